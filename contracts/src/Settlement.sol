@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {TronCompatibleEIP712} from "./TronCompatibleEIP712.sol";
+import {UnorderedNonces} from "./UnorderedNonces.sol";
+import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer, SettlementHashes} from "./SettlementTypes.sol";
+
+/// @title Settlement
+/// @notice Custody of the referral plan's money on BSC and TRON. Every inflow and outflow carries an EIP-712
+///         authorisation from the backend signer; the ledger lives off-chain and is rebuilt from these events.
+/// @dev The native coin is `token == address(0)`. Token transfers are checked by balance delta (TRON USDT
+///      returns false on success) and fee-on-transfer tokens are refused.
+contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pausable, ReentrancyGuard {
+    using SettlementHashes for Registration;
+    using SettlementHashes for Retopup;
+    using SettlementHashes for TreasuryTransfer;
+    using SettlementHashes for PayoutBatch;
+
+    address public constant NATIVE = address(0);
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    bytes32 public constant TREASURER_ROLE = keccak256("TREASURER_ROLE");
+
+    bytes32 public constant REGISTRATION_TYPEHASH = SettlementHashes.REGISTRATION_TYPEHASH;
+    bytes32 public constant RETOPUP_TYPEHASH = SettlementHashes.RETOPUP_TYPEHASH;
+    bytes32 public constant PAYOUT_TYPEHASH = SettlementHashes.PAYOUT_TYPEHASH;
+    bytes32 public constant PAYOUT_BATCH_TYPEHASH = SettlementHashes.PAYOUT_BATCH_TYPEHASH;
+    bytes32 public constant TREASURY_TRANSFER_TYPEHASH = SettlementHashes.TREASURY_TRANSFER_TYPEHASH;
+
+    /// @notice Gas forwarded to each pushed payment; a recipient that needs more (or reverts) gets a claim instead.
+    uint256 public immutable nativePushGas;
+    uint256 public immutable tokenPushGas;
+
+    /// @notice The backend signer whose EIP-712 signatures authorise every payload.
+    address public signer;
+    /// @notice Assets accepted for register/retopup (address(0) = native coin).
+    mapping(address token => bool) public isAllowedToken;
+    /// @notice What failed pushes left for each recipient to pull with `claim`.
+    mapping(address token => mapping(address account => uint256)) public claimable;
+    /// @notice Σ claimable per asset: money in custody that belongs to named recipients.
+    mapping(address token => uint256) public totalClaimable;
+
+    event Registered(
+        address indexed user, address indexed sponsor, address indexed token, uint256 amount, uint256 nonce
+    );
+    event Retopped(address indexed user, address indexed token, uint256 amount, uint256 nonce);
+    /// @notice Every entry of the batch not named by a PayoutDeferred event was paid in full.
+    event PayoutBatchExecuted(
+        uint256 indexed nonce,
+        address indexed token,
+        bytes32 payoutsHash,
+        uint256 total,
+        uint256 count,
+        uint256 deferredCount,
+        uint256 deferredTotal
+    );
+    /// @notice Entry `index` of batch `batchNonce` could not be pushed; its amount is now claimable by `recipient`.
+    event PayoutDeferred(
+        uint256 indexed batchNonce, address indexed recipient, address indexed token, uint256 index, uint256 amount
+    );
+    event Claimed(address indexed account, address indexed token, address to, uint256 amount);
+    event TreasuryTransferred(uint256 indexed nonce, address indexed token, address indexed to, uint256 amount);
+    event SignerRotated(address indexed previousSigner, address indexed newSigner);
+    event TokenAllowed(address indexed token, bool allowed);
+
+    error InvalidSignature();
+    error Expired(uint256 deadline);
+    error WrongSender(address expected, address actual);
+    error WrongValue(uint256 expected, uint256 actual);
+    error TokenNotAllowed(address token);
+    error InboundTransferMismatch(uint256 expected, uint256 received);
+    error InsufficientFunds(uint256 available, uint256 required);
+    error BatchTotalMismatch(uint256 signedTotal, uint256 entriesSum);
+    error OutboundTransferFailed();
+    error NothingToClaim();
+    error ZeroAddress();
+
+    constructor(
+        address admin,
+        address signer_,
+        address[] memory allowedTokens,
+        uint256 nativePushGas_,
+        uint256 tokenPushGas_
+    ) TronCompatibleEIP712("ReferralSettlement", "1") {
+        if (admin == address(0) || signer_ == address(0)) revert ZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        signer = signer_;
+        emit SignerRotated(address(0), signer_);
+        for (uint256 i; i < allowedTokens.length; ++i) {
+            isAllowedToken[allowedTokens[i]] = true;
+            emit TokenAllowed(allowedTokens[i], true);
+        }
+        nativePushGas = nativePushGas_;
+        tokenPushGas = tokenPushGas_;
+    }
+
+    // ───────────────────────────── user actions ─────────────────────────────
+
+    /// @notice Pays the registration fee authorised by the signer for msg.sender under `r.sponsor`.
+    function register(Registration calldata r, bytes calldata signature)
+        external
+        payable
+        whenNotPaused
+        nonReentrant
+    {
+        _checkUserPayload(r.user, r.token, r.deadline);
+        _authorise(r.hash(), r.nonce, signature);
+        _collect(r.token, r.amount);
+        emit Registered(r.user, r.sponsor, r.token, r.amount, r.nonce);
+    }
+
+    /// @notice Pays a retopup authorised by the signer for msg.sender.
+    function retopup(Retopup calldata r, bytes calldata signature) external payable whenNotPaused nonReentrant {
+        _checkUserPayload(r.user, r.token, r.deadline);
+        _authorise(r.hash(), r.nonce, signature);
+        _collect(r.token, r.amount);
+        emit Retopped(r.user, r.token, r.amount, r.nonce);
+    }
+
+    /// @notice Pulls what failed pushes left for msg.sender, to `to` (so a contract that rejects pushes can redirect).
+    function claim(address token, address to) external whenNotPaused nonReentrant {
+        if (to == address(0)) revert ZeroAddress();
+        uint256 amount = claimable[token][msg.sender];
+        if (amount == 0) revert NothingToClaim();
+        claimable[token][msg.sender] = 0;
+        totalClaimable[token] -= amount;
+        _sendOrRevert(token, to, amount);
+        emit Claimed(msg.sender, token, to, amount);
+    }
+
+    // ───────────────────────────── operator actions ─────────────────────────────
+
+    /// @notice Pushes every payout of a signed batch; a recipient that reverts or runs out of the gas cap gets a
+    ///         claim instead. Reverts whole only when custody cannot cover the batch total (or it is not authorised).
+    function executePayoutBatch(PayoutBatch calldata batch, bytes calldata signature)
+        external
+        onlyRole(OPERATOR_ROLE)
+        whenNotPaused
+        nonReentrant
+    {
+        if (block.timestamp > batch.deadline) revert Expired(batch.deadline);
+        (bytes32 payoutsHash, uint256 sum) = SettlementHashes.hashPayouts(batch.payouts);
+        if (sum != batch.total) revert BatchTotalMismatch(batch.total, sum);
+        _authorise(batch.hash(payoutsHash), batch.nonce, signature);
+
+        address token = batch.token;
+        uint256 free = _available(token);
+        if (free < sum) revert InsufficientFunds(free, sum);
+
+        (uint256 deferredCount, uint256 deferredTotal) =
+            token == NATIVE ? _pushNative(batch.payouts, batch.nonce) : _pushToken(token, batch.payouts, batch.nonce);
+        emit PayoutBatchExecuted(
+            batch.nonce, token, payoutsHash, sum, batch.payouts.length, deferredCount, deferredTotal
+        );
+    }
+
+    /// @notice Moves company funds out of custody. The signer only authorises the company's ledger share;
+    ///         the contract additionally never lets it touch what recipients can claim.
+    function transferTreasury(TreasuryTransfer calldata t, bytes calldata signature)
+        external
+        onlyRole(TREASURER_ROLE)
+        whenNotPaused
+        nonReentrant
+    {
+        if (block.timestamp > t.deadline) revert Expired(t.deadline);
+        if (t.to == address(0)) revert ZeroAddress();
+        _authorise(t.hash(), t.nonce, signature);
+        uint256 free = _available(t.token);
+        if (free < t.amount) revert InsufficientFunds(free, t.amount);
+        _sendOrRevert(t.token, t.to, t.amount);
+        emit TreasuryTransferred(t.nonce, t.token, t.to, t.amount);
+    }
+
+    // ───────────────────────────── admin actions ─────────────────────────────
+
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unpause();
+    }
+
+    /// @notice Replaces the signer; payloads signed by the old key stop being accepted at once.
+    function rotateSigner(address newSigner) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newSigner == address(0)) revert ZeroAddress();
+        emit SignerRotated(signer, newSigner);
+        signer = newSigner;
+    }
+
+    function setTokenAllowed(address token, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        isAllowedToken[token] = allowed;
+        emit TokenAllowed(token, allowed);
+    }
+
+    /// @notice Burns outstanding nonces so that payloads already signed with them can never execute.
+    function cancelNonces(uint256 wordPos, uint256 mask) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _cancelNonces(wordPos, mask);
+    }
+
+    // ───────────────────────────── views ─────────────────────────────
+
+    /// @notice Custody balance not owed to claimants: the ceiling for batches and treasury transfers.
+    function available(address token) external view returns (uint256) {
+        return _available(token);
+    }
+
+    /// @notice EIP-712 digest of a struct hash under this contract's domain (for off-chain cross-checks).
+    function hashTypedData(bytes32 structHash) external view returns (bytes32) {
+        return _hashTypedData(structHash);
+    }
+
+    // ───────────────────────────── internals ─────────────────────────────
+
+    function _checkUserPayload(address user, address token, uint256 deadline) private view {
+        if (msg.sender != user) revert WrongSender(user, msg.sender);
+        if (block.timestamp > deadline) revert Expired(deadline);
+        if (!isAllowedToken[token]) revert TokenNotAllowed(token);
+    }
+
+    /// @dev Verifies the signer's signature over `structHash` and spends `nonce` before any external call.
+    function _authorise(bytes32 structHash, uint256 nonce, bytes calldata signature) private {
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(_hashTypedData(structHash), signature);
+        if (err != ECDSA.RecoverError.NoError || recovered != signer) revert InvalidSignature();
+        _useNonce(nonce);
+    }
+
+    function _collect(address token, uint256 amount) private {
+        if (token == NATIVE) {
+            if (msg.value != amount) revert WrongValue(amount, msg.value);
+            return;
+        }
+        if (msg.value != 0) revert WrongValue(0, msg.value);
+        uint256 before = _balanceOf(token);
+        // Return value ignored on purpose (TRON USDT returns false on success); the balance delta decides.
+        (bool ok,) = token.call(abi.encodeCall(IERC20.transferFrom, (msg.sender, address(this), amount)));
+        uint256 received = _balanceOf(token) - before;
+        if (!ok || received != amount) revert InboundTransferMismatch(amount, ok ? received : 0);
+    }
+
+    function _available(address token) private view returns (uint256) {
+        return _balanceOf(token) - totalClaimable[token];
+    }
+
+    function _balanceOf(address token) private view returns (uint256) {
+        return token == NATIVE ? address(this).balance : IERC20(token).balanceOf(address(this));
+    }
+
+    function _defer(address token, address recipient, uint256 amount, uint256 batchNonce, uint256 index) private {
+        claimable[token][recipient] += amount;
+        totalClaimable[token] += amount;
+        emit PayoutDeferred(batchNonce, recipient, token, index, amount);
+    }
+
+    function _pushNative(Payout[] calldata payouts, uint256 batchNonce)
+        private
+        returns (uint256 deferredCount, uint256 deferredTotal)
+    {
+        uint256 gasCap = nativePushGas;
+        uint256 n = payouts.length;
+        for (uint256 i; i < n;) {
+            address recipient = payouts[i].recipient;
+            uint256 amount = payouts[i].amount;
+            bool ok;
+            assembly ("memory-safe") {
+                // No return data is copied: a hostile recipient cannot make us pay for a large return.
+                ok := call(gasCap, recipient, amount, 0, 0, 0, 0)
+            }
+            if (!ok) {
+                _defer(NATIVE, recipient, amount, batchNonce, i);
+                unchecked {
+                    ++deferredCount;
+                    deferredTotal += amount;
+                }
+            }
+            unchecked {
+                ++i;
+            }
+        }
+    }
+
+    /// @dev A transfer that reverts is deferred. One that returns false is judged by the custody balance (TRON
+    ///      USDT returns false on success); the final balance check makes the whole batch revert if a token
+    ///      ever reported a payment it did not make.
+    function _pushToken(address token, Payout[] calldata payouts, uint256 batchNonce)
+        private
+        returns (uint256 deferredCount, uint256 deferredTotal)
+    {
+        uint256 gasCap = tokenPushGas;
+        uint256 expected = _balanceOf(token);
+        uint256 n = payouts.length;
+        for (uint256 i; i < n;) {
+            address recipient = payouts[i].recipient;
+            uint256 amount = payouts[i].amount;
+            (bool ok, bool returnedFalse) = _tryTokenTransfer(token, recipient, amount, gasCap);
+            if (ok && returnedFalse) ok = _balanceOf(token) == expected - amount;
+            if (ok) {
+                unchecked {
+                    expected -= amount;
+                }
+            } else {
+                _defer(token, recipient, amount, batchNonce, i);
+                unchecked {
+                    ++deferredCount;
+                    deferredTotal += amount;
+                }
+            }
+            unchecked {
+                ++i;
+            }
+        }
+        if (_balanceOf(token) != expected) revert OutboundTransferFailed();
+    }
+
+    /// @dev `ok` = the transfer did not revert within `gasCap`; `returnedFalse` = it returned a false bool.
+    function _tryTokenTransfer(address token, address recipient, uint256 amount, uint256 gasCap)
+        private
+        returns (bool ok, bool returnedFalse)
+    {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, 0xa9059cbb00000000000000000000000000000000000000000000000000000000)
+            mstore(add(ptr, 0x04), recipient)
+            mstore(add(ptr, 0x24), amount)
+            mstore(0x00, 1)
+            ok := call(gasCap, token, 0, ptr, 0x44, 0x00, 0x20)
+            returnedFalse := and(ok, and(gt(returndatasize(), 0x1f), iszero(mload(0x00))))
+        }
+    }
+
+    /// @dev Full-gas transfer that must succeed (claims and treasury transfers); tokens checked by balance delta.
+    function _sendOrRevert(address token, address to, uint256 amount) private {
+        if (token == NATIVE) {
+            (bool sent,) = to.call{value: amount}("");
+            if (!sent) revert OutboundTransferFailed();
+            return;
+        }
+        uint256 before = _balanceOf(token);
+        (bool ok,) = token.call(abi.encodeCall(IERC20.transfer, (to, amount)));
+        if (!ok || before - _balanceOf(token) != amount) revert OutboundTransferFailed();
+    }
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.30;
+
+/// @notice A user's paid entry into the plan; `user` must be msg.sender so nobody else can use it.
+struct Registration {
+    address user;
+    address sponsor;
+    address token;
+    uint256 amount;
+    uint256 nonce;
+    uint256 deadline;
+}
+
+/// @notice A user's paid retopup; `user` must be msg.sender.
+struct Retopup {
+    address user;
+    address token;
+    uint256 amount;
+    uint256 nonce;
+    uint256 deadline;
+}
+
+/// @notice One recipient's share of a payout batch (already summed per user by the backend).
+struct Payout {
+    address recipient;
+    uint256 amount;
+}
+
+/// @notice A batch of payouts in one asset; `nonce` identifies the batch, so only one version of it can ever execute.
+struct PayoutBatch {
+    address token;
+    uint256 total;
+    Payout[] payouts;
+    uint256 nonce;
+    uint256 deadline;
+}
+
+/// @notice A transfer of the company's share out of custody.
+struct TreasuryTransfer {
+    address token;
+    address to;
+    uint256 amount;
+    uint256 nonce;
+    uint256 deadline;
+}
+
+/// @notice EIP-712 type strings and struct hashes; the Rust `abi` crate checks its hashes against these.
+library SettlementHashes {
+    bytes32 internal constant REGISTRATION_TYPEHASH = keccak256(
+        "Registration(address user,address sponsor,address token,uint256 amount,uint256 nonce,uint256 deadline)"
+    );
+    bytes32 internal constant RETOPUP_TYPEHASH =
+        keccak256("Retopup(address user,address token,uint256 amount,uint256 nonce,uint256 deadline)");
+    bytes32 internal constant PAYOUT_TYPEHASH = keccak256("Payout(address recipient,uint256 amount)");
+    bytes32 internal constant PAYOUT_BATCH_TYPEHASH = keccak256(
+        "PayoutBatch(address token,uint256 total,Payout[] payouts,uint256 nonce,uint256 deadline)Payout(address recipient,uint256 amount)"
+    );
+    bytes32 internal constant TREASURY_TRANSFER_TYPEHASH =
+        keccak256("TreasuryTransfer(address token,address to,uint256 amount,uint256 nonce,uint256 deadline)");
+
+    function hash(Registration calldata r) internal pure returns (bytes32) {
+        return keccak256(abi.encode(REGISTRATION_TYPEHASH, r.user, r.sponsor, r.token, r.amount, r.nonce, r.deadline));
+    }
+
+    function hash(Retopup calldata r) internal pure returns (bytes32) {
+        return keccak256(abi.encode(RETOPUP_TYPEHASH, r.user, r.token, r.amount, r.nonce, r.deadline));
+    }
+
+    function hash(TreasuryTransfer calldata t) internal pure returns (bytes32) {
+        return keccak256(abi.encode(TREASURY_TRANSFER_TYPEHASH, t.token, t.to, t.amount, t.nonce, t.deadline));
+    }
+
+    /// @dev Struct hash of a batch whose payouts hash was computed by `hashPayouts`.
+    function hash(PayoutBatch calldata b, bytes32 payoutsHash) internal pure returns (bytes32) {
+        return keccak256(abi.encode(PAYOUT_BATCH_TYPEHASH, b.token, b.total, payoutsHash, b.nonce, b.deadline));
+    }
+
+    /// @notice keccak256 of the concatenated Payout struct hashes (EIP-712 array encoding) and the checked sum.
+    /// @dev One pass over calldata; a recipient word with dirty upper bits hashes differently from what the
+    ///      signer signed, so it can only fail signature verification.
+    function hashPayouts(Payout[] calldata payouts) internal pure returns (bytes32 payoutsHash, uint256 sum) {
+        bytes32 typeHash = PAYOUT_TYPEHASH;
+        bool overflow;
+        assembly ("memory-safe") {
+            let n := payouts.length
+            let hashes := mload(0x40)
+            let scratch := add(hashes, shl(5, n))
+            mstore(scratch, typeHash)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let entry := add(payouts.offset, shl(6, i))
+                calldatacopy(add(scratch, 0x20), entry, 0x40)
+                mstore(add(hashes, shl(5, i)), keccak256(scratch, 0x60))
+                let amount := calldataload(add(entry, 0x20))
+                let next := add(sum, amount)
+                overflow := or(overflow, lt(next, sum))
+                sum := next
+            }
+            payoutsHash := keccak256(hashes, shl(5, n))
+        }
+        if (overflow) revert PayoutSumOverflow();
+    }
+
+    error PayoutSumOverflow();
+}
