@@ -1,0 +1,124 @@
+//! Regenerates `abi/artifacts/*.json` from `contracts/src` with foundry-compilers and the offline solc
+//! wrapper, using the same settings as `contracts/foundry.toml`; `--check` fails when they have drifted.
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use eyre::{WrapErr, bail, eyre};
+use foundry_compilers::{
+    ProjectBuilder, ProjectPathsConfig,
+    artifacts::{
+        EvmVersion, Optimizer, Settings, SettingsMetadata,
+        remappings::Remapping,
+        BytecodeHash,
+    },
+    solc::{Solc, SolcCompiler, SolcSettings},
+    Artifact,
+};
+
+/// Contracts whose ABI and bytecode the Rust side needs.
+const CONTRACTS: &[&str] = &["Settlement", "TestUSDT"];
+
+fn main() -> ExitCode {
+    let check = std::env::args().any(|a| a == "--check");
+    match run(check) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("abi-codegen: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(check: bool) -> eyre::Result<()> {
+    let root = workspace_root();
+    let rendered = compile(&root)?;
+    let out_dir = root.join("abi/artifacts");
+    let mut drifted = Vec::new();
+    for (name, json) in &rendered {
+        let path = out_dir.join(format!("{name}.json"));
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if current == *json {
+            continue;
+        }
+        if check {
+            drifted.push(path.display().to_string());
+        } else {
+            std::fs::create_dir_all(&out_dir)?;
+            std::fs::write(&path, json).wrap_err_with(|| format!("writing {}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+    }
+    if !drifted.is_empty() {
+        bail!(
+            "artifacts drifted from contracts/src: {} (run `cargo run -p abi-codegen` and commit)",
+            drifted.join(", ")
+        );
+    }
+    if check {
+        println!("abi artifacts match contracts/src");
+    }
+    Ok(())
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
+}
+
+/// Compiles `contracts/src` in a temporary directory and renders each wanted artifact as stable JSON.
+fn compile(root: &Path) -> eyre::Result<Vec<(&'static str, String)>> {
+    let contracts = root.join("contracts");
+    let scratch = std::env::temp_dir().join(format!("abi-codegen-{}", std::process::id()));
+    let paths = ProjectPathsConfig::builder()
+        .root(&contracts)
+        .sources(contracts.join("src"))
+        .artifacts(scratch.join("out"))
+        .cache(scratch.join("cache/solidity-files-cache.json"))
+        .libs([root.join("node_modules")])
+        .remapping(Remapping {
+            context: None,
+            name: "@openzeppelin/contracts/".into(),
+            path: format!("{}/", root.join("node_modules/@openzeppelin/contracts").display()),
+        })
+        .build_with_root(&contracts);
+
+    let mut settings = Settings::default();
+    settings.optimizer = Optimizer { enabled: Some(true), runs: Some(20_000), details: None };
+    settings.evm_version = Some(EvmVersion::Paris);
+    settings.metadata = Some(SettingsMetadata::new(BytecodeHash::None, false));
+    let solc = Solc::new(root.join("scripts/solc")).wrap_err("solc wrapper (run scripts/setup.sh)")?;
+    let project = ProjectBuilder::<SolcCompiler>::default()
+        .paths(paths)
+        .settings(SolcSettings { settings, ..Default::default() })
+        .ephemeral()
+        .no_artifacts()
+        .offline()
+        .build(SolcCompiler::Specific(solc))?;
+    let output = project.compile()?;
+    let _ = std::fs::remove_dir_all(&scratch);
+    if output.has_compiler_errors() {
+        bail!("solc reported errors:\n{output}");
+    }
+
+    CONTRACTS
+        .iter()
+        .map(|&name| {
+            let artifact = output.find_first(name).ok_or_else(|| eyre!("{name} not in compiler output"))?;
+            let abi = artifact.abi.as_ref().ok_or_else(|| eyre!("{name} has no ABI"))?;
+            let bytecode = artifact
+                .get_bytecode_bytes()
+                .ok_or_else(|| eyre!("{name} has no bytecode"))?;
+            let deployed = artifact
+                .get_deployed_bytecode_bytes()
+                .ok_or_else(|| eyre!("{name} has no deployed bytecode"))?;
+            let json = serde_json::json!({
+                "abi": abi,
+                "bytecode": { "object": bytecode.to_string() },
+                "deployedBytecode": { "object": deployed.to_string() },
+            });
+            Ok((name, serde_json::to_string_pretty(&json)? + "\n"))
+        })
+        .collect()
+}

@@ -1,0 +1,120 @@
+//! EIP-712 domain of the Settlement contract, right on BSC and on TRON (TIP-712).
+
+use alloy::{
+    primitives::{Address, B256},
+    sol_types::{Eip712Domain, SolStruct, eip712_domain},
+};
+
+/// Must equal the name passed to `TronCompatibleEIP712` in `Settlement`'s constructor.
+pub const DOMAIN_NAME: &str = "ReferralSettlement";
+/// Must equal the version passed to `TronCompatibleEIP712` in `Settlement`'s constructor.
+pub const DOMAIN_VERSION: &str = "1";
+
+/// The chain id signatures commit to: TIP-712 uses `block.chainid & 0xffffffff`; a no-op on BSC (56) and anvil.
+pub const fn signing_chain_id(chain_id: u64) -> u64 {
+    chain_id & 0xffff_ffff
+}
+
+/// One deployed Settlement contract: the domain every payload for it is signed under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettlementDomain {
+    domain: Eip712Domain,
+}
+
+impl SettlementDomain {
+    pub fn new(chain_id: u64, contract: Address) -> Self {
+        Self {
+            domain: eip712_domain! {
+                name: DOMAIN_NAME,
+                version: DOMAIN_VERSION,
+                chain_id: signing_chain_id(chain_id),
+                verifying_contract: contract,
+            },
+        }
+    }
+
+    pub fn separator(&self) -> B256 {
+        self.domain.separator()
+    }
+
+    /// The digest the signer signs and the contract recovers from: keccak256(0x1901 ‖ separator ‖ hashStruct).
+    pub fn digest<T: SolStruct>(&self, payload: &T) -> B256 {
+        payload.eip712_signing_hash(&self.domain)
+    }
+
+    pub fn chain_id(&self) -> u64 {
+        self.domain.chain_id.map(|c| c.to::<u64>()).unwrap_or_default()
+    }
+
+    pub fn contract(&self) -> Address {
+        self.domain.verifying_contract.unwrap_or_default()
+    }
+
+    pub fn as_eip712(&self) -> &Eip712Domain {
+        &self.domain
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Payout, PayoutBatch, Registration, Retopup, TreasuryTransfer};
+    use alloy::primitives::keccak256;
+
+    #[test]
+    fn type_strings_are_the_canonical_eip712_encoding() {
+        assert_eq!(
+            Registration::eip712_encode_type(),
+            "Registration(address user,address sponsor,address token,uint256 amount,uint256 nonce,uint256 deadline)"
+        );
+        assert_eq!(
+            Retopup::eip712_encode_type(),
+            "Retopup(address user,address token,uint256 amount,uint256 nonce,uint256 deadline)"
+        );
+        assert_eq!(
+            PayoutBatch::eip712_encode_type(),
+            "PayoutBatch(address token,uint256 total,Payout[] payouts,uint256 nonce,uint256 deadline)Payout(address recipient,uint256 amount)"
+        );
+        assert_eq!(
+            TreasuryTransfer::eip712_encode_type(),
+            "TreasuryTransfer(address token,address to,uint256 amount,uint256 nonce,uint256 deadline)"
+        );
+        assert_eq!(Payout::eip712_encode_type(), "Payout(address recipient,uint256 amount)");
+    }
+
+    #[test]
+    fn payout_array_hashes_as_keccak_of_concatenated_struct_hashes() {
+        let payouts = vec![
+            Payout { recipient: Address::repeat_byte(1), amount: alloy::primitives::U256::from(5) },
+            Payout { recipient: Address::repeat_byte(2), amount: alloy::primitives::U256::from(7) },
+        ];
+        let batch = PayoutBatch {
+            token: Address::ZERO,
+            total: alloy::primitives::U256::from(12),
+            payouts: payouts.clone(),
+            nonce: alloy::primitives::U256::from(9),
+            deadline: alloy::primitives::U256::from(1_000),
+        };
+        let mut concatenated = Vec::new();
+        for p in &payouts {
+            concatenated.extend_from_slice(p.eip712_hash_struct().as_slice());
+        }
+        let mut encoded = Vec::new();
+        encoded.extend_from_slice(keccak256(PayoutBatch::eip712_encode_type().as_bytes()).as_slice());
+        encoded.extend_from_slice(B256::left_padding_from(Address::ZERO.as_slice()).as_slice());
+        encoded.extend_from_slice(&alloy::primitives::U256::from(12).to_be_bytes::<32>());
+        encoded.extend_from_slice(keccak256(&concatenated).as_slice());
+        encoded.extend_from_slice(&alloy::primitives::U256::from(9).to_be_bytes::<32>());
+        encoded.extend_from_slice(&alloy::primitives::U256::from(1_000).to_be_bytes::<32>());
+        assert_eq!(batch.eip712_hash_struct(), keccak256(&encoded));
+    }
+
+    #[test]
+    fn tron_domain_masks_the_chain_id_to_32_bits() {
+        let contract = Address::repeat_byte(0x42);
+        let tron_like = SettlementDomain::new(0x1_2b66_53dc, contract);
+        assert_eq!(tron_like.chain_id(), 0x2b66_53dc);
+        assert_eq!(tron_like, SettlementDomain::new(0x2b66_53dc, contract));
+        assert_eq!(SettlementDomain::new(56, contract).chain_id(), 56);
+    }
+}

@@ -1,0 +1,28 @@
+//! The one Rust definition of the Settlement contract.
+//!
+//! `artifacts/*.json` are generated from `contracts/src` by `cargo run -p abi-codegen` (CI fails when they
+//! drift), and `sol!` turns them into the call, event and EIP-712 struct types that the signer, backend,
+//! listener and tests share. Nothing here restates a Solidity type by hand.
+
+pub mod eip712;
+pub mod toolchain;
+
+alloy::sol!(
+    #[sol(rpc, all_derives)]
+    #[derive(serde::Serialize, serde::Deserialize)]
+    Settlement,
+    "artifacts/Settlement.json"
+);
+
+alloy::sol!(
+    /// Development/test token: 6 decimals, returns false from successful transfers like TRON's USDT.
+    #[sol(rpc, all_derives)]
+    TestUSDT,
+    "artifacts/TestUSDT.json"
+);
+
+pub use Settlement::{Payout, PayoutBatch, Registration, Retopup, TreasuryTransfer};
+pub use eip712::{DOMAIN_NAME, DOMAIN_VERSION, SettlementDomain, signing_chain_id};
+
+/// The native coin is `token == address(0)` in every payload and event.
+pub const NATIVE_TOKEN: alloy::primitives::Address = alloy::primitives::Address::ZERO;
