@@ -103,12 +103,7 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
     // ───────────────────────────── user actions ─────────────────────────────
 
     /// @notice Pays the registration fee authorised by the signer for msg.sender under `r.sponsor`.
-    function register(Registration calldata r, bytes calldata signature)
-        external
-        payable
-        whenNotPaused
-        nonReentrant
-    {
+    function register(Registration calldata r, bytes calldata signature) external payable whenNotPaused nonReentrant {
         _checkUserPayload(r.user, r.token, r.deadline);
         _authorise(r.hash(), r.nonce, signature);
         _collect(r.token, r.amount);
@@ -244,8 +239,12 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
         if (!ok || received != amount) revert InboundTransferMismatch(amount, ok ? received : 0);
     }
 
+    /// @dev Zero (not an arithmetic panic) if custody ever holds less than it owes claimants, e.g. after a
+    ///      token issuer seized funds: callers then revert with InsufficientFunds and the reconciler alerts.
     function _available(address token) private view returns (uint256) {
-        return _balanceOf(token) - totalClaimable[token];
+        uint256 balance = _balanceOf(token);
+        uint256 owed = totalClaimable[token];
+        return balance > owed ? balance - owed : 0;
     }
 
     function _balanceOf(address token) private view returns (uint256) {
