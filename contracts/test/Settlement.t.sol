@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.30;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+
+import {SettlementFixture} from "./utils/SettlementFixture.sol";
+import {Settlement} from "../src/Settlement.sol";
+import {UnorderedNonces} from "../src/UnorderedNonces.sol";
+import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../src/SettlementTypes.sol";
+
+/// @notice Inflows (register, retopup), authorisation, nonces, pausing, roles and signer rotation.
+contract SettlementInflowTest is SettlementFixture {
+    // ───────────── register / retopup happy paths ─────────────
+
+    function test_register_native_takesExactValueAndEmitsRegistered() public {
+        Registration memory r = _reg(alice, NATIVE, 1.5 ether, 1);
+        bytes memory sig = _sign(r);
+        vm.deal(alice, 2 ether);
+
+        vm.expectEmit(address(settlement));
+        emit Settlement.Registered(alice, sponsor, NATIVE, 1.5 ether, 1);
+        vm.prank(alice);
+        settlement.register{value: 1.5 ether}(r, sig);
+
+        assertEq(address(settlement).balance, 1.5 ether, "custody");
+        assertEq(alice.balance, 0.5 ether, "payer");
+        assertTrue(settlement.isNonceUsed(1), "nonce spent");
+        assertEq(settlement.available(NATIVE), 1.5 ether, "available");
+    }
+
+    function test_register_tronUsdt_falseReturningTransferFromIsAcceptedByBalanceDelta() public {
+        Registration memory r = _reg(alice, address(usdt), 20_500_000, 2); // 20.5 USDT, 6 decimals
+        bytes memory sig = _sign(r);
+        _fund(alice, address(usdt), 25_000_000);
+        // The mock really returns false: the contract must not rely on it.
+        vm.prank(alice);
+        assertFalse(usdt.transfer(bob, 1), "mock returns false");
+
+        vm.expectEmit(address(settlement));
+        emit Settlement.Registered(alice, sponsor, address(usdt), 20_500_000, 2);
+        vm.prank(alice);
+        settlement.register(r, sig);
+
+        assertEq(usdt.balanceOf(address(settlement)), 20_500_000, "custody");
+        assertEq(usdt.balanceOf(alice), 25_000_000 - 20_500_000 - 1, "payer");
+    }
+
+    function test_register_erc20_18Decimals() public {
+        Registration memory r = _reg(alice, address(erc20), 20.5e18, 3);
+        bytes memory sig = _sign(r);
+        _fund(alice, address(erc20), 20.5e18);
+
+        vm.expectEmit(address(settlement));
+        emit Settlement.Registered(alice, sponsor, address(erc20), 20.5e18, 3);
+        vm.prank(alice);
+        settlement.register(r, sig);
+
+        assertEq(erc20.balanceOf(address(settlement)), 20.5e18, "custody");
+        assertEq(erc20.balanceOf(alice), 0, "payer");
+    }
+
+    function test_retopup_native_takesExactValueAndEmitsRetopped() public {
+        Retopup memory r = _top(alice, NATIVE, 0.2 ether, 10);
+        bytes memory sig = _sign(r);
+        vm.deal(alice, 0.2 ether);
+
+        vm.expectEmit(address(settlement));
+        emit Settlement.Retopped(alice, NATIVE, 0.2 ether, 10);
+        vm.prank(alice);
+        settlement.retopup{value: 0.2 ether}(r, sig);
+
+        assertEq(address(settlement).balance, 0.2 ether, "custody");
+        assertEq(alice.balance, 0, "payer");
+        assertTrue(settlement.isNonceUsed(10), "nonce spent");
+    }
+
+    function test_retopup_tronUsdt_falseReturningTransferFromIsAcceptedByBalanceDelta() public {
+        Retopup memory r = _top(alice, address(usdt), 7_000_000, 11);
+        bytes memory sig = _sign(r);
+        _fund(alice, address(usdt), 7_000_000);
+
+        vm.expectEmit(address(settlement));
+        emit Settlement.Retopped(alice, address(usdt), 7_000_000, 11);
+        vm.prank(alice);
+        settlement.retopup(r, sig);
+
+        assertEq(usdt.balanceOf(address(settlement)), 7_000_000, "custody");
+        assertEq(usdt.balanceOf(alice), 0, "payer");
+    }
+
+    // ───────────── authorisation ─────────────
+
+    function test_register_rejectsSignatureByAnotherKey() public {
+        Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
+        bytes memory sig = _signDigest(OTHER_KEY, _digestOf(r));
+        vm.deal(alice, 1 ether);
+        vm.expectRevert(Settlement.InvalidSignature.selector);
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, sig);
+        assertFalse(settlement.isNonceUsed(1), "nonce untouched");
+    }
+
+    function test_retopup_rejectsSignatureByAnotherKey() public {
+        Retopup memory r = _top(alice, NATIVE, 1 ether, 1);
+        bytes memory sig = _signDigest(OTHER_KEY, _digestOf(r));
+        vm.deal(alice, 1 ether);
+        vm.expectRevert(Settlement.InvalidSignature.selector);
+        vm.prank(alice);
+        settlement.retopup{value: 1 ether}(r, sig);
+    }
+
+    function test_register_rejectsTamperedFields() public {
+        Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
+        bytes memory sig = _sign(r);
+        vm.deal(alice, 10 ether);
+
+        Registration memory t = _copy(r);
+        t.amount = 0.5 ether; // pay less than signed
+        _expectInvalidRegister(t, sig);
+        t = _copy(r);
+        t.sponsor = bob; // re-parent
+        _expectInvalidRegister(t, sig);
+        t = _copy(r);
+        t.deadline += 1; // stretch the deadline
+        _expectInvalidRegister(t, sig);
+        t = _copy(r);
+        t.nonce = 2; // move to an unspent nonce
+        _expectInvalidRegister(t, sig);
+        t = _copy(r);
+        t.token = address(usdt); // switch the asset
+        _expectInvalidRegister(t, sig);
+
+        // the untampered payload still goes through
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, sig);
+        assertEq(address(settlement).balance, 1 ether, "custody");
+    }
+
+    function test_register_rejectsMalformedSignatures() public {
+        Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
+        bytes memory sig = _sign(r);
+        vm.deal(alice, 1 ether);
+
+        bytes memory short = new bytes(64);
+        for (uint256 i; i < 64; ++i) {
+            short[i] = sig[i];
+        }
+        _expectInvalidRegister(r, short);
+        _expectInvalidRegister(r, "");
+        _expectInvalidRegister(r, bytes.concat(sig, hex"00"));
+        bytes memory badV = bytes.concat(sig);
+        badV[64] = bytes1(uint8(29));
+        _expectInvalidRegister(r, badV);
+    }
+
+    function test_register_rejectsHighSTwinOfValidSignature() public {
+        Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(SIGNER_KEY, _digestOf(r));
+        bytes memory twin = abi.encodePacked(rr, bytes32(SECP256K1_N - uint256(s)), v == 27 ? uint8(28) : uint8(27));
+        // the twin recovers to the signer under plain ecrecover, so only the low-s rule can reject it
+        assertEq(ecrecover(_digestOf(r), v == 27 ? 28 : 27, rr, bytes32(SECP256K1_N - uint256(s))), signerAddr, "twin");
+        vm.deal(alice, 1 ether);
+        _expectInvalidRegister(r, twin);
+
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, abi.encodePacked(rr, s, v));
+        assertTrue(settlement.isNonceUsed(1), "original accepted");
+    }
+
+    function test_register_rejectsExpiredPayload() public {
+        Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
+        r.deadline = block.timestamp - 1;
+        bytes memory sig = _sign(r);
+        vm.deal(alice, 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.Expired.selector, r.deadline));
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, sig);
+    }
+
+    function test_register_acceptedAtExactDeadlineAndRejectedOneSecondLater() public {
+        Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
+        bytes memory sig = _sign(r);
+        vm.deal(alice, 1 ether);
+
+        vm.warp(r.deadline + 1);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.Expired.selector, r.deadline));
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, sig);
+
+        vm.warp(r.deadline);
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, sig);
+        assertEq(address(settlement).balance, 1 ether, "accepted at deadline");
+    }
+
+    function test_retopup_rejectsExpiredPayload() public {
+        Retopup memory r = _top(alice, NATIVE, 1 ether, 1);
+        bytes memory sig = _sign(r);
+        vm.deal(alice, 1 ether);
+        vm.warp(r.deadline + 1);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.Expired.selector, r.deadline));
+        vm.prank(alice);
+        settlement.retopup{value: 1 ether}(r, sig);
+    }
+
+    function test_register_rejectsReusedNonce() public {
+        _doRegister(alice, NATIVE, 1 ether, 42);
+        // a second, correctly signed payload with the same nonce
+        Registration memory again = _reg(bob, NATIVE, 1 ether, 42);
+        bytes memory sig = _sign(again);
+        vm.deal(bob, 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(UnorderedNonces.NonceAlreadyUsed.selector, 42));
+        vm.prank(bob);
+        settlement.register{value: 1 ether}(again, sig);
+        assertEq(bob.balance, 1 ether, "bob kept his money");
+    }
+
+    function test_register_rejectsReplayOfSamePayload() public {
+        Registration memory r = _reg(alice, NATIVE, 1 ether, 5);
+        bytes memory sig = _sign(r);
+        vm.deal(alice, 2 ether);
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, sig);
+        vm.expectRevert(abi.encodeWithSelector(UnorderedNonces.NonceAlreadyUsed.selector, 5));
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, sig);
+        assertEq(address(settlement).balance, 1 ether, "paid once");
+    }
+
+    function test_retopup_rejectsReusedNonce() public {
+        Retopup memory r = _top(alice, NATIVE, 1 ether, 6);
+        bytes memory sig = _sign(r);
+        vm.deal(alice, 2 ether);
+        vm.prank(alice);
+        settlement.retopup{value: 1 ether}(r, sig);
+        vm.expectRevert(abi.encodeWithSelector(UnorderedNonces.NonceAlreadyUsed.selector, 6));
+        vm.prank(alice);
+        settlement.retopup{value: 1 ether}(r, sig);
+    }
+
+    /// @dev Nonces are one space shared by every payload kind.
+    function test_nonces_areOneSpaceAcrossPayloadKinds() public {
+        uint256 n = 777;
+        _doRegister(alice, NATIVE, 3 ether, n);
+
+        Retopup memory t = _top(alice, NATIVE, 1 ether, n);
+        bytes memory tSig = _sign(t);
+        vm.deal(alice, 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(UnorderedNonces.NonceAlreadyUsed.selector, n));
+        vm.prank(alice);
+        settlement.retopup{value: 1 ether}(t, tSig);
+
+        PayoutBatch memory b = _batch(NATIVE, _payouts2(bob, 1 ether, carol, 1 ether), n);
+        bytes memory bSig = _sign(b);
+        vm.expectRevert(abi.encodeWithSelector(UnorderedNonces.NonceAlreadyUsed.selector, n));
+        vm.prank(operator);
+        settlement.executePayoutBatch(b, bSig);
+
+        TreasuryTransfer memory tt = _tt(NATIVE, treasurer, 1 ether, n);
+        bytes memory ttSig = _sign(tt);
+        vm.expectRevert(abi.encodeWithSelector(UnorderedNonces.NonceAlreadyUsed.selector, n));
+        vm.prank(treasurer);
+        settlement.transferTreasury(tt, ttSig);
+
+        assertEq(address(settlement).balance, 3 ether, "nothing moved");
+    }
+
+    function test_register_rejectsFrontRunnerSubmittingSomeoneElsesPayload() public {
+        Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
+        bytes memory sig = _sign(r);
+        vm.deal(bob, 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.WrongSender.selector, alice, bob));
+        vm.prank(bob);
+        settlement.register{value: 1 ether}(r, sig);
+        assertFalse(settlement.isNonceUsed(1), "alice's nonce not burnt by bob");
+    }
+
+    function test_retopup_rejectsFrontRunnerSubmittingSomeoneElsesPayload() public {
+        Retopup memory r = _top(alice, address(usdt), 1e6, 1);
+        bytes memory sig = _sign(r);
+        _fund(bob, address(usdt), 1e6);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.WrongSender.selector, alice, bob));
+        vm.prank(bob);
+        settlement.retopup(r, sig);
+        assertEq(usdt.balanceOf(bob), 1e6, "bob not charged");
+    }
+
+    // ───────────── value and token checks ─────────────
+
+    function test_register_native_rejectsWrongMsgValue() public {
+        Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
+        bytes memory sig = _sign(r);
+        vm.deal(alice, 5 ether);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.WrongValue.selector, 1 ether, 1 ether - 1));
+        vm.prank(alice);
+        settlement.register{value: 1 ether - 1}(r, sig);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.WrongValue.selector, 1 ether, 2 ether));
+        vm.prank(alice);
+        settlement.register{value: 2 ether}(r, sig);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.WrongValue.selector, 1 ether, 0));
+        vm.prank(alice);
+        settlement.register(r, sig);
+    }
+
+    function test_retopup_native_rejectsWrongMsgValue() public {
+        Retopup memory r = _top(alice, NATIVE, 1 ether, 1);
+        bytes memory sig = _sign(r);
+        vm.deal(alice, 5 ether);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.WrongValue.selector, 1 ether, 3 ether));
+        vm.prank(alice);
+        settlement.retopup{value: 3 ether}(r, sig);
+    }
+
+    function test_register_token_rejectsAnyMsgValue() public {
+        Registration memory r = _reg(alice, address(usdt), 1e6, 1);
+        bytes memory sig = _sign(r);
+        _fund(alice, address(usdt), 1e6);
+        vm.deal(alice, 1);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.WrongValue.selector, 0, 1));
+        vm.prank(alice);
+        settlement.register{value: 1}(r, sig);
+    }
+
+    function test_retopup_token_rejectsAnyMsgValue() public {
+        Retopup memory r = _top(alice, address(usdt), 1e6, 1);
+        bytes memory sig = _sign(r);
+        _fund(alice, address(usdt), 1e6);
+        vm.deal(alice, 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.WrongValue.selector, 0, 1 ether));
+        vm.prank(alice);
+        settlement.retopup{value: 1 ether}(r, sig);
+    }
+
+    function test_register_rejectsTokenNotAllowed() public {
+        Registration memory r = _reg(alice, address(blToken), 1e18, 1);
+        bytes memory sig = _sign(r);
+        _fund(alice, address(blToken), 1e18);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.TokenNotAllowed.selector, address(blToken)));
+        vm.prank(alice);
+        settlement.register(r, sig);
+    }
+
+    function test_retopup_rejectsTokenNotAllowed() public {
+        Retopup memory r = _top(alice, address(blToken), 1e18, 1);
+        bytes memory sig = _sign(r);
+        _fund(alice, address(blToken), 1e18);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.TokenNotAllowed.selector, address(blToken)));
+        vm.prank(alice);
+        settlement.retopup(r, sig);
+    }
+
+    function test_setTokenAllowed_disallowingStopsInflowsAndEmits() public {
+        vm.expectEmit(address(settlement));
+        emit Settlement.TokenAllowed(NATIVE, false);
+        vm.prank(admin);
+        settlement.setTokenAllowed(NATIVE, false);
+        assertFalse(settlement.isAllowedToken(NATIVE), "flag");
+
+        Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
+        bytes memory sig = _sign(r);
+        vm.deal(alice, 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.TokenNotAllowed.selector, NATIVE));
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, sig);
+
+        vm.prank(admin);
+        settlement.setTokenAllowed(NATIVE, true);
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, sig);
+        assertEq(address(settlement).balance, 1 ether, "re-allowed");
+    }
+
+    function test_register_rejectsFeeOnTransferToken() public {
+        Registration memory r = _reg(alice, address(feeToken), 100e18, 1);
+        bytes memory sig = _sign(r);
+        _fund(alice, address(feeToken), 100e18);
+        // 1% fee: 99e18 arrives
+        vm.expectRevert(abi.encodeWithSelector(Settlement.InboundTransferMismatch.selector, 100e18, 99e18));
+        vm.prank(alice);
+        settlement.register(r, sig);
+        assertEq(feeToken.balanceOf(alice), 100e18, "refused whole");
+    }
+
+    function test_retopup_rejectsFeeOnTransferToken() public {
+        Retopup memory r = _top(alice, address(feeToken), 50e18, 1);
+        bytes memory sig = _sign(r);
+        _fund(alice, address(feeToken), 50e18);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.InboundTransferMismatch.selector, 50e18, 49.5e18));
+        vm.prank(alice);
+        settlement.retopup(r, sig);
+    }
+
+    function test_register_rejectsWhenTransferFromFails() public {
+        Registration memory r = _reg(alice, address(usdt), 1e6, 1);
+        bytes memory sig = _sign(r);
+        usdt.mint(alice, 1e6); // no approval: the token reverts
+        vm.expectRevert(abi.encodeWithSelector(Settlement.InboundTransferMismatch.selector, 1e6, 0));
+        vm.prank(alice);
+        settlement.register(r, sig);
+    }
+
+    // ───────────── pause ─────────────
+
+    function test_pause_blocksEveryAction() public {
+        _seed(NATIVE, 10 ether, 900);
+        vm.prank(pauser);
+        settlement.pause();
+        assertTrue(settlement.paused(), "paused");
+
+        Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
+        bytes memory rSig = _sign(r);
+        vm.deal(alice, 2 ether);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, rSig);
+
+        Retopup memory t = _top(alice, NATIVE, 1 ether, 2);
+        bytes memory tSig = _sign(t);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(alice);
+        settlement.retopup{value: 1 ether}(t, tSig);
+
+        PayoutBatch memory b = _batch(NATIVE, _payouts2(bob, 1 ether, carol, 1 ether), 3);
+        bytes memory bSig = _sign(b);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(operator);
+        settlement.executePayoutBatch(b, bSig);
+
+        TreasuryTransfer memory tt = _tt(NATIVE, treasurer, 1 ether, 4);
+        bytes memory ttSig = _sign(tt);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(treasurer);
+        settlement.transferTreasury(tt, ttSig);
+
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.prank(alice);
+        settlement.claim(NATIVE, alice);
+
+        // unpausing (admin only) restores service with the same signed payloads
+        vm.prank(admin);
+        settlement.unpause();
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, rSig);
+        vm.prank(operator);
+        settlement.executePayoutBatch(b, bSig);
+        assertEq(bob.balance, 1 ether, "batch after unpause");
+        assertEq(address(settlement).balance, 9 ether, "custody");
+    }
+
+    // ───────────── roles ─────────────
+
+    function _expectUnauthorized(address account, bytes32 role) internal {
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, account, role));
+    }
+
+    function test_adminActions_rejectNonAdmin() public {
+        bytes32 adminRole = settlement.DEFAULT_ADMIN_ROLE();
+        address[3] memory outsiders = [operator, pauser, alice];
+        for (uint256 i; i < outsiders.length; ++i) {
+            address who = outsiders[i];
+            vm.startPrank(who);
+            _expectUnauthorized(who, adminRole);
+            settlement.rotateSigner(who);
+            _expectUnauthorized(who, adminRole);
+            settlement.setTokenAllowed(address(blToken), true);
+            _expectUnauthorized(who, adminRole);
+            settlement.cancelNonces(0, 1);
+            _expectUnauthorized(who, adminRole);
+            settlement.unpause();
+            _expectUnauthorized(who, adminRole);
+            settlement.grantRole(keccak256("OPERATOR_ROLE"), who);
+            vm.stopPrank();
+        }
+        assertEq(settlement.signer(), signerAddr, "signer unchanged");
+        assertFalse(settlement.isNonceUsed(0), "nonce untouched");
+    }
+
+    function test_pause_rejectsNonPauserIncludingAdmin() public {
+        bytes32 role = settlement.PAUSER_ROLE();
+        _expectUnauthorized(alice, role);
+        vm.prank(alice);
+        settlement.pause();
+        _expectUnauthorized(admin, role);
+        vm.prank(admin);
+        settlement.pause();
+        assertFalse(settlement.paused(), "not paused");
+    }
+
+    function test_executePayoutBatch_rejectsNonOperator() public {
+        _seed(NATIVE, 2 ether, 900);
+        PayoutBatch memory b = _batch(NATIVE, _payouts2(bob, 1 ether, carol, 1 ether), 1);
+        bytes memory sig = _sign(b);
+        address[3] memory outsiders = [admin, treasurer, bob];
+        for (uint256 i; i < outsiders.length; ++i) {
+            _expectUnauthorized(outsiders[i], settlement.OPERATOR_ROLE());
+            vm.prank(outsiders[i]);
+            settlement.executePayoutBatch(b, sig);
+        }
+        assertEq(bob.balance, 0, "not paid");
+    }
+
+    function test_transferTreasury_rejectsNonTreasurer() public {
+        _seed(NATIVE, 2 ether, 900);
+        TreasuryTransfer memory t = _tt(NATIVE, alice, 1 ether, 1);
+        bytes memory sig = _sign(t);
+        address[3] memory outsiders = [admin, operator, alice];
+        for (uint256 i; i < outsiders.length; ++i) {
+            _expectUnauthorized(outsiders[i], settlement.TREASURER_ROLE());
+            vm.prank(outsiders[i]);
+            settlement.transferTreasury(t, sig);
+        }
+        assertEq(alice.balance, 0, "not paid");
+    }
+
+    function test_roles_adminCanHandOverAdminToAMultisig() public {
+        address multisig = makeAddr("multisig");
+        bytes32 adminRole = settlement.DEFAULT_ADMIN_ROLE();
+        vm.startPrank(admin);
+        settlement.grantRole(adminRole, multisig);
+        settlement.renounceRole(adminRole, admin);
+        vm.stopPrank();
+        assertTrue(settlement.hasRole(adminRole, multisig), "multisig admin");
+        _expectUnauthorized(admin, adminRole);
+        vm.prank(admin);
+        settlement.rotateSigner(alice);
+        vm.prank(multisig);
+        settlement.rotateSigner(alice);
+        assertEq(settlement.signer(), alice, "multisig rotated");
+    }
+
+    // ───────────── signer rotation and nonce cancellation ─────────────
+
+    function test_rotateSigner_rejectsOldKeyAndAcceptsNewKey() public {
+        Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
+        bytes memory oldSig = _sign(r);
+        address newSigner = vm.addr(OTHER_KEY);
+
+        vm.expectEmit(address(settlement));
+        emit Settlement.SignerRotated(signerAddr, newSigner);
+        vm.prank(admin);
+        settlement.rotateSigner(newSigner);
+        assertEq(settlement.signer(), newSigner, "signer");
+
+        vm.deal(alice, 1 ether);
+        _expectInvalidRegister(r, oldSig);
+        bytes memory newSig = _signDigest(OTHER_KEY, _digestOf(r));
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, newSig);
+        assertEq(address(settlement).balance, 1 ether, "new key accepted");
+    }
+
+    function test_rotateSigner_rejectsZeroAddress() public {
+        vm.expectRevert(Settlement.ZeroAddress.selector);
+        vm.prank(admin);
+        settlement.rotateSigner(address(0));
+    }
+
+    function test_cancelNonces_burnsOutstandingPayloadsAndEmits() public {
+        uint256 nonce = (3 << 8) | 17;
+        Registration memory r = _reg(alice, NATIVE, 1 ether, nonce);
+        bytes memory sig = _sign(r);
+        uint256 mask = (1 << 17) | (1 << 255);
+
+        vm.expectEmit(address(settlement));
+        emit UnorderedNonces.NoncesCancelled(3, mask);
+        vm.prank(admin);
+        settlement.cancelNonces(3, mask);
+        assertEq(settlement.nonceBitmap(3), mask, "bitmap");
+        assertTrue(settlement.isNonceUsed((3 << 8) | 255), "bit 255 burnt");
+        assertFalse(settlement.isNonceUsed((3 << 8) | 16), "neighbour free");
+
+        vm.deal(alice, 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(UnorderedNonces.NonceAlreadyUsed.selector, nonce));
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, sig);
+    }
+
+    function test_cancelNonces_neverUnspendsAUsedNonce() public {
+        _doRegister(alice, NATIVE, 1 ether, 5);
+        vm.prank(admin);
+        settlement.cancelNonces(0, 1 << 5); // cancelling an already-used nonce keeps it used
+        assertTrue(settlement.isNonceUsed(5), "still used");
+        assertEq(settlement.nonceBitmap(0), 1 << 5, "bitmap");
+    }
+
+    // ───────────── constructor ─────────────
+
+    function test_constructor_rejectsZeroAdminOrSigner() public {
+        address[] memory none = new address[](0);
+        vm.expectRevert(Settlement.ZeroAddress.selector);
+        new Settlement(address(0), signerAddr, none, 1, 1);
+        vm.expectRevert(Settlement.ZeroAddress.selector);
+        new Settlement(admin, address(0), none, 1, 1);
+    }
+
+    function test_constructor_setsRolesTokensAndGasCaps() public view {
+        assertTrue(settlement.hasRole(settlement.DEFAULT_ADMIN_ROLE(), admin), "admin");
+        assertFalse(settlement.hasRole(settlement.DEFAULT_ADMIN_ROLE(), address(this)), "deployer not admin");
+        assertEq(settlement.signer(), signerAddr, "signer");
+        assertTrue(settlement.isAllowedToken(NATIVE), "native allowed");
+        assertTrue(settlement.isAllowedToken(address(usdt)), "usdt allowed");
+        assertFalse(settlement.isAllowedToken(address(blToken)), "bl not allowed");
+        assertEq(settlement.nativePushGas(), NATIVE_PUSH_GAS, "native cap");
+        assertEq(settlement.tokenPushGas(), TOKEN_PUSH_GAS, "token cap");
+    }
+
+    function test_constructor_emitsSignerAndTokenEvents() public {
+        address[] memory allowed = new address[](1);
+        allowed[0] = address(usdt);
+        vm.expectEmit();
+        emit Settlement.SignerRotated(address(0), signerAddr);
+        vm.expectEmit();
+        emit Settlement.TokenAllowed(address(usdt), true);
+        new Settlement(admin, signerAddr, allowed, 1, 1);
+    }
+
+    // ───────────── helpers ─────────────
+
+    function _digestOf(Registration memory r) internal view returns (bytes32) {
+        return settlement.hashTypedData(_structHash(r));
+    }
+
+    function _digestOf(Retopup memory r) internal view returns (bytes32) {
+        return settlement.hashTypedData(
+            keccak256(abi.encode(settlement.RETOPUP_TYPEHASH(), r.user, r.token, r.amount, r.nonce, r.deadline))
+        );
+    }
+
+    function _structHash(Registration memory r) internal view returns (bytes32) {
+        return keccak256(
+            abi.encode(settlement.REGISTRATION_TYPEHASH(), r.user, r.sponsor, r.token, r.amount, r.nonce, r.deadline)
+        );
+    }
+
+    function _copy(Registration memory r) internal pure returns (Registration memory) {
+        return Registration(r.user, r.sponsor, r.token, r.amount, r.nonce, r.deadline);
+    }
+
+    function _expectInvalidRegister(Registration memory r, bytes memory sig) internal {
+        vm.expectRevert(Settlement.InvalidSignature.selector);
+        vm.prank(r.user);
+        settlement.register{value: r.token == NATIVE ? r.amount : 0}(r, sig);
+    }
+}

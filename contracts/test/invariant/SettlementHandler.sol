@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.30;
+
+import {Vm} from "../utils/Vm.sol";
+import {EIP712Reference} from "../utils/EIP712Reference.sol";
+import {Settlement} from "../../src/Settlement.sol";
+import {UnorderedNonces} from "../../src/UnorderedNonces.sol";
+import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../../src/SettlementTypes.sol";
+import {TronUSDT} from "../mocks/TronUSDT.sol";
+import {BlacklistToken} from "../mocks/BlacklistToken.sol";
+import {RevertingRecipient, GasBurningRecipient} from "../mocks/HostileRecipients.sol";
+
+/// @notice Drives the Settlement through random sequences of every action, keeping an independent model:
+///         per-asset inflow/outflow sums, per-account claims, and counters of things that must never happen.
+contract SettlementHandler {
+    using EIP712Reference for Registration;
+    using EIP712Reference for Retopup;
+    using EIP712Reference for PayoutBatch;
+    using EIP712Reference for TreasuryTransfer;
+
+    Vm internal constant vm = Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
+    address internal constant NATIVE = address(0);
+    uint256 internal constant N_USERS = 4;
+
+    Settlement public immutable settlement;
+    TronUSDT public immutable usdt;
+    BlacklistToken public immutable blToken;
+    uint256 internal immutable signerKey;
+    address internal immutable operator;
+    address internal immutable treasurer;
+
+    RevertingRecipient public immutable reverter;
+    GasBurningRecipient public immutable burner;
+    address public immutable blocked; // blacklisted by blToken
+    address public immutable claimSink;
+    address public immutable treasurySink;
+
+    address[3] public assets;
+    address[] public claimants;
+
+    // ───────────── ghost state ─────────────
+    mapping(address asset => uint256) public ghostInflow;
+    mapping(address asset => uint256) public ghostOutflow;
+    mapping(address asset => mapping(address account => uint256)) public ghostClaimable;
+    mapping(uint256 nonce => uint256) public ghostAcceptedCount;
+
+    uint256 public ghostReplayAccepted; // replays of used nonces or executed batches that went through
+    uint256 public ghostDoubleAccepted; // any nonce accepted more than once
+    uint256 public ghostExpiredAccepted; // payloads accepted after their deadline
+    uint256 public ghostOverdraftAccepted; // batches or treasury transfers beyond what is available
+    uint256 public ghostValidRejected; // well-formed, funded, in-time payloads that were refused
+    uint256 public ghostWrongReplayError; // a replay refused for a reason other than its nonce or deadline
+    uint256 public ghostClaimFailed; // a claim of a modelled debt that was refused or paid a different amount
+
+    mapping(bytes32 => uint256) public calls;
+    uint256 internal nonceCounter;
+
+    // stored accepted payloads, for replays
+    Registration[] internal doneRegs;
+    bytes[] internal doneRegSigs;
+    Retopup[] internal doneTops;
+    bytes[] internal doneTopSigs;
+    PayoutBatch[] internal doneBatches;
+    bytes[] internal doneBatchSigs;
+    TreasuryTransfer[] internal doneTts;
+    bytes[] internal doneTtSigs;
+    // signed but not yet submitted registrations
+    Registration[] internal pendingRegs;
+
+    constructor(
+        Settlement settlement_,
+        TronUSDT usdt_,
+        BlacklistToken blToken_,
+        uint256 signerKey_,
+        address operator_,
+        address treasurer_
+    ) {
+        settlement = settlement_;
+        usdt = usdt_;
+        blToken = blToken_;
+        signerKey = signerKey_;
+        operator = operator_;
+        treasurer = treasurer_;
+        reverter = new RevertingRecipient();
+        burner = new GasBurningRecipient();
+        blocked = address(0xB10C);
+        claimSink = address(0xC1A1);
+        treasurySink = address(0x7EA5);
+        blToken_.setBlacklisted(blocked, true);
+        assets = [NATIVE, address(usdt_), address(blToken_)];
+        claimants.push(address(reverter));
+        claimants.push(address(burner));
+        claimants.push(blocked);
+    }
+
+    // ───────────── helpers ─────────────
+
+    function _user(uint256 seed) internal pure returns (address) {
+        address[N_USERS] memory users = [address(0xA0000), address(0xA0001), address(0xA0002), address(0xA0003)];
+        return users[seed % N_USERS];
+    }
+
+    function _asset(uint256 seed) internal view returns (address) {
+        return assets[seed % assets.length];
+    }
+
+    /// @dev Fresh nonces, spread over bitmap words and bits (a prime stride).
+    function _nextNonce() internal returns (uint256) {
+        return ++nonceCounter * 7919;
+    }
+
+    function _sign(bytes32 structHash) internal view returns (bytes memory) {
+        bytes32 digest =
+            EIP712Reference.digest(EIP712Reference.domainSeparator(block.chainid, address(settlement)), structHash);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(signerKey, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    function _fund(address user, address asset, uint256 amount) internal {
+        if (asset == NATIVE) {
+            vm.deal(user, amount);
+        } else {
+            TronUSDT(asset).mint(user, amount); // same selector on both mocks
+            vm.prank(user);
+            TronUSDT(asset).approve(address(settlement), type(uint256).max);
+        }
+    }
+
+    function _maxAmount(address asset) internal view returns (uint256) {
+        return asset == NATIVE ? 100 ether : asset == address(usdt) ? 1e12 : 1e24;
+    }
+
+    function _accepted(uint256 nonce, uint256 deadline) internal {
+        if (++ghostAcceptedCount[nonce] > 1) ++ghostDoubleAccepted;
+        if (block.timestamp > deadline) ++ghostExpiredAccepted;
+    }
+
+    function _isHostile(address asset, address recipient) internal view returns (bool) {
+        if (asset == NATIVE) return recipient == address(reverter) || recipient == address(burner);
+        if (asset == address(blToken)) return recipient == blocked;
+        return false;
+    }
+
+    function _recipient(uint256 seed) internal view returns (address) {
+        uint256 pick = seed % 8;
+        if (pick == 5) return address(reverter);
+        if (pick == 6) return address(burner);
+        if (pick == 7) return blocked;
+        address[5] memory eoas =
+            [address(0xE0000), address(0xE0001), address(0xE0002), address(0xE0003), address(0xE0004)];
+        return eoas[pick]; // plain EOAs
+    }
+
+    function _isReplayError(bytes memory err, uint256 nonce, uint256 deadline) internal pure returns (bool) {
+        return keccak256(err) == keccak256(abi.encodeWithSelector(UnorderedNonces.NonceAlreadyUsed.selector, nonce))
+            || keccak256(err) == keccak256(abi.encodeWithSelector(Settlement.Expired.selector, deadline));
+    }
+
+    // ───────────── inflows ─────────────
+
+    function register(uint256 userSeed, uint256 assetSeed, uint256 amount, uint256 ttl) external {
+        ++calls["register"];
+        address user = _user(userSeed);
+        address asset = _asset(assetSeed);
+        amount = amount % (_maxAmount(asset) + 1);
+        Registration memory r =
+            Registration(user, address(0x5B0), asset, amount, _nextNonce(), block.timestamp + ttl % 2 hours);
+        bytes memory sig = _sign(r.hash());
+        _fund(user, asset, amount);
+        vm.prank(user);
+        try settlement.register{value: asset == NATIVE ? amount : 0}(r, sig) {
+            _accepted(r.nonce, r.deadline);
+            ghostInflow[asset] += amount;
+            doneRegs.push(r);
+            doneRegSigs.push(sig);
+        } catch {
+            ++ghostValidRejected;
+        }
+    }
+
+    function retopup(uint256 userSeed, uint256 assetSeed, uint256 amount, uint256 ttl) external {
+        ++calls["retopup"];
+        address user = _user(userSeed);
+        address asset = _asset(assetSeed);
+        amount = amount % (_maxAmount(asset) + 1);
+        Retopup memory r = Retopup(user, asset, amount, _nextNonce(), block.timestamp + ttl % 2 hours);
+        bytes memory sig = _sign(r.hash());
+        _fund(user, asset, amount);
+        vm.prank(user);
+        try settlement.retopup{value: asset == NATIVE ? amount : 0}(r, sig) {
+            _accepted(r.nonce, r.deadline);
+            ghostInflow[asset] += amount;
+            doneTops.push(r);
+            doneTopSigs.push(sig);
+        } catch {
+            ++ghostValidRejected;
+        }
+    }
+
+    /// @dev Signs a registration now; `submitPending` sends it later, after time may have passed its deadline.
+    function signPendingRegistration(uint256 userSeed, uint256 amount, uint256 ttl) external {
+        ++calls["signPending"];
+        amount = amount % 10 ether;
+        pendingRegs.push(
+            Registration(_user(userSeed), address(0x5B0), NATIVE, amount, _nextNonce(), block.timestamp + ttl % 1 hours)
+        );
+    }
+
+    function submitPending(uint256 seed) external {
+        if (pendingRegs.length == 0) return;
+        ++calls["submitPending"];
+        uint256 i = seed % pendingRegs.length;
+        Registration memory r = pendingRegs[i];
+        pendingRegs[i] = pendingRegs[pendingRegs.length - 1];
+        pendingRegs.pop();
+        bytes memory sig = _sign(r.hash());
+        _fund(r.user, NATIVE, r.amount);
+        bool late = block.timestamp > r.deadline;
+        vm.prank(r.user);
+        try settlement.register{value: r.amount}(r, sig) {
+            _accepted(r.nonce, r.deadline);
+            ghostInflow[NATIVE] += r.amount;
+            doneRegs.push(r);
+            doneRegSigs.push(sig);
+        } catch (bytes memory err) {
+            if (!late) {
+                ++ghostValidRejected;
+            } else if (keccak256(err) != keccak256(abi.encodeWithSelector(Settlement.Expired.selector, r.deadline))) {
+                ++ghostWrongReplayError;
+            }
+        }
+    }
+
+    // ───────────── payouts ─────────────
+
+    /// @dev One call in eight deliberately asks for one unit more than is available.
+    function executeBatch(uint256 assetSeed, uint256 size, uint256 seed) external {
+        bool overdraw = seed % 8 == 0;
+        assetSeed %= assets.length;
+        address asset = _asset(assetSeed);
+        uint256 free = settlement.available(asset);
+        for (uint256 k = 1; k < assets.length && free == 0; ++k) {
+            asset = _asset(assetSeed + k);
+            free = settlement.available(asset);
+        }
+        if (free == 0 && !overdraw) return;
+        if (overdraw) ++calls["batchOverdraw"];
+        else ++calls["batch"];
+        size = 1 + size % 6;
+        Payout[] memory p = new Payout[](size);
+        uint256 total;
+        for (uint256 i; i < size; ++i) {
+            uint256 amount = uint256(keccak256(abi.encode(seed, i))) % (free / size + 1);
+            p[i] = Payout(_recipient(uint256(keccak256(abi.encode(seed, i, "r")))), amount);
+            total += amount;
+        }
+        if (overdraw) {
+            p[0].amount += free - total + 1; // one more than custody can spare
+            total = free + 1;
+        }
+        PayoutBatch memory b = PayoutBatch(asset, total, p, _nextNonce(), block.timestamp + 1 hours);
+        bytes memory sig = _sign(b.hash());
+        vm.prank(operator);
+        try settlement.executePayoutBatch(b, sig) {
+            if (overdraw) ++ghostOverdraftAccepted;
+            _accepted(b.nonce, b.deadline);
+            for (uint256 i; i < size; ++i) {
+                if (_isHostile(asset, p[i].recipient)) {
+                    ghostClaimable[asset][p[i].recipient] += p[i].amount;
+                    ++calls["deferred"];
+                } else {
+                    ghostOutflow[asset] += p[i].amount;
+                }
+            }
+            _storeBatch(b, sig);
+            ++calls["batchExecuted"];
+        } catch {
+            if (!overdraw) ++ghostValidRejected;
+        }
+    }
+
+    function _storeBatch(PayoutBatch memory b, bytes memory sig) internal {
+        PayoutBatch storage s = doneBatches.push();
+        s.token = b.token;
+        s.total = b.total;
+        s.nonce = b.nonce;
+        s.deadline = b.deadline;
+        for (uint256 i; i < b.payouts.length; ++i) {
+            s.payouts.push(b.payouts[i]);
+        }
+        doneBatchSigs.push(sig);
+    }
+
+    function claim(uint256 claimantSeed, uint256 assetSeed) external {
+        // the first (claimant, asset) pair with something owed, starting from the seeds
+        claimantSeed %= claimants.length;
+        assetSeed %= assets.length;
+        address who;
+        address asset;
+        uint256 owed;
+        for (uint256 k; k < claimants.length * assets.length && owed == 0; ++k) {
+            who = claimants[(claimantSeed + k) % claimants.length];
+            asset = _asset(assetSeed + k / claimants.length);
+            owed = ghostClaimable[asset][who];
+        }
+        if (owed == 0) return;
+        ++calls["claim"];
+        uint256 sinkBefore = asset == NATIVE ? claimSink.balance : TronUSDT(asset).balanceOf(claimSink);
+        bool ok;
+        if (who == address(reverter)) {
+            try reverter.claim(settlement, asset, claimSink) {
+                ok = true;
+            } catch {}
+        } else if (who == address(burner)) {
+            try burner.claim(settlement, asset, claimSink) {
+                ok = true;
+            } catch {}
+        } else {
+            vm.prank(who);
+            try settlement.claim(asset, claimSink) {
+                ok = true;
+            } catch {}
+        }
+        uint256 sinkAfter = asset == NATIVE ? claimSink.balance : TronUSDT(asset).balanceOf(claimSink);
+        // a refused claim, or one paying other than what the model owes, is a failure of the claim path
+        if (!ok || sinkAfter - sinkBefore != owed) ++ghostClaimFailed;
+        if (!ok) return;
+        ghostClaimable[asset][who] = 0;
+        ghostOutflow[asset] += sinkAfter - sinkBefore;
+    }
+
+    /// @dev One call in eight deliberately asks for more than is available.
+    function transferTreasury(uint256 assetSeed, uint256 amount) external {
+        bool overdraw = amount % 8 == 0;
+        address asset = _asset(assetSeed);
+        uint256 free = settlement.available(asset);
+        if (overdraw) ++calls["treasuryOverdraw"];
+        else ++calls["treasury"];
+        amount = overdraw ? free + 1 + (amount >> 3) % 1e18 : (amount >> 3) % (free + 1);
+        TreasuryTransfer memory t =
+            TreasuryTransfer(asset, treasurySink, amount, _nextNonce(), block.timestamp + 1 hours);
+        bytes memory sig = _sign(t.hash());
+        vm.prank(treasurer);
+        try settlement.transferTreasury(t, sig) {
+            if (overdraw) ++ghostOverdraftAccepted;
+            _accepted(t.nonce, t.deadline);
+            ghostOutflow[asset] += amount;
+            doneTts.push(t);
+            doneTtSigs.push(sig);
+        } catch {
+            if (!overdraw) ++ghostValidRejected;
+        }
+    }
+
+    // ───────────── attacks ─────────────
+
+    /// @dev Resubmits an accepted payload (funding the user again, so only the nonce or deadline can stop it).
+    function replay(uint256 kind, uint256 seed) external {
+        kind %= 4;
+        if (kind == 0 && doneRegs.length > 0) {
+            uint256 i = seed % doneRegs.length;
+            Registration memory r = doneRegs[i];
+            _fund(r.user, r.token, r.amount);
+            vm.prank(r.user);
+            try settlement.register{value: r.token == NATIVE ? r.amount : 0}(r, doneRegSigs[i]) {
+                ++ghostReplayAccepted;
+            } catch (bytes memory err) {
+                if (!_isReplayError(err, r.nonce, r.deadline)) ++ghostWrongReplayError;
+            }
+        } else if (kind == 1 && doneTops.length > 0) {
+            uint256 i = seed % doneTops.length;
+            Retopup memory r = doneTops[i];
+            _fund(r.user, r.token, r.amount);
+            vm.prank(r.user);
+            try settlement.retopup{value: r.token == NATIVE ? r.amount : 0}(r, doneTopSigs[i]) {
+                ++ghostReplayAccepted;
+            } catch (bytes memory err) {
+                if (!_isReplayError(err, r.nonce, r.deadline)) ++ghostWrongReplayError;
+            }
+        } else if (kind == 2 && doneBatches.length > 0) {
+            uint256 i = seed % doneBatches.length;
+            PayoutBatch memory b = doneBatches[i];
+            vm.prank(operator);
+            try settlement.executePayoutBatch(b, doneBatchSigs[i]) {
+                ++ghostReplayAccepted;
+            } catch (bytes memory err) {
+                if (!_isReplayError(err, b.nonce, b.deadline)) ++ghostWrongReplayError;
+            }
+        } else if (kind == 3 && doneTts.length > 0) {
+            uint256 i = seed % doneTts.length;
+            TreasuryTransfer memory t = doneTts[i];
+            vm.prank(treasurer);
+            try settlement.transferTreasury(t, doneTtSigs[i]) {
+                ++ghostReplayAccepted;
+            } catch (bytes memory err) {
+                if (!_isReplayError(err, t.nonce, t.deadline)) ++ghostWrongReplayError;
+            }
+        } else {
+            return;
+        }
+        ++calls["replay"];
+    }
+
+    /// @dev A new, validly signed batch reusing an executed batch's nonce (a "second version" of it).
+    function replayBatchNewVersion(uint256 seed) external {
+        if (doneBatches.length == 0) return;
+        ++calls["batchVersion"];
+        PayoutBatch memory old = doneBatches[seed % doneBatches.length];
+        Payout[] memory p = new Payout[](1);
+        p[0] = Payout(address(0xE0001), 0);
+        PayoutBatch memory b = PayoutBatch(old.token, 0, p, old.nonce, block.timestamp + 1 hours);
+        bytes memory sig = _sign(b.hash());
+        vm.prank(operator);
+        try settlement.executePayoutBatch(b, sig) {
+            ++ghostReplayAccepted;
+        } catch (bytes memory err) {
+            if (!_isReplayError(err, b.nonce, b.deadline)) ++ghostWrongReplayError;
+        }
+    }
+
+    /// @dev A fresh, validly signed and funded payload whose deadline has passed.
+    function submitExpired(uint256 kind, uint256 ago, uint256 assetSeed) external {
+        ++calls["expired"];
+        address asset = _asset(assetSeed);
+        uint256 deadline = block.timestamp - 1 - ago % 1 days;
+        address user = _user(ago);
+        kind %= 4;
+        bool ok;
+        if (kind == 0) {
+            Registration memory r = Registration(user, address(0x5B0), asset, 1, _nextNonce(), deadline);
+            bytes memory sig = _sign(r.hash());
+            _fund(user, asset, 1);
+            vm.prank(user);
+            try settlement.register{value: asset == NATIVE ? 1 : 0}(r, sig) {
+                ok = true;
+            } catch {}
+        } else if (kind == 1) {
+            Retopup memory r = Retopup(user, asset, 1, _nextNonce(), deadline);
+            bytes memory sig = _sign(r.hash());
+            _fund(user, asset, 1);
+            vm.prank(user);
+            try settlement.retopup{value: asset == NATIVE ? 1 : 0}(r, sig) {
+                ok = true;
+            } catch {}
+        } else if (kind == 2) {
+            Payout[] memory p = new Payout[](1);
+            p[0] = Payout(address(0xE0002), 0);
+            PayoutBatch memory b = PayoutBatch(asset, 0, p, _nextNonce(), deadline);
+            bytes memory sig = _sign(b.hash());
+            vm.prank(operator);
+            try settlement.executePayoutBatch(b, sig) {
+                ok = true;
+            } catch {}
+        } else {
+            TreasuryTransfer memory t = TreasuryTransfer(asset, treasurySink, 0, _nextNonce(), deadline);
+            bytes memory sig = _sign(t.hash());
+            vm.prank(treasurer);
+            try settlement.transferTreasury(t, sig) {
+                ok = true;
+            } catch {}
+        }
+        if (ok) ++ghostExpiredAccepted;
+    }
+
+    function warp(uint256 secs) external {
+        ++calls["warp"];
+        vm.warp(block.timestamp + secs % 2 hours);
+    }
+
+    // ───────────── views for the invariants ─────────────
+
+    function assetCount() external view returns (uint256) {
+        return assets.length;
+    }
+
+    function claimantCount() external view returns (uint256) {
+        return claimants.length;
+    }
+
+    function acceptedCount() external view returns (uint256) {
+        return doneRegs.length + doneTops.length + doneBatches.length + doneTts.length;
+    }
+}

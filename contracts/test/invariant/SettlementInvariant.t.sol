@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.30;
+
+import {SettlementFixture} from "../utils/SettlementFixture.sol";
+import {console} from "../utils/Console.sol";
+import {Settlement} from "../../src/Settlement.sol";
+import {SettlementHandler} from "./SettlementHandler.sol";
+
+/// @notice Properties that hold after any sequence of handler actions (register, retopup, batches with hostile
+///         recipients, claims, treasury transfers, replays, expired payloads, time warps).
+contract SettlementInvariantTest is SettlementFixture {
+    SettlementHandler internal handler;
+
+    function setUp() public override {
+        super.setUp();
+        address[] memory allowed = new address[](3);
+        (allowed[0], allowed[1], allowed[2]) = (NATIVE, address(usdt), address(blToken));
+        settlement = _deploy(allowed);
+        handler = new SettlementHandler(settlement, usdt, blToken, SIGNER_KEY, operator, treasurer);
+        targetContract(address(handler));
+    }
+
+    function _custody(address asset) internal view returns (uint256) {
+        return _balance(asset, address(settlement));
+    }
+
+    /// @notice Custody balance = Σ inflows − Σ outflows, per asset.
+    function invariant_balanceEqualsInflowsMinusOutflows() public view {
+        for (uint256 i; i < handler.assetCount(); ++i) {
+            address asset = handler.assets(i);
+            assertEq(_custody(asset), handler.ghostInflow(asset) - handler.ghostOutflow(asset), "balance = in - out");
+        }
+    }
+
+    /// @notice Custody always covers what recipients can claim.
+    function invariant_balanceCoversClaimable() public view {
+        for (uint256 i; i < handler.assetCount(); ++i) {
+            address asset = handler.assets(i);
+            assertGe(_custody(asset), settlement.totalClaimable(asset), "balance >= claimable");
+        }
+    }
+
+    /// @notice totalClaimable = Σ claimable of the known accounts = the model's claims, per account.
+    function invariant_totalClaimableIsTheSumOfClaims() public view {
+        for (uint256 i; i < handler.assetCount(); ++i) {
+            address asset = handler.assets(i);
+            uint256 sum;
+            for (uint256 j; j < handler.claimantCount(); ++j) {
+                address who = handler.claimants(j);
+                uint256 c = settlement.claimable(asset, who);
+                assertEq(c, handler.ghostClaimable(asset, who), "claim matches model");
+                sum += c;
+            }
+            assertEq(settlement.totalClaimable(asset), sum, "total = sum of claims");
+        }
+    }
+
+    /// @notice No nonce, payload or batch is ever accepted twice.
+    function invariant_noNonceOrBatchAcceptedTwice() public view {
+        assertEq(handler.ghostReplayAccepted(), 0, "replays accepted");
+        assertEq(handler.ghostDoubleAccepted(), 0, "nonces accepted twice");
+        assertEq(handler.ghostWrongReplayError(), 0, "replay refused for the wrong reason");
+    }
+
+    /// @notice Expired payloads are never accepted.
+    function invariant_expiredPayloadsNeverAccepted() public view {
+        assertEq(handler.ghostExpiredAccepted(), 0, "expired accepted");
+    }
+
+    /// @notice Nothing beyond the available balance ever leaves; every valid payload and every claim goes through.
+    function invariant_noOverdraftAndNoValidPayloadRefused() public view {
+        assertEq(handler.ghostOverdraftAccepted(), 0, "overdraft accepted");
+        assertEq(handler.ghostValidRejected(), 0, "valid payload refused");
+        assertEq(handler.ghostClaimFailed(), 0, "claim refused or short");
+    }
+
+    function afterInvariant() external view {
+        console.log("accepted payloads", handler.acceptedCount());
+        console.log("calls: register", handler.calls("register"));
+        console.log("calls: batch executed", handler.calls("batchExecuted"));
+        console.log("entries deferred", handler.calls("deferred"));
+        console.log("calls: treasury", handler.calls("treasury"));
+        console.log("calls: claim", handler.calls("claim"));
+        console.log("calls: replay", handler.calls("replay"));
+        console.log("calls: expired", handler.calls("expired"));
+    }
+}
+
+/// @notice A fixed walk through every handler path, so a silent no-op in the handler cannot make the invariant
+///         campaign vacuous.
+contract SettlementHandlerSmokeTest is SettlementFixture {
+    function test_handler_everyPathIsReachableAndTheModelTracksTheContract() public {
+        address[] memory allowed = new address[](3);
+        (allowed[0], allowed[1], allowed[2]) = (NATIVE, address(usdt), address(blToken));
+        settlement = _deploy(allowed);
+        SettlementHandler h = new SettlementHandler(settlement, usdt, blToken, SIGNER_KEY, operator, treasurer);
+
+        h.register(0, 0, 50 ether, 1 hours); // native
+        h.register(1, 1, 5e9, 1 hours); // TRON USDT
+        h.register(2, 2, 1e21, 1 hours); // blacklist token
+        h.retopup(3, 0, 10 ether, 1 hours);
+        for (uint256 seed = 1; seed < 40; ++seed) {
+            if (seed % 8 != 0) h.executeBatch(seed, 5, seed);
+        }
+        h.executeBatch(0, 2, 8); // an overdraw attempt
+        h.claim(0, 0);
+        h.claim(1, 2);
+        h.transferTreasury(0, 9); // 9 % 8 != 0: a valid transfer
+        h.transferTreasury(1, 16); // an overdraw attempt
+        h.replay(0, 0);
+        h.replay(1, 0);
+        h.replay(2, 0);
+        h.replay(3, 0);
+        h.replayBatchNewVersion(0);
+        h.submitExpired(0, 5, 0);
+        h.submitExpired(2, 5, 1);
+        h.signPendingRegistration(0, 1 ether, 10 minutes);
+        h.warp(1 hours);
+        h.submitPending(0); // now past its deadline
+
+        assertGe(h.calls("batchExecuted"), 20, "batches executed");
+        assertGe(h.calls("deferred"), 5, "hostile entries deferred");
+        assertEq(h.calls("claim"), 2, "claims");
+        assertEq(h.calls("replay"), 4, "replays");
+        assertEq(h.ghostReplayAccepted() + h.ghostExpiredAccepted() + h.ghostOverdraftAccepted(), 0, "attacks refused");
+        assertEq(
+            h.ghostValidRejected() + h.ghostWrongReplayError() + h.ghostDoubleAccepted() + h.ghostClaimFailed(),
+            0,
+            "no false refusals"
+        );
+        for (uint256 i; i < 3; ++i) {
+            address asset = h.assets(i);
+            assertEq(_balance(asset, address(settlement)), h.ghostInflow(asset) - h.ghostOutflow(asset), "in - out");
+        }
+    }
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.30;
+
+import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../../src/SettlementTypes.sol";
+
+/// @notice EIP-712 hashing written from the specification, independently of the contract's own code: type
+///         strings are assembled from member lists, structs are `abi.encode`d, arrays of structs are the keccak
+///         of the concatenated struct hashes, and the domain is built from scratch with TIP-712's chain id mask.
+library EIP712Reference {
+    string internal constant NAME = "ReferralSettlement";
+    string internal constant VERSION = "1";
+
+    /// @dev encodeType for a struct without references: `Name(type1 name1,type2 name2,...)`.
+    function encodeType(string memory name, string[] memory members) internal pure returns (string memory s) {
+        s = string.concat(name, "(");
+        for (uint256 i; i < members.length; ++i) {
+            s = string.concat(s, i == 0 ? "" : ",", members[i]);
+        }
+        s = string.concat(s, ")");
+    }
+
+    function _list(string memory a, string memory b) private pure returns (string[] memory l) {
+        l = new string[](2);
+        (l[0], l[1]) = (a, b);
+    }
+
+    function _list(string memory a, string memory b, string memory c, string memory d, string memory e)
+        private
+        pure
+        returns (string[] memory l)
+    {
+        l = new string[](5);
+        (l[0], l[1], l[2], l[3], l[4]) = (a, b, c, d, e);
+    }
+
+    function domainType() internal pure returns (string memory) {
+        string[] memory m = new string[](4);
+        (m[0], m[1], m[2], m[3]) = ("string name", "string version", "uint256 chainId", "address verifyingContract");
+        return encodeType("EIP712Domain", m);
+    }
+
+    function registrationType() internal pure returns (string memory) {
+        string[] memory m = new string[](6);
+        (m[0], m[1], m[2], m[3], m[4], m[5]) =
+        ("address user", "address sponsor", "address token", "uint256 amount", "uint256 nonce", "uint256 deadline");
+        return encodeType("Registration", m);
+    }
+
+    function retopupType() internal pure returns (string memory) {
+        return encodeType(
+            "Retopup", _list("address user", "address token", "uint256 amount", "uint256 nonce", "uint256 deadline")
+        );
+    }
+
+    function payoutType() internal pure returns (string memory) {
+        return encodeType("Payout", _list("address recipient", "uint256 amount"));
+    }
+
+    /// @dev A struct's encodeType is followed by the encodeTypes of the structs it references, sorted by name.
+    function payoutBatchType() internal pure returns (string memory) {
+        return string.concat(
+            encodeType(
+                "PayoutBatch",
+                _list("address token", "uint256 total", "Payout[] payouts", "uint256 nonce", "uint256 deadline")
+            ),
+            payoutType()
+        );
+    }
+
+    function treasuryTransferType() internal pure returns (string memory) {
+        return encodeType(
+            "TreasuryTransfer",
+            _list("address token", "address to", "uint256 amount", "uint256 nonce", "uint256 deadline")
+        );
+    }
+
+    function domainSeparator(uint256 chainId, address verifyingContract) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                keccak256(bytes(domainType())),
+                keccak256(bytes(NAME)),
+                keccak256(bytes(VERSION)),
+                chainId & 0xffffffff,
+                verifyingContract
+            )
+        );
+    }
+
+    function digest(bytes32 domain, bytes32 structHash) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(hex"1901", domain, structHash));
+    }
+
+    function hash(Registration memory r) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(keccak256(bytes(registrationType())), r.user, r.sponsor, r.token, r.amount, r.nonce, r.deadline)
+        );
+    }
+
+    function hash(Retopup memory r) internal pure returns (bytes32) {
+        return keccak256(abi.encode(keccak256(bytes(retopupType())), r.user, r.token, r.amount, r.nonce, r.deadline));
+    }
+
+    function hash(Payout memory p) internal pure returns (bytes32) {
+        return keccak256(abi.encode(keccak256(bytes(payoutType())), p.recipient, p.amount));
+    }
+
+    function hashPayouts(Payout[] memory payouts) internal pure returns (bytes32) {
+        bytes32[] memory hashes = new bytes32[](payouts.length);
+        for (uint256 i; i < payouts.length; ++i) {
+            hashes[i] = hash(payouts[i]);
+        }
+        // encodePacked of a bytes32[] is the plain concatenation of its elements.
+        return keccak256(abi.encodePacked(hashes));
+    }
+
+    function hash(PayoutBatch memory b) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                keccak256(bytes(payoutBatchType())), b.token, b.total, hashPayouts(b.payouts), b.nonce, b.deadline
+            )
+        );
+    }
+
+    function hash(TreasuryTransfer memory t) internal pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(keccak256(bytes(treasuryTransferType())), t.token, t.to, t.amount, t.nonce, t.deadline)
+            );
+    }
+}

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.30;
+
+import {Test} from "./Test.sol";
+import {EIP712Reference} from "./EIP712Reference.sol";
+import {Settlement} from "../../src/Settlement.sol";
+import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../../src/SettlementTypes.sol";
+import {MockERC20} from "../mocks/MockERC20.sol";
+import {TronUSDT} from "../mocks/TronUSDT.sol";
+import {FeeOnTransferToken} from "../mocks/FeeOnTransferToken.sol";
+import {BlacklistToken} from "../mocks/BlacklistToken.sol";
+import {LyingToken} from "../mocks/LyingToken.sol";
+
+/// @notice Deployed Settlement with roles, tokens and signing helpers. Payloads are signed over digests built by
+///         EIP712Reference (not by the contract), so every accepted signature also checks the contract's hashing.
+abstract contract SettlementFixture is Test {
+    using EIP712Reference for Registration;
+    using EIP712Reference for Retopup;
+    using EIP712Reference for PayoutBatch;
+    using EIP712Reference for TreasuryTransfer;
+
+    address internal constant NATIVE = address(0);
+    uint256 internal constant NATIVE_PUSH_GAS = 50_000;
+    uint256 internal constant TOKEN_PUSH_GAS = 100_000;
+    uint256 internal constant SIGNER_KEY = 0x5161E2;
+    uint256 internal constant OTHER_KEY = 0xBAD5161E2;
+    /// @dev secp256k1 group order, to build high-s (malleable) twins of signatures.
+    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+
+    Settlement internal settlement;
+    MockERC20 internal erc20;
+    TronUSDT internal usdt;
+    FeeOnTransferToken internal feeToken;
+    BlacklistToken internal blToken;
+    LyingToken internal lyingToken;
+
+    address internal signerAddr;
+    address internal admin;
+    address internal operator;
+    address internal treasurer;
+    address internal pauser;
+    address internal alice;
+    address internal bob;
+    address internal carol;
+    address internal sponsor;
+
+    function setUp() public virtual {
+        vm.warp(1_750_000_000);
+        signerAddr = vm.addr(SIGNER_KEY);
+        admin = makeAddr("admin");
+        operator = makeAddr("operator");
+        treasurer = makeAddr("treasurer");
+        pauser = makeAddr("pauser");
+        alice = makeAddr("alice");
+        bob = makeAddr("bob");
+        carol = makeAddr("carol");
+        sponsor = makeAddr("sponsor");
+
+        erc20 = new MockERC20("Binance-Peg USD", "USDT");
+        usdt = new TronUSDT();
+        feeToken = new FeeOnTransferToken(100);
+        blToken = new BlacklistToken();
+        lyingToken = new LyingToken();
+
+        address[] memory allowed = new address[](4);
+        (allowed[0], allowed[1], allowed[2], allowed[3]) = (NATIVE, address(usdt), address(erc20), address(feeToken));
+        settlement = _deploy(allowed);
+        vm.label(address(settlement), "Settlement");
+    }
+
+    function _deploy(address[] memory allowed) internal returns (Settlement s) {
+        s = new Settlement(admin, signerAddr, allowed, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS);
+        vm.startPrank(admin);
+        s.grantRole(s.OPERATOR_ROLE(), operator);
+        s.grantRole(s.TREASURER_ROLE(), treasurer);
+        s.grantRole(s.PAUSER_ROLE(), pauser);
+        vm.stopPrank();
+    }
+
+    // ───────────── payload builders ─────────────
+
+    function _reg(address user, address token, uint256 amount, uint256 nonce)
+        internal
+        view
+        returns (Registration memory)
+    {
+        return Registration(user, sponsor, token, amount, nonce, block.timestamp + 1 hours);
+    }
+
+    function _top(address user, address token, uint256 amount, uint256 nonce) internal view returns (Retopup memory) {
+        return Retopup(user, token, amount, nonce, block.timestamp + 1 hours);
+    }
+
+    function _batch(address token, Payout[] memory payouts, uint256 nonce)
+        internal
+        view
+        returns (PayoutBatch memory b)
+    {
+        uint256 total;
+        for (uint256 i; i < payouts.length; ++i) {
+            total += payouts[i].amount;
+        }
+        b = PayoutBatch(token, total, payouts, nonce, block.timestamp + 1 hours);
+    }
+
+    function _tt(address token, address to, uint256 amount, uint256 nonce)
+        internal
+        view
+        returns (TreasuryTransfer memory)
+    {
+        return TreasuryTransfer(token, to, amount, nonce, block.timestamp + 1 hours);
+    }
+
+    function _payouts2(address a, uint256 x, address b, uint256 y) internal pure returns (Payout[] memory p) {
+        p = new Payout[](2);
+        p[0] = Payout(a, x);
+        p[1] = Payout(b, y);
+    }
+
+    // ───────────── signing ─────────────
+
+    function _domain() internal view returns (bytes32) {
+        return EIP712Reference.domainSeparator(block.chainid, address(settlement));
+    }
+
+    function _signDigest(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    function _sign(Registration memory r) internal view returns (bytes memory) {
+        return _signDigest(SIGNER_KEY, EIP712Reference.digest(_domain(), r.hash()));
+    }
+
+    function _sign(Retopup memory r) internal view returns (bytes memory) {
+        return _signDigest(SIGNER_KEY, EIP712Reference.digest(_domain(), r.hash()));
+    }
+
+    function _sign(PayoutBatch memory b) internal view returns (bytes memory) {
+        return _signDigest(SIGNER_KEY, EIP712Reference.digest(_domain(), b.hash()));
+    }
+
+    function _sign(TreasuryTransfer memory t) internal view returns (bytes memory) {
+        return _signDigest(SIGNER_KEY, EIP712Reference.digest(_domain(), t.hash()));
+    }
+
+    // ───────────── actions ─────────────
+
+    /// @dev Funds `user` with exactly `amount` of `token` (approved to the Settlement) and registers.
+    function _doRegister(address user, address token, uint256 amount, uint256 nonce) internal {
+        Registration memory r = _reg(user, token, amount, nonce);
+        bytes memory sig = _sign(r);
+        _fund(user, token, amount);
+        vm.prank(user);
+        settlement.register{value: token == NATIVE ? amount : 0}(r, sig);
+    }
+
+    function _fund(address user, address token, uint256 amount) internal {
+        if (token == NATIVE) {
+            vm.deal(user, user.balance + amount);
+            return;
+        }
+        MockERC20(token).mint(user, amount);
+        vm.prank(user);
+        MockERC20(token).approve(address(settlement), type(uint256).max);
+    }
+
+    /// @dev Puts `amount` of `token` into custody the way users do: by registering.
+    function _seed(address token, uint256 amount, uint256 nonce) internal {
+        _doRegister(makeAddr("seeder"), token, amount, nonce);
+    }
+
+    function _execute(PayoutBatch memory b) internal {
+        bytes memory sig = _sign(b);
+        vm.prank(operator);
+        settlement.executePayoutBatch(b, sig);
+    }
+
+    function _balance(address token, address account) internal view returns (uint256) {
+        return token == NATIVE ? account.balance : MockERC20(token).balanceOf(account);
+    }
+}
