@@ -1,1 +1,5 @@
-//! End-to-end tests against anvil live in tests/.
+//! End-to-end tests against anvil live in `tests/`; this library holds the tools they and the other crates'
+//! tests share.
+
+pub mod devchain;
+pub mod fault_proxy;

@@ -1,1 +1,12 @@
-//! Not built yet: see the open issues.
+//! The listener: follows the Settlement contract's logs on each chain, only blocks at least
+//! `confirmations` deep and in order, checking the parent-hash chain so that a reorg deeper than the
+//! confirmation depth stops it instead of silently rewriting the ledger.
+//!
+//! `follower` talks to the RPC provider and knows nothing of the ledger; `range` is the pure controller
+//! of how many blocks one `eth_getLogs` asks for.
+
+pub mod follower;
+pub mod range;
+
+pub use follower::{BlockRef, ChainFollower, ConfirmedBlock, FollowError, FollowerConfig};
+pub use range::AdaptiveRange;

@@ -84,10 +84,13 @@ fn compile(root: &Path) -> eyre::Result<Vec<(&'static str, String)>> {
         })
         .build_with_root(&contracts);
 
-    let mut settings = Settings::default();
-    settings.optimizer = Optimizer { enabled: Some(true), runs: Some(20_000), details: None };
-    settings.evm_version = Some(EvmVersion::Paris);
-    settings.metadata = Some(SettingsMetadata::new(BytecodeHash::None, false));
+    // Must match contracts/foundry.toml, so that forge tests and Rust tests run the same bytecode.
+    let settings = Settings {
+        optimizer: Optimizer { enabled: Some(true), runs: Some(20_000), details: None },
+        evm_version: Some(EvmVersion::Paris),
+        metadata: Some(SettingsMetadata::new(BytecodeHash::None, false)),
+        ..Default::default()
+    };
     let solc = Solc::new(root.join("scripts/solc")).wrap_err("solc wrapper (run scripts/setup.sh)")?;
     let project = ProjectBuilder::<SolcCompiler>::default()
         .paths(paths)

@@ -1,0 +1,99 @@
+//! A throwaway anvil with the Settlement contract deployed, and the signer key of anvil's account 1, for
+//! tests that need real chain behaviour (mining, reorgs, logs).
+
+use abi::{NATIVE_TOKEN, Registration, Settlement, SettlementDomain, toolchain::foundry_binary};
+use alloy::{
+    network::EthereumWallet,
+    node_bindings::{Anvil, AnvilInstance},
+    primitives::{Address, Bytes, U256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    signers::{SignerSync, local::PrivateKeySigner},
+    sol_types::SolStruct,
+};
+
+/// Gas forwarded per pushed native payment in test deployments.
+pub const NATIVE_PUSH_GAS: u64 = 10_000;
+/// Gas forwarded per pushed token payment in test deployments.
+pub const TOKEN_PUSH_GAS: u64 = 100_000;
+
+pub struct DevChain {
+    pub anvil: AnvilInstance,
+    /// anvil account 0: contract admin.
+    pub admin: PrivateKeySigner,
+    /// anvil account 1: the backend signer's key (development only).
+    pub backend_signer: PrivateKeySigner,
+    pub provider: DynProvider,
+    pub settlement: Address,
+    pub domain: SettlementDomain,
+}
+
+impl DevChain {
+    /// Spawns anvil (auto-mining) and deploys Settlement allowing the native coin.
+    pub async fn start() -> eyre::Result<Self> {
+        let anvil = Anvil::new().path(foundry_binary("anvil")).try_spawn()?;
+        let admin: PrivateKeySigner = anvil.keys()[0].clone().into();
+        let backend_signer: PrivateKeySigner = anvil.keys()[1].clone().into();
+        let provider = Self::provider_for(&anvil, &admin);
+        let contract = Settlement::deploy(
+            &provider,
+            admin.address(),
+            backend_signer.address(),
+            vec![NATIVE_TOKEN],
+            U256::from(NATIVE_PUSH_GAS),
+            U256::from(TOKEN_PUSH_GAS),
+        )
+        .await?;
+        let settlement = *contract.address();
+        let domain = SettlementDomain::new(provider.get_chain_id().await?, settlement);
+        Ok(Self { anvil, admin, backend_signer, provider, settlement, domain })
+    }
+
+    pub fn provider_for(anvil: &AnvilInstance, wallet: &PrivateKeySigner) -> DynProvider {
+        ProviderBuilder::new()
+            .wallet(EthereumWallet::from(wallet.clone()))
+            .connect_http(anvil.endpoint_url())
+            .erased()
+    }
+
+    /// anvil's account `i` as a wallet.
+    pub fn account(&self, i: usize) -> PrivateKeySigner {
+        self.anvil.keys()[i].clone().into()
+    }
+
+    /// Signs `payload` with the development signer key, as the signer service would.
+    pub fn sign<T: SolStruct>(&self, payload: &T) -> Bytes {
+        let digest = self.domain.digest(payload);
+        Bytes::from(self.backend_signer.sign_hash_sync(&digest).expect("dev key signs").as_bytes().to_vec())
+    }
+
+    /// Timestamp of the latest block plus one hour.
+    pub async fn deadline(&self) -> eyre::Result<U256> {
+        let latest = self.provider.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await?;
+        let now = latest.map(|b| b.header.timestamp).unwrap_or_default();
+        Ok(U256::from(now + 3_600))
+    }
+
+    /// `user` pays `amount` of the native coin to register under `sponsor` with `nonce`; returns the receipt's
+    /// block number.
+    pub async fn register_native(
+        &self,
+        user: &PrivateKeySigner,
+        sponsor: Address,
+        amount: U256,
+        nonce: u64,
+    ) -> eyre::Result<u64> {
+        let payload = Registration {
+            user: user.address(),
+            sponsor,
+            token: NATIVE_TOKEN,
+            amount,
+            nonce: U256::from(nonce),
+            deadline: self.deadline().await?,
+        };
+        let signature = self.sign(&payload);
+        let as_user = Settlement::new(self.settlement, Self::provider_for(&self.anvil, user));
+        let receipt = as_user.register(payload, signature).value(amount).send().await?.get_receipt().await?;
+        eyre::ensure!(receipt.status(), "register reverted");
+        Ok(receipt.block_number.unwrap_or_default())
+    }
+}

@@ -1,0 +1,298 @@
+//! Reads the Settlement contract's logs from one chain's RPC provider, only from blocks at least
+//! `confirmations` deep, in order, and proves each answer consistent before handing it on:
+//!
+//! * every block's parent hash links to the block before it, and the first one to the caller's cursor —
+//!   a break at the cursor means the chain changed below the confirmation depth ([`FollowError::DeepReorg`]);
+//! * every log's block hash is the canonical one the headers show;
+//! * a block whose logs bloom names the contract but for which the range query returned nothing is asked
+//!   again by block hash (a lagging node behind a load balancer answers `[]` instead of failing).
+//!
+//! Provider faults shrink the query range ([`AdaptiveRange`]) and are returned for the caller to retry.
+
+use std::collections::BTreeMap;
+
+use alloy::{
+    eips::BlockNumberOrTag,
+    primitives::{Address, B256, Bloom, BloomInput},
+    providers::Provider,
+    rpc::types::{Filter, Log},
+};
+use futures::{StreamExt, TryStreamExt, stream};
+
+use crate::range::AdaptiveRange;
+
+const HEADER_ATTEMPTS: u32 = 3;
+const HEADER_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Per-chain settings of the follower.
+#[derive(Clone, Debug)]
+pub struct FollowerConfig {
+    pub chain_id: u64,
+    pub contract: Address,
+    /// Blocks below the head that must exist before a block is applied (BSC ≈ 15–24, anvil small).
+    pub confirmations: u64,
+    pub initial_range: u64,
+    pub min_range: u64,
+    pub max_range: u64,
+    /// Block headers fetched at once while checking a range.
+    pub header_concurrency: usize,
+}
+
+impl FollowerConfig {
+    pub fn new(chain_id: u64, contract: Address, confirmations: u64) -> Self {
+        Self {
+            chain_id,
+            contract,
+            confirmations,
+            initial_range: 500,
+            min_range: 1,
+            max_range: 5_000,
+            header_concurrency: 16,
+        }
+    }
+}
+
+/// A block the ledger has applied (the cursor) or is about to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockRef {
+    pub number: u64,
+    pub hash: B256,
+}
+
+/// A confirmed block and the contract's logs in it, in log-index order.
+#[derive(Clone, Debug)]
+pub struct ConfirmedBlock {
+    pub number: u64,
+    pub hash: B256,
+    pub parent_hash: B256,
+    pub timestamp: u64,
+    pub logs: Vec<Log>,
+}
+
+impl ConfirmedBlock {
+    pub fn block_ref(&self) -> BlockRef {
+        BlockRef { number: self.number, hash: self.hash }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    /// The chain no longer contains the block the ledger was built on: a reorg deeper than the confirmation
+    /// depth. The listener must stop for this chain and page someone; the ledger is never rewritten silently.
+    #[error("reorg below the confirmation depth: block {block} now has parent {chain_parent}, ledger has {recorded}")]
+    DeepReorg { block: u64, recorded: B256, chain_parent: B256 },
+    /// The provider failed (timeout, rate limit, refused range, transport); retry after a pause.
+    #[error("provider fault ({kind:?}): {message}")]
+    Provider { kind: ProviderFault, message: String },
+    /// The provider's answers disagree with each other (a node behind, the head moving); retry.
+    #[error("inconsistent provider answer: {0}")]
+    Inconsistent(String),
+}
+
+impl FollowError {
+    /// Whether waiting and asking again can help.
+    pub fn is_transient(&self) -> bool {
+        !matches!(self, Self::DeepReorg { .. })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderFault {
+    RangeTooLarge,
+    RateLimited,
+    Timeout,
+    Other,
+}
+
+/// Providers word these differently; the message is all they have in common.
+fn classify(message: &str) -> ProviderFault {
+    let m = message.to_ascii_lowercase();
+    if m.contains("429") || m.contains("rate limit") || m.contains("too many requests") {
+        ProviderFault::RateLimited
+    } else if m.contains("timed out") || m.contains("timeout") || m.contains("deadline") {
+        ProviderFault::Timeout
+    } else if m.contains("range") || m.contains("too large") || m.contains("-32005") || m.contains("more than")
+        || m.contains("limit exceeded") || m.contains("too many")
+    {
+        ProviderFault::RangeTooLarge
+    } else {
+        ProviderFault::Other
+    }
+}
+
+fn provider_error(err: impl std::fmt::Display) -> FollowError {
+    let message = err.to_string();
+    FollowError::Provider { kind: classify(&message), message }
+}
+
+/// Follows one chain through one provider.
+pub struct ChainFollower<P> {
+    provider: P,
+    config: FollowerConfig,
+    range: AdaptiveRange,
+}
+
+impl<P: Provider> ChainFollower<P> {
+    pub fn new(provider: P, config: FollowerConfig) -> Self {
+        let range = AdaptiveRange::new(config.initial_range, config.min_range, config.max_range);
+        Self { provider, config, range }
+    }
+
+    pub fn config(&self) -> &FollowerConfig {
+        &self.config
+    }
+
+    pub fn range(&self) -> &AdaptiveRange {
+        &self.range
+    }
+
+    /// The provider's current head block number.
+    pub async fn head(&self) -> Result<u64, FollowError> {
+        self.provider.get_block_number().await.map_err(provider_error)
+    }
+
+    /// The block just before `start_block`: the cursor of a ledger that has applied nothing yet.
+    pub async fn genesis_cursor(&self, start_block: u64) -> Result<BlockRef, FollowError> {
+        if start_block == 0 {
+            return Ok(BlockRef { number: 0, hash: B256::ZERO });
+        }
+        let (block, _) = self.header(start_block - 1).await?;
+        Ok(block.block_ref())
+    }
+
+    /// The next confirmed blocks after `cursor` (possibly none), each with the contract's logs.
+    pub async fn poll(&mut self, cursor: BlockRef) -> Result<Vec<ConfirmedBlock>, FollowError> {
+        let head = self.head().await?;
+        let safe = head.saturating_sub(self.config.confirmations);
+        if safe <= cursor.number {
+            return Ok(Vec::new());
+        }
+        let from = cursor.number + 1;
+        let to = safe.min(from + self.range.current() - 1);
+        let span = to - from + 1;
+
+        let filter = Filter::new().address(self.config.contract).from_block(from).to_block(to);
+        let logs = match self.provider.get_logs(&filter).await {
+            Ok(logs) => logs,
+            Err(err) => {
+                let err = provider_error(err);
+                if let FollowError::Provider { kind: ProviderFault::RangeTooLarge | ProviderFault::Timeout, .. } = err
+                {
+                    self.range.refused(span);
+                }
+                return Err(err);
+            }
+        };
+        let headers = self.headers(from, to).await?;
+        let blocks = self.assemble(cursor, headers, logs).await?;
+        self.range.succeeded(span);
+        Ok(blocks)
+    }
+
+    async fn header(&self, number: u64) -> Result<(ConfirmedBlock, Bloom), FollowError> {
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+            .await
+            .map_err(provider_error)?
+            .ok_or_else(|| FollowError::Inconsistent(format!("provider does not know block {number} yet")))?;
+        let confirmed = ConfirmedBlock {
+            number,
+            hash: block.header.hash,
+            parent_hash: block.header.parent_hash,
+            timestamp: block.header.timestamp,
+            logs: Vec::new(),
+        };
+        Ok((confirmed, block.header.logs_bloom))
+    }
+
+    /// A header fetch retried a few times: one rate-limited request among hundreds should not void a poll.
+    async fn header_with_retry(&self, number: u64) -> Result<(ConfirmedBlock, Bloom), FollowError> {
+        let mut attempt = 0;
+        loop {
+            match self.header(number).await {
+                Err(FollowError::Provider { .. }) if attempt < HEADER_ATTEMPTS - 1 => {
+                    attempt += 1;
+                    tokio::time::sleep(HEADER_RETRY_PAUSE * attempt).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn headers(&self, from: u64, to: u64) -> Result<Vec<(ConfirmedBlock, Bloom)>, FollowError> {
+        stream::iter(from..=to)
+            .map(|number| self.header_with_retry(number))
+            .buffered(self.config.header_concurrency.max(1))
+            .try_collect()
+            .await
+    }
+
+    /// Checks the parent-hash chain and every log against the headers, and fills each block's logs.
+    async fn assemble(
+        &self,
+        cursor: BlockRef,
+        headers: Vec<(ConfirmedBlock, Bloom)>,
+        logs: Vec<Log>,
+    ) -> Result<Vec<ConfirmedBlock>, FollowError> {
+        let mut by_block: BTreeMap<u64, Vec<Log>> = BTreeMap::new();
+        for log in logs {
+            let number = log.block_number.ok_or_else(|| FollowError::Inconsistent("log without block number".into()))?;
+            if log.removed {
+                return Err(FollowError::Inconsistent(format!("removed log in block {number}")));
+            }
+            by_block.entry(number).or_default().push(log);
+        }
+
+        let mut blocks = Vec::with_capacity(headers.len());
+        let mut previous = cursor;
+        for (mut block, bloom) in headers {
+            if block.parent_hash != previous.hash && !(previous.number == 0 && previous.hash == B256::ZERO) {
+                if previous == cursor {
+                    return Err(FollowError::DeepReorg {
+                        block: block.number,
+                        recorded: cursor.hash,
+                        chain_parent: block.parent_hash,
+                    });
+                }
+                return Err(FollowError::Inconsistent(format!("block {} does not link to {}", block.number, previous.number)));
+            }
+            let mut block_logs = by_block.remove(&block.number).unwrap_or_default();
+            if block_logs.is_empty() && bloom.contains_input(BloomInput::Raw(self.config.contract.as_slice())) {
+                // The bloom says the contract logged here: ask for exactly this block, by hash.
+                let by_hash = Filter::new().address(self.config.contract).at_block_hash(block.hash);
+                block_logs = self.provider.get_logs(&by_hash).await.map_err(provider_error)?;
+            }
+            for log in &block_logs {
+                if log.block_hash != Some(block.hash) {
+                    return Err(FollowError::Inconsistent(format!(
+                        "log in block {} has hash {:?}, the chain has {}",
+                        block.number, log.block_hash, block.hash
+                    )));
+                }
+            }
+            block_logs.sort_by_key(|l| l.log_index);
+            block.logs = block_logs;
+            previous = block.block_ref();
+            blocks.push(block);
+        }
+        if let Some((number, _)) = by_block.into_iter().next() {
+            return Err(FollowError::Inconsistent(format!("log from block {number} outside the queried range")));
+        }
+        Ok(blocks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_the_usual_provider_messages() {
+        assert_eq!(classify("HTTP error 429 with body: rate limit exceeded"), ProviderFault::RateLimited);
+        assert_eq!(classify("error sending request: operation timed out"), ProviderFault::Timeout);
+        assert_eq!(classify("server returned an error response: error code -32005: block range is too large"), ProviderFault::RangeTooLarge);
+        assert_eq!(classify("query returned more than 10000 results"), ProviderFault::RangeTooLarge);
+        assert_eq!(classify("connection refused"), ProviderFault::Other);
+    }
+}
