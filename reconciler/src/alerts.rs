@@ -1,0 +1,240 @@
+//! Alerts and the sinks that page people: Prometheus Alertmanager's webhook format and PagerDuty Events v2.
+//!
+//! An alert is identified by a stable dedup key built from what it is about (check, chain, asset), never
+//! from the values it reports, so a condition that persists updates one incident instead of opening many,
+//! and clears it with a `resolved` / `resolve` message when it goes away.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Critical,
+}
+
+/// A condition that needs a person, as found by one check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Stable identity: `check:chain:asset` (e.g. `custody:56:0x0000…`).
+    pub dedup_key: String,
+    /// The check that raised it (custody, solvency, listener_lag, listener_halted, quarantine, stuck_batch).
+    pub check: String,
+    pub severity: Severity,
+    pub summary: String,
+    /// Exact figures (variance in base units, block, lag…), shown to the person paged.
+    pub details: BTreeMap<String, String>,
+}
+
+impl Alert {
+    pub fn new(check: &str, scope: &[&str], severity: Severity, summary: impl Into<String>) -> Self {
+        let mut dedup_key = check.to_owned();
+        for part in scope {
+            dedup_key.push(':');
+            dedup_key.push_str(part);
+        }
+        Self { dedup_key, check: check.to_owned(), severity, summary: summary.into(), details: BTreeMap::new() }
+    }
+
+    pub fn detail(mut self, key: &str, value: impl ToString) -> Self {
+        self.details.insert(key.to_owned(), value.to_string());
+        self
+    }
+}
+
+/// What to send after a check run, given the alerts that were firing before it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct AlertChanges {
+    /// New conditions, and firing ones whose figures changed (re-sent under the same key).
+    pub fire: Vec<Alert>,
+    /// Conditions that were firing and are gone.
+    pub resolve: Vec<Alert>,
+}
+
+/// Compares the alerts firing before a run with the ones the run found.
+pub fn diff(firing_before: &[Alert], found_now: &[Alert]) -> AlertChanges {
+    let before: BTreeMap<&str, &Alert> = firing_before.iter().map(|a| (a.dedup_key.as_str(), a)).collect();
+    let now: BTreeMap<&str, &Alert> = found_now.iter().map(|a| (a.dedup_key.as_str(), a)).collect();
+    AlertChanges {
+        fire: now.iter().filter(|(k, a)| before.get(*k) != Some(*a)).map(|(_, a)| (*a).clone()).collect(),
+        resolve: before.iter().filter(|(k, _)| !now.contains_key(*k)).map(|(_, a)| (*a).clone()).collect(),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    Fire,
+    Resolve,
+}
+
+/// A Prometheus Alertmanager-compatible webhook receiver (the body Alertmanager itself would POST).
+#[derive(Clone, Debug)]
+pub struct AlertmanagerWebhook {
+    pub url: String,
+    pub receiver: String,
+}
+
+/// A PagerDuty Events API v2 endpoint and the integration's routing key.
+#[derive(Clone, Debug)]
+pub struct PagerDuty {
+    pub url: String,
+    pub routing_key: String,
+    /// `source` field: which deployment is paging.
+    pub source: String,
+}
+
+/// Where alerts go; one run sends each change to every sink.
+#[derive(Clone, Debug)]
+pub enum AlertSink {
+    Alertmanager(AlertmanagerWebhook),
+    PagerDuty(PagerDuty),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("alert sink {sink} refused {dedup_key}: {reason}")]
+pub struct SinkError {
+    pub sink: String,
+    pub dedup_key: String,
+    pub reason: String,
+}
+
+impl AlertSink {
+    /// The JSON body this sink expects for `alert` at `transition`; `at` is RFC 3339.
+    pub fn body(&self, alert: &Alert, transition: Transition, at: &str) -> Value {
+        match self {
+            Self::Alertmanager(am) => alertmanager_body(am, alert, transition, at),
+            Self::PagerDuty(pd) => pagerduty_body(pd, alert, transition, at),
+        }
+    }
+
+    fn url(&self) -> &str {
+        match self {
+            Self::Alertmanager(am) => &am.url,
+            Self::PagerDuty(pd) => &pd.url,
+        }
+    }
+
+    pub async fn send(
+        &self,
+        client: &reqwest::Client,
+        alert: &Alert,
+        transition: Transition,
+        at: &str,
+    ) -> Result<(), SinkError> {
+        let error = |reason: String| SinkError { sink: self.url().to_owned(), dedup_key: alert.dedup_key.clone(), reason };
+        let response =
+            client.post(self.url()).json(&self.body(alert, transition, at)).send().await.map_err(|e| error(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(error(format!("HTTP {}", response.status())));
+        }
+        Ok(())
+    }
+}
+
+fn alertmanager_body(am: &AlertmanagerWebhook, alert: &Alert, transition: Transition, at: &str) -> Value {
+    let status = match transition {
+        Transition::Fire => "firing",
+        Transition::Resolve => "resolved",
+    };
+    let mut labels = BTreeMap::from([
+        ("alertname".to_owned(), format!("referral_{}", alert.check)),
+        ("severity".to_owned(), format!("{:?}", alert.severity).to_lowercase()),
+        ("dedup_key".to_owned(), alert.dedup_key.clone()),
+    ]);
+    labels.extend(alert.details.iter().filter(|(k, _)| matches!(k.as_str(), "chain_id" | "asset")).map(|(k, v)| (k.clone(), v.clone())));
+    let description = alert.details.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
+    let ends_at = if transition == Transition::Resolve { at } else { "0001-01-01T00:00:00Z" };
+    json!({
+        "version": "4",
+        "groupKey": format!("{{}}:{{dedup_key=\"{}\"}}", alert.dedup_key),
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": am.receiver,
+        "groupLabels": { "dedup_key": alert.dedup_key },
+        "commonLabels": labels,
+        "commonAnnotations": { "summary": alert.summary, "description": description },
+        "externalURL": "",
+        "alerts": [{
+            "status": status,
+            "labels": labels,
+            "annotations": { "summary": alert.summary, "description": description },
+            "startsAt": at,
+            "endsAt": ends_at,
+            "generatorURL": "",
+            "fingerprint": fingerprint(&alert.dedup_key),
+        }],
+    })
+}
+
+fn pagerduty_body(pd: &PagerDuty, alert: &Alert, transition: Transition, at: &str) -> Value {
+    match transition {
+        Transition::Resolve => json!({
+            "routing_key": pd.routing_key,
+            "event_action": "resolve",
+            "dedup_key": alert.dedup_key,
+        }),
+        Transition::Fire => json!({
+            "routing_key": pd.routing_key,
+            "event_action": "trigger",
+            "dedup_key": alert.dedup_key,
+            "payload": {
+                "summary": alert.summary,
+                "source": pd.source,
+                "severity": match alert.severity { Severity::Critical => "critical", Severity::Warning => "warning" },
+                "timestamp": at,
+                "component": "settlement",
+                "group": alert.details.get("chain_id").cloned().unwrap_or_default(),
+                "class": alert.check,
+                "custom_details": alert.details,
+            },
+        }),
+    }
+}
+
+/// Alertmanager fingerprints are 16 hex digits; ours is stable per dedup key (FNV-1a).
+fn fingerprint(key: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn custody(variance: &str) -> Alert {
+        Alert::new("custody", &["31337", "0x0000000000000000000000000000000000000000"], Severity::Critical, "custody mismatch")
+            .detail("variance", variance)
+    }
+
+    #[test]
+    fn dedup_key_names_the_condition_not_its_figures() {
+        assert_eq!(custody("5").dedup_key, custody("7").dedup_key);
+        assert_eq!(custody("5").dedup_key, "custody:31337:0x0000000000000000000000000000000000000000");
+    }
+
+    #[test]
+    fn diff_fires_new_and_changed_resolves_cleared_and_is_quiet_otherwise() {
+        let lag = Alert::new("listener_lag", &["31337"], Severity::Warning, "lag");
+        let changes = diff(&[], &[custody("5")]);
+        assert_eq!(changes, AlertChanges { fire: vec![custody("5")], resolve: vec![] });
+        assert_eq!(diff(&[custody("5")], &[custody("5")]), AlertChanges::default());
+        assert_eq!(diff(&[custody("5")], &[custody("9")]).fire, vec![custody("9")]);
+        let changes = diff(&[custody("5"), lag.clone()], &[lag]);
+        assert_eq!(changes.resolve, vec![custody("5")]);
+        assert!(changes.fire.is_empty());
+    }
+
+    #[test]
+    fn pagerduty_resolve_carries_only_the_key() {
+        let pd = AlertSink::PagerDuty(PagerDuty { url: String::new(), routing_key: "rk".into(), source: "test".into() });
+        let body = pd.body(&custody("5"), Transition::Resolve, "2026-01-01T00:00:00Z");
+        assert_eq!(body, json!({"routing_key": "rk", "event_action": "resolve", "dedup_key": custody("5").dedup_key}));
+    }
+}
