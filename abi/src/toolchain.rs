@@ -12,7 +12,5 @@ pub fn workspace_root() -> PathBuf {
 /// Path of a pinned Foundry binary (`anvil`, `forge`, `cast`); `$ANVIL_BIN` etc. override it.
 pub fn foundry_binary(name: &str) -> PathBuf {
     let var = format!("{}_BIN", name.to_ascii_uppercase());
-    std::env::var_os(&var)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("node_modules/.bin").join(name))
+    std::env::var_os(&var).map(PathBuf::from).unwrap_or_else(|| workspace_root().join("node_modules/.bin").join(name))
 }

@@ -2,8 +2,8 @@
 //! type hashes and digests, and signatures made in Rust accepted for every payload kind (tampered ones refused).
 
 use abi::{
-    NATIVE_TOKEN, Payout, PayoutBatch, Registration, Retopup, Settlement, SettlementDomain, TestUSDT,
-    TreasuryTransfer, toolchain::foundry_binary,
+    NATIVE_TOKEN, Payout, PayoutBatch, Registration, Retopup, Settlement, SettlementDomain, TestUSDT, TreasuryTransfer,
+    toolchain::foundry_binary,
 };
 use alloy::{
     network::EthereumWallet,
@@ -32,10 +32,7 @@ fn key(anvil: &AnvilInstance, i: usize) -> PrivateKeySigner {
 }
 
 fn provider_for(anvil: &AnvilInstance, wallet: &PrivateKeySigner) -> DynProvider {
-    ProviderBuilder::new()
-        .wallet(EthereumWallet::from(wallet.clone()))
-        .connect_http(anvil.endpoint_url())
-        .erased()
+    ProviderBuilder::new().wallet(EthereumWallet::from(wallet.clone())).connect_http(anvil.endpoint_url()).erased()
 }
 
 async fn deploy(token: Address) -> eyre::Result<Chain> {
@@ -115,7 +112,10 @@ async fn domain_separator_type_hashes_and_digests_match_the_deployed_contract() 
     assert_eq!(onchain_domain.version, abi::DOMAIN_VERSION);
     assert_eq!(onchain_domain.chainId, U256::from(chain.domain.chain_id()));
 
-    assert_eq!(contract.REGISTRATION_TYPEHASH().call().await?, keccak256(Registration::eip712_encode_type().as_bytes()));
+    assert_eq!(
+        contract.REGISTRATION_TYPEHASH().call().await?,
+        keccak256(Registration::eip712_encode_type().as_bytes())
+    );
     assert_eq!(contract.RETOPUP_TYPEHASH().call().await?, keccak256(Retopup::eip712_encode_type().as_bytes()));
     assert_eq!(contract.PAYOUT_TYPEHASH().call().await?, keccak256(Payout::eip712_encode_type().as_bytes()));
     assert_eq!(contract.PAYOUT_BATCH_TYPEHASH().call().await?, keccak256(PayoutBatch::eip712_encode_type().as_bytes()));
@@ -139,10 +139,14 @@ async fn rust_signatures_are_accepted_for_every_payload_kind_and_tampering_is_re
 
     // Register: accepted, event carries the payload, nonce spent.
     let (registration, signature) = chain.register(fee, 1).await?;
-    let receipt = as_user.register(registration.clone(), signature.clone()).value(fee).send().await?.get_receipt().await?;
+    let receipt =
+        as_user.register(registration.clone(), signature.clone()).value(fee).send().await?.get_receipt().await?;
     assert!(receipt.status());
     let event = receipt.decoded_log::<Settlement::Registered>().expect("Registered emitted");
-    assert_eq!((event.user, event.sponsor, event.amount, event.nonce), (chain.user.address(), chain.admin.address(), fee, U256::from(1)));
+    assert_eq!(
+        (event.user, event.sponsor, event.amount, event.nonce),
+        (chain.user.address(), chain.admin.address(), fee, U256::from(1))
+    );
     assert!(as_admin.isNonceUsed(U256::from(1)).call().await?);
     assert_eq!(chain.admin_provider.get_balance(chain.settlement).await?, fee);
 
@@ -164,12 +168,22 @@ async fn rust_signatures_are_accepted_for_every_payload_kind_and_tampering_is_re
         nonce: U256::from(3),
         deadline: chain.deadline().await?,
     };
-    let receipt =
-        as_user.retopup(retopup.clone(), chain.sign(&retopup)).value(retopup.amount).send().await?.get_receipt().await?;
+    let receipt = as_user
+        .retopup(retopup.clone(), chain.sign(&retopup))
+        .value(retopup.amount)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
     assert!(receipt.decoded_log::<Settlement::Retopped>().is_some());
 
     // Payout batch of three recipients (EIP-712 array of structs), executed by the operator.
-    as_admin.grantRole(as_admin.OPERATOR_ROLE().call().await?, chain.admin.address()).send().await?.get_receipt().await?;
+    as_admin
+        .grantRole(as_admin.OPERATOR_ROLE().call().await?, chain.admin.address())
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
     let recipients = [Address::repeat_byte(0xa1), Address::repeat_byte(0xa2), Address::repeat_byte(0xa3)];
     let payouts: Vec<Payout> = recipients
         .iter()
@@ -191,7 +205,12 @@ async fn rust_signatures_are_accepted_for_every_payload_kind_and_tampering_is_re
     }
 
     // Treasury transfer of what is left (20 + 40 − 6 = 54 BNB).
-    as_admin.grantRole(as_admin.TREASURER_ROLE().call().await?, chain.admin.address()).send().await?.get_receipt().await?;
+    as_admin
+        .grantRole(as_admin.TREASURER_ROLE().call().await?, chain.admin.address())
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
     let treasury_wallet = Address::repeat_byte(0xbb);
     let transfer = TreasuryTransfer {
         token: NATIVE_TOKEN,

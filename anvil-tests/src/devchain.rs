@@ -49,10 +49,7 @@ impl DevChain {
     }
 
     pub fn provider_for(anvil: &AnvilInstance, wallet: &PrivateKeySigner) -> DynProvider {
-        ProviderBuilder::new()
-            .wallet(EthereumWallet::from(wallet.clone()))
-            .connect_http(anvil.endpoint_url())
-            .erased()
+        ProviderBuilder::new().wallet(EthereumWallet::from(wallet.clone())).connect_http(anvil.endpoint_url()).erased()
     }
 
     /// anvil's account `i` as a wallet.

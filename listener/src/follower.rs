@@ -111,8 +111,12 @@ fn classify(message: &str) -> ProviderFault {
         ProviderFault::RateLimited
     } else if m.contains("timed out") || m.contains("timeout") || m.contains("deadline") {
         ProviderFault::Timeout
-    } else if m.contains("range") || m.contains("too large") || m.contains("-32005") || m.contains("more than")
-        || m.contains("limit exceeded") || m.contains("too many")
+    } else if m.contains("range")
+        || m.contains("too large")
+        || m.contains("-32005")
+        || m.contains("more than")
+        || m.contains("limit exceeded")
+        || m.contains("too many")
     {
         ProviderFault::RangeTooLarge
     } else {
@@ -176,8 +180,7 @@ impl<P: Provider> ChainFollower<P> {
             Ok(logs) => logs,
             Err(err) => {
                 let err = provider_error(err);
-                if let FollowError::Provider { kind: ProviderFault::RangeTooLarge | ProviderFault::Timeout, .. } = err
-                {
+                if let FollowError::Provider { kind: ProviderFault::RangeTooLarge | ProviderFault::Timeout, .. } = err {
                     self.range.refused(span);
                 }
                 return Err(err);
@@ -237,7 +240,8 @@ impl<P: Provider> ChainFollower<P> {
     ) -> Result<Vec<ConfirmedBlock>, FollowError> {
         let mut by_block: BTreeMap<u64, Vec<Log>> = BTreeMap::new();
         for log in logs {
-            let number = log.block_number.ok_or_else(|| FollowError::Inconsistent("log without block number".into()))?;
+            let number =
+                log.block_number.ok_or_else(|| FollowError::Inconsistent("log without block number".into()))?;
             if log.removed {
                 return Err(FollowError::Inconsistent(format!("removed log in block {number}")));
             }
@@ -255,7 +259,10 @@ impl<P: Provider> ChainFollower<P> {
                         chain_parent: block.parent_hash,
                     });
                 }
-                return Err(FollowError::Inconsistent(format!("block {} does not link to {}", block.number, previous.number)));
+                return Err(FollowError::Inconsistent(format!(
+                    "block {} does not link to {}",
+                    block.number, previous.number
+                )));
             }
             let mut block_logs = by_block.remove(&block.number).unwrap_or_default();
             if block_logs.is_empty() && bloom.contains_input(BloomInput::Raw(self.config.contract.as_slice())) {
@@ -291,7 +298,10 @@ mod tests {
     fn classifies_the_usual_provider_messages() {
         assert_eq!(classify("HTTP error 429 with body: rate limit exceeded"), ProviderFault::RateLimited);
         assert_eq!(classify("error sending request: operation timed out"), ProviderFault::Timeout);
-        assert_eq!(classify("server returned an error response: error code -32005: block range is too large"), ProviderFault::RangeTooLarge);
+        assert_eq!(
+            classify("server returned an error response: error code -32005: block range is too large"),
+            ProviderFault::RangeTooLarge
+        );
         assert_eq!(classify("query returned more than 10000 results"), ProviderFault::RangeTooLarge);
         assert_eq!(classify("connection refused"), ProviderFault::Other);
     }

@@ -120,7 +120,8 @@ async fn misses_no_event_through_a_faulty_provider() -> eyre::Result<()> {
     .await?;
     let http = reqwest::Client::builder().timeout(Duration::from_millis(400)).build()?;
     let provider = ProviderBuilder::new().connect_reqwest(http, proxy.url.parse()?);
-    let config = FollowerConfig { initial_range: 64, header_concurrency: 4, ..FollowerConfig::new(31337, chain.settlement, 2) };
+    let config =
+        FollowerConfig { initial_range: 64, header_concurrency: 4, ..FollowerConfig::new(31337, chain.settlement, 2) };
     let mut follower = ChainFollower::new(provider, config);
     let mut cursor = follower.genesis_cursor(1).await?;
     let mut seen = Seen::new();

@@ -124,9 +124,14 @@ impl AlertSink {
         transition: Transition,
         at: &str,
     ) -> Result<(), SinkError> {
-        let error = |reason: String| SinkError { sink: self.url().to_owned(), dedup_key: alert.dedup_key.clone(), reason };
-        let response =
-            client.post(self.url()).json(&self.body(alert, transition, at)).send().await.map_err(|e| error(e.to_string()))?;
+        let error =
+            |reason: String| SinkError { sink: self.url().to_owned(), dedup_key: alert.dedup_key.clone(), reason };
+        let response = client
+            .post(self.url())
+            .json(&self.body(alert, transition, at))
+            .send()
+            .await
+            .map_err(|e| error(e.to_string()))?;
         if !response.status().is_success() {
             return Err(error(format!("HTTP {}", response.status())));
         }
@@ -144,7 +149,13 @@ fn alertmanager_body(am: &AlertmanagerWebhook, alert: &Alert, transition: Transi
         ("severity".to_owned(), format!("{:?}", alert.severity).to_lowercase()),
         ("dedup_key".to_owned(), alert.dedup_key.clone()),
     ]);
-    labels.extend(alert.details.iter().filter(|(k, _)| matches!(k.as_str(), "chain_id" | "asset")).map(|(k, v)| (k.clone(), v.clone())));
+    labels.extend(
+        alert
+            .details
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "chain_id" | "asset"))
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
     let description = alert.details.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
     let ends_at = if transition == Transition::Resolve { at } else { "0001-01-01T00:00:00Z" };
     json!({
@@ -209,8 +220,13 @@ mod tests {
     use super::*;
 
     fn custody(variance: &str) -> Alert {
-        Alert::new("custody", &["31337", "0x0000000000000000000000000000000000000000"], Severity::Critical, "custody mismatch")
-            .detail("variance", variance)
+        Alert::new(
+            "custody",
+            &["31337", "0x0000000000000000000000000000000000000000"],
+            Severity::Critical,
+            "custody mismatch",
+        )
+        .detail("variance", variance)
     }
 
     #[test]
@@ -233,7 +249,8 @@ mod tests {
 
     #[test]
     fn pagerduty_resolve_carries_only_the_key() {
-        let pd = AlertSink::PagerDuty(PagerDuty { url: String::new(), routing_key: "rk".into(), source: "test".into() });
+        let pd =
+            AlertSink::PagerDuty(PagerDuty { url: String::new(), routing_key: "rk".into(), source: "test".into() });
         let body = pd.body(&custody("5"), Transition::Resolve, "2026-01-01T00:00:00Z");
         assert_eq!(body, json!({"routing_key": "rk", "event_action": "resolve", "dedup_key": custody("5").dedup_key}));
     }

@@ -2,3 +2,4 @@
 //! says it should be, and pages on-call staff through [`alerts`] when they disagree.
 
 pub mod alerts;
+pub mod checks;

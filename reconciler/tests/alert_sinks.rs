@@ -14,10 +14,14 @@ async fn receiver(status: StatusCode) -> eyre::Result<(String, Inbox)> {
     let app = Router::new()
         .route(
             "/{sink}",
-            post(move |State(inbox): State<Inbox>, axum::extract::Path(sink): axum::extract::Path<String>, Json(body): Json<Value>| async move {
-                inbox.lock().unwrap().push((sink, body));
-                status
-            }),
+            post(
+                move |State(inbox): State<Inbox>,
+                      axum::extract::Path(sink): axum::extract::Path<String>,
+                      Json(body): Json<Value>| async move {
+                    inbox.lock().unwrap().push((sink, body));
+                    status
+                },
+            ),
         )
         .with_state(inbox.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -27,10 +31,15 @@ async fn receiver(status: StatusCode) -> eyre::Result<(String, Inbox)> {
 }
 
 fn custody_alert() -> Alert {
-    Alert::new("custody", &["31337", "0x0000000000000000000000000000000000000000"], Severity::Critical, "custody balance differs from ledger")
-        .detail("chain_id", 31337)
-        .detail("asset", "0x0000000000000000000000000000000000000000")
-        .detail("variance", "1000000000000000000")
+    Alert::new(
+        "custody",
+        &["31337", "0x0000000000000000000000000000000000000000"],
+        Severity::Critical,
+        "custody balance differs from ledger",
+    )
+    .detail("chain_id", 31337)
+    .detail("asset", "0x0000000000000000000000000000000000000000")
+    .detail("variance", "1000000000000000000")
 }
 
 #[tokio::test]
@@ -38,7 +47,11 @@ async fn alertmanager_and_pagerduty_receive_trigger_then_resolve_under_one_key()
     let (base, inbox) = receiver(StatusCode::ACCEPTED).await?;
     let sinks = [
         AlertSink::Alertmanager(AlertmanagerWebhook { url: format!("{base}/am"), receiver: "oncall".into() }),
-        AlertSink::PagerDuty(PagerDuty { url: format!("{base}/pd"), routing_key: "R0UT1NG".into(), source: "referral-devnet".into() }),
+        AlertSink::PagerDuty(PagerDuty {
+            url: format!("{base}/pd"),
+            routing_key: "R0UT1NG".into(),
+            source: "referral-devnet".into(),
+        }),
     ];
     let client = reqwest::Client::new();
     let alert = custody_alert();
@@ -57,7 +70,9 @@ async fn alertmanager_and_pagerduty_receive_trigger_then_resolve_under_one_key()
     assert_eq!(am_fire["alerts"][0]["labels"]["alertname"], "referral_custody");
     assert_eq!(am_fire["alerts"][0]["labels"]["severity"], "critical");
     assert_eq!(am_fire["alerts"][0]["labels"]["chain_id"], "31337");
-    assert!(am_fire["alerts"][0]["annotations"]["description"].as_str().unwrap().contains("variance=1000000000000000000"));
+    assert!(
+        am_fire["alerts"][0]["annotations"]["description"].as_str().unwrap().contains("variance=1000000000000000000")
+    );
     assert_eq!(am_resolve["status"], "resolved");
     assert_eq!(am_resolve["alerts"][0]["endsAt"], "2026-11-22T08:05:00Z");
     assert_eq!(am_fire["alerts"][0]["fingerprint"], am_resolve["alerts"][0]["fingerprint"]);
@@ -78,8 +93,12 @@ async fn alertmanager_and_pagerduty_receive_trigger_then_resolve_under_one_key()
 #[tokio::test]
 async fn a_sink_that_refuses_is_reported_not_ignored() -> eyre::Result<()> {
     let (base, _inbox) = receiver(StatusCode::SERVICE_UNAVAILABLE).await?;
-    let sink = AlertSink::PagerDuty(PagerDuty { url: format!("{base}/pd"), routing_key: "k".into(), source: "s".into() });
-    let err = sink.send(&reqwest::Client::new(), &custody_alert(), Transition::Fire, "2026-11-22T08:00:00Z").await.unwrap_err();
+    let sink =
+        AlertSink::PagerDuty(PagerDuty { url: format!("{base}/pd"), routing_key: "k".into(), source: "s".into() });
+    let err = sink
+        .send(&reqwest::Client::new(), &custody_alert(), Transition::Fire, "2026-11-22T08:00:00Z")
+        .await
+        .unwrap_err();
     assert!(err.reason.contains("503"), "{err}");
     Ok(())
 }

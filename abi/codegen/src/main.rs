@@ -8,14 +8,9 @@ use std::{
 
 use eyre::{WrapErr, bail, eyre};
 use foundry_compilers::{
-    ProjectBuilder, ProjectPathsConfig,
-    artifacts::{
-        EvmVersion, Optimizer, Settings, SettingsMetadata,
-        remappings::Remapping,
-        BytecodeHash,
-    },
+    Artifact, ProjectBuilder, ProjectPathsConfig,
+    artifacts::{BytecodeHash, EvmVersion, Optimizer, Settings, SettingsMetadata, remappings::Remapping},
     solc::{Solc, SolcCompiler, SolcSettings},
-    Artifact,
 };
 
 /// Contracts whose ABI and bytecode the Rust side needs.
@@ -110,12 +105,9 @@ fn compile(root: &Path) -> eyre::Result<Vec<(&'static str, String)>> {
         .map(|&name| {
             let artifact = output.find_first(name).ok_or_else(|| eyre!("{name} not in compiler output"))?;
             let abi = artifact.abi.as_ref().ok_or_else(|| eyre!("{name} has no ABI"))?;
-            let bytecode = artifact
-                .get_bytecode_bytes()
-                .ok_or_else(|| eyre!("{name} has no bytecode"))?;
-            let deployed = artifact
-                .get_deployed_bytecode_bytes()
-                .ok_or_else(|| eyre!("{name} has no deployed bytecode"))?;
+            let bytecode = artifact.get_bytecode_bytes().ok_or_else(|| eyre!("{name} has no bytecode"))?;
+            let deployed =
+                artifact.get_deployed_bytecode_bytes().ok_or_else(|| eyre!("{name} has no deployed bytecode"))?;
             let json = serde_json::json!({
                 "abi": abi,
                 "bytecode": { "object": bytecode.to_string() },

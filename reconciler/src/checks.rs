@@ -1,0 +1,262 @@
+//! The reconciler's checks, pure: each takes figures read at one confirmed block and returns the alerts it
+//! finds. Reading the figures (chain and ledger) is the caller's job, so these are tested on their own.
+
+use alloy::primitives::{Address, I256, U256};
+use serde::{Deserialize, Serialize};
+
+use crate::alerts::{Alert, Severity};
+
+/// One asset's money as the ledger records it up to `block` (PLAN.md §7, invariants 3 and 4).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerFigures {
+    pub inflows: U256,
+    pub payouts_executed: U256,
+    pub claims: U256,
+    pub treasury_transfers: U256,
+    /// Σ reserved + held + pending + batched rewards, and what the contract holds claimable for users.
+    pub liabilities: U256,
+}
+
+impl LedgerFigures {
+    /// What custody should hold: Σ inflows − Σ payouts − Σ claims − Σ treasury transfers.
+    pub fn expected_balance(&self) -> I256 {
+        let signed = |v: U256| I256::try_from(v).unwrap_or(I256::MAX);
+        signed(self.inflows) - signed(self.payouts_executed) - signed(self.claims) - signed(self.treasury_transfers)
+    }
+}
+
+/// The result of the custody and solvency checks for one asset, stored and served by the API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustodyResult {
+    pub chain_id: u64,
+    pub token: Address,
+    pub block: u64,
+    pub onchain_balance: U256,
+    pub expected_balance: I256,
+    /// on-chain − expected, in base units: positive = money the ledger does not know about.
+    pub variance: I256,
+    /// on-chain − liabilities: negative = insolvent.
+    pub solvency_margin: I256,
+}
+
+pub fn custody(
+    chain_id: u64,
+    token: Address,
+    block: u64,
+    onchain: U256,
+    ledger: &LedgerFigures,
+) -> (CustodyResult, Vec<Alert>) {
+    let onchain_signed = I256::try_from(onchain).unwrap_or(I256::MAX);
+    let expected = ledger.expected_balance();
+    let variance = onchain_signed - expected;
+    let margin = onchain_signed - I256::try_from(ledger.liabilities).unwrap_or(I256::MAX);
+    let scope = [chain_id.to_string(), token.to_string()];
+    let scope: Vec<&str> = scope.iter().map(String::as_str).collect();
+    let mut alerts = Vec::new();
+    if !variance.is_zero() {
+        alerts.push(
+            Alert::new(
+                "custody",
+                &scope,
+                Severity::Critical,
+                format!("custody balance differs from the ledger by {variance} base units at block {block}"),
+            )
+            .detail("chain_id", chain_id)
+            .detail("asset", token)
+            .detail("block", block)
+            .detail("onchain_balance", onchain)
+            .detail("expected_balance", expected)
+            .detail("variance", variance),
+        );
+    }
+    if margin.is_negative() {
+        alerts.push(
+            Alert::new(
+                "solvency",
+                &scope,
+                Severity::Critical,
+                format!("custody is {} base units short of liabilities at block {block}", -margin),
+            )
+            .detail("chain_id", chain_id)
+            .detail("asset", token)
+            .detail("block", block)
+            .detail("onchain_balance", onchain)
+            .detail("liabilities", ledger.liabilities)
+            .detail("shortfall", -margin),
+        );
+    }
+    let result = CustodyResult {
+        chain_id,
+        token,
+        block,
+        onchain_balance: onchain,
+        expected_balance: expected,
+        variance,
+        solvency_margin: margin,
+    };
+    (result, alerts)
+}
+
+/// The listener's position on one chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListenerStatus {
+    pub chain_id: u64,
+    pub chain_head: u64,
+    pub confirmations: u64,
+    pub last_applied_block: u64,
+    /// Set when the listener stopped itself (deep reorg); it will not go on without a person.
+    pub halted_reason: Option<String>,
+}
+
+impl ListenerStatus {
+    /// Confirmed blocks not yet in the ledger.
+    pub fn lag(&self) -> u64 {
+        self.chain_head.saturating_sub(self.confirmations).saturating_sub(self.last_applied_block)
+    }
+}
+
+pub fn listener(status: &ListenerStatus, max_lag_blocks: u64) -> Vec<Alert> {
+    let chain = status.chain_id.to_string();
+    let mut alerts = Vec::new();
+    if let Some(reason) = &status.halted_reason {
+        alerts.push(
+            Alert::new(
+                "listener_halted",
+                &[&chain],
+                Severity::Critical,
+                format!("listener for chain {chain} halted: {reason}"),
+            )
+            .detail("chain_id", status.chain_id)
+            .detail("last_applied_block", status.last_applied_block)
+            .detail("reason", reason),
+        );
+    }
+    if status.lag() > max_lag_blocks {
+        alerts.push(
+            Alert::new(
+                "listener_lag",
+                &[&chain],
+                Severity::Warning,
+                format!("listener for chain {chain} is {} confirmed blocks behind", status.lag()),
+            )
+            .detail("chain_id", status.chain_id)
+            .detail("lag_blocks", status.lag())
+            .detail("last_applied_block", status.last_applied_block),
+        );
+    }
+    alerts
+}
+
+pub fn quarantine(chain_id: u64, quarantined_events: u64) -> Vec<Alert> {
+    if quarantined_events == 0 {
+        return Vec::new();
+    }
+    vec![
+        Alert::new(
+            "quarantine",
+            &[&chain_id.to_string()],
+            Severity::Warning,
+            format!("{quarantined_events} chain events on chain {chain_id} are quarantined"),
+        )
+        .detail("chain_id", chain_id)
+        .detail("quarantined_events", quarantined_events),
+    ]
+}
+
+/// A payout batch sent on-chain but not settled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenBatch {
+    pub chain_id: u64,
+    pub batch_nonce: U256,
+    /// The signed deadline (unix seconds) after which the contract refuses it.
+    pub deadline: u64,
+}
+
+pub fn stuck_batches(batches: &[OpenBatch], now: u64) -> Vec<Alert> {
+    batches
+        .iter()
+        .filter(|b| now > b.deadline)
+        .map(|b| {
+            Alert::new(
+                "stuck_batch",
+                &[&b.chain_id.to_string(), &b.batch_nonce.to_string()],
+                Severity::Critical,
+                format!("payout batch {} on chain {} passed its deadline unsettled", b.batch_nonce, b.chain_id),
+            )
+            .detail("chain_id", b.chain_id)
+            .detail("batch_nonce", b.batch_nonce)
+            .detail("deadline", b.deadline)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BNB: u128 = 1_000_000_000_000_000_000;
+
+    fn figures() -> LedgerFigures {
+        LedgerFigures {
+            inflows: U256::from(100 * BNB),
+            payouts_executed: U256::from(30 * BNB),
+            claims: U256::from(5 * BNB),
+            treasury_transfers: U256::from(10 * BNB),
+            liabilities: U256::from(40 * BNB),
+        }
+    }
+
+    #[test]
+    fn balanced_custody_raises_nothing() {
+        let (result, alerts) = custody(56, Address::ZERO, 10, U256::from(55 * BNB), &figures());
+        assert!(alerts.is_empty());
+        assert_eq!(result.variance, I256::ZERO);
+        assert_eq!(result.solvency_margin, I256::try_from(15 * BNB).unwrap());
+    }
+
+    #[test]
+    fn one_wei_sent_outside_the_protocol_is_an_exact_positive_variance() {
+        let (result, alerts) = custody(56, Address::ZERO, 10, U256::from(55 * BNB + 1), &figures());
+        assert_eq!(result.variance, I256::ONE);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].details["variance"], "1");
+    }
+
+    #[test]
+    fn missing_money_is_a_negative_variance_and_insolvency_when_below_liabilities() {
+        let (result, alerts) = custody(56, Address::ZERO, 10, U256::from(39 * BNB), &figures());
+        assert_eq!(result.variance, I256::try_from(-16 * BNB as i128).unwrap());
+        let checks: Vec<&str> = alerts.iter().map(|a| a.check.as_str()).collect();
+        assert_eq!(checks, ["custody", "solvency"]);
+        assert_eq!(alerts[1].details["shortfall"], (BNB).to_string());
+    }
+
+    #[test]
+    fn lag_counts_only_confirmed_blocks_and_halts_are_critical() {
+        let status = ListenerStatus {
+            chain_id: 56,
+            chain_head: 1_000,
+            confirmations: 20,
+            last_applied_block: 970,
+            halted_reason: None,
+        };
+        assert_eq!(status.lag(), 10);
+        assert!(listener(&status, 10).is_empty());
+        assert_eq!(listener(&status, 9)[0].check, "listener_lag");
+        let halted = ListenerStatus { halted_reason: Some("deep reorg at 971".into()), ..status };
+        assert_eq!(listener(&halted, 100)[0].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn only_batches_past_their_deadline_are_stuck() {
+        let batches = [
+            OpenBatch { chain_id: 56, batch_nonce: U256::from(1), deadline: 100 },
+            OpenBatch { chain_id: 56, batch_nonce: U256::from(2), deadline: 300 },
+        ];
+        let alerts = stuck_batches(&batches, 200);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].dedup_key, "stuck_batch:56:1");
+        assert!(quarantine(56, 0).is_empty());
+        assert_eq!(quarantine(56, 2)[0].details["quarantined_events"], "2");
+    }
+}
