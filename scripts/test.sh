@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The test command (README.md): set-up, contract tests, gas snapshot check, ABI drift check, Rust tests.
+# Ends with one line totalling every runner's results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/referral-target}"
+log=$(mktemp -t referral-tests.XXXXXX)
+trap 'rm -f "$log"' EXIT
 step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*"; }
 
 step "set-up (idempotent)"
 scripts/setup.sh
 
 step "contracts: forge build + forge test"
-(cd contracts && ../node_modules/.bin/forge build && ../node_modules/.bin/forge test)
+(cd contracts && ../node_modules/.bin/forge build && ../node_modules/.bin/forge test) 2>&1 | tee -a "$log"
 
 step "contracts: gas snapshot check (payout benchmark)"
 (cd contracts && ../node_modules/.bin/forge snapshot --match-path 'test/bench/*' --check)
@@ -18,4 +21,11 @@ step "abi: artifacts match contracts/src"
 cargo run --quiet -p abi-codegen -- --check
 
 step "rust: cargo test --workspace"
-cargo test --workspace --all-targets --no-fail-fast
+cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee -a "$log"
+
+# Totals over both runners. forge: "…: 121 tests passed, 0 failed, 0 skipped"; cargo: "test result: ok. 5 passed; 0 failed;"
+awk '
+  match($0, /[0-9]+ tests passed, [0-9]+ failed/) { split(substr($0, RSTART, RLENGTH), f, " "); p += f[1]; x += f[4] }
+  match($0, /test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed/) { split(substr($0, RSTART, RLENGTH), f, " "); p += f[4]; x += f[6] }
+  END { printf "\ntotal: %d passed, %d failed\n", p, x }
+' "$log"
