@@ -1,7 +1,7 @@
 //! A throwaway anvil with the Settlement contract deployed, and the signer key of anvil's account 1, for
 //! tests that need real chain behaviour (mining, reorgs, logs).
 
-use abi::{NATIVE_TOKEN, Registration, Settlement, SettlementDomain, toolchain::foundry_binary};
+use abi::{NATIVE_TOKEN, Registration, Settlement, SettlementDomain, TestUSDT, toolchain::foundry_binary};
 use alloy::{
     network::EthereumWallet,
     node_bindings::{Anvil, AnvilInstance},
@@ -24,28 +24,74 @@ pub struct DevChain {
     pub backend_signer: PrivateKeySigner,
     pub provider: DynProvider,
     pub settlement: Address,
+    /// The 6-decimal, false-returning test USDT, allowed by the contract.
+    pub usdt: Address,
     pub domain: SettlementDomain,
 }
 
+/// Addresses of a development deployment, as written to `.devnet/chain.json`.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Deployment {
+    pub chain_id: u64,
+    pub settlement: Address,
+    pub usdt: Address,
+    /// Block of the Settlement deployment: where a listener starts.
+    pub deploy_block: u64,
+    pub admin: Address,
+    pub signer: Address,
+}
+
+/// Deploys the test USDT and Settlement (native coin and USDT allowed) from `admin`'s provider, with
+/// `signer` as the authorising key, and gives `admin` the operator, treasurer and pauser roles
+/// (development only: production splits them across a multisig and hot keys).
+pub async fn deploy_stack(provider: &DynProvider, admin: Address, signer: Address) -> eyre::Result<Deployment> {
+    let usdt = *TestUSDT::deploy(provider).await?.address();
+    let builder = Settlement::deploy_builder(
+        provider,
+        admin,
+        signer,
+        vec![NATIVE_TOKEN, usdt],
+        U256::from(NATIVE_PUSH_GAS),
+        U256::from(TOKEN_PUSH_GAS),
+    );
+    let receipt = builder.send().await?.get_receipt().await?;
+    let settlement = receipt.contract_address.ok_or_else(|| eyre::eyre!("deployment has no contract address"))?;
+    let contract = Settlement::new(settlement, provider);
+    for role in [
+        contract.OPERATOR_ROLE().call().await?,
+        contract.TREASURER_ROLE().call().await?,
+        contract.PAUSER_ROLE().call().await?,
+    ] {
+        contract.grantRole(role, admin).send().await?.get_receipt().await?;
+    }
+    Ok(Deployment {
+        chain_id: provider.get_chain_id().await?,
+        settlement,
+        usdt,
+        deploy_block: receipt.block_number.unwrap_or_default(),
+        admin,
+        signer,
+    })
+}
+
 impl DevChain {
-    /// Spawns anvil (auto-mining) and deploys Settlement allowing the native coin.
+    /// Spawns anvil (auto-mining) and deploys the development stack (see [`deploy_stack`]).
     pub async fn start() -> eyre::Result<Self> {
         let anvil = Anvil::new().path(foundry_binary("anvil")).try_spawn()?;
         let admin: PrivateKeySigner = anvil.keys()[0].clone().into();
         let backend_signer: PrivateKeySigner = anvil.keys()[1].clone().into();
         let provider = Self::provider_for(&anvil, &admin);
-        let contract = Settlement::deploy(
-            &provider,
-            admin.address(),
-            backend_signer.address(),
-            vec![NATIVE_TOKEN],
-            U256::from(NATIVE_PUSH_GAS),
-            U256::from(TOKEN_PUSH_GAS),
-        )
-        .await?;
-        let settlement = *contract.address();
-        let domain = SettlementDomain::new(provider.get_chain_id().await?, settlement);
-        Ok(Self { anvil, admin, backend_signer, provider, settlement, domain })
+        let deployment = deploy_stack(&provider, admin.address(), backend_signer.address()).await?;
+        let domain = SettlementDomain::new(deployment.chain_id, deployment.settlement);
+        Ok(Self {
+            anvil,
+            admin,
+            backend_signer,
+            provider,
+            settlement: deployment.settlement,
+            usdt: deployment.usdt,
+            domain,
+        })
     }
 
     pub fn provider_for(anvil: &AnvilInstance, wallet: &PrivateKeySigner) -> DynProvider {

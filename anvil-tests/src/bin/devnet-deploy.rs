@@ -1,0 +1,41 @@
+//! Deploys the development stack (test USDT + Settlement) to a running anvil and writes its addresses as
+//! JSON: `devnet-deploy <rpc-url> <out.json>`. Uses anvil's well-known account 0 as admin and account 1 as
+//! the signer key; never for a real chain.
+
+use abi::TestUSDT;
+use alloy::{
+    network::EthereumWallet,
+    primitives::U256,
+    providers::{Provider, ProviderBuilder},
+    signers::local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English},
+};
+use anvil_tests::devchain::deploy_stack;
+
+/// anvil's default mnemonic (development only).
+const ANVIL_MNEMONIC: &str = "test test test test test test test test test test test junk";
+/// Demo USDT minted to accounts 2..=9: 10,000 USDT (6 decimals).
+const DEMO_USDT: u64 = 10_000_000_000;
+
+fn anvil_account(index: u32) -> eyre::Result<PrivateKeySigner> {
+    Ok(MnemonicBuilder::<English>::default().phrase(ANVIL_MNEMONIC).index(index)?.build()?)
+}
+
+#[tokio::main]
+async fn main() -> eyre::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let (Some(rpc), Some(out)) = (args.next(), args.next()) else {
+        eyre::bail!("usage: devnet-deploy <rpc-url> <out.json>");
+    };
+    let admin = anvil_account(0)?;
+    let signer = anvil_account(1)?;
+    let provider =
+        ProviderBuilder::new().wallet(EthereumWallet::from(admin.clone())).connect_http(rpc.parse()?).erased();
+    let deployment = deploy_stack(&provider, admin.address(), signer.address()).await?;
+    let usdt = TestUSDT::new(deployment.usdt, &provider);
+    for i in 2..=9 {
+        usdt.mint(anvil_account(i)?.address(), U256::from(DEMO_USDT)).send().await?.get_receipt().await?;
+    }
+    std::fs::write(&out, serde_json::to_string_pretty(&deployment)? + "\n")?;
+    println!("{}", serde_json::to_string(&deployment)?);
+    Ok(())
+}
