@@ -1,0 +1,235 @@
+//! Signatures per second through the real service over loopback — HTTP, HMAC check, policy, SQLite write
+//! committed with fsync — beside the raw in-process rate (EIP-712 digest + ECDSA) measured in the same run.
+//!
+//!     cargo bench -p signer --bench sign_throughput
+//!
+//! Bounded: at most `REGISTERS` / `BATCHES` requests and `PHASE_LIMIT` per phase. Without `--bench` (as under
+//! `cargo test --all-targets`) it runs a few iterations only, as a smoke test.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use abi::{Payout, PayoutBatch, Registration, SettlementDomain};
+use alloy::{
+    primitives::{Address, U256},
+    signers::{SignerSync, local::PrivateKeySigner},
+};
+use secrecy::SecretString;
+use signer::{
+    auth::Caller,
+    client::SignerClient,
+    config::{KeySettings, Settings},
+    intent::{Addr, Amount, PayoutBatchIntent, PayoutEntry, RegisterIntent},
+    policy::{AssetConfig, ChainConfig, PolicyConfig},
+};
+
+const CHAIN_ID: u64 = 31_337;
+const CONTRACT: Address = Address::repeat_byte(0xcc);
+/// anvil's well-known dev key #1.
+const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const SECRET: &str = "bench-caller-secret";
+const BATCH_ENTRIES: usize = 500;
+const REGISTERS: usize = 2_000;
+const BATCHES: usize = 200;
+const CONCURRENCY: usize = 8;
+const PHASE_LIMIT: Duration = Duration::from_secs(20);
+
+fn settings(dir: &std::path::Path) -> Settings {
+    let unlimited = Amount(U256::MAX);
+    Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        store_path: dir.join("bench.sqlite"),
+        key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
+        callers: vec![Caller { id: "bench".into(), secret: SecretString::from(SECRET) }],
+        auth_window_secs: 30,
+        policy: PolicyConfig {
+            default_ttl_secs: 600,
+            max_deadline_horizon_secs: 3_600,
+            max_batch_entries: BATCH_ENTRIES,
+            chains: vec![ChainConfig {
+                chain_id: CHAIN_ID,
+                contracts: vec![Addr(CONTRACT)],
+                treasury_recipients: vec![],
+                assets: vec![AssetConfig {
+                    token: Addr(Address::ZERO),
+                    per_payload_cap: unlimited,
+                    per_batch_cap: unlimited,
+                    daily_outflow_cap: unlimited,
+                }],
+            }],
+        },
+    }
+}
+
+fn register_intent(i: usize) -> RegisterIntent {
+    RegisterIntent {
+        chain_id: CHAIN_ID,
+        contract: Addr(CONTRACT),
+        user: Addr(Address::left_padding_from(&(i as u64 + 1).to_be_bytes())),
+        sponsor: Addr(Address::repeat_byte(0x22)),
+        token: Addr(Address::ZERO),
+        amount: Amount::from(20_000_000_000_000_000_000u128),
+        nonce: None,
+        deadline: None,
+    }
+}
+
+fn batch_intent(i: usize) -> PayoutBatchIntent {
+    PayoutBatchIntent {
+        chain_id: CHAIN_ID,
+        contract: Addr(CONTRACT),
+        token: Addr(Address::ZERO),
+        payouts: (0..BATCH_ENTRIES)
+            .map(|j| PayoutEntry {
+                recipient: Addr(Address::left_padding_from(&((i * BATCH_ENTRIES + j) as u64 + 1).to_be_bytes())),
+                amount: Amount::from(1_000_000_000_000_000u128 + j as u128),
+            })
+            .collect(),
+        total: None,
+        nonce: None,
+        deadline: None,
+    }
+}
+
+struct Rate {
+    count: usize,
+    elapsed: Duration,
+}
+
+impl Rate {
+    fn per_sec(&self) -> f64 {
+        self.count as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Runs `one(i)` for i in 0..max, stopping early at `PHASE_LIMIT`.
+fn measure_sync(max: usize, mut one: impl FnMut(usize)) -> Rate {
+    let started = Instant::now();
+    let mut count = 0;
+    while count < max && started.elapsed() < PHASE_LIMIT {
+        one(count);
+        count += 1;
+    }
+    Rate { count, elapsed: started.elapsed() }
+}
+
+async fn measure_service<F, Fut>(max: usize, concurrency: usize, one: F) -> Rate
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let one = Arc::new(one);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (one, next) = (one.clone(), next.clone());
+        workers.spawn(async move {
+            let mut done = 0;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= max || started.elapsed() >= PHASE_LIMIT {
+                    return done;
+                }
+                one(i).await;
+                done += 1;
+            }
+        });
+    }
+    let count = workers.join_all().await.into_iter().sum();
+    Rate { count, elapsed: started.elapsed() }
+}
+
+fn raw_register(key: &PrivateKeySigner, domain: &SettlementDomain, i: usize) {
+    let intent = register_intent(i);
+    let payload = Registration {
+        user: intent.user.0,
+        sponsor: intent.sponsor.0,
+        token: intent.token.0,
+        amount: intent.amount.0,
+        nonce: U256::from(i),
+        deadline: U256::from(2_000_000_000u64),
+    };
+    std::hint::black_box(key.sign_hash_sync(&domain.digest(&payload)).unwrap());
+}
+
+fn raw_batch(key: &PrivateKeySigner, domain: &SettlementDomain, i: usize) {
+    let intent = batch_intent(i);
+    let payouts: Vec<Payout> =
+        intent.payouts.iter().map(|p| Payout { recipient: p.recipient.0, amount: p.amount.0 }).collect();
+    let total = payouts.iter().map(|p| p.amount).fold(U256::ZERO, |a, b| a + b);
+    let payload = PayoutBatch {
+        token: intent.token.0,
+        total,
+        payouts,
+        nonce: U256::from(i),
+        deadline: U256::from(2_000_000_000u64),
+    };
+    std::hint::black_box(key.sign_hash_sync(&domain.digest(&payload)).unwrap());
+}
+
+fn row(label: &str, service: &Rate, raw: &Rate) {
+    println!(
+        "{label:<34} {:>10.1} sig/s ({:>5} in {:>6.2} s)   raw {:>10.1} sig/s   service/raw = {:.3}",
+        service.per_sec(),
+        service.count,
+        service.elapsed.as_secs_f64(),
+        raw.per_sec(),
+        service.per_sec() / raw.per_sec()
+    );
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (registers, batches) = if full { (REGISTERS, BATCHES) } else { (5, 1) };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (address, server) = signer::startup::run(settings(dir.path())).await.unwrap();
+        tokio::spawn(server);
+        let client = Arc::new(SignerClient::new(format!("http://{address}"), "bench", SecretString::from(SECRET)));
+        let key: PrivateKeySigner = DEV_KEY.parse().unwrap();
+        let domain = SettlementDomain::new(CHAIN_ID, CONTRACT);
+
+        let raw_reg = measure_sync(registers, |i| raw_register(&key, &domain, i));
+        let c = client.clone();
+        let seq_reg = measure_service(registers, 1, move |i| {
+            let c = c.clone();
+            async move {
+                c.sign_register(&register_intent(i)).await.unwrap();
+            }
+        })
+        .await;
+        let c = client.clone();
+        let par_reg = measure_service(registers, CONCURRENCY, move |i| {
+            let c = c.clone();
+            async move {
+                c.sign_register(&register_intent(i)).await.unwrap();
+            }
+        })
+        .await;
+
+        let raw_b = measure_sync(batches, |i| raw_batch(&key, &domain, i));
+        let c = client.clone();
+        let seq_b = measure_service(batches, 1, move |i| {
+            let c = c.clone();
+            async move {
+                c.sign_payout_batch(&batch_intent(i)).await.unwrap();
+            }
+        })
+        .await;
+
+        println!(
+            "signer throughput (loopback HTTP + HMAC + policy + SQLite WAL, synchronous=FULL) vs raw digest+ECDSA"
+        );
+        row("register, 1 client", &seq_reg, &raw_reg);
+        row(&format!("register, {CONCURRENCY} concurrent clients"), &par_reg, &raw_reg);
+        row(&format!("payout batch of {BATCH_ENTRIES}, 1 client"), &seq_b, &raw_b);
+        println!(
+            "payout batch entries authorised per second through the service: {:.0}",
+            seq_b.per_sec() * BATCH_ENTRIES as f64
+        );
+    });
+}

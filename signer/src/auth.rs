@@ -1,0 +1,271 @@
+//! Caller authentication: HMAC-SHA256 over `timestamp \n request_id \n METHOD \n path \n hex(sha256(body))`,
+//! a time window, and refusal of replays. The request id (random per request) lets a caller send the same body
+//! twice in one second without it looking like a replay. The MAC format is shared with `client`.
+
+use std::{collections::HashMap, sync::Mutex};
+
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+pub const CALLER_HEADER: &str = "x-signer-caller";
+pub const TIMESTAMP_HEADER: &str = "x-signer-timestamp";
+pub const SIGNATURE_HEADER: &str = "x-signer-signature";
+pub const REQUEST_ID_HEADER: &str = "x-signer-request-id";
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The exact bytes a caller MACs: binds the request to its time, method, path and body.
+pub fn canonical_request(timestamp: u64, request_id: &str, method: &str, path: &str, body: &[u8]) -> String {
+    let body_hash = hex::encode(Sha256::digest(body));
+    format!("{timestamp}\n{request_id}\n{}\n{path}\n{body_hash}", method.to_ascii_uppercase())
+}
+
+/// A request id is 1 to 64 characters of `[A-Za-z0-9_-]`, so it cannot smuggle a line break into the MAC.
+pub fn is_valid_request_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn keyed(secret: &SecretString) -> HmacSha256 {
+    // HMAC accepts keys of any length, so this cannot fail.
+    HmacSha256::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC takes any key length")
+}
+
+/// Hex HMAC-SHA256 of the canonical request: the value of the signature header.
+pub fn request_mac(
+    secret: &SecretString,
+    timestamp: u64,
+    request_id: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> String {
+    let mut mac = keyed(secret);
+    mac.update(canonical_request(timestamp, request_id, method, path, body).as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Why a request was not authenticated; the code is part of the API (always with status 401).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("missing or unreadable authentication headers")]
+    MissingHeaders,
+    #[error("unknown caller")]
+    UnknownCaller,
+    #[error("timestamp outside the accepted window")]
+    StaleTimestamp,
+    #[error("signature does not match the request")]
+    BadSignature,
+    #[error("request already seen")]
+    Replayed,
+}
+
+impl AuthFailure {
+    pub fn code(self) -> &'static str {
+        match self {
+            AuthFailure::MissingHeaders => "auth.missing_headers",
+            AuthFailure::UnknownCaller => "auth.unknown_caller",
+            AuthFailure::StaleTimestamp => "auth.stale_timestamp",
+            AuthFailure::BadSignature => "auth.bad_signature",
+            AuthFailure::Replayed => "auth.replayed",
+        }
+    }
+}
+
+/// One authenticated caller and its shared secret.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub id: String,
+    pub secret: SecretString,
+}
+
+/// What a request claims: the four header values.
+#[derive(Clone, Copy, Debug)]
+pub struct Credentials<'a> {
+    pub caller: &'a str,
+    pub timestamp: &'a str,
+    pub request_id: &'a str,
+    pub signature: &'a str,
+}
+
+/// The authenticated identity of a request, and its MAC (recorded with any signature it obtains).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authenticated {
+    pub caller: String,
+    pub mac: String,
+}
+
+/// Verifies requests against the configured callers and remembers MACs seen within the window.
+#[derive(Debug)]
+pub struct Authenticator {
+    callers: HashMap<String, SecretString>,
+    window_secs: u64,
+    seen: Mutex<ReplayCache>,
+}
+
+/// MACs accepted recently: MAC → the time after which its timestamp is out of the window and it can be forgotten.
+#[derive(Debug, Default)]
+struct ReplayCache {
+    macs: HashMap<String, u64>,
+    pruned_at: u64,
+}
+
+impl ReplayCache {
+    /// Forgets expired MACs, at most once per second so a busy signer does not rescan the map on every request.
+    fn prune(&mut self, now: u64) {
+        if now > self.pruned_at {
+            self.macs.retain(|_, forget_after| *forget_after >= now);
+            self.pruned_at = now;
+        }
+    }
+}
+
+impl Authenticator {
+    pub fn new(callers: Vec<Caller>, window_secs: u64) -> Self {
+        Authenticator {
+            callers: callers.into_iter().map(|c| (c.id, c.secret)).collect(),
+            window_secs,
+            seen: Mutex::new(ReplayCache::default()),
+        }
+    }
+
+    pub fn window_secs(&self) -> u64 {
+        self.window_secs
+    }
+
+    /// Remembers a MAC as used (e.g. one recorded in the store before a restart).
+    pub fn mark_seen(&self, mac: String, signed_at: u64) {
+        let forget_after = signed_at.saturating_add(2 * self.window_secs);
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).macs.insert(mac, forget_after);
+    }
+
+    /// Checks the credentials against the request; a success consumes the MAC so the same request fails next time.
+    pub fn verify(
+        &self,
+        credentials: Option<Credentials<'_>>,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        now: u64,
+    ) -> Result<Authenticated, AuthFailure> {
+        let credentials = credentials.ok_or(AuthFailure::MissingHeaders)?;
+        let secret = self.callers.get(credentials.caller).ok_or(AuthFailure::UnknownCaller)?;
+        let timestamp: u64 = credentials.timestamp.parse().map_err(|_| AuthFailure::MissingHeaders)?;
+        if !is_valid_request_id(credentials.request_id) {
+            return Err(AuthFailure::MissingHeaders);
+        }
+        if timestamp.abs_diff(now) > self.window_secs {
+            return Err(AuthFailure::StaleTimestamp);
+        }
+        let claimed = hex::decode(credentials.signature).map_err(|_| AuthFailure::BadSignature)?;
+        let mut mac = keyed(secret);
+        mac.update(canonical_request(timestamp, credentials.request_id, method, path, body).as_bytes());
+        mac.verify_slice(&claimed).map_err(|_| AuthFailure::BadSignature)?;
+
+        let canonical_mac = hex::encode(&claimed);
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.prune(now);
+        if seen.macs.contains_key(&canonical_mac) {
+            return Err(AuthFailure::Replayed);
+        }
+        seen.macs.insert(canonical_mac.clone(), timestamp.saturating_add(2 * self.window_secs));
+        Ok(Authenticated { caller: credentials.caller.to_owned(), mac: canonical_mac })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn authenticator() -> Authenticator {
+        Authenticator::new(vec![Caller { id: "backend".into(), secret: SecretString::from("s3cret") }], 30)
+    }
+
+    fn mac(ts: u64, body: &[u8]) -> String {
+        request_mac(&SecretString::from("s3cret"), ts, "r1", "POST", "/v1/sign/register", body)
+    }
+
+    fn verify(
+        a: &Authenticator,
+        caller: &str,
+        ts: &str,
+        sig: &str,
+        body: &[u8],
+        now: u64,
+    ) -> Result<Authenticated, AuthFailure> {
+        let credentials = Credentials { caller, timestamp: ts, request_id: "r1", signature: sig };
+        a.verify(Some(credentials), "POST", "/v1/sign/register", body, now)
+    }
+
+    #[test]
+    fn a_correct_mac_within_the_window_is_accepted_once() {
+        let a = authenticator();
+        let sig = mac(NOW - 30, b"{}");
+        assert_eq!(verify(&a, "backend", &(NOW - 30).to_string(), &sig, b"{}", NOW).unwrap().caller, "backend");
+        assert_eq!(verify(&a, "backend", &(NOW - 30).to_string(), &sig, b"{}", NOW), Err(AuthFailure::Replayed));
+    }
+
+    #[test]
+    fn the_mac_binds_body_time_method_and_path() {
+        let a = authenticator();
+        let sig = mac(NOW, b"{\"amount\":\"1\"}");
+        assert_eq!(
+            verify(&a, "backend", &NOW.to_string(), &sig, b"{\"amount\":\"2\"}", NOW),
+            Err(AuthFailure::BadSignature)
+        );
+        assert_eq!(
+            verify(&a, "backend", &(NOW + 1).to_string(), &sig, b"{\"amount\":\"1\"}", NOW),
+            Err(AuthFailure::BadSignature)
+        );
+        let other_path = a.verify(
+            Some(Credentials { caller: "backend", timestamp: &NOW.to_string(), request_id: "r1", signature: &sig }),
+            "POST",
+            "/v1/sign/payout-batch",
+            b"{\"amount\":\"1\"}",
+            NOW,
+        );
+        assert_eq!(other_path, Err(AuthFailure::BadSignature));
+    }
+
+    #[test]
+    fn stale_unknown_and_missing_credentials_are_refused() {
+        let a = authenticator();
+        let old = NOW - 31;
+        assert_eq!(verify(&a, "backend", &old.to_string(), &mac(old, b""), b"", NOW), Err(AuthFailure::StaleTimestamp));
+        let future = NOW + 31;
+        assert_eq!(
+            verify(&a, "backend", &future.to_string(), &mac(future, b""), b"", NOW),
+            Err(AuthFailure::StaleTimestamp)
+        );
+        assert_eq!(verify(&a, "mallory", &NOW.to_string(), &mac(NOW, b""), b"", NOW), Err(AuthFailure::UnknownCaller));
+        assert_eq!(verify(&a, "backend", "yesterday", &mac(NOW, b""), b"", NOW), Err(AuthFailure::MissingHeaders));
+        assert_eq!(verify(&a, "backend", &NOW.to_string(), "zz", b"", NOW), Err(AuthFailure::BadSignature));
+        assert_eq!(a.verify(None, "POST", "/", b"", NOW), Err(AuthFailure::MissingHeaders));
+    }
+
+    #[test]
+    fn the_same_body_twice_in_one_second_is_two_requests_when_the_ids_differ() {
+        let a = authenticator();
+        let secret = SecretString::from("s3cret");
+        for id in ["a", "b"] {
+            let sig = request_mac(&secret, NOW, id, "POST", "/p", b"{}");
+            let credentials =
+                Credentials { caller: "backend", timestamp: &NOW.to_string(), request_id: id, signature: &sig };
+            assert!(a.verify(Some(credentials), "POST", "/p", b"{}", NOW).is_ok());
+        }
+        let sig = request_mac(&secret, NOW, "a\n", "POST", "/p", b"{}");
+        let credentials =
+            Credentials { caller: "backend", timestamp: &NOW.to_string(), request_id: "a\n", signature: &sig };
+        assert_eq!(a.verify(Some(credentials), "POST", "/p", b"{}", NOW), Err(AuthFailure::MissingHeaders));
+    }
+
+    #[test]
+    fn macs_recorded_before_a_restart_are_refused_as_replays() {
+        let a = authenticator();
+        let sig = mac(NOW, b"{}");
+        a.mark_seen(sig.clone(), NOW);
+        assert_eq!(verify(&a, "backend", &NOW.to_string(), &sig, b"{}", NOW + 5), Err(AuthFailure::Replayed));
+    }
+}

@@ -1,0 +1,267 @@
+//! Configuration: a TOML file, with `SIGNER_…` environment variables on top. Secrets (keystore passphrase,
+//! caller secrets, dev key) are never in the file itself: the file names the env var or file holding them.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::{auth::Caller, policy::PolicyConfig};
+
+/// Everything `startup::run` needs, secrets resolved.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub store_path: PathBuf,
+    pub key: KeySettings,
+    pub callers: Vec<Caller>,
+    pub auth_window_secs: u64,
+    pub policy: PolicyConfig,
+}
+
+#[derive(Clone, Debug)]
+pub enum KeySettings {
+    Keystore {
+        path: PathBuf,
+        passphrase: SecretString,
+    },
+    /// A raw hex key: only with the explicit `--insecure-dev-key` opt-in.
+    InsecureDevKey(SecretString),
+}
+
+/// The config file as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub key: KeyConfig,
+    pub auth: AuthConfig,
+    pub policy: PolicyConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_bind")]
+    pub bind: SocketAddr,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { bind: default_bind() }
+    }
+}
+
+fn default_bind() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8700))
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    pub path: PathBuf,
+}
+
+/// Where a secret comes from: an environment variable or a file (first line, trimmed).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    pub env: Option<String>,
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    pub keystore: Option<PathBuf>,
+    pub passphrase: Option<SecretRef>,
+    /// Where the raw dev key is; honoured only with `--insecure-dev-key`.
+    pub insecure_dev_key: Option<SecretRef>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    #[serde(default = "default_window")]
+    pub window_secs: u64,
+    pub callers: Vec<CallerConfig>,
+}
+
+fn default_window() -> u64 {
+    30
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallerConfig {
+    pub id: String,
+    pub secret: SecretRef,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("parsing {path}: {source}")]
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Reads environment variables; a seam so tests do not mutate the process environment.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+#[derive(Clone, Copy, Debug)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl SecretRef {
+    fn resolve(&self, what: &str, env: &dyn Env) -> Result<SecretString, ConfigError> {
+        match (&self.env, &self.file) {
+            (Some(var), None) => env
+                .var(var)
+                .filter(|v| !v.is_empty())
+                .map(SecretString::from)
+                .ok_or_else(|| ConfigError::Invalid(format!("{what}: environment variable {var} is not set"))),
+            (None, Some(path)) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                let line = text.lines().next().unwrap_or_default().trim().to_owned();
+                if line.is_empty() {
+                    return Err(ConfigError::Invalid(format!("{what}: {} is empty", path.display())));
+                }
+                Ok(SecretString::from(line))
+            }
+            _ => Err(ConfigError::Invalid(format!("{what}: give exactly one of `env` or `file`"))),
+        }
+    }
+}
+
+impl FileConfig {
+    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        toml::from_str(&text)
+            .map_err(|source| ConfigError::Parse { path: path.to_path_buf(), source: Box::new(source) })
+    }
+
+    /// Applies `SIGNER_BIND`, `SIGNER_STORE_PATH` and `SIGNER_KEYSTORE` and resolves every secret.
+    pub fn resolve(mut self, env: &dyn Env, insecure_dev_key: bool) -> Result<Settings, ConfigError> {
+        if let Some(bind) = env.var("SIGNER_BIND") {
+            self.server.bind = bind.parse().map_err(|e| ConfigError::Invalid(format!("SIGNER_BIND {bind:?}: {e}")))?;
+        }
+        if let Some(path) = env.var("SIGNER_STORE_PATH") {
+            self.store.path = path.into();
+        }
+        if let Some(path) = env.var("SIGNER_KEYSTORE") {
+            self.key.keystore = Some(path.into());
+        }
+        let key = match (insecure_dev_key, &self.key.insecure_dev_key, &self.key.keystore) {
+            (true, Some(dev), _) => KeySettings::InsecureDevKey(dev.resolve("insecure_dev_key", env)?),
+            (true, None, _) => {
+                return Err(ConfigError::Invalid("--insecure-dev-key needs [key] insecure_dev_key".into()));
+            }
+            (false, _, Some(path)) => {
+                let passphrase = self
+                    .key
+                    .passphrase
+                    .as_ref()
+                    .ok_or_else(|| ConfigError::Invalid("[key] keystore needs a passphrase".into()))?
+                    .resolve("keystore passphrase", env)?;
+                KeySettings::Keystore { path: path.clone(), passphrase }
+            }
+            (false, _, None) => {
+                return Err(ConfigError::Invalid(
+                    "no key: set [key] keystore (a raw dev key needs --insecure-dev-key)".into(),
+                ));
+            }
+        };
+        let callers = self
+            .auth
+            .callers
+            .iter()
+            .map(|c| Ok(Caller { id: c.id.clone(), secret: c.secret.resolve(&format!("caller {}", c.id), env)? }))
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        if callers.is_empty() {
+            return Err(ConfigError::Invalid("[auth] needs at least one caller".into()));
+        }
+        Ok(Settings {
+            bind: self.server.bind,
+            store_path: self.store.path,
+            key,
+            callers,
+            auth_window_secs: self.auth.window_secs,
+            policy: self.policy,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use std::collections::HashMap;
+
+    struct FakeEnv(HashMap<&'static str, &'static str>);
+
+    impl Env for FakeEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| (*v).to_owned())
+        }
+    }
+
+    const EXAMPLE: &str = include_str!("../signer.example.toml");
+
+    #[test]
+    fn the_example_config_parses_and_env_overrides_apply() {
+        let config: FileConfig = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(config.server.bind, default_bind());
+        let env = FakeEnv(HashMap::from([
+            ("SIGNER_KEYSTORE_PASSPHRASE", "pass"),
+            ("SIGNER_CALLER_BACKEND_SECRET", "caller-secret"),
+            ("SIGNER_BIND", "127.0.0.1:9999"),
+        ]));
+        let settings = config.resolve(&env, false).unwrap();
+        assert_eq!(settings.bind.port(), 9999);
+        assert!(
+            matches!(&settings.key, KeySettings::Keystore { passphrase, .. } if passphrase.expose_secret() == "pass")
+        );
+        assert_eq!(settings.callers[0].secret.expose_secret(), "caller-secret");
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let config: FileConfig = toml::from_str(EXAMPLE).unwrap();
+        let env = FakeEnv(HashMap::from([
+            ("SIGNER_KEYSTORE_PASSPHRASE", "hunter2-passphrase"),
+            ("SIGNER_CALLER_BACKEND_SECRET", "hunter2-caller"),
+        ]));
+        let printed = format!("{:?}", config.resolve(&env, false).unwrap());
+        assert!(!printed.contains("hunter2"), "{printed}");
+    }
+
+    #[test]
+    fn a_missing_secret_or_an_unrequested_dev_key_is_refused() {
+        let config: FileConfig = toml::from_str(EXAMPLE).unwrap();
+        let no_secrets = FakeEnv(HashMap::new());
+        assert!(config.clone().resolve(&no_secrets, false).is_err());
+        // The example names a dev key too, but without the flag the keystore is used, never the raw key.
+        let env = FakeEnv(HashMap::from([
+            ("SIGNER_KEYSTORE_PASSPHRASE", "pass"),
+            ("SIGNER_CALLER_BACKEND_SECRET", "s"),
+            ("SIGNER_DEV_KEY", "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"),
+        ]));
+        assert!(matches!(config.clone().resolve(&env, false).unwrap().key, KeySettings::Keystore { .. }));
+        assert!(matches!(config.resolve(&env, true).unwrap().key, KeySettings::InsecureDevKey(_)));
+    }
+}

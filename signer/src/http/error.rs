@@ -1,0 +1,75 @@
+//! The one error type of the HTTP layer: logs internals, shows clients a stable code.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+
+use crate::{api::ErrorBody, auth::AuthFailure, intent::Malformed, signing::SignError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Unauthorized(AuthFailure),
+    #[error("request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("request body too large or unreadable")]
+    BodyUnreadable,
+    #[error("{0}")]
+    InvalidIntent(String),
+    #[error(transparent)]
+    Sign(#[from] SignError),
+}
+
+impl From<Malformed> for ApiError {
+    fn from(m: Malformed) -> Self {
+        ApiError::InvalidIntent(m.0)
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        match e.classify() {
+            serde_json::error::Category::Data => ApiError::InvalidIntent(e.to_string()),
+            _ => ApiError::MalformedJson(e.to_string()),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::BodyUnreadable => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::InvalidIntent(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Sign(SignError::Refused(_)) => StatusCode::FORBIDDEN,
+            ApiError::Sign(SignError::NonceConflict { .. }) => StatusCode::CONFLICT,
+            ApiError::Sign(SignError::Store(_) | SignError::Key(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized(f) => f.code(),
+            ApiError::MalformedJson(_) => "malformed_json",
+            ApiError::BodyUnreadable => "body_too_large",
+            ApiError::InvalidIntent(_) => "invalid_intent",
+            ApiError::Sign(e) => e.code(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %self, "internal error");
+            "internal error".to_owned()
+        } else {
+            self.to_string()
+        };
+        (status, Json(ErrorBody { code: self.code().to_owned(), message })).into_response()
+    }
+}

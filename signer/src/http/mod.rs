@@ -1,0 +1,47 @@
+//! The HTTP layer: thin handlers over `SigningService`, one module per resource.
+
+mod error;
+mod ops;
+mod sign;
+
+use std::{
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
+
+pub use error::ApiError;
+pub use sign::AuthenticatedRequest;
+
+use crate::{api, auth::Authenticator, metrics::Metrics, signing::SigningService};
+
+/// Shared by every handler: the service, the authenticator and the counters.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub service: Arc<SigningService>,
+    pub auth: Arc<Authenticator>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Largest request body accepted: a 500-entry batch is ~60 KB.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(api::REGISTER_PATH, post(sign::register))
+        .route(api::RETOPUP_PATH, post(sign::retopup))
+        .route(api::PAYOUT_BATCH_PATH, post(sign::payout_batch))
+        .route(api::TREASURY_TRANSFER_PATH, post(sign::treasury_transfer))
+        .route(api::SIGNER_PATH, get(ops::signer))
+        .route(api::HEALTH_PATH, get(ops::health))
+        .route(api::METRICS_PATH, get(ops::metrics))
+        .with_state(state)
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}

@@ -1,0 +1,65 @@
+//! Where the signing key lives. `KeySource` is the seam for a KMS or HSM: every alloy `Signer` (local key,
+//! AWS KMS, GCP KMS, Ledger…) already is one.
+
+use std::{future::Future, path::Path, pin::Pin};
+
+use alloy::{
+    primitives::{Address, B256, Signature},
+    signers::{Signer, local::PrivateKeySigner},
+};
+use secrecy::{ExposeSecret, SecretString};
+
+pub type KeyFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, KeyError>> + Send + 'a>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("keystore: {0}")]
+    Keystore(String),
+    #[error("dev key: {0}")]
+    DevKey(String),
+    #[error("signing failed: {0}")]
+    Signing(String),
+}
+
+/// Signs EIP-712 digests the service computed itself; never exposed to callers as "sign this hash".
+pub trait KeySource: Send + Sync + 'static {
+    fn address(&self) -> KeyFuture<'_, Address>;
+    fn sign_hash(&self, digest: B256) -> KeyFuture<'_, Signature>;
+}
+
+impl<S> KeySource for S
+where
+    S: Signer + Send + Sync + 'static,
+{
+    fn address(&self) -> KeyFuture<'_, Address> {
+        let address = Signer::address(self);
+        Box::pin(async move { Ok(address) })
+    }
+
+    fn sign_hash(&self, digest: B256) -> KeyFuture<'_, Signature> {
+        Box::pin(async move { Signer::sign_hash(self, &digest).await.map_err(|e| KeyError::Signing(e.to_string())) })
+    }
+}
+
+/// Decrypts an encrypted JSON keystore (scrypt/pbkdf2, as geth and foundry write them) off the async runtime.
+pub async fn from_keystore(path: &Path, passphrase: &SecretString) -> Result<PrivateKeySigner, KeyError> {
+    let path = path.to_path_buf();
+    let passphrase = passphrase.clone();
+    tokio::task::spawn_blocking(move || {
+        PrivateKeySigner::decrypt_keystore(&path, passphrase.expose_secret().as_bytes())
+            .map_err(|e| KeyError::Keystore(format!("{}: {e}", path.display())))
+    })
+    .await
+    .map_err(|e| KeyError::Keystore(e.to_string()))?
+}
+
+/// A raw hex private key: development only, the caller must have opted in explicitly.
+pub fn insecure_dev_key(hex_key: &SecretString) -> Result<PrivateKeySigner, KeyError> {
+    let signer: PrivateKeySigner =
+        hex_key.expose_secret().trim().parse().map_err(|_| KeyError::DevKey("not a hex private key".into()))?;
+    tracing::warn!(
+        address = %signer.address(),
+        "INSECURE: signing with a raw development key from the environment; never use this outside a devnet"
+    );
+    Ok(signer)
+}

@@ -1,0 +1,432 @@
+//! What the signer may authorise: default deny, from the `[policy]` section of the config file.
+//! Pure: every check takes the clock and the store's 24-hour sum as arguments.
+
+use std::collections::{HashMap, HashSet};
+
+use alloy::primitives::{Address, U256};
+use serde::{Deserialize, Serialize};
+
+use crate::intent::{Action, Addr, Amount, Intent, Kind};
+
+/// Length of the rolling window of the daily outflow cap.
+pub const DAILY_WINDOW_SECS: u64 = 24 * 60 * 60;
+
+/// The `[policy]` section of the config file, as written.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Deadline given to intents that state none.
+    pub default_ttl_secs: u64,
+    /// No payload may stay valid for longer than this from the moment it is signed.
+    pub max_deadline_horizon_secs: u64,
+    pub max_batch_entries: usize,
+    #[serde(default)]
+    pub chains: Vec<ChainConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    pub chain_id: u64,
+    pub contracts: Vec<Addr>,
+    /// Where treasury transfers may send company funds.
+    #[serde(default)]
+    pub treasury_recipients: Vec<Addr>,
+    pub assets: Vec<AssetConfig>,
+}
+
+/// Limits for one asset on one chain (`token = 0x000…0` is the native coin), in the asset's base units.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetConfig {
+    pub token: Addr,
+    /// Largest amount of a single register, retopup, treasury transfer or payout entry.
+    pub per_payload_cap: Amount,
+    /// Largest total of one payout batch.
+    pub per_batch_cap: Amount,
+    /// Largest sum of outflows (payout batches and treasury transfers) signed in any 24 hours.
+    pub daily_outflow_cap: Amount,
+}
+
+/// The rule that refused an intent; its code is part of the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    ChainNotAllowed,
+    ContractNotAllowed,
+    TokenNotAllowed,
+    TreasuryRecipientNotAllowed,
+    PerPayloadCap,
+    PerBatchCap,
+    BatchEntries,
+    DailyOutflowCap,
+    DeadlinePassed,
+    DeadlineHorizon,
+    RecipientIsContract,
+}
+
+impl Rule {
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::ChainNotAllowed => "policy.chain_not_allowed",
+            Rule::ContractNotAllowed => "policy.contract_not_allowed",
+            Rule::TokenNotAllowed => "policy.token_not_allowed",
+            Rule::TreasuryRecipientNotAllowed => "policy.treasury_recipient_not_allowed",
+            Rule::PerPayloadCap => "policy.per_payload_cap",
+            Rule::PerBatchCap => "policy.per_batch_cap",
+            Rule::BatchEntries => "policy.batch_entries",
+            Rule::DailyOutflowCap => "policy.daily_outflow_cap",
+            Rule::DeadlinePassed => "policy.deadline_passed",
+            Rule::DeadlineHorizon => "policy.deadline_horizon",
+            Rule::RecipientIsContract => "policy.recipient_is_contract",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {detail}", rule.code())]
+pub struct Refusal {
+    pub rule: Rule,
+    pub detail: String,
+}
+
+fn refuse<T>(rule: Rule, detail: impl Into<String>) -> Result<T, Refusal> {
+    Err(Refusal { rule, detail: detail.into() })
+}
+
+/// A config that cannot be a policy (refused at start-up).
+#[derive(Debug, thiserror::Error)]
+#[error("invalid policy config: {0}")]
+pub struct InvalidPolicy(String);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AssetCaps {
+    pub per_payload: U256,
+    pub per_batch: U256,
+    pub daily_outflow: U256,
+}
+
+#[derive(Clone, Debug)]
+struct ChainPolicy {
+    contracts: HashSet<Address>,
+    treasury_recipients: HashSet<Address>,
+    assets: HashMap<Address, AssetCaps>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Policy {
+    default_ttl_secs: u64,
+    max_deadline_horizon_secs: u64,
+    max_batch_entries: usize,
+    chains: HashMap<u64, ChainPolicy>,
+}
+
+/// An intent the static rules allow, with what the store still has to check under its write lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Admission {
+    pub deadline: u64,
+    /// Set for outflows: the asset's daily cap, to compare with the store's 24-hour sum.
+    pub daily_outflow_cap: Option<U256>,
+}
+
+impl TryFrom<PolicyConfig> for Policy {
+    type Error = InvalidPolicy;
+
+    fn try_from(config: PolicyConfig) -> Result<Self, InvalidPolicy> {
+        if config.default_ttl_secs == 0 || config.default_ttl_secs > config.max_deadline_horizon_secs {
+            return Err(InvalidPolicy("default_ttl_secs must be in 1..=max_deadline_horizon_secs".into()));
+        }
+        let mut chains = HashMap::new();
+        for chain in config.chains {
+            let mut assets = HashMap::new();
+            for asset in chain.assets {
+                let caps = AssetCaps {
+                    per_payload: asset.per_payload_cap.0,
+                    per_batch: asset.per_batch_cap.0,
+                    daily_outflow: asset.daily_outflow_cap.0,
+                };
+                if assets.insert(asset.token.0, caps).is_some() {
+                    return Err(InvalidPolicy(format!(
+                        "asset {} listed twice on chain {}",
+                        asset.token, chain.chain_id
+                    )));
+                }
+            }
+            let rules = ChainPolicy {
+                contracts: chain.contracts.iter().map(|a| a.0).collect(),
+                treasury_recipients: chain.treasury_recipients.iter().map(|a| a.0).collect(),
+                assets,
+            };
+            if chains.insert(chain.chain_id, rules).is_some() {
+                return Err(InvalidPolicy(format!("chain {} listed twice", chain.chain_id)));
+            }
+        }
+        Ok(Policy {
+            default_ttl_secs: config.default_ttl_secs,
+            max_deadline_horizon_secs: config.max_deadline_horizon_secs,
+            max_batch_entries: config.max_batch_entries,
+            chains,
+        })
+    }
+}
+
+impl Policy {
+    /// Every rule that does not need the store: target, asset, amounts, batch size, deadline.
+    pub fn admit(&self, intent: &Intent, now: u64) -> Result<Admission, Refusal> {
+        let target = intent.target;
+        let Some(chain) = self.chains.get(&target.chain_id) else {
+            return refuse(Rule::ChainNotAllowed, format!("chain {} is not allowed", target.chain_id));
+        };
+        if !chain.contracts.contains(&target.contract) {
+            return refuse(
+                Rule::ContractNotAllowed,
+                format!("contract {} is not allowed on chain {}", target.contract, target.chain_id),
+            );
+        }
+        let token = intent.action.token();
+        let Some(caps) = chain.assets.get(&token) else {
+            return refuse(Rule::TokenNotAllowed, format!("token {token} is not allowed on chain {}", target.chain_id));
+        };
+        match &intent.action {
+            Action::Register { amount, .. } | Action::Retopup { amount, .. } => {
+                check_per_payload(*amount, caps)?;
+            }
+            Action::TreasuryTransfer { to, amount, .. } => {
+                if !chain.treasury_recipients.contains(to) {
+                    return refuse(Rule::TreasuryRecipientNotAllowed, format!("{to} is not a treasury recipient"));
+                }
+                check_per_payload(*amount, caps)?;
+            }
+            Action::PayoutBatch { payouts, total, .. } => {
+                if payouts.len() > self.max_batch_entries {
+                    return refuse(
+                        Rule::BatchEntries,
+                        format!("{} entries exceed the limit of {}", payouts.len(), self.max_batch_entries),
+                    );
+                }
+                for payout in payouts {
+                    // A push to the contract itself fails and becomes a claim nobody can ever collect.
+                    if payout.recipient == target.contract {
+                        return refuse(
+                            Rule::RecipientIsContract,
+                            format!("a payout to the Settlement contract {} itself", target.contract),
+                        );
+                    }
+                    check_per_payload(payout.amount, caps)?;
+                }
+                if *total > caps.per_batch {
+                    return refuse(Rule::PerBatchCap, format!("batch total {total} exceeds {}", caps.per_batch));
+                }
+            }
+        }
+        let deadline = self.deadline(intent.deadline, now)?;
+        let kind: Kind = intent.kind();
+        Ok(Admission { deadline, daily_outflow_cap: kind.is_outflow().then_some(caps.daily_outflow) })
+    }
+
+    /// The deadline to sign: the requested one if within the horizon, else now + the default TTL.
+    pub fn deadline(&self, requested: Option<u64>, now: u64) -> Result<u64, Refusal> {
+        let Some(deadline) = requested else { return Ok(now.saturating_add(self.default_ttl_secs)) };
+        if deadline <= now {
+            return refuse(Rule::DeadlinePassed, format!("deadline {deadline} is not after now ({now})"));
+        }
+        let latest = now.saturating_add(self.max_deadline_horizon_secs);
+        if deadline > latest {
+            return refuse(Rule::DeadlineHorizon, format!("deadline {deadline} is beyond the horizon ({latest})"));
+        }
+        Ok(deadline)
+    }
+
+    /// The rolling 24-hour cap: `signed_in_window` is what the store summed for this asset under its write lock.
+    pub fn check_daily_outflow(admission: &Admission, signed_in_window: U256, amount: U256) -> Result<(), Refusal> {
+        let Some(cap) = admission.daily_outflow_cap else { return Ok(()) };
+        match signed_in_window.checked_add(amount) {
+            Some(sum) if sum <= cap => Ok(()),
+            _ => refuse(
+                Rule::DailyOutflowCap,
+                format!("{amount} on top of {signed_in_window} signed in the last 24 h exceeds {cap}"),
+            ),
+        }
+    }
+}
+
+fn check_per_payload(amount: U256, caps: &AssetCaps) -> Result<(), Refusal> {
+    if amount > caps.per_payload {
+        return refuse(Rule::PerPayloadCap, format!("amount {amount} exceeds {}", caps.per_payload));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intent::{PayoutBatchIntent, PayoutEntry, RegisterIntent, TreasuryTransferIntent};
+
+    const CHAIN: u64 = 56;
+    const NOW: u64 = 1_800_000_000;
+    const USDT: Address = Address::repeat_byte(0x55);
+    const CONTRACT: Address = Address::repeat_byte(0xcc);
+    const TREASURY: Address = Address::repeat_byte(0x77);
+
+    fn policy() -> Policy {
+        Policy::try_from(PolicyConfig {
+            default_ttl_secs: 600,
+            max_deadline_horizon_secs: 3_600,
+            max_batch_entries: 3,
+            chains: vec![ChainConfig {
+                chain_id: CHAIN,
+                contracts: vec![Addr(CONTRACT)],
+                treasury_recipients: vec![Addr(TREASURY)],
+                assets: vec![AssetConfig {
+                    token: Addr(USDT),
+                    per_payload_cap: Amount::from(100),
+                    per_batch_cap: Amount::from(250),
+                    daily_outflow_cap: Amount::from(1_000),
+                }],
+            }],
+        })
+        .unwrap()
+    }
+
+    fn register(chain_id: u64, contract: Address, token: Address, amount: u128, deadline: Option<u64>) -> Intent {
+        Intent::try_from(RegisterIntent {
+            chain_id,
+            contract: Addr(contract),
+            user: Addr(Address::repeat_byte(1)),
+            sponsor: Addr(Address::repeat_byte(2)),
+            token: Addr(token),
+            amount: Amount::from(amount),
+            nonce: None,
+            deadline,
+        })
+        .unwrap()
+    }
+
+    fn batch(amounts: &[u128]) -> Intent {
+        Intent::try_from(PayoutBatchIntent {
+            chain_id: CHAIN,
+            contract: Addr(CONTRACT),
+            token: Addr(USDT),
+            payouts: amounts
+                .iter()
+                .enumerate()
+                .map(|(i, a)| PayoutEntry {
+                    recipient: Addr(Address::repeat_byte(i as u8 + 1)),
+                    amount: Amount::from(*a),
+                })
+                .collect(),
+            total: None,
+            nonce: None,
+            deadline: None,
+        })
+        .unwrap()
+    }
+
+    fn treasury(to: Address, amount: u128) -> Intent {
+        Intent::try_from(TreasuryTransferIntent {
+            chain_id: CHAIN,
+            contract: Addr(CONTRACT),
+            token: Addr(USDT),
+            to: Addr(to),
+            amount: Amount::from(amount),
+            nonce: None,
+            deadline: None,
+        })
+        .unwrap()
+    }
+
+    fn rule(result: Result<Admission, Refusal>) -> Rule {
+        result.expect_err("must be refused").rule
+    }
+
+    #[test]
+    fn an_intent_within_every_rule_is_admitted_with_the_default_deadline() {
+        let admission = policy().admit(&register(CHAIN, CONTRACT, USDT, 100, None), NOW).unwrap();
+        assert_eq!(admission, Admission { deadline: NOW + 600, daily_outflow_cap: None });
+    }
+
+    #[test]
+    fn default_deny_refuses_unlisted_chains_contracts_and_tokens() {
+        let p = policy();
+        assert_eq!(rule(p.admit(&register(97, CONTRACT, USDT, 1, None), NOW)), Rule::ChainNotAllowed);
+        assert_eq!(
+            rule(p.admit(&register(CHAIN, Address::repeat_byte(0xcd), USDT, 1, None), NOW)),
+            Rule::ContractNotAllowed
+        );
+        assert_eq!(rule(p.admit(&register(CHAIN, CONTRACT, Address::ZERO, 1, None), NOW)), Rule::TokenNotAllowed);
+        let empty = Policy::try_from(PolicyConfig {
+            default_ttl_secs: 1,
+            max_deadline_horizon_secs: 1,
+            max_batch_entries: 1,
+            chains: vec![],
+        })
+        .unwrap();
+        assert_eq!(rule(empty.admit(&register(CHAIN, CONTRACT, USDT, 1, None), NOW)), Rule::ChainNotAllowed);
+    }
+
+    #[test]
+    fn per_payload_cap_applies_to_payments_transfers_and_each_batch_entry() {
+        let p = policy();
+        assert_eq!(rule(p.admit(&register(CHAIN, CONTRACT, USDT, 101, None), NOW)), Rule::PerPayloadCap);
+        assert_eq!(rule(p.admit(&treasury(TREASURY, 101), NOW)), Rule::PerPayloadCap);
+        assert_eq!(rule(p.admit(&batch(&[1, 101]), NOW)), Rule::PerPayloadCap);
+        assert!(p.admit(&treasury(TREASURY, 100), NOW).is_ok());
+    }
+
+    #[test]
+    fn batch_total_and_entry_count_are_capped() {
+        let p = policy();
+        assert!(p.admit(&batch(&[100, 100, 50]), NOW).is_ok());
+        assert_eq!(rule(p.admit(&batch(&[100, 100, 51]), NOW)), Rule::PerBatchCap);
+        assert_eq!(rule(p.admit(&batch(&[1, 1, 1, 1]), NOW)), Rule::BatchEntries);
+    }
+
+    #[test]
+    fn a_payout_to_the_contract_itself_is_refused() {
+        let policy = policy();
+        let mut intent = batch(&[5, 6]);
+        if let Action::PayoutBatch { payouts, .. } = &mut intent.action {
+            payouts[1].recipient = CONTRACT;
+        }
+        let refusal = policy.admit(&intent, NOW).unwrap_err();
+        assert_eq!(refusal.rule.code(), "policy.recipient_is_contract");
+        assert!(policy.admit(&batch(&[5, 6]), NOW).is_ok());
+    }
+
+    #[test]
+    fn treasury_transfers_only_go_to_listed_recipients() {
+        let refusal = policy().admit(&treasury(Address::repeat_byte(0x66), 1), NOW).unwrap_err();
+        assert_eq!(refusal.rule.code(), "policy.treasury_recipient_not_allowed");
+    }
+
+    #[test]
+    fn deadlines_must_be_in_the_future_and_within_the_horizon() {
+        let p = policy();
+        assert_eq!(p.admit(&register(CHAIN, CONTRACT, USDT, 1, Some(NOW + 3_600)), NOW).unwrap().deadline, NOW + 3_600);
+        assert_eq!(rule(p.admit(&register(CHAIN, CONTRACT, USDT, 1, Some(NOW + 3_601)), NOW)), Rule::DeadlineHorizon);
+        assert_eq!(rule(p.admit(&register(CHAIN, CONTRACT, USDT, 1, Some(NOW)), NOW)), Rule::DeadlinePassed);
+        assert_eq!(rule(p.admit(&register(CHAIN, CONTRACT, USDT, 1, Some(u64::MAX)), NOW)), Rule::DeadlineHorizon);
+    }
+
+    #[test]
+    fn daily_cap_counts_outflows_only_and_refuses_what_would_exceed_it() {
+        let p = policy();
+        let inflow = p.admit(&register(CHAIN, CONTRACT, USDT, 100, None), NOW).unwrap();
+        assert!(Policy::check_daily_outflow(&inflow, U256::MAX, U256::from(100)).is_ok());
+        let outflow = p.admit(&batch(&[100]), NOW).unwrap();
+        assert_eq!(outflow.daily_outflow_cap, Some(U256::from(1_000)));
+        assert!(Policy::check_daily_outflow(&outflow, U256::from(900), U256::from(100)).is_ok());
+        let refusal = Policy::check_daily_outflow(&outflow, U256::from(901), U256::from(100)).unwrap_err();
+        assert_eq!(refusal.rule, Rule::DailyOutflowCap);
+        assert!(Policy::check_daily_outflow(&outflow, U256::MAX, U256::from(1)).is_err());
+    }
+
+    #[test]
+    fn inconsistent_configs_are_refused() {
+        let base =
+            PolicyConfig { default_ttl_secs: 10, max_deadline_horizon_secs: 5, max_batch_entries: 1, chains: vec![] };
+        assert!(Policy::try_from(base.clone()).is_err());
+        let chain = ChainConfig { chain_id: 1, contracts: vec![], treasury_recipients: vec![], assets: vec![] };
+        let twice = PolicyConfig { default_ttl_secs: 5, chains: vec![chain.clone(), chain], ..base };
+        assert!(Policy::try_from(twice).is_err());
+    }
+}

@@ -1,0 +1,61 @@
+//! Builds the service from `Settings` and binds it; tests call `run` with port 0.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use eyre::WrapErr;
+
+use crate::{
+    auth::Authenticator,
+    config::{KeySettings, Settings},
+    http::{AppState, router},
+    key::{self, KeySource},
+    metrics::Metrics,
+    policy::Policy,
+    signing::SigningService,
+    store::Store,
+};
+
+/// Loads the key, opens the store, binds; returns the bound address and the server to await.
+pub async fn run(settings: Settings) -> eyre::Result<(SocketAddr, impl Future<Output = std::io::Result<()>> + Send)> {
+    run_until(settings, std::future::pending()).await
+}
+
+/// Like `run`, but the server stops (and closes the store) when `shutdown` completes.
+pub async fn run_until(
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> eyre::Result<(SocketAddr, impl Future<Output = std::io::Result<()>> + Send)> {
+    let policy = Policy::try_from(settings.policy.clone())?;
+    let key: Arc<dyn KeySource> = match &settings.key {
+        KeySettings::Keystore { path, passphrase } => Arc::new(key::from_keystore(path, passphrase).await?),
+        KeySettings::InsecureDevKey(hex) => Arc::new(key::insecure_dev_key(hex)?),
+    };
+    let store = Store::open(&settings.store_path)
+        .await
+        .wrap_err_with(|| format!("opening the store {}", settings.store_path.display()))?;
+
+    let auth = Authenticator::new(settings.callers.clone(), settings.auth_window_secs);
+    // Replays of requests that obtained a signature shortly before a restart are still refused.
+    let recent = crate::http::unix_now().saturating_sub(2 * settings.auth_window_secs);
+    for (mac, signed_at) in store.request_macs_since(recent).await? {
+        auth.mark_seen(mac, signed_at);
+    }
+
+    let service = Arc::new(SigningService::new(policy, store, key).await?);
+    let state = AppState { service: service.clone(), auth: Arc::new(auth), metrics: Arc::new(Metrics::default()) };
+
+    if !settings.bind.ip().is_loopback() {
+        tracing::warn!(bind = %settings.bind, "the signer is listening beyond loopback");
+    }
+    let listener =
+        tokio::net::TcpListener::bind(settings.bind).await.wrap_err_with(|| format!("binding {}", settings.bind))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, signer = %service.address(), "signer listening");
+
+    let server = async move {
+        let served = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+        service.store().close().await;
+        served
+    };
+    Ok((address, server))
+}

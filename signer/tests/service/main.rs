@@ -1,0 +1,9 @@
+//! Integration tests: the real service on port 0 over loopback HTTP, a throwaway SQLite file per test.
+
+mod anvil;
+mod auth;
+mod double_sign;
+mod malformed;
+mod policy_rules;
+mod signing;
+mod support;

@@ -1,0 +1,122 @@
+//! Every policy rule refuses what it should, over HTTP, with 403 and the rule's code; nothing refused is stored.
+
+use alloy::primitives::Address;
+use signer::intent::{Addr, Amount};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn each_static_rule_refuses_with_its_code() {
+    let (app, _dir) = TestApp::fresh().await;
+    let c = &app.client;
+
+    let mut i = register(1, None);
+    i.chain_id = 56;
+    assert_eq!(refusal(c.sign_register(&i).await), (403, "policy.chain_not_allowed".into()));
+
+    let mut i = register(1, None);
+    i.contract = Addr(Address::repeat_byte(0xcd));
+    assert_eq!(refusal(c.sign_register(&i).await), (403, "policy.contract_not_allowed".into()));
+
+    let mut i = retopup(1, None);
+    i.token = Addr(Address::repeat_byte(0x99));
+    assert_eq!(refusal(c.sign_retopup(&i).await), (403, "policy.token_not_allowed".into()));
+
+    assert_eq!(
+        refusal(c.sign_treasury_transfer(&treasury_transfer(Address::repeat_byte(0x66), 1, None)).await),
+        (403, "policy.treasury_recipient_not_allowed".into())
+    );
+
+    assert_eq!(
+        refusal(c.sign_register(&register(PER_PAYLOAD_CAP + 1, None)).await),
+        (403, "policy.per_payload_cap".into())
+    );
+    assert_eq!(
+        refusal(c.sign_retopup(&retopup(PER_PAYLOAD_CAP + 1, None)).await),
+        (403, "policy.per_payload_cap".into())
+    );
+    assert_eq!(
+        refusal(c.sign_treasury_transfer(&treasury_transfer(TREASURY, PER_PAYLOAD_CAP + 1, None)).await),
+        (403, "policy.per_payload_cap".into())
+    );
+    assert_eq!(
+        refusal(c.sign_payout_batch(&payout_batch(&[1, PER_PAYLOAD_CAP + 1], None)).await),
+        (403, "policy.per_payload_cap".into())
+    );
+    assert_eq!(
+        refusal(c.sign_payout_batch(&payout_batch(&[1_000, 1_000, 501], None)).await),
+        (403, "policy.per_batch_cap".into())
+    );
+    assert_eq!(
+        refusal(c.sign_payout_batch(&payout_batch(&[1; MAX_BATCH_ENTRIES + 1], None)).await),
+        (403, "policy.batch_entries".into())
+    );
+
+    let mut i = register(1, None);
+    i.deadline = Some(now() - 1);
+    assert_eq!(refusal(c.sign_register(&i).await), (403, "policy.deadline_passed".into()));
+    let mut i = register(1, None);
+    i.deadline = Some(now() + HORIZON + 60);
+    assert_eq!(refusal(c.sign_register(&i).await), (403, "policy.deadline_horizon".into()));
+
+    assert_eq!(app.signed_count().await, 0);
+
+    // The limits themselves are allowed: the rules refuse only what exceeds them.
+    c.sign_register(&register(PER_PAYLOAD_CAP, None)).await.unwrap();
+    c.sign_payout_batch(&payout_batch(&[1_000, 1_000, 500], None)).await.unwrap();
+    c.sign_payout_batch(&payout_batch(&[1; MAX_BATCH_ENTRIES], None)).await.unwrap();
+    assert_eq!(app.signed_count().await, 3);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_rolling_daily_cap_sums_outflows_per_asset_and_a_resign_is_not_counted_again() {
+    let (app, _dir) = TestApp::fresh().await;
+    let c = &app.client;
+    let mut first = payout_batch(&[1_000, 1_000, 500], Some(1));
+    first.deadline = Some(now() + 900);
+    c.sign_payout_batch(&first).await.unwrap();
+    c.sign_treasury_transfer(&treasury_transfer(TREASURY, 1_000, Some(2))).await.unwrap();
+    c.sign_payout_batch(&payout_batch(&[400], Some(3))).await.unwrap(); // 3 900 of 4 000 used
+
+    let (status, code) = refusal(c.sign_payout_batch(&payout_batch(&[101], Some(4))).await);
+    assert_eq!((status, code.as_str()), (403, "policy.daily_outflow_cap"));
+    let (_, code) = refusal(c.sign_treasury_transfer(&treasury_transfer(TREASURY, 101, Some(4))).await);
+    assert_eq!(code, "policy.daily_outflow_cap");
+
+    // Inflows do not consume the outflow cap, and another asset has its own.
+    c.sign_retopup(&retopup(1_000, Some(5))).await.unwrap();
+    let mut native = payout_batch(&[1_000], Some(6));
+    native.token = Addr(Address::ZERO);
+    c.sign_payout_batch(&native).await.unwrap();
+    // Exactly up to the cap is allowed.
+    c.sign_payout_batch(&payout_batch(&[100], Some(7))).await.unwrap();
+
+    // Asking again for an already-signed batch returns its signature: it adds nothing to what can be spent.
+    c.sign_payout_batch(&first).await.unwrap();
+    assert_eq!(app.signed_count().await, 6);
+
+    let mut over = payout_batch(&[1], Some(8));
+    over.total = Some(Amount::from(1));
+    assert_eq!(refusal(c.sign_payout_batch(&over).await).1, "policy.daily_outflow_cap");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_outflows_never_exceed_the_daily_cap_together() {
+    let (app, _dir) = TestApp::fresh().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let client = app.client.clone();
+        // 8 × 1 000 requested against a cap of 4 000.
+        tasks.spawn(async move { client.sign_payout_batch(&payout_batch(&[1_000], None)).await });
+    }
+    let results = tasks.join_all().await;
+    let signed = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(signed as u128, DAILY_OUTFLOW_CAP / 1_000);
+    for result in results.into_iter().filter(|r| r.is_err()) {
+        assert_eq!(refusal(result), (403, "policy.daily_outflow_cap".into()));
+    }
+    assert_eq!(app.signed_count().await, 4);
+    app.stop().await;
+}

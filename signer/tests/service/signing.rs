@@ -1,0 +1,124 @@
+//! Signatures for every intent kind: right digest, recover to the signer, nonces and deadlines as documented.
+
+use abi::{Payout, PayoutBatch, Registration, Retopup, SettlementDomain, TreasuryTransfer};
+use alloy::primitives::{Address, B256, Signature, U256};
+use signer::api::SignResponse;
+
+use crate::support::*;
+
+fn recovered(response: &SignResponse) -> Address {
+    assert_eq!(response.signature.len(), 65);
+    assert!(matches!(response.signature[64], 27 | 28), "v must be 27 or 28");
+    let signature = Signature::try_from(response.signature.as_ref()).unwrap();
+    signature.recover_address_from_prehash(&response.digest).unwrap()
+}
+
+fn expect_digest(response: &SignResponse, expected: B256) {
+    assert_eq!(response.digest, expected);
+    assert_eq!(recovered(response), DEV_ADDRESS);
+    assert_eq!(response.signer.0, DEV_ADDRESS);
+}
+
+#[tokio::test]
+async fn every_intent_kind_is_signed_over_the_abi_struct_and_recovers_to_the_signer() {
+    let (app, _dir) = TestApp::fresh().await;
+    let domain = SettlementDomain::new(CHAIN_ID, CONTRACT);
+
+    let r = app.client.sign_register(&register(700, Some(10))).await.unwrap();
+    let expected = Registration {
+        user: USER,
+        sponsor: SPONSOR,
+        token: Address::ZERO,
+        amount: U256::from(700),
+        nonce: U256::from(10),
+        deadline: U256::from(r.deadline),
+    };
+    expect_digest(&r, domain.digest(&expected));
+    assert_eq!(r.nonce.0, U256::from(10));
+
+    let r = app.client.sign_retopup(&retopup(300, Some(11))).await.unwrap();
+    let expected = Retopup {
+        user: USER,
+        token: USDT,
+        amount: U256::from(300),
+        nonce: U256::from(11),
+        deadline: U256::from(r.deadline),
+    };
+    expect_digest(&r, domain.digest(&expected));
+
+    let r = app.client.sign_payout_batch(&payout_batch(&[100, 250], Some(12))).await.unwrap();
+    let expected = PayoutBatch {
+        token: USDT,
+        total: U256::from(350),
+        payouts: vec![
+            Payout { recipient: Address::with_last_byte(1), amount: U256::from(100) },
+            Payout { recipient: Address::with_last_byte(2), amount: U256::from(250) },
+        ],
+        nonce: U256::from(12),
+        deadline: U256::from(r.deadline),
+    };
+    expect_digest(&r, domain.digest(&expected));
+    assert_eq!(r.payload["total"], "350");
+
+    let r = app.client.sign_treasury_transfer(&treasury_transfer(TREASURY, 900, Some(13))).await.unwrap();
+    let expected = TreasuryTransfer {
+        token: USDT,
+        to: TREASURY,
+        amount: U256::from(900),
+        nonce: U256::from(13),
+        deadline: U256::from(r.deadline),
+    };
+    expect_digest(&r, domain.digest(&expected));
+
+    assert_eq!(app.signed_count().await, 4);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn missing_deadline_gets_the_default_ttl_and_an_explicit_one_is_kept() {
+    let (app, _dir) = TestApp::fresh().await;
+    let before = now();
+    let r = app.client.sign_register(&register(1, None)).await.unwrap();
+    assert!(r.deadline >= before + DEFAULT_TTL && r.deadline <= now() + DEFAULT_TTL, "{}", r.deadline);
+
+    let mut intent = register(1, None);
+    intent.deadline = Some(now() + 1_234);
+    let r = app.client.sign_register(&intent).await.unwrap();
+    assert_eq!(r.deadline, intent.deadline.unwrap());
+    assert_eq!(r.payload["deadline"], intent.deadline.unwrap());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn allocated_nonces_are_fresh_and_skip_nonces_callers_chose() {
+    let (app, _dir) = TestApp::fresh().await;
+    app.client.sign_register(&register(1, Some(2))).await.unwrap();
+    let mut nonces = Vec::new();
+    for _ in 0..3 {
+        nonces.push(app.client.sign_register(&register(1, None)).await.unwrap().nonce.0.to::<u64>());
+    }
+    assert_eq!(nonces, vec![1, 3, 4]);
+    // A different contract has its own nonce space.
+    assert_eq!(app.signed_count().await, 4);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn signer_address_health_and_metrics_are_served() {
+    let (app, _dir) = TestApp::fresh().await;
+    assert_eq!(app.client.signer_address().await.unwrap(), DEV_ADDRESS);
+
+    let health = app.http.get(format!("{}/health", app.base_url)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    app.client.sign_register(&register(1, None)).await.unwrap();
+    let _ = app.client.sign_register(&register(PER_PAYLOAD_CAP + 1, None)).await;
+    let metrics = app.http.get(format!("{}/metrics", app.base_url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("signer_requests_total{kind=\"register\",outcome=\"signed\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("signer_requests_total{kind=\"register\",outcome=\"policy.per_payload_cap\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("signer_decision_seconds_count 2"), "{metrics}");
+    app.stop().await;
+}

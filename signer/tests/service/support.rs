@@ -1,0 +1,202 @@
+//! Starts the service on port 0 with a temporary store and a known caller; talks to it like the backend will.
+
+use std::{
+    path::PathBuf,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use alloy::primitives::{Address, U256};
+use secrecy::SecretString;
+use signer::{
+    api::{ErrorBody, SignResponse},
+    auth::Caller,
+    client::{ClientError, SignerClient},
+    config::{KeySettings, Settings},
+    intent::{Addr, Amount, PayoutBatchIntent, PayoutEntry, RegisterIntent, RetopupIntent, TreasuryTransferIntent},
+    policy::{AssetConfig, ChainConfig, PolicyConfig},
+    store::Store,
+};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+pub const CHAIN_ID: u64 = 31_337;
+/// Where anvil's first deployment by its account 0 lands; the anvil test deploys there.
+pub const CONTRACT: Address = alloy::primitives::address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
+pub const USDT: Address = Address::repeat_byte(0x55);
+pub const TREASURY: Address = Address::repeat_byte(0x7e);
+pub const USER: Address = Address::repeat_byte(0x11);
+pub const SPONSOR: Address = Address::repeat_byte(0x22);
+/// anvil's well-known dev key #1 (public knowledge; never a real key).
+pub const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+pub const DEV_ADDRESS: Address = alloy::primitives::address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+pub const CALLER: &str = "backend";
+pub const CALLER_SECRET: &str = "test-only-caller-secret";
+
+pub const PER_PAYLOAD_CAP: u128 = 1_000;
+pub const PER_BATCH_CAP: u128 = 2_500;
+pub const DAILY_OUTFLOW_CAP: u128 = 4_000;
+pub const MAX_BATCH_ENTRIES: usize = 5;
+pub const DEFAULT_TTL: u64 = 600;
+pub const HORIZON: u64 = 3_600;
+
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+pub fn policy(chain_id: u64, contract: Address) -> PolicyConfig {
+    let caps = |token| AssetConfig {
+        token: Addr(token),
+        per_payload_cap: Amount::from(PER_PAYLOAD_CAP),
+        per_batch_cap: Amount::from(PER_BATCH_CAP),
+        daily_outflow_cap: Amount::from(DAILY_OUTFLOW_CAP),
+    };
+    PolicyConfig {
+        default_ttl_secs: DEFAULT_TTL,
+        max_deadline_horizon_secs: HORIZON,
+        max_batch_entries: MAX_BATCH_ENTRIES,
+        chains: vec![ChainConfig {
+            chain_id,
+            contracts: vec![Addr(contract)],
+            treasury_recipients: vec![Addr(TREASURY)],
+            assets: vec![caps(Address::ZERO), caps(USDT)],
+        }],
+    }
+}
+
+pub fn settings(store_path: PathBuf) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        store_path,
+        key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
+        callers: vec![Caller { id: CALLER.into(), secret: SecretString::from(CALLER_SECRET) }],
+        auth_window_secs: 30,
+        policy: policy(CHAIN_ID, CONTRACT),
+    }
+}
+
+/// A running service; `stop` shuts it down gracefully (closing the store) so it can be started again.
+pub struct TestApp {
+    pub base_url: String,
+    pub client: SignerClient,
+    pub http: reqwest::Client,
+    pub store_path: PathBuf,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn(settings: Settings) -> TestApp {
+        let store_path = settings.store_path.clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        let (address, server) = signer::startup::run_until(settings, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("service starts");
+        let base_url = format!("http://{address}");
+        TestApp {
+            client: SignerClient::new(&base_url, CALLER, SecretString::from(CALLER_SECRET)),
+            http: reqwest::Client::new(),
+            base_url,
+            store_path,
+            shutdown: Some(tx),
+            server: Some(tokio::spawn(server)),
+        }
+    }
+
+    /// A fresh service on its own temporary store (the directory lives as long as the returned guard).
+    pub async fn fresh() -> (TestApp, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let app = TestApp::spawn(settings(dir.path().join("signer.sqlite"))).await;
+        (app, dir)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+
+    /// Rows in the double-sign record, read through a separate connection.
+    pub async fn signed_count(&self) -> u64 {
+        let store = Store::open(&self.store_path).await.unwrap();
+        let n = store.count_signed().await.unwrap();
+        store.close().await;
+        n
+    }
+
+    /// POSTs raw bytes with correct authentication headers (for malformed bodies the typed client cannot send).
+    pub async fn post_raw(&self, path: &str, body: &[u8]) -> reqwest::Response {
+        let mut request = self.http.post(format!("{}{path}", self.base_url)).body(body.to_vec());
+        for (name, value) in self.client.auth_headers("POST", path, body, now()) {
+            request = request.header(name, value);
+        }
+        request.send().await.unwrap()
+    }
+}
+
+/// The refusal code and status of a client call that must fail.
+pub fn refusal(result: Result<SignResponse, ClientError>) -> (u16, String) {
+    match result {
+        Err(ClientError::Refused { status, body: ErrorBody { code, .. } }) => (status, code),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+pub fn register(amount: u128, nonce: Option<u64>) -> RegisterIntent {
+    RegisterIntent {
+        chain_id: CHAIN_ID,
+        contract: Addr(CONTRACT),
+        user: Addr(USER),
+        sponsor: Addr(SPONSOR),
+        token: Addr(Address::ZERO),
+        amount: Amount::from(amount),
+        nonce: nonce.map(|n| Amount(U256::from(n))),
+        deadline: None,
+    }
+}
+
+pub fn retopup(amount: u128, nonce: Option<u64>) -> RetopupIntent {
+    RetopupIntent {
+        chain_id: CHAIN_ID,
+        contract: Addr(CONTRACT),
+        user: Addr(USER),
+        token: Addr(USDT),
+        amount: Amount::from(amount),
+        nonce: nonce.map(|n| Amount(U256::from(n))),
+        deadline: None,
+    }
+}
+
+pub fn payout_batch(amounts: &[u128], nonce: Option<u64>) -> PayoutBatchIntent {
+    PayoutBatchIntent {
+        chain_id: CHAIN_ID,
+        contract: Addr(CONTRACT),
+        token: Addr(USDT),
+        payouts: amounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| PayoutEntry {
+                recipient: Addr(Address::with_last_byte(i as u8 + 1)),
+                amount: Amount::from(*a),
+            })
+            .collect(),
+        total: None,
+        nonce: nonce.map(|n| Amount(U256::from(n))),
+        deadline: None,
+    }
+}
+
+pub fn treasury_transfer(to: Address, amount: u128, nonce: Option<u64>) -> TreasuryTransferIntent {
+    TreasuryTransferIntent {
+        chain_id: CHAIN_ID,
+        contract: Addr(CONTRACT),
+        token: Addr(USDT),
+        to: Addr(to),
+        amount: Amount::from(amount),
+        nonce: nonce.map(|n| Amount(U256::from(n))),
+        deadline: None,
+    }
+}
