@@ -7,6 +7,7 @@
 
 pub mod follower;
 pub mod range;
+pub mod submit;
 
 pub use follower::{BlockRef, ChainFollower, ConfirmedBlock, FollowError, FollowerConfig};
 pub use range::AdaptiveRange;
