@@ -6,6 +6,7 @@
 
 pub mod eip712;
 pub mod toolchain;
+pub mod tron;
 
 alloy::sol!(
     #[sol(rpc, all_derives)]

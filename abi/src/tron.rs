@@ -1,0 +1,82 @@
+//! TRON's presentation of the same 20-byte addresses and its signed-message format. The contract and the
+//! ledger use plain 20-byte addresses everywhere; base58check (`T…`) is only for showing and reading
+//! TRON users' input.
+
+use alloy::primitives::{Address, B256, keccak256};
+
+/// TRON mainnet's address prefix byte.
+const TRON_ADDRESS_PREFIX: u8 = 0x41;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TronAddressError {
+    #[error("not base58check: {0}")]
+    Encoding(String),
+    #[error("a TRON address is 21 bytes starting 0x41, got {0} bytes")]
+    Shape(usize),
+}
+
+/// `T…` base58check form of a 20-byte address.
+pub fn to_base58(address: Address) -> String {
+    let mut raw = Vec::with_capacity(21);
+    raw.push(TRON_ADDRESS_PREFIX);
+    raw.extend_from_slice(address.as_slice());
+    bs58::encode(raw).with_check().into_string()
+}
+
+/// Parses a `T…` base58check address (checksum verified) into its 20-byte form.
+pub fn from_base58(text: &str) -> Result<Address, TronAddressError> {
+    let raw = bs58::decode(text).with_check(None).into_vec().map_err(|e| TronAddressError::Encoding(e.to_string()))?;
+    match raw.as_slice() {
+        [TRON_ADDRESS_PREFIX, rest @ ..] if rest.len() == 20 => Ok(Address::from_slice(rest)),
+        _ => Err(TronAddressError::Shape(raw.len())),
+    }
+}
+
+/// The hash a TRON wallet signs for a text message (TronWeb `signMessageV2`, TIP-191):
+/// keccak256("\x19TRON Signed Message:\n" ‖ len(message) ‖ message).
+pub fn signed_message_hash(message: &[u8]) -> B256 {
+    let mut data = Vec::with_capacity(32 + message.len());
+    data.extend_from_slice(b"\x19TRON Signed Message:\n");
+    data.extend_from_slice(message.len().to_string().as_bytes());
+    data.extend_from_slice(message);
+    keccak256(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::{
+        primitives::address,
+        signers::{SignerSync, local::PrivateKeySigner},
+    };
+
+    #[test]
+    fn usdt_contract_address_round_trips() {
+        // TRON's USDT contract: TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t = 41a614f803b6fd780986a42c78ec9c7f77e6ded13c.
+        let hex = address!("a614f803b6fd780986a42c78ec9c7f77e6ded13c");
+        assert_eq!(to_base58(hex), "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+        assert_eq!(from_base58("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"), Ok(hex));
+    }
+
+    #[test]
+    fn a_mistyped_address_fails_its_checksum() {
+        assert!(matches!(from_base58("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u"), Err(TronAddressError::Encoding(_))));
+        // Valid base58check, but of a 20-byte payload without the 0x41 prefix.
+        let wrong_shape = bs58::encode([7u8; 20]).with_check().into_string();
+        assert_eq!(from_base58(&wrong_shape), Err(TronAddressError::Shape(20)));
+    }
+
+    #[test]
+    fn a_tron_message_signature_recovers_the_signing_address() {
+        let wallet = PrivateKeySigner::random();
+        let message = b"example.org wants you to sign in with your TRON account";
+        let signature = wallet.sign_hash_sync(&signed_message_hash(message)).unwrap();
+        let recovered = signature.recover_address_from_prehash(&signed_message_hash(message)).unwrap();
+        assert_eq!(recovered, wallet.address());
+        assert_ne!(
+            signed_message_hash(message),
+            alloy::primitives::eip191_hash_message(message),
+            "not Ethereum's prefix"
+        );
+    }
+}
