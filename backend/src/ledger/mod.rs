@@ -1,0 +1,303 @@
+//! The Postgres ledger: applies confirmed chain events through the plan engine.
+//!
+//! A [`ChainLedger`] owns the [`PlanEngine`] of every asset of one chain, loaded from the
+//! database when opened. [`ChainLedger::apply_block`] applies a run of events in chain order
+//! (one event, one block, or several blocks when catching up) in one database transaction that
+//! stores the raw events, every ledger row they caused and the chain's sync cursor together. An event already stored (same chain, tx hash
+//! and log index) is skipped, so re-application changes nothing; an event the plan refuses
+//! (or whose token is no asset) is stored with outcome `quarantined`, a quarantine row and an
+//! alert, and changes no ledger row.
+//!
+//! The engine is kept in step with the database: each transaction locks the chain's cursor row
+//! and the asset rows `FOR UPDATE`, then compares their counters with the engine's. An
+//! admin action (which bumps `admin_seq`, see [`admin`]) makes the ledger re-read the frozen
+//! flags, plan versions and company-credit counter; any other difference (events applied by
+//! another process, or a failed transaction here) makes it reload the engine entirely.
+//!
+//! Admin actions are not chain events; each audit row records the ledger position
+//! (`applied_events`) it took effect at, so a replay from the raw events can interleave them.
+
+pub mod admin;
+pub mod disclosure;
+mod load;
+mod write;
+
+use alloy::primitives::Address;
+use sqlx::{AssertSqlSafe, PgPool, Row};
+
+use crate::events::ChainEvent;
+use crate::plan::{ConservationError, InvalidPlan, InvalidVersion, PlanEngine, PlanParams};
+
+/// Why the ledger could not apply a batch; nothing of the batch was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error("event at {position:?} is not after the chain cursor {cursor:?}")]
+    OutOfOrder { position: (u64, u64), cursor: Option<(u64, u64)> },
+    #[error("event of chain {got} given to the ledger of chain {expected}")]
+    WrongChain { expected: u64, got: u64 },
+    #[error(transparent)]
+    InvalidPlan(#[from] InvalidPlan),
+    #[error(transparent)]
+    InvalidVersion(#[from] InvalidVersion),
+    #[error(transparent)]
+    Conservation(#[from] ConservationError),
+    #[error("stored ledger is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// An asset to create: one currency on one chain, with its genesis user and first plan.
+#[derive(Debug, Clone)]
+pub struct AssetSpec {
+    pub id: i32,
+    pub chain_id: u64,
+    /// Zero address for the chain's native coin.
+    pub token: Address,
+    pub symbol: String,
+    pub decimals: u8,
+    pub genesis: Address,
+    pub params: PlanParams,
+}
+
+/// Creates an asset with plan version 1 from block 0 and its active genesis user.
+pub async fn create_asset(pool: &PgPool, spec: &AssetSpec) -> Result<(), LedgerError> {
+    spec.params.validate()?;
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO assets (id, chain_id, token, symbol, decimals, genesis)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(spec.id)
+    .bind(spec.chain_id as i64)
+    .bind(spec.token.as_slice())
+    .bind(&spec.symbol)
+    .bind(i16::from(spec.decimals))
+    .bind(spec.genesis.as_slice())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO plan_versions (asset_id, version, effective_from_block, params)
+         VALUES ($1, 1, 0, $2)",
+    )
+    .bind(spec.id)
+    .bind(sqlx::types::Json(&spec.params))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO users (asset_id, user_no, address) VALUES ($1, 0, $2)")
+        .bind(spec.id)
+        .bind(spec.genesis.as_slice())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO user_balances (asset_id, user_no) VALUES ($1, 0)").bind(spec.id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What a call to [`ChainLedger::apply_block`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ApplySummary {
+    pub applied: usize,
+    pub quarantined: usize,
+    /// Events already stored by an earlier call; skipped.
+    pub duplicates: usize,
+}
+
+/// One asset's engine and the counters it was loaded at.
+#[derive(Debug)]
+pub(crate) struct AssetBook {
+    pub(crate) id: i32,
+    pub(crate) token: Address,
+    pub(crate) engine: PlanEngine,
+    pub(crate) admin_seq: i64,
+}
+
+/// The ledger of one chain; see the module documentation.
+#[derive(Debug)]
+pub struct ChainLedger {
+    pool: PgPool,
+    chain_id: u64,
+    assets: Vec<AssetBook>,
+    /// Set when the engines may be ahead of the database (a failed transaction).
+    stale: bool,
+}
+
+impl ChainLedger {
+    /// Loads the engines of every asset of `chain_id`.
+    pub async fn open(pool: PgPool, chain_id: u64) -> Result<Self, LedgerError> {
+        let mut ledger = Self { pool, chain_id, assets: Vec::new(), stale: true };
+        let mut tx = ledger.pool.begin().await?;
+        ledger.assets = load::chain_assets(&mut tx, chain_id).await?;
+        tx.commit().await?;
+        ledger.stale = false;
+        Ok(ledger)
+    }
+
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The engine of asset `id`, as of the last applied batch.
+    pub fn engine(&self, asset_id: i32) -> Option<&PlanEngine> {
+        self.assets.iter().find(|a| a.id == asset_id).map(|a| &a.engine)
+    }
+
+    /// Applies confirmed events, in chain order, in one database transaction.
+    pub async fn apply_block(&mut self, events: &[ChainEvent]) -> Result<ApplySummary, LedgerError> {
+        for e in events {
+            if e.key.chain_id != self.chain_id {
+                return Err(LedgerError::WrongChain { expected: self.chain_id, got: e.key.chain_id });
+            }
+        }
+        for w in events.windows(2) {
+            if w[1].position() <= w[0].position() {
+                return Err(LedgerError::OutOfOrder { position: w[1].position(), cursor: Some(w[0].position()) });
+            }
+        }
+        if events.is_empty() {
+            return Ok(ApplySummary::default());
+        }
+        let result = self.apply_in_transaction(events).await;
+        if result.is_err() {
+            // The engines may hold changes the database rolled back.
+            self.stale = true;
+        }
+        result
+    }
+
+    async fn apply_in_transaction(&mut self, events: &[ChainEvent]) -> Result<ApplySummary, LedgerError> {
+        let mut tx = self.pool.begin().await?;
+        // Lock the chain's cursor row (creating it if needed) and read the cursor, in one
+        // statement: the upsert waits for any other transaction on this chain.
+        let cursor: (Option<i64>, Option<i64>) = sqlx::query_as(
+            "INSERT INTO blockchain_sync AS s (chain_id) VALUES ($1)
+             ON CONFLICT (chain_id) DO UPDATE SET chain_id = s.chain_id
+             RETURNING last_block, last_log_index",
+        )
+        .bind(self.chain_id as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        let cursor = cursor.0.zip(cursor.1).map(|(b, l)| (b as u64, l as u64));
+        self.sync_engines(&mut tx).await?;
+
+        let new = write::insert_raw_events(&mut tx, self.chain_id, events).await?;
+        let mut summary = ApplySummary::default();
+        let mut rows = write::Rows::new(self.chain_id);
+        let mut last = None;
+        for e in events {
+            if !new.contains(&(e.key.tx_hash, e.key.log_index)) {
+                summary.duplicates += 1;
+                continue;
+            }
+            if cursor.is_some_and(|c| e.position() <= c) {
+                return Err(LedgerError::OutOfOrder { position: e.position(), cursor });
+            }
+            last = Some(e.position());
+            let Some(asset) = self.assets.iter_mut().position(|a| a.token == e.body.token()) else {
+                rows.quarantine(e, None, "unknown_asset", "no asset for this token on this chain");
+                summary.quarantined += 1;
+                continue;
+            };
+            let book = &mut self.assets[asset];
+            match book.engine.apply(e.block_number, &e.body.plan_event()) {
+                Ok(outcome) => {
+                    outcome.check_conservation()?;
+                    rows.applied(asset, book.id, e, &outcome);
+                    summary.applied += 1;
+                }
+                Err(rejection) => {
+                    rows.quarantine(e, Some(book.id), rejection.code(), &rejection.to_string());
+                    summary.quarantined += 1;
+                }
+            }
+        }
+        rows.flush(&mut tx, &self.assets).await?;
+        if let Some((block, log_index)) = last {
+            sqlx::query(
+                "UPDATE blockchain_sync SET last_block = $2, last_log_index = $3, updated_at = now()
+                 WHERE chain_id = $1",
+            )
+            .bind(self.chain_id as i64)
+            .bind(block as i64)
+            .bind(log_index as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// Brings the engines in line with the locked asset rows (see the module documentation).
+    async fn sync_engines(&mut self, tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Result<(), LedgerError> {
+        let rows =
+            sqlx::query("SELECT id, applied_events, admin_seq FROM assets WHERE chain_id = $1 ORDER BY id FOR UPDATE")
+                .bind(self.chain_id as i64)
+                .fetch_all(&mut **tx)
+                .await?;
+        let in_step = !self.stale
+            && rows.len() == self.assets.len()
+            && rows.iter().zip(&self.assets).all(|(r, a)| {
+                r.get::<i32, _>(0) == a.id && r.get::<i64, _>(1) as u64 == a.engine.counters().applied_events
+            });
+        if !in_step {
+            self.assets = load::chain_assets(tx, self.chain_id).await?;
+            self.stale = false;
+            return Ok(());
+        }
+        for (r, book) in rows.iter().zip(self.assets.iter_mut()) {
+            if r.get::<i64, _>(2) != book.admin_seq {
+                load::refresh_admin_state(tx, book).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// SHA-256 over every ledger row (surrogate ids and wall-clock times left out), in key
+/// order: two ledgers built from the same events and admin actions have the same digest.
+pub async fn digest(pool: &PgPool) -> Result<String, sqlx::Error> {
+    const TABLES: &[(&str, &str, &str)] = &[
+        (
+            "assets",
+            "id, chain_id, token, symbol, decimals, genesis, applied_events, last_block, admin_seq, company_total",
+            "id",
+        ),
+        ("plan_versions", "asset_id, version, effective_from_block, params", "asset_id, version"),
+        ("users", "*", "asset_id, user_no"),
+        ("user_balances", "*", "asset_id, user_no"),
+        ("user_reserves", "*", "asset_id, user_no, level"),
+        ("pools", "*", "asset_id, level"),
+        ("pool_nodes", "*", "asset_id, level, q"),
+        ("placements", "*", "asset_id, placement_no"),
+        ("rewards", "*", "asset_id, reward_no"),
+        ("reserve_movements", "*", "asset_id, movement_no"),
+        ("company_credits", "*", "asset_id, credit_no"),
+        ("ledger_events", "*", "asset_id, event_seq"),
+        ("retopups", "*", "asset_id, retopup_no"),
+        ("chain_events", "*", "chain_id, block_number, log_index"),
+        ("blockchain_sync", "chain_id, last_block, last_log_index", "chain_id"),
+        (
+            "quarantine",
+            "chain_id, tx_hash, log_index, asset_id, reason_code, reason, payload",
+            "chain_id, tx_hash, log_index",
+        ),
+        ("alerts", "kind, message, details", "id"),
+        ("audit_logs", "actor, action, asset_id, target, before, after, applied_events", "id"),
+    ];
+    let mut parts = Vec::with_capacity(TABLES.len());
+    for (table, columns, order) in TABLES {
+        let row = if *columns == "*" { format!("{table}::text") } else { format!("ROW({columns})::text") };
+        let sql = format!(
+            "SELECT encode(sha256(convert_to(coalesce(string_agg(x, E'\\n' ORDER BY {order}), ''), 'UTF8')), 'hex')
+             FROM (SELECT {row} AS x, {order} FROM {table}) s"
+        );
+        // Built from the constant table list above.
+        let h: String = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_one(pool).await?;
+        parts.push(format!("{table}:{h}"));
+    }
+    Ok(parts.join("\n"))
+}

@@ -1,0 +1,577 @@
+//! Writing a batch of outcomes. Rows are gathered per table as column arrays, then written by
+//! one statement with an `INSERT … SELECT FROM UNNEST(…)` CTE per table, so a batch costs the
+//! same few round trips whatever its size. Updates select rows by primary key (upserts or
+//! `= ANY`), so cached generic plans stay index lookups as the tables grow.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use std::collections::HashSet;
+
+use alloy::primitives::B256;
+use sqlx::{Postgres, Row, Transaction};
+
+use super::{AssetBook, LedgerError};
+use crate::events::ChainEvent;
+use crate::plan::{Amount, EventOutcome, PlacementCause, ReserveChange, UserNo};
+
+type Tx = Transaction<'static, Postgres>;
+
+#[derive(Default)]
+struct LedgerEventRows {
+    asset: Vec<i32>,
+    seq: Vec<i64>,
+    tx_hash: Vec<Vec<u8>>,
+    log_index: Vec<i64>,
+    block: Vec<i64>,
+    kind: Vec<&'static str>,
+    user: Vec<i32>,
+    amount: Vec<String>,
+    plan_version: Vec<i32>,
+}
+
+#[derive(Default)]
+struct RewardRows {
+    asset: Vec<i32>,
+    no: Vec<i64>,
+    beneficiary: Vec<i32>,
+    kind: Vec<&'static str>,
+    level: Vec<i32>,
+    amount: Vec<String>,
+    status: Vec<&'static str>,
+    placement: Vec<Option<i64>>,
+    seq: Vec<i64>,
+    plan_version: Vec<i32>,
+}
+
+#[derive(Default)]
+struct PlacementRows {
+    asset: Vec<i32>,
+    no: Vec<i64>,
+    owner: Vec<i32>,
+    level: Vec<i32>,
+    q: Vec<i64>,
+    amount: Vec<String>,
+    cause: Vec<&'static str>,
+    parent: Vec<Option<i64>>,
+    completed_q: Vec<Option<i64>>,
+    seq: Vec<i64>,
+    plan_version: Vec<i32>,
+}
+
+#[derive(Default)]
+struct MovementRows {
+    asset: Vec<i32>,
+    no: Vec<i64>,
+    user: Vec<i32>,
+    level: Vec<i32>,
+    delta: Vec<String>,
+    balance_after: Vec<String>,
+    reward: Vec<Option<i64>>,
+    placement: Vec<Option<i64>>,
+    seq: Vec<i64>,
+}
+
+#[derive(Default)]
+struct CompanyRows {
+    asset: Vec<i32>,
+    no: Vec<i64>,
+    amount: Vec<String>,
+    reason: Vec<&'static str>,
+    placement: Vec<Option<i64>>,
+    seq: Vec<i64>,
+}
+
+#[derive(Default)]
+struct RetopupRows {
+    asset: Vec<i32>,
+    no: Vec<i64>,
+    user: Vec<i32>,
+    amount: Vec<String>,
+    seq: Vec<i64>,
+}
+
+/// A node to insert; `completed` is set if a later placement of the batch completed it.
+struct NewNode {
+    owner: UserNo,
+    placement_no: u64,
+    completed: Option<(u64, u64)>,
+}
+
+/// Nodes of one (asset, level) completed by this batch but stored by an earlier one.
+#[derive(Default)]
+struct Completions {
+    q: Vec<i64>,
+    block: Vec<i64>,
+    time: Vec<i64>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct BalanceDelta {
+    paid_in: Amount,
+    pending: Amount,
+    held: Amount,
+}
+
+struct Quarantined {
+    asset_id: Option<i32>,
+    tx_hash: Vec<u8>,
+    log_index: i64,
+    code: &'static str,
+    reason: String,
+    payload: String,
+}
+
+/// Everything a batch writes, gathered before any statement runs.
+#[derive(Default)]
+pub(super) struct Rows {
+    ledger_events: LedgerEventRows,
+    rewards: RewardRows,
+    placements: PlacementRows,
+    movements: MovementRows,
+    company: CompanyRows,
+    retopups: RetopupRows,
+    quarantined: Vec<Quarantined>,
+    /// (asset index, level, q) → node placed in this batch.
+    new_nodes: BTreeMap<(usize, u32, u64), NewNode>,
+    /// (asset index, level, q) → (block, timestamp) for nodes stored before this batch.
+    completed_old: BTreeMap<(usize, u32, u64), (u64, u64)>,
+    /// (asset index, user) whose user row changed; value = registration block if new.
+    users: BTreeMap<(usize, UserNo), Option<u64>>,
+    reserves: BTreeSet<(usize, UserNo, u32)>,
+    levels: BTreeSet<(usize, u32)>,
+    balances: BTreeMap<(usize, UserNo), BalanceDelta>,
+    company_total: BTreeMap<usize, Amount>,
+    last_block: BTreeMap<usize, u64>,
+    chain_id: i64,
+}
+
+fn payload(e: &ChainEvent) -> String {
+    serde_json::to_string(&e.body).expect("event bodies serialize")
+}
+
+/// Stores the raw events (outcome `applied` until told otherwise) and returns the keys that
+/// were new; the primary key makes a second delivery of an event a no-op.
+pub(super) async fn insert_raw_events(
+    tx: &mut Tx,
+    chain_id: u64,
+    events: &[ChainEvent],
+) -> Result<HashSet<(B256, u64)>, LedgerError> {
+    let hashes: Vec<&[u8]> = events.iter().map(|e| e.key.tx_hash.as_slice()).collect();
+    let logs: Vec<i64> = events.iter().map(|e| e.key.log_index as i64).collect();
+    let blocks: Vec<i64> = events.iter().map(|e| e.block_number as i64).collect();
+    let times: Vec<i64> = events.iter().map(|e| e.block_timestamp as i64).collect();
+    let names: Vec<&str> = events.iter().map(|e| e.body.name()).collect();
+    let payloads: Vec<String> = events.iter().map(payload).collect();
+    let rows = sqlx::query(
+        "INSERT INTO chain_events
+           (chain_id, tx_hash, log_index, block_number, block_timestamp, name, payload, outcome)
+         SELECT $1, h, i, b, t, n, p::jsonb, 'applied'
+         FROM UNNEST($2::bytea[], $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::text[])
+           AS x(h, i, b, t, n, p)
+         ON CONFLICT (chain_id, tx_hash, log_index) DO NOTHING
+         RETURNING tx_hash, log_index",
+    )
+    .bind(chain_id as i64)
+    .bind(&hashes)
+    .bind(&logs)
+    .bind(&blocks)
+    .bind(&times)
+    .bind(&names)
+    .bind(&payloads)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.iter().map(|r| (B256::from_slice(r.get::<&[u8], _>(0)), r.get::<i64, _>(1) as u64)).collect())
+}
+
+impl Rows {
+    pub(super) fn new(chain_id: u64) -> Self {
+        Self { chain_id: chain_id as i64, ..Self::default() }
+    }
+
+    pub(super) fn quarantine(&mut self, e: &ChainEvent, asset_id: Option<i32>, code: &'static str, reason: &str) {
+        self.quarantined.push(Quarantined {
+            asset_id,
+            tx_hash: e.key.tx_hash.to_vec(),
+            log_index: e.key.log_index as i64,
+            code,
+            reason: reason.to_owned(),
+            payload: payload(e),
+        });
+    }
+
+    /// Gathers the rows of one applied event of asset `asset` (index) with id `asset_id`.
+    pub(super) fn applied(&mut self, asset: usize, asset_id: i32, e: &ChainEvent, out: &EventOutcome) {
+        let seq = out.seq as i64;
+        let le = &mut self.ledger_events;
+        le.asset.push(asset_id);
+        le.seq.push(seq);
+        le.tx_hash.push(e.key.tx_hash.to_vec());
+        le.log_index.push(e.key.log_index as i64);
+        le.block.push(e.block_number as i64);
+        le.kind.push(if out.registration.is_some() { "registration" } else { "retopup" });
+        le.user.push(out.user as i32);
+        le.amount.push(out.amount.to_string());
+        le.plan_version.push(out.plan_version as i32);
+
+        self.balances.entry((asset, out.user)).or_default().paid_in += out.amount;
+        if let Some(reg) = out.registration {
+            self.users.insert((asset, out.user), Some(e.block_number));
+            self.users.entry((asset, reg.sponsor)).or_insert(None);
+        } else {
+            self.users.entry((asset, out.user)).or_insert(None);
+        }
+        if let Some(no) = out.retopup_no {
+            let r = &mut self.retopups;
+            r.asset.push(asset_id);
+            r.no.push(no as i64);
+            r.user.push(out.user as i32);
+            r.amount.push(out.amount.to_string());
+            r.seq.push(seq);
+        }
+        let placement_no = |i: Option<usize>| i.map(|i| out.placements[i].placement_no as i64);
+        for c in &out.credits {
+            let r = &mut self.rewards;
+            r.asset.push(asset_id);
+            r.no.push(c.reward_no as i64);
+            r.beneficiary.push(c.beneficiary as i32);
+            r.kind.push(c.kind.as_str());
+            r.level.push(c.level as i32);
+            r.amount.push(c.amount.to_string());
+            r.status.push(c.status.as_str());
+            r.placement.push(placement_no(c.placement));
+            r.seq.push(seq);
+            r.plan_version.push(out.plan_version as i32);
+            let b = self.balances.entry((asset, c.beneficiary)).or_default();
+            match c.status {
+                crate::plan::RewardStatus::Pending => b.pending += c.amount,
+                crate::plan::RewardStatus::Held => b.held += c.amount,
+                _ => {}
+            }
+        }
+        for c in &out.company {
+            let r = &mut self.company;
+            r.asset.push(asset_id);
+            r.no.push(c.credit_no as i64);
+            r.amount.push(c.amount.to_string());
+            r.reason.push(c.reason.as_str());
+            r.placement.push(placement_no(c.placement));
+            r.seq.push(seq);
+            *self.company_total.entry(asset).or_default() += c.amount;
+        }
+        for p in &out.placements {
+            let r = &mut self.placements;
+            r.asset.push(asset_id);
+            r.no.push(p.placement_no as i64);
+            r.owner.push(p.owner as i32);
+            r.level.push(p.level as i32);
+            r.q.push(p.position as i64);
+            r.amount.push(p.amount.to_string());
+            match p.cause {
+                PlacementCause::PoolEntry => {
+                    r.cause.push("pool_entry");
+                    r.parent.push(None);
+                }
+                PlacementCause::AutoProgression { parent } => {
+                    r.cause.push("auto_progression");
+                    r.parent.push(Some(out.placements[parent].placement_no as i64));
+                }
+            }
+            r.completed_q.push(p.completed.map(|q| q as i64));
+            r.seq.push(seq);
+            r.plan_version.push(out.plan_version as i32);
+            self.new_nodes.insert(
+                (asset, p.level, p.position),
+                NewNode { owner: p.owner, placement_no: p.placement_no, completed: None },
+            );
+            if let Some(a) = p.completed {
+                let when = (e.block_number, e.block_timestamp);
+                match self.new_nodes.get_mut(&(asset, p.level, a)) {
+                    Some(n) => n.completed = Some(when),
+                    None => {
+                        self.completed_old.insert((asset, p.level, a), when);
+                    }
+                }
+            }
+            self.levels.insert((asset, p.level));
+        }
+        for m in &out.reserve_movements {
+            let r = &mut self.movements;
+            r.asset.push(asset_id);
+            r.no.push(m.movement_no as i64);
+            r.user.push(m.user as i32);
+            r.level.push(m.level as i32);
+            match m.change {
+                ReserveChange::Credit { credit, amount } => {
+                    r.delta.push(amount.to_string());
+                    r.reward.push(Some(out.credits[credit].reward_no as i64));
+                    r.placement.push(None);
+                }
+                ReserveChange::Take { placement, amount } => {
+                    r.delta.push(format!("-{amount}"));
+                    r.reward.push(None);
+                    r.placement.push(Some(out.placements[placement].placement_no as i64));
+                }
+            }
+            r.balance_after.push(m.balance_after.to_string());
+            r.seq.push(seq);
+            self.reserves.insert((asset, m.user, m.level));
+            self.balances.entry((asset, m.user)).or_default();
+        }
+        self.last_block.insert(asset, e.block_number);
+    }
+
+    /// Runs the batch's statements in `tx`, reading final user/tree/reserve state from `books`.
+    pub(super) async fn flush(self, tx: &mut Tx, books: &[AssetBook]) -> Result<(), LedgerError> {
+        for q in &self.quarantined {
+            sqlx::query(
+                "UPDATE chain_events SET outcome = 'quarantined'
+                 WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3",
+            )
+            .bind(self.chain_id)
+            .bind(&q.tx_hash)
+            .bind(q.log_index)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO quarantine (chain_id, tx_hash, log_index, asset_id, reason_code, reason, payload)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)",
+            )
+            .bind(self.chain_id)
+            .bind(&q.tx_hash)
+            .bind(q.log_index)
+            .bind(q.asset_id)
+            .bind(q.code)
+            .bind(&q.reason)
+            .bind(&q.payload)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO alerts (kind, message, details)
+                 VALUES ('event_quarantined', $1, jsonb_build_object('chain_id', $2::int8, 'tx_hash', encode($3, 'hex'), 'log_index', $4::int8, 'code', $5::text))",
+            )
+            .bind(&q.reason)
+            .bind(self.chain_id)
+            .bind(&q.tx_hash)
+            .bind(q.log_index)
+            .bind(q.code)
+            .execute(&mut **tx)
+            .await?;
+        }
+        if self.ledger_events.asset.is_empty() {
+            return Ok(());
+        }
+        self.write_ledger(tx, books).await?;
+        self.write_completions(tx, books).await
+    }
+
+    /// Every ledger row of the batch in one statement (one round trip): a CTE per table, each
+    /// inserting from arrays, so an empty array simply inserts nothing.
+    async fn write_ledger(&self, tx: &mut Tx, books: &[AssetBook]) -> Result<(), LedgerError> {
+        // Users: new ones inserted, known ones have their counters set (as of the batch end).
+        let users: Vec<_> = self
+            .users
+            .iter()
+            .map(|(&(a, u), &registered)| (books[a].id, u as i32, books[a].engine.user(u), registered))
+            .collect();
+        let nodes = &self.new_nodes;
+        let levels = &self.levels;
+        let reserves = &self.reserves;
+        let balances = &self.balances;
+        let assets: Vec<(i32, i64, i64, String)> = self
+            .last_block
+            .iter()
+            .map(|(&a, &block)| {
+                let company = self.company_total.get(&a).copied().unwrap_or(0);
+                (books[a].id, books[a].engine.counters().applied_events as i64, block as i64, company.to_string())
+            })
+            .collect();
+        let (le, pl, rw, mv, cc, rt) =
+            (&self.ledger_events, &self.placements, &self.rewards, &self.movements, &self.company, &self.retopups);
+        sqlx::query(
+            "WITH
+             users_w AS (
+               INSERT INTO users (asset_id, user_no, address, sponsor_no, direct_count, has_retopup, retopup_count, registered_block)
+               SELECT * FROM UNNEST($1::int4[], $2::int4[], $3::bytea[], $4::int4[], $5::int8[], $6::bool[], $7::int8[], $8::int8[])
+               ON CONFLICT (asset_id, user_no) DO UPDATE
+               SET direct_count = EXCLUDED.direct_count, has_retopup = EXCLUDED.has_retopup,
+                   retopup_count = EXCLUDED.retopup_count),
+             events_w AS (
+               INSERT INTO ledger_events (asset_id, event_seq, chain_id, tx_hash, log_index, block_number, kind, user_no, amount, plan_version)
+               SELECT a, s, $9, h, i, b, k, u, m::numeric, v
+               FROM UNNEST($10::int4[], $11::int8[], $12::bytea[], $13::int8[], $14::int8[], $15::text[], $16::int4[], $17::text[], $18::int4[])
+                 AS x(a, s, h, i, b, k, u, m, v)),
+             placements_w AS (
+               INSERT INTO placements (asset_id, placement_no, owner_no, level, q, amount, cause, parent_placement_no, completed_q, event_seq, plan_version)
+               SELECT a, n, o, l, q, m::numeric, c, pp, cq, e, v
+               FROM UNNEST($19::int4[], $20::int8[], $21::int4[], $22::int4[], $23::int8[], $24::text[], $25::text[], $26::int8[], $27::int8[], $28::int8[], $29::int4[])
+                 AS x(a, n, o, l, q, m, c, pp, cq, e, v)),
+             nodes_w AS (
+               INSERT INTO pool_nodes (asset_id, level, q, owner_no, placement_no, status, completed_block, completed_at)
+               SELECT a, l, q, o, p, CASE WHEN b IS NULL THEN 'active' ELSE 'completed' END, b, to_timestamp(t)
+               FROM UNNEST($30::int4[], $31::int4[], $32::int8[], $33::int4[], $34::int8[], $35::int8[], $36::int8[])
+                 AS x(a, l, q, o, p, b, t)),
+             pools_w AS (
+               INSERT INTO pools (asset_id, level, node_count)
+               SELECT * FROM UNNEST($37::int4[], $38::int4[], $39::int8[])
+               ON CONFLICT (asset_id, level) DO UPDATE SET node_count = EXCLUDED.node_count),
+             reserves_w AS (
+               INSERT INTO user_reserves (asset_id, user_no, level, amount)
+               SELECT a, u, l, m::numeric FROM UNNEST($40::int4[], $41::int4[], $42::int4[], $43::text[]) AS x(a, u, l, m)
+               ON CONFLICT (asset_id, user_no, level) DO UPDATE SET amount = EXCLUDED.amount),
+             rewards_w AS (
+               INSERT INTO rewards (asset_id, reward_no, beneficiary_no, kind, level, amount, status, placement_no, event_seq, plan_version)
+               SELECT a, n, b, k, l, m::numeric, s, p, e, v
+               FROM UNNEST($44::int4[], $45::int8[], $46::int4[], $47::text[], $48::int4[], $49::text[], $50::text[], $51::int8[], $52::int8[], $53::int4[])
+                 AS x(a, n, b, k, l, m, s, p, e, v)),
+             movements_w AS (
+               INSERT INTO reserve_movements (asset_id, movement_no, user_no, level, delta, balance_after, reward_no, placement_no, event_seq)
+               SELECT a, n, u, l, d::numeric, b::numeric, r, p, e
+               FROM UNNEST($54::int4[], $55::int8[], $56::int4[], $57::int4[], $58::text[], $59::text[], $60::int8[], $61::int8[], $62::int8[])
+                 AS x(a, n, u, l, d, b, r, p, e)),
+             company_w AS (
+               INSERT INTO company_credits (asset_id, credit_no, amount, reason, placement_no, event_seq)
+               SELECT a, n, m::numeric, r, p, e
+               FROM UNNEST($63::int4[], $64::int8[], $65::text[], $66::text[], $67::int8[], $68::int8[]) AS x(a, n, m, r, p, e)),
+             retopups_w AS (
+               INSERT INTO retopups (asset_id, retopup_no, user_no, amount, event_seq)
+               SELECT a, n, u, m::numeric, e FROM UNNEST($69::int4[], $70::int8[], $71::int4[], $72::text[], $73::int8[]) AS x(a, n, u, m, e)),
+             -- reserved is absolute (from the engine); the other balances are increments.
+             balances_w AS (
+               INSERT INTO user_balances (asset_id, user_no, paid_in, pending, held, reserved)
+               SELECT a, u, p::numeric, pe::numeric, h::numeric, r::numeric
+               FROM UNNEST($74::int4[], $75::int4[], $76::text[], $77::text[], $78::text[], $79::text[]) AS x(a, u, p, pe, h, r)
+               ON CONFLICT (asset_id, user_no) DO UPDATE
+               SET paid_in = user_balances.paid_in + EXCLUDED.paid_in,
+                   pending = user_balances.pending + EXCLUDED.pending,
+                   held = user_balances.held + EXCLUDED.held,
+                   reserved = EXCLUDED.reserved)
+             UPDATE assets SET applied_events = x.e, last_block = x.b, company_total = company_total + x.c::numeric
+             FROM UNNEST($80::int4[], $81::int8[], $82::int8[], $83::text[]) AS x(id, e, b, c)
+             WHERE assets.id = x.id",
+        )
+        .bind(users.iter().map(|u| u.0).collect::<Vec<_>>())
+        .bind(users.iter().map(|u| u.1).collect::<Vec<_>>())
+        .bind(users.iter().map(|u| u.2.address.as_slice()).collect::<Vec<_>>())
+        .bind(users.iter().map(|u| u.2.sponsor.map(|s| s as i32)).collect::<Vec<_>>())
+        .bind(users.iter().map(|u| u.2.direct_count as i64).collect::<Vec<_>>())
+        .bind(users.iter().map(|u| u.2.has_retopup).collect::<Vec<_>>())
+        .bind(users.iter().map(|u| u.2.retopup_count as i64).collect::<Vec<_>>())
+        .bind(users.iter().map(|u| u.3.map(|b| b as i64)).collect::<Vec<_>>())
+        .bind(self.chain_id)
+        .bind(&le.asset)
+        .bind(&le.seq)
+        .bind(&le.tx_hash)
+        .bind(&le.log_index)
+        .bind(&le.block)
+        .bind(&le.kind)
+        .bind(&le.user)
+        .bind(&le.amount)
+        .bind(&le.plan_version)
+        .bind(&pl.asset)
+        .bind(&pl.no)
+        .bind(&pl.owner)
+        .bind(&pl.level)
+        .bind(&pl.q)
+        .bind(&pl.amount)
+        .bind(&pl.cause)
+        .bind(&pl.parent)
+        .bind(&pl.completed_q)
+        .bind(&pl.seq)
+        .bind(&pl.plan_version)
+        .bind(nodes.keys().map(|&(a, _, _)| books[a].id).collect::<Vec<_>>())
+        .bind(nodes.keys().map(|&(_, l, _)| l as i32).collect::<Vec<_>>())
+        .bind(nodes.keys().map(|&(_, _, q)| q as i64).collect::<Vec<_>>())
+        .bind(nodes.values().map(|n| n.owner as i32).collect::<Vec<_>>())
+        .bind(nodes.values().map(|n| n.placement_no as i64).collect::<Vec<_>>())
+        .bind(nodes.values().map(|n| n.completed.map(|(b, _)| b as i64)).collect::<Vec<_>>())
+        .bind(nodes.values().map(|n| n.completed.map(|(_, t)| t as i64)).collect::<Vec<_>>())
+        .bind(levels.iter().map(|&(a, _)| books[a].id).collect::<Vec<_>>())
+        .bind(levels.iter().map(|&(_, l)| l as i32).collect::<Vec<_>>())
+        .bind(levels.iter().map(|&(a, l)| books[a].engine.tree(l).len() as i64).collect::<Vec<_>>())
+        .bind(reserves.iter().map(|&(a, _, _)| books[a].id).collect::<Vec<_>>())
+        .bind(reserves.iter().map(|&(_, u, _)| u as i32).collect::<Vec<_>>())
+        .bind(reserves.iter().map(|&(_, _, l)| l as i32).collect::<Vec<_>>())
+        .bind(
+            reserves
+                .iter()
+                .map(|&(a, u, l)| books[a].engine.user(u).reserve_towards(l).to_string())
+                .collect::<Vec<_>>(),
+        )
+        .bind(&rw.asset)
+        .bind(&rw.no)
+        .bind(&rw.beneficiary)
+        .bind(&rw.kind)
+        .bind(&rw.level)
+        .bind(&rw.amount)
+        .bind(&rw.status)
+        .bind(&rw.placement)
+        .bind(&rw.seq)
+        .bind(&rw.plan_version)
+        .bind(&mv.asset)
+        .bind(&mv.no)
+        .bind(&mv.user)
+        .bind(&mv.level)
+        .bind(&mv.delta)
+        .bind(&mv.balance_after)
+        .bind(&mv.reward)
+        .bind(&mv.placement)
+        .bind(&mv.seq)
+        .bind(&cc.asset)
+        .bind(&cc.no)
+        .bind(&cc.amount)
+        .bind(&cc.reason)
+        .bind(&cc.placement)
+        .bind(&cc.seq)
+        .bind(&rt.asset)
+        .bind(&rt.no)
+        .bind(&rt.user)
+        .bind(&rt.amount)
+        .bind(&rt.seq)
+        .bind(balances.keys().map(|&(a, _)| books[a].id).collect::<Vec<_>>())
+        .bind(balances.keys().map(|&(_, u)| u as i32).collect::<Vec<_>>())
+        .bind(balances.values().map(|d| d.paid_in.to_string()).collect::<Vec<_>>())
+        .bind(balances.values().map(|d| d.pending.to_string()).collect::<Vec<_>>())
+        .bind(balances.values().map(|d| d.held.to_string()).collect::<Vec<_>>())
+        .bind(
+            balances
+                .keys()
+                .map(|&(a, u)| books[a].engine.user(u).reserves().map(|(_, x)| x).sum::<Amount>().to_string())
+                .collect::<Vec<_>>(),
+        )
+        .bind(assets.iter().map(|a| a.0).collect::<Vec<_>>())
+        .bind(assets.iter().map(|a| a.1).collect::<Vec<_>>())
+        .bind(assets.iter().map(|a| a.2).collect::<Vec<_>>())
+        .bind(assets.iter().map(|a| a.3.as_str()).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks nodes stored by earlier batches as completed: one update per (asset, level),
+    /// selecting nodes by primary key (`q = ANY`), which plans well at any table size.
+    async fn write_completions(&self, tx: &mut Tx, books: &[AssetBook]) -> Result<(), LedgerError> {
+        let mut completed: BTreeMap<(i32, i32), Completions> = BTreeMap::new();
+        for (&(a, level, q), &(b, t)) in &self.completed_old {
+            let g = completed.entry((books[a].id, level as i32)).or_default();
+            g.q.push(q as i64);
+            g.block.push(b as i64);
+            g.time.push(t as i64);
+        }
+        for ((asset_id, level), c) in &completed {
+            sqlx::query(
+                "UPDATE pool_nodes n
+                 SET status = 'completed', completed_block = x.b, completed_at = to_timestamp(x.t)
+                 FROM UNNEST($3::int8[], $4::int8[], $5::int8[]) AS x(q, b, t)
+                 WHERE n.asset_id = $1 AND n.level = $2 AND n.q = ANY($3) AND n.q = x.q",
+            )
+            .bind(asset_id)
+            .bind(level)
+            .bind(&c.q)
+            .bind(&c.block)
+            .bind(&c.time)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
