@@ -1,7 +1,7 @@
 //! A throwaway anvil with the Settlement contract deployed, and the signer key of anvil's account 1, for
 //! tests that need real chain behaviour (mining, reorgs, logs).
 
-use abi::{NATIVE_TOKEN, Registration, Settlement, SettlementDomain, TestUSDT, toolchain::foundry_binary};
+use abi::{NATIVE_TOKEN, Registration, Retopup, Settlement, SettlementDomain, TestUSDT, toolchain::foundry_binary};
 use alloy::{
     network::EthereumWallet,
     node_bindings::{Anvil, AnvilInstance},
@@ -137,6 +137,22 @@ impl DevChain {
         let as_user = Settlement::new(self.settlement, Self::provider_for(&self.anvil, user));
         let receipt = as_user.register(payload, signature).value(amount).send().await?.get_receipt().await?;
         eyre::ensure!(receipt.status(), "register reverted");
+        Ok(receipt.block_number.unwrap_or_default())
+    }
+
+    /// `user` pays a native-coin retopup of `amount` with `nonce`; returns the receipt's block number.
+    pub async fn retopup_native(&self, user: &PrivateKeySigner, amount: U256, nonce: u64) -> eyre::Result<u64> {
+        let payload = Retopup {
+            user: user.address(),
+            token: NATIVE_TOKEN,
+            amount,
+            nonce: U256::from(nonce),
+            deadline: self.deadline().await?,
+        };
+        let signature = self.sign(&payload);
+        let as_user = Settlement::new(self.settlement, Self::provider_for(&self.anvil, user));
+        let receipt = as_user.retopup(payload, signature).value(amount).send().await?.get_receipt().await?;
+        eyre::ensure!(receipt.status(), "retopup reverted");
         Ok(receipt.block_number.unwrap_or_default())
     }
 }

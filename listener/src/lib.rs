@@ -5,8 +5,11 @@
 //! `follower` talks to the RPC provider and knows nothing of the ledger; `range` is the pure controller
 //! of how many blocks one `eth_getLogs` asks for.
 
+pub mod config;
+pub mod decode;
 pub mod follower;
 pub mod range;
+pub mod service;
 pub mod submit;
 
 pub use follower::{BlockRef, ChainFollower, ConfirmedBlock, FollowError, FollowerConfig};

@@ -22,7 +22,7 @@ pub mod disclosure;
 mod load;
 mod write;
 
-use alloy::primitives::Address;
+use alloy::primitives::{Address, B256};
 use sqlx::{AssertSqlSafe, PgPool, Row};
 
 use crate::events::ChainEvent;
@@ -94,6 +94,16 @@ pub async fn create_asset(pool: &PgPool, spec: &AssetSpec) -> Result<(), LedgerE
     Ok(())
 }
 
+/// A confirmed block the listener has applied through: number and hash (the next block must link to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockCursor {
+    pub number: u64,
+    pub hash: B256,
+}
+
+/// How many recent applied-block hashes are kept per chain.
+const RECENT_BLOCKS_KEPT: i64 = 256;
+
 /// What a call to [`ChainLedger::apply_block`] did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ApplySummary {
@@ -148,6 +158,68 @@ impl ChainLedger {
 
     /// Applies confirmed events, in chain order, in one database transaction.
     pub async fn apply_block(&mut self, events: &[ChainEvent]) -> Result<ApplySummary, LedgerError> {
+        self.check_batch(events)?;
+        if events.is_empty() {
+            return Ok(ApplySummary::default());
+        }
+        self.apply_checked(events, None).await
+    }
+
+    /// Applies the events of confirmed blocks up to and including `through`, and moves the listener's block
+    /// cursor there, in one transaction; `events` may be empty (blocks without contract logs).
+    pub async fn apply_confirmed(
+        &mut self,
+        events: &[ChainEvent],
+        through: BlockCursor,
+    ) -> Result<ApplySummary, LedgerError> {
+        if let Some(e) = events.iter().find(|e| e.block_number > through.number) {
+            return Err(LedgerError::OutOfOrder { position: e.position(), cursor: Some((through.number, u64::MAX)) });
+        }
+        self.check_batch(events)?;
+        self.apply_checked(events, Some(through)).await
+    }
+
+    /// The listener's cursor and halt reason on this chain.
+    pub async fn listener_state(&self) -> Result<(Option<BlockCursor>, Option<String>), LedgerError> {
+        type ListenerRow = (Option<i64>, Option<Vec<u8>>, Option<String>);
+        let row: Option<ListenerRow> = sqlx::query_as(
+            "SELECT listener_block, listener_block_hash, halted_reason FROM blockchain_sync WHERE chain_id = $1",
+        )
+        .bind(self.chain_id as i64)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((block, hash, halted)) = row else { return Ok((None, None)) };
+        let cursor = block.zip(hash).map(|(n, h)| BlockCursor { number: n as u64, hash: B256::from_slice(&h) });
+        Ok((cursor, halted))
+    }
+
+    /// Records that the listener stopped itself on this chain (a deep reorg); it stays stopped until cleared.
+    pub async fn halt_listener(&self, reason: &str) -> Result<(), LedgerError> {
+        sqlx::query(
+            "INSERT INTO blockchain_sync AS s (chain_id, halted_reason) VALUES ($1, $2)
+             ON CONFLICT (chain_id) DO UPDATE SET halted_reason = $2, updated_at = now()",
+        )
+        .bind(self.chain_id as i64)
+        .bind(reason)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The chain head the listener last saw (for the lag the reconciler and the API report).
+    pub async fn record_chain_head(&self, head: u64) -> Result<(), LedgerError> {
+        sqlx::query(
+            "INSERT INTO blockchain_sync AS s (chain_id, chain_head, chain_head_seen_at) VALUES ($1, $2, now())
+             ON CONFLICT (chain_id) DO UPDATE SET chain_head = $2, chain_head_seen_at = now()",
+        )
+        .bind(self.chain_id as i64)
+        .bind(head as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    fn check_batch(&self, events: &[ChainEvent]) -> Result<(), LedgerError> {
         for e in events {
             if e.key.chain_id != self.chain_id {
                 return Err(LedgerError::WrongChain { expected: self.chain_id, got: e.key.chain_id });
@@ -158,10 +230,15 @@ impl ChainLedger {
                 return Err(LedgerError::OutOfOrder { position: w[1].position(), cursor: Some(w[0].position()) });
             }
         }
-        if events.is_empty() {
-            return Ok(ApplySummary::default());
-        }
-        let result = self.apply_in_transaction(events).await;
+        Ok(())
+    }
+
+    async fn apply_checked(
+        &mut self,
+        events: &[ChainEvent],
+        through: Option<BlockCursor>,
+    ) -> Result<ApplySummary, LedgerError> {
+        let result = self.apply_in_transaction(events, through).await;
         if result.is_err() {
             // The engines may hold changes the database rolled back.
             self.stale = true;
@@ -169,7 +246,11 @@ impl ChainLedger {
         result
     }
 
-    async fn apply_in_transaction(&mut self, events: &[ChainEvent]) -> Result<ApplySummary, LedgerError> {
+    async fn apply_in_transaction(
+        &mut self,
+        events: &[ChainEvent],
+        through: Option<BlockCursor>,
+    ) -> Result<ApplySummary, LedgerError> {
         let mut tx = self.pool.begin().await?;
         // Lock the chain's cursor row (creating it if needed) and read the cursor, in one
         // statement: the upsert waits for any other transaction on this chain.
@@ -227,6 +308,9 @@ impl ChainLedger {
             .execute(&mut *tx)
             .await?;
         }
+        if let Some(through) = through {
+            write_block_cursor(&mut tx, self.chain_id, through).await?;
+        }
         tx.commit().await?;
         Ok(summary)
     }
@@ -255,6 +339,42 @@ impl ChainLedger {
         }
         Ok(())
     }
+}
+
+/// Moves the listener's block cursor forward to `through` (never back) and remembers its hash.
+async fn write_block_cursor(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    chain_id: u64,
+    through: BlockCursor,
+) -> Result<(), LedgerError> {
+    let moved = sqlx::query(
+        "UPDATE blockchain_sync SET listener_block = $2, listener_block_hash = $3, updated_at = now()
+         WHERE chain_id = $1 AND (listener_block IS NULL OR listener_block < $2)",
+    )
+    .bind(chain_id as i64)
+    .bind(through.number as i64)
+    .bind(through.hash.as_slice())
+    .execute(&mut **tx)
+    .await?;
+    if moved.rows_affected() != 1 {
+        return Err(LedgerError::OutOfOrder { position: (through.number, 0), cursor: None });
+    }
+    sqlx::query("INSERT INTO listener_blocks (chain_id, block_number, block_hash) VALUES ($1, $2, $3)")
+        .bind(chain_id as i64)
+        .bind(through.number as i64)
+        .bind(through.hash.as_slice())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "DELETE FROM listener_blocks WHERE chain_id = $1 AND block_number < (
+             SELECT min(block_number) FROM (SELECT block_number FROM listener_blocks WHERE chain_id = $1
+                                            ORDER BY block_number DESC LIMIT $2) newest)",
+    )
+    .bind(chain_id as i64)
+    .bind(RECENT_BLOCKS_KEPT)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// SHA-256 over every ledger row (surrogate ids and wall-clock times left out), in key

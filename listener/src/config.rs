@@ -1,0 +1,60 @@
+//! Listener configuration: a TOML file, with `LISTENER_DATABASE_URL` overriding the database.
+
+use std::{path::Path, time::Duration};
+
+use alloy::primitives::Address;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerConfig {
+    pub database_url: String,
+    pub chains: Vec<ChainConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    pub chain_id: u64,
+    pub rpc_url: String,
+    pub contract: Address,
+    /// Blocks below the head before a block is applied (BSC ≈ 15–24, anvil small).
+    pub confirmations: u64,
+    /// The Settlement deployment block: where an empty ledger starts reading.
+    pub start_block: u64,
+    #[serde(default = "default_poll_ms")]
+    pub poll_interval_ms: u64,
+    #[serde(default = "default_range")]
+    pub max_log_range: u64,
+    /// Seconds before an RPC request is abandoned (a hung provider must not stall the chain).
+    #[serde(default = "default_rpc_timeout")]
+    pub rpc_timeout_secs: u64,
+}
+
+fn default_poll_ms() -> u64 {
+    1_000
+}
+fn default_range() -> u64 {
+    2_000
+}
+fn default_rpc_timeout() -> u64 {
+    10
+}
+
+impl ChainConfig {
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+}
+
+impl ListenerConfig {
+    pub fn load(path: &Path) -> eyre::Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| eyre::eyre!("reading {}: {e}", path.display()))?;
+        let mut config: Self = toml::from_str(&text)?;
+        if let Ok(url) = std::env::var("LISTENER_DATABASE_URL") {
+            config.database_url = url;
+        }
+        eyre::ensure!(!config.chains.is_empty(), "no chains configured");
+        Ok(config)
+    }
+}

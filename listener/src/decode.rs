@@ -1,0 +1,32 @@
+//! Settlement logs → the ledger's event types. Only this module knows both the `sol!` events and
+//! `backend::events`.
+
+use abi::Settlement;
+use alloy::rpc::types::Log;
+use backend::events::{ChainEvent, EventBody, EventKey};
+
+use crate::follower::ConfirmedBlock;
+
+/// The ledger events of one confirmed block, in log order. Logs the ledger does not consume yet (roles,
+/// signer rotation, payout settlement) are skipped here.
+pub fn ledger_events(chain_id: u64, block: &ConfirmedBlock) -> Vec<ChainEvent> {
+    block.logs.iter().filter_map(|log| ledger_event(chain_id, block, log)).collect()
+}
+
+fn ledger_event(chain_id: u64, block: &ConfirmedBlock, log: &Log) -> Option<ChainEvent> {
+    let body = if let Ok(e) = log.log_decode::<Settlement::Registered>() {
+        let e = e.inner.data;
+        EventBody::Registered { user: e.user, sponsor: e.sponsor, token: e.token, amount: e.amount, nonce: e.nonce }
+    } else if let Ok(e) = log.log_decode::<Settlement::Retopped>() {
+        let e = e.inner.data;
+        EventBody::Retopped { user: e.user, token: e.token, amount: e.amount, nonce: e.nonce }
+    } else {
+        return None;
+    };
+    Some(ChainEvent {
+        key: EventKey { chain_id, tx_hash: log.transaction_hash?, log_index: log.log_index? },
+        block_number: block.number,
+        block_timestamp: block.timestamp,
+        body,
+    })
+}

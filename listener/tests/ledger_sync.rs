@@ -1,0 +1,208 @@
+//! The listener from a real anvil into the real Postgres ledger: PLAN.md §8's worked example arrives exactly;
+//! a listener restarted mid-stream ends with the same ledger as a fresh replay; a deep reorg halts the chain
+//! for good; only one listener per chain is active.
+
+use std::time::Duration;
+
+use alloy::{
+    primitives::{Address, U256},
+    providers::{DynProvider, Provider, ext::AnvilApi},
+    rpc::types::anvil::ReorgOptions,
+};
+use anvil_tests::devchain::DevChain;
+use backend::{
+    db::ScratchDatabase,
+    ledger::{AssetSpec, ChainLedger, create_asset, digest},
+    plan::PlanParams,
+};
+use listener::{
+    ChainFollower, FollowerConfig,
+    service::{ChainListener, ListenerError, try_chain_lock},
+};
+use sqlx::PgPool;
+
+const BNB: u128 = 1_000_000_000_000_000_000;
+const CHAIN: u64 = 31337;
+const CONFIRMATIONS: u64 = 2;
+
+async fn ledger_db(genesis: Address) -> eyre::Result<ScratchDatabase> {
+    let db = ScratchDatabase::create("listener").await?;
+    let spec = AssetSpec {
+        id: 1,
+        chain_id: CHAIN,
+        token: Address::ZERO,
+        symbol: "BNB".into(),
+        decimals: 18,
+        genesis,
+        params: PlanParams::defaults(18),
+    };
+    create_asset(&db.pool, &spec).await?;
+    Ok(db)
+}
+
+async fn listener(chain: &DevChain, pool: &PgPool, range: u64) -> eyre::Result<ChainListener<DynProvider>> {
+    let config = FollowerConfig {
+        initial_range: range,
+        max_range: range,
+        ..FollowerConfig::new(CHAIN, chain.settlement, CONFIRMATIONS)
+    };
+    let follower = ChainFollower::new(chain.provider.clone(), config);
+    Ok(ChainListener::new(follower, ChainLedger::open(pool.clone(), CHAIN).await?, 1))
+}
+
+/// Steps until a poll finds nothing new; returns the number of polls that applied blocks.
+async fn catch_up(listener: &mut ChainListener<DynProvider>) -> Result<usize, ListenerError> {
+    let mut polls = 0;
+    while listener.step().await?.blocks > 0 {
+        polls += 1;
+    }
+    Ok(polls)
+}
+
+/// PLAN.md §8 on chain: A, B under G; C, D under A; E, F under B; H, I under G; A and C retopup.
+async fn worked_example(chain: &DevChain) -> eyre::Result<()> {
+    let g = chain.admin.address();
+    let [a, b, c, d, e, f, h, i] = [2, 3, 4, 5, 6, 7, 8, 9].map(|n| chain.account(n));
+    let fee = U256::from(20 * BNB);
+    let steps = [
+        (&a, g),
+        (&b, g),
+        (&c, a.address()),
+        (&d, a.address()),
+        (&e, b.address()),
+        (&f, b.address()),
+        (&h, g),
+        (&i, g),
+    ];
+    for (nonce, (user, sponsor)) in steps.into_iter().enumerate() {
+        chain.register_native(user, sponsor, fee, nonce as u64 + 1).await?;
+    }
+    chain.retopup_native(&a, U256::from(40 * BNB), 100).await?;
+    chain.retopup_native(&c, U256::from(40 * BNB), 101).await?;
+    chain.provider.anvil_mine(Some(CONFIRMATIONS), None).await?;
+    Ok(())
+}
+
+async fn text(pool: &PgPool, sql: &'static str) -> String {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+async fn pending_of(pool: &PgPool, who: Address) -> String {
+    sqlx::query_scalar(
+        "SELECT b.pending::text FROM user_balances b JOIN users u USING (asset_id, user_no) WHERE u.address = $1",
+    )
+    .bind(who.as_slice())
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_worked_example_arrives_from_anvil_exactly() -> eyre::Result<()> {
+    let chain = DevChain::start().await?;
+    worked_example(&chain).await?;
+    let db = ledger_db(chain.admin.address()).await?;
+    let mut listener = listener(&chain, &db.pool, 500).await?;
+    catch_up(&mut listener).await?;
+
+    let pool = &db.pool;
+    assert_eq!(text(pool, "SELECT count(*)::text FROM chain_events WHERE outcome = 'applied'").await, "10");
+    assert_eq!(text(pool, "SELECT company_total::text FROM assets").await, (121 * BNB).to_string());
+    assert_eq!(pending_of(pool, chain.admin.address()).await, (61 * BNB).to_string(), "G: 18 + 10 + 10 + 18 + 5");
+    assert_eq!(pending_of(pool, chain.account(2).address()).await, (40 * BNB).to_string(), "A: 18 + 10 + 12");
+    assert_eq!(pending_of(pool, chain.account(3).address()).await, (18 * BNB).to_string(), "B: 18");
+    let tree: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT u.address FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
+         WHERE n.level = 1 ORDER BY n.q",
+    )
+    .fetch_all(pool)
+    .await?;
+    let expected =
+        [chain.admin.address(), chain.account(2).address(), chain.account(3).address(), chain.admin.address()];
+    assert_eq!(tree, expected.iter().map(|a| a.to_vec()).collect::<Vec<_>>(), "level-1 tree G, A, B, G");
+    let head = chain.provider.get_block_number().await?;
+    let cursor = listener.ledger().listener_state().await?.0.expect("cursor set");
+    assert_eq!(cursor.number, head - CONFIRMATIONS);
+    assert_eq!(
+        Some(cursor.hash),
+        chain.provider.get_block_by_number(cursor.number.into()).await?.map(|b| b.header.hash)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_listener_restarted_mid_stream_ends_with_the_ledger_of_a_fresh_replay() -> eyre::Result<()> {
+    let chain = DevChain::start().await?;
+    worked_example(&chain).await?;
+
+    // Two blocks per poll, and a new listener (new process state, same database) after every poll.
+    let restarted = ledger_db(chain.admin.address()).await?;
+    let mut restarts = 0;
+    loop {
+        let mut fresh_process = listener(&chain, &restarted.pool, 2).await?;
+        if fresh_process.step().await?.blocks == 0 {
+            break;
+        }
+        restarts += 1;
+    }
+    assert!(restarts >= 6, "the stream was really cut into pieces ({restarts})");
+
+    let replay = ledger_db(chain.admin.address()).await?;
+    catch_up(&mut listener(&chain, &replay.pool, 500).await?).await?;
+    assert_eq!(digest(&restarted.pool).await?, digest(&replay.pool).await?);
+
+    // And going over it all again changes nothing.
+    let before = digest(&replay.pool).await?;
+    let again = listener(&chain, &replay.pool, 500).await?;
+    let (cursor, _) = again.ledger().listener_state().await?;
+    assert!(cursor.is_some());
+    let mut again = again;
+    assert_eq!(catch_up(&mut again).await?, 0);
+    assert_eq!(digest(&replay.pool).await?, before);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_reorg_below_the_confirmation_depth_halts_the_chain_for_good() -> eyre::Result<()> {
+    let chain = DevChain::start().await?;
+    worked_example(&chain).await?;
+    let db = ledger_db(chain.admin.address()).await?;
+    let mut first = listener(&chain, &db.pool, 500).await?;
+    catch_up(&mut first).await?;
+    let before = digest(&db.pool).await?;
+
+    chain.provider.anvil_reorg(ReorgOptions { depth: CONFIRMATIONS + 3, tx_block_pairs: vec![] }).await?;
+    chain.provider.anvil_mine(Some(CONFIRMATIONS + 3), None).await?;
+    let err = first.step().await.unwrap_err();
+    assert!(matches!(err, ListenerError::Halted { .. }), "{err}");
+
+    // A restarted listener stays halted and the ledger is untouched.
+    let mut restarted = listener(&chain, &db.pool, 500).await?;
+    assert!(matches!(restarted.step().await, Err(ListenerError::Halted { .. })));
+    let (_, reason) = restarted.ledger().listener_state().await?;
+    assert!(reason.is_some_and(|r| r.contains("reorg below the confirmation depth")));
+    let after = digest(&db.pool).await?;
+    let strip = |d: &str| d.lines().filter(|l| !l.starts_with("blockchain_sync")).collect::<Vec<_>>().join("\n");
+    assert_eq!(strip(&after), strip(&before), "no ledger row changed");
+    Ok(())
+}
+
+#[tokio::test]
+async fn one_listener_per_chain_the_second_stands_by() -> eyre::Result<()> {
+    let db = ScratchDatabase::create("listener_lock").await?;
+    let active = try_chain_lock(&db.pool, CHAIN).await?.expect("first takes the lock");
+    assert!(try_chain_lock(&db.pool, CHAIN).await?.is_none(), "second must stand by");
+    assert!(try_chain_lock(&db.pool, CHAIN + 1).await?.is_some(), "other chains are independent");
+    drop(active);
+    // The lock is released when its connection goes back to the pool and the session ends or unlocks.
+    let mut took_over = false;
+    for _ in 0..50 {
+        if try_chain_lock(&db.pool, CHAIN).await?.is_some() {
+            took_over = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(took_over, "the standby takes over when the active one goes away");
+    Ok(())
+}
