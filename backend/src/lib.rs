@@ -1,8 +1,13 @@
 //! Ledger of the referral plan: the pure plan engine of PLAN.md ([`plan`]) and the Postgres
-//! ledger that applies confirmed chain events to it ([`ledger`]).
+//! ledger that applies confirmed chain events to it ([`ledger`]); the HTTP API over them
+//! ([`http`], wallet sign-in in [`auth`], wiring in [`startup`]).
 
+pub mod auth;
+pub mod config;
 pub mod db;
 pub mod events;
+pub mod http;
 pub mod ledger;
 pub mod plan;
+pub mod startup;
 pub mod synthetic;

@@ -1,0 +1,245 @@
+//! Sign-In with Ethereum (EIP-4361) message text, pure: build what the wallet signs, parse it
+//! back, check its fields against this deployment, recover who signed it. TRON wallets sign
+//! the same text (address in base58 `T…`) with TRON's message prefix.
+
+use alloy::primitives::{Address, Signature};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Which wallet family signs: its address form and its signed-message prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WalletChain {
+    Evm,
+    Tron,
+}
+
+impl WalletChain {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Evm => "evm",
+            Self::Tron => "tron",
+        }
+    }
+
+    /// Reads an address as this chain's wallets write it (0x EIP-55/lowercase, or `T…`).
+    pub fn parse_address(self, text: &str) -> Option<Address> {
+        match self {
+            Self::Evm => {
+                let hex = text.strip_prefix("0x")?;
+                (hex.len() == 40).then(|| text.parse().ok()).flatten()
+            }
+            Self::Tron => abi::tron::from_base58(text).ok(),
+        }
+    }
+
+    pub fn show_address(self, address: Address) -> String {
+        match self {
+            Self::Evm => address.to_checksum(None),
+            Self::Tron => abi::tron::to_base58(address),
+        }
+    }
+}
+
+/// The fields of an EIP-4361 message this service issues and accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiweMessage {
+    pub domain: String,
+    pub chain: WalletChain,
+    pub address: Address,
+    pub statement: String,
+    pub uri: String,
+    pub chain_id: u64,
+    pub nonce: String,
+    pub issued_at: DateTime<Utc>,
+    pub expiration_time: DateTime<Utc>,
+}
+
+const HEADER_SUFFIX: &str = " wants you to sign in with your Ethereum account:";
+
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl SiweMessage {
+    /// The exact text the wallet signs.
+    pub fn to_text(&self) -> String {
+        format!(
+            "{domain}{HEADER_SUFFIX}\n{address}\n\n{statement}\n\nURI: {uri}\nVersion: 1\nChain ID: {chain_id}\nNonce: {nonce}\nIssued At: {issued}\nExpiration Time: {expires}",
+            domain = self.domain,
+            address = self.chain.show_address(self.address),
+            statement = self.statement,
+            uri = self.uri,
+            chain_id = self.chain_id,
+            nonce = self.nonce,
+            issued = timestamp(self.issued_at),
+            expires = timestamp(self.expiration_time),
+        )
+    }
+
+    /// Parses text in the shape [`to_text`](Self::to_text) writes; the address form tells the
+    /// chain (0x… EVM, T… TRON).
+    pub fn parse(text: &str) -> Result<Self, SiweError> {
+        let bad = |what: &'static str| SiweError::Malformed(what);
+        let mut lines = text.split('\n');
+        let header = lines.next().ok_or(bad("header"))?;
+        let domain = header.strip_suffix(HEADER_SUFFIX).ok_or(bad("header"))?;
+        let address_text = lines.next().ok_or(bad("address"))?;
+        let (chain, address) = if address_text.starts_with("0x") {
+            (WalletChain::Evm, WalletChain::Evm.parse_address(address_text).ok_or(bad("address"))?)
+        } else {
+            (WalletChain::Tron, WalletChain::Tron.parse_address(address_text).ok_or(bad("address"))?)
+        };
+        if lines.next() != Some("") {
+            return Err(bad("blank line after address"));
+        }
+        let statement = lines.next().ok_or(bad("statement"))?;
+        if lines.next() != Some("") {
+            return Err(bad("blank line after statement"));
+        }
+        let mut field = |name: &'static str| -> Result<&str, SiweError> {
+            lines.next().and_then(|l| l.strip_prefix(name)).and_then(|l| l.strip_prefix(": ")).ok_or(bad(name))
+        };
+        let uri = field("URI")?.to_owned();
+        if field("Version")? != "1" {
+            return Err(bad("Version"));
+        }
+        let chain_id = field("Chain ID")?.parse().map_err(|_| bad("Chain ID"))?;
+        let nonce = field("Nonce")?.to_owned();
+        let time =
+            |s: &str, what| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| bad(what));
+        let issued_at = time(field("Issued At")?, "Issued At")?;
+        let expiration_time = time(field("Expiration Time")?, "Expiration Time")?;
+        if lines.next().is_some() {
+            return Err(bad("trailing lines"));
+        }
+        if nonce.len() < 8 || !nonce.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(bad("Nonce"));
+        }
+        Ok(Self {
+            domain: domain.to_owned(),
+            chain,
+            address,
+            statement: statement.to_owned(),
+            uri,
+            chain_id,
+            nonce,
+            issued_at,
+            expiration_time,
+        })
+    }
+
+    /// Refuses a message meant for another site or chain, or outside its validity window.
+    pub fn check(&self, expected: &Expected<'_>, now: DateTime<Utc>) -> Result<(), SiweError> {
+        if self.domain != expected.domain || self.uri != expected.uri {
+            return Err(SiweError::WrongDomain);
+        }
+        let chain_id = match self.chain {
+            WalletChain::Evm => expected.evm_chain_id,
+            WalletChain::Tron => expected.tron_chain_id,
+        };
+        if self.chain_id != chain_id {
+            return Err(SiweError::WrongChain);
+        }
+        if now >= self.expiration_time {
+            return Err(SiweError::Expired);
+        }
+        // A little clock skew between wallet and server is tolerated; the server wrote it anyway.
+        if self.issued_at > now + chrono::Duration::seconds(60) {
+            return Err(SiweError::NotYetValid);
+        }
+        Ok(())
+    }
+
+    /// The address whose key made `signature` over this text: EIP-191 `personal_sign` for EVM
+    /// wallets, TRON's signed-message hash for TRON wallets.
+    pub fn recover_signer(&self, text: &str, signature: &Signature) -> Result<Address, SiweError> {
+        match self.chain {
+            WalletChain::Evm => signature.recover_address_from_msg(text.as_bytes()),
+            WalletChain::Tron => {
+                signature.recover_address_from_prehash(&abi::tron::signed_message_hash(text.as_bytes()))
+            }
+        }
+        .map_err(|_| SiweError::BadSignature)
+    }
+}
+
+/// What this deployment accepts.
+#[derive(Debug, Clone)]
+pub struct Expected<'a> {
+    pub domain: &'a str,
+    pub uri: &'a str,
+    pub evm_chain_id: u64,
+    pub tron_chain_id: u64,
+}
+
+/// Parses a 65-byte `r ‖ s ‖ v` signature in hex (v as 0/1 or 27/28).
+pub fn parse_signature(text: &str) -> Result<Signature, SiweError> {
+    let bytes = alloy::hex::decode(text).map_err(|_| SiweError::BadSignature)?;
+    if bytes.len() != 65 {
+        return Err(SiweError::BadSignature);
+    }
+    Signature::from_raw(&bytes).map_err(|_| SiweError::BadSignature)
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SiweError {
+    #[error("malformed sign-in message: {0}")]
+    Malformed(&'static str),
+    #[error("message is for another domain or URI")]
+    WrongDomain,
+    #[error("message is for another chain id")]
+    WrongChain,
+    #[error("message has expired")]
+    Expired,
+    #[error("message is not valid yet")]
+    NotYetValid,
+    #[error("signature is malformed or not by the message's address")]
+    BadSignature,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(chain: WalletChain) -> SiweMessage {
+        SiweMessage {
+            domain: "example.org".into(),
+            chain,
+            address: Address::repeat_byte(0xab),
+            statement: "Sign in.".into(),
+            uri: "https://example.org".into(),
+            chain_id: 56,
+            nonce: "abcdef0123456789".into(),
+            issued_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            expiration_time: DateTime::from_timestamp(1_700_000_300, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn text_round_trips_for_both_chains() {
+        for chain in [WalletChain::Evm, WalletChain::Tron] {
+            let m = message(chain);
+            assert_eq!(SiweMessage::parse(&m.to_text()).unwrap(), m);
+        }
+        let text = message(WalletChain::Evm).to_text();
+        let shown = Address::repeat_byte(0xab).to_checksum(None);
+        assert!(text.starts_with(&format!("example.org wants you to sign in with your Ethereum account:\n{shown}\n")));
+        assert!(
+            text.contains("\nVersion: 1\nChain ID: 56\nNonce: abcdef0123456789\nIssued At: 2023-11-14T22:13:20Z\n")
+        );
+    }
+
+    #[test]
+    fn tampered_text_is_refused() {
+        let text = message(WalletChain::Evm).to_text();
+        for bad in [
+            text.replace("Version: 1", "Version: 2"),
+            text.replace("Nonce: abcdef0123456789", "Nonce: ab'; --"),
+            format!("{text}\nResources: x"),
+            text.replace("0x", "0xZZ"),
+        ] {
+            assert!(SiweMessage::parse(&bad).is_err(), "{bad}");
+        }
+    }
+}

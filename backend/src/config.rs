@@ -1,0 +1,189 @@
+//! Settings of the API service: a TOML file overlaid with `APP_…` environment variables
+//! (`APP_AUTH__JWT_SECRET=…` sets `auth.jwt_secret`), so one binary runs everywhere.
+
+use std::path::Path;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Everything the service needs to start; secrets print as `[REDACTED]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub application: ApplicationSettings,
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub redis: RedisSettings,
+    pub auth: AuthSettings,
+    #[serde(default)]
+    pub rate_limits: RateLimitSettings,
+    #[serde(default)]
+    pub signer: Option<SignerSettings>,
+}
+
+/// Requests allowed per window (Redis fixed windows); skipped when Redis is down.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    pub window_secs: u64,
+    /// Nonce and sign-in requests per client IP.
+    pub signin_per_ip: u32,
+    /// Nonce and sign-in requests per wallet.
+    pub signin_per_wallet: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self { window_secs: 60, signin_per_ip: 60, signin_per_wallet: 10 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApplicationSettings {
+    pub host: String,
+    /// 0 picks a free port (tests).
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// May carry a password, hence secret.
+    pub url: SecretString,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    10
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RedisSettings {
+    /// `None` runs without Redis (sign-in then answers 503, see `auth::nonce`).
+    pub url: Option<String>,
+    /// Prefix of every key, so several deployments (or test runs) can share one server.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self { url: Some("redis://127.0.0.1:6379".into()), key_prefix: default_key_prefix() }
+    }
+}
+
+fn default_key_prefix() -> String {
+    "referral".into()
+}
+
+/// Wallet sign-in (EIP-4361) and tokens.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// HS256 key of the access tokens.
+    pub jwt_secret: SecretString,
+    /// EIP-4361 `domain` (host[:port]) the messages must name.
+    pub domain: String,
+    /// EIP-4361 `URI` the messages must name.
+    pub uri: String,
+    pub statement: String,
+    /// `Chain ID` of EVM sign-in messages.
+    pub evm_chain_id: u64,
+    /// `Chain ID` of TRON sign-in messages (mainnet 728126428).
+    pub tron_chain_id: u64,
+    pub nonce_ttl_secs: u64,
+    pub access_ttl_secs: u64,
+    pub refresh_ttl_secs: u64,
+    /// Wallets (0x hex or TRON base58) that get the admin role.
+    #[serde(default)]
+    pub admins: Vec<String>,
+}
+
+/// How the API reaches the signing service (used by register/payout endpoints).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SignerSettings {
+    pub url: String,
+    pub caller_id: String,
+    pub caller_secret: SecretString,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error("parsing TOML: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("environment variable {0}: cannot set a value below a non-table")]
+    Env(String),
+}
+
+impl Settings {
+    /// Reads `APP_CONFIG` (default `backend/configuration.toml`) and overlays `APP_…` variables.
+    pub fn load() -> Result<Self, ConfigError> {
+        let path = std::env::var("APP_CONFIG").unwrap_or_else(|_| "backend/configuration.toml".into());
+        let text = std::fs::read_to_string(Path::new(&path)).map_err(|e| ConfigError::Read(path, e))?;
+        Self::from_sources(&text, std::env::vars())
+    }
+
+    /// The file text overlaid with `APP_SECTION__KEY=value` pairs; values are read as TOML
+    /// (numbers, booleans, arrays) and otherwise taken as strings.
+    pub fn from_sources(file: &str, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut root: toml::Table = file.parse()?;
+        for (key, raw) in env {
+            let Some(path) = key.strip_prefix("APP_") else { continue };
+            if path == "CONFIG" {
+                continue;
+            }
+            let parts: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+            let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(raw));
+            let mut table = &mut root;
+            for part in &parts[..parts.len() - 1] {
+                let entry = table.entry(part.clone()).or_insert_with(|| toml::Value::Table(Default::default()));
+                table = entry.as_table_mut().ok_or_else(|| ConfigError::Env(key.clone()))?;
+            }
+            table.insert(parts[parts.len() - 1].clone(), value);
+        }
+        Ok(toml::Value::Table(root).try_into()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    const FILE: &str = r#"
+[application]
+host = "127.0.0.1"
+port = 8000
+[database]
+url = "postgres://u:p@h/db"
+[auth]
+jwt_secret = "file-secret"
+domain = "localhost:8000"
+uri = "http://localhost:8000"
+statement = "Sign in"
+evm_chain_id = 56
+tron_chain_id = 728126428
+nonce_ttl_secs = 300
+access_ttl_secs = 900
+refresh_ttl_secs = 2592000
+"#;
+
+    #[test]
+    fn env_overrides_file_and_secrets_do_not_print() {
+        let env = [
+            ("APP_AUTH__JWT_SECRET".to_string(), "env-secret".to_string()),
+            ("APP_APPLICATION__PORT".to_string(), "0".to_string()),
+            ("APP_AUTH__ADMINS".to_string(), r#"["0xabc"]"#.to_string()),
+            ("OTHER".to_string(), "x".to_string()),
+        ];
+        let s = Settings::from_sources(FILE, env).unwrap();
+        assert_eq!(s.auth.jwt_secret.expose_secret(), "env-secret");
+        assert_eq!(s.application.port, 0);
+        assert_eq!(s.auth.admins, vec!["0xabc".to_string()]);
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("env-secret") && !shown.contains("u:p@h"), "{shown}");
+    }
+}

@@ -1,0 +1,33 @@
+//! The OpenAPI document, generated from the handlers' annotations, and an interactive page.
+
+use axum::Router;
+use axum::routing::get;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_scalar::{Scalar, Servable};
+
+use super::{ApiContext, Json, admin, auth, error, health, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Referral platform API", description = "Wallet sign-in, users, pools, payouts and admin."),
+    paths(health::health, auth::issue_nonce, auth::signin, auth::refresh_tokens, auth::logout, users::me, admin::ping),
+    components(schemas(error::ErrorBody, error::ErrorDetail)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/api-docs/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .merge(Scalar::with_url("/docs", ApiDoc::openapi()))
+}

@@ -1,0 +1,65 @@
+//! Request extractors whose rejections are [`ApiError`]s: JSON bodies and the bearer token.
+
+use alloy::primitives::Address;
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+
+use super::{ApiContext, ApiError};
+use crate::auth::Role;
+
+/// `axum::Json` whose rejections answer 400/415/422 with a stable code.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// A request carrying a valid access token (`Authorization: Bearer …`); 401 otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthUser {
+    pub wallet: Address,
+    pub role: Role,
+}
+
+/// An [`AuthUser`] with the admin role; 403 for other users.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminUser(pub AuthUser);
+
+impl FromRequestParts<ApiContext> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &ApiContext) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("missing_token", "an `Authorization: Bearer` token is required"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .ok_or_else(|| ApiError::unauthorized("invalid_token", "expected `Authorization: Bearer <token>`"))?;
+        let (wallet, role) = ctx
+            .access_tokens
+            .verify(token.trim())
+            .ok_or_else(|| ApiError::unauthorized("invalid_token", "the access token is invalid or expired"))?;
+        Ok(Self { wallet, role })
+    }
+}
+
+impl FromRequestParts<ApiContext> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &ApiContext) -> Result<Self, Self::Rejection> {
+        let user = AuthUser::from_request_parts(parts, ctx).await?;
+        if user.role != Role::Admin {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(Self(user))
+    }
+}

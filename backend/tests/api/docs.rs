@@ -1,0 +1,35 @@
+//! The OpenAPI document and the docs page.
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn openapi_lists_the_routes_and_docs_page_is_served() {
+    let app = spawn_app().await;
+    let doc = app.get("/api-docs/openapi.json", None).await;
+    assert_eq!(doc.status, 200);
+    assert!(doc.body["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc.body["paths"].as_object().unwrap();
+    for path in [
+        "/health",
+        "/v1/auth/nonce",
+        "/v1/auth/signin",
+        "/v1/auth/refresh",
+        "/v1/auth/logout",
+        "/v1/users/me",
+        "/v1/admin/ping",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing from {:?}", paths.keys().collect::<Vec<_>>());
+    }
+    assert!(doc.body["components"]["securitySchemes"]["bearer"].is_object());
+    let page = app.client.get(format!("{}/docs", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<html") && html.contains("/v1/auth/signin"), "docs page does not embed the spec");
+}
+
+#[tokio::test]
+async fn unknown_paths_answer_json_404() {
+    let app = spawn_app().await;
+    let a = app.get("/v1/nope", None).await;
+    assert_eq!((a.status, a.code()), (404, "not_found"));
+}

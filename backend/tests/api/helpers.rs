@@ -1,0 +1,208 @@
+//! Starting the app and signing in with real wallets.
+
+use alloy::primitives::{Address, U256};
+use alloy::signers::SignerSync;
+use alloy::signers::local::PrivateKeySigner;
+use backend::config::Settings;
+use backend::db::ScratchDatabase;
+use backend::events::{ChainEvent, EventBody, EventKey};
+use backend::startup::Application;
+use serde_json::{Value, json};
+
+pub const DOMAIN: &str = "app.test:8443";
+pub const URI: &str = "https://app.test:8443";
+pub const EVM_CHAIN_ID: u64 = 56;
+pub const TRON_CHAIN_ID: u64 = 728126428;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: ScratchDatabase,
+    pub admin: PrivateKeySigner,
+}
+
+/// Settings of a test app: port 0, given Redis, one admin wallet.
+pub fn settings(redis_url: &str, admin: Address) -> Settings {
+    let prefix = format!("test-{}", backend_random());
+    let file = format!(
+        r#"
+[application]
+host = "127.0.0.1"
+port = 0
+[database]
+url = "postgres://unused"
+[redis]
+url = "{redis_url}"
+key_prefix = "{prefix}"
+[auth]
+jwt_secret = "test-secret-0123456789abcdef"
+domain = "{DOMAIN}"
+uri = "{URI}"
+statement = "Sign in to the referral platform."
+evm_chain_id = {EVM_CHAIN_ID}
+tron_chain_id = {TRON_CHAIN_ID}
+nonce_ttl_secs = 120
+access_ttl_secs = 600
+refresh_ttl_secs = 3600
+admins = ["{admin:#x}"]
+[rate_limits]
+window_secs = 60
+signin_per_ip = 10000
+signin_per_wallet = 1000
+"#
+    );
+    Settings::from_sources(&file, std::iter::empty()).unwrap()
+}
+
+fn backend_random() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    )
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with_redis("redis://127.0.0.1:6379").await
+}
+
+pub async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
+    spawn_app_configured(redis_url, |_| {}).await
+}
+
+/// A test app whose settings `adjust` changes first.
+pub async fn spawn_app_configured(redis_url: &str, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    backend::startup::init_telemetry();
+    let db = ScratchDatabase::create("api_test").await.unwrap();
+    let admin = PrivateKeySigner::random();
+    let mut settings = settings(redis_url, admin.address());
+    adjust(&mut settings);
+    let app = Application::build_with_pool(settings, db.pool.clone()).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp { base, client: reqwest::Client::new(), db, admin }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chain {
+    Evm,
+    Tron,
+}
+
+impl Chain {
+    pub fn address(self, wallet: &PrivateKeySigner) -> String {
+        match self {
+            Chain::Evm => wallet.address().to_checksum(None),
+            Chain::Tron => abi::tron::to_base58(wallet.address()),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Chain::Evm => "evm",
+            Chain::Tron => "tron",
+        }
+    }
+
+    /// The wallet's signature over `message` in this chain's signed-message format, hex.
+    pub fn sign(self, wallet: &PrivateKeySigner, message: &str) -> String {
+        let signature = match self {
+            Chain::Evm => wallet.sign_message_sync(message.as_bytes()).unwrap(),
+            Chain::Tron => wallet.sign_hash_sync(&abi::tron::signed_message_hash(message.as_bytes())).unwrap(),
+        };
+        alloy::hex::encode_prefixed(signature.as_bytes())
+    }
+}
+
+/// Status and JSON body (Null when empty or not JSON).
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("<no error code>")
+    }
+}
+
+impl TestApp {
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(self.client.post(format!("{}{path}", self.base)).json(&body)).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        self.send(req).await
+    }
+
+    /// A nonce answer for `wallet` (asserted 200): the message to sign.
+    pub async fn nonce(&self, chain: Chain, wallet: &PrivateKeySigner) -> String {
+        let a = self.post("/v1/auth/nonce", json!({ "address": chain.address(wallet), "chain": chain.name() })).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        a.body["message"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn signin_with(&self, message: &str, signature: &str) -> Answer {
+        self.post("/v1/auth/signin", json!({ "message": message, "signature": signature })).await
+    }
+
+    /// Full sign-in; returns the token pair body (asserted 200).
+    pub async fn signin(&self, chain: Chain, wallet: &PrivateKeySigner) -> Value {
+        let message = self.nonce(chain, wallet).await;
+        let a = self.signin_with(&message, &chain.sign(wallet, &message)).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        a.body
+    }
+
+    /// Count of rows in tables the API writes, and the ledger digest: "nothing changed".
+    pub async fn db_state(&self) -> (i64, i64, String) {
+        let pool = &self.db.pool;
+        (
+            crate::common::count(pool, "refresh_tokens").await,
+            crate::common::count(pool, "audit_logs").await,
+            backend::ledger::digest(pool).await.unwrap(),
+        )
+    }
+
+    /// Creates the test asset and registers `(user, sponsor)` pairs in order through the
+    /// ledger, one block each; every registration must apply.
+    pub async fn register_in_ledger(&self, registrations: &[(Address, Address)]) -> backend::plan::PlanParams {
+        let params = backend::plan::PlanParams::defaults(18);
+        backend::ledger::create_asset(&self.db.pool, &crate::common::asset(params.clone())).await.unwrap();
+        let mut ledger = backend::ledger::ChainLedger::open(self.db.pool.clone(), crate::common::CHAIN).await.unwrap();
+        for (i, &(user, sponsor)) in registrations.iter().enumerate() {
+            let block = 10 + i as u64;
+            let event = ChainEvent {
+                key: EventKey {
+                    chain_id: crate::common::CHAIN,
+                    tx_hash: alloy::primitives::keccak256(block.to_be_bytes()),
+                    log_index: 0,
+                },
+                block_number: block,
+                block_timestamp: 1_700_000_000 + block,
+                body: EventBody::Registered {
+                    user,
+                    sponsor,
+                    token: Address::ZERO,
+                    amount: U256::from(params.registration_fee),
+                    nonce: U256::from(block),
+                },
+            };
+            ledger.apply_block(&[event]).await.unwrap();
+        }
+        let users = crate::common::count(&self.db.pool, "users").await;
+        assert_eq!(users, registrations.len() as i64 + 1, "a seeded registration was not applied");
+        params
+    }
+}

@@ -1,0 +1,12 @@
+//! The API over HTTP: the real app on port 0 against a scratch Postgres database and the
+//! real Redis. One test binary (link time); modules per resource.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod auth;
+mod docs;
+mod helpers;
+mod hostile;
+mod rate_limits;
+mod users;
