@@ -1,0 +1,205 @@
+//! Listener ingestion benchmark: registrations from distinct wallets mined into blocks on anvil, followed into
+//! the Postgres ledger. Prints events/s beside the raw rate of reading and decoding the same logs with the
+//! same provider (a ratio, one run), and the delay from a block reaching the confirmation depth to its rows
+//! being in the ledger.
+//!
+//! `cargo bench -p listener --bench ingest` runs 10,000 registrations; under `cargo test` it is a smoke run.
+
+use std::time::{Duration, Instant};
+
+use abi::{NATIVE_TOKEN, Registration, Settlement};
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{Address, U256, keccak256},
+    providers::{DynProvider, Provider, ProviderBuilder, ext::AnvilApi},
+    rpc::types::{Filter, TransactionRequest},
+    sol_types::SolCall,
+};
+use anvil_tests::devchain::DevChain;
+use backend::{
+    db::ScratchDatabase,
+    ledger::{AssetSpec, ChainLedger, create_asset},
+    plan::PlanParams,
+};
+use futures::{StreamExt, TryStreamExt, stream};
+use listener::{ChainFollower, FollowerConfig, service::ChainListener};
+
+const BNB: u128 = 1_000_000_000_000_000_000;
+const CHAIN: u64 = 31337;
+const CONFIRMATIONS: u64 = 3;
+const PER_BLOCK: usize = 200;
+const POLL: Duration = Duration::from_millis(100);
+
+struct Bench {
+    chain: DevChain,
+    /// No wallet: anvil signs for impersonated users.
+    unsigned: DynProvider,
+    users: Vec<Address>,
+}
+
+fn user(i: usize) -> Address {
+    Address::from_slice(&keccak256((i as u64).to_be_bytes())[12..])
+}
+
+impl Bench {
+    /// Registers users `from..to` (sponsors registered in earlier blocks) and mines them into blocks.
+    async fn register_range(&mut self, from: usize, to: usize) -> eyre::Result<()> {
+        let fee = U256::from(20 * BNB);
+        for chunk_start in (from..to).step_by(PER_BLOCK) {
+            let chunk_end = (chunk_start + PER_BLOCK).min(to);
+            let deadline = self.chain.deadline().await?;
+            let requests: Vec<TransactionRequest> = (chunk_start..chunk_end)
+                .map(|i| {
+                    let me = user(i);
+                    let sponsor = if chunk_start == 0 {
+                        self.chain.admin.address()
+                    } else {
+                        self.users[(i * 7919) % chunk_start]
+                    };
+                    let payload = Registration {
+                        user: me,
+                        sponsor,
+                        token: NATIVE_TOKEN,
+                        amount: fee,
+                        nonce: U256::from(i + 1),
+                        deadline,
+                    };
+                    let call = Settlement::registerCall { r: payload.clone(), signature: self.chain.sign(&payload) };
+                    TransactionRequest::default()
+                        .with_from(me)
+                        .with_to(self.chain.settlement)
+                        .with_value(fee)
+                        .with_input(call.abi_encode())
+                        .with_nonce(0)
+                        .with_gas_limit(250_000)
+                        .with_max_fee_per_gas(10_000_000_000)
+                        .with_max_priority_fee_per_gas(1)
+                })
+                .collect();
+            for i in chunk_start..chunk_end {
+                self.chain.provider.anvil_set_balance(user(i), U256::from(21 * BNB)).await?;
+            }
+            let unsigned = &self.unsigned;
+            stream::iter(requests)
+                .map(|tx| async move { unsigned.send_transaction(tx).await.map(|_| ()) })
+                .buffered(32)
+                .try_collect::<Vec<_>>()
+                .await?;
+            self.chain.provider.evm_mine(None).await?;
+            self.users.extend((chunk_start..chunk_end).map(user));
+        }
+        Ok(())
+    }
+}
+
+async fn ledger_db(genesis: Address) -> eyre::Result<ScratchDatabase> {
+    let db = ScratchDatabase::create("bench_ingest").await?;
+    let spec = AssetSpec {
+        id: 1,
+        chain_id: CHAIN,
+        token: Address::ZERO,
+        symbol: "BNB".into(),
+        decimals: 18,
+        genesis,
+        params: PlanParams::defaults(18),
+    };
+    create_asset(&db.pool, &spec).await?;
+    Ok(db)
+}
+
+#[tokio::main]
+async fn main() -> eyre::Result<()> {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (registrations, delay_samples) = if full { (10_000, 10) } else { (400, 2) };
+
+    let chain = DevChain::start().await?;
+    chain.provider.anvil_auto_impersonate_account(true).await?;
+    chain.provider.anvil_set_auto_mine(false).await?;
+    let unsigned = ProviderBuilder::new().connect_http(chain.anvil.endpoint_url()).erased();
+    let mut bench = Bench { chain, unsigned, users: Vec::new() };
+    let started = Instant::now();
+    bench.register_range(0, registrations).await?;
+    bench.chain.provider.anvil_mine(Some(CONFIRMATIONS), None).await?;
+    let head = bench.chain.provider.get_block_number().await?;
+    println!("mined {registrations} registrations in {} blocks ({:.1} s)", head, started.elapsed().as_secs_f64());
+
+    // Raw: read and decode the same logs in one range with the same provider.
+    let raw_started = Instant::now();
+    let logs = bench
+        .chain
+        .provider
+        .get_logs(&Filter::new().address(bench.chain.settlement).from_block(1).to_block(head - CONFIRMATIONS))
+        .await?;
+    let decoded = logs.iter().filter(|l| l.log_decode::<Settlement::Registered>().is_ok()).count();
+    let raw_secs = raw_started.elapsed().as_secs_f64();
+    assert_eq!(decoded, registrations);
+
+    // Ledger: the listener from an empty database to the confirmed head.
+    let db = ledger_db(bench.chain.admin.address()).await?;
+    let config =
+        FollowerConfig { max_range: 5_000, ..FollowerConfig::new(CHAIN, bench.chain.settlement, CONFIRMATIONS) };
+    let follower = ChainFollower::new(bench.chain.provider.clone(), config);
+    let mut listener = ChainListener::new(follower, ChainLedger::open(db.pool.clone(), CHAIN).await?, 1);
+    let ingest_started = Instant::now();
+    let mut applied = 0;
+    loop {
+        let progress = listener.step().await?;
+        if progress.blocks == 0 {
+            break;
+        }
+        applied += progress.events - progress.quarantined;
+        assert_eq!(progress.quarantined, 0, "every registration is valid");
+    }
+    let ingest_secs = ingest_started.elapsed().as_secs_f64();
+    assert_eq!(applied, registrations);
+    let ingest_rate = registrations as f64 / ingest_secs;
+    let raw_rate = registrations as f64 / raw_secs;
+    println!("listener → ledger: {ingest_rate:>9.0} events/s ({ingest_secs:.2} s)");
+    println!(
+        "raw getLogs+decode: {raw_rate:>8.0} events/s ({raw_secs:.2} s)  ledger/raw = {:.2}",
+        ingest_rate / raw_rate
+    );
+
+    // Delay: a block of 100 registrations reaches the confirmation depth; how long until the ledger has it?
+    let pool = db.pool.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let runner = tokio::spawn(async move {
+        listener
+            .run(POLL, async {
+                stopped.await.ok();
+            })
+            .await
+    });
+    let mut delays = Vec::new();
+    for _ in 0..delay_samples {
+        let next = bench.users.len();
+        bench.register_range(next, next + 100).await?;
+        let block = bench.chain.provider.get_block_number().await?;
+        bench.chain.provider.anvil_mine(Some(CONFIRMATIONS), None).await?;
+        let confirmed_at = Instant::now();
+        loop {
+            let cursor: Option<i64> =
+                sqlx::query_scalar("SELECT listener_block FROM blockchain_sync WHERE chain_id = $1")
+                    .bind(CHAIN as i64)
+                    .fetch_one(&pool)
+                    .await?;
+            if cursor.is_some_and(|c| c as u64 >= block) {
+                break;
+            }
+            eyre::ensure!(confirmed_at.elapsed() < Duration::from_secs(30), "block {block} never arrived");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        delays.push(confirmed_at.elapsed().as_secs_f64() * 1_000.0);
+    }
+    stop.send(()).ok();
+    runner.await??;
+    delays.sort_by(f64::total_cmp);
+    println!(
+        "confirmation → ledger delay over {} blocks (poll every {} ms): median {:.0} ms, max {:.0} ms",
+        delays.len(),
+        POLL.as_millis(),
+        delays[delays.len() / 2],
+        delays[delays.len() - 1]
+    );
+    Ok(())
+}
