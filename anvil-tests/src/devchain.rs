@@ -134,10 +134,8 @@ impl DevChain {
             deadline: self.deadline().await?,
         };
         let signature = self.sign(&payload);
-        let as_user = Settlement::new(self.settlement, Self::provider_for(&self.anvil, user));
-        let receipt = as_user.register(payload, signature).value(amount).send().await?.get_receipt().await?;
-        eyre::ensure!(receipt.status(), "register reverted");
-        Ok(receipt.block_number.unwrap_or_default())
+        let settlement = self.as_user(user);
+        mined_block(settlement.register(payload, signature).value(amount).send().await?, "register").await
     }
 
     /// `user` pays a native-coin retopup of `amount` with `nonce`; returns the receipt's block number.
@@ -150,9 +148,38 @@ impl DevChain {
             deadline: self.deadline().await?,
         };
         let signature = self.sign(&payload);
-        let as_user = Settlement::new(self.settlement, Self::provider_for(&self.anvil, user));
-        let receipt = as_user.retopup(payload, signature).value(amount).send().await?.get_receipt().await?;
-        eyre::ensure!(receipt.status(), "retopup reverted");
-        Ok(receipt.block_number.unwrap_or_default())
+        let settlement = self.as_user(user);
+        mined_block(settlement.retopup(payload, signature).value(amount).send().await?, "retopup").await
     }
+
+    fn as_user(&self, user: &PrivateKeySigner) -> Settlement::SettlementInstance<DynProvider> {
+        Settlement::new(self.settlement, Self::provider_for(&self.anvil, user))
+    }
+}
+
+/// Waits for the receipt; the block number it was mined in, or an error if it reverted.
+async fn mined_block(
+    pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
+    what: &str,
+) -> eyre::Result<u64> {
+    let receipt = pending.get_receipt().await?;
+    eyre::ensure!(receipt.status(), "{what} reverted");
+    Ok(receipt.block_number.unwrap_or_default())
+}
+
+/// A scratch ledger database holding the native coin of `chain_id` as asset 1 (default plan, 18 decimals),
+/// with `genesis` as its root user.
+pub async fn native_ledger_db(chain_id: u64, genesis: Address) -> eyre::Result<backend::db::ScratchDatabase> {
+    let db = backend::db::ScratchDatabase::create("anvil_ledger").await?;
+    let spec = backend::ledger::AssetSpec {
+        id: 1,
+        chain_id,
+        token: Address::ZERO,
+        symbol: "BNB".into(),
+        decimals: 18,
+        genesis,
+        params: backend::plan::PlanParams::defaults(18),
+    };
+    backend::ledger::create_asset(&db.pool, &spec).await?;
+    Ok(db)
 }

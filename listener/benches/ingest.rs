@@ -15,12 +15,8 @@ use alloy::{
     rpc::types::{Filter, TransactionRequest},
     sol_types::SolCall,
 };
-use anvil_tests::devchain::DevChain;
-use backend::{
-    db::ScratchDatabase,
-    ledger::{AssetSpec, ChainLedger, create_asset},
-    plan::PlanParams,
-};
+use anvil_tests::devchain::{DevChain, native_ledger_db};
+use backend::{db::ScratchDatabase, ledger::ChainLedger};
 use futures::{StreamExt, TryStreamExt, stream};
 use listener::{ChainFollower, FollowerConfig, service::ChainListener};
 
@@ -93,18 +89,7 @@ impl Bench {
 }
 
 async fn ledger_db(genesis: Address) -> eyre::Result<ScratchDatabase> {
-    let db = ScratchDatabase::create("bench_ingest").await?;
-    let spec = AssetSpec {
-        id: 1,
-        chain_id: CHAIN,
-        token: Address::ZERO,
-        symbol: "BNB".into(),
-        decimals: 18,
-        genesis,
-        params: PlanParams::defaults(18),
-    };
-    create_asset(&db.pool, &spec).await?;
-    Ok(db)
+    native_ledger_db(CHAIN, genesis).await
 }
 
 #[tokio::main]

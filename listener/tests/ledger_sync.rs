@@ -9,11 +9,10 @@ use alloy::{
     providers::{DynProvider, Provider, ext::AnvilApi},
     rpc::types::anvil::ReorgOptions,
 };
-use anvil_tests::devchain::DevChain;
+use anvil_tests::devchain::{DevChain, native_ledger_db};
 use backend::{
     db::ScratchDatabase,
-    ledger::{AssetSpec, ChainLedger, create_asset, digest},
-    plan::PlanParams,
+    ledger::{ChainLedger, digest},
 };
 use listener::{
     ChainFollower, FollowerConfig,
@@ -26,18 +25,7 @@ const CHAIN: u64 = 31337;
 const CONFIRMATIONS: u64 = 2;
 
 async fn ledger_db(genesis: Address) -> eyre::Result<ScratchDatabase> {
-    let db = ScratchDatabase::create("listener").await?;
-    let spec = AssetSpec {
-        id: 1,
-        chain_id: CHAIN,
-        token: Address::ZERO,
-        symbol: "BNB".into(),
-        decimals: 18,
-        genesis,
-        params: PlanParams::defaults(18),
-    };
-    create_asset(&db.pool, &spec).await?;
-    Ok(db)
+    native_ledger_db(CHAIN, genesis).await
 }
 
 async fn listener(chain: &DevChain, pool: &PgPool, range: u64) -> eyre::Result<ChainListener<DynProvider>> {
