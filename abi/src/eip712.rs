@@ -55,6 +55,13 @@ impl SettlementDomain {
     }
 }
 
+/// keccak256 of the concatenated `Payout` struct hashes: the EIP-712 encoding of the array, and the
+/// `payoutsHash` the contract emits with `PayoutBatchExecuted`.
+pub fn payouts_hash(payouts: &[crate::Payout]) -> B256 {
+    let concatenated: Vec<u8> = payouts.iter().flat_map(|p| p.eip712_hash_struct().0).collect();
+    alloy::primitives::keccak256(concatenated)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +114,7 @@ mod tests {
         encoded.extend_from_slice(&alloy::primitives::U256::from(9).to_be_bytes::<32>());
         encoded.extend_from_slice(&alloy::primitives::U256::from(1_000).to_be_bytes::<32>());
         assert_eq!(batch.eip712_hash_struct(), keccak256(&encoded));
+        assert_eq!(payouts_hash(&payouts), keccak256(&concatenated));
     }
 
     #[test]

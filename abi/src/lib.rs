@@ -23,7 +23,7 @@ alloy::sol!(
 );
 
 pub use Settlement::{Payout, PayoutBatch, Registration, Retopup, TreasuryTransfer};
-pub use eip712::{DOMAIN_NAME, DOMAIN_VERSION, SettlementDomain, signing_chain_id};
+pub use eip712::{DOMAIN_NAME, DOMAIN_VERSION, SettlementDomain, payouts_hash, signing_chain_id};
 
 /// The native coin is `token == address(0)` in every payload and event.
 pub const NATIVE_TOKEN: alloy::primitives::Address = alloy::primitives::Address::ZERO;

@@ -26,7 +26,7 @@ pub struct ChainEvent {
     pub body: EventBody,
 }
 
-/// The contract events the ledger applies. Payout, claim and treasury events come later.
+/// The contract events the ledger applies. Claim and treasury events come later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event")]
 #[non_exhaustive]
@@ -36,6 +36,20 @@ pub enum EventBody {
     Registered { user: Address, sponsor: Address, token: Address, amount: U256, nonce: U256 },
     /// `Retopped(address indexed user, address indexed token, uint256 amount, uint256 nonce)`
     Retopped { user: Address, token: Address, amount: U256, nonce: U256 },
+    /// `PayoutBatchExecuted(uint256 indexed nonce, address indexed token, bytes32 payoutsHash, uint256 total,
+    /// uint256 count, uint256 deferredCount, uint256 deferredTotal)`: every entry not deferred was paid.
+    PayoutBatchExecuted {
+        nonce: U256,
+        token: Address,
+        payouts_hash: B256,
+        total: U256,
+        count: U256,
+        deferred_count: U256,
+        deferred_total: U256,
+    },
+    /// `PayoutDeferred(uint256 indexed batchNonce, address indexed recipient, address indexed token,
+    /// uint256 index, uint256 amount)`: the push failed; the amount is claimable on-chain.
+    PayoutDeferred { batch_nonce: U256, recipient: Address, token: Address, index: U256, amount: U256 },
 }
 
 impl EventBody {
@@ -43,13 +57,18 @@ impl EventBody {
         match self {
             Self::Registered { .. } => "Registered",
             Self::Retopped { .. } => "Retopped",
+            Self::PayoutBatchExecuted { .. } => "PayoutBatchExecuted",
+            Self::PayoutDeferred { .. } => "PayoutDeferred",
         }
     }
 
     /// The asset's token (zero address for the native coin).
     pub fn token(&self) -> Address {
         match self {
-            Self::Registered { token, .. } | Self::Retopped { token, .. } => *token,
+            Self::Registered { token, .. }
+            | Self::Retopped { token, .. }
+            | Self::PayoutBatchExecuted { token, .. }
+            | Self::PayoutDeferred { token, .. } => *token,
         }
     }
 
@@ -57,18 +76,20 @@ impl EventBody {
     pub fn inflow(&self) -> U256 {
         match self {
             Self::Registered { amount, .. } | Self::Retopped { amount, .. } => *amount,
+            Self::PayoutBatchExecuted { .. } | Self::PayoutDeferred { .. } => U256::ZERO,
         }
     }
 
     /// The plan event, if this event is one. Amounts beyond u128 saturate, which no plan fee
     /// equals, so they are refused as a wrong amount.
-    pub fn plan_event(&self) -> PlanEvent {
+    pub fn plan_event(&self) -> Option<PlanEvent> {
         let amount = |a: &U256| Amount::try_from(*a).unwrap_or(Amount::MAX);
         match self {
             Self::Registered { user, sponsor, amount: a, .. } => {
-                PlanEvent::Registration { user: *user, sponsor: *sponsor, amount: amount(a) }
+                Some(PlanEvent::Registration { user: *user, sponsor: *sponsor, amount: amount(a) })
             }
-            Self::Retopped { user, amount: a, .. } => PlanEvent::Retopup { user: *user, amount: amount(a) },
+            Self::Retopped { user, amount: a, .. } => Some(PlanEvent::Retopup { user: *user, amount: amount(a) }),
+            Self::PayoutBatchExecuted { .. } | Self::PayoutDeferred { .. } => None,
         }
     }
 }

@@ -87,7 +87,7 @@ fn run(seed: u64, p: PlanParams, ops: usize) -> Vec<EventOutcome> {
         match s.next_op() {
             StreamOp::Event(ev) => {
                 let before = e.counters();
-                match e.apply(ev.block_number, &ev.body.plan_event()) {
+                match e.apply(ev.block_number, &ev.body.plan_event().expect("plan event")) {
                     Ok(out) => {
                         out.check_conservation().unwrap();
                         book.record(&out);

@@ -7,8 +7,8 @@ use backend::events::{ChainEvent, EventBody, EventKey};
 
 use crate::follower::ConfirmedBlock;
 
-/// The ledger events of one confirmed block, in log order. Logs the ledger does not consume yet (roles,
-/// signer rotation, payout settlement) are skipped here.
+/// The ledger events of one confirmed block, in log order. Logs the ledger does not consume yet (roles, signer
+/// rotation, claims, treasury transfers) are skipped here.
 pub fn ledger_events(chain_id: u64, block: &ConfirmedBlock) -> Vec<ChainEvent> {
     block.logs.iter().filter_map(|log| ledger_event(chain_id, block, log)).collect()
 }
@@ -20,6 +20,26 @@ fn ledger_event(chain_id: u64, block: &ConfirmedBlock, log: &Log) -> Option<Chai
     } else if let Ok(e) = log.log_decode::<Settlement::Retopped>() {
         let e = e.inner.data;
         EventBody::Retopped { user: e.user, token: e.token, amount: e.amount, nonce: e.nonce }
+    } else if let Ok(e) = log.log_decode::<Settlement::PayoutDeferred>() {
+        let e = e.inner.data;
+        EventBody::PayoutDeferred {
+            batch_nonce: e.batchNonce,
+            recipient: e.recipient,
+            token: e.token,
+            index: e.index,
+            amount: e.amount,
+        }
+    } else if let Ok(e) = log.log_decode::<Settlement::PayoutBatchExecuted>() {
+        let e = e.inner.data;
+        EventBody::PayoutBatchExecuted {
+            nonce: e.nonce,
+            token: e.token,
+            payouts_hash: e.payoutsHash,
+            total: e.total,
+            count: e.count,
+            deferred_count: e.deferredCount,
+            deferred_total: e.deferredTotal,
+        }
     } else {
         return None;
     };

@@ -4,19 +4,21 @@
 
 use std::time::Duration;
 
+use abi::{NATIVE_TOKEN, Payout, PayoutBatch, Settlement, payouts_hash};
 use alloy::{
-    primitives::{Address, U256},
+    primitives::{Address, Bytes, U256, bytes},
     providers::{DynProvider, Provider, ext::AnvilApi},
     rpc::types::anvil::ReorgOptions,
 };
 use anvil_tests::devchain::{DevChain, native_ledger_db};
 use backend::{
     db::ScratchDatabase,
-    ledger::{ChainLedger, digest},
+    ledger::{ChainLedger, digest, payouts},
 };
 use listener::{
     ChainFollower, FollowerConfig,
     service::{ChainListener, ListenerError, try_chain_lock},
+    submit::{BatchOutcome, PayoutSubmitter},
 };
 use sqlx::PgPool;
 
@@ -192,5 +194,106 @@ async fn one_listener_per_chain_the_second_stands_by() -> eyre::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(took_over, "the standby takes over when the active one goes away");
+    Ok(())
+}
+
+async fn balance_row(pool: &PgPool, who: Address) -> (String, String, String, String) {
+    sqlx::query_as(
+        "SELECT b.pending::text, b.batched::text, b.settled::text, b.claimable::text
+         FROM user_balances b JOIN users u USING (asset_id, user_no) WHERE u.address = $1",
+    )
+    .bind(who.as_slice())
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+fn signed_batch(chain: &DevChain, built: &payouts::BuiltBatch, nonce: u64, deadline: U256) -> (PayoutBatch, Bytes) {
+    let payouts: Vec<Payout> = built
+        .entries
+        .iter()
+        .map(|(recipient, amount)| Payout { recipient: *recipient, amount: U256::from(*amount) })
+        .collect();
+    let batch =
+        PayoutBatch { token: built.token, total: U256::from(built.total), payouts, nonce: U256::from(nonce), deadline };
+    let signature = chain.sign(&batch);
+    (batch, signature)
+}
+
+#[tokio::test]
+async fn a_payout_batch_settles_from_the_contracts_events_and_a_hostile_recipient_becomes_claimable() -> eyre::Result<()>
+{
+    let chain = DevChain::start().await?;
+    worked_example(&chain).await?;
+    let db = ledger_db(chain.admin.address()).await?;
+    let mut listener = listener(&chain, &db.pool, 500).await?;
+    catch_up(&mut listener).await?;
+    let (g, a, b) = (chain.admin.address(), chain.account(2).address(), chain.account(3).address());
+
+    // Two concurrent builds of at most two users each: disjoint, and together everything pending.
+    let (first, second) =
+        tokio::join!(payouts::build_batch(&db.pool, 1, 2, u128::MAX), payouts::build_batch(&db.pool, 1, 2, u128::MAX));
+    let batches: Vec<payouts::BuiltBatch> = [first?, second?].into_iter().flatten().collect();
+    let mut paid: Vec<Address> = batches.iter().flat_map(|b| b.entries.iter().map(|e| e.0)).collect();
+    paid.sort();
+    let mut expected = vec![g, a, b];
+    expected.sort();
+    assert_eq!(paid, expected, "each pending user in exactly one batch");
+    assert!(payouts::build_batch(&db.pool, 1, 10, u128::MAX).await?.is_none(), "nothing left pending");
+    let total: u128 = batches.iter().map(|b| b.total).sum();
+    assert_eq!(total, (61 + 40 + 18) * BNB);
+    assert_eq!(balance_row(&db.pool, a).await, ("0".into(), (40 * BNB).to_string(), "0".into(), "0".into()));
+
+    // B's wallet rejects pushes: its share must become claimable, everyone else paid.
+    chain.provider.anvil_set_code(b, bytes!("60006000fd")).await?;
+    let a_before = chain.provider.get_balance(a).await?;
+    let submitter = PayoutSubmitter::new(chain.provider.clone(), g, chain.settlement, 0);
+    for (i, built) in batches.iter().enumerate() {
+        let (batch, signature) = signed_batch(&chain, built, 5_000 + i as u64, chain.deadline().await?);
+        payouts::record_signed(
+            &db.pool,
+            built.id,
+            batch.nonce,
+            payouts_hash(&batch.payouts),
+            batch.deadline.to(),
+            &signature,
+        )
+        .await?;
+        let BatchOutcome::Pending { tx } = submitter.submit(&batch, &signature).await? else { panic!("not sent") };
+        let outcome = submitter.track(&batch, tx, Duration::from_millis(20), Duration::from_secs(10)).await?;
+        assert!(matches!(outcome, BatchOutcome::Executed { .. }), "{outcome:?}");
+    }
+    chain.provider.anvil_mine(Some(CONFIRMATIONS), None).await?;
+    catch_up(&mut listener).await?;
+
+    assert_eq!(chain.provider.get_balance(a).await? - a_before, U256::from(40 * BNB), "A paid exactly once");
+    assert_eq!(balance_row(&db.pool, a).await, ("0".into(), "0".into(), (40 * BNB).to_string(), "0".into()));
+    assert_eq!(
+        balance_row(&db.pool, b).await,
+        ("0".into(), "0".into(), (18 * BNB).to_string(), (18 * BNB).to_string())
+    );
+    assert_eq!(
+        text(&db.pool, "SELECT count(*)::text FROM rewards WHERE status <> 'settled' AND status <> 'reserved'").await,
+        "0"
+    );
+    assert_eq!(text(&db.pool, "SELECT string_agg(status, ',') FROM payout_batches").await, "executed,executed");
+    let contract = Settlement::new(chain.settlement, &chain.provider);
+    assert_eq!(contract.claimable(NATIVE_TOKEN, b).call().await?, U256::from(18 * BNB), "chain agrees with the ledger");
+
+    // A batch the ledger never built, executed on-chain: quarantined, nothing settled twice.
+    let rogue = PayoutBatch {
+        token: NATIVE_TOKEN,
+        total: U256::from(BNB),
+        payouts: vec![Payout { recipient: a, amount: U256::from(BNB) }],
+        nonce: U256::from(9_999),
+        deadline: chain.deadline().await?,
+    };
+    let rogue_sig = chain.sign(&rogue);
+    let BatchOutcome::Pending { tx } = submitter.submit(&rogue, &rogue_sig).await? else { panic!("not sent") };
+    submitter.track(&rogue, tx, Duration::from_millis(20), Duration::from_secs(10)).await?;
+    chain.provider.anvil_mine(Some(CONFIRMATIONS), None).await?;
+    catch_up(&mut listener).await?;
+    assert_eq!(text(&db.pool, "SELECT string_agg(reason_code, ',') FROM quarantine").await, "unknown_batch");
+    assert_eq!(balance_row(&db.pool, a).await.2, (40 * BNB).to_string());
     Ok(())
 }

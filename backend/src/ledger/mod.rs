@@ -20,6 +20,7 @@
 pub mod admin;
 pub mod disclosure;
 mod load;
+pub mod payouts;
 mod write;
 
 use alloy::primitives::{Address, B256};
@@ -284,7 +285,17 @@ impl ChainLedger {
                 continue;
             };
             let book = &mut self.assets[asset];
-            match book.engine.apply(e.block_number, &e.body.plan_event()) {
+            let Some(plan_event) = e.body.plan_event() else {
+                match payouts::apply_settlement(&mut tx, self.chain_id, e.block_number, &e.body).await? {
+                    Ok(()) => summary.applied += 1,
+                    Err((code, reason)) => {
+                        rows.quarantine(e, Some(book.id), code, &reason);
+                        summary.quarantined += 1;
+                    }
+                }
+                continue;
+            };
+            match book.engine.apply(e.block_number, &plan_event) {
                 Ok(outcome) => {
                     outcome.check_conservation()?;
                     rows.applied(asset, book.id, e, &outcome);
