@@ -45,6 +45,23 @@ impl Alert {
     }
 }
 
+/// Details that move with every run without the condition changing (the block it was read at, how far behind
+/// the listener is): shown when an alert is sent, but a change in them alone does not re-send it.
+pub const VOLATILE_DETAILS: [&str; 3] = ["block", "last_applied_block", "lag_blocks"];
+
+impl Alert {
+    /// What a re-send is decided on: everything but the [`VOLATILE_DETAILS`].
+    fn material(&self) -> (&str, Severity, &str, BTreeMap<&str, &str>) {
+        let details = self
+            .details
+            .iter()
+            .filter(|(k, _)| !VOLATILE_DETAILS.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        (&self.check, self.severity, &self.summary, details)
+    }
+}
+
 /// What to send after a check run, given the alerts that were firing before it.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct AlertChanges {
@@ -59,7 +76,11 @@ pub fn diff(firing_before: &[Alert], found_now: &[Alert]) -> AlertChanges {
     let before: BTreeMap<&str, &Alert> = firing_before.iter().map(|a| (a.dedup_key.as_str(), a)).collect();
     let now: BTreeMap<&str, &Alert> = found_now.iter().map(|a| (a.dedup_key.as_str(), a)).collect();
     AlertChanges {
-        fire: now.iter().filter(|(k, a)| before.get(*k) != Some(*a)).map(|(_, a)| (*a).clone()).collect(),
+        fire: now
+            .iter()
+            .filter(|(k, a)| before.get(*k).map(|b| b.material()) != Some(a.material()))
+            .map(|(_, a)| (*a).clone())
+            .collect(),
         resolve: before.iter().filter(|(k, _)| !now.contains_key(*k)).map(|(_, a)| (*a).clone()).collect(),
     }
 }
@@ -107,6 +128,14 @@ impl AlertSink {
         match self {
             Self::Alertmanager(am) => alertmanager_body(am, alert, transition, at),
             Self::PagerDuty(pd) => pagerduty_body(pd, alert, transition, at),
+        }
+    }
+
+    /// Stable name of this sink (kind and URL): what it is still owed is kept under this name.
+    pub fn id(&self) -> String {
+        match self {
+            Self::Alertmanager(am) => format!("alertmanager:{}", am.url),
+            Self::PagerDuty(pd) => format!("pagerduty:{}", pd.url),
         }
     }
 
@@ -242,6 +271,11 @@ mod tests {
         assert_eq!(changes, AlertChanges { fire: vec![custody("5")], resolve: vec![] });
         assert_eq!(diff(&[custody("5")], &[custody("5")]), AlertChanges::default());
         assert_eq!(diff(&[custody("5")], &[custody("9")]).fire, vec![custody("9")]);
+        // The same mismatch read at a later block is not news.
+        assert_eq!(
+            diff(&[custody("5").detail("block", 10)], &[custody("5").detail("block", 11)]),
+            AlertChanges::default()
+        );
         let changes = diff(&[custody("5"), lag.clone()], &[lag]);
         assert_eq!(changes.resolve, vec![custody("5")]);
         assert!(changes.fire.is_empty());

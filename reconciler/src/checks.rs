@@ -59,7 +59,7 @@ pub fn custody(
                 "custody",
                 &scope,
                 Severity::Critical,
-                format!("custody balance differs from the ledger by {variance} base units at block {block}"),
+                format!("custody balance differs from the ledger by {variance} base units"),
             )
             .detail("chain_id", chain_id)
             .detail("asset", token)
@@ -75,7 +75,7 @@ pub fn custody(
                 "solvency",
                 &scope,
                 Severity::Critical,
-                format!("custody is {} base units short of liabilities at block {block}", -margin),
+                format!("custody is {} base units short of liabilities", -margin),
             )
             .detail("chain_id", chain_id)
             .detail("asset", token)
@@ -137,7 +137,7 @@ pub fn listener(status: &ListenerStatus, max_lag_blocks: u64) -> Vec<Alert> {
                 "listener_lag",
                 &[&chain],
                 Severity::Warning,
-                format!("listener for chain {chain} is {} confirmed blocks behind", status.lag()),
+                format!("listener for chain {chain} is more than {max_lag_blocks} confirmed blocks behind"),
             )
             .detail("chain_id", status.chain_id)
             .detail("lag_blocks", status.lag())

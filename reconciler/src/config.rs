@@ -1,0 +1,130 @@
+//! `reconciler <config.toml>`: chains to watch, where alerts go, how often; `RECONCILER_DATABASE_URL` overrides
+//! the database.
+
+use std::{path::Path, time::Duration};
+
+use alloy::primitives::Address;
+use serde::Deserialize;
+
+use crate::alerts::{AlertSink, AlertmanagerWebhook, PagerDuty};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcilerConfig {
+    pub database_url: String,
+    pub chains: Vec<ChainConfig>,
+    #[serde(default)]
+    pub sinks: Vec<SinkConfig>,
+    /// Confirmed blocks the listener may be behind before `listener_lag` fires.
+    #[serde(default = "default_max_lag")]
+    pub max_lag_blocks: u64,
+    /// Seconds between scheduled runs.
+    #[serde(default = "default_interval")]
+    pub interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    pub chain_id: u64,
+    pub rpc_url: String,
+    /// The Settlement contract (custody).
+    pub contract: Address,
+    /// The listener's confirmation depth on this chain (for the lag check).
+    pub confirmations: u64,
+    /// Tokens to reconcile (zero address = native coin); empty = every asset of the chain in the ledger.
+    #[serde(default)]
+    pub assets: Vec<Address>,
+    #[serde(default = "default_rpc_timeout")]
+    pub rpc_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SinkConfig {
+    Alertmanager { url: String, receiver: String },
+    Pagerduty { url: String, routing_key: String, source: String },
+}
+
+impl SinkConfig {
+    pub fn sink(&self) -> AlertSink {
+        match self.clone() {
+            Self::Alertmanager { url, receiver } => AlertSink::Alertmanager(AlertmanagerWebhook { url, receiver }),
+            Self::Pagerduty { url, routing_key, source } => {
+                AlertSink::PagerDuty(PagerDuty { url, routing_key, source })
+            }
+        }
+    }
+}
+
+fn default_max_lag() -> u64 {
+    20
+}
+fn default_interval() -> u64 {
+    60
+}
+fn default_rpc_timeout() -> u64 {
+    10
+}
+
+impl ReconcilerConfig {
+    pub fn load(path: &Path) -> eyre::Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| eyre::eyre!("reading {}: {e}", path.display()))?;
+        Self::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> eyre::Result<Self> {
+        let mut config: Self = toml::from_str(text)?;
+        if let Ok(url) = std::env::var("RECONCILER_DATABASE_URL") {
+            config.database_url = url;
+        }
+        eyre::ensure!(!config.chains.is_empty(), "no chains configured");
+        eyre::ensure!(config.interval_secs > 0, "interval_secs must be positive");
+        Ok(config)
+    }
+
+    pub fn interval(&self) -> Duration {
+        Duration::from_secs(self.interval_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_chains_and_both_sink_kinds() {
+        let config = ReconcilerConfig::parse(
+            r#"
+            database_url = "postgres://x"
+            max_lag_blocks = 5
+            [[chains]]
+            chain_id = 31337
+            rpc_url = "http://127.0.0.1:8545"
+            contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+            confirmations = 2
+            assets = ["0x0000000000000000000000000000000000000000"]
+            [[sinks]]
+            kind = "alertmanager"
+            url = "http://127.0.0.1:9093/hook"
+            receiver = "oncall"
+            [[sinks]]
+            kind = "pagerduty"
+            url = "https://events.pagerduty.com/v2/enqueue"
+            routing_key = "k"
+            source = "devnet"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.chains[0].assets, [Address::ZERO]);
+        assert_eq!(config.interval_secs, 60);
+        assert!(matches!(config.sinks[1].sink(), AlertSink::PagerDuty(_)));
+    }
+
+    #[test]
+    fn the_example_config_parses() {
+        let config = ReconcilerConfig::parse(include_str!("../reconciler.example.toml")).unwrap();
+        assert_eq!(config.sinks.len(), 2);
+        assert!(config.chains[0].assets.is_empty());
+    }
+}

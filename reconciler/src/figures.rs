@@ -1,0 +1,206 @@
+//! Reads the figures the pure checks need for one chain, all at the listener's confirmed block: the ledger's
+//! sums from Postgres (one consistent snapshot) and the Settlement contract's balances from the chain.
+
+use alloy::{
+    eips::BlockId,
+    primitives::{Address, U256},
+    providers::{DynProvider, Provider},
+};
+use sqlx::PgPool;
+
+use crate::checks::{LedgerFigures, ListenerStatus, OpenBatch};
+
+/// Chain events that bring money into custody; their payload's `amount` is the inflow. Quarantined ones count:
+/// the contract holds their money whether or not the plan applied them.
+pub const INFLOW_EVENTS: [&str; 2] = ["Registered", "Retopped"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum FiguresError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("chain {chain_id}: {reason}")]
+    Rpc { chain_id: u64, reason: String },
+    #[error("ledger figure {what} is not a uint256: {value}")]
+    Figure { what: &'static str, value: String },
+}
+
+/// What the ledger says about one chain, read in one snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerSnapshot {
+    /// The last confirmed block the listener applied in full (`blockchain_sync.listener_block`).
+    pub listener_block: Option<u64>,
+    pub halted_reason: Option<String>,
+    /// Unresolved quarantined events.
+    pub quarantined: u64,
+    pub open_batches: Vec<OpenBatch>,
+    /// Per asset, in the order asked; empty when the listener has no confirmed block yet.
+    pub assets: Vec<(Address, LedgerFigures)>,
+}
+
+/// One chain's figures: the ledger snapshot, the chain head, and custody balances at the confirmed block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainFigures {
+    pub chain_id: u64,
+    pub listener: ListenerStatus,
+    pub ledger: LedgerSnapshot,
+    /// On-chain balance of the contract per asset at `ledger.listener_block`, same order as `ledger.assets`.
+    pub onchain: Vec<U256>,
+}
+
+fn uint(what: &'static str, value: String) -> Result<U256, FiguresError> {
+    value.parse().map_err(|_| FiguresError::Figure { what, value })
+}
+
+fn token_text(token: Address) -> String {
+    format!("0x{}", alloy::hex::encode(token))
+}
+
+/// The tokens of `chain_id` the ledger has assets for.
+pub async fn ledger_assets(pool: &PgPool, chain_id: u64) -> Result<Vec<Address>, FiguresError> {
+    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token FROM assets WHERE chain_id = $1 ORDER BY id")
+        .bind(chain_id as i64)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.iter().map(|t| Address::from_slice(t)).collect())
+}
+
+/// The ledger's figures for `tokens` of `chain_id` at the listener's confirmed block, in one read-only snapshot.
+pub async fn read_ledger(pool: &PgPool, chain_id: u64, tokens: &[Address]) -> Result<LedgerSnapshot, FiguresError> {
+    let chain = chain_id as i64;
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let sync: Option<(Option<i64>, Option<String>)> =
+        sqlx::query_as("SELECT listener_block, halted_reason FROM blockchain_sync WHERE chain_id = $1")
+            .bind(chain)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (listener_block, halted_reason) = sync.unwrap_or((None, None));
+    let listener_block = listener_block.map(|b| b as u64);
+    let quarantined: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM quarantine WHERE chain_id = $1 AND resolved_at IS NULL")
+            .bind(chain)
+            .fetch_one(&mut *tx)
+            .await?;
+    let batches: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT p.chain_nonce::text, p.deadline FROM payout_batches p
+           JOIN assets a ON a.id = p.asset_id
+          WHERE a.chain_id = $1 AND p.status = 'submitted'
+            AND p.chain_nonce IS NOT NULL AND p.deadline IS NOT NULL
+          ORDER BY p.id",
+    )
+    .bind(chain)
+    .fetch_all(&mut *tx)
+    .await?;
+    let open_batches = batches
+        .into_iter()
+        .map(|(nonce, deadline)| {
+            Ok(OpenBatch { chain_id, batch_nonce: uint("batch nonce", nonce)?, deadline: deadline.max(0) as u64 })
+        })
+        .collect::<Result<_, FiguresError>>()?;
+
+    let mut assets = Vec::new();
+    if let Some(block) = listener_block {
+        for &token in tokens {
+            assets.push((token, asset_figures(&mut tx, chain, block as i64, token).await?));
+        }
+    }
+    tx.commit().await?;
+    Ok(LedgerSnapshot { listener_block, halted_reason, quarantined: quarantined as u64, open_batches, assets })
+}
+
+async fn asset_figures(
+    tx: &mut sqlx::PgConnection,
+    chain: i64,
+    block: i64,
+    token: Address,
+) -> Result<LedgerFigures, FiguresError> {
+    // Every movement of custody is a chain event of the asset up to the block, whatever its outcome.
+    // Payout batches move `total` out, except what they deferred (it stays in custody as claimable).
+    let (inflows, payouts, deferred, claims, treasury): (String, String, String, String, String) = sqlx::query_as(
+        "SELECT
+            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = ANY($4)), 0)::text,
+            coalesce(sum(uint_text_to_numeric(payload->>'total')) FILTER (WHERE name = 'PayoutBatchExecuted'), 0)::text,
+            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'PayoutDeferred'), 0)::text,
+            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'Claimed'), 0)::text,
+            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'TreasuryTransferred'), 0)::text
+           FROM chain_events
+          WHERE chain_id = $1 AND block_number <= $2 AND lower(payload->>'token') = $3",
+    )
+    .bind(chain)
+    .bind(block)
+    .bind(token_text(token))
+    .bind(INFLOW_EVENTS.map(str::to_owned).to_vec())
+    .fetch_one(&mut *tx)
+    .await?;
+    let liabilities: String = sqlx::query_scalar(
+        "SELECT coalesce(sum(b.reserved + b.held + b.pending + b.batched + b.claimable), 0)::text
+           FROM user_balances b JOIN assets a ON a.id = b.asset_id
+          WHERE a.chain_id = $1 AND a.token = $2",
+    )
+    .bind(chain)
+    .bind(token.as_slice())
+    .fetch_one(&mut *tx)
+    .await?;
+    let payouts = uint("payouts", payouts)?;
+    let deferred = uint("deferred payouts", deferred)?;
+    Ok(LedgerFigures {
+        inflows: uint("inflows", inflows)?,
+        // A deferral without its batch cannot be; saturate rather than wrap if the rows say otherwise.
+        payouts_executed: payouts.saturating_sub(deferred),
+        claims: uint("claims", claims)?,
+        treasury_transfers: uint("treasury transfers", treasury)?,
+        liabilities: uint("liabilities", liabilities)?,
+    })
+}
+
+/// The contract's balance of `token` (zero = native coin) at `block`.
+pub async fn custody_balance(
+    provider: &DynProvider,
+    chain_id: u64,
+    contract: Address,
+    token: Address,
+    block: u64,
+) -> Result<U256, FiguresError> {
+    let at = BlockId::number(block);
+    let rpc = |e: String| FiguresError::Rpc { chain_id, reason: e };
+    if token == Address::ZERO {
+        provider.get_balance(contract).block_id(at).await.map_err(|e| rpc(e.to_string()))
+    } else {
+        abi::TestUSDT::new(token, provider)
+            .balanceOf(contract)
+            .block(at)
+            .call()
+            .await
+            .map_err(|e| rpc(format!("balanceOf({token}) at {block}: {e}")))
+    }
+}
+
+/// Everything one chain's checks need: ledger snapshot first (it fixes the block), then the chain at that block.
+pub async fn read_chain(
+    pool: &PgPool,
+    provider: &DynProvider,
+    chain_id: u64,
+    contract: Address,
+    confirmations: u64,
+    tokens: &[Address],
+) -> Result<ChainFigures, FiguresError> {
+    let ledger = read_ledger(pool, chain_id, tokens).await?;
+    let head = provider
+        .get_block_number()
+        .await
+        .map_err(|e| FiguresError::Rpc { chain_id, reason: format!("block number: {e}") })?;
+    let mut onchain = Vec::with_capacity(ledger.assets.len());
+    if let Some(block) = ledger.listener_block {
+        for (token, _) in &ledger.assets {
+            onchain.push(custody_balance(provider, chain_id, contract, *token, block).await?);
+        }
+    }
+    let listener = ListenerStatus {
+        chain_id,
+        chain_head: head,
+        confirmations,
+        last_applied_block: ledger.listener_block.unwrap_or(0),
+        halted_reason: ledger.halted_reason.clone(),
+    };
+    Ok(ChainFigures { chain_id, listener, ledger, onchain })
+}

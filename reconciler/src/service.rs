@@ -1,0 +1,331 @@
+//! One reconciliation run, and the schedule around it. The I/O is here and thin: figures in
+//! ([`crate::figures`]), the pure [`crate::checks`], then results, firing state and owed sink messages written in
+//! one transaction, then the owed messages sent (a refused one stays owed and is retried next run).
+
+use std::{collections::BTreeSet, future::Future, time::Duration};
+
+use alloy::{
+    primitives::Address,
+    providers::{DynProvider, Provider, ProviderBuilder},
+};
+use serde::Serialize;
+use sqlx::{PgPool, types::Json};
+
+use crate::{
+    alerts::{self, Alert, AlertSink, Severity, Transition},
+    checks::{self, CustodyResult, LedgerFigures},
+    config::{ChainConfig, ReconcilerConfig},
+    figures,
+};
+
+/// A chain to reconcile.
+#[derive(Clone, Debug)]
+pub struct ChainTarget {
+    pub chain_id: u64,
+    pub provider: DynProvider,
+    pub contract: Address,
+    pub confirmations: u64,
+    /// Empty = every asset the ledger has on this chain.
+    pub assets: Vec<Address>,
+}
+
+impl ChainTarget {
+    pub fn from_config(chain: &ChainConfig) -> eyre::Result<Self> {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.rpc_timeout_secs)).build()?;
+        let provider = ProviderBuilder::new().connect_reqwest(http, chain.rpc_url.parse()?).erased();
+        Ok(Self {
+            chain_id: chain.chain_id,
+            provider,
+            contract: chain.contract,
+            confirmations: chain.confirmations,
+            assets: chain.assets.clone(),
+        })
+    }
+}
+
+/// One asset's custody result with the ledger figures behind it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AssetReport {
+    pub result: CustodyResult,
+    pub ledger: LedgerFigures,
+}
+
+/// What a run found and did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RunReport {
+    pub run_id: i64,
+    pub assets: Vec<AssetReport>,
+    /// Every alert firing after this run.
+    pub alerts: Vec<Alert>,
+    /// Changes this run queued for the sinks.
+    pub fired: Vec<Alert>,
+    pub resolved: Vec<Alert>,
+    /// Chains that could not be read (their earlier alerts are kept firing).
+    pub errors: Vec<String>,
+    /// Sink messages delivered by this run (including retries of earlier ones), and those still owed.
+    pub delivered: usize,
+    pub undelivered: usize,
+}
+
+#[derive(Debug)]
+pub struct Reconciler {
+    pool: PgPool,
+    chains: Vec<ChainTarget>,
+    sinks: Vec<AlertSink>,
+    max_lag_blocks: u64,
+    client: reqwest::Client,
+}
+
+impl Reconciler {
+    pub fn new(pool: PgPool, chains: Vec<ChainTarget>, sinks: Vec<AlertSink>, max_lag_blocks: u64) -> Self {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
+        Self { pool, chains, sinks, max_lag_blocks, client }
+    }
+
+    pub fn from_config(pool: PgPool, config: &ReconcilerConfig) -> eyre::Result<Self> {
+        let chains = config.chains.iter().map(ChainTarget::from_config).collect::<eyre::Result<_>>()?;
+        let sinks = config.sinks.iter().map(|s| s.sink()).collect();
+        Ok(Self::new(pool, chains, sinks, config.max_lag_blocks))
+    }
+
+    /// Runs every check once, stores the results, queues and sends the alert changes.
+    pub async fn run_once(&self) -> Result<RunReport, sqlx::Error> {
+        let mut report = RunReport::default();
+        let mut found = Vec::new();
+        let mut unread_chains = Vec::new();
+        for chain in &self.chains {
+            match self.check_chain(chain).await {
+                Ok((assets, alerts)) => {
+                    report.assets.extend(assets);
+                    found.extend(alerts);
+                }
+                Err(e) => {
+                    tracing::error!(chain_id = chain.chain_id, error = %e, "could not read chain figures");
+                    report.errors.push(format!("chain {}: {e}", chain.chain_id));
+                    unread_chains.push(chain.chain_id);
+                    found.push(
+                        Alert::new(
+                            "reconciler_blind",
+                            &[&chain.chain_id.to_string()],
+                            Severity::Warning,
+                            format!("reconciler cannot read chain {}", chain.chain_id),
+                        )
+                        // The error text varies; it is in the run's errors, not in the alert (which would re-page).
+                        .detail("chain_id", chain.chain_id),
+                    );
+                }
+            }
+        }
+
+        let mut tx = self.pool.begin().await?;
+        // One run at a time decides what is firing.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('reconciler_firing'))").execute(&mut *tx).await?;
+        let firing: Vec<Json<Alert>> =
+            sqlx::query_scalar("SELECT alert FROM reconciler_firing ORDER BY dedup_key").fetch_all(&mut *tx).await?;
+        let firing: Vec<Alert> = firing.into_iter().map(|Json(a)| a).collect();
+        // What a chain we could not read had firing stays firing: no resolve without evidence.
+        let blind: BTreeSet<String> = unread_chains.iter().map(u64::to_string).collect();
+        let known: BTreeSet<String> = found.iter().map(|a| a.dedup_key.clone()).collect();
+        for alert in &firing {
+            let chain = alert.details.get("chain_id");
+            if chain.is_some_and(|c| blind.contains(c)) && !known.contains(&alert.dedup_key) {
+                found.push(alert.clone());
+            }
+        }
+        found.sort_by(|a, b| a.dedup_key.cmp(&b.dedup_key));
+        let changes = alerts::diff(&firing, &found);
+
+        let run_id: i64 =
+            sqlx::query_scalar("INSERT INTO reconciler_runs (alerts, errors) VALUES ($1, $2) RETURNING id")
+                .bind(Json(&found))
+                .bind(Json(&report.errors))
+                .fetch_one(&mut *tx)
+                .await?;
+        for asset in &report.assets {
+            let r = &asset.result;
+            let l = &asset.ledger;
+            let asset_alerts: Vec<&Alert> = found
+                .iter()
+                .filter(|a| {
+                    a.details.get("chain_id") == Some(&r.chain_id.to_string())
+                        && a.details.get("asset") == Some(&r.token.to_string())
+                })
+                .collect();
+            sqlx::query(
+                "INSERT INTO reconciler_results (run_id, chain_id, token, block_number, onchain_balance, inflows,
+                    payouts_executed, claims, treasury_transfers, liabilities, expected_balance, variance,
+                    solvency_margin, alerts)
+                 VALUES ($1, $2, $3, $4, $5::numeric, $6::numeric, $7::numeric, $8::numeric, $9::numeric,
+                    $10::numeric, $11::numeric, $12::numeric, $13::numeric, $14)",
+            )
+            .bind(run_id)
+            .bind(r.chain_id as i64)
+            .bind(r.token.as_slice())
+            .bind(r.block as i64)
+            .bind(r.onchain_balance.to_string())
+            .bind(l.inflows.to_string())
+            .bind(l.payouts_executed.to_string())
+            .bind(l.claims.to_string())
+            .bind(l.treasury_transfers.to_string())
+            .bind(l.liabilities.to_string())
+            .bind(r.expected_balance.to_string())
+            .bind(r.variance.to_string())
+            .bind(r.solvency_margin.to_string())
+            .bind(Json(&asset_alerts))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for alert in &changes.resolve {
+            sqlx::query("DELETE FROM reconciler_firing WHERE dedup_key = $1")
+                .bind(&alert.dedup_key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for alert in &changes.fire {
+            sqlx::query(
+                "INSERT INTO reconciler_firing (dedup_key, alert) VALUES ($1, $2)
+                 ON CONFLICT (dedup_key) DO UPDATE SET alert = EXCLUDED.alert, updated_at = now()",
+            )
+            .bind(&alert.dedup_key)
+            .bind(Json(alert))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let owed = changes.fire.iter().map(|a| (a, "fire")).chain(changes.resolve.iter().map(|a| (a, "resolve")));
+        for (alert, transition) in owed {
+            for sink in &self.sinks {
+                sqlx::query(
+                    "INSERT INTO reconciler_outbox (sink, dedup_key, transition, alert) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(sink.id())
+                .bind(&alert.dedup_key)
+                .bind(transition)
+                .bind(Json(alert))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        sqlx::query("UPDATE reconciler_runs SET finished_at = now() WHERE id = $1")
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+
+        for alert in &changes.fire {
+            tracing::warn!(dedup_key = %alert.dedup_key, summary = %alert.summary, "alert fires");
+        }
+        for alert in &changes.resolve {
+            tracing::info!(dedup_key = %alert.dedup_key, "alert resolved");
+        }
+        let (delivered, undelivered) = self.deliver().await?;
+        report.run_id = run_id;
+        report.alerts = found;
+        report.fired = changes.fire;
+        report.resolved = changes.resolve;
+        report.delivered = delivered;
+        report.undelivered = undelivered;
+        Ok(report)
+    }
+
+    async fn check_chain(&self, chain: &ChainTarget) -> Result<(Vec<AssetReport>, Vec<Alert>), figures::FiguresError> {
+        let tokens = if chain.assets.is_empty() {
+            figures::ledger_assets(&self.pool, chain.chain_id).await?
+        } else {
+            chain.assets.clone()
+        };
+        let figures = figures::read_chain(
+            &self.pool,
+            &chain.provider,
+            chain.chain_id,
+            chain.contract,
+            chain.confirmations,
+            &tokens,
+        )
+        .await?;
+        let mut alerts = checks::listener(&figures.listener, self.max_lag_blocks);
+        alerts.extend(checks::quarantine(chain.chain_id, figures.ledger.quarantined));
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        alerts.extend(checks::stuck_batches(&figures.ledger.open_batches, now));
+        let mut assets = Vec::new();
+        if let Some(block) = figures.ledger.listener_block {
+            for ((token, ledger), onchain) in figures.ledger.assets.iter().zip(&figures.onchain) {
+                let (result, found) = checks::custody(chain.chain_id, *token, block, *onchain, ledger);
+                alerts.extend(found);
+                assets.push(AssetReport { result, ledger: ledger.clone() });
+            }
+        }
+        Ok((assets, alerts))
+    }
+
+    /// Sends what the sinks are owed, oldest first; after a refusal the later messages for the same sink and key
+    /// wait, so a sink never sees a resolve before its fire. Returns (delivered, still owed).
+    async fn deliver(&self) -> Result<(usize, usize), sqlx::Error> {
+        let (mut delivered, mut owed) = (0, 0);
+        for sink in &self.sinks {
+            let rows: Vec<(i64, String, String, Json<Alert>, String)> = sqlx::query_as(
+                "SELECT id, dedup_key, transition, alert,
+                        to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+                   FROM reconciler_outbox WHERE sink = $1 AND sent_at IS NULL ORDER BY id",
+            )
+            .bind(sink.id())
+            .fetch_all(&self.pool)
+            .await?;
+            let mut blocked = BTreeSet::new();
+            for (id, key, transition, Json(alert), at) in rows {
+                if blocked.contains(&key) {
+                    owed += 1;
+                    continue;
+                }
+                let transition = if transition == "resolve" { Transition::Resolve } else { Transition::Fire };
+                match sink.send(&self.client, &alert, transition, &at).await {
+                    Ok(()) => {
+                        sqlx::query(
+                            "UPDATE reconciler_outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = $1",
+                        )
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?;
+                        delivered += 1;
+                    }
+                    Err(e) => {
+                        tracing::error!(sink = %sink.id(), dedup_key = %key, error = %e, "alert not delivered; retried next run");
+                        sqlx::query(
+                            "UPDATE reconciler_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                        )
+                        .bind(id)
+                        .bind(e.to_string())
+                        .execute(&self.pool)
+                        .await?;
+                        blocked.insert(key);
+                        owed += 1;
+                    }
+                }
+            }
+        }
+        Ok((delivered, owed))
+    }
+
+    /// Runs every `every` until `shutdown` resolves; a failed run is logged and the next one tries again.
+    pub async fn run(&self, every: Duration, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = ticks.tick() => match self.run_once().await {
+                    Ok(report) => tracing::info!(
+                        run_id = report.run_id,
+                        assets = report.assets.len(),
+                        firing = report.alerts.len(),
+                        fired = report.fired.len(),
+                        resolved = report.resolved.len(),
+                        undelivered = report.undelivered,
+                        "reconciled"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "reconciliation run failed"),
+                },
+            }
+        }
+    }
+}
