@@ -18,6 +18,19 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     #[serde(default)]
     pub signer: Option<SignerSettings>,
+    /// The Settlement contract of each chain the API hands out payloads for
+    /// (`[[chains]]` tables: `chain_id = 56`, `settlement = "0x…"`).
+    #[serde(default)]
+    pub chains: Vec<ChainSettings>,
+}
+
+/// One chain the backend serves: where its Settlement contract is (0x hex; a TRON contract
+/// by its 20-byte hex form). Register/retopup payloads for an asset of a chain not listed
+/// here answer 503 `chain_not_configured`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChainSettings {
+    pub chain_id: u64,
+    pub settlement: String,
 }
 
 /// Requests allowed per window (Redis fixed windows); skipped when Redis is down.
@@ -28,11 +41,23 @@ pub struct RateLimitSettings {
     pub signin_per_ip: u32,
     /// Nonce and sign-in requests per wallet.
     pub signin_per_wallet: u32,
+    /// Register-payload requests per wallet.
+    #[serde(default = "default_register_per_wallet")]
+    pub register_per_wallet: u32,
+}
+
+fn default_register_per_wallet() -> u32 {
+    10
 }
 
 impl Default for RateLimitSettings {
     fn default() -> Self {
-        Self { window_secs: 60, signin_per_ip: 60, signin_per_wallet: 10 }
+        Self {
+            window_secs: 60,
+            signin_per_ip: 60,
+            signin_per_wallet: 10,
+            register_per_wallet: default_register_per_wallet(),
+        }
     }
 }
 

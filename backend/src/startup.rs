@@ -62,7 +62,23 @@ impl Application {
                     .ok_or_else(|| eyre::eyre!("auth.admins: not an address: {a}"))
             })
             .collect::<eyre::Result<Vec<_>>>()?;
+        let settlements = settings
+            .chains
+            .iter()
+            .map(|c| {
+                let address = WalletChain::Evm
+                    .parse_address(&c.settlement)
+                    .ok_or_else(|| eyre::eyre!("chains: settlement of chain {} is not a 0x address", c.chain_id))?;
+                Ok((c.chain_id, address))
+            })
+            .collect::<eyre::Result<std::collections::HashMap<_, _>>>()?;
+        let signer = settings
+            .signer
+            .as_ref()
+            .map(|s| signer::client::SignerClient::new(s.url.clone(), s.caller_id.clone(), s.caller_secret.clone()));
         let ctx = ApiContext {
+            signer,
+            settlements: Arc::new(settlements),
             nonces: NonceStore::new(redis.clone(), &settings.redis.key_prefix),
             rate_limiter: RateLimiter::new(redis.clone(), &settings.redis.key_prefix),
             access_tokens: AccessTokens::new(

@@ -6,12 +6,17 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_scalar::{Scalar, Servable};
 
-use super::{ApiContext, Json, admin, auth, error, health, users};
+use super::{ApiContext, Json, admin, auth, error, health, public, register, users};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Referral platform API", description = "Wallet sign-in, users, pools, payouts and admin."),
-    paths(health::health, auth::issue_nonce, auth::signin, auth::refresh_tokens, auth::logout, users::me, admin::ping),
+    paths(
+        health::health, auth::issue_nonce, auth::signin, auth::refresh_tokens, auth::logout,
+        public::plan, public::disclosure,
+        users::me, users::referrals, users::tree, users::history, register::register, register::retopup,
+        admin::ping, admin::freeze, admin::unfreeze, admin::audit,
+    ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&BearerAuth),
 )]

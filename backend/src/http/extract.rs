@@ -20,6 +20,44 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// `axum::extract::Query` whose rejections answer 400 `invalid_query`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|r| ApiError::bad_request("invalid_query", r.body_text()))
+    }
+}
+
+/// `axum::extract::Path` whose rejections answer 400 `invalid_path`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|r| ApiError::bad_request("invalid_path", r.body_text()))
+    }
+}
+
 /// A request carrying a valid access token (`Authorization: Bearer …`); 401 otherwise.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {

@@ -7,7 +7,9 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod public;
 pub mod rate_limit;
+pub mod register;
 pub mod users;
 
 use std::sync::Arc;
@@ -35,6 +37,10 @@ pub struct ApiContext {
     pub access_tokens: AccessTokens,
     /// Admin wallets, parsed once from settings.
     pub admins: Arc<Vec<Address>>,
+    /// The signing service; `None` when no `[signer]` is configured (payload endpoints 503).
+    pub signer: Option<signer::client::SignerClient>,
+    /// Settlement contract per chain id, from `[[chains]]`.
+    pub settlements: Arc<std::collections::HashMap<u64, Address>>,
 }
 
 /// All routes of the API; unknown paths and methods answer JSON errors too.
@@ -42,7 +48,9 @@ pub fn router(ctx: ApiContext) -> Router {
     Router::new()
         .merge(health::router())
         .merge(auth::router(ctx.clone()))
+        .merge(public::router())
         .merge(users::router())
+        .merge(register::router())
         .merge(admin::router())
         .merge(docs::router())
         .fallback(not_found)

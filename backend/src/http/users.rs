@@ -8,10 +8,15 @@ use axum::routing::get;
 use serde::Serialize;
 
 use super::error::ErrorBody;
+use super::extract::Query;
 use super::{ApiContext, ApiError, AuthUser, Json};
 
 pub fn router() -> Router<ApiContext> {
-    Router::new().route("/v1/users/me", get(me))
+    Router::new()
+        .route("/v1/users/me", get(me))
+        .route("/v1/users/referrals", get(referrals))
+        .route("/v1/users/tree", get(tree))
+        .route("/v1/users/history", get(history))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -148,4 +153,280 @@ pub async fn me(State(ctx): State<ApiContext>, user: AuthUser) -> Result<Json<Pr
         })
         .collect();
     Ok(Json(Profile { address: user.wallet.to_checksum(None), assets }))
+}
+
+/// Largest page of any list.
+pub const MAX_PAGE: u32 = 100;
+const DEFAULT_PAGE: u32 = 20;
+/// Deepest sponsor tree served, and most nodes in one answer.
+pub const MAX_TREE_DEPTH: u32 = 5;
+pub const MAX_TREE_NODES: i64 = 1000;
+
+/// user_no, address, registered_block, direct_count, has_retopup.
+type ReferralRow = (i32, Vec<u8>, Option<i64>, i64, bool);
+/// user_no, address, sponsor_no, depth, direct_count.
+type TreeRow = (i32, Vec<u8>, Option<i32>, i32, i64);
+/// reward_no, kind, level, amount, status, block, plan_version.
+type RewardRow = (i64, String, i32, String, String, Option<i64>, i32);
+
+/// Checks `limit` (default 20, 1..=100).
+pub fn page_limit(limit: Option<u32>) -> Result<i64, ApiError> {
+    match limit.unwrap_or(DEFAULT_PAGE) {
+        0 => Err(ApiError::bad_request("invalid_limit", "limit must be at least 1")),
+        n if n > MAX_PAGE => Err(ApiError::bad_request("invalid_limit", format!("limit must be at most {MAX_PAGE}"))),
+        n => Ok(i64::from(n)),
+    }
+}
+
+/// The caller's user number in `asset_id`; 404 for an unknown asset, `None` when the wallet
+/// is not registered in it.
+async fn my_user_no(
+    ctx: &ApiContext,
+    asset_id: i32,
+    wallet: alloy::primitives::Address,
+) -> Result<Option<i32>, ApiError> {
+    let row: Option<(Option<i32>,)> = sqlx::query_as(
+        "SELECT (SELECT user_no FROM users WHERE asset_id = a.id AND address = $2) FROM assets a WHERE a.id = $1",
+    )
+    .bind(asset_id)
+    .bind(wallet.as_slice())
+    .fetch_optional(&ctx.db)
+    .await?;
+    row.map(|(n,)| n).ok_or(ApiError::NotFound)
+}
+
+fn checksum(bytes: &[u8]) -> String {
+    alloy::primitives::Address::from_slice(bytes).to_checksum(None)
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralsQuery {
+    pub asset_id: i32,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<i32>,
+    /// 1..=100, default 20.
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReferralsPage {
+    pub items: Vec<Referral>,
+    /// Pass as `cursor` for the next page; none on the last page.
+    pub next_cursor: Option<i32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Referral {
+    pub user_no: i32,
+    /// 0x EIP-55.
+    pub address: String,
+    pub registered_block: Option<i64>,
+    pub direct_referrals: i64,
+    pub has_retopup: bool,
+}
+
+/// The caller's direct referrals in one asset, in registration order (keyset pages).
+#[utoipa::path(get, path = "/v1/users/referrals", tag = "users", security(("bearer" = [])), params(ReferralsQuery),
+    responses((status = 200, body = ReferralsPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn referrals(
+    State(ctx): State<ApiContext>,
+    user: AuthUser,
+    Query(q): Query<ReferralsQuery>,
+) -> Result<Json<ReferralsPage>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let Some(me) = my_user_no(&ctx, q.asset_id, user.wallet).await? else {
+        return Ok(Json(ReferralsPage { items: vec![], next_cursor: None }));
+    };
+    let rows: Vec<ReferralRow> = sqlx::query_as(
+        "SELECT user_no, address, registered_block, direct_count, has_retopup
+         FROM users WHERE asset_id = $1 AND sponsor_no = $2 AND user_no > $3
+         ORDER BY user_no LIMIT $4",
+    )
+    .bind(q.asset_id)
+    .bind(me)
+    .bind(q.cursor.unwrap_or(-1))
+    .bind(limit + 1)
+    .fetch_all(&ctx.db)
+    .await?;
+    let mut items: Vec<Referral> = rows
+        .into_iter()
+        .map(|(user_no, address, registered_block, direct_referrals, has_retopup)| Referral {
+            user_no,
+            address: checksum(&address),
+            registered_block,
+            direct_referrals,
+            has_retopup,
+        })
+        .collect();
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|r| r.user_no)
+    } else {
+        None
+    };
+    Ok(Json(ReferralsPage { items, next_cursor }))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TreeQuery {
+    pub asset_id: i32,
+    /// Levels below the caller, 1..=5, default 3.
+    pub depth: Option<u32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SponsorTree {
+    /// The caller; none when not registered in the asset.
+    pub root: Option<TreeNode>,
+    /// Users below the root up to `depth`, breadth-first (depth, then user number).
+    pub nodes: Vec<TreeNode>,
+    pub depth: u32,
+    /// True when more than 1000 nodes were below and the answer was cut.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TreeNode {
+    pub user_no: i32,
+    pub address: String,
+    /// Sponsor's user number; none for genesis.
+    pub sponsor_no: Option<i32>,
+    /// 0 for the root.
+    pub depth: i32,
+    pub direct_referrals: i64,
+}
+
+/// The sponsor tree below the caller, bounded in depth and size.
+#[utoipa::path(get, path = "/v1/users/tree", tag = "users", security(("bearer" = [])), params(TreeQuery),
+    responses((status = 200, body = SponsorTree), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn tree(
+    State(ctx): State<ApiContext>,
+    user: AuthUser,
+    Query(q): Query<TreeQuery>,
+) -> Result<Json<SponsorTree>, ApiError> {
+    let depth = q.depth.unwrap_or(3);
+    if !(1..=MAX_TREE_DEPTH).contains(&depth) {
+        return Err(ApiError::bad_request("invalid_depth", format!("depth must be in 1..={MAX_TREE_DEPTH}")));
+    }
+    let Some(me) = my_user_no(&ctx, q.asset_id, user.wallet).await? else {
+        return Ok(Json(SponsorTree { root: None, nodes: vec![], depth, truncated: false }));
+    };
+    let rows: Vec<TreeRow> = sqlx::query_as(
+        "WITH RECURSIVE t AS (
+           SELECT user_no, address, sponsor_no, 0 AS depth, direct_count FROM users WHERE asset_id = $1 AND user_no = $2
+           UNION ALL
+           SELECT u.user_no, u.address, u.sponsor_no, t.depth + 1, u.direct_count
+           FROM users u JOIN t ON u.asset_id = $1 AND u.sponsor_no = t.user_no
+           WHERE t.depth < $3
+         )
+         SELECT * FROM t ORDER BY depth, user_no LIMIT $4",
+    )
+    .bind(q.asset_id)
+    .bind(me)
+    .bind(depth as i32)
+    .bind(MAX_TREE_NODES + 2)
+    .fetch_all(&ctx.db)
+    .await?;
+    let mut nodes: Vec<TreeNode> = rows
+        .into_iter()
+        .map(|(user_no, address, sponsor_no, depth, direct_referrals)| TreeNode {
+            user_no,
+            address: checksum(&address),
+            sponsor_no,
+            depth,
+            direct_referrals,
+        })
+        .collect();
+    let root = if nodes.is_empty() { None } else { Some(nodes.remove(0)) };
+    let truncated = nodes.len() as i64 > MAX_TREE_NODES;
+    nodes.truncate(MAX_TREE_NODES as usize);
+    Ok(Json(SponsorTree { root, nodes, depth, truncated }))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    pub asset_id: i32,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<i64>,
+    /// 1..=100, default 20.
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HistoryPage {
+    /// Newest first.
+    pub items: Vec<RewardEntry>,
+    pub next_cursor: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RewardEntry {
+    pub reward_no: i64,
+    /// DIRECT, POOL_L1, POOL_L2, POOL_L3 or LEVEL.
+    pub kind: String,
+    /// Pool level (POOL_*) or sponsor level (LEVEL); 0 or 1 otherwise as stored.
+    pub level: i32,
+    pub amount: super::public::AssetAmount,
+    /// reserved, held, pending, batched, settled or forfeited.
+    pub status: String,
+    /// Block of the event that made the credit.
+    pub block: Option<i64>,
+    pub plan_version: i32,
+}
+
+/// The caller's rewards in one asset, newest first (keyset pages).
+#[utoipa::path(get, path = "/v1/users/history", tag = "users", security(("bearer" = [])), params(HistoryQuery),
+    responses((status = 200, body = HistoryPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(ctx): State<ApiContext>,
+    user: AuthUser,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Json<HistoryPage>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let Some(me) = my_user_no(&ctx, q.asset_id, user.wallet).await? else {
+        return Ok(Json(HistoryPage { items: vec![], next_cursor: None }));
+    };
+    let (symbol, decimals): (String, i16) =
+        sqlx::query_as("SELECT symbol, decimals FROM assets WHERE id = $1").bind(q.asset_id).fetch_one(&ctx.db).await?;
+    let rows: Vec<RewardRow> = sqlx::query_as(
+        "SELECT r.reward_no, r.kind, r.level, r.amount::text, r.status, e.block_number, r.plan_version
+         FROM rewards r
+         LEFT JOIN ledger_events e ON e.asset_id = r.asset_id AND e.event_seq = r.event_seq
+         WHERE r.asset_id = $1 AND r.beneficiary_no = $2 AND r.reward_no < $3
+         ORDER BY r.reward_no DESC LIMIT $4",
+    )
+    .bind(q.asset_id)
+    .bind(me)
+    .bind(q.cursor.unwrap_or(i64::MAX))
+    .bind(limit + 1)
+    .fetch_all(&ctx.db)
+    .await?;
+    let mut items: Vec<RewardEntry> = rows
+        .into_iter()
+        .map(|(reward_no, kind, level, amount, status, block, plan_version)| RewardEntry {
+            reward_no,
+            kind,
+            level,
+            amount: super::public::AssetAmount::new(amount, decimals, &symbol),
+            status,
+            block,
+            plan_version,
+        })
+        .collect();
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|r| r.reward_no)
+    } else {
+        None
+    };
+    Ok(Json(HistoryPage { items, next_cursor }))
 }

@@ -17,6 +17,16 @@ async fn openapi_lists_the_routes_and_docs_page_is_served() {
         "/v1/auth/logout",
         "/v1/users/me",
         "/v1/admin/ping",
+        "/v1/public/plan",
+        "/v1/public/disclosure",
+        "/v1/users/referrals",
+        "/v1/users/tree",
+        "/v1/users/history",
+        "/v1/users/register",
+        "/v1/users/retopup",
+        "/v1/admin/users/{address}/freeze",
+        "/v1/admin/users/{address}/unfreeze",
+        "/v1/admin/audit",
     ] {
         assert!(paths.contains_key(path), "{path} missing from {:?}", paths.keys().collect::<Vec<_>>());
     }

@@ -49,6 +49,7 @@ admins = ["{admin:#x}"]
 window_secs = 60
 signin_per_ip = 10000
 signin_per_wallet = 1000
+register_per_wallet = 10000
 "#
     );
     Settings::from_sources(&file, std::iter::empty()).unwrap()

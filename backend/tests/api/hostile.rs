@@ -7,6 +7,10 @@ use crate::helpers::{Chain, spawn_app};
 
 const JSON: &str = "application/json";
 
+/// Path, content type, body, allowed statuses, code ("" = a JSON body error).
+type PostCase<'a> = (String, Option<&'a str>, String, &'a [u16], &'a str);
+type PayCase<'a> = (&'a str, Option<&'a str>, String, &'a [u16], &'a str);
+
 struct Case {
     path: &'static str,
     content_type: Option<&'static str>,
@@ -33,6 +37,14 @@ async fn hostile_inputs_get_4xx_with_a_stable_code_and_change_nothing() {
     let xss = "<script>alert(1)</script>";
     let huge = "1".repeat(400);
     let long_text = "A".repeat(100_000);
+    // A registered wallet with a referral, so a wrongly applied freeze would show.
+    app.register_in_ledger(&[
+        (wallet.address(), crate::common::genesis()),
+        (crate::common::named("R1"), wallet.address()),
+    ])
+    .await;
+    let admin = app.signin(Chain::Evm, &app.admin).await;
+    let admin_token = admin["access_token"].as_str().unwrap().to_owned();
 
     let mut cases = Vec::new();
     for path in ["/v1/auth/nonce", "/v1/auth/signin", "/v1/auth/refresh", "/v1/auth/logout"] {
@@ -143,6 +155,162 @@ async fn hostile_inputs_get_4xx_with_a_stable_code_and_change_nothing() {
     // Hostile bearer tokens on the authenticated routes.
     for path in ["/v1/users/me", "/v1/admin/ping"] {
         for token in [sqli, xss, huge.as_str(), "Bearer", "eyJhbGciOiJub25lIn0.eyJzdWIiOiIweDAwIn0."] {
+            let a = app.get(path, Some(token)).await;
+            assert_eq!((a.status, a.code()), (401, "invalid_token"), "{path} {token}");
+        }
+    }
+    // Query strings of the list endpoints (caller's token; admin's for the audit log).
+    let user_token = tokens["access_token"].as_str().unwrap().to_owned();
+    let enc = |t: &str| {
+        t.replace('%', "%25")
+            .replace(' ', "%20")
+            .replace('\'', "%27")
+            .replace(';', "%3B")
+            .replace('<', "%3C")
+            .replace('>', "%3E")
+            .replace('/', "%2F")
+    };
+    let mut gets: Vec<(String, &str, u16, &str)> = Vec::new();
+    for base in ["/v1/users/referrals", "/v1/users/tree", "/v1/users/history"] {
+        gets.extend([
+            (base.to_owned(), user_token.as_str(), 400, "invalid_query"),
+            (format!("{base}?asset_id=abc"), user_token.as_str(), 400, "invalid_query"),
+            (format!("{base}?asset_id="), user_token.as_str(), 400, "invalid_query"),
+            (format!("{base}?asset_id={huge}"), user_token.as_str(), 400, "invalid_query"),
+            (format!("{base}?asset_id=-1e9"), user_token.as_str(), 400, "invalid_query"),
+            (format!("{base}?asset_id={}", enc(sqli)), user_token.as_str(), 400, "invalid_query"),
+            (format!("{base}?asset_id={}", enc(xss)), user_token.as_str(), 400, "invalid_query"),
+            (format!("{base}?asset_id=1&asset_id=2"), user_token.as_str(), 400, "invalid_query"),
+            (format!("{base}?asset_id=1&evil=1"), user_token.as_str(), 400, "invalid_query"),
+            (format!("{base}?asset_id=2147483647"), user_token.as_str(), 404, "not_found"),
+            (format!("{base}?asset_id=-5"), user_token.as_str(), 404, "not_found"),
+        ]);
+    }
+    for base in ["/v1/users/referrals?asset_id=1", "/v1/users/history?asset_id=1", "/v1/admin/audit?x=1"] {
+        let base = base.replace("x=1&", "").replace("?x=1", "?");
+        let sep = if base.ends_with('?') { "" } else { "&" };
+        let token = if base.starts_with("/v1/admin") { admin_token.as_str() } else { user_token.as_str() };
+        gets.extend([
+            (format!("{base}{sep}limit=0"), token, 400, "invalid_limit"),
+            (format!("{base}{sep}limit=101"), token, 400, "invalid_limit"),
+            (format!("{base}{sep}limit=-1"), token, 400, "invalid_query"),
+            (format!("{base}{sep}limit={huge}"), token, 400, "invalid_query"),
+            (format!("{base}{sep}cursor=abc"), token, 400, "invalid_query"),
+            (format!("{base}{sep}cursor={huge}"), token, 400, "invalid_query"),
+            (format!("{base}{sep}cursor={}", enc(sqli)), token, 400, "invalid_query"),
+        ]);
+    }
+    gets.extend([
+        ("/v1/users/tree?asset_id=1&depth=0".to_owned(), user_token.as_str(), 400, "invalid_depth"),
+        ("/v1/users/tree?asset_id=1&depth=6".to_owned(), user_token.as_str(), 400, "invalid_depth"),
+        ("/v1/users/tree?asset_id=1&depth=-1".to_owned(), user_token.as_str(), 400, "invalid_query"),
+        (format!("/v1/users/tree?asset_id=1&depth={huge}"), user_token.as_str(), 400, "invalid_query"),
+        ("/v1/admin/audit?evil=1".to_owned(), admin_token.as_str(), 400, "invalid_query"),
+        // Hostile query values do not get past the role check.
+        (format!("/v1/admin/audit?cursor={}", enc(sqli)), user_token.as_str(), 403, "forbidden"),
+    ]);
+    for (path, token, status, code) in &gets {
+        let a = app.get(path, Some(*token)).await;
+        assert_eq!((a.status, a.code()), (*status, *code), "GET {path}: {}", a.body);
+        assert!(a.body["error"]["message"].is_string(), "GET {path}: {}", a.body);
+    }
+    // Freeze/unfreeze with the admin's token: hostile paths and bodies.
+    let w = format!("{:#x}", wallet.address());
+    for action in ["freeze", "unfreeze"] {
+        let ok_path = format!("/v1/admin/users/{w}/{action}");
+        let mut posts: Vec<PostCase<'_>> = vec![
+            (ok_path.clone(), Some(JSON), "{".into(), &[400], "malformed_json"),
+            (ok_path.clone(), Some(JSON), "[]".into(), &[422], "invalid_body"),
+            (ok_path.clone(), Some(JSON), "{}".into(), &[422], "invalid_body"),
+            (ok_path.clone(), Some(JSON), json!({ "asset_id": "1" }).to_string(), &[422], "invalid_body"),
+            (ok_path.clone(), Some(JSON), json!({ "asset_id": -1 }).to_string(), &[422], "unknown_asset"),
+            (ok_path.clone(), Some(JSON), json!({ "asset_id": 1, "x": 1 }).to_string(), &[422], "invalid_body"),
+            (ok_path.clone(), Some(JSON), format!("{{\"asset_id\": {huge}}}"), &[400, 422], ""),
+            (ok_path.clone(), Some(JSON), json!({ "asset_id": sqli }).to_string(), &[422], "invalid_body"),
+            (ok_path.clone(), None, json!({ "asset_id": 1 }).to_string(), &[415], "unsupported_media_type"),
+        ];
+        let bads: Vec<String> =
+            vec!["0x1234".into(), enc(sqli), enc(xss), "g".repeat(40), tron[..tron.len() - 1].to_owned(), huge.clone()];
+        for bad in &bads {
+            posts.push((
+                format!("/v1/admin/users/{bad}/{action}"),
+                Some(JSON),
+                json!({ "asset_id": 1 }).to_string(),
+                &[422],
+                "invalid_address",
+            ));
+        }
+        for (path, ct, body, status, code) in &posts {
+            let mut req = app.client.post(format!("{}{path}", app.base)).bearer_auth(&admin_token).body(body.clone());
+            if let Some(ct) = ct {
+                req = req.header("content-type", *ct);
+            }
+            let a = app.send(req).await;
+            assert!(status.contains(&a.status), "POST {path} {body}: {} {}", a.status, a.body);
+            if code.is_empty() {
+                assert!(["malformed_json", "invalid_body"].contains(&a.code()), "POST {path} {body}: {}", a.body);
+            } else {
+                assert_eq!(a.code(), *code, "POST {path} {body}: {}", a.body);
+            }
+        }
+    }
+    // Register/retopup payload requests with the user's token (no signer here: every row must
+    // be refused before it would be asked).
+    let g = crate::common::genesis().to_checksum(None);
+    let mut pays: Vec<PayCase<'_>> = Vec::new();
+    for path in ["/v1/users/register", "/v1/users/retopup"] {
+        pays.extend([
+            (path, Some(JSON), "{".to_owned(), &[400][..], "malformed_json"),
+            (path, Some(JSON), "".to_owned(), &[400][..], "malformed_json"),
+            (path, Some(JSON), "[]".to_owned(), &[422][..], "invalid_body"),
+            (path, Some(JSON), "{}".to_owned(), &[422][..], "invalid_body"),
+            (path, Some(JSON), "null".to_owned(), &[422][..], "invalid_body"),
+            (path, Some(JSON), json!({ "asset_id": "1", "sponsor": g }).to_string(), &[422][..], "invalid_body"),
+            (path, Some(JSON), json!({ "asset_id": 1.5, "sponsor": g }).to_string(), &[422][..], "invalid_body"),
+            (path, Some(JSON), json!({ "asset_id": sqli, "sponsor": g }).to_string(), &[422][..], "invalid_body"),
+            (path, Some(JSON), format!("{{\"asset_id\": {huge}, \"sponsor\": \"{g}\"}}"), &[400, 422][..], ""),
+            (path, None, json!({ "asset_id": 1 }).to_string(), &[415][..], "unsupported_media_type"),
+            (path, Some("text/plain"), json!({ "asset_id": 1 }).to_string(), &[415][..], "unsupported_media_type"),
+        ]);
+    }
+    let r = "/v1/users/register";
+    pays.extend([
+        (r, Some(JSON), json!({ "asset_id": 1 }).to_string(), &[422][..], "invalid_body"),
+        (r, Some(JSON), json!({ "asset_id": 1, "sponsor": 5 }).to_string(), &[422][..], "invalid_body"),
+        (r, Some(JSON), json!({ "asset_id": 1, "sponsor": g, "amount": "-1" }).to_string(), &[422][..], "invalid_body"),
+        (r, Some(JSON), json!({ "asset_id": 1, "sponsor": sqli }).to_string(), &[422][..], "invalid_address"),
+        (r, Some(JSON), json!({ "asset_id": 1, "sponsor": xss }).to_string(), &[422][..], "invalid_address"),
+        (r, Some(JSON), json!({ "asset_id": 1, "sponsor": "0x1234" }).to_string(), &[422][..], "invalid_address"),
+        (r, Some(JSON), json!({ "asset_id": 1, "sponsor": long_text }).to_string(), &[422][..], "invalid_address"),
+        (r, Some(JSON), json!({ "asset_id": 99, "sponsor": g }).to_string(), &[422][..], "unknown_asset"),
+        (r, Some(JSON), json!({ "asset_id": -1, "sponsor": g }).to_string(), &[422][..], "unknown_asset"),
+        (r, Some(JSON), json!({ "asset_id": 1, "sponsor": evm }).to_string(), &[422][..], "self_sponsor"),
+        (r, Some(JSON), json!({ "asset_id": 1, "sponsor": g }).to_string(), &[409][..], "already_registered"),
+        ("/v1/users/retopup", Some(JSON), json!({ "asset_id": 99 }).to_string(), &[422][..], "unknown_asset"),
+        ("/v1/users/retopup", Some(JSON), json!({ "asset_id": 1, "x": 1 }).to_string(), &[422][..], "invalid_body"),
+    ]);
+    for (path, ct, body, status, code) in &pays {
+        let mut req = app.client.post(format!("{}{path}", app.base)).bearer_auth(&user_token).body(body.clone());
+        if let Some(ct) = ct {
+            req = req.header("content-type", *ct);
+        }
+        let a = app.send(req).await;
+        let shown = &body[..body.len().min(120)];
+        assert!(status.contains(&a.status), "POST {path} {shown}: {} {}", a.status, a.body);
+        if code.is_empty() {
+            assert!(["malformed_json", "invalid_body"].contains(&a.code()), "POST {path} {shown}: {}", a.body);
+        } else {
+            assert_eq!(a.code(), *code, "POST {path} {shown}: {}", a.body);
+        }
+    }
+    assert_eq!(crate::common::count(&app.db.pool, "transactions").await, 0);
+    for path in [
+        "/v1/users/referrals?asset_id=1",
+        "/v1/users/tree?asset_id=1",
+        "/v1/users/history?asset_id=1",
+        "/v1/admin/audit",
+    ] {
+        for token in [sqli, xss, huge.as_str(), "Bearer"] {
             let a = app.get(path, Some(token)).await;
             assert_eq!((a.status, a.code()), (401, "invalid_token"), "{path} {token}");
         }

@@ -4,9 +4,12 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod admin;
 mod auth;
 mod docs;
 mod helpers;
 mod hostile;
+mod public;
 mod rate_limits;
+mod register;
 mod users;

@@ -43,3 +43,34 @@ async fn signin_requests_past_the_ip_limit_get_429_even_when_malformed() {
     let r = app.post("/v1/auth/refresh", json!({ "refresh_token": "x" })).await;
     assert_eq!(r.code(), "invalid_refresh_token");
 }
+
+#[tokio::test]
+async fn register_requests_past_the_wallet_limit_get_429() {
+    let app = spawn_app_configured(REDIS, |s| s.rate_limits.register_per_wallet = 2).await;
+    let wallet = PrivateKeySigner::random();
+    let tokens = app.signin(Chain::Evm, &wallet).await;
+    let ask = || {
+        crate::admin::post_as(
+            &app,
+            "/v1/users/register",
+            tokens["access_token"].as_str(),
+            json!({ "asset_id": 9, "sponsor": Chain::Evm.address(&PrivateKeySigner::random()) }),
+        )
+    };
+    for _ in 0..2 {
+        let a = ask().await;
+        assert_eq!((a.status, a.code()), (422, "unknown_asset"), "{}", a.body);
+    }
+    let refused = ask().await;
+    assert_eq!((refused.status, refused.code()), (429, "rate_limited"), "{}", refused.body);
+    // Per wallet: another wallet is not limited.
+    let other = app.signin(Chain::Evm, &PrivateKeySigner::random()).await;
+    let a = crate::admin::post_as(
+        &app,
+        "/v1/users/register",
+        other["access_token"].as_str(),
+        json!({ "asset_id": 9, "sponsor": Chain::Evm.address(&wallet) }),
+    )
+    .await;
+    assert_eq!(a.code(), "unknown_asset");
+}

@@ -1,0 +1,188 @@
+//! `/v1/public`: what anyone may see before paying (PLAN.md §9): each asset's plan parameters
+//! in force and the aggregate outcomes of its participants. No login.
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use serde::Serialize;
+use sqlx::types::Json as SqlJson;
+
+use super::error::ErrorBody;
+use super::{ApiContext, ApiError, Json};
+use crate::plan::PlanParams;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new().route("/v1/public/plan", get(plan)).route("/v1/public/disclosure", get(disclosure))
+}
+
+/// An amount of an asset: exact base units and a human form per the asset's decimals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AssetAmount {
+    /// Base units (wei, 10^-6 USDT…), decimal string; may be negative for net results.
+    pub base: String,
+    /// E.g. `20 BNB`, `20.5 BNB`, `-2 USDT`.
+    pub human: String,
+}
+
+impl AssetAmount {
+    pub fn new(base: impl ToString, decimals: i16, symbol: &str) -> Self {
+        let base = base.to_string();
+        let human = format!("{} {symbol}", human_units(&base, decimals));
+        Self { base, human }
+    }
+}
+
+/// `base` (an integer as a decimal string, maybe negative) divided by 10^decimals, exactly,
+/// without trailing zeros: `human_units("20500000000000000000", 18) == "20.5"`.
+pub fn human_units(base: &str, decimals: i16) -> String {
+    let (sign, digits) = match base.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", base),
+    };
+    let decimals = usize::try_from(decimals).unwrap_or(0);
+    let digits = digits.trim_start_matches('0');
+    let padded = format!("{digits:0>width$}", width = decimals + 1);
+    let (int, frac) = padded.split_at(padded.len() - decimals);
+    let frac = frac.trim_end_matches('0');
+    let sign = if digits.is_empty() { "" } else { sign };
+    if frac.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int}.{frac}") }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicPlans {
+    pub assets: Vec<AssetPlan>,
+}
+
+/// The plan version of one asset with the highest number (the one new events apply under
+/// once their block reaches `effective_from_block`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssetPlan {
+    pub asset_id: i32,
+    pub chain_id: i64,
+    /// Token contract (0x hex); the zero address for the chain's native coin.
+    pub token: String,
+    pub symbol: String,
+    pub decimals: i16,
+    pub version: i32,
+    pub effective_from_block: i64,
+    pub registration_fee: AssetAmount,
+    pub direct_amount: AssetAmount,
+    pub pool_entry_every: u32,
+    pub max_nodes_per_level: u32,
+    /// Price of a node per level, level 1 first.
+    pub level_price: Vec<AssetAmount>,
+    /// Parent, grandparent, great-grandparent shares of a pool placement, basis points.
+    pub layer_bps: [u32; 3],
+    pub reserve_slots: u32,
+    pub retopup_fee: AssetAmount,
+    /// Shares of a retopup for the sponsors 1..n up the chain, basis points.
+    pub level_bps: Vec<u32>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PlanRow {
+    asset_id: i32,
+    chain_id: i64,
+    token: Vec<u8>,
+    symbol: String,
+    decimals: i16,
+    version: i32,
+    effective_from_block: i64,
+    params: SqlJson<PlanParams>,
+}
+
+/// Plan parameters per asset (latest version).
+#[utoipa::path(get, path = "/v1/public/plan", tag = "public", responses((status = 200, body = PublicPlans)))]
+pub async fn plan(State(ctx): State<ApiContext>) -> Result<Json<PublicPlans>, ApiError> {
+    let rows: Vec<PlanRow> = sqlx::query_as(
+        "SELECT DISTINCT ON (a.id) a.id AS asset_id, a.chain_id, a.token, a.symbol, a.decimals,
+                v.version, v.effective_from_block, v.params
+         FROM assets a JOIN plan_versions v ON v.asset_id = a.id
+         ORDER BY a.id, v.version DESC",
+    )
+    .fetch_all(&ctx.db)
+    .await?;
+    let assets = rows
+        .into_iter()
+        .map(|r| {
+            let (d, sym) = (r.decimals, r.symbol.as_str());
+            let p = r.params.0;
+            AssetPlan {
+                asset_id: r.asset_id,
+                chain_id: r.chain_id,
+                token: alloy::primitives::Address::from_slice(&r.token).to_checksum(None),
+                decimals: d,
+                version: r.version,
+                effective_from_block: r.effective_from_block,
+                registration_fee: AssetAmount::new(p.registration_fee, d, sym),
+                direct_amount: AssetAmount::new(p.direct_amount, d, sym),
+                pool_entry_every: p.pool_entry_every,
+                max_nodes_per_level: p.max_nodes_per_level,
+                level_price: p.level_price.iter().map(|x| AssetAmount::new(x, d, sym)).collect(),
+                layer_bps: p.layer_bps,
+                reserve_slots: p.reserve_slots,
+                retopup_fee: AssetAmount::new(p.retopup_fee, d, sym),
+                level_bps: p.level_bps,
+                symbol: r.symbol,
+            }
+        })
+        .collect();
+    Ok(Json(PublicPlans { assets }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicDisclosures {
+    pub assets: Vec<AssetDisclosure>,
+}
+
+/// Aggregate outcomes of one asset's participants (every user but genesis). A participant's
+/// net result is what they received (rewards pending, batched or settled) minus what they paid in.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssetDisclosure {
+    pub asset_id: i32,
+    pub symbol: String,
+    pub participants: u64,
+    /// Participants who have received at least what they paid in.
+    pub received_at_least_paid_in: u64,
+    /// Lower median of the net results; none without participants.
+    pub median_net: Option<AssetAmount>,
+    /// Everything the company has been credited.
+    pub company_total: AssetAmount,
+}
+
+/// Participants' outcomes per asset: the odds before paying.
+#[utoipa::path(get, path = "/v1/public/disclosure", tag = "public",
+    responses((status = 200, body = PublicDisclosures), (status = 500, body = ErrorBody)))]
+pub async fn disclosure(State(ctx): State<ApiContext>) -> Result<Json<PublicDisclosures>, ApiError> {
+    let assets: Vec<(i32, String, i16)> =
+        sqlx::query_as("SELECT id, symbol, decimals FROM assets ORDER BY id").fetch_all(&ctx.db).await?;
+    let mut out = Vec::with_capacity(assets.len());
+    for (asset_id, symbol, decimals) in assets {
+        let d = crate::ledger::disclosure::disclosure(&ctx.db, asset_id).await.map_err(eyre::Report::new)?;
+        out.push(AssetDisclosure {
+            asset_id,
+            participants: d.participants,
+            received_at_least_paid_in: d.received_at_least_paid_in,
+            median_net: d.median_net.map(|m| AssetAmount::new(m, decimals, &symbol)),
+            company_total: AssetAmount::new(d.company_total, decimals, &symbol),
+            symbol,
+        });
+    }
+    Ok(Json(PublicDisclosures { assets: out }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_units;
+
+    #[test]
+    fn human_units_are_exact() {
+        assert_eq!(human_units("20000000000000000000", 18), "20");
+        assert_eq!(human_units("20500000000000000000", 18), "20.5");
+        assert_eq!(human_units("1", 18), "0.000000000000000001");
+        assert_eq!(human_units("0", 18), "0");
+        assert_eq!(human_units("-2000000", 6), "-2");
+        assert_eq!(human_units("-1500000", 6), "-1.5");
+        assert_eq!(human_units("123", 0), "123");
+    }
+}

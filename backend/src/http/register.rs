@@ -1,0 +1,294 @@
+//! `POST /v1/users/register` and `/v1/users/retopup`: after the checks, the signer authorises
+//! the caller's payment; the signed payload is stored in `transactions` and returned with the
+//! transaction the wallet must send to the Settlement contract.
+//!
+//! Nothing here changes the ledger: a payload that is never mined changes nothing (PLAN.md §1).
+
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::sol_types::SolCall;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use serde::{Deserialize, Serialize};
+use signer::client::ClientError;
+use signer::intent::{Addr, Amount as SignerAmount, RegisterIntent, RetopupIntent};
+
+use super::error::ErrorBody;
+use super::public::AssetAmount;
+use super::{ApiContext, ApiError, AuthUser, Json};
+use crate::auth::siwe::WalletChain;
+use crate::plan::PlanParams;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new().route("/v1/users/register", post(register)).route("/v1/users/retopup", post(retopup))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub asset_id: i32,
+    /// Sponsor's wallet: 0x hex or TRON base58.
+    pub sponsor: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetopupRequest {
+    pub asset_id: i32,
+}
+
+/// A signed authorisation and the transaction that uses it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignedPayment {
+    /// Row id in the backend's `transactions`.
+    pub transaction_id: i64,
+    /// `register` or `retopup`.
+    pub kind: &'static str,
+    pub asset_id: i32,
+    pub chain_id: u64,
+    /// Settlement contract (0x EIP-55).
+    pub contract: String,
+    /// The EIP-712 struct as signed (`Registration` or `Retopup`); integers as decimal strings.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    /// 65 bytes r ‖ s ‖ v, 0x hex.
+    pub signature: String,
+    pub nonce: String,
+    /// Unix seconds after which the contract refuses the payload.
+    pub deadline: u64,
+    /// The EIP-712 digest the signature is over, 0x hex.
+    pub digest: String,
+    pub amount: AssetAmount,
+    pub transaction: WalletTransaction,
+}
+
+/// What the wallet sends: `to`, `value` (native coin; "0" for a token, which needs an approval
+/// of `amount` to the contract first) and the calldata.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WalletTransaction {
+    pub to: String,
+    pub value: String,
+    pub data: String,
+}
+
+struct AssetInfo {
+    chain_id: u64,
+    token: Address,
+    symbol: String,
+    decimals: i16,
+    params: PlanParams,
+}
+
+type AssetRow = (i64, Vec<u8>, String, i16, sqlx::types::Json<PlanParams>);
+
+/// The asset and its latest plan version; 422 `unknown_asset`.
+async fn asset_info(ctx: &ApiContext, asset_id: i32) -> Result<AssetInfo, ApiError> {
+    let row: Option<AssetRow> = sqlx::query_as(
+        "SELECT a.chain_id, a.token, a.symbol, a.decimals, v.params
+         FROM assets a JOIN plan_versions v ON v.asset_id = a.id
+         WHERE a.id = $1 ORDER BY v.version DESC LIMIT 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(&ctx.db)
+    .await?;
+    let (chain_id, token, symbol, decimals, params) =
+        row.ok_or_else(|| ApiError::unprocessable("unknown_asset", format!("no asset {asset_id}")))?;
+    Ok(AssetInfo { chain_id: chain_id as u64, token: Address::from_slice(&token), symbol, decimals, params: params.0 })
+}
+
+/// (registered, frozen) of `wallet` in `asset_id`.
+async fn standing(ctx: &ApiContext, asset_id: i32, wallet: Address) -> Result<Option<bool>, ApiError> {
+    let row: Option<(bool,)> = sqlx::query_as("SELECT frozen FROM users WHERE asset_id = $1 AND address = $2")
+        .bind(asset_id)
+        .bind(wallet.as_slice())
+        .fetch_optional(&ctx.db)
+        .await?;
+    Ok(row.map(|(f,)| f))
+}
+
+fn settlement(ctx: &ApiContext, chain_id: u64) -> Result<Address, ApiError> {
+    ctx.settlements.get(&chain_id).copied().ok_or_else(|| {
+        ApiError::unavailable("chain_not_configured", format!("no Settlement contract configured for chain {chain_id}"))
+    })
+}
+
+fn signer_client(ctx: &ApiContext) -> Result<&signer::client::SignerClient, ApiError> {
+    ctx.signer.as_ref().ok_or_else(|| ApiError::unavailable("signer_unavailable", "no signer is configured"))
+}
+
+fn signer_error(e: ClientError) -> ApiError {
+    match e {
+        ClientError::Refused { status, body } => {
+            tracing::warn!(status, code = %body.code, message = %body.message, "signer refused an intent");
+            ApiError::unavailable("signer_refused", format!("the signer refused: {}", body.code))
+        }
+        other => {
+            tracing::error!(error = %other, "signer call failed");
+            ApiError::unavailable("signer_unavailable", "the signer could not be reached")
+        }
+    }
+}
+
+/// Payload for registering the caller under `sponsor` (checks: asset, sponsor an active user
+/// of it, not self, caller not yet registered, caller frozen in no asset).
+#[utoipa::path(post, path = "/v1/users/register", tag = "users", security(("bearer" = [])), request_body = RegisterRequest,
+    responses((status = 200, body = SignedPayment), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+pub async fn register(
+    State(ctx): State<ApiContext>,
+    user: AuthUser,
+    Json(req): Json<RegisterRequest>,
+) -> Result<Json<SignedPayment>, ApiError> {
+    let limits = &ctx.settings.rate_limits;
+    ctx.rate_limiter
+        .check("register-wallet", &format!("{:#x}", user.wallet), limits.register_per_wallet, limits.window_secs)
+        .await?;
+    let sponsor = WalletChain::Evm
+        .parse_address(&req.sponsor)
+        .or_else(|| WalletChain::Tron.parse_address(&req.sponsor))
+        .ok_or_else(|| ApiError::unprocessable("invalid_address", "sponsor is not a 0x or TRON address"))?;
+    let asset = asset_info(&ctx, req.asset_id).await?;
+    if sponsor == user.wallet {
+        return Err(ApiError::unprocessable("self_sponsor", "a wallet cannot sponsor itself"));
+    }
+    if standing(&ctx, req.asset_id, user.wallet).await?.is_some() {
+        return Err(ApiError::Conflict {
+            code: "already_registered",
+            message: "this wallet is already registered in this asset".into(),
+        });
+    }
+    let frozen_anywhere: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE address = $1 AND frozen)")
+        .bind(user.wallet.as_slice())
+        .fetch_one(&ctx.db)
+        .await?;
+    if frozen_anywhere {
+        return Err(ApiError::unprocessable("user_frozen", "this wallet is frozen"));
+    }
+    match standing(&ctx, req.asset_id, sponsor).await? {
+        None => return Err(ApiError::unprocessable("unknown_sponsor", "the sponsor is not registered in this asset")),
+        Some(true) => return Err(ApiError::unprocessable("sponsor_frozen", "the sponsor is frozen")),
+        Some(false) => {}
+    }
+    let contract = settlement(&ctx, asset.chain_id)?;
+    let amount = U256::from(asset.params.registration_fee);
+    let intent = RegisterIntent {
+        chain_id: asset.chain_id,
+        contract: Addr(contract),
+        user: Addr(user.wallet),
+        sponsor: Addr(sponsor),
+        token: Addr(asset.token),
+        amount: SignerAmount(amount),
+        nonce: None,
+        deadline: None,
+    };
+    let signed = signer_client(&ctx)?.sign_register(&intent).await.map_err(signer_error)?;
+    let payload = abi::Registration {
+        user: user.wallet,
+        sponsor,
+        token: asset.token,
+        amount,
+        nonce: signed.nonce.0,
+        deadline: U256::from(signed.deadline),
+    };
+    let digest = abi::SettlementDomain::new(asset.chain_id, contract).digest(&payload);
+    let call = abi::Settlement::registerCall { r: payload, signature: signed.signature.clone() };
+    finish(&ctx, "register", req.asset_id, &asset, contract, user.wallet, amount, signed, digest, call.abi_encode())
+        .await
+}
+
+/// Payload for a retopup by the caller (checks: registered in the asset, not frozen).
+#[utoipa::path(post, path = "/v1/users/retopup", tag = "users", security(("bearer" = [])), request_body = RetopupRequest,
+    responses((status = 200, body = SignedPayment), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn retopup(
+    State(ctx): State<ApiContext>,
+    user: AuthUser,
+    Json(req): Json<RetopupRequest>,
+) -> Result<Json<SignedPayment>, ApiError> {
+    let asset = asset_info(&ctx, req.asset_id).await?;
+    match standing(&ctx, req.asset_id, user.wallet).await? {
+        None => return Err(ApiError::unprocessable("not_registered", "this wallet is not registered in this asset")),
+        Some(true) => return Err(ApiError::unprocessable("user_frozen", "this wallet is frozen")),
+        Some(false) => {}
+    }
+    let contract = settlement(&ctx, asset.chain_id)?;
+    let amount = U256::from(asset.params.retopup_fee);
+    let intent = RetopupIntent {
+        chain_id: asset.chain_id,
+        contract: Addr(contract),
+        user: Addr(user.wallet),
+        token: Addr(asset.token),
+        amount: SignerAmount(amount),
+        nonce: None,
+        deadline: None,
+    };
+    let signed = signer_client(&ctx)?.sign_retopup(&intent).await.map_err(signer_error)?;
+    let payload = abi::Retopup {
+        user: user.wallet,
+        token: asset.token,
+        amount,
+        nonce: signed.nonce.0,
+        deadline: U256::from(signed.deadline),
+    };
+    let digest = abi::SettlementDomain::new(asset.chain_id, contract).digest(&payload);
+    let call = abi::Settlement::retopupCall { r: payload, signature: signed.signature.clone() };
+    finish(&ctx, "retopup", req.asset_id, &asset, contract, user.wallet, amount, signed, digest, call.abi_encode())
+        .await
+}
+
+/// Checks the signer's answer against the payload built here, stores it, builds the answer.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    ctx: &ApiContext,
+    kind: &'static str,
+    asset_id: i32,
+    asset: &AssetInfo,
+    contract: Address,
+    wallet: Address,
+    amount: U256,
+    signed: signer::api::SignResponse,
+    digest: alloy::primitives::B256,
+    calldata: Vec<u8>,
+) -> Result<Json<SignedPayment>, ApiError> {
+    if signed.digest != digest || signed.chain_id != asset.chain_id || signed.contract.0 != contract {
+        return Err(ApiError::Internal(eyre::eyre!(
+            "signer answer does not match the payload asked for (digest {} vs {digest})",
+            signed.digest
+        )));
+    }
+    let nonce = signed.nonce.0.to_string();
+    let deadline = i64::try_from(signed.deadline).map_err(|_| eyre::eyre!("deadline out of range"))?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO transactions (asset_id, kind, wallet, nonce, payload, signature, deadline)
+         VALUES ($1, $2, $3, $4::numeric, $5, $6, $7) RETURNING id",
+    )
+    .bind(asset_id)
+    .bind(kind)
+    .bind(wallet.as_slice())
+    .bind(&nonce)
+    .bind(&signed.payload)
+    .bind(signed.signature.to_vec())
+    .bind(deadline)
+    .fetch_one(&ctx.db)
+    .await?;
+    let native = asset.token == Address::ZERO;
+    Ok(Json(SignedPayment {
+        transaction_id: id,
+        kind,
+        asset_id,
+        chain_id: asset.chain_id,
+        contract: contract.to_checksum(None),
+        payload: signed.payload,
+        signature: alloy::hex::encode_prefixed(&signed.signature),
+        nonce,
+        deadline: signed.deadline,
+        digest: format!("{digest:#x}"),
+        amount: AssetAmount::new(amount, asset.decimals, &asset.symbol),
+        transaction: WalletTransaction {
+            to: contract.to_checksum(None),
+            value: if native { amount.to_string() } else { "0".into() },
+            data: alloy::hex::encode_prefixed(Bytes::from(calldata)),
+        },
+    }))
+}

@@ -1,0 +1,100 @@
+//! Admin freeze/unfreeze and the audit log; role checks.
+
+use alloy::signers::local::PrivateKeySigner;
+use serde_json::json;
+
+use crate::common::{ASSET, genesis, named};
+use crate::helpers::{Answer, Chain, TestApp, spawn_app};
+
+pub async fn post_as(app: &TestApp, path: &str, token: Option<&str>, body: serde_json::Value) -> Answer {
+    let mut req = app.client.post(format!("{}{path}", app.base)).json(&body);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    app.send(req).await
+}
+
+#[tokio::test]
+async fn admin_freezes_and_unfreezes_a_user_and_the_audit_log_shows_it() {
+    let app = spawn_app().await;
+    let w = named("W");
+    app.register_in_ledger(&[(w, genesis()), (named("R1"), w)]).await;
+    let admin = app.signin(Chain::Evm, &app.admin).await;
+    let token = admin["access_token"].as_str();
+    let admin_addr = app.admin.address().to_checksum(None);
+    let lower = format!("{w:#x}");
+
+    let a = post_as(&app, &format!("/v1/admin/users/{lower}/freeze"), token, json!({ "asset_id": ASSET })).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body, json!({ "asset_id": ASSET, "address": w.to_checksum(None), "frozen": true }));
+    let (frozen, held): (bool, String) = sqlx::query_as(
+        "SELECT u.frozen, b.held::text FROM users u JOIN user_balances b USING (asset_id, user_no) WHERE u.address = $1",
+    )
+    .bind(w.as_slice())
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!((frozen, held.as_str()), (true, "18000000000000000000"));
+
+    // Again: nothing to do. Unknown user and asset: 422. All without new audit rows.
+    let a = post_as(&app, &format!("/v1/admin/users/{lower}/freeze"), token, json!({ "asset_id": ASSET })).await;
+    assert_eq!((a.status, a.code()), (409, "no_change"), "{}", a.body);
+    let stranger = format!("{:#x}", named("nobody"));
+    let a = post_as(&app, &format!("/v1/admin/users/{stranger}/freeze"), token, json!({ "asset_id": ASSET })).await;
+    assert_eq!((a.status, a.code()), (422, "unknown_user"), "{}", a.body);
+    let a = post_as(&app, &format!("/v1/admin/users/{lower}/freeze"), token, json!({ "asset_id": 77 })).await;
+    assert_eq!((a.status, a.code()), (422, "unknown_asset"), "{}", a.body);
+
+    // TRON form of the same wallet.
+    let tron = abi::tron::to_base58(w);
+    let a = post_as(&app, &format!("/v1/admin/users/{tron}/unfreeze"), token, json!({ "asset_id": ASSET })).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["frozen"], false);
+
+    let log = app.get("/v1/admin/audit", token).await;
+    assert_eq!(log.status, 200, "{}", log.body);
+    let items = log.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", log.body);
+    assert_eq!(log.body["next_cursor"], serde_json::Value::Null);
+    assert_eq!(items[0]["action"], "unfreeze");
+    assert_eq!(items[1]["action"], "freeze");
+    for item in items {
+        assert_eq!(item["actor"], admin_addr);
+        assert_eq!(item["asset_id"], ASSET);
+        assert_eq!(item["applied_events"], 2);
+        assert!(item["created_at"].as_str().unwrap().ends_with('Z'), "{item}");
+    }
+    assert_eq!(items[1]["before"]["frozen"], false);
+    assert_eq!(items[1]["after"]["frozen"], true);
+    assert_eq!(items[1]["after"]["held"], "18000000000000000000");
+    assert_eq!(items[0]["after"]["pending"], "18000000000000000000");
+
+    // Keyset pages of one.
+    let first = app.get("/v1/admin/audit?limit=1", token).await;
+    assert_eq!(first.body["items"][0]["action"], "unfreeze");
+    let cursor = first.body["next_cursor"].as_i64().unwrap();
+    let second = app.get(&format!("/v1/admin/audit?limit=1&cursor={cursor}"), token).await;
+    assert_eq!(second.body["items"][0]["action"], "freeze");
+    assert_eq!(second.body["next_cursor"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn admin_routes_need_the_admin_role() {
+    let app = spawn_app().await;
+    let w = named("W");
+    app.register_in_ledger(&[(w, genesis())]).await;
+    let user = app.signin(Chain::Evm, &PrivateKeySigner::random()).await;
+    let before = app.db_state().await;
+    for action in ["freeze", "unfreeze"] {
+        let path = format!("/v1/admin/users/{w:#x}/{action}");
+        let a = post_as(&app, &path, None, json!({ "asset_id": ASSET })).await;
+        assert_eq!((a.status, a.code()), (401, "missing_token"), "{path}");
+        let a = post_as(&app, &path, user["access_token"].as_str(), json!({ "asset_id": ASSET })).await;
+        assert_eq!((a.status, a.code()), (403, "forbidden"), "{path}");
+    }
+    let a = app.get("/v1/admin/audit", None).await;
+    assert_eq!((a.status, a.code()), (401, "missing_token"));
+    let a = app.get("/v1/admin/audit", user["access_token"].as_str()).await;
+    assert_eq!((a.status, a.code()), (403, "forbidden"));
+    assert_eq!(app.db_state().await, before);
+}

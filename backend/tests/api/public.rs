@@ -1,0 +1,61 @@
+//! GET /v1/public/plan and /v1/public/disclosure: no login, exact values.
+
+use crate::common::{genesis, named};
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn plan_shows_each_assets_parameters_in_base_units_and_human_form() {
+    let app = spawn_app().await;
+    let empty = app.get("/v1/public/plan", None).await;
+    assert_eq!((empty.status, &empty.body), (200, &serde_json::json!({ "assets": [] })));
+
+    app.register_in_ledger(&[]).await;
+    let a = app.get("/v1/public/plan", None).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let assets = a.body["assets"].as_array().unwrap();
+    assert_eq!(assets.len(), 1, "{}", a.body);
+    let p = &assets[0];
+    assert_eq!(p["asset_id"], crate::common::ASSET);
+    assert_eq!(p["chain_id"], 56);
+    assert_eq!(p["token"], "0x0000000000000000000000000000000000000000");
+    assert_eq!(p["symbol"], "BNB");
+    assert_eq!(p["decimals"], 18);
+    assert_eq!(p["version"], 1);
+    assert_eq!(p["effective_from_block"], 0);
+    assert_eq!(p["registration_fee"], serde_json::json!({ "base": "20000000000000000000", "human": "20 BNB" }));
+    assert_eq!(p["direct_amount"], serde_json::json!({ "base": "18000000000000000000", "human": "18 BNB" }));
+    assert_eq!(p["retopup_fee"], serde_json::json!({ "base": "40000000000000000000", "human": "40 BNB" }));
+    assert_eq!(p["pool_entry_every"], 2);
+    assert_eq!(p["max_nodes_per_level"], 15);
+    assert_eq!(p["reserve_slots"], 4);
+    assert_eq!(p["layer_bps"], serde_json::json!([5000, 2500, 1500]));
+    assert_eq!(p["level_bps"], serde_json::json!([3000, 1500, 1000, 500, 500, 500, 500, 500, 1000, 1000]));
+    let prices = p["level_price"].as_array().unwrap();
+    assert_eq!(prices.len(), 15);
+    assert_eq!(prices[0]["human"], "20 BNB");
+    assert_eq!(prices[1]["human"], "40 BNB");
+    assert_eq!(prices[14]["human"], format!("{} BNB", 20u128 << 14));
+    assert_eq!(prices[14]["base"], (20u128 << 14).checked_mul(crate::common::BNB).unwrap().to_string());
+}
+
+#[tokio::test]
+async fn disclosure_shows_participants_outcomes() {
+    let app = spawn_app().await;
+    let (a, b, c, d, e) = (named("A"), named("B"), named("C"), named("D"), named("E"));
+    // PLAN.md §8 events 1–4, then E under A (A's 3rd: DIRECT).
+    app.register_in_ledger(&[(a, genesis()), (b, genesis()), (c, a), (d, a), (e, a)]).await;
+    let r = app.get("/v1/public/disclosure", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A: 18 + 18 − 20 = 16; B, C, D, E: −20 each. Company: 2 + 20 + 2 + 10 + 2 = 36.
+    assert_eq!(
+        r.body,
+        serde_json::json!({ "assets": [{
+            "asset_id": 1,
+            "symbol": "BNB",
+            "participants": 5,
+            "received_at_least_paid_in": 1,
+            "median_net": { "base": "-20000000000000000000", "human": "-20 BNB" },
+            "company_total": { "base": "36000000000000000000", "human": "36 BNB" },
+        }]})
+    );
+}
