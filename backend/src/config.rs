@@ -102,8 +102,10 @@ fn default_key_prefix() -> String {
 /// Wallet sign-in (EIP-4361) and tokens.
 #[derive(Debug, Clone, Deserialize)]
 pub struct AuthSettings {
-    /// HS256 key of the access tokens.
-    pub jwt_secret: SecretString,
+    /// HS256 key of the access tokens. When absent (development), a random key is made at start with a
+    /// warning: tokens then do not survive a restart. Set `APP_AUTH__JWT_SECRET` anywhere shared.
+    #[serde(default)]
+    pub jwt_secret: Option<SecretString>,
     /// EIP-4361 `domain` (host[:port]) the messages must name.
     pub domain: String,
     /// EIP-4361 `URI` the messages must name.
@@ -205,7 +207,7 @@ refresh_ttl_secs = 2592000
             ("OTHER".to_string(), "x".to_string()),
         ];
         let s = Settings::from_sources(FILE, env).unwrap();
-        assert_eq!(s.auth.jwt_secret.expose_secret(), "env-secret");
+        assert_eq!(s.auth.jwt_secret.as_ref().map(|k| k.expose_secret()), Some("env-secret"));
         assert_eq!(s.application.port, 0);
         assert_eq!(s.auth.admins, vec!["0xabc".to_string()]);
         let shown = format!("{s:?}");

@@ -81,10 +81,7 @@ impl Application {
             settlements: Arc::new(settlements),
             nonces: NonceStore::new(redis.clone(), &settings.redis.key_prefix),
             rate_limiter: RateLimiter::new(redis.clone(), &settings.redis.key_prefix),
-            access_tokens: AccessTokens::new(
-                settings.auth.jwt_secret.expose_secret().as_bytes(),
-                settings.auth.access_ttl_secs,
-            ),
+            access_tokens: AccessTokens::new(&jwt_key(&settings), settings.auth.access_ttl_secs),
             admins: Arc::new(admins),
             redis,
             db,
@@ -161,4 +158,15 @@ pub async fn redis_answers(manager: &ConnectionManager) -> bool {
     let cmd = redis::cmd("PING");
     let ping = cmd.query_async::<String>(&mut conn);
     matches!(tokio::time::timeout(Duration::from_secs(1), ping).await, Ok(Ok(_)))
+}
+
+/// The configured access-token key, or a random one for a development run (with a warning).
+fn jwt_key(settings: &Settings) -> Vec<u8> {
+    if let Some(secret) = &settings.auth.jwt_secret {
+        return secret.expose_secret().as_bytes().to_vec();
+    }
+    tracing::warn!("no auth.jwt_secret configured: using a random key; access tokens will not survive a restart");
+    let mut key = vec![0u8; 32];
+    getrandom::fill(&mut key).expect("the OS random source is available");
+    key
 }
