@@ -44,7 +44,9 @@ fn amount(text: &str) -> Amount {
 }
 
 /// Takes pending rewards of `asset_id` into a new batch, whole users at a time, lowest user number first,
-/// while the batch stays within `max_entries` users and `max_total`. `None` when nothing is payable.
+/// while the batch stays within `max_entries` users and `max_total`. `None` when nothing is payable — or when
+/// a concurrent build holds every pending reward for the moment: concurrent builds never share a reward, and
+/// building again after they commit takes what they left.
 pub async fn build_batch(
     pool: &PgPool,
     asset_id: i32,
