@@ -232,10 +232,8 @@ async fn a_payout_batch_settles_from_the_contracts_events_and_a_hostile_recipien
 
     // Two concurrent builds of at most two users each never share a reward; building again until nothing is
     // pending takes every pending user exactly once (a concurrent build may come back empty meanwhile).
-    let (first, second) = tokio::join!(
-        payouts::build_batch(&db.pool, 1, 2, u128::MAX),
-        payouts::build_batch(&db.pool, 1, 2, u128::MAX)
-    );
+    let (first, second) =
+        tokio::join!(payouts::build_batch(&db.pool, 1, 2, u128::MAX), payouts::build_batch(&db.pool, 1, 2, u128::MAX));
     let mut batches: Vec<payouts::BuiltBatch> = [first?, second?].into_iter().flatten().collect();
     while let Some(more) = payouts::build_batch(&db.pool, 1, 2, u128::MAX).await? {
         batches.push(more);
