@@ -10,7 +10,6 @@ pub mod decode;
 pub mod follower;
 pub mod range;
 pub mod service;
-pub mod submit;
 
 pub use follower::{BlockRef, ChainFollower, ConfirmedBlock, FollowError, FollowerConfig};
 pub use range::AdaptiveRange;

@@ -11,6 +11,7 @@ use alloy::{
     rpc::types::anvil::ReorgOptions,
 };
 use anvil_tests::devchain::{DevChain, native_ledger_db};
+use backend::payout_submit::{BatchOutcome, PayoutSubmitter};
 use backend::{
     db::ScratchDatabase,
     ledger::{ChainLedger, digest, payouts},
@@ -18,7 +19,6 @@ use backend::{
 use listener::{
     ChainFollower, FollowerConfig,
     service::{ChainListener, ListenerError, try_chain_lock},
-    submit::{BatchOutcome, PayoutSubmitter},
 };
 use sqlx::PgPool;
 

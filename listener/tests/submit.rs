@@ -9,7 +9,7 @@ use alloy::{
     providers::{Provider, ext::AnvilApi},
 };
 use anvil_tests::devchain::DevChain;
-use listener::submit::{BatchOutcome, DeferredPayout, PayoutSubmitter, SubmitError};
+use backend::payout_submit::{BatchOutcome, DeferredPayout, PayoutSubmitter, SubmitError};
 
 const BNB: u128 = 1_000_000_000_000_000_000;
 const POLL: Duration = Duration::from_millis(20);
