@@ -27,10 +27,58 @@ pub struct Settings {
 /// One chain the backend serves: where its Settlement contract is (0x hex; a TRON contract
 /// by its 20-byte hex form). Register/retopup payloads for an asset of a chain not listed
 /// here answer 503 `chain_not_configured`.
+///
+/// With `rpc_url` the admin API reads the contract's balance and, with an operator key, sends payout batches.
+/// The operator key comes from an encrypted keystore (`operator_keystore`, passphrase from
+/// `APP_…` environment, never the file); a raw hex `operator_key` is accepted only with
+/// `insecure_operator_key = true`, for development chains.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ChainSettings {
     pub chain_id: u64,
     pub settlement: String,
+    #[serde(default)]
+    pub rpc_url: Option<String>,
+    /// Path of an encrypted JSON keystore holding the operator key (OPERATOR_ROLE: sends payout batches).
+    #[serde(default)]
+    pub operator_keystore: Option<String>,
+    #[serde(default)]
+    pub operator_keystore_passphrase: Option<SecretString>,
+    /// Raw hex private key; development only (see `insecure_operator_key`).
+    #[serde(default)]
+    pub operator_key: Option<SecretString>,
+    #[serde(default)]
+    pub insecure_operator_key: bool,
+    /// Blocks on top of a payout transaction's block before its outcome counts as final.
+    #[serde(default = "default_confirmations")]
+    pub confirmations: u64,
+    /// Lifetime of payout-batch and treasury-transfer signatures (must be within the signer's horizon).
+    #[serde(default = "default_signature_ttl_secs")]
+    pub signature_ttl_secs: u64,
+}
+
+impl ChainSettings {
+    /// A chain with its Settlement contract only (no RPC, no operator key), defaults elsewhere.
+    pub fn new(chain_id: u64, settlement: impl Into<String>) -> Self {
+        Self {
+            chain_id,
+            settlement: settlement.into(),
+            rpc_url: None,
+            operator_keystore: None,
+            operator_keystore_passphrase: None,
+            operator_key: None,
+            insecure_operator_key: false,
+            confirmations: default_confirmations(),
+            signature_ttl_secs: default_signature_ttl_secs(),
+        }
+    }
+}
+
+fn default_confirmations() -> u64 {
+    1
+}
+
+fn default_signature_ttl_secs() -> u64 {
+    1_800
 }
 
 /// Requests allowed per window (Redis fixed windows); skipped when Redis is down.
@@ -139,6 +187,8 @@ pub enum ConfigError {
     Toml(#[from] toml::de::Error),
     #[error("environment variable {0}: cannot set a value below a non-table")]
     Env(String),
+    #[error("chains.{0} must not be in the configuration file: set it through the environment")]
+    SecretInFile(&'static str),
 }
 
 impl Settings {
@@ -153,6 +203,14 @@ impl Settings {
     /// (numbers, booleans, arrays) and otherwise taken as strings.
     pub fn from_sources(file: &str, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let mut root: toml::Table = file.parse()?;
+        // Keys belong in the environment or a keystore, never in a file that is committed or copied around.
+        for chain in root.get("chains").and_then(|c| c.as_array()).into_iter().flatten() {
+            for secret in ["operator_key", "operator_keystore_passphrase"] {
+                if chain.get(secret).is_some() {
+                    return Err(ConfigError::SecretInFile(secret));
+                }
+            }
+        }
         for (key, raw) in env {
             let Some(path) = key.strip_prefix("APP_") else { continue };
             if path == "CONFIG" {

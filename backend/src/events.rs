@@ -26,7 +26,7 @@ pub struct ChainEvent {
     pub body: EventBody,
 }
 
-/// The contract events the ledger applies. Claim and treasury events come later.
+/// The contract events the ledger applies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event")]
 #[non_exhaustive]
@@ -50,6 +50,12 @@ pub enum EventBody {
     /// `PayoutDeferred(uint256 indexed batchNonce, address indexed recipient, address indexed token,
     /// uint256 index, uint256 amount)`: the push failed; the amount is claimable on-chain.
     PayoutDeferred { batch_nonce: U256, recipient: Address, token: Address, index: U256, amount: U256 },
+    /// `Claimed(address indexed account, address indexed token, address to, uint256 amount)`: `account` pulled
+    /// what deferred payouts left it, to `to`.
+    Claimed { account: Address, token: Address, to: Address, amount: U256 },
+    /// `TreasuryTransferred(uint256 indexed nonce, address indexed token, address indexed to, uint256 amount)`:
+    /// company funds left custody under a signed treasury transfer.
+    TreasuryTransferred { nonce: U256, token: Address, to: Address, amount: U256 },
 }
 
 impl EventBody {
@@ -59,6 +65,8 @@ impl EventBody {
             Self::Retopped { .. } => "Retopped",
             Self::PayoutBatchExecuted { .. } => "PayoutBatchExecuted",
             Self::PayoutDeferred { .. } => "PayoutDeferred",
+            Self::Claimed { .. } => "Claimed",
+            Self::TreasuryTransferred { .. } => "TreasuryTransferred",
         }
     }
 
@@ -68,7 +76,9 @@ impl EventBody {
             Self::Registered { token, .. }
             | Self::Retopped { token, .. }
             | Self::PayoutBatchExecuted { token, .. }
-            | Self::PayoutDeferred { token, .. } => *token,
+            | Self::PayoutDeferred { token, .. }
+            | Self::Claimed { token, .. }
+            | Self::TreasuryTransferred { token, .. } => *token,
         }
     }
 
@@ -76,7 +86,10 @@ impl EventBody {
     pub fn inflow(&self) -> U256 {
         match self {
             Self::Registered { amount, .. } | Self::Retopped { amount, .. } => *amount,
-            Self::PayoutBatchExecuted { .. } | Self::PayoutDeferred { .. } => U256::ZERO,
+            Self::PayoutBatchExecuted { .. }
+            | Self::PayoutDeferred { .. }
+            | Self::Claimed { .. }
+            | Self::TreasuryTransferred { .. } => U256::ZERO,
         }
     }
 
@@ -89,7 +102,10 @@ impl EventBody {
                 Some(PlanEvent::Registration { user: *user, sponsor: *sponsor, amount: amount(a) })
             }
             Self::Retopped { user, amount: a, .. } => Some(PlanEvent::Retopup { user: *user, amount: amount(a) }),
-            Self::PayoutBatchExecuted { .. } | Self::PayoutDeferred { .. } => None,
+            Self::PayoutBatchExecuted { .. }
+            | Self::PayoutDeferred { .. }
+            | Self::Claimed { .. }
+            | Self::TreasuryTransferred { .. } => None,
         }
     }
 }

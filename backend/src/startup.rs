@@ -72,6 +72,11 @@ impl Application {
                 Ok((c.chain_id, address))
             })
             .collect::<eyre::Result<std::collections::HashMap<_, _>>>()?;
+        let chains = settings
+            .chains
+            .iter()
+            .filter_map(|c| http::payouts::ChainAccess::from_settings(c).transpose().map(|a| Ok((c.chain_id, a?))))
+            .collect::<eyre::Result<std::collections::HashMap<_, _>>>()?;
         let signer = settings
             .signer
             .as_ref()
@@ -79,6 +84,7 @@ impl Application {
         let ctx = ApiContext {
             signer,
             settlements: Arc::new(settlements),
+            chains: Arc::new(chains),
             nonces: NonceStore::new(redis.clone(), &settings.redis.key_prefix),
             rate_limiter: RateLimiter::new(redis.clone(), &settings.redis.key_prefix),
             access_tokens: AccessTokens::new(&jwt_key(&settings), settings.auth.access_ttl_secs),
@@ -110,8 +116,9 @@ impl Application {
     }
 }
 
-/// Ctrl-C or SIGTERM: stop accepting, finish the requests in flight.
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM (what `kill` and service managers send): the API stops accepting and finishes the requests
+/// in flight; the listener and reconciler binaries stop between transactions.
+pub async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

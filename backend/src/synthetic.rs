@@ -20,6 +20,8 @@ pub struct StreamConfig {
     pub invalid_per_mille: u32,
     /// Admin freezes and unfreezes interleaved with the events.
     pub freeze_per_mille: u32,
+    /// Admin manual placements (a random user, level 1 or 2) interleaved with the events.
+    pub place_per_mille: u32,
 }
 
 /// One step of a stream: a confirmed event or an admin action between events.
@@ -30,6 +32,8 @@ pub enum StreamOp {
     Event(ChainEvent),
     Freeze(Address),
     Unfreeze(Address),
+    /// An admin's manual placement of a user's node in a level, paid by the company (may be refused).
+    Place(Address, u32),
 }
 
 /// An endless, seeded stream of operations; the same config yields the same stream.
@@ -100,6 +104,10 @@ impl EventStream {
             }
             self.frozen.push(u);
             return StreamOp::Freeze(u);
+        }
+        if roll < self.cfg.freeze_per_mille + self.cfg.place_per_mille {
+            let level = 1 + self.below(2) as u32;
+            return StreamOp::Place(self.pick_user(), level);
         }
         StreamOp::Event(self.next_event())
     }

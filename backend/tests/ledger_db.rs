@@ -367,3 +367,211 @@ async fn two_assets_on_one_chain_never_mix() {
             .unwrap();
     assert_eq!(usdt_rewards, [("POOL_L1".to_owned(), "10000000".to_owned())]);
 }
+
+/// Σ rewards + Σ company credits of admin placements (rows without an event), and Σ of the prices they were
+/// funded with: the admin placements' prices from the company plus the auto-progressions' prices from reserves.
+async fn admin_rows(pool: &PgPool) -> (String, String) {
+    sqlx::query_as(
+        "SELECT ((SELECT COALESCE(sum(amount), 0) FROM rewards WHERE event_seq IS NULL)
+                 + (SELECT COALESCE(sum(amount), 0) FROM company_credits WHERE event_seq IS NULL))::text,
+                (SELECT COALESCE(sum(amount), 0) FROM placements WHERE event_seq IS NULL)::text",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_manual_placement_pays_its_price_from_the_company_and_conserves_it() {
+    let (db, mut ledger) = ledger(PlanParams::defaults(18)).await;
+    ledger.apply_block(&worked_example_events()).await.unwrap();
+    let pool = db.pool.clone();
+    assert_eq!(text(&pool, "SELECT company_total::text FROM assets").await, bnb(121));
+    // A at level 1 takes q=4: POOL_L1 10 to A (q=1), POOL_L2 5 to G (q=0), 5 back to the company.
+    let done = admin::manual_placement(&pool, ASSET, named("A"), 1, "test").await.unwrap();
+    assert_eq!((done.q, done.price, done.applied_events, done.admin_seq), (4, 20 * BNB, 10, 1));
+    let credits: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT encode(u.address, 'hex'), r.kind, r.amount::text, r.status FROM rewards r
+         JOIN users u ON u.asset_id = r.asset_id AND u.user_no = r.beneficiary_no
+         WHERE r.event_seq IS NULL ORDER BY r.reward_no",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let c = |who: &str, kind: &str, n: u128| (hex(who), kind.to_owned(), bnb(n), "pending".to_owned());
+    assert_eq!(credits, vec![c("A", "POOL_L1", 10), c("G", "POOL_L2", 5)]);
+    // Credits + company part = price; company_total fell by the price and got its part back.
+    assert_eq!(admin_rows(&pool).await, (bnb(20), bnb(20)));
+    assert_eq!(text(&pool, "SELECT company_total::text FROM assets").await, bnb(121 - 20 + 5));
+    assert_eq!(
+        text(
+            &pool,
+            "SELECT ((SELECT sum(amount) FROM company_credits)
+                     - (SELECT sum(amount) FROM placements WHERE cause = 'admin') - company_total)::text FROM assets"
+        )
+        .await,
+        "0"
+    );
+    assert_eq!(text(&pool, "SELECT pending::text FROM user_balances WHERE user_no = 0").await, bnb(61 + 5));
+    assert_eq!(text(&pool, "SELECT node_count::text FROM pools WHERE level = 1").await, "5");
+    let audit: (String, i64, serde_json::Value) =
+        sqlx::query_as("SELECT action, applied_events, after FROM audit_logs ORDER BY id DESC LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((audit.0.as_str(), audit.1), ("manual_placement", 10));
+    assert_eq!(audit.2["company_total"], bnb(106));
+
+    // Refused: unknown user, missing level, more than the company holds; nothing changes.
+    let before = digest(&pool).await.unwrap();
+    assert!(matches!(
+        admin::manual_placement(&pool, ASSET, named("nobody"), 1, "test").await,
+        Err(AdminError::UnknownUser(_))
+    ));
+    assert!(matches!(
+        admin::manual_placement(&pool, ASSET, named("A"), 16, "test").await,
+        Err(AdminError::Refused { code: "invalid_level", .. })
+    ));
+    assert!(matches!(
+        admin::manual_placement(&pool, ASSET, named("A"), 4, "test").await,
+        Err(AdminError::Refused { code: "insufficient_company_share", .. })
+    ));
+    assert_eq!(digest(&pool).await.unwrap(), before);
+    // A treasury transfer executed on-chain took 100 of the 106 BNB: 6 are left, less than a level-1 node.
+    sqlx::query(
+        "INSERT INTO treasury_transfers (asset_id, chain_nonce, recipient, amount, origin, status, executed_block)
+         VALUES (1, 7, $1, $2::numeric, 'chain', 'executed', 20)",
+    )
+    .bind(named("treasury").as_slice())
+    .bind(bnb(100))
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert!(matches!(
+        admin::manual_placement(&pool, ASSET, named("A"), 1, "test").await,
+        Err(AdminError::Refused { code: "insufficient_company_share", .. })
+    ));
+    sqlx::query("DELETE FROM treasury_transfers").execute(&pool).await.unwrap();
+
+    // A ledger opened now continues after the placement: J under C, then K under C (C's pool entry, q=5).
+    let mut ledger = ChainLedger::open(pool.clone(), CHAIN).await.unwrap();
+    let fee = 20 * BNB;
+    ledger.apply_block(&[registered(30, 0, "J", "C", fee), registered(31, 0, "K", "C", fee)]).await.unwrap();
+    assert_eq!(level1_tree(&pool).await, ["G", "A", "B", "G", "A", "C"].iter().map(|n| hex(n)).collect::<Vec<_>>());
+    // K's fee placed C at q=5: POOL_L1 to B (q=2), POOL_L2 to G (q=0).
+    let last: Vec<(String, String)> = sqlx::query_as(
+        "SELECT encode(u.address, 'hex'), r.amount::text FROM rewards r
+         JOIN users u ON u.asset_id = r.asset_id AND u.user_no = r.beneficiary_no
+         WHERE r.event_seq = 11 ORDER BY r.reward_no",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(last, vec![(hex("B"), bnb(10)), (hex("G"), bnb(5))]);
+}
+
+#[tokio::test]
+async fn manual_placements_that_fill_reserved_slots_auto_progress_and_conserve_every_price() {
+    // Level 2 costs 3 BNB, so one reserved POOL_L3 credit (15 % of 20) buys its owner a level-2 node at once.
+    let mut params = PlanParams::defaults(18);
+    params.level_price[1] = 3 * BNB;
+    let (db, mut ledger) = ledger(params).await;
+    let pool = db.pool.clone();
+    // Thirty referrals of G: fifteen DIRECTs and fifteen level-1 pool entries of G (q = 0..14); then ten
+    // retopups whose 40 BNB all go to the company (nobody above has retopped): the company can pay placements.
+    let mut events: Vec<_> = (0..30).map(|i| registered(10 + i, 0, &format!("U{i}"), "G", 20 * BNB)).collect();
+    events.extend((0..10).map(|i| retopped(50 + i, 0, &format!("U{i}"), 40 * BNB)));
+    ledger.apply_block(&events).await.unwrap();
+    for i in 0..12 {
+        let company: u128 = text(&pool, "SELECT company_total::text FROM assets").await.parse().unwrap();
+        let done = admin::manual_placement(&pool, ASSET, named(&format!("U{i}")), 1, "test").await.unwrap();
+        assert_eq!(done.q, 15 + i);
+        let (out, funded) = admin_rows(&pool).await;
+        assert_eq!(out, funded, "placement {i}: credits + company parts differ from the prices");
+        let after: u128 = text(&pool, "SELECT company_total::text FROM assets").await.parse().unwrap();
+        let part: u128 = sqlx::query_scalar::<_, String>(
+            "SELECT COALESCE(sum(c.amount), 0)::text FROM company_credits c
+             JOIN placements p ON p.asset_id = c.asset_id AND p.placement_no = c.placement_no
+             WHERE c.event_seq IS NULL AND (p.placement_no = $1 OR p.parent_placement_no = $1)",
+        )
+        .bind(done.placement_no as i64)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+        assert_eq!(after, company - done.price + part, "placement {i}");
+    }
+    // q = 19..22 fill the reserved slots 11..14 of G's node q=1: each reserves 3 BNB for G towards level 2,
+    // which buys G a level-2 node at once.
+    let auto: Vec<(String, String)> = sqlx::query_as(
+        "SELECT encode(u.address, 'hex'), p.amount::text FROM placements p
+         JOIN users u ON u.asset_id = p.asset_id AND u.user_no = p.owner_no
+         WHERE p.cause = 'auto_progression' AND p.event_seq IS NULL ORDER BY p.placement_no",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(auto, vec![(hex("G"), bnb(3)); 4]);
+    // Reserves agree with their movements, and balances with the reserves.
+    assert_eq!(
+        text(
+            &pool,
+            "SELECT count(*)::text FROM user_reserves r
+             WHERE r.amount <> (SELECT COALESCE(sum(delta), 0) FROM reserve_movements m
+                                WHERE m.asset_id = r.asset_id AND m.user_no = r.user_no AND m.level = r.level)"
+        )
+        .await,
+        "0"
+    );
+    assert_eq!(
+        text(
+            &pool,
+            "SELECT count(*)::text FROM user_balances b
+             WHERE b.reserved <> (SELECT COALESCE(sum(amount), 0) FROM user_reserves r
+                                  WHERE r.asset_id = b.asset_id AND r.user_no = b.user_no)"
+        )
+        .await,
+        "0"
+    );
+    // Every wei in is owed to a user or is the company's: paid_in = owed + company.
+    assert_eq!(
+        text(
+            &pool,
+            "SELECT (sum(paid_in) - sum(pending + held + reserved) - (SELECT company_total FROM assets))::text
+             FROM user_balances"
+        )
+        .await,
+        "0"
+    );
+    // A reopened ledger loads the admin rows and keeps applying.
+    let mut ledger = ChainLedger::open(pool.clone(), CHAIN).await.unwrap();
+    let s = ledger.apply_block(&[registered(100, 0, "late", "U0", 20 * BNB)]).await.unwrap();
+    assert_eq!(s.applied, 1);
+}
+
+#[tokio::test]
+async fn a_running_ledger_sees_a_manual_placement_before_its_next_event() {
+    // The listener's ledger stays open while an admin places a node: its next event must apply on top of the
+    // placement (first time, no error), exactly as a ledger opened after the placement would apply it.
+    let (db, mut running) = ledger(PlanParams::defaults(18)).await;
+    running.apply_block(&worked_example_events()).await.unwrap();
+    let pool = db.pool.clone();
+    admin::manual_placement(&pool, ASSET, named("A"), 1, "test").await.unwrap();
+    let next = [registered(100, 0, "N1", "A", 20 * BNB), registered(100, 1, "N2", "A", 20 * BNB)];
+    running.apply_block(&next).await.expect("the running ledger applies on top of the placement");
+    let after_running = backend::ledger::digest(&pool).await.unwrap();
+
+    let (db2, mut first) = ledger(PlanParams::defaults(18)).await;
+    first.apply_block(&worked_example_events()).await.unwrap();
+    admin::manual_placement(&db2.pool, ASSET, named("A"), 1, "test").await.unwrap();
+    let mut reopened = backend::ledger::ChainLedger::open(db2.pool.clone(), first.chain_id()).await.unwrap();
+    reopened.apply_block(&next).await.unwrap();
+    assert_eq!(after_running, backend::ledger::digest(&db2.pool).await.unwrap());
+    // Both new users are in, and the placement's node (q=4) is still A's: nothing was placed twice.
+    assert_eq!(text(&pool, "SELECT applied_events::text FROM assets").await, "12");
+    assert_eq!(
+        text(&pool, "SELECT encode(u.address, 'hex') FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no WHERE n.level = 1 AND n.q = 4").await,
+        hex("A")
+    );
+}

@@ -19,8 +19,16 @@ const VIOLATIONS: &[(&str, &str)] = &[
          FROM user_balances) x WHERE p <> u + c",
     ),
     (
-        "company_total is the sum of company credits",
-        "SELECT 1 FROM assets a WHERE company_total <> (SELECT COALESCE(sum(amount), 0) FROM company_credits c WHERE c.asset_id = a.id)",
+        "company_total is the sum of company credits less what admin placements cost it",
+        "SELECT 1 FROM assets a WHERE company_total <> (SELECT COALESCE(sum(amount), 0) FROM company_credits c WHERE c.asset_id = a.id)
+           - (SELECT COALESCE(sum(amount), 0) FROM placements p WHERE p.asset_id = a.id AND p.cause = 'admin')",
+    ),
+    (
+        "per admin placement: price = its credits + its company credit",
+        "SELECT p.placement_no FROM placements p
+         WHERE p.cause = 'admin' AND p.amount <>
+           COALESCE((SELECT sum(amount) FROM rewards r WHERE r.asset_id = p.asset_id AND r.placement_no = p.placement_no), 0)
+         + COALESCE((SELECT sum(amount) FROM company_credits c WHERE c.asset_id = p.asset_id AND c.placement_no = p.placement_no), 0)",
     ),
     (
         "per event: amount = its credits + its company credit",
@@ -111,8 +119,13 @@ async fn check_stream(seed: u64, p: PlanParams, ops: usize, per_event_too: bool)
         .fetch_one(&one.pool)
         .await
         .unwrap();
+    let placed: i64 = sqlx::query_scalar("SELECT count(*) FROM placements WHERE cause = 'admin'")
+        .fetch_one(&one.pool)
+        .await
+        .unwrap();
     if ops.len() >= 10_000 {
         assert!(cascades > 0, "long streams reach auto-progressions");
+        assert!(placed > 0, "long streams include admin placements the company could pay");
     }
 
     // Replaying the same operations into a fresh schema, one event per transaction this time.

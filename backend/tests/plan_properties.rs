@@ -74,18 +74,21 @@ fn stream(seed: u64, p: &PlanParams, invalid: u32, freeze: u32) -> EventStream {
         retopup_per_mille: 250,
         invalid_per_mille: invalid,
         freeze_per_mille: freeze,
+        place_per_mille: 5,
     })
 }
 
 /// Runs `ops` operations and checks every invariant the engine alone can show.
 fn run(seed: u64, p: PlanParams, ops: usize) -> Vec<EventOutcome> {
     let mut s = stream(seed, &p, 20, 10);
-    let mut e = PlanEngine::new(Address::repeat_byte(0x11), PlanSchedule::new(p).unwrap());
+    let mut e = PlanEngine::new(Address::repeat_byte(0x11), PlanSchedule::new(p.clone()).unwrap());
     let mut book = Book::default();
     let mut outcomes = Vec::new();
+    let mut last_block = 0;
     for _ in 0..ops {
         match s.next_op() {
             StreamOp::Event(ev) => {
+                last_block = ev.block_number;
                 let before = e.counters();
                 match e.apply(ev.block_number, &ev.body.plan_event().expect("plan event")) {
                     Ok(out) => {
@@ -101,6 +104,23 @@ fn run(seed: u64, p: PlanParams, ops: usize) -> Vec<EventOutcome> {
                 let frozen = matches!(op, StreamOp::Freeze(_));
                 e.set_frozen(no, frozen);
                 book.freeze(no, frozen);
+            }
+            StreamOp::Place(a, level) => {
+                // The company pays the price, as the ledger allows only when its share covers it.
+                let no = e.user_no(&a).unwrap();
+                let price = p.price(level).unwrap();
+                if book.company < price {
+                    continue;
+                }
+                let before = e.counters();
+                if let Some(out) = e.place_for_company(last_block, no, level) {
+                    out.check_conservation().unwrap();
+                    assert_eq!(e.counters().applied_events, before.applied_events, "a placement is not an event");
+                    book.company -= price;
+                    book.paid_in -= price;
+                    book.record(&out);
+                    outcomes.push(out);
+                }
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Listener configuration: a TOML file, with `LISTENER_DATABASE_URL` overriding the database.
 
-use std::{path::Path, time::Duration};
+use std::{net::SocketAddr, path::Path, time::Duration};
 
 use alloy::primitives::Address;
 use serde::Deserialize;
@@ -10,6 +10,9 @@ use serde::Deserialize;
 pub struct ListenerConfig {
     pub database_url: String,
     pub chains: Vec<ChainConfig>,
+    /// Where to serve Prometheus metrics (`GET /metrics`: each chain's head, cursor, lag); none when unset.
+    #[serde(default)]
+    pub metrics_address: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,5 +59,32 @@ impl ListenerConfig {
         }
         eyre::ensure!(!config.chains.is_empty(), "no chains configured");
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_address_is_optional_and_parsed_when_given() {
+        let chain = r#"
+[[chains]]
+chain_id = 31337
+rpc_url = "http://127.0.0.1:8545"
+contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+confirmations = 2
+start_block = 1
+"#;
+        let without: ListenerConfig = toml::from_str(&format!("database_url = \"postgres://x\"\n{chain}")).unwrap();
+        assert_eq!(without.metrics_address, None);
+        let with: ListenerConfig =
+            toml::from_str(&format!("database_url = \"postgres://x\"\nmetrics_address = \"127.0.0.1:9102\"\n{chain}"))
+                .unwrap();
+        assert_eq!(with.metrics_address, Some("127.0.0.1:9102".parse().unwrap()));
+        assert!(
+            toml::from_str::<ListenerConfig>(&format!("database_url = \"x\"\nmetrics_address = \"nope\"\n{chain}"))
+                .is_err()
+        );
     }
 }

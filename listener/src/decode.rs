@@ -7,8 +7,8 @@ use backend::events::{ChainEvent, EventBody, EventKey};
 
 use crate::follower::ConfirmedBlock;
 
-/// The ledger events of one confirmed block, in log order. Logs the ledger does not consume yet (roles, signer
-/// rotation, claims, treasury transfers) are skipped here.
+/// The ledger events of one confirmed block, in log order. Logs the ledger does not consume (roles, signer
+/// rotation, pausing, allowed tokens) are skipped here.
 pub fn ledger_events(chain_id: u64, block: &ConfirmedBlock) -> Vec<ChainEvent> {
     block.logs.iter().filter_map(|log| ledger_event(chain_id, block, log)).collect()
 }
@@ -40,6 +40,12 @@ fn ledger_event(chain_id: u64, block: &ConfirmedBlock, log: &Log) -> Option<Chai
             deferred_count: e.deferredCount,
             deferred_total: e.deferredTotal,
         }
+    } else if let Ok(e) = log.log_decode::<Settlement::Claimed>() {
+        let e = e.inner.data;
+        EventBody::Claimed { account: e.account, token: e.token, to: e.to, amount: e.amount }
+    } else if let Ok(e) = log.log_decode::<Settlement::TreasuryTransferred>() {
+        let e = e.inner.data;
+        EventBody::TreasuryTransferred { nonce: e.nonce, token: e.token, to: e.to, amount: e.amount }
     } else {
         return None;
     };

@@ -134,12 +134,14 @@ pub struct ChainFollower<P> {
     provider: P,
     config: FollowerConfig,
     range: AdaptiveRange,
+    /// The head the last poll saw (for the lag the listener reports).
+    last_head: Option<u64>,
 }
 
 impl<P: Provider> ChainFollower<P> {
     pub fn new(provider: P, config: FollowerConfig) -> Self {
         let range = AdaptiveRange::new(config.initial_range, config.min_range, config.max_range);
-        Self { provider, config, range }
+        Self { provider, config, range, last_head: None }
     }
 
     pub fn config(&self) -> &FollowerConfig {
@@ -148,6 +150,11 @@ impl<P: Provider> ChainFollower<P> {
 
     pub fn range(&self) -> &AdaptiveRange {
         &self.range
+    }
+
+    /// The head block number the last poll saw, if any.
+    pub fn last_head(&self) -> Option<u64> {
+        self.last_head
     }
 
     /// The provider's current head block number.
@@ -167,6 +174,7 @@ impl<P: Provider> ChainFollower<P> {
     /// The next confirmed blocks after `cursor` (possibly none), each with the contract's logs.
     pub async fn poll(&mut self, cursor: BlockRef) -> Result<Vec<ConfirmedBlock>, FollowError> {
         let head = self.head().await?;
+        self.last_head = Some(head);
         let safe = head.saturating_sub(self.config.confirmations);
         if safe <= cursor.number {
             return Ok(Vec::new());
@@ -189,6 +197,37 @@ impl<P: Provider> ChainFollower<P> {
         let headers = self.headers(from, to).await?;
         let blocks = self.assemble(cursor, headers, logs).await?;
         self.range.succeeded(span);
+        Ok(blocks)
+    }
+
+    /// Re-reads blocks `from..=to` (already confirmed) with the contract's logs, checked as a poll checks them
+    /// (parent links inside the range, log hashes, blooms), in slices of at most `max_range` blocks.
+    pub async fn blocks_in_range(&self, from: u64, to: u64) -> Result<Vec<ConfirmedBlock>, FollowError> {
+        let mut blocks: Vec<ConfirmedBlock> = Vec::new();
+        let mut start = from;
+        while start <= to {
+            let end = to.min(start.saturating_add(self.config.max_range.max(1) - 1));
+            let cursor = match blocks.last() {
+                Some(b) => b.block_ref(),
+                None if start == 0 => BlockRef { number: 0, hash: B256::ZERO },
+                None => self.header_with_retry(start - 1).await?.0.block_ref(),
+            };
+            let filter = Filter::new().address(self.config.contract).from_block(start).to_block(end);
+            let logs = self.provider.get_logs(&filter).await.map_err(provider_error)?;
+            let headers = self.headers(start, end).await?;
+            let slice = self.assemble(cursor, headers, logs).await.map_err(|e| match e {
+                // Inside a re-read, a broken link is the provider's answers moving, not the ledger's cursor.
+                FollowError::DeepReorg { block, .. } => {
+                    FollowError::Inconsistent(format!("block {block} does not link to the block before it"))
+                }
+                other => other,
+            })?;
+            blocks.extend(slice);
+            if end == u64::MAX {
+                break;
+            }
+            start = end + 1;
+        }
         Ok(blocks)
     }
 

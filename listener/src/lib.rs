@@ -8,6 +8,7 @@
 pub mod config;
 pub mod decode;
 pub mod follower;
+pub mod metrics;
 pub mod range;
 pub mod service;
 

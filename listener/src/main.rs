@@ -20,11 +20,18 @@ async fn main() -> eyre::Result<()> {
     backend::db::migrate(&pool).await?;
 
     let mut chains = tokio::task::JoinSet::new();
+    if let Some(address) = config.metrics_address {
+        let socket = tokio::net::TcpListener::bind(address).await?;
+        tracing::info!(%address, "serving metrics");
+        let ids = config.chains.iter().map(|c| c.chain_id).collect();
+        let pool = pool.clone();
+        chains.spawn(async move { Ok::<(), eyre::Report>(listener::metrics::serve(socket, pool, ids).await?) });
+    }
     for chain in config.chains {
         chains.spawn(follow(pool.clone(), chain));
     }
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
+        () = backend::startup::shutdown_signal() => {}
         Some(ended) = chains.join_next() => {
             // A chain only ends by halting or a fatal error: say so and exit non-zero.
             ended??;

@@ -1,11 +1,14 @@
 //! One chain's listener: the follower's confirmed blocks into the ledger, one transaction per poll (all the
-//! events of whole blocks and the block cursor together), one active instance per chain.
+//! events of whole blocks and the block cursor together), one active instance per chain. Between polls it
+//! serves operators' replay requests (`ops_requests` of kind `replay` for its chain).
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use alloy::providers::Provider;
+use backend::events::ChainEvent;
 use backend::ledger::{BlockCursor, ChainLedger, LedgerError};
-use sqlx::{PgPool, Postgres, pool::PoolConnection};
+use serde::Serialize;
+use sqlx::{PgPool, Postgres, Row, pool::PoolConnection};
 
 use crate::{
     decode::ledger_events,
@@ -25,6 +28,37 @@ pub enum ListenerError {
     Halted { chain_id: u64, reason: String },
     #[error(transparent)]
     Follow(#[from] FollowError),
+    /// A replay request the listener will not carry out (see [`ChainListener::replay`]).
+    #[error("replay refused: {0}")]
+    ReplayRefused(String),
+}
+
+/// What a replay of a block range found: every contract event the chain has there, split by what the ledger
+/// had of it. Stored as the request's `result`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplayReport {
+    pub from_block: u64,
+    /// The last block read: the requested end, capped at the listener's confirmed block.
+    pub to_block: u64,
+    pub requested_to_block: u64,
+    pub capped: bool,
+    pub events_found: usize,
+    pub already_applied: usize,
+    /// Stored earlier, but quarantined (refused by the ledger, or missed and found by an earlier replay).
+    pub already_quarantined: usize,
+    /// Events the ledger never saw; recorded now as quarantined (`missed_event`), never applied.
+    pub missing: usize,
+    pub missing_events: Vec<MissingEvent>,
+}
+
+/// An event on the chain that the ledger had not stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MissingEvent {
+    pub name: String,
+    pub block_number: u64,
+    /// 0x-prefixed.
+    pub tx_hash: String,
+    pub log_index: u64,
 }
 
 /// What one poll did.
@@ -102,10 +136,13 @@ impl<P: Provider> ChainListener<P> {
             }
             Err(other) => return Err(other.into()),
         };
+        if let Some(head) = self.follower.last_head() {
+            self.ledger.record_chain_head(head).await?;
+        }
         let Some(last) = blocks.last() else { return Ok(Progress::default()) };
         let events: Vec<_> = blocks.iter().flat_map(|b| ledger_events(chain_id, b)).collect();
         let through = BlockCursor { number: last.number, hash: last.hash };
-        let summary = self.ledger.apply_confirmed(&events, through).await?;
+        let summary = self.ledger.apply_confirmed(&events, through, last.timestamp).await?;
         Ok(Progress {
             blocks: blocks.len(),
             events: summary.applied + summary.quarantined,
@@ -113,7 +150,153 @@ impl<P: Provider> ChainListener<P> {
         })
     }
 
+    /// Re-reads blocks `from..=to` from the node and compares their events with what the ledger stored. Only
+    /// blocks the listener has already passed are read: the range is capped at its confirmed block (blocks above
+    /// it are applied by the normal follow, in order), and a range starting above it is refused. An event found
+    /// there that the ledger never stored cannot be applied without breaking chain order: it is recorded as
+    /// quarantined (`missed_event`, with an alert) and reported with its exact key. Nothing else changes, so a
+    /// replay of a range the ledger has in full changes no ledger row.
+    pub async fn replay(&mut self, from: u64, to: u64) -> Result<ReplayReport, ListenerError> {
+        let chain_id = self.ledger.chain_id();
+        if to < from {
+            return Err(ListenerError::ReplayRefused(format!("range {from}..={to} is empty")));
+        }
+        let (cursor, _) = self.ledger.listener_state().await?;
+        let Some(cursor) = cursor else {
+            return Err(ListenerError::ReplayRefused(
+                "the listener has not applied any block of this chain yet".into(),
+            ));
+        };
+        if from > cursor.number {
+            return Err(ListenerError::ReplayRefused(format!(
+                "range starts above the listener's confirmed block {}; those blocks are applied by the listener in order",
+                cursor.number
+            )));
+        }
+        let read_to = to.min(cursor.number);
+        let blocks = self.follower.blocks_in_range(from, read_to).await?;
+        // The blocks read must be the ones the ledger applied (the cursor's, and the recent ones it remembers):
+        // events of another fork are not "missing", they are a reorg the listener halts on.
+        let applied: HashMap<i64, Vec<u8>> = sqlx::query_as(
+            "SELECT block_number, block_hash FROM listener_blocks
+             WHERE chain_id = $1 AND block_number BETWEEN $2 AND $3",
+        )
+        .bind(chain_id as i64)
+        .bind(from as i64)
+        .bind(read_to as i64)
+        .fetch_all(self.ledger.pool())
+        .await?
+        .into_iter()
+        .chain([(cursor.number as i64, cursor.hash.to_vec())])
+        .collect();
+        if let Some(b) = blocks.iter().find(|b| applied.get(&(b.number as i64)).is_some_and(|h| h != b.hash.as_slice()))
+        {
+            return Err(ListenerError::ReplayRefused(format!(
+                "block {} on the chain ({}) is not the block the ledger applied: a reorg below the confirmation depth",
+                b.number, b.hash
+            )));
+        }
+        let events: Vec<ChainEvent> = blocks.iter().flat_map(|b| ledger_events(chain_id, b)).collect();
+
+        let hashes: Vec<&[u8]> = events.iter().map(|e| e.key.tx_hash.as_slice()).collect();
+        let logs: Vec<i64> = events.iter().map(|e| e.key.log_index as i64).collect();
+        let stored: HashMap<(Vec<u8>, i64), String> = sqlx::query(
+            "SELECT c.tx_hash, c.log_index, c.outcome FROM chain_events c
+             JOIN UNNEST($2::bytea[], $3::int8[]) AS k(h, i) ON c.tx_hash = k.h AND c.log_index = k.i
+             WHERE c.chain_id = $1",
+        )
+        .bind(chain_id as i64)
+        .bind(&hashes)
+        .bind(&logs)
+        .fetch_all(self.ledger.pool())
+        .await?
+        .into_iter()
+        .map(|r| ((r.get::<Vec<u8>, _>(0), r.get::<i64, _>(1)), r.get::<String, _>(2)))
+        .collect();
+        let outcome = |e: &ChainEvent| stored.get(&(e.key.tx_hash.to_vec(), e.key.log_index as i64));
+        let missing: Vec<ChainEvent> = events.iter().filter(|e| outcome(e).is_none()).cloned().collect();
+        let already_applied = events.iter().filter(|e| outcome(e).is_some_and(|o| o == "applied")).count();
+        let already_quarantined = events.iter().filter(|e| outcome(e).is_some_and(|o| o == "quarantined")).count();
+        if !missing.is_empty() {
+            let recorded = self.ledger.record_missed(&missing).await?;
+            tracing::error!(
+                chain_id,
+                missing = recorded.len(),
+                from,
+                to = read_to,
+                "replay found events the ledger never applied"
+            );
+        }
+        Ok(ReplayReport {
+            from_block: from,
+            to_block: read_to,
+            requested_to_block: to,
+            capped: read_to < to,
+            events_found: events.len(),
+            already_applied,
+            already_quarantined,
+            missing: missing.len(),
+            missing_events: missing
+                .iter()
+                .map(|e| MissingEvent {
+                    name: e.body.name().to_owned(),
+                    block_number: e.block_number,
+                    tx_hash: format!("{:#x}", e.key.tx_hash),
+                    log_index: e.key.log_index,
+                })
+                .collect(),
+        })
+    }
+
+    /// Carries out this chain's queued replay requests, oldest first, each taken with `FOR UPDATE SKIP LOCKED`
+    /// and finished as `done` (its report in `result`) or `failed` (the reason in `error`). Returns how many.
+    pub async fn serve_replay_requests(&mut self) -> Result<usize, ListenerError> {
+        let mut served = 0;
+        loop {
+            let request: Option<(i64, i64, i64)> = sqlx::query_as(
+                "UPDATE ops_requests SET status = 'running', started_at = now()
+                 WHERE id = (SELECT id FROM ops_requests WHERE kind = 'replay' AND chain_id = $1 AND status = 'queued'
+                             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 RETURNING id, from_block, to_block",
+            )
+            .bind(self.ledger.chain_id() as i64)
+            .fetch_optional(self.ledger.pool())
+            .await?;
+            let Some((id, from, to)) = request else { return Ok(served) };
+            let outcome = self.replay(from.max(0) as u64, to.max(0) as u64).await;
+            let (status, result, error) = match &outcome {
+                Ok(report) => ("done", Some(serde_json::to_string(report).expect("reports serialize")), None),
+                Err(e) => ("failed", None, Some(e.to_string())),
+            };
+            tracing::info!(chain_id = self.ledger.chain_id(), request = id, status, error, "replay request served");
+            sqlx::query(
+                "UPDATE ops_requests SET status = $2, result = $3::jsonb, error = $4, finished_at = now() WHERE id = $1",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(result)
+            .bind(error)
+            .execute(self.ledger.pool())
+            .await?;
+            served += 1;
+        }
+    }
+
+    /// Puts back replay requests of this chain left `running` by an instance that stopped mid-way (the caller
+    /// holds the chain's lock, so no other instance is running them).
+    pub async fn requeue_interrupted_replays(&self) -> Result<u64, ListenerError> {
+        let requeued = sqlx::query(
+            "UPDATE ops_requests SET status = 'queued', started_at = NULL
+             WHERE kind = 'replay' AND chain_id = $1 AND status = 'running'",
+        )
+        .bind(self.ledger.chain_id() as i64)
+        .execute(self.ledger.pool())
+        .await?;
+        Ok(requeued.rows_affected())
+    }
+
     /// Polls until `shutdown` resolves or the chain halts; provider faults are retried with a growing pause.
+    /// Replay requests are served between polls.
     pub async fn run(
         &mut self,
         poll_every: Duration,
@@ -121,17 +304,19 @@ impl<P: Provider> ChainListener<P> {
     ) -> Result<(), ListenerError> {
         tokio::pin!(shutdown);
         let mut backoff = poll_every;
+        self.requeue_interrupted_replays().await?;
         loop {
-            let pause = match self.step().await {
-                Ok(progress) if progress.blocks > 0 => {
+            let stepped = self.step().await;
+            if !matches!(stepped, Err(ListenerError::Halted { .. }))
+                && let Err(e) = self.serve_replay_requests().await
+            {
+                tracing::error!(chain_id = self.ledger.chain_id(), error = %e, "serving replay requests failed");
+            }
+            let pause = match stepped {
+                Ok(progress) => {
+                    // Any answered poll ends a fault streak (an empty one too: the provider works again).
                     backoff = poll_every;
-                    Duration::ZERO
-                }
-                Ok(_) => {
-                    if let Ok(head) = self.follower.head().await {
-                        self.ledger.record_chain_head(head).await?;
-                    }
-                    poll_every
+                    if progress.blocks > 0 { Duration::ZERO } else { poll_every }
                 }
                 Err(ListenerError::Follow(e)) if e.is_transient() => {
                     tracing::warn!(chain_id = self.ledger.chain_id(), error = %e, "provider fault; retrying");

@@ -21,6 +21,9 @@ pub struct ReconcilerConfig {
     /// Seconds between scheduled runs.
     #[serde(default = "default_interval")]
     pub interval_secs: u64,
+    /// Milliseconds between looks for on-demand reconcile requests (`ops_requests`).
+    #[serde(default = "default_request_poll")]
+    pub request_poll_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,6 +66,9 @@ fn default_max_lag() -> u64 {
 fn default_interval() -> u64 {
     60
 }
+fn default_request_poll() -> u64 {
+    1_000
+}
 fn default_rpc_timeout() -> u64 {
     10
 }
@@ -85,6 +91,10 @@ impl ReconcilerConfig {
 
     pub fn interval(&self) -> Duration {
         Duration::from_secs(self.interval_secs)
+    }
+
+    pub fn request_poll(&self) -> Duration {
+        Duration::from_millis(self.request_poll_ms.max(1))
     }
 }
 

@@ -1,4 +1,4 @@
-//! `reconciler <config.toml>`: reconciles every configured chain on a schedule until Ctrl-C.
+//! `reconciler <config.toml>`: reconciles every configured chain on a schedule and on request until Ctrl-C or SIGTERM.
 
 use std::path::PathBuf;
 
@@ -13,11 +13,6 @@ async fn main() -> eyre::Result<()> {
     let pool = PgPool::connect(&config.database_url).await?;
     backend::db::migrate(&pool).await?;
     let reconciler = Reconciler::from_config(pool, &config)?;
-    reconciler
-        .run(config.interval(), async {
-            tokio::signal::ctrl_c().await.ok();
-            tracing::info!("shutting down");
-        })
-        .await;
+    reconciler.run(config.interval(), config.request_poll(), backend::startup::shutdown_signal()).await;
     Ok(())
 }

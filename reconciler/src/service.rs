@@ -257,25 +257,35 @@ impl Reconciler {
         Ok((assets, alerts))
     }
 
-    /// Sends what the sinks are owed, oldest first; after a refusal the later messages for the same sink and key
-    /// wait, so a sink never sees a resolve before its fire. Returns (delivered, still owed).
-    async fn deliver(&self) -> Result<(usize, usize), sqlx::Error> {
+    /// Sends what the sinks are owed, oldest first per (sink, dedup key); after a refusal the later messages for
+    /// the same sink and key wait, so a sink never sees a resolve before its fire. Each message is taken with
+    /// `FOR UPDATE SKIP LOCKED`, and only while no older message for its key is unsent, so several reconciler
+    /// instances share the work and never send a message twice or out of order. Returns (delivered by this
+    /// call, still owed after a refusal).
+    pub async fn deliver(&self) -> Result<(usize, usize), sqlx::Error> {
         let (mut delivered, mut owed) = (0, 0);
         for sink in &self.sinks {
-            let rows: Vec<(i64, String, String, Json<Alert>, String)> = sqlx::query_as(
-                "SELECT id, dedup_key, transition, alert,
-                        to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
-                   FROM reconciler_outbox WHERE sink = $1 AND sent_at IS NULL ORDER BY id",
-            )
-            .bind(sink.id())
-            .fetch_all(&self.pool)
-            .await?;
-            let mut blocked = BTreeSet::new();
-            for (id, key, transition, Json(alert), at) in rows {
-                if blocked.contains(&key) {
-                    owed += 1;
-                    continue;
-                }
+            let mut blocked: Vec<String> = Vec::new();
+            loop {
+                let mut tx = self.pool.begin().await?;
+                let row: Option<(i64, String, String, Json<Alert>, String)> = sqlx::query_as(
+                    "SELECT id, dedup_key, transition, alert,
+                            to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+                       FROM reconciler_outbox o
+                      WHERE sink = $1 AND sent_at IS NULL AND dedup_key <> ALL($2)
+                        AND NOT EXISTS (SELECT 1 FROM reconciler_outbox p
+                                         WHERE p.sink = o.sink AND p.dedup_key = o.dedup_key
+                                           AND p.sent_at IS NULL AND p.id < o.id)
+                      ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                )
+                .bind(sink.id())
+                .bind(&blocked)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((id, key, transition, Json(alert), at)) = row else {
+                    tx.commit().await?;
+                    break;
+                };
                 let transition = if transition == "resolve" { Transition::Resolve } else { Transition::Fire };
                 match sink.send(&self.client, &alert, transition, &at).await {
                     Ok(()) => {
@@ -283,7 +293,7 @@ impl Reconciler {
                             "UPDATE reconciler_outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = $1",
                         )
                         .bind(id)
-                        .execute(&self.pool)
+                        .execute(&mut *tx)
                         .await?;
                         delivered += 1;
                     }
@@ -294,25 +304,91 @@ impl Reconciler {
                         )
                         .bind(id)
                         .bind(e.to_string())
-                        .execute(&self.pool)
+                        .execute(&mut *tx)
                         .await?;
-                        blocked.insert(key);
-                        owed += 1;
+                        blocked.push(key);
                     }
                 }
+                tx.commit().await?;
             }
+            // Owed: what this call could not deliver (refused, or waiting behind a refusal), not what another
+            // instance is sending right now.
+            let unsent: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM reconciler_outbox WHERE sink = $1 AND sent_at IS NULL AND dedup_key = ANY($2)",
+            )
+            .bind(sink.id())
+            .bind(&blocked)
+            .fetch_one(&self.pool)
+            .await?;
+            owed += unsent as usize;
         }
         Ok((delivered, owed))
     }
 
-    /// Runs every `every` until `shutdown` resolves; a failed run is logged and the next one tries again.
-    pub async fn run(&self, every: Duration, shutdown: impl Future<Output = ()>) {
+    /// Answers the queued `reconcile` requests (`ops_requests`): takes every one not held by another instance
+    /// (`FOR UPDATE SKIP LOCKED`), runs once for all of them, and finishes each as `done` with the run id in
+    /// `result` (or `failed`). The rows stay locked in one transaction until then, so a reconciler that dies
+    /// mid-run leaves them queued for the next. Returns the run, if there were requests.
+    pub async fn serve_requests(&self) -> Result<Option<RunReport>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM ops_requests WHERE kind = 'reconcile' AND status = 'queued'
+             ORDER BY id FOR UPDATE SKIP LOCKED",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if ids.is_empty() {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        sqlx::query("UPDATE ops_requests SET started_at = now() WHERE id = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        let run = self.run_once().await;
+        let (status, result, error) = match &run {
+            Ok(report) => (
+                "done",
+                Some(serde_json::json!({
+                    "run_id": report.run_id,
+                    "assets": report.assets.len(),
+                    "alerts_firing": report.alerts.len(),
+                    "errors": report.errors,
+                })),
+                None,
+            ),
+            Err(e) => ("failed", None, Some(e.to_string())),
+        };
+        sqlx::query(
+            "UPDATE ops_requests SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = ANY($1)",
+        )
+        .bind(&ids)
+        .bind(status)
+        .bind(result.map(Json))
+        .bind(error)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(requests = ids.len(), status, "reconcile requests answered");
+        run.map(Some)
+    }
+
+    /// Runs every `every` until `shutdown` resolves, and answers reconcile requests between runs (looked for
+    /// every `requests_every`); a failed run is logged and the next one tries again.
+    pub async fn run(&self, every: Duration, requests_every: Duration, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut requests = tokio::time::interval(requests_every);
+        requests.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = &mut shutdown => return,
+                _ = requests.tick() => match self.serve_requests().await {
+                    Ok(Some(report)) => tracing::info!(run_id = report.run_id, "reconciled on request"),
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(error = %e, "reconcile request failed"),
+                },
                 _ = ticks.tick() => match self.run_once().await {
                     Ok(report) => tracing::info!(
                         run_id = report.run_id,

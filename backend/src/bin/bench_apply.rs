@@ -28,6 +28,7 @@ fn blocks(events: usize, per_block: u64, params: &PlanParams) -> Vec<Vec<ChainEv
         retopup_per_mille: 250,
         invalid_per_mille: 0,
         freeze_per_mille: 0,
+        place_per_mille: 0,
     });
     let mut out: Vec<Vec<ChainEvent>> = Vec::new();
     for _ in 0..events {

@@ -23,6 +23,10 @@ pub fn router() -> Router<ApiContext> {
         .route("/v1/admin/users/{address}/freeze", post(freeze))
         .route("/v1/admin/users/{address}/unfreeze", post(unfreeze))
         .route("/v1/admin/audit", get(audit))
+        .route("/v1/admin/plan", get(plan_versions).post(new_plan_version))
+        .route("/v1/admin/logs", get(logs))
+        .route("/v1/admin/alerts/{id}/ack", post(ack_alert))
+        .route("/v1/admin/withdrawals", get(withdrawals))
 }
 
 #[utoipa::path(get, path = "/v1/admin/ping", tag = "admin", security(("bearer" = [])),
@@ -51,6 +55,8 @@ impl From<AdminError> for ApiError {
             AdminError::NoChange(what) => {
                 ApiError::Conflict { code: "no_change", message: format!("nothing to do: {what}") }
             }
+            AdminError::InvalidVersion(e) => ApiError::unprocessable("invalid_plan", e.to_string()),
+            AdminError::Refused { code, message } => ApiError::unprocessable(code, message),
             other => ApiError::Internal(eyre::Report::new(other)),
         }
     }
@@ -201,4 +207,402 @@ pub async fn audit(
         None
     };
     Ok(Json(AuditPage { items, next_cursor }))
+}
+
+/// `created_at` of a row as RFC 3339 UTC (the SQL expression).
+const RFC3339: &str = "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PlanQuery {
+    pub asset_id: i32,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PlanVersions {
+    pub asset_id: i32,
+    /// Oldest first; each governs events from its block until the next one's.
+    pub versions: Vec<PlanVersionView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PlanVersionView {
+    pub version: i32,
+    pub effective_from_block: i64,
+    /// The parameters as stored (amounts in base units, decimal strings).
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
+    pub created_at: String,
+}
+
+/// The plan versions of an asset.
+#[utoipa::path(get, path = "/v1/admin/plan", tag = "admin", security(("bearer" = [])), params(PlanQuery),
+    responses((status = 200, body = PlanVersions), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn plan_versions(
+    State(ctx): State<ApiContext>,
+    _admin: AdminUser,
+    Query(q): Query<PlanQuery>,
+) -> Result<Json<PlanVersions>, ApiError> {
+    let rows: Vec<(i32, i64, sqlx::types::Json<serde_json::Value>, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT version, effective_from_block, params, {RFC3339} FROM plan_versions WHERE asset_id = $1 ORDER BY version"
+    )))
+    .bind(q.asset_id)
+    .fetch_all(&ctx.db)
+    .await?;
+    if rows.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    let versions = rows
+        .into_iter()
+        .map(|(version, effective_from_block, params, created_at)| PlanVersionView {
+            version,
+            effective_from_block,
+            params: params.0,
+            created_at,
+        })
+        .collect();
+    Ok(Json(PlanVersions { asset_id: q.asset_id, versions }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPlanVersion {
+    pub asset_id: i32,
+    /// First block the new parameters govern; must be after every applied block and the latest version's start.
+    pub from_block: u64,
+    /// A complete parameter set, in the form `GET /v1/admin/plan` shows (amounts as decimal strings).
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedPlanVersion {
+    pub asset_id: i32,
+    pub version: u32,
+    pub effective_from_block: u64,
+}
+
+/// Creates a plan version of an asset effective from a future block (audited with old and new values).
+#[utoipa::path(post, path = "/v1/admin/plan", tag = "admin", security(("bearer" = [])), request_body = NewPlanVersion,
+    responses((status = 200, body = CreatedPlanVersion), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn new_plan_version(
+    State(ctx): State<ApiContext>,
+    AdminUser(admin): AdminUser,
+    Json(req): Json<NewPlanVersion>,
+) -> Result<Json<CreatedPlanVersion>, ApiError> {
+    let params: crate::plan::PlanParams = serde_json::from_value(req.params.clone())
+        .map_err(|e| ApiError::unprocessable("invalid_plan", format!("params: {e}")))?;
+    // Every given key must be a parameter: a misspelt one would otherwise be dropped silently.
+    let known = serde_json::to_value(&params).map_err(|e| ApiError::Internal(e.into()))?;
+    if let (Some(given), Some(known)) = (req.params.as_object(), known.as_object())
+        && let Some(extra) = given.keys().find(|k| !known.contains_key(*k))
+    {
+        return Err(ApiError::unprocessable("invalid_plan", format!("params: unknown field `{extra}`")));
+    }
+    if i64::try_from(req.from_block).is_err() {
+        return Err(ApiError::unprocessable("invalid_plan", "from_block is out of range"));
+    }
+    let actor = admin.wallet.to_checksum(None);
+    let version = crate::ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?;
+    Ok(Json(CreatedPlanVersion { asset_id: req.asset_id, version, effective_from_block: req.from_block }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LogsQuery {
+    /// `alerts` (default): open alerts, newest first; `quarantine`: unresolved quarantined events, newest first.
+    pub kind: Option<LogKind>,
+    /// Alerts: include acknowledged ones too.
+    pub all: Option<bool>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1..=100, default 20.
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LogKind {
+    Alerts,
+    Quarantine,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LogPage {
+    pub alerts: Vec<AlertEntry>,
+    pub quarantined: Vec<QuarantinedEvent>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AlertEntry {
+    pub id: i64,
+    pub kind: String,
+    pub message: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub created_at: String,
+    pub acknowledged_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QuarantinedEvent {
+    pub chain_id: i64,
+    pub tx_hash: String,
+    pub log_index: i64,
+    pub block: i64,
+    pub asset_id: Option<i32>,
+    pub reason_code: String,
+    pub reason: String,
+    /// The raw event as decoded.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub created_at: String,
+}
+
+type AlertRow = (i64, String, String, sqlx::types::Json<serde_json::Value>, String, Option<String>);
+type QuarantineRow =
+    (i64, Vec<u8>, i64, i64, Option<i32>, String, String, sqlx::types::Json<serde_json::Value>, String);
+
+/// Parses a quarantine cursor `block:log_index:chain_id`.
+fn quarantine_cursor(text: &str) -> Option<(i64, i64, i64)> {
+    let mut parts = text.split(':').map(|p| p.parse::<i64>().ok());
+    let cursor = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(cursor)
+}
+
+/// Operational log: open alerts, or quarantined events (keyset pages, newest first).
+#[utoipa::path(get, path = "/v1/admin/logs", tag = "admin", security(("bearer" = [])), params(LogsQuery),
+    responses((status = 200, body = LogPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn logs(
+    State(ctx): State<ApiContext>,
+    _admin: AdminUser,
+    Query(q): Query<LogsQuery>,
+) -> Result<Json<LogPage>, ApiError> {
+    let limit = super::users::page_limit(q.limit)?;
+    let bad_cursor = || ApiError::bad_request("invalid_cursor", "cursor is not one this endpoint returned");
+    if q.kind.unwrap_or(LogKind::Alerts) == LogKind::Alerts {
+        let cursor = match q.cursor.as_deref() {
+            None => i64::MAX,
+            Some(c) => c.parse::<i64>().map_err(|_| bad_cursor())?,
+        };
+        let rows: Vec<AlertRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, kind, message, details, {RFC3339},
+                    to_char(acknowledged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
+             FROM alerts WHERE id < $1 AND ($2 OR acknowledged_at IS NULL) ORDER BY id DESC LIMIT $3"
+        )))
+        .bind(cursor)
+        .bind(q.all.unwrap_or(false))
+        .bind(limit + 1)
+        .fetch_all(&ctx.db)
+        .await?;
+        let mut alerts: Vec<AlertEntry> = rows
+            .into_iter()
+            .map(|(id, kind, message, details, created_at, acknowledged_at)| AlertEntry {
+                id,
+                kind,
+                message,
+                details: details.0,
+                created_at,
+                acknowledged_at,
+            })
+            .collect();
+        let next_cursor = if alerts.len() as i64 > limit {
+            alerts.truncate(limit as usize);
+            alerts.last().map(|a| a.id.to_string())
+        } else {
+            None
+        };
+        return Ok(Json(LogPage { alerts, quarantined: vec![], next_cursor }));
+    }
+    let cursor = match q.cursor.as_deref() {
+        None => (i64::MAX, i64::MAX, i64::MAX),
+        Some(c) => quarantine_cursor(c).ok_or_else(bad_cursor)?,
+    };
+    let rows: Vec<QuarantineRow> = sqlx::query_as(
+        "SELECT q.chain_id, q.tx_hash, q.log_index, c.block_number, q.asset_id, q.reason_code, q.reason, q.payload,
+                to_char(q.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
+         FROM quarantine q JOIN chain_events c USING (chain_id, tx_hash, log_index)
+         WHERE q.resolved_at IS NULL AND (c.block_number, q.log_index, q.chain_id) < ($1, $2, $3)
+         ORDER BY c.block_number DESC, q.log_index DESC, q.chain_id DESC LIMIT $4",
+    )
+    .bind(cursor.0)
+    .bind(cursor.1)
+    .bind(cursor.2)
+    .bind(limit + 1)
+    .fetch_all(&ctx.db)
+    .await?;
+    let mut quarantined: Vec<QuarantinedEvent> = rows
+        .into_iter()
+        .map(|(chain_id, tx_hash, log_index, block, asset_id, reason_code, reason, payload, created_at)| {
+            QuarantinedEvent {
+                chain_id,
+                tx_hash: alloy::hex::encode_prefixed(&tx_hash),
+                log_index,
+                block,
+                asset_id,
+                reason_code,
+                reason,
+                payload: payload.0,
+                created_at,
+            }
+        })
+        .collect();
+    let next_cursor = if quarantined.len() as i64 > limit {
+        quarantined.truncate(limit as usize);
+        quarantined.last().map(|e| format!("{}:{}:{}", e.block, e.log_index, e.chain_id))
+    } else {
+        None
+    };
+    Ok(Json(LogPage { alerts: vec![], quarantined, next_cursor }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AckedAlert {
+    pub id: i64,
+    pub acknowledged_at: String,
+}
+
+/// Acknowledges an open alert (audited); 409 if it already was.
+#[utoipa::path(post, path = "/v1/admin/alerts/{id}/ack", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "alert id")),
+    responses((status = 200, body = AckedAlert), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn ack_alert(
+    State(ctx): State<ApiContext>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Json<AckedAlert>, ApiError> {
+    let mut tx = ctx.db.begin().await?;
+    let row: Option<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT kind, message, acknowledged_at::text FROM alerts WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (kind, message, acknowledged) = row.ok_or(ApiError::NotFound)?;
+    if acknowledged.is_some() {
+        return Err(ApiError::Conflict { code: "no_change", message: "nothing to do: already acknowledged".into() });
+    }
+    let at: String = sqlx::query_scalar(
+        "UPDATE alerts SET acknowledged_at = now() WHERE id = $1
+         RETURNING to_char(acknowledged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO audit_logs (actor, action, target, before, after) VALUES ($1, 'ack_alert', $2, $3, $4)")
+        .bind(admin.wallet.to_checksum(None))
+        .bind(format!("alert {id}"))
+        .bind(serde_json::json!({ "kind": kind, "message": message, "acknowledged_at": null }))
+        .bind(serde_json::json!({ "acknowledged_at": at }))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Json(AckedAlert { id, acknowledged_at: at }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalsQuery {
+    pub asset_id: Option<i32>,
+    /// `open`, `batched` or `cancelled`; all when absent.
+    pub status: Option<WithdrawStatus>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<i64>,
+    /// 1..=100, default 20.
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WithdrawStatus {
+    Open,
+    Batched,
+    Cancelled,
+}
+
+impl WithdrawStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Batched => "batched",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WithdrawalsPage {
+    /// Newest first.
+    pub items: Vec<WithdrawalEntry>,
+    pub next_cursor: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WithdrawalEntry {
+    pub id: i64,
+    pub asset_id: i32,
+    pub user_no: i32,
+    /// 0x EIP-55.
+    pub address: String,
+    /// Pending balance when requested (base units).
+    pub amount: String,
+    /// Pending balance now (base units).
+    pub pending_now: String,
+    pub status: String,
+    pub created_at: String,
+}
+
+type WithdrawalRow = (i64, i32, i32, Vec<u8>, String, String, String, String);
+
+/// Users' withdraw requests, filtered by asset and status (keyset pages, newest first).
+#[utoipa::path(get, path = "/v1/admin/withdrawals", tag = "admin", security(("bearer" = [])), params(WithdrawalsQuery),
+    responses((status = 200, body = WithdrawalsPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn withdrawals(
+    State(ctx): State<ApiContext>,
+    _admin: AdminUser,
+    Query(q): Query<WithdrawalsQuery>,
+) -> Result<Json<WithdrawalsPage>, ApiError> {
+    let limit = super::users::page_limit(q.limit)?;
+    let rows: Vec<WithdrawalRow> = sqlx::query_as(
+        "SELECT w.id, w.asset_id, w.user_no, u.address, w.amount::text, b.pending::text, w.status,
+                to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
+         FROM withdraw_requests w
+         JOIN users u USING (asset_id, user_no) JOIN user_balances b USING (asset_id, user_no)
+         WHERE w.id < $1 AND ($2::int4 IS NULL OR w.asset_id = $2) AND ($3::text IS NULL OR w.status = $3)
+         ORDER BY w.id DESC LIMIT $4",
+    )
+    .bind(q.cursor.unwrap_or(i64::MAX))
+    .bind(q.asset_id)
+    .bind(q.status.map(WithdrawStatus::as_str))
+    .bind(limit + 1)
+    .fetch_all(&ctx.db)
+    .await?;
+    let mut items: Vec<WithdrawalEntry> = rows
+        .into_iter()
+        .map(|(id, asset_id, user_no, address, amount, pending_now, status, created_at)| WithdrawalEntry {
+            id,
+            asset_id,
+            user_no,
+            address: Address::from_slice(&address).to_checksum(None),
+            amount,
+            pending_now,
+            status,
+            created_at,
+        })
+        .collect();
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|r| r.id)
+    } else {
+        None
+    };
+    Ok(Json(WithdrawalsPage { items, next_cursor }))
 }

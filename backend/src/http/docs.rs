@@ -6,7 +6,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_scalar::{Scalar, Servable};
 
-use super::{ApiContext, Json, admin, auth, error, health, public, register, users};
+use super::{ApiContext, Json, admin, auth, error, health, monitoring, payouts, pool, public, register, treasury, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,6 +16,8 @@ use super::{ApiContext, Json, admin, auth, error, health, public, register, user
         public::plan, public::disclosure,
         users::me, users::referrals, users::tree, users::history, register::register, register::retopup,
         admin::ping, admin::freeze, admin::unfreeze, admin::audit,
+        register::confirm, users::withdraw, admin::plan_versions, admin::new_plan_version, admin::logs,
+        admin::ack_alert, admin::withdrawals,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -31,8 +33,22 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The whole document: the core paths above plus each resource module's own `Api` (so modules add routes
+/// without touching this file).
+pub fn spec() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    for part in [pool::Api::openapi(), payouts::Api::openapi(), treasury::Api::openapi(), monitoring::Api::openapi()] {
+        doc.merge(part);
+    }
+    doc
+}
+
 pub fn router() -> Router<ApiContext> {
+    let doc = spec();
     Router::new()
-        .route("/api-docs/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
-        .merge(Scalar::with_url("/docs", ApiDoc::openapi()))
+        .route("/api-docs/openapi.json", get(move || {
+            let doc = doc.clone();
+            async move { Json(doc) }
+        }))
+        .merge(Scalar::with_url("/docs", spec()))
 }

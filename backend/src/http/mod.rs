@@ -7,9 +7,13 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod monitoring;
+pub mod payouts;
+pub mod pool;
 pub mod public;
 pub mod rate_limit;
 pub mod register;
+pub mod treasury;
 pub mod users;
 
 use std::sync::Arc;
@@ -41,6 +45,8 @@ pub struct ApiContext {
     pub signer: Option<signer::client::SignerClient>,
     /// Settlement contract per chain id, from `[[chains]]`.
     pub settlements: Arc<std::collections::HashMap<u64, Address>>,
+    /// RPC access (and the operator key, if any) per chain id, for chains with an `rpc_url`.
+    pub chains: Arc<std::collections::HashMap<u64, payouts::ChainAccess>>,
 }
 
 /// All routes of the API; unknown paths and methods answer JSON errors too.
@@ -52,6 +58,10 @@ pub fn router(ctx: ApiContext) -> Router {
         .merge(users::router())
         .merge(register::router())
         .merge(admin::router())
+        .merge(pool::router())
+        .merge(payouts::router())
+        .merge(treasury::router())
+        .merge(monitoring::router())
         .merge(docs::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -10,17 +10,20 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
-use signer::client::ClientError;
 use signer::intent::{Addr, Amount as SignerAmount, RegisterIntent, RetopupIntent};
 
 use super::error::ErrorBody;
+use super::payouts::{settlement, signer_client, signer_error};
 use super::public::AssetAmount;
 use super::{ApiContext, ApiError, AuthUser, Json};
 use crate::auth::siwe::WalletChain;
 use crate::plan::PlanParams;
 
 pub fn router() -> Router<ApiContext> {
-    Router::new().route("/v1/users/register", post(register)).route("/v1/users/retopup", post(retopup))
+    Router::new()
+        .route("/v1/users/register", post(register))
+        .route("/v1/users/register/confirm", post(confirm))
+        .route("/v1/users/retopup", post(retopup))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -104,29 +107,6 @@ async fn standing(ctx: &ApiContext, asset_id: i32, wallet: Address) -> Result<Op
         .fetch_optional(&ctx.db)
         .await?;
     Ok(row.map(|(f,)| f))
-}
-
-fn settlement(ctx: &ApiContext, chain_id: u64) -> Result<Address, ApiError> {
-    ctx.settlements.get(&chain_id).copied().ok_or_else(|| {
-        ApiError::unavailable("chain_not_configured", format!("no Settlement contract configured for chain {chain_id}"))
-    })
-}
-
-fn signer_client(ctx: &ApiContext) -> Result<&signer::client::SignerClient, ApiError> {
-    ctx.signer.as_ref().ok_or_else(|| ApiError::unavailable("signer_unavailable", "no signer is configured"))
-}
-
-fn signer_error(e: ClientError) -> ApiError {
-    match e {
-        ClientError::Refused { status, body } => {
-            tracing::warn!(status, code = %body.code, message = %body.message, "signer refused an intent");
-            ApiError::unavailable("signer_refused", format!("the signer refused: {}", body.code))
-        }
-        other => {
-            tracing::error!(error = %other, "signer call failed");
-            ApiError::unavailable("signer_unavailable", "the signer could not be reached")
-        }
-    }
 }
 
 /// Payload for registering the caller under `sponsor` (checks: asset, sponsor an active user
@@ -291,4 +271,174 @@ async fn finish(
             data: alloy::hex::encode_prefixed(Bytes::from(calldata)),
         },
     }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmRequest {
+    /// The `nonce` of a registration payload this wallet was given (decimal string).
+    pub nonce: String,
+}
+
+/// Where a registration payload stands, from the ledger tables (never from the client).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegistrationStatus {
+    pub transaction_id: i64,
+    pub asset_id: i32,
+    pub nonce: String,
+    pub deadline: i64,
+    /// `applied` (the wallet is a user of the asset), `quarantined` (the chain event of this payload was
+    /// refused by the plan), `waiting` (no confirmed event yet, deadline not passed) or `expired` (deadline
+    /// passed and no confirmed event; a transaction mined just before the deadline still shows `applied`
+    /// once its block is confirmed).
+    pub status: &'static str,
+    /// The wallet's standing once applied.
+    pub user: Option<RegisteredUser>,
+    /// The confirmed chain event that registered the wallet (or was quarantined).
+    pub event: Option<SeenEvent>,
+    /// Why the event was quarantined.
+    pub quarantine_reason: Option<String>,
+    /// The pool node the registration fee bought for the sponsor (every `pool_entry_every`-th referral).
+    pub sponsor_pool_entry: Option<PoolEntry>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegisteredUser {
+    pub user_no: i32,
+    /// `active` or `frozen`.
+    pub status: &'static str,
+    /// 0x EIP-55.
+    pub sponsor: Option<String>,
+    pub registered_block: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SeenEvent {
+    pub tx_hash: String,
+    pub log_index: i64,
+    pub block: i64,
+    /// False when the wallet was registered by another payload of its own (another nonce).
+    pub this_payload: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PoolEntry {
+    pub level: i32,
+    pub q: i64,
+}
+
+type StoredPayload = (i64, i32, String, Option<i64>, i64);
+type UserRow = (i32, bool, Option<Vec<u8>>, Option<i64>);
+type EventRow = (i64, Vec<u8>, i64, i64, bool);
+
+/// Status of a registration payload the caller was given (looked up by its nonce): applied by the listener,
+/// quarantined, still waiting, or expired.
+#[utoipa::path(post, path = "/v1/users/register/confirm", tag = "users", security(("bearer" = [])),
+    request_body = ConfirmRequest,
+    responses((status = 200, body = RegistrationStatus), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn confirm(
+    State(ctx): State<ApiContext>,
+    user: AuthUser,
+    Json(req): Json<ConfirmRequest>,
+) -> Result<Json<RegistrationStatus>, ApiError> {
+    let nonce: U256 = req
+        .nonce
+        .trim()
+        .parse()
+        .ok()
+        .filter(|_| !req.nonce.trim().starts_with(['-', '+']))
+        .ok_or_else(|| ApiError::unprocessable("invalid_nonce", "nonce must be a decimal uint256"))?;
+    let nonce = nonce.to_string();
+    // Only the caller's own payloads: another wallet's nonce is "not found".
+    let stored: Option<StoredPayload> = sqlx::query_as(
+        "SELECT t.id, t.asset_id, t.nonce::text, t.deadline, a.chain_id
+         FROM transactions t JOIN assets a ON a.id = t.asset_id
+         WHERE t.wallet = $1 AND t.kind = 'register' AND t.nonce = $2::numeric
+         ORDER BY t.id DESC LIMIT 1",
+    )
+    .bind(user.wallet.as_slice())
+    .bind(&nonce)
+    .fetch_optional(&ctx.db)
+    .await?;
+    let (transaction_id, asset_id, nonce, deadline, chain_id) = stored.ok_or(ApiError::NotFound)?;
+    let deadline = deadline.unwrap_or(0);
+    let mut answer = RegistrationStatus {
+        transaction_id,
+        asset_id,
+        nonce,
+        deadline,
+        status: "waiting",
+        user: None,
+        event: None,
+        quarantine_reason: None,
+        sponsor_pool_entry: None,
+    };
+    let registered: Option<UserRow> = sqlx::query_as(
+        "SELECT u.user_no, u.frozen, s.address, u.registered_block
+         FROM users u LEFT JOIN users s ON s.asset_id = u.asset_id AND s.user_no = u.sponsor_no
+         WHERE u.asset_id = $1 AND u.address = $2",
+    )
+    .bind(asset_id)
+    .bind(user.wallet.as_slice())
+    .fetch_optional(&ctx.db)
+    .await?;
+    if let Some((user_no, frozen, sponsor, registered_block)) = registered {
+        answer.status = "applied";
+        answer.user = Some(RegisteredUser {
+            user_no,
+            status: if frozen { "frozen" } else { "active" },
+            sponsor: sponsor.map(|s| Address::from_slice(&s).to_checksum(None)),
+            registered_block,
+        });
+        let event: Option<EventRow> = sqlx::query_as(
+            "SELECT e.event_seq, e.tx_hash, e.log_index, e.block_number,
+                    COALESCE(uint_text_to_numeric(c.payload->>'nonce') = $3::numeric, false)
+             FROM ledger_events e
+             LEFT JOIN chain_events c ON c.chain_id = e.chain_id AND c.tx_hash = e.tx_hash AND c.log_index = e.log_index
+             WHERE e.asset_id = $1 AND e.user_no = $2 AND e.kind = 'registration'",
+        )
+        .bind(asset_id)
+        .bind(user_no)
+        .bind(&answer.nonce)
+        .fetch_optional(&ctx.db)
+        .await?;
+        if let Some((event_seq, tx_hash, log_index, block, this_payload)) = event {
+            answer.event =
+                Some(SeenEvent { tx_hash: alloy::hex::encode_prefixed(&tx_hash), log_index, block, this_payload });
+            let entry: Option<(i32, i64)> = sqlx::query_as(
+                "SELECT level, q FROM placements WHERE asset_id = $1 AND event_seq = $2 AND cause = 'pool_entry'",
+            )
+            .bind(asset_id)
+            .bind(event_seq)
+            .fetch_optional(&ctx.db)
+            .await?;
+            answer.sponsor_pool_entry = entry.map(|(level, q)| PoolEntry { level, q });
+        }
+        return Ok(Json(answer));
+    }
+    let quarantined: Option<(Vec<u8>, i64, i64, String, String)> = sqlx::query_as(
+        "SELECT q.tx_hash, q.log_index, c.block_number, q.reason_code, q.reason
+         FROM quarantine q JOIN chain_events c USING (chain_id, tx_hash, log_index)
+         WHERE q.chain_id = $1 AND q.payload->>'event' = 'Registered' AND lower(q.payload->>'user') = $2
+           AND uint_text_to_numeric(q.payload->>'nonce') = $3::numeric
+         ORDER BY c.block_number DESC, q.log_index DESC LIMIT 1",
+    )
+    .bind(chain_id)
+    .bind(format!("{:#x}", user.wallet))
+    .bind(&answer.nonce)
+    .fetch_optional(&ctx.db)
+    .await?;
+    if let Some((tx_hash, log_index, block, code, reason)) = quarantined {
+        answer.status = "quarantined";
+        answer.event =
+            Some(SeenEvent { tx_hash: alloy::hex::encode_prefixed(&tx_hash), log_index, block, this_payload: true });
+        answer.quarantine_reason = Some(format!("{code}: {reason}"));
+        return Ok(Json(answer));
+    }
+    let now = chrono::Utc::now().timestamp();
+    if now > deadline {
+        answer.status = "expired";
+    }
+    Ok(Json(answer))
 }

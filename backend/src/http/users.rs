@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Serialize;
 
 use super::error::ErrorBody;
@@ -17,6 +17,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/v1/users/referrals", get(referrals))
         .route("/v1/users/tree", get(tree))
         .route("/v1/users/history", get(history))
+        .route("/v1/users/withdraw", post(withdraw))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -429,4 +430,121 @@ pub async fn history(
         None
     };
     Ok(Json(HistoryPage { items, next_cursor }))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawRequest {
+    pub asset_id: i32,
+}
+
+/// A recorded withdraw request, and what the wallet can pull from the contract itself.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WithdrawAnswer {
+    pub request: WithdrawRequestView,
+    /// What the contract holds claimable for this wallet (failed pushes of executed batches), as the ledger
+    /// recorded it from confirmed events.
+    pub claimable: super::public::AssetAmount,
+    /// `Settlement.claim(token, wallet)`, when `claimable` > 0 and the chain's contract is configured.
+    pub claim_transaction: Option<super::register::WalletTransaction>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WithdrawRequestView {
+    pub id: i64,
+    pub asset_id: i32,
+    /// 0x EIP-55.
+    pub address: String,
+    /// Pending balance when the request was made.
+    pub amount: super::public::AssetAmount,
+    /// `open`, `batched` or `cancelled`.
+    pub status: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+type WithdrawUserRow = (i32, bool, String, String, i64, Vec<u8>, String, i16);
+
+/// Asks to be paid the pending balance of one asset: recorded for the next payout batch (one open request
+/// per user and asset). Also returns the on-chain claimable amount and the `claim` transaction for it.
+#[utoipa::path(post, path = "/v1/users/withdraw", tag = "users", security(("bearer" = [])),
+    request_body = WithdrawRequest,
+    responses((status = 200, body = WithdrawAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn withdraw(
+    State(ctx): State<ApiContext>,
+    user: AuthUser,
+    Json(req): Json<WithdrawRequest>,
+) -> Result<Json<WithdrawAnswer>, ApiError> {
+    let mut tx = ctx.db.begin().await?;
+    let known: Option<(i32,)> =
+        sqlx::query_as("SELECT id FROM assets WHERE id = $1").bind(req.asset_id).fetch_optional(&mut *tx).await?;
+    if known.is_none() {
+        return Err(ApiError::unprocessable("unknown_asset", format!("no asset {}", req.asset_id)));
+    }
+    // The user's row is locked so that two requests at once cannot both pass the checks.
+    let row: Option<WithdrawUserRow> = sqlx::query_as(
+        "SELECT u.user_no, u.frozen, b.pending::text, b.claimable::text, a.chain_id, a.token, a.symbol, a.decimals
+         FROM users u JOIN user_balances b USING (asset_id, user_no) JOIN assets a ON a.id = u.asset_id
+         WHERE u.asset_id = $1 AND u.address = $2 FOR UPDATE OF u",
+    )
+    .bind(req.asset_id)
+    .bind(user.wallet.as_slice())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (user_no, frozen, pending, claimable, chain_id, token, symbol, decimals) =
+        row.ok_or_else(|| ApiError::unprocessable("not_registered", "this wallet is not registered in this asset"))?;
+    if frozen {
+        return Err(ApiError::unprocessable("user_frozen", "this wallet is frozen"));
+    }
+    let open: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM withdraw_requests WHERE asset_id = $1 AND user_no = $2 AND status = 'open'")
+            .bind(req.asset_id)
+            .bind(user_no)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some((id,)) = open {
+        return Err(ApiError::Conflict {
+            code: "withdraw_request_open",
+            message: format!("request {id} for this asset is still open"),
+        });
+    }
+    if pending == "0" {
+        return Err(ApiError::unprocessable("nothing_pending", "no pending balance to withdraw in this asset"));
+    }
+    let (id, created_at): (i64, String) = sqlx::query_as(
+        "INSERT INTO withdraw_requests (asset_id, user_no, amount) VALUES ($1, $2, $3::numeric)
+         RETURNING id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    )
+    .bind(req.asset_id)
+    .bind(user_no)
+    .bind(&pending)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let token = alloy::primitives::Address::from_slice(&token);
+    let claim_transaction = match ctx.settlements.get(&(chain_id as u64)) {
+        Some(contract) if claimable != "0" => {
+            use alloy::sol_types::SolCall;
+            let call = abi::Settlement::claimCall { token, to: user.wallet };
+            Some(super::register::WalletTransaction {
+                to: contract.to_checksum(None),
+                value: "0".into(),
+                data: alloy::hex::encode_prefixed(call.abi_encode()),
+            })
+        }
+        _ => None,
+    };
+    Ok(Json(WithdrawAnswer {
+        request: WithdrawRequestView {
+            id,
+            asset_id: req.asset_id,
+            address: user.wallet.to_checksum(None),
+            amount: super::public::AssetAmount::new(pending, decimals, &symbol),
+            status: "open".into(),
+            created_at,
+        },
+        claimable: super::public::AssetAmount::new(claimable, decimals, &symbol),
+        claim_transaction,
+    }))
 }

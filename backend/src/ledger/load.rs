@@ -56,7 +56,8 @@ pub(super) async fn chain_assets(tx: &mut Tx, chain_id: u64) -> Result<Vec<Asset
         let applied_events = r.get::<i64, _>(2) as u64;
         let admin_seq: i64 = r.get(3);
         let engine = asset_engine(tx, id, applied_events).await?;
-        books.push(AssetBook { id, token, engine, admin_seq });
+        let audit_seen = last_audit_id(tx, id).await?;
+        books.push(AssetBook { id, token, engine, admin_seq, audit_seen });
     }
     Ok(books)
 }
@@ -144,5 +145,13 @@ pub(super) async fn refresh_admin_state(tx: &mut Tx, book: &mut AssetBook) -> Re
     let next_credit = next_no(tx, "company_credits", "credit_no", book.id).await?;
     engine.set_company_credit_counter(next_credit);
     book.admin_seq = row.get(0);
+    book.audit_seen = last_audit_id(tx, book.id).await?;
     Ok(())
+}
+
+async fn last_audit_id(tx: &mut Tx, asset_id: i32) -> Result<i64, LedgerError> {
+    Ok(sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM audit_logs WHERE asset_id = $1")
+        .bind(asset_id)
+        .fetch_one(&mut **tx)
+        .await?)
 }

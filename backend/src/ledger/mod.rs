@@ -20,13 +20,15 @@
 pub mod admin;
 pub mod disclosure;
 mod load;
+mod outflows;
 pub mod payouts;
+pub mod treasury;
 mod write;
 
 use alloy::primitives::{Address, B256};
 use sqlx::{AssertSqlSafe, PgPool, Row};
 
-use crate::events::ChainEvent;
+use crate::events::{ChainEvent, EventKey};
 use crate::plan::{ConservationError, InvalidPlan, InvalidVersion, PlanEngine, PlanParams};
 
 /// Why the ledger could not apply a batch; nothing of the batch was stored.
@@ -121,6 +123,8 @@ pub(crate) struct AssetBook {
     pub(crate) token: Address,
     pub(crate) engine: PlanEngine,
     pub(crate) admin_seq: i64,
+    /// The newest `audit_logs` id of this asset the engine reflects (to notice manual placements).
+    pub(crate) audit_seen: i64,
 }
 
 /// The ledger of one chain; see the module documentation.
@@ -166,18 +170,54 @@ impl ChainLedger {
         self.apply_checked(events, None).await
     }
 
-    /// Applies the events of confirmed blocks up to and including `through`, and moves the listener's block
-    /// cursor there, in one transaction; `events` may be empty (blocks without contract logs).
+    /// Applies the events of confirmed blocks up to and including `through` (whose block time is
+    /// `through_timestamp`), and moves the listener's block cursor there, in one transaction; `events` may be
+    /// empty (blocks without contract logs). Signed treasury transfers whose deadline is below that time expire.
     pub async fn apply_confirmed(
         &mut self,
         events: &[ChainEvent],
         through: BlockCursor,
+        through_timestamp: u64,
     ) -> Result<ApplySummary, LedgerError> {
         if let Some(e) = events.iter().find(|e| e.block_number > through.number) {
             return Err(LedgerError::OutOfOrder { position: e.position(), cursor: Some((through.number, u64::MAX)) });
         }
         self.check_batch(events)?;
-        self.apply_checked(events, Some(through)).await
+        self.apply_checked(events, Some((through, through_timestamp))).await
+    }
+
+    /// Records confirmed events found below the listener's cursor that the ledger never stored (a replay found
+    /// them): each is stored as `quarantined` with a `missed_event` quarantine row and an alert, and nothing else
+    /// changes — applying them now would break chain order, so the ledger has diverged and needs a person.
+    /// Returns the keys newly recorded (events already stored are left as they are).
+    pub async fn record_missed(&mut self, events: &[ChainEvent]) -> Result<Vec<EventKey>, LedgerError> {
+        self.check_batch(events)?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO blockchain_sync AS s (chain_id) VALUES ($1)
+             ON CONFLICT (chain_id) DO UPDATE SET chain_id = s.chain_id",
+        )
+        .bind(self.chain_id as i64)
+        .execute(&mut *tx)
+        .await?;
+        let new = write::insert_raw_events(&mut tx, self.chain_id, events).await?;
+        let mut rows = write::Rows::new(self.chain_id);
+        let mut recorded = Vec::new();
+        for e in events.iter().filter(|e| new.contains(&(e.key.tx_hash, e.key.log_index))) {
+            let asset = self.assets.iter().find(|a| a.token == e.body.token()).map(|a| a.id);
+            let reason = format!(
+                "{} at block {} log {} is on the chain below the listener's cursor but was never applied: the ledger \
+                 has diverged from the chain and must be rebuilt by a replay",
+                e.body.name(),
+                e.block_number,
+                e.key.log_index
+            );
+            rows.quarantine(e, asset, "missed_event", &reason);
+            recorded.push(e.key);
+        }
+        rows.flush(&mut tx, &self.assets).await?;
+        tx.commit().await?;
+        Ok(recorded)
     }
 
     /// The listener's cursor and halt reason on this chain.
@@ -237,7 +277,7 @@ impl ChainLedger {
     async fn apply_checked(
         &mut self,
         events: &[ChainEvent],
-        through: Option<BlockCursor>,
+        through: Option<(BlockCursor, u64)>,
     ) -> Result<ApplySummary, LedgerError> {
         let result = self.apply_in_transaction(events, through).await;
         if result.is_err() {
@@ -250,7 +290,7 @@ impl ChainLedger {
     async fn apply_in_transaction(
         &mut self,
         events: &[ChainEvent],
-        through: Option<BlockCursor>,
+        through: Option<(BlockCursor, u64)>,
     ) -> Result<ApplySummary, LedgerError> {
         let mut tx = self.pool.begin().await?;
         // Lock the chain's cursor row (creating it if needed) and read the cursor, in one
@@ -285,6 +325,16 @@ impl ChainLedger {
                 continue;
             };
             let book = &mut self.assets[asset];
+            if let Some(applied) = outflows::apply(&mut tx, self.chain_id, book.id, e).await? {
+                match applied {
+                    Ok(()) => summary.applied += 1,
+                    Err((code, reason)) => {
+                        rows.quarantine(e, Some(book.id), code, &reason);
+                        summary.quarantined += 1;
+                    }
+                }
+                continue;
+            }
             let Some(plan_event) = e.body.plan_event() else {
                 match payouts::apply_settlement(&mut tx, self.chain_id, e.block_number, &e.body).await? {
                     Ok(()) => summary.applied += 1,
@@ -319,7 +369,11 @@ impl ChainLedger {
             .execute(&mut *tx)
             .await?;
         }
-        if let Some(through) = through {
+        let passed = events.iter().map(|e| e.block_timestamp).chain(through.map(|t| t.1)).max();
+        if let Some(timestamp) = passed {
+            outflows::expire_treasury_transfers(&mut tx, self.chain_id, timestamp).await?;
+        }
+        if let Some((through, _)) = through {
             write_block_cursor(&mut tx, self.chain_id, through).await?;
         }
         tx.commit().await?;
@@ -344,12 +398,73 @@ impl ChainLedger {
             return Ok(());
         }
         for (r, book) in rows.iter().zip(self.assets.iter_mut()) {
-            if r.get::<i64, _>(2) != book.admin_seq {
-                load::refresh_admin_state(tx, book).await?;
+            let admin_seq: i64 = r.get(2);
+            if admin_seq == book.admin_seq {
+                continue;
             }
+            // Freezes, plan versions and forfeits only change what `refresh_admin_state` re-reads; a manual
+            // placement changes pools, reserves and counters, so the whole engine is reloaded after one.
+            let placed: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM audit_logs WHERE asset_id = $1 AND action = 'manual_placement'
+                                   AND id > $2)",
+            )
+            .bind(book.id)
+            .bind(book.audit_seen)
+            .fetch_one(&mut **tx)
+            .await?;
+            if placed {
+                self.assets = load::chain_assets(tx, self.chain_id).await?;
+                return Ok(());
+            }
+            load::refresh_admin_state(tx, book).await?;
         }
         Ok(())
     }
+}
+
+/// One chain's listener position, as the API and the listener's metrics report it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct ListenerStatus {
+    pub chain_id: u64,
+    /// The last confirmed block applied in full.
+    pub confirmed_block: Option<u64>,
+    /// The chain head the listener last saw.
+    pub chain_head: Option<u64>,
+    /// Chain head − confirmed block (the confirmation depth included).
+    pub lag_blocks: Option<u64>,
+    /// Seconds since the listener last saw the head (a stalled listener or provider shows here).
+    pub head_age_seconds: Option<f64>,
+    /// Set when the listener stopped itself; it stays stopped until a person clears it.
+    pub halted_reason: Option<String>,
+}
+
+/// The listener position of every chain the ledger has assets on or a listener has written, by chain id.
+pub async fn listener_statuses(pool: &PgPool) -> Result<Vec<ListenerStatus>, sqlx::Error> {
+    type Row = (i64, Option<i64>, Option<i64>, Option<f64>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.chain_id, s.listener_block, s.chain_head,
+                extract(epoch FROM now() - s.chain_head_seen_at)::float8, s.halted_reason
+         FROM (SELECT chain_id FROM assets UNION SELECT chain_id FROM blockchain_sync) c
+         LEFT JOIN blockchain_sync s ON s.chain_id = c.chain_id
+         ORDER BY c.chain_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(chain_id, block, head, age, halted_reason)| {
+            let confirmed_block = block.map(|b| b as u64);
+            let chain_head = head.map(|h| h as u64);
+            ListenerStatus {
+                chain_id: chain_id as u64,
+                confirmed_block,
+                chain_head,
+                lag_blocks: chain_head.map(|h| h.saturating_sub(confirmed_block.unwrap_or(0))),
+                head_age_seconds: age.map(|a| a.max(0.0)),
+                halted_reason,
+            }
+        })
+        .collect())
 }
 
 /// Moves the listener's block cursor forward to `through` (never back) and remembers its hash.

@@ -21,6 +21,8 @@ pub enum PayoutError {
     UnknownAsset(i32),
     #[error("batch {0} is not waiting for a signature")]
     NotBuilding(i64),
+    #[error("batch {0} does not match its rewards: {1}")]
+    Inconsistent(i64, String),
 }
 
 /// A batch just built: entries in the order they must be signed and paid.
@@ -54,9 +56,46 @@ pub async fn build_batch(
     max_total: Amount,
 ) -> Result<Option<BuiltBatch>, PayoutError> {
     let mut tx = pool.begin().await?;
+    let built = build_in(&mut tx, asset_id, max_entries, max_total).await?;
+    tx.commit().await?;
+    Ok(built)
+}
+
+/// As [`build_batch`], with an `audit_logs` row by `actor` in the same transaction (the admin API).
+pub async fn build_batch_audited(
+    pool: &PgPool,
+    asset_id: i32,
+    max_entries: usize,
+    max_total: Amount,
+    actor: &str,
+) -> Result<Option<BuiltBatch>, PayoutError> {
+    let mut tx = pool.begin().await?;
+    let Some(built) = build_in(&mut tx, asset_id, max_entries, max_total).await? else { return Ok(None) };
+    let pending_after: String =
+        sqlx::query_scalar("SELECT COALESCE(sum(pending), 0)::text FROM user_balances WHERE asset_id = $1")
+            .bind(asset_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let pending_before = amount(&pending_after) + built.total;
+    let before = serde_json::json!({ "pending_total": pending_before.to_string() });
+    let after = serde_json::json!({
+        "batch_id": built.id, "status": "building", "total": built.total.to_string(),
+        "entries": built.entries.len(), "pending_total": pending_after,
+    });
+    audit(&mut tx, actor, "payout_batch_build", asset_id, &format!("batch:{}", built.id), before, after).await?;
+    tx.commit().await?;
+    Ok(Some(built))
+}
+
+async fn build_in(
+    tx: &mut Tx,
+    asset_id: i32,
+    max_entries: usize,
+    max_total: Amount,
+) -> Result<Option<BuiltBatch>, PayoutError> {
     let asset = sqlx::query("SELECT chain_id, token FROM assets WHERE id = $1")
         .bind(asset_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         .ok_or(PayoutError::UnknownAsset(asset_id))?;
     let chain_id: i64 = asset.get(0);
@@ -68,7 +107,7 @@ pub async fn build_batch(
          WHERE asset_id = $1 AND status = 'pending' ORDER BY beneficiary_no, reward_no FOR UPDATE SKIP LOCKED",
     )
     .bind(asset_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?;
     let mut per_user: BTreeMap<i32, (Amount, Vec<i64>)> = BTreeMap::new();
     for row in &rows {
@@ -95,7 +134,7 @@ pub async fn build_batch(
     )
     .bind(asset_id)
     .bind(numeric(total))
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     let positions: Vec<i32> = (0..users.len() as i32).collect();
     sqlx::query(
@@ -107,19 +146,34 @@ pub async fn build_batch(
     .bind(&users)
     .bind(&sums)
     .bind(&positions)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query("INSERT INTO payout_batch_rewards (batch_id, asset_id, reward_no) SELECT $1, $2, unnest($3::int8[])")
         .bind(id)
         .bind(asset_id)
         .bind(&reward_nos)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     sqlx::query("UPDATE rewards SET status = 'batched', batch_id = $1 WHERE asset_id = $2 AND reward_no = ANY($3)")
         .bind(id)
         .bind(asset_id)
         .bind(&reward_nos)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
+        .await?;
+    // The open withdraw requests of these users are answered by this batch.
+    sqlx::query(
+        "UPDATE withdraw_requests SET status = 'batched', batch_id = $1, updated_at = now()
+         WHERE asset_id = $2 AND user_no = ANY($3) AND status = 'open'",
+    )
+    .bind(id)
+    .bind(asset_id)
+    .bind(&users)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("SELECT 1 FROM user_balances WHERE asset_id = $1 AND user_no = ANY($2) ORDER BY user_no FOR UPDATE")
+        .bind(asset_id)
+        .bind(&users)
+        .execute(&mut **tx)
         .await?;
     sqlx::query(
         "UPDATE user_balances b SET pending = b.pending - t.a::numeric, batched = b.batched + t.a::numeric
@@ -128,15 +182,14 @@ pub async fn build_batch(
     .bind(asset_id)
     .bind(&users)
     .bind(&sums)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     let addresses: Vec<Vec<u8>> =
         sqlx::query_scalar("SELECT u.address FROM unnest($2::int4[]) WITH ORDINALITY AS t(n, o) JOIN users u ON u.asset_id = $1 AND u.user_no = t.n ORDER BY t.o")
             .bind(asset_id)
             .bind(&users)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **tx)
             .await?;
-    tx.commit().await?;
     let entries = addresses.iter().zip(&sums).map(|(a, s)| (Address::from_slice(a), amount(s))).collect();
     Ok(Some(BuiltBatch { id, asset_id, chain_id: chain_id as u64, token: Address::from_slice(&token), entries, total }))
 }
@@ -144,6 +197,20 @@ pub async fn build_batch(
 /// Records the signed version of a batch; from now on only this nonce, hash, deadline and signature are sent.
 pub async fn record_signed(
     pool: &PgPool,
+    batch_id: i64,
+    nonce: U256,
+    payouts_hash: B256,
+    deadline: u64,
+    signature: &[u8],
+) -> Result<(), PayoutError> {
+    let mut tx = pool.begin().await?;
+    record_signed_in(&mut tx, batch_id, nonce, payouts_hash, deadline, signature).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn record_signed_in(
+    tx: &mut Tx,
     batch_id: i64,
     nonce: U256,
     payouts_hash: B256,
@@ -160,12 +227,454 @@ pub async fn record_signed(
     .bind(payouts_hash.as_slice())
     .bind(deadline as i64)
     .bind(signature)
-    .execute(pool)
+    .execute(&mut **tx)
     .await?;
     if updated.rows_affected() != 1 {
         return Err(PayoutError::NotBuilding(batch_id));
     }
     Ok(())
+}
+
+/// Appends an `audit_logs` row at the asset's current ledger position.
+pub(super) async fn audit(
+    tx: &mut Tx,
+    actor: &str,
+    action: &str,
+    asset_id: i32,
+    target: &str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_logs (actor, action, asset_id, target, before, after, applied_events)
+         SELECT $1, $2, id, $4, $5, $6, applied_events FROM assets WHERE id = $3",
+    )
+    .bind(actor)
+    .bind(action)
+    .bind(asset_id)
+    .bind(target)
+    .bind(sqlx::types::Json(before))
+    .bind(sqlx::types::Json(after))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Contract nonces the backend chooses itself sit at 2^255 and above, far from the signer's own counter (which
+/// starts at 0 for register and retopup payloads), so the two never meet.
+const PAYOUT_NONCE_BASE: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
+/// Treasury transfers: 2^255 + 2^254 + transfer id.
+pub const TREASURY_NONCE_BASE: U256 = U256::from_limbs([0, 0, 0, 3 << 62]);
+
+/// The contract nonce of signing attempt `attempt` (0..=255) of batch `batch_id`: fixed by the batch, so a
+/// retried sign call asks for the same nonce. A new attempt is only taken when the previous one was never
+/// recorded as signed and its deadline has passed (its signature, if any, was never handed out and can no
+/// longer execute).
+pub fn batch_nonce(batch_id: i64, attempt: u8) -> U256 {
+    PAYOUT_NONCE_BASE + (U256::from(batch_id as u64) << 8) + U256::from(attempt)
+}
+
+/// A batch as it will be (or was) signed: entries in signing order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchPayload {
+    pub id: i64,
+    pub asset_id: i32,
+    pub chain_id: u64,
+    pub token: Address,
+    pub entries: Vec<(Address, Amount)>,
+    pub total: Amount,
+    pub nonce: U256,
+    pub deadline: u64,
+}
+
+impl BatchPayload {
+    pub fn payouts(&self) -> Vec<abi::Payout> {
+        self.entries
+            .iter()
+            .map(|(recipient, a)| abi::Payout { recipient: *recipient, amount: U256::from(*a) })
+            .collect()
+    }
+
+    /// The EIP-712 struct the signer signs and the contract executes.
+    pub fn payout_batch(&self) -> abi::PayoutBatch {
+        abi::PayoutBatch {
+            token: self.token,
+            total: U256::from(self.total),
+            payouts: self.payouts(),
+            nonce: self.nonce,
+            deadline: U256::from(self.deadline),
+        }
+    }
+}
+
+/// What the sign step must do for a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignStep {
+    /// Ask the signer for this payload (its nonce and deadline are stored already).
+    Sign(BatchPayload),
+    /// Already signed: this payload and signature, unchanged.
+    Signed(BatchPayload, Vec<u8>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignStepError {
+    #[error(transparent)]
+    Payout(#[from] PayoutError),
+    #[error("no batch {0}")]
+    UnknownBatch(i64),
+    #[error("batch {0} is {1} and was never signed")]
+    NotSignable(i64, String),
+    #[error("batch {0} used up its signing attempts")]
+    AttemptsExhausted(i64),
+}
+
+/// Fixes the nonce and deadline of batch `batch_id` before anything is signed (so every retry of the sign call
+/// asks for the same payload), or returns the stored signature when it was signed already.
+pub async fn prepare_signing(pool: &PgPool, batch_id: i64, now: u64, ttl_secs: u64) -> Result<SignStep, SignStepError> {
+    let mut tx = pool.begin().await.map_err(PayoutError::from)?;
+    let row = sqlx::query(
+        "SELECT status, chain_nonce::text, deadline, signature FROM payout_batches WHERE id = $1 FOR UPDATE",
+    )
+    .bind(batch_id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(PayoutError::from)?
+    .ok_or(SignStepError::UnknownBatch(batch_id))?;
+    let status: String = row.get(0);
+    let stored_nonce: Option<U256> = row.get::<Option<&str>, _>(1).map(|n| n.parse().expect("nonce is a uint256"));
+    let stored_deadline: Option<i64> = row.get(2);
+    let signature: Option<Vec<u8>> = row.get(3);
+    if status == "cancelled" {
+        return Err(SignStepError::NotSignable(batch_id, status));
+    }
+    if status != "building" {
+        let signature = signature.ok_or_else(|| SignStepError::NotSignable(batch_id, status))?;
+        let payload = load_payload(&mut tx, batch_id).await.map_err(PayoutError::from)?;
+        return Ok(SignStep::Signed(payload, signature));
+    }
+    // Keep the stored attempt while it has a useful time left; otherwise the next attempt.
+    let min_left = (ttl_secs / 2).min(60);
+    let keep = matches!((stored_nonce, stored_deadline), (Some(_), Some(d)) if d as u64 > now + min_left);
+    if !keep {
+        let attempt = match stored_nonce {
+            None => 0,
+            Some(n) => {
+                let next = (n - batch_nonce(batch_id, 0)).to::<u64>() + 1;
+                u8::try_from(next).map_err(|_| SignStepError::AttemptsExhausted(batch_id))?
+            }
+        };
+        sqlx::query("UPDATE payout_batches SET chain_nonce = $2::numeric, deadline = $3 WHERE id = $1")
+            .bind(batch_id)
+            .bind(batch_nonce(batch_id, attempt).to_string())
+            .bind((now + ttl_secs) as i64)
+            .execute(&mut *tx)
+            .await
+            .map_err(PayoutError::from)?;
+    }
+    let payload = load_payload(&mut tx, batch_id).await.map_err(PayoutError::from)?;
+    tx.commit().await.map_err(PayoutError::from)?;
+    Ok(SignStep::Sign(payload))
+}
+
+/// The batch with its stored nonce and deadline (both set), entries by position.
+async fn load_payload(tx: &mut Tx, batch_id: i64) -> Result<BatchPayload, sqlx::Error> {
+    let head = sqlx::query(
+        "SELECT b.asset_id, a.chain_id, a.token, b.total::text, b.chain_nonce::text, b.deadline
+         FROM payout_batches b JOIN assets a ON a.id = b.asset_id WHERE b.id = $1",
+    )
+    .bind(batch_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let items = sqlx::query(
+        "SELECT u.address, i.amount::text FROM payout_batch_items i
+         JOIN users u ON u.asset_id = i.asset_id AND u.user_no = i.user_no
+         WHERE i.batch_id = $1 ORDER BY i.position",
+    )
+    .bind(batch_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(BatchPayload {
+        id: batch_id,
+        asset_id: head.get(0),
+        chain_id: head.get::<i64, _>(1) as u64,
+        token: Address::from_slice(head.get::<&[u8], _>(2)),
+        total: amount(head.get::<&str, _>(3)),
+        nonce: head.get::<Option<&str>, _>(4).map(|n| n.parse().expect("nonce is a uint256")).unwrap_or_default(),
+        deadline: head.get::<Option<i64>, _>(5).unwrap_or_default() as u64,
+        entries: items
+            .iter()
+            .map(|r| (Address::from_slice(r.get::<&[u8], _>(0)), amount(r.get::<&str, _>(1))))
+            .collect(),
+    })
+}
+
+/// Stores the signer's answer for `payload` (the nonce and deadline [`prepare_signing`] fixed): the signed
+/// echo as a `transactions` row, the batch as signed, and an audit row. `Ok(None)`: that attempt is no longer
+/// the batch's (it was signed meanwhile, or superseded); read the batch again.
+pub async fn store_signature(
+    pool: &PgPool,
+    payload: &BatchPayload,
+    signature: &[u8],
+    signed_echo: &serde_json::Value,
+    actor: &str,
+) -> Result<Option<()>, PayoutError> {
+    let mut tx = pool.begin().await?;
+    let current: Option<(String, Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT status, chain_nonce::text, deadline FROM payout_batches WHERE id = $1 FOR UPDATE")
+            .bind(payload.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let ours = Some(("building".to_string(), Some(payload.nonce.to_string()), Some(payload.deadline as i64)));
+    if current != ours {
+        return Ok(None);
+    }
+    let transaction_id: i64 = sqlx::query_scalar(
+        "INSERT INTO transactions (asset_id, kind, nonce, payload, signature, deadline)
+         VALUES ($1, 'payout_batch', $2::numeric, $3, $4, $5) RETURNING id",
+    )
+    .bind(payload.asset_id)
+    .bind(payload.nonce.to_string())
+    .bind(sqlx::types::Json(signed_echo))
+    .bind(signature)
+    .bind(payload.deadline as i64)
+    .fetch_one(&mut *tx)
+    .await?;
+    let hash = abi::payouts_hash(&payload.payouts());
+    record_signed_in(&mut tx, payload.id, payload.nonce, hash, payload.deadline, signature).await?;
+    sqlx::query("UPDATE payout_batches SET transaction_id = $2 WHERE id = $1")
+        .bind(payload.id)
+        .bind(transaction_id)
+        .execute(&mut *tx)
+        .await?;
+    let after = serde_json::json!({
+        "status": "signed", "nonce": payload.nonce.to_string(), "deadline": payload.deadline,
+        "payouts_hash": hash.to_string(), "total": payload.total.to_string(),
+    });
+    let before = serde_json::json!({ "status": "building" });
+    audit(&mut tx, actor, "payout_batch_sign", payload.asset_id, &format!("batch:{}", payload.id), before, after)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(()))
+}
+
+/// A batch's sending state: status and the last transaction hash sent for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendState {
+    pub status: String,
+    pub tx_hash: Option<B256>,
+    pub signature: Option<Vec<u8>>,
+}
+
+/// Locks batch `batch_id` for a send decision (held until the returned transaction ends).
+pub async fn lock_for_send(pool: &PgPool, batch_id: i64) -> Result<Option<(Tx, SendState)>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query(
+        "SELECT b.status, t.tx_hash, b.signature FROM payout_batches b
+         LEFT JOIN transactions t ON t.id = b.transaction_id WHERE b.id = $1 FOR UPDATE OF b",
+    )
+    .bind(batch_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let tx_hash: Option<Vec<u8>> = row.get(1);
+    let state = SendState { status: row.get(0), tx_hash: tx_hash.map(|h| B256::from_slice(&h)), signature: row.get(2) };
+    Ok(Some((tx, state)))
+}
+
+/// The payload of a signed batch (inside a [`lock_for_send`] transaction).
+pub async fn signed_payload(tx: &mut Tx, batch_id: i64) -> Result<BatchPayload, sqlx::Error> {
+    load_payload(tx, batch_id).await
+}
+
+/// Records that `tx_hash` was sent for the batch (status `submitted`) with an audit row, and commits.
+pub async fn record_sent(
+    mut tx: Tx,
+    batch_id: i64,
+    asset_id: i32,
+    previous: &SendState,
+    tx_hash: B256,
+    action: &str,
+    actor: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE payout_batches SET status = 'submitted' WHERE id = $1")
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE transactions t SET status = 'submitted', tx_hash = $2 FROM payout_batches b
+         WHERE b.id = $1 AND t.id = b.transaction_id",
+    )
+    .bind(batch_id)
+    .bind(tx_hash.as_slice())
+    .execute(&mut *tx)
+    .await?;
+    let before = serde_json::json!({
+        "status": previous.status, "tx_hash": previous.tx_hash.map(|h| h.to_string()),
+    });
+    let after = serde_json::json!({ "status": "submitted", "tx_hash": tx_hash.to_string() });
+    audit(&mut tx, actor, action, asset_id, &format!("batch:{batch_id}"), before, after).await?;
+    tx.commit().await
+}
+
+/// What a cancellation must find under the lock: the batch as the caller checked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelState {
+    pub asset_id: i32,
+    pub status: String,
+    /// The contract nonce of the current signing attempt (`None`: never sent to the signer).
+    pub nonce: Option<U256>,
+    pub deadline: Option<u64>,
+}
+
+impl CancelState {
+    /// Every nonce a signature of this batch may carry: signing attempts 0 ..= the current one (earlier
+    /// attempts were superseded before being recorded, but the signer may have signed them).
+    pub fn attempt_nonces(&self, batch_id: i64) -> Vec<U256> {
+        let Some(nonce) = self.nonce else { return Vec::new() };
+        let first = batch_nonce(batch_id, 0);
+        if nonce < first || nonce - first > U256::from(u8::MAX) {
+            return vec![nonce];
+        }
+        (0..=(nonce - first).to::<u8>()).map(|a| batch_nonce(batch_id, a)).collect()
+    }
+}
+
+/// The batch as a cancellation sees it (no lock: [`cancel_batch`] checks it again under the lock).
+pub async fn cancel_state(pool: &PgPool, batch_id: i64) -> Result<Option<CancelState>, sqlx::Error> {
+    let row: Option<(i32, String, Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT asset_id, status, chain_nonce::text, deadline FROM payout_batches WHERE id = $1")
+            .bind(batch_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(asset_id, status, nonce, deadline)| CancelState {
+        asset_id,
+        status,
+        nonce: nonce.map(|n| n.parse().expect("nonce is a uint256")),
+        deadline: deadline.map(|d| d as u64),
+    }))
+}
+
+/// asset_id, status, chain_nonce, deadline, total of a batch row.
+type CancelRow = (i32, String, Option<String>, Option<i64>, String);
+
+/// What a cancellation moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancelled {
+    pub rewards: i64,
+    pub users: i64,
+    pub total: Amount,
+}
+
+/// Cancels batch `batch_id` if it still is exactly `expected` (the state the caller proved cannot execute):
+/// status `cancelled`, its rewards `pending` again (balances batched → pending), its signed payload
+/// `expired`; `payout_batch_rewards` and the items stay for history. One transaction, with the asset row
+/// (the ledger's lock order: asset, then batch) and the batch row locked, and an audit row with `proof`.
+/// `Ok(None)`: the batch changed meanwhile (signed, sent, settled, cancelled): nothing done.
+pub async fn cancel_batch(
+    pool: &PgPool,
+    batch_id: i64,
+    expected: &CancelState,
+    proof: serde_json::Value,
+    actor: &str,
+) -> Result<Option<Cancelled>, PayoutError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT id FROM assets WHERE id = $1 FOR UPDATE").bind(expected.asset_id).execute(&mut *tx).await?;
+    let row: Option<CancelRow> = sqlx::query_as(
+        "SELECT asset_id, status, chain_nonce::text, deadline, total::text FROM payout_batches
+         WHERE id = $1 FOR UPDATE",
+    )
+    .bind(batch_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((asset_id, status, nonce, deadline, total)) = row else { return Ok(None) };
+    let now = CancelState {
+        asset_id,
+        status,
+        nonce: nonce.map(|n| n.parse().expect("nonce is a uint256")),
+        deadline: deadline.map(|d| d as u64),
+    };
+    if &now != expected || !matches!(now.status.as_str(), "building" | "signed" | "submitted" | "failed") {
+        return Ok(None);
+    }
+    let (pending_before, batched_before): (String, String) = sqlx::query_as(
+        "SELECT COALESCE(sum(pending), 0)::text, COALESCE(sum(batched), 0)::text FROM user_balances WHERE asset_id = $1",
+    )
+    .bind(asset_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    // Balance rows in user order, as `build_in` takes them: the two never wait on each other in a circle.
+    sqlx::query(
+        "SELECT 1 FROM user_balances WHERE asset_id = $1
+           AND user_no IN (SELECT user_no FROM payout_batch_items WHERE batch_id = $2) ORDER BY user_no FOR UPDATE",
+    )
+    .bind(asset_id)
+    .bind(batch_id)
+    .execute(&mut *tx)
+    .await?;
+    let (moved, rewards, users, items_total, items): (String, i64, i64, String, i64) = sqlx::query_as(
+        "WITH moved AS (
+             UPDATE rewards SET status = 'pending', batch_id = NULL
+             WHERE asset_id = $1 AND batch_id = $2 AND status = 'batched' RETURNING beneficiary_no, amount),
+         per_user AS (SELECT beneficiary_no AS user_no, sum(amount) AS amount, count(*) AS n FROM moved GROUP BY 1),
+         updated AS (
+             UPDATE user_balances b SET pending = b.pending + p.amount, batched = b.batched - p.amount
+             FROM per_user p WHERE b.asset_id = $1 AND b.user_no = p.user_no RETURNING p.user_no, p.amount, p.n)
+         SELECT COALESCE(sum(amount), 0)::text, COALESCE(sum(n), 0)::int8, count(*),
+                (SELECT COALESCE(sum(amount), 0)::text FROM payout_batch_items WHERE batch_id = $2),
+                (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = $2
+                   AND i.amount = (SELECT p.amount FROM per_user p WHERE p.user_no = i.user_no))
+         FROM updated",
+    )
+    .bind(asset_id)
+    .bind(batch_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if moved != total || items_total != total || items != users {
+        // Rolled back on drop: the batch and its rewards disagree, a person must look.
+        return Err(PayoutError::Inconsistent(
+            batch_id,
+            format!(
+                "total {total}, items {items_total}, rewards moved {moved} ({users} users, {items} matching items)"
+            ),
+        ));
+    }
+    sqlx::query("UPDATE payout_batches SET status = 'cancelled' WHERE id = $1")
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+    // Withdraw requests this batch answered are open again — unless the user has since made a new one, which
+    // then stands alone (one open request per user).
+    sqlx::query(
+        "UPDATE withdraw_requests w
+            SET status = CASE WHEN EXISTS (SELECT 1 FROM withdraw_requests o WHERE o.asset_id = w.asset_id
+                                             AND o.user_no = w.user_no AND o.status = 'open')
+                              THEN 'cancelled' ELSE 'open' END,
+                batch_id = NULL, updated_at = now()
+          WHERE w.batch_id = $1 AND w.status = 'batched'",
+    )
+    .bind(batch_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE transactions t SET status = 'expired' FROM payout_batches b
+         WHERE b.id = $1 AND t.id = b.transaction_id AND t.status IN ('signed', 'submitted')",
+    )
+    .bind(batch_id)
+    .execute(&mut *tx)
+    .await?;
+    let total = amount(&total);
+    let before = serde_json::json!({
+        "status": now.status, "nonce": now.nonce.map(|n| n.to_string()), "deadline": now.deadline,
+        "total": total.to_string(), "pending_total": pending_before, "batched_total": batched_before,
+    });
+    let after = serde_json::json!({
+        "status": "cancelled", "rewards_released": rewards, "users": users,
+        "pending_total": (amount(&pending_before) + total).to_string(),
+        "batched_total": (amount(&batched_before) - total).to_string(), "proof": proof,
+    });
+    audit(&mut tx, actor, "payout_batch_cancel", asset_id, &format!("batch:{batch_id}"), before, after).await?;
+    tx.commit().await?;
+    Ok(Some(Cancelled { rewards, users, total }))
 }
 
 /// Why a settlement event could not be applied (it is quarantined, and an alert raised).

@@ -567,6 +567,34 @@ impl PlanEngine {
         }
     }
 
+    /// An admin's manual placement (not in PLAN.md; see `ledger::admin::manual_placement`): PLACE(owner,
+    /// level, level_price[level]) under the plan version of `block`, with the auto-progressions it triggers,
+    /// paid by the company. Not an event: the applied-event count stays, `seq` is the count so far, and the
+    /// placement is the outcome's group 0 (its credits and company part sum to `amount`, the price). `None`
+    /// when the level does not exist, the owner is unknown or already holds `max_nodes_per_level` nodes there.
+    pub fn place_for_company(&mut self, block: u64, owner: UserNo, level: u32) -> Option<EventOutcome> {
+        let version = self.schedule.at(block).clone();
+        let params = &version.params;
+        let price = params.price(level)?;
+        if owner as usize >= self.users.len() || self.user(owner).nodes_in(level) >= params.max_nodes_per_level {
+            return None;
+        }
+        let mut out = EventOutcome {
+            seq: self.counters.applied_events,
+            plan_version: version.version,
+            user: owner,
+            amount: price,
+            registration: None,
+            retopup_no: None,
+            credits: Vec::new(),
+            company: Vec::new(),
+            placements: Vec::new(),
+            reserve_movements: Vec::new(),
+        };
+        self.place(&mut out, params, owner, level, price, PlacementCause::PoolEntry);
+        Some(out)
+    }
+
     fn outcome(&mut self, plan_version: u32, user: UserNo, amount: Amount) -> EventOutcome {
         let seq = self.counters.applied_events;
         self.counters.applied_events += 1;

@@ -5,11 +5,18 @@
 mod common;
 
 mod admin;
+mod admin_plan;
 mod auth;
 mod docs;
 mod helpers;
 mod hostile;
+mod monitoring;
+mod payouts;
+mod pool;
 mod public;
 mod rate_limits;
 mod register;
+mod signer_service;
+mod treasury;
 mod users;
+mod withdraw;

@@ -1,77 +1,24 @@
 //! POST /v1/users/register and /v1/users/retopup against the REAL signer service, started
 //! in-process (anvil dev key #1, insecure flag, temporary SQLite store).
 
-use alloy::primitives::{Address, Signature, U256, address};
+use alloy::primitives::{Address, Signature, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
-use backend::config::{ChainSettings, SignerSettings};
-use secrecy::SecretString;
+use backend::config::ChainSettings;
 use serde_json::json;
-use signer::auth::Caller;
-use signer::config::{KeySettings, Settings as SignerConfig};
-use signer::intent::{Addr, Amount};
-use signer::policy::{AssetConfig, ChainConfig, PolicyConfig};
 
 use crate::admin::post_as;
 use crate::common::{ASSET, BNB, CHAIN, genesis, named};
 use crate::helpers::{Chain, TestApp, spawn_app_configured};
-
-pub const SETTLEMENT: Address = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
-const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const DEV_ADDRESS: Address = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
-const CALLER: &str = "backend";
-const SECRET: &str = "test-only-caller-secret";
-
-/// The signer on port 0 and its store directory; stops when dropped with the runtime.
-pub struct SignerService {
-    pub url: String,
-    _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-pub async fn spawn_signer() -> SignerService {
-    let dir = tempfile::tempdir().unwrap();
-    let caps = |token| AssetConfig {
-        token: Addr(token),
-        per_payload_cap: Amount::from(1_000 * BNB),
-        per_batch_cap: Amount::from(10_000 * BNB),
-        daily_outflow_cap: Amount::from(100_000 * BNB),
-    };
-    let config = SignerConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        store_path: dir.path().join("signer.sqlite"),
-        key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
-        callers: vec![Caller { id: CALLER.into(), secret: SecretString::from(SECRET) }],
-        auth_window_secs: 30,
-        policy: PolicyConfig {
-            default_ttl_secs: 600,
-            max_deadline_horizon_secs: 3_600,
-            max_batch_entries: 50,
-            chains: vec![ChainConfig {
-                chain_id: CHAIN,
-                contracts: vec![Addr(SETTLEMENT)],
-                treasury_recipients: vec![],
-                assets: vec![caps(Address::ZERO)],
-            }],
-        },
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (addr, server) = signer::startup::run_until(config, async {
-        let _ = stopped.await;
-    })
-    .await
-    .unwrap();
-    tokio::spawn(server);
-    SignerService { url: format!("http://{addr}"), _dir: dir, _stop: stop }
-}
+pub use crate::signer_service::{DEV_ADDRESS, SETTLEMENT, SignerService, spawn_signer};
 
 /// The API wired to a fresh signer, with the Settlement contract of the test chain.
 pub async fn spawn_with_signer() -> (TestApp, SignerService) {
-    let service = spawn_signer().await;
-    let url = service.url.clone();
+    let service = spawn_signer(SETTLEMENT, vec![]).await;
+    let signer = service.settings();
     let app = spawn_app_configured("redis://127.0.0.1:6379", |s| {
-        s.signer = Some(SignerSettings { url, caller_id: CALLER.into(), caller_secret: SecretString::from(SECRET) });
-        s.chains = vec![ChainSettings { chain_id: CHAIN, settlement: format!("{SETTLEMENT:#x}") }];
+        s.signer = Some(signer);
+        s.chains = vec![ChainSettings::new(CHAIN, format!("{SETTLEMENT:#x}"))];
     })
     .await;
     (app, service)
@@ -255,4 +202,117 @@ async fn without_signer_or_chain_config_payloads_are_503_and_nothing_is_stored()
     let a = post_as(&app, "/v1/users/retopup", tokens["access_token"].as_str(), json!({ "asset_id": 1 })).await;
     assert_eq!((a.status, a.code()), (503, "chain_not_configured"), "{}", a.body);
     assert!(transactions(&app).await.is_empty());
+}
+
+/// Applies `Registered(user, sponsor, amount, nonce)` at `block` (log index 0) through a fresh ledger.
+async fn registered_on_chain(app: &TestApp, block: u64, user: Address, sponsor: Address, amount: U256, nonce: U256) {
+    let mut ledger = backend::ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
+    let event = backend::events::ChainEvent {
+        key: backend::events::EventKey {
+            chain_id: CHAIN,
+            tx_hash: alloy::primitives::keccak256(block.to_be_bytes()),
+            log_index: 0,
+        },
+        block_number: block,
+        block_timestamp: 1_700_000_000 + block,
+        body: backend::events::EventBody::Registered { user, sponsor, token: Address::ZERO, amount, nonce },
+    };
+    ledger.apply_block(&[event]).await.unwrap();
+}
+
+async fn confirm(app: &TestApp, token: Option<&str>, nonce: &serde_json::Value) -> crate::helpers::Answer {
+    post_as(app, "/v1/users/register/confirm", token, json!({ "nonce": nonce })).await
+}
+
+#[tokio::test]
+async fn confirm_reports_waiting_then_applied_from_the_ledger() {
+    let (app, _signer) = spawn_with_signer().await;
+    let sponsor = PrivateKeySigner::random();
+    // The sponsor's first referral (x) earns a DIRECT; the wallet is the second: its fee is the sponsor's pool entry.
+    app.register_in_ledger(&[(sponsor.address(), genesis()), (named("x"), sponsor.address())]).await;
+    let wallet = PrivateKeySigner::random();
+    let token = app.signin(Chain::Evm, &wallet).await["access_token"].as_str().unwrap().to_owned();
+    let body = json!({ "asset_id": ASSET, "sponsor": sponsor.address().to_string() });
+    let signed = post_as(&app, "/v1/users/register", Some(&token), body).await;
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    let nonce = signed.body["nonce"].clone();
+
+    let a = confirm(&app, Some(&token), &nonce).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["status"], "waiting");
+    assert_eq!(a.body["transaction_id"], signed.body["transaction_id"]);
+    assert_eq!(a.body["deadline"], signed.body["deadline"]);
+    assert_eq!((a.body["user"].clone(), a.body["event"].clone()), (serde_json::Value::Null, serde_json::Value::Null));
+
+    // Another wallet cannot look at this payload.
+    let other = app.signin(Chain::Evm, &PrivateKeySigner::random()).await["access_token"].as_str().unwrap().to_owned();
+    let a = confirm(&app, Some(&other), &nonce).await;
+    assert_eq!((a.status, a.code()), (404, "not_found"), "{}", a.body);
+
+    let n: U256 = nonce.as_str().unwrap().parse().unwrap();
+    registered_on_chain(&app, 40, wallet.address(), sponsor.address(), U256::from(20 * BNB), n).await;
+    let a = confirm(&app, Some(&token), &nonce).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["status"], "applied");
+    assert_eq!(
+        a.body["user"],
+        json!({ "user_no": 3, "status": "active", "sponsor": sponsor.address().to_checksum(None), "registered_block": 40 })
+    );
+    assert_eq!(a.body["event"]["block"], 40);
+    assert_eq!(a.body["event"]["this_payload"], true);
+    assert_eq!(a.body["event"]["tx_hash"], format!("{:#x}", alloy::primitives::keccak256(40u64.to_be_bytes())));
+    // The sponsor's first level-1 node, at q=0.
+    assert_eq!(a.body["sponsor_pool_entry"], json!({ "level": 1, "q": 0 }));
+}
+
+#[tokio::test]
+async fn confirm_reports_quarantined_and_expired_payloads() {
+    let (app, _signer) = spawn_with_signer().await;
+    let sponsor = PrivateKeySigner::random();
+    app.register_in_ledger(&[(sponsor.address(), genesis())]).await;
+    let (w1, w2) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    let t1 = app.signin(Chain::Evm, &w1).await["access_token"].as_str().unwrap().to_owned();
+    let t2 = app.signin(Chain::Evm, &w2).await["access_token"].as_str().unwrap().to_owned();
+    let body = json!({ "asset_id": ASSET, "sponsor": sponsor.address().to_string() });
+    let s1 = post_as(&app, "/v1/users/register", Some(&t1), body.clone()).await;
+    let s2 = post_as(&app, "/v1/users/register", Some(&t2), body).await;
+    assert_eq!((s1.status, s2.status), (200, 200));
+    // w1's transaction paid the wrong amount: the plan refused it.
+    let n1: U256 = s1.body["nonce"].as_str().unwrap().parse().unwrap();
+    registered_on_chain(&app, 40, w1.address(), sponsor.address(), U256::from(19 * BNB), n1).await;
+    let a = confirm(&app, Some(&t1), &s1.body["nonce"]).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["status"], "quarantined");
+    assert!(a.body["quarantine_reason"].as_str().unwrap().starts_with("wrong_amount"), "{}", a.body);
+    assert_eq!(a.body["event"]["block"], 40);
+    // w2's payload passes its deadline without a confirmed event.
+    sqlx::query("UPDATE transactions SET deadline = 1000 WHERE wallet = $1")
+        .bind(w2.address().as_slice())
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let a = confirm(&app, Some(&t2), &s2.body["nonce"]).await;
+    assert_eq!((a.status, a.body["status"].as_str()), (200, Some("expired")), "{}", a.body);
+
+    // Hostile nonces: 4xx with a stable code, nothing written.
+    let before = app.db_state().await;
+    let huge = "9".repeat(100);
+    for (nonce, status, code) in [
+        (json!("abc"), 422, "invalid_nonce"),
+        (json!("-1"), 422, "invalid_nonce"),
+        (json!(huge), 422, "invalid_nonce"),
+        (json!("1; DROP TABLE transactions"), 422, "invalid_nonce"),
+        (json!("<script>"), 422, "invalid_nonce"),
+        (json!("12345"), 404, "not_found"),
+        (json!(5), 422, "invalid_body"),
+        (json!(null), 422, "invalid_body"),
+    ] {
+        let a = confirm(&app, Some(&t2), &nonce).await;
+        assert_eq!((a.status, a.code()), (status, code), "{nonce}: {}", a.body);
+    }
+    let a = post_as(&app, "/v1/users/register/confirm", Some(&t2), json!({ "nonce": "1", "tx_hash": "0x" })).await;
+    assert_eq!((a.status, a.code()), (422, "invalid_body"));
+    let a = confirm(&app, None, &s2.body["nonce"]).await;
+    assert_eq!((a.status, a.code()), (401, "missing_token"));
+    assert_eq!(app.db_state().await, before);
 }

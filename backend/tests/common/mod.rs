@@ -98,6 +98,7 @@ pub fn stream(seed: u64, p: &PlanParams, events_per_block: u64) -> EventStream {
         retopup_per_mille: 250,
         invalid_per_mille: 20,
         freeze_per_mille: 10,
+        place_per_mille: 5,
     })
 }
 
@@ -128,6 +129,15 @@ pub async fn replay(ledger: &mut ChainLedger, ops: &[StreamOp], per_block: bool)
                     backend::ledger::admin::unfreeze(&pool, ASSET, *a, "test").await
                 };
                 r.unwrap();
+            }
+            StreamOp::Place(a, level) => {
+                ledger.apply_block(&batch).await.unwrap();
+                batch.clear();
+                // Refusals (company share too small, level full) come out the same in every replay.
+                match backend::ledger::admin::manual_placement(&pool, ASSET, *a, *level, "test").await {
+                    Ok(_) | Err(backend::ledger::admin::AdminError::Refused { .. }) => {}
+                    Err(e) => panic!("placement of {a} in level {level}: {e}"),
+                }
             }
         }
     }

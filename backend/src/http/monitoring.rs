@@ -1,0 +1,366 @@
+//! Monitoring (admin role): the reconciler's results and firing alerts, each chain's listener position and lag,
+//! and operators' requests for work done by the services that own it — a listener replaying a block range,
+//! the reconciler running now (`ops_requests`; the services take them with `FOR UPDATE SKIP LOCKED`).
+//! Every request made here is audited.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::types::Json as SqlJson;
+use utoipa::OpenApi;
+
+use super::error::ErrorBody;
+use super::extract::{Path, Query};
+use super::{AdminUser, ApiContext, ApiError, Json};
+use crate::ledger::{ListenerStatus, listener_statuses};
+
+/// The widest block range one replay request may ask for (each block's header is re-read).
+pub const MAX_REPLAY_BLOCKS: u64 = 10_000;
+
+/// This module's part of the OpenAPI document (merged in `docs`).
+#[derive(OpenApi)]
+#[openapi(
+    paths(reconciliation, listeners, request_replay, request_reconcile, ops_request),
+    components(schemas(
+        Reconciliation,
+        ReconcilerRun,
+        AssetResult,
+        FiringAlert,
+        ListenerStatus,
+        ListenersPage,
+        ReplayRequest,
+        ReconcileRequest,
+        OpsRequest
+    ))
+)]
+pub struct Api;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/v1/admin/monitoring/reconciliation", get(reconciliation))
+        .route("/v1/admin/monitoring/listeners", get(listeners))
+        .route("/v1/admin/monitoring/replay", post(request_replay))
+        .route("/v1/admin/monitoring/reconcile", post(request_reconcile))
+        .route("/v1/admin/monitoring/requests/{id}", get(ops_request))
+}
+
+const TIME: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReconciliationQuery {
+    /// A run's id; the latest run when absent.
+    pub run_id: Option<i64>,
+}
+
+/// One reconciliation run: per-asset figures and the alerts firing now.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Reconciliation {
+    pub run: ReconcilerRun,
+    pub results: Vec<AssetResult>,
+    /// Alerts firing now (after the latest run), whichever run was asked for.
+    pub firing: Vec<FiringAlert>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReconcilerRun {
+    pub id: i64,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// Every alert the run found.
+    #[schema(value_type = Vec<Object>)]
+    pub alerts: Value,
+    /// Chains the run could not read.
+    #[schema(value_type = Vec<String>)]
+    pub errors: Value,
+}
+
+/// Custody and solvency of one asset at the listener's confirmed block. Amounts are base-unit integers as
+/// decimal strings; `expected_balance`, `variance` and `solvency_margin` may be negative.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssetResult {
+    pub chain_id: i64,
+    /// 0x hex; the zero address is the native coin.
+    pub token: String,
+    pub block_number: i64,
+    pub onchain_balance: String,
+    pub inflows: String,
+    pub payouts_executed: String,
+    pub claims: String,
+    pub treasury_transfers: String,
+    pub liabilities: String,
+    pub expected_balance: String,
+    /// On-chain − expected: zero when chain and ledger agree.
+    pub variance: String,
+    pub solvency_margin: String,
+    #[schema(value_type = Vec<Object>)]
+    pub alerts: Value,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FiringAlert {
+    pub dedup_key: String,
+    #[schema(value_type = Object)]
+    pub alert: Value,
+    /// RFC 3339, UTC.
+    pub since: String,
+}
+
+type RunRow = (i64, String, Option<String>, SqlJson<Value>, SqlJson<Value>);
+type ResultRow =
+    (i64, Vec<u8>, i64, String, String, String, String, String, String, String, String, String, SqlJson<Value>);
+
+/// The latest reconciliation run (or `run_id`'s): every asset's figures and variance, and the alerts firing.
+#[utoipa::path(get, path = "/v1/admin/monitoring/reconciliation", tag = "monitoring", security(("bearer" = [])),
+    params(ReconciliationQuery),
+    responses((status = 200, body = Reconciliation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reconciliation(
+    State(ctx): State<ApiContext>,
+    _admin: AdminUser,
+    Query(q): Query<ReconciliationQuery>,
+) -> Result<Json<Reconciliation>, ApiError> {
+    let run: Option<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, to_char(started_at AT TIME ZONE 'UTC', {TIME}), to_char(finished_at AT TIME ZONE 'UTC', {TIME}),
+                alerts, errors
+         FROM reconciler_runs WHERE ($1::int8 IS NULL OR id = $1) ORDER BY id DESC LIMIT 1"
+    )))
+    .bind(q.run_id)
+    .fetch_optional(&ctx.db)
+    .await?;
+    let (id, started_at, finished_at, SqlJson(alerts), SqlJson(errors)) = run.ok_or(ApiError::NotFound)?;
+    let rows: Vec<ResultRow> = sqlx::query_as(
+        "SELECT chain_id, token, block_number, onchain_balance::text, inflows::text, payouts_executed::text,
+                claims::text, treasury_transfers::text, liabilities::text, expected_balance::text, variance::text,
+                solvency_margin::text, alerts
+         FROM reconciler_results WHERE run_id = $1 ORDER BY chain_id, token",
+    )
+    .bind(id)
+    .fetch_all(&ctx.db)
+    .await?;
+    let results = rows
+        .into_iter()
+        .map(|r| AssetResult {
+            chain_id: r.0,
+            token: format!("0x{}", alloy::hex::encode(&r.1)),
+            block_number: r.2,
+            onchain_balance: r.3,
+            inflows: r.4,
+            payouts_executed: r.5,
+            claims: r.6,
+            treasury_transfers: r.7,
+            liabilities: r.8,
+            expected_balance: r.9,
+            variance: r.10,
+            solvency_margin: r.11,
+            alerts: r.12.0,
+        })
+        .collect();
+    let firing: Vec<(String, SqlJson<Value>, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT dedup_key, alert, to_char(since AT TIME ZONE 'UTC', {TIME}) FROM reconciler_firing ORDER BY dedup_key"
+    )))
+    .fetch_all(&ctx.db)
+    .await?;
+    let firing =
+        firing.into_iter().map(|(dedup_key, SqlJson(alert), since)| FiringAlert { dedup_key, alert, since }).collect();
+    Ok(Json(Reconciliation { run: ReconcilerRun { id, started_at, finished_at, alerts, errors }, results, firing }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ListenersPage {
+    pub items: Vec<ListenerStatus>,
+}
+
+/// Each chain's listener: confirmed cursor, the head it last saw, lag in blocks and seconds, halt reason.
+#[utoipa::path(get, path = "/v1/admin/monitoring/listeners", tag = "monitoring", security(("bearer" = [])),
+    responses((status = 200, body = ListenersPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn listeners(State(ctx): State<ApiContext>, _admin: AdminUser) -> Result<Json<ListenersPage>, ApiError> {
+    Ok(Json(ListenersPage { items: listener_statuses(&ctx.db).await? }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayRequest {
+    pub chain_id: u64,
+    pub from_block: u64,
+    /// Inclusive; at most `MAX_REPLAY_BLOCKS` (10 000) blocks from `from_block`. The listener caps it at its
+    /// confirmed block.
+    pub to_block: u64,
+}
+
+/// An operator's request, as the owning service reports on it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OpsRequest {
+    pub id: i64,
+    /// `replay` or `reconcile`.
+    pub kind: String,
+    pub chain_id: Option<i64>,
+    pub from_block: Option<i64>,
+    pub to_block: Option<i64>,
+    pub requested_by: String,
+    /// `queued`, `running`, `done` or `failed`.
+    pub status: String,
+    /// A replay's report (events found, already applied, missing with their keys) or a reconcile's run id.
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    /// RFC 3339, UTC.
+    pub requested_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+type OpsRow = (
+    i64,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+    String,
+    Option<SqlJson<Value>>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+async fn load_request<'e>(db: impl sqlx::PgExecutor<'e>, id: i64) -> Result<Option<OpsRequest>, sqlx::Error> {
+    let row: Option<OpsRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, kind, chain_id, from_block, to_block, requested_by, status, result, error,
+                to_char(requested_at AT TIME ZONE 'UTC', {TIME}), to_char(started_at AT TIME ZONE 'UTC', {TIME}),
+                to_char(finished_at AT TIME ZONE 'UTC', {TIME})
+         FROM ops_requests WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| OpsRequest {
+        id: r.0,
+        kind: r.1,
+        chain_id: r.2,
+        from_block: r.3,
+        to_block: r.4,
+        requested_by: r.5,
+        status: r.6,
+        result: r.7.map(|j| j.0),
+        error: r.8,
+        requested_at: r.9,
+        started_at: r.10,
+        finished_at: r.11,
+    }))
+}
+
+/// Queues the request and its audit row in one transaction.
+async fn queue_request(
+    ctx: &ApiContext,
+    admin: &AdminUser,
+    kind: &str,
+    chain_id: Option<i64>,
+    range: Option<(i64, i64)>,
+) -> Result<(StatusCode, Json<OpsRequest>), ApiError> {
+    let actor = admin.0.wallet.to_checksum(None);
+    let mut tx = ctx.db.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO ops_requests (kind, chain_id, from_block, to_block, requested_by)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(kind)
+    .bind(chain_id)
+    .bind(range.map(|r| r.0))
+    .bind(range.map(|r| r.1))
+    .bind(&actor)
+    .fetch_one(&mut *tx)
+    .await?;
+    let after = json!({ "kind": kind, "chain_id": chain_id, "from_block": range.map(|r| r.0),
+                        "to_block": range.map(|r| r.1), "status": "queued" });
+    sqlx::query("INSERT INTO audit_logs (actor, action, target, after) VALUES ($1, $2, $3, $4)")
+        .bind(&actor)
+        .bind(format!("{kind}_requested"))
+        .bind(format!("ops_request:{id}"))
+        .bind(SqlJson(after))
+        .execute(&mut *tx)
+        .await?;
+    let request = load_request(&mut *tx, id).await?.ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
+    Ok((StatusCode::ACCEPTED, Json(request)))
+}
+
+/// Asks the chain's listener to re-read a block range and report what the ledger has of it (audited).
+#[utoipa::path(post, path = "/v1/admin/monitoring/replay", tag = "monitoring", security(("bearer" = [])),
+    request_body = ReplayRequest,
+    responses((status = 202, body = OpsRequest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn request_replay(
+    State(ctx): State<ApiContext>,
+    admin: AdminUser,
+    Json(req): Json<ReplayRequest>,
+) -> Result<(StatusCode, Json<OpsRequest>), ApiError> {
+    if req.from_block > req.to_block {
+        return Err(ApiError::unprocessable("invalid_range", "from_block must not be above to_block"));
+    }
+    if req.to_block > i64::MAX as u64 {
+        return Err(ApiError::unprocessable("invalid_range", "to_block is beyond any chain"));
+    }
+    if req.to_block - req.from_block >= MAX_REPLAY_BLOCKS {
+        return Err(ApiError::unprocessable(
+            "range_too_large",
+            format!("a replay covers at most {MAX_REPLAY_BLOCKS} blocks"),
+        ));
+    }
+    // A chain is known when the API has its settlement contract or the ledger has an asset on it.
+    let chain_id = i64::try_from(req.chain_id).ok();
+    let known = match chain_id {
+        Some(_) if ctx.settlements.contains_key(&req.chain_id) => true,
+        Some(id) => {
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM assets WHERE chain_id = $1)")
+                .bind(id)
+                .fetch_one(&ctx.db)
+                .await?
+        }
+        None => false,
+    };
+    let Some(chain_id) = chain_id.filter(|_| known) else {
+        return Err(ApiError::unprocessable(
+            "unknown_chain",
+            format!("no ledger or settlement on chain {}", req.chain_id),
+        ));
+    };
+    queue_request(&ctx, &admin, "replay", Some(chain_id), Some((req.from_block as i64, req.to_block as i64))).await
+}
+
+/// Body of a reconcile request: nothing to say yet, but a JSON object keeps the door open.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcileRequest {}
+
+/// Asks the running reconciler to reconcile now (audited); the request's `result` names the run.
+#[utoipa::path(post, path = "/v1/admin/monitoring/reconcile", tag = "monitoring", security(("bearer" = [])),
+    request_body = ReconcileRequest,
+    responses((status = 202, body = OpsRequest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn request_reconcile(
+    State(ctx): State<ApiContext>,
+    admin: AdminUser,
+    Json(_req): Json<ReconcileRequest>,
+) -> Result<(StatusCode, Json<OpsRequest>), ApiError> {
+    queue_request(&ctx, &admin, "reconcile", None, None).await
+}
+
+/// A replay or reconcile request: its status and, once done, what it found.
+#[utoipa::path(get, path = "/v1/admin/monitoring/requests/{id}", tag = "monitoring", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "the request's id, as the POST answered")),
+    responses((status = 200, body = OpsRequest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn ops_request(
+    State(ctx): State<ApiContext>,
+    _admin: AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Json<OpsRequest>, ApiError> {
+    Ok(Json(load_request(&ctx.db, id).await?.ok_or(ApiError::NotFound)?))
+}

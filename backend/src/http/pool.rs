@@ -1,0 +1,497 @@
+//! `/v1/pool`: each asset's level trees (summary, queue snapshot, nodes) and the admin's manual
+//! placement. Queue snapshots are cached in Redis under the asset's ledger position
+//! (`applied_events`, `admin_seq`), so a snapshot of an older ledger is never served.
+
+use alloy::primitives::Address;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use utoipa::OpenApi;
+
+use super::error::ErrorBody;
+use super::extract::Query;
+use super::public::AssetAmount;
+use super::{AdminUser, ApiContext, ApiError, AuthUser, Json};
+use crate::auth::siwe::WalletChain;
+use crate::plan::{MATRIX_SLOTS, PlanParams};
+
+/// This module's part of the OpenAPI document (merged in `docs`).
+#[derive(OpenApi)]
+#[openapi(paths(summary, queue, nodes, place))]
+pub struct Api;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/v1/pool/summary", get(summary))
+        .route("/v1/pool/queue", get(queue))
+        .route("/v1/pool/nodes", get(nodes))
+        .route("/v1/admin/pool/placements", post(place))
+}
+
+/// Queue positions shown by default and at most.
+const DEFAULT_QUEUE: u32 = 14;
+const MAX_QUEUE: u32 = 64;
+/// How long a cached snapshot is kept (it is keyed by ledger position, so this only bounds memory).
+const QUEUE_CACHE_TTL_SECS: u64 = 300;
+
+/// The ledger position of an asset: events applied and admin actions so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LedgerPosition {
+    pub applied_events: i64,
+    pub admin_seq: i64,
+}
+
+struct AssetView {
+    symbol: String,
+    decimals: i16,
+    params: PlanParams,
+    position: LedgerPosition,
+}
+
+type AssetViewRow = (String, i16, sqlx::types::Json<PlanParams>, i64, i64);
+
+/// The asset, the plan version in force for new events (the latest) and its ledger position; 404 for an
+/// unknown asset.
+async fn asset_view<'e, E: sqlx::PgExecutor<'e>>(db: E, asset_id: i32) -> Result<AssetView, ApiError> {
+    let row: Option<AssetViewRow> = sqlx::query_as(
+        "SELECT a.symbol, a.decimals, v.params, a.applied_events, a.admin_seq
+         FROM assets a JOIN plan_versions v ON v.asset_id = a.id
+         WHERE a.id = $1 ORDER BY v.version DESC LIMIT 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(db)
+    .await?;
+    let (symbol, decimals, params, applied_events, admin_seq) = row.ok_or(ApiError::NotFound)?;
+    Ok(AssetView { symbol, decimals, params: params.0, position: LedgerPosition { applied_events, admin_seq } })
+}
+
+fn check_level(params: &PlanParams, level: u32) -> Result<(), ApiError> {
+    if level == 0 || level > params.top_level() {
+        return Err(ApiError::bad_request("invalid_level", format!("level must be in 1..={}", params.top_level())));
+    }
+    Ok(())
+}
+
+fn checksum(bytes: &[u8]) -> String {
+    Address::from_slice(bytes).to_checksum(None)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryQuery {
+    pub asset_id: i32,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PoolSummary {
+    pub asset_id: i32,
+    pub position: LedgerPosition,
+    /// Every level of the plan in force, level 1 first (empty levels too).
+    pub levels: Vec<LevelSummary>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LevelSummary {
+    pub level: u32,
+    pub nodes: i64,
+    /// Heap index the next placement in this level gets (= nodes).
+    pub next_index: i64,
+    /// Nodes whose 14-slot matrix is full.
+    pub completed_matrices: i64,
+    /// Price of a node in this level under the plan in force.
+    pub price: AssetAmount,
+}
+
+/// Per level of one asset: nodes, next index, completed matrices and price.
+#[utoipa::path(get, path = "/v1/pool/summary", tag = "pool", security(("bearer" = [])), params(SummaryQuery),
+    responses((status = 200, body = PoolSummary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn summary(
+    State(ctx): State<ApiContext>,
+    _user: AuthUser,
+    Query(q): Query<SummaryQuery>,
+) -> Result<Json<PoolSummary>, ApiError> {
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
+    let asset = asset_view(&mut *tx, q.asset_id).await?;
+    let rows: Vec<(i32, i64, i64)> = sqlx::query_as(
+        "SELECT p.level, p.node_count,
+                (SELECT count(*) FROM pool_nodes n WHERE n.asset_id = p.asset_id AND n.level = p.level
+                   AND n.status = 'completed')
+         FROM pools p WHERE p.asset_id = $1",
+    )
+    .bind(q.asset_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let levels = (1..=asset.params.top_level())
+        .map(|level| {
+            let (nodes, completed) =
+                rows.iter().find(|r| r.0 as u32 == level).map_or((0, 0), |&(_, nodes, completed)| (nodes, completed));
+            LevelSummary {
+                level,
+                nodes,
+                next_index: nodes,
+                completed_matrices: completed,
+                price: AssetAmount::new(asset.params.price(level).unwrap_or(0), asset.decimals, &asset.symbol),
+            }
+        })
+        .collect();
+    Ok(Json(PoolSummary { asset_id: q.asset_id, position: asset.position, levels }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    pub asset_id: i32,
+    pub level: u32,
+    /// Positions to show, 1..=64, default 14.
+    pub count: Option<u32>,
+}
+
+/// The next positions of one level's tree and whose matrices they feed, at one ledger position.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct QueueSnapshot {
+    pub asset_id: i32,
+    pub level: u32,
+    pub position: LedgerPosition,
+    pub next_index: i64,
+    /// The oldest node whose matrix is still open (the next to complete); none for an empty tree.
+    pub next_to_complete: Option<OpenMatrix>,
+    /// The next `count` placements in order: heap index and the ancestors they credit.
+    pub upcoming: Vec<QueuePosition>,
+    /// True when this answer came from the cache.
+    #[serde(default)]
+    pub cached: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OpenMatrix {
+    pub q: i64,
+    /// 0x EIP-55.
+    pub owner: String,
+    /// Slots of its 14 already filled.
+    pub filled_slots: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct QueuePosition {
+    /// Heap index the placement will get.
+    pub q: i64,
+    /// Ancestors at depth 1, 2, 3 that exist or will exist by then (an ancestor may itself be upcoming).
+    pub feeds: Vec<MatrixFeed>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MatrixFeed {
+    /// 1 = parent (POOL_L1), 2 = grandparent, 3 = great-grandparent.
+    pub depth: u32,
+    pub ancestor_q: i64,
+    /// Owner of the ancestor node; none when that node is upcoming too (owner not known yet).
+    pub owner: Option<String>,
+    /// Slot 1..14 of the ancestor's matrix this position fills.
+    pub slot: u64,
+    /// The credit is reserved towards the next level (one of the last `reserve_slots` slots, below the top level).
+    pub reserved: bool,
+    /// This position fills slot 14: the ancestor's matrix completes.
+    pub completes: bool,
+}
+
+/// Slots of node `a`'s matrix filled when the tree has `n` nodes.
+fn filled_slots(a: u64, n: u64) -> u64 {
+    (1..=3u32)
+        .map(|d| {
+            let span = 1u64 << d;
+            let first = span * a + span - 1;
+            n.saturating_sub(first).min(span)
+        })
+        .sum()
+}
+
+fn queue_key(prefix: &str, asset_id: i32, level: u32, count: u32, pos: LedgerPosition) -> String {
+    format!("{prefix}:pool-queue:{asset_id}:{level}:{count}:{}:{}", pos.applied_events, pos.admin_seq)
+}
+
+async fn cached_queue(ctx: &ApiContext, key: &str) -> Option<QueueSnapshot> {
+    let mut conn = ctx.redis.clone()?;
+    let got: Result<Option<String>, _> = redis::cmd("GET").arg(key).query_async(&mut conn).await;
+    match got {
+        Ok(Some(text)) => serde_json::from_str(&text).ok(),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "queue snapshot uncached: Redis unavailable");
+            None
+        }
+    }
+}
+
+async fn store_queue(ctx: &ApiContext, key: &str, snapshot: &QueueSnapshot) {
+    let Some(mut conn) = ctx.redis.clone() else {
+        return;
+    };
+    let Ok(text) = serde_json::to_string(snapshot) else { return };
+    let set: Result<(), _> =
+        redis::cmd("SET").arg(key).arg(text).arg("EX").arg(QUEUE_CACHE_TTL_SECS).query_async(&mut conn).await;
+    if let Err(e) = set {
+        tracing::warn!(error = %e, "queue snapshot not cached: Redis unavailable");
+    }
+}
+
+/// The queue of one level: the next positions to be filled and whose matrices they complete or feed.
+/// Cached in Redis per ledger position; without Redis it is computed every time.
+#[utoipa::path(get, path = "/v1/pool/queue", tag = "pool", security(("bearer" = [])), params(QueueQuery),
+    responses((status = 200, body = QueueSnapshot), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn queue(
+    State(ctx): State<ApiContext>,
+    _user: AuthUser,
+    Query(q): Query<QueueQuery>,
+) -> Result<Json<QueueSnapshot>, ApiError> {
+    let count = q.count.unwrap_or(DEFAULT_QUEUE);
+    if !(1..=MAX_QUEUE).contains(&count) {
+        return Err(ApiError::bad_request("invalid_count", format!("count must be in 1..={MAX_QUEUE}")));
+    }
+    let asset = asset_view(&ctx.db, q.asset_id).await?;
+    check_level(&asset.params, q.level)?;
+    let prefix = &ctx.settings.redis.key_prefix;
+    if let Some(mut hit) = cached_queue(&ctx, &queue_key(prefix, q.asset_id, q.level, count, asset.position)).await {
+        hit.cached = true;
+        return Ok(Json(hit));
+    }
+    // Position and tree read in one snapshot, so the cache key matches the content.
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
+    let asset = asset_view(&mut *tx, q.asset_id).await?;
+    let level = q.level as i32;
+    let n: i64 =
+        sqlx::query_scalar("SELECT COALESCE((SELECT node_count FROM pools WHERE asset_id = $1 AND level = $2), 0)")
+            .bind(q.asset_id)
+            .bind(level)
+            .fetch_one(&mut *tx)
+            .await?;
+    let next_open: Option<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT n.q, u.address FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
+         WHERE n.asset_id = $1 AND n.level = $2 AND n.status = 'active' ORDER BY n.q LIMIT 1",
+    )
+    .bind(q.asset_id)
+    .bind(level)
+    .fetch_optional(&mut *tx)
+    .await?;
+    // Ancestors of the upcoming positions: heap indices below n, from ⌊(n-14)/8⌋ on.
+    let first_ancestor = ((n - 7).max(0)) / 8;
+    let ancestors: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT n.q, u.address FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
+         WHERE n.asset_id = $1 AND n.level = $2 AND n.q >= $3 ORDER BY n.q",
+    )
+    .bind(q.asset_id)
+    .bind(level)
+    .bind(first_ancestor)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let owner_of = |a: i64| ancestors.iter().find(|(q, _)| *q == a).map(|(_, addr)| checksum(addr));
+    let params = &asset.params;
+    let reserves_here = q.level < params.top_level();
+    let first_reserved = MATRIX_SLOTS - u64::from(params.reserve_slots) + 1;
+    let upcoming = (0..i64::from(count))
+        .map(|i| {
+            let pos = (n + i) as u64;
+            let feeds = (1..=3u32)
+                .filter_map(|d| {
+                    let span = 1u64 << d;
+                    if pos + 1 < span {
+                        return None;
+                    }
+                    let a = ((pos + 1) >> d) - 1;
+                    let slot = (span - 1) + (pos - (span * a + span - 1));
+                    Some(MatrixFeed {
+                        depth: d,
+                        ancestor_q: a as i64,
+                        owner: owner_of(a as i64),
+                        slot,
+                        reserved: reserves_here && slot >= first_reserved,
+                        completes: slot == MATRIX_SLOTS,
+                    })
+                })
+                .collect();
+            QueuePosition { q: pos as i64, feeds }
+        })
+        .collect();
+    let snapshot = QueueSnapshot {
+        asset_id: q.asset_id,
+        level: q.level,
+        position: asset.position,
+        next_index: n,
+        next_to_complete: next_open.map(|(a, owner)| OpenMatrix {
+            q: a,
+            owner: checksum(&owner),
+            filled_slots: filled_slots(a as u64, n as u64),
+        }),
+        upcoming,
+        cached: false,
+    };
+    store_queue(&ctx, &queue_key(prefix, q.asset_id, q.level, count, asset.position), &snapshot).await;
+    Ok(Json(snapshot))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct NodesQuery {
+    pub asset_id: i32,
+    pub level: u32,
+    /// Only nodes of this wallet (0x or TRON base58).
+    pub owner: Option<String>,
+    /// Heap index of the last node of the previous page (`next_after`).
+    pub after: Option<i64>,
+    /// 1..=100, default 20.
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NodesPage {
+    /// In heap order.
+    pub items: Vec<PoolNodeView>,
+    /// Pass as `after` for the next page; none on the last page.
+    pub next_after: Option<i64>,
+}
+
+/// q, owner address, placement_no, status, completed_block.
+type NodeRow = (i64, Vec<u8>, i64, String, Option<i64>);
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PoolNodeView {
+    pub q: i64,
+    pub owner: String,
+    pub placement_no: i64,
+    /// `active` or `completed`.
+    pub status: String,
+    pub filled_slots: u64,
+    pub completed_block: Option<i64>,
+}
+
+/// Nodes of one level in heap order (keyset pages), optionally of one owner.
+#[utoipa::path(get, path = "/v1/pool/nodes", tag = "pool", security(("bearer" = [])), params(NodesQuery),
+    responses((status = 200, body = NodesPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn nodes(
+    State(ctx): State<ApiContext>,
+    _user: AuthUser,
+    Query(q): Query<NodesQuery>,
+) -> Result<Json<NodesPage>, ApiError> {
+    let limit = super::users::page_limit(q.limit)?;
+    let owner = match q.owner.as_deref() {
+        None => None,
+        Some(text) => Some(parse_address(text)?),
+    };
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
+    let asset = asset_view(&mut *tx, q.asset_id).await?;
+    check_level(&asset.params, q.level)?;
+    let n: i64 =
+        sqlx::query_scalar("SELECT COALESCE((SELECT node_count FROM pools WHERE asset_id = $1 AND level = $2), 0)")
+            .bind(q.asset_id)
+            .bind(q.level as i32)
+            .fetch_one(&mut *tx)
+            .await?;
+    let rows: Vec<NodeRow> = sqlx::query_as(
+        "SELECT n.q, u.address, n.placement_no, n.status, n.completed_block
+         FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
+         WHERE n.asset_id = $1 AND n.level = $2 AND n.q > $3 AND ($4::bytea IS NULL OR u.address = $4)
+         ORDER BY n.q LIMIT $5",
+    )
+    .bind(q.asset_id)
+    .bind(q.level as i32)
+    .bind(q.after.unwrap_or(-1))
+    .bind(owner.as_ref().map(|a| a.as_slice()))
+    .bind(limit + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut items: Vec<PoolNodeView> = rows
+        .into_iter()
+        .map(|(q, owner, placement_no, status, completed_block)| PoolNodeView {
+            q,
+            owner: checksum(&owner),
+            placement_no,
+            status,
+            filled_slots: filled_slots(q as u64, n as u64),
+            completed_block,
+        })
+        .collect();
+    let next_after = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|r| r.q)
+    } else {
+        None
+    };
+    Ok(Json(NodesPage { items, next_after }))
+}
+
+/// A path or query address: 0x hex (any case) or TRON base58.
+fn parse_address(text: &str) -> Result<Address, ApiError> {
+    WalletChain::Evm
+        .parse_address(text)
+        .or_else(|| WalletChain::Tron.parse_address(text))
+        .ok_or_else(|| ApiError::unprocessable("invalid_address", "not a 0x or TRON address"))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementRequest {
+    pub asset_id: i32,
+    /// The wallet to own the new node: 0x or TRON base58, a user of the asset.
+    pub user: String,
+    pub level: u32,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ManualPlacement {
+    pub asset_id: i32,
+    pub owner: String,
+    pub level: u32,
+    /// Heap index of the new node.
+    pub q: i64,
+    pub placement_no: i64,
+    /// level_price[level], taken from the company's share.
+    pub price: AssetAmount,
+    /// Ledger position the placement took effect at (as in its audit row).
+    pub position: LedgerPosition,
+    /// Placements in all (this one and any auto-progressions it triggered).
+    pub placements: usize,
+    pub credits: usize,
+}
+
+/// Admin: places a node for a user at level L, paid from the company's share (`level_price[L]`),
+/// through the plan engine at the current ledger position (audited).
+#[utoipa::path(post, path = "/v1/admin/pool/placements", tag = "admin", security(("bearer" = [])),
+    request_body = PlacementRequest,
+    responses((status = 200, body = ManualPlacement), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn place(
+    State(ctx): State<ApiContext>,
+    AdminUser(admin): AdminUser,
+    Json(req): Json<PlacementRequest>,
+) -> Result<Json<ManualPlacement>, ApiError> {
+    let user = parse_address(&req.user)?;
+    let actor = admin.wallet.to_checksum(None);
+    let done = crate::ledger::admin::manual_placement(&ctx.db, req.asset_id, user, req.level, &actor).await?;
+    let (symbol, decimals): (String, i16) = sqlx::query_as("SELECT symbol, decimals FROM assets WHERE id = $1")
+        .bind(req.asset_id)
+        .fetch_one(&ctx.db)
+        .await?;
+    Ok(Json(ManualPlacement {
+        asset_id: req.asset_id,
+        owner: user.to_checksum(None),
+        level: req.level,
+        q: done.q as i64,
+        placement_no: done.placement_no as i64,
+        price: AssetAmount::new(done.price, decimals, &symbol),
+        position: LedgerPosition { applied_events: done.applied_events, admin_seq: done.admin_seq },
+        placements: done.placements,
+        credits: done.credits,
+    }))
+}

@@ -1,0 +1,332 @@
+//! Admin treasury: the company's share of an asset (what a treasury transfer may take: company total −
+//! executed − signed-not-executed), the users' liabilities, the contract's balance on-chain, and signed
+//! treasury transfers (never more than available, checked and stored under the asset's row lock).
+//!
+//! The listener marks transfers `executed` from `TreasuryTransferred` events (or `expired` past their deadline).
+
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::providers::Provider;
+use alloy::sol_types::SolCall;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use signer::intent::{Addr, Amount as SignerAmount, TreasuryTransferIntent};
+use utoipa::OpenApi;
+
+use super::error::ErrorBody;
+use super::extract::Query;
+use super::payouts::{
+    asset_meta, chain_access, parse_address, parse_amount, settlement, signature_ttl, signer_call, signer_client,
+    unix_now,
+};
+use super::public::AssetAmount;
+use super::{AdminUser, ApiContext, ApiError, Json};
+use crate::ledger::treasury::{self as ledger, TransferError, TransferSignature, TreasuryTransferRow};
+
+/// This module's part of the OpenAPI document (merged in `docs`).
+#[derive(OpenApi)]
+#[openapi(paths(summary, create_transfer, list_transfers))]
+pub struct Api;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/v1/admin/treasury", get(summary))
+        .route("/v1/admin/treasury/transfers", get(list_transfers).post(create_transfer))
+}
+
+alloy::sol! {
+    /// The one ERC-20 view the treasury reads (custody balance of a token asset).
+    #[sol(rpc)]
+    interface Erc20Balance {
+        function balanceOf(address account) external view returns (uint256);
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TreasuryQuery {
+    pub asset_id: i32,
+}
+
+/// The treasury of one asset.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TreasurySummary {
+    pub asset_id: i32,
+    pub chain_id: u64,
+    /// Everything the company was credited.
+    pub company_total: AssetAmount,
+    /// Treasury transfers executed on-chain.
+    pub transferred: AssetAmount,
+    /// Signed transfers not executed (nor expired) yet.
+    pub reserved: AssetAmount,
+    /// company_total − transferred − reserved: the most a new transfer may take.
+    pub available: AssetAmount,
+    /// Σ reserved + held + pending + batched + claimable of all users.
+    pub liabilities: AssetAmount,
+    /// The contract's balance of the asset on-chain; null when it could not be read (see `chain_note`).
+    pub contract_balance: Option<AssetAmount>,
+    /// The contract's `available(token)`: balance minus what recipients can claim.
+    pub contract_available: Option<AssetAmount>,
+    /// Why the on-chain figures are null.
+    pub chain_note: Option<String>,
+}
+
+/// The company's share, what left or may leave custody, the users' liabilities and the contract's balance.
+#[utoipa::path(get, path = "/v1/admin/treasury", tag = "treasury", security(("bearer" = [])), params(TreasuryQuery),
+    responses((status = 200, body = TreasurySummary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn summary(
+    State(ctx): State<ApiContext>,
+    _admin: AdminUser,
+    Query(q): Query<TreasuryQuery>,
+) -> Result<Json<TreasurySummary>, ApiError> {
+    let p = ledger::position(&ctx.db, q.asset_id)
+        .await?
+        .ok_or_else(|| ApiError::unprocessable("unknown_asset", format!("no asset {}", q.asset_id)))?;
+    let amount = |v: U256| AssetAmount::new(v, p.decimals, &p.symbol);
+    let (balance, available, note) = match on_chain_balance(&ctx, p.chain_id, p.token).await {
+        Ok((balance, available)) => (Some(amount(balance)), Some(amount(available)), None),
+        Err(note) => (None, None, Some(note)),
+    };
+    Ok(Json(TreasurySummary {
+        asset_id: p.asset_id,
+        chain_id: p.chain_id,
+        company_total: amount(p.company_total),
+        transferred: amount(p.transferred),
+        reserved: amount(p.reserved),
+        available: amount(p.available),
+        liabilities: amount(p.liabilities),
+        contract_balance: balance,
+        contract_available: available,
+        chain_note: note,
+    }))
+}
+
+/// (balance, available) of the Settlement contract in `token`, or why they could not be read.
+async fn on_chain_balance(ctx: &ApiContext, chain_id: u64, token: Address) -> Result<(U256, U256), String> {
+    let contract = ctx.settlements.get(&chain_id).copied().ok_or("no Settlement contract configured for this chain")?;
+    let access = chain_access(ctx, chain_id).map_err(|e| e.to_string())?;
+    let provider = &access.provider;
+    let read = async {
+        let balance = if token == abi::NATIVE_TOKEN {
+            provider.get_balance(contract).await.map_err(|e| e.to_string())?
+        } else {
+            Erc20Balance::new(token, provider).balanceOf(contract).call().await.map_err(|e| e.to_string())?
+        };
+        let available =
+            abi::Settlement::new(contract, provider).available(token).call().await.map_err(|e| e.to_string())?;
+        Ok::<_, String>((balance, available))
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(10), read).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => {
+            tracing::warn!(chain_id, error = %e, "reading the contract balance failed");
+            Err("the chain's RPC could not be read".into())
+        }
+        Err(_) => Err("the chain's RPC did not answer in time".into()),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    pub asset_id: i32,
+    /// Recipient: 0x or TRON base58 (must be on the signer's treasury allowlist).
+    pub to: String,
+    /// Base units, decimal string, > 0.
+    pub amount: String,
+}
+
+/// A treasury transfer as stored; `signature` and `transaction` let the treasurer send it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TreasuryTransferView {
+    pub id: i64,
+    pub asset_id: i32,
+    /// 0x EIP-55.
+    pub to: String,
+    /// Base units, decimal string.
+    pub amount: String,
+    /// Contract nonce, decimal string.
+    pub nonce: String,
+    /// `api` (signed here) or `chain` (executed without a transfer signed here).
+    pub origin: String,
+    /// `signed`, `executed` or `expired`.
+    pub status: String,
+    pub deadline: Option<u64>,
+    /// 0x hex.
+    pub signature: Option<String>,
+    pub requested_by: Option<String>,
+    pub executed_block: Option<u64>,
+    pub tx_hash: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// Settlement.transferTreasury(transfer, signature), for the TREASURER_ROLE holder (signed transfers).
+    pub transaction: Option<TreasuryTransaction>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TreasuryTransaction {
+    /// Settlement contract (0x EIP-55).
+    pub to: String,
+    /// Calldata, 0x hex.
+    pub data: String,
+}
+
+fn view(row: TreasuryTransferRow, token: Address, contract: Option<Address>) -> TreasuryTransferView {
+    let transaction = match (&row.signature, row.deadline, contract) {
+        (Some(signature), Some(deadline), Some(contract)) if row.status == "signed" => {
+            let call = abi::Settlement::transferTreasuryCall {
+                t: abi::TreasuryTransfer {
+                    token,
+                    to: row.to,
+                    amount: row.amount,
+                    nonce: row.nonce,
+                    deadline: U256::from(deadline),
+                },
+                signature: Bytes::from(signature.clone()),
+            };
+            Some(TreasuryTransaction {
+                to: contract.to_checksum(None),
+                data: alloy::hex::encode_prefixed(call.abi_encode()),
+            })
+        }
+        _ => None,
+    };
+    TreasuryTransferView {
+        id: row.id,
+        asset_id: row.asset_id,
+        to: row.to.to_checksum(None),
+        amount: row.amount.to_string(),
+        nonce: row.nonce.to_string(),
+        origin: row.origin,
+        status: row.status,
+        deadline: row.deadline,
+        signature: row.signature.map(alloy::hex::encode_prefixed),
+        requested_by: row.requested_by,
+        executed_block: row.executed_block,
+        tx_hash: row.tx_hash.map(alloy::hex::encode_prefixed),
+        created_at: row.created_at,
+        transaction,
+    }
+}
+
+/// Signs a transfer of company funds, never more than `available`: the check and the insert happen in one
+/// transaction under the asset's row lock, so concurrent requests cannot both take the same funds.
+/// 422 `exceeds_available`.
+#[utoipa::path(post, path = "/v1/admin/treasury/transfers", tag = "treasury", security(("bearer" = [])),
+    request_body = TransferRequest,
+    responses((status = 201, body = TreasuryTransferView), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+pub async fn create_transfer(
+    State(ctx): State<ApiContext>,
+    AdminUser(admin): AdminUser,
+    Json(req): Json<TransferRequest>,
+) -> Result<(StatusCode, Json<TreasuryTransferView>), ApiError> {
+    let to = parse_address(&req.to, "to")?;
+    if to == Address::ZERO {
+        return Err(ApiError::unprocessable("invalid_address", "to must not be the zero address"));
+    }
+    let amount = parse_amount(&req.amount, "amount")?;
+    if amount.is_zero() {
+        return Err(ApiError::unprocessable("invalid_amount", "amount must be greater than zero"));
+    }
+    let (_, _, chain_id, token) = asset_meta(&ctx, req.asset_id).await?;
+    let contract = settlement(&ctx, chain_id)?;
+    let client = signer_client(&ctx)?;
+    let deadline = unix_now() + signature_ttl(&ctx, chain_id);
+    let actor = admin.wallet.to_checksum(None);
+    let sign = |r: ledger::TransferRequest| async move {
+        let intent = TreasuryTransferIntent {
+            chain_id: r.chain_id,
+            contract: Addr(contract),
+            token: Addr(r.token),
+            to: Addr(r.to),
+            amount: SignerAmount(r.amount),
+            nonce: Some(SignerAmount(r.nonce)),
+            deadline: Some(deadline),
+        };
+        let signed = signer_call(client.sign_treasury_transfer(&intent)).await?;
+        let payload = abi::TreasuryTransfer {
+            token: r.token,
+            to: r.to,
+            amount: r.amount,
+            nonce: r.nonce,
+            deadline: U256::from(deadline),
+        };
+        let digest = abi::SettlementDomain::new(r.chain_id, contract).digest(&payload);
+        if signed.digest != digest || signed.nonce.0 != r.nonce || signed.deadline != deadline {
+            return Err(ApiError::Internal(eyre::eyre!(
+                "signer answer does not match the treasury transfer (digest {} vs {digest})",
+                signed.digest
+            )));
+        }
+        Ok(TransferSignature { deadline, signature: signed.signature.to_vec() })
+    };
+    let row = ledger::transfer(&ctx.db, req.asset_id, to, amount, &actor, sign).await.map_err(|e| match e {
+        TransferError::Db(e) => e.into(),
+        TransferError::UnknownAsset(id) => ApiError::unprocessable("unknown_asset", format!("no asset {id}")),
+        TransferError::ExceedsAvailable { available, requested } => ApiError::unprocessable(
+            "exceeds_available",
+            format!("{requested} exceeds the company share available for transfer ({available})"),
+        ),
+        TransferError::Sign(e) => e,
+    })?;
+    Ok((StatusCode::CREATED, Json(view(row, token, Some(contract)))))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TransferQuery {
+    pub asset_id: Option<i32>,
+    /// 1..=100, default 20.
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TransferPage {
+    /// Newest first.
+    pub items: Vec<TreasuryTransferView>,
+    pub next_cursor: Option<i64>,
+}
+
+/// Treasury transfers, newest first (keyset pages), optionally of one asset.
+#[utoipa::path(get, path = "/v1/admin/treasury/transfers", tag = "treasury", security(("bearer" = [])),
+    params(TransferQuery),
+    responses((status = 200, body = TransferPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn list_transfers(
+    State(ctx): State<ApiContext>,
+    _admin: AdminUser,
+    Query(q): Query<TransferQuery>,
+) -> Result<Json<TransferPage>, ApiError> {
+    let limit = super::users::page_limit(q.limit)?;
+    let mut rows = ledger::list(&ctx.db, q.asset_id, q.cursor, limit + 1).await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
+    let tokens: Vec<(i32, Vec<u8>, i64)> =
+        sqlx::query_as("SELECT id, token, chain_id FROM assets").fetch_all(&ctx.db).await?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let (token, chain_id) = tokens
+                .iter()
+                .find(|(id, ..)| *id == row.asset_id)
+                .map(|(_, t, c)| (Address::from_slice(t), *c as u64))
+                .unwrap_or_default();
+            let contract = ctx.settlements.get(&chain_id).copied();
+            view(row, token, contract)
+        })
+        .collect();
+    Ok(Json(TransferPage { items, next_cursor }))
+}

@@ -1,0 +1,912 @@
+//! Admin payouts over HTTP: pending sums, building batches (also concurrently), signing through the REAL
+//! signer in-process (idempotent: one nonce per batch), and submit/retry against a real anvil with the
+//! deployed Settlement contract (a batch is paid exactly once, a dropped transaction is resent unchanged).
+
+use alloy::node_bindings::Anvil;
+use alloy::primitives::{Address, Signature, U256};
+use alloy::providers::ext::AnvilApi;
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use backend::config::ChainSettings;
+use backend::ledger::payouts::batch_nonce;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::admin::post_as;
+use crate::common::{ASSET, BNB, CHAIN, genesis, named};
+use crate::helpers::{Chain, TestApp, spawn_app_configured};
+pub use crate::signer_service::{DEV_ADDRESS, DEV_KEY, SETTLEMENT, SignerService, spawn_signer};
+
+/// Chain settings of [`CHAIN`] without RPC.
+pub fn chain_settings(contract: Address) -> ChainSettings {
+    ChainSettings::new(CHAIN, format!("{contract:#x}"))
+}
+
+/// The API wired to `signer` and `chain`.
+pub async fn spawn_admin_app(signer: &SignerService, chain: ChainSettings) -> TestApp {
+    let settings = signer.settings();
+    spawn_app_configured("redis://127.0.0.1:6379", |s| {
+        s.signer = Some(settings);
+        s.chains = vec![chain];
+    })
+    .await
+}
+
+/// A sponsor chain G ← U1 ← U2 ← … ← Un: G and U1..U(n-1) each hold one 18 BNB DIRECT reward, pending.
+pub async fn seed_chain(app: &TestApp, n: usize) -> Vec<Address> {
+    let users: Vec<Address> = (1..=n).map(|i| named(&format!("U{i}"))).collect();
+    let mut pairs = Vec::new();
+    let mut sponsor = genesis();
+    for u in &users {
+        pairs.push((*u, sponsor));
+        sponsor = *u;
+    }
+    app.register_in_ledger(&pairs).await;
+    std::iter::once(genesis()).chain(users[..n - 1].iter().copied()).collect()
+}
+
+pub async fn admin_token(app: &TestApp) -> String {
+    app.signin(Chain::Evm, &app.admin).await["access_token"].as_str().unwrap().to_owned()
+}
+
+pub async fn post_admin(app: &TestApp, path: &str, token: &str, body: Value) -> crate::helpers::Answer {
+    post_as(app, path, Some(token), body).await
+}
+
+/// Rows in the tables the payout and treasury endpoints write, with [`TestApp::db_state`].
+pub async fn payout_state(app: &TestApp) -> ((i64, i64, String), [i64; 5]) {
+    let pool = &app.db.pool;
+    let mut counts = [0; 5];
+    for (i, table) in
+        ["payout_batches", "payout_batch_items", "payout_batch_rewards", "transactions", "treasury_transfers"]
+            .iter()
+            .enumerate()
+    {
+        counts[i] = crate::common::count(pool, table).await;
+    }
+    (app.db_state().await, counts)
+}
+
+async fn audit_count(app: &TestApp, action: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = $1")
+        .bind(action)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+fn base(v: &Value) -> u128 {
+    v["base"].as_str().unwrap_or_else(|| panic!("no base amount in {v}")).parse().unwrap()
+}
+
+/// The batch's signature is the dev key's over the EIP-712 digest of the batch as returned.
+fn check_batch_signature(body: &Value, contract: Address) {
+    let payouts: Vec<abi::Payout> = body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| abi::Payout {
+            recipient: e["address"].as_str().unwrap().parse().unwrap(),
+            amount: U256::from(base(&e["amount"])),
+        })
+        .collect();
+    assert_eq!(body["payouts_hash"], format!("{:#x}", abi::payouts_hash(&payouts)));
+    let batch = abi::PayoutBatch {
+        token: Address::ZERO,
+        total: U256::from(base(&body["total"])),
+        payouts,
+        nonce: body["nonce"].as_str().unwrap().parse().unwrap(),
+        deadline: U256::from(body["deadline"].as_i64().unwrap() as u64),
+    };
+    let digest = abi::SettlementDomain::new(CHAIN, contract).digest(&batch);
+    let bytes = alloy::hex::decode(body["signature"].as_str().unwrap()).unwrap();
+    let signature = Signature::try_from(bytes.as_slice()).unwrap();
+    assert_eq!(signature.recover_address_from_prehash(&digest).unwrap(), DEV_ADDRESS);
+}
+
+#[tokio::test]
+async fn admin_lists_pending_builds_and_signs_a_batch_once() {
+    let signer = spawn_signer(SETTLEMENT, vec![]).await;
+    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
+    let payable = seed_chain(&app, 4).await; // G, U1, U2, U3: 18 BNB each
+    let token = admin_token(&app).await;
+    let t = Some(token.as_str());
+
+    // Pending: per user, keyset pages, totals over all pages, filters.
+    let a = app.get("/v1/admin/payouts/pending?asset_id=1&limit=3", t).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let items = a.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["address"], genesis().to_checksum(None));
+    assert_eq!(items[0]["amount"], json!({ "base": (18 * BNB).to_string(), "human": "18 BNB" }));
+    assert_eq!(a.body["totals"]["users"], 4);
+    assert_eq!(base(&a.body["totals"]["amount"]), 72 * BNB);
+    let cursor = a.body["next_cursor"].as_i64().unwrap();
+    let b = app.get(&format!("/v1/admin/payouts/pending?asset_id=1&limit=3&after={cursor}"), t).await;
+    assert_eq!(b.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(b.body["items"][0]["address"], payable[3].to_checksum(None));
+    assert_eq!(b.body["next_cursor"], Value::Null);
+    let c = app.get(&format!("/v1/admin/payouts/pending?asset_id=1&min_amount={}", 18 * BNB + 1), t).await;
+    assert_eq!((c.body["totals"]["users"].as_i64(), c.body["items"].as_array().unwrap().len()), (Some(0), 0));
+    let tron = abi::tron::to_base58(payable[2]);
+    let d = app.get(&format!("/v1/admin/payouts/pending?asset_id=1&user={tron}"), t).await;
+    assert_eq!(d.body["items"][0]["address"], payable[2].to_checksum(None), "{}", d.body);
+    assert_eq!(d.body["totals"]["users"], 1);
+
+    // Build: whole users, lowest user number first, within max_entries.
+    let before_build = app.db_state().await;
+    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 3 })).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let id = a.body["id"].as_i64().unwrap();
+    assert_eq!(a.body["status"], "building");
+    assert_eq!(base(&a.body["total"]), 54 * BNB);
+    let entries: Vec<&str> =
+        a.body["entries"].as_array().unwrap().iter().map(|e| e["address"].as_str().unwrap()).collect();
+    let expected: Vec<String> = payable[..3].iter().map(|a| a.to_checksum(None)).collect();
+    assert_eq!(entries, expected);
+    assert_ne!(app.db_state().await, before_build, "the build moved balances and wrote an audit row");
+    let (pending, batched): (String, String) =
+        sqlx::query_as("SELECT sum(pending)::text, sum(batched)::text FROM user_balances WHERE asset_id = 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!((pending, batched), ((18 * BNB).to_string(), (54 * BNB).to_string()));
+    let left = app.get("/v1/admin/payouts/pending?asset_id=1", t).await;
+    assert_eq!(base(&left.body["totals"]["amount"]), 18 * BNB);
+
+    // Sign: through the signer, nonce fixed by the batch; again → the same nonce and signature.
+    let s1 = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
+    assert_eq!(s1.status, 200, "{}", s1.body);
+    assert_eq!(s1.body["status"], "signed");
+    assert_eq!(s1.body["nonce"], batch_nonce(id, 0).to_string());
+    check_batch_signature(&s1.body, SETTLEMENT);
+    let s2 = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
+    assert_eq!(s2.status, 200, "{}", s2.body);
+    assert_eq!((&s2.body["nonce"], &s2.body["signature"]), (&s1.body["nonce"], &s1.body["signature"]));
+    let stored: (i64, String, String) =
+        sqlx::query_as("SELECT count(*), min(kind), min(nonce::text) FROM transactions")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, (1, "payout_batch".into(), batch_nonce(id, 0).to_string()));
+    assert_eq!((audit_count(&app, "payout_batch_build").await, audit_count(&app, "payout_batch_sign").await), (1, 1));
+
+    // Lists and detail.
+    let signed = app.get("/v1/admin/payouts/batches?asset_id=1&status=signed", t).await;
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    assert_eq!(signed.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(signed.body["items"][0]["entry_count"], 3);
+    let building = app.get("/v1/admin/payouts/batches?status=building", t).await;
+    assert!(building.body["items"].as_array().unwrap().is_empty());
+    let detail = app.get(&format!("/v1/admin/payouts/batches/{id}"), t).await;
+    assert_eq!(detail.status, 200);
+    assert_eq!(detail.body["entries"].as_array().unwrap().len(), 3);
+    assert_eq!(detail.body["entries"][2]["position"], 2);
+    assert_eq!(detail.body["entries"][0]["outcome"], Value::Null, "not settled yet");
+    assert_eq!(detail.body["signature"], s1.body["signature"]);
+
+    // Refusals, each changing nothing.
+    let before = payout_state(&app).await;
+    let cases = [
+        (json!({ "asset_id": ASSET, "max_total": (18 * BNB - 1).to_string() }), 409, "nothing_payable"),
+        (json!({ "asset_id": ASSET, "max_entries": 0 }), 422, "invalid_cap"),
+        (json!({ "asset_id": ASSET, "max_entries": 501 }), 422, "invalid_cap"),
+        (json!({ "asset_id": ASSET, "max_total": "0" }), 422, "invalid_cap"),
+        (
+            json!({ "asset_id": ASSET, "max_total": U256::from(u128::MAX).saturating_add(U256::from(1)).to_string() }),
+            422,
+            "invalid_cap",
+        ),
+        (json!({ "asset_id": 9 }), 422, "unknown_asset"),
+    ];
+    for (body, status, code) in cases {
+        let a = post_admin(&app, "/v1/admin/payouts/batches", &token, body.clone()).await;
+        assert_eq!((a.status, a.code()), (status, code), "{body}: {}", a.body);
+    }
+    for (path, status, code) in [
+        (format!("/v1/admin/payouts/batches/{id}/submit"), 503, "chain_rpc_not_configured"),
+        (format!("/v1/admin/payouts/batches/{id}/retry"), 503, "chain_rpc_not_configured"),
+        ("/v1/admin/payouts/batches/999/sign".to_string(), 404, "not_found"),
+        ("/v1/admin/payouts/batches/999/submit".to_string(), 404, "not_found"),
+    ] {
+        let a = post_admin(&app, &path, &token, json!({})).await;
+        assert_eq!((a.status, a.code()), (status, code), "{path}: {}", a.body);
+    }
+    let a = app.get("/v1/admin/payouts/batches/999", t).await;
+    assert_eq!((a.status, a.code()), (404, "not_found"));
+    let a = app.get("/v1/admin/payouts/batches?status=paid", t).await;
+    assert_eq!((a.status, a.code()), (422, "invalid_status"));
+    assert_eq!(payout_state(&app).await, before);
+
+    // The last user still builds.
+    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.body["entries"][0]["address"], payable[3].to_checksum(None));
+    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    assert_eq!((a.status, a.code()), (409, "nothing_payable"));
+}
+
+#[tokio::test]
+async fn concurrent_sign_calls_agree_on_one_nonce_and_one_signature() {
+    let signer = spawn_signer(SETTLEMENT, vec![]).await;
+    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
+    seed_chain(&app, 3).await;
+    let token = admin_token(&app).await;
+    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let id = a.body["id"].as_i64().unwrap();
+    let path = format!("/v1/admin/payouts/batches/{id}/sign");
+    let calls = (0..4).map(|_| post_admin(&app, &path, &token, json!({})));
+    let answers = futures::future::join_all(calls).await;
+    for a in &answers {
+        assert!(a.status == 200 || (a.status, a.code()) == (409, "sign_in_progress"), "{}", a.body);
+    }
+    let signed: Vec<&Value> = answers.iter().filter(|a| a.status == 200).map(|a| &a.body).collect();
+    assert!(!signed.is_empty());
+    for body in &signed {
+        assert_eq!((&body["nonce"], &body["signature"]), (&signed[0]["nonce"], &signed[0]["signature"]));
+    }
+    assert_eq!(signed[0]["nonce"], batch_nonce(id, 0).to_string());
+    check_batch_signature(signed[0], SETTLEMENT);
+    let again = post_admin(&app, &path, &token, json!({})).await;
+    assert_eq!((&again.body["nonce"], &again.body["signature"]), (&signed[0]["nonce"], &signed[0]["signature"]));
+    assert_eq!(crate::common::count(&app.db.pool, "transactions").await, 1);
+    assert_eq!(audit_count(&app, "payout_batch_sign").await, 1);
+}
+
+#[tokio::test]
+async fn a_raw_operator_key_needs_the_insecure_flag() {
+    let mut chain = chain_settings(SETTLEMENT);
+    chain.rpc_url = Some("http://127.0.0.1:1".into());
+    chain.operator_key = Some(SecretString::from(DEV_KEY));
+    let refused = backend::http::payouts::ChainAccess::from_settings(&chain).unwrap_err();
+    assert!(refused.to_string().contains("insecure_operator_key"), "{refused}");
+    chain.insecure_operator_key = true;
+    let access = backend::http::payouts::ChainAccess::from_settings(&chain).unwrap().unwrap();
+    assert_eq!(access.operator, Some(DEV_ADDRESS));
+    let file = r#"
+[application]
+host = "127.0.0.1"
+port = 0
+[database]
+url = "postgres://unused"
+[auth]
+domain = "x"
+uri = "http://x"
+statement = "s"
+evm_chain_id = 56
+tron_chain_id = 1
+nonce_ttl_secs = 1
+access_ttl_secs = 1
+refresh_ttl_secs = 1
+[[chains]]
+chain_id = 56
+settlement = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+operator_key = "0x01"
+"#;
+    let err = backend::config::Settings::from_sources(file, std::iter::empty()).unwrap_err();
+    assert!(err.to_string().contains("operator_key"), "{err}");
+}
+
+#[tokio::test]
+async fn sign_without_signer_or_chain_is_503_and_fixes_no_nonce() {
+    let app = crate::helpers::spawn_app().await;
+    seed_chain(&app, 2).await;
+    let token = admin_token(&app).await;
+    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let id = a.body["id"].as_i64().unwrap();
+    let before = payout_state(&app).await;
+    let a = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
+    assert_eq!((a.status, a.code()), (503, "chain_not_configured"), "{}", a.body);
+    assert_eq!(payout_state(&app).await, before);
+    let nonce: Option<String> = sqlx::query_scalar("SELECT chain_nonce::text FROM payout_batches WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(nonce, None);
+}
+
+#[tokio::test]
+async fn concurrent_builds_over_http_take_disjoint_rewards_and_conserve_the_sum() {
+    let app = crate::helpers::spawn_app().await;
+    let payable = seed_chain(&app, 13).await; // 13 users with 18 BNB each
+    let token = admin_token(&app).await;
+    let requests = (0..6)
+        .map(|_| post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 2 })));
+    let mut answers = futures::future::join_all(requests).await;
+    assert!(answers.iter().any(|a| a.status == 201));
+    for a in &answers {
+        assert!(a.status == 201 || (a.status, a.code()) == (409, "nothing_payable"), "{} {}", a.status, a.body);
+    }
+    // Drain what concurrent builds left.
+    loop {
+        let a =
+            post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 2 })).await;
+        if a.status == 409 {
+            assert_eq!(a.code(), "nothing_payable");
+            break;
+        }
+        assert_eq!(a.status, 201, "{}", a.body);
+        answers.push(a);
+    }
+    let mut paid: Vec<String> = Vec::new();
+    let mut sum = 0u128;
+    for a in answers.iter().filter(|a| a.status == 201) {
+        let entries = a.body["entries"].as_array().unwrap();
+        assert!(!entries.is_empty() && entries.len() <= 2);
+        let batch_sum: u128 = entries.iter().map(|e| base(&e["amount"])).sum();
+        assert_eq!(batch_sum, base(&a.body["total"]));
+        sum += batch_sum;
+        paid.extend(entries.iter().map(|e| e["address"].as_str().unwrap().to_owned()));
+    }
+    let mut unique = paid.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), paid.len(), "a user is in two batches: {paid:?}");
+    assert_eq!(paid.len(), payable.len());
+    assert_eq!(sum, 18 * BNB * payable.len() as u128, "the batches pay exactly what was pending");
+    let (pending, batched, rewards_batched): (String, String, i64) = sqlx::query_as(
+        "SELECT sum(pending)::text, sum(batched)::text,
+                (SELECT count(*) FROM rewards WHERE asset_id = 1 AND status = 'batched')
+         FROM user_balances WHERE asset_id = 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!((pending.as_str(), batched), ("0", sum.to_string()));
+    assert_eq!(rewards_batched, payable.len() as i64);
+    let batches = crate::common::count(&app.db.pool, "payout_batches").await;
+    assert_eq!(audit_count(&app, "payout_batch_build").await, batches);
+}
+
+/// Anvil with chain id [`CHAIN`], the Settlement deployed (admin = account 0, also operator; signer = the
+/// dev key), and custody funded with `funds`.
+async fn anvil_settlement(funds: u128) -> (alloy::node_bindings::AnvilInstance, Address, String) {
+    let anvil = Anvil::new().path(abi::toolchain::foundry_binary("anvil")).chain_id(CHAIN).try_spawn().unwrap();
+    let admin: PrivateKeySigner = anvil.keys()[0].clone().into();
+    let provider = ProviderBuilder::new()
+        .wallet(alloy::network::EthereumWallet::from(admin.clone()))
+        .connect_http(anvil.endpoint_url())
+        .erased();
+    let receipt = abi::Settlement::deploy_builder(
+        &provider,
+        admin.address(),
+        DEV_ADDRESS,
+        vec![Address::ZERO],
+        U256::from(10_000),
+        U256::from(100_000),
+    )
+    .send()
+    .await
+    .unwrap()
+    .get_receipt()
+    .await
+    .unwrap();
+    let settlement = receipt.contract_address.unwrap();
+    let contract = abi::Settlement::new(settlement, &provider);
+    let operator_role = contract.OPERATOR_ROLE().call().await.unwrap();
+    contract.grantRole(operator_role, admin.address()).send().await.unwrap().get_receipt().await.unwrap();
+    provider.anvil_set_balance(settlement, U256::from(funds)).await.unwrap();
+    let key = alloy::hex::encode_prefixed(anvil.keys()[0].to_bytes());
+    (anvil, settlement, key)
+}
+
+#[tokio::test]
+async fn submit_and_retry_pay_a_batch_on_anvil_exactly_once() {
+    let (anvil, settlement, operator_key) = anvil_settlement(1_000 * BNB).await;
+    let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url()).erased();
+    let signer = spawn_signer(settlement, vec![]).await;
+    let mut chain = chain_settings(settlement);
+    chain.rpc_url = Some(anvil.endpoint());
+    chain.operator_key = Some(SecretString::from(operator_key));
+    chain.insecure_operator_key = true;
+    let app = spawn_admin_app(&signer, chain).await;
+    let payable = seed_chain(&app, 3).await; // G, U1, U2: 18 BNB each
+    let token = admin_token(&app).await;
+    let t = Some(token.as_str());
+
+    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let id = a.body["id"].as_i64().unwrap();
+    let path = |action: &str| format!("/v1/admin/payouts/batches/{id}/{action}");
+    let a = post_admin(&app, &path("submit"), &token, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "not_signed"), "{}", a.body);
+    let signed = post_admin(&app, &path("sign"), &token, json!({})).await;
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    check_batch_signature(&signed.body, settlement);
+    let a = post_admin(&app, &path("retry"), &token, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "not_submitted"), "{}", a.body);
+
+    // Sent but not mined, then dropped by the node: retry resends the same signed batch.
+    provider.anvil_set_auto_mine(false).await.unwrap();
+    let first = post_admin(&app, &path("submit"), &token, json!({})).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!((first.body["outcome"].as_str(), first.body["sent"].as_bool()), (Some("sent"), Some(true)));
+    let first_tx = first.body["tx_hash"].as_str().unwrap().to_owned();
+    let a = post_admin(&app, &path("submit"), &token, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "already_submitted"));
+    let still = post_admin(&app, &path("retry"), &token, json!({})).await;
+    assert_eq!(
+        (still.body["outcome"].as_str(), still.body["sent"].as_bool()),
+        (Some("pending"), Some(false)),
+        "{}",
+        still.body
+    );
+    provider.anvil_drop_transaction(first_tx.parse().unwrap()).await.unwrap();
+    let resent = post_admin(&app, &path("retry"), &token, json!({})).await;
+    assert_eq!(resent.status, 200, "{}", resent.body);
+    assert_eq!(
+        (resent.body["outcome"].as_str(), resent.body["sent"].as_bool(), resent.body["previous"].as_str()),
+        (Some("sent"), Some(true), Some("dropped"))
+    );
+    // The same account nonce and calldata: usually the very same transaction hash, sent again.
+    let second_tx = resent.body["tx_hash"].as_str().unwrap().to_owned();
+    for who in &payable {
+        assert_eq!(provider.get_balance(*who).await.unwrap(), U256::ZERO, "nothing paid before mining");
+    }
+
+    // Mined, then confirmed (one block on top): retry says executed and sends nothing.
+    provider.anvil_mine(Some(2), None).await.unwrap();
+    provider.anvil_set_auto_mine(true).await.unwrap();
+    for _ in 0..2 {
+        let done = post_admin(&app, &path("retry"), &token, json!({})).await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        assert_eq!((done.body["outcome"].as_str(), done.body["sent"].as_bool()), (Some("executed"), Some(false)));
+        assert_eq!(done.body["tx_hash"].as_str(), Some(second_tx.as_str()));
+    }
+    for who in &payable {
+        assert_eq!(provider.get_balance(*who).await.unwrap(), U256::from(18 * BNB), "paid exactly once");
+    }
+    assert_eq!(provider.get_balance(settlement).await.unwrap(), U256::from(1_000 * BNB - 54 * BNB));
+    let nonce: U256 = signed.body["nonce"].as_str().unwrap().parse().unwrap();
+    assert!(abi::Settlement::new(settlement, &provider).isNonceUsed(nonce).call().await.unwrap());
+    let detail = app.get(&format!("/v1/admin/payouts/batches/{id}"), t).await;
+    assert_eq!(
+        (detail.body["status"].as_str(), detail.body["tx_hash"].as_str()),
+        (Some("submitted"), Some(second_tx.as_str()))
+    );
+    assert_eq!((audit_count(&app, "payout_batch_submit").await, audit_count(&app, "payout_batch_retry").await), (1, 1));
+
+    // The treasury reads the contract's balance from the chain.
+    let treasury = app.get("/v1/admin/treasury?asset_id=1", t).await;
+    assert_eq!(treasury.status, 200, "{}", treasury.body);
+    assert_eq!(base(&treasury.body["contract_balance"]), 946 * BNB);
+    assert_eq!(base(&treasury.body["contract_available"]), 946 * BNB);
+    assert_eq!(treasury.body["chain_note"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_reverted_payout_is_resent_unchanged_once_custody_can_cover_it() {
+    let (anvil, settlement, operator_key) = anvil_settlement(1_000 * BNB).await;
+    let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url()).erased();
+    let signer = spawn_signer(settlement, vec![]).await;
+    let mut chain = chain_settings(settlement);
+    chain.rpc_url = Some(anvil.endpoint());
+    chain.operator_key = Some(SecretString::from(operator_key));
+    chain.insecure_operator_key = true;
+    chain.confirmations = 0;
+    let app = spawn_admin_app(&signer, chain).await;
+    let payable = seed_chain(&app, 2).await; // G, U1: 18 BNB each
+    let token = admin_token(&app).await;
+    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let id = a.body["id"].as_i64().unwrap();
+    let path = |action: &str| format!("/v1/admin/payouts/batches/{id}/{action}");
+    assert_eq!(post_admin(&app, &path("sign"), &token, json!({})).await.status, 200);
+
+    // Sent while custody could pay; custody drained before it is mined: the transaction reverts.
+    provider.anvil_set_auto_mine(false).await.unwrap();
+    let sent = post_admin(&app, &path("submit"), &token, json!({})).await;
+    assert_eq!(sent.body["outcome"], "sent", "{}", sent.body);
+    provider.anvil_set_balance(settlement, U256::from(BNB)).await.unwrap();
+    provider.anvil_mine(Some(1), None).await.unwrap();
+    provider.anvil_set_auto_mine(true).await.unwrap();
+    // Retry sees the revert; the contract would refuse again, so nothing is sent and nothing changes.
+    let before = payout_state(&app).await;
+    let refused = post_admin(&app, &path("retry"), &token, json!({})).await;
+    assert_eq!((refused.status, refused.code()), (422, "chain_refused"), "{}", refused.body);
+    assert!(refused.body["error"]["message"].as_str().unwrap().contains("InsufficientFunds"), "{}", refused.body);
+    assert_eq!(payout_state(&app).await, before);
+    // Custody funded again: the same signed batch is resent and pays once.
+    provider.anvil_set_balance(settlement, U256::from(100 * BNB)).await.unwrap();
+    let resent = post_admin(&app, &path("retry"), &token, json!({})).await;
+    assert_eq!(resent.status, 200, "{}", resent.body);
+    assert_eq!((resent.body["outcome"].as_str(), resent.body["previous"].as_str()), (Some("sent"), Some("reverted")));
+    assert_ne!(resent.body["tx_hash"], sent.body["tx_hash"], "a new transaction (next account nonce)");
+    let done = post_admin(&app, &path("retry"), &token, json!({})).await;
+    assert_eq!(
+        (done.body["outcome"].as_str(), done.body["sent"].as_bool()),
+        (Some("executed"), Some(false)),
+        "{}",
+        done.body
+    );
+    for who in &payable {
+        assert_eq!(provider.get_balance(*who).await.unwrap(), U256::from(18 * BNB));
+    }
+    assert_eq!(provider.get_balance(settlement).await.unwrap(), U256::from(64 * BNB));
+}
+
+// ───────────────────────────── cancel ─────────────────────────────
+
+/// Σ pending, Σ batched of the asset, and each user's (pending + batched).
+async fn balances(app: &TestApp) -> (u128, u128, Vec<(i32, u128)>) {
+    let rows: Vec<(i32, String, String)> = sqlx::query_as(
+        "SELECT user_no, pending::text, batched::text FROM user_balances WHERE asset_id = 1 ORDER BY user_no",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let parse = |s: &str| s.parse::<u128>().unwrap();
+    let pending = rows.iter().map(|r| parse(&r.1)).sum();
+    let batched = rows.iter().map(|r| parse(&r.2)).sum();
+    (pending, batched, rows.iter().map(|r| (r.0, parse(&r.1) + parse(&r.2))).collect())
+}
+
+/// Every user's pending and batched balance is the sum of their rewards in that status.
+async fn assert_balances_match_rewards(app: &TestApp) {
+    let off: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM user_balances b WHERE b.asset_id = 1 AND (
+            b.pending <> (SELECT COALESCE(sum(amount), 0) FROM rewards r
+                          WHERE r.asset_id = 1 AND r.beneficiary_no = b.user_no AND r.status = 'pending')
+         OR b.batched <> (SELECT COALESCE(sum(amount), 0) FROM rewards r
+                          WHERE r.asset_id = 1 AND r.beneficiary_no = b.user_no AND r.status = 'batched'))",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(off, 0, "balances disagree with the rewards");
+}
+
+#[tokio::test]
+async fn cancelling_a_batch_never_sent_to_the_signer_releases_its_rewards() {
+    // No RPC: a batch no signature can exist for needs no proof from the chain.
+    let signer = spawn_signer(SETTLEMENT, vec![]).await;
+    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
+    let payable = seed_chain(&app, 3).await; // G, U1, U2: 18 BNB each
+    let token = admin_token(&app).await;
+    let built =
+        post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 2 })).await;
+    assert_eq!(built.status, 201, "{}", built.body);
+    let id = built.body["id"].as_i64().unwrap();
+    assert_eq!(balances(&app).await.0, 18 * BNB);
+
+    // Role checks, unknown batch: nothing changes.
+    let path = format!("/v1/admin/payouts/batches/{id}/cancel");
+    let user = PrivateKeySigner::random();
+    let user_token = app.signin(crate::helpers::Chain::Evm, &user).await["access_token"].as_str().unwrap().to_owned();
+    let before = payout_state(&app).await;
+    let a = post_admin(&app, &path, &user_token, json!({})).await;
+    assert_eq!((a.status, a.code()), (403, "forbidden"), "{}", a.body);
+    let a = post_as(&app, &path, None, json!({})).await;
+    assert_eq!(a.status, 401, "{}", a.body);
+    let a = post_admin(&app, "/v1/admin/payouts/batches/999/cancel", &token, json!({})).await;
+    assert_eq!((a.status, a.code()), (404, "not_found"), "{}", a.body);
+    let a = post_admin(&app, "/v1/admin/payouts/batches/x/cancel", &token, json!({})).await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert_eq!(payout_state(&app).await, before);
+
+    let cancelled = post_admin(&app, &path, &token, json!({})).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert_eq!(cancelled.body["entries"].as_array().unwrap().len(), 2, "items kept for history");
+    let (pending, batched, _) = balances(&app).await;
+    assert_eq!((pending, batched), (54 * BNB, 0));
+    assert_balances_match_rewards(&app).await;
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM payout_batch_rewards WHERE batch_id = $1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 2);
+    let audit: (serde_json::Value, serde_json::Value) =
+        sqlx::query_as("SELECT before, after FROM audit_logs WHERE action = 'payout_batch_cancel'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!((audit.0["status"].as_str(), audit.1["status"].as_str()), (Some("building"), Some("cancelled")));
+    assert_eq!(audit.1["proof"]["reason"], "never_signed");
+    assert_eq!(audit.1["pending_total"], (54 * BNB).to_string());
+
+    // Cancelled stays cancelled: not cancelled twice, not signed, not sent.
+    let before = payout_state(&app).await;
+    for (action, code) in [("cancel", "already_cancelled"), ("sign", "batch_not_signable")] {
+        let a = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/{action}"), &token, json!({})).await;
+        assert_eq!((a.status, a.code()), (409, code), "{action}: {}", a.body);
+    }
+    assert_eq!(payout_state(&app).await, before);
+
+    // A new batch takes the released rewards.
+    let again = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(base(&again.body["total"]), 54 * BNB);
+    let entries: Vec<&str> =
+        again.body["entries"].as_array().unwrap().iter().map(|e| e["address"].as_str().unwrap()).collect();
+    let expected: Vec<String> = payable.iter().map(|a| a.to_checksum(None)).collect();
+    assert_eq!(entries, expected);
+    assert_balances_match_rewards(&app).await;
+}
+
+#[tokio::test]
+async fn a_signed_batch_needs_the_chain_to_prove_it_expired_before_it_is_cancelled() {
+    // Signed, no RPC configured: the chain cannot prove anything, so nothing is cancelled.
+    let signer = spawn_signer(SETTLEMENT, vec![]).await;
+    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
+    seed_chain(&app, 2).await;
+    let token = admin_token(&app).await;
+    let built = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let id = built.body["id"].as_i64().unwrap();
+    assert_eq!(post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await.status, 200);
+    let before = payout_state(&app).await;
+    let a = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/cancel"), &token, json!({})).await;
+    assert_eq!((a.status, a.code()), (503, "chain_rpc_not_configured"), "{}", a.body);
+    assert_eq!(payout_state(&app).await, before);
+
+    // A batch whose sign call fixed a nonce (the signer may have signed it) counts as signed too.
+    let mut chain = chain_settings(SETTLEMENT);
+    chain.rpc_url = Some("http://127.0.0.1:1".into());
+    let app = spawn_admin_app(&signer, chain).await;
+    seed_chain(&app, 2).await;
+    let token = admin_token(&app).await;
+    let built = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let id = built.body["id"].as_i64().unwrap();
+    backend::ledger::payouts::prepare_signing(&app.db.pool, id, 1_700_000_000, 600).await.unwrap();
+    let before = payout_state(&app).await;
+    let a = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/cancel"), &token, json!({})).await;
+    assert_eq!((a.status, a.code()), (503, "chain_unavailable"), "{}", a.body);
+    assert_eq!(payout_state(&app).await, before);
+}
+
+#[tokio::test]
+async fn an_expired_batch_is_cancelled_and_its_rewards_paid_exactly_once_by_a_new_batch() {
+    let (anvil, settlement, operator_key) = anvil_settlement(1_000 * BNB).await;
+    let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url()).erased();
+    let signer = spawn_signer(settlement, vec![]).await;
+    let mut chain = chain_settings(settlement);
+    chain.rpc_url = Some(anvil.endpoint());
+    chain.operator_key = Some(SecretString::from(operator_key));
+    chain.insecure_operator_key = true;
+    chain.confirmations = 1;
+    let app = spawn_admin_app(&signer, chain).await;
+    let payable = seed_chain(&app, 3).await; // G, U1, U2: 18 BNB each
+    let token = admin_token(&app).await;
+    let t = Some(token.as_str());
+
+    // Batch 1: signed, sent, and the transaction dropped by the node: 'submitted', never executed.
+    let built = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let old = built.body["id"].as_i64().unwrap();
+    let old_path = |action: &str| format!("/v1/admin/payouts/batches/{old}/{action}");
+    let signed = post_admin(&app, &old_path("sign"), &token, json!({})).await;
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    let deadline = signed.body["deadline"].as_i64().unwrap() as u64;
+    let signed_at = std::time::Instant::now();
+    provider.anvil_set_auto_mine(false).await.unwrap();
+    let sent = post_admin(&app, &old_path("submit"), &token, json!({})).await;
+    assert_eq!(sent.body["outcome"], "sent", "{}", sent.body);
+    provider.anvil_drop_transaction(sent.body["tx_hash"].as_str().unwrap().parse().unwrap()).await.unwrap();
+    provider.anvil_set_auto_mine(true).await.unwrap();
+
+    // Before the deadline: refused, nothing changes.
+    let before = payout_state(&app).await;
+    let a = post_admin(&app, &old_path("cancel"), &token, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "batch_may_still_execute"), "{}", a.body);
+    assert_eq!(payout_state(&app).await, before);
+
+    // The new batch's deadline (signed later) must stay ahead of the chain's clock once it is moved past this
+    // one's: let a few seconds pass.
+    tokio::time::sleep(std::time::Duration::from_secs(4).saturating_sub(signed_at.elapsed())).await;
+    // Past the deadline only in the newest block: not yet `confirmations` deep.
+    provider.anvil_set_next_block_timestamp(deadline + 1).await.unwrap();
+    provider.anvil_mine(Some(1), None).await.unwrap();
+    let a = post_admin(&app, &old_path("cancel"), &token, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "batch_may_still_execute"), "{}", a.body);
+    assert_eq!(payout_state(&app).await, before);
+    // One block on top: the expiry is confirmed, the nonce unused: cancelled.
+    provider.anvil_set_next_block_timestamp(deadline + 2).await.unwrap();
+    provider.anvil_mine(Some(1), None).await.unwrap();
+    let cancelled = post_admin(&app, &old_path("cancel"), &token, json!({})).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert_eq!(balances(&app).await.0, 54 * BNB, "rewards pending again");
+    assert_balances_match_rewards(&app).await;
+    let proof: serde_json::Value =
+        sqlx::query_scalar("SELECT after->'proof' FROM audit_logs WHERE action = 'payout_batch_cancel'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(proof["reason"], "expired");
+    assert!(proof["chain"]["block_timestamp"].as_u64().unwrap() > deadline, "{proof}");
+    let a = post_admin(&app, &old_path("submit"), &token, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "batch_not_sendable"), "{}", a.body);
+
+    // The old signature, sent to the contract anyway: refused as expired.
+    let old_batch = abi::PayoutBatch {
+        token: Address::ZERO,
+        total: U256::from(base(&signed.body["total"])),
+        payouts: signed.body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| abi::Payout {
+                recipient: e["address"].as_str().unwrap().parse().unwrap(),
+                amount: U256::from(base(&e["amount"])),
+            })
+            .collect(),
+        nonce: signed.body["nonce"].as_str().unwrap().parse().unwrap(),
+        deadline: U256::from(deadline),
+    };
+    let old_signature: alloy::primitives::Bytes =
+        alloy::hex::decode(signed.body["signature"].as_str().unwrap()).unwrap().into();
+    let contract = abi::Settlement::new(settlement, &provider);
+    let Err(refused) =
+        contract.executePayoutBatch(old_batch.clone(), old_signature).from(anvil.addresses()[0]).call().await
+    else {
+        panic!("the contract accepted an expired batch")
+    };
+    let reason = refused.as_decoded_interface_error::<abi::Settlement::SettlementErrors>();
+    assert!(matches!(reason, Some(abi::Settlement::SettlementErrors::Expired(_))), "{refused:?}");
+
+    // A new batch takes the rewards with a new nonce and pays them once.
+    let built = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    assert_eq!(built.status, 201, "{}", built.body);
+    assert_eq!(base(&built.body["total"]), 54 * BNB);
+    let new = built.body["id"].as_i64().unwrap();
+    let new_path = |action: &str| format!("/v1/admin/payouts/batches/{new}/{action}");
+    let signed_new = post_admin(&app, &new_path("sign"), &token, json!({})).await;
+    assert_eq!(signed_new.status, 200, "{}", signed_new.body);
+    assert_eq!(signed_new.body["nonce"], batch_nonce(new, 0).to_string());
+    assert_ne!(signed_new.body["nonce"], signed.body["nonce"]);
+    assert!(signed_new.body["deadline"].as_i64().unwrap() as u64 > deadline + 3);
+    provider.anvil_set_next_block_timestamp(deadline + 3).await.unwrap();
+    let sent = post_admin(&app, &new_path("submit"), &token, json!({})).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    provider.anvil_mine(Some(1), None).await.unwrap();
+    let done = post_admin(&app, &new_path("retry"), &token, json!({})).await;
+    assert_eq!(
+        (done.body["outcome"].as_str(), done.body["sent"].as_bool()),
+        (Some("executed"), Some(false)),
+        "{}",
+        done.body
+    );
+    for who in &payable {
+        assert_eq!(provider.get_balance(*who).await.unwrap(), U256::from(18 * BNB), "paid exactly once");
+    }
+    assert_eq!(provider.get_balance(settlement).await.unwrap(), U256::from(1_000 * BNB - 54 * BNB));
+    assert!(!contract.isNonceUsed(old_batch.nonce).call().await.unwrap(), "the old nonce never executed");
+    let detail = app.get(&format!("/v1/admin/payouts/batches/{old}"), t).await;
+    assert_eq!(detail.body["status"], "cancelled");
+    // The new batch was executed: cancelling it is refused on-chain evidence (its nonce is spent).
+    provider.anvil_set_next_block_timestamp(signed_new.body["deadline"].as_i64().unwrap() as u64 + 1).await.unwrap();
+    provider.anvil_mine(Some(2), None).await.unwrap();
+    let before = payout_state(&app).await;
+    let a = post_admin(&app, &new_path("cancel"), &token, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "batch_nonce_used"), "{}", a.body);
+    assert_eq!(payout_state(&app).await, before);
+}
+
+fn settlement_event(block: u64, body: backend::events::EventBody) -> backend::events::ChainEvent {
+    backend::events::ChainEvent {
+        key: backend::events::EventKey {
+            chain_id: CHAIN,
+            tx_hash: alloy::primitives::keccak256([b"cancel".as_slice(), &block.to_be_bytes()].concat()),
+            log_index: 0,
+        },
+        block_number: block,
+        block_timestamp: 1_700_000_000 + block,
+        body,
+    }
+}
+
+#[tokio::test]
+async fn cancelling_conserves_balances_and_a_late_execution_of_the_cancelled_batch_is_quarantined() {
+    use backend::ledger::payouts as ledger;
+    let app = crate::helpers::spawn_app().await;
+    seed_chain(&app, 5).await; // 5 users with 18 BNB pending
+    let first = ledger::build_batch(&app.db.pool, ASSET, 2, u128::MAX).await.unwrap().unwrap();
+    let second = ledger::build_batch(&app.db.pool, ASSET, 2, u128::MAX).await.unwrap().unwrap();
+    let nonce = batch_nonce(first.id, 0);
+    let payouts: Vec<abi::Payout> =
+        first.entries.iter().map(|(r, a)| abi::Payout { recipient: *r, amount: U256::from(*a) }).collect();
+    let hash = abi::payouts_hash(&payouts);
+    ledger::record_signed(&app.db.pool, first.id, nonce, hash, 1_700_000_100, &[7; 65]).await.unwrap();
+    let (pending, batched, per_user) = balances(&app).await;
+    assert_eq!((pending, batched), (18 * BNB, 72 * BNB));
+
+    // The state the caller checked must still hold under the lock.
+    let state = ledger::cancel_state(&app.db.pool, first.id).await.unwrap().unwrap();
+    assert_eq!(
+        (state.status.as_str(), state.nonce, state.attempt_nonces(first.id)),
+        ("signed", Some(nonce), vec![nonce])
+    );
+    let stale = ledger::CancelState { status: "building".into(), ..state.clone() };
+    let digest = app.db_state().await;
+    assert_eq!(ledger::cancel_batch(&app.db.pool, first.id, &stale, json!({}), "test").await.unwrap(), None);
+    assert_eq!(app.db_state().await, digest);
+
+    let done = ledger::cancel_batch(&app.db.pool, first.id, &state, json!({ "reason": "test" }), "test")
+        .await
+        .unwrap()
+        .expect("cancelled");
+    assert_eq!(done, ledger::Cancelled { rewards: 2, users: 2, total: 36 * BNB });
+    let (pending_after, batched_after, per_user_after) = balances(&app).await;
+    assert_eq!((pending_after, batched_after), (54 * BNB, 36 * BNB));
+    assert_eq!(per_user_after, per_user, "each user's pending + batched is unchanged");
+    assert_eq!(pending_after + batched_after, pending + batched);
+    assert_balances_match_rewards(&app).await;
+    let open: i64 = sqlx::query_scalar("SELECT count(*) FROM rewards WHERE batch_id = $1")
+        .bind(first.id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(open, 0, "released rewards belong to no batch");
+    let second_rewards: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM rewards WHERE batch_id = $1 AND status = 'batched'")
+            .bind(second.id)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(second_rewards, 2, "the other batch is untouched");
+    // Not twice.
+    assert_eq!(ledger::cancel_batch(&app.db.pool, first.id, &state, json!({}), "test").await.unwrap(), None);
+
+    // The cancelled batch executes anyway (late event): quarantined with an alert, balances untouched.
+    let mut chain_ledger = backend::ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
+    let executed = settlement_event(
+        100,
+        backend::events::EventBody::PayoutBatchExecuted {
+            nonce,
+            token: Address::ZERO,
+            payouts_hash: hash,
+            total: U256::from(first.total),
+            count: U256::from(first.entries.len()),
+            deferred_count: U256::ZERO,
+            deferred_total: U256::ZERO,
+        },
+    );
+    let summary = chain_ledger.apply_block(&[executed]).await.unwrap();
+    assert_eq!((summary.applied, summary.quarantined), (0, 1));
+    let code: String = sqlx::query_scalar("SELECT reason_code FROM quarantine").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(code, "batch_not_open");
+    let alerts: i64 = sqlx::query_scalar("SELECT count(*) FROM alerts WHERE kind = 'event_quarantined'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(alerts, 1);
+    assert_eq!(balances(&app).await, (pending_after, batched_after, per_user_after));
+    let status: String = sqlx::query_scalar("SELECT status FROM payout_batches WHERE id = $1")
+        .bind(first.id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "cancelled");
+}
+
+#[tokio::test]
+async fn pending_can_be_filtered_by_open_withdraw_requests() {
+    let app = crate::helpers::spawn_app().await;
+    let w = PrivateKeySigner::random();
+    // W under G, R1 under W, R2 under R1: G, W and R1 have 18 BNB pending.
+    app.register_in_ledger(&[(w.address(), genesis()), (named("R1"), w.address()), (named("R2"), named("R1"))]).await;
+    let user_token = app.signin(crate::helpers::Chain::Evm, &w).await["access_token"].as_str().unwrap().to_owned();
+    let asked = post_as(&app, "/v1/users/withdraw", Some(&user_token), json!({ "asset_id": ASSET })).await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    let request_id = asked.body["request"]["id"].as_i64().unwrap();
+    let token = admin_token(&app).await;
+    let t = Some(token.as_str());
+
+    let yes = app.get("/v1/admin/payouts/pending?asset_id=1&requested=true", t).await;
+    assert_eq!(yes.status, 200, "{}", yes.body);
+    let items = yes.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["address"], w.address().to_checksum(None));
+    assert_eq!(items[0]["withdraw_request"], request_id);
+    assert_eq!((yes.body["totals"]["users"].as_i64(), base(&yes.body["totals"]["amount"])), (Some(1), 18 * BNB));
+    let no = app.get("/v1/admin/payouts/pending?asset_id=1&requested=false", t).await;
+    let addresses: Vec<&str> =
+        no.body["items"].as_array().unwrap().iter().map(|i| i["address"].as_str().unwrap()).collect();
+    assert_eq!(addresses, vec![genesis().to_checksum(None), named("R1").to_checksum(None)]);
+    assert!(no.body["items"].as_array().unwrap().iter().all(|i| i["withdraw_request"].is_null()));
+    let all = app.get("/v1/admin/payouts/pending?asset_id=1", t).await;
+    assert_eq!(all.body["totals"]["users"], 3);
+    let bad = app.get("/v1/admin/payouts/pending?asset_id=1&requested=maybe", t).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+}

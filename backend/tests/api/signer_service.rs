@@ -1,0 +1,71 @@
+//! The REAL signer service, started in-process for the API tests (anvil dev key #1 with the insecure flag — test
+//! configuration only — and a temporary SQLite store).
+
+use alloy::primitives::{Address, address};
+use backend::config::SignerSettings;
+use secrecy::SecretString;
+use signer::auth::Caller;
+use signer::config::{KeySettings, Settings as SignerConfig};
+use signer::intent::{Addr, Amount};
+use signer::policy::{AssetConfig, ChainConfig, PolicyConfig};
+
+use crate::common::{BNB, CHAIN};
+
+/// anvil's account 1: the signer's development key in these tests.
+pub const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+pub const DEV_ADDRESS: Address = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+const CALLER: &str = "backend";
+const SECRET: &str = "test-only-caller-secret";
+/// A Settlement address for tests without a chain (signing needs only the domain).
+pub const SETTLEMENT: Address = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
+
+/// The signer on port 0 and its store directory; stops when dropped with the runtime.
+pub struct SignerService {
+    pub url: String,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl SignerService {
+    /// How the API reaches this signer.
+    pub fn settings(&self) -> SignerSettings {
+        SignerSettings { url: self.url.clone(), caller_id: CALLER.into(), caller_secret: SecretString::from(SECRET) }
+    }
+}
+
+/// A signer that allows the native coin of [`CHAIN`] at `contract`, with `treasury` as the allowed treasury
+/// recipients.
+pub async fn spawn_signer(contract: Address, treasury: Vec<Address>) -> SignerService {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SignerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        store_path: dir.path().join("signer.sqlite"),
+        key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
+        callers: vec![Caller { id: CALLER.into(), secret: SecretString::from(SECRET) }],
+        auth_window_secs: 30,
+        policy: PolicyConfig {
+            default_ttl_secs: 600,
+            max_deadline_horizon_secs: 3_600,
+            max_batch_entries: 50,
+            chains: vec![ChainConfig {
+                chain_id: CHAIN,
+                contracts: vec![Addr(contract)],
+                treasury_recipients: treasury.into_iter().map(Addr).collect(),
+                assets: vec![AssetConfig {
+                    token: Addr(Address::ZERO),
+                    per_payload_cap: Amount::from(1_000 * BNB),
+                    per_batch_cap: Amount::from(10_000 * BNB),
+                    daily_outflow_cap: Amount::from(100_000 * BNB),
+                }],
+            }],
+        },
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (addr, server) = signer::startup::run_until(config, async {
+        let _ = stopped.await;
+    })
+    .await
+    .unwrap();
+    tokio::spawn(server);
+    SignerService { url: format!("http://{addr}"), _dir: dir, _stop: stop }
+}

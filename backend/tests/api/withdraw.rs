@@ -1,0 +1,248 @@
+//! POST /v1/users/withdraw and the admin's view of the requests.
+
+use alloy::primitives::Address;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolCall;
+use backend::config::ChainSettings;
+use serde_json::json;
+
+use crate::admin::post_as;
+use crate::common::{ASSET, BNB, CHAIN, count, genesis, named};
+use crate::helpers::{Chain, TestApp, spawn_app, spawn_app_configured};
+use crate::register::SETTLEMENT;
+
+/// W under G, then R1 under W: W has 18 BNB pending. Returns W and W's access token.
+async fn user_with_pending(app: &TestApp) -> (PrivateKeySigner, String) {
+    let w = PrivateKeySigner::random();
+    app.register_in_ledger(&[(w.address(), genesis()), (named("R1"), w.address())]).await;
+    let token = app.signin(Chain::Evm, &w).await["access_token"].as_str().unwrap().to_owned();
+    (w, token)
+}
+
+/// Bearer, content type, body, allowed statuses, code ("" = a JSON body error).
+type PostCase<'a> = (Option<&'a str>, Option<&'a str>, String, &'a [u16], &'a str);
+
+async fn requests(app: &TestApp) -> Vec<(i32, String, String)> {
+    sqlx::query_as("SELECT user_no, amount::text, status FROM withdraw_requests ORDER BY id")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_withdraw_request_records_the_pending_balance_once_and_admins_see_it() {
+    let app = spawn_app().await;
+    let (w, token) = user_with_pending(&app).await;
+    let a = post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let r = &a.body["request"];
+    assert_eq!(r["amount"], json!({ "base": (18 * BNB).to_string(), "human": "18 BNB" }));
+    assert_eq!((r["status"].as_str(), r["asset_id"].as_i64()), (Some("open"), Some(1)));
+    assert_eq!(r["address"], w.address().to_checksum(None));
+    assert_eq!(a.body["claimable"]["base"], "0");
+    assert_eq!(a.body["claim_transaction"], serde_json::Value::Null);
+    assert_eq!(requests(&app).await, vec![(1, (18 * BNB).to_string(), "open".into())]);
+
+    // One open request per user and asset.
+    let again = post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
+    assert_eq!((again.status, again.code()), (409, "withdraw_request_open"), "{}", again.body);
+    assert_eq!(requests(&app).await.len(), 1);
+
+    let admin = app.signin(Chain::Evm, &app.admin).await;
+    let admin_token = admin["access_token"].as_str();
+    let list = app.get("/v1/admin/withdrawals?asset_id=1&status=open", admin_token).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let items = list.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["address"], w.address().to_checksum(None));
+    assert_eq!(items[0]["amount"], (18 * BNB).to_string());
+    assert_eq!(items[0]["pending_now"], (18 * BNB).to_string());
+    assert_eq!(items[0]["status"], "open");
+    let batched = app.get("/v1/admin/withdrawals?status=batched", admin_token).await;
+    assert_eq!(batched.body["items"], json!([]));
+    let other = app.get("/v1/admin/withdrawals?asset_id=2", admin_token).await;
+    assert_eq!(other.body["items"], json!([]));
+    let user_view = app.get("/v1/admin/withdrawals", Some(&token)).await;
+    assert_eq!((user_view.status, user_view.code()), (403, "forbidden"));
+}
+
+#[tokio::test]
+async fn two_requests_at_once_record_one() {
+    let app = spawn_app().await;
+    let (_, token) = user_with_pending(&app).await;
+    let (a, b) = futures::join!(
+        post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })),
+        post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} / {}", a.body, b.body);
+    assert_eq!(requests(&app).await.len(), 1);
+}
+
+#[tokio::test]
+async fn refused_withdrawals_record_nothing() {
+    let app = spawn_app().await;
+    let (w, token) = user_with_pending(&app).await;
+    // W gets frozen; a stranger is not registered.
+    let stranger =
+        app.signin(Chain::Evm, &PrivateKeySigner::random()).await["access_token"].as_str().unwrap().to_owned();
+    backend::ledger::admin::freeze(&app.db.pool, ASSET, w.address(), "test").await.unwrap();
+    let before = app.db_state().await;
+    let cases = [
+        (Some(token.as_str()), json!({ "asset_id": 1 }), 422, "user_frozen"),
+        (Some(token.as_str()), json!({ "asset_id": 9 }), 422, "unknown_asset"),
+        (Some(stranger.as_str()), json!({ "asset_id": 1 }), 422, "not_registered"),
+        (None, json!({ "asset_id": 1 }), 401, "missing_token"),
+    ];
+    for (t, body, status, code) in cases {
+        let a = post_as(&app, "/v1/users/withdraw", t, body.clone()).await;
+        assert_eq!((a.status, a.code()), (status, code), "{body}: {}", a.body);
+    }
+    assert_eq!(app.db_state().await, before);
+    assert!(requests(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn nothing_pending_is_422() {
+    let app = spawn_app().await;
+    let w = PrivateKeySigner::random();
+    app.register_in_ledger(&[(w.address(), genesis())]).await;
+    let token = app.signin(Chain::Evm, &w).await["access_token"].as_str().unwrap().to_owned();
+    let a = post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
+    assert_eq!((a.status, a.code()), (422, "nothing_pending"), "{}", a.body);
+    assert!(requests(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn claimable_funds_come_with_the_claim_transaction() {
+    let app = spawn_app_configured("redis://127.0.0.1:6379", |s| {
+        let chain: ChainSettings =
+            serde_json::from_value(json!({ "chain_id": CHAIN, "settlement": format!("{SETTLEMENT:#x}") })).unwrap();
+        s.chains = vec![chain];
+    })
+    .await;
+    let (w, token) = user_with_pending(&app).await;
+    // As the listener records a deferred push of an executed batch.
+    sqlx::query("UPDATE user_balances SET claimable = $1::numeric WHERE user_no = 1")
+        .bind((3 * BNB).to_string())
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let a = post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["claimable"]["human"], "3 BNB");
+    let tx = &a.body["claim_transaction"];
+    assert_eq!(tx["to"], SETTLEMENT.to_checksum(None));
+    assert_eq!(tx["value"], "0");
+    let data = alloy::hex::decode(tx["data"].as_str().unwrap()).unwrap();
+    let call = abi::Settlement::claimCall::abi_decode(&data).unwrap();
+    assert_eq!((call.token, call.to), (Address::ZERO, w.address()));
+}
+
+#[tokio::test]
+async fn hostile_withdraw_inputs_get_4xx_and_change_nothing() {
+    let app = spawn_app().await;
+    let (_, token) = user_with_pending(&app).await;
+    let admin = app.signin(Chain::Evm, &app.admin).await;
+    let admin_token = admin["access_token"].as_str().unwrap().to_owned();
+    let huge = "9".repeat(80);
+    let posts: Vec<PostCase> = vec![
+        (Some(&token), Some("application/json"), "{".into(), &[400], "malformed_json"),
+        (Some(&token), Some("application/json"), "".into(), &[400], "malformed_json"),
+        (Some(&token), Some("application/json"), "[]".into(), &[422], "invalid_body"),
+        (Some(&token), Some("application/json"), "{}".into(), &[422], "invalid_body"),
+        (Some(&token), Some("application/json"), json!({ "asset_id": "1" }).to_string(), &[422], "invalid_body"),
+        (Some(&token), Some("application/json"), json!({ "asset_id": -1 }).to_string(), &[422], "unknown_asset"),
+        (Some(&token), Some("application/json"), json!({ "asset_id": 1.5 }).to_string(), &[422], "invalid_body"),
+        (Some(&token), Some("application/json"), format!("{{\"asset_id\": {huge}}}"), &[400, 422], ""),
+        (
+            Some(&token),
+            Some("application/json"),
+            json!({ "asset_id": 1, "amount": "1" }).to_string(),
+            &[422],
+            "invalid_body",
+        ),
+        (
+            Some(&token),
+            Some("application/json"),
+            json!({ "asset_id": "1; DROP TABLE withdraw_requests" }).to_string(),
+            &[422],
+            "invalid_body",
+        ),
+        (Some(&token), Some("application/json"), json!({ "asset_id": "<script>" }).to_string(), &[422], "invalid_body"),
+        (Some(&token), Some("text/plain"), json!({ "asset_id": 1 }).to_string(), &[415], "unsupported_media_type"),
+        (Some("' OR 1=1 --"), Some("application/json"), json!({ "asset_id": 1 }).to_string(), &[401], "invalid_token"),
+        (None, Some("application/json"), json!({ "asset_id": 1 }).to_string(), &[401], "missing_token"),
+    ];
+    let gets: Vec<(&str, String, u16, &str)> = vec![
+        (&admin_token, "/v1/admin/withdrawals?status=paid".into(), 400, "invalid_query"),
+        (&admin_token, "/v1/admin/withdrawals?status=open%27%3B--".into(), 400, "invalid_query"),
+        (&admin_token, "/v1/admin/withdrawals?asset_id=abc".into(), 400, "invalid_query"),
+        (&admin_token, format!("/v1/admin/withdrawals?cursor={huge}"), 400, "invalid_query"),
+        (&admin_token, "/v1/admin/withdrawals?limit=0".into(), 400, "invalid_limit"),
+        (&admin_token, "/v1/admin/withdrawals?evil=1".into(), 400, "invalid_query"),
+        (&token, "/v1/admin/withdrawals".into(), 403, "forbidden"),
+    ];
+    let before = (app.db_state().await, count(&app.db.pool, "withdraw_requests").await);
+    for (bearer, ct, body, status, code) in &posts {
+        let mut req = app.client.post(format!("{}/v1/users/withdraw", app.base)).body(body.clone());
+        if let Some(ct) = ct {
+            req = req.header("content-type", *ct);
+        }
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        let a = app.send(req).await;
+        assert!(status.contains(&a.status), "{body}: {} {}", a.status, a.body);
+        if code.is_empty() {
+            assert!(["malformed_json", "invalid_body"].contains(&a.code()), "{body}: {}", a.body);
+        } else {
+            assert_eq!(a.code(), *code, "{body}: {}", a.body);
+        }
+    }
+    for (t, path, status, code) in &gets {
+        let a = app.get(path, Some(t)).await;
+        assert_eq!((a.status, a.code()), (*status, *code), "{path}: {}", a.body);
+    }
+    let a = app.get("/v1/admin/withdrawals", None).await;
+    assert_eq!((a.status, a.code()), (401, "missing_token"));
+    assert_eq!((app.db_state().await, count(&app.db.pool, "withdraw_requests").await), before);
+}
+
+#[tokio::test]
+async fn a_batch_answers_open_requests_and_cancelling_it_reopens_them() {
+    let app = spawn_app_configured("redis://127.0.0.1:6379", |s| {
+        let chain: ChainSettings =
+            serde_json::from_value(json!({ "chain_id": CHAIN, "settlement": format!("{SETTLEMENT:#x}") })).unwrap();
+        s.chains = vec![chain];
+    })
+    .await;
+    let (_w, token) = user_with_pending(&app).await;
+    let a = post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let admin = app.signin(Chain::Evm, &app.admin).await;
+    let admin_token = admin["access_token"].as_str().unwrap().to_owned();
+
+    let built = post_as(&app, "/v1/admin/payouts/batches", Some(&admin_token), json!({ "asset_id": ASSET })).await;
+    assert_eq!(built.status, 201, "{}", built.body);
+    let id = built.body["id"].as_i64().unwrap();
+    let state = || async {
+        sqlx::query_as::<_, (String, Option<i64>)>("SELECT status, batch_id FROM withdraw_requests ORDER BY id")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(state().await, vec![("batched".to_owned(), Some(id))]);
+    let list = app.get("/v1/admin/withdrawals?status=batched", Some(&admin_token)).await;
+    assert_eq!(list.body["items"].as_array().map(Vec::len), Some(1), "{}", list.body);
+
+    // Never signed, so it can be cancelled at once: the request is open again, and the next batch answers it.
+    let path = format!("/v1/admin/payouts/batches/{id}/cancel");
+    let cancelled = post_as(&app, &path, Some(&admin_token), json!({})).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(state().await, vec![("open".to_owned(), None)]);
+    let again = post_as(&app, "/v1/admin/payouts/batches", Some(&admin_token), json!({ "asset_id": ASSET })).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(state().await, vec![("batched".to_owned(), again.body["id"].as_i64())]);
+}
