@@ -7,9 +7,20 @@ use alloy::{
     node_bindings::{Anvil, AnvilInstance},
     primitives::{Address, Bytes, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
-    signers::{SignerSync, local::PrivateKeySigner},
+    signers::{
+        SignerSync,
+        local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English},
+    },
     sol_types::SolStruct,
 };
+
+/// anvil's default mnemonic (development only).
+pub const ANVIL_MNEMONIC: &str = "test test test test test test test test test test test junk";
+
+/// anvil's well-known account `index` (0: contract admin, 1: signer key in development).
+pub fn anvil_account(index: u32) -> eyre::Result<PrivateKeySigner> {
+    Ok(MnemonicBuilder::<English>::default().phrase(ANVIL_MNEMONIC).index(index)?.build()?)
+}
 
 /// Gas forwarded per pushed native payment in test deployments.
 pub const NATIVE_PUSH_GAS: u64 = 10_000;
@@ -27,6 +38,8 @@ pub struct DevChain {
     /// The 6-decimal, false-returning test USDT, allowed by the contract.
     pub usdt: Address,
     pub domain: SettlementDomain,
+    /// Block of the Settlement deployment (where a listener starts).
+    pub deploy_block: u64,
 }
 
 /// Addresses of a development deployment, as written to `.devnet/chain.json`.
@@ -77,7 +90,17 @@ pub async fn deploy_stack(provider: &DynProvider, admin: Address, signer: Addres
 impl DevChain {
     /// Spawns anvil (auto-mining) and deploys the development stack (see [`deploy_stack`]).
     pub async fn start() -> eyre::Result<Self> {
-        let anvil = Anvil::new().path(foundry_binary("anvil")).try_spawn()?;
+        Self::start_with(Anvil::new()).await
+    }
+
+    /// As [`start`](Self::start), but blocks also come every second without transactions (anvil's mixed
+    /// mining), as on a real chain: a listener's confirmations then arrive by themselves.
+    pub async fn start_mining() -> eyre::Result<Self> {
+        Self::start_with(Anvil::new().block_time(1).arg("--mixed-mining")).await
+    }
+
+    async fn start_with(anvil: Anvil) -> eyre::Result<Self> {
+        let anvil = anvil.path(foundry_binary("anvil")).try_spawn()?;
         let admin: PrivateKeySigner = anvil.keys()[0].clone().into();
         let backend_signer: PrivateKeySigner = anvil.keys()[1].clone().into();
         let provider = Self::provider_for(&anvil, &admin);
@@ -91,7 +114,24 @@ impl DevChain {
             settlement: deployment.settlement,
             usdt: deployment.usdt,
             domain,
+            deploy_block: deployment.deploy_block,
         })
+    }
+
+    /// The deployment's addresses, as `devnet-deploy` writes them.
+    pub fn deployment(&self) -> Deployment {
+        Deployment {
+            chain_id: self.anvil.chain_id(),
+            settlement: self.settlement,
+            usdt: self.usdt,
+            deploy_block: self.deploy_block,
+            admin: self.admin.address(),
+            signer: self.backend_signer.address(),
+        }
+    }
+
+    pub fn rpc_url(&self) -> String {
+        self.anvil.endpoint()
     }
 
     pub fn provider_for(anvil: &AnvilInstance, wallet: &PrivateKeySigner) -> DynProvider {
@@ -152,6 +192,30 @@ impl DevChain {
         mined_block(settlement.retopup(payload, signature).value(amount).send().await?, "retopup").await
     }
 
+    /// `user` pays `amount` of test USDT (minted by itself first, then approved) to register under `sponsor`.
+    pub async fn register_usdt(
+        &self,
+        user: &PrivateKeySigner,
+        sponsor: Address,
+        amount: U256,
+        nonce: u64,
+    ) -> eyre::Result<u64> {
+        // Anyone may mint the test token: the user does, so the admin's nonces are left to the admin.
+        let usdt = TestUSDT::new(self.usdt, Self::provider_for(&self.anvil, user));
+        mined_block(usdt.mint(user.address(), amount).send().await?, "mint").await?;
+        mined_block(usdt.approve(self.settlement, amount).send().await?, "approve").await?;
+        let payload = Registration {
+            user: user.address(),
+            sponsor,
+            token: self.usdt,
+            amount,
+            nonce: U256::from(nonce),
+            deadline: self.deadline().await?,
+        };
+        let signature = self.sign(&payload);
+        mined_block(self.as_user(user).register(payload, signature).send().await?, "register").await
+    }
+
     fn as_user(&self, user: &PrivateKeySigner) -> Settlement::SettlementInstance<DynProvider> {
         Settlement::new(self.settlement, Self::provider_for(&self.anvil, user))
     }
@@ -182,4 +246,38 @@ pub async fn native_ledger_db(chain_id: u64, genesis: Address) -> eyre::Result<b
     };
     backend::ledger::create_asset(&db.pool, &spec).await?;
     Ok(db)
+}
+
+/// Ledger id of the native coin asset of a development deployment.
+pub const NATIVE_ASSET: i32 = 1;
+/// Ledger id of the test USDT asset of a development deployment.
+pub const USDT_ASSET: i32 = 2;
+
+/// The two assets of a development deployment (native coin, 18 decimals; test USDT, 6 decimals), default
+/// plans, the contract admin as genesis user.
+pub fn deployment_assets(deployment: &Deployment) -> [backend::ledger::AssetSpec; 2] {
+    let spec = |id, token, symbol: &str, decimals: u8| backend::ledger::AssetSpec {
+        id,
+        chain_id: deployment.chain_id,
+        token,
+        symbol: symbol.into(),
+        decimals,
+        genesis: deployment.admin,
+        params: backend::plan::PlanParams::defaults(u32::from(decimals)),
+    };
+    [spec(NATIVE_ASSET, Address::ZERO, "BNB", 18), spec(USDT_ASSET, deployment.usdt, "USDT", 6)]
+}
+
+/// Creates the assets of [`deployment_assets`] in a migrated ledger database, skipping those that exist.
+pub async fn create_deployment_assets(pool: &sqlx::PgPool, deployment: &Deployment) -> eyre::Result<()> {
+    for spec in deployment_assets(deployment) {
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM assets WHERE id = $1)")
+            .bind(spec.id)
+            .fetch_one(pool)
+            .await?;
+        if !exists {
+            backend::ledger::create_asset(pool, &spec).await?;
+        }
+    }
+    Ok(())
 }

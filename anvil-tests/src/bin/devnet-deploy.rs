@@ -7,18 +7,11 @@ use alloy::{
     network::EthereumWallet,
     primitives::U256,
     providers::{Provider, ProviderBuilder},
-    signers::local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English},
 };
-use anvil_tests::devchain::deploy_stack;
+use anvil_tests::devchain::{anvil_account, deploy_stack};
 
-/// anvil's default mnemonic (development only).
-const ANVIL_MNEMONIC: &str = "test test test test test test test test test test test junk";
 /// Demo USDT minted to accounts 2..=9: 10,000 USDT (6 decimals).
 const DEMO_USDT: u64 = 10_000_000_000;
-
-fn anvil_account(index: u32) -> eyre::Result<PrivateKeySigner> {
-    Ok(MnemonicBuilder::<English>::default().phrase(ANVIL_MNEMONIC).index(index)?.build()?)
-}
 
 #[tokio::main]
 async fn main() -> eyre::Result<()> {

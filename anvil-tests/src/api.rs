@@ -1,0 +1,157 @@
+//! A wallet's side of the API, as a browser dApp would do it: sign in with the wallet, ask for a signed
+//! register/retopup payload, and send the transaction it describes from the wallet itself (approving the
+//! token first when the asset is not the native coin).
+
+use std::time::Duration;
+
+use alloy::{
+    network::{EthereumWallet, TransactionBuilder},
+    primitives::{Address, Bytes, U256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::TransactionRequest,
+    signers::{SignerSync, local::PrivateKeySigner},
+};
+use serde_json::{Value, json};
+
+/// The API at `base` (e.g. `http://127.0.0.1:8000`).
+#[derive(Clone, Debug)]
+pub struct ApiClient {
+    pub base: String,
+    http: reqwest::Client,
+}
+
+/// Status and JSON body of an answer (Null when empty or not JSON).
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The body when the status is 2xx, else an error naming the path, status and body.
+    pub fn ok(self, what: &str) -> eyre::Result<Value> {
+        eyre::ensure!((200..300).contains(&self.status), "{what}: HTTP {} {}", self.status, self.body);
+        Ok(self.body)
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("<no error code>")
+    }
+}
+
+impl ApiClient {
+    pub fn new(base: impl Into<String>) -> Self {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("reqwest client builds");
+        Self { base: base.into().trim_end_matches('/').to_owned(), http }
+    }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> eyre::Result<Answer> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await?;
+        let status = res.status().as_u16();
+        let text = res.text().await?;
+        Ok(Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) })
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> eyre::Result<Answer> {
+        self.request(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> eyre::Result<Answer> {
+        self.request(reqwest::Method::POST, path, token, Some(body)).await
+    }
+
+    /// Whether `GET /health` answers 200.
+    pub async fn healthy(&self) -> bool {
+        matches!(self.get("/health", None).await, Ok(a) if a.status == 200)
+    }
+
+    /// EIP-4361 sign-in with `wallet`; returns the access token.
+    pub async fn sign_in(&self, wallet: &PrivateKeySigner) -> eyre::Result<String> {
+        let address = wallet.address().to_checksum(None);
+        let nonce = self.post("/v1/auth/nonce", None, json!({ "address": address, "chain": "evm" })).await?;
+        let nonce = nonce.ok("POST /v1/auth/nonce")?;
+        let message = nonce["message"].as_str().ok_or_else(|| eyre::eyre!("nonce answer has no message"))?;
+        let signature = alloy::hex::encode_prefixed(wallet.sign_message_sync(message.as_bytes())?.as_bytes());
+        let tokens = self.post("/v1/auth/signin", None, json!({ "message": message, "signature": signature })).await?;
+        let tokens = tokens.ok("POST /v1/auth/signin")?;
+        tokens["access_token"].as_str().map(str::to_owned).ok_or_else(|| eyre::eyre!("sign-in answer has no token"))
+    }
+
+    /// `POST /v1/users/register`: the signed payment for registering under `sponsor`.
+    pub async fn register_payload(&self, token: &str, asset_id: i32, sponsor: Address) -> eyre::Result<Value> {
+        let body = json!({ "asset_id": asset_id, "sponsor": sponsor.to_checksum(None) });
+        self.post("/v1/users/register", Some(token), body).await?.ok("POST /v1/users/register")
+    }
+
+    /// `POST /v1/users/retopup`: the signed payment for a retopup.
+    pub async fn retopup_payload(&self, token: &str, asset_id: i32) -> eyre::Result<Value> {
+        self.post("/v1/users/retopup", Some(token), json!({ "asset_id": asset_id })).await?.ok("POST /v1/users/retopup")
+    }
+
+    /// `GET /v1/users/me`'s standing in `asset_id`, if the ledger has the wallet there.
+    pub async fn standing(&self, token: &str, asset_id: i32) -> eyre::Result<Option<Value>> {
+        let me = self.get("/v1/users/me", Some(token)).await?.ok("GET /v1/users/me")?;
+        let assets = me["assets"].as_array().cloned().unwrap_or_default();
+        Ok(assets.into_iter().find(|a| a["asset_id"].as_i64() == Some(i64::from(asset_id))))
+    }
+}
+
+/// A provider that signs with `wallet`.
+pub fn wallet_provider(rpc_url: &str, wallet: &PrivateKeySigner) -> eyre::Result<DynProvider> {
+    Ok(ProviderBuilder::new().wallet(EthereumWallet::from(wallet.clone())).connect_http(rpc_url.parse()?).erased())
+}
+
+fn field<'a>(value: &'a Value, path: &[&str]) -> eyre::Result<&'a str> {
+    let mut v = value;
+    for key in path {
+        v = &v[*key];
+    }
+    v.as_str().ok_or_else(|| eyre::eyre!("signed payment has no {}", path.join(".")))
+}
+
+/// Sends the transaction of a signed payment (the API's `SignedPayment`) from the paying wallet; a token
+/// payment approves the contract for the amount first. Returns the block the payment was mined in.
+pub async fn pay(provider: &DynProvider, payment: &Value) -> eyre::Result<u64> {
+    let to: Address = field(payment, &["transaction", "to"])?.parse()?;
+    let value: U256 = field(payment, &["transaction", "value"])?.parse()?;
+    let data: Bytes = field(payment, &["transaction", "data"])?.parse()?;
+    let token: Address = field(payment, &["payload", "token"])?.parse()?;
+    if token != Address::ZERO {
+        let amount: U256 = field(payment, &["payload", "amount"])?.parse()?;
+        let receipt = abi::TestUSDT::new(token, provider).approve(to, amount).send().await?.get_receipt().await?;
+        eyre::ensure!(receipt.status(), "approve reverted");
+    }
+    let tx = TransactionRequest::default().with_to(to).with_value(value).with_input(data);
+    let receipt = provider.send_transaction(tx).await?.get_receipt().await?;
+    eyre::ensure!(receipt.status(), "{} transaction reverted", payment["kind"]);
+    Ok(receipt.block_number.unwrap_or_default())
+}
+
+/// Polls `check` every 200 ms until it gives `Some`, or fails after `limit`.
+pub async fn wait_for<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> eyre::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = eyre::Result<Option<T>>>,
+{
+    let until = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(found) = check().await? {
+            return Ok(found);
+        }
+        eyre::ensure!(tokio::time::Instant::now() < until, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

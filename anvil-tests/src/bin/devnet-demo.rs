@@ -1,0 +1,160 @@
+//! Demo data for the local devnet (`scripts/devnet.sh`), through the real flow:
+//!
+//! * `devnet-demo assets <database-url> <chain.json>`: migrates the ledger database and creates its two assets
+//!   (native coin and test USDT, default plans, the contract admin as genesis), unless they exist.
+//! * `devnet-demo users <api-url> <rpc-url> <chain.json>`: anvil's accounts 2–9 sign in, ask the API for
+//!   register (and retopup) payloads and send their own transactions — accounts 2–5 in the native coin, 6–9 in
+//!   test USDT (approve first) — then waits until the listener has applied every one and prints the result.
+//! * `devnet-demo payout <api-url> <asset-id>`: the admin (anvil's account 0) builds a payout batch of the
+//!   asset's pending rewards, has it signed and sends it through the API, and waits until it is settled.
+//!
+//! anvil's well-known keys only; never for a real chain.
+
+use std::time::Duration;
+
+use alloy::signers::local::PrivateKeySigner;
+use anvil_tests::{
+    api::{ApiClient, pay, wait_for, wallet_provider},
+    devchain::{Deployment, NATIVE_ASSET, USDT_ASSET, anvil_account, create_deployment_assets},
+};
+use serde_json::json;
+
+/// (account, asset, sponsor account; 0 = the genesis user): the first round sponsored by genesis, the
+/// second by users of the first, so the tree has two levels in each asset.
+const REGISTRATIONS: [[(u32, i32, u32); 4]; 2] = [
+    [(2, NATIVE_ASSET, 0), (3, NATIVE_ASSET, 0), (6, USDT_ASSET, 0), (7, USDT_ASSET, 0)],
+    [(4, NATIVE_ASSET, 2), (5, NATIVE_ASSET, 2), (8, USDT_ASSET, 6), (9, USDT_ASSET, 6)],
+];
+/// Accounts that also pay a retopup, with the asset.
+const RETOPUPS: [(u32, i32); 2] = [(2, NATIVE_ASSET), (6, USDT_ASSET)];
+/// How long the listener may take to apply a round (confirmations × block time, with a wide margin).
+const APPLY_LIMIT: Duration = Duration::from_secs(90);
+
+#[tokio::main]
+async fn main() -> eyre::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["assets", database_url, chain] => assets(database_url, &read_deployment(chain)?).await,
+        ["users", api, rpc, chain] => users(api, rpc, &read_deployment(chain)?).await,
+        ["payout", api, asset] => payout(api, asset.parse()?).await,
+        _ => eyre::bail!(
+            "usage: devnet-demo assets <database-url> <chain.json> | users <api-url> <rpc-url> <chain.json> | \
+             payout <api-url> <asset-id>"
+        ),
+    }
+}
+
+fn read_deployment(path: &str) -> eyre::Result<Deployment> {
+    let text = std::fs::read_to_string(path).map_err(|e| eyre::eyre!("reading {path}: {e}"))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+async fn assets(database_url: &str, deployment: &Deployment) -> eyre::Result<()> {
+    let pool = sqlx::PgPool::connect(database_url).await?;
+    backend::db::migrate(&pool).await?;
+    create_deployment_assets(&pool, deployment).await?;
+    println!("assets: {NATIVE_ASSET} = BNB (native), {USDT_ASSET} = USDT ({})", deployment.usdt);
+    Ok(())
+}
+
+struct DemoUser {
+    account: u32,
+    wallet: PrivateKeySigner,
+    token: String,
+}
+
+async fn users(api_url: &str, rpc: &str, deployment: &Deployment) -> eyre::Result<()> {
+    let api = ApiClient::new(api_url);
+    let mut users = Vec::new();
+    for account in 2..=9 {
+        let wallet = anvil_account(account)?;
+        let token = api.sign_in(&wallet).await?;
+        users.push(DemoUser { account, wallet, token });
+    }
+    let user = |account: u32| users.iter().find(|u| u.account == account).expect("demo account");
+    let address = |account: u32| if account == 0 { deployment.admin } else { user(account).wallet.address() };
+
+    for (round, registrations) in REGISTRATIONS.iter().enumerate() {
+        for &(account, asset, sponsor) in registrations {
+            let u = user(account);
+            if api.standing(&u.token, asset).await?.is_some() {
+                continue; // registered by an earlier run
+            }
+            let payment = api.register_payload(&u.token, asset, address(sponsor)).await?;
+            let block = pay(&wallet_provider(rpc, &u.wallet)?, &payment).await?;
+            println!("account {account}: registered in asset {asset} under {} (block {block})", address(sponsor));
+        }
+        if round == 1 {
+            for &(account, asset) in &RETOPUPS {
+                let u = user(account);
+                let standing = api.standing(&u.token, asset).await?;
+                if standing.is_some_and(|s| s["retopups"].as_i64() > Some(0)) {
+                    continue;
+                }
+                let payment = api.retopup_payload(&u.token, asset).await?;
+                let block = pay(&wallet_provider(rpc, &u.wallet)?, &payment).await?;
+                println!("account {account}: retopup in asset {asset} (block {block})");
+            }
+        }
+        // The next round's sponsors must be in the ledger: wait for the listener.
+        for &(account, asset, _) in registrations {
+            let u = user(account);
+            let retopups = i64::from(round == 1 && RETOPUPS.contains(&(account, asset)));
+            let what = format!("the listener to apply account {account} in asset {asset}");
+            wait_for(&what, APPLY_LIMIT, || async {
+                let standing = api.standing(&u.token, asset).await?;
+                Ok(standing.filter(|s| s["retopups"].as_i64() >= Some(retopups)))
+            })
+            .await?;
+        }
+    }
+
+    println!(
+        "\n{:<9} {:<44} {:<6} {:>7} {:>26} {:>26}",
+        "account", "address", "asset", "user_no", "paid in", "pending"
+    );
+    for u in &users {
+        let me = api.get("/v1/users/me", Some(&u.token)).await?.ok("GET /v1/users/me")?;
+        for s in me["assets"].as_array().into_iter().flatten() {
+            println!(
+                "{:<9} {:<44} {:<6} {:>7} {:>26} {:>26}",
+                u.account,
+                u.wallet.address(),
+                s["symbol"].as_str().unwrap_or("?"),
+                s["user_no"],
+                s["balances"]["paid_in"].as_str().unwrap_or("?"),
+                s["balances"]["pending"].as_str().unwrap_or("?"),
+            );
+        }
+    }
+    println!("genesis (and admin): {}", deployment.admin);
+    Ok(())
+}
+
+async fn payout(api_url: &str, asset_id: i32) -> eyre::Result<()> {
+    let api = ApiClient::new(api_url);
+    let admin = api.sign_in(&anvil_account(0)?).await?;
+    let built = api.post("/v1/admin/payouts/batches", Some(&admin), json!({ "asset_id": asset_id })).await?;
+    if built.status == 409 && built.code() == "nothing_payable" {
+        println!("asset {asset_id}: no pending rewards to pay");
+        return Ok(());
+    }
+    let built = built.ok("POST /v1/admin/payouts/batches")?;
+    let id = built["id"].as_i64().ok_or_else(|| eyre::eyre!("batch answer has no id"))?;
+    let path = format!("/v1/admin/payouts/batches/{id}");
+    api.post(&format!("{path}/sign"), Some(&admin), json!({})).await?.ok("sign")?;
+    let sent = api.post(&format!("{path}/submit"), Some(&admin), json!({})).await?.ok("submit")?;
+    let settled = wait_for("the listener to settle the batch", APPLY_LIMIT, || async {
+        let view = api.get(&path, Some(&admin)).await?.ok("GET batch")?;
+        Ok((view["status"] == "executed").then_some(view))
+    })
+    .await?;
+    println!(
+        "asset {asset_id}: payout batch {id} ({} entries, {}) executed in block {} (tx {})",
+        settled["entry_count"],
+        settled["total"]["human"].as_str().unwrap_or("?"),
+        settled["executed_block"],
+        sent["tx_hash"].as_str().unwrap_or("?")
+    );
+    Ok(())
+}

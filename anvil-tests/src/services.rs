@@ -1,0 +1,372 @@
+//! The services as the processes they run as in production (`listener`, `reconciler`, `signer`, `backend`
+//! binaries of this workspace), for end-to-end tests: built once per test run, started with a config file in
+//! a scratch directory, logs to a file there, stopped (or killed with SIGKILL) by their own handle.
+
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{
+        OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use sqlx::PgPool;
+
+/// The workspace binaries the tests start.
+pub const SERVICE_BINARIES: [&str; 4] = ["listener", "reconciler", "signer", "backend"];
+
+/// `target/<profile>` of the running test executable (`target/<profile>/deps/<test>`).
+fn profile_dir() -> eyre::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let deps = exe.parent().ok_or_else(|| eyre::eyre!("test executable has no directory"))?;
+    Ok(deps.parent().ok_or_else(|| eyre::eyre!("test executable is not in target/<profile>/deps"))?.to_path_buf())
+}
+
+/// Path of workspace binary `name`, built first (once per test process, for all [`SERVICE_BINARIES`]) with
+/// the profile of the running tests, so a test never runs a stale binary.
+pub fn service_binary(name: &str) -> eyre::Result<PathBuf> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let dir = BUILT
+        .get_or_init(|| {
+            let dir = profile_dir().map_err(|e| e.to_string())?;
+            let target = dir.parent().ok_or("no target directory")?.to_path_buf();
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut build = Command::new(cargo);
+            build.current_dir(abi::toolchain::workspace_root()).env("CARGO_TARGET_DIR", &target).arg("build");
+            if dir.file_name().is_some_and(|p| p == "release") {
+                build.arg("--release");
+            }
+            for bin in SERVICE_BINARIES {
+                build.args(["--bin", bin]);
+            }
+            let status = build.status().map_err(|e| format!("running cargo build: {e}"))?;
+            if !status.success() {
+                return Err(format!("cargo build of {SERVICE_BINARIES:?} failed"));
+            }
+            Ok(dir)
+        })
+        .as_ref()
+        .map_err(|e| eyre::eyre!("{e}"))?;
+    Ok(dir.join(name))
+}
+
+/// A scratch directory for one test's configs and logs; removed when dropped, unless the test failed
+/// (then its path is printed so the logs can be read).
+#[derive(Debug)]
+pub struct WorkDir {
+    pub path: PathBuf,
+}
+
+impl WorkDir {
+    pub fn new(label: &str) -> eyre::Result<Self> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "anvil-tests-{label}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path)?;
+        Ok(Self { path })
+    }
+
+    /// Writes `text` to `name` in this directory; returns its path.
+    pub fn write(&self, name: &str, text: &str) -> eyre::Result<PathBuf> {
+        let path = self.path.join(name);
+        std::fs::write(&path, text)?;
+        Ok(path)
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("test files and service logs kept in {}", self.path.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// A running service process; killed when dropped.
+#[derive(Debug)]
+pub struct Service {
+    pub name: String,
+    pub log: PathBuf,
+    command: Vec<String>,
+    envs: Vec<(String, String)>,
+    child: Child,
+}
+
+impl Service {
+    /// Starts workspace binary `binary` with `args` and `envs`; stdout and stderr are appended to
+    /// `<dir>/<name>.log` (kept across restarts under the same name).
+    pub fn start(dir: &WorkDir, name: &str, binary: &str, args: &[&str], envs: &[(&str, &str)]) -> eyre::Result<Self> {
+        let log = dir.path.join(format!("{name}.log"));
+        let mut command = vec![service_binary(binary)?.to_string_lossy().into_owned()];
+        command.extend(args.iter().map(|a| a.to_string()));
+        let envs: Vec<(String, String)> = envs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let child = spawn(&command, &envs, &log)?;
+        Ok(Self { name: name.to_owned(), log, command, envs, child })
+    }
+
+    /// Kills the process (SIGKILL) if it still runs and starts the same command again, same log.
+    pub fn restart(&mut self) -> eyre::Result<()> {
+        let _ = self.child.kill();
+        self.child.wait()?;
+        self.child = spawn(&self.command, &self.envs, &self.log)?;
+        Ok(())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL, as a crash or an OOM kill would: no shutdown code runs.
+    pub fn kill9(&mut self) -> eyre::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The last `lines` lines of the log (for failure messages).
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+fn spawn(command: &[String], envs: &[(String, String)], log: &std::path::Path) -> eyre::Result<Child> {
+    let out = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+    let mut process = Command::new(&command[0]);
+    process.args(&command[1..]).stdin(Stdio::null()).stdout(out.try_clone()?).stderr(out);
+    process.env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()));
+    process.envs(envs.iter().map(|(k, v)| (k, v)));
+    process.spawn().map_err(|e| eyre::eyre!("starting {}: {e}", command[0]))
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// URL of database `name` on the server the scratch databases use (`DATABASE_URL` or the default).
+pub fn database_url(name: &str) -> eyre::Result<String> {
+    let server = std::env::var("DATABASE_URL").unwrap_or_else(|_| backend::db::DEFAULT_SERVER_URL.to_owned());
+    let mut url = reqwest::Url::parse(&server)?;
+    url.set_path(name);
+    Ok(url.to_string())
+}
+
+/// A listener config for one chain (TOML), with `extra` lines added to the chain's table.
+pub fn listener_config(
+    database_url: &str,
+    chain_id: u64,
+    rpc_url: &str,
+    contract: alloy::primitives::Address,
+    start_block: u64,
+    confirmations: u64,
+    extra: &str,
+) -> String {
+    format!(
+        "database_url = \"{database_url}\"\n\n[[chains]]\nchain_id = {chain_id}\nrpc_url = \"{rpc_url}\"\n\
+         contract = \"{contract}\"\nconfirmations = {confirmations}\nstart_block = {start_block}\n{extra}\n"
+    )
+}
+
+/// The block through which the listener has applied the chain (`blockchain_sync.listener_block`).
+pub async fn listener_block(pool: &PgPool, chain_id: u64) -> eyre::Result<Option<u64>> {
+    let block: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT listener_block FROM blockchain_sync WHERE chain_id = $1")
+            .bind(chain_id as i64)
+            .fetch_optional(pool)
+            .await?;
+    Ok(block.flatten().map(|b| b as u64))
+}
+
+/// Waits until the listener has applied the chain through `block`; fails with the listener's log otherwise.
+pub async fn wait_listener_through(
+    pool: &PgPool,
+    chain_id: u64,
+    block: u64,
+    limit: Duration,
+    listener: &mut Service,
+) -> eyre::Result<()> {
+    let until = tokio::time::Instant::now() + limit;
+    loop {
+        if listener_block(pool, chain_id).await?.is_some_and(|b| b >= block) {
+            return Ok(());
+        }
+        eyre::ensure!(listener.running(), "the listener exited:\n{}", listener.log_tail(30));
+        eyre::ensure!(
+            tokio::time::Instant::now() < until,
+            "the listener did not reach block {block} within {limit:?}:\n{}",
+            listener.log_tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A scratch ledger database with the two assets of `deployment` (see
+/// [`create_deployment_assets`](crate::devchain::create_deployment_assets)), and its URL for the services.
+pub async fn ledger_database(
+    deployment: &crate::devchain::Deployment,
+) -> eyre::Result<(backend::db::ScratchDatabase, String)> {
+    let db = backend::db::ScratchDatabase::create("e2e").await?;
+    crate::devchain::create_deployment_assets(&db.pool, deployment).await?;
+    let url = database_url(db.name())?;
+    Ok((db, url))
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released: another process could take it, which a test then
+/// reports as a start failure).
+pub fn free_port() -> eyre::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Waits until `GET <url>` answers 200, or the service exits, or `limit` passes.
+pub async fn wait_healthy(url: &str, service: &mut Service, limit: Duration) -> eyre::Result<()> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+    let until = tokio::time::Instant::now() + limit;
+    loop {
+        if matches!(client.get(url).send().await, Ok(r) if r.status().is_success()) {
+            return Ok(());
+        }
+        eyre::ensure!(service.running(), "{} exited:\n{}", service.name, service.log_tail(30));
+        eyre::ensure!(
+            tokio::time::Instant::now() < until,
+            "{} not healthy at {url} within {limit:?}:\n{}",
+            service.name,
+            service.log_tail(30)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The signer service on the development key of `chain` (anvil's key #1, `--insecure-dev-key`), allowing
+/// its Settlement contract, the native coin and its test USDT, with `caller_secret` for the caller `backend`.
+pub async fn start_signer(
+    dir: &WorkDir,
+    chain: &crate::devchain::DevChain,
+    caller_secret: &str,
+) -> eyre::Result<(Service, String)> {
+    let port = free_port()?;
+    let key = alloy::hex::encode_prefixed(chain.backend_signer.to_bytes());
+    let key_file = dir.write("signer-dev-key", &key)?;
+    let secret_file = dir.write("signer-caller-secret", caller_secret)?;
+    let deployment = chain.deployment();
+    let config = format!(
+        r#"[server]
+bind = "127.0.0.1:{port}"
+[store]
+path = "{store}"
+[key]
+insecure_dev_key = {{ file = "{key_file}" }}
+[auth]
+callers = [{{ id = "backend", secret = {{ file = "{secret_file}" }} }}]
+[policy]
+default_ttl_secs = 900
+max_deadline_horizon_secs = 3600
+max_batch_entries = 500
+[[policy.chains]]
+chain_id = {chain_id}
+contracts = ["{settlement}"]
+treasury_recipients = ["{admin}"]
+[[policy.chains.assets]]
+token = "0x0000000000000000000000000000000000000000"
+per_payload_cap = "1000000000000000000000"
+per_batch_cap = "50000000000000000000000"
+daily_outflow_cap = "100000000000000000000000"
+[[policy.chains.assets]]
+token = "{usdt}"
+per_payload_cap = "1000000000"
+per_batch_cap = "50000000000"
+daily_outflow_cap = "100000000000"
+"#,
+        store = dir.path.join("signer.sqlite").display(),
+        key_file = key_file.display(),
+        secret_file = secret_file.display(),
+        chain_id = deployment.chain_id,
+        settlement = deployment.settlement,
+        admin = deployment.admin,
+        usdt = deployment.usdt,
+    );
+    let config = dir.write("signer.toml", &config)?;
+    let args = ["--config", config.to_str().expect("utf-8 path"), "--insecure-dev-key"];
+    let mut signer = Service::start(dir, "signer", "signer", &args, &[])?;
+    let url = format!("http://127.0.0.1:{port}");
+    wait_healthy(&format!("{url}/health"), &mut signer, Duration::from_secs(60)).await?;
+    Ok((signer, url))
+}
+
+/// The backend API on a free port over `database_url`, with `signer_url`, the chain's Settlement, RPC and
+/// operator key (the contract admin, anvil's key #0, which holds OPERATOR_ROLE in development deployments),
+/// the contract admin as API admin, and a Redis key prefix of its own.
+pub async fn start_backend(
+    dir: &WorkDir,
+    chain: &crate::devchain::DevChain,
+    database_url: &str,
+    signer_url: &str,
+    caller_secret: &str,
+) -> eyre::Result<(Service, String)> {
+    let port = free_port()?;
+    let deployment = chain.deployment();
+    let config = format!(
+        r#"[application]
+host = "127.0.0.1"
+port = {port}
+[database]
+url = "{database_url}"
+max_connections = 5
+[redis]
+url = "redis://127.0.0.1:6379"
+key_prefix = "e2e-{pid}-{port}"
+[auth]
+jwt_secret = "e2e-jwt-secret-{pid}-{port}-0123456789"
+domain = "localhost:{port}"
+uri = "http://localhost:{port}"
+statement = "Sign in to the referral platform."
+evm_chain_id = {chain_id}
+tron_chain_id = 728126428
+nonce_ttl_secs = 300
+access_ttl_secs = 900
+refresh_ttl_secs = 3600
+admins = ["{admin}"]
+[rate_limits]
+window_secs = 60
+signin_per_ip = 10000
+signin_per_wallet = 1000
+register_per_wallet = 1000
+[signer]
+url = "{signer_url}"
+caller_id = "backend"
+caller_secret = "{caller_secret}"
+"#,
+        pid = std::process::id(),
+        chain_id = deployment.chain_id,
+        admin = deployment.admin,
+    );
+    let config = dir.write("backend.toml", &config)?;
+    // The operator key may not be in the file: the whole chain table comes through the environment.
+    let operator = alloy::hex::encode_prefixed(chain.admin.to_bytes());
+    let chains = format!(
+        r#"[{{ chain_id = {}, settlement = "{}", rpc_url = "{}", operator_key = "{operator}", insecure_operator_key = true, confirmations = 1 }}]"#,
+        deployment.chain_id,
+        deployment.settlement,
+        chain.rpc_url()
+    );
+    let envs = [("APP_CONFIG", config.to_str().expect("utf-8 path")), ("APP_CHAINS", chains.as_str())];
+    let mut backend = Service::start(dir, "backend", "backend", &[], &envs)?;
+    let url = format!("http://127.0.0.1:{port}");
+    wait_healthy(&format!("{url}/health"), &mut backend, Duration::from_secs(60)).await?;
+    Ok((backend, url))
+}

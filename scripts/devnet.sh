@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# The whole system on this machine, with demo data (README.md):
+#   scripts/devnet.sh          start: set-up, build, anvil, deploy, signer, backend, listener, reconciler, demo users
+#   scripts/devnet.sh stop     stop every devnet process (by its pid file)
+#   scripts/devnet.sh status   what runs, and where
+# Idempotent: while the devnet runs, `start` only reports it; after a stop (or a crash of any part) it starts a
+# fresh one (new chain, new database `referral_devnet`, new signer store). State, configs and logs: .devnet/.
+# Development only: the signer runs on anvil's well-known key #1 (--insecure-dev-key).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+STATE=$ROOT/.devnet
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/referral-target}"
+BIN=$CARGO_TARGET_DIR/debug
+PG=postgres://postgres@127.0.0.1:5432
+DB_NAME=referral_devnet
+SERVICES=(anvil signer backend listener reconciler)
+# anvil's well-known accounts (public knowledge, never for a real chain): #0 is the contract admin, payout
+# operator, API admin and genesis user; #1 is the signer's key.
+ANVIL_KEY_0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
+ANVIL_KEY_1=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
+
+log() { printf '\033[1;35m[devnet]\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31m[devnet]\033[0m %s\n' "$*" >&2; exit 1; }
+
+pid_of() { cat "$STATE/run/$1.pid" 2>/dev/null || true; }
+# Running, not a zombie, and still our binary (a pid file must never make us signal a reused pid).
+alive() {
+  local pid
+  pid=$(pid_of "$1")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  case "$(ps -o stat= -p "$pid" 2>/dev/null)" in Z* | "") return 1 ;; esac
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$1"
+}
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+stop_all() {
+  local i name pid
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+    name=${SERVICES[$i]}
+    pid=$(pid_of "$name")
+    if alive "$name"; then
+      log "stopping $name (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do alive "$name" || break; sleep 0.2; done
+      alive "$name" && kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$STATE/run/$name.pid"
+  done
+}
+
+# A free port: the wanted one, or the next free one above it.
+pick_port() {
+  local port=$1
+  for _ in $(seq 1 100); do
+    if ! port_taken "$port"; then echo "$port"; return; fi
+    port=$((port + 1))
+  done
+  die "no free port in $1..$port"
+}
+
+# start NAME COMMAND…: in the background, stdout+stderr to .devnet/logs/NAME.log, pid to .devnet/run/NAME.pid.
+start() {
+  local name=$1
+  shift
+  nohup "$@" >"$STATE/logs/$name.log" 2>&1 &
+  echo $! >"$STATE/run/$name.pid"
+}
+
+# wait_until NAME SECONDS COMMAND…: until COMMAND succeeds; fails clearly (with the log's tail) otherwise.
+wait_until() {
+  local name=$1 limit=$2
+  shift 2
+  for _ in $(seq 1 $((limit * 5))); do
+    "$@" >/dev/null 2>&1 && return 0
+    alive "$name" || { tail -n 20 "$STATE/logs/$name.log" >&2 || true; die "$name exited; log: $STATE/logs/$name.log"; }
+    sleep 0.2
+  done
+  tail -n 20 "$STATE/logs/$name.log" >&2 || true
+  die "$name did not come up within ${limit}s; log: $STATE/logs/$name.log"
+}
+
+rpc_answers() { curl -sf -X POST -H 'content-type: application/json' \
+  --data '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' "$1"; }
+json_field() { node -p "require('$1').$2"; }
+
+summary() {
+  # shellcheck disable=SC1091
+  . "$STATE/ports.env"
+  local api="http://127.0.0.1:$API_PORT"
+  cat <<EOF
+
+  API        $api            (health: $api/health)
+  docs       $api/docs       (OpenAPI: $api/api-docs/openapi.json)
+  anvil RPC  http://127.0.0.1:$ANVIL_PORT  (chain 31337)
+  signer     http://127.0.0.1:$SIGNER_PORT  (dev key: anvil account #1, $(json_field "$STATE/chain.json" signer))
+  contracts  Settlement $(json_field "$STATE/chain.json" settlement), test USDT $(json_field "$STATE/chain.json" usdt)
+  admin      $(json_field "$STATE/chain.json" admin)  (anvil account #0: contract admin/operator, API admin, genesis)
+             sign in with its key: $ANVIL_KEY_0
+  database   $PG/$DB_NAME
+  logs       $STATE/logs/{anvil,signer,backend,listener,reconciler}.log
+  configs    $STATE/{signer,backend,listener,reconciler}.toml
+  stop       scripts/devnet.sh stop
+
+EOF
+}
+
+status() {
+  local name down=0
+  for name in "${SERVICES[@]}"; do
+    if alive "$name"; then log "$name: running (pid $(pid_of "$name"))"; else log "$name: not running"; down=1; fi
+  done
+  [ "$down" = 0 ] && [ -f "$STATE/ports.env" ] && summary
+  return "$down"
+}
+
+all_up() {
+  local name
+  for name in "${SERVICES[@]}"; do alive "$name" || return 1; done
+  [ -f "$STATE/ready" ]
+}
+
+case "${1:-start}" in
+  stop) stop_all; rm -f "$STATE/ready"; log "stopped"; exit 0 ;;
+  status) status; exit $? ;;
+  start) ;;
+  *) die "usage: scripts/devnet.sh [start|stop|status]" ;;
+esac
+
+if all_up; then
+  log "already running (scripts/devnet.sh stop, then start again for a fresh one)"
+  summary
+  exit 0
+fi
+# A partial devnet (a part crashed, or a start was interrupted): begin again from nothing.
+stop_all
+rm -rf "$STATE/run" "$STATE/logs" "$STATE/signer.sqlite" "$STATE/signer.sqlite-wal" "$STATE/signer.sqlite-shm" \
+  "$STATE/ready"
+mkdir -p "$STATE/run" "$STATE/logs" "$STATE/secrets"
+chmod 700 "$STATE/secrets"
+
+log "set-up (idempotent)"
+scripts/setup.sh
+
+log "building signer, backend, listener, reconciler, devnet tools (debug)"
+# Whole-workspace feature set, as the end-to-end tests build these binaries: the two share compiled artifacts.
+cargo build --quiet --bin signer --bin backend --bin listener --bin reconciler --bin devnet-deploy --bin devnet-demo
+
+ANVIL_PORT=$(pick_port "${DEVNET_ANVIL_PORT:-8545}")
+SIGNER_PORT=$(pick_port "${DEVNET_SIGNER_PORT:-8700}")
+API_PORT=$(pick_port "${DEVNET_API_PORT:-8000}")
+printf 'ANVIL_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\n' "$ANVIL_PORT" "$SIGNER_PORT" "$API_PORT" >"$STATE/ports.env"
+RPC=http://127.0.0.1:$ANVIL_PORT
+API=http://127.0.0.1:$API_PORT
+
+log "anvil on $RPC (transactions mined at once, and a block every second)"
+start anvil node_modules/.bin/anvil --host 127.0.0.1 --port "$ANVIL_PORT" --chain-id 31337 --block-time 1 --mixed-mining
+wait_until anvil 30 rpc_answers "$RPC"
+
+log "database $DB_NAME (fresh)"
+psql -q -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 \
+  -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME"
+DB_URL=$PG/$DB_NAME
+
+log "deploying test USDT + Settlement"
+"$BIN/devnet-deploy" "$RPC" "$STATE/chain.json" >/dev/null
+SETTLEMENT=$(json_field "$STATE/chain.json" settlement)
+USDT=$(json_field "$STATE/chain.json" usdt)
+ADMIN=$(json_field "$STATE/chain.json" admin)
+START_BLOCK=$(json_field "$STATE/chain.json" deploy_block)
+"$BIN/devnet-demo" assets "$DB_URL" "$STATE/chain.json"
+
+# Secrets live in files the configs name (never in the configs themselves).
+secret() { [ -s "$STATE/secrets/$1" ] || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$STATE/secrets/$1"; }
+secret caller-backend
+secret jwt
+echo "$ANVIL_KEY_1" >"$STATE/secrets/dev-key"
+# The backend's chain table carries the operator key (anvil account #0, which holds OPERATOR_ROLE here), so it
+# comes through the environment (APP_CHAINS), never the config file.
+cat >"$STATE/secrets/backend-chains" <<EOF
+[{ chain_id = 31337, settlement = "$SETTLEMENT", rpc_url = "$RPC", confirmations = 2, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true }]
+EOF
+chmod 600 "$STATE/secrets/"*
+
+cat >"$STATE/signer.toml" <<EOF
+# Written by scripts/devnet.sh. Development only: anvil's key #1, started with --insecure-dev-key.
+[server]
+bind = "127.0.0.1:$SIGNER_PORT"
+
+[store]
+path = "$STATE/signer.sqlite"
+
+[key]
+insecure_dev_key = { file = "$STATE/secrets/dev-key" }
+
+[auth]
+window_secs = 30
+callers = [{ id = "backend", secret = { file = "$STATE/secrets/caller-backend" } }]
+
+[policy]
+default_ttl_secs = 900
+max_deadline_horizon_secs = 3600
+max_batch_entries = 500
+
+[[policy.chains]]
+chain_id = 31337
+contracts = ["$SETTLEMENT"]
+treasury_recipients = ["$ADMIN"]
+
+[[policy.chains.assets]] # native coin (18 decimals)
+token = "0x0000000000000000000000000000000000000000"
+per_payload_cap = "1000000000000000000000"      # 1 000
+per_batch_cap = "50000000000000000000000"       # 50 000
+daily_outflow_cap = "100000000000000000000000"  # 100 000
+
+[[policy.chains.assets]] # test USDT (6 decimals)
+token = "$USDT"
+per_payload_cap = "1000000000"                   # 1 000
+per_batch_cap = "50000000000"                    # 50 000
+daily_outflow_cap = "100000000000"               # 100 000
+EOF
+
+cat >"$STATE/backend.toml" <<EOF
+# Written by scripts/devnet.sh; APP_SECTION__KEY variables override it (APP_CONFIG points here).
+[application]
+host = "127.0.0.1"
+port = $API_PORT
+
+[database]
+url = "$DB_URL"
+max_connections = 10
+
+[redis]
+url = "redis://127.0.0.1:6379"
+key_prefix = "referral-devnet"
+
+[auth]
+jwt_secret = "$(cat "$STATE/secrets/jwt")"
+domain = "localhost:$API_PORT"
+uri = "http://localhost:$API_PORT"
+statement = "Sign in to the referral platform (devnet)."
+evm_chain_id = 31337
+tron_chain_id = 728126428
+nonce_ttl_secs = 300
+access_ttl_secs = 900
+refresh_ttl_secs = 2592000
+admins = ["$ADMIN"]
+
+[rate_limits]
+window_secs = 60
+signin_per_ip = 600
+signin_per_wallet = 60
+register_per_wallet = 60
+
+[signer]
+url = "http://127.0.0.1:$SIGNER_PORT"
+caller_id = "backend"
+caller_secret = "$(cat "$STATE/secrets/caller-backend")"
+
+# [[chains]] (Settlement $SETTLEMENT, RPC, operator key) comes from APP_CHAINS: see secrets/backend-chains.
+EOF
+chmod 600 "$STATE/backend.toml"
+
+cat >"$STATE/listener.toml" <<EOF
+# Written by scripts/devnet.sh.
+database_url = "$DB_URL"
+
+[[chains]]
+chain_id = 31337
+rpc_url = "$RPC"
+contract = "$SETTLEMENT"
+confirmations = 2
+start_block = $START_BLOCK
+poll_interval_ms = 500
+EOF
+
+cat >"$STATE/reconciler.toml" <<EOF
+# Written by scripts/devnet.sh. No alert sinks on the devnet: results are stored (reconciler_results) and
+# firing alerts are in reconciler_firing; add [[sinks]] (see reconciler/reconciler.example.toml) to page.
+database_url = "$DB_URL"
+interval_secs = 10
+max_lag_blocks = 20
+
+[[chains]]
+chain_id = 31337
+rpc_url = "$RPC"
+contract = "$SETTLEMENT"
+confirmations = 2
+EOF
+
+log "signer on 127.0.0.1:$SIGNER_PORT (anvil key #1, --insecure-dev-key)"
+start signer "$BIN/signer" --config "$STATE/signer.toml" --insecure-dev-key
+wait_until signer 30 curl -sf "http://127.0.0.1:$SIGNER_PORT/health"
+
+log "backend API on $API"
+start backend env APP_CONFIG="$STATE/backend.toml" APP_CHAINS="$(cat "$STATE/secrets/backend-chains")" "$BIN/backend"
+wait_until backend 60 curl -sf "$API/health"
+
+log "listener and reconciler"
+start listener env RUST_LOG="${RUST_LOG:-info}" "$BIN/listener" "$STATE/listener.toml"
+start reconciler env RUST_LOG="${RUST_LOG:-info}" "$BIN/reconciler" "$STATE/reconciler.toml"
+sleep 1
+alive listener || die "listener exited; log: $STATE/logs/listener.log"
+alive reconciler || die "reconciler exited; log: $STATE/logs/reconciler.log"
+
+log "demo users: sign in, ask for payloads, pay from their own wallets (BNB and test USDT), wait for the listener"
+"$BIN/devnet-demo" users "$API" "$RPC" "$STATE/chain.json" | tee "$STATE/demo.txt"
+log "demo payout: the admin pays the BNB rewards through the API (the USDT ones stay pending to try it yourself)"
+"$BIN/devnet-demo" payout "$API" 1 | tee -a "$STATE/demo.txt"
+
+touch "$STATE/ready"
+log "devnet is up"
+summary
