@@ -171,8 +171,21 @@ async fn a_reorg_below_the_confirmation_depth_halts_the_chain_for_good() -> eyre
     assert!(matches!(restarted.step().await, Err(ListenerError::Halted { .. })));
     let (_, reason) = restarted.ledger().listener_state().await?;
     assert!(reason.is_some_and(|r| r.contains("reorg below the confirmation depth")));
+    // One critical alert, however often the listener is restarted.
+    let alerts: Vec<(String, String, serde_json::Value)> =
+        sqlx::query_as("SELECT kind, message, details FROM alerts WHERE kind = 'listener_halted'")
+            .fetch_all(&db.pool)
+            .await?;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].1.contains("reorg below the confirmation depth"));
+    assert_eq!(alerts[0].2["severity"], "critical");
     let after = digest(&db.pool).await?;
-    let strip = |d: &str| d.lines().filter(|l| !l.starts_with("blockchain_sync")).collect::<Vec<_>>().join("\n");
+    let strip = |d: &str| {
+        d.lines()
+            .filter(|l| !l.starts_with("blockchain_sync") && !l.starts_with("alerts"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     assert_eq!(strip(&after), strip(&before), "no ledger row changed");
     Ok(())
 }

@@ -236,14 +236,33 @@ impl ChainLedger {
 
     /// Records that the listener stopped itself on this chain (a deep reorg); it stays stopped until cleared.
     pub async fn halt_listener(&self, reason: &str) -> Result<(), LedgerError> {
+        // The halt and its critical alert in one transaction (the reconciler pages on the halt too); a listener
+        // restarted while halted does not add another alert.
+        let mut tx = self.pool.begin().await?;
+        let previous: Option<Option<String>> =
+            sqlx::query_scalar("SELECT halted_reason FROM blockchain_sync WHERE chain_id = $1 FOR UPDATE")
+                .bind(self.chain_id as i64)
+                .fetch_optional(&mut *tx)
+                .await?;
         sqlx::query(
             "INSERT INTO blockchain_sync AS s (chain_id, halted_reason) VALUES ($1, $2)
              ON CONFLICT (chain_id) DO UPDATE SET halted_reason = $2, updated_at = now()",
         )
         .bind(self.chain_id as i64)
         .bind(reason)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if previous.flatten().as_deref() != Some(reason) {
+            sqlx::query(
+                "INSERT INTO alerts (kind, message, details)
+                 VALUES ('listener_halted', $1, jsonb_build_object('chain_id', $2::int8, 'severity', 'critical'))",
+            )
+            .bind(reason)
+            .bind(self.chain_id as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
