@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command (README.md): set-up, contract tests, gas snapshot check, ABI drift check, Rust tests.
+# The test command (README.md): set-up, contract tests, gas snapshot check, ABI drift check, rustfmt check, Rust tests.
 # Ends with one line totalling every runner's results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,13 @@ step "contracts: gas snapshot check (payout benchmark)"
 
 step "abi: artifacts match contracts/src"
 cargo run --quiet -p abi-codegen -- --check
+
+step "rust: formatting (cargo fmt --check)"
+if cargo fmt --version >/dev/null 2>&1; then
+  cargo fmt --all --check
+else
+  echo "warning: rustfmt is not installed for this toolchain; formatting not checked" >&2
+fi
 
 step "rust: cargo test --workspace"
 cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee -a "$log"

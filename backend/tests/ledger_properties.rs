@@ -119,10 +119,8 @@ async fn check_stream(seed: u64, p: PlanParams, ops: usize, per_event_too: bool)
         .fetch_one(&one.pool)
         .await
         .unwrap();
-    let placed: i64 = sqlx::query_scalar("SELECT count(*) FROM placements WHERE cause = 'admin'")
-        .fetch_one(&one.pool)
-        .await
-        .unwrap();
+    let placed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM placements WHERE cause = 'admin'").fetch_one(&one.pool).await.unwrap();
     if ops.len() >= 10_000 {
         assert!(cascades > 0, "long streams reach auto-progressions");
         assert!(placed > 0, "long streams include admin placements the company could pay");

@@ -6,7 +6,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_scalar::{Scalar, Servable};
 
-use super::{ApiContext, Json, admin, auth, error, health, monitoring, payouts, pool, public, register, treasury, users};
+use super::{
+    ApiContext, Json, admin, auth, error, health, monitoring, payouts, pool, public, register, treasury, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -46,9 +48,12 @@ pub fn spec() -> utoipa::openapi::OpenApi {
 pub fn router() -> Router<ApiContext> {
     let doc = spec();
     Router::new()
-        .route("/api-docs/openapi.json", get(move || {
-            let doc = doc.clone();
-            async move { Json(doc) }
-        }))
+        .route(
+            "/api-docs/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc) }
+            }),
+        )
         .merge(Scalar::with_url("/docs", spec()))
 }
