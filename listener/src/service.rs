@@ -323,6 +323,13 @@ impl<P: Provider> ChainListener<P> {
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                     backoff
                 }
+                // The database went away, or aborted the transaction (deadlock, serialization): nothing of the
+                // poll was committed and the ledger reloads its engines, so the same blocks are read again.
+                Err(ListenerError::Db(e) | ListenerError::Ledger(LedgerError::Db(e))) => {
+                    tracing::error!(chain_id = self.ledger.chain_id(), error = %e, "database error; retrying");
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    backoff
+                }
                 Err(other) => return Err(other),
             };
             tokio::select! {

@@ -313,3 +313,58 @@ async fn a_payout_batch_settles_from_the_contracts_events_and_a_hostile_recipien
     assert_eq!(balance_row(&db.pool, a).await.2, (40 * BNB).to_string());
     Ok(())
 }
+
+#[tokio::test]
+async fn database_connections_killed_under_a_running_listener_lose_and_double_nothing() -> eyre::Result<()> {
+    let chain = DevChain::start().await?;
+    worked_example(&chain).await?;
+    chain.provider.anvil_mine(Some(300), None).await?;
+    let db = ledger_db(chain.admin.address()).await?;
+    // Two blocks per poll, so the stream takes ~150 transactions; every one of them may lose its connection.
+    let mut running = listener(&chain, &db.pool, 2).await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let runner = tokio::spawn(async move {
+        running
+            .run(Duration::from_millis(20), async {
+                stopped.await.ok();
+            })
+            .await
+    });
+    // Another connection, to the server's own database, terminates every backend of the ledger's database.
+    let admin = PgPool::connect("postgres://postgres@127.0.0.1:5432/postgres").await?;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let head = chain.provider.get_block_number().await?;
+    let mut kills = 0;
+    let started = std::time::Instant::now();
+    loop {
+        let killed: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(db.name())
+        .fetch_all(&admin)
+        .await?;
+        kills += killed.iter().filter(|k| **k).count();
+        // The test's own connection may have just been killed too: an error reads as "not yet".
+        let cursor: Option<i64> = sqlx::query_scalar("SELECT listener_block FROM blockchain_sync WHERE chain_id = $1")
+            .bind(CHAIN as i64)
+            .fetch_optional(&db.pool)
+            .await
+            .ok()
+            .flatten()
+            .flatten();
+        if cursor.is_some_and(|c| c as u64 >= head - CONFIRMATIONS) {
+            break;
+        }
+        assert!(!runner.is_finished(), "the listener stopped on a database error");
+        assert!(started.elapsed() < Duration::from_secs(90), "the listener never caught up (cursor {cursor:?})");
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    assert!(kills >= 10, "connections were really killed ({kills})");
+    stop.send(()).ok();
+    runner.await?.expect("the listener kept running through the database errors");
+
+    let replay = ledger_db(chain.admin.address()).await?;
+    catch_up(&mut listener(&chain, &replay.pool, 500).await?).await?;
+    assert_eq!(digest(&db.pool).await?, digest(&replay.pool).await?);
+    Ok(())
+}

@@ -93,7 +93,9 @@ async fn build_in(
     max_entries: usize,
     max_total: Amount,
 ) -> Result<Option<BuiltBatch>, PayoutError> {
-    let asset = sqlx::query("SELECT chain_id, token FROM assets WHERE id = $1")
+    // The asset row first, as the listener's transaction and a cancel take it: a build and an event applied at
+    // the same time then queue instead of deadlocking on balance rows (concurrent builds queue too).
+    let asset = sqlx::query("SELECT chain_id, token FROM assets WHERE id = $1 FOR UPDATE")
         .bind(asset_id)
         .fetch_optional(&mut **tx)
         .await?
