@@ -42,7 +42,7 @@ fn settings(dir: &std::path::Path) -> Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         store_path: dir.join("bench.sqlite"),
         key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
-        callers: vec![Caller { id: "bench".into(), secret: SecretString::from(SECRET) }],
+        callers: vec![Caller::new("bench", SecretString::from(SECRET))],
         auth_window_secs: 30,
         policy: PolicyConfig {
             default_ttl_secs: 600,

@@ -1,12 +1,16 @@
 //! Caller authentication: HMAC-SHA256 over `timestamp \n request_id \n METHOD \n path \n hex(sha256(body))`,
 //! a time window, and refusal of replays. The request id (random per request) lets a caller send the same body
 //! twice in one second without it looking like a replay. The MAC format is shared with `client`.
+//! Each caller also carries the payload kinds it may ask for (`Permissions`), enforced before anything is signed.
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{collections::HashMap, fmt, sync::Mutex};
 
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
+
+use crate::intent::Kind;
 
 pub const CALLER_HEADER: &str = "x-signer-caller";
 pub const TIMESTAMP_HEADER: &str = "x-signer-timestamp";
@@ -72,11 +76,85 @@ impl AuthFailure {
     }
 }
 
-/// One authenticated caller and its shared secret.
+/// The payload kinds a caller may ask for. In the config: `kinds = ["register", "retopup"]`, by the kind's name
+/// (`payout_batch` or `payout-batch`, `treasury_transfer` or `treasury-transfer`); no `kinds` means all four.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Permissions(u8);
+
+impl Permissions {
+    /// Every kind: what a caller configured without `kinds` may ask for.
+    pub const ALL: Permissions = Permissions((1 << Kind::ALL.len()) - 1);
+
+    /// Exactly the given kinds.
+    pub fn only(kinds: impl IntoIterator<Item = Kind>) -> Self {
+        Permissions(kinds.into_iter().fold(0, |bits, kind| bits | Self::bit(kind)))
+    }
+
+    /// Parses the config's list of kind names; an unknown name or an empty list is an error (an empty list would
+    /// make a caller that can do nothing, most likely a mistake for "all").
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {
+        if names.is_empty() {
+            return Err("`kinds` lists no payload kind: list at least one, or omit `kinds` to allow all".into());
+        }
+        let kinds = names
+            .iter()
+            .map(|name| {
+                let name = name.as_ref();
+                Kind::ALL.into_iter().find(|k| k.as_str() == name || k.as_str().replace('_', "-") == name).ok_or_else(
+                    || {
+                        let known = Kind::ALL.map(Kind::as_str).join(", ");
+                        format!("unknown payload kind {name:?} in `kinds` (known kinds: {known})")
+                    },
+                )
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Self::only(kinds))
+    }
+
+    pub fn allows(self, kind: Kind) -> bool {
+        self.0 & Self::bit(kind) != 0
+    }
+
+    pub fn kinds(self) -> impl Iterator<Item = Kind> {
+        Kind::ALL.into_iter().filter(move |k| self.allows(*k))
+    }
+
+    fn bit(kind: Kind) -> u8 {
+        1 << (kind as u8)
+    }
+}
+
+impl fmt::Debug for Permissions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.kinds().map(Kind::as_str)).finish()
+    }
+}
+
+impl<'de> Deserialize<'de> for Permissions {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let names = Vec::<String>::deserialize(deserializer)?;
+        Permissions::from_names(&names).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One authenticated caller, its shared secret and the payload kinds it may ask for.
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub id: String,
     pub secret: SecretString,
+    pub permissions: Permissions,
+}
+
+impl Caller {
+    /// A caller that may ask for every kind (as configured without `kinds`).
+    pub fn new(id: impl Into<String>, secret: SecretString) -> Self {
+        Caller { id: id.into(), secret, permissions: Permissions::ALL }
+    }
+
+    /// The same caller, limited to `permissions`.
+    pub fn permitted(self, permissions: Permissions) -> Self {
+        Caller { permissions, ..self }
+    }
 }
 
 /// What a request claims: the four header values.
@@ -88,17 +166,19 @@ pub struct Credentials<'a> {
     pub signature: &'a str,
 }
 
-/// The authenticated identity of a request, and its MAC (recorded with any signature it obtains).
+/// The authenticated identity of a request, its MAC (recorded with any signature it obtains) and what the caller
+/// may ask for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Authenticated {
     pub caller: String,
     pub mac: String,
+    pub permissions: Permissions,
 }
 
 /// Verifies requests against the configured callers and remembers MACs seen within the window.
 #[derive(Debug)]
 pub struct Authenticator {
-    callers: HashMap<String, SecretString>,
+    callers: HashMap<String, (SecretString, Permissions)>,
     window_secs: u64,
     seen: Mutex<ReplayCache>,
 }
@@ -123,7 +203,7 @@ impl ReplayCache {
 impl Authenticator {
     pub fn new(callers: Vec<Caller>, window_secs: u64) -> Self {
         Authenticator {
-            callers: callers.into_iter().map(|c| (c.id, c.secret)).collect(),
+            callers: callers.into_iter().map(|c| (c.id, (c.secret, c.permissions))).collect(),
             window_secs,
             seen: Mutex::new(ReplayCache::default()),
         }
@@ -149,7 +229,7 @@ impl Authenticator {
         now: u64,
     ) -> Result<Authenticated, AuthFailure> {
         let credentials = credentials.ok_or(AuthFailure::MissingHeaders)?;
-        let secret = self.callers.get(credentials.caller).ok_or(AuthFailure::UnknownCaller)?;
+        let (secret, permissions) = self.callers.get(credentials.caller).ok_or(AuthFailure::UnknownCaller)?;
         let timestamp: u64 = credentials.timestamp.parse().map_err(|_| AuthFailure::MissingHeaders)?;
         if !is_valid_request_id(credentials.request_id) {
             return Err(AuthFailure::MissingHeaders);
@@ -169,7 +249,7 @@ impl Authenticator {
             return Err(AuthFailure::Replayed);
         }
         seen.macs.insert(canonical_mac.clone(), timestamp.saturating_add(2 * self.window_secs));
-        Ok(Authenticated { caller: credentials.caller.to_owned(), mac: canonical_mac })
+        Ok(Authenticated { caller: credentials.caller.to_owned(), mac: canonical_mac, permissions: *permissions })
     }
 }
 
@@ -180,7 +260,7 @@ mod tests {
     const NOW: u64 = 1_800_000_000;
 
     fn authenticator() -> Authenticator {
-        Authenticator::new(vec![Caller { id: "backend".into(), secret: SecretString::from("s3cret") }], 30)
+        Authenticator::new(vec![Caller::new("backend", SecretString::from("s3cret"))], 30)
     }
 
     fn mac(ts: u64, body: &[u8]) -> String {
@@ -259,6 +339,43 @@ mod tests {
         let credentials =
             Credentials { caller: "backend", timestamp: &NOW.to_string(), request_id: "a\n", signature: &sig };
         assert_eq!(a.verify(Some(credentials), "POST", "/p", b"{}", NOW), Err(AuthFailure::MissingHeaders));
+    }
+
+    #[test]
+    fn permissions_parse_kind_names_and_travel_with_the_authenticated_caller() {
+        let limited = Permissions::from_names(&["register", "retopup", "register"]).unwrap();
+        assert!(limited.allows(Kind::Register) && limited.allows(Kind::Retopup));
+        assert!(!limited.allows(Kind::PayoutBatch) && !limited.allows(Kind::TreasuryTransfer));
+        assert_eq!(format!("{limited:?}"), r#"{"register", "retopup"}"#);
+        assert_eq!(
+            Permissions::from_names(&["payout-batch", "treasury_transfer"]).unwrap(),
+            Permissions::only([Kind::PayoutBatch, Kind::TreasuryTransfer])
+        );
+        assert_eq!(Permissions::only(Kind::ALL), Permissions::ALL);
+        assert!(Permissions::from_names(&["payout"]).unwrap_err().contains("unknown payload kind \"payout\""));
+        assert!(Permissions::from_names::<&str>(&[]).is_err());
+
+        let a = Authenticator::new(vec![Caller::new("backend", SecretString::from("s3cret")).permitted(limited)], 30);
+        let sig = mac(NOW, b"{}");
+        assert_eq!(verify(&a, "backend", &NOW.to_string(), &sig, b"{}", NOW).unwrap().permissions, limited);
+        assert_eq!(
+            authenticator()
+                .verify(
+                    Some(Credentials {
+                        caller: "backend",
+                        timestamp: &NOW.to_string(),
+                        request_id: "r1",
+                        signature: &sig
+                    }),
+                    "POST",
+                    "/v1/sign/register",
+                    b"{}",
+                    NOW,
+                )
+                .unwrap()
+                .permissions,
+            Permissions::ALL
+        );
     }
 
     #[test]

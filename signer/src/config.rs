@@ -6,7 +6,10 @@ use std::{net::SocketAddr, path::PathBuf};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::{auth::Caller, policy::PolicyConfig};
+use crate::{
+    auth::{Caller, Permissions},
+    policy::PolicyConfig,
+};
 
 /// Everything `startup::run` needs, secrets resolved.
 #[derive(Clone, Debug)]
@@ -98,6 +101,9 @@ fn default_window() -> u64 {
 pub struct CallerConfig {
     pub id: String,
     pub secret: SecretRef,
+    /// The payload kinds this caller may ask for; absent = all. An unknown name fails loading.
+    #[serde(default)]
+    pub kinds: Option<Permissions>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,10 +196,18 @@ impl FileConfig {
             .auth
             .callers
             .iter()
-            .map(|c| Ok(Caller { id: c.id.clone(), secret: c.secret.resolve(&format!("caller {}", c.id), env)? }))
+            .map(|c| {
+                let secret = c.secret.resolve(&format!("caller {}", c.id), env)?;
+                Ok(Caller::new(c.id.clone(), secret).permitted(c.kinds.unwrap_or(Permissions::ALL)))
+            })
             .collect::<Result<Vec<_>, ConfigError>>()?;
         if callers.is_empty() {
             return Err(ConfigError::Invalid("[auth] needs at least one caller".into()));
+        }
+        let mut ids = std::collections::HashSet::new();
+        if let Some(twice) = callers.iter().find(|c| !ids.insert(c.id.as_str())) {
+            // Two entries would leave which secret and which kinds apply to chance of order.
+            return Err(ConfigError::Invalid(format!("[auth] caller {} is listed twice", twice.id)));
         }
         Ok(Settings {
             bind: self.server.bind,

@@ -6,7 +6,10 @@ use std::collections::{HashMap, HashSet};
 use alloy::primitives::{Address, U256};
 use serde::{Deserialize, Serialize};
 
-use crate::intent::{Action, Addr, Amount, Intent, Kind};
+use crate::{
+    auth::Authenticated,
+    intent::{Action, Addr, Amount, Intent, Kind},
+};
 
 /// Length of the rolling window of the daily outflow cap.
 pub const DAILY_WINDOW_SECS: u64 = 24 * 60 * 60;
@@ -51,6 +54,8 @@ pub struct AssetConfig {
 /// The rule that refused an intent; its code is part of the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rule {
+    /// The caller's configured `kinds` do not include the requested payload kind.
+    CallerNotPermitted,
     ChainNotAllowed,
     ContractNotAllowed,
     TokenNotAllowed,
@@ -67,6 +72,7 @@ pub enum Rule {
 impl Rule {
     pub fn code(self) -> &'static str {
         match self {
+            Rule::CallerNotPermitted => "policy.caller_not_permitted",
             Rule::ChainNotAllowed => "policy.chain_not_allowed",
             Rule::ContractNotAllowed => "policy.contract_not_allowed",
             Rule::TokenNotAllowed => "policy.token_not_allowed",
@@ -170,6 +176,15 @@ impl TryFrom<PolicyConfig> for Policy {
 }
 
 impl Policy {
+    /// Whether the authenticated caller may ask for this kind of payload at all: checked first, before the body
+    /// is even parsed, so a caller learns nothing about the rules of kinds it may not use.
+    pub fn permit(caller: &Authenticated, kind: Kind) -> Result<(), Refusal> {
+        if caller.permissions.allows(kind) {
+            return Ok(());
+        }
+        refuse(Rule::CallerNotPermitted, format!("caller {} may not ask for {kind} payloads", caller.caller))
+    }
+
     /// Every rule that does not need the store: target, asset, amounts, batch size, deadline.
     pub fn admit(&self, intent: &Intent, now: u64) -> Result<Admission, Refusal> {
         let target = intent.target;
@@ -418,6 +433,23 @@ mod tests {
         let refusal = Policy::check_daily_outflow(&outflow, U256::from(901), U256::from(100)).unwrap_err();
         assert_eq!(refusal.rule, Rule::DailyOutflowCap);
         assert!(Policy::check_daily_outflow(&outflow, U256::MAX, U256::from(1)).is_err());
+    }
+
+    #[test]
+    fn a_caller_may_ask_only_for_its_permitted_kinds() {
+        use crate::auth::Permissions;
+        let caller = |permissions| Authenticated { caller: "backend".into(), mac: "00".into(), permissions };
+        let inflows = caller(Permissions::only([Kind::Register, Kind::Retopup]));
+        assert!(Policy::permit(&inflows, Kind::Register).is_ok());
+        assert!(Policy::permit(&inflows, Kind::Retopup).is_ok());
+        for kind in [Kind::PayoutBatch, Kind::TreasuryTransfer] {
+            let refusal = Policy::permit(&inflows, kind).unwrap_err();
+            assert_eq!(refusal.rule.code(), "policy.caller_not_permitted");
+            assert!(refusal.detail.contains(kind.as_str()), "{}", refusal.detail);
+        }
+        for kind in Kind::ALL {
+            assert!(Policy::permit(&caller(Permissions::ALL), kind).is_ok());
+        }
     }
 
     #[test]

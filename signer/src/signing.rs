@@ -86,6 +86,8 @@ impl SigningService {
     }
 
     async fn decide(&self, caller: &Authenticated, intent: &Intent, now: u64) -> Result<Signed, SignError> {
+        // The HTTP layer checks this before parsing; checked again here, on the one path to a signature.
+        Policy::permit(caller, intent.kind())?;
         let admission = self.policy.admit(intent, now)?;
         let deadline = admission.deadline;
         let target = intent.target;

@@ -70,7 +70,7 @@ async fn start_signer(store_dir: &std::path::Path) -> eyre::Result<(String, toki
         bind: "127.0.0.1:0".parse()?,
         store_path: store_dir.join("signer.sqlite"),
         key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
-        callers: vec![Caller { id: CALLER.into(), secret: SecretString::from(CALLER_SECRET) }],
+        callers: vec![Caller::new(CALLER, SecretString::from(CALLER_SECRET))],
         auth_window_secs: 30,
         policy: PolicyConfig {
             default_ttl_secs: 600,

@@ -41,7 +41,7 @@ pub async fn spawn_signer(contract: Address, treasury: Vec<Address>) -> SignerSe
         bind: "127.0.0.1:0".parse().unwrap(),
         store_path: dir.path().join("signer.sqlite"),
         key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
-        callers: vec![Caller { id: CALLER.into(), secret: SecretString::from(SECRET) }],
+        callers: vec![Caller::new(CALLER, SecretString::from(SECRET))],
         auth_window_secs: 30,
         policy: PolicyConfig {
             default_ttl_secs: 600,

@@ -16,6 +16,8 @@ use crate::{
     intent::{
         Addr, Amount, Intent, Kind, Malformed, PayoutBatchIntent, RegisterIntent, RetopupIntent, TreasuryTransferIntent,
     },
+    policy::Policy,
+    signing::SignError,
 };
 
 /// A request whose caller proved it knows its secret, with the exact body bytes the MAC covered.
@@ -95,7 +97,7 @@ where
     W: DeserializeOwned + TryInto<Intent, Error = Malformed>,
 {
     let started = Instant::now();
-    let result = decide::<W>(state, &request).await;
+    let result = decide::<W>(state, &request, kind).await;
     state.metrics.observe_signing(started.elapsed());
     match &result {
         Ok(response) => {
@@ -115,10 +117,24 @@ where
     result.map(|(response, _)| Json(response))
 }
 
-async fn decide<W>(state: &AppState, request: &AuthenticatedRequest) -> Result<(SignResponse, bool), ApiError>
+async fn decide<W>(
+    state: &AppState,
+    request: &AuthenticatedRequest,
+    kind: Kind,
+) -> Result<(SignResponse, bool), ApiError>
 where
     W: DeserializeOwned + TryInto<Intent, Error = Malformed>,
 {
+    // First, before the body is parsed: a caller learns nothing about kinds it may not ask for.
+    if let Err(refusal) = Policy::permit(&request.caller, kind) {
+        tracing::warn!(
+            target: "signer::audit",
+            caller = %request.caller.caller, kind = %kind, decision = "refused", rule = refusal.rule.code(),
+            detail = %refusal.detail,
+            "kind not permitted for caller"
+        );
+        return Err(SignError::from(refusal).into());
+    }
     let wire: W = serde_json::from_slice(&request.body)?;
     let intent: Intent = wire.try_into()?;
     let signed = state.service.sign(&request.caller, &intent, unix_now()).await?;

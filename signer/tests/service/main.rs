@@ -4,6 +4,7 @@ mod anvil;
 mod auth;
 mod double_sign;
 mod malformed;
+mod permissions;
 mod policy_rules;
 mod signing;
 mod support;

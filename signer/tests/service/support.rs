@@ -67,7 +67,7 @@ pub fn settings(store_path: PathBuf) -> Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         store_path,
         key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
-        callers: vec![Caller { id: CALLER.into(), secret: SecretString::from(CALLER_SECRET) }],
+        callers: vec![Caller::new(CALLER, SecretString::from(CALLER_SECRET))],
         auth_window_secs: 30,
         policy: policy(CHAIN_ID, CONTRACT),
     }
