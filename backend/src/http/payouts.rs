@@ -609,9 +609,12 @@ fn sign_step_error(e: SignStepError) -> ApiError {
         SignStepError::NotSignable(id, status) => {
             ApiError::Conflict { code: "batch_not_signable", message: format!("batch {id} is {status}") }
         }
-        SignStepError::AttemptsExhausted(id) => ApiError::Conflict {
-            code: "signing_attempts_exhausted",
-            message: format!("batch {id} used up its signing attempts"),
+        SignStepError::Expired(id, deadline) => ApiError::Conflict {
+            code: "signature_expired",
+            message: format!(
+                "batch {id} was prepared for signing with deadline {deadline}, now past; it keeps its nonce: \
+                 cancel it (once the chain shows the deadline passed) and build a new batch"
+            ),
         },
         other => ApiError::Internal(eyre::Report::new(other)),
     }

@@ -269,9 +269,9 @@ const PAYOUT_NONCE_BASE: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
 pub const TREASURY_NONCE_BASE: U256 = U256::from_limbs([0, 0, 0, 3 << 62]);
 
 /// The contract nonce of signing attempt `attempt` (0..=255) of batch `batch_id`: fixed by the batch, so a
-/// retried sign call asks for the same nonce. A new attempt is only taken when the previous one was never
-/// recorded as signed and its deadline has passed (its signature, if any, was never handed out and can no
-/// longer execute).
+/// retried sign call asks for the same nonce. Batches are only ever signed with attempt 0 (a fixed nonce is never
+/// replaced, see [`prepare_signing`]); the low byte stays reserved, and cancellation still checks every attempt
+/// nonce an older database may hold.
 pub fn batch_nonce(batch_id: i64, attempt: u8) -> U256 {
     PAYOUT_NONCE_BASE + (U256::from(batch_id as u64) << 8) + U256::from(attempt)
 }
@@ -326,8 +326,8 @@ pub enum SignStepError {
     UnknownBatch(i64),
     #[error("batch {0} is {1} and was never signed")]
     NotSignable(i64, String),
-    #[error("batch {0} used up its signing attempts")]
-    AttemptsExhausted(i64),
+    #[error("batch {0}'s signature expired at {1}: cancel the batch and build it again")]
+    Expired(i64, u64),
 }
 
 /// Fixes the nonce and deadline of batch `batch_id` before anything is signed (so every retry of the sign call
@@ -354,24 +354,24 @@ pub async fn prepare_signing(pool: &PgPool, batch_id: i64, now: u64, ttl_secs: u
         let payload = load_payload(&mut tx, batch_id).await.map_err(PayoutError::from)?;
         return Ok(SignStep::Signed(payload, signature));
     }
-    // Keep the stored attempt while it has a useful time left; otherwise the next attempt.
-    let min_left = (ttl_secs / 2).min(60);
-    let keep = matches!((stored_nonce, stored_deadline), (Some(_), Some(d)) if d as u64 > now + min_left);
-    if !keep {
-        let attempt = match stored_nonce {
-            None => 0,
-            Some(n) => {
-                let next = (n - batch_nonce(batch_id, 0)).to::<u64>() + 1;
-                u8::try_from(next).map_err(|_| SignStepError::AttemptsExhausted(batch_id))?
-            }
-        };
-        sqlx::query("UPDATE payout_batches SET chain_nonce = $2::numeric, deadline = $3 WHERE id = $1")
-            .bind(batch_id)
-            .bind(batch_nonce(batch_id, attempt).to_string())
-            .bind((now + ttl_secs) as i64)
-            .execute(&mut *tx)
-            .await
-            .map_err(PayoutError::from)?;
+    // Once fixed, a batch's nonce and deadline never change: the signer may have signed them even though no
+    // signature was recorded (a crash between its answer and our commit), and a second nonce for the same
+    // rewards could then execute beside the first. After the deadline the batch can only be cancelled (with the
+    // chain's proof that it expired) and built again.
+    match (stored_nonce, stored_deadline) {
+        (Some(_), Some(deadline)) if deadline as u64 <= now => {
+            return Err(SignStepError::Expired(batch_id, deadline as u64));
+        }
+        (Some(_), Some(_)) => {}
+        _ => {
+            sqlx::query("UPDATE payout_batches SET chain_nonce = $2::numeric, deadline = $3 WHERE id = $1")
+                .bind(batch_id)
+                .bind(batch_nonce(batch_id, 0).to_string())
+                .bind((now + ttl_secs) as i64)
+                .execute(&mut *tx)
+                .await
+                .map_err(PayoutError::from)?;
+        }
     }
     let payload = load_payload(&mut tx, batch_id).await.map_err(PayoutError::from)?;
     tx.commit().await.map_err(PayoutError::from)?;

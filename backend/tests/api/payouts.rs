@@ -910,3 +910,41 @@ async fn pending_can_be_filtered_by_open_withdraw_requests() {
     let bad = app.get("/v1/admin/payouts/pending?asset_id=1&requested=maybe", t).await;
     assert_eq!(bad.status, 400, "{}", bad.body);
 }
+
+#[tokio::test]
+async fn a_prepared_nonce_is_never_replaced_even_after_its_deadline() {
+    // The signer may have signed a prepared payload even though no signature was recorded (a crash between its
+    // answer and the commit): a second nonce for the same rewards could then execute beside it.
+    let signer = spawn_signer(SETTLEMENT, vec![]).await;
+    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
+    seed_chain(&app, 3).await;
+    let token = admin_token(&app).await;
+    let built = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let id = built.body["id"].as_i64().unwrap();
+    let prepare = |now| backend::ledger::payouts::prepare_signing(&app.db.pool, id, now, 600);
+    let first = match prepare(1_700_000_000).await.unwrap() {
+        backend::ledger::payouts::SignStep::Sign(p) => p,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((first.nonce, first.deadline), (batch_nonce(id, 0), 1_700_000_600));
+    // Later, still before the deadline: the same payload, even with one second left.
+    match prepare(1_700_000_599).await.unwrap() {
+        backend::ledger::payouts::SignStep::Sign(p) => assert_eq!(p, first),
+        other => panic!("{other:?}"),
+    }
+    // At and after the deadline: refused, nonce and deadline unchanged.
+    for now in [1_700_000_600, 1_800_000_000] {
+        let e = prepare(now).await.unwrap_err();
+        assert!(matches!(e, backend::ledger::payouts::SignStepError::Expired(b, 1_700_000_600) if b == id), "{e}");
+    }
+    let before = payout_state(&app).await;
+    let a = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "signature_expired"), "{}", a.body);
+    assert_eq!(payout_state(&app).await, before, "nothing signed, nothing stored");
+    let stored: (String, i64) = sqlx::query_as("SELECT chain_nonce::text, deadline FROM payout_batches WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, (batch_nonce(id, 0).to_string(), 1_700_000_600));
+}
