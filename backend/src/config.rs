@@ -177,6 +177,18 @@ pub struct SignerSettings {
     pub url: String,
     pub caller_id: String,
     pub caller_secret: SecretString,
+    /// A second signer caller used only for treasury transfers (give the main caller `kinds` without
+    /// `treasury_transfer` in the signer's config, so a leaked main secret cannot move company funds).
+    /// Absent: treasury transfers use the main caller.
+    #[serde(default)]
+    pub treasury_caller: Option<SignerCaller>,
+}
+
+/// A signer caller id and its HMAC secret.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SignerCaller {
+    pub caller_id: String,
+    pub caller_secret: SecretString,
 }
 
 #[derive(Debug, thiserror::Error)]

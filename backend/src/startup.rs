@@ -81,8 +81,13 @@ impl Application {
             .signer
             .as_ref()
             .map(|s| signer::client::SignerClient::new(s.url.clone(), s.caller_id.clone(), s.caller_secret.clone()));
+        let treasury_signer = settings.signer.as_ref().map(|s| match &s.treasury_caller {
+            Some(t) => signer::client::SignerClient::new(s.url.clone(), t.caller_id.clone(), t.caller_secret.clone()),
+            None => signer::client::SignerClient::new(s.url.clone(), s.caller_id.clone(), s.caller_secret.clone()),
+        });
         let ctx = ApiContext {
             signer,
+            treasury_signer,
             settlements: Arc::new(settlements),
             chains: Arc::new(chains),
             nonces: NonceStore::new(redis.clone(), &settings.redis.key_prefix),

@@ -43,6 +43,8 @@ pub struct ApiContext {
     pub admins: Arc<Vec<Address>>,
     /// The signing service; `None` when no `[signer]` is configured (payload endpoints 503).
     pub signer: Option<signer::client::SignerClient>,
+    /// The caller for treasury transfers: `[signer.treasury_caller]`, else the main caller.
+    pub treasury_signer: Option<signer::client::SignerClient>,
     /// Settlement contract per chain id, from `[[chains]]`.
     pub settlements: Arc<std::collections::HashMap<u64, Address>>,
     /// RPC access (and the operator key, if any) per chain id, for chains with an `rpc_url`.

@@ -18,8 +18,7 @@ use utoipa::OpenApi;
 use super::error::ErrorBody;
 use super::extract::Query;
 use super::payouts::{
-    asset_meta, chain_access, parse_address, parse_amount, settlement, signature_ttl, signer_call, signer_client,
-    unix_now,
+    asset_meta, chain_access, parse_address, parse_amount, settlement, signature_ttl, signer_call, unix_now,
 };
 use super::public::AssetAmount;
 use super::{AdminUser, ApiContext, ApiError, Json};
@@ -236,7 +235,10 @@ pub async fn create_transfer(
     }
     let (_, _, chain_id, token) = asset_meta(&ctx, req.asset_id).await?;
     let contract = settlement(&ctx, chain_id)?;
-    let client = signer_client(&ctx)?;
+    let client = ctx
+        .treasury_signer
+        .as_ref()
+        .ok_or_else(|| ApiError::unavailable("signer_unavailable", "no signer is configured"))?;
     let deadline = unix_now() + signature_ttl(&ctx, chain_id);
     let actor = admin.wallet.to_checksum(None);
     let sign = |r: ledger::TransferRequest| async move {

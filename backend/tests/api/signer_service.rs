@@ -29,19 +29,48 @@ pub struct SignerService {
 impl SignerService {
     /// How the API reaches this signer.
     pub fn settings(&self) -> SignerSettings {
-        SignerSettings { url: self.url.clone(), caller_id: CALLER.into(), caller_secret: SecretString::from(SECRET) }
+        SignerSettings {
+            url: self.url.clone(),
+            caller_id: CALLER.into(),
+            caller_secret: SecretString::from(SECRET),
+            treasury_caller: None,
+        }
     }
 }
 
 /// A signer that allows the native coin of [`CHAIN`] at `contract`, with `treasury` as the allowed treasury
 /// recipients.
 pub async fn spawn_signer(contract: Address, treasury: Vec<Address>) -> SignerService {
+    spawn_signer_with_callers(contract, treasury, vec![Caller::new(CALLER, SecretString::from(SECRET))]).await
+}
+
+/// The main caller limited to register, retopup and payout batches, and a second caller, [`TREASURY_CALLER`],
+/// that may only ask for treasury transfers (the production split the signer's README recommends).
+pub async fn spawn_split_signer(contract: Address, treasury: Vec<Address>) -> SignerService {
+    use signer::auth::Permissions;
+    use signer::intent::Kind;
+    let callers = vec![
+        Caller::new(CALLER, SecretString::from(SECRET)).permitted(Permissions::only([
+            Kind::Register,
+            Kind::Retopup,
+            Kind::PayoutBatch,
+        ])),
+        Caller::new(TREASURY_CALLER, SecretString::from(TREASURY_SECRET))
+            .permitted(Permissions::only([Kind::TreasuryTransfer])),
+    ];
+    spawn_signer_with_callers(contract, treasury, callers).await
+}
+
+pub const TREASURY_CALLER: &str = "treasury";
+pub const TREASURY_SECRET: &str = "test-only-treasury-caller-secret";
+
+async fn spawn_signer_with_callers(contract: Address, treasury: Vec<Address>, callers: Vec<Caller>) -> SignerService {
     let dir = tempfile::tempdir().unwrap();
     let config = SignerConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
         store_path: dir.path().join("signer.sqlite"),
         key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
-        callers: vec![Caller::new(CALLER, SecretString::from(SECRET))],
+        callers,
         auth_window_secs: 30,
         policy: PolicyConfig {
             default_ttl_secs: 600,

@@ -334,3 +334,52 @@ async fn hostile_payout_and_treasury_inputs_get_4xx_with_a_stable_code_and_chang
     }
     assert_eq!(payout_state(&app).await, before);
 }
+
+#[tokio::test]
+async fn a_separate_treasury_caller_signs_transfers_the_main_caller_may_not() {
+    use backend::config::SignerCaller;
+    use secrecy::SecretString;
+    let signer = crate::signer_service::spawn_split_signer(SETTLEMENT, vec![treasury_address()]).await;
+    let body = json!({ "asset_id": ASSET, "to": treasury_address().to_checksum(None), "amount": "1000" });
+
+    // Without a treasury caller the backend asks with its main caller, which the signer refuses: nothing stored.
+    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
+    seed_chain(&app, 3).await;
+    let token = admin_token(&app).await;
+    let before = payout_state(&app).await;
+    let a = post_admin(&app, "/v1/admin/treasury/transfers", &token, body.clone()).await;
+    assert_eq!((a.status, a.code()), (503, "signer_refused"), "{}", a.body);
+    assert_eq!(payout_state(&app).await, before);
+
+    // With [signer.treasury_caller] the transfer is signed; the main caller still signs payout batches.
+    let mut settings = signer.settings();
+    settings.treasury_caller = Some(SignerCaller {
+        caller_id: crate::signer_service::TREASURY_CALLER.into(),
+        caller_secret: SecretString::from(crate::signer_service::TREASURY_SECRET),
+    });
+    let chain = chain_settings(SETTLEMENT);
+    let app = crate::helpers::spawn_app_configured("redis://127.0.0.1:6379", |s| {
+        s.signer = Some(settings);
+        s.chains = vec![chain];
+    })
+    .await;
+    seed_chain(&app, 3).await;
+    let token = admin_token(&app).await;
+    let a = post_admin(&app, "/v1/admin/treasury/transfers", &token, body).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let payload = abi::TreasuryTransfer {
+        token: Address::ZERO,
+        to: treasury_address(),
+        amount: U256::from(1000),
+        nonce: a.body["nonce"].as_str().unwrap().parse().unwrap(),
+        deadline: U256::from(a.body["deadline"].as_u64().unwrap()),
+    };
+    let digest = abi::SettlementDomain::new(CHAIN, SETTLEMENT).digest(&payload);
+    let signature = alloy::hex::decode(a.body["signature"].as_str().unwrap()).unwrap();
+    let signature = Signature::try_from(signature.as_slice()).unwrap();
+    assert_eq!(signature.recover_address_from_prehash(&digest).unwrap(), DEV_ADDRESS);
+    let built = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let id = built.body["id"].as_i64().unwrap();
+    let signed = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
+    assert_eq!(signed.status, 200, "{}", signed.body);
+}
