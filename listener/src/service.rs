@@ -33,6 +33,18 @@ pub enum ListenerError {
     ReplayRefused(String),
 }
 
+impl ListenerError {
+    /// Worth retrying the same poll: a provider fault, or the database went away or aborted the transaction
+    /// (deadlock, serialization) — nothing of the poll was committed and the ledger reloads its engines.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Follow(e) => e.is_transient(),
+            Self::Db(_) | Self::Ledger(LedgerError::Db(_)) => true,
+            _ => false,
+        }
+    }
+}
+
 /// What a replay of a block range found: every contract event the chain has there, split by what the ledger
 /// had of it. Stored as the request's `result`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -318,15 +330,8 @@ impl<P: Provider> ChainListener<P> {
                     backoff = poll_every;
                     if progress.blocks > 0 { Duration::ZERO } else { poll_every }
                 }
-                Err(ListenerError::Follow(e)) if e.is_transient() => {
-                    tracing::warn!(chain_id = self.ledger.chain_id(), error = %e, "provider fault; retrying");
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
-                    backoff
-                }
-                // The database went away, or aborted the transaction (deadlock, serialization): nothing of the
-                // poll was committed and the ledger reloads its engines, so the same blocks are read again.
-                Err(ListenerError::Db(e) | ListenerError::Ledger(LedgerError::Db(e))) => {
-                    tracing::error!(chain_id = self.ledger.chain_id(), error = %e, "database error; retrying");
+                Err(e) if e.is_transient() => {
+                    tracing::warn!(chain_id = self.ledger.chain_id(), error = %e, "transient fault; retrying");
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                     backoff
                 }

@@ -13,14 +13,12 @@ use alloy::{
 use anvil_tests::{
     api::{ApiClient, pay, wait_for, wallet_provider},
     devchain::{DevChain, NATIVE_ASSET, USDT_ASSET},
-    services::{
-        Service, WorkDir, ledger_database, listener_config, start_backend, start_signer, wait_listener_through,
-    },
+    services::{Service, WorkDir, ledger_database, start_backend, start_signer, wait_listener_through},
 };
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::{BNB, CHAIN, CONFIRMATIONS, LIMIT, USDT};
+use crate::{BNB, CHAIN, CONFIRMATIONS, LIMIT, USDT, start_listener};
 
 /// Balance of `who` in `token` (zero = native coin).
 async fn balance(provider: &DynProvider, token: Address, who: Address) -> eyre::Result<U256> {
@@ -60,17 +58,7 @@ async fn each_asset_from_sign_in_to_payout_on_chain_and_a_balanced_reconciliatio
     let secret = format!("e2e-caller-secret-{}", std::process::id());
     let (_signer, signer_url) = start_signer(&dir, &chain, &secret).await?;
     let (_backend, api_url) = start_backend(&dir, &chain, &url, &signer_url, &secret).await?;
-    let listener = listener_config(
-        &url,
-        CHAIN,
-        &chain.rpc_url(),
-        chain.settlement,
-        chain.deploy_block,
-        CONFIRMATIONS,
-        "poll_interval_ms = 100",
-    );
-    let listener = dir.write("listener.toml", &listener)?;
-    let mut listener = Service::start(&dir, "listener", "listener", &[listener.to_str().expect("utf-8 path")], &[])?;
+    let mut listener = start_listener(&dir, "listener", &chain, &url, &chain.rpc_url(), "poll_interval_ms = 100")?;
     let api = ApiClient::new(api_url);
     let admin = api.sign_in(&chain.admin).await?;
     let genesis = chain.admin.address();

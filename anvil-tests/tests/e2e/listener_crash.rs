@@ -5,11 +5,11 @@ use std::{sync::Arc, time::Duration};
 
 use anvil_tests::{
     devchain::DevChain,
-    services::{Service, WorkDir, ledger_database, listener_block, listener_config, wait_listener_through},
+    services::{WorkDir, ledger_database, listener_block, wait_listener_through},
 };
 use backend::ledger::digest;
 
-use crate::{CHAIN, CONFIRMATIONS, LIMIT, ledger_counts, registration_stream};
+use crate::{CHAIN, LIMIT, ledger_counts, registration_stream, start_listener};
 
 /// Pauses between kills (ms): irregular, so kills land at different points of a poll.
 const KILL_EVERY_MS: [u64; 7] = [600, 350, 800, 250, 500, 900, 300];
@@ -21,10 +21,7 @@ async fn the_listener_killed_9_mid_stream_ends_with_the_ledger_of_a_fresh_replay
     let (db, url) = ledger_database(&chain.deployment()).await?;
     // Small ranges and fast polls: many ledger transactions per stream, so a kill often lands inside one.
     let tuning = "poll_interval_ms = 50\nmax_log_range = 3";
-    let config =
-        listener_config(&url, CHAIN, &chain.rpc_url(), chain.settlement, chain.deploy_block, CONFIRMATIONS, tuning);
-    let config = dir.write("listener.toml", &config)?;
-    let mut listener = Service::start(&dir, "listener", "listener", &[config.to_str().expect("utf-8 path")], &[])?;
+    let mut listener = start_listener(&dir, "listener", &chain, &url, &chain.rpc_url(), tuning)?;
 
     let stream = tokio::spawn({
         let chain = chain.clone();
@@ -51,10 +48,7 @@ async fn the_listener_killed_9_mid_stream_ends_with_the_ledger_of_a_fresh_replay
     assert!(distinct.len() >= 2, "kills landed at several points of the stream: {cursors_at_kill:?}");
 
     let (replay, replay_url) = ledger_database(&chain.deployment()).await?;
-    let config =
-        listener_config(&replay_url, CHAIN, &chain.rpc_url(), chain.settlement, chain.deploy_block, CONFIRMATIONS, "");
-    let config = dir.write("replay.toml", &config)?;
-    let mut replayer = Service::start(&dir, "replay", "listener", &[config.to_str().expect("utf-8 path")], &[])?;
+    let mut replayer = start_listener(&dir, "replay", &chain, &replay_url, &chain.rpc_url(), "")?;
     wait_listener_through(&replay.pool, CHAIN, sent.last_block, LIMIT, &mut replayer).await?;
     replayer.kill9()?;
 

@@ -15,6 +15,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use anvil_tests::devchain::DevChain;
+use anvil_tests::services::{Service, WorkDir, listener_config};
 use sqlx::PgPool;
 
 pub const CHAIN: u64 = 31337;
@@ -74,4 +75,20 @@ pub async fn ledger_counts(pool: &PgPool) -> (i64, i64, i64) {
         scalar_i64(pool, "SELECT count(*) FROM users WHERE asset_id = 2 AND user_no > 0").await,
         scalar_i64(pool, "SELECT count(*) FROM chain_events WHERE outcome <> 'applied'").await,
     )
+}
+
+/// The listener binary as process `name` (config `<name>.toml` in `dir`), following `chain`'s Settlement through
+/// `rpc_url` (anvil's own, or a proxy in front of it) into the database at `database_url`.
+pub fn start_listener(
+    dir: &WorkDir,
+    name: &str,
+    chain: &DevChain,
+    database_url: &str,
+    rpc_url: &str,
+    tuning: &str,
+) -> eyre::Result<Service> {
+    let config =
+        listener_config(database_url, CHAIN, rpc_url, chain.settlement, chain.deploy_block, CONFIRMATIONS, tuning);
+    let path = dir.write(&format!("{name}.toml"), &config)?;
+    Service::start(dir, name, "listener", &[path.to_str().expect("utf-8 path")], &[])
 }

@@ -17,13 +17,13 @@ use alloy::{
 use anvil_tests::{
     api::wait_for,
     devchain::DevChain,
-    services::{Service, WorkDir, ledger_database, listener_config, wait_listener_through},
+    services::{Service, WorkDir, ledger_database, wait_listener_through},
 };
 use axum::{Json, Router, extract::State, routing::post};
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::{BNB, CHAIN, CONFIRMATIONS, LIMIT, USDT, registration_stream};
+use crate::{BNB, CHAIN, CONFIRMATIONS, LIMIT, USDT, registration_stream, start_listener};
 
 /// An Alertmanager-webhook receiver on loopback that keeps every body it is sent.
 struct WebhookSink {
@@ -117,17 +117,7 @@ async fn the_reconciler_pages_the_exact_variance_and_resolves_when_cleared() -> 
     let dir = WorkDir::new("reconciler-variance")?;
     let (db, url) = ledger_database(&chain.deployment()).await?;
     let sink = WebhookSink::start().await?;
-    let listener = listener_config(
-        &url,
-        CHAIN,
-        &chain.rpc_url(),
-        chain.settlement,
-        chain.deploy_block,
-        CONFIRMATIONS,
-        "poll_interval_ms = 100",
-    );
-    let listener = dir.write("listener.toml", &listener)?;
-    let mut listener = Service::start(&dir, "listener", "listener", &[listener.to_str().expect("utf-8 path")], &[])?;
+    let mut listener = start_listener(&dir, "listener", &chain, &url, &chain.rpc_url(), "poll_interval_ms = 100")?;
     let reconciler = format!(
         "database_url = \"{url}\"\ninterval_secs = 1\nmax_lag_blocks = 50\n\n[[chains]]\nchain_id = {CHAIN}\n\
          rpc_url = \"{}\"\ncontract = \"{}\"\nconfirmations = {CONFIRMATIONS}\n\n[[sinks]]\nkind = \"alertmanager\"\n\

@@ -6,11 +6,11 @@ use std::{sync::Arc, sync::atomic::Ordering, time::Duration};
 use anvil_tests::{
     devchain::DevChain,
     fault_proxy::{FaultProxy, Faults},
-    services::{Service, WorkDir, ledger_database, listener_config, wait_listener_through},
+    services::{WorkDir, ledger_database, wait_listener_through},
 };
 use backend::ledger::digest;
 
-use crate::{CHAIN, CONFIRMATIONS, LIMIT, ledger_counts, registration_stream};
+use crate::{CHAIN, LIMIT, ledger_counts, registration_stream, start_listener};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_behind_a_faulty_provider_misses_no_event() -> eyre::Result<()> {
@@ -29,9 +29,7 @@ async fn a_listener_behind_a_faulty_provider_misses_no_event() -> eyre::Result<(
     let (db, url) = ledger_database(&chain.deployment()).await?;
     // The client gives up after 1 s, before the proxy's 3 s stall ends: a timeout as the listener sees it.
     let tuning = "poll_interval_ms = 100\nmax_log_range = 50\nrpc_timeout_secs = 1";
-    let config = listener_config(&url, CHAIN, &proxy.url, chain.settlement, chain.deploy_block, CONFIRMATIONS, tuning);
-    let config = dir.write("listener.toml", &config)?;
-    let mut listener = Service::start(&dir, "listener", "listener", &[config.to_str().expect("utf-8 path")], &[])?;
+    let mut listener = start_listener(&dir, "listener", &chain, &url, &proxy.url, tuning)?;
 
     let sent = registration_stream(&chain, 16, Duration::from_millis(150), 1).await?;
     wait_listener_through(&db.pool, CHAIN, sent.last_block, LIMIT, &mut listener).await?;
@@ -42,10 +40,7 @@ async fn a_listener_behind_a_faulty_provider_misses_no_event() -> eyre::Result<(
     assert!(seen.iter().all(|&n| n > 0), "every fault happened (429, stall, range, empty): {seen:?}");
 
     let (replay, replay_url) = ledger_database(&chain.deployment()).await?;
-    let config =
-        listener_config(&replay_url, CHAIN, &chain.rpc_url(), chain.settlement, chain.deploy_block, CONFIRMATIONS, "");
-    let config = dir.write("replay.toml", &config)?;
-    let mut replayer = Service::start(&dir, "replay", "listener", &[config.to_str().expect("utf-8 path")], &[])?;
+    let mut replayer = start_listener(&dir, "replay", &chain, &replay_url, &chain.rpc_url(), "")?;
     wait_listener_through(&replay.pool, CHAIN, sent.last_block, LIMIT, &mut replayer).await?;
     replayer.kill9()?;
 

@@ -12,14 +12,11 @@ use alloy::{
 use anvil_tests::{
     api::{ApiClient, pay, wait_for, wallet_provider},
     devchain::{DevChain, NATIVE_ASSET},
-    services::{
-        Service, WorkDir, ledger_database, listener_config, start_backend, start_signer, wait_healthy,
-        wait_listener_through,
-    },
+    services::{WorkDir, ledger_database, start_backend, start_signer, wait_healthy, wait_listener_through},
 };
 use serde_json::{Value, json};
 
-use crate::{BNB, CHAIN, CONFIRMATIONS, LIMIT};
+use crate::{BNB, CHAIN, LIMIT, start_listener};
 
 const SERVICE_START: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -35,17 +32,7 @@ async fn signer_and_backend_killed_9_around_a_payout_pay_exactly_once() -> eyre:
     let secret = format!("e2e-caller-secret-{}", std::process::id());
     let (mut signer, signer_url) = start_signer(&dir, &chain, &secret).await?;
     let (mut backend, api_url) = start_backend(&dir, &chain, &url, &signer_url, &secret).await?;
-    let listener = listener_config(
-        &url,
-        CHAIN,
-        &chain.rpc_url(),
-        chain.settlement,
-        chain.deploy_block,
-        CONFIRMATIONS,
-        "poll_interval_ms = 100",
-    );
-    let listener = dir.write("listener.toml", &listener)?;
-    let mut listener = Service::start(&dir, "listener", "listener", &[listener.to_str().expect("utf-8 path")], &[])?;
+    let mut listener = start_listener(&dir, "listener", &chain, &url, &chain.rpc_url(), "poll_interval_ms = 100")?;
     let api = ApiClient::new(api_url.clone());
 
     // Four users in the native coin, the signer killed and restarted after each payload it signed.

@@ -7,9 +7,8 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use super::error::ErrorBody;
-use super::extract::{Path, Query};
+use super::extract::{Path, Query, parse_address};
 use super::{AdminUser, ApiContext, ApiError, Json};
-use crate::auth::siwe::WalletChain;
 use crate::ledger::admin::AdminError;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -33,14 +32,6 @@ pub fn router() -> Router<ApiContext> {
     responses((status = 200, body = AdminPing), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn ping(AdminUser(user): AdminUser) -> Json<AdminPing> {
     Json(AdminPing { admin: user.wallet.to_checksum(None) })
-}
-
-/// A path address: 0x hex (any case) or TRON base58.
-fn parse_address(text: &str) -> Result<Address, ApiError> {
-    WalletChain::Evm
-        .parse_address(text)
-        .or_else(|| WalletChain::Tron.parse_address(text))
-        .ok_or_else(|| ApiError::unprocessable("invalid_address", "not a 0x or TRON address"))
 }
 
 impl From<AdminError> for ApiError {
@@ -111,7 +102,7 @@ async fn set_frozen(
     asset_id: i32,
     frozen: bool,
 ) -> Result<Json<FrozenState>, ApiError> {
-    let user = parse_address(address)?;
+    let user = parse_address(address, "address")?;
     let actor = admin.to_checksum(None);
     if frozen {
         crate::ledger::admin::freeze(&ctx.db, asset_id, user, &actor).await?;

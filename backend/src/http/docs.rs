@@ -6,9 +6,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_scalar::{Scalar, Servable};
 
-use super::{
-    ApiContext, Json, admin, auth, error, health, monitoring, payouts, pool, public, register, treasury, users,
-};
+use super::{ApiContext, admin, auth, error, health, monitoring, payouts, pool, public, register, treasury, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -45,15 +43,17 @@ pub fn spec() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The document is built and serialised once, at start-up.
 pub fn router() -> Router<ApiContext> {
     let doc = spec();
+    let json: std::sync::Arc<str> = doc.to_json().expect("the OpenAPI document serialises").into();
     Router::new()
         .route(
             "/api-docs/openapi.json",
             get(move || {
-                let doc = doc.clone();
-                async move { Json(doc) }
+                let json = json.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], json.to_string()) }
             }),
         )
-        .merge(Scalar::with_url("/docs", spec()))
+        .merge(Scalar::with_url("/docs", doc))
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{ApiContext, ApiError};
 use crate::auth::Role;
+use crate::auth::siwe::WalletChain;
 
 /// `axum::Json` whose rejections answer 400/415/422 with a stable code.
 #[derive(Debug, Clone, Copy, Default, FromRequest)]
@@ -100,4 +101,12 @@ impl FromRequestParts<ApiContext> for AdminUser {
         }
         Ok(Self(user))
     }
+}
+
+/// An address given in a path, query or body field: 0x hex (any case) or TRON base58; 422 `invalid_address`.
+pub fn parse_address(text: &str, field: &str) -> Result<Address, ApiError> {
+    WalletChain::Evm
+        .parse_address(text)
+        .or_else(|| WalletChain::Tron.parse_address(text))
+        .ok_or_else(|| ApiError::unprocessable("invalid_address", format!("{field} is not a 0x or TRON address")))
 }

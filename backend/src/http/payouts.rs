@@ -24,10 +24,9 @@ use signer::intent::{Addr, Amount as SignerAmount, PayoutBatchIntent, PayoutEntr
 use utoipa::OpenApi;
 
 use super::error::ErrorBody;
-use super::extract::{Path, Query};
+use super::extract::{Path, Query, parse_address};
 use super::public::AssetAmount;
 use super::{AdminUser, ApiContext, ApiError, Json};
-use crate::auth::siwe::WalletChain;
 use crate::config::ChainSettings;
 use crate::ledger::payouts::{self as ledger, BatchPayload, SignStep, SignStepError};
 use crate::payout_submit::{BatchOutcome, PayoutSubmitter, SubmitError};
@@ -172,14 +171,6 @@ pub(super) fn chain_access(ctx: &ApiContext, chain_id: u64) -> Result<&ChainAcce
     ctx.chains.get(&chain_id).ok_or_else(|| {
         ApiError::unavailable("chain_rpc_not_configured", format!("no rpc_url configured for chain {chain_id}"))
     })
-}
-
-/// A 0x (any case) or TRON base58 address; 422 `invalid_address`.
-pub(super) fn parse_address(text: &str, field: &str) -> Result<Address, ApiError> {
-    WalletChain::Evm
-        .parse_address(text)
-        .or_else(|| WalletChain::Tron.parse_address(text))
-        .ok_or_else(|| ApiError::unprocessable("invalid_address", format!("{field} is not a 0x or TRON address")))
 }
 
 /// A base-unit amount: a decimal string of digits that fits in uint256; 422 `invalid_amount`.
@@ -766,14 +757,7 @@ pub async fn submit(
     let result = match outcome {
         BatchOutcome::Pending { tx: hash } => {
             ledger::record_sent(tx, id, asset_id, &state, hash, "payout_batch_submit", &actor).await?;
-            SendResult {
-                batch_id: id,
-                outcome: "sent",
-                sent: true,
-                tx_hash: hash.to_string(),
-                previous: None,
-                executed_block: None,
-            }
+            sent(id, hash, None)
         }
         BatchOutcome::Executed { tx: hash, block, .. } => {
             ledger::record_sent(tx, id, asset_id, &state, hash, "payout_batch_submit", &actor).await?;
@@ -786,6 +770,10 @@ pub async fn submit(
 
 fn conflict(code: &'static str, message: String) -> ApiError {
     ApiError::Conflict { code, message }
+}
+
+fn sent(batch_id: i64, tx: B256, previous: Option<&'static str>) -> SendResult {
+    SendResult { batch_id, outcome: "sent", sent: true, tx_hash: tx.to_string(), previous, executed_block: None }
 }
 
 fn executed(batch_id: i64, tx: B256, block: u64, previous: Option<&'static str>) -> SendResult {
@@ -824,14 +812,7 @@ pub async fn retry(
     let batch = payload.payout_batch();
     let previous = match on_chain(send.submitter.status(&batch, last)).await? {
         BatchOutcome::Pending { tx: hash } => {
-            return Ok(Json(SendResult {
-                batch_id: id,
-                outcome: "pending",
-                sent: false,
-                tx_hash: hash.to_string(),
-                previous: None,
-                executed_block: None,
-            }));
+            return Ok(Json(SendResult { outcome: "pending", sent: false, ..sent(id, hash, None) }));
         }
         BatchOutcome::Executed { tx: hash, block, .. } => return Ok(Json(executed(id, hash, block, None))),
         BatchOutcome::Dropped { .. } => "dropped",
@@ -842,14 +823,7 @@ pub async fn retry(
     match on_chain(send.submitter.submit(&batch, &signature)).await? {
         BatchOutcome::Pending { tx: hash } => {
             ledger::record_sent(tx, id, asset_id, &state, hash, "payout_batch_retry", &actor).await?;
-            Ok(Json(SendResult {
-                batch_id: id,
-                outcome: "sent",
-                sent: true,
-                tx_hash: hash.to_string(),
-                previous: Some(previous),
-                executed_block: None,
-            }))
+            Ok(Json(sent(id, hash, Some(previous))))
         }
         BatchOutcome::Executed { tx: hash, block, .. } => {
             ledger::record_sent(tx, id, asset_id, &state, hash, "payout_batch_retry", &actor).await?;

@@ -10,10 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
 use super::error::ErrorBody;
-use super::extract::Query;
+use super::extract::{Query, parse_address};
 use super::public::AssetAmount;
 use super::{AdminUser, ApiContext, ApiError, AuthUser, Json};
-use crate::auth::siwe::WalletChain;
 use crate::plan::{MATRIX_SLOTS, PlanParams};
 
 /// This module's part of the OpenAPI document (merged in `docs`).
@@ -385,7 +384,7 @@ pub async fn nodes(
     let limit = super::users::page_limit(q.limit)?;
     let owner = match q.owner.as_deref() {
         None => None,
-        Some(text) => Some(parse_address(text)?),
+        Some(text) => Some(parse_address(text, "owner")?),
     };
     let mut tx = ctx.db.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
@@ -431,14 +430,6 @@ pub async fn nodes(
     Ok(Json(NodesPage { items, next_after }))
 }
 
-/// A path or query address: 0x hex (any case) or TRON base58.
-fn parse_address(text: &str) -> Result<Address, ApiError> {
-    WalletChain::Evm
-        .parse_address(text)
-        .or_else(|| WalletChain::Tron.parse_address(text))
-        .ok_or_else(|| ApiError::unprocessable("invalid_address", "not a 0x or TRON address"))
-}
-
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlacementRequest {
@@ -476,7 +467,7 @@ pub async fn place(
     AdminUser(admin): AdminUser,
     Json(req): Json<PlacementRequest>,
 ) -> Result<Json<ManualPlacement>, ApiError> {
-    let user = parse_address(&req.user)?;
+    let user = parse_address(&req.user, "user")?;
     let actor = admin.wallet.to_checksum(None);
     let done = crate::ledger::admin::manual_placement(&ctx.db, req.asset_id, user, req.level, &actor).await?;
     let (symbol, decimals): (String, i16) = sqlx::query_as("SELECT symbol, decimals FROM assets WHERE id = $1")

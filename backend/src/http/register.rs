@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use signer::intent::{Addr, Amount as SignerAmount, RegisterIntent, RetopupIntent};
 
 use super::error::ErrorBody;
+use super::extract::parse_address;
 use super::payouts::{settlement, signer_client, signer_error};
 use super::public::AssetAmount;
 use super::{ApiContext, ApiError, AuthUser, Json};
-use crate::auth::siwe::WalletChain;
 use crate::plan::PlanParams;
 
 pub fn router() -> Router<ApiContext> {
@@ -124,10 +124,7 @@ pub async fn register(
     ctx.rate_limiter
         .check("register-wallet", &format!("{:#x}", user.wallet), limits.register_per_wallet, limits.window_secs)
         .await?;
-    let sponsor = WalletChain::Evm
-        .parse_address(&req.sponsor)
-        .or_else(|| WalletChain::Tron.parse_address(&req.sponsor))
-        .ok_or_else(|| ApiError::unprocessable("invalid_address", "sponsor is not a 0x or TRON address"))?;
+    let sponsor = parse_address(&req.sponsor, "sponsor")?;
     let asset = asset_info(&ctx, req.asset_id).await?;
     if sponsor == user.wallet {
         return Err(ApiError::unprocessable("self_sponsor", "a wallet cannot sponsor itself"));

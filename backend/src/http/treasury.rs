@@ -16,10 +16,8 @@ use signer::intent::{Addr, Amount as SignerAmount, TreasuryTransferIntent};
 use utoipa::OpenApi;
 
 use super::error::ErrorBody;
-use super::extract::Query;
-use super::payouts::{
-    asset_meta, chain_access, parse_address, parse_amount, settlement, signature_ttl, signer_call, unix_now,
-};
+use super::extract::{Query, parse_address};
+use super::payouts::{asset_meta, chain_access, parse_amount, settlement, signature_ttl, signer_call, unix_now};
 use super::public::AssetAmount;
 use super::{AdminUser, ApiContext, ApiError, Json};
 use crate::ledger::treasury::{self as ledger, TransferError, TransferSignature, TreasuryTransferRow};
