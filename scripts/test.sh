@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command (README.md): set-up, contract tests, gas snapshot check, ABI drift check, rustfmt check, Rust tests.
+# The test command (README.md): set-up, contract tests, gas snapshot check, ABI drift check, rustfmt check, clippy,
+# Rust tests.
 # Ends with one line totalling every runner's results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,9 @@ if cargo fmt --version >/dev/null 2>&1; then
 else
   echo "warning: rustfmt is not installed for this toolchain; formatting not checked" >&2
 fi
+
+step "rust: clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "rust: cargo test --workspace"
 cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee -a "$log"

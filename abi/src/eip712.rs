@@ -22,6 +22,7 @@ pub struct SettlementDomain {
 }
 
 impl SettlementDomain {
+    /// Domain of the Settlement contract at `contract` on `chain_id` (masked to 32 bits, as TRON's contract sees it).
     pub fn new(chain_id: u64, contract: Address) -> Self {
         Self {
             domain: eip712_domain! {
@@ -33,6 +34,7 @@ impl SettlementDomain {
         }
     }
 
+    /// EIP-712 domain separator; must equal the contract's `DOMAIN_SEPARATOR()`.
     pub fn separator(&self) -> B256 {
         self.domain.separator()
     }
@@ -42,14 +44,17 @@ impl SettlementDomain {
         payload.eip712_signing_hash(&self.domain)
     }
 
+    /// The chain id signatures commit to (already masked by `signing_chain_id`).
     pub fn chain_id(&self) -> u64 {
         self.domain.chain_id.map(|c| c.to::<u64>()).unwrap_or_default()
     }
 
+    /// Address of the Settlement contract that verifies signatures under this domain.
     pub fn contract(&self) -> Address {
         self.domain.verifying_contract.unwrap_or_default()
     }
 
+    /// The underlying alloy domain, for APIs that take one directly.
     pub fn as_eip712(&self) -> &Eip712Domain {
         &self.domain
     }

@@ -4,7 +4,10 @@
 //! drift), and `sol!` turns them into the call, event and EIP-712 struct types that the signer, backend,
 //! listener and tests share. Nothing here restates a Solidity type by hand.
 
+#![warn(missing_docs)]
+
 pub mod eip712;
+pub mod nonces;
 pub mod toolchain;
 pub mod tron;
 

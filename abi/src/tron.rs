@@ -7,10 +7,13 @@ use alloy::primitives::{Address, B256, keccak256};
 /// TRON mainnet's address prefix byte.
 const TRON_ADDRESS_PREFIX: u8 = 0x41;
 
+/// Why a `T…` address typed by a user was rejected.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TronAddressError {
+    /// Not valid base58check (bad character or checksum, e.g. a typo); carries the decoder's message.
     #[error("not base58check: {0}")]
     Encoding(String),
+    /// Decoded, but not 21 bytes starting with TRON's 0x41 prefix; carries the decoded length.
     #[error("a TRON address is 21 bytes starting 0x41, got {0} bytes")]
     Shape(usize),
 }

@@ -233,18 +233,18 @@ async fn mined_block(
 
 /// A scratch ledger database holding the native coin of `chain_id` as asset 1 (default plan, 18 decimals),
 /// with `genesis` as its root user.
-pub async fn native_ledger_db(chain_id: u64, genesis: Address) -> eyre::Result<backend::db::ScratchDatabase> {
-    let db = backend::db::ScratchDatabase::create("anvil_ledger").await?;
-    let spec = backend::ledger::AssetSpec {
+pub async fn native_ledger_db(chain_id: u64, genesis: Address) -> eyre::Result<ledger::db::ScratchDatabase> {
+    let db = ledger::db::ScratchDatabase::create("anvil_ledger").await?;
+    let spec = ledger::AssetSpec {
         id: 1,
         chain_id,
         token: Address::ZERO,
         symbol: "BNB".into(),
         decimals: 18,
         genesis,
-        params: backend::plan::PlanParams::defaults(18),
+        params: ledger::plan::PlanParams::defaults(18),
     };
-    backend::ledger::create_asset(&db.pool, &spec).await?;
+    ledger::create_asset(&db.pool, &spec).await?;
     Ok(db)
 }
 
@@ -255,15 +255,15 @@ pub const USDT_ASSET: i32 = 2;
 
 /// The two assets of a development deployment (native coin, 18 decimals; test USDT, 6 decimals), default
 /// plans, the contract admin as genesis user.
-pub fn deployment_assets(deployment: &Deployment) -> [backend::ledger::AssetSpec; 2] {
-    let spec = |id, token, symbol: &str, decimals: u8| backend::ledger::AssetSpec {
+pub fn deployment_assets(deployment: &Deployment) -> [ledger::AssetSpec; 2] {
+    let spec = |id, token, symbol: &str, decimals: u8| ledger::AssetSpec {
         id,
         chain_id: deployment.chain_id,
         token,
         symbol: symbol.into(),
         decimals,
         genesis: deployment.admin,
-        params: backend::plan::PlanParams::defaults(u32::from(decimals)),
+        params: ledger::plan::PlanParams::defaults(u32::from(decimals)),
     };
     [spec(NATIVE_ASSET, Address::ZERO, "BNB", 18), spec(USDT_ASSET, deployment.usdt, "USDT", 6)]
 }
@@ -276,7 +276,7 @@ pub async fn create_deployment_assets(pool: &sqlx::PgPool, deployment: &Deployme
             .fetch_one(pool)
             .await?;
         if !exists {
-            backend::ledger::create_asset(pool, &spec).await?;
+            ledger::create_asset(pool, &spec).await?;
         }
     }
     Ok(())

@@ -3,7 +3,6 @@
 //! `eth_getLogs` answers from a lagging node. Faults are counter-based, so a test run is reproducible.
 
 use std::{
-    net::SocketAddr,
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
@@ -11,8 +10,9 @@ use std::{
     time::Duration,
 };
 
-use axum::{Router, body::Bytes, extract::State, http::StatusCode, response::IntoResponse, routing::post};
 use serde_json::{Value, json};
+
+use crate::loopback::{Answer, LoopbackServer, Received};
 
 /// Which faults to inject; `every: Some(k)` means every k-th eligible request (k ≥ 1).
 #[derive(Clone, Debug, Default)]
@@ -51,7 +51,7 @@ pub struct FaultProxy {
     pub url: String,
     pub counters: Arc<FaultCounters>,
     state: Arc<ProxyState>,
-    task: tokio::task::JoinHandle<()>,
+    _server: LoopbackServer,
 }
 
 impl FaultProxy {
@@ -65,24 +65,14 @@ impl FaultProxy {
             counters: counters.clone(),
             log_queries: AtomicU64::new(0),
         });
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let app = Router::new().route("/", post(forward)).with_state(state.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(Self { url, counters, state, task })
+        let shared = state.clone();
+        let server = LoopbackServer::start(move |req| forward(shared.clone(), req)).await?;
+        Ok(Self { url: server.url(), counters, state, _server: server })
     }
 
     /// Replaces the fault plan (e.g. to heal the provider mid-test).
     pub fn set_faults(&self, faults: Faults) {
         *self.state.faults.lock().expect("fault plan lock") = faults;
-    }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 
@@ -98,14 +88,15 @@ fn hex_u64(v: &Value) -> Option<u64> {
     v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
 }
 
-async fn forward(State(state): State<Arc<ProxyState>>, body: Bytes) -> axum::response::Response {
+async fn forward(state: Arc<ProxyState>, req: Received) -> Answer {
+    let body = req.body;
     let n = state.counters.requests.fetch_add(1, Ordering::SeqCst) + 1;
     let faults = state.faults.lock().expect("fault plan lock").clone();
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
 
     if hits(faults.rate_limit_every, n) {
         state.counters.rate_limited.fetch_add(1, Ordering::SeqCst);
-        return (StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded").into_response();
+        return Answer::text(429, "rate limit exceeded");
     }
     if hits(faults.stall_every, n) {
         state.counters.stalled.fetch_add(1, Ordering::SeqCst);
@@ -123,7 +114,7 @@ async fn forward(State(state): State<Arc<ProxyState>>, body: Bytes) -> axum::res
         {
             state.counters.range_refused.fetch_add(1, Ordering::SeqCst);
             let msg = format!("block range is too large: {} > {max}", to - from + 1);
-            return axum::Json(rpc_error(&id, -32005, &msg)).into_response();
+            return Answer::json(200, &rpc_error(&id, -32005, &msg));
         }
         let k = state.log_queries.fetch_add(1, Ordering::SeqCst) + 1;
         empty_this_one = hits(faults.empty_logs_every, k) && filter.get("blockHash").is_none();
@@ -132,7 +123,7 @@ async fn forward(State(state): State<Arc<ProxyState>>, body: Bytes) -> axum::res
     let upstream = state.client.post(&state.upstream).header("content-type", "application/json").body(body);
     let response = match upstream.send().await {
         Ok(r) => r,
-        Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+        Err(e) => return Answer::text(502, e.to_string()),
     };
     let status = response.status();
     let bytes = response.bytes().await.unwrap_or_default();
@@ -141,8 +132,8 @@ async fn forward(State(state): State<Arc<ProxyState>>, body: Bytes) -> axum::res
         if answer.get("result").is_some_and(|r| r.as_array().is_some_and(|a| !a.is_empty())) {
             state.counters.emptied_logs.fetch_add(1, Ordering::SeqCst);
             answer["result"] = json!([]);
-            return axum::Json(answer).into_response();
+            return Answer::json(200, &answer);
         }
     }
-    (StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY), bytes).into_response()
+    Answer { status: status.as_u16(), content_type: "application/json", body: bytes.to_vec() }
 }

@@ -4,4 +4,6 @@
 pub mod api;
 pub mod devchain;
 pub mod fault_proxy;
+pub mod loopback;
 pub mod services;
+pub mod webhook;

@@ -161,7 +161,7 @@ impl Drop for Service {
 
 /// URL of database `name` on the server the scratch databases use (`DATABASE_URL` or the default).
 pub fn database_url(name: &str) -> eyre::Result<String> {
-    let server = std::env::var("DATABASE_URL").unwrap_or_else(|_| backend::db::DEFAULT_SERVER_URL.to_owned());
+    let server = std::env::var("DATABASE_URL").unwrap_or_else(|_| ledger::db::DEFAULT_SERVER_URL.to_owned());
     let mut url = reqwest::Url::parse(&server)?;
     url.set_path(name);
     Ok(url.to_string())
@@ -220,8 +220,8 @@ pub async fn wait_listener_through(
 /// [`create_deployment_assets`](crate::devchain::create_deployment_assets)), and its URL for the services.
 pub async fn ledger_database(
     deployment: &crate::devchain::Deployment,
-) -> eyre::Result<(backend::db::ScratchDatabase, String)> {
-    let db = backend::db::ScratchDatabase::create("e2e").await?;
+) -> eyre::Result<(ledger::db::ScratchDatabase, String)> {
+    let db = ledger::db::ScratchDatabase::create("e2e").await?;
     crate::devchain::create_deployment_assets(&db.pool, deployment).await?;
     let url = database_url(db.name())?;
     Ok((db, url))

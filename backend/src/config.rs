@@ -193,12 +193,10 @@ pub struct SignerCaller {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("reading {0}: {1}")]
-    Read(String, std::io::Error),
+    #[error(transparent)]
+    Layered(#[from] service_kit::config::ConfigError),
     #[error("parsing TOML: {0}")]
     Toml(#[from] toml::de::Error),
-    #[error("environment variable {0}: cannot set a value below a non-table")]
-    Env(String),
     #[error("chains.{0} must not be in the configuration file: set it through the environment")]
     SecretInFile(&'static str),
 }
@@ -207,14 +205,15 @@ impl Settings {
     /// Reads `APP_CONFIG` (default `backend/configuration.toml`) and overlays `APP_…` variables.
     pub fn load() -> Result<Self, ConfigError> {
         let path = std::env::var("APP_CONFIG").unwrap_or_else(|_| "backend/configuration.toml".into());
-        let text = std::fs::read_to_string(Path::new(&path)).map_err(|e| ConfigError::Read(path, e))?;
+        let text =
+            std::fs::read_to_string(Path::new(&path)).map_err(|e| service_kit::config::ConfigError::Read(path, e))?;
         Self::from_sources(&text, std::env::vars())
     }
 
-    /// The file text overlaid with `APP_SECTION__KEY=value` pairs; values are read as TOML
-    /// (numbers, booleans, arrays) and otherwise taken as strings.
+    /// The file text overlaid with `APP_SECTION__KEY=value` pairs ([`service_kit::config`]); operator keys are
+    /// refused in the file.
     pub fn from_sources(file: &str, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
-        let mut root: toml::Table = file.parse()?;
+        let root: toml::Table = file.parse()?;
         // Keys belong in the environment or a keystore, never in a file that is committed or copied around.
         for chain in root.get("chains").and_then(|c| c.as_array()).into_iter().flatten() {
             for secret in ["operator_key", "operator_keystore_passphrase"] {
@@ -223,23 +222,7 @@ impl Settings {
                 }
             }
         }
-        for (key, raw) in env {
-            let Some(path) = key.strip_prefix("APP_") else { continue };
-            if path == "CONFIG" {
-                continue;
-            }
-            let parts: Vec<String> = path.split("__").map(str::to_lowercase).collect();
-            let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
-                .ok()
-                .and_then(|mut t| t.remove("v"))
-                .unwrap_or(toml::Value::String(raw));
-            let mut table = &mut root;
-            for part in &parts[..parts.len() - 1] {
-                let entry = table.entry(part.clone()).or_insert_with(|| toml::Value::Table(Default::default()));
-                table = entry.as_table_mut().ok_or_else(|| ConfigError::Env(key.clone()))?;
-            }
-            table.insert(parts[parts.len() - 1].clone(), value);
-        }
+        let root = service_kit::config::overlay(root, "APP_", env)?;
         Ok(toml::Value::Table(root).try_into()?)
     }
 }

@@ -16,8 +16,8 @@ use alloy::{
     sol_types::SolCall,
 };
 use anvil_tests::devchain::{DevChain, native_ledger_db};
-use backend::{db::ScratchDatabase, ledger::ChainLedger};
 use futures::{StreamExt, TryStreamExt, stream};
+use ledger::{ChainLedger, db::ScratchDatabase};
 use listener::{ChainFollower, FollowerConfig, service::ChainListener};
 
 const BNB: u128 = 1_000_000_000_000_000_000;

@@ -1,4 +1,5 @@
-//! Listener configuration: a TOML file, with `LISTENER_DATABASE_URL` overriding the database.
+//! Listener configuration: a TOML file overlaid with `LISTENER_…` variables ([`service_kit::config`]):
+//! `LISTENER_DATABASE_URL` sets the database, `LISTENER_METRICS_ADDRESS` the metrics address.
 
 use std::{net::SocketAddr, path::Path, time::Duration};
 
@@ -52,11 +53,7 @@ impl ChainConfig {
 
 impl ListenerConfig {
     pub fn load(path: &Path) -> eyre::Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| eyre::eyre!("reading {}: {e}", path.display()))?;
-        let mut config: Self = toml::from_str(&text)?;
-        if let Ok(url) = std::env::var("LISTENER_DATABASE_URL") {
-            config.database_url = url;
-        }
+        let config: Self = service_kit::config::load(path, "LISTENER_")?;
         eyre::ensure!(!config.chains.is_empty(), "no chains configured");
         Ok(config)
     }
@@ -86,5 +83,16 @@ start_block = 1
             toml::from_str::<ListenerConfig>(&format!("database_url = \"x\"\nmetrics_address = \"nope\"\n{chain}"))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn the_example_config_parses_and_the_environment_overrides_it() {
+        let text = include_str!("../listener.example.toml");
+        let config: ListenerConfig = service_kit::config::from_sources(text, "LISTENER_", std::iter::empty()).unwrap();
+        assert_eq!(config.chains[0].confirmations, 2);
+        assert_eq!(config.metrics_address, Some("127.0.0.1:9102".parse().unwrap()));
+        let env = [("LISTENER_DATABASE_URL".to_string(), "postgres://elsewhere/db".to_string())];
+        let config: ListenerConfig = service_kit::config::from_sources(text, "LISTENER_", env).unwrap();
+        assert_eq!(config.database_url, "postgres://elsewhere/db");
     }
 }

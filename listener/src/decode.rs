@@ -3,7 +3,7 @@
 
 use abi::Settlement;
 use alloy::rpc::types::Log;
-use backend::events::{ChainEvent, EventBody, EventKey};
+use ledger::events::{ChainEvent, EventBody, EventKey};
 
 use crate::follower::ConfirmedBlock;
 

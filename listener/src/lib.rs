@@ -11,6 +11,7 @@ pub mod follower;
 pub mod metrics;
 pub mod range;
 pub mod service;
+pub mod startup;
 
 pub use follower::{BlockRef, ChainFollower, ConfirmedBlock, FollowError, FollowerConfig};
 pub use range::AdaptiveRange;

@@ -5,8 +5,8 @@
 use std::{collections::HashMap, time::Duration};
 
 use alloy::providers::Provider;
-use backend::events::ChainEvent;
-use backend::ledger::{BlockCursor, ChainLedger, LedgerError};
+use ledger::events::ChainEvent;
+use ledger::{BlockCursor, ChainLedger, LedgerError};
 use serde::Serialize;
 use sqlx::{PgPool, Postgres, Row, pool::PoolConnection};
 
@@ -149,7 +149,7 @@ impl<P: Provider> ChainListener<P> {
             Err(other) => return Err(other.into()),
         };
         if let Some(head) = self.follower.last_head() {
-            self.ledger.record_chain_head(head).await?;
+            self.ledger.record_chain_head(head, self.follower.config().confirmations).await?;
         }
         let Some(last) = blocks.last() else { return Ok(Progress::default()) };
         let events: Vec<_> = blocks.iter().flat_map(|b| ledger_events(chain_id, b)).collect();

@@ -11,15 +11,12 @@ use alloy::{
     rpc::types::anvil::ReorgOptions,
 };
 use anvil_tests::devchain::{DevChain, native_ledger_db};
-use backend::payout_submit::{BatchOutcome, PayoutSubmitter};
-use backend::{
-    db::ScratchDatabase,
-    ledger::{ChainLedger, digest, payouts},
-};
+use ledger::{ChainLedger, db::ScratchDatabase, digest, payouts};
 use listener::{
     ChainFollower, FollowerConfig,
     service::{ChainListener, ListenerError, try_chain_lock},
 };
+use payout_chain::{BatchOutcome, PayoutSubmitter};
 use sqlx::PgPool;
 
 const BNB: u128 = 1_000_000_000_000_000_000;

@@ -109,9 +109,9 @@ pub struct ListenerStatus {
 }
 
 impl ListenerStatus {
-    /// Confirmed blocks not yet in the ledger.
+    /// Confirmed blocks not yet in the ledger ([`ledger::confirmed_lag`], as the API and the listener report it).
     pub fn lag(&self) -> u64 {
-        self.chain_head.saturating_sub(self.confirmations).saturating_sub(self.last_applied_block)
+        ledger::confirmed_lag(self.chain_head, self.confirmations, self.last_applied_block)
     }
 }
 

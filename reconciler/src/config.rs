@@ -74,16 +74,20 @@ fn default_rpc_timeout() -> u64 {
 }
 
 impl ReconcilerConfig {
+    /// Reads `path` overlaid with `RECONCILER_…` variables ([`service_kit::config`]).
     pub fn load(path: &Path) -> eyre::Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| eyre::eyre!("reading {}: {e}", path.display()))?;
-        Self::parse(&text)
+        Self::from_sources(&text, std::env::vars())
     }
 
+    /// The file text alone.
     pub fn parse(text: &str) -> eyre::Result<Self> {
-        let mut config: Self = toml::from_str(text)?;
-        if let Ok(url) = std::env::var("RECONCILER_DATABASE_URL") {
-            config.database_url = url;
-        }
+        Self::from_sources(text, std::iter::empty())
+    }
+
+    /// The file text overlaid with `RECONCILER_DATABASE_URL`-style pairs.
+    pub fn from_sources(text: &str, env: impl IntoIterator<Item = (String, String)>) -> eyre::Result<Self> {
+        let config: Self = service_kit::config::from_sources(text, "RECONCILER_", env)?;
         eyre::ensure!(!config.chains.is_empty(), "no chains configured");
         eyre::ensure!(config.interval_secs > 0, "interval_secs must be positive");
         Ok(config)

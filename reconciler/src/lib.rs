@@ -9,3 +9,4 @@ pub mod checks;
 pub mod config;
 pub mod figures;
 pub mod service;
+pub mod startup;

@@ -1,33 +1,14 @@
 //! Both sinks POST what the real receivers accept, over HTTP on loopback: Alertmanager's webhook body and
 //! PagerDuty Events v2, trigger then resolve under one dedup key.
 
-use std::sync::{Arc, Mutex};
-
-use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
+use anvil_tests::webhook::WebhookInbox;
 use reconciler::alerts::{Alert, AlertSink, AlertmanagerWebhook, PagerDuty, Severity, Transition};
-use serde_json::Value;
 
-type Inbox = Arc<Mutex<Vec<(String, Value)>>>;
-
-async fn receiver(status: StatusCode) -> eyre::Result<(String, Inbox)> {
-    let inbox: Inbox = Arc::default();
-    let app = Router::new()
-        .route(
-            "/{sink}",
-            post(
-                move |State(inbox): State<Inbox>,
-                      axum::extract::Path(sink): axum::extract::Path<String>,
-                      Json(body): Json<Value>| async move {
-                    inbox.lock().unwrap().push((sink, body));
-                    status
-                },
-            ),
-        )
-        .with_state(inbox.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
-    Ok((url, inbox))
+/// A loopback receiver answering `status` to every POST.
+async fn receiver(status: u16) -> eyre::Result<(String, WebhookInbox)> {
+    let inbox = WebhookInbox::start().await?;
+    inbox.set_status(status);
+    Ok((inbox.url.clone(), inbox))
 }
 
 fn custody_alert() -> Alert {
@@ -44,7 +25,7 @@ fn custody_alert() -> Alert {
 
 #[tokio::test]
 async fn alertmanager_and_pagerduty_receive_trigger_then_resolve_under_one_key() -> eyre::Result<()> {
-    let (base, inbox) = receiver(StatusCode::ACCEPTED).await?;
+    let (base, inbox) = receiver(202).await?;
     let sinks = [
         AlertSink::Alertmanager(AlertmanagerWebhook { url: format!("{base}/am"), receiver: "oncall".into() }),
         AlertSink::PagerDuty(PagerDuty {
@@ -60,7 +41,7 @@ async fn alertmanager_and_pagerduty_receive_trigger_then_resolve_under_one_key()
         sink.send(&client, &alert, Transition::Resolve, "2026-11-22T08:05:00Z").await?;
     }
 
-    let got = inbox.lock().unwrap().clone();
+    let got = inbox.received();
     assert_eq!(got.len(), 4);
     let (am_fire, am_resolve) = (&got[0].1, &got[1].1);
     assert_eq!(got[0].0, "am");
@@ -92,7 +73,7 @@ async fn alertmanager_and_pagerduty_receive_trigger_then_resolve_under_one_key()
 
 #[tokio::test]
 async fn a_sink_that_refuses_is_reported_not_ignored() -> eyre::Result<()> {
-    let (base, _inbox) = receiver(StatusCode::SERVICE_UNAVAILABLE).await?;
+    let (base, _inbox) = receiver(503).await?;
     let sink =
         AlertSink::PagerDuty(PagerDuty { url: format!("{base}/pd"), routing_key: "k".into(), source: "s".into() });
     let err = sink

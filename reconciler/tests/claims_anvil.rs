@@ -11,11 +11,9 @@ use alloy::{
     providers::{DynProvider, Provider, ext::AnvilApi},
 };
 use anvil_tests::devchain::{DevChain, native_ledger_db};
-use backend::{
-    ledger::{ChainLedger, payouts},
-    payout_submit::{BatchOutcome, PayoutSubmitter},
-};
+use ledger::{ChainLedger, payouts};
 use listener::{ChainFollower, FollowerConfig, service::ChainListener};
+use payout_chain::{BatchOutcome, PayoutSubmitter};
 use reconciler::service::{ChainTarget, Reconciler, RunReport};
 use sqlx::PgPool;
 

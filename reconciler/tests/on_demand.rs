@@ -2,13 +2,10 @@
 //! the running service with the id of the run it made; two reconciler instances delivering the same outbox
 //! never send a message twice, nor a key's messages out of order.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
-use backend::db::ScratchDatabase;
+use anvil_tests::webhook::WebhookInbox;
+use ledger::db::ScratchDatabase;
 use reconciler::{
     alerts::{Alert, AlertSink, AlertmanagerWebhook, Severity},
     service::Reconciler,
@@ -30,8 +27,16 @@ async fn a_reconcile_request_is_answered_by_the_running_service_with_its_run_id(
             })
             .await;
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let scheduled: i64 = sqlx::query_scalar("SELECT count(*) FROM reconciler_runs").fetch_one(&pool).await?;
+    let started = std::time::Instant::now();
+    let scheduled = loop {
+        let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM reconciler_runs WHERE finished_at IS NOT NULL")
+            .fetch_one(&pool)
+            .await?;
+        if runs > 0 || started.elapsed() > Duration::from_secs(20) {
+            break runs;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(scheduled, 1, "the first scheduled run happens at start");
 
     let ids: Vec<i64> = sqlx::query_scalar(
@@ -83,25 +88,10 @@ async fn a_reconcile_request_is_answered_by_the_running_service_with_its_run_id(
     Ok(())
 }
 
-type Inbox = Arc<Mutex<Vec<String>>>;
-
 /// Receiver that takes a moment per message, so two senders really overlap.
-async fn slow_receiver() -> eyre::Result<(String, Inbox)> {
-    let inbox: Inbox = Arc::default();
-    let app = Router::new()
-        .route(
-            "/am",
-            post(move |State(inbox): State<Inbox>, Json(body): Json<Value>| async move {
-                tokio::time::sleep(Duration::from_millis(15)).await;
-                inbox.lock().unwrap().push(body.to_string());
-                StatusCode::OK
-            }),
-        )
-        .with_state(inbox.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
-    Ok((url, inbox))
+async fn slow_receiver() -> eyre::Result<(String, WebhookInbox)> {
+    let inbox = WebhookInbox::start_with_delay(Duration::from_millis(15)).await?;
+    Ok((inbox.url.clone(), inbox))
 }
 
 #[tokio::test]
@@ -138,7 +128,7 @@ async fn two_reconcilers_delivering_one_outbox_send_each_message_once_and_in_ord
     assert_eq!(sent_a + sent_b, 3 * KEYS);
     assert_eq!((owed_a, owed_b), (0, 0));
 
-    let got = inbox.lock().unwrap().clone();
+    let got: Vec<String> = inbox.received().into_iter().map(|(_, body)| body.to_string()).collect();
     assert_eq!(got.len(), 3 * KEYS, "each message received once");
     for key in 0..KEYS {
         let order: Vec<usize> = (0..3)

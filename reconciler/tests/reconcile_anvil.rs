@@ -2,15 +2,13 @@
 //! PagerDuty receivers: a ledger that follows the chain reconciles to zero; money sent to the contract outside
 //! the protocol and a tampered ledger row are reported with their exact variance; a halted listener pages.
 
-use std::sync::{Arc, Mutex};
-
 use alloy::{
     primitives::{Address, I256, U256},
     providers::{DynProvider, Provider, ext::AnvilApi},
 };
 use anvil_tests::devchain::{DevChain, native_ledger_db};
-use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
-use backend::{db::ScratchDatabase, ledger::ChainLedger};
+use anvil_tests::webhook::WebhookInbox;
+use ledger::{ChainLedger, db::ScratchDatabase};
 use listener::{ChainFollower, FollowerConfig, service::ChainListener};
 use reconciler::{
     alerts::{AlertSink, AlertmanagerWebhook, PagerDuty},
@@ -23,40 +21,12 @@ const BNB: u128 = 1_000_000_000_000_000_000;
 const CHAIN: u64 = 31337;
 const CONFIRMATIONS: u64 = 2;
 
-type Inbox = Arc<Mutex<Vec<(String, Value)>>>;
-
-/// Loopback receiver: POST /{sink} bodies are kept in order; answers `status`.
-async fn receiver(status: Arc<Mutex<StatusCode>>) -> eyre::Result<(String, Inbox)> {
-    let inbox: Inbox = Arc::default();
-    let app = Router::new()
-        .route(
-            "/{sink}",
-            post(
-                move |State((inbox, status)): State<(Inbox, Arc<Mutex<StatusCode>>)>,
-                      axum::extract::Path(sink): axum::extract::Path<String>,
-                      Json(body): Json<Value>| async move {
-                    let status = *status.lock().unwrap();
-                    if status.is_success() {
-                        inbox.lock().unwrap().push((sink, body));
-                    }
-                    status
-                },
-            ),
-        )
-        .with_state((inbox.clone(), status));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
-    Ok((url, inbox))
-}
-
 struct Setup {
     chain: DevChain,
     db: ScratchDatabase,
     listener: ChainListener<DynProvider>,
     base: String,
-    inbox: Inbox,
-    status: Arc<Mutex<StatusCode>>,
+    inbox: WebhookInbox,
     assets: Vec<Address>,
 }
 
@@ -74,9 +44,10 @@ impl Setup {
         let config = FollowerConfig::new(CHAIN, chain.settlement, CONFIRMATIONS);
         let follower = ChainFollower::new(chain.provider.clone(), config);
         let listener = ChainListener::new(follower, ChainLedger::open(db.pool.clone(), CHAIN).await?, 1);
-        let status = Arc::new(Mutex::new(StatusCode::ACCEPTED));
-        let (base, inbox) = receiver(status.clone()).await?;
-        let mut setup = Self { chain, db, listener, base, inbox, status, assets: vec![Address::ZERO] };
+        let inbox = WebhookInbox::start().await?;
+        inbox.set_status(202);
+        let base = inbox.url.clone();
+        let mut setup = Self { chain, db, listener, base, inbox, assets: vec![Address::ZERO] };
         setup.confirm_and_listen().await?;
         Ok(setup)
     }
@@ -126,7 +97,7 @@ impl Setup {
     }
 
     fn take_inbox(&self) -> Vec<(String, Value)> {
-        std::mem::take(&mut *self.inbox.lock().unwrap())
+        self.inbox.take()
     }
 
     async fn contract_balance(&self) -> eyre::Result<U256> {
@@ -230,13 +201,13 @@ async fn a_refused_page_is_retried_by_the_next_run_not_lost() -> eyre::Result<()
     let before = setup.contract_balance().await?;
     setup.chain.provider.anvil_set_balance(setup.chain.settlement, before + U256::from(5)).await?;
     setup.confirm_and_listen().await?;
-    *setup.status.lock().unwrap() = StatusCode::SERVICE_UNAVAILABLE;
+    setup.inbox.set_status(503);
     let report = setup.run().await?;
     assert_eq!(report.fired.len(), 1);
     assert_eq!((report.delivered, report.undelivered), (0, 2));
     assert!(setup.take_inbox().is_empty());
 
-    *setup.status.lock().unwrap() = StatusCode::ACCEPTED;
+    setup.inbox.set_status(202);
     let report = setup.run().await?;
     assert!(report.fired.is_empty(), "already firing: no new change");
     assert_eq!((report.delivered, report.undelivered), (2, 0));

@@ -5,49 +5,15 @@
 
 use std::{collections::HashMap, fmt, sync::Mutex};
 
-use hmac::{Hmac, Mac};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
-use sha2::{Digest, Sha256};
 
 use crate::intent::Kind;
 
-pub const CALLER_HEADER: &str = "x-signer-caller";
-pub const TIMESTAMP_HEADER: &str = "x-signer-timestamp";
-pub const SIGNATURE_HEADER: &str = "x-signer-signature";
-pub const REQUEST_ID_HEADER: &str = "x-signer-request-id";
-
-type HmacSha256 = Hmac<Sha256>;
-
-/// The exact bytes a caller MACs: binds the request to its time, method, path and body.
-pub fn canonical_request(timestamp: u64, request_id: &str, method: &str, path: &str, body: &[u8]) -> String {
-    let body_hash = hex::encode(Sha256::digest(body));
-    format!("{timestamp}\n{request_id}\n{}\n{path}\n{body_hash}", method.to_ascii_uppercase())
-}
-
-/// A request id is 1 to 64 characters of `[A-Za-z0-9_-]`, so it cannot smuggle a line break into the MAC.
-pub fn is_valid_request_id(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-fn keyed(secret: &SecretString) -> HmacSha256 {
-    // HMAC accepts keys of any length, so this cannot fail.
-    HmacSha256::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC takes any key length")
-}
-
-/// Hex HMAC-SHA256 of the canonical request: the value of the signature header.
-pub fn request_mac(
-    secret: &SecretString,
-    timestamp: u64,
-    request_id: &str,
-    method: &str,
-    path: &str,
-    body: &[u8],
-) -> String {
-    let mut mac = keyed(secret);
-    mac.update(canonical_request(timestamp, request_id, method, path, body).as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
+pub use signer_client::auth::{
+    CALLER_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, canonical_request, is_valid_request_id,
+    request_mac, verify_request_mac,
+};
 
 /// Why a request was not authenticated; the code is part of the API (always with status 401).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -238,9 +204,9 @@ impl Authenticator {
             return Err(AuthFailure::StaleTimestamp);
         }
         let claimed = hex::decode(credentials.signature).map_err(|_| AuthFailure::BadSignature)?;
-        let mut mac = keyed(secret);
-        mac.update(canonical_request(timestamp, credentials.request_id, method, path, body).as_bytes());
-        mac.verify_slice(&claimed).map_err(|_| AuthFailure::BadSignature)?;
+        if !verify_request_mac(secret, timestamp, credentials.request_id, method, path, body, &claimed) {
+            return Err(AuthFailure::BadSignature);
+        }
 
         let canonical_mac = hex::encode(&claimed);
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());

@@ -2,14 +2,12 @@
 //! authenticating the caller, checking policy and recording the nonce so that it is never signed twice.
 //!
 //! Pure logic (`intent`, `policy`) has no I/O; `store` (SQLite), `key` and `http` are thin layers around it,
-//! joined in `signing`. `client` is what other services use to call it.
+//! joined in `signing`. The intents, wire types and the client other services use live in `signer-client`
+//! (re-exported here).
 
-pub mod api;
 pub mod auth;
-pub mod client;
 pub mod config;
 pub mod http;
-pub mod intent;
 pub mod key;
 pub mod metrics;
 pub mod policy;
@@ -17,3 +15,5 @@ pub mod signing;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+
+pub use signer_client::{api, client, intent};

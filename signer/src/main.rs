@@ -21,16 +21,7 @@ async fn main() -> eyre::Result<()> {
     signer::telemetry::init();
     let args = Args::parse();
     let settings = FileConfig::load(&args.config)?.resolve(&ProcessEnv, args.insecure_dev_key)?;
-    let shutdown = async {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler installs");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-        }
-        tracing::info!("shutting down");
-    };
-    let (_, server) = signer::startup::run_until(settings, shutdown).await?;
+    let (_, server) = signer::startup::run_until(settings, service_kit::shutdown_signal()).await?;
     server.await?;
     Ok(())
 }

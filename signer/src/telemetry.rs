@@ -1,8 +1,6 @@
-//! Tracing set-up, once per process: JSON lines to stdout, filtered by `RUST_LOG` (default `info`).
-
-use tracing_subscriber::{EnvFilter, fmt};
+//! Tracing set-up, once per process: the workspace's one telemetry init (JSON lines unless `LOG_FORMAT=text`,
+//! filtered by `RUST_LOG`, default `info`).
 
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = fmt().json().with_env_filter(filter).with_current_span(false).try_init();
+    service_kit::telemetry::init(service_kit::telemetry::format_from_env());
 }

@@ -51,7 +51,7 @@ fn read_deployment(path: &str) -> eyre::Result<Deployment> {
 
 async fn assets(database_url: &str, deployment: &Deployment) -> eyre::Result<()> {
     let pool = sqlx::PgPool::connect(database_url).await?;
-    backend::db::migrate(&pool).await?;
+    ledger::db::migrate(&pool).await?;
     create_deployment_assets(&pool, deployment).await?;
     println!("assets: {NATIVE_ASSET} = BNB (native), {USDT_ASSET} = USDT ({})", deployment.usdt);
     Ok(())

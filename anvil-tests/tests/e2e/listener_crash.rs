@@ -7,7 +7,7 @@ use anvil_tests::{
     devchain::DevChain,
     services::{WorkDir, ledger_database, listener_block, wait_listener_through},
 };
-use backend::ledger::digest;
+use ledger::digest;
 
 use crate::{CHAIN, LIMIT, ledger_counts, registration_stream, start_listener};
 

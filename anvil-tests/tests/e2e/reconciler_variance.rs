@@ -2,10 +2,7 @@
 //! custody and ledger disagree — test USDT sent straight to the contract, native coin appearing outside the
 //! protocol, a ledger row changed by SQL — and resolves each alert once the cause is cleared.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
 use abi::TestUSDT;
 use alloy::{
@@ -18,8 +15,8 @@ use anvil_tests::{
     api::wait_for,
     devchain::DevChain,
     services::{Service, WorkDir, ledger_database, wait_listener_through},
+    webhook::WebhookInbox,
 };
-use axum::{Json, Router, extract::State, routing::post};
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -28,35 +25,21 @@ use crate::{BNB, CHAIN, CONFIRMATIONS, LIMIT, USDT, registration_stream, start_l
 /// An Alertmanager-webhook receiver on loopback that keeps every body it is sent.
 struct WebhookSink {
     url: String,
-    received: Arc<Mutex<Vec<Value>>>,
-    task: tokio::task::JoinHandle<()>,
+    inbox: WebhookInbox,
 }
 
 impl WebhookSink {
     async fn start() -> eyre::Result<Self> {
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let app = Router::new()
-            .route(
-                "/hook",
-                post(|State(r): State<Arc<Mutex<Vec<Value>>>>, Json(body): Json<Value>| async move {
-                    r.lock().expect("sink lock").push(body);
-                }),
-            )
-            .with_state(received.clone());
-        let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}/hook", socket.local_addr()?);
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(socket, app).await;
-        });
-        Ok(Self { url, received, task })
+        let inbox = WebhookInbox::start().await?;
+        Ok(Self { url: format!("{}/hook", inbox.url), inbox })
     }
 
     /// Messages so far as (status, dedup_key, description).
     fn messages(&self) -> Vec<(String, String, String)> {
-        let received = self.received.lock().expect("sink lock");
-        received
+        self.inbox
+            .received()
             .iter()
-            .flat_map(|body| body["alerts"].as_array().cloned().unwrap_or_default())
+            .flat_map(|(_, body)| body["alerts"].as_array().cloned().unwrap_or_default())
             .map(|a| {
                 let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
                 (text(&a["status"]), text(&a["labels"]["dedup_key"]), text(&a["annotations"]["description"]))
@@ -78,12 +61,6 @@ impl WebhookSink {
                 .map(|(i, (_, _, description))| (i, description)))
         })
         .await
-    }
-}
-
-impl Drop for WebhookSink {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 

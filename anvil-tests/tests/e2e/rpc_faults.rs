@@ -8,7 +8,7 @@ use anvil_tests::{
     fault_proxy::{FaultProxy, Faults},
     services::{WorkDir, ledger_database, wait_listener_through},
 };
-use backend::ledger::digest;
+use ledger::digest;
 
 use crate::{CHAIN, LIMIT, ledger_counts, registration_stream, start_listener};
 

@@ -1,31 +1,34 @@
 //! Admin routes (admin role): freeze/unfreeze a user, the audit log.
 
 use alloy::primitives::Address;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
 use super::extract::{Path, Query, parse_address};
+use super::page::{Page, page_limit};
 use super::{AdminUser, ApiContext, ApiError, Json};
-use crate::ledger::admin::AdminError;
+use ledger::admin::AdminError;
+use ledger::audit::{self, AuditEntry as AuditRecord};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminPing {
     pub admin: String,
 }
 
-pub fn router() -> Router<ApiContext> {
-    Router::new()
-        .route("/v1/admin/ping", get(ping))
-        .route("/v1/admin/users/{address}/freeze", post(freeze))
-        .route("/v1/admin/users/{address}/unfreeze", post(unfreeze))
-        .route("/v1/admin/audit", get(audit))
-        .route("/v1/admin/plan", get(plan_versions).post(new_plan_version))
-        .route("/v1/admin/logs", get(logs))
-        .route("/v1/admin/alerts/{id}/ack", post(ack_alert))
-        .route("/v1/admin/withdrawals", get(withdrawals))
+/// This resource's routes, each with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new()
+        .routes(routes!(ping))
+        .routes(routes!(freeze))
+        .routes(routes!(unfreeze))
+        .routes(routes!(audit))
+        .routes(routes!(plan_versions, new_plan_version))
+        .routes(routes!(logs))
+        .routes(routes!(ack_alert))
+        .routes(routes!(withdrawals))
 }
 
 #[utoipa::path(get, path = "/v1/admin/ping", tag = "admin", security(("bearer" = [])),
@@ -105,9 +108,9 @@ async fn set_frozen(
     let user = parse_address(address, "address")?;
     let actor = admin.to_checksum(None);
     if frozen {
-        crate::ledger::admin::freeze(&ctx.db, asset_id, user, &actor).await?;
+        ledger::admin::freeze(&ctx.db, asset_id, user, &actor).await?;
     } else {
-        crate::ledger::admin::unfreeze(&ctx.db, asset_id, user, &actor).await?;
+        ledger::admin::unfreeze(&ctx.db, asset_id, user, &actor).await?;
     }
     Ok(Json(FrozenState { asset_id, address: user.to_checksum(None), frozen }))
 }
@@ -120,13 +123,6 @@ pub struct AuditQuery {
     pub cursor: Option<i64>,
     /// 1..=100, default 20.
     pub limit: Option<u32>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AuditPage {
-    /// Newest first.
-    pub items: Vec<AuditEntry>,
-    pub next_cursor: Option<i64>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -160,14 +156,14 @@ type AuditRow = (
 
 /// The append-only audit log, newest first (keyset pages).
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "admin", security(("bearer" = [])), params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Page<AuditEntry>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 pub async fn audit(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,
     Query(q): Query<AuditQuery>,
-) -> Result<Json<AuditPage>, ApiError> {
-    let limit = super::users::page_limit(q.limit)?;
+) -> Result<Json<Page<AuditEntry>>, ApiError> {
+    let limit = page_limit(q.limit)?;
     let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT id, actor, action, asset_id, target, before, after, applied_events,
                 to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
@@ -177,7 +173,7 @@ pub async fn audit(
     .bind(limit + 1)
     .fetch_all(&ctx.db)
     .await?;
-    let mut items: Vec<AuditEntry> = rows
+    let items: Vec<AuditEntry> = rows
         .into_iter()
         .map(|(id, actor, action, asset_id, target, before, after, applied_events, created_at)| AuditEntry {
             id,
@@ -191,13 +187,7 @@ pub async fn audit(
             created_at,
         })
         .collect();
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|r| r.id)
-    } else {
-        None
-    };
-    Ok(Json(AuditPage { items, next_cursor }))
+    Ok(Json(Page::keyset(items, limit, |r| r.id)))
 }
 
 /// `created_at` of a row as RFC 3339 UTC (the SQL expression).
@@ -284,7 +274,7 @@ pub async fn new_plan_version(
     AdminUser(admin): AdminUser,
     Json(req): Json<NewPlanVersion>,
 ) -> Result<Json<CreatedPlanVersion>, ApiError> {
-    let params: crate::plan::PlanParams = serde_json::from_value(req.params.clone())
+    let params: ledger::plan::PlanParams = serde_json::from_value(req.params.clone())
         .map_err(|e| ApiError::unprocessable("invalid_plan", format!("params: {e}")))?;
     // Every given key must be a parameter: a misspelt one would otherwise be dropped silently.
     let known = serde_json::to_value(&params).map_err(|e| ApiError::Internal(e.into()))?;
@@ -297,7 +287,7 @@ pub async fn new_plan_version(
         return Err(ApiError::unprocessable("invalid_plan", "from_block is out of range"));
     }
     let actor = admin.wallet.to_checksum(None);
-    let version = crate::ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?;
+    let version = ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?;
     Ok(Json(CreatedPlanVersion { asset_id: req.asset_id, version, effective_from_block: req.from_block }))
 }
 
@@ -375,7 +365,7 @@ pub async fn logs(
     _admin: AdminUser,
     Query(q): Query<LogsQuery>,
 ) -> Result<Json<LogPage>, ApiError> {
-    let limit = super::users::page_limit(q.limit)?;
+    let limit = page_limit(q.limit)?;
     let bad_cursor = || ApiError::bad_request("invalid_cursor", "cursor is not one this endpoint returned");
     if q.kind.unwrap_or(LogKind::Alerts) == LogKind::Alerts {
         let cursor = match q.cursor.as_deref() {
@@ -486,13 +476,16 @@ pub async fn ack_alert(
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO audit_logs (actor, action, target, before, after) VALUES ($1, 'ack_alert', $2, $3, $4)")
-        .bind(admin.wallet.to_checksum(None))
-        .bind(format!("alert {id}"))
-        .bind(serde_json::json!({ "kind": kind, "message": message, "acknowledged_at": null }))
-        .bind(serde_json::json!({ "acknowledged_at": at }))
-        .execute(&mut *tx)
-        .await?;
+    let (actor, target) = (admin.wallet.to_checksum(None), format!("alert {id}"));
+    let entry = AuditRecord {
+        actor: &actor,
+        action: "ack_alert",
+        target: &target,
+        asset_id: None,
+        before: Some(serde_json::json!({ "kind": kind, "message": message, "acknowledged_at": null })),
+        after: serde_json::json!({ "acknowledged_at": at.clone() }),
+    };
+    audit::record(&mut tx, entry).await?;
     tx.commit().await?;
     Ok(Json(AckedAlert { id, acknowledged_at: at }))
 }
@@ -529,13 +522,6 @@ impl WithdrawStatus {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct WithdrawalsPage {
-    /// Newest first.
-    pub items: Vec<WithdrawalEntry>,
-    pub next_cursor: Option<i64>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WithdrawalEntry {
     pub id: i64,
     pub asset_id: i32,
@@ -554,14 +540,14 @@ type WithdrawalRow = (i64, i32, i32, Vec<u8>, String, String, String, String);
 
 /// Users' withdraw requests, filtered by asset and status (keyset pages, newest first).
 #[utoipa::path(get, path = "/v1/admin/withdrawals", tag = "admin", security(("bearer" = [])), params(WithdrawalsQuery),
-    responses((status = 200, body = WithdrawalsPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Page<WithdrawalEntry>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 pub async fn withdrawals(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,
     Query(q): Query<WithdrawalsQuery>,
-) -> Result<Json<WithdrawalsPage>, ApiError> {
-    let limit = super::users::page_limit(q.limit)?;
+) -> Result<Json<Page<WithdrawalEntry>>, ApiError> {
+    let limit = page_limit(q.limit)?;
     let rows: Vec<WithdrawalRow> = sqlx::query_as(
         "SELECT w.id, w.asset_id, w.user_no, u.address, w.amount::text, b.pending::text, w.status,
                 to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
@@ -576,7 +562,7 @@ pub async fn withdrawals(
     .bind(limit + 1)
     .fetch_all(&ctx.db)
     .await?;
-    let mut items: Vec<WithdrawalEntry> = rows
+    let items: Vec<WithdrawalEntry> = rows
         .into_iter()
         .map(|(id, asset_id, user_no, address, amount, pending_now, status, created_at)| WithdrawalEntry {
             id,
@@ -589,11 +575,5 @@ pub async fn withdrawals(
             created_at,
         })
         .collect();
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|r| r.id)
-    } else {
-        None
-    };
-    Ok(Json(WithdrawalsPage { items, next_cursor }))
+    Ok(Json(Page::keyset(items, limit, |r| r.id)))
 }

@@ -1,11 +1,11 @@
 //! `/v1/auth`: wallet sign-in (nonce → signed EIP-4361 message → tokens), refresh, logout.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
 use super::{ApiContext, ApiError, Json, rate_limit};
@@ -17,14 +17,19 @@ use crate::auth::siwe::{Expected, SiweError, SiweMessage, WalletChain, parse_sig
 /// Longest sign-in message accepted; ours are ~400 bytes.
 const MAX_MESSAGE_LEN: usize = 2048;
 
-pub fn router(ctx: ApiContext) -> Router<ApiContext> {
-    Router::new()
-        .route("/v1/auth/nonce", post(issue_nonce))
-        .route("/v1/auth/signin", post(signin))
+/// This resource's routes, each with its OpenAPI entry.
+pub fn routes(ctx: ApiContext) -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new()
+        .routes(routes!(issue_nonce))
+        .routes(routes!(signin))
         .route_layer(axum::middleware::from_fn_with_state(ctx, rate_limit::signin_per_ip))
-        .route("/v1/auth/refresh", post(refresh_tokens))
-        .route("/v1/auth/logout", post(logout))
+        .routes(routes!(refresh_tokens))
+        .routes(routes!(logout))
+        .layer(axum::extract::DefaultBodyLimit::max(AUTH_BODY_LIMIT))
 }
+
+/// Largest body the auth routes read (a sign-in is under 1 KiB); larger ones answer 413 unread.
+pub const AUTH_BODY_LIMIT: usize = 8 * 1024;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NonceRequest {

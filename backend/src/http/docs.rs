@@ -1,4 +1,5 @@
-//! The OpenAPI document, generated from the handlers' annotations, and an interactive page.
+//! The OpenAPI document, collected from the routers of the resources (so a route cannot be missing from it),
+//! served as JSON with an interactive page.
 
 use axum::Router;
 use axum::routing::get;
@@ -6,19 +7,12 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_scalar::{Scalar, Servable};
 
-use super::{ApiContext, admin, auth, error, health, monitoring, payouts, pool, public, register, treasury, users};
+use super::{ApiContext, error};
 
+/// What the document says besides its paths (which each resource's router contributes).
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Referral platform API", description = "Wallet sign-in, users, pools, payouts and admin."),
-    paths(
-        health::health, auth::issue_nonce, auth::signin, auth::refresh_tokens, auth::logout,
-        public::plan, public::disclosure,
-        users::me, users::referrals, users::tree, users::history, register::register, register::retopup,
-        admin::ping, admin::freeze, admin::unfreeze, admin::audit,
-        register::confirm, users::withdraw, admin::plan_versions, admin::new_plan_version, admin::logs,
-        admin::ack_alert, admin::withdrawals,
-    ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&BearerAuth),
 )]
@@ -33,19 +27,8 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The whole document: the core paths above plus each resource module's own `Api` (so modules add routes
-/// without touching this file).
-pub fn spec() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    for part in [pool::Api::openapi(), payouts::Api::openapi(), treasury::Api::openapi(), monitoring::Api::openapi()] {
-        doc.merge(part);
-    }
-    doc
-}
-
 /// The document is built and serialised once, at start-up.
-pub fn router() -> Router<ApiContext> {
-    let doc = spec();
+pub fn router(doc: utoipa::openapi::OpenApi) -> Router<ApiContext> {
     let json: std::sync::Arc<str> = doc.to_json().expect("the OpenAPI document serialises").into();
     Router::new()
         .route(

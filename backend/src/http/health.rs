@@ -1,9 +1,9 @@
 //! Liveness: the process answers and the database is reachable.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use serde::Serialize;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ApiContext, ApiError, Json};
 
@@ -15,15 +15,16 @@ pub struct Health {
     pub redis: bool,
 }
 
-pub fn router() -> Router<ApiContext> {
-    Router::new().route("/health", get(health))
+/// This resource's routes, each with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new().routes(routes!(health))
 }
 
 #[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = Health)))]
 pub async fn health(State(ctx): State<ApiContext>) -> Result<Json<Health>, ApiError> {
     let database = sqlx::query("SELECT 1").execute(&ctx.db).await.is_ok();
     let redis = match &ctx.redis {
-        Some(manager) => crate::startup::redis_answers(manager).await,
+        Some(manager) => crate::cache::answers(manager).await,
         None => false,
     };
     Ok(Json(Health { status: if database && redis { "ok" } else { "degraded" }, database, redis }))

@@ -1,26 +1,36 @@
 //! The HTTP API (axum): one module per resource, a shared [`ApiContext`] in axum state,
-//! [`ApiError`] for every failure, and [`AuthUser`]/[`AdminUser`] extractors for auth.
+//! [`ApiError`] for every failure, and [`AuthUser`]/[`AdminUser`] extractors for auth. Resources share only
+//! the modules of the shared layer (chains, signer calls, pages, amounts, errors, extractors, rate limits).
 
+// Resources: one module per group of routes; none imports another.
 pub mod admin;
 pub mod auth;
 pub mod docs;
-pub mod error;
-pub mod extract;
 pub mod health;
 pub mod monitoring;
 pub mod payouts;
 pub mod pool;
 pub mod public;
-pub mod rate_limit;
 pub mod register;
 pub mod treasury;
 pub mod users;
+
+// The shared layer every resource builds on.
+pub mod chains;
+pub mod error;
+pub mod extract;
+pub mod page;
+pub mod rate_limit;
+pub mod signing;
+pub mod types;
 
 use std::sync::Arc;
 
 use alloy::primitives::Address;
 use axum::Router;
 use sqlx::PgPool;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use error::ApiError;
 pub use extract::{AdminUser, AuthUser, Json};
@@ -42,32 +52,32 @@ pub struct ApiContext {
     /// Admin wallets, parsed once from settings.
     pub admins: Arc<Vec<Address>>,
     /// The signing service; `None` when no `[signer]` is configured (payload endpoints 503).
-    pub signer: Option<signer::client::SignerClient>,
+    pub signer: Option<signer_client::SignerClient>,
     /// The caller for treasury transfers: `[signer.treasury_caller]`, else the main caller.
-    pub treasury_signer: Option<signer::client::SignerClient>,
-    /// Settlement contract per chain id, from `[[chains]]`.
-    pub settlements: Arc<std::collections::HashMap<u64, Address>>,
-    /// RPC access (and the operator key, if any) per chain id, for chains with an `rpc_url`.
-    pub chains: Arc<std::collections::HashMap<u64, payouts::ChainAccess>>,
+    pub treasury_signer: Option<signer_client::SignerClient>,
+    /// Every configured chain (`[[chains]]`), parsed once at start.
+    pub chains: Arc<chains::ChainRegistry>,
 }
 
 /// All routes of the API; unknown paths and methods answer JSON errors too.
 pub fn router(ctx: ApiContext) -> Router {
-    Router::new()
-        .merge(health::router())
-        .merge(auth::router(ctx.clone()))
-        .merge(public::router())
-        .merge(users::router())
-        .merge(register::router())
-        .merge(admin::router())
-        .merge(pool::router())
-        .merge(payouts::router())
-        .merge(treasury::router())
-        .merge(monitoring::router())
-        .merge(docs::router())
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(ctx)
+    let (routes, doc) = api(ctx.clone()).split_for_parts();
+    routes.merge(docs::router(doc)).fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(ctx)
+}
+
+/// Every resource's routes with their OpenAPI entries (the state is supplied by [`router`]).
+fn api(ctx: ApiContext) -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(auth::routes(ctx))
+        .merge(public::routes())
+        .merge(users::routes())
+        .merge(register::routes())
+        .merge(admin::routes())
+        .merge(pool::routes())
+        .merge(payouts::routes())
+        .merge(treasury::routes())
+        .merge(monitoring::routes())
 }
 
 async fn not_found() -> ApiError {

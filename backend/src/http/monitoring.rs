@@ -3,48 +3,31 @@
 //! the reconciler running now (`ops_requests`; the services take them with `FOR UPDATE SKIP LOCKED`).
 //! Every request made here is audited.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::types::Json as SqlJson;
-use utoipa::OpenApi;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
 use super::extract::{Path, Query};
 use super::{AdminUser, ApiContext, ApiError, Json};
-use crate::ledger::{ListenerStatus, listener_statuses};
+use ledger::audit::{self, AuditEntry as AuditRecord};
+use ledger::{ListenerStatus, listener_statuses};
 
 /// The widest block range one replay request may ask for (each block's header is re-read).
 pub const MAX_REPLAY_BLOCKS: u64 = 10_000;
 
-/// This module's part of the OpenAPI document (merged in `docs`).
-#[derive(OpenApi)]
-#[openapi(
-    paths(reconciliation, listeners, request_replay, request_reconcile, ops_request),
-    components(schemas(
-        Reconciliation,
-        ReconcilerRun,
-        AssetResult,
-        FiringAlert,
-        ListenerStatus,
-        ListenersPage,
-        ReplayRequest,
-        ReconcileRequest,
-        OpsRequest
-    ))
-)]
-pub struct Api;
-
-pub fn router() -> Router<ApiContext> {
-    Router::new()
-        .route("/v1/admin/monitoring/reconciliation", get(reconciliation))
-        .route("/v1/admin/monitoring/listeners", get(listeners))
-        .route("/v1/admin/monitoring/replay", post(request_replay))
-        .route("/v1/admin/monitoring/reconcile", post(request_reconcile))
-        .route("/v1/admin/monitoring/requests/{id}", get(ops_request))
+/// This resource's routes, each with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new()
+        .routes(routes!(reconciliation))
+        .routes(routes!(listeners))
+        .routes(routes!(request_replay))
+        .routes(routes!(request_reconcile))
+        .routes(routes!(ops_request))
 }
 
 const TIME: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
@@ -173,14 +156,47 @@ pub async fn reconciliation(
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ListenersPage {
-    pub items: Vec<ListenerStatus>,
+    pub items: Vec<ListenerView>,
+}
+
+/// One chain's listener as the ledger has it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ListenerView {
+    pub chain_id: u64,
+    /// The last confirmed block applied in full.
+    pub confirmed_block: Option<u64>,
+    /// The chain head the listener last saw.
+    pub chain_head: Option<u64>,
+    /// The confirmation depth the listener applies blocks at.
+    pub confirmations: Option<u64>,
+    /// Confirmed blocks (head − confirmations) not yet applied; 0 when caught up. The same figure as the
+    /// listener's `listener_lag_blocks` metric and the reconciler's `listener_lag` alert.
+    pub lag_blocks: Option<u64>,
+    /// Seconds since the listener last saw the head (a stalled listener or provider shows here).
+    pub head_age_seconds: Option<f64>,
+    /// Set when the listener stopped itself; it stays stopped until a person clears it.
+    pub halted_reason: Option<String>,
+}
+
+impl From<ListenerStatus> for ListenerView {
+    fn from(s: ListenerStatus) -> Self {
+        Self {
+            chain_id: s.chain_id,
+            confirmed_block: s.confirmed_block,
+            chain_head: s.chain_head,
+            confirmations: s.confirmations,
+            lag_blocks: s.lag_blocks,
+            head_age_seconds: s.head_age_seconds,
+            halted_reason: s.halted_reason,
+        }
+    }
 }
 
 /// Each chain's listener: confirmed cursor, the head it last saw, lag in blocks and seconds, halt reason.
 #[utoipa::path(get, path = "/v1/admin/monitoring/listeners", tag = "monitoring", security(("bearer" = [])),
     responses((status = 200, body = ListenersPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn listeners(State(ctx): State<ApiContext>, _admin: AdminUser) -> Result<Json<ListenersPage>, ApiError> {
-    Ok(Json(ListenersPage { items: listener_statuses(&ctx.db).await? }))
+    Ok(Json(ListenersPage { items: listener_statuses(&ctx.db).await?.into_iter().map(ListenerView::from).collect() }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -279,13 +295,12 @@ async fn queue_request(
     .await?;
     let after = json!({ "kind": kind, "chain_id": chain_id, "from_block": range.map(|r| r.0),
                         "to_block": range.map(|r| r.1), "status": "queued" });
-    sqlx::query("INSERT INTO audit_logs (actor, action, target, after) VALUES ($1, $2, $3, $4)")
-        .bind(&actor)
-        .bind(format!("{kind}_requested"))
-        .bind(format!("ops_request:{id}"))
-        .bind(SqlJson(after))
-        .execute(&mut *tx)
-        .await?;
+    let (action, target) = (format!("{kind}_requested"), format!("ops_request:{id}"));
+    audit::record(
+        &mut tx,
+        AuditRecord { actor: &actor, action: &action, target: &target, asset_id: None, before: None, after },
+    )
+    .await?;
     let request = load_request(&mut *tx, id).await?.ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     Ok((StatusCode::ACCEPTED, Json(request)))
@@ -316,7 +331,7 @@ pub async fn request_replay(
     // A chain is known when the API has its settlement contract or the ledger has an asset on it.
     let chain_id = i64::try_from(req.chain_id).ok();
     let known = match chain_id {
-        Some(_) if ctx.settlements.contains_key(&req.chain_id) => true,
+        Some(_) if ctx.chains.get(req.chain_id).is_some() => true,
         Some(id) => {
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM assets WHERE chain_id = $1)")
                 .bind(id)

@@ -3,29 +3,21 @@
 //! (`applied_events`, `admin_seq`), so a snapshot of an older ledger is never served.
 
 use alloy::primitives::Address;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use utoipa::OpenApi;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
 use super::extract::{Query, parse_address};
-use super::public::AssetAmount;
+use super::page::page_limit;
+use super::types::AssetAmount;
 use super::{AdminUser, ApiContext, ApiError, AuthUser, Json};
-use crate::plan::{MATRIX_SLOTS, PlanParams};
+use ledger::plan::{MATRIX_SLOTS, PlanParams};
 
-/// This module's part of the OpenAPI document (merged in `docs`).
-#[derive(OpenApi)]
-#[openapi(paths(summary, queue, nodes, place))]
-pub struct Api;
-
-pub fn router() -> Router<ApiContext> {
-    Router::new()
-        .route("/v1/pool/summary", get(summary))
-        .route("/v1/pool/queue", get(queue))
-        .route("/v1/pool/nodes", get(nodes))
-        .route("/v1/admin/pool/placements", post(place))
+/// This resource's routes, each with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new().routes(routes!(summary)).routes(routes!(queue)).routes(routes!(nodes)).routes(routes!(place))
 }
 
 /// Queue positions shown by default and at most.
@@ -381,7 +373,7 @@ pub async fn nodes(
     _user: AuthUser,
     Query(q): Query<NodesQuery>,
 ) -> Result<Json<NodesPage>, ApiError> {
-    let limit = super::users::page_limit(q.limit)?;
+    let limit = page_limit(q.limit)?;
     let owner = match q.owner.as_deref() {
         None => None,
         Some(text) => Some(parse_address(text, "owner")?),
@@ -469,7 +461,7 @@ pub async fn place(
 ) -> Result<Json<ManualPlacement>, ApiError> {
     let user = parse_address(&req.user, "user")?;
     let actor = admin.wallet.to_checksum(None);
-    let done = crate::ledger::admin::manual_placement(&ctx.db, req.asset_id, user, req.level, &actor).await?;
+    let done = ledger::admin::manual_placement(&ctx.db, req.asset_id, user, req.level, &actor).await?;
     let (symbol, decimals): (String, i16) = sqlx::query_as("SELECT symbol, decimals FROM assets WHERE id = $1")
         .bind(req.asset_id)
         .fetch_one(&ctx.db)

@@ -1,51 +1,20 @@
 //! `/v1/public`: what anyone may see before paying (PLAN.md §9): each asset's plan parameters
 //! in force and the aggregate outcomes of its participants. No login.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use serde::Serialize;
 use sqlx::types::Json as SqlJson;
 
+use utoipa_axum::{router::OpenApiRouter, routes};
+
 use super::error::ErrorBody;
+use super::types::AssetAmount;
 use super::{ApiContext, ApiError, Json};
-use crate::plan::PlanParams;
+use ledger::plan::PlanParams;
 
-pub fn router() -> Router<ApiContext> {
-    Router::new().route("/v1/public/plan", get(plan)).route("/v1/public/disclosure", get(disclosure))
-}
-
-/// An amount of an asset: exact base units and a human form per the asset's decimals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct AssetAmount {
-    /// Base units (wei, 10^-6 USDT…), decimal string; may be negative for net results.
-    pub base: String,
-    /// E.g. `20 BNB`, `20.5 BNB`, `-2 USDT`.
-    pub human: String,
-}
-
-impl AssetAmount {
-    pub fn new(base: impl ToString, decimals: i16, symbol: &str) -> Self {
-        let base = base.to_string();
-        let human = format!("{} {symbol}", human_units(&base, decimals));
-        Self { base, human }
-    }
-}
-
-/// `base` (an integer as a decimal string, maybe negative) divided by 10^decimals, exactly,
-/// without trailing zeros: `human_units("20500000000000000000", 18) == "20.5"`.
-pub fn human_units(base: &str, decimals: i16) -> String {
-    let (sign, digits) = match base.strip_prefix('-') {
-        Some(d) => ("-", d),
-        None => ("", base),
-    };
-    let decimals = usize::try_from(decimals).unwrap_or(0);
-    let digits = digits.trim_start_matches('0');
-    let padded = format!("{digits:0>width$}", width = decimals + 1);
-    let (int, frac) = padded.split_at(padded.len() - decimals);
-    let frac = frac.trim_end_matches('0');
-    let sign = if digits.is_empty() { "" } else { sign };
-    if frac.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int}.{frac}") }
+/// This resource's routes, each with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new().routes(routes!(plan)).routes(routes!(disclosure))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -158,7 +127,7 @@ pub async fn disclosure(State(ctx): State<ApiContext>) -> Result<Json<PublicDisc
         sqlx::query_as("SELECT id, symbol, decimals FROM assets ORDER BY id").fetch_all(&ctx.db).await?;
     let mut out = Vec::with_capacity(assets.len());
     for (asset_id, symbol, decimals) in assets {
-        let d = crate::ledger::disclosure::disclosure(&ctx.db, asset_id).await.map_err(eyre::Report::new)?;
+        let d = ledger::disclosure::disclosure(&ctx.db, asset_id).await.map_err(eyre::Report::new)?;
         out.push(AssetDisclosure {
             asset_id,
             participants: d.participants,
@@ -169,20 +138,4 @@ pub async fn disclosure(State(ctx): State<ApiContext>) -> Result<Json<PublicDisc
         });
     }
     Ok(Json(PublicDisclosures { assets: out }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_units;
-
-    #[test]
-    fn human_units_are_exact() {
-        assert_eq!(human_units("20000000000000000000", 18), "20");
-        assert_eq!(human_units("20500000000000000000", 18), "20.5");
-        assert_eq!(human_units("1", 18), "0.000000000000000001");
-        assert_eq!(human_units("0", 18), "0");
-        assert_eq!(human_units("-2000000", 6), "-2");
-        assert_eq!(human_units("-1500000", 6), "-1.5");
-        assert_eq!(human_units("123", 0), "123");
-    }
 }

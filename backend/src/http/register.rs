@@ -6,24 +6,22 @@
 
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::sol_types::SolCall;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::post;
 use serde::{Deserialize, Serialize};
-use signer::intent::{Addr, Amount as SignerAmount, RegisterIntent, RetopupIntent};
+use signer_client::intent::{Addr, Amount as SignerAmount, RegisterIntent, RetopupIntent};
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
 use super::extract::parse_address;
-use super::payouts::{settlement, signer_client, signer_error};
-use super::public::AssetAmount;
+use super::signing::{signer, signer_error};
+use super::types::{AssetAmount, WalletTransaction};
 use super::{ApiContext, ApiError, AuthUser, Json};
-use crate::plan::PlanParams;
+use ledger::eligibility::{self, Ineligible, PaymentTerms};
 
-pub fn router() -> Router<ApiContext> {
-    Router::new()
-        .route("/v1/users/register", post(register))
-        .route("/v1/users/register/confirm", post(confirm))
-        .route("/v1/users/retopup", post(retopup))
+/// This resource's routes, each with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new().routes(routes!(register)).routes(routes!(confirm)).routes(routes!(retopup))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -65,48 +63,12 @@ pub struct SignedPayment {
     pub transaction: WalletTransaction,
 }
 
-/// What the wallet sends: `to`, `value` (native coin; "0" for a token, which needs an approval
-/// of `amount` to the contract first) and the calldata.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct WalletTransaction {
-    pub to: String,
-    pub value: String,
-    pub data: String,
-}
-
-struct AssetInfo {
-    chain_id: u64,
-    token: Address,
-    symbol: String,
-    decimals: i16,
-    params: PlanParams,
-}
-
-type AssetRow = (i64, Vec<u8>, String, i16, sqlx::types::Json<PlanParams>);
-
-/// The asset and its latest plan version; 422 `unknown_asset`.
-async fn asset_info(ctx: &ApiContext, asset_id: i32) -> Result<AssetInfo, ApiError> {
-    let row: Option<AssetRow> = sqlx::query_as(
-        "SELECT a.chain_id, a.token, a.symbol, a.decimals, v.params
-         FROM assets a JOIN plan_versions v ON v.asset_id = a.id
-         WHERE a.id = $1 ORDER BY v.version DESC LIMIT 1",
-    )
-    .bind(asset_id)
-    .fetch_optional(&ctx.db)
-    .await?;
-    let (chain_id, token, symbol, decimals, params) =
-        row.ok_or_else(|| ApiError::unprocessable("unknown_asset", format!("no asset {asset_id}")))?;
-    Ok(AssetInfo { chain_id: chain_id as u64, token: Address::from_slice(&token), symbol, decimals, params: params.0 })
-}
-
-/// (registered, frozen) of `wallet` in `asset_id`.
-async fn standing(ctx: &ApiContext, asset_id: i32, wallet: Address) -> Result<Option<bool>, ApiError> {
-    let row: Option<(bool,)> = sqlx::query_as("SELECT frozen FROM users WHERE asset_id = $1 AND address = $2")
-        .bind(asset_id)
-        .bind(wallet.as_slice())
-        .fetch_optional(&ctx.db)
-        .await?;
-    Ok(row.map(|(f,)| f))
+/// A refusal of the ledger's eligibility rules as the API answers it (409 for an existing registration, else 422).
+fn refused(refusal: Ineligible) -> ApiError {
+    match refusal {
+        Ineligible::AlreadyRegistered => ApiError::Conflict { code: refusal.code(), message: refusal.to_string() },
+        other => ApiError::unprocessable(other.code(), other.to_string()),
+    }
 }
 
 /// Payload for registering the caller under `sponsor` (checks: asset, sponsor an active user
@@ -125,29 +87,8 @@ pub async fn register(
         .check("register-wallet", &format!("{:#x}", user.wallet), limits.register_per_wallet, limits.window_secs)
         .await?;
     let sponsor = parse_address(&req.sponsor, "sponsor")?;
-    let asset = asset_info(&ctx, req.asset_id).await?;
-    if sponsor == user.wallet {
-        return Err(ApiError::unprocessable("self_sponsor", "a wallet cannot sponsor itself"));
-    }
-    if standing(&ctx, req.asset_id, user.wallet).await?.is_some() {
-        return Err(ApiError::Conflict {
-            code: "already_registered",
-            message: "this wallet is already registered in this asset".into(),
-        });
-    }
-    let frozen_anywhere: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE address = $1 AND frozen)")
-        .bind(user.wallet.as_slice())
-        .fetch_one(&ctx.db)
-        .await?;
-    if frozen_anywhere {
-        return Err(ApiError::unprocessable("user_frozen", "this wallet is frozen"));
-    }
-    match standing(&ctx, req.asset_id, sponsor).await? {
-        None => return Err(ApiError::unprocessable("unknown_sponsor", "the sponsor is not registered in this asset")),
-        Some(true) => return Err(ApiError::unprocessable("sponsor_frozen", "the sponsor is frozen")),
-        Some(false) => {}
-    }
-    let contract = settlement(&ctx, asset.chain_id)?;
+    let asset = eligibility::registration(&ctx.db, req.asset_id, user.wallet, sponsor).await?.map_err(refused)?;
+    let contract = ctx.chains.settlement(asset.chain_id)?;
     let amount = U256::from(asset.params.registration_fee);
     let intent = RegisterIntent {
         chain_id: asset.chain_id,
@@ -159,7 +100,7 @@ pub async fn register(
         nonce: None,
         deadline: None,
     };
-    let signed = signer_client(&ctx)?.sign_register(&intent).await.map_err(signer_error)?;
+    let signed = signer(&ctx)?.sign_register(&intent).await.map_err(signer_error)?;
     let payload = abi::Registration {
         user: user.wallet,
         sponsor,
@@ -183,13 +124,8 @@ pub async fn retopup(
     user: AuthUser,
     Json(req): Json<RetopupRequest>,
 ) -> Result<Json<SignedPayment>, ApiError> {
-    let asset = asset_info(&ctx, req.asset_id).await?;
-    match standing(&ctx, req.asset_id, user.wallet).await? {
-        None => return Err(ApiError::unprocessable("not_registered", "this wallet is not registered in this asset")),
-        Some(true) => return Err(ApiError::unprocessable("user_frozen", "this wallet is frozen")),
-        Some(false) => {}
-    }
-    let contract = settlement(&ctx, asset.chain_id)?;
+    let asset = eligibility::retopup(&ctx.db, req.asset_id, user.wallet).await?.map_err(refused)?;
+    let contract = ctx.chains.settlement(asset.chain_id)?;
     let amount = U256::from(asset.params.retopup_fee);
     let intent = RetopupIntent {
         chain_id: asset.chain_id,
@@ -200,7 +136,7 @@ pub async fn retopup(
         nonce: None,
         deadline: None,
     };
-    let signed = signer_client(&ctx)?.sign_retopup(&intent).await.map_err(signer_error)?;
+    let signed = signer(&ctx)?.sign_retopup(&intent).await.map_err(signer_error)?;
     let payload = abi::Retopup {
         user: user.wallet,
         token: asset.token,
@@ -220,11 +156,11 @@ async fn finish(
     ctx: &ApiContext,
     kind: &'static str,
     asset_id: i32,
-    asset: &AssetInfo,
+    asset: &PaymentTerms,
     contract: Address,
     wallet: Address,
     amount: U256,
-    signed: signer::api::SignResponse,
+    signed: signer_client::api::SignResponse,
     digest: alloy::primitives::B256,
     calldata: Vec<u8>,
 ) -> Result<Json<SignedPayment>, ApiError> {
@@ -344,7 +280,7 @@ pub async fn confirm(
         .trim()
         .parse()
         .ok()
-        .filter(|_| !req.nonce.trim().starts_with(['-', '+']))
+        .filter(|_| !req.nonce.trim().is_empty() && !req.nonce.trim().starts_with(['-', '+']))
         .ok_or_else(|| ApiError::unprocessable("invalid_nonce", "nonce must be a decimal uint256"))?;
     let nonce = nonce.to_string();
     // Only the caller's own payloads: another wallet's nonce is "not found".

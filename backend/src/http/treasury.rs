@@ -7,30 +7,24 @@
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use signer::intent::{Addr, Amount as SignerAmount, TreasuryTransferIntent};
-use utoipa::OpenApi;
+use signer_client::intent::{Addr, Amount as SignerAmount, TreasuryTransferIntent};
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
 use super::extract::{Query, parse_address};
-use super::payouts::{asset_meta, chain_access, parse_amount, settlement, signature_ttl, signer_call, unix_now};
-use super::public::AssetAmount;
+use super::page::{Page, page_limit};
+use super::signing::signer_call;
+use super::types::{AssetAmount, AssetMeta, parse_amount, unix_now};
 use super::{AdminUser, ApiContext, ApiError, Json};
-use crate::ledger::treasury::{self as ledger, TransferError, TransferSignature, TreasuryTransferRow};
+use ::ledger::treasury::{self as ledger, TransferError, TransferSignature, TreasuryTransferRow};
 
-/// This module's part of the OpenAPI document (merged in `docs`).
-#[derive(OpenApi)]
-#[openapi(paths(summary, create_transfer, list_transfers))]
-pub struct Api;
-
-pub fn router() -> Router<ApiContext> {
-    Router::new()
-        .route("/v1/admin/treasury", get(summary))
-        .route("/v1/admin/treasury/transfers", get(list_transfers).post(create_transfer))
+/// This resource's routes, each with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new().routes(routes!(summary)).routes(routes!(list_transfers, create_transfer))
 }
 
 alloy::sol! {
@@ -104,8 +98,9 @@ pub async fn summary(
 
 /// (balance, available) of the Settlement contract in `token`, or why they could not be read.
 async fn on_chain_balance(ctx: &ApiContext, chain_id: u64, token: Address) -> Result<(U256, U256), String> {
-    let contract = ctx.settlements.get(&chain_id).copied().ok_or("no Settlement contract configured for this chain")?;
-    let access = chain_access(ctx, chain_id).map_err(|e| e.to_string())?;
+    let chain = ctx.chains.get(chain_id).ok_or("no Settlement contract configured for this chain")?;
+    let contract = chain.settlement;
+    let access = chain.access().map_err(|e| e.to_string())?;
     let provider = &access.provider;
     let read = async {
         let balance = if token == abi::NATIVE_TOKEN {
@@ -231,13 +226,14 @@ pub async fn create_transfer(
     if amount.is_zero() {
         return Err(ApiError::unprocessable("invalid_amount", "amount must be greater than zero"));
     }
-    let (_, _, chain_id, token) = asset_meta(&ctx, req.asset_id).await?;
-    let contract = settlement(&ctx, chain_id)?;
+    let AssetMeta { chain_id, token, .. } = AssetMeta::load(&ctx, req.asset_id).await?;
+    let chain = ctx.chains.chain(chain_id)?;
+    let contract = chain.settlement;
     let client = ctx
         .treasury_signer
         .as_ref()
         .ok_or_else(|| ApiError::unavailable("signer_unavailable", "no signer is configured"))?;
-    let deadline = unix_now() + signature_ttl(&ctx, chain_id);
+    let deadline = unix_now() + chain.signature_ttl_secs;
     let actor = admin.wallet.to_checksum(None);
     let sign = |r: ledger::TransferRequest| async move {
         let intent = TreasuryTransferIntent {
@@ -289,31 +285,19 @@ pub struct TransferQuery {
     pub cursor: Option<i64>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TransferPage {
-    /// Newest first.
-    pub items: Vec<TreasuryTransferView>,
-    pub next_cursor: Option<i64>,
-}
-
 /// Treasury transfers, newest first (keyset pages), optionally of one asset.
 #[utoipa::path(get, path = "/v1/admin/treasury/transfers", tag = "treasury", security(("bearer" = [])),
     params(TransferQuery),
-    responses((status = 200, body = TransferPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Page<TreasuryTransferView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 pub async fn list_transfers(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,
     Query(q): Query<TransferQuery>,
-) -> Result<Json<TransferPage>, ApiError> {
-    let limit = super::users::page_limit(q.limit)?;
-    let mut rows = ledger::list(&ctx.db, q.asset_id, q.cursor, limit + 1).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
+) -> Result<Json<Page<TreasuryTransferView>>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let rows = ledger::list(&ctx.db, q.asset_id, q.cursor, limit + 1).await?;
+    let Page { items: rows, next_cursor } = Page::keyset(rows, limit, |r| r.id);
     let tokens: Vec<(i32, Vec<u8>, i64)> =
         sqlx::query_as("SELECT id, token, chain_id FROM assets").fetch_all(&ctx.db).await?;
     let items = rows
@@ -324,9 +308,9 @@ pub async fn list_transfers(
                 .find(|(id, ..)| *id == row.asset_id)
                 .map(|(_, t, c)| (Address::from_slice(t), *c as u64))
                 .unwrap_or_default();
-            let contract = ctx.settlements.get(&chain_id).copied();
+            let contract = ctx.chains.get(chain_id).map(|c| c.settlement);
             view(row, token, contract)
         })
         .collect();
-    Ok(Json(TransferPage { items, next_cursor }))
+    Ok(Json(Page { items, next_cursor }))
 }

@@ -2,22 +2,25 @@
 
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
 use serde::Serialize;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
 use super::extract::Query;
+use super::page::{Page, page_limit};
+use super::types::{AssetAmount, WalletTransaction};
 use super::{ApiContext, ApiError, AuthUser, Json};
 
-pub fn router() -> Router<ApiContext> {
-    Router::new()
-        .route("/v1/users/me", get(me))
-        .route("/v1/users/referrals", get(referrals))
-        .route("/v1/users/tree", get(tree))
-        .route("/v1/users/history", get(history))
-        .route("/v1/users/withdraw", post(withdraw))
+/// This resource's routes, each with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(referrals))
+        .routes(routes!(tree))
+        .routes(routes!(history))
+        .routes(routes!(withdraw))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -156,9 +159,6 @@ pub async fn me(State(ctx): State<ApiContext>, user: AuthUser) -> Result<Json<Pr
     Ok(Json(Profile { address: user.wallet.to_checksum(None), assets }))
 }
 
-/// Largest page of any list.
-pub const MAX_PAGE: u32 = 100;
-const DEFAULT_PAGE: u32 = 20;
 /// Deepest sponsor tree served, and most nodes in one answer.
 pub const MAX_TREE_DEPTH: u32 = 5;
 pub const MAX_TREE_NODES: i64 = 1000;
@@ -169,15 +169,6 @@ type ReferralRow = (i32, Vec<u8>, Option<i64>, i64, bool);
 type TreeRow = (i32, Vec<u8>, Option<i32>, i32, i64);
 /// reward_no, kind, level, amount, status, block, plan_version.
 type RewardRow = (i64, String, i32, String, String, Option<i64>, i32);
-
-/// Checks `limit` (default 20, 1..=100).
-pub fn page_limit(limit: Option<u32>) -> Result<i64, ApiError> {
-    match limit.unwrap_or(DEFAULT_PAGE) {
-        0 => Err(ApiError::bad_request("invalid_limit", "limit must be at least 1")),
-        n if n > MAX_PAGE => Err(ApiError::bad_request("invalid_limit", format!("limit must be at most {MAX_PAGE}"))),
-        n => Ok(i64::from(n)),
-    }
-}
 
 /// The caller's user number in `asset_id`; 404 for an unknown asset, `None` when the wallet
 /// is not registered in it.
@@ -212,13 +203,6 @@ pub struct ReferralsQuery {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ReferralsPage {
-    pub items: Vec<Referral>,
-    /// Pass as `cursor` for the next page; none on the last page.
-    pub next_cursor: Option<i32>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Referral {
     pub user_no: i32,
     /// 0x EIP-55.
@@ -230,16 +214,16 @@ pub struct Referral {
 
 /// The caller's direct referrals in one asset, in registration order (keyset pages).
 #[utoipa::path(get, path = "/v1/users/referrals", tag = "users", security(("bearer" = [])), params(ReferralsQuery),
-    responses((status = 200, body = ReferralsPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Page<Referral>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub async fn referrals(
     State(ctx): State<ApiContext>,
     user: AuthUser,
     Query(q): Query<ReferralsQuery>,
-) -> Result<Json<ReferralsPage>, ApiError> {
+) -> Result<Json<Page<Referral>>, ApiError> {
     let limit = page_limit(q.limit)?;
     let Some(me) = my_user_no(&ctx, q.asset_id, user.wallet).await? else {
-        return Ok(Json(ReferralsPage { items: vec![], next_cursor: None }));
+        return Ok(Json(Page { items: vec![], next_cursor: None }));
     };
     let rows: Vec<ReferralRow> = sqlx::query_as(
         "SELECT user_no, address, registered_block, direct_count, has_retopup
@@ -252,7 +236,7 @@ pub async fn referrals(
     .bind(limit + 1)
     .fetch_all(&ctx.db)
     .await?;
-    let mut items: Vec<Referral> = rows
+    let items: Vec<Referral> = rows
         .into_iter()
         .map(|(user_no, address, registered_block, direct_referrals, has_retopup)| Referral {
             user_no,
@@ -262,13 +246,7 @@ pub async fn referrals(
             has_retopup,
         })
         .collect();
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|r| r.user_no)
-    } else {
-        None
-    };
-    Ok(Json(ReferralsPage { items, next_cursor }))
+    Ok(Json(Page::keyset(items, limit, |r| i64::from(r.user_no))))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -362,20 +340,13 @@ pub struct HistoryQuery {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct HistoryPage {
-    /// Newest first.
-    pub items: Vec<RewardEntry>,
-    pub next_cursor: Option<i64>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RewardEntry {
     pub reward_no: i64,
     /// DIRECT, POOL_L1, POOL_L2, POOL_L3 or LEVEL.
     pub kind: String,
     /// Pool level (POOL_*) or sponsor level (LEVEL); 0 or 1 otherwise as stored.
     pub level: i32,
-    pub amount: super::public::AssetAmount,
+    pub amount: AssetAmount,
     /// reserved, held, pending, batched, settled or forfeited.
     pub status: String,
     /// Block of the event that made the credit.
@@ -385,16 +356,16 @@ pub struct RewardEntry {
 
 /// The caller's rewards in one asset, newest first (keyset pages).
 #[utoipa::path(get, path = "/v1/users/history", tag = "users", security(("bearer" = [])), params(HistoryQuery),
-    responses((status = 200, body = HistoryPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Page<RewardEntry>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub async fn history(
     State(ctx): State<ApiContext>,
     user: AuthUser,
     Query(q): Query<HistoryQuery>,
-) -> Result<Json<HistoryPage>, ApiError> {
+) -> Result<Json<Page<RewardEntry>>, ApiError> {
     let limit = page_limit(q.limit)?;
     let Some(me) = my_user_no(&ctx, q.asset_id, user.wallet).await? else {
-        return Ok(Json(HistoryPage { items: vec![], next_cursor: None }));
+        return Ok(Json(Page { items: vec![], next_cursor: None }));
     };
     let (symbol, decimals): (String, i16) =
         sqlx::query_as("SELECT symbol, decimals FROM assets WHERE id = $1").bind(q.asset_id).fetch_one(&ctx.db).await?;
@@ -411,25 +382,19 @@ pub async fn history(
     .bind(limit + 1)
     .fetch_all(&ctx.db)
     .await?;
-    let mut items: Vec<RewardEntry> = rows
+    let items: Vec<RewardEntry> = rows
         .into_iter()
         .map(|(reward_no, kind, level, amount, status, block, plan_version)| RewardEntry {
             reward_no,
             kind,
             level,
-            amount: super::public::AssetAmount::new(amount, decimals, &symbol),
+            amount: AssetAmount::new(amount, decimals, &symbol),
             status,
             block,
             plan_version,
         })
         .collect();
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|r| r.reward_no)
-    } else {
-        None
-    };
-    Ok(Json(HistoryPage { items, next_cursor }))
+    Ok(Json(Page::keyset(items, limit, |r| r.reward_no)))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
@@ -444,9 +409,9 @@ pub struct WithdrawAnswer {
     pub request: WithdrawRequestView,
     /// What the contract holds claimable for this wallet (failed pushes of executed batches), as the ledger
     /// recorded it from confirmed events.
-    pub claimable: super::public::AssetAmount,
+    pub claimable: AssetAmount,
     /// `Settlement.claim(token, wallet)`, when `claimable` > 0 and the chain's contract is configured.
-    pub claim_transaction: Option<super::register::WalletTransaction>,
+    pub claim_transaction: Option<WalletTransaction>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -456,7 +421,7 @@ pub struct WithdrawRequestView {
     /// 0x EIP-55.
     pub address: String,
     /// Pending balance when the request was made.
-    pub amount: super::public::AssetAmount,
+    pub amount: AssetAmount,
     /// `open`, `batched` or `cancelled`.
     pub status: String,
     /// RFC 3339, UTC.
@@ -523,11 +488,11 @@ pub async fn withdraw(
     .await?;
     tx.commit().await?;
     let token = alloy::primitives::Address::from_slice(&token);
-    let claim_transaction = match ctx.settlements.get(&(chain_id as u64)) {
+    let claim_transaction = match ctx.chains.get(chain_id as u64).map(|c| &c.settlement) {
         Some(contract) if claimable != "0" => {
             use alloy::sol_types::SolCall;
             let call = abi::Settlement::claimCall { token, to: user.wallet };
-            Some(super::register::WalletTransaction {
+            Some(WalletTransaction {
                 to: contract.to_checksum(None),
                 value: "0".into(),
                 data: alloy::hex::encode_prefixed(call.abi_encode()),
@@ -540,11 +505,11 @@ pub async fn withdraw(
             id,
             asset_id: req.asset_id,
             address: user.wallet.to_checksum(None),
-            amount: super::public::AssetAmount::new(pending, decimals, &symbol),
+            amount: AssetAmount::new(pending, decimals, &symbol),
             status: "open".into(),
             created_at,
         },
-        claimable: super::public::AssetAmount::new(claimable, decimals, &symbol),
+        claimable: AssetAmount::new(claimable, decimals, &symbol),
         claim_transaction,
     }))
 }

@@ -4,15 +4,7 @@ use alloy::signers::local::PrivateKeySigner;
 use serde_json::json;
 
 use crate::common::{ASSET, genesis, named};
-use crate::helpers::{Answer, Chain, TestApp, spawn_app};
-
-pub async fn post_as(app: &TestApp, path: &str, token: Option<&str>, body: serde_json::Value) -> Answer {
-    let mut req = app.client.post(format!("{}{path}", app.base)).json(&body);
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    app.send(req).await
-}
+use crate::helpers::{Chain, spawn_app};
 
 #[tokio::test]
 async fn admin_freezes_and_unfreezes_a_user_and_the_audit_log_shows_it() {
@@ -24,7 +16,7 @@ async fn admin_freezes_and_unfreezes_a_user_and_the_audit_log_shows_it() {
     let admin_addr = app.admin.address().to_checksum(None);
     let lower = format!("{w:#x}");
 
-    let a = post_as(&app, &format!("/v1/admin/users/{lower}/freeze"), token, json!({ "asset_id": ASSET })).await;
+    let a = app.post_as(&format!("/v1/admin/users/{lower}/freeze"), token, json!({ "asset_id": ASSET })).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body, json!({ "asset_id": ASSET, "address": w.to_checksum(None), "frozen": true }));
     let (frozen, held): (bool, String) = sqlx::query_as(
@@ -37,17 +29,17 @@ async fn admin_freezes_and_unfreezes_a_user_and_the_audit_log_shows_it() {
     assert_eq!((frozen, held.as_str()), (true, "18000000000000000000"));
 
     // Again: nothing to do. Unknown user and asset: 422. All without new audit rows.
-    let a = post_as(&app, &format!("/v1/admin/users/{lower}/freeze"), token, json!({ "asset_id": ASSET })).await;
+    let a = app.post_as(&format!("/v1/admin/users/{lower}/freeze"), token, json!({ "asset_id": ASSET })).await;
     assert_eq!((a.status, a.code()), (409, "no_change"), "{}", a.body);
     let stranger = format!("{:#x}", named("nobody"));
-    let a = post_as(&app, &format!("/v1/admin/users/{stranger}/freeze"), token, json!({ "asset_id": ASSET })).await;
+    let a = app.post_as(&format!("/v1/admin/users/{stranger}/freeze"), token, json!({ "asset_id": ASSET })).await;
     assert_eq!((a.status, a.code()), (422, "unknown_user"), "{}", a.body);
-    let a = post_as(&app, &format!("/v1/admin/users/{lower}/freeze"), token, json!({ "asset_id": 77 })).await;
+    let a = app.post_as(&format!("/v1/admin/users/{lower}/freeze"), token, json!({ "asset_id": 77 })).await;
     assert_eq!((a.status, a.code()), (422, "unknown_asset"), "{}", a.body);
 
     // TRON form of the same wallet.
     let tron = abi::tron::to_base58(w);
-    let a = post_as(&app, &format!("/v1/admin/users/{tron}/unfreeze"), token, json!({ "asset_id": ASSET })).await;
+    let a = app.post_as(&format!("/v1/admin/users/{tron}/unfreeze"), token, json!({ "asset_id": ASSET })).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["frozen"], false);
 
@@ -87,9 +79,9 @@ async fn admin_routes_need_the_admin_role() {
     let before = app.db_state().await;
     for action in ["freeze", "unfreeze"] {
         let path = format!("/v1/admin/users/{w:#x}/{action}");
-        let a = post_as(&app, &path, None, json!({ "asset_id": ASSET })).await;
+        let a = app.post_as(&path, None, json!({ "asset_id": ASSET })).await;
         assert_eq!((a.status, a.code()), (401, "missing_token"), "{path}");
-        let a = post_as(&app, &path, user["access_token"].as_str(), json!({ "asset_id": ASSET })).await;
+        let a = app.post_as(&path, user["access_token"].as_str(), json!({ "asset_id": ASSET })).await;
         assert_eq!((a.status, a.code()), (403, "forbidden"), "{path}");
     }
     let a = app.get("/v1/admin/audit", None).await;

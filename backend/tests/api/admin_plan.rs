@@ -2,20 +2,15 @@
 
 use alloy::primitives::{Address, U256};
 use alloy::signers::local::PrivateKeySigner;
-use backend::events::{ChainEvent, EventBody, EventKey};
+use ledger::events::{ChainEvent, EventBody, EventKey};
 use serde_json::{Value, json};
 
-use crate::admin::post_as;
 use crate::common::{BNB, CHAIN, genesis, named};
 use crate::helpers::{Chain, TestApp, spawn_app};
 
-async fn admin_token(app: &TestApp) -> String {
-    app.signin(Chain::Evm, &app.admin).await["access_token"].as_str().unwrap().to_owned()
-}
-
 /// A registration of `n` BNB (the plan wants 20) at `block`: quarantined with an alert.
 async fn wrong_amount_registration(app: &TestApp, block: u64, n: u128) {
-    let mut ledger = backend::ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
+    let mut ledger = ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
     let event = ChainEvent {
         key: EventKey { chain_id: CHAIN, tx_hash: alloy::primitives::keccak256(block.to_be_bytes()), log_index: 3 },
         block_number: block,
@@ -35,7 +30,7 @@ async fn wrong_amount_registration(app: &TestApp, block: u64, n: u128) {
 type PostCase<'a> = (Option<&'a str>, String, String, &'a [u16], &'a str);
 
 fn params_with(change: impl FnOnce(&mut Value)) -> Value {
-    let mut p = serde_json::to_value(backend::plan::PlanParams::defaults(18)).unwrap();
+    let mut p = serde_json::to_value(ledger::plan::PlanParams::defaults(18)).unwrap();
     change(&mut p);
     p
 }
@@ -44,7 +39,7 @@ fn params_with(change: impl FnOnce(&mut Value)) -> Value {
 async fn admin_reads_plan_versions_and_adds_one_from_a_future_block() {
     let app = spawn_app().await;
     app.register_in_ledger(&[(named("A"), genesis())]).await; // block 10
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let a = app.get("/v1/admin/plan?asset_id=1", Some(&token)).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let versions = a.body["versions"].as_array().unwrap();
@@ -94,7 +89,7 @@ async fn admin_reads_plan_versions_and_adds_one_from_a_future_block() {
         (json!({ "asset_id": 4, "from_block": 50, "params": params_with(|_| {}) }), 422, "unknown_asset", ""),
     ];
     for (body, status, code, reason) in refusals {
-        let a = post_as(&app, "/v1/admin/plan", Some(&token), body.clone()).await;
+        let a = app.post_as("/v1/admin/plan", Some(&token), body.clone()).await;
         assert_eq!((a.status, a.code()), (status, code), "{body}: {}", a.body);
         assert!(a.body["error"]["message"].as_str().unwrap().contains(reason), "{}", a.body);
     }
@@ -102,7 +97,7 @@ async fn admin_reads_plan_versions_and_adds_one_from_a_future_block() {
 
     let new = params_with(|p| p["retopup_fee"] = json!((50 * BNB).to_string()));
     let a =
-        post_as(&app, "/v1/admin/plan", Some(&token), json!({ "asset_id": 1, "from_block": 50, "params": new })).await;
+        app.post_as("/v1/admin/plan", Some(&token), json!({ "asset_id": 1, "from_block": 50, "params": new })).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body, json!({ "asset_id": 1, "version": 2, "effective_from_block": 50 }));
     let a = app.get("/v1/admin/plan?asset_id=1", Some(&token)).await;
@@ -128,7 +123,7 @@ async fn logs_list_open_alerts_and_quarantined_events_and_ack_closes_an_alert() 
     for (block, n) in [(20, 1), (21, 2), (22, 3)] {
         wrong_amount_registration(&app, block, n).await;
     }
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let a = app.get("/v1/admin/logs", Some(&token)).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let alerts = a.body["alerts"].as_array().unwrap();
@@ -152,10 +147,10 @@ async fn logs_list_open_alerts_and_quarantined_events_and_ack_closes_an_alert() 
 
     // Ack the newest alert: audited, gone from the open list, shown with `all`.
     let id = alerts[0]["id"].as_i64().unwrap();
-    let a = post_as(&app, &format!("/v1/admin/alerts/{id}/ack"), Some(&token), json!({})).await;
+    let a = app.post_as(&format!("/v1/admin/alerts/{id}/ack"), Some(&token), json!({})).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["id"], id);
-    let again = post_as(&app, &format!("/v1/admin/alerts/{id}/ack"), Some(&token), json!({})).await;
+    let again = app.post_as(&format!("/v1/admin/alerts/{id}/ack"), Some(&token), json!({})).await;
     assert_eq!((again.status, again.code()), (409, "no_change"));
     let open = app.get("/v1/admin/logs?limit=1", Some(&token)).await;
     assert_eq!(open.body["alerts"].as_array().unwrap().len(), 1);
@@ -170,7 +165,7 @@ async fn logs_list_open_alerts_and_quarantined_events_and_ack_closes_an_alert() 
     let log = app.get("/v1/admin/audit?limit=1", Some(&token)).await;
     assert_eq!(log.body["items"][0]["action"], "ack_alert");
     assert_eq!(log.body["items"][0]["target"], format!("alert {id}"));
-    let missing = post_as(&app, "/v1/admin/alerts/999999/ack", Some(&token), json!({})).await;
+    let missing = app.post_as("/v1/admin/alerts/999999/ack", Some(&token), json!({})).await;
     assert_eq!((missing.status, missing.code()), (404, "not_found"));
 }
 
@@ -179,12 +174,12 @@ async fn hostile_admin_plan_and_log_inputs_get_4xx_and_change_nothing() {
     let app = spawn_app().await;
     app.register_in_ledger(&[(named("A"), genesis())]).await;
     wrong_amount_registration(&app, 20, 1).await;
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let user = app.signin(Chain::Evm, &PrivateKeySigner::random()).await["access_token"].as_str().unwrap().to_owned();
     let huge = "9".repeat(80);
     let ok_params = params_with(|_| {});
     let t = Some(token.as_str());
-    let posts: Vec<PostCase> = vec![
+    let posts: Vec<PostCase<'_>> = vec![
         (t, "/v1/admin/plan".into(), "{".into(), &[400], "malformed_json"),
         (t, "/v1/admin/plan".into(), "null".into(), &[422], "invalid_body"),
         (t, "/v1/admin/plan".into(), json!({ "asset_id": 1, "from_block": -5, "params": ok_params }).to_string(), &[422], "invalid_body"),

@@ -199,9 +199,15 @@ async fn without_redis_signin_answers_503_and_the_rest_works() {
 
 #[tokio::test]
 async fn expired_refresh_token_is_refused() {
-    let app = crate::helpers::spawn_app_configured("redis://127.0.0.1:6379", |s| s.auth.refresh_ttl_secs = 1).await;
+    let app = spawn_app().await;
     let tokens = app.signin(Chain::Evm, &PrivateKeySigner::random()).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Time passes for the database's clock only: the token's expiry moves into the past.
+    let moved = sqlx::query("UPDATE refresh_tokens SET expires_at = now() - interval '1 second'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(moved, 1);
     let a = app.post("/v1/auth/refresh", json!({ "refresh_token": tokens["refresh_token"] })).await;
     assert_eq!((a.status, a.code()), (401, "refresh_token_expired"));
 }
@@ -238,4 +244,17 @@ async fn signin_resumes_when_redis_comes_back() {
     assert_eq!(status, 200, "sign-in did not resume after Redis came up");
     assert_eq!(health.body["redis"], true);
     assert_eq!(health.body["status"], "ok");
+}
+
+#[tokio::test]
+async fn a_jwt_secret_under_32_bytes_refuses_to_start() {
+    let db = ledger::db::ScratchDatabase::create("short_jwt").await.unwrap();
+    let mut settings = crate::helpers::settings("redis://127.0.0.1:6379", PrivateKeySigner::random().address());
+    let short = "31-bytes-secret-0123456789abcde";
+    assert_eq!(short.len(), 31);
+    settings.auth.jwt_secret = Some(secrecy::SecretString::from(short));
+    let err = backend::startup::Application::build_with_pool(settings.clone(), db.pool.clone()).await.unwrap_err();
+    assert!(err.to_string().contains("at least 32"), "{err}");
+    settings.auth.jwt_secret = Some(secrecy::SecretString::from(format!("{short}f")));
+    assert!(backend::startup::Application::build_with_pool(settings, db.pool.clone()).await.is_ok());
 }

@@ -4,55 +4,48 @@ use alloy::primitives::{Address, U256};
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
 use backend::config::Settings;
-use backend::db::ScratchDatabase;
-use backend::events::{ChainEvent, EventBody, EventKey};
 use backend::startup::Application;
+use ledger::db::ScratchDatabase;
+use ledger::events::{ChainEvent, EventBody, EventKey};
 use serde_json::{Value, json};
 
-pub const DOMAIN: &str = "app.test:8443";
-pub const URI: &str = "https://app.test:8443";
-pub const EVM_CHAIN_ID: u64 = 56;
-pub const TRON_CHAIN_ID: u64 = 728126428;
+pub(crate) const DOMAIN: &str = "app.test:8443";
+pub(crate) const URI: &str = "https://app.test:8443";
+pub(crate) const EVM_CHAIN_ID: u64 = 56;
+pub(crate) const TRON_CHAIN_ID: u64 = 728126428;
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db: ScratchDatabase,
     pub admin: PrivateKeySigner,
 }
 
-/// Settings of a test app: port 0, given Redis, one admin wallet.
+/// Settings of a test app: the real `backend/configuration.toml` with the test's overrides layered on top the
+/// way a deployment sets them (`APP_…` variables): port 0, the given Redis under a fresh key prefix, a test JWT
+/// secret, the test's sign-in domain and chain ids, one admin wallet, generous rate limits.
 pub fn settings(redis_url: &str, admin: Address) -> Settings {
     let prefix = format!("test-{}", backend_random());
-    let file = format!(
-        r#"
-[application]
-host = "127.0.0.1"
-port = 0
-[database]
-url = "postgres://unused"
-[redis]
-url = "{redis_url}"
-key_prefix = "{prefix}"
-[auth]
-jwt_secret = "test-secret-0123456789abcdef"
-domain = "{DOMAIN}"
-uri = "{URI}"
-statement = "Sign in to the referral platform."
-evm_chain_id = {EVM_CHAIN_ID}
-tron_chain_id = {TRON_CHAIN_ID}
-nonce_ttl_secs = 120
-access_ttl_secs = 600
-refresh_ttl_secs = 3600
-admins = ["{admin:#x}"]
-[rate_limits]
-window_secs = 60
-signin_per_ip = 10000
-signin_per_wallet = 1000
-register_per_wallet = 10000
-"#
-    );
-    Settings::from_sources(&file, std::iter::empty()).unwrap()
+    let overrides = [
+        ("APP_APPLICATION__PORT", "0".to_owned()),
+        ("APP_DATABASE__URL", "postgres://unused".to_owned()),
+        ("APP_REDIS__URL", redis_url.to_owned()),
+        ("APP_REDIS__KEY_PREFIX", prefix),
+        ("APP_AUTH__JWT_SECRET", "test-secret-0123456789abcdef-0123456789".to_owned()),
+        ("APP_AUTH__DOMAIN", DOMAIN.to_owned()),
+        ("APP_AUTH__URI", URI.to_owned()),
+        ("APP_AUTH__EVM_CHAIN_ID", EVM_CHAIN_ID.to_string()),
+        ("APP_AUTH__TRON_CHAIN_ID", TRON_CHAIN_ID.to_string()),
+        ("APP_AUTH__NONCE_TTL_SECS", "120".to_owned()),
+        ("APP_AUTH__ACCESS_TTL_SECS", "600".to_owned()),
+        ("APP_AUTH__REFRESH_TTL_SECS", "3600".to_owned()),
+        ("APP_AUTH__ADMINS", format!("[\"{admin:#x}\"]")),
+        ("APP_RATE_LIMITS__SIGNIN_PER_IP", "10000".to_owned()),
+        ("APP_RATE_LIMITS__SIGNIN_PER_WALLET", "1000".to_owned()),
+        ("APP_RATE_LIMITS__REGISTER_PER_WALLET", "10000".to_owned()),
+    ];
+    let file = include_str!("../../configuration.toml");
+    Settings::from_sources(file, overrides.into_iter().map(|(k, v)| (k.to_owned(), v))).unwrap()
 }
 
 fn backend_random() -> String {
@@ -63,16 +56,16 @@ fn backend_random() -> String {
     )
 }
 
-pub async fn spawn_app() -> TestApp {
+pub(crate) async fn spawn_app() -> TestApp {
     spawn_app_with_redis("redis://127.0.0.1:6379").await
 }
 
-pub async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
+pub(crate) async fn spawn_app_with_redis(redis_url: &str) -> TestApp {
     spawn_app_configured(redis_url, |_| {}).await
 }
 
 /// A test app whose settings `adjust` changes first.
-pub async fn spawn_app_configured(redis_url: &str, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+pub(crate) async fn spawn_app_configured(redis_url: &str, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     backend::startup::init_telemetry();
     let db = ScratchDatabase::create("api_test").await.unwrap();
     let admin = PrivateKeySigner::random();
@@ -85,20 +78,20 @@ pub async fn spawn_app_configured(redis_url: &str, adjust: impl FnOnce(&mut Sett
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Chain {
+pub(crate) enum Chain {
     Evm,
     Tron,
 }
 
 impl Chain {
-    pub fn address(self, wallet: &PrivateKeySigner) -> String {
+    pub(crate) fn address(self, wallet: &PrivateKeySigner) -> String {
         match self {
             Chain::Evm => wallet.address().to_checksum(None),
             Chain::Tron => abi::tron::to_base58(wallet.address()),
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Chain::Evm => "evm",
             Chain::Tron => "tron",
@@ -106,7 +99,7 @@ impl Chain {
     }
 
     /// The wallet's signature over `message` in this chain's signed-message format, hex.
-    pub fn sign(self, wallet: &PrivateKeySigner, message: &str) -> String {
+    pub(crate) fn sign(self, wallet: &PrivateKeySigner, message: &str) -> String {
         let signature = match self {
             Chain::Evm => wallet.sign_message_sync(message.as_bytes()).unwrap(),
             Chain::Tron => wallet.sign_hash_sync(&abi::tron::signed_message_hash(message.as_bytes())).unwrap(),
@@ -116,30 +109,30 @@ impl Chain {
 }
 
 /// Status and JSON body (Null when empty or not JSON).
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub body: Value,
 }
 
 impl Answer {
-    pub fn code(&self) -> &str {
+    pub(crate) fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("<no error code>")
     }
 }
 
 impl TestApp {
-    pub async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
+    pub(crate) async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();
         Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> Answer {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Answer {
         self.send(self.client.post(format!("{}{path}", self.base)).json(&body)).await
     }
 
-    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+    pub(crate) async fn get(&self, path: &str, token: Option<&str>) -> Answer {
         let mut req = self.client.get(format!("{}{path}", self.base));
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -147,19 +140,44 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// POST with an optional bearer token.
+    pub(crate) async fn post_as(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        let mut req = self.client.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        self.send(req).await
+    }
+
+    /// POST as the signed-in admin (`token` from [`admin_token`](Self::admin_token)).
+    pub(crate) async fn post_admin(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.post_as(path, Some(token), body).await
+    }
+
+    /// An access token of the admin wallet (signed in now).
+    pub(crate) async fn admin_token(&self) -> String {
+        self.signin(Chain::Evm, &self.admin).await["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// An access token of a fresh wallet with the user role (signed in now).
+    pub(crate) async fn user_token(&self) -> String {
+        let wallet = PrivateKeySigner::random();
+        self.signin(Chain::Evm, &wallet).await["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// A nonce answer for `wallet` (asserted 200): the message to sign.
-    pub async fn nonce(&self, chain: Chain, wallet: &PrivateKeySigner) -> String {
+    pub(crate) async fn nonce(&self, chain: Chain, wallet: &PrivateKeySigner) -> String {
         let a = self.post("/v1/auth/nonce", json!({ "address": chain.address(wallet), "chain": chain.name() })).await;
         assert_eq!(a.status, 200, "{}", a.body);
         a.body["message"].as_str().unwrap().to_owned()
     }
 
-    pub async fn signin_with(&self, message: &str, signature: &str) -> Answer {
+    pub(crate) async fn signin_with(&self, message: &str, signature: &str) -> Answer {
         self.post("/v1/auth/signin", json!({ "message": message, "signature": signature })).await
     }
 
     /// Full sign-in; returns the token pair body (asserted 200).
-    pub async fn signin(&self, chain: Chain, wallet: &PrivateKeySigner) -> Value {
+    pub(crate) async fn signin(&self, chain: Chain, wallet: &PrivateKeySigner) -> Value {
         let message = self.nonce(chain, wallet).await;
         let a = self.signin_with(&message, &chain.sign(wallet, &message)).await;
         assert_eq!(a.status, 200, "{}", a.body);
@@ -167,21 +185,21 @@ impl TestApp {
     }
 
     /// Count of rows in tables the API writes, and the ledger digest: "nothing changed".
-    pub async fn db_state(&self) -> (i64, i64, String) {
+    pub(crate) async fn db_state(&self) -> (i64, i64, String) {
         let pool = &self.db.pool;
         (
             crate::common::count(pool, "refresh_tokens").await,
             crate::common::count(pool, "audit_logs").await,
-            backend::ledger::digest(pool).await.unwrap(),
+            ledger::digest(pool).await.unwrap(),
         )
     }
 
     /// Creates the test asset and registers `(user, sponsor)` pairs in order through the
     /// ledger, one block each; every registration must apply.
-    pub async fn register_in_ledger(&self, registrations: &[(Address, Address)]) -> backend::plan::PlanParams {
-        let params = backend::plan::PlanParams::defaults(18);
-        backend::ledger::create_asset(&self.db.pool, &crate::common::asset(params.clone())).await.unwrap();
-        let mut ledger = backend::ledger::ChainLedger::open(self.db.pool.clone(), crate::common::CHAIN).await.unwrap();
+    pub(crate) async fn register_in_ledger(&self, registrations: &[(Address, Address)]) -> ledger::plan::PlanParams {
+        let params = ledger::plan::PlanParams::defaults(18);
+        ledger::create_asset(&self.db.pool, &crate::common::asset(params.clone())).await.unwrap();
+        let mut ledger = ledger::ChainLedger::open(self.db.pool.clone(), crate::common::CHAIN).await.unwrap();
         for (i, &(user, sponsor)) in registrations.iter().enumerate() {
             let block = 10 + i as u64;
             let event = ChainEvent {

@@ -85,7 +85,8 @@ async fn hostile_inputs_get_4xx_with_a_stable_code_and_change_nothing() {
         case(n, json!({ "address": evm, "chain": "tron" }).to_string(), &[422], "invalid_address"),
         case(n, json!({ "address": sqli, "chain": "evm" }).to_string(), &[422], "invalid_address"),
         case(n, json!({ "address": xss, "chain": "tron" }).to_string(), &[422], "invalid_address"),
-        case(n, json!({ "address": long_text, "chain": "tron" }).to_string(), &[422], "invalid_address"),
+        case(n, json!({ "address": long_text, "chain": "tron" }).to_string(), &[413], "payload_too_large"),
+        case(n, json!({ "address": "T".repeat(4_000), "chain": "tron" }).to_string(), &[422], "invalid_address"),
     ]);
     let s = "/v1/auth/signin";
     cases.extend([
@@ -93,7 +94,8 @@ async fn hostile_inputs_get_4xx_with_a_stable_code_and_change_nothing() {
         case(s, json!({ "message": pending }).to_string(), &[422], "invalid_body"),
         case(s, json!({ "message": sqli, "signature": "0x00" }).to_string(), &[422], "invalid_message"),
         case(s, json!({ "message": xss, "signature": "0x00" }).to_string(), &[422], "invalid_message"),
-        case(s, json!({ "message": long_text, "signature": "0x00" }).to_string(), &[422], "invalid_message"),
+        case(s, json!({ "message": long_text, "signature": "0x00" }).to_string(), &[413], "payload_too_large"),
+        case(s, json!({ "message": "A".repeat(4_000), "signature": "0x00" }).to_string(), &[422], "invalid_message"),
         case(
             s,
             json!({ "message": pending.replace("Nonce: ", &format!("Nonce: {sqli}")), "signature": "0x00" })
@@ -122,13 +124,20 @@ async fn hostile_inputs_get_4xx_with_a_stable_code_and_change_nothing() {
             case(path, json!({ "refresh_token": ["a"] }).to_string(), &[422], "invalid_body"),
             case(path, json!({ "refresh_token": sqli }).to_string(), &[401], "invalid_refresh_token"),
             case(path, json!({ "refresh_token": "' OR '1'='1" }).to_string(), &[401], "invalid_refresh_token"),
-            case(path, json!({ "refresh_token": long_text }).to_string(), &[401], "invalid_refresh_token"),
+            case(path, json!({ "refresh_token": long_text }).to_string(), &[413], "payload_too_large"),
+            case(path, json!({ "refresh_token": "A".repeat(4_000) }).to_string(), &[401], "invalid_refresh_token"),
             // The access token is not a refresh token.
             case(path, json!({ "refresh_token": tokens["access_token"] }).to_string(), &[401], "invalid_refresh_token"),
         ]);
     }
 
-    // Past axum's 2 MiB body limit.
+    // Past the auth routes' 8 KiB body limit (a sign-in is under 1 KiB), and far past it.
+    cases.push(case(
+        "/v1/auth/nonce",
+        json!({ "address": "A".repeat(9 * 1024), "chain": "evm" }).to_string(),
+        &[413],
+        "payload_too_large",
+    ));
     cases.push(case(
         "/v1/auth/signin",
         json!({ "message": "A".repeat(3 << 20), "signature": "0x" }).to_string(),

@@ -3,16 +3,11 @@
 
 use alloy::primitives::{B256, keccak256};
 use alloy::signers::local::PrivateKeySigner;
-use backend::ledger::{BlockCursor, ChainLedger};
+use ledger::{BlockCursor, ChainLedger};
 use serde_json::{Value, json};
 
-use crate::admin::post_as;
 use crate::common::{CHAIN, count, genesis, named};
 use crate::helpers::{Answer, Chain, TestApp, spawn_app};
-
-async fn admin_token(app: &TestApp) -> String {
-    app.signin(Chain::Evm, &app.admin).await["access_token"].as_str().unwrap().to_owned()
-}
 
 async fn audit_actions(app: &TestApp) -> Vec<(String, String, String)> {
     sqlx::query_as("SELECT actor, action, target FROM audit_logs ORDER BY id").fetch_all(&app.db.pool).await.unwrap()
@@ -22,13 +17,13 @@ async fn audit_actions(app: &TestApp) -> Vec<(String, String, String)> {
 async fn replay_and_reconcile_requests_are_queued_audited_and_readable() {
     let app = spawn_app().await;
     app.register_in_ledger(&[(named("A"), genesis())]).await;
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let t = Some(token.as_str());
     let actor = app.admin.address().to_checksum(None);
 
-    let a =
-        post_as(&app, "/v1/admin/monitoring/replay", t, json!({ "chain_id": CHAIN, "from_block": 5, "to_block": 9 }))
-            .await;
+    let a = app
+        .post_as("/v1/admin/monitoring/replay", t, json!({ "chain_id": CHAIN, "from_block": 5, "to_block": 9 }))
+        .await;
     assert_eq!(a.status, 202, "{}", a.body);
     let replay_id = a.body["id"].as_i64().unwrap();
     assert_eq!(
@@ -38,7 +33,7 @@ async fn replay_and_reconcile_requests_are_queued_audited_and_readable() {
     assert_eq!(a.body["requested_by"], actor);
     assert_eq!(a.body["result"], Value::Null);
 
-    let a = post_as(&app, "/v1/admin/monitoring/reconcile", t, json!({})).await;
+    let a = app.post_as("/v1/admin/monitoring/reconcile", t, json!({})).await;
     assert_eq!(a.status, 202, "{}", a.body);
     let reconcile_id = a.body["id"].as_i64().unwrap();
     assert_eq!((&a.body["kind"], &a.body["chain_id"]), (&json!("reconcile"), &Value::Null));
@@ -81,7 +76,7 @@ async fn replay_and_reconcile_requests_are_queued_audited_and_readable() {
 async fn a_replay_request_is_validated_before_anything_is_queued() {
     let app = spawn_app().await;
     app.register_in_ledger(&[(named("A"), genesis())]).await;
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let t = Some(token.as_str());
     let replay = |chain: u64, from: u64, to: u64| json!({ "chain_id": chain, "from_block": from, "to_block": to });
     let before = app.db_state().await;
@@ -92,13 +87,13 @@ async fn a_replay_request_is_validated_before_anything_is_queued() {
         (replay(CHAIN, 0, 10_000), "range_too_large"),
         (replay(CHAIN, u64::MAX - 1, u64::MAX), "invalid_range"),
     ] {
-        let a = post_as(&app, "/v1/admin/monitoring/replay", t, body.clone()).await;
+        let a = app.post_as("/v1/admin/monitoring/replay", t, body.clone()).await;
         assert_eq!((a.status, a.code()), (422, code), "{body}: {}", a.body);
     }
     assert_eq!(app.db_state().await, before);
     assert_eq!(count(&app.db.pool, "ops_requests").await, 0);
     // The widest allowed range is accepted.
-    let a = post_as(&app, "/v1/admin/monitoring/replay", t, replay(CHAIN, 0, 9_999)).await;
+    let a = app.post_as("/v1/admin/monitoring/replay", t, replay(CHAIN, 0, 9_999)).await;
     assert_eq!(a.status, 202, "{}", a.body);
 }
 
@@ -106,7 +101,7 @@ async fn a_replay_request_is_validated_before_anything_is_queued() {
 async fn listeners_show_cursor_head_lag_and_halt_reason() {
     let app = spawn_app().await;
     app.register_in_ledger(&[(named("A"), genesis())]).await;
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let t = Some(token.as_str());
 
     let a = app.get("/v1/admin/monitoring/listeners", t).await;
@@ -118,7 +113,7 @@ async fn listeners_show_cursor_head_lag_and_halt_reason() {
     let mut ledger = ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
     let hash = B256::from(keccak256(b"block 120"));
     ledger.apply_confirmed(&[], BlockCursor { number: 120, hash }, 1_700_000_120).await.unwrap();
-    ledger.record_chain_head(133).await.unwrap();
+    ledger.record_chain_head(133, 0).await.unwrap();
     let a = app.get("/v1/admin/monitoring/listeners", t).await;
     let item = &a.body["items"][0];
     assert_eq!(
@@ -161,7 +156,7 @@ async fn store_run(app: &TestApp, variance: &str, onchain: &str) -> i64 {
 #[tokio::test]
 async fn reconciliation_serves_the_latest_run_or_an_older_one_with_exact_figures() {
     let app = spawn_app().await;
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let t = Some(token.as_str());
     let a = app.get("/v1/admin/monitoring/reconciliation", t).await;
     assert_eq!((a.status, a.code()), (404, "not_found"), "no run yet");
@@ -218,7 +213,7 @@ async fn raw_post(app: &TestApp, path: &str, token: Option<&str>, content_type: 
 async fn hostile_monitoring_inputs_get_4xx_with_a_stable_code_and_change_nothing() {
     let app = spawn_app().await;
     app.register_in_ledger(&[(named("A"), genesis())]).await;
-    let admin = admin_token(&app).await;
+    let admin = app.admin_token().await;
     let user = app.signin(Chain::Evm, &PrivateKeySigner::random()).await["access_token"].as_str().unwrap().to_owned();
     let sqli = "'; DROP TABLE ops_requests; --";
     let xss = "<script>alert(1)</script>";
@@ -228,7 +223,7 @@ async fn hostile_monitoring_inputs_get_4xx_with_a_stable_code_and_change_nothing
     let json_ct = Some("application/json");
     let ok = json!({ "chain_id": CHAIN, "from_block": 1, "to_block": 2 }).to_string();
 
-    let cases: Vec<PostCase> = vec![
+    let cases: Vec<PostCase<'_>> = vec![
         (replay, Some(&admin), json_ct, "{".into(), &[400], "malformed_json"),
         (replay, Some(&admin), json_ct, "".into(), &[400], "malformed_json"),
         (replay, Some(&admin), json_ct, "[]".into(), &[422], "invalid_body"),

@@ -8,22 +8,22 @@ use alloy::providers::ext::AnvilApi;
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use backend::config::ChainSettings;
-use backend::ledger::payouts::batch_nonce;
+use backend::http::chains::ChainRegistry;
+use ledger::payouts::batch_nonce;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::admin::post_as;
 use crate::common::{ASSET, BNB, CHAIN, genesis, named};
-use crate::helpers::{Chain, TestApp, spawn_app_configured};
-pub use crate::signer_service::{DEV_ADDRESS, DEV_KEY, SETTLEMENT, SignerService, spawn_signer};
+use crate::helpers::{TestApp, spawn_app_configured};
+pub(crate) use crate::signer_service::{DEV_ADDRESS, DEV_KEY, SETTLEMENT, SignerService, spawn_signer};
 
 /// Chain settings of [`CHAIN`] without RPC.
-pub fn chain_settings(contract: Address) -> ChainSettings {
+pub(crate) fn chain_settings(contract: Address) -> ChainSettings {
     ChainSettings::new(CHAIN, format!("{contract:#x}"))
 }
 
 /// The API wired to `signer` and `chain`.
-pub async fn spawn_admin_app(signer: &SignerService, chain: ChainSettings) -> TestApp {
+pub(crate) async fn spawn_admin_app(signer: &SignerService, chain: ChainSettings) -> TestApp {
     let settings = signer.settings();
     spawn_app_configured("redis://127.0.0.1:6379", |s| {
         s.signer = Some(settings);
@@ -33,7 +33,7 @@ pub async fn spawn_admin_app(signer: &SignerService, chain: ChainSettings) -> Te
 }
 
 /// A sponsor chain G ← U1 ← U2 ← … ← Un: G and U1..U(n-1) each hold one 18 BNB DIRECT reward, pending.
-pub async fn seed_chain(app: &TestApp, n: usize) -> Vec<Address> {
+pub(crate) async fn seed_chain(app: &TestApp, n: usize) -> Vec<Address> {
     let users: Vec<Address> = (1..=n).map(|i| named(&format!("U{i}"))).collect();
     let mut pairs = Vec::new();
     let mut sponsor = genesis();
@@ -45,16 +45,8 @@ pub async fn seed_chain(app: &TestApp, n: usize) -> Vec<Address> {
     std::iter::once(genesis()).chain(users[..n - 1].iter().copied()).collect()
 }
 
-pub async fn admin_token(app: &TestApp) -> String {
-    app.signin(Chain::Evm, &app.admin).await["access_token"].as_str().unwrap().to_owned()
-}
-
-pub async fn post_admin(app: &TestApp, path: &str, token: &str, body: Value) -> crate::helpers::Answer {
-    post_as(app, path, Some(token), body).await
-}
-
 /// Rows in the tables the payout and treasury endpoints write, with [`TestApp::db_state`].
-pub async fn payout_state(app: &TestApp) -> ((i64, i64, String), [i64; 5]) {
+pub(crate) async fn payout_state(app: &TestApp) -> ((i64, i64, String), [i64; 5]) {
     let pool = &app.db.pool;
     let mut counts = [0; 5];
     for (i, table) in
@@ -109,7 +101,7 @@ async fn admin_lists_pending_builds_and_signs_a_batch_once() {
     let signer = spawn_signer(SETTLEMENT, vec![]).await;
     let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
     let payable = seed_chain(&app, 4).await; // G, U1, U2, U3: 18 BNB each
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let t = Some(token.as_str());
 
     // Pending: per user, keyset pages, totals over all pages, filters.
@@ -135,7 +127,7 @@ async fn admin_lists_pending_builds_and_signs_a_batch_once() {
 
     // Build: whole users, lowest user number first, within max_entries.
     let before_build = app.db_state().await;
-    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 3 })).await;
+    let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 3 })).await;
     assert_eq!(a.status, 201, "{}", a.body);
     let id = a.body["id"].as_i64().unwrap();
     assert_eq!(a.body["status"], "building");
@@ -155,12 +147,12 @@ async fn admin_lists_pending_builds_and_signs_a_batch_once() {
     assert_eq!(base(&left.body["totals"]["amount"]), 18 * BNB);
 
     // Sign: through the signer, nonce fixed by the batch; again → the same nonce and signature.
-    let s1 = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
+    let s1 = app.post_admin(&format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
     assert_eq!(s1.status, 200, "{}", s1.body);
     assert_eq!(s1.body["status"], "signed");
     assert_eq!(s1.body["nonce"], batch_nonce(id, 0).to_string());
     check_batch_signature(&s1.body, SETTLEMENT);
-    let s2 = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
+    let s2 = app.post_admin(&format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
     assert_eq!(s2.status, 200, "{}", s2.body);
     assert_eq!((&s2.body["nonce"], &s2.body["signature"]), (&s1.body["nonce"], &s1.body["signature"]));
     let stored: (i64, String, String) =
@@ -200,7 +192,7 @@ async fn admin_lists_pending_builds_and_signs_a_batch_once() {
         (json!({ "asset_id": 9 }), 422, "unknown_asset"),
     ];
     for (body, status, code) in cases {
-        let a = post_admin(&app, "/v1/admin/payouts/batches", &token, body.clone()).await;
+        let a = app.post_admin("/v1/admin/payouts/batches", &token, body.clone()).await;
         assert_eq!((a.status, a.code()), (status, code), "{body}: {}", a.body);
     }
     for (path, status, code) in [
@@ -209,7 +201,7 @@ async fn admin_lists_pending_builds_and_signs_a_batch_once() {
         ("/v1/admin/payouts/batches/999/sign".to_string(), 404, "not_found"),
         ("/v1/admin/payouts/batches/999/submit".to_string(), 404, "not_found"),
     ] {
-        let a = post_admin(&app, &path, &token, json!({})).await;
+        let a = app.post_admin(&path, &token, json!({})).await;
         assert_eq!((a.status, a.code()), (status, code), "{path}: {}", a.body);
     }
     let a = app.get("/v1/admin/payouts/batches/999", t).await;
@@ -219,10 +211,10 @@ async fn admin_lists_pending_builds_and_signs_a_batch_once() {
     assert_eq!(payout_state(&app).await, before);
 
     // The last user still builds.
-    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     assert_eq!(a.status, 201, "{}", a.body);
     assert_eq!(a.body["entries"][0]["address"], payable[3].to_checksum(None));
-    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     assert_eq!((a.status, a.code()), (409, "nothing_payable"));
 }
 
@@ -231,11 +223,11 @@ async fn concurrent_sign_calls_agree_on_one_nonce_and_one_signature() {
     let signer = spawn_signer(SETTLEMENT, vec![]).await;
     let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
     seed_chain(&app, 3).await;
-    let token = admin_token(&app).await;
-    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let token = app.admin_token().await;
+    let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     let id = a.body["id"].as_i64().unwrap();
     let path = format!("/v1/admin/payouts/batches/{id}/sign");
-    let calls = (0..4).map(|_| post_admin(&app, &path, &token, json!({})));
+    let calls = (0..4).map(|_| app.post_admin(&path, &token, json!({})));
     let answers = futures::future::join_all(calls).await;
     for a in &answers {
         assert!(a.status == 200 || (a.status, a.code()) == (409, "sign_in_progress"), "{}", a.body);
@@ -247,7 +239,7 @@ async fn concurrent_sign_calls_agree_on_one_nonce_and_one_signature() {
     }
     assert_eq!(signed[0]["nonce"], batch_nonce(id, 0).to_string());
     check_batch_signature(signed[0], SETTLEMENT);
-    let again = post_admin(&app, &path, &token, json!({})).await;
+    let again = app.post_admin(&path, &token, json!({})).await;
     assert_eq!((&again.body["nonce"], &again.body["signature"]), (&signed[0]["nonce"], &signed[0]["signature"]));
     assert_eq!(crate::common::count(&app.db.pool, "transactions").await, 1);
     assert_eq!(audit_count(&app, "payout_batch_sign").await, 1);
@@ -258,10 +250,11 @@ async fn a_raw_operator_key_needs_the_insecure_flag() {
     let mut chain = chain_settings(SETTLEMENT);
     chain.rpc_url = Some("http://127.0.0.1:1".into());
     chain.operator_key = Some(SecretString::from(DEV_KEY));
-    let refused = backend::http::payouts::ChainAccess::from_settings(&chain).unwrap_err();
+    let refused = ChainRegistry::from_settings(std::slice::from_ref(&chain)).unwrap_err();
     assert!(refused.to_string().contains("insecure_operator_key"), "{refused}");
     chain.insecure_operator_key = true;
-    let access = backend::http::payouts::ChainAccess::from_settings(&chain).unwrap().unwrap();
+    let registry = ChainRegistry::from_settings(std::slice::from_ref(&chain)).unwrap();
+    let access = registry.get(chain.chain_id).unwrap().access.as_ref().unwrap();
     assert_eq!(access.operator, Some(DEV_ADDRESS));
     let file = r#"
 [application]
@@ -291,12 +284,12 @@ operator_key = "0x01"
 async fn sign_without_signer_or_chain_is_503_and_fixes_no_nonce() {
     let app = crate::helpers::spawn_app().await;
     seed_chain(&app, 2).await;
-    let token = admin_token(&app).await;
-    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let token = app.admin_token().await;
+    let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     assert_eq!(a.status, 201, "{}", a.body);
     let id = a.body["id"].as_i64().unwrap();
     let before = payout_state(&app).await;
-    let a = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
+    let a = app.post_admin(&format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
     assert_eq!((a.status, a.code()), (503, "chain_not_configured"), "{}", a.body);
     assert_eq!(payout_state(&app).await, before);
     let nonce: Option<String> = sqlx::query_scalar("SELECT chain_nonce::text FROM payout_batches WHERE id = $1")
@@ -311,9 +304,9 @@ async fn sign_without_signer_or_chain_is_503_and_fixes_no_nonce() {
 async fn concurrent_builds_over_http_take_disjoint_rewards_and_conserve_the_sum() {
     let app = crate::helpers::spawn_app().await;
     let payable = seed_chain(&app, 13).await; // 13 users with 18 BNB each
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let requests = (0..6)
-        .map(|_| post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 2 })));
+        .map(|_| app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 2 })));
     let mut answers = futures::future::join_all(requests).await;
     assert!(answers.iter().any(|a| a.status == 201));
     for a in &answers {
@@ -322,7 +315,7 @@ async fn concurrent_builds_over_http_take_disjoint_rewards_and_conserve_the_sum(
     // Drain what concurrent builds left.
     loop {
         let a =
-            post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 2 })).await;
+            app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 2 })).await;
         if a.status == 409 {
             assert_eq!(a.code(), "nothing_payable");
             break;
@@ -360,8 +353,8 @@ async fn concurrent_builds_over_http_take_disjoint_rewards_and_conserve_the_sum(
     assert_eq!(audit_count(&app, "payout_batch_build").await, batches);
 }
 
-/// Anvil with chain id [`CHAIN`], the Settlement deployed (admin = account 0, also operator; signer = the
-/// dev key), and custody funded with `funds`.
+/// Anvil with chain id [`CHAIN`], the stack deployed by the one `deploy_stack` (admin = account 0, also
+/// operator; signer = the dev key), and custody funded with `funds`.
 async fn anvil_settlement(funds: u128) -> (alloy::node_bindings::AnvilInstance, Address, String) {
     let anvil = Anvil::new().path(abi::toolchain::foundry_binary("anvil")).chain_id(CHAIN).try_spawn().unwrap();
     let admin: PrivateKeySigner = anvil.keys()[0].clone().into();
@@ -369,24 +362,8 @@ async fn anvil_settlement(funds: u128) -> (alloy::node_bindings::AnvilInstance, 
         .wallet(alloy::network::EthereumWallet::from(admin.clone()))
         .connect_http(anvil.endpoint_url())
         .erased();
-    let receipt = abi::Settlement::deploy_builder(
-        &provider,
-        admin.address(),
-        DEV_ADDRESS,
-        vec![Address::ZERO],
-        U256::from(10_000),
-        U256::from(100_000),
-    )
-    .send()
-    .await
-    .unwrap()
-    .get_receipt()
-    .await
-    .unwrap();
-    let settlement = receipt.contract_address.unwrap();
-    let contract = abi::Settlement::new(settlement, &provider);
-    let operator_role = contract.OPERATOR_ROLE().call().await.unwrap();
-    contract.grantRole(operator_role, admin.address()).send().await.unwrap().get_receipt().await.unwrap();
+    let settlement =
+        anvil_tests::devchain::deploy_stack(&provider, admin.address(), DEV_ADDRESS).await.unwrap().settlement;
     provider.anvil_set_balance(settlement, U256::from(funds)).await.unwrap();
     let key = alloy::hex::encode_prefixed(anvil.keys()[0].to_bytes());
     (anvil, settlement, key)
@@ -403,30 +380,30 @@ async fn submit_and_retry_pay_a_batch_on_anvil_exactly_once() {
     chain.insecure_operator_key = true;
     let app = spawn_admin_app(&signer, chain).await;
     let payable = seed_chain(&app, 3).await; // G, U1, U2: 18 BNB each
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let t = Some(token.as_str());
 
-    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     assert_eq!(a.status, 201, "{}", a.body);
     let id = a.body["id"].as_i64().unwrap();
     let path = |action: &str| format!("/v1/admin/payouts/batches/{id}/{action}");
-    let a = post_admin(&app, &path("submit"), &token, json!({})).await;
+    let a = app.post_admin(&path("submit"), &token, json!({})).await;
     assert_eq!((a.status, a.code()), (409, "not_signed"), "{}", a.body);
-    let signed = post_admin(&app, &path("sign"), &token, json!({})).await;
+    let signed = app.post_admin(&path("sign"), &token, json!({})).await;
     assert_eq!(signed.status, 200, "{}", signed.body);
     check_batch_signature(&signed.body, settlement);
-    let a = post_admin(&app, &path("retry"), &token, json!({})).await;
+    let a = app.post_admin(&path("retry"), &token, json!({})).await;
     assert_eq!((a.status, a.code()), (409, "not_submitted"), "{}", a.body);
 
     // Sent but not mined, then dropped by the node: retry resends the same signed batch.
     provider.anvil_set_auto_mine(false).await.unwrap();
-    let first = post_admin(&app, &path("submit"), &token, json!({})).await;
+    let first = app.post_admin(&path("submit"), &token, json!({})).await;
     assert_eq!(first.status, 200, "{}", first.body);
     assert_eq!((first.body["outcome"].as_str(), first.body["sent"].as_bool()), (Some("sent"), Some(true)));
     let first_tx = first.body["tx_hash"].as_str().unwrap().to_owned();
-    let a = post_admin(&app, &path("submit"), &token, json!({})).await;
+    let a = app.post_admin(&path("submit"), &token, json!({})).await;
     assert_eq!((a.status, a.code()), (409, "already_submitted"));
-    let still = post_admin(&app, &path("retry"), &token, json!({})).await;
+    let still = app.post_admin(&path("retry"), &token, json!({})).await;
     assert_eq!(
         (still.body["outcome"].as_str(), still.body["sent"].as_bool()),
         (Some("pending"), Some(false)),
@@ -434,7 +411,7 @@ async fn submit_and_retry_pay_a_batch_on_anvil_exactly_once() {
         still.body
     );
     provider.anvil_drop_transaction(first_tx.parse().unwrap()).await.unwrap();
-    let resent = post_admin(&app, &path("retry"), &token, json!({})).await;
+    let resent = app.post_admin(&path("retry"), &token, json!({})).await;
     assert_eq!(resent.status, 200, "{}", resent.body);
     assert_eq!(
         (resent.body["outcome"].as_str(), resent.body["sent"].as_bool(), resent.body["previous"].as_str()),
@@ -450,7 +427,7 @@ async fn submit_and_retry_pay_a_batch_on_anvil_exactly_once() {
     provider.anvil_mine(Some(2), None).await.unwrap();
     provider.anvil_set_auto_mine(true).await.unwrap();
     for _ in 0..2 {
-        let done = post_admin(&app, &path("retry"), &token, json!({})).await;
+        let done = app.post_admin(&path("retry"), &token, json!({})).await;
         assert_eq!(done.status, 200, "{}", done.body);
         assert_eq!((done.body["outcome"].as_str(), done.body["sent"].as_bool()), (Some("executed"), Some(false)));
         assert_eq!(done.body["tx_hash"].as_str(), Some(second_tx.as_str()));
@@ -488,32 +465,32 @@ async fn a_reverted_payout_is_resent_unchanged_once_custody_can_cover_it() {
     chain.confirmations = 0;
     let app = spawn_admin_app(&signer, chain).await;
     let payable = seed_chain(&app, 2).await; // G, U1: 18 BNB each
-    let token = admin_token(&app).await;
-    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let token = app.admin_token().await;
+    let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     let id = a.body["id"].as_i64().unwrap();
     let path = |action: &str| format!("/v1/admin/payouts/batches/{id}/{action}");
-    assert_eq!(post_admin(&app, &path("sign"), &token, json!({})).await.status, 200);
+    assert_eq!(app.post_admin(&path("sign"), &token, json!({})).await.status, 200);
 
     // Sent while custody could pay; custody drained before it is mined: the transaction reverts.
     provider.anvil_set_auto_mine(false).await.unwrap();
-    let sent = post_admin(&app, &path("submit"), &token, json!({})).await;
+    let sent = app.post_admin(&path("submit"), &token, json!({})).await;
     assert_eq!(sent.body["outcome"], "sent", "{}", sent.body);
     provider.anvil_set_balance(settlement, U256::from(BNB)).await.unwrap();
     provider.anvil_mine(Some(1), None).await.unwrap();
     provider.anvil_set_auto_mine(true).await.unwrap();
     // Retry sees the revert; the contract would refuse again, so nothing is sent and nothing changes.
     let before = payout_state(&app).await;
-    let refused = post_admin(&app, &path("retry"), &token, json!({})).await;
+    let refused = app.post_admin(&path("retry"), &token, json!({})).await;
     assert_eq!((refused.status, refused.code()), (422, "chain_refused"), "{}", refused.body);
     assert!(refused.body["error"]["message"].as_str().unwrap().contains("InsufficientFunds"), "{}", refused.body);
     assert_eq!(payout_state(&app).await, before);
     // Custody funded again: the same signed batch is resent and pays once.
     provider.anvil_set_balance(settlement, U256::from(100 * BNB)).await.unwrap();
-    let resent = post_admin(&app, &path("retry"), &token, json!({})).await;
+    let resent = app.post_admin(&path("retry"), &token, json!({})).await;
     assert_eq!(resent.status, 200, "{}", resent.body);
     assert_eq!((resent.body["outcome"].as_str(), resent.body["previous"].as_str()), (Some("sent"), Some("reverted")));
     assert_ne!(resent.body["tx_hash"], sent.body["tx_hash"], "a new transaction (next account nonce)");
-    let done = post_admin(&app, &path("retry"), &token, json!({})).await;
+    let done = app.post_admin(&path("retry"), &token, json!({})).await;
     assert_eq!(
         (done.body["outcome"].as_str(), done.body["sent"].as_bool()),
         (Some("executed"), Some(false)),
@@ -563,9 +540,9 @@ async fn cancelling_a_batch_never_sent_to_the_signer_releases_its_rewards() {
     let signer = spawn_signer(SETTLEMENT, vec![]).await;
     let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
     let payable = seed_chain(&app, 3).await; // G, U1, U2: 18 BNB each
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let built =
-        post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 2 })).await;
+        app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 2 })).await;
     assert_eq!(built.status, 201, "{}", built.body);
     let id = built.body["id"].as_i64().unwrap();
     assert_eq!(balances(&app).await.0, 18 * BNB);
@@ -575,17 +552,17 @@ async fn cancelling_a_batch_never_sent_to_the_signer_releases_its_rewards() {
     let user = PrivateKeySigner::random();
     let user_token = app.signin(crate::helpers::Chain::Evm, &user).await["access_token"].as_str().unwrap().to_owned();
     let before = payout_state(&app).await;
-    let a = post_admin(&app, &path, &user_token, json!({})).await;
+    let a = app.post_admin(&path, &user_token, json!({})).await;
     assert_eq!((a.status, a.code()), (403, "forbidden"), "{}", a.body);
-    let a = post_as(&app, &path, None, json!({})).await;
+    let a = app.post_as(&path, None, json!({})).await;
     assert_eq!(a.status, 401, "{}", a.body);
-    let a = post_admin(&app, "/v1/admin/payouts/batches/999/cancel", &token, json!({})).await;
+    let a = app.post_admin("/v1/admin/payouts/batches/999/cancel", &token, json!({})).await;
     assert_eq!((a.status, a.code()), (404, "not_found"), "{}", a.body);
-    let a = post_admin(&app, "/v1/admin/payouts/batches/x/cancel", &token, json!({})).await;
+    let a = app.post_admin("/v1/admin/payouts/batches/x/cancel", &token, json!({})).await;
     assert_eq!(a.status, 400, "{}", a.body);
     assert_eq!(payout_state(&app).await, before);
 
-    let cancelled = post_admin(&app, &path, &token, json!({})).await;
+    let cancelled = app.post_admin(&path, &token, json!({})).await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.body);
     assert_eq!(cancelled.body["status"], "cancelled");
     assert_eq!(cancelled.body["entries"].as_array().unwrap().len(), 2, "items kept for history");
@@ -610,13 +587,13 @@ async fn cancelling_a_batch_never_sent_to_the_signer_releases_its_rewards() {
     // Cancelled stays cancelled: not cancelled twice, not signed, not sent.
     let before = payout_state(&app).await;
     for (action, code) in [("cancel", "already_cancelled"), ("sign", "batch_not_signable")] {
-        let a = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/{action}"), &token, json!({})).await;
+        let a = app.post_admin(&format!("/v1/admin/payouts/batches/{id}/{action}"), &token, json!({})).await;
         assert_eq!((a.status, a.code()), (409, code), "{action}: {}", a.body);
     }
     assert_eq!(payout_state(&app).await, before);
 
     // A new batch takes the released rewards.
-    let again = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let again = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     assert_eq!(again.status, 201, "{}", again.body);
     assert_eq!(base(&again.body["total"]), 54 * BNB);
     let entries: Vec<&str> =
@@ -632,12 +609,12 @@ async fn a_signed_batch_needs_the_chain_to_prove_it_expired_before_it_is_cancell
     let signer = spawn_signer(SETTLEMENT, vec![]).await;
     let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
     seed_chain(&app, 2).await;
-    let token = admin_token(&app).await;
-    let built = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let token = app.admin_token().await;
+    let built = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     let id = built.body["id"].as_i64().unwrap();
-    assert_eq!(post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await.status, 200);
+    assert_eq!(app.post_admin(&format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await.status, 200);
     let before = payout_state(&app).await;
-    let a = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/cancel"), &token, json!({})).await;
+    let a = app.post_admin(&format!("/v1/admin/payouts/batches/{id}/cancel"), &token, json!({})).await;
     assert_eq!((a.status, a.code()), (503, "chain_rpc_not_configured"), "{}", a.body);
     assert_eq!(payout_state(&app).await, before);
 
@@ -646,12 +623,12 @@ async fn a_signed_batch_needs_the_chain_to_prove_it_expired_before_it_is_cancell
     chain.rpc_url = Some("http://127.0.0.1:1".into());
     let app = spawn_admin_app(&signer, chain).await;
     seed_chain(&app, 2).await;
-    let token = admin_token(&app).await;
-    let built = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let token = app.admin_token().await;
+    let built = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     let id = built.body["id"].as_i64().unwrap();
-    backend::ledger::payouts::prepare_signing(&app.db.pool, id, 1_700_000_000, 600).await.unwrap();
+    ledger::payouts::prepare_signing(&app.db.pool, id, 1_700_000_000, 600).await.unwrap();
     let before = payout_state(&app).await;
-    let a = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/cancel"), &token, json!({})).await;
+    let a = app.post_admin(&format!("/v1/admin/payouts/batches/{id}/cancel"), &token, json!({})).await;
     assert_eq!((a.status, a.code()), (503, "chain_unavailable"), "{}", a.body);
     assert_eq!(payout_state(&app).await, before);
 }
@@ -668,26 +645,26 @@ async fn an_expired_batch_is_cancelled_and_its_rewards_paid_exactly_once_by_a_ne
     chain.confirmations = 1;
     let app = spawn_admin_app(&signer, chain).await;
     let payable = seed_chain(&app, 3).await; // G, U1, U2: 18 BNB each
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let t = Some(token.as_str());
 
     // Batch 1: signed, sent, and the transaction dropped by the node: 'submitted', never executed.
-    let built = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let built = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     let old = built.body["id"].as_i64().unwrap();
     let old_path = |action: &str| format!("/v1/admin/payouts/batches/{old}/{action}");
-    let signed = post_admin(&app, &old_path("sign"), &token, json!({})).await;
+    let signed = app.post_admin(&old_path("sign"), &token, json!({})).await;
     assert_eq!(signed.status, 200, "{}", signed.body);
     let deadline = signed.body["deadline"].as_i64().unwrap() as u64;
     let signed_at = std::time::Instant::now();
     provider.anvil_set_auto_mine(false).await.unwrap();
-    let sent = post_admin(&app, &old_path("submit"), &token, json!({})).await;
+    let sent = app.post_admin(&old_path("submit"), &token, json!({})).await;
     assert_eq!(sent.body["outcome"], "sent", "{}", sent.body);
     provider.anvil_drop_transaction(sent.body["tx_hash"].as_str().unwrap().parse().unwrap()).await.unwrap();
     provider.anvil_set_auto_mine(true).await.unwrap();
 
     // Before the deadline: refused, nothing changes.
     let before = payout_state(&app).await;
-    let a = post_admin(&app, &old_path("cancel"), &token, json!({})).await;
+    let a = app.post_admin(&old_path("cancel"), &token, json!({})).await;
     assert_eq!((a.status, a.code()), (409, "batch_may_still_execute"), "{}", a.body);
     assert_eq!(payout_state(&app).await, before);
 
@@ -697,13 +674,13 @@ async fn an_expired_batch_is_cancelled_and_its_rewards_paid_exactly_once_by_a_ne
     // Past the deadline only in the newest block: not yet `confirmations` deep.
     provider.anvil_set_next_block_timestamp(deadline + 1).await.unwrap();
     provider.anvil_mine(Some(1), None).await.unwrap();
-    let a = post_admin(&app, &old_path("cancel"), &token, json!({})).await;
+    let a = app.post_admin(&old_path("cancel"), &token, json!({})).await;
     assert_eq!((a.status, a.code()), (409, "batch_may_still_execute"), "{}", a.body);
     assert_eq!(payout_state(&app).await, before);
     // One block on top: the expiry is confirmed, the nonce unused: cancelled.
     provider.anvil_set_next_block_timestamp(deadline + 2).await.unwrap();
     provider.anvil_mine(Some(1), None).await.unwrap();
-    let cancelled = post_admin(&app, &old_path("cancel"), &token, json!({})).await;
+    let cancelled = app.post_admin(&old_path("cancel"), &token, json!({})).await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.body);
     assert_eq!(cancelled.body["status"], "cancelled");
     assert_eq!(balances(&app).await.0, 54 * BNB, "rewards pending again");
@@ -715,7 +692,7 @@ async fn an_expired_batch_is_cancelled_and_its_rewards_paid_exactly_once_by_a_ne
             .unwrap();
     assert_eq!(proof["reason"], "expired");
     assert!(proof["chain"]["block_timestamp"].as_u64().unwrap() > deadline, "{proof}");
-    let a = post_admin(&app, &old_path("submit"), &token, json!({})).await;
+    let a = app.post_admin(&old_path("submit"), &token, json!({})).await;
     assert_eq!((a.status, a.code()), (409, "batch_not_sendable"), "{}", a.body);
 
     // The old signature, sent to the contract anyway: refused as expired.
@@ -746,21 +723,21 @@ async fn an_expired_batch_is_cancelled_and_its_rewards_paid_exactly_once_by_a_ne
     assert!(matches!(reason, Some(abi::Settlement::SettlementErrors::Expired(_))), "{refused:?}");
 
     // A new batch takes the rewards with a new nonce and pays them once.
-    let built = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let built = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     assert_eq!(built.status, 201, "{}", built.body);
     assert_eq!(base(&built.body["total"]), 54 * BNB);
     let new = built.body["id"].as_i64().unwrap();
     let new_path = |action: &str| format!("/v1/admin/payouts/batches/{new}/{action}");
-    let signed_new = post_admin(&app, &new_path("sign"), &token, json!({})).await;
+    let signed_new = app.post_admin(&new_path("sign"), &token, json!({})).await;
     assert_eq!(signed_new.status, 200, "{}", signed_new.body);
     assert_eq!(signed_new.body["nonce"], batch_nonce(new, 0).to_string());
     assert_ne!(signed_new.body["nonce"], signed.body["nonce"]);
     assert!(signed_new.body["deadline"].as_i64().unwrap() as u64 > deadline + 3);
     provider.anvil_set_next_block_timestamp(deadline + 3).await.unwrap();
-    let sent = post_admin(&app, &new_path("submit"), &token, json!({})).await;
+    let sent = app.post_admin(&new_path("submit"), &token, json!({})).await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     provider.anvil_mine(Some(1), None).await.unwrap();
-    let done = post_admin(&app, &new_path("retry"), &token, json!({})).await;
+    let done = app.post_admin(&new_path("retry"), &token, json!({})).await;
     assert_eq!(
         (done.body["outcome"].as_str(), done.body["sent"].as_bool()),
         (Some("executed"), Some(false)),
@@ -778,14 +755,14 @@ async fn an_expired_batch_is_cancelled_and_its_rewards_paid_exactly_once_by_a_ne
     provider.anvil_set_next_block_timestamp(signed_new.body["deadline"].as_i64().unwrap() as u64 + 1).await.unwrap();
     provider.anvil_mine(Some(2), None).await.unwrap();
     let before = payout_state(&app).await;
-    let a = post_admin(&app, &new_path("cancel"), &token, json!({})).await;
+    let a = app.post_admin(&new_path("cancel"), &token, json!({})).await;
     assert_eq!((a.status, a.code()), (409, "batch_nonce_used"), "{}", a.body);
     assert_eq!(payout_state(&app).await, before);
 }
 
-fn settlement_event(block: u64, body: backend::events::EventBody) -> backend::events::ChainEvent {
-    backend::events::ChainEvent {
-        key: backend::events::EventKey {
+fn settlement_event(block: u64, body: ledger::events::EventBody) -> ledger::events::ChainEvent {
+    ledger::events::ChainEvent {
+        key: ledger::events::EventKey {
             chain_id: CHAIN,
             tx_hash: alloy::primitives::keccak256([b"cancel".as_slice(), &block.to_be_bytes()].concat()),
             log_index: 0,
@@ -798,7 +775,7 @@ fn settlement_event(block: u64, body: backend::events::EventBody) -> backend::ev
 
 #[tokio::test]
 async fn cancelling_conserves_balances_and_a_late_execution_of_the_cancelled_batch_is_quarantined() {
-    use backend::ledger::payouts as ledger;
+    use ::ledger::payouts::{self as ledger, BatchStatus};
     let app = crate::helpers::spawn_app().await;
     seed_chain(&app, 5).await; // 5 users with 18 BNB pending
     let first = ledger::build_batch(&app.db.pool, ASSET, 2, u128::MAX).await.unwrap().unwrap();
@@ -817,7 +794,7 @@ async fn cancelling_conserves_balances_and_a_late_execution_of_the_cancelled_bat
         (state.status.as_str(), state.nonce, state.attempt_nonces(first.id)),
         ("signed", Some(nonce), vec![nonce])
     );
-    let stale = ledger::CancelState { status: "building".into(), ..state.clone() };
+    let stale = ledger::CancelState { status: BatchStatus::Building, ..state.clone() };
     let digest = app.db_state().await;
     assert_eq!(ledger::cancel_batch(&app.db.pool, first.id, &stale, json!({}), "test").await.unwrap(), None);
     assert_eq!(app.db_state().await, digest);
@@ -849,10 +826,10 @@ async fn cancelling_conserves_balances_and_a_late_execution_of_the_cancelled_bat
     assert_eq!(ledger::cancel_batch(&app.db.pool, first.id, &state, json!({}), "test").await.unwrap(), None);
 
     // The cancelled batch executes anyway (late event): quarantined with an alert, balances untouched.
-    let mut chain_ledger = backend::ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
+    let mut chain_ledger = ::ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
     let executed = settlement_event(
         100,
-        backend::events::EventBody::PayoutBatchExecuted {
+        ::ledger::events::EventBody::PayoutBatchExecuted {
             nonce,
             token: Address::ZERO,
             payouts_hash: hash,
@@ -887,10 +864,10 @@ async fn pending_can_be_filtered_by_open_withdraw_requests() {
     // W under G, R1 under W, R2 under R1: G, W and R1 have 18 BNB pending.
     app.register_in_ledger(&[(w.address(), genesis()), (named("R1"), w.address()), (named("R2"), named("R1"))]).await;
     let user_token = app.signin(crate::helpers::Chain::Evm, &w).await["access_token"].as_str().unwrap().to_owned();
-    let asked = post_as(&app, "/v1/users/withdraw", Some(&user_token), json!({ "asset_id": ASSET })).await;
+    let asked = app.post_as("/v1/users/withdraw", Some(&user_token), json!({ "asset_id": ASSET })).await;
     assert_eq!(asked.status, 200, "{}", asked.body);
     let request_id = asked.body["request"]["id"].as_i64().unwrap();
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let t = Some(token.as_str());
 
     let yes = app.get("/v1/admin/payouts/pending?asset_id=1&requested=true", t).await;
@@ -918,27 +895,27 @@ async fn a_prepared_nonce_is_never_replaced_even_after_its_deadline() {
     let signer = spawn_signer(SETTLEMENT, vec![]).await;
     let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
     seed_chain(&app, 3).await;
-    let token = admin_token(&app).await;
-    let built = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let token = app.admin_token().await;
+    let built = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     let id = built.body["id"].as_i64().unwrap();
-    let prepare = |now| backend::ledger::payouts::prepare_signing(&app.db.pool, id, now, 600);
+    let prepare = |now| ledger::payouts::prepare_signing(&app.db.pool, id, now, 600);
     let first = match prepare(1_700_000_000).await.unwrap() {
-        backend::ledger::payouts::SignStep::Sign(p) => p,
+        ledger::payouts::SignStep::Sign(p) => p,
         other => panic!("{other:?}"),
     };
     assert_eq!((first.nonce, first.deadline), (batch_nonce(id, 0), 1_700_000_600));
     // Later, still before the deadline: the same payload, even with one second left.
     match prepare(1_700_000_599).await.unwrap() {
-        backend::ledger::payouts::SignStep::Sign(p) => assert_eq!(p, first),
+        ledger::payouts::SignStep::Sign(p) => assert_eq!(p, first),
         other => panic!("{other:?}"),
     }
     // At and after the deadline: refused, nonce and deadline unchanged.
     for now in [1_700_000_600, 1_800_000_000] {
         let e = prepare(now).await.unwrap_err();
-        assert!(matches!(e, backend::ledger::payouts::SignStepError::Expired(b, 1_700_000_600) if b == id), "{e}");
+        assert!(matches!(e, ledger::payouts::SignStepError::Expired(b, 1_700_000_600) if b == id), "{e}");
     }
     let before = payout_state(&app).await;
-    let a = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
+    let a = app.post_admin(&format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
     assert_eq!((a.status, a.code()), (409, "signature_expired"), "{}", a.body);
     assert_eq!(payout_state(&app).await, before, "nothing signed, nothing stored");
     let stored: (String, i64) = sqlx::query_as("SELECT chain_nonce::text, deadline FROM payout_batches WHERE id = $1")

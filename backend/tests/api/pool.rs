@@ -1,11 +1,9 @@
 //! /v1/pool: summary, queue snapshot (Redis-cached per ledger position), nodes; admin manual placement.
 
 use alloy::primitives::{Address, U256};
-use alloy::signers::local::PrivateKeySigner;
-use backend::events::{ChainEvent, EventBody, EventKey};
+use ledger::events::{ChainEvent, EventBody, EventKey};
 use serde_json::{Value, json};
 
-use crate::admin::post_as;
 use crate::common::{ASSET, BNB, CHAIN, count, genesis, named};
 use crate::helpers::{Chain, TestApp, spawn_app, spawn_app_with_redis};
 
@@ -28,7 +26,7 @@ async fn worked_example(app: &TestApp) {
 
 /// Registers `user` under `sponsor` at `block` through a fresh ledger (asset already created).
 async fn register_at(app: &TestApp, block: u64, user: Address, sponsor: Address) {
-    let mut ledger = backend::ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
+    let mut ledger = ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
     let event = ChainEvent {
         key: EventKey { chain_id: CHAIN, tx_hash: alloy::primitives::keccak256(block.to_be_bytes()), log_index: 0 },
         block_number: block,
@@ -45,10 +43,6 @@ async fn register_at(app: &TestApp, block: u64, user: Address, sponsor: Address)
     assert_eq!(summary.applied, 1);
 }
 
-async fn user_token(app: &TestApp) -> String {
-    app.signin(Chain::Evm, &PrivateKeySigner::random()).await["access_token"].as_str().unwrap().to_owned()
-}
-
 fn bnb(n: u128) -> String {
     (n * BNB).to_string()
 }
@@ -57,7 +51,7 @@ fn bnb(n: u128) -> String {
 async fn summary_shows_every_level_with_nodes_completions_and_price() {
     let app = spawn_app().await;
     worked_example(&app).await;
-    let token = user_token(&app).await;
+    let token = app.user_token().await;
     let a = app.get("/v1/pool/summary?asset_id=1", Some(&token)).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["position"], json!({ "applied_events": 8, "admin_seq": 0 }));
@@ -81,7 +75,7 @@ async fn summary_shows_every_level_with_nodes_completions_and_price() {
 async fn queue_snapshot_names_the_matrices_the_next_positions_feed_and_is_cached_per_ledger_position() {
     let app = spawn_app().await;
     worked_example(&app).await;
-    let token = user_token(&app).await;
+    let token = app.user_token().await;
     let (g, a_, b_) = (genesis().to_checksum(None), named("A").to_checksum(None), named("B").to_checksum(None));
     let first = app.get("/v1/pool/queue?asset_id=1&level=1&count=4", Some(&token)).await;
     assert_eq!(first.status, 200, "{}", first.body);
@@ -130,7 +124,7 @@ async fn queue_snapshot_names_the_matrices_the_next_positions_feed_and_is_cached
     assert_eq!(third.body["upcoming"][0]["q"], 5);
     assert_eq!(third.body["next_to_complete"]["filled_slots"], 4);
     // An admin action moves the position too.
-    backend::ledger::admin::freeze(&app.db.pool, ASSET, named("J"), "test").await.unwrap();
+    ledger::admin::freeze(&app.db.pool, ASSET, named("J"), "test").await.unwrap();
     let fourth = app.get("/v1/pool/queue?asset_id=1&level=1&count=4", Some(&token)).await;
     assert_eq!((fourth.body["cached"].clone(), fourth.body["position"]["admin_seq"].clone()), (json!(false), json!(1)));
 
@@ -166,7 +160,7 @@ async fn queue_is_served_uncached_when_redis_goes_down() {
     }
     let app = spawn_app_with_redis(&url).await;
     worked_example(&app).await;
-    let token = user_token(&app).await;
+    let token = app.user_token().await;
     let path = "/v1/pool/queue?asset_id=1&level=1&count=2";
     let first = app.get(path, Some(&token)).await;
     let second = app.get(path, Some(&token)).await;
@@ -186,7 +180,7 @@ async fn queue_is_served_uncached_when_redis_goes_down() {
 async fn nodes_are_paged_in_heap_order_and_filtered_by_owner() {
     let app = spawn_app().await;
     worked_example(&app).await;
-    let token = user_token(&app).await;
+    let token = app.user_token().await;
     let page = app.get("/v1/pool/nodes?asset_id=1&level=1&limit=3", Some(&token)).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let qs: Vec<i64> = page.body["items"].as_array().unwrap().iter().map(|n| n["q"].as_i64().unwrap()).collect();
@@ -232,19 +226,19 @@ async fn admin_places_a_node_paid_from_the_company_share() {
         (json!({ "asset_id": 1, "user": "0x1234", "level": 1 }), 422, "invalid_address"),
     ];
     for (body, status, code) in refusals {
-        let a = post_as(&app, "/v1/admin/pool/placements", token, body.clone()).await;
+        let a = app.post_as("/v1/admin/pool/placements", token, body.clone()).await;
         assert_eq!((a.status, a.code()), (status, code), "{body}: {}", a.body);
     }
     assert_eq!(app.db_state().await, before);
 
     // A at level 1 takes q=4: A (q=1) gets POOL_L1 10, G (q=0) POOL_L2 5, the company keeps 5.
-    let a = post_as(
-        &app,
-        "/v1/admin/pool/placements",
-        token,
-        json!({ "asset_id": 1, "user": named("A").to_string(), "level": 1 }),
-    )
-    .await;
+    let a = app
+        .post_as(
+            "/v1/admin/pool/placements",
+            token,
+            json!({ "asset_id": 1, "user": named("A").to_string(), "level": 1 }),
+        )
+        .await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["q"], 4);
     assert_eq!(a.body["owner"], named("A").to_checksum(None));
@@ -292,7 +286,7 @@ async fn admin_places_a_node_paid_from_the_company_share() {
 async fn hostile_pool_inputs_get_4xx_and_change_nothing() {
     let app = spawn_app().await;
     worked_example(&app).await;
-    let token = user_token(&app).await;
+    let token = app.user_token().await;
     let admin = app.signin(Chain::Evm, &app.admin).await;
     let admin_token = admin["access_token"].as_str().unwrap().to_owned();
     let huge = "9".repeat(60);

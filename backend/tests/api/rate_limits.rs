@@ -50,8 +50,7 @@ async fn register_requests_past_the_wallet_limit_get_429() {
     let wallet = PrivateKeySigner::random();
     let tokens = app.signin(Chain::Evm, &wallet).await;
     let ask = || {
-        crate::admin::post_as(
-            &app,
+        app.post_as(
             "/v1/users/register",
             tokens["access_token"].as_str(),
             json!({ "asset_id": 9, "sponsor": Chain::Evm.address(&PrivateKeySigner::random()) }),
@@ -65,12 +64,12 @@ async fn register_requests_past_the_wallet_limit_get_429() {
     assert_eq!((refused.status, refused.code()), (429, "rate_limited"), "{}", refused.body);
     // Per wallet: another wallet is not limited.
     let other = app.signin(Chain::Evm, &PrivateKeySigner::random()).await;
-    let a = crate::admin::post_as(
-        &app,
-        "/v1/users/register",
-        other["access_token"].as_str(),
-        json!({ "asset_id": 9, "sponsor": Chain::Evm.address(&wallet) }),
-    )
-    .await;
+    let a = app
+        .post_as(
+            "/v1/users/register",
+            other["access_token"].as_str(),
+            json!({ "asset_id": 9, "sponsor": Chain::Evm.address(&wallet) }),
+        )
+        .await;
     assert_eq!(a.code(), "unknown_asset");
 }

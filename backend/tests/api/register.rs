@@ -7,13 +7,12 @@ use alloy::sol_types::SolCall;
 use backend::config::ChainSettings;
 use serde_json::json;
 
-use crate::admin::post_as;
 use crate::common::{ASSET, BNB, CHAIN, genesis, named};
 use crate::helpers::{Chain, TestApp, spawn_app_configured};
-pub use crate::signer_service::{DEV_ADDRESS, SETTLEMENT, SignerService, spawn_signer};
+pub(crate) use crate::signer_service::{DEV_ADDRESS, SETTLEMENT, SignerService, spawn_signer};
 
 /// The API wired to a fresh signer, with the Settlement contract of the test chain.
-pub async fn spawn_with_signer() -> (TestApp, SignerService) {
+pub(crate) async fn spawn_with_signer() -> (TestApp, SignerService) {
     let service = spawn_signer(SETTLEMENT, vec![]).await;
     let signer = service.settings();
     let app = spawn_app_configured("redis://127.0.0.1:6379", |s| {
@@ -49,13 +48,13 @@ async fn register_returns_a_payload_signed_by_the_signer_and_stores_it() {
     app.register_in_ledger(&[(sponsor.address(), genesis())]).await;
     let wallet = PrivateKeySigner::random();
     let tokens = app.signin(Chain::Evm, &wallet).await;
-    let a = post_as(
-        &app,
-        "/v1/users/register",
-        tokens["access_token"].as_str(),
-        json!({ "asset_id": ASSET, "sponsor": abi::tron::to_base58(sponsor.address()) }),
-    )
-    .await;
+    let a = app
+        .post_as(
+            "/v1/users/register",
+            tokens["access_token"].as_str(),
+            json!({ "asset_id": ASSET, "sponsor": abi::tron::to_base58(sponsor.address()) }),
+        )
+        .await;
     assert_eq!(a.status, 200, "{}", a.body);
     let b = &a.body;
     assert_eq!(b["kind"], "register");
@@ -102,7 +101,7 @@ async fn retopup_returns_a_signed_payload_for_a_registered_user() {
     let user = PrivateKeySigner::random();
     app.register_in_ledger(&[(user.address(), genesis())]).await;
     let tokens = app.signin(Chain::Evm, &user).await;
-    let a = post_as(&app, "/v1/users/retopup", tokens["access_token"].as_str(), json!({ "asset_id": ASSET })).await;
+    let a = app.post_as("/v1/users/retopup", tokens["access_token"].as_str(), json!({ "asset_id": ASSET })).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let b = &a.body;
     assert_eq!(b["kind"], "retopup");
@@ -128,13 +127,13 @@ async fn refused_registrations_and_retopups_store_nothing() {
     let frozen = PrivateKeySigner::random();
     app.register_in_ledger(&[(member.address(), genesis()), (frozen.address(), genesis())]).await;
     // A second asset, where the frozen wallet is not registered yet.
-    let mut second = crate::common::asset(backend::plan::PlanParams::defaults(18));
+    let mut second = crate::common::asset(ledger::plan::PlanParams::defaults(18));
     second.id = 2;
     second.token = Address::repeat_byte(0x55);
     second.symbol = "USDT".into();
     second.genesis = named("G2");
-    backend::ledger::create_asset(&app.db.pool, &second).await.unwrap();
-    backend::ledger::admin::freeze(&app.db.pool, ASSET, frozen.address(), "test").await.unwrap();
+    ledger::create_asset(&app.db.pool, &second).await.unwrap();
+    ledger::admin::freeze(&app.db.pool, ASSET, frozen.address(), "test").await.unwrap();
     let newcomer = PrivateKeySigner::random();
     let t_new = app.signin(Chain::Evm, &newcomer).await;
     let t_member = app.signin(Chain::Evm, &member).await;
@@ -186,7 +185,7 @@ async fn refused_registrations_and_retopups_store_nothing() {
         (None, "/v1/users/retopup", json!({ "asset_id": 1 }), 401, "missing_token"),
     ];
     for (token, path, body, status, code) in cases {
-        let a = post_as(&app, path, token, body.clone()).await;
+        let a = app.post_as(path, token, body.clone()).await;
         assert_eq!((a.status, a.code()), (status, code), "{path} {body}: {}", a.body);
     }
     assert_eq!(app.db_state().await, before);
@@ -199,29 +198,29 @@ async fn without_signer_or_chain_config_payloads_are_503_and_nothing_is_stored()
     let user = PrivateKeySigner::random();
     app.register_in_ledger(&[(user.address(), genesis())]).await;
     let tokens = app.signin(Chain::Evm, &user).await;
-    let a = post_as(&app, "/v1/users/retopup", tokens["access_token"].as_str(), json!({ "asset_id": 1 })).await;
+    let a = app.post_as("/v1/users/retopup", tokens["access_token"].as_str(), json!({ "asset_id": 1 })).await;
     assert_eq!((a.status, a.code()), (503, "chain_not_configured"), "{}", a.body);
     assert!(transactions(&app).await.is_empty());
 }
 
 /// Applies `Registered(user, sponsor, amount, nonce)` at `block` (log index 0) through a fresh ledger.
 async fn registered_on_chain(app: &TestApp, block: u64, user: Address, sponsor: Address, amount: U256, nonce: U256) {
-    let mut ledger = backend::ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
-    let event = backend::events::ChainEvent {
-        key: backend::events::EventKey {
+    let mut ledger = ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
+    let event = ledger::events::ChainEvent {
+        key: ledger::events::EventKey {
             chain_id: CHAIN,
             tx_hash: alloy::primitives::keccak256(block.to_be_bytes()),
             log_index: 0,
         },
         block_number: block,
         block_timestamp: 1_700_000_000 + block,
-        body: backend::events::EventBody::Registered { user, sponsor, token: Address::ZERO, amount, nonce },
+        body: ledger::events::EventBody::Registered { user, sponsor, token: Address::ZERO, amount, nonce },
     };
     ledger.apply_block(&[event]).await.unwrap();
 }
 
 async fn confirm(app: &TestApp, token: Option<&str>, nonce: &serde_json::Value) -> crate::helpers::Answer {
-    post_as(app, "/v1/users/register/confirm", token, json!({ "nonce": nonce })).await
+    app.post_as("/v1/users/register/confirm", token, json!({ "nonce": nonce })).await
 }
 
 #[tokio::test]
@@ -233,7 +232,7 @@ async fn confirm_reports_waiting_then_applied_from_the_ledger() {
     let wallet = PrivateKeySigner::random();
     let token = app.signin(Chain::Evm, &wallet).await["access_token"].as_str().unwrap().to_owned();
     let body = json!({ "asset_id": ASSET, "sponsor": sponsor.address().to_string() });
-    let signed = post_as(&app, "/v1/users/register", Some(&token), body).await;
+    let signed = app.post_as("/v1/users/register", Some(&token), body).await;
     assert_eq!(signed.status, 200, "{}", signed.body);
     let nonce = signed.body["nonce"].clone();
 
@@ -274,8 +273,8 @@ async fn confirm_reports_quarantined_and_expired_payloads() {
     let t1 = app.signin(Chain::Evm, &w1).await["access_token"].as_str().unwrap().to_owned();
     let t2 = app.signin(Chain::Evm, &w2).await["access_token"].as_str().unwrap().to_owned();
     let body = json!({ "asset_id": ASSET, "sponsor": sponsor.address().to_string() });
-    let s1 = post_as(&app, "/v1/users/register", Some(&t1), body.clone()).await;
-    let s2 = post_as(&app, "/v1/users/register", Some(&t2), body).await;
+    let s1 = app.post_as("/v1/users/register", Some(&t1), body.clone()).await;
+    let s2 = app.post_as("/v1/users/register", Some(&t2), body).await;
     assert_eq!((s1.status, s2.status), (200, 200));
     // w1's transaction paid the wrong amount: the plan refused it.
     let n1: U256 = s1.body["nonce"].as_str().unwrap().parse().unwrap();
@@ -298,6 +297,8 @@ async fn confirm_reports_quarantined_and_expired_payloads() {
     let before = app.db_state().await;
     let huge = "9".repeat(100);
     for (nonce, status, code) in [
+        (json!(""), 422, "invalid_nonce"),
+        (json!("  "), 422, "invalid_nonce"),
         (json!("abc"), 422, "invalid_nonce"),
         (json!("-1"), 422, "invalid_nonce"),
         (json!(huge), 422, "invalid_nonce"),
@@ -310,7 +311,7 @@ async fn confirm_reports_quarantined_and_expired_payloads() {
         let a = confirm(&app, Some(&t2), &nonce).await;
         assert_eq!((a.status, a.code()), (status, code), "{nonce}: {}", a.body);
     }
-    let a = post_as(&app, "/v1/users/register/confirm", Some(&t2), json!({ "nonce": "1", "tx_hash": "0x" })).await;
+    let a = app.post_as("/v1/users/register/confirm", Some(&t2), json!({ "nonce": "1", "tx_hash": "0x" })).await;
     assert_eq!((a.status, a.code()), (422, "invalid_body"));
     let a = confirm(&app, None, &s2.body["nonce"]).await;
     assert_eq!((a.status, a.code()), (401, "missing_token"));

@@ -12,15 +12,15 @@ use signer::policy::{AssetConfig, ChainConfig, PolicyConfig};
 use crate::common::{BNB, CHAIN};
 
 /// anvil's account 1: the signer's development key in these tests.
-pub const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-pub const DEV_ADDRESS: Address = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+pub(crate) const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+pub(crate) const DEV_ADDRESS: Address = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
 const CALLER: &str = "backend";
 const SECRET: &str = "test-only-caller-secret";
 /// A Settlement address for tests without a chain (signing needs only the domain).
-pub const SETTLEMENT: Address = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
+pub(crate) const SETTLEMENT: Address = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
 
 /// The signer on port 0 and its store directory; stops when dropped with the runtime.
-pub struct SignerService {
+pub(crate) struct SignerService {
     pub url: String,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -28,7 +28,7 @@ pub struct SignerService {
 
 impl SignerService {
     /// How the API reaches this signer.
-    pub fn settings(&self) -> SignerSettings {
+    pub(crate) fn settings(&self) -> SignerSettings {
         SignerSettings {
             url: self.url.clone(),
             caller_id: CALLER.into(),
@@ -40,13 +40,13 @@ impl SignerService {
 
 /// A signer that allows the native coin of [`CHAIN`] at `contract`, with `treasury` as the allowed treasury
 /// recipients.
-pub async fn spawn_signer(contract: Address, treasury: Vec<Address>) -> SignerService {
+pub(crate) async fn spawn_signer(contract: Address, treasury: Vec<Address>) -> SignerService {
     spawn_signer_with_callers(contract, treasury, vec![Caller::new(CALLER, SecretString::from(SECRET))]).await
 }
 
 /// The main caller limited to register, retopup and payout batches, and a second caller, [`TREASURY_CALLER`],
 /// that may only ask for treasury transfers (the production split the signer's README recommends).
-pub async fn spawn_split_signer(contract: Address, treasury: Vec<Address>) -> SignerService {
+pub(crate) async fn spawn_split_signer(contract: Address, treasury: Vec<Address>) -> SignerService {
     use signer::auth::Permissions;
     use signer::intent::Kind;
     let callers = vec![
@@ -61,8 +61,8 @@ pub async fn spawn_split_signer(contract: Address, treasury: Vec<Address>) -> Si
     spawn_signer_with_callers(contract, treasury, callers).await
 }
 
-pub const TREASURY_CALLER: &str = "treasury";
-pub const TREASURY_SECRET: &str = "test-only-treasury-caller-secret";
+pub(crate) const TREASURY_CALLER: &str = "treasury";
+pub(crate) const TREASURY_SECRET: &str = "test-only-treasury-caller-secret";
 
 async fn spawn_signer_with_callers(contract: Address, treasury: Vec<Address>, callers: Vec<Caller>) -> SignerService {
     let dir = tempfile::tempdir().unwrap();

@@ -7,8 +7,7 @@ use serde_json::{Value, json};
 use crate::common::{ASSET, BNB, CHAIN, named};
 use crate::helpers::TestApp;
 use crate::payouts::{
-    DEV_ADDRESS, SETTLEMENT, admin_token, chain_settings, payout_state, post_admin, seed_chain, spawn_admin_app,
-    spawn_signer,
+    DEV_ADDRESS, SETTLEMENT, chain_settings, payout_state, seed_chain, spawn_admin_app, spawn_signer,
 };
 
 fn base(v: &Value) -> u128 {
@@ -30,7 +29,7 @@ async fn transfers_take_exactly_what_is_available_and_never_more() {
     seed_chain(&app, 5).await;
     let company = company_total(&app).await;
     assert!(company > 0);
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let t = Some(token.as_str());
 
     let s = app.get("/v1/admin/treasury?asset_id=1", t).await;
@@ -51,29 +50,29 @@ async fn transfers_take_exactly_what_is_available_and_never_more() {
     // available + 1 is refused, nothing stored; exactly available passes.
     let to = treasury_address().to_checksum(None);
     let before = payout_state(&app).await;
-    let a = post_admin(
-        &app,
-        "/v1/admin/treasury/transfers",
-        &token,
-        json!({ "asset_id": ASSET, "to": to, "amount": (company + 1).to_string() }),
-    )
-    .await;
+    let a = app
+        .post_admin(
+            "/v1/admin/treasury/transfers",
+            &token,
+            json!({ "asset_id": ASSET, "to": to, "amount": (company + 1).to_string() }),
+        )
+        .await;
     assert_eq!((a.status, a.code()), (422, "exceeds_available"), "{}", a.body);
     assert_eq!(payout_state(&app).await, before);
-    let a = post_admin(
-        &app,
-        "/v1/admin/treasury/transfers",
-        &token,
-        json!({ "asset_id": ASSET, "to": abi::tron::to_base58(treasury_address()), "amount": company.to_string() }),
-    )
-    .await;
+    let a = app
+        .post_admin(
+            "/v1/admin/treasury/transfers",
+            &token,
+            json!({ "asset_id": ASSET, "to": abi::tron::to_base58(treasury_address()), "amount": company.to_string() }),
+        )
+        .await;
     assert_eq!(a.status, 201, "{}", a.body);
     assert_eq!((a.body["status"].as_str(), a.body["origin"].as_str()), (Some("signed"), Some("api")));
     assert_eq!(a.body["to"], to);
     assert_eq!(a.body["amount"], company.to_string());
     let id = a.body["id"].as_i64().unwrap();
     let nonce: U256 = a.body["nonce"].as_str().unwrap().parse().unwrap();
-    assert_eq!(nonce, backend::ledger::payouts::TREASURY_NONCE_BASE + U256::from(id as u64));
+    assert_eq!(nonce, abi::nonces::treasury_nonce(id as u64));
     let payload = abi::TreasuryTransfer {
         token: Address::ZERO,
         to: treasury_address(),
@@ -89,9 +88,9 @@ async fn transfers_take_exactly_what_is_available_and_never_more() {
 
     let s = app.get("/v1/admin/treasury?asset_id=1", t).await;
     assert_eq!((base(&s.body["reserved"]), base(&s.body["available"])), (company, 0));
-    let a =
-        post_admin(&app, "/v1/admin/treasury/transfers", &token, json!({ "asset_id": ASSET, "to": to, "amount": "1" }))
-            .await;
+    let a = app
+        .post_admin("/v1/admin/treasury/transfers", &token, json!({ "asset_id": ASSET, "to": to, "amount": "1" }))
+        .await;
     assert_eq!((a.status, a.code()), (422, "exceeds_available"), "{}", a.body);
 
     // As the listener records the execution: transferred, no longer reserved; available unchanged.
@@ -127,12 +126,12 @@ async fn two_concurrent_transfers_that_together_exceed_available_one_passes() {
     let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
     seed_chain(&app, 5).await;
     let company = company_total(&app).await;
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let half_plus_one = (company / 2 + 1).to_string();
     let body = json!({ "asset_id": ASSET, "to": treasury_address().to_checksum(None), "amount": half_plus_one });
     let (a, b) = tokio::join!(
-        post_admin(&app, "/v1/admin/treasury/transfers", &token, body.clone()),
-        post_admin(&app, "/v1/admin/treasury/transfers", &token, body.clone()),
+        app.post_admin("/v1/admin/treasury/transfers", &token, body.clone()),
+        app.post_admin("/v1/admin/treasury/transfers", &token, body.clone()),
     );
     let mut statuses = [(a.status, a.code().to_owned()), (b.status, b.code().to_owned())];
     statuses.sort();
@@ -150,15 +149,15 @@ async fn a_recipient_the_signer_does_not_allow_is_refused_and_nothing_is_stored(
     let signer = spawn_signer(SETTLEMENT, vec![treasury_address()]).await;
     let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
     seed_chain(&app, 3).await;
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let before = payout_state(&app).await;
-    let a = post_admin(
-        &app,
-        "/v1/admin/treasury/transfers",
-        &token,
-        json!({ "asset_id": ASSET, "to": named("stranger").to_checksum(None), "amount": "1" }),
-    )
-    .await;
+    let a = app
+        .post_admin(
+            "/v1/admin/treasury/transfers",
+            &token,
+            json!({ "asset_id": ASSET, "to": named("stranger").to_checksum(None), "amount": "1" }),
+        )
+        .await;
     assert_eq!((a.status, a.code()), (503, "signer_refused"), "{}", a.body);
     assert_eq!(payout_state(&app).await, before);
 }
@@ -168,9 +167,9 @@ async fn hostile_payout_and_treasury_inputs_get_4xx_with_a_stable_code_and_chang
     let signer = spawn_signer(SETTLEMENT, vec![treasury_address()]).await;
     let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
     seed_chain(&app, 3).await;
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     // One building batch, so a wrongly accepted sign/submit would show.
-    let a = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 1 })).await;
+    let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 1 })).await;
     assert_eq!(a.status, 201, "{}", a.body);
     let id = a.body["id"].as_i64().unwrap();
     let user = app.signin(crate::helpers::Chain::Evm, &alloy::signers::local::PrivateKeySigner::random()).await;
@@ -345,9 +344,9 @@ async fn a_separate_treasury_caller_signs_transfers_the_main_caller_may_not() {
     // Without a treasury caller the backend asks with its main caller, which the signer refuses: nothing stored.
     let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
     seed_chain(&app, 3).await;
-    let token = admin_token(&app).await;
+    let token = app.admin_token().await;
     let before = payout_state(&app).await;
-    let a = post_admin(&app, "/v1/admin/treasury/transfers", &token, body.clone()).await;
+    let a = app.post_admin("/v1/admin/treasury/transfers", &token, body.clone()).await;
     assert_eq!((a.status, a.code()), (503, "signer_refused"), "{}", a.body);
     assert_eq!(payout_state(&app).await, before);
 
@@ -364,8 +363,8 @@ async fn a_separate_treasury_caller_signs_transfers_the_main_caller_may_not() {
     })
     .await;
     seed_chain(&app, 3).await;
-    let token = admin_token(&app).await;
-    let a = post_admin(&app, "/v1/admin/treasury/transfers", &token, body).await;
+    let token = app.admin_token().await;
+    let a = app.post_admin("/v1/admin/treasury/transfers", &token, body).await;
     assert_eq!(a.status, 201, "{}", a.body);
     let payload = abi::TreasuryTransfer {
         token: Address::ZERO,
@@ -378,8 +377,8 @@ async fn a_separate_treasury_caller_signs_transfers_the_main_caller_may_not() {
     let signature = alloy::hex::decode(a.body["signature"].as_str().unwrap()).unwrap();
     let signature = Signature::try_from(signature.as_slice()).unwrap();
     assert_eq!(signature.recover_address_from_prehash(&digest).unwrap(), DEV_ADDRESS);
-    let built = post_admin(&app, "/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    let built = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     let id = built.body["id"].as_i64().unwrap();
-    let signed = post_admin(&app, &format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
+    let signed = app.post_admin(&format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
     assert_eq!(signed.status, 200, "{}", signed.body);
 }

@@ -6,7 +6,6 @@ use alloy::sol_types::SolCall;
 use backend::config::ChainSettings;
 use serde_json::json;
 
-use crate::admin::post_as;
 use crate::common::{ASSET, BNB, CHAIN, count, genesis, named};
 use crate::helpers::{Chain, TestApp, spawn_app, spawn_app_configured};
 use crate::register::SETTLEMENT;
@@ -33,7 +32,7 @@ async fn requests(app: &TestApp) -> Vec<(i32, String, String)> {
 async fn a_withdraw_request_records_the_pending_balance_once_and_admins_see_it() {
     let app = spawn_app().await;
     let (w, token) = user_with_pending(&app).await;
-    let a = post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
+    let a = app.post_as("/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let r = &a.body["request"];
     assert_eq!(r["amount"], json!({ "base": (18 * BNB).to_string(), "human": "18 BNB" }));
@@ -44,7 +43,7 @@ async fn a_withdraw_request_records_the_pending_balance_once_and_admins_see_it()
     assert_eq!(requests(&app).await, vec![(1, (18 * BNB).to_string(), "open".into())]);
 
     // One open request per user and asset.
-    let again = post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
+    let again = app.post_as("/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
     assert_eq!((again.status, again.code()), (409, "withdraw_request_open"), "{}", again.body);
     assert_eq!(requests(&app).await.len(), 1);
 
@@ -71,8 +70,8 @@ async fn two_requests_at_once_record_one() {
     let app = spawn_app().await;
     let (_, token) = user_with_pending(&app).await;
     let (a, b) = futures::join!(
-        post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })),
-        post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })),
+        app.post_as("/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })),
+        app.post_as("/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })),
     );
     let mut statuses = [a.status, b.status];
     statuses.sort();
@@ -87,7 +86,7 @@ async fn refused_withdrawals_record_nothing() {
     // W gets frozen; a stranger is not registered.
     let stranger =
         app.signin(Chain::Evm, &PrivateKeySigner::random()).await["access_token"].as_str().unwrap().to_owned();
-    backend::ledger::admin::freeze(&app.db.pool, ASSET, w.address(), "test").await.unwrap();
+    ledger::admin::freeze(&app.db.pool, ASSET, w.address(), "test").await.unwrap();
     let before = app.db_state().await;
     let cases = [
         (Some(token.as_str()), json!({ "asset_id": 1 }), 422, "user_frozen"),
@@ -96,7 +95,7 @@ async fn refused_withdrawals_record_nothing() {
         (None, json!({ "asset_id": 1 }), 401, "missing_token"),
     ];
     for (t, body, status, code) in cases {
-        let a = post_as(&app, "/v1/users/withdraw", t, body.clone()).await;
+        let a = app.post_as("/v1/users/withdraw", t, body.clone()).await;
         assert_eq!((a.status, a.code()), (status, code), "{body}: {}", a.body);
     }
     assert_eq!(app.db_state().await, before);
@@ -109,7 +108,7 @@ async fn nothing_pending_is_422() {
     let w = PrivateKeySigner::random();
     app.register_in_ledger(&[(w.address(), genesis())]).await;
     let token = app.signin(Chain::Evm, &w).await["access_token"].as_str().unwrap().to_owned();
-    let a = post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
+    let a = app.post_as("/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
     assert_eq!((a.status, a.code()), (422, "nothing_pending"), "{}", a.body);
     assert!(requests(&app).await.is_empty());
 }
@@ -129,7 +128,7 @@ async fn claimable_funds_come_with_the_claim_transaction() {
         .execute(&app.db.pool)
         .await
         .unwrap();
-    let a = post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
+    let a = app.post_as("/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["claimable"]["human"], "3 BNB");
     let tx = &a.body["claim_transaction"];
@@ -147,7 +146,7 @@ async fn hostile_withdraw_inputs_get_4xx_and_change_nothing() {
     let admin = app.signin(Chain::Evm, &app.admin).await;
     let admin_token = admin["access_token"].as_str().unwrap().to_owned();
     let huge = "9".repeat(80);
-    let posts: Vec<PostCase> = vec![
+    let posts: Vec<PostCase<'_>> = vec![
         (Some(&token), Some("application/json"), "{".into(), &[400], "malformed_json"),
         (Some(&token), Some("application/json"), "".into(), &[400], "malformed_json"),
         (Some(&token), Some("application/json"), "[]".into(), &[422], "invalid_body"),
@@ -219,12 +218,12 @@ async fn a_batch_answers_open_requests_and_cancelling_it_reopens_them() {
     })
     .await;
     let (_w, token) = user_with_pending(&app).await;
-    let a = post_as(&app, "/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
+    let a = app.post_as("/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let admin = app.signin(Chain::Evm, &app.admin).await;
     let admin_token = admin["access_token"].as_str().unwrap().to_owned();
 
-    let built = post_as(&app, "/v1/admin/payouts/batches", Some(&admin_token), json!({ "asset_id": ASSET })).await;
+    let built = app.post_as("/v1/admin/payouts/batches", Some(&admin_token), json!({ "asset_id": ASSET })).await;
     assert_eq!(built.status, 201, "{}", built.body);
     let id = built.body["id"].as_i64().unwrap();
     let state = || async {
@@ -239,10 +238,10 @@ async fn a_batch_answers_open_requests_and_cancelling_it_reopens_them() {
 
     // Never signed, so it can be cancelled at once: the request is open again, and the next batch answers it.
     let path = format!("/v1/admin/payouts/batches/{id}/cancel");
-    let cancelled = post_as(&app, &path, Some(&admin_token), json!({})).await;
+    let cancelled = app.post_as(&path, Some(&admin_token), json!({})).await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.body);
     assert_eq!(state().await, vec![("open".to_owned(), None)]);
-    let again = post_as(&app, "/v1/admin/payouts/batches", Some(&admin_token), json!({ "asset_id": ASSET })).await;
+    let again = app.post_as("/v1/admin/payouts/batches", Some(&admin_token), json!({ "asset_id": ASSET })).await;
     assert_eq!(again.status, 201, "{}", again.body);
     assert_eq!(state().await, vec![("batched".to_owned(), again.body["id"].as_i64())]);
 }

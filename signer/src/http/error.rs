@@ -1,4 +1,5 @@
-//! The one error type of the HTTP layer: logs internals, shows clients a stable code.
+//! The one error type of the HTTP layer: logs internals, shows clients a stable code in the same envelope as the
+//! backend API (`{ "error": { "code", "message" } }`).
 
 use axum::{
     Json,
@@ -6,7 +7,12 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{api::ErrorBody, auth::AuthFailure, intent::Malformed, signing::SignError};
+use crate::{
+    api::{ErrorBody, ErrorEnvelope},
+    auth::AuthFailure,
+    intent::Malformed,
+    signing::SignError,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -70,6 +76,6 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        (status, Json(ErrorBody { code: self.code().to_owned(), message })).into_response()
+        (status, Json(ErrorEnvelope { error: ErrorBody { code: self.code().to_owned(), message } })).into_response()
     }
 }

@@ -10,12 +10,12 @@ use axum::{
 use super::AppState;
 use crate::{api::SignerInfo, intent::Addr};
 
-pub async fn signer(State(state): State<AppState>) -> Json<SignerInfo> {
+pub(super) async fn signer(State(state): State<AppState>) -> Json<SignerInfo> {
     Json(SignerInfo { address: Addr(state.service.address()) })
 }
 
 /// Healthy when the store answers (the key is loaded before the server starts).
-pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
+pub(super) async fn health(State(state): State<AppState>) -> impl IntoResponse {
     match state.service.store().ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
         Err(e) => {
@@ -25,6 +25,6 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

@@ -64,28 +64,28 @@ impl FromRequest<AppState> for AuthenticatedRequest {
     }
 }
 
-pub async fn register(
+pub(super) async fn register(
     State(state): State<AppState>,
     request: AuthenticatedRequest,
 ) -> Result<Json<SignResponse>, ApiError> {
     sign::<RegisterIntent>(&state, request, Kind::Register).await
 }
 
-pub async fn retopup(
+pub(super) async fn retopup(
     State(state): State<AppState>,
     request: AuthenticatedRequest,
 ) -> Result<Json<SignResponse>, ApiError> {
     sign::<RetopupIntent>(&state, request, Kind::Retopup).await
 }
 
-pub async fn payout_batch(
+pub(super) async fn payout_batch(
     State(state): State<AppState>,
     request: AuthenticatedRequest,
 ) -> Result<Json<SignResponse>, ApiError> {
     sign::<PayoutBatchIntent>(&state, request, Kind::PayoutBatch).await
 }
 
-pub async fn treasury_transfer(
+pub(super) async fn treasury_transfer(
     State(state): State<AppState>,
     request: AuthenticatedRequest,
 ) -> Result<Json<SignResponse>, ApiError> {

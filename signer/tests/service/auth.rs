@@ -2,7 +2,7 @@
 
 use secrecy::SecretString;
 use signer::{
-    api::{ErrorBody, REGISTER_PATH},
+    api::{ErrorEnvelope, REGISTER_PATH},
     auth::{CALLER_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, request_mac},
 };
 
@@ -15,8 +15,8 @@ async fn post(app: &TestApp, headers: &[(&str, String)], body: &[u8]) -> (u16, S
     }
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
-    let body: ErrorBody = response.json().await.unwrap();
-    (status, body.code)
+    let body: ErrorEnvelope = response.json().await.unwrap();
+    (status, body.error.code)
 }
 
 fn headers(caller: &str, secret: &str, timestamp: u64, body: &[u8]) -> Vec<(&'static str, String)> {

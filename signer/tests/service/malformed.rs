@@ -2,7 +2,7 @@
 //! with a stable code, and nothing is signed.
 
 use serde_json::{Value, json};
-use signer::api::{ErrorBody, PAYOUT_BATCH_PATH, REGISTER_PATH};
+use signer::api::{ErrorEnvelope, PAYOUT_BATCH_PATH, REGISTER_PATH};
 
 use crate::support::*;
 
@@ -58,7 +58,7 @@ async fn malformed_register_intents_are_refused_with_4xx_and_nothing_is_stored()
     for (name, body, status, code) in &cases {
         let response = app.post_raw(REGISTER_PATH, body).await;
         assert_eq!(response.status().as_u16(), *status, "{name}");
-        let error: ErrorBody = response.json().await.unwrap();
+        let error = response.json::<ErrorEnvelope>().await.unwrap().error;
         assert_eq!(error.code, *code, "{name}: {}", error.message);
     }
     assert_eq!(app.signed_count().await, 0);
@@ -99,7 +99,7 @@ async fn malformed_payout_batches_are_refused() {
     for (name, body) in &cases {
         let response = app.post_raw(PAYOUT_BATCH_PATH, body).await;
         assert_eq!(response.status().as_u16(), 422, "{name}");
-        assert_eq!(response.json::<ErrorBody>().await.unwrap().code, "invalid_intent", "{name}");
+        assert_eq!(response.json::<ErrorEnvelope>().await.unwrap().error.code, "invalid_intent", "{name}");
     }
     // A register body on the batch route is not a batch.
     let response = app.post_raw(PAYOUT_BATCH_PATH, &serde_json::to_vec(&valid_register()).unwrap()).await;

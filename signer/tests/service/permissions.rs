@@ -9,7 +9,7 @@ use std::{
 
 use secrecy::SecretString;
 use signer::{
-    api::{ErrorBody, PAYOUT_BATCH_PATH},
+    api::{ErrorEnvelope, PAYOUT_BATCH_PATH},
     auth::Caller,
     client::SignerClient,
     config::{ConfigError, Env, FileConfig, Settings},
@@ -102,7 +102,7 @@ async fn a_caller_limited_to_register_and_retopup_is_refused_outflows_and_nothin
     // Checked before the body is parsed: even a malformed batch gets the permission refusal, not 422.
     let response = app.post_raw(PAYOUT_BATCH_PATH, b"{\"not\": \"a batch\"}").await;
     assert_eq!(response.status().as_u16(), 403);
-    assert_eq!(response.json::<ErrorBody>().await.unwrap().code, "policy.caller_not_permitted");
+    assert_eq!(response.json::<ErrorEnvelope>().await.unwrap().error.code, "policy.caller_not_permitted");
     // And the treasury caller may not register users.
     assert_eq!(refusal(treasury.sign_register(&register(1, None)).await), (403, "policy.caller_not_permitted".into()));
 

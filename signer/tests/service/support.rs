@@ -18,31 +18,31 @@ use signer::{
 };
 use tokio::{sync::oneshot, task::JoinHandle};
 
-pub const CHAIN_ID: u64 = 31_337;
+pub(crate) const CHAIN_ID: u64 = 31_337;
 /// Where anvil's first deployment by its account 0 lands; the anvil test deploys there.
-pub const CONTRACT: Address = alloy::primitives::address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
-pub const USDT: Address = Address::repeat_byte(0x55);
-pub const TREASURY: Address = Address::repeat_byte(0x7e);
-pub const USER: Address = Address::repeat_byte(0x11);
-pub const SPONSOR: Address = Address::repeat_byte(0x22);
+pub(crate) const CONTRACT: Address = alloy::primitives::address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
+pub(crate) const USDT: Address = Address::repeat_byte(0x55);
+pub(crate) const TREASURY: Address = Address::repeat_byte(0x7e);
+pub(crate) const USER: Address = Address::repeat_byte(0x11);
+pub(crate) const SPONSOR: Address = Address::repeat_byte(0x22);
 /// anvil's well-known dev key #1 (public knowledge; never a real key).
-pub const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-pub const DEV_ADDRESS: Address = alloy::primitives::address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
-pub const CALLER: &str = "backend";
-pub const CALLER_SECRET: &str = "test-only-caller-secret";
+pub(crate) const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+pub(crate) const DEV_ADDRESS: Address = alloy::primitives::address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+pub(crate) const CALLER: &str = "backend";
+pub(crate) const CALLER_SECRET: &str = "test-only-caller-secret";
 
-pub const PER_PAYLOAD_CAP: u128 = 1_000;
-pub const PER_BATCH_CAP: u128 = 2_500;
-pub const DAILY_OUTFLOW_CAP: u128 = 4_000;
-pub const MAX_BATCH_ENTRIES: usize = 5;
-pub const DEFAULT_TTL: u64 = 600;
-pub const HORIZON: u64 = 3_600;
+pub(crate) const PER_PAYLOAD_CAP: u128 = 1_000;
+pub(crate) const PER_BATCH_CAP: u128 = 2_500;
+pub(crate) const DAILY_OUTFLOW_CAP: u128 = 4_000;
+pub(crate) const MAX_BATCH_ENTRIES: usize = 5;
+pub(crate) const DEFAULT_TTL: u64 = 600;
+pub(crate) const HORIZON: u64 = 3_600;
 
-pub fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
-pub fn policy(chain_id: u64, contract: Address) -> PolicyConfig {
+pub(crate) fn policy(chain_id: u64, contract: Address) -> PolicyConfig {
     let caps = |token| AssetConfig {
         token: Addr(token),
         per_payload_cap: Amount::from(PER_PAYLOAD_CAP),
@@ -62,7 +62,7 @@ pub fn policy(chain_id: u64, contract: Address) -> PolicyConfig {
     }
 }
 
-pub fn settings(store_path: PathBuf) -> Settings {
+pub(crate) fn settings(store_path: PathBuf) -> Settings {
     Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         store_path,
@@ -74,7 +74,7 @@ pub fn settings(store_path: PathBuf) -> Settings {
 }
 
 /// A running service; `stop` shuts it down gracefully (closing the store) so it can be started again.
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub base_url: String,
     pub client: SignerClient,
     pub http: reqwest::Client,
@@ -84,7 +84,7 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn spawn(settings: Settings) -> TestApp {
+    pub(crate) async fn spawn(settings: Settings) -> TestApp {
         let store_path = settings.store_path.clone();
         let (tx, rx) = oneshot::channel::<()>();
         let (address, server) = signer::startup::run_until(settings, async {
@@ -104,13 +104,13 @@ impl TestApp {
     }
 
     /// A fresh service on its own temporary store (the directory lives as long as the returned guard).
-    pub async fn fresh() -> (TestApp, tempfile::TempDir) {
+    pub(crate) async fn fresh() -> (TestApp, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let app = TestApp::spawn(settings(dir.path().join("signer.sqlite"))).await;
         (app, dir)
     }
 
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -120,7 +120,7 @@ impl TestApp {
     }
 
     /// Rows in the double-sign record, read through a separate connection.
-    pub async fn signed_count(&self) -> u64 {
+    pub(crate) async fn signed_count(&self) -> u64 {
         let store = Store::open(&self.store_path).await.unwrap();
         let n = store.count_signed().await.unwrap();
         store.close().await;
@@ -128,7 +128,7 @@ impl TestApp {
     }
 
     /// POSTs raw bytes with correct authentication headers (for malformed bodies the typed client cannot send).
-    pub async fn post_raw(&self, path: &str, body: &[u8]) -> reqwest::Response {
+    pub(crate) async fn post_raw(&self, path: &str, body: &[u8]) -> reqwest::Response {
         let mut request = self.http.post(format!("{}{path}", self.base_url)).body(body.to_vec());
         for (name, value) in self.client.auth_headers("POST", path, body, now()) {
             request = request.header(name, value);
@@ -138,14 +138,14 @@ impl TestApp {
 }
 
 /// The refusal code and status of a client call that must fail.
-pub fn refusal(result: Result<SignResponse, ClientError>) -> (u16, String) {
+pub(crate) fn refusal(result: Result<SignResponse, ClientError>) -> (u16, String) {
     match result {
         Err(ClientError::Refused { status, body: ErrorBody { code, .. } }) => (status, code),
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
 
-pub fn register(amount: u128, nonce: Option<u64>) -> RegisterIntent {
+pub(crate) fn register(amount: u128, nonce: Option<u64>) -> RegisterIntent {
     RegisterIntent {
         chain_id: CHAIN_ID,
         contract: Addr(CONTRACT),
@@ -158,7 +158,7 @@ pub fn register(amount: u128, nonce: Option<u64>) -> RegisterIntent {
     }
 }
 
-pub fn retopup(amount: u128, nonce: Option<u64>) -> RetopupIntent {
+pub(crate) fn retopup(amount: u128, nonce: Option<u64>) -> RetopupIntent {
     RetopupIntent {
         chain_id: CHAIN_ID,
         contract: Addr(CONTRACT),
@@ -170,7 +170,7 @@ pub fn retopup(amount: u128, nonce: Option<u64>) -> RetopupIntent {
     }
 }
 
-pub fn payout_batch(amounts: &[u128], nonce: Option<u64>) -> PayoutBatchIntent {
+pub(crate) fn payout_batch(amounts: &[u128], nonce: Option<u64>) -> PayoutBatchIntent {
     PayoutBatchIntent {
         chain_id: CHAIN_ID,
         contract: Addr(CONTRACT),
@@ -189,7 +189,7 @@ pub fn payout_batch(amounts: &[u128], nonce: Option<u64>) -> PayoutBatchIntent {
     }
 }
 
-pub fn treasury_transfer(to: Address, amount: u128, nonce: Option<u64>) -> TreasuryTransferIntent {
+pub(crate) fn treasury_transfer(to: Address, amount: u128, nonce: Option<u64>) -> TreasuryTransferIntent {
     TreasuryTransferIntent {
         chain_id: CHAIN_ID,
         contract: Addr(CONTRACT),

@@ -1,0 +1,180 @@
+//! Applies synthetic registration/retopup events to a scratch Postgres database and compares
+//! the rate with plain inserts of the same number of raw-event rows on the same connection.
+//!
+//! `cargo bench -p ledger --bench apply -- [events] [events_per_block]` (under `cargo test --all-targets` a small smoke run)
+//! (defaults 100000 and 100; `DATABASE_URL` selects the server).
+
+use std::time::Instant;
+
+use alloy::primitives::Address;
+use ledger::db::ScratchDatabase;
+use ledger::events::ChainEvent;
+use ledger::plan::PlanParams;
+use ledger::synthetic::{EventStream, StreamConfig};
+use ledger::{AssetSpec, ChainLedger, create_asset};
+use sqlx::PgPool;
+
+const CHAIN: u64 = 56;
+
+fn blocks(events: usize, per_block: u64, params: &PlanParams) -> Vec<Vec<ChainEvent>> {
+    let mut stream = EventStream::new(StreamConfig {
+        seed: 1,
+        chain_id: CHAIN,
+        token: Address::ZERO,
+        genesis: Address::repeat_byte(0x11),
+        registration_fee: params.registration_fee,
+        retopup_fee: params.retopup_fee,
+        events_per_block: per_block,
+        retopup_per_mille: 250,
+        invalid_per_mille: 0,
+        freeze_per_mille: 0,
+        place_per_mille: 0,
+    });
+    let mut out: Vec<Vec<ChainEvent>> = Vec::new();
+    for _ in 0..events {
+        let e = stream.next_event();
+        match out.last_mut() {
+            Some(b) if b[0].block_number == e.block_number => b.push(e),
+            _ => out.push(vec![e]),
+        }
+    }
+    out
+}
+
+/// One INSERT per row, one transaction per block: what a naive event store does.
+async fn raw_rows(pool: &PgPool, blocks: &[Vec<ChainEvent>]) -> eyre::Result<f64> {
+    sqlx::query("CREATE TABLE bench_raw_rows (LIKE chain_events INCLUDING ALL)").execute(pool).await?;
+    let start = Instant::now();
+    for block in blocks {
+        let mut tx = pool.begin().await?;
+        for e in block {
+            sqlx::query(
+                "INSERT INTO bench_raw_rows
+                   (chain_id, tx_hash, log_index, block_number, block_timestamp, name, payload, outcome)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 'applied')",
+            )
+            .bind(CHAIN as i64)
+            .bind(e.key.tx_hash.as_slice())
+            .bind(e.key.log_index as i64)
+            .bind(e.block_number as i64)
+            .bind(e.block_timestamp as i64)
+            .bind(e.body.name())
+            .bind(serde_json::to_string(&e.body)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// One multi-row INSERT per block: the fastest plain way to store the same rows.
+async fn raw_batched(pool: &PgPool, blocks: &[Vec<ChainEvent>]) -> eyre::Result<f64> {
+    sqlx::query("CREATE TABLE bench_raw_batched (LIKE chain_events INCLUDING ALL)").execute(pool).await?;
+    let start = Instant::now();
+    for block in blocks {
+        let hashes: Vec<&[u8]> = block.iter().map(|e| e.key.tx_hash.as_slice()).collect();
+        let logs: Vec<i64> = block.iter().map(|e| e.key.log_index as i64).collect();
+        let numbers: Vec<i64> = block.iter().map(|e| e.block_number as i64).collect();
+        let times: Vec<i64> = block.iter().map(|e| e.block_timestamp as i64).collect();
+        let names: Vec<&str> = block.iter().map(|e| e.body.name()).collect();
+        let payloads: Vec<String> = block.iter().map(|e| serde_json::to_string(&e.body)).collect::<Result<_, _>>()?;
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO bench_raw_batched
+               (chain_id, tx_hash, log_index, block_number, block_timestamp, name, payload, outcome)
+             SELECT $1, h, i, b, t, n, p::jsonb, 'applied'
+             FROM UNNEST($2::bytea[], $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::text[]) AS x(h, i, b, t, n, p)",
+        )
+        .bind(CHAIN as i64)
+        .bind(&hashes)
+        .bind(&logs)
+        .bind(&numbers)
+        .bind(&times)
+        .bind(&names)
+        .bind(&payloads)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> eyre::Result<()> {
+    // `cargo bench` adds `--bench`; without it (`cargo test --all-targets`) a short smoke run proves it works.
+    let full = std::env::args().any(|a| a == "--bench");
+    let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
+    let events: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(if full { 100_000 } else { 2_000 });
+    let per_block: u64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(100);
+    let params = PlanParams::defaults(18);
+    let blocks = blocks(events, per_block, &params);
+
+    // One connection, so the ledger and the raw inserts share it.
+    let db = ScratchDatabase::create_with("ledger_bench", 1).await?;
+    create_asset(
+        &db.pool,
+        &AssetSpec {
+            id: 1,
+            chain_id: CHAIN,
+            token: Address::ZERO,
+            symbol: "BNB".into(),
+            decimals: 18,
+            genesis: Address::repeat_byte(0x11),
+            params,
+        },
+    )
+    .await?;
+    if std::env::var("BENCH_EXPLAIN").is_ok() {
+        sqlx::query("LOAD 'auto_explain'").execute(&db.pool).await?;
+        sqlx::query("SET auto_explain.log_min_duration = '4ms'").execute(&db.pool).await?;
+    }
+    let mut ledger = ChainLedger::open(db.pool.clone(), CHAIN).await?;
+    let start = Instant::now();
+    let mut applied = 0;
+    for block in &blocks {
+        applied += ledger.apply_block(block).await?.applied;
+    }
+    let ledger_secs = start.elapsed().as_secs_f64();
+
+    eyre::ensure!(applied == events, "applied {applied} of {events}");
+    let ledger_rows: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM chain_events) + (SELECT count(*) FROM ledger_events)
+              + (SELECT count(*) FROM rewards) + (SELECT count(*) FROM company_credits)
+              + (SELECT count(*) FROM placements) + (SELECT count(*) FROM pool_nodes)
+              + (SELECT count(*) FROM reserve_movements) + (SELECT count(*) FROM retopups)
+              + (SELECT count(*) FROM users)",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+
+    let rows_secs = raw_rows(&db.pool, &blocks).await?;
+    let batched_secs = raw_batched(&db.pool, &blocks).await?;
+    let rate = |secs: f64| events as f64 / secs;
+    println!("events: {events}, events per block: {per_block}, blocks: {}", blocks.len());
+    println!(
+        "ledger apply:            {:>9.0} events/s ({ledger_secs:.2} s; {ledger_rows} ledger rows written)",
+        rate(ledger_secs)
+    );
+    println!(
+        "raw insert, row by row:  {:>9.0} rows/s   ({rows_secs:.2} s)  ledger/raw = {:.2}",
+        rate(rows_secs),
+        rows_secs / ledger_secs
+    );
+    println!(
+        "raw insert, one per block: {:>7.0} rows/s   ({batched_secs:.2} s)  ledger/raw = {:.2}",
+        rate(batched_secs),
+        batched_secs / ledger_secs
+    );
+    match peak_memory_kib() {
+        Some(kib) => println!("peak memory (VmHWM):     {:.1} MiB", kib as f64 / 1024.0),
+        None => println!("peak memory: /proc/self/status not readable"),
+    }
+    Ok(())
+}

@@ -1,0 +1,535 @@
+//! Admin ledger actions (PLAN.md §5–§6). Each runs in one transaction under the asset's row
+//! lock, bumps `assets.admin_seq` (so running ledgers re-read frozen flags and plan versions
+//! before their next event) and appends an `audit_logs` row with before/after values and the
+//! ledger position, so a replay can interleave the action at the same place.
+
+use alloy::primitives::Address;
+use serde_json::{Value, json};
+use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, Transaction};
+
+use super::load;
+use crate::plan::{Amount, InvalidVersion, PlanParams};
+
+type Tx = Transaction<'static, Postgres>;
+
+/// Why an admin action was refused; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The database failed; the transaction rolled back.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    /// No asset with this id.
+    #[error("unknown asset {0}")]
+    UnknownAsset(i32),
+    /// The wallet is not a user of this asset.
+    #[error("user {0} is not registered in this asset")]
+    UnknownUser(Address),
+    /// The action would change nothing (already frozen, no held rewards…); nothing is audited.
+    #[error("nothing to do: {0}")]
+    NoChange(&'static str),
+    /// The new plan version is invalid or would not start after the last applied block.
+    #[error(transparent)]
+    InvalidVersion(#[from] InvalidVersion),
+    /// The stored ledger could not be loaded or the placement broke conservation.
+    #[error(transparent)]
+    Ledger(#[from] super::LedgerError),
+    /// The action does not apply in the ledger's current state (stable code for clients).
+    #[error("{message}")]
+    Refused {
+        /// Stable reason clients match on: `invalid_level`, `level_full` or `insufficient_company_share`.
+        code: &'static str,
+        /// Human-readable explanation with the figures involved, sent to the admin with the 422.
+        message: String,
+    },
+}
+
+/// Locks the asset row; returns (applied_events, last block the chain's ledger has passed,
+/// counting quarantined events too).
+async fn lock_asset(tx: &mut Tx, asset_id: i32) -> Result<(i64, Option<i64>), AdminError> {
+    let row = sqlx::query(
+        "SELECT applied_events,
+                GREATEST(last_block, (SELECT s.last_block FROM blockchain_sync s WHERE s.chain_id = a.chain_id))
+         FROM assets a WHERE id = $1 FOR UPDATE",
+    )
+    .bind(asset_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AdminError::UnknownAsset(asset_id))?;
+    Ok((row.get(0), row.get(1)))
+}
+
+async fn user_no(tx: &mut Tx, asset_id: i32, user: Address) -> Result<i32, AdminError> {
+    sqlx::query_scalar("SELECT user_no FROM users WHERE asset_id = $1 AND address = $2 FOR UPDATE")
+        .bind(asset_id)
+        .bind(user.as_slice())
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(AdminError::UnknownUser(user))
+}
+
+async fn user_snapshot(tx: &mut Tx, asset_id: i32, user_no: i32) -> Result<Value, AdminError> {
+    Ok(sqlx::query_scalar(
+        "SELECT jsonb_build_object('frozen', u.frozen, 'pending', b.pending::text,
+                'held', b.held::text, 'forfeited', b.forfeited::text)
+         FROM users u JOIN user_balances b USING (asset_id, user_no)
+         WHERE u.asset_id = $1 AND u.user_no = $2",
+    )
+    .bind(asset_id)
+    .bind(user_no)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Bumps the asset's admin sequence (the ledger re-reads what admin actions change), audits, and commits.
+async fn finish(
+    mut tx: Tx,
+    asset_id: i32,
+    actor: &str,
+    action: &str,
+    target: &str,
+    before: Value,
+    after: Value,
+) -> Result<(), AdminError> {
+    sqlx::query("UPDATE assets SET admin_seq = admin_seq + 1 WHERE id = $1").bind(asset_id).execute(&mut *tx).await?;
+    crate::audit::record(
+        &mut tx,
+        crate::audit::AuditEntry { actor, action, target, asset_id: Some(asset_id), before: Some(before), after },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Freezes a user: their pending rewards become held, and later credits arrive held.
+pub async fn freeze(pool: &PgPool, asset_id: i32, user: Address, actor: &str) -> Result<(), AdminError> {
+    set_frozen(pool, asset_id, user, actor, true).await
+}
+
+/// Unfreezes a user: their held rewards become pending (payable).
+pub async fn unfreeze(pool: &PgPool, asset_id: i32, user: Address, actor: &str) -> Result<(), AdminError> {
+    set_frozen(pool, asset_id, user, actor, false).await
+}
+
+async fn set_frozen(pool: &PgPool, asset_id: i32, user: Address, actor: &str, frozen: bool) -> Result<(), AdminError> {
+    let mut tx = pool.begin().await?;
+    lock_asset(&mut tx, asset_id).await?;
+    let no = user_no(&mut tx, asset_id, user).await?;
+    let before = user_snapshot(&mut tx, asset_id, no).await?;
+    if before["frozen"] == json!(frozen) {
+        return Err(AdminError::NoChange(if frozen { "already frozen" } else { "not frozen" }));
+    }
+    let (from, to) = if frozen { ("pending", "held") } else { ("held", "pending") };
+    sqlx::query("UPDATE rewards SET status = $4 WHERE asset_id = $1 AND beneficiary_no = $2 AND status = $3")
+        .bind(asset_id)
+        .bind(no)
+        .bind(from)
+        .bind(to)
+        .execute(&mut *tx)
+        .await?;
+    // `from` and `to` are the two literals above.
+    sqlx::query(AssertSqlSafe(format!(
+        "UPDATE user_balances SET {to} = {to} + {from}, {from} = 0 WHERE asset_id = $1 AND user_no = $2"
+    )))
+    .bind(asset_id)
+    .bind(no)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE users SET frozen = $3 WHERE asset_id = $1 AND user_no = $2")
+        .bind(asset_id)
+        .bind(no)
+        .bind(frozen)
+        .execute(&mut *tx)
+        .await?;
+    let after = user_snapshot(&mut tx, asset_id, no).await?;
+    let action = if frozen { "freeze" } else { "unfreeze" };
+    finish(tx, asset_id, actor, action, &user.to_string(), before, after).await
+}
+
+/// Moves every held reward of a user to the company (status forfeited); returns the total.
+pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &str) -> Result<Amount, AdminError> {
+    let mut tx = pool.begin().await?;
+    lock_asset(&mut tx, asset_id).await?;
+    let no = user_no(&mut tx, asset_id, user).await?;
+    let held: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT reward_no, amount::text FROM rewards
+         WHERE asset_id = $1 AND beneficiary_no = $2 AND status = 'held' ORDER BY reward_no FOR UPDATE",
+    )
+    .bind(asset_id)
+    .bind(no)
+    .fetch_all(&mut *tx)
+    .await?;
+    if held.is_empty() {
+        return Err(AdminError::NoChange("no held rewards"));
+    }
+    let mut total: Amount = 0;
+    for (_, a) in &held {
+        total += load::parse_amount(a)?;
+    }
+    let company_before: String = sqlx::query_scalar("SELECT company_total::text FROM assets WHERE id = $1")
+        .bind(asset_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut before = user_snapshot(&mut tx, asset_id, no).await?;
+    before["company_total"] = json!(company_before);
+    let next: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(credit_no) + 1, 0) FROM company_credits WHERE asset_id = $1")
+            .bind(asset_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let rewards: Vec<i64> = held.iter().map(|(n, _)| *n).collect();
+    let amounts: Vec<&str> = held.iter().map(|(_, a)| a.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO company_credits (asset_id, credit_no, amount, reason, reward_no)
+         SELECT $1, $2 + o - 1, m::numeric, 'forfeit', r
+         FROM UNNEST($3::int8[], $4::text[]) WITH ORDINALITY AS x(r, m, o)",
+    )
+    .bind(asset_id)
+    .bind(next)
+    .bind(&rewards)
+    .bind(&amounts)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE rewards SET status = 'forfeited' WHERE asset_id = $1 AND reward_no = ANY($2)")
+        .bind(asset_id)
+        .bind(&rewards)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE user_balances SET forfeited = forfeited + $3::numeric, held = held - $3::numeric
+         WHERE asset_id = $1 AND user_no = $2",
+    )
+    .bind(asset_id)
+    .bind(no)
+    .bind(total.to_string())
+    .execute(&mut *tx)
+    .await?;
+    let company_after: String = sqlx::query_scalar(
+        "UPDATE assets SET company_total = company_total + $2::numeric WHERE id = $1
+         RETURNING company_total::text",
+    )
+    .bind(asset_id)
+    .bind(total.to_string())
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut after = user_snapshot(&mut tx, asset_id, no).await?;
+    after["company_total"] = json!(company_after);
+    after["forfeited_rewards"] = json!(rewards);
+    finish(tx, asset_id, actor, "forfeit_held", &user.to_string(), before, after).await?;
+    Ok(total)
+}
+
+/// Adds a plan version effective from `from_block` (after every applied event); returns its
+/// version number.
+pub async fn new_plan_version(
+    pool: &PgPool,
+    asset_id: i32,
+    from_block: u64,
+    params: PlanParams,
+    actor: &str,
+) -> Result<u32, AdminError> {
+    let mut tx = pool.begin().await?;
+    let (_, last_block) = lock_asset(&mut tx, asset_id).await?;
+    let mut schedule = load::schedule(&mut tx, asset_id).await?;
+    let before = serde_json::to_value(schedule.latest().params.clone()).expect("params serialize");
+    let before = json!({ "version": schedule.latest().version, "effective_from_block": schedule.latest().effective_from_block, "params": before });
+    let v = schedule.push(from_block, last_block.map(|b| b as u64), params)?.clone();
+    sqlx::query("INSERT INTO plan_versions (asset_id, version, effective_from_block, params) VALUES ($1, $2, $3, $4)")
+        .bind(asset_id)
+        .bind(v.version as i32)
+        .bind(v.effective_from_block as i64)
+        .bind(sqlx::types::Json(&v.params))
+        .execute(&mut *tx)
+        .await?;
+    let after = json!({ "version": v.version, "effective_from_block": v.effective_from_block, "params": v.params });
+    finish(tx, asset_id, actor, "new_plan_version", &format!("asset {asset_id}"), before, after).await?;
+    Ok(v.version)
+}
+
+/// What a manual placement did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacementDone {
+    /// Number of the admin placement (its `placements` row).
+    pub placement_no: u64,
+    /// Heap index of the new node.
+    pub q: u64,
+    /// `level_price` of the level, taken from the company's share.
+    pub price: Amount,
+    /// Ledger position it took effect at.
+    pub applied_events: i64,
+    /// The asset's admin sequence after this action.
+    pub admin_seq: i64,
+    /// Placements made (this one and the auto-progressions it triggered) and credits to users.
+    pub placements: usize,
+    /// Credits to users it caused, reserved ones included.
+    pub credits: usize,
+}
+
+/// Places a node for `user` at `level`, paid from the company's share: PLACE(user, level, level_price[level])
+/// through the plan engine (PLAN.md does not define this action; this reading keeps §7.1: the placement's
+/// credits and company part sum to the price, which leaves `company_total`; refused when the company's available
+/// share — `company_total` less treasury transfers executed or signed — is smaller). It runs at the current ledger
+/// position under the plan version of the last applied block; its rows carry no `event_seq` (no chain event
+/// caused them) and the placement row has cause `admin`, so `company_total` = Σ company credits − Σ admin
+/// placements' prices. Audited with before/after and the ledger position, and bumps `admin_seq`.
+pub async fn manual_placement(
+    pool: &PgPool,
+    asset_id: i32,
+    user: Address,
+    level: u32,
+    actor: &str,
+) -> Result<PlacementDone, AdminError> {
+    let refused = |code, message: String| AdminError::Refused { code, message };
+    let mut tx = pool.begin().await?;
+    let (applied, last_block) = lock_asset(&mut tx, asset_id).await?;
+    let chain_id: i64 =
+        sqlx::query_scalar("SELECT chain_id FROM assets WHERE id = $1").bind(asset_id).fetch_one(&mut *tx).await?;
+    // The other assets of the chain are not locked, but only this asset's book is used.
+    let mut books = load::chain_assets(&mut tx, chain_id as u64).await?;
+    let book = books.iter_mut().find(|b| b.id == asset_id).ok_or(AdminError::UnknownAsset(asset_id))?;
+    let engine = &mut book.engine;
+    let owner = engine.user_no(&user).ok_or(AdminError::UnknownUser(user))?;
+    let block = last_block.unwrap_or(0).max(0) as u64;
+    let params = engine.schedule().at(block).params.clone();
+    let price = params.price(level).ok_or_else(|| {
+        refused("invalid_level", format!("level must be in 1..={} for this asset", params.top_level()))
+    })?;
+    if engine.user(owner).nodes_in(level) >= params.max_nodes_per_level {
+        return Err(refused(
+            "level_full",
+            format!("the user already holds {} nodes in level {level}", params.max_nodes_per_level),
+        ));
+    }
+    // What the company may still spend: its share less treasury transfers executed or signed (as a treasury
+    // transfer computes it, under the same asset lock).
+    let (company_before, available): (String, String) = sqlx::query_as(
+        "SELECT company_total::text,
+                GREATEST(company_total - (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
+                                          WHERE t.asset_id = a.id AND t.status IN ('executed', 'signed')), 0)::text
+         FROM assets a WHERE id = $1",
+    )
+    .bind(asset_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if load::parse_amount(&available)? < price {
+        return Err(refused(
+            "insufficient_company_share",
+            format!("the company's available share ({available}) is smaller than the price ({price})"),
+        ));
+    }
+    let before = json!({
+        "company_total": company_before,
+        "level": level,
+        "level_nodes": engine.tree(level).len(),
+        "user_nodes_in_level": engine.user(owner).nodes_in(level),
+    });
+    let out = engine.place_for_company(block, owner, level).ok_or_else(|| refused("level_full", "refused".into()))?;
+    out.check_conservation().map_err(super::LedgerError::from)?;
+    // A matrix completed here gets the time of the last applied block, so replays write the same row.
+    let completed_at: Option<i64> =
+        sqlx::query_scalar("SELECT max(block_timestamp) FROM chain_events WHERE chain_id = $1 AND block_number = $2")
+            .bind(chain_id)
+            .bind(block as i64)
+            .fetch_one(&mut *tx)
+            .await?;
+    let plan_version = out.plan_version as i32;
+    for (i, p) in out.placements.iter().enumerate() {
+        let parent = match p.cause {
+            crate::plan::PlacementCause::AutoProgression { parent } => Some(out.placements[parent].placement_no as i64),
+            crate::plan::PlacementCause::PoolEntry => None,
+        };
+        sqlx::query(
+            "INSERT INTO placements (asset_id, placement_no, owner_no, level, q, amount, cause, parent_placement_no,
+                                     completed_q, event_seq, plan_version)
+             VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9, NULL, $10)",
+        )
+        .bind(asset_id)
+        .bind(p.placement_no as i64)
+        .bind(p.owner as i32)
+        .bind(p.level as i32)
+        .bind(p.position as i64)
+        .bind(p.amount.to_string())
+        .bind(if i == 0 { "admin" } else { "auto_progression" })
+        .bind(parent)
+        .bind(p.completed.map(|q| q as i64))
+        .bind(plan_version)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO pool_nodes (asset_id, level, q, owner_no, placement_no, status) VALUES ($1, $2, $3, $4, $5, 'active')",
+        )
+        .bind(asset_id)
+        .bind(p.level as i32)
+        .bind(p.position as i64)
+        .bind(p.owner as i32)
+        .bind(p.placement_no as i64)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO pools (asset_id, level, node_count) VALUES ($1, $2, $3 + 1)
+             ON CONFLICT (asset_id, level) DO UPDATE SET node_count = $3 + 1",
+        )
+        .bind(asset_id)
+        .bind(p.level as i32)
+        .bind(p.position as i64)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(a) = p.completed {
+            sqlx::query(
+                "UPDATE pool_nodes SET status = 'completed', completed_block = $4, completed_at = to_timestamp($5)
+                 WHERE asset_id = $1 AND level = $2 AND q = $3",
+            )
+            .bind(asset_id)
+            .bind(p.level as i32)
+            .bind(a as i64)
+            .bind(block as i64)
+            .bind(completed_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    let placement_no = |i: Option<usize>| i.map(|i| out.placements[i].placement_no as i64);
+    for c in &out.credits {
+        sqlx::query(
+            "INSERT INTO rewards (asset_id, reward_no, beneficiary_no, kind, level, amount, status, placement_no,
+                                  event_seq, plan_version)
+             VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, NULL, $9)",
+        )
+        .bind(asset_id)
+        .bind(c.reward_no as i64)
+        .bind(c.beneficiary as i32)
+        .bind(c.kind.as_str())
+        .bind(c.level as i32)
+        .bind(c.amount.to_string())
+        .bind(c.status.as_str())
+        .bind(placement_no(c.placement))
+        .bind(plan_version)
+        .execute(&mut *tx)
+        .await?;
+        let (pending, held) = match c.status {
+            crate::plan::RewardStatus::Pending => (c.amount, 0),
+            crate::plan::RewardStatus::Held => (0, c.amount),
+            _ => (0, 0),
+        };
+        sqlx::query(
+            "UPDATE user_balances SET pending = pending + $3::numeric, held = held + $4::numeric
+             WHERE asset_id = $1 AND user_no = $2",
+        )
+        .bind(asset_id)
+        .bind(c.beneficiary as i32)
+        .bind(pending.to_string())
+        .bind(held.to_string())
+        .execute(&mut *tx)
+        .await?;
+    }
+    for m in &out.reserve_movements {
+        let (delta, reward, placement) = match m.change {
+            crate::plan::ReserveChange::Credit { credit, amount } => {
+                (amount.to_string(), Some(out.credits[credit].reward_no as i64), None)
+            }
+            crate::plan::ReserveChange::Take { placement, amount } => {
+                (format!("-{amount}"), None, Some(out.placements[placement].placement_no as i64))
+            }
+        };
+        sqlx::query(
+            "INSERT INTO reserve_movements (asset_id, movement_no, user_no, level, delta, balance_after, reward_no,
+                                            placement_no, event_seq)
+             VALUES ($1, $2, $3, $4, $5::numeric, $6::numeric, $7, $8, NULL)",
+        )
+        .bind(asset_id)
+        .bind(m.movement_no as i64)
+        .bind(m.user as i32)
+        .bind(m.level as i32)
+        .bind(delta)
+        .bind(m.balance_after.to_string())
+        .bind(reward)
+        .bind(placement)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // Reserves as the engine now holds them (absolute), for every (user, level) that moved.
+    let mut moved: Vec<(u32, u32)> = out.reserve_movements.iter().map(|m| (m.user, m.level)).collect();
+    moved.sort_unstable();
+    moved.dedup();
+    for &(u, l) in &moved {
+        sqlx::query(
+            "INSERT INTO user_reserves (asset_id, user_no, level, amount) VALUES ($1, $2, $3, $4::numeric)
+             ON CONFLICT (asset_id, user_no, level) DO UPDATE SET amount = EXCLUDED.amount",
+        )
+        .bind(asset_id)
+        .bind(u as i32)
+        .bind(l as i32)
+        .bind(engine.user(u).reserve_towards(l).to_string())
+        .execute(&mut *tx)
+        .await?;
+    }
+    let mut users: Vec<u32> = moved.iter().map(|&(u, _)| u).collect();
+    users.dedup();
+    for u in users {
+        let total: Amount = engine.user(u).reserves().map(|(_, a)| a).sum();
+        sqlx::query("UPDATE user_balances SET reserved = $3::numeric WHERE asset_id = $1 AND user_no = $2")
+            .bind(asset_id)
+            .bind(u as i32)
+            .bind(total.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
+    let mut company_part: Amount = 0;
+    for c in &out.company {
+        company_part += c.amount;
+        sqlx::query(
+            "INSERT INTO company_credits (asset_id, credit_no, amount, reason, placement_no, event_seq)
+             VALUES ($1, $2, $3::numeric, $4, $5, NULL)",
+        )
+        .bind(asset_id)
+        .bind(c.credit_no as i64)
+        .bind(c.amount.to_string())
+        .bind(c.reason.as_str())
+        .bind(placement_no(c.placement))
+        .execute(&mut *tx)
+        .await?;
+    }
+    // The price leaves the company's share; the placement's own company part comes back to it.
+    let company_after: String = sqlx::query_scalar(
+        "UPDATE assets SET company_total = company_total - $2::numeric + $3::numeric WHERE id = $1
+         RETURNING company_total::text",
+    )
+    .bind(asset_id)
+    .bind(price.to_string())
+    .bind(company_part.to_string())
+    .fetch_one(&mut *tx)
+    .await?;
+    let first = &out.placements[0];
+    let credits: Vec<Value> = out
+        .credits
+        .iter()
+        .map(|c| {
+            json!({ "reward_no": c.reward_no, "beneficiary_no": c.beneficiary, "kind": c.kind.as_str(),
+                    "amount": c.amount.to_string(), "status": c.status.as_str() })
+        })
+        .collect();
+    let after = json!({
+        "company_total": company_after,
+        "level": level,
+        "level_nodes": engine.tree(level).len(),
+        "user_nodes_in_level": engine.user(owner).nodes_in(level),
+        "placement_no": first.placement_no,
+        "q": first.position,
+        "price": price.to_string(),
+        "company_part": company_part.to_string(),
+        "placements": out.placements.len(),
+        "credits": credits,
+    });
+    let admin_seq: i64 =
+        sqlx::query_scalar("SELECT admin_seq + 1 FROM assets WHERE id = $1").bind(asset_id).fetch_one(&mut *tx).await?;
+    let done = PlacementDone {
+        placement_no: first.placement_no,
+        q: first.position,
+        price,
+        applied_events: applied,
+        admin_seq,
+        placements: out.placements.len(),
+        credits: out.credits.len(),
+    };
+    finish(tx, asset_id, actor, "manual_placement", &user.to_string(), before, after).await?;
+    Ok(done)
+}

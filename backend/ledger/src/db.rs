@@ -1,0 +1,91 @@
+//! Connecting, migrating, and throwaway databases for tests and the benchmark.
+
+use sqlx::PgPool;
+
+#[cfg(feature = "test-utils")]
+pub use scratch::ScratchDatabase;
+
+/// Server used when `DATABASE_URL` is not set.
+pub const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432";
+
+/// Applies the migrations in `backend/migrations`.
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    sqlx::migrate!("./migrations").run(pool).await
+}
+
+#[cfg(feature = "test-utils")]
+mod scratch {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
+
+    use super::{DEFAULT_SERVER_URL, migrate};
+
+    fn server_options() -> Result<PgConnectOptions, sqlx::Error> {
+        let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER_URL.to_owned());
+        url.parse()
+    }
+
+    /// A freshly created, migrated database on the server of `DATABASE_URL`; dropped (with any
+    /// open connections) when this value is dropped, also when a test panics.
+    #[derive(Debug)]
+    pub struct ScratchDatabase {
+        /// Pool connected to the scratch database; the test's only way in.
+        pub pool: PgPool,
+        name: String,
+        server: PgConnectOptions,
+    }
+
+    impl ScratchDatabase {
+        /// Creates and migrates a database named after `prefix`, with a pool of at most 4 connections.
+        pub async fn create(prefix: &str) -> Result<Self, sqlx::Error> {
+            Self::create_with(prefix, 4).await
+        }
+
+        /// As [`create`](Self::create), with a pool of at most `max_connections`.
+        pub async fn create_with(prefix: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+            static COUNTER: AtomicU64 = AtomicU64::new(0);
+            let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+            let name = format!("{prefix}_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos);
+            let server = server_options()?;
+            let mut admin = PgConnection::connect_with(&server.clone().database("postgres")).await?;
+            sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut admin).await?;
+            admin.close().await?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .connect_with(server.clone().database(&name))
+                .await?;
+            migrate(&pool).await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
+            Ok(Self { pool, name, server })
+        }
+
+        /// The generated database name (`prefix_pid_counter_nanos`), e.g. to point a second service at it.
+        pub fn name(&self) -> &str {
+            &self.name
+        }
+    }
+
+    impl Drop for ScratchDatabase {
+        fn drop(&mut self) {
+            let name = self.name.clone();
+            let server = self.server.clone();
+            // Drop may run inside a runtime (or while unwinding): use a thread with its own.
+            let dropper = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                rt.block_on(async move {
+                    let mut admin = PgConnection::connect_with(&server.database("postgres")).await?;
+                    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+                        .execute(&mut admin)
+                        .await?;
+                    admin.close().await
+                })
+                .map_err(std::io::Error::other)
+            });
+            if let Ok(Err(e)) = dropper.join() {
+                tracing::warn!(database = %self.name, error = %e, "could not drop scratch database");
+            }
+        }
+    }
+}

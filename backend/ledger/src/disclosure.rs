@@ -1,0 +1,56 @@
+//! Public disclosure of a plan's odds (PLAN.md §9).
+
+use serde::Serialize;
+use sqlx::{PgPool, Row};
+
+use super::{LedgerError, load};
+use crate::plan::Amount;
+
+/// Aggregate outcomes of one asset's participants (every user but genesis).
+///
+/// A participant's net result is what they have received — rewards `pending`, `batched` or
+/// `settled`; not `reserved` (spent on their own nodes), `held` or `forfeited` — minus what
+/// they paid in (registration and retopups).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Disclosure {
+    /// Asset the figures are for; nothing mixes assets.
+    pub asset_id: i32,
+    /// Users of the asset other than genesis.
+    pub participants: u64,
+    /// Participants whose received total is at least what they paid in.
+    pub received_at_least_paid_in: u64,
+    /// Lower median of the net results in base units (an actual participant's result).
+    pub median_net: Option<i128>,
+    /// Everything credited to the company in this asset so far, in base units.
+    pub company_total: Amount,
+}
+
+/// The public odds of asset `asset_id` (no login): who got back what they paid, median net, company share.
+pub async fn disclosure(pool: &PgPool, asset_id: i32) -> Result<Disclosure, LedgerError> {
+    let row = sqlx::query(
+        "WITH nets AS (
+           SELECT pending + batched + settled - paid_in AS net
+           FROM user_balances WHERE asset_id = $1 AND user_no > 0
+         )
+         SELECT count(*), count(*) FILTER (WHERE net >= 0),
+                (percentile_disc(0.5) WITHIN GROUP (ORDER BY net))::text,
+                (SELECT company_total::text FROM assets WHERE id = $1)
+         FROM nets",
+    )
+    .bind(asset_id)
+    .fetch_one(pool)
+    .await?;
+    let company: Option<String> = row.get(3);
+    let company = company.ok_or_else(|| LedgerError::Corrupt(format!("no asset {asset_id}")))?;
+    let median = row
+        .get::<Option<String>, _>(2)
+        .map(|m| m.parse::<i128>().map_err(|_| LedgerError::Corrupt(format!("median {m} is not an i128"))))
+        .transpose()?;
+    Ok(Disclosure {
+        asset_id,
+        participants: row.get::<i64, _>(0) as u64,
+        received_at_least_paid_in: row.get::<i64, _>(1) as u64,
+        median_net: median,
+        company_total: load::parse_amount(&company)?,
+    })
+}

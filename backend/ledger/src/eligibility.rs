@@ -1,0 +1,148 @@
+//! Who may be handed a register or retopup payload, decided from the ledger before anything is signed. The plan
+//! engine refuses the same things again when the event arrives (and quarantines it); refusing early spares the
+//! user a payment that would be quarantined.
+
+use alloy::primitives::Address;
+use sqlx::PgPool;
+
+use crate::plan::PlanParams;
+
+/// What a payload for an asset is built from: the asset and its newest plan version.
+#[derive(Debug, Clone)]
+pub struct PaymentTerms {
+    /// Asset the payload pays into.
+    pub asset_id: i32,
+    /// Chain of the asset's Settlement contract (selects the signing domain).
+    pub chain_id: u64,
+    /// Zero address for the chain's native coin.
+    pub token: Address,
+    /// Display symbol, e.g. `BNB`, `USDT`.
+    pub symbol: String,
+    /// Decimals of the base unit (18 for BNB, 6 for USDT), for display only.
+    pub decimals: i16,
+    /// Newest plan version's parameters: the fee the payload must carry.
+    pub params: PlanParams,
+}
+
+/// Why no payload is handed out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Ineligible {
+    /// No asset with this id.
+    #[error("no asset {0}")]
+    UnknownAsset(i32),
+    /// The wallet named itself as sponsor.
+    #[error("a wallet cannot sponsor itself")]
+    SelfSponsor,
+    /// The wallet is already a user of this asset; a second registration would be quarantined.
+    #[error("this wallet is already registered in this asset")]
+    AlreadyRegistered,
+    /// The wallet is frozen (in any asset, for a registration).
+    #[error("this wallet is frozen")]
+    Frozen,
+    /// The sponsor is not a user of this asset; the event would be quarantined.
+    #[error("the sponsor is not registered in this asset")]
+    UnknownSponsor,
+    /// The sponsor is frozen, so no new referrals are accepted under it.
+    #[error("the sponsor is frozen")]
+    SponsorFrozen,
+    /// Retopup by a wallet that is not a user of this asset.
+    #[error("this wallet is not registered in this asset")]
+    NotRegistered,
+}
+
+impl Ineligible {
+    /// The stable code the API answers with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Ineligible::UnknownAsset(_) => "unknown_asset",
+            Ineligible::SelfSponsor => "self_sponsor",
+            Ineligible::AlreadyRegistered => "already_registered",
+            Ineligible::Frozen => "user_frozen",
+            Ineligible::UnknownSponsor => "unknown_sponsor",
+            Ineligible::SponsorFrozen => "sponsor_frozen",
+            Ineligible::NotRegistered => "not_registered",
+        }
+    }
+}
+
+type TermsRow = (i64, Vec<u8>, String, i16, sqlx::types::Json<PlanParams>);
+
+/// The asset and its newest plan version.
+pub async fn terms(pool: &PgPool, asset_id: i32) -> Result<Result<PaymentTerms, Ineligible>, sqlx::Error> {
+    let row: Option<TermsRow> = sqlx::query_as(
+        "SELECT a.chain_id, a.token, a.symbol, a.decimals, v.params
+         FROM assets a JOIN plan_versions v ON v.asset_id = a.id
+         WHERE a.id = $1 ORDER BY v.version DESC LIMIT 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row
+        .map(|(chain_id, token, symbol, decimals, params)| PaymentTerms {
+            asset_id,
+            chain_id: chain_id as u64,
+            token: Address::from_slice(&token),
+            symbol,
+            decimals,
+            params: params.0,
+        })
+        .ok_or(Ineligible::UnknownAsset(asset_id)))
+}
+
+/// `Some(frozen)` when `wallet` is a user of `asset_id`.
+async fn standing(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<Option<bool>, sqlx::Error> {
+    sqlx::query_scalar("SELECT frozen FROM users WHERE asset_id = $1 AND address = $2")
+        .bind(asset_id)
+        .bind(wallet.as_slice())
+        .fetch_optional(pool)
+        .await
+}
+
+/// May `wallet` register in `asset_id` under `sponsor`? The sponsor must be an active user of the asset, not the
+/// wallet itself; the wallet must not be registered in the asset yet, nor frozen in any asset.
+pub async fn registration(
+    pool: &PgPool,
+    asset_id: i32,
+    wallet: Address,
+    sponsor: Address,
+) -> Result<Result<PaymentTerms, Ineligible>, sqlx::Error> {
+    let terms = match terms(pool, asset_id).await? {
+        Ok(terms) => terms,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    if sponsor == wallet {
+        return Ok(Err(Ineligible::SelfSponsor));
+    }
+    if standing(pool, asset_id, wallet).await?.is_some() {
+        return Ok(Err(Ineligible::AlreadyRegistered));
+    }
+    let frozen_anywhere: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE address = $1 AND frozen)")
+        .bind(wallet.as_slice())
+        .fetch_one(pool)
+        .await?;
+    if frozen_anywhere {
+        return Ok(Err(Ineligible::Frozen));
+    }
+    Ok(match standing(pool, asset_id, sponsor).await? {
+        None => Err(Ineligible::UnknownSponsor),
+        Some(true) => Err(Ineligible::SponsorFrozen),
+        Some(false) => Ok(terms),
+    })
+}
+
+/// May `wallet` retop in `asset_id`? It must be a user of the asset and not frozen.
+pub async fn retopup(
+    pool: &PgPool,
+    asset_id: i32,
+    wallet: Address,
+) -> Result<Result<PaymentTerms, Ineligible>, sqlx::Error> {
+    let terms = match terms(pool, asset_id).await? {
+        Ok(terms) => terms,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    Ok(match standing(pool, asset_id, wallet).await? {
+        None => Err(Ineligible::NotRegistered),
+        Some(true) => Err(Ineligible::Frozen),
+        Some(false) => Ok(terms),
+    })
+}

@@ -1,0 +1,181 @@
+//! Confirmed chain events as the ledger consumes them.
+//!
+//! The listener decodes logs with the `abi` crate's `sol!` types and maps them here; this
+//! module only names the fields the ledger needs, so it does not restate the contract ABI.
+
+use alloy::primitives::{Address, B256, U256};
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{Amount, PlanEvent};
+
+/// Identity of a log: applying the same key twice must change nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EventKey {
+    /// Chain the log was emitted on.
+    pub chain_id: u64,
+    /// Transaction that emitted the log.
+    pub tx_hash: B256,
+    /// Index of the log within its block, as the node reports it (second key of chain order).
+    pub log_index: u64,
+}
+
+/// A confirmed log, with its position in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainEvent {
+    /// Identity used to skip an event already stored.
+    pub key: EventKey,
+    /// Confirmed block holding the log; also selects the plan version in force.
+    pub block_number: u64,
+    /// Block time in seconds, used for timestamps in the ledger (so replays match).
+    pub block_timestamp: u64,
+    /// The decoded contract event.
+    pub body: EventBody,
+}
+
+/// The contract events the ledger applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event")]
+#[non_exhaustive]
+pub enum EventBody {
+    /// `Registered(address indexed user, address indexed sponsor, address indexed token,
+    /// uint256 amount, uint256 nonce)`
+    Registered {
+        /// Wallet that paid the fee and becomes a user of the asset.
+        user: Address,
+        /// Referrer the user registers under, fixed for life; must already be a user of the asset.
+        sponsor: Address,
+        /// Asset paid in (zero address for the native coin); selects the ledger's asset.
+        token: Address,
+        /// Base units paid in; the plan refuses it unless it equals the registration fee in force.
+        amount: U256,
+        /// Nonce of the signed registration payload, spent on-chain.
+        nonce: U256,
+    },
+    /// `Retopped(address indexed user, address indexed token, uint256 amount, uint256 nonce)`
+    Retopped {
+        /// Registered user who paid the retopup and now earns LEVEL income.
+        user: Address,
+        /// Asset paid in (zero address for the native coin); selects the ledger's asset.
+        token: Address,
+        /// Base units paid in; the plan refuses it unless it equals the retopup fee in force.
+        amount: U256,
+        /// Nonce of the signed retopup payload, spent on-chain.
+        nonce: U256,
+    },
+    /// `PayoutBatchExecuted(uint256 indexed nonce, address indexed token, bytes32 payoutsHash, uint256 total,
+    /// uint256 count, uint256 deferredCount, uint256 deferredTotal)`: every entry not deferred was paid.
+    PayoutBatchExecuted {
+        /// The batch's contract nonce; identifies the ledger batch ([`crate::payouts::batch_nonce`]).
+        nonce: U256,
+        /// Asset paid out (zero address for the native coin).
+        token: Address,
+        /// Hash of the payouts as signed; must match the ledger batch's stored hash.
+        payouts_hash: B256,
+        /// Sum of all entries, pushed or deferred.
+        total: U256,
+        /// Number of entries in the batch.
+        count: U256,
+        /// Entries whose push failed and became claimable (each has a `PayoutDeferred` event).
+        deferred_count: U256,
+        /// Sum of the deferred entries.
+        deferred_total: U256,
+    },
+    /// `PayoutDeferred(uint256 indexed batchNonce, address indexed recipient, address indexed token,
+    /// uint256 index, uint256 amount)`: the push failed; the amount is claimable on-chain.
+    PayoutDeferred {
+        /// Nonce of the executed batch holding the entry, as in its `PayoutBatchExecuted` event.
+        batch_nonce: U256,
+        /// User whose push failed; they now pull the amount with `claim`.
+        recipient: Address,
+        /// Asset of the payout (zero address for the native coin).
+        token: Address,
+        /// Position of the entry in the signed batch's payouts.
+        index: U256,
+        /// Base units credited to the recipient's claimable balance instead of pushed.
+        amount: U256,
+    },
+    /// `Claimed(address indexed account, address indexed token, address to, uint256 amount)`: `account` pulled
+    /// what deferred payouts left it, to `to`.
+    Claimed {
+        /// User whose claimable balance was emptied (the caller of `claim`).
+        account: Address,
+        /// Asset claimed (zero address for the native coin).
+        token: Address,
+        /// Wallet that received the funds; may differ from `account` (e.g. a contract rejecting pushes).
+        to: Address,
+        /// Base units that left custody: the account's whole claimable balance.
+        amount: U256,
+    },
+    /// `TreasuryTransferred(uint256 indexed nonce, address indexed token, address indexed to, uint256 amount)`:
+    /// company funds left custody under a signed treasury transfer.
+    TreasuryTransferred {
+        /// Nonce of the signed transfer; matches the `chain_nonce` of its `treasury_transfers` row.
+        nonce: U256,
+        /// Asset moved (zero address for the native coin).
+        token: Address,
+        /// Operator wallet that received the company funds.
+        to: Address,
+        /// Base units taken out of custody against the company's share.
+        amount: U256,
+    },
+}
+
+impl EventBody {
+    /// The Solidity event name, for logs and quarantine reasons.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Registered { .. } => "Registered",
+            Self::Retopped { .. } => "Retopped",
+            Self::PayoutBatchExecuted { .. } => "PayoutBatchExecuted",
+            Self::PayoutDeferred { .. } => "PayoutDeferred",
+            Self::Claimed { .. } => "Claimed",
+            Self::TreasuryTransferred { .. } => "TreasuryTransferred",
+        }
+    }
+
+    /// The asset's token (zero address for the native coin).
+    pub fn token(&self) -> Address {
+        match self {
+            Self::Registered { token, .. }
+            | Self::Retopped { token, .. }
+            | Self::PayoutBatchExecuted { token, .. }
+            | Self::PayoutDeferred { token, .. }
+            | Self::Claimed { token, .. }
+            | Self::TreasuryTransferred { token, .. } => *token,
+        }
+    }
+
+    /// Money the contract received with this event.
+    pub fn inflow(&self) -> U256 {
+        match self {
+            Self::Registered { amount, .. } | Self::Retopped { amount, .. } => *amount,
+            Self::PayoutBatchExecuted { .. }
+            | Self::PayoutDeferred { .. }
+            | Self::Claimed { .. }
+            | Self::TreasuryTransferred { .. } => U256::ZERO,
+        }
+    }
+
+    /// The plan event, if this event is one. Amounts beyond u128 saturate, which no plan fee
+    /// equals, so they are refused as a wrong amount.
+    pub fn plan_event(&self) -> Option<PlanEvent> {
+        let amount = |a: &U256| Amount::try_from(*a).unwrap_or(Amount::MAX);
+        match self {
+            Self::Registered { user, sponsor, amount: a, .. } => {
+                Some(PlanEvent::Registration { user: *user, sponsor: *sponsor, amount: amount(a) })
+            }
+            Self::Retopped { user, amount: a, .. } => Some(PlanEvent::Retopup { user: *user, amount: amount(a) }),
+            Self::PayoutBatchExecuted { .. }
+            | Self::PayoutDeferred { .. }
+            | Self::Claimed { .. }
+            | Self::TreasuryTransferred { .. } => None,
+        }
+    }
+}
+
+impl ChainEvent {
+    /// Chain order: block number, then log index.
+    pub fn position(&self) -> (u64, u64) {
+        (self.block_number, self.key.log_index)
+    }
+}

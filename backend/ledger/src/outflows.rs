@@ -1,0 +1,182 @@
+//! Money leaving custody outside payout batches, applied inside the listener's transaction: a user's `Claimed`
+//! (what a deferred payout left them) and the company's `TreasuryTransferred`. Neither goes through the plan
+//! engine: claims only move `user_balances.claimable`, treasury transfers only `treasury_transfers` rows.
+//!
+//! The chain has already moved the money when these arrive, so a refusal here never undoes anything: it
+//! quarantines the event and raises an alert saying the ledger and custody now disagree.
+
+use alloy::primitives::{Address, B256, U256};
+use serde_json::json;
+use sqlx::{Postgres, Row, Transaction};
+
+use crate::events::{ChainEvent, EventBody};
+use crate::settlement::Refusal;
+
+type Tx = Transaction<'static, Postgres>;
+
+/// Applies a `Claimed` or `TreasuryTransferred` event of asset `asset_id`; `None` for other events.
+/// `Some(Err(_))`: the event does not match the ledger and must be quarantined.
+pub(super) async fn apply(
+    tx: &mut Tx,
+    chain_id: u64,
+    asset_id: i32,
+    e: &ChainEvent,
+) -> Result<Option<Result<(), Refusal>>, sqlx::Error> {
+    match &e.body {
+        EventBody::Claimed { account, to, amount, .. } => {
+            Ok(Some(apply_claim(tx, asset_id, *account, *to, *amount).await?))
+        }
+        EventBody::TreasuryTransferred { nonce, to, amount, .. } => Ok(Some(
+            apply_treasury_transfer(tx, chain_id, asset_id, e.block_number, e.key.tx_hash, *nonce, *to, *amount)
+                .await?,
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// The claimant's `claimable` decreases by the amount; an unknown claimant or a claim above what the ledger
+/// holds claimable for them is refused (the contract paid it anyway, so the refusal says so).
+async fn apply_claim(
+    tx: &mut Tx,
+    asset_id: i32,
+    account: Address,
+    to: Address,
+    amount: U256,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    let already_paid = format!("the contract already paid {amount} to {to}, so custody and the ledger now differ");
+    let row = sqlx::query(
+        "SELECT b.user_no, b.claimable::text FROM users u
+         JOIN user_balances b ON b.asset_id = u.asset_id AND b.user_no = u.user_no
+         WHERE u.asset_id = $1 AND u.address = $2 FOR UPDATE OF b",
+    )
+    .bind(asset_id)
+    .bind(account.as_slice())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(Err(("unknown_claimant", format!("claim by {account}, who is not in the ledger: {already_paid}"))));
+    };
+    let user_no: i32 = row.get(0);
+    let claimable: U256 = row.get::<&str, _>(1).parse().expect("claimable is a non-negative NUMERIC(78,0)");
+    if amount > claimable {
+        return Ok(Err((
+            "claim_exceeds_claimable",
+            format!("claim of {amount} by {account} exceeds the ledger's claimable {claimable}: {already_paid}"),
+        )));
+    }
+    sqlx::query("UPDATE user_balances SET claimable = claimable - $3::numeric WHERE asset_id = $1 AND user_no = $2")
+        .bind(asset_id)
+        .bind(user_no)
+        .bind(amount.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(Ok(()))
+}
+
+/// The matching signed transfer becomes executed; an execution nobody signed through the API is recorded with
+/// origin `chain` and an alert.
+#[allow(clippy::too_many_arguments)]
+async fn apply_treasury_transfer(
+    tx: &mut Tx,
+    chain_id: u64,
+    asset_id: i32,
+    block: u64,
+    tx_hash: B256,
+    nonce: U256,
+    to: Address,
+    amount: U256,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    if amount.is_zero() {
+        return Ok(Err(("zero_treasury_transfer", format!("treasury transfer {nonce} moved nothing"))));
+    }
+    let row = sqlx::query(
+        "SELECT id, status, recipient, amount::text FROM treasury_transfers
+         WHERE asset_id = $1 AND chain_nonce = $2::numeric FOR UPDATE",
+    )
+    .bind(asset_id)
+    .bind(nonce.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        sqlx::query(
+            "INSERT INTO treasury_transfers (asset_id, chain_nonce, recipient, amount, origin, status, executed_block, tx_hash)
+             VALUES ($1, $2::numeric, $3, $4::numeric, 'chain', 'executed', $5, $6)",
+        )
+        .bind(asset_id)
+        .bind(nonce.to_string())
+        .bind(to.as_slice())
+        .bind(amount.to_string())
+        .bind(block as i64)
+        .bind(tx_hash.as_slice())
+        .execute(&mut **tx)
+        .await?;
+        // Details name the chain's facts only (no surrogate ids), so a fresh replay raises the same alert.
+        alert(
+            tx,
+            "treasury_transfer_unknown",
+            &format!("treasury transfer {nonce} of {amount} to {to} executed on-chain without a transfer signed through the API"),
+            json!({ "chain_id": chain_id, "asset_id": asset_id, "nonce": nonce.to_string(),
+                    "tx_hash": format!("{tx_hash:x}"), "block": block }),
+        )
+        .await?;
+        return Ok(Ok(()));
+    };
+    let (id, status): (i64, String) = (row.get(0), row.get(1));
+    let recipient: Vec<u8> = row.get(2);
+    let stored_amount: String = row.get(3);
+    if status == "executed" {
+        return Ok(Err((
+            "treasury_already_executed",
+            format!("treasury transfer {id} (nonce {nonce}) already executed"),
+        )));
+    }
+    if recipient != to.as_slice() || stored_amount != amount.to_string() {
+        return Ok(Err((
+            "treasury_mismatch",
+            format!(
+                "treasury transfer {nonce} paid {amount} to {to}, but transfer {id} was signed for {stored_amount} to 0x{}: the money has left custody",
+                alloy::hex::encode(&recipient)
+            ),
+        )));
+    }
+    sqlx::query("UPDATE treasury_transfers SET status = 'executed', executed_block = $2, tx_hash = $3 WHERE id = $1")
+        .bind(id)
+        .bind(block as i64)
+        .bind(tx_hash.as_slice())
+        .execute(&mut **tx)
+        .await?;
+    if status == "expired" {
+        alert(
+            tx,
+            "treasury_transfer_expired_executed",
+            &format!("treasury transfer {id} (nonce {nonce}) was marked expired but executed on-chain"),
+            json!({ "chain_id": chain_id, "asset_id": asset_id, "nonce": nonce.to_string(), "block": block }),
+        )
+        .await?;
+    }
+    Ok(Ok(()))
+}
+
+/// Signed transfers of `chain_id` whose deadline is below `timestamp` (the time of a confirmed block the
+/// ledger has passed): the contract refuses them from now on, so they no longer count against the company.
+pub(super) async fn expire_treasury_transfers(tx: &mut Tx, chain_id: u64, timestamp: u64) -> Result<u64, sqlx::Error> {
+    let expired = sqlx::query(
+        "UPDATE treasury_transfers t SET status = 'expired' FROM assets a
+         WHERE a.id = t.asset_id AND a.chain_id = $1 AND t.status = 'signed' AND t.deadline < $2",
+    )
+    .bind(chain_id as i64)
+    .bind(timestamp.min(i64::MAX as u64) as i64)
+    .execute(&mut **tx)
+    .await?;
+    Ok(expired.rows_affected())
+}
+
+async fn alert(tx: &mut Tx, kind: &str, message: &str, details: serde_json::Value) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO alerts (kind, message, details) VALUES ($1, $2, $3)")
+        .bind(kind)
+        .bind(message)
+        .bind(sqlx::types::Json(details))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! Cancelling a batch that can no longer execute: its rewards pending again, in one transaction.
+
+use alloy::primitives::U256;
+use sqlx::PgPool;
+
+use super::{BatchStatus, PayoutError, amount, audit, batch_nonce};
+use crate::plan::Amount;
+
+/// What a cancellation must find under the lock: the batch as the caller checked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelState {
+    /// Asset of the batch; its row is locked first (the ledger's lock order).
+    pub asset_id: i32,
+    /// Status the caller saw; any change meanwhile aborts the cancellation.
+    pub status: BatchStatus,
+    /// The contract nonce of the current signing attempt (`None`: never sent to the signer).
+    pub nonce: Option<U256>,
+    /// Unix seconds after which no signature of the batch can execute (`None`: never fixed).
+    pub deadline: Option<u64>,
+}
+
+impl CancelState {
+    /// Every nonce a signature of this batch may carry: signing attempts 0 ..= the current one (earlier
+    /// attempts were superseded before being recorded, but the signer may have signed them).
+    pub fn attempt_nonces(&self, batch_id: i64) -> Vec<U256> {
+        let Some(nonce) = self.nonce else { return Vec::new() };
+        let first = batch_nonce(batch_id, 0);
+        if nonce < first || nonce - first > U256::from(u8::MAX) {
+            return vec![nonce];
+        }
+        (0..=(nonce - first).to::<u8>()).map(|a| batch_nonce(batch_id, a)).collect()
+    }
+}
+
+/// The batch as a cancellation sees it (no lock: [`cancel_batch`] checks it again under the lock).
+pub async fn cancel_state(pool: &PgPool, batch_id: i64) -> Result<Option<CancelState>, sqlx::Error> {
+    let row: Option<(i32, BatchStatus, Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT asset_id, status, chain_nonce::text, deadline FROM payout_batches WHERE id = $1")
+            .bind(batch_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(asset_id, status, nonce, deadline)| CancelState {
+        asset_id,
+        status,
+        nonce: nonce.map(|n| n.parse().expect("nonce is a uint256")),
+        deadline: deadline.map(|d| d as u64),
+    }))
+}
+
+/// asset_id, status, chain_nonce, deadline, total of a batch row.
+type CancelRow = (i32, BatchStatus, Option<String>, Option<i64>, String);
+
+/// What a cancellation moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancelled {
+    /// Rewards returned from `batched` to `pending`.
+    pub rewards: i64,
+    /// Users those rewards belong to.
+    pub users: i64,
+    /// Base units returned to pending; equals the batch total.
+    pub total: Amount,
+}
+
+/// Cancels batch `batch_id` if it still is exactly `expected` (the state the caller proved cannot execute):
+/// status `cancelled`, its rewards `pending` again (balances batched → pending), its signed payload
+/// `expired`; `payout_batch_rewards` and the items stay for history. One transaction, with the asset row
+/// (the ledger's lock order: asset, then batch) and the batch row locked, and an audit row with `proof`.
+/// `Ok(None)`: the batch changed meanwhile (signed, sent, settled, cancelled): nothing done.
+pub async fn cancel_batch(
+    pool: &PgPool,
+    batch_id: i64,
+    expected: &CancelState,
+    proof: serde_json::Value,
+    actor: &str,
+) -> Result<Option<Cancelled>, PayoutError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT id FROM assets WHERE id = $1 FOR UPDATE").bind(expected.asset_id).execute(&mut *tx).await?;
+    let row: Option<CancelRow> = sqlx::query_as(
+        "SELECT asset_id, status, chain_nonce::text, deadline, total::text FROM payout_batches
+         WHERE id = $1 FOR UPDATE",
+    )
+    .bind(batch_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((asset_id, status, nonce, deadline, total)) = row else { return Ok(None) };
+    let now = CancelState {
+        asset_id,
+        status,
+        nonce: nonce.map(|n| n.parse().expect("nonce is a uint256")),
+        deadline: deadline.map(|d| d as u64),
+    };
+    if &now != expected || !now.status.may_become(BatchStatus::Cancelled) {
+        return Ok(None);
+    }
+    let (pending_before, batched_before): (String, String) = sqlx::query_as(
+        "SELECT COALESCE(sum(pending), 0)::text, COALESCE(sum(batched), 0)::text FROM user_balances WHERE asset_id = $1",
+    )
+    .bind(asset_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    // Balance rows in user order, as `build_in` takes them: the two never wait on each other in a circle.
+    sqlx::query(
+        "SELECT 1 FROM user_balances WHERE asset_id = $1
+           AND user_no IN (SELECT user_no FROM payout_batch_items WHERE batch_id = $2) ORDER BY user_no FOR UPDATE",
+    )
+    .bind(asset_id)
+    .bind(batch_id)
+    .execute(&mut *tx)
+    .await?;
+    let (moved, rewards, users, items_total, items): (String, i64, i64, String, i64) = sqlx::query_as(
+        "WITH moved AS (
+             UPDATE rewards SET status = 'pending', batch_id = NULL
+             WHERE asset_id = $1 AND batch_id = $2 AND status = 'batched' RETURNING beneficiary_no, amount),
+         per_user AS (SELECT beneficiary_no AS user_no, sum(amount) AS amount, count(*) AS n FROM moved GROUP BY 1),
+         updated AS (
+             UPDATE user_balances b SET pending = b.pending + p.amount, batched = b.batched - p.amount
+             FROM per_user p WHERE b.asset_id = $1 AND b.user_no = p.user_no RETURNING p.user_no, p.amount, p.n)
+         SELECT COALESCE(sum(amount), 0)::text, COALESCE(sum(n), 0)::int8, count(*),
+                (SELECT COALESCE(sum(amount), 0)::text FROM payout_batch_items WHERE batch_id = $2),
+                (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = $2
+                   AND i.amount = (SELECT p.amount FROM per_user p WHERE p.user_no = i.user_no))
+         FROM updated",
+    )
+    .bind(asset_id)
+    .bind(batch_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if moved != total || items_total != total || items != users {
+        // Rolled back on drop: the batch and its rewards disagree, a person must look.
+        return Err(PayoutError::Inconsistent(
+            batch_id,
+            format!(
+                "total {total}, items {items_total}, rewards moved {moved} ({users} users, {items} matching items)"
+            ),
+        ));
+    }
+    sqlx::query("UPDATE payout_batches SET status = 'cancelled' WHERE id = $1")
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+    // Withdraw requests this batch answered are open again — unless the user has since made a new one, which
+    // then stands alone (one open request per user).
+    sqlx::query(
+        "UPDATE withdraw_requests w
+            SET status = CASE WHEN EXISTS (SELECT 1 FROM withdraw_requests o WHERE o.asset_id = w.asset_id
+                                             AND o.user_no = w.user_no AND o.status = 'open')
+                              THEN 'cancelled' ELSE 'open' END,
+                batch_id = NULL, updated_at = now()
+          WHERE w.batch_id = $1 AND w.status = 'batched'",
+    )
+    .bind(batch_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE transactions t SET status = 'expired' FROM payout_batches b
+         WHERE b.id = $1 AND t.id = b.transaction_id AND t.status IN ('signed', 'submitted')",
+    )
+    .bind(batch_id)
+    .execute(&mut *tx)
+    .await?;
+    let total = amount(&total);
+    let before = serde_json::json!({
+        "status": now.status, "nonce": now.nonce.map(|n| n.to_string()), "deadline": now.deadline,
+        "total": total.to_string(), "pending_total": pending_before, "batched_total": batched_before,
+    });
+    let after = serde_json::json!({
+        "status": "cancelled", "rewards_released": rewards, "users": users,
+        "pending_total": (amount(&pending_before) + total).to_string(),
+        "batched_total": (amount(&batched_before) - total).to_string(), "proof": proof,
+    });
+    audit(&mut tx, actor, "payout_batch_cancel", asset_id, &format!("batch:{batch_id}"), before, after).await?;
+    tx.commit().await?;
+    Ok(Some(Cancelled { rewards, users, total }))
+}

@@ -1,0 +1,172 @@
+//! Signing: the nonce and deadline are fixed before the signer is asked, and its answer stored once.
+
+use alloy::primitives::{B256, U256};
+use sqlx::{PgPool, Row};
+
+use super::{BatchPayload, BatchStatus, PayoutError, Tx, audit, batch_nonce};
+
+use super::load_payload;
+
+/// Records the signed version of a batch; from now on only this nonce, hash, deadline and signature are sent.
+pub async fn record_signed(
+    pool: &PgPool,
+    batch_id: i64,
+    nonce: U256,
+    payouts_hash: B256,
+    deadline: u64,
+    signature: &[u8],
+) -> Result<(), PayoutError> {
+    let mut tx = pool.begin().await?;
+    record_signed_in(&mut tx, batch_id, nonce, payouts_hash, deadline, signature).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn record_signed_in(
+    tx: &mut Tx,
+    batch_id: i64,
+    nonce: U256,
+    payouts_hash: B256,
+    deadline: u64,
+    signature: &[u8],
+) -> Result<(), PayoutError> {
+    let updated = sqlx::query(
+        "UPDATE payout_batches SET status = 'signed', chain_nonce = $2::numeric, payouts_hash = $3, deadline = $4,
+                signature = $5
+         WHERE id = $1 AND status = 'building'",
+    )
+    .bind(batch_id)
+    .bind(nonce.to_string())
+    .bind(payouts_hash.as_slice())
+    .bind(deadline as i64)
+    .bind(signature)
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(PayoutError::NotBuilding(batch_id));
+    }
+    Ok(())
+}
+
+/// What the sign step must do for a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignStep {
+    /// Ask the signer for this payload (its nonce and deadline are stored already).
+    Sign(BatchPayload),
+    /// Already signed: this payload and signature, unchanged.
+    Signed(BatchPayload, Vec<u8>),
+}
+
+/// Why [`prepare_signing`] cannot give a payload to sign.
+#[derive(Debug, thiserror::Error)]
+pub enum SignStepError {
+    /// A ledger-side failure (database, inconsistent batch).
+    #[error(transparent)]
+    Payout(#[from] PayoutError),
+    /// No batch with this id.
+    #[error("no batch {0}")]
+    UnknownBatch(i64),
+    /// The batch was cancelled, or left `building` without a stored signature.
+    #[error("batch {0} is {1} and was never signed")]
+    NotSignable(i64, String),
+    /// The fixed deadline has passed; the nonce is never replaced, so cancel and build again.
+    #[error("batch {0}'s signature expired at {1}: cancel the batch and build it again")]
+    Expired(i64, u64),
+}
+
+/// Fixes the nonce and deadline of batch `batch_id` before anything is signed (so every retry of the sign call
+/// asks for the same payload), or returns the stored signature when it was signed already.
+pub async fn prepare_signing(pool: &PgPool, batch_id: i64, now: u64, ttl_secs: u64) -> Result<SignStep, SignStepError> {
+    let mut tx = pool.begin().await.map_err(PayoutError::from)?;
+    let row = sqlx::query(
+        "SELECT status, chain_nonce::text, deadline, signature FROM payout_batches WHERE id = $1 FOR UPDATE",
+    )
+    .bind(batch_id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(PayoutError::from)?
+    .ok_or(SignStepError::UnknownBatch(batch_id))?;
+    let status: BatchStatus = row.get(0);
+    let stored_nonce: Option<U256> = row.get::<Option<&str>, _>(1).map(|n| n.parse().expect("nonce is a uint256"));
+    let stored_deadline: Option<i64> = row.get(2);
+    let signature: Option<Vec<u8>> = row.get(3);
+    if status == BatchStatus::Cancelled {
+        return Err(SignStepError::NotSignable(batch_id, status.to_string()));
+    }
+    if status != BatchStatus::Building {
+        let signature = signature.ok_or_else(|| SignStepError::NotSignable(batch_id, status.to_string()))?;
+        let payload = load_payload(&mut tx, batch_id).await.map_err(PayoutError::from)?;
+        return Ok(SignStep::Signed(payload, signature));
+    }
+    // Once fixed, a batch's nonce and deadline never change: the signer may have signed them even though no
+    // signature was recorded (a crash between its answer and our commit), and a second nonce for the same
+    // rewards could then execute beside the first. After the deadline the batch can only be cancelled (with the
+    // chain's proof that it expired) and built again.
+    match (stored_nonce, stored_deadline) {
+        (Some(_), Some(deadline)) if deadline as u64 <= now => {
+            return Err(SignStepError::Expired(batch_id, deadline as u64));
+        }
+        (Some(_), Some(_)) => {}
+        _ => {
+            sqlx::query("UPDATE payout_batches SET chain_nonce = $2::numeric, deadline = $3 WHERE id = $1")
+                .bind(batch_id)
+                .bind(batch_nonce(batch_id, 0).to_string())
+                .bind((now + ttl_secs) as i64)
+                .execute(&mut *tx)
+                .await
+                .map_err(PayoutError::from)?;
+        }
+    }
+    let payload = load_payload(&mut tx, batch_id).await.map_err(PayoutError::from)?;
+    tx.commit().await.map_err(PayoutError::from)?;
+    Ok(SignStep::Sign(payload))
+}
+
+/// Stores the signer's answer for `payload` (the nonce and deadline [`prepare_signing`] fixed): the signed
+/// echo as a `transactions` row, the batch as signed, and an audit row. `Ok(None)`: that attempt is no longer
+/// the batch's (it was signed meanwhile, or superseded); read the batch again.
+pub async fn store_signature(
+    pool: &PgPool,
+    payload: &BatchPayload,
+    signature: &[u8],
+    signed_echo: &serde_json::Value,
+    actor: &str,
+) -> Result<Option<()>, PayoutError> {
+    let mut tx = pool.begin().await?;
+    let current: Option<(String, Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT status, chain_nonce::text, deadline FROM payout_batches WHERE id = $1 FOR UPDATE")
+            .bind(payload.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let ours = Some(("building".to_string(), Some(payload.nonce.to_string()), Some(payload.deadline as i64)));
+    if current != ours {
+        return Ok(None);
+    }
+    let transaction_id: i64 = sqlx::query_scalar(
+        "INSERT INTO transactions (asset_id, kind, nonce, payload, signature, deadline)
+         VALUES ($1, 'payout_batch', $2::numeric, $3, $4, $5) RETURNING id",
+    )
+    .bind(payload.asset_id)
+    .bind(payload.nonce.to_string())
+    .bind(sqlx::types::Json(signed_echo))
+    .bind(signature)
+    .bind(payload.deadline as i64)
+    .fetch_one(&mut *tx)
+    .await?;
+    let hash = abi::payouts_hash(&payload.payouts());
+    record_signed_in(&mut tx, payload.id, payload.nonce, hash, payload.deadline, signature).await?;
+    sqlx::query("UPDATE payout_batches SET transaction_id = $2 WHERE id = $1")
+        .bind(payload.id)
+        .bind(transaction_id)
+        .execute(&mut *tx)
+        .await?;
+    let after = serde_json::json!({
+        "status": "signed", "nonce": payload.nonce.to_string(), "deadline": payload.deadline,
+        "payouts_hash": hash.to_string(), "total": payload.total.to_string(),
+    });
+    let before = serde_json::json!({ "status": "building" });
+    audit(&mut tx, actor, "payout_batch_sign", payload.asset_id, &format!("batch:{}", payload.id), before, after)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(()))
+}

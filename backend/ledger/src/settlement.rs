@@ -1,0 +1,123 @@
+//! Settling payout batches from the contract's `PayoutDeferred` and `PayoutBatchExecuted` events, inside the
+//! listener's transaction (beside the other event handlers).
+
+use alloy::primitives::{Address, B256, U256};
+use sqlx::Row;
+
+use crate::events::EventBody;
+use crate::payouts::Tx;
+
+/// Why a settlement event could not be applied (it is quarantined, and an alert raised).
+pub(super) type Refusal = (&'static str, String);
+
+/// Applies a `PayoutDeferred` or `PayoutBatchExecuted` event of `chain_id` at `block` in the ledger's
+/// transaction. `Ok(Err(_))`: the event does not match the ledger and must be quarantined.
+pub(super) async fn apply_settlement(
+    tx: &mut Tx,
+    chain_id: u64,
+    block: u64,
+    body: &EventBody,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    match body {
+        EventBody::PayoutDeferred { batch_nonce, recipient, index, amount, .. } => {
+            sqlx::query(
+                "INSERT INTO payout_deferrals (chain_id, batch_nonce, entry_index, recipient, amount)
+                 VALUES ($1, $2::numeric, $3, $4, $5::numeric)",
+            )
+            .bind(chain_id as i64)
+            .bind(batch_nonce.to_string())
+            .bind(index.to::<u64>() as i64)
+            .bind(recipient.as_slice())
+            .bind(amount.to_string())
+            .execute(&mut **tx)
+            .await?;
+            Ok(Ok(()))
+        }
+        EventBody::PayoutBatchExecuted { nonce, token, payouts_hash, total, .. } => {
+            settle_batch(tx, chain_id, block, *nonce, *token, *payouts_hash, *total).await
+        }
+        _ => Ok(Ok(())),
+    }
+}
+
+async fn settle_batch(
+    tx: &mut Tx,
+    chain_id: u64,
+    block: u64,
+    nonce: U256,
+    token: Address,
+    payouts_hash: B256,
+    total: U256,
+) -> Result<Result<(), Refusal>, sqlx::Error> {
+    let batch = sqlx::query(
+        "SELECT b.id, b.asset_id, b.status, b.total::text, b.payouts_hash FROM payout_batches b
+         JOIN assets a ON a.id = b.asset_id
+         WHERE a.chain_id = $1 AND a.token = $2 AND b.chain_nonce = $3::numeric FOR UPDATE OF b",
+    )
+    .bind(chain_id as i64)
+    .bind(token.as_slice())
+    .bind(nonce.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(batch) = batch else {
+        return Ok(Err(("unknown_batch", format!("no batch of this asset was signed with nonce {nonce}"))));
+    };
+    let (id, asset_id, status): (i64, i32, String) = (batch.get(0), batch.get(1), batch.get(2));
+    let stored_total: String = batch.get(3);
+    let stored_hash: Option<Vec<u8>> = batch.get(4);
+    if !matches!(status.as_str(), "signed" | "submitted") {
+        return Ok(Err(("batch_not_open", format!("batch {id} is {status}"))));
+    }
+    if stored_total != total.to_string() || stored_hash.as_deref() != Some(payouts_hash.as_slice()) {
+        return Ok(Err((
+            "batch_mismatch",
+            format!("executed batch (total {total}, hash {payouts_hash}) is not batch {id} as signed"),
+        )));
+    }
+    // Every deferred entry must be the entry at that position, with its amount.
+    let mismatched: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM payout_deferrals d
+         LEFT JOIN payout_batch_items i ON i.batch_id = $3 AND i.position = d.entry_index
+         LEFT JOIN users u ON u.asset_id = i.asset_id AND u.user_no = i.user_no
+         WHERE d.chain_id = $1 AND d.batch_nonce = $2::numeric
+           AND (u.address IS DISTINCT FROM d.recipient OR i.amount IS DISTINCT FROM d.amount)",
+    )
+    .bind(chain_id as i64)
+    .bind(nonce.to_string())
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if mismatched > 0 {
+        return Ok(Err(("deferral_mismatch", format!("{mismatched} deferred entries do not match batch {id}"))));
+    }
+    sqlx::query(
+        "UPDATE payout_batch_items i SET outcome = CASE WHEN d.entry_index IS NULL THEN 'paid' ELSE 'claimable' END
+         FROM payout_batch_items i2
+         LEFT JOIN payout_deferrals d ON d.chain_id = $2 AND d.batch_nonce = $3::numeric AND d.entry_index = i2.position
+         WHERE i.batch_id = $1 AND i2.batch_id = i.batch_id AND i2.user_no = i.user_no",
+    )
+    .bind(id)
+    .bind(chain_id as i64)
+    .bind(nonce.to_string())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE rewards SET status = 'settled' WHERE asset_id = $1 AND batch_id = $2")
+        .bind(asset_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE user_balances b SET batched = b.batched - i.amount, settled = b.settled + i.amount,
+                claimable = b.claimable + CASE WHEN i.outcome = 'claimable' THEN i.amount ELSE 0 END
+         FROM payout_batch_items i WHERE i.batch_id = $1 AND b.asset_id = i.asset_id AND b.user_no = i.user_no",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE payout_batches SET status = 'executed', executed_block = $2 WHERE id = $1")
+        .bind(id)
+        .bind(block as i64)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Ok(()))
+}

@@ -1,0 +1,196 @@
+//! Sends signed payout batches with the operator key, tracks them, and retries a dropped or failed
+//! transaction with the same signed batch, never a new batch nonce, so at most one version can execute.
+//!
+//! Before any (re)send the batch nonce is checked on-chain: a batch that already executed is reported from
+//! its `PayoutBatchExecuted` event instead of being sent again.
+
+#![warn(missing_docs)]
+
+use abi::{PayoutBatch, Settlement};
+use alloy::{
+    primitives::{Address, B256, Bytes, U256},
+    providers::Provider,
+    rpc::types::{Filter, TransactionReceipt},
+    sol_types::SolEvent,
+};
+
+/// An entry the contract could not push; its amount is now claimable by `recipient`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeferredPayout {
+    /// Position of the entry in the signed batch's `payouts`.
+    pub index: u64,
+    /// User whose push failed; they claim the amount from the contract themselves.
+    pub recipient: Address,
+    /// Base units now in the recipient's claimable balance (settled in the ledger).
+    pub amount: U256,
+}
+
+/// Where a batch stands on-chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// Sent, not yet mined (or mined above the confirmation depth).
+    Pending {
+        /// Hash of the operator's transaction carrying the batch.
+        tx: B256,
+    },
+    /// Executed: every entry not in `deferred` was paid; `deferred` entries became claimable.
+    Executed {
+        /// Transaction that executed the batch; may be an earlier send found by the batch nonce.
+        tx: B256,
+        /// Block that included that transaction.
+        block: u64,
+        /// Batch total in base units from `PayoutBatchExecuted`, pushed and deferred entries together.
+        total: U256,
+        /// Entries whose push failed, now in their recipients' claimable balances.
+        deferred: Vec<DeferredPayout>,
+    },
+    /// Mined and reverted: nothing was paid; the batch can be sent again.
+    Reverted {
+        /// Hash of the reverted transaction.
+        tx: B256,
+    },
+    /// The node no longer knows the transaction (evicted or replaced): nothing was paid; send again.
+    Dropped {
+        /// Hash of the transaction the node lost.
+        tx: B256,
+    },
+}
+
+/// Why a batch could not be sent or its state read.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The contract would revert (expired, bad signature, short of funds…) or the nonce was spent otherwise.
+    #[error("the contract refuses this batch: {0}")]
+    Refused(String),
+    /// The node could not be asked or did not answer; try again later.
+    #[error("provider: {0}")]
+    Provider(String),
+}
+
+fn provider_err(e: impl std::fmt::Display) -> SubmitError {
+    SubmitError::Provider(e.to_string())
+}
+
+/// Sends and tracks payout batches for one Settlement contract with the operator key.
+pub struct PayoutSubmitter<P> {
+    /// A provider whose wallet is the operator key (holder of OPERATOR_ROLE).
+    provider: P,
+    /// The operator key's address.
+    operator: Address,
+    settlement: Address,
+    confirmations: u64,
+}
+
+impl<P: Provider + Clone> PayoutSubmitter<P> {
+    /// Submitter for the contract at `settlement`; an outcome is final `confirmations` blocks after its receipt.
+    pub fn new(provider: P, operator: Address, settlement: Address, confirmations: u64) -> Self {
+        Self { provider, operator, settlement, confirmations }
+    }
+
+    /// Sends the batch unless it already executed; a refusal the contract would give (expired, bad
+    /// signature, insufficient funds…) is reported without spending gas.
+    pub async fn submit(&self, batch: &PayoutBatch, signature: &Bytes) -> Result<BatchOutcome, SubmitError> {
+        if let Some(done) = self.find_execution(batch.nonce).await? {
+            return Ok(done);
+        }
+        let contract = Settlement::new(self.settlement, &self.provider);
+        let call = contract.executePayoutBatch(batch.clone(), signature.clone());
+        if let Err(err) = call.call().await {
+            let reason = err
+                .as_decoded_interface_error::<Settlement::SettlementErrors>()
+                .map(|e| format!("{e:?}"))
+                .unwrap_or_else(|| err.to_string());
+            return Err(SubmitError::Refused(reason));
+        }
+        // The account nonce comes from the node every time: a locally cached one would leave every later
+        // transaction stuck behind the gap a dropped one leaves.
+        let account_nonce = self.provider.get_transaction_count(self.operator).pending().await.map_err(provider_err)?;
+        let pending = call.from(self.operator).nonce(account_nonce).send().await.map_err(provider_err)?;
+        Ok(BatchOutcome::Pending { tx: *pending.tx_hash() })
+    }
+
+    /// Where the transaction `tx` of `batch` stands now.
+    pub async fn status(&self, batch: &PayoutBatch, tx: B256) -> Result<BatchOutcome, SubmitError> {
+        if let Some(receipt) = self.provider.get_transaction_receipt(tx).await.map_err(provider_err)? {
+            let block = receipt.block_number.unwrap_or_default();
+            let head = self.provider.get_block_number().await.map_err(provider_err)?;
+            if head < block + self.confirmations {
+                return Ok(BatchOutcome::Pending { tx });
+            }
+            if !receipt.status() {
+                return Ok(BatchOutcome::Reverted { tx });
+            }
+            return Ok(outcome_from_receipt(&receipt).unwrap_or(BatchOutcome::Reverted { tx }));
+        }
+        if self.provider.get_transaction_by_hash(tx).await.map_err(provider_err)?.is_some() {
+            return Ok(BatchOutcome::Pending { tx });
+        }
+        // Unknown to the node: if another transaction executed the batch, report that one.
+        Ok(self.find_execution(batch.nonce).await?.unwrap_or(BatchOutcome::Dropped { tx }))
+    }
+
+    /// Polls [`Self::status`] every `every` until the outcome is final or `limit` has passed (then Pending).
+    pub async fn track(
+        &self,
+        batch: &PayoutBatch,
+        tx: B256,
+        every: std::time::Duration,
+        limit: std::time::Duration,
+    ) -> Result<BatchOutcome, SubmitError> {
+        let started = std::time::Instant::now();
+        loop {
+            let outcome = self.status(batch, tx).await?;
+            if !matches!(outcome, BatchOutcome::Pending { .. }) || started.elapsed() >= limit {
+                return Ok(outcome);
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+
+    /// The execution of batch `nonce` on-chain, if any (found by its indexed nonce).
+    pub async fn find_execution(&self, nonce: U256) -> Result<Option<BatchOutcome>, SubmitError> {
+        let contract = Settlement::new(self.settlement, &self.provider);
+        if !contract.isNonceUsed(nonce).call().await.map_err(provider_err)? {
+            return Ok(None);
+        }
+        let filter = Filter::new()
+            .address(self.settlement)
+            .event_signature(Settlement::PayoutBatchExecuted::SIGNATURE_HASH)
+            .topic1(B256::from(nonce))
+            .from_block(0);
+        let logs = self.provider.get_logs(&filter).await.map_err(provider_err)?;
+        let Some(tx) = logs.first().and_then(|l| l.transaction_hash) else {
+            // The nonce was spent by something else (cancelled, or used by another payload kind).
+            return Err(SubmitError::Refused(format!("batch nonce {nonce} is spent but no batch executed with it")));
+        };
+        let receipt = self
+            .provider
+            .get_transaction_receipt(tx)
+            .await
+            .map_err(provider_err)?
+            .ok_or_else(|| SubmitError::Provider(format!("receipt of {tx} not found")))?;
+        Ok(outcome_from_receipt(&receipt))
+    }
+}
+
+/// The batch execution recorded in a receipt: the executed event and the deferred entries.
+pub fn outcome_from_receipt(receipt: &TransactionReceipt) -> Option<BatchOutcome> {
+    let executed = receipt.decoded_log::<Settlement::PayoutBatchExecuted>()?;
+    let deferred = receipt
+        .inner
+        .logs()
+        .iter()
+        .filter_map(|l| l.log_decode::<Settlement::PayoutDeferred>().ok())
+        .map(|l| DeferredPayout {
+            index: l.inner.data.index.to::<u64>(),
+            recipient: l.inner.data.recipient,
+            amount: l.inner.data.amount,
+        })
+        .collect();
+    Some(BatchOutcome::Executed {
+        tx: receipt.transaction_hash,
+        block: receipt.block_number.unwrap_or_default(),
+        total: executed.total,
+        deferred,
+    })
+}

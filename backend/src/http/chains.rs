@@ -1,0 +1,171 @@
+//! The chains the API serves, built once at start from `[[chains]]`: each chain's Settlement contract, its
+//! RPC access with the operator key (when configured), confirmation depth and signature lifetime; and calls to
+//! a chain bounded in time with provider failures mapped to 503s.
+
+use std::{collections::HashMap, time::Duration};
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::Address,
+    providers::{DynProvider, Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
+use payout_chain::{PayoutSubmitter, SubmitError};
+use secrecy::ExposeSecret;
+
+use super::ApiError;
+use crate::auth::siwe::WalletChain;
+use crate::config::ChainSettings;
+
+/// Longest wait for one chain call.
+const CHAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// RPC access to one chain: a provider (with the operator key as its wallet, when one is configured).
+#[derive(Clone)]
+pub struct ChainAccess {
+    pub provider: DynProvider,
+    /// Address of the operator key (OPERATOR_ROLE); `None`: read-only, batches cannot be sent.
+    pub operator: Option<Address>,
+}
+
+impl std::fmt::Debug for ChainAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainAccess").field("operator", &self.operator).finish_non_exhaustive()
+    }
+}
+
+impl ChainAccess {
+    /// `None` when the chain has no `rpc_url`; an error for an unusable URL or key.
+    fn from_settings(chain: &ChainSettings) -> eyre::Result<Option<Self>> {
+        let Some(url) = &chain.rpc_url else { return Ok(None) };
+        let url: alloy::transports::http::reqwest::Url =
+            url.parse().map_err(|e| eyre::eyre!("chains: rpc_url of chain {}: {e}", chain.chain_id))?;
+        let key = match (&chain.operator_keystore, &chain.operator_key) {
+            (Some(path), _) => {
+                let passphrase = chain.operator_keystore_passphrase.as_ref().ok_or_else(|| {
+                    eyre::eyre!(
+                        "chains: operator_keystore of chain {} needs operator_keystore_passphrase",
+                        chain.chain_id
+                    )
+                })?;
+                Some(PrivateKeySigner::decrypt_keystore(path, passphrase.expose_secret())?)
+            }
+            (None, Some(_)) if !chain.insecure_operator_key => {
+                eyre::bail!(
+                    "chains: a raw operator_key (chain {}) is for development only: set insecure_operator_key = true, or use operator_keystore",
+                    chain.chain_id
+                )
+            }
+            (None, Some(hex)) => {
+                tracing::warn!(chain_id = chain.chain_id, "using a raw operator key: development only");
+                Some(hex.expose_secret().parse::<PrivateKeySigner>()?)
+            }
+            (None, None) => None,
+        };
+        let operator = key.as_ref().map(|k| k.address());
+        let provider = match key {
+            Some(key) => ProviderBuilder::new().wallet(EthereumWallet::from(key)).connect_http(url).erased(),
+            None => ProviderBuilder::new().connect_http(url).erased(),
+        };
+        Ok(Some(Self { provider, operator }))
+    }
+}
+
+/// One configured chain.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    pub chain_id: u64,
+    pub settlement: Address,
+    pub access: Option<ChainAccess>,
+    /// Blocks on top of a transaction's block before its outcome counts as final.
+    pub confirmations: u64,
+    /// Lifetime of payout-batch and treasury-transfer signatures.
+    pub signature_ttl_secs: u64,
+}
+
+/// Every configured chain by id.
+#[derive(Debug, Clone, Default)]
+pub struct ChainRegistry {
+    chains: HashMap<u64, Chain>,
+}
+
+impl ChainRegistry {
+    /// Parses every `[[chains]]` entry once; an unusable address, URL or key fails the start.
+    pub fn from_settings(settings: &[ChainSettings]) -> eyre::Result<Self> {
+        let mut chains = HashMap::new();
+        for c in settings {
+            let settlement = WalletChain::Evm
+                .parse_address(&c.settlement)
+                .ok_or_else(|| eyre::eyre!("chains: settlement of chain {} is not a 0x address", c.chain_id))?;
+            let chain = Chain {
+                chain_id: c.chain_id,
+                settlement,
+                access: ChainAccess::from_settings(c)?,
+                confirmations: c.confirmations,
+                signature_ttl_secs: c.signature_ttl_secs,
+            };
+            eyre::ensure!(chains.insert(c.chain_id, chain).is_none(), "chains: chain {} is listed twice", c.chain_id);
+        }
+        Ok(Self { chains })
+    }
+
+    /// The chain, if configured.
+    pub fn get(&self, chain_id: u64) -> Option<&Chain> {
+        self.chains.get(&chain_id)
+    }
+
+    /// The chain; 503 `chain_not_configured`.
+    pub fn chain(&self, chain_id: u64) -> Result<&Chain, ApiError> {
+        self.get(chain_id).ok_or_else(|| {
+            ApiError::unavailable(
+                "chain_not_configured",
+                format!("no Settlement contract configured for chain {chain_id}"),
+            )
+        })
+    }
+
+    /// The chain's Settlement contract; 503 `chain_not_configured`.
+    pub fn settlement(&self, chain_id: u64) -> Result<Address, ApiError> {
+        self.chain(chain_id).map(|c| c.settlement)
+    }
+}
+
+impl Chain {
+    /// RPC access; 503 `chain_rpc_not_configured`.
+    pub fn access(&self) -> Result<&ChainAccess, ApiError> {
+        self.access.as_ref().ok_or_else(|| {
+            ApiError::unavailable(
+                "chain_rpc_not_configured",
+                format!("no rpc_url configured for chain {}", self.chain_id),
+            )
+        })
+    }
+
+    /// A payout submitter with the operator key; 503 when the chain has no RPC or no operator key.
+    pub fn submitter(&self) -> Result<PayoutSubmitter<DynProvider>, ApiError> {
+        let access = self.access()?;
+        let operator = access.operator.ok_or_else(|| {
+            ApiError::unavailable(
+                "operator_not_configured",
+                format!("no operator key configured for chain {}", self.chain_id),
+            )
+        })?;
+        Ok(PayoutSubmitter::new(access.provider.clone(), operator, self.settlement, self.confirmations))
+    }
+}
+
+/// A chain call, bounded in time: 422 `chain_refused` when the contract refuses, 503 `chain_unavailable` when
+/// the RPC fails or does not answer.
+pub async fn on_chain<T>(call: impl Future<Output = Result<T, SubmitError>>) -> Result<T, ApiError> {
+    match tokio::time::timeout(CHAIN_TIMEOUT, call).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(SubmitError::Refused(reason))) => {
+            Err(ApiError::unprocessable("chain_refused", format!("the contract refuses this batch: {reason}")))
+        }
+        Ok(Err(SubmitError::Provider(message))) => {
+            tracing::warn!(%message, "chain call failed");
+            Err(ApiError::unavailable("chain_unavailable", "the chain's RPC could not be reached"))
+        }
+        Err(_) => Err(ApiError::unavailable("chain_unavailable", "the chain's RPC did not answer in time")),
+    }
+}

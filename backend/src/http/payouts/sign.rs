@@ -1,0 +1,112 @@
+//! Signing a built batch through the signer: the nonce and deadline are fixed in the ledger first, so a retried
+//! sign returns the stored signature and a batch never gets a second nonce.
+
+use ::ledger::payouts::{self as ledger, BatchPayload, SignStep, SignStepError};
+use alloy::primitives::Address;
+use axum::extract::State;
+use signer_client::intent::{Addr, Amount as SignerAmount, PayoutBatchIntent, PayoutEntry};
+
+use super::batch_chain;
+use super::batches::{BatchView, load_batch};
+use crate::http::error::ErrorBody;
+use crate::http::extract::Path;
+use crate::http::signing::{signer, signer_call};
+use crate::http::types::unix_now;
+use crate::http::{AdminUser, ApiContext, ApiError, Json};
+
+fn sign_step_error(e: SignStepError) -> ApiError {
+    match e {
+        SignStepError::Payout(ledger::PayoutError::Db(e)) => e.into(),
+        SignStepError::UnknownBatch(_) => ApiError::NotFound,
+        SignStepError::NotSignable(id, status) => {
+            ApiError::Conflict { code: "batch_not_signable", message: format!("batch {id} is {status}") }
+        }
+        SignStepError::Expired(id, deadline) => ApiError::Conflict {
+            code: "signature_expired",
+            message: format!(
+                "batch {id} was prepared for signing with deadline {deadline}, now past; it keeps its nonce: \
+                 cancel it (once the chain shows the deadline passed) and build a new batch"
+            ),
+        },
+        other => ApiError::Internal(eyre::Report::new(other)),
+    }
+}
+
+/// Signs a built batch through the signer and records it (nonce, payouts hash, deadline, signature). Signing
+/// a signed batch again returns the stored signature: never a second nonce for one batch.
+#[utoipa::path(post, path = "/v1/admin/payouts/batches/{id}/sign", tag = "payouts", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = BatchView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+pub(super) async fn sign(
+    State(ctx): State<ApiContext>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Json<BatchView>, ApiError> {
+    let (chain_id, _) = batch_chain(&ctx, id).await?;
+    let contract = ctx.chains.settlement(chain_id)?;
+    let client = signer(&ctx)?;
+    let ttl = ctx.chains.chain(chain_id)?.signature_ttl_secs;
+    let payload = match ledger::prepare_signing(&ctx.db, id, unix_now(), ttl).await.map_err(sign_step_error)? {
+        SignStep::Signed(..) => return Ok(Json(load_batch(&ctx, id).await?)),
+        SignStep::Sign(payload) => payload,
+    };
+    let intent = PayoutBatchIntent {
+        chain_id,
+        contract: Addr(contract),
+        token: Addr(payload.token),
+        payouts: payload
+            .entries
+            .iter()
+            .map(|(recipient, amount)| PayoutEntry { recipient: Addr(*recipient), amount: SignerAmount::from(*amount) })
+            .collect(),
+        total: Some(SignerAmount::from(payload.total)),
+        nonce: Some(SignerAmount(payload.nonce)),
+        deadline: Some(payload.deadline),
+    };
+    let signed = signer_call(client.sign_payout_batch(&intent)).await?;
+    check_signed(&signed, &payload, contract)?;
+    let actor = admin.wallet.to_checksum(None);
+    let stored =
+        ledger::store_signature(&ctx.db, &payload, &signed.signature, &signed.payload, &actor).await.map_err(|e| {
+            match e {
+                ledger::PayoutError::Db(e) => ApiError::from(e),
+                other => ApiError::Internal(eyre::Report::new(other)),
+            }
+        })?;
+    if stored.is_none() {
+        // A concurrent call recorded its signature first (same nonce, same payload): answer with it.
+        tracing::info!(batch = id, "batch signed by a concurrent request");
+    }
+    let view = load_batch(&ctx, id).await?;
+    if view.signature.is_none() {
+        return Err(ApiError::Conflict {
+            code: "sign_in_progress",
+            message: format!("batch {id} is being signed by another request; try again"),
+        });
+    }
+    Ok(Json(view))
+}
+
+/// The signer's answer must be for exactly the payload asked for.
+fn check_signed(
+    signed: &signer_client::api::SignResponse,
+    payload: &BatchPayload,
+    contract: Address,
+) -> Result<(), ApiError> {
+    let digest = abi::SettlementDomain::new(payload.chain_id, contract).digest(&payload.payout_batch());
+    if signed.digest != digest
+        || signed.chain_id != payload.chain_id
+        || signed.contract.0 != contract
+        || signed.nonce.0 != payload.nonce
+        || signed.deadline != payload.deadline
+    {
+        return Err(ApiError::Internal(eyre::eyre!(
+            "signer answer does not match batch {} (digest {} vs {digest})",
+            payload.id,
+            signed.digest
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! Response and request pieces every resource shares: amounts in an asset's units, the transaction a wallet
+//! sends, base-unit amount parsing, an asset's metadata, the clock.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use alloy::primitives::{Address, U256};
+use serde::Serialize;
+use signer_client::intent::Amount as SignerAmount;
+
+use super::{ApiContext, ApiError};
+
+/// An amount of an asset: exact base units and a human form per the asset's decimals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AssetAmount {
+    /// Base units (wei, 10^-6 USDT…), decimal string; may be negative for net results.
+    pub base: String,
+    /// E.g. `20 BNB`, `20.5 BNB`, `-2 USDT`.
+    pub human: String,
+}
+
+impl AssetAmount {
+    pub fn new(base: impl ToString, decimals: i16, symbol: &str) -> Self {
+        let base = base.to_string();
+        let human = format!("{} {symbol}", human_units(&base, decimals));
+        Self { base, human }
+    }
+}
+
+/// `base` (an integer as a decimal string, maybe negative) divided by 10^decimals, exactly,
+/// without trailing zeros: `human_units("20500000000000000000", 18) == "20.5"`.
+pub fn human_units(base: &str, decimals: i16) -> String {
+    let (sign, digits) = match base.strip_prefix('-') {
+        Some(d) => ("-", d),
+        None => ("", base),
+    };
+    let decimals = usize::try_from(decimals).unwrap_or(0);
+    let digits = digits.trim_start_matches('0');
+    let padded = format!("{digits:0>width$}", width = decimals + 1);
+    let (int, frac) = padded.split_at(padded.len() - decimals);
+    let frac = frac.trim_end_matches('0');
+    let sign = if digits.is_empty() { "" } else { sign };
+    if frac.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int}.{frac}") }
+}
+
+/// What the wallet sends: `to`, `value` (native coin; "0" for a token, which needs an approval
+/// of `amount` to the contract first) and the calldata.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WalletTransaction {
+    pub to: String,
+    pub value: String,
+    pub data: String,
+}
+
+/// A base-unit amount: a decimal string of digits that fits in uint256; 422 `invalid_amount`.
+pub fn parse_amount(text: &str, field: &str) -> Result<U256, ApiError> {
+    text.parse::<SignerAmount>()
+        .map(|a| a.0)
+        .map_err(|e| ApiError::unprocessable("invalid_amount", format!("{field}: {e}")))
+}
+
+/// Symbol, decimals, chain id and token of an asset.
+#[derive(Debug, Clone)]
+pub struct AssetMeta {
+    pub symbol: String,
+    pub decimals: i16,
+    pub chain_id: u64,
+    pub token: Address,
+}
+
+impl AssetMeta {
+    /// The asset's metadata; 422 `unknown_asset`.
+    pub async fn load(ctx: &ApiContext, asset_id: i32) -> Result<Self, ApiError> {
+        let row: Option<(String, i16, i64, Vec<u8>)> =
+            sqlx::query_as("SELECT symbol, decimals, chain_id, token FROM assets WHERE id = $1")
+                .bind(asset_id)
+                .fetch_optional(&ctx.db)
+                .await?;
+        let (symbol, decimals, chain_id, token) =
+            row.ok_or_else(|| ApiError::unprocessable("unknown_asset", format!("no asset {asset_id}")))?;
+        Ok(Self { symbol, decimals, chain_id: chain_id as u64, token: Address::from_slice(&token) })
+    }
+
+    /// `base` in this asset's units.
+    pub fn amount(&self, base: impl ToString) -> AssetAmount {
+        AssetAmount::new(base, self.decimals, &self.symbol)
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+/// `0x…` hex of optional stored bytes.
+pub fn hex_bytes(bytes: Option<Vec<u8>>) -> Option<String> {
+    bytes.map(alloy::hex::encode_prefixed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_units;
+
+    #[test]
+    fn human_units_are_exact() {
+        assert_eq!(human_units("20000000000000000000", 18), "20");
+        assert_eq!(human_units("20500000000000000000", 18), "20.5");
+        assert_eq!(human_units("1", 18), "0.000000000000000001");
+        assert_eq!(human_units("0", 18), "0");
+        assert_eq!(human_units("-2000000", 6), "-2");
+        assert_eq!(human_units("-1500000", 6), "-1.5");
+        assert_eq!(human_units("123", 0), "123");
+    }
+}

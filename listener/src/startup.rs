@@ -1,0 +1,57 @@
+//! Running the listener service: connect and migrate, serve metrics, follow every configured chain (each behind
+//! its advisory lock, so a second instance stands by) until a shutdown signal or a chain stops.
+
+use std::{future::Future, time::Duration};
+
+use alloy::providers::{Provider, ProviderBuilder};
+use ledger::ChainLedger;
+use sqlx::PgPool;
+
+use crate::{
+    ChainFollower, FollowerConfig,
+    config::{ChainConfig, ListenerConfig},
+    service::{ChainListener, acquire_chain_lock},
+};
+
+/// Runs until `shutdown` completes (`Ok`) or a chain stops by halting or a fatal error (`Err`).
+pub async fn run(config: ListenerConfig, shutdown: impl Future<Output = ()>) -> eyre::Result<()> {
+    let pool = PgPool::connect(&config.database_url).await?;
+    ledger::db::migrate(&pool).await?;
+
+    let mut chains = tokio::task::JoinSet::new();
+    if let Some(address) = config.metrics_address {
+        let socket = tokio::net::TcpListener::bind(address).await?;
+        tracing::info!(%address, "serving metrics");
+        let ids = config.chains.iter().map(|c| c.chain_id).collect();
+        let pool = pool.clone();
+        chains.spawn(async move { Ok::<(), eyre::Report>(crate::metrics::serve(socket, pool, ids).await?) });
+    }
+    for chain in config.chains {
+        chains.spawn(follow(pool.clone(), chain));
+    }
+    tokio::select! {
+        () = shutdown => {}
+        Some(ended) = chains.join_next() => {
+            // A chain only ends by halting or a fatal error: say so and exit non-zero.
+            ended??;
+        }
+    }
+    Ok(())
+}
+
+#[tracing::instrument(skip_all, fields(chain_id = chain.chain_id))]
+async fn follow(pool: PgPool, chain: ChainConfig) -> eyre::Result<()> {
+    let _lock = acquire_chain_lock(&pool, chain.chain_id, Duration::from_secs(5)).await?;
+    tracing::info!("active listener for chain");
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.rpc_timeout_secs)).build()?;
+    let provider = ProviderBuilder::new().connect_reqwest(http, chain.rpc_url.parse()?).erased();
+    let follower_config = FollowerConfig {
+        max_range: chain.max_log_range,
+        ..FollowerConfig::new(chain.chain_id, chain.contract, chain.confirmations)
+    };
+    let follower = ChainFollower::new(provider, follower_config);
+    let ledger = ChainLedger::open(pool, chain.chain_id).await?;
+    let mut listener = ChainListener::new(follower, ledger, chain.start_block);
+    listener.run(chain.poll_interval(), std::future::pending()).await?;
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! Running the reconciler service: connect and migrate, then reconcile on the schedule and on request until a
+//! shutdown signal.
+
+use std::future::Future;
+
+use sqlx::PgPool;
+
+use crate::{config::ReconcilerConfig, service::Reconciler};
+
+/// Runs until `shutdown` completes.
+pub async fn run(config: ReconcilerConfig, shutdown: impl Future<Output = ()>) -> eyre::Result<()> {
+    let pool = PgPool::connect(&config.database_url).await?;
+    ledger::db::migrate(&pool).await?;
+    let reconciler = Reconciler::from_config(pool, &config)?;
+    reconciler.run(config.interval(), config.request_poll(), shutdown).await;
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! The HTTP contract shared by the service and `client`: routes, response and error bodies.
+
+use alloy::primitives::{B256, Bytes};
+use serde::{Deserialize, Serialize};
+
+use crate::intent::{Addr, Amount, Kind};
+
+/// Signs a `Registration` payload from a [`RegisterIntent`](crate::intent::RegisterIntent).
+pub const REGISTER_PATH: &str = "/v1/sign/register";
+/// Signs a `Retopup` payload from a [`RetopupIntent`](crate::intent::RetopupIntent).
+pub const RETOPUP_PATH: &str = "/v1/sign/retopup";
+/// Signs a `PayoutBatch` payload from a [`PayoutBatchIntent`](crate::intent::PayoutBatchIntent).
+pub const PAYOUT_BATCH_PATH: &str = "/v1/sign/payout-batch";
+/// Signs a `TreasuryTransfer` payload (company funds out of custody).
+pub const TREASURY_TRANSFER_PATH: &str = "/v1/sign/treasury-transfer";
+/// GET, unauthenticated: the signer's address ([`SignerInfo`]), to compare with the contract's `signer`.
+pub const SIGNER_PATH: &str = "/v1/signer";
+/// GET, unauthenticated: 200 while the double-sign store answers.
+pub const HEALTH_PATH: &str = "/health";
+/// GET, unauthenticated: Prometheus text metrics.
+pub const METRICS_PATH: &str = "/metrics";
+
+/// A signature and everything it commits to; `payload` is the intent as signed (nonce, deadline, total filled in).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignResponse {
+    /// Which payload kind was signed (the route it came in on).
+    pub kind: Kind,
+    /// Chain id as the caller gave it (the domain commits to it masked to 32 bits).
+    pub chain_id: u64,
+    /// The Settlement contract whose domain the signature is under.
+    pub contract: Addr,
+    /// Address that signed; the contract accepts it only if it is its `signer`.
+    pub signer: Addr,
+    /// Contract nonce the payload spends: the caller's, or one the signer allocated from its counter.
+    pub nonce: Amount,
+    /// Unix seconds after which the contract refuses the payload.
+    pub deadline: u64,
+    /// EIP-712 digest that was signed; the same digest for the same nonce means the same payload.
+    pub digest: B256,
+    /// 65 bytes r ‖ s ‖ v with v ∈ {27, 28}, as the contract's ECDSA.recover expects.
+    pub signature: Bytes,
+    /// The intent as signed, in its request JSON shape, to submit on-chain.
+    pub payload: serde_json::Value,
+}
+
+/// Every refusal: a stable machine-readable code (`policy.per_payload_cap`, `nonce_conflict`, `auth.replayed`…).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable code callers match on; never reworded.
+    pub code: String,
+    /// Human-readable explanation, for logs only.
+    pub message: String,
+}
+
+/// The body of every non-2xx answer: `{ "error": { "code", "message" } }`, the same envelope as the backend API's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorEnvelope {
+    /// The refusal itself.
+    pub error: ErrorBody,
+}
+
+/// Answer of [`SIGNER_PATH`]: which key the service signs with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerInfo {
+    /// Address of the signing key; must equal the contract's `signer`.
+    pub address: Addr,
+}

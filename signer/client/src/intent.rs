@@ -1,0 +1,662 @@
+//! Typed intents: what a caller asks the signer to authorise, parsed strictly and turned into the `abi`
+//! EIP-712 structs. Pure: no I/O, no clock.
+
+use std::{fmt, str::FromStr};
+
+use abi::{Payout, PayoutBatch, Registration, Retopup, SettlementDomain, TreasuryTransfer};
+use alloy::primitives::{Address, B256, U256};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+
+/// A uint256 carried as a decimal string of base units ("20000000000000000000"): JSON numbers lose precision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Amount(pub U256);
+
+/// 78 digits is the length of `U256::MAX`; anything longer cannot fit.
+const MAX_DECIMAL_DIGITS: usize = 78;
+
+impl FromStr for Amount {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("must be a non-negative decimal integer string of base units".into());
+        }
+        if s.len() > MAX_DECIMAL_DIGITS {
+            return Err("does not fit in uint256".into());
+        }
+        U256::from_str_radix(s, 10).map(Amount).map_err(|_| "does not fit in uint256".into())
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(|e| de::Error::custom(format!("amount {s:?} {e}")))
+    }
+}
+
+impl From<u128> for Amount {
+    fn from(v: u128) -> Self {
+        Amount(U256::from(v))
+    }
+}
+
+/// An address as "0x" + 40 hex digits, either all lowercase or EIP-55 checksummed (a wrong checksum is refused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Addr(pub Address);
+
+impl FromStr for Addr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let hex = s.strip_prefix("0x").ok_or("must start with 0x")?;
+        if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("must be 0x followed by 40 hex digits".into());
+        }
+        if hex.bytes().any(|b| b.is_ascii_uppercase()) {
+            Address::parse_checksummed(s, None).map(Addr).map_err(|_| "has an invalid EIP-55 checksum".into())
+        } else {
+            Address::from_str(s).map(Addr).map_err(|e| e.to_string())
+        }
+    }
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_checksum(None))
+    }
+}
+
+impl Serialize for Addr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Addr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(|e| de::Error::custom(format!("address {s:?} {e}")))
+    }
+}
+
+impl From<Address> for Addr {
+    fn from(a: Address) -> Self {
+        Addr(a)
+    }
+}
+
+/// Which contract a payload is for; with the chain id it selects the EIP-712 domain and the nonce space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// Chain id as configured (TRON's full id is masked to 32 bits only inside the domain).
+    pub chain_id: u64,
+    /// Address of the deployed Settlement contract.
+    pub contract: Address,
+}
+
+impl Target {
+    /// The EIP-712 domain every payload for this contract is signed under.
+    pub fn domain(&self) -> SettlementDomain {
+        SettlementDomain::new(self.chain_id, self.contract)
+    }
+}
+
+/// `POST /v1/sign/register`: authorise `user` to pay the registration fee under `sponsor`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterIntent {
+    /// Chain the payload is for; with `contract` it selects the EIP-712 domain and the nonce counter.
+    pub chain_id: u64,
+    /// The Settlement contract that will verify the signature.
+    pub contract: Addr,
+    /// Wallet that will pay the registration fee and become active.
+    pub user: Addr,
+    /// Referrer the user registers under; fixed for life.
+    pub sponsor: Addr,
+    /// Asset: its TRC20/ERC20 contract, or the zero address for the native coin.
+    pub token: Addr,
+    /// Registration fee in base units, as the user will send it; capped by the signer's `per_payload_cap`.
+    pub amount: Amount,
+    /// Nonce to spend; when absent the signer allocates the next one from its own counter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<Amount>,
+    /// Unix seconds after which the payload is void; when absent the signer applies its default TTL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<u64>,
+}
+
+/// `POST /v1/sign/retopup`: authorise `user` to pay a retopup.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetopupIntent {
+    /// Chain the payload is for; with `contract` it selects the EIP-712 domain and the nonce counter.
+    pub chain_id: u64,
+    /// The Settlement contract that will verify the signature.
+    pub contract: Addr,
+    /// Wallet that will pay the retopup.
+    pub user: Addr,
+    /// Asset: its TRC20/ERC20 contract, or the zero address for the native coin.
+    pub token: Addr,
+    /// Retopup fee in base units, as the user will send it; capped by the signer's `per_payload_cap`.
+    pub amount: Amount,
+    /// Nonce to spend; when absent the signer allocates the next one from its own counter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<Amount>,
+    /// Unix seconds after which the payload is void; when absent the signer applies its default TTL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<u64>,
+}
+
+/// One recipient's line of a payout batch: the user is paid once per batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutEntry {
+    /// User wallet the contract pushes the amount to (or credits as claimable).
+    pub recipient: Addr,
+    /// Sum of the user's rewards in this batch, in base units.
+    pub amount: Amount,
+}
+
+/// `POST /v1/sign/payout-batch`: the signer computes `total`; a caller-supplied `total` must equal the sum.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutBatchIntent {
+    /// Chain the payload is for; with `contract` it selects the EIP-712 domain and the nonce counter.
+    pub chain_id: u64,
+    /// The Settlement contract that will verify the signature.
+    pub contract: Addr,
+    /// Asset: its TRC20/ERC20 contract, or the zero address for the native coin.
+    pub token: Addr,
+    /// One entry per recipient; must not be empty.
+    pub payouts: Vec<PayoutEntry>,
+    /// Optional cross-check of the sum of `payouts`; refused when it differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<Amount>,
+    /// Nonce to spend; the backend always sets one from the payout-batch space (`abi::nonces::batch_nonce`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<Amount>,
+    /// Unix seconds after which the payload is void; when absent the signer applies its default TTL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<u64>,
+}
+
+/// `POST /v1/sign/treasury-transfer`: authorise moving company funds to `to`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TreasuryTransferIntent {
+    /// Chain the payload is for; with `contract` it selects the EIP-712 domain and the nonce counter.
+    pub chain_id: u64,
+    /// The Settlement contract that will verify the signature.
+    pub contract: Addr,
+    /// Asset: its TRC20/ERC20 contract, or the zero address for the native coin.
+    pub token: Addr,
+    /// Operator wallet receiving company funds; must be one of the policy's `treasury_recipients`.
+    pub to: Addr,
+    /// Amount in base units; the backend keeps it within the company's ledger balance (solvency).
+    pub amount: Amount,
+    /// Nonce to spend; the backend always sets one from the treasury space (`abi::nonces::treasury_nonce`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<Amount>,
+    /// Unix seconds after which the payload is void; when absent the signer applies its default TTL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<u64>,
+}
+
+/// The four payload kinds; each has its own route, caller permission and audit label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A user's registration under a sponsor, paying the registration fee.
+    Register,
+    /// A user's retopup, paying the retopup fee.
+    Retopup,
+    /// Rewards pushed from custody to users (an outflow).
+    PayoutBatch,
+    /// Company funds moved from custody to an operator wallet (an outflow).
+    TreasuryTransfer,
+}
+
+impl Kind {
+    /// Every kind, in a fixed order: what a caller's configured `kinds` are parsed against.
+    pub const ALL: [Kind; 4] = [Kind::Register, Kind::Retopup, Kind::PayoutBatch, Kind::TreasuryTransfer];
+
+    /// The snake_case name used in JSON, callers' `kinds`, metric labels and the signed-payload store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Register => "register",
+            Kind::Retopup => "retopup",
+            Kind::PayoutBatch => "payout_batch",
+            Kind::TreasuryTransfer => "treasury_transfer",
+        }
+    }
+
+    /// Money leaving custody: what the rolling daily cap limits.
+    pub fn is_outflow(self) -> bool {
+        matches!(self, Kind::PayoutBatch | Kind::TreasuryTransfer)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the payload will authorise, without nonce and deadline (those are settled by the store and the policy).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Registration of `user` under `sponsor`, paying `amount` of `token`.
+    Register {
+        /// Wallet that will pay the fee and become active; never the zero address.
+        user: Address,
+        /// Referrer the user registers under, fixed for life.
+        sponsor: Address,
+        /// Asset paid in: its TRC20/ERC20 contract, or the zero address for the native coin.
+        token: Address,
+        /// Registration fee in base units, as the user will send it.
+        amount: U256,
+    },
+    /// Retopup by `user`, paying `amount` of `token`.
+    Retopup {
+        /// Registered wallet that will pay the retopup; never the zero address.
+        user: Address,
+        /// Asset paid in: its TRC20/ERC20 contract, or the zero address for the native coin.
+        token: Address,
+        /// Retopup fee in base units, as the user will send it.
+        amount: U256,
+    },
+    /// Payouts of `token` from custody; `total` is their checked sum.
+    PayoutBatch {
+        /// Asset paid out: its TRC20/ERC20 contract, or the zero address for the native coin.
+        token: Address,
+        /// One entry per recipient (non-zero wallet, base units); never empty.
+        payouts: Vec<Payout>,
+        /// Checked sum of the entries in base units, computed by the signer; what its caps apply to.
+        total: U256,
+    },
+    /// Company funds of `token` sent to the operator wallet `to`.
+    TreasuryTransfer {
+        /// Asset moved: its TRC20/ERC20 contract, or the zero address for the native coin.
+        token: Address,
+        /// Operator wallet receiving the funds; never zero, and must be one of the policy's `treasury_recipients`.
+        to: Address,
+        /// Base units leaving custody; the backend keeps it within the company's share.
+        amount: U256,
+    },
+}
+
+/// A validated intent: well-formed, but not yet checked against policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Intent {
+    /// Chain and contract the payload is for.
+    pub target: Target,
+    /// The caller's nonce, or none to take the next one from the signer's counter.
+    pub nonce: Option<U256>,
+    /// The caller's deadline (unix seconds), or none for the policy's default TTL.
+    pub deadline: Option<u64>,
+    /// What the payload authorises.
+    pub action: Action,
+}
+
+/// Why an intent is malformed (422): a well-typed JSON body that cannot become a payload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Malformed(pub String);
+
+fn non_zero(field: &str, a: Addr) -> Result<Address, Malformed> {
+    if a.0 == Address::ZERO { Err(Malformed(format!("{field} must not be the zero address"))) } else { Ok(a.0) }
+}
+
+impl TryFrom<RegisterIntent> for Intent {
+    type Error = Malformed;
+
+    fn try_from(i: RegisterIntent) -> Result<Self, Malformed> {
+        Ok(Intent {
+            target: Target { chain_id: i.chain_id, contract: non_zero("contract", i.contract)? },
+            nonce: i.nonce.map(|n| n.0),
+            deadline: i.deadline,
+            action: Action::Register {
+                user: non_zero("user", i.user)?,
+                sponsor: i.sponsor.0,
+                token: i.token.0,
+                amount: i.amount.0,
+            },
+        })
+    }
+}
+
+impl TryFrom<RetopupIntent> for Intent {
+    type Error = Malformed;
+
+    fn try_from(i: RetopupIntent) -> Result<Self, Malformed> {
+        Ok(Intent {
+            target: Target { chain_id: i.chain_id, contract: non_zero("contract", i.contract)? },
+            nonce: i.nonce.map(|n| n.0),
+            deadline: i.deadline,
+            action: Action::Retopup { user: non_zero("user", i.user)?, token: i.token.0, amount: i.amount.0 },
+        })
+    }
+}
+
+impl TryFrom<PayoutBatchIntent> for Intent {
+    type Error = Malformed;
+
+    fn try_from(i: PayoutBatchIntent) -> Result<Self, Malformed> {
+        if i.payouts.is_empty() {
+            return Err(Malformed("payouts must not be empty".into()));
+        }
+        let mut total = U256::ZERO;
+        let mut payouts = Vec::with_capacity(i.payouts.len());
+        for (index, entry) in i.payouts.into_iter().enumerate() {
+            let recipient = non_zero(&format!("payouts[{index}].recipient"), entry.recipient)?;
+            total = total
+                .checked_add(entry.amount.0)
+                .ok_or_else(|| Malformed("the sum of payouts does not fit in uint256".into()))?;
+            payouts.push(Payout { recipient, amount: entry.amount.0 });
+        }
+        if let Some(stated) = i.total
+            && stated.0 != total
+        {
+            return Err(Malformed(format!("total {stated} differs from the sum of payouts {total}")));
+        }
+        Ok(Intent {
+            target: Target { chain_id: i.chain_id, contract: non_zero("contract", i.contract)? },
+            nonce: i.nonce.map(|n| n.0),
+            deadline: i.deadline,
+            action: Action::PayoutBatch { token: i.token.0, payouts, total },
+        })
+    }
+}
+
+impl TryFrom<TreasuryTransferIntent> for Intent {
+    type Error = Malformed;
+
+    fn try_from(i: TreasuryTransferIntent) -> Result<Self, Malformed> {
+        Ok(Intent {
+            target: Target { chain_id: i.chain_id, contract: non_zero("contract", i.contract)? },
+            nonce: i.nonce.map(|n| n.0),
+            deadline: i.deadline,
+            action: Action::TreasuryTransfer { token: i.token.0, to: non_zero("to", i.to)?, amount: i.amount.0 },
+        })
+    }
+}
+
+impl Action {
+    /// Which route and permission this action belongs to.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Action::Register { .. } => Kind::Register,
+            Action::Retopup { .. } => Kind::Retopup,
+            Action::PayoutBatch { .. } => Kind::PayoutBatch,
+            Action::TreasuryTransfer { .. } => Kind::TreasuryTransfer,
+        }
+    }
+
+    /// The asset moved (zero address = native coin): selects the policy's per-asset caps.
+    pub fn token(&self) -> Address {
+        match self {
+            Action::Register { token, .. }
+            | Action::Retopup { token, .. }
+            | Action::PayoutBatch { token, .. }
+            | Action::TreasuryTransfer { token, .. } => *token,
+        }
+    }
+
+    /// The whole amount the payload moves (a batch's total).
+    pub fn total(&self) -> U256 {
+        match self {
+            Action::Register { amount, .. }
+            | Action::Retopup { amount, .. }
+            | Action::TreasuryTransfer { amount, .. } => *amount,
+            Action::PayoutBatch { total, .. } => *total,
+        }
+    }
+}
+
+impl Intent {
+    /// Which route and permission this intent belongs to.
+    pub fn kind(&self) -> Kind {
+        self.action.kind()
+    }
+
+    /// The EIP-712 struct to sign, once the nonce and deadline are settled.
+    pub fn payload(&self, nonce: U256, deadline: u64) -> Payload {
+        let deadline = U256::from(deadline);
+        match &self.action {
+            Action::Register { user, sponsor, token, amount } => Payload::Register(Registration {
+                user: *user,
+                sponsor: *sponsor,
+                token: *token,
+                amount: *amount,
+                nonce,
+                deadline,
+            }),
+            Action::Retopup { user, token, amount } => {
+                Payload::Retopup(Retopup { user: *user, token: *token, amount: *amount, nonce, deadline })
+            }
+            Action::PayoutBatch { token, payouts, total } => Payload::PayoutBatch(PayoutBatch {
+                token: *token,
+                total: *total,
+                payouts: payouts.clone(),
+                nonce,
+                deadline,
+            }),
+            Action::TreasuryTransfer { token, to, amount } => {
+                Payload::TreasuryTransfer(TreasuryTransfer { token: *token, to: *to, amount: *amount, nonce, deadline })
+            }
+        }
+    }
+
+    /// The intent as it was signed (nonce and deadline filled in), in the request's own JSON shape.
+    pub fn echo(&self, nonce: U256, deadline: u64) -> serde_json::Value {
+        let (chain_id, contract, nonce, deadline) =
+            (self.target.chain_id, Addr(self.target.contract), Some(Amount(nonce)), Some(deadline));
+        let value = match &self.action {
+            Action::Register { user, sponsor, token, amount } => serde_json::to_value(RegisterIntent {
+                chain_id,
+                contract,
+                user: Addr(*user),
+                sponsor: Addr(*sponsor),
+                token: Addr(*token),
+                amount: Amount(*amount),
+                nonce,
+                deadline,
+            }),
+            Action::Retopup { user, token, amount } => serde_json::to_value(RetopupIntent {
+                chain_id,
+                contract,
+                user: Addr(*user),
+                token: Addr(*token),
+                amount: Amount(*amount),
+                nonce,
+                deadline,
+            }),
+            Action::PayoutBatch { token, payouts, total } => serde_json::to_value(PayoutBatchIntent {
+                chain_id,
+                contract,
+                token: Addr(*token),
+                payouts: payouts
+                    .iter()
+                    .map(|p| PayoutEntry { recipient: Addr(p.recipient), amount: Amount(p.amount) })
+                    .collect(),
+                total: Some(Amount(*total)),
+                nonce,
+                deadline,
+            }),
+            Action::TreasuryTransfer { token, to, amount } => serde_json::to_value(TreasuryTransferIntent {
+                chain_id,
+                contract,
+                token: Addr(*token),
+                to: Addr(*to),
+                amount: Amount(*amount),
+                nonce,
+                deadline,
+            }),
+        };
+        value.unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// One of the four EIP-712 structs the Settlement contract verifies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// Authorises a registration; `Settlement.register` verifies it.
+    Register(Registration),
+    /// Authorises a retopup; `Settlement.retopup` verifies it.
+    Retopup(Retopup),
+    /// Authorises a payout batch; `Settlement.executePayoutBatch` verifies it.
+    PayoutBatch(PayoutBatch),
+    /// Authorises a treasury transfer of company funds; `Settlement.transferTreasury` verifies it.
+    TreasuryTransfer(TreasuryTransfer),
+}
+
+impl Payload {
+    /// The EIP-712 digest the signer signs and the contract recovers the signer from.
+    pub fn digest(&self, domain: &SettlementDomain) -> B256 {
+        match self {
+            Payload::Register(p) => domain.digest(p),
+            Payload::Retopup(p) => domain.digest(p),
+            Payload::PayoutBatch(p) => domain.digest(p),
+            Payload::TreasuryTransfer(p) => domain.digest(p),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_accept_only_decimal_digits_within_uint256() {
+        assert_eq!("0".parse::<Amount>().unwrap().0, U256::ZERO);
+        assert_eq!(U256::MAX.to_string().parse::<Amount>().unwrap().0, U256::MAX);
+        for bad in ["", "-1", "+1", "1.5", "1e18", "0x10", " 1", "1 ", "١", "1; DROP TABLE signed_payloads"] {
+            assert!(bad.parse::<Amount>().is_err(), "{bad:?} must be refused");
+        }
+        let overflow = format!("{}0", U256::MAX);
+        assert!(overflow.parse::<Amount>().is_err());
+        let one_more = "115792089237316195423570985008687907853269984665640564039457584007913129639936";
+        assert!(one_more.parse::<Amount>().is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_uint256_round_trips_through_its_decimal_string(limbs in proptest::array::uniform4(proptest::num::u64::ANY)) {
+            let value = U256::from_limbs(limbs);
+            proptest::prop_assert_eq!(value.to_string().parse::<Amount>().unwrap().0, value);
+        }
+
+        #[test]
+        fn any_string_with_a_non_digit_is_refused(s in "[0-9]{0,5}[^0-9][0-9a-z]{0,5}") {
+            proptest::prop_assert!(s.parse::<Amount>().is_err());
+        }
+    }
+
+    #[test]
+    fn amounts_must_be_json_strings_not_numbers() {
+        assert!(serde_json::from_str::<Amount>("20").is_err());
+        assert!(serde_json::from_str::<Amount>("-1").is_err());
+        assert_eq!(serde_json::from_str::<Amount>("\"20\"").unwrap(), Amount::from(20));
+    }
+
+    #[test]
+    fn addresses_are_lowercase_or_correctly_checksummed() {
+        let checksummed = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+        let parsed: Addr = checksummed.parse().unwrap();
+        assert_eq!(parsed.to_string(), checksummed);
+        assert_eq!(checksummed.to_lowercase().parse::<Addr>().unwrap(), parsed);
+        let wrong_checksum = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD";
+        assert!(wrong_checksum.parse::<Addr>().is_err());
+        for bad in [
+            "",
+            "0x",
+            "5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+            "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beae",
+            "0xzzaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+            "<script>alert(1)</script>",
+        ] {
+            assert!(bad.parse::<Addr>().is_err(), "{bad:?} must be refused");
+        }
+    }
+
+    fn batch(amounts: &[u128], total: Option<u128>) -> PayoutBatchIntent {
+        PayoutBatchIntent {
+            chain_id: 56,
+            contract: Addr(Address::repeat_byte(9)),
+            token: Addr(Address::ZERO),
+            payouts: amounts
+                .iter()
+                .enumerate()
+                .map(|(i, a)| PayoutEntry {
+                    recipient: Addr(Address::repeat_byte(i as u8 + 1)),
+                    amount: Amount::from(*a),
+                })
+                .collect(),
+            total: total.map(Amount::from),
+            nonce: None,
+            deadline: None,
+        }
+    }
+
+    #[test]
+    fn payout_batch_total_is_computed_and_a_stated_total_must_match() {
+        let intent = Intent::try_from(batch(&[5, 7], None)).unwrap();
+        assert_eq!(intent.action.total(), U256::from(12));
+        assert!(Intent::try_from(batch(&[5, 7], Some(12))).is_ok());
+        assert!(Intent::try_from(batch(&[5, 7], Some(13))).is_err());
+        assert!(Intent::try_from(batch(&[], None)).is_err());
+    }
+
+    #[test]
+    fn payout_batch_sum_overflow_is_malformed() {
+        let mut b = batch(&[1, 1], None);
+        b.payouts[0].amount = Amount(U256::MAX);
+        assert!(Intent::try_from(b).unwrap_err().0.contains("does not fit"));
+    }
+
+    #[test]
+    fn zero_recipients_and_users_are_malformed() {
+        let mut b = batch(&[1], None);
+        b.payouts[0].recipient = Addr(Address::ZERO);
+        assert!(Intent::try_from(b).is_err());
+        let r = RegisterIntent {
+            chain_id: 56,
+            contract: Addr(Address::repeat_byte(9)),
+            user: Addr(Address::ZERO),
+            sponsor: Addr(Address::repeat_byte(1)),
+            token: Addr(Address::ZERO),
+            amount: Amount::from(1),
+            nonce: None,
+            deadline: None,
+        };
+        assert!(Intent::try_from(r).is_err());
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let json = r#"{"chain_id":56,"contract":"0x0909090909090909090909090909090909090909","user":"0x0101010101010101010101010101010101010101","token":"0x0000000000000000000000000000000000000000","amount":"1","admin":true}"#;
+        assert!(serde_json::from_str::<RetopupIntent>(json).is_err());
+    }
+
+    #[test]
+    fn echo_round_trips_into_the_same_payload() {
+        let intent = Intent::try_from(batch(&[5, 7], None)).unwrap();
+        let echoed: PayoutBatchIntent = serde_json::from_value(intent.echo(U256::from(3), 1_000)).unwrap();
+        let again = Intent::try_from(echoed).unwrap();
+        assert_eq!(again.payload(U256::from(3), 1_000), intent.payload(U256::from(3), 1_000));
+        assert_eq!(again.nonce, Some(U256::from(3)));
+    }
+}
