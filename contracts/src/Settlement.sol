@@ -140,7 +140,8 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
         nonReentrant
     {
         if (block.timestamp > batch.deadline) revert Expired(batch.deadline);
-        (bytes32 payoutsHash, uint256 sum) = SettlementHashes.hashPayouts(batch.payouts);
+        Payout[] calldata payouts = batch.payouts;
+        (bytes32 payoutsHash, uint256 sum) = SettlementHashes.hashPayouts(payouts);
         if (sum != batch.total) revert BatchTotalMismatch(batch.total, sum);
         _authorise(batch.hash(payoutsHash), batch.nonce, signature);
 
@@ -149,10 +150,8 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
         if (free < sum) revert InsufficientFunds(free, sum);
 
         (uint256 deferredCount, uint256 deferredTotal) =
-            token == NATIVE ? _pushNative(batch.payouts, batch.nonce) : _pushToken(token, batch.payouts, batch.nonce);
-        emit PayoutBatchExecuted(
-            batch.nonce, token, payoutsHash, sum, batch.payouts.length, deferredCount, deferredTotal
-        );
+            token == NATIVE ? _pushNative(payouts, batch.nonce) : _pushToken(token, payouts, batch.nonce);
+        emit PayoutBatchExecuted(batch.nonce, token, payoutsHash, sum, payouts.length, deferredCount, deferredTotal);
     }
 
     /// @notice Moves company funds out of custody. The signer only authorises the company's ledger share;
@@ -261,26 +260,29 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
         private
         returns (uint256 deferredCount, uint256 deferredTotal)
     {
-        uint256 gasCap = nativePushGas;
-        uint256 n = payouts.length;
-        for (uint256 i; i < n;) {
-            address recipient = payouts[i].recipient;
+        for (uint256 i = _pushNativeFrom(payouts, 0); i < payouts.length; i = _pushNativeFrom(payouts, i + 1)) {
             uint256 amount = payouts[i].amount;
-            bool ok;
-            assembly ("memory-safe") {
-                // No return data is copied: a hostile recipient cannot make us pay for a large return.
-                ok := call(gasCap, recipient, amount, 0, 0, 0, 0)
-            }
-            if (!ok) {
-                _defer(NATIVE, recipient, amount, batchNonce, i);
-                unchecked {
-                    ++deferredCount;
-                    deferredTotal += amount;
-                }
-            }
+            _defer(NATIVE, payouts[i].recipient, amount, batchNonce, i);
             unchecked {
-                ++i;
+                ++deferredCount;
+                deferredTotal += amount;
             }
+        }
+    }
+
+    /// @dev Pushes entries `from`.. with at most `nativePushGas` each and returns the index of the first that failed
+    ///      (`payouts.length` if none did). Assembly because this loop is the per-recipient cost; no return data is
+    ///      copied, so a hostile recipient cannot make us pay for a large return. An address with dirty upper bits
+    ///      cannot get here: it hashes differently from what the signer signed.
+    function _pushNativeFrom(Payout[] calldata payouts, uint256 from) private returns (uint256 failed) {
+        uint256 gasCap = nativePushGas;
+        assembly ("memory-safe") {
+            let end := add(payouts.offset, shl(6, payouts.length))
+            let p := add(payouts.offset, shl(6, from))
+            for {} lt(p, end) { p := add(p, 0x40) } {
+                if iszero(call(gasCap, calldataload(p), calldataload(add(p, 0x20)), 0, 0, 0, 0)) { break }
+            }
+            failed := shr(6, sub(p, payouts.offset))
         }
     }
 
@@ -291,46 +293,52 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
         private
         returns (uint256 deferredCount, uint256 deferredTotal)
     {
-        uint256 gasCap = tokenPushGas;
-        uint256 expected = _balanceOf(token);
-        uint256 n = payouts.length;
-        for (uint256 i; i < n;) {
-            address recipient = payouts[i].recipient;
+        (uint256 i, uint256 expected) = _pushTokenFrom(token, payouts, 0, _balanceOf(token));
+        while (i < payouts.length) {
             uint256 amount = payouts[i].amount;
-            (bool ok, bool returnedFalse) = _tryTokenTransfer(token, recipient, amount, gasCap);
-            if (ok && returnedFalse) ok = _balanceOf(token) == expected - amount;
-            if (ok) {
-                unchecked {
-                    expected -= amount;
-                }
-            } else {
-                _defer(token, recipient, amount, batchNonce, i);
-                unchecked {
-                    ++deferredCount;
-                    deferredTotal += amount;
-                }
-            }
+            _defer(token, payouts[i].recipient, amount, batchNonce, i);
             unchecked {
-                ++i;
+                ++deferredCount;
+                deferredTotal += amount;
             }
+            (i, expected) = _pushTokenFrom(token, payouts, i + 1, expected);
         }
         if (_balanceOf(token) != expected) revert OutboundTransferFailed();
     }
 
-    /// @dev `ok` = the transfer did not revert within `gasCap`; `returnedFalse` = it returned a false bool.
-    function _tryTokenTransfer(address token, address recipient, uint256 amount, uint256 gasCap)
+    /// @dev `_pushNativeFrom` for `token.transfer` with `tokenPushGas`, also returning the custody balance expected
+    ///      after the paid entries. A push fails if it reverts within the cap, or returns false and the custody
+    ///      balance did not fall by its amount. `expected` never underflows: it starts at or above the batch total (checked).
+    function _pushTokenFrom(address token, Payout[] calldata payouts, uint256 from, uint256 expected)
         private
-        returns (bool ok, bool returnedFalse)
+        returns (uint256 failed, uint256)
     {
+        uint256 gasCap = tokenPushGas;
         assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, 0xa9059cbb00000000000000000000000000000000000000000000000000000000)
-            mstore(add(ptr, 0x04), recipient)
-            mstore(add(ptr, 0x24), amount)
-            mstore(0x00, 1)
-            ok := call(gasCap, token, 0, ptr, 0x44, 0x00, 0x20)
-            returnedFalse := and(ok, and(gt(returndatasize(), 0x1f), iszero(mload(0x00))))
+            // transfer(recipient, amount): a Payout entry is laid out exactly as the two arguments
+            let data := mload(0x40)
+            mstore(data, 0xa9059cbb00000000000000000000000000000000000000000000000000000000)
+            let end := add(payouts.offset, shl(6, payouts.length))
+            let p := add(payouts.offset, shl(6, from))
+            for {} lt(p, end) { p := add(p, 0x40) } {
+                calldatacopy(add(data, 0x04), p, 0x40)
+                if iszero(call(gasCap, token, 0, data, 0x44, 0x00, 0x20)) { break }
+                if and(gt(returndatasize(), 0x1f), iszero(mload(0x00))) {
+                    // returned false: paid only if custody fell by exactly the amount (balanceOf(this))
+                    mstore(0x00, 0x70a0823100000000000000000000000000000000000000000000000000000000)
+                    mstore(0x04, address())
+                    if iszero(staticcall(gas(), token, 0x00, 0x24, 0x00, 0x20)) {
+                        returndatacopy(0x00, 0x00, returndatasize())
+                        revert(0x00, returndatasize())
+                    }
+                    if lt(returndatasize(), 0x20) { revert(0x00, 0x00) }
+                    if iszero(eq(mload(0x00), sub(expected, calldataload(add(p, 0x20))))) { break }
+                }
+                expected := sub(expected, calldataload(add(p, 0x20)))
+            }
+            failed := shr(6, sub(p, payouts.offset))
         }
+        return (failed, expected);
     }
 
     /// @dev Full-gas transfer that must succeed (claims and treasury transfers); tokens checked by balance delta.

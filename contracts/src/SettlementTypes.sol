@@ -82,20 +82,22 @@ library SettlementHashes {
         bytes32 typeHash = PAYOUT_TYPEHASH;
         bool overflow;
         assembly ("memory-safe") {
-            let n := payouts.length
             let hashes := mload(0x40)
-            let scratch := add(hashes, shl(5, n))
+            // [PAYOUT_TYPEHASH, recipient, amount] is hashed in scratch memory just past the hashes
+            let scratch := add(hashes, shl(5, payouts.length))
             mstore(scratch, typeHash)
-            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                let entry := add(payouts.offset, shl(6, i))
-                calldatacopy(add(scratch, 0x20), entry, 0x40)
-                mstore(add(hashes, shl(5, i)), keccak256(scratch, 0x60))
-                let amount := calldataload(add(entry, 0x20))
-                let next := add(sum, amount)
-                overflow := or(overflow, lt(next, sum))
-                sum := next
+            let fields := add(scratch, 0x20)
+            let out := hashes
+            let end := add(payouts.offset, shl(6, payouts.length))
+            for { let p := payouts.offset } lt(p, end) { p := add(p, 0x40) } {
+                calldatacopy(fields, p, 0x40)
+                mstore(out, keccak256(scratch, 0x60))
+                out := add(out, 0x20)
+                let amount := calldataload(add(p, 0x20))
+                sum := add(sum, amount)
+                overflow := or(overflow, lt(sum, amount))
             }
-            payoutsHash := keccak256(hashes, shl(5, n))
+            payoutsHash := keccak256(hashes, sub(out, hashes))
         }
         if (overflow) revert PayoutSumOverflow();
     }
