@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
@@ -15,8 +17,15 @@ import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer, Settlement
 /// @notice Custody of the referral plan's money on BSC and TRON. Every inflow and outflow carries an EIP-712
 ///         authorisation from the backend signer; the ledger lives off-chain and is rebuilt from these events.
 /// @dev The native coin is `token == address(0)`. Token transfers are checked by balance delta (TRON USDT
-///      returns false on success) and fee-on-transfer tokens are refused.
-contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pausable, ReentrancyGuard {
+///      returns false on success) and fee-on-transfer tokens are refused. The default admin (who grants every
+///      other role) changes hands only through begin/accept after `defaultAdminDelay()`, never by grantRole.
+contract Settlement is
+    TronCompatibleEIP712,
+    UnorderedNonces,
+    AccessControlDefaultAdminRules,
+    Pausable,
+    ReentrancyGuard
+{
     using SettlementHashes for Registration;
     using SettlementHashes for Retopup;
     using SettlementHashes for TreasuryTransfer;
@@ -32,6 +41,10 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
     bytes32 public constant PAYOUT_TYPEHASH = SettlementHashes.PAYOUT_TYPEHASH;
     bytes32 public constant PAYOUT_BATCH_TYPEHASH = SettlementHashes.PAYOUT_BATCH_TYPEHASH;
     bytes32 public constant TREASURY_TRANSFER_TYPEHASH = SettlementHashes.TREASURY_TRANSFER_TYPEHASH;
+
+    /// @dev Wait between beginDefaultAdminTransfer and acceptDefaultAdminTransfer: time for the current admin to
+    ///      notice and cancel a transfer begun with a stolen key. The admin may change it (changeDefaultAdminDelay).
+    uint48 private constant INITIAL_ADMIN_DELAY = 3 days;
 
     /// @notice Gas forwarded to each pushed payment; a recipient that needs more (or reverts) gets a claim instead.
     uint256 public immutable nativePushGas;
@@ -87,9 +100,8 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
         address[] memory allowedTokens,
         uint256 nativePushGas_,
         uint256 tokenPushGas_
-    ) TronCompatibleEIP712("ReferralSettlement", "1") {
-        if (admin == address(0) || signer_ == address(0)) revert ZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    ) TronCompatibleEIP712("ReferralSettlement", "1") AccessControlDefaultAdminRules(INITIAL_ADMIN_DELAY, admin) {
+        if (signer_ == address(0)) revert ZeroAddress();
         signer = signer_;
         emit SignerRotated(address(0), signer_);
         for (uint256 i; i < allowedTokens.length; ++i) {
