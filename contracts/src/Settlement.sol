@@ -7,6 +7,7 @@ import {
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {TronCompatibleEIP712} from "./TronCompatibleEIP712.sol";
@@ -46,12 +47,17 @@ contract Settlement is
     ///      notice and cancel a transfer begun with a stolen key. The admin may change it (changeDefaultAdminDelay).
     uint48 private constant INITIAL_ADMIN_DELAY = 3 days;
 
-    /// @notice Gas forwarded to each pushed payment; a recipient that needs more (or reverts) gets a claim instead.
-    uint256 public immutable nativePushGas;
-    uint256 public immutable tokenPushGas;
+    /// @dev Bounds of the push gas caps: below, not even a warm token transfer completes; above, each hostile
+    ///      recipient could burn a large share of a block.
+    uint256 private constant MIN_PUSH_GAS = 10_000;
+    uint256 private constant MAX_PUSH_GAS = 1_000_000;
 
     /// @notice The backend signer whose EIP-712 signatures authorise every payload.
     address public signer;
+    /// @dev Gas forwarded to each pushed payment (see setPushGas). Packed with `signer`, which every batch reads
+    ///      anyway, so the payout path pays a warm read for them.
+    uint48 private _nativePushGas;
+    uint48 private _tokenPushGas;
     /// @notice Assets accepted for register/retopup (address(0) = native coin).
     mapping(address token => bool) public isAllowedToken;
     /// @notice What failed pushes left for each recipient to pull with `claim`.
@@ -81,6 +87,9 @@ contract Settlement is
     event TreasuryTransferred(uint256 indexed nonce, address indexed token, address indexed to, uint256 amount);
     event SignerRotated(address indexed previousSigner, address indexed newSigner);
     event TokenAllowed(address indexed token, bool allowed);
+    event PushGasSet(
+        uint256 previousNativePushGas, uint256 newNativePushGas, uint256 previousTokenPushGas, uint256 newTokenPushGas
+    );
 
     error InvalidSignature();
     error Expired(uint256 deadline);
@@ -93,6 +102,7 @@ contract Settlement is
     error OutboundTransferFailed();
     error NothingToClaim();
     error ZeroAddress();
+    error PushGasOutOfBounds(uint256 pushGas, uint256 min, uint256 max);
 
     constructor(
         address admin,
@@ -108,8 +118,7 @@ contract Settlement is
             isAllowedToken[allowedTokens[i]] = true;
             emit TokenAllowed(allowedTokens[i], true);
         }
-        nativePushGas = nativePushGas_;
-        tokenPushGas = tokenPushGas_;
+        _setPushGas(nativePushGas_, tokenPushGas_);
     }
 
     // ───────────────────────────── user actions ─────────────────────────────
@@ -205,6 +214,16 @@ contract Settlement is
         emit TokenAllowed(token, allowed);
     }
 
+    /// @notice Sets the gas forwarded to each pushed native and token payment; a payment that needs more is deferred
+    ///         to `claimable`. Each must lie in [10_000, 1_000_000].
+    /// @dev On TRON (energy ~ gas) a TRC20 USDT transfer costs ~130k energy to an address that has never held
+    ///      USDT and ~64k to an existing holder, so an EVM-tuned token cap (~100k) would defer every payout to a
+    ///      fresh TRON address. Suggested TRON token cap: 200_000 (headroom over 130k; a transfer only uses what
+    ///      it needs, and the payout token is signed, so the cap guards against a broken token, not a recipient).
+    function setPushGas(uint256 nativePushGas_, uint256 tokenPushGas_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setPushGas(nativePushGas_, tokenPushGas_);
+    }
+
     /// @notice Burns outstanding nonces so that payloads already signed with them can never execute.
     function cancelNonces(uint256 wordPos, uint256 mask) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _cancelNonces(wordPos, mask);
@@ -217,12 +236,36 @@ contract Settlement is
         return _available(token);
     }
 
+    /// @notice Gas forwarded to each pushed native payment; a recipient that needs more (or reverts) gets a claim.
+    function nativePushGas() external view returns (uint256) {
+        return _nativePushGas;
+    }
+
+    /// @notice Gas forwarded to each pushed token transfer; one that needs more (or reverts) becomes a claim.
+    function tokenPushGas() external view returns (uint256) {
+        return _tokenPushGas;
+    }
+
     /// @notice EIP-712 digest of a struct hash under this contract's domain (for off-chain cross-checks).
     function hashTypedData(bytes32 structHash) external view returns (bytes32) {
         return _hashTypedData(structHash);
     }
 
     // ───────────────────────────── internals ─────────────────────────────
+
+    function _setPushGas(uint256 nativePushGas_, uint256 tokenPushGas_) private {
+        _checkPushGas(nativePushGas_);
+        _checkPushGas(tokenPushGas_);
+        emit PushGasSet(_nativePushGas, nativePushGas_, _tokenPushGas, tokenPushGas_);
+        _nativePushGas = SafeCast.toUint48(nativePushGas_);
+        _tokenPushGas = SafeCast.toUint48(tokenPushGas_);
+    }
+
+    function _checkPushGas(uint256 pushGas) private pure {
+        if (pushGas < MIN_PUSH_GAS || pushGas > MAX_PUSH_GAS) {
+            revert PushGasOutOfBounds(pushGas, MIN_PUSH_GAS, MAX_PUSH_GAS);
+        }
+    }
 
     function _checkUserPayload(address user, address token, uint256 deadline) private view {
         if (msg.sender != user) revert WrongSender(user, msg.sender);
@@ -282,12 +325,12 @@ contract Settlement is
         }
     }
 
-    /// @dev Pushes entries `from`.. with at most `nativePushGas` each and returns the index of the first that failed
+    /// @dev Pushes entries `from`.. with at most `_nativePushGas` each and returns the index of the first that failed
     ///      (`payouts.length` if none did). Assembly because this loop is the per-recipient cost; no return data is
     ///      copied, so a hostile recipient cannot make us pay for a large return. An address with dirty upper bits
     ///      cannot get here: it hashes differently from what the signer signed.
     function _pushNativeFrom(Payout[] calldata payouts, uint256 from) private returns (uint256 failed) {
-        uint256 gasCap = nativePushGas;
+        uint256 gasCap = _nativePushGas;
         assembly ("memory-safe") {
             let end := add(payouts.offset, shl(6, payouts.length))
             let p := add(payouts.offset, shl(6, from))
@@ -318,14 +361,14 @@ contract Settlement is
         if (_balanceOf(token) != expected) revert OutboundTransferFailed();
     }
 
-    /// @dev `_pushNativeFrom` for `token.transfer` with `tokenPushGas`, also returning the custody balance expected
+    /// @dev `_pushNativeFrom` for `token.transfer` with `_tokenPushGas`, also returning the custody balance expected
     ///      after the paid entries. A push fails if it reverts within the cap, or returns false and the custody
     ///      balance did not fall by its amount. `expected` never underflows: it starts at or above the batch total (checked).
     function _pushTokenFrom(address token, Payout[] calldata payouts, uint256 from, uint256 expected)
         private
         returns (uint256 failed, uint256)
     {
-        uint256 gasCap = tokenPushGas;
+        uint256 gasCap = _tokenPushGas;
         assembly ("memory-safe") {
             // transfer(recipient, amount): a Payout entry is laid out exactly as the two arguments
             let data := mload(0x40)

@@ -470,6 +470,8 @@ contract SettlementInflowTest is SettlementFixture {
             _expectUnauthorized(who, adminRole);
             settlement.cancelNonces(0, 1);
             _expectUnauthorized(who, adminRole);
+            settlement.setPushGas(200_000, 200_000);
+            _expectUnauthorized(who, adminRole);
             settlement.unpause();
             _expectUnauthorized(who, adminRole);
             settlement.grantRole(keccak256("OPERATOR_ROLE"), who);
@@ -477,6 +479,7 @@ contract SettlementInflowTest is SettlementFixture {
         }
         assertEq(settlement.signer(), signerAddr, "signer unchanged");
         assertFalse(settlement.isNonceUsed(0), "nonce untouched");
+        assertEq(settlement.tokenPushGas(), TOKEN_PUSH_GAS, "push gas unchanged");
     }
 
     function test_pause_rejectsNonPauserIncludingAdmin() public {
@@ -714,6 +717,61 @@ contract SettlementInflowTest is SettlementFixture {
         assertEq(settlement.nonceBitmap(0), 1 << 5, "bitmap");
     }
 
+    // ───────────── push gas caps ─────────────
+
+    function test_setPushGas_adminSetsBothCapsAndEmitsOldAndNew() public {
+        vm.expectEmit(address(settlement));
+        emit Settlement.PushGasSet(NATIVE_PUSH_GAS, 30_000, TOKEN_PUSH_GAS, 200_000);
+        vm.prank(admin);
+        settlement.setPushGas(30_000, 200_000);
+        assertEq(settlement.nativePushGas(), 30_000, "native cap");
+        assertEq(settlement.tokenPushGas(), 200_000, "token cap");
+    }
+
+    function test_setPushGas_refusesZeroTooLowAndAbsurdCapsAndKeepsTheOldOnes() public {
+        uint256[4] memory bad = [uint256(0), 9_999, 1_000_001, type(uint256).max];
+        vm.startPrank(admin);
+        for (uint256 i; i < bad.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(Settlement.PushGasOutOfBounds.selector, bad[i], 10_000, 1_000_000));
+            settlement.setPushGas(bad[i], 100_000);
+            vm.expectRevert(abi.encodeWithSelector(Settlement.PushGasOutOfBounds.selector, bad[i], 10_000, 1_000_000));
+            settlement.setPushGas(50_000, bad[i]);
+        }
+        vm.stopPrank();
+        assertEq(settlement.nativePushGas(), NATIVE_PUSH_GAS, "native cap kept");
+        assertEq(settlement.tokenPushGas(), TOKEN_PUSH_GAS, "token cap kept");
+    }
+
+    function test_setPushGas_acceptsTheBoundsThemselves() public {
+        vm.startPrank(admin);
+        settlement.setPushGas(10_000, 1_000_000);
+        assertEq(settlement.nativePushGas(), 10_000, "lower bound");
+        assertEq(settlement.tokenPushGas(), 1_000_000, "upper bound");
+        settlement.setPushGas(1_000_000, 10_000);
+        vm.stopPrank();
+        assertEq(settlement.nativePushGas(), 1_000_000, "upper bound");
+        assertEq(settlement.tokenPushGas(), 10_000, "lower bound");
+    }
+
+    function test_setPushGas_rejectsOperatorTreasurerAndPauser() public {
+        bytes32 adminRole = settlement.DEFAULT_ADMIN_ROLE();
+        address[3] memory roleHolders = [operator, treasurer, pauser];
+        for (uint256 i; i < roleHolders.length; ++i) {
+            _expectUnauthorized(roleHolders[i], adminRole);
+            vm.prank(roleHolders[i]);
+            settlement.setPushGas(200_000, 200_000);
+        }
+        assertEq(settlement.nativePushGas(), NATIVE_PUSH_GAS, "native cap kept");
+    }
+
+    function test_constructor_refusesPushGasOutOfBounds() public {
+        address[] memory none = new address[](0);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.PushGasOutOfBounds.selector, 0, 10_000, 1_000_000));
+        new Settlement(admin, signerAddr, none, 0, TOKEN_PUSH_GAS);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.PushGasOutOfBounds.selector, 1e18, 10_000, 1_000_000));
+        new Settlement(admin, signerAddr, none, NATIVE_PUSH_GAS, 1e18);
+    }
+
     // ───────────── constructor ─────────────
 
     function test_constructor_rejectsZeroAdminOrSigner() public {
@@ -723,9 +781,9 @@ contract SettlementInflowTest is SettlementFixture {
                 IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, address(0)
             )
         );
-        new Settlement(address(0), signerAddr, none, 1, 1);
+        new Settlement(address(0), signerAddr, none, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS);
         vm.expectRevert(Settlement.ZeroAddress.selector);
-        new Settlement(admin, address(0), none, 1, 1);
+        new Settlement(admin, address(0), none, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS);
     }
 
     function test_constructor_setsRolesTokensAndGasCaps() public view {
@@ -741,14 +799,16 @@ contract SettlementInflowTest is SettlementFixture {
         assertEq(settlement.tokenPushGas(), TOKEN_PUSH_GAS, "token cap");
     }
 
-    function test_constructor_emitsSignerAndTokenEvents() public {
+    function test_constructor_emitsSignerTokenAndPushGasEvents() public {
         address[] memory allowed = new address[](1);
         allowed[0] = address(usdt);
         vm.expectEmit();
         emit Settlement.SignerRotated(address(0), signerAddr);
         vm.expectEmit();
         emit Settlement.TokenAllowed(address(usdt), true);
-        new Settlement(admin, signerAddr, allowed, 1, 1);
+        vm.expectEmit();
+        emit Settlement.PushGasSet(0, NATIVE_PUSH_GAS, 0, TOKEN_PUSH_GAS);
+        new Settlement(admin, signerAddr, allowed, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS);
     }
 
     // ───────────── helpers ─────────────

@@ -10,7 +10,12 @@ import {EIP712Reference} from "./utils/EIP712Reference.sol";
 import {Settlement} from "../src/Settlement.sol";
 import {UnorderedNonces} from "../src/UnorderedNonces.sol";
 import {Payout, PayoutBatch, TreasuryTransfer, SettlementHashes} from "../src/SettlementTypes.sol";
-import {RevertingRecipient, GasBurningRecipient, ReentrantRecipient} from "./mocks/HostileRecipients.sol";
+import {
+    RevertingRecipient,
+    GasBurningRecipient,
+    ReentrantRecipient,
+    StoringRecipient
+} from "./mocks/HostileRecipients.sol";
 
 /// @notice Payout batches, hostile recipients, claims and treasury transfers.
 contract SettlementPayoutTest is SettlementFixture {
@@ -279,6 +284,49 @@ contract SettlementPayoutTest is SettlementFixture {
         settlement.claim(address(blToken), bobCold);
         assertEq(blToken.balanceOf(bobCold), 2e18, "claimed");
         assertEq(settlement.totalClaimable(address(blToken)), 0, "total after claim");
+    }
+
+    /// @notice A batch forwards the cap in force when it executes: a contract wallet needing ~22k gas is deferred
+    ///         under a 10k native cap and paid once the admin raises it.
+    function test_batch_nativeUsesTheCapSetByTheAdmin() public {
+        _seed(NATIVE, 10 ether, 900);
+        StoringRecipient wallet = new StoringRecipient();
+        Payout[] memory p = new Payout[](1);
+        p[0] = Payout(address(wallet), 1 ether);
+
+        vm.prank(admin);
+        settlement.setPushGas(10_000, TOKEN_PUSH_GAS);
+        _execute(_batch(NATIVE, p, 1));
+        assertEq(address(wallet).balance, 0, "deferred under the small cap");
+        assertEq(settlement.claimable(NATIVE, address(wallet)), 1 ether, "claimable");
+
+        vm.prank(admin);
+        settlement.setPushGas(50_000, TOKEN_PUSH_GAS);
+        _execute(_batch(NATIVE, p, 2));
+        assertEq(address(wallet).balance, 1 ether, "paid under the raised cap");
+        assertEq(wallet.received(), 1 ether, "its receive ran");
+        assertEq(settlement.totalClaimable(NATIVE), 1 ether, "only the first deferred");
+    }
+
+    /// @notice The TRON case in small: a token cap below what a transfer to a fresh holder costs defers it; the
+    ///         admin raises the cap and the next batch pays.
+    function test_batch_tokenUsesTheCapSetByTheAdmin() public {
+        erc20.mint(address(settlement), 10e18);
+        Payout[] memory p = new Payout[](1);
+        p[0] = Payout(alice, 1e18); // alice has never held the token: the transfer writes a fresh balance slot
+
+        vm.prank(admin);
+        settlement.setPushGas(NATIVE_PUSH_GAS, 10_000);
+        _execute(_batch(address(erc20), p, 1));
+        assertEq(erc20.balanceOf(alice), 0, "deferred under the small cap");
+        assertEq(settlement.claimable(address(erc20), alice), 1e18, "claimable");
+
+        vm.prank(admin);
+        settlement.setPushGas(NATIVE_PUSH_GAS, 200_000);
+        _execute(_batch(address(erc20), p, 2));
+        assertEq(erc20.balanceOf(alice), 1e18, "paid under the raised cap");
+        assertEq(erc20.balanceOf(address(settlement)), 9e18, "custody");
+        assertEq(settlement.totalClaimable(address(erc20)), 1e18, "only the first deferred");
     }
 
     function test_batch_lyingTokenRevertsWhole() public {
