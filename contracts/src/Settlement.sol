@@ -102,6 +102,9 @@ contract Settlement is
     error OutboundTransferFailed();
     error NothingToClaim();
     error ZeroAddress();
+    /// @notice A payout entry, claim or treasury transfer would pay this contract (on TRON that aborts the whole
+    ///         transaction; on BSC a pushed payment would become a claim nobody can make).
+    error SelfPayment();
     error PushGasOutOfBounds(uint256 pushGas, uint256 min, uint256 max);
 
     constructor(
@@ -142,6 +145,7 @@ contract Settlement is
     /// @notice Pulls what failed pushes left for msg.sender, to `to` (so a contract that rejects pushes can redirect).
     function claim(address token, address to) external whenNotPaused nonReentrant {
         if (to == address(0)) revert ZeroAddress();
+        if (to == address(this)) revert SelfPayment();
         uint256 amount = claimable[token][msg.sender];
         if (amount == 0) revert NothingToClaim();
         claimable[token][msg.sender] = 0;
@@ -160,11 +164,8 @@ contract Settlement is
         whenNotPaused
         nonReentrant
     {
-        if (block.timestamp > batch.deadline) revert Expired(batch.deadline);
         Payout[] calldata payouts = batch.payouts;
-        (bytes32 payoutsHash, uint256 sum) = SettlementHashes.hashPayouts(payouts);
-        if (sum != batch.total) revert BatchTotalMismatch(batch.total, sum);
-        _authorise(batch.hash(payoutsHash), batch.nonce, signature);
+        (bytes32 payoutsHash, uint256 sum) = _authoriseBatch(batch, payouts, signature);
 
         address token = batch.token;
         uint256 free = _available(token);
@@ -185,6 +186,7 @@ contract Settlement is
     {
         if (block.timestamp > t.deadline) revert Expired(t.deadline);
         if (t.to == address(0)) revert ZeroAddress();
+        if (t.to == address(this)) revert SelfPayment();
         _authorise(t.hash(), t.nonce, signature);
         uint256 free = _available(t.token);
         if (free < t.amount) revert InsufficientFunds(free, t.amount);
@@ -265,6 +267,21 @@ contract Settlement is
         if (pushGas < MIN_PUSH_GAS || pushGas > MAX_PUSH_GAS) {
             revert PushGasOutOfBounds(pushGas, MIN_PUSH_GAS, MAX_PUSH_GAS);
         }
+    }
+
+    /// @dev Checks the batch (deadline; no entry pays this contract, which on TRON would abort the whole transaction
+    ///      and on BSC would lock the amount as this contract's claim; entries sum to the signed total), verifies
+    ///      the signature and spends the nonce. Returns the payouts hash and the sum.
+    function _authoriseBatch(PayoutBatch calldata batch, Payout[] calldata payouts, bytes calldata signature)
+        private
+        returns (bytes32 payoutsHash, uint256 sum)
+    {
+        if (block.timestamp > batch.deadline) revert Expired(batch.deadline);
+        bool paysItself;
+        (payoutsHash, sum, paysItself) = SettlementHashes.hashPayouts(payouts, address(this));
+        if (paysItself) revert SelfPayment();
+        if (sum != batch.total) revert BatchTotalMismatch(batch.total, sum);
+        _authorise(batch.hash(payoutsHash), batch.nonce, signature);
     }
 
     function _checkUserPayload(address user, address token, uint256 deadline) private view {

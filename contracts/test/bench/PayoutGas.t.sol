@@ -10,8 +10,8 @@ import {Payout, PayoutBatch, SettlementHashes} from "../../src/SettlementTypes.s
 
 /// @notice Exposes the batch hashing alone, to split the per-entry overhead into hashing and pushing.
 contract PayoutsHashHarness {
-    function hashPayouts(Payout[] calldata payouts) external pure returns (bytes32 h, uint256 sum) {
-        return SettlementHashes.hashPayouts(payouts);
+    function hashPayouts(Payout[] calldata payouts) external view returns (bytes32 h, uint256 sum) {
+        (h, sum,) = SettlementHashes.hashPayouts(payouts, address(this));
     }
 
     function noop(Payout[] calldata payouts) external pure returns (bytes32 h, uint256 sum) {
