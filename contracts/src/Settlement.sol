@@ -304,7 +304,8 @@ contract Settlement is
         }
         if (msg.value != 0) revert WrongValue(0, msg.value);
         uint256 before = _balanceOf(token);
-        // Return value ignored on purpose (TRON USDT returns false on success); the balance delta decides.
+        // Return value ignored on purpose (TRON USDT's transfer returns false on success, so no token's return
+        // value is trusted); the balance delta decides.
         (bool ok,) = token.call(abi.encodeCall(IERC20.transferFrom, (msg.sender, address(this), amount)));
         uint256 received = _balanceOf(token) - before;
         if (!ok || received != amount) revert InboundTransferMismatch(amount, ok ? received : 0);

@@ -32,13 +32,15 @@ contract SettlementInflowTest is SettlementFixture {
         assertEq(settlement.available(NATIVE), 1.5 ether, "available");
     }
 
-    function test_register_tronUsdt_falseReturningTransferFromIsAcceptedByBalanceDelta() public {
+    function test_register_tronUsdt_isTakenByBalanceDeltaNotByReturnValues() public {
         Registration memory r = _reg(alice, address(usdt), 20_500_000, 2); // 20.5 USDT, 6 decimals
         bytes memory sig = _sign(r);
         _fund(alice, address(usdt), 25_000_000);
-        // The mock really returns false: the contract must not rely on it.
+        // As on TRON mainnet, a successful transfer returns false and a successful transferFrom true.
         vm.prank(alice);
-        assertFalse(usdt.transfer(bob, 1), "mock returns false");
+        assertFalse(usdt.transfer(bob, 1), "transfer returns false");
+        vm.prank(alice);
+        assertTrue(usdt.transferFrom(alice, carol, 0), "transferFrom returns true");
 
         vm.expectEmit(address(settlement));
         emit Settlement.Registered(alice, sponsor, address(usdt), 20_500_000, 2);
@@ -78,7 +80,7 @@ contract SettlementInflowTest is SettlementFixture {
         assertTrue(settlement.isNonceUsed(10), "nonce spent");
     }
 
-    function test_retopup_tronUsdt_falseReturningTransferFromIsAcceptedByBalanceDelta() public {
+    function test_retopup_tronUsdt_isTakenByBalanceDelta() public {
         Retopup memory r = _top(alice, address(usdt), 7_000_000, 11);
         bytes memory sig = _sign(r);
         _fund(alice, address(usdt), 7_000_000);
