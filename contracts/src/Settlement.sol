@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {TronCompatibleEIP712} from "./TronCompatibleEIP712.sol";
@@ -15,8 +18,15 @@ import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer, Settlement
 /// @notice Custody of the referral plan's money on BSC and TRON. Every inflow and outflow carries an EIP-712
 ///         authorisation from the backend signer; the ledger lives off-chain and is rebuilt from these events.
 /// @dev The native coin is `token == address(0)`. Token transfers are checked by balance delta (TRON USDT
-///      returns false on success) and fee-on-transfer tokens are refused.
-contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pausable, ReentrancyGuard {
+///      returns false on success) and fee-on-transfer tokens are refused. The default admin (who grants every
+///      other role) changes hands only through begin/accept after `defaultAdminDelay()`, never by grantRole.
+contract Settlement is
+    TronCompatibleEIP712,
+    UnorderedNonces,
+    AccessControlDefaultAdminRules,
+    Pausable,
+    ReentrancyGuard
+{
     using SettlementHashes for Registration;
     using SettlementHashes for Retopup;
     using SettlementHashes for TreasuryTransfer;
@@ -33,12 +43,21 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
     bytes32 public constant PAYOUT_BATCH_TYPEHASH = SettlementHashes.PAYOUT_BATCH_TYPEHASH;
     bytes32 public constant TREASURY_TRANSFER_TYPEHASH = SettlementHashes.TREASURY_TRANSFER_TYPEHASH;
 
-    /// @notice Gas forwarded to each pushed payment; a recipient that needs more (or reverts) gets a claim instead.
-    uint256 public immutable nativePushGas;
-    uint256 public immutable tokenPushGas;
+    /// @dev Wait between beginDefaultAdminTransfer and acceptDefaultAdminTransfer: time for the current admin to
+    ///      notice and cancel a transfer begun with a stolen key. The admin may change it (changeDefaultAdminDelay).
+    uint48 private constant INITIAL_ADMIN_DELAY = 3 days;
+
+    /// @dev Bounds of the push gas caps: below, not even a warm token transfer completes; above, each hostile
+    ///      recipient could burn a large share of a block.
+    uint256 private constant MIN_PUSH_GAS = 10_000;
+    uint256 private constant MAX_PUSH_GAS = 1_000_000;
 
     /// @notice The backend signer whose EIP-712 signatures authorise every payload.
     address public signer;
+    /// @dev Gas forwarded to each pushed payment (see setPushGas). Packed with `signer`, which every batch reads
+    ///      anyway, so the payout path pays a warm read for them.
+    uint48 private _nativePushGas;
+    uint48 private _tokenPushGas;
     /// @notice Assets accepted for register/retopup (address(0) = native coin).
     mapping(address token => bool) public isAllowedToken;
     /// @notice What failed pushes left for each recipient to pull with `claim`.
@@ -68,6 +87,9 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
     event TreasuryTransferred(uint256 indexed nonce, address indexed token, address indexed to, uint256 amount);
     event SignerRotated(address indexed previousSigner, address indexed newSigner);
     event TokenAllowed(address indexed token, bool allowed);
+    event PushGasSet(
+        uint256 previousNativePushGas, uint256 newNativePushGas, uint256 previousTokenPushGas, uint256 newTokenPushGas
+    );
 
     error InvalidSignature();
     error Expired(uint256 deadline);
@@ -80,6 +102,10 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
     error OutboundTransferFailed();
     error NothingToClaim();
     error ZeroAddress();
+    /// @notice A payout entry, claim or treasury transfer would pay this contract (on TRON that aborts the whole
+    ///         transaction; on BSC a pushed payment would become a claim nobody can make).
+    error SelfPayment();
+    error PushGasOutOfBounds(uint256 pushGas, uint256 min, uint256 max);
 
     constructor(
         address admin,
@@ -87,17 +113,15 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
         address[] memory allowedTokens,
         uint256 nativePushGas_,
         uint256 tokenPushGas_
-    ) TronCompatibleEIP712("ReferralSettlement", "1") {
-        if (admin == address(0) || signer_ == address(0)) revert ZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    ) TronCompatibleEIP712("ReferralSettlement", "1") AccessControlDefaultAdminRules(INITIAL_ADMIN_DELAY, admin) {
+        if (signer_ == address(0)) revert ZeroAddress();
         signer = signer_;
         emit SignerRotated(address(0), signer_);
         for (uint256 i; i < allowedTokens.length; ++i) {
             isAllowedToken[allowedTokens[i]] = true;
             emit TokenAllowed(allowedTokens[i], true);
         }
-        nativePushGas = nativePushGas_;
-        tokenPushGas = tokenPushGas_;
+        _setPushGas(nativePushGas_, tokenPushGas_);
     }
 
     // ───────────────────────────── user actions ─────────────────────────────
@@ -121,6 +145,7 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
     /// @notice Pulls what failed pushes left for msg.sender, to `to` (so a contract that rejects pushes can redirect).
     function claim(address token, address to) external whenNotPaused nonReentrant {
         if (to == address(0)) revert ZeroAddress();
+        if (to == address(this)) revert SelfPayment();
         uint256 amount = claimable[token][msg.sender];
         if (amount == 0) revert NothingToClaim();
         claimable[token][msg.sender] = 0;
@@ -139,20 +164,16 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
         whenNotPaused
         nonReentrant
     {
-        if (block.timestamp > batch.deadline) revert Expired(batch.deadline);
-        (bytes32 payoutsHash, uint256 sum) = SettlementHashes.hashPayouts(batch.payouts);
-        if (sum != batch.total) revert BatchTotalMismatch(batch.total, sum);
-        _authorise(batch.hash(payoutsHash), batch.nonce, signature);
+        Payout[] calldata payouts = batch.payouts;
+        (bytes32 payoutsHash, uint256 sum) = _authoriseBatch(batch, payouts, signature);
 
         address token = batch.token;
         uint256 free = _available(token);
         if (free < sum) revert InsufficientFunds(free, sum);
 
         (uint256 deferredCount, uint256 deferredTotal) =
-            token == NATIVE ? _pushNative(batch.payouts, batch.nonce) : _pushToken(token, batch.payouts, batch.nonce);
-        emit PayoutBatchExecuted(
-            batch.nonce, token, payoutsHash, sum, batch.payouts.length, deferredCount, deferredTotal
-        );
+            token == NATIVE ? _pushNative(payouts, batch.nonce) : _pushToken(token, payouts, batch.nonce);
+        emit PayoutBatchExecuted(batch.nonce, token, payoutsHash, sum, payouts.length, deferredCount, deferredTotal);
     }
 
     /// @notice Moves company funds out of custody. The signer only authorises the company's ledger share;
@@ -165,6 +186,7 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
     {
         if (block.timestamp > t.deadline) revert Expired(t.deadline);
         if (t.to == address(0)) revert ZeroAddress();
+        if (t.to == address(this)) revert SelfPayment();
         _authorise(t.hash(), t.nonce, signature);
         uint256 free = _available(t.token);
         if (free < t.amount) revert InsufficientFunds(free, t.amount);
@@ -194,6 +216,16 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
         emit TokenAllowed(token, allowed);
     }
 
+    /// @notice Sets the gas forwarded to each pushed native and token payment; a payment that needs more is deferred
+    ///         to `claimable`. Each must lie in [10_000, 1_000_000].
+    /// @dev On TRON (energy ~ gas) a TRC20 USDT transfer costs ~130k energy to an address that has never held
+    ///      USDT and ~64k to an existing holder, so an EVM-tuned token cap (~100k) would defer every payout to a
+    ///      fresh TRON address. Suggested TRON token cap: 200_000 (headroom over 130k; a transfer only uses what
+    ///      it needs, and the payout token is signed, so the cap guards against a broken token, not a recipient).
+    function setPushGas(uint256 nativePushGas_, uint256 tokenPushGas_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setPushGas(nativePushGas_, tokenPushGas_);
+    }
+
     /// @notice Burns outstanding nonces so that payloads already signed with them can never execute.
     function cancelNonces(uint256 wordPos, uint256 mask) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _cancelNonces(wordPos, mask);
@@ -206,12 +238,51 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
         return _available(token);
     }
 
+    /// @notice Gas forwarded to each pushed native payment; a recipient that needs more (or reverts) gets a claim.
+    function nativePushGas() external view returns (uint256) {
+        return _nativePushGas;
+    }
+
+    /// @notice Gas forwarded to each pushed token transfer; one that needs more (or reverts) becomes a claim.
+    function tokenPushGas() external view returns (uint256) {
+        return _tokenPushGas;
+    }
+
     /// @notice EIP-712 digest of a struct hash under this contract's domain (for off-chain cross-checks).
     function hashTypedData(bytes32 structHash) external view returns (bytes32) {
         return _hashTypedData(structHash);
     }
 
     // ───────────────────────────── internals ─────────────────────────────
+
+    function _setPushGas(uint256 nativePushGas_, uint256 tokenPushGas_) private {
+        _checkPushGas(nativePushGas_);
+        _checkPushGas(tokenPushGas_);
+        emit PushGasSet(_nativePushGas, nativePushGas_, _tokenPushGas, tokenPushGas_);
+        _nativePushGas = SafeCast.toUint48(nativePushGas_);
+        _tokenPushGas = SafeCast.toUint48(tokenPushGas_);
+    }
+
+    function _checkPushGas(uint256 pushGas) private pure {
+        if (pushGas < MIN_PUSH_GAS || pushGas > MAX_PUSH_GAS) {
+            revert PushGasOutOfBounds(pushGas, MIN_PUSH_GAS, MAX_PUSH_GAS);
+        }
+    }
+
+    /// @dev Checks the batch (deadline; no entry pays this contract, which on TRON would abort the whole transaction
+    ///      and on BSC would lock the amount as this contract's claim; entries sum to the signed total), verifies
+    ///      the signature and spends the nonce. Returns the payouts hash and the sum.
+    function _authoriseBatch(PayoutBatch calldata batch, Payout[] calldata payouts, bytes calldata signature)
+        private
+        returns (bytes32 payoutsHash, uint256 sum)
+    {
+        if (block.timestamp > batch.deadline) revert Expired(batch.deadline);
+        bool paysItself;
+        (payoutsHash, sum, paysItself) = SettlementHashes.hashPayouts(payouts, address(this));
+        if (paysItself) revert SelfPayment();
+        if (sum != batch.total) revert BatchTotalMismatch(batch.total, sum);
+        _authorise(batch.hash(payoutsHash), batch.nonce, signature);
+    }
 
     function _checkUserPayload(address user, address token, uint256 deadline) private view {
         if (msg.sender != user) revert WrongSender(user, msg.sender);
@@ -233,7 +304,8 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
         }
         if (msg.value != 0) revert WrongValue(0, msg.value);
         uint256 before = _balanceOf(token);
-        // Return value ignored on purpose (TRON USDT returns false on success); the balance delta decides.
+        // Return value ignored on purpose (TRON USDT's transfer returns false on success, so no token's return
+        // value is trusted); the balance delta decides.
         (bool ok,) = token.call(abi.encodeCall(IERC20.transferFrom, (msg.sender, address(this), amount)));
         uint256 received = _balanceOf(token) - before;
         if (!ok || received != amount) revert InboundTransferMismatch(amount, ok ? received : 0);
@@ -261,26 +333,29 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
         private
         returns (uint256 deferredCount, uint256 deferredTotal)
     {
-        uint256 gasCap = nativePushGas;
-        uint256 n = payouts.length;
-        for (uint256 i; i < n;) {
-            address recipient = payouts[i].recipient;
+        for (uint256 i = _pushNativeFrom(payouts, 0); i < payouts.length; i = _pushNativeFrom(payouts, i + 1)) {
             uint256 amount = payouts[i].amount;
-            bool ok;
-            assembly ("memory-safe") {
-                // No return data is copied: a hostile recipient cannot make us pay for a large return.
-                ok := call(gasCap, recipient, amount, 0, 0, 0, 0)
-            }
-            if (!ok) {
-                _defer(NATIVE, recipient, amount, batchNonce, i);
-                unchecked {
-                    ++deferredCount;
-                    deferredTotal += amount;
-                }
-            }
+            _defer(NATIVE, payouts[i].recipient, amount, batchNonce, i);
             unchecked {
-                ++i;
+                ++deferredCount;
+                deferredTotal += amount;
             }
+        }
+    }
+
+    /// @dev Pushes entries `from`.. with at most `_nativePushGas` each and returns the index of the first that failed
+    ///      (`payouts.length` if none did). Assembly because this loop is the per-recipient cost; no return data is
+    ///      copied, so a hostile recipient cannot make us pay for a large return. An address with dirty upper bits
+    ///      cannot get here: it hashes differently from what the signer signed.
+    function _pushNativeFrom(Payout[] calldata payouts, uint256 from) private returns (uint256 failed) {
+        uint256 gasCap = _nativePushGas;
+        assembly ("memory-safe") {
+            let end := add(payouts.offset, shl(6, payouts.length))
+            let p := add(payouts.offset, shl(6, from))
+            for {} lt(p, end) { p := add(p, 0x40) } {
+                if iszero(call(gasCap, calldataload(p), calldataload(add(p, 0x20)), 0, 0, 0, 0)) { break }
+            }
+            failed := shr(6, sub(p, payouts.offset))
         }
     }
 
@@ -291,46 +366,52 @@ contract Settlement is TronCompatibleEIP712, UnorderedNonces, AccessControl, Pau
         private
         returns (uint256 deferredCount, uint256 deferredTotal)
     {
-        uint256 gasCap = tokenPushGas;
-        uint256 expected = _balanceOf(token);
-        uint256 n = payouts.length;
-        for (uint256 i; i < n;) {
-            address recipient = payouts[i].recipient;
+        (uint256 i, uint256 expected) = _pushTokenFrom(token, payouts, 0, _balanceOf(token));
+        while (i < payouts.length) {
             uint256 amount = payouts[i].amount;
-            (bool ok, bool returnedFalse) = _tryTokenTransfer(token, recipient, amount, gasCap);
-            if (ok && returnedFalse) ok = _balanceOf(token) == expected - amount;
-            if (ok) {
-                unchecked {
-                    expected -= amount;
-                }
-            } else {
-                _defer(token, recipient, amount, batchNonce, i);
-                unchecked {
-                    ++deferredCount;
-                    deferredTotal += amount;
-                }
-            }
+            _defer(token, payouts[i].recipient, amount, batchNonce, i);
             unchecked {
-                ++i;
+                ++deferredCount;
+                deferredTotal += amount;
             }
+            (i, expected) = _pushTokenFrom(token, payouts, i + 1, expected);
         }
         if (_balanceOf(token) != expected) revert OutboundTransferFailed();
     }
 
-    /// @dev `ok` = the transfer did not revert within `gasCap`; `returnedFalse` = it returned a false bool.
-    function _tryTokenTransfer(address token, address recipient, uint256 amount, uint256 gasCap)
+    /// @dev `_pushNativeFrom` for `token.transfer` with `_tokenPushGas`, also returning the custody balance expected
+    ///      after the paid entries. A push fails if it reverts within the cap, or returns false and the custody
+    ///      balance did not fall by its amount. `expected` never underflows: it starts at or above the batch total (checked).
+    function _pushTokenFrom(address token, Payout[] calldata payouts, uint256 from, uint256 expected)
         private
-        returns (bool ok, bool returnedFalse)
+        returns (uint256 failed, uint256)
     {
+        uint256 gasCap = _tokenPushGas;
         assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, 0xa9059cbb00000000000000000000000000000000000000000000000000000000)
-            mstore(add(ptr, 0x04), recipient)
-            mstore(add(ptr, 0x24), amount)
-            mstore(0x00, 1)
-            ok := call(gasCap, token, 0, ptr, 0x44, 0x00, 0x20)
-            returnedFalse := and(ok, and(gt(returndatasize(), 0x1f), iszero(mload(0x00))))
+            // transfer(recipient, amount): a Payout entry is laid out exactly as the two arguments
+            let data := mload(0x40)
+            mstore(data, 0xa9059cbb00000000000000000000000000000000000000000000000000000000)
+            let end := add(payouts.offset, shl(6, payouts.length))
+            let p := add(payouts.offset, shl(6, from))
+            for {} lt(p, end) { p := add(p, 0x40) } {
+                calldatacopy(add(data, 0x04), p, 0x40)
+                if iszero(call(gasCap, token, 0, data, 0x44, 0x00, 0x20)) { break }
+                if and(gt(returndatasize(), 0x1f), iszero(mload(0x00))) {
+                    // returned false: paid only if custody fell by exactly the amount (balanceOf(this))
+                    mstore(0x00, 0x70a0823100000000000000000000000000000000000000000000000000000000)
+                    mstore(0x04, address())
+                    if iszero(staticcall(gas(), token, 0x00, 0x24, 0x00, 0x20)) {
+                        returndatacopy(0x00, 0x00, returndatasize())
+                        revert(0x00, returndatasize())
+                    }
+                    if lt(returndatasize(), 0x20) { revert(0x00, 0x00) }
+                    if iszero(eq(mload(0x00), sub(expected, calldataload(add(p, 0x20))))) { break }
+                }
+                expected := sub(expected, calldataload(add(p, 0x20)))
+            }
+            failed := shr(6, sub(p, payouts.offset))
         }
+        return (failed, expected);
     }
 
     /// @dev Full-gas transfer that must succeed (claims and treasury transfers); tokens checked by balance delta.

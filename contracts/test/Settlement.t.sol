@@ -2,6 +2,9 @@
 pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {
+    IAccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/IAccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 import {SettlementFixture} from "./utils/SettlementFixture.sol";
@@ -29,13 +32,15 @@ contract SettlementInflowTest is SettlementFixture {
         assertEq(settlement.available(NATIVE), 1.5 ether, "available");
     }
 
-    function test_register_tronUsdt_falseReturningTransferFromIsAcceptedByBalanceDelta() public {
+    function test_register_tronUsdt_isTakenByBalanceDeltaNotByReturnValues() public {
         Registration memory r = _reg(alice, address(usdt), 20_500_000, 2); // 20.5 USDT, 6 decimals
         bytes memory sig = _sign(r);
         _fund(alice, address(usdt), 25_000_000);
-        // The mock really returns false: the contract must not rely on it.
+        // As on TRON mainnet, a successful transfer returns false and a successful transferFrom true.
         vm.prank(alice);
-        assertFalse(usdt.transfer(bob, 1), "mock returns false");
+        assertFalse(usdt.transfer(bob, 1), "transfer returns false");
+        vm.prank(alice);
+        assertTrue(usdt.transferFrom(alice, carol, 0), "transferFrom returns true");
 
         vm.expectEmit(address(settlement));
         emit Settlement.Registered(alice, sponsor, address(usdt), 20_500_000, 2);
@@ -75,7 +80,7 @@ contract SettlementInflowTest is SettlementFixture {
         assertTrue(settlement.isNonceUsed(10), "nonce spent");
     }
 
-    function test_retopup_tronUsdt_falseReturningTransferFromIsAcceptedByBalanceDelta() public {
+    function test_retopup_tronUsdt_isTakenByBalanceDelta() public {
         Retopup memory r = _top(alice, address(usdt), 7_000_000, 11);
         bytes memory sig = _sign(r);
         _fund(alice, address(usdt), 7_000_000);
@@ -467,6 +472,8 @@ contract SettlementInflowTest is SettlementFixture {
             _expectUnauthorized(who, adminRole);
             settlement.cancelNonces(0, 1);
             _expectUnauthorized(who, adminRole);
+            settlement.setPushGas(200_000, 200_000);
+            _expectUnauthorized(who, adminRole);
             settlement.unpause();
             _expectUnauthorized(who, adminRole);
             settlement.grantRole(keccak256("OPERATOR_ROLE"), who);
@@ -474,6 +481,7 @@ contract SettlementInflowTest is SettlementFixture {
         }
         assertEq(settlement.signer(), signerAddr, "signer unchanged");
         assertFalse(settlement.isNonceUsed(0), "nonce untouched");
+        assertEq(settlement.tokenPushGas(), TOKEN_PUSH_GAS, "push gas unchanged");
     }
 
     function test_pause_rejectsNonPauserIncludingAdmin() public {
@@ -513,20 +521,147 @@ contract SettlementInflowTest is SettlementFixture {
         assertEq(alice.balance, 0, "not paid");
     }
 
-    function test_roles_adminCanHandOverAdminToAMultisig() public {
+    function test_roles_adminHandsOverToAMultisigOnlyAfterTheDelay() public {
         address multisig = makeAddr("multisig");
         bytes32 adminRole = settlement.DEFAULT_ADMIN_ROLE();
-        vm.startPrank(admin);
-        settlement.grantRole(adminRole, multisig);
-        settlement.renounceRole(adminRole, admin);
-        vm.stopPrank();
+        uint48 delay = settlement.defaultAdminDelay();
+        uint48 schedule = uint48(block.timestamp) + delay;
+
+        vm.expectEmit(address(settlement));
+        emit IAccessControlDefaultAdminRules.DefaultAdminTransferScheduled(multisig, schedule);
+        vm.prank(admin);
+        settlement.beginDefaultAdminTransfer(multisig);
+        (address pending, uint48 at) = settlement.pendingDefaultAdmin();
+        assertEq(pending, multisig, "pending admin");
+        assertEq(at, schedule, "accept schedule");
+
+        // not before the delay has passed, not even at its last second
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControlDefaultAdminRules.AccessControlEnforcedDefaultAdminDelay.selector, at)
+        );
+        vm.prank(multisig);
+        settlement.acceptDefaultAdminTransfer();
+        vm.warp(schedule);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControlDefaultAdminRules.AccessControlEnforcedDefaultAdminDelay.selector, at)
+        );
+        vm.prank(multisig);
+        settlement.acceptDefaultAdminTransfer();
+        assertTrue(settlement.hasRole(adminRole, admin), "old admin keeps the role during the delay");
+
+        vm.warp(schedule + 1);
+        vm.prank(multisig);
+        settlement.acceptDefaultAdminTransfer();
+        assertEq(settlement.defaultAdmin(), multisig, "multisig is the admin");
         assertTrue(settlement.hasRole(adminRole, multisig), "multisig admin");
+        assertFalse(settlement.hasRole(adminRole, admin), "old admin lost the role");
         _expectUnauthorized(admin, adminRole);
         vm.prank(admin);
         settlement.rotateSigner(alice);
         vm.prank(multisig);
         settlement.rotateSigner(alice);
         assertEq(settlement.signer(), alice, "multisig rotated");
+    }
+
+    function test_roles_onlyThePendingAdminCanAccept() public {
+        address multisig = makeAddr("multisig");
+        vm.prank(admin);
+        settlement.beginDefaultAdminTransfer(multisig);
+        vm.warp(block.timestamp + settlement.defaultAdminDelay() + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, alice)
+        );
+        vm.prank(alice);
+        settlement.acceptDefaultAdminTransfer();
+        assertEq(settlement.defaultAdmin(), admin, "admin unchanged");
+    }
+
+    /// @notice A transfer begun with a stolen admin key can be cancelled by the admin during the delay.
+    function test_roles_adminTransferBegunWithAStolenKeyIsCancelledWithinTheDelay() public {
+        address thief = makeAddr("thief");
+        vm.prank(admin); // the stolen key
+        settlement.beginDefaultAdminTransfer(thief);
+
+        vm.warp(block.timestamp + 1 days);
+        vm.expectEmit(address(settlement));
+        emit IAccessControlDefaultAdminRules.DefaultAdminTransferCanceled();
+        vm.prank(admin); // the rightful holder, who noticed the scheduled transfer
+        settlement.cancelDefaultAdminTransfer();
+
+        vm.warp(block.timestamp + settlement.defaultAdminDelay() + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, thief)
+        );
+        vm.prank(thief);
+        settlement.acceptDefaultAdminTransfer();
+        assertEq(settlement.defaultAdmin(), admin, "admin unchanged");
+        assertFalse(settlement.hasRole(settlement.DEFAULT_ADMIN_ROLE(), thief), "thief not admin");
+    }
+
+    function test_roles_defaultAdminCannotBeGrantedRevokedOrRenouncedDirectly() public {
+        bytes32 adminRole = settlement.DEFAULT_ADMIN_ROLE();
+        address multisig = makeAddr("multisig");
+        vm.startPrank(admin);
+        vm.expectRevert(IAccessControlDefaultAdminRules.AccessControlEnforcedDefaultAdminRules.selector);
+        settlement.grantRole(adminRole, multisig);
+        vm.expectRevert(IAccessControlDefaultAdminRules.AccessControlEnforcedDefaultAdminRules.selector);
+        settlement.revokeRole(adminRole, admin);
+        // renouncing needs a scheduled transfer to address(0) whose delay has passed
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControlDefaultAdminRules.AccessControlEnforcedDefaultAdminDelay.selector, 0)
+        );
+        settlement.renounceRole(adminRole, admin);
+        vm.stopPrank();
+        assertFalse(settlement.hasRole(adminRole, multisig), "not granted");
+        assertTrue(settlement.hasRole(adminRole, admin), "not revoked or renounced");
+        assertEq(settlement.defaultAdmin(), admin, "admin unchanged");
+    }
+
+    function test_roles_onlyTheAdminCanBeginCancelOrChangeTheDelay() public {
+        bytes32 adminRole = settlement.DEFAULT_ADMIN_ROLE();
+        address[3] memory outsiders = [operator, pauser, alice];
+        for (uint256 i; i < outsiders.length; ++i) {
+            address who = outsiders[i];
+            vm.startPrank(who);
+            _expectUnauthorized(who, adminRole);
+            settlement.beginDefaultAdminTransfer(who);
+            _expectUnauthorized(who, adminRole);
+            settlement.cancelDefaultAdminTransfer();
+            _expectUnauthorized(who, adminRole);
+            settlement.changeDefaultAdminDelay(0);
+            vm.stopPrank();
+        }
+        (address pending,) = settlement.pendingDefaultAdmin();
+        assertEq(pending, address(0), "nothing pending");
+        assertEq(settlement.defaultAdminDelay(), 3 days, "delay unchanged");
+    }
+
+    /// @notice Operator, treasurer and pauser roles are granted and revoked by the admin at once, as before.
+    function test_roles_operatorTreasurerAndPauserAreGrantedAndRevokedAtOnce() public {
+        bytes32[3] memory roles = [settlement.OPERATOR_ROLE(), settlement.TREASURER_ROLE(), settlement.PAUSER_ROLE()];
+        for (uint256 i; i < roles.length; ++i) {
+            assertEq(settlement.getRoleAdmin(roles[i]), settlement.DEFAULT_ADMIN_ROLE(), "admin grants it");
+            vm.prank(admin);
+            settlement.grantRole(roles[i], carol);
+            assertTrue(settlement.hasRole(roles[i], carol), "granted at once");
+        }
+        vm.prank(carol);
+        settlement.pause();
+        assertTrue(settlement.paused(), "new pauser paused");
+        vm.prank(admin);
+        settlement.unpause();
+
+        vm.prank(admin);
+        settlement.revokeRole(roles[0], operator);
+        _seed(NATIVE, 2 ether, 900);
+        PayoutBatch memory b = _batch(NATIVE, _payouts2(bob, 1 ether, alice, 1 ether), 1);
+        bytes memory sig = _sign(b);
+        _expectUnauthorized(operator, roles[0]);
+        vm.prank(operator);
+        settlement.executePayoutBatch(b, sig);
+        vm.prank(carol);
+        settlement.executePayoutBatch(b, sig);
+        assertEq(bob.balance, 1 ether, "new operator executed");
     }
 
     // ───────────── signer rotation and nonce cancellation ─────────────
@@ -584,18 +719,79 @@ contract SettlementInflowTest is SettlementFixture {
         assertEq(settlement.nonceBitmap(0), 1 << 5, "bitmap");
     }
 
+    // ───────────── push gas caps ─────────────
+
+    function test_setPushGas_adminSetsBothCapsAndEmitsOldAndNew() public {
+        vm.expectEmit(address(settlement));
+        emit Settlement.PushGasSet(NATIVE_PUSH_GAS, 30_000, TOKEN_PUSH_GAS, 200_000);
+        vm.prank(admin);
+        settlement.setPushGas(30_000, 200_000);
+        assertEq(settlement.nativePushGas(), 30_000, "native cap");
+        assertEq(settlement.tokenPushGas(), 200_000, "token cap");
+    }
+
+    function test_setPushGas_refusesZeroTooLowAndAbsurdCapsAndKeepsTheOldOnes() public {
+        uint256[4] memory bad = [uint256(0), 9_999, 1_000_001, type(uint256).max];
+        vm.startPrank(admin);
+        for (uint256 i; i < bad.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(Settlement.PushGasOutOfBounds.selector, bad[i], 10_000, 1_000_000));
+            settlement.setPushGas(bad[i], 100_000);
+            vm.expectRevert(abi.encodeWithSelector(Settlement.PushGasOutOfBounds.selector, bad[i], 10_000, 1_000_000));
+            settlement.setPushGas(50_000, bad[i]);
+        }
+        vm.stopPrank();
+        assertEq(settlement.nativePushGas(), NATIVE_PUSH_GAS, "native cap kept");
+        assertEq(settlement.tokenPushGas(), TOKEN_PUSH_GAS, "token cap kept");
+    }
+
+    function test_setPushGas_acceptsTheBoundsThemselves() public {
+        vm.startPrank(admin);
+        settlement.setPushGas(10_000, 1_000_000);
+        assertEq(settlement.nativePushGas(), 10_000, "lower bound");
+        assertEq(settlement.tokenPushGas(), 1_000_000, "upper bound");
+        settlement.setPushGas(1_000_000, 10_000);
+        vm.stopPrank();
+        assertEq(settlement.nativePushGas(), 1_000_000, "upper bound");
+        assertEq(settlement.tokenPushGas(), 10_000, "lower bound");
+    }
+
+    function test_setPushGas_rejectsOperatorTreasurerAndPauser() public {
+        bytes32 adminRole = settlement.DEFAULT_ADMIN_ROLE();
+        address[3] memory roleHolders = [operator, treasurer, pauser];
+        for (uint256 i; i < roleHolders.length; ++i) {
+            _expectUnauthorized(roleHolders[i], adminRole);
+            vm.prank(roleHolders[i]);
+            settlement.setPushGas(200_000, 200_000);
+        }
+        assertEq(settlement.nativePushGas(), NATIVE_PUSH_GAS, "native cap kept");
+    }
+
+    function test_constructor_refusesPushGasOutOfBounds() public {
+        address[] memory none = new address[](0);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.PushGasOutOfBounds.selector, 0, 10_000, 1_000_000));
+        new Settlement(admin, signerAddr, none, 0, TOKEN_PUSH_GAS);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.PushGasOutOfBounds.selector, 1e18, 10_000, 1_000_000));
+        new Settlement(admin, signerAddr, none, NATIVE_PUSH_GAS, 1e18);
+    }
+
     // ───────────── constructor ─────────────
 
     function test_constructor_rejectsZeroAdminOrSigner() public {
         address[] memory none = new address[](0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, address(0)
+            )
+        );
+        new Settlement(address(0), signerAddr, none, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS);
         vm.expectRevert(Settlement.ZeroAddress.selector);
-        new Settlement(address(0), signerAddr, none, 1, 1);
-        vm.expectRevert(Settlement.ZeroAddress.selector);
-        new Settlement(admin, address(0), none, 1, 1);
+        new Settlement(admin, address(0), none, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS);
     }
 
     function test_constructor_setsRolesTokensAndGasCaps() public view {
         assertTrue(settlement.hasRole(settlement.DEFAULT_ADMIN_ROLE(), admin), "admin");
+        assertEq(settlement.defaultAdmin(), admin, "default admin");
+        assertEq(settlement.defaultAdminDelay(), 3 days, "admin transfer delay");
         assertFalse(settlement.hasRole(settlement.DEFAULT_ADMIN_ROLE(), address(this)), "deployer not admin");
         assertEq(settlement.signer(), signerAddr, "signer");
         assertTrue(settlement.isAllowedToken(NATIVE), "native allowed");
@@ -605,14 +801,16 @@ contract SettlementInflowTest is SettlementFixture {
         assertEq(settlement.tokenPushGas(), TOKEN_PUSH_GAS, "token cap");
     }
 
-    function test_constructor_emitsSignerAndTokenEvents() public {
+    function test_constructor_emitsSignerTokenAndPushGasEvents() public {
         address[] memory allowed = new address[](1);
         allowed[0] = address(usdt);
         vm.expectEmit();
         emit Settlement.SignerRotated(address(0), signerAddr);
         vm.expectEmit();
         emit Settlement.TokenAllowed(address(usdt), true);
-        new Settlement(admin, signerAddr, allowed, 1, 1);
+        vm.expectEmit();
+        emit Settlement.PushGasSet(0, NATIVE_PUSH_GAS, 0, TOKEN_PUSH_GAS);
+        new Settlement(admin, signerAddr, allowed, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS);
     }
 
     // ───────────── helpers ─────────────

@@ -6,6 +6,8 @@ import {EIP712Reference} from "./utils/EIP712Reference.sol";
 import {Settlement} from "../src/Settlement.sol";
 import {UnorderedNonces} from "../src/UnorderedNonces.sol";
 import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../src/SettlementTypes.sol";
+import {Vm} from "./utils/Vm.sol";
+import {RevertingRecipient} from "./mocks/HostileRecipients.sol";
 
 /// @notice Fuzzed amounts, nonces, batch shapes and deadlines.
 contract SettlementFuzzTest is SettlementFixture {
@@ -163,6 +165,60 @@ contract SettlementFuzzTest is SettlementFixture {
     /// @dev Distinct plain accounts, well above the precompiles.
     function _eoa(uint256 i) internal pure returns (address) {
         return address(bytes20(keccak256(abi.encode("eoa", i))));
+    }
+
+    /// @dev The push loops stop at a failed entry and resume after it: whatever the positions of the failures
+    ///      (first, last, runs of them), exactly the failing entries are deferred, with their own index and amount.
+    function testFuzz_batch_exactlyTheFailingEntriesAreDeferredWherever(uint256 n, uint256 failMask, bool token)
+        public
+    {
+        n = bound(n, 1, 24);
+        address asset = token ? address(blToken) : NATIVE;
+        Payout[] memory p = new Payout[](n);
+        uint256 failedTotal;
+        uint256 failedCount;
+        for (uint256 i; i < n; ++i) {
+            bool fails = (failMask >> i) & 1 == 1;
+            address who = _eoa(100 + i);
+            if (fails && token) blToken.setBlacklisted(who, true);
+            if (fails && !token) who = address(new RevertingRecipient());
+            p[i] = Payout(who, 1e6 + i);
+            if (fails) {
+                failedTotal += p[i].amount;
+                ++failedCount;
+            }
+        }
+        PayoutBatch memory b = _batch(asset, p, 5);
+        if (token) blToken.mint(address(settlement), b.total);
+        else vm.deal(address(settlement), b.total);
+
+        vm.expectEmit(address(settlement));
+        emit Settlement.PayoutBatchExecuted(
+            5, asset, EIP712Reference.hashPayouts(p), b.total, n, failedCount, failedTotal
+        );
+        vm.recordLogs();
+        _execute(b);
+
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 seen;
+        for (uint256 k; k < logs.length; ++k) {
+            if (logs[k].emitter != address(settlement) || logs[k].topics[0] != Settlement.PayoutDeferred.selector) {
+                continue;
+            }
+            (uint256 index, uint256 amount) = abi.decode(logs[k].data, (uint256, uint256));
+            assertTrue((failMask >> index) & 1 == 1, "only failing entries deferred");
+            assertEq(address(uint160(uint256(logs[k].topics[2]))), p[index].recipient, "deferred recipient");
+            assertEq(amount, p[index].amount, "deferred amount");
+            ++seen;
+        }
+        assertEq(seen, failedCount, "every failing entry deferred once");
+        for (uint256 i; i < n; ++i) {
+            bool fails = (failMask >> i) & 1 == 1;
+            assertEq(_balance(asset, p[i].recipient), fails ? 0 : p[i].amount, "paid unless failing");
+            assertEq(settlement.claimable(asset, p[i].recipient), fails ? p[i].amount : 0, "claim iff failing");
+        }
+        assertEq(settlement.totalClaimable(asset), failedTotal, "total claimable");
+        assertEq(_balance(asset, address(settlement)), failedTotal, "custody keeps exactly the claims");
     }
 
     function testFuzz_batch_tokenPaysAnyAmounts(uint256 a, uint256 c) public {

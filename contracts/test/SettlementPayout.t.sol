@@ -10,7 +10,12 @@ import {EIP712Reference} from "./utils/EIP712Reference.sol";
 import {Settlement} from "../src/Settlement.sol";
 import {UnorderedNonces} from "../src/UnorderedNonces.sol";
 import {Payout, PayoutBatch, TreasuryTransfer, SettlementHashes} from "../src/SettlementTypes.sol";
-import {RevertingRecipient, GasBurningRecipient, ReentrantRecipient} from "./mocks/HostileRecipients.sol";
+import {
+    RevertingRecipient,
+    GasBurningRecipient,
+    ReentrantRecipient,
+    StoringRecipient
+} from "./mocks/HostileRecipients.sol";
 
 /// @notice Payout batches, hostile recipients, claims and treasury transfers.
 contract SettlementPayoutTest is SettlementFixture {
@@ -99,6 +104,72 @@ contract SettlementPayoutTest is SettlementFixture {
         vm.expectRevert(SettlementHashes.PayoutSumOverflow.selector);
         vm.prank(operator);
         settlement.executePayoutBatch(b, sig);
+    }
+
+    /// @notice An entry paying the Settlement itself (wherever it sits) refuses the whole batch before anything is
+    ///         paid: on TRON the push would abort the transaction, on BSC it would lock the amount as a claim of
+    ///         the contract's own that nobody can make.
+    function test_batch_entryPayingTheSettlementRefusesTheBatchBeforeAnyPush() public {
+        _seed(NATIVE, 10 ether, 900);
+        for (uint256 at; at < 3; ++at) {
+            Payout[] memory p = new Payout[](3);
+            p[0] = Payout(alice, 1 ether);
+            p[1] = Payout(bob, 1 ether);
+            p[2] = Payout(carol, 1 ether);
+            p[at].recipient = address(settlement);
+            PayoutBatch memory b = _batch(NATIVE, p, 1);
+            bytes memory sig = _sign(b);
+            vm.expectRevert(Settlement.SelfPayment.selector);
+            vm.prank(operator);
+            settlement.executePayoutBatch(b, sig);
+        }
+        assertEq(alice.balance + bob.balance + carol.balance, 0, "nobody paid");
+        assertEq(address(settlement).balance, 10 ether, "custody intact");
+        assertEq(settlement.totalClaimable(NATIVE), 0, "no claim of its own");
+        assertFalse(settlement.isNonceUsed(1), "nonce kept");
+    }
+
+    function test_batch_tokenEntryPayingTheSettlementRefusesTheBatch() public {
+        _seed(address(usdt), 10e6, 900);
+        PayoutBatch memory b = _batch(address(usdt), _payouts2(alice, 1e6, address(settlement), 2e6), 1);
+        bytes memory sig = _sign(b);
+        vm.expectRevert(Settlement.SelfPayment.selector);
+        vm.prank(operator);
+        settlement.executePayoutBatch(b, sig);
+        assertEq(usdt.balanceOf(alice), 0, "nobody paid");
+        assertEq(settlement.totalClaimable(address(usdt)), 0, "no claim of its own");
+    }
+
+    /// @dev The hash loop handles entries in pairs after an odd one: a self-payment or an overflow is caught at
+    ///      any position of a batch of any length, and a self-payment is reported even when the sum also overflows.
+    function testFuzz_batch_selfPaymentAndSumOverflowCaughtAtAnyPosition(uint256 n, uint256 at, bool overflow) public {
+        n = bound(n, 1, 9);
+        at = bound(at, 0, n - 1);
+        Payout[] memory p = new Payout[](n);
+        for (uint256 i; i < n; ++i) {
+            p[i] = Payout(address(bytes20(keccak256(abi.encode("entry", i)))), 1);
+        }
+        if (overflow && n > 1) p[n - 1 - at].amount = type(uint256).max;
+        PayoutBatch memory b = _batch(NATIVE, new Payout[](0), 1);
+        b.payouts = p;
+        unchecked {
+            for (uint256 i; i < n; ++i) {
+                b.total += p[i].amount; // the wrapped sum, if it overflows
+            }
+        }
+        vm.deal(address(settlement), 100);
+
+        if (overflow && n > 1) {
+            bytes memory sig = _sign(b);
+            vm.expectRevert(SettlementHashes.PayoutSumOverflow.selector);
+            vm.prank(operator);
+            settlement.executePayoutBatch(b, sig);
+        }
+        p[at].recipient = address(settlement);
+        bytes memory selfSig = _sign(b);
+        vm.expectRevert(Settlement.SelfPayment.selector);
+        vm.prank(operator);
+        settlement.executePayoutBatch(b, selfSig);
     }
 
     function test_batch_insufficientFundsRevertsWholeAndKeepsNonce() public {
@@ -281,6 +352,49 @@ contract SettlementPayoutTest is SettlementFixture {
         assertEq(settlement.totalClaimable(address(blToken)), 0, "total after claim");
     }
 
+    /// @notice A batch forwards the cap in force when it executes: a contract wallet needing ~22k gas is deferred
+    ///         under a 10k native cap and paid once the admin raises it.
+    function test_batch_nativeUsesTheCapSetByTheAdmin() public {
+        _seed(NATIVE, 10 ether, 900);
+        StoringRecipient wallet = new StoringRecipient();
+        Payout[] memory p = new Payout[](1);
+        p[0] = Payout(address(wallet), 1 ether);
+
+        vm.prank(admin);
+        settlement.setPushGas(10_000, TOKEN_PUSH_GAS);
+        _execute(_batch(NATIVE, p, 1));
+        assertEq(address(wallet).balance, 0, "deferred under the small cap");
+        assertEq(settlement.claimable(NATIVE, address(wallet)), 1 ether, "claimable");
+
+        vm.prank(admin);
+        settlement.setPushGas(50_000, TOKEN_PUSH_GAS);
+        _execute(_batch(NATIVE, p, 2));
+        assertEq(address(wallet).balance, 1 ether, "paid under the raised cap");
+        assertEq(wallet.received(), 1 ether, "its receive ran");
+        assertEq(settlement.totalClaimable(NATIVE), 1 ether, "only the first deferred");
+    }
+
+    /// @notice The TRON case in small: a token cap below what a transfer to a fresh holder costs defers it; the
+    ///         admin raises the cap and the next batch pays.
+    function test_batch_tokenUsesTheCapSetByTheAdmin() public {
+        erc20.mint(address(settlement), 10e18);
+        Payout[] memory p = new Payout[](1);
+        p[0] = Payout(alice, 1e18); // alice has never held the token: the transfer writes a fresh balance slot
+
+        vm.prank(admin);
+        settlement.setPushGas(NATIVE_PUSH_GAS, 10_000);
+        _execute(_batch(address(erc20), p, 1));
+        assertEq(erc20.balanceOf(alice), 0, "deferred under the small cap");
+        assertEq(settlement.claimable(address(erc20), alice), 1e18, "claimable");
+
+        vm.prank(admin);
+        settlement.setPushGas(NATIVE_PUSH_GAS, 200_000);
+        _execute(_batch(address(erc20), p, 2));
+        assertEq(erc20.balanceOf(alice), 1e18, "paid under the raised cap");
+        assertEq(erc20.balanceOf(address(settlement)), 9e18, "custody");
+        assertEq(settlement.totalClaimable(address(erc20)), 1e18, "only the first deferred");
+    }
+
     function test_batch_lyingTokenRevertsWhole() public {
         lyingToken.mint(address(settlement), 10e18);
         lyingToken.setLying(true);
@@ -422,6 +536,15 @@ contract SettlementPayoutTest is SettlementFixture {
         assertEq(settlement.claimable(NATIVE, address(reverter)), 4 ether, "intact");
     }
 
+    function test_claim_rejectsTheSettlementAsDestination() public {
+        _seed(NATIVE, 10 ether, 900);
+        _execute(_batch(NATIVE, _payouts2(address(reverter), 4 ether, alice, 1 ether), 1));
+        vm.expectRevert(Settlement.SelfPayment.selector);
+        reverter.claim(settlement, NATIVE, address(settlement));
+        assertEq(settlement.claimable(NATIVE, address(reverter)), 4 ether, "intact");
+        assertEq(settlement.totalClaimable(NATIVE), 4 ether, "total intact");
+    }
+
     function test_claim_revertsWhenDestinationRejects() public {
         _seed(NATIVE, 10 ether, 900);
         _execute(_batch(NATIVE, _payouts2(address(reverter), 4 ether, alice, 1 ether), 1));
@@ -480,6 +603,20 @@ contract SettlementPayoutTest is SettlementFixture {
         vm.expectRevert(Settlement.ZeroAddress.selector);
         vm.prank(treasurer);
         settlement.transferTreasury(t, sig);
+    }
+
+    function test_treasury_rejectsTheSettlementAsDestination() public {
+        _seed(NATIVE, 10 ether, 900);
+        _seed(address(usdt), 10e6, 901);
+        address[2] memory assets = [NATIVE, address(usdt)];
+        for (uint256 i; i < assets.length; ++i) {
+            TreasuryTransfer memory t = _tt(assets[i], address(settlement), 1, 1);
+            bytes memory sig = _sign(t);
+            vm.expectRevert(Settlement.SelfPayment.selector);
+            vm.prank(treasurer);
+            settlement.transferTreasury(t, sig);
+        }
+        assertFalse(settlement.isNonceUsed(1), "nonce kept");
     }
 
     function test_treasury_rejectsExpiredReplayAndBadSigner() public {

@@ -10,8 +10,8 @@ import {Payout, PayoutBatch, SettlementHashes} from "../../src/SettlementTypes.s
 
 /// @notice Exposes the batch hashing alone, to split the per-entry overhead into hashing and pushing.
 contract PayoutsHashHarness {
-    function hashPayouts(Payout[] calldata payouts) external pure returns (bytes32 h, uint256 sum) {
-        return SettlementHashes.hashPayouts(payouts);
+    function hashPayouts(Payout[] calldata payouts) external view returns (bytes32 h, uint256 sum) {
+        (h, sum,) = SettlementHashes.hashPayouts(payouts, address(this));
     }
 
     function noop(Payout[] calldata payouts) external pure returns (bytes32 h, uint256 sum) {
@@ -24,11 +24,23 @@ contract PayoutsHashHarness {
 /// @dev Each side pays its own, distinct set of recipients, so both see them cold. "Existing" recipients get their
 ///      balance in setUp(), a separate transaction, so they are cold (but non-empty) when measured. The token and
 ///      both senders are cooled before each measurement. Custody is funded by registrations in setUp(), which also
-///      leaves the nonce bitmap word non-zero, as it is in steady state (nonces are handed out sequentially).
+///      leaves the nonce bitmap words non-zero, as they are in steady state (nonces are handed out sequentially).
+///      Each case also measures both sides with no entries (same state, cooled again): the difference is the loop.
 contract PayoutGasBench is SettlementFixture {
     uint256 internal constant MAX = 500;
-    /// @dev Target: within 5% of the bare loop for fresh recipients.
+    /// @dev The loop (whole call minus the same call with no entries, on each side), per recipient: within 3%.
+    uint256 internal constant LOOP_LIMIT_BPS = 10_300;
+    /// @dev The whole call, per recipient: within 5% for fresh recipients, within 3% for 500 existing ones.
     uint256 internal constant FRESH_LIMIT_BPS = 10_500;
+    uint256 internal constant EXISTING_LIMIT_BPS = 10_300;
+    /// @dev 100 existing recipients: the batch's fixed cost (signature, nonce, role, pause, guard, balances, event:
+    ///      ~28k gas, logged as "fixed per call") is itself 3% of a 100-transfer bare loop, so the whole call is
+    ///      held to 6% here; its loop is still held to LOOP_LIMIT_BPS.
+    uint256 internal constant EXISTING_100_LIMIT_BPS = 10_600;
+    /// @dev Nonces of the measured batch and of the empty one, in different words that setUp() left non-zero, so
+    ///      each call's nonce write costs what it costs in steady state.
+    uint256 internal constant BATCH_NONCE = 2;
+    uint256 internal constant EMPTY_BATCH_NONCE = 256 + 4;
 
     BareLoop internal bare;
 
@@ -38,7 +50,7 @@ contract PayoutGasBench is SettlementFixture {
         address funder = makeAddr("funder");
         _doRegister(funder, NATIVE, 1_000_000 ether, 0);
         _doRegister(funder, address(erc20), 1e30, 1);
-        _doRegister(funder, address(usdt), 1e30, 3);
+        _doRegister(funder, address(usdt), 1e30, 256 + 3);
         usdt.mint(address(bare), 1e30);
         vm.deal(address(bare), 1_000_000 ether);
         erc20.mint(address(bare), 1e30);
@@ -118,12 +130,17 @@ contract PayoutGasBench is SettlementFixture {
         Payout[] floor;
         bytes oursCall;
         bytes bareCall;
+        bytes oursEmptyCall;
+        bytes bareEmptyCall;
     }
 
     function _bench(address token, uint256 n, bool existing) internal {
         Case memory c = _prepare(token, n, existing);
         uint256 gasBare = _measure(address(bare), c.bareCall, token, address(this));
         uint256 gasOurs = _measure(address(settlement), c.oursCall, token, operator);
+        // the same calls with no entries, measured after (so nothing they touch is warm for the main ones)
+        uint256 fixedBare = _measure(address(bare), c.bareEmptyCall, token, address(this));
+        uint256 fixedOurs = _measure(address(settlement), c.oursEmptyCall, token, operator);
 
         // both really paid every recipient
         uint256 base = existing ? 1 : 0;
@@ -133,10 +150,21 @@ contract PayoutGasBench is SettlementFixture {
         }
         assertEq(settlement.totalClaimable(token), 0, "nothing deferred");
 
-        _report(c.label, n, gasOurs, gasBare, gasOurs + _intrinsic(c.oursCall), gasBare + _intrinsic(c.bareCall));
-        if (!existing && token != address(usdt)) {
-            assertLe(gasOurs * 10_000 / gasBare, FRESH_LIMIT_BPS, "within 5% of the bare loop");
-        }
+        Figures memory f = Figures(gasOurs, gasBare, fixedOurs, fixedBare, gasOurs - fixedOurs, gasBare - fixedBare);
+        _report(c, n, f);
+        if (token == address(usdt)) return; // informational
+        assertLe(f.loopOurs * 10_000 / f.loopBare, LOOP_LIMIT_BPS, "loop within 3% of the bare loop");
+        uint256 limit = !existing ? FRESH_LIMIT_BPS : n < MAX ? EXISTING_100_LIMIT_BPS : EXISTING_LIMIT_BPS;
+        assertLe(gasOurs * 10_000 / gasBare, limit, "whole call within its limit of the bare loop");
+    }
+
+    struct Figures {
+        uint256 ours;
+        uint256 bare;
+        uint256 fixedOurs;
+        uint256 fixedBare;
+        uint256 loopOurs;
+        uint256 loopBare;
     }
 
     function _prepare(address token, uint256 n, bool existing) internal view returns (Case memory c) {
@@ -146,22 +174,35 @@ contract PayoutGasBench is SettlementFixture {
         string memory prefix = string.concat(existing ? "existing-" : "fresh-", asset, "-");
         c.ours = _payouts(string.concat(prefix, "ours"), n, token);
         c.floor = _payouts(string.concat(prefix, "bare"), n, token);
-        PayoutBatch memory b = _batch(token, c.ours, 2);
-        c.oursCall = abi.encodeCall(Settlement.executePayoutBatch, (b, _sign(b)));
-        c.bareCall = token == NATIVE
-            ? abi.encodeCall(BareLoop.sendNative, (c.floor))
-            : abi.encodeCall(BareLoop.sendToken, (IERC20(token), c.floor));
+        c.oursCall = _batchCall(token, c.ours, BATCH_NONCE);
+        c.oursEmptyCall = _batchCall(token, new Payout[](0), EMPTY_BATCH_NONCE);
+        c.bareCall = _bareCall(token, c.floor);
+        c.bareEmptyCall = _bareCall(token, new Payout[](0));
     }
 
-    function _report(string memory label, uint256 n, uint256 ours, uint256 floor, uint256 txOurs, uint256 txBare)
-        internal
-        view
-    {
-        console.log(string.concat(label, "gas/recipient ours"), ours / n);
-        console.log(string.concat(label, "gas/recipient bare"), floor / n);
-        console.log(string.concat(label, "ratio ours/bare (bps)"), ours * 10_000 / floor);
-        console.log(string.concat(label, "incl. 21000 + calldata: ours"), txOurs / n);
-        console.log(string.concat(label, "incl. 21000 + calldata: bare"), txBare / n);
+    function _batchCall(address token, Payout[] memory payouts, uint256 nonce) internal view returns (bytes memory) {
+        PayoutBatch memory b = _batch(token, payouts, nonce);
+        return abi.encodeCall(Settlement.executePayoutBatch, (b, _sign(b)));
+    }
+
+    function _bareCall(address token, Payout[] memory payouts) internal pure returns (bytes memory) {
+        return token == NATIVE
+            ? abi.encodeCall(BareLoop.sendNative, (payouts))
+            : abi.encodeCall(BareLoop.sendToken, (IERC20(token), payouts));
+    }
+
+    function _report(Case memory c, uint256 n, Figures memory f) internal view {
+        string memory label = c.label;
+        console.log(string.concat(label, "gas/recipient ours"), f.ours / n);
+        console.log(string.concat(label, "gas/recipient bare"), f.bare / n);
+        console.log(string.concat(label, "ratio ours/bare (bps)"), f.ours * 10_000 / f.bare);
+        console.log(string.concat(label, "fixed per call: ours"), f.fixedOurs);
+        console.log(string.concat(label, "fixed per call: bare"), f.fixedBare);
+        console.log(string.concat(label, "loop gas/recipient ours"), f.loopOurs / n);
+        console.log(string.concat(label, "loop gas/recipient bare"), f.loopBare / n);
+        console.log(string.concat(label, "loop ratio ours/bare (bps)"), f.loopOurs * 10_000 / f.loopBare);
+        console.log(string.concat(label, "incl. 21000 + calldata: ours"), (f.ours + _intrinsic(c.oursCall)) / n);
+        console.log(string.concat(label, "incl. 21000 + calldata: bare"), (f.bare + _intrinsic(c.bareCall)) / n);
     }
 
     /// @dev Gas of one call (the CALL opcode, cold access to `target` included, and all it executes); argument

@@ -6,12 +6,14 @@ import {EIP712Reference} from "../utils/EIP712Reference.sol";
 import {Settlement} from "../../src/Settlement.sol";
 import {UnorderedNonces} from "../../src/UnorderedNonces.sol";
 import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../../src/SettlementTypes.sol";
-import {TronUSDT} from "../mocks/TronUSDT.sol";
+import {TestUSDT} from "../../src/dev/TestUSDT.sol";
 import {BlacklistToken} from "../mocks/BlacklistToken.sol";
 import {RevertingRecipient, GasBurningRecipient} from "../mocks/HostileRecipients.sol";
 
 /// @notice Drives the Settlement through random sequences of every action, keeping an independent model:
 ///         per-asset inflow/outflow sums, per-account claims, and counters of things that must never happen.
+///         It also owns the TRON-like USDT and flips its switches (pause, blacklist, fee), which the model
+///         knows: outflows blocked -> every payout deferred, claims and treasury refused; short inflows refused.
 contract SettlementHandler {
     using EIP712Reference for Registration;
     using EIP712Reference for Retopup;
@@ -23,7 +25,7 @@ contract SettlementHandler {
     uint256 internal constant N_USERS = 4;
 
     Settlement public immutable settlement;
-    TronUSDT public immutable usdt;
+    TestUSDT public immutable usdt;
     BlacklistToken public immutable blToken;
     uint256 internal immutable signerKey;
     address internal immutable operator;
@@ -51,6 +53,7 @@ contract SettlementHandler {
     uint256 public ghostValidRejected; // well-formed, funded, in-time payloads that were refused
     uint256 public ghostWrongReplayError; // a replay refused for a reason other than its nonce or deadline
     uint256 public ghostClaimFailed; // a claim of a modelled debt that was refused or paid a different amount
+    uint256 public ghostShortInflowAccepted; // a register/retopup accepted although less than signed arrived
 
     mapping(bytes32 => uint256) public calls;
     uint256 internal nonceCounter;
@@ -69,7 +72,7 @@ contract SettlementHandler {
 
     constructor(
         Settlement settlement_,
-        TronUSDT usdt_,
+        TestUSDT usdt_,
         BlacklistToken blToken_,
         uint256 signerKey_,
         address operator_,
@@ -91,6 +94,10 @@ contract SettlementHandler {
         claimants.push(address(reverter));
         claimants.push(address(burner));
         claimants.push(blocked);
+        // any recipient's payout is deferred while the USDT cannot leave custody
+        for (uint256 i; i < 5; ++i) {
+            claimants.push(_recipient(i));
+        }
     }
 
     // ───────────── helpers ─────────────
@@ -120,9 +127,9 @@ contract SettlementHandler {
         if (asset == NATIVE) {
             vm.deal(user, amount);
         } else {
-            TronUSDT(asset).mint(user, amount); // same selector on both mocks
+            TestUSDT(asset).mint(user, amount); // same selector on both mocks
             vm.prank(user);
-            TronUSDT(asset).approve(address(settlement), type(uint256).max);
+            TestUSDT(asset).approve(address(settlement), type(uint256).max);
         }
     }
 
@@ -138,7 +145,21 @@ contract SettlementHandler {
     function _isHostile(address asset, address recipient) internal view returns (bool) {
         if (asset == NATIVE) return recipient == address(reverter) || recipient == address(burner);
         if (asset == address(blToken)) return recipient == blocked;
-        return false;
+        return _outflowsBlocked(asset);
+    }
+
+    /// @dev TRON USDT blacklists senders: paused, or the Settlement blacklisted, nothing leaves custody.
+    function _outflowsBlocked(address asset) internal view returns (bool) {
+        return asset == address(usdt) && (usdt.paused() || usdt.isBlackListed(address(settlement)));
+    }
+
+    /// @dev Less than `amount` would arrive from `user` (or nothing at all): the contract must refuse it.
+    function _inflowShort(address asset, address user, uint256 amount) internal view returns (bool) {
+        return asset == address(usdt) && (usdt.paused() || usdt.isBlackListed(user) || usdt.calcFee(amount) > 0);
+    }
+
+    function _feeOf(address asset, uint256 amount) internal view returns (uint256) {
+        return asset == address(usdt) ? usdt.calcFee(amount) : 0;
     }
 
     function _recipient(uint256 seed) internal view returns (address) {
@@ -167,14 +188,17 @@ contract SettlementHandler {
             Registration(user, address(0x5B0), asset, amount, _nextNonce(), block.timestamp + ttl % 2 hours);
         bytes memory sig = _sign(r.hash());
         _fund(user, asset, amount);
+        bool short = _inflowShort(asset, user, amount);
         vm.prank(user);
         try settlement.register{value: asset == NATIVE ? amount : 0}(r, sig) {
+            if (short) ++ghostShortInflowAccepted;
             _accepted(r.nonce, r.deadline);
             ghostInflow[asset] += amount;
             doneRegs.push(r);
             doneRegSigs.push(sig);
         } catch {
-            ++ghostValidRejected;
+            if (short) ++calls["shortInflowRefused"];
+            else ++ghostValidRejected;
         }
     }
 
@@ -186,14 +210,17 @@ contract SettlementHandler {
         Retopup memory r = Retopup(user, asset, amount, _nextNonce(), block.timestamp + ttl % 2 hours);
         bytes memory sig = _sign(r.hash());
         _fund(user, asset, amount);
+        bool short = _inflowShort(asset, user, amount);
         vm.prank(user);
         try settlement.retopup{value: asset == NATIVE ? amount : 0}(r, sig) {
+            if (short) ++ghostShortInflowAccepted;
             _accepted(r.nonce, r.deadline);
             ghostInflow[asset] += amount;
             doneTops.push(r);
             doneTopSigs.push(sig);
         } catch {
-            ++ghostValidRejected;
+            if (short) ++calls["shortInflowRefused"];
+            else ++ghostValidRejected;
         }
     }
 
@@ -305,7 +332,9 @@ contract SettlementHandler {
         }
         if (owed == 0) return;
         ++calls["claim"];
-        uint256 sinkBefore = asset == NATIVE ? claimSink.balance : TronUSDT(asset).balanceOf(claimSink);
+        bool blockedOut = _outflowsBlocked(asset);
+        uint256 custodyBefore = _custody(asset);
+        uint256 sinkBefore = asset == NATIVE ? claimSink.balance : TestUSDT(asset).balanceOf(claimSink);
         bool ok;
         if (who == address(reverter)) {
             try reverter.claim(settlement, asset, claimSink) {
@@ -321,12 +350,22 @@ contract SettlementHandler {
                 ok = true;
             } catch {}
         }
-        uint256 sinkAfter = asset == NATIVE ? claimSink.balance : TronUSDT(asset).balanceOf(claimSink);
-        // a refused claim, or one paying other than what the model owes, is a failure of the claim path
-        if (!ok || sinkAfter - sinkBefore != owed) ++ghostClaimFailed;
+        uint256 sinkAfter = asset == NATIVE ? claimSink.balance : TestUSDT(asset).balanceOf(claimSink);
+        if (!ok && blockedOut) {
+            ++calls["claimRefusedTokenBlocked"]; // expected, and the debt stays owed
+            return;
+        }
+        // a refused claim, or one taking from custody (or delivering, net of the token's own fee) other than
+        // what the model owes, is a failure of the claim path
+        uint256 taken = custodyBefore - _custody(asset);
+        if (!ok || taken != owed || sinkAfter - sinkBefore != owed - _feeOf(asset, owed)) ++ghostClaimFailed;
         if (!ok) return;
         ghostClaimable[asset][who] = 0;
-        ghostOutflow[asset] += sinkAfter - sinkBefore;
+        ghostOutflow[asset] += taken;
+    }
+
+    function _custody(address asset) internal view returns (uint256) {
+        return asset == NATIVE ? address(settlement).balance : TestUSDT(asset).balanceOf(address(settlement));
     }
 
     /// @dev One call in eight deliberately asks for more than is available.
@@ -348,7 +387,30 @@ contract SettlementHandler {
             doneTts.push(t);
             doneTtSigs.push(sig);
         } catch {
-            if (!overdraw) ++ghostValidRejected;
+            if (!overdraw && !_outflowsBlocked(asset)) ++ghostValidRejected;
+        }
+    }
+
+    // ───────────── the TRON-like token's owner switches ─────────────
+
+    /// @dev Toggles USDT's pause, the Settlement's or a user's blacklisting, or sets the fee (on or off).
+    function flipUsdtSwitch(uint256 seed) external {
+        uint256 kind = seed % 4;
+        seed >>= 2;
+        if (kind == 0) {
+            ++calls["usdtPause"];
+            if (usdt.paused()) usdt.unpause();
+            else usdt.pause();
+        } else if (kind == 1 || kind == 2) {
+            address who = kind == 1 ? address(settlement) : _user(seed);
+            if (kind == 1) ++calls["usdtBlacklistSettlement"];
+            else ++calls["usdtBlacklistUser"];
+            if (usdt.isBlackListed(who)) usdt.removeBlackList(who);
+            else usdt.addBlackList(who);
+        } else {
+            ++calls["usdtFee"];
+            bool on = seed % 2 == 1;
+            usdt.setParams(on ? 1 + (seed >> 1) % 19 : 0, on ? 1 + (seed >> 6) % 49 : 0);
         }
     }
 

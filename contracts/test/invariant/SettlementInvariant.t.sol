@@ -7,7 +7,8 @@ import {Settlement} from "../../src/Settlement.sol";
 import {SettlementHandler} from "./SettlementHandler.sol";
 
 /// @notice Properties that hold after any sequence of handler actions (register, retopup, batches with hostile
-///         recipients, claims, treasury transfers, replays, expired payloads, time warps).
+///         recipients, claims, treasury transfers, replays, expired payloads, time warps, and the TRON-like USDT
+///         paused, blacklisting the Settlement or a user, or charging a fee).
 contract SettlementInvariantTest is SettlementFixture {
     SettlementHandler internal handler;
 
@@ -17,6 +18,7 @@ contract SettlementInvariantTest is SettlementFixture {
         (allowed[0], allowed[1], allowed[2]) = (NATIVE, address(usdt), address(blToken));
         settlement = _deploy(allowed);
         handler = new SettlementHandler(settlement, usdt, blToken, SIGNER_KEY, operator, treasurer);
+        usdt.transferOwnership(address(handler)); // the handler flips the token's pause, blacklist and fee
         targetContract(address(handler));
     }
 
@@ -62,6 +64,12 @@ contract SettlementInvariantTest is SettlementFixture {
         assertEq(handler.ghostWrongReplayError(), 0, "replay refused for the wrong reason");
     }
 
+    /// @notice A registration or retopup is never accepted when less than signed arrives (paused or blacklisting
+    ///         token, or its fee switched on).
+    function invariant_shortInflowsNeverAccepted() public view {
+        assertEq(handler.ghostShortInflowAccepted(), 0, "short inflow accepted");
+    }
+
     /// @notice Expired payloads are never accepted.
     function invariant_expiredPayloadsNeverAccepted() public view {
         assertEq(handler.ghostExpiredAccepted(), 0, "expired accepted");
@@ -83,6 +91,9 @@ contract SettlementInvariantTest is SettlementFixture {
         console.log("calls: claim", handler.calls("claim"));
         console.log("calls: replay", handler.calls("replay"));
         console.log("calls: expired", handler.calls("expired"));
+        console.log("calls: usdt switches", handler.calls("usdtPause") + handler.calls("usdtFee"));
+        console.log("short inflows refused", handler.calls("shortInflowRefused"));
+        console.log("claims refused (token blocked)", handler.calls("claimRefusedTokenBlocked"));
     }
 }
 
@@ -94,6 +105,7 @@ contract SettlementHandlerSmokeTest is SettlementFixture {
         (allowed[0], allowed[1], allowed[2]) = (NATIVE, address(usdt), address(blToken));
         settlement = _deploy(allowed);
         SettlementHandler h = new SettlementHandler(settlement, usdt, blToken, SIGNER_KEY, operator, treasurer);
+        usdt.transferOwnership(address(h));
 
         h.register(0, 0, 50 ether, 1 hours); // native
         h.register(1, 1, 5e9, 1 hours); // TRON USDT
@@ -118,9 +130,34 @@ contract SettlementHandlerSmokeTest is SettlementFixture {
         h.warp(1 hours);
         h.submitPending(0); // now past its deadline
 
+        // the TRON-like USDT: paused (payouts deferred to everyone, claims refused), then a fee, then blacklists
+        h.flipUsdtSwitch(0); // pause
+        uint256 deferredBefore = h.calls("deferred");
+        h.executeBatch(1, 3, 11); // USDT
+        assertGe(h.calls("deferred"), deferredBefore + 4, "every USDT entry deferred while paused");
+        h.claim(3, 1); // first claimant owed USDT: refused while paused
+        assertEq(h.calls("claimRefusedTokenBlocked"), 1, "claim refused while paused");
+        h.register(0, 1, 1e6, 1 hours); // refused: paused
+        h.flipUsdtSwitch(0); // unpause
+        h.claim(3, 1); // now paid
+        h.flipUsdtSwitch(3 | (1 << 2) | (4 << 3)); // fee on
+        h.register(1, 1, 1e9, 1 hours); // refused: short inflow
+        h.executeBatch(1, 2, 3); // paid, recipients bear the fee
+        h.claim(3, 1);
+        h.flipUsdtSwitch(3); // fee off
+        h.flipUsdtSwitch(1); // blacklist the Settlement
+        h.executeBatch(1, 2, 5); // deferred
+        h.transferTreasury(1, 9); // refused: nothing can leave
+        h.flipUsdtSwitch(1); // clear it
+        h.flipUsdtSwitch(2); // blacklist user 0
+        h.register(0, 1, 1e6, 1 hours); // refused: blacklisted sender
+        h.register(1, 1, 1e6, 1 hours); // accepted: another user
+        assertEq(h.calls("shortInflowRefused"), 3, "short inflows refused");
+        assertEq(h.ghostShortInflowAccepted(), 0, "no short inflow accepted");
+
         assertGe(h.calls("batchExecuted"), 20, "batches executed");
         assertGe(h.calls("deferred"), 5, "hostile entries deferred");
-        assertEq(h.calls("claim"), 2, "claims");
+        assertEq(h.calls("claim"), 5, "claims");
         assertEq(h.calls("replay"), 4, "replays");
         assertEq(h.ghostReplayAccepted() + h.ghostExpiredAccepted() + h.ghostOverdraftAccepted(), 0, "attacks refused");
         assertEq(

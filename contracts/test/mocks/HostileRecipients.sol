@@ -97,3 +97,13 @@ contract ReentrantRecipient {
         }
     }
 }
+
+/// @notice Not hostile: a contract wallet whose receive records each payment in storage (~22k gas the first
+///         time), more than a small push cap forwards and well within a generous one.
+contract StoringRecipient {
+    uint256 public received;
+
+    receive() external payable {
+        received += msg.value;
+    }
+}

@@ -6,7 +6,7 @@ import {EIP712Reference} from "./EIP712Reference.sol";
 import {Settlement} from "../../src/Settlement.sol";
 import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../../src/SettlementTypes.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
-import {TronUSDT} from "../mocks/TronUSDT.sol";
+import {TestUSDT} from "../../src/dev/TestUSDT.sol";
 import {FeeOnTransferToken} from "../mocks/FeeOnTransferToken.sol";
 import {BlacklistToken} from "../mocks/BlacklistToken.sol";
 import {LyingToken} from "../mocks/LyingToken.sol";
@@ -29,7 +29,7 @@ abstract contract SettlementFixture is Test {
 
     Settlement internal settlement;
     MockERC20 internal erc20;
-    TronUSDT internal usdt;
+    TestUSDT internal usdt;
     FeeOnTransferToken internal feeToken;
     BlacklistToken internal blToken;
     LyingToken internal lyingToken;
@@ -57,7 +57,7 @@ abstract contract SettlementFixture is Test {
         sponsor = makeAddr("sponsor");
 
         erc20 = new MockERC20("Binance-Peg USD", "USDT");
-        usdt = new TronUSDT();
+        usdt = new TestUSDT();
         feeToken = new FeeOnTransferToken(100);
         blToken = new BlacklistToken();
         lyingToken = new LyingToken();
