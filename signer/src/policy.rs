@@ -206,6 +206,13 @@ impl Policy {
                 check_per_payload(*amount, caps)?;
             }
             Action::TreasuryTransfer { to, amount, .. } => {
+                // The contract refuses to pay itself (`SelfPayment`); a misconfigured allow-list must not sign it.
+                if *to == target.contract {
+                    return refuse(
+                        Rule::RecipientIsContract,
+                        format!("a treasury transfer to the Settlement contract {} itself", target.contract),
+                    );
+                }
                 if !chain.treasury_recipients.contains(to) {
                     return refuse(Rule::TreasuryRecipientNotAllowed, format!("{to} is not a treasury recipient"));
                 }
@@ -219,7 +226,7 @@ impl Policy {
                     );
                 }
                 for payout in payouts {
-                    // A push to the contract itself fails and becomes a claim nobody can ever collect.
+                    // The contract refuses a batch paying itself (`SelfPayment`; on TRON the push would abort it).
                     if payout.recipient == target.contract {
                         return refuse(
                             Rule::RecipientIsContract,
@@ -283,7 +290,11 @@ mod tests {
     const TREASURY: Address = Address::repeat_byte(0x77);
 
     fn policy() -> Policy {
-        Policy::try_from(PolicyConfig {
+        Policy::try_from(policy_config()).unwrap()
+    }
+
+    fn policy_config() -> PolicyConfig {
+        PolicyConfig {
             default_ttl_secs: 600,
             max_deadline_horizon_secs: 3_600,
             max_batch_entries: 3,
@@ -298,8 +309,7 @@ mod tests {
                     daily_outflow_cap: Amount::from(1_000),
                 }],
             }],
-        })
-        .unwrap()
+        }
     }
 
     fn register(chain_id: u64, contract: Address, token: Address, amount: u128, deadline: Option<u64>) -> Intent {
@@ -405,6 +415,12 @@ mod tests {
         let refusal = policy.admit(&intent, NOW).unwrap_err();
         assert_eq!(refusal.rule.code(), "policy.recipient_is_contract");
         assert!(policy.admit(&batch(&[5, 6]), NOW).is_ok());
+        // Even when an operator lists the contract among the treasury recipients by mistake.
+        let mut config = policy_config();
+        config.chains[0].treasury_recipients.push(Addr(CONTRACT));
+        let careless = Policy::try_from(config).unwrap();
+        assert_eq!(rule(careless.admit(&treasury(CONTRACT, 1), NOW)), Rule::RecipientIsContract);
+        assert!(careless.admit(&treasury(TREASURY, 1), NOW).is_ok());
     }
 
     #[test]

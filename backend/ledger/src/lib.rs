@@ -204,6 +204,7 @@ impl ChainLedger {
     }
 
     /// Applies confirmed events, in chain order, in one database transaction.
+    #[tracing::instrument(skip_all, fields(chain_id = self.chain_id, events = events.len()))]
     pub async fn apply_block(&mut self, events: &[ChainEvent]) -> Result<ApplySummary, LedgerError> {
         self.check_batch(events)?;
         if events.is_empty() {
@@ -215,6 +216,7 @@ impl ChainLedger {
     /// Applies the events of confirmed blocks up to and including `through` (whose block time is
     /// `through_timestamp`), and moves the listener's block cursor there, in one transaction; `events` may be
     /// empty (blocks without contract logs). Signed treasury transfers whose deadline is below that time expire.
+    #[tracing::instrument(skip_all, fields(chain_id = self.chain_id, through = through.number, events = events.len()))]
     pub async fn apply_confirmed(
         &mut self,
         events: &[ChainEvent],

@@ -24,7 +24,7 @@ pub(crate) struct TestApp {
 /// Settings of a test app: the real `backend/configuration.toml` with the test's overrides layered on top the
 /// way a deployment sets them (`APP_…` variables): port 0, the given Redis under a fresh key prefix, a test JWT
 /// secret, the test's sign-in domain and chain ids, one admin wallet, generous rate limits.
-pub fn settings(redis_url: &str, admin: Address) -> Settings {
+pub(crate) fn settings(redis_url: &str, admin: Address) -> Settings {
     let prefix = format!("test-{}", backend_random());
     let overrides = [
         ("APP_APPLICATION__PORT", "0".to_owned()),

@@ -173,6 +173,7 @@ pub(super) async fn load_batch(ctx: &ApiContext, id: i64) -> Result<BatchView, A
     request_body = BuildRequest,
     responses((status = 201, body = BatchView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(asset_id = req.asset_id))]
 pub(super) async fn build(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,

@@ -45,6 +45,7 @@ fn signature_of(state: &ledger::SendState) -> Result<Bytes, ApiError> {
     responses((status = 200, body = SendResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(batch = id))]
 pub(super) async fn submit(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,
@@ -102,6 +103,7 @@ fn executed(batch_id: i64, tx: B256, block: u64, previous: Option<&'static str>)
     responses((status = 200, body = SendResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(batch = id))]
 pub(super) async fn retry(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,

@@ -39,6 +39,7 @@ fn sign_step_error(e: SignStepError) -> ApiError {
     responses((status = 200, body = BatchView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(batch = id))]
 pub(super) async fn sign(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,
