@@ -31,6 +31,15 @@ pub enum AuthFailure {
 }
 
 impl AuthFailure {
+    /// What the caller is told: an unknown caller gets exactly the answer of a bad signature, so the signer never
+    /// confirms which caller ids exist (the audit log keeps the real reason).
+    pub fn public(self) -> Self {
+        match self {
+            AuthFailure::UnknownCaller => AuthFailure::BadSignature,
+            other => other,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             AuthFailure::MissingHeaders => "auth.missing_headers",
@@ -147,6 +156,8 @@ pub struct Authenticator {
     callers: HashMap<String, (SecretString, Permissions)>,
     window_secs: u64,
     seen: Mutex<ReplayCache>,
+    /// A secret no caller has: the MAC an unknown caller's request is checked against.
+    decoy: SecretString,
 }
 
 /// MACs accepted recently: MAC → the time after which its timestamp is out of the window and it can be forgotten.
@@ -172,6 +183,7 @@ impl Authenticator {
             callers: callers.into_iter().map(|c| (c.id, (c.secret, c.permissions))).collect(),
             window_secs,
             seen: Mutex::new(ReplayCache::default()),
+            decoy: SecretString::from("decoy-secret-of-no-caller"),
         }
     }
 
@@ -195,7 +207,11 @@ impl Authenticator {
         now: u64,
     ) -> Result<Authenticated, AuthFailure> {
         let credentials = credentials.ok_or(AuthFailure::MissingHeaders)?;
-        let (secret, permissions) = self.callers.get(credentials.caller).ok_or(AuthFailure::UnknownCaller)?;
+        let Some((secret, permissions)) = self.callers.get(credentials.caller) else {
+            // Spend the time a MAC check takes, so an unknown caller id is not told apart by timing either.
+            let _ = verify_request_mac(&self.decoy, 0, "decoy", method, path, body, &[]);
+            return Err(AuthFailure::UnknownCaller);
+        };
         let timestamp: u64 = credentials.timestamp.parse().map_err(|_| AuthFailure::MissingHeaders)?;
         if !is_valid_request_id(credentials.request_id) {
             return Err(AuthFailure::MissingHeaders);

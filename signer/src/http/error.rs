@@ -16,7 +16,7 @@ use crate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("{0}")]
+    #[error("{}", .0.public())]
     Unauthorized(AuthFailure),
     #[error("request body is not valid JSON: {0}")]
     MalformedJson(String),
@@ -58,7 +58,7 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::Unauthorized(f) => f.code(),
+            ApiError::Unauthorized(f) => f.public().code(),
             ApiError::MalformedJson(_) => "malformed_json",
             ApiError::BodyUnreadable => "body_too_large",
             ApiError::InvalidIntent(_) => "invalid_intent",

@@ -42,9 +42,10 @@ async fn missing_wrong_stale_unknown_and_replayed_credentials_are_refused_and_no
         post(&app, &headers(CALLER, "not-the-secret", now(), &body), &body).await,
         (401, "auth.bad_signature".into())
     );
+    // An unknown caller id gets the bad-signature answer: which ids exist is never confirmed.
     assert_eq!(
         post(&app, &headers("mallory", CALLER_SECRET, now(), &body), &body).await,
-        (401, "auth.unknown_caller".into())
+        (401, "auth.bad_signature".into())
     );
     assert_eq!(
         post(&app, &headers(CALLER, CALLER_SECRET, now() - 45, &body), &body).await,
@@ -94,4 +95,24 @@ async fn a_request_that_obtained_a_signature_cannot_be_replayed_after_a_restart(
     assert_eq!(post(&app, &captured, &body).await, (401, "auth.replayed".into()));
     assert_eq!(app.signed_count().await, 1);
     app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_caller_and_a_wrong_secret_get_the_very_same_answer() {
+    let (app, _dir) = TestApp::fresh().await;
+    let body = serde_json::to_vec(&register(1, Some(1))).unwrap();
+    let answer = |headers: Vec<(&'static str, String)>| {
+        let mut request = app.http.post(format!("{}{REGISTER_PATH}", app.base_url)).body(body.clone());
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let unknown = answer(headers("no-such-caller", CALLER_SECRET, now(), &body)).await;
+    let wrong = answer(headers(CALLER, "not-the-secret", now(), &body)).await;
+    assert_eq!(unknown.0, 401);
+    assert_eq!(unknown, wrong, "status and body must not tell an unknown caller id from a wrong secret");
 }
