@@ -87,11 +87,15 @@ pub struct RateLimitSettings {
     pub window_secs: u64,
     /// Nonce and sign-in requests per client IP.
     pub signin_per_ip: u32,
-    /// Nonce and sign-in requests per wallet.
+    /// Sign-ins per wallet whose signature verified (failed attempts by others never use a wallet's allowance).
     pub signin_per_wallet: u32,
     /// Register-payload requests per wallet.
     #[serde(default = "default_register_per_wallet")]
     pub register_per_wallet: u32,
+    /// Reverse proxies whose `X-Forwarded-For` header names the client; from any other peer the header is
+    /// ignored (so a client cannot pick the address its requests are counted under).
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 fn default_register_per_wallet() -> u32 {
@@ -105,6 +109,7 @@ impl Default for RateLimitSettings {
             signin_per_ip: 60,
             signin_per_wallet: 10,
             register_per_wallet: default_register_per_wallet(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

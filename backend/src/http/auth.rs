@@ -86,7 +86,6 @@ pub async fn issue_nonce(
     let address = req.chain.parse_address(req.address.trim()).ok_or_else(|| {
         ApiError::unprocessable("invalid_address", format!("not a valid {} address", req.chain.as_str()))
     })?;
-    limit_wallet(&ctx, address).await?;
     let auth = &ctx.settings.auth;
     let nonce = ctx.nonces.issue(req.chain, address, auth.nonce_ttl_secs).await.map_err(nonce_unavailable)?;
     let issued_at = Utc::now();
@@ -112,6 +111,8 @@ pub async fn issue_nonce(
     }))
 }
 
+/// Charges `wallet`'s sign-in allowance: only for sign-ins whose signature verified, so that nobody without the
+/// wallet's key can use it up (the admin's address is public).
 async fn limit_wallet(ctx: &ApiContext, wallet: alloy::primitives::Address) -> Result<(), ApiError> {
     let limits = &ctx.settings.rate_limits;
     ctx.rate_limiter.check("signin-wallet", &format!("{wallet:#x}"), limits.signin_per_wallet, limits.window_secs).await
@@ -141,7 +142,6 @@ pub async fn signin(
         return Err(ApiError::unprocessable("invalid_message", "sign-in message too long"));
     }
     let message = SiweMessage::parse(&req.message).map_err(siwe_refusal)?;
-    limit_wallet(&ctx, message.address).await?;
     let auth = &ctx.settings.auth;
     let expected = Expected {
         domain: &auth.domain,
@@ -156,6 +156,7 @@ pub async fn signin(
     if signer != message.address {
         return Err(siwe_refusal(SiweError::BadSignature));
     }
+    limit_wallet(&ctx, message.address).await?;
     // Spent last, so a refused attempt does not burn the wallet's nonce.
     if !ctx.nonces.consume(&message.nonce, message.chain, message.address).await.map_err(nonce_unavailable)? {
         return Err(ApiError::unauthorized("signin_nonce_invalid", "nonce unknown, expired or already used"));

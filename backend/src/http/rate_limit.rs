@@ -2,7 +2,7 @@
 //! client IP and per wallet. Without Redis the limits are skipped with a warning: the API
 //! stays up rather than refusing everyone.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
@@ -62,7 +62,47 @@ impl RateLimiter {
 pub async fn signin_per_ip(State(ctx): State<ApiContext>, request: Request, next: Next) -> Result<Response, ApiError> {
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
         let limits = &ctx.settings.rate_limits;
-        ctx.rate_limiter.check("signin-ip", &peer.ip().to_string(), limits.signin_per_ip, limits.window_secs).await?;
+        let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let client = client_ip(peer.ip(), forwarded, &limits.trusted_proxies);
+        ctx.rate_limiter.check("signin-ip", &client.to_string(), limits.signin_per_ip, limits.window_secs).await?;
     }
     Ok(next.run(request).await)
+}
+
+/// The client a request is counted under: the TCP peer, unless the peer is a trusted proxy; then the right-most
+/// address of `X-Forwarded-For` that is not itself a trusted proxy (addresses further left were written by
+/// the client and prove nothing). An unreadable header counts the request under the proxy.
+pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let Some(header) = forwarded_for else { return peer };
+    let mut hops = Vec::new();
+    for hop in header.split(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => hops.push(ip),
+            Err(_) => return peer,
+        }
+    }
+    hops.iter().rev().find(|ip| !trusted.contains(ip)).copied().unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let proxy = "10.0.0.1".parse().unwrap();
+        let peer = "192.0.2.9".parse().unwrap();
+        let trusted = [proxy];
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        // A direct client cannot choose its address.
+        assert_eq!(client_ip(peer, Some("203.0.113.7"), &trusted), peer);
+        // Behind the proxy: the right-most address the proxy appended, not what the client claimed before it.
+        assert_eq!(client_ip(proxy, Some("198.51.100.1, 203.0.113.7"), &trusted), ip("203.0.113.7"));
+        assert_eq!(client_ip(proxy, Some("203.0.113.7, 10.0.0.1"), &trusted), ip("203.0.113.7"));
+        assert_eq!(client_ip(proxy, None, &trusted), proxy);
+        assert_eq!(client_ip(proxy, Some("not-an-ip"), &trusted), proxy);
+    }
 }
