@@ -1,10 +1,10 @@
-//! The OpenAPI document, generated from the handlers' annotations, and an interactive page.
+//! The OpenAPI document, generated from the handlers' annotations (its interactive page, `/docs`, is part of the
+//! web front: `web`).
 
 use axum::Router;
 use axum::routing::get;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_scalar::{Scalar, Servable};
 
 use super::{ApiContext, admin, auth, error, health, monitoring, payouts, pool, public, register, treasury, users};
 
@@ -47,13 +47,11 @@ pub fn spec() -> utoipa::openapi::OpenApi {
 pub fn router() -> Router<ApiContext> {
     let doc = spec();
     let json: std::sync::Arc<str> = doc.to_json().expect("the OpenAPI document serialises").into();
-    Router::new()
-        .route(
-            "/api-docs/openapi.json",
-            get(move || {
-                let json = json.clone();
-                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], json.to_string()) }
-            }),
-        )
-        .merge(Scalar::with_url("/docs", doc))
+    Router::new().route(
+        "/api-docs/openapi.json",
+        get(move || {
+            let json = json.clone();
+            async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], json.to_string()) }
+        }),
+    )
 }

@@ -15,6 +15,7 @@ pub mod rate_limit;
 pub mod register;
 pub mod treasury;
 pub mod users;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -65,6 +66,7 @@ pub fn router(ctx: ApiContext) -> Router {
         .merge(treasury::router())
         .merge(monitoring::router())
         .merge(docs::router())
+        .merge(web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(ctx)

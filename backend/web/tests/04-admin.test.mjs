@@ -1,0 +1,156 @@
+// The admin console: a user is refused (and so is the API); the admin builds a payout batch, signs and
+// submits it, and sees it executed, with every recipient's balance on-chain grown by its entry; the other
+// tabs show what the API says.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ANVIL_KEYS, Api, BASE, BNB, CHAIN, chain, freshKey, openBrowser, registerDirectly, signInThroughPage, until } from "./lib/stack.mjs";
+
+test("a user opening /admin is refused, and so is the admin API", async () => {
+  const key = await freshKey();
+  const b = await openBrowser({ key });
+  const { page } = b;
+  await page.goto(BASE + "/admin");
+  await signInThroughPage(page);
+  const refusal = page.getByTestId("not-admin");
+  await refusal.waitFor();
+  assert.match(await refusal.innerText(), /This wallet is not an admin/);
+  assert.equal(await page.getByTestId("role").innerText(), "user");
+  assert.equal(await page.getByTestId("tab-payouts").count(), 0, "no console for a user");
+  await b.screenshot("04-admin-refused");
+  const user = await Api.signIn(key);
+  const r = await Api.raw("GET", "/v1/admin/payouts/pending?asset_id=1", undefined, user.token);
+  assert.equal(r.status, 403);
+  await b.close();
+});
+
+test("admin: build, sign and submit a payout batch until executed, balances checked on-chain", async () => {
+  const admin = await Api.signIn(ANVIL_KEYS[0]);
+  // Something to pay: a fresh user registered under genesis gives genesis a direct reward or a pool entry,
+  // and one under that user gives it a direct reward.
+  const first = await freshKey();
+  const firstApi = await registerDirectly(first, admin.address, BNB);
+  await registerDirectly(await freshKey(), firstApi.address, BNB);
+  const pending = await admin.get("/v1/admin/payouts/pending?asset_id=1&limit=100");
+  assert.ok(pending.totals.users >= 1);
+
+  const b = await openBrowser({ key: ANVIL_KEYS[0] });
+  const { page } = b;
+  await page.goto(BASE + "/admin");
+  await signInThroughPage(page);
+  assert.equal(await page.getByTestId("role").innerText(), "admin");
+  const totals = page.getByTestId("pending-totals");
+  await until("pending totals equal to the API", async () => (await totals.getByTestId("pending-total").getAttribute("data-base")) === pending.totals.amount.base);
+  assert.match(await totals.innerText(), new RegExp(`^${pending.totals.users} users, ${pending.totals.rewards} rewards`));
+  await b.screenshot("04-admin-payouts");
+
+  // Build: at most 3 users; the confirmation says what will change.
+  await page.getByTestId("max-entries").fill("3");
+  await page.getByTestId("build-batch").click();
+  const dialog = page.locator("dialog.confirm");
+  assert.match(await dialog.innerText(), /Takes the pending rewards of up to 3 users/);
+  await dialog.getByTestId("confirm-ok").click();
+  const detail = page.getByTestId("batch-detail");
+  await detail.waitFor();
+  assert.equal(await detail.getByTestId("batch-status").innerText(), "building");
+  const id = Number((await detail.locator("h3").innerText()).match(/Batch #(\d+)/)[1]);
+  const built = await admin.get(`/v1/admin/payouts/batches/${id}`);
+  assert.equal(built.entries.length, Math.min(3, pending.totals.users));
+  assert.equal(await detail.getByTestId("batch-total").getAttribute("data-base"), built.total.base);
+  assert.equal(await detail.getByTestId("batch-entry").count(), built.entries.length);
+
+  await detail.getByTestId("batch-sign").click();
+  await dialog.getByTestId("confirm-ok").click();
+  await until("the batch signed", async () => (await detail.getByTestId("batch-status").innerText()) === "signed");
+  const signed = await admin.get(`/v1/admin/payouts/batches/${id}`);
+  assert.equal(await detail.getByTestId("batch-nonce").innerText(), signed.nonce);
+
+  const heldBefore = Object.fromEntries(
+    await Promise.all(built.entries.map(async (e) => [e.address, await chain.getBalance({ address: e.address })])),
+  );
+  await detail.getByTestId("batch-submit").click();
+  assert.match(await dialog.innerText(), /Sends the signed batch on chain 31337/);
+  await dialog.getByTestId("confirm-ok").click();
+  await page.getByTestId("send-result").waitFor({ timeout: 60_000 });
+  await until("the batch executed", async () => (await detail.getByTestId("batch-status").innerText()) === "executed", { timeout: 120_000 });
+  await b.screenshot("04-admin-batch-executed");
+
+  const executed = await admin.get(`/v1/admin/payouts/batches/${id}`);
+  assert.equal(executed.status, "executed");
+  assert.equal(await detail.getByTestId("batch-block").innerText(), String(executed.executed_block));
+  const receipt = await chain.getTransactionReceipt({ hash: executed.tx_hash });
+  assert.equal(Number(receipt.blockNumber), executed.executed_block);
+  const gas = receipt.gasUsed * receipt.effectiveGasPrice;
+  for (const e of executed.entries) {
+    assert.equal(e.outcome, "paid");
+    const now = await chain.getBalance({ address: e.address });
+    // The operator (genesis) paid the gas of the batch transaction.
+    const paidGas = e.address.toLowerCase() === CHAIN.admin.toLowerCase() ? gas : 0n;
+    assert.equal(now - heldBefore[e.address] + paidGas, BigInt(e.amount.base), `${e.address} received its entry`);
+  }
+  const outcomes = await detail.getByTestId("entry-outcome").allInnerTexts();
+  assert.deepEqual(outcomes, executed.entries.map(() => "paid"));
+  await b.close();
+});
+
+test("admin tabs: treasury, monitoring with charts, users, plan and audit show what the API says", async () => {
+  const admin = await Api.signIn(ANVIL_KEYS[0]);
+  const b = await openBrowser({ key: ANVIL_KEYS[0] });
+  const { page } = b;
+  await page.goto(BASE + "/admin");
+  await signInThroughPage(page);
+
+  await page.getByTestId("tab-treasury").click();
+  const t = await admin.get("/v1/admin/treasury?asset_id=1");
+  const summary = page.getByTestId("treasury-summary");
+  await summary.waitFor();
+  assert.equal(await summary.getByTestId("t-company").getAttribute("data-base"), t.company_total.base);
+  assert.equal(await summary.getByTestId("t-available").getAttribute("data-base"), t.available.base);
+  assert.equal(await summary.getByTestId("t-balance").getAttribute("data-base"), t.contract_balance.base);
+  await b.screenshot("04-admin-treasury");
+
+  await page.getByTestId("tab-monitoring").click();
+  const row = page.getByTestId("recon-BNB");
+  await row.waitFor();
+  // The page's run, as the API reports it.
+  const runId = Number((await page.getByTestId("reconciliation").locator("h3").innerText()).match(/run #(\d+)/)[1]);
+  const recon = await admin.get(`/v1/admin/monitoring/reconciliation?run_id=${runId}`);
+  const bnb = recon.results.find((r) => r.token === "0x0000000000000000000000000000000000000000");
+  assert.equal(await row.getByTestId("recon-onchain").getAttribute("data-base"), bnb.onchain_balance);
+  assert.equal(await row.getByTestId("recon-expected").getAttribute("data-base"), bnb.expected_balance);
+  assert.equal(bnb.variance, "0", "custody and ledger agree on the devnet");
+  assert.equal(await row.getByTestId("recon-variance").innerText(), "none");
+  assert.match(await row.getByTestId("recon-solvency").innerText(), /solvent/);
+  await page.getByTestId("chart-BNB").locator("svg polyline").first().waitFor();
+  assert.equal(await page.getByTestId("chart-liabilities").locator("rect").count(), recon.results.length);
+  const listeners = await admin.get("/v1/admin/monitoring/listeners");
+  assert.equal(await page.getByTestId("listener-row").count(), listeners.items.length);
+  assert.equal(await page.getByTestId("listener-state").first().innerText(), listeners.items[0].halted_reason ? `halted: ${listeners.items[0].halted_reason}` : "running");
+  // A reconcile request runs and reports done.
+  await page.getByTestId("reconcile").click();
+  await page.locator("dialog.confirm").getByTestId("confirm-ok").click();
+  await until("the reconcile request done", async () => (await page.getByTestId("ops-status").innerText()) === "done", { timeout: 60_000 });
+  await b.screenshot("04-admin-monitoring");
+
+  await page.getByTestId("tab-plan").click();
+  const versions = await admin.get("/v1/admin/plan?asset_id=1");
+  await page.getByTestId("plan-version").first().waitFor();
+  assert.equal(await page.getByTestId("plan-version").count(), versions.versions.length);
+  // The form refuses what the API would: a direct reward above the fee.
+  await page.getByTestId("plan-direct_amount").fill("25");
+  assert.match(await page.getByTestId("plan-error-direct_amount").innerText(), /cannot exceed the registration fee/);
+  assert.equal(await page.getByTestId("plan-create").isDisabled(), true);
+  await page.getByTestId("plan-layer_bps").fill("5000, 5000, 1");
+  assert.match(await page.getByTestId("plan-error-layer_bps").innerText(), /at most 10000/);
+  await b.screenshot("04-admin-plan");
+
+  await page.getByTestId("tab-users").click();
+  await page.getByTestId("freeze-panel").waitFor();
+  await b.screenshot("04-admin-users");
+
+  await page.getByTestId("tab-audit").click();
+  const audit = await admin.get("/v1/admin/audit?limit=20");
+  await page.getByTestId("audit-row").first().waitFor();
+  assert.deepEqual(await page.getByTestId("audit-action").allInnerTexts(), audit.items.map((i) => i.action));
+  await b.screenshot("04-admin-audit");
+  await b.close();
+});
