@@ -51,7 +51,7 @@ for (const [assetId, name] of [
     await signInThroughPage(page);
     const custodyBefore = await custody(assetId);
     await page.getByTestId("pay-register").click();
-    const applied = page.getByTestId("step-applied");
+    const applied = register.getByTestId("step-applied");
     await until("the registration applied", async () => (await applied.getAttribute("data-state")) === "done", { timeout: 120_000 });
     await b.screenshot(`02-register-${name}-applied`);
 
@@ -61,15 +61,15 @@ for (const [assetId, name] of [
     assert.ok(me, "the API knows the new user");
     const sent = wallet.log.filter((m) => m === "eth_sendTransaction").length;
     assert.equal(sent, assetId === USDT ? 2 : 1, "approve first for USDT, then the registration");
-    const minedText = await page.getByTestId("step-mined").innerText();
+    const minedText = await register.getByTestId("step-mined").innerText();
     assert.match(minedText, new RegExp(`Block ${me.registered_block}\\b`));
-    assert.match(await page.getByTestId("step-confirmed").innerText(), new RegExp(`Event in block ${me.registered_block} confirmed`));
+    assert.match(await register.getByTestId("step-confirmed").innerText(), new RegExp(`Event in block ${me.registered_block} confirmed`));
     assert.match(await applied.innerText(), new RegExp(`You are user #${me.user_no} `));
-    if (assetId === USDT) assert.match(await page.getByTestId("step-approve").innerText(), /Approved in block \d+/);
+    if (assetId === USDT) assert.match(await register.getByTestId("step-approve").innerText(), /Approved in block \d+/);
     assert.equal(me.sponsor, sponsor.address);
 
     // The split shown is what the ledger did: the sponsor's pending grew by exactly the direct reward.
-    const outcome = page.getByTestId("register-outcome");
+    const outcome = register.getByTestId("register-outcome");
     assert.equal(await outcome.getByTestId("user-no").innerText(), `#${me.user_no}`);
     assert.equal(await outcome.getByTestId("split-direct").innerText(), plan.direct_amount.human);
     const company = BigInt(plan.registration_fee.base) - BigInt(plan.direct_amount.base);
@@ -118,7 +118,7 @@ test("a rejected transaction and a balance too low are explained, and nothing is
   const rejected = page.getByTestId("problem-rejected");
   await rejected.waitFor({ timeout: 30_000 });
   assert.match(await rejected.innerText(), /You rejected the transaction in your wallet\. Nothing was sent\./);
-  assert.equal(await page.getByTestId("step-sent").getAttribute("data-state"), "failed");
+  assert.equal(await page.getByTestId("register").getByTestId("step-sent").getAttribute("data-state"), "failed");
   await b.screenshot("02-rejected-transaction");
 
   await rpc("anvil_setBalance", [wallet.address, toHex(10n ** 18n)]);

@@ -62,7 +62,7 @@ test("admin: build, sign and submit a payout batch until executed, balances chec
   await dialog.getByTestId("confirm-ok").click();
   await until("the batch signed", async () => (await detail.getByTestId("batch-status").innerText()) === "signed");
   const signed = await admin.get(`/v1/admin/payouts/batches/${id}`);
-  assert.equal(await detail.getByTestId("batch-nonce").innerText(), signed.nonce);
+  assert.equal(await detail.getByTestId("batch-nonce").getAttribute("data-nonce"), signed.nonce);
 
   const heldBefore = Object.fromEntries(
     await Promise.all(built.entries.map(async (e) => [e.address, await chain.getBalance({ address: e.address })])),

@@ -294,7 +294,15 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         </div>
         <div>
           <dt>Nonce</dt>
-          <dd data-testid="batch-nonce">{b.nonce ?? "—"}</dd>
+          <dd>
+            {b.nonce ? (
+              <code title={b.nonce} data-testid="batch-nonce" data-nonce={b.nonce}>
+                {b.nonce.length > 16 ? `${b.nonce.slice(0, 8)}…${b.nonce.slice(-6)}` : b.nonce}
+              </code>
+            ) : (
+              "—"
+            )}
+          </dd>
         </div>
         <div>
           <dt>Deadline</dt>

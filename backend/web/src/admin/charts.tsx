@@ -18,8 +18,10 @@ function ticks(max: number): number[] {
   const step = 10 ** Math.floor(Math.log10(max));
   const nice = [1, 2, 5, 10].map((m) => m * step).find((s) => max / s <= 5) ?? step * 10;
   const out = [];
-  for (let v = 0; v <= max + nice / 2; v += nice) out.push(v);
-  return out;
+  for (let v = 0; ; v += nice) {
+    out.push(v);
+    if (v >= max) return out;
+  }
 }
 
 function fmt(v: number): string {

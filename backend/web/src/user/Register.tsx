@@ -57,7 +57,7 @@ export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: 
             </p>
           )}
           {!signed && <Notice kind="info">Connect your wallet and sign in to register.</Notice>}
-          {signed && plan && !applied && (
+          {signed && plan && (
             <Payment
               key={`${plan.asset_id}-${signed.connection.account}`}
               connection={signed.connection}

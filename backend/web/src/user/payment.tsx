@@ -74,6 +74,9 @@ export function Payment(props: {
   const [problem, setProblem] = useState<Problem | null>(null);
   const [running, setRunning] = useState(false);
   const [chainId, setChainId] = useState<number | null>(null);
+  /** A registration happens once: after it, the steps stay but the button goes. */
+  const [finished, setFinished] = useState(false);
+  const [started, setStarted] = useState(false);
   const alive = useRef(true);
   useEffect(() => {
     alive.current = true;
@@ -106,6 +109,7 @@ export function Payment(props: {
     setProblem(null);
     setSteps(initial);
     setRunning(true);
+    setStarted(true);
     try {
       const have = await c.chainId();
       setChainId(have);
@@ -169,6 +173,7 @@ export function Payment(props: {
       );
       set("confirmed", "done", `Event in block ${applied.block} confirmed`);
       set("applied", "done", appliedText(props.kind, applied));
+      if (props.kind === "register") setFinished(true);
       props.onApplied(applied);
     } catch (e) {
       const rejected = e instanceof WalletError && e.kind === "rejected";
@@ -192,9 +197,11 @@ export function Payment(props: {
           </button>
         </Notice>
       )}
-      <button type="button" class="primary" onClick={run} disabled={running || wrongNetwork} data-testid={`pay-${props.kind}`}>
-        {props.actionLabel}
-      </button>
+      {!finished && (
+        <button type="button" class="primary" onClick={run} disabled={running || wrongNetwork} data-testid={`pay-${props.kind}`}>
+          {props.actionLabel}
+        </button>
+      )}
       {problem && (
         <Notice kind={problem.kind === "wrong_network" ? "warn" : "error"} testid={`problem-${problem.kind}`}>
           {problem.kind === "wrong_network" ? (
@@ -217,7 +224,7 @@ export function Payment(props: {
           )}
         </Notice>
       )}
-      <Steps steps={steps} />
+      {started && <Steps steps={steps} />}
     </div>
   );
 }

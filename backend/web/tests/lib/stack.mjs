@@ -163,7 +163,10 @@ export async function openBrowser({ key, walletChainId, viewport = { width: 1280
     if (m.type() === "error" || m.type() === "warning") problems.push(`console.${m.type()}: ${m.text()}`);
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  // A reload or navigation aborts requests in flight: that is the test's doing, not the page's.
+  page.on("requestfailed", (r) => {
+    if (r.failure()?.errorText !== "net::ERR_ABORTED") problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
   // Anything not from this origin would break offline use (and the CSP): record it.
   page.on("request", (r) => {
     const url = r.url();
