@@ -90,6 +90,7 @@ summary() {
   local api="http://127.0.0.1:$API_PORT"
   cat <<EOF
 
+  dApp       http://localhost:$API_PORT/       (admin console: http://localhost:$API_PORT/admin; use localhost, the sign-in domain)
   API        $api            (health: $api/health)
   docs       $api/docs       (OpenAPI: $api/api-docs/openapi.json)
   anvil RPC  http://127.0.0.1:$ANVIL_PORT  (chain 31337)

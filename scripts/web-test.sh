@@ -6,6 +6,8 @@
 # "N passed, N failed". Screenshots go to backend/web/test-results/.
 #   scripts/web-test.sh [test files…]    (default: every backend/web/tests/*.test.mjs)
 set -euo pipefail
+files=()
+for f in "$@"; do files+=("$(realpath "$f")"); done
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 log() { printf '\033[1;36m[web-test]\033[0m %s\n' "$*"; }
@@ -31,7 +33,6 @@ trap stop EXIT
 cd backend/web
 rm -rf test-results && mkdir -p test-results
 tap=test-results/results.tap
-files=("$@")
 [ "${#files[@]}" -gt 0 ] || files=(tests/*.test.mjs)
 log "running ${#files[@]} test file(s) in Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}')"
 status=0

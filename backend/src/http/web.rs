@@ -205,8 +205,7 @@ fn respond(
             t == etag || t.strip_prefix("W/") == Some(etag.as_str())
         })
     });
-    let mut response =
-        if fresh { StatusCode::NOT_MODIFIED.into_response() } else { Response::new(Body::from(bytes)) };
+    let mut response = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { Response::new(Body::from(bytes)) };
     let h = response.headers_mut();
     set_common(h, content_type, cache);
     h.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is a valid header value"));
@@ -236,7 +235,90 @@ fn escape_html(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_relative;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+    use axum::response::Response;
+
+    use super::{CONTENT_SECURITY_POLICY, IMMUTABLE, REVALIDATE, Web, safe_relative};
+
+    fn web(dist: PathBuf) -> Web {
+        Web { dist: Arc::new(dist), spec_json: r#"{"paths":{"/v1/auth/signin":{}},"x":"</script>"}"#.into() }
+    }
+
+    /// A build with a page, a docs page, an asset and its gzip copy.
+    fn build() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("assets")).unwrap();
+        std::fs::write(dir.path().join("index.html"), "<!doctype html><title>dApp</title>").unwrap();
+        std::fs::write(dir.path().join("docs.html"), "<html><body><!--openapi--></body></html>").unwrap();
+        std::fs::write(dir.path().join("assets/index-abc.js"), "console.log(1)").unwrap();
+        std::fs::write(dir.path().join("assets/index-abc.js.gz"), "gzipped").unwrap();
+        dir
+    }
+
+    async fn text(r: Response) -> String {
+        String::from_utf8(axum::body::to_bytes(r.into_body(), usize::MAX).await.unwrap().to_vec()).unwrap()
+    }
+
+    fn header<'a>(r: &'a Response, name: header::HeaderName) -> &'a str {
+        r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn a_missing_build_answers_a_clear_503() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = web(dir.path().join("nowhere")).page("index.html", &HeaderMap::new()).await;
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(header(&r, header::CONTENT_TYPE).starts_with("text/plain"));
+        let body = text(r).await;
+        assert!(body.contains("not built") && body.contains("npm ci && npm run build"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn pages_revalidate_assets_are_immutable_and_both_carry_the_csp() {
+        let dir = build();
+        let w = web(dir.path().to_path_buf());
+        let page = w.page("index.html", &HeaderMap::new()).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        assert_eq!(header(&page, header::CACHE_CONTROL), REVALIDATE);
+        assert_eq!(header(&page, header::CONTENT_SECURITY_POLICY), CONTENT_SECURITY_POLICY);
+        let etag = header(&page, header::ETAG).to_owned();
+        let mut again = HeaderMap::new();
+        again.insert(header::IF_NONE_MATCH, HeaderValue::from_str(&etag).unwrap());
+        assert_eq!(w.page("index.html", &again).await.status(), StatusCode::NOT_MODIFIED);
+
+        let asset = w.asset("index-abc.js", &HeaderMap::new()).await;
+        assert_eq!(header(&asset, header::CACHE_CONTROL), IMMUTABLE);
+        assert!(header(&asset, header::CONTENT_TYPE).starts_with("text/javascript"));
+        assert_eq!(header(&asset, header::CONTENT_SECURITY_POLICY), CONTENT_SECURITY_POLICY);
+        assert_eq!(text(asset).await, "console.log(1)");
+        let mut gzip = HeaderMap::new();
+        gzip.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br, gzip;q=0.8"));
+        let zipped = w.asset("index-abc.js", &gzip).await;
+        assert_eq!(header(&zipped, header::CONTENT_ENCODING), "gzip");
+        assert_eq!(text(zipped).await, "gzipped");
+        assert_eq!(w.asset("../index.html", &HeaderMap::new()).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(w.asset("missing.js", &HeaderMap::new()).await.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn the_docs_page_embeds_the_document_and_works_without_a_build() {
+        let dir = build();
+        let built = text(web(dir.path().to_path_buf()).docs(&HeaderMap::new()).await).await;
+        assert!(built.contains(r#"<script type="application/json" id="openapi">"#), "{built}");
+        assert!(built.contains("/v1/auth/signin"));
+        // The document cannot close its element early.
+        assert!(!built.contains("</script>\"") && built.contains("\\u003c/script>"), "{built}");
+        let bare = web(dir.path().join("nowhere")).docs(&HeaderMap::new()).await;
+        assert_eq!(bare.status(), StatusCode::OK);
+        let bare = text(bare).await;
+        assert!(
+            bare.contains("not built") && bare.contains("/v1/auth/signin") && bare.contains("&lt;/script&gt;"),
+            "{bare}"
+        );
+    }
 
     #[test]
     fn only_plain_paths_below_assets() {

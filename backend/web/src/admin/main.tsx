@@ -39,6 +39,9 @@ function App() {
   }, []);
   const plans = useLoad(() => publicCall<{ assets: AssetPlan[] }>("GET", "/v1/public/plan"), []);
   const assets = plans.data?.assets ?? [];
+  useEffect(() => {
+    if (plans.data) performance.mark("app-interactive");
+  }, [plans.data]);
   return (
     <>
       <header class="top">
