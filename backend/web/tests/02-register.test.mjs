@@ -130,3 +130,22 @@ test("a rejected transaction and a balance too low are explained, and nothing is
   assert.equal(await api.standing(BNB), null, "not registered");
   await b.close();
 });
+
+test("an authorisation already expired is not sent, and says so", async () => {
+  const key = await freshKey();
+  const b = await openBrowser({ key });
+  const { page, wallet } = b;
+  await page.clock.install();
+  const genesis = (await Api.signIn(ANVIL_KEYS[0])).address;
+  await page.goto(`${BASE}/?ref=${genesis}&asset=${BNB}`);
+  await signInThroughPage(page);
+  // The page's clock runs two hours ahead of the signer's deadline (the tab was left open that long).
+  await page.clock.setSystemTime(Date.now() + 2 * 3600_000);
+  await page.getByTestId("pay-register").click();
+  const expired = page.getByTestId("problem-expired");
+  await expired.waitFor({ timeout: 30_000 });
+  assert.match(await expired.innerText(), /The authorisation for this payment expired at .*; nothing was sent\./);
+  assert.ok(!wallet.log.includes("eth_sendTransaction"), "nothing was sent");
+  await b.screenshot("02-expired-authorisation");
+  await b.close();
+});

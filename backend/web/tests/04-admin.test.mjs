@@ -106,6 +106,29 @@ test("admin tabs: treasury, monitoring with charts, users, plan and audit show w
   assert.equal(await summary.getByTestId("t-company").getAttribute("data-base"), t.company_total.base);
   assert.equal(await summary.getByTestId("t-available").getAttribute("data-base"), t.available.base);
   assert.equal(await summary.getByTestId("t-balance").getAttribute("data-base"), t.contract_balance.base);
+  // A transfer of 1 BNB of company funds to the (allowlisted) admin: signed here, sent from the wallet.
+  await page.getByTestId("transfer-to").fill(CHAIN.admin);
+  await page.getByTestId("transfer-amount").fill("1");
+  await page.getByTestId("transfer").click();
+  assert.match(await page.locator("dialog.confirm").innerText(), /moving 1 BNB of company funds/);
+  await page.locator("dialog.confirm").getByTestId("confirm-ok").click();
+  const transferRow = page.getByTestId("transfer-row").first();
+  await until("the signed transfer listed", async () => (await transferRow.getByTestId("transfer-status").innerText()).startsWith("signed"));
+  await transferRow.getByTestId("transfer-send").click();
+  await until("the transfer executed", async () => (await transferRow.getByTestId("transfer-status").innerText()).startsWith("executed"), { timeout: 90_000 });
+  const transfer = (await admin.get("/v1/admin/treasury/transfers?asset_id=1&limit=1")).items[0];
+  assert.equal(transfer.status, "executed");
+  assert.equal(transfer.amount, (10n ** 18n).toString());
+  assert.equal(await transferRow.getByTestId("transfer-block").innerText(), String(transfer.executed_block));
+  const block = BigInt(transfer.executed_block);
+  const custodyDelta =
+    (await chain.getBalance({ address: CHAIN.settlement, blockNumber: block })) -
+    (await chain.getBalance({ address: CHAIN.settlement, blockNumber: block - 1n }));
+  assert.equal(custodyDelta, -(10n ** 18n), "exactly 1 BNB left custody");
+  const after = await admin.get("/v1/admin/treasury?asset_id=1");
+  assert.equal(BigInt(after.transferred.base) - BigInt(t.transferred.base), 10n ** 18n);
+  await until("the summary shows the transfer", async () => (await summary.getByTestId("t-transferred").getAttribute("data-base")) === after.transferred.base);
+  assert.match(await page.getByTestId("transfer-sending").innerText(), new RegExp(`Executed in block ${transfer.executed_block}`));
   await b.screenshot("04-admin-treasury");
 
   await page.getByTestId("tab-monitoring").click();

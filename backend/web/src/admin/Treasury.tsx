@@ -1,12 +1,12 @@
 // Treasury: the company's share of each asset, what left or may leave custody, the users' liabilities and the
 // contract's balance; signed transfers of company funds (never more than available).
 
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { isAddress } from "viem";
 import { get, post } from "../lib/api";
 import type { AssetAmount } from "../lib/types";
 import { Addr, Amount, AssetAmt, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
-import { errorText } from "../ui/account";
+import { errorText, useSignedIn } from "../ui/account";
 import { type Asset, AssetPicker, ConfirmAction, time, unixTime, toBase } from "./common";
 
 export interface TreasurySummary {
@@ -124,18 +124,54 @@ export function Treasury(props: { assets: Asset[] }) {
           />
         </div>
       </section>
-      <Transfers asset={asset} version={version} />
+      <Transfers asset={asset} version={version} onChange={() => setVersion((v) => v + 1)} />
     </section>
   );
 }
 
-function Transfers(props: { asset: Asset; version: number }) {
+function Transfers(props: { asset: Asset; version: number; onChange: () => void }) {
   const { asset } = props;
+  const signed = useSignedIn();
   const pager = usePager<number>();
+  const [tick, setTick] = useState(0);
+  const [sending, setSending] = useState<{ id: number; text: string; error?: boolean; done?: boolean } | null>(null);
   const page = useLoad(
     () => get<{ items: TransferView[]; next_cursor: number | null }>("/v1/admin/treasury/transfers", { asset_id: asset.asset_id, cursor: pager.cursor, limit: 10 }),
-    [asset.asset_id, pager.cursor, props.version],
+    [asset.asset_id, pager.cursor, props.version, tick],
   );
+  // A sent transfer is marked executed from the chain's confirmed event: look again until it is.
+  const waiting = sending !== null && !sending.error && page.data?.items.find((t) => t.id === sending.id)?.status === "signed";
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setTimeout(() => setTick((t) => t + 1), 1500);
+    return () => clearTimeout(timer);
+  }, [waiting, tick]);
+  // Executed: the summary above changes too.
+  const executed = sending && !sending.done ? page.data?.items.find((t) => t.id === sending.id && t.status === "executed") : undefined;
+  useEffect(() => {
+    if (!executed || !sending) return;
+    setSending({ ...sending, text: `Executed in block ${executed.executed_block}.`, done: true });
+    props.onChange();
+  }, [executed?.id]);
+  const send = async (t: TransferView) => {
+    if (!signed || !t.transaction) return;
+    const c = signed.connection;
+    try {
+      if ((await c.chainId()) !== asset.chain_id) {
+        setSending({ id: t.id, text: `Switch your wallet to chain ${asset.chain_id} first.`, error: true });
+        return;
+      }
+      setSending({ id: t.id, text: "Confirm the transaction in your wallet" });
+      const hash = await c.send({ to: t.transaction.to, data: t.transaction.data }, "treasury transfer");
+      setSending({ id: t.id, text: `Sent (${hash.slice(0, 10)}…), waiting for it to be mined` });
+      const r = await c.mined(hash);
+      setSending({ id: t.id, text: `Mined in block ${r.blockNumber}; executed once the listener confirms it.` });
+      setTick((x) => x + 1);
+      props.onChange();
+    } catch (e) {
+      setSending({ id: t.id, text: errorText(e), error: true });
+    }
+  };
   return (
     <section class="panel" aria-label="Transfers" data-testid="transfers">
       <h3>Transfers</h3>
@@ -151,6 +187,9 @@ function Transfers(props: { asset: Asset; version: number }) {
               <th scope="col">Nonce / deadline</th>
               <th scope="col">Block</th>
               <th scope="col">Created</th>
+              <th scope="col">
+                <span class="sr-only">Send</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -159,20 +198,32 @@ function Transfers(props: { asset: Asset; version: number }) {
                 <td>{t.id}</td>
                 <td><Addr a={t.to} /></td>
                 <td><Amount base={t.amount} decimals={asset.decimals} symbol={asset.symbol} /></td>
-                <td>{t.status} ({t.origin})</td>
+                <td data-testid="transfer-status">
+                  {t.status} ({t.origin})
+                </td>
                 <td>
                   <code title={t.nonce}>{t.nonce.length > 12 ? `${t.nonce.slice(0, 12)}…` : t.nonce}</code> / {unixTime(t.deadline)}
                 </td>
-                <td>{t.executed_block ?? "—"}</td>
+                <td data-testid="transfer-block">{t.executed_block ?? "—"}</td>
                 <td>{time(t.created_at)}</td>
+                <td>
+                  {t.status === "signed" && t.transaction && (
+                    <button type="button" onClick={() => send(t)} disabled={sending?.id === t.id && !sending.error} data-testid="transfer-send">
+                      Send from this wallet
+                    </button>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
-      {page.data?.items.some((t) => t.transaction) && (
-        <p class="muted">Signed transfers carry the `transferTreasury` transaction for the treasurer's wallet (see the API answer).</p>
+      {sending && (
+        <Notice kind={sending.error ? "error" : "info"} testid="transfer-sending">
+          Transfer #{sending.id}: {sending.text}
+        </Notice>
       )}
+      <p class="muted">A signed transfer is sent by a wallet with the contract's treasurer role (this one, if it has it).</p>
       <Pager pager={pager} next={page.data?.next_cursor} label="Transfers" />
     </section>
   );

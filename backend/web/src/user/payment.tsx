@@ -106,6 +106,7 @@ export function Payment(props: {
   };
 
   const run = async () => {
+    let payment: SignedPayment | null = null;
     setProblem(null);
     setSteps(initial);
     setRunning(true);
@@ -117,11 +118,12 @@ export function Payment(props: {
         setProblem({ kind: "wrong_network", have, want: plan.chain_id });
         return;
       }
-      const payment = await props.ask();
-      const amount = BigInt(payment.amount.base);
-      const expired = () => payment.deadline * 1000 <= Date.now();
+      const p = await props.ask();
+      payment = p;
+      const amount = BigInt(p.amount.base);
+      const expired = () => p.deadline * 1000 <= Date.now();
       if (expired()) {
-        setProblem({ kind: "expired", text: expiredText(payment) });
+        setProblem({ kind: "expired", text: expiredText(p) });
         return;
       }
       // Balance first: a wallet would only say "insufficient funds" without the figures.
@@ -131,7 +133,7 @@ export function Payment(props: {
         if (balance < amount) {
           setProblem({
             kind: "insufficient",
-            text: `Your balance is ${human(balance, plan.decimals)} ${plan.symbol}; this needs ${payment.amount.human}.`,
+            text: `Your balance is ${human(balance, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human}.`,
           });
           return;
         }
@@ -139,9 +141,9 @@ export function Payment(props: {
           setProblem({ kind: "insufficient", text: "Your wallet has no coin to pay the network fee (gas)." });
           return;
         }
-        const spender = getAddress(payment.contract);
+        const spender = getAddress(p.contract);
         if ((await c.allowance(token, spender)) < amount) {
-          set("approve", "active", `Approve ${payment.amount.human} for the settlement contract in your wallet`);
+          set("approve", "active", `Approve ${p.amount.human} for the settlement contract in your wallet`);
           const approveHash = await c.approve(token, spender, amount);
           set("approve", "active", `Approval sent (${short(approveHash)}), waiting for it to be mined`);
           const r = await c.mined(approveHash);
@@ -152,23 +154,23 @@ export function Payment(props: {
       } else if (native < amount) {
         setProblem({
           kind: "insufficient",
-          text: `Your balance is ${human(native, plan.decimals)} ${plan.symbol}; this needs ${payment.amount.human} plus gas.`,
+          text: `Your balance is ${human(native, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human} plus gas.`,
         });
         return;
       }
       if (expired()) {
-        setProblem({ kind: "expired", text: expiredText(payment) });
+        setProblem({ kind: "expired", text: expiredText(p) });
         return;
       }
       set("sent", "active", "Confirm the transaction in your wallet");
-      const hash = await c.send(payment.transaction, "transaction");
+      const hash = await c.send(p.transaction, "transaction");
       set("sent", "done", `Transaction ${short(hash)}`);
       set("mined", "active", "Waiting for a block");
       const receipt = await c.mined(hash as Hex);
       const minedBlock = receipt.blockNumber;
       set("mined", "done", `Block ${minedBlock}`);
       set("confirmed", "active", "Waiting for confirmations");
-      const applied = await follow(c, props.kind, payment, minedBlock, (head) =>
+      const applied = await follow(c, props.kind, p, minedBlock, (head) =>
         set("confirmed", "active", `${head - minedBlock + 1n} confirmation(s), head block ${head}`),
       );
       set("confirmed", "done", `Event in block ${applied.block} confirmed`);
@@ -176,6 +178,14 @@ export function Payment(props: {
       if (props.kind === "register") setFinished(true);
       props.onApplied(applied);
     } catch (e) {
+      // A payload that reached the chain too late reverts: say why.
+      if (e instanceof WalletError && e.kind === "reverted" && payment && payment.deadline * 1000 <= Date.now()) {
+        if (alive.current) {
+          setSteps((all) => all.map((s) => (s.state === "active" ? { ...s, state: "failed" } : s)));
+          setProblem({ kind: "expired", text: `${expiredText(payment)} The transaction was mined but refused by the contract.` });
+        }
+        return;
+      }
       const rejected = e instanceof WalletError && e.kind === "rejected";
       const insufficient = e instanceof WalletError && e.kind === "insufficient_funds";
       if (alive.current) {
