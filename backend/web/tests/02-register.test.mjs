@@ -2,7 +2,6 @@
 // with the block numbers of each step and the exact split of the fee; and the ways it can go wrong: a wrong
 // network (switched from the page), a rejected transaction, a balance too low.
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { formatUnits, toHex } from "viem";
 import {
   ANVIL_KEYS,
@@ -15,8 +14,10 @@ import {
   freshKey,
   openBrowser,
   plans,
+  registerDirectly,
   rpc,
   signInThroughPage,
+  test,
   until,
   usdtBalance,
 } from "./lib/stack.mjs";
@@ -32,7 +33,7 @@ for (const [assetId, name] of [
     const sponsorKey = await freshKey();
     // A fresh sponsor with no referral yet: this one is its first, so the sponsor gets the direct reward.
     const genesis = await Api.signIn(ANVIL_KEYS[0]);
-    const sponsor = await (await import("./lib/stack.mjs")).registerDirectly(sponsorKey, genesis.address, assetId);
+    const sponsor = await registerDirectly(sponsorKey, genesis.address, assetId);
     const before = await sponsor.standing(assetId);
     assert.equal(before.direct_referrals, 0);
 

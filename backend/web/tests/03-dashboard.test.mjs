@@ -1,8 +1,7 @@
 // The dashboard of a sponsor with two referrals (a direct reward, then a pool place): every figure equals the
 // API's; then a retopup paid from the page up to applied, and a withdraw request.
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { ANVIL_KEYS, Api, BASE, BNB, freshKey, openBrowser, plans, registerDirectly, signInThroughPage, until } from "./lib/stack.mjs";
+import { ANVIL_KEYS, Api, BASE, BNB, freshKey, openBrowser, plans, registerDirectly, signInThroughPage, test, until } from "./lib/stack.mjs";
 
 test("dashboard figures equal the API's; retopup and withdraw request from the page", async () => {
   const genesis = await Api.signIn(ANVIL_KEYS[0]);

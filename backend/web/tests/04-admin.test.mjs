@@ -2,8 +2,7 @@
 // submits it, and sees it executed, with every recipient's balance on-chain grown by its entry; the other
 // tabs show what the API says.
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { ANVIL_KEYS, Api, BASE, BNB, CHAIN, chain, freshKey, openBrowser, registerDirectly, signInThroughPage, until } from "./lib/stack.mjs";
+import { ANVIL_KEYS, Api, BASE, BNB, CHAIN, chain, freshKey, openBrowser, registerDirectly, signInThroughPage, test, until } from "./lib/stack.mjs";
 
 test("a user opening /admin is refused, and so is the admin API", async () => {
   const key = await freshKey();
@@ -175,5 +174,96 @@ test("admin tabs: treasury, monitoring with charts, users, plan and audit show w
   await page.getByTestId("audit-row").first().waitFor();
   assert.deepEqual(await page.getByTestId("audit-action").allInnerTexts(), audit.items.map((i) => i.action));
   await b.screenshot("04-admin-audit");
+  await b.close();
+});
+
+test("admin actions ask first: filter, build and cancel, freeze and unfreeze, placement, plan version, replay", async () => {
+  const admin = await Api.signIn(ANVIL_KEYS[0]);
+  const userKey = await freshKey();
+  const user = await registerDirectly(userKey, admin.address, BNB);
+  const underUser = await registerDirectly(await freshKey(), user.address, BNB); // the user's direct reward
+  assert.ok(underUser);
+  const b = await openBrowser({ key: ANVIL_KEYS[0] });
+  const { page } = b;
+  await page.goto(BASE + "/admin");
+  await signInThroughPage(page);
+  const dialog = page.locator("dialog.confirm");
+
+  // Pending, filtered to one user, equals the API's answer for that filter.
+  const pending = page.getByTestId("pending");
+  await pending.getByTestId("pending-total").waitFor();
+  await pending.getByPlaceholder("0x…").fill(user.address);
+  await pending.getByRole("button", { name: "Filter" }).click();
+  const filtered = await admin.get(`/v1/admin/payouts/pending?asset_id=1&user=${user.address}`);
+  assert.equal(filtered.totals.users, 1);
+  await until("the filtered totals", async () => (await pending.getByTestId("pending-total").getAttribute("data-base")) === filtered.totals.amount.base);
+  assert.equal(await pending.getByTestId("pending-row").count(), 1);
+
+  // A batch that was never signed is cancelled at once, and its rewards are pending again.
+  const allBefore = await admin.get("/v1/admin/payouts/pending?asset_id=1");
+  await pending.getByTestId("max-entries").fill("1");
+  await pending.getByTestId("build-batch").click();
+  await dialog.getByTestId("confirm-ok").click();
+  const detail = page.getByTestId("batch-detail");
+  await until("a new batch", async () => (await detail.getByTestId("batch-status").innerText()) === "building");
+  const whileBatched = await admin.get("/v1/admin/payouts/pending?asset_id=1");
+  assert.ok(BigInt(whileBatched.totals.amount.base) < BigInt(allBefore.totals.amount.base), "the batch took rewards");
+  await detail.getByTestId("batch-cancel").click();
+  assert.match(await dialog.innerText(), /become pending again/);
+  await dialog.getByTestId("confirm-ok").click();
+  await until("the batch cancelled", async () => (await detail.getByTestId("batch-status").innerText()) === "cancelled");
+  const restored = await admin.get("/v1/admin/payouts/pending?asset_id=1");
+  assert.equal(restored.totals.amount.base, allBefore.totals.amount.base);
+
+  // Freeze and unfreeze, each confirmed, each visible through the API.
+  await page.getByTestId("tab-users").click();
+  await page.getByTestId("freeze-address").fill(user.address);
+  await page.getByTestId("freeze").click();
+  assert.match(await dialog.innerText(), /are held instead of payable/);
+  await dialog.getByTestId("confirm-ok").click();
+  await page.getByTestId("freeze-result").waitFor();
+  assert.match(await page.getByTestId("freeze-result").innerText(), /is now frozen in asset 1/);
+  assert.equal((await user.standing(BNB)).status, "frozen");
+  await page.getByTestId("unfreeze").click();
+  await dialog.getByTestId("confirm-ok").click();
+  await until("unfrozen", async () => /is now active/.test(await page.getByTestId("freeze-result").innerText()));
+  assert.equal((await user.standing(BNB)).status, "active");
+
+  // A manual placement at level 1, priced and audited.
+  await page.getByTestId("placement-panel").getByPlaceholder("0x…").fill(user.address);
+  await page.getByTestId("place").click();
+  assert.match(await dialog.innerText(), /A new level-1 node .* paid from the company's share: 20 BNB/);
+  await dialog.getByTestId("confirm-ok").click();
+  await page.getByTestId("placement-result").waitFor();
+  const nodes = await user.get(`/v1/pool/nodes?asset_id=1&level=1&owner=${user.address}`);
+  assert.equal(nodes.items.length, 1);
+  assert.match(await page.getByTestId("placement-result").innerText(), new RegExp(`Placed at level 1, position ${nodes.items[0].q} `));
+
+  // A plan version with the same parameters from a later block (changes nothing the devnet reaches).
+  await page.getByTestId("tab-plan").click();
+  const versions = await admin.get("/v1/admin/plan?asset_id=1");
+  await page.getByTestId("plan-version").first().waitFor();
+  await page.getByTestId("plan-create").click();
+  assert.match(await dialog.innerText(), /No parameter changes \(only the start block\)/);
+  await dialog.getByTestId("confirm-ok").click();
+  await until("the new version listed", async () => (await page.getByTestId("plan-version").count()) === versions.versions.length + 1);
+  assert.equal((await admin.get("/v1/admin/plan?asset_id=1")).versions.length, versions.versions.length + 1);
+
+  // A replay of the last confirmed blocks reports what the ledger already had.
+  await page.getByTestId("tab-monitoring").click();
+  const listener = (await admin.get("/v1/admin/monitoring/listeners")).items[0];
+  await page.getByTestId("replay-from").fill(String(listener.confirmed_block - 20));
+  await page.getByTestId("replay-to").fill(String(listener.confirmed_block));
+  await page.getByTestId("replay").click();
+  await dialog.getByTestId("confirm-ok").click();
+  await until("the replay done", async () => (await page.getByTestId("ops-status").innerText()) === "done", { timeout: 60_000 });
+
+  // Each of these is in the audit log, newest first.
+  await page.getByTestId("tab-audit").click();
+  await page.getByTestId("audit-row").first().waitFor();
+  const actions = await page.getByTestId("audit-action").allInnerTexts();
+  const audit = await admin.get("/v1/admin/audit?limit=20");
+  assert.deepEqual(actions, audit.items.map((i) => i.action));
+  await b.screenshot("04-admin-audit-after-actions");
   await b.close();
 });

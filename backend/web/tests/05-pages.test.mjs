@@ -4,8 +4,7 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
-import { ARTIFACTS, Api, BASE, openBrowser } from "./lib/stack.mjs";
+import { ARTIFACTS, Api, BASE, openBrowser, test } from "./lib/stack.mjs";
 
 test("/docs renders the embedded API document and its try-it calls the API", async () => {
   const spec = (await Api.raw("GET", "/api-docs/openapi.json")).body;

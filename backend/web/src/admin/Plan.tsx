@@ -158,6 +158,7 @@ export function PlanVersions(props: { assets: Asset[] }) {
               </tbody>
             </table>
           </div>
+          {listeners.data && (
           <NewVersion
             key={`${assetId}-${versions.data.versions.length}`}
             asset={asset}
@@ -165,6 +166,7 @@ export function PlanVersions(props: { assets: Asset[] }) {
             confirmedBlock={listeners.data?.items.find((l) => l.chain_id === asset.chain_id)?.confirmed_block ?? 0}
             onCreated={() => setVersion((v) => v + 1)}
           />
+          )}
         </>
       )}
     </section>

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { test as nodeTest } from "node:test";
 import { chromium } from "playwright-core";
 import { createPublicClient, encodeFunctionData, erc20Abi, http, parseAbi, toHex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
@@ -132,6 +133,30 @@ export class Api {
   }
 }
 
+/** Browsers a test opened and has not closed. */
+const live = new Set();
+
+/**
+ * `node:test`'s `test`, plus: when the test fails, a screenshot of every page it left open
+ * (`test-results/FAILED-<name>.png`) and those browsers closed, so no Chromium outlives its test.
+ */
+export function test(name, fn) {
+  return nodeTest(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      const slug = name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+      let i = 0;
+      for (const b of live) {
+        await b.page.screenshot({ path: join(ARTIFACTS, `FAILED-${slug}-${i++}.png`), fullPage: true }).catch(() => undefined);
+      }
+      throw e;
+    } finally {
+      for (const b of [...live]) await b.dispose();
+    }
+  });
+}
+
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -172,22 +197,28 @@ export async function openBrowser({ key, walletChainId, viewport = { width: 1280
     const url = r.url();
     if (!url.startsWith(BASE) && !url.startsWith("data:")) problems.push(`other origin: ${url}`);
   });
-  return {
+  const browser = {
     context,
     page,
     wallet,
     problems,
+    async dispose() {
+      live.delete(browser);
+      await context.close().catch(() => undefined);
+      rmSync(profile, { recursive: true, force: true });
+    },
     async screenshot(name) {
       await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
     },
     /** Closes the browser; fails on console errors or foreign requests other than those `allow` matches. */
     async close(allow = []) {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      await browser.dispose();
       const unexpected = problems.filter((p) => !allow.some((a) => a.test(p)));
       assert.deepEqual(unexpected, [], "the page logged errors or fetched from elsewhere");
     },
   };
+  live.add(browser);
+  return browser;
 }
 
 /** Connects the injected wallet and signs in through the page. */
