@@ -27,7 +27,7 @@ else
   # The devnet runs: only make sure the web build is current (the backend serves it from disk).
   scripts/setup.sh >/dev/null
 fi
-stop() { if [ "$started" = 1 ] && [ "${KEEP_DEVNET:-0}" != 1 ]; then scripts/devnet.sh stop >/dev/null || true; fi; }
+stop() { if [ "$started" = 1 ] && [ "${KEEP_DEVNET:-0}" != 1 ]; then "$ROOT/scripts/devnet.sh" stop >/dev/null || true; fi; }
 trap stop EXIT
 
 cd backend/web
