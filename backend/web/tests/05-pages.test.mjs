@@ -62,7 +62,7 @@ test("page weight and time to interactive (cold cache, median of 5)", async () =
     console.log(
       `${r.path}: JS+CSS ${r.js_css_transferred_kib} KiB transferred (gzip), time to interactive ${r.time_to_interactive_ms} ms, DOMContentLoaded ${r.dom_content_loaded_ms} ms (median of ${r.runs}, cold cache)`,
     );
-    assert.ok(r.js_css_transferred_kib < 100, `${r.path} weighs ${r.js_css_transferred_kib} KiB`);
+    assert.ok(r.js_css_transferred_kib < 50, `${r.path} weighs ${r.js_css_transferred_kib} KiB`);
     assert.ok(r.time_to_interactive_ms < 3000, `${r.path} took ${r.time_to_interactive_ms} ms`);
   }
   writeFileSync(join(ARTIFACTS, "perf.json"), JSON.stringify(results, null, 2));

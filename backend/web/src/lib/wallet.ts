@@ -2,16 +2,17 @@
 // legacy injected `window.ethereum` as a fallback, and EIP-1193 requests. The chain is read through the wallet
 // too, so the page never talks to an RPC node itself (the CSP's connect-src stays 'self').
 
-import { type Address, type EIP1193Provider, type Hex, createClient, custom, encodeFunctionData, erc20Abi, getAddress } from "viem";
-// Single actions on a bare client, not the `createPublicClient` bundle of every action: a much smaller page.
 import {
-  getBalance,
-  getBlockNumber,
-  readContract,
-  sendTransaction,
-  signMessage,
-  waitForTransactionReceipt,
-} from "viem/actions";
+  type Address,
+  type EIP1193Provider,
+  type Hex,
+  encodeFunctionData,
+  erc20Abi,
+  getAddress,
+  hexToBigInt,
+  stringToHex,
+  toHex,
+} from "viem";
 
 export interface WalletInfo {
   uuid: string;
@@ -78,25 +79,30 @@ export function walletError(e: unknown, what: string): WalletError {
   return new WalletError("other", `The ${what} failed: ${err?.shortMessage ?? err?.message ?? String(e)}`);
 }
 
-/** One connected wallet account. */
-export class Connection {
-  readonly client;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * One connected wallet account. Requests go straight to the EIP-1193 provider (viem only encodes and
+ * decodes), which keeps viem's client machinery out of the page.
+ */
+export class Connection {
   constructor(
     readonly provider: EIP1193Provider,
     readonly account: Address,
     readonly name: string,
-  ) {
-    this.client = createClient({ account, transport: custom(provider), pollingInterval: 500 });
+  ) {}
+
+  private request<T>(method: string, params?: unknown[]): Promise<T> {
+    return (this.provider.request as (a: { method: string; params?: unknown[] }) => Promise<T>)({ method, params });
   }
 
   async chainId(): Promise<number> {
-    return Number(BigInt(await this.provider.request({ method: "eth_chainId" })));
+    return Number(BigInt(await this.request<string>("eth_chainId")));
   }
 
   async switchChain(chainId: number) {
     try {
-      await this.provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: `0x${chainId.toString(16)}` }] });
+      await this.request("wallet_switchEthereumChain", [{ chainId: toHex(chainId) }]);
     } catch (e) {
       throw walletError(e, "network switch");
     }
@@ -105,39 +111,36 @@ export class Connection {
   /** `personal_sign` of a text message (EIP-191), as the sign-in message asks. */
   async signMessage(message: string): Promise<Hex> {
     try {
-      return await signMessage(this.client, { account: this.account, message });
+      return await this.request<Hex>("personal_sign", [stringToHex(message), this.account]);
     } catch (e) {
       throw walletError(e, "signature");
     }
   }
 
   async nativeBalance(): Promise<bigint> {
-    return getBalance(this.client, { address: this.account });
+    return hexToBigInt(await this.request<Hex>("eth_getBalance", [this.account, "latest"]));
   }
 
-  async tokenBalance(token: Address): Promise<bigint> {
-    return readContract(this.client, { address: token, abi: erc20Abi, functionName: "balanceOf", args: [this.account] });
+  /** An ERC-20 view returning one uint256. */
+  private async uintCall(token: Address, data: Hex): Promise<bigint> {
+    return hexToBigInt(await this.request<Hex>("eth_call", [{ to: token, data }, "latest"]));
   }
 
-  async allowance(token: Address, spender: Address): Promise<bigint> {
-    return readContract(this.client, {
-      address: token,
-      abi: erc20Abi,
-      functionName: "allowance",
-      args: [this.account, spender],
-    });
+  tokenBalance(token: Address): Promise<bigint> {
+    return this.uintCall(token, encodeFunctionData({ abi: erc20Abi, functionName: "balanceOf", args: [this.account] }));
+  }
+
+  allowance(token: Address, spender: Address): Promise<bigint> {
+    return this.uintCall(token, encodeFunctionData({ abi: erc20Abi, functionName: "allowance", args: [this.account, spender] }));
   }
 
   /** Sends a transaction from this account; the wallet fills gas and nonce. */
   async send(tx: { to: string; value?: string | bigint; data?: string }, what: string): Promise<Hex> {
+    const value = tx.value === undefined ? 0n : BigInt(tx.value);
     try {
-      return await sendTransaction(this.client, {
-        account: this.account,
-        chain: null,
-        to: getAddress(tx.to),
-        value: tx.value === undefined ? 0n : BigInt(tx.value),
-        data: tx.data as Hex | undefined,
-      });
+      return await this.request<Hex>("eth_sendTransaction", [
+        { from: this.account, to: getAddress(tx.to), value: toHex(value), ...(tx.data ? { data: tx.data } : {}) },
+      ]);
     } catch (e) {
       throw walletError(e, what);
     }
@@ -148,17 +151,25 @@ export class Connection {
     return this.send({ to: token, data }, "approval");
   }
 
-  /** The receipt once mined; throws a `reverted` [`WalletError`] for a failed transaction. */
+  /** The receipt once mined (polled every half second, for up to 3 minutes); a failed one throws `reverted`. */
   async mined(hash: Hex): Promise<{ blockNumber: bigint }> {
-    const receipt = await waitForTransactionReceipt(this.client, { hash, pollingInterval: 500, timeout: 180_000 });
-    if (receipt.status !== "success") {
-      throw new WalletError("reverted", `The transaction ${hash} was mined in block ${receipt.blockNumber} but reverted.`);
+    const until = Date.now() + 180_000;
+    while (Date.now() < until) {
+      const receipt = await this.request<{ status: Hex; blockNumber: Hex } | null>("eth_getTransactionReceipt", [hash]);
+      if (receipt?.blockNumber) {
+        const blockNumber = hexToBigInt(receipt.blockNumber);
+        if (receipt.status !== "0x1") {
+          throw new WalletError("reverted", `The transaction ${hash} was mined in block ${blockNumber} but reverted.`);
+        }
+        return { blockNumber };
+      }
+      await sleep(500);
     }
-    return receipt;
+    throw new WalletError("other", `The transaction ${hash} was not mined within 3 minutes; your wallet shows where it is.`);
   }
 
-  blockNumber(): Promise<bigint> {
-    return getBlockNumber(this.client, { cacheTime: 0 });
+  async blockNumber(): Promise<bigint> {
+    return hexToBigInt(await this.request<Hex>("eth_blockNumber"));
   }
 }
 
