@@ -13,7 +13,8 @@ STATE=$ROOT/.devnet
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/referral-target}"
 BIN=$CARGO_TARGET_DIR/debug
 PG=postgres://postgres@127.0.0.1:5432
-DB_NAME=referral_devnet
+# DEVNET_DB_NAME runs a second devnet beside one that is up (its own database and Redis key prefix).
+DB_NAME=${DEVNET_DB_NAME:-referral_devnet}
 SERVICES=(anvil signer backend listener reconciler)
 # anvil's well-known accounts (public knowledge, never for a real chain): #0 is the contract admin, payout
 # operator, API admin and genesis user; #1 is the signer's key.
@@ -90,6 +91,7 @@ summary() {
   local api="http://127.0.0.1:$API_PORT"
   cat <<EOF
 
+  dApp       http://localhost:$API_PORT/       (admin console: http://localhost:$API_PORT/admin; use localhost, the sign-in domain)
   API        $api            (health: $api/health)
   docs       $api/docs       (OpenAPI: $api/api-docs/openapi.json)
   anvil RPC  http://127.0.0.1:$ANVIL_PORT  (chain 31337)
@@ -232,7 +234,7 @@ max_connections = 10
 
 [redis]
 url = "redis://127.0.0.1:6379"
-key_prefix = "referral-devnet"
+key_prefix = "$DB_NAME"
 
 [auth]
 jwt_secret = "$(cat "$STATE/secrets/jwt")"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh machine: pinned Foundry + solc + OpenZeppelin from the npm registry into
-# ./node_modules (package-lock.json), the solc wrapper, and running Postgres and Redis (Debian packages).
+# ./node_modules (package-lock.json), the solc wrapper, the web front (backend/web, its own package-lock.json), and
+# running Postgres and Redis (Debian packages).
 # Needs only the package registries; safe to run again at any time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,21 @@ if [ ! -x node_modules/.bin/forge ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock
   echo "$lock_hash" > "$stamp"
 fi
 chmod +x scripts/solc
+
+# ── Web front: backend/web → backend/web/dist (served by the backend) ────────
+web=backend/web
+web_lock=$(sha256sum "$web/package-lock.json" | cut -d' ' -f1)
+if [ ! -d "$web/node_modules" ] || [ "$(cat "$web/node_modules/.setup-lock-sha256" 2>/dev/null)" != "$web_lock" ]; then
+  log "npm ci in $web (Vite, Preact, viem, playwright-core)"
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$web_lock" > "$web/node_modules/.setup-lock-sha256"
+fi
+# Built again only when a source is newer than the last build.
+if [ ! -f "$web/dist/index.html" ] || [ -n "$(find "$web/src" "$web"/*.html "$web/vite.config.ts" "$web/package-lock.json" \
+  -newer "$web/dist/index.html" -print -quit)" ]; then
+  log "building the web front ($web/dist)"
+  (cd "$web" && npm run --silent build)
+fi
 
 # ── Postgres ────────────────────────────────────────────────────────────────
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432; }

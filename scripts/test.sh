@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README.md): set-up, contract tests, gas snapshot check, ABI drift check, rustfmt check, clippy,
-# Rust tests.
+# Rust tests, browser tests of the web front.
 # Ends with one line totalling every runner's results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,9 +34,13 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "rust: cargo test --workspace"
 cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee -a "$log"
 
-# Totals over both runners. forge: "…: 121 tests passed, 0 failed, 0 skipped"; cargo: "test result: ok. 5 passed; 0 failed;"
+step "web: browser tests (Chromium, on the devnet)"
+scripts/web-test.sh 2>&1 | tee -a "$log"
+
+# Totals over every runner. forge: "…: 121 tests passed, 0 failed, 0 skipped"; cargo: "test result: ok. 5 passed; 0 failed;"
 awk '
   match($0, /[0-9]+ tests passed, [0-9]+ failed/) { split(substr($0, RSTART, RLENGTH), f, " "); p += f[1]; x += f[4] }
   match($0, /test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed/) { split(substr($0, RSTART, RLENGTH), f, " "); p += f[4]; x += f[6] }
+  /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; x += $3 }
   END { printf "\ntotal: %d passed, %d failed\n", p, x }
 ' "$log"

@@ -1,11 +1,10 @@
 //! The OpenAPI document, collected from the routers of the resources (so a route cannot be missing from it),
-//! served as JSON with an interactive page.
+//! served as JSON; its interactive page, `/docs`, is part of the web front (`web`).
 
 use axum::Router;
 use axum::routing::get;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_scalar::{Scalar, Servable};
 
 use super::{ApiContext, error};
 
@@ -30,13 +29,11 @@ impl Modify for BearerAuth {
 /// The document is built and serialised once, at start-up.
 pub fn router(doc: utoipa::openapi::OpenApi) -> Router<ApiContext> {
     let json: std::sync::Arc<str> = doc.to_json().expect("the OpenAPI document serialises").into();
-    Router::new()
-        .route(
-            "/api-docs/openapi.json",
-            get(move || {
-                let json = json.clone();
-                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], json.to_string()) }
-            }),
-        )
-        .merge(Scalar::with_url("/docs", doc))
+    Router::new().route(
+        "/api-docs/openapi.json",
+        get(move || {
+            let json = json.clone();
+            async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], json.to_string()) }
+        }),
+    )
 }

@@ -14,6 +14,7 @@ pub mod public;
 pub mod register;
 pub mod treasury;
 pub mod users;
+pub mod web;
 
 // The shared layer every resource builds on.
 pub mod chains;
@@ -62,7 +63,12 @@ pub struct ApiContext {
 /// All routes of the API; unknown paths and methods answer JSON errors too.
 pub fn router(ctx: ApiContext) -> Router {
     let (routes, doc) = api(ctx.clone()).split_for_parts();
-    routes.merge(docs::router(doc)).fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(ctx)
+    routes
+        .merge(web::router(&doc))
+        .merge(docs::router(doc))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(ctx)
 }
 
 /// Every resource's routes with their OpenAPI entries (the state is supplied by [`router`]).

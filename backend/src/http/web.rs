@@ -1,0 +1,331 @@
+//! The web front (`backend/web/`, built by Vite into `dist/`): the user dApp at `/`, the admin console at
+//! `/admin` and the API docs page at `/docs`, as static files. Hashed assets are cached for a year, pages are
+//! revalidated on every load, and every answer carries a strict Content Security Policy: nothing but this origin
+//! (the wallet talks to the chain, not the page). Without a build the pages answer a plain 503 that says how to
+//! make one; the docs page then shows the raw OpenAPI document.
+//!
+//! The build directory is `WEB_DIST_DIR`, else `backend/web/dist` under the current directory, else `web/dist`
+//! of this crate. It is looked at per request, so a build made while the API runs is served at once.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Path as UrlPath;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sha2::{Digest, Sha256};
+
+use super::ApiContext;
+
+/// Only this origin; no inline script or style; the page may not be framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+    form-action 'self'; frame-ancestors 'none'";
+
+/// Vite names every file under `assets/` by a hash of its content: it never changes.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Pages name the current assets: revalidated on every load (cheap with the ETag).
+const REVALIDATE: &str = "no-cache";
+
+/// Where the build is, and the OpenAPI document the docs page embeds.
+#[derive(Debug, Clone)]
+struct Web {
+    dist: Arc<PathBuf>,
+    /// The OpenAPI document, JSON.
+    spec_json: Arc<str>,
+}
+
+/// `/`, `/admin` (and paths below it, for the console's own routes), `/docs`, `/assets/…`.
+pub fn router(doc: &utoipa::openapi::OpenApi) -> Router<ApiContext> {
+    let spec_json = doc.to_json().expect("the OpenAPI document serialises");
+    let web = Web { dist: Arc::new(dist_dir()), spec_json: spec_json.into() };
+    tracing::info!(dist = %web.dist.display(), "web front served from");
+    let page = |file: &'static str| {
+        let web = web.clone();
+        move |headers: HeaderMap| {
+            let web = web.clone();
+            async move { web.page(file, &headers).await }
+        }
+    };
+    let assets = {
+        let web = web.clone();
+        move |UrlPath(path): UrlPath<String>, headers: HeaderMap| {
+            let web = web.clone();
+            async move { web.asset(&path, &headers).await }
+        }
+    };
+    let docs = {
+        let web = web.clone();
+        move |headers: HeaderMap| {
+            let web = web.clone();
+            async move { web.docs(&headers).await }
+        }
+    };
+    Router::new()
+        .route("/", get(page("index.html")))
+        .route("/admin", get(page("admin.html")))
+        .route("/admin/", get(page("admin.html")))
+        .route("/admin/{*rest}", get(page("admin.html")))
+        .route("/docs", get(docs))
+        .route("/assets/{*path}", get(assets))
+}
+
+/// `WEB_DIST_DIR`, else the first of `./backend/web/dist`, `./web/dist` that exists, else this crate's.
+fn dist_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("WEB_DIST_DIR") {
+        return PathBuf::from(dir);
+    }
+    let crate_dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("web/dist");
+    ["backend/web/dist", "web/dist"].iter().map(PathBuf::from).find(|p| p.is_dir()).unwrap_or(crate_dist)
+}
+
+impl Web {
+    async fn page(&self, file: &str, headers: &HeaderMap) -> Response {
+        match read(self.dist.join(file)).await {
+            Some(bytes) => respond(bytes, "text/html; charset=utf-8", REVALIDATE, None, headers),
+            None => self.missing_build(),
+        }
+    }
+
+    async fn docs(&self, headers: &HeaderMap) -> Response {
+        match read(self.dist.join("docs.html")).await {
+            Some(bytes) => {
+                // The page renders the document from this data block (data, not script: the CSP allows it). `<`
+                // only occurs inside JSON strings, where `\u003c` means the same and cannot close the element.
+                let data = self.spec_json.replace('<', "\\u003c");
+                let html = String::from_utf8_lossy(&bytes).replacen(
+                    "<!--openapi-->",
+                    &format!(r#"<script type="application/json" id="openapi">{data}</script>"#),
+                    1,
+                );
+                respond(html.into_bytes(), "text/html; charset=utf-8", REVALIDATE, None, headers)
+            }
+            None => {
+                let html = format!(
+                    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>API docs</title></head>\
+                     <body><h1>API docs</h1><p>The interactive docs page is not built ({}). The OpenAPI document \
+                     follows; it is also at <a href=\"/api-docs/openapi.json\">/api-docs/openapi.json</a>.</p>\
+                     <pre>{}</pre></body></html>",
+                    escape_html(&self.build_hint()),
+                    escape_html(&self.spec_json),
+                );
+                respond(html.into_bytes(), "text/html; charset=utf-8", REVALIDATE, None, headers)
+            }
+        }
+    }
+
+    async fn asset(&self, path: &str, headers: &HeaderMap) -> Response {
+        let Some(relative) = safe_relative(path) else { return not_found() };
+        let file = self.dist.join("assets").join(relative);
+        let content_type = content_type(&file);
+        // A pre-compressed copy (made by the build) when the client takes gzip.
+        let gzip_ok = headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+        if gzip_ok {
+            let mut gz = file.clone().into_os_string();
+            gz.push(".gz");
+            if let Some(bytes) = read(PathBuf::from(gz)).await {
+                return respond(bytes, content_type, IMMUTABLE, Some("gzip"), headers);
+            }
+        }
+        match read(file).await {
+            Some(bytes) => respond(bytes, content_type, IMMUTABLE, None, headers),
+            None => not_found(),
+        }
+    }
+
+    fn build_hint(&self) -> String {
+        format!(
+            "no build in {}: run scripts/setup.sh, or `npm ci && npm run build` in backend/web \
+             (WEB_DIST_DIR names another directory)",
+            self.dist.display()
+        )
+    }
+
+    fn missing_build(&self) -> Response {
+        let text = format!("The web front is not built.\n\n{}\n\nThe API itself runs: see /docs.\n", self.build_hint());
+        let mut response = (StatusCode::SERVICE_UNAVAILABLE, text).into_response();
+        set_common(response.headers_mut(), "text/plain; charset=utf-8", REVALIDATE);
+        response
+    }
+}
+
+/// The file's bytes, or `None` when it is not a readable file.
+async fn read(path: PathBuf) -> Option<Vec<u8>> {
+    tokio::task::spawn_blocking(move || std::fs::read(path).ok()).await.ok().flatten()
+}
+
+/// A path below `assets/` made only of plain names (no `..`, no hidden files, no backslashes).
+fn safe_relative(path: &str) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for part in path.split('/') {
+        let plain = !part.is_empty()
+            && !part.starts_with('.')
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        if !plain {
+            return None;
+        }
+        out.push(part);
+    }
+    (!out.as_os_str().is_empty()).then_some(out)
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or_default() {
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "html" => "text/html; charset=utf-8",
+        "json" | "map" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// 200 with caching and security headers, or 304 when the client's copy is current.
+fn respond(
+    bytes: Vec<u8>,
+    content_type: &'static str,
+    cache: &'static str,
+    encoding: Option<&'static str>,
+    request: &HeaderMap,
+) -> Response {
+    let etag = format!("\"{}\"", &alloy::hex::encode(Sha256::digest(&bytes))[..32]);
+    let fresh = request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(',').any(|t| {
+            let t = t.trim();
+            t == etag || t.strip_prefix("W/") == Some(etag.as_str())
+        })
+    });
+    let mut response = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { Response::new(Body::from(bytes)) };
+    let h = response.headers_mut();
+    set_common(h, content_type, cache);
+    h.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is a valid header value"));
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Some(encoding) = encoding {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    response
+}
+
+fn set_common(h: &mut HeaderMap, content_type: &'static str, cache: &'static str) {
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+}
+
+fn not_found() -> Response {
+    super::ApiError::NotFound.into_response()
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+    use axum::response::Response;
+
+    use super::{CONTENT_SECURITY_POLICY, IMMUTABLE, REVALIDATE, Web, safe_relative};
+
+    fn web(dist: PathBuf) -> Web {
+        Web { dist: Arc::new(dist), spec_json: r#"{"paths":{"/v1/auth/signin":{}},"x":"</script>"}"#.into() }
+    }
+
+    /// A build with a page, a docs page, an asset and its gzip copy.
+    fn build() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("assets")).unwrap();
+        std::fs::write(dir.path().join("index.html"), "<!doctype html><title>dApp</title>").unwrap();
+        std::fs::write(dir.path().join("docs.html"), "<html><body><!--openapi--></body></html>").unwrap();
+        std::fs::write(dir.path().join("assets/index-abc.js"), "console.log(1)").unwrap();
+        std::fs::write(dir.path().join("assets/index-abc.js.gz"), "gzipped").unwrap();
+        dir
+    }
+
+    async fn text(r: Response) -> String {
+        String::from_utf8(axum::body::to_bytes(r.into_body(), usize::MAX).await.unwrap().to_vec()).unwrap()
+    }
+
+    fn header(r: &Response, name: header::HeaderName) -> &str {
+        r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn a_missing_build_answers_a_clear_503() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = web(dir.path().join("nowhere")).page("index.html", &HeaderMap::new()).await;
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(header(&r, header::CONTENT_TYPE).starts_with("text/plain"));
+        let body = text(r).await;
+        assert!(body.contains("not built") && body.contains("npm ci && npm run build"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn pages_revalidate_assets_are_immutable_and_both_carry_the_csp() {
+        let dir = build();
+        let w = web(dir.path().to_path_buf());
+        let page = w.page("index.html", &HeaderMap::new()).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        assert_eq!(header(&page, header::CACHE_CONTROL), REVALIDATE);
+        assert_eq!(header(&page, header::CONTENT_SECURITY_POLICY), CONTENT_SECURITY_POLICY);
+        let etag = header(&page, header::ETAG).to_owned();
+        let mut again = HeaderMap::new();
+        again.insert(header::IF_NONE_MATCH, HeaderValue::from_str(&etag).unwrap());
+        assert_eq!(w.page("index.html", &again).await.status(), StatusCode::NOT_MODIFIED);
+
+        let asset = w.asset("index-abc.js", &HeaderMap::new()).await;
+        assert_eq!(header(&asset, header::CACHE_CONTROL), IMMUTABLE);
+        assert!(header(&asset, header::CONTENT_TYPE).starts_with("text/javascript"));
+        assert_eq!(header(&asset, header::CONTENT_SECURITY_POLICY), CONTENT_SECURITY_POLICY);
+        assert_eq!(text(asset).await, "console.log(1)");
+        let mut gzip = HeaderMap::new();
+        gzip.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br, gzip;q=0.8"));
+        let zipped = w.asset("index-abc.js", &gzip).await;
+        assert_eq!(header(&zipped, header::CONTENT_ENCODING), "gzip");
+        assert_eq!(text(zipped).await, "gzipped");
+        assert_eq!(w.asset("../index.html", &HeaderMap::new()).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(w.asset("missing.js", &HeaderMap::new()).await.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn the_docs_page_embeds_the_document_and_works_without_a_build() {
+        let dir = build();
+        let built = text(web(dir.path().to_path_buf()).docs(&HeaderMap::new()).await).await;
+        assert!(built.contains(r#"<script type="application/json" id="openapi">"#), "{built}");
+        assert!(built.contains("/v1/auth/signin"));
+        // The document cannot close its element early.
+        assert!(!built.contains("</script>\"") && built.contains("\\u003c/script>"), "{built}");
+        let bare = web(dir.path().join("nowhere")).docs(&HeaderMap::new()).await;
+        assert_eq!(bare.status(), StatusCode::OK);
+        let bare = text(bare).await;
+        assert!(
+            bare.contains("not built") && bare.contains("/v1/auth/signin") && bare.contains("&lt;/script&gt;"),
+            "{bare}"
+        );
+    }
+
+    #[test]
+    fn only_plain_paths_below_assets() {
+        assert!(safe_relative("index-abc123.js").is_some());
+        assert!(safe_relative("fonts/x.woff2").is_some());
+        for bad in ["", "../secret", "a/../../b", ".env", "a//b", "a\\b", "%2e%2e/x", "a/"] {
+            assert!(safe_relative(bad).is_none(), "{bad:?} accepted");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+// The append-only audit log: who did what, with the values before and after.
+
+import { get } from "../lib/api";
+import { Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
+import { errorText } from "../ui/account";
+import { time } from "./common";
+
+interface AuditEntry {
+  id: number;
+  actor: string;
+  action: string;
+  asset_id: number | null;
+  target: string | null;
+  before: unknown;
+  after: unknown;
+  applied_events: number | null;
+  created_at: string;
+}
+
+export function Audit() {
+  const pager = usePager<number>();
+  const page = useLoad(() => get<{ items: AuditEntry[]; next_cursor: number | null }>("/v1/admin/audit", { cursor: pager.cursor, limit: 20 }), [pager.cursor]);
+  return (
+    <section aria-labelledby="audit-title" data-testid="audit">
+      <h2 id="audit-title">Audit log</h2>
+      {page.loading && !page.data && <Loading what="the audit log" />}
+      {page.error && <Notice kind="error">{errorText(page.error)}</Notice>}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">When</th>
+              <th scope="col">Who</th>
+              <th scope="col">Action</th>
+              <th scope="col">Target</th>
+              <th scope="col">Before → after</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.data?.items.map((e) => (
+              <tr key={e.id} data-testid="audit-row">
+                <td>{e.id}</td>
+                <td>{time(e.created_at)}</td>
+                <td>
+                  <code>{e.actor}</code>
+                </td>
+                <td data-testid="audit-action">{e.action}</td>
+                <td>
+                  {e.target}
+                  {e.asset_id !== null && ` (asset ${e.asset_id})`}
+                </td>
+                <td>
+                  <details>
+                    <summary>values</summary>
+                    <pre>{JSON.stringify({ before: e.before, after: e.after }, null, 1)}</pre>
+                  </details>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <Pager pager={pager} next={page.data?.next_cursor} label="Audit" />
+    </section>
+  );
+}

@@ -1,0 +1,376 @@
+// Monitoring: the reconciler's latest results per asset (custody variance, solvency), charts over recent
+// runs, open alerts (acknowledge), quarantined events, each chain's listener lag and halt, and requests for a
+// replay or a reconciliation run.
+
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, get, post } from "../lib/api";
+import { human } from "../lib/format";
+import { Amount, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
+import { errorText } from "../ui/account";
+import { type Asset, ConfirmAction, time } from "./common";
+import { BarChart, LineChart, type Series } from "./charts";
+
+interface AssetResult {
+  chain_id: number;
+  token: string;
+  block_number: number;
+  onchain_balance: string;
+  inflows: string;
+  payouts_executed: string;
+  claims: string;
+  treasury_transfers: string;
+  liabilities: string;
+  expected_balance: string;
+  variance: string;
+  solvency_margin: string;
+  alerts: unknown[];
+}
+interface Reconciliation {
+  run: { id: number; started_at: string; finished_at: string | null; alerts: unknown[]; errors: string[] };
+  results: AssetResult[];
+  firing: { dedup_key: string; alert: Record<string, unknown>; since: string }[];
+}
+interface ListenerStatus {
+  chain_id: number;
+  confirmed_block: number | null;
+  chain_head: number | null;
+  lag_blocks: number | null;
+  head_age_seconds: number | null;
+  halted_reason: string | null;
+}
+interface AlertEntry {
+  id: number;
+  kind: string;
+  message: string;
+  details: unknown;
+  created_at: string;
+  acknowledged_at: string | null;
+}
+interface QuarantinedEvent {
+  chain_id: number;
+  tx_hash: string;
+  log_index: number;
+  block: number;
+  asset_id: number | null;
+  reason_code: string;
+  reason: string;
+  created_at: string;
+}
+interface OpsRequest {
+  id: number;
+  kind: string;
+  status: string;
+  result: unknown;
+  error: string | null;
+  requested_at: string;
+  finished_at: string | null;
+}
+
+/** Runs shown in the charts. */
+const HISTORY_RUNS = 20;
+
+function assetOf(assets: Asset[], r: AssetResult): Asset | undefined {
+  return assets.find((a) => a.chain_id === r.chain_id && a.token.toLowerCase() === r.token.toLowerCase());
+}
+
+export function Monitoring(props: { assets: Asset[] }) {
+  const [version, setVersion] = useState(0);
+  const changed = () => setVersion((v) => v + 1);
+  return (
+    <section aria-labelledby="monitoring-title" data-testid="monitoring">
+      <h2 id="monitoring-title">Monitoring</h2>
+      <Listeners version={version} />
+      <Reconcile assets={props.assets} version={version} />
+      <Alerts version={version} onChange={changed} />
+      <Quarantine />
+      <Requests onChange={changed} />
+    </section>
+  );
+}
+
+function Listeners(props: { version: number }) {
+  const list = useLoad(() => get<{ items: ListenerStatus[] }>("/v1/admin/monitoring/listeners"), [props.version]);
+  return (
+    <section class="panel" aria-label="Listeners" data-testid="listeners">
+      <h3>Listeners</h3>
+      {list.error && <Notice kind="error">{errorText(list.error)}</Notice>}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Chain</th>
+              <th scope="col">Confirmed block</th>
+              <th scope="col">Head</th>
+              <th scope="col">Lag (blocks)</th>
+              <th scope="col">Head seen</th>
+              <th scope="col">State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data?.items.map((l) => (
+              <tr key={l.chain_id} data-testid="listener-row">
+                <td>{l.chain_id}</td>
+                <td>{l.confirmed_block ?? "—"}</td>
+                <td>{l.chain_head ?? "—"}</td>
+                <td data-testid="listener-lag">{l.lag_blocks ?? "—"}</td>
+                <td>{l.head_age_seconds === null ? "never" : `${Math.round(l.head_age_seconds)} s ago`}</td>
+                <td data-testid="listener-state">{l.halted_reason ? <strong class="field-error">halted: {l.halted_reason}</strong> : "running"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+/** The latest run and up to HISTORY_RUNS before it (run ids are consecutive). */
+async function loadRuns(): Promise<Reconciliation[]> {
+  let latest: Reconciliation;
+  try {
+    latest = await get<Reconciliation>("/v1/admin/monitoring/reconciliation");
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return [];
+    throw e;
+  }
+  const ids = Array.from({ length: Math.min(HISTORY_RUNS - 1, latest.run.id - 1) }, (_, i) => latest.run.id - 1 - i);
+  const older = await Promise.all(
+    ids.map((id) => get<Reconciliation>("/v1/admin/monitoring/reconciliation", { run_id: id }).catch(() => null)),
+  );
+  return [...older.filter((r): r is Reconciliation => r !== null).reverse(), latest];
+}
+
+function Reconcile(props: { assets: Asset[]; version: number }) {
+  const runs = useLoad(loadRuns, [props.version]);
+  if (runs.loading && !runs.data) return <Loading what="reconciliation results" />;
+  if (runs.error) return <Notice kind="error">{errorText(runs.error)}</Notice>;
+  const all = runs.data ?? [];
+  const latest = all[all.length - 1];
+  if (!latest) return <Notice kind="info">The reconciler has not run yet.</Notice>;
+  return (
+    <section class="panel" aria-label="Reconciliation" data-testid="reconciliation">
+      <h3>
+        Reconciliation run #{latest.run.id} <span class="muted">({time(latest.run.finished_at ?? latest.run.started_at)})</span>
+      </h3>
+      {latest.run.errors.length > 0 && <Notice kind="error">Chains not read: {latest.run.errors.join("; ")}</Notice>}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Asset</th>
+              <th scope="col">Block</th>
+              <th scope="col">Contract balance</th>
+              <th scope="col">Ledger expects</th>
+              <th scope="col">Variance</th>
+              <th scope="col">Owed to users</th>
+              <th scope="col">Solvency margin</th>
+            </tr>
+          </thead>
+          <tbody>
+            {latest.results.map((r) => {
+              const a = assetOf(props.assets, r);
+              const d = a?.decimals ?? 0;
+              const sym = a?.symbol ?? r.token;
+              const amt = (v: string, id?: string) => <Amount base={v} decimals={d} symbol={sym} testid={id} />;
+              return (
+                <tr key={`${r.chain_id}-${r.token}`} data-testid={`recon-${sym}`}>
+                  <td>{sym}</td>
+                  <td>{r.block_number}</td>
+                  <td>{amt(r.onchain_balance, "recon-onchain")}</td>
+                  <td>{amt(r.expected_balance, "recon-expected")}</td>
+                  <td class={r.variance === "0" ? "" : "field-error"} data-testid="recon-variance">
+                    {r.variance === "0" ? "none" : amt(r.variance)}
+                  </td>
+                  <td>{amt(r.liabilities)}</td>
+                  <td class={r.solvency_margin.startsWith("-") ? "field-error" : ""} data-testid="recon-solvency">
+                    {amt(r.solvency_margin)} {r.solvency_margin.startsWith("-") ? "INSOLVENT" : "solvent"}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      {latest.firing.length > 0 && (
+        <Notice kind="error" testid="firing">
+          Firing now: {latest.firing.map((f) => `${f.dedup_key} (since ${time(f.since)})`).join("; ")}
+        </Notice>
+      )}
+      <Charts runs={all} assets={props.assets} />
+    </section>
+  );
+}
+
+function Charts(props: { runs: Reconciliation[]; assets: Asset[] }) {
+  const keys = [...new Set(props.runs.flatMap((r) => r.results.map((x) => `${x.chain_id}:${x.token.toLowerCase()}`)))];
+  return (
+    <div class="grid2">
+      {keys.map((k) => {
+        const [chain, token] = k.split(":");
+        const a = props.assets.find((x) => String(x.chain_id) === chain && x.token.toLowerCase() === token);
+        const d = a?.decimals ?? 0;
+        const points = props.runs.flatMap((run) => {
+          const r = run.results.find((x) => `${x.chain_id}:${x.token.toLowerCase()}` === k);
+          return r ? [{ run: run.run.id, r }] : [];
+        });
+        const series: Series[] = [
+          { name: "Contract balance (chain)", cls: "c-chain", values: points.map((p) => Number(human(p.r.onchain_balance, d))) },
+          { name: "Ledger expects", cls: "c-ledger", values: points.map((p) => Number(human(p.r.expected_balance, d))), dashed: true },
+          { name: "Owed to users", cls: "c-owed", values: points.map((p) => Number(human(p.r.liabilities, d))) },
+        ];
+        return (
+          <figure class="chart" key={k} data-testid={`chart-${a?.symbol ?? k}`}>
+            <figcaption>
+              {a?.symbol ?? k}: custody vs ledger over the last {points.length} runs
+            </figcaption>
+            <LineChart series={series} labels={points.map((p) => `#${p.run}`)} unit={a?.symbol ?? ""} />
+          </figure>
+        );
+      })}
+      <figure class="chart" data-testid="chart-liabilities">
+        <figcaption>Owed to users now, per asset (latest run)</figcaption>
+        <BarChart
+          bars={(props.runs[props.runs.length - 1]?.results ?? []).map((r) => {
+            const a = assetOf(props.assets, r);
+            return { label: a?.symbol ?? r.token.slice(0, 8), value: Number(human(r.liabilities, a?.decimals ?? 0)), text: `${human(r.liabilities, a?.decimals ?? 0)} ${a?.symbol ?? ""}` };
+          })}
+        />
+      </figure>
+    </div>
+  );
+}
+
+function Alerts(props: { version: number; onChange: () => void }) {
+  const [all, setAll] = useState(false);
+  const pager = usePager<string>();
+  const page = useLoad(
+    () => get<{ alerts: AlertEntry[]; next_cursor: string | null }>("/v1/admin/logs", { kind: "alerts", all, cursor: pager.cursor, limit: 10 }),
+    [all, pager.cursor, props.version],
+  );
+  return (
+    <section class="panel" aria-label="Alerts" data-testid="alerts">
+      <h3>Alerts</h3>
+      <label class="inline">
+        <input type="checkbox" checked={all} onChange={() => { setAll(!all); pager.reset(); }} /> include acknowledged
+      </label>
+      {page.error && <Notice kind="error">{errorText(page.error)}</Notice>}
+      {page.data?.alerts.length === 0 && <p class="muted">No open alerts.</p>}
+      <ul class="alerts">
+        {page.data?.alerts.map((a) => (
+          <li key={a.id} data-testid="alert">
+            <strong>{a.kind}</strong>: {a.message} <span class="muted">({time(a.created_at)})</span>{" "}
+            {a.acknowledged_at ? (
+              <span class="muted">acknowledged {time(a.acknowledged_at)}</span>
+            ) : (
+              <ConfirmAction
+                label="Acknowledge"
+                title={`Acknowledge alert ${a.id}`}
+                testid="ack"
+                describe={() => <p>Marks “{a.message}” as seen by you (audited). The condition itself is not changed.</p>}
+                act={() => post(`/v1/admin/alerts/${a.id}/ack`, {})}
+                done={props.onChange}
+              />
+            )}
+          </li>
+        ))}
+      </ul>
+      <Pager pager={pager} next={page.data?.next_cursor} label="Alerts" />
+    </section>
+  );
+}
+
+function Quarantine() {
+  const pager = usePager<string>();
+  const page = useLoad(
+    () => get<{ quarantined: QuarantinedEvent[]; next_cursor: string | null }>("/v1/admin/logs", { kind: "quarantine", cursor: pager.cursor, limit: 10 }),
+    [pager.cursor],
+  );
+  return (
+    <section class="panel" aria-label="Quarantined events" data-testid="quarantine">
+      <h3>Quarantined events</h3>
+      {page.data?.quarantined.length === 0 && <p class="muted">None.</p>}
+      <ul>
+        {page.data?.quarantined.map((q) => (
+          <li key={`${q.chain_id}-${q.tx_hash}-${q.log_index}`}>
+            Chain {q.chain_id}, block {q.block}, <code>{q.tx_hash.slice(0, 12)}…</code>#{q.log_index}: {q.reason_code} — {q.reason}
+          </li>
+        ))}
+      </ul>
+      <Pager pager={pager} next={page.data?.next_cursor} label="Quarantine" />
+    </section>
+  );
+}
+
+function Requests(props: { onChange: () => void }) {
+  const [chainId, setChainId] = useState("31337");
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  const [request, setRequest] = useState<OpsRequest | null>(null);
+  const f = Number(from);
+  const t = Number(to);
+  const rangeInvalid =
+    from !== "" && to !== "" && (!Number.isInteger(f) || !Number.isInteger(t) || f < 0 || t < f || t - f + 1 > 10_000);
+  // Follow the request until its service reports it done.
+  useEffect(() => {
+    if (!request || request.status === "done" || request.status === "failed") return;
+    const timer = setTimeout(async () => {
+      try {
+        const next = await get<OpsRequest>(`/v1/admin/monitoring/requests/${request.id}`);
+        setRequest(next);
+        if (next.status === "done") props.onChange();
+      } catch {
+        // Shown as still queued; the next look may succeed.
+      }
+    }, 1000);
+    return () => clearTimeout(timer);
+  }, [request]);
+  return (
+    <section class="panel" aria-label="Requests" data-testid="ops-requests">
+      <h3>Replay and reconcile</h3>
+      <div class="form-grid">
+        <label>
+          Chain id
+          <input value={chainId} onInput={(e) => setChainId((e.target as HTMLInputElement).value)} inputMode="numeric" />
+        </label>
+        <label>
+          From block
+          <input value={from} onInput={(e) => setFrom((e.target as HTMLInputElement).value)} inputMode="numeric" data-testid="replay-from" />
+        </label>
+        <label>
+          To block
+          <input value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value)} inputMode="numeric" aria-invalid={rangeInvalid} data-testid="replay-to" />
+          {rangeInvalid && <span class="field-error">A range of at most 10 000 blocks, from ≤ to.</span>}
+        </label>
+        <ConfirmAction
+          label="Request replay"
+          title="Replay a block range"
+          testid="replay"
+          disabled={rangeInvalid || from === "" || to === ""}
+          describe={() => (
+            <p>
+              The listener of chain {chainId} re-reads blocks {from}–{to} (capped at its confirmed block) and reports what the
+              ledger already has; a missing event is quarantined with an alert, never applied out of order.
+            </p>
+          )}
+          act={() => post<OpsRequest>("/v1/admin/monitoring/replay", { chain_id: Number(chainId), from_block: f, to_block: t })}
+          done={setRequest}
+        />
+        <ConfirmAction
+          label="Reconcile now"
+          title="Run the reconciler now"
+          testid="reconcile"
+          describe={() => <p>The reconciler runs once more now, for every asset, and stores the results shown above.</p>}
+          act={() => post<OpsRequest>("/v1/admin/monitoring/reconcile", {})}
+          done={setRequest}
+        />
+      </div>
+      {request && (
+        <Notice kind={request.status === "failed" ? "error" : "info"} testid="ops-request">
+          Request #{request.id} ({request.kind}): <strong data-testid="ops-status">{request.status}</strong>
+          {request.error && ` — ${request.error}`}
+          {request.result !== null && request.result !== undefined && <pre>{JSON.stringify(request.result, null, 1)}</pre>}
+        </Notice>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,429 @@
+// Payouts: pending rewards (filtered, paged, with totals), building a batch within caps, and each batch from
+// signing to its on-chain outcome: sign, submit, retry, cancel once the chain proves it expired.
+
+import { useEffect, useState } from "preact/hooks";
+import { get, post } from "../lib/api";
+import type { AssetAmount } from "../lib/types";
+import { Addr, Amount, AssetAmt, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
+import { errorText } from "../ui/account";
+import { type Asset, AssetPicker, ConfirmAction, time, toBase, unixTime } from "./common";
+
+interface PendingUser {
+  user_no: number;
+  address: string;
+  amount: AssetAmount;
+  rewards: number;
+  withdraw_request: number | null;
+}
+interface PendingPage {
+  asset_id: number;
+  items: PendingUser[];
+  next_cursor: number | null;
+  totals: { users: number; rewards: number; amount: AssetAmount };
+}
+export interface BatchView {
+  id: number;
+  asset_id: number;
+  chain_id: number;
+  status: string;
+  total: AssetAmount;
+  entry_count: number;
+  nonce: string | null;
+  deadline: number | null;
+  payouts_hash: string | null;
+  signature: string | null;
+  tx_hash: string | null;
+  executed_block: number | null;
+  created_at: string;
+  entries: { position: number; address: string; amount: AssetAmount; outcome: string | null }[];
+}
+interface SendResult {
+  batch_id: number;
+  outcome: string;
+  sent: boolean;
+  tx_hash: string;
+  previous: string | null;
+  executed_block: number | null;
+}
+
+const PAGE = 20;
+
+export function Payouts(props: { assets: Asset[] }) {
+  const [assetId, setAssetId] = useState(props.assets[0]?.asset_id ?? 1);
+  const asset = props.assets.find((a) => a.asset_id === assetId)!;
+  const [selected, setSelected] = useState<number | null>(null);
+  const [version, setVersion] = useState(0);
+  const changed = () => setVersion((v) => v + 1);
+  return (
+    <section aria-labelledby="payouts-title" data-testid="payouts">
+      <h2 id="payouts-title">Payouts</h2>
+      <AssetPicker assets={props.assets} value={assetId} onChange={(id) => { setAssetId(id); setSelected(null); }} />
+      <Pending asset={asset} version={version} onBuilt={(b) => { setSelected(b.id); changed(); }} />
+      <Batches asset={asset} version={version} selected={selected} onSelect={setSelected} />
+      {selected !== null && <BatchDetail id={selected} asset={asset} onChange={changed} version={version} />}
+    </section>
+  );
+}
+
+function Pending(props: { asset: Asset; version: number; onBuilt: (b: BatchView) => void }) {
+  const { asset } = props;
+  const [user, setUser] = useState("");
+  const [min, setMin] = useState("");
+  const [requested, setRequested] = useState<"" | "true" | "false">("");
+  const [filters, setFilters] = useState<{ user?: string; min_amount?: string; requested?: string }>({});
+  const pager = usePager<number>();
+  const page = useLoad(
+    () => get<PendingPage>("/v1/admin/payouts/pending", { asset_id: asset.asset_id, ...filters, after: pager.cursor, limit: PAGE }),
+    [asset.asset_id, filters, pager.cursor, props.version],
+  );
+  const minBase = min.trim() === "" ? null : toBase(min, asset.decimals);
+  const minInvalid = min.trim() !== "" && minBase === null;
+  const apply = (e: Event) => {
+    e.preventDefault();
+    if (minInvalid) return;
+    pager.reset();
+    setFilters({ user: user.trim() || undefined, min_amount: minBase?.toString(), requested: requested || undefined });
+  };
+
+  const [maxEntries, setMaxEntries] = useState("100");
+  const [maxTotal, setMaxTotal] = useState("");
+  const entriesN = Number(maxEntries);
+  const entriesInvalid = !Number.isInteger(entriesN) || entriesN < 1 || entriesN > 500;
+  const totalBase = maxTotal.trim() === "" ? null : toBase(maxTotal, asset.decimals);
+  const totalInvalid = maxTotal.trim() !== "" && (totalBase === null || totalBase === 0n);
+
+  return (
+    <section class="panel" aria-label="Pending rewards" data-testid="pending">
+      <h3>Pending rewards</h3>
+      <form class="form-grid" onSubmit={apply}>
+        <label>
+          User (address)
+          <input value={user} onInput={(e) => setUser((e.target as HTMLInputElement).value)} placeholder="0x…" />
+        </label>
+        <label>
+          At least ({asset.symbol})
+          <input value={min} onInput={(e) => setMin((e.target as HTMLInputElement).value)} inputMode="decimal" aria-invalid={minInvalid} />
+          {minInvalid && <span class="field-error">A number with at most {asset.decimals} decimals.</span>}
+        </label>
+        <label>
+          Withdraw request
+          <select value={requested} onChange={(e) => setRequested((e.target as HTMLSelectElement).value as "" | "true" | "false")}>
+            <option value="">any</option>
+            <option value="true">requested</option>
+            <option value="false">not requested</option>
+          </select>
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      {page.loading && !page.data && <Loading what="pending rewards" />}
+      {page.error && <Notice kind="error">{errorText(page.error)}</Notice>}
+      {page.data && (
+        <>
+          <p data-testid="pending-totals">
+            <strong>{page.data.totals.users}</strong> users, {page.data.totals.rewards} rewards,{" "}
+            <AssetAmt a={page.data.totals.amount} testid="pending-total" /> pending in all.
+          </p>
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">User</th>
+                  <th scope="col">Wallet</th>
+                  <th scope="col">Pending</th>
+                  <th scope="col">Rewards</th>
+                  <th scope="col">Withdraw request</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.data.items.map((u) => (
+                  <tr key={u.user_no} data-testid="pending-row">
+                    <td>#{u.user_no}</td>
+                    <td>
+                      <Addr a={u.address} />
+                    </td>
+                    <td>
+                      <AssetAmt a={u.amount} />
+                    </td>
+                    <td>{u.rewards}</td>
+                    <td>{u.withdraw_request ? `#${u.withdraw_request}` : "—"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Pager pager={pager} next={page.data.next_cursor} label="Pending" />
+        </>
+      )}
+      <h4>Build a batch</h4>
+      <div class="form-grid">
+        <label>
+          Most users in the batch (1–500)
+          <input value={maxEntries} onInput={(e) => setMaxEntries((e.target as HTMLInputElement).value)} inputMode="numeric" aria-invalid={entriesInvalid} data-testid="max-entries" />
+          {entriesInvalid && <span class="field-error">A whole number from 1 to 500.</span>}
+        </label>
+        <label>
+          Most in total ({asset.symbol}, empty: no cap)
+          <input value={maxTotal} onInput={(e) => setMaxTotal((e.target as HTMLInputElement).value)} inputMode="decimal" aria-invalid={totalInvalid} data-testid="max-total" />
+          {totalInvalid && <span class="field-error">A positive number with at most {asset.decimals} decimals.</span>}
+        </label>
+        <ConfirmAction
+          label="Build batch"
+          title={`Build a ${asset.symbol} payout batch`}
+          testid="build-batch"
+          disabled={entriesInvalid || totalInvalid || page.data?.totals.users === 0}
+          describe={() => (
+            <p>
+              Takes the pending rewards of up to {entriesN} users (lowest user number first)
+              {totalBase !== null && (
+                <>
+                  {" "}worth at most <Amount base={totalBase} decimals={asset.decimals} symbol={asset.symbol} />
+                </>
+              )}{" "}
+              out of {page.data?.totals.users ?? "?"} users with <AssetAmt a={page.data?.totals.amount ?? { base: "0", human: "?" }} /> pending.
+              Their rewards become <em>batched</em> until the batch executes or is cancelled. Nothing is signed or sent yet.
+            </p>
+          )}
+          act={() =>
+            post<BatchView>("/v1/admin/payouts/batches", {
+              asset_id: asset.asset_id,
+              max_entries: entriesN,
+              ...(totalBase !== null ? { max_total: totalBase.toString() } : {}),
+            })
+          }
+          done={props.onBuilt}
+        />
+      </div>
+    </section>
+  );
+}
+
+const STATUSES = ["", "building", "signed", "submitted", "executed", "failed", "cancelled"];
+
+function Batches(props: { asset: Asset; version: number; selected: number | null; onSelect: (id: number) => void }) {
+  const [status, setStatus] = useState("");
+  const pager = usePager<number>();
+  const page = useLoad(
+    () => get<{ items: BatchView[]; next_cursor: number | null }>("/v1/admin/payouts/batches", { asset_id: props.asset.asset_id, status, cursor: pager.cursor, limit: 10 }),
+    [props.asset.asset_id, status, pager.cursor, props.version],
+  );
+  return (
+    <section class="panel" aria-label="Batches" data-testid="batches">
+      <h3>Batches</h3>
+      <label class="inline">
+        Status{" "}
+        <select value={status} onChange={(e) => { setStatus((e.target as HTMLSelectElement).value); pager.reset(); }}>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s || "any"}
+            </option>
+          ))}
+        </select>
+      </label>
+      {page.error && <Notice kind="error">{errorText(page.error)}</Notice>}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Batch</th>
+              <th scope="col">Status</th>
+              <th scope="col">Entries</th>
+              <th scope="col">Total</th>
+              <th scope="col">Created</th>
+              <th scope="col" />
+            </tr>
+          </thead>
+          <tbody>
+            {page.data?.items.map((b) => (
+              <tr key={b.id} aria-selected={b.id === props.selected} data-testid="batch-row">
+                <td>#{b.id}</td>
+                <td data-testid="batch-row-status">{b.status}</td>
+                <td>{b.entry_count}</td>
+                <td>
+                  <AssetAmt a={b.total} />
+                </td>
+                <td>{time(b.created_at)}</td>
+                <td>
+                  <button type="button" onClick={() => props.onSelect(b.id)}>
+                    Open
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <Pager pager={pager} next={page.data?.next_cursor} label="Batches" />
+    </section>
+  );
+}
+
+function BatchDetail(props: { id: number; asset: Asset; version: number; onChange: () => void }) {
+  const [tick, setTick] = useState(0);
+  const [sent, setSent] = useState<SendResult | null>(null);
+  const batch = useLoad(() => get<BatchView>(`/v1/admin/payouts/batches/${props.id}`), [props.id, props.version, tick]);
+  const refresh = () => {
+    setTick((t) => t + 1);
+    props.onChange();
+  };
+  // A sent batch settles from the chain's confirmed events: look again until it has.
+  const status = batch.data?.status;
+  useEffect(() => {
+    if (status !== "submitted") return;
+    const timer = setTimeout(refresh, 2000);
+    return () => clearTimeout(timer);
+  }, [status, tick]);
+  if (batch.loading && !batch.data) return <Loading what={`batch ${props.id}`} />;
+  if (batch.error) return <Notice kind="error">{errorText(batch.error)}</Notice>;
+  const b = batch.data!;
+  const expired = b.deadline !== null && b.deadline * 1000 < Date.now();
+  return (
+    <section class="panel" aria-label={`Batch ${b.id}`} data-testid="batch-detail">
+      <h3>
+        Batch #{b.id}: <span data-testid="batch-status">{b.status}</span>
+      </h3>
+      <dl class="balances">
+        <div>
+          <dt>Total</dt>
+          <dd>
+            <AssetAmt a={b.total} testid="batch-total" />
+          </dd>
+        </div>
+        <div>
+          <dt>Entries</dt>
+          <dd>{b.entry_count}</dd>
+        </div>
+        <div>
+          <dt>Nonce</dt>
+          <dd>
+            {b.nonce ? (
+              <code title={b.nonce} data-testid="batch-nonce" data-nonce={b.nonce}>
+                {b.nonce.length > 16 ? `${b.nonce.slice(0, 8)}…${b.nonce.slice(-6)}` : b.nonce}
+              </code>
+            ) : (
+              "—"
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>Deadline</dt>
+          <dd data-testid="batch-deadline">{unixTime(b.deadline)}{expired && b.status !== "executed" ? " (passed)" : ""}</dd>
+        </div>
+        <div>
+          <dt>Transaction</dt>
+          <dd data-testid="batch-tx">{b.tx_hash ? <code title={b.tx_hash}>{b.tx_hash.slice(0, 12)}…</code> : "—"}</dd>
+        </div>
+        <div>
+          <dt>Executed in block</dt>
+          <dd data-testid="batch-block">{b.executed_block ?? "—"}</dd>
+        </div>
+      </dl>
+      <div class="actions-row">
+        <button type="button" onClick={() => setTick((t) => t + 1)} data-testid="batch-refresh">
+          Refresh
+        </button>{" "}
+        {b.status === "building" && (
+          <ConfirmAction
+            label="Sign"
+            title={`Sign batch #${b.id}`}
+            testid="batch-sign"
+            describe={() => (
+              <p>
+                The signer authorises paying <AssetAmt a={b.total} /> to {b.entry_count} wallets with one fixed nonce. It is
+                not sent yet.
+              </p>
+            )}
+            act={() => post<BatchView>(`/v1/admin/payouts/batches/${b.id}/sign`, {})}
+            done={refresh}
+          />
+        )}
+        {b.status === "signed" && (
+          <ConfirmAction
+            label="Submit"
+            title={`Send batch #${b.id}`}
+            testid="batch-submit"
+            describe={() => (
+              <p>
+                Sends the signed batch on chain {b.chain_id} with the operator key: <AssetAmt a={b.total} /> leaves the contract to{" "}
+                {b.entry_count} wallets once mined.
+              </p>
+            )}
+            act={() => post<SendResult>(`/v1/admin/payouts/batches/${b.id}/submit`, {})}
+            done={(r) => {
+              setSent(r);
+              refresh();
+            }}
+          />
+        )}
+        {b.status === "submitted" && (
+          <ConfirmAction
+            label="Retry"
+            title={`Retry batch #${b.id}`}
+            testid="batch-retry"
+            describe={() => (
+              <p>
+                Checks the last transaction on-chain. If it was dropped or reverted, the same signed batch (same nonce) is sent
+                again, so it can still execute at most once. If it is pending or executed, nothing is sent.
+              </p>
+            )}
+            act={() => post<SendResult>(`/v1/admin/payouts/batches/${b.id}/retry`, {})}
+            done={(r) => {
+              setSent(r);
+              refresh();
+            }}
+          />
+        )}
+        {["building", "signed", "submitted", "failed"].includes(b.status) && (
+          <ConfirmAction
+            label="Cancel batch"
+            danger
+            title={`Cancel batch #${b.id}`}
+            testid="batch-cancel"
+            describe={() => (
+              <p>
+                Allowed only when the chain proves the batch can no longer execute (never signed, or its deadline{" "}
+                {unixTime(b.deadline)} is below a confirmed block's time with its nonce unused). Its {b.entry_count} users'
+                rewards (<AssetAmt a={b.total} />) become pending again for a new batch.
+              </p>
+            )}
+            act={() => post<BatchView>(`/v1/admin/payouts/batches/${b.id}/cancel`, {})}
+            done={refresh}
+          />
+        )}
+      </div>
+      {sent && (
+        <Notice kind="info" testid="send-result">
+          {sent.sent ? "Sent" : "Nothing sent"}: {sent.outcome}
+          {sent.previous && ` (the previous transaction was ${sent.previous})`}, transaction <code>{sent.tx_hash}</code>
+          {sent.executed_block !== null && `, executed in block ${sent.executed_block}`}.
+        </Notice>
+      )}
+      {b.status === "submitted" && <p class="muted">Executed once the listener sees the confirmed event; press Refresh.</p>}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">Wallet</th>
+              <th scope="col">Amount</th>
+              <th scope="col">On-chain outcome</th>
+            </tr>
+          </thead>
+          <tbody>
+            {b.entries.map((e) => (
+              <tr key={e.position} data-testid="batch-entry">
+                <td>{e.position}</td>
+                <td>
+                  <Addr a={e.address} />
+                </td>
+                <td>
+                  <AssetAmt a={e.amount} />
+                </td>
+                <td data-testid="entry-outcome">{e.outcome ?? "—"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,246 @@
+// Plan versions: every version of an asset's parameters, and a new version from a future block, checked here
+// by the same rules the API applies (PLAN.md §0) before it is sent.
+
+import { useState } from "preact/hooks";
+import { get, post } from "../lib/api";
+import { human } from "../lib/format";
+import { Amount, Loading, Notice, useLoad } from "../ui/bits";
+import { errorText } from "../ui/account";
+import { type Asset, AssetPicker, ConfirmAction, time, toBase } from "./common";
+
+/** As stored: amounts are base-unit decimal strings. */
+interface Params {
+  registration_fee: string;
+  direct_amount: string;
+  pool_entry_every: number;
+  max_nodes_per_level: number;
+  level_price: string[];
+  layer_bps: number[];
+  reserve_slots: number;
+  retopup_fee: string;
+  level_bps: number[];
+}
+interface PlanVersions {
+  asset_id: number;
+  versions: { version: number; effective_from_block: number; params: Params; created_at: string }[];
+}
+
+/** The form's text fields: amounts in human units, lists comma-separated. */
+interface Draft {
+  from_block: string;
+  registration_fee: string;
+  direct_amount: string;
+  pool_entry_every: string;
+  max_nodes_per_level: string;
+  level_price: string;
+  layer_bps: string;
+  reserve_slots: string;
+  retopup_fee: string;
+  level_bps: string;
+}
+
+const MAX_AMOUNT = (2n ** 128n - 1n) / 10000n;
+
+function draftOf(p: Params, decimals: number, fromBlock: number): Draft {
+  return {
+    from_block: String(fromBlock),
+    registration_fee: human(p.registration_fee, decimals),
+    direct_amount: human(p.direct_amount, decimals),
+    pool_entry_every: String(p.pool_entry_every),
+    max_nodes_per_level: String(p.max_nodes_per_level),
+    level_price: p.level_price.map((x) => human(x, decimals)).join(", "),
+    layer_bps: p.layer_bps.join(", "),
+    reserve_slots: String(p.reserve_slots),
+    retopup_fee: human(p.retopup_fee, decimals),
+    level_bps: p.level_bps.join(", "),
+  };
+}
+
+/** The parameters to send, or the reasons per field why not (the API's own rules). */
+export function checkDraft(d: Draft, decimals: number, minFromBlock: number): { params?: Params; from?: number; errors: Partial<Record<keyof Draft, string>> } {
+  const errors: Partial<Record<keyof Draft, string>> = {};
+  const amount = (k: keyof Draft, text: string): bigint | null => {
+    const v = toBase(text, decimals);
+    if (v === null || v < 1n || v > MAX_AMOUNT) {
+      errors[k] = `An amount above 0 with at most ${decimals} decimals.`;
+      return null;
+    }
+    return v;
+  };
+  const int = (k: keyof Draft, min: number, max: number): number | null => {
+    const t = d[k].trim();
+    const v = Number(t);
+    if (!/^\d+$/.test(t) || v < min || v > max) {
+      errors[k] = `A whole number from ${min} to ${max}.`;
+      return null;
+    }
+    return v;
+  };
+  const list = (k: keyof Draft) => d[k].split(",").map((x) => x.trim()).filter((x) => x !== "");
+  const fee = amount("registration_fee", d.registration_fee);
+  const direct = amount("direct_amount", d.direct_amount);
+  const retopup = amount("retopup_fee", d.retopup_fee);
+  const every = int("pool_entry_every", 1, 4294967295);
+  const maxNodes = int("max_nodes_per_level", 0, 4294967295);
+  const reserve = int("reserve_slots", 0, 8);
+  const from = int("from_block", minFromBlock, Number.MAX_SAFE_INTEGER);
+  if (from === null) errors.from_block = `A block after ${minFromBlock - 1} (after every applied block and the latest version's start).`;
+  const prices = list("level_price").map((x) => toBase(x, decimals));
+  if (prices.length < 1 || prices.length > 64 || prices.some((p) => p === null || p < 1n || p > MAX_AMOUNT)) {
+    errors.level_price = "1 to 64 positive amounts, comma-separated.";
+  } else if (fee !== null && prices[0] !== fee) {
+    errors.level_price = "The level-1 price must equal the registration fee.";
+  }
+  if (fee !== null && direct !== null && direct > fee) errors.direct_amount = "The direct reward cannot exceed the registration fee.";
+  const layer = list("layer_bps").map(Number);
+  if (layer.length !== 3 || layer.some((x) => !Number.isInteger(x) || x < 0)) errors.layer_bps = "Three whole numbers of basis points.";
+  else if (layer.reduce((a, b) => a + b, 0) > 10000) errors.layer_bps = "They may add up to at most 10000 (100 %).";
+  const level = list("level_bps").map(Number);
+  if (level.length > 64 || level.some((x) => !Number.isInteger(x) || x < 0)) errors.level_bps = "Up to 64 whole numbers of basis points.";
+  else if (level.reduce((a, b) => a + b, 0) > 10000) errors.level_bps = "They may add up to at most 10000 (100 %).";
+  if (Object.keys(errors).length > 0) return { errors };
+  return {
+    errors,
+    from: from!,
+    params: {
+      registration_fee: fee!.toString(),
+      direct_amount: direct!.toString(),
+      pool_entry_every: every!,
+      max_nodes_per_level: maxNodes!,
+      level_price: prices.map((p) => p!.toString()),
+      layer_bps: layer,
+      reserve_slots: reserve!,
+      retopup_fee: retopup!.toString(),
+      level_bps: level,
+    },
+  };
+}
+
+export function PlanVersions(props: { assets: Asset[] }) {
+  const [assetId, setAssetId] = useState(props.assets[0]?.asset_id ?? 1);
+  const asset = props.assets.find((a) => a.asset_id === assetId)!;
+  const [version, setVersion] = useState(0);
+  const versions = useLoad(() => get<PlanVersions>("/v1/admin/plan", { asset_id: assetId }), [assetId, version]);
+  const listeners = useLoad(() => get<{ items: { chain_id: number; confirmed_block: number | null }[] }>("/v1/admin/monitoring/listeners"), [assetId, version]);
+  return (
+    <section aria-labelledby="plan-title" data-testid="plan">
+      <h2 id="plan-title">Plan versions</h2>
+      <AssetPicker assets={props.assets} value={assetId} onChange={setAssetId} />
+      {versions.loading && !versions.data && <Loading what="plan versions" />}
+      {versions.error && <Notice kind="error">{errorText(versions.error)}</Notice>}
+      {versions.data && (
+        <>
+          <div class="table-wrap panel">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Version</th>
+                  <th scope="col">From block</th>
+                  <th scope="col">Fee</th>
+                  <th scope="col">Direct</th>
+                  <th scope="col">Retopup</th>
+                  <th scope="col">Levels</th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {versions.data.versions.map((v) => (
+                  <tr key={v.version} data-testid="plan-version">
+                    <td>{v.version}</td>
+                    <td>{v.effective_from_block}</td>
+                    <td><Amount base={v.params.registration_fee} decimals={asset.decimals} symbol={asset.symbol} /></td>
+                    <td><Amount base={v.params.direct_amount} decimals={asset.decimals} symbol={asset.symbol} /></td>
+                    <td><Amount base={v.params.retopup_fee} decimals={asset.decimals} symbol={asset.symbol} /></td>
+                    <td>{v.params.level_price.length}</td>
+                    <td>{time(v.created_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {listeners.data && (
+          <NewVersion
+            key={`${assetId}-${versions.data.versions.length}`}
+            asset={asset}
+            latest={versions.data.versions[versions.data.versions.length - 1]}
+            confirmedBlock={listeners.data?.items.find((l) => l.chain_id === asset.chain_id)?.confirmed_block ?? 0}
+            onCreated={() => setVersion((v) => v + 1)}
+          />
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function NewVersion(props: {
+  asset: Asset;
+  latest: PlanVersions["versions"][number];
+  confirmedBlock: number;
+  onCreated: () => void;
+}) {
+  const { asset, latest } = props;
+  const minFrom = Math.max(latest.effective_from_block, props.confirmedBlock) + 1;
+  const [draft, setDraft] = useState<Draft>(() => draftOf(latest.params, asset.decimals, minFrom + 100));
+  const [created, setCreated] = useState<string | null>(null);
+  const checked = checkDraft(draft, asset.decimals, minFrom);
+  const field = (k: keyof Draft, label: string, hint?: string) => (
+    <label>
+      {label}
+      <input
+        value={draft[k]}
+        onInput={(e) => setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value })}
+        aria-invalid={!!checked.errors[k]}
+        aria-describedby={checked.errors[k] ? `err-${k}` : undefined}
+        data-testid={`plan-${k}`}
+      />
+      {hint && <span class="muted">{hint}</span>}
+      {checked.errors[k] && (
+        <span class="field-error" id={`err-${k}`} data-testid={`plan-error-${k}`}>
+          {checked.errors[k]}
+        </span>
+      )}
+    </label>
+  );
+  const changes = checked.params
+    ? (Object.keys(checked.params) as (keyof Params)[]).filter((k) => JSON.stringify(checked.params![k]) !== JSON.stringify(latest.params[k]))
+    : [];
+  return (
+    <section class="panel" aria-label="New plan version">
+      <h3>New version (from a future block)</h3>
+      <div class="form-grid">
+        {field("from_block", "Effective from block", `after ${minFrom - 1}`)}
+        {field("registration_fee", `Registration fee (${asset.symbol})`)}
+        {field("direct_amount", `Direct reward (${asset.symbol})`)}
+        {field("pool_entry_every", "Pool entry every n-th referral")}
+        {field("max_nodes_per_level", "Most nodes per user and level")}
+        {field("reserve_slots", "Reserved matrix slots (0–8)")}
+        {field("retopup_fee", `Retopup fee (${asset.symbol})`)}
+        {field("layer_bps", "Layer shares (bps, 3)")}
+        {field("level_bps", "Retopup level shares (bps)")}
+        {field("level_price", `Level prices (${asset.symbol}, level 1 first)`)}
+      </div>
+      <ConfirmAction
+        label="Create version"
+        title={`Plan version ${latest.version + 1} for ${asset.symbol}`}
+        testid="plan-create"
+        disabled={!checked.params}
+        describe={() => (
+          <>
+            <p>
+              From block {checked.from} on, events of {asset.symbol} are applied under version {latest.version + 1}; earlier ones
+              keep theirs. Audited with the old and new values.
+            </p>
+            <p>{changes.length === 0 ? "No parameter changes (only the start block)." : `Changes: ${changes.join(", ")}.`}</p>
+          </>
+        )}
+        act={() => post<{ version: number }>("/v1/admin/plan", { asset_id: asset.asset_id, from_block: checked.from, params: checked.params })}
+        done={(r) => {
+          setCreated(`Version ${r.version} created.`);
+          props.onCreated();
+        }}
+      />
+      {created && <Notice kind="ok">{created}</Notice>}
+    </section>
+  );
+}

@@ -1,0 +1,230 @@
+// Treasury: the company's share of each asset, what left or may leave custody, the users' liabilities and the
+// contract's balance; signed transfers of company funds (never more than available).
+
+import { useEffect, useState } from "preact/hooks";
+import { isAddress } from "viem";
+import { get, post } from "../lib/api";
+import type { AssetAmount } from "../lib/types";
+import { Addr, Amount, AssetAmt, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
+import { errorText, useSignedIn } from "../ui/account";
+import { type Asset, AssetPicker, ConfirmAction, time, unixTime, toBase } from "./common";
+
+export interface TreasurySummary {
+  asset_id: number;
+  chain_id: number;
+  company_total: AssetAmount;
+  transferred: AssetAmount;
+  reserved: AssetAmount;
+  available: AssetAmount;
+  liabilities: AssetAmount;
+  contract_balance: AssetAmount | null;
+  contract_available: AssetAmount | null;
+  chain_note: string | null;
+}
+interface TransferView {
+  id: number;
+  asset_id: number;
+  to: string;
+  amount: string;
+  nonce: string;
+  origin: string;
+  status: string;
+  deadline: number | null;
+  signature: string | null;
+  requested_by: string | null;
+  executed_block: number | null;
+  tx_hash: string | null;
+  created_at: string;
+  transaction: { to: string; data: string } | null;
+}
+
+export function Treasury(props: { assets: Asset[] }) {
+  const [assetId, setAssetId] = useState(props.assets[0]?.asset_id ?? 1);
+  const asset = props.assets.find((a) => a.asset_id === assetId)!;
+  const [version, setVersion] = useState(0);
+  const summary = useLoad(() => get<TreasurySummary>("/v1/admin/treasury", { asset_id: assetId }), [assetId, version]);
+  const s = summary.data;
+  const [to, setTo] = useState("");
+  const [amount, setAmount] = useState("");
+  const base = toBase(amount, asset.decimals);
+  const toInvalid = to.trim() !== "" && !isAddress(to.trim());
+  const tooMuch = base !== null && s !== undefined && base > BigInt(s.available.base);
+  const amountInvalid = amount.trim() !== "" && (base === null || base === 0n || tooMuch);
+  return (
+    <section aria-labelledby="treasury-title" data-testid="treasury">
+      <h2 id="treasury-title">Treasury</h2>
+      <AssetPicker assets={props.assets} value={assetId} onChange={setAssetId} />
+      {summary.loading && !s && <Loading what="the treasury" />}
+      {summary.error && <Notice kind="error">{errorText(summary.error)}</Notice>}
+      {s && (
+        <dl class="balances panel" data-testid="treasury-summary">
+          <div>
+            <dt>Company credited in all</dt>
+            <dd><AssetAmt a={s.company_total} testid="t-company" /></dd>
+          </div>
+          <div>
+            <dt>Transferred out</dt>
+            <dd><AssetAmt a={s.transferred} testid="t-transferred" /></dd>
+          </div>
+          <div>
+            <dt>Signed, not executed</dt>
+            <dd><AssetAmt a={s.reserved} /></dd>
+          </div>
+          <div>
+            <dt>Available to transfer</dt>
+            <dd><AssetAmt a={s.available} testid="t-available" /></dd>
+          </div>
+          <div>
+            <dt>Owed to users</dt>
+            <dd><AssetAmt a={s.liabilities} testid="t-liabilities" /></dd>
+          </div>
+          <div>
+            <dt>Contract balance (chain)</dt>
+            <dd>{s.contract_balance ? <AssetAmt a={s.contract_balance} testid="t-balance" /> : s.chain_note}</dd>
+          </div>
+          <div>
+            <dt>Contract available (minus claimable)</dt>
+            <dd>{s.contract_available ? <AssetAmt a={s.contract_available} /> : "—"}</dd>
+          </div>
+        </dl>
+      )}
+      <section class="panel" aria-label="New transfer">
+        <h3>Transfer company funds</h3>
+        <div class="form-grid">
+          <label>
+            To (allowlisted address)
+            <input value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value)} aria-invalid={toInvalid} placeholder="0x…" data-testid="transfer-to" />
+            {toInvalid && <span class="field-error">Not an address.</span>}
+          </label>
+          <label>
+            Amount ({asset.symbol})
+            <input value={amount} onInput={(e) => setAmount((e.target as HTMLInputElement).value)} inputMode="decimal" aria-invalid={amountInvalid} data-testid="transfer-amount" />
+            {amountInvalid && (
+              <span class="field-error">{tooMuch ? `More than available (${s?.available.human}).` : `A positive number with at most ${asset.decimals} decimals.`}</span>
+            )}
+          </label>
+          <ConfirmAction
+            label="Sign transfer"
+            title="Sign a treasury transfer"
+            testid="transfer"
+            disabled={!s || base === null || base === 0n || tooMuch || !isAddress(to.trim())}
+            describe={() => (
+              <p>
+                The signer authorises moving <Amount base={base ?? 0n} decimals={asset.decimals} symbol={asset.symbol} /> of company funds
+                to <code>{to}</code>. Available drops from {s?.available.human} to{" "}
+                <Amount base={BigInt(s?.available.base ?? "0") - (base ?? 0n)} decimals={asset.decimals} symbol={asset.symbol} /> until it
+                executes or expires. The treasurer sends the transaction shown afterwards.
+              </p>
+            )}
+            act={() => post<TransferView>("/v1/admin/treasury/transfers", { asset_id: assetId, to: to.trim(), amount: (base ?? 0n).toString() })}
+            done={() => {
+              setAmount("");
+              setVersion((v) => v + 1);
+            }}
+          />
+        </div>
+      </section>
+      <Transfers asset={asset} version={version} onChange={() => setVersion((v) => v + 1)} />
+    </section>
+  );
+}
+
+function Transfers(props: { asset: Asset; version: number; onChange: () => void }) {
+  const { asset } = props;
+  const signed = useSignedIn();
+  const pager = usePager<number>();
+  const [tick, setTick] = useState(0);
+  const [sending, setSending] = useState<{ id: number; text: string; error?: boolean; done?: boolean } | null>(null);
+  const page = useLoad(
+    () => get<{ items: TransferView[]; next_cursor: number | null }>("/v1/admin/treasury/transfers", { asset_id: asset.asset_id, cursor: pager.cursor, limit: 10 }),
+    [asset.asset_id, pager.cursor, props.version, tick],
+  );
+  // A sent transfer is marked executed from the chain's confirmed event: look again until it is.
+  const waiting = sending !== null && !sending.error && page.data?.items.find((t) => t.id === sending.id)?.status === "signed";
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setTimeout(() => setTick((t) => t + 1), 1500);
+    return () => clearTimeout(timer);
+  }, [waiting, tick]);
+  // Executed: the summary above changes too.
+  const executed = sending && !sending.done ? page.data?.items.find((t) => t.id === sending.id && t.status === "executed") : undefined;
+  useEffect(() => {
+    if (!executed || !sending) return;
+    setSending({ ...sending, text: `Executed in block ${executed.executed_block}.`, done: true });
+    props.onChange();
+  }, [executed?.id]);
+  const send = async (t: TransferView) => {
+    if (!signed || !t.transaction) return;
+    const c = signed.connection;
+    try {
+      if ((await c.chainId()) !== asset.chain_id) {
+        setSending({ id: t.id, text: `Switch your wallet to chain ${asset.chain_id} first.`, error: true });
+        return;
+      }
+      setSending({ id: t.id, text: "Confirm the transaction in your wallet" });
+      const hash = await c.send({ to: t.transaction.to, data: t.transaction.data }, "treasury transfer");
+      setSending({ id: t.id, text: `Sent (${hash.slice(0, 10)}…), waiting for it to be mined` });
+      const r = await c.mined(hash);
+      setSending({ id: t.id, text: `Mined in block ${r.blockNumber}; executed once the listener confirms it.` });
+      setTick((x) => x + 1);
+      props.onChange();
+    } catch (e) {
+      setSending({ id: t.id, text: errorText(e), error: true });
+    }
+  };
+  return (
+    <section class="panel" aria-label="Transfers" data-testid="transfers">
+      <h3>Transfers</h3>
+      {page.error && <Notice kind="error">{errorText(page.error)}</Notice>}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">To</th>
+              <th scope="col">Amount</th>
+              <th scope="col">Status</th>
+              <th scope="col">Nonce / deadline</th>
+              <th scope="col">Block</th>
+              <th scope="col">Created</th>
+              <th scope="col">
+                <span class="sr-only">Send</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.data?.items.map((t) => (
+              <tr key={t.id} data-testid="transfer-row">
+                <td>{t.id}</td>
+                <td><Addr a={t.to} /></td>
+                <td><Amount base={t.amount} decimals={asset.decimals} symbol={asset.symbol} /></td>
+                <td data-testid="transfer-status">
+                  {t.status} ({t.origin})
+                </td>
+                <td>
+                  <code title={t.nonce}>{t.nonce.length > 12 ? `${t.nonce.slice(0, 12)}…` : t.nonce}</code> / {unixTime(t.deadline)}
+                </td>
+                <td data-testid="transfer-block">{t.executed_block ?? "—"}</td>
+                <td>{time(t.created_at)}</td>
+                <td>
+                  {t.status === "signed" && t.transaction && (
+                    <button type="button" onClick={() => send(t)} disabled={sending?.id === t.id && !sending.error} data-testid="transfer-send">
+                      Send from this wallet
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {sending && (
+        <Notice kind={sending.error ? "error" : "info"} testid="transfer-sending">
+          Transfer #{sending.id}: {sending.text}
+        </Notice>
+      )}
+      <p class="muted">A signed transfer is sent by a wallet with the contract's treasurer role (this one, if it has it).</p>
+      <Pager pager={pager} next={page.data?.next_cursor} label="Transfers" />
+    </section>
+  );
+}

@@ -1,0 +1,111 @@
+// Pieces the admin console's tabs share: the assets, amount inputs in human units, and actions that ask
+// for confirmation and report the API's answer.
+
+import type { ComponentChildren } from "preact";
+import { useState } from "preact/hooks";
+import { parseUnits } from "viem";
+import { errorText } from "../ui/account";
+import { Confirm, Notice } from "../ui/bits";
+import type { AssetPlan } from "../lib/types";
+
+export type Asset = Pick<AssetPlan, "asset_id" | "chain_id" | "symbol" | "decimals" | "token">;
+
+/** A human amount ("20.5") as base units; `null` when it is not a non-negative decimal with at most `decimals` places. */
+export function toBase(text: string, decimals: number): bigint | null {
+  const t = text.trim();
+  if (!/^\d+(\.\d+)?$/.test(t)) return null;
+  const places = t.split(".")[1]?.length ?? 0;
+  if (places > decimals) return null;
+  try {
+    return parseUnits(t, decimals);
+  } catch {
+    return null;
+  }
+}
+
+export function AssetPicker(props: { assets: Asset[]; value: number; onChange: (id: number) => void; id?: string }) {
+  return (
+    <label class="inline">
+      Asset{" "}
+      <select
+        id={props.id}
+        value={props.value}
+        onChange={(e) => props.onChange(Number((e.target as HTMLSelectElement).value))}
+        data-testid="asset-picker"
+      >
+        {props.assets.map((a) => (
+          <option key={a.asset_id} value={a.asset_id}>
+            {a.symbol} (asset {a.asset_id}, chain {a.chain_id})
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/**
+ * A button that first shows what will change and asks; on confirmation runs `act` and reports the outcome.
+ * `describe` may be async (it can look things up to say exactly what will change).
+ */
+export function ConfirmAction<T>(props: {
+  label: string;
+  title: string;
+  describe: () => ComponentChildren;
+  act: () => Promise<T>;
+  done: (r: T) => void;
+  disabled?: boolean;
+  testid?: string;
+  danger?: boolean;
+}) {
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const go = async () => {
+    setOpen(false);
+    setBusy(true);
+    setError(null);
+    try {
+      props.done(await props.act());
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span class="confirm-action">
+      <button
+        type="button"
+        class={props.danger ? "danger" : "primary"}
+        disabled={busy || props.disabled}
+        onClick={() => {
+          setError(null);
+          setOpen(true);
+        }}
+        data-testid={props.testid}
+      >
+        {busy ? "Working…" : props.label}
+      </button>
+      {open && (
+        <Confirm title={props.title} confirmLabel={props.label} onConfirm={go} onCancel={() => setOpen(false)}>
+          {props.describe()}
+        </Confirm>
+      )}
+      {error && (
+        <Notice kind="error" testid={props.testid ? `${props.testid}-error` : undefined}>
+          {error}
+        </Notice>
+      )}
+    </span>
+  );
+}
+
+export function time(rfc3339: string | null | undefined): string {
+  if (!rfc3339) return "—";
+  const d = new Date(rfc3339);
+  return Number.isNaN(d.getTime()) ? rfc3339 : d.toLocaleString();
+}
+
+export function unixTime(secs: number | null | undefined): string {
+  return secs ? new Date(secs * 1000).toLocaleString() : "—";
+}

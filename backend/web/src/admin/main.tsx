@@ -1,0 +1,88 @@
+// The admin console at `/admin`: admin wallets only (the API enforces it; the page says so up front).
+
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { publicCall } from "../lib/api";
+import type { AssetPlan } from "../lib/types";
+import { AccountBar, errorText, useSignedIn } from "../ui/account";
+import { Loading, Notice, useLoad } from "../ui/bits";
+import "../styles.css";
+import { Audit } from "./Audit";
+import { Monitoring } from "./Monitoring";
+import { Payouts } from "./Payouts";
+import { PlanVersions } from "./Plan";
+import { Treasury } from "./Treasury";
+import { UsersAdmin } from "./Users";
+
+const TABS = [
+  ["payouts", "Payouts"],
+  ["treasury", "Treasury"],
+  ["monitoring", "Monitoring"],
+  ["users", "Users"],
+  ["plan", "Plan"],
+  ["audit", "Audit log"],
+] as const;
+type Tab = (typeof TABS)[number][0];
+
+function currentTab(): Tab {
+  const h = location.hash.slice(1);
+  return (TABS.find(([id]) => id === h)?.[0] ?? "payouts") as Tab;
+}
+
+function App() {
+  const signed = useSignedIn();
+  const [tab, setTab] = useState<Tab>(currentTab());
+  useEffect(() => {
+    const f = () => setTab(currentTab());
+    window.addEventListener("hashchange", f);
+    return () => window.removeEventListener("hashchange", f);
+  }, []);
+  const plans = useLoad(() => publicCall<{ assets: AssetPlan[] }>("GET", "/v1/public/plan"), []);
+  const assets = plans.data?.assets ?? [];
+  useEffect(() => {
+    if (plans.data) performance.mark("app-interactive");
+  }, [plans.data]);
+  return (
+    <>
+      <header class="top">
+        <h1>
+          <a href="/admin">Admin console</a>
+        </h1>
+        <AccountBar purpose="use the admin console" />
+      </header>
+      <main id="main">
+        {!signed && <Notice kind="info">Connect an admin wallet and sign in.</Notice>}
+        {signed && signed.session.role !== "admin" && (
+          <Notice kind="error" testid="not-admin">
+            This wallet is not an admin: the console and its API are refused. <a href="/">Back to the dApp</a>
+          </Notice>
+        )}
+        {signed && signed.session.role === "admin" && (
+          <>
+            <nav class="tabs" aria-label="Console sections">
+              {TABS.map(([id, label]) => (
+                <a key={id} href={`#${id}`} aria-current={tab === id ? "page" : undefined} data-testid={`tab-${id}`}>
+                  {label}
+                </a>
+              ))}
+            </nav>
+            {plans.loading && <Loading what="assets" />}
+            {plans.error && <Notice kind="error">{errorText(plans.error)}</Notice>}
+            {assets.length > 0 && (
+              <>
+                {tab === "payouts" && <Payouts assets={assets} />}
+                {tab === "treasury" && <Treasury assets={assets} />}
+                {tab === "monitoring" && <Monitoring assets={assets} />}
+                {tab === "users" && <UsersAdmin assets={assets} />}
+                {tab === "plan" && <PlanVersions assets={assets} />}
+                {tab === "audit" && <Audit />}
+              </>
+            )}
+          </>
+        )}
+      </main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById("app")!);

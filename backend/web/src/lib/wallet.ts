@@ -1,0 +1,186 @@
+// EVM wallets through the standard interfaces only: EIP-6963 discovery (several extensions side by side), the
+// legacy injected `window.ethereum` as a fallback, and EIP-1193 requests. The chain is read through the wallet
+// too, so the page never talks to an RPC node itself (the CSP's connect-src stays 'self').
+
+import {
+  type Address,
+  type EIP1193Provider,
+  type Hex,
+  encodeFunctionData,
+  erc20Abi,
+  getAddress,
+  hexToBigInt,
+  stringToHex,
+  toHex,
+} from "viem";
+
+export interface WalletInfo {
+  uuid: string;
+  name: string;
+  icon: string;
+  rdns: string;
+}
+
+export interface DiscoveredWallet {
+  info: WalletInfo;
+  provider: EIP1193Provider;
+}
+
+const discovered = new Map<string, DiscoveredWallet>();
+const discoveryListeners = new Set<() => void>();
+
+window.addEventListener("eip6963:announceProvider", ((e: CustomEvent<DiscoveredWallet>) => {
+  const d = e.detail;
+  if (!d?.info?.uuid || !d.provider) return;
+  discovered.set(d.info.uuid, d);
+  for (const l of discoveryListeners) l();
+}) as EventListener);
+
+/** Asks extensions to announce themselves (they also announce on their own at load). */
+export function discover(onChange: () => void): () => void {
+  discoveryListeners.add(onChange);
+  window.dispatchEvent(new Event("eip6963:requestProvider"));
+  return () => discoveryListeners.delete(onChange);
+}
+
+/** Every wallet found: EIP-6963 announcements, else the injected `window.ethereum`. */
+export function wallets(): DiscoveredWallet[] {
+  const list = [...discovered.values()];
+  const injected = (window as Window & { ethereum?: EIP1193Provider }).ethereum;
+  if (list.length === 0 && injected) {
+    list.push({ info: { uuid: "injected", name: "Browser wallet", icon: "", rdns: "injected" }, provider: injected });
+  }
+  return list;
+}
+
+/** What went wrong, in words a user can act on; `code` is the EIP-1193 / JSON-RPC code when there is one. */
+export class WalletError extends Error {
+  constructor(
+    readonly kind: "rejected" | "unknown_chain" | "insufficient_funds" | "no_wallet" | "reverted" | "other",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Maps a provider error to a [`WalletError`]. */
+export function walletError(e: unknown, what: string): WalletError {
+  if (e instanceof WalletError) return e;
+  const err = e as { code?: number; cause?: { code?: number }; message?: string; shortMessage?: string };
+  const code = err?.code ?? err?.cause?.code;
+  const text = `${err?.shortMessage ?? ""} ${err?.message ?? ""}`;
+  if (code === 4001 || /user rejected|user denied/i.test(text)) {
+    return new WalletError("rejected", `You rejected the ${what} in your wallet. Nothing was sent.`);
+  }
+  if (code === 4902) return new WalletError("unknown_chain", "Your wallet does not know this network yet.");
+  if (/insufficient funds/i.test(text)) {
+    return new WalletError("insufficient_funds", `Your balance is too low for the ${what} and its gas.`);
+  }
+  return new WalletError("other", `The ${what} failed: ${err?.shortMessage ?? err?.message ?? String(e)}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One connected wallet account. Requests go straight to the EIP-1193 provider (viem only encodes and
+ * decodes), which keeps viem's client machinery out of the page.
+ */
+export class Connection {
+  constructor(
+    readonly provider: EIP1193Provider,
+    readonly account: Address,
+    readonly name: string,
+  ) {}
+
+  private request<T>(method: string, params?: unknown[]): Promise<T> {
+    return (this.provider.request as (a: { method: string; params?: unknown[] }) => Promise<T>)({ method, params });
+  }
+
+  async chainId(): Promise<number> {
+    return Number(BigInt(await this.request<string>("eth_chainId")));
+  }
+
+  async switchChain(chainId: number) {
+    try {
+      await this.request("wallet_switchEthereumChain", [{ chainId: toHex(chainId) }]);
+    } catch (e) {
+      throw walletError(e, "network switch");
+    }
+  }
+
+  /** `personal_sign` of a text message (EIP-191), as the sign-in message asks. */
+  async signMessage(message: string): Promise<Hex> {
+    try {
+      return await this.request<Hex>("personal_sign", [stringToHex(message), this.account]);
+    } catch (e) {
+      throw walletError(e, "signature");
+    }
+  }
+
+  async nativeBalance(): Promise<bigint> {
+    return hexToBigInt(await this.request<Hex>("eth_getBalance", [this.account, "latest"]));
+  }
+
+  /** An ERC-20 view returning one uint256. */
+  private async uintCall(token: Address, data: Hex): Promise<bigint> {
+    return hexToBigInt(await this.request<Hex>("eth_call", [{ to: token, data }, "latest"]));
+  }
+
+  tokenBalance(token: Address): Promise<bigint> {
+    return this.uintCall(token, encodeFunctionData({ abi: erc20Abi, functionName: "balanceOf", args: [this.account] }));
+  }
+
+  allowance(token: Address, spender: Address): Promise<bigint> {
+    return this.uintCall(token, encodeFunctionData({ abi: erc20Abi, functionName: "allowance", args: [this.account, spender] }));
+  }
+
+  /** Sends a transaction from this account; the wallet fills gas and nonce. */
+  async send(tx: { to: string; value?: string | bigint; data?: string }, what: string): Promise<Hex> {
+    const value = tx.value === undefined ? 0n : BigInt(tx.value);
+    try {
+      return await this.request<Hex>("eth_sendTransaction", [
+        { from: this.account, to: getAddress(tx.to), value: toHex(value), ...(tx.data ? { data: tx.data } : {}) },
+      ]);
+    } catch (e) {
+      throw walletError(e, what);
+    }
+  }
+
+  approve(token: Address, spender: Address, amount: bigint): Promise<Hex> {
+    const data = encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [spender, amount] });
+    return this.send({ to: token, data }, "approval");
+  }
+
+  /** The receipt once mined (polled every half second, for up to 3 minutes); a failed one throws `reverted`. */
+  async mined(hash: Hex): Promise<{ blockNumber: bigint }> {
+    const until = Date.now() + 180_000;
+    while (Date.now() < until) {
+      const receipt = await this.request<{ status: Hex; blockNumber: Hex } | null>("eth_getTransactionReceipt", [hash]);
+      if (receipt?.blockNumber) {
+        const blockNumber = hexToBigInt(receipt.blockNumber);
+        if (receipt.status !== "0x1") {
+          throw new WalletError("reverted", `The transaction ${hash} was mined in block ${blockNumber} but reverted.`);
+        }
+        return { blockNumber };
+      }
+      await sleep(500);
+    }
+    throw new WalletError("other", `The transaction ${hash} was not mined within 3 minutes; your wallet shows where it is.`);
+  }
+
+  async blockNumber(): Promise<bigint> {
+    return hexToBigInt(await this.request<Hex>("eth_blockNumber"));
+  }
+}
+
+/** Asks the wallet for its accounts (the wallet shows its own consent prompt). */
+export async function connect(w: DiscoveredWallet): Promise<Connection> {
+  let accounts: string[];
+  try {
+    accounts = (await w.provider.request({ method: "eth_requestAccounts" })) as string[];
+  } catch (e) {
+    throw walletError(e, "connection request");
+  }
+  if (!accounts?.length) throw new WalletError("no_wallet", "The wallet offered no account.");
+  return new Connection(w.provider, getAddress(accounts[0]), w.info.name);
+}

@@ -1,0 +1,143 @@
+// Small pieces every page uses: amounts with their exact base units, addresses with a copy button, pagers,
+// notices and confirmations.
+
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { human, shortAddress } from "../lib/format";
+import type { AssetAmount } from "../lib/types";
+
+/** A human amount; hover or focus shows the exact base units. */
+export function Amount(props: { base: string | bigint; decimals: number; symbol: string; testid?: string }) {
+  const base = String(props.base);
+  return (
+    <span class="amount" tabIndex={0} title={`${base} base units`} data-base={base} data-testid={props.testid}>
+      {human(base, props.decimals)} {props.symbol}
+    </span>
+  );
+}
+
+/** The server's `AssetAmount` (it already carries the human form). */
+export function AssetAmt(props: { a: AssetAmount; testid?: string }) {
+  return (
+    <span class="amount" tabIndex={0} title={`${props.a.base} base units`} data-base={props.a.base} data-testid={props.testid}>
+      {props.a.human}
+    </span>
+  );
+}
+
+export function CopyButton(props: { text: string; label: string }) {
+  const [done, setDone] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(props.text);
+      setDone(true);
+      setTimeout(() => setDone(false), 1500);
+    } catch {
+      // No clipboard permission: select-and-copy still works on the visible text.
+    }
+  };
+  return (
+    <button type="button" class="copy" onClick={copy} aria-label={props.label}>
+      {done ? "Copied" : "Copy"}
+    </button>
+  );
+}
+
+/** `0x1234…cdef` with the full address on hover and a copy button. */
+export function Addr(props: { a: string; testid?: string }) {
+  return (
+    <span class="addr">
+      <code title={props.a} data-address={props.a} data-testid={props.testid} tabIndex={0}>
+        {shortAddress(props.a)}
+      </code>
+      <CopyButton text={props.a} label={`Copy address ${props.a}`} />
+    </span>
+  );
+}
+
+export function Notice(props: { kind: "error" | "info" | "ok" | "warn"; children: ComponentChildren; testid?: string }) {
+  return (
+    <div class={`notice ${props.kind}`} role={props.kind === "error" ? "alert" : "status"} data-testid={props.testid}>
+      {props.children}
+    </div>
+  );
+}
+
+/** Keyset paging: the cursors of the pages seen so far, so "previous" works too. */
+export function usePager<C>() {
+  const [stack, setStack] = useState<(C | null)[]>([null]);
+  return {
+    cursor: stack[stack.length - 1],
+    page: stack.length,
+    next: (c: C) => setStack([...stack, c]),
+    prev: () => setStack(stack.length > 1 ? stack.slice(0, -1) : stack),
+    reset: () => setStack([null]),
+  };
+}
+
+export function Pager<C>(props: { pager: ReturnType<typeof usePager<C>>; next: C | null | undefined; label: string }) {
+  const { pager } = props;
+  return (
+    <nav class="pager" aria-label={`${props.label} pages`}>
+      <button type="button" disabled={pager.page <= 1} onClick={pager.prev}>
+        ← Previous
+      </button>
+      <span>Page {pager.page}</span>
+      <button type="button" disabled={props.next === null || props.next === undefined} onClick={() => props.next != null && pager.next(props.next)}>
+        Next →
+      </button>
+    </nav>
+  );
+}
+
+/** A modal confirmation that says what will change; Escape or "Cancel" closes it. */
+export function Confirm(props: {
+  title: string;
+  children: ComponentChildren;
+  confirmLabel: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+    return () => d?.close();
+  }, []);
+  return (
+    <dialog ref={ref} class="confirm" aria-labelledby="confirm-title" onCancel={(e) => { e.preventDefault(); props.onCancel(); }}>
+      <h3 id="confirm-title">{props.title}</h3>
+      <div class="confirm-body">{props.children}</div>
+      <div class="actions">
+        <button type="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+        <button type="button" class="danger" onClick={props.onConfirm} data-testid="confirm-ok">
+          {props.confirmLabel}
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
+/** Runs an async loader; `reload` runs it again. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
+  const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => live && setState({ data, loading: false }),
+      (error: Error) => live && setState({ error, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, tick]);
+  return { ...state, reload: () => setTick((t) => t + 1) };
+}
+
+export function Loading(props: { what: string }) {
+  return <p class="muted" aria-busy="true">Loading {props.what}…</p>;
+}

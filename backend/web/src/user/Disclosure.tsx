@@ -1,0 +1,81 @@
+// Before anything else (PLAN.md §9): what the plan is and how its participants have fared, per asset, in
+// plain words, from the public endpoints (no wallet needed).
+
+import { bps, percent } from "../lib/format";
+import type { AssetDisclosure, AssetPlan } from "../lib/types";
+import { AssetAmt } from "../ui/bits";
+
+export function Disclosure(props: { plans: AssetPlan[]; disclosures: AssetDisclosure[] }) {
+  return (
+    <section class="disclosure" aria-labelledby="disclosure-title" data-testid="disclosure">
+      <h2 id="disclosure-title">Before you pay: the plan and how participants have fared</h2>
+      <p>
+        Joining costs a fee paid from your own wallet to the settlement contract. Most of it goes to the people above
+        you and to the operator; you get money back only from people who join after you. The figures below are
+        live, from the ledger.
+      </p>
+      <div class="cards">
+        {props.plans.map((p) => {
+          const d = props.disclosures.find((x) => x.asset_id === p.asset_id);
+          return <AssetCard key={p.asset_id} plan={p} d={d} />;
+        })}
+      </div>
+    </section>
+  );
+}
+
+function AssetCard(props: { plan: AssetPlan; d?: AssetDisclosure }) {
+  const { plan: p, d } = props;
+  const layer = p.layer_bps.map(bps).join(", ");
+  return (
+    <article class="card" data-testid={`disclosure-${p.symbol}`} aria-label={`${p.symbol} plan`}>
+      <h3>{p.symbol}</h3>
+      {d && (
+        <div class="odds" data-testid="odds">
+          {d.participants === 0 ? (
+            <p>Nobody has joined with {p.symbol} yet.</p>
+          ) : (
+            <>
+              <p class="big" data-testid="odds-got-back">
+                <strong>{d.received_at_least_paid_in}</strong> of <strong>{d.participants}</strong> participants (
+                {percent(d.received_at_least_paid_in, d.participants)}) have got back at least what they paid.
+              </p>
+              {d.median_net && (
+                <p data-testid="odds-median">
+                  The median participant's net result is <AssetAmt a={d.median_net} testid="median-net" />{" "}
+                  {d.median_net.base.startsWith("-") ? "(a loss)" : "(received minus paid)"}.
+                </p>
+              )}
+            </>
+          )}
+          <p class="muted">
+            The operator has been credited <AssetAmt a={d.company_total} /> in total.
+          </p>
+        </div>
+      )}
+      <h4>The rules (plan version {p.version})</h4>
+      <ul class="rules">
+        <li>
+          Joining costs <AssetAmt a={p.registration_fee} testid="registration-fee" />. Your sponsor gets{" "}
+          <AssetAmt a={p.direct_amount} /> of it, except for every {ordinal(p.pool_entry_every)} person they bring in:
+          then the whole fee buys the sponsor a place in the level-1 pool.
+        </li>
+        <li>
+          A pool place pays its owner only when later places are filled below it: {layer} of each new place's price to
+          the three places above it.
+        </li>
+        <li>
+          A retopup costs <AssetAmt a={p.retopup_fee} />; it is shared among up to {p.level_bps.length} sponsors above
+          you who have retopped up themselves.
+        </li>
+        <li>Whatever is not paid to a participant goes to the operator.</li>
+      </ul>
+    </article>
+  );
+}
+
+function ordinal(n: number): string {
+  if (n === 2) return "second";
+  if (n === 3) return "third";
+  return `${n}th`;
+}

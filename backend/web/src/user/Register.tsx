@@ -1,0 +1,109 @@
+// Registration through a referral link (`/?ref=<sponsor>&asset=<id>`): who the sponsor is, in which asset,
+// what it costs, and what the fee did once the ledger applied it.
+
+import { useState } from "preact/hooks";
+import { isAddress } from "viem";
+import { post } from "../lib/api";
+import { human } from "../lib/format";
+import type { AssetPlan, SignedPayment } from "../lib/types";
+import { useSignedIn } from "../ui/account";
+import { Addr, AssetAmt, Notice } from "../ui/bits";
+import { type Applied, Payment } from "./payment";
+
+export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: number | null; onDone: () => void }) {
+  const signed = useSignedIn();
+  const [assetId, setAssetId] = useState<number>(props.assetId ?? props.plans[0]?.asset_id);
+  const [applied, setApplied] = useState<Applied | null>(null);
+  const plan = props.plans.find((p) => p.asset_id === assetId);
+  const valid = isAddress(props.sponsor);
+
+  return (
+    <section class="panel register" aria-labelledby="register-title" data-testid="register">
+      <h2 id="register-title">Join through a referral link</h2>
+      {!valid && (
+        <Notice kind="error" testid="bad-ref">
+          This link's sponsor ({props.sponsor}) is not a valid address.
+        </Notice>
+      )}
+      {valid && (
+        <>
+          <p>
+            Sponsor: <Addr a={props.sponsor} testid="sponsor" />
+          </p>
+          {props.assetId === null && props.plans.length > 1 && (
+            <fieldset class="choice">
+              <legend>Pay in</legend>
+              {props.plans.map((p) => (
+                <label key={p.asset_id}>
+                  <input
+                    type="radio"
+                    name="asset"
+                    value={p.asset_id}
+                    checked={p.asset_id === assetId}
+                    onChange={() => setAssetId(p.asset_id)}
+                    disabled={!!applied}
+                  />{" "}
+                  {p.symbol} ({p.registration_fee.human})
+                </label>
+              ))}
+            </fieldset>
+          )}
+          {plan && (
+            <p data-testid="register-cost">
+              Asset <strong data-testid="register-asset">{plan.symbol}</strong> on chain {plan.chain_id}; the fee is{" "}
+              <AssetAmt a={plan.registration_fee} testid="register-amount" />
+              {plan.token !== "0x0000000000000000000000000000000000000000" && " (your wallet first approves the contract to take it)"}.
+              Read the disclosure above before you pay.
+            </p>
+          )}
+          {!signed && <Notice kind="info">Connect your wallet and sign in to register.</Notice>}
+          {signed && plan && (
+            <Payment
+              key={`${plan.asset_id}-${signed.connection.account}`}
+              connection={signed.connection}
+              plan={plan}
+              kind="register"
+              actionLabel={`Register and pay ${plan.registration_fee.human}`}
+              ask={() => post<SignedPayment>("/v1/users/register", { asset_id: plan.asset_id, sponsor: props.sponsor })}
+              onApplied={(a) => {
+                setApplied(a);
+                props.onDone();
+              }}
+            />
+          )}
+          {applied?.status && plan && <Outcome plan={plan} applied={applied} />}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** What the fee did (PLAN.md §2): the sponsor's pool entry, or the direct reward and the operator's part. */
+function Outcome(props: { plan: AssetPlan; applied: Applied }) {
+  const { plan, applied } = props;
+  const s = applied.status!;
+  const fee = BigInt(plan.registration_fee.base);
+  const direct = BigInt(plan.direct_amount.base);
+  const d = plan.decimals;
+  return (
+    <Notice kind="ok" testid="register-outcome">
+      <p>
+        Registered: you are user <strong data-testid="user-no">#{s.user?.user_no}</strong> in {plan.symbol}, since block{" "}
+        <span data-testid="registered-block">{s.user?.registered_block}</span> (transaction{" "}
+        <code>{s.event?.tx_hash.slice(0, 12)}…</code>).
+      </p>
+      {s.sponsor_pool_entry ? (
+        <p data-testid="reward-split">
+          Your whole fee of <span data-testid="split-pool">{human(fee, d)} {plan.symbol}</span> bought your sponsor a
+          place in pool level {s.sponsor_pool_entry.level} (position {s.sponsor_pool_entry.q}); the places above it
+          were credited their shares.
+        </p>
+      ) : (
+        <p data-testid="reward-split">
+          Your sponsor was credited <span data-testid="split-direct">{human(direct, d)} {plan.symbol}</span> as a direct
+          reward; <span data-testid="split-company">{human(fee - direct, d)} {plan.symbol}</span> went to the operator.
+        </p>
+      )}
+    </Notice>
+  );
+}

@@ -1,0 +1,258 @@
+// The running system the browser tests drive (scripts/devnet.sh, or the URLs in the environment), a fresh
+// Chromium per test, the API as a second opinion, and polling with deadlines (never sleep-then-assert).
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test as nodeTest } from "node:test";
+import { chromium } from "playwright-core";
+import { createPublicClient, encodeFunctionData, erc20Abi, http, parseAbi, toHex } from "viem";
+import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { TestWallet } from "./wallet.mjs";
+
+const ROOT = new URL("../../../../", import.meta.url).pathname;
+const DEVNET = join(ROOT, ".devnet");
+export const ARTIFACTS = new URL("../../test-results/", import.meta.url).pathname;
+mkdirSync(ARTIFACTS, { recursive: true });
+
+// anvil's well-known development keys and mnemonic (public knowledge; test chains only).
+export const ANVIL_KEYS = [
+  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+];
+const ANVIL_MNEMONIC = "test test test test test test test test test test test junk";
+
+function devnetPorts() {
+  const file = join(DEVNET, "ports.env");
+  if (!existsSync(file)) return {};
+  return Object.fromEntries(
+    readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => l.split("=")),
+  );
+}
+
+const ports = devnetPorts();
+/** The API and pages, as the sign-in message's domain names them (localhost). */
+export const BASE = process.env.WEB_TEST_BASE ?? `http://localhost:${ports.API_PORT ?? 8000}`;
+export const RPC = process.env.WEB_TEST_RPC ?? `http://127.0.0.1:${ports.ANVIL_PORT ?? 8545}`;
+export const CHAIN = JSON.parse(readFileSync(process.env.WEB_TEST_CHAIN_JSON ?? join(DEVNET, "chain.json"), "utf8"));
+export const CHAIN_ID = 31337;
+export const BNB = 1;
+export const USDT = 2;
+
+export const chain = createPublicClient({ transport: http(RPC) });
+
+/** Polls `f` until it returns a truthy value; fails with `what` (and the last value or error) at the deadline. */
+export async function until(what, f, { timeout = 60_000, every = 250 } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await f();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, every));
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+}
+
+/** A fresh wallet (an anvil mnemonic account far above the demo ones) with 100 BNB and 1 000 test USDT. */
+export async function freshKey() {
+  const index = 1000 + Math.floor(Math.random() * 1_000_000);
+  const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index });
+  const key = toHex(account.getHdKey().privateKey);
+  await rpc("anvil_setBalance", [account.address, toHex(100n * 10n ** 18n)]);
+  const w = new TestWallet({ key, rpcUrl: RPC, chainId: CHAIN_ID });
+  // The test token lets anyone mint; the wallet pays its own gas.
+  const hash = await w.client.sendTransaction({
+    to: CHAIN.usdt,
+    data: encodeFunctionData({ abi: parseAbi(["function mint(address,uint256)"]), args: [account.address, 1_000_000_000n] }),
+  });
+  await chain.waitForTransactionReceipt({ hash });
+  return key;
+}
+
+export async function rpc(method, params) {
+  const res = await fetch(RPC, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = await res.json();
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+export const usdtBalance = (address) =>
+  chain.readContract({ address: CHAIN.usdt, abi: erc20Abi, functionName: "balanceOf", args: [address] });
+
+/** The API as the test's second opinion: sign in with a key, call with the token. */
+export class Api {
+  static async signIn(key) {
+    const account = privateKeyToAccount(key);
+    const nonce = await Api.raw("POST", "/v1/auth/nonce", { address: account.address, chain: "evm" });
+    const signature = await account.signMessage({ message: nonce.body.message });
+    const pair = await Api.raw("POST", "/v1/auth/signin", { message: nonce.body.message, signature });
+    assert.equal(pair.status, 200, JSON.stringify(pair.body));
+    return new Api(pair.body.access_token, account.address);
+  }
+
+  constructor(token, address) {
+    this.token = token;
+    this.address = address;
+  }
+
+  static async raw(method, path, body, token) {
+    const headers = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+  }
+
+  async get(path) {
+    const r = await Api.raw("GET", path, undefined, this.token);
+    assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
+    return r.body;
+  }
+
+  async post(path, body) {
+    const r = await Api.raw("POST", path, body, this.token);
+    assert.ok(r.status < 300, `${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  }
+
+  async standing(assetId) {
+    const me = await this.get("/v1/users/me");
+    return me.assets.find((a) => a.asset_id === assetId) ?? null;
+  }
+}
+
+/** Browsers a test opened and has not closed. */
+const live = new Set();
+
+/**
+ * `node:test`'s `test`, plus: when the test fails, a screenshot of every page it left open
+ * (`test-results/FAILED-<name>.png`) and those browsers closed, so no Chromium outlives its test.
+ */
+export function test(name, fn) {
+  return nodeTest(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      const slug = name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+      let i = 0;
+      for (const b of live) {
+        await b.page.screenshot({ path: join(ARTIFACTS, `FAILED-${slug}-${i++}.png`), fullPage: true }).catch(() => undefined);
+      }
+      throw e;
+    } finally {
+      for (const b of [...live]) await b.dispose();
+    }
+  });
+}
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/**
+ * A fresh Chromium profile with the test wallet injected. Console errors, page errors and CSP violations are
+ * collected; `close()` fails the test on any that `allow` does not name.
+ */
+export async function openBrowser({ key, walletChainId, viewport = { width: 1280, height: 900 } } = {}) {
+  const profile = mkdtempSync(join(tmpdir(), "referral-web-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: CHROMIUM_ARGS,
+    headless: true,
+    viewport,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const wallet = key ? new TestWallet({ key, rpcUrl: RPC, chainId: CHAIN_ID, walletChainId }) : null;
+  if (wallet) await wallet.attach(page);
+  const problems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") problems.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  // A reload or navigation aborts requests in flight: that is the test's doing, not the page's.
+  page.on("requestfailed", (r) => {
+    if (r.failure()?.errorText !== "net::ERR_ABORTED") problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
+  // Anything not from this origin would break offline use (and the CSP): record it.
+  page.on("request", (r) => {
+    const url = r.url();
+    if (!url.startsWith(BASE) && !url.startsWith("data:")) problems.push(`other origin: ${url}`);
+  });
+  const browser = {
+    context,
+    page,
+    wallet,
+    problems,
+    async dispose() {
+      live.delete(browser);
+      await context.close().catch(() => undefined);
+      rmSync(profile, { recursive: true, force: true });
+    },
+    async screenshot(name) {
+      await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+    },
+    /** Closes the browser; fails on console errors or foreign requests other than those `allow` matches. */
+    async close(allow = []) {
+      await browser.dispose();
+      const unexpected = problems.filter((p) => !allow.some((a) => a.test(p)));
+      assert.deepEqual(unexpected, [], "the page logged errors or fetched from elsewhere");
+    },
+  };
+  live.add(browser);
+  return browser;
+}
+
+/** Connects the injected wallet and signs in through the page. */
+export async function signInThroughPage(page) {
+  await page.getByTestId("connect").click();
+  await page.getByTestId("sign-in").click();
+  await page.getByTestId("sign-out").waitFor({ timeout: 15_000 });
+}
+
+/**
+ * Registers `key` under `sponsor` the way the demo users do, without a browser (to set up a tree quickly):
+ * payload from the API, approve (token), the user's own transaction, then the ledger's confirmation.
+ */
+export async function registerDirectly(key, sponsor, assetId) {
+  const api = await Api.signIn(key);
+  const p = await api.post("/v1/users/register", { asset_id: assetId, sponsor });
+  const w = new TestWallet({ key, rpcUrl: RPC, chainId: CHAIN_ID });
+  if (p.transaction.value === "0") {
+    const approve = await w.client.sendTransaction({
+      to: p.payload.token,
+      data: encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [p.contract, BigInt(p.amount.base)] }),
+    });
+    await chain.waitForTransactionReceipt({ hash: approve });
+  }
+  const hash = await w.client.sendTransaction({ to: p.transaction.to, value: BigInt(p.transaction.value), data: p.transaction.data });
+  const receipt = await chain.waitForTransactionReceipt({ hash });
+  assert.equal(receipt.status, "success");
+  await until(`registration of ${api.address} applied`, async () => {
+    const s = await api.post("/v1/users/register/confirm", { nonce: p.nonce });
+    return s.status === "applied";
+  }, { timeout: 90_000 });
+  return api;
+}
+
+export async function plans() {
+  return (await Api.raw("GET", "/v1/public/plan")).body.assets;
+}

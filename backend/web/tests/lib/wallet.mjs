@@ -1,0 +1,141 @@
+// A test wallet with the interface a real browser extension offers: an EIP-1193 provider injected into the
+// page (window.ethereum, and announced through EIP-6963) whose requests are answered here, in Node, by signing
+// with one of anvil's well-known development keys and sending to anvil. Tests can make the user reject the
+// next signature or transaction, or put the wallet on another network.
+import { createWalletClient, defineChain, http, toHex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+const INJECTED = `(() => {
+  const listeners = {};
+  const provider = {
+    isTestWallet: true,
+    async request({ method, params }) {
+      const answer = await window.__testWalletRequest(method, params ?? []);
+      if (answer.error) {
+        const e = new Error(answer.error.message);
+        e.code = answer.error.code;
+        throw e;
+      }
+      return answer.result;
+    },
+    on(event, f) { (listeners[event] ??= new Set()).add(f); return provider; },
+    removeListener(event, f) { listeners[event]?.delete(f); return provider; },
+  };
+  window.__testWalletEmit = (event, data) => listeners[event]?.forEach((f) => f(data));
+  const info = Object.freeze({ uuid: "6f1c1d2e-0000-4000-8000-7e57a11e7000", name: "Test Wallet",
+    icon: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 1 1'/%3E", rdns: "dev.referral.testwallet" });
+  const announce = () => window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
+  window.addEventListener("eip6963:requestProvider", announce);
+  window.ethereum = provider;
+  announce();
+})();`;
+
+export class TestWallet {
+  /** @param {{ key: `0x${string}`, rpcUrl: string, chainId: number, walletChainId?: number }} o */
+  constructor(o) {
+    this.account = privateKeyToAccount(o.key);
+    this.address = this.account.address;
+    this.rpcUrl = o.rpcUrl;
+    this.realChainId = o.chainId;
+    /** The network the wallet says it is on (a test may start it on another one). */
+    this.chainId = o.walletChainId ?? o.chainId;
+    this.connected = false;
+    this.rejectNextSignature = false;
+    this.rejectNextTransaction = false;
+    /** Every request the page made, in order (method names). */
+    this.log = [];
+    this.pages = new Set();
+    const chain = defineChain({
+      id: o.chainId,
+      name: "anvil",
+      nativeCurrency: { name: "BNB", symbol: "BNB", decimals: 18 },
+      rpcUrls: { default: { http: [o.rpcUrl] } },
+    });
+    this.client = createWalletClient({ account: this.account, chain, transport: http(o.rpcUrl) });
+  }
+
+  /** Injects the provider into every document the page loads. */
+  async attach(page) {
+    this.pages.add(page);
+    await page.exposeBinding("__testWalletRequest", (_source, method, params) => this.answer(method, params));
+    await page.addInitScript(INJECTED);
+  }
+
+  async emit(event, data) {
+    for (const page of this.pages) {
+      await page.evaluate(([e, d]) => window.__testWalletEmit?.(e, d), [event, data]).catch(() => undefined);
+    }
+  }
+
+  async switchTo(chainId) {
+    this.chainId = chainId;
+    await this.emit("chainChanged", toHex(chainId));
+  }
+
+  async answer(method, params) {
+    this.log.push(method);
+    try {
+      return { result: await this.handle(method, params) };
+    } catch (e) {
+      return { error: { code: e.code ?? -32603, message: e.message ?? String(e) } };
+    }
+  }
+
+  async handle(method, params) {
+    const refuse = (code, message) => Object.assign(new Error(message), { code });
+    switch (method) {
+      case "eth_requestAccounts":
+        this.connected = true;
+        return [this.address];
+      case "eth_accounts":
+        return this.connected ? [this.address] : [];
+      case "eth_chainId":
+        return toHex(this.chainId);
+      case "net_version":
+        return String(this.chainId);
+      case "personal_sign": {
+        if (this.rejectNextSignature) {
+          this.rejectNextSignature = false;
+          throw refuse(4001, "User rejected the request.");
+        }
+        const [message, from] = params;
+        if (from.toLowerCase() !== this.address.toLowerCase()) throw refuse(4100, "Unknown account");
+        return this.account.signMessage({ message: { raw: message } });
+      }
+      case "eth_sendTransaction": {
+        if (this.rejectNextTransaction) {
+          this.rejectNextTransaction = false;
+          throw refuse(4001, "User rejected the request.");
+        }
+        if (this.chainId !== this.realChainId) throw refuse(-32603, `Test wallet cannot send on chain ${this.chainId}`);
+        const [tx] = params;
+        return this.client.sendTransaction({
+          to: tx.to,
+          value: tx.value ? BigInt(tx.value) : 0n,
+          data: tx.data,
+          gas: tx.gas ? BigInt(tx.gas) : undefined,
+        });
+      }
+      case "wallet_switchEthereumChain": {
+        const want = Number(BigInt(params[0].chainId));
+        if (want !== this.realChainId) throw refuse(4902, `Unrecognized chain ID ${params[0].chainId}`);
+        await this.switchTo(want);
+        return null;
+      }
+      default:
+        return this.rpc(method, params);
+    }
+  }
+
+  /** Reads go to the node, as an extension's would. */
+  async rpc(method, params) {
+    const res = await fetch(this.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+    const body = await res.json();
+    if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code });
+    return body.result;
+  }
+}

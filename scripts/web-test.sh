@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Browser tests of the web front (backend/web/tests): Chromium (Debian's package) driven by playwright-core
+# against the real system of scripts/devnet.sh, with a test wallet injected into the page as an EIP-1193
+# provider that signs with anvil's development keys. Builds the web front (scripts/setup.sh), starts the
+# devnet when it is not up (and stops it again afterwards unless KEEP_DEVNET=1), and ends with one line
+# "N passed, N failed". Screenshots go to backend/web/test-results/.
+#   scripts/web-test.sh [test files…]    (default: every backend/web/tests/*.test.mjs)
+set -euo pipefail
+files=()
+for f in "$@"; do files+=("$(realpath "$f")"); done
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+log() { printf '\033[1;36m[web-test]\033[0m %s\n' "$*"; }
+
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing Debian's chromium (Playwright cannot download its own browser here)"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+started=0
+if ! scripts/devnet.sh status >/dev/null 2>&1; then
+  log "starting the devnet"
+  scripts/devnet.sh
+  started=1
+else
+  # The devnet runs: only make sure the web build is current (the backend serves it from disk).
+  scripts/setup.sh >/dev/null
+fi
+stop() { if [ "$started" = 1 ] && [ "${KEEP_DEVNET:-0}" != 1 ]; then "$ROOT/scripts/devnet.sh" stop >/dev/null || true; fi; }
+trap stop EXIT
+
+cd backend/web
+rm -rf test-results && mkdir -p test-results
+tap=test-results/results.tap
+[ "${#files[@]}" -gt 0 ] || files=(tests/*.test.mjs)
+log "running ${#files[@]} test file(s) in Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}')"
+status=0
+node --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap" \
+  "${files[@]}" || status=$?
+passed=$(awk '/^# pass /{print $3}' "$tap" 2>/dev/null | tail -n1)
+failed=$(awk '/^# fail /{print $3}' "$tap" 2>/dev/null | tail -n1)
+log "screenshots: $ROOT/backend/web/test-results/"
+echo "${passed:-0} passed, ${failed:-0} failed"
+exit "$status"
