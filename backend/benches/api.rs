@@ -74,6 +74,7 @@ async fn start_signer(store_dir: &std::path::Path) -> eyre::Result<(String, toki
         key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
         callers: vec![Caller::new(CALLER, SecretString::from(CALLER_SECRET))],
         auth_window_secs: 30,
+        limits: Default::default(),
         policy: PolicyConfig {
             default_ttl_secs: 600,
             max_deadline_horizon_secs: 3_600,

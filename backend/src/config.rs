@@ -119,6 +119,9 @@ pub struct ApplicationSettings {
     pub host: String,
     /// 0 picks a free port (tests).
     pub port: u16,
+    /// Slow and excess clients (`[application.limits]`: header read and request timeouts, connections).
+    #[serde(default)]
+    pub limits: service_kit::serve::ServerLimits,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::jwt::AccessTokens;
@@ -86,13 +87,23 @@ impl Application {
             tokio::net::TcpListener::bind((ctx.settings.application.host.as_str(), ctx.settings.application.port))
                 .await?;
         let port = listener.local_addr()?.port();
-        let app = http::router(ctx).layer(TraceLayer::new_for_http());
+        let limits = ctx.settings.application.limits;
+        // A request (body included) that takes longer than the limit is answered 408 and its connection closed.
+        let app = http::router(ctx)
+            .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout()))
+            .layer(TraceLayer::new_for_http());
         tracing::info!(port, "API listening");
-        let server = Box::pin(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .with_graceful_shutdown(service_kit::shutdown_signal())
-                .await
-        });
+        let per_connection = move |peer: std::net::SocketAddr| {
+            let app = app.clone();
+            tower::ServiceBuilder::new()
+                .map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                    request
+                })
+                .service(app)
+        };
+        let server =
+            Box::pin(service_kit::serve::serve(listener, limits, per_connection, service_kit::shutdown_signal()));
         Ok(Self { port, server })
     }
 

@@ -44,6 +44,7 @@ fn settings(dir: &std::path::Path) -> Settings {
         key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
         callers: vec![Caller::new("bench", SecretString::from(SECRET))],
         auth_window_secs: 30,
+        limits: Default::default(),
         policy: PolicyConfig {
             default_ttl_secs: 600,
             max_deadline_horizon_secs: 3_600,

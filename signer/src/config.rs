@@ -15,6 +15,8 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub bind: SocketAddr,
+    /// Timeouts and the connection limit of the HTTP server.
+    pub limits: service_kit::serve::ServerLimits,
     pub store_path: PathBuf,
     pub key: KeySettings,
     pub callers: Vec<Caller>,
@@ -49,11 +51,14 @@ pub struct FileConfig {
 pub struct ServerConfig {
     #[serde(default = "default_bind")]
     pub bind: SocketAddr,
+    /// Slow and excess clients (`[server.limits]`: header read and request timeouts, connections).
+    #[serde(default)]
+    pub limits: service_kit::serve::ServerLimits,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { bind: default_bind() }
+        ServerConfig { bind: default_bind(), limits: Default::default() }
     }
 }
 
@@ -211,6 +216,7 @@ impl FileConfig {
         }
         Ok(Settings {
             bind: self.server.bind,
+            limits: self.server.limits,
             store_path: self.store.path,
             key,
             callers,

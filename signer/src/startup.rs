@@ -52,8 +52,23 @@ pub async fn run_until(
     let address = listener.local_addr()?;
     tracing::info!(%address, signer = %service.address(), "signer listening");
 
+    let limits = settings.limits;
+    // A request (body included) that takes longer than the limit is answered 408 and its connection closed.
+    let app = router(state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        limits.request_timeout(),
+    ));
+    let per_connection = move |peer: SocketAddr| {
+        let app = app.clone();
+        tower::ServiceBuilder::new()
+            .map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                request
+            })
+            .service(app)
+    };
     let server = async move {
-        let served = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
+        let served = service_kit::serve::serve(listener, limits, per_connection, shutdown).await;
         service.store().close().await;
         served
     };

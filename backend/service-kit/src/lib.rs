@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod metrics;
+pub mod serve;
 pub mod telemetry;
 
 /// Ctrl-C or SIGTERM (what `kill` and service managers send): servers stop accepting and finish the requests in

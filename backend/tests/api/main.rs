@@ -17,6 +17,7 @@ mod public;
 mod rate_limits;
 mod register;
 mod signer_service;
+mod slow_clients;
 mod treasury;
 mod users;
 mod withdraw;

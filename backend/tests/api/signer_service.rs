@@ -72,6 +72,7 @@ async fn spawn_signer_with_callers(contract: Address, treasury: Vec<Address>, ca
         key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
         callers,
         auth_window_secs: 30,
+        limits: Default::default(),
         policy: PolicyConfig {
             default_ttl_secs: 600,
             max_deadline_horizon_secs: 3_600,

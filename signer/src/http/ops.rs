@@ -1,10 +1,13 @@
-//! Operational endpoints: signer address, health, metrics. Unauthenticated: they reveal nothing secret.
+//! Operational endpoints: signer address, health, metrics. Unauthenticated; health and metrics answer loopback
+//! clients only (a signer exposed beyond loopback by mistake shows its counters to no one).
+
+use std::net::SocketAddr;
 
 use axum::{
     Json,
-    extract::State,
+    extract::{ConnectInfo, State},
     http::{StatusCode, header},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
 };
 
 use super::AppState;
@@ -14,8 +17,16 @@ pub(super) async fn signer(State(state): State<AppState>) -> Json<SignerInfo> {
     Json(SignerInfo { address: Addr(state.service.address()) })
 }
 
+/// Whether operational endpoints answer `peer`: loopback clients only (the scraper and probes run on the host).
+pub(super) fn ops_allowed(peer: SocketAddr) -> bool {
+    peer.ip().is_loopback() || peer.ip().to_canonical().is_loopback()
+}
+
 /// Healthy when the store answers (the key is loaded before the server starts).
-pub(super) async fn health(State(state): State<AppState>) -> impl IntoResponse {
+pub(super) async fn health(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Response {
+    if !ops_allowed(peer) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     match state.service.store().ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
         Err(e) => {
@@ -23,8 +34,27 @@ pub(super) async fn health(State(state): State<AppState>) -> impl IntoResponse {
             (StatusCode::SERVICE_UNAVAILABLE, "store unavailable")
         }
     }
+    .into_response()
 }
 
-pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+pub(super) async fn metrics(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Response {
+    if !ops_allowed(peer) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ops_allowed;
+
+    #[test]
+    fn only_loopback_clients_see_health_and_metrics() {
+        for allowed in ["127.0.0.1:1", "127.9.9.9:1", "[::1]:1", "[::ffff:127.0.0.1]:1"] {
+            assert!(ops_allowed(allowed.parse().unwrap()), "{allowed}");
+        }
+        for refused in ["10.0.0.5:1", "192.0.2.1:1", "[2001:db8::1]:1", "[::ffff:192.0.2.1]:1"] {
+            assert!(!ops_allowed(refused.parse().unwrap()), "{refused}");
+        }
+    }
 }

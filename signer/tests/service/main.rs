@@ -7,4 +7,5 @@ mod malformed;
 mod permissions;
 mod policy_rules;
 mod signing;
+mod slow_clients;
 mod support;

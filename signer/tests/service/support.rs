@@ -69,6 +69,7 @@ pub(crate) fn settings(store_path: PathBuf) -> Settings {
         key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
         callers: vec![Caller::new(CALLER, SecretString::from(CALLER_SECRET))],
         auth_window_secs: 30,
+        limits: Default::default(),
         policy: policy(CHAIN_ID, CONTRACT),
     }
 }
