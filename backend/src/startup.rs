@@ -16,6 +16,7 @@ use crate::auth::siwe::WalletChain;
 use crate::config::Settings;
 use crate::http::chains::ChainRegistry;
 use crate::http::rate_limit::RateLimiter;
+use crate::http::types::Clock;
 use crate::http::{self, ApiContext};
 
 /// Installs the global `tracing` subscriber ([`service_kit::telemetry`]); later calls are no-ops, so tests may
@@ -27,6 +28,7 @@ pub fn init_telemetry() {
 /// A bound, ready-to-serve API.
 pub struct Application {
     port: u16,
+    clock: Clock,
     server: std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>,
 }
 
@@ -75,6 +77,7 @@ impl Application {
             signer,
             treasury_signer,
             chains: Arc::new(chains),
+            clock: Clock::default(),
             nonces: NonceStore::new(redis.clone(), &settings.redis.key_prefix),
             rate_limiter: RateLimiter::new(redis.clone(), &settings.redis.key_prefix),
             access_tokens: AccessTokens::new(&jwt_key(&settings)?, settings.auth.access_ttl_secs),
@@ -87,6 +90,7 @@ impl Application {
             tokio::net::TcpListener::bind((ctx.settings.application.host.as_str(), ctx.settings.application.port))
                 .await?;
         let port = listener.local_addr()?.port();
+        let clock = ctx.clock.clone();
         let limits = ctx.settings.application.limits;
         // A request (body included) that takes longer than the limit is answered 408 and its connection closed.
         let app = http::router(ctx)
@@ -104,7 +108,12 @@ impl Application {
         };
         let server =
             Box::pin(service_kit::serve::serve(listener, limits, per_connection, service_kit::shutdown_signal()));
-        Ok(Self { port, server })
+        Ok(Self { port, clock, server })
+    }
+
+    /// The clock the API computes deadlines from (tests move it instead of sleeping).
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
     }
 
     pub fn port(&self) -> u16 {

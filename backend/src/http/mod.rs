@@ -58,6 +58,8 @@ pub struct ApiContext {
     pub treasury_signer: Option<signer_client::SignerClient>,
     /// Every configured chain (`[[chains]]`), parsed once at start.
     pub chains: Arc<chains::ChainRegistry>,
+    /// The clock deadlines are computed from.
+    pub clock: types::Clock,
 }
 
 /// All routes of the API; unknown paths and methods answer JSON errors too.

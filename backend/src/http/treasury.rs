@@ -18,7 +18,7 @@ use super::error::ErrorBody;
 use super::extract::{Query, parse_address};
 use super::page::{Page, page_limit};
 use super::signing::signer_call;
-use super::types::{AssetAmount, AssetMeta, parse_amount, unix_now};
+use super::types::{AssetAmount, AssetMeta, parse_amount};
 use super::{AdminUser, ApiContext, ApiError, Json};
 use ::ledger::treasury::{self as ledger, TransferError, TransferSignature, TreasuryTransferRow};
 
@@ -233,7 +233,7 @@ pub async fn create_transfer(
         .treasury_signer
         .as_ref()
         .ok_or_else(|| ApiError::unavailable("signer_unavailable", "no signer is configured"))?;
-    let deadline = unix_now() + chain.signature_ttl_secs;
+    let deadline = ctx.clock.now() + chain.signature_ttl_secs;
     let actor = admin.wallet.to_checksum(None);
     let sign = |r: ledger::TransferRequest| async move {
         let intent = TreasuryTransferIntent {

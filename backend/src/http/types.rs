@@ -86,9 +86,24 @@ impl AssetMeta {
     }
 }
 
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+/// The API's clock in Unix seconds: the system clock plus an offset that only tests move (instead of sleeping
+/// until a deadline has passed). Clones share the offset.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_secs: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Clock {
+    /// Seconds since the Unix epoch, as this API reckons them.
+    pub fn now(&self) -> u64 {
+        let system = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+        system.saturating_add_signed(self.offset_secs.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Moves this clock (and every clone) `secs` seconds on.
+    pub fn advance(&self, secs: i64) {
+        self.offset_secs.fetch_add(secs, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// `0x…` hex of optional stored bytes.

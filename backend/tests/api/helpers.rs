@@ -16,6 +16,8 @@ pub(crate) const TRON_CHAIN_ID: u64 = 728126428;
 
 pub(crate) struct TestApp {
     pub base: String,
+    /// The API's clock: tests move it instead of sleeping.
+    pub clock: backend::http::types::Clock,
     pub client: reqwest::Client,
     pub db: ScratchDatabase,
     pub admin: PrivateKeySigner,
@@ -73,8 +75,9 @@ pub(crate) async fn spawn_app_configured(redis_url: &str, adjust: impl FnOnce(&m
     adjust(&mut settings);
     let app = Application::build_with_pool(settings, db.pool.clone()).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
+    let clock = app.clock();
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, client: reqwest::Client::new(), db, admin }
+    TestApp { base, clock, client: reqwest::Client::new(), db, admin }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -655,7 +655,6 @@ async fn an_expired_batch_is_cancelled_and_its_rewards_paid_exactly_once_by_a_ne
     let signed = app.post_admin(&old_path("sign"), &token, json!({})).await;
     assert_eq!(signed.status, 200, "{}", signed.body);
     let deadline = signed.body["deadline"].as_i64().unwrap() as u64;
-    let signed_at = std::time::Instant::now();
     provider.anvil_set_auto_mine(false).await.unwrap();
     let sent = app.post_admin(&old_path("submit"), &token, json!({})).await;
     assert_eq!(sent.body["outcome"], "sent", "{}", sent.body);
@@ -669,8 +668,8 @@ async fn an_expired_batch_is_cancelled_and_its_rewards_paid_exactly_once_by_a_ne
     assert_eq!(payout_state(&app).await, before);
 
     // The new batch's deadline (signed later) must stay ahead of the chain's clock once it is moved past this
-    // one's: let a few seconds pass.
-    tokio::time::sleep(std::time::Duration::from_secs(4).saturating_sub(signed_at.elapsed())).await;
+    // one's: the API's clock moves on a few seconds.
+    app.clock.advance(4);
     // Past the deadline only in the newest block: not yet `confirmations` deep.
     provider.anvil_set_next_block_timestamp(deadline + 1).await.unwrap();
     provider.anvil_mine(Some(1), None).await.unwrap();

@@ -36,16 +36,10 @@ async fn keystore_signatures_from_the_service_are_accepted_by_the_contract() -> 
     let user: PrivateKeySigner = anvil.keys()[2].clone().into();
     let admin_provider = provider_for(&anvil, &admin);
     let user_provider = provider_for(&anvil, &user);
-    let contract = Settlement::deploy(
-        &admin_provider,
-        admin.address(),
-        signer_address,
-        vec![NATIVE_TOKEN],
-        U256::from(10_000),
-        U256::from(100_000),
-    )
-    .await?;
-    let settlement = *contract.address();
+    // The one deployer every crate's tests use (it also gives the admin the operator role).
+    let settlement =
+        anvil_tests::devchain::deploy_stack(&admin_provider, admin.address(), signer_address).await?.settlement;
+    let contract = Settlement::new(settlement, &admin_provider);
     let chain_id = admin_provider.get_chain_id().await?;
 
     let mut settings = settings(dir.path().join("signer.sqlite"));
@@ -98,7 +92,6 @@ async fn keystore_signatures_from_the_service_are_accepted_by_the_contract() -> 
     assert!(as_user.register(payload.clone(), signed.signature.clone()).value(fee).call().await.is_err());
 
     // A payout batch signed by the service is executed by the operator and pays every recipient.
-    contract.grantRole(contract.OPERATOR_ROLE().call().await?, admin.address()).send().await?.get_receipt().await?;
     let recipients = [Address::repeat_byte(0xa1), Address::repeat_byte(0xa2)];
     let batch = app
         .client

@@ -11,7 +11,6 @@ use super::batches::{BatchView, load_batch};
 use crate::http::error::ErrorBody;
 use crate::http::extract::Path;
 use crate::http::signing::{signer, signer_call};
-use crate::http::types::unix_now;
 use crate::http::{AdminUser, ApiContext, ApiError, Json};
 
 fn sign_step_error(e: SignStepError) -> ApiError {
@@ -49,7 +48,7 @@ pub(super) async fn sign(
     let contract = ctx.chains.settlement(chain_id)?;
     let client = signer(&ctx)?;
     let ttl = ctx.chains.chain(chain_id)?.signature_ttl_secs;
-    let payload = match ledger::prepare_signing(&ctx.db, id, unix_now(), ttl).await.map_err(sign_step_error)? {
+    let payload = match ledger::prepare_signing(&ctx.db, id, ctx.clock.now(), ttl).await.map_err(sign_step_error)? {
         SignStep::Signed(..) => return Ok(Json(load_batch(&ctx, id).await?)),
         SignStep::Sign(payload) => payload,
     };
