@@ -105,3 +105,33 @@ test("a rejected signature says so and signs nobody in", async () => {
   await page.getByTestId("sign-out").waitFor();
   await b.close();
 });
+
+test("two tabs renewing at once keep one live session (refresh tokens rotate; a reuse would revoke it)", async () => {
+  const key = await freshKey();
+  const b = await openBrowser({ key });
+  const { page, wallet, context } = b;
+  await page.goto(BASE + "/");
+  await signInThroughPage(page);
+  // No page of the app is open while the session is made to look nearly expired (an open one would renew
+  // at once); then two tabs open together and both want to renew.
+  await page.goto(BASE + "/api-docs/openapi.json");
+  const first = await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem("referral.session"));
+    s.expiresAt = Date.now() + 1000;
+    localStorage.setItem("referral.session", JSON.stringify(s));
+    return s;
+  });
+  const second = await context.newPage();
+  await wallet.attach(second);
+  await Promise.all([page.goto(BASE + "/"), second.goto(BASE + "/")]);
+  const renewed = await until("both tabs on one renewed session", async () => {
+    const [a, c] = await Promise.all([page, second].map((p) => p.evaluate(() => localStorage.getItem("referral.session"))));
+    const s = JSON.parse(a ?? "null");
+    return a === c && s && s.refreshToken !== first.refreshToken && s.expiresAt > Date.now() + 60_000 ? s : null;
+  });
+  // The session is alive on the server: its refresh token works (it would be revoked after a reuse).
+  const check = await Api.raw("POST", "/v1/auth/refresh", { refresh_token: renewed.refreshToken });
+  assert.equal(check.status, 200, JSON.stringify(check.body));
+  // The JSON page (not the app) made Chromium ask for /favicon.ico, which the backend does not serve.
+  await b.close([/http 404 GET .*\/favicon\.ico$/]);
+});

@@ -21,6 +21,8 @@ export function useConnection(): Connection | null {
   const [c, setC] = useState(connection);
   useEffect(() => {
     connectionListeners.add(setC);
+    // A change between the first render and this subscription would otherwise be missed.
+    setC(connection);
     return () => connectionListeners.delete(setC);
   }, []);
   return c;
@@ -28,7 +30,11 @@ export function useConnection(): Connection | null {
 
 export function useSession(): Session | null {
   const [s, setS] = useState(session());
-  useEffect(() => onSession(setS), []);
+  useEffect(() => {
+    const off = onSession(setS);
+    setS(session());
+    return off;
+  }, []);
   return s;
 }
 

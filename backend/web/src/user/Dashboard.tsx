@@ -375,7 +375,7 @@ function Withdraw(props: { a: AssetStanding; connection: Connection; refresh: ()
       <p>
         Ask to be paid your pending <Amount base={a.balances.pending} decimals={a.decimals} symbol={a.symbol} /> in the next payout batch.
       </p>
-      <button type="button" onClick={request} disabled={busy || a.status !== "active" || a.balances.pending === "0"} data-testid="withdraw-request">
+      <button type="button" onClick={request} disabled={busy || !!answer || a.status !== "active" || a.balances.pending === "0"} data-testid="withdraw-request">
         Request withdrawal
       </button>
       {answer && (

@@ -53,7 +53,10 @@ function AssetCard(props: { plan: AssetPlan; d?: AssetDisclosure }) {
           </p>
         </div>
       )}
-      <h4>The rules (plan version {p.version})</h4>
+      <h4>
+        The rules (plan version {p.version}
+        {p.effective_from_block > 0 && `, for events from block ${p.effective_from_block}`})
+      </h4>
       <ul class="rules">
         <li>
           Joining costs <AssetAmt a={p.registration_fee} testid="registration-fee" />. Your sponsor gets{" "}

@@ -185,7 +185,12 @@ export async function openBrowser({ key, walletChainId, viewport = { width: 1280
   if (wallet) await wallet.attach(page);
   const problems = [];
   page.on("console", (m) => {
+    // Chromium logs every 4xx/5xx as "Failed to load resource" without the URL: recorded below, with it.
+    if (m.text().startsWith("Failed to load resource")) return;
     if (m.type() === "error" || m.type() === "warning") problems.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`http ${r.status()} ${r.request().method()} ${r.url()}`);
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   // A reload or navigation aborts requests in flight: that is the test's doing, not the page's.
