@@ -97,17 +97,20 @@ async function withLock<T>(f: () => Promise<T>): Promise<T> {
 
 let renewing: Promise<Session | null> | null = null;
 
-/** Exchanges the refresh token for a new pair; signs out when the server refuses it. */
+/**
+ * Exchanges the refresh token for a new pair; signs out when the server refuses it. Inside the lock the stored
+ * session is read again: when it is no longer the one this tab wanted to renew, another tab has renewed it
+ * meanwhile, and that pair is taken instead of rotating once more (which the server would see as a reuse).
+ */
 export function renew(): Promise<Session | null> {
+  const asked = current?.refreshToken;
   renewing ??= withLock(async () => {
     const stored = load();
-    const mine = current;
     if (!stored) {
       store(null);
       return null;
     }
-    // Another tab renewed already: its pair is the live one.
-    if (mine && stored.refreshToken !== mine.refreshToken && stored.expiresAt - Date.now() > RENEW_MARGIN_MS) {
+    if (stored.refreshToken !== asked) {
       store(stored);
       return stored;
     }
