@@ -1,4 +1,5 @@
-//! Short-lived HS256 access tokens: `sub` is the wallet (0x, EIP-55), `role` user|admin.
+//! Short-lived HS256 access tokens: `sub` is the wallet (0x, EIP-55), `role` user|admin, `fam` the refresh-token
+//! family (session) it was issued for, so that revoking the session (logout, reuse) also ends its access tokens.
 
 use alloy::primitives::Address;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -12,6 +13,18 @@ pub struct Claims {
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
+    /// The session (refresh-token family) the token belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fam: Option<String>,
+}
+
+/// What a valid access token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub wallet: Address,
+    pub role: Role,
+    /// The session it belongs to; checked against revoked sessions on every request.
+    pub family: Option<String>,
 }
 
 /// Signs and checks access tokens with one secret.
@@ -46,17 +59,28 @@ impl AccessTokens {
         self.ttl_secs
     }
 
-    pub fn issue(&self, wallet: Address, role: Role) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn issue(
+        &self,
+        wallet: Address,
+        role: Role,
+        family: Option<&str>,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims { sub: wallet.to_checksum(None), role, iat: now, exp: now + self.ttl_secs };
+        let claims = Claims {
+            sub: wallet.to_checksum(None),
+            role,
+            iat: now,
+            exp: now + self.ttl_secs,
+            fam: family.map(str::to_owned),
+        };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
     /// The claims of a valid, unexpired token signed with our key; `None` otherwise.
-    pub fn verify(&self, token: &str) -> Option<(Address, Role)> {
+    pub fn verify(&self, token: &str) -> Option<Verified> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
         let wallet = data.claims.sub.parse().ok()?;
-        Some((wallet, data.claims.role))
+        Some(Verified { wallet, role: data.claims.role, family: data.claims.fam })
     }
 }
 
@@ -68,8 +92,8 @@ mod tests {
     fn issued_token_verifies_and_foreign_or_tampered_does_not() {
         let tokens = AccessTokens::new(b"secret-a", 60);
         let wallet = Address::repeat_byte(7);
-        let token = tokens.issue(wallet, Role::Admin).unwrap();
-        assert_eq!(tokens.verify(&token), Some((wallet, Role::Admin)));
+        let token = tokens.issue(wallet, Role::Admin, Some("fam-1")).unwrap();
+        assert_eq!(tokens.verify(&token), Some(Verified { wallet, role: Role::Admin, family: Some("fam-1".into()) }));
         assert_eq!(AccessTokens::new(b"secret-b", 60).verify(&token), None);
         let mut tampered = token.clone();
         tampered.push('x');
@@ -77,7 +101,7 @@ mod tests {
         let expired = AccessTokens::new(b"secret-a", 0);
         let old = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
-            &Claims { sub: wallet.to_checksum(None), role: Role::User, iat: 0, exp: 1 },
+            &Claims { sub: wallet.to_checksum(None), role: Role::User, iat: 0, exp: 1, fam: None },
             &expired.encoding,
         )
         .unwrap();

@@ -27,27 +27,43 @@ fn new_token() -> String {
     super::random_hex::<32>()
 }
 
-/// Starts a new family (a sign-in) for `wallet`; returns the token to hand out.
-pub async fn start_family(pool: &PgPool, wallet: Address, ttl_secs: u64) -> Result<String, sqlx::Error> {
+/// Starts a new family (a sign-in) for `wallet`; returns the token to hand out and the family's id.
+pub async fn start_family(pool: &PgPool, wallet: Address, ttl_secs: u64) -> Result<(String, String), sqlx::Error> {
     let token = new_token();
-    sqlx::query(
+    let family: String = sqlx::query_scalar(
         "INSERT INTO refresh_tokens (wallet, family, token_hash, expires_at)
-         VALUES ($1, gen_random_uuid(), $2, now() + make_interval(secs => $3))",
+         VALUES ($1, gen_random_uuid(), $2, now() + make_interval(secs => $3)) RETURNING family::text",
     )
     .bind(wallet.as_slice())
     .bind(hash(&token))
     .bind(ttl_secs as f64)
-    .execute(pool)
+    .fetch_one(pool)
     .await?;
-    Ok(token)
+    Ok((token, family))
 }
 
-/// Spends `token` and returns (wallet, next token of the same family).
+/// Whether the session `family` was revoked (logout, or a refresh token used twice): its access tokens stop
+/// working too. One indexed lookup per authenticated request.
+pub async fn family_revoked(pool: &PgPool, family: &str) -> Result<bool, sqlx::Error> {
+    // Our own signed tokens only carry UUIDs; anything else is treated as revoked rather than sent to SQL.
+    let is_uuid = family.len() == 36 && family.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    if !is_uuid {
+        return Ok(true);
+    }
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE family = $1::uuid AND revoked_at IS NOT NULL)",
+    )
+    .bind(family)
+    .fetch_one(pool)
+    .await
+}
+
+/// Spends `token` and returns (wallet, next token of the same family, the family).
 pub async fn rotate(
     pool: &PgPool,
     token: &str,
     ttl_secs: u64,
-) -> Result<Result<(Address, String), RefreshError>, sqlx::Error> {
+) -> Result<Result<(Address, String, String), RefreshError>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let row: Option<(i64, Vec<u8>, String, bool, bool, bool)> = sqlx::query_as(
         "SELECT id, wallet, family::text, used_at IS NOT NULL, revoked_at IS NOT NULL, expires_at <= now()
@@ -83,7 +99,7 @@ pub async fn rotate(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Ok((Address::from_slice(&wallet), next)))
+    Ok(Ok((Address::from_slice(&wallet), next, family)))
 }
 
 /// Revokes the family of `token` (logout); `Unknown` if no such token exists.

@@ -161,18 +161,19 @@ pub async fn signin(
     if !ctx.nonces.consume(&message.nonce, message.chain, message.address).await.map_err(nonce_unavailable)? {
         return Err(ApiError::unauthorized("signin_nonce_invalid", "nonce unknown, expired or already used"));
     }
-    let refresh_token = refresh::start_family(&ctx.db, message.address, auth.refresh_ttl_secs).await?;
+    let (refresh_token, family) = refresh::start_family(&ctx.db, message.address, auth.refresh_ttl_secs).await?;
     tracing::info!(wallet = %message.address, chain = message.chain.as_str(), "signed in");
-    token_pair(&ctx, message.address, refresh_token).map(Json)
+    token_pair(&ctx, message.address, refresh_token, &family).map(Json)
 }
 
 fn token_pair(
     ctx: &ApiContext,
     wallet: alloy::primitives::Address,
     refresh_token: String,
+    family: &str,
 ) -> Result<TokenPair, ApiError> {
     let role = if ctx.admins.contains(&wallet) { Role::Admin } else { Role::User };
-    let access_token = ctx.access_tokens.issue(wallet, role).map_err(|e| ApiError::Internal(e.into()))?;
+    let access_token = ctx.access_tokens.issue(wallet, role, Some(family)).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(TokenPair {
         access_token,
         token_type: "Bearer",
@@ -200,14 +201,13 @@ pub async fn refresh_tokens(
     State(ctx): State<ApiContext>,
     Json(req): Json<RefreshRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
-    let (wallet, next) = refresh::rotate(&ctx.db, &req.refresh_token, ctx.settings.auth.refresh_ttl_secs)
+    let (wallet, next, family) = refresh::rotate(&ctx.db, &req.refresh_token, ctx.settings.auth.refresh_ttl_secs)
         .await?
         .map_err(refresh_refusal)?;
-    token_pair(&ctx, wallet, next).map(Json)
+    token_pair(&ctx, wallet, next, &family).map(Json)
 }
 
-/// Ends the session of a refresh token (its whole family). Access tokens already issued stay
-/// valid until they expire (minutes).
+/// Ends the session of a refresh token (its whole family), and with it the session's access tokens.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(ctx): State<ApiContext>, Json(req): Json<RefreshRequest>) -> Result<StatusCode, ApiError> {

@@ -83,11 +83,16 @@ impl FromRequestParts<ApiContext> for AuthUser {
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .ok_or_else(|| ApiError::unauthorized("invalid_token", "expected `Authorization: Bearer <token>`"))?;
-        let (wallet, role) = ctx
+        let verified = ctx
             .access_tokens
             .verify(token.trim())
             .ok_or_else(|| ApiError::unauthorized("invalid_token", "the access token is invalid or expired"))?;
-        Ok(Self { wallet, role })
+        if let Some(family) = &verified.family
+            && crate::auth::refresh::family_revoked(&ctx.db, family).await?
+        {
+            return Err(ApiError::unauthorized("token_revoked", "this session was ended (logout or a reused token)"));
+        }
+        Ok(Self { wallet: verified.wallet, role: verified.role })
     }
 }
 

@@ -151,11 +151,17 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     assert_eq!((reuse.status, reuse.code()), (401, "refresh_token_reused"));
     let after = app.post("/v1/auth/refresh", json!({ "refresh_token": r2 })).await;
     assert_eq!((after.status, after.code()), (401, "refresh_token_revoked"));
+    // The family's access tokens stop working too, the first and the rotated one.
+    for access in [first["access_token"].as_str(), second.body["access_token"].as_str()] {
+        let me = app.get("/v1/users/me", access).await;
+        assert_eq!((me.status, me.code()), (401, "token_revoked"), "{}", me.body);
+    }
 
     // Another session of the same wallet is untouched.
     let other_session = app.signin(Chain::Evm, &wallet).await;
     let a = app.post("/v1/auth/refresh", json!({ "refresh_token": other_session["refresh_token"] })).await;
     assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(app.get("/v1/users/me", other_session["access_token"].as_str()).await.status, 200);
 }
 
 #[tokio::test]
@@ -172,6 +178,9 @@ async fn logout_revokes_the_session() {
     assert_eq!(out.status, 204);
     let a = app.post("/v1/auth/refresh", json!({ "refresh_token": r2 })).await;
     assert_eq!((a.status, a.code()), (401, "refresh_token_revoked"));
+    // The session's access tokens end with it; another session of the wallet goes on.
+    let me = app.get("/v1/users/me", rotated.body["access_token"].as_str()).await;
+    assert_eq!((me.status, me.code()), (401, "token_revoked"), "{}", me.body);
     let revoked: i64 = sqlx::query_scalar("SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NOT NULL")
         .fetch_one(&app.db.pool)
         .await

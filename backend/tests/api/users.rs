@@ -78,7 +78,7 @@ async fn no_token_is_401_and_a_user_on_an_admin_route_is_403() {
     }
     // A token signed with another key is refused.
     let forged = backend::auth::jwt::AccessTokens::new(b"another-secret", 600)
-        .issue(app.admin.address(), backend::auth::Role::Admin)
+        .issue(app.admin.address(), backend::auth::Role::Admin, None)
         .unwrap();
     let a = app.get("/v1/admin/ping", Some(&forged)).await;
     assert_eq!((a.status, a.code()), (401, "invalid_token"));
