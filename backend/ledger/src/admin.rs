@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, Transaction};
 
 use super::load;
+use crate::money::Money;
 use crate::plan::{Amount, InvalidVersion, PlanParams};
 
 type Tx = Transaction<'static, Postgres>;
@@ -150,8 +151,8 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
     let mut tx = pool.begin().await?;
     lock_asset(&mut tx, asset_id).await?;
     let no = user_no(&mut tx, asset_id, user).await?;
-    let held: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT reward_no, amount::text FROM rewards
+    let held: Vec<(i64, Money)> = sqlx::query_as(
+        "SELECT reward_no, amount FROM rewards
          WHERE asset_id = $1 AND beneficiary_no = $2 AND status = 'held' ORDER BY reward_no FOR UPDATE",
     )
     .bind(asset_id)
@@ -163,7 +164,7 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
     }
     let mut total: Amount = 0;
     for (_, a) in &held {
-        total += load::parse_amount(a)?;
+        total += a.to_amount()?;
     }
     let company_before: String = sqlx::query_scalar("SELECT company_total::text FROM assets WHERE id = $1")
         .bind(asset_id)
@@ -177,11 +178,11 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
             .fetch_one(&mut *tx)
             .await?;
     let rewards: Vec<i64> = held.iter().map(|(n, _)| *n).collect();
-    let amounts: Vec<&str> = held.iter().map(|(_, a)| a.as_str()).collect();
+    let amounts: Vec<Money> = held.iter().map(|(_, a)| *a).collect();
     sqlx::query(
         "INSERT INTO company_credits (asset_id, credit_no, amount, reason, reward_no)
-         SELECT $1, $2 + o - 1, m::numeric, 'forfeit', r
-         FROM UNNEST($3::int8[], $4::text[]) WITH ORDINALITY AS x(r, m, o)",
+         SELECT $1, $2 + o - 1, m, 'forfeit', r
+         FROM UNNEST($3::int8[], $4::numeric[]) WITH ORDINALITY AS x(r, m, o)",
     )
     .bind(asset_id)
     .bind(next)
@@ -301,23 +302,23 @@ pub async fn manual_placement(
     }
     // What the company may still spend: its share less treasury transfers executed or signed (as a treasury
     // transfer computes it, under the same asset lock).
-    let (company_before, available): (String, String) = sqlx::query_as(
-        "SELECT company_total::text,
+    let (company_before, available): (Money, Money) = sqlx::query_as(
+        "SELECT company_total,
                 GREATEST(company_total - (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
-                                          WHERE t.asset_id = a.id AND t.status IN ('executed', 'signed')), 0)::text
+                                          WHERE t.asset_id = a.id AND t.status IN ('executed', 'signed')), 0)
          FROM assets a WHERE id = $1",
     )
     .bind(asset_id)
     .fetch_one(&mut *tx)
     .await?;
-    if load::parse_amount(&available)? < price {
+    if available.to_amount()? < price {
         return Err(refused(
             "insufficient_company_share",
             format!("the company's available share ({available}) is smaller than the price ({price})"),
         ));
     }
     let before = json!({
-        "company_total": company_before,
+        "company_total": company_before.to_string(),
         "level": level,
         "level_nodes": engine.tree(level).len(),
         "user_nodes_in_level": engine.user(owner).nodes_in(level),

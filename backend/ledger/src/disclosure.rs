@@ -3,7 +3,7 @@
 use serde::Serialize;
 use sqlx::{PgPool, Row};
 
-use super::{LedgerError, load};
+use super::LedgerError;
 use crate::plan::Amount;
 
 /// Aggregate outcomes of one asset's participants (every user but genesis).
@@ -34,13 +34,13 @@ pub async fn disclosure(pool: &PgPool, asset_id: i32) -> Result<Disclosure, Ledg
          )
          SELECT count(*), count(*) FILTER (WHERE net >= 0),
                 (percentile_disc(0.5) WITHIN GROUP (ORDER BY net))::text,
-                (SELECT company_total::text FROM assets WHERE id = $1)
+                (SELECT company_total FROM assets WHERE id = $1)
          FROM nets",
     )
     .bind(asset_id)
     .fetch_one(pool)
     .await?;
-    let company: Option<String> = row.get(3);
+    let company: Option<crate::money::Money> = row.try_get(3)?;
     let company = company.ok_or_else(|| LedgerError::Corrupt(format!("no asset {asset_id}")))?;
     let median = row
         .get::<Option<String>, _>(2)
@@ -51,6 +51,6 @@ pub async fn disclosure(pool: &PgPool, asset_id: i32) -> Result<Disclosure, Ledg
         participants: row.get::<i64, _>(0) as u64,
         received_at_least_paid_in: row.get::<i64, _>(1) as u64,
         median_net: median,
-        company_total: load::parse_amount(&company)?,
+        company_total: company.to_amount()?,
     })
 }

@@ -4,13 +4,10 @@ use alloy::primitives::Address;
 use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
 
 use super::{AssetBook, LedgerError};
-use crate::plan::{Amount, PlanEngine, PlanParams, PlanSchedule, PlanVersion, PoolNode, RowCounters, UserState};
+use crate::money::Money;
+use crate::plan::{PlanEngine, PlanParams, PlanSchedule, PlanVersion, PoolNode, RowCounters, UserState};
 
 type Tx = Transaction<'static, Postgres>;
-
-pub(super) fn parse_amount(s: &str) -> Result<Amount, LedgerError> {
-    s.parse().map_err(|_| LedgerError::Corrupt(format!("amount {s} is not a u128")))
-}
 
 pub(super) async fn schedule(tx: &mut Tx, asset_id: i32) -> Result<PlanSchedule, LedgerError> {
     let rows = sqlx::query(
@@ -104,13 +101,13 @@ async fn asset_engine(tx: &mut Tx, asset_id: i32, applied_events: u64) -> Result
         tree.push(PoolNode { owner: r.get::<i32, _>(2) as u32, completed: r.get(3) });
     }
     let reserve_rows =
-        sqlx::query("SELECT user_no, level, amount::text FROM user_reserves WHERE asset_id = $1 AND amount > 0")
+        sqlx::query("SELECT user_no, level, amount FROM user_reserves WHERE asset_id = $1 AND amount > 0")
             .bind(asset_id)
             .fetch_all(&mut **tx)
             .await?;
     let mut reserves = Vec::with_capacity(reserve_rows.len());
     for r in reserve_rows {
-        reserves.push((r.get::<i32, _>(0) as u32, r.get::<i32, _>(1) as u32, parse_amount(r.get::<&str, _>(2))?));
+        reserves.push((r.get::<i32, _>(0) as u32, r.get::<i32, _>(1) as u32, r.try_get::<Money, _>(2)?.to_amount()?));
     }
     let counters = RowCounters {
         applied_events,

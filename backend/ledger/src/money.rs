@@ -21,9 +21,15 @@ const NBASE: u64 = 10_000;
 const SIGN_POSITIVE: u16 = 0x0000;
 
 impl Money {
-    /// The amount as the plan engine's `u128`, if it fits.
-    pub fn to_amount(self) -> Result<Amount, BoxDynError> {
-        Amount::try_from(self.0).map_err(|_| format!("amount {} does not fit in u128", self.0).into())
+    /// The amount as the plan engine's `u128`; a stored amount beyond it fails like any undecodable column.
+    pub fn to_amount(self) -> Result<Amount, sqlx::Error> {
+        Amount::try_from(self.0).map_err(|_| sqlx::Error::Decode(format!("amount {} exceeds u128", self.0).into()))
+    }
+}
+
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
     }
 }
 

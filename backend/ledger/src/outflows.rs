@@ -45,7 +45,7 @@ async fn apply_claim(
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
     let already_paid = format!("the contract already paid {amount} to {to}, so custody and the ledger now differ");
     let row = sqlx::query(
-        "SELECT b.user_no, b.claimable::text FROM users u
+        "SELECT b.user_no, b.claimable FROM users u
          JOIN user_balances b ON b.asset_id = u.asset_id AND b.user_no = u.user_no
          WHERE u.asset_id = $1 AND u.address = $2 FOR UPDATE OF b",
     )
@@ -57,7 +57,7 @@ async fn apply_claim(
         return Ok(Err(("unknown_claimant", format!("claim by {account}, who is not in the ledger: {already_paid}"))));
     };
     let user_no: i32 = row.get(0);
-    let claimable: U256 = row.get::<&str, _>(1).parse().expect("claimable is a non-negative NUMERIC(78,0)");
+    let claimable: U256 = row.try_get::<crate::money::Money, _>(1)?.0;
     if amount > claimable {
         return Ok(Err((
             "claim_exceeds_claimable",

@@ -11,6 +11,7 @@ use alloy::primitives::{Address, U256};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::payouts::audit;
+use crate::money::Money;
 
 type Tx = Transaction<'static, Postgres>;
 
@@ -39,10 +40,6 @@ pub struct TreasuryPosition {
     pub liabilities: U256,
 }
 
-fn parse(text: &str) -> U256 {
-    text.parse().expect("ledger amounts are non-negative NUMERIC(78,0)")
-}
-
 /// With `lock`, takes the asset's row lock first, in its own statement: the sums are then read by a later
 /// statement, whose snapshot (READ COMMITTED) includes whatever the previous lock holder committed.
 async fn read_position(tx: &mut Tx, asset_id: i32, lock: bool) -> Result<Option<TreasuryPosition>, sqlx::Error> {
@@ -56,20 +53,20 @@ async fn read_position(tx: &mut Tx, asset_id: i32, lock: bool) -> Result<Option<
         }
     }
     let sql = String::from(
-        "SELECT a.chain_id, a.token, a.symbol, a.decimals, a.company_total::text,
+        "SELECT a.chain_id, a.token, a.symbol, a.decimals, a.company_total,
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
-                 WHERE t.asset_id = a.id AND t.status = 'executed')::text,
+                 WHERE t.asset_id = a.id AND t.status = 'executed'),
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
-                 WHERE t.asset_id = a.id AND t.status = 'signed')::text,
+                 WHERE t.asset_id = a.id AND t.status = 'signed'),
                 (SELECT COALESCE(sum(reserved + held + pending + batched + claimable), 0) FROM user_balances b
-                 WHERE b.asset_id = a.id)::text
+                 WHERE b.asset_id = a.id)
          FROM assets a WHERE a.id = $1",
     );
     let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(asset_id).fetch_optional(&mut **tx).await? else {
         return Ok(None);
     };
-    let (company_total, transferred, reserved) =
-        (parse(row.get(4)), parse(row.get::<&str, _>(5)), parse(row.get::<&str, _>(6)));
+    let money = |i: usize| row.try_get::<Money, _>(i).map(|m| m.0);
+    let (company_total, transferred, reserved, liabilities) = (money(4)?, money(5)?, money(6)?, money(7)?);
     Ok(Some(TreasuryPosition {
         asset_id,
         chain_id: row.get::<i64, _>(0) as u64,
@@ -80,7 +77,7 @@ async fn read_position(tx: &mut Tx, asset_id: i32, lock: bool) -> Result<Option<
         transferred,
         reserved,
         available: company_total.saturating_sub(transferred.saturating_add(reserved)),
-        liabilities: parse(row.get::<&str, _>(7)),
+        liabilities,
     }))
 }
 
@@ -231,17 +228,16 @@ where
     Ok(row)
 }
 
-const COLUMNS: &str =
-    "id, asset_id, chain_nonce::text, recipient, amount::text, origin, deadline, signature, requested_by,
+const COLUMNS: &str = "id, asset_id, chain_nonce, recipient, amount, origin, deadline, signature, requested_by,
      status, executed_block, tx_hash, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 
 fn from_row(r: &sqlx::postgres::PgRow) -> TreasuryTransferRow {
     TreasuryTransferRow {
         id: r.get(0),
         asset_id: r.get(1),
-        nonce: parse(r.get::<&str, _>(2)),
+        nonce: r.get::<Money, _>(2).0,
         to: Address::from_slice(r.get::<&[u8], _>(3)),
-        amount: parse(r.get::<&str, _>(4)),
+        amount: r.get::<Money, _>(4).0,
         origin: r.get(5),
         deadline: r.get::<Option<i64>, _>(6).map(|d| d as u64),
         signature: r.get(7),

@@ -12,6 +12,7 @@ use super::page::{Page, page_limit};
 use super::{AdminUser, ApiContext, ApiError, Json};
 use ledger::admin::AdminError;
 use ledger::audit::{self, AuditEntry as AuditRecord};
+use ledger::money::Money;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminPing {
@@ -536,7 +537,7 @@ pub struct WithdrawalEntry {
     pub created_at: String,
 }
 
-type WithdrawalRow = (i64, i32, i32, Vec<u8>, String, String, String, String);
+type WithdrawalRow = (i64, i32, i32, Vec<u8>, Money, Money, String, String);
 
 /// Users' withdraw requests, filtered by asset and status (keyset pages, newest first).
 #[utoipa::path(get, path = "/v1/admin/withdrawals", tag = "admin", security(("bearer" = [])), params(WithdrawalsQuery),
@@ -549,7 +550,7 @@ pub async fn withdrawals(
 ) -> Result<Json<Page<WithdrawalEntry>>, ApiError> {
     let limit = page_limit(q.limit)?;
     let rows: Vec<WithdrawalRow> = sqlx::query_as(
-        "SELECT w.id, w.asset_id, w.user_no, u.address, w.amount::text, b.pending::text, w.status,
+        "SELECT w.id, w.asset_id, w.user_no, u.address, w.amount, b.pending, w.status,
                 to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
          FROM withdraw_requests w
          JOIN users u USING (asset_id, user_no) JOIN user_balances b USING (asset_id, user_no)
@@ -569,8 +570,8 @@ pub async fn withdrawals(
             asset_id,
             user_no,
             address: Address::from_slice(&address).to_checksum(None),
-            amount,
-            pending_now,
+            amount: amount.to_string(),
+            pending_now: pending_now.to_string(),
             status,
             created_at,
         })

@@ -18,6 +18,7 @@ use super::signing::{signer, signer_error};
 use super::types::{AssetAmount, WalletTransaction};
 use super::{ApiContext, ApiError, AuthUser, Json};
 use ledger::eligibility::{self, Ineligible, PaymentTerms};
+use ledger::money::Money;
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
@@ -260,7 +261,7 @@ pub struct PoolEntry {
     pub q: i64,
 }
 
-type StoredPayload = (i64, i32, String, Option<i64>, i64);
+type StoredPayload = (i64, i32, Money, Option<i64>, i64);
 type UserRow = (i32, bool, Option<Vec<u8>>, Option<i64>);
 type EventRow = (i64, Vec<u8>, i64, i64, bool);
 
@@ -285,7 +286,7 @@ pub async fn confirm(
     let nonce = nonce.to_string();
     // Only the caller's own payloads: another wallet's nonce is "not found".
     let stored: Option<StoredPayload> = sqlx::query_as(
-        "SELECT t.id, t.asset_id, t.nonce::text, t.deadline, a.chain_id
+        "SELECT t.id, t.asset_id, t.nonce, t.deadline, a.chain_id
          FROM transactions t JOIN assets a ON a.id = t.asset_id
          WHERE t.wallet = $1 AND t.kind = 'register' AND t.nonce = $2::numeric
          ORDER BY t.id DESC LIMIT 1",
@@ -299,7 +300,7 @@ pub async fn confirm(
     let mut answer = RegistrationStatus {
         transaction_id,
         asset_id,
-        nonce,
+        nonce: nonce.to_string(),
         deadline,
         status: "waiting",
         user: None,

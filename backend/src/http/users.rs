@@ -12,6 +12,7 @@ use super::extract::Query;
 use super::page::{Page, page_limit};
 use super::types::{AssetAmount, WalletTransaction};
 use super::{ApiContext, ApiError, AuthUser, Json};
+use ledger::money::Money;
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
@@ -84,14 +85,14 @@ struct StandingRow {
     registered_block: Option<i64>,
     direct_count: i64,
     retopup_count: i64,
-    paid_in: String,
-    pending: String,
-    held: String,
-    batched: String,
-    settled: String,
-    forfeited: String,
-    reserved: String,
-    claimable: String,
+    paid_in: Money,
+    pending: Money,
+    held: Money,
+    batched: Money,
+    settled: Money,
+    forfeited: Money,
+    reserved: Money,
+    claimable: Money,
 }
 
 /// The signed-in wallet's profile across assets.
@@ -102,10 +103,10 @@ pub async fn me(State(ctx): State<ApiContext>, user: AuthUser) -> Result<Json<Pr
     let rows: Vec<StandingRow> = sqlx::query_as(
         "SELECT a.id AS asset_id, a.chain_id, a.symbol, a.decimals, u.user_no, u.frozen, s.address AS sponsor,
                 u.registered_block, u.direct_count, u.retopup_count,
-                COALESCE(b.paid_in, 0)::text AS paid_in, COALESCE(b.pending, 0)::text AS pending,
-                COALESCE(b.held, 0)::text AS held, COALESCE(b.batched, 0)::text AS batched,
-                COALESCE(b.settled, 0)::text AS settled, COALESCE(b.forfeited, 0)::text AS forfeited,
-                COALESCE(b.reserved, 0)::text AS reserved, COALESCE(b.claimable, 0)::text AS claimable
+                COALESCE(b.paid_in, 0) AS paid_in, COALESCE(b.pending, 0) AS pending,
+                COALESCE(b.held, 0) AS held, COALESCE(b.batched, 0) AS batched,
+                COALESCE(b.settled, 0) AS settled, COALESCE(b.forfeited, 0) AS forfeited,
+                COALESCE(b.reserved, 0) AS reserved, COALESCE(b.claimable, 0) AS claimable
          FROM users u
          JOIN assets a ON a.id = u.asset_id
          LEFT JOIN users s ON s.asset_id = u.asset_id AND s.user_no = u.sponsor_no
@@ -144,14 +145,14 @@ pub async fn me(State(ctx): State<ApiContext>, user: AuthUser) -> Result<Json<Pr
             direct_referrals: r.direct_count,
             retopups: r.retopup_count,
             balances: Balances {
-                paid_in: r.paid_in,
-                pending: r.pending,
-                held: r.held,
-                batched: r.batched,
-                settled: r.settled,
-                forfeited: r.forfeited,
-                reserved: r.reserved,
-                claimable: r.claimable,
+                paid_in: r.paid_in.to_string(),
+                pending: r.pending.to_string(),
+                held: r.held.to_string(),
+                batched: r.batched.to_string(),
+                settled: r.settled.to_string(),
+                forfeited: r.forfeited.to_string(),
+                reserved: r.reserved.to_string(),
+                claimable: r.claimable.to_string(),
             },
             pool_nodes: nodes.remove(&r.asset_id).unwrap_or_default(),
         })
@@ -168,7 +169,7 @@ type ReferralRow = (i32, Vec<u8>, Option<i64>, i64, bool);
 /// user_no, address, sponsor_no, depth, direct_count.
 type TreeRow = (i32, Vec<u8>, Option<i32>, i32, i64);
 /// reward_no, kind, level, amount, status, block, plan_version.
-type RewardRow = (i64, String, i32, String, String, Option<i64>, i32);
+type RewardRow = (i64, String, i32, Money, String, Option<i64>, i32);
 
 /// The caller's user number in `asset_id`; 404 for an unknown asset, `None` when the wallet
 /// is not registered in it.
@@ -370,7 +371,7 @@ pub async fn history(
     let (symbol, decimals): (String, i16) =
         sqlx::query_as("SELECT symbol, decimals FROM assets WHERE id = $1").bind(q.asset_id).fetch_one(&ctx.db).await?;
     let rows: Vec<RewardRow> = sqlx::query_as(
-        "SELECT r.reward_no, r.kind, r.level, r.amount::text, r.status, e.block_number, r.plan_version
+        "SELECT r.reward_no, r.kind, r.level, r.amount, r.status, e.block_number, r.plan_version
          FROM rewards r
          LEFT JOIN ledger_events e ON e.asset_id = r.asset_id AND e.event_seq = r.event_seq
          WHERE r.asset_id = $1 AND r.beneficiary_no = $2 AND r.reward_no < $3
@@ -428,7 +429,7 @@ pub struct WithdrawRequestView {
     pub created_at: String,
 }
 
-type WithdrawUserRow = (i32, bool, String, String, i64, Vec<u8>, String, i16);
+type WithdrawUserRow = (i32, bool, Money, Money, i64, Vec<u8>, String, i16);
 
 /// Asks to be paid the pending balance of one asset: recorded for the next payout batch (one open request
 /// per user and asset). Also returns the on-chain claimable amount and the `claim` transaction for it.
@@ -449,7 +450,7 @@ pub async fn withdraw(
     }
     // The user's row is locked so that two requests at once cannot both pass the checks.
     let row: Option<WithdrawUserRow> = sqlx::query_as(
-        "SELECT u.user_no, u.frozen, b.pending::text, b.claimable::text, a.chain_id, a.token, a.symbol, a.decimals
+        "SELECT u.user_no, u.frozen, b.pending, b.claimable, a.chain_id, a.token, a.symbol, a.decimals
          FROM users u JOIN user_balances b USING (asset_id, user_no) JOIN assets a ON a.id = u.asset_id
          WHERE u.asset_id = $1 AND u.address = $2 FOR UPDATE OF u",
     )
@@ -474,22 +475,22 @@ pub async fn withdraw(
             message: format!("request {id} for this asset is still open"),
         });
     }
-    if pending == "0" {
+    if pending.0.is_zero() {
         return Err(ApiError::unprocessable("nothing_pending", "no pending balance to withdraw in this asset"));
     }
     let (id, created_at): (i64, String) = sqlx::query_as(
-        "INSERT INTO withdraw_requests (asset_id, user_no, amount) VALUES ($1, $2, $3::numeric)
+        "INSERT INTO withdraw_requests (asset_id, user_no, amount) VALUES ($1, $2, $3)
          RETURNING id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
     )
     .bind(req.asset_id)
     .bind(user_no)
-    .bind(&pending)
+    .bind(pending)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
     let token = alloy::primitives::Address::from_slice(&token);
     let claim_transaction = match ctx.chains.get(chain_id as u64).map(|c| &c.settlement) {
-        Some(contract) if claimable != "0" => {
+        Some(contract) if !claimable.0.is_zero() => {
             use alloy::sol_types::SolCall;
             let call = abi::Settlement::claimCall { token, to: user.wallet };
             Some(WalletTransaction {

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use alloy::primitives::Address;
 use sqlx::{PgPool, Row};
 
-use super::{PayoutError, Tx, amount, audit, numeric};
+use super::{PayoutError, Tx, audit};
+use crate::money::Money;
 use crate::plan::Amount;
 
 /// A batch just built: entries in the order they must be signed and paid.
@@ -52,16 +53,16 @@ pub async fn build_batch_audited(
 ) -> Result<Option<BuiltBatch>, PayoutError> {
     let mut tx = pool.begin().await?;
     let Some(built) = build_in(&mut tx, asset_id, max_entries, max_total).await? else { return Ok(None) };
-    let pending_after: String =
-        sqlx::query_scalar("SELECT COALESCE(sum(pending), 0)::text FROM user_balances WHERE asset_id = $1")
+    let pending_after: Money =
+        sqlx::query_scalar("SELECT COALESCE(sum(pending), 0) FROM user_balances WHERE asset_id = $1")
             .bind(asset_id)
             .fetch_one(&mut *tx)
             .await?;
-    let pending_before = amount(&pending_after) + built.total;
+    let pending_before = pending_after.to_amount()? + built.total;
     let before = serde_json::json!({ "pending_total": pending_before.to_string() });
     let after = serde_json::json!({
         "batch_id": built.id, "status": "building", "total": built.total.to_string(),
-        "entries": built.entries.len(), "pending_total": pending_after,
+        "entries": built.entries.len(), "pending_total": pending_after.to_string(),
     });
     audit(&mut tx, actor, "payout_batch_build", asset_id, &format!("batch:{}", built.id), before, after).await?;
     tx.commit().await?;
@@ -86,7 +87,7 @@ async fn build_in(
 
     // SKIP LOCKED: a concurrent build takes other rewards, never these.
     let rows = sqlx::query(
-        "SELECT reward_no, beneficiary_no, amount::text FROM rewards
+        "SELECT reward_no, beneficiary_no, amount FROM rewards
          WHERE asset_id = $1 AND status = 'pending' ORDER BY beneficiary_no, reward_no FOR UPDATE SKIP LOCKED",
     )
     .bind(asset_id)
@@ -95,7 +96,7 @@ async fn build_in(
     let mut per_user: BTreeMap<i32, (Amount, Vec<i64>)> = BTreeMap::new();
     for row in &rows {
         let entry = per_user.entry(row.get(1)).or_default();
-        entry.0 += amount(row.get::<&str, _>(2));
+        entry.0 += row.try_get::<Money, _>(2)?.to_amount()?;
         entry.1.push(row.get(0));
     }
     let (mut users, mut sums, mut reward_nos, mut total) = (Vec::new(), Vec::new(), Vec::new(), 0 as Amount);
@@ -105,7 +106,7 @@ async fn build_in(
         }
         total += sum;
         users.push(user_no);
-        sums.push(numeric(sum));
+        sums.push(Money::from(sum));
         reward_nos.extend(rewards);
     }
     if users.is_empty() {
@@ -113,16 +114,16 @@ async fn build_in(
     }
 
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO payout_batches (asset_id, status, total) VALUES ($1, 'building', $2::numeric) RETURNING id",
+        "INSERT INTO payout_batches (asset_id, status, total) VALUES ($1, 'building', $2) RETURNING id",
     )
     .bind(asset_id)
-    .bind(numeric(total))
+    .bind(Money::from(total))
     .fetch_one(&mut **tx)
     .await?;
     let positions: Vec<i32> = (0..users.len() as i32).collect();
     sqlx::query(
         "INSERT INTO payout_batch_items (batch_id, asset_id, user_no, amount, position)
-         SELECT $1, $2, u, a::numeric, p FROM unnest($3::int4[], $4::text[], $5::int4[]) AS t(u, a, p)",
+         SELECT $1, $2, u, a, p FROM unnest($3::int4[], $4::numeric[], $5::int4[]) AS t(u, a, p)",
     )
     .bind(id)
     .bind(asset_id)
@@ -159,8 +160,8 @@ async fn build_in(
         .execute(&mut **tx)
         .await?;
     sqlx::query(
-        "UPDATE user_balances b SET pending = b.pending - t.a::numeric, batched = b.batched + t.a::numeric
-         FROM unnest($2::int4[], $3::text[]) AS t(u, a) WHERE b.asset_id = $1 AND b.user_no = t.u",
+        "UPDATE user_balances b SET pending = b.pending - t.a, batched = b.batched + t.a
+         FROM unnest($2::int4[], $3::numeric[]) AS t(u, a) WHERE b.asset_id = $1 AND b.user_no = t.u",
     )
     .bind(asset_id)
     .bind(&users)
@@ -173,6 +174,10 @@ async fn build_in(
             .bind(&users)
             .fetch_all(&mut **tx)
             .await?;
-    let entries = addresses.iter().zip(&sums).map(|(a, s)| (Address::from_slice(a), amount(s))).collect();
+    let entries = addresses
+        .iter()
+        .zip(&sums)
+        .map(|(a, s)| Ok((Address::from_slice(a), s.to_amount()?)))
+        .collect::<Result<_, sqlx::Error>>()?;
     Ok(Some(BuiltBatch { id, asset_id, chain_id: chain_id as u64, token: Address::from_slice(&token), entries, total }))
 }

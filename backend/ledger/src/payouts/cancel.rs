@@ -3,7 +3,8 @@
 use alloy::primitives::U256;
 use sqlx::PgPool;
 
-use super::{BatchStatus, PayoutError, amount, audit, batch_nonce};
+use super::{BatchStatus, PayoutError, audit, batch_nonce};
+use crate::money::Money;
 use crate::plan::Amount;
 
 /// What a cancellation must find under the lock: the batch as the caller checked it.
@@ -34,21 +35,21 @@ impl CancelState {
 
 /// The batch as a cancellation sees it (no lock: [`cancel_batch`] checks it again under the lock).
 pub async fn cancel_state(pool: &PgPool, batch_id: i64) -> Result<Option<CancelState>, sqlx::Error> {
-    let row: Option<(i32, BatchStatus, Option<String>, Option<i64>)> =
-        sqlx::query_as("SELECT asset_id, status, chain_nonce::text, deadline FROM payout_batches WHERE id = $1")
+    let row: Option<(i32, BatchStatus, Option<Money>, Option<i64>)> =
+        sqlx::query_as("SELECT asset_id, status, chain_nonce, deadline FROM payout_batches WHERE id = $1")
             .bind(batch_id)
             .fetch_optional(pool)
             .await?;
     Ok(row.map(|(asset_id, status, nonce, deadline)| CancelState {
         asset_id,
         status,
-        nonce: nonce.map(|n| n.parse().expect("nonce is a uint256")),
+        nonce: nonce.map(|n| n.0),
         deadline: deadline.map(|d| d as u64),
     }))
 }
 
 /// asset_id, status, chain_nonce, deadline, total of a batch row.
-type CancelRow = (i32, BatchStatus, Option<String>, Option<i64>, String);
+type CancelRow = (i32, BatchStatus, Option<Money>, Option<i64>, Money);
 
 /// What a cancellation moved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,24 +77,19 @@ pub async fn cancel_batch(
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT id FROM assets WHERE id = $1 FOR UPDATE").bind(expected.asset_id).execute(&mut *tx).await?;
     let row: Option<CancelRow> = sqlx::query_as(
-        "SELECT asset_id, status, chain_nonce::text, deadline, total::text FROM payout_batches
+        "SELECT asset_id, status, chain_nonce, deadline, total FROM payout_batches
          WHERE id = $1 FOR UPDATE",
     )
     .bind(batch_id)
     .fetch_optional(&mut *tx)
     .await?;
     let Some((asset_id, status, nonce, deadline, total)) = row else { return Ok(None) };
-    let now = CancelState {
-        asset_id,
-        status,
-        nonce: nonce.map(|n| n.parse().expect("nonce is a uint256")),
-        deadline: deadline.map(|d| d as u64),
-    };
+    let now = CancelState { asset_id, status, nonce: nonce.map(|n| n.0), deadline: deadline.map(|d| d as u64) };
     if &now != expected || !now.status.may_become(BatchStatus::Cancelled) {
         return Ok(None);
     }
-    let (pending_before, batched_before): (String, String) = sqlx::query_as(
-        "SELECT COALESCE(sum(pending), 0)::text, COALESCE(sum(batched), 0)::text FROM user_balances WHERE asset_id = $1",
+    let (pending_before, batched_before): (Money, Money) = sqlx::query_as(
+        "SELECT COALESCE(sum(pending), 0), COALESCE(sum(batched), 0) FROM user_balances WHERE asset_id = $1",
     )
     .bind(asset_id)
     .fetch_one(&mut *tx)
@@ -107,7 +103,7 @@ pub async fn cancel_batch(
     .bind(batch_id)
     .execute(&mut *tx)
     .await?;
-    let (moved, rewards, users, items_total, items): (String, i64, i64, String, i64) = sqlx::query_as(
+    let (moved, rewards, users, items_total, items): (Money, i64, i64, Money, i64) = sqlx::query_as(
         "WITH moved AS (
              UPDATE rewards SET status = 'pending', batch_id = NULL
              WHERE asset_id = $1 AND batch_id = $2 AND status = 'batched' RETURNING beneficiary_no, amount),
@@ -115,8 +111,8 @@ pub async fn cancel_batch(
          updated AS (
              UPDATE user_balances b SET pending = b.pending + p.amount, batched = b.batched - p.amount
              FROM per_user p WHERE b.asset_id = $1 AND b.user_no = p.user_no RETURNING p.user_no, p.amount, p.n)
-         SELECT COALESCE(sum(amount), 0)::text, COALESCE(sum(n), 0)::int8, count(*),
-                (SELECT COALESCE(sum(amount), 0)::text FROM payout_batch_items WHERE batch_id = $2),
+         SELECT COALESCE(sum(amount), 0), COALESCE(sum(n), 0)::int8, count(*),
+                (SELECT COALESCE(sum(amount), 0) FROM payout_batch_items WHERE batch_id = $2),
                 (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = $2
                    AND i.amount = (SELECT p.amount FROM per_user p WHERE p.user_no = i.user_no))
          FROM updated",
@@ -158,15 +154,16 @@ pub async fn cancel_batch(
     .bind(batch_id)
     .execute(&mut *tx)
     .await?;
-    let total = amount(&total);
+    let total = total.to_amount()?;
     let before = serde_json::json!({
         "status": now.status, "nonce": now.nonce.map(|n| n.to_string()), "deadline": now.deadline,
-        "total": total.to_string(), "pending_total": pending_before, "batched_total": batched_before,
+        "total": total.to_string(), "pending_total": pending_before.to_string(),
+        "batched_total": batched_before.to_string(),
     });
     let after = serde_json::json!({
         "status": "cancelled", "rewards_released": rewards, "users": users,
-        "pending_total": (amount(&pending_before) + total).to_string(),
-        "batched_total": (amount(&batched_before) - total).to_string(), "proof": proof,
+        "pending_total": (pending_before.to_amount()? + total).to_string(),
+        "batched_total": (batched_before.to_amount()? - total).to_string(), "proof": proof,
     });
     audit(&mut tx, actor, "payout_batch_cancel", asset_id, &format!("batch:{batch_id}"), before, after).await?;
     tx.commit().await?;

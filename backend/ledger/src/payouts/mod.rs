@@ -17,6 +17,7 @@ pub use sign::{SignStep, SignStepError, prepare_signing, record_signed, store_si
 use alloy::primitives::{Address, U256};
 use sqlx::{Postgres, Row, Transaction};
 
+use crate::money::Money;
 use crate::plan::Amount;
 
 pub(crate) type Tx = Transaction<'static, Postgres>;
@@ -36,15 +37,6 @@ pub enum PayoutError {
     /// The batch's stored items or total disagree with its rewards; rolled back, a person must look.
     #[error("batch {0} does not match its rewards: {1}")]
     Inconsistent(i64, String),
-}
-
-/// NUMERIC(78,0) travels as text (no decimal type in between).
-pub(crate) fn numeric(v: Amount) -> String {
-    v.to_string()
-}
-
-pub(crate) fn amount(text: &str) -> Amount {
-    text.parse().expect("ledger amounts are non-negative integers below 2^128")
 }
 
 /// Where a payout batch stands. The only ways forward: building → signed (its nonce fixed and signed) →
@@ -222,31 +214,32 @@ impl BatchPayload {
 /// The batch with its stored nonce and deadline (both set), entries by position.
 pub(super) async fn load_payload(tx: &mut Tx, batch_id: i64) -> Result<BatchPayload, sqlx::Error> {
     let head = sqlx::query(
-        "SELECT b.asset_id, a.chain_id, a.token, b.total::text, b.chain_nonce::text, b.deadline
+        "SELECT b.asset_id, a.chain_id, a.token, b.total, b.chain_nonce, b.deadline
          FROM payout_batches b JOIN assets a ON a.id = b.asset_id WHERE b.id = $1",
     )
     .bind(batch_id)
     .fetch_one(&mut **tx)
     .await?;
     let items = sqlx::query(
-        "SELECT u.address, i.amount::text FROM payout_batch_items i
+        "SELECT u.address, i.amount FROM payout_batch_items i
          JOIN users u ON u.asset_id = i.asset_id AND u.user_no = i.user_no
          WHERE i.batch_id = $1 ORDER BY i.position",
     )
     .bind(batch_id)
     .fetch_all(&mut **tx)
     .await?;
+    let mut entries = Vec::with_capacity(items.len());
+    for r in &items {
+        entries.push((Address::from_slice(r.try_get::<&[u8], _>(0)?), r.try_get::<Money, _>(1)?.to_amount()?));
+    }
     Ok(BatchPayload {
         id: batch_id,
-        asset_id: head.get(0),
-        chain_id: head.get::<i64, _>(1) as u64,
-        token: Address::from_slice(head.get::<&[u8], _>(2)),
-        total: amount(head.get::<&str, _>(3)),
-        nonce: head.get::<Option<&str>, _>(4).map(|n| n.parse().expect("nonce is a uint256")).unwrap_or_default(),
-        deadline: head.get::<Option<i64>, _>(5).unwrap_or_default() as u64,
-        entries: items
-            .iter()
-            .map(|r| (Address::from_slice(r.get::<&[u8], _>(0)), amount(r.get::<&str, _>(1))))
-            .collect(),
+        asset_id: head.try_get(0)?,
+        chain_id: head.try_get::<i64, _>(1)? as u64,
+        token: Address::from_slice(head.try_get::<&[u8], _>(2)?),
+        total: head.try_get::<Money, _>(3)?.to_amount()?,
+        nonce: head.try_get::<Option<Money>, _>(4)?.map(|n| n.0).unwrap_or_default(),
+        deadline: head.try_get::<Option<i64>, _>(5)?.unwrap_or_default() as u64,
+        entries,
     })
 }

@@ -6,6 +6,7 @@ use sqlx::{PgPool, Row};
 use super::{BatchPayload, BatchStatus, PayoutError, Tx, audit, batch_nonce};
 
 use super::load_payload;
+use crate::money::Money;
 
 /// Records the signed version of a batch; from now on only this nonce, hash, deadline and signature are sent.
 pub async fn record_signed(
@@ -78,16 +79,15 @@ pub enum SignStepError {
 /// asks for the same payload), or returns the stored signature when it was signed already.
 pub async fn prepare_signing(pool: &PgPool, batch_id: i64, now: u64, ttl_secs: u64) -> Result<SignStep, SignStepError> {
     let mut tx = pool.begin().await.map_err(PayoutError::from)?;
-    let row = sqlx::query(
-        "SELECT status, chain_nonce::text, deadline, signature FROM payout_batches WHERE id = $1 FOR UPDATE",
-    )
-    .bind(batch_id)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(PayoutError::from)?
-    .ok_or(SignStepError::UnknownBatch(batch_id))?;
+    let row =
+        sqlx::query("SELECT status, chain_nonce, deadline, signature FROM payout_batches WHERE id = $1 FOR UPDATE")
+            .bind(batch_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(PayoutError::from)?
+            .ok_or(SignStepError::UnknownBatch(batch_id))?;
     let status: BatchStatus = row.get(0);
-    let stored_nonce: Option<U256> = row.get::<Option<&str>, _>(1).map(|n| n.parse().expect("nonce is a uint256"));
+    let stored_nonce: Option<U256> = row.try_get::<Option<Money>, _>(1).map_err(PayoutError::from)?.map(|n| n.0);
     let stored_deadline: Option<i64> = row.get(2);
     let signature: Option<Vec<u8>> = row.get(3);
     if status == BatchStatus::Cancelled {
@@ -133,12 +133,12 @@ pub async fn store_signature(
     actor: &str,
 ) -> Result<Option<()>, PayoutError> {
     let mut tx = pool.begin().await?;
-    let current: Option<(String, Option<String>, Option<i64>)> =
-        sqlx::query_as("SELECT status, chain_nonce::text, deadline FROM payout_batches WHERE id = $1 FOR UPDATE")
+    let current: Option<(BatchStatus, Option<Money>, Option<i64>)> =
+        sqlx::query_as("SELECT status, chain_nonce, deadline FROM payout_batches WHERE id = $1 FOR UPDATE")
             .bind(payload.id)
             .fetch_optional(&mut *tx)
             .await?;
-    let ours = Some(("building".to_string(), Some(payload.nonce.to_string()), Some(payload.deadline as i64)));
+    let ours = Some((BatchStatus::Building, Some(Money(payload.nonce)), Some(payload.deadline as i64)));
     if current != ours {
         return Ok(None);
     }

@@ -1,5 +1,6 @@
 //! Batches: built from pending rewards within the caps, listed, and shown with their entries.
 
+use ::ledger::money::Money;
 use ::ledger::payouts::{self as ledger, BatchStatus};
 use ::ledger::plan::Amount;
 use alloy::primitives::Address;
@@ -81,8 +82,8 @@ type BatchRow = (
     i32,
     i64,
     String,
-    String,
-    Option<String>,
+    Money,
+    Option<Money>,
     Option<i64>,
     Option<Vec<u8>>,
     Option<Vec<u8>>,
@@ -94,7 +95,7 @@ type BatchRow = (
     i64,
 );
 
-const BATCH_SELECT: &str = "SELECT b.id, b.asset_id, a.chain_id, b.status, b.total::text, b.chain_nonce::text,
+const BATCH_SELECT: &str = "SELECT b.id, b.asset_id, a.chain_id, b.status, b.total, b.chain_nonce,
         b.deadline, b.payouts_hash, b.signature, t.tx_hash, b.executed_block,
         to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), a.symbol, a.decimals,
         (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = b.id)
@@ -125,7 +126,7 @@ fn batch_view(row: BatchRow) -> BatchView {
         status,
         total: AssetAmount::new(total, decimals, &symbol),
         entry_count: count,
-        nonce,
+        nonce: nonce.map(|n| n.to_string()),
         deadline,
         payouts_hash: hex_bytes(hash),
         signature: hex_bytes(signature),
@@ -147,8 +148,8 @@ pub(super) async fn load_batch(ctx: &ApiContext, id: i64) -> Result<BatchView, A
         .bind(view.asset_id)
         .fetch_one(&ctx.db)
         .await?;
-    let items: Vec<(i32, Vec<u8>, String, Option<String>)> = sqlx::query_as(
-        "SELECT i.position, u.address, i.amount::text, i.outcome FROM payout_batch_items i
+    let items: Vec<(i32, Vec<u8>, Money, Option<String>)> = sqlx::query_as(
+        "SELECT i.position, u.address, i.amount, i.outcome FROM payout_batch_items i
          JOIN users u ON u.asset_id = i.asset_id AND u.user_no = i.user_no
          WHERE i.batch_id = $1 ORDER BY i.position",
     )

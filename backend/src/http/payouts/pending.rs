@@ -9,6 +9,7 @@ use crate::http::extract::{Query, parse_address};
 use crate::http::page::{Page, page_limit};
 use crate::http::types::{AssetAmount, AssetMeta, parse_amount};
 use crate::http::{AdminUser, ApiContext, ApiError, Json};
+use ::ledger::money::Money;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -57,7 +58,7 @@ pub struct PendingPage {
 }
 
 /// user_no, address, amount, rewards, open withdraw request.
-type PendingRow = (i32, Vec<u8>, String, i64, Option<i64>);
+type PendingRow = (i32, Vec<u8>, Money, i64, Option<i64>);
 
 const PENDING_PER_USER: &str = "WITH per_user AS (
         SELECT r.beneficiary_no AS user_no, sum(r.amount) AS amount, count(*) AS rewards
@@ -84,7 +85,7 @@ pub(super) async fn pending(
     let user_bytes = user.map(|u| u.to_vec());
     let rows: Vec<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{PENDING_PER_USER}
-         SELECT p.user_no, u.address, p.amount::text, p.rewards,
+         SELECT p.user_no, u.address, p.amount, p.rewards,
                 (SELECT w.id FROM withdraw_requests w WHERE w.asset_id = $1 AND w.user_no = p.user_no
                    AND w.status = 'open')
          FROM per_user p JOIN users u ON u.asset_id = $1 AND u.user_no = p.user_no
@@ -98,9 +99,9 @@ pub(super) async fn pending(
     .bind(limit + 1)
     .fetch_all(&ctx.db)
     .await?;
-    let (users, rewards, total): (i64, i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let (users, rewards, total): (i64, i64, Money) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{PENDING_PER_USER}
-         SELECT count(*), COALESCE(sum(rewards), 0)::int8, COALESCE(sum(amount), 0)::text FROM per_user"
+         SELECT count(*), COALESCE(sum(rewards), 0)::int8, COALESCE(sum(amount), 0) FROM per_user"
     )))
     .bind(q.asset_id)
     .bind(&user_bytes)
