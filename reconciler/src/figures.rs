@@ -6,6 +6,7 @@ use alloy::{
     primitives::{Address, U256},
     providers::{DynProvider, Provider},
 };
+use ledger::money::Money;
 use sqlx::PgPool;
 
 use crate::checks::{LedgerFigures, ListenerStatus, OpenBatch};
@@ -20,8 +21,6 @@ pub enum FiguresError {
     Database(#[from] sqlx::Error),
     #[error("chain {chain_id}: {reason}")]
     Rpc { chain_id: u64, reason: String },
-    #[error("ledger figure {what} is not a uint256: {value}")]
-    Figure { what: &'static str, value: String },
 }
 
 /// What the ledger says about one chain, read in one snapshot.
@@ -45,10 +44,6 @@ pub struct ChainFigures {
     pub ledger: LedgerSnapshot,
     /// On-chain balance of the contract per asset at `ledger.listener_block`, same order as `ledger.assets`.
     pub onchain: Vec<U256>,
-}
-
-fn uint(what: &'static str, value: String) -> Result<U256, FiguresError> {
-    value.parse().map_err(|_| FiguresError::Figure { what, value })
 }
 
 fn token_text(token: Address) -> String {
@@ -81,8 +76,8 @@ pub async fn read_ledger(pool: &PgPool, chain_id: u64, tokens: &[Address]) -> Re
             .bind(chain)
             .fetch_one(&mut *tx)
             .await?;
-    let batches: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT p.chain_nonce::text, p.deadline FROM payout_batches p
+    let batches: Vec<(Money, i64)> = sqlx::query_as(
+        "SELECT p.chain_nonce, p.deadline FROM payout_batches p
            JOIN assets a ON a.id = p.asset_id
           WHERE a.chain_id = $1 AND p.status = 'submitted'
             AND p.chain_nonce IS NOT NULL AND p.deadline IS NOT NULL
@@ -93,9 +88,7 @@ pub async fn read_ledger(pool: &PgPool, chain_id: u64, tokens: &[Address]) -> Re
     .await?;
     let open_batches = batches
         .into_iter()
-        .map(|(nonce, deadline)| {
-            Ok(OpenBatch { chain_id, batch_nonce: uint("batch nonce", nonce)?, deadline: deadline.max(0) as u64 })
-        })
+        .map(|(nonce, deadline)| Ok(OpenBatch { chain_id, batch_nonce: nonce.0, deadline: deadline.max(0) as u64 }))
         .collect::<Result<_, FiguresError>>()?;
 
     let mut assets = Vec::new();
@@ -116,13 +109,13 @@ async fn asset_figures(
 ) -> Result<LedgerFigures, FiguresError> {
     // Every movement of custody is a chain event of the asset up to the block, whatever its outcome.
     // Payout batches move `total` out, except what they deferred (it stays in custody as claimable).
-    let (inflows, payouts, deferred, claims, treasury): (String, String, String, String, String) = sqlx::query_as(
+    let (inflows, payouts, deferred, claims, treasury): (Money, Money, Money, Money, Money) = sqlx::query_as(
         "SELECT
-            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = ANY($4)), 0)::text,
-            coalesce(sum(uint_text_to_numeric(payload->>'total')) FILTER (WHERE name = 'PayoutBatchExecuted'), 0)::text,
-            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'PayoutDeferred'), 0)::text,
-            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'Claimed'), 0)::text,
-            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'TreasuryTransferred'), 0)::text
+            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = ANY($4)), 0),
+            coalesce(sum(uint_text_to_numeric(payload->>'total')) FILTER (WHERE name = 'PayoutBatchExecuted'), 0),
+            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'PayoutDeferred'), 0),
+            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'Claimed'), 0),
+            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'TreasuryTransferred'), 0)
            FROM chain_events
           WHERE chain_id = $1 AND block_number <= $2 AND lower(payload->>'token') = $3",
     )
@@ -132,8 +125,8 @@ async fn asset_figures(
     .bind(INFLOW_EVENTS.map(str::to_owned).to_vec())
     .fetch_one(&mut *tx)
     .await?;
-    let liabilities: String = sqlx::query_scalar(
-        "SELECT coalesce(sum(b.reserved + b.held + b.pending + b.batched + b.claimable), 0)::text
+    let liabilities: Money = sqlx::query_scalar(
+        "SELECT coalesce(sum(b.reserved + b.held + b.pending + b.batched + b.claimable), 0)
            FROM user_balances b JOIN assets a ON a.id = b.asset_id
           WHERE a.chain_id = $1 AND a.token = $2",
     )
@@ -141,15 +134,14 @@ async fn asset_figures(
     .bind(token.as_slice())
     .fetch_one(&mut *tx)
     .await?;
-    let payouts = uint("payouts", payouts)?;
-    let deferred = uint("deferred payouts", deferred)?;
+    let (payouts, deferred) = (payouts.0, deferred.0);
     Ok(LedgerFigures {
-        inflows: uint("inflows", inflows)?,
+        inflows: inflows.0,
         // A deferral without its batch cannot be; saturate rather than wrap if the rows say otherwise.
         payouts_executed: payouts.saturating_sub(deferred),
-        claims: uint("claims", claims)?,
-        treasury_transfers: uint("treasury transfers", treasury)?,
-        liabilities: uint("liabilities", liabilities)?,
+        claims: claims.0,
+        treasury_transfers: treasury.0,
+        liabilities: liabilities.0,
     })
 }
 
