@@ -26,9 +26,8 @@ use ledger::{AssetSpec, create_asset};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use signer::auth::Caller;
-use signer::config::{KeySettings, Settings as SignerConfig};
-use signer::intent::{Addr, Amount};
-use signer::policy::{AssetConfig, ChainConfig, PolicyConfig};
+use signer::config::Settings as SignerConfig;
+use signer::policy::PolicyConfig;
 
 const CHAIN: u64 = 56;
 const SETTLEMENT: Address = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
@@ -68,31 +67,11 @@ fn args() -> eyre::Result<Args> {
 /// The signer service on a loopback port, with a store in a fresh directory (removed at the end).
 async fn start_signer(store_dir: &std::path::Path) -> eyre::Result<(String, tokio::sync::oneshot::Sender<()>)> {
     let bnb: u128 = 1_000_000_000_000_000_000;
-    let config = SignerConfig {
-        bind: "127.0.0.1:0".parse()?,
-        store_path: store_dir.join("signer.sqlite"),
-        key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
-        callers: vec![Caller::new(CALLER, SecretString::from(CALLER_SECRET))],
-        auth_window_secs: 30,
-        limits: Default::default(),
-        policy: PolicyConfig {
-            default_ttl_secs: 600,
-            max_deadline_horizon_secs: 3_600,
-            max_batch_entries: 50,
-            chains: vec![ChainConfig {
-                chain_id: CHAIN,
-                contracts: vec![Addr(SETTLEMENT)],
-                treasury_recipients: vec![],
-                assets: vec![AssetConfig {
-                    token: Addr(Address::ZERO),
-                    per_payload_cap: Amount::from(1_000 * bnb),
-                    per_batch_cap: Amount::from(10_000 * bnb),
-                    // Registrations are inflows; the daily cap is on outflows.
-                    daily_outflow_cap: Amount::from(100_000 * bnb),
-                }],
-            }],
-        },
-    };
+    // Registrations are inflows; the daily cap is on outflows.
+    let policy = PolicyConfig::native_only(CHAIN, SETTLEMENT, vec![], 1_000 * bnb, 10_000 * bnb, 100_000 * bnb);
+    let callers = vec![Caller::new(CALLER, SecretString::from(CALLER_SECRET))];
+    let config =
+        SignerConfig::development(store_dir.join("signer.sqlite"), SecretString::from(DEV_KEY), callers, policy);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (addr, server) = signer::startup::run_until(config, async {
         let _ = stopped.await;

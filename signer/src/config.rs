@@ -24,6 +24,22 @@ pub struct Settings {
     pub policy: PolicyConfig,
 }
 
+impl Settings {
+    /// A development signer on a free loopback port, signing with a raw `dev_key` (development and tests only,
+    /// as `--insecure-dev-key`), with default limits and a 30 s authentication window.
+    pub fn development(store_path: PathBuf, dev_key: SecretString, callers: Vec<Caller>, policy: PolicyConfig) -> Self {
+        Settings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            limits: Default::default(),
+            store_path,
+            key: KeySettings::InsecureDevKey(dev_key),
+            callers,
+            auth_window_secs: 30,
+            policy,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum KeySettings {
     Keystore {

@@ -27,6 +27,36 @@ pub struct PolicyConfig {
     pub chains: Vec<ChainConfig>,
 }
 
+impl PolicyConfig {
+    /// One chain, one contract and its native coin with the given caps (base units): the policy of development
+    /// signers in benchmarks and tests.
+    pub fn native_only(
+        chain_id: u64,
+        contract: Address,
+        treasury_recipients: Vec<Address>,
+        per_payload_cap: u128,
+        per_batch_cap: u128,
+        daily_outflow_cap: u128,
+    ) -> Self {
+        PolicyConfig {
+            default_ttl_secs: 600,
+            max_deadline_horizon_secs: 3_600,
+            max_batch_entries: 50,
+            chains: vec![ChainConfig {
+                chain_id,
+                contracts: vec![Addr(contract)],
+                treasury_recipients: treasury_recipients.into_iter().map(Addr).collect(),
+                assets: vec![AssetConfig {
+                    token: Addr(Address::ZERO),
+                    per_payload_cap: Amount::from(per_payload_cap),
+                    per_batch_cap: Amount::from(per_batch_cap),
+                    daily_outflow_cap: Amount::from(daily_outflow_cap),
+                }],
+            }],
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {

@@ -5,9 +5,8 @@ use alloy::primitives::{Address, address};
 use backend::config::SignerSettings;
 use secrecy::SecretString;
 use signer::auth::Caller;
-use signer::config::{KeySettings, Settings as SignerConfig};
-use signer::intent::{Addr, Amount};
-use signer::policy::{AssetConfig, ChainConfig, PolicyConfig};
+use signer::config::Settings as SignerConfig;
+use signer::policy::PolicyConfig;
 
 use crate::common::{BNB, CHAIN};
 
@@ -66,30 +65,9 @@ pub(crate) const TREASURY_SECRET: &str = "test-only-treasury-caller-secret";
 
 async fn spawn_signer_with_callers(contract: Address, treasury: Vec<Address>, callers: Vec<Caller>) -> SignerService {
     let dir = tempfile::tempdir().unwrap();
-    let config = SignerConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        store_path: dir.path().join("signer.sqlite"),
-        key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
-        callers,
-        auth_window_secs: 30,
-        limits: Default::default(),
-        policy: PolicyConfig {
-            default_ttl_secs: 600,
-            max_deadline_horizon_secs: 3_600,
-            max_batch_entries: 50,
-            chains: vec![ChainConfig {
-                chain_id: CHAIN,
-                contracts: vec![Addr(contract)],
-                treasury_recipients: treasury.into_iter().map(Addr).collect(),
-                assets: vec![AssetConfig {
-                    token: Addr(Address::ZERO),
-                    per_payload_cap: Amount::from(1_000 * BNB),
-                    per_batch_cap: Amount::from(10_000 * BNB),
-                    daily_outflow_cap: Amount::from(100_000 * BNB),
-                }],
-            }],
-        },
-    };
+    let policy = PolicyConfig::native_only(CHAIN, contract, treasury, 1_000 * BNB, 10_000 * BNB, 100_000 * BNB);
+    let config =
+        SignerConfig::development(dir.path().join("signer.sqlite"), SecretString::from(DEV_KEY), callers, policy);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (addr, server) = signer::startup::run_until(config, async {
         let _ = stopped.await;
