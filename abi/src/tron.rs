@@ -18,6 +18,21 @@ pub enum TronAddressError {
     Shape(usize),
 }
 
+/// TRON's chain ids: mainnet, Nile and Shasta (the last four bytes of each network's genesis block id). A chain
+/// with one of these ids — a real TRON network, or a test node standing in for one — shows its addresses in
+/// base58check.
+pub const TRON_CHAIN_IDS: [u64; 3] = [728_126_428, 3_448_148_188, 2_494_104_990];
+
+/// Whether `chain_id` is a TRON network's ([`TRON_CHAIN_IDS`]).
+pub fn is_tron_chain(chain_id: u64) -> bool {
+    TRON_CHAIN_IDS.contains(&chain_id)
+}
+
+/// An address as its chain shows it: `T…` base58check on a TRON chain, EIP-55 `0x…` elsewhere.
+pub fn show(chain_id: u64, address: Address) -> String {
+    if is_tron_chain(chain_id) { to_base58(address) } else { address.to_checksum(None) }
+}
+
 /// `T…` base58check form of a 20-byte address.
 pub fn to_base58(address: Address) -> String {
     let mut raw = Vec::with_capacity(21);
@@ -59,6 +74,16 @@ mod tests {
         let hex = address!("a614f803b6fd780986a42c78ec9c7f77e6ded13c");
         assert_eq!(to_base58(hex), "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
         assert_eq!(from_base58("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"), Ok(hex));
+    }
+
+    #[test]
+    fn addresses_show_in_their_chains_form() {
+        let hex = address!("a614f803b6fd780986a42c78ec9c7f77e6ded13c");
+        for tron in TRON_CHAIN_IDS {
+            assert_eq!(show(tron, hex), "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+        }
+        assert_eq!(show(56, hex), "0xa614f803B6FD780986A42c78Ec9c7f77e6DeD13C");
+        assert!(!is_tron_chain(728_126_428 + 1) && !is_tron_chain(31_337));
     }
 
     #[test]

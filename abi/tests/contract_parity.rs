@@ -8,7 +8,7 @@ use abi::{
 use alloy::{
     network::EthereumWallet,
     node_bindings::{Anvil, AnvilInstance},
-    primitives::{Address, Bytes, U256, keccak256},
+    primitives::{Address, B256, Bytes, U256, keccak256},
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::{SignerSync, local::PrivateKeySigner},
     sol_types::SolStruct,
@@ -36,7 +36,12 @@ fn provider_for(anvil: &AnvilInstance, wallet: &PrivateKeySigner) -> DynProvider
 }
 
 async fn deploy(token: Address) -> eyre::Result<Chain> {
-    let anvil = Anvil::new().path(foundry_binary("anvil")).try_spawn()?;
+    deploy_on(Anvil::new(), token).await
+}
+
+/// As [`deploy`], on the anvil `anvil` describes (e.g. with TRON's chain id).
+async fn deploy_on(anvil: Anvil, token: Address) -> eyre::Result<Chain> {
+    let anvil = anvil.path(foundry_binary("anvil")).try_spawn()?;
     let (admin, backend_signer, user) = (key(&anvil, 0), key(&anvil, 1), key(&anvil, 2));
     let admin_provider = provider_for(&anvil, &admin);
     let user_provider = provider_for(&anvil, &user);
@@ -251,5 +256,102 @@ async fn tron_like_usdt_registration_is_checked_by_balance_delta() -> eyre::Resu
     assert!(receipt.status());
     assert_eq!(usdt.balanceOf(anvil_chain.settlement).call().await?, fee);
     assert_eq!(usdt.balanceOf(anvil_chain.user.address()).call().await?, U256::ZERO);
+    Ok(())
+}
+
+/// TIP-712 digests computed by TronWeb (`scripts/tron/tip712.mjs`), an independent implementation, for `payloads`
+/// of (kind, value with TRON base58 addresses) under the contract at `contract` on `chain_id`.
+fn tronweb_digests(chain_id: u64, contract: Address, payloads: serde_json::Value) -> eyre::Result<Vec<B256>> {
+    use std::io::Write;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/tron/tip712.mjs");
+    let mut node = std::process::Command::new("node")
+        .arg(&script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let input =
+        serde_json::json!({ "chain_id": chain_id, "contract": abi::tron::to_base58(contract), "payloads": payloads });
+    node.stdin.take().expect("stdin").write_all(input.to_string().as_bytes())?;
+    let output = node.wait_with_output()?;
+    eyre::ensure!(output.status.success(), "tronweb: {}", String::from_utf8_lossy(&output.stdout));
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+#[tokio::test]
+async fn tip712_digests_on_trons_chain_ids_equal_tronwebs_and_the_contracts() -> eyre::Result<()> {
+    use abi::tron::to_base58 as t;
+    let (a, b, c) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xb2), Address::repeat_byte(0xc3));
+    let usdt = Address::repeat_byte(0x55);
+    // TRON mainnet and Nile (above 2^31: the 32-bit mask of TIP-712 must not sign-extend or truncate it).
+    for chain_id in [728_126_428u64, 3_448_148_188] {
+        let chain = deploy_on(Anvil::new().chain_id(chain_id), NATIVE_TOKEN).await?;
+        let contract = Settlement::new(chain.settlement, &chain.admin_provider);
+        assert_eq!(chain.domain.chain_id(), chain_id);
+        assert_eq!(contract.domainSeparator().call().await?, chain.domain.separator());
+        let registration = Registration {
+            user: a,
+            sponsor: b,
+            token: usdt,
+            amount: U256::from(20_000_000u64),
+            nonce: U256::from(7),
+            deadline: U256::from(1_800_000_000u64),
+        };
+        let retopup = Retopup {
+            user: a,
+            token: usdt,
+            amount: U256::from(40_000_000u64),
+            nonce: U256::from(8),
+            deadline: U256::from(1_800_000_001u64),
+        };
+        let payouts = vec![
+            Payout { recipient: a, amount: U256::from(1u64) },
+            Payout { recipient: b, amount: U256::from(18_000_000u64) },
+            Payout { recipient: c, amount: U256::MAX - U256::from(18_000_001u64) },
+        ];
+        let batch = PayoutBatch {
+            token: usdt,
+            total: U256::MAX,
+            payouts: payouts.clone(),
+            nonce: abi::nonces::batch_nonce(42, 0),
+            deadline: U256::from(1_800_000_002u64),
+        };
+        let transfer = TreasuryTransfer {
+            token: NATIVE_TOKEN,
+            to: c,
+            amount: U256::from(5u64),
+            nonce: U256::from(9),
+            deadline: U256::from(1_800_000_003u64),
+        };
+        let rust = [
+            chain.domain.digest(&registration),
+            chain.domain.digest(&retopup),
+            chain.domain.digest(&batch),
+            chain.domain.digest(&transfer),
+        ];
+        let onchain = [
+            contract.hashTypedData(registration.eip712_hash_struct()).call().await?,
+            contract.hashTypedData(retopup.eip712_hash_struct()).call().await?,
+            contract.hashTypedData(batch.eip712_hash_struct()).call().await?,
+            contract.hashTypedData(transfer.eip712_hash_struct()).call().await?,
+        ];
+        let tronweb = tronweb_digests(
+            chain_id,
+            chain.settlement,
+            serde_json::json!([
+                { "kind": "Registration", "value": { "user": t(a), "sponsor": t(b), "token": t(usdt),
+                    "amount": "20000000", "nonce": "7", "deadline": "1800000000" } },
+                { "kind": "Retopup", "value": { "user": t(a), "token": t(usdt), "amount": "40000000", "nonce": "8",
+                    "deadline": "1800000001" } },
+                { "kind": "PayoutBatch", "value": { "token": t(usdt), "total": U256::MAX.to_string(),
+                    "payouts": payouts.iter().map(|p| serde_json::json!({ "recipient": t(p.recipient),
+                        "amount": p.amount.to_string() })).collect::<Vec<_>>(),
+                    "nonce": abi::nonces::batch_nonce(42, 0).to_string(), "deadline": "1800000002" } },
+                { "kind": "TreasuryTransfer", "value": { "token": t(NATIVE_TOKEN), "to": t(c), "amount": "5",
+                    "nonce": "9", "deadline": "1800000003" } },
+            ]),
+        )?;
+        assert_eq!(rust.to_vec(), onchain.to_vec(), "chain {chain_id}: the abi crate's digests are the contract's");
+        assert_eq!(rust.to_vec(), tronweb, "chain {chain_id}: the abi crate's digests are TronWeb's");
+    }
     Ok(())
 }
