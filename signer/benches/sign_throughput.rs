@@ -31,9 +31,11 @@ const CONTRACT: Address = Address::repeat_byte(0xcc);
 const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const SECRET: &str = "bench-caller-secret";
 const BATCH_ENTRIES: usize = 500;
-const REGISTERS: usize = 2_000;
+const REGISTERS: usize = 8_000;
 const BATCHES: usize = 200;
 const CONCURRENCY: usize = 8;
+/// A second, wider load: group commit takes every request waiting, so more clients mean larger groups.
+const WIDE_CONCURRENCY: usize = 32;
 const PHASE_LIMIT: Duration = Duration::from_secs(20);
 
 fn settings(dir: &std::path::Path) -> Settings {
@@ -56,6 +58,7 @@ fn settings(dir: &std::path::Path) -> Settings {
                 assets: vec![AssetConfig {
                     token: Addr(Address::ZERO),
                     per_payload_cap: unlimited,
+                    per_entry_cap: None,
                     per_batch_cap: unlimited,
                     daily_outflow_cap: unlimited,
                 }],
@@ -212,6 +215,15 @@ fn main() {
         })
         .await;
 
+        let c = client.clone();
+        let wide_reg = measure_service(registers, WIDE_CONCURRENCY, move |i| {
+            let c = c.clone();
+            async move {
+                c.sign_register(&register_intent(i)).await.unwrap();
+            }
+        })
+        .await;
+
         let raw_b = measure_sync(batches, |i| raw_batch(&key, &domain, i));
         let c = client.clone();
         let seq_b = measure_service(batches, 1, move |i| {
@@ -227,6 +239,7 @@ fn main() {
         );
         row("register, 1 client", &seq_reg, &raw_reg);
         row(&format!("register, {CONCURRENCY} concurrent clients"), &par_reg, &raw_reg);
+        row(&format!("register, {WIDE_CONCURRENCY} concurrent clients"), &wide_reg, &raw_reg);
         row(&format!("payout batch of {BATCH_ENTRIES}, 1 client"), &seq_b, &raw_b);
         println!(
             "payout batch entries authorised per second through the service: {:.0}",

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     auth::Authenticated,
-    intent::{Action, Addr, Amount, Intent, Kind},
+    intent::{Action, Addr, Amount, Intent, Kind, Target},
 };
 
 /// Length of the rolling window of the daily outflow cap.
@@ -49,6 +49,7 @@ impl PolicyConfig {
                 assets: vec![AssetConfig {
                     token: Addr(Address::ZERO),
                     per_payload_cap: Amount::from(per_payload_cap),
+                    per_entry_cap: None,
                     per_batch_cap: Amount::from(per_batch_cap),
                     daily_outflow_cap: Amount::from(daily_outflow_cap),
                 }],
@@ -75,6 +76,10 @@ pub struct AssetConfig {
     pub token: Addr,
     /// Largest amount of a single register, retopup, treasury transfer or payout entry.
     pub per_payload_cap: Amount,
+    /// Largest single payout entry, when it must differ from `per_payload_cap` (a user owed more is paid in parts
+    /// across batches by the builder). Absent: `per_payload_cap`.
+    #[serde(default)]
+    pub per_entry_cap: Option<Amount>,
     /// Largest total of one payout batch.
     pub per_batch_cap: Amount,
     /// Largest sum of outflows (payout batches and treasury transfers) signed in any 24 hours.
@@ -137,6 +142,8 @@ pub struct InvalidPolicy(String);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AssetCaps {
     pub per_payload: U256,
+    /// Largest payout entry.
+    pub per_entry: U256,
     pub per_batch: U256,
     pub daily_outflow: U256,
 }
@@ -154,6 +161,16 @@ pub struct Policy {
     max_deadline_horizon_secs: u64,
     max_batch_entries: usize,
     chains: HashMap<u64, ChainPolicy>,
+}
+
+/// One asset's limits as the policy endpoint shows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssetView {
+    pub caps: AssetCaps,
+    pub max_batch_entries: usize,
+    /// Payout recipients refused whatever the amount: the contract itself (`RecipientIsContract`).
+    pub refused_payout_recipients: Vec<Address>,
+    pub treasury_recipients: Vec<Address>,
 }
 
 /// An intent the static rules allow, with what the store still has to check under its write lock.
@@ -177,6 +194,7 @@ impl TryFrom<PolicyConfig> for Policy {
             for asset in chain.assets {
                 let caps = AssetCaps {
                     per_payload: asset.per_payload_cap.0,
+                    per_entry: asset.per_entry_cap.unwrap_or(asset.per_payload_cap).0,
                     per_batch: asset.per_batch_cap.0,
                     daily_outflow: asset.daily_outflow_cap.0,
                 };
@@ -218,19 +236,7 @@ impl Policy {
     /// Every rule that does not need the store: target, asset, amounts, batch size, deadline.
     pub fn admit(&self, intent: &Intent, now: u64) -> Result<Admission, Refusal> {
         let target = intent.target;
-        let Some(chain) = self.chains.get(&target.chain_id) else {
-            return refuse(Rule::ChainNotAllowed, format!("chain {} is not allowed", target.chain_id));
-        };
-        if !chain.contracts.contains(&target.contract) {
-            return refuse(
-                Rule::ContractNotAllowed,
-                format!("contract {} is not allowed on chain {}", target.contract, target.chain_id),
-            );
-        }
-        let token = intent.action.token();
-        let Some(caps) = chain.assets.get(&token) else {
-            return refuse(Rule::TokenNotAllowed, format!("token {token} is not allowed on chain {}", target.chain_id));
-        };
+        let (chain, caps) = self.lookup(target, intent.action.token())?;
         match &intent.action {
             Action::Register { amount, .. } | Action::Retopup { amount, .. } => {
                 check_per_payload(*amount, caps)?;
@@ -263,7 +269,12 @@ impl Policy {
                             format!("a payout to the Settlement contract {} itself", target.contract),
                         );
                     }
-                    check_per_payload(payout.amount, caps)?;
+                    if payout.amount > caps.per_entry {
+                        return refuse(
+                            Rule::PerPayloadCap,
+                            format!("payout entry {} exceeds {}", payout.amount, caps.per_entry),
+                        );
+                    }
                 }
                 if *total > caps.per_batch {
                     return refuse(Rule::PerBatchCap, format!("batch total {total} exceeds {}", caps.per_batch));
@@ -273,6 +284,37 @@ impl Policy {
         let deadline = self.deadline(intent.deadline, now)?;
         let kind: Kind = intent.kind();
         Ok(Admission { deadline, daily_outflow_cap: kind.is_outflow().then_some(caps.daily_outflow) })
+    }
+
+    /// The caps of `token` on `target`, with the batch-size limit and the treasury recipients — what the policy
+    /// endpoint shows a payout builder; refused exactly as an intent for that asset would be.
+    pub fn asset(&self, target: Target, token: Address) -> Result<AssetView, Refusal> {
+        let (chain, caps) = self.lookup(target, token)?;
+        let mut treasury_recipients: Vec<Address> = chain.treasury_recipients.iter().copied().collect();
+        treasury_recipients.sort();
+        Ok(AssetView {
+            caps: *caps,
+            max_batch_entries: self.max_batch_entries,
+            refused_payout_recipients: vec![target.contract],
+            treasury_recipients,
+        })
+    }
+
+    /// The rules of `token` on `target`: default deny, chain first, then contract, then asset.
+    fn lookup(&self, target: Target, token: Address) -> Result<(&ChainPolicy, &AssetCaps), Refusal> {
+        let Some(chain) = self.chains.get(&target.chain_id) else {
+            return refuse(Rule::ChainNotAllowed, format!("chain {} is not allowed", target.chain_id));
+        };
+        if !chain.contracts.contains(&target.contract) {
+            return refuse(
+                Rule::ContractNotAllowed,
+                format!("contract {} is not allowed on chain {}", target.contract, target.chain_id),
+            );
+        }
+        let Some(caps) = chain.assets.get(&token) else {
+            return refuse(Rule::TokenNotAllowed, format!("token {token} is not allowed on chain {}", target.chain_id));
+        };
+        Ok((chain, caps))
     }
 
     /// The deadline to sign: the requested one if within the horizon, else now + the default TTL.
@@ -335,6 +377,7 @@ mod tests {
                 assets: vec![AssetConfig {
                     token: Addr(USDT),
                     per_payload_cap: Amount::from(100),
+                    per_entry_cap: None,
                     per_batch_cap: Amount::from(250),
                     daily_outflow_cap: Amount::from(1_000),
                 }],
@@ -428,6 +471,24 @@ mod tests {
     }
 
     #[test]
+    fn a_separate_entry_cap_bounds_payout_entries_only() {
+        let mut config = policy_config();
+        config.chains[0].assets[0].per_entry_cap = Some(Amount::from(40));
+        let p = Policy::try_from(config).unwrap();
+        assert!(p.admit(&batch(&[40, 40]), NOW).is_ok());
+        assert_eq!(rule(p.admit(&batch(&[40, 41]), NOW)), Rule::PerPayloadCap);
+        assert!(p.admit(&register(CHAIN, CONTRACT, USDT, 100, None), NOW).is_ok(), "payments keep the payload cap");
+        assert!(p.admit(&treasury(TREASURY, 100), NOW).is_ok());
+        let target = Target { chain_id: CHAIN, contract: CONTRACT };
+        assert_eq!(p.asset(target, USDT).unwrap().caps.per_entry, U256::from(40));
+        assert_eq!(
+            policy().asset(target, USDT).unwrap().caps.per_entry,
+            U256::from(100),
+            "defaults to the payload cap"
+        );
+    }
+
+    #[test]
     fn batch_total_and_entry_count_are_capped() {
         let p = policy();
         assert!(p.admit(&batch(&[100, 100, 50]), NOW).is_ok());
@@ -451,6 +512,23 @@ mod tests {
         let careless = Policy::try_from(config).unwrap();
         assert_eq!(rule(careless.admit(&treasury(CONTRACT, 1), NOW)), Rule::RecipientIsContract);
         assert!(careless.admit(&treasury(TREASURY, 1), NOW).is_ok());
+    }
+
+    #[test]
+    fn the_asset_view_shows_the_caps_and_is_refused_like_an_intent_for_an_unlisted_asset() {
+        let p = policy();
+        let target = Target { chain_id: CHAIN, contract: CONTRACT };
+        let view = p.asset(target, USDT).unwrap();
+        assert_eq!(view.caps.per_payload, U256::from(100));
+        assert_eq!(view.caps.per_batch, U256::from(250));
+        assert_eq!(view.caps.daily_outflow, U256::from(1_000));
+        assert_eq!(view.max_batch_entries, 3);
+        assert_eq!(view.refused_payout_recipients, [CONTRACT]);
+        assert_eq!(view.treasury_recipients, [TREASURY]);
+        assert_eq!(p.asset(target, Address::ZERO).unwrap_err().rule, Rule::TokenNotAllowed);
+        assert_eq!(p.asset(Target { chain_id: 97, ..target }, USDT).unwrap_err().rule, Rule::ChainNotAllowed);
+        let other = Target { contract: Address::repeat_byte(0xcd), ..target };
+        assert_eq!(p.asset(other, USDT).unwrap_err().rule, Rule::ContractNotAllowed);
     }
 
     #[test]

@@ -1,16 +1,21 @@
-//! The one path from an authenticated intent to a signature: policy, then — under the store's write lock —
-//! nonce, double-sign check, rolling cap, signature, record, commit. Every decision goes to the audit log.
+//! The one path from an authenticated intent to a signature: policy, then — in the writer's store transaction —
+//! nonce, double-sign check, rolling cap, signature, record, commit. Concurrent requests share one transaction
+//! and one fsync (group commit), and each is answered only after it is committed: a signature never leaves
+//! before its record is on disk. Every decision goes to the audit log.
 
+use std::collections::{BTreeSet, HashMap, hash_map::Entry};
 use std::sync::Arc;
 
 use alloy::primitives::{Address, B256, Signature, U256};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::{
+    api::{AssetPolicy, OutflowRelease},
     auth::Authenticated,
-    intent::{Intent, Kind, Target},
+    intent::{Addr, Amount, Intent, Kind, Target},
     key::{KeyError, KeySource},
-    policy::{DAILY_WINDOW_SECS, Policy, Refusal},
-    store::{NewRecord, Store, StoreError},
+    policy::{Admission, DAILY_WINDOW_SECS, Policy, Refusal},
+    store::{NewRecord, Store, StoreError, WriteTx},
 };
 
 /// A signature the caller may use, with everything that went into it.
@@ -51,31 +56,96 @@ impl SignError {
 }
 
 pub struct SigningService {
+    inner: Arc<Inner>,
+    /// Requests that passed the static policy, waiting for the writer's next group.
+    jobs: mpsc::Sender<Job>,
+}
+
+struct Inner {
     policy: Policy,
     store: Store,
     key: Arc<dyn KeySource>,
     address: Address,
 }
 
+/// One admitted request, and where its answer goes once its group's records are committed.
+struct Job {
+    caller: Authenticated,
+    intent: Intent,
+    admission: Admission,
+    now: u64,
+    answer: oneshot::Sender<Result<Signed, SignError>>,
+}
+
+/// Most requests decided in one store transaction (one fsync).
+const MAX_GROUP: usize = 256;
+
 impl std::fmt::Debug for SigningService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningService").field("address", &self.address).finish_non_exhaustive()
+        f.debug_struct("SigningService").field("address", &self.inner.address).finish_non_exhaustive()
     }
 }
 
 impl SigningService {
+    /// The service and its writer: a task that takes every request waiting, decides them in one store transaction
+    /// and answers them only once that transaction is committed (group commit).
     pub async fn new(policy: Policy, store: Store, key: Arc<dyn KeySource>) -> Result<Self, KeyError> {
         let address = key.address().await?;
-        Ok(SigningService { policy, store, key, address })
+        let inner = Arc::new(Inner { policy, store, key, address });
+        let (jobs, queue) = mpsc::channel(4 * MAX_GROUP);
+        tokio::spawn(writer(inner.clone(), queue));
+        Ok(SigningService { inner, jobs })
     }
 
     /// The address the contract must hold as `signer`.
     pub fn address(&self) -> Address {
-        self.address
+        self.inner.address
     }
 
     pub fn store(&self) -> &Store {
-        &self.store
+        &self.inner.store
+    }
+
+    /// The policy of `token` on `target` and what its rolling window holds at `now`, for a caller that may ask
+    /// for outflows (payout batches or treasury transfers): the same limits `sign` applies, from the one policy.
+    pub async fn asset_policy(
+        &self,
+        caller: &Authenticated,
+        target: Target,
+        token: Address,
+        now: u64,
+    ) -> Result<AssetPolicy, SignError> {
+        if !caller.permissions.allows(Kind::PayoutBatch) {
+            Policy::permit(caller, Kind::TreasuryTransfer)?;
+        }
+        let view = self.inner.policy.asset(target, token)?;
+        let since = now.saturating_sub(DAILY_WINDOW_SECS);
+        let outflows = self.inner.store.outflows_since(target.chain_id, token, since).await?;
+        let used = outflows.iter().fold(U256::ZERO, |sum, (_, amount)| sum.saturating_add(*amount));
+        let mut releases: Vec<OutflowRelease> = Vec::new();
+        for (signed_at, amount) in outflows {
+            let at = signed_at.saturating_add(DAILY_WINDOW_SECS);
+            match releases.last_mut() {
+                Some(last) if last.at == at => last.amount = Amount(last.amount.0.saturating_add(amount)),
+                _ => releases.push(OutflowRelease { at, amount: Amount(amount) }),
+            }
+        }
+        Ok(AssetPolicy {
+            chain_id: target.chain_id,
+            contract: Addr(target.contract),
+            token: Addr(token),
+            per_payload_cap: Amount(view.caps.per_payload),
+            per_entry_cap: Amount(view.caps.per_entry),
+            per_batch_cap: Amount(view.caps.per_batch),
+            max_batch_entries: view.max_batch_entries as u64,
+            daily_outflow_cap: Amount(view.caps.daily_outflow),
+            daily_window_secs: DAILY_WINDOW_SECS,
+            daily_outflow_used: Amount(used),
+            releases,
+            refused_payout_recipients: view.refused_payout_recipients.into_iter().map(Addr).collect(),
+            treasury_recipients: view.treasury_recipients.into_iter().map(Addr).collect(),
+            as_of: now,
+        })
     }
 
     /// Signs `intent` for `caller` at time `now`, or says which rule refused it. Audit-logs the decision.
@@ -88,69 +158,299 @@ impl SigningService {
     async fn decide(&self, caller: &Authenticated, intent: &Intent, now: u64) -> Result<Signed, SignError> {
         // The HTTP layer checks this before parsing; checked again here, on the one path to a signature.
         Policy::permit(caller, intent.kind())?;
-        let admission = self.policy.admit(intent, now)?;
-        let deadline = admission.deadline;
-        let target = intent.target;
-        let domain = target.domain();
-
-        let mut tx = self.store.begin_write().await?;
-        let nonce = match intent.nonce {
-            Some(nonce) => nonce,
-            None => tx.allocate_nonce(target).await?,
-        };
-        let payload = intent.payload(nonce, deadline);
-        let digest = payload.digest(&domain);
-        let echo = intent.echo(nonce, deadline);
-        let signed = |signature, fresh| Signed {
-            kind: intent.kind(),
-            target,
-            nonce,
-            deadline,
-            digest,
-            signature,
-            fresh,
-            payload: echo.clone(),
-        };
-
-        if let Some(previous) = tx.find(target, nonce).await? {
-            return if previous.digest == digest {
-                Ok(signed(previous.signature, false))
-            } else {
-                Err(SignError::NonceConflict { chain_id: target.chain_id, contract: target.contract, nonce })
-            };
-        }
-        let amount = intent.action.total();
-        if admission.daily_outflow_cap.is_some() {
-            let since = now.saturating_sub(DAILY_WINDOW_SECS);
-            let signed_in_window = tx.outflow_since(target.chain_id, intent.action.token(), since).await?;
-            Policy::check_daily_outflow(&admission, signed_in_window, amount)?;
-        }
-
-        let signature = self.key.sign_hash(digest).await?;
-        tx.insert(&NewRecord {
-            target,
-            nonce,
-            kind: intent.kind(),
-            digest,
-            signature,
-            asset: intent.action.token(),
-            amount,
-            deadline,
-            caller: &caller.caller,
-            request_mac: &caller.mac,
-            signed_at: now,
-            payload: &echo,
-        })
-        .await
-        .map_err(|e| match e {
-            StoreError::NonceTaken => {
-                SignError::NonceConflict { chain_id: target.chain_id, contract: target.contract, nonce }
-            }
-            other => other.into(),
-        })?;
-        tx.commit().await?;
-        Ok(signed(signature, true))
+        let admission = self.inner.policy.admit(intent, now)?;
+        let (answer, answered) = oneshot::channel();
+        let job = Job { caller: caller.clone(), intent: intent.clone(), admission, now, answer };
+        self.jobs.send(job).await.map_err(|_| StoreError::WriterGone)?;
+        answered.await.map_err(|_| StoreError::WriterGone)?
     }
+}
+
+/// The one writer: waits for a request, takes every other one already waiting (up to [`MAX_GROUP`]), decides
+/// them in order in one store transaction — each sees the records of those before it (nonces, the rolling
+/// window) — and answers them after the commit. A failed commit answers every signature of the group with the
+/// error: none of them left, none is recorded.
+async fn writer(inner: Arc<Inner>, mut queue: mpsc::Receiver<Job>) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
+        let decided = decide_group(&inner, &group).await;
+        for (job, result) in group.drain(..).zip(decided) {
+            let _ = job.answer.send(result);
+        }
+    }
+}
+
+async fn decide_group(inner: &Inner, group: &[Job]) -> Vec<Result<Signed, SignError>> {
+    let mut tx = match inner.store.begin_write().await {
+        Ok(tx) => tx,
+        Err(e) => return group.iter().map(|_| Err(SignError::Store(e.duplicate()))).collect(),
+    };
+    // 1. In order, each request sees the records of the store and of the requests before it in the group.
+    let mut view = GroupView::default();
+    let mut plans = Vec::with_capacity(group.len());
+    for (index, job) in group.iter().enumerate() {
+        plans.push(plan(&mut tx, &mut view, index, job).await);
+    }
+    // 2. The fresh digests, signed in parallel.
+    let fresh: Vec<B256> =
+        plans.iter().filter_map(|p| if let Ok(Plan::Fresh(f)) = p { Some(f.digest) } else { None }).collect();
+    let mut signatures = sign_all(&inner.key, fresh).await.into_iter();
+    let mut results: Vec<Result<Signed, SignError>> = Vec::with_capacity(group.len());
+    let mut recorded = Vec::new();
+    for (job, plan) in group.iter().zip(plans) {
+        results.push(match plan {
+            Err(e) => Err(e),
+            Ok(Plan::Again(signed)) => Ok(signed),
+            Ok(Plan::SameAs(earlier)) => match &results[earlier] {
+                Ok(first) => {
+                    Ok(Signed { fresh: false, payload: job.intent.echo(first.nonce, first.deadline), ..first.clone() })
+                }
+                Err(e) => Err(SignError::Store(StoreError::GroupFailed(e.to_string()))),
+            },
+            Ok(Plan::Fresh(f)) => match signatures.next().expect("one signature per fresh digest") {
+                Err(e) => Err(SignError::Key(e)),
+                Ok(signature) => {
+                    recorded.push(results.len());
+                    Ok(Signed {
+                        kind: job.intent.kind(),
+                        target: job.intent.target,
+                        nonce: f.nonce,
+                        deadline: f.deadline,
+                        digest: f.digest,
+                        signature,
+                        fresh: true,
+                        payload: f.echo,
+                    })
+                }
+            },
+        });
+    }
+    let records: Vec<NewRecord<'_>> = recorded
+        .iter()
+        .filter_map(|&i| results[i].as_ref().ok().map(|signed| (&group[i], signed)))
+        .map(|(job, signed)| NewRecord {
+            target: signed.target,
+            nonce: signed.nonce,
+            kind: signed.kind,
+            digest: signed.digest,
+            signature: signed.signature,
+            asset: job.intent.action.token(),
+            amount: job.intent.action.total(),
+            deadline: signed.deadline,
+            caller: &job.caller.caller,
+            request_mac: &job.caller.mac,
+            signed_at: job.now,
+            payload: &signed.payload,
+        })
+        .collect();
+    // 3. Every record in one statement, the counters moved, one commit; only then do the answers leave.
+    let written = async {
+        tx.insert_many(&records).await?;
+        for (target, counter) in &view.counters {
+            if counter.next != counter.stored {
+                tx.advance_nonce(*target, counter.next).await?;
+            }
+        }
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = written {
+        tracing::error!(error = %e, requests = group.len(), "recording a group of signatures failed");
+        return results
+            .into_iter()
+            .map(|r| match r {
+                Ok(_) => Err(SignError::Store(e.duplicate())),
+                refused => refused,
+            })
+            .collect();
+    }
+    results
+}
+
+/// What the first phase decided for one request of a group.
+enum Plan {
+    /// Sign this digest and record it.
+    Fresh(Fresh),
+    /// The same payload was signed before: its recorded signature again.
+    Again(Signed),
+    /// The same payload as an earlier request of this group: its answer.
+    SameAs(usize),
+}
+
+struct Fresh {
+    nonce: U256,
+    deadline: u64,
+    digest: B256,
+    echo: serde_json::Value,
+}
+
+/// What a group has decided so far, over what the store holds.
+#[derive(Default)]
+struct GroupView {
+    counters: HashMap<Target, Counter>,
+    /// Nonces this group signs: (target, nonce) → (the request, its digest).
+    taken: HashMap<(Target, U256), (usize, B256)>,
+    /// Outflow signed in the store since a moment, per (chain, asset, since).
+    windows: HashMap<(u64, Address, u64), U256>,
+    /// Outflows this group signs: (chain, asset, signed_at, amount).
+    outflows: Vec<(u64, Address, u64, U256)>,
+}
+
+/// A nonce counter as the group moves it, with the nonces callers chose themselves at or above it.
+struct Counter {
+    /// The counter as stored when the group began.
+    stored: U256,
+    next: U256,
+    /// Store nonces at or above the counter, complete up to `known_to` (to the end when `None`).
+    used: BTreeSet<U256>,
+    known_to: Option<U256>,
+}
+
+/// Nonces read from the store at a time while looking for the next free one.
+const USED_NONCES_PAGE: u32 = 256;
+
+impl Counter {
+    async fn load(tx: &mut WriteTx<'_>, target: Target) -> Result<Counter, StoreError> {
+        let stored = tx.next_nonce(target).await?;
+        let mut counter = Counter { stored, next: stored, used: BTreeSet::new(), known_to: Some(U256::ZERO) };
+        counter.read_used(tx, target, stored).await?;
+        Ok(counter)
+    }
+
+    async fn read_used(&mut self, tx: &mut WriteTx<'_>, target: Target, from: U256) -> Result<(), StoreError> {
+        let used = tx.used_nonces_from(target, from, USED_NONCES_PAGE).await?;
+        self.known_to = if used.len() == USED_NONCES_PAGE as usize { used.last().copied() } else { None };
+        self.used = used.into_iter().collect();
+        Ok(())
+    }
+
+    /// The next nonce no record and no earlier request of the group holds.
+    async fn free(
+        &mut self,
+        tx: &mut WriteTx<'_>,
+        target: Target,
+        taken: &HashMap<(Target, U256), (usize, B256)>,
+    ) -> Result<U256, StoreError> {
+        let mut nonce = self.next;
+        loop {
+            if self.known_to.is_some_and(|known| nonce > known) {
+                self.read_used(tx, target, nonce).await?;
+                continue;
+            }
+            if !self.used.contains(&nonce) && !taken.contains_key(&(target, nonce)) {
+                return Ok(nonce);
+            }
+            nonce =
+                nonce.checked_add(U256::from(1)).ok_or_else(|| StoreError::Corrupt("nonce space exhausted".into()))?;
+        }
+    }
+}
+
+/// Nonce, double-sign check and rolling cap of one admitted request, over the store and the group before it.
+async fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &Job) -> Result<Plan, SignError> {
+    let (intent, now) = (&job.intent, job.now);
+    let deadline = job.admission.deadline;
+    let target = intent.target;
+    let allocated = intent.nonce.is_none();
+    let nonce = match intent.nonce {
+        Some(nonce) => nonce,
+        None => {
+            let counter = match view.counters.entry(target) {
+                Entry::Occupied(c) => c.into_mut(),
+                Entry::Vacant(v) => v.insert(Counter::load(tx, target).await?),
+            };
+            counter.free(tx, target, &view.taken).await?
+        }
+    };
+    let digest = intent.payload(nonce, deadline).digest(&target.domain());
+
+    if let Some(&(earlier, previous)) = view.taken.get(&(target, nonce)) {
+        return if previous == digest { Ok(Plan::SameAs(earlier)) } else { Err(conflict(target, nonce)) };
+    }
+    if !allocated && let Some(previous) = tx.find(target, nonce).await? {
+        return if previous.digest == digest {
+            Ok(Plan::Again(Signed {
+                kind: intent.kind(),
+                target,
+                nonce,
+                deadline,
+                digest,
+                signature: previous.signature,
+                fresh: false,
+                payload: intent.echo(nonce, deadline),
+            }))
+        } else {
+            Err(conflict(target, nonce))
+        };
+    }
+    let (token, amount) = (intent.action.token(), intent.action.total());
+    if job.admission.daily_outflow_cap.is_some() {
+        let since = now.saturating_sub(DAILY_WINDOW_SECS);
+        let stored = match view.windows.entry((target.chain_id, token, since)) {
+            Entry::Occupied(w) => *w.get(),
+            Entry::Vacant(w) => *w.insert(tx.outflow_since(target.chain_id, token, since).await?),
+        };
+        let in_group = view
+            .outflows
+            .iter()
+            .filter(|(chain, asset, at, _)| *chain == target.chain_id && *asset == token && *at >= since)
+            .fold(U256::ZERO, |sum, (.., amount)| sum.saturating_add(*amount));
+        Policy::check_daily_outflow(&job.admission, stored.saturating_add(in_group), amount)?;
+    }
+    // Accepted: the nonce is this request's, the counter moves past it, the outflow counts for those after it.
+    if allocated && let Some(counter) = view.counters.get_mut(&target) {
+        counter.next = nonce.saturating_add(U256::from(1));
+    }
+    view.taken.insert((target, nonce), (index, digest));
+    if intent.kind().is_outflow() {
+        view.outflows.push((target.chain_id, token, now, amount));
+    }
+    Ok(Plan::Fresh(Fresh { nonce, deadline, digest, echo: intent.echo(nonce, deadline) }))
+}
+
+fn conflict(target: Target, nonce: U256) -> SignError {
+    SignError::NonceConflict { chain_id: target.chain_id, contract: target.contract, nonce }
+}
+
+/// Signs `digests` in order, spread over the machine's cores (ECDSA is the CPU cost of a group).
+async fn sign_all(key: &Arc<dyn KeySource>, digests: Vec<B256>) -> Vec<Result<Signature, KeyError>> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if digests.len() < 2 || cores < 2 {
+        let mut out = Vec::with_capacity(digests.len());
+        for digest in digests {
+            out.push(key.sign_hash(digest).await);
+        }
+        return out;
+    }
+    // The first share is signed here, the others on the runtime's other workers meanwhile.
+    let per_task = digests.len().div_ceil(cores);
+    let mut shares = digests.chunks(per_task);
+    let first = shares.next().unwrap_or_default();
+    let others: Vec<_> = shares
+        .map(|share| {
+            let (key, share) = (key.clone(), share.to_vec());
+            let size = share.len();
+            let task = tokio::spawn(async move {
+                let mut out = Vec::with_capacity(share.len());
+                for digest in share {
+                    out.push(key.sign_hash(digest).await);
+                }
+                out
+            });
+            (task, size)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(digests.len());
+    for digest in first {
+        out.push(key.sign_hash(*digest).await);
+    }
+    for (task, size) in others {
+        match task.await {
+            Ok(signed) => out.extend(signed),
+            Err(e) => out.extend((0..size).map(|_| Err(KeyError::Signing(format!("signing task failed: {e}"))))),
+        }
+    }
+    out
 }
 
 fn audit(caller: &Authenticated, intent: &Intent, result: &Result<Signed, SignError>) {

@@ -41,8 +41,9 @@ pub async fn run_until(
         auth.mark_seen(mac, signed_at);
     }
 
+    let metrics = Arc::new(Metrics::new(store.commit_histogram()));
     let service = Arc::new(SigningService::new(policy, store, key).await?);
-    let state = AppState { service: service.clone(), auth: Arc::new(auth), metrics: Arc::new(Metrics::default()) };
+    let state = AppState { service: service.clone(), auth: Arc::new(auth), metrics };
 
     if !settings.bind.ip().is_loopback() {
         tracing::warn!(bind = %settings.bind, "the signer is listening beyond loopback");

@@ -4,6 +4,7 @@
 use std::{borrow::Cow, path::Path, str::FromStr, time::Duration};
 
 use alloy::primitives::{Address, B256, Signature, U256};
+use prometheus_client::metrics::histogram::Histogram;
 use sqlx::{
     Row, SqliteConnection,
     migrate::{Migration, MigrationType, Migrator},
@@ -26,6 +27,19 @@ pub enum StoreError {
     ChainIdTooLarge(u64),
     #[error("another writer signed this nonce first")]
     NonceTaken,
+    /// The store transaction of a group of requests failed; every request of the group gets it.
+    #[error("the group's store transaction failed: {0}")]
+    GroupFailed(String),
+    /// The writer task is gone (the service is shutting down).
+    #[error("the signer's writer stopped")]
+    WriterGone,
+}
+
+impl StoreError {
+    /// The same failure, for each request of a group that shares it.
+    pub fn duplicate(&self) -> StoreError {
+        StoreError::GroupFailed(self.to_string())
+    }
 }
 
 fn migrator() -> Migrator {
@@ -43,6 +57,8 @@ fn migrator() -> Migrator {
 pub struct Store {
     pool: SqlitePool,
     writer: Mutex<()>,
+    /// How long each commit of a signature record took (seconds); shown as `signer_store_commit_seconds`.
+    commit_seconds: Histogram,
 }
 
 /// A payload already signed for a (chain, contract, nonce).
@@ -106,14 +122,19 @@ impl Store {
             .busy_timeout(Duration::from_secs(30));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         migrator().run(&pool).await?;
-        Ok(Store { pool, writer: Mutex::new(()) })
+        Ok(Store { pool, writer: Mutex::new(()), commit_seconds: crate::metrics::Metrics::commit_histogram() })
     }
 
     /// Starts the one write transaction allowed at a time; everything that decides a signature happens inside it.
     pub async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
         let guard = self.writer.lock().await;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx { _guard: guard, tx })
+        Ok(WriteTx { _guard: guard, tx, commit_seconds: &self.commit_seconds })
+    }
+
+    /// The commit times this store records, for the metrics registry.
+    pub fn commit_histogram(&self) -> Histogram {
+        self.commit_seconds.clone()
     }
 
     /// Number of signatures ever recorded.
@@ -133,6 +154,31 @@ impl Store {
             .collect()
     }
 
+    /// Outflows of `asset` on `chain_id` signed at or after `since`, as (signed_at, amount), oldest first. Read
+    /// outside the write lock: a view for the policy endpoint, not a decision.
+    pub async fn outflows_since(
+        &self,
+        chain_id: u64,
+        asset: Address,
+        since: u64,
+    ) -> Result<Vec<(u64, U256)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT signed_at, amount FROM signed_payloads
+             WHERE chain_id = ? AND asset = ? AND outflow = 1 AND signed_at >= ? ORDER BY signed_at",
+        )
+        .bind(chain_key(chain_id)?)
+        .bind(address_key(asset))
+        .bind(unix_i64(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let at = u64::try_from(r.try_get::<i64, _>(0)?).unwrap_or_default();
+                Ok((at, parse_u256_key(&r.try_get::<String, _>(1)?)?))
+            })
+            .collect()
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
@@ -148,6 +194,7 @@ impl Store {
 pub struct WriteTx<'a> {
     _guard: MutexGuard<'a, ()>,
     tx: Transaction<'static, Sqlite>,
+    commit_seconds: &'a Histogram,
 }
 
 impl WriteTx<'_> {
@@ -155,35 +202,44 @@ impl WriteTx<'_> {
         &mut self.tx
     }
 
-    /// The next never-used nonce of `target`: skips nonces callers chose themselves, and moves the counter past it.
-    pub async fn allocate_nonce(&mut self, target: Target) -> Result<U256, StoreError> {
-        let (chain_id, contract) = (chain_key(target.chain_id)?, address_key(target.contract));
+    /// The counter of `target`: the next nonce to hand out when an intent names none (1 when none was handed out).
+    pub async fn next_nonce(&mut self, target: Target) -> Result<U256, StoreError> {
         let stored: Option<String> =
             sqlx::query_scalar("SELECT next_nonce FROM nonce_allocator WHERE chain_id = ? AND contract = ?")
-                .bind(chain_id)
-                .bind(&contract)
+                .bind(chain_key(target.chain_id)?)
+                .bind(address_key(target.contract))
                 .fetch_optional(self.conn())
                 .await?;
-        let mut nonce = match stored {
-            Some(s) => parse_u256_key(&s)?,
-            None => U256::from(1),
-        };
-        while self.find(target, nonce).await?.is_some() {
-            nonce =
-                nonce.checked_add(U256::from(1)).ok_or_else(|| StoreError::Corrupt("nonce space exhausted".into()))?;
-        }
-        let next =
-            nonce.checked_add(U256::from(1)).ok_or_else(|| StoreError::Corrupt("nonce space exhausted".into()))?;
+        stored.map_or(Ok(U256::from(1)), |s| parse_u256_key(&s))
+    }
+
+    /// Moves the counter of `target` to `next`; never backwards.
+    pub async fn advance_nonce(&mut self, target: Target, next: U256) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO nonce_allocator (chain_id, contract, next_nonce) VALUES (?, ?, ?)
-             ON CONFLICT (chain_id, contract) DO UPDATE SET next_nonce = excluded.next_nonce",
+             ON CONFLICT (chain_id, contract) DO UPDATE SET next_nonce = max(next_nonce, excluded.next_nonce)",
         )
-        .bind(chain_id)
-        .bind(&contract)
+        .bind(chain_key(target.chain_id)?)
+        .bind(address_key(target.contract))
         .bind(u256_key(next))
         .execute(self.conn())
         .await?;
-        Ok(nonce)
+        Ok(())
+    }
+
+    /// The first `limit` nonces of `target` at or above `from` that hold a record, ascending (nonces callers
+    /// chose themselves, which the counter skips).
+    pub async fn used_nonces_from(&mut self, target: Target, from: U256, limit: u32) -> Result<Vec<U256>, StoreError> {
+        let keys: Vec<String> = sqlx::query_scalar(
+            "SELECT nonce FROM signed_payloads WHERE chain_id = ? AND contract = ? AND nonce >= ? ORDER BY nonce LIMIT ?",
+        )
+        .bind(chain_key(target.chain_id)?)
+        .bind(address_key(target.contract))
+        .bind(u256_key(from))
+        .bind(limit)
+        .fetch_all(self.conn())
+        .await?;
+        keys.iter().map(|k| parse_u256_key(k)).collect()
     }
 
     /// What was signed for this nonce, if anything.
@@ -220,38 +276,48 @@ impl WriteTx<'_> {
         amounts.iter().try_fold(U256::ZERO, |sum, a| Ok(sum.saturating_add(parse_u256_key(a)?)))
     }
 
-    pub async fn insert(&mut self, record: &NewRecord<'_>) -> Result<(), StoreError> {
-        let result = sqlx::query(
-            "INSERT INTO signed_payloads (chain_id, contract, nonce, kind, digest, signature, asset, amount, outflow,
-                                          deadline, caller, request_mac, signed_at, payload)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(chain_key(record.target.chain_id)?)
-        .bind(address_key(record.target.contract))
-        .bind(u256_key(record.nonce))
-        .bind(record.kind.as_str())
-        .bind(record.digest.to_string())
-        .bind(alloy::hex::encode_prefixed(record.signature.as_bytes()))
-        .bind(address_key(record.asset))
-        .bind(u256_key(record.amount))
-        .bind(record.kind.is_outflow())
-        .bind(unix_i64(record.deadline))
-        .bind(record.caller)
-        .bind(record.request_mac)
-        .bind(unix_i64(record.signed_at))
-        .bind(record.payload.to_string())
-        .execute(self.conn())
-        .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::NonceTaken),
-            Err(e) => Err(e.into()),
+    /// Records `records` in one statement. A nonce already recorded fails the whole statement with `NonceTaken`.
+    pub async fn insert_many(&mut self, records: &[NewRecord<'_>]) -> Result<(), StoreError> {
+        // 14 parameters a row; SQLite allows 32 766 in one statement.
+        for chunk in records.chunks(2_000) {
+            let mut query = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO signed_payloads (chain_id, contract, nonce, kind, digest, signature, asset, amount, outflow,
+                                              deadline, caller, request_mac, signed_at, payload) ",
+            );
+            let mut rows = Vec::with_capacity(chunk.len());
+            for record in chunk {
+                rows.push((chain_key(record.target.chain_id)?, record));
+            }
+            query.push_values(rows, |mut row, (chain_id, record)| {
+                row.push_bind(chain_id)
+                    .push_bind(address_key(record.target.contract))
+                    .push_bind(u256_key(record.nonce))
+                    .push_bind(record.kind.as_str())
+                    .push_bind(record.digest.to_string())
+                    .push_bind(alloy::hex::encode_prefixed(record.signature.as_bytes()))
+                    .push_bind(address_key(record.asset))
+                    .push_bind(u256_key(record.amount))
+                    .push_bind(record.kind.is_outflow())
+                    .push_bind(unix_i64(record.deadline))
+                    .push_bind(record.caller.to_owned())
+                    .push_bind(record.request_mac.to_owned())
+                    .push_bind(unix_i64(record.signed_at))
+                    .push_bind(record.payload.to_string());
+            });
+            match query.build().execute(self.conn()).await {
+                Ok(_) => {}
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::NonceTaken),
+                Err(e) => return Err(e.into()),
+            }
         }
+        Ok(())
     }
 
     /// Makes the record durable; only then may the signature be returned.
     pub async fn commit(self) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
         self.tx.commit().await?;
+        self.commit_seconds.observe(started.elapsed().as_secs_f64());
         Ok(())
     }
 }

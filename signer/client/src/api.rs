@@ -13,6 +13,9 @@ pub const RETOPUP_PATH: &str = "/v1/sign/retopup";
 pub const PAYOUT_BATCH_PATH: &str = "/v1/sign/payout-batch";
 /// Signs a `TreasuryTransfer` payload (company funds out of custody).
 pub const TREASURY_TRANSFER_PATH: &str = "/v1/sign/treasury-transfer";
+/// GET, authenticated (a caller permitted payout batches or treasury transfers): the policy of one asset of one
+/// contract and what its rolling window has used ([`AssetPolicy`]); query `chain_id`, `contract`, `token`.
+pub const POLICY_PATH: &str = "/v1/policy";
 /// GET, unauthenticated: the signer's address ([`SignerInfo`]), to compare with the contract's `signer`.
 pub const SIGNER_PATH: &str = "/v1/signer";
 /// GET, unauthenticated: 200 while the double-sign store answers.
@@ -64,4 +67,47 @@ pub struct ErrorEnvelope {
 pub struct SignerInfo {
     /// Address of the signing key; must equal the contract's `signer`.
     pub address: Addr,
+}
+
+/// Answer of [`POLICY_PATH`]: the limits the signer applies to one asset of one contract, in base units, and the
+/// outflows its rolling window holds — what a payout builder needs to build only batches the signer will sign.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetPolicy {
+    /// Chain id as asked.
+    pub chain_id: u64,
+    /// The Settlement contract.
+    pub contract: Addr,
+    /// The asset's token (0x000…0 for the native coin).
+    pub token: Addr,
+    /// Largest amount of one payment or treasury transfer.
+    pub per_payload_cap: Amount,
+    /// Largest payout entry: a user owed more must be paid in parts across batches.
+    pub per_entry_cap: Amount,
+    /// Largest total of one payout batch.
+    pub per_batch_cap: Amount,
+    /// Most entries in one payout batch.
+    pub max_batch_entries: u64,
+    /// Largest sum of outflows (payout batches, treasury transfers) signed in any rolling window.
+    pub daily_outflow_cap: Amount,
+    /// Length of the rolling window, seconds.
+    pub daily_window_secs: u64,
+    /// Outflows of this asset signed in the window ending at `as_of`.
+    pub daily_outflow_used: Amount,
+    /// When the window's outflows leave it, earliest first (summed per second): room returns then.
+    pub releases: Vec<OutflowRelease>,
+    /// Payout recipients the signer refuses whatever the amount (the contract itself).
+    pub refused_payout_recipients: Vec<Addr>,
+    /// Where treasury transfers may send company funds.
+    pub treasury_recipients: Vec<Addr>,
+    /// Unix seconds the answer describes.
+    pub as_of: u64,
+}
+
+/// Outflows that leave the rolling window at one moment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutflowRelease {
+    /// Unix seconds when they stop counting against the cap.
+    pub at: u64,
+    /// Their sum.
+    pub amount: Amount,
 }

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::{
-    api::{self, ErrorBody, ErrorEnvelope, SignResponse, SignerInfo},
+    api::{self, AssetPolicy, ErrorBody, ErrorEnvelope, SignResponse, SignerInfo},
     auth::{CALLER_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, request_mac},
     intent::{PayoutBatchIntent, RegisterIntent, RetopupIntent, TreasuryTransferIntent},
 };
@@ -93,6 +93,16 @@ impl SignerClient {
         let response = self.http.get(format!("{}{}", self.base_url, api::SIGNER_PATH)).send().await?;
         let info: SignerInfo = decode(response).await?;
         Ok(info.address.0)
+    }
+
+    /// The signer's policy for `token` on `contract` of `chain_id`, with what its rolling window has used.
+    pub async fn policy(&self, chain_id: u64, contract: Address, token: Address) -> Result<AssetPolicy, ClientError> {
+        let path = format!("{}?chain_id={chain_id}&contract={contract:#x}&token={token:#x}", api::POLICY_PATH);
+        let mut request = self.http.get(format!("{}{path}", self.base_url));
+        for (name, value) in self.auth_headers("GET", &path, b"", unix_now()) {
+            request = request.header(name, value);
+        }
+        decode(request.send().await?).await
     }
 
     /// POSTs an intent with fresh authentication headers.

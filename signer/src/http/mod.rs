@@ -2,6 +2,7 @@
 
 mod error;
 mod ops;
+mod policy;
 mod sign;
 
 use std::{
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route(api::RETOPUP_PATH, post(sign::retopup))
         .route(api::PAYOUT_BATCH_PATH, post(sign::payout_batch))
         .route(api::TREASURY_TRANSFER_PATH, post(sign::treasury_transfer))
+        .route(api::POLICY_PATH, get(policy::policy))
         .route(api::SIGNER_PATH, get(ops::signer))
         .route(api::HEALTH_PATH, get(ops::health))
         .route(api::METRICS_PATH, get(ops::metrics))

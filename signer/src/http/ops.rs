@@ -41,7 +41,8 @@ pub(super) async fn metrics(State(state): State<AppState>, ConnectInfo(peer): Co
     if !ops_allowed(peer) {
         return StatusCode::NOT_FOUND.into_response();
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.render())
+        .into_response()
 }
 
 #[cfg(test)]

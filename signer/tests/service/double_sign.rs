@@ -54,6 +54,37 @@ async fn the_record_survives_a_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_requests_share_commits_and_every_answered_signature_is_recorded() {
+    let (app, _dir) = TestApp::fresh().await;
+    let client = Arc::new(app.client.clone());
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let client = client.clone();
+        tasks.spawn(async move { client.sign_register(&register(1, None)).await.unwrap() });
+    }
+    let answers = tasks.join_all().await;
+    assert_eq!(answers.len(), 64);
+    let metrics = app.http.get(format!("{}/metrics", app.base_url)).send().await.unwrap().text().await.unwrap();
+    let commits: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("signer_store_commit_seconds_count "))
+        .map(|v| v.trim().parse().unwrap())
+        .unwrap();
+    assert!(commits < 64, "64 concurrent requests were committed in groups, not one by one: {commits} commits");
+    // Every answered signature is in the store, the same one, after a restart of the service.
+    let path = app.store_path.clone();
+    app.stop().await;
+    let store = signer::store::Store::open(&path).await.unwrap();
+    for answer in &answers {
+        let target = signer::intent::Target { chain_id: CHAIN_ID, contract: CONTRACT };
+        let record = store.begin_write().await.unwrap().find(target, answer.nonce.0).await.unwrap().expect("recorded");
+        assert_eq!((record.digest, record.signature.as_bytes().to_vec()), (answer.digest, answer.signature.to_vec()));
+    }
+    assert_eq!(store.count_signed().await.unwrap(), 64);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixteen_concurrent_requests_for_one_nonce_with_different_payloads_yield_exactly_one_signature() {
     let (app, _dir) = TestApp::fresh().await;
     let deadline = now() + 900;

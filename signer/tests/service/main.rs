@@ -5,6 +5,7 @@ mod auth;
 mod double_sign;
 mod malformed;
 mod permissions;
+mod policy_endpoint;
 mod policy_rules;
 mod signing;
 mod slow_clients;

@@ -82,6 +82,20 @@ async fn metric(app: &TestApp, kind: &str, outcome: &str) -> u64 {
 }
 
 #[tokio::test]
+async fn only_callers_permitted_outflows_may_read_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(limited_settings(dir.path())).await;
+    let refused = app.client.policy(CHAIN_ID, CONTRACT, USDT).await.unwrap_err();
+    assert!(
+        matches!(&refused, signer::client::ClientError::Refused { status: 403, body } if body.code == "policy.caller_not_permitted"),
+        "{refused:?}"
+    );
+    let treasury = SignerClient::new(&app.base_url, TREASURY_CALLER, SecretString::from(TREASURY_SECRET));
+    let policy = treasury.policy(CHAIN_ID, CONTRACT, USDT).await.unwrap();
+    assert_eq!(policy.per_batch_cap, signer::intent::Amount::from(PER_BATCH_CAP));
+}
+
+#[tokio::test]
 async fn a_caller_limited_to_register_and_retopup_is_refused_outflows_and_nothing_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::spawn(limited_settings(dir.path())).await;
@@ -160,6 +174,9 @@ async fn a_refused_kind_is_audit_logged_like_every_other_decision() {
         .finish();
     // The test runtime is single-threaded, so the server's tasks log through this thread's subscriber.
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Callsites first hit by a concurrent test (no subscriber on its thread) may have cached "never": ask every
+    // callsite again now that this thread's subscriber exists, so the audit event reaches it.
+    tracing::callsite::rebuild_interest_cache();
 
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::spawn(limited_settings(dir.path())).await;

@@ -120,5 +120,8 @@ async fn signer_address_health_and_metrics_are_served() {
         "{metrics}"
     );
     assert!(metrics.contains("signer_decision_seconds_count 2"), "{metrics}");
+    // One record committed (the refused intent wrote nothing), its time in the histogram.
+    assert!(metrics.contains("signer_store_commit_seconds_count 1"), "{metrics}");
+    assert!(metrics.contains("signer_store_commit_seconds_bucket{le=\"+Inf\"} 1"), "{metrics}");
     app.stop().await;
 }

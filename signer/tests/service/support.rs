@@ -46,6 +46,7 @@ pub(crate) fn policy(chain_id: u64, contract: Address) -> PolicyConfig {
     let caps = |token| AssetConfig {
         token: Addr(token),
         per_payload_cap: Amount::from(PER_PAYLOAD_CAP),
+        per_entry_cap: None,
         per_batch_cap: Amount::from(PER_BATCH_CAP),
         daily_outflow_cap: Amount::from(DAILY_OUTFLOW_CAP),
     };
