@@ -37,7 +37,8 @@ pub enum AdminError {
     /// The action does not apply in the ledger's current state (stable code for clients).
     #[error("{message}")]
     Refused {
-        /// Stable reason clients match on: `invalid_level`, `level_full` or `insufficient_company_share`.
+        /// Stable reason clients match on: `invalid_level`, `level_full`, `insufficient_company_share` or
+        /// `parts_in_flight`.
         code: &'static str,
         /// Human-readable explanation with the figures involved, sent to the admin with the 422.
         message: String,
@@ -151,8 +152,9 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
     let mut tx = pool.begin().await?;
     lock_asset(&mut tx, asset_id).await?;
     let no = user_no(&mut tx, asset_id, user).await?;
-    let held: Vec<(i64, Money)> = sqlx::query_as(
-        "SELECT reward_no, amount FROM rewards
+    // What is forfeited is each held reward's rest: parts already paid stay paid.
+    let held: Vec<(i64, Money, bool)> = sqlx::query_as(
+        "SELECT reward_no, amount - paid - in_flight, in_flight > 0 FROM rewards
          WHERE asset_id = $1 AND beneficiary_no = $2 AND status = 'held' ORDER BY reward_no FOR UPDATE",
     )
     .bind(asset_id)
@@ -162,6 +164,15 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
     if held.is_empty() {
         return Err(AdminError::NoChange("no held rewards"));
     }
+    if held.iter().any(|(_, _, in_flight)| *in_flight) {
+        return Err(AdminError::Refused {
+            code: "parts_in_flight",
+            message: "some held rewards have parts in a payout batch that is not settled or cancelled yet; \
+                      forfeit after it settles or is cancelled"
+                .into(),
+        });
+    }
+    let held: Vec<(i64, Money)> = held.into_iter().map(|(n, a, _)| (n, a)).collect();
     let mut total: Amount = 0;
     for (_, a) in &held {
         total += a.to_amount()?;

@@ -101,11 +101,16 @@ async fn settle_batch(
     .bind(nonce.to_string())
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE rewards SET status = 'settled' WHERE asset_id = $1 AND batch_id = $2")
-        .bind(asset_id)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    // Each part this batch carried is paid; a reward with no rest and nothing else in flight is settled.
+    sqlx::query(
+        "UPDATE rewards r SET paid = r.paid + p.amount, in_flight = r.in_flight - p.amount,
+                status = CASE WHEN r.status = 'batched' AND r.in_flight = p.amount THEN 'settled' ELSE r.status END
+         FROM payout_batch_rewards p WHERE p.batch_id = $2 AND r.asset_id = $1 AND r.reward_no = p.reward_no",
+    )
+    .bind(asset_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query(
         "UPDATE user_balances b SET batched = b.batched - i.amount, settled = b.settled + i.amount,
                 claimable = b.claimable + CASE WHEN i.outcome = 'claimable' THEN i.amount ELSE 0 END

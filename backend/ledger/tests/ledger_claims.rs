@@ -68,7 +68,10 @@ async fn deferred_payout_ledger() -> (ledger::db::ScratchDatabase, ChainLedger, 
     let fee = params.registration_fee;
     let (db, mut ledger) = common::ledger(params).await;
     ledger.apply_block(&[registered(10, 0, "A", "G", fee)]).await.unwrap();
-    let built = payouts::build_batch(&db.pool, ASSET, 10, Amount::MAX).await.unwrap().expect("G has pending rewards");
+    let built = payouts::build_batch(&db.pool, ASSET, &payouts::BuildLimits::new(10, Amount::MAX))
+        .await
+        .unwrap()
+        .expect("G has pending rewards");
     let position = built.entries.iter().position(|e| e.0 == genesis()).expect("G is paid");
     let g_amount = built.entries[position].1;
     payouts::record_signed(&db.pool, built.id, U256::from(7), PAYOUTS_HASH, 1_800_000_000, &[1; 65]).await.unwrap();

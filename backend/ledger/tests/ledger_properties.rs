@@ -63,8 +63,10 @@ const VIOLATIONS: &[(&str, &str)] = &[
     (
         "balances match rewards by status",
         "SELECT 1 FROM user_balances b WHERE
-           pending <> COALESCE((SELECT sum(amount) FROM rewards r WHERE r.asset_id = b.asset_id AND r.beneficiary_no = b.user_no AND status = 'pending'), 0)
-        OR held <> COALESCE((SELECT sum(amount) FROM rewards r WHERE r.asset_id = b.asset_id AND r.beneficiary_no = b.user_no AND status = 'held'), 0)
+           pending <> COALESCE((SELECT sum(amount - paid - in_flight) FROM rewards r WHERE r.asset_id = b.asset_id AND r.beneficiary_no = b.user_no AND status = 'pending'), 0)
+        OR held <> COALESCE((SELECT sum(amount - paid - in_flight) FROM rewards r WHERE r.asset_id = b.asset_id AND r.beneficiary_no = b.user_no AND status = 'held'), 0)
+        OR batched <> COALESCE((SELECT sum(in_flight) FROM rewards r WHERE r.asset_id = b.asset_id AND r.beneficiary_no = b.user_no), 0)
+        OR settled <> COALESCE((SELECT sum(paid) FROM rewards r WHERE r.asset_id = b.asset_id AND r.beneficiary_no = b.user_no), 0)
         OR reserved <> COALESCE((SELECT sum(amount) FROM user_reserves r WHERE r.asset_id = b.asset_id AND r.user_no = b.user_no), 0)",
     ),
     (

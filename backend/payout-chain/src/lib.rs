@@ -3,8 +3,14 @@
 //!
 //! Before any (re)send the batch nonce is checked on-chain: a batch that already executed is reported from
 //! its `PayoutBatchExecuted` event instead of being sent again.
+//!
+//! What a payout chain must do is the [`PayoutChain`] trait — send, say where a transaction stands, find a batch's
+//! execution, prove a signed batch dead — so that the backend holds a chain family behind one interface.
+//! [`PayoutSubmitter`] is the EVM family (BSC, anvil) over alloy; TRON's arrives as a second implementation.
 
 #![warn(missing_docs)]
+
+use std::{future::Future, pin::Pin};
 
 use abi::{PayoutBatch, Settlement};
 use alloy::{
@@ -71,12 +77,54 @@ fn provider_err(e: impl std::fmt::Display) -> SubmitError {
     SubmitError::Provider(e.to_string())
 }
 
-/// Sends and tracks payout batches for one Settlement contract with the operator key.
+/// A chain call's future.
+pub type ChainFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, SubmitError>> + Send + 'a>>;
+
+/// Why the chain says a signed batch can no longer execute: its deadline is below the timestamp of a block deep
+/// enough to be final, and none of its nonces is used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadProof {
+    /// The final block whose timestamp is past the deadline: no later block can execute the batch.
+    pub block: u64,
+    /// Its timestamp (unix seconds).
+    pub block_timestamp: u64,
+    /// The head when asked.
+    pub head: u64,
+    /// The batch's deadline (unix seconds).
+    pub deadline: u64,
+    /// Every nonce the batch may have been signed with, all unused on-chain.
+    pub unused_nonces: Vec<U256>,
+}
+
+/// Whether a signed batch can still execute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Liveness {
+    /// It cannot, ever: it may be cancelled and its rewards built into a new batch.
+    Dead(DeadProof),
+    /// No final block is past its deadline yet.
+    MayStillExecute,
+    /// One of its nonces is used: it may have executed; the listener settles it.
+    NonceUsed(U256),
+}
+
+/// What the backend needs from a payout chain, whatever its family: every call bounded by the caller.
+pub trait PayoutChain: Send + Sync {
+    /// Sends the signed batch unless it already executed ([`PayoutSubmitter::submit`]).
+    fn submit<'a>(&'a self, batch: &'a PayoutBatch, signature: &'a Bytes) -> ChainFuture<'a, BatchOutcome>;
+    /// Where the transaction `tx` carrying `batch` stands.
+    fn status<'a>(&'a self, batch: &'a PayoutBatch, tx: B256) -> ChainFuture<'a, BatchOutcome>;
+    /// The execution of the batch with `nonce`, if any.
+    fn find_execution(&self, nonce: U256) -> ChainFuture<'_, Option<BatchOutcome>>;
+    /// Whether a batch signed with any of `nonces` and `deadline` can still execute.
+    fn liveness<'a>(&'a self, nonces: &'a [U256], deadline: u64) -> ChainFuture<'a, Liveness>;
+}
+
+/// Sends and tracks payout batches for one Settlement contract with the operator key: the EVM family.
 pub struct PayoutSubmitter<P> {
     /// A provider whose wallet is the operator key (holder of OPERATOR_ROLE).
     provider: P,
-    /// The operator key's address.
-    operator: Address,
+    /// The operator key's address; `None`: read-only (status, executions, liveness), nothing can be sent.
+    operator: Option<Address>,
     settlement: Address,
     confirmations: u64,
 }
@@ -84,7 +132,33 @@ pub struct PayoutSubmitter<P> {
 impl<P: Provider + Clone> PayoutSubmitter<P> {
     /// Submitter for the contract at `settlement`; an outcome is final `confirmations` blocks after its receipt.
     pub fn new(provider: P, operator: Address, settlement: Address, confirmations: u64) -> Self {
-        Self { provider, operator, settlement, confirmations }
+        Self { provider, operator: Some(operator), settlement, confirmations }
+    }
+
+    /// A submitter that only reads: status, executions and liveness, no operator key.
+    pub fn read_only(provider: P, settlement: Address, confirmations: u64) -> Self {
+        Self { provider, operator: None, settlement, confirmations }
+    }
+
+    /// Whether a batch signed with any of `nonces` and `deadline` can still execute: dead once a block
+    /// `confirmations` deep is later than the deadline and none of the nonces is used.
+    pub async fn liveness(&self, nonces: &[U256], deadline: u64) -> Result<Liveness, SubmitError> {
+        let head = self.provider.get_block_number().await.map_err(provider_err)?;
+        let Some(number) = head.checked_sub(self.confirmations) else { return Ok(Liveness::MayStillExecute) };
+        let Some(block) = self.provider.get_block_by_number(number.into()).await.map_err(provider_err)? else {
+            return Ok(Liveness::MayStillExecute);
+        };
+        let block_timestamp = block.header.timestamp;
+        if block_timestamp <= deadline {
+            return Ok(Liveness::MayStillExecute);
+        }
+        let settlement = Settlement::new(self.settlement, &self.provider);
+        for nonce in nonces {
+            if settlement.isNonceUsed(*nonce).call().await.map_err(provider_err)? {
+                return Ok(Liveness::NonceUsed(*nonce));
+            }
+        }
+        Ok(Liveness::Dead(DeadProof { block: number, block_timestamp, head, deadline, unused_nonces: nonces.to_vec() }))
     }
 
     /// Sends the batch unless it already executed; a refusal the contract would give (expired, bad
@@ -102,10 +176,13 @@ impl<P: Provider + Clone> PayoutSubmitter<P> {
                 .unwrap_or_else(|| err.to_string());
             return Err(SubmitError::Refused(reason));
         }
+        let Some(operator) = self.operator else {
+            return Err(SubmitError::Refused("no operator key: this submitter only reads".into()));
+        };
         // The account nonce comes from the node every time: a locally cached one would leave every later
         // transaction stuck behind the gap a dropped one leaves.
-        let account_nonce = self.provider.get_transaction_count(self.operator).pending().await.map_err(provider_err)?;
-        let pending = call.from(self.operator).nonce(account_nonce).send().await.map_err(provider_err)?;
+        let account_nonce = self.provider.get_transaction_count(operator).pending().await.map_err(provider_err)?;
+        let pending = call.from(operator).nonce(account_nonce).send().await.map_err(provider_err)?;
         Ok(BatchOutcome::Pending { tx: *pending.tx_hash() })
     }
 
@@ -170,6 +247,24 @@ impl<P: Provider + Clone> PayoutSubmitter<P> {
             .map_err(provider_err)?
             .ok_or_else(|| SubmitError::Provider(format!("receipt of {tx} not found")))?;
         Ok(outcome_from_receipt(&receipt))
+    }
+}
+
+impl<P: Provider + Clone + Send + Sync> PayoutChain for PayoutSubmitter<P> {
+    fn submit<'a>(&'a self, batch: &'a PayoutBatch, signature: &'a Bytes) -> ChainFuture<'a, BatchOutcome> {
+        Box::pin(PayoutSubmitter::submit(self, batch, signature))
+    }
+
+    fn status<'a>(&'a self, batch: &'a PayoutBatch, tx: B256) -> ChainFuture<'a, BatchOutcome> {
+        Box::pin(PayoutSubmitter::status(self, batch, tx))
+    }
+
+    fn find_execution(&self, nonce: U256) -> ChainFuture<'_, Option<BatchOutcome>> {
+        Box::pin(PayoutSubmitter::find_execution(self, nonce))
+    }
+
+    fn liveness<'a>(&'a self, nonces: &'a [U256], deadline: u64) -> ChainFuture<'a, Liveness> {
+        Box::pin(PayoutSubmitter::liveness(self, nonces, deadline))
     }
 }
 

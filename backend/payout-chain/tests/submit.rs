@@ -131,3 +131,49 @@ async fn a_batch_custody_cannot_cover_is_refused_before_any_gas_is_spent() -> ey
     assert_eq!(chain.provider.get_transaction_count(chain.admin.address()).await?, nonce_before, "nothing was sent");
     Ok(())
 }
+
+#[tokio::test]
+async fn liveness_is_dead_only_past_the_deadline_on_a_final_block_with_every_nonce_unused() -> eyre::Result<()> {
+    use payout_chain::{Liveness, PayoutChain};
+    let chain = funded_chain().await?;
+    let (batch_7, signature) = batch(&chain, 7, &[(Address::repeat_byte(0xa1), BNB)]).await?;
+    // Through the chain-family interface, read-only: no operator key is needed to prove a batch dead.
+    let reader: Box<dyn PayoutChain> =
+        Box::new(PayoutSubmitter::read_only(chain.provider.clone(), chain.settlement, 2));
+    let deadline = batch_7.deadline.to::<u64>();
+    let unused = [U256::from(8), U256::from(9)];
+    assert_eq!(reader.liveness(&unused, deadline).await?, Liveness::MayStillExecute, "before the deadline");
+    assert!(
+        matches!(reader.submit(&batch_7, &signature).await, Err(SubmitError::Refused(_))),
+        "a reader sends nothing"
+    );
+
+    // Batch 7 executes; then the chain passes the deadline, but only a block 2 deep counts.
+    let sender = PayoutSubmitter::new(chain.provider.clone(), chain.admin.address(), chain.settlement, 0);
+    sender.track(&batch_7, pending_tx(sender.submit(&batch_7, &signature).await?), POLL, LIMIT).await?;
+    chain
+        .provider
+        .anvil_mine(
+            Some(1),
+            Some(
+                deadline + 10
+                    - chain.provider.get_block(alloy::eips::BlockId::latest()).await?.unwrap().header.timestamp,
+            ),
+        )
+        .await?;
+    assert_eq!(reader.liveness(&unused, deadline).await?, Liveness::MayStillExecute, "the late block is not final yet");
+    chain.provider.anvil_mine(Some(2), None).await?;
+    let Liveness::Dead(proof) = reader.liveness(&unused, deadline).await? else { panic!("dead now") };
+    assert!(proof.block_timestamp > deadline && proof.head >= proof.block + 2);
+    assert_eq!(proof.unused_nonces, unused);
+    // A used nonce among them: it may have executed; never dead.
+    assert_eq!(reader.liveness(&[U256::from(8), U256::from(7)], deadline).await?, Liveness::NonceUsed(U256::from(7)));
+    Ok(())
+}
+
+fn pending_tx(outcome: BatchOutcome) -> alloy::primitives::B256 {
+    match outcome {
+        BatchOutcome::Pending { tx } => tx,
+        other => panic!("not pending: {other:?}"),
+    }
+}

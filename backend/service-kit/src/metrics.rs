@@ -1,5 +1,5 @@
-//! A small HTTP endpoint for services without an API of their own (listener, reconciler): `GET /metrics`
-//! answers what `render` returns (Prometheus' text format), `GET /health` answers `ok`, anything else 404.
+//! A small HTTP endpoint for metrics apart from a service's public port (API, listener, reconciler): `GET /metrics`
+//! answers what `render` returns (OpenMetrics text), `GET /health` answers `ok`, anything else 404.
 
 use std::{convert::Infallible, future::Future, sync::Arc};
 
@@ -13,8 +13,8 @@ use hyper::{
 };
 use hyper_util::rt::{TokioIo, TokioTimer};
 
-/// The content type of Prometheus' text exposition format.
-pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// The content type of the OpenMetrics text format, which `prometheus-client` writes (ending with `# EOF`).
+pub const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Serves `listener` until the task is dropped. `render` produces the metrics text, or `None` when they cannot
 /// be read now (answered 503).
@@ -51,7 +51,7 @@ where
 {
     let (status, content_type, body) = match (req.method(), req.uri().path()) {
         (&Method::GET, "/metrics") => match render().await {
-            Some(text) => (StatusCode::OK, PROMETHEUS_TEXT, text),
+            Some(text) => (StatusCode::OK, OPENMETRICS_TEXT, text),
             None => (StatusCode::SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", "metrics unavailable\n".into()),
         },
         (&Method::GET, "/health") => (StatusCode::OK, "text/plain; charset=utf-8", "ok\n".into()),
@@ -78,7 +78,7 @@ mod tests {
         let client = reqwest::Client::new();
         let first = client.get(format!("http://{addr}/metrics")).send().await.unwrap();
         assert_eq!(first.status(), 200);
-        assert_eq!(first.headers()["content-type"], super::PROMETHEUS_TEXT);
+        assert_eq!(first.headers()["content-type"], super::OPENMETRICS_TEXT);
         assert_eq!(first.text().await.unwrap(), "up 1\n");
         assert_eq!(client.get(format!("http://{addr}/metrics")).send().await.unwrap().status(), 503);
         assert_eq!(client.get(format!("http://{addr}/health")).send().await.unwrap().status(), 200);

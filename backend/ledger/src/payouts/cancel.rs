@@ -48,22 +48,27 @@ pub async fn cancel_state(pool: &PgPool, batch_id: i64) -> Result<Option<CancelS
     }))
 }
 
+/// Pending, batched and held totals of an asset (`$1`).
+const BALANCE_TOTALS: &str = "SELECT COALESCE(sum(pending), 0), COALESCE(sum(batched), 0), COALESCE(sum(held), 0)
+     FROM user_balances WHERE asset_id = $1";
+
 /// asset_id, status, chain_nonce, deadline, total of a batch row.
 type CancelRow = (i32, BatchStatus, Option<Money>, Option<i64>, Money);
 
 /// What a cancellation moved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cancelled {
-    /// Rewards returned from `batched` to `pending`.
+    /// Reward parts returned to their rewards' rest (pending, or held for a frozen user).
     pub rewards: i64,
     /// Users those rewards belong to.
     pub users: i64,
-    /// Base units returned to pending; equals the batch total.
+    /// Base units returned to pending or held; equals the batch total.
     pub total: Amount,
 }
 
 /// Cancels batch `batch_id` if it still is exactly `expected` (the state the caller proved cannot execute):
-/// status `cancelled`, its rewards `pending` again (balances batched → pending), its signed payload
+/// status `cancelled`, the reward parts it carried back in their rewards' rest (balances batched → pending,
+/// or held for a user frozen meanwhile), its signed payload
 /// `expired`; `payout_batch_rewards` and the items stay for history. One transaction, with the asset row
 /// (the ledger's lock order: asset, then batch) and the batch row locked, and an audit row with `proof`.
 /// `Ok(None)`: the batch changed meanwhile (signed, sent, settled, cancelled): nothing done.
@@ -88,12 +93,8 @@ pub async fn cancel_batch(
     if &now != expected || !now.status.may_become(BatchStatus::Cancelled) {
         return Ok(None);
     }
-    let (pending_before, batched_before): (Money, Money) = sqlx::query_as(
-        "SELECT COALESCE(sum(pending), 0), COALESCE(sum(batched), 0) FROM user_balances WHERE asset_id = $1",
-    )
-    .bind(asset_id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let (pending_before, batched_before, held_before): (Money, Money, Money) =
+        sqlx::query_as(BALANCE_TOTALS).bind(asset_id).fetch_one(&mut *tx).await?;
     // Balance rows in user order, as `build_in` takes them: the two never wait on each other in a circle.
     sqlx::query(
         "SELECT 1 FROM user_balances WHERE asset_id = $1
@@ -103,30 +104,43 @@ pub async fn cancel_batch(
     .bind(batch_id)
     .execute(&mut *tx)
     .await?;
-    let (moved, rewards, users, items_total, items): (Money, i64, i64, Money, i64) = sqlx::query_as(
-        "WITH moved AS (
-             UPDATE rewards SET status = 'pending', batch_id = NULL
-             WHERE asset_id = $1 AND batch_id = $2 AND status = 'batched' RETURNING beneficiary_no, amount),
-         per_user AS (SELECT beneficiary_no AS user_no, sum(amount) AS amount, count(*) AS n FROM moved GROUP BY 1),
+    // Each part the batch carried goes back to its reward's rest: pending, or held when the user is frozen now.
+    let (moved, rewards, users, items_total, items, stray): (Money, i64, i64, Money, i64, i64) = sqlx::query_as(
+        "WITH parts AS (SELECT reward_no, amount FROM payout_batch_rewards WHERE batch_id = $2 AND asset_id = $1),
+         moved AS (
+             UPDATE rewards r SET in_flight = r.in_flight - parts.amount,
+                    status = CASE WHEN r.status <> 'batched' THEN r.status WHEN u.frozen THEN 'held' ELSE 'pending' END,
+                    batch_id = CASE WHEN r.batch_id = $2 THEN NULL ELSE r.batch_id END
+             FROM parts, users u
+             WHERE r.asset_id = $1 AND r.reward_no = parts.reward_no AND u.asset_id = $1 AND u.user_no = r.beneficiary_no
+             RETURNING r.beneficiary_no, parts.amount, r.status),
+         per_user AS (
+             SELECT beneficiary_no AS user_no, sum(amount) AS amount, count(*) AS n,
+                    COALESCE(sum(amount) FILTER (WHERE status = 'pending'), 0) AS to_pending,
+                    COALESCE(sum(amount) FILTER (WHERE status = 'held'), 0) AS to_held
+             FROM moved GROUP BY 1),
          updated AS (
-             UPDATE user_balances b SET pending = b.pending + p.amount, batched = b.batched - p.amount
+             UPDATE user_balances b SET pending = b.pending + p.to_pending, held = b.held + p.to_held,
+                    batched = b.batched - p.amount
              FROM per_user p WHERE b.asset_id = $1 AND b.user_no = p.user_no RETURNING p.user_no, p.amount, p.n)
          SELECT COALESCE(sum(amount), 0), COALESCE(sum(n), 0)::int8, count(*),
                 (SELECT COALESCE(sum(amount), 0) FROM payout_batch_items WHERE batch_id = $2),
                 (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = $2
-                   AND i.amount = (SELECT p.amount FROM per_user p WHERE p.user_no = i.user_no))
+                   AND i.amount = (SELECT p.amount FROM per_user p WHERE p.user_no = i.user_no)),
+                (SELECT count(*) FROM moved WHERE status NOT IN ('pending', 'held'))
          FROM updated",
     )
     .bind(asset_id)
     .bind(batch_id)
     .fetch_one(&mut *tx)
     .await?;
-    if moved != total || items_total != total || items != users {
+    if moved != total || items_total != total || items != users || stray != 0 {
         // Rolled back on drop: the batch and its rewards disagree, a person must look.
         return Err(PayoutError::Inconsistent(
             batch_id,
             format!(
-                "total {total}, items {items_total}, rewards moved {moved} ({users} users, {items} matching items)"
+                "total {total}, items {items_total}, parts moved {moved} ({users} users, {items} matching items, \
+                 {stray} parts of rewards neither pending nor held)"
             ),
         ));
     }
@@ -155,15 +169,17 @@ pub async fn cancel_batch(
     .execute(&mut *tx)
     .await?;
     let total = total.to_amount()?;
+    let (pending_after, batched_after, held_after): (Money, Money, Money) =
+        sqlx::query_as(BALANCE_TOTALS).bind(asset_id).fetch_one(&mut *tx).await?;
     let before = serde_json::json!({
         "status": now.status, "nonce": now.nonce.map(|n| n.to_string()), "deadline": now.deadline,
         "total": total.to_string(), "pending_total": pending_before.to_string(),
-        "batched_total": batched_before.to_string(),
+        "batched_total": batched_before.to_string(), "held_total": held_before.to_string(),
     });
     let after = serde_json::json!({
         "status": "cancelled", "rewards_released": rewards, "users": users,
-        "pending_total": (pending_before.to_amount()? + total).to_string(),
-        "batched_total": (batched_before.to_amount()? - total).to_string(), "proof": proof,
+        "pending_total": pending_after.to_string(), "batched_total": batched_after.to_string(),
+        "held_total": held_after.to_string(), "proof": proof,
     });
     audit(&mut tx, actor, "payout_batch_cancel", asset_id, &format!("batch:{batch_id}"), before, after).await?;
     tx.commit().await?;

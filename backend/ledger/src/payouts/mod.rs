@@ -9,7 +9,10 @@ mod cancel;
 mod send;
 mod sign;
 
-pub use build::{BuiltBatch, build_batch, build_batch_audited};
+pub use build::{
+    BuildLimits, BuiltBatch, LeftOut, LeftOutReason, NotBuilt, PartLimit, PartialEntry, build_batch,
+    build_batch_audited,
+};
 pub use cancel::{CancelState, Cancelled, cancel_batch, cancel_state};
 pub use send::{SendState, lock_for_send, record_sent, signed_payload};
 pub use sign::{SignStep, SignStepError, prepare_signing, record_signed, store_signature};
