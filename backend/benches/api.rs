@@ -1,7 +1,8 @@
 //! API latency under a fixed open-loop load, on loopback: the real app (scratch Postgres database, real
 //! Redis, the real signer in-process) serving `GET /health` (baseline), `GET /v1/users/me` and
 //! `POST /v1/users/register`, each at a fixed request rate from signed-in wallets. Prints p50/p90/p99/max
-//! latency and the achieved rate per endpoint, and the ratio of `/v1/users/me` to the baseline.
+//! latency and the achieved rate per endpoint, the ratio of `/v1/users/me` to the baseline, and `/v1/users/me` on
+//! the same app without its metrics layer (no `metrics_address`): what the layer costs.
 //!
 //! `cargo bench -p backend --bench api -- [me_rate] [seconds] [register_rate] [wallets]` (under `cargo test --all-targets` a one-second smoke run)
 //! (defaults 500 req/s, 10 s, 50 req/s, 200 wallets; `DATABASE_URL` selects the Postgres server, `REDIS_URL`
@@ -81,13 +82,14 @@ async fn start_signer(store_dir: &std::path::Path) -> eyre::Result<(String, toki
     Ok((format!("http://{addr}"), stop))
 }
 
-fn settings(redis_url: &str, signer_url: &str) -> eyre::Result<Settings> {
+fn settings(redis_url: &str, signer_url: &str, metrics: bool) -> eyre::Result<Settings> {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
     let file = format!(
         r#"
 [application]
 host = "127.0.0.1"
 port = 0
+{metrics}
 [database]
 url = "postgres://unused"
 max_connections = 16
@@ -118,6 +120,7 @@ chain_id = {CHAIN}
 settlement = "{SETTLEMENT:#x}"
 "#,
         pid = std::process::id(),
+        metrics = if metrics { "metrics_address = \"127.0.0.1:0\"" } else { "" },
     );
     Ok(Settings::from_sources(&file, std::iter::empty())?)
 }
@@ -257,9 +260,13 @@ async fn main() -> eyre::Result<()> {
     let store_dir = std::env::temp_dir().join(format!("bench_api_signer_{}", std::process::id()));
     std::fs::create_dir_all(&store_dir)?;
     let (signer_url, stop_signer) = start_signer(&store_dir).await?;
-    let app = Application::build_with_pool(settings(&redis_url, &signer_url)?, db.pool.clone()).await?;
+    let app = Application::build_with_pool(settings(&redis_url, &signer_url, true)?, db.pool.clone()).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
+    // The same app without its metrics layer (no `metrics_address`), to measure what the layer costs.
+    let bare = Application::build_with_pool(settings(&redis_url, &signer_url, false)?, db.pool.clone()).await?;
+    let bare_base = format!("http://127.0.0.1:{}", bare.port());
+    tokio::spawn(bare.run_until_stopped());
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(MAX_IN_FLIGHT).build()?;
     let wallets: Vec<PrivateKeySigner> = (0..args.wallets).map(|_| PrivateKeySigner::random()).collect();
@@ -291,8 +298,13 @@ async fn main() -> eyre::Result<()> {
         let body = json!({ "asset_id": 1, "sponsor": genesis.address().to_checksum(None) });
         Arc::new(move |c, i| c.post(&url).bearer_auth(&tokens[i % tokens.len()]).json(&body))
     };
+    let me_bare: MakeRequest = {
+        let url = format!("{bare_base}/v1/users/me");
+        let tokens = tokens.clone();
+        Arc::new(move |c, i| c.get(&url).bearer_auth(&tokens[i % tokens.len()]))
+    };
     // Warm-up: connections, caches, prepared statements.
-    for (make, rate) in [(&health, 200), (&me, 200), (&register, 20)] {
+    for (make, rate) in [(&health, 200), (&me, 200), (&me_bare, 200), (&register, 20)] {
         let _ = open_loop(&client, "warm-up", rate, 1, make.clone()).await;
     }
 
@@ -300,6 +312,7 @@ async fn main() -> eyre::Result<()> {
         open_loop(&client, "GET /health (baseline)", args.me_rate, args.seconds, health).await,
         open_loop(&client, "GET /v1/users/me", args.me_rate, args.seconds, me).await,
         open_loop(&client, "POST /v1/users/register", args.register_rate, args.seconds, register).await,
+        open_loop(&client, "GET /v1/users/me, no metrics", args.me_rate, args.seconds, me_bare).await,
     ];
     println!(
         "{:<26} {:>6} {:>6} {:>6} {:>5} {:>9} {:>8} {:>8} {:>8} {:>8}",
@@ -315,6 +328,17 @@ async fn main() -> eyre::Result<()> {
         me_run.percentile(0.5) / base_run.percentile(0.5),
         me_run.percentile(0.9) / base_run.percentile(0.9),
         me_run.percentile(0.99) / base_run.percentile(0.99),
+    );
+    let bare_run = &runs[3];
+    println!(
+        "metrics layer: /v1/users/me with vs without at {} req/s: p50 {:.3} vs {:.3} ms (x{:.2}), p99 {:.3} vs {:.3} ms (x{:.2})",
+        args.me_rate,
+        me_run.percentile(0.5),
+        bare_run.percentile(0.5),
+        me_run.percentile(0.5) / bare_run.percentile(0.5),
+        me_run.percentile(0.99),
+        bare_run.percentile(0.99),
+        me_run.percentile(0.99) / bare_run.percentile(0.99),
     );
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&db.pool).await?;
     println!("register payloads stored: {stored} (signed by the in-process signer)");

@@ -54,6 +54,9 @@ pub struct ChainSettings {
     /// Lifetime of payout-batch and treasury-transfer signatures (must be within the signer's horizon).
     #[serde(default = "default_signature_ttl_secs")]
     pub signature_ttl_secs: u64,
+    /// On a TRON chain: the `fee_limit` (SUN) suggested to wallets for a register or retopup call.
+    #[serde(default = "default_fee_limit_sun")]
+    pub fee_limit_sun: u64,
 }
 
 impl ChainSettings {
@@ -69,8 +72,15 @@ impl ChainSettings {
             insecure_operator_key: false,
             confirmations: default_confirmations(),
             signature_ttl_secs: default_signature_ttl_secs(),
+            fee_limit_sun: default_fee_limit_sun(),
         }
     }
+}
+
+/// 150 TRX: a register that places a node in a pool and pays shares stays well under it; the wallet pays only
+/// what the call burns.
+fn default_fee_limit_sun() -> u64 {
+    150_000_000
 }
 
 fn default_confirmations() -> u64 {
@@ -122,6 +132,10 @@ pub struct ApplicationSettings {
     /// Slow and excess clients (`[application.limits]`: header read and request timeouts, connections).
     #[serde(default)]
     pub limits: service_kit::serve::ServerLimits,
+    /// Where `GET /metrics` (Prometheus text, `ops/metrics.md`) is served, apart from the public port; none when
+    /// absent. Port 0 picks a free port (tests).
+    #[serde(default)]
+    pub metrics_address: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

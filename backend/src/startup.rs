@@ -28,6 +28,7 @@ pub fn init_telemetry() {
 /// A bound, ready-to-serve API.
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     clock: Clock,
     server: std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>,
 }
@@ -78,6 +79,7 @@ impl Application {
             treasury_signer,
             chains: Arc::new(chains),
             clock: Clock::default(),
+            metrics: Arc::new(http::metrics::ApiMetrics::default()),
             nonces: NonceStore::new(redis.clone(), &settings.redis.key_prefix),
             rate_limiter: RateLimiter::new(redis.clone(), &settings.redis.key_prefix),
             access_tokens: AccessTokens::new(&jwt_key(&settings)?, settings.auth.access_ttl_secs),
@@ -91,6 +93,20 @@ impl Application {
                 .await?;
         let port = listener.local_addr()?.port();
         let clock = ctx.clock.clone();
+        let metrics_port = match ctx.settings.application.metrics_address {
+            None => None,
+            Some(address) => {
+                let metrics_listener = tokio::net::TcpListener::bind(address).await?;
+                let bound = metrics_listener.local_addr()?.port();
+                let (metrics, db) = (ctx.metrics.clone(), ctx.db.clone());
+                tokio::spawn(service_kit::metrics::serve(metrics_listener, move || {
+                    let (metrics, db) = (metrics.clone(), db.clone());
+                    async move { metrics.render(&db).await }
+                }));
+                tracing::info!(port = bound, "API metrics listening");
+                Some(bound)
+            }
+        };
         let limits = ctx.settings.application.limits;
         // A request (body included) that takes longer than the limit is answered 408 and its connection closed.
         let app = http::router(ctx)
@@ -108,7 +124,7 @@ impl Application {
         };
         let server =
             Box::pin(service_kit::serve::serve(listener, limits, per_connection, service_kit::shutdown_signal()));
-        Ok(Self { port, clock, server })
+        Ok(Self { port, metrics_port, clock, server })
     }
 
     /// The clock the API computes deadlines from (tests move it instead of sleeping).
@@ -118,6 +134,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `GET /metrics` is served on, when `[application] metrics_address` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

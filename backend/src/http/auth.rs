@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
+use super::metrics::SignInOutcome;
 use super::{ApiContext, ApiError, Json, rate_limit};
 use crate::auth::Role;
 use crate::auth::nonce::NonceError;
@@ -138,6 +139,20 @@ pub async fn signin(
     State(ctx): State<ApiContext>,
     Json(req): Json<SigninRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
+    let answer = verify_and_start(&ctx, req).await;
+    ctx.metrics.sign_in(match &answer {
+        Ok(_) => SignInOutcome::Ok,
+        Err(e) => match e.code() {
+            "signin_bad_signature" | "invalid_signature" => SignInOutcome::BadSignature,
+            "signin_nonce_invalid" | "signin_expired" => SignInOutcome::ExpiredNonce,
+            "rate_limited" => SignInOutcome::RateLimited,
+            _ => SignInOutcome::Refused,
+        },
+    });
+    answer
+}
+
+async fn verify_and_start(ctx: &ApiContext, req: SigninRequest) -> Result<Json<TokenPair>, ApiError> {
     if req.message.len() > MAX_MESSAGE_LEN {
         return Err(ApiError::unprocessable("invalid_message", "sign-in message too long"));
     }
@@ -156,14 +171,14 @@ pub async fn signin(
     if signer != message.address {
         return Err(siwe_refusal(SiweError::BadSignature));
     }
-    limit_wallet(&ctx, message.address).await?;
+    limit_wallet(ctx, message.address).await?;
     // Spent last, so a refused attempt does not burn the wallet's nonce.
     if !ctx.nonces.consume(&message.nonce, message.chain, message.address).await.map_err(nonce_unavailable)? {
         return Err(ApiError::unauthorized("signin_nonce_invalid", "nonce unknown, expired or already used"));
     }
     let (refresh_token, family) = refresh::start_family(&ctx.db, message.address, auth.refresh_ttl_secs).await?;
     tracing::info!(wallet = %message.address, chain = message.chain.as_str(), "signed in");
-    token_pair(&ctx, message.address, refresh_token, &family).map(Json)
+    token_pair(ctx, message.address, refresh_token, &family).map(Json)
 }
 
 fn token_pair(

@@ -10,7 +10,7 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
-use payout_chain::{PayoutSubmitter, SubmitError};
+use payout_chain::{PayoutChain, PayoutSubmitter, SubmitError};
 use secrecy::ExposeSecret;
 
 use super::ApiError;
@@ -81,6 +81,8 @@ pub struct Chain {
     pub confirmations: u64,
     /// Lifetime of payout-batch and treasury-transfer signatures.
     pub signature_ttl_secs: u64,
+    /// On a TRON chain, the `fee_limit` (SUN) suggested to wallets for payments.
+    pub fee_limit_sun: u64,
 }
 
 /// Every configured chain by id.
@@ -103,6 +105,7 @@ impl ChainRegistry {
                 access: ChainAccess::from_settings(c)?,
                 confirmations: c.confirmations,
                 signature_ttl_secs: c.signature_ttl_secs,
+                fee_limit_sun: c.fee_limit_sun,
             };
             eyre::ensure!(chains.insert(c.chain_id, chain).is_none(), "chains: chain {} is listed twice", c.chain_id);
         }
@@ -141,8 +144,9 @@ impl Chain {
         })
     }
 
-    /// A payout submitter with the operator key; 503 when the chain has no RPC or no operator key.
-    pub fn submitter(&self) -> Result<PayoutSubmitter<DynProvider>, ApiError> {
+    /// The chain's payout interface with the operator key, to send batches; 503 when the chain has no RPC or no
+    /// operator key.
+    pub fn submitter(&self) -> Result<Box<dyn PayoutChain>, ApiError> {
         let access = self.access()?;
         let operator = access.operator.ok_or_else(|| {
             ApiError::unavailable(
@@ -150,7 +154,14 @@ impl Chain {
                 format!("no operator key configured for chain {}", self.chain_id),
             )
         })?;
-        Ok(PayoutSubmitter::new(access.provider.clone(), operator, self.settlement, self.confirmations))
+        Ok(Box::new(PayoutSubmitter::new(access.provider.clone(), operator, self.settlement, self.confirmations)))
+    }
+
+    /// The chain's payout interface without a key: where batches stand and whether they can still execute; 503
+    /// when the chain has no RPC.
+    pub fn reader(&self) -> Result<Box<dyn PayoutChain>, ApiError> {
+        let access = self.access()?;
+        Ok(Box::new(PayoutSubmitter::read_only(access.provider.clone(), self.settlement, self.confirmations)))
     }
 }
 

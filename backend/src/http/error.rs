@@ -36,6 +36,9 @@ pub enum ApiError {
     NotFound,
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A cap is used up for now (409); `Retry-After` says when room returns, when that is known.
+    #[error("{message}")]
+    CapReached { code: &'static str, message: String, retry_after_secs: Option<u64> },
     #[error("{message}")]
     UnsupportedMediaType { message: String },
     #[error("request body too large")]
@@ -72,7 +75,7 @@ impl ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::CapReached { .. } => StatusCode::CONFLICT,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -87,6 +90,7 @@ impl ApiError {
             | Self::Unprocessable { code, .. }
             | Self::Unauthorized { code, .. }
             | Self::Conflict { code, .. }
+            | Self::CapReached { code, .. }
             | Self::Unavailable { code, .. } => code,
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
@@ -105,7 +109,9 @@ impl IntoResponse for ApiError {
         }
         let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message: self.to_string() } };
         let mut response = (self.status(), Json(body)).into_response();
-        if let Self::RateLimited { retry_after_secs } = self {
+        if let Self::RateLimited { retry_after_secs }
+        | Self::CapReached { retry_after_secs: Some(retry_after_secs), .. } = self
+        {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
         }
         response

@@ -1,6 +1,6 @@
 //! The HTTP API (axum): one module per resource, a shared [`ApiContext`] in axum state,
 //! [`ApiError`] for every failure, and [`AuthUser`]/[`AdminUser`] extractors for auth. Resources share only
-//! the modules of the shared layer (chains, signer calls, pages, amounts, errors, extractors, rate limits).
+//! the modules of the shared layer (chains, signer calls, pages, amounts, errors, extractors, rate limits, metrics).
 
 // Resources: one module per group of routes; none imports another.
 pub mod admin;
@@ -20,6 +20,7 @@ pub mod web;
 pub mod chains;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod page;
 pub mod rate_limit;
 pub mod signing;
@@ -60,17 +61,25 @@ pub struct ApiContext {
     pub chains: Arc<chains::ChainRegistry>,
     /// The clock deadlines are computed from.
     pub clock: types::Clock,
+    /// Request counters and the rest of `GET /metrics` (on `[application] metrics_address`).
+    pub metrics: Arc<metrics::ApiMetrics>,
 }
 
 /// All routes of the API; unknown paths and methods answer JSON errors too.
 pub fn router(ctx: ApiContext) -> Router {
     let (routes, doc) = api(ctx.clone()).split_for_parts();
-    routes
+    let metrics = ctx.settings.application.metrics_address.is_some().then(|| ctx.metrics.clone());
+    let router = routes
         .merge(web::router(&doc))
         .merge(docs::router(doc))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(ctx)
+        .method_not_allowed_fallback(method_not_allowed);
+    // Requests are counted only where something serves the counts (`[application] metrics_address`).
+    let router = match metrics {
+        Some(metrics) => router.layer(axum::middleware::from_fn_with_state(metrics, metrics::track)),
+        None => router,
+    };
+    router.with_state(ctx)
 }
 
 /// Every resource's routes with their OpenAPI entries (the state is supplied by [`router`]).

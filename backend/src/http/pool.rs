@@ -2,7 +2,6 @@
 //! placement. Queue snapshots are cached in Redis under the asset's ledger position
 //! (`applied_events`, `admin_seq`), so a snapshot of an older ledger is never served.
 
-use alloy::primitives::Address;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::ErrorBody;
 use super::extract::{Query, parse_address};
 use super::page::page_limit;
-use super::types::AssetAmount;
+use super::types::{AssetAmount, show_address};
 use super::{AdminUser, ApiContext, ApiError, AuthUser, Json};
 use ledger::plan::{MATRIX_SLOTS, PlanParams};
 
@@ -36,25 +35,33 @@ pub struct LedgerPosition {
 struct AssetView {
     symbol: String,
     decimals: i16,
+    /// Chain of the asset: how its addresses are shown (`T…` on TRON).
+    chain_id: u64,
     params: PlanParams,
     position: LedgerPosition,
 }
 
-type AssetViewRow = (String, i16, sqlx::types::Json<PlanParams>, i64, i64);
+type AssetViewRow = (String, i16, sqlx::types::Json<PlanParams>, i64, i64, i64);
 
 /// The asset, the plan version in force for new events (the latest) and its ledger position; 404 for an
 /// unknown asset.
 async fn asset_view<'e, E: sqlx::PgExecutor<'e>>(db: E, asset_id: i32) -> Result<AssetView, ApiError> {
     let row: Option<AssetViewRow> = sqlx::query_as(
-        "SELECT a.symbol, a.decimals, v.params, a.applied_events, a.admin_seq
+        "SELECT a.symbol, a.decimals, v.params, a.applied_events, a.admin_seq, a.chain_id
          FROM assets a JOIN plan_versions v ON v.asset_id = a.id
          WHERE a.id = $1 ORDER BY v.version DESC LIMIT 1",
     )
     .bind(asset_id)
     .fetch_optional(db)
     .await?;
-    let (symbol, decimals, params, applied_events, admin_seq) = row.ok_or(ApiError::NotFound)?;
-    Ok(AssetView { symbol, decimals, params: params.0, position: LedgerPosition { applied_events, admin_seq } })
+    let (symbol, decimals, params, applied_events, admin_seq, chain_id) = row.ok_or(ApiError::NotFound)?;
+    Ok(AssetView {
+        symbol,
+        decimals,
+        chain_id: chain_id as u64,
+        params: params.0,
+        position: LedgerPosition { applied_events, admin_seq },
+    })
 }
 
 fn check_level(params: &PlanParams, level: u32) -> Result<(), ApiError> {
@@ -62,10 +69,6 @@ fn check_level(params: &PlanParams, level: u32) -> Result<(), ApiError> {
         return Err(ApiError::bad_request("invalid_level", format!("level must be in 1..={}", params.top_level())));
     }
     Ok(())
-}
-
-fn checksum(bytes: &[u8]) -> String {
-    Address::from_slice(bytes).to_checksum(None)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -283,7 +286,7 @@ pub async fn queue(
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    let owner_of = |a: i64| ancestors.iter().find(|(q, _)| *q == a).map(|(_, addr)| checksum(addr));
+    let owner_of = |a: i64| ancestors.iter().find(|(q, _)| *q == a).map(|(_, addr)| show_address(asset.chain_id, addr));
     let params = &asset.params;
     let reserves_here = q.level < params.top_level();
     let first_reserved = MATRIX_SLOTS - u64::from(params.reserve_slots) + 1;
@@ -318,7 +321,7 @@ pub async fn queue(
         next_index: n,
         next_to_complete: next_open.map(|(a, owner)| OpenMatrix {
             q: a,
-            owner: checksum(&owner),
+            owner: show_address(asset.chain_id, &owner),
             filled_slots: filled_slots(a as u64, n as u64),
         }),
         upcoming,
@@ -406,7 +409,7 @@ pub async fn nodes(
         .into_iter()
         .map(|(q, owner, placement_no, status, completed_block)| PoolNodeView {
             q,
-            owner: checksum(&owner),
+            owner: show_address(asset.chain_id, &owner),
             placement_no,
             status,
             filled_slots: filled_slots(q as u64, n as u64),

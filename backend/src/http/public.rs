@@ -79,7 +79,7 @@ pub async fn plan(State(ctx): State<ApiContext>) -> Result<Json<PublicPlans>, Ap
             AssetPlan {
                 asset_id: r.asset_id,
                 chain_id: r.chain_id,
-                token: alloy::primitives::Address::from_slice(&r.token).to_checksum(None),
+                token: crate::http::types::show_address(r.chain_id as u64, &r.token),
                 decimals: d,
                 version: r.version,
                 effective_from_block: r.effective_from_block,

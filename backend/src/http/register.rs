@@ -15,7 +15,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::ErrorBody;
 use super::extract::parse_address;
 use super::signing::{signer, signer_error};
-use super::types::{AssetAmount, WalletTransaction};
+use super::types::{AssetAmount, DEFAULT_FEE_LIMIT_SUN, TronApprove, TronCall, WalletTransaction, tron_call};
 use super::{ApiContext, ApiError, AuthUser, Json};
 use ledger::eligibility::{self, Ineligible, PaymentTerms};
 use ledger::money::Money;
@@ -62,6 +62,9 @@ pub struct SignedPayment {
     pub digest: String,
     pub amount: AssetAmount,
     pub transaction: WalletTransaction,
+    /// On a TRON chain: the same call as a TronWeb client (TronLink) sends it — `triggerSmartContract(contract,
+    /// function_selector, {feeLimit, callValue}, …)` with the raw `parameter` — and, for a token, the approve first.
+    pub tron: Option<TronCall>,
 }
 
 /// A refusal of the ledger's eligibility rules as the API answers it (409 for an existing registration, else 422).
@@ -187,6 +190,26 @@ async fn finish(
     .fetch_one(&ctx.db)
     .await?;
     let native = asset.token == Address::ZERO;
+    let tron = abi::tron::is_tron_chain(asset.chain_id).then(|| {
+        let fee_limit = ctx.chains.get(asset.chain_id).map_or(DEFAULT_FEE_LIMIT_SUN, |c| c.fee_limit_sun);
+        let signature = if kind == "register" {
+            "register((address,address,address,uint256,uint256,uint256),bytes)"
+        } else {
+            "retopup((address,address,uint256,uint256,uint256),bytes)"
+        };
+        let value = if native { amount } else { U256::ZERO };
+        let mut call = tron_call(contract, signature, &calldata, value, fee_limit);
+        if !native {
+            let approve = abi::TestUSDT::approveCall { spender: contract, value: amount }.abi_encode();
+            call.approve = Some(TronApprove {
+                contract: abi::tron::to_base58(asset.token),
+                function_selector: "approve(address,uint256)".into(),
+                parameter: alloy::hex::encode(&approve[4..]),
+                fee_limit,
+            });
+        }
+        call
+    });
     Ok(Json(SignedPayment {
         transaction_id: id,
         kind,
@@ -204,6 +227,7 @@ async fn finish(
             value: if native { amount.to_string() } else { "0".into() },
             data: alloy::hex::encode_prefixed(Bytes::from(calldata)),
         },
+        tron,
     }))
 }
 

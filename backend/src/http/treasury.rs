@@ -137,7 +137,7 @@ pub struct TransferRequest {
 pub struct TreasuryTransferView {
     pub id: i64,
     pub asset_id: i32,
-    /// 0x EIP-55.
+    /// As the asset's chain shows it: 0x EIP-55, or `T…` base58check on TRON.
     pub to: String,
     /// Base units, decimal string.
     pub amount: String,
@@ -167,7 +167,7 @@ pub struct TreasuryTransaction {
     pub data: String,
 }
 
-fn view(row: TreasuryTransferRow, token: Address, contract: Option<Address>) -> TreasuryTransferView {
+fn view(row: TreasuryTransferRow, chain_id: u64, token: Address, contract: Option<Address>) -> TreasuryTransferView {
     let transaction = match (&row.signature, row.deadline, contract) {
         (Some(signature), Some(deadline), Some(contract)) if row.status == "signed" => {
             let call = abi::Settlement::transferTreasuryCall {
@@ -190,7 +190,7 @@ fn view(row: TreasuryTransferRow, token: Address, contract: Option<Address>) -> 
     TreasuryTransferView {
         id: row.id,
         asset_id: row.asset_id,
-        to: row.to.to_checksum(None),
+        to: abi::tron::show(chain_id, row.to),
         amount: row.amount.to_string(),
         nonce: row.nonce.to_string(),
         origin: row.origin,
@@ -271,7 +271,7 @@ pub async fn create_transfer(
         ),
         TransferError::Sign(e) => e,
     })?;
-    Ok((StatusCode::CREATED, Json(view(row, token, Some(contract)))))
+    Ok((StatusCode::CREATED, Json(view(row, chain_id, token, Some(contract)))))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -309,7 +309,7 @@ pub async fn list_transfers(
                 .map(|(_, t, c)| (Address::from_slice(t), *c as u64))
                 .unwrap_or_default();
             let contract = ctx.chains.get(chain_id).map(|c| c.settlement);
-            view(row, token, contract)
+            view(row, chain_id, token, contract)
         })
         .collect();
     Ok(Json(Page { items, next_cursor }))

@@ -58,6 +58,11 @@ pub fn parse_amount(text: &str, field: &str) -> Result<U256, ApiError> {
         .map_err(|e| ApiError::unprocessable("invalid_amount", format!("{field}: {e}")))
 }
 
+/// A stored 20-byte address as the asset's chain shows it: `T…` base58check on TRON, EIP-55 elsewhere.
+pub fn show_address(chain_id: u64, bytes: &[u8]) -> String {
+    abi::tron::show(chain_id, Address::from_slice(bytes))
+}
+
 /// Symbol, decimals, chain id and token of an asset.
 #[derive(Debug, Clone)]
 pub struct AssetMeta {
@@ -124,5 +129,51 @@ mod tests {
         assert_eq!(human_units("-2000000", 6), "-2");
         assert_eq!(human_units("-1500000", 6), "-1.5");
         assert_eq!(human_units("123", 0), "123");
+    }
+}
+
+/// `feeLimit` suggested (SUN) when the chain has no `[[chains]] fee_limit_sun`: 150 TRX.
+pub const DEFAULT_FEE_LIMIT_SUN: u64 = 150_000_000;
+
+/// A contract call as TronWeb's `transactionBuilder.triggerSmartContract` takes it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TronCall {
+    /// The contract called, base58check (`T…`).
+    pub contract: String,
+    /// E.g. `register((address,address,address,uint256,uint256,uint256),bytes)`.
+    pub function_selector: String,
+    /// ABI-encoded arguments without the 4-byte selector, hex without 0x (TronWeb's `rawParameter`).
+    pub parameter: String,
+    /// SUN sent with the call: the fee on a TRX asset, 0 for a token.
+    pub call_value: String,
+    /// Suggested `feeLimit` in SUN (`[[chains]] fee_limit_sun`); the wallet pays only what the call burns.
+    pub fee_limit: u64,
+    /// For a token: `approve(Settlement, amount)` on the token, to send before the payment.
+    pub approve: Option<TronApprove>,
+}
+
+/// The token approval a TRON payment in a token needs first, in TronWeb's terms.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TronApprove {
+    /// The token contract, base58check.
+    pub contract: String,
+    /// `approve(address,uint256)`.
+    pub function_selector: String,
+    /// ABI-encoded (Settlement, amount), hex without 0x.
+    pub parameter: String,
+    /// Suggested `feeLimit` in SUN.
+    pub fee_limit: u64,
+}
+
+/// The TronWeb form of `calldata` (selector ‖ arguments) to `contract` with `signature`, sending `call_value` SUN.
+/// The suggested fee limit of a chain with no `[[chains]]` entry is [`DEFAULT_FEE_LIMIT_SUN`].
+pub fn tron_call(contract: Address, signature: &str, calldata: &[u8], call_value: U256, fee_limit: u64) -> TronCall {
+    TronCall {
+        contract: abi::tron::to_base58(contract),
+        function_selector: signature.to_owned(),
+        parameter: alloy::hex::encode(&calldata[4..]),
+        call_value: call_value.to_string(),
+        fee_limit,
+        approve: None,
     }
 }

@@ -10,7 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::ErrorBody;
 use super::extract::Query;
 use super::page::{Page, page_limit};
-use super::types::{AssetAmount, WalletTransaction};
+use super::types::{AssetAmount, WalletTransaction, show_address};
 use super::{ApiContext, ApiError, AuthUser, Json};
 use ledger::money::Money;
 
@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(tree))
         .routes(routes!(history))
         .routes(routes!(withdraw))
+        .routes(routes!(claim))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -140,7 +141,7 @@ pub async fn me(State(ctx): State<ApiContext>, user: AuthUser) -> Result<Json<Pr
             decimals: r.decimals,
             status: if r.frozen { "frozen" } else { "active" },
             user_no: r.user_no,
-            sponsor: r.sponsor.map(|s| alloy::primitives::Address::from_slice(&s).to_checksum(None)),
+            sponsor: r.sponsor.map(|s| show_address(r.chain_id as u64, &s)),
             registered_block: r.registered_block,
             direct_referrals: r.direct_count,
             retopups: r.retopup_count,
@@ -169,7 +170,7 @@ type ReferralRow = (i32, Vec<u8>, Option<i64>, i64, bool);
 /// user_no, address, sponsor_no, depth, direct_count.
 type TreeRow = (i32, Vec<u8>, Option<i32>, i32, i64);
 /// reward_no, kind, level, amount, status, block, plan_version.
-type RewardRow = (i64, String, i32, Money, String, Option<i64>, i32);
+type RewardRow = (i64, String, i32, Money, String, Option<i64>, i32, Money, Money);
 
 /// The caller's user number in `asset_id`; 404 for an unknown asset, `None` when the wallet
 /// is not registered in it.
@@ -178,18 +179,24 @@ async fn my_user_no(
     asset_id: i32,
     wallet: alloy::primitives::Address,
 ) -> Result<Option<i32>, ApiError> {
-    let row: Option<(Option<i32>,)> = sqlx::query_as(
-        "SELECT (SELECT user_no FROM users WHERE asset_id = a.id AND address = $2) FROM assets a WHERE a.id = $1",
+    Ok(my_user_no_on(ctx, asset_id, wallet).await?.0)
+}
+
+/// As [`my_user_no`], with the asset's chain (how its addresses are shown).
+async fn my_user_no_on(
+    ctx: &ApiContext,
+    asset_id: i32,
+    wallet: alloy::primitives::Address,
+) -> Result<(Option<i32>, u64), ApiError> {
+    let row: Option<(Option<i32>, i64)> = sqlx::query_as(
+        "SELECT (SELECT user_no FROM users WHERE asset_id = a.id AND address = $2), a.chain_id
+         FROM assets a WHERE a.id = $1",
     )
     .bind(asset_id)
     .bind(wallet.as_slice())
     .fetch_optional(&ctx.db)
     .await?;
-    row.map(|(n,)| n).ok_or(ApiError::NotFound)
-}
-
-fn checksum(bytes: &[u8]) -> String {
-    alloy::primitives::Address::from_slice(bytes).to_checksum(None)
+    row.map(|(n, chain_id)| (n, chain_id as u64)).ok_or(ApiError::NotFound)
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -223,7 +230,7 @@ pub async fn referrals(
     Query(q): Query<ReferralsQuery>,
 ) -> Result<Json<Page<Referral>>, ApiError> {
     let limit = page_limit(q.limit)?;
-    let Some(me) = my_user_no(&ctx, q.asset_id, user.wallet).await? else {
+    let (Some(me), chain_id) = my_user_no_on(&ctx, q.asset_id, user.wallet).await? else {
         return Ok(Json(Page { items: vec![], next_cursor: None }));
     };
     let rows: Vec<ReferralRow> = sqlx::query_as(
@@ -241,7 +248,7 @@ pub async fn referrals(
         .into_iter()
         .map(|(user_no, address, registered_block, direct_referrals, has_retopup)| Referral {
             user_no,
-            address: checksum(&address),
+            address: show_address(chain_id, &address),
             registered_block,
             direct_referrals,
             has_retopup,
@@ -294,7 +301,7 @@ pub async fn tree(
     if !(1..=MAX_TREE_DEPTH).contains(&depth) {
         return Err(ApiError::bad_request("invalid_depth", format!("depth must be in 1..={MAX_TREE_DEPTH}")));
     }
-    let Some(me) = my_user_no(&ctx, q.asset_id, user.wallet).await? else {
+    let (Some(me), chain_id) = my_user_no_on(&ctx, q.asset_id, user.wallet).await? else {
         return Ok(Json(SponsorTree { root: None, nodes: vec![], depth, truncated: false }));
     };
     let rows: Vec<TreeRow> = sqlx::query_as(
@@ -317,7 +324,7 @@ pub async fn tree(
         .into_iter()
         .map(|(user_no, address, sponsor_no, depth, direct_referrals)| TreeNode {
             user_no,
-            address: checksum(&address),
+            address: show_address(chain_id, &address),
             sponsor_no,
             depth,
             direct_referrals,
@@ -347,9 +354,15 @@ pub struct RewardEntry {
     pub kind: String,
     /// Pool level (POOL_*) or sponsor level (LEVEL); 0 or 1 otherwise as stored.
     pub level: i32,
+    /// What the credit earned; never changes.
     pub amount: AssetAmount,
-    /// reserved, held, pending, batched, settled or forfeited.
+    /// Where the unpaid rest is: reserved, held, pending or forfeited — or, with nothing left, batched (a part is
+    /// in a payout batch not settled yet) or settled (every part paid).
     pub status: String,
+    /// Parts paid on-chain (a reward above the signer's per-entry cap is paid in parts across batches).
+    pub paid: AssetAmount,
+    /// Parts in payout batches not settled or cancelled yet.
+    pub in_flight: AssetAmount,
     /// Block of the event that made the credit.
     pub block: Option<i64>,
     pub plan_version: i32,
@@ -371,7 +384,7 @@ pub async fn history(
     let (symbol, decimals): (String, i16) =
         sqlx::query_as("SELECT symbol, decimals FROM assets WHERE id = $1").bind(q.asset_id).fetch_one(&ctx.db).await?;
     let rows: Vec<RewardRow> = sqlx::query_as(
-        "SELECT r.reward_no, r.kind, r.level, r.amount, r.status, e.block_number, r.plan_version
+        "SELECT r.reward_no, r.kind, r.level, r.amount, r.status, e.block_number, r.plan_version, r.paid, r.in_flight
          FROM rewards r
          LEFT JOIN ledger_events e ON e.asset_id = r.asset_id AND e.event_seq = r.event_seq
          WHERE r.asset_id = $1 AND r.beneficiary_no = $2 AND r.reward_no < $3
@@ -385,12 +398,14 @@ pub async fn history(
     .await?;
     let items: Vec<RewardEntry> = rows
         .into_iter()
-        .map(|(reward_no, kind, level, amount, status, block, plan_version)| RewardEntry {
+        .map(|(reward_no, kind, level, amount, status, block, plan_version, paid, in_flight)| RewardEntry {
             reward_no,
             kind,
             level,
             amount: AssetAmount::new(amount, decimals, &symbol),
             status,
+            paid: AssetAmount::new(paid, decimals, &symbol),
+            in_flight: AssetAmount::new(in_flight, decimals, &symbol),
             block,
             plan_version,
         })
@@ -512,5 +527,84 @@ pub async fn withdraw(
         },
         claimable: AssetAmount::new(claimable, decimals, &symbol),
         claim_transaction,
+    }))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimQuery {
+    pub asset_id: i32,
+}
+
+/// claimable (None: the wallet is not registered), chain_id, token, symbol, decimals.
+type ClaimRow = (Option<Money>, i64, Vec<u8>, String, i16);
+
+/// What the wallet can pull from the contract itself, and the transaction that does it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClaimAnswer {
+    pub asset_id: i32,
+    pub chain_id: u64,
+    /// Claimable for this wallet (failed pushes of executed batches), as the ledger recorded it from confirmed
+    /// events.
+    pub claimable: AssetAmount,
+    /// `Settlement.claim(token, wallet)` paying the wallet itself (the `to` argument may be changed to another
+    /// address the wallet controls: the contract pays whoever the caller names).
+    pub transaction: WalletTransaction,
+    /// On a TRON chain: the same call as a TronWeb client (TronLink) sends it.
+    pub tron: Option<crate::http::types::TronCall>,
+}
+
+/// The claim of a claimable balance, for any registered wallet that has one — pending rewards or not. 422
+/// `nothing_claimable` when there is none, `not_registered` for a wallet not in the asset; 503
+/// `chain_not_configured` when the asset's Settlement is unknown here.
+#[utoipa::path(get, path = "/v1/users/claim", tag = "users", security(("bearer" = [])), params(ClaimQuery),
+    responses((status = 200, body = ClaimAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn claim(
+    State(ctx): State<ApiContext>,
+    user: AuthUser,
+    Query(q): Query<ClaimQuery>,
+) -> Result<Json<ClaimAnswer>, ApiError> {
+    let row: Option<ClaimRow> = sqlx::query_as(
+        "SELECT (SELECT b.claimable FROM users u JOIN user_balances b USING (asset_id, user_no)
+                 WHERE u.asset_id = a.id AND u.address = $2), a.chain_id, a.token, a.symbol, a.decimals
+         FROM assets a WHERE a.id = $1",
+    )
+    .bind(q.asset_id)
+    .bind(user.wallet.as_slice())
+    .fetch_optional(&ctx.db)
+    .await?;
+    let (claimable, chain_id, token, symbol, decimals) = row.ok_or(ApiError::NotFound)?;
+    let claimable = claimable
+        .ok_or_else(|| ApiError::unprocessable("not_registered", "this wallet is not registered in this asset"))?;
+    if claimable.0.is_zero() {
+        return Err(ApiError::unprocessable("nothing_claimable", "nothing is claimable for this wallet in this asset"));
+    }
+    let contract = ctx.chains.settlement(chain_id as u64)?;
+    use alloy::sol_types::SolCall;
+    let call = abi::Settlement::claimCall { token: alloy::primitives::Address::from_slice(&token), to: user.wallet };
+    let calldata = call.abi_encode();
+    let tron = abi::tron::is_tron_chain(chain_id as u64).then(|| {
+        let fee_limit =
+            ctx.chains.get(chain_id as u64).map_or(crate::http::types::DEFAULT_FEE_LIMIT_SUN, |c| c.fee_limit_sun);
+        crate::http::types::tron_call(
+            contract,
+            "claim(address,address)",
+            &calldata,
+            alloy::primitives::U256::ZERO,
+            fee_limit,
+        )
+    });
+    Ok(Json(ClaimAnswer {
+        asset_id: q.asset_id,
+        chain_id: chain_id as u64,
+        claimable: AssetAmount::new(claimable, decimals, &symbol),
+        transaction: WalletTransaction {
+            to: contract.to_checksum(None),
+            value: "0".into(),
+            data: alloy::hex::encode_prefixed(calldata),
+        },
+        tron,
     }))
 }

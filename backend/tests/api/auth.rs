@@ -55,6 +55,40 @@ async fn tron_wallet_signs_in_with_tron_prefix_and_base58_address() {
     assert_eq!(a.body["address"], wallet.address().to_checksum(None));
 }
 
+/// TronWeb's `signMessageV2` over `message` with `wallet`'s key (`scripts/tron/sign-message.mjs`): what TronLink
+/// answers, from an implementation independent of ours.
+fn tronweb_signature(wallet: &PrivateKeySigner, message: &str) -> String {
+    use std::io::Write;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/tron/sign-message.mjs");
+    let mut node = std::process::Command::new("node")
+        .arg(script)
+        .arg(alloy::hex::encode(wallet.to_bytes()))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    node.stdin.take().unwrap().write_all(message.as_bytes()).unwrap();
+    let output = node.wait_with_output().unwrap();
+    assert!(output.status.success(), "tronweb signMessageV2 failed");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn a_tronweb_signmessagev2_signature_signs_a_tron_wallet_in() {
+    let app = spawn_app().await;
+    let wallet = PrivateKeySigner::random();
+    let message = app.nonce(Chain::Tron, &wallet).await;
+    // Another wallet's TronWeb signature of this message is refused, and spends nothing.
+    let other = tronweb_signature(&PrivateKeySigner::random(), &message);
+    let refused = app.signin_with(&message, &other).await;
+    assert_eq!((refused.status, refused.code()), (401, "signin_bad_signature"), "{}", refused.body);
+    let signature = tronweb_signature(&wallet, &message);
+    assert_eq!(signature, Chain::Tron.sign(&wallet, &message), "TronWeb and our TRON message hash agree");
+    let a = app.signin_with(&message, &signature).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["address"], wallet.address().to_checksum(None));
+}
+
 #[tokio::test]
 async fn admin_wallet_gets_admin_role() {
     let app = spawn_app().await;

@@ -55,6 +55,19 @@ async fn openapi_lists_the_routes_and_docs_page_is_served() {
         assert!(paths.contains_key(path), "{path} missing from {:?}", paths.keys().collect::<Vec<_>>());
     }
     assert!(doc.body["components"]["securitySchemes"]["bearer"].is_object());
+    // The build answer documents the batch and the limits it was built within; entries say why they were cut.
+    let schemas = &doc.body["components"]["schemas"];
+    let build = serde_json::to_string(&schemas["BuildAnswer"]).unwrap();
+    assert!(build.contains("BatchView") && build.contains("limits"), "{build}");
+    for field in ["daily_room", "max_entry", "daily_room_grows_at"] {
+        assert!(schemas["BuildLimitsView"]["properties"][field].is_object(), "BuildLimitsView.{field}");
+    }
+    for field in ["owed", "limited_by"] {
+        assert!(schemas["BatchEntry"]["properties"][field].is_object(), "BatchEntry.{field}");
+    }
+    for field in ["left_out", "left_out_by_reason", "left_out_count", "partial_count"] {
+        assert!(schemas["BatchView"]["properties"][field].is_object(), "BatchView.{field}");
+    }
     let page = app.client.get(format!("{}/docs", app.base)).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();

@@ -21,6 +21,8 @@ pub(crate) struct TestApp {
     pub client: reqwest::Client,
     pub db: ScratchDatabase,
     pub admin: PrivateKeySigner,
+    /// `GET /metrics` of this app (`[application] metrics_address`, a free loopback port).
+    pub metrics_url: Option<String>,
 }
 
 /// Settings of a test app: the real `backend/configuration.toml` with the test's overrides layered on top the
@@ -30,6 +32,7 @@ pub(crate) fn settings(redis_url: &str, admin: Address) -> Settings {
     let prefix = format!("test-{}", backend_random());
     let overrides = [
         ("APP_APPLICATION__PORT", "0".to_owned()),
+        ("APP_APPLICATION__METRICS_ADDRESS", "127.0.0.1:0".to_owned()),
         ("APP_DATABASE__URL", "postgres://unused".to_owned()),
         ("APP_REDIS__URL", redis_url.to_owned()),
         ("APP_REDIS__KEY_PREFIX", prefix),
@@ -76,8 +79,9 @@ pub(crate) async fn spawn_app_configured(redis_url: &str, adjust: impl FnOnce(&m
     let app = Application::build_with_pool(settings, db.pool.clone()).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let clock = app.clock();
+    let metrics_url = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}/metrics"));
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, clock, client: reqwest::Client::new(), db, admin }
+    TestApp { base, clock, client: reqwest::Client::new(), db, admin, metrics_url }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +128,22 @@ impl Answer {
 }
 
 impl TestApp {
+    /// The app's Prometheus text.
+    pub(crate) async fn metrics(&self) -> String {
+        let url = self.metrics_url.as_deref().expect("metrics_address is set");
+        let response = self.client.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
+    /// The value of the series `series` (name and labels exactly as exported), 0 when absent.
+    pub(crate) async fn metric(&self, series: &str) -> f64 {
+        let text = self.metrics().await;
+        text.lines()
+            .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+            .map_or(0.0, |v| v.trim().parse().unwrap())
+    }
+
     pub(crate) async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
@@ -199,6 +219,48 @@ impl TestApp {
 
     /// Creates the test asset and registers `(user, sponsor)` pairs in order through the
     /// ledger, one block each; every registration must apply.
+    /// Pays the pending rewards of asset `asset_id` on `chain_id` with one batch whose push to `wallet` fails, settled
+    /// as the listener applies the contract's `PayoutDeferred` and `PayoutBatchExecuted`: `wallet`'s share becomes
+    /// claimable. Returns that amount.
+    pub(crate) async fn settle_with_failed_push(&self, chain_id: u64, asset_id: i32, wallet: Address) -> U256 {
+        use alloy::primitives::B256;
+        let limits = ledger::payouts::BuildLimits::new(10, u128::MAX);
+        let built =
+            ledger::payouts::build_batch(&self.db.pool, asset_id, &limits).await.unwrap().expect("pending rewards");
+        let position = built.entries.iter().position(|e| e.0 == wallet).expect("the wallet is paid");
+        let hash = B256::repeat_byte(0x44);
+        ledger::payouts::record_signed(&self.db.pool, built.id, U256::from(7), hash, 1_800_000_000, &[1; 65])
+            .await
+            .unwrap();
+        let amount = U256::from(built.entries[position].1);
+        let event = |log_index, body| ChainEvent {
+            key: EventKey { chain_id, tx_hash: B256::repeat_byte(0x77), log_index },
+            block_number: 100,
+            block_timestamp: 1_700_000_100,
+            body,
+        };
+        let deferred = EventBody::PayoutDeferred {
+            batch_nonce: U256::from(7),
+            recipient: wallet,
+            token: built.token,
+            index: U256::from(position),
+            amount,
+        };
+        let executed = EventBody::PayoutBatchExecuted {
+            nonce: U256::from(7),
+            token: built.token,
+            payouts_hash: hash,
+            total: U256::from(built.total),
+            count: U256::from(built.entries.len()),
+            deferred_count: U256::from(1),
+            deferred_total: amount,
+        };
+        let mut ledger = ledger::ChainLedger::open(self.db.pool.clone(), chain_id).await.unwrap();
+        let summary = ledger.apply_block(&[event(0, deferred), event(1, executed)]).await.unwrap();
+        assert_eq!(summary.applied, 2, "the settlement applies");
+        amount
+    }
+
     pub(crate) async fn register_in_ledger(&self, registrations: &[(Address, Address)]) -> ledger::plan::PlanParams {
         let params = ledger::plan::PlanParams::defaults(18);
         ledger::create_asset(&self.db.pool, &crate::common::asset(params.clone())).await.unwrap();

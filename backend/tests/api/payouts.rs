@@ -136,6 +136,20 @@ async fn admin_lists_pending_builds_and_signs_a_batch_once() {
         a.body["entries"].as_array().unwrap().iter().map(|e| e["address"].as_str().unwrap()).collect();
     let expected: Vec<String> = payable[..3].iter().map(|a| a.to_checksum(None)).collect();
     assert_eq!(entries, expected);
+    // Nobody is left out silently: the fourth user is listed with what they are owed and why.
+    assert_eq!((a.body["left_out_count"].as_i64(), a.body["partial_count"].as_i64()), (Some(1), Some(0)));
+    assert_eq!(a.body["left_out"][0]["address"], payable[3].to_checksum(None));
+    assert_eq!(a.body["left_out"][0]["reason"], "max_entries");
+    assert_eq!(base(&a.body["left_out"][0]["owed"]), 18 * BNB);
+    assert_eq!(
+        a.body["left_out_by_reason"],
+        json!([{ "reason": "max_entries", "users": 1,
+        "owed": { "base": (18 * BNB).to_string(), "human": "18 BNB" } }])
+    );
+    // The limits it was built within: the request's and the signer's (anvil tests' policy: 1,000 BNB per entry).
+    assert_eq!(a.body["limits"]["max_entries"], 3);
+    assert_eq!(base(&a.body["limits"]["max_entry"]), 1_000 * BNB);
+    assert_eq!(base(&a.body["limits"]["daily_outflow_used"]), 0);
     assert_ne!(app.db_state().await, before_build, "the build moved balances and wrote an audit row");
     let (pending, batched): (String, String) =
         sqlx::query_as("SELECT sum(pending)::text, sum(batched)::text FROM user_balances WHERE asset_id = 1")
@@ -180,7 +194,6 @@ async fn admin_lists_pending_builds_and_signs_a_batch_once() {
     // Refusals, each changing nothing.
     let before = payout_state(&app).await;
     let cases = [
-        (json!({ "asset_id": ASSET, "max_total": (18 * BNB - 1).to_string() }), 409, "nothing_payable"),
         (json!({ "asset_id": ASSET, "max_entries": 0 }), 422, "invalid_cap"),
         (json!({ "asset_id": ASSET, "max_entries": 501 }), 422, "invalid_cap"),
         (json!({ "asset_id": ASSET, "max_total": "0" }), 422, "invalid_cap"),
@@ -210,10 +223,26 @@ async fn admin_lists_pending_builds_and_signs_a_batch_once() {
     assert_eq!((a.status, a.code()), (422, "invalid_status"));
     assert_eq!(payout_state(&app).await, before);
 
-    // The last user still builds.
-    let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    // A total cap below what the last user is owed pays them in part; the rest stays pending for the next batch.
+    let a = app
+        .post_admin(
+            "/v1/admin/payouts/batches",
+            &token,
+            json!({ "asset_id": ASSET, "max_total": (5 * BNB).to_string() }),
+        )
+        .await;
     assert_eq!(a.status, 201, "{}", a.body);
     assert_eq!(a.body["entries"][0]["address"], payable[3].to_checksum(None));
+    assert_eq!(base(&a.body["entries"][0]["amount"]), 5 * BNB);
+    assert_eq!(base(&a.body["entries"][0]["owed"]), 18 * BNB);
+    assert_eq!(a.body["entries"][0]["limited_by"], "batch_total");
+    assert_eq!(a.body["partial_count"], 1);
+    let left = app.get("/v1/admin/payouts/pending?asset_id=1", t).await;
+    assert_eq!(base(&left.body["totals"]["amount"]), 13 * BNB);
+    let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(base(&a.body["entries"][0]["amount"]), 13 * BNB);
+    assert_eq!(a.body["entries"][0]["limited_by"], Value::Null);
     let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     assert_eq!((a.status, a.code()), (409, "nothing_payable"));
 }
@@ -285,9 +314,14 @@ async fn sign_without_signer_or_chain_is_503_and_fixes_no_nonce() {
     let app = crate::helpers::spawn_app().await;
     seed_chain(&app, 2).await;
     let token = app.admin_token().await;
+    // A build needs the signer's policy: without a signer (or chain) nothing is built.
+    let before = payout_state(&app).await;
     let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
-    assert_eq!(a.status, 201, "{}", a.body);
-    let id = a.body["id"].as_i64().unwrap();
+    assert_eq!((a.status, a.code()), (503, "chain_not_configured"), "{}", a.body);
+    assert_eq!(payout_state(&app).await, before);
+    // A batch built while they were configured cannot be signed now, and gets no nonce.
+    let limits = ledger::payouts::BuildLimits::new(10, u128::MAX);
+    let id = ledger::payouts::build_batch(&app.db.pool, ASSET, &limits).await.unwrap().unwrap().id;
     let before = payout_state(&app).await;
     let a = app.post_admin(&format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await;
     assert_eq!((a.status, a.code()), (503, "chain_not_configured"), "{}", a.body);
@@ -302,7 +336,8 @@ async fn sign_without_signer_or_chain_is_503_and_fixes_no_nonce() {
 
 #[tokio::test]
 async fn concurrent_builds_over_http_take_disjoint_rewards_and_conserve_the_sum() {
-    let app = crate::helpers::spawn_app().await;
+    let signer = spawn_signer(SETTLEMENT, vec![]).await;
+    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
     let payable = seed_chain(&app, 13).await; // 13 users with 18 BNB each
     let token = app.admin_token().await;
     let requests = (0..6)
@@ -519,14 +554,19 @@ async fn balances(app: &TestApp) -> (u128, u128, Vec<(i32, u128)>) {
     (pending, batched, rows.iter().map(|r| (r.0, parse(&r.1) + parse(&r.2))).collect())
 }
 
-/// Every user's pending and batched balance is the sum of their rewards in that status.
+/// Every user's balances are their rewards' parts: pending and held the unpaid rest of rewards in that status,
+/// batched the parts in flight, settled the parts paid.
 async fn assert_balances_match_rewards(app: &TestApp) {
     let off: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM user_balances b WHERE b.asset_id = 1 AND (
-            b.pending <> (SELECT COALESCE(sum(amount), 0) FROM rewards r
+            b.pending <> (SELECT COALESCE(sum(amount - paid - in_flight), 0) FROM rewards r
                           WHERE r.asset_id = 1 AND r.beneficiary_no = b.user_no AND r.status = 'pending')
-         OR b.batched <> (SELECT COALESCE(sum(amount), 0) FROM rewards r
-                          WHERE r.asset_id = 1 AND r.beneficiary_no = b.user_no AND r.status = 'batched'))",
+         OR b.held <> (SELECT COALESCE(sum(amount - paid - in_flight), 0) FROM rewards r
+                          WHERE r.asset_id = 1 AND r.beneficiary_no = b.user_no AND r.status = 'held')
+         OR b.batched <> (SELECT COALESCE(sum(in_flight), 0) FROM rewards r
+                          WHERE r.asset_id = 1 AND r.beneficiary_no = b.user_no)
+         OR b.settled <> (SELECT COALESCE(sum(paid), 0) FROM rewards r
+                          WHERE r.asset_id = 1 AND r.beneficiary_no = b.user_no))",
     )
     .fetch_one(&app.db.pool)
     .await
@@ -600,6 +640,91 @@ async fn cancelling_a_batch_never_sent_to_the_signer_releases_its_rewards() {
         again.body["entries"].as_array().unwrap().iter().map(|e| e["address"].as_str().unwrap()).collect();
     let expected: Vec<String> = payable.iter().map(|a| a.to_checksum(None)).collect();
     assert_eq!(entries, expected);
+    assert_balances_match_rewards(&app).await;
+}
+
+/// Σ pending, Σ held, Σ batched of one user.
+async fn user_balance(app: &TestApp, who: Address) -> (u128, u128, u128) {
+    let (p, h, b): (String, String, String) = sqlx::query_as(
+        "SELECT b.pending::text, b.held::text, b.batched::text FROM user_balances b
+         JOIN users u USING (asset_id, user_no) WHERE b.asset_id = 1 AND u.address = $1",
+    )
+    .bind(who.as_slice())
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    (p.parse().unwrap(), h.parse().unwrap(), b.parse().unwrap())
+}
+
+#[tokio::test]
+async fn parts_of_rewards_go_back_to_their_rest_when_a_batch_is_cancelled_held_for_a_frozen_user() {
+    let signer = crate::signer_service::spawn_signer_with_entry_cap(SETTLEMENT, 5 * BNB).await;
+    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
+    let payable = seed_chain(&app, 2).await; // G and U1: one reward of 18 BNB each
+    let (g, u1) = (payable[0], payable[1]);
+    let token = app.admin_token().await;
+    let build = || app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET }));
+    let first = build().await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    for e in first.body["entries"].as_array().unwrap() {
+        assert_eq!(
+            (base(&e["amount"]), base(&e["owed"]), e["limited_by"].as_str()),
+            (5 * BNB, 18 * BNB, Some("per_entry_cap"))
+        );
+    }
+    let second = build().await;
+    assert_eq!(second.status, 201, "{}", second.body);
+    assert_eq!(base(&second.body["entries"][1]["owed"]), 13 * BNB, "the next batch takes the next part");
+    assert_eq!(
+        (user_balance(&app, g).await, user_balance(&app, u1).await),
+        ((8 * BNB, 0, 10 * BNB), (8 * BNB, 0, 10 * BNB))
+    );
+    assert_balances_match_rewards(&app).await;
+    // The reward is still one reward of 18 BNB, with 10 in flight; the user's history says so.
+    let parts: (String, String, String, String) = sqlx::query_as(
+        "SELECT r.amount::text, r.in_flight::text, r.paid::text, r.status FROM rewards r
+         JOIN users u ON u.asset_id = r.asset_id AND u.user_no = r.beneficiary_no WHERE u.address = $1",
+    )
+    .bind(u1.as_slice())
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(parts, ((18 * BNB).to_string(), (10 * BNB).to_string(), "0".into(), "pending".into()));
+
+    // U1 is frozen: the rest becomes held; a forfeit must wait for the parts in flight.
+    let a = app.post_admin(&format!("/v1/admin/users/{u1:#x}/freeze"), &token, json!({ "asset_id": ASSET })).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(user_balance(&app, u1).await, (0, 8 * BNB, 10 * BNB));
+    let before = payout_state(&app).await;
+    let refused = ::ledger::admin::forfeit_held(&app.db.pool, ASSET, u1, "admin").await.unwrap_err();
+    assert!(matches!(refused, ::ledger::admin::AdminError::Refused { code: "parts_in_flight", .. }), "{refused}");
+    assert_eq!(payout_state(&app).await, before);
+
+    // Cancelling the first batch gives each part back to its reward: pending for G, held for frozen U1.
+    let id = first.body["id"].as_i64().unwrap();
+    let a = app.post_admin(&format!("/v1/admin/payouts/batches/{id}/cancel"), &token, json!({})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(user_balance(&app, g).await, (13 * BNB, 0, 5 * BNB));
+    assert_eq!(user_balance(&app, u1).await, (0, 13 * BNB, 5 * BNB));
+    assert_balances_match_rewards(&app).await;
+    let audit: serde_json::Value =
+        sqlx::query_scalar("SELECT after FROM audit_logs WHERE action = 'payout_batch_cancel'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (audit["pending_total"].as_str(), audit["held_total"].as_str()),
+        (Some("13000000000000000000"), Some("13000000000000000000"))
+    );
+    // A frozen user is never built into a batch: the next build pays G's next part only.
+    let third = build().await;
+    assert_eq!(third.status, 201, "{}", third.body);
+    let entries = third.body["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        (entries[0]["address"].as_str(), base(&entries[0]["amount"])),
+        (Some(g.to_checksum(None).as_str()), 5 * BNB)
+    );
     assert_balances_match_rewards(&app).await;
 }
 
@@ -777,8 +902,10 @@ async fn cancelling_conserves_balances_and_a_late_execution_of_the_cancelled_bat
     use ::ledger::payouts::{self as ledger, BatchStatus};
     let app = crate::helpers::spawn_app().await;
     seed_chain(&app, 5).await; // 5 users with 18 BNB pending
-    let first = ledger::build_batch(&app.db.pool, ASSET, 2, u128::MAX).await.unwrap().unwrap();
-    let second = ledger::build_batch(&app.db.pool, ASSET, 2, u128::MAX).await.unwrap().unwrap();
+    let first =
+        ledger::build_batch(&app.db.pool, ASSET, &ledger::BuildLimits::new(2, u128::MAX)).await.unwrap().unwrap();
+    let second =
+        ledger::build_batch(&app.db.pool, ASSET, &ledger::BuildLimits::new(2, u128::MAX)).await.unwrap().unwrap();
     let nonce = batch_nonce(first.id, 0);
     let payouts: Vec<abi::Payout> =
         first.entries.iter().map(|(r, a)| abi::Payout { recipient: *r, amount: U256::from(*a) }).collect();

@@ -43,6 +43,28 @@ pub(crate) async fn spawn_signer(contract: Address, treasury: Vec<Address>) -> S
     spawn_signer_with_callers(contract, treasury, vec![Caller::new(CALLER, SecretString::from(SECRET))]).await
 }
 
+/// As [`spawn_signer`], with payout entries capped at `entry_cap` (payments keep the 1,000 BNB cap).
+pub(crate) async fn spawn_signer_with_entry_cap(contract: Address, entry_cap: u128) -> SignerService {
+    let callers = vec![Caller::new(CALLER, SecretString::from(SECRET))];
+    let mut policy = PolicyConfig::native_only(CHAIN, contract, vec![], 1_000 * BNB, 10_000 * BNB, 100_000 * BNB);
+    policy.chains[0].assets[0].per_entry_cap = Some(signer::intent::Amount::from(entry_cap));
+    spawn_with_policy(policy, callers).await
+}
+
+/// A signer for the native coin of `chain_id` (a TRON chain, say) at `contract` and for `tokens` there, each with
+/// [`spawn_signer`]'s caps.
+pub(crate) async fn spawn_signer_on(chain_id: u64, contract: Address, tokens: &[Address]) -> SignerService {
+    let callers = vec![Caller::new(CALLER, SecretString::from(SECRET))];
+    let mut policy = PolicyConfig::native_only(chain_id, contract, vec![], 1_000 * BNB, 10_000 * BNB, 100_000 * BNB);
+    let native = policy.chains[0].assets[0].clone();
+    for token in tokens {
+        policy.chains[0]
+            .assets
+            .push(signer::policy::AssetConfig { token: signer::intent::Addr(*token), ..native.clone() });
+    }
+    spawn_with_policy(policy, callers).await
+}
+
 /// The main caller limited to register, retopup and payout batches, and a second caller, [`TREASURY_CALLER`],
 /// that may only ask for treasury transfers (the production split the signer's README recommends).
 pub(crate) async fn spawn_split_signer(contract: Address, treasury: Vec<Address>) -> SignerService {
@@ -64,8 +86,12 @@ pub(crate) const TREASURY_CALLER: &str = "treasury";
 pub(crate) const TREASURY_SECRET: &str = "test-only-treasury-caller-secret";
 
 async fn spawn_signer_with_callers(contract: Address, treasury: Vec<Address>, callers: Vec<Caller>) -> SignerService {
-    let dir = tempfile::tempdir().unwrap();
     let policy = PolicyConfig::native_only(CHAIN, contract, treasury, 1_000 * BNB, 10_000 * BNB, 100_000 * BNB);
+    spawn_with_policy(policy, callers).await
+}
+
+async fn spawn_with_policy(policy: PolicyConfig, callers: Vec<Caller>) -> SignerService {
+    let dir = tempfile::tempdir().unwrap();
     let config =
         SignerConfig::development(dir.path().join("signer.sqlite"), SecretString::from(DEV_KEY), callers, policy);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -211,12 +211,8 @@ async fn hostile_withdraw_inputs_get_4xx_and_change_nothing() {
 
 #[tokio::test]
 async fn a_batch_answers_open_requests_and_cancelling_it_reopens_them() {
-    let app = spawn_app_configured("redis://127.0.0.1:6379", |s| {
-        let chain: ChainSettings =
-            serde_json::from_value(json!({ "chain_id": CHAIN, "settlement": format!("{SETTLEMENT:#x}") })).unwrap();
-        s.chains = vec![chain];
-    })
-    .await;
+    let signer = crate::payouts::spawn_signer(SETTLEMENT, vec![]).await;
+    let app = crate::payouts::spawn_admin_app(&signer, crate::payouts::chain_settings(SETTLEMENT)).await;
     let (_w, token) = user_with_pending(&app).await;
     let a = app.post_as("/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
     assert_eq!(a.status, 200, "{}", a.body);
@@ -244,4 +240,68 @@ async fn a_batch_answers_open_requests_and_cancelling_it_reopens_them() {
     let again = app.post_as("/v1/admin/payouts/batches", Some(&admin_token), json!({ "asset_id": ASSET })).await;
     assert_eq!(again.status, 201, "{}", again.body);
     assert_eq!(state().await, vec![("batched".to_owned(), again.body["id"].as_i64())]);
+}
+
+/// W's 18 BNB paid by a batch whose push to W failed (the contract's `PayoutDeferred`), settled through the ledger
+/// as the listener applies the contract's events: W has nothing pending and 18 BNB claimable.
+async fn user_with_only_claimable(app: &TestApp) -> (PrivateKeySigner, String) {
+    let (w, token) = user_with_pending(app).await;
+    assert_eq!(app.settle_with_failed_push(CHAIN, ASSET, w.address()).await, alloy::primitives::U256::from(18 * BNB));
+    (w, token)
+}
+
+#[tokio::test]
+async fn a_wallet_with_only_a_claimable_balance_gets_its_claim_transaction() {
+    let app = spawn_app_configured("redis://127.0.0.1:6379", |s| {
+        s.chains = vec![ChainSettings::new(CHAIN, format!("{SETTLEMENT:#x}"))];
+    })
+    .await;
+    let (w, token) = user_with_only_claimable(&app).await;
+    // Nothing pending: no withdraw request can be made, which is why the claim has its own route.
+    let refused = app.post_as("/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
+    assert_eq!((refused.status, refused.code()), (422, "nothing_pending"), "{}", refused.body);
+    let a = app.get(&format!("/v1/users/claim?asset_id={ASSET}"), Some(&token)).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["claimable"]["human"], "18 BNB");
+    let tx = &a.body["transaction"];
+    assert_eq!((tx["to"].as_str(), tx["value"].as_str()), (Some(SETTLEMENT.to_checksum(None).as_str()), Some("0")));
+    let call =
+        abi::Settlement::claimCall::abi_decode(&alloy::hex::decode(tx["data"].as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!((call.token, call.to), (Address::ZERO, w.address()));
+
+    // Refusals: nothing claimable, not registered, unknown asset, no token, unknown parameter.
+    let r1 = app.user_token().await;
+    let before = app.db_state().await;
+    let cases = [
+        (format!("/v1/users/claim?asset_id={ASSET}"), Some(r1.as_str()), 422, "not_registered"),
+        (format!("/v1/users/claim?asset_id={ASSET}"), None, 401, "missing_token"),
+        ("/v1/users/claim?asset_id=9".to_owned(), Some(token.as_str()), 404, "not_found"),
+        (format!("/v1/users/claim?asset_id={ASSET}&to=0x1"), Some(token.as_str()), 400, "invalid_query"),
+    ];
+    for (path, t, status, code) in cases {
+        let a = app.get(&path, t).await;
+        assert_eq!((a.status, a.code()), (status, code), "{path}: {}", a.body);
+    }
+    assert_eq!(app.db_state().await, before, "refusals change nothing");
+
+    // W claims on-chain (to another wallet); once the listener applies `Claimed`, nothing is claimable any more.
+    let claimed = ledger::events::ChainEvent {
+        key: ledger::events::EventKey {
+            chain_id: CHAIN,
+            tx_hash: alloy::primitives::B256::repeat_byte(0x78),
+            log_index: 0,
+        },
+        block_number: 101,
+        block_timestamp: 1_700_000_101,
+        body: ledger::events::EventBody::Claimed {
+            account: w.address(),
+            token: Address::ZERO,
+            to: named("cold wallet"),
+            amount: alloy::primitives::U256::from(18 * BNB),
+        },
+    };
+    let mut chain = ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
+    assert_eq!(chain.apply_block(&[claimed]).await.unwrap().applied, 1);
+    let a = app.get(&format!("/v1/users/claim?asset_id={ASSET}"), Some(&token)).await;
+    assert_eq!((a.status, a.code()), (422, "nothing_claimable"), "{}", a.body);
 }

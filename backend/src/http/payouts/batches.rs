@@ -1,18 +1,22 @@
-//! Batches: built from pending rewards within the caps, listed, and shown with their entries.
+//! Batches: built from payable rewards within the admin's caps and the signer's policy for the asset (asked of
+//! the signer itself at every build), listed, and shown with their entries, the entries paid in part and the
+//! users left out, each with the reason.
 
 use ::ledger::money::Money;
 use ::ledger::payouts::{self as ledger, BatchStatus};
 use ::ledger::plan::Amount;
-use alloy::primitives::Address;
+use alloy::primitives::U256;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use signer_client::api::AssetPolicy;
 
 use super::{DEFAULT_MAX_ENTRIES, MAX_ENTRIES};
 use crate::http::error::ErrorBody;
 use crate::http::extract::{Path, Query};
 use crate::http::page::{Page, page_limit};
-use crate::http::types::{AssetAmount, AssetMeta, hex_bytes, parse_amount};
+use crate::http::signing::{signer, signer_call};
+use crate::http::types::{AssetAmount, AssetMeta, hex_bytes, parse_amount, show_address};
 use crate::http::{AdminUser, ApiContext, ApiError, Json};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -30,11 +34,35 @@ pub struct BuildRequest {
 pub struct BatchEntry {
     /// Index in the signed payouts array.
     pub position: i32,
-    /// 0x EIP-55.
+    /// As the asset's chain shows it: 0x EIP-55, or `T…` base58check on TRON.
     pub address: String,
     pub amount: AssetAmount,
+    /// What the user was owed (payable) when the batch was built; more than `amount` when paid in part.
+    pub owed: AssetAmount,
+    /// Why the entry pays less than `owed` (`per_entry_cap`, `batch_total`, `daily_outflow_cap`); the rest stays
+    /// pending for a later batch. Absent when paid in full.
+    pub limited_by: Option<String>,
     /// Once settled: `paid`, or `claimable` when the contract could not push it.
     pub outcome: Option<String>,
+}
+
+/// A user with payable rewards that the build did not take.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LeftOutEntry {
+    /// As the asset's chain shows it: 0x EIP-55, or `T…` base58check on TRON.
+    pub address: String,
+    /// Everything payable to them when the batch was built.
+    pub owed: AssetAmount,
+    /// `max_entries`, `batch_total`, `daily_outflow_cap` or `recipient_not_allowed` (the signer refuses it).
+    pub reason: String,
+}
+
+/// Users left out for one reason.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LeftOutSummary {
+    pub reason: String,
+    pub users: i64,
+    pub owed: AssetAmount,
 }
 
 /// A payout batch and where it stands.
@@ -60,8 +88,42 @@ pub struct BatchView {
     pub executed_block: Option<i64>,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// Entries paying less than their user was owed (see `limited_by` on the entries).
+    pub partial_count: i64,
+    /// Users with payable rewards the build left out (all of them; `left_out` lists the first ones).
+    pub left_out_count: i64,
     /// Only in single-batch answers (empty in lists).
     pub entries: Vec<BatchEntry>,
+    /// Only in single-batch answers: left-out users per reason.
+    pub left_out_by_reason: Vec<LeftOutSummary>,
+    /// Only in single-batch answers: the first left-out users by user number (at most 200).
+    pub left_out: Vec<LeftOutEntry>,
+}
+
+/// The answer to a build: the batch, and the limits it was built within.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BuildAnswer {
+    #[serde(flatten)]
+    pub batch: BatchView,
+    pub limits: BuildLimitsView,
+}
+
+/// The limits a build applied: the request's caps and the signer's policy for the asset at that moment.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BuildLimitsView {
+    /// Lower of the request's `max_entries` and the signer's batch-size limit.
+    pub max_entries: u64,
+    /// Lower of the request's `max_total` and the signer's per-batch cap.
+    pub max_total: AssetAmount,
+    /// The signer's per-entry cap: a user owed more is paid in parts across batches.
+    pub max_entry: AssetAmount,
+    /// The signer's rolling 24 h outflow cap, what it has signed in the window, and the room left before this
+    /// build (batches built but not signed yet count against it too).
+    pub daily_outflow_cap: AssetAmount,
+    pub daily_outflow_used: AssetAmount,
+    pub daily_room: AssetAmount,
+    /// When the next signed outflow leaves the window (unix seconds), if any.
+    pub daily_room_grows_at: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -77,65 +139,65 @@ pub(super) struct BatchQuery {
     pub cursor: Option<i64>,
 }
 
-type BatchRow = (
-    i64,
-    i32,
-    i64,
-    String,
-    Money,
-    Option<Money>,
-    Option<i64>,
-    Option<Vec<u8>>,
-    Option<Vec<u8>>,
-    Option<Vec<u8>>,
-    Option<i64>,
-    String,
-    String,
-    i16,
-    i64,
-);
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    id: i64,
+    asset_id: i32,
+    chain_id: i64,
+    status: String,
+    total: Money,
+    nonce: Option<Money>,
+    deadline: Option<i64>,
+    payouts_hash: Option<Vec<u8>>,
+    signature: Option<Vec<u8>>,
+    tx_hash: Option<Vec<u8>>,
+    executed_block: Option<i64>,
+    created_at: String,
+    symbol: String,
+    decimals: i16,
+    entry_count: i64,
+    partial_count: i64,
+    left_out_count: i64,
+}
 
-const BATCH_SELECT: &str = "SELECT b.id, b.asset_id, a.chain_id, b.status, b.total, b.chain_nonce,
+const BATCH_SELECT: &str = "SELECT b.id, b.asset_id, a.chain_id, b.status, b.total, b.chain_nonce AS nonce,
         b.deadline, b.payouts_hash, b.signature, t.tx_hash, b.executed_block,
-        to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), a.symbol, a.decimals,
-        (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = b.id)
+        to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS created_at, a.symbol,
+        a.decimals,
+        (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = b.id) AS entry_count,
+        (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = b.id AND i.limited_by IS NOT NULL)
+            AS partial_count,
+        (SELECT count(*) FROM payout_batch_left_out l WHERE l.batch_id = b.id) AS left_out_count
      FROM payout_batches b JOIN assets a ON a.id = b.asset_id LEFT JOIN transactions t ON t.id = b.transaction_id";
 
 fn batch_view(row: BatchRow) -> BatchView {
-    let (
-        id,
-        asset_id,
-        chain_id,
-        status,
-        total,
-        nonce,
-        deadline,
-        hash,
-        signature,
-        tx_hash,
-        executed,
-        created,
-        symbol,
-        decimals,
-        count,
-    ) = row;
     BatchView {
-        id,
-        asset_id,
-        chain_id: chain_id as u64,
-        status,
-        total: AssetAmount::new(total, decimals, &symbol),
-        entry_count: count,
-        nonce: nonce.map(|n| n.to_string()),
-        deadline,
-        payouts_hash: hex_bytes(hash),
-        signature: hex_bytes(signature),
-        tx_hash: hex_bytes(tx_hash),
-        executed_block: executed,
-        created_at: created,
+        id: row.id,
+        asset_id: row.asset_id,
+        chain_id: row.chain_id as u64,
+        status: row.status,
+        total: AssetAmount::new(row.total, row.decimals, &row.symbol),
+        entry_count: row.entry_count,
+        nonce: row.nonce.map(|n| n.to_string()),
+        deadline: row.deadline,
+        payouts_hash: hex_bytes(row.payouts_hash),
+        signature: hex_bytes(row.signature),
+        tx_hash: hex_bytes(row.tx_hash),
+        executed_block: row.executed_block,
+        created_at: row.created_at,
+        partial_count: row.partial_count,
+        left_out_count: row.left_out_count,
         entries: Vec::new(),
+        left_out_by_reason: Vec::new(),
+        left_out: Vec::new(),
     }
 }
+
+/// position, address, amount, owed, limited_by, outcome of a batch item.
+type ItemRow = (i32, Vec<u8>, Money, Money, Option<String>, Option<String>);
+
+/// Left-out users listed in a single-batch answer (the count and the per-reason sums cover all of them).
+const LEFT_OUT_SHOWN: i64 = 200;
 
 /// One batch with its entries; 404 when it does not exist.
 pub(super) async fn load_batch(ctx: &ApiContext, id: i64) -> Result<BatchView, ApiError> {
@@ -148,8 +210,9 @@ pub(super) async fn load_batch(ctx: &ApiContext, id: i64) -> Result<BatchView, A
         .bind(view.asset_id)
         .fetch_one(&ctx.db)
         .await?;
-    let items: Vec<(i32, Vec<u8>, Money, Option<String>)> = sqlx::query_as(
-        "SELECT i.position, u.address, i.amount, i.outcome FROM payout_batch_items i
+    let (decimals, symbol) = (decimals_symbol.0, decimals_symbol.1.as_str());
+    let items: Vec<ItemRow> = sqlx::query_as(
+        "SELECT i.position, u.address, i.amount, i.owed, i.limited_by, i.outcome FROM payout_batch_items i
          JOIN users u ON u.asset_id = i.asset_id AND u.user_no = i.user_no
          WHERE i.batch_id = $1 ORDER BY i.position",
     )
@@ -158,28 +221,62 @@ pub(super) async fn load_batch(ctx: &ApiContext, id: i64) -> Result<BatchView, A
     .await?;
     view.entries = items
         .into_iter()
-        .map(|(position, address, amount, outcome)| BatchEntry {
+        .map(|(position, address, amount, owed, limited_by, outcome)| BatchEntry {
             position,
-            address: Address::from_slice(&address).to_checksum(None),
-            amount: AssetAmount::new(amount, decimals_symbol.0, &decimals_symbol.1),
+            address: show_address(view.chain_id, &address),
+            amount: AssetAmount::new(amount, decimals, symbol),
+            owed: AssetAmount::new(owed, decimals, symbol),
+            limited_by,
             outcome,
+        })
+        .collect();
+    let by_reason: Vec<(String, i64, Money)> = sqlx::query_as(
+        "SELECT reason, count(*), sum(owed) FROM payout_batch_left_out WHERE batch_id = $1 GROUP BY reason ORDER BY reason",
+    )
+    .bind(id)
+    .fetch_all(&ctx.db)
+    .await?;
+    view.left_out_by_reason = by_reason
+        .into_iter()
+        .map(|(reason, users, owed)| LeftOutSummary { reason, users, owed: AssetAmount::new(owed, decimals, symbol) })
+        .collect();
+    let left_out: Vec<(Vec<u8>, Money, String)> = sqlx::query_as(
+        "SELECT u.address, l.owed, l.reason FROM payout_batch_left_out l
+         JOIN users u ON u.asset_id = l.asset_id AND u.user_no = l.user_no
+         WHERE l.batch_id = $1 ORDER BY l.user_no LIMIT $2",
+    )
+    .bind(id)
+    .bind(LEFT_OUT_SHOWN)
+    .fetch_all(&ctx.db)
+    .await?;
+    view.left_out = left_out
+        .into_iter()
+        .map(|(address, owed, reason)| LeftOutEntry {
+            address: show_address(view.chain_id, &address),
+            owed: AssetAmount::new(owed, decimals, symbol),
+            reason,
         })
         .collect();
     Ok(view)
 }
 
-/// Takes pending rewards of an asset into a new batch (whole users, lowest user number first, within the
-/// caps). 409 `nothing_payable` when no pending reward fits (or concurrent builds hold them all just now).
+/// Takes payable rewards of an asset into a new batch that the signer's policy accepts: the policy for the asset
+/// (per-entry cap, per-batch cap, batch size, rolling 24 h outflow room, refused recipients) is asked of the signer
+/// first; a user owed more than the per-entry cap is paid that much now and the rest in later batches. The answer
+/// lists who was paid in part or left out, and why. 409 `nothing_payable` when nothing can be paid; 409
+/// `daily_outflow_cap_reached` (with `Retry-After`) when the rolling cap leaves no room; 503 when the signer
+/// cannot be asked.
 #[utoipa::path(post, path = "/v1/admin/payouts/batches", tag = "payouts", security(("bearer" = [])),
     request_body = BuildRequest,
-    responses((status = 201, body = BatchView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = BuildAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(asset_id = req.asset_id))]
 pub(super) async fn build(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,
     Json(req): Json<BuildRequest>,
-) -> Result<(StatusCode, Json<BatchView>), ApiError> {
+) -> Result<(StatusCode, Json<BuildAnswer>), ApiError> {
     let max_entries = req.max_entries.unwrap_or(DEFAULT_MAX_ENTRIES);
     if !(1..=MAX_ENTRIES).contains(&max_entries) {
         return Err(ApiError::unprocessable("invalid_cap", format!("max_entries must be in 1..={MAX_ENTRIES}")));
@@ -196,20 +293,95 @@ pub(super) async fn build(
             }
         }
     };
-    AssetMeta::load(&ctx, req.asset_id).await?;
+    let meta = AssetMeta::load(&ctx, req.asset_id).await?;
+    let contract = ctx.chains.settlement(meta.chain_id)?;
+    let policy = signer_call(signer(&ctx)?.policy(meta.chain_id, contract, meta.token)).await?;
+    let limits = build_limits(&policy, max_entries, max_total);
     let actor = admin.wallet.to_checksum(None);
-    let built = ledger::build_batch_audited(&ctx.db, req.asset_id, max_entries as usize, max_total, &actor)
-        .await
-        .map_err(|e| match e {
-            ledger::PayoutError::Db(e) => e.into(),
-            ledger::PayoutError::UnknownAsset(id) => ApiError::unprocessable("unknown_asset", format!("no asset {id}")),
-            other => ApiError::Internal(eyre::Report::new(other)),
-        })?;
-    let built = built.ok_or_else(|| ApiError::Conflict {
-        code: "nothing_payable",
-        message: "no pending reward fits the caps (or concurrent builds hold them; try again)".into(),
+    let built = ledger::build_batch_audited(&ctx.db, req.asset_id, &limits, &actor).await.map_err(|e| match e {
+        ledger::PayoutError::Db(e) => e.into(),
+        ledger::PayoutError::UnknownAsset(id) => ApiError::unprocessable("unknown_asset", format!("no asset {id}")),
+        other => ApiError::Internal(eyre::Report::new(other)),
     })?;
-    Ok((StatusCode::CREATED, Json(load_batch(&ctx, built.id).await?)))
+    let amount = |a: Amount| AssetAmount::new(a, meta.decimals, &meta.symbol);
+    let grows_at = policy.releases.first().map(|r| r.at);
+    let built = match built {
+        Ok(built) => built,
+        Err(ledger::NotBuilt::NothingPayable { left_out }) => {
+            let message = if left_out.is_empty() {
+                "no pending reward to pay (or concurrent builds hold them; try again)".to_owned()
+            } else {
+                let owed: Amount = left_out.iter().map(|l| l.owed).sum();
+                format!(
+                    "{} users are owed {} but the signer refuses them as recipients ({})",
+                    left_out.len(),
+                    amount(owed).human,
+                    left_out.iter().map(|l| abi::tron::show(meta.chain_id, l.address)).collect::<Vec<_>>().join(", ")
+                )
+            };
+            return Err(ApiError::Conflict { code: "nothing_payable", message });
+        }
+        Err(ledger::NotBuilt::DailyOutflowCap { unsigned_batches }) => {
+            let when = match grows_at {
+                Some(at) => format!(
+                    "room returns at {} (unix {at}), when {} signed then leaves the 24 h window",
+                    rfc3339(at),
+                    amount(u256_amount(policy.releases[0].amount.0)).human
+                ),
+                None => "room returns only when unsigned batches are signed or cancelled".to_owned(),
+            };
+            return Err(ApiError::CapReached {
+                code: "daily_outflow_cap_reached",
+                message: format!(
+                    "the signer's rolling 24 h outflow cap of {} is used: {} signed in the window, {} in batches \
+                     built but not signed; {when}",
+                    amount(u256_amount(policy.daily_outflow_cap.0)).human,
+                    amount(u256_amount(policy.daily_outflow_used.0)).human,
+                    amount(unsigned_batches).human,
+                ),
+                retry_after_secs: grows_at.map(|at| at.saturating_sub(policy.as_of).max(1)),
+            });
+        }
+    };
+    let view = load_batch(&ctx, built.id).await?;
+    let answer = BuildAnswer {
+        batch: view,
+        limits: BuildLimitsView {
+            max_entries: limits.max_entries as u64,
+            max_total: amount(limits.max_total),
+            max_entry: amount(limits.max_entry),
+            daily_outflow_cap: amount(u256_amount(policy.daily_outflow_cap.0)),
+            daily_outflow_used: amount(u256_amount(policy.daily_outflow_used.0)),
+            daily_room: amount(limits.daily_room.unwrap_or(Amount::MAX)),
+            daily_room_grows_at: grows_at,
+        },
+    };
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+/// The ledger's build limits from the request's caps and the signer's policy (the ledger also counts batches built
+/// but not signed against the daily room).
+fn build_limits(policy: &AssetPolicy, max_entries: u32, max_total: Amount) -> ledger::BuildLimits {
+    let used = policy.daily_outflow_used.0;
+    let room = policy.daily_outflow_cap.0.saturating_sub(used);
+    ledger::BuildLimits {
+        max_entries: (max_entries as u64).min(policy.max_batch_entries) as usize,
+        max_total: max_total.min(u256_amount(policy.per_batch_cap.0)),
+        max_entry: u256_amount(policy.per_entry_cap.0),
+        daily_room: Some(u256_amount(room)),
+        refused_recipients: policy.refused_payout_recipients.iter().map(|a| a.0).collect(),
+    }
+}
+
+/// A signer amount as a ledger amount, saturating: caps above 2^128 - 1 base units are no cap.
+fn u256_amount(v: U256) -> Amount {
+    Amount::try_from(v).unwrap_or(Amount::MAX)
+}
+
+fn rfc3339(unix: u64) -> String {
+    chrono::DateTime::from_timestamp(unix as i64, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| unix.to_string())
 }
 
 /// Batches, newest first (keyset pages), optionally of one asset and status.

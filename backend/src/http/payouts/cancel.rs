@@ -3,9 +3,8 @@
 
 use ::ledger::payouts::{self as ledger, BatchStatus};
 use alloy::primitives::U256;
-use alloy::providers::Provider;
 use axum::extract::State;
-use payout_chain::SubmitError;
+use payout_chain::Liveness;
 use serde::Serialize;
 
 use super::batches::{BatchView, load_batch};
@@ -36,51 +35,30 @@ async fn prove_expired(
     state: &ledger::CancelState,
 ) -> Result<ExpiryProof, ApiError> {
     let chain = ctx.chains.chain(chain_id)?;
-    let contract = chain.settlement;
-    let access = chain.access()?;
     let deadline =
         state.deadline.ok_or_else(|| ApiError::Internal(eyre::eyre!("batch {id} has a nonce but no deadline")))?;
-    let provider = &access.provider;
-    let rpc = |e: alloy::transports::TransportError| SubmitError::Provider(e.to_string());
-    let (head, confirmed) = on_chain(async {
-        let head = provider.get_block_number().await.map_err(rpc)?;
-        let Some(number) = head.checked_sub(chain.confirmations) else { return Ok((head, None)) };
-        let block = provider.get_block_by_number(number.into()).await.map_err(rpc)?;
-        Ok((head, block.map(|b| (number, b.header.timestamp))))
-    })
-    .await?;
-    let Some((block, block_timestamp)) = confirmed.filter(|(_, t)| *t > deadline) else {
-        return Err(conflict(
+    let nonces = state.attempt_nonces(id);
+    let reader = chain.reader()?;
+    match on_chain(reader.liveness(&nonces, deadline)).await? {
+        Liveness::Dead(proof) => Ok(ExpiryProof {
+            block: proof.block,
+            block_timestamp: proof.block_timestamp,
+            head: proof.head,
+            deadline: proof.deadline,
+            unused_nonces: proof.unused_nonces.iter().map(U256::to_string).collect(),
+        }),
+        Liveness::MayStillExecute => Err(conflict(
             "batch_may_still_execute",
             format!(
                 "batch {id} can execute until {deadline} (unix seconds): cancel it once a block {} deep is later",
                 chain.confirmations
             ),
-        ));
-    };
-    let nonces = state.attempt_nonces(id);
-    let settlement = abi::Settlement::new(contract, provider);
-    for nonce in &nonces {
-        let used = on_chain(async {
-            settlement.isNonceUsed(*nonce).call().await.map_err(|e| SubmitError::Provider(e.to_string()))
-        })
-        .await?;
-        if used {
-            return Err(conflict(
-                "batch_nonce_used",
-                format!(
-                    "nonce {nonce} of batch {id} is used on-chain: it may have executed; let the listener settle it"
-                ),
-            ));
-        }
+        )),
+        Liveness::NonceUsed(nonce) => Err(conflict(
+            "batch_nonce_used",
+            format!("nonce {nonce} of batch {id} is used on-chain: it may have executed; let the listener settle it"),
+        )),
     }
-    Ok(ExpiryProof {
-        block,
-        block_timestamp,
-        head,
-        deadline,
-        unused_nonces: nonces.iter().map(U256::to_string).collect(),
-    })
 }
 
 /// Cancels a batch that can no longer execute and gives its rewards back to pending (a new batch takes

@@ -17,7 +17,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ApiContext, ApiError};
 
-pub use batches::{BatchEntry, BatchView, BuildRequest};
+pub use batches::{BatchEntry, BatchView, BuildAnswer, BuildLimitsView, BuildRequest, LeftOutEntry, LeftOutSummary};
 pub use pending::{PendingPage, PendingUser};
 pub use send::SendResult;
 

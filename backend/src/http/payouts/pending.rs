@@ -1,13 +1,12 @@
 //! Pending (payable) rewards summed per user: what the next batches can take.
 
-use alloy::primitives::Address;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 use crate::http::error::ErrorBody;
 use crate::http::extract::{Query, parse_address};
 use crate::http::page::{Page, page_limit};
-use crate::http::types::{AssetAmount, AssetMeta, parse_amount};
+use crate::http::types::{AssetAmount, AssetMeta, parse_amount, show_address};
 use crate::http::{AdminUser, ApiContext, ApiError, Json};
 use ::ledger::money::Money;
 
@@ -61,13 +60,13 @@ pub struct PendingPage {
 type PendingRow = (i32, Vec<u8>, Money, i64, Option<i64>);
 
 const PENDING_PER_USER: &str = "WITH per_user AS (
-        SELECT r.beneficiary_no AS user_no, sum(r.amount) AS amount, count(*) AS rewards
+        SELECT r.beneficiary_no AS user_no, sum(r.amount - r.paid - r.in_flight) AS amount, count(*) AS rewards
         FROM rewards r
         WHERE r.asset_id = $1 AND r.status = 'pending'
           AND ($2::bytea IS NULL OR r.beneficiary_no = (SELECT user_no FROM users WHERE asset_id = $1 AND address = $2))
           AND ($4::bool IS NULL OR $4 = EXISTS (SELECT 1 FROM withdraw_requests w
                 WHERE w.asset_id = $1 AND w.user_no = r.beneficiary_no AND w.status = 'open'))
-        GROUP BY r.beneficiary_no HAVING sum(r.amount) >= $3::numeric)";
+        GROUP BY r.beneficiary_no HAVING sum(r.amount - r.paid - r.in_flight) >= $3::numeric)";
 
 /// Pending (payable) rewards summed per user, keyset pages by user number, with totals over all pages.
 #[utoipa::path(get, path = "/v1/admin/payouts/pending", tag = "payouts", security(("bearer" = [])), params(PendingQuery),
@@ -81,7 +80,7 @@ pub(super) async fn pending(
     let limit = page_limit(q.limit)?;
     let user = q.user.as_deref().map(|u| parse_address(u, "user")).transpose()?;
     let min_amount = q.min_amount.as_deref().map(|m| parse_amount(m, "min_amount")).transpose()?.unwrap_or_default();
-    let AssetMeta { symbol, decimals, .. } = AssetMeta::load(&ctx, q.asset_id).await?;
+    let AssetMeta { symbol, decimals, chain_id, .. } = AssetMeta::load(&ctx, q.asset_id).await?;
     let user_bytes = user.map(|u| u.to_vec());
     let rows: Vec<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{PENDING_PER_USER}
@@ -113,7 +112,7 @@ pub(super) async fn pending(
         .into_iter()
         .map(|(user_no, address, amount, rewards, withdraw_request)| PendingUser {
             user_no,
-            address: Address::from_slice(&address).to_checksum(None),
+            address: show_address(chain_id, &address),
             amount: AssetAmount::new(amount, decimals, &symbol),
             rewards,
             withdraw_request,

@@ -11,6 +11,8 @@ use super::{batch_chain, conflict};
 use crate::http::chains::on_chain;
 use crate::http::error::ErrorBody;
 use crate::http::extract::Path;
+use crate::http::metrics::PayoutTxOutcome;
+use crate::http::types::AssetMeta;
 use crate::http::{AdminUser, ApiContext, ApiError, Json};
 
 /// What a send or retry did.
@@ -130,6 +132,8 @@ pub(super) async fn retry(
         BatchOutcome::Dropped { .. } => "dropped",
         BatchOutcome::Reverted { .. } => "reverted",
     };
+    let outcome = if previous == "dropped" { PayoutTxOutcome::Dropped } else { PayoutTxOutcome::Reverted };
+    ctx.metrics.payout_retry(asset_id, &AssetMeta::load(&ctx, asset_id).await?.symbol, outcome);
     let signature = signature_of(&state)?;
     let actor = admin.wallet.to_checksum(None);
     match on_chain(submitter.submit(&batch, &signature)).await? {

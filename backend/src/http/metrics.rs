@@ -1,0 +1,347 @@
+//! The API's Prometheus metrics (`ops/metrics.md`, job `api`), served on `[application] metrics_address` — never on
+//! the public port. Requests are counted in process by route template (`route_layer`), with latency, requests in
+//! flight, rate-limit refusals and sign-in outcomes (unknown paths as `unmatched`); the business gauges (liabilities, payout queue and pipeline,
+//! oldest unpaid reward) are read from the ledger at scrape time, so every instance reports the same values.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use sqlx::PgPool;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+    method: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteOnly {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AssetLabels {
+    asset_id: i32,
+    symbol: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AssetStatus {
+    asset_id: i32,
+    symbol: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AssetOutcome {
+    asset_id: i32,
+    symbol: String,
+    outcome: &'static str,
+}
+
+/// How a sign-in attempt ended, for `api_sign_ins_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInOutcome {
+    Ok,
+    BadSignature,
+    ExpiredNonce,
+    RateLimited,
+    Refused,
+}
+
+/// Routes behind a rate limit (per IP on the sign-in routes, per wallet on sign-in and register payloads).
+const RATE_LIMITED_ROUTES: [&str; 3] = ["/v1/auth/nonce", "/v1/auth/signin", "/v1/users/register"];
+
+impl SignInOutcome {
+    const ALL: [SignInOutcome; 5] = [
+        SignInOutcome::Ok,
+        SignInOutcome::BadSignature,
+        SignInOutcome::ExpiredNonce,
+        SignInOutcome::RateLimited,
+        SignInOutcome::Refused,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            SignInOutcome::Ok => "ok",
+            SignInOutcome::BadSignature => "bad_signature",
+            SignInOutcome::ExpiredNonce => "expired_nonce",
+            SignInOutcome::RateLimited => "rate_limited",
+            SignInOutcome::Refused => "refused",
+        }
+    }
+}
+
+/// What an earlier payout transaction turned out to be when a retry looked, for `payout_transactions_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayoutTxOutcome {
+    Reverted,
+    Dropped,
+}
+
+/// The in-process metrics of one API instance.
+#[derive(Debug)]
+pub struct ApiMetrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    duration: Family<RouteLabels, Histogram>,
+    in_flight: Gauge,
+    rate_limited: Family<RouteOnly, Counter>,
+    sign_ins: Family<OutcomeLabel, Counter>,
+    /// Payout transactions a retry found reverted or dropped, by (asset, symbol, outcome).
+    retried_transactions: std::sync::Mutex<std::collections::BTreeMap<(i32, String, &'static str), u64>>,
+}
+
+impl Default for ApiMetrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let duration = Family::<RouteLabels, Histogram>::new_with_constructor(
+            (|| Histogram::new(exponential_buckets(0.0005, 2.0, 16))) as fn() -> Histogram,
+        );
+        let in_flight = Gauge::default();
+        let rate_limited = Family::<RouteOnly, Counter>::default();
+        let sign_ins = Family::<OutcomeLabel, Counter>::default();
+        registry.register("http_requests", "Requests answered, by route template, method and status", requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from request head to response, by route template and method",
+            duration.clone(),
+        );
+        registry.register("http_requests_in_flight", "Requests being handled now", in_flight.clone());
+        registry.register("api_rate_limited", "Requests refused with 429 by the rate limits", rate_limited.clone());
+        registry.register("api_sign_ins", "Sign-in attempts by outcome", sign_ins.clone());
+        // The bounded label values start at 0, so that rules see a zero rather than no series.
+        for route in RATE_LIMITED_ROUTES {
+            rate_limited.get_or_create(&RouteOnly { route: route.to_owned() }).inc_by(0);
+        }
+        for outcome in SignInOutcome::ALL {
+            sign_ins.get_or_create(&OutcomeLabel { outcome: outcome.as_str() }).inc_by(0);
+        }
+        ApiMetrics {
+            registry,
+            requests,
+            duration,
+            in_flight,
+            rate_limited,
+            sign_ins,
+            retried_transactions: Default::default(),
+        }
+    }
+}
+
+/// Known methods keep their name; anything else is `other` (bounded labels).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Keeps `http_requests_in_flight` right even when a request's future is dropped (client gone).
+struct InFlight<'a>(&'a Gauge);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// The middleware every request runs through (`Router::layer`, so the matched route template is known; the
+/// fallback's requests have none and are counted as `unmatched`).
+pub async fn track(State(metrics): State<Arc<ApiMetrics>>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    let method = method_label(request.method()).to_owned();
+    metrics.in_flight.inc();
+    let guard = InFlight(&metrics.in_flight);
+    let start = Instant::now();
+    let response = next.run(request).await;
+    drop(guard);
+    let status = response.status().as_u16();
+    metrics
+        .duration
+        .get_or_create(&RouteLabels { route: route.clone(), method: method.clone() })
+        .observe(start.elapsed().as_secs_f64());
+    if status == 429 {
+        metrics.rate_limited.get_or_create(&RouteOnly { route: route.clone() }).inc();
+    }
+    metrics.requests.get_or_create(&RequestLabels { route, method, status }).inc();
+    response
+}
+
+impl ApiMetrics {
+    /// Counts one sign-in attempt.
+    pub fn sign_in(&self, outcome: SignInOutcome) {
+        self.sign_ins.get_or_create(&OutcomeLabel { outcome: outcome.as_str() }).inc();
+    }
+
+    /// Counts a payout transaction a retry found reverted or dropped.
+    pub fn payout_retry(&self, asset_id: i32, symbol: &str, outcome: PayoutTxOutcome) {
+        let outcome = match outcome {
+            PayoutTxOutcome::Reverted => "reverted",
+            PayoutTxOutcome::Dropped => "dropped",
+        };
+        let mut counts = self.retried_transactions.lock().unwrap_or_else(|p| p.into_inner());
+        *counts.entry((asset_id, symbol.to_owned(), outcome)).or_default() += 1;
+    }
+
+    /// Everything, in Prometheus' text format: the in-process metrics and the ledger's gauges (`None` when the
+    /// ledger cannot be read: the scrape fails rather than reporting zeros).
+    pub async fn render(&self, db: &PgPool) -> Option<String> {
+        let business = match business_registry(db, self).await {
+            Ok(registry) => registry,
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics: the ledger could not be read");
+                return None;
+            }
+        };
+        let mut out = String::new();
+        encode_without_eof(&mut out, &self.registry)?;
+        encode(&mut out, &business).ok()?;
+        Some(out)
+    }
+}
+
+/// `encode` ends with `# EOF`; the first of two registries must not.
+fn encode_without_eof(out: &mut String, registry: &Registry) -> Option<()> {
+    let mut text = String::new();
+    encode(&mut text, registry).ok()?;
+    let text = text.strip_suffix("# EOF\n").unwrap_or(&text);
+    out.write_str(text).ok()
+}
+
+type F64Gauge = Gauge<f64, AtomicU64>;
+
+/// Per asset: id, symbol, pending, batched, held, reserved, claimable (whole units), users with pending rewards,
+/// age of the oldest open batch and of the oldest pending reward (seconds).
+type AssetFigures = (i32, String, f64, f64, f64, f64, f64, i64, f64, f64);
+
+/// The ledger's figures as gauges, read now. Money in whole asset units (`ops/metrics.md`).
+async fn business_registry(db: &PgPool, metrics: &ApiMetrics) -> Result<Registry, sqlx::Error> {
+    let mut registry = Registry::default();
+    let liabilities = Family::<AssetStatus, F64Gauge>::default();
+    let queue = Family::<AssetLabels, Gauge>::default();
+    let batches = Family::<AssetStatus, Gauge>::default();
+    let oldest_batch = Family::<AssetLabels, F64Gauge>::default();
+    let oldest_reward = Family::<AssetLabels, F64Gauge>::default();
+    let transactions = Family::<AssetOutcome, Counter>::default();
+
+    let rows: Vec<AssetFigures> = sqlx::query_as(
+        "SELECT a.id, a.symbol,
+                (COALESCE(sum(b.pending), 0) / 10::numeric ^ a.decimals)::float8,
+                (COALESCE(sum(b.batched), 0) / 10::numeric ^ a.decimals)::float8,
+                (COALESCE(sum(b.held), 0) / 10::numeric ^ a.decimals)::float8,
+                (COALESCE(sum(b.reserved), 0) / 10::numeric ^ a.decimals)::float8,
+                (COALESCE(sum(b.claimable), 0) / 10::numeric ^ a.decimals)::float8,
+                count(*) FILTER (WHERE b.pending > 0),
+                COALESCE((SELECT extract(epoch FROM now() - min(p.created_at)) FROM payout_batches p
+                          WHERE p.asset_id = a.id AND p.status IN ('signed', 'submitted')), 0)::float8,
+                COALESCE((SELECT extract(epoch FROM now()) - c.block_timestamp FROM ledger_events e
+                          JOIN chain_events c USING (chain_id, tx_hash, log_index)
+                          WHERE e.asset_id = a.id AND e.event_seq = (SELECT min(r.event_seq) FROM rewards r
+                                WHERE r.asset_id = a.id AND r.status = 'pending')), 0)::float8
+         FROM assets a LEFT JOIN user_balances b ON b.asset_id = a.id
+         GROUP BY a.id ORDER BY a.id",
+    )
+    .fetch_all(db)
+    .await?;
+    for (asset_id, symbol, pending, batched, held, reserved, claimable, users, batch_age, reward_age) in rows {
+        let asset = AssetLabels { asset_id, symbol: symbol.clone() };
+        for (status, value) in [
+            ("pending", pending),
+            ("batched", batched),
+            ("held", held),
+            ("reserved", reserved),
+            ("claimable", claimable),
+        ] {
+            let labels = AssetStatus { asset_id, symbol: symbol.clone(), status: status.into() };
+            liabilities.get_or_create(&labels).set(value);
+        }
+        queue.get_or_create(&asset).set(users);
+        oldest_batch.get_or_create(&asset).set(batch_age.max(0.0));
+        oldest_reward.get_or_create(&asset).set(reward_age.max(0.0));
+        for status in ledger::payouts::BatchStatus::ALL {
+            // Every status is shown, 0 when no batch has it (an absent series is not a zero).
+            batches
+                .get_or_create(&AssetStatus { asset_id, symbol: symbol.clone(), status: status.as_str().into() })
+                .set(0);
+        }
+        for outcome in ["mined", "reverted", "dropped"] {
+            transactions.get_or_create(&AssetOutcome { asset_id, symbol: symbol.clone(), outcome }).inc_by(0);
+        }
+    }
+    let by_status: Vec<(i32, String, String, i64)> = sqlx::query_as(
+        "SELECT a.id, a.symbol, b.status, count(*) FROM payout_batches b JOIN assets a ON a.id = b.asset_id
+         GROUP BY a.id, a.symbol, b.status",
+    )
+    .fetch_all(db)
+    .await?;
+    for (asset_id, symbol, status, n) in by_status {
+        if status == "executed" {
+            let labels = AssetOutcome { asset_id, symbol: symbol.clone(), outcome: "mined" };
+            transactions.get_or_create(&labels).inc_by(n as u64);
+        }
+        batches.get_or_create(&AssetStatus { asset_id, symbol, status }).set(n);
+    }
+    for (labels, counter) in metrics.retried_transactions_snapshot() {
+        transactions.get_or_create(&labels).inc_by(counter);
+    }
+    registry.register("ledger_liabilities", "What the ledger owes users by balance status (whole units)", liabilities);
+    registry.register("payout_queue_users", "Users with pending (payable) rewards", queue);
+    registry.register("payout_batches", "Payout batches by status", batches);
+    registry.register(
+        "payout_oldest_open_batch_age_seconds",
+        "Age of the oldest signed or submitted batch; 0 when none",
+        oldest_batch,
+    );
+    registry.register(
+        "ledger_oldest_pending_reward_age_seconds",
+        "Age of the oldest pending reward (since its block was seen); 0 when none",
+        oldest_reward,
+    );
+    registry.register("payout_transactions", "Payout transactions by outcome", transactions);
+    Ok(registry)
+}
+
+impl ApiMetrics {
+    fn retried_transactions_snapshot(&self) -> Vec<(AssetOutcome, u64)> {
+        let counts = self.retried_transactions.lock().unwrap_or_else(|p| p.into_inner());
+        counts
+            .iter()
+            .map(|((asset_id, symbol, outcome), n)| {
+                (AssetOutcome { asset_id: *asset_id, symbol: symbol.clone(), outcome }, *n)
+            })
+            .collect()
+    }
+}
