@@ -2,7 +2,7 @@
 //! events of whole blocks and the block cursor together), one active instance per chain. Between polls it
 //! serves operators' replay requests (`ops_requests` of kind `replay` for its chain).
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use alloy::providers::Provider;
 use ledger::events::ChainEvent;
@@ -12,7 +12,8 @@ use sqlx::{PgPool, Postgres, Row, pool::PoolConnection};
 
 use crate::{
     decode::ledger_events,
-    follower::{BlockRef, ChainFollower, FollowError},
+    follower::{BlockRef, ChainFollower, FollowError, ProviderFault},
+    metrics::ListenerMetrics,
 };
 
 /// First key of the listener's advisory lock (second key: the chain id); distinct from the ledger's row locks.
@@ -34,6 +35,22 @@ pub enum ListenerError {
 }
 
 impl ListenerError {
+    /// A bounded name for the metrics' `kind` label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Follow(FollowError::Provider { kind, .. }) => match kind {
+                ProviderFault::RangeTooLarge => "range_too_large",
+                ProviderFault::RateLimited => "rate_limited",
+                ProviderFault::Timeout => "timeout",
+                ProviderFault::Other => "provider",
+            },
+            Self::Follow(FollowError::Inconsistent(_)) => "inconsistent",
+            Self::Follow(FollowError::DeepReorg { .. }) | Self::Halted { .. } => "halted",
+            Self::Db(_) | Self::Ledger(LedgerError::Db(_)) => "database",
+            _ => "other",
+        }
+    }
+
     /// Worth retrying the same poll: a provider fault, or the database went away or aborted the transaction
     /// (deadlock, serialization) — nothing of the poll was committed and the ledger reloads its engines.
     pub fn is_transient(&self) -> bool {
@@ -111,12 +128,20 @@ pub struct ChainListener<P> {
     follower: ChainFollower<P>,
     ledger: ChainLedger,
     start_block: u64,
+    metrics: Arc<ListenerMetrics>,
 }
 
 impl<P: Provider> ChainListener<P> {
     /// `start_block`: where to begin when the ledger has applied nothing on this chain (the deployment block).
     pub fn new(follower: ChainFollower<P>, ledger: ChainLedger, start_block: u64) -> Self {
-        Self { follower, ledger, start_block }
+        Self { follower, ledger, start_block, metrics: Arc::default() }
+    }
+
+    /// Counts what this listener applies and every failed poll in `metrics` (served by [`crate::metrics::serve`]).
+    pub fn with_metrics(mut self, metrics: Arc<ListenerMetrics>) -> Self {
+        metrics.follow(self.ledger.chain_id());
+        self.metrics = metrics;
+        self
     }
 
     pub fn ledger(&self) -> &ChainLedger {
@@ -155,6 +180,7 @@ impl<P: Provider> ChainListener<P> {
         let events: Vec<_> = blocks.iter().flat_map(|b| ledger_events(chain_id, b)).collect();
         let through = BlockCursor { number: last.number, hash: last.hash };
         let summary = self.ledger.apply_confirmed(&events, through, last.timestamp).await?;
+        self.metrics.applied(chain_id, blocks.len(), last.timestamp, &events);
         Ok(Progress {
             blocks: blocks.len(),
             events: summary.applied + summary.quarantined,
@@ -332,6 +358,7 @@ impl<P: Provider> ChainListener<P> {
                 }
                 Err(e) if e.is_transient() => {
                     tracing::warn!(chain_id = self.ledger.chain_id(), error = %e, "transient fault; retrying");
+                    self.metrics.poll_error(self.ledger.chain_id(), e.kind());
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                     backoff
                 }

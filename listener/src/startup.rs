@@ -1,7 +1,7 @@
 //! Running the listener service: connect and migrate, serve metrics, follow every configured chain (each behind
 //! its advisory lock, so a second instance stands by) until a shutdown signal or a chain stops.
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use alloy::providers::{Provider, ProviderBuilder};
 use ledger::ChainLedger;
@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use crate::{
     ChainFollower, FollowerConfig,
     config::{ChainConfig, ListenerConfig},
+    metrics::ListenerMetrics,
     service::{ChainListener, acquire_chain_lock},
 };
 
@@ -19,15 +20,16 @@ pub async fn run(config: ListenerConfig, shutdown: impl Future<Output = ()>) -> 
     ledger::db::migrate(&pool).await?;
 
     let mut chains = tokio::task::JoinSet::new();
+    let metrics = Arc::new(ListenerMetrics::default());
     if let Some(address) = config.metrics_address {
         let socket = tokio::net::TcpListener::bind(address).await?;
         tracing::info!(%address, "serving metrics");
         let ids = config.chains.iter().map(|c| c.chain_id).collect();
-        let pool = pool.clone();
-        chains.spawn(async move { Ok::<(), eyre::Report>(crate::metrics::serve(socket, pool, ids).await?) });
+        let (pool, metrics) = (pool.clone(), metrics.clone());
+        chains.spawn(async move { Ok::<(), eyre::Report>(crate::metrics::serve(socket, pool, ids, metrics).await?) });
     }
     for chain in config.chains {
-        chains.spawn(follow(pool.clone(), chain));
+        chains.spawn(follow(pool.clone(), chain, metrics.clone()));
     }
     tokio::select! {
         () = shutdown => {}
@@ -40,7 +42,7 @@ pub async fn run(config: ListenerConfig, shutdown: impl Future<Output = ()>) -> 
 }
 
 #[tracing::instrument(skip_all, fields(chain_id = chain.chain_id))]
-async fn follow(pool: PgPool, chain: ChainConfig) -> eyre::Result<()> {
+async fn follow(pool: PgPool, chain: ChainConfig, metrics: Arc<ListenerMetrics>) -> eyre::Result<()> {
     let _lock = acquire_chain_lock(&pool, chain.chain_id, Duration::from_secs(5)).await?;
     tracing::info!("active listener for chain");
     let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.rpc_timeout_secs)).build()?;
@@ -51,7 +53,7 @@ async fn follow(pool: PgPool, chain: ChainConfig) -> eyre::Result<()> {
     };
     let follower = ChainFollower::new(provider, follower_config);
     let ledger = ChainLedger::open(pool, chain.chain_id).await?;
-    let mut listener = ChainListener::new(follower, ledger, chain.start_block);
+    let mut listener = ChainListener::new(follower, ledger, chain.start_block).with_metrics(metrics);
     listener.run(chain.poll_interval(), std::future::pending()).await?;
     Ok(())
 }

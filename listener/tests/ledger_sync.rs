@@ -242,10 +242,11 @@ async fn a_payout_batch_settles_from_the_contracts_events_and_a_hostile_recipien
 
     // Two concurrent builds of at most two users each never share a reward; building again until nothing is
     // pending takes every pending user exactly once (a concurrent build may come back empty meanwhile).
+    let limits = payouts::BuildLimits::new(2, u128::MAX);
     let (first, second) =
-        tokio::join!(payouts::build_batch(&db.pool, 1, 2, u128::MAX), payouts::build_batch(&db.pool, 1, 2, u128::MAX));
+        tokio::join!(payouts::build_batch(&db.pool, 1, &limits), payouts::build_batch(&db.pool, 1, &limits));
     let mut batches: Vec<payouts::BuiltBatch> = [first?, second?].into_iter().flatten().collect();
-    while let Some(more) = payouts::build_batch(&db.pool, 1, 2, u128::MAX).await? {
+    while let Ok(more) = payouts::build_batch(&db.pool, 1, &limits).await? {
         batches.push(more);
     }
     let mut paid: Vec<Address> = batches.iter().flat_map(|b| b.entries.iter().map(|e| e.0)).collect();

@@ -195,11 +195,12 @@ async fn a_replay_over_blocks_a_deep_reorg_replaced_is_refused_not_reported_as_m
 async fn the_lag_metric_shows_head_cursor_and_lag() -> eyre::Result<()> {
     let (chain, g) = setup().await?;
     let db = native_ledger_db(CHAIN, g).await?;
-    let mut listener = listener(&chain, &db.pool).await?;
+    let metrics = std::sync::Arc::new(listener::metrics::ListenerMetrics::default());
+    let mut listener = listener(&chain, &db.pool).await?.with_metrics(metrics.clone());
     catch_up(&mut listener).await?;
     let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/metrics", socket.local_addr()?);
-    tokio::spawn(listener::metrics::serve(socket, db.pool.clone(), vec![CHAIN]));
+    tokio::spawn(listener::metrics::serve(socket, db.pool.clone(), vec![CHAIN], metrics));
 
     let head = chain.provider.get_block_number().await?;
     let top = cursor(&listener).await;
@@ -209,12 +210,27 @@ async fn the_lag_metric_shows_head_cursor_and_lag() -> eyre::Result<()> {
     // Caught up: every block deep enough to apply is applied.
     assert!(text.contains(&format!("listener_lag_blocks{{chain_id=\"{CHAIN}\"}} 0\n")), "{text}");
     assert!(text.contains(&format!("listener_halted{{chain_id=\"{CHAIN}\"}} 0\n")), "{text}");
+    assert!(text.contains(&format!("listener_lag_seconds{{chain_id=\"{CHAIN}\"}} 0\n")), "{text}");
+    // What this process applied: the blocks up to the cursor, the registrations of the setup, one poll at least.
+    let counter = |name: &str, labels: &str| -> u64 {
+        let series = format!("{name}{{{labels}}} ");
+        text.lines().find_map(|l| l.strip_prefix(&series)).map_or(0, |v| v.parse().unwrap())
+    };
+    let registered: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM chain_events WHERE name = 'Registered'").fetch_one(&db.pool).await?;
+    assert!(registered > 0);
+    let events = counter("listener_events_applied_total", &format!("chain_id=\"{CHAIN}\",kind=\"Registered\""));
+    assert_eq!(events, registered as u64, "{text}");
+    assert!(counter("listener_blocks_applied_total", &format!("chain_id=\"{CHAIN}\"")) > 0, "{text}");
+    assert!(counter("listener_range_blocks_count", &format!("chain_id=\"{CHAIN}\"")) > 0, "{text}");
+    assert!(text.ends_with("# EOF\n"), "OpenMetrics ends with EOF: {text}");
 
     // The chain moves on while the listener does not poll: the lag grows by exactly the blocks mined once seen.
     chain.provider.anvil_mine(Some(5), None).await?;
     listener.ledger().record_chain_head(head + 5, CONFIRMATIONS).await?;
     let text = reqwest::get(&url).await?.text().await?;
     assert!(text.contains(&format!("listener_lag_blocks{{chain_id=\"{CHAIN}\"}} 5\n")), "{text}");
+    assert!(text.contains(&format!("listener_lag_seconds{{chain_id=\"{CHAIN}\"}} ")), "{text}");
     assert!(text.contains("# TYPE listener_head_age_seconds gauge"), "{text}");
     Ok(())
 }

@@ -27,6 +27,10 @@ pub struct Alert {
     pub summary: String,
     /// Exact figures (variance in base units, block, lag…), shown to the person paged.
     pub details: BTreeMap<String, String>,
+    /// The runbook of this check (`ops/runbooks/`), set when it is sent if a `runbook_base` is configured; not
+    /// part of what decides a re-send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook_url: Option<String>,
 }
 
 impl Alert {
@@ -36,12 +40,38 @@ impl Alert {
             dedup_key.push(':');
             dedup_key.push_str(part);
         }
-        Self { dedup_key, check: check.to_owned(), severity, summary: summary.into(), details: BTreeMap::new() }
+        Self {
+            dedup_key,
+            check: check.to_owned(),
+            severity,
+            summary: summary.into(),
+            details: BTreeMap::new(),
+            runbook_url: None,
+        }
+    }
+
+    /// This alert with the URL of its check's runbook under `base` (`ops/runbooks/<Alert>.md`, the page of the
+    /// Prometheus alert that watches the same condition).
+    pub fn with_runbook(mut self, base: Option<&str>) -> Self {
+        self.runbook_url = base.map(|base| format!("{}/{}.md", base.trim_end_matches('/'), runbook_of(&self.check)));
+        self
     }
 
     pub fn detail(mut self, key: &str, value: impl ToString) -> Self {
         self.details.insert(key.to_owned(), value.to_string());
         self
+    }
+}
+
+/// The runbook page (`ops/runbooks/<name>.md`) for a reconciler check.
+pub fn runbook_of(check: &str) -> &'static str {
+    match check {
+        "custody" => "CustodyVariance",
+        "solvency" => "SolvencyMarginLow",
+        "listener_lag" => "ListenerLagBlocksHigh",
+        "listener_halted" => "ListenerHalted",
+        "stuck_batch" => "PayoutBatchStuck",
+        _ => "ReconcilerCheckFiring",
     }
 }
 
@@ -187,6 +217,10 @@ fn alertmanager_body(am: &AlertmanagerWebhook, alert: &Alert, transition: Transi
     );
     let description = alert.details.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
     let ends_at = if transition == Transition::Resolve { at } else { "0001-01-01T00:00:00Z" };
+    let mut annotations = json!({ "summary": alert.summary, "description": description });
+    if let Some(url) = &alert.runbook_url {
+        annotations["runbook_url"] = json!(url);
+    }
     json!({
         "version": "4",
         "groupKey": format!("{{}}:{{dedup_key=\"{}\"}}", alert.dedup_key),
@@ -195,12 +229,12 @@ fn alertmanager_body(am: &AlertmanagerWebhook, alert: &Alert, transition: Transi
         "receiver": am.receiver,
         "groupLabels": { "dedup_key": alert.dedup_key },
         "commonLabels": labels,
-        "commonAnnotations": { "summary": alert.summary, "description": description },
+        "commonAnnotations": annotations,
         "externalURL": "",
         "alerts": [{
             "status": status,
             "labels": labels,
-            "annotations": { "summary": alert.summary, "description": description },
+            "annotations": annotations,
             "startsAt": at,
             "endsAt": ends_at,
             "generatorURL": "",
@@ -220,6 +254,7 @@ fn pagerduty_body(pd: &PagerDuty, alert: &Alert, transition: Transition, at: &st
             "routing_key": pd.routing_key,
             "event_action": "trigger",
             "dedup_key": alert.dedup_key,
+            "links": alert.runbook_url.iter().map(|href| json!({ "href": href, "text": "Runbook" })).collect::<Vec<_>>(),
             "payload": {
                 "summary": alert.summary,
                 "source": pd.source,
@@ -287,5 +322,19 @@ mod tests {
             AlertSink::PagerDuty(PagerDuty { url: String::new(), routing_key: "rk".into(), source: "test".into() });
         let body = pd.body(&custody("5"), Transition::Resolve, "2026-01-01T00:00:00Z");
         assert_eq!(body, json!({"routing_key": "rk", "event_action": "resolve", "dedup_key": custody("5").dedup_key}));
+    }
+}
+
+#[cfg(test)]
+mod runbook_tests {
+    use super::runbook_of;
+
+    #[test]
+    fn every_check_links_a_runbook_that_exists() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ops/runbooks");
+        for check in ["custody", "solvency", "listener_lag", "listener_halted", "quarantine", "stuck_batch", "other"] {
+            let page = dir.join(format!("{}.md", runbook_of(check)));
+            assert!(page.is_file(), "{check}: {} is missing", page.display());
+        }
     }
 }

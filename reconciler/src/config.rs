@@ -24,6 +24,13 @@ pub struct ReconcilerConfig {
     /// Milliseconds between looks for on-demand reconcile requests (`ops_requests`).
     #[serde(default = "default_request_poll")]
     pub request_poll_ms: u64,
+    /// Where `GET /metrics` (OpenMetrics text, `ops/metrics.md`) is served; none when absent.
+    #[serde(default)]
+    pub metrics_address: Option<std::net::SocketAddr>,
+    /// Where `ops/runbooks/` is published: every alert sent links its runbook (`runbook_url` annotation for
+    /// Alertmanager, `links` for PagerDuty), e.g. `https://git.example/referral/blob/main/ops/runbooks`.
+    #[serde(default)]
+    pub runbook_base: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -40,6 +47,12 @@ pub struct ChainConfig {
     pub assets: Vec<Address>,
     #[serde(default = "default_rpc_timeout")]
     pub rpc_timeout_secs: u64,
+    /// The payout operator's address, whose native balance (gas) the metrics show as `operator_balance`.
+    #[serde(default)]
+    pub operator: Option<Address>,
+    /// Decimals of the chain's native coin (18 on EVM chains; TRX has 6).
+    #[serde(default = "default_native_decimals")]
+    pub native_decimals: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +81,9 @@ fn default_interval() -> u64 {
 }
 fn default_request_poll() -> u64 {
     1_000
+}
+fn default_native_decimals() -> u32 {
+    18
 }
 fn default_rpc_timeout() -> u64 {
     10

@@ -8,5 +8,6 @@ pub mod alerts;
 pub mod checks;
 pub mod config;
 pub mod figures;
+pub mod metrics;
 pub mod service;
 pub mod startup;

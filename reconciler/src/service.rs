@@ -74,18 +74,26 @@ pub struct Reconciler {
     sinks: Vec<AlertSink>,
     max_lag_blocks: u64,
     client: reqwest::Client,
+    /// Where the runbooks are published (`runbook_base`): each alert sent links its check's page.
+    runbook_base: Option<String>,
 }
 
 impl Reconciler {
     pub fn new(pool: PgPool, chains: Vec<ChainTarget>, sinks: Vec<AlertSink>, max_lag_blocks: u64) -> Self {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
-        Self { pool, chains, sinks, max_lag_blocks, client }
+        Self { pool, chains, sinks, max_lag_blocks, client, runbook_base: None }
+    }
+
+    /// Links every alert sent to its runbook under `base` (`ops/runbooks/` as published).
+    pub fn with_runbook_base(mut self, base: Option<String>) -> Self {
+        self.runbook_base = base;
+        self
     }
 
     pub fn from_config(pool: PgPool, config: &ReconcilerConfig) -> eyre::Result<Self> {
         let chains = config.chains.iter().map(ChainTarget::from_config).collect::<eyre::Result<_>>()?;
         let sinks = config.sinks.iter().map(|s| s.sink()).collect();
-        Ok(Self::new(pool, chains, sinks, config.max_lag_blocks))
+        Ok(Self::new(pool, chains, sinks, config.max_lag_blocks).with_runbook_base(config.runbook_base.clone()))
     }
 
     /// Runs every check once, stores the results, queues and sends the alert changes.
@@ -287,6 +295,7 @@ impl Reconciler {
                     break;
                 };
                 let transition = if transition == "resolve" { Transition::Resolve } else { Transition::Fire };
+                let alert = alert.with_runbook(self.runbook_base.as_deref());
                 match sink.send(&self.client, &alert, transition, &at).await {
                     Ok(()) => {
                         sqlx::query(

@@ -35,7 +35,7 @@ async fn alertmanager_and_pagerduty_receive_trigger_then_resolve_under_one_key()
         }),
     ];
     let client = reqwest::Client::new();
-    let alert = custody_alert();
+    let alert = custody_alert().with_runbook(Some("https://runbooks.example/ops/runbooks/"));
     for sink in &sinks {
         sink.send(&client, &alert, Transition::Fire, "2026-11-22T08:00:00Z").await?;
         sink.send(&client, &alert, Transition::Resolve, "2026-11-22T08:05:00Z").await?;
@@ -54,6 +54,10 @@ async fn alertmanager_and_pagerduty_receive_trigger_then_resolve_under_one_key()
     assert!(
         am_fire["alerts"][0]["annotations"]["description"].as_str().unwrap().contains("variance=1000000000000000000")
     );
+    // The page links what to do: the runbook of the Prometheus alert watching the same condition.
+    let runbook = "https://runbooks.example/ops/runbooks/CustodyVariance.md";
+    assert_eq!(am_fire["alerts"][0]["annotations"]["runbook_url"], runbook);
+    assert_eq!(am_fire["commonAnnotations"]["runbook_url"], runbook);
     assert_eq!(am_resolve["status"], "resolved");
     assert_eq!(am_resolve["alerts"][0]["endsAt"], "2026-11-22T08:05:00Z");
     assert_eq!(am_fire["alerts"][0]["fingerprint"], am_resolve["alerts"][0]["fingerprint"]);
@@ -65,6 +69,7 @@ async fn alertmanager_and_pagerduty_receive_trigger_then_resolve_under_one_key()
     assert_eq!(pd_trigger["payload"]["severity"], "critical");
     assert_eq!(pd_trigger["payload"]["source"], "referral-devnet");
     assert_eq!(pd_trigger["payload"]["custom_details"]["variance"], "1000000000000000000");
+    assert_eq!(pd_trigger["links"], serde_json::json!([{ "href": runbook, "text": "Runbook" }]));
     assert_eq!(pd_resolve["event_action"], "resolve");
     assert_eq!(pd_trigger["dedup_key"], pd_resolve["dedup_key"]);
     assert_eq!(pd_trigger["dedup_key"], alert.dedup_key);

@@ -68,7 +68,8 @@ async fn a_claimed_deferred_payout_and_treasury_transfers_reconcile_to_zero_vari
     confirm_and_listen(&chain, &mut listener).await?;
 
     // One batch paying everyone pending; B's wallet rejects the push, so B's share becomes claimable.
-    let built = payouts::build_batch(pool, 1, 100, u128::MAX).await?.expect("rewards are pending");
+    let built =
+        payouts::build_batch(pool, 1, &payouts::BuildLimits::new(100, u128::MAX)).await?.expect("rewards are pending");
     let b_owed = built.entries.iter().find(|e| e.0 == b.address()).expect("B earned C's direct reward").1;
     let batch = PayoutBatch {
         token: NATIVE_TOKEN,

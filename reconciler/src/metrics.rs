@@ -1,0 +1,144 @@
+//! The reconciler's metrics (`ops/metrics.md`, job `reconciler`) on `metrics_address`: per asset, when it last
+//! reconciled, the custody variance and the solvency margin of its latest result (whole units), the alerts firing
+//! by check, and each configured operator's native balance — read at scrape time from the ledger (so they show
+//! what the reconciler last recorded) and from the chain.
+
+use std::{collections::BTreeMap, sync::atomic::AtomicU64, time::Duration};
+
+use alloy::{
+    primitives::{Address, U256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+};
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{family::Family, gauge::Gauge},
+    registry::Registry,
+};
+use sqlx::PgPool;
+
+use crate::config::ReconcilerConfig;
+
+type F64Gauge = Gauge<f64, AtomicU64>;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AssetLabels {
+    asset_id: i32,
+    symbol: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CheckLabel {
+    check: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChainLabel {
+    chain_id: u64,
+}
+
+/// The checks an alert can come from: each is shown, 0 when nothing of it fires (an absent series is no zero).
+const CHECKS: [&str; 6] = ["custody", "solvency", "listener_lag", "listener_halted", "quarantine", "stuck_batch"];
+
+/// What a scrape reads: the ledger and, per chain with an `operator`, its provider.
+#[derive(Debug, Clone)]
+pub struct ReconcilerMetrics {
+    pool: PgPool,
+    operators: Vec<(u64, Address, u32, DynProvider)>,
+}
+
+impl ReconcilerMetrics {
+    pub fn from_config(pool: PgPool, config: &ReconcilerConfig) -> eyre::Result<Self> {
+        let mut operators = Vec::new();
+        for chain in &config.chains {
+            if let Some(operator) = chain.operator {
+                let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.rpc_timeout_secs)).build()?;
+                let provider = ProviderBuilder::new().connect_reqwest(http, chain.rpc_url.parse()?).erased();
+                operators.push((chain.chain_id, operator, chain.native_decimals, provider));
+            }
+        }
+        Ok(Self { pool, operators })
+    }
+
+    /// Everything in OpenMetrics text; `None` when the ledger cannot be read (the scrape fails, no zeros).
+    pub async fn render(&self) -> Option<String> {
+        match self.registry().await {
+            Ok(registry) => {
+                let mut out = String::new();
+                encode(&mut out, &registry).ok()?;
+                Some(out)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics: the ledger could not be read");
+                None
+            }
+        }
+    }
+
+    async fn registry(&self) -> Result<Registry, sqlx::Error> {
+        let mut registry = Registry::default();
+        let last_run = Family::<AssetLabels, F64Gauge>::default();
+        let variance = Family::<AssetLabels, F64Gauge>::default();
+        let margin = Family::<AssetLabels, F64Gauge>::default();
+        let firing = Family::<CheckLabel, Gauge>::default();
+        let balances = Family::<ChainLabel, F64Gauge>::default();
+        // The latest result of every asset; figures in whole units.
+        let rows: Vec<(i32, String, f64, f64, f64)> = sqlx::query_as(
+            "SELECT a.id, a.symbol, extract(epoch FROM r.at)::float8,
+                    (r.variance / 10::numeric ^ a.decimals)::float8, (r.solvency_margin / 10::numeric ^ a.decimals)::float8
+             FROM assets a
+             JOIN LATERAL (SELECT at, variance, solvency_margin FROM reconciler_results r
+                           WHERE r.chain_id = a.chain_id AND r.token = a.token ORDER BY r.run_id DESC LIMIT 1) r ON true
+             ORDER BY a.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for (asset_id, symbol, at, v, m) in rows {
+            let labels = AssetLabels { asset_id, symbol };
+            last_run.get_or_create(&labels).set(at);
+            variance.get_or_create(&labels).set(v);
+            margin.get_or_create(&labels).set(m);
+        }
+        let counts: Vec<(String, i64)> =
+            sqlx::query_as("SELECT alert->>'check', count(*) FROM reconciler_firing GROUP BY 1")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut by_check: BTreeMap<String, i64> = CHECKS.iter().map(|c| ((*c).to_owned(), 0)).collect();
+        by_check.extend(counts);
+        for (check, n) in by_check {
+            firing.get_or_create(&CheckLabel { check }).set(n);
+        }
+        for (chain_id, operator, decimals, provider) in &self.operators {
+            match provider.get_balance(*operator).await {
+                Ok(wei) => {
+                    balances.get_or_create(&ChainLabel { chain_id: *chain_id }).set(whole_units(wei, *decimals));
+                }
+                Err(e) => tracing::warn!(chain_id, error = %e, "metrics: operator balance unavailable"),
+            }
+        }
+        registry.register("reconciler_last_run_timestamp_seconds", "When the asset was last reconciled", last_run);
+        registry.register("reconciler_variance", "Custody minus what the ledger expects (whole units)", variance);
+        registry.register("reconciler_solvency_margin", "Custody minus user liabilities (whole units)", margin);
+        registry.register("reconciler_alerts_firing", "Alerts firing after the last run, by check", firing);
+        registry.register("operator_balance", "The payout operator's native balance (whole units)", balances);
+        Ok(registry)
+    }
+}
+
+/// `v` base units in whole units of a coin with `decimals`, as a float (exact enough for dashboards and thresholds).
+fn whole_units(v: U256, decimals: u32) -> f64 {
+    let scale = U256::from(10).pow(U256::from(decimals));
+    let (int, frac) = (v / scale, v % scale);
+    f64::from(int) + f64::from(frac) / f64::from(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_units_become_whole_units() {
+        assert_eq!(whole_units(U256::from(1_500_000_000_000_000_000u128), 18), 1.5);
+        assert_eq!(whole_units(U256::ZERO, 18), 0.0);
+        assert_eq!(whole_units(U256::from(7u8), 0), 7.0);
+    }
+}
