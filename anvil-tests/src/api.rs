@@ -25,6 +25,8 @@ pub struct ApiClient {
 pub struct Answer {
     pub status: u16,
     pub body: Value,
+    /// The `Retry-After` header, in seconds, when the answer has one.
+    pub retry_after: Option<u64>,
 }
 
 impl Answer {
@@ -61,8 +63,10 @@ impl ApiClient {
         }
         let res = req.send().await?;
         let status = res.status().as_u16();
+        let retry_after =
+            res.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
         let text = res.text().await?;
-        Ok(Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) })
+        Ok(Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), retry_after })
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> eyre::Result<Answer> {

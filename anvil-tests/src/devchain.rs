@@ -252,6 +252,8 @@ pub async fn native_ledger_db(chain_id: u64, genesis: Address) -> eyre::Result<l
 pub const NATIVE_ASSET: i32 = 1;
 /// Ledger id of the test USDT asset of a development deployment.
 pub const USDT_ASSET: i32 = 2;
+/// Ledger id of the test USDT asset on the devnet's TRON chain (an anvil with a TRON chain id).
+pub const TRON_USDT_ASSET: i32 = 3;
 
 /// The two assets of a development deployment (native coin, 18 decimals; test USDT, 6 decimals), default
 /// plans, the contract admin as genesis user.
@@ -268,9 +270,31 @@ pub fn deployment_assets(deployment: &Deployment) -> [ledger::AssetSpec; 2] {
     [spec(NATIVE_ASSET, Address::ZERO, "BNB", 18), spec(USDT_ASSET, deployment.usdt, "USDT", 6)]
 }
 
+/// The USDT asset of a deployment on a TRON chain ([`TRON_USDT_ASSET`], 6 decimals, default plan, the contract
+/// admin as genesis user).
+pub fn tron_deployment_asset(deployment: &Deployment) -> ledger::AssetSpec {
+    ledger::AssetSpec {
+        id: TRON_USDT_ASSET,
+        chain_id: deployment.chain_id,
+        token: deployment.usdt,
+        symbol: "USDT".into(),
+        decimals: 6,
+        genesis: deployment.admin,
+        params: ledger::plan::PlanParams::defaults(6),
+    }
+}
+
 /// Creates the assets of [`deployment_assets`] in a migrated ledger database, skipping those that exist.
 pub async fn create_deployment_assets(pool: &sqlx::PgPool, deployment: &Deployment) -> eyre::Result<()> {
-    for spec in deployment_assets(deployment) {
+    create_assets(pool, deployment_assets(deployment)).await
+}
+
+/// Creates `specs` in a migrated ledger database, skipping those that exist.
+pub async fn create_assets(
+    pool: &sqlx::PgPool,
+    specs: impl IntoIterator<Item = ledger::AssetSpec>,
+) -> eyre::Result<()> {
+    for spec in specs {
         let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM assets WHERE id = $1)")
             .bind(spec.id)
             .fetch_one(pool)

@@ -252,6 +252,25 @@ pub async fn wait_healthy(url: &str, service: &mut Service, limit: Duration) -> 
     }
 }
 
+/// The signer's limits on the native coin (base units, decimal strings), as its `[[policy.chains.assets]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeCaps {
+    pub per_entry_cap: String,
+    pub per_batch_cap: String,
+    pub daily_outflow_cap: String,
+}
+
+impl Default for NativeCaps {
+    /// 1,000 coins per entry, 50,000 per batch, 100,000 per rolling day.
+    fn default() -> Self {
+        NativeCaps {
+            per_entry_cap: "1000000000000000000000".into(),
+            per_batch_cap: "50000000000000000000000".into(),
+            daily_outflow_cap: "100000000000000000000000".into(),
+        }
+    }
+}
+
 /// The signer service on the development key of `chain` (anvil's key #1, `--insecure-dev-key`), allowing
 /// its Settlement contract, the native coin and its test USDT, with `caller_secret` for the caller `backend`.
 pub async fn start_signer(
@@ -260,6 +279,42 @@ pub async fn start_signer(
     caller_secret: &str,
 ) -> eyre::Result<(Service, String)> {
     let port = free_port()?;
+    write_signer_config(dir, chain, caller_secret, port, &NativeCaps::default())?;
+    start_signer_on(dir, port).await
+}
+
+/// As [`start_signer`], with `native` as the native coin's limits; returns the port too, for
+/// [`write_signer_config`] and a restart with other limits.
+pub async fn start_signer_with(
+    dir: &WorkDir,
+    chain: &crate::devchain::DevChain,
+    caller_secret: &str,
+    native: &NativeCaps,
+) -> eyre::Result<(Service, String, u16)> {
+    let port = free_port()?;
+    write_signer_config(dir, chain, caller_secret, port, native)?;
+    let (signer, url) = start_signer_on(dir, port).await?;
+    Ok((signer, url, port))
+}
+
+async fn start_signer_on(dir: &WorkDir, port: u16) -> eyre::Result<(Service, String)> {
+    let config = dir.path.join("signer.toml");
+    let args = ["--config", config.to_str().expect("utf-8 path"), "--insecure-dev-key"];
+    let mut signer = Service::start(dir, "signer", "signer", &args, &[])?;
+    let url = format!("http://127.0.0.1:{port}");
+    wait_healthy(&format!("{url}/health"), &mut signer, Duration::from_secs(60)).await?;
+    Ok((signer, url))
+}
+
+/// Writes `signer.toml` in `dir`: the signer on `port` with `native` as the native coin's limits (a running
+/// signer reads it again when restarted).
+pub fn write_signer_config(
+    dir: &WorkDir,
+    chain: &crate::devchain::DevChain,
+    caller_secret: &str,
+    port: u16,
+    native: &NativeCaps,
+) -> eyre::Result<PathBuf> {
     let key = alloy::hex::encode_prefixed(chain.backend_signer.to_bytes());
     let key_file = dir.write("signer-dev-key", &key)?;
     let secret_file = dir.write("signer-caller-secret", caller_secret)?;
@@ -284,8 +339,9 @@ treasury_recipients = ["{admin}"]
 [[policy.chains.assets]]
 token = "0x0000000000000000000000000000000000000000"
 per_payload_cap = "1000000000000000000000"
-per_batch_cap = "50000000000000000000000"
-daily_outflow_cap = "100000000000000000000000"
+per_entry_cap = "{per_entry_cap}"
+per_batch_cap = "{per_batch_cap}"
+daily_outflow_cap = "{daily_outflow_cap}"
 [[policy.chains.assets]]
 token = "{usdt}"
 per_payload_cap = "1000000000"
@@ -299,13 +355,11 @@ daily_outflow_cap = "100000000000"
         settlement = deployment.settlement,
         admin = deployment.admin,
         usdt = deployment.usdt,
+        per_entry_cap = native.per_entry_cap,
+        per_batch_cap = native.per_batch_cap,
+        daily_outflow_cap = native.daily_outflow_cap,
     );
-    let config = dir.write("signer.toml", &config)?;
-    let args = ["--config", config.to_str().expect("utf-8 path"), "--insecure-dev-key"];
-    let mut signer = Service::start(dir, "signer", "signer", &args, &[])?;
-    let url = format!("http://127.0.0.1:{port}");
-    wait_healthy(&format!("{url}/health"), &mut signer, Duration::from_secs(60)).await?;
-    Ok((signer, url))
+    dir.write("signer.toml", &config)
 }
 
 /// The backend API on a free port over `database_url`, with `signer_url`, the chain's Settlement, RPC and
@@ -318,12 +372,26 @@ pub async fn start_backend(
     signer_url: &str,
     caller_secret: &str,
 ) -> eyre::Result<(Service, String)> {
+    let (backend, url, _) = start_backend_with_metrics(dir, chain, database_url, signer_url, caller_secret).await?;
+    Ok((backend, url))
+}
+
+/// As [`start_backend`]; also returns the URL of its `GET /metrics` (`[application] metrics_address`).
+pub async fn start_backend_with_metrics(
+    dir: &WorkDir,
+    chain: &crate::devchain::DevChain,
+    database_url: &str,
+    signer_url: &str,
+    caller_secret: &str,
+) -> eyre::Result<(Service, String, String)> {
     let port = free_port()?;
+    let metrics_port = free_port()?;
     let deployment = chain.deployment();
     let config = format!(
         r#"[application]
 host = "127.0.0.1"
 port = {port}
+metrics_address = "127.0.0.1:{metrics_port}"
 [database]
 url = "{database_url}"
 max_connections = 5
@@ -368,5 +436,5 @@ caller_secret = "{caller_secret}"
     let mut backend = Service::start(dir, "backend", "backend", &[], &envs)?;
     let url = format!("http://127.0.0.1:{port}");
     wait_healthy(&format!("{url}/health"), &mut backend, Duration::from_secs(60)).await?;
-    Ok((backend, url))
+    Ok((backend, url, format!("http://127.0.0.1:{metrics_port}/metrics")))
 }

@@ -2,6 +2,8 @@
 //!
 //! * `devnet-demo assets <database-url> <chain.json>`: migrates the ledger database and creates its two assets
 //!   (native coin and test USDT, default plans, the contract admin as genesis), unless they exist.
+//! * `devnet-demo tron-asset <database-url> <tron-chain.json>`: creates the USDT asset of the deployment on the
+//!   devnet's TRON chain (asset 3), unless it exists.
 //! * `devnet-demo users <api-url> <rpc-url> <chain.json>`: anvil's accounts 2–9 sign in, ask the API for
 //!   register (and retopup) payloads and send their own transactions — accounts 2–5 in the native coin, 6–9 in
 //!   test USDT (approve first) — then waits until the listener has applied every one and prints the result.
@@ -15,7 +17,10 @@ use std::time::Duration;
 use alloy::signers::local::PrivateKeySigner;
 use anvil_tests::{
     api::{ApiClient, pay, wait_for, wallet_provider},
-    devchain::{Deployment, NATIVE_ASSET, USDT_ASSET, anvil_account, create_deployment_assets},
+    devchain::{
+        Deployment, NATIVE_ASSET, TRON_USDT_ASSET, USDT_ASSET, anvil_account, create_assets, create_deployment_assets,
+        tron_deployment_asset,
+    },
 };
 use serde_json::json;
 
@@ -35,10 +40,11 @@ async fn main() -> eyre::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["assets", database_url, chain] => assets(database_url, &read_deployment(chain)?).await,
+        ["tron-asset", database_url, chain] => tron_asset(database_url, &read_deployment(chain)?).await,
         ["users", api, rpc, chain] => users(api, rpc, &read_deployment(chain)?).await,
         ["payout", api, asset] => payout(api, asset.parse()?).await,
         _ => eyre::bail!(
-            "usage: devnet-demo assets <database-url> <chain.json> | users <api-url> <rpc-url> <chain.json> | \
+            "usage: devnet-demo assets <database-url> <chain.json> | tron-asset <database-url> <tron-chain.json> | users <api-url> <rpc-url> <chain.json> | \
              payout <api-url> <asset-id>"
         ),
     }
@@ -54,6 +60,18 @@ async fn assets(database_url: &str, deployment: &Deployment) -> eyre::Result<()>
     ledger::db::migrate(&pool).await?;
     create_deployment_assets(&pool, deployment).await?;
     println!("assets: {NATIVE_ASSET} = BNB (native), {USDT_ASSET} = USDT ({})", deployment.usdt);
+    Ok(())
+}
+
+async fn tron_asset(database_url: &str, deployment: &Deployment) -> eyre::Result<()> {
+    eyre::ensure!(abi::tron::is_tron_chain(deployment.chain_id), "chain {} is not a TRON chain", deployment.chain_id);
+    let pool = sqlx::PgPool::connect(database_url).await?;
+    create_assets(&pool, [tron_deployment_asset(deployment)]).await?;
+    println!(
+        "assets: {TRON_USDT_ASSET} = USDT on TRON chain {} ({})",
+        deployment.chain_id,
+        abi::tron::to_base58(deployment.usdt)
+    );
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Deploys the development stack (test USDT + Settlement) to a running anvil and writes its addresses as
 //! JSON: `devnet-deploy <rpc-url> <out.json>`. Uses anvil's well-known account 0 as admin and account 1 as
-//! the signer key; never for a real chain.
+//! the signer key; never for a real chain. The JSON also names the RPC, and on an anvil started with a TRON
+//! chain id (the devnet's TRON stand-in) the contracts' `T…` addresses.
 
 use abi::TestUSDT;
 use alloy::{
@@ -28,7 +29,13 @@ async fn main() -> eyre::Result<()> {
     for i in 2..=9 {
         usdt.mint(anvil_account(i)?.address(), U256::from(DEMO_USDT)).send().await?.get_receipt().await?;
     }
-    std::fs::write(&out, serde_json::to_string_pretty(&deployment)? + "\n")?;
-    println!("{}", serde_json::to_string(&deployment)?);
+    let mut json = serde_json::to_value(&deployment)?;
+    json["rpc"] = rpc.clone().into();
+    if abi::tron::is_tron_chain(deployment.chain_id) {
+        json["settlement_base58"] = abi::tron::to_base58(deployment.settlement).into();
+        json["usdt_base58"] = abi::tron::to_base58(deployment.usdt).into();
+    }
+    std::fs::write(&out, serde_json::to_string_pretty(&json)? + "\n")?;
+    println!("{}", serde_json::to_string(&json)?);
     Ok(())
 }

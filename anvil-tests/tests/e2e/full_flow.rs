@@ -13,12 +13,12 @@ use alloy::{
 use anvil_tests::{
     api::{ApiClient, pay, wait_for, wallet_provider},
     devchain::{DevChain, NATIVE_ASSET, USDT_ASSET},
-    services::{Service, WorkDir, ledger_database, start_backend, start_signer, wait_listener_through},
+    services::{WorkDir, free_port, ledger_database, start_backend_with_metrics, start_signer, wait_listener_through},
 };
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::{BNB, CHAIN, CONFIRMATIONS, LIMIT, USDT, start_listener};
+use crate::{BNB, CHAIN, LIMIT, USDT, metrics_catalogue, sample, scrape, start_listener_with_metrics};
 
 /// Balance of `who` in `token` (zero = native coin).
 async fn balance(provider: &DynProvider, token: Address, who: Address) -> eyre::Result<U256> {
@@ -57,8 +57,17 @@ async fn each_asset_from_sign_in_to_payout_on_chain_and_a_balanced_reconciliatio
     let (db, url) = ledger_database(&chain.deployment()).await?;
     let secret = format!("e2e-caller-secret-{}", std::process::id());
     let (_signer, signer_url) = start_signer(&dir, &chain, &secret).await?;
-    let (_backend, api_url) = start_backend(&dir, &chain, &url, &signer_url, &secret).await?;
-    let mut listener = start_listener(&dir, "listener", &chain, &url, &chain.rpc_url(), "poll_interval_ms = 100")?;
+    let (_backend, api_url, api_metrics) = start_backend_with_metrics(&dir, &chain, &url, &signer_url, &secret).await?;
+    let listener_metrics = free_port()?;
+    let mut listener = start_listener_with_metrics(
+        &dir,
+        "listener",
+        &chain,
+        &url,
+        &chain.rpc_url(),
+        "poll_interval_ms = 100",
+        Some(listener_metrics),
+    )?;
     let api = ApiClient::new(api_url);
     let admin = api.sign_in(&chain.admin).await?;
     let genesis = chain.admin.address();
@@ -159,15 +168,8 @@ async fn each_asset_from_sign_in_to_payout_on_chain_and_a_balanced_reconciliatio
     // The reconciler, run after all of it, finds custody and ledger equal for both assets.
     let head = chain.provider.get_block_number().await?;
     wait_listener_through(&db.pool, CHAIN, head, LIMIT, &mut listener).await?;
-    let reconciler = format!(
-        "database_url = \"{url}\"\ninterval_secs = 1\n\n[[chains]]\nchain_id = {CHAIN}\nrpc_url = \"{}\"\n\
-         contract = \"{}\"\nconfirmations = {CONFIRMATIONS}\n",
-        chain.rpc_url(),
-        chain.settlement
-    );
-    let reconciler = dir.write("reconciler.toml", &reconciler)?;
-    let _reconciler =
-        Service::start(&dir, "reconciler", "reconciler", &[reconciler.to_str().expect("utf-8 path")], &[])?;
+    let reconciler_metrics = free_port()?;
+    let _reconciler = crate::start_reconciler_with_metrics(&dir, &chain, &url, Some(reconciler_metrics))?;
     for token in [Address::ZERO, chain.usdt] {
         let (block, variance) = wait_for("a reconciliation after the payouts", LIMIT, || async {
             Ok(latest_reconciliation(&db.pool, token).await?.filter(|(b, _)| *b as u64 >= head))
@@ -177,5 +179,57 @@ async fn each_asset_from_sign_in_to_payout_on_chain_and_a_balanced_reconciliatio
     }
     let firing: i64 = sqlx::query_scalar("SELECT count(*) FROM reconciler_firing").fetch_one(&db.pool).await?;
     assert_eq!(firing, 0, "no alert fires");
+
+    // Every service's /metrics, after all of it: every metric of the catalogue is exported by one of them, and
+    // the figures moved with what happened.
+    let api = scrape(&api_metrics).await?;
+    let signer = scrape(&format!("{signer_url}/metrics")).await?;
+    let listener_text = scrape(&format!("http://127.0.0.1:{listener_metrics}/metrics")).await?;
+    let reconciler_text = wait_for("the reconciler's metrics", LIMIT, || async {
+        let text = scrape(&format!("http://127.0.0.1:{reconciler_metrics}/metrics")).await?;
+        Ok(text.contains("reconciler_variance{").then_some(text))
+    })
+    .await?;
+    let all = [api.as_str(), signer.as_str(), listener_text.as_str(), reconciler_text.as_str()].join("\n");
+    // `up` is Prometheus' own, written per scrape target; everything else is a service's.
+    for (name, kind) in metrics_catalogue().into_iter().filter(|(name, _)| name != "up") {
+        let family = if kind == "counter" { name.strip_suffix("_total").unwrap_or(&name) } else { name.as_str() };
+        assert!(all.contains(&format!("# TYPE {family} {kind}\n")), "{name} ({kind}) is exported by no service");
+    }
+    for (asset_id, symbol) in [(NATIVE_ASSET, "BNB"), (USDT_ASSET, "USDT")] {
+        let labels = format!("asset_id=\"{asset_id}\",symbol=\"{symbol}\"");
+        assert_eq!(sample(&api, &format!("payout_batches{{{labels},status=\"executed\"}}")), Some(1.0), "{api}");
+        assert_eq!(sample(&api, &format!("payout_transactions_total{{{labels},outcome=\"mined\"}}")), Some(1.0));
+        assert_eq!(sample(&api, &format!("ledger_liabilities{{{labels},status=\"pending\"}}")), Some(0.0));
+        assert_eq!(sample(&api, &format!("payout_queue_users{{{labels}}}")), Some(0.0));
+        assert_eq!(
+            sample(&reconciler_text, &format!("reconciler_variance{{{labels}}}")),
+            Some(0.0),
+            "{reconciler_text}"
+        );
+        assert!(sample(&reconciler_text, &format!("reconciler_last_run_timestamp_seconds{{{labels}}}")) > Some(0.0));
+    }
+    let built = "http_requests_total{route=\"/v1/admin/payouts/batches\",method=\"POST\",status=\"201\"}";
+    assert_eq!(sample(&api, built), Some(2.0), "{api}");
+    assert!(sample(&api, "api_sign_ins_total{outcome=\"ok\"}") >= Some(7.0), "{api}");
+    assert_eq!(
+        sample(&signer, "signer_requests_total{kind=\"payout_batch\",outcome=\"signed\"}"),
+        Some(2.0),
+        "{signer}"
+    );
+    assert!(
+        sample(&signer, "signer_store_commit_seconds_count") >= Some(8.0),
+        "6 registrations and 2 batches: {signer}"
+    );
+    let chain_label = format!("chain_id=\"{CHAIN}\"");
+    let executed = format!("listener_events_applied_total{{{chain_label},kind=\"PayoutBatchExecuted\"}}");
+    assert_eq!(sample(&listener_text, &executed), Some(2.0), "{listener_text}");
+    assert_eq!(
+        sample(&listener_text, &format!("listener_events_applied_total{{{chain_label},kind=\"Registered\"}}")),
+        Some(6.0)
+    );
+    assert!(sample(&listener_text, &format!("listener_blocks_applied_total{{{chain_label}}}")) > Some(0.0));
+    assert!(sample(&reconciler_text, &format!("operator_balance{{{chain_label}}}")) > Some(0.0), "{reconciler_text}");
+    assert_eq!(sample(&reconciler_text, "reconciler_alerts_firing{check=\"custody\"}"), Some(0.0));
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod full_flow;
 mod listener_crash;
+mod payout_caps;
 mod reconciler_variance;
 mod rpc_faults;
 mod service_crash;
@@ -87,8 +88,79 @@ pub fn start_listener(
     rpc_url: &str,
     tuning: &str,
 ) -> eyre::Result<Service> {
+    start_listener_with_metrics(dir, name, chain, database_url, rpc_url, tuning, None)
+}
+
+/// As [`start_listener`], serving `GET /metrics` on `metrics_port` when given (`LISTENER_METRICS_ADDRESS`).
+pub fn start_listener_with_metrics(
+    dir: &WorkDir,
+    name: &str,
+    chain: &DevChain,
+    database_url: &str,
+    rpc_url: &str,
+    tuning: &str,
+    metrics_port: Option<u16>,
+) -> eyre::Result<Service> {
     let config =
         listener_config(database_url, CHAIN, rpc_url, chain.settlement, chain.deploy_block, CONFIRMATIONS, tuning);
     let path = dir.write(&format!("{name}.toml"), &config)?;
-    Service::start(dir, name, "listener", &[path.to_str().expect("utf-8 path")], &[])
+    let address = metrics_port.map(|p| format!("127.0.0.1:{p}"));
+    let envs: Vec<(&str, &str)> = address.iter().map(|a| ("LISTENER_METRICS_ADDRESS", a.as_str())).collect();
+    Service::start(dir, name, "listener", &[path.to_str().expect("utf-8 path")], &envs)
+}
+
+/// The reconciler binary as process `reconciler`, checking `chain`'s Settlement every second against the ledger at
+/// `database_url`.
+pub fn start_reconciler(dir: &WorkDir, chain: &DevChain, database_url: &str) -> eyre::Result<Service> {
+    start_reconciler_with_metrics(dir, chain, database_url, None)
+}
+
+/// As [`start_reconciler`], serving `GET /metrics` on `metrics_port` when given (with the operator — the contract
+/// admin — for `operator_balance`).
+pub fn start_reconciler_with_metrics(
+    dir: &WorkDir,
+    chain: &DevChain,
+    database_url: &str,
+    metrics_port: Option<u16>,
+) -> eyre::Result<Service> {
+    let metrics = match metrics_port {
+        Some(port) => format!("metrics_address = \"127.0.0.1:{port}\"\n"),
+        None => String::new(),
+    };
+    let config = format!(
+        "database_url = \"{database_url}\"\ninterval_secs = 1\n{metrics}\n[[chains]]\nchain_id = {CHAIN}\n\
+         rpc_url = \"{}\"\ncontract = \"{}\"\nconfirmations = {CONFIRMATIONS}\noperator = \"{}\"\n",
+        chain.rpc_url(),
+        chain.settlement,
+        chain.admin.address()
+    );
+    let path = dir.write("reconciler.toml", &config)?;
+    Service::start(dir, "reconciler", "reconciler", &[path.to_str().expect("utf-8 path")], &[])
+}
+
+/// The metrics catalogue (`ops/metrics.md`): every metric a service must export, as (name, type).
+pub fn metrics_catalogue() -> Vec<(String, String)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ops/metrics.md");
+    let text = std::fs::read_to_string(&path).expect("ops/metrics.md");
+    text.lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let name = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            let kind = *cells.get(2)?;
+            ["counter", "gauge", "histogram"].contains(&kind).then(|| (name.to_owned(), kind.to_owned()))
+        })
+        .collect()
+}
+
+/// `GET url` as text.
+pub async fn scrape(url: &str) -> eyre::Result<String> {
+    let response = reqwest::get(url).await?;
+    eyre::ensure!(response.status().is_success(), "{url}: HTTP {}", response.status());
+    Ok(response.text().await?)
+}
+
+/// The value of the sample `series` (name with its labels, exactly as exported).
+pub fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|r| r.strip_prefix(' ')).and_then(|v| v.trim().parse().ok()))
 }
