@@ -1,8 +1,28 @@
 // The admin console: a user is refused (and so is the API); the admin builds a payout batch, signs and
-// submits it, and sees it executed, with every recipient's balance on-chain grown by its entry; the other
-// tabs show what the API says.
+// submits it, and sees it executed, with every recipient's balance on-chain grown by its entry, the limits the
+// build applied and who it left out; the other tabs show what the API says. In test USDT the devnet signer's
+// caps are small (10 a payout entry, 30 a rolling day): USDT is paid through the API until a build is refused
+// for the daily cap, then the page shows that refusal and the rewards paid in part; and a build that finds
+// nothing to pay because another build took every pending reward first.
 import assert from "node:assert/strict";
-import { ANVIL_KEYS, Api, BASE, BNB, CHAIN, chain, freshKey, openBrowser, registerDirectly, signInThroughPage, test, until } from "./lib/stack.mjs";
+import {
+  ANVIL_KEYS,
+  Api,
+  BASE,
+  BNB,
+  CHAIN,
+  USDT,
+  USDT_UNIT,
+  chain,
+  freshKey,
+  newPendingReward,
+  openBrowser,
+  payUsdtUntilCapReached,
+  registerDirectly,
+  signInThroughPage,
+  test,
+  until,
+} from "./lib/stack.mjs";
 
 test("a user opening /admin is refused, and so is the admin API", async () => {
   const key = await freshKey();
@@ -47,7 +67,10 @@ test("admin: build, sign and submit a payout batch until executed, balances chec
   await page.getByTestId("build-batch").click();
   const dialog = page.locator("dialog.confirm");
   assert.match(await dialog.innerText(), /Takes the pending rewards of up to 3 users/);
+  // The build's answer as the page received it (only it carries the limits applied), read, not replaced.
+  const answer = page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/v1/admin/payouts/batches");
   await dialog.getByTestId("confirm-ok").click();
+  const answered = await (await answer).json();
   const detail = page.getByTestId("batch-detail");
   await detail.waitFor();
   assert.equal(await detail.getByTestId("batch-status").innerText(), "building");
@@ -56,6 +79,41 @@ test("admin: build, sign and submit a payout batch until executed, balances chec
   assert.equal(built.entries.length, Math.min(3, pending.totals.users));
   assert.equal(await detail.getByTestId("batch-total").getAttribute("data-base"), built.total.base);
   assert.equal(await detail.getByTestId("batch-entry").count(), built.entries.length);
+  // The limits the build applied: the 3 asked for and the devnet signer's caps (scripts/devnet.sh: 1 000 BNB
+  // per entry, 50 000 per batch, 100 000 a day).
+  const limits = detail.getByTestId("build-limits");
+  assert.equal(await limits.getByTestId("limit-entries").innerText(), "3");
+  assert.equal(await limits.getByTestId("limit-entry").locator(".amount").getAttribute("data-base"), (1000n * 10n ** 18n).toString());
+  assert.equal(await limits.getByTestId("limit-entry").innerText(), "1000 BNB");
+  assert.equal(await limits.getByTestId("limit-total").locator(".amount").getAttribute("data-base"), (50_000n * 10n ** 18n).toString());
+  assert.equal(await limits.getByTestId("limit-daily").locator(".amount").getAttribute("data-base"), (100_000n * 10n ** 18n).toString());
+  // The rolling day as the signer reported it at this build: used, the room left, when it grows.
+  assert.equal(answered.id, id);
+  assert.equal(await limits.getByTestId("limit-used").locator(".amount").getAttribute("data-base"), answered.limits.daily_outflow_used.base);
+  assert.equal(await limits.getByTestId("limit-room").locator(".amount").getAttribute("data-base"), answered.limits.daily_room.base);
+  assert.equal(
+    BigInt(answered.limits.daily_room.base),
+    BigInt(answered.limits.daily_outflow_cap.base) - BigInt(answered.limits.daily_outflow_used.base),
+  );
+  const grows = answered.limits.daily_room_grows_at;
+  assert.equal(
+    await limits.getByTestId("limit-grows").innerText(),
+    grows ? await page.evaluate((t) => new Date(t * 1000).toLocaleString(), grows) : "no signed outflow in the window",
+  );
+  // Paid in part and left out, as the API says (users beyond the 3 are left out for max_entries).
+  assert.equal(await detail.getByTestId("batch-partial").innerText(), String(built.partial_count));
+  assert.equal(await detail.getByTestId("entry-partial").count(), built.partial_count);
+  assert.equal(await detail.getByTestId("batch-left-out").innerText(), String(built.left_out_count));
+  assert.equal(await detail.getByTestId("left-out-row").count(), built.left_out.length);
+  if (built.left_out_count > 0) {
+    const reasons = detail.getByTestId("left-out-reason");
+    assert.deepEqual(await reasons.evaluateAll((els) => els.map((e) => e.dataset.reason)), built.left_out_by_reason.map((r) => r.reason));
+    const full = built.left_out_by_reason.find((r) => r.reason === "max_entries");
+    assert.ok(full, "users beyond the 3 are left out for the entry limit");
+    assert.match(await reasons.filter({ hasText: "batch full" }).innerText(), new RegExp(`: ${full.users} users?, ${full.owed.human} owed`));
+    const row = page.getByTestId("batch-row").first();
+    await until("the batch list shows the left-out count", async () => (await row.getByTestId("batch-row-limits").innerText()).includes(`${built.left_out_count} left out`));
+  }
 
   await detail.getByTestId("batch-sign").click();
   await dialog.getByTestId("confirm-ok").click();
@@ -206,6 +264,21 @@ test("admin actions ask first: filter, build and cancel, freeze and unfreeze, pl
   await dialog.getByTestId("confirm-ok").click();
   const detail = page.getByTestId("batch-detail");
   await until("a new batch", async () => (await detail.getByTestId("batch-status").innerText()) === "building");
+  // One user taken, every other pending user left out for the entry limit, listed with what they are owed.
+  assert.equal(await detail.getByTestId("build-limits").getByTestId("limit-entries").innerText(), "1");
+  const oneId = Number((await detail.locator("h3").innerText()).match(/Batch #(\d+)/)[1]);
+  const one = await admin.get(`/v1/admin/payouts/batches/${oneId}`);
+  assert.equal(one.entries.length, 1);
+  assert.equal(one.left_out_count, allBefore.totals.users - 1);
+  assert.equal(await detail.getByTestId("batch-left-out").innerText(), String(one.left_out_count));
+  assert.equal(await detail.getByTestId("left-out-row").count(), one.left_out.length);
+  if (one.left_out_count > 0) {
+    const first = detail.getByTestId("left-out-row").first();
+    assert.equal(await first.locator("code[data-address]").getAttribute("data-address"), one.left_out[0].address);
+    assert.equal(await first.locator(".amount").getAttribute("data-base"), one.left_out[0].owed.base);
+    assert.match(await first.innerText(), /batch full/);
+  }
+  await b.screenshot("04-admin-batch-left-out");
   const whileBatched = await admin.get("/v1/admin/payouts/pending?asset_id=1");
   assert.ok(BigInt(whileBatched.totals.amount.base) < BigInt(allBefore.totals.amount.base), "the batch took rewards");
   await detail.getByTestId("batch-cancel").click();
@@ -266,4 +339,234 @@ test("admin actions ask first: filter, build and cancel, freeze and unfreeze, pl
   assert.deepEqual(actions, audit.items.map((i) => i.action));
   await b.screenshot("04-admin-audit-after-actions");
   await b.close();
+});
+
+/** The page's "in about 1 h 30 min" for a Retry-After in seconds. */
+function about(secs) {
+  if (secs < 60) return `${secs} s`;
+  const m = Math.ceil(secs / 60);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ""}`;
+}
+const LIMITED_BY = {
+  per_entry_cap: "the signer's per-entry cap",
+  batch_total: "the batch's total cap",
+  daily_outflow_cap: "the signer's daily outflow room",
+};
+const LEFT_OUT = {
+  max_entries: "batch full (most users reached)",
+  batch_total: "batch total cap reached",
+  daily_outflow_cap: "daily outflow room used up",
+  recipient_not_allowed: "recipient refused by the signer",
+};
+const newestBatch = async (admin) => (await admin.get("/v1/admin/payouts/batches?limit=1")).items[0]?.id ?? null;
+
+test("admin: USDT paid in parts within the signer's caps until the daily outflow cap refuses a build, as the page shows", async () => {
+  const admin = await Api.signIn(ANVIL_KEYS[0]);
+  // Through the API: build, sign, submit and wait until executed, until a build is refused for the daily cap
+  // (at once when an earlier run on this devnet used the room already).
+  const { fresh, paid, refusal } = await payUsdtUntilCapReached(admin);
+  const entryCap = 10n * USDT_UNIT;
+  const min = (a, b) => (a < b ? a : b);
+  for (const { built, executed, received } of paid) {
+    const { limits } = built;
+    assert.equal(limits.max_entry.base, entryCap.toString(), "the signer's per-entry cap: 10 USDT");
+    assert.equal(limits.daily_outflow_cap.base, (30n * USDT_UNIT).toString(), "the signer's daily outflow cap: 30 USDT");
+    // The room before this build: the cap less what the signer signed in the window (no batch was left unsigned).
+    const room = BigInt(limits.daily_room.base);
+    assert.equal(room, BigInt(limits.daily_outflow_cap.base) - BigInt(limits.daily_outflow_used.base));
+    const maxTotal = BigInt(limits.max_total.base);
+    const totalCap = min(room, maxTotal);
+    const totalLimit = room < maxTotal ? "daily_outflow_cap" : "batch_total";
+    // Users lowest number first, each paid what it is owed, the per-entry cap or the room left, whichever is
+    // least, and told why when it is less than owed.
+    let sum = 0n;
+    for (const e of built.entries) {
+      const amount = BigInt(e.amount.base);
+      const owed = BigInt(e.owed.base);
+      assert.ok(amount > 0n && amount <= entryCap, `batch ${built.id} entry ${e.position}: ${e.amount.human} is within the per-entry cap`);
+      assert.ok(amount <= owed, `batch ${built.id} entry ${e.position}: ${e.amount.human} is no more than the ${e.owed.human} owed`);
+      const left = totalCap - sum;
+      const expected = owed <= min(entryCap, left) ? [owed, null] : entryCap <= left ? [entryCap, "per_entry_cap"] : [left, totalLimit];
+      assert.deepEqual([amount, e.limited_by], expected, `batch ${built.id} entry ${e.position} (${e.address}, ${e.owed.human} owed)`);
+      sum += amount;
+    }
+    assert.equal(BigInt(built.total.base), sum);
+    assert.ok(sum <= room, "within the daily room");
+    assert.equal(built.partial_count, built.entries.filter((e) => e.limited_by).length);
+    if (built.left_out_by_reason.some((r) => r.reason === "daily_outflow_cap")) {
+      assert.equal(sum, room, "users are left out for the daily cap only once the room is used up");
+    }
+    // Executed: every wallet received exactly its entry, on-chain, in the batch's block.
+    assert.equal(executed.status, "executed");
+    executed.entries.forEach((e, i) => {
+      assert.equal(e.outcome, "paid");
+      assert.equal(received[i], BigInt(e.amount.base), `${e.address} received its entry`);
+    });
+  }
+  if (fresh) {
+    // On a devnet just started the room was unused and rewards of 18 USDT (direct rewards) were pending.
+    assert.ok(paid.length > 0, "a fresh devnet had room to pay USDT");
+    assert.ok(paid[0].built.entries.some((e) => e.limited_by === "per_entry_cap"), "an 18 USDT reward is paid in parts");
+  }
+  const retryAfter = Number(refusal.retryAfter);
+  assert.ok(refusal.retryAfter !== null && retryAfter >= 1 && retryAfter <= 86_400, `Retry-After ${refusal.retryAfter}`);
+  assert.match(refusal.message, /rolling 24 h outflow cap of 30 USDT is used/);
+
+  // Something pending in USDT, so that the page offers a build (the room stays used all the same).
+  if ((await admin.get(`/v1/admin/payouts/pending?asset_id=${USDT}`)).totals.users === 0) await newPendingReward(admin.address, USDT);
+  const pending = await admin.get(`/v1/admin/payouts/pending?asset_id=${USDT}`);
+  const newestBefore = await newestBatch(admin);
+
+  const b = await openBrowser({ key: ANVIL_KEYS[0] });
+  const { page } = b;
+  await page.goto(BASE + "/admin");
+  await signInThroughPage(page);
+  const picker = page.getByTestId("asset-picker");
+  await picker.selectOption(String(USDT));
+  const panel = page.getByTestId("pending");
+  await until("the USDT pending totals", async () => (await panel.getByTestId("pending-total").getAttribute("data-base")) === pending.totals.amount.base);
+  assert.match(await panel.getByTestId("pending-total").innerText(), / USDT$/);
+
+  // The page's build is refused: the server's reason and when room returns (its Retry-After), not an error.
+  await panel.getByTestId("build-batch").click();
+  const dialog = page.locator("dialog.confirm");
+  assert.match(await dialog.innerText(), /USDT pending/);
+  await dialog.getByTestId("confirm-ok").click();
+  const capped = panel.getByTestId("build-cap-reached");
+  await capped.waitFor();
+  // The API's answer to the same build right after: the same refusal, about the same Retry-After.
+  const again = await Api.raw("POST", "/v1/admin/payouts/batches", { asset_id: USDT, max_entries: 100 }, admin.token);
+  assert.equal(again.status, 409, JSON.stringify(again.body));
+  assert.equal(again.body.error.code, "daily_outflow_cap_reached");
+  const notice = await capped.innerText();
+  assert.ok(notice.includes(`Daily outflow cap reached: no batch was built. ${again.body.error.message}.`), notice);
+  const retry = capped.getByTestId("build-retry-at");
+  const shown = Number(await retry.getAttribute("data-retry-after"));
+  const apiRetry = Number(again.headers.get("retry-after"));
+  assert.ok(Math.abs(shown - apiRetry) <= 5, `the page's Retry-After ${shown} s, the API's ${apiRetry} s`);
+  const retryText = await retry.innerText();
+  const at = retryText.match(/^Room returns in about (.+), at (.+)\.$/);
+  assert.ok(at, retryText);
+  assert.equal(at[1], about(shown));
+  // "at" is when the oldest signed outflow leaves the window, as the server's message names it (unix seconds).
+  const growsAt = Number(again.body.error.message.match(/\(unix (\d+)\)/)[1]);
+  const near = await page.evaluate((t) => [-3, -2, -1, 0, 1, 2, 3].map((d) => new Date((t + d) * 1000).toLocaleString()), growsAt);
+  assert.ok(near.includes(at[2]), `room returns at ${at[2]}, the server says ${near[3]}`);
+  assert.equal(await panel.getByTestId("build-batch-error").count(), 0, "not shown as an error");
+  assert.equal(await page.getByTestId("batch-detail").count(), 0, "no batch opened");
+  assert.equal(await newestBatch(admin), newestBefore, "no batch was built");
+  await b.screenshot("04-admin-build-cap-reached");
+
+  // A USDT batch paid in part, opened from the page's list: on a fresh devnet one paid above, preferably one that
+  // met the daily room (an entry cut or users left out for it); else the newest listed paid in part. Either way
+  // one with an entry cut by the per-entry cap.
+  const listed = (await admin.get(`/v1/admin/payouts/batches?asset_id=${USDT}&limit=10`)).items;
+  const metRoom = (x) => x.entries.some((e) => e.limited_by === "daily_outflow_cap") || x.left_out_by_reason.some((r) => r.reason === "daily_outflow_cap");
+  const candidates = fresh
+    ? [...paid.filter((p) => metRoom(p.built)), ...paid.filter((p) => !metRoom(p.built))].map((p) => p.built.id)
+    : listed.filter((x) => x.partial_count > 0).map((x) => x.id);
+  let chosen = null;
+  for (const id of candidates) {
+    const d = await admin.get(`/v1/admin/payouts/batches/${id}`);
+    if (d.entries.some((e) => e.limited_by === "per_entry_cap")) {
+      chosen = d;
+      break;
+    }
+  }
+  assert.ok(chosen, `a USDT batch paid in part among ${JSON.stringify(listed.map((x) => [x.id, x.partial_count]))}`);
+  assert.ok(listed.some((x) => x.id === chosen.id), "on the list's first page");
+  const row = page.getByTestId("batch-row").filter({ has: page.getByRole("cell", { name: `#${chosen.id}`, exact: true }) });
+  await row.waitFor();
+  assert.equal(await row.getByTestId("batch-row-status").innerText(), chosen.status);
+  const shortfall = [chosen.partial_count > 0 && `${chosen.partial_count} in part`, chosen.left_out_count > 0 && `${chosen.left_out_count} left out`].filter(Boolean);
+  assert.equal(await row.getByTestId("batch-row-limits").innerText(), shortfall.join(", "));
+  await row.getByRole("button", { name: "Open" }).click();
+  const detail = page.getByTestId("batch-detail");
+  await until(`batch #${chosen.id} open`, async () => (await detail.locator("h3").innerText()).startsWith(`Batch #${chosen.id}:`));
+  assert.equal(await detail.getByTestId("batch-status").innerText(), "executed");
+  assert.equal(await detail.getByTestId("batch-total").getAttribute("data-base"), chosen.total.base);
+  assert.equal(await detail.getByTestId("batch-entry").count(), chosen.entries.length);
+  assert.deepEqual(await detail.getByTestId("entry-outcome").allInnerTexts(), chosen.entries.map((e) => e.outcome));
+  // Each entry paid in part says how much now, of how much owed, and which limit cut it: the API's figures.
+  assert.equal(await detail.getByTestId("batch-partial").innerText(), String(chosen.partial_count));
+  const partials = chosen.entries.filter((e) => e.limited_by);
+  const parts = detail.getByTestId("entry-partial");
+  assert.deepEqual(await parts.evaluateAll((els) => els.map((el) => el.dataset.limitedBy)), partials.map((e) => e.limited_by));
+  assert.deepEqual(
+    await parts.allInnerTexts(),
+    partials.map((e) => `Paid in part: ${e.amount.human} now of ${e.owed.human} owed, limited by ${LIMITED_BY[e.limited_by]}; the rest stays pending.`),
+  );
+  const perEntry = partials.find((e) => e.limited_by === "per_entry_cap");
+  assert.equal(perEntry.amount.base, entryCap.toString());
+  const perEntryShown = parts.filter({ hasText: "limited by the signer's per-entry cap" }).first();
+  assert.match(await perEntryShown.innerText(), new RegExp(`^Paid in part: 10 USDT now of ${perEntry.owed.human.replace(".", "\\.")} owed,`));
+  // Who was left out, and why, as the API says.
+  assert.equal(await detail.getByTestId("batch-left-out").innerText(), String(chosen.left_out_count));
+  assert.equal(await detail.getByTestId("left-out-row").count(), chosen.left_out.length);
+  if (chosen.left_out_count > 0) {
+    assert.deepEqual(
+      await detail.getByTestId("left-out-reason").allInnerTexts(),
+      chosen.left_out_by_reason.map((r) => `${LEFT_OUT[r.reason]}: ${r.users} user${r.users === 1 ? "" : "s"}, ${r.owed.human} owed`),
+    );
+    const rows = detail.getByTestId("left-out-row");
+    assert.deepEqual(await rows.locator("code[data-address]").evaluateAll((els) => els.map((el) => el.dataset.address)), chosen.left_out.map((l) => l.address));
+    assert.deepEqual(await rows.locator(".amount").evaluateAll((els) => els.map((el) => el.dataset.base)), chosen.left_out.map((l) => l.owed.base));
+    assert.deepEqual(await rows.locator("td[data-reason]").evaluateAll((els) => els.map((el) => el.dataset.reason)), chosen.left_out.map((l) => l.reason));
+  }
+  if (fresh) {
+    // Whoever the room did not reach is cut or left out for it, as shown.
+    const cut = chosen.entries.filter((e) => e.limited_by === "daily_outflow_cap");
+    const out = chosen.left_out_by_reason.find((r) => r.reason === "daily_outflow_cap");
+    if (cut.length > 0) assert.equal(await parts.filter({ hasText: "limited by the signer's daily outflow room" }).count(), cut.length);
+    if (out) assert.equal(await detail.locator('[data-testid="left-out-reason"][data-reason="daily_outflow_cap"]').count(), 1);
+    console.log(`fresh devnet: batch #${chosen.id} has ${cut.length} entries cut and ${out?.users ?? 0} users left out for the daily room`);
+  }
+  await b.screenshot("04-admin-batch-partial");
+  await b.close([/^http 409 POST .*\/v1\/admin\/payouts\/batches$/]);
+});
+
+test("admin: a build finds nothing to pay when another build took every pending reward first", async () => {
+  const admin = await Api.signIn(ANVIL_KEYS[0]);
+  if ((await admin.get(`/v1/admin/payouts/pending?asset_id=${BNB}`)).totals.users === 0) await newPendingReward(admin.address, BNB);
+  const before = await admin.get(`/v1/admin/payouts/pending?asset_id=${BNB}`);
+  const b = await openBrowser({ key: ANVIL_KEYS[0] });
+  const { page } = b;
+  await page.goto(BASE + "/admin");
+  await signInThroughPage(page);
+  const panel = page.getByTestId("pending");
+  await until("the BNB pending totals", async () => (await panel.getByTestId("pending-total").getAttribute("data-base")) === before.totals.amount.base);
+
+  // Meanwhile, another admin (the API) builds batches until nothing payable is left.
+  const taken = [];
+  try {
+    let refusal = null;
+    for (let i = 0; i < 20 && !refusal; i++) {
+      const r = await Api.raw("POST", "/v1/admin/payouts/batches", { asset_id: BNB, max_entries: 500 }, admin.token);
+      if (r.status === 201) taken.push(r.body.id);
+      else refusal = r;
+    }
+    assert.ok(taken.length > 0, "the other build took the pending rewards");
+    assert.equal(refusal?.status, 409, JSON.stringify(refusal?.body));
+    assert.equal(refusal.body.error.code, "nothing_payable");
+    assert.equal((await admin.get(`/v1/admin/payouts/pending?asset_id=${BNB}`)).totals.users, 0);
+
+    // The page still shows what was pending when it loaded; its build finds nothing to pay, and says so.
+    assert.equal(await panel.getByTestId("build-batch").isEnabled(), true);
+    await panel.getByTestId("build-batch").click();
+    await page.locator("dialog.confirm").getByTestId("confirm-ok").click();
+    const nothing = panel.getByTestId("build-nothing-payable");
+    await nothing.waitFor();
+    assert.equal(await nothing.innerText(), `Nothing to pay: ${refusal.body.error.message}.`);
+    assert.equal(await panel.getByTestId("build-cap-reached").count(), 0);
+    assert.equal(await panel.getByTestId("build-batch-error").count(), 0, "not shown as an error");
+    assert.equal(await newestBatch(admin), taken.at(-1), "no batch was built");
+    await b.screenshot("04-admin-build-nothing-payable");
+  } finally {
+    // The other admin's batches were never signed: cancelled at once, their rewards pending again.
+    for (const id of taken) assert.equal((await admin.post(`/v1/admin/payouts/batches/${id}/cancel`, {})).status, "cancelled");
+  }
+  const after = await admin.get(`/v1/admin/payouts/pending?asset_id=${BNB}`);
+  assert.equal(after.totals.amount.base, before.totals.amount.base);
+  assert.equal(after.totals.users, before.totals.users);
+  await b.close([/^http 409 POST .*\/v1\/admin\/payouts\/batches$/]);
 });

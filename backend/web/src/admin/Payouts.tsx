@@ -1,8 +1,10 @@
-// Payouts: pending rewards (filtered, paged, with totals), building a batch within caps, and each batch from
-// signing to its on-chain outcome: sign, submit, retry, cancel once the chain proves it expired.
+// Payouts: pending rewards (filtered, paged, with totals), building a batch within caps (the admin's and the
+// signer's: per entry, per batch, rolling daily outflow), and each batch from signing to its on-chain outcome:
+// sign, submit, retry, cancel once the chain proves it expired; with who was paid in part or left out, and why.
 
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { get, post } from "../lib/api";
+import { ApiError, get, post } from "../lib/api";
 import type { AssetAmount } from "../lib/types";
 import { Addr, Amount, AssetAmt, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { errorText } from "../ui/account";
@@ -35,8 +37,30 @@ export interface BatchView {
   tx_hash: string | null;
   executed_block: number | null;
   created_at: string;
-  entries: { position: number; address: string; amount: AssetAmount; outcome: string | null }[];
+  partial_count: number;
+  left_out_count: number;
+  entries: {
+    position: number;
+    address: string;
+    amount: AssetAmount;
+    owed: AssetAmount;
+    limited_by: string | null;
+    outcome: string | null;
+  }[];
+  left_out_by_reason: { reason: string; users: number; owed: AssetAmount }[];
+  left_out: { address: string; owed: AssetAmount; reason: string }[];
 }
+/** The limits a build applied: the request's caps and the signer's policy at that moment (only in the build's answer). */
+interface BuildLimits {
+  max_entries: number;
+  max_total: AssetAmount;
+  max_entry: AssetAmount;
+  daily_outflow_cap: AssetAmount;
+  daily_outflow_used: AssetAmount;
+  daily_room: AssetAmount;
+  daily_room_grows_at: number | null;
+}
+type BuildAnswer = BatchView & { limits: BuildLimits };
 interface SendResult {
   batch_id: number;
   outcome: string;
@@ -52,20 +76,23 @@ export function Payouts(props: { assets: Asset[] }) {
   const [assetId, setAssetId] = useState(props.assets[0]?.asset_id ?? 1);
   const asset = props.assets.find((a) => a.asset_id === assetId)!;
   const [selected, setSelected] = useState<number | null>(null);
+  const [built, setBuilt] = useState<BuildAnswer | null>(null);
   const [version, setVersion] = useState(0);
   const changed = () => setVersion((v) => v + 1);
   return (
     <section aria-labelledby="payouts-title" data-testid="payouts">
       <h2 id="payouts-title">Payouts</h2>
       <AssetPicker assets={props.assets} value={assetId} onChange={(id) => { setAssetId(id); setSelected(null); }} />
-      <Pending asset={asset} version={version} onBuilt={(b) => { setSelected(b.id); changed(); }} />
+      <Pending asset={asset} version={version} onBuilt={(b) => { setBuilt(b); setSelected(b.id); changed(); }} />
       <Batches asset={asset} version={version} selected={selected} onSelect={setSelected} />
-      {selected !== null && <BatchDetail id={selected} asset={asset} onChange={changed} version={version} />}
+      {selected !== null && (
+        <BatchDetail id={selected} asset={asset} onChange={changed} version={version} limits={built?.id === selected ? built.limits : undefined} />
+      )}
     </section>
   );
 }
 
-function Pending(props: { asset: Asset; version: number; onBuilt: (b: BatchView) => void }) {
+function Pending(props: { asset: Asset; version: number; onBuilt: (b: BuildAnswer) => void }) {
   const { asset } = props;
   const [user, setUser] = useState("");
   const [min, setMin] = useState("");
@@ -181,10 +208,12 @@ function Pending(props: { asset: Asset; version: number; onBuilt: (b: BatchView)
               )}{" "}
               out of {page.data?.totals.users ?? "?"} users with <AssetAmt a={page.data?.totals.amount ?? { base: "0", human: "?" }} /> pending.
               Their rewards become <em>batched</em> until the batch executes or is cancelled. Nothing is signed or sent yet.
+              The signer's caps apply too: a user owed more than its per-entry cap is paid that much now and the rest later.
             </p>
           )}
+          failed={buildRefusal}
           act={() =>
-            post<BatchView>("/v1/admin/payouts/batches", {
+            post<BuildAnswer>("/v1/admin/payouts/batches", {
               asset_id: asset.asset_id,
               max_entries: entriesN,
               ...(totalBase !== null ? { max_total: totalBase.toString() } : {}),
@@ -228,6 +257,7 @@ function Batches(props: { asset: Asset; version: number; selected: number | null
               <th scope="col">Status</th>
               <th scope="col">Entries</th>
               <th scope="col">Total</th>
+              <th scope="col">Paid in part / left out</th>
               <th scope="col">Created</th>
               <th scope="col" />
             </tr>
@@ -241,6 +271,7 @@ function Batches(props: { asset: Asset; version: number; selected: number | null
                 <td>
                   <AssetAmt a={b.total} />
                 </td>
+                <td data-testid="batch-row-limits">{shortfall(b)}</td>
                 <td>{time(b.created_at)}</td>
                 <td>
                   <button type="button" onClick={() => props.onSelect(b.id)}>
@@ -257,7 +288,7 @@ function Batches(props: { asset: Asset; version: number; selected: number | null
   );
 }
 
-function BatchDetail(props: { id: number; asset: Asset; version: number; onChange: () => void }) {
+function BatchDetail(props: { id: number; asset: Asset; version: number; onChange: () => void; limits?: BuildLimits }) {
   const [tick, setTick] = useState(0);
   const [sent, setSent] = useState<SendResult | null>(null);
   const batch = useLoad(() => get<BatchView>(`/v1/admin/payouts/batches/${props.id}`), [props.id, props.version, tick]);
@@ -291,6 +322,14 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         <div>
           <dt>Entries</dt>
           <dd>{b.entry_count}</dd>
+        </div>
+        <div>
+          <dt>Paid in part</dt>
+          <dd data-testid="batch-partial">{b.partial_count}</dd>
+        </div>
+        <div>
+          <dt>Users left out</dt>
+          <dd data-testid="batch-left-out">{b.left_out_count}</dd>
         </div>
         <div>
           <dt>Nonce</dt>
@@ -398,6 +437,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         </Notice>
       )}
       {b.status === "submitted" && <p class="muted">Executed once the listener sees the confirmed event; press Refresh.</p>}
+      {props.limits && <Limits l={props.limits} />}
       <div class="table-wrap">
         <table>
           <thead>
@@ -417,6 +457,12 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
                 </td>
                 <td>
                   <AssetAmt a={e.amount} />
+                  {e.limited_by && (
+                    <div class="muted" data-testid="entry-partial" data-limited-by={e.limited_by}>
+                      Paid in part: {e.amount.human} now of {e.owed.human} owed, limited by {limitText(e.limited_by)}; the
+                      rest stays pending.
+                    </div>
+                  )}
                 </td>
                 <td data-testid="entry-outcome">{e.outcome ?? "—"}</td>
               </tr>
@@ -424,6 +470,155 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
           </tbody>
         </table>
       </div>
+      {b.left_out_count > 0 && <LeftOut b={b} />}
     </section>
   );
+}
+
+/** The limits the build applied (known only from the build's answer, so shown after a build in this session). */
+function Limits(props: { l: BuildLimits }) {
+  const { l } = props;
+  const rows: [string, string, ComponentChildren][] = [
+    ["Most users", "limit-entries", l.max_entries],
+    ["Batch total cap", "limit-total", <Cap a={l.max_total} />],
+    ["Per-entry cap (signer)", "limit-entry", <Cap a={l.max_entry} />],
+    ["Signed in the rolling 24 h", "limit-used", <AssetAmt a={l.daily_outflow_used} />],
+    ["Daily outflow cap", "limit-daily", <Cap a={l.daily_outflow_cap} />],
+    ["Daily room before this build", "limit-room", <Cap a={l.daily_room} />],
+    ["Room grows at", "limit-grows", l.daily_room_grows_at ? unixTime(l.daily_room_grows_at) : "no signed outflow in the window"],
+  ];
+  return (
+    <div data-testid="build-limits">
+      <h4>Limits this build applied</h4>
+      <dl class="balances">
+        {rows.map(([dt, id, dd]) => (
+          <div key={id}>
+            <dt>{dt}</dt>
+            <dd data-testid={id}>{dd}</dd>
+          </div>
+        ))}
+      </dl>
+    </div>
+  );
+}
+
+function LeftOut(props: { b: BatchView }) {
+  const { b } = props;
+  const more = b.left_out_count - b.left_out.length;
+  return (
+    <div data-testid="left-out">
+      <h4>
+        Left out: {b.left_out_count} user{b.left_out_count === 1 ? "" : "s"} with payable rewards (they stay pending)
+      </h4>
+      <ul>
+        {b.left_out_by_reason.map((r) => (
+          <li key={r.reason} data-testid="left-out-reason" data-reason={r.reason}>
+            {leftOutText(r.reason)}: {r.users} user{r.users === 1 ? "" : "s"}, <AssetAmt a={r.owed} /> owed
+          </li>
+        ))}
+      </ul>
+      <details open={b.left_out.length <= 10}>
+        <summary>{more > 0 ? `The first ${b.left_out.length} by user number` : "Who"}</summary>
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Wallet</th>
+                <th scope="col">Owed</th>
+                <th scope="col">Why</th>
+              </tr>
+            </thead>
+            <tbody>
+              {b.left_out.map((l) => (
+                <tr key={l.address} data-testid="left-out-row">
+                  <td>
+                    <Addr a={l.address} />
+                  </td>
+                  <td>
+                    <AssetAmt a={l.owed} />
+                  </td>
+                  <td data-reason={l.reason}>{leftOutText(l.reason)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+      {more > 0 && <p data-testid="left-out-more">… and {more} more not listed.</p>}
+    </div>
+  );
+}
+
+/** 2^128 - 1 base units: the ledger's "no cap". */
+const NO_CAP = (1n << 128n) - 1n;
+
+function Cap(props: { a: AssetAmount }) {
+  return BigInt(props.a.base) >= NO_CAP ? <>no cap</> : <AssetAmt a={props.a} />;
+}
+
+/** Why an entry pays less than owed. */
+function limitText(limitedBy: string): string {
+  return (
+    { per_entry_cap: "the signer's per-entry cap", batch_total: "the batch's total cap", daily_outflow_cap: "the signer's daily outflow room" }[
+      limitedBy
+    ] ?? limitedBy
+  );
+}
+
+/** Why a user with payable rewards is not in the batch. */
+function leftOutText(reason: string): string {
+  return (
+    {
+      max_entries: "batch full (most users reached)",
+      batch_total: "batch total cap reached",
+      daily_outflow_cap: "daily outflow room used up",
+      recipient_not_allowed: "recipient refused by the signer",
+    }[reason] ?? reason
+  );
+}
+
+function shortfall(b: BatchView): string {
+  const parts = [b.partial_count > 0 && `${b.partial_count} in part`, b.left_out_count > 0 && `${b.left_out_count} left out`].filter(Boolean);
+  return parts.length ? parts.join(", ") : "—";
+}
+
+/** "in about 2 h 5 min" from seconds. */
+function about(secs: number): string {
+  if (secs < 60) return `${secs} s`;
+  const m = Math.ceil(secs / 60);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ""}`;
+}
+
+/** A build's refusals that are not errors of the page: no room today, nothing to pay, the signer unreachable. */
+function buildRefusal(e: unknown) {
+  if (!(e instanceof ApiError)) return null;
+  if (e.code === "daily_outflow_cap_reached") {
+    return (
+      <Notice kind="warn" testid="build-cap-reached">
+        <p>
+          <strong>Daily outflow cap reached: no batch was built.</strong> {e.message}.
+        </p>
+        {e.retryAfter !== null && (
+          <p data-testid="build-retry-at" data-retry-after={e.retryAfter}>
+            Room returns in about {about(e.retryAfter)}, at {new Date(e.at + e.retryAfter * 1000).toLocaleString()}.
+          </p>
+        )}
+      </Notice>
+    );
+  }
+  if (e.code === "nothing_payable") {
+    return (
+      <Notice kind="info" testid="build-nothing-payable">
+        Nothing to pay: {e.message}.
+      </Notice>
+    );
+  }
+  if (e.code === "signer_unavailable" || e.code === "signer_refused") {
+    return (
+      <Notice kind="error" testid="build-batch-error">
+        The signer could not be asked for its limits, so nothing was built: {e.message} ({e.code}).
+      </Notice>
+    );
+  }
+  return null;
 }

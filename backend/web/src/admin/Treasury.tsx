@@ -156,6 +156,10 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
   const send = async (t: TransferView) => {
     if (!signed || !t.transaction) return;
     const c = signed.connection;
+    if (c.kind !== "evm") {
+      setSending({ id: t.id, text: "Treasury transfers are sent from an EVM wallet.", error: true });
+      return;
+    }
     try {
       if ((await c.chainId()) !== asset.chain_id) {
         setSending({ id: t.id, text: `Switch your wallet to chain ${asset.chain_id} first.`, error: true });

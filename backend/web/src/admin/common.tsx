@@ -45,7 +45,8 @@ export function AssetPicker(props: { assets: Asset[]; value: number; onChange: (
 
 /**
  * A button that first shows what will change and asks; on confirmation runs `act` and reports the outcome.
- * `describe` may be async (it can look things up to say exactly what will change).
+ * `describe` may be async (it can look things up to say exactly what will change); `failed`, when given,
+ * renders a refusal instead of the plain error notice (return `null` to keep the plain one).
  */
 export function ConfirmAction<T>(props: {
   label: string;
@@ -56,10 +57,11 @@ export function ConfirmAction<T>(props: {
   disabled?: boolean;
   testid?: string;
   danger?: boolean;
+  failed?: (e: unknown) => ComponentChildren | null;
 }) {
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<{ e: unknown } | null>(null);
   const go = async () => {
     setOpen(false);
     setBusy(true);
@@ -67,7 +69,7 @@ export function ConfirmAction<T>(props: {
     try {
       props.done(await props.act());
     } catch (e) {
-      setError(errorText(e));
+      setError({ e });
     } finally {
       setBusy(false);
     }
@@ -91,11 +93,12 @@ export function ConfirmAction<T>(props: {
           {props.describe()}
         </Confirm>
       )}
-      {error && (
-        <Notice kind="error" testid={props.testid ? `${props.testid}-error` : undefined}>
-          {error}
-        </Notice>
-      )}
+      {error &&
+        (props.failed?.(error.e) ?? (
+          <Notice kind="error" testid={props.testid ? `${props.testid}-error` : undefined}>
+            {errorText(error.e)}
+          </Notice>
+        ))}
     </span>
   );
 }

@@ -3,10 +3,16 @@
 // The session (access token, its expiry, the rotating refresh token) is kept in localStorage so a reload or a
 // second tab stays signed in. Refresh tokens rotate and a reused one revokes the whole session, so renewal
 // runs under a cross-tab Web Lock and first re-reads storage: a tab that lost the race takes the winner's pair.
+// The exchange itself goes through a service worker (public/assets/session-worker.js) that outlives a reload:
+// a page reloaded while its renewal was in flight asks again with the same token and gets the same answer,
+// never presenting the used token to the server. A marker in storage says a renewal was sent, so the reloaded
+// page finishes it at once; the new pair is stored before anything uses it.
 
 import type { ErrorBody, Role, TokenPair } from "./types";
 
 const STORAGE_KEY = "referral.session";
+/** The refresh token of a renewal sent and not yet stored (a reload in between finishes it at once). */
+const RENEWING_KEY = "referral.session.renewing";
 /** Renew this long before the access token expires. */
 const RENEW_MARGIN_MS = 60_000;
 
@@ -19,12 +25,15 @@ export interface Session {
   role: Role;
 }
 
-/** A refusal by the API: the stable code and the server's message. */
+/** A refusal by the API: the stable code, the server's message and its `Retry-After` (seconds), if any. */
 export class ApiError extends Error {
+  /** When the answer came (epoch ms): `retryAfter` counts from here. */
+  readonly at = Date.now();
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
   }
@@ -63,7 +72,8 @@ window.addEventListener("storage", (e) => {
 function schedule() {
   clearTimeout(renewTimer);
   if (!current) return;
-  const wait = Math.max(0, current.expiresAt - Date.now() - RENEW_MARGIN_MS);
+  const interrupted = localStorage.getItem(RENEWING_KEY) === current.refreshToken;
+  const wait = interrupted ? 0 : Math.max(0, current.expiresAt - Date.now() - RENEW_MARGIN_MS);
   renewTimer = setTimeout(() => void renew().catch(() => undefined), wait);
 }
 
@@ -78,6 +88,7 @@ export function onSession(l: Listener): () => void {
 
 export function startSession(pair: TokenPair) {
   store(fromPair(pair));
+  void renewer();
 }
 
 function fromPair(p: TokenPair): Session {
@@ -115,18 +126,70 @@ export function renew(): Promise<Session | null> {
       return stored;
     }
     try {
-      const pair = await request<TokenPair>("POST", "/v1/auth/refresh", { refresh_token: stored.refreshToken }, false);
+      const pair = await exchange(stored.refreshToken);
       const next = fromPair(pair);
       store(next);
       return next;
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) store(null);
       throw e;
+    } finally {
+      if (localStorage.getItem(RENEWING_KEY) === stored.refreshToken) localStorage.removeItem(RENEWING_KEY);
     }
   }).finally(() => {
     renewing = null;
   });
   return renewing;
+}
+
+const WORKER = "/assets/session-worker.js";
+let worker: Promise<ServiceWorker | null> | undefined;
+
+/** The renewal worker, once active; `null` where service workers are not available (then the page renews itself). */
+function renewer(): Promise<ServiceWorker | null> {
+  worker ??= (async () => {
+    const sw = navigator.serviceWorker;
+    if (!sw) return null;
+    try {
+      // Its own scope: it controls no page, it only answers messages.
+      const reg = await sw.register(WORKER, { scope: "/assets/session-worker/" });
+      const w = reg.active ?? reg.waiting ?? reg.installing;
+      if (!w) return null;
+      while (w.state !== "activated") {
+        if (w.state === "redundant") return reg.active;
+        await new Promise((r) => w.addEventListener("statechange", r, { once: true }));
+      }
+      return w;
+    } catch {
+      return null;
+    }
+  })();
+  return worker;
+}
+
+interface Answer {
+  status: number;
+  statusText: string;
+  text: string;
+  retryAfter: string | null;
+}
+
+/** Refresh token → new pair, through the worker when there is one; the marker is written just before it is sent. */
+async function exchange(refreshToken: string): Promise<TokenPair> {
+  const w = await renewer();
+  localStorage.setItem(RENEWING_KEY, refreshToken);
+  if (!w) return request<TokenPair>("POST", "/v1/auth/refresh", { refresh_token: refreshToken }, false);
+  const a = await new Promise<Answer>((resolve, reject) => {
+    const ch = new MessageChannel();
+    const timer = setTimeout(() => reject(new ApiError(0, "renewal_timeout", "the session renewal did not answer")), 30_000);
+    ch.port1.onmessage = (e) => {
+      clearTimeout(timer);
+      resolve(e.data as Answer);
+    };
+    w.postMessage({ type: "renew", refreshToken }, [ch.port2]);
+  });
+  if (a.status === 0) throw new ApiError(0, "network", a.text);
+  return answer<TokenPair>(a.status, a.statusText, a.text, a.retryAfter);
 }
 
 export async function signOut() {
@@ -141,16 +204,25 @@ async function request<T>(method: string, path: string, body: unknown, auth: boo
   if (auth && current) headers.authorization = `Bearer ${current.accessToken}`;
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (res.status === 204) return undefined as T;
-  const text = await res.text();
+  return answer<T>(res.status, res.statusText, await res.text(), res.headers.get("retry-after"));
+}
+
+function answer<T>(status: number, statusText: string, text: string, retryAfter: string | null): T {
   let json: unknown = undefined;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {
     // Not JSON (a proxy's page): reported below by status.
   }
-  if (!res.ok) {
+  if (status < 200 || status > 299) {
     const err = (json as ErrorBody | undefined)?.error;
-    throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? `${res.status} ${res.statusText}`);
+    const retry = Number(retryAfter ?? NaN);
+    throw new ApiError(
+      status,
+      err?.code ?? `http_${status}`,
+      err?.message ?? `${status} ${statusText}`,
+      Number.isFinite(retry) && retry >= 0 ? retry : null,
+    );
   }
   return json as T;
 }
@@ -180,3 +252,5 @@ export const post = <T>(path: string, body: unknown) => call<T>("POST", path, bo
 export const publicCall = <T>(method: string, path: string, body?: unknown) => request<T>(method, path, body, false);
 
 schedule();
+// Ready before the first renewal is due.
+if (current) void renewer();

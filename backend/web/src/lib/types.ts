@@ -1,5 +1,8 @@
 // Shapes of the API's answers that the pages read (see /api-docs/openapi.json). Amounts are base-unit
-// integers as decimal strings; `AssetAmount` adds the server's human form.
+// integers as decimal strings; `AssetAmount` adds the server's human form. Addresses of an asset on a TRON
+// chain come as `T…`; the session's and the profile's address are always 0x.
+
+import type { TronCall } from "./tron";
 
 export interface AssetAmount {
   base: string;
@@ -120,6 +123,9 @@ export interface RewardEntry {
   level: number;
   amount: AssetAmount;
   status: string;
+  /** Parts paid on-chain and parts in unsettled batches (a reward above the signer's per-entry cap is paid in parts). */
+  paid: AssetAmount;
+  in_flight: AssetAmount;
   block: number | null;
   plan_version: number;
 }
@@ -143,6 +149,8 @@ export interface SignedPayment {
   digest: string;
   amount: AssetAmount;
   transaction: WalletTransaction;
+  /** On a TRON chain: the same call in TronWeb's terms (and the token's approve first). */
+  tron?: TronCall | null;
 }
 
 export interface RegistrationStatus {
@@ -155,6 +163,16 @@ export interface RegistrationStatus {
   event: { tx_hash: string; log_index: number; block: number; this_payload: boolean } | null;
   quarantine_reason: string | null;
   sponsor_pool_entry: { level: number; q: number } | null;
+}
+
+/** `GET /v1/users/claim`: what the contract holds for the wallet and `Settlement.claim(token, wallet)`. */
+export interface ClaimAnswer {
+  asset_id: number;
+  chain_id: number;
+  claimable: AssetAmount;
+  transaction: WalletTransaction;
+  /** On a TRON chain: `claim(token, wallet)` in TronWeb's terms. */
+  tron?: TronCall | null;
 }
 
 export interface WithdrawAnswer {

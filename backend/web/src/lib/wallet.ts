@@ -56,7 +56,7 @@ export function wallets(): DiscoveredWallet[] {
 /** What went wrong, in words a user can act on; `code` is the EIP-1193 / JSON-RPC code when there is one. */
 export class WalletError extends Error {
   constructor(
-    readonly kind: "rejected" | "unknown_chain" | "insufficient_funds" | "no_wallet" | "reverted" | "other",
+    readonly kind: "rejected" | "unknown_chain" | "insufficient_funds" | "no_wallet" | "locked" | "reverted" | "other",
     message: string,
   ) {
     super(message);
@@ -86,11 +86,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * decodes), which keeps viem's client machinery out of the page.
  */
 export class Connection {
+  readonly kind = "evm" as const;
+
   constructor(
     readonly provider: EIP1193Provider,
     readonly account: Address,
     readonly name: string,
   ) {}
+
+  /** The 20-byte account as 0x (what the API's session names). */
+  get hex(): Address {
+    return this.account;
+  }
 
   private request<T>(method: string, params?: unknown[]): Promise<T> {
     return (this.provider.request as (a: { method: string; params?: unknown[] }) => Promise<T>)({ method, params });
@@ -143,6 +150,17 @@ export class Connection {
       ]);
     } catch (e) {
       throw walletError(e, what);
+    }
+  }
+
+  /** Whether the call would succeed now (`eth_call` from this account): the node's refusal, or null. */
+  async refusal(tx: { to: string; data: string }): Promise<string | null> {
+    try {
+      await this.request("eth_call", [{ from: this.account, to: getAddress(tx.to), data: tx.data }, "latest"]);
+      return null;
+    } catch (e) {
+      const err = e as { shortMessage?: string; message?: string };
+      return err?.shortMessage ?? err?.message ?? String(e);
     }
   }
 

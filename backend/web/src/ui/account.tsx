@@ -1,23 +1,25 @@
 // The wallet connection and the signed-in session, shared by the dApp and the admin console: connect an
-// EIP-1193 wallet, sign the server's EIP-4361 message, keep the session (renewed silently), sign out.
+// EIP-1193 wallet (or, in the dApp, TronLink for TRON assets), sign the server's EIP-4361 message, keep the
+// session (renewed silently), sign out.
 
 import { useEffect, useState } from "preact/hooks";
 import { getAddress } from "viem";
 import { ApiError, type Session, onSession, publicCall, session, signOut, startSession } from "../lib/api";
+import { type AnyConnection, TronConnection, connectTronLink, onTronLink, quietTronLink, tronLinkPresent } from "../lib/tron";
 import type { NonceResponse, TokenPair } from "../lib/types";
 import { Connection, type DiscoveredWallet, WalletError, connect, discover, wallets } from "../lib/wallet";
 import { Addr, Notice } from "./bits";
 
-type Listener = (c: Connection | null) => void;
-let connection: Connection | null = null;
+type Listener = (c: AnyConnection | null) => void;
+let connection: AnyConnection | null = null;
 const connectionListeners = new Set<Listener>();
 
-function setConnection(c: Connection | null) {
+function setConnection(c: AnyConnection | null) {
   connection = c;
   for (const l of connectionListeners) l(c);
 }
 
-export function useConnection(): Connection | null {
+export function useConnection(): AnyConnection | null {
   const [c, setC] = useState(connection);
   useEffect(() => {
     connectionListeners.add(setC);
@@ -38,10 +40,47 @@ export function useSession(): Session | null {
   return s;
 }
 
-function useWallets(): DiscoveredWallet[] {
+export function useWallets(): DiscoveredWallet[] {
   const [list, setList] = useState(wallets());
   useEffect(() => discover(() => setList(wallets())), []);
   return list;
+}
+
+/** Whether TronLink is in the page, and a counter that moves whenever it says something changed. */
+export function useTronLink(): { present: boolean; changes: number } {
+  const [state, setState] = useState({ present: tronLinkPresent(), changes: 0 });
+  useEffect(() => {
+    const update = () => setState((s) => ({ present: tronLinkPresent(), changes: s.changes + 1 }));
+    // It may have injected itself between the first render and this subscription.
+    update();
+    return onTronLink(update);
+  }, []);
+  return state;
+}
+
+// TronLink's account and node changes, for a TronLink connection: another account (or none: locked or
+// disconnected), or another node (the payment reads the network again).
+onTronLink((e) => {
+  if (!(connection instanceof TronConnection)) return;
+  if (e.action === "disconnect" || ((e.action === "accountsChanged" || e.action === "setAccount") && e.data && !e.data.address)) {
+    setConnection(null);
+  } else if (e.action === "accountsChanged" || e.action === "setAccount" || e.action === "setNode") {
+    const next = quietTronLink();
+    if (!next) setConnection(null);
+    else if (e.action === "setNode" || next.account !== connection.account) setConnection(next);
+  }
+});
+
+/** Connects TronLink (its prompt) and makes it the page's wallet. */
+export async function connectTronLinkWallet(): Promise<void> {
+  setConnection(await connectTronLink());
+}
+
+/** Connects an EVM wallet (its prompt) and makes it the page's wallet. */
+export async function connectEvmWallet(w: DiscoveredWallet): Promise<void> {
+  const conn = await connect(w);
+  watch(conn);
+  setConnection(conn);
 }
 
 /** Follows the wallet's account and chain changes. */
@@ -65,9 +104,18 @@ function watch(c: Connection) {
   });
 }
 
-/** Reconnects without a prompt when the wallet already allows this site (`eth_accounts`). */
-async function reconnectQuietly(list: DiscoveredWallet[]) {
+/**
+ * Reconnects without a prompt when a wallet already allows this site (`eth_accounts`; TronLink's default
+ * address): the one the stored session belongs to, else the first EVM wallet, else TronLink.
+ */
+let quiet: Promise<void> = Promise.resolve();
+async function reconnectQuietly(list: DiscoveredWallet[], tron: boolean) {
   if (connection) return;
+  const tl = tron ? quietTronLink() : null;
+  if (tl && session()?.address.toLowerCase() === tl.hex.toLowerCase()) {
+    setConnection(tl);
+    return;
+  }
   for (const w of list) {
     try {
       const accounts = (await w.provider.request({ method: "eth_accounts" })) as string[];
@@ -81,10 +129,11 @@ async function reconnectQuietly(list: DiscoveredWallet[]) {
       // A wallet that refuses the quiet check is connected by a click instead.
     }
   }
+  if (tl && !connection) setConnection(tl);
 }
 
-async function signIn(c: Connection): Promise<void> {
-  const nonce = await publicCall<NonceResponse>("POST", "/v1/auth/nonce", { address: c.account, chain: "evm" });
+async function signIn(c: AnyConnection): Promise<void> {
+  const nonce = await publicCall<NonceResponse>("POST", "/v1/auth/nonce", { address: c.account, chain: c.kind });
   const signature = await c.signMessage(nonce.message);
   const pair = await publicCall<TokenPair>("POST", "/v1/auth/signin", { message: nonce.message, signature });
   startSession(pair);
@@ -106,23 +155,26 @@ export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** The header's wallet and session controls. */
-export function AccountBar(props: { purpose: string }) {
+/** The header's wallet and session controls; `tron` offers TronLink beside the EVM wallets (the dApp). */
+export function AccountBar(props: { purpose: string; tron?: boolean }) {
   const list = useWallets();
+  const tronLink = useTronLink();
+  const tron = !!props.tron && tronLink.present;
   const c = useConnection();
   const s = useSession();
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    void reconnectQuietly(list);
-  }, [list.length]);
+    // One check at a time: a later one (TronLink injected itself meanwhile) runs after, finding any connection.
+    quiet = quiet.then(() => reconnectQuietly(list, tron)).catch(() => undefined);
+  }, [list.length, tron, tronLink.changes]);
 
-  // A session of another wallet than the connected one is not used.
-  const signedIn = s && c && s.address.toLowerCase() === c.account.toLowerCase() ? s : null;
+  // A session of another wallet than the connected one is not used (a TRON account is its 0x twin).
+  const signedIn = s && c && s.address.toLowerCase() === c.hex.toLowerCase() ? s : null;
   useEffect(() => {
-    if (s && c && s.address.toLowerCase() !== c.account.toLowerCase()) void signOut();
-  }, [s?.address, c?.account]);
+    if (s && c && s.address.toLowerCase() !== c.hex.toLowerCase()) void signOut();
+  }, [s?.address, c?.hex]);
 
   const run = async (label: string, f: () => Promise<void>) => {
     setBusy(label);
@@ -136,18 +188,13 @@ export function AccountBar(props: { purpose: string }) {
     }
   };
 
-  const connectTo = (w: DiscoveredWallet) =>
-    run("Connecting…", async () => {
-      const conn = await connect(w);
-      watch(conn);
-      setConnection(conn);
-    });
+  const connectTo = (w: DiscoveredWallet) => run("Connecting…", () => connectEvmWallet(w));
 
   return (
     <div class="account" data-testid="account">
-      {!c && list.length === 0 && (
+      {!c && list.length === 0 && !tron && (
         <p class="muted" data-testid="no-wallet">
-          No browser wallet found. Install an EVM wallet extension to {props.purpose}.
+          No browser wallet found. Install an EVM wallet extension{props.tron && " (or TronLink for TRON assets)"} to {props.purpose}.
         </p>
       )}
       {!c &&
@@ -156,6 +203,11 @@ export function AccountBar(props: { purpose: string }) {
             {list.length > 1 ? `Connect ${w.info.name}` : "Connect wallet"}
           </button>
         ))}
+      {!c && tron && (
+        <button type="button" class="primary" onClick={() => run("Connecting…", connectTronLinkWallet)} disabled={!!busy} data-testid="connect-tron">
+          Connect TronLink
+        </button>
+      )}
       {c && (
         <span class="who">
           <Addr a={c.account} testid="connected-address" />
@@ -187,9 +239,9 @@ export function AccountBar(props: { purpose: string }) {
 }
 
 /** The session, only when it belongs to the connected wallet. */
-export function useSignedIn(): { session: Session; connection: Connection } | null {
+export function useSignedIn(): { session: Session; connection: AnyConnection } | null {
   const c = useConnection();
   const s = useSession();
-  if (!c || !s || s.address.toLowerCase() !== c.account.toLowerCase()) return null;
+  if (!c || !s || s.address.toLowerCase() !== c.hex.toLowerCase()) return null;
   return { session: s, connection: c };
 }

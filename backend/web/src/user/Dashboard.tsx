@@ -1,11 +1,15 @@
 // The signed-in user's standing per asset: balances by status, referral link, direct referrals, pool nodes
-// with their matrix fill, the sponsor tree, reward history, retopup, withdraw request and claim.
+// with their matrix fill, the sponsor tree, reward history, retopup, withdraw request, and the claim of
+// what the contract holds for the wallet (offered whenever the ledger shows a claimable balance). Addresses of an
+// asset on a TRON chain are shown, linked and typed as T…; its payments and claim go through TronLink.
 
 import { useState } from "preact/hooks";
+import { encodeFunctionData, getAddress, isAddress } from "viem";
 import { get, post } from "../lib/api";
 import type {
   AssetPlan,
   AssetStanding,
+  ClaimAnswer,
   NodesPage,
   Page,
   Profile,
@@ -16,15 +20,16 @@ import type {
   TreeNode,
   WithdrawAnswer,
 } from "../lib/types";
-import type { Connection } from "../lib/wallet";
+import { human } from "../lib/format";
+import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
 import { errorText } from "../ui/account";
 import { Addr, Amount, AssetAmt, CopyButton, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
-import { Payment } from "./payment";
+import { Payment, WalletMismatch } from "./payment";
 
 const PAGE = 10;
 const MATRIX_SLOTS = 14;
 
-export function Dashboard(props: { plans: AssetPlan[]; connection: Connection; version: number }) {
+export function Dashboard(props: { plans: AssetPlan[]; connection: AnyConnection; version: number }) {
   const [tick, setTick] = useState(0);
   const me = useLoad(() => get<Profile>("/v1/users/me"), [props.version, tick]);
   if (me.loading && !me.data) return <Loading what="your dashboard" />;
@@ -58,17 +63,27 @@ export function Dashboard(props: { plans: AssetPlan[]; connection: Connection; v
 function AssetDashboard(props: {
   a: AssetStanding;
   plan?: AssetPlan;
-  connection: Connection;
+  connection: AnyConnection;
   address: string;
   refresh: () => void;
 }) {
   const { a } = props;
+  const tron = isTronChain(a.chain_id);
   const amt = (base: string, testid: string) => <Amount base={base} decimals={a.decimals} symbol={a.symbol} testid={testid} />;
-  const link = `${location.origin}/?ref=${props.address}&asset=${a.asset_id}`;
+  // The link names this wallet in the asset's chain's own form.
+  const link = `${location.origin}/?ref=${chainAddress(a.chain_id, props.address)}&asset=${a.asset_id}`;
   return (
-    <article class="panel asset" data-testid={`asset-${a.symbol}`} aria-label={`${a.symbol} dashboard`}>
+    <article class="panel asset" data-testid={`asset-${assetKey(a.symbol, a.chain_id)}`} aria-label={`${a.symbol} dashboard`}>
       <header class="asset-head">
-        <h3>{a.symbol}</h3>
+        <h3>
+          {a.symbol}
+          {tron && <span class="muted"> on {networkText(a.chain_id)}</span>}
+        </h3>
+        {tron && (
+          <span class="muted">
+            as <Addr a={chainAddress(a.chain_id, props.address)} testid="asset-address" />
+          </span>
+        )}
         <span class={`badge ${a.status}`} data-testid="status">
           {a.status}
         </span>
@@ -143,8 +158,9 @@ function AssetDashboard(props: {
             )}
           </section>
         )}
-        <Withdraw a={a} connection={props.connection} refresh={props.refresh} />
+        <Withdraw a={a} refresh={props.refresh} />
       </div>
+      <Claim a={a} connection={props.connection} refresh={props.refresh} />
     </article>
   );
 }
@@ -307,7 +323,14 @@ function History(props: { a: AssetStanding }) {
                 <td>
                   <AssetAmt a={r.amount} />
                 </td>
-                <td>{r.status}</td>
+                <td>
+                  {r.status}
+                  {parts(r, props.a) && (
+                    <div class="muted" data-testid="reward-parts">
+                      {parts(r, props.a)}
+                    </div>
+                  )}
+                </td>
                 <td>{r.block ?? "—"}</td>
               </tr>
             ))}
@@ -317,6 +340,19 @@ function History(props: { a: AssetStanding }) {
       <Pager pager={pager} next={page.data?.next_cursor} label="History" />
     </section>
   );
+}
+
+/**
+ * A reward paid in parts (above the signer's per-entry cap): "12 of 18 BNB paid, 5 in a batch"; `null` when it is
+ * not paid in parts (nothing paid or batched yet, or all of it at once).
+ */
+function parts(r: RewardEntry, a: AssetStanding): string | null {
+  const amount = BigInt(r.amount.base);
+  const paid = BigInt(r.paid?.base ?? "0");
+  const inFlight = BigInt(r.in_flight?.base ?? "0");
+  if (!((paid > 0n && paid < amount) || (inFlight > 0n && inFlight < amount))) return null;
+  const flight = inFlight > 0n ? `, ${human(inFlight, a.decimals)} in a batch` : "";
+  return `${human(paid, a.decimals)} of ${human(amount, a.decimals)} ${a.symbol} paid${flight}`;
 }
 
 function kindText(kind: string): string {
@@ -334,34 +370,31 @@ function kindText(kind: string): string {
   }
 }
 
-function Withdraw(props: { a: AssetStanding; connection: Connection; refresh: () => void }) {
+/** `Settlement.claim(token, to)`: what the contract holds for the caller, paid to `to`. */
+const CLAIM_ABI = [
+  {
+    type: "function",
+    name: "claim",
+    stateMutability: "nonpayable",
+    inputs: [
+      { name: "token", type: "address" },
+      { name: "to", type: "address" },
+    ],
+    outputs: [],
+  },
+] as const;
+
+/** The withdraw request: the pending balance paid in the next payout batch. The claim is beside it, on its own. */
+function Withdraw(props: { a: AssetStanding; refresh: () => void }) {
   const { a } = props;
   const [answer, setAnswer] = useState<WithdrawAnswer | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [claim, setClaim] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const request = async () => {
     setBusy(true);
     setError(null);
     try {
       setAnswer(await post<WithdrawAnswer>("/v1/users/withdraw", { asset_id: a.asset_id }));
-      props.refresh();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const doClaim = async () => {
-    const tx = answer?.claim_transaction;
-    if (!tx) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const hash = await props.connection.send(tx, "claim");
-      setClaim(`Claim sent (${hash.slice(0, 10)}…); waiting for it to be mined`);
-      const r = await props.connection.mined(hash);
-      setClaim(`Claimed in block ${r.blockNumber}; the dashboard updates once the block is confirmed.`);
       props.refresh();
     } catch (e) {
       setError(errorText(e));
@@ -382,24 +415,135 @@ function Withdraw(props: { a: AssetStanding; connection: Connection; refresh: ()
         <Notice kind="ok" testid="withdraw-answer">
           Request #{answer.request.id} for <AssetAmt a={answer.request.amount} /> is {answer.request.status}. Claimable from
           the contract: <AssetAmt a={answer.claimable} />.
-          {answer.claim_transaction && (
+        </Notice>
+      )}
+      {error && <Notice kind="error" testid="withdraw-error">{error}</Notice>}
+    </section>
+  );
+}
+
+/**
+ * The claim of what the contract holds for this wallet (payouts it could not push), offered whenever the ledger
+ * shows a claimable balance — pending rewards or not: the transaction comes from `GET /v1/users/claim`, asked
+ * only then (with nothing claimable the API answers 422, and the page shows no claim at all).
+ */
+function Claim(props: { a: AssetStanding; connection: AnyConnection; refresh: () => void }) {
+  const { a, connection: c } = props;
+  // A TRON asset is claimed with TronLink, any other from an EVM wallet.
+  const tron = isTronChain(a.chain_id);
+  const fits = tron === (c.kind === "tron");
+  const claimable = a.balances.claimable;
+  const offer = useLoad(
+    () => (claimable === "0" ? Promise.resolve(null) : get<ClaimAnswer>("/v1/users/claim", { asset_id: a.asset_id })),
+    [a.asset_id, claimable],
+  );
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  // The ledger's claimable figure when a claim was mined: the claim is not offered again until that figure
+  // changes (it drops to 0 once the claim's block is confirmed).
+  const [claimedFrom, setClaimedFrom] = useState<string | null>(null);
+  // A push fails when this wallet cannot receive the payment (a contract wallet that refuses it): claiming to
+  // the same wallet would fail the same way, so the funds can go to another address.
+  const [to, setTo] = useState<string>(chainAddress(a.chain_id, c.account));
+  const dest = tron ? parseAnyAddress(to) : isAddress(to.trim()) ? getAddress(to.trim()) : null;
+  const answer = claimable === "0" ? null : offer.data;
+  const doClaim = async () => {
+    const tx = answer?.transaction;
+    if (!tx || !dest) return;
+    setBusy(true);
+    setError(null);
+    setStatus(null);
+    try {
+      if (c.kind === "tron") {
+        // `claim(token, to)` as TronLink sends it: the raw parameter is two words, the second one `to`.
+        const call = answer.tron;
+        if (!call || call.parameter.length !== 128) throw new Error("The API's answer carries no TRON claim(token, to) call.");
+        const network = await c.network();
+        if (network !== null && network !== answer.chain_id) {
+          throw new Error(`TronLink is on ${networkText(network)}; the claim is on ${networkText(answer.chain_id)}. Choose that network in TronLink first.`);
+        }
+        const own = dest === c.hex;
+        const shown = chainAddress(a.chain_id, dest);
+        const parameter = own ? call.parameter : call.parameter.slice(0, 64) + dest.slice(2).toLowerCase().padStart(64, "0");
+        const refused = await c.refusal({ ...call, parameter });
+        if (refused) {
+          setError(
+            own
+              ? `The contract cannot pay this wallet: it refuses the payment, as it refused the payout. Claim to another address you control. (${refused})`
+              : `The contract cannot pay ${shown} now: ${refused}`,
+          );
+          return;
+        }
+        const txid = await c.send({ ...call, parameter }, "claim");
+        setStatus(`Claim sent (${txid.slice(0, 10)}…); waiting for it to be mined`);
+        const r = await c.mined(txid);
+        setStatus(`Claimed ${answer.claimable.human} to ${shown} in block ${r.blockNumber}; the dashboard updates once the block is confirmed.`);
+        setClaimedFrom(claimable);
+        props.refresh();
+        return;
+      }
+      if ((await c.chainId()) !== answer.chain_id) await c.switchChain(answer.chain_id);
+      // The API's transaction pays this wallet; another destination is the same call with `to` changed.
+      const own = dest === getAddress(c.account);
+      // The calldata is `claim(token, wallet)` (selector and two words): the token is the first argument's low
+      // 20 bytes (read here rather than with viem's decoder, which would add 3 KiB to the page).
+      if (tx.data.length !== 2 + 8 + 64 * 2) throw new Error("The API's claim transaction is not a claim(token, to) call.");
+      const token = getAddress(`0x${tx.data.slice(34, 74)}`);
+      const data = own ? tx.data : encodeFunctionData({ abi: CLAIM_ABI, functionName: "claim", args: [token, dest] });
+      // Asked of the node first: a destination that refuses the payment would only cost gas.
+      const refused = await c.refusal({ to: tx.to, data });
+      if (refused) {
+        setError(
+          own
+            ? `The contract cannot pay this wallet: it refuses the payment, as it refused the payout. Claim to another address you control. (${refused})`
+            : `The contract cannot pay ${dest} now: ${refused}`,
+        );
+        return;
+      }
+      const hash = await c.send({ ...tx, data }, "claim");
+      setStatus(`Claim sent (${hash.slice(0, 10)}…); waiting for it to be mined`);
+      const r = await c.mined(hash);
+      setStatus(`Claimed ${answer.claimable.human} to ${dest} in block ${r.blockNumber}; the dashboard updates once the block is confirmed.`);
+      setClaimedFrom(claimable);
+      props.refresh();
+    } catch (e) {
+      setStatus(null);
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const offered = answer && claimedFrom !== claimable;
+  if (!offered && !status && !error && !offer.error) return null;
+  return (
+    <section aria-label={`${a.symbol} claim`} data-testid="claim-section">
+      <h4>Claim</h4>
+      {offered && (
+        <>
+          <p data-testid="claimable-note">
+            The contract holds <AssetAmt a={answer.claimable} /> for you (a payout it could not push to this wallet). Claim it to
+            this or another address you control.
+          </p>
+          {fits ? (
             <>
-              {" "}
-              <button type="button" class="primary" onClick={doClaim} disabled={busy} data-testid="claim">
+              <label class="claim-to">
+                Pay to
+                <input value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value)} aria-invalid={!dest} spellcheck={false} data-testid="claim-to" />
+                {!dest && <span class="field-error">{tron ? "A T… address." : "An 0x address (40 hex digits)."}</span>}
+              </label>{" "}
+              <button type="button" class="primary" onClick={doClaim} disabled={busy || !dest} data-testid="claim">
                 Claim {answer.claimable.human}
               </button>
             </>
+          ) : (
+            <WalletMismatch symbol={a.symbol} chainId={a.chain_id} />
           )}
-        </Notice>
+        </>
       )}
-      {a.balances.claimable !== "0" && !answer && (
-        <p class="muted">
-          The contract holds <Amount base={a.balances.claimable} decimals={a.decimals} symbol={a.symbol} /> for you (a payout it could
-          not push): request a withdrawal to get the claim transaction.
-        </p>
-      )}
-      {claim && <Notice kind="info">{claim}</Notice>}
-      {error && <Notice kind="error" testid="withdraw-error">{error}</Notice>}
+      {offer.error && claimable !== "0" && <Notice kind="error">Could not load the claim: {errorText(offer.error)}</Notice>}
+      {status && <Notice kind="info" testid="claim-status">{status}</Notice>}
+      {error && <Notice kind="error" testid="claim-error">{error}</Notice>}
     </section>
   );
 }

@@ -2,6 +2,7 @@
 // plain words, from the public endpoints (no wallet needed).
 
 import { bps, percent } from "../lib/format";
+import { assetKey, isTronChain, networkText } from "../lib/tron";
 import type { AssetDisclosure, AssetPlan } from "../lib/types";
 import { AssetAmt } from "../ui/bits";
 
@@ -28,8 +29,11 @@ function AssetCard(props: { plan: AssetPlan; d?: AssetDisclosure }) {
   const { plan: p, d } = props;
   const layer = p.layer_bps.map(bps).join(", ");
   return (
-    <article class="card" data-testid={`disclosure-${p.symbol}`} aria-label={`${p.symbol} plan`}>
-      <h3>{p.symbol}</h3>
+    <article class="card" data-testid={`disclosure-${assetKey(p.symbol, p.chain_id)}`} aria-label={`${p.symbol} plan`}>
+      <h3>
+        {p.symbol}
+        {isTronChain(p.chain_id) && <span class="muted"> on {networkText(p.chain_id)}</span>}
+      </h3>
       {d && (
         <div class="odds" data-testid="odds">
           {d.participants === 0 ? (

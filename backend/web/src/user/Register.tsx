@@ -1,12 +1,12 @@
-// Registration through a referral link (`/?ref=<sponsor>&asset=<id>`): who the sponsor is, in which asset,
-// what it costs, and what the fee did once the ledger applied it.
+// Registration through a referral link (`/?ref=<sponsor>&asset=<id>`; the sponsor as 0x… or, on TRON, T…): who
+// the sponsor is, in which asset, what it costs, and what the fee did once the ledger applied it.
 
 import { useState } from "preact/hooks";
-import { isAddress } from "viem";
 import { post } from "../lib/api";
 import { human } from "../lib/format";
+import { chainAddress, isNative, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
 import type { AssetPlan, SignedPayment } from "../lib/types";
-import { useSignedIn } from "../ui/account";
+import { useSignedIn, useTronLink } from "../ui/account";
 import { Addr, AssetAmt, Notice } from "../ui/bits";
 import { type Applied, Payment } from "./payment";
 
@@ -15,7 +15,9 @@ export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: 
   const [assetId, setAssetId] = useState<number>(props.assetId ?? props.plans[0]?.asset_id);
   const [applied, setApplied] = useState<Applied | null>(null);
   const plan = props.plans.find((p) => p.asset_id === assetId);
-  const valid = isAddress(props.sponsor);
+  const valid = parseAnyAddress(props.sponsor) !== null;
+  const tron = !!plan && isTronChain(plan.chain_id);
+  const tronLink = useTronLink();
 
   return (
     <section class="panel register" aria-labelledby="register-title" data-testid="register">
@@ -28,7 +30,7 @@ export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: 
       {valid && (
         <>
           <p>
-            Sponsor: <Addr a={props.sponsor} testid="sponsor" />
+            Sponsor: <Addr a={plan ? chainAddress(plan.chain_id, props.sponsor) : props.sponsor} testid="sponsor" />
           </p>
           {props.assetId === null && props.plans.length > 1 && (
             <fieldset class="choice">
@@ -43,23 +45,31 @@ export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: 
                     onChange={() => setAssetId(p.asset_id)}
                     disabled={!!applied}
                   />{" "}
-                  {p.symbol} ({p.registration_fee.human})
+                  {p.symbol}
+                  {isTronChain(p.chain_id) && ` on ${networkText(p.chain_id)}`} ({p.registration_fee.human})
                 </label>
               ))}
             </fieldset>
           )}
           {plan && (
             <p data-testid="register-cost">
-              Asset <strong data-testid="register-asset">{plan.symbol}</strong> on chain {plan.chain_id}; the fee is{" "}
+              Asset <strong data-testid="register-asset">{plan.symbol}</strong> on {networkText(plan.chain_id)}; the fee is{" "}
               <AssetAmt a={plan.registration_fee} testid="register-amount" />
-              {plan.token !== "0x0000000000000000000000000000000000000000" && " (your wallet first approves the contract to take it)"}.
-              Read the disclosure above before you pay.
+              {!isNative(plan.token) && " (your wallet first approves the contract to take it)"}.
+              {tron && " It is paid with TronLink."} Read the disclosure above before you pay.
             </p>
           )}
-          {!signed && <Notice kind="info">Connect your wallet and sign in to register.</Notice>}
+          {!signed && tron && !tronLink.present && (
+            <Notice kind="error" testid="no-tronlink">
+              TronLink was not found: install the TronLink extension to pay in {plan!.symbol} on {networkText(plan!.chain_id)}.
+            </Notice>
+          )}
+          {!signed && (!tron || tronLink.present) && (
+            <Notice kind="info">Connect your {tron ? "TronLink" : "wallet"} and sign in to register.</Notice>
+          )}
           {signed && plan && (
             <Payment
-              key={`${plan.asset_id}-${signed.connection.account}`}
+              key={`${plan.asset_id}-${signed.connection.kind}-${signed.connection.account}`}
               connection={signed.connection}
               plan={plan}
               kind="register"

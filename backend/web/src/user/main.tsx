@@ -39,7 +39,7 @@ function App() {
         <h1>
           <a href="/">Referral rewards</a>
         </h1>
-        <AccountBar purpose="join or see your dashboard" />
+        <AccountBar purpose="join or see your dashboard" tron />
       </header>
       <main id="main">
         {publicData.loading && <Loading what="the plan and disclosure" />}

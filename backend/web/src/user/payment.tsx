@@ -1,14 +1,17 @@
 // Paying the contract from the user's own wallet, for a registration or a retopup: the right network, enough
 // balance, the token approval first (USDT), the transaction, and then its way through the chain and the
-// ledger: sent → mined → confirmed → applied, each with its block number.
+// ledger: sent → mined → confirmed → applied, each with its block number. An EVM wallet pays assets on EVM
+// chains, TronLink those on TRON chains.
 
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Address, type Hex, getAddress } from "viem";
 import { ApiError, get, post } from "../lib/api";
 import { human } from "../lib/format";
+import { type AnyConnection, type TronConnection, isNative, isTronChain, networkText } from "../lib/tron";
 import type { AssetPlan, Profile, RegistrationStatus, SignedPayment } from "../lib/types";
 import { type Connection, WalletError } from "../lib/wallet";
-import { errorText } from "../ui/account";
+import { connectEvmWallet, connectTronLinkWallet, errorText, useTronLink, useWallets } from "../ui/account";
 import { Addr, Notice } from "../ui/bits";
 
 const ZERO = "0x0000000000000000000000000000000000000000";
@@ -52,19 +55,71 @@ type Problem =
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs one payment; `ask` gets the signed payload from the API. */
-export function Payment(props: {
-  connection: Connection;
+interface PaymentProps<C> {
+  connection: C;
   plan: AssetPlan;
   kind: "register" | "retopup";
   ask: () => Promise<SignedPayment>;
   onApplied: (a: Applied) => void;
   actionLabel: string;
-}) {
-  const { connection: c, plan } = props;
-  const token = plan.token === ZERO ? null : (getAddress(plan.token) as Address);
+}
+
+/**
+ * Runs one payment; `ask` gets the signed payload from the API. An asset on a TRON chain is paid with TronLink,
+ * any other from an EVM wallet; with the other kind of wallet connected, the page says which one to connect.
+ */
+export function Payment(props: PaymentProps<AnyConnection>) {
+  const c = props.connection;
+  const tron = isTronChain(props.plan.chain_id);
+  if (tron && c.kind === "tron") return <TronPayment {...props} connection={c} />;
+  if (!tron && c.kind === "evm") return <EvmPayment {...props} connection={c} />;
+  return <WalletMismatch symbol={props.plan.symbol} chainId={props.plan.chain_id} />;
+}
+
+/** The asset is paid with the other kind of wallet than the one connected: which one, and a button to connect it. */
+export function WalletMismatch(props: { symbol: string; chainId: number }) {
+  const tron = isTronChain(props.chainId);
+  const evm = useWallets();
+  const tronLink = useTronLink();
+  const [error, setError] = useState<string | null>(null);
+  const go = (f: () => Promise<void>) => {
+    setError(null);
+    f().catch((e) => setError(errorText(e)));
+  };
+  return (
+    <Notice kind="warn" testid="wallet-mismatch">
+      {tron ? (
+        <>
+          {props.symbol} on {networkText(props.chainId)} is paid with TronLink.{" "}
+          {tronLink.present ? (
+            <button type="button" onClick={() => go(connectTronLinkWallet)} data-testid="use-tronlink">
+              Connect TronLink
+            </button>
+          ) : (
+            "TronLink was not found: install the TronLink extension to pay in it."
+          )}
+        </>
+      ) : (
+        <>
+          {props.symbol} on {networkText(props.chainId)} is paid from an EVM wallet.{" "}
+          {evm.length === 0
+            ? "No EVM wallet was found: install one to pay in it."
+            : evm.map((w) => (
+                <button key={w.info.uuid} type="button" onClick={() => go(() => connectEvmWallet(w))} data-testid="use-evm">
+                  Connect {w.info.name}
+                </button>
+              ))}
+        </>
+      )}
+      {error && <p>{error}</p>}
+    </Notice>
+  );
+}
+
+/** The steps, the problem and the run state one payment shows; `fail` reports what stopped it. */
+function usePaymentState(kind: "register" | "retopup", approve: string | null) {
   const initial: Step[] = [
-    ...(token ? [{ id: "approve", label: `Approve ${plan.symbol}`, state: "todo" as StepState }] : []),
+    ...(approve ? [{ id: "approve", label: approve, state: "todo" as StepState }] : []),
     { id: "sent", label: "Sent", state: "todo" },
     { id: "mined", label: "Mined", state: "todo" },
     { id: "confirmed", label: "Confirmed", state: "todo" },
@@ -73,21 +128,105 @@ export function Payment(props: {
   const [steps, setSteps] = useState<Step[]>(initial);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [running, setRunning] = useState(false);
-  const [chainId, setChainId] = useState<number | null>(null);
   /** A registration happens once: after it, the steps stay but the button goes. */
   const [finished, setFinished] = useState(false);
   const [started, setStarted] = useState(false);
   const alive = useRef(true);
   useEffect(() => {
     alive.current = true;
-    void c.chainId().then(setChainId, () => undefined);
     return () => {
       alive.current = false;
     };
-  }, [c]);
-
+  }, []);
   const set = (id: string, state: StepState, detail?: string) =>
     alive.current && setSteps((all) => all.map((s) => (s.id === id ? { ...s, state, detail: detail ?? s.detail } : s)));
+  return {
+    steps,
+    problem,
+    setProblem,
+    running,
+    finished,
+    started,
+    alive,
+    set,
+    begin() {
+      setProblem(null);
+      setSteps(initial);
+      setRunning(true);
+      setStarted(true);
+    },
+    end() {
+      if (alive.current) setRunning(false);
+    },
+    done(applied: Applied) {
+      set("confirmed", "done", `Event in block ${applied.block} confirmed`);
+      set("applied", "done", appliedText(kind, applied));
+      if (kind === "register") setFinished(true);
+    },
+    fail(e: unknown, payment: SignedPayment | null) {
+      if (!alive.current) return;
+      setSteps((all) => all.map((s) => (s.state === "active" ? { ...s, state: "failed" } : s)));
+      // A payload that reached the chain too late reverts: say why.
+      if (e instanceof WalletError && e.kind === "reverted" && payment && payment.deadline * 1000 <= Date.now()) {
+        setProblem({ kind: "expired", text: `${expiredText(payment)} The transaction was mined but refused by the contract.` });
+        return;
+      }
+      const rejected = e instanceof WalletError && e.kind === "rejected";
+      const insufficient = e instanceof WalletError && e.kind === "insufficient_funds";
+      setProblem({ kind: rejected ? "rejected" : insufficient ? "insufficient" : "error", text: paymentError(e) });
+    },
+  };
+}
+
+/** The button, the problem (with what to do about it) and the steps. */
+function PaymentView(props: {
+  kind: "register" | "retopup";
+  state: ReturnType<typeof usePaymentState>;
+  run: () => void;
+  actionLabel: string;
+  /** The warning while the wallet is on another network, and the problem's wording of it. */
+  networkWarning: ComponentChildren;
+  networkProblem: (have: number, want: number) => ComponentChildren;
+  blocked: boolean;
+}) {
+  const { state: st } = props;
+  const problem = st.problem;
+  return (
+    <div class="payment" data-testid={`payment-${props.kind}`}>
+      {props.networkWarning}
+      {!st.finished && (
+        <button type="button" class="primary" onClick={props.run} disabled={st.running || props.blocked} data-testid={`pay-${props.kind}`}>
+          {props.actionLabel}
+        </button>
+      )}
+      {problem && (
+        <Notice kind={problem.kind === "wrong_network" ? "warn" : "error"} testid={`problem-${problem.kind}`}>
+          {problem.kind === "wrong_network" ? props.networkProblem(problem.have, problem.want) : problem.text}
+          {problem.kind === "expired" && (
+            <>
+              {" "}
+              <button type="button" onClick={props.run}>
+                Get a new authorisation
+              </button>
+            </>
+          )}
+        </Notice>
+      )}
+      {st.started && <Steps steps={st.steps} />}
+    </div>
+  );
+}
+
+/** Paid from an EVM wallet: `eth_sendTransaction` of the API's transaction, after the token approval. */
+function EvmPayment(props: PaymentProps<Connection>) {
+  const { connection: c, plan } = props;
+  const token = plan.token === ZERO ? null : (getAddress(plan.token) as Address);
+  const st = usePaymentState(props.kind, token ? `Approve ${plan.symbol}` : null);
+  const { set, setProblem } = st;
+  const [chainId, setChainId] = useState<number | null>(null);
+  useEffect(() => {
+    void c.chainId().then(setChainId, () => undefined);
+  }, [c]);
 
   const wrongNetwork = chainId !== null && chainId !== plan.chain_id;
 
@@ -107,10 +246,7 @@ export function Payment(props: {
 
   const run = async () => {
     let payment: SignedPayment | null = null;
-    setProblem(null);
-    setSteps(initial);
-    setRunning(true);
-    setStarted(true);
+    st.begin();
     try {
       const have = await c.chainId();
       setChainId(have);
@@ -173,69 +309,165 @@ export function Payment(props: {
       const applied = await follow(c, props.kind, p, minedBlock, (head) =>
         set("confirmed", "active", `${head - minedBlock + 1n} confirmation(s), head block ${head}`),
       );
-      set("confirmed", "done", `Event in block ${applied.block} confirmed`);
-      set("applied", "done", appliedText(props.kind, applied));
-      if (props.kind === "register") setFinished(true);
+      st.done(applied);
       props.onApplied(applied);
     } catch (e) {
-      // A payload that reached the chain too late reverts: say why.
-      if (e instanceof WalletError && e.kind === "reverted" && payment && payment.deadline * 1000 <= Date.now()) {
-        if (alive.current) {
-          setSteps((all) => all.map((s) => (s.state === "active" ? { ...s, state: "failed" } : s)));
-          setProblem({ kind: "expired", text: `${expiredText(payment)} The transaction was mined but refused by the contract.` });
-        }
-        return;
-      }
-      const rejected = e instanceof WalletError && e.kind === "rejected";
-      const insufficient = e instanceof WalletError && e.kind === "insufficient_funds";
-      if (alive.current) {
-        setSteps((all) => all.map((s) => (s.state === "active" ? { ...s, state: "failed" } : s)));
-        setProblem({ kind: rejected ? "rejected" : insufficient ? "insufficient" : "error", text: paymentError(e) });
-      }
+      st.fail(e, payment);
     } finally {
-      if (alive.current) setRunning(false);
+      st.end();
     }
   };
 
   return (
-    <div class="payment" data-testid={`payment-${props.kind}`}>
-      {wrongNetwork && !running && (
-        <Notice kind="warn" testid="wrong-network">
-          Your wallet is on network {chainId}; {plan.symbol} is paid on chain {plan.chain_id}.{" "}
-          <button type="button" onClick={switchNetwork} data-testid="switch-network">
-            Switch to chain {plan.chain_id}
+    <PaymentView
+      kind={props.kind}
+      state={st}
+      run={run}
+      actionLabel={props.actionLabel}
+      blocked={wrongNetwork}
+      networkWarning={
+        wrongNetwork &&
+        !st.running && (
+          <Notice kind="warn" testid="wrong-network">
+            Your wallet is on network {chainId}; {plan.symbol} is paid on chain {plan.chain_id}.{" "}
+            <button type="button" onClick={switchNetwork} data-testid="switch-network">
+              Switch to chain {plan.chain_id}
+            </button>
+          </Notice>
+        )
+      }
+      networkProblem={(have, want) => (
+        <>
+          Your wallet is on network {have}; this payment is on chain {want}.{" "}
+          <button type="button" onClick={switchNetwork} data-testid="switch-network-problem">
+            Switch network
           </button>
-        </Notice>
+        </>
       )}
-      {!finished && (
-        <button type="button" class="primary" onClick={run} disabled={running || wrongNetwork} data-testid={`pay-${props.kind}`}>
-          {props.actionLabel}
-        </button>
-      )}
-      {problem && (
-        <Notice kind={problem.kind === "wrong_network" ? "warn" : "error"} testid={`problem-${problem.kind}`}>
-          {problem.kind === "wrong_network" ? (
-            <>
-              Your wallet is on network {problem.have}; this payment is on chain {problem.want}.{" "}
-              <button type="button" onClick={switchNetwork} data-testid="switch-network-problem">
-                Switch network
-              </button>
-            </>
-          ) : (
-            problem.text
-          )}
-          {problem.kind === "expired" && (
-            <>
-              {" "}
-              <button type="button" onClick={run}>
-                Get a new authorisation
-              </button>
-            </>
-          )}
-        </Notice>
-      )}
-      {started && <Steps steps={steps} />}
-    </div>
+    />
+  );
+}
+
+/**
+ * Paid with TronLink: the API's `tron` call (and its `approve` first, for a token) built by TronLink's
+ * `triggerSmartContract`, signed in TronLink and broadcast; mined per `getTransactionInfo`, confirmed and applied
+ * per the ledger. TronLink cannot be switched to another network by a page: when its node is on another TRON
+ * network than the asset's, the page says so and reads it again on TronLink's `setNode` or "Check again".
+ */
+function TronPayment(props: PaymentProps<TronConnection>) {
+  const { connection: c, plan } = props;
+  const st = usePaymentState(props.kind, isNative(plan.token) ? null : `Approve ${plan.symbol}`);
+  const { set, setProblem } = st;
+  const [network, setNetwork] = useState<number | null>(null);
+  useEffect(() => {
+    void c.network().then(setNetwork);
+  }, [c]);
+  const wrongNetwork = network !== null && network !== plan.chain_id;
+  const recheck = async () => {
+    setProblem(null);
+    setNetwork(await c.network());
+  };
+
+  const run = async () => {
+    let payment: SignedPayment | null = null;
+    st.begin();
+    try {
+      const have = await c.network();
+      setNetwork(have);
+      if (have !== null && have !== plan.chain_id) {
+        setProblem({ kind: "wrong_network", have, want: plan.chain_id });
+        return;
+      }
+      const p = await props.ask();
+      payment = p;
+      const call = p.tron;
+      if (!call) throw new Error("The API's answer carries no TRON transaction for this asset; nothing was sent.");
+      const amount = BigInt(p.amount.base);
+      const expired = () => p.deadline * 1000 <= Date.now();
+      if (expired()) {
+        setProblem({ kind: "expired", text: expiredText(p) });
+        return;
+      }
+      const trx = await c.nativeBalance();
+      if (call.approve) {
+        const token = call.approve.contract;
+        const balance = await c.tokenBalance(token);
+        if (balance < amount) {
+          setProblem({
+            kind: "insufficient",
+            text: `Your balance is ${human(balance, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human}.`,
+          });
+          return;
+        }
+        if (trx === 0n) {
+          setProblem({ kind: "insufficient", text: "Your TronLink account has no TRX to pay the network fee (energy)." });
+          return;
+        }
+        if ((await c.allowance(token, call.contract)) < amount) {
+          set("approve", "active", `Approve ${p.amount.human} for the settlement contract in TronLink`);
+          const approveId = await c.send({ ...call.approve, call_value: "0" }, "approval");
+          set("approve", "active", `Approval sent (${short(approveId)}), waiting for it to be mined`);
+          const r = await c.mined(approveId);
+          set("approve", "done", `Approved in block ${r.blockNumber}`);
+        } else {
+          set("approve", "done", "Already approved");
+        }
+      } else if (trx < amount) {
+        setProblem({
+          kind: "insufficient",
+          text: `Your balance is ${human(trx, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human} plus energy.`,
+        });
+        return;
+      }
+      if (expired()) {
+        setProblem({ kind: "expired", text: expiredText(p) });
+        return;
+      }
+      set("sent", "active", "Confirm the transaction in TronLink");
+      const txid = await c.send(call, "transaction");
+      set("sent", "done", `Transaction ${short(txid)}`);
+      set("mined", "active", "Waiting for a block");
+      const minedBlock = (await c.mined(txid)).blockNumber;
+      set("mined", "done", `Block ${minedBlock}`);
+      set("confirmed", "active", "Waiting for confirmations");
+      const applied = await follow(c, props.kind, p, minedBlock, (head) =>
+        set("confirmed", "active", `${head - minedBlock + 1n} confirmation(s), head block ${head}`),
+      );
+      st.done(applied);
+      props.onApplied(applied);
+    } catch (e) {
+      st.fail(e, payment);
+    } finally {
+      st.end();
+    }
+  };
+
+  const other = (have: number) => (
+    <>
+      TronLink is on {networkText(have)}; {plan.symbol} is paid on {networkText(plan.chain_id)}. Choose that network in
+      TronLink, then{" "}
+      <button type="button" onClick={recheck} data-testid="recheck-network">
+        check again
+      </button>
+    </>
+  );
+  return (
+    <PaymentView
+      kind={props.kind}
+      state={st}
+      run={run}
+      actionLabel={props.actionLabel}
+      blocked={wrongNetwork}
+      networkWarning={
+        wrongNetwork &&
+        !st.running && (
+          <Notice kind="warn" testid="wrong-network">
+            {other(network)}
+          </Notice>
+        )
+      }
+      networkProblem={(have) => other(have)}
+    />
   );
 }
 
@@ -276,7 +508,7 @@ function paymentError(e: unknown): string {
 
 /** Polls the ledger until the payment is applied (or the deadline passes), reporting the chain head meanwhile. */
 async function follow(
-  c: Connection,
+  c: { blockNumber(): Promise<bigint> },
   kind: "register" | "retopup",
   payment: SignedPayment,
   minedBlock: bigint,

@@ -169,10 +169,11 @@ const CHROMIUM_ARGS = [
 ];
 
 /**
- * A fresh Chromium profile with the test wallet injected. Console errors, page errors and CSP violations are
- * collected; `close()` fails the test on any that `allow` does not name.
+ * A fresh Chromium profile with the test wallet injected (`key`; and/or `tronLink`, a TronLink stand-in from
+ * tests/lib/tron.mjs). Console errors, page errors and CSP violations are collected; `close()` fails the test on
+ * any that `allow` does not name.
  */
-export async function openBrowser({ key, walletChainId, viewport = { width: 1280, height: 900 } } = {}) {
+export async function openBrowser({ key, walletChainId, tronLink, viewport = { width: 1280, height: 900 } } = {}) {
   const profile = mkdtempSync(join(tmpdir(), "referral-web-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -183,6 +184,7 @@ export async function openBrowser({ key, walletChainId, viewport = { width: 1280
   const page = context.pages()[0] ?? (await context.newPage());
   const wallet = key ? new TestWallet({ key, rpcUrl: RPC, chainId: CHAIN_ID, walletChainId }) : null;
   if (wallet) await wallet.attach(page);
+  if (tronLink) await tronLink.attach(page);
   const problems = [];
   page.on("console", (m) => {
     // Chromium logs every 4xx/5xx as "Failed to load resource" without the URL: recorded below, with it.
@@ -206,6 +208,7 @@ export async function openBrowser({ key, walletChainId, viewport = { width: 1280
     context,
     page,
     wallet,
+    tronLink,
     problems,
     async dispose() {
       live.delete(browser);
@@ -260,4 +263,66 @@ export async function registerDirectly(key, sponsor, assetId) {
 
 export async function plans() {
   return (await Api.raw("GET", "/v1/public/plan")).body.assets;
+}
+
+/** 1 test USDT in base units (6 decimals). */
+export const USDT_UNIT = 10n ** 6n;
+
+/** What `address` held of test USDT at `block`. */
+export const usdtBalanceAt = (address, block) =>
+  chain.readContract({ address: CHAIN.usdt, abi: erc20Abi, functionName: "balanceOf", args: [address], blockNumber: BigInt(block) });
+
+/** A fresh sponsor under `sponsor` and a first referral under it: the fresh sponsor is owed a direct reward. */
+export async function newPendingReward(sponsor, assetId) {
+  const fresh = await registerDirectly(await freshKey(), sponsor, assetId);
+  await registerDirectly(await freshKey(), fresh.address, assetId);
+  return fresh;
+}
+
+/** Signs and submits a built batch through the admin API, then waits until the listener has settled it. */
+export async function payBatch(admin, id) {
+  await admin.post(`/v1/admin/payouts/batches/${id}/sign`, {});
+  await admin.post(`/v1/admin/payouts/batches/${id}/submit`, {});
+  return until(`batch ${id} executed`, async () => {
+    const b = await admin.get(`/v1/admin/payouts/batches/${id}`);
+    if (b.status === "failed" || b.status === "cancelled") throw new Error(`batch ${id} ${b.status}`);
+    return b.status === "executed" && b;
+  }, { timeout: 120_000 });
+}
+
+/**
+ * Pays test USDT out through the admin API until the signer's rolling daily outflow cap (30 USDT on the devnet)
+ * refuses the next build: build, sign, submit, wait until executed, and read what each recipient received on-chain.
+ * When nothing is payable while room is left, a fresh sponsor is given a direct reward to pay. USDT batches left
+ * building by an interrupted run are cancelled first (the ledger counts them against the room). Works whether or
+ * not earlier runs already used the room: then the first build is refused. Returns `fresh` (no USDT batch existed
+ * before, as on a devnet just started), the batches paid (`built`: the build's answer, `executed`, `received`:
+ * what each entry's wallet received in the batch's block) and the refusal (`message`, `retryAfter` in seconds).
+ */
+export async function payUsdtUntilCapReached(admin) {
+  const fresh = (await admin.get(`/v1/admin/payouts/batches?asset_id=${USDT}&limit=1`)).items.length === 0;
+  for (const b of (await admin.get(`/v1/admin/payouts/batches?asset_id=${USDT}&status=building&limit=100`)).items) {
+    await admin.post(`/v1/admin/payouts/batches/${b.id}/cancel`, {});
+  }
+  const paid = [];
+  for (let round = 0; round < 10; round++) {
+    const r = await Api.raw("POST", "/v1/admin/payouts/batches", { asset_id: USDT }, admin.token);
+    if (r.status === 409 && r.body.error.code === "daily_outflow_cap_reached") {
+      return { fresh, paid, refusal: { message: r.body.error.message, retryAfter: r.headers.get("retry-after") } };
+    }
+    if (r.status === 409 && r.body.error.code === "nothing_payable") {
+      await newPendingReward(admin.address, USDT);
+      continue;
+    }
+    assert.equal(r.status, 201, `USDT build: ${r.status} ${JSON.stringify(r.body)}`);
+    const built = r.body;
+    const executed = await payBatch(admin, built.id);
+    const received = await Promise.all(
+      executed.entries.map(
+        async (e) => (await usdtBalanceAt(e.address, executed.executed_block)) - (await usdtBalanceAt(e.address, executed.executed_block - 1)),
+      ),
+    );
+    paid.push({ built, executed, received });
+  }
+  throw new Error(`the USDT daily outflow cap was not reached after 10 builds (${paid.length} batches paid)`);
 }

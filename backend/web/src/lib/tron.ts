@@ -1,0 +1,319 @@
+// TRON through TronLink: the page uses what the extension injects (`window.tronLink`, `window.tronWeb`) and
+// bundles no TronWeb. TronLink's own node reads the chain (balances, receipts, blocks), so the page still talks to
+// no RPC node itself. Also the `T…` form of addresses (base58check of 0x41 ‖ the 20 bytes), which the API and
+// the ledger treat as the same account as its 0x form.
+
+import { type Address, type Hex, getAddress, hexToBytes, isAddress, sha256 } from "viem";
+import { type Connection, WalletError } from "./wallet";
+
+/** TRON's networks by chain id (the last four bytes of the genesis block id), as the API names them. */
+const TRON_NETWORKS: Record<number, string> = {
+  728126428: "TRON",
+  3448148188: "TRON Nile",
+  2494104990: "TRON Shasta",
+};
+
+export const isTronChain = (chainId: number) => chainId in TRON_NETWORKS;
+
+/** "TRON Nile (chain 3448148188)", "chain 31337". */
+export function networkText(chainId: number): string {
+  const name = TRON_NETWORKS[chainId];
+  return name ? `${name} (chain ${chainId})` : `chain ${chainId}`;
+}
+
+/** What tells two assets of one symbol apart in test ids: `USDT`, `USDT-TRON`. */
+export const assetKey = (symbol: string, chainId: number) => (isTronChain(chainId) ? `${symbol}-TRON` : symbol);
+
+const ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+const checksum = (raw: Hex) => sha256(sha256(raw)).slice(2, 10);
+
+/** `T…` form of a 0x address. */
+export function toTronAddress(address: string): string {
+  const raw = `0x41${address.slice(2).toLowerCase()}` as Hex;
+  let n = BigInt(`${raw}${checksum(raw)}`);
+  let text = "";
+  while (n > 0n) {
+    text = ALPHABET[Number(n % 58n)] + text;
+    n /= 58n;
+  }
+  return text;
+}
+
+/** The 0x (EIP-55) form of a `T…` address; null when it is not one (bad character, length or checksum). */
+export function fromTronAddress(text: string): Address | null {
+  if (!/^T[1-9A-HJ-NP-Za-km-z]{33}$/.test(text)) return null;
+  let n = 0n;
+  for (const ch of text) n = n * 58n + BigInt(ALPHABET.indexOf(ch));
+  const hex = n.toString(16).padStart(50, "0");
+  if (hex.length !== 50 || !hex.startsWith("41")) return null;
+  if (checksum(`0x${hex.slice(0, 42)}`) !== hex.slice(42)) return null;
+  return getAddress(`0x${hex.slice(2, 42)}`);
+}
+
+/** A 0x or `T…` address as its 0x form, or null. */
+export const parseAnyAddress = (text: string): Address | null =>
+  isAddress(text.trim()) ? getAddress(text.trim()) : fromTronAddress(text.trim());
+
+/** An address in its chain's own form: `T…` on a TRON chain, EIP-55 elsewhere (unparseable text as it is). */
+export function chainAddress(chainId: number, text: string): string {
+  const a = parseAnyAddress(text);
+  if (!a) return text;
+  return isTronChain(chainId) ? toTronAddress(a) : a;
+}
+
+/** Whether a token field (0x or `T…`) is the zero address, i.e. the chain's native coin. */
+export const isNative = (token: string) => /^0x0{40}$/.test(parseAnyAddress(token) ?? "");
+
+/** The call a TRON wallet sends, in TronWeb's terms (the API's `tron` answers). */
+export interface TronCall {
+  contract: string;
+  function_selector: string;
+  parameter: string;
+  call_value?: string;
+  fee_limit: number;
+  approve?: TronCall | null;
+}
+
+// What the page uses of TronLink's injected objects.
+interface TronTransaction {
+  txID: string;
+  [k: string]: unknown;
+}
+interface TronBlock {
+  blockID?: string;
+  block_header?: { raw_data?: { number?: number } };
+}
+interface TronWebLike {
+  ready?: boolean;
+  defaultAddress?: { base58?: string | false; hex?: string | false };
+  trx: {
+    signMessageV2(message: string): Promise<string>;
+    sign(tx: TronTransaction): Promise<TronTransaction>;
+    sendRawTransaction(tx: TronTransaction): Promise<{ result?: boolean; txid?: string; code?: string; message?: string }>;
+    getTransactionInfo(txid: string): Promise<{ blockNumber?: number; result?: string; receipt?: { result?: string }; resMessage?: string }>;
+    getCurrentBlock(): Promise<TronBlock>;
+    getBlockByNumber(n: number): Promise<TronBlock>;
+    getBalance(address: string): Promise<number>;
+  };
+  transactionBuilder: {
+    triggerSmartContract(
+      contract: string,
+      selector: string,
+      options: Record<string, unknown>,
+      parameters: unknown[],
+      issuer: string,
+    ): Promise<{ result?: { result?: boolean; message?: string }; transaction?: TronTransaction }>;
+    triggerConstantContract(
+      contract: string,
+      selector: string,
+      options: Record<string, unknown>,
+      parameters: unknown[],
+      issuer: string,
+    ): Promise<{
+      result?: { result?: boolean; code?: string; message?: string };
+      constant_result?: string[];
+      transaction?: { ret?: { ret?: string }[] };
+    }>;
+  };
+}
+interface TronLinkLike {
+  ready?: boolean;
+  tronWeb?: TronWebLike | false;
+  request?(args: { method: string; params?: unknown }): Promise<unknown>;
+}
+type TronWindow = Window & { tronLink?: TronLinkLike; tronWeb?: TronWebLike };
+
+const tronLink = () => (window as TronWindow).tronLink;
+const tronWeb = (): TronWebLike | undefined => tronLink()?.tronWeb || (window as TronWindow).tronWeb || undefined;
+
+/** Whether TronLink (or a wallet offering its interface) is in the page. */
+export const tronLinkPresent = () => !!(tronLink() || tronWeb());
+
+// TronLink says what changes by `window.postMessage({ message: { action, data }, isTronLink: true })` and fires
+// `tronLink#initialized` once it has injected itself (possibly after the page loaded).
+type TronEvent = { action: string; data?: { address?: string | false } };
+const tronListeners = new Set<(e: TronEvent) => void>();
+window.addEventListener("tronLink#initialized", () => tronListeners.forEach((l) => l({ action: "initialized" })));
+window.addEventListener("message", (e: MessageEvent) => {
+  const m = (e.data as { message?: TronEvent } | null)?.message;
+  if (e.source === window && m && typeof m.action === "string" && m.action !== "tabReply") tronListeners.forEach((l) => l(m));
+});
+
+export function onTronLink(l: (e: TronEvent) => void): () => void {
+  tronListeners.add(l);
+  return () => tronListeners.delete(l);
+}
+
+/** Text TRON nodes return hex-encoded (error messages), readable. */
+function readable(message: string | undefined): string {
+  if (!message) return "no reason given";
+  if (/^(0x)?([0-9a-f]{2})+$/i.test(message)) {
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(hexToBytes(`0x${message.replace(/^0x/, "")}`));
+    } catch {
+      return message;
+    }
+  }
+  return message;
+}
+
+/** A TronLink refusal or failure in words (TronLink rejects with a plain string when the user declines). */
+export function tronError(e: unknown, what: string): WalletError {
+  if (e instanceof WalletError) return e;
+  const text = typeof e === "string" ? e : ((e as { message?: string })?.message ?? String(e));
+  if (/declined|rejected|denied|cancel/i.test(text)) {
+    return new WalletError("rejected", `You rejected the ${what} in TronLink. Nothing was sent.`);
+  }
+  if (/balance is not sufficient|insufficient|not enough/i.test(text)) {
+    return new WalletError("insufficient_funds", `Your TRX balance is too low for the ${what} and its energy.`);
+  }
+  return new WalletError("other", `The ${what} failed: ${text}`);
+}
+
+const word = (address: string) => (parseAnyAddress(address) ?? "").slice(2).toLowerCase().padStart(64, "0");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One TronLink account (`T…`), with what payments need of it. */
+export class TronConnection {
+  readonly kind = "tron" as const;
+  readonly name = "TronLink";
+
+  constructor(
+    private readonly tw: TronWebLike,
+    /** `T…` */
+    readonly account: string,
+    /** The same account as 0x (what the API's session names). */
+    readonly hex: Address,
+  ) {}
+
+  /** The chain id of TronLink's node (from its genesis block id), or null when it cannot be read. */
+  async network(): Promise<number | null> {
+    try {
+      const id = (await this.tw.trx.getBlockByNumber(0))?.blockID;
+      return id && /^[0-9a-f]{64}$/i.test(id) ? parseInt(id.slice(-8), 16) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** TIP-191 `signMessageV2` of the sign-in text, as the API verifies it for chain "tron". */
+  async signMessage(message: string): Promise<Hex> {
+    try {
+      return (await this.tw.trx.signMessageV2(message)) as Hex;
+    } catch (e) {
+      throw tronError(e, "signature");
+    }
+  }
+
+  /** TRX in SUN. */
+  async nativeBalance(): Promise<bigint> {
+    return BigInt(await this.tw.trx.getBalance(this.account));
+  }
+
+  /** A read-only call through TronLink's node: its first result word, or its refusal thrown. */
+  private async constant(contract: string, selector: string, parameter: string): Promise<bigint> {
+    const r = await this.tw.transactionBuilder.triggerConstantContract(contract, selector, { rawParameter: parameter }, [], this.account);
+    if (!r?.result?.result || r.transaction?.ret?.[0]?.ret === "FAILED") throw new Error(readable(r?.result?.message));
+    return BigInt(`0x${r.constant_result?.[0] || "0"}`);
+  }
+
+  tokenBalance(token: string): Promise<bigint> {
+    return this.constant(token, "balanceOf(address)", word(this.account));
+  }
+
+  allowance(token: string, spender: string): Promise<bigint> {
+    return this.constant(token, "allowance(address,address)", word(this.account) + word(spender));
+  }
+
+  /** Whether the call would succeed now: the node's refusal, or null. */
+  async refusal(call: TronCall): Promise<string | null> {
+    try {
+      await this.constant(call.contract, call.function_selector, call.parameter);
+      return null;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  /**
+   * Builds the call with TronLink (`triggerSmartContract`), has the user sign it (`trx.sign`, TronLink's prompt)
+   * and broadcasts it (`sendRawTransaction`); the txid the network answers.
+   */
+  async send(call: TronCall, what: string): Promise<string> {
+    try {
+      const built = await this.tw.transactionBuilder.triggerSmartContract(
+        call.contract,
+        call.function_selector,
+        { feeLimit: call.fee_limit, callValue: Number(call.call_value ?? "0"), rawParameter: call.parameter },
+        [],
+        this.account,
+      );
+      if (!built?.result?.result || !built.transaction) {
+        throw new WalletError("other", `TronLink's node could not build the ${what}: ${readable(built?.result?.message)}`);
+      }
+      const signed = await this.tw.trx.sign(built.transaction);
+      const sent = await this.tw.trx.sendRawTransaction(signed);
+      if (!sent?.result) {
+        throw new WalletError("other", `The network refused the ${what}: ${sent?.code ?? ""} ${readable(sent?.message)}`.trim());
+      }
+      return sent.txid ?? signed.txID;
+    } catch (e) {
+      throw tronError(e, what);
+    }
+  }
+
+  /** The block it was mined in (polled every second, for up to 3 minutes); a failed one throws `reverted`. */
+  async mined(txid: string): Promise<{ blockNumber: bigint }> {
+    const until = Date.now() + 180_000;
+    while (Date.now() < until) {
+      const info = await this.tw.trx.getTransactionInfo(txid).catch(() => null);
+      if (info?.blockNumber !== undefined) {
+        const blockNumber = BigInt(info.blockNumber);
+        if (info.result === "FAILED" || (info.receipt?.result && info.receipt.result !== "SUCCESS")) {
+          throw new WalletError(
+            "reverted",
+            `The transaction ${txid} was mined in block ${blockNumber} but failed (${info.receipt?.result ?? info.result}${info.resMessage ? `: ${readable(info.resMessage)}` : ""}).`,
+          );
+        }
+        return { blockNumber };
+      }
+      await sleep(1000);
+    }
+    throw new WalletError("other", `The transaction ${txid} was not mined within 3 minutes; TronLink shows where it is.`);
+  }
+
+  async blockNumber(): Promise<bigint> {
+    return BigInt((await this.tw.trx.getCurrentBlock())?.block_header?.raw_data?.number ?? 0);
+  }
+}
+
+export type AnyConnection = Connection | TronConnection;
+
+function fromDefault(tw: TronWebLike | undefined): TronConnection | null {
+  const base58 = tw?.defaultAddress?.base58;
+  const hex = base58 ? fromTronAddress(base58) : null;
+  return tw && base58 && hex ? new TronConnection(tw, base58, hex) : null;
+}
+
+/** The TronLink account this site may already use (no prompt), or null. */
+export const quietTronLink = (): TronConnection | null => (tronWeb()?.ready === false ? null : fromDefault(tronWeb()));
+
+/** Asks TronLink for the account (its own consent prompt): missing, rejected and locked are told apart. */
+export async function connectTronLink(): Promise<TronConnection> {
+  if (!tronLinkPresent()) throw new WalletError("no_wallet", "TronLink was not found: install the TronLink extension to pay in TRON assets.");
+  const tl = tronLink();
+  if (tl?.request) {
+    let answer: unknown;
+    try {
+      answer = await tl.request({ method: "tron_requestAccounts" });
+    } catch (e) {
+      throw tronError(e, "connection request");
+    }
+    const code = (answer as { code?: number } | null)?.code;
+    if (code === 4001) throw new WalletError("rejected", "You rejected the connection request in TronLink.");
+    if (code === 4000) throw new WalletError("other", "TronLink is already asking to connect this site: answer it in the extension.");
+  }
+  const c = fromDefault(tronWeb());
+  if (!c) throw new WalletError("locked", "TronLink is locked: unlock it in the extension, then connect again.");
+  return c;
+}

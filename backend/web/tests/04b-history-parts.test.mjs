@@ -1,0 +1,80 @@
+// A reward paid in parts in the dApp's history: the devnet signer pays at most 10 test USDT a payout entry, so
+// the 18 USDT direct rewards are paid across batches. After the admin tests paid USDT until the daily outflow cap
+// (done here too when this file runs alone), genesis's history shows what is paid and what is in a batch, as the
+// API's history says.
+import assert from "node:assert/strict";
+import { formatUnits } from "viem";
+import { ANVIL_KEYS, Api, BASE, USDT, openBrowser, payUsdtUntilCapReached, signInThroughPage, test, until } from "./lib/stack.mjs";
+
+/** The API's history of the caller in `assetId`, newest first, every page. */
+async function wholeHistory(api, assetId) {
+  const items = [];
+  let cursor = null;
+  do {
+    const page = await api.get(`/v1/users/history?asset_id=${assetId}&limit=100${cursor === null ? "" : `&cursor=${cursor}`}`);
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor !== null);
+  return items;
+}
+
+/** What the page says of a reward paid in parts, from the API's figures; `null` when it is not paid in parts. */
+function partsText(r, decimals, symbol) {
+  const amount = BigInt(r.amount.base);
+  const paid = BigInt(r.paid.base);
+  const inFlight = BigInt(r.in_flight.base);
+  if (!((paid > 0n && paid < amount) || (inFlight > 0n && inFlight < amount))) return null;
+  const flight = inFlight > 0n ? `, ${formatUnits(inFlight, decimals)} in a batch` : "";
+  return `${formatUnits(paid, decimals)} of ${formatUnits(amount, decimals)} ${symbol} paid${flight}`;
+}
+
+test("history: a USDT reward paid in parts says how much is paid and how much is in a batch, as the API's history", async () => {
+  const genesis = await Api.signIn(ANVIL_KEYS[0]);
+  // USDT paid out up to the daily cap (refused at once when the admin tests did it already).
+  await payUsdtUntilCapReached(genesis);
+  const standing = await genesis.standing(USDT);
+  assert.ok(standing, "genesis is a USDT user");
+  const history = await wholeHistory(genesis, USDT);
+  const inParts = history.filter((r) => partsText(r, standing.decimals, standing.symbol) !== null);
+  assert.ok(
+    inParts.length > 0,
+    `a genesis USDT reward paid in parts: ${JSON.stringify(history.map((r) => [r.reward_no, r.amount.human, r.paid.human, r.in_flight.human]))}`,
+  );
+  const target = inParts[0];
+
+  const b = await openBrowser({ key: ANVIL_KEYS[0] });
+  const { page } = b;
+  await page.goto(BASE + "/");
+  await signInThroughPage(page);
+  // Genesis's USDT dashboard, its history paged (10 a page, newest first) until the reward's row is shown.
+  const card = page.getByTestId("asset-USDT");
+  await card.waitFor();
+  const historyPanel = card.getByTestId("history");
+  const rows = historyPanel.getByTestId("reward");
+  const shownNos = async () => (await rows.locator("td:first-child").allInnerTexts()).map(Number);
+  await until("the USDT history", async () => (await rows.count()) > 0);
+  const next = historyPanel.getByRole("button", { name: "Next →" });
+  for (let p = 1; !(await shownNos()).includes(target.reward_no); p++) {
+    assert.ok(p * 10 < history.length, `reward #${target.reward_no} not found in the page's history`);
+    const first = (await shownNos())[0];
+    await next.click();
+    await until(`history page ${p + 1}`, async () => (await shownNos())[0] !== first);
+  }
+  // Every reward on that page: the same amount, and "paid in parts" exactly where the API's figures say so.
+  const nos = await shownNos();
+  for (const [i, no] of nos.entries()) {
+    const r = history.find((h) => h.reward_no === no);
+    assert.ok(r, `reward #${no} is the API's`);
+    const row = rows.nth(i);
+    assert.equal(await row.locator(".amount").getAttribute("data-base"), r.amount.base);
+    const expected = partsText(r, standing.decimals, standing.symbol);
+    const parts = row.getByTestId("reward-parts");
+    if (expected === null) assert.equal(await parts.count(), 0, `reward #${no} is not paid in parts`);
+    else assert.equal(await parts.innerText(), expected, `reward #${no}`);
+  }
+  const row = rows.nth(nos.indexOf(target.reward_no));
+  assert.equal(await row.getByTestId("reward-parts").innerText(), partsText(target, standing.decimals, standing.symbol));
+  await row.scrollIntoViewIfNeeded();
+  await b.screenshot("04b-history-parts");
+  await b.close();
+});

@@ -1,0 +1,353 @@
+// A TronLink stand-in with the interface the real extension offers a page — `window.tronLink`
+// (`request({ method: "tron_requestAccounts" })`, `ready`) and `window.tronWeb` (`ready`, `defaultAddress`,
+// `trx.signMessageV2 / sign / sendRawTransaction / getTransactionInfo / getCurrentBlock / getBlockByNumber /
+// getBalance`, `transactionBuilder.triggerSmartContract / triggerConstantContract`, `address.fromHex / toHex`),
+// plus TronLink's window messages (`setAccount`, `accountsChanged`, `setNode`) and its `tronLink#initialized`
+// event. Every call is answered here, in Node, with TronWeb (the repository's pinned `tronweb`, used offline:
+// building, signing and checking TRON transactions and TIP-191 messages need no node) and one of anvil's
+// development keys.
+//
+// There is no TRON node: the devnet's TRON stand-in chain is a second anvil (chain id 3448148188, Nile). A
+// "broadcast" checks the signed TRON transaction (txID = sha256 of its raw data, signature by its owner, not
+// expired) and executes the same call on that anvil from the same key with viem — same contract, same calldata
+// (selector ‖ parameter), call value 1 SUN = 1 wei — and answers the anvil transaction hash (without 0x) as the
+// txid, the hash the listener records. Reads (balances, constant calls, receipts, blocks) go to that anvil in
+// TRON's shapes. The network TronLink says it is on is the one in the genesis block id's last four bytes, as on
+// TRON; a test may put it on another one. Tests can make the user reject the connection, the next signature or
+// the next transaction, or lock the wallet.
+import { TronWeb, utils as tronUtils } from "tronweb";
+import { createPublicClient, createWalletClient, defineChain, http, stringToHex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+/** What TronLink rejects with when the user declines (a plain string, not an Error). */
+export const DECLINED = "Confirmation declined by user";
+
+const INJECTED = `(() => {
+  // SHA-256, for address.fromHex/toHex (TronWeb's are synchronous).
+  const K = [], H0 = [];
+  for (let n = 2, i = 0; i < 64; n++) {
+    let prime = true;
+    for (let d = 2; d * d <= n; d++) if (n % d === 0) prime = false;
+    if (!prime) continue;
+    if (i < 8) H0.push((Math.sqrt(n) % 1) * 2 ** 32 >>> 0);
+    K.push((Math.cbrt(n) % 1) * 2 ** 32 >>> 0);
+    i++;
+  }
+  const sha256 = (bytes) => {
+    const l = bytes.length, words = new Uint32Array(((l + 9 + 63) >> 6) << 4);
+    for (let i = 0; i < l; i++) words[i >> 2] |= bytes[i] << (24 - (i % 4) * 8);
+    words[l >> 2] |= 0x80 << (24 - (l % 4) * 8);
+    words[words.length - 1] = l * 8;
+    const h = H0.slice(), w = new Uint32Array(64), r = (x, n) => (x >>> n) | (x << (32 - n));
+    for (let j = 0; j < words.length; j += 16) {
+      for (let t = 0; t < 64; t++) {
+        w[t] = t < 16 ? words[j + t]
+          : (r(w[t - 2], 17) ^ r(w[t - 2], 19) ^ (w[t - 2] >>> 10)) + w[t - 7] + (r(w[t - 15], 7) ^ r(w[t - 15], 18) ^ (w[t - 15] >>> 3)) + w[t - 16];
+      }
+      let [a, b, c, d, e, f, g, hh] = h;
+      for (let t = 0; t < 64; t++) {
+        const t1 = (hh + (r(e, 6) ^ r(e, 11) ^ r(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + w[t]) >>> 0;
+        const t2 = ((r(a, 2) ^ r(a, 13) ^ r(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
+        hh = g; g = f; f = e; e = (d + t1) >>> 0; d = c; c = b; b = a; a = (t1 + t2) >>> 0;
+      }
+      [a, b, c, d, e, f, g, hh].forEach((v, k) => (h[k] = (h[k] + v) >>> 0));
+    }
+    return Uint8Array.from(h.flatMap((v) => [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]));
+  };
+  const ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  const bytesOf = (hex) => Uint8Array.from(hex.match(/../g).map((b) => parseInt(b, 16)));
+  const hexOf = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const fromHex = (hex) => {
+    const raw = bytesOf(hex.replace(/^0x/, "41").toLowerCase());
+    let n = BigInt("0x" + hexOf(raw) + hexOf(sha256(sha256(raw)).slice(0, 4))), text = "";
+    while (n > 0n) { text = ALPHABET[Number(n % 58n)] + text; n /= 58n; }
+    return text;
+  };
+  const toHex = (base58) => {
+    if (!/^T[1-9A-HJ-NP-Za-km-z]{33}$/.test(base58)) return base58;
+    let n = 0n;
+    for (const ch of base58) n = n * 58n + BigInt(ALPHABET.indexOf(ch));
+    return n.toString(16).padStart(50, "0").slice(0, 42);
+  };
+
+  const call = async (method, ...args) => {
+    const answer = await window.__tronLinkRequest(method, args);
+    if (answer.state) apply(answer.state);
+    if ("declined" in answer) throw answer.declined;
+    if (answer.error) throw new Error(answer.error);
+    return answer.result;
+  };
+  const tronWeb = {
+    ready: false,
+    defaultAddress: { base58: false, hex: false },
+    fullNode: { host: "test-tronlink" },
+    trx: {
+      signMessageV2: (message) => call("signMessageV2", message),
+      sign: (transaction) => call("sign", transaction),
+      sendRawTransaction: (signed) => call("sendRawTransaction", signed),
+      getTransactionInfo: (txid) => call("getTransactionInfo", txid),
+      getCurrentBlock: () => call("getCurrentBlock"),
+      getBlockByNumber: (n) => call("getBlockByNumber", n),
+      getBalance: (address) => call("getBalance", address ?? tronWeb.defaultAddress.base58),
+    },
+    transactionBuilder: {
+      triggerSmartContract: (...args) => call("triggerSmartContract", ...args),
+      triggerConstantContract: (...args) => call("triggerConstantContract", ...args),
+    },
+    address: { fromHex, toHex },
+  };
+  const tronLink = {
+    ready: false,
+    tronWeb,
+    request: ({ method }) =>
+      method === "tron_requestAccounts" ? call("tron_requestAccounts") : Promise.reject(new Error("Test TronLink does not offer " + method)),
+  };
+  const apply = (state) => {
+    tronWeb.defaultAddress = state.address ? { ...state.address } : { base58: false, hex: false };
+    tronWeb.ready = tronLink.ready = !!state.address;
+  };
+  window.__tronLinkEmit = (action, data, state) => {
+    apply(state);
+    window.postMessage({ message: { action, data }, isTronLink: true }, "*");
+  };
+  window.tronLink = tronLink;
+  window.tronWeb = tronWeb;
+  // Like the extension, it learns its state after the page started, then says so.
+  call("state").then(() => {
+    window.dispatchEvent(new Event("tronLink#initialized"));
+    window.postMessage({ message: { action: "setAccount", data: { address: tronWeb.defaultAddress.base58 } }, isTronLink: true }, "*");
+  });
+})();`;
+
+const strip = (h) => h.replace(/^0x/, "");
+/** A TRON hex address (41…) or T… as 0x. */
+const evmAddress = (a) => `0x${strip(TronWeb.address.toHex(a)).slice(2)}`;
+
+export class TestTronLink {
+  /**
+   * @param {{ key: `0x${string}`, rpcUrl: string, chainId: number, network?: number }} o  `chainId`: the TRON
+   * stand-in anvil's; `network`: the network TronLink says it is on (default the same).
+   */
+  constructor(o) {
+    this.key = strip(o.key);
+    this.evm = privateKeyToAccount(`0x${this.key}`);
+    /** The account as T… and as 41… hex (TronWeb's forms), and as 0x. */
+    this.address = TronWeb.address.fromPrivateKey(this.key);
+    this.hexAddress = TronWeb.address.toHex(this.address);
+    this.evmAddress = this.evm.address;
+    this.chainId = o.chainId;
+    this.network = o.network ?? o.chainId;
+    this.connected = false;
+    this.locked = false;
+    this.rejectNextConnection = false;
+    this.rejectNextSignature = false;
+    this.rejectNextTransaction = false;
+    /** Every call the page made, in order (method names), and the txids broadcast. */
+    this.log = [];
+    this.broadcast = [];
+    this.pages = new Set();
+    // Offline: only building, signing and checking (no call reaches this host).
+    this.tronWeb = new TronWeb({ fullHost: "http://127.0.0.1:9" });
+    const chain = defineChain({
+      id: o.chainId,
+      name: "tron-standin",
+      nativeCurrency: { name: "TRX", symbol: "TRX", decimals: 6 },
+      rpcUrls: { default: { http: [o.rpcUrl] } },
+    });
+    this.client = createWalletClient({ account: this.evm, chain, transport: http(o.rpcUrl) });
+    this.chain = createPublicClient({ chain, transport: http(o.rpcUrl) });
+  }
+
+  /** Injects the TronLink objects into every document the page loads. */
+  async attach(page) {
+    this.pages.add(page);
+    await page.exposeBinding("__tronLinkRequest", (_source, method, args) => this.answer(method, args));
+    await page.addInitScript(INJECTED);
+  }
+
+  state() {
+    return { address: this.connected && !this.locked ? { base58: this.address, hex: this.hexAddress } : null };
+  }
+
+  async emit(action, data) {
+    for (const page of this.pages) {
+      await page.evaluate(([a, d, s]) => window.__tronLinkEmit?.(a, d, s), [action, data, this.state()]).catch(() => undefined);
+    }
+  }
+
+  /** The user picks another network in TronLink (its node changes). */
+  async switchTo(network) {
+    this.network = network;
+    await this.emit("setNode", { node: { chainId: network } });
+  }
+
+  async lock() {
+    this.locked = true;
+    await this.emit("accountsChanged", { address: false });
+  }
+
+  async answer(method, args) {
+    this.log.push(method);
+    try {
+      const result = await this.handle(method, args ?? []);
+      return { result: result ?? null, state: this.state() };
+    } catch (e) {
+      if (typeof e === "string") return { declined: e, state: this.state() };
+      return { error: e?.message ?? String(e), state: this.state() };
+    }
+  }
+
+  async handle(method, args) {
+    switch (method) {
+      case "state":
+        return null;
+      case "tron_requestAccounts":
+        // TronLink answers a locked wallet with an empty string, a refusal with code 4001.
+        if (this.locked) return "";
+        if (this.rejectNextConnection) {
+          this.rejectNextConnection = false;
+          return { code: 4001, message: "User rejected" };
+        }
+        this.connected = true;
+        return { code: 200, message: "The site is already in the whitelist" };
+      case "signMessageV2": {
+        this.mustBeConnected();
+        if (this.rejectNextSignature) {
+          this.rejectNextSignature = false;
+          throw DECLINED;
+        }
+        return this.tronWeb.trx.signMessageV2(args[0], this.key);
+      }
+      case "triggerSmartContract": {
+        const [contract, selector, options = {}, parameters = [], issuer = this.address] = args;
+        return this.build(contract, selector, options, parameters, issuer);
+      }
+      case "triggerConstantContract":
+        return this.constant(...args);
+      case "sign": {
+        this.mustBeConnected();
+        if (this.rejectNextTransaction) {
+          this.rejectNextTransaction = false;
+          throw DECLINED;
+        }
+        return this.tronWeb.trx.sign(args[0], this.key);
+      }
+      case "sendRawTransaction":
+        return this.sendRaw(args[0]);
+      case "getTransactionInfo":
+        return this.transactionInfo(args[0]);
+      case "getCurrentBlock":
+        return this.block(await this.chain.getBlock());
+      case "getBlockByNumber":
+        return this.block(await this.chain.getBlock({ blockNumber: BigInt(args[0]) }));
+      case "getBalance":
+        // 1 SUN = 1 wei on the stand-in (a Number, as TronWeb answers).
+        return Number(await this.chain.getBalance({ address: evmAddress(args[0]) }));
+      default:
+        throw new Error(`Test TronLink does not offer ${method}`);
+    }
+  }
+
+  mustBeConnected() {
+    if (!this.connected || this.locked) throw new Error("TronLink is not connected to this site");
+  }
+
+  /** A block in TRON's shape; its id is the block number (8 bytes) ‖ the last 24 bytes of the anvil hash. */
+  block(b) {
+    let id = b.number.toString(16).padStart(16, "0") + strip(b.hash).slice(16);
+    // Genesis: the last four bytes are the network's chain id, as on TRON.
+    if (b.number === 0n) id = id.slice(0, 56) + this.network.toString(16).padStart(8, "0");
+    return { blockID: id, block_header: { raw_data: { number: Number(b.number), timestamp: Number(b.timestamp) * 1000 } } };
+  }
+
+  /** TronWeb's transaction, built locally (`txLocal`) on the anvil head as reference block. */
+  async build(contract, selector, options, parameters, issuer) {
+    const head = await this.chain.getBlock();
+    const timestamp = Number(head.timestamp) * 1000;
+    const blockHeader = {
+      ref_block_bytes: (Number(head.number) & 0xffff).toString(16).padStart(4, "0"),
+      ref_block_hash: strip(head.hash).slice(16, 32),
+      expiration: timestamp + 60_000,
+      timestamp,
+    };
+    return this.tronWeb.transactionBuilder.triggerSmartContract(contract, selector, { ...options, txLocal: true, blockHeader }, parameters, issuer);
+  }
+
+  /** A constant call: TronWeb's encoding, run as `eth_call` from the issuer. */
+  async constant(contract, selector, options = {}, parameters = [], issuer = this.address) {
+    const { transaction } = await this.build(contract, selector, { ...options, feeLimit: 1 }, parameters, issuer);
+    const v = transaction.raw_data.contract[0].parameter.value;
+    try {
+      const { data } = await this.chain.call({ account: evmAddress(issuer), to: evmAddress(contract), data: `0x${v.data}` });
+      return { result: { result: true }, constant_result: [strip(data ?? "0x")], energy_used: 0, transaction: { ...transaction, ret: [{}] } };
+    } catch (e) {
+      const message = strip(stringToHex(`REVERT opcode executed: ${e.shortMessage ?? e.message}`));
+      return { result: { result: true, message }, constant_result: [""], transaction: { ...transaction, ret: [{ ret: "FAILED" }] } };
+    }
+  }
+
+  /** Checks the signed transaction as a node would, then executes its call on the stand-in chain. */
+  async sendRaw(signed) {
+    const refuse = (code, text) => ({ result: false, code, message: strip(stringToHex(text)), txid: signed?.txID });
+    if (!signed?.signature?.length) return refuse("SIGERROR", "transaction is not signed");
+    if (!tronUtils.transaction.txCheck(signed)) return refuse("SIGERROR", "txID does not match the raw data");
+    const c = signed.raw_data.contract[0];
+    if (c.type !== "TriggerSmartContract") return refuse("CONTRACT_VALIDATE_ERROR", `unsupported contract type ${c.type}`);
+    const v = c.parameter.value;
+    const signer = tronUtils.crypto.ecRecover(signed.txID, signed.signature[0]).toLowerCase();
+    if (signer !== v.owner_address.toLowerCase()) return refuse("SIGERROR", "signature does not match the owner");
+    if (v.owner_address.toLowerCase() !== this.hexAddress.toLowerCase()) return refuse("SIGERROR", "owner is not this wallet's account");
+    const head = await this.chain.getBlock();
+    if (signed.raw_data.expiration <= Number(head.timestamp) * 1000) return refuse("TRANSACTION_EXPIRATION_ERROR", "transaction expired");
+    // A fixed gas limit stands in for energy: a reverting call is mined as failed (as on TRON), not refused.
+    const hash = await this.client.sendTransaction({
+      to: evmAddress(v.contract_address),
+      data: `0x${v.data}`,
+      value: BigInt(v.call_value ?? 0),
+      gas: 3_000_000n,
+    });
+    const txid = strip(hash);
+    this.broadcast.push(txid);
+    return { result: true, txid, transaction: { ...signed, txID: txid } };
+  }
+
+  /** `{}` until mined, then TRON's transaction info (receipt result SUCCESS, or REVERT with `result: "FAILED"`). */
+  async transactionInfo(txid) {
+    const receipt = await this.chain.getTransactionReceipt({ hash: `0x${strip(txid)}` }).catch(() => null);
+    if (!receipt) return {};
+    const block = await this.chain.getBlock({ blockNumber: receipt.blockNumber });
+    const ok = receipt.status === "success";
+    return {
+      id: strip(txid),
+      blockNumber: Number(receipt.blockNumber),
+      blockTimeStamp: Number(block.timestamp) * 1000,
+      contract_address: `41${strip(receipt.to ?? "0x").toLowerCase()}`,
+      receipt: { energy_usage_total: Number(receipt.gasUsed), result: ok ? "SUCCESS" : "REVERT" },
+      log: receipt.logs.map((l) => ({ address: strip(l.address).toLowerCase(), topics: l.topics.map(strip), data: strip(l.data) })),
+      ...(ok ? {} : { result: "FAILED", resMessage: strip(stringToHex("REVERT opcode executed")) }),
+    };
+  }
+
+  /**
+   * Without a page: the API's `tron` call (and its approve first) sent from this wallet as the page sends it —
+   * built, signed, broadcast — each waited for until mined. Returns the payment's txid.
+   */
+  async pay(call) {
+    const connected = this.connected;
+    this.connected = true;
+    try {
+      const send = async (c) => {
+        const built = await this.build(c.contract, c.function_selector, { feeLimit: c.fee_limit, callValue: Number(c.call_value ?? 0), rawParameter: c.parameter }, [], this.address);
+        const sent = await this.sendRaw(await this.tronWeb.trx.sign(built.transaction, this.key));
+        if (!sent.result) throw new Error(`broadcast refused: ${sent.code}`);
+        const receipt = await this.chain.waitForTransactionReceipt({ hash: `0x${sent.txid}` });
+        if (receipt.status !== "success") throw new Error(`${c.function_selector} reverted`);
+        return sent.txid;
+      };
+      if (call.approve) await send(call.approve);
+      return await send(call);
+    } finally {
+      this.connected = connected;
+    }
+  }
+}
