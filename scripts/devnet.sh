@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole system on this machine, with demo data (README.md):
-#   scripts/devnet.sh          start: set-up, build, anvil, deploy, signer, backend, listener, reconciler, demo users
+#   scripts/devnet.sh          start: set-up, build, anvil (BSC-like and TRON stand-in), deploy, signer, backend,
+#                              listener, reconciler, demo users
 #   scripts/devnet.sh stop     stop every devnet process (by its pid file)
 #   scripts/devnet.sh status   what runs, and where
 # Idempotent: while the devnet runs, `start` only reports it; after a stop (or a crash of any part) it starts a
@@ -15,11 +16,14 @@ BIN=$CARGO_TARGET_DIR/debug
 PG=postgres://postgres@127.0.0.1:5432
 # DEVNET_DB_NAME runs a second devnet beside one that is up (its own database and Redis key prefix).
 DB_NAME=${DEVNET_DB_NAME:-referral_devnet}
-SERVICES=(anvil signer backend listener reconciler)
+SERVICES=(anvil anvil-tron signer backend listener reconciler prometheus)
 # anvil's well-known accounts (public knowledge, never for a real chain): #0 is the contract admin, payout
 # operator, API admin and genesis user; #1 is the signer's key.
 ANVIL_KEY_0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 ANVIL_KEY_1=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
+# The TRON stand-in: an anvil with Nile's chain id, so the backend treats its asset as TRON's (T… addresses,
+# TronLink calls, TRON sign-in). No TRON node runs here; its RPC is plain Ethereum JSON-RPC.
+TRON_CHAIN_ID=3448148188
 
 log() { printf '\033[1;35m[devnet]\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31m[devnet]\033[0m %s\n' "$*" >&2; exit 1; }
@@ -31,8 +35,10 @@ alive() {
   pid=$(pid_of "$1")
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
   case "$(ps -o stat= -p "$pid" 2>/dev/null)" in Z* | "") return 1 ;; esac
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$1"
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$(cmdline_mark "$1")"
 }
+# What a service's command line contains: its name, or for the TRON stand-in's anvil its chain id.
+cmdline_mark() { if [ "$1" = anvil-tron ]; then echo "--chain-id $TRON_CHAIN_ID"; else echo "$1"; fi; }
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 stop_all() {
@@ -95,12 +101,18 @@ summary() {
   API        $api            (health: $api/health)
   docs       $api/docs       (OpenAPI: $api/api-docs/openapi.json)
   anvil RPC  http://127.0.0.1:$ANVIL_PORT  (chain 31337)
+  TRON chain http://127.0.0.1:$TRON_ANVIL_PORT  (stand-in: anvil with Nile's chain id $TRON_CHAIN_ID; asset 3 = USDT there)
+             Settlement $(json_field "$STATE/tron-chain.json" settlement_base58), test USDT $(json_field "$STATE/tron-chain.json" usdt_base58)
   signer     http://127.0.0.1:$SIGNER_PORT  (dev key: anvil account #1, $(json_field "$STATE/chain.json" signer))
   contracts  Settlement $(json_field "$STATE/chain.json" settlement), test USDT $(json_field "$STATE/chain.json" usdt)
   admin      $(json_field "$STATE/chain.json" admin)  (anvil account #0: contract admin/operator, API admin, genesis)
              sign in with its key: $ANVIL_KEY_0
   database   $PG/$DB_NAME
-  logs       $STATE/logs/{anvil,signer,backend,listener,reconciler}.log
+  metrics    API http://127.0.0.1:$API_METRICS_PORT/metrics, signer http://127.0.0.1:$SIGNER_PORT/metrics,
+             listener http://127.0.0.1:$LISTENER_METRICS_PORT/metrics, reconciler http://127.0.0.1:$RECONCILER_METRICS_PORT/metrics
+  prometheus http://127.0.0.1:$PROMETHEUS_PORT  (alerts: /alerts; rules ops/prometheus/rules, runbooks ops/runbooks;
+             Grafana is in no package registry here: run one with ops/grafana/provisioning, see ops/README.md)
+  logs       $STATE/logs/{anvil,anvil-tron,signer,backend,listener,reconciler,prometheus}.log
   configs    $STATE/{signer,backend,listener,reconciler}.toml
   stop       scripts/devnet.sh stop
 
@@ -136,28 +148,41 @@ if all_up; then
 fi
 # A partial devnet (a part crashed, or a start was interrupted): begin again from nothing.
 stop_all
-rm -rf "$STATE/run" "$STATE/logs" "$STATE/signer.sqlite" "$STATE/signer.sqlite-wal" "$STATE/signer.sqlite-shm" \
+rm -rf "$STATE/run" "$STATE/logs" "$STATE/prometheus" "$STATE/signer.sqlite" "$STATE/signer.sqlite-wal" "$STATE/signer.sqlite-shm" \
   "$STATE/ready"
 mkdir -p "$STATE/run" "$STATE/logs" "$STATE/secrets"
 chmod 700 "$STATE/secrets"
 
 log "set-up (idempotent)"
 scripts/setup.sh
+command -v prometheus >/dev/null || scripts/ops-test.sh --install-only
 
 log "building signer, backend, listener, reconciler, devnet tools (debug)"
 # Whole-workspace feature set, as the end-to-end tests build these binaries: the two share compiled artifacts.
 cargo build --quiet --bin signer --bin backend --bin listener --bin reconciler --bin devnet-deploy --bin devnet-demo
 
 ANVIL_PORT=$(pick_port "${DEVNET_ANVIL_PORT:-8545}")
+TRON_ANVIL_PORT=$(pick_port "${DEVNET_TRON_ANVIL_PORT:-$((ANVIL_PORT + 1))}")
 SIGNER_PORT=$(pick_port "${DEVNET_SIGNER_PORT:-8700}")
 API_PORT=$(pick_port "${DEVNET_API_PORT:-8000}")
-printf 'ANVIL_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\n' "$ANVIL_PORT" "$SIGNER_PORT" "$API_PORT" >"$STATE/ports.env"
+API_METRICS_PORT=$(pick_port "${DEVNET_API_METRICS_PORT:-9101}")
+LISTENER_METRICS_PORT=$(pick_port "${DEVNET_LISTENER_METRICS_PORT:-$((API_METRICS_PORT + 1))}")
+RECONCILER_METRICS_PORT=$(pick_port "${DEVNET_RECONCILER_METRICS_PORT:-$((LISTENER_METRICS_PORT + 1))}")
+PROMETHEUS_PORT=$(pick_port "${DEVNET_PROMETHEUS_PORT:-9090}")
+printf 'ANVIL_PORT=%s\nTRON_ANVIL_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\nAPI_METRICS_PORT=%s\nLISTENER_METRICS_PORT=%s\nRECONCILER_METRICS_PORT=%s\nPROMETHEUS_PORT=%s\n' \
+  "$ANVIL_PORT" "$TRON_ANVIL_PORT" "$SIGNER_PORT" "$API_PORT" "$API_METRICS_PORT" "$LISTENER_METRICS_PORT" "$RECONCILER_METRICS_PORT" \
+  "$PROMETHEUS_PORT" >"$STATE/ports.env"
 RPC=http://127.0.0.1:$ANVIL_PORT
+TRON_RPC=http://127.0.0.1:$TRON_ANVIL_PORT
 API=http://127.0.0.1:$API_PORT
 
 log "anvil on $RPC (transactions mined at once, and a block every second)"
 start anvil node_modules/.bin/anvil --host 127.0.0.1 --port "$ANVIL_PORT" --chain-id 31337 --block-time 1 --mixed-mining
 wait_until anvil 30 rpc_answers "$RPC"
+log "TRON stand-in: anvil on $TRON_RPC with Nile's chain id $TRON_CHAIN_ID"
+start anvil-tron node_modules/.bin/anvil --host 127.0.0.1 --port "$TRON_ANVIL_PORT" --chain-id "$TRON_CHAIN_ID" \
+  --block-time 1 --mixed-mining
+wait_until anvil-tron 30 rpc_answers "$TRON_RPC"
 
 log "database $DB_NAME (fresh)"
 psql -q -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 \
@@ -171,6 +196,12 @@ USDT=$(json_field "$STATE/chain.json" usdt)
 ADMIN=$(json_field "$STATE/chain.json" admin)
 START_BLOCK=$(json_field "$STATE/chain.json" deploy_block)
 "$BIN/devnet-demo" assets "$DB_URL" "$STATE/chain.json"
+log "deploying test USDT + Settlement on the TRON stand-in"
+"$BIN/devnet-deploy" "$TRON_RPC" "$STATE/tron-chain.json" >/dev/null
+TRON_SETTLEMENT=$(json_field "$STATE/tron-chain.json" settlement)
+TRON_USDT=$(json_field "$STATE/tron-chain.json" usdt)
+TRON_START_BLOCK=$(json_field "$STATE/tron-chain.json" deploy_block)
+"$BIN/devnet-demo" tron-asset "$DB_URL" "$STATE/tron-chain.json"
 
 # Secrets live in files the configs name (never in the configs themselves).
 secret() { [ -s "$STATE/secrets/$1" ] || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$STATE/secrets/$1"; }
@@ -180,7 +211,8 @@ echo "$ANVIL_KEY_1" >"$STATE/secrets/dev-key"
 # The backend's chain table carries the operator key (anvil account #0, which holds OPERATOR_ROLE here), so it
 # comes through the environment (APP_CHAINS), never the config file.
 cat >"$STATE/secrets/backend-chains" <<EOF
-[{ chain_id = 31337, settlement = "$SETTLEMENT", rpc_url = "$RPC", confirmations = 2, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true }]
+[{ chain_id = 31337, settlement = "$SETTLEMENT", rpc_url = "$RPC", confirmations = 2, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true },
+ { chain_id = $TRON_CHAIN_ID, settlement = "$TRON_SETTLEMENT", rpc_url = "$TRON_RPC", confirmations = 2, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true }]
 EOF
 chmod 600 "$STATE/secrets/"*
 
@@ -215,11 +247,23 @@ per_payload_cap = "1000000000000000000000"      # 1 000
 per_batch_cap = "50000000000000000000000"       # 50 000
 daily_outflow_cap = "100000000000000000000000"  # 100 000
 
+[[policy.chains.assets]] # test USDT (6 decimals): small payout caps on purpose, so that the devnet shows rewards
+token = "$USDT"                                  # paid in parts and the rolling daily cap reached
+per_payload_cap = "1000000000"                   # 1 000 (payments, treasury transfers)
+per_entry_cap = "10000000"                       # 10 per payout entry
+per_batch_cap = "50000000000"                    # 50 000
+daily_outflow_cap = "30000000"                   # 30 a day
+
+[[policy.chains]] # the TRON stand-in (Nile's chain id)
+chain_id = $TRON_CHAIN_ID
+contracts = ["$TRON_SETTLEMENT"]
+treasury_recipients = ["$ADMIN"]
+
 [[policy.chains.assets]] # test USDT (6 decimals)
-token = "$USDT"
+token = "$TRON_USDT"
 per_payload_cap = "1000000000"                   # 1 000
 per_batch_cap = "50000000000"                    # 50 000
-daily_outflow_cap = "100000000000"               # 100 000
+daily_outflow_cap = "100000000000"               # 100 000 a day
 EOF
 
 cat >"$STATE/backend.toml" <<EOF
@@ -227,6 +271,7 @@ cat >"$STATE/backend.toml" <<EOF
 [application]
 host = "127.0.0.1"
 port = $API_PORT
+metrics_address = "127.0.0.1:$API_METRICS_PORT"
 
 [database]
 url = "$DB_URL"
@@ -242,7 +287,7 @@ domain = "localhost:$API_PORT"
 uri = "http://localhost:$API_PORT"
 statement = "Sign in to the referral platform (devnet)."
 evm_chain_id = 31337
-tron_chain_id = 728126428
+tron_chain_id = $TRON_CHAIN_ID
 nonce_ttl_secs = 300
 access_ttl_secs = 900
 refresh_ttl_secs = 2592000
@@ -266,6 +311,7 @@ chmod 600 "$STATE/backend.toml"
 cat >"$STATE/listener.toml" <<EOF
 # Written by scripts/devnet.sh.
 database_url = "$DB_URL"
+metrics_address = "127.0.0.1:$LISTENER_METRICS_PORT"
 
 [[chains]]
 chain_id = 31337
@@ -273,6 +319,14 @@ rpc_url = "$RPC"
 contract = "$SETTLEMENT"
 confirmations = 2
 start_block = $START_BLOCK
+poll_interval_ms = 500
+
+[[chains]]
+chain_id = $TRON_CHAIN_ID
+rpc_url = "$TRON_RPC"
+contract = "$TRON_SETTLEMENT"
+confirmations = 2
+start_block = $TRON_START_BLOCK
 poll_interval_ms = 500
 EOF
 
@@ -282,12 +336,23 @@ cat >"$STATE/reconciler.toml" <<EOF
 database_url = "$DB_URL"
 interval_secs = 10
 max_lag_blocks = 20
+metrics_address = "127.0.0.1:$RECONCILER_METRICS_PORT"
+runbook_base = "file://$ROOT/ops/runbooks"
 
 [[chains]]
 chain_id = 31337
 rpc_url = "$RPC"
 contract = "$SETTLEMENT"
 confirmations = 2
+operator = "$ADMIN"
+
+[[chains]]
+chain_id = $TRON_CHAIN_ID
+rpc_url = "$TRON_RPC"
+contract = "$TRON_SETTLEMENT"
+confirmations = 2
+operator = "$ADMIN"
+native_decimals = 18 # the stand-in's native coin is anvil's (a real TRON chain: 6, TRX in SUN)
 EOF
 
 log "signer on 127.0.0.1:$SIGNER_PORT (anvil key #1, --insecure-dev-key)"
@@ -309,6 +374,16 @@ log "demo users: sign in, ask for payloads, pay from their own wallets (BNB and 
 "$BIN/devnet-demo" users "$API" "$RPC" "$STATE/chain.json" | tee "$STATE/demo.txt"
 log "demo payout: the admin pays the BNB rewards through the API (the USDT ones stay pending to try it yourself)"
 "$BIN/devnet-demo" payout "$API" 1 | tee -a "$STATE/demo.txt"
+
+log "prometheus on 127.0.0.1:$PROMETHEUS_PORT: scrapes every service, evaluates ops/prometheus/rules"
+mkdir -p "$STATE/prometheus"
+ln -sfn "$ROOT/ops/prometheus/rules" "$STATE/prometheus/rules"
+sed -e "s/__API_METRICS_PORT__/$API_METRICS_PORT/" -e "s/__SIGNER_PORT__/$SIGNER_PORT/" \
+  -e "s/__LISTENER_METRICS_PORT__/$LISTENER_METRICS_PORT/" -e "s/__RECONCILER_METRICS_PORT__/$RECONCILER_METRICS_PORT/" \
+  -e "s#__RUNBOOK_BASE__#file://$ROOT/ops/runbooks#" ops/prometheus/prometheus.yml >"$STATE/prometheus/prometheus.yml"
+start prometheus prometheus --config.file="$STATE/prometheus/prometheus.yml" \
+  --storage.tsdb.path="$STATE/prometheus/data" --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"
+wait_until prometheus 30 curl -sf "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
 
 touch "$STATE/ready"
 log "devnet is up"

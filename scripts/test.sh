@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command (README.md): set-up, contract tests, gas snapshot check, ABI drift check, rustfmt check, clippy,
+# The test command (README.md): set-up, contract tests, gas snapshot check, on-call artifacts (ops-test.sh), ABI
+# drift check, rustfmt check, clippy,
 # Rust tests, browser tests of the web front.
 # Ends with one line totalling every runner's results.
 set -euo pipefail
@@ -17,6 +18,9 @@ step "contracts: forge build + forge test"
 
 step "contracts: gas snapshot check (payout benchmark)"
 (cd contracts && ../node_modules/.bin/forge snapshot --match-path 'test/bench/*' --check)
+
+step "ops: alert rules (promtool check + unit tests), dashboard and runbooks against ops/metrics.md"
+scripts/ops-test.sh 2>&1 | tee -a "$log"
 
 step "abi: artifacts match contracts/src"
 cargo run --quiet -p abi-codegen -- --check
@@ -42,5 +46,6 @@ awk '
   match($0, /[0-9]+ tests passed, [0-9]+ failed/) { split(substr($0, RSTART, RLENGTH), f, " "); p += f[1]; x += f[4] }
   match($0, /test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed/) { split(substr($0, RSTART, RLENGTH), f, " "); p += f[4]; x += f[6] }
   /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; x += $3 }
+  /^ops: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
   END { printf "\ntotal: %d passed, %d failed\n", p, x }
 ' "$log"
