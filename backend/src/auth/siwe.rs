@@ -55,7 +55,16 @@ pub struct SiweMessage {
     pub expiration_time: DateTime<Utc>,
 }
 
-const HEADER_SUFFIX: &str = " wants you to sign in with your Ethereum account:";
+impl WalletChain {
+    /// The message's first line after the domain: EIP-4361's for EVM wallets, the same words naming TRON for
+    /// TronLink users (who would rightly distrust a message asking for their "Ethereum account").
+    fn header_suffix(self) -> &'static str {
+        match self {
+            Self::Evm => " wants you to sign in with your Ethereum account:",
+            Self::Tron => " wants you to sign in with your TRON account:",
+        }
+    }
+}
 
 fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -65,8 +74,9 @@ impl SiweMessage {
     /// The exact text the wallet signs.
     pub fn to_text(&self) -> String {
         format!(
-            "{domain}{HEADER_SUFFIX}\n{address}\n\n{statement}\n\nURI: {uri}\nVersion: 1\nChain ID: {chain_id}\nNonce: {nonce}\nIssued At: {issued}\nExpiration Time: {expires}",
+            "{domain}{suffix}\n{address}\n\n{statement}\n\nURI: {uri}\nVersion: 1\nChain ID: {chain_id}\nNonce: {nonce}\nIssued At: {issued}\nExpiration Time: {expires}",
             domain = self.domain,
+            suffix = self.chain.header_suffix(),
             address = self.chain.show_address(self.address),
             statement = self.statement,
             uri = self.uri,
@@ -83,13 +93,13 @@ impl SiweMessage {
         let bad = |what: &'static str| SiweError::Malformed(what);
         let mut lines = text.split('\n');
         let header = lines.next().ok_or(bad("header"))?;
-        let domain = header.strip_suffix(HEADER_SUFFIX).ok_or(bad("header"))?;
+        // The header names the wallet's chain; the address must be written in that chain's form.
+        let (chain, domain) = [WalletChain::Evm, WalletChain::Tron]
+            .into_iter()
+            .find_map(|chain| header.strip_suffix(chain.header_suffix()).map(|domain| (chain, domain)))
+            .ok_or(bad("header"))?;
         let address_text = lines.next().ok_or(bad("address"))?;
-        let (chain, address) = if address_text.starts_with("0x") {
-            (WalletChain::Evm, WalletChain::Evm.parse_address(address_text).ok_or(bad("address"))?)
-        } else {
-            (WalletChain::Tron, WalletChain::Tron.parse_address(address_text).ok_or(bad("address"))?)
-        };
+        let address = chain.parse_address(address_text).ok_or(bad("address"))?;
         if lines.next() != Some("") {
             return Err(bad("blank line after address"));
         }
@@ -228,6 +238,20 @@ mod tests {
         assert!(
             text.contains("\nVersion: 1\nChain ID: 56\nNonce: abcdef0123456789\nIssued At: 2023-11-14T22:13:20Z\n")
         );
+        let tron = message(WalletChain::Tron).to_text();
+        let shown = abi::tron::to_base58(Address::repeat_byte(0xab));
+        assert!(tron.starts_with(&format!("example.org wants you to sign in with your TRON account:\n{shown}\n")));
+    }
+
+    #[test]
+    fn a_header_and_an_address_of_different_chains_are_refused() {
+        let evm = message(WalletChain::Evm).to_text();
+        let tron = message(WalletChain::Tron).to_text();
+        let swapped_headers =
+            [evm.replace("Ethereum account", "TRON account"), tron.replace("TRON account", "Ethereum account")];
+        for bad in swapped_headers {
+            assert_eq!(SiweMessage::parse(&bad), Err(SiweError::Malformed("address")), "{bad}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::ErrorBody;
 use super::extract::{Path, Query, parse_address};
 use super::page::{Page, page_limit};
+use super::types::AssetMeta;
 use super::{AdminUser, ApiContext, ApiError, Json};
 use ledger::admin::AdminError;
 use ledger::audit::{self, AuditEntry as AuditRecord};
@@ -66,7 +67,7 @@ pub struct AssetRequest {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FrozenState {
     pub asset_id: i32,
-    /// 0x EIP-55.
+    /// In the asset chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub address: String,
     pub frozen: bool,
 }
@@ -113,7 +114,8 @@ async fn set_frozen(
     } else {
         ledger::admin::unfreeze(&ctx.db, asset_id, user, &actor).await?;
     }
-    Ok(Json(FrozenState { asset_id, address: user.to_checksum(None), frozen }))
+    let chain_id = AssetMeta::load(ctx, asset_id).await?.chain_id;
+    Ok(Json(FrozenState { asset_id, address: abi::tron::show(chain_id, user), frozen }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -527,7 +529,7 @@ pub struct WithdrawalEntry {
     pub id: i64,
     pub asset_id: i32,
     pub user_no: i32,
-    /// 0x EIP-55.
+    /// In the asset chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub address: String,
     /// Pending balance when requested (base units).
     pub amount: String,
@@ -537,7 +539,7 @@ pub struct WithdrawalEntry {
     pub created_at: String,
 }
 
-type WithdrawalRow = (i64, i32, i32, Vec<u8>, Money, Money, String, String);
+type WithdrawalRow = (i64, i32, i32, Vec<u8>, Money, Money, String, String, i64);
 
 /// Users' withdraw requests, filtered by asset and status (keyset pages, newest first).
 #[utoipa::path(get, path = "/v1/admin/withdrawals", tag = "admin", security(("bearer" = [])), params(WithdrawalsQuery),
@@ -551,9 +553,10 @@ pub async fn withdrawals(
     let limit = page_limit(q.limit)?;
     let rows: Vec<WithdrawalRow> = sqlx::query_as(
         "SELECT w.id, w.asset_id, w.user_no, u.address, w.amount, b.pending, w.status,
-                to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
+                to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), a.chain_id
          FROM withdraw_requests w
          JOIN users u USING (asset_id, user_no) JOIN user_balances b USING (asset_id, user_no)
+         JOIN assets a ON a.id = w.asset_id
          WHERE w.id < $1 AND ($2::int4 IS NULL OR w.asset_id = $2) AND ($3::text IS NULL OR w.status = $3)
          ORDER BY w.id DESC LIMIT $4",
     )
@@ -565,11 +568,11 @@ pub async fn withdrawals(
     .await?;
     let items: Vec<WithdrawalEntry> = rows
         .into_iter()
-        .map(|(id, asset_id, user_no, address, amount, pending_now, status, created_at)| WithdrawalEntry {
+        .map(|(id, asset_id, user_no, address, amount, pending_now, status, created_at, chain_id)| WithdrawalEntry {
             id,
             asset_id,
             user_no,
-            address: Address::from_slice(&address).to_checksum(None),
+            address: crate::http::types::show_address(chain_id as u64, &address),
             amount: amount.to_string(),
             pending_now: pending_now.to_string(),
             status,

@@ -437,6 +437,7 @@ pub struct PlacementRequest {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ManualPlacement {
     pub asset_id: i32,
+    /// In the asset chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub owner: String,
     pub level: u32,
     /// Heap index of the new node.
@@ -465,13 +466,14 @@ pub async fn place(
     let user = parse_address(&req.user, "user")?;
     let actor = admin.wallet.to_checksum(None);
     let done = ledger::admin::manual_placement(&ctx.db, req.asset_id, user, req.level, &actor).await?;
-    let (symbol, decimals): (String, i16) = sqlx::query_as("SELECT symbol, decimals FROM assets WHERE id = $1")
-        .bind(req.asset_id)
-        .fetch_one(&ctx.db)
-        .await?;
+    let (symbol, decimals, chain_id): (String, i16, i64) =
+        sqlx::query_as("SELECT symbol, decimals, chain_id FROM assets WHERE id = $1")
+            .bind(req.asset_id)
+            .fetch_one(&ctx.db)
+            .await?;
     Ok(Json(ManualPlacement {
         asset_id: req.asset_id,
-        owner: user.to_checksum(None),
+        owner: abi::tron::show(chain_id as u64, user),
         level: req.level,
         q: done.q as i64,
         placement_no: done.placement_no as i64,

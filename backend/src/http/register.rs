@@ -48,7 +48,7 @@ pub struct SignedPayment {
     pub kind: &'static str,
     pub asset_id: i32,
     pub chain_id: u64,
-    /// Settlement contract (0x EIP-55).
+    /// Settlement contract in the chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub contract: String,
     /// The EIP-712 struct as signed (`Registration` or `Retopup`); integers as decimal strings.
     #[schema(value_type = Object)]
@@ -61,6 +61,7 @@ pub struct SignedPayment {
     /// The EIP-712 digest the signature is over, 0x hex.
     pub digest: String,
     pub amount: AssetAmount,
+    /// What an EIP-1193 wallet sends (`eth_sendTransaction`, 0x addresses). On a TRON chain a wallet sends `tron`.
     pub transaction: WalletTransaction,
     /// On a TRON chain: the same call as a TronWeb client (TronLink) sends it — `triggerSmartContract(contract,
     /// function_selector, {feeLimit, callValue}, …)` with the raw `parameter` — and, for a token, the approve first.
@@ -215,7 +216,7 @@ async fn finish(
         kind,
         asset_id,
         chain_id: asset.chain_id,
-        contract: contract.to_checksum(None),
+        contract: abi::tron::show(asset.chain_id, contract),
         payload: signed.payload,
         signature: alloy::hex::encode_prefixed(&signed.signature),
         nonce,
@@ -346,7 +347,7 @@ pub async fn confirm(
         answer.user = Some(RegisteredUser {
             user_no,
             status: if frozen { "frozen" } else { "active" },
-            sponsor: sponsor.map(|s| Address::from_slice(&s).to_checksum(None)),
+            sponsor: sponsor.map(|s| crate::http::types::show_address(chain_id as u64, &s)),
             registered_block,
         });
         let event: Option<EventRow> = sqlx::query_as(

@@ -428,13 +428,15 @@ pub struct WithdrawAnswer {
     pub claimable: AssetAmount,
     /// `Settlement.claim(token, wallet)`, when `claimable` > 0 and the chain's contract is configured.
     pub claim_transaction: Option<WalletTransaction>,
+    /// On a TRON chain, with `claim_transaction`: the same call as a TronWeb client (TronLink) sends it.
+    pub claim_tron: Option<crate::http::types::TronCall>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WithdrawRequestView {
     pub id: i64,
     pub asset_id: i32,
-    /// 0x EIP-55.
+    /// In the asset chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub address: String,
     /// Pending balance when the request was made.
     pub amount: AssetAmount,
@@ -503,31 +505,57 @@ pub async fn withdraw(
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    let token = alloy::primitives::Address::from_slice(&token);
-    let claim_transaction = match ctx.chains.get(chain_id as u64).map(|c| &c.settlement) {
+    let chain_id = chain_id as u64;
+    let (claim_transaction, claim_tron) = match ctx.chains.get(chain_id).map(|c| c.settlement) {
         Some(contract) if !claimable.0.is_zero() => {
-            use alloy::sol_types::SolCall;
-            let call = abi::Settlement::claimCall { token, to: user.wallet };
-            Some(WalletTransaction {
-                to: contract.to_checksum(None),
-                value: "0".into(),
-                data: alloy::hex::encode_prefixed(call.abi_encode()),
-            })
+            let (transaction, tron) = claim_call(&ctx, chain_id, contract, &token, user.wallet);
+            (Some(transaction), tron)
         }
-        _ => None,
+        _ => (None, None),
     };
     Ok(Json(WithdrawAnswer {
         request: WithdrawRequestView {
             id,
             asset_id: req.asset_id,
-            address: user.wallet.to_checksum(None),
+            address: abi::tron::show(chain_id, user.wallet),
             amount: AssetAmount::new(pending, decimals, &symbol),
             status: "open".into(),
             created_at,
         },
         claimable: AssetAmount::new(claimable, decimals, &symbol),
         claim_transaction,
+        claim_tron,
     }))
+}
+
+/// `Settlement.claim(token, wallet)` paying `wallet`: as an EIP-1193 wallet sends it, and on a TRON chain as a
+/// TronWeb client does.
+fn claim_call(
+    ctx: &ApiContext,
+    chain_id: u64,
+    contract: alloy::primitives::Address,
+    token: &[u8],
+    wallet: alloy::primitives::Address,
+) -> (WalletTransaction, Option<crate::http::types::TronCall>) {
+    use alloy::sol_types::SolCall;
+    let call = abi::Settlement::claimCall { token: alloy::primitives::Address::from_slice(token), to: wallet };
+    let calldata = call.abi_encode();
+    let tron = abi::tron::is_tron_chain(chain_id).then(|| {
+        let fee_limit = ctx.chains.get(chain_id).map_or(crate::http::types::DEFAULT_FEE_LIMIT_SUN, |c| c.fee_limit_sun);
+        crate::http::types::tron_call(
+            contract,
+            "claim(address,address)",
+            &calldata,
+            alloy::primitives::U256::ZERO,
+            fee_limit,
+        )
+    });
+    let transaction = WalletTransaction {
+        to: contract.to_checksum(None),
+        value: "0".into(),
+        data: alloy::hex::encode_prefixed(calldata),
+    };
+    (transaction, tron)
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -582,29 +610,12 @@ pub async fn claim(
         return Err(ApiError::unprocessable("nothing_claimable", "nothing is claimable for this wallet in this asset"));
     }
     let contract = ctx.chains.settlement(chain_id as u64)?;
-    use alloy::sol_types::SolCall;
-    let call = abi::Settlement::claimCall { token: alloy::primitives::Address::from_slice(&token), to: user.wallet };
-    let calldata = call.abi_encode();
-    let tron = abi::tron::is_tron_chain(chain_id as u64).then(|| {
-        let fee_limit =
-            ctx.chains.get(chain_id as u64).map_or(crate::http::types::DEFAULT_FEE_LIMIT_SUN, |c| c.fee_limit_sun);
-        crate::http::types::tron_call(
-            contract,
-            "claim(address,address)",
-            &calldata,
-            alloy::primitives::U256::ZERO,
-            fee_limit,
-        )
-    });
+    let (transaction, tron) = claim_call(&ctx, chain_id as u64, contract, &token, user.wallet);
     Ok(Json(ClaimAnswer {
         asset_id: q.asset_id,
         chain_id: chain_id as u64,
         claimable: AssetAmount::new(claimable, decimals, &symbol),
-        transaction: WalletTransaction {
-            to: contract.to_checksum(None),
-            value: "0".into(),
-            data: alloy::hex::encode_prefixed(calldata),
-        },
+        transaction,
         tron,
     }))
 }

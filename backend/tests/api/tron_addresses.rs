@@ -32,9 +32,15 @@ async fn tron_asset_of(app: &TestApp, token: Address, registrations: &[(Address,
         params: params.clone(),
     };
     ledger::create_asset(&app.db.pool, &spec).await.unwrap();
+    apply_registrations(app, token, 10, registrations).await;
+}
+
+/// `registrations` (user, sponsor) of `token` on the TRON asset, applied from chain events in blocks `first`, …
+async fn apply_registrations(app: &TestApp, token: Address, first: u64, registrations: &[(Address, Address)]) {
+    let params = PlanParams::defaults(6);
     let mut chain = ledger::ChainLedger::open(app.db.pool.clone(), TRON_MAINNET).await.unwrap();
     for (i, &(user, sponsor)) in registrations.iter().enumerate() {
-        let block = 10 + i as u64;
+        let block = first + i as u64;
         let event = ChainEvent {
             key: EventKey {
                 chain_id: TRON_MAINNET,
@@ -157,6 +163,7 @@ async fn a_tron_register_answer_carries_the_call_as_tronweb_sends_it() {
     let body = serde_json::json!({ "asset_id": 1, "sponsor": to_base58(genesis()) });
     let a = app.post_as("/v1/users/register", Some(&token), body).await;
     assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["contract"], to_base58(SETTLEMENT), "the answer's contract in the chain's form");
     let tron = &a.body["tron"];
     assert_eq!(tron["contract"], to_base58(SETTLEMENT));
     let signature = "register((address,address,address,uint256,uint256,uint256),bytes)";
@@ -244,4 +251,78 @@ async fn a_tron_claim_answer_carries_the_claim_as_tronweb_sends_it() {
         { "name": "token", "type": "address" }, { "name": "to", "type": "address" } ] });
     let args = serde_json::json!([to_base58(Address::ZERO), to_base58(w.address())]);
     assert_eq!(tronweb_encode(&claim, &args), tron["parameter"].as_str().unwrap(), "TronWeb encodes the same claim");
+
+    // With something pending again (W's third referral: DIRECT), a withdraw request's answer names the wallet in
+    // T… form and offers the same claim as TronLink sends it.
+    let (r2, r3) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    apply_registrations(&app, Address::ZERO, 1_000, &[(r2.address(), w.address()), (r3.address(), w.address())]).await;
+    let withdraw = app.post_as("/v1/users/withdraw", Some(&token), serde_json::json!({ "asset_id": 1 })).await;
+    assert_eq!(withdraw.status, 200, "{}", withdraw.body);
+    assert_eq!(withdraw.body["request"]["address"], to_base58(w.address()));
+    assert_eq!(withdraw.body["claim_tron"], a.body["tron"], "{}", withdraw.body);
+    assert_eq!(withdraw.body["claim_transaction"], a.body["transaction"]);
+    let admin = app.admin_token().await;
+    let listed = app.get("/v1/admin/withdrawals?asset_id=1", Some(&admin)).await;
+    assert_eq!(addresses(&listed.body["items"], "address"), [to_base58(w.address())], "{}", listed.body);
+}
+
+#[tokio::test]
+async fn admin_answers_about_a_tron_user_name_it_in_base58check() {
+    let app = spawn_app().await;
+    let (u1, u2) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    tron_asset(&app, &[(u1.address(), genesis()), (u2.address(), genesis())]).await;
+    let admin = app.admin_token().await;
+    // Given in either form, the freeze answer shows the TRON form.
+    for (form, path) in [(to_base58(u1.address()), "freeze"), (u1.address().to_checksum(None), "unfreeze")] {
+        let a = app
+            .post_admin(&format!("/v1/admin/users/{form}/{path}"), &admin, serde_json::json!({ "asset_id": 1 }))
+            .await;
+        assert_eq!(a.status, 200, "{path}: {}", a.body);
+        assert_eq!(a.body["address"], to_base58(u1.address()), "{path}");
+    }
+    let placed = app
+        .post_admin(
+            "/v1/admin/pool/placements",
+            &admin,
+            serde_json::json!({ "asset_id": 1, "user": u2.address().to_checksum(None), "level": 1 }),
+        )
+        .await;
+    assert_eq!(placed.status, 200, "{}", placed.body);
+    assert_eq!(placed.body["owner"], to_base58(u2.address()));
+}
+
+#[tokio::test]
+async fn a_tron_registrations_confirmation_names_the_sponsor_in_base58check() {
+    use crate::payouts::{SETTLEMENT, spawn_admin_app};
+    let signer = crate::signer_service::spawn_signer_on(TRON_MAINNET, SETTLEMENT, &[USDT]).await;
+    let chain = backend::config::ChainSettings::new(TRON_MAINNET, format!("{SETTLEMENT:#x}"));
+    let app = spawn_admin_app(&signer, chain).await;
+    tron_asset(&app, &[]).await;
+    let user = PrivateKeySigner::random();
+    let token = app.signin(Chain::Tron, &user).await["access_token"].as_str().unwrap().to_owned();
+    let body = serde_json::json!({ "asset_id": 1, "sponsor": to_base58(genesis()) });
+    let asked = app.post_as("/v1/users/register", Some(&token), body).await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    // The chain's event, as the listener applies it, for the payload this wallet was given.
+    let nonce: U256 = asked.body["nonce"].as_str().unwrap().parse().unwrap();
+    let mut chain = ledger::ChainLedger::open(app.db.pool.clone(), TRON_MAINNET).await.unwrap();
+    let event = ChainEvent {
+        key: EventKey { chain_id: TRON_MAINNET, tx_hash: alloy::primitives::keccak256(b"confirm"), log_index: 0 },
+        block_number: 50,
+        block_timestamp: 1_700_000_050,
+        body: EventBody::Registered {
+            user: user.address(),
+            sponsor: genesis(),
+            token: USDT,
+            amount: U256::from(PlanParams::defaults(6).registration_fee),
+            nonce,
+        },
+    };
+    chain.apply_block(&[event]).await.unwrap();
+    let confirmed = app
+        .post_as("/v1/users/register/confirm", Some(&token), serde_json::json!({ "nonce": nonce.to_string() }))
+        .await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    assert_eq!(confirmed.body["status"], "applied", "{}", confirmed.body);
+    assert_eq!(confirmed.body["user"]["sponsor"], to_base58(genesis()));
 }

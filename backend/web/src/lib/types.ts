@@ -186,6 +186,8 @@ export interface WithdrawAnswer {
   };
   claimable: AssetAmount;
   claim_transaction: WalletTransaction | null;
+  /** On a TRON chain, with `claim_transaction`: the call as TronLink sends it. */
+  claim_tron: TronCall | null;
 }
 
 export interface PoolNodeView {
