@@ -99,6 +99,12 @@ impl DevChain {
         Self::start_with(Anvil::new().block_time(1).arg("--mixed-mining")).await
     }
 
+    /// As [`start`](Self::start), with Nile's chain id: the chain a TRON stand-in ([`crate::tron_rpc::TronRpc`])
+    /// fronts.
+    pub async fn start_tron() -> eyre::Result<Self> {
+        Self::start_with(Anvil::new().chain_id(NILE_CHAIN_ID)).await
+    }
+
     async fn start_with(anvil: Anvil) -> eyre::Result<Self> {
         let anvil = anvil.path(foundry_binary("anvil")).try_spawn()?;
         let admin: PrivateKeySigner = anvil.keys()[0].clone().into();
@@ -247,6 +253,9 @@ pub async fn native_ledger_db(chain_id: u64, genesis: Address) -> eyre::Result<l
     ledger::create_asset(&db.pool, &spec).await?;
     Ok(db)
 }
+
+/// TRON Nile's chain id (the last four bytes of its genesis block id), used by the TRON stand-in chains.
+pub const NILE_CHAIN_ID: u64 = abi::tron::TRON_CHAIN_IDS[1];
 
 /// Ledger id of the native coin asset of a development deployment.
 pub const NATIVE_ASSET: i32 = 1;

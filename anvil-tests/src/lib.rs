@@ -6,4 +6,5 @@ pub mod devchain;
 pub mod fault_proxy;
 pub mod loopback;
 pub mod services;
+pub mod tron_rpc;
 pub mod webhook;

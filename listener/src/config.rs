@@ -6,6 +6,8 @@ use std::{net::SocketAddr, path::Path, time::Duration};
 use alloy::primitives::Address;
 use serde::Deserialize;
 
+use crate::follower::TronFinality;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListenerConfig {
@@ -33,6 +35,12 @@ pub struct ChainConfig {
     /// Seconds before an RPC request is abandoned (a hung provider must not stall the chain).
     #[serde(default = "default_rpc_timeout")]
     pub rpc_timeout_secs: u64,
+    /// Set for a TRON chain: `solidity_latest` (`rpc_url` is a Solidity node's JSON-RPC, whose `latest` is the
+    /// solidified block) or `finalized_tag` (java-tron ≥ 4.8.0). Blocks are applied once solidified (set
+    /// `confirmations = 0`: a solidified block is irreversible), log queries span at most 5,000 blocks, and a log
+    /// answer that leaves out a direct call's logs is detected.
+    #[serde(default)]
+    pub tron: Option<TronFinality>,
 }
 
 fn default_poll_ms() -> u64 {
@@ -55,6 +63,11 @@ impl ListenerConfig {
     pub fn load(path: &Path) -> eyre::Result<Self> {
         let config: Self = service_kit::config::load(path, "LISTENER_")?;
         eyre::ensure!(!config.chains.is_empty(), "no chains configured");
+        for chain in config.chains.iter().filter(|c| c.tron.is_none() && abi::tron::is_tron_chain(c.chain_id)) {
+            // Read as an EVM chain, a TRON chain's blocks are applied `confirmations` below the head, not once
+            // solidified: right only for an EVM stand-in with a TRON chain id (the devnet's).
+            tracing::warn!(chain_id = chain.chain_id, "a TRON chain id without `tron = …`: read as an EVM chain");
+        }
         Ok(config)
     }
 }
@@ -83,6 +96,21 @@ start_block = 1
             toml::from_str::<ListenerConfig>(&format!("database_url = \"x\"\nmetrics_address = \"nope\"\n{chain}"))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_tron_chain_names_how_its_solidified_head_is_read() {
+        let chain = |tron: &str| {
+            format!(
+                "database_url = \"postgres://x\"\n[[chains]]\nchain_id = 3448148188\nrpc_url = \"http://127.0.0.1:8555\"\n\
+                 contract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nconfirmations = 0\nstart_block = 1\n{tron}"
+            )
+        };
+        let parse = |tron: &str| toml::from_str::<ListenerConfig>(&chain(tron)).map(|c| c.chains[0].tron);
+        assert_eq!(parse("").unwrap(), None);
+        assert_eq!(parse("tron = \"solidity_latest\"").unwrap(), Some(TronFinality::SolidityLatest));
+        assert_eq!(parse("tron = \"finalized_tag\"").unwrap(), Some(TronFinality::FinalizedTag));
+        assert!(parse("tron = \"latest\"").is_err());
     }
 
     #[test]

@@ -8,6 +8,11 @@
 //!   again by block hash (a lagging node behind a load balancer answers `[]` instead of failing).
 //!
 //! Provider faults shrink the query range ([`AdaptiveRange`]) and are returned for the caller to retry.
+//!
+//! On a TRON chain ([`TronFinality`]) the head is the solidified block (irreversible; confirmations add nothing),
+//! a log query spans at most [`TRON_MAX_LOG_RANGE`] blocks, and since TRON's blocks carry an empty bloom the
+//! bloom check cannot see a silently empty answer: instead every successful direct call to the contract in a
+//! block must have its logs in the answer, or its receipt is read and a missing log fails the poll.
 
 use std::collections::BTreeMap;
 
@@ -18,10 +23,23 @@ use alloy::{
     rpc::types::{Filter, Log},
 };
 use futures::{StreamExt, TryStreamExt, stream};
+use serde_json::Value;
 
 use crate::range::AdaptiveRange;
 
 const HEADER_ATTEMPTS: u32 = 3;
+/// java-tron's `eth_getLogs` refuses `to − from > 5000`; a query here spans at most this many blocks.
+pub const TRON_MAX_LOG_RANGE: u64 = 5_000;
+
+/// How a TRON chain's listener learns the solidified (irreversible) head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TronFinality {
+    /// The provider is a Solidity node's JSON-RPC: its `latest` is the solidified block.
+    SolidityLatest,
+    /// The `finalized` block tag (java-tron ≥ 4.8.0), on a full or a Solidity node.
+    FinalizedTag,
+}
 const HEADER_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Per-chain settings of the follower.
@@ -36,6 +54,8 @@ pub struct FollowerConfig {
     pub max_range: u64,
     /// Block headers fetched at once while checking a range.
     pub header_concurrency: usize,
+    /// `Some` on a TRON chain: how the solidified head is read (see the module's notes).
+    pub tron: Option<TronFinality>,
 }
 
 impl FollowerConfig {
@@ -48,7 +68,17 @@ impl FollowerConfig {
             min_range: 1,
             max_range: 5_000,
             header_concurrency: 16,
+            tron: None,
         }
+    }
+
+    /// This configuration on a TRON chain: the solidified head read as `finality` says, log ranges capped at
+    /// [`TRON_MAX_LOG_RANGE`].
+    pub fn on_tron(mut self, finality: TronFinality) -> Self {
+        self.tron = Some(finality);
+        self.max_range = self.max_range.min(TRON_MAX_LOG_RANGE);
+        self.initial_range = self.initial_range.min(self.max_range);
+        self
     }
 }
 
@@ -67,6 +97,15 @@ pub struct ConfirmedBlock {
     pub parent_hash: B256,
     pub timestamp: u64,
     pub logs: Vec<Log>,
+}
+
+/// What a block's header says about the contract's logs before they are read.
+#[derive(Clone, Debug, Default)]
+struct LogWitness {
+    /// The header's logs bloom (all zeros on TRON, where it is not kept).
+    bloom: Bloom,
+    /// TRON: transactions in the block that call the contract directly.
+    direct_calls: Vec<B256>,
 }
 
 impl ConfirmedBlock {
@@ -157,8 +196,17 @@ impl<P: Provider> ChainFollower<P> {
         self.last_head
     }
 
-    /// The provider's current head block number.
+    /// The provider's current head block number: on TRON, the solidified block's.
     pub async fn head(&self) -> Result<u64, FollowError> {
+        if self.config.tron == Some(TronFinality::FinalizedTag) {
+            let block = self
+                .provider
+                .get_block_by_number(BlockNumberOrTag::Finalized)
+                .await
+                .map_err(provider_error)?
+                .ok_or_else(|| FollowError::Inconsistent("provider knows no finalized block".into()))?;
+            return Ok(block.header.number);
+        }
         self.provider.get_block_number().await.map_err(provider_error)
     }
 
@@ -231,7 +279,10 @@ impl<P: Provider> ChainFollower<P> {
         Ok(blocks)
     }
 
-    async fn header(&self, number: u64) -> Result<(ConfirmedBlock, Bloom), FollowError> {
+    async fn header(&self, number: u64) -> Result<(ConfirmedBlock, LogWitness), FollowError> {
+        if self.config.tron.is_some() {
+            return self.tron_header(number).await;
+        }
         let block = self
             .provider
             .get_block_by_number(BlockNumberOrTag::Number(number))
@@ -245,11 +296,65 @@ impl<P: Provider> ChainFollower<P> {
             timestamp: block.header.timestamp,
             logs: Vec::new(),
         };
-        Ok((confirmed, block.header.logs_bloom))
+        Ok((confirmed, LogWitness { bloom: block.header.logs_bloom, direct_calls: Vec::new() }))
+    }
+
+    /// A TRON block with its transactions, read as plain JSON (only the fields used here: TRON's transaction
+    /// objects are not Ethereum's), and the hashes of those that call the contract directly.
+    async fn tron_header(&self, number: u64) -> Result<(ConfirmedBlock, LogWitness), FollowError> {
+        let block: Value = self
+            .provider
+            .raw_request("eth_getBlockByNumber".into(), (BlockNumberOrTag::Number(number), true))
+            .await
+            .map_err(provider_error)?;
+        if block.is_null() {
+            return Err(FollowError::Inconsistent(format!("provider does not know block {number} yet")));
+        }
+        let field = |name: &str| block.get(name).and_then(Value::as_str);
+        let hash = |name: &str| {
+            field(name)
+                .and_then(|s| s.parse::<B256>().ok())
+                .ok_or_else(|| FollowError::Inconsistent(format!("block {number} has no valid {name}")))
+        };
+        let timestamp = field("timestamp")
+            .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+            .ok_or_else(|| FollowError::Inconsistent(format!("block {number} has no valid timestamp")))?;
+        let contract = self.config.contract;
+        let direct_calls = block
+            .get("transactions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|tx| {
+                tx.get("to").and_then(Value::as_str).and_then(|to| to.parse::<Address>().ok()) == Some(contract)
+            })
+            .filter_map(|tx| tx.get("hash").and_then(Value::as_str).and_then(|h| h.parse::<B256>().ok()))
+            .collect();
+        let confirmed = ConfirmedBlock {
+            number,
+            hash: hash("hash")?,
+            parent_hash: hash("parentHash")?,
+            timestamp,
+            logs: Vec::new(),
+        };
+        Ok((confirmed, LogWitness { bloom: Bloom::ZERO, direct_calls }))
+    }
+
+    /// Whether a successful transaction `tx` emitted logs of the contract (its receipt, read as plain JSON).
+    async fn emitted_logs(&self, tx: B256) -> Result<bool, FollowError> {
+        let receipt: Value =
+            self.provider.raw_request("eth_getTransactionReceipt".into(), (tx,)).await.map_err(provider_error)?;
+        let contract = self.config.contract;
+        Ok(receipt.get("status").and_then(Value::as_str) == Some("0x1")
+            && receipt.get("logs").and_then(Value::as_array).is_some_and(|logs| {
+                logs.iter().any(|l| {
+                    l.get("address").and_then(Value::as_str).and_then(|a| a.parse::<Address>().ok()) == Some(contract)
+                })
+            }))
     }
 
     /// A header fetch retried a few times: one rate-limited request among hundreds should not void a poll.
-    async fn header_with_retry(&self, number: u64) -> Result<(ConfirmedBlock, Bloom), FollowError> {
+    async fn header_with_retry(&self, number: u64) -> Result<(ConfirmedBlock, LogWitness), FollowError> {
         let mut attempt = 0;
         loop {
             match self.header(number).await {
@@ -262,7 +367,7 @@ impl<P: Provider> ChainFollower<P> {
         }
     }
 
-    async fn headers(&self, from: u64, to: u64) -> Result<Vec<(ConfirmedBlock, Bloom)>, FollowError> {
+    async fn headers(&self, from: u64, to: u64) -> Result<Vec<(ConfirmedBlock, LogWitness)>, FollowError> {
         stream::iter(from..=to)
             .map(|number| self.header_with_retry(number))
             .buffered(self.config.header_concurrency.max(1))
@@ -274,7 +379,7 @@ impl<P: Provider> ChainFollower<P> {
     async fn assemble(
         &self,
         cursor: BlockRef,
-        headers: Vec<(ConfirmedBlock, Bloom)>,
+        headers: Vec<(ConfirmedBlock, LogWitness)>,
         logs: Vec<Log>,
     ) -> Result<Vec<ConfirmedBlock>, FollowError> {
         let mut by_block: BTreeMap<u64, Vec<Log>> = BTreeMap::new();
@@ -289,7 +394,7 @@ impl<P: Provider> ChainFollower<P> {
 
         let mut blocks = Vec::with_capacity(headers.len());
         let mut previous = cursor;
-        for (mut block, bloom) in headers {
+        for (mut block, witness) in headers {
             if block.parent_hash != previous.hash && !(previous.number == 0 && previous.hash == B256::ZERO) {
                 if previous == cursor {
                     return Err(FollowError::DeepReorg {
@@ -304,10 +409,19 @@ impl<P: Provider> ChainFollower<P> {
                 )));
             }
             let mut block_logs = by_block.remove(&block.number).unwrap_or_default();
-            if block_logs.is_empty() && bloom.contains_input(BloomInput::Raw(self.config.contract.as_slice())) {
+            if block_logs.is_empty() && witness.bloom.contains_input(BloomInput::Raw(self.config.contract.as_slice())) {
                 // The bloom says the contract logged here: ask for exactly this block, by hash.
                 let by_hash = Filter::new().address(self.config.contract).at_block_hash(block.hash);
                 block_logs = self.provider.get_logs(&by_hash).await.map_err(provider_error)?;
+            }
+            // TRON (no bloom): a direct call with none of its logs in the answer is read from its receipt.
+            for tx in &witness.direct_calls {
+                if !block_logs.iter().any(|l| l.transaction_hash == Some(*tx)) && self.emitted_logs(*tx).await? {
+                    return Err(FollowError::Inconsistent(format!(
+                        "the log answer left out the logs of transaction {tx} in block {}",
+                        block.number
+                    )));
+                }
             }
             for log in &block_logs {
                 if log.block_hash != Some(block.hash) {

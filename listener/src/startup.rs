@@ -47,10 +47,13 @@ async fn follow(pool: PgPool, chain: ChainConfig, metrics: Arc<ListenerMetrics>)
     tracing::info!("active listener for chain");
     let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.rpc_timeout_secs)).build()?;
     let provider = ProviderBuilder::new().connect_reqwest(http, chain.rpc_url.parse()?).erased();
-    let follower_config = FollowerConfig {
+    let mut follower_config = FollowerConfig {
         max_range: chain.max_log_range,
         ..FollowerConfig::new(chain.chain_id, chain.contract, chain.confirmations)
     };
+    if let Some(finality) = chain.tron {
+        follower_config = follower_config.on_tron(finality);
+    }
     let follower = ChainFollower::new(provider, follower_config);
     let ledger = ChainLedger::open(pool, chain.chain_id).await?;
     let mut listener = ChainListener::new(follower, ledger, chain.start_block).with_metrics(metrics);

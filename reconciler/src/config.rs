@@ -53,6 +53,11 @@ pub struct ChainConfig {
     /// Decimals of the chain's native coin (18 on EVM chains; TRX has 6).
     #[serde(default = "default_native_decimals")]
     pub native_decimals: u32,
+    /// A TRON chain: `rpc_url` must be a Solidity node's JSON-RPC (java-tron serves no historical state; its
+    /// Solidity node's `latest` is the solidified block, which custody is compared at). Set `confirmations = 0`
+    /// as for the listener.
+    #[serde(default)]
+    pub tron: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

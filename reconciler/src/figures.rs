@@ -1,5 +1,10 @@
-//! Reads the figures the pure checks need for one chain, all at the listener's confirmed block: the ledger's
-//! sums from Postgres (one consistent snapshot) and the Settlement contract's balances from the chain.
+//! Reads the figures the pure checks need for one chain, all at one block: the ledger's sums from Postgres (one
+//! consistent snapshot) and the Settlement contract's balances from the chain.
+//!
+//! On an EVM chain that block is the listener's confirmed block, read historically. A TRON node serves no
+//! historical state: its Solidity node's `latest` *is* the solidified block, so the balances are read at
+//! `latest` between two readings of the solidified block number and count only when both agree, against the
+//! ledger as of that block ([`read_tron_chain`]).
 
 use alloy::{
     eips::BlockId,
@@ -36,13 +41,15 @@ pub struct LedgerSnapshot {
     pub assets: Vec<(Address, LedgerFigures)>,
 }
 
-/// One chain's figures: the ledger snapshot, the chain head, and custody balances at the confirmed block.
+/// One chain's figures: the ledger snapshot, the chain head, and custody balances at one block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainFigures {
     pub chain_id: u64,
     pub listener: ListenerStatus,
     pub ledger: LedgerSnapshot,
-    /// On-chain balance of the contract per asset at `ledger.listener_block`, same order as `ledger.assets`.
+    /// The block at which `ledger.assets` and `onchain` are both read; `None`: custody not compared this time.
+    pub custody_block: Option<u64>,
+    /// On-chain balance of the contract per asset at `custody_block`, same order as `ledger.assets`.
     pub onchain: Vec<U256>,
 }
 
@@ -61,6 +68,17 @@ pub async fn ledger_assets(pool: &PgPool, chain_id: u64) -> Result<Vec<Address>,
 
 /// The ledger's figures for `tokens` of `chain_id` at the listener's confirmed block, in one read-only snapshot.
 pub async fn read_ledger(pool: &PgPool, chain_id: u64, tokens: &[Address]) -> Result<LedgerSnapshot, FiguresError> {
+    read_ledger_at(pool, chain_id, tokens, None).await
+}
+
+/// As [`read_ledger`], with the asset figures as of block `at` instead (`None`: the listener's block); none when
+/// the listener has not applied `at` yet (the ledger does not know that block's events).
+pub async fn read_ledger_at(
+    pool: &PgPool,
+    chain_id: u64,
+    tokens: &[Address],
+    at: Option<u64>,
+) -> Result<LedgerSnapshot, FiguresError> {
     let chain = chain_id as i64;
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
@@ -92,7 +110,12 @@ pub async fn read_ledger(pool: &PgPool, chain_id: u64, tokens: &[Address]) -> Re
         .collect::<Result<_, FiguresError>>()?;
 
     let mut assets = Vec::new();
-    if let Some(block) = listener_block {
+    let figures_block = match (listener_block, at) {
+        (Some(applied), Some(at)) => (at <= applied).then_some(at),
+        (applied, None) => applied,
+        (None, Some(_)) => None,
+    };
+    if let Some(block) = figures_block {
         for &token in tokens {
             assets.push((token, asset_figures(&mut tx, chain, block as i64, token).await?));
         }
@@ -145,15 +168,14 @@ async fn asset_figures(
     })
 }
 
-/// The contract's balance of `token` (zero = native coin) at `block`.
+/// The contract's balance of `token` (zero = native coin) at `at`.
 pub async fn custody_balance(
     provider: &DynProvider,
     chain_id: u64,
     contract: Address,
     token: Address,
-    block: u64,
+    at: BlockId,
 ) -> Result<U256, FiguresError> {
-    let at = BlockId::number(block);
     let rpc = |e: String| FiguresError::Rpc { chain_id, reason: e };
     if token == Address::ZERO {
         provider.get_balance(contract).block_id(at).await.map_err(|e| rpc(e.to_string()))
@@ -163,7 +185,7 @@ pub async fn custody_balance(
             .block(at)
             .call()
             .await
-            .map_err(|e| rpc(format!("balanceOf({token}) at {block}: {e}")))
+            .map_err(|e| rpc(format!("balanceOf({token}) at {at}: {e}")))
     }
 }
 
@@ -184,15 +206,72 @@ pub async fn read_chain(
     let mut onchain = Vec::with_capacity(ledger.assets.len());
     if let Some(block) = ledger.listener_block {
         for (token, _) in &ledger.assets {
-            onchain.push(custody_balance(provider, chain_id, contract, *token, block).await?);
+            onchain.push(custody_balance(provider, chain_id, contract, *token, BlockId::number(block)).await?);
         }
     }
-    let listener = ListenerStatus {
+    let listener = listener_status(chain_id, head, confirmations, &ledger);
+    Ok(ChainFigures { chain_id, listener, custody_block: ledger.listener_block, ledger, onchain })
+}
+
+fn listener_status(chain_id: u64, head: u64, confirmations: u64, ledger: &LedgerSnapshot) -> ListenerStatus {
+    ListenerStatus {
         chain_id,
         chain_head: head,
         confirmations,
         last_applied_block: ledger.listener_block.unwrap_or(0),
         halted_reason: ledger.halted_reason.clone(),
+    }
+}
+
+/// Tries at a TRON chain's custody reading: the solidified block moving or the listener not there yet.
+const TRON_ATTEMPTS: u32 = 10;
+const TRON_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// [`read_chain`] for a TRON chain whose `provider` is a Solidity node's JSON-RPC: the solidified block `s` is
+/// read, then the ledger as of `s` (once the listener has applied it), then the balances at `latest`, then `s`
+/// again; the figures count only if `s` did not move. When the listener does not reach `s` or `s` keeps moving
+/// within a few tries, custody is not compared this time (`custody_block` is `None`; the listener-lag check
+/// speaks for a listener that is stuck).
+pub async fn read_tron_chain(
+    pool: &PgPool,
+    provider: &DynProvider,
+    chain_id: u64,
+    contract: Address,
+    confirmations: u64,
+    tokens: &[Address],
+) -> Result<ChainFigures, FiguresError> {
+    let solidified = || async {
+        provider
+            .get_block_number()
+            .await
+            .map_err(|e| FiguresError::Rpc { chain_id, reason: format!("solidified block number: {e}") })
     };
-    Ok(ChainFigures { chain_id, listener, ledger, onchain })
+    let mut head = solidified().await?;
+    let mut attempt = 1;
+    loop {
+        let mut ledger = read_ledger_at(pool, chain_id, tokens, Some(head)).await?;
+        if ledger.listener_block.is_some_and(|applied| applied >= head) {
+            let mut onchain = Vec::with_capacity(ledger.assets.len());
+            for (token, _) in &ledger.assets {
+                onchain.push(custody_balance(provider, chain_id, contract, *token, BlockId::latest()).await?);
+            }
+            if solidified().await? == head {
+                let listener = listener_status(chain_id, head, confirmations, &ledger);
+                return Ok(ChainFigures { chain_id, listener, custody_block: Some(head), ledger, onchain });
+            }
+        }
+        if attempt == TRON_ATTEMPTS {
+            tracing::info!(
+                chain_id,
+                head,
+                "TRON custody not compared this time: the ledger is not at the solidified block"
+            );
+            let listener = listener_status(chain_id, head, confirmations, &ledger);
+            ledger.assets.clear();
+            return Ok(ChainFigures { chain_id, listener, custody_block: None, ledger, onchain: Vec::new() });
+        }
+        attempt += 1;
+        tokio::time::sleep(TRON_RETRY_PAUSE).await;
+        head = solidified().await?;
+    }
 }

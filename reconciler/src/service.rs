@@ -27,6 +27,9 @@ pub struct ChainTarget {
     pub confirmations: u64,
     /// Empty = every asset the ledger has on this chain.
     pub assets: Vec<Address>,
+    /// A TRON chain: `provider` is a Solidity node's JSON-RPC, custody is read at its `latest`
+    /// ([`figures::read_tron_chain`]).
+    pub tron: bool,
 }
 
 impl ChainTarget {
@@ -39,6 +42,7 @@ impl ChainTarget {
             contract: chain.contract,
             confirmations: chain.confirmations,
             assets: chain.assets.clone(),
+            tron: chain.tron,
         })
     }
 }
@@ -241,21 +245,19 @@ impl Reconciler {
         } else {
             chain.assets.clone()
         };
-        let figures = figures::read_chain(
-            &self.pool,
-            &chain.provider,
-            chain.chain_id,
-            chain.contract,
-            chain.confirmations,
-            &tokens,
-        )
-        .await?;
+        let (pool, provider, id, contract, confirmations) =
+            (&self.pool, &chain.provider, chain.chain_id, chain.contract, chain.confirmations);
+        let figures = if chain.tron {
+            figures::read_tron_chain(pool, provider, id, contract, confirmations, &tokens).await?
+        } else {
+            figures::read_chain(pool, provider, id, contract, confirmations, &tokens).await?
+        };
         let mut alerts = checks::listener(&figures.listener, self.max_lag_blocks);
         alerts.extend(checks::quarantine(chain.chain_id, figures.ledger.quarantined));
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         alerts.extend(checks::stuck_batches(&figures.ledger.open_batches, now));
         let mut assets = Vec::new();
-        if let Some(block) = figures.ledger.listener_block {
+        if let Some(block) = figures.custody_block {
             for ((token, ledger), onchain) in figures.ledger.assets.iter().zip(&figures.onchain) {
                 let (result, found) = checks::custody(chain.chain_id, *token, block, *onchain, ledger);
                 alerts.extend(found);

@@ -1,0 +1,411 @@
+//! TRON's JSON-RPC, as java-tron serves it, in front of an anvil started with a TRON chain id: a "full" port
+//! and a "solidity" port, with the differences from Ethereum's JSON-RPC that code written for EVM nodes trips
+//! on (java-tron's `TronJsonRpcImpl`, `LogFilterWrapper`, `BlockResult`):
+//!
+//! * **Solidified blocks.** Solidified = head − [`SOLIDIFY_DEPTH`] (≈ 19 blocks on Nile and mainnet). On the
+//!   solidity port the node's "now" block is the solidified one: `eth_blockNumber`, `latest`, and every state
+//!   read answer as of it; blocks above it are unknown. `finalized` names the solidified block on both ports
+//!   (java-tron ≥ 4.8.0).
+//! * **No historical state.** `eth_getBalance`, `eth_call`, `eth_getCode`, `eth_getStorageAt` accept only
+//!   `latest`: a block number is refused ("QUANTITY not supported, just support TAG as latest"), so are
+//!   `earliest`/`pending`. An `eth_call` with `{"blockNumber": …}` checks the block exists and then reads
+//!   `latest` anyway, as java-tron does.
+//! * **No sending.** `eth_sendRawTransaction`, `eth_sendTransaction`, `eth_getTransactionCount`, `eth_sign`
+//!   do not exist (TRON transactions go through the gRPC or HTTP API).
+//! * **Logs.** `eth_getLogs` over more than [`MAX_BLOCK_RANGE`] blocks (`to − from > 5000`) is refused with
+//!   "exceed max block range: 5000".
+//! * **Blocks.** A block's hash is TRON's block id (its number in the first 8 bytes), its parent hash the
+//!   parent's id, and `logsBloom` is all zeros ("no value"): a client cannot use the bloom to notice that a
+//!   log answer left something out.
+//!
+//! Faults a real TRON provider shows can be injected: a silently empty `eth_getLogs`, a solidified head that
+//! lags further behind.
+
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicU64, Ordering},
+};
+
+use alloy::primitives::B256;
+use serde_json::{Value, json};
+
+use crate::loopback::{Answer, LoopbackServer, Received};
+
+/// Blocks between the head and the solidified block (2/3 of 27 super representatives, plus one).
+pub const SOLIDIFY_DEPTH: u64 = 19;
+/// java-tron's default `node.jsonrpc.maxBlockRange`.
+pub const MAX_BLOCK_RANGE: u64 = 5_000;
+
+const TAG_NOT_SUPPORTED: &str = "TAG [earliest | pending] not supported";
+const QUANTITY_NOT_SUPPORTED: &str = "QUANTITY not supported, just support TAG as latest";
+const BLOCK_NUM_ERROR: &str = "invalid block number";
+const NO_BLOCK_HEADER: &str = "header not found";
+const INVALID_PARAMS: i64 = -32602;
+const METHOD_NOT_FOUND: i64 = -32601;
+
+/// Faults to inject; `every: Some(k)` means every k-th eligible request (k ≥ 1).
+#[derive(Clone, Debug, Default)]
+pub struct TronFaults {
+    /// Every k-th range `eth_getLogs` (not one by block hash) that has logs is answered `[]`, as a node whose log
+    /// index was not built answers.
+    pub empty_logs_every: Option<u64>,
+    /// Extra blocks the solidified head lags behind (a node whose solidity view is slow).
+    pub solidified_lag: u64,
+}
+
+/// What the stand-in did, for tests to assert that a fault really happened.
+#[derive(Debug, Default)]
+pub struct TronRpcCounters {
+    pub requests: AtomicU64,
+    pub emptied_logs: AtomicU64,
+    /// Requests refused as java-tron refuses them (historical state, sending, wide log ranges).
+    pub refused: AtomicU64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Port {
+    Full,
+    Solidity,
+}
+
+struct State {
+    upstream: String,
+    client: reqwest::Client,
+    faults: Mutex<TronFaults>,
+    counters: Arc<TronRpcCounters>,
+    log_queries: AtomicU64,
+}
+
+/// A running stand-in; dropping it stops both ports.
+pub struct TronRpc {
+    /// The full node's JSON-RPC (`latest` = the head).
+    pub full_url: String,
+    /// The solidity node's JSON-RPC (`latest` = the solidified block).
+    pub solidity_url: String,
+    pub counters: Arc<TronRpcCounters>,
+    state: Arc<State>,
+    _servers: [LoopbackServer; 2],
+}
+
+impl TronRpc {
+    /// Starts both ports on 127.0.0.1 in front of the anvil at `upstream`.
+    pub async fn start(upstream: &str, faults: TronFaults) -> eyre::Result<Self> {
+        let counters = Arc::new(TronRpcCounters::default());
+        let state = Arc::new(State {
+            upstream: upstream.to_owned(),
+            client: reqwest::Client::new(),
+            faults: Mutex::new(faults),
+            counters: counters.clone(),
+            log_queries: AtomicU64::new(0),
+        });
+        let serve = |port: Port| {
+            let state = state.clone();
+            LoopbackServer::start(move |req| serve(state.clone(), port, req))
+        };
+        let full = serve(Port::Full).await?;
+        let solidity = serve(Port::Solidity).await?;
+        Ok(Self { full_url: full.url(), solidity_url: solidity.url(), counters, state, _servers: [full, solidity] })
+    }
+
+    /// Replaces the fault plan (e.g. to heal the node mid-test).
+    pub fn set_faults(&self, faults: TronFaults) {
+        *self.state.faults.lock().expect("fault plan lock") = faults;
+    }
+}
+
+/// TRON's block id: the block number in the first 8 bytes, the rest of the block's hash after them.
+pub fn block_id(number: u64, hash: B256) -> B256 {
+    let mut id = hash;
+    id[..8].copy_from_slice(&number.to_be_bytes());
+    id
+}
+
+/// A JSON-RPC refusal, as the method's handler answers it.
+struct Refusal {
+    code: i64,
+    message: String,
+}
+
+impl Refusal {
+    fn params(message: impl Into<String>) -> Self {
+        Self { code: INVALID_PARAMS, message: message.into() }
+    }
+}
+
+type Outcome = Result<Value, Refusal>;
+
+async fn serve(state: Arc<State>, port: Port, req: Received) -> Answer {
+    state.counters.requests.fetch_add(1, Ordering::SeqCst);
+    let Ok(request) = serde_json::from_slice::<Value>(&req.body) else {
+        return Answer::json(
+            200,
+            &json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32700, "message": "parse error" } }),
+        );
+    };
+    let answer = match request {
+        Value::Array(batch) => {
+            let mut answers = Vec::with_capacity(batch.len());
+            for one in batch {
+                answers.push(answer_one(&state, port, one).await);
+            }
+            Value::Array(answers)
+        }
+        one => answer_one(&state, port, one).await,
+    };
+    Answer::json(200, &answer)
+}
+
+async fn answer_one(state: &State, port: Port, request: Value) -> Value {
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let method = request.get("method").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let params = request.get("params").cloned().unwrap_or(json!([]));
+    match handle(state, port, &method, params).await {
+        Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+        Err(refusal) => {
+            state.counters.refused.fetch_add(1, Ordering::SeqCst);
+            json!({ "jsonrpc": "2.0", "id": id, "error": { "code": refusal.code, "message": refusal.message, "data": "{}" } })
+        }
+    }
+}
+
+async fn handle(state: &State, port: Port, method: &str, params: Value) -> Outcome {
+    match method {
+        "eth_sendRawTransaction"
+        | "eth_sendTransaction"
+        | "eth_getTransactionCount"
+        | "eth_sign"
+        | "eth_signTransaction" => Err(Refusal {
+            code: METHOD_NOT_FOUND,
+            message: format!("the method {method} does not exist/is not available"),
+        }),
+        "eth_blockNumber" => Ok(hex(now(state, port).await?)),
+        "eth_getBlockByNumber" => {
+            let Some(number) = block_number(state, port, &params[0]).await? else { return Ok(Value::Null) };
+            block(state, number, params[1].as_bool().unwrap_or(false)).await
+        }
+        "eth_getBlockByHash" => {
+            let Some(number) = number_of_id(state, port, &params[0]).await? else { return Ok(Value::Null) };
+            block(state, number, params[1].as_bool().unwrap_or(false)).await
+        }
+        "eth_getLogs" => logs(state, port, &params[0]).await,
+        "eth_getBalance" | "eth_getCode" => {
+            let at = state_block(state, port, &params[1]).await?;
+            upstream(state, method, json!([params[0], hex(at)])).await
+        }
+        "eth_getStorageAt" => {
+            let at = state_block(state, port, &params[2]).await?;
+            upstream(state, method, json!([params[0], params[1], hex(at)])).await
+        }
+        "eth_call" | "eth_estimateGas" => {
+            let at = match &params[1] {
+                // java-tron checks that the named block exists, then reads `latest` anyway.
+                Value::Object(by) if by.contains_key("blockNumber") => {
+                    let number = parse_quantity(&by["blockNumber"]).ok_or_else(|| Refusal::params(BLOCK_NUM_ERROR))?;
+                    if number > now(state, port).await? {
+                        return Err(Refusal { code: -32000, message: NO_BLOCK_HEADER.into() });
+                    }
+                    now(state, port).await?
+                }
+                // `eth_estimateGas` takes no block; `eth_call` without one is refused ("invalid json request").
+                Value::Null if method == "eth_estimateGas" => now(state, port).await?,
+                Value::Null => return Err(Refusal { code: -32600, message: "invalid json request".into() }),
+                tag => state_block(state, port, tag).await?,
+            };
+            upstream(state, method, json!([params[0], hex(at)])).await
+        }
+        "eth_getTransactionReceipt" | "eth_getTransactionByHash" => {
+            let mut found = upstream(state, method, params).await?;
+            let visible = match found.get("blockNumber").and_then(parse_quantity) {
+                Some(number) => number <= now(state, port).await?,
+                None => port == Port::Full,
+            };
+            if !visible {
+                return Ok(Value::Null);
+            }
+            rewrite_hashes(&mut found);
+            if let Some(logs) = found.get_mut("logs").and_then(Value::as_array_mut) {
+                logs.iter_mut().for_each(rewrite_hashes);
+            }
+            Ok(found)
+        }
+        _ => upstream(state, method, params).await,
+    }
+}
+
+fn hex(n: u64) -> Value {
+    Value::String(format!("{n:#x}"))
+}
+
+fn parse_quantity(v: &Value) -> Option<u64> {
+    let text = v.as_str()?;
+    let digits = text.strip_prefix("0x")?;
+    u64::from_str_radix(digits, 16).ok()
+}
+
+async fn head(state: &State) -> Result<u64, Refusal> {
+    let value = upstream(state, "eth_blockNumber", json!([])).await?;
+    parse_quantity(&value).ok_or_else(|| Refusal { code: -32000, message: "upstream block number".into() })
+}
+
+async fn solidified(state: &State) -> Result<u64, Refusal> {
+    let lag = state.faults.lock().expect("fault plan lock").solidified_lag;
+    Ok(head(state).await?.saturating_sub(SOLIDIFY_DEPTH + lag))
+}
+
+/// The node's "now" block: the head on the full port, the solidified block on the solidity port.
+async fn now(state: &State, port: Port) -> Result<u64, Refusal> {
+    match port {
+        Port::Full => head(state).await,
+        Port::Solidity => solidified(state).await,
+    }
+}
+
+/// A block-identifying parameter (`eth_getBlockByNumber`): a number, `latest`, `earliest` or `finalized`;
+/// `None` for a block this port does not know.
+async fn block_number(state: &State, port: Port, tag: &Value) -> Result<Option<u64>, Refusal> {
+    let number = match tag.as_str() {
+        Some("latest") => now(state, port).await?,
+        Some("earliest") => 0,
+        Some("finalized") => solidified(state).await?,
+        Some("pending") => return Err(Refusal::params("TAG pending not supported")),
+        _ => parse_quantity(tag).ok_or_else(|| Refusal::params(BLOCK_NUM_ERROR))?,
+    };
+    Ok((number <= now(state, port).await?).then_some(number))
+}
+
+/// The block a state read may name: only `latest`, which is the port's "now" block.
+async fn state_block(state: &State, port: Port, tag: &Value) -> Result<u64, Refusal> {
+    match tag.as_str() {
+        Some(t) if t.eq_ignore_ascii_case("latest") => now(state, port).await,
+        Some(t) if t.eq_ignore_ascii_case("earliest") || t.eq_ignore_ascii_case("pending") => {
+            Err(Refusal::params(TAG_NOT_SUPPORTED))
+        }
+        _ if parse_quantity(tag).is_some() => Err(Refusal::params(QUANTITY_NOT_SUPPORTED)),
+        _ => Err(Refusal::params(BLOCK_NUM_ERROR)),
+    }
+}
+
+/// The number of the block whose TRON id is `id`, if this port knows it.
+async fn number_of_id(state: &State, port: Port, id: &Value) -> Result<Option<u64>, Refusal> {
+    let id: B256 = id.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| Refusal::params("invalid hash value"))?;
+    let number = u64::from_be_bytes(id[..8].try_into().expect("8 bytes"));
+    if number > now(state, port).await? {
+        return Ok(None);
+    }
+    let block = upstream(state, "eth_getBlockByNumber", json!([hex(number), false])).await?;
+    let hash: Option<B256> = block.get("hash").and_then(Value::as_str).and_then(|s| s.parse().ok());
+    Ok(hash.filter(|h| block_id(number, *h) == id).map(|_| number))
+}
+
+async fn block(state: &State, number: u64, full: bool) -> Outcome {
+    let mut block = upstream(state, "eth_getBlockByNumber", json!([hex(number), full])).await?;
+    if block.is_null() {
+        return Ok(block);
+    }
+    let hash: B256 = block["hash"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default();
+    let parent: B256 = block["parentHash"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default();
+    block["hash"] = json!(block_id(number, hash));
+    block["parentHash"] = json!(if number == 0 { parent } else { block_id(number - 1, parent) });
+    block["logsBloom"] = json!(format!("0x{}", "00".repeat(256)));
+    if let Some(txs) = block.get_mut("transactions").and_then(Value::as_array_mut) {
+        txs.iter_mut().filter(|t| t.is_object()).for_each(rewrite_hashes);
+    }
+    Ok(block)
+}
+
+/// A log's, a receipt's or a transaction's `blockHash` as TRON's block id.
+fn rewrite_hashes(item: &mut Value) {
+    let (Some(number), Some(hash)) = (
+        item.get("blockNumber").and_then(parse_quantity),
+        item.get("blockHash").and_then(Value::as_str).and_then(|s| s.parse::<B256>().ok()),
+    ) else {
+        return;
+    };
+    item["blockHash"] = json!(block_id(number, hash));
+}
+
+async fn logs(state: &State, port: Port, filter: &Value) -> Outcome {
+    let mut upstream_filter = filter.clone();
+    let by_hash = filter.get("blockHash").is_some_and(|h| !h.is_null());
+    if by_hash {
+        let number = number_of_id(state, port, &filter["blockHash"])
+            .await?
+            .ok_or_else(|| Refusal::params("invalid blockHash"))?;
+        let block = upstream(state, "eth_getBlockByNumber", json!([hex(number), false])).await?;
+        upstream_filter["blockHash"] = block["hash"].clone();
+    } else {
+        let now = now(state, port).await?;
+        let resolve = |tag: &Value, default: u64| -> Result<u64, Refusal> {
+            match tag.as_str() {
+                None => Ok(default),
+                Some("latest") | Some("finalized") => Ok(now),
+                Some("earliest") => Ok(0),
+                Some(_) => parse_quantity(tag).ok_or_else(|| Refusal::params(BLOCK_NUM_ERROR)),
+            }
+        };
+        let from = resolve(&filter["fromBlock"], now)?;
+        let to = resolve(&filter["toBlock"], u64::MAX)?;
+        if from > to {
+            return Err(Refusal::params("please verify: fromBlock <= toBlock"));
+        }
+        if to.min(now).saturating_sub(from) > MAX_BLOCK_RANGE {
+            return Err(Refusal::params(format!("exceed max block range: {MAX_BLOCK_RANGE}")));
+        }
+        if from > now {
+            return Ok(json!([]));
+        }
+        upstream_filter["fromBlock"] = hex(from);
+        upstream_filter["toBlock"] = hex(to.min(now));
+    }
+    let mut found = upstream(state, "eth_getLogs", json!([upstream_filter])).await?;
+    let entries = found.as_array_mut().map(std::mem::take).unwrap_or_default();
+    if !by_hash && !entries.is_empty() {
+        let every = state.faults.lock().expect("fault plan lock").empty_logs_every;
+        let k = state.log_queries.fetch_add(1, Ordering::SeqCst) + 1;
+        if every.is_some_and(|e| e > 0 && k.is_multiple_of(e)) {
+            state.counters.emptied_logs.fetch_add(1, Ordering::SeqCst);
+            return Ok(json!([]));
+        }
+    }
+    let entries: Vec<Value> = entries
+        .into_iter()
+        .map(|mut log| {
+            rewrite_hashes(&mut log);
+            log
+        })
+        .collect();
+    Ok(Value::Array(entries))
+}
+
+/// Forwards one call to anvil; its error comes back as this node's.
+async fn upstream(state: &State, method: &str, params: Value) -> Outcome {
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let response = state
+        .client
+        .post(&state.upstream)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| Refusal { code: -32000, message: e.to_string() })?;
+    let mut answer: Value = response.json().await.map_err(|e| Refusal { code: -32000, message: e.to_string() })?;
+    if let Some(error) = answer.get("error") {
+        return Err(Refusal {
+            code: error["code"].as_i64().unwrap_or(-32000),
+            message: error["message"].as_str().unwrap_or("upstream error").to_owned(),
+        });
+    }
+    Ok(answer["result"].take())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_id_carries_the_number_in_its_first_eight_bytes() {
+        let hash = B256::repeat_byte(0xab);
+        let id = block_id(0x0102_0304, hash);
+        assert_eq!(&id[..8], &[0, 0, 0, 0, 1, 2, 3, 4]);
+        assert_eq!(&id[8..], &hash[8..]);
+    }
+}

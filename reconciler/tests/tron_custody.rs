@@ -1,0 +1,110 @@
+//! Reconciliation of a TRON chain through TRON's JSON-RPC (the stand-in of `anvil_tests::tron_rpc`): custody read
+//! at the Solidity node's `latest` (the solidified block; no historical state exists there), against the ledger as
+//! of that block — variance 0 when they agree, an alert for a wei the ledger does not know; an EVM-mode reading
+//! of the same node is refused outright.
+
+use alloy::{
+    primitives::{Address, I256, U256},
+    providers::{DynProvider, Provider, ProviderBuilder, ext::AnvilApi},
+};
+use anvil_tests::{
+    devchain::{DevChain, NILE_CHAIN_ID, native_ledger_db},
+    tron_rpc::{SOLIDIFY_DEPTH, TronFaults, TronRpc},
+};
+use ledger::ChainLedger;
+use listener::{ChainFollower, FollowerConfig, follower::TronFinality, service::ChainListener};
+use reconciler::service::{ChainTarget, Reconciler, RunReport};
+use sqlx::PgPool;
+
+const FEE: u128 = 20_000_000_000_000_000_000;
+
+fn provider(url: &str) -> DynProvider {
+    ProviderBuilder::new().connect_http(url.parse().expect("url")).erased()
+}
+
+/// The TRON-mode listener caught up with the solidified block.
+async fn listen(chain: &DevChain, tron: &TronRpc, pool: &PgPool) -> eyre::Result<()> {
+    let config = FollowerConfig::new(NILE_CHAIN_ID, chain.settlement, 0).on_tron(TronFinality::SolidityLatest);
+    let follower = ChainFollower::new(provider(&tron.solidity_url), config);
+    let mut listener = ChainListener::new(follower, ChainLedger::open(pool.clone(), NILE_CHAIN_ID).await?, 1);
+    while listener.step().await?.blocks > 0 {}
+    Ok(())
+}
+
+async fn reconcile(chain: &DevChain, tron: &TronRpc, pool: &PgPool, tron_mode: bool) -> eyre::Result<RunReport> {
+    let target = ChainTarget {
+        chain_id: NILE_CHAIN_ID,
+        provider: provider(&tron.solidity_url),
+        contract: chain.settlement,
+        confirmations: 0,
+        assets: vec![Address::ZERO],
+        tron: tron_mode,
+    };
+    Ok(Reconciler::new(pool.clone(), vec![target], vec![], 10).run_once().await?)
+}
+
+#[tokio::test]
+async fn tron_custody_is_compared_at_the_solidified_block_without_historical_reads() -> eyre::Result<()> {
+    let chain = DevChain::start_tron().await?;
+    let tron = TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?;
+    let db = native_ledger_db(NILE_CHAIN_ID, chain.admin.address()).await?;
+    let g = chain.admin.address();
+    chain.register_native(&chain.account(2), g, U256::from(FEE), 1).await?;
+    chain.register_native(&chain.account(3), g, U256::from(FEE), 2).await?;
+    chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
+    listen(&chain, &tron, &db.pool).await?;
+
+    // Read as an EVM chain, the node refuses the historical balance: nothing is compared, the chain is reported.
+    let refused = reconcile(&chain, &tron, &db.pool, false).await?;
+    assert!(refused.assets.is_empty());
+    assert!(
+        refused.errors.iter().any(|e| e.contains("QUANTITY not supported")),
+        "a historical read is refused by TRON's JSON-RPC: {:?}",
+        refused.errors
+    );
+
+    let report = reconcile(&chain, &tron, &db.pool, true).await?;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.assets.len(), 1);
+    let custody = &report.assets[0].result;
+    let solidified = chain.provider.get_block_number().await? - SOLIDIFY_DEPTH;
+    assert_eq!(custody.block, solidified, "compared at the solidified block");
+    assert_eq!(custody.onchain_balance, U256::from(2 * FEE));
+    assert_eq!(custody.variance, I256::ZERO);
+    assert!(report.alerts.iter().all(|a| a.check != "custody"), "{:?}", report.alerts);
+
+    // One wei the ledger never saw arrives at the contract: once solidified, the variance says so.
+    let balance = chain.provider.get_balance(chain.settlement).await?;
+    chain.provider.anvil_set_balance(chain.settlement, balance + U256::from(1)).await?;
+    chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH + 1), None).await?;
+    listen(&chain, &tron, &db.pool).await?;
+    let report = reconcile(&chain, &tron, &db.pool, true).await?;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.assets[0].result.variance, I256::ONE);
+    assert!(report.alerts.iter().any(|a| a.check == "custody"), "{:?}", report.alerts);
+    Ok(())
+}
+
+#[tokio::test]
+async fn tron_custody_waits_for_the_ledger_to_reach_the_solidified_block() -> eyre::Result<()> {
+    let chain = DevChain::start_tron().await?;
+    let tron = TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?;
+    let db = native_ledger_db(NILE_CHAIN_ID, chain.admin.address()).await?;
+    chain.register_native(&chain.account(2), chain.admin.address(), U256::from(FEE), 1).await?;
+    chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
+    listen(&chain, &tron, &db.pool).await?;
+    // A registration solidified that the listener has not applied: comparing now would report it as variance.
+    chain.register_native(&chain.account(3), chain.admin.address(), U256::from(FEE), 2).await?;
+    chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
+    let report = reconcile(&chain, &tron, &db.pool, true).await?;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(report.assets.is_empty(), "not compared while the ledger is behind: {:?}", report.assets);
+    assert!(report.alerts.iter().all(|a| a.check != "custody"), "no false variance: {:?}", report.alerts);
+
+    listen(&chain, &tron, &db.pool).await?;
+    let report = reconcile(&chain, &tron, &db.pool, true).await?;
+    assert_eq!(report.assets.len(), 1);
+    assert_eq!(report.assets[0].result.variance, I256::ZERO);
+    assert_eq!(report.assets[0].result.onchain_balance, U256::from(2 * FEE));
+    Ok(())
+}
