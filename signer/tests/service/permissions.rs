@@ -152,9 +152,21 @@ async fn a_caller_limited_to_register_and_retopup_is_refused_outflows_and_nothin
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
-impl Write for Captured {
+thread_local! {
+    /// Where this thread's log lines go; nowhere when `None`.
+    static CAPTURE: std::cell::RefCell<Option<Captured>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The global subscriber's writer: the current thread's capture, if it has one.
+struct ThreadCapture;
+
+impl Write for ThreadCapture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        CAPTURE.with(|c| {
+            if let Some(c) = &*c.borrow() {
+                c.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
 
@@ -163,20 +175,30 @@ impl Write for Captured {
     }
 }
 
+/// Captures what this thread logs from now on. One *global* subscriber serves every test thread: a thread-local
+/// one (`set_default`) loses events when another test thread first reaches a callsite while it is being set
+/// (the callsite's interest is then cached as "never"), which made this test fail now and then.
+fn capture_this_thread() -> Captured {
+    static GLOBAL: std::sync::Once = std::sync::Once::new();
+    GLOBAL.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(|| ThreadCapture)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber in this test binary");
+    });
+    // A callsite registered while the global subscriber was being set may have cached "never": ask them all again.
+    tracing::callsite::rebuild_interest_cache();
+    let captured = Captured::default();
+    CAPTURE.with(|c| *c.borrow_mut() = Some(captured.clone()));
+    captured
+}
+
 #[tokio::test]
 async fn a_refused_kind_is_audit_logged_like_every_other_decision() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(move || writer.clone())
-        .finish();
-    // The test runtime is single-threaded, so the server's tasks log through this thread's subscriber.
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // Callsites first hit by a concurrent test (no subscriber on its thread) may have cached "never": ask every
-    // callsite again now that this thread's subscriber exists, so the audit event reaches it.
-    tracing::callsite::rebuild_interest_cache();
+    // The test runtime is single-threaded, so the server's tasks log on this thread.
+    let captured = capture_this_thread();
 
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::spawn(limited_settings(dir.path())).await;
