@@ -9,7 +9,7 @@ use ledger::plan::PlanParams;
 use serde_json::Value;
 
 use crate::common::genesis;
-use crate::helpers::{Chain, TestApp, spawn_app};
+use crate::helpers::{Answer, Chain, TestApp, spawn_app};
 
 const TRON_MAINNET: u64 = 728_126_428;
 const USDT: Address = Address::repeat_byte(0x55);
@@ -59,6 +59,24 @@ async fn apply_registrations(app: &TestApp, token: Address, first: u64, registra
         };
         chain.apply_block(&[event]).await.unwrap();
     }
+}
+
+/// A fresh TRON wallet, signed in with TRON's message, asks for a registration payload under genesis on a TRON
+/// asset of `token` (zero: TRX), from an app with the real signer (returned too: dropping it stops the signer).
+async fn tron_register_answer(
+    token: Address,
+) -> (crate::signer_service::SignerService, TestApp, PrivateKeySigner, String, Answer) {
+    use crate::payouts::{SETTLEMENT, spawn_admin_app};
+    let signer = crate::signer_service::spawn_signer_on(TRON_MAINNET, SETTLEMENT, &[USDT]).await;
+    let chain = backend::config::ChainSettings::new(TRON_MAINNET, format!("{SETTLEMENT:#x}"));
+    let app = spawn_admin_app(&signer, chain).await;
+    tron_asset_of(&app, token, &[]).await;
+    let user = PrivateKeySigner::random();
+    let access = app.signin(Chain::Tron, &user).await["access_token"].as_str().unwrap().to_owned();
+    let body = serde_json::json!({ "asset_id": 1, "sponsor": to_base58(genesis()) });
+    let answer = app.post_as("/v1/users/register", Some(&access), body).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    (signer, app, user, access, answer)
 }
 
 /// TronWeb's ABI encoding of `args` for `function` (`scripts/tron/encode-call.mjs`), hex without 0x.
@@ -153,16 +171,8 @@ async fn a_tron_assets_payout_batch_lists_its_entries_and_left_out_users_in_base
 
 #[tokio::test]
 async fn a_tron_register_answer_carries_the_call_as_tronweb_sends_it() {
-    use crate::payouts::{SETTLEMENT, spawn_admin_app};
-    let signer = crate::signer_service::spawn_signer_on(TRON_MAINNET, SETTLEMENT, &[USDT]).await;
-    let chain = backend::config::ChainSettings::new(TRON_MAINNET, format!("{SETTLEMENT:#x}"));
-    let app = spawn_admin_app(&signer, chain).await;
-    tron_asset_of(&app, Address::ZERO, &[]).await;
-    let user = PrivateKeySigner::random();
-    let token = app.signin(Chain::Tron, &user).await["access_token"].as_str().unwrap().to_owned();
-    let body = serde_json::json!({ "asset_id": 1, "sponsor": to_base58(genesis()) });
-    let a = app.post_as("/v1/users/register", Some(&token), body).await;
-    assert_eq!(a.status, 200, "{}", a.body);
+    use crate::payouts::SETTLEMENT;
+    let (_signer, _app, _user, _access, a) = tron_register_answer(Address::ZERO).await;
     assert_eq!(a.body["contract"], to_base58(SETTLEMENT), "the answer's contract in the chain's form");
     let tron = &a.body["tron"];
     assert_eq!(tron["contract"], to_base58(SETTLEMENT));
@@ -204,16 +214,8 @@ async fn a_tron_register_answer_carries_the_call_as_tronweb_sends_it() {
 
 #[tokio::test]
 async fn a_tron_usdt_register_answer_asks_for_the_approve_first() {
-    use crate::payouts::{SETTLEMENT, spawn_admin_app};
-    let signer = crate::signer_service::spawn_signer_on(TRON_MAINNET, SETTLEMENT, &[USDT]).await;
-    let chain = backend::config::ChainSettings::new(TRON_MAINNET, format!("{SETTLEMENT:#x}"));
-    let app = spawn_admin_app(&signer, chain).await;
-    tron_asset(&app, &[]).await;
-    let user = PrivateKeySigner::random();
-    let token = app.signin(Chain::Tron, &user).await["access_token"].as_str().unwrap().to_owned();
-    let body = serde_json::json!({ "asset_id": 1, "sponsor": to_base58(genesis()) });
-    let a = app.post_as("/v1/users/register", Some(&token), body).await;
-    assert_eq!(a.status, 200, "{}", a.body);
+    use crate::payouts::SETTLEMENT;
+    let (_signer, _app, _user, _access, a) = tron_register_answer(USDT).await;
     let tron = &a.body["tron"];
     assert_eq!(tron["call_value"], "0", "a token payment sends no TRX");
     let approve = &tron["approve"];
@@ -293,16 +295,7 @@ async fn admin_answers_about_a_tron_user_name_it_in_base58check() {
 
 #[tokio::test]
 async fn a_tron_registrations_confirmation_names_the_sponsor_in_base58check() {
-    use crate::payouts::{SETTLEMENT, spawn_admin_app};
-    let signer = crate::signer_service::spawn_signer_on(TRON_MAINNET, SETTLEMENT, &[USDT]).await;
-    let chain = backend::config::ChainSettings::new(TRON_MAINNET, format!("{SETTLEMENT:#x}"));
-    let app = spawn_admin_app(&signer, chain).await;
-    tron_asset(&app, &[]).await;
-    let user = PrivateKeySigner::random();
-    let token = app.signin(Chain::Tron, &user).await["access_token"].as_str().unwrap().to_owned();
-    let body = serde_json::json!({ "asset_id": 1, "sponsor": to_base58(genesis()) });
-    let asked = app.post_as("/v1/users/register", Some(&token), body).await;
-    assert_eq!(asked.status, 200, "{}", asked.body);
+    let (_signer, app, user, token, asked) = tron_register_answer(USDT).await;
     // The chain's event, as the listener applies it, for the payload this wallet was given.
     let nonce: U256 = asked.body["nonce"].as_str().unwrap().parse().unwrap();
     let mut chain = ledger::ChainLedger::open(app.db.pool.clone(), TRON_MAINNET).await.unwrap();
