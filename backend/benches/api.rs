@@ -2,7 +2,8 @@
 //! Redis, the real signer in-process) serving `GET /health` (baseline), `GET /v1/users/me` and
 //! `POST /v1/users/register`, each at a fixed request rate from signed-in wallets. Prints p50/p90/p99/max
 //! latency and the achieved rate per endpoint, the ratio of `/v1/users/me` to the baseline, and `/v1/users/me` on
-//! the same app without its metrics layer (no `metrics_address`): what the layer costs.
+//! the same app without its metrics layer (no `metrics_address`), run at the same time as the app with it (A/B):
+//! what the layer costs.
 //!
 //! `cargo bench -p backend --bench api -- [me_rate] [seconds] [register_rate] [wallets]` (under `cargo test --all-targets` a one-second smoke run)
 //! (defaults 500 req/s, 10 s, 50 req/s, 200 wallets; `DATABASE_URL` selects the Postgres server, `REDIS_URL`
@@ -308,11 +309,18 @@ async fn main() -> eyre::Result<()> {
         let _ = open_loop(&client, "warm-up", rate, 1, make.clone()).await;
     }
 
+    // The metrics layer's cost is measured A/B: both apps at the same rate at the same time, so the machine's
+    // state (caches, other load, what ran before) is the same for both.
+    let (with_layer, without_layer) = tokio::join!(
+        open_loop(&client, "GET /v1/users/me, A/B metrics", args.me_rate, args.seconds, me.clone()),
+        open_loop(&client, "GET /v1/users/me, A/B none", args.me_rate, args.seconds, me_bare),
+    );
     let runs = [
         open_loop(&client, "GET /health (baseline)", args.me_rate, args.seconds, health).await,
         open_loop(&client, "GET /v1/users/me", args.me_rate, args.seconds, me).await,
         open_loop(&client, "POST /v1/users/register", args.register_rate, args.seconds, register).await,
-        open_loop(&client, "GET /v1/users/me, no metrics", args.me_rate, args.seconds, me_bare).await,
+        with_layer,
+        without_layer,
     ];
     println!(
         "{:<26} {:>6} {:>6} {:>6} {:>5} {:>9} {:>8} {:>8} {:>8} {:>8}",
@@ -329,9 +337,9 @@ async fn main() -> eyre::Result<()> {
         me_run.percentile(0.9) / base_run.percentile(0.9),
         me_run.percentile(0.99) / base_run.percentile(0.99),
     );
-    let bare_run = &runs[3];
+    let (me_run, bare_run) = (&runs[3], &runs[4]);
     println!(
-        "metrics layer: /v1/users/me with vs without at {} req/s: p50 {:.3} vs {:.3} ms (x{:.2}), p99 {:.3} vs {:.3} ms (x{:.2})",
+        "metrics layer: /v1/users/me with vs without, both at {} req/s at once: p50 {:.3} vs {:.3} ms (x{:.2}), p99 {:.3} vs {:.3} ms (x{:.2})",
         args.me_rate,
         me_run.percentile(0.5),
         bare_run.percentile(0.5),
