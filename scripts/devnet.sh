@@ -16,13 +16,15 @@ BIN=$CARGO_TARGET_DIR/debug
 PG=postgres://postgres@127.0.0.1:5432
 # DEVNET_DB_NAME runs a second devnet beside one that is up (its own database and Redis key prefix).
 DB_NAME=${DEVNET_DB_NAME:-referral_devnet}
-SERVICES=(anvil anvil-tron signer backend listener reconciler prometheus)
+SERVICES=(anvil anvil-tron tron-rpc signer backend listener reconciler prometheus)
 # anvil's well-known accounts (public knowledge, never for a real chain): #0 is the contract admin, payout
 # operator, API admin and genesis user; #1 is the signer's key.
 ANVIL_KEY_0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 ANVIL_KEY_1=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 # The TRON stand-in: an anvil with Nile's chain id, so the backend treats its asset as TRON's (T… addresses,
-# TronLink calls, TRON sign-in). No TRON node runs here; its RPC is plain Ethereum JSON-RPC.
+# TronLink calls, TRON sign-in). No TRON node runs here. tron-rpc serves TRON's JSON-RPC in front of it (a full
+# and a Solidity port: solidified = head - 19, no historical state, java-tron's refusals); the listener and the
+# reconciler read the TRON chain through its Solidity port, in their TRON modes.
 TRON_CHAIN_ID=3448148188
 
 log() { printf '\033[1;35m[devnet]\033[0m %s\n' "$*"; }
@@ -102,6 +104,8 @@ summary() {
   docs       $api/docs       (OpenAPI: $api/api-docs/openapi.json)
   anvil RPC  http://127.0.0.1:$ANVIL_PORT  (chain 31337)
   TRON chain http://127.0.0.1:$TRON_ANVIL_PORT  (stand-in: anvil with Nile's chain id $TRON_CHAIN_ID; asset 3 = USDT there)
+             TRON JSON-RPC: full node http://127.0.0.1:$TRON_FULL_PORT, Solidity node http://127.0.0.1:$TRON_SOLIDITY_PORT
+             (solidified = head - 19; the listener and reconciler read it there)
              Settlement $(json_field "$STATE/tron-chain.json" settlement_base58), test USDT $(json_field "$STATE/tron-chain.json" usdt_base58)
   signer     http://127.0.0.1:$SIGNER_PORT  (dev key: anvil account #1, $(json_field "$STATE/chain.json" signer))
   contracts  Settlement $(json_field "$STATE/chain.json" settlement), test USDT $(json_field "$STATE/chain.json" usdt)
@@ -112,7 +116,7 @@ summary() {
              listener http://127.0.0.1:$LISTENER_METRICS_PORT/metrics, reconciler http://127.0.0.1:$RECONCILER_METRICS_PORT/metrics
   prometheus http://127.0.0.1:$PROMETHEUS_PORT  (alerts: /alerts; rules ops/prometheus/rules, runbooks ops/runbooks;
              Grafana is in no package registry here: run one with ops/grafana/provisioning, see ops/README.md)
-  logs       $STATE/logs/{anvil,anvil-tron,signer,backend,listener,reconciler,prometheus}.log
+  logs       $STATE/logs/{anvil,anvil-tron,tron-rpc,signer,backend,listener,reconciler,prometheus}.log
   configs    $STATE/{signer,backend,listener,reconciler}.toml
   stop       scripts/devnet.sh stop
 
@@ -159,21 +163,25 @@ command -v prometheus >/dev/null || scripts/ops-test.sh --install-only
 
 log "building signer, backend, listener, reconciler, devnet tools (debug)"
 # Whole-workspace feature set, as the end-to-end tests build these binaries: the two share compiled artifacts.
-cargo build --quiet --bin signer --bin backend --bin listener --bin reconciler --bin devnet-deploy --bin devnet-demo
+cargo build --quiet --bin signer --bin backend --bin listener --bin reconciler --bin devnet-deploy --bin devnet-demo \
+  --bin tron-rpc
 
 ANVIL_PORT=$(pick_port "${DEVNET_ANVIL_PORT:-8545}")
 TRON_ANVIL_PORT=$(pick_port "${DEVNET_TRON_ANVIL_PORT:-$((ANVIL_PORT + 1))}")
+TRON_FULL_PORT=$(pick_port "${DEVNET_TRON_FULL_PORT:-8555}")
+TRON_SOLIDITY_PORT=$(pick_port "${DEVNET_TRON_SOLIDITY_PORT:-$((TRON_FULL_PORT + 1))}")
 SIGNER_PORT=$(pick_port "${DEVNET_SIGNER_PORT:-8700}")
 API_PORT=$(pick_port "${DEVNET_API_PORT:-8000}")
 API_METRICS_PORT=$(pick_port "${DEVNET_API_METRICS_PORT:-9101}")
 LISTENER_METRICS_PORT=$(pick_port "${DEVNET_LISTENER_METRICS_PORT:-$((API_METRICS_PORT + 1))}")
 RECONCILER_METRICS_PORT=$(pick_port "${DEVNET_RECONCILER_METRICS_PORT:-$((LISTENER_METRICS_PORT + 1))}")
 PROMETHEUS_PORT=$(pick_port "${DEVNET_PROMETHEUS_PORT:-9090}")
-printf 'ANVIL_PORT=%s\nTRON_ANVIL_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\nAPI_METRICS_PORT=%s\nLISTENER_METRICS_PORT=%s\nRECONCILER_METRICS_PORT=%s\nPROMETHEUS_PORT=%s\n' \
-  "$ANVIL_PORT" "$TRON_ANVIL_PORT" "$SIGNER_PORT" "$API_PORT" "$API_METRICS_PORT" "$LISTENER_METRICS_PORT" "$RECONCILER_METRICS_PORT" \
+printf 'ANVIL_PORT=%s\nTRON_ANVIL_PORT=%s\nTRON_FULL_PORT=%s\nTRON_SOLIDITY_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\nAPI_METRICS_PORT=%s\nLISTENER_METRICS_PORT=%s\nRECONCILER_METRICS_PORT=%s\nPROMETHEUS_PORT=%s\n' \
+  "$ANVIL_PORT" "$TRON_ANVIL_PORT" "$TRON_FULL_PORT" "$TRON_SOLIDITY_PORT" "$SIGNER_PORT" "$API_PORT" "$API_METRICS_PORT" "$LISTENER_METRICS_PORT" "$RECONCILER_METRICS_PORT" \
   "$PROMETHEUS_PORT" >"$STATE/ports.env"
 RPC=http://127.0.0.1:$ANVIL_PORT
 TRON_RPC=http://127.0.0.1:$TRON_ANVIL_PORT
+TRON_SOLIDITY_RPC=http://127.0.0.1:$TRON_SOLIDITY_PORT
 API=http://127.0.0.1:$API_PORT
 
 log "anvil on $RPC (transactions mined at once, and a block every second)"
@@ -183,6 +191,9 @@ log "TRON stand-in: anvil on $TRON_RPC with Nile's chain id $TRON_CHAIN_ID"
 start anvil-tron node_modules/.bin/anvil --host 127.0.0.1 --port "$TRON_ANVIL_PORT" --chain-id "$TRON_CHAIN_ID" \
   --block-time 1 --mixed-mining
 wait_until anvil-tron 30 rpc_answers "$TRON_RPC"
+log "TRON JSON-RPC (tron-rpc): full node http://127.0.0.1:$TRON_FULL_PORT, Solidity node $TRON_SOLIDITY_RPC"
+start tron-rpc "$BIN/tron-rpc" "$TRON_RPC" "$TRON_FULL_PORT" "$TRON_SOLIDITY_PORT"
+wait_until tron-rpc 30 rpc_answers "$TRON_SOLIDITY_RPC"
 
 log "database $DB_NAME (fresh)"
 psql -q -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 \
@@ -321,11 +332,12 @@ confirmations = 2
 start_block = $START_BLOCK
 poll_interval_ms = 500
 
-[[chains]]
+[[chains]] # read as TRON: blocks applied once solidified (19 deep), through the Solidity node's JSON-RPC
 chain_id = $TRON_CHAIN_ID
-rpc_url = "$TRON_RPC"
+rpc_url = "$TRON_SOLIDITY_RPC"
+tron = "solidity_latest"
 contract = "$TRON_SETTLEMENT"
-confirmations = 2
+confirmations = 0
 start_block = $TRON_START_BLOCK
 poll_interval_ms = 500
 EOF
@@ -346,11 +358,12 @@ contract = "$SETTLEMENT"
 confirmations = 2
 operator = "$ADMIN"
 
-[[chains]]
+[[chains]] # TRON: custody read at the Solidity node's latest (the solidified block), no historical state
 chain_id = $TRON_CHAIN_ID
-rpc_url = "$TRON_RPC"
+rpc_url = "$TRON_SOLIDITY_RPC"
+tron = true
 contract = "$TRON_SETTLEMENT"
-confirmations = 2
+confirmations = 0
 operator = "$ADMIN"
 native_decimals = 18 # the stand-in's native coin is anvil's (a real TRON chain: 6, TRX in SUN)
 EOF

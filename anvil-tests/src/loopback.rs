@@ -46,7 +46,16 @@ impl LoopbackServer {
         F: Fn(Received) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Answer> + Send + 'static,
     {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), handler).await
+    }
+
+    /// As [`start`](Self::start), on `addr`.
+    pub async fn start_on<F, Fut>(addr: SocketAddr, handler: F) -> std::io::Result<Self>
+    where
+        F: Fn(Received) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Answer> + Send + 'static,
+    {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let handler = Arc::new(handler);
         let task = tokio::spawn(async move {

@@ -21,9 +21,12 @@
 //! Faults a real TRON provider shows can be injected: a silently empty `eth_getLogs`, a solidified head that
 //! lags further behind.
 
-use std::sync::{
-    Arc, Mutex,
-    atomic::{AtomicU64, Ordering},
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use alloy::primitives::B256;
@@ -88,8 +91,19 @@ pub struct TronRpc {
 }
 
 impl TronRpc {
-    /// Starts both ports on 127.0.0.1 in front of the anvil at `upstream`.
+    /// Starts both ports on 127.0.0.1 (ports chosen by the OS) in front of the anvil at `upstream`.
     pub async fn start(upstream: &str, faults: TronFaults) -> eyre::Result<Self> {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::start_on(upstream, any, any, faults).await
+    }
+
+    /// As [`start`](Self::start), with the full node's port on `full` and the Solidity node's on `solidity`.
+    pub async fn start_on(
+        upstream: &str,
+        full: SocketAddr,
+        solidity: SocketAddr,
+        faults: TronFaults,
+    ) -> eyre::Result<Self> {
         let counters = Arc::new(TronRpcCounters::default());
         let state = Arc::new(State {
             upstream: upstream.to_owned(),
@@ -98,12 +112,12 @@ impl TronRpc {
             counters: counters.clone(),
             log_queries: AtomicU64::new(0),
         });
-        let serve = |port: Port| {
+        let serve = |port: Port, addr: SocketAddr| {
             let state = state.clone();
-            LoopbackServer::start(move |req| serve(state.clone(), port, req))
+            LoopbackServer::start_on(addr, move |req| serve(state.clone(), port, req))
         };
-        let full = serve(Port::Full).await?;
-        let solidity = serve(Port::Solidity).await?;
+        let full = serve(Port::Full, full).await?;
+        let solidity = serve(Port::Solidity, solidity).await?;
         Ok(Self { full_url: full.url(), solidity_url: solidity.url(), counters, state, _servers: [full, solidity] })
     }
 
