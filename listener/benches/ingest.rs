@@ -3,6 +3,10 @@
 //! same provider (a ratio, one run), and the delay from a block reaching the confirmation depth to its rows
 //! being in the ledger.
 //!
+//! Then the same for the TRON path: the same chain read through TRON's JSON-RPC (the stand-in of
+//! `anvil_tests::tron_rpc`, a Solidity node's port) by a listener in TRON mode — blocks with their transactions,
+//! the direct-call check, solidified = head − 19 — into a second ledger, beside the EVM figures of the same run.
+//!
 //! `cargo bench -p listener --bench ingest` runs 10,000 registrations; under `cargo test` it is a smoke run.
 
 use std::time::{Duration, Instant};
@@ -15,10 +19,13 @@ use alloy::{
     rpc::types::{Filter, TransactionRequest},
     sol_types::SolCall,
 };
-use anvil_tests::devchain::{DevChain, native_ledger_db};
+use anvil_tests::{
+    devchain::{DevChain, native_ledger_db},
+    tron_rpc::{SOLIDIFY_DEPTH, TronFaults, TronRpc},
+};
 use futures::{StreamExt, TryStreamExt, stream};
 use ledger::{ChainLedger, db::ScratchDatabase};
-use listener::{ChainFollower, FollowerConfig, service::ChainListener};
+use listener::{ChainFollower, FollowerConfig, follower::TronFinality, service::ChainListener};
 
 const BNB: u128 = 1_000_000_000_000_000_000;
 const CHAIN: u64 = 31337;
@@ -124,8 +131,39 @@ async fn main() -> eyre::Result<()> {
     let config =
         FollowerConfig { max_range: 5_000, ..FollowerConfig::new(CHAIN, bench.chain.settlement, CONFIRMATIONS) };
     let follower = ChainFollower::new(bench.chain.provider.clone(), config);
-    let mut listener = ChainListener::new(follower, ChainLedger::open(db.pool.clone(), CHAIN).await?, 1);
-    let ingest_started = Instant::now();
+    let listener = ChainListener::new(follower, ChainLedger::open(db.pool.clone(), CHAIN).await?, 1);
+    let raw_rate = registrations as f64 / raw_secs;
+    let (listener, evm_rate) = ingest("listener → ledger", listener, registrations).await?;
+    println!("raw getLogs+decode: {raw_rate:>8.0} events/s ({raw_secs:.2} s)  ledger/raw = {:.2}", evm_rate / raw_rate);
+    let evm_delay = delays(&mut bench, listener, &db, CONFIRMATIONS, delay_samples, "confirmation").await?;
+
+    // The TRON path: the same chain through TRON's JSON-RPC, a TRON-mode listener, a ledger of its own.
+    let tron = TronRpc::start(&bench.chain.rpc_url(), TronFaults::default()).await?;
+    bench.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
+    let tron_db = ledger_db(bench.chain.admin.address()).await?;
+    let solidity = ProviderBuilder::new().connect_http(tron.solidity_url.parse()?).erased();
+    let config = FollowerConfig::new(CHAIN, bench.chain.settlement, 0).on_tron(TronFinality::SolidityLatest);
+    let listener = ChainListener::new(
+        ChainFollower::new(solidity, config),
+        ChainLedger::open(tron_db.pool.clone(), CHAIN).await?,
+        1,
+    );
+    let all = bench.users.len();
+    let (listener, tron_rate) = ingest("TRON path → ledger", listener, all).await?;
+    println!("TRON path / EVM path = {:.2} (events/s, same chain, same run)", tron_rate / evm_rate);
+    let tron_delay = delays(&mut bench, listener, &tron_db, SOLIDIFY_DEPTH, delay_samples, "solidified").await?;
+    println!("TRON / EVM delay (median) = {:.2}", tron_delay / evm_delay);
+    Ok(())
+}
+
+/// Steps `listener` from its cursor to the head it can see; asserts `expected` events applied, none quarantined.
+/// Prints and returns the rate, and hands the listener back.
+async fn ingest(
+    label: &str,
+    mut listener: ChainListener<DynProvider>,
+    expected: usize,
+) -> eyre::Result<(ChainListener<DynProvider>, f64)> {
+    let started = Instant::now();
     let mut applied = 0;
     loop {
         let progress = listener.step().await?;
@@ -135,17 +173,23 @@ async fn main() -> eyre::Result<()> {
         applied += progress.events - progress.quarantined;
         assert_eq!(progress.quarantined, 0, "every registration is valid");
     }
-    let ingest_secs = ingest_started.elapsed().as_secs_f64();
-    assert_eq!(applied, registrations);
-    let ingest_rate = registrations as f64 / ingest_secs;
-    let raw_rate = registrations as f64 / raw_secs;
-    println!("listener → ledger: {ingest_rate:>9.0} events/s ({ingest_secs:.2} s)");
-    println!(
-        "raw getLogs+decode: {raw_rate:>8.0} events/s ({raw_secs:.2} s)  ledger/raw = {:.2}",
-        ingest_rate / raw_rate
-    );
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(applied, expected);
+    let rate = expected as f64 / secs;
+    println!("{label}: {rate:>9.0} events/s ({secs:.2} s)");
+    Ok((listener, rate))
+}
 
-    // Delay: a block of 100 registrations reaches the confirmation depth; how long until the ledger has it?
+/// Blocks of 100 registrations reach `depth` below the head; how long until the ledger has each? Prints the
+/// median and the maximum, returns the median (ms).
+async fn delays(
+    bench: &mut Bench,
+    mut listener: ChainListener<DynProvider>,
+    db: &ScratchDatabase,
+    depth: u64,
+    samples: usize,
+    what: &str,
+) -> eyre::Result<f64> {
     let pool = db.pool.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let runner = tokio::spawn(async move {
@@ -156,12 +200,12 @@ async fn main() -> eyre::Result<()> {
             .await
     });
     let mut delays = Vec::new();
-    for _ in 0..delay_samples {
+    for _ in 0..samples {
         let next = bench.users.len();
         bench.register_range(next, next + 100).await?;
         let block = bench.chain.provider.get_block_number().await?;
-        bench.chain.provider.anvil_mine(Some(CONFIRMATIONS), None).await?;
-        let confirmed_at = Instant::now();
+        bench.chain.provider.anvil_mine(Some(depth), None).await?;
+        let deep_at = Instant::now();
         loop {
             let cursor: Option<i64> =
                 sqlx::query_scalar("SELECT listener_block FROM blockchain_sync WHERE chain_id = $1")
@@ -171,20 +215,20 @@ async fn main() -> eyre::Result<()> {
             if cursor.is_some_and(|c| c as u64 >= block) {
                 break;
             }
-            eyre::ensure!(confirmed_at.elapsed() < Duration::from_secs(30), "block {block} never arrived");
+            eyre::ensure!(deep_at.elapsed() < Duration::from_secs(30), "block {block} never arrived");
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        delays.push(confirmed_at.elapsed().as_secs_f64() * 1_000.0);
+        delays.push(deep_at.elapsed().as_secs_f64() * 1_000.0);
     }
     stop.send(()).ok();
     runner.await??;
     delays.sort_by(f64::total_cmp);
+    let median = delays[delays.len() / 2];
     println!(
-        "confirmation → ledger delay over {} blocks (poll every {} ms): median {:.0} ms, max {:.0} ms",
+        "{what} → ledger delay over {} blocks (poll every {} ms): median {median:.0} ms, max {:.0} ms",
         delays.len(),
         POLL.as_millis(),
-        delays[delays.len() / 2],
         delays[delays.len() - 1]
     );
-    Ok(())
+    Ok(median)
 }
