@@ -215,10 +215,11 @@ async fn handle(state: &State, port: Port, method: &str, params: Value) -> Outco
                 // java-tron checks that the named block exists, then reads `latest` anyway.
                 Value::Object(by) if by.contains_key("blockNumber") => {
                     let number = parse_quantity(&by["blockNumber"]).ok_or_else(|| Refusal::params(BLOCK_NUM_ERROR))?;
-                    if number > now(state, port).await? {
+                    let latest = now(state, port).await?;
+                    if number > latest {
                         return Err(Refusal { code: -32000, message: NO_BLOCK_HEADER.into() });
                     }
-                    now(state, port).await?
+                    latest
                 }
                 // `eth_estimateGas` takes no block; `eth_call` without one is refused ("invalid json request").
                 Value::Null if method == "eth_estimateGas" => now(state, port).await?,

@@ -267,26 +267,33 @@ impl TestApp {
         let mut ledger = ledger::ChainLedger::open(self.db.pool.clone(), crate::common::CHAIN).await.unwrap();
         for (i, &(user, sponsor)) in registrations.iter().enumerate() {
             let block = 10 + i as u64;
-            let event = ChainEvent {
-                key: EventKey {
-                    chain_id: crate::common::CHAIN,
-                    tx_hash: alloy::primitives::keccak256(block.to_be_bytes()),
-                    log_index: 0,
-                },
-                block_number: block,
-                block_timestamp: 1_700_000_000 + block,
-                body: EventBody::Registered {
-                    user,
-                    sponsor,
-                    token: Address::ZERO,
-                    amount: U256::from(params.registration_fee),
-                    nonce: U256::from(block),
-                },
-            };
+            let fee = U256::from(params.registration_fee);
+            let event =
+                registration_event(crate::common::CHAIN, block, user, sponsor, Address::ZERO, fee, U256::from(block));
             ledger.apply_block(&[event]).await.unwrap();
         }
         let users = crate::common::count(&self.db.pool, "users").await;
         assert_eq!(users, registrations.len() as i64 + 1, "a seeded registration was not applied");
         params
+    }
+}
+
+/// The `Registered` event of `user` under `sponsor` paying `amount` of `token` with payload `nonce`, as the
+/// listener hands it to the ledger: in block `block` (its timestamp 1_700_000_000 + block), in a transaction whose
+/// hash is derived from the block, log index 0.
+pub(crate) fn registration_event(
+    chain_id: u64,
+    block: u64,
+    user: Address,
+    sponsor: Address,
+    token: Address,
+    amount: U256,
+    nonce: U256,
+) -> ChainEvent {
+    ChainEvent {
+        key: EventKey { chain_id, tx_hash: alloy::primitives::keccak256(block.to_be_bytes()), log_index: 0 },
+        block_number: block,
+        block_timestamp: 1_700_000_000 + block,
+        body: EventBody::Registered { user, sponsor, token, amount, nonce },
     }
 }

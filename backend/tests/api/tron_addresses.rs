@@ -4,12 +4,11 @@
 use abi::tron::to_base58;
 use alloy::primitives::{Address, U256};
 use alloy::signers::local::PrivateKeySigner;
-use ledger::events::{ChainEvent, EventBody, EventKey};
 use ledger::plan::PlanParams;
 use serde_json::Value;
 
 use crate::common::genesis;
-use crate::helpers::{Answer, Chain, TestApp, spawn_app};
+use crate::helpers::{Answer, Chain, TestApp, registration_event, spawn_app};
 
 const TRON_MAINNET: u64 = 728_126_428;
 const USDT: Address = Address::repeat_byte(0x55);
@@ -41,23 +40,11 @@ async fn apply_registrations(app: &TestApp, token: Address, first: u64, registra
     let mut chain = ledger::ChainLedger::open(app.db.pool.clone(), TRON_MAINNET).await.unwrap();
     for (i, &(user, sponsor)) in registrations.iter().enumerate() {
         let block = first + i as u64;
-        let event = ChainEvent {
-            key: EventKey {
-                chain_id: TRON_MAINNET,
-                tx_hash: alloy::primitives::keccak256(block.to_be_bytes()),
-                log_index: 0,
-            },
-            block_number: block,
-            block_timestamp: 1_700_000_000 + block,
-            body: EventBody::Registered {
-                user,
-                sponsor,
-                token,
-                amount: U256::from(params.registration_fee),
-                nonce: U256::from(block),
-            },
-        };
-        chain.apply_block(&[event]).await.unwrap();
+        let fee = U256::from(params.registration_fee);
+        chain
+            .apply_block(&[registration_event(TRON_MAINNET, block, user, sponsor, token, fee, U256::from(block))])
+            .await
+            .unwrap();
     }
 }
 
@@ -299,18 +286,8 @@ async fn a_tron_registrations_confirmation_names_the_sponsor_in_base58check() {
     // The chain's event, as the listener applies it, for the payload this wallet was given.
     let nonce: U256 = asked.body["nonce"].as_str().unwrap().parse().unwrap();
     let mut chain = ledger::ChainLedger::open(app.db.pool.clone(), TRON_MAINNET).await.unwrap();
-    let event = ChainEvent {
-        key: EventKey { chain_id: TRON_MAINNET, tx_hash: alloy::primitives::keccak256(b"confirm"), log_index: 0 },
-        block_number: 50,
-        block_timestamp: 1_700_000_050,
-        body: EventBody::Registered {
-            user: user.address(),
-            sponsor: genesis(),
-            token: USDT,
-            amount: U256::from(PlanParams::defaults(6).registration_fee),
-            nonce,
-        },
-    };
+    let fee = U256::from(PlanParams::defaults(6).registration_fee);
+    let event = registration_event(TRON_MAINNET, 50, user.address(), genesis(), USDT, fee, nonce);
     chain.apply_block(&[event]).await.unwrap();
     let confirmed = app
         .post_as("/v1/users/register/confirm", Some(&token), serde_json::json!({ "nonce": nonce.to_string() }))

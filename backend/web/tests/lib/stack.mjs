@@ -76,8 +76,12 @@ export async function freshKey() {
   return key;
 }
 
-export async function rpc(method, params) {
-  const res = await fetch(RPC, {
+/** A JSON-RPC call to the devnet's anvil. */
+export const rpc = (method, params) => jsonRpc(RPC, method, params);
+
+/** A JSON-RPC call to the node at `url`; its error becomes an exception naming the method. */
+export async function jsonRpc(url, method, params) {
+  const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),

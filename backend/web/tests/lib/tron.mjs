@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { TronWeb } from "tronweb";
 import { createPublicClient, createWalletClient, defineChain, encodeFunctionData, erc20Abi, getAddress, http, parseAbi, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
-import { Api, until } from "./stack.mjs";
+import { Api, jsonRpc, until } from "./stack.mjs";
 import { TestTronLink } from "./tronlink.mjs";
 
 const ROOT = new URL("../../../../", import.meta.url).pathname;
@@ -40,16 +40,7 @@ export const evmAddress = (base58) => getAddress(`0x${TronWeb.address.toHex(base
 
 const ANVIL_MNEMONIC = "test test test test test test test test test test test junk";
 
-async function tronRpc(method, params) {
-  const res = await fetch(TRON_RPC, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = await res.json();
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
-}
+const tronRpc = (method, params) => jsonRpc(TRON_RPC, method, params);
 
 export const tronUsdtBalance = (address) =>
   tronChain.readContract({ address: TRON_CHAIN.usdt, abi: erc20Abi, functionName: "balanceOf", args: [address] });
