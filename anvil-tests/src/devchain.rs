@@ -99,10 +99,10 @@ impl DevChain {
         Self::start_with(Anvil::new().block_time(1).arg("--mixed-mining")).await
     }
 
-    /// As [`start`](Self::start), with Nile's chain id: the chain a TRON stand-in ([`crate::tron_rpc::TronRpc`])
-    /// fronts.
+    /// As [`start`](Self::start), with Nile's chain id and a zero base fee: the chain a TRON stand-in
+    /// ([`crate::tron_rpc::TronRpc`], `tron-devnode`) fronts; the TRON test node charges energy itself.
     pub async fn start_tron() -> eyre::Result<Self> {
-        Self::start_with(Anvil::new().chain_id(NILE_CHAIN_ID)).await
+        Self::start_with(Anvil::new().chain_id(NILE_CHAIN_ID).args(["--base-fee", "0"])).await
     }
 
     async fn start_with(anvil: Anvil) -> eyre::Result<Self> {

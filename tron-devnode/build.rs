@@ -1,0 +1,13 @@
+//! Compiles java-tron's protocol definitions (`proto/`, from tronprotocol/protocol) into the gRPC server, with
+//! protox: no system `protoc` is needed.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto");
+    let fds = protox::compile(["proto/tron/api/api.proto"], ["proto/tron"])?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .generate_default_stubs(true)
+        .compile_fds(fds)?;
+    Ok(())
+}

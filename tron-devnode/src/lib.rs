@@ -1,0 +1,308 @@
+//! A TRON test node: the part of java-tron's gRPC `Wallet` and `WalletSolidity` API that TRON clients (tronic,
+//! wallets) use to build, sign, broadcast and follow smart-contract transactions, served over an anvil that
+//! executes the real contract bytecode. No TRON node can run on these machines; this one is strict where a
+//! lenient stand-in would hide bugs that mainnet catches:
+//!
+//! * **Broadcast** checks, in java-tron's order (`Manager.processTransaction`): the TAPOS reference block (the
+//!   block whose number ends in `ref_block_bytes` must have `ref_block_hash` as bytes 8..16 of its id), the
+//!   expiration window (after the head block's time, at most 24 h past it), duplicate transaction ids, the
+//!   signature against the owner address, then the contract (`fee_limit` within `[0, maxFeeLimit]`, the owner's
+//!   balance, a contract at the address). Refusals carry java-tron's result codes and messages (`TAPOS_ERROR`
+//!   "Tapos check error", `TRANSACTION_EXPIRATION_ERROR` "transaction expired", `DUP_TRANSACTION_ERROR` "dup
+//!   transaction", `SIGERROR` "validate signature error …", `CONTRACT_VALIDATE_ERROR` "contract validate error :
+//!   …", `SERVER_BUSY`).
+//! * **Energy.** A call runs with an energy limit of `min(fee_limit, balance − call_value) / energyFee`; one that
+//!   needs more fails with `OUT_OF_ENERGY` and burns the whole limit, as on TRON. Energy is the EVM's gas
+//!   (intrinsic cost included: TRON would charge that part as bandwidth). The fee (`energy × energyFee` SUN) is
+//!   taken from the owner's balance; one SUN is one unit of anvil's native coin. anvil must run with a zero base
+//!   fee (`--base-fee 0`), so that only the node charges.
+//! * **Visibility.** A broadcast transaction is unknown to `GetTransactionById` and `GetTransactionInfoById`
+//!   until it is in a block; solidified = head − [`SOLIDIFY_DEPTH`] (`WalletSolidity.GetNowBlock2`, `GetNodeInfo`).
+//!   Block ids carry the number in their first 8 bytes.
+//!
+//! Faults ([`Faults`]) reproduce what real nodes do to clients: `SERVER_BUSY`, a broadcast answered SUCCESS but
+//! dropped, slow answers, a solidified head lagging further behind.
+//!
+//! Only transactions broadcast through the node are TRON transactions: what a test does on the anvil directly
+//! (a deployment, a mint) changes state but appears in no TRON block's transaction list.
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use alloy::primitives::{Address, B256, U256, keccak256};
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+
+mod anvil;
+mod wallet;
+
+use anvil::{Anvil, EvmError};
+
+/// java-tron's protocol messages and services (from `proto/`).
+#[allow(clippy::all, clippy::pedantic, missing_docs, unreachable_pub, rust_2018_idioms)]
+pub mod proto {
+    tonic::include_proto!("protocol");
+}
+
+/// Blocks between the head and the solidified block (2/3 of 27 super representatives, plus one).
+pub const SOLIDIFY_DEPTH: u64 = 19;
+/// The first byte of every TRON address (mainnet, Nile and Shasta alike).
+pub const ADDRESS_PREFIX: u8 = 0x41;
+/// Longest time a transaction may live past the head block (java-tron's `MAXIMUM_TIME_UNTIL_EXPIRATION`).
+pub const MAX_EXPIRATION_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Chain parameters the node reports and enforces.
+#[derive(Clone, Debug)]
+pub struct Params {
+    /// SUN per unit of energy (`getEnergyFee`; 100 on mainnet since 2024, 210 on Nile at times).
+    pub energy_fee: i64,
+    /// Largest `fee_limit` a transaction may carry (`getMaxFeeLimit`, 15,000 TRX).
+    pub max_fee_limit: i64,
+    /// SUN per byte of bandwidth (`getTransactionFee`).
+    pub transaction_fee: i64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self { energy_fee: 100, max_fee_limit: 15_000_000_000, transaction_fee: 1_000 }
+    }
+}
+
+/// Faults to inject, each consumed as it fires.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// The next n broadcasts are refused with `SERVER_BUSY` (nothing is executed).
+    pub server_busy: u32,
+    /// The next n broadcasts are answered SUCCESS and thrown away, as a node that loses its pending pool does.
+    pub drop_broadcasts: u32,
+    /// Every answer is delayed this long (a client's timeout fires first).
+    pub delay: Duration,
+    /// Extra blocks the solidified head lags behind.
+    pub solidified_lag: u64,
+}
+
+/// What the node did, for tests to assert that a fault really fired.
+#[derive(Clone, Debug, Default)]
+pub struct Counters {
+    pub broadcasts: u64,
+    pub accepted: u64,
+    pub refused: u64,
+    pub dropped: u64,
+    pub busy: u64,
+}
+
+/// A transaction the node accepted and executed.
+#[derive(Clone, Debug)]
+struct Accepted {
+    /// The transaction exactly as broadcast.
+    transaction: proto::Transaction,
+    /// The EVM transaction that executed it.
+    evm_hash: B256,
+    owner: Address,
+    /// Energy limit it ran with (the EVM gas limit).
+    energy_limit: u64,
+    /// Set once mined: the fee taken.
+    charged: Option<i64>,
+}
+
+pub(crate) struct Node {
+    anvil: Anvil,
+    params: Params,
+    faults: Mutex<Faults>,
+    counters: Mutex<Counters>,
+    /// Accepted transactions by id.
+    txs: Mutex<HashMap<B256, Accepted>>,
+    /// Transaction id by the EVM hash that executed it.
+    by_evm: Mutex<HashMap<B256, B256>>,
+    /// One broadcast at a time: validation, execution and fee are one step.
+    broadcast_lock: tokio::sync::Mutex<()>,
+}
+
+/// A running node; dropping it stops both ports.
+pub struct TronDevnode {
+    /// The full node's gRPC endpoint (`Wallet`), e.g. `http://127.0.0.1:50051`.
+    pub grpc_url: String,
+    /// The solidity node's gRPC endpoint (`WalletSolidity`).
+    pub solidity_grpc_url: String,
+    node: Arc<Node>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for TronDevnode {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl TronDevnode {
+    /// Serves both APIs on 127.0.0.1 (ports chosen by the OS) over the anvil at `anvil_url`.
+    pub async fn start(anvil_url: &str, params: Params) -> eyre::Result<Self> {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::start_on(anvil_url, any, any, params).await
+    }
+
+    /// As [`start`](Self::start), with the full node on `full` and the solidity node on `solidity`.
+    pub async fn start_on(
+        anvil_url: &str,
+        full: SocketAddr,
+        solidity: SocketAddr,
+        params: Params,
+    ) -> eyre::Result<Self> {
+        let node = Arc::new(Node {
+            anvil: Anvil::new(anvil_url),
+            params,
+            faults: Mutex::default(),
+            counters: Mutex::default(),
+            txs: Mutex::default(),
+            by_evm: Mutex::default(),
+            broadcast_lock: tokio::sync::Mutex::new(()),
+        });
+        node.anvil.head().await.map_err(|e| eyre::eyre!("anvil at {anvil_url}: {e}"))?;
+        let full = TcpListener::bind(full).await?;
+        let solidity = TcpListener::bind(solidity).await?;
+        let grpc_url = format!("http://{}", full.local_addr()?);
+        let solidity_grpc_url = format!("http://{}", solidity.local_addr()?);
+        let wallet = proto::wallet_server::WalletServer::from_arc(Arc::new(wallet::FullNode(node.clone())));
+        let solid =
+            proto::wallet_solidity_server::WalletSolidityServer::from_arc(Arc::new(wallet::SolidityNode(node.clone())));
+        let serve_full = tonic::transport::Server::builder()
+            .add_service(wallet)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(full));
+        let serve_solidity = tonic::transport::Server::builder()
+            .add_service(solid)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(solidity));
+        let tasks = vec![
+            tokio::spawn(async move {
+                if let Err(e) = serve_full.await {
+                    tracing::error!(error = %e, "tron-devnode: full node stopped");
+                }
+            }),
+            tokio::spawn(async move {
+                if let Err(e) = serve_solidity.await {
+                    tracing::error!(error = %e, "tron-devnode: solidity node stopped");
+                }
+            }),
+        ];
+        Ok(Self { grpc_url, solidity_grpc_url, node, tasks })
+    }
+
+    /// Replaces the fault plan.
+    pub fn set_faults(&self, faults: Faults) {
+        *self.node.faults.lock().expect("faults lock") = faults;
+    }
+
+    /// What the node did so far.
+    pub fn counters(&self) -> Counters {
+        self.node.counters.lock().expect("counters lock").clone()
+    }
+
+    /// Whether the node accepted (and executed) the transaction `txid`.
+    pub fn knows(&self, txid: B256) -> bool {
+        self.node.txs.lock().expect("txs lock").contains_key(&txid)
+    }
+}
+
+/// TRON's block id: the block number in the first 8 bytes, the rest of the EVM block's hash after them.
+pub fn block_id(number: u64, hash: B256) -> B256 {
+    let mut id = hash;
+    id[..8].copy_from_slice(&number.to_be_bytes());
+    id
+}
+
+/// A transaction's id: SHA-256 of its raw data as encoded.
+pub fn transaction_id(raw: &proto::transaction::Raw) -> B256 {
+    use prost::Message;
+    B256::from_slice(&Sha256::digest(raw.encode_to_vec()))
+}
+
+/// The 21-byte TRON form of an EVM address.
+pub fn tron_address(address: Address) -> Vec<u8> {
+    let mut out = Vec::with_capacity(21);
+    out.push(ADDRESS_PREFIX);
+    out.extend_from_slice(address.as_slice());
+    out
+}
+
+/// The EVM address inside a 21-byte TRON address; `None` for any other length or prefix.
+pub fn evm_address(tron: &[u8]) -> Option<Address> {
+    match tron {
+        [ADDRESS_PREFIX, rest @ ..] if rest.len() == 20 => Some(Address::from_slice(rest)),
+        _ => None,
+    }
+}
+
+/// The address that signed `digest` with a 65-byte TRON signature (`r ‖ s ‖ v`, v in 0..=3 or 27..=34, as
+/// java-tron's `TransactionCapsule.getBase64FromByteString` reads it).
+pub fn recover_signer(digest: &B256, signature: &[u8]) -> Result<Address, String> {
+    use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+    if signature.len() < 65 {
+        return Err(format!("Signature size is {}", signature.len()));
+    }
+    let header = match signature[64] {
+        v @ 0..=3 => v + 27,
+        v => v,
+    };
+    if !(27..=34).contains(&header) {
+        return Err(format!("Header byte out of range: {header}"));
+    }
+    let rec = (header - 27) & 3;
+    let sig = Signature::from_slice(&signature[..64]).map_err(|e| e.to_string())?;
+    let id = RecoveryId::from_byte(rec).ok_or_else(|| "bad recovery id".to_owned())?;
+    let key = VerifyingKey::recover_from_prehash(digest.as_slice(), &sig, id).map_err(|e| e.to_string())?;
+    let point = key.to_encoded_point(false);
+    Ok(Address::from_slice(&keccak256(&point.as_bytes()[1..])[12..]))
+}
+
+/// TRON's SUN amounts are `int64`; anvil's balances may be larger.
+fn sun(value: U256) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl Node {
+    fn delay(&self) -> Duration {
+        self.faults.lock().expect("faults lock").delay
+    }
+
+    fn count(&self, f: impl FnOnce(&mut Counters)) {
+        f(&mut self.counters.lock().expect("counters lock"));
+    }
+
+    /// The head block number.
+    async fn head(&self) -> Result<u64, EvmError> {
+        self.anvil.head().await
+    }
+
+    /// The solidified block number.
+    async fn solidified(&self) -> Result<u64, EvmError> {
+        let lag = self.faults.lock().expect("faults lock").solidified_lag;
+        Ok(self.head().await?.saturating_sub(SOLIDIFY_DEPTH + lag))
+    }
+
+    /// Fee for a mined transaction: `energy × energyFee`, all of the limit when it ran out of energy. Charged
+    /// once, from the owner's balance.
+    async fn settle_fee(&self, txid: B256) -> Result<Option<(Accepted, anvil::EvmReceipt)>, EvmError> {
+        let Some(accepted) = self.txs.lock().expect("txs lock").get(&txid).cloned() else { return Ok(None) };
+        let Some(receipt) = self.anvil.receipt(accepted.evm_hash).await? else { return Ok(None) };
+        if accepted.charged.is_none() {
+            let fee = i64::try_from(receipt.gas_used).unwrap_or(i64::MAX).saturating_mul(self.params.energy_fee);
+            let balance = self.anvil.balance(accepted.owner).await?;
+            self.anvil.set_balance(accepted.owner, balance.saturating_sub(U256::from(fee))).await?;
+            if let Some(a) = self.txs.lock().expect("txs lock").get_mut(&txid) {
+                a.charged = Some(fee);
+            }
+        }
+        let accepted = self.txs.lock().expect("txs lock").get(&txid).cloned().expect("accepted stays");
+        Ok(Some((accepted, receipt)))
+    }
+
+    /// Whether a mined transaction ran out of energy (its EVM gas limit all used by a failure).
+    fn out_of_energy(accepted: &Accepted, receipt: &anvil::EvmReceipt) -> bool {
+        !receipt.success && receipt.gas_used >= accepted.energy_limit
+    }
+}

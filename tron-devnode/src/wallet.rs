@@ -1,0 +1,666 @@
+//! The gRPC services: `Wallet` (full node) and `WalletSolidity` (solidified view).
+
+use std::sync::Arc;
+
+use alloy::primitives::{Address, B256, U256};
+use prost::Message;
+use tonic::{Request, Response, Status};
+
+use crate::anvil::EvmError;
+use crate::proto::{
+    self, Account, AccountResourceMessage, BlockExtention, BytesMessage, ChainParameters, CreateSmartContract,
+    EmptyMessage, EstimateEnergyMessage, NodeInfo, NumberMessage, Return, SmartContract, Transaction,
+    TransactionExtention, TransactionInfo, TransactionInfoList, TriggerSmartContract,
+    r#return::ResponseCode,
+    transaction::{self, contract::ContractType, result::ContractResult},
+};
+use crate::{
+    Accepted, MAX_EXPIRATION_MS, Node, block_id, evm_address, recover_signer, sun, transaction_id, tron_address,
+};
+
+const TRIGGER_URL: &str = "type.googleapis.com/protocol.TriggerSmartContract";
+const CREATE_URL: &str = "type.googleapis.com/protocol.CreateSmartContract";
+const REVERT_MESSAGE: &str = "REVERT opcode executed";
+
+pub(crate) struct FullNode(pub(crate) Arc<Node>);
+pub(crate) struct SolidityNode(pub(crate) Arc<Node>);
+
+fn unavailable(e: EvmError) -> Status {
+    Status::unavailable(format!("the node's EVM: {e}"))
+}
+
+fn ok_return() -> Return {
+    Return { result: true, code: ResponseCode::Success as i32, message: Vec::new() }
+}
+
+fn refuse(code: ResponseCode, message: &str) -> Return {
+    Return { result: false, code: code as i32, message: message.as_bytes().to_vec() }
+}
+
+fn contract_validate(message: &str) -> Return {
+    refuse(ResponseCode::ContractValidateError, &format!("contract validate error : {message}"))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// The one contract of a transaction, as the call it makes: owner, target (`None`: create), data, call value.
+struct Call {
+    owner: Address,
+    to: Option<Address>,
+    data: Vec<u8>,
+    call_value: i64,
+}
+
+fn decode_call(raw: &transaction::Raw) -> Result<Call, Return> {
+    let [contract] = raw.contract.as_slice() else {
+        return Err(contract_validate("a transaction carries exactly one contract"));
+    };
+    let parameter = contract.parameter.clone().unwrap_or_default();
+    match ContractType::try_from(contract.r#type) {
+        Ok(ContractType::TriggerSmartContract) if parameter.type_url == TRIGGER_URL => {
+            let c = TriggerSmartContract::decode(parameter.value.as_slice())
+                .map_err(|e| contract_validate(&format!("bad TriggerSmartContract: {e}")))?;
+            let owner = evm_address(&c.owner_address).ok_or_else(|| contract_validate("Invalid ownerAddress!"))?;
+            let to = evm_address(&c.contract_address).ok_or_else(|| contract_validate("Invalid contractAddress!"))?;
+            Ok(Call { owner, to: Some(to), data: c.data, call_value: c.call_value })
+        }
+        Ok(ContractType::CreateSmartContract) if parameter.type_url == CREATE_URL => {
+            let c = CreateSmartContract::decode(parameter.value.as_slice())
+                .map_err(|e| contract_validate(&format!("bad CreateSmartContract: {e}")))?;
+            let owner = evm_address(&c.owner_address).ok_or_else(|| contract_validate("Invalid ownerAddress!"))?;
+            let new = c.new_contract.unwrap_or_default();
+            Ok(Call { owner, to: None, data: new.bytecode, call_value: new.call_value })
+        }
+        _ => Err(contract_validate("this test node executes TriggerSmartContract and CreateSmartContract only")),
+    }
+}
+
+impl Node {
+    /// A new unsigned transaction referencing the head block, expiring 60 s after it (java-tron's
+    /// `createTransactionCapsule`).
+    async fn new_transaction(&self, contract: transaction::Contract) -> Result<Transaction, Status> {
+        let head = self.head().await.map_err(unavailable)?;
+        let block = self.anvil.block(head).await.map_err(unavailable)?.ok_or_else(|| Status::unavailable("no head"))?;
+        let id = block_id(head, block.hash);
+        let raw = transaction::Raw {
+            ref_block_bytes: id[6..8].to_vec(),
+            ref_block_hash: id[8..16].to_vec(),
+            expiration: block.timestamp as i64 * 1000 + 60_000,
+            timestamp: now_ms(),
+            contract: vec![contract],
+            ..Default::default()
+        };
+        Ok(Transaction { raw_data: Some(raw), ..Default::default() })
+    }
+
+    async fn extention(&self, contract: transaction::Contract) -> Result<TransactionExtention, Status> {
+        let transaction = self.new_transaction(contract).await?;
+        let txid = transaction_id(transaction.raw_data.as_ref().expect("built with raw data"));
+        Ok(TransactionExtention {
+            transaction: Some(transaction),
+            txid: txid.to_vec(),
+            result: Some(ok_return()),
+            ..Default::default()
+        })
+    }
+
+    /// Whether an account exists (java-tron: created by a transfer or a transaction).
+    async fn exists(&self, who: Address) -> Result<bool, EvmError> {
+        Ok(!self.anvil.balance(who).await?.is_zero()
+            || self.anvil.nonce(who).await? > 0
+            || !self.anvil.code(who).await?.is_empty())
+    }
+
+    /// TAPOS: the recent block whose number ends in `ref_block_bytes` must have `ref_block_hash` in its id.
+    async fn tapos_ok(&self, raw: &transaction::Raw, head: u64) -> Result<bool, EvmError> {
+        let [hi, lo] = raw.ref_block_bytes.as_slice() else { return Ok(false) };
+        let low = u64::from(u16::from_be_bytes([*hi, *lo]));
+        let number = (head & !0xFFFF) | low;
+        let number = if number > head { number.wrapping_sub(0x1_0000) } else { number };
+        if number > head {
+            return Ok(false);
+        }
+        let Some(block) = self.anvil.block(number).await? else { return Ok(false) };
+        Ok(block_id(number, block.hash)[8..16] == raw.ref_block_hash[..])
+    }
+
+    async fn broadcast(&self, tx: Transaction) -> Result<Return, Status> {
+        self.count(|c| c.broadcasts += 1);
+        {
+            let mut faults = self.faults.lock().expect("faults lock");
+            if faults.server_busy > 0 {
+                faults.server_busy -= 1;
+                drop(faults);
+                self.count(|c| c.busy += 1);
+                return Ok(Return { result: false, code: ResponseCode::ServerBusy as i32, message: Vec::new() });
+            }
+        }
+        let _one_at_a_time = self.broadcast_lock.lock().await;
+        let answer = self.validate_and_execute(tx).await?;
+        if !answer.result {
+            self.count(|c| c.refused += 1);
+        }
+        Ok(answer)
+    }
+
+    async fn validate_and_execute(&self, tx: Transaction) -> Result<Return, Status> {
+        let Some(raw) = tx.raw_data.clone() else {
+            return Ok(refuse(ResponseCode::OtherError, "other error : no raw_data"));
+        };
+        let head = self.head().await.map_err(unavailable)?;
+        let head_block =
+            self.anvil.block(head).await.map_err(unavailable)?.ok_or_else(|| Status::unavailable("no head"))?;
+        if !self.tapos_ok(&raw, head).await.map_err(unavailable)? {
+            return Ok(refuse(ResponseCode::TaposError, "Tapos check error"));
+        }
+        let head_ms = head_block.timestamp as i64 * 1000;
+        if raw.expiration <= head_ms || raw.expiration > head_ms + MAX_EXPIRATION_MS {
+            return Ok(refuse(ResponseCode::TransactionExpirationError, "transaction expired"));
+        }
+        let txid = transaction_id(&raw);
+        if self.txs.lock().expect("txs lock").contains_key(&txid) {
+            return Ok(refuse(ResponseCode::DupTransactionError, "dup transaction"));
+        }
+        let call = match decode_call(&raw) {
+            Ok(call) => call,
+            Err(refusal) => return Ok(refusal),
+        };
+        let [signature] = tx.signature.as_slice() else {
+            return Ok(refuse(
+                ResponseCode::Sigerror,
+                &format!("validate signature error {} signatures for a single-key owner", tx.signature.len()),
+            ));
+        };
+        match recover_signer(&txid, signature) {
+            Ok(signer) if signer == call.owner => {}
+            Ok(signer) => {
+                return Ok(refuse(
+                    ResponseCode::Sigerror,
+                    &format!(
+                        "validate signature error {} is signed by {} but it is not contained of permission.",
+                        alloy::hex::encode(tron_address(call.owner)),
+                        alloy::hex::encode(tron_address(signer)),
+                    ),
+                ));
+            }
+            Err(e) => return Ok(refuse(ResponseCode::Sigerror, &format!("validate signature error {e}"))),
+        }
+        if raw.fee_limit < 0 || raw.fee_limit > self.params.max_fee_limit {
+            return Ok(contract_validate(&format!("feeLimit must be >= 0 and <= {}", self.params.max_fee_limit)));
+        }
+        if !self.exists(call.owner).await.map_err(unavailable)? {
+            return Ok(contract_validate("Validate TriggerSmartContract error, no OwnerAccount."));
+        }
+        let balance = sun(self.anvil.balance(call.owner).await.map_err(unavailable)?);
+        if call.call_value < 0 || balance < call.call_value {
+            return Ok(contract_validate("validateForSmartContract failure, not enough balance"));
+        }
+        if let Some(to) = call.to
+            && self.anvil.code(to).await.map_err(unavailable)?.is_empty()
+        {
+            return Ok(contract_validate("No contract or not a valid smart contract"));
+        }
+        // Energy limit: what the fee limit buys, bounded by what the owner can pay after the call value.
+        let energy_limit = (raw.fee_limit.min(balance - call.call_value) / self.params.energy_fee.max(1)).max(0) as u64;
+        let energy_limit = energy_limit.min(30_000_000);
+        {
+            let mut faults = self.faults.lock().expect("faults lock");
+            if faults.drop_broadcasts > 0 {
+                faults.drop_broadcasts -= 1;
+                drop(faults);
+                self.count(|c| c.dropped += 1);
+                return Ok(ok_return());
+            }
+        }
+        if energy_limit < 21_000 {
+            // Too little energy even to start: the EVM would refuse the transaction outright; TRON runs it and
+            // fails it with OUT_OF_ENERGY, burning the limit. Executed as a transaction that cannot succeed.
+            return Ok(contract_validate("fee limit too low for any execution on this test node"));
+        }
+        let evm_hash = self
+            .anvil
+            .execute_as(call.owner, call.to, &call.data, U256::from(call.call_value), energy_limit)
+            .await
+            .map_err(unavailable)?;
+        self.txs
+            .lock()
+            .expect("txs lock")
+            .insert(txid, Accepted { transaction: tx, evm_hash, owner: call.owner, energy_limit, charged: None });
+        self.by_evm.lock().expect("by_evm lock").insert(evm_hash, txid);
+        self.count(|c| c.accepted += 1);
+        // Charge the fee as soon as it is mined (at once under automine).
+        if self.settle_fee(txid).await.map_err(unavailable)?.is_none() {
+            tracing::debug!(%txid, "accepted; not mined yet");
+        }
+        Ok(ok_return())
+    }
+
+    /// A mined transaction's result and info; `None` while it is in no block.
+    async fn mined(&self, txid: B256) -> Result<Option<(Transaction, TransactionInfo)>, Status> {
+        let Some((accepted, receipt)) = self.settle_fee(txid).await.map_err(unavailable)? else { return Ok(None) };
+        let Some(block) = self.anvil.block(receipt.block_number).await.map_err(unavailable)? else { return Ok(None) };
+        let contract_ret = if receipt.success {
+            ContractResult::Success
+        } else if Node::out_of_energy(&accepted, &receipt) {
+            ContractResult::OutOfEnergy
+        } else {
+            ContractResult::Revert
+        };
+        let fee = accepted.charged.unwrap_or_default();
+        let mut transaction = accepted.transaction.clone();
+        transaction.ret = vec![transaction::Result { fee, contract_ret: contract_ret as i32, ..Default::default() }];
+        let energy = receipt.gas_used as i64;
+        let info = TransactionInfo {
+            id: txid.to_vec(),
+            fee,
+            block_number: receipt.block_number as i64,
+            block_time_stamp: block.timestamp as i64 * 1000,
+            contract_result: vec![Vec::new()],
+            contract_address: receipt.contract_address.map(tron_address).unwrap_or_else(|| {
+                decode_call(accepted.transaction.raw_data.as_ref().expect("accepted with raw data"))
+                    .ok()
+                    .and_then(|c| c.to)
+                    .map(tron_address)
+                    .unwrap_or_default()
+            }),
+            receipt: Some(proto::ResourceReceipt {
+                energy_fee: fee,
+                energy_usage_total: energy,
+                result: contract_ret as i32,
+                ..Default::default()
+            }),
+            log: receipt
+                .logs
+                .iter()
+                .map(|l| proto::transaction_info::Log {
+                    address: l.address.to_vec(),
+                    topics: l.topics.iter().map(|t| t.to_vec()).collect(),
+                    data: l.data.to_vec(),
+                })
+                .collect(),
+            result: if receipt.success {
+                proto::transaction_info::Code::Sucess as i32
+            } else {
+                proto::transaction_info::Code::Failed as i32
+            },
+            res_message: match contract_ret {
+                ContractResult::Success => Vec::new(),
+                ContractResult::OutOfEnergy => {
+                    format!("Not enough energy for this transaction: limit {}", accepted.energy_limit).into_bytes()
+                }
+                _ => REVERT_MESSAGE.as_bytes().to_vec(),
+            },
+            ..Default::default()
+        };
+        Ok(Some((transaction, info)))
+    }
+
+    async fn block_extention(&self, number: u64) -> Result<Option<BlockExtention>, Status> {
+        let Some(block) = self.anvil.block(number).await.map_err(unavailable)? else { return Ok(None) };
+        let mut transactions = Vec::new();
+        for evm_hash in &block.transactions {
+            let txid = self.by_evm.lock().expect("by_evm lock").get(evm_hash).copied();
+            if let Some(txid) = txid
+                && let Some((transaction, _)) = self.mined(txid).await?
+            {
+                transactions.push(TransactionExtention {
+                    transaction: Some(transaction),
+                    txid: txid.to_vec(),
+                    result: Some(ok_return()),
+                    ..Default::default()
+                });
+            }
+        }
+        let parent = number.checked_sub(1).map(|p| block_id(p, block.parent_hash)).unwrap_or_default();
+        let header = proto::BlockHeader {
+            raw_data: Some(proto::block_header::Raw {
+                timestamp: block.timestamp as i64 * 1000,
+                tx_trie_root: block.transactions_root.to_vec(),
+                parent_hash: parent.to_vec(),
+                number: number as i64,
+                witness_address: tron_address(block.miner),
+                version: 32,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        Ok(Some(BlockExtention {
+            transactions,
+            block_header: Some(header),
+            blockid: block_id(number, block.hash).to_vec(),
+        }))
+    }
+
+    async fn block_at(&self, number: u64) -> Result<Response<BlockExtention>, Status> {
+        Ok(Response::new(self.block_extention(number).await?.unwrap_or_default()))
+    }
+
+    async fn infos_in_block(&self, number: u64) -> Result<TransactionInfoList, Status> {
+        let Some(block) = self.anvil.block(number).await.map_err(unavailable)? else {
+            return Ok(TransactionInfoList::default());
+        };
+        let mut list = Vec::new();
+        for evm_hash in &block.transactions {
+            let txid = self.by_evm.lock().expect("by_evm lock").get(evm_hash).copied();
+            if let Some(txid) = txid
+                && let Some((_, info)) = self.mined(txid).await?
+            {
+                list.push(info);
+            }
+        }
+        Ok(TransactionInfoList { transaction_info: list })
+    }
+
+    async fn account(&self, address: &[u8]) -> Result<Account, Status> {
+        let Some(who) = evm_address(address) else { return Ok(Account::default()) };
+        if !self.exists(who).await.map_err(unavailable)? {
+            return Ok(Account::default());
+        }
+        let balance = sun(self.anvil.balance(who).await.map_err(unavailable)?);
+        let key = proto::Key { address: tron_address(who), weight: 1 };
+        let is_contract = !self.anvil.code(who).await.map_err(unavailable)?.is_empty();
+        Ok(Account {
+            address: tron_address(who),
+            balance,
+            r#type: if is_contract { proto::AccountType::Contract as i32 } else { proto::AccountType::Normal as i32 },
+            owner_permission: Some(proto::Permission {
+                r#type: proto::permission::PermissionType::Owner as i32,
+                id: 0,
+                permission_name: "owner".into(),
+                threshold: 1,
+                keys: vec![key.clone()],
+                ..Default::default()
+            }),
+            active_permission: vec![proto::Permission {
+                r#type: proto::permission::PermissionType::Active as i32,
+                id: 2,
+                permission_name: "active".into(),
+                threshold: 1,
+                operations: alloy::hex::decode("7fff1fc0033efb0f000000000000000000000000000000000000000000000000")
+                    .expect("constant hex"),
+                keys: vec![key],
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+    }
+
+    /// A constant call: the return data and the energy it used, or java-tron's refusal.
+    async fn constant(&self, c: &TriggerSmartContract) -> Result<TransactionExtention, Status> {
+        let (Some(owner), Some(to)) = (evm_address(&c.owner_address), evm_address(&c.contract_address)) else {
+            return Ok(TransactionExtention {
+                result: Some(contract_validate("Invalid address")),
+                ..Default::default()
+            });
+        };
+        if self.anvil.code(to).await.map_err(unavailable)?.is_empty() {
+            return Ok(TransactionExtention {
+                result: Some(contract_validate("No contract or not a valid smart contract")),
+                ..Default::default()
+            });
+        }
+        let value = U256::from(c.call_value.max(0));
+        let contract = transaction::Contract {
+            r#type: ContractType::TriggerSmartContract as i32,
+            parameter: Some(prost_types::Any { type_url: TRIGGER_URL.into(), value: c.encode_to_vec() }),
+            ..Default::default()
+        };
+        let mut ext = self.extention(contract).await?;
+        match self.anvil.eth_call(owner, Some(to), &c.data, value).await {
+            Ok(output) => {
+                ext.constant_result = vec![output.to_vec()];
+                ext.energy_used = self.anvil.estimate(owner, Some(to), &c.data, value).await.unwrap_or(0) as i64;
+                if let Some(t) = ext.transaction.as_mut() {
+                    t.ret = vec![transaction::Result {
+                        contract_ret: ContractResult::Success as i32,
+                        ..Default::default()
+                    }];
+                }
+            }
+            Err(EvmError::Reverted(data)) => {
+                ext.constant_result = vec![data.to_vec()];
+                ext.result = Some(refuse(ResponseCode::ContractExeError, REVERT_MESSAGE));
+                if let Some(t) = ext.transaction.as_mut() {
+                    t.ret = vec![transaction::Result {
+                        ret: transaction::result::Code::Failed as i32,
+                        contract_ret: ContractResult::Revert as i32,
+                        ..Default::default()
+                    }];
+                }
+            }
+            Err(e) => return Err(unavailable(e)),
+        }
+        Ok(ext)
+    }
+
+    fn node_info_block(number: u64, hash: B256) -> String {
+        format!("Num:{number},ID:{}", alloy::hex::encode(block_id(number, hash)))
+    }
+}
+
+fn txid_of(request: &BytesMessage) -> Result<B256, Status> {
+    if request.value.len() != 32 {
+        return Err(Status::invalid_argument("a transaction id is 32 bytes"));
+    }
+    Ok(B256::from_slice(&request.value))
+}
+
+#[tonic::async_trait]
+impl proto::wallet_server::Wallet for FullNode {
+    async fn get_account(&self, request: Request<Account>) -> Result<Response<Account>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        Ok(Response::new(self.0.account(&request.into_inner().address).await?))
+    }
+
+    async fn get_account_resource(
+        &self,
+        request: Request<Account>,
+    ) -> Result<Response<AccountResourceMessage>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        let _ = request;
+        Ok(Response::new(AccountResourceMessage {
+            free_net_limit: 600,
+            total_net_limit: 43_200_000_000,
+            total_energy_limit: 180_000_000_000,
+            ..Default::default()
+        }))
+    }
+
+    async fn get_now_block2(&self, _: Request<EmptyMessage>) -> Result<Response<BlockExtention>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        let head = self.0.head().await.map_err(unavailable)?;
+        self.0.block_at(head).await
+    }
+
+    async fn get_block_by_num2(&self, request: Request<NumberMessage>) -> Result<Response<BlockExtention>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        let num = request.into_inner().num;
+        if num < 0 {
+            return Ok(Response::new(BlockExtention::default()));
+        }
+        self.0.block_at(num as u64).await
+    }
+
+    async fn get_node_info(&self, _: Request<EmptyMessage>) -> Result<Response<NodeInfo>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        let head = self.0.head().await.map_err(unavailable)?;
+        let solid = self.0.solidified().await.map_err(unavailable)?;
+        let hash = |n| async move { self.0.anvil.block(n).await.map_err(unavailable).map(|b| b.map(|b| b.hash)) };
+        Ok(Response::new(NodeInfo {
+            begin_sync_num: 0,
+            block: Node::node_info_block(head, hash(head).await?.unwrap_or_default()),
+            solidity_block: Node::node_info_block(solid, hash(solid).await?.unwrap_or_default()),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_chain_parameters(&self, _: Request<EmptyMessage>) -> Result<Response<ChainParameters>, Status> {
+        let p = &self.0.params;
+        let entries = [
+            ("getTransactionFee", p.transaction_fee),
+            ("getEnergyFee", p.energy_fee),
+            ("getMaxFeeLimit", p.max_fee_limit),
+            ("getCreateAccountFee", 100_000),
+            ("getCreateNewAccountFeeInSystemContract", 1_000_000),
+            ("getMaxCpuTimeOfOneTx", 80),
+            ("getAllowTvmConstantinople", 1),
+            ("getAllowTvmIstanbul", 1),
+            ("getAllowTvmLondon", 1),
+        ];
+        Ok(Response::new(ChainParameters {
+            chain_parameter: entries
+                .iter()
+                .map(|(k, v)| proto::chain_parameters::ChainParameter { key: (*k).into(), value: *v })
+                .collect(),
+        }))
+    }
+
+    async fn get_contract(&self, request: Request<BytesMessage>) -> Result<Response<SmartContract>, Status> {
+        let Some(at) = evm_address(&request.into_inner().value) else {
+            return Ok(Response::new(SmartContract::default()));
+        };
+        let code = self.0.anvil.code(at).await.map_err(unavailable)?;
+        if code.is_empty() {
+            return Ok(Response::new(SmartContract::default()));
+        }
+        Ok(Response::new(SmartContract {
+            // The deployer is not known for contracts created on the anvil directly: the contract stands in.
+            origin_address: tron_address(at),
+            contract_address: tron_address(at),
+            bytecode: code.to_vec(),
+            consume_user_resource_percent: 100,
+            origin_energy_limit: 10_000_000,
+            ..Default::default()
+        }))
+    }
+
+    async fn trigger_contract(
+        &self,
+        request: Request<TriggerSmartContract>,
+    ) -> Result<Response<TransactionExtention>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        let c = request.into_inner();
+        let (Some(_), Some(to)) = (evm_address(&c.owner_address), evm_address(&c.contract_address)) else {
+            return Ok(Response::new(TransactionExtention {
+                result: Some(contract_validate("Invalid address")),
+                ..Default::default()
+            }));
+        };
+        if self.0.anvil.code(to).await.map_err(unavailable)?.is_empty() {
+            return Ok(Response::new(TransactionExtention {
+                result: Some(contract_validate("No contract or not a valid smart contract")),
+                ..Default::default()
+            }));
+        }
+        let contract = transaction::Contract {
+            r#type: ContractType::TriggerSmartContract as i32,
+            parameter: Some(prost_types::Any { type_url: TRIGGER_URL.into(), value: c.encode_to_vec() }),
+            ..Default::default()
+        };
+        Ok(Response::new(self.0.extention(contract).await?))
+    }
+
+    async fn deploy_contract(
+        &self,
+        request: Request<CreateSmartContract>,
+    ) -> Result<Response<TransactionExtention>, Status> {
+        let c = request.into_inner();
+        if evm_address(&c.owner_address).is_none() {
+            return Ok(Response::new(TransactionExtention {
+                result: Some(contract_validate("Invalid ownerAddress")),
+                ..Default::default()
+            }));
+        }
+        let contract = transaction::Contract {
+            r#type: ContractType::CreateSmartContract as i32,
+            parameter: Some(prost_types::Any { type_url: CREATE_URL.into(), value: c.encode_to_vec() }),
+            ..Default::default()
+        };
+        Ok(Response::new(self.0.extention(contract).await?))
+    }
+
+    async fn trigger_constant_contract(
+        &self,
+        request: Request<TriggerSmartContract>,
+    ) -> Result<Response<TransactionExtention>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        Ok(Response::new(self.0.constant(&request.into_inner()).await?))
+    }
+
+    async fn estimate_energy(
+        &self,
+        request: Request<TriggerSmartContract>,
+    ) -> Result<Response<EstimateEnergyMessage>, Status> {
+        let ext = self.0.constant(&request.into_inner()).await?;
+        Ok(Response::new(EstimateEnergyMessage { result: ext.result, energy_required: ext.energy_used }))
+    }
+
+    async fn broadcast_transaction(&self, request: Request<Transaction>) -> Result<Response<Return>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        Ok(Response::new(self.0.broadcast(request.into_inner()).await?))
+    }
+
+    async fn get_transaction_by_id(&self, request: Request<BytesMessage>) -> Result<Response<Transaction>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        let txid = txid_of(request.get_ref())?;
+        Ok(Response::new(self.0.mined(txid).await?.map(|(t, _)| t).unwrap_or_default()))
+    }
+
+    async fn get_transaction_info_by_id(
+        &self,
+        request: Request<BytesMessage>,
+    ) -> Result<Response<TransactionInfo>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        let txid = txid_of(request.get_ref())?;
+        Ok(Response::new(self.0.mined(txid).await?.map(|(_, i)| i).unwrap_or_default()))
+    }
+
+    async fn get_transaction_info_by_block_num(
+        &self,
+        request: Request<NumberMessage>,
+    ) -> Result<Response<TransactionInfoList>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        let num = request.into_inner().num;
+        if num < 0 {
+            return Ok(Response::new(TransactionInfoList::default()));
+        }
+        Ok(Response::new(self.0.infos_in_block(num as u64).await?))
+    }
+}
+
+#[tonic::async_trait]
+impl proto::wallet_solidity_server::WalletSolidity for SolidityNode {
+    async fn get_now_block2(&self, _: Request<EmptyMessage>) -> Result<Response<BlockExtention>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        let solid = self.0.solidified().await.map_err(unavailable)?;
+        self.0.block_at(solid).await
+    }
+
+    async fn get_block_by_num2(&self, request: Request<NumberMessage>) -> Result<Response<BlockExtention>, Status> {
+        let num = request.into_inner().num;
+        let solid = self.0.solidified().await.map_err(unavailable)?;
+        if num < 0 || num as u64 > solid {
+            return Ok(Response::new(BlockExtention::default()));
+        }
+        self.0.block_at(num as u64).await
+    }
+
+    async fn get_transaction_info_by_id(
+        &self,
+        request: Request<BytesMessage>,
+    ) -> Result<Response<TransactionInfo>, Status> {
+        let txid = txid_of(request.get_ref())?;
+        let solid = self.0.solidified().await.map_err(unavailable)?;
+        let info = self.0.mined(txid).await?.map(|(_, i)| i).filter(|i| i.block_number as u64 <= solid);
+        Ok(Response::new(info.unwrap_or_default()))
+    }
+
+    async fn get_transaction_by_id(&self, request: Request<BytesMessage>) -> Result<Response<Transaction>, Status> {
+        let txid = txid_of(request.get_ref())?;
+        let solid = self.0.solidified().await.map_err(unavailable)?;
+        let mined = self.0.mined(txid).await?.filter(|(_, i)| i.block_number as u64 <= solid);
+        Ok(Response::new(mined.map(|(t, _)| t).unwrap_or_default()))
+    }
+}
