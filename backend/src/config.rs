@@ -32,6 +32,12 @@ pub struct Settings {
 /// The operator key comes from an encrypted keystore (`operator_keystore`, passphrase from
 /// `APP_…` environment, never the file); a raw hex `operator_key` is accepted only with
 /// `insecure_operator_key = true`, for development chains.
+///
+/// On a TRON chain, `tron_grpc_url` (java-tron's gRPC `Wallet`, with `tron_solidity_grpc_url` for its
+/// `WalletSolidity`) makes payouts go through TRON's own API with `tronic`: the signed transaction is kept
+/// before its broadcast and broadcast again until provably dead; its `fee_limit` is estimated and capped by
+/// `payout_fee_limit_cap_sun`, its lifetime is `payout_tx_expiration_secs`, and an outcome is final once
+/// solidified (`confirmations` does not apply).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ChainSettings {
     pub chain_id: u64,
@@ -57,6 +63,18 @@ pub struct ChainSettings {
     /// On a TRON chain: the `fee_limit` (SUN) suggested to wallets for a register or retopup call.
     #[serde(default = "default_fee_limit_sun")]
     pub fee_limit_sun: u64,
+    /// TRON: the full node's gRPC endpoint; set, payouts go through TRON's gRPC API.
+    #[serde(default)]
+    pub tron_grpc_url: Option<String>,
+    /// TRON: the solidity node's gRPC endpoint; unset, the solidified block comes from `GetNodeInfo`.
+    #[serde(default)]
+    pub tron_solidity_grpc_url: Option<String>,
+    /// TRON: the highest `fee_limit` (SUN) a payout transaction may carry.
+    #[serde(default = "default_payout_fee_limit_cap_sun")]
+    pub payout_fee_limit_cap_sun: u64,
+    /// TRON: lifetime of a signed payout transaction (seconds, at most 24 h).
+    #[serde(default = "default_payout_tx_expiration_secs")]
+    pub payout_tx_expiration_secs: u64,
 }
 
 impl ChainSettings {
@@ -73,6 +91,10 @@ impl ChainSettings {
             confirmations: default_confirmations(),
             signature_ttl_secs: default_signature_ttl_secs(),
             fee_limit_sun: default_fee_limit_sun(),
+            tron_grpc_url: None,
+            tron_solidity_grpc_url: None,
+            payout_fee_limit_cap_sun: default_payout_fee_limit_cap_sun(),
+            payout_tx_expiration_secs: default_payout_tx_expiration_secs(),
         }
     }
 }
@@ -81,6 +103,17 @@ impl ChainSettings {
 /// what the call burns.
 fn default_fee_limit_sun() -> u64 {
     150_000_000
+}
+
+/// 1,000 TRX: a payout batch's energy (≈ 64k per USDT transfer to a holder, ≈ 130k to a fresh address, at
+/// 100 SUN per energy and tronic's 1.5× margin) stays well under it for batches of the default size.
+fn default_payout_fee_limit_cap_sun() -> u64 {
+    1_000_000_000
+}
+
+/// Ten minutes: long enough for a busy node, short enough that a lost transaction is provably dead soon.
+fn default_payout_tx_expiration_secs() -> u64 {
+    600
 }
 
 fn default_confirmations() -> u64 {

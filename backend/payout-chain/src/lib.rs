@@ -6,7 +6,14 @@
 //!
 //! What a payout chain must do is the [`PayoutChain`] trait — send, say where a transaction stands, find a batch's
 //! execution, prove a signed batch dead — so that the backend holds a chain family behind one interface.
-//! [`PayoutSubmitter`] is the EVM family (BSC, anvil) over alloy; TRON's arrives as a second implementation.
+//! [`PayoutSubmitter`] is the EVM family (BSC, anvil) over alloy; [`tron::TronPayoutChain`] is TRON's, over
+//! java-tron's gRPC API with `tronic`.
+//!
+//! The families differ in what "send again" means. An EVM transaction is replaced by one with the same account
+//! nonce; a TRON transaction has no account nonce, only a reference block and an expiration, so the family
+//! signs first ([`PayoutChain::prepare`]), the caller keeps the signed bytes, then broadcasts them
+//! ([`PayoutChain::broadcast`]) and broadcasts exactly those again until the chain proves them dead
+//! ([`PayoutChain::signed_status`]); only then may a new transaction carry the same signed batch.
 
 #![warn(missing_docs)]
 
@@ -55,11 +62,52 @@ pub enum BatchOutcome {
         /// Hash of the reverted transaction.
         tx: B256,
     },
-    /// The node no longer knows the transaction (evicted or replaced): nothing was paid; send again.
+    /// The node no longer knows the transaction (evicted or replaced): nothing was paid; send again. On TRON:
+    /// the transaction is provably dead (a solidified block is past its expiration and it is in no block).
     Dropped {
         /// Hash of the transaction the node lost.
         tx: B256,
     },
+    /// Broadcast, in no block yet, and not provably dead (TRON): it may still be included; broadcast the same
+    /// signed bytes again, never a new transaction.
+    Unseen {
+        /// Id of the transaction.
+        tx: B256,
+        /// Its expiration (unix milliseconds): once a solidified block is past it, it is dead.
+        expiration_ms: i64,
+    },
+}
+
+/// A transaction signed with the operator key, kept by the caller **before** it is broadcast, so that the
+/// identical bytes can be broadcast again (TRON).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedTransaction {
+    /// Transaction id (TRON: SHA-256 of the raw data).
+    pub id: B256,
+    /// What [`PayoutChain::broadcast`] sends, in the family's own encoding.
+    pub raw: Vec<u8>,
+    /// Unix milliseconds after which no block can include it.
+    pub expiration_ms: i64,
+    /// The fee limit it carries (TRON: SUN), estimated by a constant call and within the chain's cap.
+    pub fee_limit: i64,
+}
+
+/// What [`PayoutChain::prepare`] produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Prepared {
+    /// The batch executed already: nothing to send.
+    Executed(BatchOutcome),
+    /// A signed transaction to keep, then broadcast.
+    Signed(SignedTransaction),
+}
+
+/// What a node said to a broadcast that it did not refuse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Broadcast {
+    /// Accepted.
+    Accepted,
+    /// The node has it already (pending or in a block): nothing more to do.
+    AlreadyKnown,
 }
 
 /// Why a batch could not be sent or its state read.
@@ -117,7 +165,35 @@ pub trait PayoutChain: Send + Sync {
     fn find_execution(&self, nonce: U256) -> ChainFuture<'_, Option<BatchOutcome>>;
     /// Whether a batch signed with any of `nonces` and `deadline` can still execute.
     fn liveness<'a>(&'a self, nonces: &'a [U256], deadline: u64) -> ChainFuture<'a, Liveness>;
+
+    /// Whether this family signs first and broadcasts kept bytes ([`Self::prepare`], [`Self::broadcast`],
+    /// [`Self::signed_status`]) instead of sending in one step ([`Self::submit`]).
+    fn keeps_signed_bytes(&self) -> bool {
+        false
+    }
+
+    /// Signs a transaction carrying the batch, unless it executed already; nothing is broadcast.
+    fn prepare<'a>(&'a self, _batch: &'a PayoutBatch, _signature: &'a Bytes) -> ChainFuture<'a, Prepared> {
+        Box::pin(async { Err(SubmitError::Refused("this chain sends in one step: use submit".into())) })
+    }
+
+    /// Broadcasts kept signed bytes (again).
+    fn broadcast<'a>(&'a self, _signed: &'a SignedTransaction) -> ChainFuture<'a, Broadcast> {
+        Box::pin(async { Err(SubmitError::Refused("this chain sends in one step: use submit".into())) })
+    }
+
+    /// Where a kept signed transaction stands: [`BatchOutcome::Unseen`] while it may still be included,
+    /// [`BatchOutcome::Dropped`] once it is provably dead.
+    fn signed_status<'a>(
+        &'a self,
+        batch: &'a PayoutBatch,
+        signed: &'a SignedTransaction,
+    ) -> ChainFuture<'a, BatchOutcome> {
+        self.status(batch, signed.id)
+    }
 }
+
+pub mod tron;
 
 /// Sends and tracks payout batches for one Settlement contract with the operator key: the EVM family.
 pub struct PayoutSubmitter<P> {

@@ -2,7 +2,7 @@
 //! RPC access with the operator key (when configured), confirmation depth and signature lifetime; and calls to
 //! a chain bounded in time with provider failures mapped to 503s.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use alloy::{
     network::EthereumWallet,
@@ -10,7 +10,10 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
-use payout_chain::{PayoutChain, PayoutSubmitter, SubmitError};
+use payout_chain::{
+    PayoutChain, PayoutSubmitter, SubmitError,
+    tron::{TronPayoutChain, TronSettings},
+};
 use secrecy::ExposeSecret;
 
 use super::ApiError;
@@ -34,40 +37,85 @@ impl std::fmt::Debug for ChainAccess {
     }
 }
 
+/// The operator key of a chain (keystore, or a raw key for development), if one is configured.
+fn operator_key(chain: &ChainSettings) -> eyre::Result<Option<PrivateKeySigner>> {
+    match (&chain.operator_keystore, &chain.operator_key) {
+        (Some(path), _) => {
+            let passphrase = chain.operator_keystore_passphrase.as_ref().ok_or_else(|| {
+                eyre::eyre!("chains: operator_keystore of chain {} needs operator_keystore_passphrase", chain.chain_id)
+            })?;
+            Ok(Some(PrivateKeySigner::decrypt_keystore(path, passphrase.expose_secret())?))
+        }
+        (None, Some(_)) if !chain.insecure_operator_key => {
+            eyre::bail!(
+                "chains: a raw operator_key (chain {}) is for development only: set insecure_operator_key = true, or use operator_keystore",
+                chain.chain_id
+            )
+        }
+        (None, Some(hex)) => {
+            tracing::warn!(chain_id = chain.chain_id, "using a raw operator key: development only");
+            Ok(Some(hex.expose_secret().parse::<PrivateKeySigner>()?))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
 impl ChainAccess {
-    /// `None` when the chain has no `rpc_url`; an error for an unusable URL or key.
-    fn from_settings(chain: &ChainSettings) -> eyre::Result<Option<Self>> {
+    /// `None` when the chain has no `rpc_url`; an error for an unusable URL.
+    fn from_settings(chain: &ChainSettings, key: Option<&PrivateKeySigner>) -> eyre::Result<Option<Self>> {
         let Some(url) = &chain.rpc_url else { return Ok(None) };
         let url: alloy::transports::http::reqwest::Url =
             url.parse().map_err(|e| eyre::eyre!("chains: rpc_url of chain {}: {e}", chain.chain_id))?;
-        let key = match (&chain.operator_keystore, &chain.operator_key) {
-            (Some(path), _) => {
-                let passphrase = chain.operator_keystore_passphrase.as_ref().ok_or_else(|| {
-                    eyre::eyre!(
-                        "chains: operator_keystore of chain {} needs operator_keystore_passphrase",
-                        chain.chain_id
-                    )
-                })?;
-                Some(PrivateKeySigner::decrypt_keystore(path, passphrase.expose_secret())?)
-            }
-            (None, Some(_)) if !chain.insecure_operator_key => {
-                eyre::bail!(
-                    "chains: a raw operator_key (chain {}) is for development only: set insecure_operator_key = true, or use operator_keystore",
-                    chain.chain_id
-                )
-            }
-            (None, Some(hex)) => {
-                tracing::warn!(chain_id = chain.chain_id, "using a raw operator key: development only");
-                Some(hex.expose_secret().parse::<PrivateKeySigner>()?)
-            }
-            (None, None) => None,
-        };
-        let operator = key.as_ref().map(|k| k.address());
+        let operator = key.map(|k| k.address());
         let provider = match key {
-            Some(key) => ProviderBuilder::new().wallet(EthereumWallet::from(key)).connect_http(url).erased(),
+            Some(key) => ProviderBuilder::new().wallet(EthereumWallet::from(key.clone())).connect_http(url).erased(),
             None => ProviderBuilder::new().connect_http(url).erased(),
         };
         Ok(Some(Self { provider, operator }))
+    }
+}
+
+/// A TRON chain's payout family over its gRPC API: one that sends (with the operator key) and one that reads.
+#[derive(Debug, Clone)]
+pub struct TronAccess {
+    sender: Option<Arc<TronPayoutChain>>,
+    reader: Arc<TronPayoutChain>,
+}
+
+impl TronAccess {
+    /// `None` when the chain has no `tron_grpc_url`; an error when it is set on a chain that is not TRON's.
+    fn from_settings(
+        chain: &ChainSettings,
+        settlement: Address,
+        key: Option<&PrivateKeySigner>,
+    ) -> eyre::Result<Option<Self>> {
+        let Some(grpc_url) = &chain.tron_grpc_url else { return Ok(None) };
+        eyre::ensure!(
+            abi::tron::TRON_CHAIN_IDS.contains(&chain.chain_id),
+            "chains: tron_grpc_url is set on chain {}, which is not a TRON chain",
+            chain.chain_id
+        );
+        eyre::ensure!(
+            (1..=86_400).contains(&chain.payout_tx_expiration_secs),
+            "chains: payout_tx_expiration_secs of chain {} must be 1..=86400 (TRON's 24 h limit)",
+            chain.chain_id
+        );
+        let settings = TronSettings {
+            grpc_url: grpc_url.clone(),
+            solidity_grpc_url: chain.tron_solidity_grpc_url.clone(),
+            settlement,
+            fee_limit_cap_sun: i64::try_from(chain.payout_fee_limit_cap_sun)?,
+            expiration: Duration::from_secs(chain.payout_tx_expiration_secs),
+        };
+        let secret = key.map(|k| k.to_bytes());
+        let sender = secret
+            .map(|s| TronPayoutChain::new(settings.clone(), Some(s.as_slice())).map(Arc::new))
+            .transpose()
+            .map_err(|e| eyre::eyre!("chains: chain {}: {e}", chain.chain_id))?;
+        let reader = Arc::new(
+            TronPayoutChain::new(settings, None).map_err(|e| eyre::eyre!("chains: chain {}: {e}", chain.chain_id))?,
+        );
+        Ok(Some(Self { sender, reader }))
     }
 }
 
@@ -83,6 +131,8 @@ pub struct Chain {
     pub signature_ttl_secs: u64,
     /// On a TRON chain, the `fee_limit` (SUN) suggested to wallets for payments.
     pub fee_limit_sun: u64,
+    /// On a TRON chain with `tron_grpc_url`: payouts through TRON's gRPC API.
+    pub tron: Option<TronAccess>,
 }
 
 /// Every configured chain by id.
@@ -99,10 +149,12 @@ impl ChainRegistry {
             let settlement = WalletChain::Evm
                 .parse_address(&c.settlement)
                 .ok_or_else(|| eyre::eyre!("chains: settlement of chain {} is not a 0x address", c.chain_id))?;
+            let key = operator_key(c)?;
             let chain = Chain {
                 chain_id: c.chain_id,
                 settlement,
-                access: ChainAccess::from_settings(c)?,
+                access: ChainAccess::from_settings(c, key.as_ref())?,
+                tron: TronAccess::from_settings(c, settlement, key.as_ref())?,
                 confirmations: c.confirmations,
                 signature_ttl_secs: c.signature_ttl_secs,
                 fee_limit_sun: c.fee_limit_sun,
@@ -145,23 +197,31 @@ impl Chain {
     }
 
     /// The chain's payout interface with the operator key, to send batches; 503 when the chain has no RPC or no
-    /// operator key.
-    pub fn submitter(&self) -> Result<Box<dyn PayoutChain>, ApiError> {
-        let access = self.access()?;
-        let operator = access.operator.ok_or_else(|| {
+    /// operator key. A TRON chain with `tron_grpc_url` sends through TRON's gRPC API.
+    pub fn submitter(&self) -> Result<Arc<dyn PayoutChain>, ApiError> {
+        let no_key = || {
             ApiError::unavailable(
                 "operator_not_configured",
                 format!("no operator key configured for chain {}", self.chain_id),
             )
-        })?;
-        Ok(Box::new(PayoutSubmitter::new(access.provider.clone(), operator, self.settlement, self.confirmations)))
+        };
+        if let Some(tron) = &self.tron {
+            let sender = tron.sender.clone().ok_or_else(no_key)?;
+            return Ok(sender);
+        }
+        let access = self.access()?;
+        let operator = access.operator.ok_or_else(no_key)?;
+        Ok(Arc::new(PayoutSubmitter::new(access.provider.clone(), operator, self.settlement, self.confirmations)))
     }
 
     /// The chain's payout interface without a key: where batches stand and whether they can still execute; 503
     /// when the chain has no RPC.
-    pub fn reader(&self) -> Result<Box<dyn PayoutChain>, ApiError> {
+    pub fn reader(&self) -> Result<Arc<dyn PayoutChain>, ApiError> {
+        if let Some(tron) = &self.tron {
+            return Ok(tron.reader.clone());
+        }
         let access = self.access()?;
-        Ok(Box::new(PayoutSubmitter::read_only(access.provider.clone(), self.settlement, self.confirmations)))
+        Ok(Arc::new(PayoutSubmitter::read_only(access.provider.clone(), self.settlement, self.confirmations)))
     }
 }
 

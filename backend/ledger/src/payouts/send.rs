@@ -16,13 +16,29 @@ pub struct SendState {
     pub tx_hash: Option<B256>,
     /// The stored signature; every (re)send uses this one, never a new one.
     pub signature: Option<Vec<u8>>,
+    /// The last transaction's signed bytes, when the chain's family keeps them (TRON).
+    pub kept: Option<KeptTransaction>,
+}
+
+/// A signed chain transaction kept before its broadcast (TRON), to broadcast the identical bytes again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptTransaction {
+    /// Its id (stored as the transaction hash).
+    pub id: B256,
+    /// The bytes to broadcast.
+    pub raw: Vec<u8>,
+    /// Unix milliseconds after which no block can include it.
+    pub expiration_ms: i64,
+    /// The fee limit it carries (SUN).
+    pub fee_limit: i64,
 }
 
 /// Locks batch `batch_id` for a send decision (held until the returned transaction ends).
 pub async fn lock_for_send(pool: &PgPool, batch_id: i64) -> Result<Option<(Tx, SendState)>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let row = sqlx::query(
-        "SELECT b.status, t.tx_hash, b.signature FROM payout_batches b
+        "SELECT b.status, t.tx_hash, b.signature, t.chain_tx_raw, t.chain_tx_expiration_ms, t.chain_tx_fee_limit
+         FROM payout_batches b
          LEFT JOIN transactions t ON t.id = b.transaction_id WHERE b.id = $1 FOR UPDATE OF b",
     )
     .bind(batch_id)
@@ -30,7 +46,13 @@ pub async fn lock_for_send(pool: &PgPool, batch_id: i64) -> Result<Option<(Tx, S
     .await?;
     let Some(row) = row else { return Ok(None) };
     let tx_hash: Option<Vec<u8>> = row.get(1);
-    let state = SendState { status: row.get(0), tx_hash: tx_hash.map(|h| B256::from_slice(&h)), signature: row.get(2) };
+    let tx_hash = tx_hash.map(|h| B256::from_slice(&h));
+    let raw: Option<Vec<u8>> = row.get(3);
+    let kept = match (tx_hash, raw) {
+        (Some(id), Some(raw)) => Some(KeptTransaction { id, raw, expiration_ms: row.get(4), fee_limit: row.get(5) }),
+        _ => None,
+    };
+    let state = SendState { status: row.get(0), tx_hash, signature: row.get(2), kept };
     Ok(Some((tx, state)))
 }
 
@@ -65,6 +87,45 @@ pub async fn record_sent(
         "status": previous.status, "tx_hash": previous.tx_hash.map(|h| h.to_string()),
     });
     let after = serde_json::json!({ "status": "submitted", "tx_hash": tx_hash.to_string() });
+    audit(&mut tx, actor, action, asset_id, &format!("batch:{batch_id}"), before, after).await?;
+    tx.commit().await
+}
+
+/// Records a signed transaction for the batch **before** it is broadcast (status `submitted`, its id as the
+/// transaction hash, its bytes kept), with an audit row, and commits: a crash after this loses nothing, and a
+/// retry broadcasts the same bytes.
+pub async fn record_kept(
+    mut tx: Tx,
+    batch_id: i64,
+    asset_id: i32,
+    previous: &SendState,
+    kept: &KeptTransaction,
+    action: &str,
+    actor: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE payout_batches SET status = 'submitted' WHERE id = $1")
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE transactions t SET status = 'submitted', tx_hash = $2, chain_tx_raw = $3,
+             chain_tx_expiration_ms = $4, chain_tx_fee_limit = $5
+         FROM payout_batches b WHERE b.id = $1 AND t.id = b.transaction_id",
+    )
+    .bind(batch_id)
+    .bind(kept.id.as_slice())
+    .bind(&kept.raw)
+    .bind(kept.expiration_ms)
+    .bind(kept.fee_limit)
+    .execute(&mut *tx)
+    .await?;
+    let before = serde_json::json!({
+        "status": previous.status, "tx_hash": previous.tx_hash.map(|h| h.to_string()),
+    });
+    let after = serde_json::json!({
+        "status": "submitted", "tx_hash": kept.id.to_string(), "expiration_ms": kept.expiration_ms,
+        "fee_limit": kept.fee_limit, "kept": true,
+    });
     audit(&mut tx, actor, action, asset_id, &format!("batch:{batch_id}"), before, after).await?;
     tx.commit().await
 }
