@@ -384,6 +384,19 @@ pub async fn start_backend_with_metrics(
     signer_url: &str,
     caller_secret: &str,
 ) -> eyre::Result<(Service, String, String)> {
+    start_backend_for(dir, chain, database_url, signer_url, caller_secret, "").await
+}
+
+/// As [`start_backend_with_metrics`], with `chain_fields` added to the chain's `[[chains]]` entry (e.g. a TRON
+/// chain's `tron_grpc_url = "…"`).
+pub async fn start_backend_for(
+    dir: &WorkDir,
+    chain: &crate::devchain::DevChain,
+    database_url: &str,
+    signer_url: &str,
+    caller_secret: &str,
+    chain_fields: &str,
+) -> eyre::Result<(Service, String, String)> {
     let port = free_port()?;
     let metrics_port = free_port()?;
     let deployment = chain.deployment();
@@ -427,7 +440,7 @@ caller_secret = "{caller_secret}"
     // The operator key may not be in the file: the whole chain table comes through the environment.
     let operator = alloy::hex::encode_prefixed(chain.admin.to_bytes());
     let chains = format!(
-        r#"[{{ chain_id = {}, settlement = "{}", rpc_url = "{}", operator_key = "{operator}", insecure_operator_key = true, confirmations = 1 }}]"#,
+        r#"[{{ chain_id = {}, settlement = "{}", rpc_url = "{}", operator_key = "{operator}", insecure_operator_key = true, confirmations = 1{chain_fields} }}]"#,
         deployment.chain_id,
         deployment.settlement,
         chain.rpc_url()

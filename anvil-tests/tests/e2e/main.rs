@@ -7,6 +7,7 @@ mod payout_caps;
 mod reconciler_variance;
 mod rpc_faults;
 mod service_crash;
+mod tron_flow;
 
 use std::time::Duration;
 

@@ -1,0 +1,164 @@
+//! TRC20 USDT on a TRON chain, with every service a real process: registrations in USDT are applied once
+//! solidified by the listener in TRON mode (TRON's JSON-RPC stand-in); the admin builds and signs a batch
+//! through the API and submits it; the backend sends it through TRON's gRPC API with `tronic` (the TRON test
+//! node over the same anvil): the signed transaction is kept before its broadcast, a broadcast the node drops is
+//! broadcast again byte for byte on retry, the batch is paid exactly once, the listener settles it, and the
+//! reconciler in TRON mode finds custody equal to the ledger at the solidified block.
+
+use alloy::{
+    primitives::{Address, B256, U256},
+    providers::{Provider, ext::AnvilApi},
+};
+use anvil_tests::{
+    api::{ApiClient, wait_for},
+    devchain::{DevChain, USDT_ASSET},
+    services::{
+        Service, WorkDir, ledger_database, listener_config, start_backend_for, start_signer, wait_listener_through,
+    },
+    tron_rpc::{TronFaults, TronRpc},
+};
+use serde_json::{Value, json};
+use tron_devnode::{Faults, Params, SOLIDIFY_DEPTH, TronDevnode};
+
+use crate::{LIMIT, USDT};
+
+fn base(v: &Value) -> u128 {
+    v["base"].as_str().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("not an amount: {v}"))
+}
+
+async fn usdt_of(chain: &DevChain, who: Address) -> eyre::Result<U256> {
+    Ok(abi::TestUSDT::new(chain.usdt, &chain.provider).balanceOf(who).call().await?)
+}
+
+/// Mines enough blocks for everything so far to be solidified.
+async fn solidify(chain: &DevChain) -> eyre::Result<u64> {
+    chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH + 1), None).await?;
+    Ok(chain.provider.get_block_number().await? - SOLIDIFY_DEPTH)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tron_usdt_paid_out_through_tronic_once_with_a_dropped_broadcast_and_a_balanced_reconciliation()
+-> eyre::Result<()> {
+    let chain = DevChain::start_tron().await?;
+    let chain_id = chain.deployment().chain_id;
+    let rpc = TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?;
+    let node = TronDevnode::start(&chain.rpc_url(), Params::default()).await?;
+    let dir = WorkDir::new("tron-flow")?;
+    let (db, url) = ledger_database(&chain.deployment()).await?;
+    let secret = format!("e2e-caller-secret-{}", std::process::id());
+    let (_signer, signer_url) = start_signer(&dir, &chain, &secret).await?;
+    let tron_fields =
+        format!(", tron_grpc_url = \"{}\", tron_solidity_grpc_url = \"{}\"", node.grpc_url, node.solidity_grpc_url);
+    let (_backend, api_url, _) = start_backend_for(&dir, &chain, &url, &signer_url, &secret, &tron_fields).await?;
+    let config = listener_config(
+        &url,
+        chain_id,
+        &rpc.solidity_url,
+        chain.settlement,
+        chain.deploy_block,
+        0,
+        "tron = \"solidity_latest\"\npoll_interval_ms = 100",
+    );
+    let path = dir.write("listener.toml", &config)?;
+    let mut listener = Service::start(&dir, "listener", "listener", &[path.to_str().expect("utf-8")], &[])?;
+
+    // Three registrations in USDT: A under genesis, B and C under A.
+    let genesis = chain.admin.address();
+    let (a, b, c) = (chain.account(2), chain.account(3), chain.account(4));
+    for (i, (user, sponsor)) in [(&a, genesis), (&b, a.address()), (&c, a.address())].into_iter().enumerate() {
+        chain.register_usdt(user, sponsor, U256::from(20 * USDT), 100 + i as u64).await?;
+    }
+    let solid = solidify(&chain).await?;
+    wait_listener_through(&db.pool, chain_id, solid, LIMIT, &mut listener).await?;
+
+    let api = ApiClient::new(api_url);
+    let admin = api.sign_in(&chain.admin).await?;
+    let built = api.post("/v1/admin/payouts/batches", Some(&admin), json!({ "asset_id": USDT_ASSET })).await?;
+    let built = built.ok("build")?;
+    let id = built["id"].as_i64().expect("batch id");
+    let total = base(&built["total"]);
+    let owed: Vec<(Address, u128)> = built["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["address"].as_str().and_then(|s| abi::tron::from_base58(s).ok()).expect("T… address"),
+                base(&e["amount"]),
+            )
+        })
+        .collect();
+    assert_eq!(owed.iter().map(|(_, v)| v).sum::<u128>(), total);
+    assert!(owed.iter().any(|(w, v)| *w == a.address() && *v == 18 * USDT), "A's direct rewards: {built}");
+    api.post(&format!("/v1/admin/payouts/batches/{id}/sign"), Some(&admin), json!({})).await?.ok("sign")?;
+    let mut before = Vec::new();
+    for (who, _) in &owed {
+        before.push(usdt_of(&chain, *who).await?);
+    }
+    let custody_before = usdt_of(&chain, chain.settlement).await?;
+
+    // The node drops the first broadcast: the kept transaction is in the ledger, unknown to the node.
+    node.set_faults(Faults { drop_broadcasts: 1, ..Faults::default() });
+    let sent = api.post(&format!("/v1/admin/payouts/batches/{id}/submit"), Some(&admin), json!({})).await?;
+    let sent = sent.ok("submit")?;
+    assert_eq!(sent["outcome"], "sent", "{sent}");
+    let txid: B256 = sent["tx_hash"].as_str().expect("txid").parse()?;
+    assert_eq!(node.counters().dropped, 1);
+    assert!(!node.knows(txid));
+    let (raw, expiration): (Option<Vec<u8>>, Option<i64>) = sqlx::query_as(
+        "SELECT t.chain_tx_raw, t.chain_tx_expiration_ms FROM payout_batches b
+         JOIN transactions t ON t.id = b.transaction_id WHERE b.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await?;
+    assert!(raw.is_some_and(|r| !r.is_empty()) && expiration.is_some(), "the signed bytes are kept");
+
+    // Retry: unseen and not dead, so the same bytes again, under the same id.
+    let retried = api.post(&format!("/v1/admin/payouts/batches/{id}/retry"), Some(&admin), json!({})).await?;
+    let retried = retried.ok("retry")?;
+    assert_eq!((retried["outcome"].as_str(), retried["previous"].as_str()), (Some("rebroadcast"), Some("unseen")));
+    assert_eq!(retried["tx_hash"].as_str(), Some(txid.to_string().as_str()));
+    assert!(node.knows(txid), "the node executed the kept bytes");
+    let pending = api.post(&format!("/v1/admin/payouts/batches/{id}/retry"), Some(&admin), json!({})).await?;
+    assert_eq!(pending.ok("retry")?["outcome"], "pending", "in a block, not solidified: nothing sent");
+
+    let solid = solidify(&chain).await?;
+    wait_listener_through(&db.pool, chain_id, solid, LIMIT, &mut listener).await?;
+    let executed = wait_for("the batch settled by the listener", LIMIT, || async {
+        let view = api.get(&format!("/v1/admin/payouts/batches/{id}"), Some(&admin)).await?.ok("batch")?;
+        Ok((view["status"] == "executed").then_some(view))
+    })
+    .await?;
+    assert!(executed["entries"].as_array().is_some_and(|e| e.iter().all(|e| e["outcome"] == "paid")), "{executed}");
+    let again = api.post(&format!("/v1/admin/payouts/batches/{id}/retry"), Some(&admin), json!({})).await?;
+    let again = again.ok("retry")?;
+    assert_eq!((again["outcome"].as_str(), again["sent"].as_bool()), (Some("executed"), Some(false)), "{again}");
+    for ((who, amount), before) in owed.iter().zip(before) {
+        assert_eq!(usdt_of(&chain, *who).await?, before + U256::from(*amount), "{who} paid exactly once");
+    }
+    assert_eq!(usdt_of(&chain, chain.settlement).await? + U256::from(total), custody_before);
+    assert_eq!(node.counters().accepted, 1, "one TRON transaction executed the batch");
+
+    // The reconciler in TRON mode: custody equals the ledger at the solidified block.
+    let reconciler = format!(
+        "database_url = \"{url}\"\ninterval_secs = 1\n\n[[chains]]\nchain_id = {chain_id}\nrpc_url = \"{}\"\n\
+         tron = true\ncontract = \"{}\"\nconfirmations = 0\n",
+        rpc.solidity_url, chain.settlement
+    );
+    let path = dir.write("reconciler.toml", &reconciler)?;
+    let _reconciler = Service::start(&dir, "reconciler", "reconciler", &[path.to_str().expect("utf-8")], &[])?;
+    let (block, variance): (i64, String) = wait_for("a TRON reconciliation", LIMIT, || async {
+        Ok(sqlx::query_as(
+            "SELECT block_number, variance::text FROM reconciler_results WHERE token = $1 AND block_number >= $2
+             ORDER BY run_id DESC LIMIT 1",
+        )
+        .bind(chain.usdt.as_slice())
+        .bind(solid as i64)
+        .fetch_optional(&db.pool)
+        .await?)
+    })
+    .await?;
+    assert_eq!(variance, "0", "USDT at solidified block {block}: custody equals the ledger");
+    Ok(())
+}
