@@ -1,6 +1,8 @@
 //! TRON payouts through `tronic` against the TRON test node (java-tron's gRPC API over anvil): the signed bytes
 //! are kept and broadcast again until the chain proves them dead, a batch is paid exactly once, outcomes count
-//! only once solidified, and the fee limit stays under the chain's cap.
+//! only once solidified, and the fee limit stays under the chain's cap. The transaction's bytes and id are
+//! cross-checked with TronWeb (`scripts/tron/trigger-tx.mjs`), an independent implementation, which must also
+//! reproduce a transaction id published by a real node.
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +16,9 @@ use payout_chain::{
     BatchOutcome, Broadcast, Prepared, SignedTransaction, SubmitError,
     tron::{TronPayoutChain, TronSettings},
 };
-use tron_devnode::{Faults, Params, SOLIDIFY_DEPTH, TronDevnode};
+use prost::Message;
+use serde_json::{Value, json};
+use tron_devnode::{Faults, Params, SOLIDIFY_DEPTH, TronDevnode, proto, recover_signer, transaction_id};
 
 const USDT: u128 = 1_000_000;
 /// 10,000 TRX in SUN: the operator's balance (one SUN is one unit of the test chain's native coin).
@@ -186,5 +190,101 @@ async fn a_busy_node_is_a_provider_error_and_the_same_bytes_go_through_afterward
     assert_eq!(tron.broadcast(&kept).await?, Broadcast::Accepted);
     s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
     assert!(matches!(tron.signed_status(&kept).await?, BatchOutcome::Executed { .. }));
+    Ok(())
+}
+
+/// A signed USDT `transfer` on Nile as a real node published it: raw data, id and signature.
+const GOLDEN_RAW: &str = "0a028ad92208eaef69105495eb1540f09fc0cfcd335aae01081f12a9010a31747970652e676f6f676c65617069732e636f6d2f70726f746f636f6c2e54726967676572536d617274436f6e747261637412740a1541495511a493d8c362be4267224e6d81013a6862ee121541eca9bc828a3005b9a3b909f2cc5c2a54794de05f2244a9059cbb00000000000000000000004150125bea243a640bf85348873b6c4f3c517aee7a00000000000000000000000000000000000000000000000000000000000000017090cbbccfcd33900180c2d72f";
+const GOLDEN_TXID: &str = "c70b20da8cb8d96a99c1aceb283412acb9dea313a9e467178431a3c6ae8b9f08";
+const GOLDEN_SIGNATURE: &str = "1788bf0281f67c42f5a09322523edee9969e808a863776f21ab6543de9dd42ca0e4955577879df8074086c620eb96709ba9a95d60a166de190a081e8d69801da00";
+const GOLDEN_OWNER: &str = "495511a493d8c362be4267224e6d81013a6862ee";
+
+/// The transaction as java-tron's HTTP API shows it (`visible = false`), for TronWeb.
+fn http_json(raw: &proto::transaction::Raw) -> eyre::Result<Value> {
+    let [contract] = raw.contract.as_slice() else { eyre::bail!("one contract expected") };
+    let parameter = contract.parameter.clone().unwrap_or_default();
+    let call = proto::TriggerSmartContract::decode(parameter.value.as_slice())?;
+    let mut value = json!({
+        "owner_address": alloy::hex::encode(&call.owner_address),
+        "contract_address": alloy::hex::encode(&call.contract_address),
+        "data": alloy::hex::encode(&call.data),
+    });
+    if call.call_value != 0 {
+        value["call_value"] = json!(call.call_value);
+    }
+    let mut raw_json = json!({
+        "contract": [{ "parameter": { "value": value, "type_url": parameter.type_url }, "type": "TriggerSmartContract" }],
+        "ref_block_bytes": alloy::hex::encode(&raw.ref_block_bytes),
+        "ref_block_hash": alloy::hex::encode(&raw.ref_block_hash),
+        "expiration": raw.expiration,
+        "timestamp": raw.timestamp,
+    });
+    if raw.fee_limit != 0 {
+        raw_json["fee_limit"] = json!(raw.fee_limit);
+    }
+    if raw.ref_block_num != 0 {
+        raw_json["ref_block_num"] = json!(raw.ref_block_num);
+    }
+    Ok(json!({ "visible": false, "raw_data": raw_json }))
+}
+
+/// TronWeb's raw data (hex) and transaction id for `tx`.
+fn tronweb(tx: &Value) -> eyre::Result<(String, String)> {
+    use std::io::Write;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/tron/trigger-tx.mjs");
+    let mut node = std::process::Command::new("node")
+        .arg(&script)
+        .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    node.stdin.take().expect("stdin").write_all(tx.to_string().as_bytes())?;
+    let out = node.wait_with_output()?;
+    eyre::ensure!(out.status.success(), "trigger-tx.mjs failed");
+    let answer: Value = serde_json::from_slice(&out.stdout)?;
+    Ok((answer["raw_data_hex"].as_str().unwrap_or_default().into(), answer["txID"].as_str().unwrap_or_default().into()))
+}
+
+#[test]
+fn a_transaction_published_by_a_real_node_is_reproduced_by_tronweb_and_by_our_encoding() -> eyre::Result<()> {
+    let bytes = alloy::hex::decode(GOLDEN_RAW)?;
+    let raw = proto::transaction::Raw::decode(bytes.as_slice())?;
+    assert_eq!(raw.encode_to_vec(), bytes, "our protobuf encoding gives back the published bytes");
+    assert_eq!(alloy::hex::encode(transaction_id(&raw)), GOLDEN_TXID, "id = SHA-256 of the raw data");
+    let (tronweb_raw, tronweb_id) = tronweb(&http_json(&raw)?)?;
+    assert_eq!((tronweb_raw.as_str(), tronweb_id.as_str()), (GOLDEN_RAW, GOLDEN_TXID), "TronWeb agrees");
+    let signer =
+        recover_signer(&GOLDEN_TXID.parse()?, &alloy::hex::decode(GOLDEN_SIGNATURE)?).map_err(|e| eyre::eyre!(e))?;
+    assert_eq!(alloy::hex::encode(signer), GOLDEN_OWNER, "the published signature is the owner's (v = 0)");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_payout_transaction_we_sign_has_the_bytes_and_id_tronweb_computes() -> eyre::Result<()> {
+    let s = setup().await?;
+    let tron = payouts_chain(&s, 1_000_000_000, Duration::from_secs(600))?;
+    let (batch, signature) = usdt_batch(&s, 9_005, &[(Address::repeat_byte(0xa1), USDT)]).await?;
+    let kept = signed(&tron, &batch, &signature).await?;
+
+    // tronic's kept form: "PTX1", id, owner, base TRX, flag, activation checks (none), then the Transaction.
+    assert_eq!(&kept.raw[..4], b"PTX1");
+    assert_eq!(kept.raw[66], 0, "no activation checks");
+    let tx = proto::Transaction::decode(&kept.raw[67..])?;
+    let raw = tx.raw_data.clone().expect("raw data");
+    assert_eq!(transaction_id(&raw), kept.id);
+    assert_eq!(raw.fee_limit, kept.fee_limit);
+    assert_eq!(raw.expiration, kept.expiration_ms);
+    let (tronweb_raw, tronweb_id) = tronweb(&http_json(&raw)?)?;
+    assert_eq!(tronweb_raw, alloy::hex::encode(raw.encode_to_vec()), "TronWeb encodes the same raw data");
+    assert_eq!(tronweb_id, alloy::hex::encode(kept.id), "and computes the same id");
+
+    // The call is executePayoutBatch(batch, signature) on the Settlement contract, signed by the operator.
+    let call =
+        proto::TriggerSmartContract::decode(raw.contract[0].parameter.as_ref().expect("parameter").value.as_slice())?;
+    assert_eq!(call.contract_address[1..], s.chain.settlement[..]);
+    let expected = abi::Settlement::executePayoutBatchCall { batch, signature };
+    assert_eq!(call.data, alloy::sol_types::SolCall::abi_encode(&expected));
+    let [sig] = tx.signature.as_slice() else { panic!("one signature") };
+    assert_eq!(recover_signer(&kept.id, sig).map_err(|e| eyre::eyre!(e))?, s.chain.admin.address());
     Ok(())
 }
