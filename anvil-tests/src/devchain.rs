@@ -105,12 +105,34 @@ impl DevChain {
         Self::start_with(Anvil::new().chain_id(NILE_CHAIN_ID).args(["--base-fee", "0"])).await
     }
 
+    /// As [`start_tron`](Self::start_tron), with the TRON test node over the anvil, and the contracts created the
+    /// TRON way through it ([`crate::tron_deploy::deploy_stack_tron`]).
+    pub async fn start_tron_through_node(
+        params: tron_devnode::Params,
+    ) -> eyre::Result<(Self, tron_devnode::TronDevnode)> {
+        let anvil =
+            Anvil::new().chain_id(NILE_CHAIN_ID).args(["--base-fee", "0"]).path(foundry_binary("anvil")).try_spawn()?;
+        let node = tron_devnode::TronDevnode::start(&anvil.endpoint(), params).await?;
+        let admin: PrivateKeySigner = anvil.keys()[0].clone().into();
+        let signer: PrivateKeySigner = anvil.keys()[1].clone().into();
+        let deployment =
+            crate::tron_deploy::deploy_stack_tron(&node.grpc_url, NILE_CHAIN_ID, &admin, signer.address()).await?;
+        Ok((Self::with_deployment(anvil, deployment)?, node))
+    }
+
     async fn start_with(anvil: Anvil) -> eyre::Result<Self> {
         let anvil = anvil.path(foundry_binary("anvil")).try_spawn()?;
         let admin: PrivateKeySigner = anvil.keys()[0].clone().into();
         let backend_signer: PrivateKeySigner = anvil.keys()[1].clone().into();
         let provider = Self::provider_for(&anvil, &admin);
         let deployment = deploy_stack(&provider, admin.address(), backend_signer.address()).await?;
+        Self::with_deployment(anvil, deployment)
+    }
+
+    fn with_deployment(anvil: AnvilInstance, deployment: Deployment) -> eyre::Result<Self> {
+        let admin: PrivateKeySigner = anvil.keys()[0].clone().into();
+        let backend_signer: PrivateKeySigner = anvil.keys()[1].clone().into();
+        let provider = Self::provider_for(&anvil, &admin);
         let domain = SettlementDomain::new(deployment.chain_id, deployment.settlement);
         Ok(Self {
             anvil,

@@ -6,5 +6,6 @@ pub mod devchain;
 pub mod fault_proxy;
 pub mod loopback;
 pub mod services;
+pub mod tron_deploy;
 pub mod tron_rpc;
 pub mod webhook;

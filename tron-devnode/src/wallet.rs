@@ -387,20 +387,24 @@ impl Node {
         })
     }
 
-    /// A constant call: the return data and the energy it used, or java-tron's refusal.
+    /// A constant call: the return data and the energy it used, or java-tron's refusal. Without a contract
+    /// address, `data` is creation code and the call estimates a deployment (java-tron ≥ 4.7).
     async fn constant(&self, c: &TriggerSmartContract) -> Result<TransactionExtention, Status> {
-        let (Some(owner), Some(to)) = (evm_address(&c.owner_address), evm_address(&c.contract_address)) else {
-            return Ok(TransactionExtention {
-                result: Some(contract_validate("Invalid address")),
-                ..Default::default()
-            });
+        let invalid =
+            || TransactionExtention { result: Some(contract_validate("Invalid address")), ..Default::default() };
+        let Some(owner) = evm_address(&c.owner_address) else { return Ok(invalid()) };
+        let to = if c.contract_address.is_empty() {
+            None
+        } else {
+            let Some(to) = evm_address(&c.contract_address) else { return Ok(invalid()) };
+            if self.anvil.code(to).await.map_err(unavailable)?.is_empty() {
+                return Ok(TransactionExtention {
+                    result: Some(contract_validate("No contract or not a valid smart contract")),
+                    ..Default::default()
+                });
+            }
+            Some(to)
         };
-        if self.anvil.code(to).await.map_err(unavailable)?.is_empty() {
-            return Ok(TransactionExtention {
-                result: Some(contract_validate("No contract or not a valid smart contract")),
-                ..Default::default()
-            });
-        }
         let value = U256::from(c.call_value.max(0));
         let contract = transaction::Contract {
             r#type: ContractType::TriggerSmartContract as i32,
@@ -408,10 +412,10 @@ impl Node {
             ..Default::default()
         };
         let mut ext = self.extention(contract).await?;
-        match self.anvil.eth_call(owner, Some(to), &c.data, value).await {
+        match self.anvil.eth_call(owner, to, &c.data, value).await {
             Ok(output) => {
                 ext.constant_result = vec![output.to_vec()];
-                ext.energy_used = self.anvil.estimate(owner, Some(to), &c.data, value).await.unwrap_or(0) as i64;
+                ext.energy_used = self.anvil.estimate(owner, to, &c.data, value).await.unwrap_or(0) as i64;
                 if let Some(t) = ext.transaction.as_mut() {
                     t.ret = vec![transaction::Result {
                         contract_ret: ContractResult::Success as i32,

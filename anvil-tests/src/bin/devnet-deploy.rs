@@ -1,7 +1,9 @@
 //! Deploys the development stack (test USDT + Settlement) to a running anvil and writes its addresses as
-//! JSON: `devnet-deploy <rpc-url> <out.json>`. Uses anvil's well-known account 0 as admin and account 1 as
-//! the signer key; never for a real chain. The JSON also names the RPC, and on an anvil started with a TRON
-//! chain id (the devnet's TRON stand-in) the contracts' `T…` addresses.
+//! JSON: `devnet-deploy <rpc-url> <out.json> [--tron-grpc <url>]`. Uses anvil's well-known account 0 as admin
+//! and account 1 as the signer key; never for a real chain. The JSON also names the RPC, and on an anvil started
+//! with a TRON chain id (the devnet's TRON chain) the contracts' `T…` addresses. With `--tron-grpc`, the
+//! contracts are created the TRON way: `CreateSmartContract` transactions through the TRON node's gRPC API
+//! (`tron-devnode` in front of that anvil), signed with tronic.
 
 use abi::TestUSDT;
 use alloy::{
@@ -9,7 +11,10 @@ use alloy::{
     primitives::U256,
     providers::{Provider, ProviderBuilder},
 };
-use anvil_tests::devchain::{anvil_account, deploy_stack};
+use anvil_tests::{
+    devchain::{anvil_account, deploy_stack},
+    tron_deploy::deploy_stack_tron,
+};
 
 /// Demo USDT minted to accounts 2..=9: 10,000 USDT (6 decimals).
 const DEMO_USDT: u64 = 10_000_000_000;
@@ -17,14 +22,25 @@ const DEMO_USDT: u64 = 10_000_000_000;
 #[tokio::main]
 async fn main() -> eyre::Result<()> {
     let mut args = std::env::args().skip(1);
-    let (Some(rpc), Some(out)) = (args.next(), args.next()) else {
-        eyre::bail!("usage: devnet-deploy <rpc-url> <out.json>");
+    let usage = "usage: devnet-deploy <rpc-url> <out.json> [--tron-grpc <url>]";
+    let (Some(rpc), Some(out)) = (args.next(), args.next()) else { eyre::bail!(usage) };
+    let tron_grpc = match (args.next().as_deref(), args.next()) {
+        (Some("--tron-grpc"), Some(url)) => Some(url),
+        (None, None) => None,
+        _ => eyre::bail!(usage),
     };
     let admin = anvil_account(0)?;
     let signer = anvil_account(1)?;
     let provider =
         ProviderBuilder::new().wallet(EthereumWallet::from(admin.clone())).connect_http(rpc.parse()?).erased();
-    let deployment = deploy_stack(&provider, admin.address(), signer.address()).await?;
+    let deployment = match &tron_grpc {
+        Some(grpc) => {
+            let chain_id = provider.get_chain_id().await?;
+            eyre::ensure!(abi::tron::is_tron_chain(chain_id), "--tron-grpc on chain {chain_id}, not a TRON chain");
+            deploy_stack_tron(grpc, chain_id, &admin, signer.address()).await?
+        }
+        None => deploy_stack(&provider, admin.address(), signer.address()).await?,
+    };
     let usdt = TestUSDT::new(deployment.usdt, &provider);
     for i in 2..=9 {
         usdt.mint(anvil_account(i)?.address(), U256::from(DEMO_USDT)).send().await?.get_receipt().await?;
