@@ -16,15 +16,17 @@ BIN=$CARGO_TARGET_DIR/debug
 PG=postgres://postgres@127.0.0.1:5432
 # DEVNET_DB_NAME runs a second devnet beside one that is up (its own database and Redis key prefix).
 DB_NAME=${DEVNET_DB_NAME:-referral_devnet}
-SERVICES=(anvil anvil-tron tron-rpc signer backend listener reconciler prometheus)
+SERVICES=(anvil anvil-tron tron-devnode tron-rpc signer backend listener reconciler prometheus)
 # anvil's well-known accounts (public knowledge, never for a real chain): #0 is the contract admin, payout
 # operator, API admin and genesis user; #1 is the signer's key.
 ANVIL_KEY_0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 ANVIL_KEY_1=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
-# The TRON stand-in: an anvil with Nile's chain id, so the backend treats its asset as TRON's (T… addresses,
-# TronLink calls, TRON sign-in). No TRON node runs here. tron-rpc serves TRON's JSON-RPC in front of it (a full
-# and a Solidity port: solidified = head - 19, no historical state, java-tron's refusals); the listener and the
-# reconciler read the TRON chain through its Solidity port, in their TRON modes.
+# The TRON chain: an anvil with Nile's chain id (and a zero base fee: energy is charged by the TRON node), so the
+# backend treats its asset as TRON's (T… addresses, TronLink calls, TRON sign-in). No java-tron runs here:
+# tron-devnode serves TRON's gRPC API over it (strict broadcast; the contracts are created through it, and the
+# backend sends TRON payouts through it with tronic); tron-rpc serves TRON's JSON-RPC (a full and a Solidity port:
+# solidified = head - 19, no historical state, java-tron's refusals), where the listener and the reconciler read
+# the TRON chain in their TRON modes.
 TRON_CHAIN_ID=3448148188
 
 log() { printf '\033[1;35m[devnet]\033[0m %s\n' "$*"; }
@@ -103,7 +105,9 @@ summary() {
   API        $api            (health: $api/health)
   docs       $api/docs       (OpenAPI: $api/api-docs/openapi.json)
   anvil RPC  http://127.0.0.1:$ANVIL_PORT  (chain 31337)
-  TRON chain http://127.0.0.1:$TRON_ANVIL_PORT  (stand-in: anvil with Nile's chain id $TRON_CHAIN_ID; asset 3 = USDT there)
+  TRON chain http://127.0.0.1:$TRON_ANVIL_PORT  (anvil with Nile's chain id $TRON_CHAIN_ID; asset 3 = USDT there)
+             TRON gRPC (tron-devnode): full node http://127.0.0.1:$TRON_GRPC_PORT, Solidity node http://127.0.0.1:$TRON_SOLIDITY_GRPC_PORT
+             (contracts created and TRON payouts sent through it, with tronic)
              TRON JSON-RPC: full node http://127.0.0.1:$TRON_FULL_PORT, Solidity node http://127.0.0.1:$TRON_SOLIDITY_PORT
              (solidified = head - 19; the listener and reconciler read it there)
              Settlement $(json_field "$STATE/tron-chain.json" settlement_base58), test USDT $(json_field "$STATE/tron-chain.json" usdt_base58)
@@ -116,7 +120,7 @@ summary() {
              listener http://127.0.0.1:$LISTENER_METRICS_PORT/metrics, reconciler http://127.0.0.1:$RECONCILER_METRICS_PORT/metrics
   prometheus http://127.0.0.1:$PROMETHEUS_PORT  (alerts: /alerts; rules ops/prometheus/rules, runbooks ops/runbooks;
              Grafana is in no package registry here: run one with ops/grafana/provisioning, see ops/README.md)
-  logs       $STATE/logs/{anvil,anvil-tron,tron-rpc,signer,backend,listener,reconciler,prometheus}.log
+  logs       $STATE/logs/{anvil,anvil-tron,tron-devnode,tron-rpc,signer,backend,listener,reconciler,prometheus}.log
   configs    $STATE/{signer,backend,listener,reconciler}.toml
   stop       scripts/devnet.sh stop
 
@@ -164,20 +168,22 @@ command -v prometheus >/dev/null || scripts/ops-test.sh --install-only
 log "building signer, backend, listener, reconciler, devnet tools (debug)"
 # Whole-workspace feature set, as the end-to-end tests build these binaries: the two share compiled artifacts.
 cargo build --quiet --bin signer --bin backend --bin listener --bin reconciler --bin devnet-deploy --bin devnet-demo \
-  --bin tron-rpc
+  --bin tron-rpc --bin tron-devnode
 
 ANVIL_PORT=$(pick_port "${DEVNET_ANVIL_PORT:-8545}")
 TRON_ANVIL_PORT=$(pick_port "${DEVNET_TRON_ANVIL_PORT:-$((ANVIL_PORT + 1))}")
 TRON_FULL_PORT=$(pick_port "${DEVNET_TRON_FULL_PORT:-8555}")
 TRON_SOLIDITY_PORT=$(pick_port "${DEVNET_TRON_SOLIDITY_PORT:-$((TRON_FULL_PORT + 1))}")
+TRON_GRPC_PORT=$(pick_port "${DEVNET_TRON_GRPC_PORT:-50051}")
+TRON_SOLIDITY_GRPC_PORT=$(pick_port "${DEVNET_TRON_SOLIDITY_GRPC_PORT:-$((TRON_GRPC_PORT + 10))}")
 SIGNER_PORT=$(pick_port "${DEVNET_SIGNER_PORT:-8700}")
 API_PORT=$(pick_port "${DEVNET_API_PORT:-8000}")
 API_METRICS_PORT=$(pick_port "${DEVNET_API_METRICS_PORT:-9101}")
 LISTENER_METRICS_PORT=$(pick_port "${DEVNET_LISTENER_METRICS_PORT:-$((API_METRICS_PORT + 1))}")
 RECONCILER_METRICS_PORT=$(pick_port "${DEVNET_RECONCILER_METRICS_PORT:-$((LISTENER_METRICS_PORT + 1))}")
 PROMETHEUS_PORT=$(pick_port "${DEVNET_PROMETHEUS_PORT:-9090}")
-printf 'ANVIL_PORT=%s\nTRON_ANVIL_PORT=%s\nTRON_FULL_PORT=%s\nTRON_SOLIDITY_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\nAPI_METRICS_PORT=%s\nLISTENER_METRICS_PORT=%s\nRECONCILER_METRICS_PORT=%s\nPROMETHEUS_PORT=%s\n' \
-  "$ANVIL_PORT" "$TRON_ANVIL_PORT" "$TRON_FULL_PORT" "$TRON_SOLIDITY_PORT" "$SIGNER_PORT" "$API_PORT" "$API_METRICS_PORT" "$LISTENER_METRICS_PORT" "$RECONCILER_METRICS_PORT" \
+printf 'ANVIL_PORT=%s\nTRON_ANVIL_PORT=%s\nTRON_FULL_PORT=%s\nTRON_SOLIDITY_PORT=%s\nTRON_GRPC_PORT=%s\nTRON_SOLIDITY_GRPC_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\nAPI_METRICS_PORT=%s\nLISTENER_METRICS_PORT=%s\nRECONCILER_METRICS_PORT=%s\nPROMETHEUS_PORT=%s\n' \
+  "$ANVIL_PORT" "$TRON_ANVIL_PORT" "$TRON_FULL_PORT" "$TRON_SOLIDITY_PORT" "$TRON_GRPC_PORT" "$TRON_SOLIDITY_GRPC_PORT" "$SIGNER_PORT" "$API_PORT" "$API_METRICS_PORT" "$LISTENER_METRICS_PORT" "$RECONCILER_METRICS_PORT" \
   "$PROMETHEUS_PORT" >"$STATE/ports.env"
 RPC=http://127.0.0.1:$ANVIL_PORT
 TRON_RPC=http://127.0.0.1:$TRON_ANVIL_PORT
@@ -189,8 +195,13 @@ start anvil node_modules/.bin/anvil --host 127.0.0.1 --port "$ANVIL_PORT" --chai
 wait_until anvil 30 rpc_answers "$RPC"
 log "TRON stand-in: anvil on $TRON_RPC with Nile's chain id $TRON_CHAIN_ID"
 start anvil-tron node_modules/.bin/anvil --host 127.0.0.1 --port "$TRON_ANVIL_PORT" --chain-id "$TRON_CHAIN_ID" \
-  --block-time 1 --mixed-mining
+  --block-time 1 --mixed-mining --base-fee 0
 wait_until anvil-tron 30 rpc_answers "$TRON_RPC"
+TRON_GRPC=http://127.0.0.1:$TRON_GRPC_PORT
+TRON_SOLIDITY_GRPC=http://127.0.0.1:$TRON_SOLIDITY_GRPC_PORT
+log "TRON gRPC (tron-devnode): full node $TRON_GRPC, Solidity node $TRON_SOLIDITY_GRPC"
+start tron-devnode "$BIN/tron-devnode" "$TRON_RPC" "$TRON_GRPC_PORT" "$TRON_SOLIDITY_GRPC_PORT"
+wait_until tron-devnode 30 port_taken "$TRON_SOLIDITY_GRPC_PORT"
 log "TRON JSON-RPC (tron-rpc): full node http://127.0.0.1:$TRON_FULL_PORT, Solidity node $TRON_SOLIDITY_RPC"
 start tron-rpc "$BIN/tron-rpc" "$TRON_RPC" "$TRON_FULL_PORT" "$TRON_SOLIDITY_PORT"
 wait_until tron-rpc 30 rpc_answers "$TRON_SOLIDITY_RPC"
@@ -207,8 +218,8 @@ USDT=$(json_field "$STATE/chain.json" usdt)
 ADMIN=$(json_field "$STATE/chain.json" admin)
 START_BLOCK=$(json_field "$STATE/chain.json" deploy_block)
 "$BIN/devnet-demo" assets "$DB_URL" "$STATE/chain.json"
-log "deploying test USDT + Settlement on the TRON stand-in"
-"$BIN/devnet-deploy" "$TRON_RPC" "$STATE/tron-chain.json" >/dev/null
+log "deploying test USDT + Settlement on the TRON chain the TRON way (CreateSmartContract through tron-devnode)"
+"$BIN/devnet-deploy" "$TRON_RPC" "$STATE/tron-chain.json" --tron-grpc "$TRON_GRPC" >/dev/null
 TRON_SETTLEMENT=$(json_field "$STATE/tron-chain.json" settlement)
 TRON_USDT=$(json_field "$STATE/tron-chain.json" usdt)
 TRON_START_BLOCK=$(json_field "$STATE/tron-chain.json" deploy_block)
@@ -223,7 +234,8 @@ echo "$ANVIL_KEY_1" >"$STATE/secrets/dev-key"
 # comes through the environment (APP_CHAINS), never the config file.
 cat >"$STATE/secrets/backend-chains" <<EOF
 [{ chain_id = 31337, settlement = "$SETTLEMENT", rpc_url = "$RPC", confirmations = 2, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true },
- { chain_id = $TRON_CHAIN_ID, settlement = "$TRON_SETTLEMENT", rpc_url = "$TRON_RPC", confirmations = 2, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true }]
+ { chain_id = $TRON_CHAIN_ID, settlement = "$TRON_SETTLEMENT", rpc_url = "$TRON_RPC", confirmations = 2, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true,
+   tron_grpc_url = "$TRON_GRPC", tron_solidity_grpc_url = "$TRON_SOLIDITY_GRPC" }]
 EOF
 chmod 600 "$STATE/secrets/"*
 
@@ -385,8 +397,12 @@ alive reconciler || die "reconciler exited; log: $STATE/logs/reconciler.log"
 
 log "demo users: sign in, ask for payloads, pay from their own wallets (BNB and test USDT), wait for the listener"
 "$BIN/devnet-demo" users "$API" "$RPC" "$STATE/chain.json" | tee "$STATE/demo.txt"
-log "demo payout: the admin pays the BNB rewards through the API (the USDT ones stay pending to try it yourself)"
+log "demo TRON users: TRON sign-in, register payloads in USDT on the TRON chain, approve + register sent through tron-devnode"
+"$BIN/devnet-demo" tron-users "$API" "$TRON_GRPC" "$STATE/tron-chain.json" | tee -a "$STATE/demo.txt"
+log "demo payouts through the API: the BNB rewards (alloy), and the TRON USDT rewards (tronic, through tron-devnode);"
+log "the test USDT ones on chain 31337 stay pending to try it yourself"
 "$BIN/devnet-demo" payout "$API" 1 | tee -a "$STATE/demo.txt"
+"$BIN/devnet-demo" payout "$API" 3 | tee -a "$STATE/demo.txt"
 
 log "prometheus on 127.0.0.1:$PROMETHEUS_PORT: scrapes every service, evaluates ops/prometheus/rules"
 mkdir -p "$STATE/prometheus"

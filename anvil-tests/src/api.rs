@@ -94,6 +94,26 @@ impl ApiClient {
         tokens["access_token"].as_str().map(str::to_owned).ok_or_else(|| eyre::eyre!("sign-in answer has no token"))
     }
 
+    /// Sign-in with a TRON wallet (`wallet`'s key as a TronLink account): the server's message signed as
+    /// `signMessageV2` signs it (TRON's signed-message hash); returns the access token.
+    pub async fn sign_in_tron(&self, wallet: &PrivateKeySigner) -> eyre::Result<String> {
+        let address = abi::tron::to_base58(wallet.address());
+        let nonce = self.post("/v1/auth/nonce", None, json!({ "address": address, "chain": "tron" })).await?;
+        let nonce = nonce.ok("POST /v1/auth/nonce (tron)")?;
+        let message = nonce["message"].as_str().ok_or_else(|| eyre::eyre!("nonce answer has no message"))?;
+        let digest = abi::tron::signed_message_hash(message.as_bytes());
+        let signature = alloy::hex::encode_prefixed(wallet.sign_hash_sync(&digest)?.as_bytes());
+        let tokens = self.post("/v1/auth/signin", None, json!({ "message": message, "signature": signature })).await?;
+        let tokens = tokens.ok("POST /v1/auth/signin (tron)")?;
+        tokens["access_token"].as_str().map(str::to_owned).ok_or_else(|| eyre::eyre!("sign-in answer has no token"))
+    }
+
+    /// `POST /v1/users/register` for an asset on a TRON chain: the sponsor in base58check (`T…`).
+    pub async fn register_payload_tron(&self, token: &str, asset_id: i32, sponsor: Address) -> eyre::Result<Value> {
+        let body = json!({ "asset_id": asset_id, "sponsor": abi::tron::to_base58(sponsor) });
+        self.post("/v1/users/register", Some(token), body).await?.ok("POST /v1/users/register (tron)")
+    }
+
     /// `POST /v1/users/register`: the signed payment for registering under `sponsor`.
     pub async fn register_payload(&self, token: &str, asset_id: i32, sponsor: Address) -> eyre::Result<Value> {
         let body = json!({ "asset_id": asset_id, "sponsor": sponsor.to_checksum(None) });

@@ -110,6 +110,29 @@ async fn read(client: &TronClient, owner: TronAddress, at: Address, data: Vec<u8
     ext.constant_result.into_iter().next().ok_or_else(|| eyre::eyre!("constant call without a result"))
 }
 
+/// Sends `data` to the contract `at` with `call_value` SUN as `wallet` would from a TRON wallet: a
+/// TriggerSmartContract built, estimated and signed with tronic, broadcast to the node at `grpc_url`; the block
+/// it was mined in, or an error if it failed.
+pub async fn send_call(
+    grpc_url: &str,
+    wallet: &PrivateKeySigner,
+    at: Address,
+    data: Vec<u8>,
+    call_value: i64,
+) -> eyre::Result<u64> {
+    let key = LocalSigner::from_bytes(wallet.to_bytes().as_slice())?;
+    let provider = ConnectOptions::builder().connect(grpc_url).await?;
+    let client = Client::builder().provider(provider).signer(key.clone()).build();
+    let call = TriggerSmartContract {
+        owner_address: key.address(),
+        contract_address: TronAddress::from(at),
+        data: data.into(),
+        call_value: Trx::from_sun(call_value),
+        ..Default::default()
+    };
+    Ok(send(&client, &key, ContractType::TriggerSmartContract(call)).await?.block)
+}
+
 /// Deploys the test USDT and Settlement (native coin and USDT allowed) through the TRON node at `grpc_url`
 /// with `admin`'s key, `signer` authorising payloads, and grants `admin` the operator, treasurer and pauser roles
 /// (development only). `chain_id` is the TRON network's (it is not on the wire of TRON's gRPC API).

@@ -7,6 +7,10 @@
 //! * `devnet-demo users <api-url> <rpc-url> <chain.json>`: anvil's accounts 2–9 sign in, ask the API for
 //!   register (and retopup) payloads and send their own transactions — accounts 2–5 in the native coin, 6–9 in
 //!   test USDT (approve first) — then waits until the listener has applied every one and prints the result.
+//! * `devnet-demo tron-users <api-url> <tron-grpc-url> <tron-chain.json>`: anvil's accounts 2–5 as TRON wallets
+//!   (`T…` addresses) sign in the TRON way, ask the API for register payloads in USDT on the TRON chain, and send
+//!   the approve and the register call through the TRON node's gRPC API as a TRON wallet does (TriggerSmartContract,
+//!   signed with tronic); then waits until the listener has applied each (once solidified).
 //! * `devnet-demo payout <api-url> <asset-id>`: the admin (anvil's account 0) builds a payout batch of the
 //!   asset's pending rewards, has it signed and sends it through the API, and waits until it is settled.
 //!
@@ -21,6 +25,7 @@ use anvil_tests::{
         Deployment, NATIVE_ASSET, TRON_USDT_ASSET, USDT_ASSET, anvil_account, create_assets, create_deployment_assets,
         tron_deployment_asset,
     },
+    tron_deploy::send_call,
 };
 use serde_json::json;
 
@@ -42,9 +47,11 @@ async fn main() -> eyre::Result<()> {
         ["assets", database_url, chain] => assets(database_url, &read_deployment(chain)?).await,
         ["tron-asset", database_url, chain] => tron_asset(database_url, &read_deployment(chain)?).await,
         ["users", api, rpc, chain] => users(api, rpc, &read_deployment(chain)?).await,
+        ["tron-users", api, grpc, chain] => tron_users(api, grpc, &read_deployment(chain)?).await,
         ["payout", api, asset] => payout(api, asset.parse()?).await,
         _ => eyre::bail!(
             "usage: devnet-demo assets <database-url> <chain.json> | tron-asset <database-url> <tron-chain.json> | users <api-url> <rpc-url> <chain.json> | \
+             tron-users <api-url> <tron-grpc-url> <tron-chain.json> | \
              payout <api-url> <asset-id>"
         ),
     }
@@ -174,5 +181,47 @@ async fn payout(api_url: &str, asset_id: i32) -> eyre::Result<()> {
         settled["executed_block"],
         sent["tx_hash"].as_str().unwrap_or("?")
     );
+    Ok(())
+}
+
+/// The calldata of a TronWeb-style call from the API's answer: the selector of `function_selector`, then
+/// `parameter`.
+fn tron_calldata(call: &serde_json::Value) -> eyre::Result<(alloy::primitives::Address, Vec<u8>)> {
+    let text = |k: &str| call[k].as_str().ok_or_else(|| eyre::eyre!("TRON call without {k}: {call}"));
+    let contract = abi::tron::from_base58(text("contract")?).map_err(|e| eyre::eyre!("{e}"))?;
+    let selector = alloy::primitives::keccak256(text("function_selector")?.as_bytes());
+    Ok((contract, [&selector[..4], &alloy::hex::decode(text("parameter")?)?[..]].concat()))
+}
+
+/// TRON wallets register in USDT on the TRON chain: account 2 under genesis, 3 and 4 under 2, 5 under 3.
+async fn tron_users(api_url: &str, grpc: &str, deployment: &Deployment) -> eyre::Result<()> {
+    let api = ApiClient::new(api_url);
+    for (account, sponsor) in [(2u32, 0u32), (3, 2), (4, 2), (5, 3)] {
+        let wallet = anvil_account(account)?;
+        let token = api.sign_in_tron(&wallet).await?;
+        if api.standing(&token, TRON_USDT_ASSET).await?.is_some() {
+            continue; // registered by an earlier run
+        }
+        let sponsor = if sponsor == 0 { deployment.admin } else { anvil_account(sponsor)?.address() };
+        let payment = api.register_payload_tron(&token, TRON_USDT_ASSET, sponsor).await?;
+        let call = &payment["tron"];
+        if let Some(approve) = call.get("approve").filter(|a| !a.is_null()) {
+            let (usdt, data) = tron_calldata(approve)?;
+            send_call(grpc, &wallet, usdt, data, 0).await?;
+        }
+        let (settlement, data) = tron_calldata(call)?;
+        let call_value: i64 = call["call_value"].as_str().unwrap_or("0").parse()?;
+        let block = send_call(grpc, &wallet, settlement, data, call_value).await?;
+        println!(
+            "account {account} ({}): registered in USDT on TRON under {} (block {block})",
+            abi::tron::to_base58(wallet.address()),
+            abi::tron::to_base58(sponsor)
+        );
+        // The next registration's sponsor must be in the ledger: the listener applies it once solidified.
+        wait_for(&format!("the listener to apply TRON account {account}"), APPLY_LIMIT, || async {
+            api.standing(&token, TRON_USDT_ASSET).await
+        })
+        .await?;
+    }
     Ok(())
 }
