@@ -288,3 +288,35 @@ async fn the_payout_transaction_we_sign_has_the_bytes_and_id_tronweb_computes() 
     assert_eq!(recover_signer(&kept.id, sig).map_err(|e| eyre::eyre!(e))?, s.chain.admin.address());
     Ok(())
 }
+
+#[tokio::test]
+async fn a_transaction_that_fails_on_chain_is_reported_reverted_and_a_new_one_pays_once() -> eyre::Result<()> {
+    let s = setup().await?;
+    let tron = payouts_chain(&s, 1_000_000_000, Duration::from_secs(600))?;
+    let alice = Address::repeat_byte(0xa1);
+    let (batch, signature) = usdt_batch(&s, 9_006, &[(alice, 3 * USDT)]).await?;
+    let first = signed(&tron, &batch, &signature).await?;
+
+    // Between the estimate and the broadcast the contract is paused: the transaction is mined and fails. (The
+    // admin pays the pause in the EVM's own fees: give it room for that.)
+    s.chain.provider.anvil_set_balance(s.chain.admin.address(), U256::from(10u128.pow(20))).await?;
+    // A provider of its own each time: the node's transactions from the admin move its account nonce.
+    let settlement =
+        || abi::Settlement::new(s.chain.settlement, DevChain::provider_for(&s.chain.anvil, &s.chain.admin));
+    settlement().pause().send().await?.get_receipt().await?;
+    assert_eq!(tron.broadcast(&first).await?, Broadcast::Accepted);
+    s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
+    assert_eq!(tron.signed_status(&first).await?, BatchOutcome::Reverted { tx: first.id });
+    assert_eq!(usdt_of(&s, alice).await?, U256::ZERO, "a failed transaction paid nothing");
+
+    // A failed transaction's bytes are spent: a new transaction carries the same signed batch, and pays once.
+    settlement().unpause().send().await?.get_receipt().await?;
+    let second = signed(&tron, &batch, &signature).await?;
+    assert_ne!(second.id, first.id);
+    assert_eq!(tron.broadcast(&second).await?, Broadcast::Accepted);
+    s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
+    assert!(matches!(tron.signed_status(&second).await?, BatchOutcome::Executed { .. }));
+    assert_eq!(tron.broadcast(&first).await?, Broadcast::AlreadyKnown, "the failed one is in a block: a duplicate");
+    assert_eq!(usdt_of(&s, alice).await?, U256::from(3 * USDT));
+    Ok(())
+}
