@@ -38,22 +38,37 @@ async fn solidify(chain: &DevChain) -> eyre::Result<u64> {
     Ok(chain.provider.get_block_number().await? - SOLIDIFY_DEPTH)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tron_usdt_paid_out_through_tronic_once_with_a_dropped_broadcast_and_a_balanced_reconciliation()
--> eyre::Result<()> {
+/// A TRON chain deployed the TRON way, the test node, TRON's JSON-RPC stand-in, and the signer, backend (with
+/// `chain_fields` added to its TRON chain) and TRON-mode listener as processes, after three registrations in USDT
+/// (A under genesis, B and C under A) the listener has applied.
+struct TronStack {
+    chain: DevChain,
+    node: tron_devnode::TronDevnode,
+    rpc: TronRpc,
+    dir: WorkDir,
+    db: ledger::db::ScratchDatabase,
+    url: String,
+    chain_id: u64,
+    listener: Service,
+    api: ApiClient,
+    admin: String,
+    a: alloy::signers::local::PrivateKeySigner,
+    _services: Vec<Service>,
+}
+
+async fn tron_stack(label: &str, chain_fields: &str) -> eyre::Result<TronStack> {
     let (chain, node) = DevChain::start_tron_through_node(Params::default()).await?;
     let chain_id = chain.deployment().chain_id;
     let rpc = TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?;
-    let code = deployed_code(&node.grpc_url, chain.settlement).await?;
-    assert_eq!(code, chain.provider.get_code_at(chain.settlement).await?, "GetContract shows the created code");
-    assert!(!code.is_empty());
-    let dir = WorkDir::new("tron-flow")?;
+    let dir = WorkDir::new(label)?;
     let (db, url) = ledger_database(&chain.deployment()).await?;
     let secret = format!("e2e-caller-secret-{}", std::process::id());
-    let (_signer, signer_url) = start_signer(&dir, &chain, &secret).await?;
-    let tron_fields =
-        format!(", tron_grpc_url = \"{}\", tron_solidity_grpc_url = \"{}\"", node.grpc_url, node.solidity_grpc_url);
-    let (_backend, api_url, _) = start_backend_for(&dir, &chain, &url, &signer_url, &secret, &tron_fields).await?;
+    let (signer, signer_url) = start_signer(&dir, &chain, &secret).await?;
+    let tron_fields = format!(
+        ", tron_grpc_url = \"{}\", tron_solidity_grpc_url = \"{}\"{chain_fields}",
+        node.grpc_url, node.solidity_grpc_url
+    );
+    let (backend, api_url, _) = start_backend_for(&dir, &chain, &url, &signer_url, &secret, &tron_fields).await?;
     let config = listener_config(
         &url,
         chain_id,
@@ -66,7 +81,6 @@ async fn tron_usdt_paid_out_through_tronic_once_with_a_dropped_broadcast_and_a_b
     let path = dir.write("listener.toml", &config)?;
     let mut listener = Service::start(&dir, "listener", "listener", &[path.to_str().expect("utf-8")], &[])?;
 
-    // Three registrations in USDT: A under genesis, B and C under A.
     let genesis = chain.admin.address();
     let (a, b, c) = (chain.account(2), chain.account(3), chain.account(4));
     for (i, (user, sponsor)) in [(&a, genesis), (&b, a.address()), (&c, a.address())].into_iter().enumerate() {
@@ -74,9 +88,32 @@ async fn tron_usdt_paid_out_through_tronic_once_with_a_dropped_broadcast_and_a_b
     }
     let solid = solidify(&chain).await?;
     wait_listener_through(&db.pool, chain_id, solid, LIMIT, &mut listener).await?;
-
     let api = ApiClient::new(api_url);
     let admin = api.sign_in(&chain.admin).await?;
+    Ok(TronStack {
+        chain,
+        node,
+        rpc,
+        dir,
+        db,
+        url,
+        chain_id,
+        listener,
+        api,
+        admin,
+        a,
+        _services: vec![signer, backend],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tron_usdt_paid_out_through_tronic_once_with_a_dropped_broadcast_and_a_balanced_reconciliation()
+-> eyre::Result<()> {
+    let TronStack { chain, node, rpc, dir, db, url, chain_id, mut listener, api, admin, a, _services } =
+        tron_stack("tron-flow", "").await?;
+    let code = deployed_code(&node.grpc_url, chain.settlement).await?;
+    assert_eq!(code, chain.provider.get_code_at(chain.settlement).await?, "GetContract shows the created code");
+    assert!(!code.is_empty());
     let built = api.post("/v1/admin/payouts/batches", Some(&admin), json!({ "asset_id": USDT_ASSET })).await?;
     let built = built.ok("build")?;
     let id = built["id"].as_i64().expect("batch id");
@@ -165,5 +202,91 @@ async fn tron_usdt_paid_out_through_tronic_once_with_a_dropped_broadcast_and_a_b
     })
     .await?;
     assert_eq!(variance, "0", "USDT at solidified block {block}: custody equals the ledger");
+    Ok(())
+}
+
+/// Mines a block every 200 ms until the head's timestamp (unix ms) is past `ms`.
+async fn mine_past(chain: &DevChain, ms: i64) -> eyre::Result<()> {
+    wait_for("the chain's clock to pass a deadline", LIMIT, || async {
+        chain.provider.anvil_mine(Some(1), None).await?;
+        let head = chain.provider.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await?;
+        Ok(head.filter(|b| b.header.timestamp as i64 * 1000 > ms).map(|_| ()))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_tron_transaction_is_replaced_only_once_dead_and_an_expired_batch_is_cancelled_rebuilt_and_paid_once()
+-> eyre::Result<()> {
+    let st = tron_stack("tron-expiry", ", payout_tx_expiration_secs = 3, signature_ttl_secs = 30").await?;
+    let (api, admin, chain) = (&st.api, st.admin.as_str(), &st.chain);
+    let path = |id: i64, what: &str| format!("/v1/admin/payouts/batches/{id}{what}");
+    let built = api.post("/v1/admin/payouts/batches", Some(admin), json!({ "asset_id": USDT_ASSET })).await?;
+    let built = built.ok("build")?;
+    let id = built["id"].as_i64().expect("batch id");
+    let total = base(&built["total"]);
+    let signed = api.post(&path(id, "/sign"), Some(admin), json!({})).await?.ok("sign")?;
+    let deadline =
+        signed["deadline"].as_i64().or(api.get(&path(id, ""), Some(admin)).await?.ok("batch")?["deadline"].as_i64());
+    let deadline = deadline.expect("a signed batch has a deadline");
+    let custody_before = usdt_of(chain, chain.settlement).await?;
+    let a_before = usdt_of(chain, st.a.address()).await?;
+
+    // Every broadcast is lost for now.
+    st.node.set_faults(Faults { drop_broadcasts: 1_000, ..Faults::default() });
+    let sent = api.post(&path(id, "/submit"), Some(admin), json!({})).await?.ok("submit")?;
+    let first: B256 = sent["tx_hash"].as_str().expect("txid").parse()?;
+    let expiration: i64 = sqlx::query_scalar(
+        "SELECT t.chain_tx_expiration_ms FROM payout_batches b JOIN transactions t ON t.id = b.transaction_id
+         WHERE b.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&st.db.pool)
+    .await?;
+
+    // Past its expiration at the head but not at a solidified block: not provably dead, nothing new is signed.
+    mine_past(chain, expiration).await?;
+    let early = api.post(&path(id, "/retry"), Some(admin), json!({})).await?;
+    assert_eq!((early.status, early.code()), (409, "transaction_not_yet_dead"), "{:?}", early.body);
+    chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
+    let replaced = api.post(&path(id, "/retry"), Some(admin), json!({})).await?.ok("retry")?;
+    assert_eq!((replaced["outcome"].as_str(), replaced["previous"].as_str()), (Some("sent"), Some("expired")));
+    let second: B256 = replaced["tx_hash"].as_str().expect("txid").parse()?;
+    assert_ne!(second, first, "a new transaction, with the same signed batch");
+    assert!(!st.node.knows(first) && !st.node.knows(second));
+
+    // The batch's own deadline: cancel refuses until a solidified block is past it, then proves it dead.
+    let refused = api.post(&path(id, "/cancel"), Some(admin), json!({})).await?;
+    assert_eq!((refused.status, refused.code()), (409, "batch_may_still_execute"), "{:?}", refused.body);
+    mine_past(chain, deadline * 1000).await?;
+    chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
+    let cancelled = api.post(&path(id, "/cancel"), Some(admin), json!({})).await?.ok("cancel")?;
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+
+    // Rebuilt: the same rewards in a new batch with a new nonce, paid exactly once.
+    st.node.set_faults(Faults::default());
+    let accepted_before = st.node.counters().accepted;
+    let rebuilt = api.post("/v1/admin/payouts/batches", Some(admin), json!({ "asset_id": USDT_ASSET })).await?;
+    let rebuilt = rebuilt.ok("rebuild")?;
+    let id2 = rebuilt["id"].as_i64().expect("batch id");
+    assert_ne!(id2, id);
+    assert_eq!(base(&rebuilt["total"]), total, "the cancelled batch's rewards, all of them");
+    api.post(&path(id2, "/sign"), Some(admin), json!({})).await?.ok("sign")?;
+    api.post(&path(id2, "/submit"), Some(admin), json!({})).await?.ok("submit")?;
+    let mut listener = st.listener;
+    let solid = solidify(chain).await?;
+    wait_listener_through(&st.db.pool, st.chain_id, solid, LIMIT, &mut listener).await?;
+    let executed = wait_for("the rebuilt batch settled", LIMIT, || async {
+        let view = api.get(&path(id2, ""), Some(admin)).await?.ok("batch")?;
+        Ok((view["status"] == "executed").then_some(view))
+    })
+    .await?;
+    assert_eq!(base(&executed["total"]), total);
+    assert_eq!(st.node.counters().accepted, accepted_before + 1, "one transaction executed");
+    assert_eq!(usdt_of(chain, chain.settlement).await? + U256::from(total), custody_before, "paid exactly once");
+    assert_eq!(usdt_of(chain, st.a.address()).await? - a_before, U256::from(18 * USDT), "A's rewards, once");
+    let old = api.get(&path(id, ""), Some(admin)).await?.ok("batch")?;
+    assert_eq!(old["status"], "cancelled", "the first batch stays cancelled");
+    let _ = (&st.rpc, &st.dir, &st.url);
     Ok(())
 }
