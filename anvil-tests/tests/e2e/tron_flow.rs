@@ -16,7 +16,7 @@ use anvil_tests::{
     services::{
         Service, WorkDir, ledger_database, listener_config, start_backend_for, start_signer, wait_listener_through,
     },
-    tron_deploy::deployed_code,
+    tron_deploy::{deployed_code, send_call},
     tron_rpc::{TronFaults, TronRpc},
 };
 use serde_json::{Value, json};
@@ -183,25 +183,8 @@ async fn tron_usdt_paid_out_through_tronic_once_with_a_dropped_broadcast_and_a_b
     assert_eq!(node.counters().accepted, accepted_before + 1, "one TRON transaction executed the batch");
 
     // The reconciler in TRON mode: custody equals the ledger at the solidified block.
-    let reconciler = format!(
-        "database_url = \"{url}\"\ninterval_secs = 1\n\n[[chains]]\nchain_id = {chain_id}\nrpc_url = \"{}\"\n\
-         tron = true\ncontract = \"{}\"\nconfirmations = 0\n",
-        rpc.solidity_url, chain.settlement
-    );
-    let path = dir.write("reconciler.toml", &reconciler)?;
-    let _reconciler = Service::start(&dir, "reconciler", "reconciler", &[path.to_str().expect("utf-8")], &[])?;
-    let (block, variance): (i64, String) = wait_for("a TRON reconciliation", LIMIT, || async {
-        Ok(sqlx::query_as(
-            "SELECT block_number, variance::text FROM reconciler_results WHERE token = $1 AND block_number >= $2
-             ORDER BY run_id DESC LIMIT 1",
-        )
-        .bind(chain.usdt.as_slice())
-        .bind(solid as i64)
-        .fetch_optional(&db.pool)
-        .await?)
-    })
-    .await?;
-    assert_eq!(variance, "0", "USDT at solidified block {block}: custody equals the ledger");
+    let _reconciler = start_tron_reconciler(&dir, &url, chain_id, &rpc.solidity_url, chain.settlement)?;
+    assert_eq!(tron_variance(&db.pool, chain.usdt, solid).await?, "0", "USDT: custody equals the ledger");
     Ok(())
 }
 
@@ -288,5 +271,101 @@ async fn a_lost_tron_transaction_is_replaced_only_once_dead_and_an_expired_batch
     let old = api.get(&path(id, ""), Some(admin)).await?.ok("batch")?;
     assert_eq!(old["status"], "cancelled", "the first batch stays cancelled");
     let _ = (&st.rpc, &st.dir, &st.url);
+    Ok(())
+}
+
+/// The calldata of the API's TronWeb-style call: the selector of `function_selector`, then `parameter`.
+fn tron_calldata(call: &Value) -> (Address, Vec<u8>) {
+    let text = |k: &str| call[k].as_str().unwrap_or_else(|| panic!("TRON call without {k}: {call}"));
+    let contract = abi::tron::from_base58(text("contract")).expect("T… contract");
+    let selector = alloy::primitives::keccak256(text("function_selector").as_bytes());
+    (contract, [&selector[..4], &alloy::hex::decode(text("parameter")).expect("hex")[..]].concat())
+}
+
+/// The reconciler binary in TRON mode (custody at the Solidity node's `latest`), every second.
+fn start_tron_reconciler(
+    dir: &WorkDir,
+    url: &str,
+    chain_id: u64,
+    solidity_rpc: &str,
+    settlement: Address,
+) -> eyre::Result<Service> {
+    let config = format!(
+        "database_url = \"{url}\"\ninterval_secs = 1\n\n[[chains]]\nchain_id = {chain_id}\nrpc_url = \"{solidity_rpc}\"\n\
+         tron = true\ncontract = \"{settlement}\"\nconfirmations = 0\n"
+    );
+    let path = dir.write("reconciler.toml", &config)?;
+    Service::start(dir, "reconciler", "reconciler", &[path.to_str().expect("utf-8")], &[])
+}
+
+/// The TRON-mode reconciler's latest USDT variance at or after `block`.
+async fn tron_variance(pool: &sqlx::PgPool, usdt: Address, block: u64) -> eyre::Result<String> {
+    let (_, variance): (i64, String) = wait_for("a TRON reconciliation", LIMIT, || async {
+        Ok(sqlx::query_as(
+            "SELECT block_number, variance::text FROM reconciler_results WHERE token = $1 AND block_number >= $2
+             ORDER BY run_id DESC LIMIT 1",
+        )
+        .bind(usdt.as_slice())
+        .bind(block as i64)
+        .fetch_optional(pool)
+        .await?)
+    })
+    .await?;
+    Ok(variance)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_then_blacklisting_tron_usdt_leaves_payouts_claimable_and_ledger_chain_and_reconciler_agree()
+-> eyre::Result<()> {
+    let st = tron_stack("tron-usdt-hostile", "").await?;
+    let (api, admin, chain) = (&st.api, st.admin.as_str(), &st.chain);
+    let usdt = || abi::TestUSDT::new(chain.usdt, DevChain::provider_for(&chain.anvil, &chain.admin));
+    let _reconciler = start_tron_reconciler(&st.dir, &st.url, st.chain_id, &st.rpc.solidity_url, chain.settlement)?;
+
+    // Tether pauses USDT: the batch executes, every push fails, every amount becomes claimable.
+    usdt().pause().send().await?.get_receipt().await?;
+    let built = api.post("/v1/admin/payouts/batches", Some(admin), json!({ "asset_id": USDT_ASSET })).await?;
+    let id = built.ok("build")?["id"].as_i64().expect("batch id");
+    let batch = |what: &str| format!("/v1/admin/payouts/batches/{id}{what}");
+    api.post(&batch("/sign"), Some(admin), json!({})).await?.ok("sign")?;
+    api.post(&batch("/submit"), Some(admin), json!({})).await?.ok("submit")?;
+    let mut listener = st.listener;
+    let solid = solidify(chain).await?;
+    wait_listener_through(&st.db.pool, st.chain_id, solid, LIMIT, &mut listener).await?;
+    let executed = wait_for("the batch settled", LIMIT, || async {
+        let view = api.get(&batch(""), Some(admin)).await?.ok("batch")?;
+        Ok((view["status"] == "executed").then_some(view))
+    })
+    .await?;
+    let entries = executed["entries"].as_array().cloned().unwrap_or_default();
+    assert!(!entries.is_empty() && entries.iter().all(|e| e["outcome"] != "paid"), "nothing pushed: {executed}");
+    let a = st.a.address();
+    let contract = abi::Settlement::new(chain.settlement, &chain.provider);
+    assert_eq!(contract.claimable(chain.usdt, a).call().await?, U256::from(18 * USDT), "A's rewards claimable");
+    assert_eq!(tron_variance(&st.db.pool, chain.usdt, solid).await?, "0", "custody still holds what the ledger owes");
+
+    // Unpaused, but the Settlement contract blacklisted: A's claim fails on-chain and stays claimable.
+    usdt().unpause().send().await?.get_receipt().await?;
+    usdt().addBlackList(chain.settlement).send().await?.get_receipt().await?;
+    let token = api.sign_in_tron(&st.a).await?;
+    let claim = api.get(&format!("/v1/users/claim?asset_id={USDT_ASSET}"), Some(&token)).await?.ok("claim")?;
+    assert_eq!(base(&claim["claimable"]), 18 * USDT);
+    let (to, data) = tron_calldata(&claim["tron"]);
+    assert_eq!(to, chain.settlement);
+    let failed = send_call(&st.node.grpc_url, &st.a, to, data.clone(), 0).await;
+    assert!(failed.is_err(), "a claim from a blacklisted contract fails: {failed:?}");
+    assert_eq!(contract.claimable(chain.usdt, a).call().await?, U256::from(18 * USDT), "still claimable");
+
+    // Tether lifts it: the same claim, sent through the TRON node, pays A once; ledger and reconciler agree.
+    usdt().removeBlackList(chain.settlement).send().await?.get_receipt().await?;
+    let before = usdt_of(chain, a).await?;
+    send_call(&st.node.grpc_url, &st.a, to, data, 0).await?;
+    assert_eq!(usdt_of(chain, a).await? - before, U256::from(18 * USDT));
+    assert_eq!(contract.claimable(chain.usdt, a).call().await?, U256::ZERO);
+    let solid = solidify(chain).await?;
+    wait_listener_through(&st.db.pool, st.chain_id, solid, LIMIT, &mut listener).await?;
+    let after = api.get(&format!("/v1/users/claim?asset_id={USDT_ASSET}"), Some(&token)).await?;
+    assert_eq!((after.status, after.code()), (422, "nothing_claimable"), "{:?}", after.body);
+    assert_eq!(tron_variance(&st.db.pool, chain.usdt, solid).await?, "0");
     Ok(())
 }
