@@ -369,3 +369,81 @@ async fn a_paused_then_blacklisting_tron_usdt_leaves_payouts_claimable_and_ledge
     assert_eq!(tron_variance(&st.db.pool, chain.usdt, solid).await?, "0");
     Ok(())
 }
+
+/// Pauses between kills (ms): irregular, so kills land at different points of a poll.
+const KILL_EVERY_MS: [u64; 6] = [700, 350, 900, 250, 550, 400];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tron_listener_killed_9_behind_emptied_logs_and_a_lagging_solid_head_ends_equal_to_a_fresh_replay()
+-> eyre::Result<()> {
+    let chain = std::sync::Arc::new(DevChain::start_tron().await?);
+    let chain_id = chain.deployment().chain_id;
+    // Every third log answer with logs is emptied, and the solidified head lags 5 blocks more than TRON's 19.
+    let faults = TronFaults { empty_logs_every: Some(3), solidified_lag: 5 };
+    let faulty = TronRpc::start(&chain.rpc_url(), faults).await?;
+    let dir = WorkDir::new("tron-listener-kill9")?;
+    let (db, url) = ledger_database(&chain.deployment()).await?;
+    let tuning = "tron = \"solidity_latest\"\npoll_interval_ms = 50\nmax_log_range = 3";
+    let config = listener_config(&url, chain_id, &faulty.solidity_url, chain.settlement, chain.deploy_block, 0, tuning);
+    let path = dir.write("listener.toml", &config)?;
+    let mut listener = Service::start(&dir, "listener", "listener", &[path.to_str().expect("utf-8")], &[])?;
+
+    // TRON makes a block every 3 s; here one every 150 ms, beside the registrations' own.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let miner = tokio::spawn({
+        let (chain, stop) = (chain.clone(), stop.clone());
+        async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                chain.provider.anvil_mine(Some(1), None).await?;
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            }
+            eyre::Ok(())
+        }
+    });
+    let stream = tokio::spawn({
+        let chain = chain.clone();
+        async move { crate::registration_stream(&chain, 16, std::time::Duration::from_millis(150), 1).await }
+    });
+    let mut kills = 0;
+    for pause in KILL_EVERY_MS.iter().cycle() {
+        if stream.is_finished() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(*pause)).await;
+        listener.kill9()?;
+        kills += 1;
+        listener.restart()?;
+    }
+    let sent = stream.await??;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    miner.await??;
+    chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH + 6), None).await?;
+    wait_listener_through(&db.pool, chain_id, sent.last_block, LIMIT, &mut listener).await?;
+    listener.kill9()?;
+    assert!(kills >= 3, "killed {kills} times");
+    assert!(faulty.counters.emptied_logs.load(std::sync::atomic::Ordering::Relaxed) > 0, "log answers were emptied");
+
+    // A fresh replay through a healthy node.
+    let healthy = TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?;
+    let (replay, replay_url) = ledger_database(&chain.deployment()).await?;
+    let config = listener_config(
+        &replay_url,
+        chain_id,
+        &healthy.solidity_url,
+        chain.settlement,
+        chain.deploy_block,
+        0,
+        "tron = \"solidity_latest\"",
+    );
+    let path = dir.write("replay.toml", &config)?;
+    let mut replayer = Service::start(&dir, "replay", "listener", &[path.to_str().expect("utf-8")], &[])?;
+    wait_listener_through(&replay.pool, chain_id, sent.last_block, LIMIT, &mut replayer).await?;
+    replayer.kill9()?;
+    assert_eq!(
+        crate::ledger_counts(&db.pool).await,
+        (sent.native as i64, sent.usdt as i64, 0),
+        "every registration applied once"
+    );
+    assert_eq!(ledger::digest(&db.pool).await?, ledger::digest(&replay.pool).await?, "= a fresh replay");
+    Ok(())
+}
