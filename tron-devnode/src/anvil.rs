@@ -120,6 +120,12 @@ impl Anvil {
             .map_err(|e| EvmError::Node(e.to_string()))
     }
 
+    /// The balance as of block `number` (the solidity node's view).
+    pub(crate) async fn balance_at(&self, who: Address, number: u64) -> Result<U256, EvmError> {
+        serde_json::from_value(self.call("eth_getBalance", json!([who, format!("{number:#x}")])).await?)
+            .map_err(|e| EvmError::Node(e.to_string()))
+    }
+
     pub(crate) async fn nonce(&self, who: Address) -> Result<u64, EvmError> {
         let v: U256 = serde_json::from_value(self.call("eth_getTransactionCount", json!([who, "latest"])).await?)
             .map_err(|e| EvmError::Node(e.to_string()))?;

@@ -1,5 +1,6 @@
 //! A TRON test node: the part of java-tron's gRPC `Wallet` and `WalletSolidity` API that TRON clients (tronic,
-//! wallets) use to build, sign, broadcast and follow smart-contract transactions, served over an anvil that
+//! wallets) use to build, sign, broadcast and follow smart-contract transactions — and the `/wallet/*` HTTP
+//! subset TronWeb uses for the same (`http`) — served over an anvil that
 //! executes the real contract bytecode. No TRON node can run on these machines; this one is strict where a
 //! lenient stand-in would hide bugs that mainnet catches:
 //!
@@ -38,6 +39,7 @@ use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 
 mod anvil;
+mod http;
 mod wallet;
 
 use anvil::{Anvil, EvmError};
@@ -128,6 +130,8 @@ pub struct TronDevnode {
     pub grpc_url: String,
     /// The solidity node's gRPC endpoint (`WalletSolidity`).
     pub solidity_grpc_url: String,
+    /// The full node's HTTP API (`/wallet/*`, java-tron's port 8090), for TronWeb.
+    pub http_url: String,
     node: Arc<Node>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -144,14 +148,16 @@ impl TronDevnode {
     /// Serves both APIs on 127.0.0.1 (ports chosen by the OS) over the anvil at `anvil_url`.
     pub async fn start(anvil_url: &str, params: Params) -> eyre::Result<Self> {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
-        Self::start_on(anvil_url, any, any, params).await
+        Self::start_on(anvil_url, any, any, any, params).await
     }
 
-    /// As [`start`](Self::start), with the full node on `full` and the solidity node on `solidity`.
+    /// As [`start`](Self::start), with the full node's gRPC on `full`, the solidity node's on `solidity`, and the
+    /// HTTP API on `http`.
     pub async fn start_on(
         anvil_url: &str,
         full: SocketAddr,
         solidity: SocketAddr,
+        http: SocketAddr,
         params: Params,
     ) -> eyre::Result<Self> {
         let node = Arc::new(Node {
@@ -166,6 +172,9 @@ impl TronDevnode {
         node.anvil.head().await.map_err(|e| eyre::eyre!("anvil at {anvil_url}: {e}"))?;
         let full = TcpListener::bind(full).await?;
         let solidity = TcpListener::bind(solidity).await?;
+        let http = TcpListener::bind(http).await?;
+        let http_url = format!("http://{}", http.local_addr()?);
+        let serve_http = axum::serve(http, http::router(node.clone()));
         let grpc_url = format!("http://{}", full.local_addr()?);
         let solidity_grpc_url = format!("http://{}", solidity.local_addr()?);
         let wallet = proto::wallet_server::WalletServer::from_arc(Arc::new(wallet::FullNode(node.clone())));
@@ -188,8 +197,13 @@ impl TronDevnode {
                     tracing::error!(error = %e, "tron-devnode: solidity node stopped");
                 }
             }),
+            tokio::spawn(async move {
+                if let Err(e) = serve_http.await {
+                    tracing::error!(error = %e, "tron-devnode: HTTP API stopped");
+                }
+            }),
         ];
-        Ok(Self { grpc_url, solidity_grpc_url, node, tasks })
+        Ok(Self { grpc_url, solidity_grpc_url, http_url, node, tasks })
     }
 
     /// Replaces the fault plan.

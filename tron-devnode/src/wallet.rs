@@ -18,7 +18,7 @@ use crate::{
     Accepted, MAX_EXPIRATION_MS, Node, block_id, evm_address, recover_signer, sun, transaction_id, tron_address,
 };
 
-const TRIGGER_URL: &str = "type.googleapis.com/protocol.TriggerSmartContract";
+pub(crate) const TRIGGER_URL: &str = "type.googleapis.com/protocol.TriggerSmartContract";
 const CREATE_URL: &str = "type.googleapis.com/protocol.CreateSmartContract";
 const REVERT_MESSAGE: &str = "REVERT opcode executed";
 
@@ -95,7 +95,7 @@ impl Node {
         Ok(Transaction { raw_data: Some(raw), ..Default::default() })
     }
 
-    async fn extention(&self, contract: transaction::Contract) -> Result<TransactionExtention, Status> {
+    pub(crate) async fn extention(&self, contract: transaction::Contract) -> Result<TransactionExtention, Status> {
         let transaction = self.new_transaction(contract).await?;
         let txid = transaction_id(transaction.raw_data.as_ref().expect("built with raw data"));
         Ok(TransactionExtention {
@@ -126,7 +126,7 @@ impl Node {
         Ok(block_id(number, block.hash)[8..16] == raw.ref_block_hash[..])
     }
 
-    async fn broadcast(&self, tx: Transaction) -> Result<Return, Status> {
+    pub(crate) async fn broadcast(&self, tx: Transaction) -> Result<Return, Status> {
         self.count(|c| c.broadcasts += 1);
         {
             let mut faults = self.faults.lock().expect("faults lock");
@@ -238,7 +238,7 @@ impl Node {
     }
 
     /// A mined transaction's result and info; `None` while it is in no block.
-    async fn mined(&self, txid: B256) -> Result<Option<(Transaction, TransactionInfo)>, Status> {
+    pub(crate) async fn mined(&self, txid: B256) -> Result<Option<(Transaction, TransactionInfo)>, Status> {
         let Some((accepted, receipt)) = self.settle_fee(txid).await.map_err(unavailable)? else { return Ok(None) };
         let Some(block) = self.anvil.block(receipt.block_number).await.map_err(unavailable)? else { return Ok(None) };
         let contract_ret = if receipt.success {
@@ -297,7 +297,7 @@ impl Node {
         Ok(Some((transaction, info)))
     }
 
-    async fn block_extention(&self, number: u64) -> Result<Option<BlockExtention>, Status> {
+    pub(crate) async fn block_extention(&self, number: u64) -> Result<Option<BlockExtention>, Status> {
         let Some(block) = self.anvil.block(number).await.map_err(unavailable)? else { return Ok(None) };
         let mut transactions = Vec::new();
         for evm_hash in &block.transactions {
@@ -353,7 +353,7 @@ impl Node {
         Ok(TransactionInfoList { transaction_info: list })
     }
 
-    async fn account(&self, address: &[u8]) -> Result<Account, Status> {
+    pub(crate) async fn account(&self, address: &[u8]) -> Result<Account, Status> {
         let Some(who) = evm_address(address) else { return Ok(Account::default()) };
         if !self.exists(who).await.map_err(unavailable)? {
             return Ok(Account::default());
@@ -389,7 +389,7 @@ impl Node {
 
     /// A constant call: the return data and the energy it used, or java-tron's refusal. Without a contract
     /// address, `data` is creation code and the call estimates a deployment (java-tron ≥ 4.7).
-    async fn constant(&self, c: &TriggerSmartContract) -> Result<TransactionExtention, Status> {
+    pub(crate) async fn constant(&self, c: &TriggerSmartContract) -> Result<TransactionExtention, Status> {
         let invalid =
             || TransactionExtention { result: Some(contract_validate("Invalid address")), ..Default::default() };
         let Some(owner) = evm_address(&c.owner_address) else { return Ok(invalid()) };
@@ -437,6 +437,29 @@ impl Node {
             Err(e) => return Err(unavailable(e)),
         }
         Ok(ext)
+    }
+
+    /// An unsigned TriggerSmartContract transaction built by the node, as java-tron's `TriggerContract` builds
+    /// one for a state-changing call (no execution); refused when the target has no code.
+    pub(crate) async fn trigger(&self, c: TriggerSmartContract) -> Result<TransactionExtention, Status> {
+        let (Some(_), Some(to)) = (evm_address(&c.owner_address), evm_address(&c.contract_address)) else {
+            return Ok(TransactionExtention {
+                result: Some(contract_validate("Invalid address")),
+                ..Default::default()
+            });
+        };
+        if self.anvil.code(to).await.map_err(unavailable)?.is_empty() {
+            return Ok(TransactionExtention {
+                result: Some(contract_validate("No contract or not a valid smart contract")),
+                ..Default::default()
+            });
+        }
+        let contract = transaction::Contract {
+            r#type: ContractType::TriggerSmartContract as i32,
+            parameter: Some(prost_types::Any { type_url: TRIGGER_URL.into(), value: c.encode_to_vec() }),
+            ..Default::default()
+        };
+        self.extention(contract).await
     }
 
     fn node_info_block(number: u64, hash: B256) -> String {
@@ -545,25 +568,7 @@ impl proto::wallet_server::Wallet for FullNode {
         request: Request<TriggerSmartContract>,
     ) -> Result<Response<TransactionExtention>, Status> {
         tokio::time::sleep(self.0.delay()).await;
-        let c = request.into_inner();
-        let (Some(_), Some(to)) = (evm_address(&c.owner_address), evm_address(&c.contract_address)) else {
-            return Ok(Response::new(TransactionExtention {
-                result: Some(contract_validate("Invalid address")),
-                ..Default::default()
-            }));
-        };
-        if self.0.anvil.code(to).await.map_err(unavailable)?.is_empty() {
-            return Ok(Response::new(TransactionExtention {
-                result: Some(contract_validate("No contract or not a valid smart contract")),
-                ..Default::default()
-            }));
-        }
-        let contract = transaction::Contract {
-            r#type: ContractType::TriggerSmartContract as i32,
-            parameter: Some(prost_types::Any { type_url: TRIGGER_URL.into(), value: c.encode_to_vec() }),
-            ..Default::default()
-        };
-        Ok(Response::new(self.0.extention(contract).await?))
+        Ok(Response::new(self.0.trigger(request.into_inner()).await?))
     }
 
     async fn deploy_contract(
