@@ -184,3 +184,22 @@ async fn a_transaction_over_its_energy_limit_fails_out_of_energy_and_burns_the_l
     assert_eq!(allowance(&s).await?, U256::ZERO, "nothing executed");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_slow_node_runs_into_the_clients_deadline_and_answers_again_once_healed() -> eyre::Result<()> {
+    let mut s = setup().await?;
+    s.node.set_faults(tron_devnode::Faults { delay: std::time::Duration::from_secs(2), ..Default::default() });
+    let mut request = tonic::Request::new(EmptyMessage {});
+    request.set_timeout(std::time::Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let slow = s.wallet.get_now_block2(request).await.map(|_| ()).map_err(|e| e.code());
+    // The deadline travels as grpc-timeout: the server gives up at it (Cancelled), or the client does first.
+    assert!(matches!(slow, Err(tonic::Code::DeadlineExceeded | tonic::Code::Cancelled)), "{slow:?}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(1_500), "the deadline fired, not the delay");
+    s.node.set_faults(tron_devnode::Faults::default());
+    let mut request = tonic::Request::new(EmptyMessage {});
+    request.set_timeout(std::time::Duration::from_millis(2_000));
+    let head = s.wallet.get_now_block2(request).await?.into_inner();
+    assert!(head.block_header.is_some(), "healed, it answers");
+    Ok(())
+}
