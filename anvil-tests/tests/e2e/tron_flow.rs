@@ -447,3 +447,69 @@ async fn a_tron_listener_killed_9_behind_emptied_logs_and_a_lagging_solid_head_e
     assert_eq!(ledger::digest(&db.pool).await?, ledger::digest(&replay.pool).await?, "= a fresh replay");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_trx_recipients_on_tron_become_claimable_while_the_others_are_paid_and_the_reconciler_agrees()
+-> eyre::Result<()> {
+    let st = tron_stack("tron-hostile-trx", "").await?;
+    let (api, admin, chain) = (&st.api, st.admin.as_str(), &st.chain);
+    let _reconciler = start_tron_reconciler(&st.dir, &st.url, st.chain_id, &st.rpc.solidity_url, chain.settlement)?;
+    // In the chain's native coin (TRX on TRON): D under genesis, E and F under D.
+    let (d, e, f) = (chain.account(5), chain.account(6), chain.account(7));
+    let genesis = chain.admin.address();
+    for (i, (user, sponsor)) in [(&d, genesis), (&e, d.address()), (&f, d.address())].into_iter().enumerate() {
+        chain.register_native(user, sponsor, U256::from(20u128 * 10u128.pow(18)), 200 + i as u64).await?;
+    }
+    let mut listener = st.listener;
+    let solid = solidify(chain).await?;
+    wait_listener_through(&st.db.pool, st.chain_id, solid, LIMIT, &mut listener).await?;
+
+    // D's address now rejects the coin (its code reverts): its push fails, everyone else is paid.
+    chain.provider.anvil_set_code(d.address(), alloy::primitives::bytes!("60006000fd")).await?;
+    let built = api
+        .post("/v1/admin/payouts/batches", Some(admin), json!({ "asset_id": anvil_tests::devchain::NATIVE_ASSET }))
+        .await?;
+    let built = built.ok("build")?;
+    let id = built["id"].as_i64().expect("batch id");
+    let owed: Vec<(Address, u128)> = built["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| (e["address"].as_str().and_then(|s| abi::tron::from_base58(s).ok()).expect("T…"), base(&e["amount"])))
+        .collect();
+    let d_owed = owed.iter().find(|(w, _)| *w == d.address()).map(|(_, v)| *v).expect("D is owed its rewards");
+    let mut before = Vec::new();
+    for (who, _) in &owed {
+        before.push(chain.provider.get_balance(*who).await?);
+    }
+    let batch = |what: &str| format!("/v1/admin/payouts/batches/{id}{what}");
+    api.post(&batch("/sign"), Some(admin), json!({})).await?.ok("sign")?;
+    api.post(&batch("/submit"), Some(admin), json!({})).await?.ok("submit")?;
+    let solid = solidify(chain).await?;
+    wait_listener_through(&st.db.pool, st.chain_id, solid, LIMIT, &mut listener).await?;
+    let executed = wait_for("the batch settled", LIMIT, || async {
+        let view = api.get(&batch(""), Some(admin)).await?.ok("batch")?;
+        Ok((view["status"] == "executed").then_some(view))
+    })
+    .await?;
+    let contract = abi::Settlement::new(chain.settlement, &chain.provider);
+    assert_eq!(contract.claimable(abi::NATIVE_TOKEN, d.address()).call().await?, U256::from(d_owed), "D: claimable");
+    for ((who, amount), before) in owed.iter().zip(before) {
+        let after = chain.provider.get_balance(*who).await?;
+        if *who == d.address() {
+            assert_eq!(after, before, "the hostile recipient received nothing");
+        } else if *who != genesis {
+            assert_eq!(after - before, U256::from(*amount), "{who} paid exactly its entry");
+        }
+    }
+    let entries = executed["entries"].as_array().cloned().unwrap_or_default();
+    let outcome =
+        |w: Address| entries.iter().find(|e| e["address"] == abi::tron::to_base58(w)).map(|e| e["outcome"].clone());
+    assert_ne!(outcome(d.address()), Some(json!("paid")), "{executed}");
+    assert_eq!(
+        tron_variance(&st.db.pool, abi::NATIVE_TOKEN, solid).await?,
+        "0",
+        "custody keeps D's claimable coin, as the ledger owes it"
+    );
+    Ok(())
+}
