@@ -133,6 +133,15 @@ impl ApiClient {
     }
 }
 
+/// The call of the API's TronWeb-style answer (`contract`, `function_selector`, `parameter`): the contract and the
+/// calldata, the selector of `function_selector` followed by `parameter`.
+pub fn tron_calldata(call: &Value) -> eyre::Result<(Address, Vec<u8>)> {
+    let text = |k: &str| call[k].as_str().ok_or_else(|| eyre::eyre!("TRON call without {k}: {call}"));
+    let contract = abi::tron::from_base58(text("contract")?).map_err(|e| eyre::eyre!("{e}"))?;
+    let selector = alloy::primitives::keccak256(text("function_selector")?.as_bytes());
+    Ok((contract, [&selector[..4], &alloy::hex::decode(text("parameter")?)?[..]].concat()))
+}
+
 /// A provider that signs with `wallet`.
 pub fn wallet_provider(rpc_url: &str, wallet: &PrivateKeySigner) -> eyre::Result<DynProvider> {
     Ok(ProviderBuilder::new().wallet(EthereumWallet::from(wallet.clone())).connect_http(rpc_url.parse()?).erased())

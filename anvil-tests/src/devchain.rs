@@ -102,7 +102,12 @@ impl DevChain {
     /// As [`start`](Self::start), with Nile's chain id and a zero base fee: the chain a TRON stand-in
     /// ([`crate::tron_rpc::TronRpc`], `tron-devnode`) fronts; the TRON test node charges energy itself.
     pub async fn start_tron() -> eyre::Result<Self> {
-        Self::start_with(Anvil::new().chain_id(NILE_CHAIN_ID).args(["--base-fee", "0"])).await
+        Self::start_with(Self::tron_anvil()).await
+    }
+
+    /// An anvil with Nile's chain id and a zero base fee.
+    fn tron_anvil() -> Anvil {
+        Anvil::new().chain_id(NILE_CHAIN_ID).args(["--base-fee", "0"])
     }
 
     /// As [`start_tron`](Self::start_tron), with the TRON test node over the anvil, and the contracts created the
@@ -110,8 +115,7 @@ impl DevChain {
     pub async fn start_tron_through_node(
         params: tron_devnode::Params,
     ) -> eyre::Result<(Self, tron_devnode::TronDevnode)> {
-        let anvil =
-            Anvil::new().chain_id(NILE_CHAIN_ID).args(["--base-fee", "0"]).path(foundry_binary("anvil")).try_spawn()?;
+        let anvil = Self::tron_anvil().path(foundry_binary("anvil")).try_spawn()?;
         let node = tron_devnode::TronDevnode::start(&anvil.endpoint(), params).await?;
         let admin: PrivateKeySigner = anvil.keys()[0].clone().into();
         let signer: PrivateKeySigner = anvil.keys()[1].clone().into();

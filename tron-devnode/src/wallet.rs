@@ -53,6 +53,15 @@ struct Call {
     call_value: i64,
 }
 
+/// A transaction's contract calling `c`.
+fn trigger_contract(c: &TriggerSmartContract) -> transaction::Contract {
+    transaction::Contract {
+        r#type: ContractType::TriggerSmartContract as i32,
+        parameter: Some(prost_types::Any { type_url: TRIGGER_URL.into(), value: c.encode_to_vec() }),
+        ..Default::default()
+    }
+}
+
 fn decode_call(raw: &transaction::Raw) -> Result<Call, Return> {
     let [contract] = raw.contract.as_slice() else {
         return Err(contract_validate("a transaction carries exactly one contract"));
@@ -355,12 +364,14 @@ impl Node {
 
     pub(crate) async fn account(&self, address: &[u8]) -> Result<Account, Status> {
         let Some(who) = evm_address(address) else { return Ok(Account::default()) };
-        if !self.exists(who).await.map_err(unavailable)? {
+        // Read once each: the balance and the code both decide existence and fill the account.
+        let balance = self.anvil.balance(who).await.map_err(unavailable)?;
+        let is_contract = !self.anvil.code(who).await.map_err(unavailable)?.is_empty();
+        if balance.is_zero() && !is_contract && self.anvil.nonce(who).await.map_err(unavailable)? == 0 {
             return Ok(Account::default());
         }
-        let balance = sun(self.anvil.balance(who).await.map_err(unavailable)?);
+        let balance = sun(balance);
         let key = proto::Key { address: tron_address(who), weight: 1 };
-        let is_contract = !self.anvil.code(who).await.map_err(unavailable)?.is_empty();
         Ok(Account {
             address: tron_address(who),
             balance,
@@ -406,11 +417,7 @@ impl Node {
             Some(to)
         };
         let value = U256::from(c.call_value.max(0));
-        let contract = transaction::Contract {
-            r#type: ContractType::TriggerSmartContract as i32,
-            parameter: Some(prost_types::Any { type_url: TRIGGER_URL.into(), value: c.encode_to_vec() }),
-            ..Default::default()
-        };
+        let contract = trigger_contract(c);
         let mut ext = self.extention(contract).await?;
         match self.anvil.eth_call(owner, to, &c.data, value).await {
             Ok(output) => {
@@ -454,11 +461,7 @@ impl Node {
                 ..Default::default()
             });
         }
-        let contract = transaction::Contract {
-            r#type: ContractType::TriggerSmartContract as i32,
-            parameter: Some(prost_types::Any { type_url: TRIGGER_URL.into(), value: c.encode_to_vec() }),
-            ..Default::default()
-        };
+        let contract = trigger_contract(&c);
         self.extention(contract).await
     }
 

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use alloy::signers::local::PrivateKeySigner;
 use anvil_tests::{
-    api::{ApiClient, pay, wait_for, wallet_provider},
+    api::{ApiClient, pay, tron_calldata, wait_for, wallet_provider},
     devchain::{
         Deployment, NATIVE_ASSET, TRON_USDT_ASSET, USDT_ASSET, anvil_account, create_assets, create_deployment_assets,
         tron_deployment_asset,
@@ -182,15 +182,6 @@ async fn payout(api_url: &str, asset_id: i32) -> eyre::Result<()> {
         sent["tx_hash"].as_str().unwrap_or("?")
     );
     Ok(())
-}
-
-/// The calldata of a TronWeb-style call from the API's answer: the selector of `function_selector`, then
-/// `parameter`.
-fn tron_calldata(call: &serde_json::Value) -> eyre::Result<(alloy::primitives::Address, Vec<u8>)> {
-    let text = |k: &str| call[k].as_str().ok_or_else(|| eyre::eyre!("TRON call without {k}: {call}"));
-    let contract = abi::tron::from_base58(text("contract")?).map_err(|e| eyre::eyre!("{e}"))?;
-    let selector = alloy::primitives::keccak256(text("function_selector")?.as_bytes());
-    Ok((contract, [&selector[..4], &alloy::hex::decode(text("parameter")?)?[..]].concat()))
 }
 
 /// TRON wallets register in USDT on the TRON chain: account 2 under genesis, 3 and 4 under 2, 5 under 3.

@@ -11,7 +11,7 @@ use alloy::{
     providers::{Provider, ext::AnvilApi},
 };
 use anvil_tests::{
-    api::{ApiClient, wait_for},
+    api::{ApiClient, tron_calldata, wait_for},
     devchain::{DevChain, USDT_ASSET},
     services::{
         Service, WorkDir, ledger_database, listener_config, start_backend_for, start_signer, wait_listener_through,
@@ -274,14 +274,6 @@ async fn a_lost_tron_transaction_is_replaced_only_once_dead_and_an_expired_batch
     Ok(())
 }
 
-/// The calldata of the API's TronWeb-style call: the selector of `function_selector`, then `parameter`.
-fn tron_calldata(call: &Value) -> (Address, Vec<u8>) {
-    let text = |k: &str| call[k].as_str().unwrap_or_else(|| panic!("TRON call without {k}: {call}"));
-    let contract = abi::tron::from_base58(text("contract")).expect("T… contract");
-    let selector = alloy::primitives::keccak256(text("function_selector").as_bytes());
-    (contract, [&selector[..4], &alloy::hex::decode(text("parameter")).expect("hex")[..]].concat())
-}
-
 /// The reconciler binary in TRON mode (custody at the Solidity node's `latest`), every second.
 fn start_tron_reconciler(
     dir: &WorkDir,
@@ -350,7 +342,7 @@ async fn a_paused_then_blacklisting_tron_usdt_leaves_payouts_claimable_and_ledge
     let token = api.sign_in_tron(&st.a).await?;
     let claim = api.get(&format!("/v1/users/claim?asset_id={USDT_ASSET}"), Some(&token)).await?.ok("claim")?;
     assert_eq!(base(&claim["claimable"]), 18 * USDT);
-    let (to, data) = tron_calldata(&claim["tron"]);
+    let (to, data) = tron_calldata(&claim["tron"])?;
     assert_eq!(to, chain.settlement);
     let failed = send_call(&st.node.grpc_url, &st.a, to, data.clone(), 0).await;
     assert!(failed.is_err(), "a claim from a blacklisted contract fails: {failed:?}");

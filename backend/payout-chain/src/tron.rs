@@ -244,16 +244,15 @@ impl TronPayoutChain {
         }
     }
 
-    /// Where the transaction `tx` stands from its info: final once its block is solidified; `None` while it is
-    /// in no block.
-    async fn mined_outcome(&self, tx: B256) -> Result<Option<BatchOutcome>, SubmitError> {
+    /// Where the transaction `tx` stands from its info: final once its block is at or below the solidified block
+    /// `solid`; `None` while it is in no block.
+    async fn mined_outcome(&self, tx: B256, solid: u64) -> Result<Option<BatchOutcome>, SubmitError> {
         let provider = self.client().await?.provider();
         let info = provider.get_transaction_info(Hash32::from(tx.0)).await.map_err(tron_err)?;
         if info.block_number <= 0 {
             return Ok(None);
         }
-        let solid = provider.get_solid_block_number().await.map_err(tron_err)?;
-        if info.block_number > solid {
+        if info.block_number as u64 > solid {
             return Ok(Some(BatchOutcome::Pending { tx }));
         }
         if info.result == TxCode::Failed {
@@ -270,8 +269,8 @@ impl TronPayoutChain {
     pub async fn signed_status(&self, signed: &SignedTransaction) -> Result<BatchOutcome, SubmitError> {
         // The solidified block first: if the transaction is in no block after that, no later block (all later
         // than the solidified one) can include it once the solidified block is past its expiration.
-        let (_, solid_ms) = self.solidified().await?;
-        if let Some(outcome) = self.mined_outcome(signed.id).await? {
+        let (solid, solid_ms) = self.solidified().await?;
+        if let Some(outcome) = self.mined_outcome(signed.id, solid).await? {
             return Ok(outcome);
         }
         if solid_ms > signed.expiration_ms {
@@ -319,7 +318,10 @@ impl PayoutChain for TronPayoutChain {
     }
 
     fn status<'a>(&'a self, _batch: &'a PayoutBatch, tx: B256) -> ChainFuture<'a, BatchOutcome> {
-        Box::pin(async move { Ok(self.mined_outcome(tx).await?.unwrap_or(BatchOutcome::Pending { tx })) })
+        Box::pin(async move {
+            let (solid, _) = self.solidified().await?;
+            Ok(self.mined_outcome(tx, solid).await?.unwrap_or(BatchOutcome::Pending { tx }))
+        })
     }
 
     /// TRON has no log search over gRPC: an executed batch is found from the transaction the backend kept

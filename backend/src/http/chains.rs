@@ -75,12 +75,10 @@ impl ChainAccess {
     }
 }
 
-/// A TRON chain's payout family over its gRPC API: one that sends (with the operator key) and one that reads.
+/// A TRON chain's payout family over its gRPC API, one connection for sending (with the operator key, when
+/// configured) and reading.
 #[derive(Debug, Clone)]
-pub struct TronAccess {
-    sender: Option<Arc<TronPayoutChain>>,
-    reader: Arc<TronPayoutChain>,
-}
+pub struct TronAccess(Arc<TronPayoutChain>);
 
 impl TronAccess {
     /// `None` when the chain has no `tron_grpc_url`; an error when it is set on a chain that is not TRON's.
@@ -108,14 +106,9 @@ impl TronAccess {
             expiration: Duration::from_secs(chain.payout_tx_expiration_secs),
         };
         let secret = key.map(|k| k.to_bytes());
-        let sender = secret
-            .map(|s| TronPayoutChain::new(settings.clone(), Some(s.as_slice())).map(Arc::new))
-            .transpose()
+        let payouts = TronPayoutChain::new(settings, secret.as_ref().map(|s| s.as_slice()))
             .map_err(|e| eyre::eyre!("chains: chain {}: {e}", chain.chain_id))?;
-        let reader = Arc::new(
-            TronPayoutChain::new(settings, None).map_err(|e| eyre::eyre!("chains: chain {}: {e}", chain.chain_id))?,
-        );
-        Ok(Some(Self { sender, reader }))
+        Ok(Some(Self(Arc::new(payouts))))
     }
 }
 
@@ -205,20 +198,20 @@ impl Chain {
                 format!("no operator key configured for chain {}", self.chain_id),
             )
         };
-        if let Some(tron) = &self.tron {
-            let sender = tron.sender.clone().ok_or_else(no_key)?;
-            return Ok(sender);
+        if let Some(TronAccess(tron)) = &self.tron {
+            tron.operator().ok_or_else(no_key)?;
+            return Ok(tron.clone());
         }
         let access = self.access()?;
         let operator = access.operator.ok_or_else(no_key)?;
         Ok(Arc::new(PayoutSubmitter::new(access.provider.clone(), operator, self.settlement, self.confirmations)))
     }
 
-    /// The chain's payout interface without a key: where batches stand and whether they can still execute; 503
+    /// The chain's payout interface for reading: where batches stand and whether they can still execute; 503
     /// when the chain has no RPC.
     pub fn reader(&self) -> Result<Arc<dyn PayoutChain>, ApiError> {
-        if let Some(tron) = &self.tron {
-            return Ok(tron.reader.clone());
+        if let Some(TronAccess(tron)) = &self.tron {
+            return Ok(tron.clone());
         }
         let access = self.access()?;
         Ok(Arc::new(PayoutSubmitter::read_only(access.provider.clone(), self.settlement, self.confirmations)))
