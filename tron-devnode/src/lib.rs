@@ -122,6 +122,8 @@ pub(crate) struct Node {
     by_evm: Mutex<HashMap<B256, B256>>,
     /// One broadcast at a time: validation, execution and fee are one step.
     broadcast_lock: tokio::sync::Mutex<()>,
+    /// Accepted transactions whose fee is not charged yet (not yet mined when they were accepted).
+    uncharged: Mutex<Vec<B256>>,
 }
 
 /// A running node; dropping it stops both ports.
@@ -168,6 +170,7 @@ impl TronDevnode {
             txs: Mutex::default(),
             by_evm: Mutex::default(),
             broadcast_lock: tokio::sync::Mutex::new(()),
+            uncharged: Mutex::default(),
         });
         node.anvil.head().await.map_err(|e| eyre::eyre!("anvil at {anvil_url}: {e}"))?;
         let full = TcpListener::bind(full).await?;
@@ -298,21 +301,47 @@ impl Node {
         Ok(self.head().await?.saturating_sub(SOLIDIFY_DEPTH + lag))
     }
 
-    /// Fee for a mined transaction: `energy × energyFee`, all of the limit when it ran out of energy. Charged
-    /// once, from the owner's balance.
+    /// A mined transaction and its receipt, with its fee charged: `energy × energyFee`, all of the limit when it
+    /// ran out of energy, taken once from the owner's balance. `None` while it is in no block. Charging reads and
+    /// writes the owner's balance, so it happens under the broadcast lock: no execution sees a balance between.
     async fn settle_fee(&self, txid: B256) -> Result<Option<(Accepted, anvil::EvmReceipt)>, EvmError> {
         let Some(accepted) = self.txs.lock().expect("txs lock").get(&txid).cloned() else { return Ok(None) };
         let Some(receipt) = self.anvil.receipt(accepted.evm_hash).await? else { return Ok(None) };
         if accepted.charged.is_none() {
-            let fee = i64::try_from(receipt.gas_used).unwrap_or(i64::MAX).saturating_mul(self.params.energy_fee);
-            let balance = self.anvil.balance(accepted.owner).await?;
-            self.anvil.set_balance(accepted.owner, balance.saturating_sub(U256::from(fee))).await?;
-            if let Some(a) = self.txs.lock().expect("txs lock").get_mut(&txid) {
-                a.charged = Some(fee);
-            }
+            let _one_at_a_time = self.broadcast_lock.lock().await;
+            self.charge(txid, &receipt).await?;
         }
         let accepted = self.txs.lock().expect("txs lock").get(&txid).cloned().expect("accepted stays");
         Ok(Some((accepted, receipt)))
+    }
+
+    /// Charges the fee of a mined transaction unless it was charged already. The caller holds the broadcast lock.
+    async fn charge(&self, txid: B256, receipt: &anvil::EvmReceipt) -> Result<(), EvmError> {
+        let Some(accepted) = self.txs.lock().expect("txs lock").get(&txid).cloned() else { return Ok(()) };
+        if accepted.charged.is_some() {
+            return Ok(());
+        }
+        let fee = i64::try_from(receipt.gas_used).unwrap_or(i64::MAX).saturating_mul(self.params.energy_fee);
+        let balance = self.anvil.balance(accepted.owner).await?;
+        self.anvil.set_balance(accepted.owner, balance.saturating_sub(U256::from(fee))).await?;
+        if let Some(a) = self.txs.lock().expect("txs lock").get_mut(&txid) {
+            a.charged = Some(fee);
+        }
+        self.uncharged.lock().expect("uncharged lock").retain(|t| *t != txid);
+        Ok(())
+    }
+
+    /// Charges every accepted transaction that has been mined since; the caller holds the broadcast lock. Run
+    /// before each execution, so that no transaction runs against a balance its owner's earlier fee is still in.
+    async fn charge_mined(&self) -> Result<(), EvmError> {
+        let waiting: Vec<B256> = self.uncharged.lock().expect("uncharged lock").clone();
+        for txid in waiting {
+            let Some(evm_hash) = self.txs.lock().expect("txs lock").get(&txid).map(|a| a.evm_hash) else { continue };
+            if let Some(receipt) = self.anvil.receipt(evm_hash).await? {
+                self.charge(txid, &receipt).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether a mined transaction ran out of energy (its EVM gas limit all used by a failure).

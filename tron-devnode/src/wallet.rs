@@ -21,6 +21,10 @@ use crate::{
 pub(crate) const TRIGGER_URL: &str = "type.googleapis.com/protocol.TriggerSmartContract";
 const CREATE_URL: &str = "type.googleapis.com/protocol.CreateSmartContract";
 const REVERT_MESSAGE: &str = "REVERT opcode executed";
+/// How long a broadcast waits for anvil to mine what it executed, to charge the fee at once (automine answers
+/// the send before it mines); one mined later is charged before the next broadcast or when it is first read.
+const RECEIPT_POLLS: u32 = 20;
+const RECEIPT_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(5);
 
 pub(crate) struct FullNode(pub(crate) Arc<Node>);
 pub(crate) struct SolidityNode(pub(crate) Arc<Node>);
@@ -147,6 +151,7 @@ impl Node {
             }
         }
         let _one_at_a_time = self.broadcast_lock.lock().await;
+        self.charge_mined().await.map_err(unavailable)?;
         let answer = self.validate_and_execute(tx).await?;
         if !answer.result {
             self.count(|c| c.refused += 1);
@@ -239,9 +244,14 @@ impl Node {
             .insert(txid, Accepted { transaction: tx, evm_hash, owner: call.owner, energy_limit, charged: None });
         self.by_evm.lock().expect("by_evm lock").insert(evm_hash, txid);
         self.count(|c| c.accepted += 1);
-        // Charge the fee as soon as it is mined (at once under automine).
-        if self.settle_fee(txid).await.map_err(unavailable)?.is_none() {
-            tracing::debug!(%txid, "accepted; not mined yet");
+        self.uncharged.lock().expect("uncharged lock").push(txid);
+        // Charge the fee once it is mined: anvil's automine mines it at once, but answers the send first.
+        for _ in 0..RECEIPT_POLLS {
+            if let Some(receipt) = self.anvil.receipt(evm_hash).await.map_err(unavailable)? {
+                self.charge(txid, &receipt).await.map_err(unavailable)?;
+                break;
+            }
+            tokio::time::sleep(RECEIPT_POLL_INTERVAL).await;
         }
         Ok(ok_return())
     }
