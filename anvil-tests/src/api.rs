@@ -142,6 +142,37 @@ pub fn tron_calldata(call: &Value) -> eyre::Result<(Address, Vec<u8>)> {
     Ok((contract, [&selector[..4], &alloy::hex::decode(text("parameter")?)?[..]].concat()))
 }
 
+/// Pays an API answer's `tron` call as a TronLink user's browser does: TronWeb (`scripts/tron/tronlink-pay.mjs`,
+/// run by `node` in `root`, the repository with its `node_modules`) builds the calls through the TRON node's HTTP
+/// API at `full_host`, signs them with `wallet`'s key and broadcasts them, the USDT approve first when the answer
+/// asks for one, each waited for until it is in a block. Returns the script's answer: `address` (`T…`) and `sent`
+/// (`what`, `txid`, `block`, `fee` of each transaction).
+pub async fn tronlink_pay(
+    root: &std::path::Path,
+    full_host: &str,
+    wallet: &PrivateKeySigner,
+    call: &Value,
+) -> eyre::Result<Value> {
+    use tokio::io::AsyncWriteExt;
+    let script = root.join("scripts/tron/tronlink-pay.mjs");
+    eyre::ensure!(script.exists(), "{} is missing: run from the repository", script.display());
+    let mut node = tokio::process::Command::new("node")
+        .arg(&script)
+        .current_dir(root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let input = json!({ "full_host": full_host, "key": alloy::hex::encode(wallet.to_bytes()), "call": call });
+    let mut stdin = node.stdin.take().expect("piped stdin");
+    stdin.write_all(input.to_string().as_bytes()).await?;
+    drop(stdin);
+    let out = node.wait_with_output().await?;
+    eyre::ensure!(out.status.success(), "tronlink-pay.mjs: {}", String::from_utf8_lossy(&out.stderr).trim());
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
 /// A provider that signs with `wallet`.
 pub fn wallet_provider(rpc_url: &str, wallet: &PrivateKeySigner) -> eyre::Result<DynProvider> {
     Ok(ProviderBuilder::new().wallet(EthereumWallet::from(wallet.clone())).connect_http(rpc_url.parse()?).erased())

@@ -26,6 +26,7 @@ pub(crate) fn router(node: Arc<Node>) -> Router {
         .route("/wallet/triggerconstantcontract", post(trigger_constant_contract))
         .route("/wallet/broadcasttransaction", post(broadcast_transaction))
         .route("/wallet/gettransactioninfobyid", post(get_transaction_info_by_id))
+        .route("/walletsolidity/gettransactioninfobyid", post(get_solid_transaction_info_by_id))
         .with_state(node)
 }
 
@@ -265,11 +266,32 @@ async fn broadcast_transaction(State(node): State<Arc<Node>>, Json(body): Json<V
     }
 }
 
+/// The full node's info of a transaction: known once in a block (`{}` before, as java-tron answers).
 async fn get_transaction_info_by_id(State(node): State<Arc<Node>>, Json(body): Json<Value>) -> Answer {
+    transaction_info(&node, &body, false).await
+}
+
+/// The solidity node's (TronWeb's `trx.getTransactionInfo`): known once its block is solidified.
+async fn get_solid_transaction_info_by_id(State(node): State<Arc<Node>>, Json(body): Json<Value>) -> Answer {
+    transaction_info(&node, &body, true).await
+}
+
+async fn transaction_info(node: &Node, body: &Value, solidified: bool) -> Answer {
     let Some(id) = body["value"].as_str().and_then(|v| v.parse::<B256>().ok()) else {
         return error("value: a transaction id (64 hex)");
     };
+    let solid = if solidified {
+        match node.solidified().await {
+            Ok(s) => Some(s),
+            Err(e) => return error(e),
+        }
+    } else {
+        None
+    };
     match node.mined(id).await {
+        Ok(Some((_, info))) if solid.is_some_and(|s| u64::try_from(info.block_number).unwrap_or(u64::MAX) > s) => {
+            Json(json!({}))
+        }
         Ok(Some((_, info))) => {
             let receipt = info.receipt.unwrap_or_default();
             let mut out = json!({
