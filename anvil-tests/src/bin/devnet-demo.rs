@@ -7,10 +7,12 @@
 //! * `devnet-demo users <api-url> <rpc-url> <chain.json>`: anvil's accounts 2–9 sign in, ask the API for
 //!   register (and retopup) payloads and send their own transactions — accounts 2–5 in the native coin, 6–9 in
 //!   test USDT (approve first) — then waits until the listener has applied every one and prints the result.
-//! * `devnet-demo tron-users <api-url> <tron-grpc-url> <tron-chain.json>`: anvil's accounts 2–5 as TRON wallets
-//!   (`T…` addresses) sign in the TRON way, ask the API for register payloads in USDT on the TRON chain, and send
-//!   the approve and the register call through the TRON node's gRPC API as a TRON wallet does (TriggerSmartContract,
-//!   signed with tronic); then waits until the listener has applied each (once solidified).
+//! * `devnet-demo tron-users <api-url> <tron-http-url> <tron-chain.json>`: anvil's accounts 2–5 as TRON wallets
+//!   (`T…` addresses) sign in the TRON way, ask the API for register payloads in USDT on the TRON chain (2 and 3
+//!   also for a retopup), and pay them as a TronLink user's browser does: TronWeb builds the approve and the call
+//!   through the TRON node's HTTP API, signs and broadcasts them (`scripts/tron/tronlink-pay.mjs`, run from the
+//!   current directory, the repository); then waits until the listener has applied each (once solidified) and
+//!   prints their standing.
 //! * `devnet-demo payout <api-url> <asset-id>`: the admin (anvil's account 0) builds a payout batch of the
 //!   asset's pending rewards, has it signed and sends it through the API, and waits until it is settled.
 //!
@@ -20,12 +22,11 @@ use std::time::Duration;
 
 use alloy::signers::local::PrivateKeySigner;
 use anvil_tests::{
-    api::{ApiClient, pay, tron_calldata, wait_for, wallet_provider},
+    api::{ApiClient, pay, tronlink_pay, wait_for, wallet_provider},
     devchain::{
         Deployment, NATIVE_ASSET, TRON_USDT_ASSET, USDT_ASSET, anvil_account, create_assets, create_deployment_assets,
         tron_deployment_asset,
     },
-    tron_deploy::send_call,
 };
 use serde_json::json;
 
@@ -47,11 +48,11 @@ async fn main() -> eyre::Result<()> {
         ["assets", database_url, chain] => assets(database_url, &read_deployment(chain)?).await,
         ["tron-asset", database_url, chain] => tron_asset(database_url, &read_deployment(chain)?).await,
         ["users", api, rpc, chain] => users(api, rpc, &read_deployment(chain)?).await,
-        ["tron-users", api, grpc, chain] => tron_users(api, grpc, &read_deployment(chain)?).await,
+        ["tron-users", api, http, chain] => tron_users(api, http, &read_deployment(chain)?).await,
         ["payout", api, asset] => payout(api, asset.parse()?).await,
         _ => eyre::bail!(
             "usage: devnet-demo assets <database-url> <chain.json> | tron-asset <database-url> <tron-chain.json> | users <api-url> <rpc-url> <chain.json> | \
-             tron-users <api-url> <tron-grpc-url> <tron-chain.json> | \
+             tron-users <api-url> <tron-http-url> <tron-chain.json> | \
              payout <api-url> <asset-id>"
         ),
     }
@@ -184,35 +185,97 @@ async fn payout(api_url: &str, asset_id: i32) -> eyre::Result<()> {
     Ok(())
 }
 
-/// TRON wallets register in USDT on the TRON chain: account 2 under genesis, 3 and 4 under 2, 5 under 3.
-async fn tron_users(api_url: &str, grpc: &str, deployment: &Deployment) -> eyre::Result<()> {
+/// TRON rounds (account, sponsor account; 0 = genesis) in USDT on the TRON chain: 2 under genesis; 3 and 4 under
+/// 2; 5 under 3. Each round's sponsors are applied by the listener before it starts.
+const TRON_REGISTRATIONS: [&[(u32, u32)]; 3] = [&[(2, 0)], &[(3, 2), (4, 2)], &[(5, 3)]];
+/// TRON accounts that also pay a retopup (in the last round).
+const TRON_RETOPUPS: [u32; 2] = [2, 3];
+
+/// TRON wallets sign in the TRON way, register (and retopup) in USDT on the TRON chain, paying through TronWeb as
+/// TronLink users; prints their `T…` addresses and standing.
+async fn tron_users(api_url: &str, tron_http: &str, deployment: &Deployment) -> eyre::Result<()> {
     let api = ApiClient::new(api_url);
-    for (account, sponsor) in [(2u32, 0u32), (3, 2), (4, 2), (5, 3)] {
+    let root = std::env::current_dir()?;
+    let mut users = Vec::new();
+    for account in 2..=5 {
         let wallet = anvil_account(account)?;
         let token = api.sign_in_tron(&wallet).await?;
-        if api.standing(&token, TRON_USDT_ASSET).await?.is_some() {
-            continue; // registered by an earlier run
-        }
-        let sponsor = if sponsor == 0 { deployment.admin } else { anvil_account(sponsor)?.address() };
-        let payment = api.register_payload_tron(&token, TRON_USDT_ASSET, sponsor).await?;
-        let call = &payment["tron"];
-        if let Some(approve) = call.get("approve").filter(|a| !a.is_null()) {
-            let (usdt, data) = tron_calldata(approve)?;
-            send_call(grpc, &wallet, usdt, data, 0).await?;
-        }
-        let (settlement, data) = tron_calldata(call)?;
-        let call_value: i64 = call["call_value"].as_str().unwrap_or("0").parse()?;
-        let block = send_call(grpc, &wallet, settlement, data, call_value).await?;
-        println!(
-            "account {account} ({}): registered in USDT on TRON under {} (block {block})",
-            abi::tron::to_base58(wallet.address()),
-            abi::tron::to_base58(sponsor)
-        );
-        // The next registration's sponsor must be in the ledger: the listener applies it once solidified.
-        wait_for(&format!("the listener to apply TRON account {account}"), APPLY_LIMIT, || async {
-            api.standing(&token, TRON_USDT_ASSET).await
-        })
-        .await?;
+        users.push(DemoUser { account, wallet, token });
     }
+    let user = |account: u32| users.iter().find(|u| u.account == account).expect("demo account");
+    let last = TRON_REGISTRATIONS.len() - 1;
+    for (round, registrations) in TRON_REGISTRATIONS.iter().enumerate() {
+        let mut expected = Vec::new();
+        for &(account, sponsor) in registrations.iter() {
+            let u = user(account);
+            expected.push((account, 0));
+            if api.standing(&u.token, TRON_USDT_ASSET).await?.is_some() {
+                continue; // registered by an earlier run
+            }
+            let sponsor = if sponsor == 0 { deployment.admin } else { user(sponsor).wallet.address() };
+            let payment = api.register_payload_tron(&u.token, TRON_USDT_ASSET, sponsor).await?;
+            let paid = tronlink_pay(&root, tron_http, &u.wallet, &payment["tron"]).await?;
+            println!(
+                "account {account} ({}): registered in USDT on TRON under {} through TronWeb ({})",
+                abi::tron::to_base58(u.wallet.address()),
+                abi::tron::to_base58(sponsor),
+                describe(&paid)
+            );
+        }
+        if round == last {
+            for account in TRON_RETOPUPS {
+                let u = user(account);
+                expected.push((account, 1));
+                let standing = api.standing(&u.token, TRON_USDT_ASSET).await?;
+                if standing.is_some_and(|s| s["retopups"].as_i64() > Some(0)) {
+                    continue;
+                }
+                let payment = api.retopup_payload(&u.token, TRON_USDT_ASSET).await?;
+                let paid = tronlink_pay(&root, tron_http, &u.wallet, &payment["tron"]).await?;
+                println!(
+                    "account {account} ({}): retopup in USDT on TRON through TronWeb ({})",
+                    abi::tron::to_base58(u.wallet.address()),
+                    describe(&paid)
+                );
+            }
+        }
+        // The next round's sponsors must be in the ledger: the listener applies them once solidified.
+        for (account, retopups) in expected {
+            let u = user(account);
+            wait_for(&format!("the listener to apply TRON account {account}"), APPLY_LIMIT, || async {
+                let standing = api.standing(&u.token, TRON_USDT_ASSET).await?;
+                Ok(standing.filter(|s| s["retopups"].as_i64() >= Some(retopups)))
+            })
+            .await?;
+        }
+    }
+
+    println!(
+        "\n{:<9} {:<36} {:>7} {:>9} {:>16} {:>16}",
+        "account", "TRON address", "user_no", "retopups", "paid in", "pending"
+    );
+    for u in &users {
+        let s = api.standing(&u.token, TRON_USDT_ASSET).await?.ok_or_else(|| eyre::eyre!("account {}", u.account))?;
+        println!(
+            "{:<9} {:<36} {:>7} {:>9} {:>16} {:>16}",
+            u.account,
+            abi::tron::to_base58(u.wallet.address()),
+            s["user_no"].to_string(),
+            s["retopups"].to_string(),
+            s["balances"]["paid_in"].as_str().unwrap_or("?"),
+            s["balances"]["pending"].as_str().unwrap_or("?"),
+        );
+    }
+    println!("TRON genesis (and admin): {}", abi::tron::to_base58(deployment.admin));
     Ok(())
+}
+
+/// The transactions a TronWeb payment sent: `approve 1a2b… in block 7, register 3c4d… in block 8`.
+fn describe(paid: &serde_json::Value) -> String {
+    let sent = paid["sent"].as_array().cloned().unwrap_or_default();
+    let one = |t: &serde_json::Value| {
+        let txid = t["txid"].as_str().unwrap_or("?");
+        format!("{} {}… in block {}", t["what"].as_str().unwrap_or("?"), &txid[..txid.len().min(12)], t["block"])
+    };
+    sent.iter().map(one).collect::<Vec<_>>().join(", ")
 }
