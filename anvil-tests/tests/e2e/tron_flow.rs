@@ -441,23 +441,26 @@ async fn a_tron_listener_killed_9_behind_emptied_logs_and_a_lagging_solid_head_e
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_trx_recipients_on_tron_become_claimable_while_the_others_are_paid_and_the_reconciler_agrees()
+async fn hostile_trx_recipients_reverting_or_burning_energy_become_claimable_while_the_others_are_paid_on_tron()
 -> eyre::Result<()> {
     let st = tron_stack("tron-hostile-trx", "").await?;
     let (api, admin, chain) = (&st.api, st.admin.as_str(), &st.chain);
     let _reconciler = start_tron_reconciler(&st.dir, &st.url, st.chain_id, &st.rpc.solidity_url, chain.settlement)?;
-    // In the chain's native coin (TRX on TRON): D under genesis, E and F under D.
-    let (d, e, f) = (chain.account(5), chain.account(6), chain.account(7));
+    // In the chain's native coin (TRX on TRON): D under genesis, E and F under D, H under E (E's direct reward).
+    let (d, e, f, h) = (chain.account(5), chain.account(6), chain.account(7), chain.account(8));
     let genesis = chain.admin.address();
-    for (i, (user, sponsor)) in [(&d, genesis), (&e, d.address()), (&f, d.address())].into_iter().enumerate() {
+    let tree = [(&d, genesis), (&e, d.address()), (&f, d.address()), (&h, e.address())];
+    for (i, (user, sponsor)) in tree.into_iter().enumerate() {
         chain.register_native(user, sponsor, U256::from(20u128 * 10u128.pow(18)), 200 + i as u64).await?;
     }
     let mut listener = st.listener;
     let solid = solidify(chain).await?;
     wait_listener_through(&st.db.pool, st.chain_id, solid, LIMIT, &mut listener).await?;
 
-    // D's address now rejects the coin (its code reverts): its push fails, everyone else is paid.
+    // D's address now rejects the coin (its code reverts) and E's burns every unit of energy it is given (its code
+    // loops forever): both pushes fail, everyone else is paid, and E costs the operator no more than the push gas.
     chain.provider.anvil_set_code(d.address(), alloy::primitives::bytes!("60006000fd")).await?;
+    chain.provider.anvil_set_code(e.address(), alloy::primitives::bytes!("5b600056")).await?;
     let built = api
         .post("/v1/admin/payouts/batches", Some(admin), json!({ "asset_id": anvil_tests::devchain::NATIVE_ASSET }))
         .await?;
@@ -469,14 +472,15 @@ async fn hostile_trx_recipients_on_tron_become_claimable_while_the_others_are_pa
         .iter()
         .map(|e| (e["address"].as_str().and_then(|s| abi::tron::from_base58(s).ok()).expect("T…"), base(&e["amount"])))
         .collect();
-    let d_owed = owed.iter().find(|(w, _)| *w == d.address()).map(|(_, v)| *v).expect("D is owed its rewards");
+    let owed_to = |who: Address| owed.iter().find(|(w, _)| *w == who).map(|(_, v)| *v);
+    let (d_owed, e_owed) = (owed_to(d.address()).expect("D is owed"), owed_to(e.address()).expect("E is owed"));
     let mut before = Vec::new();
     for (who, _) in &owed {
         before.push(chain.provider.get_balance(*who).await?);
     }
     let batch = |what: &str| format!("/v1/admin/payouts/batches/{id}{what}");
     api.post(&batch("/sign"), Some(admin), json!({})).await?.ok("sign")?;
-    api.post(&batch("/submit"), Some(admin), json!({})).await?.ok("submit")?;
+    let sent = api.post(&batch("/submit"), Some(admin), json!({})).await?.ok("submit")?;
     let solid = solidify(chain).await?;
     wait_listener_through(&st.db.pool, st.chain_id, solid, LIMIT, &mut listener).await?;
     let executed = wait_for("the batch settled", LIMIT, || async {
@@ -486,10 +490,11 @@ async fn hostile_trx_recipients_on_tron_become_claimable_while_the_others_are_pa
     .await?;
     let contract = abi::Settlement::new(chain.settlement, &chain.provider);
     assert_eq!(contract.claimable(abi::NATIVE_TOKEN, d.address()).call().await?, U256::from(d_owed), "D: claimable");
+    assert_eq!(contract.claimable(abi::NATIVE_TOKEN, e.address()).call().await?, U256::from(e_owed), "E: claimable");
     for ((who, amount), before) in owed.iter().zip(before) {
         let after = chain.provider.get_balance(*who).await?;
-        if *who == d.address() {
-            assert_eq!(after, before, "the hostile recipient received nothing");
+        if *who == d.address() || *who == e.address() {
+            assert_eq!(after, before, "a hostile recipient received nothing");
         } else if *who != genesis {
             assert_eq!(after - before, U256::from(*amount), "{who} paid exactly its entry");
         }
@@ -498,6 +503,23 @@ async fn hostile_trx_recipients_on_tron_become_claimable_while_the_others_are_pa
     let outcome =
         |w: Address| entries.iter().find(|e| e["address"] == abi::tron::to_base58(w)).map(|e| e["outcome"].clone());
     assert_ne!(outcome(d.address()), Some(json!("paid")), "{executed}");
+    assert_ne!(outcome(e.address()), Some(json!("paid")), "{executed}");
+
+    // What E's loop cost, as the node charged it: the energy of its push (at least the push gas) is in the fee,
+    // and the fee stayed within the limit the backend signed and kept.
+    let txid = sent["tx_hash"].as_str().expect("the TRON transaction id").trim_start_matches("0x").to_owned();
+    let url = format!("{}/wallet/gettransactioninfobyid", st.node.http_url);
+    let info: Value = reqwest::Client::new().post(url).json(&json!({ "value": txid })).send().await?.json().await?;
+    let fee = info["fee"].as_i64().unwrap_or_else(|| panic!("no fee: {info}"));
+    let push_gas = i64::try_from(contract.nativePushGas().call().await?)?;
+    let energy_fee = Params::default().energy_fee;
+    assert!(fee >= push_gas * energy_fee, "E burned its push gas, {push_gas} energy, paid in TRX: {info}");
+    let (fee_limit,): (i64,) = sqlx::query_as("SELECT chain_tx_fee_limit FROM transactions WHERE tx_hash = $1")
+        .bind(alloy::hex::decode(&txid)?)
+        .fetch_one(&st.db.pool)
+        .await?;
+    assert!(fee <= fee_limit, "the fee {fee} SUN stayed within the kept fee limit {fee_limit}");
+    assert_eq!(info["receipt"]["result"], "SUCCESS", "the batch itself succeeded: {info}");
     assert_eq!(
         tron_variance(&st.db.pool, abi::NATIVE_TOKEN, solid).await?,
         "0",
