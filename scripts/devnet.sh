@@ -16,7 +16,7 @@ BIN=$CARGO_TARGET_DIR/debug
 PG=postgres://postgres@127.0.0.1:5432
 # DEVNET_DB_NAME runs a second devnet beside one that is up (its own database and Redis key prefix).
 DB_NAME=${DEVNET_DB_NAME:-referral_devnet}
-SERVICES=(anvil anvil-tron tron-devnode tron-rpc signer backend listener reconciler prometheus)
+SERVICES=(anvil anvil-tron tron-devnode signer backend listener reconciler prometheus)
 # anvil's well-known accounts (public knowledge, never for a real chain): #0 is the contract admin, payout
 # operator, API admin and genesis user; #1 is the signer's key.
 ANVIL_KEY_0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
@@ -24,9 +24,9 @@ ANVIL_KEY_1=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 # The TRON chain: an anvil with Nile's chain id (and a zero base fee: energy is charged by the TRON node), so the
 # backend treats its asset as TRON's (T… addresses, TronLink calls, TRON sign-in). No java-tron runs here:
 # tron-devnode serves TRON's gRPC API over it (strict broadcast; the contracts are created through it, and the
-# backend sends TRON payouts through it with tronic); tron-rpc serves TRON's JSON-RPC (a full and a Solidity port:
-# solidified = head - 19, no historical state, java-tron's refusals), where the listener and the reconciler read
-# the TRON chain in their TRON modes.
+# backend sends TRON payouts through it with tronic), its HTTP API for TronWeb, and TRON's JSON-RPC (a full and a
+# Solidity port: solidified = head - 19, no historical state, java-tron's refusals), where the listener and the
+# reconciler read the TRON chain in their TRON modes.
 TRON_CHAIN_ID=3448148188
 
 log() { printf '\033[1;35m[devnet]\033[0m %s\n' "$*"; }
@@ -106,9 +106,10 @@ summary() {
   docs       $api/docs       (OpenAPI: $api/api-docs/openapi.json)
   anvil RPC  http://127.0.0.1:$ANVIL_PORT  (chain 31337)
   TRON chain http://127.0.0.1:$TRON_ANVIL_PORT  (anvil with Nile's chain id $TRON_CHAIN_ID; asset 3 = USDT there)
-             TRON gRPC (tron-devnode): full node http://127.0.0.1:$TRON_GRPC_PORT, Solidity node http://127.0.0.1:$TRON_SOLIDITY_GRPC_PORT
-             HTTP API for TronWeb: http://127.0.0.1:$TRON_HTTP_PORT (fullHost)
+             the TRON test node (tron-devnode), over it:
+             TRON gRPC: full node http://127.0.0.1:$TRON_GRPC_PORT, Solidity node http://127.0.0.1:$TRON_SOLIDITY_GRPC_PORT
              (contracts created and TRON payouts sent through it, with tronic)
+             HTTP API for TronWeb: http://127.0.0.1:$TRON_HTTP_PORT (fullHost)
              TRON JSON-RPC: full node http://127.0.0.1:$TRON_FULL_PORT, Solidity node http://127.0.0.1:$TRON_SOLIDITY_PORT
              (solidified = head - 19; the listener and reconciler read it there)
              Settlement $(json_field "$STATE/tron-chain.json" settlement_base58), test USDT $(json_field "$STATE/tron-chain.json" usdt_base58)
@@ -121,7 +122,7 @@ summary() {
              listener http://127.0.0.1:$LISTENER_METRICS_PORT/metrics, reconciler http://127.0.0.1:$RECONCILER_METRICS_PORT/metrics
   prometheus http://127.0.0.1:$PROMETHEUS_PORT  (alerts: /alerts; rules ops/prometheus/rules, runbooks ops/runbooks;
              Grafana is in no package registry here: run one with ops/grafana/provisioning, see ops/README.md)
-  logs       $STATE/logs/{anvil,anvil-tron,tron-devnode,tron-rpc,signer,backend,listener,reconciler,prometheus}.log
+  logs       $STATE/logs/{anvil,anvil-tron,tron-devnode,signer,backend,listener,reconciler,prometheus}.log
   configs    $STATE/{signer,backend,listener,reconciler}.toml
   stop       scripts/devnet.sh stop
 
@@ -169,7 +170,7 @@ command -v prometheus >/dev/null || scripts/ops-test.sh --install-only
 log "building signer, backend, listener, reconciler, devnet tools (debug)"
 # Whole-workspace feature set, as the end-to-end tests build these binaries: the two share compiled artifacts.
 cargo build --quiet --bin signer --bin backend --bin listener --bin reconciler --bin devnet-deploy --bin devnet-demo \
-  --bin tron-rpc --bin tron-devnode
+  --bin tron-devnode
 
 ANVIL_PORT=$(pick_port "${DEVNET_ANVIL_PORT:-8545}")
 TRON_ANVIL_PORT=$(pick_port "${DEVNET_TRON_ANVIL_PORT:-$((ANVIL_PORT + 1))}")
@@ -201,12 +202,12 @@ start anvil-tron node_modules/.bin/anvil --host 127.0.0.1 --port "$TRON_ANVIL_PO
 wait_until anvil-tron 30 rpc_answers "$TRON_RPC"
 TRON_GRPC=http://127.0.0.1:$TRON_GRPC_PORT
 TRON_SOLIDITY_GRPC=http://127.0.0.1:$TRON_SOLIDITY_GRPC_PORT
-log "TRON node (tron-devnode): gRPC $TRON_GRPC, Solidity gRPC $TRON_SOLIDITY_GRPC, HTTP http://127.0.0.1:$TRON_HTTP_PORT"
-start tron-devnode "$BIN/tron-devnode" "$TRON_RPC" "$TRON_GRPC_PORT" "$TRON_SOLIDITY_GRPC_PORT" "$TRON_HTTP_PORT"
+log "TRON node (tron-devnode): gRPC $TRON_GRPC, Solidity gRPC $TRON_SOLIDITY_GRPC, HTTP http://127.0.0.1:$TRON_HTTP_PORT,"
+log "  JSON-RPC full node http://127.0.0.1:$TRON_FULL_PORT, Solidity node $TRON_SOLIDITY_RPC"
+start tron-devnode "$BIN/tron-devnode" "$TRON_RPC" "$TRON_GRPC_PORT" "$TRON_SOLIDITY_GRPC_PORT" "$TRON_HTTP_PORT" \
+  "$TRON_FULL_PORT" "$TRON_SOLIDITY_PORT"
 wait_until tron-devnode 30 port_taken "$TRON_SOLIDITY_GRPC_PORT"
-log "TRON JSON-RPC (tron-rpc): full node http://127.0.0.1:$TRON_FULL_PORT, Solidity node $TRON_SOLIDITY_RPC"
-start tron-rpc "$BIN/tron-rpc" "$TRON_RPC" "$TRON_FULL_PORT" "$TRON_SOLIDITY_PORT"
-wait_until tron-rpc 30 rpc_answers "$TRON_SOLIDITY_RPC"
+wait_until tron-devnode 30 rpc_answers "$TRON_SOLIDITY_RPC"
 
 log "database $DB_NAME (fresh)"
 psql -q -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 \

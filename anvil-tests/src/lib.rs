@@ -4,8 +4,11 @@
 pub mod api;
 pub mod devchain;
 pub mod fault_proxy;
-pub mod loopback;
 pub mod services;
 pub mod tron_deploy;
-pub mod tron_rpc;
 pub mod webhook;
+
+/// TRON's JSON-RPC stand-in, served by the TRON test node's binary too.
+pub use tron_devnode::jsonrpc as tron_rpc;
+/// The loopback HTTP server of the test doubles, shared with the TRON test node.
+pub use tron_devnode::loopback;

@@ -4,7 +4,7 @@
 //! being in the ledger.
 //!
 //! Then the same for the TRON path: the same chain read through TRON's JSON-RPC (the stand-in of
-//! `anvil_tests::tron_rpc`, a Solidity node's port) by a listener in TRON mode — blocks with their transactions,
+//! `tron_devnode::jsonrpc`, a Solidity node's port) by a listener in TRON mode — blocks with their transactions,
 //! the direct-call check, solidified = head − 19 — into a second ledger, beside the EVM figures of the same run.
 //!
 //! `cargo bench -p listener --bench ingest` runs 10,000 registrations; under `cargo test` it is a smoke run.

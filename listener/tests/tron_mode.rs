@@ -1,7 +1,7 @@
-//! The listener on a TRON chain, through TRON's JSON-RPC (the stand-in of `anvil_tests::tron_rpc` over anvil with
-//! Nile's chain id): blocks are applied only once solidified, whichever way the solidified head is read; a log
-//! answer that silently leaves out the contract's events fails the poll instead of moving the cursor past them;
-//! and the stand-in refuses what java-tron refuses.
+//! The listener on a TRON chain, through TRON's JSON-RPC (the JSON-RPC side of the TRON test node,
+//! `tron_devnode::jsonrpc`, over anvil with Nile's chain id): blocks are applied only once solidified, whichever way
+//! the solidified head is read; a log answer that silently leaves out the contract's events fails the poll instead of
+//! moving the cursor past them; and the stand-in refuses what java-tron refuses.
 
 use alloy::{
     eips::{BlockId, BlockNumberOrTag},

@@ -1,7 +1,7 @@
-//! Reconciliation of a TRON chain through TRON's JSON-RPC (the stand-in of `anvil_tests::tron_rpc`): custody read
-//! at the Solidity node's `latest` (the solidified block; no historical state exists there), against the ledger as
-//! of that block — variance 0 when they agree, an alert for a wei the ledger does not know; an EVM-mode reading
-//! of the same node is refused outright.
+//! Reconciliation of a TRON chain through TRON's JSON-RPC (the JSON-RPC side of the TRON test node,
+//! `tron_devnode::jsonrpc`): custody read at the Solidity node's `latest` (the solidified block; no historical state
+//! exists there), against the ledger as of that block — variance 0 when they agree, an alert for a wei the ledger does
+//! not know; an EVM-mode reading of the same node is refused outright.
 
 use alloy::{
     primitives::{Address, I256, U256},

@@ -24,6 +24,9 @@
 //! Faults ([`Faults`]) reproduce what real nodes do to clients: `SERVER_BUSY`, a broadcast answered SUCCESS but
 //! dropped, slow answers, a solidified head lagging further behind.
 //!
+//! TRON's **JSON-RPC** (a full and a Solidity port, as java-tron serves it) is the [`jsonrpc`] module, over the same
+//! anvil: the listener and the reconciler read the chain there. The `tron-devnode` binary serves all of it.
+//!
 //! Only transactions broadcast through the node are TRON transactions: what a test does on the anvil directly
 //! (a deployment, a mint) changes state but appears in no TRON block's transaction list.
 
@@ -40,6 +43,8 @@ use tokio::net::TcpListener;
 
 mod anvil;
 mod http;
+pub mod jsonrpc;
+pub mod loopback;
 mod wallet;
 
 use anvil::{Anvil, EvmError};

@@ -127,8 +127,8 @@ impl TronRpc {
     }
 }
 
-/// TRON's block id: the block number in the first 8 bytes (the TRON test node's, so both stand-ins agree).
-pub use tron_devnode::block_id;
+/// TRON's block id: the block number in the first 8 bytes (the gRPC side's, so both sides agree).
+pub use crate::block_id;
 
 /// A JSON-RPC refusal, as the method's handler answers it.
 struct Refusal {
