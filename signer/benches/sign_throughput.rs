@@ -31,7 +31,7 @@ const CONTRACT: Address = Address::repeat_byte(0xcc);
 const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const SECRET: &str = "bench-caller-secret";
 const BATCH_ENTRIES: usize = 500;
-const REGISTERS: usize = 8_000;
+const REGISTERS: usize = 20_000;
 const BATCHES: usize = 200;
 const CONCURRENCY: usize = 8;
 /// A second, wider load: group commit takes every request waiting, so more clients mean larger groups.

@@ -1,6 +1,6 @@
 -- Every payload the signer ever signed: the double-sign record. Written and committed before a signature leaves.
 -- uint256 values (nonce, amount) are 64-digit zero-padded lowercase hex so that they compare and sort numerically.
-CREATE TABLE signed_payloads (
+CREATE TABLE IF NOT EXISTS signed_payloads (
     chain_id    INTEGER NOT NULL,
     contract    TEXT    NOT NULL,  -- 0x + 40 lowercase hex
     nonce       TEXT    NOT NULL,
@@ -18,11 +18,11 @@ CREATE TABLE signed_payloads (
     PRIMARY KEY (chain_id, contract, nonce)
 );
 
-CREATE INDEX signed_payloads_outflow_window ON signed_payloads (chain_id, asset, outflow, signed_at);
-CREATE INDEX signed_payloads_signed_at ON signed_payloads (signed_at);
+CREATE INDEX IF NOT EXISTS signed_payloads_outflow_window ON signed_payloads (chain_id, asset, outflow, signed_at);
+CREATE INDEX IF NOT EXISTS signed_payloads_signed_at ON signed_payloads (signed_at);
 
 -- Next nonce to hand out per contract when an intent names none; only ever moves forward.
-CREATE TABLE nonce_allocator (
+CREATE TABLE IF NOT EXISTS nonce_allocator (
     chain_id   INTEGER NOT NULL,
     contract   TEXT    NOT NULL,
     next_nonce TEXT    NOT NULL,

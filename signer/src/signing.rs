@@ -1,7 +1,8 @@
 //! The one path from an authenticated intent to a signature: policy, then — in the writer's store transaction —
 //! nonce, double-sign check, rolling cap, signature, record, commit. Concurrent requests share one transaction
 //! and one fsync (group commit), and each is answered only after it is committed: a signature never leaves
-//! before its record is on disk. Every decision goes to the audit log.
+//! before its record is on disk. The writer runs on a thread of its own with its own store connection, so a
+//! group's statements run there directly. Every decision goes to the audit log.
 
 use std::collections::{BTreeSet, HashMap, hash_map::Entry};
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use crate::{
     intent::{Addr, Amount, Intent, Kind, Target},
     key::{KeyError, KeySource},
     policy::{Admission, DAILY_WINDOW_SECS, Policy, Refusal},
-    store::{NewRecord, Store, StoreError, WriteTx},
+    store::{NewRecord, Store, StoreError, WriteTx, WriterConnection},
 };
 
 /// A signature the caller may use, with everything that went into it.
@@ -89,11 +90,23 @@ impl std::fmt::Debug for SigningService {
 impl SigningService {
     /// The service and its writer: a task that takes every request waiting, decides them in one store transaction
     /// and answers them only once that transaction is committed (group commit).
-    pub async fn new(policy: Policy, store: Store, key: Arc<dyn KeySource>) -> Result<Self, KeyError> {
+    pub async fn new(policy: Policy, store: Store, key: Arc<dyn KeySource>) -> Result<Self, SignError> {
         let address = key.address().await?;
+        let connection = store.writer()?;
         let inner = Arc::new(Inner { policy, store, key, address });
         let (jobs, queue) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(writer(inner.clone(), queue));
+        // The writer's thread signs part of each group itself and hands the rest to this runtime's workers.
+        let (writer_inner, workers) = (inner.clone(), tokio::runtime::Handle::current());
+        std::thread::Builder::new()
+            .name("signer-writer".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                match runtime {
+                    Ok(runtime) => runtime.block_on(writer(writer_inner, queue, connection, workers)),
+                    Err(e) => tracing::error!(error = %e, "the signer's writer could not start"),
+                }
+            })
+            .map_err(|e| StoreError::GroupFailed(format!("starting the writer thread: {e}")))?;
         Ok(SigningService { inner, jobs })
     }
 
@@ -170,18 +183,29 @@ impl SigningService {
 /// them in order in one store transaction — each sees the records of those before it (nonces, the rolling
 /// window) — and answers them after the commit. A failed commit answers every signature of the group with the
 /// error: none of them left, none is recorded.
-async fn writer(inner: Arc<Inner>, mut queue: mpsc::Receiver<Job>) {
+/// It stops when the service is dropped.
+async fn writer(
+    inner: Arc<Inner>,
+    mut queue: mpsc::Receiver<Job>,
+    mut connection: WriterConnection,
+    workers: tokio::runtime::Handle,
+) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let decided = decide_group(&inner, &group).await;
+        let decided = decide_group(&inner, &mut connection, &workers, &group).await;
         for (job, result) in group.drain(..).zip(decided) {
             let _ = job.answer.send(result);
         }
     }
 }
 
-async fn decide_group(inner: &Inner, group: &[Job]) -> Vec<Result<Signed, SignError>> {
-    let mut tx = match inner.store.begin_write().await {
+async fn decide_group(
+    inner: &Inner,
+    connection: &mut WriterConnection,
+    workers: &tokio::runtime::Handle,
+    group: &[Job],
+) -> Vec<Result<Signed, SignError>> {
+    let mut tx = match connection.begin() {
         Ok(tx) => tx,
         Err(e) => return group.iter().map(|_| Err(SignError::Store(e.duplicate()))).collect(),
     };
@@ -189,12 +213,12 @@ async fn decide_group(inner: &Inner, group: &[Job]) -> Vec<Result<Signed, SignEr
     let mut view = GroupView::default();
     let mut plans = Vec::with_capacity(group.len());
     for (index, job) in group.iter().enumerate() {
-        plans.push(plan(&mut tx, &mut view, index, job).await);
+        plans.push(plan(&mut tx, &mut view, index, job));
     }
     // 2. The fresh digests, signed in parallel.
     let fresh: Vec<B256> =
         plans.iter().filter_map(|p| if let Ok(Plan::Fresh(f)) = p { Some(f.digest) } else { None }).collect();
-    let mut signatures = sign_all(&inner.key, fresh).await.into_iter();
+    let mut signatures = sign_all(&inner.key, workers, fresh).await.into_iter();
     let mut results: Vec<Result<Signed, SignError>> = Vec::with_capacity(group.len());
     let mut recorded = Vec::new();
     for (job, plan) in group.iter().zip(plans) {
@@ -225,10 +249,15 @@ async fn decide_group(inner: &Inner, group: &[Job]) -> Vec<Result<Signed, SignEr
             },
         });
     }
+    let payloads: Vec<String> = recorded
+        .iter()
+        .map(|&i| results[i].as_ref().map(|signed| signed.payload.to_string()).unwrap_or_default())
+        .collect();
     let records: Vec<NewRecord<'_>> = recorded
         .iter()
-        .filter_map(|&i| results[i].as_ref().ok().map(|signed| (&group[i], signed)))
-        .map(|(job, signed)| NewRecord {
+        .zip(&payloads)
+        .filter_map(|(&i, payload)| results[i].as_ref().ok().map(|signed| (&group[i], signed, payload)))
+        .map(|(job, signed, payload)| NewRecord {
             target: signed.target,
             nonce: signed.nonce,
             kind: signed.kind,
@@ -240,20 +269,19 @@ async fn decide_group(inner: &Inner, group: &[Job]) -> Vec<Result<Signed, SignEr
             caller: &job.caller.caller,
             request_mac: &job.caller.mac,
             signed_at: job.now,
-            payload: &signed.payload,
+            payload,
         })
         .collect();
     // 3. Every record in one statement, the counters moved, one commit; only then do the answers leave.
-    let written = async {
-        tx.insert_many(&records).await?;
+    let written = (|| {
+        tx.insert_many(&records)?;
         for (target, counter) in &view.counters {
             if counter.next != counter.stored {
-                tx.advance_nonce(*target, counter.next).await?;
+                tx.advance_nonce(*target, counter.next)?;
             }
         }
-        tx.commit().await
-    }
-    .await;
+        tx.commit()
+    })();
     if let Err(e) = written {
         tracing::error!(error = %e, requests = group.len(), "recording a group of signatures failed");
         return results
@@ -310,22 +338,22 @@ struct Counter {
 const USED_NONCES_PAGE: u32 = 256;
 
 impl Counter {
-    async fn load(tx: &mut WriteTx<'_>, target: Target) -> Result<Counter, StoreError> {
-        let stored = tx.next_nonce(target).await?;
+    fn load(tx: &mut WriteTx<'_>, target: Target) -> Result<Counter, StoreError> {
+        let stored = tx.next_nonce(target)?;
         let mut counter = Counter { stored, next: stored, used: BTreeSet::new(), known_to: Some(U256::ZERO) };
-        counter.read_used(tx, target, stored).await?;
+        counter.read_used(tx, target, stored)?;
         Ok(counter)
     }
 
-    async fn read_used(&mut self, tx: &mut WriteTx<'_>, target: Target, from: U256) -> Result<(), StoreError> {
-        let used = tx.used_nonces_from(target, from, USED_NONCES_PAGE).await?;
+    fn read_used(&mut self, tx: &mut WriteTx<'_>, target: Target, from: U256) -> Result<(), StoreError> {
+        let used = tx.used_nonces_from(target, from, USED_NONCES_PAGE)?;
         self.known_to = if used.len() == USED_NONCES_PAGE as usize { used.last().copied() } else { None };
         self.used = used.into_iter().collect();
         Ok(())
     }
 
     /// The next nonce no record and no earlier request of the group holds.
-    async fn free(
+    fn free(
         &mut self,
         tx: &mut WriteTx<'_>,
         target: Target,
@@ -334,7 +362,7 @@ impl Counter {
         let mut nonce = self.next;
         loop {
             if self.known_to.is_some_and(|known| nonce > known) {
-                self.read_used(tx, target, nonce).await?;
+                self.read_used(tx, target, nonce)?;
                 continue;
             }
             if !self.used.contains(&nonce) && !taken.contains_key(&(target, nonce)) {
@@ -347,7 +375,7 @@ impl Counter {
 }
 
 /// Nonce, double-sign check and rolling cap of one admitted request, over the store and the group before it.
-async fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &Job) -> Result<Plan, SignError> {
+fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &Job) -> Result<Plan, SignError> {
     let (intent, now) = (&job.intent, job.now);
     let deadline = job.admission.deadline;
     let target = intent.target;
@@ -357,9 +385,9 @@ async fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &Jo
         None => {
             let counter = match view.counters.entry(target) {
                 Entry::Occupied(c) => c.into_mut(),
-                Entry::Vacant(v) => v.insert(Counter::load(tx, target).await?),
+                Entry::Vacant(v) => v.insert(Counter::load(tx, target)?),
             };
-            counter.free(tx, target, &view.taken).await?
+            counter.free(tx, target, &view.taken)?
         }
     };
     let digest = intent.payload(nonce, deadline).digest(&target.domain());
@@ -367,7 +395,7 @@ async fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &Jo
     if let Some(&(earlier, previous)) = view.taken.get(&(target, nonce)) {
         return if previous == digest { Ok(Plan::SameAs(earlier)) } else { Err(conflict(target, nonce)) };
     }
-    if !allocated && let Some(previous) = tx.find(target, nonce).await? {
+    if !allocated && let Some(previous) = tx.find(target, nonce)? {
         return if previous.digest == digest {
             Ok(Plan::Again(Signed {
                 kind: intent.kind(),
@@ -388,7 +416,7 @@ async fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &Jo
         let since = now.saturating_sub(DAILY_WINDOW_SECS);
         let stored = match view.windows.entry((target.chain_id, token, since)) {
             Entry::Occupied(w) => *w.get(),
-            Entry::Vacant(w) => *w.insert(tx.outflow_since(target.chain_id, token, since).await?),
+            Entry::Vacant(w) => *w.insert(tx.outflow_since(target.chain_id, token, since)?),
         };
         let in_group = view
             .outflows
@@ -412,8 +440,13 @@ fn conflict(target: Target, nonce: U256) -> SignError {
     SignError::NonceConflict { chain_id: target.chain_id, contract: target.contract, nonce }
 }
 
-/// Signs `digests` in order, spread over the machine's cores (ECDSA is the CPU cost of a group).
-async fn sign_all(key: &Arc<dyn KeySource>, digests: Vec<B256>) -> Vec<Result<Signature, KeyError>> {
+/// Signs `digests` in order, spread over the machine's cores (ECDSA is the CPU cost of a group): the first share
+/// on the writer's thread, the others on the runtime's `workers`.
+async fn sign_all(
+    key: &Arc<dyn KeySource>,
+    workers: &tokio::runtime::Handle,
+    digests: Vec<B256>,
+) -> Vec<Result<Signature, KeyError>> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if digests.len() < 2 || cores < 2 {
         let mut out = Vec::with_capacity(digests.len());
@@ -430,7 +463,7 @@ async fn sign_all(key: &Arc<dyn KeySource>, digests: Vec<B256>) -> Vec<Result<Si
         .map(|share| {
             let (key, share) = (key.clone(), share.to_vec());
             let size = share.len();
-            let task = tokio::spawn(async move {
+            let task = workers.spawn(async move {
                 let mut out = Vec::with_capacity(share.len());
                 for digest in share {
                     out.push(key.sign_hash(digest).await);

@@ -69,9 +69,8 @@ pub async fn run_until(
             .service(app)
     };
     let server = async move {
-        let served = service_kit::serve::serve(listener, limits, per_connection, shutdown).await;
-        service.store().close().await;
-        served
+        // The store closes when the last handle of the service (and with it the writer) is gone.
+        service_kit::serve::serve(listener, limits, per_connection, shutdown).await
     };
     Ok((address, server))
 }

@@ -1,26 +1,25 @@
 //! The durable double-sign record (SQLite). Thin: the decisions live in `signing`; this module only reads and
-//! writes rows inside one serialised write transaction.
+//! writes rows. The signing service's one writer owns a [`WriterConnection`] on a thread of its own and runs a
+//! group's statements on it directly — a statement costs microseconds, not a hand-off to a driver thread and back
+//! — inside one `BEGIN IMMEDIATE` transaction; reads for the HTTP side go through a second connection.
 
-use std::{borrow::Cow, path::Path, str::FromStr, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    str::FromStr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use alloy::primitives::{Address, B256, Signature, U256};
 use prometheus_client::metrics::histogram::Histogram;
-use sqlx::{
-    Row, SqliteConnection,
-    migrate::{Migration, MigrationType, Migrator},
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
-};
-use sqlx::{SqlStr, Sqlite, Transaction};
-use tokio::sync::{Mutex, MutexGuard};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::intent::{Kind, Target};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("sqlite: {0}")]
-    Sql(#[from] sqlx::Error),
-    #[error("migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Sql(#[from] rusqlite::Error),
     #[error("unreadable row: {0}")]
     Corrupt(String),
     #[error("chain id {0} does not fit the store")]
@@ -30,7 +29,7 @@ pub enum StoreError {
     /// The store transaction of a group of requests failed; every request of the group gets it.
     #[error("the group's store transaction failed: {0}")]
     GroupFailed(String),
-    /// The writer task is gone (the service is shutting down).
+    /// The writer is gone (the service is shutting down).
     #[error("the signer's writer stopped")]
     WriterGone,
 }
@@ -42,21 +41,19 @@ impl StoreError {
     }
 }
 
-fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("signed_payloads"),
-        MigrationType::Simple,
-        SqlStr::from_static(include_str!("../migrations/0001_signed_payloads.sql")),
-        false,
-    )])
-}
+/// The schema, by version (`PRAGMA user_version`). Version 1 was first applied by sqlx's migrator, whose files
+/// hold the same tables: `IF NOT EXISTS` lets either kind of file come up to date.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_signed_payloads.sql")];
 
-/// The record of every signed nonce; one writer at a time in this process, `BEGIN IMMEDIATE` against others.
+/// How long a writer waits for another process's write transaction on the same file.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The record of every signed nonce: opens the file, migrates it, and serves reads; the writer's connection is
+/// [`Store::writer`].
 #[derive(Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    writer: Mutex<()>,
+    path: PathBuf,
+    reader: Arc<Mutex<Connection>>,
     /// How long each commit of a signature record took (seconds); shown as `signer_store_commit_seconds`.
     commit_seconds: Histogram,
 }
@@ -83,7 +80,7 @@ pub struct NewRecord<'a> {
     pub caller: &'a str,
     pub request_mac: &'a str,
     pub signed_at: u64,
-    pub payload: &'a serde_json::Value,
+    pub payload: &'a str,
 }
 
 fn u256_key(v: U256) -> String {
@@ -110,26 +107,69 @@ fn unix_i64(secs: u64) -> i64 {
     i64::try_from(secs).unwrap_or(i64::MAX)
 }
 
+fn unix_u64(secs: i64) -> u64 {
+    u64::try_from(secs).unwrap_or_default()
+}
+
+/// A connection with the settings every one of ours uses.
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // A signature may only leave once its record is on disk, even across a power cut.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (applied, sql) in (1i64..).zip(MIGRATIONS).skip(usize::try_from(version).unwrap_or(usize::MAX)) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", applied)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn find_record(conn: &Connection, target: Target, nonce: U256) -> Result<Option<SignedRecord>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT digest, signature, deadline FROM signed_payloads WHERE chain_id = ?1 AND contract = ?2 AND nonce = ?3",
+    )?;
+    let row = statement
+        .query_row(params![chain_key(target.chain_id)?, address_key(target.contract), u256_key(nonce)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        })
+        .optional()?;
+    let Some((digest, signature, deadline)) = row else { return Ok(None) };
+    Ok(Some(SignedRecord {
+        digest: B256::from_str(&digest).map_err(|e| StoreError::Corrupt(format!("digest: {e}")))?,
+        signature: Signature::from_str(&signature).map_err(|e| StoreError::Corrupt(format!("signature: {e}")))?,
+        deadline: unix_u64(deadline),
+    }))
+}
+
 impl Store {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // A signature may only leave once its record is on disk, even across a power cut.
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
-        migrator().run(&pool).await?;
-        Ok(Store { pool, writer: Mutex::new(()), commit_seconds: crate::metrics::Metrics::commit_histogram() })
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut reader = connect(&path)?;
+            migrate(&mut reader)?;
+            Ok(Store {
+                path,
+                reader: Arc::new(Mutex::new(reader)),
+                commit_seconds: crate::metrics::Metrics::commit_histogram(),
+            })
+        })
+        .await
+        .map_err(|_| StoreError::WriterGone)?
     }
 
-    /// Starts the one write transaction allowed at a time; everything that decides a signature happens inside it.
-    pub async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
-        let guard = self.writer.lock().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx { _guard: guard, tx, commit_seconds: &self.commit_seconds })
+    /// A connection for the one writer of this store in this process; `BEGIN IMMEDIATE` keeps writers of other
+    /// processes out while a group is decided.
+    pub fn writer(&self) -> Result<WriterConnection, StoreError> {
+        Ok(WriterConnection { conn: connect(&self.path)?, commit_seconds: self.commit_seconds.clone() })
     }
 
     /// The commit times this store records, for the metrics registry.
@@ -137,187 +177,280 @@ impl Store {
         self.commit_seconds.clone()
     }
 
+    /// Runs `read` on the reader connection, off the async workers.
+    async fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || read(&reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner())))
+            .await
+            .map_err(|_| StoreError::WriterGone)?
+    }
+
     /// Number of signatures ever recorded.
     pub async fn count_signed(&self) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM signed_payloads").fetch_one(&self.pool).await?;
-        Ok(u64::try_from(n).unwrap_or_default())
+        self.read(|c| Ok(unix_u64(c.query_row("SELECT COUNT(*) FROM signed_payloads", [], |r| r.get(0))?))).await
+    }
+
+    /// What was signed for this nonce, if anything (committed records only).
+    pub async fn find(&self, target: Target, nonce: U256) -> Result<Option<SignedRecord>, StoreError> {
+        self.read(move |c| find_record(c, target, nonce)).await
     }
 
     /// Request MACs of signatures made at or after `since`, to refuse replays of them after a restart.
     pub async fn request_macs_since(&self, since: u64) -> Result<Vec<(String, u64)>, StoreError> {
-        let rows = sqlx::query("SELECT request_mac, signed_at FROM signed_payloads WHERE signed_at >= ?")
-            .bind(unix_i64(since))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get::<String, _>(0)?, u64::try_from(r.try_get::<i64, _>(1)?).unwrap_or_default())))
-            .collect()
+        self.read(move |c| {
+            let mut statement =
+                c.prepare("SELECT request_mac, signed_at FROM signed_payloads WHERE signed_at >= ?1")?;
+            let rows = statement.query_map([unix_i64(since)], |r| Ok((r.get(0)?, unix_u64(r.get(1)?))))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
     }
 
     /// Outflows of `asset` on `chain_id` signed at or after `since`, as (signed_at, amount), oldest first. Read
-    /// outside the write lock: a view for the policy endpoint, not a decision.
+    /// outside the writer's transaction: a view for the policy endpoint, not a decision.
     pub async fn outflows_since(
         &self,
         chain_id: u64,
         asset: Address,
         since: u64,
     ) -> Result<Vec<(u64, U256)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT signed_at, amount FROM signed_payloads
-             WHERE chain_id = ? AND asset = ? AND outflow = 1 AND signed_at >= ? ORDER BY signed_at",
-        )
-        .bind(chain_key(chain_id)?)
-        .bind(address_key(asset))
-        .bind(unix_i64(since))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let at = u64::try_from(r.try_get::<i64, _>(0)?).unwrap_or_default();
-                Ok((at, parse_u256_key(&r.try_get::<String, _>(1)?)?))
+        let chain = chain_key(chain_id)?;
+        self.read(move |c| {
+            let mut statement = c.prepare_cached(
+                "SELECT signed_at, amount FROM signed_payloads
+                 WHERE chain_id = ?1 AND asset = ?2 AND outflow = 1 AND signed_at >= ?3 ORDER BY signed_at",
+            )?;
+            let rows = statement.query_map(params![chain, address_key(asset), unix_i64(since)], |r| {
+                Ok((unix_u64(r.get(0)?), r.get::<_, String>(1)?))
+            })?;
+            rows.map(|row| {
+                let (at, amount) = row?;
+                Ok((at, parse_u256_key(&amount)?))
             })
             .collect()
+        })
+        .await
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?)).await
     }
 }
 
-/// The serialised write transaction: holds the in-process writer lock and SQLite's write lock until dropped.
+/// The writer's own connection (see the module documentation).
 #[derive(Debug)]
-pub struct WriteTx<'a> {
-    _guard: MutexGuard<'a, ()>,
-    tx: Transaction<'static, Sqlite>,
-    commit_seconds: &'a Histogram,
+pub struct WriterConnection {
+    conn: Connection,
+    commit_seconds: Histogram,
+}
+
+impl WriterConnection {
+    /// Starts the write transaction in which a group is decided: `BEGIN IMMEDIATE`, so that what the group reads
+    /// cannot change under it until it commits.
+    pub fn begin(&mut self) -> Result<WriteTx<'_>, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(WriteTx { tx, commit_seconds: &self.commit_seconds })
+    }
+}
+
+/// The writer's transaction; dropped without [`WriteTx::commit`], it rolls back.
+#[derive(Debug)]
+pub struct WriteTx<'c> {
+    tx: Transaction<'c>,
+    commit_seconds: &'c Histogram,
 }
 
 impl WriteTx<'_> {
-    fn conn(&mut self) -> &mut SqliteConnection {
-        &mut self.tx
-    }
-
     /// The counter of `target`: the next nonce to hand out when an intent names none (1 when none was handed out).
-    pub async fn next_nonce(&mut self, target: Target) -> Result<U256, StoreError> {
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT next_nonce FROM nonce_allocator WHERE chain_id = ? AND contract = ?")
-                .bind(chain_key(target.chain_id)?)
-                .bind(address_key(target.contract))
-                .fetch_optional(self.conn())
-                .await?;
+    pub fn next_nonce(&mut self, target: Target) -> Result<U256, StoreError> {
+        let stored: Option<String> = self
+            .tx
+            .prepare_cached("SELECT next_nonce FROM nonce_allocator WHERE chain_id = ?1 AND contract = ?2")?
+            .query_row(params![chain_key(target.chain_id)?, address_key(target.contract)], |r| r.get(0))
+            .optional()?;
         stored.map_or(Ok(U256::from(1)), |s| parse_u256_key(&s))
     }
 
     /// Moves the counter of `target` to `next`; never backwards.
-    pub async fn advance_nonce(&mut self, target: Target, next: U256) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO nonce_allocator (chain_id, contract, next_nonce) VALUES (?, ?, ?)
-             ON CONFLICT (chain_id, contract) DO UPDATE SET next_nonce = max(next_nonce, excluded.next_nonce)",
-        )
-        .bind(chain_key(target.chain_id)?)
-        .bind(address_key(target.contract))
-        .bind(u256_key(next))
-        .execute(self.conn())
-        .await?;
+    pub fn advance_nonce(&mut self, target: Target, next: U256) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO nonce_allocator (chain_id, contract, next_nonce) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (chain_id, contract) DO UPDATE SET next_nonce = max(next_nonce, excluded.next_nonce)",
+            )?
+            .execute(params![chain_key(target.chain_id)?, address_key(target.contract), u256_key(next)])?;
         Ok(())
     }
 
     /// The first `limit` nonces of `target` at or above `from` that hold a record, ascending (nonces callers
     /// chose themselves, which the counter skips).
-    pub async fn used_nonces_from(&mut self, target: Target, from: U256, limit: u32) -> Result<Vec<U256>, StoreError> {
-        let keys: Vec<String> = sqlx::query_scalar(
-            "SELECT nonce FROM signed_payloads WHERE chain_id = ? AND contract = ? AND nonce >= ? ORDER BY nonce LIMIT ?",
-        )
-        .bind(chain_key(target.chain_id)?)
-        .bind(address_key(target.contract))
-        .bind(u256_key(from))
-        .bind(limit)
-        .fetch_all(self.conn())
-        .await?;
-        keys.iter().map(|k| parse_u256_key(k)).collect()
+    pub fn used_nonces_from(&mut self, target: Target, from: U256, limit: u32) -> Result<Vec<U256>, StoreError> {
+        let mut statement = self.tx.prepare_cached(
+            "SELECT nonce FROM signed_payloads WHERE chain_id = ?1 AND contract = ?2 AND nonce >= ?3
+             ORDER BY nonce LIMIT ?4",
+        )?;
+        let keys = statement.query_map(
+            params![chain_key(target.chain_id)?, address_key(target.contract), u256_key(from), limit],
+            |r| r.get::<_, String>(0),
+        )?;
+        keys.map(|k| parse_u256_key(&k?)).collect()
     }
 
     /// What was signed for this nonce, if anything.
-    pub async fn find(&mut self, target: Target, nonce: U256) -> Result<Option<SignedRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT digest, signature, deadline FROM signed_payloads WHERE chain_id = ? AND contract = ? AND nonce = ?",
-        )
-        .bind(chain_key(target.chain_id)?)
-        .bind(address_key(target.contract))
-        .bind(u256_key(nonce))
-        .fetch_optional(self.conn())
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let digest: String = row.try_get(0)?;
-        let signature: String = row.try_get(1)?;
-        let deadline: i64 = row.try_get(2)?;
-        Ok(Some(SignedRecord {
-            digest: B256::from_str(&digest).map_err(|e| StoreError::Corrupt(format!("digest: {e}")))?,
-            signature: Signature::from_str(&signature).map_err(|e| StoreError::Corrupt(format!("signature: {e}")))?,
-            deadline: u64::try_from(deadline).unwrap_or_default(),
-        }))
+    pub fn find(&mut self, target: Target, nonce: U256) -> Result<Option<SignedRecord>, StoreError> {
+        find_record(&self.tx, target, nonce)
     }
 
     /// Sum of outflows of `asset` on `chain_id` signed at or after `since`.
-    pub async fn outflow_since(&mut self, chain_id: u64, asset: Address, since: u64) -> Result<U256, StoreError> {
-        let amounts: Vec<String> = sqlx::query_scalar(
-            "SELECT amount FROM signed_payloads WHERE chain_id = ? AND asset = ? AND outflow = 1 AND signed_at >= ?",
-        )
-        .bind(chain_key(chain_id)?)
-        .bind(address_key(asset))
-        .bind(unix_i64(since))
-        .fetch_all(self.conn())
-        .await?;
-        amounts.iter().try_fold(U256::ZERO, |sum, a| Ok(sum.saturating_add(parse_u256_key(a)?)))
+    pub fn outflow_since(&mut self, chain_id: u64, asset: Address, since: u64) -> Result<U256, StoreError> {
+        let mut statement = self.tx.prepare_cached(
+            "SELECT amount FROM signed_payloads WHERE chain_id = ?1 AND asset = ?2 AND outflow = 1 AND signed_at >= ?3",
+        )?;
+        let amounts = statement
+            .query_map(params![chain_key(chain_id)?, address_key(asset), unix_i64(since)], |r| r.get::<_, String>(0))?;
+        amounts.into_iter().try_fold(U256::ZERO, |sum, a| Ok(sum.saturating_add(parse_u256_key(&a?)?)))
     }
 
-    /// Records `records` in one statement. A nonce already recorded fails the whole statement with `NonceTaken`.
-    pub async fn insert_many(&mut self, records: &[NewRecord<'_>]) -> Result<(), StoreError> {
-        // 14 parameters a row; SQLite allows 32 766 in one statement.
-        for chunk in records.chunks(2_000) {
-            let mut query = sqlx::QueryBuilder::<Sqlite>::new(
-                "INSERT INTO signed_payloads (chain_id, contract, nonce, kind, digest, signature, asset, amount, outflow,
-                                              deadline, caller, request_mac, signed_at, payload) ",
-            );
-            let mut rows = Vec::with_capacity(chunk.len());
-            for record in chunk {
-                rows.push((chain_key(record.target.chain_id)?, record));
-            }
-            query.push_values(rows, |mut row, (chain_id, record)| {
-                row.push_bind(chain_id)
-                    .push_bind(address_key(record.target.contract))
-                    .push_bind(u256_key(record.nonce))
-                    .push_bind(record.kind.as_str())
-                    .push_bind(record.digest.to_string())
-                    .push_bind(alloy::hex::encode_prefixed(record.signature.as_bytes()))
-                    .push_bind(address_key(record.asset))
-                    .push_bind(u256_key(record.amount))
-                    .push_bind(record.kind.is_outflow())
-                    .push_bind(unix_i64(record.deadline))
-                    .push_bind(record.caller.to_owned())
-                    .push_bind(record.request_mac.to_owned())
-                    .push_bind(unix_i64(record.signed_at))
-                    .push_bind(record.payload.to_string());
-            });
-            match query.build().execute(self.conn()).await {
+    /// Records `records`. A nonce already recorded fails with `NonceTaken` (and the group rolls back).
+    pub fn insert_many(&mut self, records: &[NewRecord<'_>]) -> Result<(), StoreError> {
+        let mut statement = self.tx.prepare_cached(
+            "INSERT INTO signed_payloads (chain_id, contract, nonce, kind, digest, signature, asset, amount, outflow,
+                                          deadline, caller, request_mac, signed_at, payload)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )?;
+        for record in records {
+            let inserted = statement.execute(params![
+                chain_key(record.target.chain_id)?,
+                address_key(record.target.contract),
+                u256_key(record.nonce),
+                record.kind.as_str(),
+                record.digest.to_string(),
+                alloy::hex::encode_prefixed(record.signature.as_bytes()),
+                address_key(record.asset),
+                u256_key(record.amount),
+                record.kind.is_outflow(),
+                unix_i64(record.deadline),
+                record.caller,
+                record.request_mac,
+                unix_i64(record.signed_at),
+                record.payload,
+            ]);
+            match inserted {
                 Ok(_) => {}
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::NonceTaken),
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == ErrorCode::ConstraintViolation
+                        && e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+                {
+                    return Err(StoreError::NonceTaken);
+                }
                 Err(e) => return Err(e.into()),
             }
         }
         Ok(())
     }
 
-    /// Makes the record durable; only then may the signature be returned.
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// Makes the records durable; only then may their signatures be returned.
+    pub fn commit(self) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
-        self.tx.commit().await?;
+        self.tx.commit()?;
         self.commit_seconds.observe(started.elapsed().as_secs_f64());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record as the signer wrote it before this store: schema by sqlx's migrator (`user_version` 0).
+    const SQLX_ERA_FILE: &str = "
+        CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL);
+        INSERT INTO _sqlx_migrations VALUES (1, 'signed_payloads');
+        CREATE TABLE signed_payloads (
+            chain_id INTEGER NOT NULL, contract TEXT NOT NULL, nonce TEXT NOT NULL, kind TEXT NOT NULL,
+            digest TEXT NOT NULL, signature TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL,
+            outflow INTEGER NOT NULL, deadline INTEGER NOT NULL, caller TEXT NOT NULL, request_mac TEXT NOT NULL,
+            signed_at INTEGER NOT NULL, payload TEXT NOT NULL, PRIMARY KEY (chain_id, contract, nonce));
+        CREATE INDEX signed_payloads_outflow_window ON signed_payloads (chain_id, asset, outflow, signed_at);
+        CREATE INDEX signed_payloads_signed_at ON signed_payloads (signed_at);
+        CREATE TABLE nonce_allocator (chain_id INTEGER NOT NULL, contract TEXT NOT NULL, next_nonce TEXT NOT NULL,
+            PRIMARY KEY (chain_id, contract));";
+
+    fn target() -> Target {
+        Target { chain_id: 56, contract: Address::repeat_byte(0xcc) }
+    }
+
+    #[tokio::test]
+    async fn a_store_written_before_keeps_its_records_and_nonce_counter() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        let (digest, signature) = (B256::repeat_byte(7), Signature::test_signature());
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(SQLX_ERA_FILE).unwrap();
+            old.execute(
+                "INSERT INTO signed_payloads VALUES (56, ?1, ?2, 'register', ?3, ?4, ?5, ?6, 0, 99, 'api', 'mac', 5, '{}')",
+                params![
+                    address_key(target().contract),
+                    u256_key(U256::from(3)),
+                    digest.to_string(),
+                    alloy::hex::encode_prefixed(signature.as_bytes()),
+                    address_key(Address::ZERO),
+                    u256_key(U256::from(20)),
+                ],
+            )
+            .unwrap();
+            old.execute(
+                "INSERT INTO nonce_allocator VALUES (56, ?1, ?2)",
+                params![address_key(target().contract), u256_key(U256::from(4))],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).await.unwrap();
+        assert_eq!(
+            store.find(target(), U256::from(3)).await.unwrap(),
+            Some(SignedRecord { digest, signature, deadline: 99 })
+        );
+        let mut writer = store.writer().unwrap();
+        let mut tx = writer.begin().unwrap();
+        assert_eq!(tx.next_nonce(target()).unwrap(), U256::from(4), "the counter goes on where it was");
+        assert!(tx.find(target(), U256::from(4)).unwrap().is_none());
+        drop(tx);
+        // Opened again, the schema is not applied twice.
+        drop(store);
+        let store = Store::open(&path).await.unwrap();
+        assert_eq!(store.count_signed().await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_nonce_recorded_by_another_writer_is_nonce_taken_and_the_group_records_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite")).await.unwrap();
+        let payload = "{}";
+        let record = |nonce: u64| NewRecord {
+            target: target(),
+            nonce: U256::from(nonce),
+            kind: Kind::Register,
+            digest: B256::repeat_byte(nonce as u8),
+            signature: Signature::test_signature(),
+            asset: Address::ZERO,
+            amount: U256::from(20),
+            deadline: 99,
+            caller: "api",
+            request_mac: "mac",
+            signed_at: 5,
+            payload,
+        };
+        let (mut first, mut second) = (store.writer().unwrap(), store.writer().unwrap());
+        let mut tx = first.begin().unwrap();
+        tx.insert_many(&[record(1)]).unwrap();
+        tx.commit().unwrap();
+        let mut tx = second.begin().unwrap();
+        assert!(matches!(tx.insert_many(&[record(2), record(1)]), Err(StoreError::NonceTaken)));
+        drop(tx);
+        assert_eq!(store.count_signed().await.unwrap(), 1, "nonce 2 rolled back with the group");
     }
 }

@@ -77,11 +77,10 @@ async fn concurrent_requests_share_commits_and_every_answered_signature_is_recor
     let store = signer::store::Store::open(&path).await.unwrap();
     for answer in &answers {
         let target = signer::intent::Target { chain_id: CHAIN_ID, contract: CONTRACT };
-        let record = store.begin_write().await.unwrap().find(target, answer.nonce.0).await.unwrap().expect("recorded");
+        let record = store.find(target, answer.nonce.0).await.unwrap().expect("recorded");
         assert_eq!((record.digest, record.signature.as_bytes().to_vec()), (answer.digest, answer.signature.to_vec()));
     }
     assert_eq!(store.count_signed().await.unwrap(), 64);
-    store.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -124,9 +124,7 @@ impl TestApp {
     /// Rows in the double-sign record, read through a separate connection.
     pub(crate) async fn signed_count(&self) -> u64 {
         let store = Store::open(&self.store_path).await.unwrap();
-        let n = store.count_signed().await.unwrap();
-        store.close().await;
-        n
+        store.count_signed().await.unwrap()
     }
 
     /// POSTs raw bytes with correct authentication headers (for malformed bodies the typed client cannot send).
