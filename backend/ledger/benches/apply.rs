@@ -2,7 +2,8 @@
 //! the rate with plain inserts of the same number of raw-event rows on the same connection.
 //!
 //! `cargo bench -p ledger --bench apply -- [events] [events_per_block]` (under `cargo test --all-targets` a small smoke run)
-//! (defaults 100000 and 100; `DATABASE_URL` selects the server).
+//! (defaults 100000 and 100; `DATABASE_URL` selects the server; `BENCH_EXPLAIN=1` logs every statement over 4 ms
+//! with its plan, per-node times and buffers to the server log: where a block's time goes, table by table).
 
 use std::time::Instant;
 
@@ -134,6 +135,9 @@ async fn main() -> eyre::Result<()> {
     if std::env::var("BENCH_EXPLAIN").is_ok() {
         sqlx::query("LOAD 'auto_explain'").execute(&db.pool).await?;
         sqlx::query("SET auto_explain.log_min_duration = '4ms'").execute(&db.pool).await?;
+        sqlx::query("SET auto_explain.log_analyze = on").execute(&db.pool).await?;
+        sqlx::query("SET auto_explain.log_buffers = on").execute(&db.pool).await?;
+        sqlx::query("SET auto_explain.log_nested_statements = on").execute(&db.pool).await?;
     }
     let mut ledger = ChainLedger::open(db.pool.clone(), CHAIN).await?;
     let start = Instant::now();
