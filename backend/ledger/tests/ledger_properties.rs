@@ -79,6 +79,18 @@ const VIOLATIONS: &[(&str, &str)] = &[
          WHERE (n.status = 'completed') <> (8 * n.q + 14 < p.node_count)",
     ),
     (
+        "every per-event row names an asset of the event's chain (these tables keep no foreign key to assets)",
+        "SELECT 1 FROM (SELECT asset_id FROM users UNION ALL SELECT asset_id FROM user_balances
+                        UNION ALL SELECT asset_id FROM rewards UNION ALL SELECT asset_id FROM company_credits
+                        UNION ALL SELECT asset_id FROM placements UNION ALL SELECT asset_id FROM pool_nodes
+                        UNION ALL SELECT asset_id FROM reserve_movements UNION ALL SELECT asset_id FROM user_reserves
+                        UNION ALL SELECT asset_id FROM retopups) x
+         WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE a.id = x.asset_id)
+         UNION ALL
+         SELECT 1 FROM ledger_events e WHERE NOT EXISTS (
+           SELECT 1 FROM assets a WHERE a.id = e.asset_id AND a.chain_id = e.chain_id)",
+    ),
+    (
         "every applied or quarantined event is stored once, with its outcome",
         "SELECT 1 FROM chain_events c WHERE (c.outcome = 'applied') <> EXISTS (
            SELECT 1 FROM ledger_events e WHERE (e.chain_id, e.tx_hash, e.log_index) = (c.chain_id, c.tx_hash, c.log_index))
