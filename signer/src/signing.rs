@@ -4,8 +4,8 @@
 //! before its record is on disk. The writer runs on a thread of its own with its own store connection, so a
 //! group's statements run there directly. Every decision goes to the audit log.
 
-use std::collections::{BTreeSet, HashMap, hash_map::Entry};
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque, hash_map::Entry};
+use std::sync::{Arc, Mutex};
 
 use alloy::primitives::{Address, B256, Signature, U256};
 use tokio::sync::{mpsc, oneshot};
@@ -67,6 +67,40 @@ struct Inner {
     store: Store,
     key: Arc<dyn KeySource>,
     address: Address,
+    reserved: Reserved,
+}
+
+/// Nonces the writer reserved for requests that name none: the store's counter was moved past them in the
+/// transaction that reserved them, so no other writer hands them out. A request takes one and is signed at once,
+/// beside the others, instead of on the writer's serial path; the writer records it only if the nonce is still
+/// free (a caller may have chosen it meanwhile), and otherwise allocates and signs as for any request. A restart
+/// forgets them: gaps in an unordered nonce space cost nothing.
+#[derive(Default)]
+struct Reserved(Mutex<HashMap<Target, VecDeque<U256>>>);
+
+/// How many nonces the writer reserves for a contract at a time, and below how many left it reserves more.
+const RESERVE_BATCH: usize = 256;
+const RESERVE_LOW: usize = 64;
+
+impl Reserved {
+    fn take(&self, target: Target) -> Option<U256> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&target)?.pop_front()
+    }
+
+    fn len(&self, target: Target) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&target).map_or(0, VecDeque::len)
+    }
+
+    fn add(&self, target: Target, nonces: Vec<U256>) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(target).or_default().extend(nonces);
+    }
+}
+
+/// A request signed before the writer saw it, on a reserved nonce.
+struct Presigned {
+    nonce: U256,
+    digest: B256,
+    signature: Signature,
 }
 
 /// One admitted request, and where its answer goes once its group's records are committed.
@@ -75,6 +109,7 @@ struct Job {
     intent: Intent,
     admission: Admission,
     now: u64,
+    presigned: Option<Presigned>,
     answer: oneshot::Sender<Result<Signed, SignError>>,
 }
 
@@ -93,7 +128,7 @@ impl SigningService {
     pub async fn new(policy: Policy, store: Store, key: Arc<dyn KeySource>) -> Result<Self, SignError> {
         let address = key.address().await?;
         let connection = store.writer()?;
-        let inner = Arc::new(Inner { policy, store, key, address });
+        let inner = Arc::new(Inner { policy, store, key, address, reserved: Reserved::default() });
         let (jobs, queue) = mpsc::channel(4 * MAX_GROUP);
         // The writer's thread signs part of each group itself and hands the rest to this runtime's workers.
         let (writer_inner, workers) = (inner.clone(), tokio::runtime::Handle::current());
@@ -172,10 +207,25 @@ impl SigningService {
         // The HTTP layer checks this before parsing; checked again here, on the one path to a signature.
         Policy::permit(caller, intent.kind())?;
         let admission = self.inner.policy.admit(intent, now)?;
+        let presigned = self.presign(intent, &admission).await;
         let (answer, answered) = oneshot::channel();
-        let job = Job { caller: caller.clone(), intent: intent.clone(), admission, now, answer };
+        let job = Job { caller: caller.clone(), intent: intent.clone(), admission, now, presigned, answer };
         self.jobs.send(job).await.map_err(|_| StoreError::WriterGone)?;
         answered.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Signs a request that names no nonce on a reserved one, if any is left (see [`Reserved`]). Outflows never:
+    /// their rolling cap is decided in the writer's transaction.
+    async fn presign(&self, intent: &Intent, admission: &Admission) -> Option<Presigned> {
+        if intent.nonce.is_some() || intent.kind().is_outflow() || admission.daily_outflow_cap.is_some() {
+            return None;
+        }
+        let target = intent.target;
+        let nonce = self.inner.reserved.take(target)?;
+        let digest = intent.payload(nonce, admission.deadline).digest(&target.domain());
+        // A key that fails here is asked again by the writer, which answers its error.
+        let signature = self.inner.key.sign_hash(digest).await.ok()?;
+        Some(Presigned { nonce, digest, signature })
     }
 }
 
@@ -215,9 +265,21 @@ async fn decide_group(
     for (index, job) in group.iter().enumerate() {
         plans.push(plan(&mut tx, &mut view, index, job));
     }
-    // 2. The fresh digests, signed in parallel.
-    let fresh: Vec<B256> =
-        plans.iter().filter_map(|p| if let Ok(Plan::Fresh(f)) = p { Some(f.digest) } else { None }).collect();
+    // Nonces for the requests to come, where this group's were running low: published once committed.
+    let reserving = reserve(&mut tx, &mut view, &inner.reserved);
+    // 2. The fresh digests not signed yet, signed in parallel.
+    let fresh: Vec<B256> = plans
+        .iter()
+        .filter_map(|p| {
+            if let Ok(Plan::Fresh(f)) = p
+                && f.signature.is_none()
+            {
+                Some(f.digest)
+            } else {
+                None
+            }
+        })
+        .collect();
     let mut signatures = sign_all(&inner.key, workers, fresh).await.into_iter();
     let mut results: Vec<Result<Signed, SignError>> = Vec::with_capacity(group.len());
     let mut recorded = Vec::new();
@@ -231,7 +293,10 @@ async fn decide_group(
                 }
                 Err(e) => Err(SignError::Store(StoreError::GroupFailed(e.to_string()))),
             },
-            Ok(Plan::Fresh(f)) => match signatures.next().expect("one signature per fresh digest") {
+            Ok(Plan::Fresh(f)) => match f
+                .signature
+                .map_or_else(|| signatures.next().expect("one signature per fresh digest not signed yet"), Ok)
+            {
                 Err(e) => Err(SignError::Key(e)),
                 Ok(signature) => {
                     recorded.push(results.len());
@@ -282,6 +347,11 @@ async fn decide_group(
         }
         tx.commit()
     })();
+    if written.is_ok() {
+        for (target, nonces) in reserving {
+            inner.reserved.add(target, nonces);
+        }
+    }
     if let Err(e) = written {
         tracing::error!(error = %e, requests = group.len(), "recording a group of signatures failed");
         return results
@@ -310,6 +380,8 @@ struct Fresh {
     deadline: u64,
     digest: B256,
     echo: serde_json::Value,
+    /// Already made, on a reserved nonce.
+    signature: Option<Signature>,
 }
 
 /// What a group has decided so far, over what the store holds.
@@ -322,6 +394,8 @@ struct GroupView {
     windows: HashMap<(u64, Address, u64), U256>,
     /// Outflows this group signs: (chain, asset, signed_at, amount).
     outflows: Vec<(u64, Address, u64, U256)>,
+    /// Contracts this group handed out nonces for: where more may be reserved.
+    allocating: HashSet<Target>,
 }
 
 /// A nonce counter as the group moves it, with the nonces callers chose themselves at or above it.
@@ -380,6 +454,24 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &Job) -> 
     let deadline = job.admission.deadline;
     let target = intent.target;
     let allocated = intent.nonce.is_none();
+    if allocated && !intent.kind().is_outflow() {
+        view.allocating.insert(target);
+    }
+    // Signed on a reserved nonce: recorded as it is if nothing holds that nonce now; else allocated as usual.
+    if let Some(p) = &job.presigned
+        && !view.taken.contains_key(&(target, p.nonce))
+        && tx.find(target, p.nonce)?.is_none()
+    {
+        view.taken.insert((target, p.nonce), (index, p.digest));
+        let echo = intent.echo(p.nonce, deadline);
+        return Ok(Plan::Fresh(Fresh {
+            nonce: p.nonce,
+            deadline,
+            digest: p.digest,
+            echo,
+            signature: Some(p.signature),
+        }));
+    }
     let nonce = match intent.nonce {
         Some(nonce) => nonce,
         None => {
@@ -433,7 +525,38 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &Job) -> 
     if intent.kind().is_outflow() {
         view.outflows.push((target.chain_id, token, now, amount));
     }
-    Ok(Plan::Fresh(Fresh { nonce, deadline, digest, echo: intent.echo(nonce, deadline) }))
+    Ok(Plan::Fresh(Fresh { nonce, deadline, digest, echo: intent.echo(nonce, deadline), signature: None }))
+}
+
+/// Reserves the next free nonces of each contract this group allocated for whose reserve runs low, moving the
+/// group's counter past them (so this transaction stores it there); they are handed out once it commits. A read
+/// that fails reserves nothing for that contract: the group does not depend on it.
+fn reserve(tx: &mut WriteTx<'_>, view: &mut GroupView, reserved: &Reserved) -> Vec<(Target, Vec<U256>)> {
+    let mut out = Vec::new();
+    for &target in &view.allocating {
+        if reserved.len(target) >= RESERVE_LOW {
+            continue;
+        }
+        let counter = match view.counters.entry(target) {
+            Entry::Occupied(c) => c.into_mut(),
+            Entry::Vacant(v) => match Counter::load(tx, target) {
+                Ok(counter) => v.insert(counter),
+                Err(_) => continue,
+            },
+        };
+        let mut nonces = Vec::with_capacity(RESERVE_BATCH);
+        while nonces.len() < RESERVE_BATCH {
+            match counter.free(tx, target, &view.taken) {
+                Ok(nonce) => {
+                    nonces.push(nonce);
+                    counter.next = nonce.saturating_add(U256::from(1));
+                }
+                Err(_) => break,
+            }
+        }
+        out.push((target, nonces));
+    }
+    out
 }
 
 fn conflict(target: Target, nonce: U256) -> SignError {

@@ -89,6 +89,32 @@ async fn missing_deadline_gets_the_default_ttl_and_an_explicit_one_is_kept() {
     app.stop().await;
 }
 
+/// A nonce reserved ahead (and signed on at once) that a caller chose meanwhile is not signed twice: the request
+/// gets another nonce, and the caller's record stands.
+#[tokio::test]
+async fn a_reserved_nonce_a_caller_chose_meanwhile_is_not_signed_twice() {
+    let (app, _dir) = TestApp::fresh().await;
+    let first = app.client.sign_register(&register(10, None)).await.unwrap().nonce.0;
+    assert_eq!(first, U256::from(1));
+    // That group reserved the next free nonces, 2 first; a caller takes 2 for itself.
+    let chosen = app.client.sign_register(&register(20, Some(2))).await.unwrap();
+    assert_eq!(chosen.nonce.0, U256::from(2));
+    let third = app.client.sign_register(&register(30, None)).await.unwrap();
+    let fourth = app.client.sign_register(&register(40, None)).await.unwrap();
+    assert!(third.nonce.0 != U256::from(2) && third.nonce.0 != first, "{}", third.nonce.0);
+    assert!(fourth.nonce.0 != third.nonce.0 && fourth.nonce.0 > U256::from(2), "{}", fourth.nonce.0);
+    // Each answer is the signature of its own payload on its own nonce, and nonce 2 still holds the caller's.
+    let target = signer::intent::Target { chain_id: CHAIN_ID, contract: CONTRACT };
+    let store = signer::store::Store::open(&app.store_path).await.unwrap();
+    for answer in [&chosen, &third, &fourth] {
+        let record = store.find(target, answer.nonce.0).await.unwrap().expect("recorded");
+        assert_eq!(record.digest, answer.digest);
+        assert_eq!(recovered(answer), DEV_ADDRESS);
+    }
+    assert_eq!(app.signed_count().await, 4);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn allocated_nonces_are_fresh_and_skip_nonces_callers_chose() {
     let (app, _dir) = TestApp::fresh().await;
