@@ -30,7 +30,7 @@ pub struct Signed {
     pub signature: Signature,
     /// False when the same payload had been signed before and its recorded signature is returned.
     pub fresh: bool,
-    pub payload: serde_json::Value,
+    pub payload: Box<serde_json::value::RawValue>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -314,15 +314,10 @@ async fn decide_group(
             },
         });
     }
-    let payloads: Vec<String> = recorded
-        .iter()
-        .map(|&i| results[i].as_ref().map(|signed| signed.payload.to_string()).unwrap_or_default())
-        .collect();
     let records: Vec<NewRecord<'_>> = recorded
         .iter()
-        .zip(&payloads)
-        .filter_map(|(&i, payload)| results[i].as_ref().ok().map(|signed| (&group[i], signed, payload)))
-        .map(|(job, signed, payload)| NewRecord {
+        .filter_map(|&i| results[i].as_ref().ok().map(|signed| (&group[i], signed)))
+        .map(|(job, signed)| NewRecord {
             target: signed.target,
             nonce: signed.nonce,
             kind: signed.kind,
@@ -334,7 +329,7 @@ async fn decide_group(
             caller: &job.caller.caller,
             request_mac: &job.caller.mac,
             signed_at: job.now,
-            payload,
+            payload: signed.payload.get(),
         })
         .collect();
     // 3. Every record in one statement, the counters moved, one commit; only then do the answers leave.
@@ -379,7 +374,7 @@ struct Fresh {
     nonce: U256,
     deadline: u64,
     digest: B256,
-    echo: serde_json::Value,
+    echo: Box<serde_json::value::RawValue>,
     /// Already made, on a reserved nonce.
     signature: Option<Signature>,
 }
@@ -563,6 +558,12 @@ fn conflict(target: Target, nonce: U256) -> SignError {
     SignError::NonceConflict { chain_id: target.chain_id, contract: target.contract, nonce }
 }
 
+/// The machine's cores, read once: `available_parallelism` reads the cgroup's files at every call.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// Signs `digests` in order, spread over the machine's cores (ECDSA is the CPU cost of a group): the first share
 /// on the writer's thread, the others on the runtime's `workers`.
 async fn sign_all(
@@ -570,7 +571,7 @@ async fn sign_all(
     workers: &tokio::runtime::Handle,
     digests: Vec<B256>,
 ) -> Vec<Result<Signature, KeyError>> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = cores();
     if digests.len() < 2 || cores < 2 {
         let mut out = Vec::with_capacity(digests.len());
         for digest in digests {
