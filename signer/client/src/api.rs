@@ -24,8 +24,9 @@ pub const HEALTH_PATH: &str = "/health";
 pub const METRICS_PATH: &str = "/metrics";
 
 /// A signature and everything it commits to; `payload` is the intent as signed (nonce, deadline, total filled in).
+/// Clients read the payload as a `Value`; the service writes the JSON it serialised once (`Box<RawValue>`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignResponse {
+pub struct SignResponse<P = serde_json::Value> {
     /// Which payload kind was signed (the route it came in on).
     pub kind: Kind,
     /// Chain id as the caller gave it (the domain commits to it masked to 32 bits).
@@ -43,7 +44,7 @@ pub struct SignResponse {
     /// 65 bytes r ‖ s ‖ v with v ∈ {27, 28}, as the contract's ECDSA.recover expects.
     pub signature: Bytes,
     /// The intent as signed, in its request JSON shape, to submit on-chain.
-    pub payload: serde_json::Value,
+    pub payload: P,
 }
 
 /// Every refusal: a stable machine-readable code (`policy.per_payload_cap`, `nonce_conflict`, `auth.replayed`…).

@@ -460,12 +460,13 @@ impl Intent {
         }
     }
 
-    /// The intent as it was signed (nonce and deadline filled in), in the request's own JSON shape.
-    pub fn echo(&self, nonce: U256, deadline: u64) -> serde_json::Value {
+    /// The intent as it was signed (nonce and deadline filled in), in the request's own JSON shape: serialised once,
+    /// for the double-sign record and the answer alike.
+    pub fn echo(&self, nonce: U256, deadline: u64) -> Box<serde_json::value::RawValue> {
         let (chain_id, contract, nonce, deadline) =
             (self.target.chain_id, Addr(self.target.contract), Some(Amount(nonce)), Some(deadline));
         let value = match &self.action {
-            Action::Register { user, sponsor, token, amount } => serde_json::to_value(RegisterIntent {
+            Action::Register { user, sponsor, token, amount } => serde_json::value::to_raw_value(&RegisterIntent {
                 chain_id,
                 contract,
                 user: Addr(*user),
@@ -475,7 +476,7 @@ impl Intent {
                 nonce,
                 deadline,
             }),
-            Action::Retopup { user, token, amount } => serde_json::to_value(RetopupIntent {
+            Action::Retopup { user, token, amount } => serde_json::value::to_raw_value(&RetopupIntent {
                 chain_id,
                 contract,
                 user: Addr(*user),
@@ -484,7 +485,7 @@ impl Intent {
                 nonce,
                 deadline,
             }),
-            Action::PayoutBatch { token, payouts, total } => serde_json::to_value(PayoutBatchIntent {
+            Action::PayoutBatch { token, payouts, total } => serde_json::value::to_raw_value(&PayoutBatchIntent {
                 chain_id,
                 contract,
                 token: Addr(*token),
@@ -496,17 +497,20 @@ impl Intent {
                 nonce,
                 deadline,
             }),
-            Action::TreasuryTransfer { token, to, amount } => serde_json::to_value(TreasuryTransferIntent {
-                chain_id,
-                contract,
-                token: Addr(*token),
-                to: Addr(*to),
-                amount: Amount(*amount),
-                nonce,
-                deadline,
-            }),
+            Action::TreasuryTransfer { token, to, amount } => {
+                serde_json::value::to_raw_value(&TreasuryTransferIntent {
+                    chain_id,
+                    contract,
+                    token: Addr(*token),
+                    to: Addr(*to),
+                    amount: Amount(*amount),
+                    nonce,
+                    deadline,
+                })
+            }
         };
-        value.unwrap_or(serde_json::Value::Null)
+        // Typed structs of plain fields always serialise.
+        value.expect("intents serialise")
     }
 }
 
@@ -654,7 +658,7 @@ mod tests {
     #[test]
     fn echo_round_trips_into_the_same_payload() {
         let intent = Intent::try_from(batch(&[5, 7], None)).unwrap();
-        let echoed: PayoutBatchIntent = serde_json::from_value(intent.echo(U256::from(3), 1_000)).unwrap();
+        let echoed: PayoutBatchIntent = serde_json::from_str(intent.echo(U256::from(3), 1_000).get()).unwrap();
         let again = Intent::try_from(echoed).unwrap();
         assert_eq!(again.payload(U256::from(3), 1_000), intent.payload(U256::from(3), 1_000));
         assert_eq!(again.nonce, Some(U256::from(3)));

@@ -10,8 +10,11 @@ use axum::{
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, AppState, MAX_BODY_BYTES, unix_now};
+
+/// The answer as the service writes it: the payload as it was serialised once.
+type SignResponse = api::SignResponse<Box<serde_json::value::RawValue>>;
 use crate::{
-    api::SignResponse,
+    api,
     auth::{Authenticated, CALLER_HEADER, Credentials, REQUEST_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER},
     intent::{
         Addr, Amount, Intent, Kind, Malformed, PayoutBatchIntent, RegisterIntent, RetopupIntent, TreasuryTransferIntent,
