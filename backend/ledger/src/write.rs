@@ -12,6 +12,7 @@ use sqlx::{Postgres, Row, Transaction};
 
 use super::{AssetBook, LedgerError};
 use crate::events::ChainEvent;
+use crate::money::Money;
 use crate::plan::{Amount, EventOutcome, PlacementCause, ReserveChange, UserNo};
 
 type Tx = Transaction<'static, Postgres>;
@@ -25,7 +26,7 @@ struct LedgerEventRows {
     block: Vec<i64>,
     kind: Vec<&'static str>,
     user: Vec<i32>,
-    amount: Vec<String>,
+    amount: Vec<Money>,
     plan_version: Vec<i32>,
 }
 
@@ -36,7 +37,7 @@ struct RewardRows {
     beneficiary: Vec<i32>,
     kind: Vec<&'static str>,
     level: Vec<i32>,
-    amount: Vec<String>,
+    amount: Vec<Money>,
     status: Vec<&'static str>,
     placement: Vec<Option<i64>>,
     seq: Vec<i64>,
@@ -50,7 +51,7 @@ struct PlacementRows {
     owner: Vec<i32>,
     level: Vec<i32>,
     q: Vec<i64>,
-    amount: Vec<String>,
+    amount: Vec<Money>,
     cause: Vec<&'static str>,
     parent: Vec<Option<i64>>,
     completed_q: Vec<Option<i64>>,
@@ -65,7 +66,7 @@ struct MovementRows {
     user: Vec<i32>,
     level: Vec<i32>,
     delta: Vec<String>,
-    balance_after: Vec<String>,
+    balance_after: Vec<Money>,
     reward: Vec<Option<i64>>,
     placement: Vec<Option<i64>>,
     seq: Vec<i64>,
@@ -75,7 +76,7 @@ struct MovementRows {
 struct CompanyRows {
     asset: Vec<i32>,
     no: Vec<i64>,
-    amount: Vec<String>,
+    amount: Vec<Money>,
     reason: Vec<&'static str>,
     placement: Vec<Option<i64>>,
     seq: Vec<i64>,
@@ -86,7 +87,7 @@ struct RetopupRows {
     asset: Vec<i32>,
     no: Vec<i64>,
     user: Vec<i32>,
-    amount: Vec<String>,
+    amount: Vec<Money>,
     seq: Vec<i64>,
 }
 
@@ -210,7 +211,7 @@ impl Rows {
         le.block.push(e.block_number as i64);
         le.kind.push(if out.registration.is_some() { "registration" } else { "retopup" });
         le.user.push(out.user as i32);
-        le.amount.push(out.amount.to_string());
+        le.amount.push(Money::from(out.amount));
         le.plan_version.push(out.plan_version as i32);
 
         self.balances.entry((asset, out.user)).or_default().paid_in += out.amount;
@@ -225,7 +226,7 @@ impl Rows {
             r.asset.push(asset_id);
             r.no.push(no as i64);
             r.user.push(out.user as i32);
-            r.amount.push(out.amount.to_string());
+            r.amount.push(Money::from(out.amount));
             r.seq.push(seq);
         }
         let placement_no = |i: Option<usize>| i.map(|i| out.placements[i].placement_no as i64);
@@ -236,7 +237,7 @@ impl Rows {
             r.beneficiary.push(c.beneficiary as i32);
             r.kind.push(c.kind.as_str());
             r.level.push(c.level as i32);
-            r.amount.push(c.amount.to_string());
+            r.amount.push(Money::from(c.amount));
             r.status.push(c.status.as_str());
             r.placement.push(placement_no(c.placement));
             r.seq.push(seq);
@@ -252,7 +253,7 @@ impl Rows {
             let r = &mut self.company;
             r.asset.push(asset_id);
             r.no.push(c.credit_no as i64);
-            r.amount.push(c.amount.to_string());
+            r.amount.push(Money::from(c.amount));
             r.reason.push(c.reason.as_str());
             r.placement.push(placement_no(c.placement));
             r.seq.push(seq);
@@ -265,7 +266,7 @@ impl Rows {
             r.owner.push(p.owner as i32);
             r.level.push(p.level as i32);
             r.q.push(p.position as i64);
-            r.amount.push(p.amount.to_string());
+            r.amount.push(Money::from(p.amount));
             match p.cause {
                 PlacementCause::PoolEntry => {
                     r.cause.push("pool_entry");
@@ -312,7 +313,7 @@ impl Rows {
                     r.placement.push(Some(out.placements[placement].placement_no as i64));
                 }
             }
-            r.balance_after.push(m.balance_after.to_string());
+            r.balance_after.push(Money::from(m.balance_after));
             r.seq.push(seq);
             self.reserves.insert((asset, m.user, m.level));
             self.balances.entry((asset, m.user)).or_default();
@@ -397,13 +398,13 @@ impl Rows {
                    retopup_count = EXCLUDED.retopup_count),
              events_w AS (
                INSERT INTO ledger_events (asset_id, event_seq, chain_id, tx_hash, log_index, block_number, kind, user_no, amount, plan_version)
-               SELECT a, s, $9, h, i, b, k, u, m::numeric, v
-               FROM UNNEST($10::int4[], $11::int8[], $12::bytea[], $13::int8[], $14::int8[], $15::text[], $16::int4[], $17::text[], $18::int4[])
+               SELECT a, s, $9, h, i, b, k, u, m, v
+               FROM UNNEST($10::int4[], $11::int8[], $12::bytea[], $13::int8[], $14::int8[], $15::text[], $16::int4[], $17::numeric[], $18::int4[])
                  AS x(a, s, h, i, b, k, u, m, v)),
              placements_w AS (
                INSERT INTO placements (asset_id, placement_no, owner_no, level, q, amount, cause, parent_placement_no, completed_q, event_seq, plan_version)
-               SELECT a, n, o, l, q, m::numeric, c, pp, cq, e, v
-               FROM UNNEST($19::int4[], $20::int8[], $21::int4[], $22::int4[], $23::int8[], $24::text[], $25::text[], $26::int8[], $27::int8[], $28::int8[], $29::int4[])
+               SELECT a, n, o, l, q, m, c, pp, cq, e, v
+               FROM UNNEST($19::int4[], $20::int8[], $21::int4[], $22::int4[], $23::int8[], $24::numeric[], $25::text[], $26::int8[], $27::int8[], $28::int8[], $29::int4[])
                  AS x(a, n, o, l, q, m, c, pp, cq, e, v)),
              nodes_w AS (
                INSERT INTO pool_nodes (asset_id, level, q, owner_no, placement_no, status, completed_block, completed_at)
@@ -416,30 +417,30 @@ impl Rows {
                ON CONFLICT (asset_id, level) DO UPDATE SET node_count = EXCLUDED.node_count),
              reserves_w AS (
                INSERT INTO user_reserves (asset_id, user_no, level, amount)
-               SELECT a, u, l, m::numeric FROM UNNEST($40::int4[], $41::int4[], $42::int4[], $43::text[]) AS x(a, u, l, m)
+               SELECT a, u, l, m FROM UNNEST($40::int4[], $41::int4[], $42::int4[], $43::numeric[]) AS x(a, u, l, m)
                ON CONFLICT (asset_id, user_no, level) DO UPDATE SET amount = EXCLUDED.amount),
              rewards_w AS (
                INSERT INTO rewards (asset_id, reward_no, beneficiary_no, kind, level, amount, status, placement_no, event_seq, plan_version)
-               SELECT a, n, b, k, l, m::numeric, s, p, e, v
-               FROM UNNEST($44::int4[], $45::int8[], $46::int4[], $47::text[], $48::int4[], $49::text[], $50::text[], $51::int8[], $52::int8[], $53::int4[])
+               SELECT a, n, b, k, l, m, s, p, e, v
+               FROM UNNEST($44::int4[], $45::int8[], $46::int4[], $47::text[], $48::int4[], $49::numeric[], $50::text[], $51::int8[], $52::int8[], $53::int4[])
                  AS x(a, n, b, k, l, m, s, p, e, v)),
              movements_w AS (
                INSERT INTO reserve_movements (asset_id, movement_no, user_no, level, delta, balance_after, reward_no, placement_no, event_seq)
-               SELECT a, n, u, l, d::numeric, b::numeric, r, p, e
-               FROM UNNEST($54::int4[], $55::int8[], $56::int4[], $57::int4[], $58::text[], $59::text[], $60::int8[], $61::int8[], $62::int8[])
+               SELECT a, n, u, l, d::numeric, b, r, p, e
+               FROM UNNEST($54::int4[], $55::int8[], $56::int4[], $57::int4[], $58::text[], $59::numeric[], $60::int8[], $61::int8[], $62::int8[])
                  AS x(a, n, u, l, d, b, r, p, e)),
              company_w AS (
                INSERT INTO company_credits (asset_id, credit_no, amount, reason, placement_no, event_seq)
-               SELECT a, n, m::numeric, r, p, e
-               FROM UNNEST($63::int4[], $64::int8[], $65::text[], $66::text[], $67::int8[], $68::int8[]) AS x(a, n, m, r, p, e)),
+               SELECT a, n, m, r, p, e
+               FROM UNNEST($63::int4[], $64::int8[], $65::numeric[], $66::text[], $67::int8[], $68::int8[]) AS x(a, n, m, r, p, e)),
              retopups_w AS (
                INSERT INTO retopups (asset_id, retopup_no, user_no, amount, event_seq)
-               SELECT a, n, u, m::numeric, e FROM UNNEST($69::int4[], $70::int8[], $71::int4[], $72::text[], $73::int8[]) AS x(a, n, u, m, e)),
+               SELECT a, n, u, m, e FROM UNNEST($69::int4[], $70::int8[], $71::int4[], $72::numeric[], $73::int8[]) AS x(a, n, u, m, e)),
              -- reserved is absolute (from the engine); the other balances are increments.
              balances_w AS (
                INSERT INTO user_balances (asset_id, user_no, paid_in, pending, held, reserved)
-               SELECT a, u, p::numeric, pe::numeric, h::numeric, r::numeric
-               FROM UNNEST($74::int4[], $75::int4[], $76::text[], $77::text[], $78::text[], $79::text[]) AS x(a, u, p, pe, h, r)
+               SELECT a, u, p, pe, h, r
+               FROM UNNEST($74::int4[], $75::int4[], $76::numeric[], $77::numeric[], $78::numeric[], $79::numeric[]) AS x(a, u, p, pe, h, r)
                ON CONFLICT (asset_id, user_no) DO UPDATE
                SET paid_in = user_balances.paid_in + EXCLUDED.paid_in,
                    pending = user_balances.pending + EXCLUDED.pending,
@@ -494,7 +495,7 @@ impl Rows {
         .bind(
             reserves
                 .iter()
-                .map(|&(a, u, l)| books[a].engine.user(u).reserve_towards(l).to_string())
+                .map(|&(a, u, l)| Money::from(books[a].engine.user(u).reserve_towards(l)))
                 .collect::<Vec<_>>(),
         )
         .bind(&rw.asset)
@@ -529,13 +530,13 @@ impl Rows {
         .bind(&rt.seq)
         .bind(balances.keys().map(|&(a, _)| books[a].id).collect::<Vec<_>>())
         .bind(balances.keys().map(|&(_, u)| u as i32).collect::<Vec<_>>())
-        .bind(balances.values().map(|d| d.paid_in.to_string()).collect::<Vec<_>>())
-        .bind(balances.values().map(|d| d.pending.to_string()).collect::<Vec<_>>())
-        .bind(balances.values().map(|d| d.held.to_string()).collect::<Vec<_>>())
+        .bind(balances.values().map(|d| Money::from(d.paid_in)).collect::<Vec<_>>())
+        .bind(balances.values().map(|d| Money::from(d.pending)).collect::<Vec<_>>())
+        .bind(balances.values().map(|d| Money::from(d.held)).collect::<Vec<_>>())
         .bind(
             balances
                 .keys()
-                .map(|&(a, u)| books[a].engine.user(u).reserves().map(|(_, x)| x).sum::<Amount>().to_string())
+                .map(|&(a, u)| Money::from(books[a].engine.user(u).reserves().map(|(_, x)| x).sum::<Amount>()))
                 .collect::<Vec<_>>(),
         )
         .bind(assets.iter().map(|a| a.0).collect::<Vec<_>>())
