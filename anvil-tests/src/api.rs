@@ -153,23 +153,29 @@ pub async fn tronlink_pay(
     wallet: &PrivateKeySigner,
     call: &Value,
 ) -> eyre::Result<Value> {
+    let input = json!({ "full_host": full_host, "key": alloy::hex::encode(wallet.to_bytes()), "call": call });
+    node_script(root, "scripts/tron/tronlink-pay.mjs", &input).await
+}
+
+/// Runs a JavaScript tool of the repository at `root` (with its `node_modules`) as a child process, without
+/// blocking the runtime: `input` as JSON on its standard input, its standard output read back as JSON.
+pub async fn node_script(root: &std::path::Path, script: &str, input: &Value) -> eyre::Result<Value> {
     use tokio::io::AsyncWriteExt;
-    let script = root.join("scripts/tron/tronlink-pay.mjs");
-    eyre::ensure!(script.exists(), "{} is missing: run from the repository", script.display());
+    let path = root.join(script);
+    eyre::ensure!(path.exists(), "{} is missing: run from the repository", path.display());
     let mut node = tokio::process::Command::new("node")
-        .arg(&script)
+        .arg(&path)
         .current_dir(root)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;
-    let input = json!({ "full_host": full_host, "key": alloy::hex::encode(wallet.to_bytes()), "call": call });
     let mut stdin = node.stdin.take().expect("piped stdin");
     stdin.write_all(input.to_string().as_bytes()).await?;
     drop(stdin);
     let out = node.wait_with_output().await?;
-    eyre::ensure!(out.status.success(), "tronlink-pay.mjs: {}", String::from_utf8_lossy(&out.stderr).trim());
+    eyre::ensure!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr).trim());
     Ok(serde_json::from_slice(&out.stdout)?)
 }
 

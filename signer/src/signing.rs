@@ -217,7 +217,7 @@ impl SigningService {
     /// Signs a request that names no nonce on a reserved one, if any is left (see [`Reserved`]). Outflows never:
     /// their rolling cap is decided in the writer's transaction.
     async fn presign(&self, intent: &Intent, admission: &Admission) -> Option<Presigned> {
-        if intent.nonce.is_some() || intent.kind().is_outflow() || admission.daily_outflow_cap.is_some() {
+        if intent.nonce.is_some() || intent.kind().is_outflow() {
             return None;
         }
         let target = intent.target;
@@ -270,14 +270,9 @@ async fn decide_group(
     // 2. The fresh digests not signed yet, signed in parallel.
     let fresh: Vec<B256> = plans
         .iter()
-        .filter_map(|p| {
-            if let Ok(Plan::Fresh(f)) = p
-                && f.signature.is_none()
-            {
-                Some(f.digest)
-            } else {
-                None
-            }
+        .filter_map(|p| match p {
+            Ok(Plan::Fresh(f)) if f.signature.is_none() => Some(f.digest),
+            _ => None,
         })
         .collect();
     let mut signatures = sign_all(&inner.key, workers, fresh).await.into_iter();
@@ -332,7 +327,7 @@ async fn decide_group(
             payload: signed.payload.get(),
         })
         .collect();
-    // 3. Every record in one statement, the counters moved, one commit; only then do the answers leave.
+    // 3. Every record written, the counters moved, one commit; only then do the answers leave.
     let written = (|| {
         tx.insert_many(&records)?;
         for (target, counter) in &view.counters {
@@ -342,11 +337,6 @@ async fn decide_group(
         }
         tx.commit()
     })();
-    if written.is_ok() {
-        for (target, nonces) in reserving {
-            inner.reserved.add(target, nonces);
-        }
-    }
     if let Err(e) = written {
         tracing::error!(error = %e, requests = group.len(), "recording a group of signatures failed");
         return results
@@ -356,6 +346,9 @@ async fn decide_group(
                 refused => refused,
             })
             .collect();
+    }
+    for (target, nonces) in reserving {
+        inner.reserved.add(target, nonces);
     }
     results
 }
@@ -407,6 +400,18 @@ struct Counter {
 const USED_NONCES_PAGE: u32 = 256;
 
 impl Counter {
+    /// The group's counter of `target`, loaded from the store the first time the group needs it.
+    fn of<'v>(
+        counters: &'v mut HashMap<Target, Counter>,
+        tx: &mut WriteTx<'_>,
+        target: Target,
+    ) -> Result<&'v mut Counter, StoreError> {
+        Ok(match counters.entry(target) {
+            Entry::Occupied(c) => c.into_mut(),
+            Entry::Vacant(v) => v.insert(Counter::load(tx, target)?),
+        })
+    }
+
     fn load(tx: &mut WriteTx<'_>, target: Target) -> Result<Counter, StoreError> {
         let stored = tx.next_nonce(target)?;
         let mut counter = Counter { stored, next: stored, used: BTreeSet::new(), known_to: Some(U256::ZERO) };
@@ -469,13 +474,7 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &Job) -> 
     }
     let nonce = match intent.nonce {
         Some(nonce) => nonce,
-        None => {
-            let counter = match view.counters.entry(target) {
-                Entry::Occupied(c) => c.into_mut(),
-                Entry::Vacant(v) => v.insert(Counter::load(tx, target)?),
-            };
-            counter.free(tx, target, &view.taken)?
-        }
+        None => Counter::of(&mut view.counters, tx, target)?.free(tx, target, &view.taken)?,
     };
     let digest = intent.payload(nonce, deadline).digest(&target.domain());
 
@@ -532,13 +531,7 @@ fn reserve(tx: &mut WriteTx<'_>, view: &mut GroupView, reserved: &Reserved) -> V
         if reserved.len(target) >= RESERVE_LOW {
             continue;
         }
-        let counter = match view.counters.entry(target) {
-            Entry::Occupied(c) => c.into_mut(),
-            Entry::Vacant(v) => match Counter::load(tx, target) {
-                Ok(counter) => v.insert(counter),
-                Err(_) => continue,
-            },
-        };
+        let Ok(counter) = Counter::of(&mut view.counters, tx, target) else { continue };
         let mut nonces = Vec::with_capacity(RESERVE_BATCH);
         while nonces.len() < RESERVE_BATCH {
             match counter.free(tx, target, &view.taken) {

@@ -280,18 +280,8 @@ async fn transaction_info(node: &Node, body: &Value, solidified: bool) -> Answer
     let Some(id) = body["value"].as_str().and_then(|v| v.parse::<B256>().ok()) else {
         return error("value: a transaction id (64 hex)");
     };
-    let solid = if solidified {
-        match node.solidified().await {
-            Ok(s) => Some(s),
-            Err(e) => return error(e),
-        }
-    } else {
-        None
-    };
-    match node.mined(id).await {
-        Ok(Some((_, info))) if solid.is_some_and(|s| u64::try_from(info.block_number).unwrap_or(u64::MAX) > s) => {
-            Json(json!({}))
-        }
+    let mined = if solidified { node.solidified_mined(id).await } else { node.mined(id).await };
+    match mined {
         Ok(Some((_, info))) => {
             let receipt = info.receipt.unwrap_or_default();
             let mut out = json!({

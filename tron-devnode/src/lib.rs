@@ -127,8 +127,6 @@ pub(crate) struct Node {
     by_evm: Mutex<HashMap<B256, B256>>,
     /// One broadcast at a time: validation, execution and fee are one step.
     broadcast_lock: tokio::sync::Mutex<()>,
-    /// Accepted transactions whose fee is not charged yet (not yet mined when they were accepted).
-    uncharged: Mutex<Vec<B256>>,
 }
 
 /// A running node; dropping it stops both ports.
@@ -175,7 +173,6 @@ impl TronDevnode {
             txs: Mutex::default(),
             by_evm: Mutex::default(),
             broadcast_lock: tokio::sync::Mutex::new(()),
-            uncharged: Mutex::default(),
         });
         node.anvil.head().await.map_err(|e| eyre::eyre!("anvil at {anvil_url}: {e}"))?;
         let full = TcpListener::bind(full).await?;
@@ -332,16 +329,17 @@ impl Node {
         if let Some(a) = self.txs.lock().expect("txs lock").get_mut(&txid) {
             a.charged = Some(fee);
         }
-        self.uncharged.lock().expect("uncharged lock").retain(|t| *t != txid);
         Ok(())
     }
 
     /// Charges every accepted transaction that has been mined since; the caller holds the broadcast lock. Run
     /// before each execution, so that no transaction runs against a balance its owner's earlier fee is still in.
     async fn charge_mined(&self) -> Result<(), EvmError> {
-        let waiting: Vec<B256> = self.uncharged.lock().expect("uncharged lock").clone();
-        for txid in waiting {
-            let Some(evm_hash) = self.txs.lock().expect("txs lock").get(&txid).map(|a| a.evm_hash) else { continue };
+        let waiting: Vec<(B256, B256)> = (self.txs.lock().expect("txs lock").iter())
+            .filter(|(_, a)| a.charged.is_none())
+            .map(|(txid, a)| (*txid, a.evm_hash))
+            .collect();
+        for (txid, evm_hash) in waiting {
             if let Some(receipt) = self.anvil.receipt(evm_hash).await? {
                 self.charge(txid, &receipt).await?;
             }

@@ -244,7 +244,6 @@ impl Node {
             .insert(txid, Accepted { transaction: tx, evm_hash, owner: call.owner, energy_limit, charged: None });
         self.by_evm.lock().expect("by_evm lock").insert(evm_hash, txid);
         self.count(|c| c.accepted += 1);
-        self.uncharged.lock().expect("uncharged lock").push(txid);
         // Charge the fee once it is mined: anvil's automine mines it at once, but answers the send first.
         for _ in 0..RECEIPT_POLLS {
             if let Some(receipt) = self.anvil.receipt(evm_hash).await.map_err(unavailable)? {
@@ -254,6 +253,12 @@ impl Node {
             tokio::time::sleep(RECEIPT_POLL_INTERVAL).await;
         }
         Ok(ok_return())
+    }
+
+    /// As [`mined`](Self::mined), as the solidity node sees it: `None` until its block is solidified.
+    pub(crate) async fn solidified_mined(&self, txid: B256) -> Result<Option<(Transaction, TransactionInfo)>, Status> {
+        let solid = self.solidified().await.map_err(unavailable)?;
+        Ok(self.mined(txid).await?.filter(|(_, info)| u64::try_from(info.block_number).is_ok_and(|b| b <= solid)))
     }
 
     /// A mined transaction's result and info; `None` while it is in no block.
@@ -674,15 +679,11 @@ impl proto::wallet_solidity_server::WalletSolidity for SolidityNode {
         request: Request<BytesMessage>,
     ) -> Result<Response<TransactionInfo>, Status> {
         let txid = txid_of(request.get_ref())?;
-        let solid = self.0.solidified().await.map_err(unavailable)?;
-        let info = self.0.mined(txid).await?.map(|(_, i)| i).filter(|i| i.block_number as u64 <= solid);
-        Ok(Response::new(info.unwrap_or_default()))
+        Ok(Response::new(self.0.solidified_mined(txid).await?.map(|(_, i)| i).unwrap_or_default()))
     }
 
     async fn get_transaction_by_id(&self, request: Request<BytesMessage>) -> Result<Response<Transaction>, Status> {
         let txid = txid_of(request.get_ref())?;
-        let solid = self.0.solidified().await.map_err(unavailable)?;
-        let mined = self.0.mined(txid).await?.filter(|(_, i)| i.block_number as u64 <= solid);
-        Ok(Response::new(mined.map(|(t, _)| t).unwrap_or_default()))
+        Ok(Response::new(self.0.solidified_mined(txid).await?.map(|(t, _)| t).unwrap_or_default()))
     }
 }

@@ -16,21 +16,8 @@ const USDT: u64 = 1_000_000;
 
 /// Runs the TronWeb flow as a child process, without blocking the runtime that serves the node.
 async fn tronweb_flow(input: &Value) -> eyre::Result<Value> {
-    use tokio::io::AsyncWriteExt;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut node = tokio::process::Command::new("node")
-        .arg(root.join("scripts/tron/tronweb-flow.mjs"))
-        .current_dir(&root)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()?;
-    let mut stdin = node.stdin.take().expect("stdin");
-    stdin.write_all(input.to_string().as_bytes()).await?;
-    drop(stdin);
-    let out = node.wait_with_output().await?;
-    eyre::ensure!(out.status.success(), "tronweb-flow.mjs: {}", String::from_utf8_lossy(&out.stderr));
-    Ok(serde_json::from_slice(&out.stdout)?)
+    anvil_tests::api::node_script(&root, "scripts/tron/tronweb-flow.mjs", input).await
 }
 
 #[tokio::test]

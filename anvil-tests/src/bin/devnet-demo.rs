@@ -126,12 +126,7 @@ async fn users(api_url: &str, rpc: &str, deployment: &Deployment) -> eyre::Resul
         for &(account, asset, _) in registrations {
             let u = user(account);
             let retopups = i64::from(round == 1 && RETOPUPS.contains(&(account, asset)));
-            let what = format!("the listener to apply account {account} in asset {asset}");
-            wait_for(&what, APPLY_LIMIT, || async {
-                let standing = api.standing(&u.token, asset).await?;
-                Ok(standing.filter(|s| s["retopups"].as_i64() >= Some(retopups)))
-            })
-            .await?;
+            wait_applied(&api, u, asset, retopups, &format!("account {account} in asset {asset}")).await?;
         }
     }
 
@@ -242,11 +237,7 @@ async fn tron_users(api_url: &str, tron_http: &str, deployment: &Deployment) -> 
         // The next round's sponsors must be in the ledger: the listener applies them once solidified.
         for (account, retopups) in expected {
             let u = user(account);
-            wait_for(&format!("the listener to apply TRON account {account}"), APPLY_LIMIT, || async {
-                let standing = api.standing(&u.token, TRON_USDT_ASSET).await?;
-                Ok(standing.filter(|s| s["retopups"].as_i64() >= Some(retopups)))
-            })
-            .await?;
+            wait_applied(&api, u, TRON_USDT_ASSET, retopups, &format!("TRON account {account}")).await?;
         }
     }
 
@@ -267,6 +258,16 @@ async fn tron_users(api_url: &str, tron_http: &str, deployment: &Deployment) -> 
         );
     }
     println!("TRON genesis (and admin): {}", abi::tron::to_base58(deployment.admin));
+    Ok(())
+}
+
+/// Waits until the listener has applied `u`'s registration in `asset` and at least `retopups` of its retopups.
+async fn wait_applied(api: &ApiClient, u: &DemoUser, asset: i32, retopups: i64, who: &str) -> eyre::Result<()> {
+    wait_for(&format!("the listener to apply {who}"), APPLY_LIMIT, || async {
+        let standing = api.standing(&u.token, asset).await?;
+        Ok(standing.filter(|s| s["retopups"].as_i64() >= Some(retopups)))
+    })
+    .await?;
     Ok(())
 }
 
