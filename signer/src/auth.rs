@@ -3,7 +3,11 @@
 //! twice in one second without it looking like a replay. The MAC format is shared with `client`.
 //! Each caller also carries the payload kinds it may ask for (`Permissions`), enforced before anything is signed.
 
-use std::{collections::HashMap, fmt, sync::Mutex};
+use std::{
+    collections::{BTreeMap, HashMap},
+    fmt,
+    sync::Mutex,
+};
 
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
@@ -160,19 +164,38 @@ pub struct Authenticator {
     decoy: SecretString,
 }
 
-/// MACs accepted recently: MAC → the time after which its timestamp is out of the window and it can be forgotten.
+/// MACs accepted recently, each until its timestamp is out of the window: looked up by MAC, forgotten by time.
 #[derive(Debug, Default)]
 struct ReplayCache {
-    macs: HashMap<String, u64>,
-    pruned_at: u64,
+    /// MAC → the time after which its timestamp is out of the window and it can be forgotten.
+    macs: HashMap<Mac, u64>,
+    /// The same MACs by that time, so that forgetting touches only what expired (a busy signer holds hundreds of
+    /// thousands, and every request waits for this lock).
+    by_expiry: BTreeMap<u64, Vec<Mac>>,
 }
 
+/// An HMAC-SHA256 tag.
+type Mac = [u8; 32];
+
 impl ReplayCache {
-    /// Forgets expired MACs, at most once per second so a busy signer does not rescan the map on every request.
+    fn insert(&mut self, mac: Mac, forget_after: u64) {
+        self.macs.insert(mac, forget_after);
+        self.by_expiry.entry(forget_after).or_default().push(mac);
+    }
+
+    /// Forgets the MACs whose time is before `now`.
     fn prune(&mut self, now: u64) {
-        if now > self.pruned_at {
-            self.macs.retain(|_, forget_after| *forget_after >= now);
-            self.pruned_at = now;
+        while let Some(oldest) = self.by_expiry.first_entry() {
+            if *oldest.key() >= now {
+                break;
+            }
+            let (at, macs) = oldest.remove_entry();
+            for mac in macs {
+                // Remembered again later with a later time: kept until then.
+                if self.macs.get(&mac) == Some(&at) {
+                    self.macs.remove(&mac);
+                }
+            }
         }
     }
 }
@@ -191,10 +214,12 @@ impl Authenticator {
         self.window_secs
     }
 
-    /// Remembers a MAC as used (e.g. one recorded in the store before a restart).
-    pub fn mark_seen(&self, mac: String, signed_at: u64) {
+    /// Remembers a MAC (hex) as used, e.g. one recorded in the store before a restart. A text that is no MAC
+    /// could never match a request, and is not kept.
+    pub fn mark_seen(&self, mac: &str, signed_at: u64) {
+        let Some(mac) = hex::decode(mac).ok().and_then(|bytes| Mac::try_from(bytes).ok()) else { return };
         let forget_after = signed_at.saturating_add(2 * self.window_secs);
-        self.seen.lock().unwrap_or_else(|p| p.into_inner()).macs.insert(mac, forget_after);
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).insert(mac, forget_after);
     }
 
     /// Checks the credentials against the request; a success consumes the MAC so the same request fails next time.
@@ -224,14 +249,17 @@ impl Authenticator {
             return Err(AuthFailure::BadSignature);
         }
 
-        let canonical_mac = hex::encode(&claimed);
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.prune(now);
-        if seen.macs.contains_key(&canonical_mac) {
-            return Err(AuthFailure::Replayed);
+        // A MAC that verified is a whole HMAC-SHA256 tag.
+        let mac = Mac::try_from(claimed.as_slice()).map_err(|_| AuthFailure::BadSignature)?;
+        {
+            let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+            seen.prune(now);
+            if seen.macs.contains_key(&mac) {
+                return Err(AuthFailure::Replayed);
+            }
+            seen.insert(mac, timestamp.saturating_add(2 * self.window_secs));
         }
-        seen.macs.insert(canonical_mac.clone(), timestamp.saturating_add(2 * self.window_secs));
-        Ok(Authenticated { caller: credentials.caller.to_owned(), mac: canonical_mac, permissions: *permissions })
+        Ok(Authenticated { caller: credentials.caller.to_owned(), mac: hex::encode(mac), permissions: *permissions })
     }
 }
 
@@ -361,10 +389,26 @@ mod tests {
     }
 
     #[test]
+    fn the_replay_cache_forgets_a_mac_only_after_its_latest_time() {
+        let mut cache = ReplayCache::default();
+        cache.insert([1; 32], 10);
+        cache.insert([2; 32], 20);
+        cache.insert([1; 32], 30);
+        cache.prune(10);
+        assert_eq!(cache.macs.len(), 2);
+        cache.prune(21);
+        assert!(cache.macs.contains_key(&[1; 32]) && !cache.macs.contains_key(&[2; 32]));
+        cache.prune(30);
+        assert!(cache.macs.contains_key(&[1; 32]));
+        cache.prune(31);
+        assert!(cache.macs.is_empty() && cache.by_expiry.is_empty());
+    }
+
+    #[test]
     fn macs_recorded_before_a_restart_are_refused_as_replays() {
         let a = authenticator();
         let sig = mac(NOW, b"{}");
-        a.mark_seen(sig.clone(), NOW);
+        a.mark_seen(&sig, NOW);
         assert_eq!(verify(&a, "backend", &NOW.to_string(), &sig, b"{}", NOW + 5), Err(AuthFailure::Replayed));
     }
 }

@@ -38,7 +38,7 @@ pub async fn run_until(
     // Replays of requests that obtained a signature shortly before a restart are still refused.
     let recent = crate::http::unix_now().saturating_sub(2 * settings.auth_window_secs);
     for (mac, signed_at) in store.request_macs_since(recent).await? {
-        auth.mark_seen(mac, signed_at);
+        auth.mark_seen(&mac, signed_at);
     }
 
     let metrics = Arc::new(Metrics::new(store.commit_histogram()));
