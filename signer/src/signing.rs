@@ -101,6 +101,8 @@ struct Presigned {
     nonce: U256,
     digest: B256,
     signature: Signature,
+    /// The payload as answered, serialised here rather than on the writer's serial path.
+    echo: Box<serde_json::value::RawValue>,
 }
 
 /// One admitted request, and where its answer goes once its group's records are committed.
@@ -225,7 +227,7 @@ impl SigningService {
         let digest = intent.payload(nonce, admission.deadline).digest(&target.domain());
         // A key that fails here is asked again by the writer, which answers its error.
         let signature = self.inner.key.sign_hash(digest).await.ok()?;
-        Some(Presigned { nonce, digest, signature })
+        Some(Presigned { nonce, digest, signature, echo: intent.echo(nonce, admission.deadline) })
     }
 }
 
@@ -463,12 +465,11 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &Job) -> 
         && tx.find(target, p.nonce)?.is_none()
     {
         view.taken.insert((target, p.nonce), (index, p.digest));
-        let echo = intent.echo(p.nonce, deadline);
         return Ok(Plan::Fresh(Fresh {
             nonce: p.nonce,
             deadline,
             digest: p.digest,
-            echo,
+            echo: p.echo.clone(),
             signature: Some(p.signature),
         }));
     }
