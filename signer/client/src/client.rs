@@ -1,6 +1,9 @@
 //! Calling the signer from another service (the backend): builds the per-request HMAC headers.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::{
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use alloy::primitives::Address;
 use secrecy::SecretString;
@@ -43,17 +46,23 @@ pub struct SignerClient {
     caller: String,
     secret: SecretString,
     http: reqwest::Client,
+    /// The signing endpoints' URLs, parsed once: a parse per request showed in the signer's benchmark profile.
+    sign_urls: Arc<[(&'static str, reqwest::Url)]>,
 }
+
+const SIGN_PATHS: [&str; 4] =
+    [api::REGISTER_PATH, api::RETOPUP_PATH, api::PAYOUT_BATCH_PATH, api::TREASURY_TRANSFER_PATH];
 
 impl SignerClient {
     /// `base_url` like `http://127.0.0.1:8700`; `caller` and `secret` as configured in the signer's `[auth]`.
     pub fn new(base_url: impl Into<String>, caller: impl Into<String>, secret: SecretString) -> Self {
-        SignerClient {
-            base_url: base_url.into().trim_end_matches('/').to_owned(),
-            caller: caller.into(),
-            secret,
-            http: reqwest::Client::new(),
-        }
+        let base_url = base_url.into().trim_end_matches('/').to_owned();
+        // A base URL that does not parse keeps failing the way it always did: at each request.
+        let sign_urls = SIGN_PATHS
+            .iter()
+            .filter_map(|path| Some((*path, reqwest::Url::parse(&format!("{base_url}{path}")).ok()?)))
+            .collect();
+        SignerClient { base_url, caller: caller.into(), secret, http: reqwest::Client::new(), sign_urls }
     }
 
     /// The authentication headers for one request, with a random request id; a fresh set is needed for every
@@ -108,7 +117,11 @@ impl SignerClient {
     /// POSTs an intent with fresh authentication headers.
     pub async fn sign(&self, path: &str, intent: &impl Serialize) -> Result<SignResponse, ClientError> {
         let body = serde_json::to_vec(intent).expect("intents always serialise");
-        let mut request = self.http.post(format!("{}{path}", self.base_url)).header("content-type", "application/json");
+        let request = match self.sign_urls.iter().find(|(known, _)| *known == path) {
+            Some((_, url)) => self.http.post(url.clone()),
+            None => self.http.post(format!("{}{path}", self.base_url)),
+        };
+        let mut request = request.header("content-type", "application/json");
         for (name, value) in self.auth_headers("POST", path, &body, unix_now()) {
             request = request.header(name, value);
         }
