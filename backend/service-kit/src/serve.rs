@@ -79,6 +79,10 @@ where
             },
             () = &mut shutdown => break,
         };
+        // Answers go out as soon as they are written: a small response must not wait for the client's ACK.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, %peer, "TCP_NODELAY not set");
+        }
         let service = TowerToHyperService::new(per_connection(peer));
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
