@@ -1,7 +1,7 @@
 //! Listener ingestion benchmark: registrations from distinct wallets mined into blocks on anvil, followed into
 //! the Postgres ledger. Prints events/s beside the raw rate of reading and decoding the same logs with the
 //! same provider (a ratio, one run), and the delay from a block reaching the confirmation depth to its rows
-//! being in the ledger.
+//! being in the ledger (blocks made deep at moments spread evenly over the listener's poll period).
 //!
 //! Then the same for the TRON path: the same chain read through TRON's JSON-RPC (the stand-in of
 //! `tron_devnode::jsonrpc`, a Solidity node's port) by a listener in TRON mode — blocks with their transactions,
@@ -102,7 +102,7 @@ async fn ledger_db(genesis: Address) -> eyre::Result<ScratchDatabase> {
 #[tokio::main]
 async fn main() -> eyre::Result<()> {
     let full = std::env::args().any(|a| a == "--bench");
-    let (registrations, delay_samples) = if full { (10_000, 10) } else { (400, 2) };
+    let (registrations, delay_samples) = if full { (10_000, 20) } else { (400, 2) };
 
     let chain = DevChain::start().await?;
     chain.provider.anvil_auto_impersonate_account(true).await?;
@@ -200,10 +200,14 @@ async fn delays(
             .await
     });
     let mut delays = Vec::new();
-    for _ in 0..samples {
+    for sample in 0..samples {
         let next = bench.users.len();
         bench.register_range(next, next + 100).await?;
         let block = bench.chain.provider.get_block_number().await?;
+        // Each sample starts just after a poll (the last one ended on it), so without this every block would
+        // become deep at the same point of the poll period, set by how long the registrations took: the samples
+        // are spread evenly over the period instead, and the median is that of a block deep at any moment.
+        tokio::time::sleep(POLL * sample as u32 / samples as u32).await;
         bench.chain.provider.anvil_mine(Some(depth), None).await?;
         let deep_at = Instant::now();
         loop {
