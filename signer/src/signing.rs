@@ -244,7 +244,7 @@ async fn writer(
 ) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let decided = decide_group(&inner, &mut connection, &workers, &group).await;
+        let decided = decide_group(&inner, &mut connection, &workers, &mut group).await;
         for (job, result) in group.drain(..).zip(decided) {
             let _ = job.answer.send(result);
         }
@@ -255,7 +255,7 @@ async fn decide_group(
     inner: &Inner,
     connection: &mut WriterConnection,
     workers: &tokio::runtime::Handle,
-    group: &[Job],
+    group: &mut [Job],
 ) -> Vec<Result<Signed, SignError>> {
     let mut tx = match connection.begin() {
         Ok(tx) => tx,
@@ -264,7 +264,7 @@ async fn decide_group(
     // 1. In order, each request sees the records of the store and of the requests before it in the group.
     let mut view = GroupView::default();
     let mut plans = Vec::with_capacity(group.len());
-    for (index, job) in group.iter().enumerate() {
+    for (index, job) in group.iter_mut().enumerate() {
         plans.push(plan(&mut tx, &mut view, index, job));
     }
     // Nonces for the requests to come, where this group's were running low: published once committed.
@@ -451,7 +451,7 @@ impl Counter {
 }
 
 /// Nonce, double-sign check and rolling cap of one admitted request, over the store and the group before it.
-fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &Job) -> Result<Plan, SignError> {
+fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job) -> Result<Plan, SignError> {
     let (intent, now) = (&job.intent, job.now);
     let deadline = job.admission.deadline;
     let target = intent.target;
@@ -460,7 +460,7 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &Job) -> 
         view.allocating.insert(target);
     }
     // Signed on a reserved nonce: recorded as it is if nothing holds that nonce now; else allocated as usual.
-    if let Some(p) = &job.presigned
+    if let Some(p) = job.presigned.take()
         && !view.taken.contains_key(&(target, p.nonce))
         && tx.find(target, p.nonce)?.is_none()
     {
@@ -469,7 +469,7 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &Job) -> 
             nonce: p.nonce,
             deadline,
             digest: p.digest,
-            echo: p.echo.clone(),
+            echo: p.echo,
             signature: Some(p.signature),
         }));
     }
