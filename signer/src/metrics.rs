@@ -30,6 +30,7 @@ pub struct Metrics {
     registry: Registry,
     decisions: Family<Decision, Counter>,
     decision_seconds: Histogram,
+    many_intents: Histogram,
 }
 
 impl Metrics {
@@ -49,7 +50,13 @@ impl Metrics {
             "Time to commit a signature record to the double-sign store",
             store_commits,
         );
-        Metrics { registry, decisions, decision_seconds }
+        let many_intents = Histogram::new(exponential_buckets(1.0, 2.0, 7));
+        registry.register(
+            "signer_many_intents",
+            "Intents per POST /v1/sign/many request: signing calls a client sent together",
+            many_intents.clone(),
+        );
+        Metrics { registry, decisions, decision_seconds, many_intents }
     }
 
     /// A histogram for [`crate::store::Store`] to record its commit times in.
@@ -64,6 +71,11 @@ impl Metrics {
 
     pub fn observe_signing(&self, elapsed: Duration) {
         self.decision_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    /// One `POST /v1/sign/many` request carrying `intents` intents.
+    pub fn observe_many(&self, intents: usize) {
+        self.many_intents.observe(intents as f64);
     }
 
     pub fn render(&self) -> String {
@@ -93,6 +105,7 @@ mod tests {
         m.record("register", "signed");
         m.record("payout_batch", "policy.per_batch_cap");
         m.observe_signing(Duration::from_millis(2));
+        m.observe_many(5);
         commits.observe(0.004);
         let text = m.render();
         assert!(text.contains("signer_requests_total{kind=\"register\",outcome=\"signed\"} 2\n"), "{text}");
@@ -100,5 +113,7 @@ mod tests {
         assert!(text.contains("signer_decision_seconds_count 1\n"), "{text}");
         assert!(text.contains("signer_store_commit_seconds_count 1\n"), "{text}");
         assert!(text.contains("signer_store_commit_seconds_bucket{le=\"0.0064\"} 1\n"), "{text}");
+        assert!(text.contains("signer_many_intents_bucket{le=\"4.0\"} 0\n"), "{text}");
+        assert!(text.contains("signer_many_intents_bucket{le=\"8.0\"} 1\n"), "{text}");
     }
 }

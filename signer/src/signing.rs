@@ -58,8 +58,9 @@ impl SignError {
 
 pub struct SigningService {
     inner: Arc<Inner>,
-    /// Requests that passed the static policy, waiting for the writer's next group.
-    jobs: mpsc::Sender<Job>,
+    /// Requests that passed the static policy, waiting for the writer's next group: those of one HTTP request in one
+    /// message, so that the writer takes them together.
+    jobs: mpsc::Sender<Vec<Job>>,
 }
 
 struct Inner {
@@ -115,7 +116,7 @@ struct Job {
     answer: oneshot::Sender<Result<Signed, SignError>>,
 }
 
-/// Most requests decided in one store transaction (one fsync).
+/// Most messages (one per HTTP request, of up to `MAX_MANY` intents) decided in one store transaction (one fsync).
 const MAX_GROUP: usize = 256;
 
 impl std::fmt::Debug for SigningService {
@@ -200,50 +201,90 @@ impl SigningService {
 
     /// Signs `intent` for `caller` at time `now`, or says which rule refused it. Audit-logs the decision.
     pub async fn sign(&self, caller: &Authenticated, intent: &Intent, now: u64) -> Result<Signed, SignError> {
-        let result = self.decide(caller, intent, now).await;
-        audit(caller, intent, &result);
-        result
+        let mut results = self.sign_many(caller, std::slice::from_ref(intent), now).await;
+        results.pop().expect("one result per intent")
     }
 
-    async fn decide(&self, caller: &Authenticated, intent: &Intent, now: u64) -> Result<Signed, SignError> {
+    /// Signs each of `intents` for `caller` at time `now`, or says which rule refused it, exactly as [`Self::sign`]
+    /// would one by one, in this order; they reach the writer together, so they share a commit. Audit-logs each.
+    pub async fn sign_many(
+        &self,
+        caller: &Authenticated,
+        intents: &[Intent],
+        now: u64,
+    ) -> Vec<Result<Signed, SignError>> {
+        let admitted: Vec<_> = intents.iter().map(|intent| self.admit(caller, intent, now)).collect();
+        // Those on reserved nonces are signed here, spread over the cores, instead of on the writer's serial path.
+        let digests = admitted.iter().filter_map(|a| Some(a.as_ref().ok()?.1?.1)).collect();
+        let mut signatures = sign_all(&self.inner.key, &tokio::runtime::Handle::current(), digests).await.into_iter();
+        let mut jobs = Vec::with_capacity(intents.len());
+        let mut answers = Vec::with_capacity(intents.len());
+        for (intent, admitted) in intents.iter().zip(admitted) {
+            answers.push(admitted.map(|(admission, reserved)| {
+                let presigned = reserved.and_then(|(nonce, digest)| {
+                    // A key that fails here is asked again by the writer, which answers its error.
+                    let signature = signatures.next().expect("one signature per reserved nonce").ok()?;
+                    Some(Presigned { nonce, digest, signature, echo: intent.echo(nonce, admission.deadline) })
+                });
+                let (answer, answered) = oneshot::channel();
+                let (caller, intent) = (caller.clone(), intent.clone());
+                jobs.push(Job { caller, intent, admission, now, presigned, answer });
+                answered
+            }));
+        }
+        let sent = jobs.is_empty() || self.jobs.send(jobs).await.is_ok();
+        let mut results = Vec::with_capacity(intents.len());
+        for (intent, answer) in intents.iter().zip(answers) {
+            let result = match answer {
+                Ok(answered) if sent => answered.await.unwrap_or_else(|_| Err(StoreError::WriterGone.into())),
+                Ok(_) => Err(StoreError::WriterGone.into()),
+                Err(e) => Err(e),
+            };
+            audit(caller, intent, &result);
+            results.push(result);
+        }
+        results
+    }
+
+    /// The policy's admission of one intent, with a reserved nonce and its digest where it can have one (see
+    /// [`Reserved`]). Outflows never take one: their rolling cap is decided in the writer's transaction.
+    fn admit(
+        &self,
+        caller: &Authenticated,
+        intent: &Intent,
+        now: u64,
+    ) -> Result<(Admission, Option<(U256, B256)>), SignError> {
         // The HTTP layer checks this before parsing; checked again here, on the one path to a signature.
         Policy::permit(caller, intent.kind())?;
         let admission = self.inner.policy.admit(intent, now)?;
-        let presigned = self.presign(intent, &admission).await;
-        let (answer, answered) = oneshot::channel();
-        let job = Job { caller: caller.clone(), intent: intent.clone(), admission, now, presigned, answer };
-        self.jobs.send(job).await.map_err(|_| StoreError::WriterGone)?;
-        answered.await.map_err(|_| StoreError::WriterGone)?
-    }
-
-    /// Signs a request that names no nonce on a reserved one, if any is left (see [`Reserved`]). Outflows never:
-    /// their rolling cap is decided in the writer's transaction.
-    async fn presign(&self, intent: &Intent, admission: &Admission) -> Option<Presigned> {
         if intent.nonce.is_some() || intent.kind().is_outflow() {
-            return None;
+            return Ok((admission, None));
         }
         let target = intent.target;
-        let nonce = self.inner.reserved.take(target)?;
-        let digest = intent.payload(nonce, admission.deadline).digest(&target.domain());
-        // A key that fails here is asked again by the writer, which answers its error.
-        let signature = self.inner.key.sign_hash(digest).await.ok()?;
-        Some(Presigned { nonce, digest, signature, echo: intent.echo(nonce, admission.deadline) })
+        let reserved = self
+            .inner
+            .reserved
+            .take(target)
+            .map(|nonce| (nonce, intent.payload(nonce, admission.deadline).digest(&target.domain())));
+        Ok((admission, reserved))
     }
 }
 
-/// The one writer: waits for a request, takes every other one already waiting (up to [`MAX_GROUP`]), decides
+/// The one writer: waits for a request, takes every other one already waiting (up to [`MAX_GROUP`] messages), decides
 /// them in order in one store transaction — each sees the records of those before it (nonces, the rolling
 /// window) — and answers them after the commit. A failed commit answers every signature of the group with the
 /// error: none of them left, none is recorded.
 /// It stops when the service is dropped.
 async fn writer(
     inner: Arc<Inner>,
-    mut queue: mpsc::Receiver<Job>,
+    mut queue: mpsc::Receiver<Vec<Job>>,
     mut connection: WriterConnection,
     workers: tokio::runtime::Handle,
 ) {
+    let mut messages = Vec::with_capacity(MAX_GROUP);
     let mut group = Vec::with_capacity(MAX_GROUP);
-    while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
+    while queue.recv_many(&mut messages, MAX_GROUP).await > 0 {
+        group.extend(messages.drain(..).flatten());
         let decided = decide_group(&inner, &mut connection, &workers, &mut group).await;
         for (job, result) in group.drain(..).zip(decided) {
             let _ = job.answer.send(result);
@@ -559,7 +600,7 @@ fn cores() -> usize {
 }
 
 /// Signs `digests` in order, spread over the machine's cores (ECDSA is the CPU cost of a group): the first share
-/// on the writer's thread, the others on the runtime's `workers`.
+/// on the calling thread (the writer's, or a request's task), the others on the runtime's `workers`.
 async fn sign_all(
     key: &Arc<dyn KeySource>,
     workers: &tokio::runtime::Handle,

@@ -13,6 +13,11 @@ pub const RETOPUP_PATH: &str = "/v1/sign/retopup";
 pub const PAYOUT_BATCH_PATH: &str = "/v1/sign/payout-batch";
 /// Signs a `TreasuryTransfer` payload (company funds out of custody).
 pub const TREASURY_TRANSFER_PATH: &str = "/v1/sign/treasury-transfer";
+/// Signs several intents, of any kinds, in one authenticated request ([`ManyRequest`] → [`ManyResponse`]): each is
+/// decided exactly as on its own route, and answered with the status and body that route would give.
+pub const MANY_PATH: &str = "/v1/sign/many";
+/// Most intents in one [`MANY_PATH`] request.
+pub const MAX_MANY: usize = 64;
 /// GET, authenticated (a caller permitted payout batches or treasury transfers): the policy of one asset of one
 /// contract and what its rolling window has used ([`AssetPolicy`]); query `chain_id`, `contract`, `token`.
 pub const POLICY_PATH: &str = "/v1/policy";
@@ -45,6 +50,46 @@ pub struct SignResponse<P = serde_json::Value> {
     pub signature: Bytes,
     /// The intent as signed, in its request JSON shape, to submit on-chain.
     pub payload: P,
+}
+
+/// Body of [`MANY_PATH`]: up to [`MAX_MANY`] intents, each with its kind. The service reads `intent` as the raw JSON
+/// of its kind's route (`Box<RawValue>`), so an intent that route would refuse is refused alone, as it would be there.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManyRequest<I = Box<serde_json::value::RawValue>> {
+    /// The intents, answered in this order.
+    pub requests: Vec<ManyItem<I>>,
+}
+
+/// One intent of a [`ManyRequest`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManyItem<I> {
+    /// The route it would have come in on.
+    pub kind: Kind,
+    /// The body that route takes.
+    pub intent: I,
+}
+
+/// Answer of [`MANY_PATH`] (status 200 whenever the request as a whole was authenticated and well formed): one
+/// result per intent, in the request's order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManyResponse<P = serde_json::Value> {
+    /// One per intent.
+    pub results: Vec<ManyResult<P>>,
+}
+
+/// What the intent's own route would have answered: its status, and either the signature or the refusal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManyResult<P = serde_json::Value> {
+    /// The HTTP status the intent's own route would have answered.
+    pub status: u16,
+    /// The signature, when `status` is 200.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<SignResponse<P>>,
+    /// The refusal, otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
 }
 
 /// Every refusal: a stable machine-readable code (`policy.per_payload_cap`, `nonce_conflict`, `auth.replayed`…).

@@ -65,17 +65,21 @@ impl ApiError {
             ApiError::Sign(e) => e.code(),
         }
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let message = if status.is_server_error() {
+    /// The body clients see: internals are logged here and shown only as `internal error`.
+    pub fn body(&self) -> ErrorBody {
+        let message = if self.status().is_server_error() {
             tracing::error!(error = %self, "internal error");
             "internal error".to_owned()
         } else {
             self.to_string()
         };
-        (status, Json(ErrorEnvelope { error: ErrorBody { code: self.code().to_owned(), message } })).into_response()
+        ErrorBody { code: self.code().to_owned(), message }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status(), Json(ErrorEnvelope { error: self.body() })).into_response()
     }
 }

@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route(api::RETOPUP_PATH, post(sign::retopup))
         .route(api::PAYOUT_BATCH_PATH, post(sign::payout_batch))
         .route(api::TREASURY_TRANSFER_PATH, post(sign::treasury_transfer))
+        .route(api::MANY_PATH, post(sign::many))
         .route(api::POLICY_PATH, get(policy::policy))
         .route(api::SIGNER_PATH, get(ops::signer))
         .route(api::HEALTH_PATH, get(ops::health))

@@ -71,86 +71,152 @@ pub(super) async fn register(
     State(state): State<AppState>,
     request: AuthenticatedRequest,
 ) -> Result<Json<SignResponse>, ApiError> {
-    sign::<RegisterIntent>(&state, request, Kind::Register).await
+    sign_one(&state, &request, Kind::Register).await
 }
 
 pub(super) async fn retopup(
     State(state): State<AppState>,
     request: AuthenticatedRequest,
 ) -> Result<Json<SignResponse>, ApiError> {
-    sign::<RetopupIntent>(&state, request, Kind::Retopup).await
+    sign_one(&state, &request, Kind::Retopup).await
 }
 
 pub(super) async fn payout_batch(
     State(state): State<AppState>,
     request: AuthenticatedRequest,
 ) -> Result<Json<SignResponse>, ApiError> {
-    sign::<PayoutBatchIntent>(&state, request, Kind::PayoutBatch).await
+    sign_one(&state, &request, Kind::PayoutBatch).await
 }
 
 pub(super) async fn treasury_transfer(
     State(state): State<AppState>,
     request: AuthenticatedRequest,
 ) -> Result<Json<SignResponse>, ApiError> {
-    sign::<TreasuryTransferIntent>(&state, request, Kind::TreasuryTransfer).await
+    sign_one(&state, &request, Kind::TreasuryTransfer).await
 }
 
-async fn sign<W>(state: &AppState, request: AuthenticatedRequest, kind: Kind) -> Result<Json<SignResponse>, ApiError>
-where
-    W: DeserializeOwned + TryInto<Intent, Error = Malformed>,
-{
-    let started = Instant::now();
-    let result = decide::<W>(state, &request, kind).await;
-    state.metrics.observe_signing(started.elapsed());
-    match &result {
-        Ok(response) => {
-            state.metrics.record(kind.as_str(), if response.1 { "signed" } else { "resigned_same_payload" })
-        }
+pub(super) async fn many(
+    State(state): State<AppState>,
+    request: AuthenticatedRequest,
+) -> Result<Json<api::ManyResponse<Box<serde_json::value::RawValue>>>, ApiError> {
+    let many = serde_json::from_slice::<api::ManyRequest<&serde_json::value::RawValue>>(&request.body)
+        .map_err(ApiError::from)
+        .and_then(|many| match many.requests.len() {
+            1..=api::MAX_MANY => Ok(many),
+            n => Err(ApiError::InvalidIntent(format!(
+                "requests: {n} intents; one request carries 1 to {}",
+                api::MAX_MANY
+            ))),
+        });
+    let many = match many {
+        Ok(many) => many,
         Err(e) => {
-            state.metrics.record(kind.as_str(), e.code());
-            if matches!(e, ApiError::MalformedJson(_) | ApiError::InvalidIntent(_)) {
-                tracing::warn!(
-                    target: "signer::audit",
-                    caller = %request.caller.caller, kind = %kind, decision = "refused", rule = e.code(), detail = %e,
-                    "malformed intent"
-                );
-            }
+            state.metrics.record("many", e.code());
+            tracing::warn!(
+                target: "signer::audit",
+                caller = %request.caller.caller, kind = "many", decision = "refused", rule = e.code(), detail = %e,
+                "malformed request"
+            );
+            return Err(e);
         }
-    }
-    result.map(|(response, _)| Json(response))
+    };
+    state.metrics.observe_many(many.requests.len());
+    let items = many.requests.iter().map(|item| (item.kind, item.intent.get().as_bytes()));
+    let results = sign(&state, &request.caller, items)
+        .await
+        .into_iter()
+        .map(|result| match result {
+            Ok(response) => api::ManyResult { status: 200, response: Some(response), error: None },
+            Err(e) => api::ManyResult { status: e.status().as_u16(), response: None, error: Some(e.body()) },
+        })
+        .collect();
+    Ok(Json(api::ManyResponse { results }))
 }
 
-async fn decide<W>(
+async fn sign_one(
     state: &AppState,
     request: &AuthenticatedRequest,
     kind: Kind,
-) -> Result<(SignResponse, bool), ApiError>
-where
-    W: DeserializeOwned + TryInto<Intent, Error = Malformed>,
-{
-    // First, before the body is parsed: a caller learns nothing about kinds it may not ask for.
-    if let Err(refusal) = Policy::permit(&request.caller, kind) {
+) -> Result<Json<SignResponse>, ApiError> {
+    let mut results = sign(state, &request.caller, [(kind, &request.body[..])]).await;
+    results.pop().expect("one result per intent").map(Json)
+}
+
+/// Decides each (kind, body) as its route does — the caller's permission for the kind, then the body, then the
+/// signing service, which takes every parsed intent at once — counting and logging each decision.
+async fn sign<'b>(
+    state: &AppState,
+    caller: &Authenticated,
+    items: impl IntoIterator<Item = (Kind, &'b [u8])>,
+) -> Vec<Result<SignResponse, ApiError>> {
+    let started = Instant::now();
+    let mut intents = Vec::new();
+    let parsed: Vec<(Kind, Result<(), ApiError>)> = items
+        .into_iter()
+        .map(|(kind, body)| (kind, parse(caller, kind, body).map(|intent| intents.push(intent))))
+        .collect();
+    let mut signed = state.service.sign_many(caller, &intents, unix_now()).await.into_iter();
+    let elapsed = started.elapsed();
+    let mut results = Vec::with_capacity(parsed.len());
+    for (kind, parsed) in parsed {
+        let result = parsed.and_then(|_| {
+            let signed = signed.next().expect("one result per parsed intent")?;
+            Ok((
+                SignResponse {
+                    kind: signed.kind,
+                    chain_id: signed.target.chain_id,
+                    contract: Addr(signed.target.contract),
+                    signer: Addr(state.service.address()),
+                    nonce: Amount(signed.nonce),
+                    deadline: signed.deadline,
+                    digest: signed.digest,
+                    signature: signed.signature.as_bytes().to_vec().into(),
+                    payload: signed.payload,
+                },
+                signed.fresh,
+            ))
+        });
+        state.metrics.observe_signing(elapsed);
+        match &result {
+            Ok((_, fresh)) => {
+                state.metrics.record(kind.as_str(), if *fresh { "signed" } else { "resigned_same_payload" })
+            }
+            Err(e) => {
+                state.metrics.record(kind.as_str(), e.code());
+                if matches!(e, ApiError::MalformedJson(_) | ApiError::InvalidIntent(_)) {
+                    tracing::warn!(
+                        target: "signer::audit",
+                        caller = %caller.caller, kind = %kind, decision = "refused", rule = e.code(), detail = %e,
+                        "malformed intent"
+                    );
+                }
+            }
+        }
+        results.push(result.map(|(response, _)| response));
+    }
+    results
+}
+
+/// The route's checks before the signing service: first, before the body is parsed, the caller's permission for
+/// the kind (a caller learns nothing about kinds it may not ask for); then the body.
+fn parse(caller: &Authenticated, kind: Kind, body: &[u8]) -> Result<Intent, ApiError> {
+    if let Err(refusal) = Policy::permit(caller, kind) {
         tracing::warn!(
             target: "signer::audit",
-            caller = %request.caller.caller, kind = %kind, decision = "refused", rule = refusal.rule.code(),
+            caller = %caller.caller, kind = %kind, decision = "refused", rule = refusal.rule.code(),
             detail = %refusal.detail,
             "kind not permitted for caller"
         );
         return Err(SignError::from(refusal).into());
     }
-    let wire: W = serde_json::from_slice(&request.body)?;
-    let intent: Intent = wire.try_into()?;
-    let signed = state.service.sign(&request.caller, &intent, unix_now()).await?;
-    let response = SignResponse {
-        kind: signed.kind,
-        chain_id: signed.target.chain_id,
-        contract: Addr(signed.target.contract),
-        signer: Addr(state.service.address()),
-        nonce: Amount(signed.nonce),
-        deadline: signed.deadline,
-        digest: signed.digest,
-        signature: signed.signature.as_bytes().to_vec().into(),
-        payload: signed.payload,
-    };
-    Ok((response, signed.fresh))
+    fn intent<W: DeserializeOwned + TryInto<Intent, Error = Malformed>>(body: &[u8]) -> Result<Intent, ApiError> {
+        let wire: W = serde_json::from_slice(body)?;
+        Ok(wire.try_into()?)
+    }
+    match kind {
+        Kind::Register => intent::<RegisterIntent>(body),
+        Kind::Retopup => intent::<RetopupIntent>(body),
+        Kind::PayoutBatch => intent::<PayoutBatchIntent>(body),
+        Kind::TreasuryTransfer => intent::<TreasuryTransferIntent>(body),
+    }
 }

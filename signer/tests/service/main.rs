@@ -4,6 +4,7 @@ mod anvil;
 mod auth;
 mod double_sign;
 mod malformed;
+mod many;
 mod permissions;
 mod policy_endpoint;
 mod policy_rules;

@@ -1,17 +1,10 @@
 //! Signatures for every intent kind: right digest, recover to the signer, nonces and deadlines as documented.
 
 use abi::{Payout, PayoutBatch, Registration, Retopup, SettlementDomain, TreasuryTransfer};
-use alloy::primitives::{Address, B256, Signature, U256};
+use alloy::primitives::{Address, B256, U256};
 use signer::api::SignResponse;
 
 use crate::support::*;
-
-fn recovered(response: &SignResponse) -> Address {
-    assert_eq!(response.signature.len(), 65);
-    assert!(matches!(response.signature[64], 27 | 28), "v must be 27 or 28");
-    let signature = Signature::try_from(response.signature.as_ref()).unwrap();
-    signature.recover_address_from_prehash(&response.digest).unwrap()
-}
 
 fn expect_digest(response: &SignResponse, expected: B256) {
     assert_eq!(response.digest, expected);

@@ -137,6 +137,27 @@ impl TestApp {
     }
 }
 
+/// The address `response`'s signature recovers to, over its digest.
+pub(crate) fn recovered(response: &SignResponse) -> Address {
+    assert_eq!(response.signature.len(), 65);
+    assert!(matches!(response.signature[64], 27 | 28), "v must be 27 or 28");
+    let signature = alloy::primitives::Signature::try_from(response.signature.as_ref()).unwrap();
+    signature.recover_address_from_prehash(&response.digest).unwrap()
+}
+
+/// The EIP-712 digest of the `Registration` that `register(amount, …)` asks for, on `response`'s nonce and deadline.
+pub(crate) fn registration_digest(amount: u128, response: &SignResponse) -> alloy::primitives::B256 {
+    let payload = abi::Registration {
+        user: USER,
+        sponsor: SPONSOR,
+        token: Address::ZERO,
+        amount: U256::from(amount),
+        nonce: response.nonce.0,
+        deadline: U256::from(response.deadline),
+    };
+    abi::SettlementDomain::new(CHAIN_ID, CONTRACT).digest(&payload)
+}
+
 /// The refusal code and status of a client call that must fail.
 pub(crate) fn refusal(result: Result<SignResponse, ClientError>) -> (u16, String) {
     match result {

@@ -1,0 +1,113 @@
+//! `POST /v1/sign/many`: several intents in one authenticated request, each decided and answered exactly as its
+//! own route would.
+
+use alloy::primitives::U256;
+use serde_json::{Value, json};
+use signer::api::{ErrorEnvelope, MANY_PATH, MAX_MANY, ManyResponse, REGISTER_PATH};
+
+use crate::support::*;
+
+fn item(kind: &str, intent: impl serde::Serialize) -> Value {
+    json!({ "kind": kind, "intent": intent })
+}
+
+async fn metrics(app: &TestApp) -> String {
+    app.http.get(format!("{}/metrics", app.base_url)).send().await.unwrap().text().await.unwrap()
+}
+
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn each_intent_gets_the_answer_its_own_route_gives() {
+    let (app, _dir) = TestApp::fresh().await;
+    let mut first = register(500, Some(10));
+    first.deadline = Some(now() + 900);
+    let mut conflicting = first.clone();
+    conflicting.amount = signer::intent::Amount::from(501);
+    let body = json!({ "requests": [
+        item("register", &first),
+        item("register", &conflicting),
+        item("retopup", retopup(PER_PAYLOAD_CAP + 1, None)),
+        item("register", json!({ "chain_id": CHAIN_ID, "surprise": true })),
+        item("payout_batch", payout_batch(&[100, 200], None)),
+    ]});
+    let response = app.post_raw(MANY_PATH, body.to_string().as_bytes()).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let many: ManyResponse = response.json().await.unwrap();
+    let statuses: Vec<u16> = many.results.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 409, 403, 422, 200]);
+    let codes: Vec<Option<&str>> = many.results.iter().map(|r| r.error.as_ref().map(|e| e.code.as_str())).collect();
+    assert_eq!(codes, [None, Some("nonce_conflict"), Some("policy.per_payload_cap"), Some("invalid_intent"), None]);
+    assert!(many.results.iter().all(|r| r.response.is_some() == (r.status == 200)));
+
+    let signed = many.results[0].response.clone().unwrap();
+    assert_eq!((signed.nonce.0, signed.payload["amount"].as_str()), (U256::from(10), Some("500")));
+    assert_eq!((signed.digest, recovered(&signed)), (registration_digest(500, &signed), DEV_ADDRESS));
+    let batch = many.results[4].response.clone().unwrap();
+    assert_eq!((batch.payload["total"].as_str(), recovered(&batch)), (Some("300"), DEV_ADDRESS));
+    assert_ne!(batch.nonce, signed.nonce);
+    // Its own route answers the same payload with the recorded signature: the same decision, recorded once.
+    assert_eq!(app.client.sign_register(&first).await.unwrap(), signed);
+    assert_eq!(app.signed_count().await, 2, "only the two signed intents are recorded");
+    let text = metrics(&app).await;
+    assert_eq!(sample(&text, "signer_many_intents_count"), Some(1.0), "{text}");
+    assert_eq!(sample(&text, "signer_many_intents_sum"), Some(5.0), "{text}");
+    assert_eq!(sample(&text, "signer_requests_total{kind=\"register\",outcome=\"nonce_conflict\"}"), Some(1.0));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_malformed_or_unauthenticated_request_is_refused_whole_and_stores_nothing() {
+    let (app, _dir) = TestApp::fresh().await;
+    let one = item("register", register(1, None));
+    let too_many = json!({ "requests": vec![one.clone(); MAX_MANY + 1] }).to_string();
+    for (body, status, code) in [
+        ("{\"requests\": [".to_owned(), 400, "malformed_json"),
+        (json!({ "requests": [] }).to_string(), 422, "invalid_intent"),
+        (too_many, 422, "invalid_intent"),
+        (json!({ "requests": [one.clone()], "extra": 1 }).to_string(), 422, "invalid_intent"),
+        (json!({ "requests": [item("mint", register(1, None))] }).to_string(), 422, "invalid_intent"),
+        (json!([one.clone()]).to_string(), 422, "invalid_intent"),
+    ] {
+        let response = app.post_raw(MANY_PATH, body.as_bytes()).await;
+        assert_eq!(response.status().as_u16(), status, "{body:.80}");
+        assert_eq!(response.json::<ErrorEnvelope>().await.unwrap().error.code, code, "{body:.80}");
+    }
+    // No authentication headers: 401 before anything is read.
+    let body = json!({ "requests": [one] }).to_string();
+    let response = app.http.post(format!("{}{MANY_PATH}", app.base_url)).body(body.clone()).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    // Headers made for another route do not cover this one.
+    let mut request = app.http.post(format!("{}{MANY_PATH}", app.base_url)).body(body.clone());
+    for (name, value) in app.client.auth_headers("POST", REGISTER_PATH, body.as_bytes(), now()) {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    assert_eq!(response.json::<ErrorEnvelope>().await.unwrap().error.code, "auth.bad_signature");
+    assert_eq!(app.signed_count().await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_replayed_request_is_refused_and_signs_nothing_more() {
+    let (app, _dir) = TestApp::fresh().await;
+    let body = json!({ "requests": [item("register", register(1, None)), item("register", register(2, None))] });
+    let body = body.to_string();
+    let headers = app.client.auth_headers("POST", MANY_PATH, body.as_bytes(), now());
+    let send = || {
+        let mut request = app.http.post(format!("{}{MANY_PATH}", app.base_url)).body(body.clone());
+        for (name, value) in headers.clone() {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    assert_eq!(send().await.unwrap().status().as_u16(), 200);
+    let replayed = send().await.unwrap();
+    assert_eq!(replayed.status().as_u16(), 401);
+    assert_eq!(replayed.json::<ErrorEnvelope>().await.unwrap().error.code, "auth.replayed");
+    assert_eq!(app.signed_count().await, 2);
+    app.stop().await;
+}
