@@ -2,6 +2,10 @@
 //! committed with fsync — beside the raw in-process rate (EIP-712 digest + ECDSA) measured in the same run: just
 //! before and after each of three rounds of each load, whose median is shown with the rounds' spread.
 //!
+//! Concurrent callers share one `SignerClient`, as the backend's request handlers do, so calls waiting at the same
+//! moment go out together (`POST /v1/sign/many`); one load repeats the 8 callers with a client that sends one request
+//! per call, for comparison.
+//!
 //!     cargo bench -p signer --bench sign_throughput
 //!
 //! Bounded: at most `REGISTERS` (a quarter with one client) / `BATCHES` requests and `PHASE_LIMIT` per round. Without `--bench` (as under
@@ -198,6 +202,7 @@ fn main() {
         let (address, server) = signer::startup::run(settings(dir.path())).await.unwrap();
         tokio::spawn(server);
         let client = Arc::new(SignerClient::new(format!("http://{address}"), "bench", SecretString::from(SECRET)));
+        let one_per_call = Arc::new(client.as_ref().clone().one_request_per_call());
         let key: PrivateKeySigner = DEV_KEY.parse().unwrap();
         let domain = SettlementDomain::new(CHAIN_ID, CONTRACT);
 
@@ -208,10 +213,11 @@ fn main() {
         // the median round, with the spread of the rounds' ratios.
         let raw_sample = if full { RAW_SAMPLE } else { 5 };
         let rounds = if full { ROUNDS } else { 1 };
-        for (label, clients, count) in [
-            ("register, 1 client".to_owned(), 1, registers / 4),
-            (format!("register, {CONCURRENCY} concurrent clients"), CONCURRENCY, registers),
-            (format!("register, {WIDE_CONCURRENCY} concurrent clients"), WIDE_CONCURRENCY, registers),
+        for (label, clients, count, client) in [
+            ("register, 1 client".to_owned(), 1, registers / 4, &client),
+            (format!("register, {CONCURRENCY} concurrent clients"), CONCURRENCY, registers, &client),
+            ("  … one request per call".to_owned(), CONCURRENCY, registers, &one_per_call),
+            (format!("register, {WIDE_CONCURRENCY} concurrent clients"), WIDE_CONCURRENCY, registers, &client),
         ] {
             let mut measured = Vec::with_capacity(rounds);
             for _ in 0..rounds {
@@ -232,6 +238,7 @@ fn main() {
             let (low, high) = (measured[0].0, measured[measured.len() - 1].0);
             let (_, service, raw) = &measured[measured.len() / 2];
             row(&label, service, raw);
+
             if rounds > 1 {
                 println!("{:<34} rounds' ratios {low:.3}–{high:.3} (median shown)", "");
             }

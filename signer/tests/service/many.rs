@@ -1,9 +1,14 @@
 //! `POST /v1/sign/many`: several intents in one authenticated request, each decided and answered exactly as its
-//! own route would.
+//! own route would; and the client, which sends the calls waiting at the same moment together.
+
+use std::{collections::BTreeSet, sync::Arc};
 
 use alloy::primitives::U256;
 use serde_json::{Value, json};
-use signer::api::{ErrorEnvelope, MANY_PATH, MAX_MANY, ManyResponse, REGISTER_PATH};
+use signer::{
+    api::{ErrorEnvelope, MANY_PATH, MAX_MANY, ManyResponse, REGISTER_PATH},
+    client::ClientError,
+};
 
 use crate::support::*;
 
@@ -109,5 +114,84 @@ async fn a_replayed_request_is_refused_and_signs_nothing_more() {
     assert_eq!(replayed.status().as_u16(), 401);
     assert_eq!(replayed.json::<ErrorEnvelope>().await.unwrap().error.code, "auth.replayed");
     assert_eq!(app.signed_count().await, 2);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn calls_waiting_together_go_out_together_and_each_gets_its_own_answer() {
+    let (app, _dir) = TestApp::fresh().await;
+    let client = Arc::new(app.client.clone());
+    let mut tasks = tokio::task::JoinSet::new();
+    const CALLS: u128 = 48;
+    for i in 0..CALLS {
+        let client = client.clone();
+        // Every sixth asks for more than the per-payload cap: refused alone, the others signed.
+        let amount = if i % 6 == 5 { PER_PAYLOAD_CAP + 1 } else { 1 + i };
+        tasks.spawn(async move { (amount, client.sign_register(&register(amount, None)).await) });
+    }
+    let mut nonces = BTreeSet::new();
+    let mut refused = 0;
+    for (amount, result) in tasks.join_all().await {
+        match result {
+            Ok(signed) => {
+                // Its own answer, not a neighbour's: the payload, digest and signature of this call's amount.
+                assert_eq!(signed.payload["amount"].as_str(), Some(amount.to_string().as_str()));
+                assert_eq!((signed.digest, recovered(&signed)), (registration_digest(amount, &signed), DEV_ADDRESS));
+                assert!(nonces.insert(signed.nonce.0), "nonce {} handed out twice", signed.nonce);
+            }
+            Err(ClientError::Refused { status: 403, body }) if amount > PER_PAYLOAD_CAP => {
+                assert_eq!(body.code, "policy.per_payload_cap");
+                refused += 1;
+            }
+            Err(other) => panic!("amount {amount}: {other:?}"),
+        }
+    }
+    assert_eq!((nonces.len(), refused), (40, 8));
+    assert_eq!(app.signed_count().await, 40);
+    let text = metrics(&app).await;
+    let together = sample(&text, "signer_many_intents_sum").unwrap_or(0.0);
+    let requests = sample(&text, "signer_many_intents_count").unwrap_or(0.0);
+    assert!(requests >= 1.0 && together > requests, "calls were sent together: {together} in {requests} requests");
+    assert_eq!(sample(&text, "signer_requests_total{kind=\"register\",outcome=\"signed\"}"), Some(40.0));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_sending_one_request_per_call_never_uses_many() {
+    let (app, _dir) = TestApp::fresh().await;
+    let client = Arc::new(app.client.clone().one_request_per_call());
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..8u128 {
+        let client = client.clone();
+        calls.spawn(async move { client.sign_register(&register(1 + i, None)).await.unwrap() });
+    }
+    let signed = calls.join_all().await;
+    assert_eq!(signed.iter().map(|s| s.nonce.0).collect::<BTreeSet<_>>().len(), 8);
+    assert_eq!(sample(&metrics(&app).await, "signer_many_intents_count"), Some(0.0));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_that_stops_waiting_does_not_cancel_the_calls_sent_with_it() {
+    let (app, _dir) = TestApp::fresh().await;
+    let client = Arc::new(app.client.clone());
+    let mut kept = Vec::new();
+    for i in 0..24u128 {
+        let client = client.clone();
+        let call = tokio::spawn(async move { client.sign_register(&register(1 + i, None)).await });
+        // Every third caller gives up at once; its call may or may not have been signed, as after a timeout.
+        if i % 3 == 0 {
+            call.abort();
+        } else {
+            kept.push((i, call));
+        }
+    }
+    for (i, call) in kept {
+        let signed = call.await.unwrap().unwrap_or_else(|e| panic!("call {i}: {e:?}"));
+        assert_eq!(signed.payload["amount"].as_str(), Some((1 + i).to_string().as_str()));
+        assert_eq!((signed.digest, recovered(&signed)), (registration_digest(1 + i, &signed), DEV_ADDRESS));
+    }
+    let recorded = app.signed_count().await;
+    assert!((16..=24).contains(&recorded), "{recorded} records");
     app.stop().await;
 }
