@@ -236,18 +236,17 @@ impl SignerClient {
     /// POSTs an intent with fresh authentication headers: with the calls waiting at the same moment, if this client
     /// sends calls together and `path` is one of the four signing routes; on its own otherwise.
     pub async fn sign(&self, path: &str, intent: &impl Serialize) -> Result<SignResponse, ClientError> {
-        let body = serde_json::to_vec(intent).expect("intents always serialise");
+        let to_vec = || serde_json::to_vec(intent).expect("intents always serialise");
         let (Some(queue), Some(&(path, kind))) = (&self.queue, SIGN_PATHS.iter().find(|(known, _)| *known == path))
         else {
-            return self.post(path, body).await;
+            return self.post(path, to_vec()).await;
         };
         // Nothing else under way: this call goes at once, on this task.
         if queue.go_alone() {
             let _alone = Alone(queue.clone());
-            return self.post(path, body).await;
+            return self.post(path, to_vec()).await;
         }
-        let body = RawValue::from_string(String::from_utf8(body).expect("serde_json writes UTF-8"))
-            .expect("serde_json writes JSON");
+        let body = serde_json::value::to_raw_value(intent).expect("intents always serialise");
         let (answer, answered) = oneshot::channel();
         let start = {
             let mut waiting = queue.lock();
@@ -283,14 +282,14 @@ impl SignerClient {
             };
             if let [_] = calls.as_slice() {
                 let call = calls.into_iter().next().expect("one call");
-                let result = self.post(call.path, call.body.get().as_bytes().to_vec()).await;
+                let result = self.post(call.path, Box::<str>::from(call.body).into_boxed_bytes().into_vec()).await;
                 let _ = call.answer.send(result);
                 continue;
             }
             let request =
                 ManyRequest { requests: calls.iter().map(|c| ManyItem { kind: c.kind, intent: &*c.body }).collect() };
             let body = serde_json::to_vec(&request).expect("intents always serialise");
-            let answers = match self.post_decoded::<ManyResponse>(api::MANY_PATH, body).await {
+            let answers = match self.post::<ManyResponse>(api::MANY_PATH, body).await {
                 Ok(many) if many.results.len() == calls.len() => many
                     .results
                     .into_iter()
@@ -320,12 +319,8 @@ impl SignerClient {
         }
     }
 
-    /// POSTs `body` to `path` with fresh authentication headers.
-    async fn post(&self, path: &str, body: Vec<u8>) -> Result<SignResponse, ClientError> {
-        self.post_decoded(path, body).await
-    }
-
-    async fn post_decoded<T: serde::de::DeserializeOwned>(&self, path: &str, body: Vec<u8>) -> Result<T, ClientError> {
+    /// POSTs `body` to `path` with fresh authentication headers, and decodes the answer.
+    async fn post<T: serde::de::DeserializeOwned>(&self, path: &str, body: Vec<u8>) -> Result<T, ClientError> {
         let request = match self.sign_urls.iter().find(|(known, _)| *known == path) {
             Some((_, url)) => self.http.post(url.clone()),
             None => self.http.post(format!("{}{path}", self.base_url)),
