@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.30;
 
-import {SettlementFixture} from "../utils/SettlementFixture.sol";
 import {console} from "../utils/Console.sol";
 import {BareLoop} from "./BareLoop.sol";
+import {GasBench} from "./GasBench.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Settlement} from "../../src/Settlement.sol";
 import {Payout, PayoutBatch, SettlementHashes} from "../../src/SettlementTypes.sol";
@@ -26,7 +26,7 @@ contract PayoutsHashHarness {
 ///      both senders are cooled before each measurement. Custody is funded by registrations in setUp(), which also
 ///      leaves the nonce bitmap words non-zero, as they are in steady state (nonces are handed out sequentially).
 ///      Each case also measures both sides with no entries (same state, cooled again): the difference is the loop.
-contract PayoutGasBench is SettlementFixture {
+contract PayoutGasBench is GasBench {
     uint256 internal constant MAX = 500;
     /// @dev The loop (whole call minus the same call with no entries, on each side), per recipient: within 3%.
     uint256 internal constant LOOP_LIMIT_BPS = 10_300;
@@ -203,34 +203,6 @@ contract PayoutGasBench is SettlementFixture {
         console.log(string.concat(label, "loop ratio ours/bare (bps)"), f.loopOurs * 10_000 / f.loopBare);
         console.log(string.concat(label, "incl. 21000 + calldata: ours"), (f.ours + _intrinsic(c.oursCall)) / n);
         console.log(string.concat(label, "incl. 21000 + calldata: bare"), (f.bare + _intrinsic(c.bareCall)) / n);
-    }
-
-    /// @dev Gas of one call (the CALL opcode, cold access to `target` included, and all it executes); argument
-    ///      encoding happens before and is not counted.
-    function _measure(address target, bytes memory data, address token, address caller)
-        internal
-        returns (uint256 used)
-    {
-        vm.cool(target);
-        if (token != NATIVE) vm.cool(token);
-        vm.prank(caller);
-        bool ok;
-        // Assembly, so the call reads `data` in place: Solidity's `target.call(data)` would first copy it to
-        // fresh memory and bill this (already large) test frame's memory expansion to the measurement.
-        assembly ("memory-safe") {
-            let g := gas()
-            ok := call(gas(), target, 0, add(data, 0x20), mload(data), 0, 0)
-            used := sub(g, gas())
-        }
-        assertTrue(ok, "measured call succeeded");
-    }
-
-    /// @dev What a transaction pays before execution: 21000 plus 16 per non-zero and 4 per zero calldata byte.
-    function _intrinsic(bytes memory data) internal pure returns (uint256 cost) {
-        cost = 21_000;
-        for (uint256 i; i < data.length; ++i) {
-            cost += data[i] == 0 ? 4 : 16;
-        }
     }
 
     function _recipient(string memory set, uint256 i) internal pure returns (address) {
