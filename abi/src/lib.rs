@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod eip712;
+pub mod limits;
 pub mod nonces;
 pub mod toolchain;
 pub mod tron;

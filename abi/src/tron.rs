@@ -4,6 +4,8 @@
 
 use alloy::primitives::{Address, B256, keccak256};
 
+use crate::limits;
+
 /// TRON mainnet's address prefix byte.
 const TRON_ADDRESS_PREFIX: u8 = 0x41;
 
@@ -13,6 +15,9 @@ pub enum TronAddressError {
     /// Not valid base58check (bad character or checksum, e.g. a typo); carries the decoder's message.
     #[error("not base58check: {0}")]
     Encoding(String),
+    /// Not the 34 characters every TRON address has; carries the length, refused before any decoding.
+    #[error("a TRON address is 34 characters, got {0}")]
+    Length(usize),
     /// Decoded, but not 21 bytes starting with TRON's 0x41 prefix; carries the decoded length.
     #[error("a TRON address is 21 bytes starting 0x41, got {0} bytes")]
     Shape(usize),
@@ -41,8 +46,12 @@ pub fn to_base58(address: Address) -> String {
     bs58::encode(raw).with_check().into_string()
 }
 
-/// Parses a `T…` base58check address (checksum verified) into its 20-byte form.
+/// Parses a `T…` base58check address (checksum verified) into its 20-byte form. Text of any other length than
+/// [`limits::TRON_ADDRESS_LEN`] is refused before decoding: base58 decoding is quadratic in its input.
 pub fn from_base58(text: &str) -> Result<Address, TronAddressError> {
+    if text.len() != limits::TRON_ADDRESS_LEN {
+        return Err(TronAddressError::Length(text.len()));
+    }
     let raw = bs58::decode(text).with_check(None).into_vec().map_err(|e| TronAddressError::Encoding(e.to_string()))?;
     match raw.as_slice() {
         [TRON_ADDRESS_PREFIX, rest @ ..] if rest.len() == 20 => Ok(Address::from_slice(rest)),
@@ -89,9 +98,24 @@ mod tests {
     #[test]
     fn a_mistyped_address_fails_its_checksum() {
         assert!(matches!(from_base58("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u"), Err(TronAddressError::Encoding(_))));
-        // Valid base58check, but of a 20-byte payload without the 0x41 prefix.
-        let wrong_shape = bs58::encode([7u8; 20]).with_check().into_string();
-        assert_eq!(from_base58(&wrong_shape), Err(TronAddressError::Shape(20)));
+        // Valid base58check of 34 characters, but of 21 bytes with another prefix than 0x41.
+        let mut other_prefix = [7u8; 21];
+        other_prefix[0] = 0x42;
+        let wrong_shape = bs58::encode(other_prefix).with_check().into_string();
+        assert_eq!(wrong_shape.len(), limits::TRON_ADDRESS_LEN);
+        assert_eq!(from_base58(&wrong_shape), Err(TronAddressError::Shape(21)));
+        // A 20-byte payload is shorter than any TRON address: refused by its length.
+        let short = bs58::encode([7u8; 20]).with_check().into_string();
+        assert!(matches!(from_base58(&short), Err(TronAddressError::Length(_))));
+    }
+
+    #[test]
+    fn a_huge_text_is_refused_by_its_length_before_decoding() {
+        // Base58 decoding is quadratic: 2 MB would take minutes. The length check answers at once.
+        let huge = "T".repeat(2_000_000);
+        let started = std::time::Instant::now();
+        assert_eq!(from_base58(&huge), Err(TronAddressError::Length(2_000_000)));
+        assert!(started.elapsed() < std::time::Duration::from_millis(50), "took {:?}", started.elapsed());
     }
 
     #[test]
