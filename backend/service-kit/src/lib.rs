@@ -1,12 +1,13 @@
 //! What every service binary (signer, API, listener, reconciler) shares, so that each configures, logs,
 //! starts and stops the same way: [`config::load`] (TOML file + environment), [`telemetry::init`], [`shutdown_signal`], and
-//! [`metrics::serve`] for services without an HTTP API of their own.
+//! [`metrics::serve`] for services without an HTTP API of their own, and [`stall`] watching the runtime.
 
 #![warn(missing_docs)]
 
 pub mod config;
 pub mod metrics;
 pub mod serve;
+pub mod stall;
 pub mod telemetry;
 
 /// Ctrl-C or SIGTERM (what `kill` and service managers send): servers stop accepting and finish the requests in

@@ -23,6 +23,7 @@ where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Option<String>> + Send + 'static,
 {
+    crate::stall::start();
     let render = Arc::new(render);
     loop {
         let (stream, _) = listener.accept().await?;
