@@ -64,6 +64,10 @@ contract Settlement is
     mapping(address token => mapping(address account => uint256)) public claimable;
     /// @notice Σ claimable per asset: money in custody that belongs to named recipients.
     mapping(address token => uint256) public totalClaimable;
+    /// @dev 1 once `user` has registered in `token` (read with isRegistered). One slot per (asset, user): users have
+    ///      no on-chain index to share bitmap words, register writes no other per-user slot to pack it into, and a
+    ///      per-user word of asset bits would save only on a user's second asset. A word, not a bool: no masking read.
+    mapping(address token => mapping(address user => uint256 registered)) private _registrations;
 
     event Registered(
         address indexed user, address indexed sponsor, address indexed token, uint256 amount, uint256 nonce
@@ -96,6 +100,8 @@ contract Settlement is
     error WrongSender(address expected, address actual);
     error WrongValue(uint256 expected, uint256 actual);
     error TokenNotAllowed(address token);
+    /// @notice `user` has already registered in `token`; a second registration would charge the fee twice.
+    error AlreadyRegistered(address user, address token);
     error InboundTransferMismatch(uint256 expected, uint256 received);
     error InsufficientFunds(uint256 available, uint256 required);
     error BatchTotalMismatch(uint256 signedTotal, uint256 entriesSum);
@@ -126,10 +132,12 @@ contract Settlement is
 
     // ───────────────────────────── user actions ─────────────────────────────
 
-    /// @notice Pays the registration fee authorised by the signer for msg.sender under `r.sponsor`.
+    /// @notice Pays the registration fee authorised by the signer for msg.sender under `r.sponsor`, once per user
+    ///         and asset: a second registration in the same token reverts (AlreadyRegistered) before anything moves.
     function register(Registration calldata r, bytes calldata signature) external payable whenNotPaused nonReentrant {
         _checkUserPayload(r.user, r.token, r.deadline);
         _authorise(r.hash(), r.nonce, signature);
+        _markRegistered(r.user, r.token);
         _collect(r.token, r.amount);
         emit Registered(r.user, r.sponsor, r.token, r.amount, r.nonce);
     }
@@ -238,6 +246,11 @@ contract Settlement is
         return _available(token);
     }
 
+    /// @notice Whether `user` has registered in `token` (address(0) = native coin) at this contract.
+    function isRegistered(address user, address token) external view returns (bool) {
+        return _registrations[token][user] != 0;
+    }
+
     /// @notice Gas forwarded to each pushed native payment; a recipient that needs more (or reverts) gets a claim.
     function nativePushGas() external view returns (uint256) {
         return _nativePushGas;
@@ -295,6 +308,14 @@ contract Settlement is
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(_hashTypedData(structHash), signature);
         if (err != ECDSA.RecoverError.NoError || recovered != signer) revert InvalidSignature();
         _useNonce(nonce);
+    }
+
+    /// @dev The API may hand out a second payload while the first is in flight (a reload); only one may charge.
+    ///      Called after `_authorise`, so a replayed payload is refused by its nonce, as for every payload kind.
+    function _markRegistered(address user, address token) private {
+        mapping(address user => uint256 registered) storage registeredIn = _registrations[token];
+        if (registeredIn[user] != 0) revert AlreadyRegistered(user, token);
+        registeredIn[user] = 1;
     }
 
     function _collect(address token, uint256 amount) private {

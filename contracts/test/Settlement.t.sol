@@ -94,6 +94,135 @@ contract SettlementInflowTest is SettlementFixture {
         assertEq(usdt.balanceOf(alice), 0, "payer");
     }
 
+    // ───────────── one registration per user and asset ─────────────
+
+    /// @notice The defect of issue 26: a reload gets a second payload while the first is in flight; the wallet sends
+    ///         both, and only the first may charge the fee.
+    function test_register_twoPayloadsInFlightChargeTheFeeOnce_native() public {
+        Registration memory first = _reg(alice, NATIVE, 20 ether, 1);
+        Registration memory second = _reg(alice, NATIVE, 20 ether, 2);
+        (bytes memory firstSig, bytes memory secondSig) = (_sign(first), _sign(second));
+        vm.deal(alice, 40 ether);
+        vm.prank(alice);
+        settlement.register{value: 20 ether}(first, firstSig);
+
+        vm.expectRevert(abi.encodeWithSelector(Settlement.AlreadyRegistered.selector, alice, NATIVE));
+        vm.prank(alice);
+        settlement.register{value: 20 ether}(second, secondSig);
+
+        assertEq(alice.balance, 20 ether, "second fee stays with the user");
+        assertEq(address(settlement).balance, 20 ether, "custody took one fee");
+        assertTrue(settlement.isNonceUsed(1), "first nonce spent");
+        assertFalse(settlement.isNonceUsed(2), "second nonce not spent");
+        assertTrue(settlement.isRegistered(alice, NATIVE), "registered");
+    }
+
+    function test_register_secondRegistrationInTheSameTokenIsRefusedBeforeTheTokenMoves() public {
+        _doRegister(alice, address(erc20), 20e18, 1);
+        Registration memory again = _reg(alice, address(erc20), 20e18, 2);
+        bytes memory sig = _sign(again);
+        erc20.mint(alice, 20e18);
+        vm.prank(alice);
+        erc20.approve(address(settlement), 20e18); // as the dApp does: exactly the fee
+
+        vm.expectRevert(abi.encodeWithSelector(Settlement.AlreadyRegistered.selector, alice, address(erc20)));
+        vm.prank(alice);
+        settlement.register(again, sig);
+
+        assertEq(erc20.balanceOf(alice), 20e18, "second fee stays with the user");
+        assertEq(erc20.allowance(alice, address(settlement)), 20e18, "allowance untouched: nothing was pulled");
+        assertEq(erc20.balanceOf(address(settlement)), 20e18, "custody took one fee");
+        assertFalse(settlement.isNonceUsed(2), "second nonce not spent");
+    }
+
+    /// @notice The same with TRON's USDT (6 decimals, false-returning transfer): refused before transferFrom.
+    function test_register_secondRegistrationInTronUsdtIsRefusedBeforeTheTokenMoves() public {
+        _doRegister(alice, address(usdt), 20e6, 1);
+        Registration memory again = _reg(alice, address(usdt), 20e6, 2);
+        bytes memory sig = _sign(again);
+        usdt.mint(alice, 20e6);
+
+        vm.expectRevert(abi.encodeWithSelector(Settlement.AlreadyRegistered.selector, alice, address(usdt)));
+        vm.prank(alice);
+        settlement.register(again, sig);
+
+        assertEq(usdt.balanceOf(alice), 20e6, "second fee stays with the user");
+        assertEq(usdt.balanceOf(address(settlement)), 20e6, "custody took one fee");
+        assertFalse(settlement.isNonceUsed(2), "second nonce not spent");
+    }
+
+    /// @notice Another asset is another registration: native, TRON USDT and the 18-decimal token each take one.
+    function test_register_sameUserMayRegisterOnceInEachAsset() public {
+        _doRegister(alice, NATIVE, 20 ether, 1);
+        assertFalse(settlement.isRegistered(alice, address(usdt)), "not yet in usdt");
+        _doRegister(alice, address(usdt), 20e6, 2);
+        _doRegister(alice, address(erc20), 20e18, 3);
+
+        assertTrue(settlement.isRegistered(alice, NATIVE), "native");
+        assertTrue(settlement.isRegistered(alice, address(usdt)), "usdt");
+        assertTrue(settlement.isRegistered(alice, address(erc20)), "erc20");
+        assertEq(address(settlement).balance, 20 ether, "native fee");
+        assertEq(usdt.balanceOf(address(settlement)), 20e6, "usdt fee");
+        assertEq(erc20.balanceOf(address(settlement)), 20e18, "erc20 fee");
+    }
+
+    function test_register_anotherUserMayRegisterInTheSameAsset() public {
+        _doRegister(alice, NATIVE, 20 ether, 1);
+        assertFalse(settlement.isRegistered(bob, NATIVE), "bob not registered by alice's registration");
+        _doRegister(bob, NATIVE, 20 ether, 2);
+        assertTrue(settlement.isRegistered(alice, NATIVE) && settlement.isRegistered(bob, NATIVE), "both");
+        assertEq(address(settlement).balance, 40 ether, "two fees");
+    }
+
+    /// @notice A registration that was refused (wrong value, short token inflow, bad signature, front-runner) does
+    ///         not count: the user can still register.
+    function test_register_refusedRegistrationLeavesTheUserFreeToRegister() public {
+        Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
+        bytes memory sig = _sign(r);
+        vm.deal(alice, 1 ether);
+        vm.deal(bob, 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.WrongValue.selector, 1 ether, 0.5 ether));
+        vm.prank(alice);
+        settlement.register{value: 0.5 ether}(r, sig);
+        _expectInvalidRegister(r, _signDigest(OTHER_KEY, _digestOf(r)));
+        vm.expectRevert(abi.encodeWithSelector(Settlement.WrongSender.selector, alice, bob));
+        vm.prank(bob);
+        settlement.register{value: 1 ether}(r, sig);
+        Registration memory fee = _reg(alice, address(feeToken), 100e18, 2);
+        bytes memory feeSig = _sign(fee);
+        _fund(alice, address(feeToken), 100e18);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.InboundTransferMismatch.selector, 100e18, 99e18));
+        vm.prank(alice);
+        settlement.register(fee, feeSig);
+        assertFalse(settlement.isRegistered(alice, NATIVE), "not registered in native");
+        assertFalse(settlement.isRegistered(alice, address(feeToken)), "not registered in the fee token");
+
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, sig);
+        assertTrue(settlement.isRegistered(alice, NATIVE), "registered");
+        assertEq(address(settlement).balance, 1 ether, "paid once");
+    }
+
+    /// @notice Retopups need no registration on-chain (the ledger checks that) and never count as one.
+    function test_retopup_isUnaffectedByRegistration() public {
+        Retopup memory t = _top(alice, NATIVE, 1 ether, 1);
+        bytes memory tSig = _sign(t);
+        vm.deal(alice, 1 ether);
+        vm.prank(alice);
+        settlement.retopup{value: 1 ether}(t, tSig);
+        assertFalse(settlement.isRegistered(alice, NATIVE), "a retopup is no registration");
+
+        _doRegister(alice, NATIVE, 20 ether, 2);
+        for (uint256 nonce = 3; nonce < 5; ++nonce) {
+            Retopup memory more = _top(alice, NATIVE, 1 ether, nonce);
+            bytes memory sig = _sign(more);
+            vm.deal(alice, 1 ether);
+            vm.prank(alice);
+            settlement.retopup{value: 1 ether}(more, sig);
+        }
+        assertEq(address(settlement).balance, 23 ether, "every retopup taken");
+    }
+
     // ───────────── authorisation ─────────────
 
     function test_register_rejectsSignatureByAnotherKey() public {
@@ -279,6 +408,7 @@ contract SettlementInflowTest is SettlementFixture {
         vm.prank(bob);
         settlement.register{value: 1 ether}(r, sig);
         assertFalse(settlement.isNonceUsed(1), "alice's nonce not burnt by bob");
+        assertFalse(settlement.isRegistered(alice, NATIVE), "alice not registered by bob");
     }
 
     function test_retopup_rejectsFrontRunnerSubmittingSomeoneElsesPayload() public {

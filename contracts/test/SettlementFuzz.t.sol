@@ -67,6 +67,73 @@ contract SettlementFuzzTest is SettlementFixture {
         settlement.register(r, sig);
     }
 
+    // ───────────── one registration per user and asset ─────────────
+
+    /// @dev Two users and three assets, so fuzzed pairs often coincide.
+    function _pair(uint256 seed) internal view returns (address user, address asset, uint256 unit) {
+        user = seed % 2 == 0 ? alice : bob;
+        uint256 pick = (seed >> 1) % 3;
+        asset = pick == 0 ? NATIVE : pick == 1 ? address(usdt) : address(erc20);
+        unit = pick == 0 ? 1 ether : pick == 1 ? 1e6 : 1e18;
+    }
+
+    /// @notice After one registration, another is accepted iff it is another user or another asset; a refused one
+    ///         moves nothing and spends no nonce.
+    function testFuzz_register_secondAcceptedIffAnotherUserOrAsset(
+        uint256 firstSeed,
+        uint256 secondSeed,
+        uint256 firstFee,
+        uint256 secondFee
+    ) public {
+        (address user1, address asset1, uint256 unit1) = _pair(firstSeed);
+        (address user2, address asset2, uint256 unit2) = _pair(secondSeed);
+        firstFee = bound(firstFee, 0, 1e6 * unit1);
+        secondFee = bound(secondFee, 0, 1e6 * unit2);
+        _doRegister(user1, asset1, firstFee, 1);
+
+        Registration memory r = _reg(user2, asset2, secondFee, 2);
+        bytes memory sig = _sign(r);
+        _fund(user2, asset2, secondFee);
+        uint256 payerBefore = _balance(asset2, user2);
+        uint256 custodyBefore = _balance(asset2, address(settlement));
+        bool same = user1 == user2 && asset1 == asset2;
+        if (same) vm.expectRevert(abi.encodeWithSelector(Settlement.AlreadyRegistered.selector, user2, asset2));
+        vm.prank(user2);
+        settlement.register{value: asset2 == NATIVE ? secondFee : 0}(r, sig);
+
+        uint256 charged = same ? 0 : secondFee;
+        assertEq(_balance(asset2, user2), payerBefore - charged, "payer charged iff accepted");
+        assertEq(_balance(asset2, address(settlement)), custodyBefore + charged, "custody took it iff accepted");
+        assertEq(settlement.isNonceUsed(2), !same, "nonce spent iff accepted");
+        assertTrue(settlement.isRegistered(user1, asset1) && settlement.isRegistered(user2, asset2), "both marked");
+    }
+
+    /// @notice No second registration in the same asset gets through, whatever its amount, sponsor or nonce.
+    function testFuzz_register_secondInTheSameAssetAlwaysRefused(
+        uint256 fee,
+        address otherSponsor,
+        uint256 nonceSeed,
+        bool native
+    ) public {
+        address asset = native ? NATIVE : address(usdt);
+        fee = bound(fee, 0, 1e30);
+        _doRegister(alice, asset, 20e6, 0);
+        uint256 nonce = _edgyNonce(nonceSeed);
+        vm.assume(nonce != 0);
+
+        Registration memory r = _reg(alice, asset, fee, nonce);
+        r.sponsor = otherSponsor;
+        bytes memory sig = _sign(r);
+        _fund(alice, asset, fee);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.AlreadyRegistered.selector, alice, asset));
+        vm.prank(alice);
+        settlement.register{value: native ? fee : 0}(r, sig);
+
+        assertEq(_balance(asset, alice), fee, "payer keeps the second fee");
+        assertEq(_balance(asset, address(settlement)), 20e6, "custody holds the first fee only");
+        assertFalse(settlement.isNonceUsed(nonce), "nonce not spent");
+    }
+
     // ───────────── nonces ─────────────
 
     /// @dev Biases a fuzzed nonce to the word edges (bit 0, 255, and the 255/256 crossing) half of the time.

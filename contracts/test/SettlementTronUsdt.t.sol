@@ -68,11 +68,33 @@ contract SettlementTronUsdtTest is SettlementFixture {
         assertFalse(settlement.isNonceUsed(1) || settlement.isNonceUsed(2), "nonces kept");
         assertEq(usdt.balanceOf(alice), 40e6, "payer keeps her funds");
         assertEq(usdt.balanceOf(address(settlement)), 100e6, "custody unchanged");
+        assertFalse(settlement.isRegistered(alice, address(usdt)), "a refused registration does not count");
 
         usdt.unpause(); // the same signed payload goes through once the token runs again
         vm.prank(alice);
         settlement.register(r, rSig);
         assertEq(usdt.balanceOf(address(settlement)), 120e6, "registered after unpause");
+    }
+
+    /// @notice A second registration is refused before the token is asked for anything: with the token paused it
+    ///         still says AlreadyRegistered, not InboundTransferMismatch; once unpaused, it is refused all the same.
+    function test_tronUsdt_secondRegistrationIsRefusedBeforeTheTokenIsCalled() public {
+        _doRegister(alice, address(usdt), 20e6, 1);
+        Registration memory again = _reg(alice, address(usdt), 20e6, 2);
+        bytes memory sig = _sign(again);
+        usdt.mint(alice, 20e6);
+        usdt.pause();
+        vm.expectRevert(abi.encodeWithSelector(Settlement.AlreadyRegistered.selector, alice, address(usdt)));
+        vm.prank(alice);
+        settlement.register(again, sig);
+
+        usdt.unpause();
+        vm.expectRevert(abi.encodeWithSelector(Settlement.AlreadyRegistered.selector, alice, address(usdt)));
+        vm.prank(alice);
+        settlement.register(again, sig);
+        assertEq(usdt.balanceOf(alice), 20e6, "second fee stays with the user");
+        assertEq(usdt.balanceOf(address(settlement)), 120e6, "custody: the seed and one fee");
+        assertFalse(settlement.isNonceUsed(2), "second nonce not spent");
     }
 
     function test_tronUsdt_pausedTokenMakesClaimAndTreasuryRevertCleanly() public {

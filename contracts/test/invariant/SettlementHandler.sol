@@ -13,7 +13,8 @@ import {RevertingRecipient, GasBurningRecipient} from "../mocks/HostileRecipient
 /// @notice Drives the Settlement through random sequences of every action, keeping an independent model:
 ///         per-asset inflow/outflow sums, per-account claims, and counters of things that must never happen.
 ///         It also owns the TRON-like USDT and flips its switches (pause, blacklist, fee), which the model
-///         knows: outflows blocked -> every payout deferred, claims and treasury refused; short inflows refused.
+///         knows: outflows blocked -> every payout deferred, claims and treasury refused; short inflows refused. It
+///         models who registered in which asset, and tries second registrations (a reload's second payload).
 contract SettlementHandler {
     using EIP712Reference for Registration;
     using EIP712Reference for Retopup;
@@ -45,6 +46,7 @@ contract SettlementHandler {
     mapping(address asset => uint256) public ghostOutflow;
     mapping(address asset => mapping(address account => uint256)) public ghostClaimable;
     mapping(uint256 nonce => uint256) public ghostAcceptedCount;
+    mapping(address asset => mapping(address user => bool)) public ghostRegistered;
 
     uint256 public ghostReplayAccepted; // replays of used nonces or executed batches that went through
     uint256 public ghostDoubleAccepted; // any nonce accepted more than once
@@ -54,6 +56,8 @@ contract SettlementHandler {
     uint256 public ghostWrongReplayError; // a replay refused for a reason other than its nonce or deadline
     uint256 public ghostClaimFailed; // a claim of a modelled debt that was refused or paid a different amount
     uint256 public ghostShortInflowAccepted; // a register/retopup accepted although less than signed arrived
+    uint256 public ghostSecondRegistrationAccepted; // a (user, asset) registered twice
+    uint256 public ghostWrongSecondRegistrationError; // a second registration refused other than AlreadyRegistered
 
     mapping(bytes32 => uint256) public calls;
     uint256 internal nonceCounter;
@@ -189,17 +193,52 @@ contract SettlementHandler {
         bytes memory sig = _sign(r.hash());
         _fund(user, asset, amount);
         bool short = _inflowShort(asset, user, amount);
+        bool again = ghostRegistered[asset][user];
         vm.prank(user);
         try settlement.register{value: asset == NATIVE ? amount : 0}(r, sig) {
             if (short) ++ghostShortInflowAccepted;
-            _accepted(r.nonce, r.deadline);
-            ghostInflow[asset] += amount;
-            doneRegs.push(r);
-            doneRegSigs.push(sig);
-        } catch {
-            if (short) ++calls["shortInflowRefused"];
+            _registered(r, sig);
+        } catch (bytes memory err) {
+            if (again) _refusedAsRegistered(err, user, asset); // checked before the token is asked for anything
+            else if (short) ++calls["shortInflowRefused"];
             else ++ghostValidRejected;
         }
+    }
+
+    /// @dev A fresh, validly signed and funded registration of a (user, asset) that has registered: the API handing
+    ///      out a second payload (a reload) while the first was in flight. Must be refused, whatever its amount.
+    function registerAgain(uint256 seed, uint256 amount) external {
+        if (doneRegs.length == 0) return;
+        ++calls["registerAgain"];
+        Registration memory first = doneRegs[seed % doneRegs.length];
+        amount = amount % (_maxAmount(first.token) + 1);
+        Registration memory r =
+            Registration(first.user, first.sponsor, first.token, amount, _nextNonce(), block.timestamp + 1 hours);
+        bytes memory sig = _sign(r.hash());
+        _fund(r.user, r.token, amount);
+        vm.prank(r.user);
+        try settlement.register{value: r.token == NATIVE ? amount : 0}(r, sig) {
+            _registered(r, sig);
+        } catch (bytes memory err) {
+            _refusedAsRegistered(err, r.user, r.token);
+        }
+    }
+
+    /// @dev Models an accepted registration.
+    function _registered(Registration memory r, bytes memory sig) internal {
+        if (ghostRegistered[r.token][r.user]) ++ghostSecondRegistrationAccepted;
+        ghostRegistered[r.token][r.user] = true;
+        _accepted(r.nonce, r.deadline);
+        ghostInflow[r.token] += r.amount;
+        doneRegs.push(r);
+        doneRegSigs.push(sig);
+    }
+
+    /// @dev A registration of a (user, asset) that has registered was refused: it must say so.
+    function _refusedAsRegistered(bytes memory err, address user, address asset) internal {
+        ++calls["secondRegistrationRefused"];
+        bytes memory expected = abi.encodeWithSelector(Settlement.AlreadyRegistered.selector, user, asset);
+        if (keccak256(err) != keccak256(expected)) ++ghostWrongSecondRegistrationError;
     }
 
     function retopup(uint256 userSeed, uint256 assetSeed, uint256 amount, uint256 ttl) external {
@@ -243,17 +282,19 @@ contract SettlementHandler {
         bytes memory sig = _sign(r.hash());
         _fund(r.user, NATIVE, r.amount);
         bool late = block.timestamp > r.deadline;
+        bool again = ghostRegistered[NATIVE][r.user]; // registered since this payload was signed
         vm.prank(r.user);
         try settlement.register{value: r.amount}(r, sig) {
-            _accepted(r.nonce, r.deadline);
-            ghostInflow[NATIVE] += r.amount;
-            doneRegs.push(r);
-            doneRegSigs.push(sig);
+            _registered(r, sig);
         } catch (bytes memory err) {
-            if (!late) {
+            if (late) {
+                if (keccak256(err) != keccak256(abi.encodeWithSelector(Settlement.Expired.selector, r.deadline))) {
+                    ++ghostWrongReplayError;
+                }
+            } else if (again) {
+                _refusedAsRegistered(err, r.user, NATIVE);
+            } else {
                 ++ghostValidRejected;
-            } else if (keccak256(err) != keccak256(abi.encodeWithSelector(Settlement.Expired.selector, r.deadline))) {
-                ++ghostWrongReplayError;
             }
         }
     }
@@ -530,6 +571,14 @@ contract SettlementHandler {
     }
 
     // ───────────── views for the invariants ─────────────
+
+    function userCount() external pure returns (uint256) {
+        return N_USERS;
+    }
+
+    function userAt(uint256 i) external pure returns (address) {
+        return _user(i);
+    }
 
     function assetCount() external view returns (uint256) {
         return assets.length;

@@ -6,9 +6,9 @@ import {console} from "../utils/Console.sol";
 import {Settlement} from "../../src/Settlement.sol";
 import {SettlementHandler} from "./SettlementHandler.sol";
 
-/// @notice Properties that hold after any sequence of handler actions (register, retopup, batches with hostile
-///         recipients, claims, treasury transfers, replays, expired payloads, time warps, and the TRON-like USDT
-///         paused, blacklisting the Settlement or a user, or charging a fee).
+/// @notice Properties that hold after any sequence of handler actions (register, second registrations, retopup,
+///         batches with hostile recipients, claims, treasury transfers, replays, expired payloads, time warps, and
+///         the TRON-like USDT paused, blacklisting the Settlement or a user, or charging a fee).
 contract SettlementInvariantTest is SettlementFixture {
     SettlementHandler internal handler;
 
@@ -70,6 +70,20 @@ contract SettlementInvariantTest is SettlementFixture {
         assertEq(handler.ghostShortInflowAccepted(), 0, "short inflow accepted");
     }
 
+    /// @notice No user registers twice in an asset (each refusal says AlreadyRegistered), and the contract's
+    ///         registry is the model's: every (user, asset) registered exactly when a registration was accepted.
+    function invariant_noUserRegisteredTwiceInAnAsset() public view {
+        assertEq(handler.ghostSecondRegistrationAccepted(), 0, "second registration accepted");
+        assertEq(handler.ghostWrongSecondRegistrationError(), 0, "second registration refused for the wrong reason");
+        for (uint256 i; i < handler.assetCount(); ++i) {
+            address asset = handler.assets(i);
+            for (uint256 j; j < handler.userCount(); ++j) {
+                address user = handler.userAt(j);
+                assertEq(settlement.isRegistered(user, asset), handler.ghostRegistered(asset, user), "registry = model");
+            }
+        }
+    }
+
     /// @notice Expired payloads are never accepted.
     function invariant_expiredPayloadsNeverAccepted() public view {
         assertEq(handler.ghostExpiredAccepted(), 0, "expired accepted");
@@ -85,6 +99,8 @@ contract SettlementInvariantTest is SettlementFixture {
     function afterInvariant() external view {
         console.log("accepted payloads", handler.acceptedCount());
         console.log("calls: register", handler.calls("register"));
+        console.log("calls: register again", handler.calls("registerAgain"));
+        console.log("second registrations refused", handler.calls("secondRegistrationRefused"));
         console.log("calls: batch executed", handler.calls("batchExecuted"));
         console.log("entries deferred", handler.calls("deferred"));
         console.log("calls: treasury", handler.calls("treasury"));
@@ -130,6 +146,15 @@ contract SettlementHandlerSmokeTest is SettlementFixture {
         h.warp(1 hours);
         h.submitPending(0); // now past its deadline
 
+        // second registrations: a fresh payload for a registered (user, asset), a register call hitting one, and
+        // the reload race (two payloads out; the first one sent wins)
+        h.registerAgain(0, 3 ether);
+        h.register(0, 0, 1 ether, 1 hours); // user 0 already registered in native
+        h.signPendingRegistration(3, 2 ether, 1 hours);
+        h.register(3, 0, 2 ether, 1 hours); // user 3's other payload lands first
+        h.submitPending(0); // refused: user 3 is registered in native
+        assertEq(h.calls("secondRegistrationRefused"), 3, "second registrations refused");
+
         // the TRON-like USDT: paused (payouts deferred to everyone, claims refused), then a fee, then blacklists
         h.flipUsdtSwitch(0); // pause
         uint256 deferredBefore = h.calls("deferred");
@@ -141,7 +166,7 @@ contract SettlementHandlerSmokeTest is SettlementFixture {
         h.flipUsdtSwitch(0); // unpause
         h.claim(3, 1); // now paid
         h.flipUsdtSwitch(3 | (1 << 2) | (4 << 3)); // fee on
-        h.register(1, 1, 1e9, 1 hours); // refused: short inflow
+        h.register(2, 1, 1e9, 1 hours); // refused: short inflow
         h.executeBatch(1, 2, 3); // paid, recipients bear the fee
         h.claim(3, 1);
         h.flipUsdtSwitch(3); // fee off
@@ -151,7 +176,7 @@ contract SettlementHandlerSmokeTest is SettlementFixture {
         h.flipUsdtSwitch(1); // clear it
         h.flipUsdtSwitch(2); // blacklist user 0
         h.register(0, 1, 1e6, 1 hours); // refused: blacklisted sender
-        h.register(1, 1, 1e6, 1 hours); // accepted: another user
+        h.register(3, 1, 1e6, 1 hours); // accepted: another user
         assertEq(h.calls("shortInflowRefused"), 3, "short inflows refused");
         assertEq(h.ghostShortInflowAccepted(), 0, "no short inflow accepted");
 
@@ -159,12 +184,26 @@ contract SettlementHandlerSmokeTest is SettlementFixture {
         assertGe(h.calls("deferred"), 5, "hostile entries deferred");
         assertEq(h.calls("claim"), 5, "claims");
         assertEq(h.calls("replay"), 4, "replays");
-        assertEq(h.ghostReplayAccepted() + h.ghostExpiredAccepted() + h.ghostOverdraftAccepted(), 0, "attacks refused");
         assertEq(
-            h.ghostValidRejected() + h.ghostWrongReplayError() + h.ghostDoubleAccepted() + h.ghostClaimFailed(),
+            h.ghostReplayAccepted() + h.ghostExpiredAccepted() + h.ghostOverdraftAccepted()
+                + h.ghostSecondRegistrationAccepted(),
+            0,
+            "attacks refused"
+        );
+        assertEq(
+            h.ghostValidRejected() + h.ghostWrongReplayError() + h.ghostDoubleAccepted() + h.ghostClaimFailed()
+                + h.ghostWrongSecondRegistrationError(),
             0,
             "no false refusals"
         );
+        assertEq(h.calls("secondRegistrationRefused"), 3, "no other second registration tried");
+        for (uint256 j; j < h.userCount(); ++j) {
+            for (uint256 i; i < 3; ++i) {
+                address asset = h.assets(i);
+                assertEq(settlement.isRegistered(h.userAt(j), asset), h.ghostRegistered(asset, h.userAt(j)), "registry");
+            }
+        }
+        assertTrue(settlement.isRegistered(h.userAt(3), NATIVE), "user 3 registered in native once");
         for (uint256 i; i < 3; ++i) {
             address asset = h.assets(i);
             assertEq(_balance(asset, address(settlement)), h.ghostInflow(asset) - h.ghostOutflow(asset), "in - out");

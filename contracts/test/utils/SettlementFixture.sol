@@ -165,9 +165,10 @@ abstract contract SettlementFixture is Test {
         MockERC20(token).approve(address(settlement), type(uint256).max);
     }
 
-    /// @dev Puts `amount` of `token` into custody the way users do: by registering.
+    /// @dev Puts `amount` of `token` into custody the way users do: by registering (a user of its own per nonce, as
+    ///      a user registers once per asset).
     function _seed(address token, uint256 amount, uint256 nonce) internal {
-        _doRegister(makeAddr("seeder"), token, amount, nonce);
+        _doRegister(makeAddr(string.concat("seeder-", vm.toString(nonce))), token, amount, nonce);
     }
 
     function _execute(PayoutBatch memory b) internal {
