@@ -7,8 +7,9 @@ use alloy::primitives::{Address, U256};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    api::MAX_BODY_BYTES,
     auth::Authenticated,
-    intent::{Action, Addr, Amount, Intent, Kind, Target},
+    intent::{Action, Addr, Amount, Intent, Kind, PayoutBatchIntent, Target},
 };
 
 /// Length of the rolling window of the daily outflow cap.
@@ -187,6 +188,13 @@ impl TryFrom<PolicyConfig> for Policy {
     fn try_from(config: PolicyConfig) -> Result<Self, InvalidPolicy> {
         if config.default_ttl_secs == 0 || config.default_ttl_secs > config.max_deadline_horizon_secs {
             return Err(InvalidPolicy("default_ttl_secs must be in 1..=max_deadline_horizon_secs".into()));
+        }
+        // A batch this policy allows must fit in a request the signer reads.
+        if PayoutBatchIntent::max_json_bytes(config.max_batch_entries) > MAX_BODY_BYTES {
+            return Err(InvalidPolicy(format!(
+                "max_batch_entries {}: a batch that long can exceed the {MAX_BODY_BYTES} bytes of a request",
+                config.max_batch_entries
+            )));
         }
         let mut chains = HashMap::new();
         for chain in config.chains {
@@ -582,7 +590,12 @@ mod tests {
             PolicyConfig { default_ttl_secs: 10, max_deadline_horizon_secs: 5, max_batch_entries: 1, chains: vec![] };
         assert!(Policy::try_from(base.clone()).is_err());
         let chain = ChainConfig { chain_id: 1, contracts: vec![], treasury_recipients: vec![], assets: vec![] };
-        let twice = PolicyConfig { default_ttl_secs: 5, chains: vec![chain.clone(), chain], ..base };
+        let twice = PolicyConfig { default_ttl_secs: 5, chains: vec![chain.clone(), chain], ..base.clone() };
         assert!(Policy::try_from(twice).is_err());
+        // Batches as long as the contract's design (500) fit a request; ones that could not are refused at start.
+        let fits = PolicyConfig { default_ttl_secs: 5, max_batch_entries: 500, ..base.clone() };
+        assert!(Policy::try_from(fits).is_ok());
+        let too_long = PolicyConfig { default_ttl_secs: 5, max_batch_entries: 5_000, ..base };
+        assert!(Policy::try_from(too_long).unwrap_err().0.contains("max_batch_entries 5000"));
     }
 }

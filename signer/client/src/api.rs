@@ -18,6 +18,11 @@ pub const TREASURY_TRANSFER_PATH: &str = "/v1/sign/treasury-transfer";
 pub const MANY_PATH: &str = "/v1/sign/many";
 /// Most intents in one [`MANY_PATH`] request.
 pub const MAX_MANY: usize = 64;
+/// Largest request body the signer reads: twice the largest a [`crate::client::SignerClient`] sends — a
+/// [`MANY_PATH`] request of 256 KiB of intents and its wrappers (about 260 KB), or a lone payout batch, whose
+/// worst case the signer checks against this limit at start
+/// ([`crate::intent::PayoutBatchIntent::max_json_bytes`]: 500 entries are at most about 75 KB).
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
 /// GET, authenticated (a caller permitted payout batches or treasury transfers): the policy of one asset of one
 /// contract and what its rolling window has used ([`AssetPolicy`]); query `chain_id`, `contract`, `token`.
 pub const POLICY_PATH: &str = "/v1/policy";

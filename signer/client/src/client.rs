@@ -86,9 +86,9 @@ const SIGN_PATHS: [(&str, Kind); 4] = [
 /// Measured with 8 callers (`cargo bench -p signer --bench sign_throughput`): 8 beat 4, 2 and 1.
 pub const MAX_SENDERS: usize = 8;
 
-/// Most bytes of intents sent together: well under the signer's 1 MiB request limit (a 500-entry payout batch is
-/// about 60 KB). A larger intent goes alone, on its own route.
-const MANY_BODY_BUDGET: usize = 256 * 1024;
+/// Most bytes of intents sent together: half the signer's request limit ([`api::MAX_BODY_BYTES`]), which leaves
+/// room for the 64 `{kind, intent}` wrappers (under 3 KB). A larger intent goes alone, on its own route.
+const MANY_BODY_BUDGET: usize = api::MAX_BODY_BYTES / 2;
 
 /// The signing calls waiting to be sent, and how many senders are running.
 #[derive(Debug, Default)]
@@ -378,5 +378,18 @@ mod tests {
         // An intent over the budget still goes, alone (on its own route).
         assert_eq!(sent_together([MANY_BODY_BUDGET + 1, 1].into_iter()), 1);
         assert_eq!(sent_together([1, MANY_BODY_BUDGET].into_iter()), 1);
+    }
+
+    #[test]
+    fn the_largest_request_sent_together_fits_the_signers_body_limit() {
+        // 64 intents filling the budget exactly, each with the longest kind name.
+        let each = MANY_BODY_BUDGET / api::MAX_MANY;
+        let intent = RawValue::from_string(format!("\"{}\"", "x".repeat(each - 2))).unwrap();
+        let request = ManyRequest {
+            requests: (0..api::MAX_MANY).map(|_| ManyItem { kind: Kind::TreasuryTransfer, intent: &*intent }).collect(),
+        };
+        assert_eq!(sent_together([each; api::MAX_MANY].into_iter()), api::MAX_MANY);
+        let body = serde_json::to_vec(&request).unwrap();
+        assert!(body.len() <= api::MAX_BODY_BYTES, "{} bytes", body.len());
     }
 }

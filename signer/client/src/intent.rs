@@ -1,9 +1,12 @@
 //! Typed intents: what a caller asks the signer to authorise, parsed strictly and turned into the `abi`
 //! EIP-712 structs. Pure: no I/O, no clock.
 
-use std::{fmt, str::FromStr};
+use std::{fmt, marker::PhantomData, str::FromStr};
 
-use abi::{Payout, PayoutBatch, Registration, Retopup, SettlementDomain, TreasuryTransfer};
+use abi::{
+    Payout, PayoutBatch, Registration, Retopup, SettlementDomain, TreasuryTransfer,
+    limits::{AMOUNT_MAX_LEN, EVM_ADDRESS_LEN, NONCE_MAX_LEN, within},
+};
 use alloy::primitives::{Address, B256, U256};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 
@@ -11,20 +14,50 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Amount(pub U256);
 
-/// 78 digits is the length of `U256::MAX`; anything longer cannot fit.
-const MAX_DECIMAL_DIGITS: usize = 78;
-
 impl FromStr for Amount {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // 78 digits is the length of `U256::MAX`: a longer text cannot fit, and is refused before it is scanned.
+        if !within(s, AMOUNT_MAX_LEN) {
+            return Err("does not fit in uint256".into());
+        }
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err("must be a non-negative decimal integer string of base units".into());
         }
-        if s.len() > MAX_DECIMAL_DIGITS {
-            return Err("does not fit in uint256".into());
-        }
         U256::from_str_radix(s, 10).map(Amount).map_err(|_| "does not fit in uint256".into())
+    }
+}
+
+/// Reads a JSON string without copying it and parses it as `T` only when it is at most `max` bytes long; a longer
+/// one is refused unparsed and unechoed (an error message, and the audit log, never carry more than `max`).
+struct Bounded<T> {
+    what: &'static str,
+    max: usize,
+    parsed: PhantomData<T>,
+}
+
+impl<T> Bounded<T> {
+    fn read<'de, D: Deserializer<'de>>(deserializer: D, what: &'static str, max: usize) -> Result<T, D::Error>
+    where
+        T: FromStr<Err = String>,
+    {
+        deserializer.deserialize_str(Bounded { what, max, parsed: PhantomData })
+    }
+}
+
+impl<T: FromStr<Err = String>> de::Visitor<'_> for Bounded<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} as a string of at most {} characters", self.what, self.max)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
+        if !within(s, self.max) {
+            return Err(E::custom(format!("{} of {} bytes is longer than {}", self.what, s.len(), self.max)));
+        }
+        s.parse().map_err(|e| E::custom(format!("{} {s:?} {e}", self.what)))
     }
 }
 
@@ -42,8 +75,8 @@ impl Serialize for Amount {
 
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        s.parse().map_err(|e| de::Error::custom(format!("amount {s:?} {e}")))
+        // Amounts and nonces share the type and the bound (`NONCE_MAX_LEN` = `AMOUNT_MAX_LEN`).
+        Bounded::read(deserializer, "amount", AMOUNT_MAX_LEN.max(NONCE_MAX_LEN))
     }
 }
 
@@ -61,6 +94,9 @@ impl FromStr for Addr {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() != EVM_ADDRESS_LEN {
+            return Err("must be 0x followed by 40 hex digits".into());
+        }
         let hex = s.strip_prefix("0x").ok_or("must start with 0x")?;
         if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err("must be 0x followed by 40 hex digits".into());
@@ -87,8 +123,7 @@ impl Serialize for Addr {
 
 impl<'de> Deserialize<'de> for Addr {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        s.parse().map_err(|e| de::Error::custom(format!("address {s:?} {e}")))
+        Bounded::read(deserializer, "address", EVM_ADDRESS_LEN)
     }
 }
 
@@ -191,6 +226,22 @@ pub struct PayoutBatchIntent {
     /// Unix seconds after which the payload is void; when absent the signer applies its default TTL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<u64>,
+}
+
+impl PayoutBatchIntent {
+    /// The most bytes a batch of `entries` entries takes as compact JSON, every field at its longest: what a
+    /// request carrying it needs, checked by the signer against its body limit at start.
+    pub const fn max_json_bytes(entries: usize) -> usize {
+        const U64_DIGITS: usize = 20;
+        const ENTRY: usize = r#"{"recipient":"","amount":""},"#.len() + EVM_ADDRESS_LEN + AMOUNT_MAX_LEN;
+        const REST: usize = r#"{"chain_id":,"contract":"","token":"","payouts":[],"total":"","nonce":"","deadline":}"#
+            .len()
+            + 2 * U64_DIGITS
+            + 2 * EVM_ADDRESS_LEN
+            + AMOUNT_MAX_LEN
+            + NONCE_MAX_LEN;
+        REST + entries * ENTRY
+    }
 }
 
 /// `POST /v1/sign/treasury-transfer`: authorise moving company funds to `to`.
@@ -567,6 +618,42 @@ mod tests {
         fn any_string_with_a_non_digit_is_refused(s in "[0-9]{0,5}[^0-9][0-9a-z]{0,5}") {
             proptest::prop_assert!(s.parse::<Amount>().is_err());
         }
+    }
+
+    #[test]
+    fn oversized_fields_are_refused_unparsed_and_unechoed() {
+        let huge = "9".repeat(1 << 20);
+        let error = serde_json::from_str::<Amount>(&format!("\"{huge}\"")).unwrap_err().to_string();
+        assert!(error.contains("amount of 1048576 bytes is longer than 78") && error.len() < 200, "{error:.200}");
+        let long_address = format!("\"0x{}\"", "a".repeat(1 << 20));
+        let error = serde_json::from_str::<Addr>(&long_address).unwrap_err().to_string();
+        assert!(error.contains("address of 1048578 bytes is longer than 42") && error.len() < 200, "{error:.200}");
+        // At the bound, the field is parsed as before.
+        assert!(serde_json::from_str::<Amount>(&format!("\"{}\"", "9".repeat(79))).is_err());
+        assert!(serde_json::from_str::<Amount>(&format!("\"{}\"", U256::MAX)).is_ok());
+        assert!(serde_json::from_str::<Addr>("\"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed\"").is_ok());
+    }
+
+    #[test]
+    fn max_json_bytes_is_the_size_of_a_batch_of_the_longest_fields() {
+        for entries in [1, 2, 500] {
+            let longest = PayoutBatchIntent {
+                chain_id: u64::MAX,
+                contract: Addr(Address::repeat_byte(0xab)),
+                token: Addr(Address::repeat_byte(0xcd)),
+                payouts: vec![
+                    PayoutEntry { recipient: Addr(Address::repeat_byte(1)), amount: Amount(U256::MAX) };
+                    entries
+                ],
+                total: Some(Amount(U256::MAX)),
+                nonce: Some(Amount(U256::MAX)),
+                deadline: Some(u64::MAX),
+            };
+            let json = serde_json::to_vec(&longest).unwrap();
+            // The bound counts a comma after the last entry too.
+            assert_eq!(json.len() + 1, PayoutBatchIntent::max_json_bytes(entries), "{entries} entries");
+        }
+        assert!(PayoutBatchIntent::max_json_bytes(500) < 76_000);
     }
 
     #[test]

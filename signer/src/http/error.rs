@@ -37,8 +37,8 @@ impl From<Malformed> for ApiError {
 impl From<serde_json::Error> for ApiError {
     fn from(e: serde_json::Error) -> Self {
         match e.classify() {
-            serde_json::error::Category::Data => ApiError::InvalidIntent(e.to_string()),
-            _ => ApiError::MalformedJson(e.to_string()),
+            serde_json::error::Category::Data => ApiError::InvalidIntent(clipped(e.to_string())),
+            _ => ApiError::MalformedJson(clipped(e.to_string())),
         }
     }
 }
@@ -82,4 +82,16 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status(), Json(ErrorEnvelope { error: self.body() })).into_response()
     }
+}
+
+/// Longest error message a client is shown: a parser's message may quote the offending text (an unknown field's
+/// name, say), which is then cut here.
+const MESSAGE_MAX_LEN: usize = 300;
+
+fn clipped(mut message: String) -> String {
+    if message.len() > MESSAGE_MAX_LEN {
+        message.truncate(message.floor_char_boundary(MESSAGE_MAX_LEN));
+        message.push('…');
+    }
+    message
 }

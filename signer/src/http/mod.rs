@@ -28,8 +28,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
 }
 
-/// Largest request body accepted: a 500-entry batch is ~60 KB.
-pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// Largest request body read, and only from a caller whose headers authenticated (`api::MAX_BODY_BYTES`).
+pub use crate::api::MAX_BODY_BYTES;
 
 pub fn router(state: AppState) -> Router {
     Router::new()

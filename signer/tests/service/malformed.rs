@@ -1,8 +1,10 @@
 //! Malformed intents (bad JSON, wrong types, out-of-range numbers, bad addresses, injection strings) get 4xx
 //! with a stable code, and nothing is signed.
 
+use std::time::{Duration, Instant};
+
 use serde_json::{Value, json};
-use signer::api::{ErrorEnvelope, PAYOUT_BATCH_PATH, REGISTER_PATH};
+use signer::api::{ErrorEnvelope, MANY_PATH, MAX_BODY_BYTES, PAYOUT_BATCH_PATH, REGISTER_PATH};
 
 use crate::support::*;
 
@@ -104,6 +106,45 @@ async fn malformed_payout_batches_are_refused() {
     // A register body on the batch route is not a batch.
     let response = app.post_raw(PAYOUT_BATCH_PATH, &serde_json::to_vec(&valid_register()).unwrap()).await;
     assert_eq!(response.status().as_u16(), 422);
+    assert_eq!(app.signed_count().await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_fields_are_refused_quickly_and_never_echoed() {
+    let (app, _dir) = TestApp::fresh().await;
+    // Each under the body limit, so that only the field's own bound can refuse it.
+    let long = 400 * 1024;
+    let digits = "9".repeat(long);
+    let mut unknown_field = valid_register();
+    unknown_field["x".repeat(long)] = json!(1);
+    let mut batch = serde_json::to_value(payout_batch(&[5, 7], None)).unwrap();
+    batch["payouts"][1]["recipient"] = json!(format!("0x{}", "ab".repeat(long / 2)));
+    let many_kind = json!({ "requests": [{ "kind": "k".repeat(long), "intent": valid_register() }] });
+    let cases: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("amount", REGISTER_PATH, with("amount", json!(digits))),
+        ("nonce", REGISTER_PATH, with("nonce", json!(digits))),
+        ("address", REGISTER_PATH, with("user", json!(format!("0x{digits}")))),
+        ("chain id as a long number", REGISTER_PATH, format!(r#"{{"chain_id":{digits}}}"#).into_bytes()),
+        ("unknown field's name", REGISTER_PATH, serde_json::to_vec(&unknown_field).unwrap()),
+        ("payout recipient", PAYOUT_BATCH_PATH, serde_json::to_vec(&batch).unwrap()),
+        ("kind of a many request", MANY_PATH, serde_json::to_vec(&many_kind).unwrap()),
+    ];
+    for (name, path, body) in &cases {
+        assert!(body.len() < MAX_BODY_BYTES, "{name}");
+        let started = Instant::now();
+        let response = app.post_raw(path, body).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert!(matches!(status, 400 | 422), "{name}: {status} {text:.300}");
+        assert!(text.len() < 1024, "{name}: the answer quotes the field ({} bytes): {text:.300}", text.len());
+        assert!(started.elapsed() < Duration::from_secs(2), "{name}: {:?}", started.elapsed());
+    }
+
+    // A body over the limit is refused as such, whatever it holds.
+    let response = app.post_raw(REGISTER_PATH, &with("amount", json!("9".repeat(MAX_BODY_BYTES)))).await;
+    assert_eq!(response.status().as_u16(), 413);
+    assert_eq!(response.json::<ErrorEnvelope>().await.unwrap().error.code, "body_too_large");
     assert_eq!(app.signed_count().await, 0);
     app.stop().await;
 }
