@@ -34,7 +34,7 @@ const CHAIN_ID: u64 = 31_337;
 const CONTRACT: Address = Address::repeat_byte(0xcc);
 /// anvil's well-known dev key #1.
 const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const SECRET: &str = "bench-caller-secret";
+const SECRET: &str = "bench-only-caller-secret-0123456789abcdef";
 const BATCH_ENTRIES: usize = 500;
 const REGISTERS: usize = 20_000;
 const BATCHES: usize = 200;

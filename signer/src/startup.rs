@@ -25,6 +25,8 @@ pub async fn run_until(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> eyre::Result<(SocketAddr, impl Future<Output = std::io::Result<()>> + Send)> {
+    // First, before the key is decrypted: a caller with a short secret stops the start at once, by name.
+    let auth = Authenticator::new(settings.callers.clone(), settings.auth_window_secs)?;
     let policy = Policy::try_from(settings.policy.clone())?;
     let key: Arc<dyn KeySource> = match &settings.key {
         KeySettings::Keystore { path, passphrase } => Arc::new(key::from_keystore(path, passphrase).await?),
@@ -34,7 +36,6 @@ pub async fn run_until(
         .await
         .wrap_err_with(|| format!("opening the store {}", settings.store_path.display()))?;
 
-    let auth = Authenticator::new(settings.callers.clone(), settings.auth_window_secs);
     // Replays of requests that obtained a signature shortly before a restart are still refused.
     let recent = crate::http::unix_now().saturating_sub(2 * settings.auth_window_secs);
     for (mac, signed_at) in store.request_macs_since(recent).await? {

@@ -15,7 +15,10 @@ use tokio::sync::oneshot;
 
 use crate::{
     api::{self, AssetPolicy, ErrorBody, ErrorEnvelope, ManyItem, ManyRequest, ManyResponse, SignResponse, SignerInfo},
-    auth::{CALLER_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, request_mac},
+    auth::{
+        CALLER_HEADER, CONTENT_SHA256_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, body_sha256_hex,
+        request_mac_for_hash,
+    },
     intent::{Kind, PayoutBatchIntent, RegisterIntent, RetopupIntent, TreasuryTransferIntent},
 };
 
@@ -186,13 +189,15 @@ impl SignerClient {
 
     /// The authentication headers for one request, with a random request id; a fresh set is needed for every
     /// attempt (a replayed set is refused).
-    pub fn auth_headers(&self, method: &str, path: &str, body: &[u8], timestamp: u64) -> [(&'static str, String); 4] {
+    pub fn auth_headers(&self, method: &str, path: &str, body: &[u8], timestamp: u64) -> [(&'static str, String); 5] {
         let request_id = hex::encode(rand::random::<[u8; 16]>());
+        let body_sha256 = body_sha256_hex(body);
         [
             (CALLER_HEADER, self.caller.clone()),
             (TIMESTAMP_HEADER, timestamp.to_string()),
-            (SIGNATURE_HEADER, request_mac(&self.secret, timestamp, &request_id, method, path, body)),
+            (SIGNATURE_HEADER, request_mac_for_hash(&self.secret, timestamp, &request_id, method, path, &body_sha256)),
             (REQUEST_ID_HEADER, request_id),
+            (CONTENT_SHA256_HEADER, body_sha256),
         ]
     }
 

@@ -3,7 +3,7 @@
 
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
@@ -16,7 +16,7 @@ use crate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("{}", .0.public())]
+    #[error("{}", .0.public_message())]
     Unauthorized(AuthFailure),
     #[error("request body is not valid JSON: {0}")]
     MalformedJson(String),
@@ -58,7 +58,7 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::Unauthorized(f) => f.public().code(),
+            ApiError::Unauthorized(f) => f.public_code(),
             ApiError::MalformedJson(_) => "malformed_json",
             ApiError::BodyUnreadable => "body_too_large",
             ApiError::InvalidIntent(_) => "invalid_intent",
@@ -80,7 +80,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status(), Json(ErrorEnvelope { error: self.body() })).into_response()
+        let mut response = (self.status(), Json(ErrorEnvelope { error: self.body() })).into_response();
+        // Refused before its body was read: the connection still holds that body, so it is not kept for another.
+        if matches!(self, ApiError::Unauthorized(_) | ApiError::BodyUnreadable) {
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 
@@ -94,4 +99,9 @@ fn clipped(mut message: String) -> String {
         message.push('…');
     }
     message
+}
+
+/// At most the first `max` bytes of `text` (on a character boundary): what the audit log shows of untrusted text.
+pub(crate) fn clip(text: &str, max: usize) -> &str {
+    &text[..text.floor_char_boundary(max)]
 }

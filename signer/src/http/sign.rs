@@ -6,16 +6,17 @@ use axum::{
     Json,
     body::Bytes,
     extract::{FromRequest, Request, State},
+    http::header,
 };
 use serde::de::DeserializeOwned;
 
-use super::{ApiError, AppState, MAX_BODY_BYTES, unix_now};
+use super::{ApiError, AppState, MAX_BODY_BYTES, error::clip, unix_now};
 
 /// The answer as the service writes it: the payload as it was serialised once.
 type SignResponse = api::SignResponse<Box<serde_json::value::RawValue>>;
 use crate::{
     api,
-    auth::{Authenticated, CALLER_HEADER, Credentials, REQUEST_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER},
+    auth::{AuthFailure, Authenticated, Credentials, PATH_MAX_LEN},
     intent::{
         Addr, Amount, Intent, Kind, Malformed, PayoutBatchIntent, RegisterIntent, RetopupIntent, TreasuryTransferIntent,
     },
@@ -35,35 +36,42 @@ impl FromRequest<AppState> for AuthenticatedRequest {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let (parts, body) = request.into_parts();
-        let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| ApiError::BodyUnreadable)?;
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let credentials = match (
-            header(CALLER_HEADER),
-            header(TIMESTAMP_HEADER),
-            header(REQUEST_ID_HEADER),
-            header(SIGNATURE_HEADER),
-        ) {
-            (Some(caller), Some(timestamp), Some(request_id), Some(signature)) => {
-                Some(Credentials { caller, timestamp, request_id, signature })
-            }
-            _ => None,
-        };
         let path = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
-        match state.auth.verify(credentials, parts.method.as_str(), path, &body, unix_now()) {
-            Ok(caller) => Ok(AuthenticatedRequest { caller, body }),
-            Err(failure) => {
-                tracing::warn!(
-                    target: "signer::audit",
-                    caller = credentials.map(|c| c.caller).unwrap_or("-"),
-                    path,
-                    decision = "refused",
-                    rule = failure.code(),
-                    "unauthenticated request"
-                );
-                state.metrics.record("any", failure.code());
-                Err(ApiError::Unauthorized(failure))
-            }
-        }
+        let refused = |caller: &str, failure: AuthFailure| {
+            tracing::warn!(
+                target: "signer::audit",
+                caller,
+                path = clip(path, PATH_MAX_LEN),
+                decision = "refused",
+                rule = failure.code(),
+                "unauthenticated request"
+            );
+            state.metrics.record("any", failure.code());
+            ApiError::Unauthorized(failure)
+        };
+        // The headers are authenticated before any byte of the body is read: a stranger makes the signer read none.
+        let credentials = Credentials::from_headers(&parts.headers);
+        let claimed = credentials.as_ref().map_or("-", |c| c.caller);
+        let head = state
+            .auth
+            .verify_head(credentials, parts.method.as_str(), path, unix_now())
+            .map_err(|failure| refused(claimed, failure))?;
+        let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let body = match declared {
+            Some(length) if length > MAX_BODY_BYTES as u64 => Err(ApiError::BodyUnreadable),
+            _ => axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| ApiError::BodyUnreadable),
+        };
+        let body = body.inspect_err(|e| {
+            tracing::warn!(
+                target: "signer::audit",
+                caller = head.caller(), path = clip(path, PATH_MAX_LEN), decision = "refused", rule = e.code(),
+                "request body unreadable"
+            );
+            state.metrics.record("any", e.code());
+        })?;
+        let caller_id = head.caller().to_owned();
+        let caller = head.with_body(&body).map_err(|failure| refused(&caller_id, failure))?;
+        Ok(AuthenticatedRequest { caller, body })
     }
 }
 

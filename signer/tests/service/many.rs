@@ -91,7 +91,7 @@ async fn a_malformed_or_unauthenticated_request_is_refused_whole_and_stores_noth
     }
     let response = request.send().await.unwrap();
     assert_eq!(response.status().as_u16(), 401);
-    assert_eq!(response.json::<ErrorEnvelope>().await.unwrap().error.code, "auth.bad_signature");
+    assert_eq!(response.json::<ErrorEnvelope>().await.unwrap().error.code, "auth.failed");
     assert_eq!(app.signed_count().await, 0);
     app.stop().await;
 }

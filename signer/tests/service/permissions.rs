@@ -19,7 +19,7 @@ use signer::{
 use crate::support::*;
 
 const TREASURY_CALLER: &str = "treasury-ops";
-const TREASURY_SECRET: &str = "test-only-treasury-secret";
+const TREASURY_SECRET: &str = "test-only-treasury-secret-0123456789abcdef";
 
 /// Secrets come from here instead of the process environment.
 struct TestEnv;
@@ -73,12 +73,6 @@ fn limited_settings(dir: &std::path::Path) -> Settings {
     settings.bind = "127.0.0.1:0".parse().unwrap();
     settings.policy = policy(CHAIN_ID, CONTRACT);
     settings
-}
-
-async fn metric(app: &TestApp, kind: &str, outcome: &str) -> u64 {
-    let text = app.http.get(format!("{}/metrics", app.base_url)).send().await.unwrap().text().await.unwrap();
-    let series = format!("signer_requests_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} ");
-    text.lines().find_map(|l| l.strip_prefix(&series)).map_or(0, |n| n.parse().unwrap())
 }
 
 #[tokio::test]

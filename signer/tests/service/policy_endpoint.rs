@@ -59,9 +59,9 @@ async fn unlisted_assets_bad_queries_and_unknown_callers_are_refused() {
         (403, "policy.contract_not_allowed".into())
     );
     let stranger = SignerClient::new(&app.base_url, "stranger", SecretString::from("not-a-caller-secret"));
-    assert_eq!(code(stranger.policy(CHAIN_ID, CONTRACT, USDT).await), (401, "auth.bad_signature".into()));
+    assert_eq!(code(stranger.policy(CHAIN_ID, CONTRACT, USDT).await), (401, "auth.failed".into()));
     let wrong = SignerClient::new(&app.base_url, CALLER, SecretString::from("a-wrong-secret-for-the-caller"));
-    assert_eq!(code(wrong.policy(CHAIN_ID, CONTRACT, USDT).await), (401, "auth.bad_signature".into()));
+    assert_eq!(code(wrong.policy(CHAIN_ID, CONTRACT, USDT).await), (401, "auth.failed".into()));
 
     // A query the MAC covers but that is not a policy query: 422, after authentication.
     for query in [

@@ -29,7 +29,7 @@ pub(crate) const SPONSOR: Address = Address::repeat_byte(0x22);
 pub(crate) const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 pub(crate) const DEV_ADDRESS: Address = alloy::primitives::address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
 pub(crate) const CALLER: &str = "backend";
-pub(crate) const CALLER_SECRET: &str = "test-only-caller-secret";
+pub(crate) const CALLER_SECRET: &str = "test-only-caller-secret-0123456789abcdef";
 
 pub(crate) const PER_PAYLOAD_CAP: u128 = 1_000;
 pub(crate) const PER_BATCH_CAP: u128 = 2_500;
@@ -135,6 +135,13 @@ impl TestApp {
         }
         request.send().await.unwrap()
     }
+}
+
+/// `signer_requests_total{kind, outcome}` as the service's `/metrics` shows it now.
+pub(crate) async fn metric(app: &TestApp, kind: &str, outcome: &str) -> u64 {
+    let text = app.http.get(format!("{}/metrics", app.base_url)).send().await.unwrap().text().await.unwrap();
+    let series = format!("signer_requests_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} ");
+    text.lines().find_map(|l| l.strip_prefix(&series)).map_or(0, |n| n.parse().unwrap())
 }
 
 /// The address `response`'s signature recovers to, over its digest.
