@@ -36,7 +36,7 @@ const SETTLEMENT: Address = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3
 /// Anvil's dev key #1: a benchmark-only signing key (the signer runs with its insecure flag).
 const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const CALLER: &str = "bench";
-const CALLER_SECRET: &str = "bench-only-caller-secret";
+const CALLER_SECRET: &str = "bench-only-caller-secret-0123456789abcdef";
 const DOMAIN: &str = "bench.local";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most requests in flight at once; a request due beyond this is counted as an error, not queued.

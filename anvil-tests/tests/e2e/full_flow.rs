@@ -55,7 +55,7 @@ async fn each_asset_from_sign_in_to_payout_on_chain_and_a_balanced_reconciliatio
     let chain = DevChain::start_mining().await?;
     let dir = WorkDir::new("full-flow")?;
     let (db, url) = ledger_database(&chain.deployment()).await?;
-    let secret = format!("e2e-caller-secret-{}", std::process::id());
+    let secret = format!("e2e-caller-secret-of-at-least-32-bytes-{}", std::process::id());
     let (_signer, signer_url) = start_signer(&dir, &chain, &secret).await?;
     let (_backend, api_url, api_metrics) = start_backend_with_metrics(&dir, &chain, &url, &signer_url, &secret).await?;
     let listener_metrics = free_port()?;

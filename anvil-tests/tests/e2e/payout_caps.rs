@@ -155,7 +155,7 @@ async fn batches_keep_to_the_signers_caps_and_pay_every_user_in_full_over_succes
     }
     let last = chain.provider.get_block_number().await?;
 
-    let secret = format!("e2e-caller-secret-{}", std::process::id());
+    let secret = format!("e2e-caller-secret-of-at-least-32-bytes-{}", std::process::id());
     let mut listener = start_listener(&dir, "listener", &chain, &url, &chain.rpc_url(), "poll_interval_ms = 100")?;
     wait_listener_through(&db.pool, CHAIN, last, LIMIT, &mut listener).await?;
     let _reconciler = crate::start_reconciler(&dir, &chain, &url)?;

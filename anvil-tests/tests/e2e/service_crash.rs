@@ -29,7 +29,7 @@ async fn signer_and_backend_killed_9_around_a_payout_pay_exactly_once() -> eyre:
     let chain = DevChain::start_mining().await?;
     let dir = WorkDir::new("service-crash")?;
     let (db, url) = ledger_database(&chain.deployment()).await?;
-    let secret = format!("e2e-caller-secret-{}", std::process::id());
+    let secret = format!("e2e-caller-secret-of-at-least-32-bytes-{}", std::process::id());
     let (mut signer, signer_url) = start_signer(&dir, &chain, &secret).await?;
     let (mut backend, api_url) = start_backend(&dir, &chain, &url, &signer_url, &secret).await?;
     let mut listener = start_listener(&dir, "listener", &chain, &url, &chain.rpc_url(), "poll_interval_ms = 100")?;

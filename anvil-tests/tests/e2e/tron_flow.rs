@@ -62,7 +62,7 @@ async fn tron_stack(label: &str, chain_fields: &str) -> eyre::Result<TronStack> 
     let rpc = TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?;
     let dir = WorkDir::new(label)?;
     let (db, url) = ledger_database(&chain.deployment()).await?;
-    let secret = format!("e2e-caller-secret-{}", std::process::id());
+    let secret = format!("e2e-caller-secret-of-at-least-32-bytes-{}", std::process::id());
     let (signer, signer_url) = start_signer(&dir, &chain, &secret).await?;
     let tron_fields = format!(
         ", tron_grpc_url = \"{}\", tron_solidity_grpc_url = \"{}\"{chain_fields}",

@@ -14,7 +14,7 @@ use crate::common::{BNB, CHAIN};
 pub(crate) const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 pub(crate) const DEV_ADDRESS: Address = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
 const CALLER: &str = "backend";
-const SECRET: &str = "test-only-caller-secret";
+const SECRET: &str = "test-only-caller-secret-0123456789abcdef";
 /// A Settlement address for tests without a chain (signing needs only the domain).
 pub(crate) const SETTLEMENT: Address = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
 
