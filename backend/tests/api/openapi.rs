@@ -1,0 +1,236 @@
+//! The OpenAPI document against the answers: every route lists the error statuses every route shares (from what
+//! it takes), every error answer is the shared envelope, and bad requests of every kind, sent to every route, get
+//! only statuses its entry lists. Catches drift without a devnet; `scripts/api-check.sh` goes further (generated
+//! requests against the whole system).
+
+use serde_json::{Map, Value};
+
+use crate::helpers::{TestApp, spawn_app};
+
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// One operation of the document.
+struct Operation<'a> {
+    method: &'a str,
+    path: &'a str,
+    spec: &'a Map<String, Value>,
+}
+
+impl Operation<'_> {
+    fn name(&self) -> String {
+        format!("{} {}", self.method.to_uppercase(), self.path)
+    }
+
+    fn params(&self, location: &str) -> Vec<&Value> {
+        let params = self.spec.get("parameters").and_then(Value::as_array);
+        params.into_iter().flatten().filter(|p| p["in"] == location).collect()
+    }
+
+    fn has_body(&self) -> bool {
+        self.spec.contains_key("requestBody")
+    }
+
+    fn needs_token(&self) -> bool {
+        self.spec.get("security").and_then(Value::as_array).is_some_and(|s| !s.is_empty())
+    }
+
+    fn admin(&self) -> bool {
+        self.path.starts_with("/v1/admin/")
+    }
+
+    fn responses(&self) -> &Map<String, Value> {
+        self.spec["responses"].as_object().unwrap()
+    }
+
+    fn documents(&self, status: u16) -> bool {
+        self.responses().contains_key(&status.to_string())
+    }
+
+    /// The statuses every route with this shape must list (the rule of `backend::http::docs`, restated).
+    fn common_errors(&self) -> Vec<u16> {
+        let mut expected = vec![408, 429];
+        if self.path != "/health" {
+            expected.push(500);
+        }
+        if !self.params("path").is_empty() || !self.params("query").is_empty() || self.has_body() {
+            expected.push(400);
+        }
+        if self.needs_token() {
+            expected.push(401);
+        }
+        if self.admin() {
+            expected.push(403);
+        }
+        if self.has_body() {
+            expected.extend([413, 415, 422]);
+        }
+        expected
+    }
+}
+
+fn operations(doc: &Value) -> Vec<Operation<'_>> {
+    let mut all = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS {
+            if let Some(spec) = item.get(method).and_then(Value::as_object) {
+                all.push(Operation { method, path, spec });
+            }
+        }
+    }
+    assert!(all.len() > 40, "the document lists {} operations", all.len());
+    all
+}
+
+async fn document(app: &TestApp) -> Value {
+    let doc = app.get("/api-docs/openapi.json", None).await;
+    assert_eq!(doc.status, 200);
+    doc.body
+}
+
+#[tokio::test]
+async fn every_route_lists_the_errors_it_shares_with_the_envelope_and_every_reference_resolves() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let mut missing = Vec::new();
+    for op in operations(&doc) {
+        if op.admin() {
+            assert!(op.needs_token(), "{}: an admin route without a bearer token", op.name());
+        }
+        for status in op.common_errors() {
+            if !op.documents(status) {
+                missing.push(format!("{} {status}", op.name()));
+            }
+        }
+        for (status, response) in op.responses() {
+            assert!(
+                response["description"].as_str().is_some_and(|d| !d.is_empty()),
+                "{} {status}: no description",
+                op.name()
+            );
+            if status.parse::<u16>().unwrap() >= 400 {
+                let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                assert_eq!(schema, "#/components/schemas/ErrorBody", "{} {status}: not the error envelope", op.name());
+            }
+            if status == "429" {
+                assert!(response["headers"]["Retry-After"].is_object(), "{} 429: no Retry-After", op.name());
+            }
+        }
+    }
+    assert!(missing.is_empty(), "statuses missing from the document: {missing:#?}");
+    let mut unresolved = Vec::new();
+    references(&doc, &mut |r| {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or(r);
+        if doc["components"]["schemas"].get(name).is_none() {
+            unresolved.push(r.to_owned());
+        }
+    });
+    assert!(unresolved.is_empty(), "references to schemas the document lacks: {unresolved:?}");
+}
+
+/// Every `$ref` in `value`.
+fn references(value: &Value, found: &mut impl FnMut(&str)) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                found(r);
+            }
+            map.values().for_each(|v| references(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+        _ => {}
+    }
+}
+
+/// A request of one probe: the path with its parameters filled in, a query, a body with its content type.
+#[derive(Clone)]
+struct Probe {
+    what: &'static str,
+    token: Option<String>,
+    path: String,
+    query: Option<String>,
+    body: Option<(&'static str, Vec<u8>)>,
+}
+
+#[tokio::test]
+async fn bad_requests_to_every_route_get_documented_answers() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let (admin, user) = (app.admin_token().await, app.user_token().await);
+    let mut undocumented = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for op in operations(&doc) {
+        let own_token = op.needs_token().then(|| if op.admin() { admin.clone() } else { user.clone() });
+        let valid_path = op.params("path").iter().fold(op.path.to_owned(), |path, p| {
+            let value =
+                if p["schema"]["type"] == "integer" { "1" } else { "0x00000000000000000000000000000000000000aa" };
+            path.replace(&format!("{{{}}}", p["name"].as_str().unwrap()), value)
+        });
+        let json = |text: &str| Some(("application/json", text.as_bytes().to_vec()));
+        let body = if op.has_body() { json("{}") } else { None };
+        let base = Probe { what: "its token", token: own_token, path: valid_path, query: None, body };
+        let mut probes = vec![Probe { what: "no token", token: None, ..base.clone() }, base.clone()];
+        if op.admin() {
+            probes.push(Probe { what: "a user's token", token: Some(user.clone()), ..base.clone() });
+        }
+        if !op.params("path").is_empty() {
+            let path = op.params("path").iter().fold(op.path.to_owned(), |path, p| {
+                path.replace(&format!("{{{}}}", p["name"].as_str().unwrap()), "not%20a%20value")
+            });
+            probes.push(Probe { what: "a bad path", path, ..base.clone() });
+        }
+        let query = op.params("query");
+        if !query.is_empty() {
+            let bad: Vec<String> =
+                query.iter().map(|p| format!("{}=not-a-value", p["name"].as_str().unwrap())).collect();
+            probes.push(Probe { what: "a bad query", query: Some(bad.join("&")), ..base.clone() });
+            probes.push(Probe {
+                what: "an unknown query parameter",
+                query: Some("unexpected=1".into()),
+                ..base.clone()
+            });
+        }
+        if op.has_body() {
+            let large = format!("{{\"pad\": \"{}\"}}", "x".repeat(256 * 1024));
+            for (what, body) in [
+                ("malformed JSON", json("{\"asset_id\": ")),
+                ("not JSON", Some(("text/plain", b"{}".to_vec()))),
+                ("a JSON array", json("[]")),
+                ("wrong types", json("{\"asset_id\": \"one\", \"address\": 5, \"refresh_token\": 5}")),
+                ("a body too large", Some(("application/json", large.into_bytes()))),
+            ] {
+                probes.push(Probe { what, body, ..base.clone() });
+            }
+        }
+        for probe in probes {
+            let (status, body) = send(&app, op.method, &probe).await;
+            seen.insert(status);
+            let envelope = body["error"]["code"].is_string() && body["error"]["message"].is_string();
+            if !op.documents(status) || (status >= 400 && !envelope) {
+                undocumented.push(format!("{} with {}: {status} {body}", op.name(), probe.what));
+            }
+        }
+    }
+    assert!(undocumented.is_empty(), "answers the document does not list: {undocumented:#?}");
+    for status in [400, 401, 403, 413, 415, 422] {
+        assert!(seen.contains(&status), "no probe was answered {status}: {seen:?}");
+    }
+}
+
+async fn send(app: &TestApp, method: &str, probe: &Probe) -> (u16, Value) {
+    let mut url = format!("{}{}", app.base, probe.path);
+    if let Some(query) = &probe.query {
+        url = format!("{url}?{query}");
+    }
+    let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+    let mut request = app.client.request(method, url);
+    if let Some(token) = &probe.token {
+        request = request.bearer_auth(token);
+    }
+    if let Some((content_type, body)) = &probe.body {
+        request = request.header("content-type", *content_type).body(body.clone());
+    }
+    let answer = request.send().await.unwrap();
+    let status = answer.status().as_u16();
+    let text = answer.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
