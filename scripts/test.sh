@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The test command (README.md): set-up, contract tests, gas snapshot check, on-call artifacts (ops-test.sh), ABI
 # drift check, rustfmt check, clippy,
-# Rust tests, browser tests of the web front.
+# Rust tests, browser tests of the web front, generated requests against the API's OpenAPI document (api-check.sh).
 # Ends with one line totalling every runner's results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/referral-target}"
 log=$(mktemp -t referral-tests.XXXXXX)
-trap 'rm -f "$log"' EXIT
+# The browser tests and the API check share one devnet; stopped at the end when this run started it.
+devnet_was_up=1
+stop_devnet() { if [ "$devnet_was_up" = 0 ] && [ "${KEEP_DEVNET:-0}" != 1 ]; then scripts/devnet.sh stop >/dev/null || true; fi; }
+trap 'rm -f "$log"; stop_devnet' EXIT
 step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*"; }
 
 step "set-up (idempotent)"
@@ -39,7 +42,11 @@ step "rust: cargo test --workspace"
 cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee -a "$log"
 
 step "web: browser tests (Chromium, on the devnet)"
-scripts/web-test.sh 2>&1 | tee -a "$log"
+scripts/devnet.sh status >/dev/null 2>&1 || devnet_was_up=0
+KEEP_DEVNET=1 scripts/web-test.sh 2>&1 | tee -a "$log"
+
+step "api: generated requests against the OpenAPI document (schemathesis, on the same devnet)"
+KEEP_DEVNET=1 scripts/api-check.sh 2>&1 | tee -a "$log"
 
 # Totals over every runner. forge: "…: 121 tests passed, 0 failed, 0 skipped"; cargo: "test result: ok. 5 passed; 0 failed;"
 awk '
