@@ -1,13 +1,28 @@
 //! `/v1/auth`: wallet sign-in (nonce → signed EIP-4361 message → tokens), refresh, logout.
+//!
+//! Two ways to hold the refresh token. API clients get it in the JSON answer and send it back in the body.
+//! Browsers ask at sign-in for a cookie session (`refresh_token_in: "cookie"`): the refresh token then travels
+//! only in an `HttpOnly; Secure; SameSite=Strict` cookie scoped to `/v1/auth/` (refresh and logout read it; nonce
+//! and sign-in ignore it), never in a body script can read; refresh and logout take it from the cookie when the
+//! body names no token. Every answer here says `Cache-Control: no-store`: tokens are never kept by a cache.
+//!
+//! Cross-site request forgery against the cookie: a request the API acts on with the cookie (a) carries it only
+//! when sent from this site (SameSite=Strict: no cross-site navigation, form or fetch gets it) and only to
+//! `/v1/auth/*`; (b) must be `Content-Type: application/json`, which a cross-site form cannot send and a
+//! cross-site fetch can send only after a CORS preflight this API never grants (it has no CORS layer); (c) must
+//! carry an `Origin` equal to the configured site (`[auth] uri`), which browsers set on every POST and pages
+//! cannot forge. (c) is checked before anything is read or rotated, (b) by the JSON extractor before the handler
+//! runs; each alone stops a forged request, so one browser bug does not open the session.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::ErrorBody;
+use super::error::{ErrorBody, ErrorDetail};
 use super::metrics::SignInOutcome;
 use super::{ApiContext, ApiError, Json, rate_limit};
 use crate::auth::Role;
@@ -27,7 +42,22 @@ pub fn routes(ctx: ApiContext) -> OpenApiRouter<ApiContext> {
         .routes(routes!(refresh_tokens))
         .routes(routes!(logout))
         .layer(axum::extract::DefaultBodyLimit::max(AUTH_BODY_LIMIT))
+        .layer(axum::middleware::map_response(no_store))
 }
+
+/// Every answer of the auth routes (tokens, nonces, refusals) is kept by no cache, shared or private.
+async fn no_store(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// The cookie that holds a browser session's refresh token.
+pub const REFRESH_COOKIE: &str = "referral_refresh";
+/// Where the browser sends it: the auth routes only. Refresh and logout read it (one cookie, so the two can never
+/// disagree about which token is current); nonce and sign-in never look at it; no other route receives it.
+pub const REFRESH_COOKIE_PATH: &str = "/v1/auth/";
 
 /// Largest body the auth routes read (a sign-in is under 1 KiB); larger ones answer 413 unread.
 pub const AUTH_BODY_LIMIT: usize = 8 * 1024;
@@ -52,11 +82,34 @@ pub struct SigninRequest {
     pub message: String,
     /// 65-byte signature, hex.
     pub signature: String,
+    /// Where the session's refresh token goes: `body` (default, API clients) in the answer; `cookie` (browsers)
+    /// only in an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth/`, left out of the answer — then the
+    /// request's `Origin` must be the configured site.
+    #[serde(default)]
+    pub refresh_token_in: RefreshTokenIn,
+}
+
+/// Where a session's refresh token is handed out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RefreshTokenIn {
+    #[default]
+    Body,
+    Cookie,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
-    pub refresh_token: String,
+    /// The refresh token. Left out (`{}`) by a cookie session: the cookie's is used, and the request's `Origin`
+    /// must be the configured site. Without it and without the cookie the body is invalid (422).
+    #[serde(default, deserialize_with = "present_token")]
+    #[schema(nullable = false)]
+    pub refresh_token: Option<String>,
+}
+
+/// A token field that may be left out but, when given, is a string (`null` is refused like any other non-string).
+fn present_token<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -65,7 +118,10 @@ pub struct TokenPair {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
-    pub refresh_token: String,
+    /// The next refresh token; absent in a cookie session (it is in the `Set-Cookie` header only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub refresh_token: Option<String>,
     /// The wallet, 0x EIP-55.
     pub address: String,
     pub role: Role,
@@ -133,26 +189,39 @@ fn siwe_refusal(e: SiweError) -> ApiError {
 
 /// Verifies the signed message, spends its nonce, and starts a session.
 #[utoipa::path(post, path = "/v1/auth/signin", tag = "auth", request_body = SigninRequest,
-    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn signin(
-    State(ctx): State<ApiContext>,
-    Json(req): Json<SigninRequest>,
-) -> Result<Json<TokenPair>, ApiError> {
-    let answer = verify_and_start(&ctx, req).await;
+    responses(
+        (status = 200, body = TokenPair, headers(("Set-Cookie" = String, description = "`refresh_token_in: cookie` \
+            only: the refresh token, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth/`"))),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "cookie session asked from another site"),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn signin(State(ctx): State<ApiContext>, headers: HeaderMap, Json(req): Json<SigninRequest>) -> Response {
+    let delivery = req.refresh_token_in;
+    let answer = async {
+        if delivery == RefreshTokenIn::Cookie {
+            // Before the signature or the nonce is looked at: a forged request spends nothing.
+            from_this_site(&ctx, &headers)?;
+        }
+        Ok::<_, Refusal>(verify_and_start(&ctx, req).await?)
+    }
+    .await;
     ctx.metrics.sign_in(match &answer {
         Ok(_) => SignInOutcome::Ok,
-        Err(e) => match e.code() {
+        Err(Refusal::Api(e)) => match e.code() {
             "signin_bad_signature" | "invalid_signature" => SignInOutcome::BadSignature,
             "signin_nonce_invalid" | "signin_expired" => SignInOutcome::ExpiredNonce,
             "rate_limited" => SignInOutcome::RateLimited,
             _ => SignInOutcome::Refused,
         },
+        Err(Refusal::ForeignOrigin { .. }) => SignInOutcome::Refused,
     });
-    answer
+    match answer {
+        Ok(pair) => deliver(&ctx, pair, delivery),
+        Err(e) => e.into_response(),
+    }
 }
 
-async fn verify_and_start(ctx: &ApiContext, req: SigninRequest) -> Result<Json<TokenPair>, ApiError> {
+async fn verify_and_start(ctx: &ApiContext, req: SigninRequest) -> Result<TokenPair, ApiError> {
     if req.message.len() > MAX_MESSAGE_LEN {
         return Err(ApiError::unprocessable("invalid_message", "sign-in message too long"));
     }
@@ -178,7 +247,7 @@ async fn verify_and_start(ctx: &ApiContext, req: SigninRequest) -> Result<Json<T
     }
     let (refresh_token, family) = refresh::start_family(&ctx.db, message.address, auth.refresh_ttl_secs).await?;
     tracing::info!(wallet = %message.address, chain = message.chain.as_str(), "signed in");
-    token_pair(ctx, message.address, refresh_token, &family).map(Json)
+    token_pair(ctx, message.address, refresh_token, &family)
 }
 
 fn token_pair(
@@ -193,10 +262,124 @@ fn token_pair(
         access_token,
         token_type: "Bearer",
         expires_in: ctx.access_tokens.ttl_secs(),
-        refresh_token,
+        refresh_token: Some(refresh_token),
         address: wallet.to_checksum(None),
         role,
     })
+}
+
+/// The pair as JSON; in a cookie session the refresh token moves from the body into the cookie.
+fn deliver(ctx: &ApiContext, mut pair: TokenPair, delivery: RefreshTokenIn) -> Response {
+    let cookie = match delivery {
+        RefreshTokenIn::Body => None,
+        RefreshTokenIn::Cookie => pair.refresh_token.take(),
+    };
+    let mut response = Json(pair).into_response();
+    if let Some(token) = cookie {
+        let max_age = ctx.settings.auth.refresh_ttl_secs;
+        set_cookie(&mut response, &format!("{REFRESH_COOKIE}={token}; Max-Age={max_age}"));
+    }
+    response
+}
+
+/// `Set-Cookie` of the refresh cookie with its fixed attributes after `value` (`name=…; Max-Age=…`).
+fn set_cookie(response: &mut Response, value: &str) {
+    let cookie = format!("{value}; Path={REFRESH_COOKIE_PATH}; HttpOnly; Secure; SameSite=Strict");
+    let value = HeaderValue::from_str(&cookie).expect("tokens are hex: a valid header value");
+    response.headers_mut().append(header::SET_COOKIE, value);
+}
+
+/// Removes the refresh cookie from the browser (logout).
+fn clear_cookie(response: &mut Response) {
+    set_cookie(response, &format!("{REFRESH_COOKIE}=; Max-Age=0"));
+}
+
+/// The value of cookie `name` in the request (the first, if the browser sent several).
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find_map(|(k, v)| (k == name && !v.is_empty()).then_some(v))
+}
+
+/// `scheme://host[:port]` of a URL or an `Origin` header, lower case, without a default port.
+fn origin_of(url: &str) -> Option<String> {
+    let uri: axum::http::Uri = url.trim().parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let authority = uri.authority()?;
+    let host = authority.host().to_ascii_lowercase();
+    match authority.port_u16() {
+        Some(port) if !matches!((scheme.as_str(), port), ("https", 443) | ("http", 80)) => {
+            Some(format!("{scheme}://{host}:{port}"))
+        }
+        _ => Some(format!("{scheme}://{host}")),
+    }
+}
+
+/// A request that acts on the session cookie (or asks for one) must come from the configured site: its
+/// `Origin`, which browsers send with every POST and a page cannot set, equals `[auth] uri`'s. Missing is refused
+/// too (`null`, from sandboxed frames and the like, never matches).
+fn from_this_site(ctx: &ApiContext, headers: &HeaderMap) -> Result<(), Refusal> {
+    let expected = origin_of(&ctx.settings.auth.uri);
+    let given = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if expected.is_some() && given.and_then(origin_of) == expected {
+        return Ok(());
+    }
+    Err(Refusal::ForeignOrigin { given: given.unwrap_or("none").chars().take(200).collect(), expected })
+}
+
+/// A refusal of the auth routes: one of the API's errors, or a cookie request from another site (403).
+pub enum Refusal {
+    Api(ApiError),
+    ForeignOrigin { given: String, expected: Option<String> },
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl From<sqlx::Error> for Refusal {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Api(e) => e.into_response(),
+            Self::ForeignOrigin { given, expected } => {
+                let message = format!(
+                    "a session cookie is used only from this site ({}); this request's Origin is {given}",
+                    expected.as_deref().unwrap_or("no valid [auth] uri configured")
+                );
+                let body = ErrorBody { error: ErrorDetail { code: "origin_refused".to_owned(), message } };
+                (StatusCode::FORBIDDEN, Json(body)).into_response()
+            }
+        }
+    }
+}
+
+/// The refresh token a refresh or logout acts on: the body's (API clients), else the cookie's, only from this
+/// site (browsers).
+fn presented(ctx: &ApiContext, headers: &HeaderMap, body: Option<String>) -> Result<(String, RefreshTokenIn), Refusal> {
+    if let Some(token) = body {
+        return Ok((token, RefreshTokenIn::Body));
+    }
+    let Some(token) = cookie(headers, REFRESH_COOKIE) else {
+        return Err(ApiError::unprocessable(
+            "invalid_body",
+            "missing field `refresh_token` (and no session cookie was sent)",
+        )
+        .into());
+    };
+    from_this_site(ctx, headers)?;
+    Ok((token.to_owned(), RefreshTokenIn::Cookie))
 }
 
 fn refresh_refusal(e: RefreshError) -> ApiError {
@@ -209,23 +392,46 @@ fn refresh_refusal(e: RefreshError) -> ApiError {
     ApiError::unauthorized(code, e.to_string())
 }
 
-/// Exchanges a refresh token for a new pair; a reused token revokes its whole session.
+/// Exchanges a refresh token (the body's, else the session cookie's) for a new pair; a reused token revokes its
+/// whole session. A cookie session gets the next refresh token as the cookie again.
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, body = TokenPair, headers(("Set-Cookie" = String, description = "cookie session only: the \
+            next refresh token, `HttpOnly; Secure; SameSite=Strict; Path=/v1/auth/`"))),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "session cookie sent from another site"),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn refresh_tokens(
     State(ctx): State<ApiContext>,
+    headers: HeaderMap,
     Json(req): Json<RefreshRequest>,
-) -> Result<Json<TokenPair>, ApiError> {
-    let (wallet, next, family) = refresh::rotate(&ctx.db, &req.refresh_token, ctx.settings.auth.refresh_ttl_secs)
-        .await?
-        .map_err(refresh_refusal)?;
-    token_pair(&ctx, wallet, next, &family).map(Json)
+) -> Result<Response, Refusal> {
+    let (token, delivery) = presented(&ctx, &headers, req.refresh_token)?;
+    let (wallet, next, family) =
+        refresh::rotate(&ctx.db, &token, ctx.settings.auth.refresh_ttl_secs).await?.map_err(refresh_refusal)?;
+    Ok(deliver(&ctx, token_pair(&ctx, wallet, next, &family)?, delivery))
 }
 
-/// Ends the session of a refresh token (its whole family), and with it the session's access tokens.
+/// Ends the session of a refresh token (the body's, else the session cookie's, which is then removed): its whole
+/// family, and with it the session's access tokens.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
-    responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn logout(State(ctx): State<ApiContext>, Json(req): Json<RefreshRequest>) -> Result<StatusCode, ApiError> {
-    refresh::revoke(&ctx.db, &req.refresh_token).await?.map_err(refresh_refusal)?;
-    Ok(StatusCode::NO_CONTENT)
+    responses((status = 204), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "session cookie sent from another site"),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn logout(
+    State(ctx): State<ApiContext>,
+    headers: HeaderMap,
+    Json(req): Json<RefreshRequest>,
+) -> Result<Response, Refusal> {
+    let (token, delivery) = presented(&ctx, &headers, req.refresh_token)?;
+    let revoked = refresh::revoke(&ctx.db, &token).await?.map_err(refresh_refusal);
+    let mut response = match revoked {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    };
+    // The cookie goes either way: ended now, or unknown to the server already.
+    if delivery == RefreshTokenIn::Cookie {
+        clear_cookie(&mut response);
+    }
+    Ok(response)
 }

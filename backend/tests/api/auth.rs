@@ -301,3 +301,245 @@ async fn a_jwt_secret_under_32_bytes_refuses_to_start() {
     settings.auth.jwt_secret = Some(secrecy::SecretString::from(format!("{short}f")));
     assert!(backend::startup::Application::build_with_pool(settings, db.pool.clone()).await.is_ok());
 }
+
+/// An answer with its headers.
+struct Raw {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: serde_json::Value,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+
+    fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("<no error code>")
+    }
+
+    /// The `Set-Cookie` of the refresh cookie: its value and its attributes (lower-case names).
+    fn refresh_cookie(&self) -> Option<(String, Vec<String>)> {
+        self.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|c| {
+            let mut parts = c.split(';').map(str::trim);
+            let value = parts.next()?.strip_prefix("referral_refresh=")?.to_owned();
+            Some((value, parts.map(|a| a.to_ascii_lowercase()).collect()))
+        })
+    }
+}
+
+/// A POST of `body` as raw text with `headers` (a browser's `Origin`, `Cookie`, `Content-Type`).
+async fn post_raw(app: &crate::helpers::TestApp, path: &str, body: &str, headers: &[(&str, &str)]) -> Raw {
+    let mut req = app.client.post(format!("{}{path}", app.base)).body(body.to_owned());
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap();
+    Raw { status, headers, body: serde_json::from_str(&text).unwrap_or_default() }
+}
+
+/// The page's origin: the configured `[auth] uri`.
+const ORIGIN: &str = URI;
+const JSON: (&str, &str) = ("content-type", "application/json");
+
+/// Signs `wallet` in the way the web front does: a cookie session, from the site's origin. Returns the answer and
+/// the refresh cookie's value.
+async fn browser_signin(app: &crate::helpers::TestApp, wallet: &PrivateKeySigner) -> (Raw, String) {
+    let message = app.nonce(Chain::Evm, wallet).await;
+    let body =
+        json!({ "message": message, "signature": Chain::Evm.sign(wallet, &message), "refresh_token_in": "cookie" });
+    let a = post_raw(app, "/v1/auth/signin", &body.to_string(), &[JSON, ("origin", ORIGIN)]).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let (cookie, _) = a.refresh_cookie().expect("the refresh cookie is set");
+    (a, cookie)
+}
+
+/// A cookie refresh as the page's session worker sends it.
+async fn cookie_refresh(app: &crate::helpers::TestApp, cookie: &str) -> Raw {
+    let cookie = format!("referral_refresh={cookie}");
+    post_raw(app, "/v1/auth/refresh", "{}", &[JSON, ("origin", ORIGIN), ("cookie", &cookie)]).await
+}
+
+/// (tokens, used, revoked) rows of refresh_tokens.
+async fn refresh_rows(app: &crate::helpers::TestApp) -> (i64, i64, i64) {
+    sqlx::query_as("SELECT count(*), count(used_at), count(revoked_at) FROM refresh_tokens")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_answer_that_carries_a_token_is_kept_by_no_cache() {
+    let app = spawn_app().await;
+    let wallet = PrivateKeySigner::random();
+    let message = app.nonce(Chain::Evm, &wallet).await;
+    let signin = json!({ "message": message, "signature": Chain::Evm.sign(&wallet, &message) });
+    let pair = post_raw(&app, "/v1/auth/signin", &signin.to_string(), &[JSON]).await;
+    assert_eq!(pair.status, 200, "{}", pair.body);
+    // The JSON flow of API clients is unchanged: the refresh token in the body, no cookie.
+    let refresh_token = pair.body["refresh_token"].as_str().expect("refresh_token in the body").to_owned();
+    assert!(pair.refresh_cookie().is_none() && pair.headers.get("set-cookie").is_none());
+    let refreshed =
+        post_raw(&app, "/v1/auth/refresh", &json!({ "refresh_token": refresh_token }).to_string(), &[JSON]).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    assert!(refreshed.body["refresh_token"].is_string() && refreshed.refresh_cookie().is_none());
+    let (browser, cookie) = browser_signin(&app, &PrivateKeySigner::random()).await;
+    let renewed = cookie_refresh(&app, &cookie).await;
+    assert_eq!(renewed.status, 200, "{}", renewed.body);
+    let nonce = post_raw(
+        &app,
+        "/v1/auth/nonce",
+        &json!({ "address": Chain::Evm.address(&wallet), "chain": "evm" }).to_string(),
+        &[JSON],
+    )
+    .await;
+    let refused =
+        post_raw(&app, "/v1/auth/refresh", &json!({ "refresh_token": refresh_token }).to_string(), &[JSON]).await;
+    assert_eq!(refused.code(), "refresh_token_reused");
+    for (what, a) in
+        [("sign-in", &pair), ("refresh", &refreshed), ("cookie sign-in", &browser), ("cookie refresh", &renewed)]
+    {
+        assert!(a.body["access_token"].is_string(), "{what}: {}", a.body);
+        assert_eq!(a.header("cache-control"), "no-store", "{what}");
+        assert_eq!(a.header("pragma"), "no-cache", "{what}");
+    }
+    for (what, a) in [("nonce", &nonce), ("refusal", &refused)] {
+        assert_eq!((a.header("cache-control"), a.header("pragma")), ("no-store", "no-cache"), "{what}");
+    }
+}
+
+#[tokio::test]
+async fn a_cookie_session_keeps_the_refresh_token_out_of_every_body_and_still_detects_reuse() {
+    let app = spawn_app().await;
+    let wallet = PrivateKeySigner::random();
+    let (first, r1) = browser_signin(&app, &wallet).await;
+    assert!(first.body.get("refresh_token").is_none(), "no refresh token in the body: {}", first.body);
+    assert_eq!(first.body["address"], wallet.address().to_checksum(None));
+    let (_, attributes) = first.refresh_cookie().unwrap();
+    assert_eq!(r1.len(), 64, "{r1}");
+    for wanted in ["path=/v1/auth/", "max-age=3600", "httponly", "secure", "samesite=strict"] {
+        assert!(attributes.iter().any(|a| a == wanted), "{wanted} missing from {attributes:?}");
+    }
+    assert!(!attributes.iter().any(|a| a.starts_with("domain=")), "a host-only cookie: {attributes:?}");
+    let me = app.get("/v1/users/me", first.body["access_token"].as_str()).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    // Stored only hashed, like any refresh token.
+    let stored: Vec<u8> =
+        sqlx::query_scalar("SELECT token_hash FROM refresh_tokens").fetch_one(&app.db.pool).await.unwrap();
+    assert_ne!(alloy::hex::encode(&stored), r1);
+
+    // The cookie rotates: a new cookie, still no token in the body.
+    let second = cookie_refresh(&app, &r1).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert!(second.body.get("refresh_token").is_none(), "{}", second.body);
+    let (r2, attributes) = second.refresh_cookie().expect("the next refresh token is set as the cookie");
+    assert_ne!(r1, r2);
+    assert!(attributes.iter().any(|a| a == "httponly") && attributes.iter().any(|a| a == "samesite=strict"));
+    assert_eq!(app.get("/v1/users/me", second.body["access_token"].as_str()).await.status, 200);
+    assert_eq!(refresh_rows(&app).await, (2, 1, 0));
+
+    // The rotated-away cookie presented again is a reuse: the whole session ends, the current cookie with it.
+    let reuse = cookie_refresh(&app, &r1).await;
+    assert_eq!((reuse.status, reuse.code()), (401, "refresh_token_reused"), "{}", reuse.body);
+    let after = cookie_refresh(&app, &r2).await;
+    assert_eq!((after.status, after.code()), (401, "refresh_token_revoked"));
+    for access in [first.body["access_token"].as_str(), second.body["access_token"].as_str()] {
+        let me = app.get("/v1/users/me", access).await;
+        assert_eq!((me.status, me.code()), (401, "token_revoked"), "{}", me.body);
+    }
+    // A token in the body is the API client's flow, cookie or not: it is the one used.
+    let (_, r3) = browser_signin(&app, &wallet).await;
+    let cookie = format!("referral_refresh={r2}");
+    let body = json!({ "refresh_token": r3 }).to_string();
+    let a = post_raw(&app, "/v1/auth/refresh", &body, &[JSON, ("origin", ORIGIN), ("cookie", &cookie)]).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body["refresh_token"].is_string() && a.refresh_cookie().is_none());
+}
+
+#[tokio::test]
+async fn a_cookie_request_from_another_site_or_not_json_is_refused_and_rotates_nothing() {
+    let app = spawn_app().await;
+    let wallet = PrivateKeySigner::random();
+    let (_, token) = browser_signin(&app, &wallet).await;
+    let cookie = format!("referral_refresh={token}");
+    let cookie = ("cookie", cookie.as_str());
+    let before = app.db_state().await;
+    assert_eq!(refresh_rows(&app).await, (1, 0, 0));
+    // JSON with the cookie, from elsewhere than the site (or from nowhere said): 403.
+    let origins = [
+        ("another site", Some("https://evil.example")),
+        ("no Origin", None),
+        ("an opaque origin", Some("null")),
+        ("the site over http", Some("http://app.test:8443")),
+        ("another port", Some("https://app.test")),
+        ("a sibling host", Some("https://evil.app.test:8443")),
+    ];
+    // From the site with the cookie, but what a cross-site form can send without a preflight (never JSON): 415.
+    let content_types = [
+        ("a form", Some("application/x-www-form-urlencoded")),
+        ("a text/plain form", Some("text/plain")),
+        ("a multipart form", Some("multipart/form-data; boundary=x")),
+        ("no content type", None),
+    ];
+    let forged = origins
+        .iter()
+        .map(|&(what, origin)| (what, [Some(JSON), Some(cookie), origin.map(|o| ("origin", o))], 403, "origin_refused"))
+        .chain(content_types.iter().map(|&(what, ct)| {
+            (
+                what,
+                [ct.map(|c| ("content-type", c)), Some(cookie), Some(("origin", ORIGIN))],
+                415,
+                "unsupported_media_type",
+            )
+        }));
+    for path in ["/v1/auth/refresh", "/v1/auth/logout"] {
+        for (what, headers, status, code) in forged.clone() {
+            let headers: Vec<_> = headers.into_iter().flatten().collect();
+            let a = post_raw(&app, path, "{}", &headers).await;
+            assert_eq!((a.status, a.code()), (status, code), "{path} from {what}: {}", a.body);
+            assert!(a.body.get("access_token").is_none() && a.refresh_cookie().is_none(), "{path} from {what}");
+            assert_eq!(a.header("cache-control"), "no-store");
+        }
+    }
+    // Nothing was rotated, used or revoked, and the session goes on.
+    assert_eq!(refresh_rows(&app).await, (1, 0, 0));
+    assert_eq!(app.db_state().await, before, "a refused request changed the database");
+    let a = cookie_refresh(&app, &token).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+
+    // A cookie session asked for from another site is refused before the signature or the nonce is looked at.
+    let message = app.nonce(Chain::Evm, &wallet).await;
+    let signature = Chain::Evm.sign(&wallet, &message);
+    let body = json!({ "message": message, "signature": signature, "refresh_token_in": "cookie" }).to_string();
+    for origin in [vec![("origin", "https://evil.example")], vec![]] {
+        let headers: Vec<_> = [JSON].into_iter().chain(origin).collect();
+        let a = post_raw(&app, "/v1/auth/signin", &body, &headers).await;
+        assert_eq!((a.status, a.code()), (403, "origin_refused"), "{}", a.body);
+        assert!(a.refresh_cookie().is_none());
+    }
+    let a = post_raw(&app, "/v1/auth/signin", &body, &[JSON, ("origin", ORIGIN)]).await;
+    assert_eq!(a.status, 200, "the nonce was not spent: {}", a.body);
+}
+
+#[tokio::test]
+async fn logout_with_the_cookie_ends_the_session_and_removes_the_cookie() {
+    let app = spawn_app().await;
+    let (pair, token) = browser_signin(&app, &PrivateKeySigner::random()).await;
+    let cookie = format!("referral_refresh={token}");
+    let out = post_raw(&app, "/v1/auth/logout", "{}", &[JSON, ("origin", ORIGIN), ("cookie", &cookie)]).await;
+    assert_eq!(out.status, 204, "{}", out.body);
+    let (value, attributes) = out.refresh_cookie().expect("the cookie is removed");
+    assert_eq!(value, "");
+    assert!(attributes.iter().any(|a| a == "max-age=0") && attributes.iter().any(|a| a == "path=/v1/auth/"));
+    assert_eq!(refresh_rows(&app).await, (1, 0, 1));
+    let a = cookie_refresh(&app, &token).await;
+    assert_eq!((a.status, a.code()), (401, "refresh_token_revoked"));
+    let me = app.get("/v1/users/me", pair.body["access_token"].as_str()).await;
+    assert_eq!((me.status, me.code()), (401, "token_revoked"));
+    // Without a token in the body or a cookie there is nothing to end.
+    let none = post_raw(&app, "/v1/auth/logout", "{}", &[JSON, ("origin", ORIGIN)]).await;
+    assert_eq!((none.status, none.code()), (422, "invalid_body"));
+}
