@@ -1,8 +1,9 @@
 //! The web front (`backend/web/`, built by Vite into `dist/`): the user dApp at `/`, the admin console at
-//! `/admin` and the API docs page at `/docs`, as static files. Hashed assets are cached for a year, pages are
-//! revalidated on every load, and every answer carries a strict Content Security Policy: nothing but this origin
-//! (the wallet talks to the chain, not the page). Without a build the pages answer a plain 503 that says how to
-//! make one; the docs page then shows the raw OpenAPI document.
+//! `/admin` and the API docs page at `/docs`, as static files. Assets named by their content hash are cached for a
+//! year, everything else (pages, and any asset without a hash in its name) is revalidated on every load, and every
+//! answer carries a strict Content Security Policy: nothing but this origin (the wallet talks to the chain, not the
+//! page). Without a build the pages answer a plain 503 that says how to make one; the docs page then shows the raw
+//! OpenAPI document.
 //!
 //! The build directory is `WEB_DIST_DIR`, else `backend/web/dist` under the current directory, else `web/dist`
 //! of this crate. It is looked at per request, so a build made while the API runs is served at once.
@@ -25,10 +26,25 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
 
-/// Vite names every file under `assets/` by a hash of its content: it never changes.
+/// A file named by a hash of its content never changes (see [`content_hashed`]).
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// Pages name the current assets: revalidated on every load (cheap with the ETag).
+/// Pages name the current assets, and an unhashed asset may change under its name: revalidated on every load
+/// (cheap with the ETag).
 const REVALIDATE: &str = "no-cache";
+
+/// Whether an asset's name carries Vite's content hash: `name-XXXXXXXX.ext`, 8 base64url characters at least one
+/// of which is a capital (unlike a word). Only those are immutable; a file copied into `assets/` under a plain name
+/// (as the session worker once was) is revalidated, so a new version can never hide behind a year-long cache. A
+/// hash without a capital (about 1.5 % of them) only costs a revalidation.
+fn content_hashed(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
+    let stem = name.split('.').next().unwrap_or_default().as_bytes();
+    let Some(split) = stem.len().checked_sub(9).filter(|&i| i > 0) else { return false };
+    let hash = &stem[split + 1..];
+    stem[split] == b'-'
+        && hash.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        && hash.iter().any(u8::is_ascii_uppercase)
+}
 
 /// Where the build is, and the OpenAPI document the docs page embeds.
 #[derive(Debug, Clone)]
@@ -119,6 +135,7 @@ impl Web {
 
     async fn asset(&self, path: &str, headers: &HeaderMap) -> Response {
         let Some(relative) = safe_relative(path) else { return not_found() };
+        let cache = if content_hashed(&relative) { IMMUTABLE } else { REVALIDATE };
         let file = self.dist.join("assets").join(relative);
         let content_type = content_type(&file);
         // A pre-compressed copy (made by the build) when the client takes gzip.
@@ -130,11 +147,11 @@ impl Web {
             let mut gz = file.clone().into_os_string();
             gz.push(".gz");
             if let Some(bytes) = read(PathBuf::from(gz)).await {
-                return respond(bytes, content_type, IMMUTABLE, Some("gzip"), headers);
+                return respond(bytes, content_type, cache, Some("gzip"), headers);
             }
         }
         match read(file).await {
-            Some(bytes) => respond(bytes, content_type, IMMUTABLE, None, headers),
+            Some(bytes) => respond(bytes, content_type, cache, None, headers),
             None => not_found(),
         }
     }
@@ -241,7 +258,7 @@ mod tests {
     use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
     use axum::response::Response;
 
-    use super::{CONTENT_SECURITY_POLICY, IMMUTABLE, REVALIDATE, Web, safe_relative};
+    use super::{CONTENT_SECURITY_POLICY, IMMUTABLE, REVALIDATE, Web, content_hashed, safe_relative};
 
     fn web(dist: PathBuf) -> Web {
         Web { dist: Arc::new(dist), spec_json: r#"{"paths":{"/v1/auth/signin":{}},"x":"</script>"}"#.into() }
@@ -253,8 +270,8 @@ mod tests {
         std::fs::create_dir(dir.path().join("assets")).unwrap();
         std::fs::write(dir.path().join("index.html"), "<!doctype html><title>dApp</title>").unwrap();
         std::fs::write(dir.path().join("docs.html"), "<html><body><!--openapi--></body></html>").unwrap();
-        std::fs::write(dir.path().join("assets/index-abc.js"), "console.log(1)").unwrap();
-        std::fs::write(dir.path().join("assets/index-abc.js.gz"), "gzipped").unwrap();
+        std::fs::write(dir.path().join("assets/index-Ab3_x-9Z.js"), "console.log(1)").unwrap();
+        std::fs::write(dir.path().join("assets/index-Ab3_x-9Z.js.gz"), "gzipped").unwrap();
         dir
     }
 
@@ -289,14 +306,14 @@ mod tests {
         again.insert(header::IF_NONE_MATCH, HeaderValue::from_str(&etag).unwrap());
         assert_eq!(w.page("index.html", &again).await.status(), StatusCode::NOT_MODIFIED);
 
-        let asset = w.asset("index-abc.js", &HeaderMap::new()).await;
+        let asset = w.asset("index-Ab3_x-9Z.js", &HeaderMap::new()).await;
         assert_eq!(header(&asset, header::CACHE_CONTROL), IMMUTABLE);
         assert!(header(&asset, header::CONTENT_TYPE).starts_with("text/javascript"));
         assert_eq!(header(&asset, header::CONTENT_SECURITY_POLICY), CONTENT_SECURITY_POLICY);
         assert_eq!(text(asset).await, "console.log(1)");
         let mut gzip = HeaderMap::new();
         gzip.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br, gzip;q=0.8"));
-        let zipped = w.asset("index-abc.js", &gzip).await;
+        let zipped = w.asset("index-Ab3_x-9Z.js", &gzip).await;
         assert_eq!(header(&zipped, header::CONTENT_ENCODING), "gzip");
         assert_eq!(text(zipped).await, "gzipped");
         assert_eq!(w.asset("../index.html", &HeaderMap::new()).await.status(), StatusCode::NOT_FOUND);
@@ -318,6 +335,44 @@ mod tests {
             bare.contains("not built") && bare.contains("/v1/auth/signin") && bare.contains("&lt;/script&gt;"),
             "{bare}"
         );
+    }
+
+    #[tokio::test]
+    async fn an_asset_without_a_content_hash_in_its_name_is_revalidated_not_immutable() {
+        let dir = build();
+        // The session worker of older builds: copied as is, under the same name whatever its content.
+        for (name, body) in [("session-worker.js", "v1"), ("session-worker-CT61VH7r.js", "v2")] {
+            std::fs::write(dir.path().join("assets").join(name), body).unwrap();
+            std::fs::write(dir.path().join("assets").join(format!("{name}.gz")), "gzipped").unwrap();
+        }
+        let w = web(dir.path().to_path_buf());
+        let mut gzip = HeaderMap::new();
+        gzip.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        for request in [HeaderMap::new(), gzip] {
+            let plain = w.asset("session-worker.js", &request).await;
+            assert_eq!(plain.status(), StatusCode::OK);
+            assert_eq!(header(&plain, header::CACHE_CONTROL), REVALIDATE);
+            assert!(!header(&plain, header::CACHE_CONTROL).contains("immutable"));
+            assert!(!header(&plain, header::ETAG).is_empty(), "revalidated by its ETag");
+            assert_eq!(
+                header(&w.asset("session-worker-CT61VH7r.js", &request).await, header::CACHE_CONTROL),
+                IMMUTABLE
+            );
+        }
+        // What Vite writes (8 base64url characters, `-` and `_` included) is hashed; words and short tags are not.
+        for hashed in ["index-D_FOXx7E.js", "favicon-CJ7By4-G.svg", "styles-B5j4qU7-.js", "a-Caf6ghXU.js.gz"] {
+            assert!(content_hashed(std::path::Path::new(hashed)), "{hashed}");
+        }
+        for plain in [
+            "session-worker.js",
+            "index-abc.js",
+            "font-regular1.woff2",
+            "-CT61VH7r.js",
+            "x-abcdefgh.js",
+            "x_CT61VH7r.js",
+        ] {
+            assert!(!content_hashed(std::path::Path::new(plain)), "{plain}");
+        }
     }
 
     #[test]
