@@ -1,7 +1,9 @@
 // The dApp's first screen: the plan and the disclosure figures, before any wallet, equal to the API's; then
-// wallet sign-in, a session that survives a reload and renews itself, sign-out, and a rejected signature.
+// wallet sign-in into a cookie session whose tokens page script cannot read, a session that survives a reload
+// (renewed through the cookie), sign-out, a rejected signature, two tabs at once, and another site's page that
+// cannot use the cookie.
 import assert from "node:assert/strict";
-import { Api, BASE, freshKey, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
+import { Api, BASE, assertOutOfScriptReach, freshKey, openBrowser, refreshCookie, signInThroughPage, test, until } from "./lib/stack.mjs";
 
 test("plan and disclosure come first, in plain words, equal to the API", async () => {
   const b = await openBrowser();
@@ -47,11 +49,12 @@ test("plan and disclosure come first, in plain words, equal to the API", async (
   await b.close();
 });
 
-test("sign in with the wallet; the session survives a reload, renews itself and ends at sign-out", async () => {
+test("sign in with the wallet: no token within script's reach; the session survives a reload and ends at sign-out", async () => {
   const key = await freshKey();
   const b = await openBrowser({ key });
-  const { page, wallet } = b;
+  const { page, wallet, context } = b;
   await page.goto(BASE + "/");
+  const signinAnswer = page.waitForResponse((r) => new URL(r.url()).pathname === "/v1/auth/signin");
   await signInThroughPage(page);
   assert.equal(await page.getByTestId("role").innerText(), "user");
   assert.equal(await page.getByTestId("connected-address").getAttribute("data-address"), wallet.address);
@@ -59,36 +62,53 @@ test("sign in with the wallet; the session survives a reload, renews itself and 
   await page.getByTestId("not-registered").waitFor();
   await b.screenshot("01-signed-in-unregistered");
 
-  // Reload: the wallet reconnects without a prompt and the stored session is used.
-  const first = await page.evaluate(() => JSON.parse(localStorage.getItem("referral.session")));
+  // The answer carries the access token only, kept by no cache; the refresh token is an HttpOnly cookie.
+  const answer = await signinAnswer;
+  const pair = await answer.json();
+  assert.equal(answer.status(), 200);
+  assert.equal(pair.refresh_token, undefined, "no refresh token in the sign-in answer");
+  assert.equal(answer.headers()["cache-control"], "no-store");
+  const first = await refreshCookie(context);
+  assert.ok(first, "the refresh cookie is set");
+  assert.match(first.value, /^[0-9a-f]{64}$/);
+  // Secure is kept on http://localhost (a secure context), and the cookie goes to the auth routes only.
+  assert.deepEqual(
+    { httpOnly: first.httpOnly, secure: first.secure, sameSite: first.sameSite, path: first.path, domain: first.domain },
+    { httpOnly: true, secure: true, sameSite: "Strict", path: "/v1/auth/", domain: new URL(BASE).hostname },
+  );
+  // Page script sees neither token: not in localStorage, not in sessionStorage, not in document.cookie. What
+  // localStorage keeps is who is signed in.
+  const view = await assertOutOfScriptReach(page, [first.value, pair.access_token]);
+  assert.deepEqual(JSON.parse(view.localStorage["referral.session"]), { address: wallet.address, role: "user" });
+  assert.deepEqual(Object.keys(view.sessionStorage), []);
+
+  // Reload: the wallet reconnects without a prompt, and the page gets a new access token through the cookie (which
+  // rotates): still signed in, its authenticated calls answered.
   await page.reload();
   await page.getByTestId("sign-out").waitFor();
-
-  // An access token about to expire is renewed silently (the refresh token rotates).
-  await page.evaluate(() => {
-    const s = JSON.parse(localStorage.getItem("referral.session"));
-    s.expiresAt = Date.now() + 1000;
-    localStorage.setItem("referral.session", JSON.stringify(s));
-  });
-  await page.reload();
-  const renewed = await until("a renewed session", () =>
-    page.evaluate((old) => {
-      const s = JSON.parse(localStorage.getItem("referral.session") ?? "null");
-      return s && s.refreshToken !== old && s.expiresAt > Date.now() + 60_000 ? s : null;
-    }, first.refreshToken),
-  );
-  assert.equal(renewed.address, wallet.address);
   await page.getByTestId("not-registered").waitFor();
+  const renewed = await until("the cookie rotated by the reloaded page's renewal", async () => {
+    const c = await refreshCookie(context);
+    return c && c.value !== first.value && c;
+  });
+  assert.equal(renewed.httpOnly && renewed.secure && renewed.sameSite === "Strict", true);
+  await assertOutOfScriptReach(page, [first.value, renewed.value, pair.access_token]);
+  assert.equal(await page.getByTestId("role").innerText(), "user");
 
   await page.getByTestId("sign-out").click();
   await page.getByTestId("sign-in").waitFor();
   assert.equal(await page.evaluate(() => localStorage.getItem("referral.session")), null);
-  const after = await Api.raw("POST", "/v1/auth/refresh", { refresh_token: renewed.refreshToken });
+  await until("the refresh cookie removed", async () => (await refreshCookie(context)) === null);
+  const after = await Api.raw("POST", "/v1/auth/refresh", { refresh_token: renewed.value });
   assert.equal(after.status, 401, "sign-out ends the session on the server");
   assert.equal(after.body.error.code, "refresh_token_revoked");
-  // And the token rotated away at renewal was dead already.
-  const stale = await Api.raw("POST", "/v1/auth/refresh", { refresh_token: first.refreshToken });
+  // And the token rotated away at the reload was dead already.
+  const stale = await Api.raw("POST", "/v1/auth/refresh", { refresh_token: first.value });
   assert.equal(stale.status, 401);
+  // Signed out stays signed out across a reload.
+  await page.reload();
+  await page.getByTestId("sign-in").waitFor();
+  assert.equal(await page.getByTestId("sign-out").count(), 0);
   await b.close();
 });
 
@@ -111,32 +131,90 @@ test("a rejected signature says so and signs nobody in", async () => {
   await b.close();
 });
 
-test("two tabs renewing at once keep one live session (refresh tokens rotate; a reuse would revoke it)", async () => {
+test("two tabs loading at once keep one live session (refresh tokens rotate; a reuse would revoke it)", async () => {
   const key = await freshKey();
   const b = await openBrowser({ key });
   const { page, wallet, context } = b;
   await page.goto(BASE + "/");
   await signInThroughPage(page);
-  // No page of the app is open while the session is made to look nearly expired (an open one would renew
-  // at once); then two tabs open together and both want to renew.
-  await page.goto(BASE + "/api-docs/openapi.json");
-  const first = await page.evaluate(() => {
-    const s = JSON.parse(localStorage.getItem("referral.session"));
-    s.expiresAt = Date.now() + 1000;
-    localStorage.setItem("referral.session", JSON.stringify(s));
-    return s;
-  });
+  await page.getByTestId("not-registered").waitFor();
+  const first = await refreshCookie(context);
+  // Both tabs load together and each renews through the one cookie.
   const second = await context.newPage();
   await wallet.attach(second);
-  await Promise.all([page.goto(BASE + "/"), second.goto(BASE + "/")]);
-  const renewed = await until("both tabs on one renewed session", async () => {
-    const [a, c] = await Promise.all([page, second].map((p) => p.evaluate(() => localStorage.getItem("referral.session"))));
-    const s = JSON.parse(a ?? "null");
-    return a === c && s && s.refreshToken !== first.refreshToken && s.expiresAt > Date.now() + 60_000 ? s : null;
-  });
-  // The session is alive on the server: its refresh token works (it would be revoked after a reuse).
-  const check = await Api.raw("POST", "/v1/auth/refresh", { refresh_token: renewed.refreshToken });
+  await Promise.all([page.reload(), second.goto(BASE + "/")]);
+  // Each shows the wallet's data: each got an access token.
+  for (const p of [page, second]) {
+    await p.getByTestId("sign-out").waitFor();
+    await p.getByTestId("not-registered").waitFor();
+  }
+  const last = await refreshCookie(context);
+  assert.notEqual(last.value, first.value, "the cookie rotated");
+  // The session is alive on the server: the browser's current token works (it would be revoked after a reuse).
+  const check = await Api.raw("POST", "/v1/auth/refresh", { refresh_token: last.value });
   assert.equal(check.status, 200, JSON.stringify(check.body));
-  // The JSON page (not the app) made Chromium ask for /favicon.ico, which the backend does not serve.
-  await b.close([/http 404 GET .*\/favicon\.ico$/]);
+  await b.close();
+});
+
+test("a page of another site cannot use the session cookie: it is not sent, and nothing rotates", async () => {
+  const key = await freshKey();
+  const b = await openBrowser({ key });
+  const { page, context } = b;
+  await page.goto(BASE + "/");
+  await signInThroughPage(page);
+  await page.getByTestId("not-registered").waitFor();
+  const cookie = await refreshCookie(context);
+  // The same server under another host name is another site (localhost vs 127.0.0.1).
+  const port = new URL(BASE).port;
+  const other = await context.newPage();
+  await other.goto(`http://127.0.0.1:${port}/api-docs/openapi.json`);
+  const sent = [];
+  other.on("request", async (r) => {
+    if (r.url().startsWith(BASE + "/v1/auth/")) sent.push({ url: r.url(), headers: await r.allHeaders() });
+  });
+  const refresh = BASE + "/v1/auth/refresh";
+  const outcome = await other.evaluate(async (url) => {
+    const out = {};
+    // JSON, as the real renewal: needs a CORS preflight, which the API never grants.
+    try {
+      const r = await fetch(url, { method: "POST", credentials: "include", headers: { "content-type": "application/json" }, body: "{}" });
+      out.json = `answered ${r.status}`;
+    } catch (e) {
+      out.json = `refused: ${e.name}`;
+    }
+    // What needs no preflight: a form-like text/plain POST (its answer is opaque to the page).
+    const r = await fetch(url, { method: "POST", mode: "no-cors", credentials: "include", headers: { "content-type": "text/plain" }, body: "{}" });
+    out.form = r.type;
+    return out;
+  }, refresh);
+  assert.equal(outcome.json, "refused: TypeError", "the cross-site JSON request never reaches the API");
+  assert.equal(outcome.form, "opaque");
+  // A real form posted cross-site (a top-level navigation): SameSite=Strict keeps the cookie home here too.
+  const formAnswer = other.waitForResponse((r) => r.url() === refresh);
+  await other.evaluate((url) => {
+    const f = document.createElement("form");
+    f.method = "POST";
+    f.action = url;
+    f.enctype = "text/plain";
+    const i = document.createElement("input");
+    i.name = "{}";
+    f.append(i);
+    document.body.append(f);
+    f.submit();
+  }, refresh);
+  assert.equal((await formAnswer).status(), 415, "not JSON: refused before anything is read");
+  const posts = await until("the forged requests seen", async () => sent.length >= 2 && sent);
+  for (const r of posts) assert.equal(r.headers.cookie, undefined, `the cookie went with ${JSON.stringify(r)}`);
+  await other.close();
+  // Nothing rotated: the browser's cookie is unchanged and still the session's live token.
+  assert.equal((await refreshCookie(context)).value, cookie.value);
+  await page.reload();
+  await page.getByTestId("not-registered").waitFor();
+  const renewed = await until("the cookie rotated by the page's own renewal", async () => {
+    const c = await refreshCookie(context);
+    return c && c.value !== cookie.value && c;
+  });
+  const check = await Api.raw("POST", "/v1/auth/refresh", { refresh_token: renewed.value });
+  assert.equal(check.status, 200, JSON.stringify(check.body));
+  await b.close();
 });

@@ -10,6 +10,7 @@ import {
   Api,
   BASE,
   BNB,
+  assertOutOfScriptReach,
   CHAIN,
   USDT,
   USDT_UNIT,
@@ -18,6 +19,7 @@ import {
   newPendingReward,
   openBrowser,
   payUsdtUntilCapReached,
+  refreshCookie,
   registerDirectly,
   signInThroughPage,
   test,
@@ -56,6 +58,14 @@ test("admin: build, sign and submit a payout batch until executed, balances chec
   const { page } = b;
   await page.goto(BASE + "/admin");
   await signInThroughPage(page);
+  assert.equal(await page.getByTestId("role").innerText(), "admin");
+  // The console keeps no token where page script can read it: the refresh token is the HttpOnly cookie, and a
+  // reload gets a new access token through it.
+  const cookie = await refreshCookie(b.context);
+  assert.equal(cookie?.httpOnly, true);
+  await assertOutOfScriptReach(page, [cookie.value]);
+  await page.reload();
+  await page.getByTestId("sign-out").waitFor();
   assert.equal(await page.getByTestId("role").innerText(), "admin");
   const totals = page.getByTestId("pending-totals");
   await until("pending totals equal to the API", async () => (await totals.getByTestId("pending-total").getAttribute("data-base")) === pending.totals.amount.base);

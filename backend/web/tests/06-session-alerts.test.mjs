@@ -1,5 +1,5 @@
-// The session survives a reload in the middle of a silent renewal (held in flight by a locked database row),
-// without the server ever seeing a used refresh token again; and an admin acknowledges a real open alert: a treasury transfer executed on-chain that
+// The session survives a reload in the middle of a renewal through the refresh cookie (held in flight by a locked
+// database row), without the server ever seeing a used refresh token again; and an admin acknowledges a real open alert: a treasury transfer executed on-chain that
 // no one asked the API for (signed with the devnet signer's key outside the signer service, as a leaked key
 // would be), which the listener reports as `treasury_transfer_unknown`.
 import assert from "node:assert/strict";
@@ -8,12 +8,13 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { encodeFunctionData, parseAbi } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { ANVIL_KEYS, Api, BASE, CHAIN, CHAIN_ID, RPC, chain, freshKey, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
+import { ANVIL_KEYS, Api, BASE, CHAIN, CHAIN_ID, RPC, assertOutOfScriptReach, chain, freshKey, openBrowser, refreshCookie, signInThroughPage, test, until } from "./lib/stack.mjs";
 import { TestWallet } from "./lib/wallet.mjs";
 
-const readSession = (page) => page.evaluate(() => JSON.parse(localStorage.getItem("referral.session") ?? "null"));
-
-/** What the session worker did: `replayed` counts answers given again to a page that asked with the same token. */
+/**
+ * What the session worker did since it started: `sent` renewals, `joined` askers given the answer of the renewal
+ * in flight instead of a request of their own, and whether one is `inflight` now.
+ */
 const workerStats = (page) =>
   page.evaluate(async () => {
     const reg = await navigator.serviceWorker.getRegistration("/assets/session-worker/");
@@ -52,6 +53,15 @@ async function holdRefreshToken(token) {
   };
 }
 
+/** The session (family) of refresh token `token` in the database: its tokens, how many were used, how many revoked. */
+function family(token) {
+  const digest = createHash("sha256").update(token).digest("hex");
+  const sql = `SELECT count(*) || ' ' || count(used_at) || ' ' || count(revoked_at) FROM refresh_tokens
+    WHERE family = (SELECT family FROM refresh_tokens WHERE token_hash = decode('${digest}', 'hex'))`;
+  const [tokens, used, revoked] = execFileSync("psql", [databaseUrl(), "-X", "-q", "-t", "-A", "-c", sql], { encoding: "utf8" }).trim().split(" ").map(Number);
+  return { tokens, used, revoked };
+}
+
 /** How many API connections wait for a row lock on refresh_tokens right now (a renewal in flight at the server). */
 function renewalsWaiting() {
   const sql = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%FROM refresh_tokens WHERE token_hash%'";
@@ -61,59 +71,65 @@ function renewalsWaiting() {
 test("a reload while the session is being renewed keeps the user signed in; no refresh token is presented twice", async () => {
   const key = await freshKey();
   const b = await openBrowser({ key });
-  const { page } = b;
+  const { page, context } = b;
   await page.goto(BASE + "/");
   await signInThroughPage(page);
   await page.getByTestId("not-registered").waitFor();
-  const first = await readSession(page);
+  const first = await refreshCookie(context);
   await until("the session worker active", async () => (await workerStats(page)) !== null, { timeout: 15_000 });
 
   // The database holds the refresh token's row: the renewal the page starts stays in flight at the server.
-  const lock = await holdRefreshToken(first.refreshToken);
-  let renewed;
+  const lock = await holdRefreshToken(first.value);
   try {
-    // The access token as if it expired within the renewal margin: the page renews as soon as it loads.
-    await page.evaluate(() => {
-      const s = JSON.parse(localStorage.getItem("referral.session"));
-      s.expiresAt = Date.now() + 20_000;
-      localStorage.setItem("referral.session", JSON.stringify(s));
-    });
+    // A page loaded with a session renews at once (its access token is in memory only).
     await page.reload();
     await until("the renewal in flight at the server", async () => renewalsWaiting() === 1, { timeout: 15_000 });
-    assert.equal(await page.evaluate(() => localStorage.getItem("referral.session.renewing")), first.refreshToken);
     // Reloaded now: the page that sent the renewal is gone before its answer exists.
     await page.reload();
     await page.getByTestId("connected-address").waitFor();
-    assert.equal((await readSession(page)).refreshToken, first.refreshToken, "nothing renewed yet");
+    // The reloaded page's renewal joins the one in flight instead of presenting the same cookie again.
+    const joined = await until("the reloaded page joined the renewal in flight", async () => {
+      const s = await workerStats(page);
+      return s && s.joined >= 1 && s;
+    }, { timeout: 15_000 });
+    assert.deepEqual(joined, { sent: 1, joined: 1, inflight: true });
+    assert.equal(renewalsWaiting(), 1, "still one renewal at the server");
+    assert.equal((await refreshCookie(context)).value, first.value, "nothing renewed yet");
   } finally {
     await lock.release();
   }
-  // The reloaded page finishes the interrupted renewal with the answer to the request already sent.
-  renewed = await until("a new pair stored and no renewal left open", async () => {
-    const s = await readSession(page);
-    const open = await page.evaluate(() => localStorage.getItem("referral.session.renewing"));
-    return s && s.refreshToken !== first.refreshToken && open === null && s;
+  // The answer of the request already sent sets the rotated cookie (the request was the worker's, not the reloaded
+  // page's) and gives the page its access token.
+  const renewed = await until("the rotated cookie stored", async () => {
+    const c = await refreshCookie(context);
+    return c && c.value !== first.value && c;
   }, { timeout: 30_000 });
-  assert.ok(renewed.expiresAt > Date.now() + 10 * 60_000, "a fresh access token (15 min on the devnet)");
-  assert.equal((await workerStats(page)).replayed, 1, "the reloaded page got the answer of the request in flight, not a second request");
-
-  // Still signed in: the header says so and an authenticated call answers; another reload keeps it.
   await page.getByTestId("sign-out").waitFor();
   await page.getByTestId("not-registered").waitFor();
   assert.equal(await page.getByTestId("role").innerText(), "user");
+  assert.deepEqual(await workerStats(page), { sent: 1, joined: 1, inflight: false }, "one request for both pages");
+  // One rotation, nothing revoked: the server never saw the used token again.
+  assert.deepEqual(family(renewed.value), { tokens: 2, used: 1, revoked: 0 });
+  await assertOutOfScriptReach(page, [first.value, renewed.value]);
+
+  // Another reload keeps it (and rotates once more).
   await page.reload();
   await page.getByTestId("not-registered").waitFor();
-  assert.equal((await readSession(page)).refreshToken, renewed.refreshToken);
+  const last = await until("the cookie rotated again", async () => {
+    const c = await refreshCookie(context);
+    return c && c.value !== renewed.value && c;
+  });
+  assert.deepEqual(family(last.value), { tokens: 3, used: 2, revoked: 0 });
   await b.screenshot("06-session-after-interrupted-renewal");
   await b.close();
 
-  // The server never saw a used token again: that would have revoked the whole session, this token with it.
-  const r = await Api.raw("POST", "/v1/auth/refresh", { refresh_token: renewed.refreshToken });
+  // The session is alive: the browser's last token works at the API.
+  const r = await Api.raw("POST", "/v1/auth/refresh", { refresh_token: last.value });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const me = await Api.raw("GET", "/v1/users/me", undefined, r.body.access_token);
   assert.equal(me.status, 200);
   // And the first token was really used by the renewal the first page sent: presenting it now is refused.
-  const reused = await Api.raw("POST", "/v1/auth/refresh", { refresh_token: first.refreshToken });
+  const reused = await Api.raw("POST", "/v1/auth/refresh", { refresh_token: first.value });
   assert.equal(reused.status, 401);
 });
 

@@ -5,7 +5,7 @@
 // TronLink on another TRON network, a rejected transaction, and no TronLink at all.
 import assert from "node:assert/strict";
 import { formatUnits } from "viem";
-import { ANVIL_KEYS, Api, BASE, openBrowser, plans, test, until } from "./lib/stack.mjs";
+import { ANVIL_KEYS, Api, BASE, assertOutOfScriptReach, openBrowser, plans, refreshCookie, test, until } from "./lib/stack.mjs";
 import {
   TRON_CHAIN,
   TRON_CHAIN_ID,
@@ -50,6 +50,7 @@ test("TRON sign-in with TronLink: the T… account, signMessageV2, a session tha
   assert.equal(await page.getByTestId("no-wallet").count(), 0);
   await b.screenshot("08-tron-connect");
 
+  const profileAnswer = page.waitForResponse((r) => new URL(r.url()).pathname === "/v1/users/me");
   await signInWithTronLink(page);
   assert.equal(await page.getByTestId("connected-address").getAttribute("data-address"), tronLink.address);
   assert.match(tronLink.address, /^T[1-9A-HJ-NP-Za-km-z]{33}$/);
@@ -59,12 +60,14 @@ test("TRON sign-in with TronLink: the T… account, signMessageV2, a session tha
     ["tron_requestAccounts", "signMessageV2"],
     "TronLink was asked for the account, then for the signature",
   );
-  // The session is the wallet's 20-byte account (the API names it 0x).
+  // The session is the wallet's 20-byte account (the API names it 0x), as the page's own profile call shows; what
+  // the page keeps in storage names it and holds no token (the refresh token is an HttpOnly cookie).
+  const profile = await profileAnswer;
+  assert.equal(profile.status(), 200);
+  assert.equal((await profile.json()).address, tronLink.evmAddress);
   const stored = await page.evaluate(() => JSON.parse(localStorage.getItem("referral.session")));
-  assert.equal(stored.address, tronLink.evmAddress);
-  const me = await Api.raw("GET", "/v1/users/me", undefined, stored.accessToken);
-  assert.equal(me.status, 200);
-  assert.equal(me.body.address, tronLink.evmAddress);
+  assert.deepEqual(stored, { address: tronLink.evmAddress, role: "user" });
+  await assertOutOfScriptReach(page, [(await refreshCookie(b.context)).value]);
   await page.getByTestId("not-registered").waitFor();
   await b.screenshot("08-tron-signed-in");
 

@@ -1,28 +1,40 @@
 // The one way the pages talk to the backend: same-origin JSON, the session's bearer token, silent renewal.
 //
-// The session (access token, its expiry, the rotating refresh token) is kept in localStorage so a reload or a
-// second tab stays signed in. Refresh tokens rotate and a reused one revokes the whole session, so renewal
-// runs under a cross-tab Web Lock and first re-reads storage: a tab that lost the race takes the winner's pair.
-// The exchange itself goes through a service worker (public/assets/session-worker.js) that outlives a reload:
-// a page reloaded while its renewal was in flight asks again with the same token and gets the same answer,
-// never presenting the used token to the server. A marker in storage says a renewal was sent, so the reloaded
-// page finishes it at once; the new pair is stored before anything uses it.
+// No script here ever holds the refresh token. Sign-in asks the server for a cookie session: the refresh token
+// is an `HttpOnly; Secure; SameSite=Strict` cookie sent only to /v1/auth/, which the browser keeps and sends and
+// no page (nor an injected script) can read. The access token lives in this page's memory only; a page loaded
+// with a session (a reload, a second tab) gets its own at once by a renewal through the cookie. localStorage
+// keeps nothing secret: which wallet is signed in and its role, so that pages know there is a session to renew
+// and tabs follow each other's sign-in and sign-out.
+//
+// Refresh tokens rotate and a reused one revokes the whole session, so renewals must never overlap. They go
+// through a service worker (session-worker.js) that outlives a reload and sends one at a time: whoever asks while
+// one is in flight — this page reloaded meanwhile, another tab — gets that answer instead of presenting the
+// cookie the answer is about to replace, and since the request is the worker's, the browser stores the rotated
+// cookie even when the page that asked is gone. A reload mid-renewal therefore never presents a used token: the
+// reloaded page's renewal joins the one in flight (or, once it is answered, uses the cookie it set). Renewals,
+// sign-ins and sign-outs also take a cross-tab Web Lock, which is all there is where service workers are not.
 
 import type { ErrorBody, Role, TokenPair } from "./types";
+import WORKER from "./session-worker.js?worker&url";
 
 const STORAGE_KEY = "referral.session";
-/** The refresh token of a renewal sent and not yet stored (a reload in between finishes it at once). */
-const RENEWING_KEY = "referral.session.renewing";
+/** Written by versions that kept the tokens in localStorage; dropped (and that session ended) on load. */
+const LEGACY_RENEWING_KEY = "referral.session.renewing";
 /** Renew this long before the access token expires. */
 const RENEW_MARGIN_MS = 60_000;
 
+/** Who is signed in: no token, nothing secret. */
 export interface Session {
-  accessToken: string;
-  /** Epoch ms. */
-  expiresAt: number;
-  refreshToken: string;
   address: string;
   role: Role;
+}
+
+/** This page's access token (memory only). */
+interface Access {
+  token: string;
+  /** Epoch ms. */
+  expiresAt: number;
 }
 
 /** A refusal by the API: the stable code, the server's message and its `Retry-After` (seconds), if any. */
@@ -42,38 +54,43 @@ export class ApiError extends Error {
 type Listener = (s: Session | null) => void;
 const listeners = new Set<Listener>();
 let current: Session | null = load();
+let access: Access | null = null;
 let renewTimer: ReturnType<typeof setTimeout> | undefined;
 
 function load(): Session | null {
   try {
     const raw = localStorage.getItem(STORAGE_KEY);
-    return raw ? (JSON.parse(raw) as Session) : null;
+    const s = raw ? (JSON.parse(raw) as Partial<Session> & Record<string, unknown>) : null;
+    if (!s || "refreshToken" in s || "accessToken" in s) return null;
+    return typeof s.address === "string" && (s.role === "user" || s.role === "admin") ? { address: s.address, role: s.role } : null;
   } catch {
     return null;
   }
 }
 
-function store(s: Session | null) {
+function store(s: Session | null, a: Access | null = null) {
   current = s;
-  if (s) localStorage.setItem(STORAGE_KEY, JSON.stringify(s));
+  access = s ? a : null;
+  if (s) localStorage.setItem(STORAGE_KEY, JSON.stringify({ address: s.address, role: s.role }));
   else localStorage.removeItem(STORAGE_KEY);
   schedule();
   for (const l of listeners) l(s);
 }
 
-// Another tab signed in, renewed or signed out.
+// Another tab signed in (perhaps as another wallet) or signed out: this page's access token is no longer the
+// session's; the next call renews through the cookie.
 window.addEventListener("storage", (e) => {
-  if (e.key !== STORAGE_KEY) return;
+  if (e.key !== STORAGE_KEY && e.key !== null) return;
   current = load();
+  access = null;
   schedule();
   for (const l of listeners) l(current);
 });
 
 function schedule() {
   clearTimeout(renewTimer);
-  if (!current) return;
-  const interrupted = localStorage.getItem(RENEWING_KEY) === current.refreshToken;
-  const wait = interrupted ? 0 : Math.max(0, current.expiresAt - Date.now() - RENEW_MARGIN_MS);
+  if (!current || !access) return;
+  const wait = Math.max(0, access.expiresAt - Date.now() - RENEW_MARGIN_MS);
   renewTimer = setTimeout(() => void renew().catch(() => undefined), wait);
 }
 
@@ -86,19 +103,11 @@ export function onSession(l: Listener): () => void {
   return () => listeners.delete(l);
 }
 
-export function startSession(pair: TokenPair) {
-  store(fromPair(pair));
-  void renewer();
-}
-
-function fromPair(p: TokenPair): Session {
-  return {
-    accessToken: p.access_token,
-    expiresAt: Date.now() + p.expires_in * 1000,
-    refreshToken: p.refresh_token,
-    address: p.address,
-    role: p.role,
-  };
+function fromPair(p: TokenPair): [Session, Access] {
+  return [
+    { address: p.address, role: p.role },
+    { token: p.access_token, expiresAt: Date.now() + p.expires_in * 1000 },
+  ];
 }
 
 async function withLock<T>(f: () => Promise<T>): Promise<T> {
@@ -106,35 +115,37 @@ async function withLock<T>(f: () => Promise<T>): Promise<T> {
   return locks ? locks.request("referral.session.renew", f) : f();
 }
 
+/**
+ * Signs in with a signed EIP-4361 message as a cookie session (the refresh token only in the HttpOnly cookie).
+ * Under the lock, so that no renewal of this browser is in flight meanwhile to overwrite the new cookie.
+ */
+export async function signIn(message: string, signature: string): Promise<Session> {
+  const pair = await withLock(() =>
+    request<TokenPair>("POST", "/v1/auth/signin", { message, signature, refresh_token_in: "cookie" }, false),
+  );
+  const [s, a] = fromPair(pair);
+  store(s, a);
+  void renewer();
+  return s;
+}
+
 let renewing: Promise<Session | null> | null = null;
 
-/**
- * Exchanges the refresh token for a new pair; signs out when the server refuses it. Inside the lock the stored
- * session is read again: when it is no longer the one this tab wanted to renew, another tab has renewed it
- * meanwhile, and that pair is taken instead of rotating once more (which the server would see as a reuse).
- */
+/** A new access token through the refresh cookie (the cookie rotates); signs out when the server refuses it. */
 export function renew(): Promise<Session | null> {
-  const asked = current?.refreshToken;
   renewing ??= withLock(async () => {
-    const stored = load();
-    if (!stored) {
+    // Signed out meanwhile (another tab): nothing to renew.
+    if (!load()) {
       store(null);
       return null;
     }
-    if (stored.refreshToken !== asked) {
-      store(stored);
-      return stored;
-    }
     try {
-      const pair = await exchange(stored.refreshToken);
-      const next = fromPair(pair);
-      store(next);
-      return next;
+      const [s, a] = fromPair(await exchange());
+      store(s, a);
+      return s;
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) store(null);
       throw e;
-    } finally {
-      if (localStorage.getItem(RENEWING_KEY) === stored.refreshToken) localStorage.removeItem(RENEWING_KEY);
     }
   }).finally(() => {
     renewing = null;
@@ -142,7 +153,6 @@ export function renew(): Promise<Session | null> {
   return renewing;
 }
 
-const WORKER = "/assets/session-worker.js";
 let worker: Promise<ServiceWorker | null> | undefined;
 
 /** The renewal worker, once active; `null` where service workers are not available (then the page renews itself). */
@@ -174,11 +184,10 @@ interface Answer {
   retryAfter: string | null;
 }
 
-/** Refresh token → new pair, through the worker when there is one; the marker is written just before it is sent. */
-async function exchange(refreshToken: string): Promise<TokenPair> {
+/** The cookie's refresh token → a new pair (and a new cookie), through the worker when there is one. */
+async function exchange(): Promise<TokenPair> {
   const w = await renewer();
-  localStorage.setItem(RENEWING_KEY, refreshToken);
-  if (!w) return request<TokenPair>("POST", "/v1/auth/refresh", { refresh_token: refreshToken }, false);
+  if (!w) return request<TokenPair>("POST", "/v1/auth/refresh", {}, false, true);
   const a = await new Promise<Answer>((resolve, reject) => {
     const ch = new MessageChannel();
     const timer = setTimeout(() => reject(new ApiError(0, "renewal_timeout", "the session renewal did not answer")), 30_000);
@@ -186,23 +195,25 @@ async function exchange(refreshToken: string): Promise<TokenPair> {
       clearTimeout(timer);
       resolve(e.data as Answer);
     };
-    w.postMessage({ type: "renew", refreshToken }, [ch.port2]);
+    w.postMessage({ type: "renew" }, [ch.port2]);
   });
   if (a.status === 0) throw new ApiError(0, "network", a.text);
   return answer<TokenPair>(a.status, a.statusText, a.text, a.retryAfter);
 }
 
+/** Ends the session on the server (the cookie's family) and removes the cookie. */
 export async function signOut() {
-  const s = current;
+  const had = current;
   store(null);
-  if (s) await request("POST", "/v1/auth/logout", { refresh_token: s.refreshToken }, false).catch(() => undefined);
+  if (had) await request("POST", "/v1/auth/logout", {}, false).catch(() => undefined);
 }
 
-async function request<T>(method: string, path: string, body: unknown, auth: boolean): Promise<T> {
+/** `keepalive`: the request outlives the page (a renewal without the worker, whose answer sets the cookie). */
+async function request<T>(method: string, path: string, body: unknown, auth: boolean, keepalive = false): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
-  if (auth && current) headers.authorization = `Bearer ${current.accessToken}`;
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (auth && access) headers.authorization = `Bearer ${access.token}`;
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), keepalive });
   if (res.status === 204) return undefined as T;
   return answer<T>(res.status, res.statusText, await res.text(), res.headers.get("retry-after"));
 }
@@ -227,9 +238,9 @@ function answer<T>(status: number, statusText: string, text: string, retryAfter:
   return json as T;
 }
 
-/** A call as the signed-in wallet: renews first when the token is (nearly) expired, and once more on a 401. */
+/** A call as the signed-in wallet: renews first when this page has no (or a nearly expired) access token, and once more on a 401. */
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  if (current && current.expiresAt - Date.now() < 5_000) await renew().catch(() => undefined);
+  if (current && (!access || access.expiresAt - Date.now() < 5_000)) await renew().catch(() => undefined);
   try {
     return await request<T>(method, path, body, true);
   } catch (e) {
@@ -251,6 +262,26 @@ export const post = <T>(path: string, body: unknown) => call<T>("POST", path, bo
 /** Without the session (public endpoints, sign-in). */
 export const publicCall = <T>(method: string, path: string, body?: unknown) => request<T>(method, path, body, false);
 
-schedule();
-// Ready before the first renewal is due.
-if (current) void renewer();
+/**
+ * A session kept by an older version of this page (its tokens in localStorage, readable by script): ended on the
+ * server with the token it held, and forgotten; the wallet signs in again into a cookie session.
+ */
+function dropLegacySession() {
+  try {
+    const raw = localStorage.getItem(STORAGE_KEY);
+    const old = raw ? (JSON.parse(raw) as { refreshToken?: unknown }) : null;
+    if (old && typeof old === "object" && ("refreshToken" in old || "accessToken" in old)) {
+      localStorage.removeItem(STORAGE_KEY);
+      if (typeof old.refreshToken === "string") {
+        void request("POST", "/v1/auth/logout", { refresh_token: old.refreshToken }, false).catch(() => undefined);
+      }
+    }
+  } catch {
+    localStorage.removeItem(STORAGE_KEY);
+  }
+  localStorage.removeItem(LEGACY_RENEWING_KEY);
+}
+
+dropLegacySession();
+// A page loaded with a session gets its access token now, through the cookie (and the worker, ready for later).
+if (current) void renew().catch(() => undefined);

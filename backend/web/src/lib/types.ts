@@ -19,7 +19,8 @@ export interface TokenPair {
   access_token: string;
   token_type: string;
   expires_in: number;
-  refresh_token: string;
+  /** Only for API clients: a cookie session (the pages') gets it as an HttpOnly cookie, never in the body. */
+  refresh_token?: string;
   address: string;
   role: Role;
 }

@@ -4,9 +4,9 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { getAddress } from "viem";
-import { ApiError, type Session, onSession, publicCall, session, signOut, startSession } from "../lib/api";
+import { ApiError, type Session, onSession, publicCall, session, signIn as signInWith, signOut } from "../lib/api";
 import { type AnyConnection, TronConnection, connectTronLink, onTronLink, quietTronLink, tronLinkPresent } from "../lib/tron";
-import type { NonceResponse, TokenPair } from "../lib/types";
+import type { NonceResponse } from "../lib/types";
 import { Connection, type DiscoveredWallet, WalletError, connect, discover, wallets } from "../lib/wallet";
 import { Addr, Notice } from "./bits";
 
@@ -135,8 +135,7 @@ async function reconnectQuietly(list: DiscoveredWallet[], tron: boolean) {
 async function signIn(c: AnyConnection): Promise<void> {
   const nonce = await publicCall<NonceResponse>("POST", "/v1/auth/nonce", { address: c.account, chain: c.kind });
   const signature = await c.signMessage(nonce.message);
-  const pair = await publicCall<TokenPair>("POST", "/v1/auth/signin", { message: nonce.message, signature });
-  startSession(pair);
+  await signInWith(nonce.message, signature);
 }
 
 export function errorText(e: unknown): string {

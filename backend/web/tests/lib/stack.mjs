@@ -233,6 +233,33 @@ export async function openBrowser({ key, walletChainId, tronLink, viewport = { w
   return browser;
 }
 
+/**
+ * The browser's refresh cookie (read through the DevTools protocol, as no page script can: it is HttpOnly), or
+ * null.
+ */
+export async function refreshCookie(context) {
+  return (await context.cookies()).find((c) => c.name === "referral_refresh") ?? null;
+}
+
+/** All that page script can see of a session: both storages and `document.cookie`. */
+export const scriptView = (page) =>
+  page.evaluate(() => {
+    const all = (s) => Object.fromEntries(Object.keys(s).map((k) => [k, s.getItem(k)]));
+    return { localStorage: all(localStorage), sessionStorage: all(sessionStorage), cookie: document.cookie };
+  });
+
+/** Fails when page script can read any of `secrets` (tokens): in either storage or in `document.cookie`. */
+export async function assertOutOfScriptReach(page, secrets) {
+  const view = await scriptView(page);
+  const text = JSON.stringify(view);
+  for (const secret of secrets) {
+    assert.ok(secret && secret.length >= 32, "a real token to look for");
+    assert.ok(!text.includes(secret), `a token is readable by page script: ${text}`);
+  }
+  assert.equal(view.cookie, "", "document.cookie shows nothing");
+  return view;
+}
+
 /** Connects the injected wallet and signs in through the page. */
 export async function signInThroughPage(page) {
   await page.getByTestId("connect").click();
