@@ -1,5 +1,6 @@
 //! The EVM underneath: anvil's JSON-RPC, as the test node needs it (blocks, state, calls, and executing a
-//! TRON transaction as its owner).
+//! TRON transaction as its owner). A call carrying a large payload (call data up to a megabyte) is written, and a
+//! large answer parsed, off the async workers.
 
 use alloy::primitives::{Address, B256, Bytes, U256};
 use serde_json::{Value, json};
@@ -72,17 +73,21 @@ impl Anvil {
     }
 
     pub(crate) async fn call(&self, method: &str, params: Value) -> Result<Value, EvmError> {
-        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-        let answer: Value = self
+        let body =
+            crate::work::write_json(json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params })).await;
+        let answer = self
             .client
             .post(&self.url)
-            .json(&body)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
             .send()
             .await
             .map_err(|e| EvmError::Node(format!("{method}: {e}")))?
-            .json()
+            .bytes()
             .await
             .map_err(|e| EvmError::Node(format!("{method}: {e}")))?;
+        let answer: Value =
+            crate::work::parse_json(answer).await.map_err(|e| EvmError::Node(format!("{method}: {e}")))?;
         if let Some(error) = answer.get("error") {
             let data = error.get("data").and_then(Value::as_str).and_then(|d| d.parse::<Bytes>().ok());
             let message = error.get("message").and_then(Value::as_str).unwrap_or_default();

@@ -5,13 +5,14 @@
 //! lenient stand-in would hide bugs that mainnet catches:
 //!
 //! * **Broadcast** checks, in java-tron's order (`Manager.processTransaction`): the TAPOS reference block (the
-//!   block whose number ends in `ref_block_bytes` must have `ref_block_hash` as bytes 8..16 of its id), the
-//!   expiration window (after the head block's time, at most 24 h past it), duplicate transaction ids, the
-//!   signature against the owner address, then the contract (`fee_limit` within `[0, maxFeeLimit]`, the owner's
-//!   balance, a contract at the address). Refusals carry java-tron's result codes and messages (`TAPOS_ERROR`
-//!   "Tapos check error", `TRANSACTION_EXPIRATION_ERROR` "transaction expired", `DUP_TRANSACTION_ERROR` "dup
-//!   transaction", `SIGERROR` "validate signature error …", `CONTRACT_VALIDATE_ERROR` "contract validate error :
-//!   …", `SERVER_BUSY`).
+//!   block whose number ends in `ref_block_bytes` must have `ref_block_hash` as bytes 8..16 of its id), the size
+//!   (`Manager.validateCommon`: at most [`TRANSACTION_MAX_BYTES`], with room for its results), the expiration
+//!   window (after the head block's time, at most 24 h past it), duplicate transaction ids, the signature against
+//!   the owner address, then the contract (`fee_limit` within `[0, maxFeeLimit]`, the owner's balance, a contract
+//!   at the address). Refusals carry java-tron's result codes and messages (`TAPOS_ERROR` "Tapos check error",
+//!   `TOO_BIG_TRANSACTION_ERROR` "transaction size is too big", `TRANSACTION_EXPIRATION_ERROR` "transaction
+//!   expired", `DUP_TRANSACTION_ERROR` "dup transaction", `SIGERROR` "validate signature error …",
+//!   `CONTRACT_VALIDATE_ERROR` "contract validate error : …", `SERVER_BUSY`).
 //! * **Energy.** A call runs with an energy limit of `min(fee_limit, balance − call_value) / energyFee`; one that
 //!   needs more fails with `OUT_OF_ENERGY` and burns the whole limit, as on TRON. Energy is the EVM's gas
 //!   (intrinsic cost included: TRON would charge that part as bandwidth). The fee (`energy × energyFee` SUN) is
@@ -20,6 +21,12 @@
 //! * **Visibility.** A broadcast transaction is unknown to `GetTransactionById` and `GetTransactionInfoById`
 //!   until it is in a block; solidified = head − [`SOLIDIFY_DEPTH`] (`WalletSolidity.GetNowBlock2`, `GetNodeInfo`).
 //!   Block ids carry the number in their first 8 bytes.
+//! * **Limits.** Every field of a request is bounded before it is parsed (`abi::limits`: addresses, hashes, hex,
+//!   amounts, signatures), and so is every request: a gRPC message of more than [`GRPC_MESSAGE_MAX_BYTES`] and an
+//!   HTTP body of more than [`HTTP_BODY_MAX_BYTES`] are refused as soon as they pass the limit, unread. Work that
+//!   can take more than about a millisecond (large JSON, large protobuf messages, hashing a transaction and
+//!   recovering its signer) runs off the async workers (`work`, `codec`): one request at its worst never holds up
+//!   the others.
 //!
 //! Faults ([`Faults`]) reproduce what real nodes do to clients: `SERVER_BUSY`, a broadcast answered SUCCESS but
 //! dropped, slow answers, a solidified head lagging further behind.
@@ -42,10 +49,12 @@ use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 
 mod anvil;
+mod codec;
 mod http;
 pub mod jsonrpc;
 pub mod loopback;
 mod wallet;
+mod work;
 
 use anvil::{Anvil, EvmError};
 
@@ -61,6 +70,22 @@ pub const SOLIDIFY_DEPTH: u64 = 19;
 pub const ADDRESS_PREFIX: u8 = 0x41;
 /// Longest time a transaction may live past the head block (java-tron's `MAXIMUM_TIME_UNTIL_EXPIRATION`).
 pub const MAX_EXPIRATION_MS: i64 = 24 * 60 * 60 * 1000;
+/// Largest transaction java-tron accepts, in bytes of its encoding (`Constant.TRANSACTION_MAX_BYTE_SIZE`, 500 KiB);
+/// a larger one is refused with `TOO_BIG_TRANSACTION_ERROR`.
+pub const TRANSACTION_MAX_BYTES: usize = 500 * 1_024;
+/// Bytes java-tron counts for each of a transaction's two results when it sizes one (`MAX_RESULT_SIZE_IN_TX`).
+pub const MAX_RESULT_SIZE_IN_TX: usize = 64;
+/// Largest gRPC message the node reads. java-tron's `node.rpc.maxMessageSize` is 4 MiB, but nothing it accepts is
+/// larger than a transaction: at twice that, a transaction too big by up to as much again still gets java-tron's own
+/// answer (`TOO_BIG_TRANSACTION_ERROR`), and anything larger is refused by its length prefix, before it is read.
+pub const GRPC_MESSAGE_MAX_BYTES: usize = 2 * TRANSACTION_MAX_BYTES;
+/// Largest header list of a gRPC request (java-tron's `node.rpc.maxHeaderListSize`, gRPC's 8 KiB).
+pub const GRPC_HEADER_LIST_MAX_BYTES: u32 = 8 * 1_024;
+/// Largest HTTP request body (java-tron's `node.http.maxMessageSize`, 4 MiB); a larger one is answered
+/// `{"Error": "body size is too big, the limit is 4194304"}` as soon as it passes the limit.
+pub const HTTP_BODY_MAX_BYTES: usize = 4 * 1_024 * 1_024;
+/// Most signatures a transaction may carry (java-tron's `getTotalSignNum`, 5).
+pub const SIGNATURES_MAX: usize = 5;
 
 /// Chain parameters the node reports and enforces.
 #[derive(Clone, Debug)]
@@ -110,6 +135,8 @@ struct Accepted {
     /// The EVM transaction that executed it.
     evm_hash: B256,
     owner: Address,
+    /// The contract it called (`None`: it created one).
+    to: Option<Address>,
     /// Energy limit it ran with (the EVM gas limit).
     energy_limit: u64,
     /// Set once mined: the fee taken.
@@ -182,15 +209,16 @@ impl TronDevnode {
         let serve_http = axum::serve(http, http::router(node.clone()));
         let grpc_url = format!("http://{}", full.local_addr()?);
         let solidity_grpc_url = format!("http://{}", solidity.local_addr()?);
-        let wallet = proto::wallet_server::WalletServer::from_arc(Arc::new(wallet::FullNode(node.clone())));
+        let wallet = proto::wallet_server::WalletServer::from_arc(Arc::new(wallet::FullNode(node.clone())))
+            .max_decoding_message_size(GRPC_MESSAGE_MAX_BYTES);
         let solid =
-            proto::wallet_solidity_server::WalletSolidityServer::from_arc(Arc::new(wallet::SolidityNode(node.clone())));
-        let serve_full = tonic::transport::Server::builder()
-            .add_service(wallet)
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(full));
-        let serve_solidity = tonic::transport::Server::builder()
-            .add_service(solid)
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(solidity));
+            proto::wallet_solidity_server::WalletSolidityServer::from_arc(Arc::new(wallet::SolidityNode(node.clone())))
+                .max_decoding_message_size(GRPC_MESSAGE_MAX_BYTES);
+        let grpc = || tonic::transport::Server::builder().http2_max_header_list_size(GRPC_HEADER_LIST_MAX_BYTES);
+        let serve_full =
+            grpc().add_service(wallet).serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(full));
+        let serve_solidity =
+            grpc().add_service(solid).serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(solidity));
         let tasks = vec![
             tokio::spawn(async move {
                 if let Err(e) = serve_full.await {

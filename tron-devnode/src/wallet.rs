@@ -7,6 +7,7 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use crate::anvil::EvmError;
+use crate::codec::INLINE_PROTOBUF_BYTES;
 use crate::proto::{
     self, Account, AccountResourceMessage, BlockExtention, BytesMessage, ChainParameters, CreateSmartContract,
     EmptyMessage, EstimateEnergyMessage, NodeInfo, NumberMessage, Return, SmartContract, Transaction,
@@ -14,8 +15,10 @@ use crate::proto::{
     r#return::ResponseCode,
     transaction::{self, contract::ContractType, result::ContractResult},
 };
+use crate::work::blocking;
 use crate::{
-    Accepted, MAX_EXPIRATION_MS, Node, block_id, evm_address, recover_signer, sun, transaction_id, tron_address,
+    Accepted, MAX_EXPIRATION_MS, MAX_RESULT_SIZE_IN_TX, Node, TRANSACTION_MAX_BYTES, block_id, evm_address,
+    recover_signer, sun, transaction_id, tron_address,
 };
 
 pub(crate) const TRIGGER_URL: &str = "type.googleapis.com/protocol.TriggerSmartContract";
@@ -66,6 +69,58 @@ fn trigger_contract(c: &TriggerSmartContract) -> transaction::Contract {
     }
 }
 
+/// What the broadcast checks read from a transaction's bytes, worked out together on a blocking thread before the
+/// checks run: hashing up to a megabyte, decoding its contract and recovering its signer can each take a
+/// millisecond or more. The checks then use them in java-tron's order.
+struct Examined {
+    tx: Transaction,
+    txid: B256,
+    /// `TOO_BIG_TRANSACTION_ERROR` when it is larger than java-tron accepts.
+    too_big: Option<Return>,
+    call: Result<Call, Return>,
+    /// Who signed it, or the refusal of its signatures (not exactly one, or one that recovers no key).
+    signer: Result<Address, Return>,
+}
+
+impl Examined {
+    /// `Err`: the refusal of a transaction without raw data.
+    fn of(tx: Transaction) -> Result<Self, Return> {
+        let Some(raw) = tx.raw_data.as_ref() else {
+            return Err(refuse(ResponseCode::OtherError, "other error : no raw_data"));
+        };
+        let txid = transaction_id(raw);
+        let too_big = Self::too_big(&tx).then(|| refuse(ResponseCode::TooBigTransactionError, TOO_BIG));
+        let call = decode_call(raw);
+        let signer = match tx.signature.as_slice() {
+            [signature] => recover_signer(&txid, signature)
+                .map_err(|e| refuse(ResponseCode::Sigerror, &format!("validate signature error {e}"))),
+            more if more.len() > crate::SIGNATURES_MAX => {
+                Err(refuse(ResponseCode::Sigerror, "validate signature error too many signatures"))
+            }
+            other => Err(refuse(
+                ResponseCode::Sigerror,
+                &format!("validate signature error {} signatures for a single-key owner", other.len()),
+            )),
+        };
+        Ok(Self { tx, txid, too_big, call, signer })
+    }
+
+    /// java-tron's `Manager.validateCommon`: the transaction without its results, with room for two, and the
+    /// transaction with at most one result per contract, are each at most [`TRANSACTION_MAX_BYTES`].
+    fn too_big(tx: &Transaction) -> bool {
+        const RET: u32 = 5;
+        let results = prost::encoding::message::encoded_len_repeated(RET, &tx.ret);
+        let without_results = tx.encoded_len() - results;
+        let contracts = tx.raw_data.as_ref().map_or(0, |raw| raw.contract.len());
+        let kept = prost::encoding::message::encoded_len_repeated(RET, &tx.ret[..tx.ret.len().min(contracts)]);
+        without_results + 2 * MAX_RESULT_SIZE_IN_TX > TRANSACTION_MAX_BYTES
+            || without_results + kept > TRANSACTION_MAX_BYTES
+    }
+}
+
+/// java-tron's answer to a transaction larger than it accepts (`Wallet.broadcastTransaction`).
+const TOO_BIG: &str = "transaction size is too big";
+
 fn decode_call(raw: &transaction::Raw) -> Result<Call, Return> {
     let [contract] = raw.contract.as_slice() else {
         return Err(contract_validate("a transaction carries exactly one contract"));
@@ -110,7 +165,12 @@ impl Node {
 
     pub(crate) async fn extention(&self, contract: transaction::Contract) -> Result<TransactionExtention, Status> {
         let transaction = self.new_transaction(contract).await?;
-        let txid = transaction_id(transaction.raw_data.as_ref().expect("built with raw data"));
+        let raw = transaction.raw_data.clone().expect("built with raw data");
+        let txid = if raw.encoded_len() > INLINE_PROTOBUF_BYTES {
+            blocking(move || transaction_id(&raw)).await
+        } else {
+            transaction_id(&raw)
+        };
         Ok(TransactionExtention {
             transaction: Some(transaction),
             txid: txid.to_vec(),
@@ -150,44 +210,43 @@ impl Node {
                 return Ok(Return { result: false, code: ResponseCode::ServerBusy as i32, message: Vec::new() });
             }
         }
+        let examined = blocking(move || Examined::of(tx)).await;
         let _one_at_a_time = self.broadcast_lock.lock().await;
         self.charge_mined().await.map_err(unavailable)?;
-        let answer = self.validate_and_execute(tx).await?;
+        let answer = match examined {
+            Ok(examined) => self.validate_and_execute(examined).await?,
+            Err(refusal) => refusal,
+        };
         if !answer.result {
             self.count(|c| c.refused += 1);
         }
         Ok(answer)
     }
 
-    async fn validate_and_execute(&self, tx: Transaction) -> Result<Return, Status> {
-        let Some(raw) = tx.raw_data.clone() else {
-            return Ok(refuse(ResponseCode::OtherError, "other error : no raw_data"));
-        };
+    async fn validate_and_execute(&self, examined: Examined) -> Result<Return, Status> {
+        let Examined { tx, txid, too_big, call, signer } = examined;
+        let raw = tx.raw_data.as_ref().expect("examined with raw data");
         let head = self.head().await.map_err(unavailable)?;
         let head_block =
             self.anvil.block(head).await.map_err(unavailable)?.ok_or_else(|| Status::unavailable("no head"))?;
-        if !self.tapos_ok(&raw, head).await.map_err(unavailable)? {
+        if !self.tapos_ok(raw, head).await.map_err(unavailable)? {
             return Ok(refuse(ResponseCode::TaposError, "Tapos check error"));
+        }
+        if let Some(refusal) = too_big {
+            return Ok(refusal);
         }
         let head_ms = head_block.timestamp as i64 * 1000;
         if raw.expiration <= head_ms || raw.expiration > head_ms + MAX_EXPIRATION_MS {
             return Ok(refuse(ResponseCode::TransactionExpirationError, "transaction expired"));
         }
-        let txid = transaction_id(&raw);
         if self.txs.lock().expect("txs lock").contains_key(&txid) {
             return Ok(refuse(ResponseCode::DupTransactionError, "dup transaction"));
         }
-        let call = match decode_call(&raw) {
+        let call = match call {
             Ok(call) => call,
             Err(refusal) => return Ok(refusal),
         };
-        let [signature] = tx.signature.as_slice() else {
-            return Ok(refuse(
-                ResponseCode::Sigerror,
-                &format!("validate signature error {} signatures for a single-key owner", tx.signature.len()),
-            ));
-        };
-        match recover_signer(&txid, signature) {
+        match signer {
             Ok(signer) if signer == call.owner => {}
             Ok(signer) => {
                 return Ok(refuse(
@@ -199,9 +258,10 @@ impl Node {
                     ),
                 ));
             }
-            Err(e) => return Ok(refuse(ResponseCode::Sigerror, &format!("validate signature error {e}"))),
+            Err(refusal) => return Ok(refusal),
         }
-        if raw.fee_limit < 0 || raw.fee_limit > self.params.max_fee_limit {
+        let fee_limit = raw.fee_limit;
+        if fee_limit < 0 || fee_limit > self.params.max_fee_limit {
             return Ok(contract_validate(&format!("feeLimit must be >= 0 and <= {}", self.params.max_fee_limit)));
         }
         if !self.exists(call.owner).await.map_err(unavailable)? {
@@ -217,7 +277,7 @@ impl Node {
             return Ok(contract_validate("No contract or not a valid smart contract"));
         }
         // Energy limit: what the fee limit buys, bounded by what the owner can pay after the call value.
-        let energy_limit = (raw.fee_limit.min(balance - call.call_value) / self.params.energy_fee.max(1)).max(0) as u64;
+        let energy_limit = (fee_limit.min(balance - call.call_value) / self.params.energy_fee.max(1)).max(0) as u64;
         let energy_limit = energy_limit.min(30_000_000);
         {
             let mut faults = self.faults.lock().expect("faults lock");
@@ -238,10 +298,10 @@ impl Node {
             .execute_as(call.owner, call.to, &call.data, U256::from(call.call_value), energy_limit)
             .await
             .map_err(unavailable)?;
-        self.txs
-            .lock()
-            .expect("txs lock")
-            .insert(txid, Accepted { transaction: tx, evm_hash, owner: call.owner, energy_limit, charged: None });
+        self.txs.lock().expect("txs lock").insert(
+            txid,
+            Accepted { transaction: tx, evm_hash, owner: call.owner, to: call.to, energy_limit, charged: None },
+        );
         self.by_evm.lock().expect("by_evm lock").insert(evm_hash, txid);
         self.count(|c| c.accepted += 1);
         // Charge the fee once it is mined: anvil's automine mines it at once, but answers the send first.
@@ -282,13 +342,7 @@ impl Node {
             block_number: receipt.block_number as i64,
             block_time_stamp: block.timestamp as i64 * 1000,
             contract_result: vec![Vec::new()],
-            contract_address: receipt.contract_address.map(tron_address).unwrap_or_else(|| {
-                decode_call(accepted.transaction.raw_data.as_ref().expect("accepted with raw data"))
-                    .ok()
-                    .and_then(|c| c.to)
-                    .map(tron_address)
-                    .unwrap_or_default()
-            }),
+            contract_address: receipt.contract_address.or(accepted.to).map(tron_address).unwrap_or_default(),
             receipt: Some(proto::ResourceReceipt {
                 energy_fee: fee,
                 energy_usage_total: energy,
@@ -600,11 +654,13 @@ impl proto::wallet_server::Wallet for FullNode {
                 ..Default::default()
             }));
         }
-        let contract = transaction::Contract {
+        // Its ABI is a list of entries of any number: encoded off the async workers.
+        let contract = blocking(move || transaction::Contract {
             r#type: ContractType::CreateSmartContract as i32,
             parameter: Some(prost_types::Any { type_url: CREATE_URL.into(), value: c.encode_to_vec() }),
             ..Default::default()
-        };
+        })
+        .await;
         Ok(Response::new(self.0.extention(contract).await?))
     }
 
