@@ -2,18 +2,33 @@
 //! a contract call, estimate it, broadcast a signed transaction and follow it. Bodies and answers are java-tron's
 //! JSON: bytes as hex, addresses as hex `41…` or, with `"visible": true`, base58check. The transactions are the
 //! gRPC side's: built, checked and executed by the same code.
+//!
+//! A body is read up to java-tron's limit ([`crate::HTTP_BODY_MAX_BYTES`]) and every field is bounded
+//! (`abi::limits`) before it is parsed; a refusal is java-tron's `{"Error": "..."}`. Large bodies and answers are
+//! parsed and written off the async workers, and so is a broadcast transaction's decoding.
 
 use std::sync::Arc;
 
+use abi::limits;
 use alloy::primitives::{B256, keccak256};
-use axum::{Json, Router, extract::State, routing::post};
+use axum::{
+    Router,
+    extract::{FromRequest, Request, State},
+    http::header,
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use prost::Message;
 use serde_json::{Value, json};
 
-use crate::Node;
+use crate::codec::INLINE_PROTOBUF_BYTES;
 use crate::proto::{self, Transaction, TriggerSmartContract, r#return::ResponseCode, transaction};
+use crate::work::{blocking, parse_json, write_json};
+use crate::{HTTP_BODY_MAX_BYTES, Node, SIGNATURES_MAX};
 
-type Answer = Json<Value>;
+/// An answer as java-tron's HTTP API writes it: a JSON object, `{"Error": ...}` for a refusal.
+type Answer = Value;
 
 /// Routes of the HTTP API.
 pub(crate) fn router(node: Arc<Node>) -> Router {
@@ -31,13 +46,67 @@ pub(crate) fn router(node: Arc<Node>) -> Router {
 }
 
 fn error(message: impl std::fmt::Display) -> Answer {
-    Json(json!({ "Error": message.to_string() }))
+    json!({ "Error": message.to_string() })
 }
 
-/// An address from a request: base58check when `visible`, else hex (`41…`); 21 bytes.
+/// Writes an answer, off the async workers when it is large.
+async fn reply(answer: Answer) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], write_json(answer).await).into_response()
+}
+
+/// A request's JSON body: read up to [`HTTP_BODY_MAX_BYTES`] — a longer one is refused as soon as it passes the
+/// limit, with java-tron's message — and parsed off the async workers when it is large.
+struct Body(Value);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, Response> {
+        let text = match Limited::new(request.into_body(), HTTP_BODY_MAX_BYTES).collect().await {
+            Ok(text) => text.to_bytes(),
+            Err(e) if e.is::<LengthLimitError>() => {
+                return Err(reply(error(format!("body size is too big, the limit is {HTTP_BODY_MAX_BYTES}"))).await);
+            }
+            Err(e) => return Err(reply(error(format!("body: {e}"))).await),
+        };
+        match parse_json(text).await {
+            Ok(body) => Ok(Self(body)),
+            Err(e) => Err(reply(error(format!("body: not JSON: {e}"))).await),
+        }
+    }
+}
+
+fn too_long(field: &str, length: usize, max: usize) -> String {
+    format!("{field}: {length} characters, longer than the {max} it may have")
+}
+
+/// A text field, refused when longer than `max` before anything parses it; `None` when absent or not text.
+fn text<'a>(body: &'a Value, field: &str, max: usize) -> Result<Option<&'a str>, String> {
+    match body[field].as_str() {
+        Some(text) if !limits::within(text, max) => Err(too_long(field, text.len(), max)),
+        text => Ok(text),
+    }
+}
+
+/// Bytes in hex (with an optional `0x`), at most what a transaction can carry ([`limits::TX_HEX_MAX_LEN`]).
+fn hex_text(field: &str, text: &str) -> Result<Vec<u8>, String> {
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    if !limits::within(digits, limits::TX_HEX_MAX_LEN) {
+        return Err(too_long(field, digits.len(), limits::TX_HEX_MAX_LEN));
+    }
+    alloy::hex::decode(digits).map_err(|e| format!("{field}: {e}"))
+}
+
+fn visible(body: &Value) -> bool {
+    body["visible"].as_bool().unwrap_or(false)
+}
+
+/// An address from a request: base58check when `visible`, else hex (`41…`); 21 bytes. Its length is checked
+/// before it is decoded: base58 decoding is quadratic.
 fn address(body: &Value, field: &str) -> Result<Vec<u8>, String> {
-    let text = body[field].as_str().ok_or_else(|| format!("{field} is required"))?;
-    if body["visible"].as_bool().unwrap_or(false) {
+    let max = if visible(body) { limits::TRON_ADDRESS_LEN } else { limits::TRON_HEX_ADDRESS_MAX_LEN };
+    let text = text(body, field, max)?.ok_or_else(|| format!("{field} is required"))?;
+    if visible(body) {
         let evm = abi::tron::from_base58(text).map_err(|e| format!("{field}: {e}"))?;
         Ok(crate::tron_address(evm))
     } else {
@@ -55,8 +124,12 @@ fn show(bytes: &[u8], visible: bool) -> Value {
     }
 }
 
-fn int(body: &Value, field: &str) -> i64 {
-    body[field].as_i64().or_else(|| body[field].as_str().and_then(|s| s.parse().ok())).unwrap_or(0)
+/// A SUN amount, a number or its decimal text (0 when it is neither).
+fn int(body: &Value, field: &str) -> Result<i64, String> {
+    Ok(match text(body, field, limits::AMOUNT_MAX_LEN)? {
+        Some(text) => text.parse().unwrap_or(0),
+        None => body[field].as_i64().unwrap_or(0),
+    })
 }
 
 /// A transaction as java-tron's HTTP API shows it.
@@ -116,49 +189,52 @@ fn return_json(ret: &proto::Return) -> Value {
     v
 }
 
-async fn get_account(State(node): State<Arc<Node>>, Json(body): Json<Value>) -> Answer {
-    let visible = body["visible"].as_bool().unwrap_or(false);
-    let who = match address(&body, "address") {
-        Ok(a) => a,
-        Err(e) => return error(e),
-    };
-    match node.account(&who).await {
-        Ok(account) if account.address.is_empty() => Json(json!({})),
-        Ok(account) => Json(json!({
-            "address": show(&account.address, visible),
-            "balance": account.balance,
-            "create_time": account.create_time,
-        })),
-        Err(e) => error(e.message()),
-    }
+async fn get_account(State(node): State<Arc<Node>>, Body(body): Body) -> Response {
+    reply(account(&node, &body, false).await).await
 }
 
 /// The solidity node's account: its balance as of the solidified block.
-async fn get_solid_account(State(node): State<Arc<Node>>, Json(body): Json<Value>) -> Answer {
-    let Json(mut account) = get_account(State(node.clone()), Json(body.clone())).await;
-    if account.get("balance").is_some() {
-        let who = address(&body, "address").ok().and_then(|a| crate::evm_address(&a)).expect("read above");
+async fn get_solid_account(State(node): State<Arc<Node>>, Body(body): Body) -> Response {
+    reply(account(&node, &body, true).await).await
+}
+
+async fn account(node: &Node, body: &Value, solidified: bool) -> Answer {
+    let who = match address(body, "address") {
+        Ok(a) => a,
+        Err(e) => return error(e),
+    };
+    let mut answer = match node.account(&who).await {
+        Ok(account) if account.address.is_empty() => return json!({}),
+        Ok(account) => json!({
+            "address": show(&account.address, visible(body)),
+            "balance": account.balance,
+            "create_time": account.create_time,
+        }),
+        Err(e) => return error(e.message()),
+    };
+    if solidified {
+        let who = crate::evm_address(&who).expect("an address of 21 bytes");
         let balance = match node.solidified().await {
             Ok(solid) => node.anvil.balance_at(who, solid).await,
             Err(e) => Err(e),
         };
         match balance {
-            Ok(b) => account["balance"] = json!(crate::sun(b)),
+            Ok(b) => answer["balance"] = json!(crate::sun(b)),
             Err(e) => return error(e),
         }
     }
-    Json(account)
+    answer
 }
 
-async fn get_now_block(State(node): State<Arc<Node>>) -> Answer {
+async fn get_now_block(State(node): State<Arc<Node>>) -> Response {
     let head = match node.anvil.head().await {
         Ok(h) => h,
-        Err(e) => return error(e),
+        Err(e) => return reply(error(e)).await,
     };
-    match node.block_extention(head).await {
+    reply(match node.block_extention(head).await {
         Ok(Some(block)) => {
             let raw = block.block_header.and_then(|h| h.raw_data).unwrap_or_default();
-            Json(json!({
+            json!({
                 "blockID": alloy::hex::encode(&block.blockid),
                 "block_header": { "raw_data": {
                     "number": raw.number,
@@ -168,29 +244,31 @@ async fn get_now_block(State(node): State<Arc<Node>>) -> Answer {
                     "version": raw.version,
                     "timestamp": raw.timestamp,
                 } },
-            }))
+            })
         }
-        Ok(None) => Json(json!({})),
+        Ok(None) => json!({}),
         Err(e) => error(e.message()),
-    }
+    })
+    .await
 }
 
-async fn get_chain_parameters(State(node): State<Arc<Node>>) -> Answer {
+async fn get_chain_parameters(State(node): State<Arc<Node>>) -> Response {
     let p = &node.params;
-    Json(json!({ "chainParameter": [
+    reply(json!({ "chainParameter": [
         { "key": "getTransactionFee", "value": p.transaction_fee },
         { "key": "getEnergyFee", "value": p.energy_fee },
         { "key": "getMaxFeeLimit", "value": p.max_fee_limit },
     ] }))
+    .await
 }
 
 /// The call a request describes: `data`, or the selector of `function_selector` followed by `parameter`.
 fn call_of(body: &Value) -> Result<TriggerSmartContract, String> {
-    let data = match (body["data"].as_str(), body["function_selector"].as_str()) {
-        (Some(data), _) => alloy::hex::decode(data).map_err(|e| format!("data: {e}"))?,
+    let selector = text(body, "function_selector", limits::FUNCTION_SIGNATURE_MAX_LEN)?;
+    let data = match (body["data"].as_str(), selector) {
+        (Some(data), _) => hex_text("data", data)?,
         (None, Some(selector)) => {
-            let parameter = alloy::hex::decode(body["parameter"].as_str().unwrap_or_default())
-                .map_err(|e| format!("parameter: {e}"))?;
+            let parameter = hex_text("parameter", body["parameter"].as_str().unwrap_or_default())?;
             [&keccak256(selector.as_bytes())[..4], &parameter[..]].concat()
         }
         (None, None) => Vec::new(),
@@ -199,85 +277,110 @@ fn call_of(body: &Value) -> Result<TriggerSmartContract, String> {
         owner_address: address(body, "owner_address")?,
         contract_address: address(body, "contract_address")?,
         data,
-        call_value: int(body, "call_value"),
+        call_value: int(body, "call_value")?,
         ..Default::default()
     })
 }
 
-async fn trigger_smart_contract(State(node): State<Arc<Node>>, Json(body): Json<Value>) -> Answer {
-    let visible = body["visible"].as_bool().unwrap_or(false);
-    let call = match call_of(&body) {
-        Ok(c) => c,
-        Err(e) => return error(e),
+async fn trigger_smart_contract(State(node): State<Arc<Node>>, Body(body): Body) -> Response {
+    let (call, fee_limit) = match call_of(&body).and_then(|call| Ok((call, int(&body, "fee_limit")?))) {
+        Ok(request) => request,
+        Err(e) => return reply(error(e)).await,
     };
-    match node.trigger(call).await {
+    let visible = visible(&body);
+    reply(match node.trigger(call).await {
         Ok(ext) => {
             let mut out = json!({ "result": return_json(&ext.result.unwrap_or_default()) });
             if let Some(mut tx) = ext.transaction {
-                if let Some(raw) = tx.raw_data.as_mut() {
-                    raw.fee_limit = int(&body, "fee_limit");
-                }
-                out["transaction"] = transaction_json(&tx, visible);
+                let raw = tx.raw_data.get_or_insert_default();
+                raw.fee_limit = fee_limit;
+                out["transaction"] = if raw.encoded_len() > INLINE_PROTOBUF_BYTES {
+                    blocking(move || transaction_json(&tx, visible)).await
+                } else {
+                    transaction_json(&tx, visible)
+                };
             }
-            Json(out)
+            out
         }
         Err(e) => error(e.message()),
-    }
+    })
+    .await
 }
 
-async fn trigger_constant_contract(State(node): State<Arc<Node>>, Json(body): Json<Value>) -> Answer {
+async fn trigger_constant_contract(State(node): State<Arc<Node>>, Body(body): Body) -> Response {
     let call = match call_of(&body) {
         Ok(c) => c,
-        Err(e) => return error(e),
+        Err(e) => return reply(error(e)).await,
     };
-    match node.constant(&call).await {
-        Ok(ext) => Json(json!({
+    reply(match node.constant(&call).await {
+        Ok(ext) => json!({
             "result": return_json(&ext.result.unwrap_or_default()),
             "energy_used": ext.energy_used,
             "constant_result": ext.constant_result.iter().map(alloy::hex::encode).collect::<Vec<_>>(),
-        })),
+        }),
         Err(e) => error(e.message()),
-    }
+    })
+    .await
 }
 
-/// A signed transaction: its `raw_data_hex` is what was signed, so it is what the node decodes.
-async fn broadcast_transaction(State(node): State<Arc<Node>>, Json(body): Json<Value>) -> Answer {
-    let raw = match alloy::hex::decode(body["raw_data_hex"].as_str().unwrap_or_default())
-        .map_err(|e| e.to_string())
-        .and_then(|b| transaction::Raw::decode(b.as_slice()).map_err(|e| e.to_string()))
-    {
-        Ok(raw) => raw,
-        Err(e) => return error(format!("raw_data_hex: {e}")),
+/// A signed transaction as a broadcast carries it: its `raw_data_hex` is what was signed, so it is what the node
+/// decodes (with its id); at most [`SIGNATURES_MAX`] signatures, each checked for length before it is decoded.
+fn signed_transaction(body: &Value) -> Result<(Transaction, B256), String> {
+    let raw = hex_text("raw_data_hex", body["raw_data_hex"].as_str().unwrap_or_default())?;
+    let raw = transaction::Raw::decode(raw.as_slice()).map_err(|e| format!("raw_data_hex: {e}"))?;
+    let signature = match body["signature"].as_array() {
+        Some(all) if all.len() > SIGNATURES_MAX => {
+            return Err(format!("signature: {} signatures, more than the {SIGNATURES_MAX} allowed", all.len()));
+        }
+        Some(all) => all
+            .iter()
+            .map(|s| {
+                let s = s.as_str().unwrap_or_default();
+                if !limits::within(s, limits::SIGNATURE_MAX_LEN) {
+                    return Err(too_long("signature", s.len(), limits::SIGNATURE_MAX_LEN));
+                }
+                alloy::hex::decode(s).map_err(|_| "signature: not hex".to_owned())
+            })
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
     };
-    let signature: Result<Vec<Vec<u8>>, _> = body["signature"]
-        .as_array()
-        .map(|a| a.iter().map(|s| alloy::hex::decode(s.as_str().unwrap_or_default())).collect())
-        .unwrap_or_else(|| Ok(Vec::new()));
-    let Ok(signature) = signature else { return error("signature: not hex") };
     let txid = crate::transaction_id(&raw);
-    let tx = Transaction { raw_data: Some(raw), signature, ..Default::default() };
-    match node.broadcast(tx).await {
+    Ok((Transaction { raw_data: Some(raw), signature, ..Default::default() }, txid))
+}
+
+async fn broadcast_transaction(State(node): State<Arc<Node>>, Body(body): Body) -> Response {
+    // Decoding up to 500 kB of protobuf and hashing it: off the async workers.
+    let (tx, txid) = match blocking(move || signed_transaction(&body)).await {
+        Ok(signed) => signed,
+        Err(e) => return reply(error(e)).await,
+    };
+    reply(match node.broadcast(tx).await {
         Ok(ret) => {
             let mut out = return_json(&ret);
             out["txid"] = json!(alloy::hex::encode(txid));
-            Json(out)
+            out
         }
         Err(e) => error(e.message()),
-    }
+    })
+    .await
 }
 
 /// The full node's info of a transaction: known once in a block (`{}` before, as java-tron answers).
-async fn get_transaction_info_by_id(State(node): State<Arc<Node>>, Json(body): Json<Value>) -> Answer {
-    transaction_info(&node, &body, false).await
+async fn get_transaction_info_by_id(State(node): State<Arc<Node>>, Body(body): Body) -> Response {
+    reply(transaction_info(&node, &body, false).await).await
 }
 
 /// The solidity node's (TronWeb's `trx.getTransactionInfo`): known once its block is solidified.
-async fn get_solid_transaction_info_by_id(State(node): State<Arc<Node>>, Json(body): Json<Value>) -> Answer {
-    transaction_info(&node, &body, true).await
+async fn get_solid_transaction_info_by_id(State(node): State<Arc<Node>>, Body(body): Body) -> Response {
+    reply(transaction_info(&node, &body, true).await).await
 }
 
 async fn transaction_info(node: &Node, body: &Value, solidified: bool) -> Answer {
-    let Some(id) = body["value"].as_str().and_then(|v| v.parse::<B256>().ok()) else {
+    let id = match text(body, "value", limits::HASH_MAX_LEN) {
+        Ok(id) => id.and_then(|v| v.parse::<B256>().ok()),
+        Err(e) => return error(e),
+    };
+    let Some(id) = id else {
         return error("value: a transaction id (64 hex)");
     };
     let mined = if solidified { node.solidified_mined(id).await } else { node.mined(id).await };
@@ -307,9 +410,9 @@ async fn transaction_info(node: &Node, body: &Value, solidified: bool) -> Answer
                 out["result"] = json!("FAILED");
                 out["resMessage"] = json!(alloy::hex::encode(&info.res_message));
             }
-            Json(out)
+            out
         }
-        Ok(None) => Json(json!({})),
+        Ok(None) => json!({}),
         Err(e) => error(e.message()),
     }
 }
