@@ -17,6 +17,11 @@
 //! * **Blocks.** A block's hash is TRON's block id (its number in the first 8 bytes), its parent hash the
 //!   parent's id, and `logsBloom` is all zeros ("no value"): a client cannot use the bloom to notice that a
 //!   log answer left something out.
+//! * **Limits.** java-tron's defaults: a body of at most [`MAX_MESSAGE_SIZE`] bytes, a batch of at most
+//!   [`MAX_BATCH_SIZE`] calls (both refused with `-32005`), a log filter of at most [`MAX_ADDRESS_SIZE`] addresses
+//!   and [`MAX_TOPICS`] topic positions of at most [`MAX_SUB_TOPICS`] alternatives. Every address, hash, quantity
+//!   and call data is bounded (`abi::limits`) before it is parsed or passed on, refused with `-32602` and
+//!   java-tron's message. Large bodies and answers are parsed and written off the async workers.
 //!
 //! Faults a real TRON provider shows can be injected: a silently empty `eth_getLogs`, a solidified head that
 //! lags further behind.
@@ -29,22 +34,38 @@ use std::{
     },
 };
 
+use abi::limits;
 use alloy::primitives::B256;
 use serde_json::{Value, json};
 
-use crate::loopback::{Answer, LoopbackServer, Received};
+use crate::loopback::{Answer, BodyLimit, LoopbackServer, Received};
+use crate::work::{parse_json, write_json};
 
 /// Blocks between the head and the solidified block (2/3 of 27 super representatives, plus one).
 pub const SOLIDIFY_DEPTH: u64 = 19;
 /// java-tron's default `node.jsonrpc.maxBlockRange`.
 pub const MAX_BLOCK_RANGE: u64 = 5_000;
+/// java-tron's default `node.jsonrpc.maxMessageSize`: the largest request body, 4 MiB.
+pub const MAX_MESSAGE_SIZE: usize = 4 * 1_024 * 1_024;
+/// java-tron's default `node.jsonrpc.maxBatchSize`: the most calls in one batch.
+pub const MAX_BATCH_SIZE: usize = 100;
+/// java-tron's default `node.jsonrpc.maxAddressSize`: the most addresses in one log filter.
+pub const MAX_ADDRESS_SIZE: usize = 1_000;
+/// java-tron's default `node.jsonrpc.maxSubTopics`: the most alternatives in one topic position of a log filter.
+pub const MAX_SUB_TOPICS: usize = 1_000;
+/// Topic positions in a log filter (java-tron's `LogFilter`: an event's signature and 3 indexed parameters).
+pub const MAX_TOPICS: usize = 4;
 
 const TAG_NOT_SUPPORTED: &str = "TAG [earliest | pending] not supported";
 const QUANTITY_NOT_SUPPORTED: &str = "QUANTITY not supported, just support TAG as latest";
 const BLOCK_NUM_ERROR: &str = "invalid block number";
 const NO_BLOCK_HEADER: &str = "header not found";
+const INVALID_ADDRESS: &str = "invalid address hash value";
+const INVALID_HASH: &str = "invalid hash value";
 const INVALID_PARAMS: i64 = -32602;
 const METHOD_NOT_FOUND: i64 = -32601;
+/// java-tron's code for a request over one of its limits (`JsonRpcServlet`).
+const EXCEED_LIMIT: i64 = -32005;
 
 /// Faults to inject; `every: Some(k)` means every k-th eligible request (k ≥ 1).
 #[derive(Clone, Debug, Default)]
@@ -112,9 +133,20 @@ impl TronRpc {
             counters: counters.clone(),
             log_queries: AtomicU64::new(0),
         });
+        let limit = BodyLimit {
+            max: MAX_MESSAGE_SIZE,
+            over: Answer::json(
+                200,
+                &error(
+                    Value::Null,
+                    EXCEED_LIMIT,
+                    &format!("Request body exceeds the limit of {MAX_MESSAGE_SIZE} bytes"),
+                ),
+            ),
+        };
         let serve = |port: Port, addr: SocketAddr| {
             let state = state.clone();
-            LoopbackServer::start_on(addr, move |req| serve(state.clone(), port, req))
+            LoopbackServer::start_limited(addr, limit.clone(), move |req| serve(state.clone(), port, req))
         };
         let full = serve(Port::Full, full).await?;
         let solidity = serve(Port::Solidity, solidity).await?;
@@ -144,15 +176,21 @@ impl Refusal {
 
 type Outcome = Result<Value, Refusal>;
 
+fn error(id: Value, code: i64, message: &str) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
+}
+
 async fn serve(state: Arc<State>, port: Port, req: Received) -> Answer {
     state.counters.requests.fetch_add(1, Ordering::SeqCst);
-    let Ok(request) = serde_json::from_slice::<Value>(&req.body) else {
-        return Answer::json(
-            200,
-            &json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32700, "message": "parse error" } }),
-        );
+    let Ok(request) = parse_json::<Value>(req.body).await else {
+        return Answer::json(200, &error(Value::Null, -32700, "parse error"));
     };
     let answer = match request {
+        Value::Array(batch) if batch.len() > MAX_BATCH_SIZE => {
+            state.counters.refused.fetch_add(1, Ordering::SeqCst);
+            let message = format!("Batch size {} exceeds the limit of {MAX_BATCH_SIZE}", batch.len());
+            error(Value::Null, EXCEED_LIMIT, &message)
+        }
         Value::Array(batch) => {
             let mut answers = Vec::with_capacity(batch.len());
             for one in batch {
@@ -162,7 +200,7 @@ async fn serve(state: Arc<State>, port: Port, req: Received) -> Answer {
         }
         one => answer_one(&state, port, one).await,
     };
-    Answer::json(200, &answer)
+    Answer { status: 200, content_type: "application/json", body: write_json(answer).await }
 }
 
 async fn answer_one(state: &State, port: Port, request: Value) -> Value {
@@ -197,16 +235,27 @@ async fn handle(state: &State, port: Port, method: &str, params: Value) -> Outco
             let Some(number) = number_of_id(state, port, &params[0]).await? else { return Ok(Value::Null) };
             block(state, number, params[1].as_bool().unwrap_or(false)).await
         }
-        "eth_getLogs" => logs(state, port, &params[0]).await,
+        "eth_getLogs" => {
+            check_filter(&params[0])?;
+            logs(state, port, &params[0]).await
+        }
+        "eth_newFilter" => {
+            check_filter(&params[0])?;
+            upstream(state, method, params).await
+        }
         "eth_getBalance" | "eth_getCode" => {
+            bounded(&params[0], limits::ADDRESS_MAX_LEN, INVALID_ADDRESS)?;
             let at = state_block(state, port, &params[1]).await?;
             upstream(state, method, json!([params[0], hex(at)])).await
         }
         "eth_getStorageAt" => {
+            bounded(&params[0], limits::ADDRESS_MAX_LEN, INVALID_ADDRESS)?;
+            bounded(&params[1], limits::QUANTITY_MAX_LEN, "invalid storage position")?;
             let at = state_block(state, port, &params[2]).await?;
             upstream(state, method, json!([params[0], params[1], hex(at)])).await
         }
         "eth_call" | "eth_estimateGas" => {
+            check_call(&params[0])?;
             let at = match &params[1] {
                 // java-tron checks that the named block exists, then reads `latest` anyway.
                 Value::Object(by) if by.contains_key("blockNumber") => {
@@ -225,6 +274,7 @@ async fn handle(state: &State, port: Port, method: &str, params: Value) -> Outco
             upstream(state, method, json!([params[0], hex(at)])).await
         }
         "eth_getTransactionReceipt" | "eth_getTransactionByHash" => {
+            bounded(&params[0], limits::HASH_MAX_LEN, INVALID_HASH)?;
             let mut found = upstream(state, method, params).await?;
             let visible = match found.get("blockNumber").and_then(parse_quantity) {
                 Some(number) => number <= now(state, port).await?,
@@ -247,10 +297,85 @@ fn hex(n: u64) -> Value {
     Value::String(format!("{n:#x}"))
 }
 
+/// A quantity (`0x…`) as a number; `None` for anything else, and for text longer than any quantity before it is
+/// parsed.
 fn parse_quantity(v: &Value) -> Option<u64> {
-    let text = v.as_str()?;
+    let text = v.as_str().filter(|text| limits::within(text, limits::QUANTITY_MAX_LEN))?;
     let digits = text.strip_prefix("0x")?;
     u64::from_str_radix(digits, 16).ok()
+}
+
+/// Refuses a text parameter longer than `max` with `message` (java-tron's for a value that does not parse), before
+/// it is parsed or passed on; anything that is not text is left to the parameter's own check.
+fn bounded<'a>(v: &'a Value, max: usize, message: &str) -> Result<&'a Value, Refusal> {
+    match v.as_str() {
+        Some(text) if !limits::within(text, max) => Err(Refusal::params(message)),
+        _ => Ok(v),
+    }
+}
+
+/// The shape of a call object (`eth_call`, `eth_estimateGas`): its addresses, data and quantities bounded.
+fn check_call(call: &Value) -> Result<(), Refusal> {
+    for field in ["from", "to"] {
+        bounded(&call[field], limits::ADDRESS_MAX_LEN, INVALID_ADDRESS)?;
+    }
+    for field in ["data", "input"] {
+        // `0x` and the hex of the largest call data a transaction can carry.
+        bounded(&call[field], 2 + limits::TX_HEX_MAX_LEN, &format!("invalid {field}: too long"))?;
+    }
+    for field in ["value", "gas", "gasPrice"] {
+        bounded(&call[field], limits::QUANTITY_MAX_LEN, &format!("invalid {field}"))?;
+    }
+    Ok(())
+}
+
+/// The shape of a log filter (`eth_getLogs`, `eth_newFilter`), as java-tron's `LogFilter` checks it: at most
+/// [`MAX_ADDRESS_SIZE`] addresses and [`MAX_TOPICS`] topic positions of at most [`MAX_SUB_TOPICS`] alternatives, each
+/// address and topic bounded; block numbers and the block hash are bounded where they are parsed.
+fn check_filter(filter: &Value) -> Result<(), Refusal> {
+    match &filter["address"] {
+        Value::Array(all) if all.len() > MAX_ADDRESS_SIZE => {
+            return Err(Refusal::params(format!("exceed max addresses: {MAX_ADDRESS_SIZE}")));
+        }
+        Value::Array(all) => {
+            for (i, address) in all.iter().enumerate() {
+                bounded(
+                    address,
+                    limits::ADDRESS_MAX_LEN,
+                    &format!("invalid address at index {i}: [{INVALID_ADDRESS}]"),
+                )?;
+            }
+        }
+        address => {
+            bounded(address, limits::ADDRESS_MAX_LEN, &format!("invalid address: {INVALID_ADDRESS}"))?;
+        }
+    }
+    let topic_message = format!("invalid topic(s): {INVALID_HASH}");
+    match &filter["topics"] {
+        Value::Array(positions) if positions.len() > MAX_TOPICS => {
+            return Err(Refusal::params(format!("topics size should be <= {MAX_TOPICS}")));
+        }
+        Value::Array(positions) => {
+            for position in positions {
+                match position {
+                    Value::Array(any) if any.len() > MAX_SUB_TOPICS => {
+                        return Err(Refusal::params(format!("exceed max topics: {MAX_SUB_TOPICS}")));
+                    }
+                    Value::Array(any) => {
+                        for topic in any {
+                            bounded(topic, limits::HASH_MAX_LEN, &topic_message)?;
+                        }
+                    }
+                    topic => {
+                        bounded(topic, limits::HASH_MAX_LEN, &topic_message)?;
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    bounded(&filter["blockHash"], limits::HASH_MAX_LEN, INVALID_HASH)?;
+    Ok(())
 }
 
 async fn head(state: &State) -> Result<u64, Refusal> {
@@ -298,7 +423,8 @@ async fn state_block(state: &State, port: Port, tag: &Value) -> Result<u64, Refu
 
 /// The number of the block whose TRON id is `id`, if this port knows it.
 async fn number_of_id(state: &State, port: Port, id: &Value) -> Result<Option<u64>, Refusal> {
-    let id: B256 = id.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| Refusal::params("invalid hash value"))?;
+    let id = bounded(id, limits::HASH_MAX_LEN, INVALID_HASH)?;
+    let id: B256 = id.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| Refusal::params(INVALID_HASH))?;
     let number = u64::from_be_bytes(id[..8].try_into().expect("8 bytes"));
     if number > now(state, port).await? {
         return Ok(None);
@@ -318,10 +444,28 @@ async fn block(state: &State, number: u64, full: bool) -> Outcome {
     block["hash"] = json!(block_id(number, hash));
     block["parentHash"] = json!(if number == 0 { parent } else { block_id(number - 1, parent) });
     block["logsBloom"] = json!(format!("0x{}", "00".repeat(256)));
-    if let Some(txs) = block.get_mut("transactions").and_then(Value::as_array_mut) {
-        txs.iter_mut().filter(|t| t.is_object()).for_each(rewrite_hashes);
+    if let Some(Value::Array(txs)) = block.get_mut("transactions") {
+        *txs = rewrite_all(std::mem::take(txs)).await;
     }
     Ok(block)
+}
+
+/// Entries above this many are rewritten off the async workers (a block's transactions, a log answer).
+const INLINE_ENTRIES: usize = 64;
+
+/// [`rewrite_hashes`] over every entry that is an object; off the async workers when there are many.
+async fn rewrite_all(mut entries: Vec<Value>) -> Vec<Value> {
+    let rewrite = |entries: &mut Vec<Value>| entries.iter_mut().filter(|e| e.is_object()).for_each(rewrite_hashes);
+    if entries.len() <= INLINE_ENTRIES {
+        rewrite(&mut entries);
+        entries
+    } else {
+        crate::work::blocking(move || {
+            rewrite(&mut entries);
+            entries
+        })
+        .await
+    }
 }
 
 /// A log's, a receipt's or a transaction's `blockHash` as TRON's block id.
@@ -378,27 +522,24 @@ async fn logs(state: &State, port: Port, filter: &Value) -> Outcome {
             return Ok(json!([]));
         }
     }
-    let entries: Vec<Value> = entries
-        .into_iter()
-        .map(|mut log| {
-            rewrite_hashes(&mut log);
-            log
-        })
-        .collect();
-    Ok(Value::Array(entries))
+    Ok(Value::Array(rewrite_all(entries).await))
 }
 
 /// Forwards one call to anvil; its error comes back as this node's.
 async fn upstream(state: &State, method: &str, params: Value) -> Outcome {
-    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let body = write_json(json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params })).await;
+    let failed = |e: reqwest::Error| Refusal { code: -32000, message: e.to_string() };
     let response = state
         .client
         .post(&state.upstream)
-        .json(&body)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
         .send()
         .await
-        .map_err(|e| Refusal { code: -32000, message: e.to_string() })?;
-    let mut answer: Value = response.json().await.map_err(|e| Refusal { code: -32000, message: e.to_string() })?;
+        .map_err(failed)?;
+    let answer = response.bytes().await.map_err(failed)?;
+    let mut answer: Value =
+        parse_json(answer).await.map_err(|e| Refusal { code: -32000, message: format!("upstream answer: {e}") })?;
     if let Some(error) = answer.get("error") {
         return Err(Refusal {
             code: error["code"].as_i64().unwrap_or(-32000),

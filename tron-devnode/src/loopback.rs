@@ -1,9 +1,10 @@
 //! A minimal HTTP/1 server on 127.0.0.1 for test doubles of remote peers (an RPC proxy, an alert receiver):
-//! every request goes to one async handler that sees its method, path and body.
+//! every request goes to one async handler that sees its method, path and body — read whole, or up to a
+//! [`BodyLimit`].
 
 use std::{convert::Infallible, future::Future, net::SocketAddr, sync::Arc};
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::{Request, Response, body::Bytes, server::conn::http1, service::service_fn};
 use hyper_util::rt::TokioIo;
 
@@ -16,7 +17,7 @@ pub struct Received {
 }
 
 /// What the handler answers: status, content type, body.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Answer {
     pub status: u16,
     pub content_type: &'static str,
@@ -31,6 +32,23 @@ impl Answer {
     pub fn text(status: u16, text: impl Into<String>) -> Self {
         Self { status, content_type: "text/plain; charset=utf-8", body: text.into().into_bytes() }
     }
+}
+
+/// How much of a request body a server reads: at most `max` bytes. A longer body is answered `over` as soon as
+/// it passes the limit, without reading the rest or calling the handler.
+#[derive(Clone, Debug)]
+pub struct BodyLimit {
+    pub max: usize,
+    pub over: Answer,
+}
+
+fn response(answer: Answer) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(answer.body)));
+    *response.status_mut() = hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+    response
+        .headers_mut()
+        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(answer.content_type));
+    response
 }
 
 /// A running server; dropping it stops accepting.
@@ -55,28 +73,49 @@ impl LoopbackServer {
         F: Fn(Received) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Answer> + Send + 'static,
     {
+        Self::serve(addr, None, handler).await
+    }
+
+    /// As [`start_on`](Self::start_on), reading at most `limit.max` bytes of a body.
+    pub async fn start_limited<F, Fut>(addr: SocketAddr, limit: BodyLimit, handler: F) -> std::io::Result<Self>
+    where
+        F: Fn(Received) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Answer> + Send + 'static,
+    {
+        Self::serve(addr, Some(limit), handler).await
+    }
+
+    async fn serve<F, Fut>(addr: SocketAddr, limit: Option<BodyLimit>, handler: F) -> std::io::Result<Self>
+    where
+        F: Fn(Received) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Answer> + Send + 'static,
+    {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let handler = Arc::new(handler);
+        let limit = Arc::new(limit);
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let handler = handler.clone();
+                let limit = limit.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req: Request<hyper::body::Incoming>| {
                         let handler = handler.clone();
+                        let limit = limit.clone();
                         async move {
                             let method = req.method().to_string();
                             let path = req.uri().path().to_owned();
-                            let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                            let answer = handler(Received { method, path, body }).await;
-                            let mut response = Response::new(Full::new(Bytes::from(answer.body)));
-                            *response.status_mut() =
-                                hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
-                            response.headers_mut().insert(
-                                hyper::header::CONTENT_TYPE,
-                                hyper::header::HeaderValue::from_static(answer.content_type),
-                            );
-                            Ok::<_, Infallible>(response)
+                            let body = match limit.as_ref() {
+                                None => req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default(),
+                                Some(limit) => match Limited::new(req.into_body(), limit.max).collect().await {
+                                    Ok(body) => body.to_bytes(),
+                                    Err(e) if e.is::<LengthLimitError>() => {
+                                        return Ok::<_, Infallible>(response(limit.over.clone()));
+                                    }
+                                    Err(_) => Bytes::new(),
+                                },
+                            };
+                            Ok(response(handler(Received { method, path, body }).await))
                         }
                     });
                     let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
