@@ -234,3 +234,27 @@ async fn send(app: &TestApp, method: &str, probe: &Probe) -> (u16, Value) {
     let text = answer.text().await.unwrap_or_default();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
+
+/// The request timeout's 408 (every route lists it) is the error envelope too, not the timeout layer's empty
+/// answer.
+#[tokio::test]
+async fn a_request_that_times_out_gets_the_documented_envelope() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = crate::helpers::spawn_app_configured("redis://127.0.0.1:6379", |s| {
+        s.application.limits.request_timeout_secs = 1;
+    })
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    let head = "POST /v1/auth/nonce HTTP/1.1\r\nHost: api.test\r\nContent-Type: application/json\r\n\
+                Content-Length: 100\r\n\r\n{\"address\": \"0x";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut answer));
+    read.await.expect("answered and closed in time").unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("content-type: application/json"), "{answer}");
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let body: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    assert_eq!(body["error"]["code"], "request_timeout", "{answer}");
+}
