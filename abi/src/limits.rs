@@ -32,7 +32,8 @@ pub const NAME_MAX_LEN: usize = 64;
 pub const REASON_MAX_LEN: usize = 500;
 /// A token (JWT access token or refresh token).
 pub const TOKEN_MAX_LEN: usize = 4_096;
-/// Hex-encoded bytes of a transaction or call data that a node accepts (java-tron caps a transaction at 500 kB).
+/// Hex-encoded bytes of a transaction or call data: 500,000 bytes, under java-tron's 500 KiB per transaction with
+/// its signature and results, so the largest accepted text is a transaction java-tron takes.
 pub const TX_HEX_MAX_LEN: usize = 1_000_000;
 /// A Solidity function signature as TRON's HTTP API takes it (`function_selector`, e.g.
 /// `register((address,address,address,uint256,uint256,uint256),bytes)`), hashed for its selector.
