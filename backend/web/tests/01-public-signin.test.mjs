@@ -82,6 +82,13 @@ test("sign in with the wallet: no token within script's reach; the session survi
   assert.deepEqual(JSON.parse(view.localStorage["referral.session"]), { address: wallet.address, role: "user" });
   assert.deepEqual(Object.keys(view.sessionStorage), []);
 
+  // The session worker is served under a content-hashed name, so it may be immutable (a new version is a new URL).
+  const workerUrl = await until("the session worker registered", () =>
+    page.evaluate(async () => (await navigator.serviceWorker.getRegistration("/assets/session-worker/"))?.active?.scriptURL),
+  );
+  assert.match(workerUrl, /\/assets\/session-worker-[A-Za-z0-9_-]{8}\.js$/);
+  assert.equal((await fetch(workerUrl)).headers.get("cache-control"), "public, max-age=31536000, immutable");
+
   // Reload: the wallet reconnects without a prompt, and the page gets a new access token through the cookie (which
   // rotates): still signed in, its authenticated calls answered.
   await page.reload();
