@@ -108,9 +108,14 @@ impl Application {
             }
         };
         let limits = ctx.settings.application.limits;
-        // A request (body included) that takes longer than the limit is answered 408 and its connection closed.
+        let trusted_proxies = ctx.settings.rate_limits.trusted_proxies.clone();
+        let proxied = http::rate_limit::ProxiedClients::new(limits.max_connections_per_client, &trusted_proxies);
+        // A request (body included) that takes longer than the limit is answered 408 (the error envelope) and its
+        // connection closed.
         let app = http::router(ctx)
+            .layer(axum::middleware::from_fn_with_state(proxied, http::rate_limit::proxied_client_cap))
             .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout()))
+            .layer(axum::middleware::map_response(http::error::timeout_envelope))
             .layer(TraceLayer::new_for_http());
         tracing::info!(port, "API listening");
         let per_connection = move |peer: std::net::SocketAddr| {
@@ -122,8 +127,9 @@ impl Application {
                 })
                 .service(app)
         };
+        let shutdown = service_kit::shutdown_signal();
         let server =
-            Box::pin(service_kit::serve::serve(listener, limits, per_connection, service_kit::shutdown_signal()));
+            Box::pin(service_kit::serve::serve_behind(listener, limits, trusted_proxies, per_connection, shutdown));
         Ok(Self { port, metrics_port, clock, server })
     }
 

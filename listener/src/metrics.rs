@@ -77,6 +77,7 @@ struct ChainKind {
 impl Default for ListenerMetrics {
     fn default() -> Self {
         let mut registry = Registry::default();
+        service_kit::stall::register(&mut registry);
         let blocks = Family::<ChainLabel, Counter>::default();
         let events = Family::<ChainKind, Counter>::default();
         let poll_errors = Family::<ChainKind, Counter>::default();

@@ -76,6 +76,7 @@ impl ReconcilerMetrics {
 
     async fn registry(&self) -> Result<Registry, sqlx::Error> {
         let mut registry = Registry::default();
+        service_kit::stall::register(&mut registry);
         let last_run = Family::<AssetLabels, F64Gauge>::default();
         let variance = Family::<AssetLabels, F64Gauge>::default();
         let margin = Family::<AssetLabels, F64Gauge>::default();

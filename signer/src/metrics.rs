@@ -37,6 +37,7 @@ impl Metrics {
     /// The metrics of a signer whose store records commit times in `store_commits`.
     pub fn new(store_commits: Histogram) -> Self {
         let mut registry = Registry::default();
+        service_kit::stall::register(&mut registry);
         let decisions = Family::<Decision, Counter>::default();
         let decision_seconds = Histogram::new(buckets());
         registry.register("signer_requests", "Sign requests by intent kind and outcome", decisions.clone());

@@ -91,6 +91,9 @@ impl SiweMessage {
     /// chain (0x… EVM, T… TRON).
     pub fn parse(text: &str) -> Result<Self, SiweError> {
         let bad = |what: &'static str| SiweError::Malformed(what);
+        if !abi::limits::within(text, abi::limits::SIGNIN_MESSAGE_MAX_LEN) {
+            return Err(bad("length"));
+        }
         let mut lines = text.split('\n');
         let header = lines.next().ok_or(bad("header"))?;
         // The header names the wallet's chain; the address must be written in that chain's form.

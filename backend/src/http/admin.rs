@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::bounded;
 use super::error::ErrorBody;
 use super::extract::{Path, Query, parse_address};
 use super::page::{Page, page_limit};
@@ -34,7 +35,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
 }
 
 #[utoipa::path(get, path = "/v1/admin/ping", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = AdminPing), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = AdminPing)))]
 pub async fn ping(AdminUser(user): AdminUser) -> Json<AdminPing> {
     Json(AdminPing { admin: user.wallet.to_checksum(None) })
 }
@@ -75,8 +76,7 @@ pub struct FrozenState {
 /// Freezes a user in one asset: new credits are held, no payload is signed for them (audited).
 #[utoipa::path(post, path = "/v1/admin/users/{address}/freeze", tag = "admin", security(("bearer" = [])),
     params(("address" = String, Path, description = "0x or TRON base58")), request_body = AssetRequest,
-    responses((status = 200, body = FrozenState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = FrozenState), (status = 409, body = ErrorBody)))]
 pub async fn freeze(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,
@@ -89,8 +89,7 @@ pub async fn freeze(
 /// Unfreezes a user in one asset: their held rewards become pending (audited).
 #[utoipa::path(post, path = "/v1/admin/users/{address}/unfreeze", tag = "admin", security(("bearer" = [])),
     params(("address" = String, Path, description = "0x or TRON base58")), request_body = AssetRequest,
-    responses((status = 200, body = FrozenState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = FrozenState), (status = 409, body = ErrorBody)))]
 pub async fn unfreeze(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,
@@ -135,9 +134,9 @@ pub struct AuditEntry {
     pub action: String,
     pub asset_id: Option<i32>,
     pub target: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
     /// Ledger position (events applied) when the action took effect.
     pub applied_events: Option<i64>,
@@ -159,8 +158,7 @@ type AuditRow = (
 
 /// The append-only audit log, newest first (keyset pages).
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "admin", security(("bearer" = [])), params(AuditQuery),
-    responses((status = 200, body = Page<AuditEntry>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Page<AuditEntry>)))]
 pub async fn audit(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,
@@ -222,8 +220,7 @@ pub struct PlanVersionView {
 
 /// The plan versions of an asset.
 #[utoipa::path(get, path = "/v1/admin/plan", tag = "admin", security(("bearer" = [])), params(PlanQuery),
-    responses((status = 200, body = PlanVersions), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PlanVersions), (status = 404, body = ErrorBody)))]
 pub async fn plan_versions(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,
@@ -270,8 +267,7 @@ pub struct CreatedPlanVersion {
 
 /// Creates a plan version of an asset effective from a future block (audited with old and new values).
 #[utoipa::path(post, path = "/v1/admin/plan", tag = "admin", security(("bearer" = [])), request_body = NewPlanVersion,
-    responses((status = 200, body = CreatedPlanVersion), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CreatedPlanVersion)))]
 pub async fn new_plan_version(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,
@@ -299,10 +295,12 @@ pub async fn new_plan_version(
 #[serde(deny_unknown_fields)]
 pub struct LogsQuery {
     /// `alerts` (default): open alerts, newest first; `quarantine`: unresolved quarantined events, newest first.
+    #[param(inline)]
     pub kind: Option<LogKind>,
     /// Alerts: include acknowledged ones too.
     pub all: Option<bool>,
     /// `next_cursor` of the previous page.
+    #[serde(default, deserialize_with = "bounded::optional_cursor")]
     pub cursor: Option<String>,
     /// 1..=100, default 20.
     pub limit: Option<u32>,
@@ -361,8 +359,7 @@ fn quarantine_cursor(text: &str) -> Option<(i64, i64, i64)> {
 
 /// Operational log: open alerts, or quarantined events (keyset pages, newest first).
 #[utoipa::path(get, path = "/v1/admin/logs", tag = "admin", security(("bearer" = [])), params(LogsQuery),
-    responses((status = 200, body = LogPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = LogPage)))]
 pub async fn logs(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,
@@ -455,8 +452,7 @@ pub struct AckedAlert {
 /// Acknowledges an open alert (audited); 409 if it already was.
 #[utoipa::path(post, path = "/v1/admin/alerts/{id}/ack", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path, description = "alert id")),
-    responses((status = 200, body = AckedAlert), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = AckedAlert), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn ack_alert(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,
@@ -499,6 +495,7 @@ pub async fn ack_alert(
 pub struct WithdrawalsQuery {
     pub asset_id: Option<i32>,
     /// `open`, `batched` or `cancelled`; all when absent.
+    #[param(inline)]
     pub status: Option<WithdrawStatus>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<i64>,
@@ -543,8 +540,7 @@ type WithdrawalRow = (i64, i32, i32, Vec<u8>, Money, Money, String, String, i64)
 
 /// Users' withdraw requests, filtered by asset and status (keyset pages, newest first).
 #[utoipa::path(get, path = "/v1/admin/withdrawals", tag = "admin", security(("bearer" = [])), params(WithdrawalsQuery),
-    responses((status = 200, body = Page<WithdrawalEntry>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Page<WithdrawalEntry>)))]
 pub async fn withdrawals(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,

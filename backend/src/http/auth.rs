@@ -22,6 +22,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::bounded;
 use super::error::{ErrorBody, ErrorDetail};
 use super::metrics::SignInOutcome;
 use super::{ApiContext, ApiError, Json, rate_limit};
@@ -65,6 +66,7 @@ pub const AUTH_BODY_LIMIT: usize = 8 * 1024;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NonceRequest {
     /// 0x address (EVM) or base58 `T…` address (TRON).
+    #[serde(deserialize_with = "bounded::address")]
     pub address: String,
     pub chain: WalletChain,
 }
@@ -79,8 +81,10 @@ pub struct NonceResponse {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SigninRequest {
+    #[serde(deserialize_with = "bounded::signin_message")]
     pub message: String,
     /// 65-byte signature, hex.
+    #[serde(deserialize_with = "bounded::signature")]
     pub signature: String,
     /// Where the session's refresh token goes: `body` (default, API clients) in the answer; `cookie` (browsers)
     /// only in an `HttpOnly; Secure; SameSite=Strict` cookie on `/v1/auth/`, left out of the answer — then the
@@ -107,9 +111,10 @@ pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
-/// A token field that may be left out but, when given, is a string (`null` is refused like any other non-string).
+/// A token field that may be left out but, when given, is a bounded string (`null` is refused like any other
+/// non-string).
 fn present_token<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    String::deserialize(d).map(Some)
+    bounded::token(d).map(Some)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

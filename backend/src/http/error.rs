@@ -43,6 +43,9 @@ pub enum ApiError {
     UnsupportedMediaType { message: String },
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The request (its body included) took longer than `[application.limits]` allows.
+    #[error("the request took too long")]
+    RequestTimeout,
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{message}")]
@@ -78,6 +81,7 @@ impl ApiError {
             Self::Conflict { .. } | Self::CapReached { .. } => StatusCode::CONFLICT,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -96,6 +100,7 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::RequestTimeout => "request_timeout",
             Self::RateLimited { .. } => "rate_limited",
             Self::Internal(_) => "internal",
         }
@@ -116,6 +121,15 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The request timeout's answer (the timeout layer's, empty) in the envelope: middleware around that layer.
+pub async fn timeout_envelope(response: Response) -> Response {
+    let from_layer = !response.headers().contains_key(axum::http::header::CONTENT_TYPE);
+    if response.status() == StatusCode::REQUEST_TIMEOUT && from_layer {
+        return ApiError::RequestTimeout.into_response();
+    }
+    response
 }
 
 /// Constraint violations and bad values are the client's fault (4xx), decided here once;
@@ -152,7 +166,10 @@ impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {
             JsonRejection::JsonSyntaxError(e) => Self::bad_request("malformed_json", e.body_text()),
-            JsonRejection::JsonDataError(e) => Self::unprocessable("invalid_body", e.body_text()),
+            JsonRejection::JsonDataError(e) => {
+                let text = e.body_text();
+                Self::unprocessable(super::bounded::refusal_code(&text).unwrap_or("invalid_body"), text)
+            }
             JsonRejection::MissingJsonContentType(_) => {
                 Self::UnsupportedMediaType { message: "expected `Content-Type: application/json`".into() }
             }

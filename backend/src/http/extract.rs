@@ -36,7 +36,14 @@ where
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Self(q.0))
-            .map_err(|r| ApiError::bad_request("invalid_query", r.body_text()))
+            .map_err(|r| {
+                let text = r.body_text();
+                match super::bounded::refusal_code(&text) {
+                    // A field refused for its length answers like any other bad value of that field.
+                    Some(code) => ApiError::unprocessable(code, text),
+                    None => ApiError::bad_request("invalid_query", text),
+                }
+            })
     }
 }
 
@@ -109,7 +116,14 @@ impl FromRequestParts<ApiContext> for AdminUser {
 }
 
 /// An address given in a path, query or body field: 0x hex (any case) or TRON base58; 422 `invalid_address`.
+/// Text longer than any address form is refused before either parser sees it.
 pub fn parse_address(text: &str, field: &str) -> Result<Address, ApiError> {
+    if !abi::limits::within(text, abi::limits::ADDRESS_MAX_LEN) {
+        return Err(ApiError::unprocessable(
+            "invalid_address",
+            format!("{field} is longer than any address ({} characters at most)", abi::limits::ADDRESS_MAX_LEN),
+        ));
+    }
     WalletChain::Evm
         .parse_address(text)
         .or_else(|| WalletChain::Tron.parse_address(text))

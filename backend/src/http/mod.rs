@@ -17,6 +17,7 @@ pub mod users;
 pub mod web;
 
 // The shared layer every resource builds on.
+pub mod bounded;
 pub mod chains;
 pub mod error;
 pub mod extract;
@@ -67,9 +68,12 @@ pub struct ApiContext {
 
 /// All routes of the API; unknown paths and methods answer JSON errors too.
 pub fn router(ctx: ApiContext) -> Router {
-    let (routes, doc) = api(ctx.clone()).split_for_parts();
+    let (routes, mut doc) = api(ctx.clone()).split_for_parts();
+    docs::complete(&mut doc);
     let metrics = ctx.settings.application.metrics_address.is_some().then(|| ctx.metrics.clone());
     let router = routes
+        // Every body is bounded before it is read (the auth routes bound theirs tighter); 413 past it.
+        .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
         .merge(web::router(&doc))
         .merge(docs::router(doc))
         .fallback(not_found)
@@ -81,6 +85,9 @@ pub fn router(ctx: ApiContext) -> Router {
     };
     router.with_state(ctx)
 }
+
+/// Largest body any API route reads: a plan version's parameters, the largest, are a few kB.
+pub const API_BODY_LIMIT: usize = 64 * 1024;
 
 /// Every resource's routes with their OpenAPI entries (the state is supplied by [`router`]).
 fn api(ctx: ApiContext) -> OpenApiRouter<ApiContext> {

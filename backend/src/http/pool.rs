@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::bounded;
 use super::error::ErrorBody;
 use super::extract::{Query, parse_address};
 use super::page::page_limit;
@@ -100,8 +101,7 @@ pub struct LevelSummary {
 
 /// Per level of one asset: nodes, next index, completed matrices and price.
 #[utoipa::path(get, path = "/v1/pool/summary", tag = "pool", security(("bearer" = [])), params(SummaryQuery),
-    responses((status = 200, body = PoolSummary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PoolSummary), (status = 404, body = ErrorBody)))]
 pub async fn summary(
     State(ctx): State<ApiContext>,
     _user: AuthUser,
@@ -159,6 +159,7 @@ pub struct QueueSnapshot {
     pub upcoming: Vec<QueuePosition>,
     /// True when this answer came from the cache.
     #[serde(default)]
+    #[schema(required = true)]
     pub cached: bool,
 }
 
@@ -237,8 +238,7 @@ async fn store_queue(ctx: &ApiContext, key: &str, snapshot: &QueueSnapshot) {
 /// The queue of one level: the next positions to be filled and whose matrices they complete or feed.
 /// Cached in Redis per ledger position; without Redis it is computed every time.
 #[utoipa::path(get, path = "/v1/pool/queue", tag = "pool", security(("bearer" = [])), params(QueueQuery),
-    responses((status = 200, body = QueueSnapshot), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = QueueSnapshot), (status = 404, body = ErrorBody)))]
 pub async fn queue(
     State(ctx): State<ApiContext>,
     _user: AuthUser,
@@ -338,6 +338,7 @@ pub struct NodesQuery {
     pub asset_id: i32,
     pub level: u32,
     /// Only nodes of this wallet (0x or TRON base58).
+    #[serde(default, deserialize_with = "bounded::optional_address")]
     pub owner: Option<String>,
     /// Heap index of the last node of the previous page (`next_after`).
     pub after: Option<i64>,
@@ -369,8 +370,7 @@ pub struct PoolNodeView {
 
 /// Nodes of one level in heap order (keyset pages), optionally of one owner.
 #[utoipa::path(get, path = "/v1/pool/nodes", tag = "pool", security(("bearer" = [])), params(NodesQuery),
-    responses((status = 200, body = NodesPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = NodesPage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn nodes(
     State(ctx): State<ApiContext>,
     _user: AuthUser,
@@ -430,6 +430,7 @@ pub async fn nodes(
 pub struct PlacementRequest {
     pub asset_id: i32,
     /// The wallet to own the new node: 0x or TRON base58, a user of the asset.
+    #[serde(deserialize_with = "bounded::address")]
     pub user: String,
     pub level: u32,
 }
@@ -456,8 +457,7 @@ pub struct ManualPlacement {
 /// through the plan engine at the current ledger position (audited).
 #[utoipa::path(post, path = "/v1/admin/pool/placements", tag = "admin", security(("bearer" = [])),
     request_body = PlacementRequest,
-    responses((status = 200, body = ManualPlacement), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ManualPlacement)))]
 pub async fn place(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,

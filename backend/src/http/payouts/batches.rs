@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use signer_client::api::AssetPolicy;
 
+use crate::http::bounded;
 use super::{DEFAULT_MAX_ENTRIES, MAX_ENTRIES};
 use crate::http::error::ErrorBody;
 use crate::http::extract::{Path, Query};
@@ -26,6 +27,7 @@ pub struct BuildRequest {
     /// Users in the batch, 1..=500 (default 100).
     pub max_entries: Option<u32>,
     /// Most the batch may pay in total (base units, decimal string, > 0; default no limit).
+    #[serde(default, deserialize_with = "bounded::optional_cap")]
     pub max_total: Option<String>,
 }
 
@@ -132,6 +134,7 @@ pub struct BuildLimitsView {
 pub(super) struct BatchQuery {
     pub asset_id: Option<i32>,
     /// One of the batch statuses.
+    #[serde(default, deserialize_with = "bounded::optional_name")]
     pub status: Option<String>,
     /// 1..=100, default 20.
     pub limit: Option<u32>,
@@ -268,9 +271,7 @@ pub(super) async fn load_batch(ctx: &ApiContext, id: i64) -> Result<BatchView, A
 /// cannot be asked.
 #[utoipa::path(post, path = "/v1/admin/payouts/batches", tag = "payouts", security(("bearer" = [])),
     request_body = BuildRequest,
-    responses((status = 201, body = BuildAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 503, body = ErrorBody)))]
+    responses((status = 201, body = BuildAnswer), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(asset_id = req.asset_id))]
 pub(super) async fn build(
     State(ctx): State<ApiContext>,
@@ -386,8 +387,7 @@ fn rfc3339(unix: u64) -> String {
 
 /// Batches, newest first (keyset pages), optionally of one asset and status.
 #[utoipa::path(get, path = "/v1/admin/payouts/batches", tag = "payouts", security(("bearer" = [])), params(BatchQuery),
-    responses((status = 200, body = Page<BatchView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Page<BatchView>), (status = 422, body = ErrorBody)))]
 pub(super) async fn list(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,
@@ -416,8 +416,7 @@ pub(super) async fn list(
 /// One batch with its entries (their outcome once settled), nonce, signature and last transaction.
 #[utoipa::path(get, path = "/v1/admin/payouts/batches/{id}", tag = "payouts", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = BatchView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = BatchView), (status = 404, body = ErrorBody)))]
 pub(super) async fn detail(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
+use crate::http::bounded;
 use crate::http::error::ErrorBody;
 use crate::http::extract::{Query, parse_address};
 use crate::http::page::{Page, page_limit};
@@ -16,8 +17,10 @@ use ::ledger::money::Money;
 pub(super) struct PendingQuery {
     pub asset_id: i32,
     /// Only this user (0x or TRON base58).
+    #[serde(default, deserialize_with = "bounded::optional_address")]
     pub user: Option<String>,
     /// Only users whose pending sum is at least this (base units, decimal string).
+    #[serde(default, deserialize_with = "bounded::optional_amount")]
     pub min_amount: Option<String>,
     /// 1..=100, default 20.
     pub limit: Option<u32>,
@@ -70,8 +73,7 @@ const PENDING_PER_USER: &str = "WITH per_user AS (
 
 /// Pending (payable) rewards summed per user, keyset pages by user number, with totals over all pages.
 #[utoipa::path(get, path = "/v1/admin/payouts/pending", tag = "payouts", security(("bearer" = [])), params(PendingQuery),
-    responses((status = 200, body = PendingPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = PendingPage), (status = 422, body = ErrorBody)))]
 pub(super) async fn pending(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,
