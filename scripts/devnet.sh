@@ -323,7 +323,7 @@ admins = ["$ADMIN"]
 window_secs = 60
 signin_per_ip = 600
 signin_per_wallet = 60
-register_per_wallet = 60
+signing_per_wallet = 60
 
 [signer]
 url = "http://127.0.0.1:$SIGNER_PORT"

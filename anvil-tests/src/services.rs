@@ -426,7 +426,8 @@ admins = ["{admin}"]
 window_secs = 60
 signin_per_ip = 10000
 signin_per_wallet = 1000
-register_per_wallet = 1000
+signing_per_wallet = 1000
+admin_signing_per_wallet = 1000
 [signer]
 url = "{signer_url}"
 caller_id = "backend"

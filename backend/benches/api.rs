@@ -111,7 +111,8 @@ refresh_ttl_secs = 3600
 window_secs = 60
 signin_per_ip = 1000000
 signin_per_wallet = 1000000
-register_per_wallet = 1000000
+signing_per_wallet = 1000000
+admin_signing_per_wallet = 1000000
 [signer]
 url = "{signer_url}"
 caller_id = "{CALLER}"

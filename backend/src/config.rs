@@ -132,9 +132,12 @@ pub struct RateLimitSettings {
     pub signin_per_ip: u32,
     /// Sign-ins per wallet whose signature verified (failed attempts by others never use a wallet's allowance).
     pub signin_per_wallet: u32,
-    /// Register-payload requests per wallet.
-    #[serde(default = "default_register_per_wallet")]
-    pub register_per_wallet: u32,
+    /// Signed-payload requests per wallet and route (register, retopup); `register_per_wallet` in older configs.
+    #[serde(default = "default_register_per_wallet", alias = "register_per_wallet")]
+    pub signing_per_wallet: u32,
+    /// Admin requests that have the signer sign (a payout batch, a treasury transfer) per admin wallet and route.
+    #[serde(default = "default_admin_signing_per_wallet")]
+    pub admin_signing_per_wallet: u32,
     /// Reverse proxies whose `X-Forwarded-For` header names the client; from any other peer the header is
     /// ignored (so a client cannot pick the address its requests are counted under).
     #[serde(default)]
@@ -145,13 +148,18 @@ fn default_register_per_wallet() -> u32 {
     10
 }
 
+fn default_admin_signing_per_wallet() -> u32 {
+    120
+}
+
 impl Default for RateLimitSettings {
     fn default() -> Self {
         Self {
             window_secs: 60,
             signin_per_ip: 60,
             signin_per_wallet: 10,
-            register_per_wallet: default_register_per_wallet(),
+            signing_per_wallet: default_register_per_wallet(),
+            admin_signing_per_wallet: default_admin_signing_per_wallet(),
             trusted_proxies: Vec::new(),
         }
     }

@@ -73,8 +73,15 @@ pub enum SignInOutcome {
     Refused,
 }
 
-/// Routes behind a rate limit (per IP on the sign-in routes, per wallet on sign-in and register payloads).
-const RATE_LIMITED_ROUTES: [&str; 3] = ["/v1/auth/nonce", "/v1/auth/signin", "/v1/users/register"];
+/// Routes behind a rate limit (per IP on the sign-in routes, per wallet on sign-in and every route the signer signs for).
+const RATE_LIMITED_ROUTES: [&str; 6] = [
+    "/v1/auth/nonce",
+    "/v1/auth/signin",
+    "/v1/users/register",
+    "/v1/users/retopup",
+    "/v1/admin/payouts/batches/{id}/sign",
+    "/v1/admin/treasury/transfers",
+];
 
 impl SignInOutcome {
     const ALL: [SignInOutcome; 5] = [
@@ -119,6 +126,7 @@ pub struct ApiMetrics {
 impl Default for ApiMetrics {
     fn default() -> Self {
         let mut registry = Registry::default();
+        service_kit::stall::register(&mut registry);
         let requests = Family::<RequestLabels, Counter>::default();
         let duration = Family::<RouteLabels, Histogram>::new_with_constructor(
             (|| Histogram::new(exponential_buckets(0.0005, 2.0, 16))) as fn() -> Histogram,

@@ -2,8 +2,11 @@
 //! client IP and per wallet. Without Redis the limits are skipped with a warning: the API
 //! stays up rather than refusing everyone.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 
+use alloy::primitives::Address;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -58,6 +61,13 @@ impl RateLimiter {
     }
 }
 
+/// Counts a request that has the signer sign something for `wallet` on `route` (its own window per route): 429
+/// `rate_limited` past `limit`, before the signer is asked.
+pub async fn signing_per_wallet(ctx: &ApiContext, route: &str, wallet: Address, limit: u32) -> Result<(), ApiError> {
+    let window = ctx.settings.rate_limits.window_secs;
+    ctx.rate_limiter.check(&format!("sign-{route}-wallet"), &format!("{wallet:#x}"), limit, window).await
+}
+
 /// Middleware of the sign-in routes: limits requests per client IP before the body is read.
 pub async fn signin_per_ip(State(ctx): State<ApiContext>, request: Request, next: Next) -> Result<Response, ApiError> {
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
@@ -66,6 +76,72 @@ pub async fn signin_per_ip(State(ctx): State<ApiContext>, request: Request, next
         let client = client_ip(peer.ip(), forwarded, &limits.trusted_proxies);
         ctx.rate_limiter.check("signin-ip", &client.to_string(), limits.signin_per_ip, limits.window_secs).await?;
     }
+    Ok(next.run(request).await)
+}
+
+/// Requests in progress per client behind a trusted proxy. A direct client is held to
+/// `max_connections_per_client` by the server (an HTTP/1 connection carries one request at a time); a proxy's
+/// connections carry many clients, so behind one the same number caps each forwarded address's requests.
+#[derive(Clone, Debug)]
+pub struct ProxiedClients {
+    in_flight: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    max: usize,
+    trusted: Arc<[IpAddr]>,
+}
+
+impl ProxiedClients {
+    pub fn new(max: usize, trusted: &[IpAddr]) -> Self {
+        Self { in_flight: Arc::default(), max: max.max(1), trusted: trusted.into() }
+    }
+
+    /// Takes one of the client's places, or `None` when it holds all of them.
+    fn enter(&self, client: IpAddr) -> Option<InFlight> {
+        let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(client).or_default();
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(InFlight { clients: self.in_flight.clone(), client })
+    }
+}
+
+/// A request in progress of a proxied client; its place is given back when it is dropped.
+struct InFlight {
+    clients: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    client: IpAddr,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut map = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.client) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.client);
+            }
+        }
+    }
+}
+
+/// Middleware of the whole API: behind a trusted proxy, at most `max_connections_per_client` requests of one
+/// forwarded address at once (429 `rate_limited`, retry after a second).
+pub async fn proxied_client_cap(
+    State(clients): State<ProxiedClients>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() else {
+        return Ok(next.run(request).await);
+    };
+    if !clients.trusted.contains(&peer.ip()) {
+        return Ok(next.run(request).await);
+    }
+    let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client = client_ip(peer.ip(), forwarded, &clients.trusted);
+    let Some(_place) = clients.enter(client) else {
+        return Err(ApiError::RateLimited { retry_after_secs: 1 });
+    };
     Ok(next.run(request).await)
 }
 

@@ -14,6 +14,7 @@ use signer_client::intent::{Addr, Amount as SignerAmount, TreasuryTransferIntent
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::bounded;
 use super::error::ErrorBody;
 use super::extract::{Query, parse_address};
 use super::page::{Page, page_limit};
@@ -67,8 +68,7 @@ pub struct TreasurySummary {
 
 /// The company's share, what left or may leave custody, the users' liabilities and the contract's balance.
 #[utoipa::path(get, path = "/v1/admin/treasury", tag = "treasury", security(("bearer" = [])), params(TreasuryQuery),
-    responses((status = 200, body = TreasurySummary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = TreasurySummary), (status = 422, body = ErrorBody)))]
 pub async fn summary(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,
@@ -127,8 +127,10 @@ async fn on_chain_balance(ctx: &ApiContext, chain_id: u64, token: Address) -> Re
 pub struct TransferRequest {
     pub asset_id: i32,
     /// Recipient: 0x or TRON base58 (must be on the signer's treasury allowlist).
+    #[serde(deserialize_with = "bounded::address")]
     pub to: String,
     /// Base units, decimal string, > 0.
+    #[serde(deserialize_with = "bounded::amount")]
     pub amount: String,
 }
 
@@ -210,14 +212,14 @@ fn view(row: TreasuryTransferRow, chain_id: u64, token: Address, contract: Optio
 /// 422 `exceeds_available`.
 #[utoipa::path(post, path = "/v1/admin/treasury/transfers", tag = "treasury", security(("bearer" = [])),
     request_body = TransferRequest,
-    responses((status = 201, body = TreasuryTransferView), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 503, body = ErrorBody)))]
+    responses((status = 201, body = TreasuryTransferView), (status = 503, body = ErrorBody)))]
 pub async fn create_transfer(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,
     Json(req): Json<TransferRequest>,
 ) -> Result<(StatusCode, Json<TreasuryTransferView>), ApiError> {
+    let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
+    super::rate_limit::signing_per_wallet(&ctx, "treasury-transfer", admin.wallet, limit).await?;
     let to = parse_address(&req.to, "to")?;
     if to == Address::ZERO {
         return Err(ApiError::unprocessable("invalid_address", "to must not be the zero address"));
@@ -288,8 +290,7 @@ pub struct TransferQuery {
 /// Treasury transfers, newest first (keyset pages), optionally of one asset.
 #[utoipa::path(get, path = "/v1/admin/treasury/transfers", tag = "treasury", security(("bearer" = [])),
     params(TransferQuery),
-    responses((status = 200, body = Page<TreasuryTransferView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Page<TreasuryTransferView>)))]
 pub async fn list_transfers(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,

@@ -47,7 +47,8 @@ pub(crate) fn settings(redis_url: &str, admin: Address) -> Settings {
         ("APP_AUTH__ADMINS", format!("[\"{admin:#x}\"]")),
         ("APP_RATE_LIMITS__SIGNIN_PER_IP", "10000".to_owned()),
         ("APP_RATE_LIMITS__SIGNIN_PER_WALLET", "1000".to_owned()),
-        ("APP_RATE_LIMITS__REGISTER_PER_WALLET", "10000".to_owned()),
+        ("APP_RATE_LIMITS__SIGNING_PER_WALLET", "10000".to_owned()),
+        ("APP_RATE_LIMITS__ADMIN_SIGNING_PER_WALLET", "10000".to_owned()),
     ];
     let file = include_str!("../../configuration.toml");
     Settings::from_sources(file, overrides.into_iter().map(|(k, v)| (k.to_owned(), v))).unwrap()

@@ -112,7 +112,7 @@ async fn signin_requests_past_the_ip_limit_get_429_even_when_malformed() {
 
 #[tokio::test]
 async fn register_requests_past_the_wallet_limit_get_429() {
-    let app = spawn_app_configured(REDIS, |s| s.rate_limits.register_per_wallet = 2).await;
+    let app = spawn_app_configured(REDIS, |s| s.rate_limits.signing_per_wallet = 2).await;
     let wallet = PrivateKeySigner::random();
     let tokens = app.signin(Chain::Evm, &wallet).await;
     let ask = || {
@@ -138,4 +138,27 @@ async fn register_requests_past_the_wallet_limit_get_429() {
         )
         .await;
     assert_eq!(a.code(), "unknown_asset");
+}
+
+#[tokio::test]
+async fn retopup_requests_past_the_wallet_limit_get_429() {
+    let app = spawn_app_configured(REDIS, |s| s.rate_limits.signing_per_wallet = 2).await;
+    let wallet = PrivateKeySigner::random();
+    let tokens = app.signin(Chain::Evm, &wallet).await;
+    let ask = || app.post_as("/v1/users/retopup", tokens["access_token"].as_str(), json!({ "asset_id": 9 }));
+    for _ in 0..2 {
+        let a = ask().await;
+        assert_eq!((a.status, a.code()), (422, "unknown_asset"), "{}", a.body);
+    }
+    let refused = ask().await;
+    assert_eq!((refused.status, refused.code()), (429, "rate_limited"), "{}", refused.body);
+    // Retopup has its own window: the same wallet may still ask for a register payload.
+    let register = app
+        .post_as(
+            "/v1/users/register",
+            tokens["access_token"].as_str(),
+            json!({ "asset_id": 9, "sponsor": Chain::Evm.address(&PrivateKeySigner::random()) }),
+        )
+        .await;
+    assert_eq!(register.code(), "unknown_asset");
 }

@@ -35,8 +35,7 @@ fn sign_step_error(e: SignStepError) -> ApiError {
 /// a signed batch again returns the stored signature: never a second nonce for one batch.
 #[utoipa::path(post, path = "/v1/admin/payouts/batches/{id}/sign", tag = "payouts", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = BatchView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 200, body = BatchView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(batch = id))]
 pub(super) async fn sign(
@@ -44,6 +43,8 @@ pub(super) async fn sign(
     AdminUser(admin): AdminUser,
     Path(id): Path<i64>,
 ) -> Result<Json<BatchView>, ApiError> {
+    let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
+    crate::http::rate_limit::signing_per_wallet(&ctx, "payout-batch", admin.wallet, limit).await?;
     let (chain_id, _) = batch_chain(&ctx, id).await?;
     let contract = ctx.chains.settlement(chain_id)?;
     let client = signer(&ctx)?;
