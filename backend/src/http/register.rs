@@ -12,17 +12,23 @@ use signer_client::intent::{Addr, Amount as SignerAmount, RegisterIntent, Retopu
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::bounded;
 use super::error::ErrorBody;
 use super::extract::parse_address;
+use super::rate_limit;
 use super::signing::{signer, signer_error};
 use super::types::{AssetAmount, DEFAULT_FEE_LIMIT_SUN, TronApprove, TronCall, WalletTransaction, tron_call};
 use super::{ApiContext, ApiError, AuthUser, Json};
 use ledger::eligibility::{self, Ineligible, PaymentTerms};
-use ledger::money::Money;
+use ledger::payments::{self, PaymentKind, PaymentOutcome, PaymentSlot, StoredPayment};
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
-    OpenApiRouter::new().routes(routes!(register)).routes(routes!(confirm)).routes(routes!(retopup))
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(confirm))
+        .routes(routes!(retopup))
+        .routes(routes!(list_payments))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -30,6 +36,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
 pub struct RegisterRequest {
     pub asset_id: i32,
     /// Sponsor's wallet: 0x hex or TRON base58.
+    #[serde(deserialize_with = "bounded::address")]
     pub sponsor: String,
 }
 
@@ -63,6 +70,9 @@ pub struct SignedPayment {
     pub amount: AssetAmount,
     /// What an EIP-1193 wallet sends (`eth_sendTransaction`, 0x addresses). On a TRON chain a wallet sends `tron`.
     pub transaction: WalletTransaction,
+    /// True when this is the payload the wallet was already given and that is still out (same nonce): paying it
+    /// again after a reload cannot charge twice, since the contract accepts a nonce once.
+    pub reissued: bool,
     /// On a TRON chain: the same call as a TronWeb client (TronLink) sends it — `triggerSmartContract(contract,
     /// function_selector, {feeLimit, callValue}, …)` with the raw `parameter` — and, for a token, the approve first.
     pub tron: Option<TronCall>,
@@ -79,124 +89,164 @@ fn refused(refusal: Ineligible) -> ApiError {
 /// Payload for registering the caller under `sponsor` (checks: asset, sponsor an active user
 /// of it, not self, caller not yet registered, caller frozen in no asset).
 #[utoipa::path(post, path = "/v1/users/register", tag = "users", security(("bearer" = [])), request_body = RegisterRequest,
-    responses((status = 200, body = SignedPayment), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+    responses((status = 200, body = SignedPayment), (status = 409, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 pub async fn register(
     State(ctx): State<ApiContext>,
     user: AuthUser,
     Json(req): Json<RegisterRequest>,
 ) -> Result<Json<SignedPayment>, ApiError> {
-    let limits = &ctx.settings.rate_limits;
-    ctx.rate_limiter
-        .check("register-wallet", &format!("{:#x}", user.wallet), limits.register_per_wallet, limits.window_secs)
-        .await?;
+    rate_limit::signing_per_wallet(&ctx, "register", user.wallet, ctx.settings.rate_limits.signing_per_wallet).await?;
     let sponsor = parse_address(&req.sponsor, "sponsor")?;
     let asset = eligibility::registration(&ctx.db, req.asset_id, user.wallet, sponsor).await?.map_err(refused)?;
     let contract = ctx.chains.settlement(asset.chain_id)?;
-    let amount = U256::from(asset.params.registration_fee);
-    let intent = RegisterIntent {
-        chain_id: asset.chain_id,
-        contract: Addr(contract),
-        user: Addr(user.wallet),
-        sponsor: Addr(sponsor),
-        token: Addr(asset.token),
-        amount: SignerAmount(amount),
-        nonce: None,
-        deadline: None,
-    };
-    let signed = signer(&ctx)?.sign_register(&intent).await.map_err(signer_error)?;
-    let payload = abi::Registration {
-        user: user.wallet,
-        sponsor,
-        token: asset.token,
-        amount,
-        nonce: signed.nonce.0,
-        deadline: U256::from(signed.deadline),
-    };
-    let digest = abi::SettlementDomain::new(asset.chain_id, contract).digest(&payload);
-    let call = abi::Settlement::registerCall { r: payload, signature: signed.signature.clone() };
-    finish(&ctx, "register", req.asset_id, &asset, contract, user.wallet, amount, signed, digest, call.abi_encode())
-        .await
+    let now = ctx.clock.now() as i64;
+    let (stored, reissued) =
+        match payments::open_slot(&ctx.db, req.asset_id, user.wallet, PaymentKind::Register, now).await? {
+            // Still out: the same payload again, so that paying after a reload cannot charge the wallet twice.
+            PaymentSlot::Outstanding(stored) => (stored, true),
+            PaymentSlot::Free(slot) => {
+                let intent = RegisterIntent {
+                    chain_id: asset.chain_id,
+                    contract: Addr(contract),
+                    user: Addr(user.wallet),
+                    sponsor: Addr(sponsor),
+                    token: Addr(asset.token),
+                    amount: SignerAmount(U256::from(asset.params.registration_fee)),
+                    nonce: None,
+                    deadline: None,
+                };
+                let signed = signer(&ctx)?.sign_register(&intent).await.map_err(signer_error)?;
+                let stored = stored_form(&asset, contract, signed)?;
+                (slot.store(stored.nonce, &stored.payload, &stored.signature, stored.deadline).await?, false)
+            }
+        };
+    answer(&ctx, &asset, contract, stored, reissued)
 }
 
 /// Payload for a retopup by the caller (checks: registered in the asset, not frozen).
 #[utoipa::path(post, path = "/v1/users/retopup", tag = "users", security(("bearer" = [])), request_body = RetopupRequest,
-    responses((status = 200, body = SignedPayment), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = SignedPayment), (status = 503, body = ErrorBody)))]
 pub async fn retopup(
     State(ctx): State<ApiContext>,
     user: AuthUser,
     Json(req): Json<RetopupRequest>,
 ) -> Result<Json<SignedPayment>, ApiError> {
+    rate_limit::signing_per_wallet(&ctx, "retopup", user.wallet, ctx.settings.rate_limits.signing_per_wallet).await?;
     let asset = eligibility::retopup(&ctx.db, req.asset_id, user.wallet).await?.map_err(refused)?;
     let contract = ctx.chains.settlement(asset.chain_id)?;
-    let amount = U256::from(asset.params.retopup_fee);
-    let intent = RetopupIntent {
-        chain_id: asset.chain_id,
-        contract: Addr(contract),
-        user: Addr(user.wallet),
-        token: Addr(asset.token),
-        amount: SignerAmount(amount),
-        nonce: None,
-        deadline: None,
-    };
-    let signed = signer(&ctx)?.sign_retopup(&intent).await.map_err(signer_error)?;
-    let payload = abi::Retopup {
-        user: user.wallet,
-        token: asset.token,
-        amount,
-        nonce: signed.nonce.0,
-        deadline: U256::from(signed.deadline),
-    };
-    let digest = abi::SettlementDomain::new(asset.chain_id, contract).digest(&payload);
-    let call = abi::Settlement::retopupCall { r: payload, signature: signed.signature.clone() };
-    finish(&ctx, "retopup", req.asset_id, &asset, contract, user.wallet, amount, signed, digest, call.abi_encode())
-        .await
+    let now = ctx.clock.now() as i64;
+    let (stored, reissued) =
+        match payments::open_slot(&ctx.db, req.asset_id, user.wallet, PaymentKind::Retopup, now).await? {
+            PaymentSlot::Outstanding(stored) => (stored, true),
+            PaymentSlot::Free(slot) => {
+                let intent = RetopupIntent {
+                    chain_id: asset.chain_id,
+                    contract: Addr(contract),
+                    user: Addr(user.wallet),
+                    token: Addr(asset.token),
+                    amount: SignerAmount(U256::from(asset.params.retopup_fee)),
+                    nonce: None,
+                    deadline: None,
+                };
+                let signed = signer(&ctx)?.sign_retopup(&intent).await.map_err(signer_error)?;
+                let stored = stored_form(&asset, contract, signed)?;
+                (slot.store(stored.nonce, &stored.payload, &stored.signature, stored.deadline).await?, false)
+            }
+        };
+    answer(&ctx, &asset, contract, stored, reissued)
 }
 
-/// Checks the signer's answer against the payload built here, stores it, builds the answer.
-#[allow(clippy::too_many_arguments)]
-async fn finish(
-    ctx: &ApiContext,
-    kind: &'static str,
-    asset_id: i32,
+/// The signer's answer as it is stored, once checked against what was asked (chain, contract, and the digest
+/// of the payload it names, recomputed here).
+fn stored_form(
     asset: &PaymentTerms,
     contract: Address,
-    wallet: Address,
-    amount: U256,
     signed: signer_client::api::SignResponse,
-    digest: alloy::primitives::B256,
-    calldata: Vec<u8>,
-) -> Result<Json<SignedPayment>, ApiError> {
-    if signed.digest != digest || signed.chain_id != asset.chain_id || signed.contract.0 != contract {
+) -> Result<StoredPayment, ApiError> {
+    let kind =
+        if signed.kind == signer_client::intent::Kind::Register { PaymentKind::Register } else { PaymentKind::Retopup };
+    let deadline = i64::try_from(signed.deadline).map_err(|_| eyre::eyre!("deadline out of range"))?;
+    let stored = StoredPayment {
+        id: 0,
+        asset_id: 0,
+        kind,
+        nonce: signed.nonce.0,
+        payload: signed.payload,
+        signature: signed.signature.to_vec(),
+        deadline,
+    };
+    let call = PaymentCall::of(&stored, asset.chain_id, contract)?;
+    if signed.digest != call.digest || signed.chain_id != asset.chain_id || signed.contract.0 != contract {
         return Err(ApiError::Internal(eyre::eyre!(
-            "signer answer does not match the payload asked for (digest {} vs {digest})",
-            signed.digest
+            "signer answer does not match the payload asked for (digest {} vs {})",
+            signed.digest,
+            call.digest
         )));
     }
-    let nonce = signed.nonce.0.to_string();
-    let deadline = i64::try_from(signed.deadline).map_err(|_| eyre::eyre!("deadline out of range"))?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO transactions (asset_id, kind, wallet, nonce, payload, signature, deadline)
-         VALUES ($1, $2, $3, $4::numeric, $5, $6, $7) RETURNING id",
-    )
-    .bind(asset_id)
-    .bind(kind)
-    .bind(wallet.as_slice())
-    .bind(&nonce)
-    .bind(&signed.payload)
-    .bind(signed.signature.to_vec())
-    .bind(deadline)
-    .fetch_one(&ctx.db)
-    .await?;
+    Ok(stored)
+}
+
+/// A stored payload as the contract call it authorises: its digest and calldata, rebuilt from what was signed.
+struct PaymentCall {
+    digest: alloy::primitives::B256,
+    calldata: Vec<u8>,
+    amount: U256,
+}
+
+impl PaymentCall {
+    fn of(stored: &StoredPayment, chain_id: u64, contract: Address) -> Result<Self, ApiError> {
+        let domain = abi::SettlementDomain::new(chain_id, contract);
+        let signature = Bytes::from(stored.signature.clone());
+        let unreadable = |e: serde_json::Error| ApiError::Internal(eyre::eyre!("stored payload unreadable: {e}"));
+        Ok(match stored.kind {
+            PaymentKind::Register => {
+                let intent: RegisterIntent = serde_json::from_value(stored.payload.clone()).map_err(unreadable)?;
+                let payload = abi::Registration {
+                    user: intent.user.0,
+                    sponsor: intent.sponsor.0,
+                    token: intent.token.0,
+                    amount: intent.amount.0,
+                    nonce: stored.nonce,
+                    deadline: U256::from(stored.deadline),
+                };
+                let digest = domain.digest(&payload);
+                let calldata = abi::Settlement::registerCall { r: payload, signature }.abi_encode();
+                Self { digest, calldata, amount: intent.amount.0 }
+            }
+            PaymentKind::Retopup => {
+                let intent: RetopupIntent = serde_json::from_value(stored.payload.clone()).map_err(unreadable)?;
+                let payload = abi::Retopup {
+                    user: intent.user.0,
+                    token: intent.token.0,
+                    amount: intent.amount.0,
+                    nonce: stored.nonce,
+                    deadline: U256::from(stored.deadline),
+                };
+                let digest = domain.digest(&payload);
+                let calldata = abi::Settlement::retopupCall { r: payload, signature }.abi_encode();
+                Self { digest, calldata, amount: intent.amount.0 }
+            }
+        })
+    }
+}
+
+/// The answer for a stored payload: the payload, its signature and the transaction that uses it.
+fn answer(
+    ctx: &ApiContext,
+    asset: &PaymentTerms,
+    contract: Address,
+    stored: StoredPayment,
+    reissued: bool,
+) -> Result<Json<SignedPayment>, ApiError> {
+    let PaymentCall { digest, calldata, amount } = PaymentCall::of(&stored, asset.chain_id, contract)?;
+    let kind = stored.kind.as_str();
     let native = asset.token == Address::ZERO;
     let tron = abi::tron::is_tron_chain(asset.chain_id).then(|| {
         let fee_limit = ctx.chains.get(asset.chain_id).map_or(DEFAULT_FEE_LIMIT_SUN, |c| c.fee_limit_sun);
-        let signature = if kind == "register" {
-            "register((address,address,address,uint256,uint256,uint256),bytes)"
-        } else {
-            "retopup((address,address,uint256,uint256,uint256),bytes)"
+        let signature = match stored.kind {
+            PaymentKind::Register => "register((address,address,address,uint256,uint256,uint256),bytes)",
+            PaymentKind::Retopup => "retopup((address,address,uint256,uint256,uint256),bytes)",
         };
         let value = if native { amount } else { U256::ZERO };
         let mut call = tron_call(contract, signature, &calldata, value, fee_limit);
@@ -212,15 +262,15 @@ async fn finish(
         call
     });
     Ok(Json(SignedPayment {
-        transaction_id: id,
+        transaction_id: stored.id,
         kind,
-        asset_id,
+        asset_id: stored.asset_id,
         chain_id: asset.chain_id,
         contract: abi::tron::show(asset.chain_id, contract),
-        payload: signed.payload,
-        signature: alloy::hex::encode_prefixed(&signed.signature),
-        nonce,
-        deadline: signed.deadline,
+        payload: stored.payload,
+        signature: alloy::hex::encode_prefixed(&stored.signature),
+        nonce: stored.nonce.to_string(),
+        deadline: u64::try_from(stored.deadline).unwrap_or_default(),
         digest: format!("{digest:#x}"),
         amount: AssetAmount::new(amount, asset.decimals, &asset.symbol),
         transaction: WalletTransaction {
@@ -229,6 +279,7 @@ async fn finish(
             data: alloy::hex::encode_prefixed(Bytes::from(calldata)),
         },
         tron,
+        reissued,
     }))
 }
 
@@ -236,6 +287,7 @@ async fn finish(
 #[serde(deny_unknown_fields)]
 pub struct ConfirmRequest {
     /// The `nonce` of a registration payload this wallet was given (decimal string).
+    #[serde(deserialize_with = "bounded::nonce")]
     pub nonce: String,
 }
 
@@ -243,14 +295,19 @@ pub struct ConfirmRequest {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RegistrationStatus {
     pub transaction_id: i64,
+    /// `register` or `retopup`: any payload of the caller's is looked up by its nonce.
+    pub kind: &'static str,
     pub asset_id: i32,
     pub nonce: String,
     pub deadline: i64,
-    /// `applied` (the wallet is a user of the asset), `quarantined` (the chain event of this payload was
-    /// refused by the plan), `waiting` (no confirmed event yet, deadline not passed) or `expired` (deadline
-    /// passed and no confirmed event; a transaction mined just before the deadline still shows `applied`
-    /// once its block is confirmed).
+    /// Of THIS payload: `applied` (a confirmed event used it and the ledger credited it), `quarantined` (a
+    /// confirmed event used it and the ledger refused it — the amount is in custody, not credited; the reason is
+    /// in `quarantine_reason`), `waiting` (no confirmed event yet, deadline not passed) or `expired` (deadline
+    /// passed and no confirmed event; a transaction mined just before the deadline still shows `applied` once
+    /// its block is confirmed). A wallet registered by another of its payloads shows in `user`, not here.
     pub status: &'static str,
+    /// What this payment pays (for a quarantined one, what the wallet actually paid).
+    pub amount: AssetAmount,
     /// The wallet's standing once applied.
     pub user: Option<RegisteredUser>,
     /// The confirmed chain event that registered the wallet (or was quarantined).
@@ -286,16 +343,13 @@ pub struct PoolEntry {
     pub q: i64,
 }
 
-type StoredPayload = (i64, i32, Money, Option<i64>, i64);
 type UserRow = (i32, bool, Option<Vec<u8>>, Option<i64>);
-type EventRow = (i64, Vec<u8>, i64, i64, bool);
 
 /// Status of a registration payload the caller was given (looked up by its nonce): applied by the listener,
 /// quarantined, still waiting, or expired.
 #[utoipa::path(post, path = "/v1/users/register/confirm", tag = "users", security(("bearer" = [])),
     request_body = ConfirmRequest,
-    responses((status = 200, body = RegistrationStatus), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = RegistrationStatus), (status = 404, body = ErrorBody)))]
 pub async fn confirm(
     State(ctx): State<ApiContext>,
     user: AuthUser,
@@ -308,31 +362,27 @@ pub async fn confirm(
         .ok()
         .filter(|_| !req.nonce.trim().is_empty() && !req.nonce.trim().starts_with(['-', '+']))
         .ok_or_else(|| ApiError::unprocessable("invalid_nonce", "nonce must be a decimal uint256"))?;
-    let nonce = nonce.to_string();
     // Only the caller's own payloads: another wallet's nonce is "not found".
-    let stored: Option<StoredPayload> = sqlx::query_as(
-        "SELECT t.id, t.asset_id, t.nonce, t.deadline, a.chain_id
-         FROM transactions t JOIN assets a ON a.id = t.asset_id
-         WHERE t.wallet = $1 AND t.kind = 'register' AND t.nonce = $2::numeric
-         ORDER BY t.id DESC LIMIT 1",
-    )
-    .bind(user.wallet.as_slice())
-    .bind(&nonce)
-    .fetch_optional(&ctx.db)
-    .await?;
-    let (transaction_id, asset_id, nonce, deadline, chain_id) = stored.ok_or(ApiError::NotFound)?;
-    let deadline = deadline.unwrap_or(0);
+    let now = ctx.clock.now() as i64;
+    let record = payments::by_nonce(&ctx.db, user.wallet, nonce, now).await?.ok_or(ApiError::NotFound)?;
+    let view = PaymentView::of(&ctx, record).await?;
+    let (chain_id, asset_id) = (view.chain_id, view.asset_id);
     let mut answer = RegistrationStatus {
-        transaction_id,
+        transaction_id: view.transaction_id,
+        kind: view.kind,
         asset_id,
-        nonce: nonce.to_string(),
-        deadline,
-        status: "waiting",
+        nonce: view.nonce,
+        deadline: view.deadline,
+        status: view.status,
+        amount: view.amount,
         user: None,
-        event: None,
-        quarantine_reason: None,
+        event: view.event,
+        quarantine_reason: view.quarantine_reason,
         sponsor_pool_entry: None,
     };
+    if view.kind != PaymentKind::Register.as_str() {
+        return Ok(Json(answer));
+    }
     let registered: Option<UserRow> = sqlx::query_as(
         "SELECT u.user_no, u.frozen, s.address, u.registered_block
          FROM users u LEFT JOIN users s ON s.asset_id = u.asset_id AND s.user_no = u.sponsor_no
@@ -342,62 +392,122 @@ pub async fn confirm(
     .bind(user.wallet.as_slice())
     .fetch_optional(&ctx.db)
     .await?;
+    // The wallet's standing, whichever of its payloads registered it (`event.this_payload` says whether this one).
     if let Some((user_no, frozen, sponsor, registered_block)) = registered {
-        answer.status = "applied";
         answer.user = Some(RegisteredUser {
             user_no,
             status: if frozen { "frozen" } else { "active" },
-            sponsor: sponsor.map(|s| crate::http::types::show_address(chain_id as u64, &s)),
+            sponsor: sponsor.map(|s| crate::http::types::show_address(chain_id, &s)),
             registered_block,
         });
-        let event: Option<EventRow> = sqlx::query_as(
-            "SELECT e.event_seq, e.tx_hash, e.log_index, e.block_number,
-                    COALESCE(uint_text_to_numeric(c.payload->>'nonce') = $3::numeric, false)
-             FROM ledger_events e
-             LEFT JOIN chain_events c ON c.chain_id = e.chain_id AND c.tx_hash = e.tx_hash AND c.log_index = e.log_index
-             WHERE e.asset_id = $1 AND e.user_no = $2 AND e.kind = 'registration'",
-        )
-        .bind(asset_id)
-        .bind(user_no)
-        .bind(&answer.nonce)
-        .fetch_optional(&ctx.db)
-        .await?;
-        if let Some((event_seq, tx_hash, log_index, block, this_payload)) = event {
-            answer.event =
-                Some(SeenEvent { tx_hash: alloy::hex::encode_prefixed(&tx_hash), log_index, block, this_payload });
+        if answer.status == "applied" {
             let entry: Option<(i32, i64)> = sqlx::query_as(
-                "SELECT level, q FROM placements WHERE asset_id = $1 AND event_seq = $2 AND cause = 'pool_entry'",
+                "SELECT p.level, p.q FROM placements p JOIN ledger_events e
+                     ON e.asset_id = p.asset_id AND e.event_seq = p.event_seq
+                  WHERE e.asset_id = $1 AND e.user_no = $2 AND e.kind = 'registration' AND p.cause = 'pool_entry'",
             )
             .bind(asset_id)
-            .bind(event_seq)
+            .bind(user_no)
             .fetch_optional(&ctx.db)
             .await?;
             answer.sponsor_pool_entry = entry.map(|(level, q)| PoolEntry { level, q });
         }
-        return Ok(Json(answer));
-    }
-    let quarantined: Option<(Vec<u8>, i64, i64, String, String)> = sqlx::query_as(
-        "SELECT q.tx_hash, q.log_index, c.block_number, q.reason_code, q.reason
-         FROM quarantine q JOIN chain_events c USING (chain_id, tx_hash, log_index)
-         WHERE q.chain_id = $1 AND q.payload->>'event' = 'Registered' AND lower(q.payload->>'user') = $2
-           AND uint_text_to_numeric(q.payload->>'nonce') = $3::numeric
-         ORDER BY c.block_number DESC, q.log_index DESC LIMIT 1",
-    )
-    .bind(chain_id)
-    .bind(format!("{:#x}", user.wallet))
-    .bind(&answer.nonce)
-    .fetch_optional(&ctx.db)
-    .await?;
-    if let Some((tx_hash, log_index, block, code, reason)) = quarantined {
-        answer.status = "quarantined";
-        answer.event =
-            Some(SeenEvent { tx_hash: alloy::hex::encode_prefixed(&tx_hash), log_index, block, this_payload: true });
-        answer.quarantine_reason = Some(format!("{code}: {reason}"));
-        return Ok(Json(answer));
-    }
-    let now = chrono::Utc::now().timestamp();
-    if now > deadline {
-        answer.status = "expired";
     }
     Ok(Json(answer))
+}
+
+/// One of the caller's payments: the payload handed out and what became of it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PaymentView {
+    pub transaction_id: i64,
+    /// `register` or `retopup`.
+    pub kind: &'static str,
+    pub asset_id: i32,
+    pub chain_id: u64,
+    pub nonce: String,
+    /// Unix seconds after which the contract refuses the payload.
+    pub deadline: i64,
+    /// `applied` (a confirmed event used this payload and the ledger credited it), `quarantined` (a confirmed
+    /// event used it and the ledger refused it: the money is in custody, not credited — see `quarantine_reason`;
+    /// an admin can refund it), `waiting` (no confirmed event yet; it may still execute) or `expired` (deadline
+    /// passed with no confirmed event: it can never execute, nothing was charged).
+    pub status: &'static str,
+    /// What this payment pays (for a quarantined one, what the wallet actually paid).
+    pub amount: AssetAmount,
+    /// The confirmed chain event that used this payload.
+    pub event: Option<SeenEvent>,
+    /// Why the event was quarantined (`code: words`).
+    pub quarantine_reason: Option<String>,
+}
+
+impl PaymentView {
+    async fn of(ctx: &ApiContext, record: payments::PaymentRecord) -> Result<Self, ApiError> {
+        let meta = super::types::AssetMeta::load(ctx, record.payment.asset_id).await?;
+        let signed_amount = |p: &StoredPayment| {
+            p.payload.get("amount").and_then(|a| a.as_str()).and_then(|a| a.parse::<U256>().ok()).unwrap_or_default()
+        };
+        let seen = |tx_hash: &[u8], log_index: i64, block: i64| SeenEvent {
+            tx_hash: alloy::hex::encode_prefixed(tx_hash),
+            log_index,
+            block,
+            this_payload: true,
+        };
+        let (status, amount, event, quarantine_reason) = match &record.outcome {
+            PaymentOutcome::Applied { tx_hash, log_index, block } => {
+                ("applied", signed_amount(&record.payment), Some(seen(tx_hash, *log_index, *block)), None)
+            }
+            PaymentOutcome::Quarantined { tx_hash, log_index, block, amount, reason_code, reason } => (
+                "quarantined",
+                *amount,
+                Some(seen(tx_hash, *log_index, *block)),
+                Some(format!("{reason_code}: {reason}")),
+            ),
+            PaymentOutcome::Waiting => ("waiting", signed_amount(&record.payment), None, None),
+            PaymentOutcome::Expired => ("expired", signed_amount(&record.payment), None, None),
+        };
+        let p = record.payment;
+        Ok(Self {
+            transaction_id: p.id,
+            kind: p.kind.as_str(),
+            asset_id: p.asset_id,
+            chain_id: meta.chain_id,
+            nonce: p.nonce.to_string(),
+            deadline: p.deadline,
+            status,
+            amount: AssetAmount::new(amount, meta.decimals, &meta.symbol),
+            event,
+            quarantine_reason,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentsQuery {
+    pub asset_id: i32,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PaymentList {
+    /// The caller's last 50 payloads in the asset, newest first.
+    pub payments: Vec<PaymentView>,
+}
+
+/// The caller's payments in an asset and what became of each: a payment that was not applied shows here with
+/// its amount and the reason.
+#[utoipa::path(get, path = "/v1/users/payments", tag = "users", security(("bearer" = [])), params(PaymentsQuery),
+    responses((status = 200, body = PaymentList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_payments(
+    State(ctx): State<ApiContext>,
+    user: AuthUser,
+    super::extract::Query(q): super::extract::Query<PaymentsQuery>,
+) -> Result<Json<PaymentList>, ApiError> {
+    let now = ctx.clock.now() as i64;
+    let records = payments::history(&ctx.db, q.asset_id, user.wallet, now, 50).await?;
+    let mut views = Vec::with_capacity(records.len());
+    for record in records {
+        views.push(PaymentView::of(&ctx, record).await?);
+    }
+    Ok(Json(PaymentList { payments: views }))
 }

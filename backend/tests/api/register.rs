@@ -204,7 +204,7 @@ async fn without_signer_or_chain_config_payloads_are_503_and_nothing_is_stored()
 }
 
 /// Applies `Registered(user, sponsor, amount, nonce)` at `block` (log index 0) through a fresh ledger.
-async fn registered_on_chain(app: &TestApp, block: u64, user: Address, sponsor: Address, amount: U256, nonce: U256) {
+pub(crate) async fn registered_on_chain(app: &TestApp, block: u64, user: Address, sponsor: Address, amount: U256, nonce: U256) {
     let mut ledger = ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
     let event = ledger::events::ChainEvent {
         key: ledger::events::EventKey {
@@ -219,7 +219,7 @@ async fn registered_on_chain(app: &TestApp, block: u64, user: Address, sponsor: 
     ledger.apply_block(&[event]).await.unwrap();
 }
 
-async fn confirm(app: &TestApp, token: Option<&str>, nonce: &serde_json::Value) -> crate::helpers::Answer {
+pub(crate) async fn confirm(app: &TestApp, token: Option<&str>, nonce: &serde_json::Value) -> crate::helpers::Answer {
     app.post_as("/v1/users/register/confirm", token, json!({ "nonce": nonce })).await
 }
 
