@@ -103,6 +103,10 @@ pub enum Rule {
     DeadlinePassed,
     DeadlineHorizon,
     RecipientIsContract,
+    /// A refund that does not return exactly a payment this signer authorised, to the wallet that paid it.
+    RefundNotAPayment,
+    /// A refund of a payment that another signed refund, still valid, already returns.
+    RefundExists,
 }
 
 impl Rule {
@@ -120,6 +124,8 @@ impl Rule {
             Rule::DeadlinePassed => "policy.deadline_passed",
             Rule::DeadlineHorizon => "policy.deadline_horizon",
             Rule::RecipientIsContract => "policy.recipient_is_contract",
+            Rule::RefundNotAPayment => "policy.refund_not_a_payment",
+            Rule::RefundExists => "policy.refund_exists",
         }
     }
 }
@@ -249,7 +255,7 @@ impl Policy {
             Action::Register { amount, .. } | Action::Retopup { amount, .. } => {
                 check_per_payload(*amount, caps)?;
             }
-            Action::TreasuryTransfer { to, amount, .. } => {
+            Action::TreasuryTransfer { to, amount, refund_of, .. } => {
                 // The contract refuses to pay itself (`SelfPayment`); a misconfigured allow-list must not sign it.
                 if *to == target.contract {
                     return refuse(
@@ -257,7 +263,9 @@ impl Policy {
                         format!("a treasury transfer to the Settlement contract {} itself", target.contract),
                     );
                 }
-                if !chain.treasury_recipients.contains(to) {
+                // A refund goes to the payer of the payment it returns, which the store checks
+                // ([`Policy::check_refund`]); any other transfer goes to an operator wallet.
+                if refund_of.is_none() && !chain.treasury_recipients.contains(to) {
                     return refuse(Rule::TreasuryRecipientNotAllowed, format!("{to} is not a treasury recipient"));
                 }
                 check_per_payload(*amount, caps)?;
@@ -351,6 +359,64 @@ impl Policy {
     }
 }
 
+/// A register or retopup payload as the store recorded it: what a refund of its payment must match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedPayment {
+    pub kind: Kind,
+    /// The wallet the payload let pay (its `user`).
+    pub payer: Address,
+    pub token: Address,
+    pub amount: U256,
+}
+
+/// A signed refund of a payment, as the store recorded it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedRefund {
+    /// The refund's own (treasury) nonce.
+    pub nonce: U256,
+    pub deadline: u64,
+}
+
+impl Policy {
+    /// A refund (a treasury transfer with `refund_of`) returns exactly a payment this signer authorised: `payment`
+    /// is what the store holds for the refunded nonce on the same contract; it must be a register or retopup for
+    /// `to`, `token` and `amount`. `refunds` are the refunds of that payment signed before: none may still be
+    /// valid at `now` (one whose deadline has passed can no longer execute, so it may be replaced). Whether the
+    /// payment was made and refused by the plan is the backend's to check; what this bounds is that a refund only
+    /// ever returns a payment's amount to its payer, one valid refund at a time.
+    pub fn check_refund(
+        to: Address,
+        token: Address,
+        amount: U256,
+        payment: Option<SignedPayment>,
+        refunds: &[SignedRefund],
+        now: u64,
+    ) -> Result<(), Refusal> {
+        let Some(payment) = payment else {
+            return refuse(Rule::RefundNotAPayment, "no register or retopup payload was signed with that nonce");
+        };
+        if !matches!(payment.kind, Kind::Register | Kind::Retopup) {
+            return refuse(Rule::RefundNotAPayment, format!("the payload of that nonce is a {}", payment.kind));
+        }
+        if payment.payer != to || payment.token != token || payment.amount != amount {
+            return refuse(
+                Rule::RefundNotAPayment,
+                format!(
+                    "the {} payload of that nonce let {} pay {} of {}, not {amount} of {token} to {to}",
+                    payment.kind, payment.payer, payment.amount, payment.token
+                ),
+            );
+        }
+        if let Some(live) = refunds.iter().find(|r| r.deadline >= now) {
+            return refuse(
+                Rule::RefundExists,
+                format!("refund nonce {} of that payment is valid until {}", live.nonce, live.deadline),
+            );
+        }
+        Ok(())
+    }
+}
+
 fn check_per_payload(amount: U256, caps: &AssetCaps) -> Result<(), Refusal> {
     if amount > caps.per_payload {
         return refuse(Rule::PerPayloadCap, format!("amount {amount} exceeds {}", caps.per_payload));
@@ -436,6 +502,7 @@ mod tests {
             amount: Amount::from(amount),
             nonce: None,
             deadline: None,
+            refund_of: None,
         })
         .unwrap()
     }
@@ -543,6 +610,41 @@ mod tests {
     fn treasury_transfers_only_go_to_listed_recipients() {
         let refusal = policy().admit(&treasury(Address::repeat_byte(0x66), 1), NOW).unwrap_err();
         assert_eq!(refusal.rule.code(), "policy.treasury_recipient_not_allowed");
+    }
+
+    #[test]
+    fn a_refund_goes_to_the_payer_of_a_signed_payment_for_exactly_its_amount_once_at_a_time() {
+        let payer = Address::repeat_byte(0x66);
+        let mut refund = treasury(payer, 20);
+        if let Action::TreasuryTransfer { refund_of, .. } = &mut refund.action {
+            *refund_of = Some(U256::from(7));
+        }
+        // Not a treasury recipient, yet admitted: the recipient is the store's to check.
+        assert!(policy().admit(&refund, NOW).is_ok());
+        assert_eq!(rule(policy().admit(&treasury(payer, 20), NOW)), Rule::TreasuryRecipientNotAllowed);
+        let mut to_contract = refund.clone();
+        if let Action::TreasuryTransfer { to, .. } = &mut to_contract.action {
+            *to = CONTRACT;
+        }
+        assert_eq!(rule(policy().admit(&to_contract, NOW)), Rule::RecipientIsContract);
+
+        let paid = SignedPayment { kind: Kind::Register, payer, token: USDT, amount: U256::from(20) };
+        let check = |to, token, amount, payment, refunds: &[SignedRefund]| {
+            Policy::check_refund(to, token, U256::from(amount), payment, refunds, NOW).map_err(|r| r.rule)
+        };
+        assert_eq!(check(payer, USDT, 20, Some(paid), &[]), Ok(()));
+        assert_eq!(check(payer, USDT, 20, Some(SignedPayment { kind: Kind::Retopup, ..paid }), &[]), Ok(()));
+        assert_eq!(check(payer, USDT, 20, None, &[]), Err(Rule::RefundNotAPayment), "nothing signed");
+        let outflow = SignedPayment { kind: Kind::TreasuryTransfer, ..paid };
+        assert_eq!(check(payer, USDT, 20, Some(outflow), &[]), Err(Rule::RefundNotAPayment), "not a payment");
+        assert_eq!(check(TREASURY, USDT, 20, Some(paid), &[]), Err(Rule::RefundNotAPayment), "another wallet");
+        assert_eq!(check(payer, USDT, 21, Some(paid), &[]), Err(Rule::RefundNotAPayment), "more");
+        assert_eq!(check(payer, USDT, 19, Some(paid), &[]), Err(Rule::RefundNotAPayment), "less");
+        assert_eq!(check(payer, Address::ZERO, 20, Some(paid), &[]), Err(Rule::RefundNotAPayment), "another asset");
+        let valid = SignedRefund { nonce: U256::from(1), deadline: NOW };
+        let expired = SignedRefund { nonce: U256::from(2), deadline: NOW - 1 };
+        assert_eq!(check(payer, USDT, 20, Some(paid), &[expired, valid]), Err(Rule::RefundExists));
+        assert_eq!(check(payer, USDT, 20, Some(paid), &[expired]), Ok(()), "an expired refund may be replaced");
     }
 
     #[test]

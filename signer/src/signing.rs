@@ -13,9 +13,9 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     api::{AssetPolicy, OutflowRelease},
     auth::Authenticated,
-    intent::{Addr, Amount, Intent, Kind, Target},
+    intent::{Action, Addr, Amount, Intent, Kind, Target},
     key::{KeyError, KeySource},
-    policy::{Admission, DAILY_WINDOW_SECS, Policy, Refusal},
+    policy::{Admission, DAILY_WINDOW_SECS, Policy, Refusal, SignedRefund},
     store::{NewRecord, Store, StoreError, WriteTx, WriterConnection},
 };
 
@@ -368,6 +368,7 @@ async fn decide_group(
             request_mac: &job.caller.mac,
             signed_at: job.now,
             payload: signed.payload.get(),
+            refund_of: job.intent.action.refund_of(),
         })
         .collect();
     // 3. Every record written, the counters moved, one commit; only then do the answers leave.
@@ -427,6 +428,8 @@ struct GroupView {
     outflows: Vec<(u64, Address, u64, U256)>,
     /// Contracts this group handed out nonces for: where more may be reserved.
     allocating: HashSet<Target>,
+    /// Refunds this group signs: ((target, refunded payment nonce), the refund).
+    refunds: Vec<((Target, U256), SignedRefund)>,
 }
 
 /// A nonce counter as the group moves it, with the nonces callers chose themselves at or above it.
@@ -540,6 +543,12 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job)
         };
     }
     let (token, amount) = (intent.action.token(), intent.action.total());
+    if let Action::TreasuryTransfer { to, refund_of: Some(payment), .. } = intent.action {
+        // What the store holds, and the refunds this group signs before this one (same target and payment).
+        let mut refunds = tx.refunds_of(target, payment)?;
+        refunds.extend(view.refunds.iter().filter(|r| r.0 == (target, payment)).map(|r| r.1));
+        Policy::check_refund(to, token, amount, tx.payment(target, payment)?, &refunds, now)?;
+    }
     if job.admission.daily_outflow_cap.is_some() {
         let since = now.saturating_sub(DAILY_WINDOW_SECS);
         let stored = match view.windows.entry((target.chain_id, token, since)) {
@@ -560,6 +569,9 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job)
     view.taken.insert((target, nonce), (index, digest));
     if intent.kind().is_outflow() {
         view.outflows.push((target.chain_id, token, now, amount));
+    }
+    if let Some(payment) = intent.action.refund_of() {
+        view.refunds.push(((target, payment), SignedRefund { nonce, deadline }));
     }
     Ok(Plan::Fresh(Fresh { nonce, deadline, digest, echo: intent.echo(nonce, deadline), signature: None }))
 }

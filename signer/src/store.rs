@@ -15,6 +15,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::intent::{Kind, Target};
+use crate::policy::{SignedPayment, SignedRefund};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -43,7 +44,8 @@ impl StoreError {
 
 /// The schema, by version (`PRAGMA user_version`). Version 1 was first applied by sqlx's migrator, whose files
 /// hold the same tables: `IF NOT EXISTS` lets either kind of file come up to date.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_signed_payloads.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/0001_signed_payloads.sql"), include_str!("../migrations/0002_refunds.sql")];
 
 /// How long a writer waits for another process's write transaction on the same file.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -81,6 +83,8 @@ pub struct NewRecord<'a> {
     pub request_mac: &'a str,
     pub signed_at: u64,
     pub payload: &'a str,
+    /// A refund's refunded payment nonce (same target).
+    pub refund_of: Option<U256>,
 }
 
 fn u256_key(v: U256) -> String {
@@ -314,12 +318,59 @@ impl WriteTx<'_> {
         amounts.into_iter().try_fold(U256::ZERO, |sum, a| Ok(sum.saturating_add(parse_u256_key(&a?)?)))
     }
 
+    /// The register or retopup payload signed for this nonce, if any (any other kind is returned as its kind, with
+    /// the payer unknown: zero).
+    pub fn payment(&mut self, target: Target, nonce: U256) -> Result<Option<SignedPayment>, StoreError> {
+        let row = self
+            .tx
+            .prepare_cached(
+                "SELECT kind, asset, amount, payload FROM signed_payloads
+                 WHERE chain_id = ?1 AND contract = ?2 AND nonce = ?3",
+            )?
+            .query_row(params![chain_key(target.chain_id)?, address_key(target.contract), u256_key(nonce)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+            })
+            .optional()?;
+        let Some((kind, asset, amount, payload)) = row else { return Ok(None) };
+        let kind = Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("kind {kind:?}")))?;
+        let address = |s: &str| Address::from_str(s).map_err(|e| StoreError::Corrupt(format!("address {s:?}: {e}")));
+        // The recorded payload is the signed intent; a register's and a retopup's name the paying wallet `user`.
+        let payer = match kind {
+            Kind::Register | Kind::Retopup => {
+                let intent: serde_json::Value =
+                    serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?;
+                address(intent["user"].as_str().ok_or_else(|| StoreError::Corrupt("payload without user".into()))?)?
+            }
+            Kind::PayoutBatch | Kind::TreasuryTransfer => Address::ZERO,
+        };
+        Ok(Some(SignedPayment { kind, payer, token: address(&asset)?, amount: parse_u256_key(&amount)? }))
+    }
+
+    /// The refunds of payment `nonce` of `target` recorded so far.
+    pub fn refunds_of(&mut self, target: Target, nonce: U256) -> Result<Vec<SignedRefund>, StoreError> {
+        let mut statement = self.tx.prepare_cached(
+            "SELECT nonce, deadline FROM signed_payloads WHERE chain_id = ?1 AND contract = ?2 AND refund_of = ?3",
+        )?;
+        let rows = statement
+            .query_map(params![chain_key(target.chain_id)?, address_key(target.contract), u256_key(nonce)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
+        rows.map(|row| {
+            let (refund, deadline) = row?;
+            Ok(SignedRefund { nonce: parse_u256_key(&refund)?, deadline: unix_u64(deadline) })
+        })
+        .collect()
+    }
+
     /// Records `records`. A nonce already recorded fails with `NonceTaken` (and the group rolls back).
     pub fn insert_many(&mut self, records: &[NewRecord<'_>]) -> Result<(), StoreError> {
         let mut statement = self.tx.prepare_cached(
             "INSERT INTO signed_payloads (chain_id, contract, nonce, kind, digest, signature, asset, amount, outflow,
-                                          deadline, caller, request_mac, signed_at, payload)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                                          deadline, caller, request_mac, signed_at, payload, refund_of)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?;
         for record in records {
             let inserted = statement.execute(params![
@@ -337,6 +388,7 @@ impl WriteTx<'_> {
                 record.request_mac,
                 unix_i64(record.signed_at),
                 record.payload,
+                record.refund_of.map(u256_key),
             ]);
             match inserted {
                 Ok(_) => {}
@@ -443,6 +495,7 @@ mod tests {
             request_mac: "mac",
             signed_at: 5,
             payload,
+            refund_of: None,
         };
         let (mut first, mut second) = (store.writer().unwrap(), store.writer().unwrap());
         let mut tx = first.begin().unwrap();

@@ -254,9 +254,11 @@ pub struct TreasuryTransferIntent {
     pub contract: Addr,
     /// Asset: its TRC20/ERC20 contract, or the zero address for the native coin.
     pub token: Addr,
-    /// Operator wallet receiving company funds; must be one of the policy's `treasury_recipients`.
+    /// Operator wallet receiving company funds; must be one of the policy's `treasury_recipients` — unless the
+    /// transfer is a refund (`refund_of`): then the wallet that paid the refunded payment.
     pub to: Addr,
-    /// Amount in base units; the backend keeps it within the company's ledger balance (solvency).
+    /// Amount in base units; the backend keeps it within the company's ledger balance (solvency); a refund's is
+    /// exactly the refunded payment's.
     pub amount: Amount,
     /// Nonce to spend; the backend always sets one from the treasury space (`abi::nonces::treasury_nonce`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -264,6 +266,11 @@ pub struct TreasuryTransferIntent {
     /// Unix seconds after which the payload is void; when absent the signer applies its default TTL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<u64>,
+    /// A refund: the nonce of the register or retopup payload (same chain and contract) whose payment the plan
+    /// refused and this transfer returns. The signer signs it only if it signed that payload for `to`, `token`
+    /// and exactly `amount`, and no other refund of it that may still execute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_of: Option<Amount>,
 }
 
 /// The four payload kinds; each has its own route, caller permission and audit label.
@@ -338,14 +345,17 @@ pub enum Action {
         /// Checked sum of the entries in base units, computed by the signer; what its caps apply to.
         total: U256,
     },
-    /// Company funds of `token` sent to the operator wallet `to`.
+    /// Company funds of `token` sent to the operator wallet `to`, or a refused payment returned to its payer.
     TreasuryTransfer {
         /// Asset moved: its TRC20/ERC20 contract, or the zero address for the native coin.
         token: Address,
-        /// Operator wallet receiving the funds; never zero, and must be one of the policy's `treasury_recipients`.
+        /// Operator wallet receiving the funds; never zero, and must be one of the policy's `treasury_recipients`
+        /// (a refund: the refunded payment's payer).
         to: Address,
         /// Base units leaving custody; the backend keeps it within the company's share.
         amount: U256,
+        /// A refund: the nonce of the register or retopup payload whose payment it returns.
+        refund_of: Option<U256>,
     },
 }
 
@@ -440,7 +450,12 @@ impl TryFrom<TreasuryTransferIntent> for Intent {
             target: Target { chain_id: i.chain_id, contract: non_zero("contract", i.contract)? },
             nonce: i.nonce.map(|n| n.0),
             deadline: i.deadline,
-            action: Action::TreasuryTransfer { token: i.token.0, to: non_zero("to", i.to)?, amount: i.amount.0 },
+            action: Action::TreasuryTransfer {
+                token: i.token.0,
+                to: non_zero("to", i.to)?,
+                amount: i.amount.0,
+                refund_of: i.refund_of.map(|n| n.0),
+            },
         })
     }
 }
@@ -463,6 +478,14 @@ impl Action {
             | Action::Retopup { token, .. }
             | Action::PayoutBatch { token, .. }
             | Action::TreasuryTransfer { token, .. } => *token,
+        }
+    }
+
+    /// For a refund, the nonce of the register or retopup payload whose payment it returns.
+    pub fn refund_of(&self) -> Option<U256> {
+        match self {
+            Action::TreasuryTransfer { refund_of, .. } => *refund_of,
+            Action::Register { .. } | Action::Retopup { .. } | Action::PayoutBatch { .. } => None,
         }
     }
 
@@ -505,7 +528,7 @@ impl Intent {
                 nonce,
                 deadline,
             }),
-            Action::TreasuryTransfer { token, to, amount } => {
+            Action::TreasuryTransfer { token, to, amount, .. } => {
                 Payload::TreasuryTransfer(TreasuryTransfer { token: *token, to: *to, amount: *amount, nonce, deadline })
             }
         }
@@ -548,7 +571,7 @@ impl Intent {
                 nonce,
                 deadline,
             }),
-            Action::TreasuryTransfer { token, to, amount } => {
+            Action::TreasuryTransfer { token, to, amount, refund_of } => {
                 serde_json::value::to_raw_value(&TreasuryTransferIntent {
                     chain_id,
                     contract,
@@ -557,6 +580,7 @@ impl Intent {
                     amount: Amount(*amount),
                     nonce,
                     deadline,
+                    refund_of: refund_of.map(Amount),
                 })
             }
         };

@@ -120,3 +120,63 @@ async fn concurrent_outflows_never_exceed_the_daily_cap_together() {
     assert_eq!(app.signed_count().await, 4);
     app.stop().await;
 }
+
+/// A refund of `payment` (a register or retopup nonce): a treasury transfer to `to` of `amount` of `token`.
+fn refund(
+    to: Address,
+    token: Address,
+    amount: u128,
+    nonce: u64,
+    payment: u64,
+) -> signer::intent::TreasuryTransferIntent {
+    let mut intent = treasury_transfer(to, amount, Some(nonce));
+    intent.token = Addr(token);
+    intent.refund_of = Some(Amount(alloy::primitives::U256::from(payment)));
+    intent
+}
+
+#[tokio::test]
+async fn a_refund_returns_exactly_a_signed_payment_to_its_payer_one_valid_refund_at_a_time() {
+    let (app, _dir) = TestApp::fresh().await;
+    let c = &app.client;
+    // USER was let pay 20 of the native coin (register nonce 100) and 30 USDT (retopup nonce 101).
+    c.sign_register(&register(20, Some(100))).await.unwrap();
+    c.sign_retopup(&retopup(30, Some(101))).await.unwrap();
+
+    // USER is no treasury recipient, yet the refund of its payment is signed, to it, and counted as an outflow.
+    let signed = c.sign_treasury_transfer(&refund(USER, Address::ZERO, 20, 900, 100)).await.unwrap();
+    assert_eq!(recovered(&signed), DEV_ADDRESS);
+    // Asked again with the same nonce: the same signature, not a second refund.
+    let again = c.sign_treasury_transfer(&refund(USER, Address::ZERO, 20, 900, 100)).await.unwrap();
+    assert_eq!(again.signature, signed.signature);
+    // A second refund of that payment while the first may still execute: refused.
+    assert_eq!(
+        refusal(c.sign_treasury_transfer(&refund(USER, Address::ZERO, 20, 901, 100)).await),
+        (403, "policy.refund_exists".into())
+    );
+    // Anything but exactly the payment, to its payer: refused.
+    let not_a_payment = (403, "policy.refund_not_a_payment".to_owned());
+    for wrong in [
+        refund(USER, USDT, 29, 902, 101),          // less
+        refund(USER, USDT, 31, 902, 101),          // more
+        refund(USER, Address::ZERO, 30, 902, 101), // another asset
+        refund(SPONSOR, USDT, 30, 902, 101),       // another wallet
+        refund(USER, USDT, 30, 902, 555),          // no payload signed with that nonce
+        refund(USER, Address::ZERO, 20, 902, 900), // the nonce of a treasury transfer, not a payment
+    ] {
+        assert_eq!(refusal(c.sign_treasury_transfer(&wrong).await), not_a_payment, "{wrong:?}");
+    }
+    // A refund that can no longer execute (its deadline passed) may be replaced.
+    let mut short = refund(USER, USDT, 30, 902, 101);
+    short.deadline = Some(now() + 1);
+    c.sign_treasury_transfer(&short).await.unwrap();
+    assert_eq!(
+        refusal(c.sign_treasury_transfer(&refund(USER, USDT, 30, 903, 101)).await),
+        (403, "policy.refund_exists".into())
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    c.sign_treasury_transfer(&refund(USER, USDT, 30, 903, 101)).await.unwrap();
+    // Stored: two payments and three refunds; nothing refused.
+    assert_eq!(app.signed_count().await, 5);
+    app.stop().await;
+}

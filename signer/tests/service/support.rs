@@ -226,5 +226,6 @@ pub(crate) fn treasury_transfer(to: Address, amount: u128, nonce: Option<u64>) -
         amount: Amount::from(amount),
         nonce: nonce.map(|n| Amount(U256::from(n))),
         deadline: None,
+        refund_of: None,
     }
 }
