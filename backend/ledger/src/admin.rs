@@ -312,11 +312,12 @@ pub async fn manual_placement(
         ));
     }
     // What the company may still spend: its share less treasury transfers executed or signed (as a treasury
-    // transfer computes it, under the same asset lock).
+    // transfer computes it, under the same asset lock; refunds of quarantined inflows are not the company's).
     let (company_before, available): (Money, Money) = sqlx::query_as(
         "SELECT company_total,
                 GREATEST(company_total - (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
-                                          WHERE t.asset_id = a.id AND t.status IN ('executed', 'signed')), 0)
+                                          WHERE t.asset_id = a.id AND t.status IN ('executed', 'signed')
+                                            AND t.refund_tx_hash IS NULL), 0)
          FROM assets a WHERE id = $1",
     )
     .bind(asset_id)

@@ -1,6 +1,7 @@
 //! Money leaving custody outside payout batches, applied inside the listener's transaction: a user's `Claimed`
 //! (what a deferred payout left them) and the company's `TreasuryTransferred`. Neither goes through the plan
-//! engine: claims only move `user_balances.claimable`, treasury transfers only `treasury_transfers` rows.
+//! engine: claims only move `user_balances.claimable`, treasury transfers only `treasury_transfers` rows (and a
+//! refund's execution resolves the quarantined event it refunds).
 //!
 //! The chain has already moved the money when these arrive, so a refusal here never undoes anything: it
 //! quarantines the event and raises an alert saying the ledger and custody now disagree.
@@ -26,10 +27,10 @@ pub(super) async fn apply(
         EventBody::Claimed { account, to, amount, .. } => {
             Ok(Some(apply_claim(tx, asset_id, *account, *to, *amount).await?))
         }
-        EventBody::TreasuryTransferred { nonce, to, amount, .. } => Ok(Some(
-            apply_treasury_transfer(tx, chain_id, asset_id, e.block_number, e.key.tx_hash, *nonce, *to, *amount)
-                .await?,
-        )),
+        EventBody::TreasuryTransferred { nonce, to, amount, .. } => {
+            let executed = Execution { block: e.block_number, timestamp: e.block_timestamp, tx_hash: e.key.tx_hash };
+            Ok(Some(apply_treasury_transfer(tx, chain_id, asset_id, executed, *nonce, *to, *amount).await?))
+        }
         _ => Ok(None),
     }
 }
@@ -73,25 +74,32 @@ async fn apply_claim(
     Ok(Ok(()))
 }
 
+/// Where a `TreasuryTransferred` event was emitted.
+#[derive(Clone, Copy)]
+struct Execution {
+    block: u64,
+    timestamp: u64,
+    tx_hash: B256,
+}
+
 /// The matching signed transfer becomes executed; an execution nobody signed through the API is recorded with
-/// origin `chain` and an alert.
-#[allow(clippy::too_many_arguments)]
+/// origin `chain` and an alert. A refund's execution resolves the quarantined event it refunds, at the block's time.
 async fn apply_treasury_transfer(
     tx: &mut Tx,
     chain_id: u64,
     asset_id: i32,
-    block: u64,
-    tx_hash: B256,
+    executed: Execution,
     nonce: U256,
     to: Address,
     amount: U256,
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
+    let Execution { block, tx_hash, .. } = executed;
     if amount.is_zero() {
         return Ok(Err(("zero_treasury_transfer", format!("treasury transfer {nonce} moved nothing"))));
     }
     let row = sqlx::query(
-        "SELECT id, status, recipient, amount::text FROM treasury_transfers
-         WHERE asset_id = $1 AND chain_nonce = $2::numeric FOR UPDATE",
+        "SELECT id, status, recipient, amount::text, refund_chain_id, refund_tx_hash, refund_log_index
+         FROM treasury_transfers WHERE asset_id = $1 AND chain_nonce = $2::numeric FOR UPDATE",
     )
     .bind(asset_id)
     .bind(nonce.to_string())
@@ -145,6 +153,10 @@ async fn apply_treasury_transfer(
         .bind(tx_hash.as_slice())
         .execute(&mut **tx)
         .await?;
+    let refund: (Option<i64>, Option<Vec<u8>>, Option<i64>) = (row.get(4), row.get(5), row.get(6));
+    if let (Some(event_chain), Some(event_tx), Some(event_log)) = refund {
+        resolve_refunded(tx, chain_id, asset_id, id, (event_chain, &event_tx, event_log), executed).await?;
+    }
     if status == "expired" {
         alert(
             tx,
@@ -155,6 +167,44 @@ async fn apply_treasury_transfer(
         .await?;
     }
     Ok(Ok(()))
+}
+
+/// The quarantined event refunded by transfer `id`, which has just executed, is resolved by it. Already resolved
+/// (another refund of it executed first, one marked expired that executed after all): this one paid the payer
+/// again, which an alert says — the chain has moved the money either way.
+async fn resolve_refunded(
+    tx: &mut Tx,
+    chain_id: u64,
+    asset_id: i32,
+    id: i64,
+    (event_chain, event_tx, event_log): (i64, &[u8], i64),
+    executed: Execution,
+) -> Result<(), sqlx::Error> {
+    let resolved = sqlx::query(
+        "UPDATE quarantine SET resolved_at = to_timestamp($4), refunded_by = $5
+         WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3 AND resolved_at IS NULL",
+    )
+    .bind(event_chain)
+    .bind(event_tx)
+    .bind(event_log)
+    .bind(executed.timestamp.min(i64::MAX as u64) as f64)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    if resolved.rows_affected() == 0 {
+        let event = format!("{event_chain}:0x{}:{event_log}", alloy::hex::encode(event_tx));
+        alert(
+            tx,
+            "refund_of_resolved_event",
+            &format!(
+                "refund {id} of event {event} executed, but that event was already resolved: its payer was paid twice"
+            ),
+            json!({ "chain_id": chain_id, "asset_id": asset_id, "event": event,
+                    "tx_hash": format!("{:x}", executed.tx_hash), "block": executed.block }),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Signed transfers of `chain_id` whose deadline is below `timestamp` (the time of a confirmed block the

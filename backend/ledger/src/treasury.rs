@@ -1,16 +1,20 @@
 //! The company's share of an asset and the treasury transfers that move it out of custody (PLAN.md §0: the
-//! operator may move the company's balance, never more).
+//! operator may move the company's balance, never more), and the refunds of quarantined inflows: a treasury
+//! transfer that gives the money of one `Registered` or `Retopped` event the plan refused back to its payer.
 //!
 //! A transfer is checked and recorded in one transaction under the asset's row lock, with the signature asked
 //! for inside it: two concurrent requests cannot both pass the check, and a signature whose row was not stored
-//! (the transaction failed) was never handed out, so it cannot execute.
+//! (the transaction failed) was never handed out, so it cannot execute. A refund goes the same way ([`refund`]),
+//! but it takes nothing from the company: the money it returns was never credited to anyone, so the company's
+//! share leaves refunds out, signed or executed.
 
 use std::future::Future;
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::payouts::audit;
+use crate::events::{EventBody, EventKey};
 use crate::money::Money;
 
 type Tx = Transaction<'static, Postgres>;
@@ -30,12 +34,16 @@ pub struct TreasuryPosition {
     pub decimals: i16,
     /// Everything the company was ever credited (`assets.company_total`).
     pub company_total: U256,
-    /// Treasury transfers executed on-chain.
+    /// Treasury transfers executed on-chain, refunds left out.
     pub transferred: U256,
-    /// Signed transfers that may still execute.
+    /// Signed transfers that may still execute, refunds left out.
     pub reserved: U256,
     /// What a new transfer may take: company_total − transferred − reserved (0 if that is negative).
     pub available: U256,
+    /// Refunds of quarantined inflows executed on-chain (not the company's money: outside the figures above).
+    pub refunded: U256,
+    /// Signed refunds that may still execute.
+    pub refunds_reserved: U256,
     /// Σ reserved + held + pending + batched + claimable of all users: what custody owes them.
     pub liabilities: U256,
 }
@@ -55,11 +63,15 @@ async fn read_position(tx: &mut Tx, asset_id: i32, lock: bool) -> Result<Option<
     let sql = String::from(
         "SELECT a.chain_id, a.token, a.symbol, a.decimals, a.company_total,
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
-                 WHERE t.asset_id = a.id AND t.status = 'executed'),
+                 WHERE t.asset_id = a.id AND t.status = 'executed' AND t.refund_tx_hash IS NULL),
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
-                 WHERE t.asset_id = a.id AND t.status = 'signed'),
+                 WHERE t.asset_id = a.id AND t.status = 'signed' AND t.refund_tx_hash IS NULL),
                 (SELECT COALESCE(sum(reserved + held + pending + batched + claimable), 0) FROM user_balances b
-                 WHERE b.asset_id = a.id)
+                 WHERE b.asset_id = a.id),
+                (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
+                 WHERE t.asset_id = a.id AND t.status = 'executed' AND t.refund_tx_hash IS NOT NULL),
+                (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
+                 WHERE t.asset_id = a.id AND t.status = 'signed' AND t.refund_tx_hash IS NOT NULL)
          FROM assets a WHERE a.id = $1",
     );
     let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(asset_id).fetch_optional(&mut **tx).await? else {
@@ -67,6 +79,7 @@ async fn read_position(tx: &mut Tx, asset_id: i32, lock: bool) -> Result<Option<
     };
     let money = |i: usize| row.try_get::<Money, _>(i).map(|m| m.0);
     let (company_total, transferred, reserved, liabilities) = (money(4)?, money(5)?, money(6)?, money(7)?);
+    let (refunded, refunds_reserved) = (money(8)?, money(9)?);
     Ok(Some(TreasuryPosition {
         asset_id,
         chain_id: row.get::<i64, _>(0) as u64,
@@ -77,6 +90,8 @@ async fn read_position(tx: &mut Tx, asset_id: i32, lock: bool) -> Result<Option<
         transferred,
         reserved,
         available: company_total.saturating_sub(transferred.saturating_add(reserved)),
+        refunded,
+        refunds_reserved,
         liabilities,
     }))
 }
@@ -96,12 +111,15 @@ pub struct TransferRequest {
     pub chain_id: u64,
     /// The asset's token (zero address for the native coin).
     pub token: Address,
-    /// Operator wallet that receives the company funds.
+    /// Operator wallet that receives the company funds, or the payer a refund returns their money to.
     pub to: Address,
-    /// Base units; already checked to be within the available company share.
+    /// Base units; already checked to be within the available company share (a refund: the refunded amount).
     pub amount: U256,
     /// Treasury-space contract nonce of the transfer's row id ([`abi::nonces::treasury_nonce`]).
     pub nonce: U256,
+    /// For a refund: the contract nonce of the register or retopup payload whose payment it returns (the signer
+    /// checks it signed that payload for `to`, `token` and `amount`); `None` for a company transfer.
+    pub refund_of: Option<U256>,
 }
 
 /// The signer's answer for a [`TransferRequest`].
@@ -142,6 +160,8 @@ pub struct TreasuryTransferRow {
     pub tx_hash: Option<Vec<u8>>,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// For a refund: the quarantined inflow event whose money it returns to its payer.
+    pub refund_of: Option<EventKey>,
 }
 
 /// Why a treasury transfer was not signed and stored; `E` is the signer's error.
@@ -185,16 +205,69 @@ where
     if amount > before.available {
         return Err(TransferError::ExceedsAvailable { available: before.available, requested: amount });
     }
+    let outgoing = Outgoing { to, amount, refund: None };
+    sign_and_store(tx, &before, outgoing, actor, sign).await.map_err(|e| match e {
+        Stored::Db(e) => TransferError::Db(e),
+        Stored::Sign(e) => TransferError::Sign(e),
+    })
+}
+
+/// What leaves custody, and for a refund what it refunds.
+struct Outgoing {
+    to: Address,
+    amount: U256,
+    refund: Option<Refunded>,
+}
+
+/// The quarantined event a refund returns, as the audit row describes it.
+struct Refunded {
+    key: EventKey,
+    /// Contract nonce of the refunded payment's payload.
+    payment_nonce: U256,
+    /// The quarantine row as it was (reason, amount, payer).
+    before: serde_json::Value,
+}
+
+/// Why [`sign_and_store`] failed.
+enum Stored<E> {
+    Db(sqlx::Error),
+    Sign(E),
+}
+
+impl<E> From<sqlx::Error> for Stored<E> {
+    fn from(e: sqlx::Error) -> Self {
+        Stored::Db(e)
+    }
+}
+
+/// The one way a treasury transfer is signed and stored, in `tx` (which holds the asset's row lock and in which
+/// the caller made its checks): a row id is taken for the nonce, the signature asked for, the row stored, the
+/// audit row written, and the transaction committed; nothing is stored when signing fails.
+async fn sign_and_store<E, F, Fut>(
+    mut tx: Tx,
+    before: &TreasuryPosition,
+    outgoing: Outgoing,
+    actor: &str,
+    sign: F,
+) -> Result<TreasuryTransferRow, Stored<E>>
+where
+    F: FnOnce(TransferRequest) -> Fut,
+    Fut: Future<Output = Result<TransferSignature, E>>,
+{
+    let (asset_id, to, amount) = (before.asset_id, outgoing.to, outgoing.amount);
     // The row id is taken first so the nonce is known before signing; a rolled-back id is never reused.
     let id: i64 = sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('treasury_transfers', 'id'))")
         .fetch_one(&mut *tx)
         .await?;
     let nonce = abi::nonces::treasury_nonce(id as u64);
-    let request = TransferRequest { chain_id: before.chain_id, token: before.token, to, amount, nonce };
-    let signed = sign(request).await.map_err(TransferError::Sign)?;
+    let refund_of = outgoing.refund.as_ref().map(|r| r.payment_nonce);
+    let request = TransferRequest { chain_id: before.chain_id, token: before.token, to, amount, nonce, refund_of };
+    let signed = sign(request).await.map_err(Stored::Sign)?;
+    let key = outgoing.refund.as_ref().map(|r| r.key);
     sqlx::query(
-        "INSERT INTO treasury_transfers (id, asset_id, chain_nonce, recipient, amount, deadline, signature, requested_by)
-         VALUES ($1, $2, $3::numeric, $4, $5::numeric, $6, $7, $8)",
+        "INSERT INTO treasury_transfers (id, asset_id, chain_nonce, recipient, amount, deadline, signature, requested_by,
+                                         refund_chain_id, refund_tx_hash, refund_log_index)
+         VALUES ($1, $2, $3::numeric, $4, $5::numeric, $6, $7, $8, $9, $10, $11)",
     )
     .bind(id)
     .bind(asset_id)
@@ -204,32 +277,179 @@ where
     .bind(signed.deadline as i64)
     .bind(&signed.signature)
     .bind(actor)
+    .bind(key.map(|k| k.chain_id as i64))
+    .bind(key.map(|k| k.tx_hash.to_vec()))
+    .bind(key.map(|k| k.log_index as i64))
     .execute(&mut *tx)
     .await?;
-    let after = read_position(&mut tx, asset_id, false).await?.ok_or(TransferError::UnknownAsset(asset_id))?;
-    let snapshot = |p: &TreasuryPosition| serde_json::json!({ "available": p.available.to_string(), "reserved": p.reserved.to_string() });
+    let after = read_position(&mut tx, asset_id, false).await?.ok_or(sqlx::Error::RowNotFound)?;
+    let snapshot = |p: &TreasuryPosition| {
+        let mut figures =
+            serde_json::json!({ "available": p.available.to_string(), "reserved": p.reserved.to_string() });
+        if outgoing.refund.is_some() {
+            figures["refunds_reserved"] = serde_json::json!(p.refunds_reserved.to_string());
+        }
+        figures
+    };
+    let mut before_json = snapshot(before);
     let mut after_json = snapshot(&after);
     after_json["transfer"] = serde_json::json!({
         "id": id, "to": to.to_checksum(None), "amount": amount.to_string(), "nonce": nonce.to_string(),
         "deadline": signed.deadline,
     });
-    audit(
-        &mut tx,
-        actor,
-        "treasury_transfer",
-        asset_id,
-        &format!("treasury_transfer:{id}"),
-        snapshot(&before),
-        after_json,
-    )
-    .await?;
+    let (action, target) = match &outgoing.refund {
+        None => ("treasury_transfer", format!("treasury_transfer:{id}")),
+        Some(r) => {
+            before_json["event"] = r.before.clone();
+            after_json["transfer"]["refund_of"] = event_json(&r.key);
+            after_json["transfer"]["payment_nonce"] = serde_json::json!(r.payment_nonce.to_string());
+            ("quarantine_refund", format!("quarantine:{}", event_target(&r.key)))
+        }
+    };
+    audit(&mut tx, actor, action, asset_id, &target, before_json, after_json).await?;
     let row = fetch(&mut tx, id).await?;
     tx.commit().await?;
     Ok(row)
 }
 
+/// `chain_id:0xtx_hash:log_index`, the form an event key takes in audit targets and messages.
+fn event_target(key: &EventKey) -> String {
+    format!("{}:{:#x}:{}", key.chain_id, key.tx_hash, key.log_index)
+}
+
+fn event_json(key: &EventKey) -> serde_json::Value {
+    serde_json::json!({ "chain_id": key.chain_id, "tx_hash": format!("{:#x}", key.tx_hash), "log_index": key.log_index })
+}
+
+/// Why a quarantined event was not refunded; `E` is the signer's error.
+#[derive(Debug, thiserror::Error)]
+pub enum RefundError<E> {
+    /// The database failed; nothing was stored, and no signature was handed out.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    /// No quarantined event has this key.
+    #[error("no quarantined event {0:?}")]
+    UnknownEvent(EventKey),
+    /// The event cannot be refunded (see [`refund`]); `code` is stable.
+    #[error("{message}")]
+    NotRefundable {
+        /// `not_an_inflow`, `no_asset`, `not_refused_by_plan`, `already_resolved` or `refund_exists`.
+        code: &'static str,
+        /// Says why, for the admin.
+        message: String,
+    },
+    /// The signer refused or failed; nothing was stored.
+    #[error("signing failed")]
+    Sign(E),
+}
+
+/// Why the plan refuses an inflow for good (the quarantine codes of [`crate::plan::Rejection`]): only those are
+/// refunded. An event quarantined for another reason is not: `unknown_asset` (its token is no asset of the ledger,
+/// so no asset row, lock or company share to sign it under, and its `TreasuryTransferred` would be quarantined
+/// too: add the asset instead), `missed_event` (the ledger diverged and a rebuild may yet apply it).
+pub const REFUNDABLE_CODES: [&str; 4] = ["wrong_amount", "duplicate_user", "unknown_sponsor", "unknown_user"];
+
+/// Signs (through `sign`) and stores the refund of the quarantined inflow `event` to its payer: a treasury transfer
+/// of exactly the event's amount, in the event's token, to the wallet that paid it, marked as the refund of that
+/// event, with an audit row by `actor` (the quarantine row before, the transfer after) — all under the row lock of
+/// the event's asset, as [`transfer`]. It does not take from the company's available share.
+///
+/// Refused ([`RefundError::NotRefundable`]) unless the event is a `Registered` or `Retopped` of an asset that the
+/// plan refused ([`REFUNDABLE_CODES`]), not resolved, with no refund of it signed or executed (one that expired
+/// unexecuted may be replaced). The listener resolves the quarantine row when the refund executes.
+pub async fn refund<E, F, Fut>(
+    pool: &PgPool,
+    event: EventKey,
+    actor: &str,
+    sign: F,
+) -> Result<TreasuryTransferRow, RefundError<E>>
+where
+    F: FnOnce(TransferRequest) -> Fut,
+    Fut: Future<Output = Result<TransferSignature, E>>,
+{
+    let refused = |code, message: String| RefundError::NotRefundable { code, message };
+    let (chain, hash, log) = (event.chain_id as i64, event.tx_hash.to_vec(), event.log_index as i64);
+    let mut tx = pool.begin().await?;
+    // The asset first (the lock every transfer of it takes, before anything else), then the event's row.
+    let asset: Option<Option<i32>> =
+        sqlx::query_scalar("SELECT asset_id FROM quarantine WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3")
+            .bind(chain)
+            .bind(&hash)
+            .bind(log)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let asset_id = asset.ok_or(RefundError::UnknownEvent(event))?.ok_or_else(|| {
+        refused("no_asset", "the event's token is no asset of the ledger: there is nothing to refund it from".into())
+    })?;
+    let before = read_position(&mut tx, asset_id, true).await?.ok_or(sqlx::Error::RowNotFound)?;
+    let row = sqlx::query(
+        "SELECT c.name, q.reason_code, q.reason, q.payload, q.resolved_at IS NOT NULL
+         FROM quarantine q JOIN chain_events c USING (chain_id, tx_hash, log_index)
+         WHERE q.chain_id = $1 AND q.tx_hash = $2 AND q.log_index = $3 FOR UPDATE OF q",
+    )
+    .bind(chain)
+    .bind(&hash)
+    .bind(log)
+    .fetch_one(&mut *tx)
+    .await?;
+    let (name, code, reason): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+    let payload: serde_json::Value = row.get::<sqlx::types::Json<serde_json::Value>, _>(3).0;
+    let resolved: bool = row.get(4);
+    let (user, token, amount, payment_nonce) = match serde_json::from_value::<EventBody>(payload) {
+        Ok(
+            EventBody::Registered { user, token, amount, nonce, .. }
+            | EventBody::Retopped { user, token, amount, nonce },
+        ) => (user, token, amount, nonce),
+        _ => {
+            return Err(refused(
+                "not_an_inflow",
+                format!("{name} brought no payment into custody: only a Registered or Retopped event is refunded"),
+            ));
+        }
+    };
+    if resolved {
+        return Err(refused("already_resolved", "the event's quarantine is already resolved".into()));
+    }
+    if !REFUNDABLE_CODES.contains(&code.as_str()) {
+        return Err(refused(
+            "not_refused_by_plan",
+            format!("the event is quarantined as {code}, not refused by the plan: it is not refunded"),
+        ));
+    }
+    if token != before.token || amount.is_zero() || user == Address::ZERO {
+        return Err(refused("not_an_inflow", format!("the event paid {amount} of {token} from {user}")));
+    }
+    let live: Option<(i64, String)> = sqlx::query_as(
+        "SELECT id, status FROM treasury_transfers
+         WHERE refund_chain_id = $1 AND refund_tx_hash = $2 AND refund_log_index = $3 AND status IN ('signed', 'executed')
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(chain)
+    .bind(&hash)
+    .bind(log)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((id, status)) = live {
+        return Err(refused("refund_exists", format!("refund {id} of this event is already {status}")));
+    }
+    let refund = Refunded {
+        key: event,
+        payment_nonce,
+        before: serde_json::json!({
+            "event": name, "reason_code": code, "reason": reason, "payer": user.to_checksum(None),
+            "amount": amount.to_string(), "resolved": false,
+        }),
+    };
+    let outgoing = Outgoing { to: user, amount, refund: Some(refund) };
+    sign_and_store(tx, &before, outgoing, actor, sign).await.map_err(|e| match e {
+        Stored::Db(e) => RefundError::Db(e),
+        Stored::Sign(e) => RefundError::Sign(e),
+    })
+}
+
 const COLUMNS: &str = "id, asset_id, chain_nonce, recipient, amount, origin, deadline, signature, requested_by,
-     status, executed_block, tx_hash, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+     status, executed_block, tx_hash, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+     refund_chain_id, refund_tx_hash, refund_log_index";
 
 fn from_row(r: &sqlx::postgres::PgRow) -> TreasuryTransferRow {
     TreasuryTransferRow {
@@ -246,6 +466,14 @@ fn from_row(r: &sqlx::postgres::PgRow) -> TreasuryTransferRow {
         executed_block: r.get::<Option<i64>, _>(10).map(|b| b as u64),
         tx_hash: r.get(11),
         created_at: r.get(12),
+        refund_of: match (r.get::<Option<i64>, _>(13), r.get::<Option<&[u8]>, _>(14), r.get::<Option<i64>, _>(15)) {
+            (Some(chain_id), Some(tx_hash), Some(log_index)) => Some(EventKey {
+                chain_id: chain_id as u64,
+                tx_hash: B256::from_slice(tx_hash),
+                log_index: log_index as u64,
+            }),
+            _ => None,
+        },
     }
 }
 
