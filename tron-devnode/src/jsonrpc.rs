@@ -4,11 +4,18 @@
 //!
 //! * **Solidified blocks.** Solidified = head − [`SOLIDIFY_DEPTH`] (≈ 19 blocks on Nile and mainnet). On the
 //!   solidity port the node's "now" block is the solidified one: `eth_blockNumber`, `latest`, and every state
-//!   read answer as of it; blocks above it are unknown. `finalized` names the solidified block on both ports
-//!   (java-tron ≥ 4.8.0).
+//!   read answer as of it; blocks above it are unknown. On the full port `latest` is the head and `finalized` the
+//!   solidified block (java-tron ≥ 4.8.0, `Wallet.getByJsonBlockId`, `JsonRpcApiUtil.getByJsonBlockId`), in block
+//!   reads and in `eth_getLogs`' range alike; tags are matched without regard to case, as java-tron does.
+//! * **Transaction ids.** Transactions are known and shown by their TRON id (SHA-256 of the raw data), as
+//!   java-tron's `TransactionResult`, `TransactionReceipt` and `LogFilterElement` show them: in logs (and filter
+//!   answers), receipts and their logs, transactions, and blocks' transaction lists. The node's map
+//!   ([`crate::TxIds`], shared with every node over the same anvil URL) translates; the EVM hash of a TRON
+//!   transaction is unknown here (`null`), as any other unknown hash is. A transaction written to the anvil without
+//!   a node has no TRON id and is shown under its EVM hash. A transaction in no block yet is unknown (`null`).
 //! * **No historical state.** `eth_getBalance`, `eth_call`, `eth_getCode`, `eth_getStorageAt` accept only
 //!   `latest`: a block number is refused ("QUANTITY not supported, just support TAG as latest"), so are
-//!   `earliest`/`pending`. An `eth_call` with `{"blockNumber": …}` checks the block exists and then reads
+//!   `earliest`, `pending` and `finalized` ("TAG [earliest | pending | finalized] not supported"). An `eth_call` with `{"blockNumber": …}` checks the block exists and then reads
 //!   `latest` anyway, as java-tron does.
 //! * **No sending.** `eth_sendRawTransaction`, `eth_sendTransaction`, `eth_getTransactionCount`, `eth_sign`
 //!   do not exist (TRON transactions go through the gRPC or HTTP API).
@@ -38,6 +45,7 @@ use abi::limits;
 use alloy::primitives::B256;
 use serde_json::{Value, json};
 
+use crate::TxIds;
 use crate::loopback::{Answer, BodyLimit, LoopbackServer, Received};
 use crate::work::{parse_json, write_json};
 
@@ -56,7 +64,10 @@ pub const MAX_SUB_TOPICS: usize = 1_000;
 /// Topic positions in a log filter (java-tron's `LogFilter`: an event's signature and 3 indexed parameters).
 pub const MAX_TOPICS: usize = 4;
 
-const TAG_NOT_SUPPORTED: &str = "TAG [earliest | pending] not supported";
+const TAG_NOT_SUPPORTED: &str = "TAG [earliest | pending | finalized] not supported";
+const TAG_PENDING_NOT_SUPPORTED: &str = "TAG pending not supported";
+const INVALID_BLOCK_RANGE: &str = "invalid block range params";
+const INCORRECT_HEX: &str = "Incorrect hex syntax";
 const QUANTITY_NOT_SUPPORTED: &str = "QUANTITY not supported, just support TAG as latest";
 const BLOCK_NUM_ERROR: &str = "invalid block number";
 const NO_BLOCK_HEADER: &str = "header not found";
@@ -94,6 +105,8 @@ enum Port {
 
 struct State {
     upstream: String,
+    /// TRON id ↔ EVM hash of the transactions nodes over the same anvil executed.
+    ids: Arc<TxIds>,
     client: reqwest::Client,
     faults: Mutex<TronFaults>,
     counters: Arc<TronRpcCounters>,
@@ -128,6 +141,7 @@ impl TronRpc {
         let counters = Arc::new(TronRpcCounters::default());
         let state = Arc::new(State {
             upstream: upstream.to_owned(),
+            ids: TxIds::for_anvil(upstream),
             client: reqwest::Client::new(),
             faults: Mutex::new(faults),
             counters: counters.clone(),
@@ -222,7 +236,14 @@ async fn handle(state: &State, port: Port, method: &str, params: Value) -> Outco
         | "eth_sendTransaction"
         | "eth_getTransactionCount"
         | "eth_sign"
-        | "eth_signTransaction" => Err(Refusal {
+        | "eth_signTransaction"
+        | "eth_submitWork"
+        | "eth_submitHashrate"
+        | "parity_nextNonce"
+        | "eth_getCompilers"
+        | "eth_compileSolidity"
+        | "eth_compileLLL"
+        | "eth_compileSerpent" => Err(Refusal {
             code: METHOD_NOT_FOUND,
             message: format!("the method {method} does not exist/is not available"),
         }),
@@ -241,7 +262,25 @@ async fn handle(state: &State, port: Port, method: &str, params: Value) -> Outco
         }
         "eth_newFilter" => {
             check_filter(&params[0])?;
+            // `TronJsonRpcImpl.newFilter`: "not supports finalized as block parameter".
+            let finalized =
+                |field: &str| params[0][field].as_str().is_some_and(|t| t.eq_ignore_ascii_case("finalized"));
+            if finalized("fromBlock") || finalized("toBlock") {
+                return Err(Refusal::params(INVALID_BLOCK_RANGE));
+            }
             upstream(state, method, params).await
+        }
+        "eth_getFilterChanges" | "eth_getFilterLogs" => {
+            let found = upstream(state, method, params).await?;
+            filter_answer(state, found).await
+        }
+        "eth_getTransactionByBlockHashAndIndex" => {
+            let Some(number) = number_of_id(state, port, &params[0]).await? else { return Ok(Value::Null) };
+            transaction_at(state, number, &params[1]).await
+        }
+        "eth_getTransactionByBlockNumberAndIndex" => {
+            let Some(number) = block_number(state, port, &params[0]).await? else { return Ok(Value::Null) };
+            transaction_at(state, number, &params[1]).await
         }
         "eth_getBalance" | "eth_getCode" => {
             bounded(&params[0], limits::ADDRESS_MAX_LEN, INVALID_ADDRESS)?;
@@ -274,18 +313,26 @@ async fn handle(state: &State, port: Port, method: &str, params: Value) -> Outco
             upstream(state, method, json!([params[0], hex(at)])).await
         }
         "eth_getTransactionReceipt" | "eth_getTransactionByHash" => {
-            bounded(&params[0], limits::HASH_MAX_LEN, INVALID_HASH)?;
-            let mut found = upstream(state, method, params).await?;
+            let asked = parse_hash(&params[0])?;
+            // Known by its TRON id only (`TronJsonRpcImpl.getTransactionReceipt` / `getTransactionByHash` look the
+            // id up; an unknown one is `null`): the EVM hash behind a TRON transaction is no TRON id.
+            if state.ids.tron_id(asked).is_some() {
+                return Ok(Value::Null);
+            }
+            let evm_hash = state.ids.evm_hash(asked).unwrap_or(asked);
+            let mut found = upstream(state, method, json!([evm_hash])).await?;
+            // Unknown until in a block (java-tron reads the transaction's info, or the block's transactions), and on
+            // the Solidity port until that block is solidified.
             let visible = match found.get("blockNumber").and_then(parse_quantity) {
                 Some(number) => number <= now(state, port).await?,
-                None => port == Port::Full,
+                None => false,
             };
             if !visible {
                 return Ok(Value::Null);
             }
-            rewrite_hashes(&mut found);
-            if let Some(logs) = found.get_mut("logs").and_then(Value::as_array_mut) {
-                logs.iter_mut().for_each(rewrite_hashes);
+            rewrite_hashes(&mut found, &state.ids);
+            if method == "eth_getTransactionReceipt" {
+                found["logsBloom"] = json!(EMPTY_BLOOM);
             }
             Ok(found)
         }
@@ -399,11 +446,12 @@ async fn now(state: &State, port: Port) -> Result<u64, Refusal> {
 /// A block-identifying parameter (`eth_getBlockByNumber`): a number, `latest`, `earliest` or `finalized`;
 /// `None` for a block this port does not know.
 async fn block_number(state: &State, port: Port, tag: &Value) -> Result<Option<u64>, Refusal> {
-    let number = match tag.as_str() {
+    // `Wallet.getByJsonBlockId`: tags without regard to case; `finalized` is the solidified block on either port.
+    let number = match tag.as_str().map(str::to_ascii_lowercase).as_deref() {
         Some("latest") => now(state, port).await?,
         Some("earliest") => 0,
         Some("finalized") => solidified(state).await?,
-        Some("pending") => return Err(Refusal::params("TAG pending not supported")),
+        Some("pending") => return Err(Refusal::params(TAG_PENDING_NOT_SUPPORTED)),
         _ => parse_quantity(tag).ok_or_else(|| Refusal::params(BLOCK_NUM_ERROR))?,
     };
     Ok((number <= now(state, port).await?).then_some(number))
@@ -413,7 +461,7 @@ async fn block_number(state: &State, port: Port, tag: &Value) -> Result<Option<u
 async fn state_block(state: &State, port: Port, tag: &Value) -> Result<u64, Refusal> {
     match tag.as_str() {
         Some(t) if t.eq_ignore_ascii_case("latest") => now(state, port).await,
-        Some(t) if t.eq_ignore_ascii_case("earliest") || t.eq_ignore_ascii_case("pending") => {
+        Some(t) if ["earliest", "pending", "finalized"].iter().any(|tag| t.eq_ignore_ascii_case(tag)) => {
             Err(Refusal::params(TAG_NOT_SUPPORTED))
         }
         _ if parse_quantity(tag).is_some() => Err(Refusal::params(QUANTITY_NOT_SUPPORTED)),
@@ -443,9 +491,9 @@ async fn block(state: &State, number: u64, full: bool) -> Outcome {
     let parent: B256 = block["parentHash"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default();
     block["hash"] = json!(block_id(number, hash));
     block["parentHash"] = json!(if number == 0 { parent } else { block_id(number - 1, parent) });
-    block["logsBloom"] = json!(format!("0x{}", "00".repeat(256)));
+    block["logsBloom"] = json!(EMPTY_BLOOM);
     if let Some(Value::Array(txs)) = block.get_mut("transactions") {
-        *txs = rewrite_all(std::mem::take(txs)).await;
+        *txs = rewrite_all(std::mem::take(txs), &state.ids).await;
     }
     Ok(block)
 }
@@ -453,36 +501,111 @@ async fn block(state: &State, number: u64, full: bool) -> Outcome {
 /// Entries above this many are rewritten off the async workers (a block's transactions, a log answer).
 const INLINE_ENTRIES: usize = 64;
 
-/// [`rewrite_hashes`] over every entry that is an object; off the async workers when there are many.
-async fn rewrite_all(mut entries: Vec<Value>) -> Vec<Value> {
-    let rewrite = |entries: &mut Vec<Value>| entries.iter_mut().filter(|e| e.is_object()).for_each(rewrite_hashes);
+/// java-tron's `logsBloom` everywhere: 256 zero bytes ("no value").
+const EMPTY_BLOOM: &str = concat!(
+    "0x",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+);
+
+/// [`rewrite_hashes`] over every entry (a block's transaction hash, a transaction, a log); off the async workers
+/// when there are many.
+async fn rewrite_all(mut entries: Vec<Value>, ids: &Arc<TxIds>) -> Vec<Value> {
+    let rewrite = |entries: &mut Vec<Value>, ids: &TxIds| entries.iter_mut().for_each(|e| rewrite_hashes(e, ids));
     if entries.len() <= INLINE_ENTRIES {
-        rewrite(&mut entries);
+        rewrite(&mut entries, ids);
         entries
     } else {
+        let ids = ids.clone();
         crate::work::blocking(move || {
-            rewrite(&mut entries);
+            rewrite(&mut entries, &ids);
             entries
         })
         .await
     }
 }
 
-/// A log's, a receipt's or a transaction's `blockHash` as TRON's block id.
-fn rewrite_hashes(item: &mut Value) {
-    let (Some(number), Some(hash)) = (
+/// A hash as java-tron shows it: a transaction hash (text) as its TRON id; in a log, a receipt or a transaction,
+/// `blockHash` as TRON's block id and the transaction's own hash (`transactionHash`, or a transaction's `hash`) as
+/// its TRON id, and so in a receipt's logs. A transaction written to the anvil without a node keeps its EVM hash.
+fn rewrite_hashes(item: &mut Value, ids: &TxIds) {
+    let tron_id = |v: &Value| v.as_str().and_then(|s| s.parse::<B256>().ok()).map(|h| json!(ids.shown(h)));
+    if item.is_string() {
+        if let Some(id) = tron_id(item) {
+            *item = id;
+        }
+        return;
+    }
+    if let (Some(number), Some(hash)) = (
         item.get("blockNumber").and_then(parse_quantity),
         item.get("blockHash").and_then(Value::as_str).and_then(|s| s.parse::<B256>().ok()),
-    ) else {
-        return;
-    };
-    item["blockHash"] = json!(block_id(number, hash));
+    ) {
+        item["blockHash"] = json!(block_id(number, hash));
+    }
+    for field in ["transactionHash", "hash"] {
+        if let Some(id) = item.get(field).and_then(tron_id) {
+            item[field] = id;
+        }
+    }
+    if let Some(logs) = item.get_mut("logs").and_then(Value::as_array_mut) {
+        logs.iter_mut().for_each(|log| rewrite_hashes(log, ids));
+    }
+}
+
+/// A transaction hash parameter: java-tron's `hashToByteArray` (64 hex digits, `0x` optional), else "invalid hash
+/// value".
+fn parse_hash(v: &Value) -> Result<B256, Refusal> {
+    let text = bounded(v, limits::HASH_MAX_LEN, INVALID_HASH)?.as_str().ok_or_else(|| Refusal::params(INVALID_HASH))?;
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    if digits.len() != 64 {
+        return Err(Refusal::params(INVALID_HASH));
+    }
+    digits.parse::<B256>().map_err(|_| Refusal::params(INVALID_HASH))
+}
+
+/// The transaction at `index` of block `number`, as java-tron shows it.
+async fn transaction_at(state: &State, number: u64, index: &Value) -> Outcome {
+    bounded(index, limits::QUANTITY_MAX_LEN, "invalid index value")?;
+    let mut found = upstream(state, "eth_getTransactionByBlockNumberAndIndex", json!([hex(number), index])).await?;
+    rewrite_hashes(&mut found, &state.ids);
+    Ok(found)
+}
+
+/// A filter's answer as java-tron's: logs with TRON ids, block hashes (a block filter's) as block ids.
+async fn filter_answer(state: &State, found: Value) -> Outcome {
+    let Value::Array(entries) = found else { return Ok(found) };
+    let mut shown = Vec::with_capacity(entries.len());
+    for entry in entries {
+        match entry.as_str().and_then(|s| s.parse::<B256>().ok()) {
+            Some(block_hash) => {
+                let block = upstream(state, "eth_getBlockByHash", json!([block_hash, false])).await?;
+                match block.get("number").and_then(parse_quantity) {
+                    Some(number) => shown.push(json!(block_id(number, block_hash))),
+                    None => shown.push(entry),
+                }
+            }
+            None => shown.push(entry),
+        }
+    }
+    Ok(Value::Array(rewrite_all(shown, &state.ids).await))
 }
 
 async fn logs(state: &State, port: Port, filter: &Value) -> Outcome {
     let mut upstream_filter = filter.clone();
     let by_hash = filter.get("blockHash").is_some_and(|h| !h.is_null());
     if by_hash {
+        let given = |field: &str| filter.get(field).is_some_and(|v| !v.is_null());
+        if given("fromBlock") || given("toBlock") {
+            return Err(Refusal::params(
+                "cannot specify both BlockHash and FromBlock/ToBlock, choose one or the other",
+            ));
+        }
         let number = number_of_id(state, port, &filter["blockHash"])
             .await?
             .ok_or_else(|| Refusal::params("invalid blockHash"))?;
@@ -490,16 +613,24 @@ async fn logs(state: &State, port: Port, filter: &Value) -> Outcome {
         upstream_filter["blockHash"] = block["hash"].clone();
     } else {
         let now = now(state, port).await?;
-        let resolve = |tag: &Value, default: u64| -> Result<u64, Refusal> {
-            match tag.as_str() {
-                None => Ok(default),
-                Some("latest") | Some("finalized") => Ok(now),
-                Some("earliest") => Ok(0),
-                Some(_) => parse_quantity(tag).ok_or_else(|| Refusal::params(BLOCK_NUM_ERROR)),
+        let solid = solidified(state).await?;
+        // `JsonRpcApiUtil.getByJsonBlockId`: `None` for `latest` or no block (-1 in java-tron).
+        let resolve = |tag: &Value| -> Result<Option<u64>, Refusal> {
+            let Some(text) = tag.as_str().filter(|t| !t.is_empty()) else { return Ok(None) };
+            match text.to_ascii_lowercase().as_str() {
+                "pending" => Err(Refusal::params(TAG_PENDING_NOT_SUPPORTED)),
+                "latest" => Ok(None),
+                "earliest" => Ok(Some(0)),
+                "finalized" => Ok(Some(solid)),
+                _ if !text.starts_with("0x") => Err(Refusal::params(INCORRECT_HEX)),
+                _ => parse_quantity(tag).map(Some).ok_or_else(|| Refusal::params(BLOCK_NUM_ERROR)),
             }
         };
-        let from = resolve(&filter["fromBlock"], now)?;
-        let to = resolve(&filter["toBlock"], u64::MAX)?;
+        // `LogFilterWrapper`: a missing or `latest` bound is "now" for the first block and unbounded for the last.
+        let (from, to) = match (resolve(&filter["fromBlock"])?, resolve(&filter["toBlock"])?) {
+            (None, Some(to)) if filter["fromBlock"].as_str().is_none_or(str::is_empty) => (to.min(now), to),
+            (from, to) => (from.unwrap_or(now), to.unwrap_or(u64::MAX)),
+        };
         if from > to {
             return Err(Refusal::params("please verify: fromBlock <= toBlock"));
         }
@@ -522,7 +653,7 @@ async fn logs(state: &State, port: Port, filter: &Value) -> Outcome {
             return Ok(json!([]));
         }
     }
-    Ok(Value::Array(rewrite_all(entries).await))
+    Ok(Value::Array(rewrite_all(entries, &state.ids).await))
 }
 
 /// Forwards one call to anvil; its error comes back as this node's.

@@ -35,7 +35,15 @@
 //! anvil: the listener and the reconciler read the chain there. The `tron-devnode` binary serves all of it.
 //!
 //! Only transactions broadcast through the node are TRON transactions: what a test does on the anvil directly
-//! (a deployment, a mint) changes state but appears in no TRON block's transaction list.
+//! (a deployment, a mint) changes state but appears in no TRON block's transaction list of the gRPC API.
+//!
+//! **Transaction ids.** A TRON transaction's id is the SHA-256 of its raw data ([`transaction_id`]); the EVM
+//! transaction that executed it has another hash. Every node keeps the two-way map of the transactions it executed
+//! ([`TxIds`]), shared with every JSON-RPC port ([`jsonrpc`]) over the same anvil URL in the process, so that the
+//! JSON-RPC answers with TRON ids wherever java-tron does (logs, receipts, transactions, blocks' lists) and knows
+//! a transaction by its TRON id only. A transaction that reached the anvil without going through a node has no
+//! raw data, hence no TRON id: the JSON-RPC shows it under its EVM hash (the stand-in's one departure, which
+//! tests that write to the anvil directly rely on).
 
 use std::{
     collections::HashMap,
@@ -150,8 +158,8 @@ pub(crate) struct Node {
     counters: Mutex<Counters>,
     /// Accepted transactions by id.
     txs: Mutex<HashMap<B256, Accepted>>,
-    /// Transaction id by the EVM hash that executed it.
-    by_evm: Mutex<HashMap<B256, B256>>,
+    /// TRON id ↔ EVM hash of every transaction executed through a node over this anvil.
+    ids: Arc<TxIds>,
     /// One broadcast at a time: validation, execution and fee are one step.
     broadcast_lock: tokio::sync::Mutex<()>,
 }
@@ -198,7 +206,7 @@ impl TronDevnode {
             faults: Mutex::default(),
             counters: Mutex::default(),
             txs: Mutex::default(),
-            by_evm: Mutex::default(),
+            ids: TxIds::for_anvil(anvil_url),
             broadcast_lock: tokio::sync::Mutex::new(()),
         });
         node.anvil.head().await.map_err(|e| eyre::eyre!("anvil at {anvil_url}: {e}"))?;
@@ -249,9 +257,69 @@ impl TronDevnode {
         self.node.counters.lock().expect("counters lock").clone()
     }
 
+    /// The map of TRON ids and EVM hashes this node (and any other over the same anvil) keeps.
+    pub fn tx_ids(&self) -> Arc<TxIds> {
+        self.node.ids.clone()
+    }
+
     /// Whether the node accepted (and executed) the transaction `txid`.
     pub fn knows(&self, txid: B256) -> bool {
         self.node.txs.lock().expect("txs lock").contains_key(&txid)
+    }
+}
+
+/// TRON id ↔ EVM hash of the transactions executed through a node over one anvil: what the JSON-RPC needs to
+/// show java-tron's transaction ids. One map per anvil URL in the process ([`TxIds::for_anvil`]), shared by every
+/// node and JSON-RPC port started over it, whichever starts first; it lives as long as one of them does.
+#[derive(Debug, Default)]
+pub struct TxIds {
+    maps: std::sync::RwLock<IdMaps>,
+}
+
+#[derive(Debug, Default)]
+struct IdMaps {
+    tron_by_evm: HashMap<B256, B256>,
+    evm_by_tron: HashMap<B256, B256>,
+}
+
+/// The map of each anvil URL (as given, without a trailing `/`) that a node or JSON-RPC port still uses.
+static TX_IDS: Mutex<std::collections::BTreeMap<String, std::sync::Weak<TxIds>>> =
+    Mutex::new(std::collections::BTreeMap::new());
+
+impl TxIds {
+    /// The map for the anvil at `url`: the one a node or JSON-RPC port over it already uses, or a new one.
+    pub fn for_anvil(url: &str) -> Arc<Self> {
+        let mut all = TX_IDS.lock().expect("tx ids registry lock");
+        all.retain(|_, ids| ids.strong_count() > 0);
+        let key = url.trim_end_matches('/').to_owned();
+        if let Some(ids) = all.get(&key).and_then(std::sync::Weak::upgrade) {
+            return ids;
+        }
+        let ids = Arc::new(Self::default());
+        all.insert(key, Arc::downgrade(&ids));
+        ids
+    }
+
+    fn insert(&self, evm_hash: B256, txid: B256) {
+        let mut maps = self.maps.write().expect("tx ids lock");
+        maps.tron_by_evm.insert(evm_hash, txid);
+        maps.evm_by_tron.insert(txid, evm_hash);
+    }
+
+    /// The TRON id of the transaction the EVM transaction `evm_hash` executed, if a node executed it.
+    pub fn tron_id(&self, evm_hash: B256) -> Option<B256> {
+        self.maps.read().expect("tx ids lock").tron_by_evm.get(&evm_hash).copied()
+    }
+
+    /// The EVM transaction that executed the TRON transaction `txid`, if a node executed it.
+    pub fn evm_hash(&self, txid: B256) -> Option<B256> {
+        self.maps.read().expect("tx ids lock").evm_by_tron.get(&txid).copied()
+    }
+
+    /// The hash the JSON-RPC shows for the EVM transaction `evm_hash`: its TRON id, or (not executed through a
+    /// node) its own hash.
+    pub fn shown(&self, evm_hash: B256) -> B256 {
+        self.tron_id(evm_hash).unwrap_or(evm_hash)
     }
 }
 

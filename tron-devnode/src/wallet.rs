@@ -302,7 +302,7 @@ impl Node {
             txid,
             Accepted { transaction: tx, evm_hash, owner: call.owner, to: call.to, energy_limit, charged: None },
         );
-        self.by_evm.lock().expect("by_evm lock").insert(evm_hash, txid);
+        self.ids.insert(evm_hash, txid);
         self.count(|c| c.accepted += 1);
         // Charge the fee once it is mined: anvil's automine mines it at once, but answers the send first.
         for _ in 0..RECEIPT_POLLS {
@@ -379,7 +379,7 @@ impl Node {
         let Some(block) = self.anvil.block(number).await.map_err(unavailable)? else { return Ok(None) };
         let mut transactions = Vec::new();
         for evm_hash in &block.transactions {
-            let txid = self.by_evm.lock().expect("by_evm lock").get(evm_hash).copied();
+            let txid = self.ids.tron_id(*evm_hash);
             if let Some(txid) = txid
                 && let Some((transaction, _)) = self.mined(txid).await?
             {
@@ -421,7 +421,7 @@ impl Node {
         };
         let mut list = Vec::new();
         for evm_hash in &block.transactions {
-            let txid = self.by_evm.lock().expect("by_evm lock").get(evm_hash).copied();
+            let txid = self.ids.tron_id(*evm_hash);
             if let Some(txid) = txid
                 && let Some((_, info)) = self.mined(txid).await?
             {
