@@ -4,15 +4,17 @@
 //! executes the real contract bytecode. No TRON node can run on these machines; this one is strict where a
 //! lenient stand-in would hide bugs that mainnet catches:
 //!
-//! * **Broadcast** checks, in java-tron's order (`Manager.processTransaction`): the TAPOS reference block (the
-//!   block whose number ends in `ref_block_bytes` must have `ref_block_hash` as bytes 8..16 of its id), the size
-//!   (`Manager.validateCommon`: at most [`TRANSACTION_MAX_BYTES`], with room for its results), the expiration
-//!   window (after the head block's time, at most 24 h past it), duplicate transaction ids, the signature against
-//!   the owner address, then the contract (`fee_limit` within `[0, maxFeeLimit]`, the owner's balance, a contract
-//!   at the address). Refusals carry java-tron's result codes and messages (`TAPOS_ERROR` "Tapos check error",
-//!   `TOO_BIG_TRANSACTION_ERROR` "transaction size is too big", `TRANSACTION_EXPIRATION_ERROR` "transaction
-//!   expired", `DUP_TRANSACTION_ERROR` "dup transaction", `SIGERROR` "validate signature error …",
-//!   `CONTRACT_VALIDATE_ERROR` "contract validate error : …", `SERVER_BUSY`).
+//! * **Broadcast** checks, in java-tron's order (`Wallet.broadcastTransaction`, then `Manager.processTransaction`):
+//!   a contract at all, an expiration not before the next block's slot (the head block's time plus the 3-second
+//!   block interval, [`BLOCK_PRODUCED_INTERVAL_MS`]), the TAPOS reference block (the block whose number ends in
+//!   `ref_block_bytes` must have `ref_block_hash` as bytes 8..16 of its id), the size (`Manager.validateCommon`: at
+//!   most [`TRANSACTION_MAX_BYTES`], with room for its results), the expiration window (after the head block's
+//!   time, at most 24 h past it), duplicate transaction ids, the signature against the owner address, then the
+//!   contract (`fee_limit` within `[0, maxFeeLimit]`, the owner's balance, a contract at the address). Refusals
+//!   carry java-tron's result codes and messages (`TRANSACTION_EXPIRATION_ERROR` "Transaction expired",
+//!   `TAPOS_ERROR` "Tapos check error.", `TOO_BIG_TRANSACTION_ERROR` "Too big transaction …, TxId …",
+//!   `DUP_TRANSACTION_ERROR` "Dup transaction.", `SIGERROR` "Validate signature error: …",
+//!   `CONTRACT_VALIDATE_ERROR` "Contract validate error : …", `SERVER_BUSY` "Server busy.").
 //! * **Energy.** A call runs with an energy limit of `min(fee_limit, balance − call_value) / energyFee`; one that
 //!   needs more fails with `OUT_OF_ENERGY` and burns the whole limit, as on TRON. Energy is the EVM's gas
 //!   (intrinsic cost included: TRON would charge that part as bandwidth). The fee (`energy × energyFee` SUN) is
@@ -78,6 +80,9 @@ pub const SOLIDIFY_DEPTH: u64 = 19;
 pub const ADDRESS_PREFIX: u8 = 0x41;
 /// Longest time a transaction may live past the head block (java-tron's `MAXIMUM_TIME_UNTIL_EXPIRATION`).
 pub const MAX_EXPIRATION_MS: i64 = 24 * 60 * 60 * 1000;
+/// TRON's block interval (java-tron's `ChainConstant.BLOCK_PRODUCED_INTERVAL`, 3 s): a broadcast transaction must not
+/// expire before the next block's slot, the head block's time plus this. anvil's own block times do not change it.
+pub const BLOCK_PRODUCED_INTERVAL_MS: i64 = 3_000;
 /// Largest transaction java-tron accepts, in bytes of its encoding (`Constant.TRANSACTION_MAX_BYTE_SIZE`, 500 KiB);
 /// a larger one is refused with `TOO_BIG_TRANSACTION_ERROR`.
 pub const TRANSACTION_MAX_BYTES: usize = 500 * 1_024;

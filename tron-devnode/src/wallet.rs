@@ -44,8 +44,32 @@ fn refuse(code: ResponseCode, message: &str) -> Return {
     Return { result: false, code: code as i32, message: message.as_bytes().to_vec() }
 }
 
+/// java-tron's `Wallet.CONTRACT_VALIDATE_ERROR` before a `ContractValidateException`'s message.
 fn contract_validate(message: &str) -> Return {
-    refuse(ResponseCode::ContractValidateError, &format!("contract validate error : {message}"))
+    refuse(ResponseCode::ContractValidateError, &format!("Contract validate error : {message}"))
+}
+
+/// java-tron's answer to a `ValidateSignatureException` (`Wallet.broadcastTransaction`).
+fn signature_error(message: &str) -> Return {
+    refuse(ResponseCode::Sigerror, &format!("Validate signature error: {message}"))
+}
+
+/// java-tron's answers to a `TransactionExpirationException`, a `TaposException`, a `DupTransactionException` and a
+/// busy node (`Wallet.broadcastTransaction`).
+const EXPIRED: &str = "Transaction expired";
+const TAPOS: &str = "Tapos check error.";
+const DUP: &str = "Dup transaction.";
+const SERVER_BUSY: &str = "Server busy.";
+
+/// The time of the next block's slot after a head block of time `head_ms`: one block interval later
+/// (`ChainBaseManager.getNextBlockSlotTime`, outside a maintenance period, which this node never enters).
+pub(crate) fn next_slot_ms(head_ms: i64) -> i64 {
+    head_ms + crate::BLOCK_PRODUCED_INTERVAL_MS
+}
+
+/// `Manager.validateCommon`'s window: after the head block's time, at most [`MAX_EXPIRATION_MS`] past it.
+pub(crate) fn expiration_in_window(expiration: i64, head_ms: i64) -> bool {
+    expiration > head_ms && expiration <= head_ms + MAX_EXPIRATION_MS
 }
 
 fn now_ms() -> i64 {
@@ -85,45 +109,57 @@ struct Examined {
 impl Examined {
     /// `Err`: the refusal of a transaction without raw data.
     fn of(tx: Transaction) -> Result<Self, Return> {
-        let Some(raw) = tx.raw_data.as_ref() else {
-            return Err(refuse(ResponseCode::OtherError, "other error : no raw_data"));
+        // No raw data is no contract: java-tron's `broadcastTransaction` refuses a transaction without one first.
+        let Some(raw) = tx.raw_data.as_ref().filter(|raw| !raw.contract.is_empty()) else {
+            return Err(contract_validate(NO_CONTRACT));
         };
         let txid = transaction_id(raw);
-        let too_big = Self::too_big(&tx).then(|| refuse(ResponseCode::TooBigTransactionError, TOO_BIG));
-        let call = decode_call(raw);
+        let too_big = Self::too_big(&tx, txid);
+        let call = decode_call(raw, txid);
         let signer = match tx.signature.as_slice() {
-            [signature] => recover_signer(&txid, signature)
-                .map_err(|e| refuse(ResponseCode::Sigerror, &format!("validate signature error {e}"))),
-            more if more.len() > crate::SIGNATURES_MAX => {
-                Err(refuse(ResponseCode::Sigerror, "validate signature error too many signatures"))
-            }
-            other => Err(refuse(
-                ResponseCode::Sigerror,
-                &format!("validate signature error {} signatures for a single-key owner", other.len()),
-            )),
+            [signature] => recover_signer(&txid, signature).map_err(|e| signature_error(&e)),
+            more if more.len() > crate::SIGNATURES_MAX => Err(signature_error("too many signatures")),
+            other => Err(signature_error(&format!("{} signatures for a single-key owner", other.len()))),
         };
         Ok(Self { tx, txid, too_big, call, signer })
     }
 
     /// java-tron's `Manager.validateCommon`: the transaction without its results, with room for two, and the
-    /// transaction with at most one result per contract, are each at most [`TRANSACTION_MAX_BYTES`].
-    fn too_big(tx: &Transaction) -> bool {
+    /// transaction with at most one result per contract, are each at most [`TRANSACTION_MAX_BYTES`]; the refusal
+    /// carries the `TooBigTransactionException`'s message, as `Wallet.broadcastTransaction` answers it.
+    fn too_big(tx: &Transaction, txid: B256) -> Option<Return> {
         const RET: u32 = 5;
         let results = prost::encoding::message::encoded_len_repeated(RET, &tx.ret);
         let without_results = tx.encoded_len() - results;
         let contracts = tx.raw_data.as_ref().map_or(0, |raw| raw.contract.len());
         let kept = prost::encoding::message::encoded_len_repeated(RET, &tx.ret[..tx.ret.len().min(contracts)]);
-        without_results + 2 * MAX_RESULT_SIZE_IN_TX > TRANSACTION_MAX_BYTES
-            || without_results + kept > TRANSACTION_MAX_BYTES
+        let id = alloy::hex::encode(txid);
+        let general = without_results + 2 * MAX_RESULT_SIZE_IN_TX;
+        let message = if general > TRANSACTION_MAX_BYTES {
+            format!(
+                "Too big transaction with result, TxId {id}, the size is {general} bytes, maxTxSize {TRANSACTION_MAX_BYTES}"
+            )
+        } else if without_results + kept > TRANSACTION_MAX_BYTES {
+            let size = without_results + kept;
+            format!("Too big transaction, TxId {id}, the size is {size} bytes, maxTxSize {TRANSACTION_MAX_BYTES}")
+        } else {
+            return None;
+        };
+        Some(refuse(ResponseCode::TooBigTransactionError, &message))
     }
 }
 
-/// java-tron's answer to a transaction larger than it accepts (`Wallet.broadcastTransaction`).
-const TOO_BIG: &str = "transaction size is too big";
+/// java-tron's `ActuatorConstant.CONTRACT_NOT_EXIST`: a transaction without a contract.
+const NO_CONTRACT: &str = "No contract!";
 
-fn decode_call(raw: &transaction::Raw) -> Result<Call, Return> {
+fn decode_call(raw: &transaction::Raw, txid: B256) -> Result<Call, Return> {
     let [contract] = raw.contract.as_slice() else {
-        return Err(contract_validate("a transaction carries exactly one contract"));
+        // `Manager.processTransaction`'s `ContractSizeNotEqualToOneException`.
+        return Err(contract_validate(&format!(
+            "tx {} contract size should be exactly 1, this is extend feature ,actual :{}",
+            alloy::hex::encode(txid),
+            raw.contract.len()
+        )));
     };
     let parameter = contract.parameter.clone().unwrap_or_default();
     match ContractType::try_from(contract.r#type) {
@@ -207,7 +243,7 @@ impl Node {
                 faults.server_busy -= 1;
                 drop(faults);
                 self.count(|c| c.busy += 1);
-                return Ok(Return { result: false, code: ResponseCode::ServerBusy as i32, message: Vec::new() });
+                return Ok(refuse(ResponseCode::ServerBusy, SERVER_BUSY));
             }
         }
         let examined = blocking(move || Examined::of(tx)).await;
@@ -229,18 +265,23 @@ impl Node {
         let head = self.head().await.map_err(unavailable)?;
         let head_block =
             self.anvil.block(head).await.map_err(unavailable)?.ok_or_else(|| Status::unavailable("no head"))?;
+        let head_ms = head_block.timestamp as i64 * 1000;
+        // `Wallet.broadcastTransaction` first: it must not expire before the next block's slot
+        // (`TransactionCapsule.checkExpiration(ChainBaseManager.getNextBlockSlotTime())`).
+        if raw.expiration < next_slot_ms(head_ms) {
+            return Ok(refuse(ResponseCode::TransactionExpirationError, EXPIRED));
+        }
         if !self.tapos_ok(raw, head).await.map_err(unavailable)? {
-            return Ok(refuse(ResponseCode::TaposError, "Tapos check error"));
+            return Ok(refuse(ResponseCode::TaposError, TAPOS));
         }
         if let Some(refusal) = too_big {
             return Ok(refusal);
         }
-        let head_ms = head_block.timestamp as i64 * 1000;
-        if raw.expiration <= head_ms || raw.expiration > head_ms + MAX_EXPIRATION_MS {
-            return Ok(refuse(ResponseCode::TransactionExpirationError, "transaction expired"));
+        if !expiration_in_window(raw.expiration, head_ms) {
+            return Ok(refuse(ResponseCode::TransactionExpirationError, EXPIRED));
         }
         if self.txs.lock().expect("txs lock").contains_key(&txid) {
-            return Ok(refuse(ResponseCode::DupTransactionError, "dup transaction"));
+            return Ok(refuse(ResponseCode::DupTransactionError, DUP));
         }
         let call = match call {
             Ok(call) => call,
@@ -249,14 +290,11 @@ impl Node {
         match signer {
             Ok(signer) if signer == call.owner => {}
             Ok(signer) => {
-                return Ok(refuse(
-                    ResponseCode::Sigerror,
-                    &format!(
-                        "validate signature error {} is signed by {} but it is not contained of permission.",
-                        alloy::hex::encode(tron_address(call.owner)),
-                        alloy::hex::encode(tron_address(signer)),
-                    ),
-                ));
+                return Ok(signature_error(&format!(
+                    "{} is signed by {} but it is not contained of permission.",
+                    alloy::hex::encode(tron_address(call.owner)),
+                    alloy::hex::encode(tron_address(signer)),
+                )));
             }
             Err(refusal) => return Ok(refusal),
         }

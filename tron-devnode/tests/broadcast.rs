@@ -87,7 +87,7 @@ async fn broadcast_refuses_what_java_tron_refuses_with_its_codes_and_changes_not
     sign(&mut wrong_key, &s.chain.account(3));
     let (code, message) = broadcast(&mut s, wrong_key).await?;
     assert_eq!(code, ResponseCode::Sigerror, "{message}");
-    assert!(message.starts_with("validate signature error"), "{message}");
+    assert!(message.starts_with("Validate signature error: "), "{message}");
 
     let mut unsigned = approve(&mut s, 1).await?;
     unsigned.signature.clear();
@@ -96,7 +96,7 @@ async fn broadcast_refuses_what_java_tron_refuses_with_its_codes_and_changes_not
     let mut bad_tapos = approve(&mut s, 1).await?;
     bad_tapos.raw_data.as_mut().expect("raw").ref_block_hash[0] ^= 1;
     sign(&mut bad_tapos, &s.user);
-    assert_eq!(broadcast(&mut s, bad_tapos).await?, (ResponseCode::TaposError, "Tapos check error".into()));
+    assert_eq!(broadcast(&mut s, bad_tapos).await?, (ResponseCode::TaposError, "Tapos check error.".into()));
 
     let head = s.wallet.get_now_block2(EmptyMessage {}).await?.into_inner();
     let head_ms = head.block_header.and_then(|h| h.raw_data).expect("header").timestamp;
@@ -105,7 +105,7 @@ async fn broadcast_refuses_what_java_tron_refuses_with_its_codes_and_changes_not
         expired.raw_data.as_mut().expect("raw").expiration = expiration;
         sign(&mut expired, &s.user);
         let answer = broadcast(&mut s, expired).await?;
-        assert_eq!(answer, (ResponseCode::TransactionExpirationError, "transaction expired".into()));
+        assert_eq!(answer, (ResponseCode::TransactionExpirationError, "Transaction expired".into()));
     }
 
     let mut over_limit = approve(&mut s, 1).await?;
@@ -113,7 +113,7 @@ async fn broadcast_refuses_what_java_tron_refuses_with_its_codes_and_changes_not
     sign(&mut over_limit, &s.user);
     let (code, message) = broadcast(&mut s, over_limit).await?;
     assert_eq!(code, ResponseCode::ContractValidateError);
-    assert_eq!(message, "contract validate error : feeLimit must be >= 0 and <= 15000000000");
+    assert_eq!(message, "Contract validate error : feeLimit must be >= 0 and <= 15000000000");
 
     let no_code = TriggerSmartContract {
         owner_address: tron_address(s.user.address()),
@@ -151,7 +151,7 @@ async fn a_good_transaction_executes_as_its_owner_pays_energy_and_is_a_duplicate
     assert_eq!(info.log.len(), 1, "the Approval event");
     assert_eq!(info.log[0].address, s.chain.usdt.to_vec(), "log addresses are 20 bytes, as java-tron's");
 
-    assert_eq!(broadcast(&mut s, tx).await?, (ResponseCode::DupTransactionError, "dup transaction".into()));
+    assert_eq!(broadcast(&mut s, tx).await?, (ResponseCode::DupTransactionError, "Dup transaction.".into()));
 
     // The block carries it; the solidity node sees it once 19 blocks are on top.
     let block = s.wallet.get_block_by_num2(proto::NumberMessage { num: info.block_number }).await?.into_inner();
@@ -201,5 +201,51 @@ async fn a_slow_node_runs_into_the_clients_deadline_and_answers_again_once_heale
     request.set_timeout(std::time::Duration::from_millis(2_000));
     let head = s.wallet.get_now_block2(request).await?.into_inner();
     assert!(head.block_header.is_some(), "healed, it answers");
+    Ok(())
+}
+
+/// The head block's time in ms, as the node sees it.
+async fn head_ms(s: &mut Setup) -> eyre::Result<i64> {
+    let head = s.wallet.get_now_block2(EmptyMessage {}).await?.into_inner();
+    Ok(head.block_header.and_then(|h| h.raw_data).expect("header").timestamp)
+}
+
+/// An approve expiring `after_head` ms after the head block, signed.
+async fn expiring(s: &mut Setup, after_head: i64) -> eyre::Result<Transaction> {
+    let head = head_ms(s).await?;
+    let mut tx = approve(s, 1).await?;
+    tx.raw_data.as_mut().expect("raw").expiration = head + after_head;
+    sign(&mut tx, &s.user);
+    Ok(tx)
+}
+
+#[tokio::test]
+async fn expiration_must_reach_the_next_block_slot_and_stay_within_a_day_of_the_head() -> eyre::Result<()> {
+    let mut s = setup().await?;
+    let expired = (ResponseCode::TransactionExpirationError, "Transaction expired".to_owned());
+    // `Wallet.broadcastTransaction`: not before the next slot, the head's time plus the 3-second block interval.
+    let interval = tron_devnode::BLOCK_PRODUCED_INTERVAL_MS;
+    assert_eq!(interval, 3_000);
+    for too_soon in [0, 1, interval - 1] {
+        let tx = expiring(&mut s, too_soon).await?;
+        assert_eq!(broadcast(&mut s, tx).await?, expired, "{too_soon} ms after the head");
+    }
+    // Checked before the reference block: an expired transaction with a bad one is refused as expired.
+    let mut both = expiring(&mut s, interval - 1).await?;
+    both.raw_data.as_mut().expect("raw").ref_block_hash[0] ^= 1;
+    sign(&mut both, &s.user);
+    assert_eq!(broadcast(&mut s, both).await?, expired);
+    // `Manager.validateCommon`: at most `MAXIMUM_TIME_UNTIL_EXPIRATION` (24 h) past the head.
+    let day = tron_devnode::MAX_EXPIRATION_MS;
+    let tx = expiring(&mut s, day + 1).await?;
+    assert_eq!(broadcast(&mut s, tx).await?, expired, "a day and a millisecond");
+    assert_eq!(s.node.counters().accepted, 0, "nothing refused was executed");
+
+    // Both bounds are accepted (each acceptance mines a block: the head is read again for the next).
+    for at_bound in [interval, day] {
+        let tx = expiring(&mut s, at_bound).await?;
+        assert_eq!(broadcast(&mut s, tx).await?.0, ResponseCode::Success, "{at_bound} ms after the head");
+    }
+    assert_eq!(s.node.counters().accepted, 2);
     Ok(())
 }

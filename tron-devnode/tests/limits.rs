@@ -396,6 +396,7 @@ async fn grpc_messages_at_the_limit_are_decoded_off_the_workers_and_answered_as_
     }
     let at_limit = tx.encode_to_vec();
     assert_eq!(at_limit.len(), GRPC_MESSAGE_MAX_BYTES);
+    let txid = transaction_id(tx.raw_data.as_ref().expect("raw"));
     // Two at once.
     let url = n.node.grpc_url.clone();
     let (answers, took, slowest) =
@@ -403,7 +404,13 @@ async fn grpc_messages_at_the_limit_are_decoded_off_the_workers_and_answered_as_
     for answer in answers {
         let ret = answer.expect("read and answered");
         assert_eq!(ret.code(), ResponseCode::TooBigTransactionError);
-        assert_eq!(String::from_utf8_lossy(&ret.message), "transaction size is too big");
+        // `Manager.validateCommon`'s message: the size without results, plus room for two.
+        let expected = format!(
+            "Too big transaction with result, TxId {}, the size is {} bytes, maxTxSize {TRANSACTION_MAX_BYTES}",
+            alloy::hex::encode(txid),
+            GRPC_MESSAGE_MAX_BYTES + 2 * MAX_RESULT_SIZE_IN_TX
+        );
+        assert_eq!(String::from_utf8_lossy(&ret.message), expected);
     }
     assert_quick("two messages at the limit", took, slowest);
     // One entry more is over the limit.
