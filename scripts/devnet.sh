@@ -234,9 +234,11 @@ secret caller-backend
 secret jwt
 echo "$ANVIL_KEY_1" >"$STATE/secrets/dev-key"
 # The backend's chain table carries the operator key (anvil account #0, which holds OPERATOR_ROLE here), so it
-# comes through the environment (APP_CHAINS), never the config file.
+# comes through the environment (APP_CHAINS), never the config file. The anvil chain's public RPC is what the
+# pages hand a wallet that does not know chain 31337 (wallet_addEthereumChain); no explorer on the devnet.
 cat >"$STATE/secrets/backend-chains" <<EOF
-[{ chain_id = 31337, settlement = "$SETTLEMENT", rpc_url = "$RPC", confirmations = 2, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true },
+[{ chain_id = 31337, settlement = "$SETTLEMENT", rpc_url = "$RPC", confirmations = 2, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true,
+   public_rpc_url = "$RPC", native_currency = { name = "BNB", symbol = "BNB", decimals = 18 } },
  { chain_id = $TRON_CHAIN_ID, settlement = "$TRON_SETTLEMENT", rpc_url = "$TRON_RPC", confirmations = 2, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true,
    tron_grpc_url = "$TRON_GRPC", tron_solidity_grpc_url = "$TRON_SOLIDITY_GRPC" }]
 EOF

@@ -75,6 +75,28 @@ pub struct ChainSettings {
     /// TRON: lifetime of a signed payout transaction (seconds, at most 24 h).
     #[serde(default = "default_payout_tx_expiration_secs")]
     pub payout_tx_expiration_secs: u64,
+    /// What the pages call the chain ("BNB Smart Chain"); unset, the page's own table of known networks names it.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// An RPC URL wallets may use (`wallet_addEthereumChain` when a wallet does not know the chain). Public: never
+    /// the backend's own `rpc_url`, which may carry a key.
+    #[serde(default, alias = "rpc_url_public")]
+    pub public_rpc_url: Option<String>,
+    /// The chain's block explorer (`https://bscscan.com`, `https://nile.tronscan.org`): the pages link each
+    /// transaction and address there (`{base}/tx/…`, `{base}/address/…`; TRONSCAN's `#/transaction/…` on TRON).
+    #[serde(default)]
+    pub explorer_url: Option<String>,
+    /// The native coin as wallets show it (`wallet_addEthereumChain`'s `nativeCurrency`); unset, the page's table.
+    #[serde(default)]
+    pub native_currency: Option<NativeCurrency>,
+}
+
+/// A chain's native coin, as EIP-3085 (`wallet_addEthereumChain`) describes it.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
+pub struct NativeCurrency {
+    pub name: String,
+    pub symbol: String,
+    pub decimals: u8,
 }
 
 impl ChainSettings {
@@ -95,6 +117,10 @@ impl ChainSettings {
             tron_solidity_grpc_url: None,
             payout_fee_limit_cap_sun: default_payout_fee_limit_cap_sun(),
             payout_tx_expiration_secs: default_payout_tx_expiration_secs(),
+            name: None,
+            public_rpc_url: None,
+            explorer_url: None,
+            native_currency: None,
         }
     }
 }

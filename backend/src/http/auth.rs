@@ -136,12 +136,21 @@ fn nonce_unavailable(e: NonceError) -> ApiError {
 
 /// A single-use nonce and the message to sign with it.
 #[utoipa::path(post, path = "/v1/auth/nonce", tag = "auth", request_body = NonceRequest,
-    responses((status = 200, body = NonceResponse), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+    responses((status = 200, body = NonceResponse),
+        (status = 403, body = ErrorBody, description = "sent by a page of another site than the one sign-in messages name"),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 pub async fn issue_nonce(
     State(ctx): State<ApiContext>,
+    headers: HeaderMap,
     Json(req): Json<NonceRequest>,
-) -> Result<Json<NonceResponse>, ApiError> {
+) -> Result<Json<NonceResponse>, Refusal> {
+    // A page of another site (or this one under another host name, `127.0.0.1` for `localhost`) would have the
+    // wallet sign a message naming a site that is not the page's: wallets warn of exactly that. API clients send
+    // no Origin and are served.
+    if headers.contains_key(header::ORIGIN) {
+        from_this_site(&ctx, &headers)?;
+    }
     let address = req.chain.parse_address(req.address.trim()).ok_or_else(|| {
         ApiError::unprocessable("invalid_address", format!("not a valid {} address", req.chain.as_str()))
     })?;
@@ -365,7 +374,7 @@ impl IntoResponse for Refusal {
             Self::Api(e) => e.into_response(),
             Self::ForeignOrigin { given, expected } => {
                 let message = format!(
-                    "a session cookie is used only from this site ({}); this request's Origin is {given}",
+                    "sign-in and its session cookie work only from this site ({}); this request's Origin is {given}",
                     expected.as_deref().unwrap_or("no valid [auth] uri configured")
                 );
                 let body = ErrorBody { error: ErrorDetail { code: "origin_refused".to_owned(), message } };

@@ -142,6 +142,16 @@ impl ChainRegistry {
             let settlement = WalletChain::Evm
                 .parse_address(&c.settlement)
                 .ok_or_else(|| eyre::eyre!("chains: settlement of chain {} is not a 0x address", c.chain_id))?;
+            for (field, url) in [("public_rpc_url", &c.public_rpc_url), ("explorer_url", &c.explorer_url)] {
+                // Pages link to these and hand them to wallets: web URLs only (no `javascript:` and the like).
+                if let Some(url) = url {
+                    eyre::ensure!(
+                        url.starts_with("https://") || url.starts_with("http://"),
+                        "chains: {field} of chain {} must be an http(s) URL",
+                        c.chain_id
+                    );
+                }
+            }
             let key = operator_key(c)?;
             let chain = Chain {
                 chain_id: c.chain_id,

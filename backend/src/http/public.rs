@@ -14,7 +14,56 @@ use ledger::plan::PlanParams;
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
-    OpenApiRouter::new().routes(routes!(plan)).routes(routes!(disclosure))
+    OpenApiRouter::new().routes(routes!(plan)).routes(routes!(disclosure)).routes(routes!(chains))
+}
+
+/// What the pages need of the site and of each configured chain: where sign-in works, the chains' names, a public
+/// RPC and native coin for wallets that do not know a chain, and their explorers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicChains {
+    /// The site sign-in messages name (`[auth] uri`): a page opened elsewhere cannot sign in and says so.
+    pub signin_uri: String,
+    /// The EIP-4361 `domain` of sign-in messages (`[auth] domain`).
+    pub signin_domain: String,
+    pub chains: Vec<PublicChain>,
+}
+
+/// One configured chain as the pages show it; every field but the id is absent unless configured.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicChain {
+    pub chain_id: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub name: Option<String>,
+    /// An RPC URL a wallet may add the chain with (`wallet_addEthereumChain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub public_rpc_url: Option<String>,
+    /// The block explorer's base URL (no trailing slash).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub explorer_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub native_currency: Option<crate::config::NativeCurrency>,
+}
+
+/// The sign-in site and the configured chains' names, public RPCs and explorers.
+#[utoipa::path(get, path = "/v1/public/chains", tag = "public", responses((status = 200, body = PublicChains)))]
+pub async fn chains(State(ctx): State<ApiContext>) -> Json<PublicChains> {
+    let s = &ctx.settings;
+    let chains = s
+        .chains
+        .iter()
+        .map(|c| PublicChain {
+            chain_id: c.chain_id,
+            name: c.name.clone(),
+            public_rpc_url: c.public_rpc_url.clone(),
+            explorer_url: c.explorer_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
+            native_currency: c.native_currency.clone(),
+        })
+        .collect();
+    Json(PublicChains { signin_uri: s.auth.uri.clone(), signin_domain: s.auth.domain.clone(), chains })
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -543,3 +543,23 @@ async fn logout_with_the_cookie_ends_the_session_and_removes_the_cookie() {
     let none = post_raw(&app, "/v1/auth/logout", "{}", &[JSON, ("origin", ORIGIN)]).await;
     assert_eq!((none.status, none.code()), (422, "invalid_body"));
 }
+
+#[tokio::test]
+async fn a_nonce_asked_from_another_site_is_refused_and_from_this_site_or_no_site_given() {
+    let app = spawn_app().await;
+    let wallet = PrivateKeySigner::random();
+    let body = json!({ "address": format!("{:#x}", wallet.address()), "chain": "evm" }).to_string();
+    // A page of the same server under another host name (127.0.0.1 for localhost) or another site: the wallet
+    // would be asked to sign a message naming a site that is not the page's.
+    for origin in ["https://evil.example", "http://127.0.0.1:8443", "null"] {
+        let a = post_raw(&app, "/v1/auth/nonce", &body, &[JSON, ("origin", origin)]).await;
+        assert_eq!((a.status, a.code()), (403, "origin_refused"), "from {origin}: {}", a.body);
+        assert!(a.body.get("message").is_none());
+    }
+    // The site's own page, and API clients (no Origin), get their message.
+    for headers in [vec![JSON, ("origin", ORIGIN)], vec![JSON]] {
+        let a = post_raw(&app, "/v1/auth/nonce", &body, &headers).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert!(a.body["message"].as_str().unwrap().contains(URI));
+    }
+}

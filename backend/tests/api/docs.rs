@@ -19,6 +19,7 @@ async fn openapi_lists_the_routes_and_docs_page_is_served() {
         "/v1/admin/ping",
         "/v1/public/plan",
         "/v1/public/disclosure",
+        "/v1/public/chains",
         "/v1/users/referrals",
         "/v1/users/tree",
         "/v1/users/history",

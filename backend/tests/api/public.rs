@@ -59,3 +59,30 @@ async fn disclosure_shows_participants_outcomes() {
         }]})
     );
 }
+
+#[tokio::test]
+async fn chains_name_the_signin_site_and_each_chain_as_configured() {
+    let mut bsc = backend::config::ChainSettings::new(56, format!("{:#x}", alloy::primitives::Address::repeat_byte(7)));
+    bsc.name = Some("BNB Smart Chain".into());
+    bsc.public_rpc_url = Some("https://rpc.example".into());
+    bsc.explorer_url = Some("https://bscscan.example/".into());
+    bsc.native_currency =
+        Some(backend::config::NativeCurrency { name: "BNB".into(), symbol: "BNB".into(), decimals: 18 });
+    let bare = backend::config::ChainSettings::new(97, format!("{:#x}", alloy::primitives::Address::repeat_byte(8)));
+    let app = crate::helpers::spawn_app_configured("redis://127.0.0.1:6379", |s| s.chains = vec![bsc, bare]).await;
+    let a = app.get("/v1/public/chains", None).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["signin_uri"], crate::helpers::URI);
+    assert_eq!(a.body["signin_domain"], crate::helpers::DOMAIN);
+    let mut chains = a.body["chains"].as_array().unwrap().clone();
+    chains.sort_by_key(|c| c["chain_id"].as_u64());
+    assert_eq!(
+        chains,
+        vec![
+            serde_json::json!({ "chain_id": 56, "name": "BNB Smart Chain", "public_rpc_url": "https://rpc.example",
+                "explorer_url": "https://bscscan.example",
+                "native_currency": { "name": "BNB", "symbol": "BNB", "decimals": 18 } }),
+            serde_json::json!({ "chain_id": 97 }),
+        ]
+    );
+}
