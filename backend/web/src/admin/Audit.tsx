@@ -1,8 +1,8 @@
 // The append-only audit log: who did what, with the values before and after.
 
 import { get } from "../lib/api";
-import { Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
-import { errorText } from "../ui/account";
+import { Loading, Pager, useLoad, usePager } from "../ui/bits";
+import { LoadFailed } from "../ui/account";
 import { time } from "./common";
 
 interface AuditEntry {
@@ -24,7 +24,7 @@ export function Audit() {
     <section aria-labelledby="audit-title" data-testid="audit">
       <h2 id="audit-title">Audit log</h2>
       {page.loading && !page.data && <Loading what="the audit log" />}
-      {page.error && <Notice kind="error">{errorText(page.error)}</Notice>}
+      {page.error && <LoadFailed error={page.error} retry={page.reload} />}
       <div class="table-wrap">
         <table>
           <thead>
@@ -61,6 +61,11 @@ export function Audit() {
           </tbody>
         </table>
       </div>
+      {page.data?.items.length === 0 && (
+        <p class="muted" data-testid="empty">
+          No admin actions recorded yet.
+        </p>
+      )}
       <Pager pager={pager} next={page.data?.next_cursor} label="Audit" />
     </section>
   );

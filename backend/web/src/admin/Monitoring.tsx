@@ -4,9 +4,11 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, post } from "../lib/api";
-import { human } from "../lib/format";
-import { Amount, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
-import { errorText } from "../ui/account";
+import { human, shortAddress } from "../lib/format";
+import { Amount, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
+import { LoadFailed } from "../ui/account";
+import { networkLabel, networkName } from "../lib/networks";
+import { assetKey, chainAddress, isTronChain, parseAnyAddress } from "../lib/tron";
 import { type Asset, ConfirmAction, time } from "./common";
 import { BarChart, LineChart, type Series } from "./charts";
 
@@ -69,8 +71,16 @@ interface OpsRequest {
 /** Runs shown in the charts. */
 const HISTORY_RUNS = 20;
 
-function assetOf(assets: Asset[], r: AssetResult): Asset | undefined {
-  return assets.find((a) => a.chain_id === r.chain_id && a.token.toLowerCase() === r.token.toLowerCase());
+/** The asset of a result: its token is 0x here, the plan's is in the chain's own form (`T…` on TRON). */
+function assetOf(assets: Asset[], r: { chain_id: number; token: string }): Asset | undefined {
+  const token = parseAnyAddress(r.token);
+  return assets.find((a) => a.chain_id === r.chain_id && parseAnyAddress(a.token) === token);
+}
+
+/** "BNB", "USDT on TRON Nile"; an asset the console does not know by its network and token. */
+function assetName(a: Asset | undefined, r: { chain_id: number; token: string }): string {
+  if (!a) return `token ${shortAddress(chainAddress(r.chain_id, r.token))} on ${networkName(r.chain_id)}`;
+  return isTronChain(a.chain_id) ? `${a.symbol} on ${networkName(a.chain_id)}` : a.symbol;
 }
 
 export function Monitoring(props: { assets: Asset[] }) {
@@ -93,7 +103,7 @@ function Listeners(props: { version: number }) {
   return (
     <section class="panel" aria-label="Listeners" data-testid="listeners">
       <h3>Listeners</h3>
-      {list.error && <Notice kind="error">{errorText(list.error)}</Notice>}
+      {list.error && <LoadFailed error={list.error} retry={list.reload} />}
       <div class="table-wrap">
         <table>
           <thead>
@@ -109,7 +119,7 @@ function Listeners(props: { version: number }) {
           <tbody>
             {list.data?.items.map((l) => (
               <tr key={l.chain_id} data-testid="listener-row">
-                <td>{l.chain_id}</td>
+                <td>{networkLabel(l.chain_id)}</td>
                 <td>{l.confirmed_block ?? "—"}</td>
                 <td>{l.chain_head ?? "—"}</td>
                 <td data-testid="listener-lag">{l.lag_blocks ?? "—"}</td>
@@ -120,6 +130,11 @@ function Listeners(props: { version: number }) {
           </tbody>
         </table>
       </div>
+      {list.data?.items.length === 0 && (
+        <p class="muted" data-testid="empty">
+          No listener has reported yet.
+        </p>
+      )}
     </section>
   );
 }
@@ -143,7 +158,7 @@ async function loadRuns(): Promise<Reconciliation[]> {
 function Reconcile(props: { assets: Asset[]; version: number }) {
   const runs = useLoad(loadRuns, [props.version]);
   if (runs.loading && !runs.data) return <Loading what="reconciliation results" />;
-  if (runs.error) return <Notice kind="error">{errorText(runs.error)}</Notice>;
+  if (runs.error) return <LoadFailed error={runs.error} retry={runs.reload} />;
   const all = runs.data ?? [];
   const latest = all[all.length - 1];
   if (!latest) return <Notice kind="info">The reconciler has not run yet.</Notice>;
@@ -170,11 +185,11 @@ function Reconcile(props: { assets: Asset[]; version: number }) {
             {latest.results.map((r) => {
               const a = assetOf(props.assets, r);
               const d = a?.decimals ?? 0;
-              const sym = a?.symbol ?? r.token;
+              const sym = a?.symbol ?? "";
               const amt = (v: string, id?: string) => <Amount base={v} decimals={d} symbol={sym} testid={id} />;
               return (
-                <tr key={`${r.chain_id}-${r.token}`} data-testid={`recon-${sym}`}>
-                  <td>{sym}</td>
+                <tr key={`${r.chain_id}-${r.token}`} data-testid={`recon-${a ? assetKey(a.symbol, a.chain_id) : r.token}`}>
+                  <td>{assetName(a, r)}</td>
                   <td>{r.block_number}</td>
                   <td>{amt(r.onchain_balance, "recon-onchain")}</td>
                   <td>{amt(r.expected_balance, "recon-expected")}</td>
@@ -207,7 +222,8 @@ function Charts(props: { runs: Reconciliation[]; assets: Asset[] }) {
     <div class="grid2">
       {keys.map((k) => {
         const [chain, token] = k.split(":");
-        const a = props.assets.find((x) => String(x.chain_id) === chain && x.token.toLowerCase() === token);
+        const a = assetOf(props.assets, { chain_id: Number(chain), token });
+        const name = assetName(a, { chain_id: Number(chain), token });
         const d = a?.decimals ?? 0;
         const points = props.runs.flatMap((run) => {
           const r = run.results.find((x) => `${x.chain_id}:${x.token.toLowerCase()}` === k);
@@ -219,9 +235,9 @@ function Charts(props: { runs: Reconciliation[]; assets: Asset[] }) {
           { name: "Owed to users", cls: "c-owed", values: points.map((p) => Number(human(p.r.liabilities, d))) },
         ];
         return (
-          <figure class="chart" key={k} data-testid={`chart-${a?.symbol ?? k}`}>
+          <figure class="chart" key={k} data-testid={`chart-${a ? assetKey(a.symbol, a.chain_id) : k}`}>
             <figcaption>
-              {a?.symbol ?? k}: custody vs ledger over the last {points.length} runs
+              {name}: custody vs ledger over the last {points.length} runs
             </figcaption>
             <LineChart series={series} labels={points.map((p) => `#${p.run}`)} unit={a?.symbol ?? ""} />
           </figure>
@@ -232,7 +248,7 @@ function Charts(props: { runs: Reconciliation[]; assets: Asset[] }) {
         <BarChart
           bars={(props.runs[props.runs.length - 1]?.results ?? []).map((r) => {
             const a = assetOf(props.assets, r);
-            return { label: a?.symbol ?? r.token.slice(0, 8), value: Number(human(r.liabilities, a?.decimals ?? 0)), text: `${human(r.liabilities, a?.decimals ?? 0)} ${a?.symbol ?? ""}` };
+            return { label: a ? assetKey(a.symbol, a.chain_id) : shortAddress(r.token), value: Number(human(r.liabilities, a?.decimals ?? 0)), text: `${human(r.liabilities, a?.decimals ?? 0)} ${a?.symbol ?? ""}` };
           })}
         />
       </figure>
@@ -253,7 +269,7 @@ function Alerts(props: { version: number; onChange: () => void }) {
       <label class="inline">
         <input type="checkbox" checked={all} onChange={() => { setAll(!all); pager.reset(); }} /> include acknowledged
       </label>
-      {page.error && <Notice kind="error">{errorText(page.error)}</Notice>}
+      {page.error && <LoadFailed error={page.error} retry={page.reload} />}
       {page.data?.alerts.length === 0 && <p class="muted">No open alerts.</p>}
       <ul class="alerts">
         {page.data?.alerts.map((a) => (
@@ -288,11 +304,11 @@ function Quarantine() {
   return (
     <section class="panel" aria-label="Quarantined events" data-testid="quarantine">
       <h3>Quarantined events</h3>
-      {page.data?.quarantined.length === 0 && <p class="muted">None.</p>}
+      {page.data?.quarantined.length === 0 && <p class="muted" data-testid="empty">No quarantined events.</p>}
       <ul>
         {page.data?.quarantined.map((q) => (
           <li key={`${q.chain_id}-${q.tx_hash}-${q.log_index}`}>
-            Chain {q.chain_id}, block {q.block}, <code>{q.tx_hash.slice(0, 12)}…</code>#{q.log_index}: {q.reason_code} — {q.reason}
+            {networkName(q.chain_id)}, block {q.block}, <TxHash chainId={q.chain_id} hash={q.tx_hash} />#{q.log_index}: {q.reason_code} — {q.reason}
           </li>
         ))}
       </ul>
@@ -329,7 +345,7 @@ function Requests(props: { onChange: () => void }) {
       <h3>Replay and reconcile</h3>
       <div class="form-grid">
         <label>
-          Chain id
+          Chain id{chainId && /^\d+$/.test(chainId) ? ` (${networkName(Number(chainId))})` : ""}
           <input value={chainId} onInput={(e) => setChainId((e.target as HTMLInputElement).value)} inputMode="numeric" />
         </label>
         <label>
@@ -348,7 +364,7 @@ function Requests(props: { onChange: () => void }) {
           disabled={rangeInvalid || from === "" || to === ""}
           describe={() => (
             <p>
-              The listener of chain {chainId} re-reads blocks {from}–{to} (capped at its confirmed block) and reports what the
+              The listener of {networkLabel(Number(chainId))} re-reads blocks {from}–{to} (capped at its confirmed block) and reports what the
               ledger already has; a missing event is quarantined with an alert, never applied out of order.
             </p>
           )}

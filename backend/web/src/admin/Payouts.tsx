@@ -6,8 +6,9 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, post } from "../lib/api";
 import type { AssetAmount } from "../lib/types";
-import { Addr, Amount, AssetAmt, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
-import { errorText } from "../ui/account";
+import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
+import { LoadFailed } from "../ui/account";
+import { networkLabel } from "../lib/networks";
 import { type Asset, AssetPicker, ConfirmAction, time, toBase, unixTime } from "./common";
 
 interface PendingUser {
@@ -143,7 +144,7 @@ function Pending(props: { asset: Asset; version: number; onBuilt: (b: BuildAnswe
         <button type="submit">Filter</button>
       </form>
       {page.loading && !page.data && <Loading what="pending rewards" />}
-      {page.error && <Notice kind="error">{errorText(page.error)}</Notice>}
+      {page.error && <LoadFailed error={page.error} retry={page.reload} />}
       {page.data && (
         <>
           <p data-testid="pending-totals">
@@ -166,7 +167,7 @@ function Pending(props: { asset: Asset; version: number; onBuilt: (b: BuildAnswe
                   <tr key={u.user_no} data-testid="pending-row">
                     <td>#{u.user_no}</td>
                     <td>
-                      <Addr a={u.address} />
+                      <Addr a={u.address} chainId={asset.chain_id} />
                     </td>
                     <td>
                       <AssetAmt a={u.amount} />
@@ -178,6 +179,11 @@ function Pending(props: { asset: Asset; version: number; onBuilt: (b: BuildAnswe
               </tbody>
             </table>
           </div>
+          {page.data.items.length === 0 && (
+            <p class="muted" data-testid="empty">
+              No pending rewards{min || requested ? " match this filter" : ""}.
+            </p>
+          )}
           <Pager pager={pager} next={page.data.next_cursor} label="Pending" />
         </>
       )}
@@ -248,7 +254,7 @@ function Batches(props: { asset: Asset; version: number; selected: number | null
           ))}
         </select>
       </label>
-      {page.error && <Notice kind="error">{errorText(page.error)}</Notice>}
+      {page.error && <LoadFailed error={page.error} retry={page.reload} />}
       <div class="table-wrap">
         <table>
           <thead>
@@ -283,6 +289,11 @@ function Batches(props: { asset: Asset; version: number; selected: number | null
           </tbody>
         </table>
       </div>
+      {page.data?.items.length === 0 && (
+        <p class="muted" data-testid="empty">
+          {status ? `No ${status} batches.` : "No batches yet."}
+        </p>
+      )}
       <Pager pager={pager} next={page.data?.next_cursor} label="Batches" />
     </section>
   );
@@ -304,7 +315,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
     return () => clearTimeout(timer);
   }, [status, tick]);
   if (batch.loading && !batch.data) return <Loading what={`batch ${props.id}`} />;
-  if (batch.error) return <Notice kind="error">{errorText(batch.error)}</Notice>;
+  if (batch.error) return <LoadFailed error={batch.error} retry={batch.reload} />;
   const b = batch.data!;
   const expired = b.deadline !== null && b.deadline * 1000 < Date.now();
   return (
@@ -349,7 +360,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         </div>
         <div>
           <dt>Transaction</dt>
-          <dd data-testid="batch-tx">{b.tx_hash ? <code title={b.tx_hash}>{b.tx_hash.slice(0, 12)}…</code> : "—"}</dd>
+          <dd data-testid="batch-tx">{b.tx_hash ? <TxHash chainId={b.chain_id} hash={b.tx_hash} /> : "—"}</dd>
         </div>
         <div>
           <dt>Executed in block</dt>
@@ -357,7 +368,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         </div>
       </dl>
       <div class="actions-row">
-        <button type="button" onClick={() => setTick((t) => t + 1)} data-testid="batch-refresh">
+        <button type="button" class="primary" onClick={() => setTick((t) => t + 1)} data-testid="batch-refresh">
           Refresh
         </button>{" "}
         {b.status === "building" && (
@@ -382,7 +393,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
             testid="batch-submit"
             describe={() => (
               <p>
-                Sends the signed batch on chain {b.chain_id} with the operator key: <AssetAmt a={b.total} /> leaves the contract to{" "}
+                Sends the signed batch on {networkLabel(b.chain_id)} with the operator key: <AssetAmt a={b.total} /> leaves the contract to{" "}
                 {b.entry_count} wallets once mined.
               </p>
             )}
@@ -432,7 +443,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
       {sent && (
         <Notice kind="info" testid="send-result">
           {sent.sent ? "Sent" : "Nothing sent"}: {sent.outcome}
-          {sent.previous && ` (the previous transaction was ${sent.previous})`}, transaction <code>{sent.tx_hash}</code>
+          {sent.previous && ` (the previous transaction was ${sent.previous})`}, transaction <TxHash chainId={b.chain_id} hash={sent.tx_hash} />
           {sent.executed_block !== null && `, executed in block ${sent.executed_block}`}.
         </Notice>
       )}
@@ -453,7 +464,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
               <tr key={e.position} data-testid="batch-entry">
                 <td>{e.position}</td>
                 <td>
-                  <Addr a={e.address} />
+                  <Addr a={e.address} chainId={b.chain_id} />
                 </td>
                 <td>
                   <AssetAmt a={e.amount} />
@@ -532,7 +543,7 @@ function LeftOut(props: { b: BatchView }) {
               {b.left_out.map((l) => (
                 <tr key={l.address} data-testid="left-out-row">
                   <td>
-                    <Addr a={l.address} />
+                    <Addr a={l.address} chainId={b.chain_id} />
                   </td>
                   <td>
                     <AssetAmt a={l.owed} />

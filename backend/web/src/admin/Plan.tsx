@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 import { get, post } from "../lib/api";
 import { human } from "../lib/format";
 import { Amount, Loading, Notice, useLoad } from "../ui/bits";
-import { errorText } from "../ui/account";
+import { LoadFailed } from "../ui/account";
 import { type Asset, AssetPicker, ConfirmAction, time, toBase } from "./common";
 
 /** As stored: amounts are base-unit decimal strings. */
@@ -127,7 +127,7 @@ export function PlanVersions(props: { assets: Asset[] }) {
       <h2 id="plan-title">Plan versions</h2>
       <AssetPicker assets={props.assets} value={assetId} onChange={setAssetId} />
       {versions.loading && !versions.data && <Loading what="plan versions" />}
-      {versions.error && <Notice kind="error">{errorText(versions.error)}</Notice>}
+      {versions.error && <LoadFailed error={versions.error} retry={versions.reload} />}
       {versions.data && (
         <>
           <div class="table-wrap panel">
@@ -157,6 +157,11 @@ export function PlanVersions(props: { assets: Asset[] }) {
                 ))}
               </tbody>
             </table>
+            {versions.data.versions.length === 0 && (
+              <p class="muted" data-testid="empty">
+                No plan versions yet.
+              </p>
+            )}
           </div>
           {listeners.data && (
           <NewVersion

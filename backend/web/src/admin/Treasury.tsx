@@ -5,8 +5,9 @@ import { useEffect, useState } from "preact/hooks";
 import { isAddress } from "viem";
 import { get, post } from "../lib/api";
 import type { AssetAmount } from "../lib/types";
-import { Addr, Amount, AssetAmt, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
-import { errorText, useSignedIn } from "../ui/account";
+import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
+import { errorText, LoadFailed, useSignedIn } from "../ui/account";
+import { networkLabel } from "../lib/networks";
 import { type Asset, AssetPicker, ConfirmAction, time, unixTime, toBase } from "./common";
 
 export interface TreasurySummary {
@@ -55,7 +56,7 @@ export function Treasury(props: { assets: Asset[] }) {
       <h2 id="treasury-title">Treasury</h2>
       <AssetPicker assets={props.assets} value={assetId} onChange={setAssetId} />
       {summary.loading && !s && <Loading what="the treasury" />}
-      {summary.error && <Notice kind="error">{errorText(summary.error)}</Notice>}
+      {summary.error && <LoadFailed error={summary.error} retry={summary.reload} />}
       {s && (
         <dl class="balances panel" data-testid="treasury-summary">
           <div>
@@ -162,12 +163,12 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
     }
     try {
       if ((await c.chainId()) !== asset.chain_id) {
-        setSending({ id: t.id, text: `Switch your wallet to chain ${asset.chain_id} first.`, error: true });
+        setSending({ id: t.id, text: `Switch your wallet to ${networkLabel(asset.chain_id)} first.`, error: true });
         return;
       }
       setSending({ id: t.id, text: "Confirm the transaction in your wallet" });
       const hash = await c.send({ to: t.transaction.to, data: t.transaction.data }, "treasury transfer");
-      setSending({ id: t.id, text: `Sent (${hash.slice(0, 10)}…), waiting for it to be mined` });
+      setSending({ id: t.id, text: `Sent (${hash}), waiting for it to be mined` });
       const r = await c.mined(hash);
       setSending({ id: t.id, text: `Mined in block ${r.blockNumber}; executed once the listener confirms it.` });
       setTick((x) => x + 1);
@@ -179,7 +180,7 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
   return (
     <section class="panel" aria-label="Transfers" data-testid="transfers">
       <h3>Transfers</h3>
-      {page.error && <Notice kind="error">{errorText(page.error)}</Notice>}
+      {page.error && <LoadFailed error={page.error} retry={page.reload} />}
       <div class="table-wrap">
         <table>
           <thead>
@@ -200,7 +201,7 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
             {page.data?.items.map((t) => (
               <tr key={t.id} data-testid="transfer-row">
                 <td>{t.id}</td>
-                <td><Addr a={t.to} /></td>
+                <td><Addr a={t.to} chainId={asset.chain_id} /></td>
                 <td><Amount base={t.amount} decimals={asset.decimals} symbol={asset.symbol} /></td>
                 <td data-testid="transfer-status">
                   {t.status} ({t.origin})
@@ -208,11 +209,18 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
                 <td>
                   <code title={t.nonce}>{t.nonce.length > 12 ? `${t.nonce.slice(0, 12)}…` : t.nonce}</code> / {unixTime(t.deadline)}
                 </td>
-                <td data-testid="transfer-block">{t.executed_block ?? "—"}</td>
+                <td>
+                  <span data-testid="transfer-block">{t.executed_block ?? "—"}</span>
+                  {t.tx_hash && (
+                    <div>
+                      <TxHash chainId={asset.chain_id} hash={t.tx_hash} testid="transfer-tx" />
+                    </div>
+                  )}
+                </td>
                 <td>{time(t.created_at)}</td>
                 <td>
                   {t.status === "signed" && t.transaction && (
-                    <button type="button" onClick={() => send(t)} disabled={sending?.id === t.id && !sending.error} data-testid="transfer-send">
+                    <button type="button" class="danger" onClick={() => send(t)} disabled={sending?.id === t.id && !sending.error} data-testid="transfer-send">
                       Send from this wallet
                     </button>
                   )}
@@ -222,6 +230,11 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
           </tbody>
         </table>
       </div>
+      {page.data?.items.length === 0 && (
+        <p class="muted" data-testid="empty">
+          No treasury transfers yet.
+        </p>
+      )}
       {sending && (
         <Notice kind={sending.error ? "error" : "info"} testid="transfer-sending">
           Transfer #{sending.id}: {sending.text}

@@ -6,7 +6,7 @@ import { isAddress } from "viem";
 import { get, post } from "../lib/api";
 import type { AssetPlan } from "../lib/types";
 import { Addr, Amount, AssetAmt, Notice, Pager, useLoad, usePager } from "../ui/bits";
-import { errorText } from "../ui/account";
+import { LoadFailed } from "../ui/account";
 import { type Asset, AssetPicker, ConfirmAction, time } from "./common";
 
 interface FrozenState {
@@ -171,7 +171,7 @@ function Withdrawals(props: { asset: Asset }) {
           <option value="">any</option>
         </select>
       </label>
-      {page.error && <Notice kind="error">{errorText(page.error)}</Notice>}
+      {page.error && <LoadFailed error={page.error} retry={page.reload} />}
       <div class="table-wrap">
         <table>
           <thead>
@@ -189,7 +189,7 @@ function Withdrawals(props: { asset: Asset }) {
               <tr key={w.id}>
                 <td>{w.id}</td>
                 <td>
-                  #{w.user_no} <Addr a={w.address} />
+                  #{w.user_no} <Addr a={w.address} chainId={props.asset.chain_id} />
                 </td>
                 <td><Amount base={w.amount} decimals={d} symbol={s} /></td>
                 <td><Amount base={w.pending_now} decimals={d} symbol={s} /></td>
@@ -200,6 +200,11 @@ function Withdrawals(props: { asset: Asset }) {
           </tbody>
         </table>
       </div>
+      {page.data?.items.length === 0 && (
+        <p class="muted" data-testid="empty">
+          {status ? `No ${status} withdraw requests.` : "No withdraw requests yet."}
+        </p>
+      )}
       <Pager pager={pager} next={page.data?.next_cursor} label="Withdraw requests" />
     </section>
   );

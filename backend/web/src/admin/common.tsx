@@ -6,6 +6,7 @@ import { useState } from "preact/hooks";
 import { parseUnits } from "viem";
 import { errorText } from "../ui/account";
 import { Confirm, Notice } from "../ui/bits";
+import { networkName } from "../lib/networks";
 import type { AssetPlan } from "../lib/types";
 
 export type Asset = Pick<AssetPlan, "asset_id" | "chain_id" | "symbol" | "decimals" | "token">;
@@ -35,7 +36,7 @@ export function AssetPicker(props: { assets: Asset[]; value: number; onChange: (
       >
         {props.assets.map((a) => (
           <option key={a.asset_id} value={a.asset_id}>
-            {a.symbol} (asset {a.asset_id}, chain {a.chain_id})
+            {a.symbol} on {networkName(a.chain_id)} (asset {a.asset_id})
           </option>
         ))}
       </select>
@@ -89,7 +90,7 @@ export function ConfirmAction<T>(props: {
         {busy ? "Working…" : props.label}
       </button>
       {open && (
-        <Confirm title={props.title} confirmLabel={props.label} onConfirm={go} onCancel={() => setOpen(false)}>
+        <Confirm title={props.title} confirmLabel={props.label} danger={props.danger} onConfirm={go} onCancel={() => setOpen(false)}>
           {props.describe()}
         </Confirm>
       )}

@@ -4,7 +4,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { publicCall } from "../lib/api";
 import type { AssetPlan } from "../lib/types";
-import { AccountBar, errorText, useSignedIn } from "../ui/account";
+import { AccountBar, LoadFailed, useSignedIn } from "../ui/account";
 import { Loading, Notice, useLoad } from "../ui/bits";
 import "../styles.css";
 import { Audit } from "./Audit";
@@ -67,7 +67,7 @@ function App() {
               ))}
             </nav>
             {plans.loading && <Loading what="assets" />}
-            {plans.error && <Notice kind="error">{errorText(plans.error)}</Notice>}
+            {plans.error && <LoadFailed error={plans.error} retry={plans.reload} />}
             {assets.length > 0 && (
               <>
                 {tab === "payouts" && <Payouts assets={assets} />}

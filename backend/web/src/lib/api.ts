@@ -21,6 +21,8 @@ import WORKER from "./session-worker.js?worker&url";
 const STORAGE_KEY = "referral.session";
 /** Written by versions that kept the tokens in localStorage; dropped (and that session ended) on load. */
 const LEGACY_RENEWING_KEY = "referral.session.renewing";
+/** How long an API call may take before the page says the service did not answer (and offers to retry). */
+export const API_TIMEOUT_MS = 15_000;
 /** Renew this long before the access token expires. */
 const RENEW_MARGIN_MS = 60_000;
 
@@ -213,9 +215,26 @@ async function request<T>(method: string, path: string, body: unknown, auth: boo
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (auth && access) headers.authorization = `Bearer ${access.token}`;
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), keepalive });
-  if (res.status === 204) return undefined as T;
-  return answer<T>(res.status, res.statusText, await res.text(), res.headers.get("retry-after"));
+  // A stalled API is an error the page can offer to retry, never "Loading…" forever.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), API_TIMEOUT_MS);
+  try {
+    const res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      keepalive,
+      signal: abort.signal,
+    });
+    if (res.status === 204) return undefined as T;
+    return answer<T>(res.status, res.statusText, await res.text(), res.headers.get("retry-after"));
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    if (abort.signal.aborted) throw new ApiError(0, "timeout", "The service did not answer; retry.");
+    throw new ApiError(0, "network", "The service could not be reached; check your connection and retry.");
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function answer<T>(status: number, statusText: string, text: string, retryAfter: string | null): T {

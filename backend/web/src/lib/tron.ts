@@ -4,22 +4,14 @@
 // the ledger treat as the same account as its 0x form.
 
 import { type Address, type Hex, getAddress, hexToBytes, isAddress, sha256 } from "viem";
+import { isTronNetwork, networkLabel } from "./networks";
 import { type Connection, WalletError } from "./wallet";
 
-/** TRON's networks by chain id (the last four bytes of the genesis block id), as the API names them. */
-const TRON_NETWORKS: Record<number, string> = {
-  728126428: "TRON",
-  3448148188: "TRON Nile",
-  2494104990: "TRON Shasta",
-};
+/** Whether the chain id is one of TRON's networks (the last four bytes of the genesis block id). */
+export const isTronChain = (chainId: number) => isTronNetwork(chainId);
 
-export const isTronChain = (chainId: number) => chainId in TRON_NETWORKS;
-
-/** "TRON Nile (chain 3448148188)", "chain 31337". */
-export function networkText(chainId: number): string {
-  const name = TRON_NETWORKS[chainId];
-  return name ? `${name} (chain ${chainId})` : `chain ${chainId}`;
-}
+/** "TRON Nile (chain 3448148188)", "Devnet (anvil) (chain 31337)": every network by name, from one table (lib/networks). */
+export const networkText = (chainId: number): string => networkLabel(chainId);
 
 /** What tells two assets of one symbol apart in test ids: `USDT`, `USDT-TRON`. */
 export const assetKey = (symbol: string, chainId: number) => (isTronChain(chainId) ? `${symbol}-TRON` : symbol);

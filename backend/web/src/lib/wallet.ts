@@ -13,6 +13,7 @@ import {
   stringToHex,
   toHex,
 } from "viem";
+import { addChainParameters, networkLabel } from "./networks";
 
 export interface WalletInfo {
   uuid: string;
@@ -107,11 +108,25 @@ export class Connection {
     return Number(BigInt(await this.request<string>("eth_chainId")));
   }
 
+  /**
+   * Switches the wallet to the chain; a wallet that does not know it (4902) is asked to add it, with the name,
+   * native coin, public RPC and explorer the API configures for it (EIP-3085), then to switch.
+   */
   async switchChain(chainId: number) {
     try {
       await this.request("wallet_switchEthereumChain", [{ chainId: toHex(chainId) }]);
+      return;
     } catch (e) {
-      throw walletError(e, "network switch");
+      const err = walletError(e, "network switch");
+      if (err.kind !== "unknown_chain") throw err;
+      const add = await addChainParameters(chainId);
+      if (!add) throw new WalletError("unknown_chain", `Your wallet does not know ${networkLabel(chainId)}: add it in your wallet, then try again.`);
+      try {
+        await this.request("wallet_addEthereumChain", [add]);
+        if ((await this.chainId()) !== chainId) await this.request("wallet_switchEthereumChain", [{ chainId: toHex(chainId) }]);
+      } catch (e2) {
+        throw walletError(e2, `addition of ${networkLabel(chainId)}`);
+      }
     }
   }
 

@@ -6,9 +6,10 @@ import { useEffect, useState } from "preact/hooks";
 import { getAddress } from "viem";
 import { ApiError, type Session, onSession, publicCall, session, signIn as signInWith, signOut } from "../lib/api";
 import { type AnyConnection, TronConnection, connectTronLink, onTronLink, quietTronLink, tronLinkPresent } from "../lib/tron";
+import { signinElsewhere } from "../lib/networks";
 import type { NonceResponse } from "../lib/types";
 import { Connection, type DiscoveredWallet, WalletError, connect, discover, wallets } from "../lib/wallet";
-import { Addr, Notice } from "./bits";
+import { Addr, Notice, useChainTable } from "./bits";
 
 type Listener = (c: AnyConnection | null) => void;
 let connection: AnyConnection | null = null;
@@ -16,6 +17,9 @@ const connectionListeners = new Set<Listener>();
 
 function setConnection(c: AnyConnection | null) {
   connection = c;
+  // Only the connected EVM wallet is followed: one listener of each kind, none once it is gone.
+  if (c instanceof Connection) watch(c);
+  else unwatch();
   for (const l of connectionListeners) l(c);
 }
 
@@ -78,30 +82,56 @@ export async function connectTronLinkWallet(): Promise<void> {
 
 /** Connects an EVM wallet (its prompt) and makes it the page's wallet. */
 export async function connectEvmWallet(w: DiscoveredWallet): Promise<void> {
-  const conn = await connect(w);
-  watch(conn);
-  setConnection(conn);
+  setConnection(await connect(w));
 }
 
-/** Follows the wallet's account and chain changes. */
+type Watchable = Connection["provider"] & {
+  on?: (e: string, f: (x: unknown) => void) => unknown;
+  removeListener?: (e: string, f: (x: unknown) => void) => unknown;
+};
+/** The provider followed now and how to stop following it. */
+let watched: { provider: Connection["provider"]; stop: () => void } | null = null;
+
+function unwatch() {
+  watched?.stop();
+  watched = null;
+}
+
+/**
+ * Follows the wallet's account and chain changes: exactly one `accountsChanged` and one `chainChanged` listener
+ * on the connected provider, whatever the connection object of the moment (each change makes a new one), removed
+ * when another wallet is connected or none. A change of account makes the page's wallet the new account; the
+ * AccountBar then ends the old account's session and offers the new one to sign in.
+ */
 function watch(c: Connection) {
-  const p = c.provider as Connection["provider"] & {
-    on?: (e: string, f: (x: unknown) => void) => void;
-  };
-  p.on?.("accountsChanged", (accounts) => {
-    const list = accounts as string[];
-    if (connection !== c) return;
+  if (watched?.provider === c.provider) return;
+  unwatch();
+  const p = c.provider as Watchable;
+  const current = () => (connection instanceof Connection && connection.provider === p ? connection : null);
+  const onAccounts = (accounts: unknown) => {
+    const now = current();
+    if (!now) return;
+    const list = accounts as string[] | undefined;
     if (!list?.length) {
       setConnection(null);
       return;
     }
-    const next = new Connection(c.provider, getAddress(list[0]), c.name);
-    watch(next);
-    setConnection(next);
-  });
-  p.on?.("chainChanged", () => {
-    if (connection === c) setConnection(new Connection(c.provider, c.account, c.name));
-  });
+    const account = getAddress(list[0]);
+    if (account !== now.account) setConnection(new Connection(p, account, now.name));
+  };
+  const onChain = () => {
+    const now = current();
+    if (now) setConnection(new Connection(p, now.account, now.name));
+  };
+  p.on?.("accountsChanged", onAccounts);
+  p.on?.("chainChanged", onChain);
+  watched = {
+    provider: p,
+    stop: () => {
+      p.removeListener?.("accountsChanged", onAccounts);
+      p.removeListener?.("chainChanged", onChain);
+    },
+  };
 }
 
 /**
@@ -120,9 +150,7 @@ async function reconnectQuietly(list: DiscoveredWallet[], tron: boolean) {
     try {
       const accounts = (await w.provider.request({ method: "eth_accounts" })) as string[];
       if (accounts?.length && !connection) {
-        const c = new Connection(w.provider, getAddress(accounts[0]), w.info.name);
-        watch(c);
-        setConnection(c);
+        setConnection(new Connection(w.provider, getAddress(accounts[0]), w.info.name));
         return;
       }
     } catch {
@@ -147,11 +175,29 @@ export function errorText(e: unknown): string {
         return "The sign-in message expired or was used already: sign in again.";
       case "rate_limited":
         return `Too many attempts: ${e.message}`;
+      case "timeout":
+      case "network":
+        return e.message;
+      case "origin_refused":
+        return `Sign-in works only on this service's own site: ${e.message}`;
       default:
         return `${e.message} (${e.code})`;
     }
   }
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A load that failed (the API refused, stalled or could not be reached), in words, with a button to try again. */
+export function LoadFailed(props: { error: unknown; what?: string; retry: () => void }) {
+  return (
+    <Notice kind="error" testid="load-failed">
+      {props.what && `Could not load ${props.what}: `}
+      {errorText(props.error)}{" "}
+      <button type="button" onClick={props.retry} data-testid="retry">
+        Retry
+      </button>
+    </Notice>
+  );
 }
 
 /** The header's wallet and session controls; `tron` offers TronLink beside the EVM wallets (the dApp). */
@@ -188,6 +234,11 @@ export function AccountBar(props: { purpose: string; tron?: boolean }) {
   };
 
   const connectTo = (w: DiscoveredWallet) => run("Connecting…", () => connectEvmWallet(w));
+  // Opened under another host name than the site sign-in messages name (127.0.0.1 for localhost): the wallet
+  // would be asked to sign a message naming a site that is not this page's (wallets warn), and the server refuses
+  // it. Say so and link to the right address instead of offering to sign.
+  useChainTable();
+  const elsewhere = signinElsewhere();
 
   return (
     <div class="account" data-testid="account">
@@ -217,7 +268,13 @@ export function AccountBar(props: { purpose: string; tron?: boolean }) {
           )}
         </span>
       )}
-      {c && !signedIn && (
+      {elsewhere && (
+        <Notice kind="warn" testid="wrong-host">
+          Sign-in works only at <a href={elsewhere} data-testid="right-site">{new URL(elsewhere).host}</a>, not at {location.host}: your
+          wallet would be asked to sign a message naming another site. Open <a href={elsewhere}>{elsewhere}</a> instead.
+        </Notice>
+      )}
+      {c && !signedIn && !elsewhere && (
         <button type="button" class="primary" onClick={() => run("Waiting for your signature…", () => signIn(c))} disabled={!!busy} data-testid="sign-in">
           Sign in
         </button>

@@ -4,6 +4,8 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { human, shortAddress } from "../lib/format";
+import { type PublicChains, chainsLoaded, explorerLink, onChains } from "../lib/networks";
+import { chainAddress } from "../lib/tron";
 import type { AssetAmount } from "../lib/types";
 
 /** A human amount; hover or focus shows the exact base units. */
@@ -43,15 +45,52 @@ export function CopyButton(props: { text: string; label: string }) {
   );
 }
 
-/** `0x1234…cdef` with the full address on hover and a copy button. */
-export function Addr(props: { a: string; testid?: string }) {
+/** Re-renders once the API's chain table (names, explorers, the sign-in site) is in. */
+export function useChainTable(): PublicChains | null {
+  const [t, setT] = useState(chainsLoaded());
+  useEffect(() => onChains(() => setT(chainsLoaded())), []);
+  return t;
+}
+
+/** Text that links to the chain's explorer when one is configured for it, plain otherwise. */
+function ExplorerText(props: { href: string | null; children: ComponentChildren; what: string }) {
+  if (!props.href) return <>{props.children}</>;
+  return (
+    <a href={props.href} target="_blank" rel="noopener noreferrer" class="explorer" title={`Open ${props.what} in the explorer`} data-testid="explorer-link">
+      {props.children}
+    </a>
+  );
+}
+
+/**
+ * `0x1234…cdef` with the full address on hover and a copy button; with `chainId`, a link to the address on that
+ * chain's explorer when one is configured (the address in its chain's form: `T…` on TRON).
+ */
+export function Addr(props: { a: string; testid?: string; chainId?: number }) {
+  useChainTable();
+  const href = props.chainId === undefined ? null : explorerLink(props.chainId, "address", chainAddress(props.chainId, props.a));
   return (
     <span class="addr">
-      <code title={props.a} data-address={props.a} data-testid={props.testid} tabIndex={0}>
-        {shortAddress(props.a)}
-      </code>
+      <ExplorerText href={href} what={`address ${props.a}`}>
+        <code title={props.a} data-address={props.a} data-testid={props.testid} tabIndex={0}>
+          {shortAddress(props.a)}
+        </code>
+      </ExplorerText>
       <CopyButton text={props.a} label={`Copy address ${props.a}`} />
     </span>
+  );
+}
+
+/** A transaction hash, shortened (the whole one on hover), linked to the chain's explorer when one is configured. */
+export function TxHash(props: { chainId: number; hash: string; testid?: string; full?: boolean }) {
+  useChainTable();
+  const h = props.hash;
+  return (
+    <ExplorerText href={explorerLink(props.chainId, "tx", h)} what={`transaction ${h}`}>
+      <code title={h} data-tx={h} data-testid={props.testid}>
+        {props.full || h.length <= 20 ? h : `${h.slice(0, 12)}…${h.slice(-6)}`}
+      </code>
+    </ExplorerText>
   );
 }
 
@@ -95,6 +134,8 @@ export function Confirm(props: {
   title: string;
   children: ComponentChildren;
   confirmLabel: string;
+  /** Irreversible (a cancellation, a freeze, funds sent): the confirm button says so in red; else it is the primary action. */
+  danger?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
@@ -112,7 +153,7 @@ export function Confirm(props: {
         <button type="button" onClick={props.onCancel}>
           Cancel
         </button>
-        <button type="button" class="danger" onClick={props.onConfirm} data-testid="confirm-ok">
+        <button type="button" class={props.danger ? "danger" : "primary"} onClick={props.onConfirm} data-testid="confirm-ok">
           {props.confirmLabel}
         </button>
       </div>
@@ -126,7 +167,8 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
-    setState((s) => ({ ...s, loading: true }));
+    // A retry after an error shows "Loading…" again, not the old error.
+    setState((s) => ({ data: s.data, loading: true }));
     load().then(
       (data) => live && setState({ data, loading: false }),
       (error: Error) => live && setState({ error, loading: false }),

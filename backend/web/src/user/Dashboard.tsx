@@ -22,7 +22,7 @@ import type {
 } from "../lib/types";
 import { human } from "../lib/format";
 import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
-import { errorText } from "../ui/account";
+import { LoadFailed, errorText } from "../ui/account";
 import { Addr, Amount, AssetAmt, CopyButton, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { Payment, WalletMismatch } from "./payment";
 
@@ -33,7 +33,7 @@ export function Dashboard(props: { plans: AssetPlan[]; connection: AnyConnection
   const [tick, setTick] = useState(0);
   const me = useLoad(() => get<Profile>("/v1/users/me"), [props.version, tick]);
   if (me.loading && !me.data) return <Loading what="your dashboard" />;
-  if (me.error) return <Notice kind="error">Could not load your dashboard: {errorText(me.error)}</Notice>;
+  if (me.error) return <LoadFailed error={me.error} what="your dashboard" retry={me.reload} />;
   const profile = me.data!;
   if (profile.assets.length === 0) {
     return (
@@ -81,7 +81,7 @@ function AssetDashboard(props: {
         </h3>
         {tron && (
           <span class="muted">
-            as <Addr a={chainAddress(a.chain_id, props.address)} testid="asset-address" />
+            as <Addr a={chainAddress(a.chain_id, props.address)} testid="asset-address" chainId={a.chain_id} />
           </span>
         )}
         <span class={`badge ${a.status}`} data-testid="status">
@@ -93,7 +93,7 @@ function AssetDashboard(props: {
         </span>
         {a.sponsor && (
           <span class="muted">
-            sponsor <Addr a={a.sponsor} />
+            sponsor <Addr a={a.sponsor} chainId={a.chain_id} />
           </span>
         )}
       </header>
@@ -192,7 +192,7 @@ function Referrals(props: { a: AssetStanding }) {
               <tr key={r.user_no}>
                 <td>#{r.user_no}</td>
                 <td>
-                  <Addr a={r.address} />
+                  <Addr a={r.address} chainId={props.a.chain_id} />
                 </td>
                 <td>{r.registered_block}</td>
                 <td>{r.direct_referrals}</td>
@@ -260,7 +260,7 @@ function Tree(props: { a: AssetStanding }) {
     return (
       <li key={n.user_no}>
         <span>
-          #{n.user_no} <Addr a={n.address} /> <span class="muted">({n.direct_referrals} direct)</span>
+          #{n.user_no} <Addr a={n.address} chainId={props.a.chain_id} /> <span class="muted">({n.direct_referrals} direct)</span>
         </span>
         {kids.length > 0 && <ul>{kids.map((k) => render(k, nodes))}</ul>}
       </li>

@@ -7,7 +7,7 @@ import { human } from "../lib/format";
 import { chainAddress, isNative, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
 import type { AssetPlan, SignedPayment } from "../lib/types";
 import { useSignedIn, useTronLink } from "../ui/account";
-import { Addr, AssetAmt, Notice } from "../ui/bits";
+import { Addr, AssetAmt, Notice, TxHash } from "../ui/bits";
 import { type Applied, Payment } from "./payment";
 
 export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: number | null; onDone: () => void }) {
@@ -30,7 +30,7 @@ export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: 
       {valid && (
         <>
           <p>
-            Sponsor: <Addr a={plan ? chainAddress(plan.chain_id, props.sponsor) : props.sponsor} testid="sponsor" />
+            Sponsor: <Addr a={plan ? chainAddress(plan.chain_id, props.sponsor) : props.sponsor} testid="sponsor" chainId={plan?.chain_id} />
           </p>
           {props.assetId === null && props.plans.length > 1 && (
             <fieldset class="choice">
@@ -100,7 +100,7 @@ function Outcome(props: { plan: AssetPlan; applied: Applied }) {
       <p>
         Registered: you are user <strong data-testid="user-no">#{s.user?.user_no}</strong> in {plan.symbol}, since block{" "}
         <span data-testid="registered-block">{s.user?.registered_block}</span> (transaction{" "}
-        <code>{s.event?.tx_hash.slice(0, 12)}…</code>).
+        {s.event ? <TxHash chainId={plan.chain_id} hash={s.event.tx_hash} /> : "—"}).
       </p>
       {s.sponsor_pool_entry ? (
         <p data-testid="reward-split">

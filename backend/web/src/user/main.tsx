@@ -5,8 +5,8 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { publicCall } from "../lib/api";
 import type { AssetDisclosure, AssetPlan } from "../lib/types";
-import { AccountBar, errorText, useSignedIn } from "../ui/account";
-import { Loading, Notice, useLoad } from "../ui/bits";
+import { AccountBar, LoadFailed, useSignedIn } from "../ui/account";
+import { Loading, useLoad } from "../ui/bits";
 import "../styles.css";
 import { Dashboard } from "./Dashboard";
 import { Disclosure } from "./Disclosure";
@@ -43,7 +43,7 @@ function App() {
       </header>
       <main id="main">
         {publicData.loading && <Loading what="the plan and disclosure" />}
-        {publicData.error && <Notice kind="error">Could not load the plan: {errorText(publicData.error)}</Notice>}
+        {publicData.error && <LoadFailed error={publicData.error} what="the plan" retry={publicData.reload} />}
         {publicData.data && <Disclosure plans={plans} disclosures={publicData.data[1].assets} />}
         {publicData.data && ref && (
           <Register sponsor={ref} plans={plans} assetId={assetId} onDone={() => setVersion((v) => v + 1)} />
