@@ -92,3 +92,82 @@ async fn custody_movements_are_summed_by_event_name_up_to_the_listener_block() -
     assert_eq!(snapshot.assets[1].1.inflows, U256::from(7));
     Ok(())
 }
+
+/// A payment the plan refused stays in custody until its refund executes: the ledger counts it in (a quarantined
+/// inflow) and the refund out (a `TreasuryTransferred`), so custody reconciles at every step, and the quarantined
+/// event stops counting once its refund resolves it.
+#[tokio::test]
+async fn a_quarantined_payment_and_its_refund_net_to_zero_variance() -> eyre::Result<()> {
+    use alloy::primitives::{I256, keccak256};
+    use alloy::signers::{SignerSync, local::PrivateKeySigner};
+    use ledger::events::{ChainEvent, EventBody, EventKey};
+    use ledger::{BlockCursor, ChainLedger, treasury};
+    use reconciler::checks::custody;
+
+    let genesis = Address::repeat_byte(0x11);
+    let (payer, fee) = (Address::repeat_byte(0x22), U256::from(20u128 * 10u128.pow(18)));
+    let db = native_ledger_db(CHAIN, genesis).await?;
+    let pool = &db.pool;
+    let mut ledger = ChainLedger::open(pool.clone(), CHAIN).await?;
+    let event = |block: u64, body| ChainEvent {
+        key: EventKey { chain_id: CHAIN, tx_hash: keccak256(block.to_be_bytes()), log_index: 0 },
+        block_number: block,
+        block_timestamp: 1_700_000_000 + block,
+        body,
+    };
+    let registered = |block: u64| EventBody::Registered {
+        user: payer,
+        sponsor: genesis,
+        token: Address::ZERO,
+        amount: fee,
+        nonce: U256::from(block),
+    };
+    let cursor = |n: u64| BlockCursor { number: n, hash: keccak256(n.to_be_bytes()) };
+    // The custody the contract holds after each step, and what the reconciler finds then.
+    let reconcile = |onchain: U256| async move {
+        let snapshot = read_ledger(pool, CHAIN, &[Address::ZERO]).await.unwrap();
+        let block = snapshot.listener_block.unwrap();
+        let (result, _) = custody(CHAIN, Address::ZERO, block, onchain, &snapshot.assets[0].1);
+        (result.variance, snapshot.quarantined)
+    };
+
+    // The payer registers, then pays a second registration: refused as a duplicate, its fee still held.
+    ledger.apply_confirmed(&[event(10, registered(10))], cursor(10), 1_700_000_010).await?;
+    let duplicate = event(11, registered(11));
+    ledger.apply_confirmed(std::slice::from_ref(&duplicate), cursor(11), 1_700_000_011).await?;
+    assert_eq!(reconcile(fee + fee).await, (I256::ZERO, 1), "the refused fee is in custody and counted in");
+
+    // The refund is signed: nothing has moved yet.
+    let key = PrivateKeySigner::random();
+    let refund = treasury::refund(pool, duplicate.key, "test-admin", |r| {
+        let key = key.clone();
+        async move {
+            let payload = abi::TreasuryTransfer {
+                token: r.token,
+                to: r.to,
+                amount: r.amount,
+                nonce: r.nonce,
+                deadline: U256::from(1_800_000_000u64),
+            };
+            let digest = abi::SettlementDomain::new(r.chain_id, Address::repeat_byte(0xcc)).digest(&payload);
+            let signature = key.sign_hash_sync(&digest).map_err(|e| e.to_string())?;
+            Ok::<_, String>(treasury::TransferSignature {
+                deadline: 1_800_000_000,
+                signature: signature.as_bytes().to_vec(),
+            })
+        }
+    })
+    .await?;
+    assert_eq!((refund.to, refund.amount), (payer, fee));
+    assert_eq!(reconcile(fee + fee).await, (I256::ZERO, 1));
+
+    // It executes: the fee leaves custody and the event is resolved.
+    let executed =
+        event(12, EventBody::TreasuryTransferred { nonce: refund.nonce, token: Address::ZERO, to: payer, amount: fee });
+    ledger.apply_confirmed(&[executed], cursor(12), 1_700_000_012).await?;
+    assert_eq!(reconcile(fee).await, (I256::ZERO, 0), "refunded: custody is the first fee, nothing quarantined");
+    let snapshot = read_ledger(pool, CHAIN, &[Address::ZERO]).await?;
+    let figures = &snapshot.assets[0].1;
+    assert_eq!((figures.inflows, figures.treasury_transfers), (fee + fee, fee));
+    Ok(())
+}
