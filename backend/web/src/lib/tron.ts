@@ -217,6 +217,11 @@ export class TronConnection {
     return this.constant(token, "allowance(address,address)", word(this.account) + word(spender));
   }
 
+  /** Whether the contract has spent `nonce` (`isNonceUsed`): a payload that used it cannot execute again. */
+  async nonceUsed(contract: string, nonce: string): Promise<boolean> {
+    return (await this.constant(contract, "isNonceUsed(uint256)", BigInt(nonce).toString(16).padStart(64, "0"))) !== 0n;
+  }
+
   /** Whether the call would succeed now: the node's refusal, or null. */
   async refusal(call: TronCall): Promise<string | null> {
     try {

@@ -152,18 +152,61 @@ export interface SignedPayment {
   transaction: WalletTransaction;
   /** On a TRON chain: the same call in TronWeb's terms (and the token's approve first). */
   tron?: TronCall | null;
+  /** True when this is the payload already handed out and still out (same nonce): paying it again cannot charge twice. */
+  reissued?: boolean;
 }
 
+/**
+ * What became of ONE payload: `applied` (a confirmed event used it and the ledger credited it), `quarantined` (a
+ * confirmed event used it and the ledger refused it: the amount is in custody, not credited), `waiting` (no
+ * confirmed event yet; it may still execute) or `expired` (past its deadline with no confirmed event).
+ */
+export type PaymentStatus = "applied" | "quarantined" | "waiting" | "expired";
+
+/** The confirmed chain event that used a payload. */
+export interface SeenEvent {
+  tx_hash: string;
+  log_index: number;
+  block: number;
+  /** False when the wallet was registered by another payload of its own (another nonce). */
+  this_payload: boolean;
+}
+
+/** `POST /v1/users/register/confirm {nonce}`: any payload of the caller's (register or retopup), by its nonce. */
 export interface RegistrationStatus {
   transaction_id: number;
+  kind: "register" | "retopup";
   asset_id: number;
   nonce: string;
   deadline: number;
-  status: "applied" | "quarantined" | "waiting" | "expired";
+  /** Of THIS payload; the wallet's standing (whichever payload registered it) is in `user`. */
+  status: PaymentStatus;
+  /** What this payment pays (for a quarantined one, what the wallet actually paid). */
+  amount: AssetAmount;
   user: { user_no: number; status: string; sponsor: string | null; registered_block: number | null } | null;
-  event: { tx_hash: string; log_index: number; block: number; this_payload: boolean } | null;
+  event: SeenEvent | null;
+  /** Why the event was quarantined (`code: words`). */
   quarantine_reason: string | null;
   sponsor_pool_entry: { level: number; q: number } | null;
+}
+
+/** One of the caller's payloads and what became of it (`GET /v1/users/payments?asset_id=N`). */
+export interface PaymentView {
+  transaction_id: number;
+  kind: "register" | "retopup";
+  asset_id: number;
+  chain_id: number;
+  nonce: string;
+  deadline: number;
+  status: PaymentStatus;
+  amount: AssetAmount;
+  event: SeenEvent | null;
+  quarantine_reason: string | null;
+}
+
+/** `GET /v1/users/payments?asset_id=N`: the caller's last 50 payloads in the asset, newest first. */
+export interface PaymentList {
+  payments: PaymentView[];
 }
 
 /** `GET /v1/users/claim`: what the contract holds for the wallet and `Settlement.claim(token, wallet)`. */

@@ -82,6 +82,9 @@ export function walletError(e: unknown, what: string): WalletError {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `isNonceUsed(uint256)` of the settlement contract (its nonce bitmap). */
+export const NONCE_USED_SELECTOR = "5d00bb12";
+
 /**
  * One connected wallet account. Requests go straight to the EIP-1193 provider (viem only encodes and
  * decodes), which keeps viem's client machinery out of the page.
@@ -177,6 +180,12 @@ export class Connection {
       const err = e as { shortMessage?: string; message?: string };
       return err?.shortMessage ?? err?.message ?? String(e);
     }
+  }
+
+  /** Whether the contract has spent `nonce` (`isNonceUsed`): a payload that used it cannot execute again. */
+  async nonceUsed(contract: string, nonce: string): Promise<boolean> {
+    const data = `0x${NONCE_USED_SELECTOR}${BigInt(nonce).toString(16).padStart(64, "0")}` as Hex;
+    return (await this.uintCall(getAddress(contract), data)) !== 0n;
   }
 
   approve(token: Address, spender: Address, amount: bigint): Promise<Hex> {

@@ -12,6 +12,8 @@ import type {
   ClaimAnswer,
   NodesPage,
   Page,
+  PaymentList,
+  PaymentView,
   Profile,
   Referral,
   RewardEntry,
@@ -23,8 +25,8 @@ import type {
 import { human } from "../lib/format";
 import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
 import { LoadFailed, errorText } from "../ui/account";
-import { Addr, Amount, AssetAmt, CopyButton, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
-import { Payment, WalletMismatch } from "./payment";
+import { Addr, Amount, AssetAmt, CopyButton, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
+import { Payment, WalletMismatch, notAppliedText } from "./payment";
 
 const PAGE = 10;
 const MATRIX_SLOTS = 14;
@@ -35,17 +37,22 @@ export function Dashboard(props: { plans: AssetPlan[]; connection: AnyConnection
   if (me.loading && !me.data) return <Loading what="your dashboard" />;
   if (me.error) return <LoadFailed error={me.error} what="your dashboard" retry={me.reload} />;
   const profile = me.data!;
+  const unapplied = <NotApplied plans={props.plans} version={props.version + tick} />;
   if (profile.assets.length === 0) {
     return (
-      <section class="panel" data-testid="not-registered">
-        <h2>Dashboard</h2>
-        <p>This wallet is not registered yet. Open a sponsor's referral link to join.</p>
-      </section>
+      <>
+        <section class="panel" data-testid="not-registered">
+          <h2>Dashboard</h2>
+          <p>This wallet is not registered yet. Open a sponsor's referral link to join.</p>
+        </section>
+        {unapplied}
+      </>
     );
   }
   return (
     <section aria-labelledby="dash-title" data-testid="dashboard">
       <h2 id="dash-title">Dashboard</h2>
+      {unapplied}
       {profile.assets.map((a) => (
         <AssetDashboard
           key={a.asset_id}
@@ -152,6 +159,7 @@ function AssetDashboard(props: {
                 actionLabel={`Retopup ${props.plan.retopup_fee.human}`}
                 ask={() => post<SignedPayment>("/v1/users/retopup", { asset_id: a.asset_id })}
                 onApplied={props.refresh}
+                onRefused={props.refresh}
               />
             ) : (
               <p class="muted">Not possible while frozen.</p>
@@ -162,6 +170,75 @@ function AssetDashboard(props: {
       </div>
       <Claim a={a} connection={props.connection} refresh={props.refresh} />
     </article>
+  );
+}
+
+/**
+ * The wallet's payments that reached the contract but were not applied (quarantined by the ledger), in every
+ * asset: the amount, the reason and the transaction. The money is in custody, not credited; an admin can refund it.
+ */
+function NotApplied(props: { plans: AssetPlan[]; version: number }) {
+  const list = useLoad(
+    () =>
+      Promise.all(
+        props.plans.map((p) =>
+          get<PaymentList>("/v1/users/payments", { asset_id: p.asset_id }).then((l) => l.payments.map((x) => ({ plan: p, x }))),
+        ),
+      ).then((all) => all.flat().filter(({ x }) => x.status === "quarantined")),
+    [props.plans.length, props.version],
+  );
+  if (list.error) return <Notice kind="error">Could not load your payments: {errorText(list.error)}</Notice>;
+  const items = list.data ?? [];
+  if (items.length === 0) return null;
+  return (
+    <section class="panel" aria-labelledby="not-applied-title" data-testid="not-applied">
+      <h3 id="not-applied-title">Payments not applied</h3>
+      <p>
+        These payments reached the contract but the ledger did not apply them: the amount is held in custody and not
+        credited to you. An admin can refund it.
+      </p>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Payment</th>
+            <th scope="col">Amount</th>
+            <th scope="col">Reason</th>
+            <th scope="col">Transaction</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map(({ plan, x }) => (
+            <NotAppliedRow key={x.transaction_id} plan={plan} x={x} />
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function NotAppliedRow(props: { plan: AssetPlan; x: PaymentView }) {
+  const { plan, x } = props;
+  return (
+    <tr data-testid="not-applied-payment" data-nonce={x.nonce} title={notAppliedText(x)}>
+      <td>
+        {x.kind === "register" ? "Registration" : "Retopup"} in {plan.symbol}
+        {isTronChain(plan.chain_id) && ` on ${networkText(plan.chain_id)}`}
+      </td>
+      <td>
+        <AssetAmt a={x.amount} testid="not-applied-amount" />
+      </td>
+      <td data-testid="not-applied-reason">{x.quarantine_reason ?? "refused by the ledger"}</td>
+      <td>
+        {x.event ? (
+          <>
+            <TxHash chainId={plan.chain_id} hash={x.event.tx_hash} testid="not-applied-tx" />{" "}
+            <span class="muted">block {x.event.block}</span>
+          </>
+        ) : (
+          "—"
+        )}
+      </td>
+    </tr>
   );
 }
 

@@ -2,12 +2,13 @@
 // the sponsor is, in which asset, what it costs, and what the fee did once the ledger applied it.
 
 import { useState } from "preact/hooks";
-import { post } from "../lib/api";
+import { get, post } from "../lib/api";
 import { human } from "../lib/format";
 import { chainAddress, isNative, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
-import type { AssetPlan, SignedPayment } from "../lib/types";
+import type { AssetPlan, Profile, SignedPayment } from "../lib/types";
 import { useSignedIn, useTronLink } from "../ui/account";
-import { Addr, AssetAmt, Notice, TxHash } from "../ui/bits";
+import { Addr, AssetAmt, Notice, TxHash, useLoad } from "../ui/bits";
+import { load as inFlight } from "./inflight";
 import { type Applied, Payment } from "./payment";
 
 export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: number | null; onDone: () => void }) {
@@ -18,6 +19,11 @@ export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: 
   const valid = parseAnyAddress(props.sponsor) !== null;
   const tron = !!plan && isTronChain(plan.chain_id);
   const tronLink = useTronLink();
+  // A wallet registered in this asset already (and with no payment of it in flight here) is not offered another.
+  const me = useLoad(() => (signed ? get<Profile>("/v1/users/me") : Promise.resolve(null)), [signed?.session.address]);
+  const standing = plan && me.data?.assets.find((a) => a.asset_id === plan.asset_id);
+  const registered =
+    !!standing && !applied && !!signed && !inFlight({ wallet: signed.session.address, asset_id: standing.asset_id, kind: "register" });
 
   return (
     <section class="panel register" aria-labelledby="register-title" data-testid="register">
@@ -67,7 +73,13 @@ export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: 
           {!signed && (!tron || tronLink.present) && (
             <Notice kind="info">Connect your {tron ? "TronLink" : "wallet"} and sign in to register.</Notice>
           )}
-          {signed && plan && (
+          {signed && plan && registered && (
+            <Notice kind="ok" testid="already-registered">
+              This wallet is registered in {plan.symbol} as user #{standing!.user_no}
+              {standing!.registered_block !== null && ` since block ${standing!.registered_block}`}: its dashboard is below.
+            </Notice>
+          )}
+          {signed && plan && !registered && !me.loading && (
             <Payment
               key={`${plan.asset_id}-${signed.connection.kind}-${signed.connection.account}`}
               connection={signed.connection}
@@ -79,6 +91,7 @@ export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: 
                 setApplied(a);
                 props.onDone();
               }}
+              onRefused={props.onDone}
             />
           )}
           {applied?.status && plan && <Outcome plan={plan} applied={applied} />}

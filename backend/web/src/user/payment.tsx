@@ -6,13 +6,14 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Address, type Hex, getAddress } from "viem";
-import { ApiError, get, post } from "../lib/api";
+import { ApiError, post } from "../lib/api";
 import { human } from "../lib/format";
 import { type AnyConnection, type TronConnection, isNative, isTronChain, networkText } from "../lib/tron";
-import type { AssetPlan, Profile, RegistrationStatus, SignedPayment } from "../lib/types";
+import type { AssetPlan, RegistrationStatus, SignedPayment } from "../lib/types";
 import { type Connection, WalletError } from "../lib/wallet";
 import { connectEvmWallet, connectTronLinkWallet, errorText, useTronLink, useWallets } from "../ui/account";
 import { Addr, Notice } from "../ui/bits";
+import { type InFlight, type Slot, begin, clear, drivenElsewhere, driving, load, update, watch, whenReleased } from "./inflight";
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 /** How long the ledger may take to apply a mined payment before the page says so. */
@@ -41,8 +42,9 @@ export function Steps(props: { steps: Step[] }) {
 
 /** The outcome the page reports once the payment is applied. */
 export interface Applied {
-  status?: RegistrationStatus;
-  profile?: Profile;
+  /** The ledger's answer about this payload (by its nonce). */
+  status: RegistrationStatus;
+  /** The block of the event that used it. */
   block: bigint;
 }
 
@@ -51,6 +53,7 @@ type Problem =
   | { kind: "insufficient"; text: string }
   | { kind: "expired"; text: string }
   | { kind: "rejected"; text: string }
+  | { kind: "quarantined"; text: string }
   | { kind: "error"; text: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,6 +64,8 @@ interface PaymentProps<C> {
   kind: "register" | "retopup";
   ask: () => Promise<SignedPayment>;
   onApplied: (a: Applied) => void;
+  /** The payment reached the contract but the ledger refused it (quarantined). */
+  onRefused?: () => void;
   actionLabel: string;
 }
 
@@ -116,74 +121,394 @@ export function WalletMismatch(props: { symbol: string; chainId: number }) {
   );
 }
 
-/** The steps, the problem and the run state one payment shows; `fail` reports what stopped it. */
-function usePaymentState(kind: "register" | "retopup", approve: string | null) {
+/** Raised when the ledger refused a payment that reached the contract (quarantined): the amount and the reason. */
+export class NotApplied extends Error {
+  constructor(readonly status: RegistrationStatus) {
+    super(notAppliedText(status));
+  }
+}
+
+/** "Your payment of 20 BNB (transaction 0x…, block 42) was not applied: …; an admin can refund it." */
+export function notAppliedText(s: { amount: { human: string }; event: { tx_hash: string; block: number } | null; quarantine_reason: string | null }) {
+  const where = s.event ? ` (transaction ${short(s.event.tx_hash)}, block ${s.event.block})` : "";
+  return (
+    `Your payment of ${s.amount.human}${where} reached the contract but was not applied: ${s.quarantine_reason ?? "no reason given"}. ` +
+    `The ${s.amount.human} is held in the contract's custody and not credited to you; an admin can refund it.`
+  );
+}
+
+/**
+ * Where the page stands with this slot's payment: nothing in flight (`idle`), looking at a stored one
+ * (`checking`), asking the wallet (`driving`), following a sent one (`following`), another tab asking its wallet
+ * (`elsewhere`), a payload out with no transaction recorded — paying it again pays the SAME payload (`resume`) —,
+ * following stopped without an outcome (`stalled`), or a registration done (`done`).
+ */
+type Phase = "idle" | "checking" | "driving" | "following" | "elsewhere" | "resume" | "stalled" | "done";
+
+/** What a payment needs of a wallet, EVM or TronLink alike. */
+interface Payer {
+  /** "your wallet", "TronLink". */
+  where: string;
+  /** The 0x account (the session's). */
+  account: string;
+  network(): Promise<number | null>;
+  /** Balance and fee checks before anything is sent: the problem, or null. */
+  check(p: SignedPayment): Promise<Problem | null>;
+  /** Whether the payment needs a token approval first. */
+  token: boolean;
+  allowance(p: SignedPayment): Promise<bigint>;
+  approve(p: SignedPayment): Promise<string>;
+  pay(p: SignedPayment): Promise<string>;
+  mined(id: string): Promise<{ blockNumber: bigint }>;
+  blockNumber(): Promise<bigint>;
+  /** Whether the contract has spent the payload's nonce (it executed, whoever sent it). */
+  nonceUsed(p: SignedPayment): Promise<boolean>;
+}
+
+/**
+ * One payment, driven or followed by this page and kept in flight across reloads and tabs (./inflight): the
+ * steps, the problem and the phase.
+ */
+function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLabel: string | null) {
+  const kind = props.kind;
   const initial: Step[] = [
-    ...(approve ? [{ id: "approve", label: approve, state: "todo" as StepState }] : []),
+    ...(approveLabel ? [{ id: "approve", label: approveLabel, state: "todo" as StepState }] : []),
     { id: "sent", label: "Sent", state: "todo" },
     { id: "mined", label: "Mined", state: "todo" },
     { id: "confirmed", label: "Confirmed", state: "todo" },
     { id: "applied", label: "Applied", state: "todo" },
   ];
+  const slot: Slot = { wallet: payer.account, asset_id: props.plan.asset_id, kind };
   const [steps, setSteps] = useState<Step[]>(initial);
   const [problem, setProblem] = useState<Problem | null>(null);
-  const [running, setRunning] = useState(false);
-  /** A registration happens once: after it, the steps stay but the button goes. */
-  const [finished, setFinished] = useState(false);
+  const [phase, setPhaseState] = useState<Phase>(() => (load(slot) ? "checking" : "idle"));
   const [started, setStarted] = useState(false);
+  const [amount, setAmount] = useState<string | null>(null);
   const alive = useRef(true);
-  useEffect(() => {
-    alive.current = true;
-    return () => {
-      alive.current = false;
-    };
-  }, []);
+  const phaseRef = useRef<Phase>(phase);
+  /** The nonce this page follows now (so that a storage event does not start a second follower). */
+  const following = useRef<string | null>(null);
+  /** The last record this page knew: what a removed record was about. */
+  const known = useRef<InFlight | null>(null);
+  const setPhase = (p: Phase) => {
+    phaseRef.current = p;
+    if (alive.current) setPhaseState(p);
+  };
   const set = (id: string, state: StepState, detail?: string) =>
     alive.current && setSteps((all) => all.map((s) => (s.id === id ? { ...s, state, detail: detail ?? s.detail } : s)));
-  return {
-    steps,
-    problem,
-    setProblem,
-    running,
-    finished,
-    started,
-    alive,
-    set,
-    begin() {
-      setProblem(null);
-      setSteps(initial);
-      setRunning(true);
-      setStarted(true);
-    },
-    end() {
-      if (alive.current) setRunning(false);
-    },
-    done(applied: Applied) {
-      set("confirmed", "done", `Event in block ${applied.block} confirmed`);
-      set("applied", "done", appliedText(kind, applied));
-      if (kind === "register") setFinished(true);
-    },
-    fail(e: unknown, payment: SignedPayment | null) {
-      if (!alive.current) return;
-      setSteps((all) => all.map((s) => (s.state === "active" ? { ...s, state: "failed" } : s)));
-      // A payload that reached the chain too late reverts: say why.
-      if (e instanceof WalletError && e.kind === "reverted" && payment && payment.deadline * 1000 <= Date.now()) {
+
+  /** The steps a stored record has reached. */
+  const showReached = (r: InFlight) => {
+    known.current = r;
+    setAmount(r.payment.amount.human);
+    setStarted(true);
+    setSteps(initial.map((s) => ({ ...s })));
+    if (approveLabel) {
+      if (r.tx) set("approve", "done", "Approved");
+      else if (r.approve) set("approve", "active", `Approval sent (${short(r.approve)})`);
+    }
+    if (r.tx) {
+      set("sent", "done", `Transaction ${short(r.tx)}`);
+      if (r.mined) set("mined", "done", `Block ${r.mined}`);
+      else set("mined", "active", "Waiting for a block");
+    }
+  };
+
+  /** Marks every active step failed and shows the problem; a final one forgets the record. */
+  const fail = (e: unknown, r: InFlight | null) => {
+    if (!alive.current) return;
+    setSteps((all) => all.map((s) => (s.state === "active" ? { ...s, state: "failed" } : s)));
+    const payment = r?.payment ?? null;
+    if (e instanceof NotApplied) {
+      if (r) clear(slot, r.payment.nonce);
+      set("confirmed", "done", e.status.event ? `Event in block ${e.status.event.block} confirmed` : undefined);
+      set("applied", "failed", `Not applied: ${e.status.quarantine_reason ?? "refused by the ledger"}`);
+      setProblem({ kind: "quarantined", text: e.message });
+      setPhase(kind === "register" ? "done" : "idle");
+      props.onRefused?.();
+      return;
+    }
+    if (e instanceof WalletError && e.kind === "reverted") {
+      // Final: mined and refused by the contract; nothing was taken.
+      if (r) clear(slot, r.payment.nonce);
+      setPhase("idle");
+      if (payment && payment.deadline * 1000 <= Date.now()) {
         setProblem({ kind: "expired", text: `${expiredText(payment)} The transaction was mined but refused by the contract.` });
         return;
       }
-      const rejected = e instanceof WalletError && e.kind === "rejected";
-      const insufficient = e instanceof WalletError && e.kind === "insufficient_funds";
-      setProblem({ kind: rejected ? "rejected" : insufficient ? "insufficient" : "error", text: paymentError(e) });
-    },
+      setProblem({ kind: "error", text: paymentError(e) });
+      return;
+    }
+    const rejected = e instanceof WalletError && e.kind === "rejected";
+    const insufficient = e instanceof WalletError && e.kind === "insufficient_funds";
+    setProblem({ kind: rejected ? "rejected" : insufficient ? "insufficient" : "error", text: paymentError(e) });
+    // Not final: a sent payment may still apply (follow it again); a payload out unsent is paid again as it is.
+    const stored = load(slot);
+    setPhase(stored?.tx ? "stalled" : stored ? "resume" : "idle");
   };
+
+  const applied = (a: Applied, r: InFlight) => {
+    clear(slot, r.payment.nonce);
+    following.current = null;
+    set("confirmed", "done", `Event in block ${a.block} confirmed`);
+    set("applied", "done", appliedText(kind, a));
+    setPhase(kind === "register" ? "done" : "idle");
+    props.onApplied(a);
+  };
+
+  /** From a sent transaction (its hash recorded) to the ledger's outcome. */
+  const followTx = async (r: InFlight) => {
+    following.current = r.payment.nonce;
+    setPhase("following");
+    let block: bigint;
+    if (r.mined) {
+      block = BigInt(r.mined);
+    } else {
+      set("mined", "active", "Waiting for a block");
+      try {
+        block = (await payer.mined(r.tx!)).blockNumber;
+      } catch (e) {
+        // Refused because another transaction of the same payload executed first (a wallet that sent it after a
+        // reload): that one is the payment; follow it.
+        if (e instanceof WalletError && e.kind === "reverted" && (await payer.nonceUsed(r.payment).catch(() => false))) {
+          await followNonce(r);
+          return;
+        }
+        throw e;
+      }
+      r = update(r, { mined: block.toString() });
+    }
+    set("mined", "done", `Block ${block}`);
+    set("confirmed", "active", "Waiting for confirmations");
+    const a = await follow(payer, r.payment, block, (head) =>
+      set("confirmed", "active", `${head - block + 1n} confirmation(s), head block ${head}`),
+    );
+    applied(a, r);
+  };
+
+  /** The payload was used on-chain but this page has no hash of it (sent while the page reloaded): by its nonce. */
+  const followNonce = async (r: InFlight) => {
+    following.current = r.payment.nonce;
+    setPhase("following");
+    if (approveLabel) set("approve", "done", "Approved");
+    set("sent", "done", "The authorisation was used on-chain");
+    set("mined", "active", "Waiting for the ledger to name its block");
+    const a = await follow(payer, r.payment, null, (head) => set("confirmed", "active", `Waiting for confirmations, head block ${head}`));
+    set("mined", "done", `Block ${a.block}`);
+    applied(a, r);
+  };
+
+  /** Follows what a stored record says (on load, or as another tab writes it); asks the wallet for nothing. */
+  const resume = async (r: InFlight | null, signal: AbortSignal) => {
+    if (phaseRef.current === "driving") return;
+    if (!r) {
+      // Gone: another tab reached an outcome (or gave up). One look at this payload's status tells which.
+      const was = known.current;
+      known.current = null;
+      if (!was || following.current) return;
+      if (phaseRef.current !== "elsewhere" && phaseRef.current !== "resume" && phaseRef.current !== "checking") return;
+      try {
+        const s = await confirm(was.payment.nonce);
+        if (isApplied(s)) {
+          showReached({ ...was, tx: s.event!.tx_hash, mined: String(s.event!.block) });
+          applied({ status: s, block: BigInt(s.event!.block) }, was);
+        } else if (s.status === "quarantined") {
+          showReached({ ...was, tx: s.event?.tx_hash, mined: s.event ? String(s.event.block) : undefined });
+          fail(new NotApplied(s), was);
+        } else {
+          setStarted(false);
+          setPhase("idle");
+        }
+      } catch (e) {
+        fail(e, null);
+      }
+      return;
+    }
+    if (following.current === r.payment.nonce) return;
+    showReached(r);
+    try {
+      if (r.tx) {
+        await followTx(r);
+        return;
+      }
+      if (await drivenElsewhere(slot)) {
+        setPhase("elsewhere");
+        await whenReleased(slot, signal).catch(() => undefined);
+        if (!signal.aborted) await resume(load(slot), signal);
+        return;
+      }
+      if (await payer.nonceUsed(r.payment).catch(() => false)) {
+        await followNonce(r);
+        return;
+      }
+      if (r.payment.deadline * 1000 <= Date.now()) {
+        clear(slot, r.payment.nonce);
+        known.current = null;
+        setStarted(false);
+        setPhase("idle");
+        return;
+      }
+      setPhase("resume");
+    } catch (e) {
+      following.current = null;
+      fail(e, r);
+    }
+  };
+
+  // The storage listener calls this render's functions (the wallet's connection and the props may change).
+  const latest = useRef(resume);
+  latest.current = resume;
+  // On load and whenever another tab writes this slot's record.
+  useEffect(() => {
+    alive.current = true;
+    const abort = new AbortController();
+    void latest.current(load(slot), abort.signal);
+    const off = watch(slot, (r) => void latest.current(r, abort.signal));
+    return () => {
+      alive.current = false;
+      abort.abort();
+      off();
+    };
+  }, [slot.wallet, slot.asset_id, slot.kind]);
+
+  /** The button: the stored payload (the same nonce) when one is out, else a new one from the API. */
+  const drive = async () => {
+    let r: InFlight | null = null;
+    setProblem(null);
+    setPhase("driving");
+    try {
+      const have = await payer.network();
+      if (have !== null && have !== props.plan.chain_id) {
+        setProblem({ kind: "wrong_network", have, want: props.plan.chain_id });
+        setPhase(load(slot) ? "resume" : "idle");
+        return;
+      }
+      const stored = load(slot);
+      if (stored?.tx) {
+        showReached(stored);
+        await followTx(stored);
+        return;
+      }
+      let again = false;
+      if (stored && stored.payment.deadline * 1000 > Date.now()) {
+        r = stored;
+        again = true;
+        showReached(stored);
+      } else {
+        if (stored) clear(slot, stored.payment.nonce);
+        setSteps(initial);
+        setStarted(true);
+        const p = await props.ask();
+        r = begin(slot, p);
+        known.current = r;
+        setAmount(p.amount.human);
+        again = !!p.reissued;
+      }
+      const p = r.payment;
+      // A payload given before may have been paid meanwhile (the wallet sent it after a reload): never twice.
+      if (again && (await payer.nonceUsed(p).catch(() => false))) {
+        await followNonce(r);
+        return;
+      }
+      const expired = () => p.deadline * 1000 <= Date.now();
+      if (expired()) {
+        clear(slot, p.nonce);
+        known.current = null;
+        setProblem({ kind: "expired", text: expiredText(p) });
+        setPhase("idle");
+        return;
+      }
+      const refused = await payer.check(p);
+      if (refused) {
+        setProblem(refused);
+        setPhase("resume");
+        return;
+      }
+      if (payer.token) {
+        const amount = BigInt(p.amount.base);
+        if (r.approve) {
+          set("approve", "active", `Approval sent (${short(r.approve)}), waiting for it to be mined`);
+          await payer.mined(r.approve);
+        }
+        if ((await payer.allowance(p)) < amount) {
+          set("approve", "active", `Approve ${p.amount.human} for the settlement contract in ${payer.where}`);
+          const approveId = await payer.approve(p);
+          r = update(r, { approve: approveId });
+          set("approve", "active", `Approval sent (${short(approveId)}), waiting for it to be mined`);
+          const mined = await payer.mined(approveId);
+          set("approve", "done", `Approved in block ${mined.blockNumber}`);
+        } else {
+          set("approve", "done", r.approve ? "Approved" : "Already approved");
+        }
+      }
+      if (expired()) {
+        clear(slot, p.nonce);
+        setProblem({ kind: "expired", text: expiredText(p) });
+        setPhase("idle");
+        return;
+      }
+      set("sent", "active", `Confirm the transaction in ${payer.where}`);
+      const id = await payer.pay(p);
+      r = update(r, { tx: id });
+      set("sent", "done", `Transaction ${short(id)}`);
+      await followTx(r);
+    } catch (e) {
+      following.current = null;
+      fail(e, r);
+    }
+  };
+
+  const run = async () => {
+    const ran = await driving(slot, async () => {
+      await drive();
+      return true;
+    });
+    if (ran === null) {
+      // Another tab is asking its wallet for this payment right now: follow it from here.
+      setPhase("elsewhere");
+      const abort = new AbortController();
+      await whenReleased(slot, abort.signal).catch(() => undefined);
+      await resume(load(slot), abort.signal);
+    }
+  };
+
+  const check = () => void resume(load(slot), new AbortController().signal);
+
+  return { steps, problem, setProblem, phase, started, amount, run, check };
+}
+
+const isApplied = (s: RegistrationStatus) => s.status === "applied" && !!s.event && s.event.this_payload !== false;
+
+const confirm = (nonce: string) => post<RegistrationStatus>("/v1/users/register/confirm", { nonce });
+
+/** What the pay button says in each phase; `null`: no button. */
+function buttonText(phase: Phase, action: string, amount: string | null, where: string): string | null {
+  switch (phase) {
+    case "idle":
+      return action;
+    case "checking":
+      return "Looking for a payment in flight…";
+    case "driving":
+      return `Paying: see the steps below (${where})`;
+    case "following":
+      return "Payment sent: waiting for the chain and the ledger";
+    case "elsewhere":
+      return "Being paid in another tab or window: waiting for it";
+    case "resume":
+      return `Continue paying ${amount ?? ""} (the same authorisation: it cannot be charged twice)`.replace("  ", " ");
+    case "stalled":
+      return "Check the payment in flight again";
+    case "done":
+      return null;
+  }
 }
 
 /** The button, the problem (with what to do about it) and the steps. */
 function PaymentView(props: {
   kind: "register" | "retopup";
-  state: ReturnType<typeof usePaymentState>;
-  run: () => void;
+  state: ReturnType<typeof usePayment>;
   actionLabel: string;
+  where: string;
   /** The warning while the wallet is on another network, and the problem's wording of it. */
   networkWarning: ComponentChildren;
   networkProblem: (have: number, want: number) => ComponentChildren;
@@ -191,21 +516,36 @@ function PaymentView(props: {
 }) {
   const { state: st } = props;
   const problem = st.problem;
+  const label = buttonText(st.phase, props.actionLabel, st.amount, props.where);
+  const enabled = (st.phase === "idle" || st.phase === "resume" || st.phase === "stalled") && !props.blocked;
+  const click = st.phase === "stalled" ? st.check : () => void st.run();
   return (
-    <div class="payment" data-testid={`payment-${props.kind}`}>
+    <div class="payment" data-testid={`payment-${props.kind}`} data-phase={st.phase}>
       {props.networkWarning}
-      {!st.finished && (
-        <button type="button" class="primary" onClick={props.run} disabled={st.running || props.blocked} data-testid={`pay-${props.kind}`}>
-          {props.actionLabel}
+      {label !== null && (
+        <button type="button" class="primary" onClick={click} disabled={!enabled} data-testid={`pay-${props.kind}`} data-phase={st.phase}>
+          {label}
         </button>
+      )}
+      {st.phase === "elsewhere" && (
+        <Notice kind="info" testid="paying-elsewhere">
+          This payment is being paid in another tab or window of this browser; this page follows it.
+        </Notice>
+      )}
+      {st.phase === "resume" && (
+        <Notice kind="info" testid="payment-resume">
+          An authorisation for {st.amount} was handed out and no transaction of it is recorded here (the page was
+          reloaded, or the wallet was closed). Paying again sends the same authorisation, which the contract executes
+          at most once.
+        </Notice>
       )}
       {problem && (
         <Notice kind={problem.kind === "wrong_network" ? "warn" : "error"} testid={`problem-${problem.kind}`}>
           {problem.kind === "wrong_network" ? props.networkProblem(problem.have, problem.want) : problem.text}
-          {problem.kind === "expired" && (
+          {problem.kind === "expired" && st.phase === "idle" && (
             <>
               {" "}
-              <button type="button" onClick={props.run}>
+              <button type="button" onClick={() => void st.run()}>
                 Get a new authorisation
               </button>
             </>
@@ -221,13 +561,45 @@ function PaymentView(props: {
 function EvmPayment(props: PaymentProps<Connection>) {
   const { connection: c, plan } = props;
   const token = plan.token === ZERO ? null : (getAddress(plan.token) as Address);
-  const st = usePaymentState(props.kind, token ? `Approve ${plan.symbol}` : null);
-  const { set, setProblem } = st;
   const [chainId, setChainId] = useState<number | null>(null);
   useEffect(() => {
     void c.chainId().then(setChainId, () => undefined);
   }, [c]);
-
+  const payer: Payer = {
+    where: "your wallet",
+    account: c.hex,
+    token: !!token,
+    async network() {
+      const have = await c.chainId();
+      setChainId(have);
+      return have;
+    },
+    async check(p) {
+      const amount = BigInt(p.amount.base);
+      // Balance first: a wallet would only say "insufficient funds" without the figures.
+      const native = await c.nativeBalance();
+      if (token) {
+        const balance = await c.tokenBalance(token);
+        if (balance < amount) {
+          return { kind: "insufficient", text: `Your balance is ${human(balance, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human}.` };
+        }
+        if (native === 0n) return { kind: "insufficient", text: "Your wallet has no coin to pay the network fee (gas)." };
+        return null;
+      }
+      if (native < amount) {
+        return { kind: "insufficient", text: `Your balance is ${human(native, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human} plus gas.` };
+      }
+      return null;
+    },
+    allowance: (p) => c.allowance(token!, getAddress(p.contract)),
+    approve: (p) => c.approve(token!, getAddress(p.contract), BigInt(p.amount.base)),
+    pay: (p) => c.send(p.transaction, "transaction"),
+    mined: (id) => c.mined(id as Hex),
+    blockNumber: () => c.blockNumber(),
+    nonceUsed: (p) => c.nonceUsed(p.transaction.to, p.nonce),
+  };
+  const st = usePayment(props, payer, token ? `Approve ${plan.symbol}` : null);
+  const { setProblem } = st;
   const wrongNetwork = chainId !== null && chainId !== plan.chain_id;
 
   const switchNetwork = async () => {
@@ -244,90 +616,16 @@ function EvmPayment(props: PaymentProps<Connection>) {
     }
   };
 
-  const run = async () => {
-    let payment: SignedPayment | null = null;
-    st.begin();
-    try {
-      const have = await c.chainId();
-      setChainId(have);
-      if (have !== plan.chain_id) {
-        setProblem({ kind: "wrong_network", have, want: plan.chain_id });
-        return;
-      }
-      const p = await props.ask();
-      payment = p;
-      const amount = BigInt(p.amount.base);
-      const expired = () => p.deadline * 1000 <= Date.now();
-      if (expired()) {
-        setProblem({ kind: "expired", text: expiredText(p) });
-        return;
-      }
-      // Balance first: a wallet would only say "insufficient funds" without the figures.
-      const native = await c.nativeBalance();
-      if (token) {
-        const balance = await c.tokenBalance(token);
-        if (balance < amount) {
-          setProblem({
-            kind: "insufficient",
-            text: `Your balance is ${human(balance, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human}.`,
-          });
-          return;
-        }
-        if (native === 0n) {
-          setProblem({ kind: "insufficient", text: "Your wallet has no coin to pay the network fee (gas)." });
-          return;
-        }
-        const spender = getAddress(p.contract);
-        if ((await c.allowance(token, spender)) < amount) {
-          set("approve", "active", `Approve ${p.amount.human} for the settlement contract in your wallet`);
-          const approveHash = await c.approve(token, spender, amount);
-          set("approve", "active", `Approval sent (${short(approveHash)}), waiting for it to be mined`);
-          const r = await c.mined(approveHash);
-          set("approve", "done", `Approved in block ${r.blockNumber}`);
-        } else {
-          set("approve", "done", "Already approved");
-        }
-      } else if (native < amount) {
-        setProblem({
-          kind: "insufficient",
-          text: `Your balance is ${human(native, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human} plus gas.`,
-        });
-        return;
-      }
-      if (expired()) {
-        setProblem({ kind: "expired", text: expiredText(p) });
-        return;
-      }
-      set("sent", "active", "Confirm the transaction in your wallet");
-      const hash = await c.send(p.transaction, "transaction");
-      set("sent", "done", `Transaction ${short(hash)}`);
-      set("mined", "active", "Waiting for a block");
-      const receipt = await c.mined(hash as Hex);
-      const minedBlock = receipt.blockNumber;
-      set("mined", "done", `Block ${minedBlock}`);
-      set("confirmed", "active", "Waiting for confirmations");
-      const applied = await follow(c, props.kind, p, minedBlock, (head) =>
-        set("confirmed", "active", `${head - minedBlock + 1n} confirmation(s), head block ${head}`),
-      );
-      st.done(applied);
-      props.onApplied(applied);
-    } catch (e) {
-      st.fail(e, payment);
-    } finally {
-      st.end();
-    }
-  };
-
   return (
     <PaymentView
       kind={props.kind}
       state={st}
-      run={run}
       actionLabel={props.actionLabel}
+      where="your wallet"
       blocked={wrongNetwork}
       networkWarning={
         wrongNetwork &&
-        !st.running && (
+        st.phase !== "driving" && (
           <Notice kind="warn" testid="wrong-network">
             Your wallet is on network {chainId}; {plan.symbol} is paid on chain {plan.chain_id}.{" "}
             <button type="button" onClick={switchNetwork} data-testid="switch-network">
@@ -356,8 +654,6 @@ function EvmPayment(props: PaymentProps<Connection>) {
  */
 function TronPayment(props: PaymentProps<TronConnection>) {
   const { connection: c, plan } = props;
-  const st = usePaymentState(props.kind, isNative(plan.token) ? null : `Approve ${plan.symbol}`);
-  const { set, setProblem } = st;
   const [network, setNetwork] = useState<number | null>(null);
   useEffect(() => {
     void c.network().then(setNetwork);
@@ -367,80 +663,51 @@ function TronPayment(props: PaymentProps<TronConnection>) {
     setProblem(null);
     setNetwork(await c.network());
   };
-
-  const run = async () => {
-    let payment: SignedPayment | null = null;
-    st.begin();
-    try {
+  const callOf = (p: SignedPayment) => {
+    if (!p.tron) throw new Error("The API's answer carries no TRON transaction for this asset; nothing was sent.");
+    return p.tron;
+  };
+  const payer: Payer = {
+    where: "TronLink",
+    account: c.hex,
+    token: !isNative(plan.token),
+    async network() {
       const have = await c.network();
       setNetwork(have);
-      if (have !== null && have !== plan.chain_id) {
-        setProblem({ kind: "wrong_network", have, want: plan.chain_id });
-        return;
-      }
-      const p = await props.ask();
-      payment = p;
-      const call = p.tron;
-      if (!call) throw new Error("The API's answer carries no TRON transaction for this asset; nothing was sent.");
+      return have;
+    },
+    async check(p) {
+      const call = callOf(p);
       const amount = BigInt(p.amount.base);
-      const expired = () => p.deadline * 1000 <= Date.now();
-      if (expired()) {
-        setProblem({ kind: "expired", text: expiredText(p) });
-        return;
-      }
       const trx = await c.nativeBalance();
       if (call.approve) {
-        const token = call.approve.contract;
-        const balance = await c.tokenBalance(token);
+        const balance = await c.tokenBalance(call.approve.contract);
         if (balance < amount) {
-          setProblem({
-            kind: "insufficient",
-            text: `Your balance is ${human(balance, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human}.`,
-          });
-          return;
+          return { kind: "insufficient", text: `Your balance is ${human(balance, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human}.` };
         }
-        if (trx === 0n) {
-          setProblem({ kind: "insufficient", text: "Your TronLink account has no TRX to pay the network fee (energy)." });
-          return;
-        }
-        if ((await c.allowance(token, call.contract)) < amount) {
-          set("approve", "active", `Approve ${p.amount.human} for the settlement contract in TronLink`);
-          const approveId = await c.send({ ...call.approve, call_value: "0" }, "approval");
-          set("approve", "active", `Approval sent (${short(approveId)}), waiting for it to be mined`);
-          const r = await c.mined(approveId);
-          set("approve", "done", `Approved in block ${r.blockNumber}`);
-        } else {
-          set("approve", "done", "Already approved");
-        }
-      } else if (trx < amount) {
-        setProblem({
-          kind: "insufficient",
-          text: `Your balance is ${human(trx, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human} plus energy.`,
-        });
-        return;
+        if (trx === 0n) return { kind: "insufficient", text: "Your TronLink account has no TRX to pay the network fee (energy)." };
+        return null;
       }
-      if (expired()) {
-        setProblem({ kind: "expired", text: expiredText(p) });
-        return;
+      if (trx < amount) {
+        return { kind: "insufficient", text: `Your balance is ${human(trx, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human} plus energy.` };
       }
-      set("sent", "active", "Confirm the transaction in TronLink");
-      const txid = await c.send(call, "transaction");
-      set("sent", "done", `Transaction ${short(txid)}`);
-      set("mined", "active", "Waiting for a block");
-      const minedBlock = (await c.mined(txid)).blockNumber;
-      set("mined", "done", `Block ${minedBlock}`);
-      set("confirmed", "active", "Waiting for confirmations");
-      const applied = await follow(c, props.kind, p, minedBlock, (head) =>
-        set("confirmed", "active", `${head - minedBlock + 1n} confirmation(s), head block ${head}`),
-      );
-      st.done(applied);
-      props.onApplied(applied);
-    } catch (e) {
-      st.fail(e, payment);
-    } finally {
-      st.end();
-    }
+      return null;
+    },
+    allowance(p) {
+      const call = callOf(p);
+      return call.approve ? c.allowance(call.approve.contract, call.contract) : Promise.resolve(BigInt(p.amount.base));
+    },
+    approve(p) {
+      const call = callOf(p);
+      return c.send({ ...call.approve!, call_value: "0" }, "approval");
+    },
+    pay: (p) => c.send(callOf(p), "transaction"),
+    mined: (id) => c.mined(id),
+    blockNumber: () => c.blockNumber(),
+    nonceUsed: (p) => c.nonceUsed(callOf(p).contract, p.nonce),
   };
+  const st = usePayment(props, payer, isNative(plan.token) ? null : `Approve ${plan.symbol}`);
+  const { setProblem } = st;
 
   const other = (have: number) => (
     <>
@@ -455,12 +722,12 @@ function TronPayment(props: PaymentProps<TronConnection>) {
     <PaymentView
       kind={props.kind}
       state={st}
-      run={run}
       actionLabel={props.actionLabel}
+      where="TronLink"
       blocked={wrongNetwork}
       networkWarning={
         wrongNetwork &&
-        !st.running && (
+        st.phase !== "driving" && (
           <Notice kind="warn" testid="wrong-network">
             {other(network)}
           </Notice>
@@ -506,43 +773,28 @@ function paymentError(e: unknown): string {
   return errorText(e);
 }
 
-/** Polls the ledger until the payment is applied (or the deadline passes), reporting the chain head meanwhile. */
+/**
+ * Polls the ledger about THIS payload (by its nonce, for a registration and a retopup alike) until it is applied
+ * (or the deadline passes), reporting the chain head meanwhile; a payment the ledger refused throws [`NotApplied`].
+ * `minedBlock` is null when the page knows the payload was used but not its transaction.
+ */
 async function follow(
   c: { blockNumber(): Promise<bigint> },
-  kind: "register" | "retopup",
   payment: SignedPayment,
-  minedBlock: bigint,
+  minedBlock: bigint | null,
   progress: (head: bigint) => void,
 ): Promise<Applied> {
   const until = Date.now() + APPLY_DEADLINE_MS;
-  const before = kind === "retopup" ? await retopups(payment.asset_id) : 0;
   while (Date.now() < until) {
-    const head = await c.blockNumber().catch(() => minedBlock);
+    const head = await c.blockNumber().catch(() => minedBlock ?? 0n);
     progress(head);
-    if (kind === "register") {
-      const status = await post<RegistrationStatus>("/v1/users/register/confirm", { nonce: payment.nonce });
-      if (status.status === "applied" && status.event) return { status, block: BigInt(status.event.block) };
-      if (status.status === "quarantined") {
-        throw new Error(`The chain event was refused by the plan and quarantined: ${status.quarantine_reason}`);
-      }
-    } else {
-      const profile = await get<Profile>("/v1/users/me");
-      const a = profile.assets.find((x) => x.asset_id === payment.asset_id);
-      if (a && a.retopups > before) return { profile, block: minedBlock };
-    }
+    const status = await confirm(payment.nonce);
+    if (isApplied(status)) return { status, block: BigInt(status.event!.block) };
+    if (status.status === "quarantined") throw new NotApplied(status);
+    // `expired` with a mined transaction: its block is not confirmed yet (it still shows `applied` once it is).
     await sleep(1000);
   }
   throw new Error("The payment was mined but the ledger has not applied it within 3 minutes; it will show once the listener catches up.");
-}
-
-async function retopups(assetId: number): Promise<number> {
-  try {
-    const p = await get<Profile>("/v1/users/me");
-    return p.assets.find((x) => x.asset_id === assetId)?.retopups ?? 0;
-  } catch (e) {
-    if (e instanceof ApiError) return 0;
-    throw e;
-  }
 }
 
 export function SponsorLine(props: { sponsor: string }) {
