@@ -4,17 +4,18 @@
 //! executes the real contract bytecode. No TRON node can run on these machines; this one is strict where a
 //! lenient stand-in would hide bugs that mainnet catches:
 //!
-//! * **Broadcast** checks, in java-tron's order (`Wallet.broadcastTransaction`, then `Manager.processTransaction`):
-//!   a contract at all, an expiration not before the next block's slot (the head block's time plus the 3-second
-//!   block interval, [`BLOCK_PRODUCED_INTERVAL_MS`]), the TAPOS reference block (the block whose number ends in
-//!   `ref_block_bytes` must have `ref_block_hash` as bytes 8..16 of its id), the size (`Manager.validateCommon`: at
-//!   most [`TRANSACTION_MAX_BYTES`], with room for its results), the expiration window (after the head block's
-//!   time, at most 24 h past it), duplicate transaction ids, the signature against the owner address, then the
-//!   contract (`fee_limit` within `[0, maxFeeLimit]`, the owner's balance, a contract at the address). Refusals
-//!   carry java-tron's result codes and messages (`TRANSACTION_EXPIRATION_ERROR` "Transaction expired",
-//!   `TAPOS_ERROR` "Tapos check error.", `TOO_BIG_TRANSACTION_ERROR` "Too big transaction …, TxId …",
-//!   `DUP_TRANSACTION_ERROR` "Dup transaction.", `SIGERROR` "Validate signature error: …",
-//!   `CONTRACT_VALIDATE_ERROR` "Contract validate error : …", `SERVER_BUSY` "Server busy.").
+//! * **Broadcast** checks, in java-tron's order (`Wallet.broadcastTransaction`, `Manager.pushTransaction`, then
+//!   `Manager.processTransaction`): a contract at all, an expiration not before the next block's slot (the head
+//!   block's time plus the 3-second block interval, [`BLOCK_PRODUCED_INTERVAL_MS`]), the signature against the
+//!   owner address (`TransactionCapsule.validatePubSignature`: one key), the TAPOS reference block (the block whose
+//!   number ends in `ref_block_bytes` must have `ref_block_hash` as bytes 8..16 of its id), the size
+//!   (`Manager.validateCommon`: at most [`TRANSACTION_MAX_BYTES`], with room for its results), the expiration
+//!   window (after the head block's time, at most 24 h past it), duplicate transaction ids, then the contract
+//!   (`fee_limit` within `[0, maxFeeLimit]`, the owner's balance, a contract at the address). Refusals carry
+//!   java-tron's result codes and messages (`TRANSACTION_EXPIRATION_ERROR` "Transaction expired", `SIGERROR`
+//!   "Validate signature error: …", `TAPOS_ERROR` "Tapos check error.", `TOO_BIG_TRANSACTION_ERROR` "Too big
+//!   transaction …, TxId …", `DUP_TRANSACTION_ERROR` "Dup transaction.", `CONTRACT_VALIDATE_ERROR` "Contract
+//!   validate error : …", `SERVER_BUSY` "Server busy.").
 //! * **Energy.** A call runs with an energy limit of `min(fee_limit, balance − call_value) / energyFee`; one that
 //!   needs more fails with `OUT_OF_ENERGY` and burns the whole limit, as on TRON. Energy is the EVM's gas
 //!   (intrinsic cost included: TRON would charge that part as bandwidth). The fee (`energy × energyFee` SUN) is

@@ -102,8 +102,9 @@ struct Examined {
     /// `TOO_BIG_TRANSACTION_ERROR` when it is larger than java-tron accepts.
     too_big: Option<Return>,
     call: Result<Call, Return>,
-    /// Who signed it, or the refusal of its signatures (not exactly one, or one that recovers no key).
-    signer: Result<Address, Return>,
+    /// Who signed it, with the signature in hex, or the refusal of its signatures (not exactly one, or one that
+    /// recovers no key).
+    signer: Result<(Address, String), Return>,
 }
 
 impl Examined {
@@ -116,10 +117,17 @@ impl Examined {
         let txid = transaction_id(raw);
         let too_big = Self::too_big(&tx, txid);
         let call = decode_call(raw, txid);
+        // `TransactionCapsule.validatePubSignature` and `checkWeight`, for an owner whose permission has one key.
         let signer = match tx.signature.as_slice() {
-            [signature] => recover_signer(&txid, signature).map_err(|e| signature_error(&e)),
+            [] => Err(signature_error("miss sig or contract")),
             more if more.len() > crate::SIGNATURES_MAX => Err(signature_error("too many signatures")),
-            other => Err(signature_error(&format!("{} signatures for a single-key owner", other.len()))),
+            [signature] => recover_signer(&txid, signature)
+                .map(|signer| (signer, alloy::hex::encode(signature)))
+                .map_err(|e| signature_error(&e)),
+            more => Err(signature_error(&format!(
+                "Signature count is {} more than key counts of permission : 1",
+                more.len()
+            ))),
         };
         Ok(Self { tx, txid, too_big, call, signer })
     }
@@ -271,6 +279,21 @@ impl Node {
         if raw.expiration < next_slot_ms(head_ms) {
             return Ok(refuse(ResponseCode::TransactionExpirationError, EXPIRED));
         }
+        let call = match call {
+            Ok(call) => call,
+            Err(refusal) => return Ok(refusal),
+        };
+        // `Manager.pushTransaction` validates the signature before `processTransaction`'s checks.
+        match signer {
+            Ok((signer, _)) if signer == call.owner => {}
+            Ok((signer, signature)) => {
+                return Ok(signature_error(&format!(
+                    "{signature} is signed by {} but it is not contained of permission.",
+                    abi::tron::to_base58(signer),
+                )));
+            }
+            Err(refusal) => return Ok(refusal),
+        }
         if !self.tapos_ok(raw, head).await.map_err(unavailable)? {
             return Ok(refuse(ResponseCode::TaposError, TAPOS));
         }
@@ -282,21 +305,6 @@ impl Node {
         }
         if self.txs.lock().expect("txs lock").contains_key(&txid) {
             return Ok(refuse(ResponseCode::DupTransactionError, DUP));
-        }
-        let call = match call {
-            Ok(call) => call,
-            Err(refusal) => return Ok(refusal),
-        };
-        match signer {
-            Ok(signer) if signer == call.owner => {}
-            Ok(signer) => {
-                return Ok(signature_error(&format!(
-                    "{} is signed by {} but it is not contained of permission.",
-                    alloy::hex::encode(tron_address(call.owner)),
-                    alloy::hex::encode(tron_address(signer)),
-                )));
-            }
-            Err(refusal) => return Ok(refusal),
         }
         let fee_limit = raw.fee_limit;
         if fee_limit < 0 || fee_limit > self.params.max_fee_limit {

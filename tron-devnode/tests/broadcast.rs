@@ -83,15 +83,35 @@ async fn allowance(s: &Setup) -> eyre::Result<U256> {
 async fn broadcast_refuses_what_java_tron_refuses_with_its_codes_and_changes_nothing() -> eyre::Result<()> {
     let mut s = setup().await?;
 
+    // `TransactionCapsule.checkWeight`: the signature, in hex, and the signer's address as java-tron shows them.
     let mut wrong_key = approve(&mut s, 1).await?;
-    sign(&mut wrong_key, &s.chain.account(3));
-    let (code, message) = broadcast(&mut s, wrong_key).await?;
-    assert_eq!(code, ResponseCode::Sigerror, "{message}");
-    assert!(message.starts_with("Validate signature error: "), "{message}");
+    let other = s.chain.account(3);
+    sign(&mut wrong_key, &other);
+    let signature = alloy::hex::encode(&wrong_key.signature[0]);
+    let expected = format!(
+        "Validate signature error: {signature} is signed by {} but it is not contained of permission.",
+        abi::tron::to_base58(other.address())
+    );
+    assert_eq!(broadcast(&mut s, wrong_key.clone()).await?, (ResponseCode::Sigerror, expected.clone()));
+    // Checked before the reference block (`Manager.pushTransaction`, then `processTransaction`).
+    let mut both = wrong_key;
+    both.raw_data.as_mut().expect("raw").ref_block_hash[0] ^= 1;
+    sign(&mut both, &other);
+    assert_eq!(broadcast(&mut s, both).await?.0, ResponseCode::Sigerror);
 
     let mut unsigned = approve(&mut s, 1).await?;
     unsigned.signature.clear();
-    assert_eq!(broadcast(&mut s, unsigned).await?.0, ResponseCode::Sigerror);
+    let miss = (ResponseCode::Sigerror, "Validate signature error: miss sig or contract".to_owned());
+    assert_eq!(broadcast(&mut s, unsigned.clone()).await?, miss);
+    let mut twice = unsigned.clone();
+    sign(&mut twice, &s.user);
+    twice.signature.push(twice.signature[0].clone());
+    let count = "Validate signature error: Signature count is 2 more than key counts of permission : 1";
+    assert_eq!(broadcast(&mut s, twice).await?, (ResponseCode::Sigerror, count.to_owned()));
+    let mut short = unsigned;
+    short.signature = vec![vec![1; 64]];
+    let size = (ResponseCode::Sigerror, "Validate signature error: Signature size is 64".to_owned());
+    assert_eq!(broadcast(&mut s, short).await?, size);
 
     let mut bad_tapos = approve(&mut s, 1).await?;
     bad_tapos.raw_data.as_mut().expect("raw").ref_block_hash[0] ^= 1;

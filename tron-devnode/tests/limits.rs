@@ -396,21 +396,15 @@ async fn grpc_messages_at_the_limit_are_decoded_off_the_workers_and_answered_as_
     }
     let at_limit = tx.encode_to_vec();
     assert_eq!(at_limit.len(), GRPC_MESSAGE_MAX_BYTES);
-    let txid = transaction_id(tx.raw_data.as_ref().expect("raw"));
     // Two at once.
     let url = n.node.grpc_url.clone();
     let (answers, took, slowest) =
         while_probing(move || broadcast_bytes(url, at_limit, 2), || chain_parameters(probe.clone())).await;
     for answer in answers {
         let ret = answer.expect("read and answered");
-        assert_eq!(ret.code(), ResponseCode::TooBigTransactionError);
-        // `Manager.validateCommon`'s message: the size without results, plus room for two.
-        let expected = format!(
-            "Too big transaction with result, TxId {}, the size is {} bytes, maxTxSize {TRANSACTION_MAX_BYTES}",
-            alloy::hex::encode(txid),
-            GRPC_MESSAGE_MAX_BYTES + 2 * MAX_RESULT_SIZE_IN_TX
-        );
-        assert_eq!(String::from_utf8_lossy(&ret.message), expected);
+        // `Manager.pushTransaction` validates the signatures first: too many of them.
+        assert_eq!(ret.code(), ResponseCode::Sigerror);
+        assert_eq!(String::from_utf8_lossy(&ret.message), "Validate signature error: too many signatures");
     }
     assert_quick("two messages at the limit", took, slowest);
     // One entry more is over the limit.
@@ -430,8 +424,16 @@ async fn grpc_the_largest_transaction_java_tron_accepts_executes_and_one_byte_mo
     let n = node().await?;
     let mut wallet = n.wallet().await?;
     let over = n.approve_of_size(TRANSACTION_MAX_BYTES + 1, java_tron_size).await?;
+    let txid = transaction_id(over.raw_data.as_ref().expect("raw"));
     let ret = wallet.broadcast_transaction(over).await?.into_inner();
     assert_eq!(ret.code(), ResponseCode::TooBigTransactionError, "{:?}", String::from_utf8_lossy(&ret.message));
+    // `Manager.validateCommon`'s message: the size without results, plus room for two.
+    let expected = format!(
+        "Too big transaction with result, TxId {}, the size is {} bytes, maxTxSize {TRANSACTION_MAX_BYTES}",
+        alloy::hex::encode(txid),
+        TRANSACTION_MAX_BYTES + 1
+    );
+    assert_eq!(String::from_utf8_lossy(&ret.message), expected);
     assert_eq!(n.allowance().await?, U256::ZERO, "nothing executed");
     let largest = n.approve_of_size(TRANSACTION_MAX_BYTES, java_tron_size).await?;
     let ret = wallet.broadcast_transaction(largest).await?.into_inner();
