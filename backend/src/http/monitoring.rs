@@ -101,8 +101,7 @@ type ResultRow =
 /// The latest reconciliation run (or `run_id`'s): every asset's figures and variance, and the alerts firing.
 #[utoipa::path(get, path = "/v1/admin/monitoring/reconciliation", tag = "monitoring", security(("bearer" = [])),
     params(ReconciliationQuery),
-    responses((status = 200, body = Reconciliation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Reconciliation), (status = 404, body = ErrorBody)))]
 pub async fn reconciliation(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,
@@ -194,7 +193,7 @@ impl From<ListenerStatus> for ListenerView {
 
 /// Each chain's listener: confirmed cursor, the head it last saw, lag in blocks and seconds, halt reason.
 #[utoipa::path(get, path = "/v1/admin/monitoring/listeners", tag = "monitoring", security(("bearer" = [])),
-    responses((status = 200, body = ListenersPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = ListenersPage)))]
 pub async fn listeners(State(ctx): State<ApiContext>, _admin: AdminUser) -> Result<Json<ListenersPage>, ApiError> {
     Ok(Json(ListenersPage { items: listener_statuses(&ctx.db).await?.into_iter().map(ListenerView::from).collect() }))
 }
@@ -309,8 +308,7 @@ async fn queue_request(
 /// Asks the chain's listener to re-read a block range and report what the ledger has of it (audited).
 #[utoipa::path(post, path = "/v1/admin/monitoring/replay", tag = "monitoring", security(("bearer" = [])),
     request_body = ReplayRequest,
-    responses((status = 202, body = OpsRequest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 202, body = OpsRequest)))]
 pub async fn request_replay(
     State(ctx): State<ApiContext>,
     admin: AdminUser,
@@ -357,8 +355,7 @@ pub struct ReconcileRequest {}
 /// Asks the running reconciler to reconcile now (audited); the request's `result` names the run.
 #[utoipa::path(post, path = "/v1/admin/monitoring/reconcile", tag = "monitoring", security(("bearer" = [])),
     request_body = ReconcileRequest,
-    responses((status = 202, body = OpsRequest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 202, body = OpsRequest)))]
 pub async fn request_reconcile(
     State(ctx): State<ApiContext>,
     admin: AdminUser,
@@ -370,8 +367,7 @@ pub async fn request_reconcile(
 /// A replay or reconcile request: its status and, once done, what it found.
 #[utoipa::path(get, path = "/v1/admin/monitoring/requests/{id}", tag = "monitoring", security(("bearer" = [])),
     params(("id" = i64, Path, description = "the request's id, as the POST answered")),
-    responses((status = 200, body = OpsRequest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = OpsRequest), (status = 404, body = ErrorBody)))]
 pub async fn ops_request(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,

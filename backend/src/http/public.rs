@@ -7,7 +7,6 @@ use sqlx::types::Json as SqlJson;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::ErrorBody;
 use super::types::AssetAmount;
 use super::{ApiContext, ApiError, Json};
 use ledger::plan::PlanParams;
@@ -170,7 +169,7 @@ pub struct AssetDisclosure {
 
 /// Participants' outcomes per asset: the odds before paying.
 #[utoipa::path(get, path = "/v1/public/disclosure", tag = "public",
-    responses((status = 200, body = PublicDisclosures), (status = 500, body = ErrorBody)))]
+    responses((status = 200, body = PublicDisclosures)))]
 pub async fn disclosure(State(ctx): State<ApiContext>) -> Result<Json<PublicDisclosures>, ApiError> {
     let assets: Vec<(i32, String, i16)> =
         sqlx::query_as("SELECT id, symbol, decimals FROM assets ORDER BY id").fetch_all(&ctx.db).await?;

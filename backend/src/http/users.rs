@@ -98,7 +98,7 @@ struct StandingRow {
 
 /// The signed-in wallet's profile across assets.
 #[utoipa::path(get, path = "/v1/users/me", tag = "users", security(("bearer" = [])),
-    responses((status = 200, body = Profile), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Profile)))]
 pub async fn me(State(ctx): State<ApiContext>, user: AuthUser) -> Result<Json<Profile>, ApiError> {
     let wallet = user.wallet.as_slice();
     let rows: Vec<StandingRow> = sqlx::query_as(
@@ -222,8 +222,7 @@ pub struct Referral {
 
 /// The caller's direct referrals in one asset, in registration order (keyset pages).
 #[utoipa::path(get, path = "/v1/users/referrals", tag = "users", security(("bearer" = [])), params(ReferralsQuery),
-    responses((status = 200, body = Page<Referral>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Page<Referral>), (status = 404, body = ErrorBody)))]
 pub async fn referrals(
     State(ctx): State<ApiContext>,
     user: AuthUser,
@@ -290,8 +289,7 @@ pub struct TreeNode {
 
 /// The sponsor tree below the caller, bounded in depth and size.
 #[utoipa::path(get, path = "/v1/users/tree", tag = "users", security(("bearer" = [])), params(TreeQuery),
-    responses((status = 200, body = SponsorTree), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SponsorTree), (status = 404, body = ErrorBody)))]
 pub async fn tree(
     State(ctx): State<ApiContext>,
     user: AuthUser,
@@ -370,8 +368,7 @@ pub struct RewardEntry {
 
 /// The caller's rewards in one asset, newest first (keyset pages).
 #[utoipa::path(get, path = "/v1/users/history", tag = "users", security(("bearer" = [])), params(HistoryQuery),
-    responses((status = 200, body = Page<RewardEntry>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Page<RewardEntry>), (status = 404, body = ErrorBody)))]
 pub async fn history(
     State(ctx): State<ApiContext>,
     user: AuthUser,
@@ -452,8 +449,7 @@ type WithdrawUserRow = (i32, bool, Money, Money, i64, Vec<u8>, String, i16);
 /// per user and asset). Also returns the on-chain claimable amount and the `claim` transaction for it.
 #[utoipa::path(post, path = "/v1/users/withdraw", tag = "users", security(("bearer" = [])),
     request_body = WithdrawRequest,
-    responses((status = 200, body = WithdrawAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = WithdrawAnswer), (status = 409, body = ErrorBody)))]
 pub async fn withdraw(
     State(ctx): State<ApiContext>,
     user: AuthUser,
@@ -587,8 +583,8 @@ pub struct ClaimAnswer {
 /// `nothing_claimable` when there is none, `not_registered` for a wallet not in the asset; 503
 /// `chain_not_configured` when the asset's Settlement is unknown here.
 #[utoipa::path(get, path = "/v1/users/claim", tag = "users", security(("bearer" = [])), params(ClaimQuery),
-    responses((status = 200, body = ClaimAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = ClaimAnswer), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn claim(
     State(ctx): State<ApiContext>,
     user: AuthUser,

@@ -69,8 +69,7 @@ async fn prove_expired(
 /// `already_executed` / `already_cancelled`, `batch_changed` when it changed during the checks.
 #[utoipa::path(post, path = "/v1/admin/payouts/batches/{id}/cancel", tag = "payouts", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = BatchView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 200, body = BatchView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 503, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(batch = id))]
 pub(super) async fn cancel(

@@ -51,8 +51,7 @@ fn signature_of(state: &ledger::SendState) -> Result<Bytes, ApiError> {
 /// already executed on-chain is reported, not sent again. 503 when the chain has no RPC or operator key.
 #[utoipa::path(post, path = "/v1/admin/payouts/batches/{id}/submit", tag = "payouts", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = SendResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 200, body = SendResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(batch = id))]
 pub(super) async fn submit(
@@ -113,8 +112,7 @@ fn executed(batch_id: i64, tx: B256, block: u64, previous: Option<&'static str>)
 /// says so, nothing sent; dropped or reverted → sends the same signed batch again (same nonce).
 #[utoipa::path(post, path = "/v1/admin/payouts/batches/{id}/retry", tag = "payouts", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = SendResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 200, body = SendResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(batch = id))]
 pub(super) async fn retry(
