@@ -274,6 +274,14 @@ async fn handle(state: &State, port: Port, method: &str, params: Value) -> Outco
             let found = upstream(state, method, params).await?;
             filter_answer(state, found).await
         }
+        "eth_getBlockTransactionCountByHash" => {
+            let Some(number) = number_of_id(state, port, &params[0]).await? else { return Ok(Value::Null) };
+            upstream(state, "eth_getBlockTransactionCountByNumber", json!([hex(number)])).await
+        }
+        "eth_getBlockTransactionCountByNumber" => {
+            let Some(number) = block_number(state, port, &params[0]).await? else { return Ok(Value::Null) };
+            upstream(state, method, json!([hex(number)])).await
+        }
         "eth_getTransactionByBlockHashAndIndex" => {
             let Some(number) = number_of_id(state, port, &params[0]).await? else { return Ok(Value::Null) };
             transaction_at(state, number, &params[1]).await

@@ -46,7 +46,8 @@
 //! JSON-RPC answers with TRON ids wherever java-tron does (logs, receipts, transactions, blocks' lists) and knows
 //! a transaction by its TRON id only. A transaction that reached the anvil without going through a node has no
 //! raw data, hence no TRON id: the JSON-RPC shows it under its EVM hash (the stand-in's one departure, which
-//! tests that write to the anvil directly rely on).
+//! tests that write to the anvil directly rely on). The map lives in memory, as the accepted transactions do: a
+//! node restarted over a live anvil forgets both (the devnet and the tests restart the anvil with it).
 
 use std::{
     collections::HashMap,

@@ -172,6 +172,8 @@ async fn transactions_are_shown_and_known_by_their_tron_id_as_java_tron_does() -
         assert_eq!(hash_of(&at["hash"]), txid);
         let at = s.full("eth_getTransactionByBlockHashAndIndex", json!([id, "0x0"])).await?;
         assert_eq!(hash_of(&at["hash"]), txid);
+        assert_eq!(s.full("eth_getBlockTransactionCountByHash", json!([id])).await?, "0x1");
+        assert_eq!(s.full("eth_getBlockTransactionCountByNumber", json!([format!("{number:#x}")])).await?, "0x1");
 
         // The Solidity port knows it once its block is solidified, by the same id.
         assert_eq!(s.solidity("eth_getTransactionReceipt", json!([txid])).await?, Value::Null);
