@@ -287,7 +287,7 @@ test("TronLink on another TRON network, a rejected transaction, and no TronLink:
   await signInWithTronLink(page);
   const warning = page.getByTestId("wrong-network");
   await warning.waitFor();
-  assert.match(await warning.innerText(), new RegExp(`TronLink is on TRON \\(chain ${TRON_MAINNET}\\); ${p.symbol} is paid on TRON Nile \\(chain ${TRON_CHAIN_ID}\\)`));
+  assert.match(await warning.innerText(), new RegExp(`TronLink is on TRON mainnet \\(chain ${TRON_MAINNET}\\); ${p.symbol} is paid on TRON Nile \\(chain ${TRON_CHAIN_ID}\\)`));
   assert.equal(await page.getByTestId("pay-register").isDisabled(), true);
   await b.screenshot("08-tron-wrong-network");
   // The user picks Nile in TronLink: the page hears TronLink's setNode and reads the network again.

@@ -177,7 +177,7 @@ const CHROMIUM_ARGS = [
  * tests/lib/tron.mjs). Console errors, page errors and CSP violations are collected; `close()` fails the test on
  * any that `allow` does not name.
  */
-export async function openBrowser({ key, walletChainId, tronLink, viewport = { width: 1280, height: 900 } } = {}) {
+export async function openBrowser({ key, walletChainId, unknownChains, tronLink, viewport = { width: 1280, height: 900 } } = {}) {
   const profile = mkdtempSync(join(tmpdir(), "referral-web-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -186,7 +186,7 @@ export async function openBrowser({ key, walletChainId, tronLink, viewport = { w
     viewport,
   });
   const page = context.pages()[0] ?? (await context.newPage());
-  const wallet = key ? new TestWallet({ key, rpcUrl: RPC, chainId: CHAIN_ID, walletChainId }) : null;
+  const wallet = key ? new TestWallet({ key, rpcUrl: RPC, chainId: CHAIN_ID, walletChainId, unknownChains }) : null;
   if (wallet) await wallet.attach(page);
   if (tronLink) await tronLink.attach(page);
   const problems = [];

@@ -1,7 +1,9 @@
 // A test wallet with the interface a real browser extension offers: an EIP-1193 provider injected into the
 // page (window.ethereum, and announced through EIP-6963) whose requests are answered here, in Node, by signing
 // with one of anvil's well-known development keys and sending to anvil. Tests can make the user reject the
-// next signature or transaction, or put the wallet on another network.
+// next signature or transaction, put the wallet on another network, switch its account, or have it not know a
+// network until the page adds it (wallet_addEthereumChain). Listeners are kept in Sets, as real extensions keep
+// them (a listener added while an event is delivered is called for that event too), and counted.
 import { createWalletClient, defineChain, http, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
@@ -22,6 +24,7 @@ const INJECTED = `(() => {
     removeListener(event, f) { listeners[event]?.delete(f); return provider; },
   };
   window.__testWalletEmit = (event, data) => listeners[event]?.forEach((f) => f(data));
+  window.__testWalletListeners = () => Object.fromEntries(Object.entries(listeners).map(([e, l]) => [e, l.size]));
   const info = Object.freeze({ uuid: "6f1c1d2e-0000-4000-8000-7e57a11e7000", name: "Test Wallet",
     icon: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 1 1'/%3E", rdns: "dev.referral.testwallet" });
   const announce = () => window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
@@ -31,12 +34,14 @@ const INJECTED = `(() => {
 })();`;
 
 export class TestWallet {
-  /** @param {{ key: `0x${string}`, rpcUrl: string, chainId: number, walletChainId?: number }} o */
+  /** @param {{ key: `0x${string}`, rpcUrl: string, chainId: number, walletChainId?: number, unknownChains?: number[] }} o */
   constructor(o) {
-    this.account = privateKeyToAccount(o.key);
-    this.address = this.account.address;
     this.rpcUrl = o.rpcUrl;
+    /** Networks the wallet answers 4902 for until the page adds them; what the page asked to add. */
+    this.unknownChains = new Set(o.unknownChains ?? []);
+    this.added = [];
     this.realChainId = o.chainId;
+    this.useKey(o.key);
     /** The network the wallet says it is on (a test may start it on another one). */
     this.chainId = o.walletChainId ?? o.chainId;
     this.connected = false;
@@ -45,13 +50,29 @@ export class TestWallet {
     /** Every request the page made, in order (method names). */
     this.log = [];
     this.pages = new Set();
+  }
+
+  useKey(key) {
+    this.account = privateKeyToAccount(key);
+    this.address = this.account.address;
     const chain = defineChain({
-      id: o.chainId,
+      id: this.realChainId,
       name: "anvil",
       nativeCurrency: { name: "BNB", symbol: "BNB", decimals: 18 },
-      rpcUrls: { default: { http: [o.rpcUrl] } },
+      rpcUrls: { default: { http: [this.rpcUrl] } },
     });
-    this.client = createWalletClient({ account: this.account, chain, transport: http(o.rpcUrl) });
+    this.client = createWalletClient({ account: this.account, chain, transport: http(this.rpcUrl) });
+  }
+
+  /** The user picks another account in the extension: `accountsChanged` with it. */
+  async switchAccount(key) {
+    this.useKey(key);
+    await this.emit("accountsChanged", [this.address]);
+  }
+
+  /** How many listeners the page holds on the provider, per event (`{accountsChanged: 1, chainChanged: 1}`). */
+  async listenerCounts(page) {
+    return page.evaluate(() => window.__testWalletListeners?.() ?? {});
   }
 
   /** Injects the provider into every document the page loads. */
@@ -116,9 +137,17 @@ export class TestWallet {
           gas: tx.gas ? BigInt(tx.gas) : undefined,
         });
       }
+      case "wallet_addEthereumChain": {
+        const p = params[0];
+        this.added.push(p);
+        const id = Number(BigInt(p.chainId));
+        if (!p.rpcUrls?.length || !p.nativeCurrency?.symbol || !p.chainName) throw refuse(-32602, "Invalid chain parameters");
+        this.unknownChains.delete(id);
+        return null;
+      }
       case "wallet_switchEthereumChain": {
         const want = Number(BigInt(params[0].chainId));
-        if (want !== this.realChainId) throw refuse(4902, `Unrecognized chain ID ${params[0].chainId}`);
+        if (want !== this.realChainId || this.unknownChains.has(want)) throw refuse(4902, `Unrecognized chain ID ${params[0].chainId}`);
         await this.switchTo(want);
         return null;
       }
