@@ -345,7 +345,7 @@ function tronGate(tronLink) {
   return g;
 }
 
-for (const step of ["approval", "sent"]) {
+for (const step of ["payload", "approval", "sent", "mined"]) {
   test(`TRON USDT registration with TronLink: a reload at "${step}" resumes it, paid once`, async () => {
     const plan = (await plans()).find((p) => p.asset_id === TRON_USDT);
     const genesis = tronAddress((await Api.signIn(ANVIL_KEYS[0])).address);
@@ -360,18 +360,25 @@ for (const step of ["approval", "sent"]) {
     await scope.getByTestId("pay-register").waitFor();
     const user = evmAddress(tronLink.address);
     const before = await tronUsdtBalance(user);
-    if (step === "approval") g.holdSign = 2;
-    else g.holdInfo = true;
+    if (step === "payload") g.holdSign = 1; // TronLink's prompt for the approval open
+    if (step === "approval") g.holdSign = 2; // the approval went through; the payment's prompt open
+    if (step === "sent") g.holdInfo = true;
     await scope.getByTestId("pay-register").click();
-    if (step === "approval") {
-      await until("TronLink's prompt for the payment open", () => g.held.length === 1, { timeout: 60_000 });
+    if (step === "payload" || step === "approval") {
+      await until("TronLink's prompt open", () => g.held.length === 1, { timeout: 60_000 });
       const [r] = await records(page);
-      assert.ok(r.approve && !r.tx, "the approval is recorded, the payment not");
+      assert.ok(r?.payment?.nonce && !r.tx, "the payload is recorded, no payment");
+      assert.equal(!!r.approve, step === "approval", "the approval's txid is recorded once sent");
       await page.reload();
       await backAfterReload(page);
       await until("the page offers to continue the same payment", async () => (await phase(scope, "register")) === "resume", { timeout: 30_000 });
-      await b.screenshot("09-tron-approval-reloaded");
+      await b.screenshot(`09-tron-${step}-reloaded`);
       await scope.getByTestId("pay-register").click();
+    } else if (step === "mined") {
+      await until("the payment mined", async () => (await stepState(scope, "mined")) === "done", { timeout: 60_000 });
+      await page.reload();
+      await backAfterReload(page);
+      await until("the page shows the mined step again", async () => (await stepState(scope, "mined")) === "done", { timeout: 30_000 });
     } else {
       await until("the payment's txid recorded", async () => (await records(page))[0]?.tx, { timeout: 60_000 });
       await page.reload();
