@@ -75,6 +75,60 @@ const INVALID_ADDRESS: &str = "invalid address hash value";
 const INVALID_HASH: &str = "invalid hash value";
 const INVALID_PARAMS: i64 = -32602;
 const METHOD_NOT_FOUND: i64 = -32601;
+/// Every method java-tron's JSON-RPC has (`TronJsonRpc`'s `@JsonRpcMethod`s); any other is "method not found".
+const JAVA_TRON_METHODS: &[&str] = &[
+    "web3_clientVersion",
+    "web3_sha3",
+    "eth_getBlockTransactionCountByHash",
+    "eth_getBlockTransactionCountByNumber",
+    "eth_getBlockByHash",
+    "eth_getBlockByNumber",
+    "net_version",
+    "eth_chainId",
+    "net_listening",
+    "eth_protocolVersion",
+    "eth_blockNumber",
+    "eth_getBalance",
+    "eth_getStorageAt",
+    "eth_getCode",
+    "eth_coinbase",
+    "eth_gasPrice",
+    "eth_estimateGas",
+    "eth_getTransactionByHash",
+    "eth_getTransactionByBlockHashAndIndex",
+    "eth_getTransactionByBlockNumberAndIndex",
+    "eth_getTransactionReceipt",
+    "eth_call",
+    "net_peerCount",
+    "eth_syncing",
+    "eth_getUncleByBlockHashAndIndex",
+    "eth_getUncleByBlockNumberAndIndex",
+    "eth_getUncleCountByBlockHash",
+    "eth_getUncleCountByBlockNumber",
+    "eth_getWork",
+    "eth_hashrate",
+    "eth_mining",
+    "eth_accounts",
+    "buildTransaction",
+    "eth_submitWork",
+    "eth_sendRawTransaction",
+    "eth_sendTransaction",
+    "eth_sign",
+    "eth_signTransaction",
+    "parity_nextNonce",
+    "eth_getTransactionCount",
+    "eth_getCompilers",
+    "eth_compileSolidity",
+    "eth_compileLLL",
+    "eth_compileSerpent",
+    "eth_submitHashrate",
+    "eth_newFilter",
+    "eth_newBlockFilter",
+    "eth_uninstallFilter",
+    "eth_getFilterChanges",
+    "eth_getLogs",
+    "eth_getFilterLogs",
+];
 /// java-tron's code for a request over one of its limits (`JsonRpcServlet`).
 const EXCEED_LIMIT: i64 = -32005;
 
@@ -197,7 +251,7 @@ fn error(id: Value, code: i64, message: &str) -> Value {
 async fn serve(state: Arc<State>, port: Port, req: Received) -> Answer {
     state.counters.requests.fetch_add(1, Ordering::SeqCst);
     let Ok(request) = parse_json::<Value>(req.body).await else {
-        return Answer::json(200, &error(Value::Null, -32700, "parse error"));
+        return Answer::json(200, &error(Value::Null, -32700, "JSON parse error"));
     };
     let answer = match request {
         Value::Array(batch) if batch.len() > MAX_BATCH_SIZE => {
@@ -219,7 +273,16 @@ async fn serve(state: Arc<State>, port: Port, req: Received) -> Answer {
 
 async fn answer_one(state: &State, port: Port, request: Value) -> Value {
     let id = request.get("id").cloned().unwrap_or(Value::Null);
-    let method = request.get("method").and_then(Value::as_str).unwrap_or_default().to_owned();
+    // jsonrpc4j's own refusals (`ErrorResolver.JsonError`), without data: a request without a method, and a method
+    // java-tron does not serve.
+    let Some(method) = request.get("method").and_then(Value::as_str).map(str::to_owned) else {
+        state.counters.refused.fetch_add(1, Ordering::SeqCst);
+        return error(id, -32600, "invalid request");
+    };
+    if !JAVA_TRON_METHODS.contains(&method.as_str()) {
+        state.counters.refused.fetch_add(1, Ordering::SeqCst);
+        return error(id, METHOD_NOT_FOUND, "method not found");
+    }
     let params = request.get("params").cloned().unwrap_or(json!([]));
     match handle(state, port, &method, params).await {
         Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),

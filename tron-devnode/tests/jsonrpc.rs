@@ -273,5 +273,15 @@ async fn tags_and_methods_java_tron_refuses_are_refused_with_its_messages() -> e
         let message = format!("the method {method} does not exist/is not available");
         assert_eq!(s.refusal(method, json!([])).await?, (-32601, message));
     }
+    // jsonrpc4j's answers: a method java-tron does not have, a request without one, a body that is not JSON.
+    for method in ["anvil_mine", "eth_getBlockReceipts", "eth_feeHistory", "debug_traceTransaction"] {
+        let answer = s.call_at(&s.rpc.full_url, method, json!([])).await?;
+        assert_eq!(answer["error"], json!({ "code": -32601, "message": "method not found" }), "{method}");
+    }
+    let no_method: Value =
+        s.client.post(&s.rpc.full_url).json(&json!({ "jsonrpc": "2.0", "id": 7 })).send().await?.json().await?;
+    assert_eq!(no_method["error"], json!({ "code": -32600, "message": "invalid request" }));
+    let not_json: Value = s.client.post(&s.rpc.full_url).body("{").send().await?.json().await?;
+    assert_eq!(not_json["error"], json!({ "code": -32700, "message": "JSON parse error" }));
     Ok(())
 }
