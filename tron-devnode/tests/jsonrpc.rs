@@ -195,11 +195,23 @@ async fn transactions_are_shown_and_known_by_their_tron_id_as_java_tron_does() -
 async fn finalized_is_the_solidified_block_on_the_full_port_and_latest_the_head() -> eyre::Result<()> {
     let mut s = setup(false).await?;
     s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH + 5), None).await?;
+    let blocks_filter = s.full("eth_newBlockFilter", json!([])).await?;
+    let logs_filter = s.full("eth_newFilter", json!([{ "address": s.chain.usdt, "topics": [APPROVAL] }])).await?;
     let early = s.approve_through_node(1).await?;
     s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH + 1), None).await?;
     let late = s.approve_through_node(2).await?;
     let head = s.chain.provider.get_block_number().await?;
     let solid = head - SOLIDIFY_DEPTH;
+
+    // Filters answer as java-tron's: block ids, and logs with TRON ids.
+    let blocks = s.full("eth_getFilterChanges", json!([blocks_filter])).await?;
+    let blocks = blocks.as_array().expect("block hashes");
+    assert_eq!(blocks.len() as u64, SOLIDIFY_DEPTH + 3, "one per block since the filter");
+    let last = s.chain.provider.get_block_by_number(head.into()).await?.expect("the head");
+    assert_eq!(blocks.last().map(hash_of), Some(block_id(head, last.header.hash)));
+    let changes = s.full("eth_getFilterChanges", json!([logs_filter])).await?;
+    let shown: Vec<B256> = changes.as_array().expect("logs").iter().map(|l| hash_of(&l["transactionHash"])).collect();
+    assert_eq!(shown, vec![early, late]);
 
     let number = |block: &Value| number_of(&block["number"]);
     for tag in ["finalized", "FINALIZED", "Finalized"] {
