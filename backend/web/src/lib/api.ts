@@ -21,8 +21,13 @@ import WORKER from "./session-worker.js?worker&url";
 const STORAGE_KEY = "referral.session";
 /** Written by versions that kept the tokens in localStorage; dropped (and that session ended) on load. */
 const LEGACY_RENEWING_KEY = "referral.session.renewing";
-/** How long an API call may take before the page says the service did not answer (and offers to retry). */
+/** How long a read may take before the page says the service did not answer (and offers to retry). */
 export const API_TIMEOUT_MS = 15_000;
+/**
+ * An action's limit: longer than the server's own for a chain call (30 s), so that the page never gives up on a
+ * payout submit or a signature the server is still making, and then offers to do it again.
+ */
+export const API_ACTION_TIMEOUT_MS = 60_000;
 /** Renew this long before the access token expires. */
 const RENEW_MARGIN_MS = 60_000;
 
@@ -217,7 +222,7 @@ async function request<T>(method: string, path: string, body: unknown, auth: boo
   if (auth && access) headers.authorization = `Bearer ${access.token}`;
   // A stalled API is an error the page can offer to retry, never "Loading…" forever.
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), API_TIMEOUT_MS);
+  const timer = setTimeout(() => abort.abort(), method === "GET" ? API_TIMEOUT_MS : API_ACTION_TIMEOUT_MS);
   try {
     const res = await fetch(path, {
       method,
