@@ -92,7 +92,7 @@ function Freeze(props: { asset: Asset }) {
       </div>
       {result && (
         <Notice kind="ok" testid="freeze-result">
-          <Addr a={result.address} /> is now {result.frozen ? "frozen" : "active"} in asset {result.asset_id}.
+          <Addr a={result.address} chainId={props.asset.chain_id} /> is now {result.frozen ? "frozen" : "active"} in asset {result.asset_id}.
         </Notice>
       )}
     </section>
