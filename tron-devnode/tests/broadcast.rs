@@ -128,6 +128,28 @@ async fn broadcast_refuses_what_java_tron_refuses_with_its_codes_and_changes_not
         assert_eq!(answer, (ResponseCode::TransactionExpirationError, "Transaction expired".into()));
     }
 
+    // `Wallet.broadcastTransaction`: no contract at all (`ActuatorConstant.CONTRACT_NOT_EXIST`).
+    let mut empty = approve(&mut s, 1).await?;
+    empty.raw_data.as_mut().expect("raw").contract.clear();
+    sign(&mut empty, &s.user);
+    let no_contract = (ResponseCode::ContractValidateError, "Contract validate error : No contract!".to_owned());
+    assert_eq!(broadcast(&mut s, empty).await?, no_contract);
+    assert_eq!(broadcast(&mut s, Transaction::default()).await?, no_contract, "no raw data");
+    // `Manager.processTransaction`: exactly one contract.
+    let mut two = approve(&mut s, 1).await?;
+    let raw = two.raw_data.as_mut().expect("raw");
+    raw.contract.push(raw.contract[0].clone());
+    let txid = sign(&mut two, &s.user);
+    let message = format!(
+        "Contract validate error : tx {} contract size should be exactly 1, this is extend feature ,actual :2",
+        alloy::hex::encode(txid)
+    );
+    assert_eq!(broadcast(&mut s, two).await?, (ResponseCode::ContractValidateError, message));
+    // A busy node (`Manager.isTooManyPending`).
+    s.node.set_faults(tron_devnode::Faults { server_busy: 1, ..Default::default() });
+    let busy = approve(&mut s, 1).await?;
+    assert_eq!(broadcast(&mut s, busy).await?, (ResponseCode::ServerBusy, "Server busy.".to_owned()));
+
     let mut over_limit = approve(&mut s, 1).await?;
     over_limit.raw_data.as_mut().expect("raw").fee_limit = 15_000_000_001;
     sign(&mut over_limit, &s.user);
