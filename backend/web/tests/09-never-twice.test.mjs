@@ -476,3 +476,31 @@ test("a payment the ledger refuses is shown to its payer with the amount and the
   assert.equal((await api.standing(BNB)).retopups, 0, "not credited");
   await b.close();
 });
+
+test("a sent transaction that never executed and whose authorisation expired is let go: nothing was charged, a new payment is offered", async () => {
+  const t = await ready("register", BNB);
+  const { b, g, scope } = t;
+  const { page } = b;
+  g.holdSend(1);
+  await scope().getByTestId("pay-register").click();
+  await until("the wallet's dialog open", () => g.held.length === 1, { timeout: 60_000 });
+  // As if the wallet had answered a hash and the network had then dropped the transaction: a hash nothing mined.
+  const dropped = `0x${"d0".repeat(32)}`;
+  await page.evaluate((tx) => {
+    const key = Object.keys(localStorage).find((k) => k.startsWith("referral.payment."));
+    localStorage.setItem(key, JSON.stringify({ ...JSON.parse(localStorage.getItem(key)), tx }));
+  }, dropped);
+  // The page comes back two hours later: past the payload's deadline.
+  await page.clock.install({ time: new Date(Date.now() + 2 * 3600_000) });
+  await page.reload();
+  await backAfterReload(page);
+  const expired = scope().getByTestId("problem-expired");
+  await expired.waitFor({ timeout: 30_000 });
+  assert.match(await expired.innerText(), /The transaction 0xd0d0d0d0…d0d0d0 was not executed before its authorisation expired at .*; nothing was charged for it\./);
+  assert.equal(await phase(scope(), "register"), "idle");
+  assert.match(await scope().getByTestId("pay-register").innerText(), /^Register and pay /);
+  assert.deepEqual(await records(page), [], "the record is gone");
+  assert.equal((await events("register", b.wallet.address)).length, 0, "nothing on the chain");
+  await b.screenshot("09-expired-unsent");
+  await b.close();
+});

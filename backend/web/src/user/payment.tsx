@@ -327,6 +327,19 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
     if (following.current === r.payment.nonce) return;
     showReached(r);
     try {
+      if (r.tx && !r.mined && (r.payment.deadline + 60) * 1000 <= Date.now() && !(await payer.nonceUsed(r.payment).catch(() => true))) {
+        // Sent but never executed, and its authorisation is past its deadline (with a minute for the chain's clock):
+        // the contract refuses it now, so nothing can be charged for it any more.
+        clear(slot, r.payment.nonce);
+        known.current = null;
+        setSteps((all) => all.map((s) => (s.state === "active" ? { ...s, state: "failed" } : s)));
+        setProblem({
+          kind: "expired",
+          text: `The transaction ${short(r.tx)} was not executed before its authorisation expired at ${new Date(r.payment.deadline * 1000).toLocaleTimeString()}; nothing was charged for it.`,
+        });
+        setPhase("idle");
+        return;
+      }
       if (r.tx) {
         await followTx(r);
         return;
