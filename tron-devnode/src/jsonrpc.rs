@@ -605,7 +605,34 @@ async fn rewrite_all(mut entries: Vec<Value>, ids: &Arc<TxIds>) -> Vec<Value> {
 /// A hash as java-tron shows it: a transaction hash (text) as its TRON id; in a log, a receipt or a transaction,
 /// `blockHash` as TRON's block id and the transaction's own hash (`transactionHash`, or a transaction's `hash`) as
 /// its TRON id, and so in a receipt's logs. A transaction written to the anvil without a node keeps its EVM hash.
+/// A TRON transaction's object also shows java-tron's `nonce` (none), `gasPrice` (the energy fee) and its TRON
+/// signature as `v`, `r`, `s` (`TransactionResult`); its receipt the energy fee as `effectiveGasPrice` and type 0
+/// (`TransactionReceipt`).
 fn rewrite_hashes(item: &mut Value, ids: &TxIds) {
+    let evm_hash = |field: &str| item.get(field).and_then(Value::as_str).and_then(|s| s.parse::<B256>().ok());
+    let receipt = item.get("logs").is_some() && item.get("cumulativeGasUsed").is_some();
+    let transaction = item.get("input").is_some() && item.get("hash").is_some();
+    let executed = (receipt || transaction)
+        .then(|| evm_hash(if receipt { "transactionHash" } else { "hash" }))
+        .flatten()
+        .and_then(|h| ids.executed(h));
+    if let Some(executed) = executed {
+        if receipt {
+            item["effectiveGasPrice"] = hex(executed.energy_fee.max(0) as u64);
+            item["type"] = json!("0x0");
+        } else {
+            item["nonce"] = json!("0x0000000000000000");
+            item["gasPrice"] = hex(executed.energy_fee.max(0) as u64);
+            if let [r @ .., v] = executed.signature.as_slice()
+                && r.len() == 64
+            {
+                let v = if *v < 27 { *v + 27 } else { *v };
+                item["v"] = json!(format!("{v:#04x}"));
+                item["r"] = json!(format!("0x{}", alloy::hex::encode(&r[..32])));
+                item["s"] = json!(format!("0x{}", alloy::hex::encode(&r[32..])));
+            }
+        }
+    }
     let tron_id = |v: &Value| v.as_str().and_then(|s| s.parse::<B256>().ok()).map(|h| json!(ids.shown(h)));
     if item.is_string() {
         if let Some(id) = tron_id(item) {

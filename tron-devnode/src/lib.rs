@@ -285,8 +285,18 @@ pub struct TxIds {
 
 #[derive(Debug, Default)]
 struct IdMaps {
-    tron_by_evm: HashMap<B256, B256>,
+    tron_by_evm: HashMap<B256, Executed>,
     evm_by_tron: HashMap<B256, B256>,
+}
+
+/// What the JSON-RPC shows of a TRON transaction that the EVM does not know.
+#[derive(Clone, Debug)]
+pub(crate) struct Executed {
+    pub(crate) txid: B256,
+    /// Its (first) signature, `r ‖ s ‖ v`.
+    pub(crate) signature: Vec<u8>,
+    /// SUN per energy when it was executed (java-tron's `gasPrice` and `effectiveGasPrice`).
+    pub(crate) energy_fee: i64,
 }
 
 /// The map of each anvil URL (as given, without a trailing `/`) that a node or JSON-RPC port still uses.
@@ -307,15 +317,20 @@ impl TxIds {
         ids
     }
 
-    fn insert(&self, evm_hash: B256, txid: B256) {
+    fn insert(&self, evm_hash: B256, executed: Executed) {
         let mut maps = self.maps.write().expect("tx ids lock");
-        maps.tron_by_evm.insert(evm_hash, txid);
-        maps.evm_by_tron.insert(txid, evm_hash);
+        maps.evm_by_tron.insert(executed.txid, evm_hash);
+        maps.tron_by_evm.insert(evm_hash, executed);
+    }
+
+    /// The TRON transaction the EVM transaction `evm_hash` executed, if a node executed it.
+    pub(crate) fn executed(&self, evm_hash: B256) -> Option<Executed> {
+        self.maps.read().expect("tx ids lock").tron_by_evm.get(&evm_hash).cloned()
     }
 
     /// The TRON id of the transaction the EVM transaction `evm_hash` executed, if a node executed it.
     pub fn tron_id(&self, evm_hash: B256) -> Option<B256> {
-        self.maps.read().expect("tx ids lock").tron_by_evm.get(&evm_hash).copied()
+        self.maps.read().expect("tx ids lock").tron_by_evm.get(&evm_hash).map(|e| e.txid)
     }
 
     /// The EVM transaction that executed the TRON transaction `txid`, if a node executed it.

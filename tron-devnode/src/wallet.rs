@@ -344,11 +344,16 @@ impl Node {
             .execute_as(call.owner, call.to, &call.data, U256::from(call.call_value), energy_limit)
             .await
             .map_err(unavailable)?;
+        let executed = crate::Executed {
+            txid,
+            signature: tx.signature.first().cloned().unwrap_or_default(),
+            energy_fee: self.params.energy_fee,
+        };
         self.txs.lock().expect("txs lock").insert(
             txid,
             Accepted { transaction: tx, evm_hash, owner: call.owner, to: call.to, energy_limit, charged: None },
         );
-        self.ids.insert(evm_hash, txid);
+        self.ids.insert(evm_hash, executed);
         self.count(|c| c.accepted += 1);
         // Charge the fee once it is mined: anvil's automine mines it at once, but answers the send first.
         for _ in 0..RECEIPT_POLLS {

@@ -31,6 +31,8 @@ struct Setup {
     wallet: WalletClient<tonic::transport::Channel>,
     user: PrivateKeySigner,
     client: reqwest::Client,
+    /// The signature of the last transaction sent through the node.
+    signature: Vec<u8>,
 }
 
 /// The node first, the JSON-RPC after (or the other way round: they share the map by the anvil's URL).
@@ -46,7 +48,7 @@ async fn setup(rpc_first: bool) -> eyre::Result<Setup> {
         (node, TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?)
     };
     let wallet = WalletClient::connect(node.grpc_url.clone()).await?;
-    Ok(Setup { chain, node, rpc, wallet, user, client: reqwest::Client::new() })
+    Ok(Setup { chain, node, rpc, wallet, user, client: reqwest::Client::new(), signature: Vec::new() })
 }
 
 impl Setup {
@@ -94,7 +96,8 @@ impl Setup {
         let (sig, rec) = signing.sign_prehash_recoverable(txid.as_slice())?;
         let mut bytes = sig.to_bytes().to_vec();
         bytes.push(27 + rec.to_byte());
-        tx.signature = vec![bytes];
+        tx.signature = vec![bytes.clone()];
+        self.signature = bytes;
         let ret = self.wallet.broadcast_transaction(tx).await?.into_inner();
         eyre::ensure!(ret.code() == ResponseCode::Success, "{:?}", String::from_utf8_lossy(&ret.message));
         Ok(txid)
@@ -138,6 +141,20 @@ async fn transactions_are_shown_and_known_by_their_tron_id_as_java_tron_does() -
         let tx = s.full("eth_getTransactionByHash", json!([txid])).await?;
         assert_eq!(hash_of(&tx["hash"]), txid, "{tx}");
         assert_eq!(hash_of(&tx["blockHash"]), id);
+        // java-tron's `TransactionResult`: no nonce, the energy fee as gas price, the TRON signature.
+        let fee = format!("{:#x}", Params::default().energy_fee);
+        assert_eq!((tx["nonce"].as_str(), tx["gasPrice"].as_str()), (Some("0x0000000000000000"), Some(fee.as_str())));
+        let sig = &s.signature;
+        assert_eq!(tx["r"], json!(format!("0x{}", alloy::hex::encode(&sig[..32]))));
+        assert_eq!(tx["s"], json!(format!("0x{}", alloy::hex::encode(&sig[32..64]))));
+        assert_eq!(tx["v"], json!(format!("{:#04x}", sig[64])));
+        assert_eq!(tx["from"], json!(format!("{:#x}", s.user.address())));
+        assert_eq!(tx["to"], json!(format!("{:#x}", s.chain.usdt)));
+        // `TransactionReceipt`: the energy fee as effective gas price, type 0.
+        assert_eq!(
+            (receipt["effectiveGasPrice"].as_str(), receipt["type"].as_str()),
+            (Some(fee.as_str()), Some("0x0"))
+        );
         // The EVM hash behind it is no TRON id; an unknown id is null; a malformed one refused.
         for method in ["eth_getTransactionReceipt", "eth_getTransactionByHash"] {
             assert_eq!(s.full(method, json!([evm])).await?, Value::Null, "{method} by the EVM hash");
