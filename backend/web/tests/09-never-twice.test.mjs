@@ -409,73 +409,86 @@ for (const step of ["payload", "approval", "sent", "mined"]) {
   });
 }
 
-test("a payment the ledger refuses is shown to its payer with the amount and the reason, never as applied", async () => {
-  // A real refusal: the retopup's payload is signed at the plan's fee, then a plan version with another retopup fee
-  // takes effect before the transaction is mined (wrong_amount). The plan is restored from the next block on.
-  const t = await ready("retopup", BNB);
-  const { b, g, scope, api } = t;
-  const { page } = b;
-  const plan = (await plans()).find((p) => p.asset_id === BNB);
-  g.holdSend(1);
-  await scope().getByTestId("pay-retopup").click();
-  await until("the wallet's dialog open", () => g.held.length === 1, { timeout: 60_000 });
-  const admin = await Api.signIn(ANVIL_KEYS[0]);
-  const versions = (await admin.get(`/v1/admin/plan?asset_id=${BNB}`)).versions;
-  const params = versions[versions.length - 1].params;
-  // The node's head as it is now (viem's client caches the block number for seconds).
-  const head = async () => BigInt(await rpc("eth_blockNumber", []));
-  const from = (await head()) + 3n;
-  await admin.post("/v1/admin/plan", {
-    asset_id: BNB,
-    from_block: Number(from),
-    params: { ...params, retopup_fee: (BigInt(params.retopup_fee) + 1n).toString() },
-  });
-  let hash;
-  let restoreFrom = null;
-  try {
-    await until("the new fee in force", async () => (await head()) >= from, { timeout: 30_000 });
-    [{ hash }] = await g.release();
-    assert.ok(hash, "the retopup was sent");
-    const receipt = await chain.waitForTransactionReceipt({ hash });
-    assert.equal(receipt.status, "success");
-    assert.ok(receipt.blockNumber >= from, "mined under the new fee");
-    restoreFrom = receipt.blockNumber + 1n;
-  } finally {
-    const next = (await head()) + 1n;
-    await admin.post("/v1/admin/plan", { asset_id: BNB, from_block: Number(restoreFrom && restoreFrom > next ? restoreFrom : next), params });
-  }
-
-  const problem = scope().getByTestId("problem-quarantined");
-  await problem.waitFor({ timeout: 120_000 });
-  const text = await problem.innerText();
-  assert.match(text, new RegExp(`Your payment of ${plan.retopup_fee.human} \\(transaction ${hash.slice(0, 10)}…`));
-  assert.match(text, /was not applied: wrong_amount: /);
-  assert.match(text, /an admin can refund it/);
-  assert.equal(await stepState(scope(), "applied"), "failed");
-  assert.match(await scope().getByTestId("step-applied").innerText(), /Not applied: wrong_amount/);
-  assert.deepEqual(await records(page), [], "a final outcome: the record is gone");
-  await b.screenshot("09-quarantined-steps");
-
-  // The dashboard lists it with the amount, the reason and the transaction, after a reload too.
-  for (const reload of [false, true]) {
-    if (reload) {
-      await page.reload();
-      await backAfterReload(page);
+for (const kind of ["retopup", "register"]) {
+  test(`a ${kind} the ledger refuses is shown to its payer with the amount and the reason, never as applied`, async () => {
+    // A real refusal: the payload is signed at the plan's fee, then a plan version with another fee takes effect
+    // before the transaction is mined (wrong_amount). The plan is restored from the next block on.
+    const fee = kind === "register" ? "registration_fee" : "retopup_fee";
+    const t = await ready(kind, BNB);
+    const { b, g, scope, api } = t;
+    const { page } = b;
+    const plan = (await plans()).find((p) => p.asset_id === BNB);
+    g.holdSend(1);
+    await scope().getByTestId(`pay-${kind}`).click();
+    await until("the wallet's dialog open", () => g.held.length === 1, { timeout: 60_000 });
+    const admin = await Api.signIn(ANVIL_KEYS[0]);
+    const versions = (await admin.get(`/v1/admin/plan?asset_id=${BNB}`)).versions;
+    const params = versions[versions.length - 1].params;
+    // The node's head as it is now (viem's client caches the block number for seconds).
+    const head = async () => BigInt(await rpc("eth_blockNumber", []));
+    const from = (await head()) + 3n;
+    const other = { ...params, [fee]: (BigInt(params[fee]) + 1n).toString() };
+    // The first level's price is the registration fee (the plan's rule): it moves with it.
+    if (kind === "register") other.level_price = [other[fee], ...params.level_price.slice(1)];
+    await admin.post("/v1/admin/plan", { asset_id: BNB, from_block: Number(from), params: other });
+    let hash;
+    let restoreFrom = null;
+    try {
+      await until("the new fee in force", async () => (await head()) >= from, { timeout: 30_000 });
+      [{ hash }] = await g.release();
+      assert.ok(hash, "the payment was sent");
+      const receipt = await chain.waitForTransactionReceipt({ hash });
+      assert.equal(receipt.status, "success");
+      assert.ok(receipt.blockNumber >= from, "mined under the new fee");
+      restoreFrom = receipt.blockNumber + 1n;
+    } finally {
+      const next = (await head()) + 1n;
+      await admin.post("/v1/admin/plan", { asset_id: BNB, from_block: Number(restoreFrom && restoreFrom > next ? restoreFrom : next), params });
     }
-    const row = page.getByTestId("not-applied").getByTestId("not-applied-payment");
-    await row.first().waitFor({ timeout: 30_000 });
-    assert.equal(await row.count(), 1);
-    assert.equal(await row.getByTestId("not-applied-amount").getAttribute("data-base"), plan.retopup_fee.base);
-    assert.match(await row.getByTestId("not-applied-reason").innerText(), /^wrong_amount: /);
-    assert.equal(await row.getByTestId("not-applied-tx").getAttribute("data-tx"), hash);
-  }
-  await b.screenshot("09-quarantined-dashboard");
-  assert.equal(await scope().getByTestId("step-applied").count(), 0, "after the reload nothing says applied");
-  const [p] = (await api.get(`/v1/users/payments?asset_id=${BNB}`)).payments.filter((x) => x.kind === "retopup");
-  assert.equal(p.status, "quarantined");
-  assert.equal((await api.standing(BNB)).retopups, 0, "not credited");
-  await b.close();
-});
+    const amount = plan[fee];
+
+    const problem = scope().getByTestId("problem-quarantined");
+    await problem.waitFor({ timeout: 120_000 });
+    const text = await problem.innerText();
+    assert.match(text, new RegExp(`Your payment of ${amount.human} \\(transaction ${hash.slice(0, 10)}…`));
+    assert.match(text, /was not applied: wrong_amount: /);
+    assert.match(text, /an admin can refund it/);
+    assert.equal(await stepState(scope(), "applied"), "failed");
+    assert.match(await scope().getByTestId("step-applied").innerText(), /Not applied: wrong_amount/);
+    assert.deepEqual(await records(page), [], "a final outcome: the record is gone");
+    if (kind === "register") assert.equal(await scope().getByTestId("pay-register").count(), 0, "no second registration offered");
+    await b.screenshot(`09-quarantined-${kind}-steps`);
+
+    // The dashboard lists it with the amount, the reason and the transaction, after a reload too.
+    for (const reload of [false, true]) {
+      if (reload) {
+        await page.reload();
+        await backAfterReload(page);
+      }
+      const row = page.getByTestId("not-applied").getByTestId("not-applied-payment");
+      await row.first().waitFor({ timeout: 30_000 });
+      assert.equal(await row.count(), 1);
+      assert.match(await row.innerText(), new RegExp(`^${kind === "register" ? "Registration" : "Retopup"} in BNB`));
+      assert.equal(await row.getByTestId("not-applied-amount").getAttribute("data-base"), amount.base);
+      assert.match(await row.getByTestId("not-applied-reason").innerText(), /^wrong_amount: /);
+      assert.equal(await row.getByTestId("not-applied-tx").getAttribute("data-tx"), hash);
+    }
+    if (kind === "register") {
+      // After the reload the registration page says what happened instead of offering a payment the contract refuses.
+      const refused = scope().getByTestId("register-refused");
+      await refused.waitFor();
+      assert.match(await refused.innerText(), new RegExp(`Your payment of ${amount.human} .* was not applied: wrong_amount: .*an admin can refund it`));
+      assert.equal(await scope().getByTestId("pay-register").count(), 0);
+    }
+    await b.screenshot(`09-quarantined-${kind}-dashboard`);
+    assert.equal(await page.getByTestId("step-applied").count(), 0, "after the reload nothing says applied");
+    const [p] = (await api.get(`/v1/users/payments?asset_id=${BNB}`)).payments.filter((x) => x.kind === kind);
+    assert.equal(p.status, "quarantined");
+    if (kind === "retopup") assert.equal((await api.standing(BNB)).retopups, 0, "not credited");
+    else assert.equal(await api.standing(BNB), null, "not a user");
+    await b.close();
+  });
+}
 
 test("a sent transaction that never executed and whose authorisation expired is let go: nothing was charged, a new payment is offered", async () => {
   const t = await ready("register", BNB);

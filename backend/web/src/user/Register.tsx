@@ -5,11 +5,11 @@ import { useState } from "preact/hooks";
 import { get, post } from "../lib/api";
 import { human } from "../lib/format";
 import { chainAddress, isNative, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
-import type { AssetPlan, Profile, SignedPayment } from "../lib/types";
+import type { AssetPlan, PaymentList, Profile, SignedPayment } from "../lib/types";
 import { useSignedIn, useTronLink } from "../ui/account";
 import { Addr, AssetAmt, Notice, TxHash, useLoad } from "../ui/bits";
 import { load as inFlight } from "./inflight";
-import { type Applied, Payment } from "./payment";
+import { type Applied, Payment, notAppliedText } from "./payment";
 
 export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: number | null; onDone: () => void }) {
   const signed = useSignedIn();
@@ -24,6 +24,16 @@ export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: 
   const standing = plan && me.data?.assets.find((a) => a.asset_id === plan.asset_id);
   const registered =
     !!standing && !applied && !!signed && !inFlight({ wallet: signed.session.address, asset_id: standing.asset_id, kind: "register" });
+  // A registration fee the contract took but the ledger refused (quarantined): the contract counts the wallet as
+  // registered in this asset, so another registration would only be refused; the payer is told what happened.
+  const payments = useLoad(
+    () => (signed && plan ? get<PaymentList>("/v1/users/payments", { asset_id: plan.asset_id }) : Promise.resolve(null)),
+    [signed?.session.address, plan?.asset_id],
+  );
+  const refused =
+    !standing && !applied && !!signed && !!plan && !inFlight({ wallet: signed.session.address, asset_id: plan.asset_id, kind: "register" })
+      ? payments.data?.payments.find((x) => x.kind === "register" && x.status === "quarantined")
+      : undefined;
 
   return (
     <section class="panel register" aria-labelledby="register-title" data-testid="register">
@@ -79,7 +89,12 @@ export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: 
               {standing!.registered_block !== null && ` since block ${standing!.registered_block}`}: its dashboard is below.
             </Notice>
           )}
-          {signed && plan && !registered && !me.loading && (
+          {signed && plan && refused && (
+            <Notice kind="error" testid="register-refused">
+              {notAppliedText(refused)}
+            </Notice>
+          )}
+          {signed && plan && !registered && !refused && !me.loading && !payments.loading && (
             <Payment
               key={`${plan.asset_id}-${signed.connection.kind}-${signed.connection.account}`}
               connection={signed.connection}
