@@ -30,6 +30,9 @@ test("the page follows chain then account switches, many times, with one listene
     const now = wallet.address;
     assert.notEqual(now, before);
     await until(`the page showing ${now} (round ${i})`, async () => (await address(page)) === now, { timeout: 10_000 });
+    // The wallet's network by name, read again after the switch.
+    const network = i % 2 ? "BNB Smart Chain" : "Devnet (anvil)";
+    await until(`"on ${network}" shown`, async () => (await page.getByTestId("wallet-network").innerText()) === `on ${network}`, { timeout: 10_000 });
     // The old account's session ended; the new account is asked to sign in.
     await page.getByTestId("sign-in").waitFor({ timeout: 10_000 });
     assert.equal(await page.getByTestId("sign-out").count(), 0, `round ${i}: still signed in as ${before}`);

@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { getAddress } from "viem";
 import { ApiError, type Session, onSession, publicCall, session, signIn as signInWith, signOut } from "../lib/api";
 import { type AnyConnection, TronConnection, connectTronLink, onTronLink, quietTronLink, tronLinkPresent } from "../lib/tron";
-import { signinElsewhere } from "../lib/networks";
+import { networkName, signinElsewhere } from "../lib/networks";
 import type { NonceResponse } from "../lib/types";
 import { Connection, type DiscoveredWallet, WalletError, connect, discover, wallets } from "../lib/wallet";
 import { Addr, Notice, useChainTable } from "./bits";
@@ -187,6 +187,30 @@ export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The network the wallet is on, by name ("on BNB Smart Chain"); read again whenever the connection changes. */
+function WalletNetwork(props: { c: AnyConnection }) {
+  const [id, setId] = useState<number | null>(null);
+  useChainTable();
+  useEffect(() => {
+    let live = true;
+    setId(null);
+    const c = props.c;
+    (c.kind === "evm" ? c.chainId() : c.network()).then(
+      (n) => live && setId(n),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [props.c]);
+  if (id === null) return null;
+  return (
+    <span class="muted" data-testid="wallet-network" data-chain-id={id}>
+      on {networkName(id)}
+    </span>
+  );
+}
+
 /** A load that failed (the API refused, stalled or could not be reached), in words, with a button to try again. */
 export function LoadFailed(props: { error: unknown; what?: string; retry: () => void }) {
   return (
@@ -261,6 +285,7 @@ export function AccountBar(props: { purpose: string; tron?: boolean }) {
       {c && (
         <span class="who">
           <Addr a={c.account} testid="connected-address" />
+          <WalletNetwork c={c} />
           {signedIn && (
             <span class="badge" data-testid="role">
               {signedIn.role}
