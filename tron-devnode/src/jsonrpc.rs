@@ -9,16 +9,19 @@
 //!   reads and in `eth_getLogs`' range alike; tags are matched without regard to case, as java-tron does.
 //! * **Transaction ids.** Transactions are known and shown by their TRON id (SHA-256 of the raw data), as
 //!   java-tron's `TransactionResult`, `TransactionReceipt` and `LogFilterElement` show them: in logs (and filter
-//!   answers), receipts and their logs, transactions, and blocks' transaction lists. The node's map
+//!   answers), receipts and their logs, transactions, and blocks' transaction lists; a TRON transaction's object
+//!   carries its TRON signature and the energy fee as gas price, as java-tron's does. The node's map
 //!   ([`crate::TxIds`], shared with every node over the same anvil URL) translates; the EVM hash of a TRON
 //!   transaction is unknown here (`null`), as any other unknown hash is. A transaction written to the anvil without
 //!   a node has no TRON id and is shown under its EVM hash. A transaction in no block yet is unknown (`null`).
 //! * **No historical state.** `eth_getBalance`, `eth_call`, `eth_getCode`, `eth_getStorageAt` accept only
 //!   `latest`: a block number is refused ("QUANTITY not supported, just support TAG as latest"), so are
-//!   `earliest`, `pending` and `finalized` ("TAG [earliest | pending | finalized] not supported"). An `eth_call` with `{"blockNumber": …}` checks the block exists and then reads
-//!   `latest` anyway, as java-tron does.
+//!   `earliest`, `pending` and `finalized` ("TAG [earliest | pending | finalized] not supported"). An `eth_call`
+//!   with `{"blockNumber": …}` checks the block exists and then reads `latest` anyway, as java-tron does.
 //! * **No sending.** `eth_sendRawTransaction`, `eth_sendTransaction`, `eth_getTransactionCount`, `eth_sign`
-//!   do not exist (TRON transactions go through the gRPC or HTTP API).
+//!   and the other methods `TronJsonRpcImpl` refuses do not exist ("the method … does not exist/is not
+//!   available"; TRON transactions go through the gRPC or HTTP API); a method java-tron does not have at all is
+//!   jsonrpc4j's "method not found" (`-32601`), never passed on to the anvil.
 //! * **Logs.** `eth_getLogs` over more than [`MAX_BLOCK_RANGE`] blocks (`to − from > 5000`) is refused with
 //!   "exceed max block range: 5000".
 //! * **Blocks.** A block's hash is TRON's block id (its number in the first 8 bytes), its parent hash the
