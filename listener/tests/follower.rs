@@ -22,9 +22,12 @@ const FEE: u128 = 20_000_000_000_000_000_000;
 /// (block number, block hash, log index) of every Registered log seen.
 type Seen = Vec<(u64, B256, u64, U256)>;
 
+/// `n` registrations, one block each, by `n` fresh funded wallets (the contract takes one registration per user
+/// and asset).
 async fn register_many(chain: &DevChain, n: u64) -> eyre::Result<()> {
-    let user = chain.account(2);
     for nonce in 1..=n {
+        let user = alloy::signers::local::PrivateKeySigner::random();
+        chain.provider.anvil_set_balance(user.address(), U256::from(FEE) * U256::from(2)).await?;
         chain.register_native(&user, chain.admin.address(), U256::from(FEE), nonce).await?;
     }
     Ok(())
