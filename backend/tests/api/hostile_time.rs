@@ -60,6 +60,7 @@ impl HealthProbe {
         times.sort();
         let p95 = times[times.len() * 95 / 100];
         let worst = *times.last().unwrap();
+        eprintln!("/health while hostile requests ran: {} probes, p95 {p95:?}, worst {worst:?}", times.len());
         assert!(worst < Duration::from_secs(1), "/health stalled: worst {worst:?} of {} probes", times.len());
         assert!(p95 < HEALTH_BOUND, "/health p95 {p95:?} over {HEALTH_BOUND:?} ({} probes)", times.len());
     }
@@ -238,17 +239,20 @@ async fn every_field_of_every_route_is_bounded_in_time_while_health_answers() {
     assert!(probes.len() > 80, "the document yielded only {} probes", probes.len());
     let health = HealthProbe::start(&app.base);
     let mut slow = Vec::new();
+    let mut slowest = Duration::ZERO;
     for probe in &probes {
         let (status, took) = send(&app, &token, probe).await;
         assert!(status < 500, "{}: answered {status}", probe.what);
         if probe.must_refuse {
             assert!((400..500).contains(&status), "{}: answered {status}, not a refusal", probe.what);
         }
+        slowest = slowest.max(took);
         if took > ANSWER_BOUND {
             slow.push(format!("{} took {took:?}", probe.what));
         }
     }
     health.check().await;
+    eprintln!("{} hostile probes, the slowest answered in {slowest:?}", probes.len());
     assert!(slow.is_empty(), "answers slower than {ANSWER_BOUND:?}: {slow:#?}");
 }
 
