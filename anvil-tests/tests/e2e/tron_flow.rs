@@ -181,6 +181,15 @@ async fn tron_usdt_paid_out_through_tronic_once_with_a_dropped_broadcast_and_a_b
     }
     assert_eq!(usdt_of(&chain, chain.settlement).await? + U256::from(total), custody_before);
     assert_eq!(node.counters().accepted, accepted_before + 1, "one TRON transaction executed the batch");
+    // The ledger keeps the transaction id TRONSCAN shows (the TRON id the sender got), not the stand-in's anvil hash.
+    let (kept,): (Vec<u8>,) = sqlx::query_as(
+        "SELECT tx_hash FROM chain_events WHERE chain_id = $1 AND name = 'PayoutBatchExecuted'
+          ORDER BY block_number DESC LIMIT 1",
+    )
+    .bind(chain_id as i64)
+    .fetch_one(&db.pool)
+    .await?;
+    assert_eq!(B256::from_slice(&kept), txid, "the ledger keeps the TRON id");
 
     // The reconciler in TRON mode: custody equals the ledger at the solidified block.
     let _reconciler = start_tron_reconciler(&dir, &url, chain_id, &rpc.solidity_url, chain.settlement)?;
