@@ -33,17 +33,14 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| Self(q.0))
-            .map_err(|r| {
-                let text = r.body_text();
-                match super::bounded::refusal_code(&text) {
-                    // A field refused for its length answers like any other bad value of that field.
-                    Some(code) => ApiError::unprocessable(code, text),
-                    None => ApiError::bad_request("invalid_query", text),
-                }
-            })
+        axum::extract::Query::<T>::from_request_parts(parts, state).await.map(|q| Self(q.0)).map_err(|r| {
+            let text = r.body_text();
+            match super::bounded::refusal_code(&text) {
+                // A field refused for its length answers like any other bad value of that field.
+                Some(code) => ApiError::unprocessable(code, text),
+                None => ApiError::bad_request("invalid_query", text),
+            }
+        })
     }
 }
 

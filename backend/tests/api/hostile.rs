@@ -292,7 +292,13 @@ async fn hostile_inputs_get_4xx_with_a_stable_code_and_change_nothing() {
         (r, Some(JSON), json!({ "asset_id": 1, "sponsor": "0x1234" }).to_string(), &[422][..], "invalid_address"),
         // Past the API's 64 KiB body limit: refused unread. Under it, the field's own limit refuses it.
         (r, Some(JSON), json!({ "asset_id": 1, "sponsor": long_text }).to_string(), &[413][..], "payload_too_large"),
-        (r, Some(JSON), json!({ "asset_id": 1, "sponsor": "T".repeat(60_000) }).to_string(), &[422][..], "invalid_address"),
+        (
+            r,
+            Some(JSON),
+            json!({ "asset_id": 1, "sponsor": "T".repeat(60_000) }).to_string(),
+            &[422][..],
+            "invalid_address",
+        ),
         (r, Some(JSON), json!({ "asset_id": 99, "sponsor": g }).to_string(), &[422][..], "unknown_asset"),
         (r, Some(JSON), json!({ "asset_id": -1, "sponsor": g }).to_string(), &[422][..], "unknown_asset"),
         (r, Some(JSON), json!({ "asset_id": 1, "sponsor": evm }).to_string(), &[422][..], "self_sponsor"),

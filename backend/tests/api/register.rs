@@ -204,7 +204,14 @@ async fn without_signer_or_chain_config_payloads_are_503_and_nothing_is_stored()
 }
 
 /// Applies `Registered(user, sponsor, amount, nonce)` at `block` (log index 0) through a fresh ledger.
-pub(crate) async fn registered_on_chain(app: &TestApp, block: u64, user: Address, sponsor: Address, amount: U256, nonce: U256) {
+pub(crate) async fn registered_on_chain(
+    app: &TestApp,
+    block: u64,
+    user: Address,
+    sponsor: Address,
+    amount: U256,
+    nonce: U256,
+) {
     let mut ledger = ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
     let event = ledger::events::ChainEvent {
         key: ledger::events::EventKey {

@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use signer_client::api::AssetPolicy;
 
-use crate::http::bounded;
 use super::{DEFAULT_MAX_ENTRIES, MAX_ENTRIES};
+use crate::http::bounded;
 use crate::http::error::ErrorBody;
 use crate::http::extract::{Path, Query};
 use crate::http::page::{Page, page_limit};
