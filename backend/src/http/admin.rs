@@ -297,7 +297,7 @@ pub struct LogsQuery {
     /// `alerts` (default): open alerts, newest first; `quarantine`: unresolved quarantined events, newest first.
     #[param(inline)]
     pub kind: Option<LogKind>,
-    /// Alerts: include acknowledged ones too.
+    /// Alerts: include acknowledged ones too. Quarantine: include resolved events too (e.g. refunded).
     pub all: Option<bool>,
     /// `next_cursor` of the previous page.
     #[serde(default, deserialize_with = "bounded::optional_cursor")]
@@ -344,11 +344,47 @@ pub struct QuarantinedEvent {
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     pub created_at: String,
+    /// For a payment (`Registered`, `Retopped`): the wallet that paid, in the chain's form (0x EIP-55 or `T…`).
+    pub payer: Option<String>,
+    /// For a payment: what it paid, base units, decimal string.
+    pub amount: Option<String>,
+    /// Whether `POST /v1/admin/quarantine/{chain_id}/{tx_hash}/{log_index}/refund` would refund it now: a payment
+    /// of an asset the plan refused, unresolved, with no refund signed or executed.
+    pub refundable: bool,
+    /// The latest refund of this event, if one was signed.
+    pub refund: Option<QuarantineRefund>,
+    /// RFC 3339, UTC; null while unresolved.
+    pub resolved_at: Option<String>,
+}
+
+/// A refund (treasury transfer) of a quarantined event.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QuarantineRefund {
+    /// The treasury transfer (`GET /v1/admin/treasury/transfers`).
+    pub transfer_id: i64,
+    /// `signed` (may still execute), `executed` (the event is refunded and resolved) or `expired`.
+    pub status: String,
+    /// Block of its execution.
+    pub executed_block: Option<i64>,
 }
 
 type AlertRow = (i64, String, String, sqlx::types::Json<serde_json::Value>, String, Option<String>);
-type QuarantineRow =
-    (i64, Vec<u8>, i64, i64, Option<i32>, String, String, sqlx::types::Json<serde_json::Value>, String);
+type QuarantineRow = (
+    i64,
+    Vec<u8>,
+    i64,
+    i64,
+    Option<i32>,
+    String,
+    String,
+    sqlx::types::Json<serde_json::Value>,
+    String,
+    bool,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
 
 /// Parses a quarantine cursor `block:log_index:chain_id`.
 fn quarantine_cursor(text: &str) -> Option<(i64, i64, i64)> {
@@ -405,22 +441,44 @@ pub async fn logs(
         None => (i64::MAX, i64::MAX, i64::MAX),
         Some(c) => quarantine_cursor(c).ok_or_else(bad_cursor)?,
     };
+    // Refundable as `ledger::treasury::refund` decides it (which checks again under the asset's lock).
     let rows: Vec<QuarantineRow> = sqlx::query_as(
         "SELECT q.chain_id, q.tx_hash, q.log_index, c.block_number, q.asset_id, q.reason_code, q.reason, q.payload,
-                to_char(q.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
+                to_char(q.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                c.name IN ('Registered', 'Retopped') AND q.asset_id IS NOT NULL AND q.reason_code = ANY($6)
+                    AND q.resolved_at IS NULL AND (r.status IS NULL OR r.status = 'expired'),
+                r.id, r.status, r.executed_block,
+                to_char(q.resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
          FROM quarantine q JOIN chain_events c USING (chain_id, tx_hash, log_index)
-         WHERE q.resolved_at IS NULL AND (c.block_number, q.log_index, q.chain_id) < ($1, $2, $3)
+         LEFT JOIN LATERAL (
+             SELECT t.id, t.status, t.executed_block FROM treasury_transfers t
+             WHERE t.refund_chain_id = q.chain_id AND t.refund_tx_hash = q.tx_hash AND t.refund_log_index = q.log_index
+             ORDER BY (t.status = 'expired'), t.id DESC LIMIT 1) r ON true
+         WHERE ($5 OR q.resolved_at IS NULL) AND (c.block_number, q.log_index, q.chain_id) < ($1, $2, $3)
          ORDER BY c.block_number DESC, q.log_index DESC, q.chain_id DESC LIMIT $4",
     )
     .bind(cursor.0)
     .bind(cursor.1)
     .bind(cursor.2)
     .bind(limit + 1)
+    .bind(q.all.unwrap_or(false))
+    .bind(ledger::treasury::REFUNDABLE_CODES.map(str::to_owned).to_vec())
     .fetch_all(&ctx.db)
     .await?;
     let mut quarantined: Vec<QuarantinedEvent> = rows
         .into_iter()
-        .map(|(chain_id, tx_hash, log_index, block, asset_id, reason_code, reason, payload, created_at)| {
+        .map(|row| {
+            let (chain_id, tx_hash, log_index, block, asset_id, reason_code, reason, payload, created_at) =
+                (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7.0, row.8);
+            let (refundable, refund_id, refund_status, refund_block, resolved_at) =
+                (row.9, row.10, row.11, row.12, row.13);
+            let paid = match serde_json::from_value::<ledger::events::EventBody>(payload.clone()) {
+                Ok(
+                    ledger::events::EventBody::Registered { user, amount, .. }
+                    | ledger::events::EventBody::Retopped { user, amount, .. },
+                ) => Some((abi::tron::show(chain_id as u64, user), amount.to_string())),
+                _ => None,
+            };
             QuarantinedEvent {
                 chain_id,
                 tx_hash: alloy::hex::encode_prefixed(&tx_hash),
@@ -429,8 +487,17 @@ pub async fn logs(
                 asset_id,
                 reason_code,
                 reason,
-                payload: payload.0,
+                payload,
                 created_at,
+                payer: paid.as_ref().map(|p| p.0.clone()),
+                amount: paid.map(|p| p.1),
+                refundable,
+                refund: refund_id.zip(refund_status).map(|(transfer_id, status)| QuarantineRefund {
+                    transfer_id,
+                    status,
+                    executed_block: refund_block,
+                }),
+                resolved_at,
             }
         })
         .collect();

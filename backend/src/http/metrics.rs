@@ -74,13 +74,14 @@ pub enum SignInOutcome {
 }
 
 /// Routes behind a rate limit (per IP on the sign-in routes, per wallet on sign-in and every route the signer signs for).
-const RATE_LIMITED_ROUTES: [&str; 6] = [
+const RATE_LIMITED_ROUTES: [&str; 7] = [
     "/v1/auth/nonce",
     "/v1/auth/signin",
     "/v1/users/register",
     "/v1/users/retopup",
     "/v1/admin/payouts/batches/{id}/sign",
     "/v1/admin/treasury/transfers",
+    "/v1/admin/quarantine/{chain_id}/{tx_hash}/{log_index}/refund",
 ];
 
 impl SignInOutcome {

@@ -16,16 +16,20 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::bounded;
 use super::error::ErrorBody;
-use super::extract::{Query, parse_address};
+use super::extract::{Path, Query, parse_address};
 use super::page::{Page, page_limit};
 use super::signing::signer_call;
 use super::types::{AssetAmount, AssetMeta, parse_amount};
 use super::{AdminUser, ApiContext, ApiError, Json};
-use ::ledger::treasury::{self as ledger, TransferError, TransferSignature, TreasuryTransferRow};
+use ::ledger::events::EventKey;
+use ::ledger::treasury::{self as ledger, RefundError, TransferError, TransferSignature, TreasuryTransferRow};
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
-    OpenApiRouter::new().routes(routes!(summary)).routes(routes!(list_transfers, create_transfer))
+    OpenApiRouter::new()
+        .routes(routes!(summary))
+        .routes(routes!(list_transfers, create_transfer))
+        .routes(routes!(refund_quarantined))
 }
 
 alloy::sol! {
@@ -56,6 +60,11 @@ pub struct TreasurySummary {
     pub reserved: AssetAmount,
     /// company_total − transferred − reserved: the most a new transfer may take.
     pub available: AssetAmount,
+    /// Refunds of quarantined payments executed on-chain (the payers' money, never the company's: outside the
+    /// figures above).
+    pub refunded: AssetAmount,
+    /// Signed refunds not executed (nor expired) yet.
+    pub refunds_reserved: AssetAmount,
     /// Σ reserved + held + pending + batched + claimable of all users.
     pub liabilities: AssetAmount,
     /// The contract's balance of the asset on-chain; null when it could not be read (see `chain_note`).
@@ -89,6 +98,8 @@ pub async fn summary(
         transferred: amount(p.transferred),
         reserved: amount(p.reserved),
         available: amount(p.available),
+        refunded: amount(p.refunded),
+        refunds_reserved: amount(p.refunds_reserved),
         liabilities: amount(p.liabilities),
         contract_balance: balance,
         contract_available: available,
@@ -159,6 +170,17 @@ pub struct TreasuryTransferView {
     pub created_at: String,
     /// Settlement.transferTreasury(transfer, signature), for the TREASURER_ROLE holder (signed transfers).
     pub transaction: Option<TreasuryTransaction>,
+    /// For a refund: the quarantined payment it returns to its payer (`to`); null for a company transfer.
+    pub refund_of: Option<RefundedEvent>,
+}
+
+/// The chain event whose payment a refund returns.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RefundedEvent {
+    pub chain_id: u64,
+    /// 0x hex.
+    pub tx_hash: String,
+    pub log_index: u64,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -204,6 +226,11 @@ fn view(row: TreasuryTransferRow, chain_id: u64, token: Address, contract: Optio
         tx_hash: row.tx_hash.map(alloy::hex::encode_prefixed),
         created_at: row.created_at,
         transaction,
+        refund_of: row.refund_of.map(|k| RefundedEvent {
+            chain_id: k.chain_id,
+            tx_hash: alloy::hex::encode_prefixed(k.tx_hash),
+            log_index: k.log_index,
+        }),
     }
 }
 
@@ -237,33 +264,7 @@ pub async fn create_transfer(
         .ok_or_else(|| ApiError::unavailable("signer_unavailable", "no signer is configured"))?;
     let deadline = ctx.clock.now() + chain.signature_ttl_secs;
     let actor = admin.wallet.to_checksum(None);
-    let sign = |r: ledger::TransferRequest| async move {
-        let intent = TreasuryTransferIntent {
-            chain_id: r.chain_id,
-            contract: Addr(contract),
-            token: Addr(r.token),
-            to: Addr(r.to),
-            amount: SignerAmount(r.amount),
-            nonce: Some(SignerAmount(r.nonce)),
-            deadline: Some(deadline),
-        };
-        let signed = signer_call(client.sign_treasury_transfer(&intent)).await?;
-        let payload = abi::TreasuryTransfer {
-            token: r.token,
-            to: r.to,
-            amount: r.amount,
-            nonce: r.nonce,
-            deadline: U256::from(deadline),
-        };
-        let digest = abi::SettlementDomain::new(r.chain_id, contract).digest(&payload);
-        if signed.digest != digest || signed.nonce.0 != r.nonce || signed.deadline != deadline {
-            return Err(ApiError::Internal(eyre::eyre!(
-                "signer answer does not match the treasury transfer (digest {} vs {digest})",
-                signed.digest
-            )));
-        }
-        Ok(TransferSignature { deadline, signature: signed.signature.to_vec() })
-    };
+    let sign = |r: ledger::TransferRequest| sign_transfer(client, contract, deadline, r);
     let row = ledger::transfer(&ctx.db, req.asset_id, to, amount, &actor, sign).await.map_err(|e| match e {
         TransferError::Db(e) => e.into(),
         TransferError::UnknownAsset(id) => ApiError::unprocessable("unknown_asset", format!("no asset {id}")),
@@ -274,6 +275,111 @@ pub async fn create_transfer(
         TransferError::Sign(e) => e,
     })?;
     Ok((StatusCode::CREATED, Json(view(row, chain_id, token, Some(contract)))))
+}
+
+/// Signs the refund of a quarantined payment to the wallet that paid it: a treasury transfer of exactly the
+/// event's amount, in its token, to its payer, signed as [`create_transfer`] signs (the signer checks that it
+/// authorised that payment, for that wallet and amount) and stored under the asset's row lock with an audit row.
+/// It takes nothing from the company's available share. Only a `Registered` or `Retopped` event the plan refused
+/// (`wrong_amount`, `duplicate_user`, `unknown_sponsor`, `unknown_user`) and not resolved is refunded, at most one
+/// refund of it signed or executed at a time (one that expired unexecuted may be replaced); once the refund's
+/// `TreasuryTransferred` is applied, the quarantine is resolved. Answers the signed transfer and its transaction,
+/// as a treasury transfer.
+#[utoipa::path(post, path = "/v1/admin/quarantine/{chain_id}/{tx_hash}/{log_index}/refund", tag = "treasury",
+    security(("bearer" = [])),
+    params(("chain_id" = u64, Path, description = "chain of the quarantined event"),
+        ("tx_hash" = String, Path, description = "its transaction, 0x + 64 hex"),
+        ("log_index" = u64, Path, description = "its log index")),
+    responses((status = 201, description = "the refund, signed: send its `transaction`", body = TreasuryTransferView),
+        (status = 400, description = "a path value that is not a number or a 0x transaction hash", body = ErrorBody),
+        (status = 403, description = "not an admin", body = ErrorBody),
+        (status = 404, description = "no quarantined event with this key", body = ErrorBody),
+        (status = 409, description = "not refundable: `not_an_inflow` (not a payment), `no_asset` (a token that is no \
+            asset), `not_refused_by_plan` (quarantined for another reason, e.g. `missed_event`), `already_resolved`, \
+            `refund_exists` (a refund of it is signed or executed)", body = ErrorBody),
+        (status = 503, description = "the signer is not configured, unreachable or refused (`signer_refused`), or the \
+            event's chain has no Settlement contract configured", body = ErrorBody)))]
+pub async fn refund_quarantined(
+    State(ctx): State<ApiContext>,
+    AdminUser(admin): AdminUser,
+    Path((chain_id, tx_hash, log_index)): Path<(u64, String, u64)>,
+) -> Result<(StatusCode, Json<TreasuryTransferView>), ApiError> {
+    let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
+    super::rate_limit::signing_per_wallet(&ctx, "treasury-transfer", admin.wallet, limit).await?;
+    let bad_hash = || ApiError::bad_request("invalid_path", "tx_hash must be 0x followed by 64 hex digits");
+    if !abi::limits::within(&tx_hash, abi::limits::HASH_MAX_LEN) || !tx_hash.starts_with("0x") {
+        return Err(bad_hash());
+    }
+    let tx_hash: alloy::primitives::B256 = tx_hash.parse().map_err(|_| bad_hash())?;
+    if i64::try_from(chain_id).is_err() || i64::try_from(log_index).is_err() {
+        return Err(ApiError::NotFound);
+    }
+    let event = EventKey { chain_id, tx_hash, log_index };
+    let asset: Option<Option<i32>> =
+        sqlx::query_scalar("SELECT asset_id FROM quarantine WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3")
+            .bind(chain_id as i64)
+            .bind(tx_hash.as_slice())
+            .bind(log_index as i64)
+            .fetch_optional(&ctx.db)
+            .await?;
+    let token = match asset.ok_or(ApiError::NotFound)? {
+        Some(asset_id) => AssetMeta::load(&ctx, asset_id).await?.token,
+        None => Address::ZERO, // `no_asset`: refused below before anything is signed.
+    };
+    let actor = admin.wallet.to_checksum(None);
+    // The signer, contract and deadline are looked up once the ledger found the event refundable: 409 before 503.
+    let context = &ctx;
+    let sign = |r: ledger::TransferRequest| async move {
+        let client = super::signing::treasury_signer(context)?;
+        let chain = context.chains.chain(r.chain_id)?;
+        let deadline = context.clock.now() + chain.signature_ttl_secs;
+        sign_transfer(client, chain.settlement, deadline, r).await
+    };
+    let row = ledger::refund(&ctx.db, event, &actor, sign).await.map_err(|e| match e {
+        RefundError::Db(e) => e.into(),
+        RefundError::UnknownEvent(_) => ApiError::NotFound,
+        RefundError::NotRefundable { code, message } => ApiError::Conflict { code, message },
+        RefundError::Sign(e) => e,
+    })?;
+    let contract = ctx.chains.get(chain_id).map(|c| c.settlement);
+    Ok((StatusCode::CREATED, Json(view(row, chain_id, token, contract))))
+}
+
+/// Has the signer sign `r` as a treasury transfer on `contract`, valid until `deadline` (a refund names the
+/// payment it returns), and checks that its answer is for exactly that transfer: the one way the API asks for a
+/// treasury transfer's signature.
+async fn sign_transfer(
+    client: &signer_client::SignerClient,
+    contract: Address,
+    deadline: u64,
+    r: ledger::TransferRequest,
+) -> Result<TransferSignature, ApiError> {
+    let intent = TreasuryTransferIntent {
+        chain_id: r.chain_id,
+        contract: Addr(contract),
+        token: Addr(r.token),
+        to: Addr(r.to),
+        amount: SignerAmount(r.amount),
+        nonce: Some(SignerAmount(r.nonce)),
+        deadline: Some(deadline),
+        refund_of: r.refund_of.map(SignerAmount),
+    };
+    let signed = signer_call(client.sign_treasury_transfer(&intent)).await?;
+    let payload = abi::TreasuryTransfer {
+        token: r.token,
+        to: r.to,
+        amount: r.amount,
+        nonce: r.nonce,
+        deadline: U256::from(deadline),
+    };
+    let digest = abi::SettlementDomain::new(r.chain_id, contract).digest(&payload);
+    if signed.digest != digest || signed.nonce.0 != r.nonce || signed.deadline != deadline {
+        return Err(ApiError::Internal(eyre::eyre!(
+            "signer answer does not match the treasury transfer (digest {} vs {digest})",
+            signed.digest
+        )));
+    }
+    Ok(TransferSignature { deadline, signature: signed.signature.to_vec() })
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -19,6 +19,7 @@ mod payouts;
 mod pool;
 mod public;
 mod rate_limits;
+mod refunds;
 mod register;
 mod signer_service;
 mod slow_clients;
