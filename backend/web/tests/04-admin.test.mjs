@@ -12,6 +12,8 @@ import {
   BNB,
   assertOutOfScriptReach,
   CHAIN,
+  CHAIN_ID,
+  RPC,
   USDT,
   USDT_UNIT,
   chain,
@@ -25,6 +27,7 @@ import {
   test,
   until,
 } from "./lib/stack.mjs";
+import { TestWallet } from "./lib/wallet.mjs";
 
 test("a user opening /admin is refused, and so is the admin API", async () => {
   const key = await freshKey();
@@ -579,4 +582,83 @@ test("admin: a build finds nothing to pay when another build took every pending 
   assert.equal(after.totals.amount.base, before.totals.amount.base);
   assert.equal(after.totals.users, before.totals.users);
   await b.close([/^http 409 POST .*\/v1\/admin\/payouts\/batches$/]);
+});
+
+test("admin: a payment the plan refused is refunded to its payer from the quarantine list, sent from the wallet", async () => {
+  // A real refusal (as 09 makes one): the retopup is signed at the plan's fee, then a plan version with another
+  // retopup fee takes effect before it is mined (wrong_amount). The plan is restored from the next block on.
+  const admin = await Api.signIn(ANVIL_KEYS[0]);
+  const key = await freshKey();
+  const user = await registerDirectly(key, admin.address, BNB);
+  const p = await user.post("/v1/users/retopup", { asset_id: BNB });
+  const latest = (await admin.get(`/v1/admin/plan?asset_id=${BNB}`)).versions.at(-1);
+  const params = latest.params;
+  // After the chain's head and after the latest version (an earlier test may have set one a few blocks ahead).
+  const after = (block) => (block > BigInt(latest.effective_from_block) ? block : BigInt(latest.effective_from_block) + 1n);
+  // The chain's head as it is now (viem caches the block number for seconds by default).
+  const blockNumber = () => chain.getBlockNumber({ cacheTime: 0 });
+  const head = await blockNumber();
+  const from = after(head + 3n);
+  await admin.post("/v1/admin/plan", {
+    asset_id: BNB,
+    from_block: Number(from),
+    params: { ...params, retopup_fee: (BigInt(params.retopup_fee) + 1n).toString() },
+  });
+  let hash;
+  try {
+    // A block a second: up to ~100 blocks when the plan test's version (100 blocks ahead) is the latest.
+    const timeout = Number(from - head + 30n) * 1000;
+    await until("the new fee in force", async () => (await blockNumber()) >= from, { timeout });
+    const w = new TestWallet({ key, rpcUrl: RPC, chainId: CHAIN_ID });
+    hash = await w.client.sendTransaction({ to: p.transaction.to, value: BigInt(p.transaction.value), data: p.transaction.data });
+    const receipt = await chain.waitForTransactionReceipt({ hash });
+    assert.equal(receipt.status, "success");
+    assert.ok(receipt.blockNumber >= from, "mined under the new fee");
+  } finally {
+    // From the block after the head, which is after the retopup's block.
+    const restore = (await blockNumber()) + 1n;
+    await admin.post("/v1/admin/plan", { asset_id: BNB, from_block: Number(restore > from ? restore : from + 1n), params });
+  }
+  const event = await until("the retopup quarantined", async () =>
+    (await admin.get("/v1/admin/logs?kind=quarantine&limit=100")).quarantined.find((q) => q.tx_hash === hash), { timeout: 90_000 });
+  assert.equal(event.reason_code, "wrong_amount");
+  assert.equal(event.refundable, true);
+  assert.equal(event.payer, user.address);
+  assert.equal(event.amount, p.amount.base);
+  const before = await admin.get(`/v1/admin/treasury?asset_id=${BNB}`);
+
+  const b = await openBrowser({ key: ANVIL_KEYS[0] });
+  const { page } = b;
+  await page.goto(BASE + "/admin");
+  await signInThroughPage(page);
+  await page.getByTestId("tab-monitoring").click();
+  const row = page.locator(`[data-testid="quarantined-event"][data-event="${CHAIN_ID}:${hash}:${event.log_index}"]`);
+  await row.waitFor();
+  assert.equal(await row.getByTestId("quarantine-state").innerText(), "open");
+  // The confirmation names the payer and the amount; confirmed, the refund is signed and sent from this wallet.
+  await row.getByTestId("refund").click();
+  const dialog = page.locator("dialog.confirm");
+  assert.equal(await dialog.getByTestId("refund-payer").innerText(), user.address);
+  assert.match(await dialog.innerText(), new RegExp(`returning ${p.amount.human}`));
+  await dialog.getByTestId("confirm-ok").click();
+  await until("the event refunded", async () => (await row.getByTestId("quarantine-state").innerText()).startsWith("refunded"), { timeout: 90_000 });
+  const [refund] = (await admin.get(`/v1/admin/treasury/transfers?asset_id=${BNB}&limit=1`)).items;
+  assert.deepEqual(refund.refund_of, { chain_id: CHAIN_ID, tx_hash: hash, log_index: event.log_index });
+  assert.equal(refund.status, "executed");
+  assert.equal(refund.to, user.address);
+  assert.equal(refund.amount, p.amount.base);
+  assert.equal(await row.getByTestId("quarantine-state").innerText(), `refunded (transfer #${refund.id}, block ${refund.executed_block})`);
+  // Exactly the payment went back to its payer, and none of it was the company's.
+  const block = BigInt(refund.executed_block);
+  const received =
+    (await chain.getBalance({ address: user.address, blockNumber: block })) -
+    (await chain.getBalance({ address: user.address, blockNumber: block - 1n }));
+  assert.equal(received, BigInt(p.amount.base));
+  const now = await admin.get(`/v1/admin/treasury?asset_id=${BNB}`);
+  assert.equal(now.available.base, before.available.base);
+  assert.equal(BigInt(now.refunded.base) - BigInt(before.refunded.base), BigInt(p.amount.base));
+  const logged = (await admin.get("/v1/admin/logs?kind=quarantine&all=true&limit=100")).quarantined.find((q) => q.tx_hash === hash);
+  assert.deepEqual(logged.refund, { transfer_id: refund.id, status: "executed", executed_block: refund.executed_block });
+  await b.screenshot("04-admin-refund");
+  await b.close();
 });

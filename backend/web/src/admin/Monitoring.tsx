@@ -1,16 +1,17 @@
 // Monitoring: the reconciler's latest results per asset (custody variance, solvency), charts over recent
-// runs, open alerts (acknowledge), quarantined events, each chain's listener lag and halt, and requests for a
-// replay or a reconciliation run.
+// runs, open alerts (acknowledge), quarantined events (a refused payment refunded to its payer), each chain's
+// listener lag and halt, and requests for a replay or a reconciliation run.
 
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, post } from "../lib/api";
 import { human, shortAddress } from "../lib/format";
-import { Amount, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
-import { LoadFailed } from "../ui/account";
+import { Addr, Amount, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
+import { errorText, LoadFailed, useSignedIn } from "../ui/account";
 import { networkLabel, networkName } from "../lib/networks";
 import { assetKey, chainAddress, isTronChain, parseAnyAddress } from "../lib/tron";
 import { type Asset, ConfirmAction, time } from "./common";
 import { BarChart, LineChart, type Series } from "./charts";
+import { sendTransfer, type TransferView } from "./Treasury";
 
 interface AssetResult {
   chain_id: number;
@@ -57,6 +58,13 @@ interface QuarantinedEvent {
   reason_code: string;
   reason: string;
   created_at: string;
+  /** A payment's payer and amount (base units); null for other events. */
+  payer: string | null;
+  amount: string | null;
+  /** The refund action applies: a payment the plan refused, unresolved, no refund signed or executed. */
+  refundable: boolean;
+  refund: { transfer_id: number; status: string; executed_block: number | null } | null;
+  resolved_at: string | null;
 }
 interface OpsRequest {
   id: number;
@@ -92,7 +100,7 @@ export function Monitoring(props: { assets: Asset[] }) {
       <Listeners version={version} />
       <Reconcile assets={props.assets} version={version} />
       <Alerts version={version} onChange={changed} />
-      <Quarantine />
+      <Quarantine assets={props.assets} />
       <Requests onChange={changed} />
     </section>
   );
@@ -295,22 +303,110 @@ function Alerts(props: { version: number; onChange: () => void }) {
   );
 }
 
-function Quarantine() {
+/** `chain:tx:log`, a quarantined event's key. */
+function eventKey(q: QuarantinedEvent): string {
+  return `${q.chain_id}:${q.tx_hash}:${q.log_index}`;
+}
+
+/** Where a quarantined event stands: open, a refund on its way, refunded. */
+function quarantineState(q: QuarantinedEvent): string {
+  const r = q.refund;
+  if (r?.status === "executed") return `refunded (transfer #${r.transfer_id}, block ${r.executed_block})`;
+  if (r?.status === "signed") return `refund #${r.transfer_id} signed, not executed yet`;
+  if (q.resolved_at) return `resolved ${time(q.resolved_at)}`;
+  return r?.status === "expired" ? `open (refund #${r.transfer_id} expired unexecuted)` : "open";
+}
+
+function Quarantine(props: { assets: Asset[] }) {
+  const signed = useSignedIn();
+  const [all, setAll] = useState(true);
+  const [tick, setTick] = useState(0);
   const pager = usePager<string>();
   const page = useLoad(
-    () => get<{ quarantined: QuarantinedEvent[]; next_cursor: string | null }>("/v1/admin/logs", { kind: "quarantine", cursor: pager.cursor, limit: 10 }),
-    [pager.cursor],
+    () => get<{ quarantined: QuarantinedEvent[]; next_cursor: string | null }>("/v1/admin/logs", { kind: "quarantine", all, cursor: pager.cursor, limit: 10 }),
+    [all, pager.cursor, tick],
   );
+  const [sending, setSending] = useState<{ key: string; text: string; error?: boolean } | null>(null);
+  // A refund sent from this wallet executes once the listener confirms its event: look again until it has.
+  const waiting =
+    sending !== null && !sending.error && page.data?.quarantined.find((q) => eventKey(q) === sending.key)?.refund?.status === "signed";
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setTimeout(() => setTick((t) => t + 1), 1500);
+    return () => clearTimeout(timer);
+  }, [waiting, tick]);
+  // Sent the way every treasury transfer is (`sendTransfer`).
+  const send = async (q: QuarantinedEvent, t: TransferView) => {
+    if (!signed) return;
+    const report = (text: string, error?: boolean) => setSending({ key: eventKey(q), text, error });
+    if (await sendTransfer(signed.connection, q.chain_id, t, report)) setTick((x) => x + 1);
+  };
+  // A refund signed before (another visit): its transaction, from the transfer list.
+  const sendSigned = async (q: QuarantinedEvent) => {
+    if (!q.refund || q.asset_id === null) return;
+    try {
+      const list = await get<{ items: TransferView[] }>("/v1/admin/treasury/transfers", { asset_id: q.asset_id, cursor: q.refund.transfer_id + 1, limit: 1 });
+      const t = list.items.find((x) => x.id === q.refund?.transfer_id);
+      if (t) await send(q, t);
+    } catch (e) {
+      setSending({ key: eventKey(q), text: errorText(e), error: true });
+    }
+  };
   return (
     <section class="panel" aria-label="Quarantined events" data-testid="quarantine">
       <h3>Quarantined events</h3>
+      <label class="inline">
+        <input type="checkbox" checked={all} onChange={() => { setAll(!all); pager.reset(); }} /> include resolved (refunded)
+      </label>
+      {page.error && <LoadFailed error={page.error} retry={page.reload} />}
       {page.data?.quarantined.length === 0 && <p class="muted" data-testid="empty">No quarantined events.</p>}
       <ul>
-        {page.data?.quarantined.map((q) => (
-          <li key={`${q.chain_id}-${q.tx_hash}-${q.log_index}`}>
-            {networkName(q.chain_id)}, block {q.block}, <TxHash chainId={q.chain_id} hash={q.tx_hash} />#{q.log_index}: {q.reason_code} — {q.reason}
-          </li>
-        ))}
+        {page.data?.quarantined.map((q) => {
+          const asset = props.assets.find((a) => a.asset_id === q.asset_id);
+          const paid = q.amount !== null && asset ? <Amount base={q.amount} decimals={asset.decimals} symbol={asset.symbol} /> : q.amount;
+          const key = eventKey(q);
+          return (
+            <li key={key} data-testid="quarantined-event" data-event={key}>
+              {networkName(q.chain_id)}, block {q.block}, <TxHash chainId={q.chain_id} hash={q.tx_hash} />#{q.log_index}: {q.reason_code} — {q.reason}
+              {q.payer && (
+                <>
+                  . Paid {paid} by <Addr a={q.payer} chainId={q.chain_id} />.
+                </>
+              )}{" "}
+              <strong data-testid="quarantine-state">{quarantineState(q)}</strong>{" "}
+              {q.refundable && q.payer && (
+                <ConfirmAction
+                  label="Refund to payer"
+                  title="Refund a quarantined payment"
+                  testid="refund"
+                  danger
+                  describe={() => (
+                    <p>
+                      The signer authorises returning {paid} to <code data-testid="refund-payer">{q.payer}</code>, the wallet that paid it
+                      ({q.reason_code}). It is not company money: the company's available share does not change. Your wallet then sends
+                      the transfer as a treasury transfer; the event is resolved once the listener confirms it.
+                    </p>
+                  )}
+                  act={() => post<TransferView>(`/v1/admin/quarantine/${q.chain_id}/${q.tx_hash}/${q.log_index}/refund`, {})}
+                  done={(t) => {
+                    setTick((x) => x + 1);
+                    void send(q, t);
+                  }}
+                />
+              )}
+              {q.refund?.status === "signed" && !(sending?.key === key && !sending.error) && (
+                <button type="button" class="danger" onClick={() => sendSigned(q)} data-testid="refund-send">
+                  Send refund from this wallet
+                </button>
+              )}
+              {sending?.key === key && (sending.error || q.refund?.status !== "executed") && (
+                <Notice kind={sending.error ? "error" : "info"} testid="refund-sending">
+                  {sending.text}
+                </Notice>
+              )}
+            </li>
+          );
+        })}
       </ul>
       <Pager pager={pager} next={page.data?.next_cursor} label="Quarantine" />
     </section>

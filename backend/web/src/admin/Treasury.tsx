@@ -1,5 +1,6 @@
 // Treasury: the company's share of each asset, what left or may leave custody, the users' liabilities and the
-// contract's balance; signed transfers of company funds (never more than available).
+// contract's balance; signed transfers of company funds (never more than available) and refunds of quarantined
+// payments, each sent from the admin's wallet the same way (`sendTransfer`).
 
 import { useEffect, useState } from "preact/hooks";
 import { isAddress } from "viem";
@@ -7,6 +8,7 @@ import { get, post } from "../lib/api";
 import type { AssetAmount } from "../lib/types";
 import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { errorText, LoadFailed, useSignedIn } from "../ui/account";
+import type { AnyConnection } from "../lib/tron";
 import { networkLabel } from "../lib/networks";
 import { type Asset, AssetPicker, ConfirmAction, time, unixTime, toBase } from "./common";
 
@@ -17,12 +19,14 @@ export interface TreasurySummary {
   transferred: AssetAmount;
   reserved: AssetAmount;
   available: AssetAmount;
+  refunded: AssetAmount;
+  refunds_reserved: AssetAmount;
   liabilities: AssetAmount;
   contract_balance: AssetAmount | null;
   contract_available: AssetAmount | null;
   chain_note: string | null;
 }
-interface TransferView {
+export interface TransferView {
   id: number;
   asset_id: number;
   to: string;
@@ -37,6 +41,41 @@ interface TransferView {
   tx_hash: string | null;
   created_at: string;
   transaction: { to: string; data: string } | null;
+  /** A refund: the quarantined payment it returns to its payer (`to`). */
+  refund_of: { chain_id: number; tx_hash: string; log_index: number } | null;
+}
+
+/**
+ * Sends a signed treasury transfer — a company transfer or a refund — from the signed-in admin's wallet on
+ * `chainId`, saying each step through `report`: the one way the console sends one. True once mined (it counts as
+ * executed when the listener confirms its event).
+ */
+export async function sendTransfer(
+  connection: AnyConnection,
+  chainId: number,
+  t: TransferView,
+  report: (text: string, error?: boolean) => void,
+): Promise<boolean> {
+  if (!t.transaction) return false;
+  if (connection.kind !== "evm") {
+    report("Treasury transfers are sent from an EVM wallet.", true);
+    return false;
+  }
+  try {
+    if ((await connection.chainId()) !== chainId) {
+      report(`Switch your wallet to ${networkLabel(chainId)} first.`, true);
+      return false;
+    }
+    report("Confirm the transaction in your wallet");
+    const hash = await connection.send({ to: t.transaction.to, data: t.transaction.data }, t.refund_of ? "refund" : "treasury transfer");
+    report(`Sent (${hash}), waiting for it to be mined`);
+    const r = await connection.mined(hash);
+    report(`Mined in block ${r.blockNumber}; executed once the listener confirms it.`);
+    return true;
+  } catch (e) {
+    report(errorText(e), true);
+    return false;
+  }
 }
 
 export function Treasury(props: { assets: Asset[] }) {
@@ -74,6 +113,17 @@ export function Treasury(props: { assets: Asset[] }) {
           <div>
             <dt>Available to transfer</dt>
             <dd><AssetAmt a={s.available} testid="t-available" /></dd>
+          </div>
+          <div>
+            <dt>Refunded to payers (not company funds)</dt>
+            <dd>
+              <AssetAmt a={s.refunded} testid="t-refunded" />
+              {s.refunds_reserved.base !== "0" && (
+                <>
+                  {" "}+ <AssetAmt a={s.refunds_reserved} /> signed
+                </>
+              )}
+            </dd>
           </div>
           <div>
             <dt>Owed to users</dt>
@@ -156,25 +206,10 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
   }, [executed?.id]);
   const send = async (t: TransferView) => {
     if (!signed || !t.transaction) return;
-    const c = signed.connection;
-    if (c.kind !== "evm") {
-      setSending({ id: t.id, text: "Treasury transfers are sent from an EVM wallet.", error: true });
-      return;
-    }
-    try {
-      if ((await c.chainId()) !== asset.chain_id) {
-        setSending({ id: t.id, text: `Switch your wallet to ${networkLabel(asset.chain_id)} first.`, error: true });
-        return;
-      }
-      setSending({ id: t.id, text: "Confirm the transaction in your wallet" });
-      const hash = await c.send({ to: t.transaction.to, data: t.transaction.data }, "treasury transfer");
-      setSending({ id: t.id, text: `Sent (${hash}), waiting for it to be mined` });
-      const r = await c.mined(hash);
-      setSending({ id: t.id, text: `Mined in block ${r.blockNumber}; executed once the listener confirms it.` });
+    const report = (text: string, error?: boolean) => setSending({ id: t.id, text, error });
+    if (await sendTransfer(signed.connection, asset.chain_id, t, report)) {
       setTick((x) => x + 1);
       props.onChange();
-    } catch (e) {
-      setSending({ id: t.id, text: errorText(e), error: true });
     }
   };
   return (
@@ -204,7 +239,7 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
                 <td><Addr a={t.to} chainId={asset.chain_id} /></td>
                 <td><Amount base={t.amount} decimals={asset.decimals} symbol={asset.symbol} /></td>
                 <td data-testid="transfer-status">
-                  {t.status} ({t.origin})
+                  {t.status} ({t.refund_of ? "refund" : t.origin})
                 </td>
                 <td>
                   <code title={t.nonce}>{t.nonce.length > 12 ? `${t.nonce.slice(0, 12)}…` : t.nonce}</code> / {unixTime(t.deadline)}
