@@ -443,7 +443,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
       {sent && (
         <Notice kind="info" testid="send-result">
           {sent.sent ? "Sent" : "Nothing sent"}: {sent.outcome}
-          {sent.previous && ` (the previous transaction was ${sent.previous})`}, transaction <TxHash chainId={b.chain_id} hash={sent.tx_hash} />
+          {sent.previous && ` (the previous transaction was ${sent.previous})`}, transaction <TxHash chainId={b.chain_id} hash={sent.tx_hash} full />
           {sent.executed_block !== null && `, executed in block ${sent.executed_block}`}.
         </Notice>
       )}
