@@ -2,6 +2,7 @@
 // EIP-1193 wallet (or, in the dApp, TronLink for TRON assets), sign the server's EIP-4361 message, keep the
 // session (renewed silently), sign out.
 
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { getAddress } from "viem";
 import { ApiError, type Session, onSession, publicCall, session, signIn as signInWith, signOut } from "../lib/api";
@@ -224,8 +225,11 @@ export function LoadFailed(props: { error: unknown; what?: string; retry: () => 
   );
 }
 
-/** The header's wallet and session controls; `tron` offers TronLink beside the EVM wallets (the dApp). */
-export function AccountBar(props: { purpose: string; tron?: boolean }) {
+/**
+ * The header's wallet and session controls; `tron` offers TronLink beside the EVM wallets (the dApp); `noWallet`
+ * replaces the "no browser wallet" sentence (the dApp offers to open the page in a wallet app).
+ */
+export function AccountBar(props: { purpose: string; tron?: boolean; noWallet?: ComponentChildren }) {
   const list = useWallets();
   const tronLink = useTronLink();
   const tron = !!props.tron && tronLink.present;
@@ -266,7 +270,8 @@ export function AccountBar(props: { purpose: string; tron?: boolean }) {
 
   return (
     <div class="account" data-testid="account">
-      {!c && list.length === 0 && !tron && (
+      {!c && list.length === 0 && !tron && props.noWallet}
+      {!c && list.length === 0 && !tron && !props.noWallet && (
         <p class="muted" data-testid="no-wallet">
           No browser wallet found. Install an EVM wallet extension{props.tron && " (or TronLink for TRON assets)"} to {props.purpose}.
         </p>
