@@ -3,7 +3,8 @@
 // what the contract holds for the wallet (offered whenever the ledger shows a claimable balance). Addresses of an
 // asset on a TRON chain are shown, linked and typed as T…; its payments and claim go through TronLink.
 
-import { useState } from "preact/hooks";
+import type { ComponentChildren } from "preact";
+import { useEffect, useState } from "preact/hooks";
 import { encodeFunctionData, getAddress, isAddress } from "viem";
 import { get, post } from "../lib/api";
 import type {
@@ -31,9 +32,20 @@ import { Payment, WalletMismatch, notAppliedText } from "./payment";
 const PAGE = 10;
 const MATRIX_SLOTS = 14;
 
-export function Dashboard(props: { plans: AssetPlan[]; connection: AnyConnection; version: number }) {
+export function Dashboard(props: {
+  plans: AssetPlan[];
+  connection: AnyConnection;
+  version: number;
+  /** Told each profile loaded (the page puts the dashboard first for a registered wallet). */
+  onProfile?: (p: Profile) => void;
+  /** Beside the title: the way to the folded disclosure, when the dashboard comes first. */
+  planLink?: ComponentChildren;
+}) {
   const [tick, setTick] = useState(0);
   const me = useLoad(() => get<Profile>("/v1/users/me"), [props.version, tick]);
+  useEffect(() => {
+    if (me.data) props.onProfile?.(me.data);
+  }, [me.data]);
   if (me.loading && !me.data) return <Loading what="your dashboard" />;
   if (me.error) return <LoadFailed error={me.error} what="your dashboard" retry={me.reload} />;
   const profile = me.data!;
@@ -51,7 +63,10 @@ export function Dashboard(props: { plans: AssetPlan[]; connection: AnyConnection
   }
   return (
     <section aria-labelledby="dash-title" data-testid="dashboard">
-      <h2 id="dash-title">Dashboard</h2>
+      <div class="dash-head">
+        <h2 id="dash-title">Dashboard</h2>
+        {props.planLink}
+      </div>
       {unapplied}
       {profile.assets.map((a) => (
         <AssetDashboard
@@ -135,16 +150,8 @@ function AssetDashboard(props: {
           <dd>{amt(a.balances.paid_in, "bal-paid-in")}</dd>
         </div>
       </dl>
-      <p class="reflink">
-        Your referral link: <code data-testid="ref-link">{link}</code> <CopyButton text={link} label={`Copy your ${a.symbol} referral link`} />
-      </p>
-      <div class="grid2">
-        <Referrals a={a} />
-        <PoolNodes a={a} owner={props.address} />
-      </div>
-      <Tree a={a} />
-      <History a={a} />
-      <div class="grid2">
+      <div class="grid2 money">
+        <Withdraw a={a} refresh={props.refresh} />
         {props.plan && (
           <section aria-label={`${a.symbol} retopup`} data-testid="retopup">
             <h4>Retopup</h4>
@@ -166,9 +173,17 @@ function AssetDashboard(props: {
             )}
           </section>
         )}
-        <Withdraw a={a} refresh={props.refresh} />
       </div>
       <Claim a={a} connection={props.connection} refresh={props.refresh} />
+      <p class="reflink">
+        Your referral link: <code data-testid="ref-link">{link}</code> <CopyButton text={link} label={`Copy your ${a.symbol} referral link`} />
+      </p>
+      <div class="grid2">
+        <Referrals a={a} />
+        <PoolNodes a={a} owner={props.address} />
+      </div>
+      <Tree a={a} />
+      <History a={a} />
     </article>
   );
 }
@@ -481,11 +496,16 @@ function Withdraw(props: { a: AssetStanding; refresh: () => void }) {
   };
   return (
     <section aria-label={`${a.symbol} withdraw`} data-testid="withdraw">
-      <h4>Withdraw</h4>
+      <h4>Get paid</h4>
       <p>
-        Ask to be paid your pending <Amount base={a.balances.pending} decimals={a.decimals} symbol={a.symbol} /> in the next payout batch.
+        Ask to be paid your pending <Amount base={a.balances.pending} decimals={a.decimals} symbol={a.symbol} testid="withdraw-amount" /> in
+        the next payout batch.
       </p>
-      <button type="button" onClick={request} disabled={busy || !!answer || a.status !== "active" || a.balances.pending === "0"} data-testid="withdraw-request">
+      <p class="muted">
+        The operator sends payout batches from the contract to each wallet; what a batch paid moves from "Pending" to
+        "Paid out" above, and the reward history marks it settled.
+      </p>
+      <button type="button" class="primary" onClick={request} disabled={busy || !!answer || a.status !== "active" || a.balances.pending === "0"} data-testid="withdraw-request">
         Request withdrawal
       </button>
       {answer && (

@@ -6,22 +6,60 @@ import { assetKey, isTronChain, networkText } from "../lib/tron";
 import type { AssetDisclosure, AssetPlan } from "../lib/types";
 import { AssetAmt } from "../ui/bits";
 
-export function Disclosure(props: { plans: AssetPlan[]; disclosures: AssetDisclosure[] }) {
+/**
+ * The disclosure section. `only` (a referral link's asset) shows that asset's card alone: the link's odds and
+ * rules come first, the other assets' cards follow, folded, in `OtherPlans`.
+ */
+export function Disclosure(props: { plans: AssetPlan[]; disclosures: AssetDisclosure[]; only?: number }) {
+  const shown = props.only === undefined ? props.plans : props.plans.filter((p) => p.asset_id === props.only);
   return (
     <section class="disclosure" aria-labelledby="disclosure-title" data-testid="disclosure">
-      <h2 id="disclosure-title">Before you pay: the plan and how participants have fared</h2>
-      <p>
-        Joining costs a fee paid from your own wallet to the settlement contract. Most of it goes to the people above
-        you and to the operator; you get money back only from people who join after you. The figures below are
-        live, from the ledger.
-      </p>
-      <div class="cards">
-        {props.plans.map((p) => {
-          const d = props.disclosures.find((x) => x.asset_id === p.asset_id);
-          return <AssetCard key={p.asset_id} plan={p} d={d} />;
-        })}
-      </div>
+      {props.only === undefined ? (
+        <>
+          <h2 id="disclosure-title">Before you pay: the plan and how participants have fared</h2>
+          <p>
+            Joining costs a fee paid from your own wallet to the settlement contract. Most of it goes to the people above
+            you and to the operator; you get money back only from people who join after you. The figures below are
+            live, from the ledger.
+          </p>
+        </>
+      ) : (
+        <>
+          <h2 id="disclosure-title">Before you pay: odds and rules</h2>
+          <p>
+            Your fee goes mostly to the people above you and to the operator; you get money back only from people who
+            join after you. Live figures from the ledger:
+          </p>
+        </>
+      )}
+      <Cards plans={shown} disclosures={props.disclosures} />
     </section>
+  );
+}
+
+/** The assets a referral link does not use, folded (odds first once opened). */
+export function OtherPlans(props: { plans: AssetPlan[]; disclosures: AssetDisclosure[]; except: number }) {
+  const others = props.plans.filter((p) => p.asset_id !== props.except);
+  if (others.length === 0) return null;
+  const names = others.map((p) => (isTronChain(p.chain_id) ? `${p.symbol} on ${networkText(p.chain_id)}` : p.symbol)).join(", ");
+  return (
+    <details class="fold panel" data-testid="disclosure-others">
+      <summary>
+        <h2 class="fold-title">The other assets' plans and odds</h2> <span class="muted">({names})</span>
+      </summary>
+      <Cards plans={others} disclosures={props.disclosures} />
+    </details>
+  );
+}
+
+function Cards(props: { plans: AssetPlan[]; disclosures: AssetDisclosure[] }) {
+  return (
+    <div class="cards">
+      {props.plans.map((p) => {
+        const d = props.disclosures.find((x) => x.asset_id === p.asset_id);
+        return <AssetCard key={p.asset_id} plan={p} d={d} />;
+      })}
+    </div>
   );
 }
 

@@ -11,9 +11,19 @@ import { Addr, AssetAmt, Notice, TxHash, useLoad } from "../ui/bits";
 import { load as inFlight } from "./inflight";
 import { type Applied, Payment, notAppliedText } from "./payment";
 
-export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: number | null; onDone: () => void }) {
+export function Register(props: {
+  sponsor: string;
+  plans: AssetPlan[];
+  /** The link's asset, or null when it names none (then the visitor picks one). */
+  assetId: number | null;
+  /** The asset paid in now (the page shows its card above), and how the visitor picks another. */
+  selected: number;
+  onSelect: (assetId: number) => void;
+  onDone: () => void;
+}) {
   const signed = useSignedIn();
-  const [assetId, setAssetId] = useState<number>(props.assetId ?? props.plans[0]?.asset_id);
+  const assetId = props.selected;
+  const setAssetId = props.onSelect;
   const [applied, setApplied] = useState<Applied | null>(null);
   const plan = props.plans.find((p) => p.asset_id === assetId);
   const valid = parseAnyAddress(props.sponsor) !== null;
@@ -72,7 +82,7 @@ export function Register(props: { sponsor: string; plans: AssetPlan[]; assetId: 
               Asset <strong data-testid="register-asset">{plan.symbol}</strong> on {networkText(plan.chain_id)}; the fee is{" "}
               <AssetAmt a={plan.registration_fee} testid="register-amount" />
               {!isNative(plan.token) && " (your wallet first approves the contract to take it)"}.
-              {tron && " It is paid with TronLink."} Read the disclosure above before you pay.
+              {tron && " It is paid with TronLink."} Read the odds and rules above before you pay.
             </p>
           )}
           {!signed && tron && !tronLink.present && (

@@ -1,15 +1,19 @@
-// The user dApp at `/`: the public plan and disclosure first, then wallet sign-in, registration through a
-// referral link, and the dashboard.
+// The user dApp at `/`. What comes first depends on who opens it:
+// - a referral link (`/?ref=…&asset=N`): that asset's odds and rules, then the registration and its pay button;
+//   the other assets' cards follow, folded;
+// - a signed-in registered user: the dashboard, with the whole disclosure folded below it (one tap away);
+// - anyone else: the whole disclosure first (PLAN.md §9: the odds before anyone pays).
 
-import { render } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { type VNode, render } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { publicCall } from "../lib/api";
-import type { AssetDisclosure, AssetPlan } from "../lib/types";
+import type { AssetDisclosure, AssetPlan, Profile } from "../lib/types";
 import { AccountBar, LoadFailed, useSignedIn } from "../ui/account";
 import { Loading, useLoad } from "../ui/bits";
 import "../styles.css";
 import { Dashboard } from "./Dashboard";
-import { Disclosure } from "./Disclosure";
+import { Disclosure, OtherPlans } from "./Disclosure";
+import { OpenInWallet } from "./openin";
 import { Register } from "./Register";
 
 function App() {
@@ -26,12 +30,72 @@ function App() {
   );
   const signed = useSignedIn();
   const [version, setVersion] = useState(0);
+  // The asset a referral link pays in: the link's, else the one picked in the registration (first by default).
+  const [picked, setPicked] = useState<number | null>(null);
+  // Whose profile the dashboard last loaded, and whether it is registered in any asset.
+  const [profile, setProfile] = useState<{ address: string; registered: boolean } | null>(null);
   const plans = publicData.data?.[0].assets ?? [];
+  const disclosures = publicData.data?.[1].assets ?? [];
   // Interactive: the disclosure is on screen and the wallet button works (read by the performance test).
   useEffect(() => {
     if (publicData.data) performance.mark("app-interactive");
   }, [publicData.data]);
   const assetId = assetParam && plans.some((p) => String(p.asset_id) === assetParam) ? Number(assetParam) : null;
+  const chosen = assetId ?? picked ?? plans[0]?.asset_id;
+  // Until its profile says otherwise, a signed-in wallet is taken to be registered (no jump for most of them).
+  const known = signed && profile?.address.toLowerCase() === signed.session.address.toLowerCase() ? profile : null;
+  const dashboardFirst = !!signed && !ref && (known?.registered ?? true);
+  const fold = useRef<HTMLDetailsElement>(null);
+  const onProfile = (p: Profile) => setProfile({ address: p.address, registered: p.assets.length > 0 });
+
+  let content: VNode[] = [];
+  if (publicData.data) {
+    const dashboard = signed && (
+      <Dashboard
+        key="dashboard"
+        plans={plans}
+        connection={signed.connection}
+        version={version}
+        onProfile={onProfile}
+        planLink={
+          dashboardFirst && (
+            <a href="#plan" class="plan-link" data-testid="plan-link" onClick={() => fold.current && (fold.current.open = true)}>
+              The plan, its rules and the odds
+            </a>
+          )
+        }
+      />
+    );
+    if (ref) {
+      content = [
+        <Disclosure key="disclosure" plans={plans} disclosures={disclosures} only={chosen} />,
+        <Register
+          key="register"
+          sponsor={ref}
+          plans={plans}
+          assetId={assetId}
+          selected={chosen}
+          onSelect={setPicked}
+          onDone={() => setVersion((v) => v + 1)}
+        />,
+        <OtherPlans key="others" plans={plans} disclosures={disclosures} except={chosen} />,
+      ];
+      if (dashboard) content.push(dashboard);
+    } else if (dashboardFirst && dashboard) {
+      content = [
+        dashboard,
+        <details key="disclosure" class="fold panel" id="plan" ref={fold} data-testid="disclosure-fold">
+          <summary>
+            <h2 class="fold-title">The plan, its rules and how participants have fared</h2>
+          </summary>
+          <Disclosure plans={plans} disclosures={disclosures} />
+        </details>,
+      ];
+    } else {
+      content = [<Disclosure key="disclosure" plans={plans} disclosures={disclosures} />];
+      if (dashboard) content.push(dashboard);
+    }
+  }
 
   return (
     <>
@@ -39,16 +103,12 @@ function App() {
         <h1>
           <a href="/">Referral rewards</a>
         </h1>
-        <AccountBar purpose="join or see your dashboard" tron />
+        <AccountBar purpose="join or see your dashboard" tron noWallet={<OpenInWallet purpose="join or see your dashboard" />} />
       </header>
       <main id="main">
         {publicData.loading && <Loading what="the plan and disclosure" />}
         {publicData.error && <LoadFailed error={publicData.error} what="the plan" retry={publicData.reload} />}
-        {publicData.data && <Disclosure plans={plans} disclosures={publicData.data[1].assets} />}
-        {publicData.data && ref && (
-          <Register sponsor={ref} plans={plans} assetId={assetId} onDone={() => setVersion((v) => v + 1)} />
-        )}
-        {publicData.data && signed && <Dashboard plans={plans} connection={signed.connection} version={version} />}
+        {content}
       </main>
       <footer class="foot muted">
         Referral-reward schemes are regulated in many places. Amounts show exact base units on hover. <a href="/docs">API docs</a>
