@@ -4,22 +4,11 @@ import { get } from "../lib/api";
 import { Loading, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
 import { time } from "./common";
-
-interface AuditEntry {
-  id: number;
-  actor: string;
-  action: string;
-  asset_id: number | null;
-  target: string | null;
-  before: unknown;
-  after: unknown;
-  applied_events: number | null;
-  created_at: string;
-}
+import type { Schema } from "../generated/api";
 
 export function Audit() {
   const pager = usePager<number>();
-  const page = useLoad(() => get<{ items: AuditEntry[]; next_cursor: number | null }>("/v1/admin/audit", { cursor: pager.cursor, limit: 20 }), [pager.cursor]);
+  const page = useLoad(() => get<Schema<"Page_AuditEntry">>("/v1/admin/audit", { cursor: pager.cursor, limit: 20 }), [pager.cursor]);
   return (
     <section aria-labelledby="audit-title" data-testid="audit">
       <h2 id="audit-title">Audit log</h2>
@@ -48,7 +37,7 @@ export function Audit() {
                 <td data-testid="audit-action">{e.action}</td>
                 <td>
                   {e.target}
-                  {e.asset_id !== null && ` (asset ${e.asset_id})`}
+                  {e.asset_id != null && ` (asset ${e.asset_id})`}
                 </td>
                 <td>
                   <details>

@@ -12,69 +12,11 @@ import { assetKey, chainAddress, isTronChain, parseAnyAddress } from "../lib/tro
 import { type Asset, ConfirmAction, time } from "./common";
 import { BarChart, LineChart, type Series } from "./charts";
 import { sendTransfer, type TransferView } from "./Treasury";
+import type { Schema } from "../generated/api";
 
-interface AssetResult {
-  chain_id: number;
-  token: string;
-  block_number: number;
-  onchain_balance: string;
-  inflows: string;
-  payouts_executed: string;
-  claims: string;
-  treasury_transfers: string;
-  liabilities: string;
-  expected_balance: string;
-  variance: string;
-  solvency_margin: string;
-  alerts: unknown[];
-}
-interface Reconciliation {
-  run: { id: number; started_at: string; finished_at: string | null; alerts: unknown[]; errors: string[] };
-  results: AssetResult[];
-  firing: { dedup_key: string; alert: Record<string, unknown>; since: string }[];
-}
-interface ListenerStatus {
-  chain_id: number;
-  confirmed_block: number | null;
-  chain_head: number | null;
-  lag_blocks: number | null;
-  head_age_seconds: number | null;
-  halted_reason: string | null;
-}
-interface AlertEntry {
-  id: number;
-  kind: string;
-  message: string;
-  details: unknown;
-  created_at: string;
-  acknowledged_at: string | null;
-}
-interface QuarantinedEvent {
-  chain_id: number;
-  tx_hash: string;
-  log_index: number;
-  block: number;
-  asset_id: number | null;
-  reason_code: string;
-  reason: string;
-  created_at: string;
-  /** A payment's payer and amount (base units); null for other events. */
-  payer: string | null;
-  amount: string | null;
-  /** The refund action applies: a payment the plan refused, unresolved, no refund signed or executed. */
-  refundable: boolean;
-  refund: { transfer_id: number; status: string; executed_block: number | null } | null;
-  resolved_at: string | null;
-}
-interface OpsRequest {
-  id: number;
-  kind: string;
-  status: string;
-  result: unknown;
-  error: string | null;
-  requested_at: string;
-  finished_at: string | null;
-}
+type Reconciliation = Schema<"Reconciliation">;
+type QuarantinedEvent = Schema<"QuarantinedEvent">;
+type OpsRequest = Schema<"OpsRequest">;
 
 /** Runs shown in the charts. */
 const HISTORY_RUNS = 20;
@@ -107,7 +49,7 @@ export function Monitoring(props: { assets: Asset[] }) {
 }
 
 function Listeners(props: { version: number }) {
-  const list = useLoad(() => get<{ items: ListenerStatus[] }>("/v1/admin/monitoring/listeners"), [props.version]);
+  const list = useLoad(() => get<Schema<"ListenersPage">>("/v1/admin/monitoring/listeners"), [props.version]);
   return (
     <section class="panel" aria-label="Listeners" data-testid="listeners">
       <h3>Listeners</h3>
@@ -131,7 +73,7 @@ function Listeners(props: { version: number }) {
                 <td>{l.confirmed_block ?? "—"}</td>
                 <td>{l.chain_head ?? "—"}</td>
                 <td data-testid="listener-lag">{l.lag_blocks ?? "—"}</td>
-                <td>{l.head_age_seconds === null ? "never" : `${Math.round(l.head_age_seconds)} s ago`}</td>
+                <td>{l.head_age_seconds == null ? "never" : `${Math.round(l.head_age_seconds)} s ago`}</td>
                 <td data-testid="listener-state">{l.halted_reason ? <strong class="field-error">halted: {l.halted_reason}</strong> : "running"}</td>
               </tr>
             ))}
@@ -268,7 +210,7 @@ function Alerts(props: { version: number; onChange: () => void }) {
   const [all, setAll] = useState(false);
   const pager = usePager<string>();
   const page = useLoad(
-    () => get<{ alerts: AlertEntry[]; next_cursor: string | null }>("/v1/admin/logs", { kind: "alerts", all, cursor: pager.cursor, limit: 10 }),
+    () => get<Schema<"LogPage">>("/v1/admin/logs", { kind: "alerts", all, cursor: pager.cursor, limit: 10 }),
     [all, pager.cursor, props.version],
   );
   return (
@@ -323,7 +265,7 @@ function Quarantine(props: { assets: Asset[] }) {
   const [tick, setTick] = useState(0);
   const pager = usePager<string>();
   const page = useLoad(
-    () => get<{ quarantined: QuarantinedEvent[]; next_cursor: string | null }>("/v1/admin/logs", { kind: "quarantine", all, cursor: pager.cursor, limit: 10 }),
+    () => get<Schema<"LogPage">>("/v1/admin/logs", { kind: "quarantine", all, cursor: pager.cursor, limit: 10 }),
     [all, pager.cursor, tick],
   );
   const [sending, setSending] = useState<{ key: string; text: string; error?: boolean } | null>(null);
@@ -343,9 +285,9 @@ function Quarantine(props: { assets: Asset[] }) {
   };
   // A refund signed before (another visit): its transaction, from the transfer list.
   const sendSigned = async (q: QuarantinedEvent) => {
-    if (!q.refund || q.asset_id === null) return;
+    if (!q.refund || q.asset_id == null) return;
     try {
-      const list = await get<{ items: TransferView[] }>("/v1/admin/treasury/transfers", { asset_id: q.asset_id, cursor: q.refund.transfer_id + 1, limit: 1 });
+      const list = await get<Schema<"Page_TreasuryTransferView">>("/v1/admin/treasury/transfers", { asset_id: q.asset_id, cursor: q.refund.transfer_id + 1, limit: 1 });
       const t = list.items.find((x) => x.id === q.refund?.transfer_id);
       if (t) await send(q, t);
     } catch (e) {
@@ -363,7 +305,7 @@ function Quarantine(props: { assets: Asset[] }) {
       <ul>
         {page.data?.quarantined.map((q) => {
           const asset = props.assets.find((a) => a.asset_id === q.asset_id);
-          const paid = q.amount !== null && asset ? <Amount base={q.amount} decimals={asset.decimals} symbol={asset.symbol} /> : q.amount;
+          const paid = q.amount != null && asset ? <Amount base={q.amount} decimals={asset.decimals} symbol={asset.symbol} /> : q.amount;
           const key = eventKey(q);
           return (
             <li key={key} data-testid="quarantined-event" data-event={key}>

@@ -10,66 +10,14 @@ import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePag
 import { LoadFailed } from "../ui/account";
 import { networkLabel } from "../lib/networks";
 import { type Asset, AssetPicker, ConfirmAction, time, toBase, unixTime } from "./common";
+import type { Schema } from "../generated/api";
 
-interface PendingUser {
-  user_no: number;
-  address: string;
-  amount: AssetAmount;
-  rewards: number;
-  withdraw_request: number | null;
-}
-interface PendingPage {
-  asset_id: number;
-  items: PendingUser[];
-  next_cursor: number | null;
-  totals: { users: number; rewards: number; amount: AssetAmount };
-}
-export interface BatchView {
-  id: number;
-  asset_id: number;
-  chain_id: number;
-  status: string;
-  total: AssetAmount;
-  entry_count: number;
-  nonce: string | null;
-  deadline: number | null;
-  payouts_hash: string | null;
-  signature: string | null;
-  tx_hash: string | null;
-  executed_block: number | null;
-  created_at: string;
-  partial_count: number;
-  left_out_count: number;
-  entries: {
-    position: number;
-    address: string;
-    amount: AssetAmount;
-    owed: AssetAmount;
-    limited_by: string | null;
-    outcome: string | null;
-  }[];
-  left_out_by_reason: { reason: string; users: number; owed: AssetAmount }[];
-  left_out: { address: string; owed: AssetAmount; reason: string }[];
-}
+type PendingPage = Schema<"PendingPage">;
+export type BatchView = Schema<"BatchView">;
 /** The limits a build applied: the request's caps and the signer's policy at that moment (only in the build's answer). */
-interface BuildLimits {
-  max_entries: number;
-  max_total: AssetAmount;
-  max_entry: AssetAmount;
-  daily_outflow_cap: AssetAmount;
-  daily_outflow_used: AssetAmount;
-  daily_room: AssetAmount;
-  daily_room_grows_at: number | null;
-}
-type BuildAnswer = BatchView & { limits: BuildLimits };
-interface SendResult {
-  batch_id: number;
-  outcome: string;
-  sent: boolean;
-  tx_hash: string;
-  previous: string | null;
-  executed_block: number | null;
-}
+type BuildLimits = Schema<"BuildLimitsView">;
+type BuildAnswer = Schema<"BuildAnswer">;
+type SendResult = Schema<"SendResult">;
 
 const PAGE = 20;
 
@@ -238,7 +186,7 @@ function Batches(props: { asset: Asset; version: number; selected: number | null
   const [status, setStatus] = useState("");
   const pager = usePager<number>();
   const page = useLoad(
-    () => get<{ items: BatchView[]; next_cursor: number | null }>("/v1/admin/payouts/batches", { asset_id: props.asset.asset_id, status, cursor: pager.cursor, limit: 10 }),
+    () => get<Schema<"Page_BatchView">>("/v1/admin/payouts/batches", { asset_id: props.asset.asset_id, status, cursor: pager.cursor, limit: 10 }),
     [props.asset.asset_id, status, pager.cursor, props.version],
   );
   return (
@@ -317,7 +265,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
   if (batch.loading && !batch.data) return <Loading what={`batch ${props.id}`} />;
   if (batch.error) return <LoadFailed error={batch.error} retry={batch.reload} />;
   const b = batch.data!;
-  const expired = b.deadline !== null && b.deadline * 1000 < Date.now();
+  const expired = b.deadline != null && b.deadline * 1000 < Date.now();
   return (
     <section class="panel" aria-label={`Batch ${b.id}`} data-testid="batch-detail">
       <h3>
@@ -444,7 +392,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         <Notice kind="info" testid="send-result">
           {sent.sent ? "Sent" : "Nothing sent"}: {sent.outcome}
           {sent.previous && ` (the previous transaction was ${sent.previous})`}, transaction <TxHash chainId={b.chain_id} hash={sent.tx_hash} full />
-          {sent.executed_block !== null && `, executed in block ${sent.executed_block}`}.
+          {sent.executed_block != null && `, executed in block ${sent.executed_block}`}.
         </Notice>
       )}
       {b.status === "submitted" && <p class="muted">Executed once the listener sees the confirmed event; press Refresh.</p>}

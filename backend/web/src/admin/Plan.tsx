@@ -7,6 +7,7 @@ import { human } from "../lib/format";
 import { Amount, Loading, Notice, useLoad } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
 import { type Asset, AssetPicker, ConfirmAction, time, toBase } from "./common";
+import type { Schema } from "../generated/api";
 
 /** As stored: amounts are base-unit decimal strings. */
 interface Params {
@@ -20,10 +21,8 @@ interface Params {
   retopup_fee: string;
   level_bps: number[];
 }
-interface PlanVersions {
-  asset_id: number;
-  versions: { version: number; effective_from_block: number; params: Params; created_at: string }[];
-}
+/** The API's document leaves `params` untyped (a JSON object): `Params` is what the plan engine stores. */
+type PlanVersions = Omit<Schema<"PlanVersions">, "versions"> & { versions: (Schema<"PlanVersionView"> & { params: Params })[] };
 
 /** The form's text fields: amounts in human units, lists comma-separated. */
 interface Draft {
@@ -121,7 +120,7 @@ export function PlanVersions(props: { assets: Asset[] }) {
   const asset = props.assets.find((a) => a.asset_id === assetId)!;
   const [version, setVersion] = useState(0);
   const versions = useLoad(() => get<PlanVersions>("/v1/admin/plan", { asset_id: assetId }), [assetId, version]);
-  const listeners = useLoad(() => get<{ items: { chain_id: number; confirmed_block: number | null }[] }>("/v1/admin/monitoring/listeners"), [assetId, version]);
+  const listeners = useLoad(() => get<Schema<"ListenersPage">>("/v1/admin/monitoring/listeners"), [assetId, version]);
   return (
     <section aria-labelledby="plan-title" data-testid="plan">
       <h2 id="plan-title">Plan versions</h2>
@@ -239,7 +238,7 @@ function NewVersion(props: {
             <p>{changes.length === 0 ? "No parameter changes (only the start block)." : `Changes: ${changes.join(", ")}.`}</p>
           </>
         )}
-        act={() => post<{ version: number }>("/v1/admin/plan", { asset_id: asset.asset_id, from_block: checked.from, params: checked.params })}
+        act={() => post<Schema<"CreatedPlanVersion">>("/v1/admin/plan", { asset_id: asset.asset_id, from_block: checked.from, params: checked.params })}
         done={(r) => {
           setCreated(`Version ${r.version} created.`);
           props.onCreated();

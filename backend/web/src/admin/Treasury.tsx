@@ -5,45 +5,15 @@
 import { useEffect, useState } from "preact/hooks";
 import { isAddress } from "viem";
 import { get, post } from "../lib/api";
-import type { AssetAmount } from "../lib/types";
 import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { errorText, LoadFailed, useSignedIn } from "../ui/account";
 import type { AnyConnection } from "../lib/tron";
 import { networkLabel } from "../lib/networks";
 import { type Asset, AssetPicker, ConfirmAction, time, unixTime, toBase } from "./common";
+import type { Schema } from "../generated/api";
 
-export interface TreasurySummary {
-  asset_id: number;
-  chain_id: number;
-  company_total: AssetAmount;
-  transferred: AssetAmount;
-  reserved: AssetAmount;
-  available: AssetAmount;
-  refunded: AssetAmount;
-  refunds_reserved: AssetAmount;
-  liabilities: AssetAmount;
-  contract_balance: AssetAmount | null;
-  contract_available: AssetAmount | null;
-  chain_note: string | null;
-}
-export interface TransferView {
-  id: number;
-  asset_id: number;
-  to: string;
-  amount: string;
-  nonce: string;
-  origin: string;
-  status: string;
-  deadline: number | null;
-  signature: string | null;
-  requested_by: string | null;
-  executed_block: number | null;
-  tx_hash: string | null;
-  created_at: string;
-  transaction: { to: string; data: string } | null;
-  /** A refund: the quarantined payment it returns to its payer (`to`). */
-  refund_of: { chain_id: number; tx_hash: string; log_index: number } | null;
-}
+export type TreasurySummary = Schema<"TreasurySummary">;
+export type TransferView = Schema<"TreasuryTransferView">;
 
 /**
  * Sends a signed treasury transfer — a company transfer or a refund — from the signed-in admin's wallet on
@@ -187,7 +157,7 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
   const [tick, setTick] = useState(0);
   const [sending, setSending] = useState<{ id: number; text: string; error?: boolean; done?: boolean } | null>(null);
   const page = useLoad(
-    () => get<{ items: TransferView[]; next_cursor: number | null }>("/v1/admin/treasury/transfers", { asset_id: asset.asset_id, cursor: pager.cursor, limit: 10 }),
+    () => get<Schema<"Page_TreasuryTransferView">>("/v1/admin/treasury/transfers", { asset_id: asset.asset_id, cursor: pager.cursor, limit: 10 }),
     [asset.asset_id, pager.cursor, props.version, tick],
   );
   // A sent transfer is marked executed from the chain's confirmed event: look again until it is.

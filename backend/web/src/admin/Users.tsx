@@ -8,32 +8,10 @@ import type { AssetPlan } from "../lib/types";
 import { Addr, Amount, AssetAmt, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
 import { type Asset, AssetPicker, ConfirmAction, time } from "./common";
+import type { Schema } from "../generated/api";
 
-interface FrozenState {
-  asset_id: number;
-  address: string;
-  frozen: boolean;
-}
-interface ManualPlacement {
-  asset_id: number;
-  owner: string;
-  level: number;
-  q: number;
-  placement_no: number;
-  price: { base: string; human: string };
-  placements: number;
-  credits: number;
-}
-interface WithdrawalEntry {
-  id: number;
-  asset_id: number;
-  user_no: number;
-  address: string;
-  amount: string;
-  pending_now: string;
-  status: string;
-  created_at: string;
-}
+type FrozenState = Schema<"FrozenState">;
+type ManualPlacement = Schema<"ManualPlacement">;
 
 export function UsersAdmin(props: { assets: Asset[] }) {
   const [assetId, setAssetId] = useState(props.assets[0]?.asset_id ?? 1);
@@ -154,7 +132,7 @@ function Withdrawals(props: { asset: Asset }) {
   const [status, setStatus] = useState("open");
   const pager = usePager<number>();
   const page = useLoad(
-    () => get<{ items: WithdrawalEntry[]; next_cursor: number | null }>("/v1/admin/withdrawals", { asset_id: props.asset.asset_id, status, cursor: pager.cursor, limit: 10 }),
+    () => get<Schema<"Page_WithdrawalEntry">>("/v1/admin/withdrawals", { asset_id: props.asset.asset_id, status, cursor: pager.cursor, limit: 10 }),
     [props.asset.asset_id, status, pager.cursor],
   );
   const d = props.asset.decimals;

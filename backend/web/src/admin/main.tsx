@@ -3,7 +3,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { publicCall } from "../lib/api";
-import type { AssetPlan } from "../lib/types";
+import type { PublicPlans } from "../lib/types";
 import { AccountBar, LoadFailed, useSignedIn } from "../ui/account";
 import { Loading, Notice, useLoad } from "../ui/bits";
 import "../styles.css";
@@ -37,7 +37,7 @@ function App() {
     window.addEventListener("hashchange", f);
     return () => window.removeEventListener("hashchange", f);
   }, []);
-  const plans = useLoad(() => publicCall<{ assets: AssetPlan[] }>("GET", "/v1/public/plan"), []);
+  const plans = useLoad(() => publicCall<PublicPlans>("GET", "/v1/public/plan"), []);
   const assets = plans.data?.assets ?? [];
   useEffect(() => {
     if (plans.data) performance.mark("app-interactive");

@@ -5,27 +5,14 @@
 
 import { publicCall } from "./api";
 import { explorerUrl } from "./explorer.js";
+import type { Schema } from "../generated/api";
 
-export interface NativeCurrency {
-  name: string;
-  symbol: string;
-  decimals: number;
-}
+export type NativeCurrency = Schema<"NativeCurrency">;
 
 /** A configured chain as `GET /v1/public/chains` describes it (only `chain_id` is always there). */
-export interface PublicChain {
-  chain_id: number;
-  name?: string;
-  public_rpc_url?: string;
-  explorer_url?: string;
-  native_currency?: NativeCurrency;
-}
+export type PublicChain = Schema<"PublicChain">;
 
-export interface PublicChains {
-  signin_uri: string;
-  signin_domain: string;
-  chains: PublicChain[];
-}
+export type PublicChains = Schema<"PublicChains">;
 
 type Family = "evm" | "tron";
 

@@ -3,9 +3,11 @@
 // no RPC node itself. Also the `T…` form of addresses (base58check of 0x41 ‖ the 20 bytes), which the API and
 // the ledger treat as the same account as its 0x form.
 
-import { type Address, type Hex, getAddress, hexToBytes, isAddress, sha256 } from "viem";
+import { type Address, type Hex, encodeFunctionData, getAddress, hexToBytes, isAddress, sha256 } from "viem";
 import { isTronNetwork, networkLabel } from "./networks";
 import { type Connection, WalletError } from "./wallet";
+import type { Schema } from "../generated/api";
+import { settlementIsNonceUsedAbi, settlementIsNonceUsedSignature } from "../generated/contracts";
 
 /** Whether the chain id is one of TRON's networks (the last four bytes of the genesis block id). */
 export const isTronChain = (chainId: number) => isTronNetwork(chainId);
@@ -57,14 +59,7 @@ export function chainAddress(chainId: number, text: string): string {
 export const isNative = (token: string) => /^0x0{40}$/.test(parseAnyAddress(token) ?? "");
 
 /** The call a TRON wallet sends, in TronWeb's terms (the API's `tron` answers). */
-export interface TronCall {
-  contract: string;
-  function_selector: string;
-  parameter: string;
-  call_value?: string;
-  fee_limit: number;
-  approve?: TronCall | null;
-}
+export type TronCall = Schema<"TronCall">;
 
 // What the page uses of TronLink's injected objects.
 interface TronTransaction {
@@ -162,6 +157,9 @@ export function tronError(e: unknown, what: string): WalletError {
   return new WalletError("other", `The ${what} failed: ${text}`);
 }
 
+/** Calldata as TronWeb's `rawParameter`: without the 4-byte selector and the 0x. */
+export const rawParameter = (data: Hex): string => data.slice(10);
+
 const word = (address: string) => (parseAnyAddress(address) ?? "").slice(2).toLowerCase().padStart(64, "0");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -219,7 +217,8 @@ export class TronConnection {
 
   /** Whether the contract has spent `nonce` (`isNonceUsed`): a payload that used it cannot execute again. */
   async nonceUsed(contract: string, nonce: string): Promise<boolean> {
-    return (await this.constant(contract, "isNonceUsed(uint256)", BigInt(nonce).toString(16).padStart(64, "0"))) !== 0n;
+    const data = encodeFunctionData({ abi: settlementIsNonceUsedAbi, functionName: "isNonceUsed", args: [BigInt(nonce)] });
+    return (await this.constant(contract, settlementIsNonceUsedSignature, rawParameter(data))) !== 0n;
   }
 
   /** Whether the call would succeed now: the node's refusal, or null. */

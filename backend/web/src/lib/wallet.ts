@@ -14,6 +14,7 @@ import {
   toHex,
 } from "viem";
 import { addChainParameters, networkLabel } from "./networks";
+import { settlementIsNonceUsedAbi } from "../generated/contracts";
 
 export interface WalletInfo {
   uuid: string;
@@ -81,9 +82,6 @@ export function walletError(e: unknown, what: string): WalletError {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** `isNonceUsed(uint256)` of the settlement contract (its nonce bitmap). */
-export const NONCE_USED_SELECTOR = "5d00bb12";
 
 /**
  * One connected wallet account. Requests go straight to the EIP-1193 provider (viem only encodes and
@@ -184,7 +182,7 @@ export class Connection {
 
   /** Whether the contract has spent `nonce` (`isNonceUsed`): a payload that used it cannot execute again. */
   async nonceUsed(contract: string, nonce: string): Promise<boolean> {
-    const data = `0x${NONCE_USED_SELECTOR}${BigInt(nonce).toString(16).padStart(64, "0")}` as Hex;
+    const data = encodeFunctionData({ abi: settlementIsNonceUsedAbi, functionName: "isNonceUsed", args: [BigInt(nonce)] });
     return (await this.uintCall(getAddress(contract), data)) !== 0n;
   }
 

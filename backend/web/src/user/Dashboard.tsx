@@ -12,19 +12,20 @@ import type {
   AssetStanding,
   ClaimAnswer,
   NodesPage,
-  Page,
   PaymentList,
   PaymentView,
   Profile,
-  Referral,
+  ReferralPage,
   RewardEntry,
+  RewardPage,
   SignedPayment,
   SponsorTree,
   TreeNode,
   WithdrawAnswer,
 } from "../lib/types";
 import { human } from "../lib/format";
-import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
+import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, parseAnyAddress, rawParameter } from "../lib/tron";
+import { settlementClaimAbi, settlementClaimSelector, settlementClaimSignature } from "../generated/contracts";
 import { LoadFailed, errorText } from "../ui/account";
 import { Addr, Amount, AssetAmt, CopyButton, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { Payment, WalletMismatch, notAppliedText } from "./payment";
@@ -111,7 +112,7 @@ function AssetDashboard(props: {
         </span>
         <span class="muted">
           user #{a.user_no}
-          {a.registered_block !== null && `, since block ${a.registered_block}`}
+          {a.registered_block != null && `, since block ${a.registered_block}`}
         </span>
         {a.sponsor && (
           <span class="muted">
@@ -260,7 +261,7 @@ function NotAppliedRow(props: { plan: AssetPlan; x: PaymentView }) {
 function Referrals(props: { a: AssetStanding }) {
   const pager = usePager<number>();
   const page = useLoad(
-    () => get<Page<Referral>>("/v1/users/referrals", { asset_id: props.a.asset_id, cursor: pager.cursor, limit: PAGE }),
+    () => get<ReferralPage>("/v1/users/referrals", { asset_id: props.a.asset_id, cursor: pager.cursor, limit: PAGE }),
     [props.a.asset_id, pager.cursor, props.a.direct_referrals],
   );
   return (
@@ -386,7 +387,7 @@ function Tree(props: { a: AssetStanding }) {
 function History(props: { a: AssetStanding }) {
   const pager = usePager<number>();
   const page = useLoad(
-    () => get<Page<RewardEntry>>("/v1/users/history", { asset_id: props.a.asset_id, cursor: pager.cursor, limit: PAGE }),
+    () => get<RewardPage>("/v1/users/history", { asset_id: props.a.asset_id, cursor: pager.cursor, limit: PAGE }),
     [props.a.asset_id, pager.cursor, props.a.balances.pending, props.a.balances.settled],
   );
   return (
@@ -462,19 +463,9 @@ function kindText(kind: string): string {
   }
 }
 
-/** `Settlement.claim(token, to)`: what the contract holds for the caller, paid to `to`. */
-const CLAIM_ABI = [
-  {
-    type: "function",
-    name: "claim",
-    stateMutability: "nonpayable",
-    inputs: [
-      { name: "token", type: "address" },
-      { name: "to", type: "address" },
-    ],
-    outputs: [],
-  },
-] as const;
+/** `Settlement.claim(token, to)`'s calldata: what the contract holds for the caller, paid to `to`. */
+const claimData = (token: string, to: string) =>
+  encodeFunctionData({ abi: settlementClaimAbi, functionName: "claim", args: [getAddress(token), getAddress(to)] });
 
 /** The withdraw request: the pending balance paid in the next payout batch. The claim is beside it, on its own. */
 function Withdraw(props: { a: AssetStanding; refresh: () => void }) {
@@ -553,16 +544,19 @@ function Claim(props: { a: AssetStanding; connection: AnyConnection; refresh: ()
     setStatus(null);
     try {
       if (c.kind === "tron") {
-        // `claim(token, to)` as TronLink sends it: the raw parameter is two words, the second one `to`.
+        // `claim(token, to)` as TronLink sends it: the raw parameter is two words, the first one the token.
         const call = answer.tron;
-        if (!call || call.parameter.length !== 128) throw new Error("The API's answer carries no TRON claim(token, to) call.");
+        if (!call || call.function_selector !== settlementClaimSignature || call.parameter.length !== 128) {
+          throw new Error("The API's answer carries no TRON claim(token, to) call.");
+        }
         const network = await c.network();
         if (network !== null && network !== answer.chain_id) {
           throw new Error(`TronLink is on ${networkText(network)}; the claim is on ${networkText(answer.chain_id)}. Choose that network in TronLink first.`);
         }
         const own = dest === c.hex;
         const shown = chainAddress(a.chain_id, dest);
-        const parameter = own ? call.parameter : call.parameter.slice(0, 64) + dest.slice(2).toLowerCase().padStart(64, "0");
+        const token = getAddress(`0x${call.parameter.slice(24, 64)}`);
+        const parameter = own ? call.parameter : rawParameter(claimData(token, dest));
         const refused = await c.refusal({ ...call, parameter });
         if (refused) {
           setError(
@@ -585,9 +579,11 @@ function Claim(props: { a: AssetStanding; connection: AnyConnection; refresh: ()
       const own = dest === getAddress(c.account);
       // The calldata is `claim(token, wallet)` (selector and two words): the token is the first argument's low
       // 20 bytes (read here rather than with viem's decoder, which would add 3 KiB to the page).
-      if (tx.data.length !== 2 + 8 + 64 * 2) throw new Error("The API's claim transaction is not a claim(token, to) call.");
+      if (!tx.data.startsWith(settlementClaimSelector) || tx.data.length !== 2 + 8 + 64 * 2) {
+        throw new Error("The API's claim transaction is not a claim(token, to) call.");
+      }
       const token = getAddress(`0x${tx.data.slice(34, 74)}`);
-      const data = own ? tx.data : encodeFunctionData({ abi: CLAIM_ABI, functionName: "claim", args: [token, dest] });
+      const data = own ? tx.data : claimData(token, dest);
       // Asked of the node first: a destination that refuses the payment would only cost gas.
       const refused = await c.refusal({ to: tx.to, data });
       if (refused) {

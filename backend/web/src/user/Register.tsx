@@ -96,7 +96,7 @@ export function Register(props: {
           {signed && plan && registered && (
             <Notice kind="ok" testid="already-registered">
               This wallet is registered in {plan.symbol} as user #{standing!.user_no}
-              {standing!.registered_block !== null && ` since block ${standing!.registered_block}`}: its dashboard is below.
+              {standing!.registered_block != null && ` since block ${standing!.registered_block}`}: its dashboard is below.
             </Notice>
           )}
           {signed && plan && refused && (

@@ -7,7 +7,7 @@
 import { type VNode, render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { publicCall } from "../lib/api";
-import type { AssetDisclosure, AssetPlan, Profile } from "../lib/types";
+import type { Profile, PublicDisclosures, PublicPlans } from "../lib/types";
 import { AccountBar, LoadFailed, useSignedIn } from "../ui/account";
 import { Loading, useLoad } from "../ui/bits";
 import "../styles.css";
@@ -23,8 +23,8 @@ function App() {
   const publicData = useLoad(
     () =>
       Promise.all([
-        publicCall<{ assets: AssetPlan[] }>("GET", "/v1/public/plan"),
-        publicCall<{ assets: AssetDisclosure[] }>("GET", "/v1/public/disclosure"),
+        publicCall<PublicPlans>("GET", "/v1/public/plan"),
+        publicCall<PublicDisclosures>("GET", "/v1/public/disclosure"),
       ]),
     [],
   );

@@ -129,7 +129,7 @@ export class NotApplied extends Error {
 }
 
 /** "Your payment of 20 BNB (transaction 0x…, block 42) was not applied: …; an admin can refund it." */
-export function notAppliedText(s: { amount: { human: string }; event: { tx_hash: string; block: number } | null; quarantine_reason: string | null }) {
+export function notAppliedText(s: { amount: { human: string }; event?: { tx_hash: string; block: number } | null; quarantine_reason?: string | null }) {
   const where = s.event ? ` (transaction ${short(s.event.tx_hash)}, block ${s.event.block})` : "";
   return (
     `Your payment of ${s.amount.human}${where} reached the contract but was not applied: ${s.quarantine_reason ?? "no reason given"}. ` +
