@@ -33,6 +33,7 @@ pub mod eligibility;
 mod load;
 pub mod money;
 mod outflows;
+pub mod paid;
 pub mod payments;
 pub mod payouts;
 mod settlement;

@@ -10,7 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::ErrorBody;
 use super::extract::Query;
 use super::page::{Page, page_limit};
-use super::types::{AssetAmount, WalletTransaction, show_address};
+use super::types::{AssetAmount, WalletTransaction, hex_bytes, show_address};
 use super::{ApiContext, ApiError, AuthUser, Json};
 use ledger::money::Money;
 
@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(tree))
         .routes(routes!(history))
         .routes(routes!(withdraw))
+        .routes(routes!(withdrawals))
         .routes(routes!(claim))
 }
 
@@ -364,6 +365,30 @@ pub struct RewardEntry {
     /// Block of the event that made the credit.
     pub block: Option<i64>,
     pub plan_version: i32,
+    /// Each part of this reward in a payout batch that was not cancelled, oldest first: the batch, its
+    /// transaction and, once executed, whether the push paid the wallet or left the part claimable.
+    pub payments: Vec<RewardPayment>,
+}
+
+/// One part of a reward in a payout batch.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RewardPayment {
+    pub amount: AssetAmount,
+    pub batch: BatchRef,
+    /// Once executed: `paid` (pushed to the wallet) or `claimable` (the push failed; claim it from the contract).
+    pub outcome: Option<String>,
+}
+
+/// A payout batch as its users see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BatchRef {
+    pub id: i64,
+    /// building, signed, submitted, executed or failed (a failed one is retried or cancelled by the operator).
+    pub status: String,
+    /// The batch's transaction as last sent; once executed, the one that paid.
+    pub tx_hash: Option<String>,
+    /// Block of the confirmed execution.
+    pub executed_block: Option<i64>,
 }
 
 /// The caller's rewards in one asset, newest first (keyset pages).
@@ -393,6 +418,8 @@ pub async fn history(
     .bind(limit + 1)
     .fetch_all(&ctx.db)
     .await?;
+    let reward_nos: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let mut parts = ledger::paid::reward_parts(&ctx.db, q.asset_id, &reward_nos).await?.into_iter().peekable();
     let items: Vec<RewardEntry> = rows
         .into_iter()
         .map(|(reward_no, kind, level, amount, status, block, plan_version, paid, in_flight)| RewardEntry {
@@ -405,8 +432,25 @@ pub async fn history(
             in_flight: AssetAmount::new(in_flight, decimals, &symbol),
             block,
             plan_version,
+            payments: Vec::new(),
         })
         .collect();
+    // Parts come ordered by reward_no ascending; the page is descending.
+    let mut items = items;
+    for item in items.iter_mut().rev() {
+        while let Some(part) = parts.next_if(|p| p.reward_no == item.reward_no) {
+            item.payments.push(RewardPayment {
+                amount: AssetAmount::new(part.amount, decimals, &symbol),
+                batch: BatchRef {
+                    id: part.batch_id,
+                    status: part.batch_status,
+                    tx_hash: hex_bytes(part.tx_hash),
+                    executed_block: part.executed_block,
+                },
+                outcome: part.outcome,
+            });
+        }
+    }
     Ok(Json(Page::keyset(items, limit, |r| r.reward_no)))
 }
 
@@ -441,6 +485,8 @@ pub struct WithdrawRequestView {
     pub status: String,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// The payout batch that took the pending rewards for it (with `batched`).
+    pub batch: Option<BatchRef>,
 }
 
 type WithdrawUserRow = (i32, bool, Money, Money, i64, Vec<u8>, String, i16);
@@ -517,11 +563,103 @@ pub async fn withdraw(
             amount: AssetAmount::new(pending, decimals, &symbol),
             status: "open".into(),
             created_at,
+            batch: None,
         },
         claimable: AssetAmount::new(claimable, decimals, &symbol),
         claim_transaction,
         claim_tron,
     }))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalsQuery {
+    pub asset_id: i32,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<i64>,
+    /// 1..=100, default 20.
+    pub limit: Option<u32>,
+}
+
+/// The caller's withdraw requests in one asset, newest first, and how that asset's payout batches have run.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Withdrawals {
+    pub items: Vec<WithdrawRequestView>,
+    /// Pass as `cursor` to get the next page; absent on the last one.
+    pub next_cursor: Option<i64>,
+    pub payouts: PayoutCadence,
+}
+
+/// How an asset's payout batches have run: the operator builds them; this is the record to go by.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PayoutCadence {
+    /// Batches executed among those built in the last 30 days.
+    pub executed_last_30_days: i64,
+    /// Batches built and not yet executed or cancelled.
+    pub in_progress: i64,
+    /// The newest executed batch.
+    pub last_executed: Option<ExecutedBatch>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExecutedBatch {
+    pub id: i64,
+    /// When it was built (RFC 3339, UTC).
+    pub built_at: String,
+    pub executed_block: Option<i64>,
+    pub tx_hash: Option<String>,
+}
+
+/// The caller's withdraw requests in one asset (keyset pages), each with the payout batch that took it and its
+/// transaction, and how often that asset's batches have run.
+#[utoipa::path(get, path = "/v1/users/withdrawals", tag = "users", security(("bearer" = [])), params(WithdrawalsQuery),
+    responses((status = 200, body = Withdrawals), (status = 404, body = ErrorBody)))]
+pub async fn withdrawals(
+    State(ctx): State<ApiContext>,
+    user: AuthUser,
+    Query(q): Query<WithdrawalsQuery>,
+) -> Result<Json<Withdrawals>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let (me, chain_id) = my_user_no_on(&ctx, q.asset_id, user.wallet).await?;
+    let cadence = ledger::paid::payout_cadence(&ctx.db, q.asset_id).await?;
+    let payouts = PayoutCadence {
+        executed_last_30_days: cadence.executed_last_30_days,
+        in_progress: cadence.in_progress,
+        last_executed: cadence.last_executed.map(|b| ExecutedBatch {
+            id: b.id,
+            built_at: b.built_at,
+            executed_block: b.executed_block,
+            tx_hash: hex_bytes(b.tx_hash),
+        }),
+    };
+    let Some(me) = me else {
+        return Ok(Json(Withdrawals { items: vec![], next_cursor: None, payouts }));
+    };
+    let (symbol, decimals): (String, i16) =
+        sqlx::query_as("SELECT symbol, decimals FROM assets WHERE id = $1").bind(q.asset_id).fetch_one(&ctx.db).await?;
+    let rows =
+        ledger::paid::withdraw_requests(&ctx.db, q.asset_id, me, q.cursor.unwrap_or(i64::MAX), limit + 1).await?;
+    let address = abi::tron::show(chain_id, user.wallet);
+    let items = rows
+        .into_iter()
+        .map(|r| WithdrawRequestView {
+            id: r.id,
+            asset_id: q.asset_id,
+            address: address.clone(),
+            amount: AssetAmount::new(r.amount, decimals, &symbol),
+            status: r.status,
+            created_at: r.created_at,
+            batch: r.batch_id.map(|id| BatchRef {
+                id,
+                status: r.batch_status.unwrap_or_default(),
+                tx_hash: hex_bytes(r.tx_hash),
+                executed_block: r.executed_block,
+            }),
+        })
+        .collect();
+    let page = Page::keyset(items, limit, |r: &WithdrawRequestView| r.id);
+    Ok(Json(Withdrawals { items: page.items, next_cursor: page.next_cursor, payouts }))
 }
 
 /// `Settlement.claim(token, wallet)` paying `wallet`: as an EIP-1193 wallet sends it, and on a TRON chain as a

@@ -228,12 +228,38 @@ impl TestApp {
         let limits = ledger::payouts::BuildLimits::new(10, u128::MAX);
         let built =
             ledger::payouts::build_batch(&self.db.pool, asset_id, &limits).await.unwrap().expect("pending rewards");
-        let position = built.entries.iter().position(|e| e.0 == wallet).expect("the wallet is paid");
         let hash = B256::repeat_byte(0x44);
         ledger::payouts::record_signed(&self.db.pool, built.id, U256::from(7), hash, 1_800_000_000, &[1; 65])
             .await
             .unwrap();
-        let amount = U256::from(built.entries[position].1);
+        self.execute_with_failed_push(chain_id, built.id, wallet).await
+    }
+
+    /// Applies, as the listener does, the contract's events for signed batch `batch_id` executed in block 100 with
+    /// the push to `wallet` failed (`PayoutDeferred`, then `PayoutBatchExecuted`). Returns what `wallet` was owed.
+    pub(crate) async fn execute_with_failed_push(&self, chain_id: u64, batch_id: i64, wallet: Address) -> U256 {
+        use alloy::primitives::B256;
+        let (nonce, hash, total, token): (String, Vec<u8>, String, Vec<u8>) = sqlx::query_as(
+            "SELECT b.chain_nonce::text, b.payouts_hash, b.total::text, a.token
+             FROM payout_batches b JOIN assets a ON a.id = b.asset_id WHERE b.id = $1",
+        )
+        .bind(batch_id)
+        .fetch_one(&self.db.pool)
+        .await
+        .unwrap();
+        let entries: Vec<(Vec<u8>, String)> = sqlx::query_as(
+            "SELECT u.address, i.amount::text FROM payout_batch_items i
+             JOIN users u ON u.asset_id = i.asset_id AND u.user_no = i.user_no
+             WHERE i.batch_id = $1 ORDER BY i.position",
+        )
+        .bind(batch_id)
+        .fetch_all(&self.db.pool)
+        .await
+        .unwrap();
+        let nonce: U256 = nonce.parse().unwrap();
+        let token = Address::from_slice(&token);
+        let position = entries.iter().position(|e| e.0 == wallet.as_slice()).expect("the wallet is paid");
+        let amount: U256 = entries[position].1.parse().unwrap();
         let event = |log_index, body| ChainEvent {
             key: EventKey { chain_id, tx_hash: B256::repeat_byte(0x77), log_index },
             block_number: 100,
@@ -241,18 +267,18 @@ impl TestApp {
             body,
         };
         let deferred = EventBody::PayoutDeferred {
-            batch_nonce: U256::from(7),
+            batch_nonce: nonce,
             recipient: wallet,
-            token: built.token,
+            token,
             index: U256::from(position),
             amount,
         };
         let executed = EventBody::PayoutBatchExecuted {
-            nonce: U256::from(7),
-            token: built.token,
-            payouts_hash: hash,
-            total: U256::from(built.total),
-            count: U256::from(built.entries.len()),
+            nonce,
+            token,
+            payouts_hash: B256::from_slice(&hash),
+            total: total.parse().unwrap(),
+            count: U256::from(entries.len()),
             deferred_count: U256::from(1),
             deferred_total: amount,
         };

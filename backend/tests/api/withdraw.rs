@@ -305,3 +305,102 @@ async fn a_wallet_with_only_a_claimable_balance_gets_its_claim_transaction() {
     let a = app.get(&format!("/v1/users/claim?asset_id={ASSET}"), Some(&token)).await;
     assert_eq!((a.status, a.code()), (422, "nothing_claimable"), "{}", a.body);
 }
+
+/// A user waiting to be paid sees which batch took the request and the transaction that paid it; each reward in
+/// the history names the batch and transaction of its part, and whether the push paid the wallet or left it
+/// claimable; the asset's batches' record says when they ran.
+#[tokio::test]
+async fn requests_and_rewards_name_the_batch_and_the_transaction_that_paid_them() {
+    let signer = crate::payouts::spawn_signer(SETTLEMENT, vec![]).await;
+    let app = crate::payouts::spawn_admin_app(&signer, crate::payouts::chain_settings(SETTLEMENT)).await;
+    let (w, token) = user_with_pending(&app).await;
+
+    // Nothing asked and no batch yet.
+    let path = format!("/v1/users/withdrawals?asset_id={ASSET}");
+    let none = app.get(&path, Some(&token)).await;
+    assert_eq!(none.status, 200, "{}", none.body);
+    assert_eq!(none.body["items"], json!([]));
+    assert_eq!(none.body["payouts"], json!({ "executed_last_30_days": 0, "in_progress": 0, "last_executed": null }));
+
+    let asked = app.post_as("/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert_eq!(asked.body["request"]["batch"], json!(null));
+    let open = app.get(&path, Some(&token)).await;
+    assert_eq!(open.body["items"][0]["status"], "open");
+    assert_eq!(open.body["items"][0]["batch"], json!(null));
+    assert_eq!(open.body["items"][0]["amount"]["base"], (18 * BNB).to_string());
+
+    // A batch takes it, built and signed through the API and the real signer, sent (recorded as the send path
+    // records it) and executed with the push to W failed: its part stays claimable.
+    let admin = app.signin(Chain::Evm, &app.admin).await["access_token"].as_str().unwrap().to_owned();
+    let built = app.post_as("/v1/admin/payouts/batches", Some(&admin), json!({ "asset_id": ASSET })).await;
+    assert_eq!(built.status, 201, "{}", built.body);
+    let batch_id = built.body["id"].as_i64().unwrap();
+    let signed = app.post_as(&format!("/v1/admin/payouts/batches/{batch_id}/sign"), Some(&admin), json!({})).await;
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    let hash = alloy::primitives::B256::repeat_byte(0x5e);
+    let (tx, state) = ledger::payouts::lock_for_send(&app.db.pool, batch_id).await.unwrap().unwrap();
+    ledger::payouts::record_sent(tx, batch_id, ASSET, &state, hash, "payout_batch.submit", "test").await.unwrap();
+    app.execute_with_failed_push(CHAIN, batch_id, w.address()).await;
+    let batch = json!({ "id": batch_id, "status": "executed", "tx_hash": format!("{hash:#x}"), "executed_block": 100 });
+
+    let seen = app.get(&path, Some(&token)).await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert_eq!(seen.body["items"].as_array().map(Vec::len), Some(1), "{}", seen.body);
+    assert_eq!(seen.body["items"][0]["status"], "batched");
+    assert_eq!(seen.body["items"][0]["batch"], batch);
+    assert_eq!(seen.body["payouts"]["executed_last_30_days"], 1);
+    assert_eq!(seen.body["payouts"]["in_progress"], 0);
+    assert_eq!(seen.body["payouts"]["last_executed"]["id"], batch_id);
+    assert_eq!(seen.body["payouts"]["last_executed"]["tx_hash"], format!("{hash:#x}"));
+
+    let history = app.get(&format!("/v1/users/history?asset_id={ASSET}"), Some(&token)).await;
+    assert_eq!(history.status, 200, "{}", history.body);
+    let rewards = history.body["items"].as_array().unwrap();
+    assert_eq!(rewards.len(), 1, "{}", history.body);
+    assert_eq!(rewards[0]["status"], "settled");
+    let payments = rewards[0]["payments"].as_array().unwrap();
+    assert_eq!(payments.len(), 1, "{}", history.body);
+    assert_eq!(payments[0]["amount"]["base"], (18 * BNB).to_string());
+    assert_eq!(payments[0]["batch"], batch);
+    assert_eq!(payments[0]["outcome"], "claimable");
+
+    // Another wallet sees none of it, and an unknown asset is 404.
+    let other = app.signin(Chain::Evm, &PrivateKeySigner::random()).await["access_token"].as_str().unwrap().to_owned();
+    let theirs = app.get(&path, Some(&other)).await;
+    assert_eq!(theirs.body["items"], json!([]));
+    assert_eq!(theirs.body["payouts"]["executed_last_30_days"], 1, "the asset's record is the same for everyone");
+    assert_eq!(app.get("/v1/users/withdrawals?asset_id=999", Some(&token)).await.status, 404);
+    assert_eq!(app.get(&path, None).await.status, 401);
+}
+
+/// A cancelled batch is no longer named: the request is open again and the reward's part is gone from its history.
+#[tokio::test]
+async fn a_cancelled_batch_leaves_the_request_open_and_the_reward_unpaid() {
+    let signer = crate::payouts::spawn_signer(SETTLEMENT, vec![]).await;
+    let app = crate::payouts::spawn_admin_app(&signer, crate::payouts::chain_settings(SETTLEMENT)).await;
+    let (_w, token) = user_with_pending(&app).await;
+    assert_eq!(app.post_as("/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await.status, 200);
+    let admin = app.signin(Chain::Evm, &app.admin).await["access_token"].as_str().unwrap().to_owned();
+    let built = app.post_as("/v1/admin/payouts/batches", Some(&admin), json!({ "asset_id": ASSET })).await;
+    assert_eq!(built.status, 201, "{}", built.body);
+    let id = built.body["id"].as_i64().unwrap();
+
+    let path = format!("/v1/users/withdrawals?asset_id={ASSET}");
+    let taken = app.get(&path, Some(&token)).await;
+    let building = json!({ "id": id, "status": "building", "tx_hash": null, "executed_block": null });
+    assert_eq!(taken.body["items"][0]["batch"], building);
+    assert_eq!(taken.body["payouts"]["in_progress"], 1);
+    let history = app.get(&format!("/v1/users/history?asset_id={ASSET}"), Some(&token)).await;
+    assert_eq!(history.body["items"][0]["payments"][0]["batch"], building);
+    assert_eq!(history.body["items"][0]["payments"][0]["outcome"], json!(null));
+
+    let cancel = app.post_as(&format!("/v1/admin/payouts/batches/{id}/cancel"), Some(&admin), json!({})).await;
+    assert_eq!(cancel.status, 200, "{}", cancel.body);
+    let after = app.get(&path, Some(&token)).await;
+    assert_eq!(after.body["items"][0]["status"], "open");
+    assert_eq!(after.body["items"][0]["batch"], json!(null));
+    assert_eq!(after.body["payouts"]["in_progress"], 0);
+    let history = app.get(&format!("/v1/users/history?asset_id={ASSET}"), Some(&token)).await;
+    assert_eq!(history.body["items"][0]["payments"], json!([]));
+}

@@ -1,0 +1,173 @@
+//! What a user can see of being paid: which payout batches carry each part of a reward and the transaction
+//! that paid it, the user's withdraw requests with the batch that took each, and how often an asset's batches
+//! have run. Read-only; the writes are in [`crate::payouts`] and the settlement handlers.
+
+use sqlx::{PgPool, Row};
+
+use crate::money::Money;
+
+/// One part of a reward in a payout batch that was not cancelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewardPart {
+    /// The reward the part belongs to.
+    pub reward_no: i64,
+    /// The batch carrying it.
+    pub batch_id: i64,
+    /// Base units of the reward in this batch.
+    pub amount: Money,
+    /// The batch's status: building, signed, submitted, executed or failed.
+    pub batch_status: String,
+    /// The batch's transaction as last sent (the one that executed it, once executed).
+    pub tx_hash: Option<Vec<u8>>,
+    /// Block of the confirmed `PayoutBatchExecuted` event.
+    pub executed_block: Option<i64>,
+    /// `paid` (pushed to the wallet) or `claimable` (the push failed; the contract keeps it), once executed.
+    pub outcome: Option<String>,
+}
+
+/// The parts of the given rewards of `asset_id` in batches that were not cancelled, oldest batch first.
+pub async fn reward_parts(db: &PgPool, asset_id: i32, reward_nos: &[i64]) -> Result<Vec<RewardPart>, sqlx::Error> {
+    if reward_nos.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT p.reward_no, p.batch_id, p.amount, b.status, t.tx_hash, b.executed_block, i.outcome
+         FROM payout_batch_rewards p
+         JOIN payout_batches b ON b.id = p.batch_id
+         JOIN rewards r ON r.asset_id = p.asset_id AND r.reward_no = p.reward_no
+         LEFT JOIN payout_batch_items i ON i.batch_id = p.batch_id AND i.user_no = r.beneficiary_no
+         LEFT JOIN transactions t ON t.id = b.transaction_id
+         WHERE p.asset_id = $1 AND p.reward_no = ANY($2) AND b.status <> 'cancelled'
+         ORDER BY p.reward_no, p.batch_id",
+    )
+    .bind(asset_id)
+    .bind(reward_nos)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| RewardPart {
+            reward_no: r.get(0),
+            batch_id: r.get(1),
+            amount: r.get(2),
+            batch_status: r.get(3),
+            tx_hash: r.get(4),
+            executed_block: r.get(5),
+            outcome: r.get(6),
+        })
+        .collect())
+}
+
+/// A withdraw request and the batch that took it, if one did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithdrawRequestRow {
+    /// The request's id.
+    pub id: i64,
+    /// The pending balance when it was made.
+    pub amount: Money,
+    /// `open`, `batched` or `cancelled`.
+    pub status: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// The batch that took the user's pending rewards for it.
+    pub batch_id: Option<i64>,
+    /// That batch's status.
+    pub batch_status: Option<String>,
+    /// That batch's transaction as last sent.
+    pub tx_hash: Option<Vec<u8>>,
+    /// Block of that batch's confirmed execution.
+    pub executed_block: Option<i64>,
+}
+
+/// User `user_no`'s withdraw requests in `asset_id`, newest first, with ids below `before`; at most `limit`.
+pub async fn withdraw_requests(
+    db: &PgPool,
+    asset_id: i32,
+    user_no: i32,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<WithdrawRequestRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT w.id, w.amount, w.status, to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                w.batch_id, b.status, t.tx_hash, b.executed_block
+         FROM withdraw_requests w
+         LEFT JOIN payout_batches b ON b.id = w.batch_id
+         LEFT JOIN transactions t ON t.id = b.transaction_id
+         WHERE w.asset_id = $1 AND w.user_no = $2 AND w.id < $3
+         ORDER BY w.id DESC LIMIT $4",
+    )
+    .bind(asset_id)
+    .bind(user_no)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| WithdrawRequestRow {
+            id: r.get(0),
+            amount: r.get(1),
+            status: r.get(2),
+            created_at: r.get(3),
+            batch_id: r.get(4),
+            batch_status: r.get(5),
+            tx_hash: r.get(6),
+            executed_block: r.get(7),
+        })
+        .collect())
+}
+
+/// How an asset's payout batches have run: what a user waiting to be paid can go by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayoutCadence {
+    /// Batches executed whose build was in the last 30 days.
+    pub executed_last_30_days: i64,
+    /// The newest executed batch.
+    pub last_executed: Option<ExecutedBatch>,
+    /// Batches built but not executed or cancelled yet (building, signed, submitted or failed).
+    pub in_progress: i64,
+}
+
+/// An executed payout batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutedBatch {
+    /// The batch's id.
+    pub id: i64,
+    /// When it was built (RFC 3339, UTC).
+    pub built_at: String,
+    /// Block of the confirmed `PayoutBatchExecuted` event.
+    pub executed_block: Option<i64>,
+    /// Its transaction as last sent: the one that executed it.
+    pub tx_hash: Option<Vec<u8>>,
+}
+
+/// How `asset_id`'s payout batches have run.
+pub async fn payout_cadence(db: &PgPool, asset_id: i32) -> Result<PayoutCadence, sqlx::Error> {
+    let counts = sqlx::query(
+        "SELECT count(*) FILTER (WHERE status = 'executed' AND created_at > now() - interval '30 days'),
+                count(*) FILTER (WHERE status IN ('building', 'signed', 'submitted', 'failed'))
+         FROM payout_batches WHERE asset_id = $1",
+    )
+    .bind(asset_id)
+    .fetch_one(db)
+    .await?;
+    let last = sqlx::query(
+        "SELECT b.id, to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), b.executed_block,
+                t.tx_hash
+         FROM payout_batches b LEFT JOIN transactions t ON t.id = b.transaction_id
+         WHERE b.asset_id = $1 AND b.status = 'executed' ORDER BY b.id DESC LIMIT 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(PayoutCadence {
+        executed_last_30_days: counts.get(0),
+        in_progress: counts.get(1),
+        last_executed: last.map(|r| ExecutedBatch {
+            id: r.get(0),
+            built_at: r.get(1),
+            executed_block: r.get(2),
+            tx_hash: r.get(3),
+        }),
+    })
+}
