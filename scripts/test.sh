@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README.md): set-up, contract tests, gas snapshot check, on-call artifacts (ops-test.sh), ABI
-# drift check, rustfmt check, clippy,
+# drift check, generated web types check, rustfmt check, clippy,
 # Rust tests, browser tests of the web front, generated requests against the API's OpenAPI document (api-check.sh).
 # Ends with one line totalling every runner's results.
 set -euo pipefail
@@ -27,6 +27,9 @@ scripts/ops-test.sh 2>&1 | tee -a "$log"
 
 step "abi: artifacts match contracts/src"
 cargo run --quiet -p abi-codegen -- --check
+
+step "web: TypeScript generated from the ABI artifacts and openapi.json is current"
+node backend/web/scripts/gen-types.mjs --check
 
 step "rust: formatting (cargo fmt --check)"
 if cargo fmt --version >/dev/null 2>&1; then

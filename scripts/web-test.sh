@@ -3,7 +3,8 @@
 # against the real system of scripts/devnet.sh, with a test wallet injected into the page as an EIP-1193
 # provider that signs with anvil's development keys. Builds the web front (scripts/setup.sh), starts the
 # devnet when it is not up (and stops it again afterwards unless KEEP_DEVNET=1), and ends with one line
-# "N passed, N failed". Screenshots go to backend/web/test-results/.
+# "N passed, N failed". Screenshots go to backend/web/test-results/. First checks that backend/web/openapi.json is
+# the document the devnet's backend serves (the web front's API types are generated from it).
 #   scripts/web-test.sh [test files…]    (default: every backend/web/tests/*.test.mjs)
 set -euo pipefail
 files=()
@@ -29,6 +30,15 @@ else
 fi
 stop() { if [ "$started" = 1 ] && [ "${KEEP_DEVNET:-0}" != 1 ]; then "$ROOT/scripts/devnet.sh" stop >/dev/null || true; fi; }
 trap stop EXIT
+
+# The API's document as the front was typed from (backend/web/openapi.json → src/generated/api.ts) must be the one
+# this backend serves.
+API_PORT=$(sed -n 's/^API_PORT=//p' .devnet/ports.env)
+log "backend/web/openapi.json against http://127.0.0.1:$API_PORT/api-docs/openapi.json"
+if ! node backend/web/scripts/gen-types.mjs --check-api "http://127.0.0.1:$API_PORT"; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 cd backend/web
 rm -rf test-results && mkdir -p test-results
