@@ -47,7 +47,7 @@ test("dashboard figures equal the API's; retopup and withdraw request from the p
   const history = await sponsor.get(`/v1/users/history?asset_id=${BNB}&limit=10`);
   const rows = card.getByTestId("history").getByTestId("reward");
   assert.equal(await rows.count(), history.items.length);
-  assert.equal(await rows.first().locator(".amount").getAttribute("data-base"), history.items[0].amount.base);
+  assert.equal(await rows.first().getByTestId("reward-amount").getAttribute("data-base"), history.items[0].amount.base);
   await b.screenshot("03-dashboard");
 
   // Retopup from the page, followed to applied.
@@ -67,6 +67,22 @@ test("dashboard figures equal the API's; retopup and withdraw request from the p
   const mine = open.items.find((w) => w.address === sponsor.address);
   assert.ok(mine, "the request is recorded");
   assert.match(await answer.innerText(), new RegExp(`Request #${mine.id} for ${plan.direct_amount.human.replace(".", "\\.")} is open`));
+  // The request is listed as the API lists it, waiting for a batch, beside the asset's record of batches.
+  const record = await sponsor.get(`/v1/users/withdrawals?asset_id=${BNB}`);
+  assert.equal(record.items[0].id, mine.id);
+  assert.equal(record.items[0].status, "open");
+  assert.equal(record.items[0].batch ?? null, null);
+  const row = card.getByTestId("withdraw-request-row").first();
+  await until("the request listed", async () => (await row.count()) > 0 && (await row.innerText()).includes(`Request #${mine.id}`));
+  assert.equal(await row.getAttribute("data-status"), "open");
+  assert.match(await row.innerText(), /waiting for the next batch/);
+  const cadence = await card.getByTestId("payout-cadence").innerText();
+  const last = record.payouts.last_executed;
+  if (last == null) assert.match(cadence, /No BNB payout batch has run yet/);
+  else {
+    assert.match(cadence, new RegExp(`^${record.payouts.executed_last_30_days} BNB payout batch(es)? ran in the last 30 days; the last, batch #${last.id}, executed`));
+    if (last.tx_hash) assert.equal(await card.getByTestId("payout-cadence").getByTestId("batch-tx").getAttribute("data-tx"), last.tx_hash);
+  }
   await b.screenshot("03-dashboard-after-retopup-withdraw");
   await b.close();
 });

@@ -66,12 +66,30 @@ test("history: a USDT reward paid in parts says how much is paid and how much is
     const r = history.find((h) => h.reward_no === no);
     assert.ok(r, `reward #${no} is the API's`);
     const row = rows.nth(i);
-    assert.equal(await row.locator(".amount").getAttribute("data-base"), r.amount.base);
+    assert.equal(await row.getByTestId("reward-amount").getAttribute("data-base"), r.amount.base);
     const expected = partsText(r, standing.decimals, standing.symbol);
     const parts = row.getByTestId("reward-parts");
     if (expected === null) assert.equal(await parts.count(), 0, `reward #${no} is not paid in parts`);
     else assert.equal(await parts.innerText(), expected, `reward #${no}`);
+    // Each part names its batch, where it stands, and the transaction that carried it, as the API's history says.
+    const pays = row.getByTestId("reward-payment");
+    assert.equal(await pays.count(), r.payments.length, `reward #${no}'s batches`);
+    for (const [k, p] of r.payments.entries()) {
+      const shown = pays.nth(k);
+      assert.equal(await shown.getAttribute("data-batch"), String(p.batch.id));
+      assert.equal(await shown.locator(".amount").getAttribute("data-base"), p.amount.base);
+      assert.match(await shown.innerText(), new RegExp(`batch #${p.batch.id}, ${p.batch.status}`));
+      if (p.batch.tx_hash) assert.equal(await shown.getByTestId("batch-tx").getAttribute("data-tx"), p.batch.tx_hash);
+    }
   }
+  // The reward paid in parts: its paid parts are in executed batches, each with the transaction that paid it.
+  const executed = target.payments.filter((p) => p.batch.status === "executed");
+  assert.equal(
+    executed.reduce((sum, p) => sum + BigInt(p.amount.base), 0n),
+    BigInt(target.paid.base),
+    `reward #${target.reward_no}: what executed batches carried is what is paid`,
+  );
+  assert.ok(executed.every((p) => p.batch.tx_hash && p.batch.executed_block != null), "each executed part names its transaction");
   const row = rows.nth(nos.indexOf(target.reward_no));
   assert.equal(await row.getByTestId("reward-parts").innerText(), partsText(target, standing.decimals, standing.symbol));
   await row.scrollIntoViewIfNeeded();

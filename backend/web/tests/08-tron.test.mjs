@@ -241,7 +241,7 @@ test("the TRON dashboard shows T… addresses and the API's figures; a retopup p
   const rows = card.getByTestId("history").getByTestId("reward");
   assert.equal(await rows.count(), history.items.length);
   for (let i = 0; i < history.items.length; i++) {
-    assert.equal(await rows.nth(i).locator(".amount").getAttribute("data-base"), history.items[i].amount.base);
+    assert.equal(await rows.nth(i).getByTestId("reward-amount").getAttribute("data-base"), history.items[i].amount.base);
   }
   // Every address on the card is T… (none in 0x form).
   const all = await card.locator("code[data-address]").evaluateAll((els) => els.map((e) => e.getAttribute("data-address")));

@@ -49,6 +49,10 @@ export type PaymentList = S["PaymentList"];
 /** `GET /v1/users/claim`: what the contract holds for the wallet and `Settlement.claim(token, wallet)`. */
 export type ClaimAnswer = S["ClaimAnswer"];
 export type WithdrawAnswer = S["WithdrawAnswer"];
+/** `GET /v1/users/withdrawals?asset_id=N`: the caller's requests with the batch that took each, and the asset's batches' record. */
+export type Withdrawals = S["Withdrawals"];
+/** A payout batch as its users see it: status, transaction and execution block. */
+export type BatchRef = S["BatchRef"];
 export type PoolNodeView = S["PoolNodeView"];
 export type NodesPage = S["NodesPage"];
 export type PoolSummary = S["PoolSummary"];

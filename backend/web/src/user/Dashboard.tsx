@@ -22,6 +22,8 @@ import type {
   SponsorTree,
   TreeNode,
   WithdrawAnswer,
+  Withdrawals,
+  BatchRef,
 } from "../lib/types";
 import { human } from "../lib/format";
 import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, parseAnyAddress, rawParameter } from "../lib/tron";
@@ -403,6 +405,7 @@ function History(props: { a: AssetStanding }) {
               <th scope="col">Amount</th>
               <th scope="col">Status</th>
               <th scope="col">Block</th>
+              <th scope="col">Paid by</th>
             </tr>
           </thead>
           <tbody>
@@ -414,7 +417,7 @@ function History(props: { a: AssetStanding }) {
                   {r.kind !== "DIRECT" && ` ${r.level}`}
                 </td>
                 <td>
-                  <AssetAmt a={r.amount} />
+                  <AssetAmt a={r.amount} testid="reward-amount" />
                 </td>
                 <td>
                   {r.status}
@@ -425,6 +428,16 @@ function History(props: { a: AssetStanding }) {
                   )}
                 </td>
                 <td>{r.block ?? "—"}</td>
+                <td>
+                  {r.payments.length === 0
+                    ? "—"
+                    : r.payments.map((p) => (
+                        <div key={p.batch.id} data-testid="reward-payment" data-batch={p.batch.id}>
+                          <AssetAmt a={p.amount} /> in <BatchText b={p.batch} chainId={props.a.chain_id} />
+                          {p.outcome === "claimable" && " — the push failed: claim it from the contract"}
+                        </div>
+                      ))}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -467,6 +480,94 @@ function kindText(kind: string): string {
 const claimData = (token: string, to: string) =>
   encodeFunctionData({ abi: settlementClaimAbi, functionName: "claim", args: [getAddress(token), getAddress(to)] });
 
+/** "batch #12, executed in block 240 (transaction 0x…)" — or where it stands before that. */
+function BatchText(props: { b: BatchRef; chainId: number }) {
+  const { b } = props;
+  const where =
+    b.status === "executed"
+      ? `, executed${b.executed_block != null ? ` in block ${b.executed_block}` : ""}`
+      : b.status === "failed"
+        ? ", failed (the operator retries it)"
+        : `, ${b.status}`;
+  return (
+    <span data-testid="batch-ref">
+      batch #{b.id}
+      {where}
+      {b.tx_hash != null && (
+        <>
+          {" "}
+          (transaction <TxHash chainId={props.chainId} hash={b.tx_hash} testid="batch-tx" />)
+        </>
+      )}
+    </span>
+  );
+}
+
+/** The caller's withdraw requests in the asset, and when its payout batches have run. */
+function WithdrawRecord(props: { a: AssetStanding; version: unknown }) {
+  const { a } = props;
+  const record = useLoad(() => get<Withdrawals>("/v1/users/withdrawals", { asset_id: a.asset_id, limit: 5 }), [
+    a.asset_id,
+    props.version,
+    a.balances.pending,
+    a.balances.settled,
+  ]);
+  if (record.error) return <LoadFailed error={record.error} what="your withdraw requests" retry={record.reload} />;
+  if (!record.data) return null;
+  const { items, payouts } = record.data;
+  const last = payouts.last_executed;
+  return (
+    <>
+      <p class="muted" data-testid="payout-cadence">
+        {last == null
+          ? `No ${a.symbol} payout batch has run yet.`
+          : `${payouts.executed_last_30_days} ${a.symbol} payout ${payouts.executed_last_30_days === 1 ? "batch" : "batches"} ran in the last 30 days; the last, `}
+        {last != null && (
+          <>
+            <BatchText b={{ id: last.id, status: "executed", tx_hash: last.tx_hash, executed_block: last.executed_block }} chainId={a.chain_id} />, was
+            built {time(last.built_at)}.
+          </>
+        )}
+        {payouts.in_progress > 0 && ` ${payouts.in_progress} in progress now.`}
+      </p>
+      {items.length > 0 && (
+        <ul class="requests" aria-label="Your withdraw requests">
+          {items.map((w) => (
+            <li key={w.id} data-testid="withdraw-request-row" data-status={w.status}>
+              Request #{w.id} for <AssetAmt a={w.amount} />, {time(w.created_at)}: {requestText(w.status)}
+              {w.batch != null && (
+                <>
+                  {" "}
+                  — <BatchText b={w.batch} chainId={a.chain_id} />
+                </>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+function requestText(status: string): string {
+  switch (status) {
+    case "open":
+      return "waiting for the next batch";
+    case "batched":
+      return "taken by";
+    case "cancelled":
+      return "cancelled by the operator";
+    default:
+      return status;
+  }
+}
+
+/** An RFC 3339 time as the reader's local date and time. */
+function time(rfc3339: string): string {
+  const d = new Date(rfc3339);
+  return Number.isNaN(d.getTime()) ? rfc3339 : d.toLocaleString();
+}
+
 /** The withdraw request: the pending balance paid in the next payout batch. The claim is beside it, on its own. */
 function Withdraw(props: { a: AssetStanding; refresh: () => void }) {
   const { a } = props;
@@ -506,6 +607,7 @@ function Withdraw(props: { a: AssetStanding; refresh: () => void }) {
         </Notice>
       )}
       {error && <Notice kind="error" testid="withdraw-error">{error}</Notice>}
+      <WithdrawRecord a={a} version={answer} />
     </section>
   );
 }
