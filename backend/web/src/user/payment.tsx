@@ -305,6 +305,12 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
       // Gone: another tab reached an outcome (or gave up). One look at this payload's status tells which.
       const was = known.current;
       known.current = null;
+      // Nothing this page knew of: the record went before this instance saw it (another tab, or an instance of
+      // this page unmounted meanwhile, reached its outcome). Nothing is in flight here any more.
+      if (!was && phaseRef.current === "checking") {
+        setPhase("idle");
+        return;
+      }
       if (!was || following.current) return;
       if (phaseRef.current !== "elsewhere" && phaseRef.current !== "resume" && phaseRef.current !== "checking") return;
       try {
@@ -327,7 +333,12 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
     if (following.current === r.payment.nonce) return;
     showReached(r);
     try {
-      if (r.tx && !r.mined && (r.payment.deadline + 60) * 1000 <= Date.now() && !(await payer.nonceUsed(r.payment).catch(() => true))) {
+      // Past the deadline, with the wallet's answer: an instance unmounted while it waited (the page re-rendered it)
+      // leaves the record to the instance that replaced it, which asks again and tells the user.
+      const expiredUnused =
+        !!r.tx && !r.mined && (r.payment.deadline + 60) * 1000 <= Date.now() && !(await payer.nonceUsed(r.payment).catch(() => true));
+      if (signal.aborted) return;
+      if (expiredUnused) {
         // Sent but never executed, and its authorisation is past its deadline (with a minute for the chain's clock):
         // the contract refuses it now, so nothing can be charged for it any more.
         clear(slot, r.payment.nonce);
@@ -335,7 +346,7 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
         setSteps((all) => all.map((s) => (s.state === "active" ? { ...s, state: "failed" } : s)));
         setProblem({
           kind: "expired",
-          text: `The transaction ${short(r.tx)} was not executed before its authorisation expired at ${new Date(r.payment.deadline * 1000).toLocaleTimeString()}; nothing was charged for it.`,
+          text: `The transaction ${short(r.tx!)} was not executed before its authorisation expired at ${new Date(r.payment.deadline * 1000).toLocaleTimeString()}; nothing was charged for it.`,
         });
         setPhase("idle");
         return;
@@ -344,13 +355,17 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
         await followTx(r);
         return;
       }
-      if (await drivenElsewhere(slot)) {
+      const elsewhere = await drivenElsewhere(slot);
+      if (signal.aborted) return;
+      if (elsewhere) {
         setPhase("elsewhere");
         await whenReleased(slot, signal).catch(() => undefined);
         if (!signal.aborted) await resume(load(slot), signal);
         return;
       }
-      if (await payer.nonceUsed(r.payment).catch(() => false)) {
+      const used = await payer.nonceUsed(r.payment).catch(() => false);
+      if (signal.aborted) return;
+      if (used) {
         await followNonce(r);
         return;
       }
