@@ -420,7 +420,7 @@ pub async fn history(
     .await?;
     let reward_nos: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let mut parts = ledger::paid::reward_parts(&ctx.db, q.asset_id, &reward_nos).await?.into_iter().peekable();
-    let items: Vec<RewardEntry> = rows
+    let mut items: Vec<RewardEntry> = rows
         .into_iter()
         .map(|(reward_no, kind, level, amount, status, block, plan_version, paid, in_flight)| RewardEntry {
             reward_no,
@@ -436,7 +436,6 @@ pub async fn history(
         })
         .collect();
     // Parts come ordered by reward_no ascending; the page is descending.
-    let mut items = items;
     for item in items.iter_mut().rev() {
         while let Some(part) = parts.next_if(|p| p.reward_no == item.reward_no) {
             item.payments.push(RewardPayment {

@@ -104,11 +104,7 @@ export function ConfirmAction<T>(props: {
   );
 }
 
-export function time(rfc3339: string | null | undefined): string {
-  if (!rfc3339) return "—";
-  const d = new Date(rfc3339);
-  return Number.isNaN(d.getTime()) ? rfc3339 : d.toLocaleString();
-}
+export { time } from "../lib/format";
 
 export function unixTime(secs: number | null | undefined): string {
   return secs ? new Date(secs * 1000).toLocaleString() : "—";

@@ -25,3 +25,10 @@ export function bps(v: number): string {
 export function sum(values: (string | bigint)[]): bigint {
   return values.reduce<bigint>((a, v) => a + BigInt(v), 0n);
 }
+
+/** An RFC 3339 time as the reader's local date and time; "—" when there is none. */
+export function time(rfc3339: string | null | undefined): string {
+  if (!rfc3339) return "—";
+  const d = new Date(rfc3339);
+  return Number.isNaN(d.getTime()) ? rfc3339 : d.toLocaleString();
+}

@@ -25,7 +25,7 @@ import type {
   Withdrawals,
   BatchRef,
 } from "../lib/types";
-import { human } from "../lib/format";
+import { human, time } from "../lib/format";
 import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, parseAnyAddress, rawParameter } from "../lib/tron";
 import { settlementClaimAbi, settlementClaimSelector, settlementClaimSignature } from "../generated/contracts";
 import { LoadFailed, errorText } from "../ui/account";
@@ -560,12 +560,6 @@ function requestText(status: string): string {
     default:
       return status;
   }
-}
-
-/** An RFC 3339 time as the reader's local date and time. */
-function time(rfc3339: string): string {
-  const d = new Date(rfc3339);
-  return Number.isNaN(d.getTime()) ? rfc3339 : d.toLocaleString();
 }
 
 /** The withdraw request: the pending balance paid in the next payout batch. The claim is beside it, on its own. */
