@@ -722,12 +722,23 @@ export interface components {
       signin_domain: string;
       /** The site sign-in messages name (`[auth] uri`): a page opened elsewhere cannot sign in and says so. */
       signin_uri: string;
+      /**
+       * WalletConnect, when a project id is configured: the page then offers it (EVM chains only), loading its
+       * client from this origin, talking to this relay and reading chains through their `public_rpc_url`.
+       */
+      walletconnect?: components["schemas"]["PublicWalletConnect"];
     };
     PublicDisclosures: {
       assets: components["schemas"]["AssetDisclosure"][];
     };
     PublicPlans: {
       assets: components["schemas"]["AssetPlan"][];
+    };
+    /** WalletConnect's public settings. */
+    PublicWalletConnect: {
+      project_id: string;
+      /** `wss://…`; the pages' security policy allows it. */
+      relay_url: string;
     };
     /** A refund (treasury transfer) of a quarantined event. */
     QuarantineRefund: {

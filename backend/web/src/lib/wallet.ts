@@ -81,6 +81,12 @@ export function walletError(e: unknown, what: string): WalletError {
   return new WalletError("other", `The ${what} failed: ${err?.shortMessage ?? err?.message ?? String(e)}`);
 }
 
+/**
+ * localStorage: a WalletConnect session was opened in this browser (`lib/walletconnect.ts`, loaded only when asked);
+ * a reload restores it only then, so a page that never used WalletConnect loads none of it.
+ */
+export const WALLETCONNECT_SESSION = "referral:walletconnect";
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**

@@ -7,9 +7,9 @@ import { useEffect, useState } from "preact/hooks";
 import { getAddress } from "viem";
 import { ApiError, type Session, onSession, publicCall, session, signIn as signInWith, signOut } from "../lib/api";
 import { type AnyConnection, TronConnection, connectTronLink, onTronLink, quietTronLink, tronLinkPresent } from "../lib/tron";
-import { networkName, signinElsewhere } from "../lib/networks";
+import { loadChains, networkName, signinElsewhere } from "../lib/networks";
 import type { NonceResponse } from "../lib/types";
-import { Connection, type DiscoveredWallet, WalletError, connect, discover, wallets } from "../lib/wallet";
+import { Connection, type DiscoveredWallet, WALLETCONNECT_SESSION, WalletError, connect, discover, wallets } from "../lib/wallet";
 import { Addr, Notice, useChainTable } from "./bits";
 
 type Listener = (c: AnyConnection | null) => void;
@@ -86,6 +86,15 @@ export async function connectEvmWallet(w: DiscoveredWallet): Promise<void> {
   setConnection(await connect(w));
 }
 
+/** WalletConnect's pairing panel and client (the dApp's), loaded only when asked for. */
+const walletConnectUi = () => import("./walletconnect-pairing");
+
+/** The WalletConnect session a reload finds (only where one was opened: nothing of it loads otherwise). */
+async function quietWalletConnect(): Promise<Connection | null> {
+  const table = localStorage.getItem(WALLETCONNECT_SESSION) ? await loadChains() : null;
+  return table?.walletconnect ? (await walletConnectUi()).restoreConnection(table.walletconnect, table.chains).catch(() => null) : null;
+}
+
 type Watchable = Connection["provider"] & {
   on?: (e: string, f: (x: unknown) => void) => unknown;
   removeListener?: (e: string, f: (x: unknown) => void) => unknown;
@@ -137,14 +146,21 @@ function watch(c: Connection) {
 
 /**
  * Reconnects without a prompt when a wallet already allows this site (`eth_accounts`; TronLink's default
- * address): the one the stored session belongs to, else the first EVM wallet, else TronLink.
+ * address; in the dApp, a WalletConnect session opened here): the one the stored session belongs to, else
+ * WalletConnect when no session is stored, else the first EVM wallet, else WalletConnect, else TronLink.
  */
 let quiet: Promise<void> = Promise.resolve();
-async function reconnectQuietly(list: DiscoveredWallet[], tron: boolean) {
+async function reconnectQuietly(list: DiscoveredWallet[], tron: boolean, dapp: boolean) {
   if (connection) return;
   const tl = tron ? quietTronLink() : null;
-  if (tl && session()?.address.toLowerCase() === tl.hex.toLowerCase()) {
+  const stored = session()?.address.toLowerCase();
+  if (tl && stored === tl.hex.toLowerCase()) {
     setConnection(tl);
+    return;
+  }
+  const wc = dapp ? await quietWalletConnect().catch(() => null) : null;
+  if (wc && !connection && (!stored || stored === wc.hex.toLowerCase())) {
+    setConnection(wc);
     return;
   }
   for (const w of list) {
@@ -158,6 +174,7 @@ async function reconnectQuietly(list: DiscoveredWallet[], tron: boolean) {
       // A wallet that refuses the quiet check is connected by a click instead.
     }
   }
+  if (wc && !connection) setConnection(wc);
   if (tl && !connection) setConnection(tl);
 }
 
@@ -225,11 +242,16 @@ export function LoadFailed(props: { error: unknown; what?: string; retry: () => 
   );
 }
 
+/** The pairing panel, loaded with the WalletConnect client on the first click. */
+type PairingPanel = typeof import("./walletconnect-pairing").WalletConnectPairing;
+
 /**
- * The header's wallet and session controls; `tron` offers TronLink beside the EVM wallets (the dApp); `noWallet`
- * replaces the "no browser wallet" sentence (the dApp offers to open the page in a wallet app).
+ * The header's wallet and session controls; `tron` (the dApp) offers TronLink beside the EVM wallets, and
+ * WalletConnect when the API configures it (`/v1/public/chains`); `noWallet` replaces the "no browser wallet"
+ * sentence (the dApp offers to open the page in a wallet app), given the WalletConnect button to show beside it (null
+ * while its pairing is open; undefined when WalletConnect is not configured).
  */
-export function AccountBar(props: { purpose: string; tron?: boolean; noWallet?: ComponentChildren }) {
+export function AccountBar(props: { purpose: string; tron?: boolean; noWallet?: (walletConnect: ComponentChildren) => ComponentChildren }) {
   const list = useWallets();
   const tronLink = useTronLink();
   const tron = !!props.tron && tronLink.present;
@@ -240,7 +262,7 @@ export function AccountBar(props: { purpose: string; tron?: boolean; noWallet?: 
 
   useEffect(() => {
     // One check at a time: a later one (TronLink injected itself meanwhile) runs after, finding any connection.
-    quiet = quiet.then(() => reconnectQuietly(list, tron)).catch(() => undefined);
+    quiet = quiet.then(() => reconnectQuietly(list, tron, !!props.tron)).catch(() => undefined);
   }, [list.length, tron, tronLink.changes]);
 
   // A session of another wallet than the connected one is not used (a TRON account is its 0x twin).
@@ -265,13 +287,36 @@ export function AccountBar(props: { purpose: string; tron?: boolean; noWallet?: 
   // Opened under another host name than the site sign-in messages name (127.0.0.1 for localhost): the wallet
   // would be asked to sign a message naming a site that is not this page's (wallets warn), and the server refuses
   // it. Say so and link to the right address instead of offering to sign.
-  useChainTable();
+  const table = useChainTable();
   const elsewhere = signinElsewhere();
+
+  // WalletConnect (the dApp only: EVM chains, BNB on BSC; TRON stays with TronLink).
+  const wc = props.tron ? table?.walletconnect ?? null : null;
+  const [Pairing, setPairing] = useState<PairingPanel | null>(null);
+  const openPairing = () =>
+    run("Loading WalletConnect…", async () => {
+      const m = await walletConnectUi();
+      setPairing(() => m.WalletConnectPairing);
+    });
+  // A WalletConnect session ends here and in the wallet (`disconnect` of its provider).
+  const wcSession = c instanceof Connection && c.name === "WalletConnect" ? (c.provider as unknown as { disconnect(): Promise<void> }) : null;
+  const disconnect = () =>
+    run("Disconnecting…", async () => {
+      if (signedIn) await signOut();
+      await wcSession?.disconnect();
+      setConnection(null);
+    });
+  const wcButton = wc && !c && !Pairing && (
+    <button type="button" class="primary" onClick={openPairing} disabled={!!busy} data-testid="connect-walletconnect">
+      WalletConnect
+    </button>
+  );
+  const noWallet = !c && list.length === 0 && !tron;
 
   return (
     <div class="account" data-testid="account">
-      {!c && list.length === 0 && !tron && props.noWallet}
-      {!c && list.length === 0 && !tron && !props.noWallet && (
+      {noWallet && props.noWallet?.(wc ? wcButton || null : undefined)}
+      {noWallet && !props.noWallet && (
         <p class="muted" data-testid="no-wallet">
           No browser wallet found. Install an EVM wallet extension{props.tron && " (or TronLink for TRON assets)"} to {props.purpose}.
         </p>
@@ -286,6 +331,18 @@ export function AccountBar(props: { purpose: string; tron?: boolean; noWallet?: 
         <button type="button" class="primary" onClick={() => run("Connecting…", connectTronLinkWallet)} disabled={!!busy} data-testid="connect-tron">
           Connect TronLink
         </button>
+      )}
+      {!(noWallet && props.noWallet) && wcButton}
+      {Pairing && wc && table && !c && (
+        <Pairing
+          settings={wc}
+          chains={table.chains}
+          onConnected={(connected) => {
+            setPairing(null);
+            setConnection(connected);
+          }}
+          onClose={() => setPairing(null)}
+        />
       )}
       {c && (
         <span class="who">
@@ -312,6 +369,11 @@ export function AccountBar(props: { purpose: string; tron?: boolean; noWallet?: 
       {signedIn && (
         <button type="button" onClick={() => run("Signing out…", signOut)} disabled={!!busy} data-testid="sign-out">
           Sign out
+        </button>
+      )}
+      {wcSession && (
+        <button type="button" onClick={disconnect} disabled={!!busy} data-testid="wc-disconnect" title="End the WalletConnect session">
+          Disconnect
         </button>
       )}
       {busy && <span class="muted" aria-live="polite">{busy}</span>}

@@ -103,7 +103,11 @@ function App() {
         <h1>
           <a href="/">Referral rewards</a>
         </h1>
-        <AccountBar purpose="join or see your dashboard" tron noWallet={<OpenInWallet purpose="join or see your dashboard" />} />
+        <AccountBar
+          purpose="join or see your dashboard"
+          tron
+          noWallet={(walletConnect) => <OpenInWallet purpose="join or see your dashboard" walletConnect={walletConnect} />}
+        />
       </header>
       <main id="main">
         {publicData.loading && <Loading what="the plan and disclosure" />}

@@ -1,5 +1,7 @@
 // Without a wallet in the page (a phone that opened a referral link from a chat app): links that open this same
-// page in a wallet app's own browser, where its wallet is injected.
+// page in a wallet app's own browser, where its wallet is injected (and, when configured, WalletConnect beside them).
+
+import type { ComponentChildren } from "preact";
 
 /**
  * Links that open this same page (path and query: a referral link survives) in a wallet app's own browser, for a
@@ -22,12 +24,17 @@ export function walletAppLinks(href: string): { name: string; id: string; href: 
   ];
 }
 
-export function OpenInWallet(props: { purpose: string }) {
+/**
+ * `walletConnect`: the WalletConnect button, shown beside the links (null while its pairing is open); undefined when
+ * the API configures no WalletConnect.
+ */
+export function OpenInWallet(props: { purpose: string; walletConnect?: ComponentChildren }) {
   return (
     <div class="open-in" data-testid="open-in-wallet">
       <p class="muted" data-testid="no-wallet">
         No browser wallet found. <span id="open-in-title">Open this page in your wallet app</span> (the referral stays in the
-        link), or install a wallet extension (TronLink for TRON assets) to {props.purpose}:
+        link){props.walletConnect !== undefined && ", connect your wallet app with WalletConnect"}, or install a wallet extension (TronLink
+        for TRON assets) to {props.purpose}:
       </p>
       <ul class="open-in-links" aria-labelledby="open-in-title">
         {walletAppLinks(location.href).map((l) => (
@@ -37,6 +44,7 @@ export function OpenInWallet(props: { purpose: string }) {
             </a>
           </li>
         ))}
+        {props.walletConnect && <li>{props.walletConnect}</li>}
       </ul>
     </div>
   );

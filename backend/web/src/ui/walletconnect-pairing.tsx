@@ -1,0 +1,152 @@
+// The WalletConnect pairing panel of the dApp's account bar, loaded (with the WalletConnect client and the QR
+// encoder) only when the user picks WalletConnect: the `wc:` URI as a QR code drawn here as inline SVG, a copy
+// button, links that hand the URI to MetaMask's and Trust Wallet's apps, and what happened, in words.
+
+import { useEffect, useState } from "preact/hooks";
+import { type EIP1193Provider, getAddress } from "viem";
+import { encode } from "uqr";
+import type { PublicChain } from "../lib/networks";
+import { Connection, WalletError } from "../lib/wallet";
+import { type Pairing, PairingError, type WalletConnectProvider, type WalletConnectSettings, pair, restore } from "../lib/walletconnect";
+import { CopyButton, Notice } from "./bits";
+import "./walletconnect-pairing.css";
+
+/**
+ * A WalletConnect session as the page's wallet: the same `Connection` as an injected wallet's, over its provider,
+ * named "WalletConnect" (the account bar offers to end it by that name).
+ */
+function connection(p: WalletConnectProvider): Connection {
+  const account = p.accounts()[0];
+  if (!account) throw new WalletError("no_wallet", "The wallet connected over WalletConnect offered no account.");
+  return new Connection(p as unknown as EIP1193Provider, getAddress(account), "WalletConnect");
+}
+
+/** The session a reload finds, as the page's wallet; null when there is none (or it names no account). */
+export async function restoreConnection(settings: WalletConnectSettings, chains: PublicChain[]): Promise<Connection | null> {
+  const p = await restore(settings, chains);
+  return p && p.accounts().length ? connection(p) : null;
+}
+
+/**
+ * Apps that take a `wc:` URI by link, in their documented forms: MetaMask's `/wc?uri=` deep link (on
+ * `link.metamask.io`, the newer domain of `metamask.app.link`) and Trust Wallet's `/wc?uri=` universal link.
+ */
+export function walletConnectLinks(uri: string): { name: string; id: string; href: string }[] {
+  const u = encodeURIComponent(uri);
+  return [
+    { name: "MetaMask", id: "metamask", href: `https://link.metamask.io/wc?uri=${u}` },
+    { name: "Trust Wallet", id: "trust", href: `https://link.trustwallet.com/wc?uri=${u}` },
+  ];
+}
+
+/** A QR code of `text` as one SVG path (dark modules on white, also in dark mode: scanners need the contrast). */
+function QrCode(props: { text: string }) {
+  const qr = encode(props.text, { ecc: "M", border: 2 });
+  let d = "";
+  qr.data.forEach((row, y) => {
+    for (let x = 0; x < row.length; x++) {
+      if (!row[x]) continue;
+      let run = 1;
+      while (row[x + run]) run++;
+      d += `M${x} ${y}h${run}v1h-${run}z`;
+      x += run - 1;
+    }
+  });
+  return (
+    <svg class="wc-qr" viewBox={`0 0 ${qr.size} ${qr.size}`} role="img" aria-label="WalletConnect QR code: scan it with your wallet app" data-testid="wc-qr" shape-rendering="crispEdges">
+      <rect width={qr.size} height={qr.size} fill="#fff" />
+      <path d={d} fill="#000" />
+    </svg>
+  );
+}
+
+const time = (ms: number) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+
+export function WalletConnectPairing(props: {
+  settings: WalletConnectSettings;
+  chains: PublicChain[];
+  onConnected: (c: Connection) => void;
+  onClose: () => void;
+}) {
+  const [attempt, setAttempt] = useState(0);
+  const [pairing, setPairing] = useState<Pairing | null>(null);
+  const [error, setError] = useState<PairingError | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    let current: Pairing | null = null;
+    setPairing(null);
+    setError(null);
+    pair(props.settings, props.chains).then(
+      (p) => {
+        current = p;
+        if (!live) {
+          p.cancel();
+          return;
+        }
+        setPairing(p);
+        p.approved.then(
+          (provider) => {
+            if (!live) return;
+            try {
+              props.onConnected(connection(provider));
+            } catch (e) {
+              setError(new PairingError("other", (e as Error).message));
+            }
+          },
+          (e) => live && setError(e instanceof PairingError ? e : new PairingError("other", String(e))),
+        );
+      },
+      (e) => live && setError(e instanceof PairingError ? e : new PairingError("other", String(e))),
+    );
+    return () => {
+      live = false;
+      current?.cancel();
+    };
+  }, [attempt]);
+
+  return (
+    <section class="wc-pairing" data-testid="wc-pairing" aria-labelledby="wc-title">
+      <h2 id="wc-title">Connect with WalletConnect</h2>
+      {!pairing && !error && (
+        <p class="muted" aria-live="polite">
+          Asking the WalletConnect relay for a pairing code…
+        </p>
+      )}
+      {pairing && !error && (
+        <>
+          <p>Scan this code with your wallet app, or on this phone open it in your wallet:</p>
+          <QrCode text={pairing.uri} />
+          <ul class="open-in-links" aria-label="Open the pairing in your wallet app">
+            {walletConnectLinks(pairing.uri).map((l) => (
+              <li key={l.id}>
+                <a class="button-link" href={l.href} rel="noopener noreferrer" data-testid={`wc-open-${l.id}`}>
+                  {l.name}
+                </a>
+              </li>
+            ))}
+          </ul>
+          <p class="wc-uri-row">
+            <label for="wc-uri">Or paste this link into your wallet:</label>{" "}
+            <input id="wc-uri" readOnly value={pairing.uri} data-testid="wc-uri" data-uri={pairing.uri} onFocus={(e) => e.currentTarget.select()} />
+            <CopyButton text={pairing.uri} label="Copy the WalletConnect link" />
+          </p>
+          <p class="muted" aria-live="polite" data-testid="wc-waiting">
+            Waiting for your wallet to approve (this code works until {time(pairing.expiresAt)})…
+          </p>
+        </>
+      )}
+      {error && (
+        <Notice kind="error" testid="wc-error">
+          <span data-testid={`wc-error-${error.kind}`}>{error.message}</span>{" "}
+          <button type="button" onClick={() => setAttempt((n) => n + 1)} data-testid="wc-retry">
+            Start again
+          </button>
+        </Notice>
+      )}
+      <button type="button" onClick={props.onClose} data-testid="wc-cancel">
+        Cancel
+      </button>
+    </section>
+  );
+}
