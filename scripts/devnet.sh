@@ -16,7 +16,7 @@ BIN=$CARGO_TARGET_DIR/debug
 PG=postgres://postgres@127.0.0.1:5432
 # DEVNET_DB_NAME runs a second devnet beside one that is up (its own database and Redis key prefix).
 DB_NAME=${DEVNET_DB_NAME:-referral_devnet}
-SERVICES=(anvil anvil-tron tron-devnode signer backend listener reconciler prometheus)
+SERVICES=(anvil anvil-tron tron-devnode wc-relay signer backend listener reconciler prometheus)
 # anvil's well-known accounts (public knowledge, never for a real chain): #0 is the contract admin, payout
 # operator, API admin and genesis user; #1 is the signer's key.
 ANVIL_KEY_0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
@@ -118,11 +118,12 @@ summary() {
   admin      $(json_field "$STATE/chain.json" admin)  (anvil account #0: contract admin/operator, API admin, genesis)
              sign in with its key: $ANVIL_KEY_0
   database   $PG/$DB_NAME
+  WalletConnect relay stand-in ws://127.0.0.1:$WC_RELAY_PORT  (project id "devnet"; the dApp offers WalletConnect)
   metrics    API http://127.0.0.1:$API_METRICS_PORT/metrics, signer http://127.0.0.1:$SIGNER_PORT/metrics,
              listener http://127.0.0.1:$LISTENER_METRICS_PORT/metrics, reconciler http://127.0.0.1:$RECONCILER_METRICS_PORT/metrics
   prometheus http://127.0.0.1:$PROMETHEUS_PORT  (alerts: /alerts; rules ops/prometheus/rules, runbooks ops/runbooks;
              Grafana is in no package registry here: run one with ops/grafana/provisioning, see ops/README.md)
-  logs       $STATE/logs/{anvil,anvil-tron,tron-devnode,signer,backend,listener,reconciler,prometheus}.log
+  logs       $STATE/logs/{anvil,anvil-tron,tron-devnode,wc-relay,signer,backend,listener,reconciler,prometheus}.log
   configs    $STATE/{signer,backend,listener,reconciler}.toml
   stop       scripts/devnet.sh stop
 
@@ -185,9 +186,10 @@ API_METRICS_PORT=$(pick_port "${DEVNET_API_METRICS_PORT:-9101}")
 LISTENER_METRICS_PORT=$(pick_port "${DEVNET_LISTENER_METRICS_PORT:-$((API_METRICS_PORT + 1))}")
 RECONCILER_METRICS_PORT=$(pick_port "${DEVNET_RECONCILER_METRICS_PORT:-$((LISTENER_METRICS_PORT + 1))}")
 PROMETHEUS_PORT=$(pick_port "${DEVNET_PROMETHEUS_PORT:-9090}")
-printf 'ANVIL_PORT=%s\nTRON_ANVIL_PORT=%s\nTRON_FULL_PORT=%s\nTRON_SOLIDITY_PORT=%s\nTRON_GRPC_PORT=%s\nTRON_SOLIDITY_GRPC_PORT=%s\nTRON_HTTP_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\nAPI_METRICS_PORT=%s\nLISTENER_METRICS_PORT=%s\nRECONCILER_METRICS_PORT=%s\nPROMETHEUS_PORT=%s\n' \
+WC_RELAY_PORT=$(pick_port "${DEVNET_WC_RELAY_PORT:-8590}")
+printf 'ANVIL_PORT=%s\nTRON_ANVIL_PORT=%s\nTRON_FULL_PORT=%s\nTRON_SOLIDITY_PORT=%s\nTRON_GRPC_PORT=%s\nTRON_SOLIDITY_GRPC_PORT=%s\nTRON_HTTP_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\nAPI_METRICS_PORT=%s\nLISTENER_METRICS_PORT=%s\nRECONCILER_METRICS_PORT=%s\nPROMETHEUS_PORT=%s\nWC_RELAY_PORT=%s\n' \
   "$ANVIL_PORT" "$TRON_ANVIL_PORT" "$TRON_FULL_PORT" "$TRON_SOLIDITY_PORT" "$TRON_GRPC_PORT" "$TRON_SOLIDITY_GRPC_PORT" "$TRON_HTTP_PORT" "$SIGNER_PORT" "$API_PORT" "$API_METRICS_PORT" "$LISTENER_METRICS_PORT" "$RECONCILER_METRICS_PORT" \
-  "$PROMETHEUS_PORT" >"$STATE/ports.env"
+  "$PROMETHEUS_PORT" "$WC_RELAY_PORT" >"$STATE/ports.env"
 RPC=http://127.0.0.1:$ANVIL_PORT
 TRON_RPC=http://127.0.0.1:$TRON_ANVIL_PORT
 TRON_SOLIDITY_RPC=http://127.0.0.1:$TRON_SOLIDITY_PORT
@@ -207,6 +209,10 @@ log "  JSON-RPC full node http://127.0.0.1:$TRON_FULL_PORT, Solidity node $TRON_
 start tron-devnode "$BIN/tron-devnode" "$TRON_RPC" "$TRON_GRPC_PORT" "$TRON_SOLIDITY_GRPC_PORT" "$TRON_HTTP_PORT" \
   "$TRON_FULL_PORT" "$TRON_SOLIDITY_PORT"
 wait_until tron-devnode 30 port_taken "$TRON_SOLIDITY_GRPC_PORT"
+# WalletConnect's relay cannot be reached from here: a stand-in speaking its relay protocol on loopback, so the dApp
+# offers WalletConnect on the devnet and a wallet (the browser tests' Node wallet) can pair through it.
+start wc-relay node backend/web/scripts/wc-relay.mjs --port "$WC_RELAY_PORT"
+wait_until wc-relay 30 port_taken "$WC_RELAY_PORT"
 wait_until tron-devnode 30 rpc_answers "$TRON_SOLIDITY_RPC"
 
 log "database $DB_NAME (fresh)"
@@ -331,6 +337,12 @@ signing_per_wallet = 60
 url = "http://127.0.0.1:$SIGNER_PORT"
 caller_id = "backend"
 caller_secret = "$(cat "$STATE/secrets/caller-backend")"
+
+# WalletConnect through the devnet's relay stand-in (a real deployment names its project id; the relay defaults to
+# WalletConnect's own).
+[walletconnect]
+project_id = "devnet"
+relay_url = "ws://127.0.0.1:$WC_RELAY_PORT"
 
 # [[chains]] (Settlement $SETTLEMENT, RPC, operator key) comes from APP_CHAINS: see secrets/backend-chains.
 EOF

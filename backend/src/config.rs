@@ -22,6 +22,46 @@ pub struct Settings {
     /// (`[[chains]]` tables: `chain_id = 56`, `settlement = "0x…"`).
     #[serde(default)]
     pub chains: Vec<ChainSettings>,
+    /// WalletConnect for the dApp (`[walletconnect] project_id = "…"`); absent, the page offers only the wallets
+    /// in the browser (and links that open it in a wallet app).
+    #[serde(default)]
+    pub walletconnect: Option<WalletConnectSettings>,
+}
+
+/// WalletConnect v2: the project id (public: every page that offers WalletConnect sends it to the relay) and the
+/// relay the page's client connects to. The page loads the client from this origin only when the user picks it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WalletConnectSettings {
+    pub project_id: String,
+    #[serde(default = "default_walletconnect_relay")]
+    pub relay_url: String,
+}
+
+fn default_walletconnect_relay() -> String {
+    "wss://relay.walletconnect.org".into()
+}
+
+impl WalletConnectSettings {
+    /// A project id is 1–64 letters and digits (WalletConnect's are 32 hex digits) and the relay a `wss://`
+    /// (or, for a development relay on loopback, `ws://`) URL: both go into the pages' security policy.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let id_ok = (1..=64).contains(&self.project_id.len())
+            && self.project_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !id_ok {
+            return Err(ConfigError::Invalid("walletconnect.project_id must be 1-64 letters, digits or '-'".into()));
+        }
+        let url = alloy::transports::http::reqwest::Url::parse(&self.relay_url)
+            .map_err(|e| ConfigError::Invalid(format!("walletconnect.relay_url: {e}")))?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        let scheme_ok = url.scheme() == "wss" || (url.scheme() == "ws" && loopback);
+        if !scheme_ok || url.host_str().is_none() || !url.username().is_empty() || url.query().is_some() {
+            return Err(ConfigError::Invalid(
+                "walletconnect.relay_url must be a wss:// URL (ws:// only on loopback) without credentials or query"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// One chain the backend serves: where its Settlement contract is (0x hex; a TRON contract
@@ -288,6 +328,8 @@ pub enum ConfigError {
     Toml(#[from] toml::de::Error),
     #[error("chains.{0} must not be in the configuration file: set it through the environment")]
     SecretInFile(&'static str),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl Settings {
@@ -312,7 +354,11 @@ impl Settings {
             }
         }
         let root = service_kit::config::overlay(root, "APP_", env)?;
-        Ok(toml::Value::Table(root).try_into()?)
+        let settings: Self = toml::Value::Table(root).try_into()?;
+        if let Some(wc) = &settings.walletconnect {
+            wc.validate()?;
+        }
+        Ok(settings)
     }
 }
 
@@ -354,5 +400,38 @@ refresh_ttl_secs = 2592000
         assert_eq!(s.auth.admins, vec!["0xabc".to_string()]);
         let shown = format!("{s:?}");
         assert!(!shown.contains("env-secret") && !shown.contains("u:p@h"), "{shown}");
+    }
+
+    #[test]
+    fn walletconnect_is_optional_and_checked() {
+        let none = Settings::from_sources(FILE, []).unwrap();
+        assert!(none.walletconnect.is_none());
+        let env = |id: &str, relay: &str| {
+            [
+                ("APP_WALLETCONNECT__PROJECT_ID".to_string(), id.to_string()),
+                ("APP_WALLETCONNECT__RELAY_URL".to_string(), relay.to_string()),
+            ]
+        };
+        let s =
+            Settings::from_sources(FILE, env("0123456789abcdef0123456789abcdef", "wss://relay.example.org")).unwrap();
+        assert_eq!(s.walletconnect.unwrap().relay_url, "wss://relay.example.org");
+        let file = format!("{FILE}\n[walletconnect]\nproject_id = \"abc\"\n");
+        assert_eq!(
+            Settings::from_sources(&file, []).unwrap().walletconnect.unwrap().relay_url,
+            "wss://relay.walletconnect.org"
+        );
+        assert!(Settings::from_sources(FILE, env("devnet", "ws://127.0.0.1:9000")).is_ok());
+        for (id, relay) in [
+            ("abc", "ws://relay.example.org"),
+            ("abc", "https://relay.example.org"),
+            ("abc", "wss://relay.example.org/?x=1"),
+            ("abc", "wss://u:p@relay.example.org"),
+            ("abc", "not a url"),
+            ("", "wss://relay.example.org"),
+            ("a b;", "wss://relay.example.org"),
+        ] {
+            let e = Settings::from_sources(FILE, env(id, relay)).unwrap_err();
+            assert!(matches!(e, ConfigError::Invalid(_)), "{id} {relay}: {e}");
+        }
     }
 }

@@ -74,7 +74,7 @@ pub fn router(ctx: ApiContext) -> Router {
     let router = routes
         // Every body is bounded before it is read (the auth routes bound theirs tighter); 413 past it.
         .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
-        .merge(web::router(&doc))
+        .merge(web::router(&doc, &ctx.settings))
         .merge(docs::router(doc))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);

@@ -25,6 +25,19 @@ pub struct PublicChains {
     /// The EIP-4361 `domain` of sign-in messages (`[auth] domain`).
     pub signin_domain: String,
     pub chains: Vec<PublicChain>,
+    /// WalletConnect, when a project id is configured: the page then offers it (EVM chains only), loading its
+    /// client from this origin, talking to this relay and reading chains through their `public_rpc_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub walletconnect: Option<PublicWalletConnect>,
+}
+
+/// WalletConnect's public settings.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicWalletConnect {
+    pub project_id: String,
+    /// `wss://…`; the pages' security policy allows it.
+    pub relay_url: String,
 }
 
 /// One configured chain as the pages show it; every field but the id is absent unless configured.
@@ -62,7 +75,11 @@ pub async fn chains(State(ctx): State<ApiContext>) -> Json<PublicChains> {
             native_currency: c.native_currency.clone(),
         })
         .collect();
-    Json(PublicChains { signin_uri: s.auth.uri.clone(), signin_domain: s.auth.domain.clone(), chains })
+    let walletconnect = s
+        .walletconnect
+        .as_ref()
+        .map(|w| PublicWalletConnect { project_id: w.project_id.clone(), relay_url: w.relay_url.clone() });
+    Json(PublicChains { signin_uri: s.auth.uri.clone(), signin_domain: s.auth.domain.clone(), chains, walletconnect })
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

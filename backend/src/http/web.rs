@@ -26,6 +26,32 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
 
+/// [`CONTENT_SECURITY_POLICY`], but with WalletConnect configured the page may also reach its relay and, to read a
+/// chain a WalletConnect wallet does not answer reads for, each EVM chain's public RPC: those origins only (parsed
+/// and re-serialised, so nothing in the configuration can add a directive).
+pub fn content_security_policy(settings: &crate::config::Settings) -> String {
+    let Some(wc) = &settings.walletconnect else { return CONTENT_SECURITY_POLICY.to_owned() };
+    let origin = |url: &str, schemes: &[&str]| {
+        alloy::transports::http::reqwest::Url::parse(url)
+            .ok()
+            .filter(|u| schemes.contains(&u.scheme()))
+            .map(|u| u.origin().ascii_serialization())
+            .filter(|o| o != "null")
+    };
+    let mut extra: Vec<String> = origin(&wc.relay_url, &["wss", "ws"]).into_iter().collect();
+    for chain in &settings.chains {
+        if abi::tron::TRON_CHAIN_IDS.contains(&chain.chain_id) {
+            continue;
+        }
+        if let Some(o) = chain.public_rpc_url.as_deref().and_then(|u| origin(u, &["https", "http"]))
+            && !extra.contains(&o)
+        {
+            extra.push(o);
+        }
+    }
+    CONTENT_SECURITY_POLICY.replacen("connect-src 'self'", &format!("connect-src 'self' {}", extra.join(" ")), 1)
+}
+
 /// A file named by a hash of its content never changes (see [`content_hashed`]).
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Pages name the current assets, and an unhashed asset may change under its name: revalidated on every load
@@ -52,12 +78,15 @@ struct Web {
     dist: Arc<PathBuf>,
     /// The OpenAPI document, JSON.
     spec_json: Arc<str>,
+    /// The Content-Security-Policy of every answer ([`content_security_policy`]).
+    csp: HeaderValue,
 }
 
 /// `/`, `/admin` (and paths below it, for the console's own routes), `/docs`, `/assets/…`.
-pub fn router(doc: &utoipa::openapi::OpenApi) -> Router<ApiContext> {
+pub fn router(doc: &utoipa::openapi::OpenApi, settings: &crate::config::Settings) -> Router<ApiContext> {
     let spec_json = doc.to_json().expect("the OpenAPI document serialises");
-    let web = Web { dist: Arc::new(dist_dir()), spec_json: spec_json.into() };
+    let csp = HeaderValue::from_str(&content_security_policy(settings)).expect("origins are valid header text");
+    let web = Web { dist: Arc::new(dist_dir()), spec_json: spec_json.into(), csp };
     tracing::info!(dist = %web.dist.display(), "web front served from");
     let page = |file: &'static str| {
         let web = web.clone();
@@ -101,7 +130,7 @@ fn dist_dir() -> PathBuf {
 impl Web {
     async fn page(&self, file: &str, headers: &HeaderMap) -> Response {
         match read(self.dist.join(file)).await {
-            Some(bytes) => respond(bytes, "text/html; charset=utf-8", REVALIDATE, None, headers),
+            Some(bytes) => respond(bytes, "text/html; charset=utf-8", REVALIDATE, None, headers, &self.csp),
             None => self.missing_build(),
         }
     }
@@ -117,7 +146,7 @@ impl Web {
                     &format!(r#"<script type="application/json" id="openapi">{data}</script>"#),
                     1,
                 );
-                respond(html.into_bytes(), "text/html; charset=utf-8", REVALIDATE, None, headers)
+                respond(html.into_bytes(), "text/html; charset=utf-8", REVALIDATE, None, headers, &self.csp)
             }
             None => {
                 let html = format!(
@@ -128,7 +157,7 @@ impl Web {
                     escape_html(&self.build_hint()),
                     escape_html(&self.spec_json),
                 );
-                respond(html.into_bytes(), "text/html; charset=utf-8", REVALIDATE, None, headers)
+                respond(html.into_bytes(), "text/html; charset=utf-8", REVALIDATE, None, headers, &self.csp)
             }
         }
     }
@@ -147,11 +176,11 @@ impl Web {
             let mut gz = file.clone().into_os_string();
             gz.push(".gz");
             if let Some(bytes) = read(PathBuf::from(gz)).await {
-                return respond(bytes, content_type, cache, Some("gzip"), headers);
+                return respond(bytes, content_type, cache, Some("gzip"), headers, &self.csp);
             }
         }
         match read(file).await {
-            Some(bytes) => respond(bytes, content_type, cache, None, headers),
+            Some(bytes) => respond(bytes, content_type, cache, None, headers, &self.csp),
             None => not_found(),
         }
     }
@@ -167,7 +196,7 @@ impl Web {
     fn missing_build(&self) -> Response {
         let text = format!("The web front is not built.\n\n{}\n\nThe API itself runs: see /docs.\n", self.build_hint());
         let mut response = (StatusCode::SERVICE_UNAVAILABLE, text).into_response();
-        set_common(response.headers_mut(), "text/plain; charset=utf-8", REVALIDATE);
+        set_common(response.headers_mut(), "text/plain; charset=utf-8", REVALIDATE, &self.csp);
         response
     }
 }
@@ -214,6 +243,7 @@ fn respond(
     cache: &'static str,
     encoding: Option<&'static str>,
     request: &HeaderMap,
+    csp: &HeaderValue,
 ) -> Response {
     let etag = format!("\"{}\"", &alloy::hex::encode(Sha256::digest(&bytes))[..32]);
     let fresh = request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
@@ -224,7 +254,7 @@ fn respond(
     });
     let mut response = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { Response::new(Body::from(bytes)) };
     let h = response.headers_mut();
-    set_common(h, content_type, cache);
+    set_common(h, content_type, cache, csp);
     h.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is a valid header value"));
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if let Some(encoding) = encoding {
@@ -233,10 +263,10 @@ fn respond(
     response
 }
 
-fn set_common(h: &mut HeaderMap, content_type: &'static str, cache: &'static str) {
+fn set_common(h: &mut HeaderMap, content_type: &'static str, cache: &'static str, csp: &HeaderValue) {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    h.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -261,7 +291,11 @@ mod tests {
     use super::{CONTENT_SECURITY_POLICY, IMMUTABLE, REVALIDATE, Web, content_hashed, safe_relative};
 
     fn web(dist: PathBuf) -> Web {
-        Web { dist: Arc::new(dist), spec_json: r#"{"paths":{"/v1/auth/signin":{}},"x":"</script>"}"#.into() }
+        Web {
+            dist: Arc::new(dist),
+            spec_json: r#"{"paths":{"/v1/auth/signin":{}},"x":"</script>"}"#.into(),
+            csp: HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        }
     }
 
     /// A build with a page, a docs page, an asset and its gzip copy.
@@ -382,5 +416,33 @@ mod tests {
         for bad in ["", "../secret", "a/../../b", ".env", "a//b", "a\\b", "%2e%2e/x", "a/"] {
             assert!(safe_relative(bad).is_none(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn walletconnect_opens_its_relay_and_the_evm_rpcs_only() {
+        let file = |extra: &str| {
+            format!(
+                "[application]\nhost = \"127.0.0.1\"\nport = 0\n[database]\nurl = \"postgres://h/db\"\n[auth]\n\
+                 domain = \"localhost\"\nuri = \"http://localhost\"\nstatement = \"s\"\nevm_chain_id = 56\n\
+                 tron_chain_id = 728126428\nnonce_ttl_secs = 1\naccess_ttl_secs = 1\nrefresh_ttl_secs = 1\n\
+                 [[chains]]\nchain_id = 56\nsettlement = \"0x01\"\npublic_rpc_url = \"https://rpc.example.org/path?k=v\"\n\
+                 [[chains]]\nchain_id = 97\nsettlement = \"0x01\"\npublic_rpc_url = \"https://rpc.example.org/other\"\n\
+                 [[chains]]\nchain_id = 728126428\nsettlement = \"0x01\"\npublic_rpc_url = \"https://tron.example.org\"\n{extra}"
+            )
+        };
+        let plain = crate::config::Settings::from_sources(&file(""), []).unwrap();
+        assert_eq!(super::content_security_policy(&plain), CONTENT_SECURITY_POLICY);
+        let wc = crate::config::Settings::from_sources(
+            &file("[walletconnect]\nproject_id = \"abc\"\nrelay_url = \"wss://relay.example.org/v1\"\n"),
+            [],
+        )
+        .unwrap();
+        let csp = super::content_security_policy(&wc);
+        assert_eq!(
+            csp,
+            CONTENT_SECURITY_POLICY
+                .replace("connect-src 'self'", "connect-src 'self' wss://relay.example.org https://rpc.example.org")
+        );
+        assert!(HeaderValue::from_str(&csp).is_ok());
     }
 }

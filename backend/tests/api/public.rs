@@ -86,3 +86,34 @@ async fn chains_name_the_signin_site_and_each_chain_as_configured() {
         ]
     );
 }
+
+/// WalletConnect is offered only when configured: its project id and relay are public, and the pages' security
+/// policy then lets them reach that relay and the EVM chains' public RPCs, nothing else.
+#[tokio::test]
+async fn walletconnect_is_announced_and_allowed_only_when_configured() {
+    let plain = crate::helpers::spawn_app().await;
+    let a = plain.get("/v1/public/chains", None).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body.get("walletconnect").is_none(), "{}", a.body);
+
+    let mut bsc = backend::config::ChainSettings::new(56, format!("{:#x}", alloy::primitives::Address::repeat_byte(7)));
+    bsc.public_rpc_url = Some("https://rpc.example/x".into());
+    let app = crate::helpers::spawn_app_configured("redis://127.0.0.1:6379", |s| {
+        s.chains = vec![bsc];
+        s.walletconnect = Some(backend::config::WalletConnectSettings {
+            project_id: "0123456789abcdef0123456789abcdef".into(),
+            relay_url: "wss://relay.example".into(),
+        });
+    })
+    .await;
+    let a = app.get("/v1/public/chains", None).await;
+    assert_eq!(
+        a.body["walletconnect"],
+        serde_json::json!({ "project_id": "0123456789abcdef0123456789abcdef", "relay_url": "wss://relay.example" })
+    );
+    let page = app.client.get(format!("{}/", app.base)).send().await.unwrap();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("connect-src 'self' wss://relay.example https://rpc.example;"), "{csp}");
+    let plain_page = plain.client.get(format!("{}/", plain.base)).send().await.unwrap();
+    assert!(plain_page.headers()["content-security-policy"].to_str().unwrap().contains("connect-src 'self';"));
+}
