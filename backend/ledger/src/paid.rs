@@ -6,6 +6,17 @@ use sqlx::{PgPool, Row};
 
 use crate::money::Money;
 
+/// SQL: the RFC 3339 (UTC) time of block `b.executed_block` of the batch's chain, from the confirmed events the
+/// ledger keeps (every event of a block carries the block's timestamp; the batch's own `PayoutBatchExecuted` is
+/// one of them). Needs `b` (payout_batches) in scope.
+macro_rules! executed_at {
+    () => {
+        "(SELECT to_char(to_timestamp(e.block_timestamp) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+      FROM chain_events e JOIN assets a ON a.id = b.asset_id
+      WHERE e.chain_id = a.chain_id AND e.block_number = b.executed_block LIMIT 1)"
+    };
+}
+
 /// One part of a reward in a payout batch that was not cancelled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RewardPart {
@@ -21,6 +32,8 @@ pub struct RewardPart {
     pub tx_hash: Option<Vec<u8>>,
     /// Block of the confirmed `PayoutBatchExecuted` event.
     pub executed_block: Option<i64>,
+    /// That block's time (RFC 3339, UTC).
+    pub executed_at: Option<String>,
     /// `paid` (pushed to the wallet) or `claimable` (the push failed; the contract keeps it), once executed.
     pub outcome: Option<String>,
 }
@@ -30,16 +43,18 @@ pub async fn reward_parts(db: &PgPool, asset_id: i32, reward_nos: &[i64]) -> Res
     if reward_nos.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(
-        "SELECT p.reward_no, p.batch_id, p.amount, b.status, t.tx_hash, b.executed_block, i.outcome
+    let rows = sqlx::query(concat!(
+        "SELECT p.reward_no, p.batch_id, p.amount, b.status, t.tx_hash, b.executed_block, i.outcome, ",
+        executed_at!(),
+        "
          FROM payout_batch_rewards p
          JOIN payout_batches b ON b.id = p.batch_id
          JOIN rewards r ON r.asset_id = p.asset_id AND r.reward_no = p.reward_no
          LEFT JOIN payout_batch_items i ON i.batch_id = p.batch_id AND i.user_no = r.beneficiary_no
          LEFT JOIN transactions t ON t.id = b.transaction_id
          WHERE p.asset_id = $1 AND p.reward_no = ANY($2) AND b.status <> 'cancelled'
-         ORDER BY p.reward_no, p.batch_id",
-    )
+         ORDER BY p.reward_no, p.batch_id"
+    ))
     .bind(asset_id)
     .bind(reward_nos)
     .fetch_all(db)
@@ -53,6 +68,7 @@ pub async fn reward_parts(db: &PgPool, asset_id: i32, reward_nos: &[i64]) -> Res
             batch_status: r.get(3),
             tx_hash: r.get(4),
             executed_block: r.get(5),
+            executed_at: r.get(7),
             outcome: r.get(6),
         })
         .collect())
@@ -77,6 +93,8 @@ pub struct WithdrawRequestRow {
     pub tx_hash: Option<Vec<u8>>,
     /// Block of that batch's confirmed execution.
     pub executed_block: Option<i64>,
+    /// That block's time (RFC 3339, UTC).
+    pub executed_at: Option<String>,
 }
 
 /// User `user_no`'s withdraw requests in `asset_id`, newest first, with ids below `before`; at most `limit`.
@@ -87,15 +105,15 @@ pub async fn withdraw_requests(
     before: i64,
     limit: i64,
 ) -> Result<Vec<WithdrawRequestRow>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(concat!(
         "SELECT w.id, w.amount, w.status, to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
-                w.batch_id, b.status, t.tx_hash, b.executed_block
+                w.batch_id, b.status, t.tx_hash, b.executed_block, ", executed_at!(), "
          FROM withdraw_requests w
          LEFT JOIN payout_batches b ON b.id = w.batch_id
          LEFT JOIN transactions t ON t.id = b.transaction_id
          WHERE w.asset_id = $1 AND w.user_no = $2 AND w.id < $3
-         ORDER BY w.id DESC LIMIT $4",
-    )
+         ORDER BY w.id DESC LIMIT $4"
+    ))
     .bind(asset_id)
     .bind(user_no)
     .bind(before)
@@ -113,6 +131,7 @@ pub async fn withdraw_requests(
             batch_status: r.get(5),
             tx_hash: r.get(6),
             executed_block: r.get(7),
+            executed_at: r.get(8),
         })
         .collect())
 }
@@ -137,6 +156,8 @@ pub struct ExecutedBatch {
     pub built_at: String,
     /// Block of the confirmed `PayoutBatchExecuted` event.
     pub executed_block: Option<i64>,
+    /// That block's time (RFC 3339, UTC).
+    pub executed_at: Option<String>,
     /// Its transaction as last sent: the one that executed it.
     pub tx_hash: Option<Vec<u8>>,
 }
@@ -151,15 +172,16 @@ pub async fn payout_cadence(db: &PgPool, asset_id: i32) -> Result<PayoutCadence,
     .bind(asset_id)
     .fetch_one(db)
     .await?;
-    let last = sqlx::query(
+    let last =
+        sqlx::query(concat!(
         "SELECT b.id, to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), b.executed_block,
-                t.tx_hash
+                t.tx_hash, ", executed_at!(), "
          FROM payout_batches b LEFT JOIN transactions t ON t.id = b.transaction_id
-         WHERE b.asset_id = $1 AND b.status = 'executed' ORDER BY b.id DESC LIMIT 1",
-    )
-    .bind(asset_id)
-    .fetch_optional(db)
-    .await?;
+         WHERE b.asset_id = $1 AND b.status = 'executed' ORDER BY b.executed_block DESC, b.id DESC LIMIT 1"
+    ))
+        .bind(asset_id)
+        .fetch_optional(db)
+        .await?;
     Ok(PayoutCadence {
         executed_last_30_days: counts.get(0),
         in_progress: counts.get(1),
@@ -168,6 +190,7 @@ pub async fn payout_cadence(db: &PgPool, asset_id: i32) -> Result<PayoutCadence,
             built_at: r.get(1),
             executed_block: r.get(2),
             tx_hash: r.get(3),
+            executed_at: r.get(4),
         }),
     })
 }

@@ -389,6 +389,8 @@ pub struct BatchRef {
     pub tx_hash: Option<String>,
     /// Block of the confirmed execution.
     pub executed_block: Option<i64>,
+    /// That block's time (RFC 3339, UTC).
+    pub executed_at: Option<String>,
 }
 
 /// The caller's rewards in one asset, newest first (keyset pages).
@@ -445,6 +447,7 @@ pub async fn history(
                     status: part.batch_status,
                     tx_hash: hex_bytes(part.tx_hash),
                     executed_block: part.executed_block,
+                    executed_at: part.executed_at,
                 },
                 outcome: part.outcome,
             });
@@ -607,6 +610,8 @@ pub struct ExecutedBatch {
     /// When it was built (RFC 3339, UTC).
     pub built_at: String,
     pub executed_block: Option<i64>,
+    /// When its block was made (RFC 3339, UTC).
+    pub executed_at: Option<String>,
     pub tx_hash: Option<String>,
 }
 
@@ -629,6 +634,7 @@ pub async fn withdrawals(
             id: b.id,
             built_at: b.built_at,
             executed_block: b.executed_block,
+            executed_at: b.executed_at,
             tx_hash: hex_bytes(b.tx_hash),
         }),
     };
@@ -654,6 +660,7 @@ pub async fn withdrawals(
                 status: r.batch_status.unwrap_or_default(),
                 tx_hash: hex_bytes(r.tx_hash),
                 executed_block: r.executed_block,
+                executed_at: r.executed_at,
             }),
         })
         .collect();
@@ -661,17 +668,17 @@ pub async fn withdrawals(
     Ok(Json(Withdrawals { items: page.items, next_cursor: page.next_cursor, payouts }))
 }
 
-/// `Settlement.claim(token, wallet)` paying `wallet`: as an EIP-1193 wallet sends it, and on a TRON chain as a
-/// TronWeb client does.
+/// `Settlement.claim(token, to)` paying `to`: as an EIP-1193 wallet sends it, and on a TRON chain as a TronWeb
+/// client does.
 fn claim_call(
     ctx: &ApiContext,
     chain_id: u64,
     contract: alloy::primitives::Address,
     token: &[u8],
-    wallet: alloy::primitives::Address,
+    to: alloy::primitives::Address,
 ) -> (WalletTransaction, Option<crate::http::types::TronCall>) {
     use alloy::sol_types::SolCall;
-    let call = abi::Settlement::claimCall { token: alloy::primitives::Address::from_slice(token), to: wallet };
+    let call = abi::Settlement::claimCall { token: alloy::primitives::Address::from_slice(token), to };
     let calldata = call.abi_encode();
     let tron = abi::tron::is_tron_chain(chain_id).then(|| {
         let fee_limit = ctx.chains.get(chain_id).map_or(crate::http::types::DEFAULT_FEE_LIMIT_SUN, |c| c.fee_limit_sun);
@@ -696,6 +703,10 @@ fn claim_call(
 #[serde(deny_unknown_fields)]
 pub struct ClaimQuery {
     pub asset_id: i32,
+    /// Where the claim pays (0x, or `T…` on a TRON chain); default the caller's wallet. The contract pays whoever
+    /// the caller names: a wallet that refused the push can claim to another address it controls.
+    #[serde(default, deserialize_with = "crate::http::bounded::optional_address")]
+    pub to: Option<String>,
 }
 
 /// claimable (None: the wallet is not registered), chain_id, token, symbol, decimals.
@@ -709,8 +720,9 @@ pub struct ClaimAnswer {
     /// Claimable for this wallet (failed pushes of executed batches), as the ledger recorded it from confirmed
     /// events.
     pub claimable: AssetAmount,
-    /// `Settlement.claim(token, wallet)` paying the wallet itself (the `to` argument may be changed to another
-    /// address the wallet controls: the contract pays whoever the caller names).
+    /// Who the claim pays, in the chain's form (0x EIP-55, `T…` on TRON): the query's `to`, else the wallet.
+    pub to: String,
+    /// `Settlement.claim(token, to)`, as an EIP-1193 wallet sends it.
     pub transaction: WalletTransaction,
     /// On a TRON chain: the same call as a TronWeb client (TronLink) sends it.
     pub tron: Option<crate::http::types::TronCall>,
@@ -742,11 +754,19 @@ pub async fn claim(
     if claimable.0.is_zero() {
         return Err(ApiError::unprocessable("nothing_claimable", "nothing is claimable for this wallet in this asset"));
     }
+    let to = match q.to.as_deref().map(str::trim) {
+        Some(text) => super::extract::parse_address(text, "to")?,
+        None => user.wallet,
+    };
+    if to.is_zero() {
+        return Err(ApiError::unprocessable("invalid_address", "to: the zero address cannot be paid"));
+    }
     let contract = ctx.chains.settlement(chain_id as u64)?;
-    let (transaction, tron) = claim_call(&ctx, chain_id as u64, contract, &token, user.wallet);
+    let (transaction, tron) = claim_call(&ctx, chain_id as u64, contract, &token, to);
     Ok(Json(ClaimAnswer {
         asset_id: q.asset_id,
         chain_id: chain_id as u64,
+        to: abi::tron::show(chain_id as u64, to),
         claimable: AssetAmount::new(claimable, decimals, &symbol),
         transaction,
         tron,

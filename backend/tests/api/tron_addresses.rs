@@ -240,6 +240,15 @@ async fn a_tron_claim_answer_carries_the_claim_as_tronweb_sends_it() {
         { "name": "token", "type": "address" }, { "name": "to", "type": "address" } ] });
     let args = serde_json::json!([to_base58(Address::ZERO), to_base58(w.address())]);
     assert_eq!(tronweb_encode(&claim, &args), tron["parameter"].as_str().unwrap(), "TronWeb encodes the same claim");
+    assert_eq!(a.body["to"], to_base58(w.address()));
+
+    // To another address, named as a TRON user names it (T…): the API builds that call, as TronWeb would.
+    let cold = PrivateKeySigner::random().address();
+    let elsewhere = app.get(&format!("/v1/users/claim?asset_id=1&to={}", to_base58(cold)), Some(&token)).await;
+    assert_eq!(elsewhere.status, 200, "{}", elsewhere.body);
+    assert_eq!(elsewhere.body["to"], to_base58(cold));
+    let args = serde_json::json!([to_base58(Address::ZERO), to_base58(cold)]);
+    assert_eq!(tronweb_encode(&claim, &args), elsewhere.body["tron"]["parameter"].as_str().unwrap());
 
     // With something pending again (W's third referral: DIRECT), a withdraw request's answer names the wallet in
     // T… form and offers the same claim as TronLink sends it.

@@ -268,15 +268,46 @@ async fn a_wallet_with_only_a_claimable_balance_gets_its_claim_transaction() {
     let call =
         abi::Settlement::claimCall::abi_decode(&alloy::hex::decode(tx["data"].as_str().unwrap()).unwrap()).unwrap();
     assert_eq!((call.token, call.to), (Address::ZERO, w.address()));
+    assert_eq!(a.body["to"], w.address().to_checksum(None));
 
-    // Refusals: nothing claimable, not registered, unknown asset, no token, unknown parameter.
+    // Claimed to another address the wallet names: the API builds that call too (any case, spaces trimmed).
+    let cold = named("cold wallet");
+    let elsewhere = app
+        .get(
+            &format!(
+                "/v1/users/claim?asset_id={ASSET}&to=%20{}",
+                format!("{cold:#x}").to_uppercase().replace("0X", "0x")
+            ),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(elsewhere.status, 200, "{}", elsewhere.body);
+    assert_eq!(elsewhere.body["to"], cold.to_checksum(None));
+    let data = alloy::hex::decode(elsewhere.body["transaction"]["data"].as_str().unwrap()).unwrap();
+    let call = abi::Settlement::claimCall::abi_decode(&data).unwrap();
+    assert_eq!((call.token, call.to), (Address::ZERO, cold));
+
+    // Refusals: nothing claimable, not registered, unknown asset, no token, bad destinations, unknown parameter.
     let r1 = app.user_token().await;
     let before = app.db_state().await;
     let cases = [
         (format!("/v1/users/claim?asset_id={ASSET}"), Some(r1.as_str()), 422, "not_registered"),
         (format!("/v1/users/claim?asset_id={ASSET}"), None, 401, "missing_token"),
         ("/v1/users/claim?asset_id=9".to_owned(), Some(token.as_str()), 404, "not_found"),
-        (format!("/v1/users/claim?asset_id={ASSET}&to=0x1"), Some(token.as_str()), 400, "invalid_query"),
+        (format!("/v1/users/claim?asset_id={ASSET}&to=0x1"), Some(token.as_str()), 422, "invalid_address"),
+        (
+            format!("/v1/users/claim?asset_id={ASSET}&to={}", "a".repeat(5000)),
+            Some(token.as_str()),
+            422,
+            "invalid_address",
+        ),
+        (
+            format!("/v1/users/claim?asset_id={ASSET}&to={:#x}", Address::ZERO),
+            Some(token.as_str()),
+            422,
+            "invalid_address",
+        ),
+        (format!("/v1/users/claim?asset_id={ASSET}&from=0x1"), Some(token.as_str()), 400, "invalid_query"),
     ];
     for (path, t, status, code) in cases {
         let a = app.get(&path, t).await;
@@ -342,7 +373,9 @@ async fn requests_and_rewards_name_the_batch_and_the_transaction_that_paid_them(
     let (tx, state) = ledger::payouts::lock_for_send(&app.db.pool, batch_id).await.unwrap().unwrap();
     ledger::payouts::record_sent(tx, batch_id, ASSET, &state, hash, "payout_batch.submit", "test").await.unwrap();
     app.execute_with_failed_push(CHAIN, batch_id, w.address()).await;
-    let batch = json!({ "id": batch_id, "status": "executed", "tx_hash": format!("{hash:#x}"), "executed_block": 100 });
+    // Block 100's time, from the confirmed events of that block (1_700_000_100).
+    let batch = json!({ "id": batch_id, "status": "executed", "tx_hash": format!("{hash:#x}"), "executed_block": 100,
+        "executed_at": "2023-11-14T22:15:00Z" });
 
     let seen = app.get(&path, Some(&token)).await;
     assert_eq!(seen.status, 200, "{}", seen.body);
@@ -353,6 +386,7 @@ async fn requests_and_rewards_name_the_batch_and_the_transaction_that_paid_them(
     assert_eq!(seen.body["payouts"]["in_progress"], 0);
     assert_eq!(seen.body["payouts"]["last_executed"]["id"], batch_id);
     assert_eq!(seen.body["payouts"]["last_executed"]["tx_hash"], format!("{hash:#x}"));
+    assert_eq!(seen.body["payouts"]["last_executed"]["executed_at"], "2023-11-14T22:15:00Z");
 
     let history = app.get(&format!("/v1/users/history?asset_id={ASSET}"), Some(&token)).await;
     assert_eq!(history.status, 200, "{}", history.body);
@@ -388,7 +422,8 @@ async fn a_cancelled_batch_leaves_the_request_open_and_the_reward_unpaid() {
 
     let path = format!("/v1/users/withdrawals?asset_id={ASSET}");
     let taken = app.get(&path, Some(&token)).await;
-    let building = json!({ "id": id, "status": "building", "tx_hash": null, "executed_block": null });
+    let building =
+        json!({ "id": id, "status": "building", "tx_hash": null, "executed_block": null, "executed_at": null });
     assert_eq!(taken.body["items"][0]["batch"], building);
     assert_eq!(taken.body["payouts"]["in_progress"], 1);
     let history = app.get(&format!("/v1/users/history?asset_id={ASSET}"), Some(&token)).await;
