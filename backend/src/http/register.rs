@@ -70,6 +70,9 @@ pub struct SignedPayment {
     pub amount: AssetAmount,
     /// What an EIP-1193 wallet sends (`eth_sendTransaction`, 0x addresses). On a TRON chain a wallet sends `tron`.
     pub transaction: WalletTransaction,
+    /// For a token: `approve(Settlement, amount)` on the token, to send before `transaction` unless the allowance
+    /// already covers the amount (absent for the native coin). On a TRON chain a wallet sends `tron.approve`.
+    pub approve: Option<WalletTransaction>,
     /// True when this is the payload the wallet was already given and that is still out (same nonce): paying it
     /// again after a reload cannot charge twice, since the contract accepts a nonce once.
     pub reissued: bool,
@@ -278,6 +281,13 @@ fn answer(
             value: if native { amount.to_string() } else { "0".into() },
             data: alloy::hex::encode_prefixed(Bytes::from(calldata)),
         },
+        approve: (!native).then(|| WalletTransaction {
+            to: asset.token.to_checksum(None),
+            value: "0".into(),
+            data: alloy::hex::encode_prefixed(
+                abi::TestUSDT::approveCall { spender: contract, value: amount }.abi_encode(),
+            ),
+        }),
         tron,
         reissued,
     }))

@@ -63,6 +63,7 @@ async fn register_returns_a_payload_signed_by_the_signer_and_stores_it() {
     assert_eq!(b["amount"], json!({ "base": (20 * BNB).to_string(), "human": "20 BNB" }));
     assert_eq!(b["transaction"]["to"], SETTLEMENT.to_checksum(None));
     assert_eq!(b["transaction"]["value"], (20 * BNB).to_string());
+    assert_eq!(b["approve"], json!(null), "the native coin needs no approval");
     let nonce: U256 = b["nonce"].as_str().unwrap().parse().unwrap();
     let deadline = b["deadline"].as_u64().unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();

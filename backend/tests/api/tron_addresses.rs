@@ -213,6 +213,10 @@ async fn a_tron_usdt_register_answer_asks_for_the_approve_first() {
     assert_eq!(parameter.len(), 128);
     assert_eq!(&parameter[24..64], alloy::hex::encode(SETTLEMENT));
     assert_eq!(U256::from_str_radix(&parameter[64..], 16).unwrap(), U256::from(20_000_000u64));
+    // The same approve as an EIP-1193 wallet sends it: the token's 0x address, no value, selector and parameter.
+    let evm = &a.body["approve"];
+    assert_eq!((evm["to"].as_str(), evm["value"].as_str()), (Some(USDT.to_checksum(None).as_str()), Some("0")));
+    assert_eq!(evm["data"].as_str().unwrap(), format!("0x095ea7b3{parameter}"));
 }
 
 #[tokio::test]
