@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { encodeFunctionData, parseAbi } from "viem";
+import { encodeFunctionData } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { ANVIL_KEYS, Api, BASE, CHAIN, CHAIN_ID, RPC, assertOutOfScriptReach, chain, freshKey, openBrowser, refreshCookie, signInThroughPage, test, until } from "./lib/stack.mjs";
+import { ANVIL_KEYS, Api, BASE, CHAIN, CHAIN_ID, RPC, SETTLEMENT_ABI, assertOutOfScriptReach, chain, freshKey, openBrowser, refreshCookie, signInThroughPage, test, until } from "./lib/stack.mjs";
 import { TestWallet } from "./lib/wallet.mjs";
 
 /**
@@ -133,9 +133,6 @@ test("a reload while the session is being renewed keeps the user signed in; no r
   assert.equal(reused.status, 401);
 });
 
-const TREASURY_ABI = parseAbi([
-  "function transferTreasury((address token, address to, uint256 amount, uint256 nonce, uint256 deadline) t, bytes signature)",
-]);
 
 test("admin acknowledges a real open alert (a treasury transfer no one asked the API for); the API shows it acknowledged", async () => {
   const admin = await Api.signIn(ANVIL_KEYS[0]);
@@ -164,7 +161,7 @@ test("admin acknowledges a real open alert (a treasury transfer no one asked the
   const held = await chain.getBalance({ address: to });
   const hash = await treasurer.client.sendTransaction({
     to: CHAIN.settlement,
-    data: encodeFunctionData({ abi: TREASURY_ABI, functionName: "transferTreasury", args: [t, signature] }),
+    data: encodeFunctionData({ abi: SETTLEMENT_ABI, functionName: "transferTreasury", args: [t, signature] }),
   });
   assert.equal((await chain.waitForTransactionReceipt({ hash })).status, "success");
   assert.equal(await chain.getBalance({ address: to }), held + 1000n);

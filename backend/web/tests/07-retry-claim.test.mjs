@@ -10,7 +10,7 @@
 // its "mixed" mode (a block at once per transaction and one every second) over RPC; it goes back to a block every
 // second, which the listener and the pages handle the same way, only a little slower.
 import assert from "node:assert/strict";
-import { decodeFunctionData, getAddress, parseAbi, toHex } from "viem";
+import { decodeFunctionData, getAddress, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import {
   ANVIL_KEYS,
@@ -20,6 +20,7 @@ import {
   CHAIN,
   CHAIN_ID,
   RPC,
+  SETTLEMENT_ABI,
   chain,
   freshKey,
   openBrowser,
@@ -31,11 +32,9 @@ import {
 } from "./lib/stack.mjs";
 import { TestWallet } from "./lib/wallet.mjs";
 
-const CLAIMABLE_ABI = parseAbi(["function claimable(address token, address account) view returns (uint256)"]);
-const CLAIM_ABI = parseAbi(["function claim(address token, address to)"]);
 const NATIVE = "0x0000000000000000000000000000000000000000";
 const claimableOf = (account) =>
-  chain.readContract({ address: CHAIN.settlement, abi: CLAIMABLE_ABI, functionName: "claimable", args: [NATIVE, account] });
+  chain.readContract({ address: CHAIN.settlement, abi: SETTLEMENT_ABI, functionName: "claimable", args: [NATIVE, account] });
 
 /** Shared by the two tests: the wallet that refuses payments and what the batch owed it. */
 const refuser = { key: null, address: null, amount: null, human: null };
@@ -186,7 +185,7 @@ test("a user whose payout push failed, with nothing pending, claims the claimabl
   assert.equal(offer.chain_id, CHAIN_ID);
   assert.equal(getAddress(offer.transaction.to), getAddress(CHAIN.settlement));
   assert.equal(offer.transaction.value, "0");
-  const call = decodeFunctionData({ abi: CLAIM_ABI, data: offer.transaction.data });
+  const call = decodeFunctionData({ abi: SETTLEMENT_ABI, data: offer.transaction.data });
   assert.equal(call.functionName, "claim");
   assert.deepEqual(call.args, [NATIVE, refuser.address]);
 

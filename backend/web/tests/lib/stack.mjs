@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test as nodeTest } from "node:test";
 import { chromium } from "playwright-core";
-import { createPublicClient, encodeFunctionData, erc20Abi, http, parseAbi, toHex } from "viem";
+import { createPublicClient, encodeFunctionData, erc20Abi, http, toHex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { TestWallet } from "./wallet.mjs";
 
@@ -39,6 +39,12 @@ export const BASE = process.env.WEB_TEST_BASE ?? `http://localhost:${ports.API_P
 export const RPC = process.env.WEB_TEST_RPC ?? `http://127.0.0.1:${ports.ANVIL_PORT ?? 8545}`;
 export const CHAIN = JSON.parse(readFileSync(process.env.WEB_TEST_CHAIN_JSON ?? join(DEVNET, "chain.json"), "utf8"));
 export const CHAIN_ID = 31337;
+/** The contracts' ABIs as the build made them (abi/artifacts, the source the page's types are generated from). */
+const artifact = (name) => JSON.parse(readFileSync(join(ROOT, "abi/artifacts", `${name}.json`), "utf8")).abi;
+export const SETTLEMENT_ABI = artifact("Settlement");
+export const TOKEN_ABI = artifact("TestUSDT");
+/** One event of the Settlement's ABI, by name. */
+export const settlementEvent = (name) => SETTLEMENT_ABI.find((e) => e.type === "event" && e.name === name);
 export const BNB = 1;
 export const USDT = 2;
 
@@ -70,7 +76,7 @@ export async function freshKey() {
   // The test token lets anyone mint; the wallet pays its own gas.
   const hash = await w.client.sendTransaction({
     to: CHAIN.usdt,
-    data: encodeFunctionData({ abi: parseAbi(["function mint(address,uint256)"]), args: [account.address, 1_000_000_000n] }),
+    data: encodeFunctionData({ abi: TOKEN_ABI, functionName: "mint", args: [account.address, 1_000_000_000n] }),
   });
   await chain.waitForTransactionReceipt({ hash });
   return key;

@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TronWeb } from "tronweb";
-import { createPublicClient, createWalletClient, defineChain, encodeFunctionData, erc20Abi, getAddress, http, parseAbi, toHex } from "viem";
+import { createPublicClient, createWalletClient, defineChain, encodeFunctionData, erc20Abi, getAddress, http, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
-import { Api, jsonRpc, until } from "./stack.mjs";
+import { Api, TOKEN_ABI, jsonRpc, until } from "./stack.mjs";
 import { TestTronLink } from "./tronlink.mjs";
 
 const ROOT = new URL("../../../../", import.meta.url).pathname;
@@ -58,7 +58,7 @@ export async function freshTronKey() {
   // The test token lets anyone mint; the account pays its own gas.
   const hash = await client.sendTransaction({
     to: TRON_CHAIN.usdt,
-    data: encodeFunctionData({ abi: parseAbi(["function mint(address,uint256)"]), args: [account.address, 1_000_000_000n] }),
+    data: encodeFunctionData({ abi: TOKEN_ABI, functionName: "mint", args: [account.address, 1_000_000_000n] }),
   });
   const receipt = await tronChain.waitForTransactionReceipt({ hash });
   assert.equal(receipt.status, "success", "minting test USDT on the TRON stand-in chain");
