@@ -4,7 +4,7 @@
 // API's history says.
 import assert from "node:assert/strict";
 import { formatUnits } from "viem";
-import { ANVIL_KEYS, Api, BASE, USDT, openBrowser, payUsdtUntilCapReached, signInThroughPage, test, until } from "./lib/stack.mjs";
+import { ANVIL_KEYS, Api, BASE, USDT, chain, openBrowser, payUsdtUntilCapReached, signInThroughPage, test, until } from "./lib/stack.mjs";
 
 /** The API's history of the caller in `assetId`, newest first, every page. */
 async function wholeHistory(api, assetId) {
@@ -80,6 +80,10 @@ test("history: a USDT reward paid in parts says how much is paid and how much is
       assert.equal(await shown.locator(".amount").getAttribute("data-base"), p.amount.base);
       assert.match(await shown.innerText(), new RegExp(`batch #${p.batch.id}, ${p.batch.status}`));
       if (p.batch.tx_hash) assert.equal(await shown.getByTestId("batch-tx").getAttribute("data-tx"), p.batch.tx_hash);
+      // An executed batch says when: its block's time, as the API gives it.
+      const at = await shown.getByTestId("batch-ref").getAttribute("data-executed-at");
+      assert.equal(at, p.batch.status === "executed" ? p.batch.executed_at : null, `batch #${p.batch.id}'s time`);
+      if (at) assert.match(await shown.innerText(), new RegExp(`executed in block ${p.batch.executed_block} on `));
     }
   }
   // The reward paid in parts: its paid parts are in executed batches, each with the transaction that paid it.
@@ -90,6 +94,11 @@ test("history: a USDT reward paid in parts says how much is paid and how much is
     `reward #${target.reward_no}: what executed batches carried is what is paid`,
   );
   assert.ok(executed.every((p) => p.batch.tx_hash && p.batch.executed_block != null), "each executed part names its transaction");
+  // Its time is its block's, on this devnet's chain: within the last day and not in the future.
+  for (const p of executed) {
+    const block = await chain.getBlock({ blockNumber: BigInt(p.batch.executed_block) });
+    assert.equal(Date.parse(p.batch.executed_at), Number(block.timestamp) * 1000, `batch #${p.batch.id} executed when its block was made`);
+  }
   const row = rows.nth(nos.indexOf(target.reward_no));
   assert.equal(await row.getByTestId("reward-parts").innerText(), partsText(target, standing.decimals, standing.symbol));
   await row.scrollIntoViewIfNeeded();

@@ -7,7 +7,6 @@
 // reloaded page and answered afterwards cannot charge again either. The same for a test-USDT registration on
 // the TRON chain paid with TronLink (the same record and code path).
 import assert from "node:assert/strict";
-import { parseAbiItem } from "viem";
 import {
   ANVIL_KEYS,
   Api,
@@ -21,6 +20,7 @@ import {
   plans,
   registerDirectly,
   rpc,
+  settlementEvent,
   signInThroughPage,
   test,
   until,
@@ -39,10 +39,8 @@ import {
   tronUsdtBalance,
 } from "./lib/tron.mjs";
 
-const REGISTERED = parseAbiItem(
-  "event Registered(address indexed user, address indexed sponsor, address indexed token, uint256 amount, uint256 nonce)",
-);
-const RETOPPED = parseAbiItem("event Retopped(address indexed user, address indexed token, uint256 amount, uint256 nonce)");
+const REGISTERED = settlementEvent("Registered");
+const RETOPPED = settlementEvent("Retopped");
 
 /** The wallet's Registered / Retopped events on the chain (anvil). */
 async function events(kind, user) {
@@ -514,6 +512,12 @@ test("a sent transaction that never executed and whose authorisation expired is 
   assert.match(await scope().getByTestId("pay-register").innerText(), /^Register and pay /);
   assert.deepEqual(await records(page), [], "the record is gone");
   assert.equal((await events("register", b.wallet.address)).length, 0, "nothing on the chain");
+  // The page re-rendered or reloaded after letting it go still says what became of it, until a new payment starts.
+  await page.reload();
+  await backAfterReload(page);
+  await scope().getByTestId("problem-expired").waitFor({ timeout: 30_000 });
+  assert.match(await scope().getByTestId("problem-expired").innerText(), /The transaction 0xd0d0d0d0…d0d0d0 was not executed/);
+  assert.equal(await phase(scope(), "register"), "idle");
   await b.screenshot("09-expired-unsent");
   await b.close();
 });

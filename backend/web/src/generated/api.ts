@@ -162,6 +162,8 @@ export interface components {
     };
     /** A payout batch as its users see it. */
     BatchRef: {
+      /** That block's time (RFC 3339, UTC). */
+      executed_at?: string | null;
       /** Block of the confirmed execution. */
       executed_block?: number | null;
       id: number;
@@ -241,10 +243,9 @@ export interface components {
        * events.
        */
       claimable: components["schemas"]["AssetAmount"];
-      /**
-       * `Settlement.claim(token, wallet)` paying the wallet itself (the `to` argument may be changed to another
-       * address the wallet controls: the contract pays whoever the caller names).
-       */
+      /** Who the claim pays, in the chain's form (0x EIP-55, `T…` on TRON): the query's `to`, else the wallet. */
+      to: string;
+      /** `Settlement.claim(token, to)`, as an EIP-1193 wallet sends it. */
       transaction: components["schemas"]["WalletTransaction"];
       /** On a TRON chain: the same call as a TronWeb client (TronLink) sends it. */
       tron?: components["schemas"]["TronCall"] | null;
@@ -270,6 +271,8 @@ export interface components {
     ExecutedBatch: {
       /** When it was built (RFC 3339, UTC). */
       built_at: string;
+      /** When its block was made (RFC 3339, UTC). */
+      executed_at?: string | null;
       executed_block?: number | null;
       id: number;
       tx_hash?: string | null;
@@ -960,6 +963,11 @@ export interface components {
     /** A signed authorisation and the transaction that uses it. */
     SignedPayment: {
       amount: components["schemas"]["AssetAmount"];
+      /**
+       * For a token: `approve(Settlement, amount)` on the token, to send before `transaction` unless the allowance
+       * already covers the amount (absent for the native coin). On a TRON chain a wallet sends `tron.approve`.
+       */
+      approve?: components["schemas"]["WalletTransaction"] | null;
       asset_id: number;
       chain_id: number;
       /** Settlement contract in the chain's form: 0x EIP-55, `T…` on a TRON chain. */

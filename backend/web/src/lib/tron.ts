@@ -7,6 +7,7 @@ import { type Address, type Hex, encodeFunctionData, getAddress, hexToBytes, isA
 import { isTronNetwork, networkLabel } from "./networks";
 import { type Connection, WalletError } from "./wallet";
 import type { Schema } from "../generated/api";
+import type { ApiCall, Wallet } from "./any-wallet";
 import { settlementIsNonceUsedAbi, settlementIsNonceUsedSignature } from "../generated/contracts";
 
 /** Whether the chain id is one of TRON's networks (the last four bytes of the genesis block id). */
@@ -164,9 +165,11 @@ const word = (address: string) => (parseAnyAddress(address) ?? "").slice(2).toLo
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One TronLink account (`T…`), with what payments need of it. */
-export class TronConnection {
+export class TronConnection implements Wallet {
   readonly kind = "tron" as const;
   readonly name = "TronLink";
+  readonly where = "TronLink";
+  readonly fee = { unit: "energy", none: "Your TronLink account has no TRX to pay the network fee (energy)." };
 
   constructor(
     private readonly tw: TronWebLike,
@@ -184,6 +187,31 @@ export class TronConnection {
     } catch {
       return null;
     }
+  }
+
+  /** A page cannot switch TronLink's node: on another network, the user is told to choose it in TronLink. */
+  async ensureNetwork(chainId: number): Promise<void> {
+    const have = await this.network();
+    if (have !== null && have !== chainId) {
+      throw new WalletError("unknown_chain", `TronLink is on ${networkLabel(have)}; this is on ${networkLabel(chainId)}. Choose that network in TronLink first.`);
+    }
+  }
+
+  private tronOf(call: ApiCall): TronCall {
+    if (!call.tron) throw new WalletError("other", "The API's answer carries no TRON call for this; nothing was sent.");
+    return call.tron;
+  }
+
+  target(call: ApiCall): string {
+    return this.tronOf(call).contract;
+  }
+
+  refusalOf(call: ApiCall): Promise<string | null> {
+    return this.refusal(this.tronOf(call));
+  }
+
+  sendCall(call: ApiCall, what: string): Promise<string> {
+    return this.send(this.tronOf(call), what);
   }
 
   /** TIP-191 `signMessageV2` of the sign-in text, as the API verifies it for chain "tron". */

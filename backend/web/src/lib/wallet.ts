@@ -15,6 +15,7 @@ import {
 } from "viem";
 import { addChainParameters, networkLabel } from "./networks";
 import { settlementIsNonceUsedAbi } from "../generated/contracts";
+import type { ApiCall, Wallet } from "./any-wallet";
 
 export interface WalletInfo {
   uuid: string;
@@ -93,8 +94,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * One connected wallet account. Requests go straight to the EIP-1193 provider (viem only encodes and
  * decodes), which keeps viem's client machinery out of the page.
  */
-export class Connection {
+export class Connection implements Wallet {
   readonly kind = "evm" as const;
+  readonly where = "your wallet";
+  readonly fee = { unit: "gas", none: "Your wallet has no coin to pay the network fee (gas)." };
 
   constructor(
     readonly provider: EIP1193Provider,
@@ -113,6 +116,26 @@ export class Connection {
 
   async chainId(): Promise<number> {
     return Number(BigInt(await this.request<string>("eth_chainId")));
+  }
+
+  network(): Promise<number | null> {
+    return this.chainId();
+  }
+
+  async ensureNetwork(chainId: number): Promise<void> {
+    if ((await this.chainId()) !== chainId) await this.switchChain(chainId);
+  }
+
+  target(call: ApiCall): Address {
+    return getAddress(call.transaction.to);
+  }
+
+  refusalOf(call: ApiCall): Promise<string | null> {
+    return this.refusal(call.transaction);
+  }
+
+  sendCall(call: ApiCall, what: string): Promise<Hex> {
+    return this.send(call.transaction, what);
   }
 
   /**

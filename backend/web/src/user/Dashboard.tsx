@@ -5,7 +5,7 @@
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { encodeFunctionData, getAddress, isAddress } from "viem";
+import { getAddress, isAddress } from "viem";
 import { get, post } from "../lib/api";
 import type {
   AssetPlan,
@@ -26,8 +26,8 @@ import type {
   BatchRef,
 } from "../lib/types";
 import { human, time } from "../lib/format";
-import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, parseAnyAddress, rawParameter } from "../lib/tron";
-import { settlementClaimAbi, settlementClaimSelector, settlementClaimSignature } from "../generated/contracts";
+import type { Wallet } from "../lib/any-wallet";
+import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
 import { LoadFailed, errorText } from "../ui/account";
 import { Addr, Amount, AssetAmt, CopyButton, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { Payment, WalletMismatch, notAppliedText } from "./payment";
@@ -476,21 +476,17 @@ function kindText(kind: string): string {
   }
 }
 
-/** `Settlement.claim(token, to)`'s calldata: what the contract holds for the caller, paid to `to`. */
-const claimData = (token: string, to: string) =>
-  encodeFunctionData({ abi: settlementClaimAbi, functionName: "claim", args: [getAddress(token), getAddress(to)] });
-
-/** "batch #12, executed in block 240 (transaction 0x…)" — or where it stands before that. */
+/** "batch #12, executed in block 240 on 24 Nov 2026, 21:05 (transaction 0x…)" — or where it stands before that. */
 function BatchText(props: { b: BatchRef; chainId: number }) {
   const { b } = props;
   const where =
     b.status === "executed"
-      ? `, executed${b.executed_block != null ? ` in block ${b.executed_block}` : ""}`
+      ? `, executed${b.executed_block != null ? ` in block ${b.executed_block}` : ""}${b.executed_at ? ` on ${time(b.executed_at)}` : ""}`
       : b.status === "failed"
         ? ", failed (the operator retries it)"
         : `, ${b.status}`;
   return (
-    <span data-testid="batch-ref">
+    <span data-testid="batch-ref" data-batch-id={b.id} data-executed-at={b.executed_at ?? undefined}>
       batch #{b.id}
       {where}
       {b.tx_hash != null && (
@@ -524,7 +520,10 @@ function WithdrawRecord(props: { a: AssetStanding; version: unknown }) {
           : `${payouts.executed_last_30_days} ${a.symbol} payout ${payouts.executed_last_30_days === 1 ? "batch" : "batches"} ran in the last 30 days; the last, `}
         {last != null && (
           <>
-            <BatchText b={{ id: last.id, status: "executed", tx_hash: last.tx_hash, executed_block: last.executed_block }} chainId={a.chain_id} />, was
+            <BatchText
+              b={{ id: last.id, status: "executed", tx_hash: last.tx_hash, executed_block: last.executed_block, executed_at: last.executed_at }}
+              chainId={a.chain_id}
+            />, was
             built {time(last.built_at)}.
           </>
         )}
@@ -611,7 +610,7 @@ function Withdraw(props: { a: AssetStanding; refresh: () => void }) {
  * shows a claimable balance — pending rewards or not: the transaction comes from `GET /v1/users/claim`, asked
  * only then (with nothing claimable the API answers 422, and the page shows no claim at all).
  */
-function Claim(props: { a: AssetStanding; connection: AnyConnection; refresh: () => void }) {
+function Claim(props: { a: AssetStanding; connection: Wallet; refresh: () => void }) {
   const { a, connection: c } = props;
   // A TRON asset is claimed with TronLink, any other from an EVM wallet.
   const tron = isTronChain(a.chain_id);
@@ -633,67 +632,30 @@ function Claim(props: { a: AssetStanding; connection: AnyConnection; refresh: ()
   const dest = tron ? parseAnyAddress(to) : isAddress(to.trim()) ? getAddress(to.trim()) : null;
   const answer = claimable === "0" ? null : offer.data;
   const doClaim = async () => {
-    const tx = answer?.transaction;
-    if (!tx || !dest) return;
+    if (!answer || !dest) return;
     setBusy(true);
     setError(null);
     setStatus(null);
     try {
-      if (c.kind === "tron") {
-        // `claim(token, to)` as TronLink sends it: the raw parameter is two words, the first one the token.
-        const call = answer.tron;
-        if (!call || call.function_selector !== settlementClaimSignature || call.parameter.length !== 128) {
-          throw new Error("The API's answer carries no TRON claim(token, to) call.");
-        }
-        const network = await c.network();
-        if (network !== null && network !== answer.chain_id) {
-          throw new Error(`TronLink is on ${networkText(network)}; the claim is on ${networkText(answer.chain_id)}. Choose that network in TronLink first.`);
-        }
-        const own = dest === c.hex;
-        const shown = chainAddress(a.chain_id, dest);
-        const token = getAddress(`0x${call.parameter.slice(24, 64)}`);
-        const parameter = own ? call.parameter : rawParameter(claimData(token, dest));
-        const refused = await c.refusal({ ...call, parameter });
-        if (refused) {
-          setError(
-            own
-              ? `The contract cannot pay this wallet: it refuses the payment, as it refused the payout. Claim to another address you control. (${refused})`
-              : `The contract cannot pay ${shown} now: ${refused}`,
-          );
-          return;
-        }
-        const txid = await c.send({ ...call, parameter }, "claim");
-        setStatus(`Claim sent (${txid.slice(0, 10)}…); waiting for it to be mined`);
-        const r = await c.mined(txid);
-        setStatus(`Claimed ${answer.claimable.human} to ${shown} in block ${r.blockNumber}; the dashboard updates once the block is confirmed.`);
-        setClaimedFrom(claimable);
-        props.refresh();
-        return;
-      }
-      if ((await c.chainId()) !== answer.chain_id) await c.switchChain(answer.chain_id);
-      // The API's transaction pays this wallet; another destination is the same call with `to` changed.
-      const own = dest === getAddress(c.account);
-      // The calldata is `claim(token, wallet)` (selector and two words): the token is the first argument's low
-      // 20 bytes (read here rather than with viem's decoder, which would add 3 KiB to the page).
-      if (!tx.data.startsWith(settlementClaimSelector) || tx.data.length !== 2 + 8 + 64 * 2) {
-        throw new Error("The API's claim transaction is not a claim(token, to) call.");
-      }
-      const token = getAddress(`0x${tx.data.slice(34, 74)}`);
-      const data = own ? tx.data : claimData(token, dest);
+      // The API builds the call for the destination named here; the wallet sends it in its own form.
+      const shown = chainAddress(a.chain_id, dest);
+      const call = await get<ClaimAnswer>("/v1/users/claim", { asset_id: a.asset_id, to: shown });
+      if (call.to !== shown) throw new Error(`The API's claim pays ${call.to}, not ${shown}; nothing was sent.`);
+      await c.ensureNetwork(call.chain_id);
       // Asked of the node first: a destination that refuses the payment would only cost gas.
-      const refused = await c.refusal({ to: tx.to, data });
+      const refused = await c.refusalOf(call);
       if (refused) {
         setError(
-          own
+          dest === c.hex
             ? `The contract cannot pay this wallet: it refuses the payment, as it refused the payout. Claim to another address you control. (${refused})`
-            : `The contract cannot pay ${dest} now: ${refused}`,
+            : `The contract cannot pay ${shown} now: ${refused}`,
         );
         return;
       }
-      const hash = await c.send({ ...tx, data }, "claim");
-      setStatus(`Claim sent (${hash.slice(0, 10)}…); waiting for it to be mined`);
-      const r = await c.mined(hash);
-      setStatus(`Claimed ${answer.claimable.human} to ${dest} in block ${r.blockNumber}; the dashboard updates once the block is confirmed.`);
+      const id = await c.sendCall(call, "claim");
+      setStatus(`Claim sent (${id.slice(0, 10)}…); waiting for it to be mined`);
+      const r = await c.mined(id);
+      setStatus(`Claimed ${call.claimable.human} to ${shown} in block ${r.blockNumber}; the dashboard updates once the block is confirmed.`);
       setClaimedFrom(claimable);
       props.refresh();
     } catch (e) {

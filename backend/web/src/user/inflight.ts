@@ -102,6 +102,39 @@ export function clear(s: Slot, nonce: string) {
   localStorage.removeItem(slotKey(s));
 }
 
+const noticeKey = (s: Slot) => `referral.notice.${s.wallet.toLowerCase()}.${s.asset_id}.${s.kind}`;
+
+/**
+ * Lets go of the slot's payment with what became of it (its authorisation expired, nothing charged): the record goes,
+ * the sentence stays until the slot's next payment starts, so a reload or a re-rendered panel still tells the payer.
+ */
+export function letGo(s: Slot, nonce: string, text: string) {
+  clear(s, nonce);
+  try {
+    localStorage.setItem(noticeKey(s), text);
+  } catch {
+    // Storage full or refused: the page still shows it now.
+  }
+}
+
+/** What became of the slot's last payment the page let go, if nothing started since. */
+export function lastNotice(s: Slot): string | null {
+  try {
+    return localStorage.getItem(noticeKey(s));
+  } catch {
+    return null;
+  }
+}
+
+/** A new payment of the slot starts: the last one's notice is done with. */
+export function forgetNotice(s: Slot) {
+  try {
+    localStorage.removeItem(noticeKey(s));
+  } catch {
+    // Nothing kept.
+  }
+}
+
 /** Follows the slot's record as other tabs write it (the `storage` event fires in every tab but the writer). */
 export function watch(s: Slot, f: (r: InFlight | null) => void): () => void {
   const key = slotKey(s);

@@ -5,17 +5,30 @@
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Address, type Hex, getAddress } from "viem";
 import { ApiError, post } from "../lib/api";
 import { human } from "../lib/format";
 import { type AnyConnection, type TronConnection, isNative, isTronChain, networkText } from "../lib/tron";
 import type { AssetPlan, RegistrationStatus, SignedPayment } from "../lib/types";
 import { type Connection, WalletError } from "../lib/wallet";
+import { type Wallet, approveOf } from "../lib/any-wallet";
 import { connectEvmWallet, connectTronLinkWallet, errorText, useTronLink, useWallets } from "../ui/account";
 import { Addr, Notice } from "../ui/bits";
-import { type InFlight, type Slot, begin, clear, drivenElsewhere, driving, load, update, watch, whenReleased } from "./inflight";
+import {
+  type InFlight,
+  type Slot,
+  begin,
+  clear,
+  drivenElsewhere,
+  driving,
+  forgetNotice,
+  lastNotice,
+  letGo,
+  load,
+  update,
+  watch,
+  whenReleased,
+} from "./inflight";
 
-const ZERO = "0x0000000000000000000000000000000000000000";
 /** How long the ledger may take to apply a mined payment before the page says so. */
 const APPLY_DEADLINE_MS = 180_000;
 
@@ -180,8 +193,18 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
   ];
   const slot: Slot = { wallet: payer.account, asset_id: props.plan.asset_id, kind };
   const [steps, setSteps] = useState<Step[]>(initial);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  // A payment this page let go (expired) is still told after a reload or a re-render, until the next one starts.
+  const [problem, setProblem] = useState<Problem | null>(() => {
+    const text = load(slot) ? null : lastNotice(slot);
+    return text ? { kind: "expired", text } : null;
+  });
   const [phase, setPhaseState] = useState<Phase>(() => (load(slot) ? "checking" : "idle"));
+  /** Lets go of an expired payment, saying so here and to any later instance of this slot. */
+  const expire = (nonce: string, text: string) => {
+    letGo(slot, nonce, text);
+    known.current = null;
+    setProblem({ kind: "expired", text });
+  };
   const [started, setStarted] = useState(false);
   const [amount, setAmount] = useState<string | null>(null);
   const alive = useRef(true);
@@ -341,13 +364,11 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
       if (expiredUnused) {
         // Sent but never executed, and its authorisation is past its deadline (with a minute for the chain's clock):
         // the contract refuses it now, so nothing can be charged for it any more.
-        clear(slot, r.payment.nonce);
-        known.current = null;
         setSteps((all) => all.map((s) => (s.state === "active" ? { ...s, state: "failed" } : s)));
-        setProblem({
-          kind: "expired",
-          text: `The transaction ${short(r.tx!)} was not executed before its authorisation expired at ${new Date(r.payment.deadline * 1000).toLocaleTimeString()}; nothing was charged for it.`,
-        });
+        expire(
+          r.payment.nonce,
+          `The transaction ${short(r.tx!)} was not executed before its authorisation expired at ${new Date(r.payment.deadline * 1000).toLocaleTimeString()}; nothing was charged for it.`,
+        );
         setPhase("idle");
         return;
       }
@@ -427,6 +448,7 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
         setSteps(initial);
         setStarted(true);
         const p = await props.ask();
+        forgetNotice(slot);
         r = begin(slot, p);
         known.current = r;
         setAmount(p.amount.human);
@@ -440,9 +462,7 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
       }
       const expired = () => p.deadline * 1000 <= Date.now();
       if (expired()) {
-        clear(slot, p.nonce);
-        known.current = null;
-        setProblem({ kind: "expired", text: expiredText(p) });
+        expire(p.nonce, expiredText(p));
         setPhase("idle");
         return;
       }
@@ -470,8 +490,7 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
         }
       }
       if (expired()) {
-        clear(slot, p.nonce);
-        setProblem({ kind: "expired", text: expiredText(p) });
+        expire(p.nonce, expiredText(p));
         setPhase("idle");
         return;
       }
@@ -585,48 +604,65 @@ function PaymentView(props: {
   );
 }
 
-/** Paid from an EVM wallet: `eth_sendTransaction` of the API's transaction, after the token approval. */
-function EvmPayment(props: PaymentProps<Connection>) {
-  const { connection: c, plan } = props;
-  const token = plan.token === ZERO ? null : (getAddress(plan.token) as Address);
-  const [chainId, setChainId] = useState<number | null>(null);
-  useEffect(() => {
-    void c.chainId().then(setChainId, () => undefined);
-  }, [c]);
-  const payer: Payer = {
-    where: "your wallet",
+/**
+ * The payment's needs of any wallet ([`Wallet`]): the balances first (a wallet would only say "insufficient funds"
+ * without the figures), then the API's approve (a token) and payment calls, in the form the wallet sends them.
+ */
+function payerOf(c: Wallet, plan: AssetPlan, seen: (network: number | null) => void): Payer {
+  return {
+    where: c.where,
     account: c.hex,
-    token: !!token,
+    token: !isNative(plan.token),
     async network() {
-      const have = await c.chainId();
-      setChainId(have);
+      const have = await c.network();
+      seen(have);
       return have;
     },
     async check(p) {
       const amount = BigInt(p.amount.base);
-      // Balance first: a wallet would only say "insufficient funds" without the figures.
       const native = await c.nativeBalance();
-      if (token) {
-        const balance = await c.tokenBalance(token);
+      const approve = approveOf(p);
+      if (approve) {
+        const balance = await c.tokenBalance(c.target(approve));
         if (balance < amount) {
           return { kind: "insufficient", text: `Your balance is ${human(balance, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human}.` };
         }
-        if (native === 0n) return { kind: "insufficient", text: "Your wallet has no coin to pay the network fee (gas)." };
+        if (native === 0n) return { kind: "insufficient", text: c.fee.none };
         return null;
       }
       if (native < amount) {
-        return { kind: "insufficient", text: `Your balance is ${human(native, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human} plus gas.` };
+        return {
+          kind: "insufficient",
+          text: `Your balance is ${human(native, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human} plus ${c.fee.unit}.`,
+        };
       }
       return null;
     },
-    allowance: (p) => c.allowance(token!, getAddress(p.contract)),
-    approve: (p) => c.approve(token!, getAddress(p.contract), BigInt(p.amount.base)),
-    pay: (p) => c.send(p.transaction, "transaction"),
-    mined: (id) => c.mined(id as Hex),
+    allowance(p) {
+      const approve = approveOf(p);
+      return approve ? c.allowance(c.target(approve), c.target(p)) : Promise.resolve(BigInt(p.amount.base));
+    },
+    approve(p) {
+      const approve = approveOf(p);
+      if (!approve) throw new Error("The API's answer carries no approve for this token payment; nothing was sent.");
+      return c.sendCall(approve, "approval");
+    },
+    pay: (p) => c.sendCall(p, "transaction"),
+    mined: (id) => c.mined(id),
     blockNumber: () => c.blockNumber(),
-    nonceUsed: (p) => c.nonceUsed(p.transaction.to, p.nonce),
+    nonceUsed: (p) => c.nonceUsed(c.target(p), p.nonce),
   };
-  const st = usePayment(props, payer, token ? `Approve ${plan.symbol}` : null);
+}
+
+/** Paid from an EVM wallet: `eth_sendTransaction` of the API's transaction, after the token approval. */
+function EvmPayment(props: PaymentProps<Connection>) {
+  const { connection: c, plan } = props;
+  const [chainId, setChainId] = useState<number | null>(null);
+  useEffect(() => {
+    void c.chainId().then(setChainId, () => undefined);
+  }, [c]);
+  const payer = payerOf(c, plan, setChainId);
+  const st = usePayment(props, payer, isNative(plan.token) ? null : `Approve ${plan.symbol}`);
   const { setProblem } = st;
   const wrongNetwork = chainId !== null && chainId !== plan.chain_id;
 
@@ -691,49 +727,7 @@ function TronPayment(props: PaymentProps<TronConnection>) {
     setProblem(null);
     setNetwork(await c.network());
   };
-  const callOf = (p: SignedPayment) => {
-    if (!p.tron) throw new Error("The API's answer carries no TRON transaction for this asset; nothing was sent.");
-    return p.tron;
-  };
-  const payer: Payer = {
-    where: "TronLink",
-    account: c.hex,
-    token: !isNative(plan.token),
-    async network() {
-      const have = await c.network();
-      setNetwork(have);
-      return have;
-    },
-    async check(p) {
-      const call = callOf(p);
-      const amount = BigInt(p.amount.base);
-      const trx = await c.nativeBalance();
-      if (call.approve) {
-        const balance = await c.tokenBalance(call.approve.contract);
-        if (balance < amount) {
-          return { kind: "insufficient", text: `Your balance is ${human(balance, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human}.` };
-        }
-        if (trx === 0n) return { kind: "insufficient", text: "Your TronLink account has no TRX to pay the network fee (energy)." };
-        return null;
-      }
-      if (trx < amount) {
-        return { kind: "insufficient", text: `Your balance is ${human(trx, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human} plus energy.` };
-      }
-      return null;
-    },
-    allowance(p) {
-      const call = callOf(p);
-      return call.approve ? c.allowance(call.approve.contract, call.contract) : Promise.resolve(BigInt(p.amount.base));
-    },
-    approve(p) {
-      const call = callOf(p);
-      return c.send({ ...call.approve!, call_value: "0" }, "approval");
-    },
-    pay: (p) => c.send(callOf(p), "transaction"),
-    mined: (id) => c.mined(id),
-    blockNumber: () => c.blockNumber(),
-    nonceUsed: (p) => c.nonceUsed(callOf(p).contract, p.nonce),
-  };
+  const payer = payerOf(c, plan, setNetwork);
   const st = usePayment(props, payer, isNative(plan.token) ? null : `Approve ${plan.symbol}`);
   const { setProblem } = st;
 
