@@ -84,9 +84,10 @@ export function walletError(e: unknown, what: string): WalletError {
 
 /**
  * localStorage: a WalletConnect session was opened in this browser (`lib/walletconnect.ts`, loaded only when asked);
- * a reload restores it only then, so a page that never used WalletConnect loads none of it.
+ * a reload restores it only then, so a page that never used WalletConnect loads none of it. (Not named with
+ * "walletconnect", "wc@" or "wc_": the client's storage moves such keys out of localStorage into its IndexedDB.)
  */
-export const WALLETCONNECT_SESSION = "referral:walletconnect";
+export const WALLETCONNECT_SESSION = "referral:wc-session";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -47,7 +47,8 @@ const EVENTS = ["accountsChanged", "chainChanged"];
 const READ_TIMEOUT_MS = 15_000;
 /** How long the relay has to take the proposal before the page says it cannot be reached. */
 const RELAY_TIMEOUT_MS = 20_000;
-const CHAIN_KEY = (topic: string) => `referral:walletconnect:chain:${topic}`;
+/** localStorage: the session's current chain (named as WALLETCONNECT_SESSION is, for the same reason). */
+const CHAIN_KEY = (topic: string) => `referral:wc-chain:${topic}`;
 
 /** An error as EIP-1193 providers throw them (`walletError` in wallet.ts reads `code`). */
 class ProviderRpcError extends Error {
