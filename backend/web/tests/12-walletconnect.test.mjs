@@ -7,8 +7,9 @@
 // talking only to its own origin, the configured relay and the chain's public RPC.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { after, test as nodeTest } from "node:test";
-import { recoverMessageAddress, stringToHex } from "viem";
+import { formatEther, recoverMessageAddress, stringToHex } from "viem";
 import WebSocket from "ws";
 import { LIMITS, startRelay } from "../scripts/wc-relay.mjs";
 import { WcWallet, closeSignClient, nodeSignClient } from "./lib/wc-wallet.mjs";
@@ -196,4 +197,219 @@ nodeTest("relay stand-in: malformed or refused requests get JSON-RPC errors; no 
     await closeSignClient(client);
     await relay.close();
   }
+});
+
+// ── the dApp in a browser, on the devnet ─────────────────────────────────────────────────────────────────────────
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+/** The devnet's helpers (they read .devnet/ at import: only where a devnet runs, as under scripts/web-test.sh). */
+const stack = process.env.WEB_TEST_CHAIN_JSON || existsSync(join(ROOT, ".devnet", "chain.json")) ? await import("./lib/stack.mjs") : null;
+const browserTest = (name, fn) => (stack ? stack.test(name, fn) : nodeTest(name, { skip: "no devnet: scripts/web-test.sh starts one" }, () => undefined));
+const PHONE = { width: 390, height: 844 };
+
+/** What the API configures: the relay and project id, and the devnet chain's public RPC. */
+async function configured() {
+  const chains = (await stack.Api.raw("GET", "/v1/public/chains")).body;
+  assert.ok(chains.walletconnect, "the devnet configures WalletConnect (scripts/devnet.sh)");
+  const rpc = chains.chains.find((c) => c.chain_id === stack.CHAIN_ID).public_rpc_url;
+  return { ...chains.walletconnect, rpc };
+}
+
+/** Every origin the page sent an HTTP request to, and every WebSocket it opened. */
+function watchOrigins(page) {
+  const seen = { http: new Set(), ws: new Set() };
+  page.on("request", (r) => {
+    if (/^https?:/.test(r.url())) seen.http.add(new URL(r.url()).origin);
+  });
+  page.on("websocket", (w) => seen.ws.add(new URL(w.url()).origin));
+  return seen;
+}
+
+const fits = async (page, what) => {
+  const [w, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(w <= inner, `${what}: the page is ${w} px wide on a ${inner} px screen`);
+};
+
+browserTest("390 px, no injected wallet: WalletConnect pairs a wallet app that signs in, pays a referral registration once, survives a reload, is refused in words and disconnects", async () => {
+  const { until, Api, BASE, BNB, CHAIN_ID, RPC, ANVIL_KEYS, chain, freshKey, openBrowser, plans, registerDirectly } = stack;
+  const wc = await configured();
+  const plan = (await plans()).find((p) => p.asset_id === BNB);
+  const genesis = await Api.signIn(ANVIL_KEYS[0]);
+  const sponsor = await registerDirectly(await freshKey(), genesis.address, BNB);
+  const key = await freshKey();
+  const wallet = await WcWallet.create({ key, rpcUrl: RPC, chainId: CHAIN_ID, relayUrl: wc.relay_url, projectId: wc.project_id });
+  const b = await openBrowser({ viewport: PHONE });
+  const { page } = b;
+  const seen = watchOrigins(page);
+  try {
+    // No wallet in the page: the wallet-app links, and WalletConnect beside them.
+    await page.goto(`${BASE}/?ref=${sponsor.address}&asset=${BNB}`);
+    const button = page.getByTestId("open-in-wallet").getByTestId("connect-walletconnect");
+    await button.waitFor();
+    assert.match(await page.getByTestId("no-wallet").innerText(), /connect your wallet app with WalletConnect/);
+    assert.equal(await page.getByTestId("connect").count(), 0, "no injected wallet");
+    await fits(page, "no wallet, WalletConnect offered");
+
+    // The pairing: a QR code drawn by the page, the URI to copy, and the wallets' own wc links.
+    await button.click();
+    const pairing = page.getByTestId("wc-pairing");
+    await pairing.getByTestId("wc-uri").waitFor({ timeout: 30_000 });
+    const uri = await pairing.getByTestId("wc-uri").getAttribute("data-uri");
+    assert.match(uri, /^wc:[0-9a-f]{64}@2\?.*symKey=[0-9a-f]{64}/);
+    assert.equal(await pairing.getByTestId("wc-uri").inputValue(), uri);
+    const qr = pairing.getByTestId("wc-qr");
+    assert.equal(await qr.evaluate((el) => el.tagName.toLowerCase()), "svg");
+    const box = await qr.boundingBox();
+    assert.ok(box.width >= 150 && box.x >= 0 && box.x + box.width <= PHONE.width, `the QR code fits: ${JSON.stringify(box)}`);
+    assert.ok((await qr.locator("path").getAttribute("d")).length > 500, "the QR code has modules");
+    assert.equal(await pairing.getByTestId("wc-open-metamask").getAttribute("href"), `https://link.metamask.io/wc?uri=${encodeURIComponent(uri)}`);
+    assert.equal(await pairing.getByTestId("wc-open-trust").getAttribute("href"), `https://link.trustwallet.com/wc?uri=${encodeURIComponent(uri)}`);
+    await fits(page, "the pairing");
+    await b.screenshot("12-walletconnect-pairing-390");
+
+    // The wallet pairs and approves: the page's wallet is it, on the devnet.
+    await wallet.pair(uri);
+    await until("the page showing the wallet's address", async () => (await page.getByTestId("connected-address").count()) > 0, { timeout: 30_000 });
+    assert.equal(await page.getByTestId("connected-address").getAttribute("data-address"), wallet.address);
+    assert.equal(await page.getByTestId("wallet-network").getAttribute("data-chain-id"), String(CHAIN_ID));
+    assert.equal(await page.getByTestId("wc-pairing").count(), 0, "the pairing panel closed");
+    assert.equal(wallet.proposals.length, 1);
+    assert.equal(wallet.sessions().length, 1);
+
+    // Sign-in: the message signed by the wallet over WalletConnect.
+    await page.getByTestId("sign-in").click();
+    await page.getByTestId("sign-out").waitFor({ timeout: 30_000 });
+    assert.deepEqual(wallet.log.map((r) => [r.method, r.answered]), [["personal_sign", "result"]]);
+    assert.match(Buffer.from(wallet.log[0].params[0].slice(2), "hex").toString("utf8"), new RegExp(`wants you to sign in with your Ethereum account:\\n${wallet.address}`));
+
+    // A referral registration paid in BNB by the wallet, once.
+    const balanceBefore = await chain.getBalance({ address: wallet.address });
+    const nonceBefore = await chain.getTransactionCount({ address: wallet.address });
+    const register = page.getByTestId("register");
+    await page.getByTestId("pay-register").click();
+    await until("the registration applied", async () => (await register.getByTestId("step-applied").getAttribute("data-state")) === "done", { timeout: 120_000 });
+    assert.deepEqual(wallet.log.map((r) => r.method), ["personal_sign", "eth_sendTransaction"]);
+    assert.equal(wallet.sent.length, 1, "one transaction");
+    assert.equal((await chain.getTransactionCount({ address: wallet.address })) - nonceBefore, 1, "one transaction on chain");
+    const receipt = await chain.getTransactionReceipt({ hash: wallet.sent[0] });
+    const paid = balanceBefore - (await chain.getBalance({ address: wallet.address }));
+    const gas = receipt.gasUsed * receipt.effectiveGasPrice;
+    assert.equal(paid, BigInt(plan.registration_fee.base) + gas, `paid ${formatEther(paid)} BNB: the fee and gas exactly`);
+    const api = await Api.signIn(key);
+    const me = await api.standing(BNB);
+    assert.ok(me, "the API knows the registration");
+    assert.equal(me.sponsor, sponsor.address);
+    assert.equal(me.registered_block, Number(receipt.blockNumber));
+    await b.screenshot("12-walletconnect-registered-390");
+
+    // A reload: the session is still there (no new pairing), signed in; the dashboard shows.
+    await page.reload();
+    await until("the wallet back after the reload", async () => (await page.getByTestId("connected-address").count()) > 0, { timeout: 30_000 });
+    assert.equal(await page.getByTestId("connected-address").getAttribute("data-address"), wallet.address);
+    await page.getByTestId("sign-out").waitFor({ timeout: 15_000 });
+    await page.goto(`${BASE}/`);
+    const card = page.getByTestId("dashboard").getByTestId("asset-BNB");
+    await card.waitFor({ timeout: 30_000 });
+    assert.equal(await card.getByTestId("bal-paid-in").getAttribute("data-base"), plan.registration_fee.base);
+    assert.equal(wallet.proposals.length, 1, "no new pairing");
+    assert.equal(await page.getByTestId("connect-walletconnect").count(), 0);
+    await fits(page, "the dashboard over WalletConnect");
+
+    // A request the wallet rejects: said in words, nothing sent.
+    wallet.rejectNextRequest = true;
+    const retopup = card.getByTestId("retopup");
+    await retopup.getByTestId("pay-retopup").click();
+    const rejected = retopup.getByTestId("problem-rejected");
+    await rejected.waitFor({ timeout: 30_000 });
+    assert.match(await rejected.innerText(), /You rejected the transaction in your wallet\. Nothing was sent\./);
+    assert.deepEqual(wallet.log.at(-1).answered, "rejected");
+    assert.equal(wallet.log.at(-1).method, "eth_sendTransaction");
+    assert.equal(wallet.sent.length, 1, "nothing more sent");
+    assert.equal((await chain.getTransactionCount({ address: wallet.address })) - nonceBefore, 1);
+    await b.screenshot("12-walletconnect-rejected-390");
+
+    // Disconnect: the session ends in the wallet too, and a reload does not bring it back.
+    const topic = wallet.sessions()[0].topic;
+    await page.getByTestId("wc-disconnect").click();
+    await page.getByTestId("connect-walletconnect").waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByTestId("connected-address").count(), 0);
+    await until("the wallet told the session ended", () => wallet.deleted.includes(topic) && wallet.sessions().length === 0);
+    await page.reload();
+    await page.getByTestId("connect-walletconnect").waitFor();
+    await page.getByTestId("disclosure").waitFor();
+    assert.equal(await page.getByTestId("connected-address").count(), 0, "no session restored");
+
+    // Only this origin, the configured relay and the configured RPC.
+    assert.deepEqual([...seen.ws], [new URL(wc.relay_url).origin], "WebSockets: the relay only");
+    assert.deepEqual([...seen.http].sort(), [new URL(BASE).origin, new URL(wc.rpc).origin].sort(), "HTTP: this origin and the chain's RPC");
+    const rpcOrigin = new URL(wc.rpc).origin.replace(/[.]/g, "\\.");
+    await b.close([new RegExp(`^other origin: ${rpcOrigin}/`)]);
+  } finally {
+    await wallet.close();
+  }
+});
+
+browserTest("a pairing can be cancelled; a wallet that rejects it is named in words, and starting again pairs; the admin console offers no WalletConnect", async () => {
+  const { BASE, CHAIN_ID, RPC, freshKey, openBrowser } = stack;
+  const wc = await configured();
+  const wallet = await WcWallet.create({ key: await freshKey(), rpcUrl: RPC, chainId: CHAIN_ID, relayUrl: wc.relay_url, projectId: wc.project_id });
+  const b = await openBrowser({ viewport: PHONE });
+  const { page } = b;
+  const uri = page.getByTestId("wc-uri");
+  try {
+    await page.goto(`${BASE}/`);
+    // Cancel: the panel goes, the button comes back.
+    await page.getByTestId("connect-walletconnect").click();
+    await uri.waitFor({ timeout: 30_000 });
+    await page.getByTestId("wc-cancel").click();
+    await page.getByTestId("connect-walletconnect").waitFor();
+    assert.equal(await page.getByTestId("wc-pairing").count(), 0);
+
+    // The wallet rejects the proposal.
+    await page.getByTestId("connect-walletconnect").click();
+    await uri.waitFor({ timeout: 30_000 });
+    wallet.rejectNextProposal = true;
+    await wallet.pair(await uri.getAttribute("data-uri"));
+    const error = page.getByTestId("wc-error-rejected");
+    await error.waitFor({ timeout: 30_000 });
+    assert.equal(await error.innerText(), "Your wallet rejected the connection. Nothing was shared.");
+    assert.equal(await uri.count(), 0, "the rejected code is gone");
+    assert.equal(await page.getByTestId("connected-address").count(), 0);
+    await b.screenshot("12-walletconnect-rejected-pairing-390");
+
+    // Start again: a new code, which the wallet approves.
+    await page.getByTestId("wc-retry").click();
+    await uri.waitFor({ timeout: 30_000 });
+    await wallet.pair(await uri.getAttribute("data-uri"));
+    await page.getByTestId("connected-address").waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByTestId("connected-address").getAttribute("data-address"), wallet.address);
+    assert.deepEqual(wallet.proposals.map((p) => p.approved), [false, true]);
+
+    // The console (EVM wallets in the browser only) offers no WalletConnect and loads none of it.
+    await page.goto(`${BASE}/admin`);
+    await page.getByTestId("no-wallet").waitFor();
+    assert.equal(await page.getByTestId("connect-walletconnect").count(), 0);
+    const rpcOrigin = new URL(wc.rpc).origin.replace(/[.]/g, "\\.");
+    await b.close([new RegExp(`^other origin: ${rpcOrigin}/`)]);
+  } finally {
+    await wallet.close();
+  }
+});
+
+browserTest("a pairing code nobody scans expires after 5 minutes, and the page says so", async () => {
+  const { BASE, openBrowser } = stack;
+  const b = await openBrowser({ viewport: PHONE });
+  const { page } = b;
+  await page.clock.install();
+  await page.goto(`${BASE}/`);
+  await page.getByTestId("connect-walletconnect").click();
+  await page.getByTestId("wc-uri").waitFor({ timeout: 30_000 });
+  assert.match(await page.getByTestId("wc-waiting").innerText(), /Waiting for your wallet to approve \(this code works until .+\)/);
+  await page.clock.runFor(301_000);
+  const expired = page.getByTestId("wc-error-expired");
+  await expired.waitFor({ timeout: 30_000 });
+  assert.equal(await expired.innerText(), "The pairing code expired before a wallet approved it: start again for a new one.");
+  assert.equal(await page.getByTestId("wc-uri").count(), 0);
+  await b.screenshot("12-walletconnect-expired-390");
+  await b.close();
 });
