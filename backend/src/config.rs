@@ -353,8 +353,7 @@ impl Settings {
                 }
             }
         }
-        let root = service_kit::config::overlay(root, "APP_", env)?;
-        let settings: Self = toml::Value::Table(root).try_into()?;
+        let settings: Self = service_kit::config::layered(root, "APP_", env)?;
         if let Some(wc) = &settings.walletconnect {
             wc.validate()?;
         }
@@ -400,6 +399,23 @@ refresh_ttl_secs = 2592000
         assert_eq!(s.auth.admins, vec!["0xabc".to_string()]);
         let shown = format!("{s:?}");
         assert!(!shown.contains("env-secret") && !shown.contains("u:p@h"), "{shown}");
+    }
+
+    #[test]
+    fn a_variable_that_reads_as_a_number_still_sets_a_text_field() {
+        let env = [
+            ("APP_AUTH__JWT_SECRET".to_string(), "123456".to_string()),
+            ("APP_DATABASE__URL".to_string(), "42".to_string()),
+            ("APP_AUTH__STATEMENT".to_string(), "true".to_string()),
+            ("APP_APPLICATION__PORT".to_string(), "8080".to_string()),
+            ("APP_WALLETCONNECT__PROJECT_ID".to_string(), "1234".to_string()),
+        ];
+        let s = Settings::from_sources(FILE, env).unwrap();
+        assert_eq!(s.auth.jwt_secret.as_ref().map(|k| k.expose_secret()), Some("123456"));
+        assert_eq!(s.database.url.expose_secret(), "42");
+        assert_eq!(s.auth.statement, "true");
+        assert_eq!(s.application.port, 8080);
+        assert_eq!(s.walletconnect.unwrap().project_id, "1234");
     }
 
     #[test]

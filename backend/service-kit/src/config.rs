@@ -1,8 +1,9 @@
 //! One way to configure a service: a TOML file overlaid with environment variables under the service's prefix,
 //! `__` separating nested keys (`APP_AUTH__JWT_SECRET` sets `auth.jwt_secret`, `LISTENER_DATABASE_URL` sets
-//! `database_url`). A value is read as TOML when it parses as one (numbers, booleans, arrays, inline tables:
-//! `APP_CHAINS='[{chain_id = 56, …}]'` replaces the whole table) and taken as a string otherwise. Secrets are
-//! `secrecy` types in the settings structs, so they never print.
+//! `database_url`). A value is typed by the field it sets: read as TOML when it parses as one (numbers, booleans,
+//! arrays, inline tables: `APP_CHAINS='[{chain_id = 56, …}]'` replaces the whole table), and kept as written when
+//! it does not, or when the field it sets wants text (`APP_DATABASE__PASSWORD=123456` is the string "123456").
+//! Secrets are `secrecy` types in the settings structs, so they never print.
 
 use std::path::Path;
 
@@ -17,6 +18,9 @@ pub enum ConfigError {
     /// The file (or the merged settings) is not valid for the service.
     #[error("configuration: {0}")]
     Invalid(#[from] toml::de::Error),
+    /// A value of the merged settings does not fit its field (the key path and why).
+    #[error("configuration: {0}: {1}")]
+    Field(String, String),
     /// A variable names a key below a value that is not a table.
     #[error("environment variable {0}: cannot set a value below a non-table")]
     Env(String),
@@ -34,16 +38,73 @@ pub fn from_sources<T: DeserializeOwned>(
     prefix: &str,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<T, ConfigError> {
-    let root = overlay(file.parse()?, prefix, env)?;
-    Ok(toml::Value::Table(root).try_into()?)
+    layered(file.parse()?, prefix, env)
+}
+
+/// `root` overlaid with the `env` pairs under `prefix` ([`overlay`]) and deserialised, each variable typed by the
+/// field it sets: a value read as TOML that the field refuses for its type (a number where text is wanted) is
+/// taken again as the text the variable holds. A value of the file is never retyped.
+pub fn layered<T: DeserializeOwned>(
+    root: toml::Table,
+    prefix: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<T, ConfigError> {
+    let mut set = Vec::new();
+    let mut root = overlay_recording(root, prefix, env, &mut set)?;
+    // Each round retypes one variable's value; a variable is retyped at most once.
+    for _ in 0..=set.len() {
+        let error = match serde_path_to_error::deserialize::<_, T>(toml::Value::Table(root.clone())) {
+            Ok(settings) => return Ok(settings),
+            Err(error) => error,
+        };
+        let at = error.path().to_string();
+        let retype = error.inner().to_string().starts_with("invalid type")
+            && set.iter().position(|(path, _)| path.join(".") == at).is_some_and(|i| {
+                let (path, raw) = set.swap_remove(i);
+                replace(&mut root, &path, toml::Value::String(raw))
+            });
+        if !retype {
+            return Err(ConfigError::Field(at, error.into_inner().message().to_owned()));
+        }
+    }
+    unreachable!("every round either returns or retypes one of the variables")
+}
+
+/// Sets the value at `path` when one is there; whether it was.
+fn replace(root: &mut toml::Table, path: &[String], value: toml::Value) -> bool {
+    let Some((last, parents)) = path.split_last() else { return false };
+    let mut table = root;
+    for part in parents {
+        match table.get_mut(part).and_then(toml::Value::as_table_mut) {
+            Some(t) => table = t,
+            None => return false,
+        }
+    }
+    match table.get_mut(last) {
+        Some(slot) if !slot.is_str() => {
+            *slot = value;
+            true
+        }
+        _ => false,
+    }
 }
 
 /// `root` with the `env` pairs under `prefix` set in it (`PREFIX_A__B=v` sets `a.b`); `PREFIX_CONFIG` (the
 /// conventional name of the file's path) is skipped.
 pub fn overlay(
+    root: toml::Table,
+    prefix: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<toml::Table, ConfigError> {
+    overlay_recording(root, prefix, env, &mut Vec::new())
+}
+
+/// [`overlay`], recording each variable's key path and its text in `set`.
+fn overlay_recording(
     mut root: toml::Table,
     prefix: &str,
     env: impl IntoIterator<Item = (String, String)>,
+    set: &mut Vec<(Vec<String>, String)>,
 ) -> Result<toml::Table, ConfigError> {
     for (key, raw) in env {
         let Some(path) = key.strip_prefix(prefix) else { continue };
@@ -54,13 +115,15 @@ pub fn overlay(
         let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
             .ok()
             .and_then(|mut t| t.remove("v"))
-            .unwrap_or(toml::Value::String(raw));
+            .unwrap_or_else(|| toml::Value::String(raw.clone()));
         let mut table = &mut root;
         for part in &parts[..parts.len() - 1] {
             let entry = table.entry(part.clone()).or_insert_with(|| toml::Value::Table(Default::default()));
             table = entry.as_table_mut().ok_or_else(|| ConfigError::Env(key.clone()))?;
         }
         table.insert(parts[parts.len() - 1].clone(), value);
+        set.retain(|(path, _)| path != &parts);
+        set.push((parts, raw));
     }
     Ok(root)
 }
@@ -72,6 +135,8 @@ mod tests {
     #[derive(Debug, serde::Deserialize, PartialEq)]
     struct Settings {
         name: String,
+        #[serde(default)]
+        token: Option<String>,
         nested: Nested,
         #[serde(default)]
         list: Vec<Item>,
@@ -100,7 +165,10 @@ mod tests {
             env(&[("KIT_NESTED__PORT", "8080"), ("KIT_LIST", "[{id = 7}]"), ("OTHER_NAME", "x"), ("KIT_CONFIG", "f")]),
         )
         .unwrap();
-        assert_eq!(s, Settings { name: "file".into(), nested: Nested { port: 8080 }, list: vec![Item { id: 7 }] });
+        assert_eq!(
+            s,
+            Settings { name: "file".into(), token: None, nested: Nested { port: 8080 }, list: vec![Item { id: 7 }] }
+        );
         let s: Settings = from_sources(file, "KIT_", env(&[("KIT_NAME", "from env")])).unwrap();
         assert_eq!(s.name, "from env");
     }
@@ -114,5 +182,25 @@ mod tests {
         assert!(matches!(err, ConfigError::Env(ref k) if k == "KIT_NAME__X"), "{err}");
         let err = load::<Settings>(Path::new("/nonexistent/settings.toml"), "KIT_").unwrap_err();
         assert!(matches!(err, ConfigError::Read(..)), "{err}");
+    }
+
+    #[test]
+    fn a_variable_is_typed_by_the_field_it_sets() {
+        let file = "name = \"file\"\n[nested]\nport = 1\n";
+        // Text fields keep what the variable holds, however it would read as TOML; numbers stay numbers.
+        let s: Settings = from_sources(
+            file,
+            "KIT_",
+            env(&[("KIT_NAME", "123456"), ("KIT_TOKEN", "true"), ("KIT_NESTED__PORT", "8080")]),
+        )
+        .unwrap();
+        assert_eq!((s.name.as_str(), s.token.as_deref(), s.nested.port), ("123456", Some("true"), 8080));
+        let s: Settings = from_sources(file, "KIT_", env(&[("KIT_NAME", "1.5"), ("KIT_TOKEN", "[1, 2]")])).unwrap();
+        assert_eq!((s.name.as_str(), s.token.as_deref()), ("1.5", Some("[1, 2]")));
+        // The file's own values are never retyped, and a number field still refuses text, naming its key.
+        let err = from_sources::<Settings>("name = 5\n[nested]\nport = 1\n", "KIT_", env(&[])).unwrap_err();
+        assert!(matches!(err, ConfigError::Field(ref at, _) if at == "name"), "{err}");
+        let err = from_sources::<Settings>(file, "KIT_", env(&[("KIT_NESTED__PORT", "eighty")])).unwrap_err();
+        assert!(matches!(err, ConfigError::Field(ref at, _) if at == "nested.port"), "{err}");
     }
 }
