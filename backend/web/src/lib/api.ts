@@ -212,8 +212,15 @@ async function exchange(): Promise<TokenPair> {
 export async function signOut() {
   const had = current;
   store(null);
-  if (had) await request("POST", "/v1/auth/logout", {}, false).catch(() => undefined);
+  if (!had) return;
+  // Requests the session already sent are answered before it is revoked (at most a few seconds' wait), so none of
+  // them meets a 401 for a session the page itself just ended.
+  await Promise.race([Promise.allSettled([...authed]), new Promise((r) => setTimeout(r, 3_000))]);
+  await request("POST", "/v1/auth/logout", {}, false).catch(() => undefined);
 }
+
+/** Requests in flight with the session's token. */
+const authed = new Set<Promise<unknown>>();
 
 /** `keepalive`: the request outlives the page (a renewal without the worker, whose answer sets the cookie). */
 async function request<T>(method: string, path: string, body: unknown, auth: boolean, keepalive = false): Promise<T> {
@@ -224,13 +231,21 @@ async function request<T>(method: string, path: string, body: unknown, auth: boo
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), method === "GET" ? API_TIMEOUT_MS : API_ACTION_TIMEOUT_MS);
   try {
-    const res = await fetch(path, {
+    const sent = fetch(path, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       keepalive,
       signal: abort.signal,
     });
+    if (headers.authorization) {
+      authed.add(sent);
+      void sent.then(
+        () => authed.delete(sent),
+        () => authed.delete(sent),
+      );
+    }
+    const res = await sent;
     if (res.status === 204) return undefined as T;
     return answer<T>(res.status, res.statusText, await res.text(), res.headers.get("retry-after"));
   } catch (e) {
