@@ -12,6 +12,7 @@ import { after, test as nodeTest } from "node:test";
 import { formatEther, recoverMessageAddress, stringToHex } from "viem";
 import WebSocket from "ws";
 import { LIMITS, startRelay } from "../scripts/wc-relay.mjs";
+import { until } from "./lib/poll.mjs";
 import { WcWallet, closeSignClient, nodeSignClient } from "./lib/wc-wallet.mjs";
 
 // The clients leave long timers behind (a request's 15-minute expiry, a publish's 60-second limit) that nothing
@@ -21,18 +22,6 @@ after(() => setImmediate(() => process.exit()));
 const ANVIL_KEY_3 = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 const NAMESPACE = { eip155: { chains: ["eip155:31337"], methods: ["personal_sign", "eth_sendTransaction"], events: ["accountsChanged", "chainChanged"] } };
 const topic = (n) => n.toString(16).padStart(64, "0");
-
-/** Polls `f` until it is truthy (a deadline, never sleep-then-assert). */
-async function eventually(what, f, timeout = 20_000) {
-  const end = Date.now() + timeout;
-  let last;
-  while (Date.now() < end) {
-    last = await f();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
 
 /** A raw connection to the relay, authenticated with a JWT signed by a real client's key. */
 async function rawSocket(relay, jwtFrom) {
@@ -52,7 +41,7 @@ async function rawSocket(relay, jwtFrom) {
     async ask(text, id) {
       const from = frames.length;
       ws.send(text);
-      const found = await eventually(`an answer to ${text.slice(0, 80)}`, () =>
+      const found = await until(`an answer to ${text.slice(0, 80)}`, () =>
         frames.slice(from).find((f) => (id === undefined ? !JSON.parse(f).method : f.includes(`"id":${id}`))),
       );
       return JSON.parse(found);
@@ -92,7 +81,7 @@ nodeTest("relay stand-in: two sign-clients pair, sign and disconnect through it;
     );
 
     await dapp.disconnect({ topic: session.topic, reason: { code: 6000, message: "User disconnected." } });
-    await eventually("the wallet hears session_delete", () => wallet.deleted.includes(session.topic));
+    await until("the wallet hears session_delete", () => wallet.deleted.includes(session.topic));
 
     // What the client sent: the proposal and the approval through the relay's composite methods.
     const methods = new Set(relay.log.filter((l) => !l.error).map((l) => l.method));
@@ -107,13 +96,13 @@ nodeTest("relay stand-in: two sign-clients pair, sign and disconnect through it;
     assert.equal((await a.call("irn_publish", { topic: t, message: "hello", ttl: 300, tag: 1108, prompt: true })).result, true);
     assert.equal(relay.stored(t), 1);
     const sub = await b.call("irn_subscribe", { topic: t });
-    const delivered = await eventually("the stored message delivered", () => b.frames.map((f) => JSON.parse(f)).find((f) => f.method === "irn_subscription"));
+    const delivered = await until("the stored message delivered", () => b.frames.map((f) => JSON.parse(f)).find((f) => f.method === "irn_subscription"));
     assert.equal(delivered.params.id, sub.result);
     assert.deepEqual({ ...delivered.params.data, publishedAt: 0 }, { topic: t, message: "hello", publishedAt: 0, tag: 1108 });
     assert.ok(!a.frames.some((f) => f.includes('"irn_subscription"')), "not echoed to the publisher");
     // Acknowledged: a second subscription of the same client gets it no more; fetching finds nothing left for it.
     b.ws.send(JSON.stringify({ id: delivered.id, jsonrpc: "2.0", result: true }));
-    await eventually("the acknowledgement", async () => (await b.call("irn_batchFetchMessages", { topics: [t] })).result.messages.length === 0);
+    await until("the acknowledgement", async () => (await b.call("irn_batchFetchMessages", { topics: [t] })).result.messages.length === 0);
     a.ws.close();
     b.ws.close();
   } finally {
@@ -170,7 +159,7 @@ nodeTest("relay stand-in: malformed or refused requests get JSON-RPC errors; no 
     // A 19-digit id comes back exactly as sent (JavaScript's numbers would round it).
     const big = "1687239522123456789";
     s.ws.send(`{"id":${big},"jsonrpc":"2.0","method":"irn_unsubscribe","params":{"topic":"${t}","id":"x"}}`);
-    await eventually("the big id answered", () => s.frames.some((f) => f.includes(`"id":${big},`) || f.includes(`"id":${big}}`)));
+    await until("the big id answered", () => s.frames.some((f) => f.includes(`"id":${big},`) || f.includes(`"id":${big}}`)));
     // A well-formed publish still works on the same connection.
     assert.equal((await publish({})).result, true);
     s.ws.close();
@@ -231,7 +220,7 @@ const fits = async (page, what) => {
 };
 
 browserTest("390 px, no injected wallet: WalletConnect pairs a wallet app that signs in, pays a referral registration once, survives a reload, is refused in words and disconnects", async () => {
-  const { until, Api, BASE, BNB, CHAIN_ID, RPC, ANVIL_KEYS, chain, freshKey, openBrowser, plans, registerDirectly } = stack;
+  const { Api, BASE, BNB, CHAIN_ID, RPC, ANVIL_KEYS, chain, freshKey, openBrowser, plans, registerDirectly } = stack;
   const wc = await configured();
   const plan = (await plans()).find((p) => p.asset_id === BNB);
   const genesis = await Api.signIn(ANVIL_KEYS[0]);

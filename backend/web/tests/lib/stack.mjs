@@ -50,21 +50,9 @@ export const USDT = 2;
 
 export const chain = createPublicClient({ transport: http(RPC) });
 
-/** Polls `f` until it returns a truthy value; fails with `what` (and the last value or error) at the deadline. */
-export async function until(what, f, { timeout = 60_000, every = 250 } = {}) {
-  const end = Date.now() + timeout;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await f();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out after ${timeout} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-}
+import { until } from "./poll.mjs";
+
+export { until };
 
 /** A fresh wallet (an anvil mnemonic account far above the demo ones) with 100 BNB and 1 000 test USDT. */
 export async function freshKey() {
