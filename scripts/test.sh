@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README.md): set-up, contract tests, gas snapshot check, on-call artifacts (ops-test.sh), ABI
-# drift check, generated web types check, rustfmt check, clippy,
+# drift check, generated web types check, rustfmt check, module-cycle check, clippy,
 # Rust tests, browser tests of the web front, generated requests against the API's OpenAPI document (api-check.sh).
 # Ends with one line totalling every runner's results.
 set -euo pipefail
@@ -38,6 +38,9 @@ else
   echo "warning: rustfmt is not installed for this toolchain; formatting not checked" >&2
 fi
 
+step "rust: no module imports another in a circle (scripts/module-cycles.py)"
+python3 scripts/module-cycles.py 2>&1 | tee -a "$log"
+
 step "rust: clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
@@ -57,5 +60,6 @@ awk '
   match($0, /test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed/) { split(substr($0, RSTART, RLENGTH), f, " "); p += f[4]; x += f[6] }
   /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; x += $3 }
   /^ops: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
+  /^module-cycles: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
   END { printf "\ntotal: %d passed, %d failed\n", p, x }
 ' "$log"

@@ -14,6 +14,8 @@ use alloy::{
     sol_types::SolStruct,
 };
 
+pub use crate::deployment::{Deployment, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS};
+
 /// anvil's default mnemonic (development only).
 pub const ANVIL_MNEMONIC: &str = "test test test test test test test test test test test junk";
 
@@ -21,11 +23,6 @@ pub const ANVIL_MNEMONIC: &str = "test test test test test test test test test t
 pub fn anvil_account(index: u32) -> eyre::Result<PrivateKeySigner> {
     Ok(MnemonicBuilder::<English>::default().phrase(ANVIL_MNEMONIC).index(index)?.build()?)
 }
-
-/// Gas forwarded per pushed native payment in test deployments.
-pub const NATIVE_PUSH_GAS: u64 = 10_000;
-/// Gas forwarded per pushed token payment in test deployments.
-pub const TOKEN_PUSH_GAS: u64 = 100_000;
 
 pub struct DevChain {
     pub anvil: AnvilInstance,
@@ -40,18 +37,6 @@ pub struct DevChain {
     pub domain: SettlementDomain,
     /// Block of the Settlement deployment (where a listener starts).
     pub deploy_block: u64,
-}
-
-/// Addresses of a development deployment, as written to `.devnet/chain.json`.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct Deployment {
-    pub chain_id: u64,
-    pub settlement: Address,
-    pub usdt: Address,
-    /// Block of the Settlement deployment: where a listener starts.
-    pub deploy_block: u64,
-    pub admin: Address,
-    pub signer: Address,
 }
 
 /// Deploys the test USDT and Settlement (native coin and USDT allowed) from `admin`'s provider, with

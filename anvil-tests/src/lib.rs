@@ -2,6 +2,7 @@
 //! tests share.
 
 pub mod api;
+pub mod deployment;
 pub mod devchain;
 pub mod fault_proxy;
 pub mod services;

@@ -35,7 +35,7 @@ use tronic::{
     signer::LocalSigner,
 };
 
-use crate::devchain::{Deployment, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS};
+use crate::deployment::{Deployment, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS};
 
 type TronClient = Client<GrpcProvider, LocalSigner>;
 
