@@ -3,9 +3,20 @@
 use alloy::primitives::Address;
 use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
 
-use super::{AssetBook, LedgerError};
+use super::LedgerError;
 use crate::money::Money;
 use crate::plan::{PlanEngine, PlanParams, PlanSchedule, PlanVersion, PoolNode, RowCounters, UserState};
+
+/// One asset's engine and the counters it was loaded at.
+#[derive(Debug)]
+pub(crate) struct AssetBook {
+    pub(crate) id: i32,
+    pub(crate) token: Address,
+    pub(crate) engine: PlanEngine,
+    pub(crate) admin_seq: i64,
+    /// The newest `audit_logs` id of this asset the engine reflects (to notice manual placements).
+    pub(crate) audit_seen: i64,
+}
 
 type Tx = Transaction<'static, Postgres>;
 

@@ -10,7 +10,8 @@ use std::collections::HashSet;
 use alloy::primitives::B256;
 use sqlx::{Postgres, Row, Transaction};
 
-use super::{AssetBook, LedgerError};
+use super::LedgerError;
+use super::load::AssetBook;
 use crate::events::ChainEvent;
 use crate::money::Money;
 use crate::plan::{Amount, EventOutcome, PlacementCause, ReserveChange, UserNo};

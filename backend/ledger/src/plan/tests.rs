@@ -1,3 +1,5 @@
+use alloy::primitives::Address;
+
 use super::*;
 
 const BNB: Amount = 1_000_000_000_000_000_000;

@@ -1,0 +1,344 @@
+//! The apply path: a [`ChainLedger`] owns the plan engine of every asset of one chain and applies runs of
+//! confirmed events in one database transaction each (see the crate documentation).
+
+use alloy::primitives::B256;
+use sqlx::{PgPool, Row};
+
+use crate::LedgerError;
+use crate::events::{ChainEvent, EventKey};
+use crate::load::{self, AssetBook};
+use crate::plan::PlanEngine;
+use crate::sync::{BlockCursor, write_block_cursor};
+use crate::{outflows, settlement, write};
+
+/// What a call to [`ChainLedger::apply_block`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ApplySummary {
+    /// Events that changed the ledger.
+    pub applied: usize,
+    /// Events stored as quarantined (refused by the plan, or of no asset); ledger unchanged.
+    pub quarantined: usize,
+    /// Events already stored by an earlier call; skipped.
+    pub duplicates: usize,
+}
+
+/// The ledger of one chain; see the module documentation.
+#[derive(Debug)]
+pub struct ChainLedger {
+    pool: PgPool,
+    chain_id: u64,
+    assets: Vec<AssetBook>,
+    /// Set when the engines may be ahead of the database (a failed transaction).
+    stale: bool,
+}
+
+impl ChainLedger {
+    /// Loads the engines of every asset of `chain_id`.
+    pub async fn open(pool: PgPool, chain_id: u64) -> Result<Self, LedgerError> {
+        let mut ledger = Self { pool, chain_id, assets: Vec::new(), stale: true };
+        let mut tx = ledger.pool.begin().await?;
+        ledger.assets = load::chain_assets(&mut tx, chain_id).await?;
+        tx.commit().await?;
+        ledger.stale = false;
+        Ok(ledger)
+    }
+
+    /// The chain whose events this ledger applies.
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// The database the ledger writes to, for readers sharing its connections.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The engine of asset `id`, as of the last applied batch.
+    pub fn engine(&self, asset_id: i32) -> Option<&PlanEngine> {
+        self.assets.iter().find(|a| a.id == asset_id).map(|a| &a.engine)
+    }
+
+    /// Applies confirmed events, in chain order, in one database transaction.
+    #[tracing::instrument(skip_all, fields(chain_id = self.chain_id, events = events.len()))]
+    pub async fn apply_block(&mut self, events: &[ChainEvent]) -> Result<ApplySummary, LedgerError> {
+        self.check_batch(events)?;
+        if events.is_empty() {
+            return Ok(ApplySummary::default());
+        }
+        self.apply_checked(events, None).await
+    }
+
+    /// Applies the events of confirmed blocks up to and including `through` (whose block time is
+    /// `through_timestamp`), and moves the listener's block cursor there, in one transaction; `events` may be
+    /// empty (blocks without contract logs). Signed treasury transfers whose deadline is below that time expire.
+    #[tracing::instrument(skip_all, fields(chain_id = self.chain_id, through = through.number, events = events.len()))]
+    pub async fn apply_confirmed(
+        &mut self,
+        events: &[ChainEvent],
+        through: BlockCursor,
+        through_timestamp: u64,
+    ) -> Result<ApplySummary, LedgerError> {
+        if let Some(e) = events.iter().find(|e| e.block_number > through.number) {
+            return Err(LedgerError::OutOfOrder { position: e.position(), cursor: Some((through.number, u64::MAX)) });
+        }
+        self.check_batch(events)?;
+        self.apply_checked(events, Some((through, through_timestamp))).await
+    }
+
+    /// Records confirmed events found below the listener's cursor that the ledger never stored (a replay found
+    /// them): each is stored as `quarantined` with a `missed_event` quarantine row and an alert, and nothing else
+    /// changes — applying them now would break chain order, so the ledger has diverged and needs a person.
+    /// Returns the keys newly recorded (events already stored are left as they are).
+    pub async fn record_missed(&mut self, events: &[ChainEvent]) -> Result<Vec<EventKey>, LedgerError> {
+        self.check_batch(events)?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO blockchain_sync AS s (chain_id) VALUES ($1)
+             ON CONFLICT (chain_id) DO UPDATE SET chain_id = s.chain_id",
+        )
+        .bind(self.chain_id as i64)
+        .execute(&mut *tx)
+        .await?;
+        let new = write::insert_raw_events(&mut tx, self.chain_id, events).await?;
+        let mut rows = write::Rows::new(self.chain_id);
+        let mut recorded = Vec::new();
+        for e in events.iter().filter(|e| new.contains(&(e.key.tx_hash, e.key.log_index))) {
+            let asset = self.assets.iter().find(|a| a.token == e.body.token()).map(|a| a.id);
+            let reason = format!(
+                "{} at block {} log {} is on the chain below the listener's cursor but was never applied: the ledger \
+                 has diverged from the chain and must be rebuilt by a replay",
+                e.body.name(),
+                e.block_number,
+                e.key.log_index
+            );
+            rows.quarantine(e, asset, "missed_event", &reason);
+            recorded.push(e.key);
+        }
+        rows.flush(&mut tx, &self.assets).await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    /// The listener's cursor and halt reason on this chain.
+    pub async fn listener_state(&self) -> Result<(Option<BlockCursor>, Option<String>), LedgerError> {
+        type ListenerRow = (Option<i64>, Option<Vec<u8>>, Option<String>);
+        let row: Option<ListenerRow> = sqlx::query_as(
+            "SELECT listener_block, listener_block_hash, halted_reason FROM blockchain_sync WHERE chain_id = $1",
+        )
+        .bind(self.chain_id as i64)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((block, hash, halted)) = row else { return Ok((None, None)) };
+        let cursor = block.zip(hash).map(|(n, h)| BlockCursor { number: n as u64, hash: B256::from_slice(&h) });
+        Ok((cursor, halted))
+    }
+
+    /// Records that the listener stopped itself on this chain (a deep reorg); it stays stopped until cleared.
+    pub async fn halt_listener(&self, reason: &str) -> Result<(), LedgerError> {
+        // The halt and its critical alert in one transaction (the reconciler pages on the halt too); a listener
+        // restarted while halted does not add another alert.
+        let mut tx = self.pool.begin().await?;
+        let previous: Option<Option<String>> =
+            sqlx::query_scalar("SELECT halted_reason FROM blockchain_sync WHERE chain_id = $1 FOR UPDATE")
+                .bind(self.chain_id as i64)
+                .fetch_optional(&mut *tx)
+                .await?;
+        sqlx::query(
+            "INSERT INTO blockchain_sync AS s (chain_id, halted_reason) VALUES ($1, $2)
+             ON CONFLICT (chain_id) DO UPDATE SET halted_reason = $2, updated_at = now()",
+        )
+        .bind(self.chain_id as i64)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?;
+        if previous.flatten().as_deref() != Some(reason) {
+            sqlx::query(
+                "INSERT INTO alerts (kind, message, details)
+                 VALUES ('listener_halted', $1, jsonb_build_object('chain_id', $2::int8, 'severity', 'critical'))",
+            )
+            .bind(reason)
+            .bind(self.chain_id as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The chain head the listener last saw and the confirmation depth it applies blocks at (for the
+    /// [`confirmed_lag`] the API, the listener's metrics and the reconciler report).
+    pub async fn record_chain_head(&self, head: u64, confirmations: u64) -> Result<(), LedgerError> {
+        sqlx::query(
+            "INSERT INTO blockchain_sync AS s (chain_id, chain_head, confirmations, chain_head_seen_at)
+             VALUES ($1, $2, $3, now())
+             ON CONFLICT (chain_id) DO UPDATE SET chain_head = $2, confirmations = $3, chain_head_seen_at = now()",
+        )
+        .bind(self.chain_id as i64)
+        .bind(head as i64)
+        .bind(confirmations as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    fn check_batch(&self, events: &[ChainEvent]) -> Result<(), LedgerError> {
+        for e in events {
+            if e.key.chain_id != self.chain_id {
+                return Err(LedgerError::WrongChain { expected: self.chain_id, got: e.key.chain_id });
+            }
+        }
+        for w in events.windows(2) {
+            if w[1].position() <= w[0].position() {
+                return Err(LedgerError::OutOfOrder { position: w[1].position(), cursor: Some(w[0].position()) });
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply_checked(
+        &mut self,
+        events: &[ChainEvent],
+        through: Option<(BlockCursor, u64)>,
+    ) -> Result<ApplySummary, LedgerError> {
+        let result = self.apply_in_transaction(events, through).await;
+        if result.is_err() {
+            // The engines may hold changes the database rolled back.
+            self.stale = true;
+        }
+        result
+    }
+
+    async fn apply_in_transaction(
+        &mut self,
+        events: &[ChainEvent],
+        through: Option<(BlockCursor, u64)>,
+    ) -> Result<ApplySummary, LedgerError> {
+        let mut tx = self.pool.begin().await?;
+        // Lock the chain's cursor row (creating it if needed) and read the cursor, in one
+        // statement: the upsert waits for any other transaction on this chain.
+        let cursor: (Option<i64>, Option<i64>) = sqlx::query_as(
+            "INSERT INTO blockchain_sync AS s (chain_id) VALUES ($1)
+             ON CONFLICT (chain_id) DO UPDATE SET chain_id = s.chain_id
+             RETURNING last_block, last_log_index",
+        )
+        .bind(self.chain_id as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        let cursor = cursor.0.zip(cursor.1).map(|(b, l)| (b as u64, l as u64));
+        self.sync_engines(&mut tx).await?;
+
+        let new = write::insert_raw_events(&mut tx, self.chain_id, events).await?;
+        let mut summary = ApplySummary::default();
+        let mut rows = write::Rows::new(self.chain_id);
+        let mut last = None;
+        for e in events {
+            if !new.contains(&(e.key.tx_hash, e.key.log_index)) {
+                summary.duplicates += 1;
+                continue;
+            }
+            if cursor.is_some_and(|c| e.position() <= c) {
+                return Err(LedgerError::OutOfOrder { position: e.position(), cursor });
+            }
+            last = Some(e.position());
+            let Some(asset) = self.assets.iter_mut().position(|a| a.token == e.body.token()) else {
+                rows.quarantine(e, None, "unknown_asset", "no asset for this token on this chain");
+                summary.quarantined += 1;
+                continue;
+            };
+            let book = &mut self.assets[asset];
+            if let Some(applied) = outflows::apply(&mut tx, self.chain_id, book.id, e).await? {
+                match applied {
+                    Ok(()) => summary.applied += 1,
+                    Err((code, reason)) => {
+                        rows.quarantine(e, Some(book.id), code, &reason);
+                        summary.quarantined += 1;
+                    }
+                }
+                continue;
+            }
+            let Some(plan_event) = e.body.plan_event() else {
+                match settlement::apply_settlement(&mut tx, self.chain_id, e.block_number, &e.body).await? {
+                    Ok(()) => summary.applied += 1,
+                    Err((code, reason)) => {
+                        rows.quarantine(e, Some(book.id), code, &reason);
+                        summary.quarantined += 1;
+                    }
+                }
+                continue;
+            };
+            match book.engine.apply(e.block_number, &plan_event) {
+                Ok(outcome) => {
+                    outcome.check_conservation()?;
+                    rows.applied(asset, book.id, e, &outcome);
+                    summary.applied += 1;
+                }
+                Err(rejection) => {
+                    rows.quarantine(e, Some(book.id), rejection.code(), &rejection.to_string());
+                    summary.quarantined += 1;
+                }
+            }
+        }
+        rows.flush(&mut tx, &self.assets).await?;
+        if let Some((block, log_index)) = last {
+            sqlx::query(
+                "UPDATE blockchain_sync SET last_block = $2, last_log_index = $3, updated_at = now()
+                 WHERE chain_id = $1",
+            )
+            .bind(self.chain_id as i64)
+            .bind(block as i64)
+            .bind(log_index as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let passed = events.iter().map(|e| e.block_timestamp).chain(through.map(|t| t.1)).max();
+        if let Some(timestamp) = passed {
+            outflows::expire_treasury_transfers(&mut tx, self.chain_id, timestamp).await?;
+        }
+        if let Some((through, _)) = through {
+            write_block_cursor(&mut tx, self.chain_id, through).await?;
+        }
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// Brings the engines in line with the locked asset rows (see the module documentation).
+    async fn sync_engines(&mut self, tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Result<(), LedgerError> {
+        let rows =
+            sqlx::query("SELECT id, applied_events, admin_seq FROM assets WHERE chain_id = $1 ORDER BY id FOR UPDATE")
+                .bind(self.chain_id as i64)
+                .fetch_all(&mut **tx)
+                .await?;
+        let in_step = !self.stale
+            && rows.len() == self.assets.len()
+            && rows.iter().zip(&self.assets).all(|(r, a)| {
+                r.get::<i32, _>(0) == a.id && r.get::<i64, _>(1) as u64 == a.engine.counters().applied_events
+            });
+        if !in_step {
+            self.assets = load::chain_assets(tx, self.chain_id).await?;
+            self.stale = false;
+            return Ok(());
+        }
+        for (r, book) in rows.iter().zip(self.assets.iter_mut()) {
+            let admin_seq: i64 = r.get(2);
+            if admin_seq == book.admin_seq {
+                continue;
+            }
+            // Freezes, plan versions and forfeits only change what `refresh_admin_state` re-reads; a manual
+            // placement changes pools, reserves and counters, so the whole engine is reloaded after one.
+            let placed: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM audit_logs WHERE asset_id = $1 AND action = 'manual_placement'
+                                   AND id > $2)",
+            )
+            .bind(book.id)
+            .bind(book.audit_seen)
+            .fetch_one(&mut **tx)
+            .await?;
+            if placed {
+                self.assets = load::chain_assets(tx, self.chain_id).await?;
+                return Ok(());
+            }
+            load::refresh_admin_state(tx, book).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,60 @@
+//! Creating an asset: one currency on one chain, with its genesis user and first plan version.
+
+use alloy::primitives::Address;
+use sqlx::PgPool;
+
+use crate::LedgerError;
+use crate::plan::PlanParams;
+
+/// An asset to create: one currency on one chain, with its genesis user and first plan.
+#[derive(Debug, Clone)]
+pub struct AssetSpec {
+    /// Ledger id of the asset, chosen by the operator.
+    pub id: i32,
+    /// Chain whose Settlement contract holds this asset.
+    pub chain_id: u64,
+    /// Zero address for the chain's native coin.
+    pub token: Address,
+    /// Display symbol, e.g. `BNB`, `USDT`.
+    pub symbol: String,
+    /// Decimals of the base unit (18 for BNB, 6 for TRON USDT), for display only.
+    pub decimals: u8,
+    /// The operator's root wallet: user 0, active without paying, sponsor of the first users.
+    pub genesis: Address,
+    /// Plan version 1, in force from block 0.
+    pub params: PlanParams,
+}
+
+/// Creates an asset with plan version 1 from block 0 and its active genesis user.
+pub async fn create_asset(pool: &PgPool, spec: &AssetSpec) -> Result<(), LedgerError> {
+    spec.params.validate()?;
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO assets (id, chain_id, token, symbol, decimals, genesis)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(spec.id)
+    .bind(spec.chain_id as i64)
+    .bind(spec.token.as_slice())
+    .bind(&spec.symbol)
+    .bind(i16::from(spec.decimals))
+    .bind(spec.genesis.as_slice())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO plan_versions (asset_id, version, effective_from_block, params)
+         VALUES ($1, 1, 0, $2)",
+    )
+    .bind(spec.id)
+    .bind(sqlx::types::Json(&spec.params))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO users (asset_id, user_no, address) VALUES ($1, 0, $2)")
+        .bind(spec.id)
+        .bind(spec.genesis.as_slice())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO user_balances (asset_id, user_no) VALUES ($1, 0)").bind(spec.id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! The listener's sync state: the block cursor it has applied through (moved only forward, inside the apply
+//! transaction) with the recent block hashes a reorg is detected by, and every chain's listener position as the
+//! API and the listener's metrics report it.
+
+use alloy::primitives::B256;
+use sqlx::PgPool;
+
+use crate::LedgerError;
+
+/// A confirmed block the listener has applied through: number and hash (the next block must link to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockCursor {
+    /// Height of the last block applied in full.
+    pub number: u64,
+    /// Block hash; a next block whose parent differs reveals a reorg.
+    pub hash: B256,
+}
+
+/// How many recent applied-block hashes are kept per chain.
+const RECENT_BLOCKS_KEPT: i64 = 256;
+
+/// One chain's listener position, as the API and the listener's metrics report it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ListenerStatus {
+    /// Chain the listener follows.
+    pub chain_id: u64,
+    /// The last confirmed block applied in full.
+    pub confirmed_block: Option<u64>,
+    /// The chain head the listener last saw.
+    pub chain_head: Option<u64>,
+    /// The confirmation depth the listener applies blocks at.
+    pub confirmations: Option<u64>,
+    /// Confirmed blocks not yet applied ([`confirmed_lag`]); 0 when the listener is caught up.
+    pub lag_blocks: Option<u64>,
+    /// Seconds since the listener last saw the head (a stalled listener or provider shows here).
+    pub head_age_seconds: Option<f64>,
+    /// Set when the listener stopped itself; it stays stopped until a person clears it.
+    pub halted_reason: Option<String>,
+}
+
+/// The one meaning of listener lag: blocks deep enough to apply (`head − confirmations`) that the ledger has not
+/// applied yet. 0 when caught up; it grows with every block mined while the listener stands still.
+pub fn confirmed_lag(head: u64, confirmations: u64, applied_through: u64) -> u64 {
+    head.saturating_sub(confirmations).saturating_sub(applied_through)
+}
+
+/// The listener position of every chain the ledger has assets on or a listener has written, by chain id.
+pub async fn listener_statuses(pool: &PgPool) -> Result<Vec<ListenerStatus>, sqlx::Error> {
+    type Row = (i64, Option<i64>, Option<i64>, Option<i64>, Option<f64>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.chain_id, s.listener_block, s.chain_head, s.confirmations,
+                extract(epoch FROM now() - s.chain_head_seen_at)::float8, s.halted_reason
+         FROM (SELECT chain_id FROM assets UNION SELECT chain_id FROM blockchain_sync) c
+         LEFT JOIN blockchain_sync s ON s.chain_id = c.chain_id
+         ORDER BY c.chain_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(chain_id, block, head, confirmations, age, halted_reason)| {
+            let confirmed_block = block.map(|b| b as u64);
+            let chain_head = head.map(|h| h as u64);
+            let confirmations = confirmations.map(|c| c as u64);
+            ListenerStatus {
+                chain_id: chain_id as u64,
+                confirmed_block,
+                chain_head,
+                confirmations,
+                lag_blocks: chain_head
+                    .map(|h| confirmed_lag(h, confirmations.unwrap_or(0), confirmed_block.unwrap_or(0))),
+                head_age_seconds: age.map(|a| a.max(0.0)),
+                halted_reason,
+            }
+        })
+        .collect())
+}
+
+/// Moves the listener's block cursor forward to `through` (never back) and remembers its hash.
+pub(crate) async fn write_block_cursor(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    chain_id: u64,
+    through: BlockCursor,
+) -> Result<(), LedgerError> {
+    let moved = sqlx::query(
+        "UPDATE blockchain_sync SET listener_block = $2, listener_block_hash = $3, updated_at = now()
+         WHERE chain_id = $1 AND (listener_block IS NULL OR listener_block < $2)",
+    )
+    .bind(chain_id as i64)
+    .bind(through.number as i64)
+    .bind(through.hash.as_slice())
+    .execute(&mut **tx)
+    .await?;
+    if moved.rows_affected() != 1 {
+        return Err(LedgerError::OutOfOrder { position: (through.number, 0), cursor: None });
+    }
+    sqlx::query("INSERT INTO listener_blocks (chain_id, block_number, block_hash) VALUES ($1, $2, $3)")
+        .bind(chain_id as i64)
+        .bind(through.number as i64)
+        .bind(through.hash.as_slice())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "DELETE FROM listener_blocks WHERE chain_id = $1 AND block_number < (
+             SELECT min(block_number) FROM (SELECT block_number FROM listener_blocks WHERE chain_id = $1
+                                            ORDER BY block_number DESC LIMIT $2) newest)",
+    )
+    .bind(chain_id as i64)
+    .bind(RECENT_BLOCKS_KEPT)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
