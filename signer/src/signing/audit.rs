@@ -1,0 +1,44 @@
+//! The audit log of every decision (`signer::audit` target): who asked for what, and what was decided.
+
+use super::{SignError, Signed};
+use crate::{auth::Authenticated, intent::Intent};
+
+pub(super) fn audit(caller: &Authenticated, intent: &Intent, result: &Result<Signed, SignError>) {
+    let (kind, target, token, amount) = (intent.kind(), intent.target, intent.action.token(), intent.action.total());
+    match result {
+        Ok(s) => tracing::info!(
+            target: "signer::audit",
+            caller = %caller.caller,
+            kind = %kind,
+            chain_id = target.chain_id,
+            contract = %target.contract,
+            token = %token,
+            amount = %amount,
+            nonce = %s.nonce,
+            deadline = s.deadline,
+            digest = %s.digest,
+            decision = if s.fresh { "signed" } else { "resigned_same_payload" },
+            "signature issued"
+        ),
+        Err(e) => {
+            let detail = e.to_string();
+            if matches!(e, SignError::Store(_) | SignError::Key(_)) {
+                tracing::error!(
+                    target: "signer::audit",
+                    caller = %caller.caller, kind = %kind, chain_id = target.chain_id, contract = %target.contract,
+                    token = %token, amount = %amount, nonce = ?intent.nonce, deadline = ?intent.deadline,
+                    decision = "error", rule = e.code(), %detail,
+                    "signing failed"
+                );
+            } else {
+                tracing::warn!(
+                    target: "signer::audit",
+                    caller = %caller.caller, kind = %kind, chain_id = target.chain_id, contract = %target.contract,
+                    token = %token, amount = %amount, nonce = ?intent.nonce, deadline = ?intent.deadline,
+                    decision = "refused", rule = e.code(), %detail,
+                    "signature refused"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The one path from an authenticated intent to a signature: policy, then — in the writer's store transaction —
+//! nonce, double-sign check, rolling cap, signature, record, commit. Concurrent requests share one transaction
+//! and one fsync (group commit), and each is answered only after it is committed: a signature never leaves
+//! before its record is on disk. The writer runs on a thread of its own with its own store connection, so a
+//! group's statements run there directly. Every decision goes to the audit log.
+//!
+//! Rooms: this module is the service (the façade callers use); `writer` decides and commits groups, `nonces` keeps
+//! the nonce counters and the reserved nonces, `audit` writes the decisions.
+
+mod audit;
+mod nonces;
+mod writer;
+
+use std::sync::Arc;
+
+use alloy::primitives::{Address, B256, Signature, U256};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    api::{AssetPolicy, OutflowRelease},
+    auth::Authenticated,
+    intent::{Addr, Amount, Intent, Kind, Target},
+    key::{KeyError, KeySource},
+    policy::{Admission, DAILY_WINDOW_SECS, Policy, Refusal},
+    store::{Store, StoreError},
+};
+use audit::audit;
+use nonces::Reserved;
+use writer::{Job, MAX_GROUP, Presigned, sign_all, writer};
+
+/// A signature the caller may use, with everything that went into it.
+#[derive(Clone, Debug)]
+pub struct Signed {
+    pub kind: Kind,
+    pub target: Target,
+    pub nonce: U256,
+    pub deadline: u64,
+    pub digest: B256,
+    pub signature: Signature,
+    /// False when the same payload had been signed before and its recorded signature is returned.
+    pub fresh: bool,
+    pub payload: Box<serde_json::value::RawValue>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("nonce {nonce} of contract {contract} on chain {chain_id} was already signed for a different payload")]
+    NonceConflict { chain_id: u64, contract: Address, nonce: U256 },
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("key: {0}")]
+    Key(#[from] KeyError),
+}
+
+impl SignError {
+    /// The stable code clients see and the audit log records.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SignError::Refused(r) => r.rule.code(),
+            SignError::NonceConflict { .. } => "nonce_conflict",
+            SignError::Store(_) | SignError::Key(_) => "internal",
+        }
+    }
+}
+
+pub struct SigningService {
+    inner: Arc<Inner>,
+    /// Requests that passed the static policy, waiting for the writer's next group: those of one HTTP request in one
+    /// message, so that the writer takes them together.
+    jobs: mpsc::Sender<Vec<Job>>,
+}
+
+struct Inner {
+    policy: Policy,
+    store: Store,
+    key: Arc<dyn KeySource>,
+    address: Address,
+    reserved: Reserved,
+}
+
+impl std::fmt::Debug for SigningService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningService").field("address", &self.inner.address).finish_non_exhaustive()
+    }
+}
+
+impl SigningService {
+    /// The service and its writer: a task that takes every request waiting, decides them in one store transaction
+    /// and answers them only once that transaction is committed (group commit).
+    pub async fn new(policy: Policy, store: Store, key: Arc<dyn KeySource>) -> Result<Self, SignError> {
+        let address = key.address().await?;
+        let connection = store.writer()?;
+        let inner = Arc::new(Inner { policy, store, key, address, reserved: Reserved::default() });
+        let (jobs, queue) = mpsc::channel(4 * MAX_GROUP);
+        // The writer's thread signs part of each group itself and hands the rest to this runtime's workers.
+        let (writer_inner, workers) = (inner.clone(), tokio::runtime::Handle::current());
+        std::thread::Builder::new()
+            .name("signer-writer".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                match runtime {
+                    Ok(runtime) => runtime.block_on(writer(writer_inner, queue, connection, workers)),
+                    Err(e) => tracing::error!(error = %e, "the signer's writer could not start"),
+                }
+            })
+            .map_err(|e| StoreError::GroupFailed(format!("starting the writer thread: {e}")))?;
+        Ok(SigningService { inner, jobs })
+    }
+
+    /// The address the contract must hold as `signer`.
+    pub fn address(&self) -> Address {
+        self.inner.address
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The policy of `token` on `target` and what its rolling window holds at `now`, for a caller that may ask
+    /// for outflows (payout batches or treasury transfers): the same limits `sign` applies, from the one policy.
+    pub async fn asset_policy(
+        &self,
+        caller: &Authenticated,
+        target: Target,
+        token: Address,
+        now: u64,
+    ) -> Result<AssetPolicy, SignError> {
+        if !caller.permissions.allows(Kind::PayoutBatch) {
+            Policy::permit(caller, Kind::TreasuryTransfer)?;
+        }
+        let view = self.inner.policy.asset(target, token)?;
+        let since = now.saturating_sub(DAILY_WINDOW_SECS);
+        let outflows = self.inner.store.outflows_since(target.chain_id, token, since).await?;
+        let used = outflows.iter().fold(U256::ZERO, |sum, (_, amount)| sum.saturating_add(*amount));
+        let mut releases: Vec<OutflowRelease> = Vec::new();
+        for (signed_at, amount) in outflows {
+            let at = signed_at.saturating_add(DAILY_WINDOW_SECS);
+            match releases.last_mut() {
+                Some(last) if last.at == at => last.amount = Amount(last.amount.0.saturating_add(amount)),
+                _ => releases.push(OutflowRelease { at, amount: Amount(amount) }),
+            }
+        }
+        Ok(AssetPolicy {
+            chain_id: target.chain_id,
+            contract: Addr(target.contract),
+            token: Addr(token),
+            per_payload_cap: Amount(view.caps.per_payload),
+            per_entry_cap: Amount(view.caps.per_entry),
+            per_batch_cap: Amount(view.caps.per_batch),
+            max_batch_entries: view.max_batch_entries as u64,
+            daily_outflow_cap: Amount(view.caps.daily_outflow),
+            daily_window_secs: DAILY_WINDOW_SECS,
+            daily_outflow_used: Amount(used),
+            releases,
+            refused_payout_recipients: view.refused_payout_recipients.into_iter().map(Addr).collect(),
+            treasury_recipients: view.treasury_recipients.into_iter().map(Addr).collect(),
+            as_of: now,
+        })
+    }
+
+    /// Signs `intent` for `caller` at time `now`, or says which rule refused it. Audit-logs the decision.
+    pub async fn sign(&self, caller: &Authenticated, intent: &Intent, now: u64) -> Result<Signed, SignError> {
+        let mut results = self.sign_many(caller, std::slice::from_ref(intent), now).await;
+        results.pop().expect("one result per intent")
+    }
+
+    /// Signs each of `intents` for `caller` at time `now`, or says which rule refused it, exactly as [`Self::sign`]
+    /// would one by one, in this order; they reach the writer together, so they share a commit. Audit-logs each.
+    pub async fn sign_many(
+        &self,
+        caller: &Authenticated,
+        intents: &[Intent],
+        now: u64,
+    ) -> Vec<Result<Signed, SignError>> {
+        let admitted: Vec<_> = intents.iter().map(|intent| self.admit(caller, intent, now)).collect();
+        // Those on reserved nonces are signed here, spread over the cores, instead of on the writer's serial path.
+        let digests = admitted.iter().filter_map(|a| Some(a.as_ref().ok()?.1?.1)).collect();
+        let mut signatures = sign_all(&self.inner.key, &tokio::runtime::Handle::current(), digests).await.into_iter();
+        let mut jobs = Vec::with_capacity(intents.len());
+        let mut answers = Vec::with_capacity(intents.len());
+        for (intent, admitted) in intents.iter().zip(admitted) {
+            answers.push(admitted.map(|(admission, reserved)| {
+                let presigned = reserved.and_then(|(nonce, digest)| {
+                    // A key that fails here is asked again by the writer, which answers its error.
+                    let signature = signatures.next().expect("one signature per reserved nonce").ok()?;
+                    Some(Presigned { nonce, digest, signature, echo: intent.echo(nonce, admission.deadline) })
+                });
+                let (answer, answered) = oneshot::channel();
+                let (caller, intent) = (caller.clone(), intent.clone());
+                jobs.push(Job { caller, intent, admission, now, presigned, answer });
+                answered
+            }));
+        }
+        let sent = jobs.is_empty() || self.jobs.send(jobs).await.is_ok();
+        let mut results = Vec::with_capacity(intents.len());
+        for (intent, answer) in intents.iter().zip(answers) {
+            let result = match answer {
+                Ok(answered) if sent => answered.await.unwrap_or_else(|_| Err(StoreError::WriterGone.into())),
+                Ok(_) => Err(StoreError::WriterGone.into()),
+                Err(e) => Err(e),
+            };
+            audit(caller, intent, &result);
+            results.push(result);
+        }
+        results
+    }
+
+    /// The policy's admission of one intent, with a reserved nonce and its digest where it can have one (see
+    /// [`Reserved`]). Outflows never take one: their rolling cap is decided in the writer's transaction.
+    fn admit(
+        &self,
+        caller: &Authenticated,
+        intent: &Intent,
+        now: u64,
+    ) -> Result<(Admission, Option<(U256, B256)>), SignError> {
+        // The HTTP layer checks this before parsing; checked again here, on the one path to a signature.
+        Policy::permit(caller, intent.kind())?;
+        let admission = self.inner.policy.admit(intent, now)?;
+        if intent.nonce.is_some() || intent.kind().is_outflow() {
+            return Ok((admission, None));
+        }
+        let target = intent.target;
+        let reserved = self
+            .inner
+            .reserved
+            .take(target)
+            .map(|nonce| (nonce, intent.payload(nonce, admission.deadline).digest(&target.domain())));
+        Ok((admission, reserved))
+    }
+}

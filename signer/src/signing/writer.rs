@@ -1,0 +1,365 @@
+//! The writer: one thread with its own store connection that decides groups of admitted requests in one store
+//! transaction each and answers them only once it is committed.
+
+use std::collections::{HashMap, HashSet, hash_map::Entry};
+use std::sync::Arc;
+
+use alloy::primitives::{Address, B256, Signature, U256};
+use tokio::sync::{mpsc, oneshot};
+
+use super::nonces::{Counter, RESERVE_BATCH, RESERVE_LOW, Reserved};
+use super::{Inner, SignError, Signed};
+use crate::{
+    auth::Authenticated,
+    intent::{Action, Intent, Target},
+    key::{KeyError, KeySource},
+    policy::{Admission, DAILY_WINDOW_SECS, Policy, SignedRefund},
+    store::{NewRecord, StoreError, WriteTx, WriterConnection},
+};
+
+/// A request signed before the writer saw it, on a reserved nonce.
+pub(super) struct Presigned {
+    pub(super) nonce: U256,
+    pub(super) digest: B256,
+    pub(super) signature: Signature,
+    /// The payload as answered, serialised here rather than on the writer's serial path.
+    pub(super) echo: Box<serde_json::value::RawValue>,
+}
+
+/// One admitted request, and where its answer goes once its group's records are committed.
+pub(super) struct Job {
+    pub(super) caller: Authenticated,
+    pub(super) intent: Intent,
+    pub(super) admission: Admission,
+    pub(super) now: u64,
+    pub(super) presigned: Option<Presigned>,
+    pub(super) answer: oneshot::Sender<Result<Signed, SignError>>,
+}
+
+/// Most messages (one per HTTP request, of up to `MAX_MANY` intents) decided in one store transaction (one fsync).
+pub(super) const MAX_GROUP: usize = 256;
+
+/// The one writer: waits for a request, takes every other one already waiting (up to [`MAX_GROUP`] messages), decides
+/// them in order in one store transaction — each sees the records of those before it (nonces, the rolling
+/// window) — and answers them after the commit. A failed commit answers every signature of the group with the
+/// error: none of them left, none is recorded.
+/// It stops when the service is dropped.
+pub(super) async fn writer(
+    inner: Arc<Inner>,
+    mut queue: mpsc::Receiver<Vec<Job>>,
+    mut connection: WriterConnection,
+    workers: tokio::runtime::Handle,
+) {
+    let mut messages = Vec::with_capacity(MAX_GROUP);
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while queue.recv_many(&mut messages, MAX_GROUP).await > 0 {
+        group.extend(messages.drain(..).flatten());
+        let decided = decide_group(&inner, &mut connection, &workers, &mut group).await;
+        for (job, result) in group.drain(..).zip(decided) {
+            let _ = job.answer.send(result);
+        }
+    }
+}
+
+async fn decide_group(
+    inner: &Inner,
+    connection: &mut WriterConnection,
+    workers: &tokio::runtime::Handle,
+    group: &mut [Job],
+) -> Vec<Result<Signed, SignError>> {
+    let mut tx = match connection.begin() {
+        Ok(tx) => tx,
+        Err(e) => return group.iter().map(|_| Err(SignError::Store(e.duplicate()))).collect(),
+    };
+    // 1. In order, each request sees the records of the store and of the requests before it in the group.
+    let mut view = GroupView::default();
+    let mut plans = Vec::with_capacity(group.len());
+    for (index, job) in group.iter_mut().enumerate() {
+        plans.push(plan(&mut tx, &mut view, index, job));
+    }
+    // Nonces for the requests to come, where this group's were running low: published once committed.
+    let reserving = reserve(&mut tx, &mut view, &inner.reserved);
+    // 2. The fresh digests not signed yet, signed in parallel.
+    let fresh: Vec<B256> = plans
+        .iter()
+        .filter_map(|p| match p {
+            Ok(Plan::Fresh(f)) if f.signature.is_none() => Some(f.digest),
+            _ => None,
+        })
+        .collect();
+    let mut signatures = sign_all(&inner.key, workers, fresh).await.into_iter();
+    let mut results: Vec<Result<Signed, SignError>> = Vec::with_capacity(group.len());
+    let mut recorded = Vec::new();
+    for (job, plan) in group.iter().zip(plans) {
+        results.push(match plan {
+            Err(e) => Err(e),
+            Ok(Plan::Again(signed)) => Ok(signed),
+            Ok(Plan::SameAs(earlier)) => match &results[earlier] {
+                Ok(first) => {
+                    Ok(Signed { fresh: false, payload: job.intent.echo(first.nonce, first.deadline), ..first.clone() })
+                }
+                Err(e) => Err(SignError::Store(StoreError::GroupFailed(e.to_string()))),
+            },
+            Ok(Plan::Fresh(f)) => match f
+                .signature
+                .map_or_else(|| signatures.next().expect("one signature per fresh digest not signed yet"), Ok)
+            {
+                Err(e) => Err(SignError::Key(e)),
+                Ok(signature) => {
+                    recorded.push(results.len());
+                    Ok(Signed {
+                        kind: job.intent.kind(),
+                        target: job.intent.target,
+                        nonce: f.nonce,
+                        deadline: f.deadline,
+                        digest: f.digest,
+                        signature,
+                        fresh: true,
+                        payload: f.echo,
+                    })
+                }
+            },
+        });
+    }
+    let records: Vec<NewRecord<'_>> = recorded
+        .iter()
+        .filter_map(|&i| results[i].as_ref().ok().map(|signed| (&group[i], signed)))
+        .map(|(job, signed)| NewRecord {
+            target: signed.target,
+            nonce: signed.nonce,
+            kind: signed.kind,
+            digest: signed.digest,
+            signature: signed.signature,
+            asset: job.intent.action.token(),
+            amount: job.intent.action.total(),
+            deadline: signed.deadline,
+            caller: &job.caller.caller,
+            request_mac: &job.caller.mac,
+            signed_at: job.now,
+            payload: signed.payload.get(),
+            refund_of: job.intent.action.refund_of(),
+        })
+        .collect();
+    // 3. Every record written, the counters moved, one commit; only then do the answers leave.
+    let written = (|| {
+        tx.insert_many(&records)?;
+        for (target, counter) in &view.counters {
+            if counter.next != counter.stored {
+                tx.advance_nonce(*target, counter.next)?;
+            }
+        }
+        tx.commit()
+    })();
+    if let Err(e) = written {
+        tracing::error!(error = %e, requests = group.len(), "recording a group of signatures failed");
+        return results
+            .into_iter()
+            .map(|r| match r {
+                Ok(_) => Err(SignError::Store(e.duplicate())),
+                refused => refused,
+            })
+            .collect();
+    }
+    for (target, nonces) in reserving {
+        inner.reserved.add(target, nonces);
+    }
+    results
+}
+
+/// What the first phase decided for one request of a group.
+enum Plan {
+    /// Sign this digest and record it.
+    Fresh(Fresh),
+    /// The same payload was signed before: its recorded signature again.
+    Again(Signed),
+    /// The same payload as an earlier request of this group: its answer.
+    SameAs(usize),
+}
+
+struct Fresh {
+    nonce: U256,
+    deadline: u64,
+    digest: B256,
+    echo: Box<serde_json::value::RawValue>,
+    /// Already made, on a reserved nonce.
+    signature: Option<Signature>,
+}
+
+/// What a group has decided so far, over what the store holds.
+#[derive(Default)]
+struct GroupView {
+    counters: HashMap<Target, Counter>,
+    /// Nonces this group signs: (target, nonce) → (the request, its digest).
+    taken: HashMap<(Target, U256), (usize, B256)>,
+    /// Outflow signed in the store since a moment, per (chain, asset, since).
+    windows: HashMap<(u64, Address, u64), U256>,
+    /// Outflows this group signs: (chain, asset, signed_at, amount).
+    outflows: Vec<(u64, Address, u64, U256)>,
+    /// Contracts this group handed out nonces for: where more may be reserved.
+    allocating: HashSet<Target>,
+    /// Refunds this group signs: ((target, refunded payment nonce), the refund).
+    refunds: Vec<((Target, U256), SignedRefund)>,
+}
+
+/// Nonce, double-sign check and rolling cap of one admitted request, over the store and the group before it.
+fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job) -> Result<Plan, SignError> {
+    let (intent, now) = (&job.intent, job.now);
+    let deadline = job.admission.deadline;
+    let target = intent.target;
+    let allocated = intent.nonce.is_none();
+    if allocated && !intent.kind().is_outflow() {
+        view.allocating.insert(target);
+    }
+    // Signed on a reserved nonce: recorded as it is if nothing holds that nonce now; else allocated as usual.
+    if let Some(p) = job.presigned.take()
+        && !view.taken.contains_key(&(target, p.nonce))
+        && tx.find(target, p.nonce)?.is_none()
+    {
+        view.taken.insert((target, p.nonce), (index, p.digest));
+        return Ok(Plan::Fresh(Fresh {
+            nonce: p.nonce,
+            deadline,
+            digest: p.digest,
+            echo: p.echo,
+            signature: Some(p.signature),
+        }));
+    }
+    let nonce = match intent.nonce {
+        Some(nonce) => nonce,
+        None => Counter::of(&mut view.counters, tx, target)?.free(tx, target, &view.taken)?,
+    };
+    let digest = intent.payload(nonce, deadline).digest(&target.domain());
+
+    if let Some(&(earlier, previous)) = view.taken.get(&(target, nonce)) {
+        return if previous == digest { Ok(Plan::SameAs(earlier)) } else { Err(conflict(target, nonce)) };
+    }
+    if !allocated && let Some(previous) = tx.find(target, nonce)? {
+        return if previous.digest == digest {
+            Ok(Plan::Again(Signed {
+                kind: intent.kind(),
+                target,
+                nonce,
+                deadline,
+                digest,
+                signature: previous.signature,
+                fresh: false,
+                payload: intent.echo(nonce, deadline),
+            }))
+        } else {
+            Err(conflict(target, nonce))
+        };
+    }
+    let (token, amount) = (intent.action.token(), intent.action.total());
+    if let Action::TreasuryTransfer { to, refund_of: Some(payment), .. } = intent.action {
+        // What the store holds, and the refunds this group signs before this one (same target and payment).
+        let mut refunds = tx.refunds_of(target, payment)?;
+        refunds.extend(view.refunds.iter().filter(|r| r.0 == (target, payment)).map(|r| r.1));
+        Policy::check_refund(to, token, amount, tx.payment(target, payment)?, &refunds, now)?;
+    }
+    if job.admission.daily_outflow_cap.is_some() {
+        let since = now.saturating_sub(DAILY_WINDOW_SECS);
+        let stored = match view.windows.entry((target.chain_id, token, since)) {
+            Entry::Occupied(w) => *w.get(),
+            Entry::Vacant(w) => *w.insert(tx.outflow_since(target.chain_id, token, since)?),
+        };
+        let in_group = view
+            .outflows
+            .iter()
+            .filter(|(chain, asset, at, _)| *chain == target.chain_id && *asset == token && *at >= since)
+            .fold(U256::ZERO, |sum, (.., amount)| sum.saturating_add(*amount));
+        Policy::check_daily_outflow(&job.admission, stored.saturating_add(in_group), amount)?;
+    }
+    // Accepted: the nonce is this request's, the counter moves past it, the outflow counts for those after it.
+    if allocated && let Some(counter) = view.counters.get_mut(&target) {
+        counter.next = nonce.saturating_add(U256::from(1));
+    }
+    view.taken.insert((target, nonce), (index, digest));
+    if intent.kind().is_outflow() {
+        view.outflows.push((target.chain_id, token, now, amount));
+    }
+    if let Some(payment) = intent.action.refund_of() {
+        view.refunds.push(((target, payment), SignedRefund { nonce, deadline }));
+    }
+    Ok(Plan::Fresh(Fresh { nonce, deadline, digest, echo: intent.echo(nonce, deadline), signature: None }))
+}
+
+/// Reserves the next free nonces of each contract this group allocated for whose reserve runs low, moving the
+/// group's counter past them (so this transaction stores it there); they are handed out once it commits. A read
+/// that fails reserves nothing for that contract: the group does not depend on it.
+fn reserve(tx: &mut WriteTx<'_>, view: &mut GroupView, reserved: &Reserved) -> Vec<(Target, Vec<U256>)> {
+    let mut out = Vec::new();
+    for &target in &view.allocating {
+        if reserved.len(target) >= RESERVE_LOW {
+            continue;
+        }
+        let Ok(counter) = Counter::of(&mut view.counters, tx, target) else { continue };
+        let mut nonces = Vec::with_capacity(RESERVE_BATCH);
+        while nonces.len() < RESERVE_BATCH {
+            match counter.free(tx, target, &view.taken) {
+                Ok(nonce) => {
+                    nonces.push(nonce);
+                    counter.next = nonce.saturating_add(U256::from(1));
+                }
+                Err(_) => break,
+            }
+        }
+        out.push((target, nonces));
+    }
+    out
+}
+
+fn conflict(target: Target, nonce: U256) -> SignError {
+    SignError::NonceConflict { chain_id: target.chain_id, contract: target.contract, nonce }
+}
+
+/// The machine's cores, read once: `available_parallelism` reads the cgroup's files at every call.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Signs `digests` in order, spread over the machine's cores (ECDSA is the CPU cost of a group): the first share
+/// on the calling thread (the writer's, or a request's task), the others on the runtime's `workers`.
+pub(super) async fn sign_all(
+    key: &Arc<dyn KeySource>,
+    workers: &tokio::runtime::Handle,
+    digests: Vec<B256>,
+) -> Vec<Result<Signature, KeyError>> {
+    let cores = cores();
+    if digests.len() < 2 || cores < 2 {
+        let mut out = Vec::with_capacity(digests.len());
+        for digest in digests {
+            out.push(key.sign_hash(digest).await);
+        }
+        return out;
+    }
+    // The first share is signed here, the others on the runtime's other workers meanwhile.
+    let per_task = digests.len().div_ceil(cores);
+    let mut shares = digests.chunks(per_task);
+    let first = shares.next().unwrap_or_default();
+    let others: Vec<_> = shares
+        .map(|share| {
+            let (key, share) = (key.clone(), share.to_vec());
+            let size = share.len();
+            let task = workers.spawn(async move {
+                let mut out = Vec::with_capacity(share.len());
+                for digest in share {
+                    out.push(key.sign_hash(digest).await);
+                }
+                out
+            });
+            (task, size)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(digests.len());
+    for digest in first {
+        out.push(key.sign_hash(*digest).await);
+    }
+    for (task, size) in others {
+        match task.await {
+            Ok(signed) => out.extend(signed),
+            Err(e) => out.extend((0..size).map(|_| Err(KeyError::Signing(format!("signing task failed: {e}"))))),
+        }
+    }
+    out
+}
