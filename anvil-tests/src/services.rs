@@ -397,6 +397,20 @@ pub async fn start_backend_for(
     caller_secret: &str,
     chain_fields: &str,
 ) -> eyre::Result<(Service, String, String)> {
+    start_backend_configured(dir, chain, database_url, signer_url, caller_secret, chain_fields, "").await
+}
+
+/// As [`start_backend_for`], with `extra` TOML appended to the backend's configuration file (e.g. a
+/// `[payouts.worker]` table).
+pub async fn start_backend_configured(
+    dir: &WorkDir,
+    chain: &crate::devchain::DevChain,
+    database_url: &str,
+    signer_url: &str,
+    caller_secret: &str,
+    chain_fields: &str,
+    extra: &str,
+) -> eyre::Result<(Service, String, String)> {
     let port = free_port()?;
     let metrics_port = free_port()?;
     let deployment = chain.deployment();
@@ -432,6 +446,7 @@ admin_signing_per_wallet = 1000
 url = "{signer_url}"
 caller_id = "backend"
 caller_secret = "{caller_secret}"
+{extra}
 "#,
         pid = std::process::id(),
         chain_id = deployment.chain_id,

@@ -26,6 +26,60 @@ pub struct Settings {
     /// in the browser (and links that open it in a wallet app).
     #[serde(default)]
     pub walletconnect: Option<WalletConnectSettings>,
+    /// Payout batches (`[payouts.worker]`: the worker that finishes batches nobody is moving).
+    #[serde(default)]
+    pub payouts: PayoutSettings,
+}
+
+/// `[payouts]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutSettings {
+    #[serde(default)]
+    pub worker: WorkerSettings,
+}
+
+/// `[payouts.worker]`: the payout worker (`crate::payouts::worker`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Off: batches move only when an admin submits or retries them.
+    #[serde(default = "default_enabled")]
+    pub enabled: bool,
+    /// Seconds between rounds.
+    #[serde(default = "default_interval_secs")]
+    pub interval_secs: u64,
+    /// Seconds a batch must have been left alone (not signed, sent or re-sent) before the worker moves it.
+    #[serde(default = "default_idle_secs")]
+    pub idle_secs: u64,
+}
+
+fn default_enabled() -> bool {
+    true
+}
+
+fn default_interval_secs() -> u64 {
+    15
+}
+
+/// Two minutes: far longer than an admin takes between signing and submitting, or a chain to mine a transaction.
+fn default_idle_secs() -> u64 {
+    120
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self { enabled: default_enabled(), interval_secs: default_interval_secs(), idle_secs: default_idle_secs() }
+    }
+}
+
+impl WorkerSettings {
+    /// An interval of at least 1 s and an idle wait of at least 1 s.
+    pub fn validate(&self) -> eyre::Result<()> {
+        eyre::ensure!(self.interval_secs >= 1, "payouts.worker.interval_secs must be at least 1");
+        eyre::ensure!(self.idle_secs >= 1, "payouts.worker.idle_secs must be at least 1");
+        Ok(())
+    }
 }
 
 /// WalletConnect v2: the project id (public: every page that offers WalletConnect sends it to the relay) and the

@@ -1,8 +1,10 @@
 //! The HTTP API of the referral platform over the ledger crate: wallet sign-in ([`auth`]), one module per
-//! resource over a shared layer ([`http`]), settings ([`config`]), Redis ([`cache`]) and start-up ([`startup`]).
+//! resource over a shared layer ([`http`]), settings ([`config`]), Redis ([`cache`]), payout use cases outside
+//! HTTP ([`payouts`]: the sender and the worker) and start-up ([`startup`]).
 
 pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod http;
+pub mod payouts;
 pub mod startup;

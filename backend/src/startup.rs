@@ -18,6 +18,7 @@ use crate::http::chains::ChainRegistry;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::types::Clock;
 use crate::http::{self, ApiContext};
+use crate::payouts::worker::PayoutWorker;
 
 /// Installs the global `tracing` subscriber ([`service_kit::telemetry`]); later calls are no-ops, so tests may
 /// call it freely.
@@ -30,6 +31,7 @@ pub struct Application {
     port: u16,
     metrics_port: Option<u16>,
     clock: Clock,
+    routes: Vec<(String, String)>,
     server: std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>,
 }
 
@@ -66,6 +68,7 @@ impl Application {
             })
             .collect::<eyre::Result<Vec<_>>>()?;
         let chains = ChainRegistry::from_settings(&settings.chains)?;
+        settings.payouts.worker.validate()?;
         let signer = settings
             .signer
             .as_ref()
@@ -88,6 +91,15 @@ impl Application {
             db,
             settings: Arc::new(settings),
         };
+        if ctx.settings.payouts.worker.enabled {
+            let worker = PayoutWorker {
+                db: ctx.db.clone(),
+                chains: ctx.chains.clone(),
+                metrics: ctx.metrics.clone(),
+                idle: Duration::from_secs(ctx.settings.payouts.worker.idle_secs),
+            };
+            tokio::spawn(worker.run(Duration::from_secs(ctx.settings.payouts.worker.interval_secs)));
+        }
         let listener =
             tokio::net::TcpListener::bind((ctx.settings.application.host.as_str(), ctx.settings.application.port))
                 .await?;
@@ -112,6 +124,7 @@ impl Application {
         let proxied = http::rate_limit::ProxiedClients::new(limits.max_connections_per_client, &trusted_proxies);
         // A request (body included) that takes longer than the limit is answered 408 (the error envelope) and its
         // connection closed.
+        let routes = http::route_table(ctx.clone());
         let app = http::router(ctx)
             .layer(axum::middleware::from_fn_with_state(proxied, http::rate_limit::proxied_client_cap))
             .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout()))
@@ -130,12 +143,17 @@ impl Application {
         let shutdown = service_kit::shutdown_signal();
         let server =
             Box::pin(service_kit::serve::serve_behind(listener, limits, trusted_proxies, per_connection, shutdown));
-        Ok(Self { port, metrics_port, clock, server })
+        Ok(Self { port, metrics_port, clock, routes, server })
     }
 
     /// The clock the API computes deadlines from (tests move it instead of sleeping).
     pub fn clock(&self) -> Clock {
         self.clock.clone()
+    }
+
+    /// Every API route served, as (method, path template) ([`http::route_table`]).
+    pub fn routes(&self) -> &[(String, String)] {
+        &self.routes
     }
 
     pub fn port(&self) -> u16 {

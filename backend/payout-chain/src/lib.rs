@@ -108,6 +108,9 @@ pub enum Broadcast {
     Accepted,
     /// The node has it already (pending or in a block): nothing more to do.
     AlreadyKnown,
+    /// The node refuses the bytes because their expiration has passed, but no solidified block is past it yet, so
+    /// they are not provably dead: wait, then ask [`PayoutChain::signed_status`] again.
+    Expired,
 }
 
 /// Why a batch could not be sent or its state read.

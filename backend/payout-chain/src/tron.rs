@@ -228,7 +228,8 @@ impl TronPayoutChain {
         }))
     }
 
-    /// Broadcasts kept bytes; the node's "dup transaction" means it has them already.
+    /// Broadcasts kept bytes; the node's "dup transaction" means it has them already, its "transaction expired"
+    /// that they are past their expiration (not yet that they are dead).
     pub async fn broadcast(&self, signed: &SignedTransaction) -> Result<Broadcast, SubmitError> {
         let client = self.client().await?;
         let pending =
@@ -240,6 +241,9 @@ impl TronPayoutChain {
         match client.provider().broadcast_transaction(pending.transaction()).await {
             Ok(()) => Ok(Broadcast::Accepted),
             Err(TronError::NodeRejected { code: ResponseCode::DupTransactionError, .. }) => Ok(Broadcast::AlreadyKnown),
+            Err(TronError::NodeRejected { code: ResponseCode::TransactionExpirationError, .. }) => {
+                Ok(Broadcast::Expired)
+            }
             Err(e) => Err(tron_err(e)),
         }
     }

@@ -25,11 +25,14 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::bounded;
 use super::error::{ErrorBody, ErrorDetail};
 use super::metrics::SignInOutcome;
-use super::{ApiContext, ApiError, Json, rate_limit};
+use super::rate_limit;
 use crate::auth::Role;
 use crate::auth::nonce::NonceError;
 use crate::auth::refresh::{self, RefreshError};
 use crate::auth::siwe::{Expected, SiweError, SiweMessage, WalletChain, parse_signature};
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
+use crate::http::extract::Json;
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes(ctx: ApiContext) -> OpenApiRouter<ApiContext> {

@@ -16,9 +16,9 @@ use payout_chain::{
 };
 use secrecy::ExposeSecret;
 
-use super::ApiError;
 use crate::auth::siwe::WalletChain;
 use crate::config::ChainSettings;
+use crate::http::error::ApiError;
 
 /// Longest wait for one chain call.
 const CHAIN_TIMEOUT: Duration = Duration::from_secs(30);

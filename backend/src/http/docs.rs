@@ -13,7 +13,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Object, Ref, RefOr, Type};
 use utoipa::{Modify, OpenApi};
 
-use super::{ApiContext, error};
+use super::error;
+use crate::http::context::ApiContext;
 
 /// What the document says besides its paths (which each resource's router contributes).
 #[derive(OpenApi)]

@@ -6,9 +6,10 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use super::{ApiContext, ApiError};
 use crate::auth::Role;
 use crate::auth::siwe::WalletChain;
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
 
 /// `axum::Json` whose rejections answer 400/415/422 with a stable code.
 #[derive(Debug, Clone, Copy, Default, FromRequest)]

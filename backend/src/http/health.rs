@@ -5,7 +5,9 @@ use serde::Serialize;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiContext, ApiError, Json};
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
+use crate::http::extract::Json;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {

@@ -1,6 +1,7 @@
-//! The HTTP API (axum): one module per resource, a shared [`ApiContext`] in axum state,
-//! [`ApiError`] for every failure, and [`AuthUser`]/[`AdminUser`] extractors for auth. Resources share only
-//! the modules of the shared layer (chains, signer calls, pages, amounts, errors, extractors, rate limits, metrics).
+//! The HTTP API (axum): the router over one module per resource, a shared [`ApiContext`] in axum state
+//! ([`context`]), [`ApiError`] for every failure, and [`AuthUser`]/[`AdminUser`] extractors for auth. Resources
+//! share only the modules of the shared layer (context, chains, signer calls, pages, amounts, errors, extractors,
+//! rate limits, metrics), never this module: it imports them, they do not import it.
 
 // Resources: one module per group of routes; none imports another.
 pub mod admin;
@@ -19,52 +20,24 @@ pub mod web;
 // The shared layer every resource builds on.
 pub mod bounded;
 pub mod chains;
+pub mod clock;
+pub mod context;
 pub mod error;
 pub mod extract;
+pub mod limiter;
 pub mod metrics;
 pub mod page;
 pub mod rate_limit;
 pub mod signing;
 pub mod types;
 
-use std::sync::Arc;
-
-use alloy::primitives::Address;
 use axum::Router;
-use sqlx::PgPool;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use context::ApiContext;
 pub use error::ApiError;
 pub use extract::{AdminUser, AuthUser, Json};
-
-use crate::auth::jwt::AccessTokens;
-use crate::auth::nonce::NonceStore;
-use crate::config::Settings;
-
-/// What every handler can reach: settings, the database, Redis-backed stores, token keys.
-#[derive(Clone, Debug)]
-pub struct ApiContext {
-    pub settings: Arc<Settings>,
-    pub db: PgPool,
-    /// `None` when no Redis is configured; otherwise reconnects on demand (see `startup`).
-    pub redis: Option<redis::aio::ConnectionManager>,
-    pub nonces: NonceStore,
-    pub rate_limiter: rate_limit::RateLimiter,
-    pub access_tokens: AccessTokens,
-    /// Admin wallets, parsed once from settings.
-    pub admins: Arc<Vec<Address>>,
-    /// The signing service; `None` when no `[signer]` is configured (payload endpoints 503).
-    pub signer: Option<signer_client::SignerClient>,
-    /// The caller for treasury transfers: `[signer.treasury_caller]`, else the main caller.
-    pub treasury_signer: Option<signer_client::SignerClient>,
-    /// Every configured chain (`[[chains]]`), parsed once at start.
-    pub chains: Arc<chains::ChainRegistry>,
-    /// The clock deadlines are computed from.
-    pub clock: types::Clock,
-    /// Request counters and the rest of `GET /metrics` (on `[application] metrics_address`).
-    pub metrics: Arc<metrics::ApiMetrics>,
-}
 
 /// All routes of the API; unknown paths and methods answer JSON errors too.
 pub fn router(ctx: ApiContext) -> Router {
@@ -84,6 +57,28 @@ pub fn router(ctx: ApiContext) -> Router {
         None => router,
     };
     router.with_state(ctx)
+}
+
+/// Every API route the router serves, as (method in capitals, path template), read from the same routes
+/// [`router`] serves (each added with its OpenAPI entry, so none can be served undocumented): the docs test
+/// checks the served document and the live answers against it instead of a hand-kept list.
+pub fn route_table(ctx: ApiContext) -> Vec<(String, String)> {
+    let (_, doc) = api(ctx).split_for_parts();
+    let paths = serde_json::to_value(&doc.paths).unwrap_or_default();
+    let mut routes: Vec<(String, String)> = paths
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, item)| {
+            let methods = item.as_object().into_iter().flat_map(|item| item.keys());
+            methods
+                .filter(|m| ["get", "put", "post", "delete", "patch", "head", "options", "trace"].contains(&m.as_str()))
+                .map(|m| (m.to_uppercase(), path.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    routes.sort();
+    routes
 }
 
 /// Largest body any API route reads: a plan version's parameters, the largest, are a few kB.

@@ -13,7 +13,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
 use super::extract::{Path, Query};
-use super::{AdminUser, ApiContext, ApiError, Json};
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
+use crate::http::extract::{AdminUser, Json};
 use ledger::audit::{self, AuditEntry as AuditRecord};
 use ledger::{ListenerStatus, listener_statuses};
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::ApiError;
+use crate::http::error::ApiError;
 
 /// Largest page of any list.
 pub const MAX_PAGE: u32 = 100;

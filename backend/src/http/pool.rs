@@ -12,7 +12,9 @@ use super::error::ErrorBody;
 use super::extract::{Query, parse_address};
 use super::page::page_limit;
 use super::types::{AssetAmount, show_address};
-use super::{AdminUser, ApiContext, ApiError, AuthUser, Json};
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
+use crate::http::extract::{AdminUser, AuthUser, Json};
 use ledger::plan::{MATRIX_SLOTS, PlanParams};
 
 /// This resource's routes, each with its OpenAPI entry.

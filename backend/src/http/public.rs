@@ -8,7 +8,9 @@ use sqlx::types::Json as SqlJson;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::types::AssetAmount;
-use super::{ApiContext, ApiError, Json};
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
+use crate::http::extract::Json;
 use ledger::plan::PlanParams;
 
 /// This resource's routes, each with its OpenAPI entry.

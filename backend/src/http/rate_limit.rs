@@ -10,56 +10,10 @@ use alloy::primitives::Address;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use redis::aio::ConnectionManager;
 
-use super::{ApiContext, ApiError};
-
-#[derive(Clone)]
-pub struct RateLimiter {
-    redis: Option<ConnectionManager>,
-    prefix: String,
-}
-
-impl std::fmt::Debug for RateLimiter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RateLimiter").field("redis", &self.redis.is_some()).field("prefix", &self.prefix).finish()
-    }
-}
-
-impl RateLimiter {
-    pub fn new(redis: Option<ConnectionManager>, prefix: &str) -> Self {
-        Self { redis, prefix: prefix.to_owned() }
-    }
-
-    /// Counts one request of `subject` in `scope`; 429 `rate_limited` past `limit` per window.
-    pub async fn check(&self, scope: &str, subject: &str, limit: u32, window_secs: u64) -> Result<(), ApiError> {
-        let Some(mut conn) = self.redis.clone() else {
-            return Ok(());
-        };
-        let key = format!("{}:rate:{scope}:{subject}", self.prefix);
-        let counted: Result<(u64,), _> = redis::pipe()
-            .atomic()
-            .cmd("SET")
-            .arg(&key)
-            .arg(0)
-            .arg("EX")
-            .arg(window_secs.max(1))
-            .arg("NX")
-            .ignore()
-            .cmd("INCR")
-            .arg(&key)
-            .query_async(&mut conn)
-            .await;
-        match counted {
-            Ok((n,)) if n > u64::from(limit) => Err(ApiError::RateLimited { retry_after_secs: window_secs }),
-            Ok(_) => Ok(()),
-            Err(e) => {
-                tracing::warn!(error = %e, scope, "rate limit skipped: Redis unavailable");
-                Ok(())
-            }
-        }
-    }
-}
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
+pub use crate::http::limiter::RateLimiter;
 
 /// Counts a request that has the signer sign something for `wallet` on `route` (its own window per route): 429
 /// `rate_limited` past `limit`, before the signer is asked.

@@ -18,7 +18,9 @@ use super::extract::parse_address;
 use super::rate_limit;
 use super::signing::{signer, signer_error};
 use super::types::{AssetAmount, DEFAULT_FEE_LIMIT_SUN, TronApprove, TronCall, WalletTransaction, tron_call};
-use super::{ApiContext, ApiError, AuthUser, Json};
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
+use crate::http::extract::{AuthUser, Json};
 use ledger::eligibility::{self, Ineligible, PaymentTerms};
 use ledger::payments::{self, PaymentKind, PaymentOutcome, PaymentSlot, StoredPayment};
 

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use signer_client::{ClientError, SignerClient};
 
-use super::{ApiContext, ApiError};
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
 
 /// Longest wait for the signer (the treasury waits for it under an asset row lock).
 const SIGNER_TIMEOUT: Duration = Duration::from_secs(10);

@@ -20,7 +20,9 @@ use super::extract::{Path, Query, parse_address};
 use super::page::{Page, page_limit};
 use super::signing::signer_call;
 use super::types::{AssetAmount, AssetMeta, parse_amount};
-use super::{AdminUser, ApiContext, ApiError, Json};
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
+use crate::http::extract::{AdminUser, Json};
 use ::ledger::events::EventKey;
 use ::ledger::treasury::{self as ledger, RefundError, TransferError, TransferSignature, TreasuryTransferRow};
 

@@ -1,13 +1,13 @@
 //! Response and request pieces every resource shares: amounts in an asset's units, the transaction a wallet
 //! sends, base-unit amount parsing, an asset's metadata, the clock.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use alloy::primitives::{Address, U256};
 use serde::Serialize;
 use signer_client::intent::Amount as SignerAmount;
 
-use super::{ApiContext, ApiError};
+pub use crate::http::clock::Clock;
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
 
 /// An amount of an asset: exact base units and a human form per the asset's decimals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -88,26 +88,6 @@ impl AssetMeta {
     /// `base` in this asset's units.
     pub fn amount(&self, base: impl ToString) -> AssetAmount {
         AssetAmount::new(base, self.decimals, &self.symbol)
-    }
-}
-
-/// The API's clock in Unix seconds: the system clock plus an offset that only tests move (instead of sleeping
-/// until a deadline has passed). Clones share the offset.
-#[derive(Debug, Clone, Default)]
-pub struct Clock {
-    offset_secs: std::sync::Arc<std::sync::atomic::AtomicI64>,
-}
-
-impl Clock {
-    /// Seconds since the Unix epoch, as this API reckons them.
-    pub fn now(&self) -> u64 {
-        let system = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-        system.saturating_add_signed(self.offset_secs.load(std::sync::atomic::Ordering::Relaxed))
-    }
-
-    /// Moves this clock (and every clone) `secs` seconds on.
-    pub fn advance(&self, secs: i64) {
-        self.offset_secs.fetch_add(secs, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

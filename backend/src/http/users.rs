@@ -11,7 +11,9 @@ use super::error::ErrorBody;
 use super::extract::Query;
 use super::page::{Page, page_limit};
 use super::types::{AssetAmount, WalletTransaction, hex_bytes, show_address};
-use super::{ApiContext, ApiError, AuthUser, Json};
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
+use crate::http::extract::{AuthUser, Json};
 use ledger::money::Money;
 
 /// This resource's routes, each with its OpenAPI entry.

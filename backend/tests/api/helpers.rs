@@ -23,6 +23,8 @@ pub(crate) struct TestApp {
     pub admin: PrivateKeySigner,
     /// `GET /metrics` of this app (`[application] metrics_address`, a free loopback port).
     pub metrics_url: Option<String>,
+    /// Every API route the app's router serves, (method, path template).
+    pub routes: Vec<(String, String)>,
 }
 
 /// Settings of a test app: the real `backend/configuration.toml` with the test's overrides layered on top the
@@ -81,8 +83,9 @@ pub(crate) async fn spawn_app_configured(redis_url: &str, adjust: impl FnOnce(&m
     let base = format!("http://127.0.0.1:{}", app.port());
     let clock = app.clock();
     let metrics_url = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}/metrics"));
+    let routes = app.routes().to_vec();
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, clock, client: reqwest::Client::new(), db, admin, metrics_url }
+    TestApp { base, clock, client: reqwest::Client::new(), db, admin, metrics_url, routes }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

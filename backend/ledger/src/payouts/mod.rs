@@ -14,7 +14,10 @@ pub use build::{
     build_batch_audited,
 };
 pub use cancel::{CancelState, Cancelled, cancel_batch, cancel_state};
-pub use send::{KeptTransaction, SendState, lock_for_send, record_kept, record_sent, signed_payload};
+pub use send::{
+    BatchChain, KeptTransaction, SendState, batch_chain, batches_to_drive, lock_for_send, lock_idle_for_send,
+    record_kept, record_sent, signed_payload,
+};
 pub use sign::{SignStep, SignStepError, prepare_signing, record_signed, store_signature};
 
 use alloy::primitives::{Address, U256};

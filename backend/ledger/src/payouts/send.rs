@@ -33,18 +33,68 @@ pub struct KeptTransaction {
     pub fee_limit: i64,
 }
 
-/// Locks batch `batch_id` for a send decision (held until the returned transaction ends).
-pub async fn lock_for_send(pool: &PgPool, batch_id: i64) -> Result<Option<(Tx, SendState)>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let row = sqlx::query(
-        "SELECT b.status, t.tx_hash, b.signature, t.chain_tx_raw, t.chain_tx_expiration_ms, t.chain_tx_fee_limit
-         FROM payout_batches b
-         LEFT JOIN transactions t ON t.id = b.transaction_id WHERE b.id = $1 FOR UPDATE OF b",
+/// The chain and asset a batch pays on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchChain {
+    /// The asset's chain.
+    pub chain_id: u64,
+    /// The asset paid out.
+    pub asset_id: i32,
+    /// The asset's symbol (for metrics and messages).
+    pub symbol: String,
+}
+
+/// The chain and asset of batch `batch_id`; `None` when there is no such batch.
+pub async fn batch_chain(pool: &PgPool, batch_id: i64) -> Result<Option<BatchChain>, sqlx::Error> {
+    let row: Option<(i64, i32, String)> = sqlx::query_as(
+        "SELECT a.chain_id, a.id, a.symbol FROM payout_batches b JOIN assets a ON a.id = b.asset_id WHERE b.id = $1",
     )
     .bind(batch_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(chain_id, asset_id, symbol)| BatchChain { chain_id: chain_id as u64, asset_id, symbol }))
+}
+
+/// The send state's columns; `FROM payout_batches b LEFT JOIN transactions t` follows.
+macro_rules! send_state_select {
+    () => {
+        "SELECT b.status, t.tx_hash, b.signature, t.chain_tx_raw, t.chain_tx_expiration_ms, t.chain_tx_fee_limit
+         FROM payout_batches b
+         LEFT JOIN transactions t ON t.id = b.transaction_id WHERE b.id = $1"
+    };
+}
+
+/// Locks batch `batch_id` for a send decision (held until the returned transaction ends), waiting for anyone
+/// else deciding on it.
+pub async fn lock_for_send(pool: &PgPool, batch_id: i64) -> Result<Option<(Tx, SendState)>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let row =
+        sqlx::query(concat!(send_state_select!(), " FOR UPDATE OF b")).bind(batch_id).fetch_optional(&mut *tx).await?;
+    Ok(row.map(|row| (tx, send_state(&row))))
+}
+
+/// Locks batch `batch_id` for a send decision only if it is signed or submitted, nobody has signed, sent or
+/// re-sent it for `idle` (so a person working on it is never raced) and nobody holds it now; `None` otherwise.
+pub async fn lock_idle_for_send(
+    pool: &PgPool,
+    batch_id: i64,
+    idle: std::time::Duration,
+) -> Result<Option<(Tx, SendState)>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query(concat!(
+        send_state_select!(),
+        " AND b.status IN ('signed', 'submitted')
+          AND COALESCE(b.last_step_at, b.created_at) <= now() - make_interval(secs => $2)
+         FOR UPDATE OF b SKIP LOCKED"
+    ))
+    .bind(batch_id)
+    .bind(idle.as_secs_f64())
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(row) = row else { return Ok(None) };
+    Ok(row.map(|row| (tx, send_state(&row))))
+}
+
+fn send_state(row: &sqlx::postgres::PgRow) -> SendState {
     let tx_hash: Option<Vec<u8>> = row.get(1);
     let tx_hash = tx_hash.map(|h| B256::from_slice(&h));
     let raw: Option<Vec<u8>> = row.get(3);
@@ -52,8 +102,27 @@ pub async fn lock_for_send(pool: &PgPool, batch_id: i64) -> Result<Option<(Tx, S
         (Some(id), Some(raw)) => Some(KeptTransaction { id, raw, expiration_ms: row.get(4), fee_limit: row.get(5) }),
         _ => None,
     };
-    let state = SendState { status: row.get(0), tx_hash, signature: row.get(2), kept };
-    Ok(Some((tx, state)))
+    SendState { status: row.get(0), tx_hash, signature: row.get(2), kept }
+}
+
+/// Signed or submitted batches nobody has moved for `idle`, oldest first, with their chains: what the payout
+/// worker may have to drive (at most `limit`).
+pub async fn batches_to_drive(
+    pool: &PgPool,
+    idle: std::time::Duration,
+    limit: i64,
+) -> Result<Vec<(i64, u64)>, sqlx::Error> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT b.id, a.chain_id FROM payout_batches b JOIN assets a ON a.id = b.asset_id
+          WHERE b.status IN ('signed', 'submitted')
+            AND COALESCE(b.last_step_at, b.created_at) <= now() - make_interval(secs => $1)
+          ORDER BY b.id LIMIT $2",
+    )
+    .bind(idle.as_secs_f64())
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id, chain)| (id, chain as u64)).collect())
 }
 
 /// The payload of a signed batch (inside a [`lock_for_send`] transaction).
@@ -71,7 +140,7 @@ pub async fn record_sent(
     action: &str,
     actor: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE payout_batches SET status = 'submitted' WHERE id = $1")
+    sqlx::query("UPDATE payout_batches SET status = 'submitted', last_step_at = now() WHERE id = $1")
         .bind(batch_id)
         .execute(&mut *tx)
         .await?;
@@ -103,7 +172,7 @@ pub async fn record_kept(
     action: &str,
     actor: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE payout_batches SET status = 'submitted' WHERE id = $1")
+    sqlx::query("UPDATE payout_batches SET status = 'submitted', last_step_at = now() WHERE id = $1")
         .bind(batch_id)
         .execute(&mut *tx)
         .await?;

@@ -33,7 +33,7 @@ async fn record_signed_in(
 ) -> Result<(), PayoutError> {
     let updated = sqlx::query(
         "UPDATE payout_batches SET status = 'signed', chain_nonce = $2::numeric, payouts_hash = $3, deadline = $4,
-                signature = $5
+                signature = $5, last_step_at = now()
          WHERE id = $1 AND status = 'building'",
     )
     .bind(batch_id)

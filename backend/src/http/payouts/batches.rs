@@ -13,12 +13,14 @@ use signer_client::api::AssetPolicy;
 
 use super::{DEFAULT_MAX_ENTRIES, MAX_ENTRIES};
 use crate::http::bounded;
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;
+use crate::http::extract::{AdminUser, Json};
 use crate::http::extract::{Path, Query};
 use crate::http::page::{Page, page_limit};
 use crate::http::signing::{signer, signer_call};
 use crate::http::types::{AssetAmount, AssetMeta, hex_bytes, parse_amount, show_address};
-use crate::http::{AdminUser, ApiContext, ApiError, Json};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

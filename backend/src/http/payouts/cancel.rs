@@ -10,9 +10,11 @@ use serde::Serialize;
 use super::batches::{BatchView, load_batch};
 use super::{batch_chain, conflict};
 use crate::http::chains::on_chain;
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;
 use crate::http::extract::Path;
-use crate::http::{AdminUser, ApiContext, ApiError, Json};
+use crate::http::extract::{AdminUser, Json};
 
 /// Why the chain says a signed batch can no longer execute.
 #[derive(Debug, Serialize)]
@@ -77,7 +79,7 @@ pub(super) async fn cancel(
     AdminUser(admin): AdminUser,
     Path(id): Path<i64>,
 ) -> Result<Json<BatchView>, ApiError> {
-    let (chain_id, _) = batch_chain(&ctx, id).await?;
+    let chain_id = batch_chain(&ctx, id).await?.chain_id;
     let state = ledger::cancel_state(&ctx.db, id).await?.ok_or(ApiError::NotFound)?;
     let proof = match (state.status, state.nonce) {
         (BatchStatus::Executed, _) => return Err(conflict("already_executed", format!("batch {id} executed"))),

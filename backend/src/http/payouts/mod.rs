@@ -1,6 +1,7 @@
 //! Admin payouts: pending rewards per user, payout batches built from them, signed through the signer (one
 //! nonce per batch, fixed before signing), sent on-chain with the operator key and retried with the same
-//! signed batch when the last transaction was dropped or reverted. Settlement (batched → settled, claimable)
+//! signed batch when the last transaction was dropped or reverted (both through [`crate::payouts::sender`], which
+//! the payout worker uses too). Settlement (batched → settled, claimable)
 //! comes from the contract's events through the listener, not from here. A batch that provably can no longer
 //! execute (never signed, or expired on-chain with its nonces unused) can be cancelled: its rewards are
 //! pending again for a new batch.
@@ -15,7 +16,8 @@ mod sign;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiContext, ApiError};
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
 
 pub use batches::{BatchEntry, BatchView, BuildAnswer, BuildLimitsView, BuildRequest, LeftOutEntry, LeftOutSummary};
 pub use pending::{PendingPage, PendingUser};
@@ -39,15 +41,8 @@ pub const DEFAULT_MAX_ENTRIES: u32 = 100;
 pub const MAX_ENTRIES: u32 = 500;
 
 /// Chain and asset of a batch; 404 when it does not exist.
-async fn batch_chain(ctx: &ApiContext, id: i64) -> Result<(u64, i32), ApiError> {
-    let row: Option<(i64, i32)> = sqlx::query_as(
-        "SELECT a.chain_id, a.id FROM payout_batches b JOIN assets a ON a.id = b.asset_id WHERE b.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&ctx.db)
-    .await?;
-    let (chain_id, asset_id) = row.ok_or(ApiError::NotFound)?;
-    Ok((chain_id as u64, asset_id))
+async fn batch_chain(ctx: &ApiContext, id: i64) -> Result<ledger::payouts::BatchChain, ApiError> {
+    ledger::payouts::batch_chain(&ctx.db, id).await?.ok_or(ApiError::NotFound)
 }
 
 fn conflict(code: &'static str, message: String) -> ApiError {

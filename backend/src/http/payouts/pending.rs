@@ -4,11 +4,13 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 use crate::http::bounded;
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;
+use crate::http::extract::{AdminUser, Json};
 use crate::http::extract::{Query, parse_address};
 use crate::http::page::{Page, page_limit};
 use crate::http::types::{AssetAmount, AssetMeta, parse_amount, show_address};
-use crate::http::{AdminUser, ApiContext, ApiError, Json};
 use ::ledger::money::Money;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -8,10 +8,12 @@ use signer_client::intent::{Addr, Amount as SignerAmount, PayoutBatchIntent, Pay
 
 use super::batch_chain;
 use super::batches::{BatchView, load_batch};
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;
 use crate::http::extract::Path;
+use crate::http::extract::{AdminUser, Json};
 use crate::http::signing::{signer, signer_call};
-use crate::http::{AdminUser, ApiContext, ApiError, Json};
 
 fn sign_step_error(e: SignStepError) -> ApiError {
     match e {
@@ -45,7 +47,7 @@ pub(super) async fn sign(
 ) -> Result<Json<BatchView>, ApiError> {
     let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
     crate::http::rate_limit::signing_per_wallet(&ctx, "payout-batch", admin.wallet, limit).await?;
-    let (chain_id, _) = batch_chain(&ctx, id).await?;
+    let chain_id = batch_chain(&ctx, id).await?.chain_id;
     let contract = ctx.chains.settlement(chain_id)?;
     let client = signer(&ctx)?;
     let ttl = ctx.chains.chain(chain_id)?.signature_ttl_secs;

@@ -1,0 +1,36 @@
+//! What every handler can reach, in axum state: settings, the database, Redis-backed stores, token keys, the
+//! chains, the signer and the metrics. Built once at start ([`crate::startup`]).
+
+use std::sync::Arc;
+
+use alloy::primitives::Address;
+use sqlx::PgPool;
+
+use super::{chains, clock, limiter, metrics};
+use crate::auth::jwt::AccessTokens;
+use crate::auth::nonce::NonceStore;
+use crate::config::Settings;
+
+/// What every handler can reach: settings, the database, Redis-backed stores, token keys.
+#[derive(Clone, Debug)]
+pub struct ApiContext {
+    pub settings: Arc<Settings>,
+    pub db: PgPool,
+    /// `None` when no Redis is configured; otherwise reconnects on demand (see `startup`).
+    pub redis: Option<redis::aio::ConnectionManager>,
+    pub nonces: NonceStore,
+    pub rate_limiter: limiter::RateLimiter,
+    pub access_tokens: AccessTokens,
+    /// Admin wallets, parsed once from settings.
+    pub admins: Arc<Vec<Address>>,
+    /// The signing service; `None` when no `[signer]` is configured (payload endpoints 503).
+    pub signer: Option<signer_client::SignerClient>,
+    /// The caller for treasury transfers: `[signer.treasury_caller]`, else the main caller.
+    pub treasury_signer: Option<signer_client::SignerClient>,
+    /// Every configured chain (`[[chains]]`), parsed once at start.
+    pub chains: Arc<chains::ChainRegistry>,
+    /// The clock deadlines are computed from.
+    pub clock: clock::Clock,
+    /// Request counters and the rest of `GET /metrics` (on `[application] metrics_address`).
+    pub metrics: Arc<metrics::ApiMetrics>,
+}

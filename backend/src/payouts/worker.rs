@@ -1,0 +1,113 @@
+//! The payout worker: every `interval_secs`, each signed or submitted batch that nobody has signed, sent or
+//! re-sent for `idle_secs` is driven one step towards its outcome with [`sender::advance_if_idle`] — a signed
+//! batch is sent, a submitted one followed up (its transaction resent once dropped or reverted, its kept TRON
+//! bytes broadcast again, a new transaction once they are provably dead). A batch left `signed` or `submitted`
+//! by a crash or by an admin who walked away is finished by the machine; the reconciler only pages.
+//!
+//! The idle wait keeps the worker off batches a person is working on, and `SKIP LOCKED` off one another: any
+//! number of API instances may run it. Exactly-once rests on the contract (one execution per batch nonce), not on
+//! the worker being alone.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use super::sender::{self, Driver, Outcome, Previous, SendError};
+use crate::http::chains::ChainRegistry;
+use crate::http::metrics::{ApiMetrics, PayoutTxOutcome};
+
+/// The `audit_logs` actor of the worker's sends.
+pub const ACTOR: &str = "payout-worker";
+
+/// Batches looked at per round (the rest wait for the next round).
+const BATCHES_PER_ROUND: i64 = 100;
+
+/// What the worker needs: the ledger, the chains (with their operator keys) and the metrics.
+#[derive(Debug, Clone)]
+pub struct PayoutWorker {
+    pub db: PgPool,
+    pub chains: Arc<ChainRegistry>,
+    pub metrics: Arc<ApiMetrics>,
+    pub idle: Duration,
+}
+
+/// One batch the worker moved (or tried to).
+#[derive(Debug)]
+pub struct Step {
+    pub batch_id: i64,
+    pub result: Result<sender::Sent, SendError>,
+}
+
+impl PayoutWorker {
+    /// Runs rounds every `interval` until the process stops; a round that fails is logged and the next one tries
+    /// again.
+    pub async fn run(self, interval: Duration) {
+        tracing::info!(interval_secs = interval.as_secs(), idle_secs = self.idle.as_secs(), "payout worker started");
+        loop {
+            if let Err(e) = self.round().await {
+                tracing::warn!(error = %e, "payout worker: the ledger could not be read; next round retries");
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    /// One round: every batch due, one step each.
+    pub async fn round(&self) -> Result<Vec<Step>, sqlx::Error> {
+        let due = ledger::payouts::batches_to_drive(&self.db, self.idle, BATCHES_PER_ROUND).await?;
+        let mut steps = Vec::new();
+        for (batch_id, chain_id) in due {
+            let Some(chain) = self.chains.get(chain_id) else {
+                tracing::warn!(batch_id, chain_id, "payout worker: the batch's chain is not configured here");
+                continue;
+            };
+            let submitter = match chain.submitter() {
+                Ok(submitter) => submitter,
+                Err(e) => {
+                    tracing::warn!(batch_id, chain_id, error = %e, "payout worker: cannot send on this chain");
+                    continue;
+                }
+            };
+            let Some(batch) = ledger::payouts::batch_chain(&self.db, batch_id).await? else { continue };
+            let metrics = self.metrics.clone();
+            let found = move |b: &ledger::payouts::BatchChain, previous: Previous| {
+                metrics.payout_retry(b.asset_id, &b.symbol, tx_outcome(previous));
+            };
+            let driver = Driver { actor: ACTOR, found: &found };
+            let result = sender::advance_if_idle(&self.db, &*submitter, batch_id, &batch, self.idle, &driver).await;
+            let result = match result {
+                Ok(None) => continue,
+                Ok(Some(sent)) => Ok(sent),
+                Err(e) => Err(e),
+            };
+            log_step(batch_id, &result);
+            steps.push(Step { batch_id, result });
+        }
+        Ok(steps)
+    }
+}
+
+/// The metric outcome of a transaction a follow-up found gone.
+pub fn tx_outcome(previous: Previous) -> PayoutTxOutcome {
+    match previous {
+        Previous::Reverted => PayoutTxOutcome::Reverted,
+        Previous::Dropped | Previous::Expired | Previous::Unseen => PayoutTxOutcome::Dropped,
+    }
+}
+
+fn log_step(batch_id: i64, result: &Result<sender::Sent, SendError>) {
+    match result {
+        Ok(sent) if sent.sent() => tracing::info!(
+            batch_id, tx = %sent.tx, outcome = ?sent.outcome, previous = sent.previous.map(Previous::as_str),
+            "payout worker sent a batch"
+        ),
+        Ok(sent) if matches!(sent.outcome, Outcome::Executed { .. }) => {
+            tracing::info!(batch_id, tx = %sent.tx, "payout worker: the batch executed; the listener settles it")
+        }
+        Ok(sent) => tracing::debug!(batch_id, tx = %sent.tx, "payout worker: the batch's transaction is in flight"),
+        Err(SendError::NotYetDead { .. }) => {
+            tracing::info!(batch_id, "payout worker: the kept transaction is not provably dead yet")
+        }
+        Err(e) => tracing::warn!(batch_id, error = %e, "payout worker could not move a batch"),
+    }
+}
