@@ -98,10 +98,7 @@ fn check_batch_signature(body: &Value, contract: Address) {
 
 #[tokio::test]
 async fn admin_lists_pending_builds_and_signs_a_batch_once() {
-    let signer = spawn_signer(SETTLEMENT, vec![]).await;
-    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
-    let payable = seed_chain(&app, 4).await; // G, U1, U2, U3: 18 BNB each
-    let token = app.admin_token().await;
+    let PayoutSetup { signer: _signer, app, payable, token } = PayoutSetup::offline(4).await; // G, U1, U2, U3: 18 BNB each
     let t = Some(token.as_str());
 
     // Pending: per user, keyset pages, totals over all pages, filters.
@@ -249,10 +246,7 @@ async fn admin_lists_pending_builds_and_signs_a_batch_once() {
 
 #[tokio::test]
 async fn concurrent_sign_calls_agree_on_one_nonce_and_one_signature() {
-    let signer = spawn_signer(SETTLEMENT, vec![]).await;
-    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
-    seed_chain(&app, 3).await;
-    let token = app.admin_token().await;
+    let PayoutSetup { signer: _signer, app, token, .. } = PayoutSetup::offline(3).await;
     let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     let id = a.body["id"].as_i64().unwrap();
     let path = format!("/v1/admin/payouts/batches/{id}/sign");
@@ -336,10 +330,7 @@ async fn sign_without_signer_or_chain_is_503_and_fixes_no_nonce() {
 
 #[tokio::test]
 async fn concurrent_builds_over_http_take_disjoint_rewards_and_conserve_the_sum() {
-    let signer = spawn_signer(SETTLEMENT, vec![]).await;
-    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
-    let payable = seed_chain(&app, 13).await; // 13 users with 18 BNB each
-    let token = app.admin_token().await;
+    let PayoutSetup { signer: _signer, app, payable, token } = PayoutSetup::offline(13).await; // 13 users with 18 BNB each
     let requests = (0..6)
         .map(|_| app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 2 })));
     let mut answers = futures::future::join_all(requests).await;
@@ -404,8 +395,42 @@ async fn anvil_settlement(funds: u128) -> (alloy::node_bindings::AnvilInstance, 
     (anvil, settlement, key)
 }
 
-#[tokio::test]
-async fn submit_and_retry_pay_a_batch_on_anvil_exactly_once() {
+/// What a payout test starts from: the real signer, the API wired to it and to one chain, the sponsor chain of
+/// [`seed_chain`] and the admin's token. Hold `signer` (and, on anvil, `anvil`) for the whole test: dropping them
+/// stops them.
+pub(crate) struct PayoutSetup {
+    pub signer: SignerService,
+    pub app: TestApp,
+    /// G and U1..U(n-1): one 18 BNB reward each, pending.
+    pub payable: Vec<Address>,
+    pub token: String,
+}
+
+impl PayoutSetup {
+    /// `users` seeded on [`CHAIN`] without RPC: batches can be built and signed, never sent.
+    pub(crate) async fn offline(users: usize) -> Self {
+        Self::with(spawn_signer(SETTLEMENT, vec![]).await, chain_settings(SETTLEMENT), users).await
+    }
+
+    /// `users` seeded with `signer` and `chain`.
+    pub(crate) async fn with(signer: SignerService, chain: ChainSettings, users: usize) -> Self {
+        let app = spawn_admin_app(&signer, chain).await;
+        let payable = seed_chain(&app, users).await;
+        let token = app.admin_token().await;
+        Self { signer, app, payable, token }
+    }
+}
+
+/// A payout test on a real anvil ([`anvil_settlement`], custody funded with 1,000 BNB): the API sends with the
+/// operator key (anvil's account 0), and an outcome is final `confirmations` blocks deep (the default when `None`).
+struct AnvilPayouts {
+    anvil: alloy::node_bindings::AnvilInstance,
+    provider: alloy::providers::DynProvider,
+    settlement: Address,
+    setup: PayoutSetup,
+}
+
+async fn on_anvil(users: usize, confirmations: Option<u64>) -> AnvilPayouts {
     let (anvil, settlement, operator_key) = anvil_settlement(1_000 * BNB).await;
     let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url()).erased();
     let signer = spawn_signer(settlement, vec![]).await;
@@ -413,9 +438,17 @@ async fn submit_and_retry_pay_a_batch_on_anvil_exactly_once() {
     chain.rpc_url = Some(anvil.endpoint());
     chain.operator_key = Some(SecretString::from(operator_key));
     chain.insecure_operator_key = true;
-    let app = spawn_admin_app(&signer, chain).await;
-    let payable = seed_chain(&app, 3).await; // G, U1, U2: 18 BNB each
-    let token = app.admin_token().await;
+    if let Some(confirmations) = confirmations {
+        chain.confirmations = confirmations;
+    }
+    let setup = PayoutSetup::with(signer, chain, users).await;
+    AnvilPayouts { anvil, provider, settlement, setup }
+}
+
+#[tokio::test]
+async fn submit_and_retry_pay_a_batch_on_anvil_exactly_once() {
+    let AnvilPayouts { anvil: _anvil, provider, settlement, setup } = on_anvil(3, None).await; // G, U1, U2: 18 BNB each
+    let PayoutSetup { signer: _signer, app, payable, token } = setup;
     let t = Some(token.as_str());
 
     let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
@@ -490,17 +523,8 @@ async fn submit_and_retry_pay_a_batch_on_anvil_exactly_once() {
 
 #[tokio::test]
 async fn a_reverted_payout_is_resent_unchanged_once_custody_can_cover_it() {
-    let (anvil, settlement, operator_key) = anvil_settlement(1_000 * BNB).await;
-    let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url()).erased();
-    let signer = spawn_signer(settlement, vec![]).await;
-    let mut chain = chain_settings(settlement);
-    chain.rpc_url = Some(anvil.endpoint());
-    chain.operator_key = Some(SecretString::from(operator_key));
-    chain.insecure_operator_key = true;
-    chain.confirmations = 0;
-    let app = spawn_admin_app(&signer, chain).await;
-    let payable = seed_chain(&app, 2).await; // G, U1: 18 BNB each
-    let token = app.admin_token().await;
+    let AnvilPayouts { anvil: _anvil, provider, settlement, setup } = on_anvil(2, Some(0)).await; // G, U1: 18 BNB each
+    let PayoutSetup { signer: _signer, app, payable, token } = setup;
     let a = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     let id = a.body["id"].as_i64().unwrap();
     let path = |action: &str| format!("/v1/admin/payouts/batches/{id}/{action}");
@@ -577,10 +601,7 @@ async fn assert_balances_match_rewards(app: &TestApp) {
 #[tokio::test]
 async fn cancelling_a_batch_never_sent_to_the_signer_releases_its_rewards() {
     // No RPC: a batch no signature can exist for needs no proof from the chain.
-    let signer = spawn_signer(SETTLEMENT, vec![]).await;
-    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
-    let payable = seed_chain(&app, 3).await; // G, U1, U2: 18 BNB each
-    let token = app.admin_token().await;
+    let PayoutSetup { signer: _signer, app, payable, token } = PayoutSetup::offline(3).await; // G, U1, U2: 18 BNB each
     let built =
         app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET, "max_entries": 2 })).await;
     assert_eq!(built.status, 201, "{}", built.body);
@@ -731,10 +752,7 @@ async fn parts_of_rewards_go_back_to_their_rest_when_a_batch_is_cancelled_held_f
 #[tokio::test]
 async fn a_signed_batch_needs_the_chain_to_prove_it_expired_before_it_is_cancelled() {
     // Signed, no RPC configured: the chain cannot prove anything, so nothing is cancelled.
-    let signer = spawn_signer(SETTLEMENT, vec![]).await;
-    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
-    seed_chain(&app, 2).await;
-    let token = app.admin_token().await;
+    let PayoutSetup { signer, app, token, .. } = PayoutSetup::offline(2).await;
     let built = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     let id = built.body["id"].as_i64().unwrap();
     assert_eq!(app.post_admin(&format!("/v1/admin/payouts/batches/{id}/sign"), &token, json!({})).await.status, 200);
@@ -760,17 +778,8 @@ async fn a_signed_batch_needs_the_chain_to_prove_it_expired_before_it_is_cancell
 
 #[tokio::test]
 async fn an_expired_batch_is_cancelled_and_its_rewards_paid_exactly_once_by_a_new_batch() {
-    let (anvil, settlement, operator_key) = anvil_settlement(1_000 * BNB).await;
-    let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url()).erased();
-    let signer = spawn_signer(settlement, vec![]).await;
-    let mut chain = chain_settings(settlement);
-    chain.rpc_url = Some(anvil.endpoint());
-    chain.operator_key = Some(SecretString::from(operator_key));
-    chain.insecure_operator_key = true;
-    chain.confirmations = 1;
-    let app = spawn_admin_app(&signer, chain).await;
-    let payable = seed_chain(&app, 3).await; // G, U1, U2: 18 BNB each
-    let token = app.admin_token().await;
+    let AnvilPayouts { anvil, provider, settlement, setup } = on_anvil(3, Some(1)).await; // G, U1, U2: 18 BNB each
+    let PayoutSetup { signer: _signer, app, payable, token } = setup;
     let t = Some(token.as_str());
 
     // Batch 1: signed, sent, and the transaction dropped by the node: 'submitted', never executed.
@@ -1018,10 +1027,7 @@ async fn pending_can_be_filtered_by_open_withdraw_requests() {
 async fn a_prepared_nonce_is_never_replaced_even_after_its_deadline() {
     // The signer may have signed a prepared payload even though no signature was recorded (a crash between its
     // answer and the commit): a second nonce for the same rewards could then execute beside it.
-    let signer = spawn_signer(SETTLEMENT, vec![]).await;
-    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
-    seed_chain(&app, 3).await;
-    let token = app.admin_token().await;
+    let PayoutSetup { signer: _signer, app, token, .. } = PayoutSetup::offline(3).await;
     let built = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
     let id = built.body["id"].as_i64().unwrap();
     let prepare = |now| ledger::payouts::prepare_signing(&app.db.pool, id, now, 600);
