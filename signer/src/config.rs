@@ -1,4 +1,5 @@
-//! Configuration: a TOML file, with `SIGNER_…` environment variables on top. Secrets (keystore passphrase,
+//! Configuration: a TOML file, with `SIGNER_…` environment variables on top (the loader every service uses,
+//! [`service_kit::config`]). Secrets (keystore passphrase,
 //! caller secrets, dev key) are never in the file itself: the file names the env var or file holding them.
 
 use std::{net::SocketAddr, path::PathBuf};
@@ -137,6 +138,18 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// The loader's refusal as this crate's: a file or a value that does not fit is a parse error of `path`.
+fn parse_error(path: &std::path::Path, e: service_kit::config::ConfigError) -> ConfigError {
+    use serde::de::Error as _;
+    use service_kit::config::ConfigError as Loader;
+    let source = match e {
+        Loader::Invalid(source) => source,
+        Loader::Field(at, message) => toml::de::Error::custom(format!("{at}: {message}")),
+        other => toml::de::Error::custom(other.to_string()),
+    };
+    ConfigError::Parse { path: path.to_path_buf(), source: Box::new(source) }
+}
+
 /// Reads environment variables; a seam so tests do not mutate the process environment.
 pub trait Env {
     fn var(&self, name: &str) -> Option<String>;
@@ -175,11 +188,33 @@ impl SecretRef {
 }
 
 impl FileConfig {
+    /// Reads `path` overlaid with the process environment ([`Self::from_sources`]).
     pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        toml::from_str(&text)
-            .map_err(|source| ConfigError::Parse { path: path.to_path_buf(), source: Box::new(source) })
+        Self::overlaid(&text, std::env::vars()).map_err(|e| parse_error(path, e))
+    }
+
+    /// The file text overlaid with `SIGNER_<SECTION>__<KEY>` variables through the loader every service uses
+    /// ([`service_kit::config`]: `SIGNER_SERVER__BIND`, `SIGNER_AUTH__WINDOW_SECS=45`, each typed by the field it
+    /// sets). Only variables naming one of the file's sections take part: the secrets the file names
+    /// (`SIGNER_KEYSTORE_PASSPHRASE`, …) and the older `SIGNER_BIND`, `SIGNER_STORE_PATH` and `SIGNER_KEYSTORE`
+    /// (applied by [`Self::resolve`]) are not keys of the file.
+    pub fn from_sources(text: &str, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        Self::overlaid(text, env).map_err(|e| parse_error(std::path::Path::new("(configuration text)"), e))
+    }
+
+    fn overlaid(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, service_kit::config::ConfigError> {
+        const SECTIONS: [&str; 5] = ["SERVER", "STORE", "KEY", "AUTH", "POLICY"];
+        let keys = env.into_iter().filter(|(name, _)| {
+            name.strip_prefix("SIGNER_")
+                .and_then(|rest| rest.split_once("__"))
+                .is_some_and(|(section, _)| SECTIONS.contains(&section))
+        });
+        service_kit::config::from_sources(text, "SIGNER_", keys)
     }
 
     /// Applies `SIGNER_BIND`, `SIGNER_STORE_PATH` and `SIGNER_KEYSTORE` and resolves every secret.
@@ -273,6 +308,32 @@ mod tests {
             matches!(&settings.key, KeySettings::Keystore { passphrase, .. } if passphrase.expose_secret() == "pass")
         );
         assert_eq!(settings.callers[0].secret.expose_secret(), "caller-secret");
+    }
+
+    #[test]
+    fn section_variables_set_their_field_typed_and_secret_names_are_no_keys() {
+        let env =
+            |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>();
+        let config = FileConfig::from_sources(
+            EXAMPLE,
+            env(&[
+                ("SIGNER_SERVER__BIND", "127.0.0.1:9998"),
+                ("SIGNER_AUTH__WINDOW_SECS", "45"),
+                ("SIGNER_STORE__PATH", "/var/lib/signer/other.sqlite"),
+                // The file names these as secrets; they are no keys of the file.
+                ("SIGNER_KEYSTORE_PASSPHRASE", "pass"),
+                ("SIGNER_CALLER_BACKEND_SECRET", "s"),
+                ("SIGNER_CONFIG", "/etc/signer.toml"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.server.bind.port(), 9998);
+        assert_eq!(config.auth.window_secs, 45);
+        assert_eq!(config.store.path, PathBuf::from("/var/lib/signer/other.sqlite"));
+        let refused = FileConfig::from_sources(EXAMPLE, env(&[("SIGNER_AUTH__WINDOW_SECS", "soon")]));
+        assert!(matches!(&refused, Err(e @ ConfigError::Parse { .. }) if e.to_string().contains("auth.window_secs")));
+        let unknown = FileConfig::from_sources(EXAMPLE, env(&[("SIGNER_SERVER__BINDING", "127.0.0.1:1")]));
+        assert!(matches!(&unknown, Err(e @ ConfigError::Parse { .. }) if e.to_string().contains("binding")));
     }
 
     #[test]
