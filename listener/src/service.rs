@@ -6,7 +6,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use alloy::providers::Provider;
 use ledger::events::ChainEvent;
-use ledger::{BlockCursor, ChainLedger, LedgerError};
+use ledger::{BlockCursor, ChainLedger, LedgerError, ops};
 use serde::Serialize;
 use sqlx::{PgPool, Postgres, Row, pool::PoolConnection};
 
@@ -290,47 +290,26 @@ impl<P: Provider> ChainListener<P> {
     /// and finished as `done` (its report in `result`) or `failed` (the reason in `error`). Returns how many.
     pub async fn serve_replay_requests(&mut self) -> Result<usize, ListenerError> {
         let mut served = 0;
-        loop {
-            let request: Option<(i64, i64, i64)> = sqlx::query_as(
-                "UPDATE ops_requests SET status = 'running', started_at = now()
-                 WHERE id = (SELECT id FROM ops_requests WHERE kind = 'replay' AND chain_id = $1 AND status = 'queued'
-                             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-                 RETURNING id, from_block, to_block",
-            )
-            .bind(self.ledger.chain_id() as i64)
-            .fetch_optional(self.ledger.pool())
-            .await?;
-            let Some((id, from, to)) = request else { return Ok(served) };
-            let outcome = self.replay(from.max(0) as u64, to.max(0) as u64).await;
-            let (status, result, error) = match &outcome {
-                Ok(report) => ("done", Some(serde_json::to_string(report).expect("reports serialize")), None),
-                Err(e) => ("failed", None, Some(e.to_string())),
+        while let Some((id, from, to)) = ops::claim_replay(self.ledger.pool(), self.ledger.chain_id()).await? {
+            let finished = match self.replay(from, to).await {
+                Ok(report) => ops::Finished::Done(serde_json::to_value(&report).expect("reports serialize")),
+                Err(e) => ops::Finished::Failed(e.to_string()),
+            };
+            let (status, error) = match &finished {
+                ops::Finished::Done(_) => ("done", None),
+                ops::Finished::Failed(e) => ("failed", Some(e.as_str())),
             };
             tracing::info!(chain_id = self.ledger.chain_id(), request = id, status, error, "replay request served");
-            sqlx::query(
-                "UPDATE ops_requests SET status = $2, result = $3::jsonb, error = $4, finished_at = now() WHERE id = $1",
-            )
-            .bind(id)
-            .bind(status)
-            .bind(result)
-            .bind(error)
-            .execute(self.ledger.pool())
-            .await?;
+            ops::finish(self.ledger.pool(), &[id], &finished).await?;
             served += 1;
         }
+        Ok(served)
     }
 
     /// Puts back replay requests of this chain left `running` by an instance that stopped mid-way (the caller
     /// holds the chain's lock, so no other instance is running them).
     pub async fn requeue_interrupted_replays(&self) -> Result<u64, ListenerError> {
-        let requeued = sqlx::query(
-            "UPDATE ops_requests SET status = 'queued', started_at = NULL
-             WHERE kind = 'replay' AND chain_id = $1 AND status = 'running'",
-        )
-        .bind(self.ledger.chain_id() as i64)
-        .execute(self.ledger.pool())
-        .await?;
-        Ok(requeued.rows_affected())
+        Ok(ops::requeue_running_replays(self.ledger.pool(), self.ledger.chain_id()).await?)
     }
 
     /// Polls until `shutdown` resolves or the chain halts; provider faults are retried with a growing pause.

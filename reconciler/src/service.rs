@@ -8,6 +8,7 @@ use alloy::{
     primitives::Address,
     providers::{DynProvider, Provider, ProviderBuilder},
 };
+use ledger::ops;
 use serde::Serialize;
 use sqlx::{PgPool, types::Json};
 
@@ -342,44 +343,24 @@ impl Reconciler {
     /// mid-run leaves them queued for the next. Returns the run, if there were requests.
     pub async fn serve_requests(&self) -> Result<Option<RunReport>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM ops_requests WHERE kind = 'reconcile' AND status = 'queued'
-             ORDER BY id FOR UPDATE SKIP LOCKED",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+        let ids = ops::claim_reconciles(&mut tx).await?;
         if ids.is_empty() {
             tx.commit().await?;
             return Ok(None);
         }
-        sqlx::query("UPDATE ops_requests SET started_at = now() WHERE id = ANY($1)")
-            .bind(&ids)
-            .execute(&mut *tx)
-            .await?;
         let run = self.run_once().await;
-        let (status, result, error) = match &run {
-            Ok(report) => (
-                "done",
-                Some(serde_json::json!({
-                    "run_id": report.run_id,
-                    "assets": report.assets.len(),
-                    "alerts_firing": report.alerts.len(),
-                    "errors": report.errors,
-                })),
-                None,
-            ),
-            Err(e) => ("failed", None, Some(e.to_string())),
+        let finished = match &run {
+            Ok(report) => ops::Finished::Done(serde_json::json!({
+                "run_id": report.run_id,
+                "assets": report.assets.len(),
+                "alerts_firing": report.alerts.len(),
+                "errors": report.errors,
+            })),
+            Err(e) => ops::Finished::Failed(e.to_string()),
         };
-        sqlx::query(
-            "UPDATE ops_requests SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = ANY($1)",
-        )
-        .bind(&ids)
-        .bind(status)
-        .bind(result.map(Json))
-        .bind(error)
-        .execute(&mut *tx)
-        .await?;
+        ops::finish(&mut *tx, &ids, &finished).await?;
         tx.commit().await?;
+        let status = if matches!(finished, ops::Finished::Done(_)) { "done" } else { "failed" };
         tracing::info!(requests = ids.len(), status, "reconcile requests answered");
         run.map(Some)
     }

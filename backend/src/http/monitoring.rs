@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::types::Json as SqlJson;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -16,7 +16,7 @@ use super::extract::{Path, Query};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminUser, Json};
-use ledger::audit::{self, AuditEntry as AuditRecord};
+use ledger::ops;
 use ledger::{ListenerStatus, listener_statuses};
 
 /// The widest block range one replay request may ask for (each block's header is re-read).
@@ -232,79 +232,33 @@ pub struct OpsRequest {
     pub finished_at: Option<String>,
 }
 
-type OpsRow = (
-    i64,
-    String,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    String,
-    String,
-    Option<SqlJson<Value>>,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-);
-
-async fn load_request<'e>(db: impl sqlx::PgExecutor<'e>, id: i64) -> Result<Option<OpsRequest>, sqlx::Error> {
-    let row: Option<OpsRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT id, kind, chain_id, from_block, to_block, requested_by, status, result, error,
-                to_char(requested_at AT TIME ZONE 'UTC', {TIME}), to_char(started_at AT TIME ZONE 'UTC', {TIME}),
-                to_char(finished_at AT TIME ZONE 'UTC', {TIME})
-         FROM ops_requests WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| OpsRequest {
-        id: r.0,
-        kind: r.1,
-        chain_id: r.2,
-        from_block: r.3,
-        to_block: r.4,
-        requested_by: r.5,
-        status: r.6,
-        result: r.7.map(|j| j.0),
-        error: r.8,
-        requested_at: r.9,
-        started_at: r.10,
-        finished_at: r.11,
-    }))
+impl From<ops::OpsRequest> for OpsRequest {
+    fn from(r: ops::OpsRequest) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind.as_str().to_owned(),
+            chain_id: r.chain_id,
+            from_block: r.from_block,
+            to_block: r.to_block,
+            requested_by: r.requested_by,
+            status: r.status.as_str().to_owned(),
+            result: r.result,
+            error: r.error,
+            requested_at: r.requested_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+        }
+    }
 }
 
-/// Queues the request and its audit row in one transaction.
+/// Queues the request with its audit row (one ledger transaction): 202 with the request as stored.
 async fn queue_request(
     ctx: &ApiContext,
     admin: &AdminUser,
-    kind: &str,
-    chain_id: Option<i64>,
-    range: Option<(i64, i64)>,
+    ask: ops::Ask,
 ) -> Result<(StatusCode, Json<OpsRequest>), ApiError> {
-    let actor = admin.0.wallet.to_checksum(None);
-    let mut tx = ctx.db.begin().await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO ops_requests (kind, chain_id, from_block, to_block, requested_by)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(kind)
-    .bind(chain_id)
-    .bind(range.map(|r| r.0))
-    .bind(range.map(|r| r.1))
-    .bind(&actor)
-    .fetch_one(&mut *tx)
-    .await?;
-    let after = json!({ "kind": kind, "chain_id": chain_id, "from_block": range.map(|r| r.0),
-                        "to_block": range.map(|r| r.1), "status": "queued" });
-    let (action, target) = (format!("{kind}_requested"), format!("ops_request:{id}"));
-    audit::record(
-        &mut tx,
-        AuditRecord { actor: &actor, action: &action, target: &target, asset_id: None, before: None, after },
-    )
-    .await?;
-    let request = load_request(&mut *tx, id).await?.ok_or(ApiError::NotFound)?;
-    tx.commit().await?;
-    Ok((StatusCode::ACCEPTED, Json(request)))
+    let request = ops::enqueue(&ctx.db, ask, &admin.0.wallet.to_checksum(None)).await?;
+    Ok((StatusCode::ACCEPTED, Json(request.into())))
 }
 
 /// Asks the chain's listener to re-read a block range and report what the ledger has of it (audited).
@@ -332,12 +286,7 @@ pub async fn request_replay(
     let chain_id = i64::try_from(req.chain_id).ok();
     let known = match chain_id {
         Some(_) if ctx.chains.get(req.chain_id).is_some() => true,
-        Some(id) => {
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM assets WHERE chain_id = $1)")
-                .bind(id)
-                .fetch_one(&ctx.db)
-                .await?
-        }
+        Some(id) => ops::chain_has_assets(&ctx.db, id).await?,
         None => false,
     };
     let Some(chain_id) = chain_id.filter(|_| known) else {
@@ -346,7 +295,8 @@ pub async fn request_replay(
             format!("no ledger or settlement on chain {}", req.chain_id),
         ));
     };
-    queue_request(&ctx, &admin, "replay", Some(chain_id), Some((req.from_block as i64, req.to_block as i64))).await
+    let ask = ops::Ask::Replay { chain_id, from: req.from_block as i64, to: req.to_block as i64 };
+    queue_request(&ctx, &admin, ask).await
 }
 
 /// Body of a reconcile request: nothing to say yet, but a JSON object keeps the door open.
@@ -363,7 +313,7 @@ pub async fn request_reconcile(
     admin: AdminUser,
     Json(_req): Json<ReconcileRequest>,
 ) -> Result<(StatusCode, Json<OpsRequest>), ApiError> {
-    queue_request(&ctx, &admin, "reconcile", None, None).await
+    queue_request(&ctx, &admin, ops::Ask::Reconcile).await
 }
 
 /// A replay or reconcile request: its status and, once done, what it found.
@@ -375,5 +325,5 @@ pub async fn ops_request(
     _admin: AdminUser,
     Path(id): Path<i64>,
 ) -> Result<Json<OpsRequest>, ApiError> {
-    Ok(Json(load_request(&ctx.db, id).await?.ok_or(ApiError::NotFound)?))
+    Ok(Json(ops::request(&ctx.db, id).await?.ok_or(ApiError::NotFound)?.into()))
 }
