@@ -38,6 +38,7 @@ pub mod disclosure;
 pub mod eligibility;
 mod load;
 pub mod money;
+pub mod monitoring;
 pub mod ops;
 mod outflows;
 pub mod paid;

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::types::Json as SqlJson;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -16,8 +15,8 @@ use super::extract::{Path, Query};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminUser, Json};
-use ledger::ops;
 use ledger::{ListenerStatus, listener_statuses};
+use ledger::{monitoring, ops};
 
 /// The widest block range one replay request may ask for (each block's header is re-read).
 pub const MAX_REPLAY_BLOCKS: u64 = 10_000;
@@ -31,8 +30,6 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(request_reconcile))
         .routes(routes!(ops_request))
 }
-
-const TIME: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -96,10 +93,6 @@ pub struct FiringAlert {
     pub since: String,
 }
 
-type RunRow = (i64, String, Option<String>, SqlJson<Value>, SqlJson<Value>);
-type ResultRow =
-    (i64, Vec<u8>, i64, String, String, String, String, String, String, String, String, String, SqlJson<Value>);
-
 /// The latest reconciliation run (or `run_id`'s): every asset's figures and variance, and the alerts firing.
 #[utoipa::path(get, path = "/v1/admin/monitoring/reconciliation", tag = "monitoring", security(("bearer" = [])),
     params(ReconciliationQuery),
@@ -109,50 +102,38 @@ pub async fn reconciliation(
     _admin: AdminUser,
     Query(q): Query<ReconciliationQuery>,
 ) -> Result<Json<Reconciliation>, ApiError> {
-    let run: Option<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT id, to_char(started_at AT TIME ZONE 'UTC', {TIME}), to_char(finished_at AT TIME ZONE 'UTC', {TIME}),
-                alerts, errors
-         FROM reconciler_runs WHERE ($1::int8 IS NULL OR id = $1) ORDER BY id DESC LIMIT 1"
-    )))
-    .bind(q.run_id)
-    .fetch_optional(&ctx.db)
-    .await?;
-    let (id, started_at, finished_at, SqlJson(alerts), SqlJson(errors)) = run.ok_or(ApiError::NotFound)?;
-    let rows: Vec<ResultRow> = sqlx::query_as(
-        "SELECT chain_id, token, block_number, onchain_balance::text, inflows::text, payouts_executed::text,
-                claims::text, treasury_transfers::text, liabilities::text, expected_balance::text, variance::text,
-                solvency_margin::text, alerts
-         FROM reconciler_results WHERE run_id = $1 ORDER BY chain_id, token",
-    )
-    .bind(id)
-    .fetch_all(&ctx.db)
-    .await?;
-    let results = rows
+    let (run, figures) = monitoring::run(&ctx.db, q.run_id).await?.ok_or(ApiError::NotFound)?;
+    let results = figures
         .into_iter()
         .map(|r| AssetResult {
-            chain_id: r.0,
-            token: format!("0x{}", alloy::hex::encode(&r.1)),
-            block_number: r.2,
-            onchain_balance: r.3,
-            inflows: r.4,
-            payouts_executed: r.5,
-            claims: r.6,
-            treasury_transfers: r.7,
-            liabilities: r.8,
-            expected_balance: r.9,
-            variance: r.10,
-            solvency_margin: r.11,
-            alerts: r.12.0,
+            chain_id: r.chain_id,
+            token: format!("0x{}", alloy::hex::encode(&r.token)),
+            block_number: r.block_number,
+            onchain_balance: r.onchain_balance,
+            inflows: r.inflows,
+            payouts_executed: r.payouts_executed,
+            claims: r.claims,
+            treasury_transfers: r.treasury_transfers,
+            liabilities: r.liabilities,
+            expected_balance: r.expected_balance,
+            variance: r.variance,
+            solvency_margin: r.solvency_margin,
+            alerts: r.alerts,
         })
         .collect();
-    let firing: Vec<(String, SqlJson<Value>, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT dedup_key, alert, to_char(since AT TIME ZONE 'UTC', {TIME}) FROM reconciler_firing ORDER BY dedup_key"
-    )))
-    .fetch_all(&ctx.db)
-    .await?;
-    let firing =
-        firing.into_iter().map(|(dedup_key, SqlJson(alert), since)| FiringAlert { dedup_key, alert, since }).collect();
-    Ok(Json(Reconciliation { run: ReconcilerRun { id, started_at, finished_at, alerts, errors }, results, firing }))
+    let firing = monitoring::firing(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|f| FiringAlert { dedup_key: f.dedup_key, alert: f.alert, since: f.since })
+        .collect();
+    let run = ReconcilerRun {
+        id: run.id,
+        started_at: run.started_at,
+        finished_at: run.finished_at,
+        alerts: run.alerts,
+        errors: run.errors,
+    };
+    Ok(Json(Reconciliation { run, results, firing }))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
