@@ -47,6 +47,7 @@ pub mod payouts;
 mod settlement;
 mod sync;
 pub mod treasury;
+pub mod withdrawals;
 mod write;
 
 pub use apply::{ApplySummary, ChainLedger};

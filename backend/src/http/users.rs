@@ -15,6 +15,7 @@ use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::{AuthUser, Json};
 use ledger::money::Money;
+use ledger::withdrawals::{self, WithdrawRefusal};
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
@@ -493,8 +494,6 @@ pub struct WithdrawRequestView {
     pub batch: Option<BatchRef>,
 }
 
-type WithdrawUserRow = (i32, bool, Money, Money, i64, Vec<u8>, String, i16);
-
 /// Asks to be paid the pending balance of one asset: recorded for the next payout batch (one open request
 /// per user and asset). Also returns the on-chain claimable amount and the `claim` transaction for it.
 #[utoipa::path(post, path = "/v1/users/withdraw", tag = "users", security(("bearer" = [])),
@@ -505,53 +504,19 @@ pub async fn withdraw(
     user: AuthUser,
     Json(req): Json<WithdrawRequest>,
 ) -> Result<Json<WithdrawAnswer>, ApiError> {
-    let mut tx = ctx.db.begin().await?;
-    let known: Option<(i32,)> =
-        sqlx::query_as("SELECT id FROM assets WHERE id = $1").bind(req.asset_id).fetch_optional(&mut *tx).await?;
-    if known.is_none() {
-        return Err(ApiError::unprocessable("unknown_asset", format!("no asset {}", req.asset_id)));
-    }
-    // The user's row is locked so that two requests at once cannot both pass the checks.
-    let row: Option<WithdrawUserRow> = sqlx::query_as(
-        "SELECT u.user_no, u.frozen, b.pending, b.claimable, a.chain_id, a.token, a.symbol, a.decimals
-         FROM users u JOIN user_balances b USING (asset_id, user_no) JOIN assets a ON a.id = u.asset_id
-         WHERE u.asset_id = $1 AND u.address = $2 FOR UPDATE OF u",
-    )
-    .bind(req.asset_id)
-    .bind(user.wallet.as_slice())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (user_no, frozen, pending, claimable, chain_id, token, symbol, decimals) =
-        row.ok_or_else(|| ApiError::unprocessable("not_registered", "this wallet is not registered in this asset"))?;
-    if frozen {
-        return Err(ApiError::unprocessable("user_frozen", "this wallet is frozen"));
-    }
-    let open: Option<(i64,)> =
-        sqlx::query_as("SELECT id FROM withdraw_requests WHERE asset_id = $1 AND user_no = $2 AND status = 'open'")
-            .bind(req.asset_id)
-            .bind(user_no)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some((id,)) = open {
-        return Err(ApiError::Conflict {
-            code: "withdraw_request_open",
-            message: format!("request {id} for this asset is still open"),
-        });
-    }
-    if pending.0.is_zero() {
-        return Err(ApiError::unprocessable("nothing_pending", "no pending balance to withdraw in this asset"));
-    }
-    let (id, created_at): (i64, String) = sqlx::query_as(
-        "INSERT INTO withdraw_requests (asset_id, user_no, amount) VALUES ($1, $2, $3)
-         RETURNING id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-    )
-    .bind(req.asset_id)
-    .bind(user_no)
-    .bind(pending)
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let chain_id = chain_id as u64;
+    let requested = withdrawals::request(&ctx.db, req.asset_id, user.wallet).await.map_err(|refusal| {
+        let message = refusal.to_string();
+        match refusal {
+            WithdrawRefusal::UnknownAsset(_) => ApiError::unprocessable("unknown_asset", message),
+            WithdrawRefusal::NotRegistered => ApiError::unprocessable("not_registered", message),
+            WithdrawRefusal::Frozen => ApiError::unprocessable("user_frozen", message),
+            WithdrawRefusal::Open(_) => ApiError::Conflict { code: "withdraw_request_open", message },
+            WithdrawRefusal::NothingPending => ApiError::unprocessable("nothing_pending", message),
+            WithdrawRefusal::Db(e) => e.into(),
+        }
+    })?;
+    let withdrawals::Requested { id, amount: pending, claimable, chain_id, token, symbol, decimals, created_at } =
+        requested;
     let (claim_transaction, claim_tron) = match ctx.chains.get(chain_id).map(|c| c.settlement) {
         Some(contract) if !claimable.0.is_zero() => {
             let (transaction, tron) = claim_call(&ctx, chain_id, contract, &token, user.wallet);

@@ -1,0 +1,101 @@
+//! Withdraw requests: a user asks to be paid the pending balance of one asset; the request is recorded for the
+//! next payout batch (one open request per user and asset). The user's row is locked while deciding, so two
+//! requests at once cannot both pass the checks.
+
+use alloy::primitives::Address;
+use sqlx::PgPool;
+
+use crate::money::Money;
+
+/// A request recorded, with what the user holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requested {
+    /// The request's id.
+    pub id: i64,
+    /// The pending balance when it was made (what it asks for).
+    pub amount: Money,
+    /// What the contract holds claimable for the wallet (failed pushes), as the ledger recorded it.
+    pub claimable: Money,
+    /// The asset's chain.
+    pub chain_id: u64,
+    /// The asset's token (20 bytes; zero: the native coin).
+    pub token: Vec<u8>,
+    /// The asset's symbol.
+    pub symbol: String,
+    /// The asset's decimals.
+    pub decimals: i16,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+/// Why no request was recorded; nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum WithdrawRefusal {
+    /// No such asset.
+    #[error("no asset {0}")]
+    UnknownAsset(i32),
+    /// The wallet is not registered in the asset.
+    #[error("this wallet is not registered in this asset")]
+    NotRegistered,
+    /// The user is frozen.
+    #[error("this wallet is frozen")]
+    Frozen,
+    /// A request of the user in this asset is still open.
+    #[error("request {0} for this asset is still open")]
+    Open(i64),
+    /// Nothing is pending.
+    #[error("no pending balance to withdraw in this asset")]
+    NothingPending,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+type UserRow = (i32, bool, Money, Money, i64, Vec<u8>, String, i16);
+
+/// Records `wallet`'s request to be paid its pending balance of `asset_id`.
+pub async fn request(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<Requested, WithdrawRefusal> {
+    let mut tx = pool.begin().await?;
+    let known: Option<(i32,)> =
+        sqlx::query_as("SELECT id FROM assets WHERE id = $1").bind(asset_id).fetch_optional(&mut *tx).await?;
+    if known.is_none() {
+        return Err(WithdrawRefusal::UnknownAsset(asset_id));
+    }
+    let row: Option<UserRow> = sqlx::query_as(
+        "SELECT u.user_no, u.frozen, b.pending, b.claimable, a.chain_id, a.token, a.symbol, a.decimals
+         FROM users u JOIN user_balances b USING (asset_id, user_no) JOIN assets a ON a.id = u.asset_id
+         WHERE u.asset_id = $1 AND u.address = $2 FOR UPDATE OF u",
+    )
+    .bind(asset_id)
+    .bind(wallet.as_slice())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (user_no, frozen, pending, claimable, chain_id, token, symbol, decimals) =
+        row.ok_or(WithdrawRefusal::NotRegistered)?;
+    if frozen {
+        return Err(WithdrawRefusal::Frozen);
+    }
+    let open: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM withdraw_requests WHERE asset_id = $1 AND user_no = $2 AND status = 'open'")
+            .bind(asset_id)
+            .bind(user_no)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some((id,)) = open {
+        return Err(WithdrawRefusal::Open(id));
+    }
+    if pending.0.is_zero() {
+        return Err(WithdrawRefusal::NothingPending);
+    }
+    let (id, created_at): (i64, String) = sqlx::query_as(
+        "INSERT INTO withdraw_requests (asset_id, user_no, amount) VALUES ($1, $2, $3)
+         RETURNING id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    )
+    .bind(asset_id)
+    .bind(user_no)
+    .bind(pending)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Requested { id, amount: pending, claimable, chain_id: chain_id as u64, token, symbol, decimals, created_at })
+}
