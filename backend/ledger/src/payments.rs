@@ -308,3 +308,49 @@ async fn outcome(db: &PgPool, payment: &StoredPayment, now: i64) -> Result<Payme
         None => PaymentOutcome::Waiting,
     })
 }
+
+/// A wallet's registration in an asset, as a confirmed `Registered` event made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// The user's number in the asset.
+    pub user_no: i32,
+    /// Frozen by an admin.
+    pub frozen: bool,
+    /// The sponsor's wallet (20 bytes); none for genesis.
+    pub sponsor: Option<Vec<u8>>,
+    /// The block of the registration; none for genesis.
+    pub registered_block: Option<i64>,
+}
+
+/// `wallet`'s registration in `asset_id`, if it is registered.
+pub async fn registration(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<Option<Registration>, sqlx::Error> {
+    type Row = (i32, bool, Option<Vec<u8>>, Option<i64>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT u.user_no, u.frozen, s.address, u.registered_block
+         FROM users u LEFT JOIN users s ON s.asset_id = u.asset_id AND s.user_no = u.sponsor_no
+         WHERE u.asset_id = $1 AND u.address = $2",
+    )
+    .bind(asset_id)
+    .bind(wallet.as_slice())
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(user_no, frozen, sponsor, registered_block)| Registration {
+        user_no,
+        frozen,
+        sponsor,
+        registered_block,
+    }))
+}
+
+/// The pool node `user_no`'s registration funded for its sponsor, as (level, queue position), if it funded one.
+pub async fn sponsor_pool_entry(pool: &PgPool, asset_id: i32, user_no: i32) -> Result<Option<(i32, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.level, p.q FROM placements p JOIN ledger_events e
+             ON e.asset_id = p.asset_id AND e.event_seq = p.event_seq
+          WHERE e.asset_id = $1 AND e.user_no = $2 AND e.kind = 'registration' AND p.cause = 'pool_entry'",
+    )
+    .bind(asset_id)
+    .bind(user_no)
+    .fetch_optional(pool)
+    .await
+}

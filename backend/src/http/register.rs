@@ -355,8 +355,6 @@ pub struct PoolEntry {
     pub q: i64,
 }
 
-type UserRow = (i32, bool, Option<Vec<u8>>, Option<i64>);
-
 /// Status of a registration payload the caller was given (looked up by its nonce): applied by the listener,
 /// quarantined, still waiting, or expired.
 #[utoipa::path(post, path = "/v1/users/register/confirm", tag = "users", security(("bearer" = [])),
@@ -395,33 +393,16 @@ pub async fn confirm(
     if view.kind != PaymentKind::Register.as_str() {
         return Ok(Json(answer));
     }
-    let registered: Option<UserRow> = sqlx::query_as(
-        "SELECT u.user_no, u.frozen, s.address, u.registered_block
-         FROM users u LEFT JOIN users s ON s.asset_id = u.asset_id AND s.user_no = u.sponsor_no
-         WHERE u.asset_id = $1 AND u.address = $2",
-    )
-    .bind(asset_id)
-    .bind(user.wallet.as_slice())
-    .fetch_optional(&ctx.db)
-    .await?;
     // The wallet's standing, whichever of its payloads registered it (`event.this_payload` says whether this one).
-    if let Some((user_no, frozen, sponsor, registered_block)) = registered {
+    if let Some(registered) = payments::registration(&ctx.db, asset_id, user.wallet).await? {
         answer.user = Some(RegisteredUser {
-            user_no,
-            status: if frozen { "frozen" } else { "active" },
-            sponsor: sponsor.map(|s| crate::http::types::show_address(chain_id, &s)),
-            registered_block,
+            user_no: registered.user_no,
+            status: if registered.frozen { "frozen" } else { "active" },
+            sponsor: registered.sponsor.map(|s| crate::http::types::show_address(chain_id, &s)),
+            registered_block: registered.registered_block,
         });
         if answer.status == "applied" {
-            let entry: Option<(i32, i64)> = sqlx::query_as(
-                "SELECT p.level, p.q FROM placements p JOIN ledger_events e
-                     ON e.asset_id = p.asset_id AND e.event_seq = p.event_seq
-                  WHERE e.asset_id = $1 AND e.user_no = $2 AND e.kind = 'registration' AND p.cause = 'pool_entry'",
-            )
-            .bind(asset_id)
-            .bind(user_no)
-            .fetch_optional(&ctx.db)
-            .await?;
+            let entry = payments::sponsor_pool_entry(&ctx.db, asset_id, registered.user_no).await?;
             answer.sponsor_pool_entry = entry.map(|(level, q)| PoolEntry { level, q });
         }
     }
