@@ -58,3 +58,31 @@ pub async fn create_asset(pool: &PgPool, spec: &AssetSpec) -> Result<(), LedgerE
     tx.commit().await?;
     Ok(())
 }
+
+/// What the API shows of an asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetInfo {
+    /// Display symbol.
+    pub symbol: String,
+    /// Decimals of the base unit.
+    pub decimals: i16,
+    /// The asset's chain.
+    pub chain_id: u64,
+    /// Zero address for the chain's native coin.
+    pub token: Address,
+}
+
+/// Asset `id`, if it exists.
+pub async fn asset_info(pool: &PgPool, id: i32) -> Result<Option<AssetInfo>, sqlx::Error> {
+    let row: Option<(String, i16, i64, Vec<u8>)> =
+        sqlx::query_as("SELECT symbol, decimals, chain_id, token FROM assets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(symbol, decimals, chain_id, token)| AssetInfo {
+        symbol,
+        decimals,
+        chain_id: chain_id as u64,
+        token: Address::from_slice(&token),
+    }))
+}

@@ -8,6 +8,11 @@ pub use scratch::ScratchDatabase;
 /// Server used when `DATABASE_URL` is not set.
 pub const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432";
 
+/// Whether the database answers (the services' health checks).
+pub async fn answers(pool: &PgPool) -> bool {
+    sqlx::query("SELECT 1").execute(pool).await.is_ok()
+}
+
 /// Applies the migrations in `backend/migrations`.
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     sqlx::migrate!("./migrations").run(pool).await

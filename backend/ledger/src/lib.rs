@@ -51,7 +51,7 @@ pub mod withdrawals;
 mod write;
 
 pub use apply::{ApplySummary, ChainLedger};
-pub use assets::{AssetSpec, create_asset};
+pub use assets::{AssetInfo, AssetSpec, asset_info, create_asset};
 pub use digest::digest;
 pub use sync::{BlockCursor, ListenerStatus, confirmed_lag, listener_statuses};
 

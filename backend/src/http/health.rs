@@ -24,7 +24,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
 
 #[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = Health)))]
 pub async fn health(State(ctx): State<ApiContext>) -> Result<Json<Health>, ApiError> {
-    let database = sqlx::query("SELECT 1").execute(&ctx.db).await.is_ok();
+    let database = ledger::db::answers(&ctx.db).await;
     let redis = match &ctx.redis {
         Some(manager) => crate::cache::answers(manager).await,
         None => false,

@@ -75,14 +75,10 @@ pub struct AssetMeta {
 impl AssetMeta {
     /// The asset's metadata; 422 `unknown_asset`.
     pub async fn load(ctx: &ApiContext, asset_id: i32) -> Result<Self, ApiError> {
-        let row: Option<(String, i16, i64, Vec<u8>)> =
-            sqlx::query_as("SELECT symbol, decimals, chain_id, token FROM assets WHERE id = $1")
-                .bind(asset_id)
-                .fetch_optional(&ctx.db)
-                .await?;
-        let (symbol, decimals, chain_id, token) =
-            row.ok_or_else(|| ApiError::unprocessable("unknown_asset", format!("no asset {asset_id}")))?;
-        Ok(Self { symbol, decimals, chain_id: chain_id as u64, token: Address::from_slice(&token) })
+        let info = ledger::asset_info(&ctx.db, asset_id)
+            .await?
+            .ok_or_else(|| ApiError::unprocessable("unknown_asset", format!("no asset {asset_id}")))?;
+        Ok(Self { symbol: info.symbol, decimals: info.decimals, chain_id: info.chain_id, token: info.token })
     }
 
     /// `base` in this asset's units.
