@@ -62,13 +62,6 @@ pub struct Firing {
     pub since: String,
 }
 
-/// RFC 3339 in UTC with microseconds, as the API shows times.
-macro_rules! utc {
-    ($column:literal) => {
-        concat!("to_char(", $column, " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
-    };
-}
-
 type RunRow = (i64, String, Option<String>, SqlJson<Value>, SqlJson<Value>);
 type ResultRow =
     (i64, Vec<u8>, i64, String, String, String, String, String, String, String, String, String, SqlJson<Value>);

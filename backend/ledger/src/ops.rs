@@ -235,13 +235,6 @@ type Row = (
     Option<String>,
 );
 
-/// RFC 3339 in UTC with microseconds, as the API shows times.
-macro_rules! utc {
-    ($column:literal) => {
-        concat!("to_char(", $column, " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
-    };
-}
-
 async fn load<'e>(db: impl sqlx::PgExecutor<'e>, id: i64) -> Result<Option<OpsRequest>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(concat!(
         "SELECT id, kind, chain_id, from_block, to_block, requested_by, status, result, error, ",

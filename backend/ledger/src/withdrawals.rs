@@ -87,10 +87,10 @@ pub async fn request(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<Re
     if pending.0.is_zero() {
         return Err(WithdrawRefusal::NothingPending);
     }
-    let (id, created_at): (i64, String) = sqlx::query_as(
-        "INSERT INTO withdraw_requests (asset_id, user_no, amount) VALUES ($1, $2, $3)
-         RETURNING id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-    )
+    let (id, created_at): (i64, String) = sqlx::query_as(concat!(
+        "INSERT INTO withdraw_requests (asset_id, user_no, amount) VALUES ($1, $2, $3) RETURNING id, ",
+        utc!("created_at")
+    ))
     .bind(asset_id)
     .bind(user_no)
     .bind(pending)

@@ -20,8 +20,7 @@ use crate::auth::siwe::WalletChain;
 use crate::config::ChainSettings;
 use crate::http::error::ApiError;
 
-/// Longest wait for one chain call.
-const CHAIN_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::payouts::sender::CHAIN_TIMEOUT;
 
 /// RPC access to one chain: a provider (with the operator key as its wallet, when one is configured).
 #[derive(Clone)]

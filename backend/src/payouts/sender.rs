@@ -57,11 +57,6 @@ impl Previous {
             Previous::Unseen => "unseen",
         }
     }
-
-    /// Whether the previous transaction is gone for good (so a new one was sent in its place).
-    pub fn replaced(self) -> bool {
-        !matches!(self, Previous::Unseen)
-    }
 }
 
 /// What a send or follow-up did.

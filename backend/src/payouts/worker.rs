@@ -69,10 +69,7 @@ impl PayoutWorker {
                 }
             };
             let Some(batch) = ledger::payouts::batch_chain(&self.db, batch_id).await? else { continue };
-            let metrics = self.metrics.clone();
-            let found = move |b: &ledger::payouts::BatchChain, previous: Previous| {
-                metrics.payout_retry(b.asset_id, &b.symbol, tx_outcome(previous));
-            };
+            let found = count_replacements(self.metrics.clone());
             let driver = Driver { actor: ACTOR, found: &found };
             let result = sender::advance_if_idle(&self.db, &*submitter, batch_id, &batch, self.idle, &driver).await;
             let result = match result {
@@ -87,11 +84,15 @@ impl PayoutWorker {
     }
 }
 
-/// The metric outcome of a transaction a follow-up found gone.
-pub fn tx_outcome(previous: Previous) -> PayoutTxOutcome {
-    match previous {
-        Previous::Reverted => PayoutTxOutcome::Reverted,
-        Previous::Dropped | Previous::Expired | Previous::Unseen => PayoutTxOutcome::Dropped,
+/// A [`Driver::found`] that counts each transaction a follow-up found gone in `payout_transactions_total`
+/// (reverted, or dropped: an EVM drop or a provably dead TRON transaction), for every driver alike.
+pub fn count_replacements(metrics: Arc<ApiMetrics>) -> impl Fn(&ledger::payouts::BatchChain, Previous) + Sync {
+    move |batch, previous| {
+        let outcome = match previous {
+            Previous::Reverted => PayoutTxOutcome::Reverted,
+            Previous::Dropped | Previous::Expired | Previous::Unseen => PayoutTxOutcome::Dropped,
+        };
+        metrics.payout_retry(batch.asset_id, &batch.symbol, outcome);
     }
 }
 

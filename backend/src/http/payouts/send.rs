@@ -13,7 +13,7 @@ use crate::http::error::ErrorBody;
 use crate::http::extract::Path;
 use crate::http::extract::{AdminUser, Json};
 use crate::payouts::sender::{self, Driver, Outcome, Previous, Request, SendError, Sent};
-use crate::payouts::worker::tx_outcome;
+use crate::payouts::worker::count_replacements;
 
 /// What a send or retry did.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -84,9 +84,7 @@ async fn drive(ctx: &ApiContext, admin: &AdminUser, id: i64, request: Request) -
     let batch: BatchChain = ledger::payouts::batch_chain(&ctx.db, id).await?.ok_or(ApiError::NotFound)?;
     let submitter = ctx.chains.chain(batch.chain_id)?.submitter()?;
     let actor = admin.0.wallet.to_checksum(None);
-    let metrics = ctx.metrics.clone();
-    let found =
-        move |b: &BatchChain, previous: Previous| metrics.payout_retry(b.asset_id, &b.symbol, tx_outcome(previous));
+    let found = count_replacements(ctx.metrics.clone());
     let driver = Driver { actor: &actor, found: &found };
     let sent = sender::send(&ctx.db, &*submitter, id, &batch, request, &driver).await?;
     Ok(Json(SendResult::of(id, sent)))
