@@ -121,8 +121,10 @@ async fn concurrent_outflows_never_exceed_the_daily_cap_together() {
     app.stop().await;
 }
 
-/// A refund of `payment` (a register or retopup nonce): a treasury transfer to `to` of `amount` of `token`.
-fn refund(
+/// A refund of `payment` (a register or retopup nonce): a treasury transfer to `to` of `amount` of `token`, valid
+/// until `deadline` (an outflow carries the nonce and deadline its caller stored, so that a retry is the same payload).
+fn refund_until(
+    deadline: u64,
     to: Address,
     token: Address,
     amount: u128,
@@ -130,6 +132,7 @@ fn refund(
     payment: u64,
 ) -> signer::intent::TreasuryTransferIntent {
     let mut intent = treasury_transfer(to, amount, Some(nonce));
+    intent.deadline = Some(deadline);
     intent.token = Addr(token);
     intent.refund_of = Some(Amount(alloy::primitives::U256::from(payment)));
     intent
@@ -139,6 +142,8 @@ fn refund(
 async fn a_refund_returns_exactly_a_signed_payment_to_its_payer_one_valid_refund_at_a_time() {
     let (app, _dir) = TestApp::fresh().await;
     let c = &app.client;
+    let deadline = now() + 900;
+    let refund = |to, token, amount, nonce, payment| refund_until(deadline, to, token, amount, nonce, payment);
     // USER was let pay 20 of the native coin (register nonce 100) and 30 USDT (retopup nonce 101).
     c.sign_register(&register(20, Some(100))).await.unwrap();
     c.sign_retopup(&retopup(30, Some(101))).await.unwrap();
@@ -167,14 +172,19 @@ async fn a_refund_returns_exactly_a_signed_payment_to_its_payer_one_valid_refund
         assert_eq!(refusal(c.sign_treasury_transfer(&wrong).await), not_a_payment, "{wrong:?}");
     }
     // A refund that can no longer execute (its deadline passed) may be replaced.
-    let mut short = refund(USER, USDT, 30, 902, 101);
-    short.deadline = Some(now() + 1);
+    let short = refund_until(now() + 1, USER, USDT, 30, 902, 101);
     c.sign_treasury_transfer(&short).await.unwrap();
     assert_eq!(
         refusal(c.sign_treasury_transfer(&refund(USER, USDT, 30, 903, 101)).await),
         (403, "policy.refund_exists".into())
     );
-    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    // Waits (with a deadline) until the signer's clock, the same as this one, is past the short refund's deadline.
+    let passed = short.deadline.unwrap();
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while now() <= passed {
+        assert!(std::time::Instant::now() < give_up, "the clock did not pass {passed}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     c.sign_treasury_transfer(&refund(USER, USDT, 30, 903, 101)).await.unwrap();
     // Stored: two payments and three refunds; nothing refused.
     assert_eq!(app.signed_count().await, 5);
