@@ -86,3 +86,50 @@ pub async fn asset_info(pool: &PgPool, id: i32) -> Result<Option<AssetInfo>, sql
         token: Address::from_slice(&token),
     }))
 }
+
+/// Every asset by id.
+pub async fn assets(pool: &PgPool) -> Result<Vec<(i32, AssetInfo)>, sqlx::Error> {
+    let rows: Vec<(i32, String, i16, i64, Vec<u8>)> =
+        sqlx::query_as("SELECT id, symbol, decimals, chain_id, token FROM assets ORDER BY id").fetch_all(pool).await?;
+    let assets = rows.into_iter().map(|(id, symbol, decimals, chain_id, token)| {
+        (id, AssetInfo { symbol, decimals, chain_id: chain_id as u64, token: Address::from_slice(&token) })
+    });
+    Ok(assets.collect())
+}
+
+/// An asset with the plan version in force for new events (its latest).
+#[derive(Debug, Clone)]
+pub struct AssetPlan {
+    /// The asset.
+    pub asset_id: i32,
+    /// Its unit and chain.
+    pub info: AssetInfo,
+    /// The latest version's number.
+    pub version: i32,
+    /// The first block it governs.
+    pub effective_from_block: i64,
+    /// Its parameters.
+    pub params: crate::plan::PlanParams,
+}
+
+/// Every asset with its latest plan version, by asset id.
+pub async fn plans(pool: &PgPool) -> Result<Vec<AssetPlan>, sqlx::Error> {
+    type Row = (i32, i64, Vec<u8>, String, i16, i32, i64, sqlx::types::Json<crate::plan::PlanParams>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT DISTINCT ON (a.id) a.id, a.chain_id, a.token, a.symbol, a.decimals,
+                v.version, v.effective_from_block, v.params
+         FROM assets a JOIN plan_versions v ON v.asset_id = a.id
+         ORDER BY a.id, v.version DESC",
+    )
+    .fetch_all(pool)
+    .await?;
+    let plans =
+        rows.into_iter().map(|(asset_id, chain_id, token, symbol, decimals, version, from, params)| AssetPlan {
+            asset_id,
+            info: AssetInfo { symbol, decimals, chain_id: chain_id as u64, token: Address::from_slice(&token) },
+            version,
+            effective_from_block: from,
+            params: params.0,
+        });
+    Ok(plans.collect())
+}

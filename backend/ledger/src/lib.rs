@@ -41,10 +41,14 @@ pub mod admin;
 mod apply;
 mod assets;
 pub mod audit;
+pub mod console;
 mod digest;
 pub mod disclosure;
 pub mod eligibility;
+pub mod figures;
+pub mod gauges;
 mod load;
+pub mod members;
 pub mod money;
 pub mod monitoring;
 pub mod ops;
@@ -52,6 +56,7 @@ mod outflows;
 pub mod paid;
 pub mod payments;
 pub mod payouts;
+pub mod pools;
 mod settlement;
 mod sync;
 pub mod treasury;
@@ -59,9 +64,11 @@ pub mod withdrawals;
 mod write;
 
 pub use apply::{ApplySummary, ChainLedger};
-pub use assets::{AssetInfo, AssetSpec, asset_info, create_asset};
+pub use assets::{AssetInfo, AssetPlan, AssetSpec, asset_info, assets, create_asset, plans};
 pub use digest::digest;
-pub use sync::{BlockCursor, ListenerStatus, confirmed_lag, listener_statuses};
+pub use sync::{
+    BlockCursor, ListenerStatus, applied_blocks, confirmed_lag, event_outcomes, listener_statuses, try_listener_lock,
+};
 
 use crate::plan::{ConservationError, InvalidPlan, InvalidVersion};
 

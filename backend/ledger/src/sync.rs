@@ -111,3 +111,58 @@ pub(crate) async fn write_block_cursor(
     .await?;
     Ok(())
 }
+
+/// The advisory lock class of the listener's per-chain lock ("LSNR").
+const LISTENER_LOCK_CLASS: i32 = 0x4c53_4e52;
+
+/// The listener's lock of `chain_id`, taken on `connection` (a session lock: held until that connection closes)
+/// when no other session holds it; whether it was taken.
+pub async fn try_listener_lock(connection: &mut sqlx::PgConnection, chain_id: u64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
+        .bind(LISTENER_LOCK_CLASS)
+        .bind(chain_id as u32 as i32)
+        .fetch_one(connection)
+        .await
+}
+
+/// The hashes of the blocks `from..=to` of `chain_id` the listener applied and still remembers (the recent ones).
+pub async fn applied_blocks(
+    pool: &PgPool,
+    chain_id: u64,
+    from: u64,
+    to: u64,
+) -> Result<std::collections::HashMap<u64, B256>, sqlx::Error> {
+    let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT block_number, block_hash FROM listener_blocks WHERE chain_id = $1 AND block_number BETWEEN $2 AND $3",
+    )
+    .bind(chain_id as i64)
+    .bind(from as i64)
+    .bind(to as i64)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(number, hash)| (number as u64, B256::from_slice(&hash))).collect())
+}
+
+/// The stored outcome (`applied`, `quarantined`, …) of each of `keys` (all of `chain_id`) that is stored.
+pub async fn event_outcomes(
+    pool: &PgPool,
+    chain_id: u64,
+    keys: &[crate::events::EventKey],
+) -> Result<std::collections::HashMap<crate::events::EventKey, String>, sqlx::Error> {
+    let hashes: Vec<&[u8]> = keys.iter().map(|k| k.tx_hash.as_slice()).collect();
+    let logs: Vec<i64> = keys.iter().map(|k| k.log_index as i64).collect();
+    let rows: Vec<(Vec<u8>, i64, String)> = sqlx::query_as(
+        "SELECT c.tx_hash, c.log_index, c.outcome FROM chain_events c
+         JOIN UNNEST($2::bytea[], $3::int8[]) AS k(h, i) ON c.tx_hash = k.h AND c.log_index = k.i
+         WHERE c.chain_id = $1",
+    )
+    .bind(chain_id as i64)
+    .bind(&hashes)
+    .bind(&logs)
+    .fetch_all(pool)
+    .await?;
+    let outcomes = rows.into_iter().map(|(hash, log_index, outcome)| {
+        (crate::events::EventKey { chain_id, tx_hash: B256::from_slice(&hash), log_index: log_index as u64 }, outcome)
+    });
+    Ok(outcomes.collect())
+}

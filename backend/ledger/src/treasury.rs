@@ -349,6 +349,17 @@ pub enum RefundError<E> {
 /// too: add the asset instead), `missed_event` (the ledger diverged and a rebuild may yet apply it).
 pub const REFUNDABLE_CODES: [&str; 4] = ["wrong_amount", "duplicate_user", "unknown_sponsor", "unknown_user"];
 
+/// The asset a quarantined `event` paid into: `None` when no such event is quarantined, `Some(None)` when its token
+/// is no asset of the ledger.
+pub async fn quarantined_asset(pool: &PgPool, event: &EventKey) -> Result<Option<Option<i32>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT asset_id FROM quarantine WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3")
+        .bind(event.chain_id as i64)
+        .bind(event.tx_hash.as_slice())
+        .bind(event.log_index as i64)
+        .fetch_optional(pool)
+        .await
+}
+
 /// Signs (through `sign`) and stores the refund of the quarantined inflow `event` to its payer: a treasury transfer
 /// of exactly the event's amount, in the event's token, to the wallet that paid it, marked as the refund of that
 /// event, with an audit row by `actor` (the quarantine row before, the transfer after) — all under the row lock of

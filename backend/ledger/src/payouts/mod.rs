@@ -8,6 +8,7 @@ mod build;
 mod cancel;
 mod send;
 mod sign;
+mod views;
 
 pub use build::{
     BuildLimits, BuiltBatch, LeftOut, LeftOutReason, NotBuilt, PartLimit, PartialEntry, build_batch,
@@ -19,6 +20,10 @@ pub use send::{
     record_kept, record_sent, signed_payload,
 };
 pub use sign::{SignStep, SignStepError, prepare_signing, record_signed, store_signature};
+pub use views::{
+    BatchDetail, BatchItem, BatchSummary, LeftOutSum, LeftOutUser, PendingFilter, PendingTotals, PendingUser, batch,
+    batches, pending,
+};
 
 use alloy::primitives::{Address, U256};
 use sqlx::{Postgres, Row, Transaction};

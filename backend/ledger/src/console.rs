@@ -1,0 +1,352 @@
+//! What the admin console reads and acknowledges (the API's `/v1/admin` logs): the audit log, an asset's plan
+//! versions, alerts, quarantined events with their refunds, and users' withdraw requests. Pages are keyset pages,
+//! newest first; times are RFC 3339 in UTC.
+
+use serde_json::Value;
+use sqlx::PgPool;
+use sqlx::types::Json;
+
+use crate::audit::{self, AuditEntry};
+use crate::money::Money;
+
+/// A row of the audit log.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    /// Its id (the page cursor).
+    pub id: i64,
+    /// Who acted.
+    pub actor: String,
+    /// What was done.
+    pub action: String,
+    /// The asset concerned.
+    pub asset_id: Option<i32>,
+    /// What it was done to.
+    pub target: Option<String>,
+    /// The state before.
+    pub before: Option<Value>,
+    /// The state after.
+    pub after: Option<Value>,
+    /// The asset's ledger position when it took effect.
+    pub applied_events: Option<i64>,
+    /// When.
+    pub created_at: String,
+}
+
+/// Up to `limit` audit rows with an id below `before`, newest first.
+pub async fn audit_log(db: &PgPool, before: i64, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+    type Row = (
+        i64,
+        String,
+        String,
+        Option<i32>,
+        Option<String>,
+        Option<Json<Value>>,
+        Option<Json<Value>>,
+        Option<i64>,
+        String,
+    );
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "SELECT id, actor, action, asset_id, target, before, after, applied_events, ",
+        utc!("created_at"),
+        " FROM audit_logs WHERE id < $1 ORDER BY id DESC LIMIT $2"
+    ))
+    .bind(before)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let rows =
+        rows.into_iter().map(|(id, actor, action, asset_id, target, before, after, applied_events, created_at)| {
+            AuditRow {
+                id,
+                actor,
+                action,
+                asset_id,
+                target,
+                before: before.map(|j| j.0),
+                after: after.map(|j| j.0),
+                applied_events,
+                created_at,
+            }
+        });
+    Ok(rows.collect())
+}
+
+/// A plan version as stored.
+#[derive(Debug, Clone)]
+pub struct PlanVersionRow {
+    /// Its number, 1 first.
+    pub version: i32,
+    /// First block it governs.
+    pub effective_from_block: i64,
+    /// The parameters as stored (amounts as decimal strings).
+    pub params: Value,
+    /// When it was added.
+    pub created_at: String,
+}
+
+/// Every plan version of `asset_id`, oldest first (empty for an unknown asset).
+pub async fn plan_versions(db: &PgPool, asset_id: i32) -> Result<Vec<PlanVersionRow>, sqlx::Error> {
+    let rows: Vec<(i32, i64, Json<Value>, String)> = sqlx::query_as(concat!(
+        "SELECT version, effective_from_block, params, ",
+        utc!("created_at"),
+        " FROM plan_versions WHERE asset_id = $1 ORDER BY version"
+    ))
+    .bind(asset_id)
+    .fetch_all(db)
+    .await?;
+    let rows = rows.into_iter().map(|(version, effective_from_block, params, created_at)| PlanVersionRow {
+        version,
+        effective_from_block,
+        params: params.0,
+        created_at,
+    });
+    Ok(rows.collect())
+}
+
+/// An alert as stored.
+#[derive(Debug, Clone)]
+pub struct AlertRow {
+    /// Its id (the page cursor).
+    pub id: i64,
+    /// What kind of trouble.
+    pub kind: String,
+    /// What happened, for people.
+    pub message: String,
+    /// The figures behind it.
+    pub details: Value,
+    /// When it was raised.
+    pub created_at: String,
+    /// When an admin acknowledged it.
+    pub acknowledged_at: Option<String>,
+}
+
+/// Up to `limit` alerts with an id below `before`, newest first: the open ones, or every one with `all`.
+pub async fn alerts(db: &PgPool, before: i64, all: bool, limit: i64) -> Result<Vec<AlertRow>, sqlx::Error> {
+    type Row = (i64, String, String, Json<Value>, String, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "SELECT id, kind, message, details, ",
+        utc!("created_at"),
+        ", ",
+        utc!("acknowledged_at"),
+        " FROM alerts WHERE id < $1 AND ($2 OR acknowledged_at IS NULL) ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(before)
+    .bind(all)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let rows = rows.into_iter().map(|(id, kind, message, details, created_at, acknowledged_at)| AlertRow {
+        id,
+        kind,
+        message,
+        details: details.0,
+        created_at,
+        acknowledged_at,
+    });
+    Ok(rows.collect())
+}
+
+/// Why an alert was not acknowledged.
+#[derive(Debug, thiserror::Error)]
+pub enum AckRefusal {
+    /// No alert has that id.
+    #[error("no such alert")]
+    Unknown,
+    /// It was acknowledged before.
+    #[error("nothing to do: already acknowledged")]
+    Already,
+    /// The database failed; nothing changed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Acknowledges open alert `id` as `actor`, audited in the same transaction; returns when.
+pub async fn acknowledge_alert(db: &PgPool, id: i64, actor: &str) -> Result<String, AckRefusal> {
+    let mut tx = db.begin().await?;
+    let row: Option<(String, String, bool)> =
+        sqlx::query_as("SELECT kind, message, acknowledged_at IS NOT NULL FROM alerts WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (kind, message, acknowledged) = row.ok_or(AckRefusal::Unknown)?;
+    if acknowledged {
+        return Err(AckRefusal::Already);
+    }
+    let at: String = sqlx::query_scalar(concat!(
+        "UPDATE alerts SET acknowledged_at = now() WHERE id = $1 RETURNING ",
+        utc!("acknowledged_at")
+    ))
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let target = format!("alert {id}");
+    let entry = AuditEntry {
+        actor,
+        action: "ack_alert",
+        target: &target,
+        asset_id: None,
+        before: Some(serde_json::json!({ "kind": kind, "message": message, "acknowledged_at": null })),
+        after: serde_json::json!({ "acknowledged_at": at.clone() }),
+    };
+    audit::record(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(at)
+}
+
+/// A quarantined event, with its newest refund.
+#[derive(Debug, Clone)]
+pub struct QuarantineRow {
+    /// The event's chain.
+    pub chain_id: i64,
+    /// Its transaction.
+    pub tx_hash: Vec<u8>,
+    /// Its log index.
+    pub log_index: i64,
+    /// Its block.
+    pub block: i64,
+    /// The asset it paid into, when its token is one.
+    pub asset_id: Option<i32>,
+    /// Why it was quarantined (a code).
+    pub reason_code: String,
+    /// Why, for people.
+    pub reason: String,
+    /// The event as decoded.
+    pub payload: Value,
+    /// When it was quarantined.
+    pub created_at: String,
+    /// Whether a refund may be signed for it now (as [`crate::treasury::refund`] decides it again under lock).
+    pub refundable: bool,
+    /// Its newest refund (one not expired first): transfer id, status and execution block.
+    pub refund: Option<(i64, String, Option<i64>)>,
+    /// When it was resolved.
+    pub resolved_at: Option<String>,
+}
+
+/// Up to `limit` quarantined events before position `(block, log_index, chain_id)`, newest first: the unresolved
+/// ones, or every one with `all`.
+pub async fn quarantined(
+    db: &PgPool,
+    before: (i64, i64, i64),
+    all: bool,
+    limit: i64,
+) -> Result<Vec<QuarantineRow>, sqlx::Error> {
+    type Row = (
+        i64,
+        Vec<u8>,
+        i64,
+        i64,
+        Option<i32>,
+        String,
+        String,
+        Json<Value>,
+        String,
+        bool,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "SELECT q.chain_id, q.tx_hash, q.log_index, c.block_number, q.asset_id, q.reason_code, q.reason, q.payload, ",
+        utc!("q.created_at"),
+        ", c.name IN ('Registered', 'Retopped') AND q.asset_id IS NOT NULL AND q.reason_code = ANY($6)
+                AND q.resolved_at IS NULL AND (r.status IS NULL OR r.status = 'expired'),
+            r.id, r.status, r.executed_block, ",
+        utc!("q.resolved_at"),
+        " FROM quarantine q JOIN chain_events c USING (chain_id, tx_hash, log_index)
+         LEFT JOIN LATERAL (
+             SELECT t.id, t.status, t.executed_block FROM treasury_transfers t
+             WHERE t.refund_chain_id = q.chain_id AND t.refund_tx_hash = q.tx_hash AND t.refund_log_index = q.log_index
+             ORDER BY (t.status = 'expired'), t.id DESC LIMIT 1) r ON true
+         WHERE ($5 OR q.resolved_at IS NULL) AND (c.block_number, q.log_index, q.chain_id) < ($1, $2, $3)
+         ORDER BY c.block_number DESC, q.log_index DESC, q.chain_id DESC LIMIT $4"
+    ))
+    .bind(before.0)
+    .bind(before.1)
+    .bind(before.2)
+    .bind(limit)
+    .bind(all)
+    .bind(crate::treasury::REFUNDABLE_CODES.map(str::to_owned).to_vec())
+    .fetch_all(db)
+    .await?;
+    let rows = rows.into_iter().map(|row| QuarantineRow {
+        chain_id: row.0,
+        tx_hash: row.1,
+        log_index: row.2,
+        block: row.3,
+        asset_id: row.4,
+        reason_code: row.5,
+        reason: row.6,
+        payload: row.7.0,
+        created_at: row.8,
+        refundable: row.9,
+        refund: row.10.zip(row.11).map(|(id, status)| (id, status, row.12)),
+        resolved_at: row.13,
+    });
+    Ok(rows.collect())
+}
+
+/// A user's withdraw request, with the user's pending balance now.
+#[derive(Debug, Clone)]
+pub struct WithdrawRow {
+    /// Its id (the page cursor).
+    pub id: i64,
+    /// The asset.
+    pub asset_id: i32,
+    /// The user's number.
+    pub user_no: i32,
+    /// The user's wallet (20 bytes).
+    pub address: Vec<u8>,
+    /// The asset's chain.
+    pub chain_id: u64,
+    /// Pending balance when requested.
+    pub amount: Money,
+    /// Pending balance now.
+    pub pending_now: Money,
+    /// `open`, `batched` or `cancelled`.
+    pub status: String,
+    /// When it was made.
+    pub created_at: String,
+}
+
+/// Up to `limit` withdraw requests with an id below `before`, newest first, optionally of one asset and status.
+pub async fn withdraw_requests(
+    db: &PgPool,
+    asset_id: Option<i32>,
+    status: Option<&str>,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<WithdrawRow>, sqlx::Error> {
+    type Row = (i64, i32, i32, Vec<u8>, Money, Money, String, String, i64);
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "SELECT w.id, w.asset_id, w.user_no, u.address, w.amount, b.pending, w.status, ",
+        utc!("w.created_at"),
+        ", a.chain_id
+         FROM withdraw_requests w
+         JOIN users u USING (asset_id, user_no) JOIN user_balances b USING (asset_id, user_no)
+         JOIN assets a ON a.id = w.asset_id
+         WHERE w.id < $1 AND ($2::int4 IS NULL OR w.asset_id = $2) AND ($3::text IS NULL OR w.status = $3)
+         ORDER BY w.id DESC LIMIT $4"
+    ))
+    .bind(before)
+    .bind(asset_id)
+    .bind(status)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let rows =
+        rows.into_iter().map(|(id, asset_id, user_no, address, amount, pending_now, status, created_at, chain_id)| {
+            WithdrawRow {
+                id,
+                asset_id,
+                user_no,
+                address,
+                chain_id: chain_id as u64,
+                amount,
+                pending_now,
+                status,
+                created_at,
+            }
+        });
+    Ok(rows.collect())
+}

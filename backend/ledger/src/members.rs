@@ -1,0 +1,309 @@
+//! Reads of one wallet's place in the plans (the API's `/v1/users`): its standing in every asset, its direct
+//! referrals, the sponsor tree below it, its rewards and what it can claim from the contract itself.
+
+use alloy::primitives::Address;
+use sqlx::PgPool;
+
+use crate::money::Money;
+
+/// A wallet's standing in one asset: who it is in the plan and its sums by reward status.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Standing {
+    /// The asset.
+    pub asset_id: i32,
+    /// The asset's chain.
+    pub chain_id: i64,
+    /// The asset's ticker.
+    pub symbol: String,
+    /// Decimals of the asset's smallest unit.
+    pub decimals: i16,
+    /// Number of the user in the asset's plan (0 = genesis).
+    pub user_no: i32,
+    /// Frozen by an admin.
+    pub frozen: bool,
+    /// The sponsor's wallet (20 bytes); none for the genesis user.
+    pub sponsor: Option<Vec<u8>>,
+    /// Block of the registration.
+    pub registered_block: Option<i64>,
+    /// Direct referrals.
+    pub direct_count: i64,
+    /// Retopups made.
+    pub retopup_count: i64,
+    /// Paid in (registration and retopups).
+    pub paid_in: Money,
+    /// Rewards waiting for a withdraw request.
+    pub pending: Money,
+    /// Rewards held back under the plan's rules.
+    pub held: Money,
+    /// In payout batches not settled yet.
+    pub batched: Money,
+    /// Paid on-chain.
+    pub settled: Money,
+    /// Forfeited under the plan's rules.
+    pub forfeited: Money,
+    /// Reserved towards the next level.
+    pub reserved: Money,
+    /// Left claimable in the contract by a failed push.
+    pub claimable: Money,
+}
+
+/// Nodes a wallet owns on one level of one asset's trees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LevelNodes {
+    /// The asset.
+    pub asset_id: i32,
+    /// The level.
+    pub level: i32,
+    /// Nodes whose matrix is still open.
+    pub active: i64,
+    /// Nodes whose matrix is full.
+    pub completed: i64,
+}
+
+/// A wallet's standing in every asset it is registered in (by asset id), and its nodes per asset and level.
+pub async fn standings(db: &PgPool, wallet: Address) -> Result<(Vec<Standing>, Vec<LevelNodes>), sqlx::Error> {
+    let standings = sqlx::query_as(
+        "SELECT a.id AS asset_id, a.chain_id, a.symbol, a.decimals, u.user_no, u.frozen, s.address AS sponsor,
+                u.registered_block, u.direct_count, u.retopup_count,
+                COALESCE(b.paid_in, 0) AS paid_in, COALESCE(b.pending, 0) AS pending,
+                COALESCE(b.held, 0) AS held, COALESCE(b.batched, 0) AS batched,
+                COALESCE(b.settled, 0) AS settled, COALESCE(b.forfeited, 0) AS forfeited,
+                COALESCE(b.reserved, 0) AS reserved, COALESCE(b.claimable, 0) AS claimable
+         FROM users u
+         JOIN assets a ON a.id = u.asset_id
+         LEFT JOIN users s ON s.asset_id = u.asset_id AND s.user_no = u.sponsor_no
+         LEFT JOIN user_balances b ON b.asset_id = u.asset_id AND b.user_no = u.user_no
+         WHERE u.address = $1
+         ORDER BY a.id",
+    )
+    .bind(wallet.as_slice())
+    .fetch_all(db)
+    .await?;
+    let nodes: Vec<(i32, i32, i64, i64)> = sqlx::query_as(
+        "SELECT n.asset_id, n.level, count(*) FILTER (WHERE n.status = 'active'),
+                count(*) FILTER (WHERE n.status = 'completed')
+         FROM users u JOIN pool_nodes n ON n.asset_id = u.asset_id AND n.owner_no = u.user_no
+         WHERE u.address = $1
+         GROUP BY n.asset_id, n.level ORDER BY n.asset_id, n.level",
+    )
+    .bind(wallet.as_slice())
+    .fetch_all(db)
+    .await?;
+    let nodes =
+        nodes.into_iter().map(|(asset_id, level, active, completed)| LevelNodes { asset_id, level, active, completed });
+    Ok((standings, nodes.collect()))
+}
+
+/// A wallet in one asset: its user number (none when not registered) and the asset's chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Membership {
+    /// The wallet's user number in the asset; none when it is not registered there.
+    pub user_no: Option<i32>,
+    /// The asset's chain (how its addresses are shown).
+    pub chain_id: u64,
+}
+
+/// `wallet` in `asset_id`; none for an unknown asset.
+pub async fn membership(db: &PgPool, asset_id: i32, wallet: Address) -> Result<Option<Membership>, sqlx::Error> {
+    let row: Option<(Option<i32>, i64)> = sqlx::query_as(
+        "SELECT (SELECT user_no FROM users WHERE asset_id = a.id AND address = $2), a.chain_id
+         FROM assets a WHERE a.id = $1",
+    )
+    .bind(asset_id)
+    .bind(wallet.as_slice())
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(user_no, chain_id)| Membership { user_no, chain_id: chain_id as u64 }))
+}
+
+/// A direct referral.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referral {
+    /// Its user number.
+    pub user_no: i32,
+    /// Its wallet (20 bytes).
+    pub address: Vec<u8>,
+    /// Block of its registration.
+    pub registered_block: Option<i64>,
+    /// Its own direct referrals.
+    pub direct_count: i64,
+    /// Whether it made a retopup.
+    pub has_retopup: bool,
+}
+
+/// Up to `limit` direct referrals of user `sponsor_no` after user number `after`, in registration order.
+pub async fn referrals(
+    db: &PgPool,
+    asset_id: i32,
+    sponsor_no: i32,
+    after: i32,
+    limit: i64,
+) -> Result<Vec<Referral>, sqlx::Error> {
+    type Row = (i32, Vec<u8>, Option<i64>, i64, bool);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT user_no, address, registered_block, direct_count, has_retopup
+         FROM users WHERE asset_id = $1 AND sponsor_no = $2 AND user_no > $3
+         ORDER BY user_no LIMIT $4",
+    )
+    .bind(asset_id)
+    .bind(sponsor_no)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let referrals = rows.into_iter().map(|(user_no, address, registered_block, direct_count, has_retopup)| Referral {
+        user_no,
+        address,
+        registered_block,
+        direct_count,
+        has_retopup,
+    });
+    Ok(referrals.collect())
+}
+
+/// A user in a sponsor tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeMember {
+    /// Its user number.
+    pub user_no: i32,
+    /// Its wallet (20 bytes).
+    pub address: Vec<u8>,
+    /// Its sponsor's user number; none for genesis.
+    pub sponsor_no: Option<i32>,
+    /// Levels below the root (0 for the root).
+    pub depth: i32,
+    /// Its direct referrals.
+    pub direct_count: i64,
+}
+
+/// User `root` and the users below it up to `depth` levels, breadth-first (depth, then user number), at most
+/// `limit` rows.
+pub async fn tree(
+    db: &PgPool,
+    asset_id: i32,
+    root: i32,
+    depth: u32,
+    limit: i64,
+) -> Result<Vec<TreeMember>, sqlx::Error> {
+    type Row = (i32, Vec<u8>, Option<i32>, i32, i64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "WITH RECURSIVE t AS (
+           SELECT user_no, address, sponsor_no, 0 AS depth, direct_count FROM users WHERE asset_id = $1 AND user_no = $2
+           UNION ALL
+           SELECT u.user_no, u.address, u.sponsor_no, t.depth + 1, u.direct_count
+           FROM users u JOIN t ON u.asset_id = $1 AND u.sponsor_no = t.user_no
+           WHERE t.depth < $3
+         )
+         SELECT * FROM t ORDER BY depth, user_no LIMIT $4",
+    )
+    .bind(asset_id)
+    .bind(root)
+    .bind(depth as i32)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let members = rows.into_iter().map(|(user_no, address, sponsor_no, depth, direct_count)| TreeMember {
+        user_no,
+        address,
+        sponsor_no,
+        depth,
+        direct_count,
+    });
+    Ok(members.collect())
+}
+
+/// A reward as its beneficiary sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reward {
+    /// The reward's number in the asset.
+    pub reward_no: i64,
+    /// DIRECT, POOL_L1, POOL_L2, POOL_L3 or LEVEL.
+    pub kind: String,
+    /// Pool level or sponsor level.
+    pub level: i32,
+    /// What the credit earned.
+    pub amount: Money,
+    /// Where the unpaid rest is (reserved, held, pending, forfeited), or batched / settled.
+    pub status: String,
+    /// Block of the event that made the credit.
+    pub block: Option<i64>,
+    /// Plan version the credit was computed under.
+    pub plan_version: i32,
+    /// Parts paid on-chain.
+    pub paid: Money,
+    /// Parts in payout batches not settled or cancelled yet.
+    pub in_flight: Money,
+}
+
+/// Up to `limit` rewards of user `beneficiary_no` below reward number `before`, newest first.
+pub async fn rewards(
+    db: &PgPool,
+    asset_id: i32,
+    beneficiary_no: i32,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<Reward>, sqlx::Error> {
+    type Row = (i64, String, i32, Money, String, Option<i64>, i32, Money, Money);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT r.reward_no, r.kind, r.level, r.amount, r.status, e.block_number, r.plan_version, r.paid, r.in_flight
+         FROM rewards r
+         LEFT JOIN ledger_events e ON e.asset_id = r.asset_id AND e.event_seq = r.event_seq
+         WHERE r.asset_id = $1 AND r.beneficiary_no = $2 AND r.reward_no < $3
+         ORDER BY r.reward_no DESC LIMIT $4",
+    )
+    .bind(asset_id)
+    .bind(beneficiary_no)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let rewards =
+        rows.into_iter().map(|(reward_no, kind, level, amount, status, block, plan_version, paid, in_flight)| Reward {
+            reward_no,
+            kind,
+            level,
+            amount,
+            status,
+            block,
+            plan_version,
+            paid,
+            in_flight,
+        });
+    Ok(rewards.collect())
+}
+
+/// What a wallet can claim from the contract in one asset, with the asset's facts.
+#[derive(Debug, Clone)]
+pub struct Claimable {
+    /// The claimable sum; none when the wallet is not registered in the asset.
+    pub amount: Option<Money>,
+    /// The asset's chain.
+    pub chain_id: u64,
+    /// The asset's token (the zero address for the native coin).
+    pub token: Address,
+    /// The asset's ticker.
+    pub symbol: String,
+    /// Decimals of the asset's smallest unit.
+    pub decimals: i16,
+}
+
+/// What `wallet` can claim in `asset_id`; none for an unknown asset.
+pub async fn claimable(db: &PgPool, asset_id: i32, wallet: Address) -> Result<Option<Claimable>, sqlx::Error> {
+    type Row = (Option<Money>, i64, Vec<u8>, String, i16);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT (SELECT b.claimable FROM users u JOIN user_balances b USING (asset_id, user_no)
+                 WHERE u.asset_id = a.id AND u.address = $2), a.chain_id, a.token, a.symbol, a.decimals
+         FROM assets a WHERE a.id = $1",
+    )
+    .bind(asset_id)
+    .bind(wallet.as_slice())
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(amount, chain_id, token, symbol, decimals)| Claimable {
+        amount,
+        chain_id: chain_id as u64,
+        token: Address::from_slice(&token),
+        symbol,
+        decimals,
+    }))
+}
