@@ -2,13 +2,13 @@
 //! events of whole blocks and the block cursor together), one active instance per chain. Between polls it
 //! serves operators' replay requests (`ops_requests` of kind `replay` for its chain).
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use alloy::providers::Provider;
 use ledger::events::ChainEvent;
 use ledger::{BlockCursor, ChainLedger, LedgerError, ops};
 use serde::Serialize;
-use sqlx::{PgPool, Postgres, Row, pool::PoolConnection};
+use sqlx::{PgPool, Postgres, pool::PoolConnection};
 
 use crate::{
     decode::ledger_events,
@@ -17,7 +17,6 @@ use crate::{
 };
 
 /// First key of the listener's advisory lock (second key: the chain id); distinct from the ledger's row locks.
-const LISTENER_LOCK_CLASS: i32 = 0x4c53_4e52; // "LSNR"
 
 #[derive(Debug, thiserror::Error)]
 pub enum ListenerError {
@@ -116,11 +115,7 @@ pub async fn acquire_chain_lock(pool: &PgPool, chain_id: u64, retry_every: Durat
 
 pub async fn try_chain_lock(pool: &PgPool, chain_id: u64) -> Result<Option<ChainLock>, sqlx::Error> {
     let mut connection = pool.acquire().await?;
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
-        .bind(LISTENER_LOCK_CLASS)
-        .bind(chain_id as u32 as i32)
-        .fetch_one(&mut *connection)
-        .await?;
+    let locked = ledger::try_listener_lock(&mut connection, chain_id).await?;
     Ok(locked.then_some(ChainLock { _connection: connection }))
 }
 
@@ -215,20 +210,9 @@ impl<P: Provider> ChainListener<P> {
         let blocks = self.follower.blocks_in_range(from, read_to).await?;
         // The blocks read must be the ones the ledger applied (the cursor's, and the recent ones it remembers):
         // events of another fork are not "missing", they are a reorg the listener halts on.
-        let applied: HashMap<i64, Vec<u8>> = sqlx::query_as(
-            "SELECT block_number, block_hash FROM listener_blocks
-             WHERE chain_id = $1 AND block_number BETWEEN $2 AND $3",
-        )
-        .bind(chain_id as i64)
-        .bind(from as i64)
-        .bind(read_to as i64)
-        .fetch_all(self.ledger.pool())
-        .await?
-        .into_iter()
-        .chain([(cursor.number as i64, cursor.hash.to_vec())])
-        .collect();
-        if let Some(b) = blocks.iter().find(|b| applied.get(&(b.number as i64)).is_some_and(|h| h != b.hash.as_slice()))
-        {
+        let mut applied = ledger::applied_blocks(self.ledger.pool(), chain_id, from, read_to).await?;
+        applied.insert(cursor.number, cursor.hash);
+        if let Some(b) = blocks.iter().find(|b| applied.get(&b.number).is_some_and(|h| *h != b.hash)) {
             return Err(ListenerError::ReplayRefused(format!(
                 "block {} on the chain ({}) is not the block the ledger applied: a reorg below the confirmation depth",
                 b.number, b.hash
@@ -236,22 +220,9 @@ impl<P: Provider> ChainListener<P> {
         }
         let events: Vec<ChainEvent> = blocks.iter().flat_map(|b| ledger_events(chain_id, b)).collect();
 
-        let hashes: Vec<&[u8]> = events.iter().map(|e| e.key.tx_hash.as_slice()).collect();
-        let logs: Vec<i64> = events.iter().map(|e| e.key.log_index as i64).collect();
-        let stored: HashMap<(Vec<u8>, i64), String> = sqlx::query(
-            "SELECT c.tx_hash, c.log_index, c.outcome FROM chain_events c
-             JOIN UNNEST($2::bytea[], $3::int8[]) AS k(h, i) ON c.tx_hash = k.h AND c.log_index = k.i
-             WHERE c.chain_id = $1",
-        )
-        .bind(chain_id as i64)
-        .bind(&hashes)
-        .bind(&logs)
-        .fetch_all(self.ledger.pool())
-        .await?
-        .into_iter()
-        .map(|r| ((r.get::<Vec<u8>, _>(0), r.get::<i64, _>(1)), r.get::<String, _>(2)))
-        .collect();
-        let outcome = |e: &ChainEvent| stored.get(&(e.key.tx_hash.to_vec(), e.key.log_index as i64));
+        let keys: Vec<_> = events.iter().map(|e| e.key).collect();
+        let stored = ledger::event_outcomes(self.ledger.pool(), chain_id, &keys).await?;
+        let outcome = |e: &ChainEvent| stored.get(&e.key);
         let missing: Vec<ChainEvent> = events.iter().filter(|e| outcome(e).is_none()).cloned().collect();
         let already_applied = events.iter().filter(|e| outcome(e).is_some_and(|o| o == "applied")).count();
         let already_quarantined = events.iter().filter(|e| outcome(e).is_some_and(|o| o == "quarantined")).count();

@@ -6,24 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alerts::{Alert, Severity};
 
-/// One asset's money as the ledger records it up to `block` (PLAN.md §7, invariants 3 and 4).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LedgerFigures {
-    pub inflows: U256,
-    pub payouts_executed: U256,
-    pub claims: U256,
-    pub treasury_transfers: U256,
-    /// Σ reserved + held + pending + batched rewards, and what the contract holds claimable for users.
-    pub liabilities: U256,
-}
-
-impl LedgerFigures {
-    /// What custody should hold: Σ inflows − Σ payouts − Σ claims − Σ treasury transfers.
-    pub fn expected_balance(&self) -> I256 {
-        let signed = |v: U256| I256::try_from(v).unwrap_or(I256::MAX);
-        signed(self.inflows) - signed(self.payouts_executed) - signed(self.claims) - signed(self.treasury_transfers)
-    }
-}
+pub use ledger::figures::{LedgerFigures, OpenBatch};
 
 /// The result of the custody and solvency checks for one asset, stored and served by the API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,15 +144,6 @@ pub fn quarantine(chain_id: u64, quarantined_events: u64) -> Vec<Alert> {
         .detail("chain_id", chain_id)
         .detail("quarantined_events", quarantined_events),
     ]
-}
-
-/// A payout batch sent on-chain but not settled.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OpenBatch {
-    pub chain_id: u64,
-    pub batch_nonce: U256,
-    /// The signed deadline (unix seconds) after which the contract refuses it.
-    pub deadline: u64,
 }
 
 pub fn stuck_batches(batches: &[OpenBatch], now: u64) -> Vec<Alert> {

@@ -11,14 +11,10 @@ use alloy::{
     primitives::{Address, U256},
     providers::{DynProvider, Provider},
 };
-use ledger::money::Money;
 use sqlx::PgPool;
 
-use crate::checks::{LedgerFigures, ListenerStatus, OpenBatch};
-
-/// Chain events that bring money into custody; their payload's `amount` is the inflow. Quarantined ones count:
-/// the contract holds their money whether or not the plan applied them.
-pub const INFLOW_EVENTS: [&str; 2] = ["Registered", "Retopped"];
+use crate::checks::ListenerStatus;
+pub use ledger::figures::{INFLOW_EVENTS, LedgerSnapshot};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FiguresError {
@@ -26,19 +22,6 @@ pub enum FiguresError {
     Database(#[from] sqlx::Error),
     #[error("chain {chain_id}: {reason}")]
     Rpc { chain_id: u64, reason: String },
-}
-
-/// What the ledger says about one chain, read in one snapshot.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LedgerSnapshot {
-    /// The last confirmed block the listener applied in full (`blockchain_sync.listener_block`).
-    pub listener_block: Option<u64>,
-    pub halted_reason: Option<String>,
-    /// Unresolved quarantined events.
-    pub quarantined: u64,
-    pub open_batches: Vec<OpenBatch>,
-    /// Per asset, in the order asked; empty when the listener has no confirmed block yet.
-    pub assets: Vec<(Address, LedgerFigures)>,
 }
 
 /// One chain's figures: the ledger snapshot, the chain head, and custody balances at one block.
@@ -53,119 +36,24 @@ pub struct ChainFigures {
     pub onchain: Vec<U256>,
 }
 
-fn token_text(token: Address) -> String {
-    format!("0x{}", alloy::hex::encode(token))
-}
-
 /// The tokens of `chain_id` the ledger has assets for.
 pub async fn ledger_assets(pool: &PgPool, chain_id: u64) -> Result<Vec<Address>, FiguresError> {
-    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token FROM assets WHERE chain_id = $1 ORDER BY id")
-        .bind(chain_id as i64)
-        .fetch_all(pool)
-        .await?;
-    Ok(rows.iter().map(|t| Address::from_slice(t)).collect())
+    Ok(ledger::figures::chain_tokens(pool, chain_id).await?)
 }
 
-/// The ledger's figures for `tokens` of `chain_id` at the listener's confirmed block, in one read-only snapshot.
+/// The ledger's figures for `tokens` of `chain_id` at the listener's confirmed block ([`ledger::figures::read`]).
 pub async fn read_ledger(pool: &PgPool, chain_id: u64, tokens: &[Address]) -> Result<LedgerSnapshot, FiguresError> {
-    read_ledger_at(pool, chain_id, tokens, None).await
+    Ok(ledger::figures::read(pool, chain_id, tokens).await?)
 }
 
-/// As [`read_ledger`], with the asset figures as of block `at` instead (`None`: the listener's block); none when
-/// the listener has not applied `at` yet (the ledger does not know that block's events).
+/// As [`read_ledger`], as of block `at` ([`ledger::figures::read_at`]).
 pub async fn read_ledger_at(
     pool: &PgPool,
     chain_id: u64,
     tokens: &[Address],
     at: Option<u64>,
 ) -> Result<LedgerSnapshot, FiguresError> {
-    let chain = chain_id as i64;
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-    let sync: Option<(Option<i64>, Option<String>)> =
-        sqlx::query_as("SELECT listener_block, halted_reason FROM blockchain_sync WHERE chain_id = $1")
-            .bind(chain)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (listener_block, halted_reason) = sync.unwrap_or((None, None));
-    let listener_block = listener_block.map(|b| b as u64);
-    let quarantined: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM quarantine WHERE chain_id = $1 AND resolved_at IS NULL")
-            .bind(chain)
-            .fetch_one(&mut *tx)
-            .await?;
-    let batches: Vec<(Money, i64)> = sqlx::query_as(
-        "SELECT p.chain_nonce, p.deadline FROM payout_batches p
-           JOIN assets a ON a.id = p.asset_id
-          WHERE a.chain_id = $1 AND p.status = 'submitted'
-            AND p.chain_nonce IS NOT NULL AND p.deadline IS NOT NULL
-          ORDER BY p.id",
-    )
-    .bind(chain)
-    .fetch_all(&mut *tx)
-    .await?;
-    let open_batches = batches
-        .into_iter()
-        .map(|(nonce, deadline)| Ok(OpenBatch { chain_id, batch_nonce: nonce.0, deadline: deadline.max(0) as u64 }))
-        .collect::<Result<_, FiguresError>>()?;
-
-    let mut assets = Vec::new();
-    let figures_block = match (listener_block, at) {
-        (Some(applied), Some(at)) => (at <= applied).then_some(at),
-        (applied, None) => applied,
-        (None, Some(_)) => None,
-    };
-    if let Some(block) = figures_block {
-        for &token in tokens {
-            assets.push((token, asset_figures(&mut tx, chain, block as i64, token).await?));
-        }
-    }
-    tx.commit().await?;
-    Ok(LedgerSnapshot { listener_block, halted_reason, quarantined: quarantined as u64, open_batches, assets })
-}
-
-async fn asset_figures(
-    tx: &mut sqlx::PgConnection,
-    chain: i64,
-    block: i64,
-    token: Address,
-) -> Result<LedgerFigures, FiguresError> {
-    // Every movement of custody is a chain event of the asset up to the block, whatever its outcome.
-    // Payout batches move `total` out, except what they deferred (it stays in custody as claimable).
-    let (inflows, payouts, deferred, claims, treasury): (Money, Money, Money, Money, Money) = sqlx::query_as(
-        "SELECT
-            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = ANY($4)), 0),
-            coalesce(sum(uint_text_to_numeric(payload->>'total')) FILTER (WHERE name = 'PayoutBatchExecuted'), 0),
-            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'PayoutDeferred'), 0),
-            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'Claimed'), 0),
-            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'TreasuryTransferred'), 0)
-           FROM chain_events
-          WHERE chain_id = $1 AND block_number <= $2 AND lower(payload->>'token') = $3",
-    )
-    .bind(chain)
-    .bind(block)
-    .bind(token_text(token))
-    .bind(INFLOW_EVENTS.map(str::to_owned).to_vec())
-    .fetch_one(&mut *tx)
-    .await?;
-    let liabilities: Money = sqlx::query_scalar(
-        "SELECT coalesce(sum(b.reserved + b.held + b.pending + b.batched + b.claimable), 0)
-           FROM user_balances b JOIN assets a ON a.id = b.asset_id
-          WHERE a.chain_id = $1 AND a.token = $2",
-    )
-    .bind(chain)
-    .bind(token.as_slice())
-    .fetch_one(&mut *tx)
-    .await?;
-    let (payouts, deferred) = (payouts.0, deferred.0);
-    Ok(LedgerFigures {
-        inflows: inflows.0,
-        // A deferral without its batch cannot be; saturate rather than wrap if the rows say otherwise.
-        payouts_executed: payouts.saturating_sub(deferred),
-        claims: claims.0,
-        treasury_transfers: treasury.0,
-        liabilities: liabilities.0,
-    })
+    Ok(ledger::figures::read_at(pool, chain_id, tokens, at).await?)
 }
 
 /// The contract's balance of `token` (zero = native coin) at `at`.

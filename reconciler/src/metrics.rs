@@ -83,26 +83,14 @@ impl ReconcilerMetrics {
         let firing = Family::<CheckLabel, Gauge>::default();
         let balances = Family::<ChainLabel, F64Gauge>::default();
         // The latest result of every asset; figures in whole units.
-        let rows: Vec<(i32, String, f64, f64, f64)> = sqlx::query_as(
-            "SELECT a.id, a.symbol, extract(epoch FROM r.at)::float8,
-                    (r.variance / 10::numeric ^ a.decimals)::float8, (r.solvency_margin / 10::numeric ^ a.decimals)::float8
-             FROM assets a
-             JOIN LATERAL (SELECT at, variance, solvency_margin FROM reconciler_results r
-                           WHERE r.chain_id = a.chain_id AND r.token = a.token ORDER BY r.run_id DESC LIMIT 1) r ON true
-             ORDER BY a.id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = ledger::monitoring::latest_results(&self.pool).await?;
         for (asset_id, symbol, at, v, m) in rows {
             let labels = AssetLabels { asset_id, symbol };
             last_run.get_or_create(&labels).set(at);
             variance.get_or_create(&labels).set(v);
             margin.get_or_create(&labels).set(m);
         }
-        let counts: Vec<(String, i64)> =
-            sqlx::query_as("SELECT alert->>'check', count(*) FROM reconciler_firing GROUP BY 1")
-                .fetch_all(&self.pool)
-                .await?;
+        let counts = ledger::monitoring::firing_by_check(&self.pool).await?;
         let mut by_check: BTreeMap<String, i64> = CHECKS.iter().map(|c| ((*c).to_owned(), 0)).collect();
         by_check.extend(counts);
         for (check, n) in by_check {

@@ -8,9 +8,9 @@ use alloy::{
     primitives::Address,
     providers::{DynProvider, Provider, ProviderBuilder},
 };
-use ledger::ops;
+use ledger::{monitoring, ops};
 use serde::Serialize;
-use sqlx::{PgPool, types::Json};
+use sqlx::PgPool;
 
 use crate::{
     alerts::{self, Alert, AlertSink, Severity, Transition},
@@ -132,10 +132,9 @@ impl Reconciler {
 
         let mut tx = self.pool.begin().await?;
         // One run at a time decides what is firing.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('reconciler_firing'))").execute(&mut *tx).await?;
-        let firing: Vec<Json<Alert>> =
-            sqlx::query_scalar("SELECT alert FROM reconciler_firing ORDER BY dedup_key").fetch_all(&mut *tx).await?;
-        let firing: Vec<Alert> = firing.into_iter().map(|Json(a)| a).collect();
+        let firing = monitoring::lock_firing(&mut tx).await?;
+        let firing: Vec<Alert> =
+            firing.into_iter().map(serde_json::from_value).collect::<Result<_, _>>().map_err(json_error)?;
         // What a chain we could not read had firing stays firing: no resolve without evidence.
         let blind: BTreeSet<String> = unread_chains.iter().map(u64::to_string).collect();
         let known: BTreeSet<String> = found.iter().map(|a| a.dedup_key.clone()).collect();
@@ -148,15 +147,9 @@ impl Reconciler {
         found.sort_by(|a, b| a.dedup_key.cmp(&b.dedup_key));
         let changes = alerts::diff(&firing, &found);
 
-        let run_id: i64 =
-            sqlx::query_scalar("INSERT INTO reconciler_runs (alerts, errors) VALUES ($1, $2) RETURNING id")
-                .bind(Json(&found))
-                .bind(Json(&report.errors))
-                .fetch_one(&mut *tx)
-                .await?;
+        let mut results = Vec::with_capacity(report.assets.len());
         for asset in &report.assets {
             let r = &asset.result;
-            let l = &asset.ledger;
             let asset_alerts: Vec<&Alert> = found
                 .iter()
                 .filter(|a| {
@@ -164,64 +157,43 @@ impl Reconciler {
                         && a.details.get("asset") == Some(&r.token.to_string())
                 })
                 .collect();
-            sqlx::query(
-                "INSERT INTO reconciler_results (run_id, chain_id, token, block_number, onchain_balance, inflows,
-                    payouts_executed, claims, treasury_transfers, liabilities, expected_balance, variance,
-                    solvency_margin, alerts)
-                 VALUES ($1, $2, $3, $4, $5::numeric, $6::numeric, $7::numeric, $8::numeric, $9::numeric,
-                    $10::numeric, $11::numeric, $12::numeric, $13::numeric, $14)",
-            )
-            .bind(run_id)
-            .bind(r.chain_id as i64)
-            .bind(r.token.as_slice())
-            .bind(r.block as i64)
-            .bind(r.onchain_balance.to_string())
-            .bind(l.inflows.to_string())
-            .bind(l.payouts_executed.to_string())
-            .bind(l.claims.to_string())
-            .bind(l.treasury_transfers.to_string())
-            .bind(l.liabilities.to_string())
-            .bind(r.expected_balance.to_string())
-            .bind(r.variance.to_string())
-            .bind(r.solvency_margin.to_string())
-            .bind(Json(&asset_alerts))
-            .execute(&mut *tx)
-            .await?;
-        }
-        for alert in &changes.resolve {
-            sqlx::query("DELETE FROM reconciler_firing WHERE dedup_key = $1")
-                .bind(&alert.dedup_key)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for alert in &changes.fire {
-            sqlx::query(
-                "INSERT INTO reconciler_firing (dedup_key, alert) VALUES ($1, $2)
-                 ON CONFLICT (dedup_key) DO UPDATE SET alert = EXCLUDED.alert, updated_at = now()",
-            )
-            .bind(&alert.dedup_key)
-            .bind(Json(alert))
-            .execute(&mut *tx)
-            .await?;
+            results.push(monitoring::ResultRecord {
+                chain_id: r.chain_id,
+                token: r.token,
+                block: r.block,
+                onchain_balance: r.onchain_balance,
+                ledger: &asset.ledger,
+                expected_balance: r.expected_balance,
+                variance: r.variance,
+                solvency_margin: r.solvency_margin,
+                alerts: json(&asset_alerts)?,
+            });
         }
         let owed = changes.fire.iter().map(|a| (a, "fire")).chain(changes.resolve.iter().map(|a| (a, "resolve")));
+        let mut outbox = Vec::new();
         for (alert, transition) in owed {
             for sink in &self.sinks {
-                sqlx::query(
-                    "INSERT INTO reconciler_outbox (sink, dedup_key, transition, alert) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(sink.id())
-                .bind(&alert.dedup_key)
-                .bind(transition)
-                .bind(Json(alert))
-                .execute(&mut *tx)
-                .await?;
+                outbox.push(monitoring::OutboxMessage {
+                    sink: sink.id(),
+                    dedup_key: alert.dedup_key.clone(),
+                    transition: transition.to_owned(),
+                    alert: json(alert)?,
+                });
             }
         }
-        sqlx::query("UPDATE reconciler_runs SET finished_at = now() WHERE id = $1")
-            .bind(run_id)
-            .execute(&mut *tx)
-            .await?;
+        let record = monitoring::RunRecord {
+            alerts: json(&found)?,
+            errors: json(&report.errors)?,
+            results,
+            resolve: changes.resolve.iter().map(|a| a.dedup_key.clone()).collect(),
+            fire: changes
+                .fire
+                .iter()
+                .map(|a| Ok((a.dedup_key.clone(), json(a)?)))
+                .collect::<Result<_, sqlx::Error>>()?,
+            outbox,
+        };
+        let run_id = monitoring::record_run(&mut tx, &record).await?;
         tx.commit().await?;
 
         for alert in &changes.fire {
@@ -279,45 +251,23 @@ impl Reconciler {
             let mut blocked: Vec<String> = Vec::new();
             loop {
                 let mut tx = self.pool.begin().await?;
-                let row: Option<(i64, String, String, Json<Alert>, String)> = sqlx::query_as(
-                    "SELECT id, dedup_key, transition, alert,
-                            to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
-                       FROM reconciler_outbox o
-                      WHERE sink = $1 AND sent_at IS NULL AND dedup_key <> ALL($2)
-                        AND NOT EXISTS (SELECT 1 FROM reconciler_outbox p
-                                         WHERE p.sink = o.sink AND p.dedup_key = o.dedup_key
-                                           AND p.sent_at IS NULL AND p.id < o.id)
-                      ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
-                )
-                .bind(sink.id())
-                .bind(&blocked)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some((id, key, transition, Json(alert), at)) = row else {
+                let Some(owed) = monitoring::next_owed(&mut tx, &sink.id(), &blocked).await? else {
                     tx.commit().await?;
                     break;
                 };
-                let transition = if transition == "resolve" { Transition::Resolve } else { Transition::Fire };
+                let monitoring::Owed { id, message, at } = owed;
+                let key = message.dedup_key;
+                let transition = if message.transition == "resolve" { Transition::Resolve } else { Transition::Fire };
+                let alert: Alert = serde_json::from_value(message.alert).map_err(json_error)?;
                 let alert = alert.with_runbook(self.runbook_base.as_deref());
                 match sink.send(&self.client, &alert, transition, &at).await {
                     Ok(()) => {
-                        sqlx::query(
-                            "UPDATE reconciler_outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = $1",
-                        )
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
+                        monitoring::sent(&mut tx, id).await?;
                         delivered += 1;
                     }
                     Err(e) => {
                         tracing::error!(sink = %sink.id(), dedup_key = %key, error = %e, "alert not delivered; retried next run");
-                        sqlx::query(
-                            "UPDATE reconciler_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
-                        )
-                        .bind(id)
-                        .bind(e.to_string())
-                        .execute(&mut *tx)
-                        .await?;
+                        monitoring::refused(&mut tx, id, &e.to_string()).await?;
                         blocked.push(key);
                     }
                 }
@@ -325,13 +275,7 @@ impl Reconciler {
             }
             // Owed: what this call could not deliver (refused, or waiting behind a refusal), not what another
             // instance is sending right now.
-            let unsent: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM reconciler_outbox WHERE sink = $1 AND sent_at IS NULL AND dedup_key = ANY($2)",
-            )
-            .bind(sink.id())
-            .bind(&blocked)
-            .fetch_one(&self.pool)
-            .await?;
+            let unsent = monitoring::unsent(&self.pool, &sink.id(), &blocked).await?;
             owed += unsent as usize;
         }
         Ok((delivered, owed))
@@ -396,4 +340,13 @@ impl Reconciler {
             }
         }
     }
+}
+
+/// `value` as stored JSON; an alert that cannot be written as JSON fails the run, as a database error would.
+fn json(value: &impl Serialize) -> Result<serde_json::Value, sqlx::Error> {
+    serde_json::to_value(value).map_err(json_error)
+}
+
+fn json_error(e: serde_json::Error) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(e))
 }
