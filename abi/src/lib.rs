@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod chain;
 pub mod eip712;
 pub mod limits;
 pub mod nonces;

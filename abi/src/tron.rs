@@ -4,6 +4,7 @@
 
 use alloy::primitives::{Address, B256, keccak256};
 
+use crate::chain::Family;
 use crate::limits;
 
 /// TRON mainnet's address prefix byte.
@@ -23,19 +24,12 @@ pub enum TronAddressError {
     Shape(usize),
 }
 
-/// TRON's chain ids: mainnet, Nile and Shasta (the last four bytes of each network's genesis block id). A chain
-/// with one of these ids — a real TRON network, or a test node standing in for one — shows its addresses in
-/// base58check.
-pub const TRON_CHAIN_IDS: [u64; 3] = [728_126_428, 3_448_148_188, 2_494_104_990];
-
-/// Whether `chain_id` is a TRON network's ([`TRON_CHAIN_IDS`]).
-pub fn is_tron_chain(chain_id: u64) -> bool {
-    TRON_CHAIN_IDS.contains(&chain_id)
-}
-
 /// An address as its chain shows it: `T…` base58check on a TRON chain, EIP-55 `0x…` elsewhere.
 pub fn show(chain_id: u64, address: Address) -> String {
-    if is_tron_chain(chain_id) { to_base58(address) } else { address.to_checksum(None) }
+    match Family::of(chain_id) {
+        Family::Tron => to_base58(address),
+        Family::Evm => address.to_checksum(None),
+    }
 }
 
 /// `T…` base58check form of a 20-byte address.
@@ -88,11 +82,11 @@ mod tests {
     #[test]
     fn addresses_show_in_their_chains_form() {
         let hex = address!("a614f803b6fd780986a42c78ec9c7f77e6ded13c");
-        for tron in TRON_CHAIN_IDS {
+        for tron in Family::tron_chain_ids() {
             assert_eq!(show(tron, hex), "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
         }
         assert_eq!(show(56, hex), "0xa614f803B6FD780986A42c78Ec9c7f77e6DeD13C");
-        assert!(!is_tron_chain(728_126_428 + 1) && !is_tron_chain(31_337));
+        assert_eq!(show(728_126_428 + 1, hex), "0xa614f803B6FD780986A42c78Ec9c7f77e6DeD13C");
     }
 
     #[test]

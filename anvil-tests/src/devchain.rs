@@ -266,7 +266,7 @@ pub async fn native_ledger_db(chain_id: u64, genesis: Address) -> eyre::Result<l
 }
 
 /// TRON Nile's chain id (the last four bytes of its genesis block id), used by the TRON stand-in chains.
-pub const NILE_CHAIN_ID: u64 = abi::tron::TRON_CHAIN_IDS[1];
+pub const NILE_CHAIN_ID: u64 = abi::chain::TRON_NILE;
 
 /// Ledger id of the native coin asset of a development deployment.
 pub const NATIVE_ASSET: i32 = 1;

@@ -63,7 +63,11 @@ impl ListenerConfig {
     pub fn load(path: &Path) -> eyre::Result<Self> {
         let config: Self = service_kit::config::load(path, "LISTENER_")?;
         eyre::ensure!(!config.chains.is_empty(), "no chains configured");
-        for chain in config.chains.iter().filter(|c| c.tron.is_none() && abi::tron::is_tron_chain(c.chain_id)) {
+        for chain in config
+            .chains
+            .iter()
+            .filter(|c| c.tron.is_none() && abi::chain::Family::of(c.chain_id) == abi::chain::Family::Tron)
+        {
             // Read as an EVM chain, a TRON chain's blocks are applied `confirmations` below the head, not once
             // solidified: right only for an EVM stand-in with a TRON chain id (the devnet's).
             tracing::warn!(chain_id = chain.chain_id, "a TRON chain id without `tron = …`: read as an EVM chain");

@@ -72,7 +72,11 @@ async fn assets(database_url: &str, deployment: &Deployment) -> eyre::Result<()>
 }
 
 async fn tron_asset(database_url: &str, deployment: &Deployment) -> eyre::Result<()> {
-    eyre::ensure!(abi::tron::is_tron_chain(deployment.chain_id), "chain {} is not a TRON chain", deployment.chain_id);
+    eyre::ensure!(
+        abi::chain::Family::of(deployment.chain_id) == abi::chain::Family::Tron,
+        "chain {} is not a TRON chain",
+        deployment.chain_id
+    );
     let pool = sqlx::PgPool::connect(database_url).await?;
     create_assets(&pool, [tron_deployment_asset(deployment)]).await?;
     println!(

@@ -36,7 +36,10 @@ async fn main() -> eyre::Result<()> {
     let deployment = match &tron_grpc {
         Some(grpc) => {
             let chain_id = provider.get_chain_id().await?;
-            eyre::ensure!(abi::tron::is_tron_chain(chain_id), "--tron-grpc on chain {chain_id}, not a TRON chain");
+            eyre::ensure!(
+                abi::chain::Family::of(chain_id) == abi::chain::Family::Tron,
+                "--tron-grpc on chain {chain_id}, not a TRON chain"
+            );
             deploy_stack_tron(grpc, chain_id, &admin, signer.address()).await?
         }
         None => deploy_stack(&provider, admin.address(), signer.address()).await?,
@@ -47,7 +50,7 @@ async fn main() -> eyre::Result<()> {
     }
     let mut json = serde_json::to_value(&deployment)?;
     json["rpc"] = rpc.clone().into();
-    if abi::tron::is_tron_chain(deployment.chain_id) {
+    if abi::chain::Family::of(deployment.chain_id) == abi::chain::Family::Tron {
         json["settlement_base58"] = abi::tron::to_base58(deployment.settlement).into();
         json["usdt_base58"] = abi::tron::to_base58(deployment.usdt).into();
     }

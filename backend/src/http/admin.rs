@@ -15,8 +15,7 @@ use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminUser, Json};
 use ledger::admin::AdminError;
-use ledger::audit::{self, AuditEntry as AuditRecord};
-use ledger::money::Money;
+use ledger::console::AckRefusal;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminPing {
@@ -146,18 +145,6 @@ pub struct AuditEntry {
     pub created_at: String,
 }
 
-type AuditRow = (
-    i64,
-    String,
-    String,
-    Option<i32>,
-    Option<String>,
-    Option<sqlx::types::Json<serde_json::Value>>,
-    Option<sqlx::types::Json<serde_json::Value>>,
-    Option<i64>,
-    String,
-);
-
 /// The append-only audit log, newest first (keyset pages).
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "admin", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, body = Page<AuditEntry>)))]
@@ -167,34 +154,23 @@ pub async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>, ApiError> {
     let limit = page_limit(q.limit)?;
-    let rows: Vec<AuditRow> = sqlx::query_as(
-        "SELECT id, actor, action, asset_id, target, before, after, applied_events,
-                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
-         FROM audit_logs WHERE id < $1 ORDER BY id DESC LIMIT $2",
-    )
-    .bind(q.cursor.unwrap_or(i64::MAX))
-    .bind(limit + 1)
-    .fetch_all(&ctx.db)
-    .await?;
+    let rows = ledger::console::audit_log(&ctx.db, q.cursor.unwrap_or(i64::MAX), limit + 1).await?;
     let items: Vec<AuditEntry> = rows
         .into_iter()
-        .map(|(id, actor, action, asset_id, target, before, after, applied_events, created_at)| AuditEntry {
-            id,
-            actor,
-            action,
-            asset_id,
-            target,
-            before: before.map(|j| j.0),
-            after: after.map(|j| j.0),
-            applied_events,
-            created_at,
+        .map(|r| AuditEntry {
+            id: r.id,
+            actor: r.actor,
+            action: r.action,
+            asset_id: r.asset_id,
+            target: r.target,
+            before: r.before,
+            after: r.after,
+            applied_events: r.applied_events,
+            created_at: r.created_at,
         })
         .collect();
     Ok(Json(Page::keyset(items, limit, |r| r.id)))
 }
-
-/// `created_at` of a row as RFC 3339 UTC (the SQL expression).
-const RFC3339: &str = "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -228,22 +204,17 @@ pub async fn plan_versions(
     _admin: AdminUser,
     Query(q): Query<PlanQuery>,
 ) -> Result<Json<PlanVersions>, ApiError> {
-    let rows: Vec<(i32, i64, sqlx::types::Json<serde_json::Value>, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT version, effective_from_block, params, {RFC3339} FROM plan_versions WHERE asset_id = $1 ORDER BY version"
-    )))
-    .bind(q.asset_id)
-    .fetch_all(&ctx.db)
-    .await?;
+    let rows = ledger::console::plan_versions(&ctx.db, q.asset_id).await?;
     if rows.is_empty() {
         return Err(ApiError::NotFound);
     }
     let versions = rows
         .into_iter()
-        .map(|(version, effective_from_block, params, created_at)| PlanVersionView {
-            version,
-            effective_from_block,
-            params: params.0,
-            created_at,
+        .map(|v| PlanVersionView {
+            version: v.version,
+            effective_from_block: v.effective_from_block,
+            params: v.params,
+            created_at: v.created_at,
         })
         .collect();
     Ok(Json(PlanVersions { asset_id: q.asset_id, versions }))
@@ -370,24 +341,6 @@ pub struct QuarantineRefund {
     pub executed_block: Option<i64>,
 }
 
-type AlertRow = (i64, String, String, sqlx::types::Json<serde_json::Value>, String, Option<String>);
-type QuarantineRow = (
-    i64,
-    Vec<u8>,
-    i64,
-    i64,
-    Option<i32>,
-    String,
-    String,
-    sqlx::types::Json<serde_json::Value>,
-    String,
-    bool,
-    Option<i64>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-);
-
 /// Parses a quarantine cursor `block:log_index:chain_id`.
 fn quarantine_cursor(text: &str) -> Option<(i64, i64, i64)> {
     let mut parts = text.split(':').map(|p| p.parse::<i64>().ok());
@@ -410,25 +363,16 @@ pub async fn logs(
             None => i64::MAX,
             Some(c) => c.parse::<i64>().map_err(|_| bad_cursor())?,
         };
-        let rows: Vec<AlertRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT id, kind, message, details, {RFC3339},
-                    to_char(acknowledged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
-             FROM alerts WHERE id < $1 AND ($2 OR acknowledged_at IS NULL) ORDER BY id DESC LIMIT $3"
-        )))
-        .bind(cursor)
-        .bind(q.all.unwrap_or(false))
-        .bind(limit + 1)
-        .fetch_all(&ctx.db)
-        .await?;
+        let rows = ledger::console::alerts(&ctx.db, cursor, q.all.unwrap_or(false), limit + 1).await?;
         let mut alerts: Vec<AlertEntry> = rows
             .into_iter()
-            .map(|(id, kind, message, details, created_at, acknowledged_at)| AlertEntry {
-                id,
-                kind,
-                message,
-                details: details.0,
-                created_at,
-                acknowledged_at,
+            .map(|r| AlertEntry {
+                id: r.id,
+                kind: r.kind,
+                message: r.message,
+                details: r.details,
+                created_at: r.created_at,
+                acknowledged_at: r.acknowledged_at,
             })
             .collect();
         let next_cursor = if alerts.len() as i64 > limit {
@@ -444,62 +388,36 @@ pub async fn logs(
         Some(c) => quarantine_cursor(c).ok_or_else(bad_cursor)?,
     };
     // Refundable as `ledger::treasury::refund` decides it (which checks again under the asset's lock).
-    let rows: Vec<QuarantineRow> = sqlx::query_as(
-        "SELECT q.chain_id, q.tx_hash, q.log_index, c.block_number, q.asset_id, q.reason_code, q.reason, q.payload,
-                to_char(q.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
-                c.name IN ('Registered', 'Retopped') AND q.asset_id IS NOT NULL AND q.reason_code = ANY($6)
-                    AND q.resolved_at IS NULL AND (r.status IS NULL OR r.status = 'expired'),
-                r.id, r.status, r.executed_block,
-                to_char(q.resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
-         FROM quarantine q JOIN chain_events c USING (chain_id, tx_hash, log_index)
-         LEFT JOIN LATERAL (
-             SELECT t.id, t.status, t.executed_block FROM treasury_transfers t
-             WHERE t.refund_chain_id = q.chain_id AND t.refund_tx_hash = q.tx_hash AND t.refund_log_index = q.log_index
-             ORDER BY (t.status = 'expired'), t.id DESC LIMIT 1) r ON true
-         WHERE ($5 OR q.resolved_at IS NULL) AND (c.block_number, q.log_index, q.chain_id) < ($1, $2, $3)
-         ORDER BY c.block_number DESC, q.log_index DESC, q.chain_id DESC LIMIT $4",
-    )
-    .bind(cursor.0)
-    .bind(cursor.1)
-    .bind(cursor.2)
-    .bind(limit + 1)
-    .bind(q.all.unwrap_or(false))
-    .bind(ledger::treasury::REFUNDABLE_CODES.map(str::to_owned).to_vec())
-    .fetch_all(&ctx.db)
-    .await?;
+    let rows = ledger::console::quarantined(&ctx.db, cursor, q.all.unwrap_or(false), limit + 1).await?;
     let mut quarantined: Vec<QuarantinedEvent> = rows
         .into_iter()
         .map(|row| {
-            let (chain_id, tx_hash, log_index, block, asset_id, reason_code, reason, payload, created_at) =
-                (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7.0, row.8);
-            let (refundable, refund_id, refund_status, refund_block, resolved_at) =
-                (row.9, row.10, row.11, row.12, row.13);
-            let paid = match serde_json::from_value::<ledger::events::EventBody>(payload.clone()) {
+            let paid = match serde_json::from_value::<ledger::events::EventBody>(row.payload.clone()) {
                 Ok(
                     ledger::events::EventBody::Registered { user, amount, .. }
                     | ledger::events::EventBody::Retopped { user, amount, .. },
-                ) => Some((abi::tron::show(chain_id as u64, user), amount.to_string())),
+                ) => Some((abi::tron::show(row.chain_id as u64, user), amount.to_string())),
                 _ => None,
             };
             QuarantinedEvent {
-                chain_id,
-                tx_hash: alloy::hex::encode_prefixed(&tx_hash),
-                log_index,
-                block,
-                asset_id,
-                reason_code,
-                reason,
-                payload,
-                created_at,
+                chain_id: row.chain_id,
+                tx_hash: alloy::hex::encode_prefixed(&row.tx_hash),
+                log_index: row.log_index,
+                block: row.block,
+                asset_id: row.asset_id,
+                reason_code: row.reason_code,
+                reason: row.reason,
+                payload: row.payload,
+                created_at: row.created_at,
                 payer: paid.as_ref().map(|p| p.0.clone()),
                 amount: paid.map(|p| p.1),
-                refundable,
-                refund: refund_id.zip(refund_status).map(|(transfer_id, status)| QuarantineRefund {
+                refundable: row.refundable,
+                refund: row.refund.map(|(transfer_id, status, executed_block)| QuarantineRefund {
                     transfer_id,
                     status,
-                    executed_block: refund_block,
+                    executed_block,
                 }),
-                resolved_at,
+                resolved_at: row.resolved_at,
             }
         })
         .collect();
@@ -527,34 +445,14 @@ pub async fn ack_alert(
     AdminUser(admin): AdminUser,
     Path(id): Path<i64>,
 ) -> Result<Json<AckedAlert>, ApiError> {
-    let mut tx = ctx.db.begin().await?;
-    let row: Option<(String, String, Option<String>)> =
-        sqlx::query_as("SELECT kind, message, acknowledged_at::text FROM alerts WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (kind, message, acknowledged) = row.ok_or(ApiError::NotFound)?;
-    if acknowledged.is_some() {
-        return Err(ApiError::Conflict { code: "no_change", message: "nothing to do: already acknowledged".into() });
-    }
-    let at: String = sqlx::query_scalar(
-        "UPDATE alerts SET acknowledged_at = now() WHERE id = $1
-         RETURNING to_char(acknowledged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-    )
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let (actor, target) = (admin.wallet.to_checksum(None), format!("alert {id}"));
-    let entry = AuditRecord {
-        actor: &actor,
-        action: "ack_alert",
-        target: &target,
-        asset_id: None,
-        before: Some(serde_json::json!({ "kind": kind, "message": message, "acknowledged_at": null })),
-        after: serde_json::json!({ "acknowledged_at": at.clone() }),
-    };
-    audit::record(&mut tx, entry).await?;
-    tx.commit().await?;
+    let at =
+        ledger::console::acknowledge_alert(&ctx.db, id, &admin.wallet.to_checksum(None)).await.map_err(|refusal| {
+            match refusal {
+                AckRefusal::Unknown => ApiError::NotFound,
+                AckRefusal::Already => ApiError::Conflict { code: "no_change", message: refusal.to_string() },
+                AckRefusal::Db(e) => e.into(),
+            }
+        })?;
     Ok(Json(AckedAlert { id, acknowledged_at: at }))
 }
 
@@ -605,8 +503,6 @@ pub struct WithdrawalEntry {
     pub created_at: String,
 }
 
-type WithdrawalRow = (i64, i32, i32, Vec<u8>, Money, Money, String, String, i64);
-
 /// Users' withdraw requests, filtered by asset and status (keyset pages, newest first).
 #[utoipa::path(get, path = "/v1/admin/withdrawals", tag = "admin", security(("bearer" = [])), params(WithdrawalsQuery),
     responses((status = 200, body = Page<WithdrawalEntry>)))]
@@ -616,32 +512,20 @@ pub async fn withdrawals(
     Query(q): Query<WithdrawalsQuery>,
 ) -> Result<Json<Page<WithdrawalEntry>>, ApiError> {
     let limit = page_limit(q.limit)?;
-    let rows: Vec<WithdrawalRow> = sqlx::query_as(
-        "SELECT w.id, w.asset_id, w.user_no, u.address, w.amount, b.pending, w.status,
-                to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), a.chain_id
-         FROM withdraw_requests w
-         JOIN users u USING (asset_id, user_no) JOIN user_balances b USING (asset_id, user_no)
-         JOIN assets a ON a.id = w.asset_id
-         WHERE w.id < $1 AND ($2::int4 IS NULL OR w.asset_id = $2) AND ($3::text IS NULL OR w.status = $3)
-         ORDER BY w.id DESC LIMIT $4",
-    )
-    .bind(q.cursor.unwrap_or(i64::MAX))
-    .bind(q.asset_id)
-    .bind(q.status.map(WithdrawStatus::as_str))
-    .bind(limit + 1)
-    .fetch_all(&ctx.db)
-    .await?;
+    let status = q.status.map(WithdrawStatus::as_str);
+    let rows = ledger::console::withdraw_requests(&ctx.db, q.asset_id, status, q.cursor.unwrap_or(i64::MAX), limit + 1)
+        .await?;
     let items: Vec<WithdrawalEntry> = rows
         .into_iter()
-        .map(|(id, asset_id, user_no, address, amount, pending_now, status, created_at, chain_id)| WithdrawalEntry {
-            id,
-            asset_id,
-            user_no,
-            address: crate::http::types::show_address(chain_id as u64, &address),
-            amount: amount.to_string(),
-            pending_now: pending_now.to_string(),
-            status,
-            created_at,
+        .map(|r| WithdrawalEntry {
+            id: r.id,
+            asset_id: r.asset_id,
+            user_no: r.user_no,
+            address: crate::http::types::show_address(r.chain_id, &r.address),
+            amount: r.amount.to_string(),
+            pending_now: r.pending_now.to_string(),
+            status: r.status,
+            created_at: r.created_at,
         })
         .collect();
     Ok(Json(Page::keyset(items, limit, |r| r.id)))

@@ -88,7 +88,7 @@ impl TronAccess {
     ) -> eyre::Result<Option<Self>> {
         let Some(grpc_url) = &chain.tron_grpc_url else { return Ok(None) };
         eyre::ensure!(
-            abi::tron::TRON_CHAIN_IDS.contains(&chain.chain_id),
+            abi::chain::Family::of(chain.chain_id) == abi::chain::Family::Tron,
             "chains: tron_grpc_url is set on chain {}, which is not a TRON chain",
             chain.chain_id
         );

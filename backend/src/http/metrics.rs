@@ -252,10 +252,6 @@ fn encode_without_eof(out: &mut String, registry: &Registry) -> Option<()> {
 
 type F64Gauge = Gauge<f64, AtomicU64>;
 
-/// Per asset: id, symbol, pending, batched, held, reserved, claimable (whole units), users with pending rewards,
-/// age of the oldest open batch and of the oldest pending reward (seconds).
-type AssetFigures = (i32, String, f64, f64, f64, f64, f64, i64, f64, f64);
-
 /// The ledger's figures as gauges, read now. Money in whole asset units (`ops/metrics.md`).
 async fn business_registry(db: &PgPool, metrics: &ApiMetrics) -> Result<Registry, sqlx::Error> {
     let mut registry = Registry::default();
@@ -266,40 +262,22 @@ async fn business_registry(db: &PgPool, metrics: &ApiMetrics) -> Result<Registry
     let oldest_reward = Family::<AssetLabels, F64Gauge>::default();
     let transactions = Family::<AssetOutcome, Counter>::default();
 
-    let rows: Vec<AssetFigures> = sqlx::query_as(
-        "SELECT a.id, a.symbol,
-                (COALESCE(sum(b.pending), 0) / 10::numeric ^ a.decimals)::float8,
-                (COALESCE(sum(b.batched), 0) / 10::numeric ^ a.decimals)::float8,
-                (COALESCE(sum(b.held), 0) / 10::numeric ^ a.decimals)::float8,
-                (COALESCE(sum(b.reserved), 0) / 10::numeric ^ a.decimals)::float8,
-                (COALESCE(sum(b.claimable), 0) / 10::numeric ^ a.decimals)::float8,
-                count(*) FILTER (WHERE b.pending > 0),
-                COALESCE((SELECT extract(epoch FROM now() - min(p.created_at)) FROM payout_batches p
-                          WHERE p.asset_id = a.id AND p.status IN ('signed', 'submitted')), 0)::float8,
-                COALESCE((SELECT extract(epoch FROM now()) - c.block_timestamp FROM ledger_events e
-                          JOIN chain_events c USING (chain_id, tx_hash, log_index)
-                          WHERE e.asset_id = a.id AND e.event_seq = (SELECT min(r.event_seq) FROM rewards r
-                                WHERE r.asset_id = a.id AND r.status = 'pending')), 0)::float8
-         FROM assets a LEFT JOIN user_balances b ON b.asset_id = a.id
-         GROUP BY a.id ORDER BY a.id",
-    )
-    .fetch_all(db)
-    .await?;
-    for (asset_id, symbol, pending, batched, held, reserved, claimable, users, batch_age, reward_age) in rows {
+    for figures in ledger::gauges::assets(db).await? {
+        let ledger::gauges::AssetGauges { asset_id, symbol, .. } = figures.clone();
         let asset = AssetLabels { asset_id, symbol: symbol.clone() };
         for (status, value) in [
-            ("pending", pending),
-            ("batched", batched),
-            ("held", held),
-            ("reserved", reserved),
-            ("claimable", claimable),
+            ("pending", figures.pending),
+            ("batched", figures.batched),
+            ("held", figures.held),
+            ("reserved", figures.reserved),
+            ("claimable", figures.claimable),
         ] {
             let labels = AssetStatus { asset_id, symbol: symbol.clone(), status: status.into() };
             liabilities.get_or_create(&labels).set(value);
         }
-        queue.get_or_create(&asset).set(users);
-        oldest_batch.get_or_create(&asset).set(batch_age.max(0.0));
-        oldest_reward.get_or_create(&asset).set(reward_age.max(0.0));
+        queue.get_or_create(&asset).set(figures.queue_users);
+        oldest_batch.get_or_create(&asset).set(figures.oldest_open_batch_secs);
+        oldest_reward.get_or_create(&asset).set(figures.oldest_pending_reward_secs);
         for status in ledger::payouts::BatchStatus::ALL {
             // Every status is shown, 0 when no batch has it (an absent series is not a zero).
             batches
@@ -310,12 +288,7 @@ async fn business_registry(db: &PgPool, metrics: &ApiMetrics) -> Result<Registry
             transactions.get_or_create(&AssetOutcome { asset_id, symbol: symbol.clone(), outcome }).inc_by(0);
         }
     }
-    let by_status: Vec<(i32, String, String, i64)> = sqlx::query_as(
-        "SELECT a.id, a.symbol, b.status, count(*) FROM payout_batches b JOIN assets a ON a.id = b.asset_id
-         GROUP BY a.id, a.symbol, b.status",
-    )
-    .fetch_all(db)
-    .await?;
+    let by_status = ledger::gauges::batches_by_status(db).await?;
     for (asset_id, symbol, status, n) in by_status {
         if status == "executed" {
             let labels = AssetOutcome { asset_id, symbol: symbol.clone(), outcome: "mined" };

@@ -19,6 +19,7 @@ pub mod web;
 
 // The shared layer every resource builds on.
 pub mod bounded;
+pub mod calls;
 pub mod chains;
 pub mod clock;
 pub mod context;

@@ -11,10 +11,11 @@ use super::bounded;
 use super::error::ErrorBody;
 use super::extract::{Query, parse_address};
 use super::page::page_limit;
-use super::types::{AssetAmount, show_address};
+use super::types::AssetAmount;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminUser, AuthUser, Json};
+use abi::tron::show;
 use ledger::plan::{MATRIX_SLOTS, PlanParams};
 
 /// This resource's routes, each with its OpenAPI entry.
@@ -35,36 +36,15 @@ pub struct LedgerPosition {
     pub admin_seq: i64,
 }
 
-struct AssetView {
-    symbol: String,
-    decimals: i16,
-    /// Chain of the asset: how its addresses are shown (`T…` on TRON).
-    chain_id: u64,
-    params: PlanParams,
-    position: LedgerPosition,
+impl From<ledger::pools::Position> for LedgerPosition {
+    fn from(p: ledger::pools::Position) -> Self {
+        Self { applied_events: p.applied_events, admin_seq: p.admin_seq }
+    }
 }
 
-type AssetViewRow = (String, i16, sqlx::types::Json<PlanParams>, i64, i64, i64);
-
-/// The asset, the plan version in force for new events (the latest) and its ledger position; 404 for an
-/// unknown asset.
-async fn asset_view<'e, E: sqlx::PgExecutor<'e>>(db: E, asset_id: i32) -> Result<AssetView, ApiError> {
-    let row: Option<AssetViewRow> = sqlx::query_as(
-        "SELECT a.symbol, a.decimals, v.params, a.applied_events, a.admin_seq, a.chain_id
-         FROM assets a JOIN plan_versions v ON v.asset_id = a.id
-         WHERE a.id = $1 ORDER BY v.version DESC LIMIT 1",
-    )
-    .bind(asset_id)
-    .fetch_optional(db)
-    .await?;
-    let (symbol, decimals, params, applied_events, admin_seq, chain_id) = row.ok_or(ApiError::NotFound)?;
-    Ok(AssetView {
-        symbol,
-        decimals,
-        chain_id: chain_id as u64,
-        params: params.0,
-        position: LedgerPosition { applied_events, admin_seq },
-    })
+/// A pool read of an unknown asset is a 404.
+fn found<T>(read: Option<T>) -> Result<T, ApiError> {
+    read.ok_or(ApiError::NotFound)
 }
 
 fn check_level(params: &PlanParams, level: u32) -> Result<(), ApiError> {
@@ -109,23 +89,10 @@ pub async fn summary(
     _user: AuthUser,
     Query(q): Query<SummaryQuery>,
 ) -> Result<Json<PoolSummary>, ApiError> {
-    let mut tx = ctx.db.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
-    let asset = asset_view(&mut *tx, q.asset_id).await?;
-    let rows: Vec<(i32, i64, i64)> = sqlx::query_as(
-        "SELECT p.level, p.node_count,
-                (SELECT count(*) FROM pool_nodes n WHERE n.asset_id = p.asset_id AND n.level = p.level
-                   AND n.status = 'completed')
-         FROM pools p WHERE p.asset_id = $1",
-    )
-    .bind(q.asset_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    let (asset, rows) = found(ledger::pools::summary(&ctx.db, q.asset_id).await?)?;
     let levels = (1..=asset.params.top_level())
         .map(|level| {
-            let (nodes, completed) =
-                rows.iter().find(|r| r.0 as u32 == level).map_or((0, 0), |&(_, nodes, completed)| (nodes, completed));
+            let (nodes, completed) = rows.iter().find(|r| r.level == level).map_or((0, 0), |r| (r.nodes, r.completed));
             LevelSummary {
                 level,
                 nodes,
@@ -135,7 +102,7 @@ pub async fn summary(
             }
         })
         .collect();
-    Ok(Json(PoolSummary { asset_id: q.asset_id, position: asset.position, levels }))
+    Ok(Json(PoolSummary { asset_id: q.asset_id, position: asset.position.into(), levels }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -250,45 +217,20 @@ pub async fn queue(
     if !(1..=MAX_QUEUE).contains(&count) {
         return Err(ApiError::bad_request("invalid_count", format!("count must be in 1..={MAX_QUEUE}")));
     }
-    let asset = asset_view(&ctx.db, q.asset_id).await?;
+    let asset = found(ledger::pools::asset(&ctx.db, q.asset_id).await?)?;
     check_level(&asset.params, q.level)?;
     let prefix = &ctx.settings.redis.key_prefix;
-    if let Some(mut hit) = cached_queue(&ctx, &queue_key(prefix, q.asset_id, q.level, count, asset.position)).await {
+    if let Some(mut hit) =
+        cached_queue(&ctx, &queue_key(prefix, q.asset_id, q.level, count, asset.position.into())).await
+    {
         hit.cached = true;
         return Ok(Json(hit));
     }
     // Position and tree read in one snapshot, so the cache key matches the content.
-    let mut tx = ctx.db.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
-    let asset = asset_view(&mut *tx, q.asset_id).await?;
-    let level = q.level as i32;
-    let n: i64 =
-        sqlx::query_scalar("SELECT COALESCE((SELECT node_count FROM pools WHERE asset_id = $1 AND level = $2), 0)")
-            .bind(q.asset_id)
-            .bind(level)
-            .fetch_one(&mut *tx)
-            .await?;
-    let next_open: Option<(i64, Vec<u8>)> = sqlx::query_as(
-        "SELECT n.q, u.address FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
-         WHERE n.asset_id = $1 AND n.level = $2 AND n.status = 'active' ORDER BY n.q LIMIT 1",
-    )
-    .bind(q.asset_id)
-    .bind(level)
-    .fetch_optional(&mut *tx)
-    .await?;
-    // Ancestors of the upcoming positions: heap indices below n, from ⌊(n-14)/8⌋ on.
-    let first_ancestor = ((n - 7).max(0)) / 8;
-    let ancestors: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-        "SELECT n.q, u.address FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
-         WHERE n.asset_id = $1 AND n.level = $2 AND n.q >= $3 ORDER BY n.q",
-    )
-    .bind(q.asset_id)
-    .bind(level)
-    .bind(first_ancestor)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let owner_of = |a: i64| ancestors.iter().find(|(q, _)| *q == a).map(|(_, addr)| show_address(asset.chain_id, addr));
+    let ledger::pools::QueueRead { asset, nodes: n, next_open, ancestors } =
+        found(ledger::pools::queue(&ctx.db, q.asset_id, q.level).await?)?;
+    let position = LedgerPosition::from(asset.position);
+    let owner_of = |a: i64| ancestors.iter().find(|node| node.q == a).map(|node| show(asset.chain_id, node.owner));
     let params = &asset.params;
     let reserves_here = q.level < params.top_level();
     let first_reserved = MATRIX_SLOTS - u64::from(params.reserve_slots) + 1;
@@ -319,17 +261,17 @@ pub async fn queue(
     let snapshot = QueueSnapshot {
         asset_id: q.asset_id,
         level: q.level,
-        position: asset.position,
+        position,
         next_index: n,
-        next_to_complete: next_open.map(|(a, owner)| OpenMatrix {
-            q: a,
-            owner: show_address(asset.chain_id, &owner),
-            filled_slots: filled_slots(a as u64, n as u64),
+        next_to_complete: next_open.map(|open| OpenMatrix {
+            q: open.q,
+            owner: show(asset.chain_id, open.owner),
+            filled_slots: filled_slots(open.q as u64, n as u64),
         }),
         upcoming,
         cached: false,
     };
-    store_queue(&ctx, &queue_key(prefix, q.asset_id, q.level, count, asset.position), &snapshot).await;
+    store_queue(&ctx, &queue_key(prefix, q.asset_id, q.level, count, position), &snapshot).await;
     Ok(Json(snapshot))
 }
 
@@ -356,9 +298,6 @@ pub struct NodesPage {
     pub next_after: Option<i64>,
 }
 
-/// q, owner address, placement_no, status, completed_block.
-type NodeRow = (i64, Vec<u8>, i64, String, Option<i64>);
-
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PoolNodeView {
     pub q: i64,
@@ -383,39 +322,18 @@ pub async fn nodes(
         None => None,
         Some(text) => Some(parse_address(text, "owner")?),
     };
-    let mut tx = ctx.db.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
-    let asset = asset_view(&mut *tx, q.asset_id).await?;
+    let ledger::pools::NodesRead { asset, nodes: n, rows } =
+        found(ledger::pools::nodes(&ctx.db, q.asset_id, q.level, owner, q.after.unwrap_or(-1), limit + 1).await?)?;
     check_level(&asset.params, q.level)?;
-    let n: i64 =
-        sqlx::query_scalar("SELECT COALESCE((SELECT node_count FROM pools WHERE asset_id = $1 AND level = $2), 0)")
-            .bind(q.asset_id)
-            .bind(q.level as i32)
-            .fetch_one(&mut *tx)
-            .await?;
-    let rows: Vec<NodeRow> = sqlx::query_as(
-        "SELECT n.q, u.address, n.placement_no, n.status, n.completed_block
-         FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
-         WHERE n.asset_id = $1 AND n.level = $2 AND n.q > $3 AND ($4::bytea IS NULL OR u.address = $4)
-         ORDER BY n.q LIMIT $5",
-    )
-    .bind(q.asset_id)
-    .bind(q.level as i32)
-    .bind(q.after.unwrap_or(-1))
-    .bind(owner.as_ref().map(|a| a.as_slice()))
-    .bind(limit + 1)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
     let mut items: Vec<PoolNodeView> = rows
         .into_iter()
-        .map(|(q, owner, placement_no, status, completed_block)| PoolNodeView {
-            q,
-            owner: show_address(asset.chain_id, &owner),
-            placement_no,
-            status,
-            filled_slots: filled_slots(q as u64, n as u64),
-            completed_block,
+        .map(|node| PoolNodeView {
+            q: node.q,
+            owner: show(asset.chain_id, node.owner),
+            placement_no: node.placement_no,
+            status: node.status,
+            filled_slots: filled_slots(node.q as u64, n as u64),
+            completed_block: node.completed_block,
         })
         .collect();
     let next_after = if items.len() as i64 > limit {
@@ -468,18 +386,14 @@ pub async fn place(
     let user = parse_address(&req.user, "user")?;
     let actor = admin.wallet.to_checksum(None);
     let done = ledger::admin::manual_placement(&ctx.db, req.asset_id, user, req.level, &actor).await?;
-    let (symbol, decimals, chain_id): (String, i16, i64) =
-        sqlx::query_as("SELECT symbol, decimals, chain_id FROM assets WHERE id = $1")
-            .bind(req.asset_id)
-            .fetch_one(&ctx.db)
-            .await?;
+    let asset = found(ledger::asset_info(&ctx.db, req.asset_id).await?)?;
     Ok(Json(ManualPlacement {
         asset_id: req.asset_id,
-        owner: abi::tron::show(chain_id as u64, user),
+        owner: show(asset.chain_id, user),
         level: req.level,
         q: done.q as i64,
         placement_no: done.placement_no as i64,
-        price: AssetAmount::new(done.price, decimals, &symbol),
+        price: AssetAmount::new(done.price, asset.decimals, &asset.symbol),
         position: LedgerPosition { applied_events: done.applied_events, admin_seq: done.admin_seq },
         placements: done.placements,
         credits: done.credits,

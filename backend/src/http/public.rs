@@ -3,7 +3,6 @@
 
 use axum::extract::State;
 use serde::Serialize;
-use sqlx::types::Json as SqlJson;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -11,7 +10,6 @@ use super::types::AssetAmount;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::Json;
-use ledger::plan::PlanParams;
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
@@ -115,38 +113,19 @@ pub struct AssetPlan {
     pub level_bps: Vec<u32>,
 }
 
-#[derive(sqlx::FromRow)]
-struct PlanRow {
-    asset_id: i32,
-    chain_id: i64,
-    token: Vec<u8>,
-    symbol: String,
-    decimals: i16,
-    version: i32,
-    effective_from_block: i64,
-    params: SqlJson<PlanParams>,
-}
-
 /// Plan parameters per asset (latest version).
 #[utoipa::path(get, path = "/v1/public/plan", tag = "public", responses((status = 200, body = PublicPlans)))]
 pub async fn plan(State(ctx): State<ApiContext>) -> Result<Json<PublicPlans>, ApiError> {
-    let rows: Vec<PlanRow> = sqlx::query_as(
-        "SELECT DISTINCT ON (a.id) a.id AS asset_id, a.chain_id, a.token, a.symbol, a.decimals,
-                v.version, v.effective_from_block, v.params
-         FROM assets a JOIN plan_versions v ON v.asset_id = a.id
-         ORDER BY a.id, v.version DESC",
-    )
-    .fetch_all(&ctx.db)
-    .await?;
+    let rows = ledger::plans(&ctx.db).await?;
     let assets = rows
         .into_iter()
         .map(|r| {
-            let (d, sym) = (r.decimals, r.symbol.as_str());
-            let p = r.params.0;
+            let (d, sym) = (r.info.decimals, r.info.symbol.as_str());
+            let p = r.params;
             AssetPlan {
                 asset_id: r.asset_id,
-                chain_id: r.chain_id,
-                token: crate::http::types::show_address(r.chain_id as u64, &r.token),
+                chain_id: r.info.chain_id as i64,
+                token: abi::tron::show(r.info.chain_id, r.info.token),
                 decimals: d,
                 version: r.version,
                 effective_from_block: r.effective_from_block,
@@ -159,7 +138,7 @@ pub async fn plan(State(ctx): State<ApiContext>) -> Result<Json<PublicPlans>, Ap
                 reserve_slots: p.reserve_slots,
                 retopup_fee: AssetAmount::new(p.retopup_fee, d, sym),
                 level_bps: p.level_bps,
-                symbol: r.symbol,
+                symbol: r.info.symbol,
             }
         })
         .collect();
@@ -190,10 +169,9 @@ pub struct AssetDisclosure {
 #[utoipa::path(get, path = "/v1/public/disclosure", tag = "public",
     responses((status = 200, body = PublicDisclosures)))]
 pub async fn disclosure(State(ctx): State<ApiContext>) -> Result<Json<PublicDisclosures>, ApiError> {
-    let assets: Vec<(i32, String, i16)> =
-        sqlx::query_as("SELECT id, symbol, decimals FROM assets ORDER BY id").fetch_all(&ctx.db).await?;
+    let assets = ledger::assets(&ctx.db).await?;
     let mut out = Vec::with_capacity(assets.len());
-    for (asset_id, symbol, decimals) in assets {
+    for (asset_id, ledger::AssetInfo { symbol, decimals, .. }) in assets {
         let d = ledger::disclosure::disclosure(&ctx.db, asset_id).await.map_err(eyre::Report::new)?;
         out.push(AssetDisclosure {
             asset_id,

@@ -13,11 +13,12 @@ use signer_client::intent::{Addr, Amount as SignerAmount, RegisterIntent, Retopu
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::bounded;
+use super::calls::{Payment, WalletCalls};
 use super::error::ErrorBody;
 use super::extract::parse_address;
 use super::rate_limit;
 use super::signing::{signer, signer_error};
-use super::types::{AssetAmount, DEFAULT_FEE_LIMIT_SUN, TronApprove, TronCall, WalletTransaction, tron_call};
+use super::types::{AssetAmount, TronCall, WalletTransaction};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::{AuthUser, Json};
@@ -246,26 +247,11 @@ fn answer(
 ) -> Result<Json<SignedPayment>, ApiError> {
     let PaymentCall { digest, calldata, amount } = PaymentCall::of(&stored, asset.chain_id, contract)?;
     let kind = stored.kind.as_str();
-    let native = asset.token == Address::ZERO;
-    let tron = abi::tron::is_tron_chain(asset.chain_id).then(|| {
-        let fee_limit = ctx.chains.get(asset.chain_id).map_or(DEFAULT_FEE_LIMIT_SUN, |c| c.fee_limit_sun);
-        let signature = match stored.kind {
-            PaymentKind::Register => "register((address,address,address,uint256,uint256,uint256),bytes)",
-            PaymentKind::Retopup => "retopup((address,address,uint256,uint256,uint256),bytes)",
-        };
-        let value = if native { amount } else { U256::ZERO };
-        let mut call = tron_call(contract, signature, &calldata, value, fee_limit);
-        if !native {
-            let approve = abi::TestUSDT::approveCall { spender: contract, value: amount }.abi_encode();
-            call.approve = Some(TronApprove {
-                contract: abi::tron::to_base58(asset.token),
-                function_selector: "approve(address,uint256)".into(),
-                parameter: alloy::hex::encode(&approve[4..]),
-                fee_limit,
-            });
-        }
-        call
-    });
+    let payment = match stored.kind {
+        PaymentKind::Register => Payment::Register,
+        PaymentKind::Retopup => Payment::Retopup,
+    };
+    let calls = WalletCalls::new(&ctx.chains, asset.chain_id, contract).payment(payment, calldata, asset.token, amount);
     Ok(Json(SignedPayment {
         transaction_id: stored.id,
         kind,
@@ -278,19 +264,9 @@ fn answer(
         deadline: u64::try_from(stored.deadline).unwrap_or_default(),
         digest: format!("{digest:#x}"),
         amount: AssetAmount::new(amount, asset.decimals, &asset.symbol),
-        transaction: WalletTransaction {
-            to: contract.to_checksum(None),
-            value: if native { amount.to_string() } else { "0".into() },
-            data: alloy::hex::encode_prefixed(Bytes::from(calldata)),
-        },
-        approve: (!native).then(|| WalletTransaction {
-            to: asset.token.to_checksum(None),
-            value: "0".into(),
-            data: alloy::hex::encode_prefixed(
-                abi::TestUSDT::approveCall { spender: contract, value: amount }.abi_encode(),
-            ),
-        }),
-        tron,
+        transaction: calls.transaction,
+        approve: calls.approve,
+        tron: calls.tron,
         reissued,
     }))
 }

@@ -317,13 +317,7 @@ pub async fn refund_quarantined(
         return Err(ApiError::NotFound);
     }
     let event = EventKey { chain_id, tx_hash, log_index };
-    let asset: Option<Option<i32>> =
-        sqlx::query_scalar("SELECT asset_id FROM quarantine WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3")
-            .bind(chain_id as i64)
-            .bind(tx_hash.as_slice())
-            .bind(log_index as i64)
-            .fetch_optional(&ctx.db)
-            .await?;
+    let asset = ::ledger::treasury::quarantined_asset(&ctx.db, &event).await?;
     let token = match asset.ok_or(ApiError::NotFound)? {
         Some(asset_id) => AssetMeta::load(&ctx, asset_id).await?.token,
         None => Address::ZERO, // `no_asset`: refused below before anything is signed.
@@ -407,15 +401,14 @@ pub async fn list_transfers(
     let limit = page_limit(q.limit)?;
     let rows = ledger::list(&ctx.db, q.asset_id, q.cursor, limit + 1).await?;
     let Page { items: rows, next_cursor } = Page::keyset(rows, limit, |r| r.id);
-    let tokens: Vec<(i32, Vec<u8>, i64)> =
-        sqlx::query_as("SELECT id, token, chain_id FROM assets").fetch_all(&ctx.db).await?;
+    let assets = ::ledger::assets(&ctx.db).await?;
     let items = rows
         .into_iter()
         .map(|row| {
-            let (token, chain_id) = tokens
+            let (token, chain_id) = assets
                 .iter()
-                .find(|(id, ..)| *id == row.asset_id)
-                .map(|(_, t, c)| (Address::from_slice(t), *c as u64))
+                .find(|(id, _)| *id == row.asset_id)
+                .map(|(_, a)| (a.token, a.chain_id))
                 .unwrap_or_default();
             let contract = ctx.chains.get(chain_id).map(|c| c.settlement);
             view(row, chain_id, token, contract)

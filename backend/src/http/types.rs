@@ -140,16 +140,3 @@ pub struct TronApprove {
     /// Suggested `feeLimit` in SUN.
     pub fee_limit: u64,
 }
-
-/// The TronWeb form of `calldata` (selector ‖ arguments) to `contract` with `signature`, sending `call_value` SUN.
-/// The suggested fee limit of a chain with no `[[chains]]` entry is [`DEFAULT_FEE_LIMIT_SUN`].
-pub fn tron_call(contract: Address, signature: &str, calldata: &[u8], call_value: U256, fee_limit: u64) -> TronCall {
-    TronCall {
-        contract: abi::tron::to_base58(contract),
-        function_selector: signature.to_owned(),
-        parameter: alloy::hex::encode(&calldata[4..]),
-        call_value: call_value.to_string(),
-        fee_limit,
-        approve: None,
-    }
-}

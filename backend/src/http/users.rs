@@ -2,11 +2,13 @@
 
 use std::collections::BTreeMap;
 
+use alloy::primitives::Address;
 use axum::extract::State;
 use serde::Serialize;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::calls::WalletCalls;
 use super::error::ErrorBody;
 use super::extract::Query;
 use super::page::{Page, page_limit};
@@ -14,7 +16,6 @@ use super::types::{AssetAmount, WalletTransaction, hex_bytes, show_address};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::{AuthUser, Json};
-use ledger::money::Money;
 use ledger::withdrawals::{self, WithdrawRefusal};
 
 /// This resource's routes, each with its OpenAPI entry.
@@ -78,63 +79,18 @@ pub struct LevelNodes {
     pub completed: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct StandingRow {
-    asset_id: i32,
-    chain_id: i64,
-    symbol: String,
-    decimals: i16,
-    user_no: i32,
-    frozen: bool,
-    sponsor: Option<Vec<u8>>,
-    registered_block: Option<i64>,
-    direct_count: i64,
-    retopup_count: i64,
-    paid_in: Money,
-    pending: Money,
-    held: Money,
-    batched: Money,
-    settled: Money,
-    forfeited: Money,
-    reserved: Money,
-    claimable: Money,
-}
-
 /// The signed-in wallet's profile across assets.
 #[utoipa::path(get, path = "/v1/users/me", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = Profile)))]
 pub async fn me(State(ctx): State<ApiContext>, user: AuthUser) -> Result<Json<Profile>, ApiError> {
-    let wallet = user.wallet.as_slice();
-    let rows: Vec<StandingRow> = sqlx::query_as(
-        "SELECT a.id AS asset_id, a.chain_id, a.symbol, a.decimals, u.user_no, u.frozen, s.address AS sponsor,
-                u.registered_block, u.direct_count, u.retopup_count,
-                COALESCE(b.paid_in, 0) AS paid_in, COALESCE(b.pending, 0) AS pending,
-                COALESCE(b.held, 0) AS held, COALESCE(b.batched, 0) AS batched,
-                COALESCE(b.settled, 0) AS settled, COALESCE(b.forfeited, 0) AS forfeited,
-                COALESCE(b.reserved, 0) AS reserved, COALESCE(b.claimable, 0) AS claimable
-         FROM users u
-         JOIN assets a ON a.id = u.asset_id
-         LEFT JOIN users s ON s.asset_id = u.asset_id AND s.user_no = u.sponsor_no
-         LEFT JOIN user_balances b ON b.asset_id = u.asset_id AND b.user_no = u.user_no
-         WHERE u.address = $1
-         ORDER BY a.id",
-    )
-    .bind(wallet)
-    .fetch_all(&ctx.db)
-    .await?;
-    let node_rows: Vec<(i32, i32, i64, i64)> = sqlx::query_as(
-        "SELECT n.asset_id, n.level, count(*) FILTER (WHERE n.status = 'active'),
-                count(*) FILTER (WHERE n.status = 'completed')
-         FROM users u JOIN pool_nodes n ON n.asset_id = u.asset_id AND n.owner_no = u.user_no
-         WHERE u.address = $1
-         GROUP BY n.asset_id, n.level ORDER BY n.asset_id, n.level",
-    )
-    .bind(wallet)
-    .fetch_all(&ctx.db)
-    .await?;
+    let (rows, node_rows) = ledger::members::standings(&ctx.db, user.wallet).await?;
     let mut nodes: BTreeMap<i32, Vec<LevelNodes>> = BTreeMap::new();
-    for (asset_id, level, active, completed) in node_rows {
-        nodes.entry(asset_id).or_default().push(LevelNodes { level, active, completed });
+    for n in node_rows {
+        nodes.entry(n.asset_id).or_default().push(LevelNodes {
+            level: n.level,
+            active: n.active,
+            completed: n.completed,
+        });
     }
     let assets = rows
         .into_iter()
@@ -169,12 +125,10 @@ pub async fn me(State(ctx): State<ApiContext>, user: AuthUser) -> Result<Json<Pr
 pub const MAX_TREE_DEPTH: u32 = 5;
 pub const MAX_TREE_NODES: i64 = 1000;
 
-/// user_no, address, registered_block, direct_count, has_retopup.
-type ReferralRow = (i32, Vec<u8>, Option<i64>, i64, bool);
-/// user_no, address, sponsor_no, depth, direct_count.
-type TreeRow = (i32, Vec<u8>, Option<i32>, i32, i64);
-/// reward_no, kind, level, amount, status, block, plan_version.
-type RewardRow = (i64, String, i32, Money, String, Option<i64>, i32, Money, Money);
+/// Asset `asset_id`'s unit; 404 for an unknown asset.
+async fn asset_of(ctx: &ApiContext, asset_id: i32) -> Result<ledger::AssetInfo, ApiError> {
+    ledger::asset_info(&ctx.db, asset_id).await?.ok_or(ApiError::NotFound)
+}
 
 /// The caller's user number in `asset_id`; 404 for an unknown asset, `None` when the wallet
 /// is not registered in it.
@@ -192,15 +146,8 @@ async fn my_user_no_on(
     asset_id: i32,
     wallet: alloy::primitives::Address,
 ) -> Result<(Option<i32>, u64), ApiError> {
-    let row: Option<(Option<i32>, i64)> = sqlx::query_as(
-        "SELECT (SELECT user_no FROM users WHERE asset_id = a.id AND address = $2), a.chain_id
-         FROM assets a WHERE a.id = $1",
-    )
-    .bind(asset_id)
-    .bind(wallet.as_slice())
-    .fetch_optional(&ctx.db)
-    .await?;
-    row.map(|(n, chain_id)| (n, chain_id as u64)).ok_or(ApiError::NotFound)
+    let found = ledger::members::membership(&ctx.db, asset_id, wallet).await?.ok_or(ApiError::NotFound)?;
+    Ok((found.user_no, found.chain_id))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -236,25 +183,15 @@ pub async fn referrals(
     let (Some(me), chain_id) = my_user_no_on(&ctx, q.asset_id, user.wallet).await? else {
         return Ok(Json(Page { items: vec![], next_cursor: None }));
     };
-    let rows: Vec<ReferralRow> = sqlx::query_as(
-        "SELECT user_no, address, registered_block, direct_count, has_retopup
-         FROM users WHERE asset_id = $1 AND sponsor_no = $2 AND user_no > $3
-         ORDER BY user_no LIMIT $4",
-    )
-    .bind(q.asset_id)
-    .bind(me)
-    .bind(q.cursor.unwrap_or(-1))
-    .bind(limit + 1)
-    .fetch_all(&ctx.db)
-    .await?;
+    let rows = ledger::members::referrals(&ctx.db, q.asset_id, me, q.cursor.unwrap_or(-1), limit + 1).await?;
     let items: Vec<Referral> = rows
         .into_iter()
-        .map(|(user_no, address, registered_block, direct_referrals, has_retopup)| Referral {
-            user_no,
-            address: show_address(chain_id, &address),
-            registered_block,
-            direct_referrals,
-            has_retopup,
+        .map(|r| Referral {
+            user_no: r.user_no,
+            address: show_address(chain_id, &r.address),
+            registered_block: r.registered_block,
+            direct_referrals: r.direct_count,
+            has_retopup: r.has_retopup,
         })
         .collect();
     Ok(Json(Page::keyset(items, limit, |r| i64::from(r.user_no))))
@@ -306,30 +243,15 @@ pub async fn tree(
     let (Some(me), chain_id) = my_user_no_on(&ctx, q.asset_id, user.wallet).await? else {
         return Ok(Json(SponsorTree { root: None, nodes: vec![], depth, truncated: false }));
     };
-    let rows: Vec<TreeRow> = sqlx::query_as(
-        "WITH RECURSIVE t AS (
-           SELECT user_no, address, sponsor_no, 0 AS depth, direct_count FROM users WHERE asset_id = $1 AND user_no = $2
-           UNION ALL
-           SELECT u.user_no, u.address, u.sponsor_no, t.depth + 1, u.direct_count
-           FROM users u JOIN t ON u.asset_id = $1 AND u.sponsor_no = t.user_no
-           WHERE t.depth < $3
-         )
-         SELECT * FROM t ORDER BY depth, user_no LIMIT $4",
-    )
-    .bind(q.asset_id)
-    .bind(me)
-    .bind(depth as i32)
-    .bind(MAX_TREE_NODES + 2)
-    .fetch_all(&ctx.db)
-    .await?;
+    let rows = ledger::members::tree(&ctx.db, q.asset_id, me, depth, MAX_TREE_NODES + 2).await?;
     let mut nodes: Vec<TreeNode> = rows
         .into_iter()
-        .map(|(user_no, address, sponsor_no, depth, direct_referrals)| TreeNode {
-            user_no,
-            address: show_address(chain_id, &address),
-            sponsor_no,
-            depth,
-            direct_referrals,
+        .map(|m| TreeNode {
+            user_no: m.user_no,
+            address: show_address(chain_id, &m.address),
+            sponsor_no: m.sponsor_no,
+            depth: m.depth,
+            direct_referrals: m.direct_count,
         })
         .collect();
     let root = if nodes.is_empty() { None } else { Some(nodes.remove(0)) };
@@ -408,35 +330,22 @@ pub async fn history(
     let Some(me) = my_user_no(&ctx, q.asset_id, user.wallet).await? else {
         return Ok(Json(Page { items: vec![], next_cursor: None }));
     };
-    let (symbol, decimals): (String, i16) =
-        sqlx::query_as("SELECT symbol, decimals FROM assets WHERE id = $1").bind(q.asset_id).fetch_one(&ctx.db).await?;
-    let rows: Vec<RewardRow> = sqlx::query_as(
-        "SELECT r.reward_no, r.kind, r.level, r.amount, r.status, e.block_number, r.plan_version, r.paid, r.in_flight
-         FROM rewards r
-         LEFT JOIN ledger_events e ON e.asset_id = r.asset_id AND e.event_seq = r.event_seq
-         WHERE r.asset_id = $1 AND r.beneficiary_no = $2 AND r.reward_no < $3
-         ORDER BY r.reward_no DESC LIMIT $4",
-    )
-    .bind(q.asset_id)
-    .bind(me)
-    .bind(q.cursor.unwrap_or(i64::MAX))
-    .bind(limit + 1)
-    .fetch_all(&ctx.db)
-    .await?;
-    let reward_nos: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let ledger::AssetInfo { symbol, decimals, .. } = asset_of(&ctx, q.asset_id).await?;
+    let rows = ledger::members::rewards(&ctx.db, q.asset_id, me, q.cursor.unwrap_or(i64::MAX), limit + 1).await?;
+    let reward_nos: Vec<i64> = rows.iter().map(|r| r.reward_no).collect();
     let mut parts = ledger::paid::reward_parts(&ctx.db, q.asset_id, &reward_nos).await?.into_iter().peekable();
     let mut items: Vec<RewardEntry> = rows
         .into_iter()
-        .map(|(reward_no, kind, level, amount, status, block, plan_version, paid, in_flight)| RewardEntry {
-            reward_no,
-            kind,
-            level,
-            amount: AssetAmount::new(amount, decimals, &symbol),
-            status,
-            paid: AssetAmount::new(paid, decimals, &symbol),
-            in_flight: AssetAmount::new(in_flight, decimals, &symbol),
-            block,
-            plan_version,
+        .map(|r| RewardEntry {
+            reward_no: r.reward_no,
+            kind: r.kind,
+            level: r.level,
+            amount: AssetAmount::new(r.amount, decimals, &symbol),
+            status: r.status,
+            paid: AssetAmount::new(r.paid, decimals, &symbol),
+            in_flight: AssetAmount::new(r.in_flight, decimals, &symbol),
+            block: r.block,
+            plan_version: r.plan_version,
             payments: Vec::new(),
         })
         .collect();
@@ -519,7 +428,8 @@ pub async fn withdraw(
         requested;
     let (claim_transaction, claim_tron) = match ctx.chains.get(chain_id).map(|c| c.settlement) {
         Some(contract) if !claimable.0.is_zero() => {
-            let (transaction, tron) = claim_call(&ctx, chain_id, contract, &token, user.wallet);
+            let (transaction, tron) =
+                WalletCalls::new(&ctx.chains, chain_id, contract).claim(Address::from_slice(&token), user.wallet);
             (Some(transaction), tron)
         }
         _ => (None, None),
@@ -608,8 +518,7 @@ pub async fn withdrawals(
     let Some(me) = me else {
         return Ok(Json(Withdrawals { items: vec![], next_cursor: None, payouts }));
     };
-    let (symbol, decimals): (String, i16) =
-        sqlx::query_as("SELECT symbol, decimals FROM assets WHERE id = $1").bind(q.asset_id).fetch_one(&ctx.db).await?;
+    let ledger::AssetInfo { symbol, decimals, .. } = asset_of(&ctx, q.asset_id).await?;
     let rows =
         ledger::paid::withdraw_requests(&ctx.db, q.asset_id, me, q.cursor.unwrap_or(i64::MAX), limit + 1).await?;
     let address = abi::tron::show(chain_id, user.wallet);
@@ -635,36 +544,6 @@ pub async fn withdrawals(
     Ok(Json(Withdrawals { items: page.items, next_cursor: page.next_cursor, payouts }))
 }
 
-/// `Settlement.claim(token, to)` paying `to`: as an EIP-1193 wallet sends it, and on a TRON chain as a TronWeb
-/// client does.
-fn claim_call(
-    ctx: &ApiContext,
-    chain_id: u64,
-    contract: alloy::primitives::Address,
-    token: &[u8],
-    to: alloy::primitives::Address,
-) -> (WalletTransaction, Option<crate::http::types::TronCall>) {
-    use alloy::sol_types::SolCall;
-    let call = abi::Settlement::claimCall { token: alloy::primitives::Address::from_slice(token), to };
-    let calldata = call.abi_encode();
-    let tron = abi::tron::is_tron_chain(chain_id).then(|| {
-        let fee_limit = ctx.chains.get(chain_id).map_or(crate::http::types::DEFAULT_FEE_LIMIT_SUN, |c| c.fee_limit_sun);
-        crate::http::types::tron_call(
-            contract,
-            "claim(address,address)",
-            &calldata,
-            alloy::primitives::U256::ZERO,
-            fee_limit,
-        )
-    });
-    let transaction = WalletTransaction {
-        to: contract.to_checksum(None),
-        value: "0".into(),
-        data: alloy::hex::encode_prefixed(calldata),
-    };
-    (transaction, tron)
-}
-
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -675,9 +554,6 @@ pub struct ClaimQuery {
     #[serde(default, deserialize_with = "crate::http::bounded::optional_address")]
     pub to: Option<String>,
 }
-
-/// claimable (None: the wallet is not registered), chain_id, token, symbol, decimals.
-type ClaimRow = (Option<Money>, i64, Vec<u8>, String, i16);
 
 /// What the wallet can pull from the contract itself, and the transaction that does it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -706,16 +582,8 @@ pub async fn claim(
     user: AuthUser,
     Query(q): Query<ClaimQuery>,
 ) -> Result<Json<ClaimAnswer>, ApiError> {
-    let row: Option<ClaimRow> = sqlx::query_as(
-        "SELECT (SELECT b.claimable FROM users u JOIN user_balances b USING (asset_id, user_no)
-                 WHERE u.asset_id = a.id AND u.address = $2), a.chain_id, a.token, a.symbol, a.decimals
-         FROM assets a WHERE a.id = $1",
-    )
-    .bind(q.asset_id)
-    .bind(user.wallet.as_slice())
-    .fetch_optional(&ctx.db)
-    .await?;
-    let (claimable, chain_id, token, symbol, decimals) = row.ok_or(ApiError::NotFound)?;
+    let ledger::members::Claimable { amount: claimable, chain_id, token, symbol, decimals } =
+        ledger::members::claimable(&ctx.db, q.asset_id, user.wallet).await?.ok_or(ApiError::NotFound)?;
     let claimable = claimable
         .ok_or_else(|| ApiError::unprocessable("not_registered", "this wallet is not registered in this asset"))?;
     if claimable.0.is_zero() {
@@ -728,12 +596,12 @@ pub async fn claim(
     if to.is_zero() {
         return Err(ApiError::unprocessable("invalid_address", "to: the zero address cannot be paid"));
     }
-    let contract = ctx.chains.settlement(chain_id as u64)?;
-    let (transaction, tron) = claim_call(&ctx, chain_id as u64, contract, &token, to);
+    let contract = ctx.chains.settlement(chain_id)?;
+    let (transaction, tron) = WalletCalls::new(&ctx.chains, chain_id, contract).claim(token, to);
     Ok(Json(ClaimAnswer {
         asset_id: q.asset_id,
-        chain_id: chain_id as u64,
-        to: abi::tron::show(chain_id as u64, to),
+        chain_id,
+        to: abi::tron::show(chain_id, to),
         claimable: AssetAmount::new(claimable, decimals, &symbol),
         transaction,
         tron,

@@ -40,7 +40,7 @@ pub fn content_security_policy(settings: &crate::config::Settings) -> String {
     };
     let mut extra: Vec<String> = origin(&wc.relay_url, &["wss", "ws"]).into_iter().collect();
     for chain in &settings.chains {
-        if abi::tron::TRON_CHAIN_IDS.contains(&chain.chain_id) {
+        if abi::chain::Family::of(chain.chain_id) == abi::chain::Family::Tron {
             continue;
         }
         if let Some(o) = chain.public_rpc_url.as_deref().and_then(|u| origin(u, &["https", "http"]))

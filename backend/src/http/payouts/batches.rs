@@ -2,7 +2,6 @@
 //! the signer itself at every build), listed, and shown with their entries, the entries paid in part and the
 //! users left out, each with the reason.
 
-use ::ledger::money::Money;
 use ::ledger::payouts::{self as ledger, BatchStatus};
 use ::ledger::plan::Amount;
 use alloy::primitives::U256;
@@ -144,38 +143,7 @@ pub(super) struct BatchQuery {
     pub cursor: Option<i64>,
 }
 
-#[derive(sqlx::FromRow)]
-struct BatchRow {
-    id: i64,
-    asset_id: i32,
-    chain_id: i64,
-    status: String,
-    total: Money,
-    nonce: Option<Money>,
-    deadline: Option<i64>,
-    payouts_hash: Option<Vec<u8>>,
-    signature: Option<Vec<u8>>,
-    tx_hash: Option<Vec<u8>>,
-    executed_block: Option<i64>,
-    created_at: String,
-    symbol: String,
-    decimals: i16,
-    entry_count: i64,
-    partial_count: i64,
-    left_out_count: i64,
-}
-
-const BATCH_SELECT: &str = "SELECT b.id, b.asset_id, a.chain_id, b.status, b.total, b.chain_nonce AS nonce,
-        b.deadline, b.payouts_hash, b.signature, t.tx_hash, b.executed_block,
-        to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS created_at, a.symbol,
-        a.decimals,
-        (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = b.id) AS entry_count,
-        (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = b.id AND i.limited_by IS NOT NULL)
-            AS partial_count,
-        (SELECT count(*) FROM payout_batch_left_out l WHERE l.batch_id = b.id) AS left_out_count
-     FROM payout_batches b JOIN assets a ON a.id = b.asset_id LEFT JOIN transactions t ON t.id = b.transaction_id";
-
-fn batch_view(row: BatchRow) -> BatchView {
+fn batch_view(row: ledger::BatchSummary) -> BatchView {
     BatchView {
         id: row.id,
         asset_id: row.asset_id,
@@ -198,68 +166,39 @@ fn batch_view(row: BatchRow) -> BatchView {
     }
 }
 
-/// position, address, amount, owed, limited_by, outcome of a batch item.
-type ItemRow = (i32, Vec<u8>, Money, Money, Option<String>, Option<String>);
-
 /// Left-out users listed in a single-batch answer (the count and the per-reason sums cover all of them).
 const LEFT_OUT_SHOWN: i64 = 200;
 
 /// One batch with its entries; 404 when it does not exist.
 pub(super) async fn load_batch(ctx: &ApiContext, id: i64) -> Result<BatchView, ApiError> {
-    let row: Option<BatchRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{BATCH_SELECT} WHERE b.id = $1")))
-        .bind(id)
-        .fetch_optional(&ctx.db)
-        .await?;
-    let mut view = batch_view(row.ok_or(ApiError::NotFound)?);
-    let decimals_symbol: (i16, String) = sqlx::query_as("SELECT decimals, symbol FROM assets WHERE id = $1")
-        .bind(view.asset_id)
-        .fetch_one(&ctx.db)
-        .await?;
-    let (decimals, symbol) = (decimals_symbol.0, decimals_symbol.1.as_str());
-    let items: Vec<ItemRow> = sqlx::query_as(
-        "SELECT i.position, u.address, i.amount, i.owed, i.limited_by, i.outcome FROM payout_batch_items i
-         JOIN users u ON u.asset_id = i.asset_id AND u.user_no = i.user_no
-         WHERE i.batch_id = $1 ORDER BY i.position",
-    )
-    .bind(id)
-    .fetch_all(&ctx.db)
-    .await?;
-    view.entries = items
+    let detail = ledger::batch(&ctx.db, id, LEFT_OUT_SHOWN).await?.ok_or(ApiError::NotFound)?;
+    let (decimals, symbol) = (detail.summary.decimals, detail.summary.symbol.clone());
+    let symbol = symbol.as_str();
+    let mut view = batch_view(detail.summary);
+    view.entries = detail
+        .items
         .into_iter()
-        .map(|(position, address, amount, owed, limited_by, outcome)| BatchEntry {
-            position,
-            address: show_address(view.chain_id, &address),
-            amount: AssetAmount::new(amount, decimals, symbol),
-            owed: AssetAmount::new(owed, decimals, symbol),
-            limited_by,
-            outcome,
+        .map(|i| BatchEntry {
+            position: i.position,
+            address: show_address(view.chain_id, &i.address),
+            amount: AssetAmount::new(i.amount, decimals, symbol),
+            owed: AssetAmount::new(i.owed, decimals, symbol),
+            limited_by: i.limited_by,
+            outcome: i.outcome,
         })
         .collect();
-    let by_reason: Vec<(String, i64, Money)> = sqlx::query_as(
-        "SELECT reason, count(*), sum(owed) FROM payout_batch_left_out WHERE batch_id = $1 GROUP BY reason ORDER BY reason",
-    )
-    .bind(id)
-    .fetch_all(&ctx.db)
-    .await?;
-    view.left_out_by_reason = by_reason
+    view.left_out_by_reason = detail
+        .left_out_by_reason
         .into_iter()
-        .map(|(reason, users, owed)| LeftOutSummary { reason, users, owed: AssetAmount::new(owed, decimals, symbol) })
+        .map(|l| LeftOutSummary { reason: l.reason, users: l.users, owed: AssetAmount::new(l.owed, decimals, symbol) })
         .collect();
-    let left_out: Vec<(Vec<u8>, Money, String)> = sqlx::query_as(
-        "SELECT u.address, l.owed, l.reason FROM payout_batch_left_out l
-         JOIN users u ON u.asset_id = l.asset_id AND u.user_no = l.user_no
-         WHERE l.batch_id = $1 ORDER BY l.user_no LIMIT $2",
-    )
-    .bind(id)
-    .bind(LEFT_OUT_SHOWN)
-    .fetch_all(&ctx.db)
-    .await?;
-    view.left_out = left_out
+    view.left_out = detail
+        .left_out
         .into_iter()
-        .map(|(address, owed, reason)| LeftOutEntry {
-            address: show_address(view.chain_id, &address),
-            owed: AssetAmount::new(owed, decimals, symbol),
-            reason,
+        .map(|l| LeftOutEntry {
+            address: show_address(view.chain_id, &l.address),
+            owed: AssetAmount::new(l.owed, decimals, symbol),
+            reason: l.reason,
         })
         .collect();
     Ok(view)
@@ -402,16 +341,8 @@ pub(super) async fn list(
         let names: Vec<&str> = BatchStatus::ALL.iter().map(|s| s.as_str()).collect();
         return Err(ApiError::unprocessable("invalid_status", format!("status must be one of {names:?}")));
     }
-    let rows: Vec<BatchRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{BATCH_SELECT} WHERE ($1::int4 IS NULL OR b.asset_id = $1) AND ($2::text IS NULL OR b.status = $2)
-           AND b.id < $3 ORDER BY b.id DESC LIMIT $4"
-    )))
-    .bind(q.asset_id)
-    .bind(&q.status)
-    .bind(q.cursor.unwrap_or(i64::MAX))
-    .bind(limit + 1)
-    .fetch_all(&ctx.db)
-    .await?;
+    let rows =
+        ledger::batches(&ctx.db, q.asset_id, q.status.as_deref(), q.cursor.unwrap_or(i64::MAX), limit + 1).await?;
     Ok(Json(Page::keyset(rows.into_iter().map(batch_view).collect(), limit, |b| b.id)))
 }
 

@@ -11,7 +11,6 @@ use crate::http::extract::{AdminUser, Json};
 use crate::http::extract::{Query, parse_address};
 use crate::http::page::{Page, page_limit};
 use crate::http::types::{AssetAmount, AssetMeta, parse_amount, show_address};
-use ::ledger::money::Money;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -61,18 +60,6 @@ pub struct PendingPage {
     pub totals: PendingTotals,
 }
 
-/// user_no, address, amount, rewards, open withdraw request.
-type PendingRow = (i32, Vec<u8>, Money, i64, Option<i64>);
-
-const PENDING_PER_USER: &str = "WITH per_user AS (
-        SELECT r.beneficiary_no AS user_no, sum(r.amount - r.paid - r.in_flight) AS amount, count(*) AS rewards
-        FROM rewards r
-        WHERE r.asset_id = $1 AND r.status = 'pending'
-          AND ($2::bytea IS NULL OR r.beneficiary_no = (SELECT user_no FROM users WHERE asset_id = $1 AND address = $2))
-          AND ($4::bool IS NULL OR $4 = EXISTS (SELECT 1 FROM withdraw_requests w
-                WHERE w.asset_id = $1 AND w.user_no = r.beneficiary_no AND w.status = 'open'))
-        GROUP BY r.beneficiary_no HAVING sum(r.amount - r.paid - r.in_flight) >= $3::numeric)";
-
 /// Pending (payable) rewards summed per user, keyset pages by user number, with totals over all pages.
 #[utoipa::path(get, path = "/v1/admin/payouts/pending", tag = "payouts", security(("bearer" = [])), params(PendingQuery),
     responses((status = 200, body = PendingPage), (status = 422, body = ErrorBody)))]
@@ -85,41 +72,17 @@ pub(super) async fn pending(
     let user = q.user.as_deref().map(|u| parse_address(u, "user")).transpose()?;
     let min_amount = q.min_amount.as_deref().map(|m| parse_amount(m, "min_amount")).transpose()?.unwrap_or_default();
     let AssetMeta { symbol, decimals, chain_id, .. } = AssetMeta::load(&ctx, q.asset_id).await?;
-    let user_bytes = user.map(|u| u.to_vec());
-    let rows: Vec<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{PENDING_PER_USER}
-         SELECT p.user_no, u.address, p.amount, p.rewards,
-                (SELECT w.id FROM withdraw_requests w WHERE w.asset_id = $1 AND w.user_no = p.user_no
-                   AND w.status = 'open')
-         FROM per_user p JOIN users u ON u.asset_id = $1 AND u.user_no = p.user_no
-         WHERE p.user_no > $5 ORDER BY p.user_no LIMIT $6"
-    )))
-    .bind(q.asset_id)
-    .bind(&user_bytes)
-    .bind(min_amount.to_string())
-    .bind(q.requested)
-    .bind(q.after.unwrap_or(-1))
-    .bind(limit + 1)
-    .fetch_all(&ctx.db)
-    .await?;
-    let (users, rewards, total): (i64, i64, Money) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{PENDING_PER_USER}
-         SELECT count(*), COALESCE(sum(rewards), 0)::int8, COALESCE(sum(amount), 0) FROM per_user"
-    )))
-    .bind(q.asset_id)
-    .bind(&user_bytes)
-    .bind(min_amount.to_string())
-    .bind(q.requested)
-    .fetch_one(&ctx.db)
-    .await?;
+    let filter = ::ledger::payouts::PendingFilter { user, min_amount, requested: q.requested };
+    let (rows, totals) =
+        ::ledger::payouts::pending(&ctx.db, q.asset_id, filter, q.after.unwrap_or(-1), limit + 1).await?;
     let items: Vec<PendingUser> = rows
         .into_iter()
-        .map(|(user_no, address, amount, rewards, withdraw_request)| PendingUser {
-            user_no,
-            address: show_address(chain_id, &address),
-            amount: AssetAmount::new(amount, decimals, &symbol),
-            rewards,
-            withdraw_request,
+        .map(|p| PendingUser {
+            user_no: p.user_no,
+            address: show_address(chain_id, &p.address),
+            amount: AssetAmount::new(p.amount, decimals, &symbol),
+            rewards: p.rewards,
+            withdraw_request: p.withdraw_request,
         })
         .collect();
     let Page { items, next_cursor } = Page::keyset(items, limit, |i| i64::from(i.user_no));
@@ -127,6 +90,10 @@ pub(super) async fn pending(
         asset_id: q.asset_id,
         items,
         next_cursor,
-        totals: PendingTotals { users, rewards, amount: AssetAmount::new(total, decimals, &symbol) },
+        totals: PendingTotals {
+            users: totals.users,
+            rewards: totals.rewards,
+            amount: AssetAmount::new(totals.amount, decimals, &symbol),
+        },
     }))
 }
