@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/referral-target}"
+# The ledger's compile-checked queries are built from their offline data (backend/ledger/.sqlx), never against
+# whatever DATABASE_URL names (the tests use it for a server to create scratch databases on).
+export SQLX_OFFLINE=true
 log=$(mktemp -t referral-tests.XXXXXX)
 # The browser tests and the API check share one devnet; stopped at the end when this run started it.
 devnet_was_up=1

@@ -67,8 +67,7 @@ fn token_text(token: Address) -> String {
 
 /// The tokens of `chain_id` the ledger has assets for.
 pub async fn chain_tokens(pool: &PgPool, chain_id: u64) -> Result<Vec<Address>, sqlx::Error> {
-    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token FROM assets WHERE chain_id = $1 ORDER BY id")
-        .bind(chain_id as i64)
+    let rows = sqlx::query_scalar!("SELECT token FROM assets WHERE chain_id = $1 ORDER BY id", chain_id as i64)
         .fetch_all(pool)
         .await?;
     Ok(rows.iter().map(|t| Address::from_slice(t)).collect())
@@ -89,32 +88,31 @@ pub async fn read_at(
 ) -> Result<LedgerSnapshot, sqlx::Error> {
     let chain = chain_id as i64;
     let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-    let sync: Option<(Option<i64>, Option<String>)> =
-        sqlx::query_as("SELECT listener_block, halted_reason FROM blockchain_sync WHERE chain_id = $1")
-            .bind(chain)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (listener_block, halted_reason) = sync.unwrap_or((None, None));
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let sync = sqlx::query!("SELECT listener_block, halted_reason FROM blockchain_sync WHERE chain_id = $1", chain)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (listener_block, halted_reason) = sync.map_or((None, None), |s| (s.listener_block, s.halted_reason));
     let listener_block = listener_block.map(|b| b as u64);
-    let quarantined: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM quarantine WHERE chain_id = $1 AND resolved_at IS NULL")
-            .bind(chain)
-            .fetch_one(&mut *tx)
-            .await?;
-    let batches: Vec<(Money, i64)> = sqlx::query_as(
-        "SELECT p.chain_nonce, p.deadline FROM payout_batches p
+    let quarantined = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM quarantine WHERE chain_id = $1 AND resolved_at IS NULL"#,
+        chain
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let batches = sqlx::query!(
+        r#"SELECT p.chain_nonce AS "nonce!: Money", p.deadline AS "deadline!" FROM payout_batches p
            JOIN assets a ON a.id = p.asset_id
           WHERE a.chain_id = $1 AND p.status = 'submitted'
             AND p.chain_nonce IS NOT NULL AND p.deadline IS NOT NULL
-          ORDER BY p.id",
+          ORDER BY p.id"#,
+        chain
     )
-    .bind(chain)
     .fetch_all(&mut *tx)
     .await?;
     let open_batches = batches
         .into_iter()
-        .map(|(nonce, deadline)| OpenBatch { chain_id, batch_nonce: nonce.0, deadline: deadline.max(0) as u64 })
+        .map(|b| OpenBatch { chain_id, batch_nonce: b.nonce.0, deadline: b.deadline.max(0) as u64 })
         .collect();
 
     let mut assets = Vec::new();
@@ -140,32 +138,38 @@ async fn asset_figures(
 ) -> Result<LedgerFigures, sqlx::Error> {
     // Every movement of custody is a chain event of the asset up to the block, whatever its outcome.
     // Payout batches move `total` out, except what they deferred (it stays in custody as claimable).
-    let (inflows, payouts, deferred, claims, treasury): (Money, Money, Money, Money, Money) = sqlx::query_as(
-        "SELECT
-            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = ANY($4)), 0),
-            coalesce(sum(uint_text_to_numeric(payload->>'total')) FILTER (WHERE name = 'PayoutBatchExecuted'), 0),
-            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'PayoutDeferred'), 0),
-            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'Claimed'), 0),
+    let moved = sqlx::query!(
+        r#"SELECT
+            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = ANY($4)), 0)
+                AS "inflows!: Money",
+            coalesce(sum(uint_text_to_numeric(payload->>'total')) FILTER (WHERE name = 'PayoutBatchExecuted'), 0)
+                AS "payouts!: Money",
+            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'PayoutDeferred'), 0)
+                AS "deferred!: Money",
+            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'Claimed'), 0)
+                AS "claims!: Money",
             coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'TreasuryTransferred'), 0)
+                AS "treasury!: Money"
            FROM chain_events
-          WHERE chain_id = $1 AND block_number <= $2 AND lower(payload->>'token') = $3",
+          WHERE chain_id = $1 AND block_number <= $2 AND lower(payload->>'token') = $3"#,
+        chain,
+        block,
+        token_text(token),
+        &INFLOW_EVENTS.map(str::to_owned)[..]
     )
-    .bind(chain)
-    .bind(block)
-    .bind(token_text(token))
-    .bind(INFLOW_EVENTS.map(str::to_owned).to_vec())
     .fetch_one(&mut *tx)
     .await?;
-    let liabilities: Money = sqlx::query_scalar(
-        "SELECT coalesce(sum(b.reserved + b.held + b.pending + b.batched + b.claimable), 0)
+    let liabilities = sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(b.reserved + b.held + b.pending + b.batched + b.claimable), 0) AS "owed!: Money"
            FROM user_balances b JOIN assets a ON a.id = b.asset_id
-          WHERE a.chain_id = $1 AND a.token = $2",
+          WHERE a.chain_id = $1 AND a.token = $2"#,
+        chain,
+        token.as_slice()
     )
-    .bind(chain)
-    .bind(token.as_slice())
     .fetch_one(&mut *tx)
     .await?;
-    let (payouts, deferred) = (payouts.0, deferred.0);
+    let (inflows, claims, treasury) = (moved.inflows, moved.claims, moved.treasury);
+    let (payouts, deferred) = (moved.payouts.0, moved.deferred.0);
     Ok(LedgerFigures {
         inflows: inflows.0,
         // A deferral without its batch cannot be; saturate rather than wrap if the rows say otherwise.

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use crate::money::Money;
 
 /// A wallet's standing in one asset: who it is in the plan and its sums by reward status.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Standing {
     /// The asset.
     pub asset_id: i32,
@@ -62,36 +62,36 @@ pub struct LevelNodes {
 
 /// A wallet's standing in every asset it is registered in (by asset id), and its nodes per asset and level.
 pub async fn standings(db: &PgPool, wallet: Address) -> Result<(Vec<Standing>, Vec<LevelNodes>), sqlx::Error> {
-    let standings = sqlx::query_as(
-        "SELECT a.id AS asset_id, a.chain_id, a.symbol, a.decimals, u.user_no, u.frozen, s.address AS sponsor,
+    let standings = sqlx::query_as!(
+        Standing,
+        r#"SELECT a.id AS asset_id, a.chain_id, a.symbol, a.decimals, u.user_no, u.frozen, s.address AS "sponsor?",
                 u.registered_block, u.direct_count, u.retopup_count,
-                COALESCE(b.paid_in, 0) AS paid_in, COALESCE(b.pending, 0) AS pending,
-                COALESCE(b.held, 0) AS held, COALESCE(b.batched, 0) AS batched,
-                COALESCE(b.settled, 0) AS settled, COALESCE(b.forfeited, 0) AS forfeited,
-                COALESCE(b.reserved, 0) AS reserved, COALESCE(b.claimable, 0) AS claimable
+                COALESCE(b.paid_in, 0) AS "paid_in!: Money", COALESCE(b.pending, 0) AS "pending!: Money",
+                COALESCE(b.held, 0) AS "held!: Money", COALESCE(b.batched, 0) AS "batched!: Money",
+                COALESCE(b.settled, 0) AS "settled!: Money", COALESCE(b.forfeited, 0) AS "forfeited!: Money",
+                COALESCE(b.reserved, 0) AS "reserved!: Money", COALESCE(b.claimable, 0) AS "claimable!: Money"
          FROM users u
          JOIN assets a ON a.id = u.asset_id
          LEFT JOIN users s ON s.asset_id = u.asset_id AND s.user_no = u.sponsor_no
          LEFT JOIN user_balances b ON b.asset_id = u.asset_id AND b.user_no = u.user_no
          WHERE u.address = $1
-         ORDER BY a.id",
+         ORDER BY a.id"#,
+        wallet.as_slice()
     )
-    .bind(wallet.as_slice())
     .fetch_all(db)
     .await?;
-    let nodes: Vec<(i32, i32, i64, i64)> = sqlx::query_as(
-        "SELECT n.asset_id, n.level, count(*) FILTER (WHERE n.status = 'active'),
-                count(*) FILTER (WHERE n.status = 'completed')
+    let nodes = sqlx::query_as!(
+        LevelNodes,
+        r#"SELECT n.asset_id, n.level, count(*) FILTER (WHERE n.status = 'active') AS "active!",
+                count(*) FILTER (WHERE n.status = 'completed') AS "completed!"
          FROM users u JOIN pool_nodes n ON n.asset_id = u.asset_id AND n.owner_no = u.user_no
          WHERE u.address = $1
-         GROUP BY n.asset_id, n.level ORDER BY n.asset_id, n.level",
+         GROUP BY n.asset_id, n.level ORDER BY n.asset_id, n.level"#,
+        wallet.as_slice()
     )
-    .bind(wallet.as_slice())
     .fetch_all(db)
     .await?;
-    let nodes =
-        nodes.into_iter().map(|(asset_id, level, active, completed)| LevelNodes { asset_id, level, active, completed });
-    Ok((standings, nodes.collect()))
+    Ok((standings, nodes))
 }
 
 /// A wallet in one asset: its user number (none when not registered) and the asset's chain.
@@ -105,15 +105,15 @@ pub struct Membership {
 
 /// `wallet` in `asset_id`; none for an unknown asset.
 pub async fn membership(db: &PgPool, asset_id: i32, wallet: Address) -> Result<Option<Membership>, sqlx::Error> {
-    let row: Option<(Option<i32>, i64)> = sqlx::query_as(
-        "SELECT (SELECT user_no FROM users WHERE asset_id = a.id AND address = $2), a.chain_id
-         FROM assets a WHERE a.id = $1",
+    let row = sqlx::query!(
+        r#"SELECT (SELECT user_no FROM users WHERE asset_id = a.id AND address = $2) AS user_no, a.chain_id
+         FROM assets a WHERE a.id = $1"#,
+        asset_id,
+        wallet.as_slice()
     )
-    .bind(asset_id)
-    .bind(wallet.as_slice())
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(user_no, chain_id)| Membership { user_no, chain_id: chain_id as u64 }))
+    Ok(row.map(|r| Membership { user_no: r.user_no, chain_id: r.chain_id as u64 }))
 }
 
 /// A direct referral.
@@ -139,26 +139,18 @@ pub async fn referrals(
     after: i32,
     limit: i64,
 ) -> Result<Vec<Referral>, sqlx::Error> {
-    type Row = (i32, Vec<u8>, Option<i64>, i64, bool);
-    let rows: Vec<Row> = sqlx::query_as(
+    sqlx::query_as!(
+        Referral,
         "SELECT user_no, address, registered_block, direct_count, has_retopup
          FROM users WHERE asset_id = $1 AND sponsor_no = $2 AND user_no > $3
          ORDER BY user_no LIMIT $4",
+        asset_id,
+        sponsor_no,
+        after,
+        limit
     )
-    .bind(asset_id)
-    .bind(sponsor_no)
-    .bind(after)
-    .bind(limit)
     .fetch_all(db)
-    .await?;
-    let referrals = rows.into_iter().map(|(user_no, address, registered_block, direct_count, has_retopup)| Referral {
-        user_no,
-        address,
-        registered_block,
-        direct_count,
-        has_retopup,
-    });
-    Ok(referrals.collect())
+    .await
 }
 
 /// A user in a sponsor tree.
@@ -185,31 +177,26 @@ pub async fn tree(
     depth: u32,
     limit: i64,
 ) -> Result<Vec<TreeMember>, sqlx::Error> {
-    type Row = (i32, Vec<u8>, Option<i32>, i32, i64);
-    let rows: Vec<Row> = sqlx::query_as(
-        "WITH RECURSIVE t AS (
+    // A recursive CTE's columns carry no nullability: the overrides state it (only `sponsor_no` is null, at genesis).
+    sqlx::query_as!(
+        TreeMember,
+        r#"WITH RECURSIVE t AS (
            SELECT user_no, address, sponsor_no, 0 AS depth, direct_count FROM users WHERE asset_id = $1 AND user_no = $2
            UNION ALL
            SELECT u.user_no, u.address, u.sponsor_no, t.depth + 1, u.direct_count
            FROM users u JOIN t ON u.asset_id = $1 AND u.sponsor_no = t.user_no
            WHERE t.depth < $3
          )
-         SELECT * FROM t ORDER BY depth, user_no LIMIT $4",
+         SELECT user_no AS "user_no!", address AS "address!", sponsor_no, depth AS "depth!",
+                direct_count AS "direct_count!"
+         FROM t ORDER BY depth, user_no LIMIT $4"#,
+        asset_id,
+        root,
+        depth as i32,
+        limit
     )
-    .bind(asset_id)
-    .bind(root)
-    .bind(depth as i32)
-    .bind(limit)
     .fetch_all(db)
-    .await?;
-    let members = rows.into_iter().map(|(user_no, address, sponsor_no, depth, direct_count)| TreeMember {
-        user_no,
-        address,
-        sponsor_no,
-        depth,
-        direct_count,
-    });
-    Ok(members.collect())
+    .await
 }
 
 /// A reward as its beneficiary sees it.
@@ -243,33 +230,21 @@ pub async fn rewards(
     before: i64,
     limit: i64,
 ) -> Result<Vec<Reward>, sqlx::Error> {
-    type Row = (i64, String, i32, Money, String, Option<i64>, i32, Money, Money);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT r.reward_no, r.kind, r.level, r.amount, r.status, e.block_number, r.plan_version, r.paid, r.in_flight
+    sqlx::query_as!(
+        Reward,
+        r#"SELECT r.reward_no, r.kind, r.level, r.amount AS "amount: Money", r.status, e.block_number AS "block?",
+                r.plan_version, r.paid AS "paid: Money", r.in_flight AS "in_flight: Money"
          FROM rewards r
          LEFT JOIN ledger_events e ON e.asset_id = r.asset_id AND e.event_seq = r.event_seq
          WHERE r.asset_id = $1 AND r.beneficiary_no = $2 AND r.reward_no < $3
-         ORDER BY r.reward_no DESC LIMIT $4",
+         ORDER BY r.reward_no DESC LIMIT $4"#,
+        asset_id,
+        beneficiary_no,
+        before,
+        limit
     )
-    .bind(asset_id)
-    .bind(beneficiary_no)
-    .bind(before)
-    .bind(limit)
     .fetch_all(db)
-    .await?;
-    let rewards =
-        rows.into_iter().map(|(reward_no, kind, level, amount, status, block, plan_version, paid, in_flight)| Reward {
-            reward_no,
-            kind,
-            level,
-            amount,
-            status,
-            block,
-            plan_version,
-            paid,
-            in_flight,
-        });
-    Ok(rewards.collect())
+    .await
 }
 
 /// What a wallet can claim from the contract in one asset, with the asset's facts.
@@ -289,21 +264,21 @@ pub struct Claimable {
 
 /// What `wallet` can claim in `asset_id`; none for an unknown asset.
 pub async fn claimable(db: &PgPool, asset_id: i32, wallet: Address) -> Result<Option<Claimable>, sqlx::Error> {
-    type Row = (Option<Money>, i64, Vec<u8>, String, i16);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT (SELECT b.claimable FROM users u JOIN user_balances b USING (asset_id, user_no)
-                 WHERE u.asset_id = a.id AND u.address = $2), a.chain_id, a.token, a.symbol, a.decimals
-         FROM assets a WHERE a.id = $1",
+    let row = sqlx::query!(
+        r#"SELECT (SELECT b.claimable FROM users u JOIN user_balances b USING (asset_id, user_no)
+                 WHERE u.asset_id = a.id AND u.address = $2) AS "amount: Money", a.chain_id, a.token, a.symbol,
+                a.decimals
+         FROM assets a WHERE a.id = $1"#,
+        asset_id,
+        wallet.as_slice()
     )
-    .bind(asset_id)
-    .bind(wallet.as_slice())
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(amount, chain_id, token, symbol, decimals)| Claimable {
-        amount,
-        chain_id: chain_id as u64,
-        token: Address::from_slice(&token),
-        symbol,
-        decimals,
+    Ok(row.map(|r| Claimable {
+        amount: r.amount,
+        chain_id: r.chain_id as u64,
+        token: Address::from_slice(&r.token),
+        symbol: r.symbol,
+        decimals: r.decimals,
     }))
 }

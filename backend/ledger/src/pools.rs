@@ -72,7 +72,7 @@ pub struct NodeRow {
     pub q: i64,
     /// The owner's wallet.
     pub owner: Address,
-    /// The owner's placement number (their n-th node on any level).
+    /// The placement's number in the asset (one counter over every level and owner).
     pub placement_no: i64,
     /// `active` or `completed`.
     pub status: String,
@@ -94,40 +94,41 @@ pub struct NodesRead {
 /// A read-only snapshot: every read in it sees the same committed state.
 async fn snapshot(db: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
     Ok(tx)
 }
 
-type AssetRow = (String, i16, sqlx::types::Json<PlanParams>, i64, i64, i64);
-
 async fn read_asset(conn: &mut PgConnection, asset_id: i32) -> Result<Option<PoolAsset>, sqlx::Error> {
-    let row: Option<AssetRow> = sqlx::query_as(
-        "SELECT a.symbol, a.decimals, v.params, a.applied_events, a.admin_seq, a.chain_id
+    let row = sqlx::query!(
+        r#"SELECT a.symbol, a.decimals, v.params AS "params: sqlx::types::Json<PlanParams>", a.applied_events,
+                a.admin_seq, a.chain_id
          FROM assets a JOIN plan_versions v ON v.asset_id = a.id
-         WHERE a.id = $1 ORDER BY v.version DESC LIMIT 1",
+         WHERE a.id = $1 ORDER BY v.version DESC LIMIT 1"#,
+        asset_id
     )
-    .bind(asset_id)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(symbol, decimals, params, applied_events, admin_seq, chain_id)| PoolAsset {
-        symbol,
-        decimals,
-        chain_id: chain_id as u64,
-        params: params.0,
-        position: Position { applied_events, admin_seq },
+    Ok(row.map(|r| PoolAsset {
+        symbol: r.symbol,
+        decimals: r.decimals,
+        chain_id: r.chain_id as u64,
+        params: r.params.0,
+        position: Position { applied_events: r.applied_events, admin_seq: r.admin_seq },
     }))
 }
 
 async fn node_count(conn: &mut PgConnection, asset_id: i32, level: u32) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COALESCE((SELECT node_count FROM pools WHERE asset_id = $1 AND level = $2), 0)")
-        .bind(asset_id)
-        .bind(level as i32)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT COALESCE((SELECT node_count FROM pools WHERE asset_id = $1 AND level = $2), 0) AS "n!""#,
+        asset_id,
+        level as i32
+    )
+    .fetch_one(conn)
+    .await
 }
 
-fn owned((q, owner): (i64, Vec<u8>)) -> OwnedNode {
-    OwnedNode { q, owner: Address::from_slice(&owner) }
+fn owned(q: i64, owner: &[u8]) -> OwnedNode {
+    OwnedNode { q, owner: Address::from_slice(owner) }
 }
 
 /// The asset, its plan in force and its position; none for an unknown asset.
@@ -139,18 +140,18 @@ pub async fn asset(db: &PgPool, asset_id: i32) -> Result<Option<PoolAsset>, sqlx
 pub async fn summary(db: &PgPool, asset_id: i32) -> Result<Option<(PoolAsset, Vec<LevelCounts>)>, sqlx::Error> {
     let mut tx = snapshot(db).await?;
     let Some(asset) = read_asset(&mut tx, asset_id).await? else { return Ok(None) };
-    let rows: Vec<(i32, i64, i64)> = sqlx::query_as(
-        "SELECT p.level, p.node_count,
+    let levels = sqlx::query!(
+        r#"SELECT p.level, p.node_count,
                 (SELECT count(*) FROM pool_nodes n WHERE n.asset_id = p.asset_id AND n.level = p.level
-                   AND n.status = 'completed')
-         FROM pools p WHERE p.asset_id = $1",
+                   AND n.status = 'completed') AS "completed!"
+         FROM pools p WHERE p.asset_id = $1"#,
+        asset_id
     )
-    .bind(asset_id)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
     let levels =
-        rows.into_iter().map(|(level, nodes, completed)| LevelCounts { level: level as u32, nodes, completed });
+        levels.into_iter().map(|r| LevelCounts { level: r.level as u32, nodes: r.node_count, completed: r.completed });
     Ok(Some((asset, levels.collect())))
 }
 
@@ -160,30 +161,30 @@ pub async fn queue(db: &PgPool, asset_id: i32, level: u32) -> Result<Option<Queu
     let mut tx = snapshot(db).await?;
     let Some(asset) = read_asset(&mut tx, asset_id).await? else { return Ok(None) };
     let nodes = node_count(&mut tx, asset_id, level).await?;
-    let next_open: Option<(i64, Vec<u8>)> = sqlx::query_as(
+    let next_open = sqlx::query!(
         "SELECT n.q, u.address FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
          WHERE n.asset_id = $1 AND n.level = $2 AND n.status = 'active' ORDER BY n.q LIMIT 1",
+        asset_id,
+        level as i32
     )
-    .bind(asset_id)
-    .bind(level as i32)
     .fetch_optional(&mut *tx)
     .await?;
     let first_ancestor = (nodes - 7).max(0) / 8;
-    let ancestors: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+    let ancestors = sqlx::query!(
         "SELECT n.q, u.address FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
          WHERE n.asset_id = $1 AND n.level = $2 AND n.q >= $3 ORDER BY n.q",
+        asset_id,
+        level as i32,
+        first_ancestor
     )
-    .bind(asset_id)
-    .bind(level as i32)
-    .bind(first_ancestor)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(Some(QueueRead {
         asset,
         nodes,
-        next_open: next_open.map(owned),
-        ancestors: ancestors.into_iter().map(owned).collect(),
+        next_open: next_open.map(|r| owned(r.q, &r.address)),
+        ancestors: ancestors.iter().map(|r| owned(r.q, &r.address)).collect(),
     }))
 }
 
@@ -200,29 +201,28 @@ pub async fn nodes(
     let mut tx = snapshot(db).await?;
     let Some(asset) = read_asset(&mut tx, asset_id).await? else { return Ok(None) };
     let nodes = node_count(&mut tx, asset_id, level).await?;
-    type Row = (i64, Vec<u8>, i64, String, Option<i64>);
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT n.q, u.address, n.placement_no, n.status, n.completed_block
          FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
          WHERE n.asset_id = $1 AND n.level = $2 AND n.q > $3 AND ($4::bytea IS NULL OR u.address = $4)
          ORDER BY n.q LIMIT $5",
+        asset_id,
+        level as i32,
+        after,
+        owner.as_ref().map(|a| a.as_slice()),
+        limit
     )
-    .bind(asset_id)
-    .bind(level as i32)
-    .bind(after)
-    .bind(owner.as_ref().map(|a| a.as_slice()))
-    .bind(limit)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
     let rows = rows
         .into_iter()
-        .map(|(q, owner, placement_no, status, completed_block)| NodeRow {
-            q,
-            owner: Address::from_slice(&owner),
-            placement_no,
-            status,
-            completed_block,
+        .map(|r| NodeRow {
+            q: r.q,
+            owner: Address::from_slice(&r.address),
+            placement_no: r.placement_no,
+            status: r.status,
+            completed_block: r.completed_block,
         })
         .collect();
     Ok(Some(NodesRead { asset, nodes, rows }))
