@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 /// The API at `base` (e.g. `http://127.0.0.1:8000`).
 #[derive(Clone, Debug)]
 pub struct ApiClient {
+    /// The API's base URL, without a trailing `/`.
     pub base: String,
     http: reqwest::Client,
 }
@@ -23,7 +24,9 @@ pub struct ApiClient {
 /// Status and JSON body of an answer (Null when empty or not JSON).
 #[derive(Clone, Debug)]
 pub struct Answer {
+    /// HTTP status code.
     pub status: u16,
+    /// The JSON body; `Null` when empty or not JSON.
     pub body: Value,
     /// The `Retry-After` header, in seconds, when the answer has one.
     pub retry_after: Option<u64>,
@@ -36,17 +39,21 @@ impl Answer {
         Ok(self.body)
     }
 
+    /// The error code of an error answer (`error.code` in the body), or `<no error code>`.
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("<no error code>")
     }
 }
 
 impl ApiClient {
+    /// A client of the API at `base` (a trailing `/` is dropped); requests time out after 30 s.
     pub fn new(base: impl Into<String>) -> Self {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("reqwest client builds");
         Self { base: base.into().trim_end_matches('/').to_owned(), http }
     }
 
+    /// Sends `method` to `path`, with `token` as bearer and `body` as JSON when given; an answer of any
+    /// status is `Ok`.
     pub async fn request(
         &self,
         method: reqwest::Method,
@@ -69,10 +76,12 @@ impl ApiClient {
         Ok(Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), retry_after })
     }
 
+    /// `GET path`, with `token` as bearer when given.
     pub async fn get(&self, path: &str, token: Option<&str>) -> eyre::Result<Answer> {
         self.request(reqwest::Method::GET, path, token, None).await
     }
 
+    /// `POST path` with JSON `body`, with `token` as bearer when given.
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> eyre::Result<Answer> {
         self.request(reqwest::Method::POST, path, token, Some(body)).await
     }

@@ -24,16 +24,21 @@ pub fn anvil_account(index: u32) -> eyre::Result<PrivateKeySigner> {
     Ok(MnemonicBuilder::<English>::default().phrase(ANVIL_MNEMONIC).index(index)?.build()?)
 }
 
+/// A running anvil with the development stack deployed, and the keys and addresses tests use.
 pub struct DevChain {
+    /// The anvil process (stopped when dropped).
     pub anvil: AnvilInstance,
     /// anvil account 0: contract admin.
     pub admin: PrivateKeySigner,
     /// anvil account 1: the backend signer's key (development only).
     pub backend_signer: PrivateKeySigner,
+    /// A provider on anvil that signs as `admin`.
     pub provider: DynProvider,
+    /// The Settlement contract.
     pub settlement: Address,
     /// The 6-decimal, false-returning test USDT, allowed by the contract.
     pub usdt: Address,
+    /// The Settlement contract's EIP-712 domain, which [`sign`](Self::sign) signs under.
     pub domain: SettlementDomain,
     /// Block of the Settlement deployment (where a listener starts).
     pub deploy_block: u64,
@@ -147,10 +152,12 @@ impl DevChain {
         }
     }
 
+    /// anvil's HTTP JSON-RPC endpoint.
     pub fn rpc_url(&self) -> String {
         self.anvil.endpoint()
     }
 
+    /// A provider on `anvil`'s HTTP endpoint that signs with `wallet`.
     pub fn provider_for(anvil: &AnvilInstance, wallet: &PrivateKeySigner) -> DynProvider {
         ProviderBuilder::new().wallet(EthereumWallet::from(wallet.clone())).connect_http(anvil.endpoint_url()).erased()
     }

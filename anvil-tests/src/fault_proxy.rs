@@ -23,6 +23,7 @@ pub struct Faults {
     pub rate_limit_every: Option<u64>,
     /// Every k-th request is held for `stall` before it is forwarded (the client should time out first).
     pub stall_every: Option<u64>,
+    /// How long a stalled request is held.
     pub stall: Duration,
     /// Every k-th `eth_getLogs` is answered `[]`, as a node that has not caught up would.
     pub empty_logs_every: Option<u64>,
@@ -31,10 +32,15 @@ pub struct Faults {
 /// What the proxy did, for tests to assert that faults really happened.
 #[derive(Debug, Default)]
 pub struct FaultCounters {
+    /// Requests received.
     pub requests: AtomicU64,
+    /// Requests answered HTTP 429.
     pub rate_limited: AtomicU64,
+    /// Requests held for `stall` before being forwarded.
     pub stalled: AtomicU64,
+    /// `eth_getLogs` requests refused as spanning more than `max_log_range` blocks.
     pub range_refused: AtomicU64,
+    /// Non-empty `eth_getLogs` answers replaced by `[]`.
     pub emptied_logs: AtomicU64,
 }
 
@@ -48,7 +54,9 @@ struct ProxyState {
 
 /// A running proxy; dropping it stops the server.
 pub struct FaultProxy {
+    /// The proxy's URL (`http://127.0.0.1:<port>`), to use in place of the upstream's.
     pub url: String,
+    /// What the proxy has done so far.
     pub counters: Arc<FaultCounters>,
     state: Arc<ProxyState>,
     _server: LoopbackServer,

@@ -56,10 +56,12 @@ pub fn service_binary(name: &str) -> eyre::Result<PathBuf> {
 /// (then its path is printed so the logs can be read).
 #[derive(Debug)]
 pub struct WorkDir {
+    /// The directory.
     pub path: PathBuf,
 }
 
 impl WorkDir {
+    /// Creates `anvil-tests-<label>-<pid>-<n>` in the system temporary directory.
     pub fn new(label: &str) -> eyre::Result<Self> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let path = std::env::temp_dir().join(format!(
@@ -92,7 +94,9 @@ impl Drop for WorkDir {
 /// A running service process; killed when dropped.
 #[derive(Debug)]
 pub struct Service {
+    /// The name the process was started under; its log is `<name>.log`.
     pub name: String,
+    /// The file its stdout and stderr are appended to.
     pub log: PathBuf,
     command: Vec<String>,
     envs: Vec<(String, String)>,
@@ -119,6 +123,7 @@ impl Service {
         Ok(())
     }
 
+    /// The process's id.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -255,8 +260,11 @@ pub async fn wait_healthy(url: &str, service: &mut Service, limit: Duration) -> 
 /// The signer's limits on the native coin (base units, decimal strings), as its `[[policy.chains.assets]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NativeCaps {
+    /// `per_entry_cap`: the largest single payout entry.
     pub per_entry_cap: String,
+    /// `per_batch_cap`: the largest total of one payout batch.
     pub per_batch_cap: String,
+    /// `daily_outflow_cap`: the largest sum of outflows signed in any 24 hours.
     pub daily_outflow_cap: String,
 }
 

@@ -9,13 +9,19 @@ use serde::Deserialize;
 /// Everything the service needs to start; secrets print as `[REDACTED]`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
+    /// `[application]`: where the API listens and how it limits slow or excess clients.
     pub application: ApplicationSettings,
+    /// `[database]`: the Postgres ledger.
     pub database: DatabaseSettings,
+    /// `[redis]`: nonces, rate-limit windows and caches; absent, `redis://127.0.0.1:6379`.
     #[serde(default)]
     pub redis: RedisSettings,
+    /// `[auth]`: wallet sign-in and tokens.
     pub auth: AuthSettings,
+    /// `[rate_limits]`: request allowances per client IP and per wallet; absent, the defaults.
     #[serde(default)]
     pub rate_limits: RateLimitSettings,
+    /// `[signer]`: the signing service; absent, endpoints that need a signature answer 503 `signer_unavailable`.
     #[serde(default)]
     pub signer: Option<SignerSettings>,
     /// The Settlement contract of each chain the API hands out payloads for
@@ -35,6 +41,7 @@ pub struct Settings {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PayoutSettings {
+    /// `[payouts.worker]`: the payout worker.
     #[serde(default)]
     pub worker: WorkerSettings,
 }
@@ -86,7 +93,9 @@ impl WorkerSettings {
 /// relay the page's client connects to. The page loads the client from this origin only when the user picks it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct WalletConnectSettings {
+    /// The WalletConnect project id (1–64 letters, digits or `-`).
     pub project_id: String,
+    /// The relay's `wss://` URL (`ws://` only on loopback); default `wss://relay.walletconnect.org`.
     #[serde(default = "default_walletconnect_relay")]
     pub relay_url: String,
 }
@@ -134,18 +143,24 @@ impl WalletConnectSettings {
 /// solidified (`confirmations` does not apply).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ChainSettings {
+    /// The chain's id; each chain may be listed once.
     pub chain_id: u64,
+    /// Address of the chain's Settlement contract, 0x hex.
     pub settlement: String,
+    /// JSON-RPC endpoint for reading the contract and sending payout batches; unset, calls that need it answer
+    /// 503 `chain_rpc_not_configured`. May carry a key: never shown to clients.
     #[serde(default)]
     pub rpc_url: Option<String>,
     /// Path of an encrypted JSON keystore holding the operator key (OPERATOR_ROLE: sends payout batches).
     #[serde(default)]
     pub operator_keystore: Option<String>,
+    /// Passphrase of `operator_keystore`; environment only (refused in the file).
     #[serde(default)]
     pub operator_keystore_passphrase: Option<SecretString>,
     /// Raw hex private key; development only (see `insecure_operator_key`).
     #[serde(default)]
     pub operator_key: Option<SecretString>,
+    /// Allows a raw `operator_key` (development chains only); default false.
     #[serde(default)]
     pub insecure_operator_key: bool,
     /// Blocks on top of a payout transaction's block before its outcome counts as final.
@@ -188,8 +203,11 @@ pub struct ChainSettings {
 /// A chain's native coin, as EIP-3085 (`wallet_addEthereumChain`) describes it.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct NativeCurrency {
+    /// The coin's name, as wallets show it.
     pub name: String,
+    /// The coin's ticker symbol (`BNB`).
     pub symbol: String,
+    /// Decimals of the coin's base unit (18 for BNB).
     pub decimals: u8,
 }
 
@@ -247,6 +265,7 @@ fn default_signature_ttl_secs() -> u64 {
 /// Requests allowed per window (Redis fixed windows); skipped when Redis is down.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RateLimitSettings {
+    /// Length of each counting window, in seconds (60 when `[rate_limits]` is absent).
     pub window_secs: u64,
     /// Nonce and sign-in requests per client IP.
     pub signin_per_ip: u32,
@@ -285,8 +304,10 @@ impl Default for RateLimitSettings {
     }
 }
 
+/// `[application]`: the API's listening address and server limits.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ApplicationSettings {
+    /// Interface address the API binds (`127.0.0.1`, `0.0.0.0`).
     pub host: String,
     /// 0 picks a free port (tests).
     pub port: u16,
@@ -299,10 +320,12 @@ pub struct ApplicationSettings {
     pub metrics_address: Option<std::net::SocketAddr>,
 }
 
+/// `[database]`: the Postgres ledger the API reads and writes.
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
     /// May carry a password, hence secret.
     pub url: SecretString,
+    /// Most connections the pool opens; default 10.
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
 }
@@ -311,6 +334,7 @@ fn default_max_connections() -> u32 {
     10
 }
 
+/// `[redis]`: the Redis that holds what may be lost (nonces, rate-limit windows, cached snapshots).
 #[derive(Debug, Clone, Deserialize)]
 pub struct RedisSettings {
     /// `None` runs without Redis (sign-in then answers 503, see `auth::nonce`).
@@ -341,13 +365,17 @@ pub struct AuthSettings {
     pub domain: String,
     /// EIP-4361 `URI` the messages must name.
     pub uri: String,
+    /// EIP-4361 statement: the sentence the wallet shows in the message.
     pub statement: String,
     /// `Chain ID` of EVM sign-in messages.
     pub evm_chain_id: u64,
     /// `Chain ID` of TRON sign-in messages (mainnet 728126428).
     pub tron_chain_id: u64,
+    /// Seconds a sign-in nonce, and the message issued with it, stays valid.
     pub nonce_ttl_secs: u64,
+    /// Seconds an access token stays valid.
     pub access_ttl_secs: u64,
+    /// Seconds a refresh token stays valid (each refresh issues a new one); also the session cookie's `Max-Age`.
     pub refresh_ttl_secs: u64,
     /// Wallets (0x hex or TRON base58) that get the admin role.
     #[serde(default)]
@@ -357,8 +385,11 @@ pub struct AuthSettings {
 /// How the API reaches the signing service (used by register/payout endpoints).
 #[derive(Debug, Clone, Deserialize)]
 pub struct SignerSettings {
+    /// Base URL of the signing service (`http://127.0.0.1:8700`).
     pub url: String,
+    /// The caller id the API signs its requests as, as configured in the signer's `[auth]`.
     pub caller_id: String,
+    /// The HMAC secret of `caller_id`.
     pub caller_secret: SecretString,
     /// A second signer caller used only for treasury transfers (give the main caller `kinds` without
     /// `treasury_transfer` in the signer's config, so a leaked main secret cannot move company funds).
@@ -370,18 +401,25 @@ pub struct SignerSettings {
 /// A signer caller id and its HMAC secret.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SignerCaller {
+    /// The caller id, as configured in the signer's `[auth]`.
     pub caller_id: String,
+    /// Its HMAC secret.
     pub caller_secret: SecretString,
 }
 
+/// Why the settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file could not be read, or the file with the environment overlaid does not fit the settings.
     #[error(transparent)]
     Layered(#[from] service_kit::config::ConfigError),
+    /// The file is not valid TOML.
     #[error("parsing TOML: {0}")]
     Toml(#[from] toml::de::Error),
+    /// A `[[chains]]` secret (`operator_key`, `operator_keystore_passphrase`) is written in the file.
     #[error("chains.{0} must not be in the configuration file: set it through the environment")]
     SecretInFile(&'static str),
+    /// A setting has a value the service refuses (the message says which).
     #[error("{0}")]
     Invalid(String),
 }

@@ -156,6 +156,7 @@ impl Application {
         &self.routes
     }
 
+    /// The port the API is bound to (the one picked when configured as 0).
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -165,6 +166,7 @@ impl Application {
         self.metrics_port
     }
 
+    /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish (within `shutdown_grace_secs`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

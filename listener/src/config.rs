@@ -8,28 +8,38 @@ use serde::Deserialize;
 
 use crate::follower::TronFinality;
 
+/// The listener's configuration file (TOML), overlaid with `LISTENER_…` variables.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListenerConfig {
+    /// The ledger's Postgres database (`LISTENER_DATABASE_URL` overrides it).
     pub database_url: String,
+    /// The chains to follow, each behind its own advisory lock; at least one.
     pub chains: Vec<ChainConfig>,
     /// Where to serve Prometheus metrics (`GET /metrics`: each chain's head, cursor, lag); none when unset.
     #[serde(default)]
     pub metrics_address: Option<SocketAddr>,
 }
 
+/// One chain to follow.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {
+    /// The chain's id.
     pub chain_id: u64,
+    /// The chain's JSON-RPC endpoint (on TRON, see `tron`).
     pub rpc_url: String,
+    /// The Settlement contract whose events are followed.
     pub contract: Address,
     /// Blocks below the head before a block is applied (BSC ≈ 15–24, anvil small).
     pub confirmations: u64,
     /// The Settlement deployment block: where an empty ledger starts reading.
     pub start_block: u64,
+    /// Milliseconds to wait after a poll that found no new confirmed block (default 1,000); after a transient
+    /// fault the pause doubles from this, up to 30 s.
     #[serde(default = "default_poll_ms")]
     pub poll_interval_ms: u64,
+    /// Most blocks one `eth_getLogs` spans (default 2,000; at most 5,000 on TRON).
     #[serde(default = "default_range")]
     pub max_log_range: u64,
     /// Seconds before an RPC request is abandoned (a hung provider must not stall the chain).
@@ -54,12 +64,15 @@ fn default_rpc_timeout() -> u64 {
 }
 
 impl ChainConfig {
+    /// `poll_interval_ms` as a duration.
     pub fn poll_interval(&self) -> Duration {
         Duration::from_millis(self.poll_interval_ms)
     }
 }
 
 impl ListenerConfig {
+    /// Reads `path` overlaid with `LISTENER_…` variables; fails when no chain is configured, and warns of a
+    /// TRON chain id configured without `tron`.
     pub fn load(path: &Path) -> eyre::Result<Self> {
         let config: Self = service_kit::config::load(path, "LISTENER_")?;
         eyre::ensure!(!config.chains.is_empty(), "no chains configured");

@@ -45,12 +45,17 @@ const HEADER_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis
 /// Per-chain settings of the follower.
 #[derive(Clone, Debug)]
 pub struct FollowerConfig {
+    /// The chain's id.
     pub chain_id: u64,
+    /// The Settlement contract whose logs are read.
     pub contract: Address,
     /// Blocks below the head that must exist before a block is applied (BSC ≈ 15–24, anvil small).
     pub confirmations: u64,
+    /// Blocks the first log query spans (default 500).
     pub initial_range: u64,
+    /// Fewest blocks a log query shrinks to on refusals (default 1).
     pub min_range: u64,
+    /// Most blocks a log query spans (default 5,000; at most [`TRON_MAX_LOG_RANGE`] on TRON).
     pub max_range: u64,
     /// Block headers fetched at once while checking a range.
     pub header_concurrency: usize,
@@ -59,6 +64,8 @@ pub struct FollowerConfig {
 }
 
 impl FollowerConfig {
+    /// Settings for `contract` on `chain_id` with the default ranges and 16 header fetches at once; not
+    /// a TRON chain (see [`on_tron`](Self::on_tron)).
     pub fn new(chain_id: u64, contract: Address, confirmations: u64) -> Self {
         Self {
             chain_id,
@@ -85,17 +92,24 @@ impl FollowerConfig {
 /// A block the ledger has applied (the cursor) or is about to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockRef {
+    /// Block number.
     pub number: u64,
+    /// Block hash.
     pub hash: B256,
 }
 
 /// A confirmed block and the contract's logs in it, in log-index order.
 #[derive(Clone, Debug)]
 pub struct ConfirmedBlock {
+    /// Block number.
     pub number: u64,
+    /// Block hash.
     pub hash: B256,
+    /// The parent block's hash (checked to link to the block before).
     pub parent_hash: B256,
+    /// Block timestamp (unix seconds).
     pub timestamp: u64,
+    /// The contract's logs in this block.
     pub logs: Vec<Log>,
 }
 
@@ -109,20 +123,34 @@ struct LogWitness {
 }
 
 impl ConfirmedBlock {
+    /// This block's number and hash, as a cursor.
     pub fn block_ref(&self) -> BlockRef {
         BlockRef { number: self.number, hash: self.hash }
     }
 }
 
+/// Why reading the chain failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FollowError {
     /// The chain no longer contains the block the ledger was built on: a reorg deeper than the confirmation
     /// depth. The listener must stop for this chain and page someone; the ledger is never rewritten silently.
     #[error("reorg below the confirmation depth: block {block} now has parent {chain_parent}, ledger has {recorded}")]
-    DeepReorg { block: u64, recorded: B256, chain_parent: B256 },
+    DeepReorg {
+        /// The first block after the cursor, whose parent hash is no longer the cursor's.
+        block: u64,
+        /// The hash the ledger applied at the cursor (block `block - 1`).
+        recorded: B256,
+        /// The parent hash the chain now gives `block`.
+        chain_parent: B256,
+    },
     /// The provider failed (timeout, rate limit, refused range, transport); retry after a pause.
     #[error("provider fault ({kind:?}): {message}")]
-    Provider { kind: ProviderFault, message: String },
+    Provider {
+        /// What kind of fault, read from the message.
+        kind: ProviderFault,
+        /// The provider's error.
+        message: String,
+    },
     /// The provider's answers disagree with each other (a node behind, the head moving); retry.
     #[error("inconsistent provider answer: {0}")]
     Inconsistent(String),
@@ -135,11 +163,16 @@ impl FollowError {
     }
 }
 
+/// What kind of provider fault, read from the error's message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProviderFault {
+    /// The query spanned too many blocks or matched too many logs; the range shrinks.
     RangeTooLarge,
+    /// HTTP 429 or a rate-limit refusal.
     RateLimited,
+    /// The request timed out; the range shrinks too.
     Timeout,
+    /// Any other failure (transport, server error).
     Other,
 }
 
@@ -178,15 +211,18 @@ pub struct ChainFollower<P> {
 }
 
 impl<P: Provider> ChainFollower<P> {
+    /// A follower reading through `provider` with `config`, starting at its `initial_range`.
     pub fn new(provider: P, config: FollowerConfig) -> Self {
         let range = AdaptiveRange::new(config.initial_range, config.min_range, config.max_range);
         Self { provider, config, range, last_head: None }
     }
 
+    /// The settings this follower runs with.
     pub fn config(&self) -> &FollowerConfig {
         &self.config
     }
 
+    /// The log-query range controller, as it stands.
     pub fn range(&self) -> &AdaptiveRange {
         &self.range
     }

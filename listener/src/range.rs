@@ -4,6 +4,7 @@
 /// Successful polls after which a remembered refusal ceiling is forgotten (providers change limits).
 const CEILING_MEMORY: u32 = 64;
 
+/// Blocks the next `eth_getLogs` spans, adapted to what the provider accepts (see the module's notes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AdaptiveRange {
     current: u64,

@@ -16,16 +16,24 @@ use crate::{
     metrics::ListenerMetrics,
 };
 
-/// First key of the listener's advisory lock (second key: the chain id); distinct from the ledger's row locks.
-
+/// Why following a chain, or a replay of its blocks, failed or was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ListenerError {
+    /// The chain's ledger failed or refused (see [`LedgerError`]).
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// A database query failed.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// The chain is halted (a deep reorg, recorded in the database) until a person clears it.
     #[error("listener for chain {chain_id} is halted: {reason}")]
-    Halted { chain_id: u64, reason: String },
+    Halted {
+        /// The halted chain.
+        chain_id: u64,
+        /// Why it halted, as recorded.
+        reason: String,
+    },
+    /// Reading the chain failed.
     #[error(transparent)]
     Follow(#[from] FollowError),
     /// A replay request the listener will not carry out (see [`ChainListener::replay`]).
@@ -65,35 +73,47 @@ impl ListenerError {
 /// had of it. Stored as the request's `result`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReplayReport {
+    /// The first block read.
     pub from_block: u64,
     /// The last block read: the requested end, capped at the listener's confirmed block.
     pub to_block: u64,
+    /// The end of the range as requested.
     pub requested_to_block: u64,
+    /// Whether `to_block` is below the requested end.
     pub capped: bool,
+    /// Contract events found in the blocks read.
     pub events_found: usize,
+    /// Of those, events the ledger had applied.
     pub already_applied: usize,
     /// Stored earlier, but quarantined (refused by the ledger, or missed and found by an earlier replay).
     pub already_quarantined: usize,
     /// Events the ledger never saw; recorded now as quarantined (`missed_event`), never applied.
     pub missing: usize,
+    /// Each missing event, with its exact key.
     pub missing_events: Vec<MissingEvent>,
 }
 
 /// An event on the chain that the ledger had not stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MissingEvent {
+    /// The event's name (e.g. `Registered`).
     pub name: String,
+    /// Its block.
     pub block_number: u64,
     /// 0x-prefixed.
     pub tx_hash: String,
+    /// Its log index.
     pub log_index: u64,
 }
 
 /// What one poll did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
+    /// Confirmed blocks applied.
     pub blocks: usize,
+    /// Events in them the ledger stored, applied or quarantined.
     pub events: usize,
+    /// Of those, events stored as quarantined (ledger unchanged).
     pub quarantined: usize,
 }
 
@@ -113,12 +133,14 @@ pub async fn acquire_chain_lock(pool: &PgPool, chain_id: u64, retry_every: Durat
     }
 }
 
+/// Takes the chain's listener lock if no other instance holds it; `None` when one does.
 pub async fn try_chain_lock(pool: &PgPool, chain_id: u64) -> Result<Option<ChainLock>, sqlx::Error> {
     let mut connection = pool.acquire().await?;
     let locked = ledger::try_listener_lock(&mut connection, chain_id).await?;
     Ok(locked.then_some(ChainLock { _connection: connection }))
 }
 
+/// One chain's listener: applies the follower's confirmed blocks to the chain's ledger.
 pub struct ChainListener<P> {
     follower: ChainFollower<P>,
     ledger: ChainLedger,
@@ -139,6 +161,7 @@ impl<P: Provider> ChainListener<P> {
         self
     }
 
+    /// The ledger this listener applies to.
     pub fn ledger(&self) -> &ChainLedger {
         &self.ledger
     }

@@ -9,10 +9,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+/// How urgent an alert is; sent as the `severity` label (Alertmanager) or field (PagerDuty).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Sent as `warning` (e.g. listener lag, quarantined events).
     Warning,
+    /// Sent as `critical` (e.g. a custody variance, insolvency, a halted listener, a stuck batch).
     Critical,
 }
 
@@ -23,7 +26,9 @@ pub struct Alert {
     pub dedup_key: String,
     /// The check that raised it (custody, solvency, listener_lag, listener_halted, quarantine, stuck_batch).
     pub check: String,
+    /// How urgent it is.
     pub severity: Severity,
+    /// One line for the person paged (Alertmanager `summary` annotation, PagerDuty `payload.summary`).
     pub summary: String,
     /// Exact figures (variance in base units, block, lag…), shown to the person paged.
     pub details: BTreeMap<String, String>,
@@ -34,6 +39,7 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// An alert of `check` about `scope` (chain, asset…), keyed `check:scope…`, with no details yet.
     pub fn new(check: &str, scope: &[&str], severity: Severity, summary: impl Into<String>) -> Self {
         let mut dedup_key = check.to_owned();
         for part in scope {
@@ -57,6 +63,7 @@ impl Alert {
         self
     }
 
+    /// This alert with detail `key` set to `value`.
     pub fn detail(mut self, key: &str, value: impl ToString) -> Self {
         self.details.insert(key.to_owned(), value.to_string());
         self
@@ -115,23 +122,30 @@ pub fn diff(firing_before: &[Alert], found_now: &[Alert]) -> AlertChanges {
     }
 }
 
+/// Whether a sink message opens or clears an alert.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transition {
+    /// The condition is new or its figures changed: Alertmanager `firing`, PagerDuty `trigger`.
     Fire,
+    /// The condition is gone: Alertmanager `resolved`, PagerDuty `resolve`.
     Resolve,
 }
 
 /// A Prometheus Alertmanager-compatible webhook receiver (the body Alertmanager itself would POST).
 #[derive(Clone, Debug)]
 pub struct AlertmanagerWebhook {
+    /// Where the webhook body is POSTed.
     pub url: String,
+    /// The `receiver` named in the body.
     pub receiver: String,
 }
 
 /// A PagerDuty Events API v2 endpoint and the integration's routing key.
 #[derive(Clone, Debug)]
 pub struct PagerDuty {
+    /// The Events API endpoint (e.g. `https://events.pagerduty.com/v2/enqueue`).
     pub url: String,
+    /// The integration's routing key, sent with every event.
     pub routing_key: String,
     /// `source` field: which deployment is paging.
     pub source: String,
@@ -140,15 +154,21 @@ pub struct PagerDuty {
 /// Where alerts go; one run sends each change to every sink.
 #[derive(Clone, Debug)]
 pub enum AlertSink {
+    /// An Alertmanager-compatible webhook receiver.
     Alertmanager(AlertmanagerWebhook),
+    /// A PagerDuty Events API v2 integration.
     PagerDuty(PagerDuty),
 }
 
+/// A sink did not take an alert message: the request failed or the answer was not 2xx.
 #[derive(Debug, thiserror::Error)]
 #[error("alert sink {sink} refused {dedup_key}: {reason}")]
 pub struct SinkError {
+    /// The sink's URL.
     pub sink: String,
+    /// The alert's dedup key.
     pub dedup_key: String,
+    /// The transport error, or `HTTP <status>`.
     pub reason: String,
 }
 
@@ -176,6 +196,7 @@ impl AlertSink {
         }
     }
 
+    /// POSTs the [`body`](Self::body) for `alert` at `transition` to this sink; a non-2xx answer is an error.
     pub async fn send(
         &self,
         client: &reqwest::Client,

@@ -11,10 +11,15 @@ pub use ledger::figures::{LedgerFigures, OpenBatch};
 /// The result of the custody and solvency checks for one asset, stored and served by the API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustodyResult {
+    /// The chain.
     pub chain_id: u64,
+    /// The asset's token (zero address = native coin).
     pub token: Address,
+    /// The block both balances are read at.
     pub block: u64,
+    /// The contract's balance of `token` at `block`, in base units.
     pub onchain_balance: U256,
+    /// What the ledger says custody holds ([`LedgerFigures::expected_balance`]), in base units.
     pub expected_balance: I256,
     /// on-chain − expected, in base units: positive = money the ledger does not know about.
     pub variance: I256,
@@ -22,6 +27,8 @@ pub struct CustodyResult {
     pub solvency_margin: I256,
 }
 
+/// The custody and solvency checks of one asset at `block`: a `custody` alert when `onchain` differs from
+/// what the ledger expects, a `solvency` alert when it is below the ledger's liabilities.
 pub fn custody(
     chain_id: u64,
     token: Address,
@@ -83,9 +90,13 @@ pub fn custody(
 /// The listener's position on one chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListenerStatus {
+    /// The chain.
     pub chain_id: u64,
+    /// The chain's head block number.
     pub chain_head: u64,
+    /// The listener's confirmation depth on this chain.
     pub confirmations: u64,
+    /// The block through which the listener has applied the chain to the ledger.
     pub last_applied_block: u64,
     /// Set when the listener stopped itself (deep reorg); it will not go on without a person.
     pub halted_reason: Option<String>,
@@ -98,6 +109,8 @@ impl ListenerStatus {
     }
 }
 
+/// The listener checks: `listener_halted` (critical) when it stopped itself, `listener_lag` (warning)
+/// when more than `max_lag_blocks` confirmed blocks are not yet in the ledger.
 pub fn listener(status: &ListenerStatus, max_lag_blocks: u64) -> Vec<Alert> {
     let chain = status.chain_id.to_string();
     let mut alerts = Vec::new();
@@ -130,6 +143,7 @@ pub fn listener(status: &ListenerStatus, max_lag_blocks: u64) -> Vec<Alert> {
     alerts
 }
 
+/// A `quarantine` warning when `chain_id` has quarantined chain events.
 pub fn quarantine(chain_id: u64, quarantined_events: u64) -> Vec<Alert> {
     if quarantined_events == 0 {
         return Vec::new();
@@ -146,6 +160,7 @@ pub fn quarantine(chain_id: u64, quarantined_events: u64) -> Vec<Alert> {
     ]
 }
 
+/// A `stuck_batch` alert (critical) for each open batch whose deadline is before `now` (unix seconds).
 pub fn stuck_batches(batches: &[OpenBatch], now: u64) -> Vec<Alert> {
     batches
         .iter()

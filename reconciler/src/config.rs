@@ -8,11 +8,15 @@ use serde::Deserialize;
 
 use crate::alerts::{AlertSink, AlertmanagerWebhook, PagerDuty};
 
+/// The reconciler's configuration file (TOML), overlaid with `RECONCILER_…` variables.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReconcilerConfig {
+    /// The ledger's Postgres database (`RECONCILER_DATABASE_URL` overrides it).
     pub database_url: String,
+    /// The chains to reconcile; at least one.
     pub chains: Vec<ChainConfig>,
+    /// Where alert changes are sent (each to every sink); none by default.
     #[serde(default)]
     pub sinks: Vec<SinkConfig>,
     /// Confirmed blocks the listener may be behind before `listener_lag` fires.
@@ -33,10 +37,13 @@ pub struct ReconcilerConfig {
     pub runbook_base: Option<String>,
 }
 
+/// One chain to reconcile.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {
+    /// The chain's id.
     pub chain_id: u64,
+    /// The chain's JSON-RPC endpoint (on TRON, see `tron`).
     pub rpc_url: String,
     /// The Settlement contract (custody).
     pub contract: Address,
@@ -45,6 +52,7 @@ pub struct ChainConfig {
     /// Tokens to reconcile (zero address = native coin); empty = every asset of the chain in the ledger.
     #[serde(default)]
     pub assets: Vec<Address>,
+    /// Seconds before an RPC request is abandoned (default 10).
     #[serde(default = "default_rpc_timeout")]
     pub rpc_timeout_secs: u64,
     /// The payout operator's address, whose native balance (gas) the metrics show as `operator_balance`.
@@ -60,14 +68,30 @@ pub struct ChainConfig {
     pub tron: bool,
 }
 
+/// An alert sink, chosen by `kind` (`alertmanager` or `pagerduty`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum SinkConfig {
-    Alertmanager { url: String, receiver: String },
-    Pagerduty { url: String, routing_key: String, source: String },
+    /// An Alertmanager-compatible webhook receiver ([`AlertmanagerWebhook`]).
+    Alertmanager {
+        /// Where the webhook body is POSTed.
+        url: String,
+        /// The `receiver` named in the body.
+        receiver: String,
+    },
+    /// A PagerDuty Events API v2 integration ([`PagerDuty`]).
+    Pagerduty {
+        /// The Events API endpoint (e.g. `https://events.pagerduty.com/v2/enqueue`).
+        url: String,
+        /// The integration's routing key.
+        routing_key: String,
+        /// `source` field: which deployment is paging.
+        source: String,
+    },
 }
 
 impl SinkConfig {
+    /// The [`AlertSink`] this entry describes.
     pub fn sink(&self) -> AlertSink {
         match self.clone() {
             Self::Alertmanager { url, receiver } => AlertSink::Alertmanager(AlertmanagerWebhook { url, receiver }),
@@ -114,10 +138,12 @@ impl ReconcilerConfig {
         Ok(config)
     }
 
+    /// `interval_secs` as a duration: the time between scheduled runs.
     pub fn interval(&self) -> Duration {
         Duration::from_secs(self.interval_secs)
     }
 
+    /// `request_poll_ms` as a duration (at least 1 ms).
     pub fn request_poll(&self) -> Duration {
         Duration::from_millis(self.request_poll_ms.max(1))
     }

@@ -16,19 +16,30 @@ use sqlx::PgPool;
 use crate::checks::ListenerStatus;
 pub use ledger::figures::{INFLOW_EVENTS, LedgerSnapshot};
 
+/// Why a chain's figures could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum FiguresError {
+    /// The ledger's database failed.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The chain's RPC provider failed.
     #[error("chain {chain_id}: {reason}")]
-    Rpc { chain_id: u64, reason: String },
+    Rpc {
+        /// The chain whose provider failed.
+        chain_id: u64,
+        /// What was being read, and the provider's error.
+        reason: String,
+    },
 }
 
 /// One chain's figures: the ledger snapshot, the chain head, and custody balances at one block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainFigures {
+    /// The chain.
     pub chain_id: u64,
+    /// The listener's position on the chain, from the ledger snapshot and the chain head read with it.
     pub listener: ListenerStatus,
+    /// The ledger's figures for the chain's assets (one consistent snapshot).
     pub ledger: LedgerSnapshot,
     /// The block at which `ledger.assets` and `onchain` are both read; `None`: custody not compared this time.
     pub custody_block: Option<u64>,

@@ -47,6 +47,8 @@ pub struct ReconcilerMetrics {
 }
 
 impl ReconcilerMetrics {
+    /// Metrics over the ledger at `pool`, with an RPC provider for each chain of `config` that names an
+    /// `operator`.
     pub fn from_config(pool: PgPool, config: &ReconcilerConfig) -> eyre::Result<Self> {
         let mut operators = Vec::new();
         for chain in &config.chains {

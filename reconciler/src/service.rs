@@ -22,9 +22,13 @@ use crate::{
 /// A chain to reconcile.
 #[derive(Clone, Debug)]
 pub struct ChainTarget {
+    /// The chain's id.
     pub chain_id: u64,
+    /// The chain's JSON-RPC provider.
     pub provider: DynProvider,
+    /// The Settlement contract (custody).
     pub contract: Address,
+    /// The listener's confirmation depth on this chain (for the lag check).
     pub confirmations: u64,
     /// Empty = every asset the ledger has on this chain.
     pub assets: Vec<Address>,
@@ -34,6 +38,7 @@ pub struct ChainTarget {
 }
 
 impl ChainTarget {
+    /// The target `chain` describes, its provider abandoning a request after `rpc_timeout_secs`.
     pub fn from_config(chain: &ChainConfig) -> eyre::Result<Self> {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.rpc_timeout_secs)).build()?;
         let provider = ProviderBuilder::new().connect_reqwest(http, chain.rpc_url.parse()?).erased();
@@ -51,27 +56,34 @@ impl ChainTarget {
 /// One asset's custody result with the ledger figures behind it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AssetReport {
+    /// The asset's custody and solvency result.
     pub result: CustodyResult,
+    /// The ledger's figures the result was computed from.
     pub ledger: LedgerFigures,
 }
 
 /// What a run found and did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct RunReport {
+    /// The id the run was recorded under.
     pub run_id: i64,
+    /// Each asset whose custody was compared in this run.
     pub assets: Vec<AssetReport>,
     /// Every alert firing after this run.
     pub alerts: Vec<Alert>,
     /// Changes this run queued for the sinks.
     pub fired: Vec<Alert>,
+    /// Alerts that stopped firing with this run (queued for the sinks as resolves).
     pub resolved: Vec<Alert>,
     /// Chains that could not be read (their earlier alerts are kept firing).
     pub errors: Vec<String>,
     /// Sink messages delivered by this run (including retries of earlier ones), and those still owed.
     pub delivered: usize,
+    /// Sink messages still owed after this run (refused, or waiting behind a refusal).
     pub undelivered: usize,
 }
 
+/// Runs the checks over the configured chains, records the results and delivers alert changes to the sinks.
 #[derive(Debug)]
 pub struct Reconciler {
     pool: PgPool,
@@ -84,6 +96,8 @@ pub struct Reconciler {
 }
 
 impl Reconciler {
+    /// A reconciler of `chains` sending to `sinks` (requests time out after 10 s), raising `listener_lag`
+    /// past `max_lag_blocks` confirmed blocks; no runbook links.
     pub fn new(pool: PgPool, chains: Vec<ChainTarget>, sinks: Vec<AlertSink>, max_lag_blocks: u64) -> Self {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
         Self { pool, chains, sinks, max_lag_blocks, client, runbook_base: None }
@@ -95,6 +109,7 @@ impl Reconciler {
         self
     }
 
+    /// A reconciler over `pool` as `config` describes it: chains, sinks, lag limit and runbook links.
     pub fn from_config(pool: PgPool, config: &ReconcilerConfig) -> eyre::Result<Self> {
         let chains = config.chains.iter().map(ChainTarget::from_config).collect::<eyre::Result<_>>()?;
         let sinks = config.sinks.iter().map(|s| s.sink()).collect();

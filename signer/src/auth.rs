@@ -28,19 +28,25 @@ pub use signer_client::auth::{
 /// told less ([`AuthFailure::public_code`]): every failure before the MAC verifies gets one answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AuthFailure {
+    /// An authentication header is absent.
     #[error("missing authentication headers")]
     MissingHeaders,
     /// A header repeated, longer than its bound, not text, or not of its form; or a path longer than its bound.
     #[error("malformed authentication headers")]
     MalformedHeaders,
+    /// The caller id is none of the configured callers.
     #[error("unknown caller")]
     UnknownCaller,
+    /// The timestamp is more than the window away from the signer's clock.
     #[error("timestamp outside the accepted window")]
     StaleTimestamp,
+    /// The MAC is not the caller's for this timestamp, request id, method, path and body hash.
     #[error("signature does not match the request")]
     BadSignature,
+    /// The body read does not hash to the `x-signer-content-sha256` the MAC covered.
     #[error("body does not match the hash its signature covers")]
     BodyMismatch,
+    /// The MAC was already accepted within the window, or recorded with a signature before a restart.
     #[error("request already seen")]
     Replayed,
 }
@@ -113,10 +119,12 @@ impl Permissions {
         Ok(Self::only(kinds))
     }
 
+    /// Whether a caller with these permissions may ask for `kind`.
     pub fn allows(self, kind: Kind) -> bool {
         self.0 & Self::bit(kind) != 0
     }
 
+    /// The permitted kinds, in [`Kind::ALL`] order.
     pub fn kinds(self) -> impl Iterator<Item = Kind> {
         Kind::ALL.into_iter().filter(move |k| self.allows(*k))
     }
@@ -142,8 +150,11 @@ impl<'de> Deserialize<'de> for Permissions {
 /// One authenticated caller, its shared secret and the payload kinds it may ask for.
 #[derive(Clone, Debug)]
 pub struct Caller {
+    /// The caller's id, as sent in `x-signer-caller`.
     pub id: String,
+    /// The shared secret its MACs are keyed with (at least [`MIN_SECRET_BYTES`] bytes).
     pub secret: SecretString,
+    /// The payload kinds it may ask for.
     pub permissions: Permissions,
 }
 
@@ -163,14 +174,21 @@ impl Caller {
 /// form before it is parsed.
 #[derive(Clone, Copy, Debug)]
 pub struct Credentials<'a> {
+    /// The caller id claimed (`x-signer-caller`).
     pub caller: &'a str,
+    /// When the request was signed, unix seconds (`x-signer-timestamp`).
     pub timestamp: u64,
+    /// The caller's random id for this request (`x-signer-request-id`).
     pub request_id: &'a str,
+    /// The request's HMAC-SHA256 (`x-signer-signature`).
     pub signature: Mac,
+    /// The SHA-256 of the body the MAC covers (`x-signer-content-sha256`).
     pub body_sha256: [u8; 32],
 }
 
 impl<'a> Credentials<'a> {
+    /// Reads the five authentication headers: an absent one is `MissingHeaders`, any other fault
+    /// `MalformedHeaders`. Nothing is verified yet ([`Authenticator::verify_head`]).
     pub fn from_headers(headers: &'a HeaderMap) -> Result<Self, AuthFailure> {
         let caller = header(headers, CALLER_HEADER, CALLER_ID_MAX_LEN)?;
         let timestamp = header(headers, TIMESTAMP_HEADER, TIMESTAMP_MAX_LEN)?;
@@ -216,8 +234,11 @@ fn digest(hex_text: &str) -> Option<[u8; 32]> {
 /// may ask for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Authenticated {
+    /// The caller's id.
     pub caller: String,
+    /// The request's MAC (hex), recorded with every signature the request obtains.
     pub mac: String,
+    /// The payload kinds the caller may ask for.
     pub permissions: Permissions,
 }
 
@@ -230,6 +251,7 @@ pub struct AuthenticatedHead {
 }
 
 impl AuthenticatedHead {
+    /// The authenticated caller's id.
     pub fn caller(&self) -> &str {
         &self.caller.caller
     }
@@ -247,7 +269,9 @@ impl AuthenticatedHead {
 #[derive(Debug, thiserror::Error)]
 #[error("[auth] caller {caller:?}: {problem}")]
 pub struct InvalidCaller {
+    /// The caller's id, as configured.
     pub caller: String,
+    /// What is wrong with it.
     pub problem: String,
 }
 
@@ -323,6 +347,7 @@ impl Authenticator {
         })
     }
 
+    /// How many seconds a request's timestamp may differ from the signer's clock.
     pub fn window_secs(&self) -> u64 {
         self.window_secs
     }

@@ -15,13 +15,19 @@ use crate::{
 /// Everything `startup::run` needs, secrets resolved.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// The address the HTTP server listens on.
     pub bind: SocketAddr,
     /// Timeouts and the connection limit of the HTTP server.
     pub limits: service_kit::serve::ServerLimits,
+    /// The SQLite file holding the double-sign record.
     pub store_path: PathBuf,
+    /// Where the signing key comes from.
     pub key: KeySettings,
+    /// The callers that may authenticate, secrets resolved.
     pub callers: Vec<Caller>,
+    /// How many seconds a request's timestamp may differ from the signer's clock.
     pub auth_window_secs: u64,
+    /// What the signer may sign.
     pub policy: PolicyConfig,
 }
 
@@ -41,10 +47,14 @@ impl Settings {
     }
 }
 
+/// The signing key's source, its secret resolved.
 #[derive(Clone, Debug)]
 pub enum KeySettings {
+    /// An encrypted JSON keystore file.
     Keystore {
+        /// The keystore file.
         path: PathBuf,
+        /// The passphrase that decrypts it.
         passphrase: SecretString,
     },
     /// A raw hex key: only with the explicit `--insecure-dev-key` opt-in.
@@ -55,17 +65,24 @@ pub enum KeySettings {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
+    /// `[server]`: bind address and HTTP limits; defaults when the section is absent.
     #[serde(default)]
     pub server: ServerConfig,
+    /// `[store]`: the double-sign record.
     pub store: StoreConfig,
+    /// `[key]`: the signing key.
     pub key: KeyConfig,
+    /// `[auth]`: the authentication window and the callers.
     pub auth: AuthConfig,
+    /// `[policy]`: what may be signed.
     pub policy: PolicyConfig,
 }
 
+/// `[server]`: the HTTP server.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
+    /// The address to listen on; default `127.0.0.1:8700`. `SIGNER_BIND` overrides it.
     #[serde(default = "default_bind")]
     pub bind: SocketAddr,
     /// Slow and excess clients (`[server.limits]`: header read and request timeouts, connections).
@@ -83,9 +100,11 @@ fn default_bind() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8700))
 }
 
+/// `[store]`: the double-sign record.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
+    /// The SQLite file; `SIGNER_STORE_PATH` overrides it.
     pub path: PathBuf,
 }
 
@@ -93,24 +112,32 @@ pub struct StoreConfig {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretRef {
+    /// The environment variable holding the secret.
     pub env: Option<String>,
+    /// The file holding the secret. Exactly one of `env` and `file` must be given.
     pub file: Option<PathBuf>,
 }
 
+/// `[key]`: the signing key.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyConfig {
+    /// The encrypted JSON keystore file; `SIGNER_KEYSTORE` overrides it. Needs `passphrase`.
     pub keystore: Option<PathBuf>,
+    /// Where the keystore's passphrase is.
     pub passphrase: Option<SecretRef>,
     /// Where the raw dev key is; honoured only with `--insecure-dev-key`.
     pub insecure_dev_key: Option<SecretRef>,
 }
 
+/// `[auth]`: caller authentication.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
+    /// How many seconds a request's timestamp may differ from the signer's clock; default 30.
     #[serde(default = "default_window")]
     pub window_secs: u64,
+    /// The callers: at least one, each id listed once.
     pub callers: Vec<CallerConfig>,
 }
 
@@ -118,22 +145,39 @@ fn default_window() -> u64 {
     30
 }
 
+/// One entry of `[auth] callers`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallerConfig {
+    /// The caller's id, as sent in `x-signer-caller`.
     pub id: String,
+    /// Where its shared secret is.
     pub secret: SecretRef,
     /// The payload kinds this caller may ask for; absent = all. An unknown name fails loading.
     #[serde(default)]
     pub kinds: Option<Permissions>,
 }
 
+/// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The config file or a secret's file could not be read.
     #[error("reading {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The config text is not TOML, or a value (from the file or the environment) does not fit its field.
     #[error("parsing {path}: {source}")]
-    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    Parse {
+        /// The config file (`(configuration text)` when parsed from a string).
+        path: PathBuf,
+        /// The parser's error.
+        source: Box<toml::de::Error>,
+    },
+    /// A value is missing, conflicting or refused, e.g. an unset secret variable or no caller.
     #[error("{0}")]
     Invalid(String),
 }
@@ -152,6 +196,7 @@ fn parse_error(path: &std::path::Path, e: service_kit::config::ConfigError) -> C
 
 /// Reads environment variables; a seam so tests do not mutate the process environment.
 pub trait Env {
+    /// The value of variable `name`, if it is set.
     fn var(&self, name: &str) -> Option<String>;
 }
 

@@ -9,21 +9,28 @@ use alloy::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
+/// The boxed future a [`KeySource`] call returns.
 pub type KeyFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, KeyError>> + Send + 'a>>;
 
+/// Why the key could not be loaded or could not sign.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// The keystore could not be read or decrypted.
     #[error("keystore: {0}")]
     Keystore(String),
+    /// The dev key is not a hex private key.
     #[error("dev key: {0}")]
     DevKey(String),
+    /// The key failed to sign a digest.
     #[error("signing failed: {0}")]
     Signing(String),
 }
 
 /// Signs EIP-712 digests the service computed itself; never exposed to callers as "sign this hash".
 pub trait KeySource: Send + Sync + 'static {
+    /// The address whose key signs.
     fn address(&self) -> KeyFuture<'_, Address>;
+    /// Signs `digest`, an EIP-712 digest the service computed itself.
     fn sign_hash(&self, digest: B256) -> KeyFuture<'_, Signature>;
 }
 

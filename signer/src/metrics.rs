@@ -70,6 +70,7 @@ impl Metrics {
         self.decisions.get_or_create(&Decision { kind, outcome }).inc();
     }
 
+    /// One request's time from its authenticated body to its decisions (`signer_decision_seconds`).
     pub fn observe_signing(&self, elapsed: Duration) {
         self.decision_seconds.observe(elapsed.as_secs_f64());
     }
@@ -79,6 +80,7 @@ impl Metrics {
         self.many_intents.observe(intents as f64);
     }
 
+    /// Every metric in Prometheus text format, for `GET /metrics`.
     pub fn render(&self) -> String {
         let mut out = String::new();
         if let Err(e) = encode(&mut out, &self.registry) {

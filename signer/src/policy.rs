@@ -23,7 +23,9 @@ pub struct PolicyConfig {
     pub default_ttl_secs: u64,
     /// No payload may stay valid for longer than this from the moment it is signed.
     pub max_deadline_horizon_secs: u64,
+    /// Most entries one payout batch may carry; a batch that long must fit in a request body.
     pub max_batch_entries: usize,
+    /// The chains intents may target; none when absent (default deny).
     #[serde(default)]
     pub chains: Vec<ChainConfig>,
 }
@@ -59,14 +61,18 @@ impl PolicyConfig {
     }
 }
 
+/// One `[[policy.chains]]` entry: what may be signed on one chain.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {
+    /// The chain's id, as intents name it.
     pub chain_id: u64,
+    /// The Settlement contracts intents may target.
     pub contracts: Vec<Addr>,
     /// Where treasury transfers may send company funds.
     #[serde(default)]
     pub treasury_recipients: Vec<Addr>,
+    /// The assets intents may move, each with its caps.
     pub assets: Vec<AssetConfig>,
 }
 
@@ -74,6 +80,7 @@ pub struct ChainConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssetConfig {
+    /// The asset's token address.
     pub token: Addr,
     /// Largest amount of a single register, retopup, treasury transfer or payout entry.
     pub per_payload_cap: Amount,
@@ -92,16 +99,27 @@ pub struct AssetConfig {
 pub enum Rule {
     /// The caller's configured `kinds` do not include the requested payload kind.
     CallerNotPermitted,
+    /// The intent's chain is not in the policy.
     ChainNotAllowed,
+    /// The contract is not allowed on that chain.
     ContractNotAllowed,
+    /// The token is not an asset of that chain.
     TokenNotAllowed,
+    /// A treasury transfer (not a refund) to an address that is not a treasury recipient.
     TreasuryRecipientNotAllowed,
+    /// An amount above `per_payload_cap`, or a payout entry above `per_entry_cap`.
     PerPayloadCap,
+    /// A payout batch whose total is above `per_batch_cap`.
     PerBatchCap,
+    /// A payout batch of more than `max_batch_entries` entries.
     BatchEntries,
+    /// An outflow that would take the asset's rolling 24-hour sum above `daily_outflow_cap`.
     DailyOutflowCap,
+    /// A requested deadline that is not after now.
     DeadlinePassed,
+    /// A requested deadline beyond now + `max_deadline_horizon_secs`.
     DeadlineHorizon,
+    /// A payout or treasury transfer to the Settlement contract itself.
     RecipientIsContract,
     /// A refund that does not return exactly a payment this signer authorised, to the wallet that paid it.
     RefundNotAPayment,
@@ -110,6 +128,7 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// The stable code clients see, `policy.<rule>`.
     pub fn code(self) -> &'static str {
         match self {
             Rule::CallerNotPermitted => "policy.caller_not_permitted",
@@ -130,10 +149,13 @@ impl Rule {
     }
 }
 
+/// An intent the policy refused: the rule, and the detail the caller is told.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}: {detail}", rule.code())]
 pub struct Refusal {
+    /// The rule that refused it.
     pub rule: Rule,
+    /// What broke the rule, in words.
     pub detail: String,
 }
 
@@ -146,12 +168,16 @@ fn refuse<T>(rule: Rule, detail: impl Into<String>) -> Result<T, Refusal> {
 #[error("invalid policy config: {0}")]
 pub struct InvalidPolicy(String);
 
+/// One asset's caps, in base units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AssetCaps {
+    /// Largest amount of a register, retopup or treasury transfer.
     pub per_payload: U256,
     /// Largest payout entry.
     pub per_entry: U256,
+    /// Largest total of one payout batch.
     pub per_batch: U256,
+    /// Largest sum of outflows signed in any 24 hours.
     pub daily_outflow: U256,
 }
 
@@ -162,6 +188,7 @@ struct ChainPolicy {
     assets: HashMap<Address, AssetCaps>,
 }
 
+/// The policy in force: the `[policy]` config, checked and indexed by chain.
 #[derive(Clone, Debug)]
 pub struct Policy {
     default_ttl_secs: u64,
@@ -173,16 +200,20 @@ pub struct Policy {
 /// One asset's limits as the policy endpoint shows them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssetView {
+    /// The asset's caps.
     pub caps: AssetCaps,
+    /// Most entries one payout batch may carry.
     pub max_batch_entries: usize,
     /// Payout recipients refused whatever the amount: the contract itself (`RecipientIsContract`).
     pub refused_payout_recipients: Vec<Address>,
+    /// Where the chain's treasury transfers may send funds, sorted.
     pub treasury_recipients: Vec<Address>,
 }
 
 /// An intent the static rules allow, with what the store still has to check under its write lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Admission {
+    /// The deadline to sign: the requested one, or now + `default_ttl_secs`.
     pub deadline: u64,
     /// Set for outflows: the asset's daily cap, to compare with the store's 24-hour sum.
     pub daily_outflow_cap: Option<U256>,
@@ -362,10 +393,13 @@ impl Policy {
 /// A register or retopup payload as the store recorded it: what a refund of its payment must match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignedPayment {
+    /// The payload's kind.
     pub kind: Kind,
     /// The wallet the payload let pay (its `user`).
     pub payer: Address,
+    /// The token it let the payer pay in.
     pub token: Address,
+    /// The amount it let the payer pay, in base units.
     pub amount: U256,
 }
 
@@ -374,6 +408,7 @@ pub struct SignedPayment {
 pub struct SignedRefund {
     /// The refund's own (treasury) nonce.
     pub nonce: U256,
+    /// When the refund stops being valid, unix seconds.
     pub deadline: u64,
 }
 

@@ -17,14 +17,19 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, Transactio
 use crate::intent::{Kind, Target};
 use crate::policy::{SignedPayment, SignedRefund};
 
+/// Why the double-sign store could not read or record.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// SQLite failed.
     #[error("sqlite: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A stored row could not be read back as what it should hold.
     #[error("unreadable row: {0}")]
     Corrupt(String),
+    /// A chain id above `i64::MAX`, which the store's integer column cannot hold.
     #[error("chain id {0} does not fit the store")]
     ChainIdTooLarge(u64),
+    /// A record's (chain, contract, nonce) is already recorded.
     #[error("another writer signed this nonce first")]
     NonceTaken,
     /// The store transaction of a group of requests failed; every request of the group gets it.
@@ -63,25 +68,40 @@ pub struct Store {
 /// A payload already signed for a (chain, contract, nonce).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedRecord {
+    /// The EIP-712 digest signed.
     pub digest: B256,
+    /// The signature over it.
     pub signature: Signature,
+    /// The payload's deadline, unix seconds.
     pub deadline: u64,
 }
 
 /// Everything recorded about one signature.
 #[derive(Clone, Debug)]
 pub struct NewRecord<'a> {
+    /// The chain and contract signed for.
     pub target: Target,
+    /// The payload's nonce.
     pub nonce: U256,
+    /// The payload's kind.
     pub kind: Kind,
+    /// The EIP-712 digest signed.
     pub digest: B256,
+    /// The signature over it.
     pub signature: Signature,
+    /// The token the payload moves; `0x000…0` for the native coin.
     pub asset: Address,
+    /// The total the payload moves, in base units.
     pub amount: U256,
+    /// The payload's deadline, unix seconds.
     pub deadline: u64,
+    /// The caller that asked for it.
     pub caller: &'a str,
+    /// The request's MAC (hex), so that replay protection survives a restart.
     pub request_mac: &'a str,
+    /// When it was signed, unix seconds.
     pub signed_at: u64,
+    /// The intent as signed, JSON.
     pub payload: &'a str,
     /// A refund's refunded payment nonce (same target).
     pub refund_of: Option<U256>,
@@ -239,6 +259,7 @@ impl Store {
         .await
     }
 
+    /// Succeeds when the store answers a trivial query (`GET /health`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?)).await
     }

@@ -148,7 +148,9 @@ pub struct TronFaults {
 /// What the stand-in did, for tests to assert that a fault really happened.
 #[derive(Debug, Default)]
 pub struct TronRpcCounters {
+    /// HTTP requests received on either port; a batch counts once.
     pub requests: AtomicU64,
+    /// Range `eth_getLogs` calls answered `[]` by the `empty_logs_every` fault.
     pub emptied_logs: AtomicU64,
     /// Requests refused as java-tron refuses them (historical state, sending, wide log ranges).
     pub refused: AtomicU64,
@@ -176,6 +178,7 @@ pub struct TronRpc {
     pub full_url: String,
     /// The solidity node's JSON-RPC (`latest` = the solidified block).
     pub solidity_url: String,
+    /// What the stand-in did so far.
     pub counters: Arc<TronRpcCounters>,
     state: Arc<State>,
     _servers: [LoopbackServer; 2],

@@ -135,10 +135,15 @@ pub struct Faults {
 /// What the node did, for tests to assert that a fault really fired.
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
+    /// Broadcasts received, whatever became of them.
     pub broadcasts: u64,
+    /// Broadcasts validated and executed.
     pub accepted: u64,
+    /// Broadcasts refused by validation (a `busy` refusal is counted apart).
     pub refused: u64,
+    /// Broadcasts answered SUCCESS and thrown away (`Faults::drop_broadcasts`).
     pub dropped: u64,
+    /// Broadcasts refused with `SERVER_BUSY` (`Faults::server_busy`).
     pub busy: u64,
 }
 

@@ -11,24 +11,32 @@ use hyper_util::rt::TokioIo;
 /// One request as the handler sees it.
 #[derive(Debug)]
 pub struct Received {
+    /// The HTTP method, e.g. `POST`.
     pub method: String,
+    /// The request path, without the query.
     pub path: String,
+    /// The body as read; empty if it could not be read.
     pub body: Bytes,
 }
 
 /// What the handler answers: status, content type, body.
 #[derive(Clone, Debug)]
 pub struct Answer {
+    /// The HTTP status code (one out of range is sent as 502).
     pub status: u16,
+    /// The `Content-Type` header.
     pub content_type: &'static str,
+    /// The response body.
     pub body: Vec<u8>,
 }
 
 impl Answer {
+    /// A JSON answer with `status`.
     pub fn json(status: u16, value: &serde_json::Value) -> Self {
         Self { status, content_type: "application/json", body: value.to_string().into_bytes() }
     }
 
+    /// A UTF-8 plain-text answer with `status`.
     pub fn text(status: u16, text: impl Into<String>) -> Self {
         Self { status, content_type: "text/plain; charset=utf-8", body: text.into().into_bytes() }
     }
@@ -38,7 +46,9 @@ impl Answer {
 /// it passes the limit, without reading the rest or calling the handler.
 #[derive(Clone, Debug)]
 pub struct BodyLimit {
+    /// Most body bytes read.
     pub max: usize,
+    /// The answer to a longer body.
     pub over: Answer,
 }
 
@@ -53,6 +63,7 @@ fn response(answer: Answer) -> Response<Full<Bytes>> {
 
 /// A running server; dropping it stops accepting.
 pub struct LoopbackServer {
+    /// The address it listens on, with the port the OS chose.
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
 }

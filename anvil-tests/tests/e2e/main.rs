@@ -20,9 +20,13 @@ use anvil_tests::devchain::DevChain;
 use anvil_tests::services::{Service, WorkDir, listener_config};
 use sqlx::PgPool;
 
+/// anvil's chain id.
 pub const CHAIN: u64 = 31337;
+/// The confirmation depth the listener and the reconciler are started with.
 pub const CONFIRMATIONS: u64 = 2;
+/// Base units of one native coin (18 decimals).
 pub const BNB: u128 = 1_000_000_000_000_000_000;
+/// Base units of one test USDT (6 decimals).
 pub const USDT: u128 = 1_000_000;
 /// Upper bound on any wait for the services (they are debug builds on a shared machine).
 pub const LIMIT: Duration = Duration::from_secs(120);
@@ -32,7 +36,9 @@ pub const LIMIT: Duration = Duration::from_secs(120);
 pub struct Sent {
     /// Block of the last transaction.
     pub last_block: u64,
+    /// Wallets that registered with the native coin.
     pub native: usize,
+    /// Wallets that registered with test USDT.
     pub usdt: usize,
 }
 
@@ -66,6 +72,7 @@ pub async fn registration_stream(
     Ok(Sent { last_block, native: native.len(), usdt: usdt.len() })
 }
 
+/// The `i64` that query `sql` returns; panics when it fails.
 pub async fn scalar_i64(pool: &PgPool, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.expect(sql)
 }

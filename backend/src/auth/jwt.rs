@@ -7,11 +7,16 @@ use serde::{Deserialize, Serialize};
 
 use super::Role;
 
+/// The JWT claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
+    /// The wallet, 0x EIP-55.
     pub sub: String,
+    /// What the wallet may do.
     pub role: Role,
+    /// Issued at, Unix seconds.
     pub iat: i64,
+    /// Expires at, Unix seconds.
     pub exp: i64,
     /// The session (refresh-token family) the token belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -21,7 +26,9 @@ pub struct Claims {
 /// What a valid access token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
+    /// The signed-in wallet.
     pub wallet: Address,
+    /// What the wallet may do.
     pub role: Role,
     /// The session it belongs to; checked against revoked sessions on every request.
     pub family: Option<String>,
@@ -43,6 +50,7 @@ impl std::fmt::Debug for AccessTokens {
 }
 
 impl AccessTokens {
+    /// Signs and checks HS256 tokens with `secret`; issued tokens last `ttl_secs` (5 s leeway when checked).
     pub fn new(secret: &[u8], ttl_secs: u64) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
@@ -55,10 +63,12 @@ impl AccessTokens {
         }
     }
 
+    /// Seconds an access token stays valid.
     pub fn ttl_secs(&self) -> i64 {
         self.ttl_secs
     }
 
+    /// A signed access token for `wallet` with `role` in session `family`, valid for [`ttl_secs`](Self::ttl_secs).
     pub fn issue(
         &self,
         wallet: Address,

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// A signed-in wallet that is not one of the configured admins.
     User,
+    /// A wallet listed in the configured admins (`[auth] admins`): may also use the admin routes.
     Admin,
 }
 

@@ -8,6 +8,7 @@ use redis::aio::ConnectionManager;
 
 use super::siwe::WalletChain;
 
+/// Issues and spends sign-in nonces in Redis, under the configured key prefix; unavailable without Redis.
 #[derive(Clone)]
 pub struct NonceStore {
     redis: Option<ConnectionManager>,
@@ -20,8 +21,10 @@ impl std::fmt::Debug for NonceStore {
     }
 }
 
+/// Why a nonce could not be issued or spent.
 #[derive(Debug, thiserror::Error)]
 pub enum NonceError {
+    /// Redis is not configured or did not answer (the Redis error, if it answered with one).
     #[error("nonce store unavailable")]
     Unavailable(#[source] Option<redis::RedisError>),
 }
@@ -31,6 +34,7 @@ fn binding(chain: WalletChain, wallet: Address) -> String {
 }
 
 impl NonceStore {
+    /// A store over `redis` (`None`: sign-in unavailable) whose keys start with `prefix`.
     pub fn new(redis: Option<ConnectionManager>, prefix: &str) -> Self {
         Self { redis, prefix: prefix.to_owned() }
     }

@@ -9,12 +9,16 @@ use sqlx::PgPool;
 /// Why a refresh token was refused (all map to 401).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RefreshError {
+    /// No refresh token with this value was ever issued.
     #[error("unknown refresh token")]
     Unknown,
+    /// The token's lifetime has passed.
     #[error("refresh token expired")]
     Expired,
+    /// Its session was ended (logout, or an earlier reuse).
     #[error("refresh token revoked")]
     Revoked,
+    /// The token was already spent: its whole session is now revoked.
     #[error("refresh token reused; its session has been revoked")]
     Reused,
 }

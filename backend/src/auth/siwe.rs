@@ -10,11 +10,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WalletChain {
+    /// EVM wallet: 0x address, EIP-191 `personal_sign`.
     Evm,
+    /// TRON wallet: base58 `T…` address, TRON's signed-message prefix.
     Tron,
 }
 
 impl WalletChain {
+    /// The lowercase name (`evm`, `tron`), as in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Evm => "evm",
@@ -33,6 +36,7 @@ impl WalletChain {
         }
     }
 
+    /// Writes `address` as this chain's wallets show it (0x EIP-55, or `T…`).
     pub fn show_address(self, address: Address) -> String {
         match self {
             Self::Evm => address.to_checksum(None),
@@ -44,14 +48,23 @@ impl WalletChain {
 /// The fields of an EIP-4361 message this service issues and accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiweMessage {
+    /// `domain` (host[:port]) of the site asking for the sign-in.
     pub domain: String,
+    /// The wallet family; picks the header wording and the address form.
     pub chain: WalletChain,
+    /// The wallet signing in.
     pub address: Address,
+    /// The human-readable statement line.
     pub statement: String,
+    /// `URI` of the site asking for the sign-in.
     pub uri: String,
+    /// `Chain ID` the message is for.
     pub chain_id: u64,
+    /// The single-use nonce (alphanumeric, at least 8 characters).
     pub nonce: String,
+    /// `Issued At`, written in RFC 3339 UTC to the second.
     pub issued_at: DateTime<Utc>,
+    /// `Expiration Time`: the message is refused from then on.
     pub expiration_time: DateTime<Utc>,
 }
 
@@ -180,9 +193,13 @@ impl SiweMessage {
 /// What this deployment accepts.
 #[derive(Debug, Clone)]
 pub struct Expected<'a> {
+    /// `domain` the messages must name.
     pub domain: &'a str,
+    /// `URI` the messages must name.
     pub uri: &'a str,
+    /// `Chain ID` of EVM sign-in messages.
     pub evm_chain_id: u64,
+    /// `Chain ID` of TRON sign-in messages.
     pub tron_chain_id: u64,
 }
 
@@ -195,18 +212,25 @@ pub fn parse_signature(text: &str) -> Result<Signature, SiweError> {
     Signature::from_raw(&bytes).map_err(|_| SiweError::BadSignature)
 }
 
+/// Why a sign-in message or its signature was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SiweError {
+    /// Too long, or not in the shape this service writes; names the part that is wrong.
     #[error("malformed sign-in message: {0}")]
     Malformed(&'static str),
+    /// Its `domain` or `URI` is not this deployment's.
     #[error("message is for another domain or URI")]
     WrongDomain,
+    /// Its `Chain ID` is not the configured one for its wallet family.
     #[error("message is for another chain id")]
     WrongChain,
+    /// Its `Expiration Time` has passed.
     #[error("message has expired")]
     Expired,
+    /// Its `Issued At` is more than 60 s in the future.
     #[error("message is not valid yet")]
     NotYetValid,
+    /// The signature is not 65 bytes of hex, or was not made by the message's address.
     #[error("signature is malformed or not by the message's address")]
     BadSignature,
 }

@@ -17,8 +17,10 @@ use crate::http::extract::{AdminUser, Json};
 use ledger::admin::AdminError;
 use ledger::console::AckRefusal;
 
+/// The admin ping's answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminPing {
+    /// The caller's wallet, 0x EIP-55.
     pub admin: String,
 }
 
@@ -35,6 +37,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(withdrawals))
 }
 
+/// Answers with the caller's wallet when its bearer token has the admin role (403 for other users).
 #[utoipa::path(get, path = "/v1/admin/ping", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = AdminPing)))]
 pub async fn ping(AdminUser(user): AdminUser) -> Json<AdminPing> {
@@ -60,17 +63,22 @@ impl From<AdminError> for ApiError {
     }
 }
 
+/// Body of a freeze or unfreeze: the asset it applies to.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssetRequest {
+    /// The asset the user is frozen or unfrozen in.
     pub asset_id: i32,
 }
 
+/// A user's frozen state in one asset, after the change.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FrozenState {
+    /// The asset.
     pub asset_id: i32,
     /// In the asset chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub address: String,
+    /// Whether the user is frozen now.
     pub frozen: bool,
 }
 
@@ -118,6 +126,7 @@ async fn set_frozen(
     Ok(Json(FrozenState { asset_id, address: abi::tron::show(chain_id, user), frozen }))
 }
 
+/// A page of the audit log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -128,15 +137,23 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
+/// One row of the append-only audit log: who did what to what, with the state before and after.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
+    /// The entry's id (the page cursor).
     pub id: i64,
+    /// Who acted: an admin's wallet (0x EIP-55), or a service such as `payout-worker`.
     pub actor: String,
+    /// What was done, e.g. `freeze`, `new_plan_version`, `ack_alert`.
     pub action: String,
+    /// The asset concerned; null when the action concerns no one asset.
     pub asset_id: Option<i32>,
+    /// What it was done to (a wallet, `alert 7`, `batch:12`…), as the action names it.
     pub target: Option<String>,
+    /// The state before the action; null when none was recorded.
     #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
+    /// The state after the action.
     #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
     /// Ledger position (events applied) when the action took effect.
@@ -172,27 +189,35 @@ pub async fn audit(
     Ok(Json(Page::keyset(items, limit, |r| r.id)))
 }
 
+/// The asset whose plan versions to list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PlanQuery {
+    /// The asset; 404 when it has no plan versions (an unknown asset).
     pub asset_id: i32,
 }
 
+/// An asset's plan versions.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PlanVersions {
+    /// The asset.
     pub asset_id: i32,
     /// Oldest first; each governs events from its block until the next one's.
     pub versions: Vec<PlanVersionView>,
 }
 
+/// One plan version of an asset.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PlanVersionView {
+    /// The version's number, 1 first.
     pub version: i32,
+    /// First block whose events it governs.
     pub effective_from_block: i64,
     /// The parameters as stored (amounts in base units, decimal strings).
     #[schema(value_type = Object)]
     pub params: serde_json::Value,
+    /// When it was added (RFC 3339, UTC).
     pub created_at: String,
 }
 
@@ -220,9 +245,11 @@ pub async fn plan_versions(
     Ok(Json(PlanVersions { asset_id: q.asset_id, versions }))
 }
 
+/// Body of a new plan version: the asset, the first block it governs and a complete parameter set.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPlanVersion {
+    /// The asset to give the new version.
     pub asset_id: i32,
     /// First block the new parameters govern; must be after every applied block and the latest version's start.
     pub from_block: u64,
@@ -231,10 +258,14 @@ pub struct NewPlanVersion {
     pub params: serde_json::Value,
 }
 
+/// The plan version created.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedPlanVersion {
+    /// The asset.
     pub asset_id: i32,
+    /// The new version's number.
     pub version: u32,
+    /// First block it governs (the request's `from_block`).
     pub effective_from_block: u64,
 }
 
@@ -263,6 +294,7 @@ pub async fn new_plan_version(
     Ok(Json(CreatedPlanVersion { asset_id: req.asset_id, version, effective_from_block: req.from_block }))
 }
 
+/// Which operational log to page through, and from where.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -279,43 +311,66 @@ pub struct LogsQuery {
     pub limit: Option<u32>,
 }
 
+/// An operational log of `GET /v1/admin/logs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LogKind {
+    /// Alerts: the open ones, or every one with `all`.
     Alerts,
+    /// Quarantined chain events: the unresolved ones, or every one with `all`.
     Quarantine,
 }
 
+/// One page of an operational log: alerts or quarantined events, as `kind` asked.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LogPage {
+    /// With `kind=alerts`: the alerts, newest first; empty otherwise.
     pub alerts: Vec<AlertEntry>,
+    /// With `kind=quarantine`: the quarantined events, newest first; empty otherwise.
     pub quarantined: Vec<QuarantinedEvent>,
+    /// Pass as `cursor` (with the same `kind`) for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 
+/// An alert of the operational log.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AlertEntry {
+    /// The alert's id (the `{id}` of `POST /v1/admin/alerts/{id}/ack`).
     pub id: i64,
+    /// What kind of trouble it reports.
     pub kind: String,
+    /// What happened, for people.
     pub message: String,
+    /// The figures behind it.
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
+    /// When it was raised (RFC 3339, UTC).
     pub created_at: String,
+    /// When an admin acknowledged it (RFC 3339, UTC); null while open.
     pub acknowledged_at: Option<String>,
 }
 
+/// A quarantined chain event, with its newest refund.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QuarantinedEvent {
+    /// The event's chain.
     pub chain_id: i64,
+    /// The event's transaction hash, 0x hex.
     pub tx_hash: String,
+    /// The event's log index.
     pub log_index: i64,
+    /// The block the event is in.
     pub block: i64,
+    /// The asset it paid into; null when its token is no asset of the ledger.
     pub asset_id: Option<i32>,
+    /// Why it was quarantined, as a code (e.g. `wrong_amount`, `unknown_sponsor`).
     pub reason_code: String,
+    /// Why it was quarantined, for people.
     pub reason: String,
     /// The raw event as decoded.
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
+    /// When it was quarantined (RFC 3339, UTC).
     pub created_at: String,
     /// For a payment (`Registered`, `Retopped`): the wallet that paid, in the chain's form (0x EIP-55 or `T…`).
     pub payer: Option<String>,
@@ -430,9 +485,12 @@ pub async fn logs(
     Ok(Json(LogPage { alerts: vec![], quarantined, next_cursor }))
 }
 
+/// An alert just acknowledged.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AckedAlert {
+    /// The alert's id.
     pub id: i64,
+    /// When it was acknowledged (RFC 3339, UTC).
     pub acknowledged_at: String,
 }
 
@@ -456,10 +514,12 @@ pub async fn ack_alert(
     Ok(Json(AckedAlert { id, acknowledged_at: at }))
 }
 
+/// Filters and page of users' withdraw requests.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawalsQuery {
+    /// Only requests in this asset; every asset when absent.
     pub asset_id: Option<i32>,
     /// `open`, `batched` or `cancelled`; all when absent.
     #[param(inline)]
@@ -470,11 +530,15 @@ pub struct WithdrawalsQuery {
     pub limit: Option<u32>,
 }
 
+/// A withdraw request's status.
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WithdrawStatus {
+    /// Waiting for a payout batch (one open request per user and asset).
     Open,
+    /// A payout batch took the user's pending rewards for it.
     Batched,
+    /// Closed: its payout batch was cancelled while a newer request of the user was open.
     Cancelled,
 }
 
@@ -488,10 +552,14 @@ impl WithdrawStatus {
     }
 }
 
+/// A user's withdraw request, with the user's pending balance now.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WithdrawalEntry {
+    /// The request's id (the page cursor).
     pub id: i64,
+    /// The asset.
     pub asset_id: i32,
+    /// The user's number in the asset (0 = genesis).
     pub user_no: i32,
     /// In the asset chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub address: String,
@@ -499,7 +567,9 @@ pub struct WithdrawalEntry {
     pub amount: String,
     /// Pending balance now (base units).
     pub pending_now: String,
+    /// `open`, `batched` or `cancelled`.
     pub status: String,
+    /// When it was made (RFC 3339, UTC).
     pub created_at: String,
 }
 

@@ -63,24 +63,31 @@ pub const REFRESH_COOKIE_PATH: &str = "/v1/auth/";
 /// Largest body the auth routes read (a sign-in is under 1 KiB); larger ones answer 413 unread.
 pub const AUTH_BODY_LIMIT: usize = 8 * 1024;
 
+/// Asks for a sign-in nonce for a wallet.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NonceRequest {
     /// 0x address (EVM) or base58 `T…` address (TRON).
     #[serde(deserialize_with = "bounded::address")]
     pub address: String,
+    /// The wallet's family: `evm` or `tron`; `address` must be in its form.
     pub chain: WalletChain,
 }
 
+/// A single-use nonce and the message to sign with it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NonceResponse {
+    /// The single-use nonce the message carries.
     pub nonce: String,
     /// The exact EIP-4361 text to sign (`personal_sign`; TRON: `signMessageV2`).
     pub message: String,
+    /// When the nonce and its message expire, RFC 3339 UTC (to the second).
     pub expires_at: String,
 }
 
+/// A signed sign-in message.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SigninRequest {
+    /// The message text from `POST /v1/auth/nonce`, exactly as signed.
     #[serde(deserialize_with = "bounded::signin_message")]
     pub message: String,
     /// 65-byte signature, hex.
@@ -97,11 +104,14 @@ pub struct SigninRequest {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RefreshTokenIn {
+    /// In the JSON answer (`refresh_token`).
     #[default]
     Body,
+    /// Only in the `HttpOnly` session cookie (browsers).
     Cookie,
 }
 
+/// The refresh token to act on.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
     /// The refresh token. Left out (`{}`) by a cookie session: the cookie's is used, and the request's `Origin`
@@ -117,9 +127,12 @@ fn present_token<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
     bounded::token(d).map(Some)
 }
 
+/// An access token and the session's next refresh token.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenPair {
+    /// The access token, sent as `Authorization: Bearer <token>`.
     pub access_token: String,
+    /// Always `Bearer`.
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
@@ -129,6 +142,7 @@ pub struct TokenPair {
     pub refresh_token: Option<String>,
     /// The wallet, 0x EIP-55.
     pub address: String,
+    /// What the wallet may do: `user` or `admin`.
     pub role: Role,
 }
 
@@ -355,8 +369,15 @@ fn from_this_site(ctx: &ApiContext, headers: &HeaderMap) -> Result<(), Refusal> 
 
 /// A refusal of the auth routes: one of the API's errors, or a cookie request from another site (403).
 pub enum Refusal {
+    /// One of the API's errors.
     Api(ApiError),
-    ForeignOrigin { given: String, expected: Option<String> },
+    /// A browser request whose `Origin` is not the configured site (`[auth] uri`): 403 `origin_refused`.
+    ForeignOrigin {
+        /// The request's `Origin` (its first 200 characters), or `none` when it sent none.
+        given: String,
+        /// The configured site's origin; `None` when `[auth] uri` is not a usable URL.
+        expected: Option<String>,
+    },
 }
 
 impl From<ApiError> for Refusal {

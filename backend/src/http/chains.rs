@@ -25,6 +25,7 @@ use crate::payouts::sender::CHAIN_TIMEOUT;
 /// RPC access to one chain: a provider (with the operator key as its wallet, when one is configured).
 #[derive(Clone)]
 pub struct ChainAccess {
+    /// JSON-RPC provider of `rpc_url`, signing with the operator key when one is configured.
     pub provider: DynProvider,
     /// Address of the operator key (OPERATOR_ROLE); `None`: read-only, batches cannot be sent.
     pub operator: Option<Address>,
@@ -114,8 +115,11 @@ impl TronAccess {
 /// One configured chain.
 #[derive(Debug, Clone)]
 pub struct Chain {
+    /// The chain's id.
     pub chain_id: u64,
+    /// The chain's Settlement contract.
     pub settlement: Address,
+    /// RPC access; `None` when the chain has no `rpc_url`.
     pub access: Option<ChainAccess>,
     /// Blocks on top of a transaction's block before its outcome counts as final.
     pub confirmations: u64,

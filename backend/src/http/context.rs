@@ -14,12 +14,17 @@ use crate::config::Settings;
 /// What every handler can reach: settings, the database, Redis-backed stores, token keys.
 #[derive(Clone, Debug)]
 pub struct ApiContext {
+    /// The settings the service started with.
     pub settings: Arc<Settings>,
+    /// The Postgres ledger.
     pub db: PgPool,
     /// `None` when no Redis is configured; otherwise reconnects on demand (see `startup`).
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// Single-use sign-in nonces (Redis).
     pub nonces: NonceStore,
+    /// Per-IP and per-wallet request counters (Redis).
     pub rate_limiter: limiter::RateLimiter,
+    /// Issues and checks access tokens.
     pub access_tokens: AccessTokens,
     /// Admin wallets, parsed once from settings.
     pub admins: Arc<Vec<Address>>,

@@ -10,67 +10,123 @@ use serde::Serialize;
 /// Error body of every non-2xx answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// What went wrong.
     pub error: ErrorDetail,
 }
 
+/// An error's stable code and its human-readable message.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable (e.g. `invalid_address`, `refresh_token_reused`).
     pub code: String,
+    /// Human-readable explanation, for people; programs match on `code`.
     pub message: String,
 }
 
+/// Every way a request can fail; each answers its HTTP status with an [`ErrorBody`].
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// Syntactically bad request (malformed JSON, unparsable value).
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest {
+        /// The answer's stable `error.code`.
+        code: &'static str,
+        /// The answer's `error.message`.
+        message: String,
+    },
     /// Well-formed but invalid input.
     #[error("{message}")]
-    Unprocessable { code: &'static str, message: String },
+    Unprocessable {
+        /// The answer's stable `error.code`.
+        code: &'static str,
+        /// The answer's `error.message`.
+        message: String,
+    },
+    /// No valid access token, or a sign-in or refresh refused (401).
     #[error("{message}")]
-    Unauthorized { code: &'static str, message: String },
+    Unauthorized {
+        /// The answer's stable `error.code`.
+        code: &'static str,
+        /// The answer's `error.message`.
+        message: String,
+    },
+    /// The action needs the admin role (403 `forbidden`).
     #[error("this action needs the admin role")]
     Forbidden,
+    /// No such resource (404 `not_found`).
     #[error("not found")]
     NotFound,
+    /// The request conflicts with what exists, e.g. the resource already exists (409).
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict {
+        /// The answer's stable `error.code`.
+        code: &'static str,
+        /// The answer's `error.message`.
+        message: String,
+    },
     /// A cap is used up for now (409); `Retry-After` says when room returns, when that is known.
     #[error("{message}")]
-    CapReached { code: &'static str, message: String, retry_after_secs: Option<u64> },
+    CapReached {
+        /// The answer's stable `error.code`.
+        code: &'static str,
+        /// The answer's `error.message`.
+        message: String,
+        /// Seconds until room returns, sent as `Retry-After`; `None` when that is not known.
+        retry_after_secs: Option<u64>,
+    },
+    /// The body is not sent as `Content-Type: application/json` (415 `unsupported_media_type`).
     #[error("{message}")]
-    UnsupportedMediaType { message: String },
+    UnsupportedMediaType {
+        /// The answer's `error.message`.
+        message: String,
+    },
+    /// The body is larger than the route reads (413 `payload_too_large`).
     #[error("request body too large")]
     PayloadTooLarge,
     /// The request (its body included) took longer than `[application.limits]` allows.
     #[error("the request took too long")]
     RequestTimeout,
+    /// Too many requests from this client or wallet for now (429 `rate_limited`).
     #[error("too many requests; retry in {retry_after_secs} s")]
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        /// Seconds to wait before retrying, sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
+    /// Something the request needs is missing or not answering, such as Redis, the signer or a chain (503).
     #[error("{message}")]
-    Unavailable { code: &'static str, message: String },
+    Unavailable {
+        /// The answer's stable `error.code`.
+        code: &'static str,
+        /// The answer's `error.message`.
+        message: String,
+    },
+    /// Anything else (500 `internal`): the cause is logged, never shown.
     #[error("an internal error occurred")]
     Internal(#[from] eyre::Report),
 }
 
 impl ApiError {
+    /// A 400 with the stable `code` and `message`.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::BadRequest { code, message: message.into() }
     }
 
+    /// A 422 with the stable `code` and `message`.
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
         Self::Unprocessable { code, message: message.into() }
     }
 
+    /// A 401 with the stable `code` and `message`.
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
         Self::Unauthorized { code, message: message.into() }
     }
 
+    /// A 503 with the stable `code` and `message`.
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
         Self::Unavailable { code, message: message.into() }
     }
 
+    /// The HTTP status the error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -88,6 +144,7 @@ impl ApiError {
         }
     }
 
+    /// The stable `error.code` the error answers with.
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest { code, .. }

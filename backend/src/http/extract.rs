@@ -67,7 +67,9 @@ where
 /// A request carrying a valid access token (`Authorization: Bearer …`); 401 otherwise.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
+    /// The wallet the token was issued to.
     pub wallet: Address,
+    /// The token's role.
     pub role: Role,
 }
 

@@ -6,6 +6,7 @@ use redis::aio::ConnectionManager;
 
 use crate::http::error::ApiError;
 
+/// Fixed-window request counters in Redis; every check passes while Redis is absent or down.
 #[derive(Clone)]
 pub struct RateLimiter {
     redis: Option<ConnectionManager>,
@@ -19,6 +20,7 @@ impl std::fmt::Debug for RateLimiter {
 }
 
 impl RateLimiter {
+    /// Counters over `redis` (`None`: limits skipped) whose keys start with `prefix`.
     pub fn new(redis: Option<ConnectionManager>, prefix: &str) -> Self {
         Self { redis, prefix: prefix.to_owned() }
     }

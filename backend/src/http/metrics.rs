@@ -66,10 +66,15 @@ struct AssetOutcome {
 /// How a sign-in attempt ended, for `api_sign_ins_total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignInOutcome {
+    /// Signed in (`ok`).
     Ok,
+    /// The signature was malformed or not by the message's wallet (`bad_signature`).
     BadSignature,
+    /// The message had expired, or its nonce was unknown, expired or spent (`expired_nonce`).
     ExpiredNonce,
+    /// Refused by a rate limit (`rate_limited`).
     RateLimited,
+    /// Refused for any other reason (`refused`).
     Refused,
 }
 
@@ -107,7 +112,9 @@ impl SignInOutcome {
 /// What an earlier payout transaction turned out to be when a retry looked, for `payout_transactions_total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PayoutTxOutcome {
+    /// Mined and reverted (`reverted`).
     Reverted,
+    /// Not mined: dropped by the node (EVM), or found in no block (TRON) (`dropped`).
     Dropped,
 }
 

@@ -31,6 +31,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(ops_request))
 }
 
+/// Which reconciliation run to show.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -42,17 +43,22 @@ pub struct ReconciliationQuery {
 /// One reconciliation run: per-asset figures and the alerts firing now.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Reconciliation {
+    /// The run.
     pub run: ReconcilerRun,
+    /// Each asset's figures in the run, by chain and token.
     pub results: Vec<AssetResult>,
     /// Alerts firing now (after the latest run), whichever run was asked for.
     pub firing: Vec<FiringAlert>,
 }
 
+/// A reconciliation run.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReconcilerRun {
+    /// The run's id (`run_id`).
     pub id: i64,
     /// RFC 3339, UTC.
     pub started_at: String,
+    /// RFC 3339, UTC; null while the run is in progress.
     pub finished_at: Option<String>,
     /// Every alert the run found.
     #[schema(value_type = Vec<Object>)]
@@ -66,27 +72,41 @@ pub struct ReconcilerRun {
 /// decimal strings; `expected_balance`, `variance` and `solvency_margin` may be negative.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AssetResult {
+    /// The asset's chain.
     pub chain_id: i64,
     /// 0x hex; the zero address is the native coin.
     pub token: String,
+    /// The block both the ledger and the chain were read at.
     pub block_number: i64,
+    /// Custody on-chain: the settlement contract's balance of the token at that block.
     pub onchain_balance: String,
+    /// Σ registrations and retopups paid into custody, quarantined ones too.
     pub inflows: String,
+    /// Σ executed payout batches' totals, less what they left claimable in the contract.
     pub payouts_executed: String,
+    /// Σ claims paid out of custody.
     pub claims: String,
+    /// Σ treasury transfers out of custody.
     pub treasury_transfers: String,
+    /// What is owed: reserved, held, pending and batched rewards, and what users can claim from the contract.
     pub liabilities: String,
+    /// What custody should hold: inflows − payouts_executed − claims − treasury_transfers.
     pub expected_balance: String,
     /// On-chain − expected: zero when chain and ledger agree.
     pub variance: String,
+    /// On-chain − liabilities: negative when custody is short of what is owed.
     pub solvency_margin: String,
+    /// The alerts this run found for the asset.
     #[schema(value_type = Vec<Object>)]
     pub alerts: Value,
 }
 
+/// An alert firing now.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FiringAlert {
+    /// The alert's stable key: its check, then its chain and asset where it has them (e.g. `custody:56:0x…`).
     pub dedup_key: String,
+    /// The alert as last fired: its check, severity, summary and figures.
     #[schema(value_type = Object)]
     pub alert: Value,
     /// RFC 3339, UTC.
@@ -136,14 +156,17 @@ pub async fn reconciliation(
     Ok(Json(Reconciliation { run, results, firing }))
 }
 
+/// Every chain's listener.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ListenersPage {
+    /// One per chain the ledger has assets on or a listener has written, by chain id.
     pub items: Vec<ListenerView>,
 }
 
 /// One chain's listener as the ledger has it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ListenerView {
+    /// The chain.
     pub chain_id: u64,
     /// The last confirmed block applied in full.
     pub confirmed_block: Option<u64>,
@@ -181,10 +204,13 @@ pub async fn listeners(State(ctx): State<ApiContext>, _admin: AdminUser) -> Resu
     Ok(Json(ListenersPage { items: listener_statuses(&ctx.db).await?.into_iter().map(ListenerView::from).collect() }))
 }
 
+/// Body of a replay request: a chain and the block range its listener is to re-read.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayRequest {
+    /// The chain: one the API has a settlement contract on, or the ledger has an asset on.
     pub chain_id: u64,
+    /// First block to re-read; not above `to_block`.
     pub from_block: u64,
     /// Inclusive; at most `MAX_REPLAY_BLOCKS` (10 000) blocks from `from_block`. The listener caps it at its
     /// confirmed block.
@@ -194,22 +220,30 @@ pub struct ReplayRequest {
 /// An operator's request, as the owning service reports on it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OpsRequest {
+    /// The request's id (the `{id}` of `GET /v1/admin/monitoring/requests/{id}`).
     pub id: i64,
     /// `replay` or `reconcile`.
     pub kind: String,
+    /// A replay's chain; null for a reconcile.
     pub chain_id: Option<i64>,
+    /// A replay's first block; null for a reconcile.
     pub from_block: Option<i64>,
+    /// A replay's last block (inclusive); null for a reconcile.
     pub to_block: Option<i64>,
+    /// Who asked: the admin's wallet, 0x EIP-55.
     pub requested_by: String,
     /// `queued`, `running`, `done` or `failed`.
     pub status: String,
     /// A replay's report (events found, already applied, missing with their keys) or a reconcile's run id.
     #[schema(value_type = Option<Object>)]
     pub result: Option<Value>,
+    /// Why it failed (status `failed`); null otherwise.
     pub error: Option<String>,
     /// RFC 3339, UTC.
     pub requested_at: String,
+    /// When a service took it (RFC 3339, UTC); null while queued.
     pub started_at: Option<String>,
+    /// When it was done or failed (RFC 3339, UTC); null before.
     pub finished_at: Option<String>,
 }
 

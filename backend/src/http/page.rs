@@ -22,6 +22,7 @@ pub fn page_limit(limit: Option<u32>) -> Result<i64, ApiError> {
 /// One page of a list and the cursor of the next (absent on the last page).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
+    /// The page's items, in list order; at most `limit`.
     pub items: Vec<T>,
     /// Pass as the list's cursor parameter to get the next page; absent on the last one.
     pub next_cursor: Option<i64>,

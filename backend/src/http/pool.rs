@@ -32,7 +32,9 @@ const QUEUE_CACHE_TTL_SECS: u64 = 300;
 /// The ledger position of an asset: events applied and admin actions so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LedgerPosition {
+    /// Confirmed chain events applied to the asset.
     pub applied_events: i64,
+    /// Admin actions taken on the asset.
     pub admin_seq: i64,
 }
 
@@ -54,24 +56,32 @@ fn check_level(params: &PlanParams, level: u32) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The asset whose pool summary to show.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SummaryQuery {
+    /// The asset; 404 when unknown.
     pub asset_id: i32,
 }
 
+/// Every level of one asset's trees, at one ledger position.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PoolSummary {
+    /// The asset.
     pub asset_id: i32,
+    /// Ledger position the figures are at.
     pub position: LedgerPosition,
     /// Every level of the plan in force, level 1 first (empty levels too).
     pub levels: Vec<LevelSummary>,
 }
 
+/// One level's tree in a pool summary.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LevelSummary {
+    /// Level, 1 first.
     pub level: u32,
+    /// Nodes placed in the level's tree.
     pub nodes: i64,
     /// Heap index the next placement in this level gets (= nodes).
     pub next_index: i64,
@@ -105,11 +115,14 @@ pub async fn summary(
     Ok(Json(PoolSummary { asset_id: q.asset_id, position: asset.position.into(), levels }))
 }
 
+/// One level's queue of one asset, and how many positions to show.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QueueQuery {
+    /// The asset; 404 when unknown.
     pub asset_id: i32,
+    /// Level, 1 up to the plan's top level (400 `invalid_level` otherwise).
     pub level: u32,
     /// Positions to show, 1..=64, default 14.
     pub count: Option<u32>,
@@ -118,9 +131,13 @@ pub struct QueueQuery {
 /// The next positions of one level's tree and whose matrices they feed, at one ledger position.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueueSnapshot {
+    /// The asset.
     pub asset_id: i32,
+    /// The level.
     pub level: u32,
+    /// Ledger position the snapshot is of.
     pub position: LedgerPosition,
+    /// Heap index the next placement in this level gets (= nodes placed).
     pub next_index: i64,
     /// The oldest node whose matrix is still open (the next to complete); none for an empty tree.
     pub next_to_complete: Option<OpenMatrix>,
@@ -132,8 +149,10 @@ pub struct QueueSnapshot {
     pub cached: bool,
 }
 
+/// A node whose matrix is still open.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OpenMatrix {
+    /// Heap index of the node.
     pub q: i64,
     /// 0x EIP-55.
     pub owner: String,
@@ -141,6 +160,7 @@ pub struct OpenMatrix {
     pub filled_slots: u64,
 }
 
+/// One upcoming placement and the ancestors' matrices it feeds.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueuePosition {
     /// Heap index the placement will get.
@@ -149,10 +169,12 @@ pub struct QueuePosition {
     pub feeds: Vec<MatrixFeed>,
 }
 
+/// One ancestor's matrix that an upcoming placement fills a slot of.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MatrixFeed {
     /// 1 = parent (POOL_L1), 2 = grandparent, 3 = great-grandparent.
     pub depth: u32,
+    /// Heap index of the ancestor node.
     pub ancestor_q: i64,
     /// Owner of the ancestor node; none when that node is upcoming too (owner not known yet).
     pub owner: Option<String>,
@@ -275,11 +297,14 @@ pub async fn queue(
     Ok(Json(snapshot))
 }
 
+/// A page of one level's nodes, optionally of one owner.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NodesQuery {
+    /// The asset; 404 when unknown.
     pub asset_id: i32,
+    /// Level, 1 up to the plan's top level (400 `invalid_level` otherwise).
     pub level: u32,
     /// Only nodes of this wallet (0x or TRON base58).
     #[serde(default, deserialize_with = "bounded::optional_address")]
@@ -290,6 +315,7 @@ pub struct NodesQuery {
     pub limit: Option<u32>,
 }
 
+/// A page of one level's nodes.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NodesPage {
     /// In heap order.
@@ -298,14 +324,20 @@ pub struct NodesPage {
     pub next_after: Option<i64>,
 }
 
+/// A node of a level's tree.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PoolNodeView {
+    /// Heap index in the level's tree (the page cursor).
     pub q: i64,
+    /// The owner's wallet, in the asset chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub owner: String,
+    /// Number of the placement that made the node, within the asset.
     pub placement_no: i64,
     /// `active` or `completed`.
     pub status: String,
+    /// Slots of its 14-slot matrix filled.
     pub filled_slots: u64,
+    /// Block in which its matrix completed; null while active.
     pub completed_block: Option<i64>,
 }
 
@@ -345,24 +377,31 @@ pub async fn nodes(
     Ok(Json(NodesPage { items, next_after }))
 }
 
+/// Body of a manual placement: the asset, the user to own the new node and its level.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlacementRequest {
+    /// The asset.
     pub asset_id: i32,
     /// The wallet to own the new node: 0x or TRON base58, a user of the asset.
     #[serde(deserialize_with = "bounded::address")]
     pub user: String,
+    /// Level of the tree to place the node in.
     pub level: u32,
 }
 
+/// What a manual placement did.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ManualPlacement {
+    /// The asset.
     pub asset_id: i32,
     /// In the asset chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub owner: String,
+    /// Level of the tree the node was placed in.
     pub level: u32,
     /// Heap index of the new node.
     pub q: i64,
+    /// Number of the placement within the asset.
     pub placement_no: i64,
     /// level_price[level], taken from the company's share.
     pub price: AssetAmount,
@@ -370,6 +409,7 @@ pub struct ManualPlacement {
     pub position: LedgerPosition,
     /// Placements in all (this one and any auto-progressions it triggered).
     pub placements: usize,
+    /// Credits to users it caused, reserved ones included.
     pub credits: usize,
 }
 

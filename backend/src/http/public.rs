@@ -24,6 +24,7 @@ pub struct PublicChains {
     pub signin_uri: String,
     /// The EIP-4361 `domain` of sign-in messages (`[auth] domain`).
     pub signin_domain: String,
+    /// Every configured chain, in configuration order.
     pub chains: Vec<PublicChain>,
     /// WalletConnect, when a project id is configured: the page then offers it (EVM chains only), loading its
     /// client from this origin, talking to this relay and reading chains through their `public_rpc_url`.
@@ -35,6 +36,7 @@ pub struct PublicChains {
 /// WalletConnect's public settings.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicWalletConnect {
+    /// The WalletConnect project id.
     pub project_id: String,
     /// `wss://…`; the pages' security policy allows it.
     pub relay_url: String,
@@ -43,7 +45,9 @@ pub struct PublicWalletConnect {
 /// One configured chain as the pages show it; every field but the id is absent unless configured.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicChain {
+    /// The chain's id.
     pub chain_id: u64,
+    /// What the pages call the chain (`BNB Smart Chain`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub name: Option<String>,
@@ -55,6 +59,7 @@ pub struct PublicChain {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub explorer_url: Option<String>,
+    /// The chain's native coin as wallets show it (`wallet_addEthereumChain`'s `nativeCurrency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub native_currency: Option<crate::config::NativeCurrency>,
@@ -82,8 +87,10 @@ pub async fn chains(State(ctx): State<ApiContext>) -> Json<PublicChains> {
     Json(PublicChains { signin_uri: s.auth.uri.clone(), signin_domain: s.auth.domain.clone(), chains, walletconnect })
 }
 
+/// The plan in force for each asset.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicPlans {
+    /// One entry per asset, by asset id.
     pub assets: Vec<AssetPlan>,
 }
 
@@ -91,23 +98,35 @@ pub struct PublicPlans {
 /// once their block reaches `effective_from_block`).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AssetPlan {
+    /// The asset's id.
     pub asset_id: i32,
+    /// The chain the asset lives on.
     pub chain_id: i64,
     /// Token contract (0x hex); the zero address for the chain's native coin.
     pub token: String,
+    /// The asset's symbol (`USDT`, `BNB`).
     pub symbol: String,
+    /// Decimals of the asset's base unit.
     pub decimals: i16,
+    /// The plan version's number: 1 for the asset's first plan, then one more per change.
     pub version: i32,
+    /// First block whose events this version governs; earlier events keep their version.
     pub effective_from_block: i64,
+    /// Exact amount a registration must pay; also the level-1 node price.
     pub registration_fee: AssetAmount,
+    /// DIRECT reward to the sponsor of a registration that is not a pool entry; the rest goes to the company.
     pub direct_amount: AssetAmount,
+    /// Every n-th direct referral's fee is the sponsor's level-1 pool entry instead of a DIRECT reward.
     pub pool_entry_every: u32,
+    /// Most nodes one user may hold in one level.
     pub max_nodes_per_level: u32,
     /// Price of a node per level, level 1 first.
     pub level_price: Vec<AssetAmount>,
     /// Parent, grandparent, great-grandparent shares of a pool placement, basis points.
     pub layer_bps: [u32; 3],
+    /// How many of the last matrix slots reserve the POOL_L3 credit towards the next level.
     pub reserve_slots: u32,
+    /// Exact amount a retopup must pay; shared out as LEVEL rewards up the sponsor chain.
     pub retopup_fee: AssetAmount,
     /// Shares of a retopup for the sponsors 1..n up the chain, basis points.
     pub level_bps: Vec<u32>,
@@ -145,8 +164,10 @@ pub async fn plan(State(ctx): State<ApiContext>) -> Result<Json<PublicPlans>, Ap
     Ok(Json(PublicPlans { assets }))
 }
 
+/// Participants' aggregate outcomes for each asset.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicDisclosures {
+    /// One entry per asset, by asset id.
     pub assets: Vec<AssetDisclosure>,
 }
 
@@ -154,8 +175,11 @@ pub struct PublicDisclosures {
 /// net result is what they received (rewards pending, batched or settled) minus what they paid in.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AssetDisclosure {
+    /// The asset's id.
     pub asset_id: i32,
+    /// The asset's symbol.
     pub symbol: String,
+    /// Users of the asset other than genesis.
     pub participants: u64,
     /// Participants who have received at least what they paid in.
     pub received_at_least_paid_in: u64,

@@ -44,6 +44,7 @@ pub struct ProxiedClients {
 }
 
 impl ProxiedClients {
+    /// At most `max` requests at once (at least 1) per client forwarded by one of the `trusted` proxies.
     pub fn new(max: usize, trusted: &[IpAddr]) -> Self {
         Self { in_flight: Arc::default(), max: max.max(1), trusted: trusted.into() }
     }

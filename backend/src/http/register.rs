@@ -34,18 +34,22 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(list_payments))
 }
 
+/// Asks for a signed registration payload for the caller's wallet.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    /// The asset to register in.
     pub asset_id: i32,
     /// Sponsor's wallet: 0x hex or TRON base58.
     #[serde(deserialize_with = "bounded::address")]
     pub sponsor: String,
 }
 
+/// Asks for a signed retopup payload for the caller's wallet.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetopupRequest {
+    /// The asset to retopup in.
     pub asset_id: i32,
 }
 
@@ -56,7 +60,9 @@ pub struct SignedPayment {
     pub transaction_id: i64,
     /// `register` or `retopup`.
     pub kind: &'static str,
+    /// The asset paid in.
     pub asset_id: i32,
+    /// The asset's chain.
     pub chain_id: u64,
     /// Settlement contract in the chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub contract: String,
@@ -65,11 +71,13 @@ pub struct SignedPayment {
     pub payload: serde_json::Value,
     /// 65 bytes r ‖ s ‖ v, 0x hex.
     pub signature: String,
+    /// Contract nonce the payload spends (decimal string); the contract accepts each nonce once.
     pub nonce: String,
     /// Unix seconds after which the contract refuses the payload.
     pub deadline: u64,
     /// The EIP-712 digest the signature is over, 0x hex.
     pub digest: String,
+    /// What the wallet pays: the registration or retopup fee the payload was signed for.
     pub amount: AssetAmount,
     /// What an EIP-1193 wallet sends (`eth_sendTransaction`, 0x addresses). On a TRON chain a wallet sends `tron`.
     pub transaction: WalletTransaction,
@@ -271,6 +279,7 @@ fn answer(
     }))
 }
 
+/// Names a payload by its nonce.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmRequest {
@@ -282,11 +291,15 @@ pub struct ConfirmRequest {
 /// Where a registration payload stands, from the ledger tables (never from the client).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RegistrationStatus {
+    /// Row id in the backend's `transactions`.
     pub transaction_id: i64,
     /// `register` or `retopup`: any payload of the caller's is looked up by its nonce.
     pub kind: &'static str,
+    /// The asset paid in.
     pub asset_id: i32,
+    /// Contract nonce of the payload (decimal string).
     pub nonce: String,
+    /// Unix seconds after which the contract refuses the payload.
     pub deadline: i64,
     /// Of THIS payload: `applied` (a confirmed event used it and the ledger credited it), `quarantined` (a
     /// confirmed event used it and the ledger refused it — the amount is in custody, not credited; the reason is
@@ -306,28 +319,38 @@ pub struct RegistrationStatus {
     pub sponsor_pool_entry: Option<PoolEntry>,
 }
 
+/// The wallet's registration in the asset.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RegisteredUser {
+    /// The user's number in the asset.
     pub user_no: i32,
     /// `active` or `frozen`.
     pub status: &'static str,
     /// 0x EIP-55.
     pub sponsor: Option<String>,
+    /// Block of the registration; null for genesis.
     pub registered_block: Option<i64>,
 }
 
+/// A confirmed chain event.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SeenEvent {
+    /// Hash of the transaction that emitted it, 0x hex.
     pub tx_hash: String,
+    /// The event's log index.
     pub log_index: i64,
+    /// Number of the block it is in.
     pub block: i64,
     /// False when the wallet was registered by another payload of its own (another nonce).
     pub this_payload: bool,
 }
 
+/// A node in a pool level.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PoolEntry {
+    /// The pool level.
     pub level: i32,
+    /// Heap index of the node in the level's tree.
     pub q: i64,
 }
 
@@ -388,11 +411,15 @@ pub async fn confirm(
 /// One of the caller's payments: the payload handed out and what became of it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PaymentView {
+    /// Row id in the backend's `transactions`.
     pub transaction_id: i64,
     /// `register` or `retopup`.
     pub kind: &'static str,
+    /// The asset paid in.
     pub asset_id: i32,
+    /// The asset's chain.
     pub chain_id: u64,
+    /// Contract nonce the payload spends (decimal string).
     pub nonce: String,
     /// Unix seconds after which the contract refuses the payload.
     pub deadline: i64,
@@ -450,13 +477,16 @@ impl PaymentView {
     }
 }
 
+/// Which asset's payments to list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentsQuery {
+    /// The asset.
     pub asset_id: i32,
 }
 
+/// The caller's payments in an asset.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PaymentList {
     /// The caller's last 50 payloads in the asset, newest first.

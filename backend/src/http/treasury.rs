@@ -42,17 +42,21 @@ alloy::sol! {
     }
 }
 
+/// Which asset's treasury to show.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TreasuryQuery {
+    /// The asset.
     pub asset_id: i32,
 }
 
 /// The treasury of one asset.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TreasurySummary {
+    /// The asset.
     pub asset_id: i32,
+    /// The asset's chain.
     pub chain_id: u64,
     /// Everything the company was credited.
     pub company_total: AssetAmount,
@@ -135,9 +139,11 @@ async fn on_chain_balance(ctx: &ApiContext, chain_id: u64, token: Address) -> Re
     }
 }
 
+/// Asks for a signed transfer of company funds.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferRequest {
+    /// The asset whose company share the transfer takes.
     pub asset_id: i32,
     /// Recipient: 0x or TRON base58 (must be on the signer's treasury allowlist).
     #[serde(deserialize_with = "bounded::address")]
@@ -150,7 +156,9 @@ pub struct TransferRequest {
 /// A treasury transfer as stored; `signature` and `transaction` let the treasurer send it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TreasuryTransferView {
+    /// The transfer's id (the page cursor); its contract nonce is derived from it.
     pub id: i64,
+    /// The asset moved.
     pub asset_id: i32,
     /// As the asset's chain shows it: 0x EIP-55, or `T…` base58check on TRON.
     pub to: String,
@@ -162,11 +170,15 @@ pub struct TreasuryTransferView {
     pub origin: String,
     /// `signed`, `executed` or `expired`.
     pub status: String,
+    /// Unix seconds the signature is valid until; null for a `chain` transfer.
     pub deadline: Option<u64>,
     /// 0x hex.
     pub signature: Option<String>,
+    /// The admin who requested it (0x EIP-55); null for a `chain` transfer.
     pub requested_by: Option<String>,
+    /// Block of the `TreasuryTransferred` event; null until executed.
     pub executed_block: Option<u64>,
+    /// Transaction of the `TreasuryTransferred` event (0x hex); null until executed.
     pub tx_hash: Option<String>,
     /// RFC 3339, UTC.
     pub created_at: String,
@@ -179,12 +191,15 @@ pub struct TreasuryTransferView {
 /// The chain event whose payment a refund returns.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RefundedEvent {
+    /// The event's chain.
     pub chain_id: u64,
     /// 0x hex.
     pub tx_hash: String,
+    /// The event's log index.
     pub log_index: u64,
 }
 
+/// The transaction that executes a signed transfer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TreasuryTransaction {
     /// Settlement contract (0x EIP-55).
@@ -378,10 +393,12 @@ async fn sign_transfer(
     Ok(TransferSignature { deadline, signature: signed.signature.to_vec() })
 }
 
+/// Filter and page of the transfer list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TransferQuery {
+    /// Only transfers of this asset; all assets when absent.
     pub asset_id: Option<i32>,
     /// 1..=100, default 20.
     pub limit: Option<u32>,

@@ -19,6 +19,7 @@ pub struct AssetAmount {
 }
 
 impl AssetAmount {
+    /// `base` base units of an asset with `decimals` and `symbol`, with its human form.
     pub fn new(base: impl ToString, decimals: i16, symbol: &str) -> Self {
         let base = base.to_string();
         let human = format!("{} {symbol}", human_units(&base, decimals));
@@ -46,8 +47,11 @@ pub fn human_units(base: &str, decimals: i16) -> String {
 /// of `amount` to the contract first) and the calldata.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WalletTransaction {
+    /// The contract called, 0x EIP-55.
     pub to: String,
+    /// Native coin sent with the call, base units as a decimal string; `0` for a token.
     pub value: String,
+    /// The calldata, 0x hex.
     pub data: String,
 }
 
@@ -66,9 +70,13 @@ pub fn show_address(chain_id: u64, bytes: &[u8]) -> String {
 /// Symbol, decimals, chain id and token of an asset.
 #[derive(Debug, Clone)]
 pub struct AssetMeta {
+    /// The asset's display symbol (`USDT`, `BNB`).
     pub symbol: String,
+    /// Decimals of its base unit.
     pub decimals: i16,
+    /// The chain it lives on.
     pub chain_id: u64,
+    /// Its token contract; the zero address for the chain's native coin.
     pub token: Address,
 }
 

@@ -30,6 +30,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(claim))
 }
 
+/// The signed-in wallet and its standing in every asset it is registered in.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Profile {
     /// 0x EIP-55.
@@ -38,11 +39,16 @@ pub struct Profile {
     pub assets: Vec<AssetStanding>,
 }
 
+/// The wallet's standing in one asset's plan.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AssetStanding {
+    /// The asset's id.
     pub asset_id: i32,
+    /// The asset's chain.
     pub chain_id: i64,
+    /// The asset's ticker.
     pub symbol: String,
+    /// Decimals of the asset's smallest unit: one whole unit is 10^decimals base units.
     pub decimals: i16,
     /// `active`, or `frozen` by an admin.
     pub status: &'static str,
@@ -50,8 +56,11 @@ pub struct AssetStanding {
     pub user_no: i32,
     /// Sponsor's address (0x EIP-55); none for the genesis user.
     pub sponsor: Option<String>,
+    /// Block of the registration; null for the genesis user.
     pub registered_block: Option<i64>,
+    /// Users the wallet sponsored directly.
     pub direct_referrals: i64,
+    /// Retopups the wallet made.
     pub retopups: i64,
     /// Base units of the asset (decimal strings), by status.
     pub balances: Balances,
@@ -62,20 +71,32 @@ pub struct AssetStanding {
 /// Sums per reward status, in base units as decimal strings (exact, up to 78 digits).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Balances {
+    /// Paid in by the wallet: registration and retopups.
     pub paid_in: String,
+    /// Rewards payable, not yet in a payout batch.
     pub pending: String,
+    /// Rewards held back under the plan's rules, or while an admin has the wallet frozen.
     pub held: String,
+    /// In payout batches not settled yet.
     pub batched: String,
+    /// Paid on-chain.
     pub settled: String,
+    /// Forfeited to the company's account.
     pub forfeited: String,
+    /// Reserved towards the next level (auto-progression savings).
     pub reserved: String,
+    /// Left claimable in the contract by a failed push (see `GET /v1/users/claim`).
     pub claimable: String,
 }
 
+/// Nodes the wallet owns on one pool level.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LevelNodes {
+    /// Pool level, 1 first.
     pub level: i32,
+    /// Nodes whose matrix is still open.
     pub active: i64,
+    /// Nodes whose 14-slot matrix is full.
     pub completed: i64,
 }
 
@@ -123,6 +144,7 @@ pub async fn me(State(ctx): State<ApiContext>, user: AuthUser) -> Result<Json<Pr
 
 /// Deepest sponsor tree served, and most nodes in one answer.
 pub const MAX_TREE_DEPTH: u32 = 5;
+/// Most users below the root in one sponsor-tree answer; beyond it the answer is cut (`truncated`).
 pub const MAX_TREE_NODES: i64 = 1000;
 
 /// Asset `asset_id`'s unit; 404 for an unknown asset.
@@ -150,10 +172,12 @@ async fn my_user_no_on(
     Ok((found.user_no, found.chain_id))
 }
 
+/// A page of the caller's direct referrals in one asset.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReferralsQuery {
+    /// The asset; 404 when unknown.
     pub asset_id: i32,
     /// `next_cursor` of the previous page.
     pub cursor: Option<i32>,
@@ -161,13 +185,18 @@ pub struct ReferralsQuery {
     pub limit: Option<u32>,
 }
 
+/// A direct referral of the caller.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Referral {
+    /// Its user number in the asset (the page cursor).
     pub user_no: i32,
     /// 0x EIP-55.
     pub address: String,
+    /// Block of its registration.
     pub registered_block: Option<i64>,
+    /// Its own direct referrals.
     pub direct_referrals: i64,
+    /// Whether it has made a retopup.
     pub has_retopup: bool,
 }
 
@@ -197,34 +226,42 @@ pub async fn referrals(
     Ok(Json(Page::keyset(items, limit, |r| i64::from(r.user_no))))
 }
 
+/// The caller's sponsor tree in one asset, to a depth.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TreeQuery {
+    /// The asset; 404 when unknown.
     pub asset_id: i32,
     /// Levels below the caller, 1..=5, default 3.
     pub depth: Option<u32>,
 }
 
+/// The sponsor tree below the caller in one asset.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SponsorTree {
     /// The caller; none when not registered in the asset.
     pub root: Option<TreeNode>,
     /// Users below the root up to `depth`, breadth-first (depth, then user number).
     pub nodes: Vec<TreeNode>,
+    /// The depth served (the query's `depth`, default 3).
     pub depth: u32,
     /// True when more than 1000 nodes were below and the answer was cut.
     pub truncated: bool,
 }
 
+/// A user in the sponsor tree.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TreeNode {
+    /// Its user number in the asset.
     pub user_no: i32,
+    /// Its wallet, in the asset chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub address: String,
     /// Sponsor's user number; none for genesis.
     pub sponsor_no: Option<i32>,
     /// 0 for the root.
     pub depth: i32,
+    /// Its direct referrals (all of them, whether shown here or not).
     pub direct_referrals: i64,
 }
 
@@ -260,10 +297,12 @@ pub async fn tree(
     Ok(Json(SponsorTree { root, nodes, depth, truncated }))
 }
 
+/// A page of the caller's rewards in one asset.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
+    /// The asset; 404 when unknown.
     pub asset_id: i32,
     /// `next_cursor` of the previous page.
     pub cursor: Option<i64>,
@@ -271,8 +310,10 @@ pub struct HistoryQuery {
     pub limit: Option<u32>,
 }
 
+/// One reward (credit) to the caller.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RewardEntry {
+    /// The reward's number in the asset (the page cursor).
     pub reward_no: i64,
     /// DIRECT, POOL_L1, POOL_L2, POOL_L3 or LEVEL.
     pub kind: String,
@@ -289,6 +330,7 @@ pub struct RewardEntry {
     pub in_flight: AssetAmount,
     /// Block of the event that made the credit.
     pub block: Option<i64>,
+    /// Plan version the credit was computed under.
     pub plan_version: i32,
     /// Each part of this reward in a payout batch that was not cancelled, oldest first: the batch, its
     /// transaction and, once executed, whether the push paid the wallet or left the part claimable.
@@ -298,7 +340,9 @@ pub struct RewardEntry {
 /// One part of a reward in a payout batch.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RewardPayment {
+    /// What this part pays.
     pub amount: AssetAmount,
+    /// The payout batch carrying the part.
     pub batch: BatchRef,
     /// Once executed: `paid` (pushed to the wallet) or `claimable` (the push failed; claim it from the contract).
     pub outcome: Option<String>,
@@ -307,6 +351,7 @@ pub struct RewardPayment {
 /// A payout batch as its users see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BatchRef {
+    /// The batch's id.
     pub id: i64,
     /// building, signed, submitted, executed or failed (a failed one is retried or cancelled by the operator).
     pub status: String,
@@ -368,15 +413,18 @@ pub async fn history(
     Ok(Json(Page::keyset(items, limit, |r| r.reward_no)))
 }
 
+/// Body of a withdraw request: the asset to be paid in.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawRequest {
+    /// The asset whose pending balance is to be paid.
     pub asset_id: i32,
 }
 
 /// A recorded withdraw request, and what the wallet can pull from the contract itself.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WithdrawAnswer {
+    /// The request as recorded (status `open`).
     pub request: WithdrawRequestView,
     /// What the contract holds claimable for this wallet (failed pushes of executed batches), as the ledger
     /// recorded it from confirmed events.
@@ -387,9 +435,12 @@ pub struct WithdrawAnswer {
     pub claim_tron: Option<crate::http::types::TronCall>,
 }
 
+/// A withdraw request of the caller.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WithdrawRequestView {
+    /// The request's id (the page cursor).
     pub id: i64,
+    /// The asset.
     pub asset_id: i32,
     /// In the asset chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub address: String,
@@ -450,10 +501,12 @@ pub async fn withdraw(
     }))
 }
 
+/// A page of the caller's withdraw requests in one asset.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawalsQuery {
+    /// The asset; 404 when unknown.
     pub asset_id: i32,
     /// `next_cursor` of the previous page.
     pub cursor: Option<i64>,
@@ -464,9 +517,11 @@ pub struct WithdrawalsQuery {
 /// The caller's withdraw requests in one asset, newest first, and how that asset's payout batches have run.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Withdrawals {
+    /// The requests, newest first; empty when the wallet is not registered in the asset.
     pub items: Vec<WithdrawRequestView>,
     /// Pass as `cursor` to get the next page; absent on the last one.
     pub next_cursor: Option<i64>,
+    /// How the asset's payout batches have run.
     pub payouts: PayoutCadence,
 }
 
@@ -481,14 +536,18 @@ pub struct PayoutCadence {
     pub last_executed: Option<ExecutedBatch>,
 }
 
+/// An executed payout batch.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExecutedBatch {
+    /// The batch's id.
     pub id: i64,
     /// When it was built (RFC 3339, UTC).
     pub built_at: String,
+    /// Block of its confirmed execution.
     pub executed_block: Option<i64>,
     /// When its block was made (RFC 3339, UTC).
     pub executed_at: Option<String>,
+    /// Its transaction hash (0x hex): the one that executed it.
     pub tx_hash: Option<String>,
 }
 
@@ -544,10 +603,12 @@ pub async fn withdrawals(
     Ok(Json(Withdrawals { items: page.items, next_cursor: page.next_cursor, payouts }))
 }
 
+/// The asset to claim in, and where the claim pays.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimQuery {
+    /// The asset; 404 when unknown.
     pub asset_id: i32,
     /// Where the claim pays (0x, or `T…` on a TRON chain); default the caller's wallet. The contract pays whoever
     /// the caller names: a wallet that refused the push can claim to another address it controls.
@@ -558,7 +619,9 @@ pub struct ClaimQuery {
 /// What the wallet can pull from the contract itself, and the transaction that does it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ClaimAnswer {
+    /// The asset.
     pub asset_id: i32,
+    /// The asset's chain, where the transaction is sent.
     pub chain_id: u64,
     /// Claimable for this wallet (failed pushes of executed batches), as the ledger recorded it from confirmed
     /// events.

@@ -26,16 +26,22 @@ const BATCHES_PER_ROUND: i64 = 100;
 /// What the worker needs: the ledger, the chains (with their operator keys) and the metrics.
 #[derive(Debug, Clone)]
 pub struct PayoutWorker {
+    /// The ledger.
     pub db: PgPool,
+    /// The configured chains; batches of a chain without an operator key are skipped.
     pub chains: Arc<ChainRegistry>,
+    /// Where replaced transactions are counted (`payout_transactions_total`).
     pub metrics: Arc<ApiMetrics>,
+    /// How long a batch must have been left alone before the worker moves it (`idle_secs`).
     pub idle: Duration,
 }
 
 /// One batch the worker moved (or tried to).
 #[derive(Debug)]
 pub struct Step {
+    /// The batch.
     pub batch_id: i64,
+    /// What the step did, or why the batch could not be moved.
     pub result: Result<sender::Sent, SendError>,
 }
 

@@ -14,16 +14,22 @@ use crate::{
     signing::SignError,
 };
 
+/// Why a request was answered with an error: its status and the stable code the client sees.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// Authentication failed: 401, told as [`AuthFailure::public_code`].
     #[error("{}", .0.public_message())]
     Unauthorized(AuthFailure),
+    /// The body is not JSON at all: 400 `malformed_json`.
     #[error("request body is not valid JSON: {0}")]
     MalformedJson(String),
+    /// The body is larger than `MAX_BODY_BYTES` or could not be read: 413 `body_too_large`.
     #[error("request body too large or unreadable")]
     BodyUnreadable,
+    /// JSON that is not a valid intent (or policy query): 422 `invalid_intent`.
     #[error("{0}")]
     InvalidIntent(String),
+    /// The signing service refused or failed: 403 `policy.<rule>`, 409 `nonce_conflict` or 500 `internal`.
     #[error(transparent)]
     Sign(#[from] SignError),
 }
@@ -44,6 +50,7 @@ impl From<serde_json::Error> for ApiError {
 }
 
 impl ApiError {
+    /// The HTTP status answered.
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -56,6 +63,7 @@ impl ApiError {
         }
     }
 
+    /// The stable code the client sees in the error envelope.
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthorized(f) => f.public_code(),

@@ -23,14 +23,18 @@ use crate::{api, auth::Authenticator, metrics::Metrics, signing::SigningService}
 /// Shared by every handler: the service, the authenticator and the counters.
 #[derive(Clone, Debug)]
 pub struct AppState {
+    /// Decides, records and signs intents.
     pub service: Arc<SigningService>,
+    /// Authenticates requests and refuses replays.
     pub auth: Arc<Authenticator>,
+    /// The Prometheus metrics.
     pub metrics: Arc<Metrics>,
 }
 
 /// Largest request body read, and only from a caller whose headers authenticated (`api::MAX_BODY_BYTES`).
 pub use crate::api::MAX_BODY_BYTES;
 
+/// Every route of the signer's API, over `state`.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route(api::REGISTER_PATH, post(sign::register))

@@ -27,7 +27,9 @@ use crate::{
 /// A request whose caller proved it knows its secret, with the exact body bytes the MAC covered.
 #[derive(Debug)]
 pub struct AuthenticatedRequest {
+    /// Who sent it: its caller id, MAC and permissions.
     pub caller: Authenticated,
+    /// The body, byte for byte as the MAC covered it.
     pub body: Bytes,
 }
 

@@ -31,25 +31,44 @@ use writer::{Job, MAX_GROUP, Presigned, sign_all, writer};
 /// A signature the caller may use, with everything that went into it.
 #[derive(Clone, Debug)]
 pub struct Signed {
+    /// The payload's kind.
     pub kind: Kind,
+    /// The chain and contract it is signed for.
     pub target: Target,
+    /// The payload's nonce, in the contract's one nonce space.
     pub nonce: U256,
+    /// When the payload stops being valid, unix seconds.
     pub deadline: u64,
+    /// The EIP-712 digest signed.
     pub digest: B256,
+    /// The signature over `digest`.
     pub signature: Signature,
     /// False when the same payload had been signed before and its recorded signature is returned.
     pub fresh: bool,
+    /// The intent exactly as signed, with its nonce and deadline: resent, it retries idempotently.
     pub payload: Box<serde_json::value::RawValue>,
 }
 
+/// Why an intent was not signed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
+    /// A policy rule refused it (403 `policy.<rule>`).
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// The nonce was already signed for a different payload (409 `nonce_conflict`).
     #[error("nonce {nonce} of contract {contract} on chain {chain_id} was already signed for a different payload")]
-    NonceConflict { chain_id: u64, contract: Address, nonce: U256 },
+    NonceConflict {
+        /// The chain.
+        chain_id: u64,
+        /// The contract whose nonce it is.
+        contract: Address,
+        /// The nonce.
+        nonce: U256,
+    },
+    /// The double-sign store failed (500 `internal`).
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// The signing key failed (500 `internal`).
     #[error("key: {0}")]
     Key(#[from] KeyError),
 }
@@ -65,6 +84,7 @@ impl SignError {
     }
 }
 
+/// Turns authenticated intents into signatures: static policy here, then the writer's group commit.
 pub struct SigningService {
     inner: Arc<Inner>,
     /// Requests that passed the static policy, waiting for the writer's next group: those of one HTTP request in one
@@ -114,6 +134,7 @@ impl SigningService {
         self.inner.address
     }
 
+    /// The double-sign store.
     pub fn store(&self) -> &Store {
         &self.inner.store
     }

@@ -21,9 +21,11 @@ use crate::http::page::{Page, page_limit};
 use crate::http::signing::{signer, signer_call};
 use crate::http::types::{AssetAmount, AssetMeta, hex_bytes, parse_amount, show_address};
 
+/// Asks for a new payout batch of one asset.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BuildRequest {
+    /// The asset to pay out.
     pub asset_id: i32,
     /// Users in the batch, 1..=500 (default 100).
     pub max_entries: Option<u32>,
@@ -39,6 +41,7 @@ pub struct BatchEntry {
     pub position: i32,
     /// As the asset's chain shows it: 0x EIP-55, or `T…` base58check on TRON.
     pub address: String,
+    /// What this entry pays.
     pub amount: AssetAmount,
     /// What the user was owed (payable) when the batch was built; more than `amount` when paid in part.
     pub owed: AssetAmount,
@@ -63,20 +66,28 @@ pub struct LeftOutEntry {
 /// Users left out for one reason.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LeftOutSummary {
+    /// Why they were left out (as `reason` on the left-out users).
     pub reason: String,
+    /// How many users were left out for it.
     pub users: i64,
+    /// Everything payable to them when the batch was built.
     pub owed: AssetAmount,
 }
 
 /// A payout batch and where it stands.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BatchView {
+    /// The batch's id.
     pub id: i64,
+    /// The asset it pays.
     pub asset_id: i32,
+    /// The asset's chain.
     pub chain_id: u64,
     /// `building`, `signed`, `submitted`, `executed`, `failed`, `cancelled`.
     pub status: String,
+    /// What the batch pays in all: the sum of its entries.
     pub total: AssetAmount,
+    /// Number of entries (users paid).
     pub entry_count: i64,
     /// Contract nonce (decimal string), fixed before signing.
     pub nonce: Option<String>,
@@ -88,6 +99,7 @@ pub struct BatchView {
     pub signature: Option<String>,
     /// Last transaction sent for the batch (0x hex).
     pub tx_hash: Option<String>,
+    /// Block of the batch's confirmed execution; null until it executed.
     pub executed_block: Option<i64>,
     /// RFC 3339, UTC.
     pub created_at: String,
@@ -106,8 +118,10 @@ pub struct BatchView {
 /// The answer to a build: the batch, and the limits it was built within.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BuildAnswer {
+    /// The new batch (its fields inline), as `GET /v1/admin/payouts/batches/{id}` shows it.
     #[serde(flatten)]
     pub batch: BatchView,
+    /// The limits the build applied.
     pub limits: BuildLimitsView,
 }
 
@@ -123,7 +137,9 @@ pub struct BuildLimitsView {
     /// The signer's rolling 24 h outflow cap, what it has signed in the window, and the room left before this
     /// build (batches built but not signed yet count against it too).
     pub daily_outflow_cap: AssetAmount,
+    /// What the signer has signed of the asset in the rolling 24 h window.
     pub daily_outflow_used: AssetAmount,
+    /// `daily_outflow_cap` minus `daily_outflow_used`.
     pub daily_room: AssetAmount,
     /// When the next signed outflow leaves the window (unix seconds), if any.
     pub daily_room_grows_at: Option<u64>,

@@ -31,11 +31,14 @@ pub(super) struct PendingQuery {
     pub requested: Option<bool>,
 }
 
+/// One user's payable rewards of the asset.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PendingUser {
+    /// The user's number.
     pub user_no: i32,
     /// 0x EIP-55.
     pub address: String,
+    /// What is payable to them: each reward's amount less what was paid or is in flight, summed.
     pub amount: AssetAmount,
     /// Pending rewards summed.
     pub rewards: i64,
@@ -51,12 +54,16 @@ pub struct PendingTotals {
     pub amount: AssetAmount,
 }
 
+/// One page of users with pending rewards, and totals over all pages.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PendingPage {
+    /// The asset the rewards are in.
     pub asset_id: i32,
     /// By user number.
     pub items: Vec<PendingUser>,
+    /// Pass as `after` to get the next page; null on the last one.
     pub next_cursor: Option<i64>,
+    /// Totals over every user the filters keep (all pages).
     pub totals: PendingTotals,
 }
 

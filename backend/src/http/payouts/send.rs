@@ -18,6 +18,7 @@ use crate::payouts::worker::count_replacements;
 /// What a send or retry did.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SendResult {
+    /// The batch sent or retried.
     pub batch_id: i64,
     /// `sent` (a transaction is on its way), `pending` (the last one is still in flight: nothing sent),
     /// `executed` (the batch already executed on-chain: nothing sent), `rebroadcast` (TRON: the kept bytes of the
