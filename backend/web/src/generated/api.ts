@@ -5,21 +5,33 @@
 
 export interface components {
   schemas: {
+    /** An alert just acknowledged. */
     AckedAlert: {
+      /** When it was acknowledged (RFC 3339, UTC). */
       acknowledged_at: string;
+      /** The alert's id. */
       id: number;
     };
+    /** The admin ping's answer. */
     AdminPing: {
+      /** The caller's wallet, 0x EIP-55. */
       admin: string;
     };
+    /** An alert of the operational log. */
     AlertEntry: {
+      /** When an admin acknowledged it (RFC 3339, UTC); null while open. */
       acknowledged_at?: string | null;
+      /** When it was raised (RFC 3339, UTC). */
       created_at: string;
+      /** The figures behind it. */
       details: {
         [key: string]: unknown;
       };
+      /** The alert's id (the `{id}` of `POST /v1/admin/alerts/{id}/ack`). */
       id: number;
+      /** What kind of trouble it reports. */
       kind: string;
+      /** What happened, for people. */
       message: string;
     };
     /** An amount of an asset: exact base units and a human form per the asset's decimals. */
@@ -34,14 +46,17 @@ export interface components {
      * net result is what they received (rewards pending, batched or settled) minus what they paid in.
      */
     AssetDisclosure: {
+      /** The asset's id. */
       asset_id: number;
       /** Everything the company has been credited. */
       company_total: components["schemas"]["AssetAmount"];
       /** Lower median of the net results; none without participants. */
       median_net?: components["schemas"]["AssetAmount"] | null;
+      /** Users of the asset other than genesis. */
       participants: number;
       /** Participants who have received at least what they paid in. */
       received_at_least_paid_in: number;
+      /** The asset's symbol. */
       symbol: string;
     };
     /**
@@ -49,10 +64,15 @@ export interface components {
      * once their block reaches `effective_from_block`).
      */
     AssetPlan: {
+      /** The asset's id. */
       asset_id: number;
+      /** The chain the asset lives on. */
       chain_id: number;
+      /** Decimals of the asset's base unit. */
       decimals: number;
+      /** DIRECT reward to the sponsor of a registration that is not a pool entry; the rest goes to the company. */
       direct_amount: components["schemas"]["AssetAmount"];
+      /** First block whose events this version governs; earlier events keep their version. */
       effective_from_block: number;
       /** Parent, grandparent, great-grandparent shares of a pool placement, basis points. */
       layer_bps: number[];
@@ -60,17 +80,26 @@ export interface components {
       level_bps: number[];
       /** Price of a node per level, level 1 first. */
       level_price: components["schemas"]["AssetAmount"][];
+      /** Most nodes one user may hold in one level. */
       max_nodes_per_level: number;
+      /** Every n-th direct referral's fee is the sponsor's level-1 pool entry instead of a DIRECT reward. */
       pool_entry_every: number;
+      /** Exact amount a registration must pay; also the level-1 node price. */
       registration_fee: components["schemas"]["AssetAmount"];
+      /** How many of the last matrix slots reserve the POOL_L3 credit towards the next level. */
       reserve_slots: number;
+      /** Exact amount a retopup must pay; shared out as LEVEL rewards up the sponsor chain. */
       retopup_fee: components["schemas"]["AssetAmount"];
+      /** The asset's symbol (`USDT`, `BNB`). */
       symbol: string;
       /** Token contract (0x hex); the zero address for the chain's native coin. */
       token: string;
+      /** The plan version's number: 1 for the asset's first plan, then one more per change. */
       version: number;
     };
+    /** Body of a freeze or unfreeze: the asset it applies to. */
     AssetRequest: {
+      /** The asset the user is frozen or unfrozen in. */
       asset_id: number;
     };
     /**
@@ -78,75 +107,111 @@ export interface components {
      * decimal strings; `expected_balance`, `variance` and `solvency_margin` may be negative.
      */
     AssetResult: {
+      /** The alerts this run found for the asset. */
       alerts: {
         [key: string]: unknown;
       }[];
+      /** The block both the ledger and the chain were read at. */
       block_number: number;
+      /** The asset's chain. */
       chain_id: number;
+      /** Σ claims paid out of custody. */
       claims: string;
+      /** What custody should hold: inflows − payouts_executed − claims − treasury_transfers. */
       expected_balance: string;
+      /** Σ registrations and retopups paid into custody, quarantined ones too. */
       inflows: string;
+      /** What is owed: reserved, held, pending and batched rewards, and what users can claim from the contract. */
       liabilities: string;
+      /** Custody on-chain: the settlement contract's balance of the token at that block. */
       onchain_balance: string;
+      /** Σ executed payout batches' totals, less what they left claimable in the contract. */
       payouts_executed: string;
+      /** On-chain − liabilities: negative when custody is short of what is owed. */
       solvency_margin: string;
       /** 0x hex; the zero address is the native coin. */
       token: string;
+      /** Σ treasury transfers out of custody. */
       treasury_transfers: string;
       /** On-chain − expected: zero when chain and ledger agree. */
       variance: string;
     };
+    /** The wallet's standing in one asset's plan. */
     AssetStanding: {
+      /** The asset's id. */
       asset_id: number;
       /** Base units of the asset (decimal strings), by status. */
       balances: components["schemas"]["Balances"];
+      /** The asset's chain. */
       chain_id: number;
+      /** Decimals of the asset's smallest unit: one whole unit is 10^decimals base units. */
       decimals: number;
+      /** Users the wallet sponsored directly. */
       direct_referrals: number;
       /** Per pool level: nodes owned. */
       pool_nodes: components["schemas"]["LevelNodes"][];
+      /** Block of the registration; null for the genesis user. */
       registered_block?: number | null;
+      /** Retopups the wallet made. */
       retopups: number;
       /** Sponsor's address (0x EIP-55); none for the genesis user. */
       sponsor?: string | null;
       /** `active`, or `frozen` by an admin. */
       status: string;
+      /** The asset's ticker. */
       symbol: string;
       /** Number of the user in this asset's plan (0 = genesis). */
       user_no: number;
     };
+    /** One row of the append-only audit log: who did what to what, with the state before and after. */
     AuditEntry: {
+      /** What was done, e.g. `freeze`, `new_plan_version`, `ack_alert`. */
       action: string;
+      /** Who acted: an admin's wallet (0x EIP-55), or a service such as `payout-worker`. */
       actor: string;
+      /** The state after the action. */
       after?: ({
         [key: string]: unknown;
       }) | null;
       /** Ledger position (events applied) when the action took effect. */
       applied_events?: number | null;
+      /** The asset concerned; null when the action concerns no one asset. */
       asset_id?: number | null;
+      /** The state before the action; null when none was recorded. */
       before?: ({
         [key: string]: unknown;
       }) | null;
       /** RFC 3339, UTC. */
       created_at: string;
+      /** The entry's id (the page cursor). */
       id: number;
+      /** What it was done to (a wallet, `alert 7`, `batch:12`…), as the action names it. */
       target?: string | null;
     };
     /** Sums per reward status, in base units as decimal strings (exact, up to 78 digits). */
     Balances: {
+      /** In payout batches not settled yet. */
       batched: string;
+      /** Left claimable in the contract by a failed push (see `GET /v1/users/claim`). */
       claimable: string;
+      /** Forfeited to the company's account. */
       forfeited: string;
+      /** Rewards held back under the plan's rules, or while an admin has the wallet frozen. */
       held: string;
+      /** Paid in by the wallet: registration and retopups. */
       paid_in: string;
+      /** Rewards payable, not yet in a payout batch. */
       pending: string;
+      /** Reserved towards the next level (auto-progression savings). */
       reserved: string;
+      /** Paid on-chain. */
       settled: string;
     };
     /** One payment of a batch. */
     BatchEntry: {
       /** As the asset's chain shows it: 0x EIP-55, or `T…` base58check on TRON. */
       address: string;
+      /** What this entry pays. */
       amount: components["schemas"]["AssetAmount"];
       /**
        * Why the entry pays less than `owed` (`per_entry_cap`, `batch_total`, `daily_outflow_cap`); the rest stays
@@ -166,6 +231,7 @@ export interface components {
       executed_at?: string | null;
       /** Block of the confirmed execution. */
       executed_block?: number | null;
+      /** The batch's id. */
       id: number;
       /** building, signed, submitted, executed or failed (a failed one is retried or cancelled by the operator). */
       status: string;
@@ -174,7 +240,9 @@ export interface components {
     };
     /** A payout batch and where it stands. */
     BatchView: {
+      /** The asset it pays. */
       asset_id: number;
+      /** The asset's chain. */
       chain_id: number;
       /** RFC 3339, UTC. */
       created_at: string;
@@ -182,8 +250,11 @@ export interface components {
       deadline?: number | null;
       /** Only in single-batch answers (empty in lists). */
       entries: components["schemas"]["BatchEntry"][];
+      /** Number of entries (users paid). */
       entry_count: number;
+      /** Block of the batch's confirmed execution; null until it executed. */
       executed_block?: number | null;
+      /** The batch's id. */
       id: number;
       /** Only in single-batch answers: the first left-out users by user number (at most 200). */
       left_out: components["schemas"]["LeftOutEntry"][];
@@ -201,12 +272,14 @@ export interface components {
       signature?: string | null;
       /** `building`, `signed`, `submitted`, `executed`, `failed`, `cancelled`. */
       status: string;
+      /** What the batch pays in all: the sum of its entries. */
       total: components["schemas"]["AssetAmount"];
       /** Last transaction sent for the batch (0x hex). */
       tx_hash?: string | null;
     };
     /** The answer to a build: the batch, and the limits it was built within. */
     BuildAnswer: components["schemas"]["BatchView"] & {
+      /** The limits the build applied. */
       limits: components["schemas"]["BuildLimitsView"];
     };
     /** The limits a build applied: the request's caps and the signer's policy for the asset at that moment. */
@@ -216,7 +289,9 @@ export interface components {
        * build (batches built but not signed yet count against it too).
        */
       daily_outflow_cap: components["schemas"]["AssetAmount"];
+      /** What the signer has signed of the asset in the rolling 24 h window. */
       daily_outflow_used: components["schemas"]["AssetAmount"];
+      /** `daily_outflow_cap` minus `daily_outflow_used`. */
       daily_room: components["schemas"]["AssetAmount"];
       /** When the next signed outflow leaves the window (unix seconds), if any. */
       daily_room_grows_at?: number | null;
@@ -227,7 +302,9 @@ export interface components {
       /** Lower of the request's `max_total` and the signer's per-batch cap. */
       max_total: components["schemas"]["AssetAmount"];
     };
+    /** Asks for a new payout batch of one asset. */
     BuildRequest: {
+      /** The asset to pay out. */
       asset_id: number;
       /** Users in the batch, 1..=500 (default 100). */
       max_entries?: number | null;
@@ -236,7 +313,9 @@ export interface components {
     };
     /** What the wallet can pull from the contract itself, and the transaction that does it. */
     ClaimAnswer: {
+      /** The asset. */
       asset_id: number;
+      /** The asset's chain, where the transaction is sent. */
       chain_id: number;
       /**
        * Claimable for this wallet (failed pushes of executed batches), as the ledger recorded it from confirmed
@@ -250,56 +329,79 @@ export interface components {
       /** On a TRON chain: the same call as a TronWeb client (TronLink) sends it. */
       tron?: components["schemas"]["TronCall"] | null;
     };
+    /** Names a payload by its nonce. */
     ConfirmRequest: {
       /** The `nonce` of a registration payload this wallet was given (decimal string). */
       nonce: string;
     };
+    /** The plan version created. */
     CreatedPlanVersion: {
+      /** The asset. */
       asset_id: number;
+      /** First block it governs (the request's `from_block`). */
       effective_from_block: number;
+      /** The new version's number. */
       version: number;
     };
     /** Error body of every non-2xx answer. */
     ErrorBody: {
+      /** What went wrong. */
       error: components["schemas"]["ErrorDetail"];
     };
+    /** An error's stable code and its human-readable message. */
     ErrorDetail: {
       /** Stable, machine-readable (e.g. `invalid_address`, `refresh_token_reused`). */
       code: string;
+      /** Human-readable explanation, for people; programs match on `code`. */
       message: string;
     };
+    /** An executed payout batch. */
     ExecutedBatch: {
       /** When it was built (RFC 3339, UTC). */
       built_at: string;
       /** When its block was made (RFC 3339, UTC). */
       executed_at?: string | null;
+      /** Block of its confirmed execution. */
       executed_block?: number | null;
+      /** The batch's id. */
       id: number;
+      /** Its transaction hash (0x hex): the one that executed it. */
       tx_hash?: string | null;
     };
+    /** An alert firing now. */
     FiringAlert: {
+      /** The alert as last fired: its check, severity, summary and figures. */
       alert: {
         [key: string]: unknown;
       };
+      /** The alert's stable key: its check, then its chain and asset where it has them (e.g. `custody:56:0x…`). */
       dedup_key: string;
       /** RFC 3339, UTC. */
       since: string;
     };
+    /** A user's frozen state in one asset, after the change. */
     FrozenState: {
       /** In the asset chain's form: 0x EIP-55, `T…` on a TRON chain. */
       address: string;
+      /** The asset. */
       asset_id: number;
+      /** Whether the user is frozen now. */
       frozen: boolean;
     };
+    /** Whether the service and its dependencies answer. */
     Health: {
+      /** Whether the database answered. */
       database: boolean;
       /** False when running without Redis (sign-in unavailable, no cache). */
       redis: boolean;
+      /** `ok` when the database and Redis both answer, else `degraded`. */
       status: string;
     };
     /** The ledger position of an asset: events applied and admin actions so far. */
     LedgerPosition: {
+      /** Admin actions taken on the asset. */
       admin_seq: number;
+      /** Confirmed chain events applied to the asset. */
       applied_events: number;
     };
     /** A user with payable rewards that the build did not take. */
@@ -313,21 +415,31 @@ export interface components {
     };
     /** Users left out for one reason. */
     LeftOutSummary: {
+      /** Everything payable to them when the batch was built. */
       owed: components["schemas"]["AssetAmount"];
+      /** Why they were left out (as `reason` on the left-out users). */
       reason: string;
+      /** How many users were left out for it. */
       users: number;
     };
+    /** Nodes the wallet owns on one pool level. */
     LevelNodes: {
+      /** Nodes whose matrix is still open. */
       active: number;
+      /** Nodes whose 14-slot matrix is full. */
       completed: number;
+      /** Pool level, 1 first. */
       level: number;
     };
+    /** One level's tree in a pool summary. */
     LevelSummary: {
       /** Nodes whose 14-slot matrix is full. */
       completed_matrices: number;
+      /** Level, 1 first. */
       level: number;
       /** Heap index the next placement in this level gets (= nodes). */
       next_index: number;
+      /** Nodes placed in the level's tree. */
       nodes: number;
       /** Price of a node in this level under the plan in force. */
       price: components["schemas"]["AssetAmount"];
@@ -336,6 +448,7 @@ export interface components {
     ListenerView: {
       /** The chain head the listener last saw. */
       chain_head?: number | null;
+      /** The chain. */
       chain_id: number;
       /** The confirmation depth the listener applies blocks at. */
       confirmations?: number | null;
@@ -351,20 +464,31 @@ export interface components {
        */
       lag_blocks?: number | null;
     };
+    /** Every chain's listener. */
     ListenersPage: {
+      /** One per chain the ledger has assets on or a listener has written, by chain id. */
       items: components["schemas"]["ListenerView"][];
     };
+    /** One page of an operational log: alerts or quarantined events, as `kind` asked. */
     LogPage: {
+      /** With `kind=alerts`: the alerts, newest first; empty otherwise. */
       alerts: components["schemas"]["AlertEntry"][];
+      /** Pass as `cursor` (with the same `kind`) for the next page; null on the last page. */
       next_cursor?: string | null;
+      /** With `kind=quarantine`: the quarantined events, newest first; empty otherwise. */
       quarantined: components["schemas"]["QuarantinedEvent"][];
     };
+    /** What a manual placement did. */
     ManualPlacement: {
+      /** The asset. */
       asset_id: number;
+      /** Credits to users it caused, reserved ones included. */
       credits: number;
+      /** Level of the tree the node was placed in. */
       level: number;
       /** In the asset chain's form: 0x EIP-55, `T…` on a TRON chain. */
       owner: string;
+      /** Number of the placement within the asset. */
       placement_no: number;
       /** Placements in all (this one and any auto-progressions it triggered). */
       placements: number;
@@ -375,7 +499,9 @@ export interface components {
       /** Heap index of the new node. */
       q: number;
     };
+    /** One ancestor's matrix that an upcoming placement fills a slot of. */
     MatrixFeed: {
+      /** Heap index of the ancestor node. */
       ancestor_q: number;
       /** This position fills slot 14: the ancestor's matrix completes. */
       completes: boolean;
@@ -390,11 +516,16 @@ export interface components {
     };
     /** A chain's native coin, as EIP-3085 (`wallet_addEthereumChain`) describes it. */
     NativeCurrency: {
+      /** Decimals of the coin's base unit (18 for BNB). */
       decimals: number;
+      /** The coin's name, as wallets show it. */
       name: string;
+      /** The coin's ticker symbol (`BNB`). */
       symbol: string;
     };
+    /** Body of a new plan version: the asset, the first block it governs and a complete parameter set. */
     NewPlanVersion: {
+      /** The asset to give the new version. */
       asset_id: number;
       /** First block the new parameters govern; must be after every applied block and the latest version's start. */
       from_block: number;
@@ -403,68 +534,92 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    /** A page of one level's nodes. */
     NodesPage: {
       /** In heap order. */
       items: components["schemas"]["PoolNodeView"][];
       /** Pass as `after` for the next page; none on the last page. */
       next_after?: number | null;
     };
+    /** Asks for a sign-in nonce for a wallet. */
     NonceRequest: {
       /** 0x address (EVM) or base58 `T…` address (TRON). */
       address: string;
+      /** The wallet's family: `evm` or `tron`; `address` must be in its form. */
       chain: components["schemas"]["WalletChain"];
     };
+    /** A single-use nonce and the message to sign with it. */
     NonceResponse: {
+      /** When the nonce and its message expire, RFC 3339 UTC (to the second). */
       expires_at: string;
       /** The exact EIP-4361 text to sign (`personal_sign`; TRON: `signMessageV2`). */
       message: string;
+      /** The single-use nonce the message carries. */
       nonce: string;
     };
+    /** A node whose matrix is still open. */
     OpenMatrix: {
       /** Slots of its 14 already filled. */
       filled_slots: number;
       /** 0x EIP-55. */
       owner: string;
+      /** Heap index of the node. */
       q: number;
     };
     /** An operator's request, as the owning service reports on it. */
     OpsRequest: {
+      /** A replay's chain; null for a reconcile. */
       chain_id?: number | null;
+      /** Why it failed (status `failed`); null otherwise. */
       error?: string | null;
+      /** When it was done or failed (RFC 3339, UTC); null before. */
       finished_at?: string | null;
+      /** A replay's first block; null for a reconcile. */
       from_block?: number | null;
+      /** The request's id (the `{id}` of `GET /v1/admin/monitoring/requests/{id}`). */
       id: number;
       /** `replay` or `reconcile`. */
       kind: string;
       /** RFC 3339, UTC. */
       requested_at: string;
+      /** Who asked: the admin's wallet, 0x EIP-55. */
       requested_by: string;
       /** A replay's report (events found, already applied, missing with their keys) or a reconcile's run id. */
       result?: ({
         [key: string]: unknown;
       }) | null;
+      /** When a service took it (RFC 3339, UTC); null while queued. */
       started_at?: string | null;
       /** `queued`, `running`, `done` or `failed`. */
       status: string;
+      /** A replay's last block (inclusive); null for a reconcile. */
       to_block?: number | null;
     };
     /** One page of a list and the cursor of the next (absent on the last page). */
     Page_AuditEntry: {
+      /** The page's items, in list order; at most `limit`. */
       items: {
+        /** What was done, e.g. `freeze`, `new_plan_version`, `ack_alert`. */
         action: string;
+        /** Who acted: an admin's wallet (0x EIP-55), or a service such as `payout-worker`. */
         actor: string;
+        /** The state after the action. */
         after?: ({
           [key: string]: unknown;
         }) | null;
         /** Ledger position (events applied) when the action took effect. */
         applied_events?: number | null;
+        /** The asset concerned; null when the action concerns no one asset. */
         asset_id?: number | null;
+        /** The state before the action; null when none was recorded. */
         before?: ({
           [key: string]: unknown;
         }) | null;
         /** RFC 3339, UTC. */
         created_at: string;
+        /** The entry's id (the page cursor). */
         id: number;
+        /** What it was done to (a wallet, `alert 7`, `batch:12`…), as the action names it. */
         target?: string | null;
       }[];
       /** Pass as the list's cursor parameter to get the next page; absent on the last one. */
@@ -472,8 +627,11 @@ export interface components {
     };
     /** One page of a list and the cursor of the next (absent on the last page). */
     Page_BatchView: {
+      /** The page's items, in list order; at most `limit`. */
       items: {
+        /** The asset it pays. */
         asset_id: number;
+        /** The asset's chain. */
         chain_id: number;
         /** RFC 3339, UTC. */
         created_at: string;
@@ -481,8 +639,11 @@ export interface components {
         deadline?: number | null;
         /** Only in single-batch answers (empty in lists). */
         entries: components["schemas"]["BatchEntry"][];
+        /** Number of entries (users paid). */
         entry_count: number;
+        /** Block of the batch's confirmed execution; null until it executed. */
         executed_block?: number | null;
+        /** The batch's id. */
         id: number;
         /** Only in single-batch answers: the first left-out users by user number (at most 200). */
         left_out: components["schemas"]["LeftOutEntry"][];
@@ -500,6 +661,7 @@ export interface components {
         signature?: string | null;
         /** `building`, `signed`, `submitted`, `executed`, `failed`, `cancelled`. */
         status: string;
+        /** What the batch pays in all: the sum of its entries. */
         total: components["schemas"]["AssetAmount"];
         /** Last transaction sent for the batch (0x hex). */
         tx_hash?: string | null;
@@ -509,12 +671,17 @@ export interface components {
     };
     /** One page of a list and the cursor of the next (absent on the last page). */
     Page_Referral: {
+      /** The page's items, in list order; at most `limit`. */
       items: {
         /** 0x EIP-55. */
         address: string;
+        /** Its own direct referrals. */
         direct_referrals: number;
+        /** Whether it has made a retopup. */
         has_retopup: boolean;
+        /** Block of its registration. */
         registered_block?: number | null;
+        /** Its user number in the asset (the page cursor). */
         user_no: number;
       }[];
       /** Pass as the list's cursor parameter to get the next page; absent on the last one. */
@@ -522,6 +689,7 @@ export interface components {
     };
     /** One page of a list and the cursor of the next (absent on the last page). */
     Page_RewardEntry: {
+      /** The page's items, in list order; at most `limit`. */
       items: {
         /** What the credit earned; never changes. */
         amount: components["schemas"]["AssetAmount"];
@@ -540,7 +708,9 @@ export interface components {
          * transaction and, once executed, whether the push paid the wallet or left the part claimable.
          */
         payments: components["schemas"]["RewardPayment"][];
+        /** Plan version the credit was computed under. */
         plan_version: number;
+        /** The reward's number in the asset (the page cursor). */
         reward_no: number;
         /**
          * Where the unpaid rest is: reserved, held, pending or forfeited — or, with nothing left, batched (a part is
@@ -553,14 +723,19 @@ export interface components {
     };
     /** One page of a list and the cursor of the next (absent on the last page). */
     Page_TreasuryTransferView: {
+      /** The page's items, in list order; at most `limit`. */
       items: {
         /** Base units, decimal string. */
         amount: string;
+        /** The asset moved. */
         asset_id: number;
         /** RFC 3339, UTC. */
         created_at: string;
+        /** Unix seconds the signature is valid until; null for a `chain` transfer. */
         deadline?: number | null;
+        /** Block of the `TreasuryTransferred` event; null until executed. */
         executed_block?: number | null;
+        /** The transfer's id (the page cursor); its contract nonce is derived from it. */
         id: number;
         /** Contract nonce, decimal string. */
         nonce: string;
@@ -568,6 +743,7 @@ export interface components {
         origin: string;
         /** For a refund: the quarantined payment it returns to its payer (`to`); null for a company transfer. */
         refund_of?: components["schemas"]["RefundedEvent"] | null;
+        /** The admin who requested it (0x EIP-55); null for a `chain` transfer. */
         requested_by?: string | null;
         /** 0x hex. */
         signature?: string | null;
@@ -577,6 +753,7 @@ export interface components {
         to: string;
         /** Settlement.transferTreasury(transfer, signature), for the TREASURER_ROLE holder (signed transfers). */
         transaction?: components["schemas"]["TreasuryTransaction"] | null;
+        /** Transaction of the `TreasuryTransferred` event (0x hex); null until executed. */
         tx_hash?: string | null;
       }[];
       /** Pass as the list's cursor parameter to get the next page; absent on the last one. */
@@ -584,22 +761,29 @@ export interface components {
     };
     /** One page of a list and the cursor of the next (absent on the last page). */
     Page_WithdrawalEntry: {
+      /** The page's items, in list order; at most `limit`. */
       items: {
         /** In the asset chain's form: 0x EIP-55, `T…` on a TRON chain. */
         address: string;
         /** Pending balance when requested (base units). */
         amount: string;
+        /** The asset. */
         asset_id: number;
+        /** When it was made (RFC 3339, UTC). */
         created_at: string;
+        /** The request's id (the page cursor). */
         id: number;
         /** Pending balance now (base units). */
         pending_now: string;
+        /** `open`, `batched` or `cancelled`. */
         status: string;
+        /** The user's number in the asset (0 = genesis). */
         user_no: number;
       }[];
       /** Pass as the list's cursor parameter to get the next page; absent on the last one. */
       next_cursor?: number | null;
     };
+    /** The caller's payments in an asset. */
     PaymentList: {
       /** The caller's last 50 payloads in the asset, newest first. */
       payments: components["schemas"]["PaymentView"][];
@@ -608,7 +792,9 @@ export interface components {
     PaymentView: {
       /** What this payment pays (for a quarantined one, what the wallet actually paid). */
       amount: components["schemas"]["AssetAmount"];
+      /** The asset paid in. */
       asset_id: number;
+      /** The asset's chain. */
       chain_id: number;
       /** Unix seconds after which the contract refuses the payload. */
       deadline: number;
@@ -616,6 +802,7 @@ export interface components {
       event?: components["schemas"]["SeenEvent"] | null;
       /** `register` or `retopup`. */
       kind: string;
+      /** Contract nonce the payload spends (decimal string). */
       nonce: string;
       /** Why the event was quarantined (`code: words`). */
       quarantine_reason?: string | null;
@@ -626,6 +813,7 @@ export interface components {
        * passed with no confirmed event: it can never execute, nothing was charged).
        */
       status: string;
+      /** Row id in the backend's `transactions`. */
       transaction_id: number;
     };
     /** How an asset's payout batches have run: the operator builds them; this is the record to go by. */
@@ -637,11 +825,15 @@ export interface components {
       /** The newest executed batch. */
       last_executed?: components["schemas"]["ExecutedBatch"] | null;
     };
+    /** One page of users with pending rewards, and totals over all pages. */
     PendingPage: {
+      /** The asset the rewards are in. */
       asset_id: number;
       /** By user number. */
       items: components["schemas"]["PendingUser"][];
+      /** Pass as `after` to get the next page; null on the last one. */
       next_cursor?: number | null;
+      /** Totals over every user the filters keep (all pages). */
       totals: components["schemas"]["PendingTotals"];
     };
     PendingTotals: {
@@ -650,55 +842,80 @@ export interface components {
       /** Users matching the filters (all pages). */
       users: number;
     };
+    /** One user's payable rewards of the asset. */
     PendingUser: {
       /** 0x EIP-55. */
       address: string;
+      /** What is payable to them: each reward's amount less what was paid or is in flight, summed. */
       amount: components["schemas"]["AssetAmount"];
       /** Pending rewards summed. */
       rewards: number;
+      /** The user's number. */
       user_no: number;
       /** Id of the user's open withdraw request for the asset, if any. */
       withdraw_request?: number | null;
     };
+    /** Body of a manual placement: the asset, the user to own the new node and its level. */
     PlacementRequest: {
+      /** The asset. */
       asset_id: number;
+      /** Level of the tree to place the node in. */
       level: number;
       /** The wallet to own the new node: 0x or TRON base58, a user of the asset. */
       user: string;
     };
+    /** One plan version of an asset. */
     PlanVersionView: {
+      /** When it was added (RFC 3339, UTC). */
       created_at: string;
+      /** First block whose events it governs. */
       effective_from_block: number;
       /** The parameters as stored (amounts in base units, decimal strings). */
       params: {
         [key: string]: unknown;
       };
+      /** The version's number, 1 first. */
       version: number;
     };
+    /** An asset's plan versions. */
     PlanVersions: {
+      /** The asset. */
       asset_id: number;
       /** Oldest first; each governs events from its block until the next one's. */
       versions: components["schemas"]["PlanVersionView"][];
     };
+    /** A node in a pool level. */
     PoolEntry: {
+      /** The pool level. */
       level: number;
+      /** Heap index of the node in the level's tree. */
       q: number;
     };
+    /** A node of a level's tree. */
     PoolNodeView: {
+      /** Block in which its matrix completed; null while active. */
       completed_block?: number | null;
+      /** Slots of its 14-slot matrix filled. */
       filled_slots: number;
+      /** The owner's wallet, in the asset chain's form: 0x EIP-55, `T…` on a TRON chain. */
       owner: string;
+      /** Number of the placement that made the node, within the asset. */
       placement_no: number;
+      /** Heap index in the level's tree (the page cursor). */
       q: number;
       /** `active` or `completed`. */
       status: string;
     };
+    /** Every level of one asset's trees, at one ledger position. */
     PoolSummary: {
+      /** The asset. */
       asset_id: number;
       /** Every level of the plan in force, level 1 first (empty levels too). */
       levels: components["schemas"]["LevelSummary"][];
+      /** Ledger position the figures are at. */
       position: components["schemas"]["LedgerPosition"];
     };
+    /** The signed-in wallet and its standing in every asset it is registered in. */
     Profile: {
       /** 0x EIP-55. */
       address: string;
@@ -707,10 +924,13 @@ export interface components {
     };
     /** One configured chain as the pages show it; every field but the id is absent unless configured. */
     PublicChain: {
+      /** The chain's id. */
       chain_id: number;
       /** The block explorer's base URL (no trailing slash). */
       explorer_url?: string;
+      /** What the pages call the chain (`BNB Smart Chain`). */
       name?: string;
+      /** The chain's native coin as wallets show it (`wallet_addEthereumChain`'s `nativeCurrency`). */
       native_currency?: components["schemas"]["NativeCurrency"];
       /** An RPC URL a wallet may add the chain with (`wallet_addEthereumChain`). */
       public_rpc_url?: string;
@@ -720,6 +940,7 @@ export interface components {
      * RPC and native coin for wallets that do not know a chain, and their explorers.
      */
     PublicChains: {
+      /** Every configured chain, in configuration order. */
       chains: components["schemas"]["PublicChain"][];
       /** The EIP-4361 `domain` of sign-in messages (`[auth] domain`). */
       signin_domain: string;
@@ -731,14 +952,19 @@ export interface components {
        */
       walletconnect?: components["schemas"]["PublicWalletConnect"];
     };
+    /** Participants' aggregate outcomes for each asset. */
     PublicDisclosures: {
+      /** One entry per asset, by asset id. */
       assets: components["schemas"]["AssetDisclosure"][];
     };
+    /** The plan in force for each asset. */
     PublicPlans: {
+      /** One entry per asset, by asset id. */
       assets: components["schemas"]["AssetPlan"][];
     };
     /** WalletConnect's public settings. */
     PublicWalletConnect: {
+      /** The WalletConnect project id. */
       project_id: string;
       /** `wss://…`; the pages' security policy allows it. */
       relay_url: string;
@@ -752,13 +978,19 @@ export interface components {
       /** The treasury transfer (`GET /v1/admin/treasury/transfers`). */
       transfer_id: number;
     };
+    /** A quarantined chain event, with its newest refund. */
     QuarantinedEvent: {
       /** For a payment: what it paid, base units, decimal string. */
       amount?: string | null;
+      /** The asset it paid into; null when its token is no asset of the ledger. */
       asset_id?: number | null;
+      /** The block the event is in. */
       block: number;
+      /** The event's chain. */
       chain_id: number;
+      /** When it was quarantined (RFC 3339, UTC). */
       created_at: string;
+      /** The event's log index. */
       log_index: number;
       /** For a payment (`Registered`, `Retopped`): the wallet that paid, in the chain's form (0x EIP-55 or `T…`). */
       payer?: string | null;
@@ -766,7 +998,9 @@ export interface components {
       payload: {
         [key: string]: unknown;
       };
+      /** Why it was quarantined, for people. */
       reason: string;
+      /** Why it was quarantined, as a code (e.g. `wrong_amount`, `unknown_sponsor`). */
       reason_code: string;
       /** The latest refund of this event, if one was signed. */
       refund?: components["schemas"]["QuarantineRefund"] | null;
@@ -777,8 +1011,10 @@ export interface components {
       refundable: boolean;
       /** RFC 3339, UTC; null while unresolved. */
       resolved_at?: string | null;
+      /** The event's transaction hash, 0x hex. */
       tx_hash: string;
     };
+    /** One upcoming placement and the ancestors' matrices it feeds. */
     QueuePosition: {
       /** Ancestors at depth 1, 2, 3 that exist or will exist by then (an ancestor may itself be upcoming). */
       feeds: components["schemas"]["MatrixFeed"][];
@@ -787,13 +1023,17 @@ export interface components {
     };
     /** The next positions of one level's tree and whose matrices they feed, at one ledger position. */
     QueueSnapshot: {
+      /** The asset. */
       asset_id: number;
       /** True when this answer came from the cache. */
       cached: boolean;
+      /** The level. */
       level: number;
+      /** Heap index the next placement in this level gets (= nodes placed). */
       next_index: number;
       /** The oldest node whose matrix is still open (the next to complete); none for an empty tree. */
       next_to_complete?: components["schemas"]["OpenMatrix"] | null;
+      /** Ledger position the snapshot is of. */
       position: components["schemas"]["LedgerPosition"];
       /** The next `count` placements in order: heap index and the ancestors they credit. */
       upcoming: components["schemas"]["QueuePosition"][];
@@ -802,6 +1042,7 @@ export interface components {
     ReconcileRequest: {
       [key: string]: unknown;
     };
+    /** A reconciliation run. */
     ReconcilerRun: {
       /** Every alert the run found. */
       alerts: {
@@ -809,7 +1050,9 @@ export interface components {
       }[];
       /** Chains the run could not read. */
       errors: string[];
+      /** RFC 3339, UTC; null while the run is in progress. */
       finished_at?: string | null;
+      /** The run's id (`run_id`). */
       id: number;
       /** RFC 3339, UTC. */
       started_at: string;
@@ -818,17 +1061,25 @@ export interface components {
     Reconciliation: {
       /** Alerts firing now (after the latest run), whichever run was asked for. */
       firing: components["schemas"]["FiringAlert"][];
+      /** Each asset's figures in the run, by chain and token. */
       results: components["schemas"]["AssetResult"][];
+      /** The run. */
       run: components["schemas"]["ReconcilerRun"];
     };
+    /** A direct referral of the caller. */
     Referral: {
       /** 0x EIP-55. */
       address: string;
+      /** Its own direct referrals. */
       direct_referrals: number;
+      /** Whether it has made a retopup. */
       has_retopup: boolean;
+      /** Block of its registration. */
       registered_block?: number | null;
+      /** Its user number in the asset (the page cursor). */
       user_no: number;
     };
+    /** The refresh token to act on. */
     RefreshRequest: {
       /**
        * The refresh token. Left out (`{}`) by a cookie session: the cookie's is used, and the request's `Origin`
@@ -840,34 +1091,44 @@ export interface components {
     RefreshTokenIn: "body" | "cookie";
     /** The chain event whose payment a refund returns. */
     RefundedEvent: {
+      /** The event's chain. */
       chain_id: number;
+      /** The event's log index. */
       log_index: number;
       /** 0x hex. */
       tx_hash: string;
     };
+    /** Asks for a signed registration payload for the caller's wallet. */
     RegisterRequest: {
+      /** The asset to register in. */
       asset_id: number;
       /** Sponsor's wallet: 0x hex or TRON base58. */
       sponsor: string;
     };
+    /** The wallet's registration in the asset. */
     RegisteredUser: {
+      /** Block of the registration; null for genesis. */
       registered_block?: number | null;
       /** 0x EIP-55. */
       sponsor?: string | null;
       /** `active` or `frozen`. */
       status: string;
+      /** The user's number in the asset. */
       user_no: number;
     };
     /** Where a registration payload stands, from the ledger tables (never from the client). */
     RegistrationStatus: {
       /** What this payment pays (for a quarantined one, what the wallet actually paid). */
       amount: components["schemas"]["AssetAmount"];
+      /** The asset paid in. */
       asset_id: number;
+      /** Unix seconds after which the contract refuses the payload. */
       deadline: number;
       /** The confirmed chain event that registered the wallet (or was quarantined). */
       event?: components["schemas"]["SeenEvent"] | null;
       /** `register` or `retopup`: any payload of the caller's is looked up by its nonce. */
       kind: string;
+      /** Contract nonce of the payload (decimal string). */
       nonce: string;
       /** Why the event was quarantined. */
       quarantine_reason?: string | null;
@@ -881,12 +1142,16 @@ export interface components {
        * its block is confirmed). A wallet registered by another of its payloads shows in `user`, not here.
        */
       status: string;
+      /** Row id in the backend's `transactions`. */
       transaction_id: number;
       /** The wallet's standing once applied. */
       user?: components["schemas"]["RegisteredUser"] | null;
     };
+    /** Body of a replay request: a chain and the block range its listener is to re-read. */
     ReplayRequest: {
+      /** The chain: one the API has a settlement contract on, or the ledger has an asset on. */
       chain_id: number;
+      /** First block to re-read; not above `to_block`. */
       from_block: number;
       /**
        * Inclusive; at most `MAX_REPLAY_BLOCKS` (10 000) blocks from `from_block`. The listener caps it at its
@@ -894,9 +1159,12 @@ export interface components {
        */
       to_block: number;
     };
+    /** Asks for a signed retopup payload for the caller's wallet. */
     RetopupRequest: {
+      /** The asset to retopup in. */
       asset_id: number;
     };
+    /** One reward (credit) to the caller. */
     RewardEntry: {
       /** What the credit earned; never changes. */
       amount: components["schemas"]["AssetAmount"];
@@ -915,7 +1183,9 @@ export interface components {
        * transaction and, once executed, whether the push paid the wallet or left the part claimable.
        */
       payments: components["schemas"]["RewardPayment"][];
+      /** Plan version the credit was computed under. */
       plan_version: number;
+      /** The reward's number in the asset (the page cursor). */
       reward_no: number;
       /**
        * Where the unpaid rest is: reserved, held, pending or forfeited — or, with nothing left, batched (a part is
@@ -925,22 +1195,29 @@ export interface components {
     };
     /** One part of a reward in a payout batch. */
     RewardPayment: {
+      /** What this part pays. */
       amount: components["schemas"]["AssetAmount"];
+      /** The payout batch carrying the part. */
       batch: components["schemas"]["BatchRef"];
       /** Once executed: `paid` (pushed to the wallet) or `claimable` (the push failed; claim it from the contract). */
       outcome?: string | null;
     };
     /** What a signed-in wallet may do. */
     Role: "user" | "admin";
+    /** A confirmed chain event. */
     SeenEvent: {
+      /** Number of the block it is in. */
       block: number;
+      /** The event's log index. */
       log_index: number;
       /** False when the wallet was registered by another payload of its own (another nonce). */
       this_payload: boolean;
+      /** Hash of the transaction that emitted it, 0x hex. */
       tx_hash: string;
     };
     /** What a send or retry did. */
     SendResult: {
+      /** The batch sent or retried. */
       batch_id: number;
       /** Block of the execution, when executed. */
       executed_block?: number | null;
@@ -962,13 +1239,16 @@ export interface components {
     };
     /** A signed authorisation and the transaction that uses it. */
     SignedPayment: {
+      /** What the wallet pays: the registration or retopup fee the payload was signed for. */
       amount: components["schemas"]["AssetAmount"];
       /**
        * For a token: `approve(Settlement, amount)` on the token, to send before `transaction` unless the allowance
        * already covers the amount (absent for the native coin). On a TRON chain a wallet sends `tron.approve`.
        */
       approve?: components["schemas"]["WalletTransaction"] | null;
+      /** The asset paid in. */
       asset_id: number;
+      /** The asset's chain. */
       chain_id: number;
       /** Settlement contract in the chain's form: 0x EIP-55, `T…` on a TRON chain. */
       contract: string;
@@ -978,6 +1258,7 @@ export interface components {
       digest: string;
       /** `register` or `retopup`. */
       kind: string;
+      /** Contract nonce the payload spends (decimal string); the contract accepts each nonce once. */
       nonce: string;
       /** The EIP-712 struct as signed (`Registration` or `Retopup`); integers as decimal strings. */
       payload: {
@@ -1000,7 +1281,9 @@ export interface components {
        */
       tron?: components["schemas"]["TronCall"] | null;
     };
+    /** A signed sign-in message. */
     SigninRequest: {
+      /** The message text from `POST /v1/auth/nonce`, exactly as signed. */
       message: string;
       /**
        * Where the session's refresh token goes: `body` (default, API clients) in the answer; `cookie` (browsers)
@@ -1011,7 +1294,9 @@ export interface components {
       /** 65-byte signature, hex. */
       signature: string;
     };
+    /** The sponsor tree below the caller in one asset. */
     SponsorTree: {
+      /** The depth served (the query's `depth`, default 3). */
       depth: number;
       /** Users below the root up to `depth`, breadth-first (depth, then user number). */
       nodes: components["schemas"]["TreeNode"][];
@@ -1020,7 +1305,9 @@ export interface components {
       /** True when more than 1000 nodes were below and the answer was cut. */
       truncated: boolean;
     };
+    /** An access token and the session's next refresh token. */
     TokenPair: {
+      /** The access token, sent as `Authorization: Bearer <token>`. */
       access_token: string;
       /** The wallet, 0x EIP-55. */
       address: string;
@@ -1028,21 +1315,27 @@ export interface components {
       expires_in: number;
       /** The next refresh token; absent in a cookie session (it is in the `Set-Cookie` header only). */
       refresh_token?: string;
+      /** What the wallet may do: `user` or `admin`. */
       role: components["schemas"]["Role"];
+      /** Always `Bearer`. */
       token_type: string;
     };
+    /** Asks for a signed transfer of company funds. */
     TransferRequest: {
       /** Base units, decimal string, > 0. */
       amount: string;
+      /** The asset whose company share the transfer takes. */
       asset_id: number;
       /** Recipient: 0x or TRON base58 (must be on the signer's treasury allowlist). */
       to: string;
     };
     /** The treasury of one asset. */
     TreasurySummary: {
+      /** The asset. */
       asset_id: number;
       /** company_total − transferred − reserved: the most a new transfer may take. */
       available: components["schemas"]["AssetAmount"];
+      /** The asset's chain. */
       chain_id: number;
       /** Why the on-chain figures are null. */
       chain_note?: string | null;
@@ -1066,6 +1359,7 @@ export interface components {
       /** Treasury transfers executed on-chain. */
       transferred: components["schemas"]["AssetAmount"];
     };
+    /** The transaction that executes a signed transfer. */
     TreasuryTransaction: {
       /** Calldata, 0x hex. */
       data: string;
@@ -1076,11 +1370,15 @@ export interface components {
     TreasuryTransferView: {
       /** Base units, decimal string. */
       amount: string;
+      /** The asset moved. */
       asset_id: number;
       /** RFC 3339, UTC. */
       created_at: string;
+      /** Unix seconds the signature is valid until; null for a `chain` transfer. */
       deadline?: number | null;
+      /** Block of the `TreasuryTransferred` event; null until executed. */
       executed_block?: number | null;
+      /** The transfer's id (the page cursor); its contract nonce is derived from it. */
       id: number;
       /** Contract nonce, decimal string. */
       nonce: string;
@@ -1088,6 +1386,7 @@ export interface components {
       origin: string;
       /** For a refund: the quarantined payment it returns to its payer (`to`); null for a company transfer. */
       refund_of?: components["schemas"]["RefundedEvent"] | null;
+      /** The admin who requested it (0x EIP-55); null for a `chain` transfer. */
       requested_by?: string | null;
       /** 0x hex. */
       signature?: string | null;
@@ -1097,15 +1396,20 @@ export interface components {
       to: string;
       /** Settlement.transferTreasury(transfer, signature), for the TREASURER_ROLE holder (signed transfers). */
       transaction?: components["schemas"]["TreasuryTransaction"] | null;
+      /** Transaction of the `TreasuryTransferred` event (0x hex); null until executed. */
       tx_hash?: string | null;
     };
+    /** A user in the sponsor tree. */
     TreeNode: {
+      /** Its wallet, in the asset chain's form: 0x EIP-55, `T…` on a TRON chain. */
       address: string;
       /** 0 for the root. */
       depth: number;
+      /** Its direct referrals (all of them, whether shown here or not). */
       direct_referrals: number;
       /** Sponsor's user number; none for genesis. */
       sponsor_no?: number | null;
+      /** Its user number in the asset. */
       user_no: number;
     };
     /** The token approval a TRON payment in a token needs first, in TronWeb's terms. */
@@ -1141,8 +1445,11 @@ export interface components {
      * of `amount` to the contract first) and the calldata.
      */
     WalletTransaction: {
+      /** The calldata, 0x hex. */
       data: string;
+      /** The contract called, 0x EIP-55. */
       to: string;
+      /** Native coin sent with the call, base units as a decimal string; `0` for a token. */
       value: string;
     };
     /** A recorded withdraw request, and what the wallet can pull from the contract itself. */
@@ -1156,43 +1463,57 @@ export interface components {
        * recorded it from confirmed events.
        */
       claimable: components["schemas"]["AssetAmount"];
+      /** The request as recorded (status `open`). */
       request: components["schemas"]["WithdrawRequestView"];
     };
+    /** Body of a withdraw request: the asset to be paid in. */
     WithdrawRequest: {
+      /** The asset whose pending balance is to be paid. */
       asset_id: number;
     };
+    /** A withdraw request of the caller. */
     WithdrawRequestView: {
       /** In the asset chain's form: 0x EIP-55, `T…` on a TRON chain. */
       address: string;
       /** Pending balance when the request was made. */
       amount: components["schemas"]["AssetAmount"];
+      /** The asset. */
       asset_id: number;
       /** The payout batch that took the pending rewards for it (with `batched`). */
       batch?: components["schemas"]["BatchRef"] | null;
       /** RFC 3339, UTC. */
       created_at: string;
+      /** The request's id (the page cursor). */
       id: number;
       /** `open`, `batched` or `cancelled`. */
       status: string;
     };
+    /** A user's withdraw request, with the user's pending balance now. */
     WithdrawalEntry: {
       /** In the asset chain's form: 0x EIP-55, `T…` on a TRON chain. */
       address: string;
       /** Pending balance when requested (base units). */
       amount: string;
+      /** The asset. */
       asset_id: number;
+      /** When it was made (RFC 3339, UTC). */
       created_at: string;
+      /** The request's id (the page cursor). */
       id: number;
       /** Pending balance now (base units). */
       pending_now: string;
+      /** `open`, `batched` or `cancelled`. */
       status: string;
+      /** The user's number in the asset (0 = genesis). */
       user_no: number;
     };
     /** The caller's withdraw requests in one asset, newest first, and how that asset's payout batches have run. */
     Withdrawals: {
+      /** The requests, newest first; empty when the wallet is not registered in the asset. */
       items: components["schemas"]["WithdrawRequestView"][];
       /** Pass as `cursor` to get the next page; absent on the last one. */
       next_cursor?: number | null;
+      /** How the asset's payout batches have run. */
       payouts: components["schemas"]["PayoutCadence"];
     };
   };
