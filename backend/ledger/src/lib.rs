@@ -21,7 +21,6 @@
 //! Rooms: the apply path (`apply`, with `load` and `write`), the listener's sync state (`sync`), assets
 //! (`assets`) and the digest (`digest`) apart; the payout lifecycle in [`payouts`].
 
-
 /// SQL: column `$column` as RFC 3339 in UTC with microseconds, as the API shows times (a literal, for
 /// `concat!` into a `&'static str` query).
 macro_rules! utc {
