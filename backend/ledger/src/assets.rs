@@ -29,32 +29,28 @@ pub struct AssetSpec {
 pub async fn create_asset(pool: &PgPool, spec: &AssetSpec) -> Result<(), LedgerError> {
     spec.params.validate()?;
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO assets (id, chain_id, token, symbol, decimals, genesis)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+    sqlx::query!(
+        "INSERT INTO assets (id, chain_id, token, symbol, decimals, genesis) VALUES ($1, $2, $3, $4, $5, $6)",
+        spec.id,
+        spec.chain_id as i64,
+        spec.token.as_slice(),
+        &spec.symbol,
+        i16::from(spec.decimals),
+        spec.genesis.as_slice()
     )
-    .bind(spec.id)
-    .bind(spec.chain_id as i64)
-    .bind(spec.token.as_slice())
-    .bind(&spec.symbol)
-    .bind(i16::from(spec.decimals))
-    .bind(spec.genesis.as_slice())
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO plan_versions (asset_id, version, effective_from_block, params)
-         VALUES ($1, 1, 0, $2)",
+    sqlx::query!(
+        "INSERT INTO plan_versions (asset_id, version, effective_from_block, params) VALUES ($1, 1, 0, $2)",
+        spec.id,
+        sqlx::types::Json(&spec.params) as _
     )
-    .bind(spec.id)
-    .bind(sqlx::types::Json(&spec.params))
     .execute(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO users (asset_id, user_no, address) VALUES ($1, 0, $2)")
-        .bind(spec.id)
-        .bind(spec.genesis.as_slice())
+    sqlx::query!("INSERT INTO users (asset_id, user_no, address) VALUES ($1, 0, $2)", spec.id, spec.genesis.as_slice())
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO user_balances (asset_id, user_no) VALUES ($1, 0)").bind(spec.id).execute(&mut *tx).await?;
+    sqlx::query!("INSERT INTO user_balances (asset_id, user_no) VALUES ($1, 0)", spec.id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -74,25 +70,29 @@ pub struct AssetInfo {
 
 /// Asset `id`, if it exists.
 pub async fn asset_info(pool: &PgPool, id: i32) -> Result<Option<AssetInfo>, sqlx::Error> {
-    let row: Option<(String, i16, i64, Vec<u8>)> =
-        sqlx::query_as("SELECT symbol, decimals, chain_id, token FROM assets WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(symbol, decimals, chain_id, token)| AssetInfo {
-        symbol,
-        decimals,
-        chain_id: chain_id as u64,
-        token: Address::from_slice(&token),
+    let row = sqlx::query!("SELECT symbol, decimals, chain_id, token FROM assets WHERE id = $1", id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|r| AssetInfo {
+        symbol: r.symbol,
+        decimals: r.decimals,
+        chain_id: r.chain_id as u64,
+        token: Address::from_slice(&r.token),
     }))
 }
 
 /// Every asset by id.
 pub async fn assets(pool: &PgPool) -> Result<Vec<(i32, AssetInfo)>, sqlx::Error> {
-    let rows: Vec<(i32, String, i16, i64, Vec<u8>)> =
-        sqlx::query_as("SELECT id, symbol, decimals, chain_id, token FROM assets ORDER BY id").fetch_all(pool).await?;
-    let assets = rows.into_iter().map(|(id, symbol, decimals, chain_id, token)| {
-        (id, AssetInfo { symbol, decimals, chain_id: chain_id as u64, token: Address::from_slice(&token) })
+    let rows =
+        sqlx::query!("SELECT id, symbol, decimals, chain_id, token FROM assets ORDER BY id").fetch_all(pool).await?;
+    let assets = rows.into_iter().map(|r| {
+        let info = AssetInfo {
+            symbol: r.symbol,
+            decimals: r.decimals,
+            chain_id: r.chain_id as u64,
+            token: Address::from_slice(&r.token),
+        };
+        (r.id, info)
     });
     Ok(assets.collect())
 }
@@ -109,27 +109,30 @@ pub struct AssetPlan {
     /// The first block it governs.
     pub effective_from_block: i64,
     /// Its parameters.
-    pub params: crate::plan::PlanParams,
+    pub params: PlanParams,
 }
 
 /// Every asset with its latest plan version, by asset id.
 pub async fn plans(pool: &PgPool) -> Result<Vec<AssetPlan>, sqlx::Error> {
-    type Row = (i32, i64, Vec<u8>, String, i16, i32, i64, sqlx::types::Json<crate::plan::PlanParams>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT DISTINCT ON (a.id) a.id, a.chain_id, a.token, a.symbol, a.decimals,
-                v.version, v.effective_from_block, v.params
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT ON (a.id) a.id, a.chain_id, a.token, a.symbol, a.decimals,
+                v.version, v.effective_from_block, v.params AS "params: sqlx::types::Json<PlanParams>"
          FROM assets a JOIN plan_versions v ON v.asset_id = a.id
-         ORDER BY a.id, v.version DESC",
+         ORDER BY a.id, v.version DESC"#
     )
     .fetch_all(pool)
     .await?;
-    let plans =
-        rows.into_iter().map(|(asset_id, chain_id, token, symbol, decimals, version, from, params)| AssetPlan {
-            asset_id,
-            info: AssetInfo { symbol, decimals, chain_id: chain_id as u64, token: Address::from_slice(&token) },
-            version,
-            effective_from_block: from,
-            params: params.0,
-        });
+    let plans = rows.into_iter().map(|r| AssetPlan {
+        asset_id: r.id,
+        info: AssetInfo {
+            symbol: r.symbol,
+            decimals: r.decimals,
+            chain_id: r.chain_id as u64,
+            token: Address::from_slice(&r.token),
+        },
+        version: r.version,
+        effective_from_block: r.effective_from_block,
+        params: r.params.0,
+    });
     Ok(plans.collect())
 }

@@ -4,7 +4,6 @@
 
 use serde_json::Value;
 use sqlx::PgPool;
-use sqlx::types::Json;
 
 use crate::audit::{self, AuditEntry};
 use crate::money::Money;
@@ -34,41 +33,16 @@ pub struct AuditRow {
 
 /// Up to `limit` audit rows with an id below `before`, newest first.
 pub async fn audit_log(db: &PgPool, before: i64, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
-    type Row = (
-        i64,
-        String,
-        String,
-        Option<i32>,
-        Option<String>,
-        Option<Json<Value>>,
-        Option<Json<Value>>,
-        Option<i64>,
-        String,
-    );
-    let rows: Vec<Row> = sqlx::query_as(concat!(
-        "SELECT id, actor, action, asset_id, target, before, after, applied_events, ",
-        utc!("created_at"),
-        " FROM audit_logs WHERE id < $1 ORDER BY id DESC LIMIT $2"
-    ))
-    .bind(before)
-    .bind(limit)
+    sqlx::query_as!(
+        AuditRow,
+        r#"SELECT id, actor, action, asset_id, target, before, after, applied_events,
+                rfc3339(created_at) AS "created_at!"
+         FROM audit_logs WHERE id < $1 ORDER BY id DESC LIMIT $2"#,
+        before,
+        limit
+    )
     .fetch_all(db)
-    .await?;
-    let rows =
-        rows.into_iter().map(|(id, actor, action, asset_id, target, before, after, applied_events, created_at)| {
-            AuditRow {
-                id,
-                actor,
-                action,
-                asset_id,
-                target,
-                before: before.map(|j| j.0),
-                after: after.map(|j| j.0),
-                applied_events,
-                created_at,
-            }
-        });
-    Ok(rows.collect())
+    .await
 }
 
 /// A plan version as stored.
@@ -86,21 +60,14 @@ pub struct PlanVersionRow {
 
 /// Every plan version of `asset_id`, oldest first (empty for an unknown asset).
 pub async fn plan_versions(db: &PgPool, asset_id: i32) -> Result<Vec<PlanVersionRow>, sqlx::Error> {
-    let rows: Vec<(i32, i64, Json<Value>, String)> = sqlx::query_as(concat!(
-        "SELECT version, effective_from_block, params, ",
-        utc!("created_at"),
-        " FROM plan_versions WHERE asset_id = $1 ORDER BY version"
-    ))
-    .bind(asset_id)
+    sqlx::query_as!(
+        PlanVersionRow,
+        r#"SELECT version, effective_from_block, params, rfc3339(created_at) AS "created_at!"
+         FROM plan_versions WHERE asset_id = $1 ORDER BY version"#,
+        asset_id
+    )
     .fetch_all(db)
-    .await?;
-    let rows = rows.into_iter().map(|(version, effective_from_block, params, created_at)| PlanVersionRow {
-        version,
-        effective_from_block,
-        params: params.0,
-        created_at,
-    });
-    Ok(rows.collect())
+    .await
 }
 
 /// An alert as stored.
@@ -122,28 +89,17 @@ pub struct AlertRow {
 
 /// Up to `limit` alerts with an id below `before`, newest first: the open ones, or every one with `all`.
 pub async fn alerts(db: &PgPool, before: i64, all: bool, limit: i64) -> Result<Vec<AlertRow>, sqlx::Error> {
-    type Row = (i64, String, String, Json<Value>, String, Option<String>);
-    let rows: Vec<Row> = sqlx::query_as(concat!(
-        "SELECT id, kind, message, details, ",
-        utc!("created_at"),
-        ", ",
-        utc!("acknowledged_at"),
-        " FROM alerts WHERE id < $1 AND ($2 OR acknowledged_at IS NULL) ORDER BY id DESC LIMIT $3"
-    ))
-    .bind(before)
-    .bind(all)
-    .bind(limit)
+    sqlx::query_as!(
+        AlertRow,
+        r#"SELECT id, kind, message, details, rfc3339(created_at) AS "created_at!",
+                rfc3339(acknowledged_at) AS acknowledged_at
+         FROM alerts WHERE id < $1 AND ($2 OR acknowledged_at IS NULL) ORDER BY id DESC LIMIT $3"#,
+        before,
+        all,
+        limit
+    )
     .fetch_all(db)
-    .await?;
-    let rows = rows.into_iter().map(|(id, kind, message, details, created_at, acknowledged_at)| AlertRow {
-        id,
-        kind,
-        message,
-        details: details.0,
-        created_at,
-        acknowledged_at,
-    });
-    Ok(rows.collect())
+    .await
 }
 
 /// Why an alert was not acknowledged.
@@ -163,20 +119,22 @@ pub enum AckRefusal {
 /// Acknowledges open alert `id` as `actor`, audited in the same transaction; returns when.
 pub async fn acknowledge_alert(db: &PgPool, id: i64, actor: &str) -> Result<String, AckRefusal> {
     let mut tx = db.begin().await?;
-    let row: Option<(String, String, bool)> =
-        sqlx::query_as("SELECT kind, message, acknowledged_at IS NOT NULL FROM alerts WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (kind, message, acknowledged) = row.ok_or(AckRefusal::Unknown)?;
-    if acknowledged {
+    let row = sqlx::query!(
+        r#"SELECT kind, message, acknowledged_at IS NOT NULL AS "acknowledged!" FROM alerts WHERE id = $1 FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let row = row.ok_or(AckRefusal::Unknown)?;
+    let (kind, message) = (row.kind, row.message);
+    if row.acknowledged {
         return Err(AckRefusal::Already);
     }
-    let at: String = sqlx::query_scalar(concat!(
-        "UPDATE alerts SET acknowledged_at = now() WHERE id = $1 RETURNING ",
-        utc!("acknowledged_at")
-    ))
-    .bind(id)
+    let at = sqlx::query_scalar!(
+        r#"UPDATE alerts SET acknowledged_at = now() WHERE id = $1
+           RETURNING rfc3339(acknowledged_at) AS "at!""#,
+        id
+    )
     .fetch_one(&mut *tx)
     .await?;
     let target = format!("alert {id}");
@@ -230,58 +188,42 @@ pub async fn quarantined(
     all: bool,
     limit: i64,
 ) -> Result<Vec<QuarantineRow>, sqlx::Error> {
-    type Row = (
-        i64,
-        Vec<u8>,
-        i64,
-        i64,
-        Option<i32>,
-        String,
-        String,
-        Json<Value>,
-        String,
-        bool,
-        Option<i64>,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(concat!(
-        "SELECT q.chain_id, q.tx_hash, q.log_index, c.block_number, q.asset_id, q.reason_code, q.reason, q.payload, ",
-        utc!("q.created_at"),
-        ", c.name IN ('Registered', 'Retopped') AND q.asset_id IS NOT NULL AND q.reason_code = ANY($6)
-                AND q.resolved_at IS NULL AND (r.status IS NULL OR r.status = 'expired'),
-            r.id, r.status, r.executed_block, ",
-        utc!("q.resolved_at"),
-        " FROM quarantine q JOIN chain_events c USING (chain_id, tx_hash, log_index)
+    let rows = sqlx::query!(
+        r#"SELECT q.chain_id, q.tx_hash, q.log_index, c.block_number, q.asset_id, q.reason_code, q.reason, q.payload,
+                rfc3339(q.created_at) AS "created_at!",
+                c.name IN ('Registered', 'Retopped') AND q.asset_id IS NOT NULL AND q.reason_code = ANY($6)
+                    AND q.resolved_at IS NULL AND (r.status IS NULL OR r.status = 'expired') AS "refundable!",
+                r.id AS "refund_id?", r.status AS "refund_status?", r.executed_block AS "refund_block?",
+                rfc3339(q.resolved_at) AS resolved_at
+         FROM quarantine q JOIN chain_events c USING (chain_id, tx_hash, log_index)
          LEFT JOIN LATERAL (
              SELECT t.id, t.status, t.executed_block FROM treasury_transfers t
              WHERE t.refund_chain_id = q.chain_id AND t.refund_tx_hash = q.tx_hash AND t.refund_log_index = q.log_index
              ORDER BY (t.status = 'expired'), t.id DESC LIMIT 1) r ON true
          WHERE ($5 OR q.resolved_at IS NULL) AND (c.block_number, q.log_index, q.chain_id) < ($1, $2, $3)
-         ORDER BY c.block_number DESC, q.log_index DESC, q.chain_id DESC LIMIT $4"
-    ))
-    .bind(before.0)
-    .bind(before.1)
-    .bind(before.2)
-    .bind(limit)
-    .bind(all)
-    .bind(crate::treasury::REFUNDABLE_CODES.map(str::to_owned).to_vec())
+         ORDER BY c.block_number DESC, q.log_index DESC, q.chain_id DESC LIMIT $4"#,
+        before.0,
+        before.1,
+        before.2,
+        limit,
+        all,
+        &crate::treasury::REFUNDABLE_CODES.map(str::to_owned)[..]
+    )
     .fetch_all(db)
     .await?;
     let rows = rows.into_iter().map(|row| QuarantineRow {
-        chain_id: row.0,
-        tx_hash: row.1,
-        log_index: row.2,
-        block: row.3,
-        asset_id: row.4,
-        reason_code: row.5,
-        reason: row.6,
-        payload: row.7.0,
-        created_at: row.8,
-        refundable: row.9,
-        refund: row.10.zip(row.11).map(|(id, status)| (id, status, row.12)),
-        resolved_at: row.13,
+        chain_id: row.chain_id,
+        tx_hash: row.tx_hash,
+        log_index: row.log_index,
+        block: row.block_number,
+        asset_id: row.asset_id,
+        reason_code: row.reason_code,
+        reason: row.reason,
+        payload: row.payload,
+        created_at: row.created_at,
+        refundable: row.refundable,
+        refund: row.refund_id.zip(row.refund_status).map(|(id, status)| (id, status, row.refund_block)),
+        resolved_at: row.resolved_at,
     });
     Ok(rows.collect())
 }
@@ -317,36 +259,31 @@ pub async fn withdraw_requests(
     before: i64,
     limit: i64,
 ) -> Result<Vec<WithdrawRow>, sqlx::Error> {
-    type Row = (i64, i32, i32, Vec<u8>, Money, Money, String, String, i64);
-    let rows: Vec<Row> = sqlx::query_as(concat!(
-        "SELECT w.id, w.asset_id, w.user_no, u.address, w.amount, b.pending, w.status, ",
-        utc!("w.created_at"),
-        ", a.chain_id
+    let rows = sqlx::query!(
+        r#"SELECT w.id, w.asset_id, w.user_no, u.address, w.amount AS "amount: Money", b.pending AS "pending: Money",
+                w.status, rfc3339(w.created_at) AS "created_at!", a.chain_id
          FROM withdraw_requests w
          JOIN users u USING (asset_id, user_no) JOIN user_balances b USING (asset_id, user_no)
          JOIN assets a ON a.id = w.asset_id
          WHERE w.id < $1 AND ($2::int4 IS NULL OR w.asset_id = $2) AND ($3::text IS NULL OR w.status = $3)
-         ORDER BY w.id DESC LIMIT $4"
-    ))
-    .bind(before)
-    .bind(asset_id)
-    .bind(status)
-    .bind(limit)
+         ORDER BY w.id DESC LIMIT $4"#,
+        before,
+        asset_id,
+        status,
+        limit
+    )
     .fetch_all(db)
     .await?;
-    let rows =
-        rows.into_iter().map(|(id, asset_id, user_no, address, amount, pending_now, status, created_at, chain_id)| {
-            WithdrawRow {
-                id,
-                asset_id,
-                user_no,
-                address,
-                chain_id: chain_id as u64,
-                amount,
-                pending_now,
-                status,
-                created_at,
-            }
-        });
+    let rows = rows.into_iter().map(|r| WithdrawRow {
+        id: r.id,
+        asset_id: r.asset_id,
+        user_no: r.user_no,
+        address: r.address,
+        chain_id: r.chain_id as u64,
+        amount: r.amount,
+        pending_now: r.pending,
+        status: r.status,
+        created_at: r.created_at,
+    });
     Ok(rows.collect())
 }

@@ -21,14 +21,6 @@
 //! Rooms: the apply path (`apply`, with `load` and `write`), the listener's sync state (`sync`), assets
 //! (`assets`) and the digest (`digest`) apart; the payout lifecycle in [`payouts`].
 
-/// SQL: column `$column` as RFC 3339 in UTC with microseconds, as the API shows times (a literal, for
-/// `concat!` into a `&'static str` query).
-macro_rules! utc {
-    ($column:literal) => {
-        concat!("to_char(", $column, " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
-    };
-}
-
 pub mod db;
 pub mod events;
 pub mod plan;

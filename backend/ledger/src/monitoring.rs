@@ -7,7 +7,6 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
 use crate::figures::LedgerFigures;
-use sqlx::types::Json as SqlJson;
 
 /// One reconciliation run.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,63 +65,46 @@ pub struct Firing {
     pub since: String,
 }
 
-type RunRow = (i64, String, Option<String>, SqlJson<Value>, SqlJson<Value>);
-type ResultRow =
-    (i64, Vec<u8>, i64, String, String, String, String, String, String, String, String, String, SqlJson<Value>);
-
 /// Run `run_id` (the latest when `None`) with its per-asset figures; `None` when there is no such run.
 pub async fn run(pool: &PgPool, run_id: Option<i64>) -> Result<Option<(Run, Vec<AssetFigures>)>, sqlx::Error> {
-    let run: Option<RunRow> = sqlx::query_as(concat!(
-        "SELECT id, ",
-        utc!("started_at"),
-        ", ",
-        utc!("finished_at"),
-        ", alerts, errors FROM reconciler_runs WHERE ($1::int8 IS NULL OR id = $1) ORDER BY id DESC LIMIT 1"
-    ))
-    .bind(run_id)
+    let run = sqlx::query!(
+        r#"SELECT id, rfc3339(started_at) AS "started_at!", rfc3339(finished_at) AS finished_at, alerts, errors
+         FROM reconciler_runs WHERE ($1::int8 IS NULL OR id = $1) ORDER BY id DESC LIMIT 1"#,
+        run_id
+    )
     .fetch_optional(pool)
     .await?;
-    let Some((id, started_at, finished_at, SqlJson(alerts), SqlJson(errors))) = run else { return Ok(None) };
-    let rows: Vec<ResultRow> = sqlx::query_as(
-        "SELECT chain_id, token, block_number, onchain_balance::text, inflows::text, payouts_executed::text,
-                claims::text, treasury_transfers::text, liabilities::text, expected_balance::text, variance::text,
-                solvency_margin::text, alerts
-         FROM reconciler_results WHERE run_id = $1 ORDER BY chain_id, token",
+    let Some(run) = run else { return Ok(None) };
+    let figures = sqlx::query_as!(
+        AssetFigures,
+        r#"SELECT chain_id, token, block_number, onchain_balance::text AS "onchain_balance!",
+                inflows::text AS "inflows!", payouts_executed::text AS "payouts_executed!", claims::text AS "claims!",
+                treasury_transfers::text AS "treasury_transfers!", liabilities::text AS "liabilities!",
+                expected_balance::text AS "expected_balance!", variance::text AS "variance!",
+                solvency_margin::text AS "solvency_margin!", alerts
+         FROM reconciler_results WHERE run_id = $1 ORDER BY chain_id, token"#,
+        run.id
     )
-    .bind(id)
     .fetch_all(pool)
     .await?;
-    let figures = rows
-        .into_iter()
-        .map(|r| AssetFigures {
-            chain_id: r.0,
-            token: r.1,
-            block_number: r.2,
-            onchain_balance: r.3,
-            inflows: r.4,
-            payouts_executed: r.5,
-            claims: r.6,
-            treasury_transfers: r.7,
-            liabilities: r.8,
-            expected_balance: r.9,
-            variance: r.10,
-            solvency_margin: r.11,
-            alerts: r.12.0,
-        })
-        .collect();
-    Ok(Some((Run { id, started_at, finished_at, alerts, errors }, figures)))
+    let run = Run {
+        id: run.id,
+        started_at: run.started_at,
+        finished_at: run.finished_at,
+        alerts: run.alerts,
+        errors: run.errors,
+    };
+    Ok(Some((run, figures)))
 }
 
 /// The alerts firing now, by key.
 pub async fn firing(pool: &PgPool) -> Result<Vec<Firing>, sqlx::Error> {
-    let rows: Vec<(String, SqlJson<Value>, String)> = sqlx::query_as(concat!(
-        "SELECT dedup_key, alert, ",
-        utc!("since"),
-        " FROM reconciler_firing ORDER BY dedup_key"
-    ))
+    sqlx::query_as!(
+        Firing,
+        r#"SELECT dedup_key, alert, rfc3339(since) AS "since!" FROM reconciler_firing ORDER BY dedup_key"#
+    )
     .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(dedup_key, SqlJson(alert), since)| Firing { dedup_key, alert, since }).collect())
+    .await
 }
 
 // The reconciler's write side: a run's decision on what fires, recorded in the caller's transaction, and the
@@ -185,69 +167,72 @@ pub struct OutboxMessage {
 /// Takes the run lock (one run at a time decides what fires; held until the transaction ends) and returns the
 /// alerts firing now, by key.
 pub async fn lock_firing(tx: &mut PgConnection) -> Result<Vec<Value>, sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('reconciler_firing'))").execute(&mut *tx).await?;
-    let firing: Vec<SqlJson<Value>> =
-        sqlx::query_scalar("SELECT alert FROM reconciler_firing ORDER BY dedup_key").fetch_all(&mut *tx).await?;
-    Ok(firing.into_iter().map(|SqlJson(a)| a).collect())
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('reconciler_firing'))").execute(&mut *tx).await?;
+    sqlx::query_scalar!("SELECT alert FROM reconciler_firing ORDER BY dedup_key").fetch_all(&mut *tx).await
 }
 
 /// Records `run` in the caller's transaction (taken with [`lock_firing`]): the run and its results, the firing
 /// set changed, the messages queued; returns the run's id.
 pub async fn record_run(tx: &mut PgConnection, run: &RunRecord<'_>) -> Result<i64, sqlx::Error> {
-    let run_id: i64 = sqlx::query_scalar("INSERT INTO reconciler_runs (alerts, errors) VALUES ($1, $2) RETURNING id")
-        .bind(SqlJson(&run.alerts))
-        .bind(SqlJson(&run.errors))
-        .fetch_one(&mut *tx)
-        .await?;
+    let run_id = sqlx::query_scalar!(
+        "INSERT INTO reconciler_runs (alerts, errors) VALUES ($1, $2) RETURNING id",
+        &run.alerts,
+        &run.errors
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     for r in &run.results {
         let l = r.ledger;
-        sqlx::query(
+        // Amounts go in as decimal text: a U256 or an I256 has no Postgres type of its own.
+        sqlx::query!(
             "INSERT INTO reconciler_results (run_id, chain_id, token, block_number, onchain_balance, inflows,
                 payouts_executed, claims, treasury_transfers, liabilities, expected_balance, variance,
                 solvency_margin, alerts)
-             VALUES ($1, $2, $3, $4, $5::numeric, $6::numeric, $7::numeric, $8::numeric, $9::numeric,
-                $10::numeric, $11::numeric, $12::numeric, $13::numeric, $14)",
+             VALUES ($1, $2, $3, $4, $5::text::numeric, $6::text::numeric, $7::text::numeric, $8::text::numeric,
+                $9::text::numeric, $10::text::numeric, $11::text::numeric, $12::text::numeric, $13::text::numeric, $14)",
+            run_id,
+            r.chain_id as i64,
+            r.token.as_slice(),
+            r.block as i64,
+            r.onchain_balance.to_string(),
+            l.inflows.to_string(),
+            l.payouts_executed.to_string(),
+            l.claims.to_string(),
+            l.treasury_transfers.to_string(),
+            l.liabilities.to_string(),
+            r.expected_balance.to_string(),
+            r.variance.to_string(),
+            r.solvency_margin.to_string(),
+            &r.alerts
         )
-        .bind(run_id)
-        .bind(r.chain_id as i64)
-        .bind(r.token.as_slice())
-        .bind(r.block as i64)
-        .bind(r.onchain_balance.to_string())
-        .bind(l.inflows.to_string())
-        .bind(l.payouts_executed.to_string())
-        .bind(l.claims.to_string())
-        .bind(l.treasury_transfers.to_string())
-        .bind(l.liabilities.to_string())
-        .bind(r.expected_balance.to_string())
-        .bind(r.variance.to_string())
-        .bind(r.solvency_margin.to_string())
-        .bind(SqlJson(&r.alerts))
         .execute(&mut *tx)
         .await?;
     }
     for key in &run.resolve {
-        sqlx::query("DELETE FROM reconciler_firing WHERE dedup_key = $1").bind(key).execute(&mut *tx).await?;
+        sqlx::query!("DELETE FROM reconciler_firing WHERE dedup_key = $1", key).execute(&mut *tx).await?;
     }
     for (key, alert) in &run.fire {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO reconciler_firing (dedup_key, alert) VALUES ($1, $2)
              ON CONFLICT (dedup_key) DO UPDATE SET alert = EXCLUDED.alert, updated_at = now()",
+            key,
+            alert
         )
-        .bind(key)
-        .bind(SqlJson(alert))
         .execute(&mut *tx)
         .await?;
     }
     for m in &run.outbox {
-        sqlx::query("INSERT INTO reconciler_outbox (sink, dedup_key, transition, alert) VALUES ($1, $2, $3, $4)")
-            .bind(&m.sink)
-            .bind(&m.dedup_key)
-            .bind(&m.transition)
-            .bind(SqlJson(&m.alert))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO reconciler_outbox (sink, dedup_key, transition, alert) VALUES ($1, $2, $3, $4)",
+            &m.sink,
+            &m.dedup_key,
+            &m.transition,
+            &m.alert
+        )
+        .execute(&mut *tx)
+        .await?;
     }
-    sqlx::query("UPDATE reconciler_runs SET finished_at = now() WHERE id = $1").bind(run_id).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE reconciler_runs SET finished_at = now() WHERE id = $1", run_id).execute(&mut *tx).await?;
     Ok(run_id)
 }
 
@@ -266,31 +251,34 @@ pub struct Owed {
 /// (`FOR UPDATE SKIP LOCKED`) in the caller's transaction: several senders share the work and never send a message
 /// twice or out of order.
 pub async fn next_owed(tx: &mut PgConnection, sink: &str, blocked: &[String]) -> Result<Option<Owed>, sqlx::Error> {
-    let row: Option<(i64, String, String, SqlJson<Value>, String)> = sqlx::query_as(
-        "SELECT id, dedup_key, transition, alert,
-                to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+    let row = sqlx::query!(
+        r#"SELECT id, dedup_key, transition, alert, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "at!"
            FROM reconciler_outbox o
           WHERE sink = $1 AND sent_at IS NULL AND dedup_key <> ALL($2)
             AND NOT EXISTS (SELECT 1 FROM reconciler_outbox p
                              WHERE p.sink = o.sink AND p.dedup_key = o.dedup_key
                                AND p.sent_at IS NULL AND p.id < o.id)
-          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"#,
+        sink,
+        blocked
     )
-    .bind(sink)
-    .bind(blocked)
     .fetch_optional(&mut *tx)
     .await?;
-    Ok(row.map(|(id, dedup_key, transition, SqlJson(alert), at)| Owed {
-        id,
-        message: OutboxMessage { sink: sink.to_owned(), dedup_key, transition, alert },
-        at,
+    Ok(row.map(|r| Owed {
+        id: r.id,
+        message: OutboxMessage {
+            sink: sink.to_owned(),
+            dedup_key: r.dedup_key,
+            transition: r.transition,
+            alert: r.alert,
+        },
+        at: r.at,
     }))
 }
 
 /// Message `id` was delivered.
 pub async fn sent(tx: &mut PgConnection, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE reconciler_outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = $1")
-        .bind(id)
+    sqlx::query!("UPDATE reconciler_outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = $1", id)
         .execute(tx)
         .await?;
     Ok(())
@@ -298,9 +286,7 @@ pub async fn sent(tx: &mut PgConnection, id: i64) -> Result<(), sqlx::Error> {
 
 /// Message `id` was refused with `error`; it stays owed.
 pub async fn refused(tx: &mut PgConnection, id: i64, error: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE reconciler_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
-        .bind(id)
-        .bind(error)
+    sqlx::query!("UPDATE reconciler_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1", id, error)
         .execute(tx)
         .await?;
     Ok(())
@@ -308,11 +294,11 @@ pub async fn refused(tx: &mut PgConnection, id: i64, error: &str) -> Result<(), 
 
 /// Unsent messages for `sink` with a key in `keys`.
 pub async fn unsent(pool: &PgPool, sink: &str, keys: &[String]) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM reconciler_outbox WHERE sink = $1 AND sent_at IS NULL AND dedup_key = ANY($2)",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM reconciler_outbox WHERE sink = $1 AND sent_at IS NULL AND dedup_key = ANY($2)"#,
+        sink,
+        keys
     )
-    .bind(sink)
-    .bind(keys)
     .fetch_one(pool)
     .await
 }
@@ -320,19 +306,25 @@ pub async fn unsent(pool: &PgPool, sink: &str, keys: &[String]) -> Result<i64, s
 /// The latest result of every asset, figures in whole units: (asset id, symbol, when (unix seconds), variance,
 /// solvency margin).
 pub async fn latest_results(pool: &PgPool) -> Result<Vec<(i32, String, f64, f64, f64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.id, a.symbol, extract(epoch FROM r.at)::float8,
-                (r.variance / 10::numeric ^ a.decimals)::float8, (r.solvency_margin / 10::numeric ^ a.decimals)::float8
+    let rows = sqlx::query!(
+        r#"SELECT a.id, a.symbol, extract(epoch FROM r.at)::float8 AS "at!",
+                (r.variance / 10::numeric ^ a.decimals)::float8 AS "variance!",
+                (r.solvency_margin / 10::numeric ^ a.decimals)::float8 AS "margin!"
          FROM assets a
          JOIN LATERAL (SELECT at, variance, solvency_margin FROM reconciler_results r
                        WHERE r.chain_id = a.chain_id AND r.token = a.token ORDER BY r.run_id DESC LIMIT 1) r ON true
-         ORDER BY a.id",
+         ORDER BY a.id"#
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.symbol, r.at, r.variance, r.margin)).collect())
 }
 
 /// Alerts firing now per check: (check, count), for the checks that have some.
 pub async fn firing_by_check(pool: &PgPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT alert->>'check', count(*) FROM reconciler_firing GROUP BY 1").fetch_all(pool).await
+    let rows =
+        sqlx::query!(r#"SELECT alert->>'check' AS "check!", count(*) AS "n!" FROM reconciler_firing GROUP BY 1"#)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().map(|r| (r.check, r.n)).collect())
 }

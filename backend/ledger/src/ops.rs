@@ -5,7 +5,6 @@
 //! Claims use `FOR UPDATE SKIP LOCKED`, so any number of instances may serve the queue.
 
 use serde_json::{Value, json};
-use sqlx::types::Json as SqlJson;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::audit::{self, AuditEntry};
@@ -128,15 +127,15 @@ pub async fn enqueue(pool: &PgPool, ask: Ask, requested_by: &str) -> Result<OpsR
         Ask::Reconcile => (OpsKind::Reconcile, None, None),
     };
     let mut tx = pool.begin().await?;
-    let id: i64 = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "INSERT INTO ops_requests (kind, chain_id, from_block, to_block, requested_by)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        kind.as_str(),
+        chain_id,
+        range.map(|r| r.0),
+        range.map(|r| r.1),
+        requested_by
     )
-    .bind(kind.as_str())
-    .bind(chain_id)
-    .bind(range.map(|r| r.0))
-    .bind(range.map(|r| r.1))
-    .bind(requested_by)
     .fetch_one(&mut *tx)
     .await?;
     let after = json!({ "kind": kind.as_str(), "chain_id": chain_id, "from_block": range.map(|r| r.0),
@@ -157,31 +156,34 @@ pub async fn request(pool: &PgPool, id: i64) -> Result<Option<OpsRequest>, sqlx:
 
 /// Whether the ledger has an asset on `chain_id` (a replay may be asked for such a chain).
 pub async fn chain_has_assets(pool: &PgPool, chain_id: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM assets WHERE chain_id = $1)").bind(chain_id).fetch_one(pool).await
+    sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM assets WHERE chain_id = $1) AS "exists!""#, chain_id)
+        .fetch_one(pool)
+        .await
 }
 
 /// Takes the oldest queued replay of `chain_id` nobody holds, marking it running: (id, from, to).
 pub async fn claim_replay(pool: &PgPool, chain_id: u64) -> Result<Option<(i64, u64, u64)>, sqlx::Error> {
-    let request: Option<(i64, i64, i64)> = sqlx::query_as(
-        "UPDATE ops_requests SET status = 'running', started_at = now()
+    // A replay is queued with both bounds (the table's check): the overrides say so.
+    let request = sqlx::query!(
+        r#"UPDATE ops_requests SET status = 'running', started_at = now()
          WHERE id = (SELECT id FROM ops_requests WHERE kind = 'replay' AND chain_id = $1 AND status = 'queued'
                      ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-         RETURNING id, from_block, to_block",
+         RETURNING id, from_block AS "from_block!", to_block AS "to_block!""#,
+        chain_id as i64
     )
-    .bind(chain_id as i64)
     .fetch_optional(pool)
     .await?;
-    Ok(request.map(|(id, from, to)| (id, from.max(0) as u64, to.max(0) as u64)))
+    Ok(request.map(|r| (r.id, r.from_block.max(0) as u64, r.to_block.max(0) as u64)))
 }
 
 /// Puts `chain_id`'s replays left running by an instance that stopped mid-way back in the queue (the caller must
 /// be the only one serving the chain); how many.
 pub async fn requeue_running_replays(pool: &PgPool, chain_id: u64) -> Result<u64, sqlx::Error> {
-    let requeued = sqlx::query(
+    let requeued = sqlx::query!(
         "UPDATE ops_requests SET status = 'queued', started_at = NULL
          WHERE kind = 'replay' AND chain_id = $1 AND status = 'running'",
+        chain_id as i64
     )
-    .bind(chain_id as i64)
     .execute(pool)
     .await?;
     Ok(requeued.rows_affected())
@@ -190,16 +192,13 @@ pub async fn requeue_running_replays(pool: &PgPool, chain_id: u64) -> Result<u64
 /// Takes every queued reconcile request nobody holds, inside `tx`: they stay locked (and queued, so a
 /// reconciler that dies mid-run leaves them for the next) until `tx` ends; marked started.
 pub async fn claim_reconciles(tx: &mut Tx) -> Result<Vec<i64>, sqlx::Error> {
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM ops_requests WHERE kind = 'reconcile' AND status = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED",
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM ops_requests WHERE kind = 'reconcile' AND status = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED"
     )
     .fetch_all(&mut **tx)
     .await?;
     if !ids.is_empty() {
-        sqlx::query("UPDATE ops_requests SET started_at = now() WHERE id = ANY($1)")
-            .bind(&ids)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query!("UPDATE ops_requests SET started_at = now() WHERE id = ANY($1)", &ids).execute(&mut **tx).await?;
     }
     Ok(ids)
 }
@@ -207,63 +206,47 @@ pub async fn claim_reconciles(tx: &mut Tx) -> Result<Vec<i64>, sqlx::Error> {
 /// Finishes requests `ids` as `done` with a result or `failed` with a reason.
 pub async fn finish<'e>(db: impl sqlx::PgExecutor<'e>, ids: &[i64], finished: &Finished) -> Result<(), sqlx::Error> {
     let (status, result, error) = match finished {
-        Finished::Done(result) => (OpsStatus::Done, Some(SqlJson(result)), None),
+        Finished::Done(result) => (OpsStatus::Done, Some(result), None),
         Finished::Failed(error) => (OpsStatus::Failed, None, Some(error.as_str())),
     };
-    sqlx::query("UPDATE ops_requests SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = ANY($1)")
-        .bind(ids)
-        .bind(status.as_str())
-        .bind(result)
-        .bind(error)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "UPDATE ops_requests SET status = $2, result = $3, error = $4, finished_at = now() WHERE id = ANY($1)",
+        ids,
+        status.as_str(),
+        result,
+        error
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
-type Row = (
-    i64,
-    String,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    String,
-    String,
-    Option<SqlJson<Value>>,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-);
-
 async fn load<'e>(db: impl sqlx::PgExecutor<'e>, id: i64) -> Result<Option<OpsRequest>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(concat!(
-        "SELECT id, kind, chain_id, from_block, to_block, requested_by, status, result, error, ",
-        utc!("requested_at"),
-        ", ",
-        utc!("started_at"),
-        ", ",
-        utc!("finished_at"),
-        " FROM ops_requests WHERE id = $1"
-    ))
-    .bind(id)
+    let row = sqlx::query!(
+        r#"SELECT id, kind, chain_id, from_block, to_block, requested_by, status, result, error,
+                rfc3339(requested_at) AS "requested_at!", rfc3339(started_at) AS started_at,
+                rfc3339(finished_at) AS finished_at
+         FROM ops_requests WHERE id = $1"#,
+        id
+    )
     .fetch_optional(db)
     .await?;
     row.map(|r| {
         let corrupt =
-            |what: &str, name: &str| sqlx::Error::Decode(format!("ops_requests {}: {what} {name:?}", r.0).into());
+            |what: &str, name: &str| sqlx::Error::Decode(format!("ops_requests {}: {what} {name:?}", r.id).into());
         Ok(OpsRequest {
-            id: r.0,
-            kind: OpsKind::parse(&r.1).ok_or_else(|| corrupt("kind", &r.1))?,
-            chain_id: r.2,
-            from_block: r.3,
-            to_block: r.4,
-            requested_by: r.5.clone(),
-            status: OpsStatus::parse(&r.6).ok_or_else(|| corrupt("status", &r.6))?,
-            result: r.7.clone().map(|j| j.0),
-            error: r.8.clone(),
-            requested_at: r.9.clone(),
-            started_at: r.10.clone(),
-            finished_at: r.11.clone(),
+            id: r.id,
+            kind: OpsKind::parse(&r.kind).ok_or_else(|| corrupt("kind", &r.kind))?,
+            chain_id: r.chain_id,
+            from_block: r.from_block,
+            to_block: r.to_block,
+            requested_by: r.requested_by.clone(),
+            status: OpsStatus::parse(&r.status).ok_or_else(|| corrupt("status", &r.status))?,
+            result: r.result.clone(),
+            error: r.error.clone(),
+            requested_at: r.requested_at.clone(),
+            started_at: r.started_at.clone(),
+            finished_at: r.finished_at.clone(),
         })
     })
     .transpose()

@@ -106,8 +106,10 @@ pub async fn withdraw_requests(
     limit: i64,
 ) -> Result<Vec<WithdrawRequestRow>, sqlx::Error> {
     let rows = sqlx::query(concat!(
-        "SELECT w.id, w.amount, w.status, to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
-                w.batch_id, b.status, t.tx_hash, b.executed_block, ", executed_at!(), "
+        "SELECT w.id, w.amount, w.status, rfc3339(w.created_at),
+                w.batch_id, b.status, t.tx_hash, b.executed_block, ",
+        executed_at!(),
+        "
          FROM withdraw_requests w
          LEFT JOIN payout_batches b ON b.id = w.batch_id
          LEFT JOIN transactions t ON t.id = b.transaction_id
@@ -172,16 +174,17 @@ pub async fn payout_cadence(db: &PgPool, asset_id: i32) -> Result<PayoutCadence,
     .bind(asset_id)
     .fetch_one(db)
     .await?;
-    let last =
-        sqlx::query(concat!(
-        "SELECT b.id, to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), b.executed_block,
-                t.tx_hash, ", executed_at!(), "
+    let last = sqlx::query(concat!(
+        "SELECT b.id, rfc3339(b.created_at), b.executed_block,
+                t.tx_hash, ",
+        executed_at!(),
+        "
          FROM payout_batches b LEFT JOIN transactions t ON t.id = b.transaction_id
          WHERE b.asset_id = $1 AND b.status = 'executed' ORDER BY b.executed_block DESC, b.id DESC LIMIT 1"
     ))
-        .bind(asset_id)
-        .fetch_optional(db)
-        .await?;
+    .bind(asset_id)
+    .fetch_optional(db)
+    .await?;
     Ok(PayoutCadence {
         executed_last_30_days: counts.get(0),
         in_progress: counts.get(1),

@@ -46,31 +46,32 @@ pub fn confirmed_lag(head: u64, confirmations: u64, applied_through: u64) -> u64
 
 /// The listener position of every chain the ledger has assets on or a listener has written, by chain id.
 pub async fn listener_statuses(pool: &PgPool) -> Result<Vec<ListenerStatus>, sqlx::Error> {
-    type Row = (i64, Option<i64>, Option<i64>, Option<i64>, Option<f64>, Option<String>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT c.chain_id, s.listener_block, s.chain_head, s.confirmations,
-                extract(epoch FROM now() - s.chain_head_seen_at)::float8, s.halted_reason
+    let rows = sqlx::query!(
+        r#"SELECT c.chain_id AS "chain_id!", s.listener_block AS "listener_block?", s.chain_head AS "chain_head?",
+                s.confirmations AS "confirmations?",
+                extract(epoch FROM now() - s.chain_head_seen_at)::float8 AS "head_age?",
+                s.halted_reason AS "halted_reason?"
          FROM (SELECT chain_id FROM assets UNION SELECT chain_id FROM blockchain_sync) c
          LEFT JOIN blockchain_sync s ON s.chain_id = c.chain_id
-         ORDER BY c.chain_id",
+         ORDER BY c.chain_id"#
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(chain_id, block, head, confirmations, age, halted_reason)| {
-            let confirmed_block = block.map(|b| b as u64);
-            let chain_head = head.map(|h| h as u64);
-            let confirmations = confirmations.map(|c| c as u64);
+        .map(|r| {
+            let confirmed_block = r.listener_block.map(|b| b as u64);
+            let chain_head = r.chain_head.map(|h| h as u64);
+            let confirmations = r.confirmations.map(|c| c as u64);
             ListenerStatus {
-                chain_id: chain_id as u64,
+                chain_id: r.chain_id as u64,
                 confirmed_block,
                 chain_head,
                 confirmations,
                 lag_blocks: chain_head
                     .map(|h| confirmed_lag(h, confirmations.unwrap_or(0), confirmed_block.unwrap_or(0))),
-                head_age_seconds: age.map(|a| a.max(0.0)),
-                halted_reason,
+                head_age_seconds: r.head_age.map(|a| a.max(0.0)),
+                halted_reason: r.halted_reason,
             }
         })
         .collect())
@@ -82,31 +83,33 @@ pub(crate) async fn write_block_cursor(
     chain_id: u64,
     through: BlockCursor,
 ) -> Result<(), LedgerError> {
-    let moved = sqlx::query(
+    let moved = sqlx::query!(
         "UPDATE blockchain_sync SET listener_block = $2, listener_block_hash = $3, updated_at = now()
          WHERE chain_id = $1 AND (listener_block IS NULL OR listener_block < $2)",
+        chain_id as i64,
+        through.number as i64,
+        through.hash.as_slice()
     )
-    .bind(chain_id as i64)
-    .bind(through.number as i64)
-    .bind(through.hash.as_slice())
     .execute(&mut **tx)
     .await?;
     if moved.rows_affected() != 1 {
         return Err(LedgerError::OutOfOrder { position: (through.number, 0), cursor: None });
     }
-    sqlx::query("INSERT INTO listener_blocks (chain_id, block_number, block_hash) VALUES ($1, $2, $3)")
-        .bind(chain_id as i64)
-        .bind(through.number as i64)
-        .bind(through.hash.as_slice())
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query(
+    sqlx::query!(
+        "INSERT INTO listener_blocks (chain_id, block_number, block_hash) VALUES ($1, $2, $3)",
+        chain_id as i64,
+        through.number as i64,
+        through.hash.as_slice()
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
         "DELETE FROM listener_blocks WHERE chain_id = $1 AND block_number < (
              SELECT min(block_number) FROM (SELECT block_number FROM listener_blocks WHERE chain_id = $1
                                             ORDER BY block_number DESC LIMIT $2) newest)",
+        chain_id as i64,
+        RECENT_BLOCKS_KEPT
     )
-    .bind(chain_id as i64)
-    .bind(RECENT_BLOCKS_KEPT)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -118,11 +121,13 @@ const LISTENER_LOCK_CLASS: i32 = 0x4c53_4e52;
 /// The listener's lock of `chain_id`, taken on `connection` (a session lock: held until that connection closes)
 /// when no other session holds it; whether it was taken.
 pub async fn try_listener_lock(connection: &mut sqlx::PgConnection, chain_id: u64) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
-        .bind(LISTENER_LOCK_CLASS)
-        .bind(chain_id as u32 as i32)
-        .fetch_one(connection)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT pg_try_advisory_lock($1, $2) AS "locked!""#,
+        LISTENER_LOCK_CLASS,
+        chain_id as u32 as i32
+    )
+    .fetch_one(connection)
+    .await
 }
 
 /// The hashes of the blocks `from..=to` of `chain_id` the listener applied and still remembers (the recent ones).
@@ -132,15 +137,15 @@ pub async fn applied_blocks(
     from: u64,
     to: u64,
 ) -> Result<std::collections::HashMap<u64, B256>, sqlx::Error> {
-    let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT block_number, block_hash FROM listener_blocks WHERE chain_id = $1 AND block_number BETWEEN $2 AND $3",
+        chain_id as i64,
+        from as i64,
+        to as i64
     )
-    .bind(chain_id as i64)
-    .bind(from as i64)
-    .bind(to as i64)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|(number, hash)| (number as u64, B256::from_slice(&hash))).collect())
+    Ok(rows.into_iter().map(|r| (r.block_number as u64, B256::from_slice(&r.block_hash))).collect())
 }
 
 /// The stored outcome (`applied`, `quarantined`, …) of each of `keys` (all of `chain_id`) that is stored.
@@ -149,20 +154,22 @@ pub async fn event_outcomes(
     chain_id: u64,
     keys: &[crate::events::EventKey],
 ) -> Result<std::collections::HashMap<crate::events::EventKey, String>, sqlx::Error> {
-    let hashes: Vec<&[u8]> = keys.iter().map(|k| k.tx_hash.as_slice()).collect();
+    let hashes: Vec<Vec<u8>> = keys.iter().map(|k| k.tx_hash.to_vec()).collect();
     let logs: Vec<i64> = keys.iter().map(|k| k.log_index as i64).collect();
-    let rows: Vec<(Vec<u8>, i64, String)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT c.tx_hash, c.log_index, c.outcome FROM chain_events c
          JOIN UNNEST($2::bytea[], $3::int8[]) AS k(h, i) ON c.tx_hash = k.h AND c.log_index = k.i
          WHERE c.chain_id = $1",
+        chain_id as i64,
+        &hashes,
+        &logs
     )
-    .bind(chain_id as i64)
-    .bind(&hashes)
-    .bind(&logs)
     .fetch_all(pool)
     .await?;
-    let outcomes = rows.into_iter().map(|(hash, log_index, outcome)| {
-        (crate::events::EventKey { chain_id, tx_hash: B256::from_slice(&hash), log_index: log_index as u64 }, outcome)
+    let outcomes = rows.into_iter().map(|r| {
+        let key =
+            crate::events::EventKey { chain_id, tx_hash: B256::from_slice(&r.tx_hash), log_index: r.log_index as u64 };
+        (key, r.outcome)
     });
     Ok(outcomes.collect())
 }

@@ -459,7 +459,7 @@ where
 }
 
 const COLUMNS: &str = "id, asset_id, chain_nonce, recipient, amount, origin, deadline, signature, requested_by,
-     status, executed_block, tx_hash, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+     status, executed_block, tx_hash, rfc3339(created_at),
      refund_chain_id, refund_tx_hash, refund_log_index";
 
 fn from_row(r: &sqlx::postgres::PgRow) -> TreasuryTransferRow {

@@ -51,51 +51,53 @@ pub enum WithdrawRefusal {
     Db(#[from] sqlx::Error),
 }
 
-type UserRow = (i32, bool, Money, Money, i64, Vec<u8>, String, i16);
-
 /// Records `wallet`'s request to be paid its pending balance of `asset_id`.
 pub async fn request(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<Requested, WithdrawRefusal> {
     let mut tx = pool.begin().await?;
-    let known: Option<(i32,)> =
-        sqlx::query_as("SELECT id FROM assets WHERE id = $1").bind(asset_id).fetch_optional(&mut *tx).await?;
+    let known = sqlx::query_scalar!("SELECT id FROM assets WHERE id = $1", asset_id).fetch_optional(&mut *tx).await?;
     if known.is_none() {
         return Err(WithdrawRefusal::UnknownAsset(asset_id));
     }
-    let row: Option<UserRow> = sqlx::query_as(
-        "SELECT u.user_no, u.frozen, b.pending, b.claimable, a.chain_id, a.token, a.symbol, a.decimals
+    let row = sqlx::query!(
+        r#"SELECT u.user_no, u.frozen, b.pending AS "pending: Money", b.claimable AS "claimable: Money", a.chain_id,
+                a.token, a.symbol, a.decimals
          FROM users u JOIN user_balances b USING (asset_id, user_no) JOIN assets a ON a.id = u.asset_id
-         WHERE u.asset_id = $1 AND u.address = $2 FOR UPDATE OF u",
+         WHERE u.asset_id = $1 AND u.address = $2 FOR UPDATE OF u"#,
+        asset_id,
+        wallet.as_slice()
     )
-    .bind(asset_id)
-    .bind(wallet.as_slice())
     .fetch_optional(&mut *tx)
     .await?;
-    let (user_no, frozen, pending, claimable, chain_id, token, symbol, decimals) =
-        row.ok_or(WithdrawRefusal::NotRegistered)?;
-    if frozen {
+    let user = row.ok_or(WithdrawRefusal::NotRegistered)?;
+    if user.frozen {
         return Err(WithdrawRefusal::Frozen);
     }
-    let open: Option<(i64,)> =
-        sqlx::query_as("SELECT id FROM withdraw_requests WHERE asset_id = $1 AND user_no = $2 AND status = 'open'")
-            .bind(asset_id)
-            .bind(user_no)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some((id,)) = open {
+    let open = sqlx::query_scalar!(
+        "SELECT id FROM withdraw_requests WHERE asset_id = $1 AND user_no = $2 AND status = 'open'",
+        asset_id,
+        user.user_no
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = open {
         return Err(WithdrawRefusal::Open(id));
     }
+    let pending = user.pending;
     if pending.0.is_zero() {
         return Err(WithdrawRefusal::NothingPending);
     }
-    let (id, created_at): (i64, String) = sqlx::query_as(concat!(
-        "INSERT INTO withdraw_requests (asset_id, user_no, amount) VALUES ($1, $2, $3) RETURNING id, ",
-        utc!("created_at")
-    ))
-    .bind(asset_id)
-    .bind(user_no)
-    .bind(pending)
+    let created = sqlx::query!(
+        r#"INSERT INTO withdraw_requests (asset_id, user_no, amount) VALUES ($1, $2, $3)
+           RETURNING id, rfc3339(created_at) AS "created_at!""#,
+        asset_id,
+        user.user_no,
+        pending as _
+    )
     .fetch_one(&mut *tx)
     .await?;
+    let (id, created_at) = (created.id, created.created_at);
+    let (claimable, chain_id, token, symbol, decimals) =
+        (user.claimable, user.chain_id, user.token, user.symbol, user.decimals);
     tx.commit().await?;
     Ok(Requested { id, amount: pending, claimable, chain_id: chain_id as u64, token, symbol, decimals, created_at })
 }

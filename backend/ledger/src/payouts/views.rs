@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use crate::money::Money;
 
 /// A payout batch with its asset's unit, its last transaction and its counts.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct BatchSummary {
     /// The batch.
     pub id: i64,
@@ -45,19 +45,23 @@ pub struct BatchSummary {
     pub left_out_count: i64,
 }
 
-/// The batch columns, with the asset and the last transaction (a literal, for `concat!`).
-macro_rules! batch_select {
-    () => {
-        concat!(
-            "SELECT b.id, b.asset_id, a.chain_id, b.status, b.total, b.chain_nonce AS nonce,
-                b.deadline, b.payouts_hash, b.signature, t.tx_hash, b.executed_block, ",
-            utc!("b.created_at"),
-            " AS created_at, a.symbol, a.decimals,
-                (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = b.id) AS entry_count,
+/// `query_as!` of [`BatchSummary`]: the batch columns with the asset and the last transaction, then `$tail` (the
+/// filter, a literal) with its arguments.
+macro_rules! query_batches {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            BatchSummary,
+            r#"SELECT b.id, b.asset_id, a.chain_id, b.status, b.total AS "total: Money", b.chain_nonce AS "nonce: Money",
+                b.deadline, b.payouts_hash, b.signature, t.tx_hash AS "tx_hash?", b.executed_block,
+                rfc3339(b.created_at) AS "created_at!", a.symbol, a.decimals,
+                (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = b.id) AS "entry_count!",
                 (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = b.id AND i.limited_by IS NOT NULL)
-                    AS partial_count,
-                (SELECT count(*) FROM payout_batch_left_out l WHERE l.batch_id = b.id) AS left_out_count
-             FROM payout_batches b JOIN assets a ON a.id = b.asset_id LEFT JOIN transactions t ON t.id = b.transaction_id"
+                    AS "partial_count!",
+                (SELECT count(*) FROM payout_batch_left_out l WHERE l.batch_id = b.id) AS "left_out_count!"
+             FROM payout_batches b JOIN assets a ON a.id = b.asset_id
+             LEFT JOIN transactions t ON t.id = b.transaction_id "#
+                + $tail
+            $(, $arg)*
         )
     };
 }
@@ -70,15 +74,14 @@ pub async fn batches(
     before: i64,
     limit: i64,
 ) -> Result<Vec<BatchSummary>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        batch_select!(),
-        " WHERE ($1::int4 IS NULL OR b.asset_id = $1) AND ($2::text IS NULL OR b.status = $2)
-           AND b.id < $3 ORDER BY b.id DESC LIMIT $4"
-    ))
-    .bind(asset_id)
-    .bind(status)
-    .bind(before)
-    .bind(limit)
+    query_batches!(
+        "WHERE ($1::int4 IS NULL OR b.asset_id = $1) AND ($2::text IS NULL OR b.status = $2)
+           AND b.id < $3 ORDER BY b.id DESC LIMIT $4",
+        asset_id,
+        status,
+        before,
+        limit
+    )
     .fetch_all(db)
     .await
 }
@@ -138,52 +141,37 @@ pub struct BatchDetail {
 /// Batch `id` with its entries, its left-out users per reason and the first `shown` of them; none when it does not
 /// exist.
 pub async fn batch(db: &PgPool, id: i64, shown: i64) -> Result<Option<BatchDetail>, sqlx::Error> {
-    let summary: Option<BatchSummary> =
-        sqlx::query_as(concat!(batch_select!(), " WHERE b.id = $1")).bind(id).fetch_optional(db).await?;
+    let summary = query_batches!("WHERE b.id = $1", id).fetch_optional(db).await?;
     let Some(summary) = summary else { return Ok(None) };
-    type Row = (i32, Vec<u8>, Money, Money, Option<String>, Option<String>);
-    let items: Vec<Row> = sqlx::query_as(
-        "SELECT i.position, u.address, i.amount, i.owed, i.limited_by, i.outcome FROM payout_batch_items i
+    let items = sqlx::query_as!(
+        BatchItem,
+        r#"SELECT i.position, u.address, i.amount AS "amount: Money", i.owed AS "owed: Money", i.limited_by, i.outcome
+         FROM payout_batch_items i
          JOIN users u ON u.asset_id = i.asset_id AND u.user_no = i.user_no
-         WHERE i.batch_id = $1 ORDER BY i.position",
+         WHERE i.batch_id = $1 ORDER BY i.position"#,
+        id
     )
-    .bind(id)
     .fetch_all(db)
     .await?;
-    let by_reason: Vec<(String, i64, Money)> = sqlx::query_as(
-        "SELECT reason, count(*), sum(owed) FROM payout_batch_left_out WHERE batch_id = $1 GROUP BY reason ORDER BY reason",
+    let left_out_by_reason = sqlx::query_as!(
+        LeftOutSum,
+        r#"SELECT reason, count(*) AS "users!", sum(owed) AS "owed!: Money" FROM payout_batch_left_out
+         WHERE batch_id = $1 GROUP BY reason ORDER BY reason"#,
+        id
     )
-    .bind(id)
     .fetch_all(db)
     .await?;
-    let left_out: Vec<(Vec<u8>, Money, String)> = sqlx::query_as(
-        "SELECT u.address, l.owed, l.reason FROM payout_batch_left_out l
+    let left_out = sqlx::query_as!(
+        LeftOutUser,
+        r#"SELECT u.address, l.owed AS "owed: Money", l.reason FROM payout_batch_left_out l
          JOIN users u ON u.asset_id = l.asset_id AND u.user_no = l.user_no
-         WHERE l.batch_id = $1 ORDER BY l.user_no LIMIT $2",
+         WHERE l.batch_id = $1 ORDER BY l.user_no LIMIT $2"#,
+        id,
+        shown
     )
-    .bind(id)
-    .bind(shown)
     .fetch_all(db)
     .await?;
-    Ok(Some(BatchDetail {
-        summary,
-        items: items
-            .into_iter()
-            .map(|(position, address, amount, owed, limited_by, outcome)| BatchItem {
-                position,
-                address,
-                amount,
-                owed,
-                limited_by,
-                outcome,
-            })
-            .collect(),
-        left_out_by_reason: by_reason
-            .into_iter()
-            .map(|(reason, users, owed)| LeftOutSum { reason, users, owed })
-            .collect(),
-        left_out: left_out.into_iter().map(|(address, owed, reason)| LeftOutUser { address, owed, reason }).collect(),
-    }))
+    Ok(Some(BatchDetail { summary, items, left_out_by_reason, left_out }))
 }
 
 /// Which pending rewards [`pending`] sums.
@@ -223,17 +211,26 @@ pub struct PendingTotals {
     pub amount: Money,
 }
 
-/// Pending rewards per user (the filter's), as a CTE `per_user` (a literal, for `concat!`).
-macro_rules! pending_per_user {
-    () => {
-        "WITH per_user AS (
-        SELECT r.beneficiary_no AS user_no, sum(r.amount - r.paid - r.in_flight) AS amount, count(*) AS rewards
-        FROM rewards r
-        WHERE r.asset_id = $1 AND r.status = 'pending'
-          AND ($2::bytea IS NULL OR r.beneficiary_no = (SELECT user_no FROM users WHERE asset_id = $1 AND address = $2))
-          AND ($4::bool IS NULL OR $4 = EXISTS (SELECT 1 FROM withdraw_requests w
-                WHERE w.asset_id = $1 AND w.user_no = r.beneficiary_no AND w.status = 'open'))
-        GROUP BY r.beneficiary_no HAVING sum(r.amount - r.paid - r.in_flight) >= $3::numeric)"
+/// `query!` over the CTE `per_user` (each user's pending rewards, as the filter `$1`–`$4` keeps them), then `$tail`
+/// (a literal) with its arguments after the filter's.
+macro_rules! query_pending {
+    ($tail:literal, $asset:expr, $filter:expr $(, $arg:expr)* $(,)?) => {
+        sqlx::query!(
+            "WITH per_user AS (
+            SELECT r.beneficiary_no AS user_no, sum(r.amount - r.paid - r.in_flight) AS amount, count(*) AS rewards
+            FROM rewards r
+            WHERE r.asset_id = $1 AND r.status = 'pending'
+              AND ($2::bytea IS NULL OR r.beneficiary_no = (SELECT user_no FROM users WHERE asset_id = $1 AND address = $2))
+              AND ($4::bool IS NULL OR $4 = EXISTS (SELECT 1 FROM withdraw_requests w
+                    WHERE w.asset_id = $1 AND w.user_no = r.beneficiary_no AND w.status = 'open'))
+            GROUP BY r.beneficiary_no HAVING sum(r.amount - r.paid - r.in_flight) >= $3::numeric) "
+                + $tail,
+            $asset,
+            $filter.user.as_ref().map(|u| u.as_slice()),
+            Money::from($filter.min_amount) as _,
+            $filter.requested
+            $(, $arg)*
+        )
     };
 }
 
@@ -246,40 +243,34 @@ pub async fn pending(
     after: i32,
     limit: i64,
 ) -> Result<(Vec<PendingUser>, PendingTotals), sqlx::Error> {
-    let user = filter.user.map(|u| u.to_vec());
-    type Row = (i32, Vec<u8>, Money, i64, Option<i64>);
-    let rows: Vec<Row> = sqlx::query_as(concat!(
-        pending_per_user!(),
-        " SELECT p.user_no, u.address, p.amount, p.rewards,
+    let rows = query_pending!(
+        r#"SELECT p.user_no AS "user_no!", u.address, p.amount AS "amount!: Money", p.rewards AS "rewards!",
                 (SELECT w.id FROM withdraw_requests w WHERE w.asset_id = $1 AND w.user_no = p.user_no
-                   AND w.status = 'open')
+                   AND w.status = 'open') AS withdraw_request
          FROM per_user p JOIN users u ON u.asset_id = $1 AND u.user_no = p.user_no
-         WHERE p.user_no > $5 ORDER BY p.user_no LIMIT $6"
-    ))
-    .bind(asset_id)
-    .bind(&user)
-    .bind(filter.min_amount.to_string())
-    .bind(filter.requested)
-    .bind(after)
-    .bind(limit)
+         WHERE p.user_no > $5 ORDER BY p.user_no LIMIT $6"#,
+        asset_id,
+        filter,
+        after,
+        limit
+    )
     .fetch_all(db)
     .await?;
-    let (users, rewards, amount): (i64, i64, Money) = sqlx::query_as(concat!(
-        pending_per_user!(),
-        " SELECT count(*), COALESCE(sum(rewards), 0)::int8, COALESCE(sum(amount), 0) FROM per_user"
-    ))
-    .bind(asset_id)
-    .bind(&user)
-    .bind(filter.min_amount.to_string())
-    .bind(filter.requested)
+    let totals = query_pending!(
+        r#"SELECT count(*) AS "users!", COALESCE(sum(rewards), 0)::int8 AS "rewards!",
+                COALESCE(sum(amount), 0) AS "amount!: Money"
+         FROM per_user"#,
+        asset_id,
+        filter
+    )
     .fetch_one(db)
     .await?;
-    let rows = rows.into_iter().map(|(user_no, address, amount, rewards, withdraw_request)| PendingUser {
-        user_no,
-        address,
-        amount,
-        rewards,
-        withdraw_request,
+    let rows = rows.into_iter().map(|r| PendingUser {
+        user_no: r.user_no,
+        address: r.address,
+        amount: r.amount,
+        rewards: r.rewards,
+        withdraw_request: r.withdraw_request,
     });
-    Ok((rows.collect(), PendingTotals { users, rewards, amount }))
+    Ok((rows.collect(), PendingTotals { users: totals.users, rewards: totals.rewards, amount: totals.amount }))
 }
