@@ -68,33 +68,26 @@ pub struct AssetInfo {
     pub token: Address,
 }
 
+impl AssetInfo {
+    /// From an `assets` row's columns.
+    fn from_row(symbol: String, decimals: i16, chain_id: i64, token: &[u8]) -> Self {
+        Self { symbol, decimals, chain_id: chain_id as u64, token: Address::from_slice(token) }
+    }
+}
+
 /// Asset `id`, if it exists.
 pub async fn asset_info(pool: &PgPool, id: i32) -> Result<Option<AssetInfo>, sqlx::Error> {
     let row = sqlx::query!("SELECT symbol, decimals, chain_id, token FROM assets WHERE id = $1", id)
         .fetch_optional(pool)
         .await?;
-    Ok(row.map(|r| AssetInfo {
-        symbol: r.symbol,
-        decimals: r.decimals,
-        chain_id: r.chain_id as u64,
-        token: Address::from_slice(&r.token),
-    }))
+    Ok(row.map(|r| AssetInfo::from_row(r.symbol, r.decimals, r.chain_id, &r.token)))
 }
 
 /// Every asset by id.
 pub async fn assets(pool: &PgPool) -> Result<Vec<(i32, AssetInfo)>, sqlx::Error> {
     let rows =
         sqlx::query!("SELECT id, symbol, decimals, chain_id, token FROM assets ORDER BY id").fetch_all(pool).await?;
-    let assets = rows.into_iter().map(|r| {
-        let info = AssetInfo {
-            symbol: r.symbol,
-            decimals: r.decimals,
-            chain_id: r.chain_id as u64,
-            token: Address::from_slice(&r.token),
-        };
-        (r.id, info)
-    });
-    Ok(assets.collect())
+    Ok(rows.into_iter().map(|r| (r.id, AssetInfo::from_row(r.symbol, r.decimals, r.chain_id, &r.token))).collect())
 }
 
 /// An asset with the plan version in force for new events (its latest).
@@ -124,12 +117,7 @@ pub async fn plans(pool: &PgPool) -> Result<Vec<AssetPlan>, sqlx::Error> {
     .await?;
     let plans = rows.into_iter().map(|r| AssetPlan {
         asset_id: r.id,
-        info: AssetInfo {
-            symbol: r.symbol,
-            decimals: r.decimals,
-            chain_id: r.chain_id as u64,
-            token: Address::from_slice(&r.token),
-        },
+        info: AssetInfo::from_row(r.symbol, r.decimals, r.chain_id, &r.token),
         version: r.version,
         effective_from_block: r.effective_from_block,
         params: r.params.0,
