@@ -5,7 +5,7 @@
 
 use alloy::primitives::Address;
 use serde_json::{Value, json};
-use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, Transaction};
+use sqlx::{PgPool, Postgres, Transaction};
 
 use super::load;
 use crate::money::Money;
@@ -48,36 +48,39 @@ pub enum AdminError {
 /// Locks the asset row; returns (applied_events, last block the chain's ledger has passed,
 /// counting quarantined events too).
 async fn lock_asset(tx: &mut Tx, asset_id: i32) -> Result<(i64, Option<i64>), AdminError> {
-    let row = sqlx::query(
+    let row = sqlx::query!(
         "SELECT applied_events,
                 GREATEST(last_block, (SELECT s.last_block FROM blockchain_sync s WHERE s.chain_id = a.chain_id))
+                  AS last_block
          FROM assets a WHERE id = $1 FOR UPDATE",
+        asset_id
     )
-    .bind(asset_id)
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(AdminError::UnknownAsset(asset_id))?;
-    Ok((row.get(0), row.get(1)))
+    Ok((row.applied_events, row.last_block))
 }
 
 async fn user_no(tx: &mut Tx, asset_id: i32, user: Address) -> Result<i32, AdminError> {
-    sqlx::query_scalar("SELECT user_no FROM users WHERE asset_id = $1 AND address = $2 FOR UPDATE")
-        .bind(asset_id)
-        .bind(user.as_slice())
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(AdminError::UnknownUser(user))
+    sqlx::query_scalar!(
+        "SELECT user_no FROM users WHERE asset_id = $1 AND address = $2 FOR UPDATE",
+        asset_id,
+        user.as_slice()
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AdminError::UnknownUser(user))
 }
 
 async fn user_snapshot(tx: &mut Tx, asset_id: i32, user_no: i32) -> Result<Value, AdminError> {
-    Ok(sqlx::query_scalar(
-        "SELECT jsonb_build_object('frozen', u.frozen, 'pending', b.pending::text,
-                'held', b.held::text, 'forfeited', b.forfeited::text)
+    Ok(sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object('frozen', u.frozen, 'pending', b.pending::text,
+                'held', b.held::text, 'forfeited', b.forfeited::text) AS "snapshot!"
          FROM users u JOIN user_balances b USING (asset_id, user_no)
-         WHERE u.asset_id = $1 AND u.user_no = $2",
+         WHERE u.asset_id = $1 AND u.user_no = $2"#,
+        asset_id,
+        user_no
     )
-    .bind(asset_id)
-    .bind(user_no)
     .fetch_one(&mut **tx)
     .await?)
 }
@@ -92,7 +95,7 @@ async fn finish(
     before: Value,
     after: Value,
 ) -> Result<(), AdminError> {
-    sqlx::query("UPDATE assets SET admin_seq = admin_seq + 1 WHERE id = $1").bind(asset_id).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE assets SET admin_seq = admin_seq + 1 WHERE id = $1", asset_id).execute(&mut *tx).await?;
     crate::audit::record(
         &mut tx,
         crate::audit::AuditEntry { actor, action, target, asset_id: Some(asset_id), before: Some(before), after },
@@ -121,25 +124,33 @@ async fn set_frozen(pool: &PgPool, asset_id: i32, user: Address, actor: &str, fr
         return Err(AdminError::NoChange(if frozen { "already frozen" } else { "not frozen" }));
     }
     let (from, to) = if frozen { ("pending", "held") } else { ("held", "pending") };
-    sqlx::query("UPDATE rewards SET status = $4 WHERE asset_id = $1 AND beneficiary_no = $2 AND status = $3")
-        .bind(asset_id)
-        .bind(no)
-        .bind(from)
-        .bind(to)
-        .execute(&mut *tx)
-        .await?;
-    // `from` and `to` are the two literals above.
-    sqlx::query(AssertSqlSafe(format!(
-        "UPDATE user_balances SET {to} = {to} + {from}, {from} = 0 WHERE asset_id = $1 AND user_no = $2"
-    )))
-    .bind(asset_id)
-    .bind(no)
+    sqlx::query!(
+        "UPDATE rewards SET status = $4 WHERE asset_id = $1 AND beneficiary_no = $2 AND status = $3",
+        asset_id,
+        no,
+        from,
+        to
+    )
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE users SET frozen = $3 WHERE asset_id = $1 AND user_no = $2")
-        .bind(asset_id)
-        .bind(no)
-        .bind(frozen)
+    if frozen {
+        sqlx::query!(
+            "UPDATE user_balances SET held = held + pending, pending = 0 WHERE asset_id = $1 AND user_no = $2",
+            asset_id,
+            no
+        )
+        .execute(&mut *tx)
+        .await?;
+    } else {
+        sqlx::query!(
+            "UPDATE user_balances SET pending = pending + held, held = 0 WHERE asset_id = $1 AND user_no = $2",
+            asset_id,
+            no
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query!("UPDATE users SET frozen = $3 WHERE asset_id = $1 AND user_no = $2", asset_id, no, frozen)
         .execute(&mut *tx)
         .await?;
     let after = user_snapshot(&mut tx, asset_id, no).await?;
@@ -153,14 +164,17 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
     lock_asset(&mut tx, asset_id).await?;
     let no = user_no(&mut tx, asset_id, user).await?;
     // What is forfeited is each held reward's rest: parts already paid stay paid.
-    let held: Vec<(i64, Money, bool)> = sqlx::query_as(
-        "SELECT reward_no, amount - paid - in_flight, in_flight > 0 FROM rewards
-         WHERE asset_id = $1 AND beneficiary_no = $2 AND status = 'held' ORDER BY reward_no FOR UPDATE",
+    let held: Vec<(i64, Money, bool)> = sqlx::query!(
+        r#"SELECT reward_no, amount - paid - in_flight AS "rest!: Money", in_flight > 0 AS "in_flight!" FROM rewards
+         WHERE asset_id = $1 AND beneficiary_no = $2 AND status = 'held' ORDER BY reward_no FOR UPDATE"#,
+        asset_id,
+        no
     )
-    .bind(asset_id)
-    .bind(no)
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| (r.reward_no, r.rest, r.in_flight))
+    .collect();
     if held.is_empty() {
         return Err(AdminError::NoChange("no held rewards"));
     }
@@ -177,50 +191,53 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
     for (_, a) in &held {
         total += a.to_amount()?;
     }
-    let company_before: String = sqlx::query_scalar("SELECT company_total::text FROM assets WHERE id = $1")
-        .bind(asset_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let mut before = user_snapshot(&mut tx, asset_id, no).await?;
-    before["company_total"] = json!(company_before);
-    let next: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(credit_no) + 1, 0) FROM company_credits WHERE asset_id = $1")
-            .bind(asset_id)
+    let company_before =
+        sqlx::query_scalar!(r#"SELECT company_total::text AS "total!" FROM assets WHERE id = $1"#, asset_id)
             .fetch_one(&mut *tx)
             .await?;
+    let mut before = user_snapshot(&mut tx, asset_id, no).await?;
+    before["company_total"] = json!(company_before);
+    let next = sqlx::query_scalar!(
+        r#"SELECT COALESCE(MAX(credit_no) + 1, 0) AS "next!" FROM company_credits WHERE asset_id = $1"#,
+        asset_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let rewards: Vec<i64> = held.iter().map(|(n, _)| *n).collect();
     let amounts: Vec<Money> = held.iter().map(|(_, a)| *a).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO company_credits (asset_id, credit_no, amount, reason, reward_no)
          SELECT $1, $2 + o - 1, m, 'forfeit', r
          FROM UNNEST($3::int8[], $4::numeric[]) WITH ORDINALITY AS x(r, m, o)",
+        asset_id,
+        next,
+        &rewards,
+        &amounts as _
     )
-    .bind(asset_id)
-    .bind(next)
-    .bind(&rewards)
-    .bind(&amounts)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE rewards SET status = 'forfeited' WHERE asset_id = $1 AND reward_no = ANY($2)")
-        .bind(asset_id)
-        .bind(&rewards)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "UPDATE user_balances SET forfeited = forfeited + $3::numeric, held = held - $3::numeric
+    sqlx::query!(
+        "UPDATE rewards SET status = 'forfeited' WHERE asset_id = $1 AND reward_no = ANY($2)",
+        asset_id,
+        &rewards
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE user_balances SET forfeited = forfeited + $3::text::numeric, held = held - $3::text::numeric
          WHERE asset_id = $1 AND user_no = $2",
+        asset_id,
+        no,
+        total.to_string()
     )
-    .bind(asset_id)
-    .bind(no)
-    .bind(total.to_string())
     .execute(&mut *tx)
     .await?;
-    let company_after: String = sqlx::query_scalar(
-        "UPDATE assets SET company_total = company_total + $2::numeric WHERE id = $1
-         RETURNING company_total::text",
+    let company_after = sqlx::query_scalar!(
+        r#"UPDATE assets SET company_total = company_total + $2::text::numeric WHERE id = $1
+         RETURNING company_total::text AS "total!""#,
+        asset_id,
+        total.to_string()
     )
-    .bind(asset_id)
-    .bind(total.to_string())
     .fetch_one(&mut *tx)
     .await?;
     let mut after = user_snapshot(&mut tx, asset_id, no).await?;
@@ -245,13 +262,15 @@ pub async fn new_plan_version(
     let before = serde_json::to_value(schedule.latest().params.clone()).expect("params serialize");
     let before = json!({ "version": schedule.latest().version, "effective_from_block": schedule.latest().effective_from_block, "params": before });
     let v = schedule.push(from_block, last_block.map(|b| b as u64), params)?.clone();
-    sqlx::query("INSERT INTO plan_versions (asset_id, version, effective_from_block, params) VALUES ($1, $2, $3, $4)")
-        .bind(asset_id)
-        .bind(v.version as i32)
-        .bind(v.effective_from_block as i64)
-        .bind(sqlx::types::Json(&v.params))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO plan_versions (asset_id, version, effective_from_block, params) VALUES ($1, $2, $3, $4)",
+        asset_id,
+        v.version as i32,
+        v.effective_from_block as i64,
+        sqlx::types::Json(&v.params) as _
+    )
+    .execute(&mut *tx)
+    .await?;
     let after = json!({ "version": v.version, "effective_from_block": v.effective_from_block, "params": v.params });
     finish(tx, asset_id, actor, "new_plan_version", &format!("asset {asset_id}"), before, after).await?;
     Ok(v.version)
@@ -293,8 +312,8 @@ pub async fn manual_placement(
     let refused = |code, message: String| AdminError::Refused { code, message };
     let mut tx = pool.begin().await?;
     let (applied, last_block) = lock_asset(&mut tx, asset_id).await?;
-    let chain_id: i64 =
-        sqlx::query_scalar("SELECT chain_id FROM assets WHERE id = $1").bind(asset_id).fetch_one(&mut *tx).await?;
+    let chain_id =
+        sqlx::query_scalar!("SELECT chain_id FROM assets WHERE id = $1", asset_id).fetch_one(&mut *tx).await?;
     // The other assets of the chain are not locked, but only this asset's book is used.
     let mut books = load::chain_assets(&mut tx, chain_id as u64).await?;
     let book = books.iter_mut().find(|b| b.id == asset_id).ok_or(AdminError::UnknownAsset(asset_id))?;
@@ -313,16 +332,17 @@ pub async fn manual_placement(
     }
     // What the company may still spend: its share less treasury transfers executed or signed (as a treasury
     // transfer computes it, under the same asset lock; refunds of quarantined inflows are not the company's).
-    let (company_before, available): (Money, Money) = sqlx::query_as(
-        "SELECT company_total,
+    let share = sqlx::query!(
+        r#"SELECT company_total AS "company_total: Money",
                 GREATEST(company_total - (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
                                           WHERE t.asset_id = a.id AND t.status IN ('executed', 'signed')
-                                            AND t.refund_tx_hash IS NULL), 0)
-         FROM assets a WHERE id = $1",
+                                            AND t.refund_tx_hash IS NULL), 0) AS "available!: Money"
+         FROM assets a WHERE id = $1"#,
+        asset_id
     )
-    .bind(asset_id)
     .fetch_one(&mut *tx)
     .await?;
+    let (company_before, available) = (share.company_total, share.available);
     if available.to_amount()? < price {
         return Err(refused(
             "insufficient_company_share",
@@ -338,84 +358,85 @@ pub async fn manual_placement(
     let out = engine.place_for_company(block, owner, level).ok_or_else(|| refused("level_full", "refused".into()))?;
     out.check_conservation().map_err(super::LedgerError::from)?;
     // A matrix completed here gets the time of the last applied block, so replays write the same row.
-    let completed_at: Option<i64> =
-        sqlx::query_scalar("SELECT max(block_timestamp) FROM chain_events WHERE chain_id = $1 AND block_number = $2")
-            .bind(chain_id)
-            .bind(block as i64)
-            .fetch_one(&mut *tx)
-            .await?;
+    let completed_at = sqlx::query_scalar!(
+        "SELECT max(block_timestamp) FROM chain_events WHERE chain_id = $1 AND block_number = $2",
+        chain_id,
+        block as i64
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let plan_version = out.plan_version as i32;
     for (i, p) in out.placements.iter().enumerate() {
         let parent = match p.cause {
             crate::plan::PlacementCause::AutoProgression { parent } => Some(out.placements[parent].placement_no as i64),
             crate::plan::PlacementCause::PoolEntry => None,
         };
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO placements (asset_id, placement_no, owner_no, level, q, amount, cause, parent_placement_no,
                                      completed_q, event_seq, plan_version)
-             VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9, NULL, $10)",
+             VALUES ($1, $2, $3, $4, $5, $6::text::numeric, $7, $8, $9, NULL, $10)",
+            asset_id,
+            p.placement_no as i64,
+            p.owner as i32,
+            p.level as i32,
+            p.position as i64,
+            p.amount.to_string(),
+            if i == 0 { "admin" } else { "auto_progression" },
+            parent,
+            p.completed.map(|q| q as i64),
+            plan_version
         )
-        .bind(asset_id)
-        .bind(p.placement_no as i64)
-        .bind(p.owner as i32)
-        .bind(p.level as i32)
-        .bind(p.position as i64)
-        .bind(p.amount.to_string())
-        .bind(if i == 0 { "admin" } else { "auto_progression" })
-        .bind(parent)
-        .bind(p.completed.map(|q| q as i64))
-        .bind(plan_version)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO pool_nodes (asset_id, level, q, owner_no, placement_no, status) VALUES ($1, $2, $3, $4, $5, 'active')",
+            asset_id,
+            p.level as i32,
+            p.position as i64,
+            p.owner as i32,
+            p.placement_no as i64
         )
-        .bind(asset_id)
-        .bind(p.level as i32)
-        .bind(p.position as i64)
-        .bind(p.owner as i32)
-        .bind(p.placement_no as i64)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO pools (asset_id, level, node_count) VALUES ($1, $2, $3 + 1)
              ON CONFLICT (asset_id, level) DO UPDATE SET node_count = $3 + 1",
+            asset_id,
+            p.level as i32,
+            p.position as i64
         )
-        .bind(asset_id)
-        .bind(p.level as i32)
-        .bind(p.position as i64)
         .execute(&mut *tx)
         .await?;
         if let Some(a) = p.completed {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE pool_nodes SET status = 'completed', completed_block = $4, completed_at = to_timestamp($5)
                  WHERE asset_id = $1 AND level = $2 AND q = $3",
+                asset_id,
+                p.level as i32,
+                a as i64,
+                block as i64,
+                completed_at.map(|t| t as f64)
             )
-            .bind(asset_id)
-            .bind(p.level as i32)
-            .bind(a as i64)
-            .bind(block as i64)
-            .bind(completed_at)
             .execute(&mut *tx)
             .await?;
         }
     }
     let placement_no = |i: Option<usize>| i.map(|i| out.placements[i].placement_no as i64);
     for c in &out.credits {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO rewards (asset_id, reward_no, beneficiary_no, kind, level, amount, status, placement_no,
                                   event_seq, plan_version)
-             VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, NULL, $9)",
+             VALUES ($1, $2, $3, $4, $5, $6::text::numeric, $7, $8, NULL, $9)",
+            asset_id,
+            c.reward_no as i64,
+            c.beneficiary as i32,
+            c.kind.as_str(),
+            c.level as i32,
+            c.amount.to_string(),
+            c.status.as_str(),
+            placement_no(c.placement),
+            plan_version
         )
-        .bind(asset_id)
-        .bind(c.reward_no as i64)
-        .bind(c.beneficiary as i32)
-        .bind(c.kind.as_str())
-        .bind(c.level as i32)
-        .bind(c.amount.to_string())
-        .bind(c.status.as_str())
-        .bind(placement_no(c.placement))
-        .bind(plan_version)
         .execute(&mut *tx)
         .await?;
         let (pending, held) = match c.status {
@@ -423,14 +444,14 @@ pub async fn manual_placement(
             crate::plan::RewardStatus::Held => (0, c.amount),
             _ => (0, 0),
         };
-        sqlx::query(
-            "UPDATE user_balances SET pending = pending + $3::numeric, held = held + $4::numeric
+        sqlx::query!(
+            "UPDATE user_balances SET pending = pending + $3::text::numeric, held = held + $4::text::numeric
              WHERE asset_id = $1 AND user_no = $2",
+            asset_id,
+            c.beneficiary as i32,
+            pending.to_string(),
+            held.to_string()
         )
-        .bind(asset_id)
-        .bind(c.beneficiary as i32)
-        .bind(pending.to_string())
-        .bind(held.to_string())
         .execute(&mut *tx)
         .await?;
     }
@@ -443,19 +464,19 @@ pub async fn manual_placement(
                 (format!("-{amount}"), None, Some(out.placements[placement].placement_no as i64))
             }
         };
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO reserve_movements (asset_id, movement_no, user_no, level, delta, balance_after, reward_no,
                                             placement_no, event_seq)
-             VALUES ($1, $2, $3, $4, $5::numeric, $6::numeric, $7, $8, NULL)",
+             VALUES ($1, $2, $3, $4, $5::text::numeric, $6::text::numeric, $7, $8, NULL)",
+            asset_id,
+            m.movement_no as i64,
+            m.user as i32,
+            m.level as i32,
+            delta,
+            m.balance_after.to_string(),
+            reward,
+            placement
         )
-        .bind(asset_id)
-        .bind(m.movement_no as i64)
-        .bind(m.user as i32)
-        .bind(m.level as i32)
-        .bind(delta)
-        .bind(m.balance_after.to_string())
-        .bind(reward)
-        .bind(placement)
         .execute(&mut *tx)
         .await?;
     }
@@ -464,14 +485,14 @@ pub async fn manual_placement(
     moved.sort_unstable();
     moved.dedup();
     for &(u, l) in &moved {
-        sqlx::query(
-            "INSERT INTO user_reserves (asset_id, user_no, level, amount) VALUES ($1, $2, $3, $4::numeric)
+        sqlx::query!(
+            "INSERT INTO user_reserves (asset_id, user_no, level, amount) VALUES ($1, $2, $3, $4::text::numeric)
              ON CONFLICT (asset_id, user_no, level) DO UPDATE SET amount = EXCLUDED.amount",
+            asset_id,
+            u as i32,
+            l as i32,
+            engine.user(u).reserve_towards(l).to_string()
         )
-        .bind(asset_id)
-        .bind(u as i32)
-        .bind(l as i32)
-        .bind(engine.user(u).reserve_towards(l).to_string())
         .execute(&mut *tx)
         .await?;
     }
@@ -479,36 +500,38 @@ pub async fn manual_placement(
     users.dedup();
     for u in users {
         let total: Amount = engine.user(u).reserves().map(|(_, a)| a).sum();
-        sqlx::query("UPDATE user_balances SET reserved = $3::numeric WHERE asset_id = $1 AND user_no = $2")
-            .bind(asset_id)
-            .bind(u as i32)
-            .bind(total.to_string())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE user_balances SET reserved = $3::text::numeric WHERE asset_id = $1 AND user_no = $2",
+            asset_id,
+            u as i32,
+            total.to_string()
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     let mut company_part: Amount = 0;
     for c in &out.company {
         company_part += c.amount;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO company_credits (asset_id, credit_no, amount, reason, placement_no, event_seq)
-             VALUES ($1, $2, $3::numeric, $4, $5, NULL)",
+             VALUES ($1, $2, $3::text::numeric, $4, $5, NULL)",
+            asset_id,
+            c.credit_no as i64,
+            c.amount.to_string(),
+            c.reason.as_str(),
+            placement_no(c.placement)
         )
-        .bind(asset_id)
-        .bind(c.credit_no as i64)
-        .bind(c.amount.to_string())
-        .bind(c.reason.as_str())
-        .bind(placement_no(c.placement))
         .execute(&mut *tx)
         .await?;
     }
     // The price leaves the company's share; the placement's own company part comes back to it.
-    let company_after: String = sqlx::query_scalar(
-        "UPDATE assets SET company_total = company_total - $2::numeric + $3::numeric WHERE id = $1
-         RETURNING company_total::text",
+    let company_after = sqlx::query_scalar!(
+        r#"UPDATE assets SET company_total = company_total - $2::text::numeric + $3::text::numeric WHERE id = $1
+         RETURNING company_total::text AS "total!""#,
+        asset_id,
+        price.to_string(),
+        company_part.to_string()
     )
-    .bind(asset_id)
-    .bind(price.to_string())
-    .bind(company_part.to_string())
     .fetch_one(&mut *tx)
     .await?;
     let first = &out.placements[0];
@@ -532,8 +555,9 @@ pub async fn manual_placement(
         "placements": out.placements.len(),
         "credits": credits,
     });
-    let admin_seq: i64 =
-        sqlx::query_scalar("SELECT admin_seq + 1 FROM assets WHERE id = $1").bind(asset_id).fetch_one(&mut *tx).await?;
+    let admin_seq = sqlx::query_scalar!(r#"SELECT admin_seq + 1 AS "next!" FROM assets WHERE id = $1"#, asset_id)
+        .fetch_one(&mut *tx)
+        .await?;
     let done = PlacementDone {
         placement_no: first.placement_no,
         q: first.position,

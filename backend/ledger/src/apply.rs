@@ -2,7 +2,7 @@
 //! confirmed events in one database transaction each (see the crate documentation).
 
 use alloy::primitives::B256;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use crate::LedgerError;
 use crate::events::{ChainEvent, EventKey};
@@ -92,11 +92,11 @@ impl ChainLedger {
     pub async fn record_missed(&mut self, events: &[ChainEvent]) -> Result<Vec<EventKey>, LedgerError> {
         self.check_batch(events)?;
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO blockchain_sync AS s (chain_id) VALUES ($1)
              ON CONFLICT (chain_id) DO UPDATE SET chain_id = s.chain_id",
+            self.chain_id as i64
         )
-        .bind(self.chain_id as i64)
         .execute(&mut *tx)
         .await?;
         let new = write::insert_raw_events(&mut tx, self.chain_id, events).await?;
@@ -121,14 +121,14 @@ impl ChainLedger {
 
     /// The listener's cursor and halt reason on this chain.
     pub async fn listener_state(&self) -> Result<(Option<BlockCursor>, Option<String>), LedgerError> {
-        type ListenerRow = (Option<i64>, Option<Vec<u8>>, Option<String>);
-        let row: Option<ListenerRow> = sqlx::query_as(
+        let row = sqlx::query!(
             "SELECT listener_block, listener_block_hash, halted_reason FROM blockchain_sync WHERE chain_id = $1",
+            self.chain_id as i64
         )
-        .bind(self.chain_id as i64)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((block, hash, halted)) = row else { return Ok((None, None)) };
+        let Some(row) = row else { return Ok((None, None)) };
+        let (block, hash, halted) = (row.listener_block, row.listener_block_hash, row.halted_reason);
         let cursor = block.zip(hash).map(|(n, h)| BlockCursor { number: n as u64, hash: B256::from_slice(&h) });
         Ok((cursor, halted))
     }
@@ -138,26 +138,27 @@ impl ChainLedger {
         // The halt and its critical alert in one transaction (the reconciler pages on the halt too); a listener
         // restarted while halted does not add another alert.
         let mut tx = self.pool.begin().await?;
-        let previous: Option<Option<String>> =
-            sqlx::query_scalar("SELECT halted_reason FROM blockchain_sync WHERE chain_id = $1 FOR UPDATE")
-                .bind(self.chain_id as i64)
-                .fetch_optional(&mut *tx)
-                .await?;
-        sqlx::query(
+        let previous = sqlx::query_scalar!(
+            "SELECT halted_reason FROM blockchain_sync WHERE chain_id = $1 FOR UPDATE",
+            self.chain_id as i64
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        sqlx::query!(
             "INSERT INTO blockchain_sync AS s (chain_id, halted_reason) VALUES ($1, $2)
              ON CONFLICT (chain_id) DO UPDATE SET halted_reason = $2, updated_at = now()",
+            self.chain_id as i64,
+            reason
         )
-        .bind(self.chain_id as i64)
-        .bind(reason)
         .execute(&mut *tx)
         .await?;
         if previous.flatten().as_deref() != Some(reason) {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO alerts (kind, message, details)
                  VALUES ('listener_halted', $1, jsonb_build_object('chain_id', $2::int8, 'severity', 'critical'))",
+                reason,
+                self.chain_id as i64
             )
-            .bind(reason)
-            .bind(self.chain_id as i64)
             .execute(&mut *tx)
             .await?;
         }
@@ -168,14 +169,14 @@ impl ChainLedger {
     /// The chain head the listener last saw and the confirmation depth it applies blocks at (for the
     /// [`confirmed_lag`] the API, the listener's metrics and the reconciler report).
     pub async fn record_chain_head(&self, head: u64, confirmations: u64) -> Result<(), LedgerError> {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO blockchain_sync AS s (chain_id, chain_head, confirmations, chain_head_seen_at)
              VALUES ($1, $2, $3, now())
              ON CONFLICT (chain_id) DO UPDATE SET chain_head = $2, confirmations = $3, chain_head_seen_at = now()",
+            self.chain_id as i64,
+            head as i64,
+            confirmations as i64
         )
-        .bind(self.chain_id as i64)
-        .bind(head as i64)
-        .bind(confirmations as i64)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -216,15 +217,15 @@ impl ChainLedger {
         let mut tx = self.pool.begin().await?;
         // Lock the chain's cursor row (creating it if needed) and read the cursor, in one
         // statement: the upsert waits for any other transaction on this chain.
-        let cursor: (Option<i64>, Option<i64>) = sqlx::query_as(
+        let cursor = sqlx::query!(
             "INSERT INTO blockchain_sync AS s (chain_id) VALUES ($1)
              ON CONFLICT (chain_id) DO UPDATE SET chain_id = s.chain_id
              RETURNING last_block, last_log_index",
+            self.chain_id as i64
         )
-        .bind(self.chain_id as i64)
         .fetch_one(&mut *tx)
         .await?;
-        let cursor = cursor.0.zip(cursor.1).map(|(b, l)| (b as u64, l as u64));
+        let cursor = cursor.last_block.zip(cursor.last_log_index).map(|(b, l)| (b as u64, l as u64));
         self.sync_engines(&mut tx).await?;
 
         let new = write::insert_raw_events(&mut tx, self.chain_id, events).await?;
@@ -280,13 +281,13 @@ impl ChainLedger {
         }
         rows.flush(&mut tx, &self.assets).await?;
         if let Some((block, log_index)) = last {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE blockchain_sync SET last_block = $2, last_log_index = $3, updated_at = now()
                  WHERE chain_id = $1",
+                self.chain_id as i64,
+                block as i64,
+                log_index as i64
             )
-            .bind(self.chain_id as i64)
-            .bind(block as i64)
-            .bind(log_index as i64)
             .execute(&mut *tx)
             .await?;
         }
@@ -303,34 +304,35 @@ impl ChainLedger {
 
     /// Brings the engines in line with the locked asset rows (see the module documentation).
     async fn sync_engines(&mut self, tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Result<(), LedgerError> {
-        let rows =
-            sqlx::query("SELECT id, applied_events, admin_seq FROM assets WHERE chain_id = $1 ORDER BY id FOR UPDATE")
-                .bind(self.chain_id as i64)
-                .fetch_all(&mut **tx)
-                .await?;
+        let rows = sqlx::query!(
+            "SELECT id, applied_events, admin_seq FROM assets WHERE chain_id = $1 ORDER BY id FOR UPDATE",
+            self.chain_id as i64
+        )
+        .fetch_all(&mut **tx)
+        .await?;
         let in_step = !self.stale
             && rows.len() == self.assets.len()
-            && rows.iter().zip(&self.assets).all(|(r, a)| {
-                r.get::<i32, _>(0) == a.id && r.get::<i64, _>(1) as u64 == a.engine.counters().applied_events
-            });
+            && rows
+                .iter()
+                .zip(&self.assets)
+                .all(|(r, a)| r.id == a.id && r.applied_events as u64 == a.engine.counters().applied_events);
         if !in_step {
             self.assets = load::chain_assets(tx, self.chain_id).await?;
             self.stale = false;
             return Ok(());
         }
         for (r, book) in rows.iter().zip(self.assets.iter_mut()) {
-            let admin_seq: i64 = r.get(2);
-            if admin_seq == book.admin_seq {
+            if r.admin_seq == book.admin_seq {
                 continue;
             }
             // Freezes, plan versions and forfeits only change what `refresh_admin_state` re-reads; a manual
             // placement changes pools, reserves and counters, so the whole engine is reloaded after one.
-            let placed: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM audit_logs WHERE asset_id = $1 AND action = 'manual_placement'
-                                   AND id > $2)",
+            let placed = sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM audit_logs WHERE asset_id = $1 AND action = 'manual_placement'
+                                   AND id > $2) AS "placed!""#,
+                book.id,
+                book.audit_seen
             )
-            .bind(book.id)
-            .bind(book.audit_seen)
             .fetch_one(&mut **tx)
             .await?;
             if placed {

@@ -24,16 +24,16 @@ pub struct AuditEntry<'a> {
 
 /// Appends `entry` in the caller's transaction.
 pub async fn record(conn: &mut PgConnection, entry: AuditEntry<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_logs (actor, action, asset_id, target, before, after, applied_events)
          VALUES ($1, $2, $3, $4, $5, $6, (SELECT applied_events FROM assets WHERE id = $3))",
+        entry.actor,
+        entry.action,
+        entry.asset_id,
+        entry.target,
+        entry.before,
+        entry.after
     )
-    .bind(entry.actor)
-    .bind(entry.action)
-    .bind(entry.asset_id)
-    .bind(entry.target)
-    .bind(entry.before.map(sqlx::types::Json))
-    .bind(sqlx::types::Json(entry.after))
     .execute(conn)
     .await?;
     Ok(())

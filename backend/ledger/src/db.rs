@@ -10,7 +10,7 @@ pub const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432";
 
 /// Whether the database answers (the services' health checks).
 pub async fn answers(pool: &PgPool) -> bool {
-    sqlx::query("SELECT 1").execute(pool).await.is_ok()
+    sqlx::query!("SELECT 1 AS one").fetch_one(pool).await.is_ok()
 }
 
 /// Applies the migrations in `backend/migrations`.
@@ -56,6 +56,7 @@ mod scratch {
             let name = format!("{prefix}_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos);
             let server = server_options()?;
             let mut admin = PgConnection::connect_with(&server.clone().database("postgres")).await?;
+            // Not a checked query: DDL naming a database made up here, which no query macro can describe.
             sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut admin).await?;
             admin.close().await?;
             let pool = PgPoolOptions::new()
@@ -81,6 +82,7 @@ mod scratch {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                 rt.block_on(async move {
                     let mut admin = PgConnection::connect_with(&server.database("postgres")).await?;
+                    // Not a checked query: DDL naming the scratch database.
                     sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
                         .execute(&mut admin)
                         .await?;

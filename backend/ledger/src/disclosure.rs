@@ -1,7 +1,7 @@
 //! Public disclosure of a plan's odds (PLAN.md §9).
 
 use serde::Serialize;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use super::LedgerError;
 use crate::plan::Amount;
@@ -27,29 +27,28 @@ pub struct Disclosure {
 
 /// The public odds of asset `asset_id` (no login): who got back what they paid, median net, company share.
 pub async fn disclosure(pool: &PgPool, asset_id: i32) -> Result<Disclosure, LedgerError> {
-    let row = sqlx::query(
-        "WITH nets AS (
+    let row = sqlx::query!(
+        r#"WITH nets AS (
            SELECT pending + batched + settled - paid_in AS net
            FROM user_balances WHERE asset_id = $1 AND user_no > 0
          )
-         SELECT count(*), count(*) FILTER (WHERE net >= 0),
-                (percentile_disc(0.5) WITHIN GROUP (ORDER BY net))::text,
-                (SELECT company_total FROM assets WHERE id = $1)
-         FROM nets",
+         SELECT count(*) AS "participants!", count(*) FILTER (WHERE net >= 0) AS "received_at_least_paid_in!",
+                (percentile_disc(0.5) WITHIN GROUP (ORDER BY net))::text AS "median?",
+                (SELECT company_total FROM assets WHERE id = $1) AS "company?: crate::money::Money"
+         FROM nets"#,
+        asset_id
     )
-    .bind(asset_id)
     .fetch_one(pool)
     .await?;
-    let company: Option<crate::money::Money> = row.try_get(3)?;
-    let company = company.ok_or_else(|| LedgerError::Corrupt(format!("no asset {asset_id}")))?;
+    let company = row.company.ok_or_else(|| LedgerError::Corrupt(format!("no asset {asset_id}")))?;
     let median = row
-        .get::<Option<String>, _>(2)
+        .median
         .map(|m| m.parse::<i128>().map_err(|_| LedgerError::Corrupt(format!("median {m} is not an i128"))))
         .transpose()?;
     Ok(Disclosure {
         asset_id,
-        participants: row.get::<i64, _>(0) as u64,
-        received_at_least_paid_in: row.get::<i64, _>(1) as u64,
+        participants: row.participants as u64,
+        received_at_least_paid_in: row.received_at_least_paid_in as u64,
         median_net: median,
         company_total: company.to_amount()?,
     })

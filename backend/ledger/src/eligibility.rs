@@ -65,35 +65,31 @@ impl Ineligible {
     }
 }
 
-type TermsRow = (i64, Vec<u8>, String, i16, sqlx::types::Json<PlanParams>);
-
 /// The asset and its newest plan version.
 pub async fn terms(pool: &PgPool, asset_id: i32) -> Result<Result<PaymentTerms, Ineligible>, sqlx::Error> {
-    let row: Option<TermsRow> = sqlx::query_as(
-        "SELECT a.chain_id, a.token, a.symbol, a.decimals, v.params
+    let row = sqlx::query!(
+        r#"SELECT a.chain_id, a.token, a.symbol, a.decimals, v.params AS "params: sqlx::types::Json<PlanParams>"
          FROM assets a JOIN plan_versions v ON v.asset_id = a.id
-         WHERE a.id = $1 ORDER BY v.version DESC LIMIT 1",
+         WHERE a.id = $1 ORDER BY v.version DESC LIMIT 1"#,
+        asset_id
     )
-    .bind(asset_id)
     .fetch_optional(pool)
     .await?;
     Ok(row
-        .map(|(chain_id, token, symbol, decimals, params)| PaymentTerms {
+        .map(|r| PaymentTerms {
             asset_id,
-            chain_id: chain_id as u64,
-            token: Address::from_slice(&token),
-            symbol,
-            decimals,
-            params: params.0,
+            chain_id: r.chain_id as u64,
+            token: Address::from_slice(&r.token),
+            symbol: r.symbol,
+            decimals: r.decimals,
+            params: r.params.0,
         })
         .ok_or(Ineligible::UnknownAsset(asset_id)))
 }
 
 /// `Some(frozen)` when `wallet` is a user of `asset_id`.
 async fn standing(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<Option<bool>, sqlx::Error> {
-    sqlx::query_scalar("SELECT frozen FROM users WHERE asset_id = $1 AND address = $2")
-        .bind(asset_id)
-        .bind(wallet.as_slice())
+    sqlx::query_scalar!("SELECT frozen FROM users WHERE asset_id = $1 AND address = $2", asset_id, wallet.as_slice())
         .fetch_optional(pool)
         .await
 }
@@ -116,10 +112,12 @@ pub async fn registration(
     if standing(pool, asset_id, wallet).await?.is_some() {
         return Ok(Err(Ineligible::AlreadyRegistered));
     }
-    let frozen_anywhere: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE address = $1 AND frozen)")
-        .bind(wallet.as_slice())
-        .fetch_one(pool)
-        .await?;
+    let frozen_anywhere = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE address = $1 AND frozen) AS "frozen!""#,
+        wallet.as_slice()
+    )
+    .fetch_one(pool)
+    .await?;
     if frozen_anywhere {
         return Ok(Err(Ineligible::Frozen));
     }

@@ -47,6 +47,7 @@ pub mod paid;
 pub mod payments;
 pub mod payouts;
 pub mod pools;
+pub mod sessions;
 mod settlement;
 mod sync;
 pub mod treasury;

@@ -1,7 +1,7 @@
 //! Rebuilding plan engines from the ledger tables.
 
 use alloy::primitives::Address;
-use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
+use sqlx::{Postgres, Transaction};
 
 use super::LedgerError;
 use crate::money::Money;
@@ -21,31 +21,30 @@ pub(crate) struct AssetBook {
 type Tx = Transaction<'static, Postgres>;
 
 pub(super) async fn schedule(tx: &mut Tx, asset_id: i32) -> Result<PlanSchedule, LedgerError> {
-    let rows = sqlx::query(
-        "SELECT version, effective_from_block, params FROM plan_versions
-         WHERE asset_id = $1 ORDER BY version",
+    let rows = sqlx::query!(
+        r#"SELECT version, effective_from_block, params AS "params: sqlx::types::Json<PlanParams>" FROM plan_versions
+         WHERE asset_id = $1 ORDER BY version"#,
+        asset_id
     )
-    .bind(asset_id)
     .fetch_all(&mut **tx)
     .await?;
-    let mut versions = Vec::with_capacity(rows.len());
-    for r in rows {
-        let params: sqlx::types::Json<PlanParams> = r.try_get(2)?;
-        versions.push(PlanVersion {
-            version: r.get::<i32, _>(0) as u32,
-            effective_from_block: r.get::<i64, _>(1) as u64,
-            params: params.0,
-        });
-    }
+    let versions = rows
+        .into_iter()
+        .map(|r| PlanVersion {
+            version: r.version as u32,
+            effective_from_block: r.effective_from_block as u64,
+            params: r.params.0,
+        })
+        .collect();
     Ok(PlanSchedule::from_versions(versions)?)
 }
 
-async fn next_no(tx: &mut Tx, table: &'static str, column: &str, asset_id: i32) -> Result<u64, LedgerError> {
-    // `table` and `column` are literals of this module.
-    let n: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT COALESCE(MAX({column}) + 1, 0) FROM {table} WHERE asset_id = $1"
-    )))
-    .bind(asset_id)
+/// The next company-credit number of an asset.
+async fn next_credit_no(tx: &mut Tx, asset_id: i32) -> Result<u64, LedgerError> {
+    let n = sqlx::query_scalar!(
+        r#"SELECT COALESCE(MAX(credit_no) + 1, 0) AS "next!" FROM company_credits WHERE asset_id = $1"#,
+        asset_id
+    )
     .fetch_one(&mut **tx)
     .await?;
     Ok(n as u64)
@@ -53,16 +52,17 @@ async fn next_no(tx: &mut Tx, table: &'static str, column: &str, asset_id: i32) 
 
 /// Loads every asset of a chain (asset rows must already be locked or stable).
 pub(super) async fn chain_assets(tx: &mut Tx, chain_id: u64) -> Result<Vec<AssetBook>, LedgerError> {
-    let rows = sqlx::query("SELECT id, token, applied_events, admin_seq FROM assets WHERE chain_id = $1 ORDER BY id")
-        .bind(chain_id as i64)
-        .fetch_all(&mut **tx)
-        .await?;
+    let rows = sqlx::query!(
+        "SELECT id, token, applied_events, admin_seq FROM assets WHERE chain_id = $1 ORDER BY id",
+        chain_id as i64
+    )
+    .fetch_all(&mut **tx)
+    .await?;
     let mut books = Vec::with_capacity(rows.len());
     for r in rows {
-        let id: i32 = r.get(0);
-        let token = Address::from_slice(r.get::<&[u8], _>(1));
-        let applied_events = r.get::<i64, _>(2) as u64;
-        let admin_seq: i64 = r.get(3);
+        let (id, admin_seq) = (r.id, r.admin_seq);
+        let token = Address::from_slice(&r.token);
+        let applied_events = r.applied_events as u64;
         let engine = asset_engine(tx, id, applied_events).await?;
         let audit_seen = last_audit_id(tx, id).await?;
         books.push(AssetBook { id, token, engine, admin_seq, audit_seen });
@@ -72,70 +72,81 @@ pub(super) async fn chain_assets(tx: &mut Tx, chain_id: u64) -> Result<Vec<Asset
 
 async fn asset_engine(tx: &mut Tx, asset_id: i32, applied_events: u64) -> Result<PlanEngine, LedgerError> {
     let schedule = schedule(tx, asset_id).await?;
-    let user_rows = sqlx::query(
+    let user_rows = sqlx::query!(
         "SELECT user_no, address, sponsor_no, direct_count, has_retopup, retopup_count, frozen
          FROM users WHERE asset_id = $1 ORDER BY user_no",
+        asset_id
     )
-    .bind(asset_id)
     .fetch_all(&mut **tx)
     .await?;
     let mut users = Vec::with_capacity(user_rows.len());
-    for (i, r) in user_rows.iter().enumerate() {
-        if r.get::<i32, _>(0) as usize != i {
+    for (i, r) in user_rows.into_iter().enumerate() {
+        if r.user_no as usize != i {
             return Err(LedgerError::Corrupt(format!("asset {asset_id}: user numbers have a gap at {i}")));
         }
-        let mut u =
-            UserState::new(Address::from_slice(r.get::<&[u8], _>(1)), r.get::<Option<i32>, _>(2).map(|s| s as u32));
-        u.direct_count = r.get::<i64, _>(3) as u64;
-        u.has_retopup = r.get(4);
-        u.retopup_count = r.get::<i64, _>(5) as u64;
-        u.frozen = r.get(6);
+        let mut u = UserState::new(Address::from_slice(&r.address), r.sponsor_no.map(|s| s as u32));
+        u.direct_count = r.direct_count as u64;
+        u.has_retopup = r.has_retopup;
+        u.retopup_count = r.retopup_count as u64;
+        u.frozen = r.frozen;
         users.push(u);
     }
-    let node_rows = sqlx::query(
-        "SELECT level, q, owner_no, status = 'completed' FROM pool_nodes
-         WHERE asset_id = $1 ORDER BY level, q",
+    let node_rows = sqlx::query!(
+        r#"SELECT level, q, owner_no, status = 'completed' AS "completed!" FROM pool_nodes
+         WHERE asset_id = $1 ORDER BY level, q"#,
+        asset_id
     )
-    .bind(asset_id)
     .fetch_all(&mut **tx)
     .await?;
     let mut levels: Vec<Vec<PoolNode>> = Vec::new();
     for r in node_rows {
-        let level = r.get::<i32, _>(0) as usize;
+        let level = r.level as usize;
         if levels.len() < level {
             levels.resize_with(level, Vec::new);
         }
         let tree = &mut levels[level - 1];
-        if r.get::<i64, _>(1) as usize != tree.len() {
+        if r.q as usize != tree.len() {
             return Err(LedgerError::Corrupt(format!("asset {asset_id}: level {level} has a gap")));
         }
-        tree.push(PoolNode { owner: r.get::<i32, _>(2) as u32, completed: r.get(3) });
+        tree.push(PoolNode { owner: r.owner_no as u32, completed: r.completed });
     }
-    let reserve_rows =
-        sqlx::query("SELECT user_no, level, amount FROM user_reserves WHERE asset_id = $1 AND amount > 0")
-            .bind(asset_id)
-            .fetch_all(&mut **tx)
-            .await?;
+    let reserve_rows = sqlx::query!(
+        r#"SELECT user_no, level, amount AS "amount: Money" FROM user_reserves WHERE asset_id = $1 AND amount > 0"#,
+        asset_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
     let mut reserves = Vec::with_capacity(reserve_rows.len());
     for r in reserve_rows {
-        reserves.push((r.get::<i32, _>(0) as u32, r.get::<i32, _>(1) as u32, r.try_get::<Money, _>(2)?.to_amount()?));
+        reserves.push((r.user_no as u32, r.level as u32, r.amount.to_amount()?));
     }
+    // The next number of each numbered table, in one statement.
+    let next = sqlx::query!(
+        r#"SELECT (SELECT COALESCE(MAX(reward_no) + 1, 0) FROM rewards WHERE asset_id = $1) AS "reward!",
+                  (SELECT COALESCE(MAX(placement_no) + 1, 0) FROM placements WHERE asset_id = $1) AS "placement!",
+                  (SELECT COALESCE(MAX(credit_no) + 1, 0) FROM company_credits WHERE asset_id = $1) AS "credit!",
+                  (SELECT COALESCE(MAX(movement_no) + 1, 0) FROM reserve_movements WHERE asset_id = $1) AS "movement!",
+                  (SELECT COALESCE(MAX(retopup_no) + 1, 0) FROM retopups WHERE asset_id = $1) AS "retopup!""#,
+        asset_id
+    )
+    .fetch_one(&mut **tx)
+    .await?;
     let counters = RowCounters {
         applied_events,
-        reward: next_no(tx, "rewards", "reward_no", asset_id).await?,
-        placement: next_no(tx, "placements", "placement_no", asset_id).await?,
-        company_credit: next_no(tx, "company_credits", "credit_no", asset_id).await?,
-        reserve_movement: next_no(tx, "reserve_movements", "movement_no", asset_id).await?,
-        retopup: next_no(tx, "retopups", "retopup_no", asset_id).await?,
+        reward: next.reward as u64,
+        placement: next.placement as u64,
+        company_credit: next.credit as u64,
+        reserve_movement: next.movement as u64,
+        retopup: next.retopup as u64,
     };
     Ok(PlanEngine::restore(schedule, users, levels, reserves, counters))
 }
 
 /// Re-reads what admin actions change: frozen flags, plan versions, company-credit numbers.
 pub(super) async fn refresh_admin_state(tx: &mut Tx, book: &mut AssetBook) -> Result<(), LedgerError> {
-    let row = sqlx::query("SELECT admin_seq FROM assets WHERE id = $1").bind(book.id).fetch_one(&mut **tx).await?;
-    let frozen: Vec<i32> = sqlx::query_scalar("SELECT user_no FROM users WHERE asset_id = $1 AND frozen")
-        .bind(book.id)
+    let admin_seq =
+        sqlx::query_scalar!("SELECT admin_seq FROM assets WHERE id = $1", book.id).fetch_one(&mut **tx).await?;
+    let frozen = sqlx::query_scalar!("SELECT user_no FROM users WHERE asset_id = $1 AND frozen", book.id)
         .fetch_all(&mut **tx)
         .await?;
     let engine = &mut book.engine;
@@ -150,16 +161,15 @@ pub(super) async fn refresh_admin_state(tx: &mut Tx, book: &mut AssetBook) -> Re
         engine.set_frozen(u as u32, true);
     }
     *engine.schedule_mut() = schedule(tx, book.id).await?;
-    let next_credit = next_no(tx, "company_credits", "credit_no", book.id).await?;
+    let next_credit = next_credit_no(tx, book.id).await?;
     engine.set_company_credit_counter(next_credit);
-    book.admin_seq = row.get(0);
+    book.admin_seq = admin_seq;
     book.audit_seen = last_audit_id(tx, book.id).await?;
     Ok(())
 }
 
 async fn last_audit_id(tx: &mut Tx, asset_id: i32) -> Result<i64, LedgerError> {
-    Ok(sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM audit_logs WHERE asset_id = $1")
-        .bind(asset_id)
+    Ok(sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) AS "last!" FROM audit_logs WHERE asset_id = $1"#, asset_id)
         .fetch_one(&mut **tx)
         .await?)
 }

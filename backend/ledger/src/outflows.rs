@@ -8,7 +8,7 @@
 
 use alloy::primitives::{Address, B256, U256};
 use serde_json::json;
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{Postgres, Transaction};
 
 use crate::events::{ChainEvent, EventBody};
 use crate::settlement::Refusal;
@@ -45,32 +45,33 @@ async fn apply_claim(
     amount: U256,
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
     let already_paid = format!("the contract already paid {amount} to {to}, so custody and the ledger now differ");
-    let row = sqlx::query(
-        "SELECT b.user_no, b.claimable FROM users u
+    let row = sqlx::query!(
+        r#"SELECT b.user_no, b.claimable AS "claimable: crate::money::Money" FROM users u
          JOIN user_balances b ON b.asset_id = u.asset_id AND b.user_no = u.user_no
-         WHERE u.asset_id = $1 AND u.address = $2 FOR UPDATE OF b",
+         WHERE u.asset_id = $1 AND u.address = $2 FOR UPDATE OF b"#,
+        asset_id,
+        account.as_slice()
     )
-    .bind(asset_id)
-    .bind(account.as_slice())
     .fetch_optional(&mut **tx)
     .await?;
     let Some(row) = row else {
         return Ok(Err(("unknown_claimant", format!("claim by {account}, who is not in the ledger: {already_paid}"))));
     };
-    let user_no: i32 = row.get(0);
-    let claimable: U256 = row.try_get::<crate::money::Money, _>(1)?.0;
+    let (user_no, claimable) = (row.user_no, row.claimable.0);
     if amount > claimable {
         return Ok(Err((
             "claim_exceeds_claimable",
             format!("claim of {amount} by {account} exceeds the ledger's claimable {claimable}: {already_paid}"),
         )));
     }
-    sqlx::query("UPDATE user_balances SET claimable = claimable - $3::numeric WHERE asset_id = $1 AND user_no = $2")
-        .bind(asset_id)
-        .bind(user_no)
-        .bind(amount.to_string())
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE user_balances SET claimable = claimable - $3::text::numeric WHERE asset_id = $1 AND user_no = $2",
+        asset_id,
+        user_no,
+        amount.to_string()
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(Ok(()))
 }
 
@@ -97,25 +98,25 @@ async fn apply_treasury_transfer(
     if amount.is_zero() {
         return Ok(Err(("zero_treasury_transfer", format!("treasury transfer {nonce} moved nothing"))));
     }
-    let row = sqlx::query(
-        "SELECT id, status, recipient, amount::text, refund_chain_id, refund_tx_hash, refund_log_index
-         FROM treasury_transfers WHERE asset_id = $1 AND chain_nonce = $2::numeric FOR UPDATE",
+    let row = sqlx::query!(
+        r#"SELECT id, status, recipient, amount::text AS "amount!", refund_chain_id, refund_tx_hash, refund_log_index
+         FROM treasury_transfers WHERE asset_id = $1 AND chain_nonce = $2::text::numeric FOR UPDATE"#,
+        asset_id,
+        nonce.to_string()
     )
-    .bind(asset_id)
-    .bind(nonce.to_string())
     .fetch_optional(&mut **tx)
     .await?;
     let Some(row) = row else {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO treasury_transfers (asset_id, chain_nonce, recipient, amount, origin, status, executed_block, tx_hash)
-             VALUES ($1, $2::numeric, $3, $4::numeric, 'chain', 'executed', $5, $6)",
+             VALUES ($1, $2::text::numeric, $3, $4::text::numeric, 'chain', 'executed', $5, $6)",
+            asset_id,
+            nonce.to_string(),
+            to.as_slice(),
+            amount.to_string(),
+            block as i64,
+            tx_hash.as_slice()
         )
-        .bind(asset_id)
-        .bind(nonce.to_string())
-        .bind(to.as_slice())
-        .bind(amount.to_string())
-        .bind(block as i64)
-        .bind(tx_hash.as_slice())
         .execute(&mut **tx)
         .await?;
         // Details name the chain's facts only (no surrogate ids), so a fresh replay raises the same alert.
@@ -129,9 +130,7 @@ async fn apply_treasury_transfer(
         .await?;
         return Ok(Ok(()));
     };
-    let (id, status): (i64, String) = (row.get(0), row.get(1));
-    let recipient: Vec<u8> = row.get(2);
-    let stored_amount: String = row.get(3);
+    let (id, status, recipient, stored_amount) = (row.id, row.status, row.recipient, row.amount);
     if status == "executed" {
         return Ok(Err((
             "treasury_already_executed",
@@ -147,13 +146,15 @@ async fn apply_treasury_transfer(
             ),
         )));
     }
-    sqlx::query("UPDATE treasury_transfers SET status = 'executed', executed_block = $2, tx_hash = $3 WHERE id = $1")
-        .bind(id)
-        .bind(block as i64)
-        .bind(tx_hash.as_slice())
-        .execute(&mut **tx)
-        .await?;
-    let refund: (Option<i64>, Option<Vec<u8>>, Option<i64>) = (row.get(4), row.get(5), row.get(6));
+    sqlx::query!(
+        "UPDATE treasury_transfers SET status = 'executed', executed_block = $2, tx_hash = $3 WHERE id = $1",
+        id,
+        block as i64,
+        tx_hash.as_slice()
+    )
+    .execute(&mut **tx)
+    .await?;
+    let refund = (row.refund_chain_id, row.refund_tx_hash, row.refund_log_index);
     if let (Some(event_chain), Some(event_tx), Some(event_log)) = refund {
         resolve_refunded(tx, chain_id, asset_id, id, (event_chain, &event_tx, event_log), executed).await?;
     }
@@ -180,15 +181,15 @@ async fn resolve_refunded(
     (event_chain, event_tx, event_log): (i64, &[u8], i64),
     executed: Execution,
 ) -> Result<(), sqlx::Error> {
-    let resolved = sqlx::query(
+    let resolved = sqlx::query!(
         "UPDATE quarantine SET resolved_at = to_timestamp($4), refunded_by = $5
          WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3 AND resolved_at IS NULL",
+        event_chain,
+        event_tx,
+        event_log,
+        executed.timestamp.min(i64::MAX as u64) as f64,
+        id
     )
-    .bind(event_chain)
-    .bind(event_tx)
-    .bind(event_log)
-    .bind(executed.timestamp.min(i64::MAX as u64) as f64)
-    .bind(id)
     .execute(&mut **tx)
     .await?;
     if resolved.rows_affected() == 0 {
@@ -210,22 +211,19 @@ async fn resolve_refunded(
 /// Signed transfers of `chain_id` whose deadline is below `timestamp` (the time of a confirmed block the
 /// ledger has passed): the contract refuses them from now on, so they no longer count against the company.
 pub(super) async fn expire_treasury_transfers(tx: &mut Tx, chain_id: u64, timestamp: u64) -> Result<u64, sqlx::Error> {
-    let expired = sqlx::query(
+    let expired = sqlx::query!(
         "UPDATE treasury_transfers t SET status = 'expired' FROM assets a
          WHERE a.id = t.asset_id AND a.chain_id = $1 AND t.status = 'signed' AND t.deadline < $2",
+        chain_id as i64,
+        timestamp.min(i64::MAX as u64) as i64
     )
-    .bind(chain_id as i64)
-    .bind(timestamp.min(i64::MAX as u64) as i64)
     .execute(&mut **tx)
     .await?;
     Ok(expired.rows_affected())
 }
 
 async fn alert(tx: &mut Tx, kind: &str, message: &str, details: serde_json::Value) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO alerts (kind, message, details) VALUES ($1, $2, $3)")
-        .bind(kind)
-        .bind(message)
-        .bind(sqlx::types::Json(details))
+    sqlx::query!("INSERT INTO alerts (kind, message, details) VALUES ($1, $2, $3)", kind, message, details)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -2,18 +2,24 @@
 //! that paid it, the user's withdraw requests with the batch that took each, and how often an asset's batches
 //! have run. Read-only; the writes are in [`crate::payouts`] and the settlement handlers.
 
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use crate::money::Money;
 
-/// SQL: the RFC 3339 (UTC) time of block `b.executed_block` of the batch's chain, from the confirmed events the
-/// ledger keeps (every event of a block carries the block's timestamp; the batch's own `PayoutBatchExecuted` is
-/// one of them). Needs `b` (payout_batches) in scope.
-macro_rules! executed_at {
-    () => {
-        "(SELECT to_char(to_timestamp(e.block_timestamp) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
-      FROM chain_events e JOIN assets a ON a.id = b.asset_id
-      WHERE e.chain_id = a.chain_id AND e.block_number = b.executed_block LIMIT 1)"
+/// A query whose columns `$head` are followed by `executed_at`: the RFC 3339 (UTC) time of block
+/// `b.executed_block` of the batch's chain, from the confirmed events the ledger keeps (every event of a block
+/// carries the block's timestamp; the batch's own `PayoutBatchExecuted` is one of them), then `$tail` (from `FROM`,
+/// with `b` the payout batch).
+macro_rules! query_with_executed_at {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query!(
+            $head
+                + r#"(SELECT to_char(to_timestamp(e.block_timestamp) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                      FROM chain_events e JOIN assets a ON a.id = b.asset_id
+                      WHERE e.chain_id = a.chain_id AND e.block_number = b.executed_block LIMIT 1) AS executed_at "#
+                + $tail
+            $(, $arg)*
+        )
     };
 }
 
@@ -43,33 +49,32 @@ pub async fn reward_parts(db: &PgPool, asset_id: i32, reward_nos: &[i64]) -> Res
     if reward_nos.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(concat!(
-        "SELECT p.reward_no, p.batch_id, p.amount, b.status, t.tx_hash, b.executed_block, i.outcome, ",
-        executed_at!(),
-        "
-         FROM payout_batch_rewards p
+    let rows = query_with_executed_at!(
+        r#"SELECT p.reward_no, p.batch_id, p.amount AS "amount: Money", b.status, t.tx_hash AS "tx_hash?",
+                  b.executed_block, i.outcome AS "outcome?", "#,
+        "FROM payout_batch_rewards p
          JOIN payout_batches b ON b.id = p.batch_id
          JOIN rewards r ON r.asset_id = p.asset_id AND r.reward_no = p.reward_no
          LEFT JOIN payout_batch_items i ON i.batch_id = p.batch_id AND i.user_no = r.beneficiary_no
          LEFT JOIN transactions t ON t.id = b.transaction_id
          WHERE p.asset_id = $1 AND p.reward_no = ANY($2) AND b.status <> 'cancelled'
-         ORDER BY p.reward_no, p.batch_id"
-    ))
-    .bind(asset_id)
-    .bind(reward_nos)
+         ORDER BY p.reward_no, p.batch_id",
+        asset_id,
+        reward_nos
+    )
     .fetch_all(db)
     .await?;
     Ok(rows
-        .iter()
+        .into_iter()
         .map(|r| RewardPart {
-            reward_no: r.get(0),
-            batch_id: r.get(1),
-            amount: r.get(2),
-            batch_status: r.get(3),
-            tx_hash: r.get(4),
-            executed_block: r.get(5),
-            executed_at: r.get(7),
-            outcome: r.get(6),
+            reward_no: r.reward_no,
+            batch_id: r.batch_id,
+            amount: r.amount,
+            batch_status: r.status,
+            tx_hash: r.tx_hash,
+            executed_block: r.executed_block,
+            executed_at: r.executed_at,
+            outcome: r.outcome,
         })
         .collect())
 }
@@ -105,35 +110,34 @@ pub async fn withdraw_requests(
     before: i64,
     limit: i64,
 ) -> Result<Vec<WithdrawRequestRow>, sqlx::Error> {
-    let rows = sqlx::query(concat!(
-        "SELECT w.id, w.amount, w.status, rfc3339(w.created_at),
-                w.batch_id, b.status, t.tx_hash, b.executed_block, ",
-        executed_at!(),
-        "
-         FROM withdraw_requests w
+    let rows = query_with_executed_at!(
+        r#"SELECT w.id, w.amount AS "amount: Money", w.status, rfc3339(w.created_at) AS "created_at!",
+                  w.batch_id, b.status AS "batch_status?", t.tx_hash AS "tx_hash?",
+                  b.executed_block AS "executed_block?", "#,
+        "FROM withdraw_requests w
          LEFT JOIN payout_batches b ON b.id = w.batch_id
          LEFT JOIN transactions t ON t.id = b.transaction_id
          WHERE w.asset_id = $1 AND w.user_no = $2 AND w.id < $3
-         ORDER BY w.id DESC LIMIT $4"
-    ))
-    .bind(asset_id)
-    .bind(user_no)
-    .bind(before)
-    .bind(limit)
+         ORDER BY w.id DESC LIMIT $4",
+        asset_id,
+        user_no,
+        before,
+        limit
+    )
     .fetch_all(db)
     .await?;
     Ok(rows
-        .iter()
+        .into_iter()
         .map(|r| WithdrawRequestRow {
-            id: r.get(0),
-            amount: r.get(1),
-            status: r.get(2),
-            created_at: r.get(3),
-            batch_id: r.get(4),
-            batch_status: r.get(5),
-            tx_hash: r.get(6),
-            executed_block: r.get(7),
-            executed_at: r.get(8),
+            id: r.id,
+            amount: r.amount,
+            status: r.status,
+            created_at: r.created_at,
+            batch_id: r.batch_id,
+            batch_status: r.batch_status,
+            tx_hash: r.tx_hash,
+            executed_block: r.executed_block,
+            executed_at: r.executed_at,
         })
         .collect())
 }
@@ -166,34 +170,32 @@ pub struct ExecutedBatch {
 
 /// How `asset_id`'s payout batches have run.
 pub async fn payout_cadence(db: &PgPool, asset_id: i32) -> Result<PayoutCadence, sqlx::Error> {
-    let counts = sqlx::query(
-        "SELECT count(*) FILTER (WHERE status = 'executed' AND created_at > now() - interval '30 days'),
-                count(*) FILTER (WHERE status IN ('building', 'signed', 'submitted', 'failed'))
-         FROM payout_batches WHERE asset_id = $1",
+    let counts = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE status = 'executed' AND created_at > now() - interval '30 days')
+                    AS "executed!",
+                count(*) FILTER (WHERE status IN ('building', 'signed', 'submitted', 'failed')) AS "in_progress!"
+         FROM payout_batches WHERE asset_id = $1"#,
+        asset_id
     )
-    .bind(asset_id)
     .fetch_one(db)
     .await?;
-    let last = sqlx::query(concat!(
-        "SELECT b.id, rfc3339(b.created_at), b.executed_block,
-                t.tx_hash, ",
-        executed_at!(),
-        "
-         FROM payout_batches b LEFT JOIN transactions t ON t.id = b.transaction_id
-         WHERE b.asset_id = $1 AND b.status = 'executed' ORDER BY b.executed_block DESC, b.id DESC LIMIT 1"
-    ))
-    .bind(asset_id)
+    let last = query_with_executed_at!(
+        r#"SELECT b.id, rfc3339(b.created_at) AS "built_at!", b.executed_block, t.tx_hash AS "tx_hash?", "#,
+        "FROM payout_batches b LEFT JOIN transactions t ON t.id = b.transaction_id
+         WHERE b.asset_id = $1 AND b.status = 'executed' ORDER BY b.executed_block DESC, b.id DESC LIMIT 1",
+        asset_id
+    )
     .fetch_optional(db)
     .await?;
     Ok(PayoutCadence {
-        executed_last_30_days: counts.get(0),
-        in_progress: counts.get(1),
+        executed_last_30_days: counts.executed,
+        in_progress: counts.in_progress,
         last_executed: last.map(|r| ExecutedBatch {
-            id: r.get(0),
-            built_at: r.get(1),
-            executed_block: r.get(2),
-            tx_hash: r.get(3),
-            executed_at: r.get(4),
+            id: r.id,
+            built_at: r.built_at,
+            executed_block: r.executed_block,
+            tx_hash: r.tx_hash,
+            executed_at: r.executed_at,
         }),
     })
 }

@@ -64,18 +64,59 @@ pub struct StoredPayment {
     pub deadline: i64,
 }
 
-type StoredRow = (i64, i32, String, Money, serde_json::Value, Vec<u8>, Option<i64>);
+/// A stored payload's `transactions` row as it is read.
+struct StoredRow {
+    id: i64,
+    asset_id: i32,
+    kind: String,
+    nonce: Money,
+    payload: serde_json::Value,
+    signature: Vec<u8>,
+    deadline: Option<i64>,
+}
+
+/// The [`StoredRow`] of stored payloads; `$tail` (from `FROM`) picks them.
+macro_rules! query_stored {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            StoredRow,
+            r#"SELECT t.id, t.asset_id, t.kind, t.nonce AS "nonce: Money", t.payload, t.signature, t.deadline "#
+                + $tail
+            $(, $arg)*
+        )
+    };
+}
+
+/// A wallet's newest payload of one kind that may still execute (see [`open_slot`]). The event name is written
+/// into the text (`$event`) so that the partial index `chain_events_payment_nonce` serves the look-up under a
+/// generic plan too.
+macro_rules! query_outstanding {
+    ($event:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            StoredRow,
+            r#"SELECT t.id, t.asset_id, t.kind, t.nonce AS "nonce: Money", t.payload, t.signature, t.deadline
+                 FROM transactions t JOIN assets a ON a.id = t.asset_id
+                WHERE t.asset_id = $1 AND t.wallet = $2 AND t.kind = $3 AND t.deadline + $5 >= $4
+                  AND NOT EXISTS (
+                      SELECT 1 FROM chain_events c
+                       WHERE c.chain_id = a.chain_id AND c.name = '"# + $event + r#"'
+                         AND uint_text_to_numeric(c.payload->>'nonce') = t.nonce)
+                ORDER BY t.id DESC LIMIT 1"#
+            $(, $arg)*
+        )
+    };
+}
 
 impl StoredPayment {
-    fn from_row((id, asset_id, kind, nonce, payload, signature, deadline): StoredRow) -> Option<Self> {
+    fn from_row(row: StoredRow) -> Option<Self> {
         Some(Self {
-            id,
-            asset_id,
-            kind: PaymentKind::parse(&kind)?,
-            nonce: nonce.0,
-            payload,
-            signature,
-            deadline: deadline.unwrap_or(0),
+            id: row.id,
+            asset_id: row.asset_id,
+            kind: PaymentKind::parse(&row.kind)?,
+            nonce: row.nonce.0,
+            payload: row.payload,
+            signature: row.signature,
+            deadline: row.deadline.unwrap_or(0),
         })
     }
 }
@@ -113,31 +154,20 @@ pub async fn open_slot(
     now: i64,
 ) -> Result<PaymentSlot, sqlx::Error> {
     let mut tx = db.begin().await?;
+    // Not a checked query: pg_advisory_xact_lock returns void, a type the query macros cannot describe.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
         .bind(format!("payment:{asset_id}:{wallet:#x}:{}", kind.as_str()))
         .execute(&mut *tx)
         .await?;
-    // The event name is written into the text (a constant of the kind) so that the partial index
-    // `chain_events_payment_nonce` serves the look-up under a generic plan too.
-    let sql = format!(
-        "SELECT t.id, t.asset_id, t.kind, t.nonce, t.payload, t.signature, t.deadline
-           FROM transactions t JOIN assets a ON a.id = t.asset_id
-          WHERE t.asset_id = $1 AND t.wallet = $2 AND t.kind = $3 AND t.deadline + $5 >= $4
-            AND NOT EXISTS (
-                SELECT 1 FROM chain_events c
-                 WHERE c.chain_id = a.chain_id AND c.name = '{event}'
-                   AND uint_text_to_numeric(c.payload->>'nonce') = t.nonce)
-          ORDER BY t.id DESC LIMIT 1",
-        event = kind.event()
-    );
-    let row: Option<StoredRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(asset_id)
-        .bind(wallet.as_slice())
-        .bind(kind.as_str())
-        .bind(now)
-        .bind(DEADLINE_GRACE_SECS)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let args = (asset_id, wallet.as_slice(), kind.as_str(), now, DEADLINE_GRACE_SECS);
+    let row = match kind {
+        PaymentKind::Register => {
+            query_outstanding!("Registered", args.0, args.1, args.2, args.3, args.4).fetch_optional(&mut *tx).await?
+        }
+        PaymentKind::Retopup => {
+            query_outstanding!("Retopped", args.0, args.1, args.2, args.3, args.4).fetch_optional(&mut *tx).await?
+        }
+    };
     match row.and_then(StoredPayment::from_row) {
         Some(outstanding) => {
             tx.commit().await?;
@@ -156,17 +186,17 @@ impl FreeSlot {
         signature: &[u8],
         deadline: i64,
     ) -> Result<StoredPayment, sqlx::Error> {
-        let id: i64 = sqlx::query_scalar(
+        let id = sqlx::query_scalar!(
             "INSERT INTO transactions (asset_id, kind, wallet, nonce, payload, signature, deadline)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            self.asset_id,
+            self.kind.as_str(),
+            self.wallet.as_slice(),
+            Money(nonce) as _,
+            payload,
+            signature,
+            deadline
         )
-        .bind(self.asset_id)
-        .bind(self.kind.as_str())
-        .bind(self.wallet.as_slice())
-        .bind(Money(nonce))
-        .bind(payload)
-        .bind(signature)
-        .bind(deadline)
         .fetch_one(&mut *self.tx)
         .await?;
         self.tx.commit().await?;
@@ -224,7 +254,24 @@ pub enum PaymentOutcome {
     Expired,
 }
 
-type RecordEvent = (Vec<u8>, i64, i64, String, String, Option<String>, Option<String>);
+/// The confirmed event that used a payload's nonce, as it is read; `$event` is the event's name, written into the
+/// text as in [`query_outstanding`].
+macro_rules! query_record_event {
+    ($event:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query!(
+            r#"SELECT c.tx_hash, c.log_index, c.block_number, c.outcome,
+                      coalesce(c.payload->>'amount', '0') AS "amount!", q.reason_code AS "reason_code?",
+                      q.reason AS "reason?"
+                 FROM chain_events c
+                 JOIN assets a ON a.chain_id = c.chain_id AND a.id = $1
+                 LEFT JOIN quarantine q
+                   ON q.chain_id = c.chain_id AND q.tx_hash = c.tx_hash AND q.log_index = c.log_index
+                WHERE c.name = '"# + $event + r#"' AND uint_text_to_numeric(c.payload->>'nonce') = $2
+                ORDER BY c.block_number LIMIT 1"#
+            $(, $arg)*
+        )
+    };
+}
 
 /// The wallet's payloads in `asset_id` (newest first, at most `limit`), with what became of each at `now`.
 pub async fn history(
@@ -234,15 +281,14 @@ pub async fn history(
     now: i64,
     limit: i64,
 ) -> Result<Vec<PaymentRecord>, sqlx::Error> {
-    let rows: Vec<StoredRow> = sqlx::query_as(
-        "SELECT t.id, t.asset_id, t.kind, t.nonce, t.payload, t.signature, t.deadline
-           FROM transactions t
+    let rows = query_stored!(
+        "FROM transactions t
           WHERE t.asset_id = $1 AND t.wallet = $2 AND t.kind IN ('register', 'retopup')
           ORDER BY t.id DESC LIMIT $3",
+        asset_id,
+        wallet.as_slice(),
+        limit
     )
-    .bind(asset_id)
-    .bind(wallet.as_slice())
-    .bind(limit)
     .fetch_all(db)
     .await?;
     let mut records = Vec::with_capacity(rows.len());
@@ -261,14 +307,13 @@ pub async fn by_nonce(
     nonce: U256,
     now: i64,
 ) -> Result<Option<PaymentRecord>, sqlx::Error> {
-    let row: Option<StoredRow> = sqlx::query_as(
-        "SELECT t.id, t.asset_id, t.kind, t.nonce, t.payload, t.signature, t.deadline
-           FROM transactions t
+    let row = query_stored!(
+        "FROM transactions t
           WHERE t.wallet = $1 AND t.nonce = $2 AND t.kind IN ('register', 'retopup')
           ORDER BY t.id DESC LIMIT 1",
+        wallet.as_slice(),
+        Money(nonce) as _
     )
-    .bind(wallet.as_slice())
-    .bind(Money(nonce))
     .fetch_optional(db)
     .await?;
     let Some(payment) = row.and_then(StoredPayment::from_row) else { return Ok(None) };
@@ -277,21 +322,19 @@ pub async fn by_nonce(
 }
 
 async fn outcome(db: &PgPool, payment: &StoredPayment, now: i64) -> Result<PaymentOutcome, sqlx::Error> {
-    let sql = format!(
-        "SELECT c.tx_hash, c.log_index, c.block_number, c.outcome, coalesce(c.payload->>'amount', '0'), q.reason_code, q.reason
-           FROM chain_events c
-           JOIN assets a ON a.chain_id = c.chain_id AND a.id = $1
-           LEFT JOIN quarantine q
-             ON q.chain_id = c.chain_id AND q.tx_hash = c.tx_hash AND q.log_index = c.log_index
-          WHERE c.name = '{event}' AND uint_text_to_numeric(c.payload->>'nonce') = $2
-          ORDER BY c.block_number LIMIT 1",
-        event = payment.kind.event()
-    );
-    let event: Option<RecordEvent> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(payment.asset_id)
-        .bind(Money(payment.nonce))
-        .fetch_optional(db)
-        .await?;
+    let (asset_id, nonce) = (payment.asset_id, Money(payment.nonce));
+    macro_rules! found {
+        ($event:literal) => {
+            query_record_event!($event, asset_id, nonce as _)
+                .fetch_optional(db)
+                .await?
+                .map(|e| (e.tx_hash, e.log_index, e.block_number, e.outcome, e.amount, e.reason_code, e.reason))
+        };
+    }
+    let event = match payment.kind {
+        PaymentKind::Register => found!("Registered"),
+        PaymentKind::Retopup => found!("Retopped"),
+    };
     Ok(match event {
         Some((tx_hash, log_index, block, outcome, _, _, _)) if outcome == "applied" => {
             PaymentOutcome::Applied { tx_hash, log_index, block }
@@ -324,33 +367,28 @@ pub struct Registration {
 
 /// `wallet`'s registration in `asset_id`, if it is registered.
 pub async fn registration(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<Option<Registration>, sqlx::Error> {
-    type Row = (i32, bool, Option<Vec<u8>>, Option<i64>);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT u.user_no, u.frozen, s.address, u.registered_block
+    sqlx::query_as!(
+        Registration,
+        r#"SELECT u.user_no, u.frozen, s.address AS "sponsor?", u.registered_block
          FROM users u LEFT JOIN users s ON s.asset_id = u.asset_id AND s.user_no = u.sponsor_no
-         WHERE u.asset_id = $1 AND u.address = $2",
+         WHERE u.asset_id = $1 AND u.address = $2"#,
+        asset_id,
+        wallet.as_slice()
     )
-    .bind(asset_id)
-    .bind(wallet.as_slice())
     .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|(user_no, frozen, sponsor, registered_block)| Registration {
-        user_no,
-        frozen,
-        sponsor,
-        registered_block,
-    }))
+    .await
 }
 
 /// The pool node `user_no`'s registration funded for its sponsor, as (level, queue position), if it funded one.
 pub async fn sponsor_pool_entry(pool: &PgPool, asset_id: i32, user_no: i32) -> Result<Option<(i32, i64)>, sqlx::Error> {
-    sqlx::query_as(
+    let entry = sqlx::query!(
         "SELECT p.level, p.q FROM placements p JOIN ledger_events e
              ON e.asset_id = p.asset_id AND e.event_seq = p.event_seq
           WHERE e.asset_id = $1 AND e.user_no = $2 AND e.kind = 'registration' AND p.cause = 'pool_entry'",
+        asset_id,
+        user_no
     )
-    .bind(asset_id)
-    .bind(user_no)
     .fetch_optional(pool)
-    .await
+    .await?;
+    Ok(entry.map(|e| (e.level, e.q)))
 }

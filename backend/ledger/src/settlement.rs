@@ -2,7 +2,6 @@
 //! listener's transaction (beside the other event handlers).
 
 use alloy::primitives::{Address, B256, U256};
-use sqlx::Row;
 
 use crate::events::EventBody;
 use crate::payouts::Tx;
@@ -20,15 +19,15 @@ pub(super) async fn apply_settlement(
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
     match body {
         EventBody::PayoutDeferred { batch_nonce, recipient, index, amount, .. } => {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO payout_deferrals (chain_id, batch_nonce, entry_index, recipient, amount)
-                 VALUES ($1, $2::numeric, $3, $4, $5::numeric)",
+                 VALUES ($1, $2::text::numeric, $3, $4, $5::text::numeric)",
+                chain_id as i64,
+                batch_nonce.to_string(),
+                index.to::<u64>() as i64,
+                recipient.as_slice(),
+                amount.to_string()
             )
-            .bind(chain_id as i64)
-            .bind(batch_nonce.to_string())
-            .bind(index.to::<u64>() as i64)
-            .bind(recipient.as_slice())
-            .bind(amount.to_string())
             .execute(&mut **tx)
             .await?;
             Ok(Ok(()))
@@ -49,22 +48,21 @@ async fn settle_batch(
     payouts_hash: B256,
     total: U256,
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
-    let batch = sqlx::query(
-        "SELECT b.id, b.asset_id, b.status, b.total::text, b.payouts_hash FROM payout_batches b
+    let batch = sqlx::query!(
+        r#"SELECT b.id, b.asset_id, b.status, b.total::text AS "total!", b.payouts_hash FROM payout_batches b
          JOIN assets a ON a.id = b.asset_id
-         WHERE a.chain_id = $1 AND a.token = $2 AND b.chain_nonce = $3::numeric FOR UPDATE OF b",
+         WHERE a.chain_id = $1 AND a.token = $2 AND b.chain_nonce = $3::text::numeric FOR UPDATE OF b"#,
+        chain_id as i64,
+        token.as_slice(),
+        nonce.to_string()
     )
-    .bind(chain_id as i64)
-    .bind(token.as_slice())
-    .bind(nonce.to_string())
     .fetch_optional(&mut **tx)
     .await?;
     let Some(batch) = batch else {
         return Ok(Err(("unknown_batch", format!("no batch of this asset was signed with nonce {nonce}"))));
     };
-    let (id, asset_id, status): (i64, i32, String) = (batch.get(0), batch.get(1), batch.get(2));
-    let stored_total: String = batch.get(3);
-    let stored_hash: Option<Vec<u8>> = batch.get(4);
+    let (id, asset_id, status) = (batch.id, batch.asset_id, batch.status);
+    let (stored_total, stored_hash) = (batch.total, batch.payouts_hash);
     if !matches!(status.as_str(), "signed" | "submitted") {
         return Ok(Err(("batch_not_open", format!("batch {id} is {status}"))));
     }
@@ -75,53 +73,52 @@ async fn settle_batch(
         )));
     }
     // Every deferred entry must be the entry at that position, with its amount.
-    let mismatched: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM payout_deferrals d
+    let mismatched = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "mismatched!" FROM payout_deferrals d
          LEFT JOIN payout_batch_items i ON i.batch_id = $3 AND i.position = d.entry_index
          LEFT JOIN users u ON u.asset_id = i.asset_id AND u.user_no = i.user_no
-         WHERE d.chain_id = $1 AND d.batch_nonce = $2::numeric
-           AND (u.address IS DISTINCT FROM d.recipient OR i.amount IS DISTINCT FROM d.amount)",
+         WHERE d.chain_id = $1 AND d.batch_nonce = $2::text::numeric
+           AND (u.address IS DISTINCT FROM d.recipient OR i.amount IS DISTINCT FROM d.amount)"#,
+        chain_id as i64,
+        nonce.to_string(),
+        id
     )
-    .bind(chain_id as i64)
-    .bind(nonce.to_string())
-    .bind(id)
     .fetch_one(&mut **tx)
     .await?;
     if mismatched > 0 {
         return Ok(Err(("deferral_mismatch", format!("{mismatched} deferred entries do not match batch {id}"))));
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE payout_batch_items i SET outcome = CASE WHEN d.entry_index IS NULL THEN 'paid' ELSE 'claimable' END
          FROM payout_batch_items i2
-         LEFT JOIN payout_deferrals d ON d.chain_id = $2 AND d.batch_nonce = $3::numeric AND d.entry_index = i2.position
+         LEFT JOIN payout_deferrals d
+           ON d.chain_id = $2 AND d.batch_nonce = $3::text::numeric AND d.entry_index = i2.position
          WHERE i.batch_id = $1 AND i2.batch_id = i.batch_id AND i2.user_no = i.user_no",
+        id,
+        chain_id as i64,
+        nonce.to_string()
     )
-    .bind(id)
-    .bind(chain_id as i64)
-    .bind(nonce.to_string())
     .execute(&mut **tx)
     .await?;
     // Each part this batch carried is paid; a reward with no rest and nothing else in flight is settled.
-    sqlx::query(
+    sqlx::query!(
         "UPDATE rewards r SET paid = r.paid + p.amount, in_flight = r.in_flight - p.amount,
                 status = CASE WHEN r.status = 'batched' AND r.in_flight = p.amount THEN 'settled' ELSE r.status END
          FROM payout_batch_rewards p WHERE p.batch_id = $2 AND r.asset_id = $1 AND r.reward_no = p.reward_no",
+        asset_id,
+        id
     )
-    .bind(asset_id)
-    .bind(id)
     .execute(&mut **tx)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE user_balances b SET batched = b.batched - i.amount, settled = b.settled + i.amount,
                 claimable = b.claimable + CASE WHEN i.outcome = 'claimable' THEN i.amount ELSE 0 END
          FROM payout_batch_items i WHERE i.batch_id = $1 AND b.asset_id = i.asset_id AND b.user_no = i.user_no",
+        id
     )
-    .bind(id)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE payout_batches SET status = 'executed', executed_block = $2 WHERE id = $1")
-        .bind(id)
-        .bind(block as i64)
+    sqlx::query!("UPDATE payout_batches SET status = 'executed', executed_block = $2 WHERE id = $1", id, block as i64)
         .execute(&mut **tx)
         .await?;
     Ok(Ok(()))

@@ -11,7 +11,7 @@
 use std::future::Future;
 
 use alloy::primitives::{Address, B256, U256};
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{PgPool, Postgres, Transaction};
 
 use super::payouts::audit;
 use crate::events::{EventBody, EventKey};
@@ -52,40 +52,41 @@ pub struct TreasuryPosition {
 /// statement, whose snapshot (READ COMMITTED) includes whatever the previous lock holder committed.
 async fn read_position(tx: &mut Tx, asset_id: i32, lock: bool) -> Result<Option<TreasuryPosition>, sqlx::Error> {
     if lock {
-        let found = sqlx::query("SELECT 1 FROM assets WHERE id = $1 FOR UPDATE")
-            .bind(asset_id)
+        let found = sqlx::query_scalar!("SELECT id FROM assets WHERE id = $1 FOR UPDATE", asset_id)
             .fetch_optional(&mut **tx)
             .await?;
         if found.is_none() {
             return Ok(None);
         }
     }
-    let sql = String::from(
-        "SELECT a.chain_id, a.token, a.symbol, a.decimals, a.company_total,
+    let row = sqlx::query!(
+        r#"SELECT a.chain_id, a.token, a.symbol, a.decimals, a.company_total AS "company_total: Money",
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
-                 WHERE t.asset_id = a.id AND t.status = 'executed' AND t.refund_tx_hash IS NULL),
+                 WHERE t.asset_id = a.id AND t.status = 'executed' AND t.refund_tx_hash IS NULL) AS "transferred!: Money",
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
-                 WHERE t.asset_id = a.id AND t.status = 'signed' AND t.refund_tx_hash IS NULL),
+                 WHERE t.asset_id = a.id AND t.status = 'signed' AND t.refund_tx_hash IS NULL) AS "reserved!: Money",
                 (SELECT COALESCE(sum(reserved + held + pending + batched + claimable), 0) FROM user_balances b
-                 WHERE b.asset_id = a.id),
+                 WHERE b.asset_id = a.id) AS "liabilities!: Money",
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
-                 WHERE t.asset_id = a.id AND t.status = 'executed' AND t.refund_tx_hash IS NOT NULL),
+                 WHERE t.asset_id = a.id AND t.status = 'executed' AND t.refund_tx_hash IS NOT NULL) AS "refunded!: Money",
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
                  WHERE t.asset_id = a.id AND t.status = 'signed' AND t.refund_tx_hash IS NOT NULL)
-         FROM assets a WHERE a.id = $1",
-    );
-    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(asset_id).fetch_optional(&mut **tx).await? else {
-        return Ok(None);
-    };
-    let money = |i: usize| row.try_get::<Money, _>(i).map(|m| m.0);
-    let (company_total, transferred, reserved, liabilities) = (money(4)?, money(5)?, money(6)?, money(7)?);
-    let (refunded, refunds_reserved) = (money(8)?, money(9)?);
+                   AS "refunds_reserved!: Money"
+         FROM assets a WHERE a.id = $1"#,
+        asset_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let (company_total, transferred, reserved, liabilities) =
+        (row.company_total.0, row.transferred.0, row.reserved.0, row.liabilities.0);
+    let (refunded, refunds_reserved) = (row.refunded.0, row.refunds_reserved.0);
     Ok(Some(TreasuryPosition {
         asset_id,
-        chain_id: row.get::<i64, _>(0) as u64,
-        token: Address::from_slice(row.get::<&[u8], _>(1)),
-        symbol: row.get(2),
-        decimals: row.get(3),
+        chain_id: row.chain_id as u64,
+        token: Address::from_slice(&row.token),
+        symbol: row.symbol,
+        decimals: row.decimals,
         company_total,
         transferred,
         reserved,
@@ -256,7 +257,7 @@ where
 {
     let (asset_id, to, amount) = (before.asset_id, outgoing.to, outgoing.amount);
     // The row id is taken first so the nonce is known before signing; a rolled-back id is never reused.
-    let id: i64 = sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('treasury_transfers', 'id'))")
+    let id = sqlx::query_scalar!(r#"SELECT nextval(pg_get_serial_sequence('treasury_transfers', 'id')) AS "id!""#)
         .fetch_one(&mut *tx)
         .await?;
     let nonce = abi::nonces::treasury_nonce(id as u64);
@@ -264,22 +265,22 @@ where
     let request = TransferRequest { chain_id: before.chain_id, token: before.token, to, amount, nonce, refund_of };
     let signed = sign(request).await.map_err(Stored::Sign)?;
     let key = outgoing.refund.as_ref().map(|r| r.key);
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO treasury_transfers (id, asset_id, chain_nonce, recipient, amount, deadline, signature, requested_by,
                                          refund_chain_id, refund_tx_hash, refund_log_index)
-         VALUES ($1, $2, $3::numeric, $4, $5::numeric, $6, $7, $8, $9, $10, $11)",
+         VALUES ($1, $2, $3::text::numeric, $4, $5::text::numeric, $6, $7, $8, $9, $10, $11)",
+        id,
+        asset_id,
+        nonce.to_string(),
+        to.as_slice(),
+        amount.to_string(),
+        signed.deadline as i64,
+        &signed.signature,
+        actor,
+        key.map(|k| k.chain_id as i64),
+        key.map(|k| k.tx_hash.to_vec()),
+        key.map(|k| k.log_index as i64)
     )
-    .bind(id)
-    .bind(asset_id)
-    .bind(nonce.to_string())
-    .bind(to.as_slice())
-    .bind(amount.to_string())
-    .bind(signed.deadline as i64)
-    .bind(&signed.signature)
-    .bind(actor)
-    .bind(key.map(|k| k.chain_id as i64))
-    .bind(key.map(|k| k.tx_hash.to_vec()))
-    .bind(key.map(|k| k.log_index as i64))
     .execute(&mut *tx)
     .await?;
     let after = read_position(&mut tx, asset_id, false).await?.ok_or(sqlx::Error::RowNotFound)?;
@@ -352,12 +353,14 @@ pub const REFUNDABLE_CODES: [&str; 4] = ["wrong_amount", "duplicate_user", "unkn
 /// The asset a quarantined `event` paid into: `None` when no such event is quarantined, `Some(None)` when its token
 /// is no asset of the ledger.
 pub async fn quarantined_asset(pool: &PgPool, event: &EventKey) -> Result<Option<Option<i32>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT asset_id FROM quarantine WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3")
-        .bind(event.chain_id as i64)
-        .bind(event.tx_hash.as_slice())
-        .bind(event.log_index as i64)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_scalar!(
+        "SELECT asset_id FROM quarantine WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3",
+        event.chain_id as i64,
+        event.tx_hash.as_slice(),
+        event.log_index as i64
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 /// Signs (through `sign`) and stores the refund of the quarantined inflow `event` to its payer: a treasury transfer
@@ -382,30 +385,29 @@ where
     let (chain, hash, log) = (event.chain_id as i64, event.tx_hash.to_vec(), event.log_index as i64);
     let mut tx = pool.begin().await?;
     // The asset first (the lock every transfer of it takes, before anything else), then the event's row.
-    let asset: Option<Option<i32>> =
-        sqlx::query_scalar("SELECT asset_id FROM quarantine WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3")
-            .bind(chain)
-            .bind(&hash)
-            .bind(log)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let asset = sqlx::query_scalar!(
+        "SELECT asset_id FROM quarantine WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3",
+        chain,
+        &hash,
+        log
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     let asset_id = asset.ok_or(RefundError::UnknownEvent(event))?.ok_or_else(|| {
         refused("no_asset", "the event's token is no asset of the ledger: there is nothing to refund it from".into())
     })?;
     let before = read_position(&mut tx, asset_id, true).await?.ok_or(sqlx::Error::RowNotFound)?;
-    let row = sqlx::query(
-        "SELECT c.name, q.reason_code, q.reason, q.payload, q.resolved_at IS NOT NULL
+    let row = sqlx::query!(
+        r#"SELECT c.name, q.reason_code, q.reason, q.payload, q.resolved_at IS NOT NULL AS "resolved!"
          FROM quarantine q JOIN chain_events c USING (chain_id, tx_hash, log_index)
-         WHERE q.chain_id = $1 AND q.tx_hash = $2 AND q.log_index = $3 FOR UPDATE OF q",
+         WHERE q.chain_id = $1 AND q.tx_hash = $2 AND q.log_index = $3 FOR UPDATE OF q"#,
+        chain,
+        &hash,
+        log
     )
-    .bind(chain)
-    .bind(&hash)
-    .bind(log)
     .fetch_one(&mut *tx)
     .await?;
-    let (name, code, reason): (String, String, String) = (row.get(0), row.get(1), row.get(2));
-    let payload: serde_json::Value = row.get::<sqlx::types::Json<serde_json::Value>, _>(3).0;
-    let resolved: bool = row.get(4);
+    let (name, code, reason, payload, resolved) = (row.name, row.reason_code, row.reason, row.payload, row.resolved);
     let (user, token, amount, payment_nonce) = match serde_json::from_value::<EventBody>(payload) {
         Ok(
             EventBody::Registered { user, token, amount, nonce, .. }
@@ -430,18 +432,18 @@ where
     if token != before.token || amount.is_zero() || user == Address::ZERO {
         return Err(refused("not_an_inflow", format!("the event paid {amount} of {token} from {user}")));
     }
-    let live: Option<(i64, String)> = sqlx::query_as(
+    let live = sqlx::query!(
         "SELECT id, status FROM treasury_transfers
          WHERE refund_chain_id = $1 AND refund_tx_hash = $2 AND refund_log_index = $3 AND status IN ('signed', 'executed')
          ORDER BY id DESC LIMIT 1",
+        chain,
+        &hash,
+        log
     )
-    .bind(chain)
-    .bind(&hash)
-    .bind(log)
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some((id, status)) = live {
-        return Err(refused("refund_exists", format!("refund {id} of this event is already {status}")));
+    if let Some(live) = live {
+        return Err(refused("refund_exists", format!("refund {} of this event is already {}", live.id, live.status)));
     }
     let refund = Refunded {
         key: event,
@@ -458,39 +460,70 @@ where
     })
 }
 
-const COLUMNS: &str = "id, asset_id, chain_nonce, recipient, amount, origin, deadline, signature, requested_by,
-     status, executed_block, tx_hash, rfc3339(created_at),
-     refund_chain_id, refund_tx_hash, refund_log_index";
+/// A treasury transfer's row as [`TreasuryTransferRow`] holds it; `$tail` (from `FROM`) picks the rows.
+macro_rules! query_transfers {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            TransferColumns,
+            r#"SELECT id, asset_id, chain_nonce AS "chain_nonce: Money", recipient, amount AS "amount: Money", origin,
+                      deadline, signature, requested_by, status, executed_block, tx_hash,
+                      rfc3339(created_at) AS "created_at!", refund_chain_id, refund_tx_hash, refund_log_index "#
+                + $tail
+            $(, $arg)*
+        )
+    };
+}
 
-fn from_row(r: &sqlx::postgres::PgRow) -> TreasuryTransferRow {
-    TreasuryTransferRow {
-        id: r.get(0),
-        asset_id: r.get(1),
-        nonce: r.get::<Money, _>(2).0,
-        to: Address::from_slice(r.get::<&[u8], _>(3)),
-        amount: r.get::<Money, _>(4).0,
-        origin: r.get(5),
-        deadline: r.get::<Option<i64>, _>(6).map(|d| d as u64),
-        signature: r.get(7),
-        requested_by: r.get(8),
-        status: r.get(9),
-        executed_block: r.get::<Option<i64>, _>(10).map(|b| b as u64),
-        tx_hash: r.get(11),
-        created_at: r.get(12),
-        refund_of: match (r.get::<Option<i64>, _>(13), r.get::<Option<&[u8]>, _>(14), r.get::<Option<i64>, _>(15)) {
-            (Some(chain_id), Some(tx_hash), Some(log_index)) => Some(EventKey {
-                chain_id: chain_id as u64,
-                tx_hash: B256::from_slice(tx_hash),
-                log_index: log_index as u64,
-            }),
-            _ => None,
-        },
+/// A `treasury_transfers` row as it is read.
+struct TransferColumns {
+    id: i64,
+    asset_id: i32,
+    chain_nonce: Money,
+    recipient: Vec<u8>,
+    amount: Money,
+    origin: String,
+    deadline: Option<i64>,
+    signature: Option<Vec<u8>>,
+    requested_by: Option<String>,
+    status: String,
+    executed_block: Option<i64>,
+    tx_hash: Option<Vec<u8>>,
+    created_at: String,
+    refund_chain_id: Option<i64>,
+    refund_tx_hash: Option<Vec<u8>>,
+    refund_log_index: Option<i64>,
+}
+
+impl From<TransferColumns> for TreasuryTransferRow {
+    fn from(r: TransferColumns) -> Self {
+        Self {
+            id: r.id,
+            asset_id: r.asset_id,
+            nonce: r.chain_nonce.0,
+            to: Address::from_slice(&r.recipient),
+            amount: r.amount.0,
+            origin: r.origin,
+            deadline: r.deadline.map(|d| d as u64),
+            signature: r.signature,
+            requested_by: r.requested_by,
+            status: r.status,
+            executed_block: r.executed_block.map(|b| b as u64),
+            tx_hash: r.tx_hash,
+            created_at: r.created_at,
+            refund_of: match (r.refund_chain_id, r.refund_tx_hash, r.refund_log_index) {
+                (Some(chain_id), Some(tx_hash), Some(log_index)) => Some(EventKey {
+                    chain_id: chain_id as u64,
+                    tx_hash: B256::from_slice(&tx_hash),
+                    log_index: log_index as u64,
+                }),
+                _ => None,
+            },
+        }
     }
 }
 
 async fn fetch(tx: &mut Tx, id: i64) -> Result<TreasuryTransferRow, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM treasury_transfers WHERE id = $1");
-    Ok(from_row(&sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await?))
+    Ok(query_transfers!("FROM treasury_transfers WHERE id = $1", id).fetch_one(&mut **tx).await?.into())
 }
 
 /// Transfers newest first, optionally of one asset, with ids below `before` (keyset pages).
@@ -500,15 +533,13 @@ pub async fn list(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<TreasuryTransferRow>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM treasury_transfers WHERE ($1::int4 IS NULL OR asset_id = $1) AND id < $2
-         ORDER BY id DESC LIMIT $3"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(asset_id)
-        .bind(before.unwrap_or(i64::MAX))
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
-    Ok(rows.iter().map(from_row).collect())
+    let rows = query_transfers!(
+        "FROM treasury_transfers WHERE ($1::int4 IS NULL OR asset_id = $1) AND id < $2 ORDER BY id DESC LIMIT $3",
+        asset_id,
+        before.unwrap_or(i64::MAX),
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::collections::HashSet;
 
 use alloy::primitives::B256;
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{Postgres, Transaction};
 
 use super::LedgerError;
 use super::load::AssetBook;
@@ -164,7 +164,7 @@ pub(super) async fn insert_raw_events(
     let times: Vec<i64> = events.iter().map(|e| e.block_timestamp as i64).collect();
     let names: Vec<&str> = events.iter().map(|e| e.body.name()).collect();
     let payloads: Vec<String> = events.iter().map(payload).collect();
-    let rows = sqlx::query(
+    let rows = sqlx::query!(
         "INSERT INTO chain_events
            (chain_id, tx_hash, log_index, block_number, block_timestamp, name, payload, outcome)
          SELECT $1, h, i, b, t, n, p::jsonb, 'applied'
@@ -172,17 +172,17 @@ pub(super) async fn insert_raw_events(
            AS x(h, i, b, t, n, p)
          ON CONFLICT (chain_id, tx_hash, log_index) DO NOTHING
          RETURNING tx_hash, log_index",
+        chain_id as i64,
+        &hashes as _,
+        &logs,
+        &blocks,
+        &times,
+        &names as _,
+        &payloads
     )
-    .bind(chain_id as i64)
-    .bind(&hashes)
-    .bind(&logs)
-    .bind(&blocks)
-    .bind(&times)
-    .bind(&names)
-    .bind(&payloads)
     .fetch_all(&mut **tx)
     .await?;
-    Ok(rows.iter().map(|r| (B256::from_slice(r.get::<&[u8], _>(0)), r.get::<i64, _>(1) as u64)).collect())
+    Ok(rows.iter().map(|r| (B256::from_slice(&r.tx_hash), r.log_index as u64)).collect())
 }
 
 impl Rows {
@@ -325,37 +325,37 @@ impl Rows {
     /// Runs the batch's statements in `tx`, reading final user/tree/reserve state from `books`.
     pub(super) async fn flush(self, tx: &mut Tx, books: &[AssetBook]) -> Result<(), LedgerError> {
         for q in &self.quarantined {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE chain_events SET outcome = 'quarantined'
                  WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3",
+                self.chain_id,
+                &q.tx_hash,
+                q.log_index
             )
-            .bind(self.chain_id)
-            .bind(&q.tx_hash)
-            .bind(q.log_index)
             .execute(&mut **tx)
             .await?;
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO quarantine (chain_id, tx_hash, log_index, asset_id, reason_code, reason, payload)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)",
+                self.chain_id,
+                &q.tx_hash,
+                q.log_index,
+                q.asset_id,
+                q.code,
+                &q.reason,
+                &q.payload
             )
-            .bind(self.chain_id)
-            .bind(&q.tx_hash)
-            .bind(q.log_index)
-            .bind(q.asset_id)
-            .bind(q.code)
-            .bind(&q.reason)
-            .bind(&q.payload)
             .execute(&mut **tx)
             .await?;
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO alerts (kind, message, details)
                  VALUES ('event_quarantined', $1, jsonb_build_object('chain_id', $2::int8, 'tx_hash', encode($3, 'hex'), 'log_index', $4::int8, 'code', $5::text))",
+                &q.reason,
+                self.chain_id,
+                &q.tx_hash,
+                q.log_index,
+                q.code
             )
-            .bind(&q.reason)
-            .bind(self.chain_id)
-            .bind(&q.tx_hash)
-            .bind(q.log_index)
-            .bind(q.code)
             .execute(&mut **tx)
             .await?;
         }
@@ -389,7 +389,9 @@ impl Rows {
             .collect();
         let (le, pl, rw, mv, cc, rt) =
             (&self.ledger_events, &self.placements, &self.rewards, &self.movements, &self.company, &self.retopups);
-        sqlx::query(
+        // Checked against the schema like every query; the arguments pass `as _` (83 arrays, one per column
+        // of each table, typed by the casts in the text).
+        sqlx::query!(
             "WITH
              users_w AS (
                INSERT INTO users (asset_id, user_no, address, sponsor_no, direct_count, has_retopup, retopup_count, registered_block)
@@ -450,100 +452,90 @@ impl Rows {
              UPDATE assets SET applied_events = x.e, last_block = x.b, company_total = company_total + x.c::numeric
              FROM UNNEST($80::int4[], $81::int8[], $82::int8[], $83::text[]) AS x(id, e, b, c)
              WHERE assets.id = x.id",
+            users.iter().map(|u| u.0).collect::<Vec<_>>() as _,
+            users.iter().map(|u| u.1).collect::<Vec<_>>() as _,
+            users.iter().map(|u| u.2.address.as_slice()).collect::<Vec<_>>() as _,
+            users.iter().map(|u| u.2.sponsor.map(|s| s as i32)).collect::<Vec<_>>() as _,
+            users.iter().map(|u| u.2.direct_count as i64).collect::<Vec<_>>() as _,
+            users.iter().map(|u| u.2.has_retopup).collect::<Vec<_>>() as _,
+            users.iter().map(|u| u.2.retopup_count as i64).collect::<Vec<_>>() as _,
+            users.iter().map(|u| u.3.map(|b| b as i64)).collect::<Vec<_>>() as _,
+            self.chain_id as _,
+            &le.asset as _,
+            &le.seq as _,
+            &le.tx_hash as _,
+            &le.log_index as _,
+            &le.block as _,
+            &le.kind as _,
+            &le.user as _,
+            &le.amount as _,
+            &le.plan_version as _,
+            &pl.asset as _,
+            &pl.no as _,
+            &pl.owner as _,
+            &pl.level as _,
+            &pl.q as _,
+            &pl.amount as _,
+            &pl.cause as _,
+            &pl.parent as _,
+            &pl.completed_q as _,
+            &pl.seq as _,
+            &pl.plan_version as _,
+            nodes.keys().map(|&(a, _, _)| books[a].id).collect::<Vec<_>>() as _,
+            nodes.keys().map(|&(_, l, _)| l as i32).collect::<Vec<_>>() as _,
+            nodes.keys().map(|&(_, _, q)| q as i64).collect::<Vec<_>>() as _,
+            nodes.values().map(|n| n.owner as i32).collect::<Vec<_>>() as _,
+            nodes.values().map(|n| n.placement_no as i64).collect::<Vec<_>>() as _,
+            nodes.values().map(|n| n.completed.map(|(b, _)| b as i64)).collect::<Vec<_>>() as _,
+            nodes.values().map(|n| n.completed.map(|(_, t)| t as i64)).collect::<Vec<_>>() as _,
+            levels.iter().map(|&(a, _)| books[a].id).collect::<Vec<_>>() as _,
+            levels.iter().map(|&(_, l)| l as i32).collect::<Vec<_>>() as _,
+            levels.iter().map(|&(a, l)| books[a].engine.tree(l).len() as i64).collect::<Vec<_>>() as _,
+            reserves.iter().map(|&(a, _, _)| books[a].id).collect::<Vec<_>>() as _,
+            reserves.iter().map(|&(_, u, _)| u as i32).collect::<Vec<_>>() as _,
+            reserves.iter().map(|&(_, _, l)| l as i32).collect::<Vec<_>>() as _,
+            reserves .iter() .map(|&(a, u, l)| Money::from(books[a].engine.user(u).reserve_towards(l))) .collect::<Vec<_>>() as _,
+            &rw.asset as _,
+            &rw.no as _,
+            &rw.beneficiary as _,
+            &rw.kind as _,
+            &rw.level as _,
+            &rw.amount as _,
+            &rw.status as _,
+            &rw.placement as _,
+            &rw.seq as _,
+            &rw.plan_version as _,
+            &mv.asset as _,
+            &mv.no as _,
+            &mv.user as _,
+            &mv.level as _,
+            &mv.delta as _,
+            &mv.balance_after as _,
+            &mv.reward as _,
+            &mv.placement as _,
+            &mv.seq as _,
+            &cc.asset as _,
+            &cc.no as _,
+            &cc.amount as _,
+            &cc.reason as _,
+            &cc.placement as _,
+            &cc.seq as _,
+            &rt.asset as _,
+            &rt.no as _,
+            &rt.user as _,
+            &rt.amount as _,
+            &rt.seq as _,
+            balances.keys().map(|&(a, _)| books[a].id).collect::<Vec<_>>() as _,
+            balances.keys().map(|&(_, u)| u as i32).collect::<Vec<_>>() as _,
+            balances.values().map(|d| Money::from(d.paid_in)).collect::<Vec<_>>() as _,
+            balances.values().map(|d| Money::from(d.pending)).collect::<Vec<_>>() as _,
+            balances.values().map(|d| Money::from(d.held)).collect::<Vec<_>>() as _,
+            balances .keys() .map(|&(a, u)| Money::from(books[a].engine.user(u).reserves().map(|(_, x)| x).sum::<Amount>())) .collect::<Vec<_>>() as _,
+            assets.iter().map(|a| a.0).collect::<Vec<_>>() as _,
+            assets.iter().map(|a| a.1).collect::<Vec<_>>() as _,
+            assets.iter().map(|a| a.2).collect::<Vec<_>>() as _,
+            assets.iter().map(|a| a.3.as_str()).collect::<Vec<_>>() as _
         )
-        .bind(users.iter().map(|u| u.0).collect::<Vec<_>>())
-        .bind(users.iter().map(|u| u.1).collect::<Vec<_>>())
-        .bind(users.iter().map(|u| u.2.address.as_slice()).collect::<Vec<_>>())
-        .bind(users.iter().map(|u| u.2.sponsor.map(|s| s as i32)).collect::<Vec<_>>())
-        .bind(users.iter().map(|u| u.2.direct_count as i64).collect::<Vec<_>>())
-        .bind(users.iter().map(|u| u.2.has_retopup).collect::<Vec<_>>())
-        .bind(users.iter().map(|u| u.2.retopup_count as i64).collect::<Vec<_>>())
-        .bind(users.iter().map(|u| u.3.map(|b| b as i64)).collect::<Vec<_>>())
-        .bind(self.chain_id)
-        .bind(&le.asset)
-        .bind(&le.seq)
-        .bind(&le.tx_hash)
-        .bind(&le.log_index)
-        .bind(&le.block)
-        .bind(&le.kind)
-        .bind(&le.user)
-        .bind(&le.amount)
-        .bind(&le.plan_version)
-        .bind(&pl.asset)
-        .bind(&pl.no)
-        .bind(&pl.owner)
-        .bind(&pl.level)
-        .bind(&pl.q)
-        .bind(&pl.amount)
-        .bind(&pl.cause)
-        .bind(&pl.parent)
-        .bind(&pl.completed_q)
-        .bind(&pl.seq)
-        .bind(&pl.plan_version)
-        .bind(nodes.keys().map(|&(a, _, _)| books[a].id).collect::<Vec<_>>())
-        .bind(nodes.keys().map(|&(_, l, _)| l as i32).collect::<Vec<_>>())
-        .bind(nodes.keys().map(|&(_, _, q)| q as i64).collect::<Vec<_>>())
-        .bind(nodes.values().map(|n| n.owner as i32).collect::<Vec<_>>())
-        .bind(nodes.values().map(|n| n.placement_no as i64).collect::<Vec<_>>())
-        .bind(nodes.values().map(|n| n.completed.map(|(b, _)| b as i64)).collect::<Vec<_>>())
-        .bind(nodes.values().map(|n| n.completed.map(|(_, t)| t as i64)).collect::<Vec<_>>())
-        .bind(levels.iter().map(|&(a, _)| books[a].id).collect::<Vec<_>>())
-        .bind(levels.iter().map(|&(_, l)| l as i32).collect::<Vec<_>>())
-        .bind(levels.iter().map(|&(a, l)| books[a].engine.tree(l).len() as i64).collect::<Vec<_>>())
-        .bind(reserves.iter().map(|&(a, _, _)| books[a].id).collect::<Vec<_>>())
-        .bind(reserves.iter().map(|&(_, u, _)| u as i32).collect::<Vec<_>>())
-        .bind(reserves.iter().map(|&(_, _, l)| l as i32).collect::<Vec<_>>())
-        .bind(
-            reserves
-                .iter()
-                .map(|&(a, u, l)| Money::from(books[a].engine.user(u).reserve_towards(l)))
-                .collect::<Vec<_>>(),
-        )
-        .bind(&rw.asset)
-        .bind(&rw.no)
-        .bind(&rw.beneficiary)
-        .bind(&rw.kind)
-        .bind(&rw.level)
-        .bind(&rw.amount)
-        .bind(&rw.status)
-        .bind(&rw.placement)
-        .bind(&rw.seq)
-        .bind(&rw.plan_version)
-        .bind(&mv.asset)
-        .bind(&mv.no)
-        .bind(&mv.user)
-        .bind(&mv.level)
-        .bind(&mv.delta)
-        .bind(&mv.balance_after)
-        .bind(&mv.reward)
-        .bind(&mv.placement)
-        .bind(&mv.seq)
-        .bind(&cc.asset)
-        .bind(&cc.no)
-        .bind(&cc.amount)
-        .bind(&cc.reason)
-        .bind(&cc.placement)
-        .bind(&cc.seq)
-        .bind(&rt.asset)
-        .bind(&rt.no)
-        .bind(&rt.user)
-        .bind(&rt.amount)
-        .bind(&rt.seq)
-        .bind(balances.keys().map(|&(a, _)| books[a].id).collect::<Vec<_>>())
-        .bind(balances.keys().map(|&(_, u)| u as i32).collect::<Vec<_>>())
-        .bind(balances.values().map(|d| Money::from(d.paid_in)).collect::<Vec<_>>())
-        .bind(balances.values().map(|d| Money::from(d.pending)).collect::<Vec<_>>())
-        .bind(balances.values().map(|d| Money::from(d.held)).collect::<Vec<_>>())
-        .bind(
-            balances
-                .keys()
-                .map(|&(a, u)| Money::from(books[a].engine.user(u).reserves().map(|(_, x)| x).sum::<Amount>()))
-                .collect::<Vec<_>>(),
-        )
-        .bind(assets.iter().map(|a| a.0).collect::<Vec<_>>())
-        .bind(assets.iter().map(|a| a.1).collect::<Vec<_>>())
-        .bind(assets.iter().map(|a| a.2).collect::<Vec<_>>())
-        .bind(assets.iter().map(|a| a.3.as_str()).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -560,17 +552,17 @@ impl Rows {
             g.time.push(t as i64);
         }
         for ((asset_id, level), c) in &completed {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE pool_nodes n
                  SET status = 'completed', completed_block = x.b, completed_at = to_timestamp(x.t)
                  FROM UNNEST($3::int8[], $4::int8[], $5::int8[]) AS x(q, b, t)
                  WHERE n.asset_id = $1 AND n.level = $2 AND n.q = ANY($3) AND n.q = x.q",
+                asset_id,
+                level,
+                &c.q,
+                &c.block,
+                &c.time
             )
-            .bind(asset_id)
-            .bind(level)
-            .bind(&c.q)
-            .bind(&c.block)
-            .bind(&c.time)
             .execute(&mut **tx)
             .await?;
         }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use alloy::primitives::Address;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use super::{PayoutError, Tx, audit};
 use crate::money::Money;
@@ -170,11 +170,12 @@ pub async fn build_batch_audited(
         Ok(built) => built,
         not_built => return Ok(not_built),
     };
-    let pending_after: Money =
-        sqlx::query_scalar("SELECT COALESCE(sum(pending), 0) FROM user_balances WHERE asset_id = $1")
-            .bind(asset_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let pending_after = sqlx::query_scalar!(
+        r#"SELECT COALESCE(sum(pending), 0) AS "pending!: Money" FROM user_balances WHERE asset_id = $1"#,
+        asset_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let pending_before = pending_after.to_amount()? + built.total;
     let before = serde_json::json!({ "pending_total": pending_before.to_string() });
     let after = serde_json::json!({
@@ -267,23 +268,22 @@ async fn build_in(
 ) -> Result<Result<BuiltBatch, NotBuilt>, PayoutError> {
     // The asset row first, as the listener's transaction and a cancel take it: a build and an event applied at
     // the same time then queue instead of deadlocking on balance rows (concurrent builds queue too).
-    let asset = sqlx::query("SELECT chain_id, token FROM assets WHERE id = $1 FOR UPDATE")
-        .bind(asset_id)
+    let asset = sqlx::query!("SELECT chain_id, token FROM assets WHERE id = $1 FOR UPDATE", asset_id)
         .fetch_optional(&mut **tx)
         .await?
         .ok_or(PayoutError::UnknownAsset(asset_id))?;
-    let chain_id: i64 = asset.get(0);
-    let token: Vec<u8> = asset.get(1);
+    let (chain_id, token) = (asset.chain_id, asset.token);
 
     // The signer counts a batch against its daily cap only when it signs it: batches built and not signed yet
     // are counted here, under the asset lock, so that two builds cannot both spend the same room.
     let daily_room = match limits.daily_room {
         None => None,
         Some(room) => {
-            let unsigned: Money = sqlx::query_scalar(
-                "SELECT COALESCE(sum(total), 0) FROM payout_batches WHERE asset_id = $1 AND status = 'building'",
+            let unsigned = sqlx::query_scalar!(
+                r#"SELECT COALESCE(sum(total), 0) AS "unsigned!: Money" FROM payout_batches
+                   WHERE asset_id = $1 AND status = 'building'"#,
+                asset_id
             )
-            .bind(asset_id)
             .fetch_one(&mut **tx)
             .await?;
             let unsigned = unsigned.to_amount()?;
@@ -295,24 +295,24 @@ async fn build_in(
     };
 
     // SKIP LOCKED: a concurrent build takes other rewards, never these.
-    let rows = sqlx::query(
-        "SELECT r.reward_no, r.beneficiary_no, r.amount - r.paid - r.in_flight, u.address
+    let rows = sqlx::query!(
+        r#"SELECT r.reward_no, r.beneficiary_no, r.amount - r.paid - r.in_flight AS "rest!: Money", u.address
          FROM rewards r JOIN users u ON u.asset_id = r.asset_id AND u.user_no = r.beneficiary_no
          WHERE r.asset_id = $1 AND r.status = 'pending'
-         ORDER BY r.beneficiary_no, r.reward_no FOR UPDATE OF r SKIP LOCKED",
+         ORDER BY r.beneficiary_no, r.reward_no FOR UPDATE OF r SKIP LOCKED"#,
+        asset_id
     )
-    .bind(asset_id)
     .fetch_all(&mut **tx)
     .await?;
     let mut owed: BTreeMap<i32, Owed> = BTreeMap::new();
     for row in &rows {
-        let rest = row.try_get::<Money, _>(2)?.to_amount()?;
-        let user = owed.entry(row.get(1)).or_insert_with(|| Owed {
-            address: Address::from_slice(row.get::<&[u8], _>(3)),
+        let rest = row.rest.to_amount()?;
+        let user = owed.entry(row.beneficiary_no).or_insert_with(|| Owed {
+            address: Address::from_slice(&row.address),
             rewards: Vec::new(),
             total: 0,
         });
-        user.rewards.push((row.get(0), rest));
+        user.rewards.push((row.reward_no, rest));
         user.total += rest;
     }
     let addresses: BTreeMap<i32, Address> = owed.iter().map(|(n, o)| (*n, o.address)).collect();
@@ -321,93 +321,95 @@ async fn build_in(
         return Ok(Err(NotBuilt::NothingPayable { left_out: plan.left_out.into_iter().map(|(_, l)| l).collect() }));
     }
 
-    let id: i64 = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "INSERT INTO payout_batches (asset_id, status, total) VALUES ($1, 'building', $2) RETURNING id",
+        asset_id,
+        Money::from(plan.total) as _
     )
-    .bind(asset_id)
-    .bind(Money::from(plan.total))
     .fetch_one(&mut **tx)
     .await?;
     let positions: Vec<i32> = (0..plan.users.len() as i32).collect();
     let amounts: Vec<Money> = plan.amounts.iter().map(|a| Money::from(*a)).collect();
     let owed_money: Vec<Money> = plan.owed.iter().map(|a| Money::from(*a)).collect();
     let limited: Vec<Option<&str>> = plan.limited_by.iter().map(|l| l.map(PartLimit::as_str)).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO payout_batch_items (batch_id, asset_id, user_no, amount, position, owed, limited_by)
          SELECT $1, $2, u, a, p, o, l
          FROM unnest($3::int4[], $4::numeric[], $5::int4[], $6::numeric[], $7::text[]) AS t(u, a, p, o, l)",
+        id,
+        asset_id,
+        &plan.users,
+        &amounts as _,
+        &positions,
+        &owed_money as _,
+        &limited as _
     )
-    .bind(id)
-    .bind(asset_id)
-    .bind(&plan.users)
-    .bind(&amounts)
-    .bind(&positions)
-    .bind(&owed_money)
-    .bind(&limited)
     .execute(&mut **tx)
     .await?;
     let reward_nos: Vec<i64> = plan.parts.iter().map(|(n, _)| *n).collect();
     let parts: Vec<Money> = plan.parts.iter().map(|(_, a)| Money::from(*a)).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO payout_batch_rewards (batch_id, asset_id, reward_no, amount)
          SELECT $1, $2, r, a FROM unnest($3::int8[], $4::numeric[]) AS t(r, a)",
+        id,
+        asset_id,
+        &reward_nos,
+        &parts as _
     )
-    .bind(id)
-    .bind(asset_id)
-    .bind(&reward_nos)
-    .bind(&parts)
     .execute(&mut **tx)
     .await?;
     // A reward whose rest is taken whole is batched; one taken in part stays pending with its smaller rest.
-    sqlx::query(
+    sqlx::query!(
         "UPDATE rewards r SET in_flight = r.in_flight + t.a, batch_id = $1,
                 status = CASE WHEN r.amount - r.paid - r.in_flight = t.a THEN 'batched' ELSE 'pending' END
          FROM unnest($3::int8[], $4::numeric[]) AS t(n, a) WHERE r.asset_id = $2 AND r.reward_no = t.n",
+        id,
+        asset_id,
+        &reward_nos,
+        &parts as _
     )
-    .bind(id)
-    .bind(asset_id)
-    .bind(&reward_nos)
-    .bind(&parts)
     .execute(&mut **tx)
     .await?;
     // The open withdraw requests of users paid in full are answered by this batch; users paid in part keep theirs.
     let paid_in_full: Vec<i32> =
         plan.users.iter().zip(&plan.limited_by).filter(|(_, l)| l.is_none()).map(|(u, _)| *u).collect();
-    sqlx::query(
+    sqlx::query!(
         "UPDATE withdraw_requests SET status = 'batched', batch_id = $1, updated_at = now()
          WHERE asset_id = $2 AND user_no = ANY($3) AND status = 'open'",
+        id,
+        asset_id,
+        &paid_in_full
     )
-    .bind(id)
-    .bind(asset_id)
-    .bind(&paid_in_full)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("SELECT 1 FROM user_balances WHERE asset_id = $1 AND user_no = ANY($2) ORDER BY user_no FOR UPDATE")
-        .bind(asset_id)
-        .bind(&plan.users)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query(
+    sqlx::query!(
+        "SELECT 1 AS locked FROM user_balances WHERE asset_id = $1 AND user_no = ANY($2) ORDER BY user_no FOR UPDATE",
+        asset_id,
+        &plan.users
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query!(
         "UPDATE user_balances b SET pending = b.pending - t.a, batched = b.batched + t.a
          FROM unnest($2::int4[], $3::numeric[]) AS t(u, a) WHERE b.asset_id = $1 AND b.user_no = t.u",
+        asset_id,
+        &plan.users,
+        &amounts as _
     )
-    .bind(asset_id)
-    .bind(&plan.users)
-    .bind(&amounts)
     .execute(&mut **tx)
     .await?;
     let left_users: Vec<i32> = plan.left_out.iter().map(|(n, _)| *n).collect();
     let left_owed: Vec<Money> = plan.left_out.iter().map(|(_, l)| Money::from(l.owed)).collect();
     let left_reasons: Vec<&str> = plan.left_out.iter().map(|(_, l)| l.reason.as_str()).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO payout_batch_left_out (batch_id, asset_id, user_no, owed, reason)
          SELECT $1, $2, u, o, r FROM unnest($3::int4[], $4::numeric[], $5::text[]) AS t(u, o, r)",
+        id,
+        asset_id,
+        &left_users,
+        &left_owed as _,
+        &left_reasons as _
     )
-    .bind(id)
-    .bind(asset_id)
-    .bind(&left_users)
-    .bind(&left_owed)
-    .bind(&left_reasons)
     .execute(&mut **tx)
     .await?;
 

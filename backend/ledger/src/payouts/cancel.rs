@@ -35,25 +35,33 @@ impl CancelState {
 
 /// The batch as a cancellation sees it (no lock: [`cancel_batch`] checks it again under the lock).
 pub async fn cancel_state(pool: &PgPool, batch_id: i64) -> Result<Option<CancelState>, sqlx::Error> {
-    let row: Option<(i32, BatchStatus, Option<Money>, Option<i64>)> =
-        sqlx::query_as("SELECT asset_id, status, chain_nonce, deadline FROM payout_batches WHERE id = $1")
-            .bind(batch_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(asset_id, status, nonce, deadline)| CancelState {
-        asset_id,
-        status,
-        nonce: nonce.map(|n| n.0),
-        deadline: deadline.map(|d| d as u64),
+    let row = sqlx::query!(
+        r#"SELECT asset_id, status AS "status: BatchStatus", chain_nonce AS "nonce: Money", deadline
+           FROM payout_batches WHERE id = $1"#,
+        batch_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| CancelState {
+        asset_id: r.asset_id,
+        status: r.status,
+        nonce: r.nonce.map(|n| n.0),
+        deadline: r.deadline.map(|d| d as u64),
     }))
 }
 
-/// Pending, batched and held totals of an asset (`$1`).
-const BALANCE_TOTALS: &str = "SELECT COALESCE(sum(pending), 0), COALESCE(sum(batched), 0), COALESCE(sum(held), 0)
-     FROM user_balances WHERE asset_id = $1";
-
-/// asset_id, status, chain_nonce, deadline, total of a batch row.
-type CancelRow = (i32, BatchStatus, Option<Money>, Option<i64>, Money);
+/// Pending, batched and held totals of an asset.
+async fn balance_totals(tx: &mut super::Tx, asset_id: i32) -> Result<(Money, Money, Money), sqlx::Error> {
+    let totals = sqlx::query!(
+        r#"SELECT COALESCE(sum(pending), 0) AS "pending!: Money", COALESCE(sum(batched), 0) AS "batched!: Money",
+                  COALESCE(sum(held), 0) AS "held!: Money"
+           FROM user_balances WHERE asset_id = $1"#,
+        asset_id
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((totals.pending, totals.batched, totals.held))
+}
 
 /// What a cancellation moved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,33 +88,41 @@ pub async fn cancel_batch(
     actor: &str,
 ) -> Result<Option<Cancelled>, PayoutError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT id FROM assets WHERE id = $1 FOR UPDATE").bind(expected.asset_id).execute(&mut *tx).await?;
-    let row: Option<CancelRow> = sqlx::query_as(
-        "SELECT asset_id, status, chain_nonce, deadline, total FROM payout_batches
-         WHERE id = $1 FOR UPDATE",
+    sqlx::query_scalar!("SELECT id FROM assets WHERE id = $1 FOR UPDATE", expected.asset_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let row = sqlx::query!(
+        r#"SELECT asset_id, status AS "status: BatchStatus", chain_nonce AS "nonce: Money", deadline,
+                  total AS "total: Money"
+           FROM payout_batches WHERE id = $1 FOR UPDATE"#,
+        batch_id
     )
-    .bind(batch_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((asset_id, status, nonce, deadline, total)) = row else { return Ok(None) };
-    let now = CancelState { asset_id, status, nonce: nonce.map(|n| n.0), deadline: deadline.map(|d| d as u64) };
+    let Some(row) = row else { return Ok(None) };
+    let (asset_id, total) = (row.asset_id, row.total);
+    let now = CancelState {
+        asset_id,
+        status: row.status,
+        nonce: row.nonce.map(|n| n.0),
+        deadline: row.deadline.map(|d| d as u64),
+    };
     if &now != expected || !now.status.may_become(BatchStatus::Cancelled) {
         return Ok(None);
     }
-    let (pending_before, batched_before, held_before): (Money, Money, Money) =
-        sqlx::query_as(BALANCE_TOTALS).bind(asset_id).fetch_one(&mut *tx).await?;
+    let (pending_before, batched_before, held_before) = balance_totals(&mut tx, asset_id).await?;
     // Balance rows in user order, as `build_in` takes them: the two never wait on each other in a circle.
-    sqlx::query(
-        "SELECT 1 FROM user_balances WHERE asset_id = $1
+    sqlx::query_scalar!(
+        "SELECT user_no FROM user_balances WHERE asset_id = $1
            AND user_no IN (SELECT user_no FROM payout_batch_items WHERE batch_id = $2) ORDER BY user_no FOR UPDATE",
+        asset_id,
+        batch_id
     )
-    .bind(asset_id)
-    .bind(batch_id)
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
     // Each part the batch carried goes back to its reward's rest: pending, or held when the user is frozen now.
-    let (moved, rewards, users, items_total, items, stray): (Money, i64, i64, Money, i64, i64) = sqlx::query_as(
-        "WITH parts AS (SELECT reward_no, amount FROM payout_batch_rewards WHERE batch_id = $2 AND asset_id = $1),
+    let found = sqlx::query!(
+        r#"WITH parts AS (SELECT reward_no, amount FROM payout_batch_rewards WHERE batch_id = $2 AND asset_id = $1),
          moved AS (
              UPDATE rewards r SET in_flight = r.in_flight - parts.amount,
                     status = CASE WHEN r.status <> 'batched' THEN r.status WHEN u.frozen THEN 'held' ELSE 'pending' END,
@@ -123,17 +139,20 @@ pub async fn cancel_batch(
              UPDATE user_balances b SET pending = b.pending + p.to_pending, held = b.held + p.to_held,
                     batched = b.batched - p.amount
              FROM per_user p WHERE b.asset_id = $1 AND b.user_no = p.user_no RETURNING p.user_no, p.amount, p.n)
-         SELECT COALESCE(sum(amount), 0), COALESCE(sum(n), 0)::int8, count(*),
-                (SELECT COALESCE(sum(amount), 0) FROM payout_batch_items WHERE batch_id = $2),
+         SELECT COALESCE(sum(amount), 0) AS "moved!: Money", COALESCE(sum(n), 0)::int8 AS "rewards!",
+                count(*) AS "users!",
+                (SELECT COALESCE(sum(amount), 0) FROM payout_batch_items WHERE batch_id = $2) AS "items_total!: Money",
                 (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = $2
-                   AND i.amount = (SELECT p.amount FROM per_user p WHERE p.user_no = i.user_no)),
-                (SELECT count(*) FROM moved WHERE status NOT IN ('pending', 'held'))
-         FROM updated",
+                   AND i.amount = (SELECT p.amount FROM per_user p WHERE p.user_no = i.user_no)) AS "items!",
+                (SELECT count(*) FROM moved WHERE status NOT IN ('pending', 'held')) AS "stray!"
+         FROM updated"#,
+        asset_id,
+        batch_id
     )
-    .bind(asset_id)
-    .bind(batch_id)
     .fetch_one(&mut *tx)
     .await?;
+    let (moved, rewards, users, items_total, items, stray) =
+        (found.moved, found.rewards, found.users, found.items_total, found.items, found.stray);
     if moved != total || items_total != total || items != users || stray != 0 {
         // Rolled back on drop: the batch and its rewards disagree, a person must look.
         return Err(PayoutError::Inconsistent(
@@ -144,33 +163,29 @@ pub async fn cancel_batch(
             ),
         ));
     }
-    sqlx::query("UPDATE payout_batches SET status = 'cancelled' WHERE id = $1")
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!("UPDATE payout_batches SET status = 'cancelled' WHERE id = $1", batch_id).execute(&mut *tx).await?;
     // Withdraw requests this batch answered are open again — unless the user has since made a new one, which
     // then stands alone (one open request per user).
-    sqlx::query(
+    sqlx::query!(
         "UPDATE withdraw_requests w
             SET status = CASE WHEN EXISTS (SELECT 1 FROM withdraw_requests o WHERE o.asset_id = w.asset_id
                                              AND o.user_no = w.user_no AND o.status = 'open')
                               THEN 'cancelled' ELSE 'open' END,
                 batch_id = NULL, updated_at = now()
           WHERE w.batch_id = $1 AND w.status = 'batched'",
+        batch_id
     )
-    .bind(batch_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE transactions t SET status = 'expired' FROM payout_batches b
          WHERE b.id = $1 AND t.id = b.transaction_id AND t.status IN ('signed', 'submitted')",
+        batch_id
     )
-    .bind(batch_id)
     .execute(&mut *tx)
     .await?;
     let total = total.to_amount()?;
-    let (pending_after, batched_after, held_after): (Money, Money, Money) =
-        sqlx::query_as(BALANCE_TOTALS).bind(asset_id).fetch_one(&mut *tx).await?;
+    let (pending_after, batched_after, held_after) = balance_totals(&mut tx, asset_id).await?;
     let before = serde_json::json!({
         "status": now.status, "nonce": now.nonce.map(|n| n.to_string()), "deadline": now.deadline,
         "total": total.to_string(), "pending_total": pending_before.to_string(),

@@ -26,7 +26,7 @@ pub use views::{
 };
 
 use alloy::primitives::{Address, U256};
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{Postgres, Transaction};
 
 use crate::money::Money;
 use crate::plan::Amount;
@@ -224,33 +224,33 @@ impl BatchPayload {
 
 /// The batch with its stored nonce and deadline (both set), entries by position.
 pub(super) async fn load_payload(tx: &mut Tx, batch_id: i64) -> Result<BatchPayload, sqlx::Error> {
-    let head = sqlx::query(
-        "SELECT b.asset_id, a.chain_id, a.token, b.total, b.chain_nonce, b.deadline
-         FROM payout_batches b JOIN assets a ON a.id = b.asset_id WHERE b.id = $1",
+    let head = sqlx::query!(
+        r#"SELECT b.asset_id, a.chain_id, a.token, b.total AS "total: Money", b.chain_nonce AS "nonce: Money", b.deadline
+         FROM payout_batches b JOIN assets a ON a.id = b.asset_id WHERE b.id = $1"#,
+        batch_id
     )
-    .bind(batch_id)
     .fetch_one(&mut **tx)
     .await?;
-    let items = sqlx::query(
-        "SELECT u.address, i.amount FROM payout_batch_items i
+    let items = sqlx::query!(
+        r#"SELECT u.address, i.amount AS "amount: Money" FROM payout_batch_items i
          JOIN users u ON u.asset_id = i.asset_id AND u.user_no = i.user_no
-         WHERE i.batch_id = $1 ORDER BY i.position",
+         WHERE i.batch_id = $1 ORDER BY i.position"#,
+        batch_id
     )
-    .bind(batch_id)
     .fetch_all(&mut **tx)
     .await?;
     let mut entries = Vec::with_capacity(items.len());
     for r in &items {
-        entries.push((Address::from_slice(r.try_get::<&[u8], _>(0)?), r.try_get::<Money, _>(1)?.to_amount()?));
+        entries.push((Address::from_slice(&r.address), r.amount.to_amount()?));
     }
     Ok(BatchPayload {
         id: batch_id,
-        asset_id: head.try_get(0)?,
-        chain_id: head.try_get::<i64, _>(1)? as u64,
-        token: Address::from_slice(head.try_get::<&[u8], _>(2)?),
-        total: head.try_get::<Money, _>(3)?.to_amount()?,
-        nonce: head.try_get::<Option<Money>, _>(4)?.map(|n| n.0).unwrap_or_default(),
-        deadline: head.try_get::<Option<i64>, _>(5)?.unwrap_or_default() as u64,
+        asset_id: head.asset_id,
+        chain_id: head.chain_id as u64,
+        token: Address::from_slice(&head.token),
+        total: head.total.to_amount()?,
+        nonce: head.nonce.map(|n| n.0).unwrap_or_default(),
+        deadline: head.deadline.unwrap_or_default() as u64,
         entries,
     })
 }

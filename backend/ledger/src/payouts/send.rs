@@ -1,7 +1,7 @@
 //! Sending: a batch locked for the send decision, and each transaction sent for it recorded.
 
 use alloy::primitives::B256;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use super::{BatchPayload, BatchStatus, Tx, audit};
 
@@ -46,31 +46,47 @@ pub struct BatchChain {
 
 /// The chain and asset of batch `batch_id`; `None` when there is no such batch.
 pub async fn batch_chain(pool: &PgPool, batch_id: i64) -> Result<Option<BatchChain>, sqlx::Error> {
-    let row: Option<(i64, i32, String)> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT a.chain_id, a.id, a.symbol FROM payout_batches b JOIN assets a ON a.id = b.asset_id WHERE b.id = $1",
+        batch_id
     )
-    .bind(batch_id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(chain_id, asset_id, symbol)| BatchChain { chain_id: chain_id as u64, asset_id, symbol }))
+    Ok(row.map(|r| BatchChain { chain_id: r.chain_id as u64, asset_id: r.id, symbol: r.symbol }))
 }
 
-/// The send state's columns; `FROM payout_batches b LEFT JOIN transactions t` follows.
-macro_rules! send_state_select {
-    () => {
-        "SELECT b.status, t.tx_hash, b.signature, t.chain_tx_raw, t.chain_tx_expiration_ms, t.chain_tx_fee_limit
-         FROM payout_batches b
-         LEFT JOIN transactions t ON t.id = b.transaction_id WHERE b.id = $1"
+/// The send state of batch `$1` ([`SendRow`]); `$tail` adds conditions and the lock.
+macro_rules! query_send_state {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            SendRow,
+            r#"SELECT b.status AS "status: BatchStatus", t.tx_hash AS "tx_hash?", b.signature,
+                      t.chain_tx_raw AS "raw?", t.chain_tx_expiration_ms AS "expiration_ms?",
+                      t.chain_tx_fee_limit AS "fee_limit?"
+               FROM payout_batches b
+               LEFT JOIN transactions t ON t.id = b.transaction_id WHERE b.id = $1 "#
+                + $tail
+            $(, $arg)*
+        )
     };
+}
+
+/// A batch's send state as it is read.
+struct SendRow {
+    status: BatchStatus,
+    tx_hash: Option<Vec<u8>>,
+    signature: Option<Vec<u8>>,
+    raw: Option<Vec<u8>>,
+    expiration_ms: Option<i64>,
+    fee_limit: Option<i64>,
 }
 
 /// Locks batch `batch_id` for a send decision (held until the returned transaction ends), waiting for anyone
 /// else deciding on it.
 pub async fn lock_for_send(pool: &PgPool, batch_id: i64) -> Result<Option<(Tx, SendState)>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let row =
-        sqlx::query(concat!(send_state_select!(), " FOR UPDATE OF b")).bind(batch_id).fetch_optional(&mut *tx).await?;
-    Ok(row.map(|row| (tx, send_state(&row))))
+    let row = query_send_state!("FOR UPDATE OF b", batch_id).fetch_optional(&mut *tx).await?;
+    Ok(row.map(|row| (tx, row.into())))
 }
 
 /// Locks batch `batch_id` for a send decision only if it is signed or submitted, nobody has signed, sent or
@@ -81,28 +97,29 @@ pub async fn lock_idle_for_send(
     idle: std::time::Duration,
 ) -> Result<Option<(Tx, SendState)>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let row = sqlx::query(concat!(
-        send_state_select!(),
-        " AND b.status IN ('signed', 'submitted')
+    let row = query_send_state!(
+        "AND b.status IN ('signed', 'submitted')
           AND COALESCE(b.last_step_at, b.created_at) <= now() - make_interval(secs => $2)
-         FOR UPDATE OF b SKIP LOCKED"
-    ))
-    .bind(batch_id)
-    .bind(idle.as_secs_f64())
+         FOR UPDATE OF b SKIP LOCKED",
+        batch_id,
+        idle.as_secs_f64()
+    )
     .fetch_optional(&mut *tx)
     .await?;
-    Ok(row.map(|row| (tx, send_state(&row))))
+    Ok(row.map(|row| (tx, row.into())))
 }
 
-fn send_state(row: &sqlx::postgres::PgRow) -> SendState {
-    let tx_hash: Option<Vec<u8>> = row.get(1);
-    let tx_hash = tx_hash.map(|h| B256::from_slice(&h));
-    let raw: Option<Vec<u8>> = row.get(3);
-    let kept = match (tx_hash, raw) {
-        (Some(id), Some(raw)) => Some(KeptTransaction { id, raw, expiration_ms: row.get(4), fee_limit: row.get(5) }),
-        _ => None,
-    };
-    SendState { status: row.get(0), tx_hash, signature: row.get(2), kept }
+impl From<SendRow> for SendState {
+    fn from(row: SendRow) -> Self {
+        let tx_hash = row.tx_hash.map(|h| B256::from_slice(&h));
+        let kept = match (tx_hash, row.raw, row.expiration_ms, row.fee_limit) {
+            (Some(id), Some(raw), Some(expiration_ms), Some(fee_limit)) => {
+                Some(KeptTransaction { id, raw, expiration_ms, fee_limit })
+            }
+            _ => None,
+        };
+        SendState { status: row.status, tx_hash, signature: row.signature, kept }
+    }
 }
 
 /// Signed or submitted batches nobody has moved for `idle`, oldest first, with their chains: what the payout
@@ -112,17 +129,17 @@ pub async fn batches_to_drive(
     idle: std::time::Duration,
     limit: i64,
 ) -> Result<Vec<(i64, u64)>, sqlx::Error> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT b.id, a.chain_id FROM payout_batches b JOIN assets a ON a.id = b.asset_id
           WHERE b.status IN ('signed', 'submitted')
             AND COALESCE(b.last_step_at, b.created_at) <= now() - make_interval(secs => $1)
           ORDER BY b.id LIMIT $2",
+        idle.as_secs_f64(),
+        limit
     )
-    .bind(idle.as_secs_f64())
-    .bind(limit)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|(id, chain)| (id, chain as u64)).collect())
+    Ok(rows.into_iter().map(|r| (r.id, r.chain_id as u64)).collect())
 }
 
 /// The payload of a signed batch (inside a [`lock_for_send`] transaction).
@@ -140,16 +157,13 @@ pub async fn record_sent(
     action: &str,
     actor: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE payout_batches SET status = 'submitted', last_step_at = now() WHERE id = $1")
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
+    mark_submitted(&mut tx, batch_id).await?;
+    sqlx::query!(
         "UPDATE transactions t SET status = 'submitted', tx_hash = $2 FROM payout_batches b
          WHERE b.id = $1 AND t.id = b.transaction_id",
+        batch_id,
+        tx_hash.as_slice()
     )
-    .bind(batch_id)
-    .bind(tx_hash.as_slice())
     .execute(&mut *tx)
     .await?;
     let before = serde_json::json!({
@@ -172,20 +186,17 @@ pub async fn record_kept(
     action: &str,
     actor: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE payout_batches SET status = 'submitted', last_step_at = now() WHERE id = $1")
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
+    mark_submitted(&mut tx, batch_id).await?;
+    sqlx::query!(
         "UPDATE transactions t SET status = 'submitted', tx_hash = $2, chain_tx_raw = $3,
              chain_tx_expiration_ms = $4, chain_tx_fee_limit = $5
          FROM payout_batches b WHERE b.id = $1 AND t.id = b.transaction_id",
+        batch_id,
+        kept.id.as_slice(),
+        &kept.raw,
+        kept.expiration_ms,
+        kept.fee_limit
     )
-    .bind(batch_id)
-    .bind(kept.id.as_slice())
-    .bind(&kept.raw)
-    .bind(kept.expiration_ms)
-    .bind(kept.fee_limit)
     .execute(&mut *tx)
     .await?;
     let before = serde_json::json!({
@@ -197,4 +208,12 @@ pub async fn record_kept(
     });
     audit(&mut tx, actor, action, asset_id, &format!("batch:{batch_id}"), before, after).await?;
     tx.commit().await
+}
+
+/// A batch sent (or kept to be sent): `submitted`, its last step now.
+async fn mark_submitted(tx: &mut Tx, batch_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE payout_batches SET status = 'submitted', last_step_at = now() WHERE id = $1", batch_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

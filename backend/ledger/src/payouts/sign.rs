@@ -1,7 +1,7 @@
 //! Signing: the nonce and deadline are fixed before the signer is asked, and its answer stored once.
 
 use alloy::primitives::{B256, U256};
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use super::{BatchPayload, BatchStatus, PayoutError, Tx, audit, batch_nonce};
 
@@ -31,16 +31,16 @@ async fn record_signed_in(
     deadline: u64,
     signature: &[u8],
 ) -> Result<(), PayoutError> {
-    let updated = sqlx::query(
-        "UPDATE payout_batches SET status = 'signed', chain_nonce = $2::numeric, payouts_hash = $3, deadline = $4,
+    let updated = sqlx::query!(
+        "UPDATE payout_batches SET status = 'signed', chain_nonce = $2::text::numeric, payouts_hash = $3, deadline = $4,
                 signature = $5, last_step_at = now()
          WHERE id = $1 AND status = 'building'",
+        batch_id,
+        nonce.to_string(),
+        payouts_hash.as_slice(),
+        deadline as i64,
+        signature
     )
-    .bind(batch_id)
-    .bind(nonce.to_string())
-    .bind(payouts_hash.as_slice())
-    .bind(deadline as i64)
-    .bind(signature)
     .execute(&mut **tx)
     .await?;
     if updated.rows_affected() != 1 {
@@ -79,17 +79,17 @@ pub enum SignStepError {
 /// asks for the same payload), or returns the stored signature when it was signed already.
 pub async fn prepare_signing(pool: &PgPool, batch_id: i64, now: u64, ttl_secs: u64) -> Result<SignStep, SignStepError> {
     let mut tx = pool.begin().await.map_err(PayoutError::from)?;
-    let row =
-        sqlx::query("SELECT status, chain_nonce, deadline, signature FROM payout_batches WHERE id = $1 FOR UPDATE")
-            .bind(batch_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(PayoutError::from)?
-            .ok_or(SignStepError::UnknownBatch(batch_id))?;
-    let status: BatchStatus = row.get(0);
-    let stored_nonce: Option<U256> = row.try_get::<Option<Money>, _>(1).map_err(PayoutError::from)?.map(|n| n.0);
-    let stored_deadline: Option<i64> = row.get(2);
-    let signature: Option<Vec<u8>> = row.get(3);
+    let row = sqlx::query!(
+        r#"SELECT status AS "status: BatchStatus", chain_nonce AS "nonce: Money", deadline, signature
+           FROM payout_batches WHERE id = $1 FOR UPDATE"#,
+        batch_id
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(PayoutError::from)?
+    .ok_or(SignStepError::UnknownBatch(batch_id))?;
+    let (status, stored_deadline, signature) = (row.status, row.deadline, row.signature);
+    let stored_nonce: Option<U256> = row.nonce.map(|n| n.0);
     if status == BatchStatus::Cancelled {
         return Err(SignStepError::NotSignable(batch_id, status.to_string()));
     }
@@ -108,13 +108,15 @@ pub async fn prepare_signing(pool: &PgPool, batch_id: i64, now: u64, ttl_secs: u
         }
         (Some(_), Some(_)) => {}
         _ => {
-            sqlx::query("UPDATE payout_batches SET chain_nonce = $2::numeric, deadline = $3 WHERE id = $1")
-                .bind(batch_id)
-                .bind(batch_nonce(batch_id, 0).to_string())
-                .bind((now + ttl_secs) as i64)
-                .execute(&mut *tx)
-                .await
-                .map_err(PayoutError::from)?;
+            sqlx::query!(
+                "UPDATE payout_batches SET chain_nonce = $2::text::numeric, deadline = $3 WHERE id = $1",
+                batch_id,
+                batch_nonce(batch_id, 0).to_string(),
+                (now + ttl_secs) as i64
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(PayoutError::from)?;
         }
     }
     let payload = load_payload(&mut tx, batch_id).await.map_err(PayoutError::from)?;
@@ -133,31 +135,32 @@ pub async fn store_signature(
     actor: &str,
 ) -> Result<Option<()>, PayoutError> {
     let mut tx = pool.begin().await?;
-    let current: Option<(BatchStatus, Option<Money>, Option<i64>)> =
-        sqlx::query_as("SELECT status, chain_nonce, deadline FROM payout_batches WHERE id = $1 FOR UPDATE")
-            .bind(payload.id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let current = sqlx::query!(
+        r#"SELECT status AS "status: BatchStatus", chain_nonce AS "nonce: Money", deadline
+           FROM payout_batches WHERE id = $1 FOR UPDATE"#,
+        payload.id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|r| (r.status, r.nonce, r.deadline));
     let ours = Some((BatchStatus::Building, Some(Money(payload.nonce)), Some(payload.deadline as i64)));
     if current != ours {
         return Ok(None);
     }
-    let transaction_id: i64 = sqlx::query_scalar(
+    let transaction_id = sqlx::query_scalar!(
         "INSERT INTO transactions (asset_id, kind, nonce, payload, signature, deadline)
-         VALUES ($1, 'payout_batch', $2::numeric, $3, $4, $5) RETURNING id",
+         VALUES ($1, 'payout_batch', $2::text::numeric, $3, $4, $5) RETURNING id",
+        payload.asset_id,
+        payload.nonce.to_string(),
+        signed_echo,
+        signature,
+        payload.deadline as i64
     )
-    .bind(payload.asset_id)
-    .bind(payload.nonce.to_string())
-    .bind(sqlx::types::Json(signed_echo))
-    .bind(signature)
-    .bind(payload.deadline as i64)
     .fetch_one(&mut *tx)
     .await?;
     let hash = abi::payouts_hash(&payload.payouts());
     record_signed_in(&mut tx, payload.id, payload.nonce, hash, payload.deadline, signature).await?;
-    sqlx::query("UPDATE payout_batches SET transaction_id = $2 WHERE id = $1")
-        .bind(payload.id)
-        .bind(transaction_id)
+    sqlx::query!("UPDATE payout_batches SET transaction_id = $2 WHERE id = $1", payload.id, transaction_id)
         .execute(&mut *tx)
         .await?;
     let after = serde_json::json!({
