@@ -189,29 +189,33 @@ pub async fn timeout_envelope(response: Response) -> Response {
     response
 }
 
-/// Constraint violations and bad values are the client's fault (4xx), decided here once;
-/// anything else from the database is internal.
+/// The constraints a request may still run into after its handler's own checks (when a concurrent request wrote
+/// the same row between them), each with the refusal the handler gives when it sees that row itself: (constraint,
+/// code, message). Every name is checked against the migrated schema (`backend/tests/api/errors.rs`).
+pub const CONSTRAINT_REFUSALS: &[(&str, &str, &str)] = &[
+    ("withdraw_requests_one_open", "withdraw_request_open", "a withdraw request of this asset is already open"),
+    ("treasury_transfers_one_signed_refund", "refund_exists", "a refund of this payment is already signed"),
+    (
+        "plan_versions_asset_id_effective_from_block_key",
+        "plan_version_exists",
+        "a plan version of this asset already takes effect from that block",
+    ),
+];
+
+/// A database error as the API answers it: a constraint named in [`CONSTRAINT_REFUSALS`] is that refusal (409), a
+/// value the database cannot take is the client's 400; anything else — another constraint, a row a query expected
+/// (`RowNotFound`: a handler that answers 404 says so itself) — is an internal error, logged.
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::RowNotFound = e {
-            return Self::NotFound;
-        }
         if let Some(db) = e.as_database_error() {
-            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
-            match code.as_str() {
-                // unique_violation
-                "23505" => {
-                    return Self::Conflict { code: "already_exists", message: "the resource already exists".into() };
-                }
-                // foreign_key_violation
-                "23503" => return Self::unprocessable("unknown_reference", "refers to something that does not exist"),
-                // check_violation, not_null_violation
-                "23514" | "23502" => return Self::unprocessable("constraint_violated", "value not allowed"),
-                // invalid_text_representation, numeric_value_out_of_range, string_data_right_truncation
-                "22P02" | "22003" | "22001" => {
-                    return Self::bad_request("invalid_value", "a value is out of range or malformed");
-                }
-                _ => {}
+            if let Some(&(_, code, message)) =
+                db.constraint().and_then(|name| CONSTRAINT_REFUSALS.iter().find(|(c, ..)| *c == name))
+            {
+                return Self::Conflict { code, message: message.into() };
+            }
+            // invalid_text_representation, numeric_value_out_of_range, string_data_right_truncation
+            if matches!(db.code().as_deref(), Some("22P02" | "22003" | "22001")) {
+                return Self::bad_request("invalid_value", "a value is out of range or malformed");
             }
         }
         Self::Internal(eyre::Report::new(e))

@@ -8,6 +8,7 @@ mod admin;
 mod admin_plan;
 mod auth;
 mod docs;
+mod errors;
 mod helpers;
 mod hostile;
 mod hostile_time;
