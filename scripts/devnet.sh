@@ -124,7 +124,7 @@ summary() {
   prometheus http://127.0.0.1:$PROMETHEUS_PORT  (alerts: /alerts; rules ops/prometheus/rules, runbooks ops/runbooks;
              Grafana is in no package registry here: run one with ops/grafana/provisioning, see ops/README.md)
   logs       $STATE/logs/{anvil,anvil-tron,tron-devnode,wc-relay,signer,backend,listener,reconciler,prometheus}.log
-  configs    $STATE/{signer,backend,listener,reconciler}.toml
+  configs    $STATE/{chains,signer,backend,listener,reconciler}.toml  (chains.toml: the chain spec all three read)
   stop       scripts/devnet.sh stop
 
 EOF
@@ -239,14 +239,37 @@ secret() { [ -s "$STATE/secrets/$1" ] || od -An -tx1 -N32 /dev/urandom | tr -d '
 secret caller-backend
 secret jwt
 echo "$ANVIL_KEY_1" >"$STATE/secrets/dev-key"
-# The backend's chain table carries the operator key (anvil account #0, which holds OPERATOR_ROLE here), so it
+# The chain spec: the one declaration of both chains, read by the backend, the listener and the reconciler. The
+# TRON chain is read as TRON's: blocks final once solidified (19 deep), custody and the listener's head through the
+# Solidity node's JSON-RPC, payouts through the node's gRPC API.
+cat >"$STATE/chains.toml" <<EOF
+# Written by scripts/devnet.sh: the chain spec (see chains.example.toml).
+[[chains]]
+chain_id = 31337
+settlement = "$SETTLEMENT"
+rpc_url = "$RPC"
+confirmations = 2
+start_block = $START_BLOCK
+
+[[chains]]
+chain_id = $TRON_CHAIN_ID
+settlement = "$TRON_SETTLEMENT"
+rpc_url = "http://127.0.0.1:$TRON_FULL_PORT"
+confirmations = 0
+start_block = $TRON_START_BLOCK
+[chains.tron]
+grpc_url = "$TRON_GRPC"
+solidity_grpc_url = "$TRON_SOLIDITY_GRPC"
+solidity_rpc_url = "$TRON_SOLIDITY_RPC"
+finality = "solidity_latest"
+EOF
+# The backend's chain tuning carries the operator key (anvil account #0, which holds OPERATOR_ROLE here), so it
 # comes through the environment (APP_CHAINS), never the config file. The anvil chain's public RPC is what the
 # pages hand a wallet that does not know chain 31337 (wallet_addEthereumChain); no explorer on the devnet.
 cat >"$STATE/secrets/backend-chains" <<EOF
-[{ chain_id = 31337, settlement = "$SETTLEMENT", rpc_url = "$RPC", confirmations = 2, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true,
+[{ chain_id = 31337, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true,
    public_rpc_url = "$RPC", native_currency = { name = "BNB", symbol = "BNB", decimals = 18 } },
- { chain_id = $TRON_CHAIN_ID, settlement = "$TRON_SETTLEMENT", rpc_url = "$TRON_RPC", confirmations = 2, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true,
-   tron_grpc_url = "$TRON_GRPC", tron_solidity_grpc_url = "$TRON_SOLIDITY_GRPC" }]
+ { chain_id = $TRON_CHAIN_ID, operator_key = "$ANVIL_KEY_0", insecure_operator_key = true }]
 EOF
 chmod 600 "$STATE/secrets/"*
 
@@ -302,6 +325,8 @@ EOF
 
 cat >"$STATE/backend.toml" <<EOF
 # Written by scripts/devnet.sh; APP_SECTION__KEY variables override it (APP_CONFIG points here).
+chain_spec = "chains.toml"
+
 [application]
 host = "127.0.0.1"
 port = $API_PORT
@@ -344,7 +369,7 @@ caller_secret = "$(cat "$STATE/secrets/caller-backend")"
 project_id = "devnet"
 relay_url = "ws://127.0.0.1:$WC_RELAY_PORT"
 
-# [[chains]] (Settlement $SETTLEMENT, RPC, operator key) comes from APP_CHAINS: see secrets/backend-chains.
+# The chains come from chains.toml; their tuning (the operator key) from APP_CHAINS: see secrets/backend-chains.
 EOF
 chmod 600 "$STATE/backend.toml"
 
@@ -352,22 +377,14 @@ cat >"$STATE/listener.toml" <<EOF
 # Written by scripts/devnet.sh.
 database_url = "$DB_URL"
 metrics_address = "127.0.0.1:$LISTENER_METRICS_PORT"
+chain_spec = "chains.toml"   # both chains; the TRON one applied once solidified
 
 [[chains]]
 chain_id = 31337
-rpc_url = "$RPC"
-contract = "$SETTLEMENT"
-confirmations = 2
-start_block = $START_BLOCK
 poll_interval_ms = 500
 
-[[chains]] # read as TRON: blocks applied once solidified (19 deep), through the Solidity node's JSON-RPC
+[[chains]]
 chain_id = $TRON_CHAIN_ID
-rpc_url = "$TRON_SOLIDITY_RPC"
-tron = "solidity_latest"
-contract = "$TRON_SETTLEMENT"
-confirmations = 0
-start_block = $TRON_START_BLOCK
 poll_interval_ms = 500
 EOF
 
@@ -379,20 +396,14 @@ interval_secs = 10
 max_lag_blocks = 20
 metrics_address = "127.0.0.1:$RECONCILER_METRICS_PORT"
 runbook_base = "file://$ROOT/ops/runbooks"
+chain_spec = "chains.toml"   # the TRON chain's custody is read at its Solidity node's latest (the solidified block)
 
 [[chains]]
 chain_id = 31337
-rpc_url = "$RPC"
-contract = "$SETTLEMENT"
-confirmations = 2
 operator = "$ADMIN"
 
-[[chains]] # TRON: custody read at the Solidity node's latest (the solidified block), no historical state
+[[chains]]
 chain_id = $TRON_CHAIN_ID
-rpc_url = "$TRON_SOLIDITY_RPC"
-tron = true
-contract = "$TRON_SETTLEMENT"
-confirmations = 0
 operator = "$ADMIN"
 native_decimals = 18 # the stand-in's native coin is anvil's (a real TRON chain: 6, TRX in SUN)
 EOF

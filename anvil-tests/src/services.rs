@@ -172,19 +172,51 @@ pub fn database_url(name: &str) -> eyre::Result<String> {
     Ok(url.to_string())
 }
 
-/// A listener config for one chain (TOML), with `extra` lines added to the chain's table.
-pub fn listener_config(
-    database_url: &str,
+/// A TRON chain's `[chains.tron]` table in a chain spec ([`chain_spec`]).
+#[derive(Clone, Copy, Debug)]
+pub struct TronEndpoints<'a> {
+    /// java-tron's gRPC `Wallet` (the API sends payouts through it); none for a spec only the listener reads.
+    pub grpc_url: Option<&'a str>,
+    /// java-tron's gRPC `WalletSolidity`.
+    pub solidity_grpc_url: Option<&'a str>,
+    /// The Solidity node's JSON-RPC.
+    pub solidity_rpc_url: &'a str,
+}
+
+/// A chain spec (TOML, `service_kit::chain_spec`) declaring one chain: its Settlement deployed at `start_block`,
+/// read through `rpc_url` with `confirmations`, and a TRON chain's endpoints (`solidity_latest` finality).
+pub fn chain_spec(
     chain_id: u64,
+    settlement: alloy::primitives::Address,
     rpc_url: &str,
-    contract: alloy::primitives::Address,
-    start_block: u64,
     confirmations: u64,
-    extra: &str,
+    start_block: u64,
+    tron: Option<TronEndpoints<'_>>,
 ) -> String {
+    let mut spec = format!(
+        "[[chains]]\nchain_id = {chain_id}\nsettlement = \"{settlement}\"\nrpc_url = \"{rpc_url}\"\n\
+         confirmations = {confirmations}\nstart_block = {start_block}\n"
+    );
+    if let Some(tron) = tron {
+        spec.push_str(&format!(
+            "[chains.tron]\nsolidity_rpc_url = \"{}\"\nfinality = \"solidity_latest\"\n",
+            tron.solidity_rpc_url
+        ));
+        for (key, url) in [("grpc_url", tron.grpc_url), ("solidity_grpc_url", tron.solidity_grpc_url)] {
+            if let Some(url) = url {
+                spec.push_str(&format!("{key} = \"{url}\"\n"));
+            }
+        }
+    }
+    spec
+}
+
+/// A listener config (TOML) following the chains of the chain spec at `spec`, with `tuning` lines added to
+/// `chain_id`'s `[[chains]]` entry.
+pub fn listener_config(database_url: &str, spec: &std::path::Path, chain_id: u64, tuning: &str) -> String {
     format!(
-        "database_url = \"{database_url}\"\n\n[[chains]]\nchain_id = {chain_id}\nrpc_url = \"{rpc_url}\"\n\
-         contract = \"{contract}\"\nconfirmations = {confirmations}\nstart_block = {start_block}\n{extra}\n"
+        "database_url = \"{database_url}\"\nchain_spec = \"{}\"\n\n[[chains]]\nchain_id = {chain_id}\n{tuning}\n",
+        spec.display()
     )
 }
 
@@ -392,20 +424,29 @@ pub async fn start_backend_with_metrics(
     signer_url: &str,
     caller_secret: &str,
 ) -> eyre::Result<(Service, String, String)> {
-    start_backend_for(dir, chain, database_url, signer_url, caller_secret, "").await
+    start_backend_for(dir, chain, database_url, signer_url, caller_secret, BackendChain::default()).await
 }
 
-/// As [`start_backend_with_metrics`], with `chain_fields` added to the chain's `[[chains]]` entry (e.g. a TRON
-/// chain's `tron_grpc_url = "…"`).
+/// How a test backend sees its chain: the chain spec it reads (none: one written for the chain's own RPC with one
+/// confirmation) and `tuning` fields added to the chain's `APP_CHAINS` entry (e.g. `, signature_ttl_secs = 30`).
+#[derive(Clone, Debug, Default)]
+pub struct BackendChain<'a> {
+    /// The chain spec; none, the chain read through its anvil with one confirmation.
+    pub spec: Option<std::path::PathBuf>,
+    /// Fields added to the chain's `[[chains]]` tuning (each after a comma).
+    pub tuning: &'a str,
+}
+
+/// As [`start_backend_with_metrics`], seeing its chain as `backend_chain` says.
 pub async fn start_backend_for(
     dir: &WorkDir,
     chain: &crate::devchain::DevChain,
     database_url: &str,
     signer_url: &str,
     caller_secret: &str,
-    chain_fields: &str,
+    backend_chain: BackendChain<'_>,
 ) -> eyre::Result<(Service, String, String)> {
-    start_backend_configured(dir, chain, database_url, signer_url, caller_secret, chain_fields, "").await
+    start_backend_configured(dir, chain, database_url, signer_url, caller_secret, backend_chain, "").await
 }
 
 /// As [`start_backend_for`], with `extra` TOML appended to the backend's configuration file (e.g. a
@@ -416,14 +457,22 @@ pub async fn start_backend_configured(
     database_url: &str,
     signer_url: &str,
     caller_secret: &str,
-    chain_fields: &str,
+    backend_chain: BackendChain<'_>,
     extra: &str,
 ) -> eyre::Result<(Service, String, String)> {
     let port = free_port()?;
     let metrics_port = free_port()?;
     let deployment = chain.deployment();
+    let spec = match backend_chain.spec {
+        Some(spec) => spec,
+        None => {
+            let spec = chain_spec(deployment.chain_id, chain.settlement, &chain.rpc_url(), 1, chain.deploy_block, None);
+            dir.write(&format!("backend-chains-{port}.toml"), &spec)?
+        }
+    };
     let config = format!(
-        r#"[application]
+        r#"chain_spec = "{spec}"
+[application]
 host = "127.0.0.1"
 port = {port}
 metrics_address = "127.0.0.1:{metrics_port}"
@@ -456,18 +505,17 @@ caller_id = "backend"
 caller_secret = "{caller_secret}"
 {extra}
 "#,
+        spec = spec.display(),
         pid = std::process::id(),
         chain_id = deployment.chain_id,
         admin = deployment.admin,
     );
     let config = dir.write("backend.toml", &config)?;
-    // The operator key may not be in the file: the whole chain table comes through the environment.
+    // The operator key may not be in the file: the chain's tuning comes through the environment.
     let operator = alloy::hex::encode_prefixed(chain.admin.to_bytes());
     let chains = format!(
-        r#"[{{ chain_id = {}, settlement = "{}", rpc_url = "{}", operator_key = "{operator}", insecure_operator_key = true, confirmations = 1{chain_fields} }}]"#,
-        deployment.chain_id,
-        deployment.settlement,
-        chain.rpc_url()
+        r#"[{{ chain_id = {}, operator_key = "{operator}", insecure_operator_key = true{} }}]"#,
+        deployment.chain_id, backend_chain.tuning
     );
     let envs = [("APP_CONFIG", config.to_str().expect("utf-8 path")), ("APP_CHAINS", chains.as_str())];
     let mut backend = Service::start(dir, "backend", "backend", &[], &envs)?;

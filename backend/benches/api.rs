@@ -117,14 +117,13 @@ admin_signing_per_wallet = 1000000
 url = "{signer_url}"
 caller_id = "{CALLER}"
 caller_secret = "{CALLER_SECRET}"
-[[chains]]
-chain_id = {CHAIN}
-settlement = "{SETTLEMENT:#x}"
 "#,
         pid = std::process::id(),
         metrics = if metrics { "metrics_address = \"127.0.0.1:0\"" } else { "" },
     );
-    Ok(Settings::from_sources(&file, std::iter::empty())?)
+    let mut settings = Settings::from_sources(&file, std::iter::empty())?;
+    settings.chains = vec![backend::config::ChainSettings::new(CHAIN, SETTLEMENT)];
+    Ok(settings)
 }
 
 async fn post_json(client: &reqwest::Client, url: &str, body: &Value, token: Option<&str>) -> eyre::Result<Value> {

@@ -1,10 +1,12 @@
 //! Settings of the API service: a TOML file overlaid with `APP_…` environment variables
 //! (`APP_AUTH__JWT_SECRET=…` sets `auth.jwt_secret`), so one binary runs everywhere.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use alloy::primitives::Address;
 use secrecy::SecretString;
 use serde::Deserialize;
+use service_kit::chain_spec::{ChainSpec, ChainSpecs, beside};
 
 /// Everything the service needs to start; secrets print as `[REDACTED]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -24,9 +26,18 @@ pub struct Settings {
     /// `[signer]`: the signing service; absent, endpoints that need a signature answer 503 `signer_unavailable`.
     #[serde(default)]
     pub signer: Option<SignerSettings>,
-    /// The Settlement contract of each chain the API hands out payloads for
-    /// (`[[chains]]` tables: `chain_id = 56`, `settlement = "0x…"`).
+    /// The chain spec ([`service_kit::chain_spec`]): every chain the API serves, with its Settlement contract,
+    /// RPC, confirmations and (TRON) endpoints. A relative path is read beside this file; unset, no chain is served
+    /// (payload routes answer 503 `chain_not_configured`).
     #[serde(default)]
+    pub chain_spec: Option<PathBuf>,
+    /// `[[chains]]`: the API's tuning of chains of the spec, keyed by `chain_id` (operator key, signature
+    /// lifetime, TRON fee limits, what the pages show).
+    #[serde(default, rename = "chains")]
+    pub chain_tuning: Vec<ChainTuning>,
+    /// The chains served: each chain of the spec with its tuning (or the defaults), resolved when the settings are
+    /// read; code may set it directly.
+    #[serde(skip)]
     pub chains: Vec<ChainSettings>,
     /// WalletConnect for the dApp (`[walletconnect] project_id = "…"`); absent, the page offers only the wallets
     /// in the browser (and links that open it in a wallet app).
@@ -127,30 +138,23 @@ impl WalletConnectSettings {
     }
 }
 
-/// One chain the backend serves: where its Settlement contract is (0x hex; a TRON contract
-/// by its 20-byte hex form). Register/retopup payloads for an asset of a chain not listed
-/// here answer 503 `chain_not_configured`.
+/// The API's tuning of one chain of the chain spec (`[[chains]]`, keyed by `chain_id`). Register/retopup payloads
+/// for an asset of a chain the spec does not declare answer 503 `chain_not_configured`.
 ///
-/// With `rpc_url` the admin API reads the contract's balance and, with an operator key, sends payout batches.
-/// The operator key comes from an encrypted keystore (`operator_keystore`, passphrase from
-/// `APP_…` environment, never the file); a raw hex `operator_key` is accepted only with
-/// `insecure_operator_key = true`, for development chains.
+/// With the spec's `rpc_url` the admin API reads the contract's balance and, with an operator key, sends payout
+/// batches. The operator key comes from an encrypted keystore (`operator_keystore`, passphrase from `APP_…`
+/// environment, never the file); a raw hex `operator_key` is accepted only with `insecure_operator_key = true`, for
+/// development chains.
 ///
-/// On a TRON chain, `tron_grpc_url` (java-tron's gRPC `Wallet`, with `tron_solidity_grpc_url` for its
-/// `WalletSolidity`) makes payouts go through TRON's own API with `tronic`: the signed transaction is kept
-/// before its broadcast and broadcast again until provably dead; its `fee_limit` is estimated and capped by
-/// `payout_fee_limit_cap_sun`, its lifetime is `payout_tx_expiration_secs`, and an outcome is final once
-/// solidified (`confirmations` does not apply).
+/// On a TRON chain (the spec's `[chains.tron]`), payouts go through java-tron's gRPC API with `tronic`: the signed
+/// transaction is kept before its broadcast and broadcast again until provably dead; its `fee_limit` is estimated
+/// and capped by `payout_fee_limit_cap_sun`, its lifetime is `payout_tx_expiration_secs`, and an outcome is final
+/// once solidified.
 #[derive(Debug, Clone, Deserialize)]
-pub struct ChainSettings {
-    /// The chain's id; each chain may be listed once.
+#[serde(deny_unknown_fields)]
+pub struct ChainTuning {
+    /// The chain, as the chain spec declares it; each chain may be tuned once.
     pub chain_id: u64,
-    /// Address of the chain's Settlement contract, 0x hex.
-    pub settlement: String,
-    /// JSON-RPC endpoint for reading the contract and sending payout batches; unset, calls that need it answer
-    /// 503 `chain_rpc_not_configured`. May carry a key: never shown to clients.
-    #[serde(default)]
-    pub rpc_url: Option<String>,
     /// Path of an encrypted JSON keystore holding the operator key (OPERATOR_ROLE: sends payout batches).
     #[serde(default)]
     pub operator_keystore: Option<String>,
@@ -163,21 +167,12 @@ pub struct ChainSettings {
     /// Allows a raw `operator_key` (development chains only); default false.
     #[serde(default)]
     pub insecure_operator_key: bool,
-    /// Blocks on top of a payout transaction's block before its outcome counts as final.
-    #[serde(default = "default_confirmations")]
-    pub confirmations: u64,
     /// Lifetime of payout-batch and treasury-transfer signatures (must be within the signer's horizon).
     #[serde(default = "default_signature_ttl_secs")]
     pub signature_ttl_secs: u64,
     /// On a TRON chain: the `fee_limit` (SUN) suggested to wallets for a register or retopup call.
     #[serde(default = "default_fee_limit_sun")]
     pub fee_limit_sun: u64,
-    /// TRON: the full node's gRPC endpoint; set, payouts go through TRON's gRPC API.
-    #[serde(default)]
-    pub tron_grpc_url: Option<String>,
-    /// TRON: the solidity node's gRPC endpoint; unset, the solidified block comes from `GetNodeInfo`.
-    #[serde(default)]
-    pub tron_solidity_grpc_url: Option<String>,
     /// TRON: the highest `fee_limit` (SUN) a payout transaction may carry.
     #[serde(default = "default_payout_fee_limit_cap_sun")]
     pub payout_fee_limit_cap_sun: u64,
@@ -188,7 +183,7 @@ pub struct ChainSettings {
     #[serde(default)]
     pub name: Option<String>,
     /// An RPC URL wallets may use (`wallet_addEthereumChain` when a wallet does not know the chain). Public: never
-    /// the backend's own `rpc_url`, which may carry a key.
+    /// the spec's `rpc_url`, which may carry a key.
     #[serde(default, alias = "rpc_url_public")]
     pub public_rpc_url: Option<String>,
     /// The chain's block explorer (`https://bscscan.com`, `https://nile.tronscan.org`): the pages link each
@@ -198,6 +193,36 @@ pub struct ChainSettings {
     /// The native coin as wallets show it (`wallet_addEthereumChain`'s `nativeCurrency`); unset, the page's table.
     #[serde(default)]
     pub native_currency: Option<NativeCurrency>,
+}
+
+impl ChainTuning {
+    /// The defaults for `chain_id`: no operator key, the default lifetimes and fee limits, nothing for the pages.
+    pub fn defaults(chain_id: u64) -> Self {
+        Self {
+            chain_id,
+            operator_keystore: None,
+            operator_keystore_passphrase: None,
+            operator_key: None,
+            insecure_operator_key: false,
+            signature_ttl_secs: default_signature_ttl_secs(),
+            fee_limit_sun: default_fee_limit_sun(),
+            payout_fee_limit_cap_sun: default_payout_fee_limit_cap_sun(),
+            payout_tx_expiration_secs: default_payout_tx_expiration_secs(),
+            name: None,
+            public_rpc_url: None,
+            explorer_url: None,
+            native_currency: None,
+        }
+    }
+}
+
+/// One chain the API serves: as the chain spec declares it, and as the API is tuned for it.
+#[derive(Debug, Clone)]
+pub struct ChainSettings {
+    /// The chain spec's declaration.
+    pub spec: ChainSpec,
+    /// The API's `[[chains]]` entry for it, or the defaults.
+    pub tuning: ChainTuning,
 }
 
 /// A chain's native coin, as EIP-3085 (`wallet_addEthereumChain`) describes it.
@@ -212,28 +237,10 @@ pub struct NativeCurrency {
 }
 
 impl ChainSettings {
-    /// A chain with its Settlement contract only (no RPC, no operator key), defaults elsewhere.
-    pub fn new(chain_id: u64, settlement: impl Into<String>) -> Self {
-        Self {
-            chain_id,
-            settlement: settlement.into(),
-            rpc_url: None,
-            operator_keystore: None,
-            operator_keystore_passphrase: None,
-            operator_key: None,
-            insecure_operator_key: false,
-            confirmations: default_confirmations(),
-            signature_ttl_secs: default_signature_ttl_secs(),
-            fee_limit_sun: default_fee_limit_sun(),
-            tron_grpc_url: None,
-            tron_solidity_grpc_url: None,
-            payout_fee_limit_cap_sun: default_payout_fee_limit_cap_sun(),
-            payout_tx_expiration_secs: default_payout_tx_expiration_secs(),
-            name: None,
-            public_rpc_url: None,
-            explorer_url: None,
-            native_currency: None,
-        }
+    /// A chain with its Settlement contract only (no RPC, no operator key), one confirmation, defaults elsewhere.
+    pub fn new(chain_id: u64, settlement: Address) -> Self {
+        let spec = ChainSpec { confirmations: 1, ..ChainSpec::new(chain_id, settlement) };
+        Self { spec, tuning: ChainTuning::defaults(chain_id) }
     }
 }
 
@@ -252,10 +259,6 @@ fn default_payout_fee_limit_cap_sun() -> u64 {
 /// Ten minutes: long enough for a busy node, short enough that a lost transaction is provably dead soon.
 fn default_payout_tx_expiration_secs() -> u64 {
     600
-}
-
-fn default_confirmations() -> u64 {
-    1
 }
 
 fn default_signature_ttl_secs() -> u64 {
@@ -425,17 +428,23 @@ pub enum ConfigError {
 }
 
 impl Settings {
-    /// Reads `APP_CONFIG` (default `backend/configuration.toml`) and overlays `APP_…` variables.
+    /// Reads `APP_CONFIG` (default `backend/configuration.toml`), overlays `APP_…` variables and reads the chain spec
+    /// it names (a relative path beside that file).
     pub fn load() -> Result<Self, ConfigError> {
         let path = std::env::var("APP_CONFIG").unwrap_or_else(|_| "backend/configuration.toml".into());
-        let text =
-            std::fs::read_to_string(Path::new(&path)).map_err(|e| service_kit::config::ConfigError::Read(path, e))?;
-        Self::from_sources(&text, std::env::vars())
+        let text = std::fs::read_to_string(Path::new(&path))
+            .map_err(|e| service_kit::config::ConfigError::Read(path.clone(), e))?;
+        Self::read(&text, std::env::vars(), Path::new(&path))
     }
 
-    /// The file text overlaid with `APP_SECTION__KEY=value` pairs ([`service_kit::config`]); operator keys are
-    /// refused in the file.
+    /// The file text overlaid with `APP_SECTION__KEY=value` pairs ([`service_kit::config`]), a relative
+    /// `chain_spec` read from the working directory; operator keys are refused in the file.
     pub fn from_sources(file: &str, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        Self::read(file, env, Path::new("configuration.toml"))
+    }
+
+    /// [`Self::from_sources`] for the file at `path`, whose directory a relative `chain_spec` is read from.
+    fn read(file: &str, env: impl IntoIterator<Item = (String, String)>, path: &Path) -> Result<Self, ConfigError> {
         let root: toml::Table = file.parse()?;
         // Keys belong in the environment or a keystore, never in a file that is committed or copied around.
         for chain in root.get("chains").and_then(|c| c.as_array()).into_iter().flatten() {
@@ -445,10 +454,26 @@ impl Settings {
                 }
             }
         }
-        let settings: Self = service_kit::config::layered(root, "APP_", env)?;
+        let mut settings: Self = service_kit::config::layered(root, "APP_", env)?;
         if let Some(wc) = &settings.walletconnect {
             wc.validate()?;
         }
+        let specs = match &settings.chain_spec {
+            Some(spec) => ChainSpecs::load(&beside(path, spec)).map_err(|e| ConfigError::Invalid(e.to_string()))?,
+            None if settings.chain_tuning.is_empty() => return Ok(settings),
+            None => {
+                return Err(ConfigError::Invalid(
+                    "[[chains]] tunes chains, but no chain_spec declares them: set chain_spec".into(),
+                ));
+            }
+        };
+        let tuning = std::mem::take(&mut settings.chain_tuning);
+        settings.chains = specs
+            .join(tuning, |t| t.chain_id, ChainTuning::defaults)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?
+            .into_iter()
+            .map(|(spec, tuning)| ChainSettings { spec, tuning })
+            .collect();
         Ok(settings)
     }
 }

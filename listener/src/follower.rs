@@ -31,15 +31,8 @@ const HEADER_ATTEMPTS: u32 = 3;
 /// java-tron's `eth_getLogs` refuses `to − from > 5000`; a query here spans at most this many blocks.
 pub const TRON_MAX_LOG_RANGE: u64 = 5_000;
 
-/// How a TRON chain's listener learns the solidified (irreversible) head.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TronFinality {
-    /// The provider is a Solidity node's JSON-RPC: its `latest` is the solidified block.
-    SolidityLatest,
-    /// The `finalized` block tag (java-tron ≥ 4.8.0), on a full or a Solidity node.
-    FinalizedTag,
-}
+/// How a TRON chain's listener learns the solidified (irreversible) head; declared in the chain spec.
+pub use service_kit::chain_spec::TronFinality;
 const HEADER_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Per-chain settings of the follower.

@@ -24,7 +24,7 @@ pub async fn run(config: ListenerConfig, shutdown: impl Future<Output = ()>) -> 
     if let Some(address) = config.metrics_address {
         let socket = tokio::net::TcpListener::bind(address).await?;
         tracing::info!(%address, "serving metrics");
-        let ids = config.chains.iter().map(|c| c.chain_id).collect();
+        let ids = config.chains.iter().map(|c| c.spec.chain_id).collect();
         let (pool, metrics) = (pool.clone(), metrics.clone());
         chains.spawn(async move { Ok::<(), eyre::Report>(crate::metrics::serve(socket, pool, ids, metrics).await?) });
     }
@@ -41,22 +41,25 @@ pub async fn run(config: ListenerConfig, shutdown: impl Future<Output = ()>) -> 
     Ok(())
 }
 
-#[tracing::instrument(skip_all, fields(chain_id = chain.chain_id))]
+#[tracing::instrument(skip_all, fields(chain_id = chain.spec.chain_id))]
 async fn follow(pool: PgPool, chain: ChainConfig, metrics: Arc<ListenerMetrics>) -> eyre::Result<()> {
-    let _lock = acquire_chain_lock(&pool, chain.chain_id, Duration::from_secs(5)).await?;
+    let spec = &chain.spec;
+    let _lock = acquire_chain_lock(&pool, spec.chain_id, Duration::from_secs(5)).await?;
     tracing::info!("active listener for chain");
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.rpc_timeout_secs)).build()?;
-    let provider = ProviderBuilder::new().connect_reqwest(http, chain.rpc_url.parse()?).erased();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.tuning.rpc_timeout_secs)).build()?;
+    // On TRON the endpoint whose `latest` is solidified (or the full node, read by the `finalized` tag).
+    let (rpc_url, tron) = spec.final_rpc_url("listener")?;
+    let provider = ProviderBuilder::new().connect_reqwest(http, rpc_url.parse()?).erased();
     let mut follower_config = FollowerConfig {
-        max_range: chain.max_log_range,
-        ..FollowerConfig::new(chain.chain_id, chain.contract, chain.confirmations)
+        max_range: chain.tuning.max_log_range,
+        ..FollowerConfig::new(spec.chain_id, spec.settlement, spec.confirmations)
     };
-    if let Some(finality) = chain.tron {
+    if let Some(finality) = tron {
         follower_config = follower_config.on_tron(finality);
     }
     let follower = ChainFollower::new(provider, follower_config);
-    let ledger = ChainLedger::open(pool, chain.chain_id).await?;
-    let mut listener = ChainListener::new(follower, ledger, chain.start_block).with_metrics(metrics);
+    let ledger = ChainLedger::open(pool, spec.chain_id).await?;
+    let mut listener = ChainListener::new(follower, ledger, spec.start_block).with_metrics(metrics);
     listener.run(chain.poll_interval(), std::future::pending()).await?;
     Ok(())
 }

@@ -1,21 +1,28 @@
-//! `reconciler <config.toml>`: chains to watch, where alerts go, how often; `RECONCILER_DATABASE_URL` overrides
-//! the database.
+//! `reconciler <config.toml>`: where alerts go, how often, and the reconciler's tuning of each chain of the chain
+//! spec the file names ([`service_kit::chain_spec`]); `RECONCILER_DATABASE_URL` overrides the database.
 
-use std::{path::Path, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use alloy::primitives::Address;
 use serde::Deserialize;
+use service_kit::chain_spec::{ChainSpec, ChainSpecs, beside};
 
 use crate::alerts::{AlertSink, AlertmanagerWebhook, PagerDuty};
 
 /// The reconciler's configuration file (TOML), overlaid with `RECONCILER_…` variables.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReconcilerConfig {
+pub struct ReconcilerFile {
     /// The ledger's Postgres database (`RECONCILER_DATABASE_URL` overrides it).
     pub database_url: String,
-    /// The chains to reconcile; at least one.
-    pub chains: Vec<ChainConfig>,
+    /// The chain spec: every chain it declares is reconciled. A relative path is read beside this file.
+    pub chain_spec: PathBuf,
+    /// The reconciler's tuning per chain, keyed by `chain_id`; a chain without an entry gets the defaults.
+    #[serde(default)]
+    pub chains: Vec<ChainTuning>,
     /// Where alert changes are sent (each to every sink); none by default.
     #[serde(default)]
     pub sinks: Vec<SinkConfig>,
@@ -37,18 +44,12 @@ pub struct ReconcilerConfig {
     pub runbook_base: Option<String>,
 }
 
-/// One chain to reconcile.
+/// The reconciler's tuning of one chain (`[[chains]]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ChainConfig {
-    /// The chain's id.
+pub struct ChainTuning {
+    /// The chain, as the chain spec declares it.
     pub chain_id: u64,
-    /// The chain's JSON-RPC endpoint (on TRON, see `tron`).
-    pub rpc_url: String,
-    /// The Settlement contract (custody).
-    pub contract: Address,
-    /// The listener's confirmation depth on this chain (for the lag check).
-    pub confirmations: u64,
     /// Tokens to reconcile (zero address = native coin); empty = every asset of the chain in the ledger.
     #[serde(default)]
     pub assets: Vec<Address>,
@@ -61,11 +62,50 @@ pub struct ChainConfig {
     /// Decimals of the chain's native coin (18 on EVM chains; TRX has 6).
     #[serde(default = "default_native_decimals")]
     pub native_decimals: u32,
-    /// A TRON chain: `rpc_url` must be a Solidity node's JSON-RPC (java-tron serves no historical state; its
-    /// Solidity node's `latest` is the solidified block, which custody is compared at). Set `confirmations = 0`
-    /// as for the listener.
-    #[serde(default)]
-    pub tron: bool,
+}
+
+impl ChainTuning {
+    /// The defaults for `chain_id`: every asset, no operator, 18 decimals.
+    pub fn defaults(chain_id: u64) -> Self {
+        Self {
+            chain_id,
+            assets: Vec::new(),
+            rpc_timeout_secs: default_rpc_timeout(),
+            operator: None,
+            native_decimals: default_native_decimals(),
+        }
+    }
+}
+
+/// One chain to reconcile: its spec (custody is compared `confirmations` below the head, or on TRON at the
+/// Solidity node's `latest`) and the reconciler's tuning of it.
+#[derive(Debug, Clone)]
+pub struct ChainConfig {
+    /// The chain as the chain spec declares it.
+    pub spec: ChainSpec,
+    /// What the reconciler reads of it.
+    pub tuning: ChainTuning,
+}
+
+/// The reconciler's configuration with its chains resolved from the chain spec.
+#[derive(Debug, Clone)]
+pub struct ReconcilerConfig {
+    /// The ledger's Postgres database.
+    pub database_url: String,
+    /// The chains to reconcile; at least one.
+    pub chains: Vec<ChainConfig>,
+    /// Where alert changes are sent (each to every sink).
+    pub sinks: Vec<SinkConfig>,
+    /// Confirmed blocks the listener may be behind before `listener_lag` fires.
+    pub max_lag_blocks: u64,
+    /// Seconds between scheduled runs.
+    pub interval_secs: u64,
+    /// Milliseconds between looks for on-demand reconcile requests.
+    pub request_poll_ms: u64,
+    /// Where `GET /metrics` is served; none when absent.
+    pub metrics_address: Option<std::net::SocketAddr>,
+    /// Where `ops/runbooks/` is published.
+    pub runbook_base: Option<String>,
 }
 
 /// An alert sink, chosen by `kind` (`alertmanager` or `pagerduty`).
@@ -102,6 +142,15 @@ impl SinkConfig {
     }
 }
 
+impl ReconcilerFile {
+    /// The file text overlaid with `RECONCILER_DATABASE_URL`-style pairs ([`service_kit::config`]).
+    pub fn from_sources(text: &str, env: impl IntoIterator<Item = (String, String)>) -> eyre::Result<Self> {
+        let file: Self = service_kit::config::from_sources(text, "RECONCILER_", env)?;
+        eyre::ensure!(file.interval_secs > 0, "interval_secs must be positive");
+        Ok(file)
+    }
+}
+
 fn default_max_lag() -> u64 {
     20
 }
@@ -119,23 +168,35 @@ fn default_rpc_timeout() -> u64 {
 }
 
 impl ReconcilerConfig {
-    /// Reads `path` overlaid with `RECONCILER_…` variables ([`service_kit::config`]).
+    /// Reads `path` overlaid with `RECONCILER_…` variables, and the chain spec it names.
     pub fn load(path: &Path) -> eyre::Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| eyre::eyre!("reading {}: {e}", path.display()))?;
-        Self::from_sources(&text, std::env::vars())
+        let file = ReconcilerFile::from_sources(&text, std::env::vars())?;
+        let specs = ChainSpecs::load(&beside(path, &file.chain_spec))?;
+        Self::resolve(file, &specs)
     }
 
-    /// The file text alone.
-    pub fn parse(text: &str) -> eyre::Result<Self> {
-        Self::from_sources(text, std::iter::empty())
+    /// The file's text with its chains taken from the chain spec `specs` (the file's `chain_spec` is not read).
+    pub fn parse(text: &str, specs: &ChainSpecs) -> eyre::Result<Self> {
+        Self::resolve(ReconcilerFile::from_sources(text, std::iter::empty())?, specs)
     }
 
-    /// The file text overlaid with `RECONCILER_DATABASE_URL`-style pairs.
-    pub fn from_sources(text: &str, env: impl IntoIterator<Item = (String, String)>) -> eyre::Result<Self> {
-        let config: Self = service_kit::config::from_sources(text, "RECONCILER_", env)?;
-        eyre::ensure!(!config.chains.is_empty(), "no chains configured");
-        eyre::ensure!(config.interval_secs > 0, "interval_secs must be positive");
-        Ok(config)
+    /// `file` with its chains taken from `specs`; each chain needs an RPC endpoint (on TRON, the Solidity node's).
+    pub fn resolve(file: ReconcilerFile, specs: &ChainSpecs) -> eyre::Result<Self> {
+        let chains = specs.join(file.chains, |t| t.chain_id, ChainTuning::defaults)?;
+        for (spec, _) in chains.iter().filter(|(spec, _)| spec.tron.is_none()) {
+            spec.require_rpc_url("reconciler")?;
+        }
+        Ok(Self {
+            database_url: file.database_url,
+            chains: chains.into_iter().map(|(spec, tuning)| ChainConfig { spec, tuning }).collect(),
+            sinks: file.sinks,
+            max_lag_blocks: file.max_lag_blocks,
+            interval_secs: file.interval_secs,
+            request_poll_ms: file.request_poll_ms,
+            metrics_address: file.metrics_address,
+            runbook_base: file.runbook_base,
+        })
     }
 
     /// `interval_secs` as a duration: the time between scheduled runs.
@@ -153,17 +214,24 @@ impl ReconcilerConfig {
 mod tests {
     use super::*;
 
+    const SPEC: &str = r#"
+[[chains]]
+chain_id = 31337
+settlement = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+rpc_url = "http://127.0.0.1:8545"
+confirmations = 2
+start_block = 1
+"#;
+
     #[test]
-    fn parses_chains_and_both_sink_kinds() {
+    fn parses_tuning_and_both_sink_kinds() {
         let config = ReconcilerConfig::parse(
             r#"
             database_url = "postgres://x"
+            chain_spec = "chains.toml"
             max_lag_blocks = 5
             [[chains]]
             chain_id = 31337
-            rpc_url = "http://127.0.0.1:8545"
-            contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-            confirmations = 2
             assets = ["0x0000000000000000000000000000000000000000"]
             [[sinks]]
             kind = "alertmanager"
@@ -175,17 +243,27 @@ mod tests {
             routing_key = "k"
             source = "devnet"
             "#,
+            &ChainSpecs::parse(SPEC).unwrap(),
         )
         .unwrap();
-        assert_eq!(config.chains[0].assets, [Address::ZERO]);
+        assert_eq!(config.chains[0].tuning.assets, [Address::ZERO]);
+        assert_eq!(config.chains[0].spec.confirmations, 2);
         assert_eq!(config.interval_secs, 60);
         assert!(matches!(config.sinks[1].sink(), AlertSink::PagerDuty(_)));
+        let stray = ReconcilerConfig::parse(
+            "database_url = \"x\"\nchain_spec = \"c\"\n[[chains]]\nchain_id = 56\n",
+            &ChainSpecs::parse(SPEC).unwrap(),
+        )
+        .unwrap_err();
+        assert!(stray.to_string().contains("does not declare"), "{stray}");
     }
 
     #[test]
-    fn the_example_config_parses() {
-        let config = ReconcilerConfig::parse(include_str!("../reconciler.example.toml")).unwrap();
+    fn the_example_config_loads_with_its_spec() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("reconciler.example.toml");
+        let config = ReconcilerConfig::load(&path).unwrap();
         assert_eq!(config.sinks.len(), 2);
-        assert!(config.chains[0].assets.is_empty());
+        assert!(config.chains[0].tuning.assets.is_empty());
+        assert_eq!(config.chains[0].spec.chain_id, 31337);
     }
 }

@@ -52,10 +52,18 @@ impl ReconcilerMetrics {
     pub fn from_config(pool: PgPool, config: &ReconcilerConfig) -> eyre::Result<Self> {
         let mut operators = Vec::new();
         for chain in &config.chains {
-            if let Some(operator) = chain.operator {
-                let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.rpc_timeout_secs)).build()?;
-                let provider = ProviderBuilder::new().connect_reqwest(http, chain.rpc_url.parse()?).erased();
-                operators.push((chain.chain_id, operator, chain.native_decimals, provider));
+            if let Some(operator) = chain.tuning.operator {
+                let http =
+                    reqwest::Client::builder().timeout(Duration::from_secs(chain.tuning.rpc_timeout_secs)).build()?;
+                // The operator's balance at the head: any node's JSON-RPC (on TRON the full node's, else the
+                // Solidity node's).
+                let url = match (&chain.spec.rpc_url, &chain.spec.tron) {
+                    (Some(url), _) => url.as_str(),
+                    (None, Some(tron)) => tron.solidity_rpc_url.as_str(),
+                    (None, None) => chain.spec.require_rpc_url("reconciler")?,
+                };
+                let provider = ProviderBuilder::new().connect_reqwest(http, url.parse()?).erased();
+                operators.push((chain.spec.chain_id, operator, chain.tuning.native_decimals, provider));
             }
         }
         Ok(Self { pool, operators })

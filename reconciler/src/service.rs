@@ -4,6 +4,7 @@
 
 use std::{collections::BTreeSet, future::Future, time::Duration};
 
+use abi::chain::Family;
 use alloy::{
     primitives::Address,
     providers::{DynProvider, Provider, ProviderBuilder},
@@ -24,7 +25,8 @@ use crate::{
 pub struct ChainTarget {
     /// The chain's id.
     pub chain_id: u64,
-    /// The chain's JSON-RPC provider.
+    /// The chain's JSON-RPC provider; on a TRON chain ([`Family::of`] its id) a Solidity node's, whose `latest` is
+    /// the solidified block custody is read at ([`figures::read_tron_chain`]).
     pub provider: DynProvider,
     /// The Settlement contract (custody).
     pub contract: Address,
@@ -32,23 +34,25 @@ pub struct ChainTarget {
     pub confirmations: u64,
     /// Empty = every asset the ledger has on this chain.
     pub assets: Vec<Address>,
-    /// A TRON chain: `provider` is a Solidity node's JSON-RPC, custody is read at its `latest`
-    /// ([`figures::read_tron_chain`]).
-    pub tron: bool,
 }
 
 impl ChainTarget {
-    /// The target `chain` describes, its provider abandoning a request after `rpc_timeout_secs`.
+    /// The target `chain` describes, its provider (on TRON the spec's Solidity JSON-RPC) abandoning a request after
+    /// `rpc_timeout_secs`.
     pub fn from_config(chain: &ChainConfig) -> eyre::Result<Self> {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.rpc_timeout_secs)).build()?;
-        let provider = ProviderBuilder::new().connect_reqwest(http, chain.rpc_url.parse()?).erased();
+        let spec = &chain.spec;
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.tuning.rpc_timeout_secs)).build()?;
+        let url = match &spec.tron {
+            Some(tron) => tron.solidity_rpc_url.as_str(),
+            None => spec.require_rpc_url("reconciler")?,
+        };
+        let provider = ProviderBuilder::new().connect_reqwest(http, url.parse()?).erased();
         Ok(Self {
-            chain_id: chain.chain_id,
+            chain_id: spec.chain_id,
             provider,
-            contract: chain.contract,
-            confirmations: chain.confirmations,
-            assets: chain.assets.clone(),
-            tron: chain.tron,
+            contract: spec.settlement,
+            confirmations: spec.confirmations,
+            assets: chain.tuning.assets.clone(),
         })
     }
 }
@@ -235,7 +239,7 @@ impl Reconciler {
         };
         let (pool, provider, id, contract, confirmations) =
             (&self.pool, &chain.provider, chain.chain_id, chain.contract, chain.confirmations);
-        let figures = if chain.tron {
+        let figures = if Family::of(id) == Family::Tron {
             figures::read_tron_chain(pool, provider, id, contract, confirmations, &tokens).await?
         } else {
             figures::read_chain(pool, provider, id, contract, confirmations, &tokens).await?

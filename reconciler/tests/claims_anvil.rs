@@ -34,7 +34,6 @@ async fn reconcile(chain: &DevChain, pool: &PgPool) -> eyre::Result<RunReport> {
         contract: chain.settlement,
         confirmations: CONFIRMATIONS,
         assets: vec![Address::ZERO],
-        tron: false,
     };
     let report = Reconciler::new(pool.clone(), vec![target], vec![], 10).run_once().await?;
     assert!(report.errors.is_empty(), "{:?}", report.errors);

@@ -75,7 +75,6 @@ impl Setup {
             contract: self.chain.settlement,
             confirmations: CONFIRMATIONS,
             assets: self.assets.clone(),
-            tron: false,
         };
         let sinks = vec![
             AlertSink::Alertmanager(AlertmanagerWebhook {

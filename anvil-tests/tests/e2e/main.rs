@@ -17,7 +17,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use anvil_tests::devchain::DevChain;
-use anvil_tests::services::{Service, WorkDir, listener_config};
+use anvil_tests::services::{Service, WorkDir, chain_spec, listener_config};
 use sqlx::PgPool;
 
 /// anvil's chain id.
@@ -109,9 +109,9 @@ pub fn start_listener_with_metrics(
     tuning: &str,
     metrics_port: Option<u16>,
 ) -> eyre::Result<Service> {
-    let config =
-        listener_config(database_url, CHAIN, rpc_url, chain.settlement, chain.deploy_block, CONFIRMATIONS, tuning);
-    let path = dir.write(&format!("{name}.toml"), &config)?;
+    let spec = chain_spec(CHAIN, chain.settlement, rpc_url, CONFIRMATIONS, chain.deploy_block, None);
+    let spec = dir.write(&format!("{name}-chains.toml"), &spec)?;
+    let path = dir.write(&format!("{name}.toml"), &listener_config(database_url, &spec, CHAIN, tuning))?;
     let address = metrics_port.map(|p| format!("127.0.0.1:{p}"));
     let envs: Vec<(&str, &str)> = address.iter().map(|a| ("LISTENER_METRICS_ADDRESS", a.as_str())).collect();
     Service::start(dir, name, "listener", &[path.to_str().expect("utf-8 path")], &envs)
@@ -135,15 +135,20 @@ pub fn start_reconciler_with_metrics(
         Some(port) => format!("metrics_address = \"127.0.0.1:{port}\"\n"),
         None => String::new(),
     };
+    let spec = dir.write("reconciler-chains.toml", &reconciler_spec(chain))?;
     let config = format!(
-        "database_url = \"{database_url}\"\ninterval_secs = 1\n{metrics}\n[[chains]]\nchain_id = {CHAIN}\n\
-         rpc_url = \"{}\"\ncontract = \"{}\"\nconfirmations = {CONFIRMATIONS}\noperator = \"{}\"\n",
-        chain.rpc_url(),
-        chain.settlement,
+        "database_url = \"{database_url}\"\ninterval_secs = 1\nchain_spec = \"{}\"\n{metrics}\n[[chains]]\n\
+         chain_id = {CHAIN}\noperator = \"{}\"\n",
+        spec.display(),
         chain.admin.address()
     );
     let path = dir.write("reconciler.toml", &config)?;
     Service::start(dir, "reconciler", "reconciler", &[path.to_str().expect("utf-8 path")], &[])
+}
+
+/// The chain spec the reconciler reads `chain` through: its anvil, the listener's confirmations.
+pub fn reconciler_spec(chain: &DevChain) -> String {
+    chain_spec(CHAIN, chain.settlement, &chain.rpc_url(), CONFIRMATIONS, chain.deploy_block, None)
 }
 
 /// The metrics catalogue (`ops/metrics.md`): every metric a service must export, as (name, type).

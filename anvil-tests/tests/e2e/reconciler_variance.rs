@@ -20,7 +20,7 @@ use anvil_tests::{
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::{BNB, CHAIN, CONFIRMATIONS, LIMIT, USDT, registration_stream, start_listener};
+use crate::{BNB, CHAIN, LIMIT, USDT, registration_stream, start_listener};
 
 /// An Alertmanager-webhook receiver on loopback that keeps every body it is sent.
 struct WebhookSink {
@@ -95,12 +95,11 @@ async fn the_reconciler_pages_the_exact_variance_and_resolves_when_cleared() -> 
     let (db, url) = ledger_database(&chain.deployment()).await?;
     let sink = WebhookSink::start().await?;
     let mut listener = start_listener(&dir, "listener", &chain, &url, &chain.rpc_url(), "poll_interval_ms = 100")?;
+    let spec = dir.write("reconciler-chains.toml", &crate::reconciler_spec(&chain))?;
     let reconciler = format!(
-        "database_url = \"{url}\"\ninterval_secs = 1\nmax_lag_blocks = 50\n\n[[chains]]\nchain_id = {CHAIN}\n\
-         rpc_url = \"{}\"\ncontract = \"{}\"\nconfirmations = {CONFIRMATIONS}\n\n[[sinks]]\nkind = \"alertmanager\"\n\
-         url = \"{}\"\nreceiver = \"e2e\"\n",
-        chain.rpc_url(),
-        chain.settlement,
+        "database_url = \"{url}\"\ninterval_secs = 1\nmax_lag_blocks = 50\nchain_spec = \"{}\"\n\n\
+         [[sinks]]\nkind = \"alertmanager\"\nurl = \"{}\"\nreceiver = \"e2e\"\n",
+        spec.display(),
         sink.url
     );
     let reconciler = dir.write("reconciler.toml", &reconciler)?;

@@ -14,7 +14,7 @@ use anvil_tests::{
     api::{ApiClient, pay, wait_for, wallet_provider},
     devchain::{DevChain, NATIVE_ASSET},
     services::{
-        WorkDir, ledger_database, start_backend, start_backend_configured, start_signer, wait_healthy,
+        BackendChain, WorkDir, ledger_database, start_backend, start_backend_configured, start_signer, wait_healthy,
         wait_listener_through,
     },
 };
@@ -171,7 +171,7 @@ async fn a_batch_signed_before_the_backend_died_is_paid_once_by_the_worker_witho
     // The worker moves a batch nobody has touched for 3 s, looking every second.
     let worker = "[payouts.worker]\ninterval_secs = 1\nidle_secs = 3";
     let (mut backend, api_url, _) =
-        start_backend_configured(&dir, &chain, &url, &signer_url, &secret, "", worker).await?;
+        start_backend_configured(&dir, &chain, &url, &signer_url, &secret, BackendChain::default(), worker).await?;
     let mut listener = start_listener(&dir, "listener", &chain, &url, &chain.rpc_url(), "poll_interval_ms = 100")?;
     let api = ApiClient::new(api_url.clone());
 

@@ -14,7 +14,8 @@ use anvil_tests::{
     api::{ApiClient, tron_calldata, wait_for},
     devchain::{DevChain, USDT_ASSET},
     services::{
-        Service, WorkDir, ledger_database, listener_config, start_backend_for, start_signer, wait_listener_through,
+        BackendChain, Service, TronEndpoints, WorkDir, chain_spec, ledger_database, listener_config, start_backend_for,
+        start_signer, wait_listener_through,
     },
     tron_deploy::{deployed_code, send_call},
     tron_rpc::{TronFaults, TronRpc},
@@ -49,6 +50,8 @@ struct TronStack {
     db: ledger::db::ScratchDatabase,
     url: String,
     chain_id: u64,
+    /// The chain spec every service of the stack reads.
+    spec: std::path::PathBuf,
     listener: Service,
     api: ApiClient,
     admin: String,
@@ -64,20 +67,18 @@ async fn tron_stack(label: &str, chain_fields: &str) -> eyre::Result<TronStack> 
     let (db, url) = ledger_database(&chain.deployment()).await?;
     let secret = format!("e2e-caller-secret-of-at-least-32-bytes-{}", std::process::id());
     let (signer, signer_url) = start_signer(&dir, &chain, &secret).await?;
-    let tron_fields = format!(
-        ", tron_grpc_url = \"{}\", tron_solidity_grpc_url = \"{}\"{chain_fields}",
-        node.grpc_url, node.solidity_grpc_url
-    );
-    let (backend, api_url, _) = start_backend_for(&dir, &chain, &url, &signer_url, &secret, &tron_fields).await?;
-    let config = listener_config(
-        &url,
-        chain_id,
-        &rpc.solidity_url,
-        chain.settlement,
-        chain.deploy_block,
-        0,
-        "tron = \"solidity_latest\"\npoll_interval_ms = 100",
-    );
+    // One chain spec for the backend, the listener and the reconciler: the API reads balances through the anvil
+    // itself, the listener and reconciler the Solidity node's JSON-RPC, payouts go through the node's gRPC.
+    let tron = TronEndpoints {
+        grpc_url: Some(&node.grpc_url),
+        solidity_grpc_url: Some(&node.solidity_grpc_url),
+        solidity_rpc_url: &rpc.solidity_url,
+    };
+    let spec = chain_spec(chain_id, chain.settlement, &chain.rpc_url(), 0, chain.deploy_block, Some(tron));
+    let spec = dir.write("chains.toml", &spec)?;
+    let backend_chain = BackendChain { spec: Some(spec.clone()), tuning: chain_fields };
+    let (backend, api_url, _) = start_backend_for(&dir, &chain, &url, &signer_url, &secret, backend_chain).await?;
+    let config = listener_config(&url, &spec, chain_id, "poll_interval_ms = 100");
     let path = dir.write("listener.toml", &config)?;
     let mut listener = Service::start(&dir, "listener", "listener", &[path.to_str().expect("utf-8")], &[])?;
 
@@ -98,6 +99,7 @@ async fn tron_stack(label: &str, chain_fields: &str) -> eyre::Result<TronStack> 
         db,
         url,
         chain_id,
+        spec,
         listener,
         api,
         admin,
@@ -109,7 +111,7 @@ async fn tron_stack(label: &str, chain_fields: &str) -> eyre::Result<TronStack> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tron_usdt_paid_out_through_tronic_once_with_a_dropped_broadcast_and_a_balanced_reconciliation()
 -> eyre::Result<()> {
-    let TronStack { chain, node, rpc, dir, db, url, chain_id, mut listener, api, admin, a, _services } =
+    let TronStack { chain, node, rpc: _rpc, dir, db, url, chain_id, spec, mut listener, api, admin, a, _services } =
         tron_stack("tron-flow", "").await?;
     let code = deployed_code(&node.grpc_url, chain.settlement).await?;
     assert_eq!(code, chain.provider.get_code_at(chain.settlement).await?, "GetContract shows the created code");
@@ -192,7 +194,7 @@ async fn tron_usdt_paid_out_through_tronic_once_with_a_dropped_broadcast_and_a_b
     assert_eq!(B256::from_slice(&kept), txid, "the ledger keeps the TRON id");
 
     // The reconciler in TRON mode: custody equals the ledger at the solidified block.
-    let _reconciler = start_tron_reconciler(&dir, &url, chain_id, &rpc.solidity_url, chain.settlement)?;
+    let _reconciler = start_tron_reconciler(&dir, &url, &spec)?;
     assert_eq!(tron_variance(&db.pool, chain.usdt, solid).await?, "0", "USDT: custody equals the ledger");
     Ok(())
 }
@@ -283,18 +285,10 @@ async fn a_lost_tron_transaction_is_replaced_only_once_dead_and_an_expired_batch
     Ok(())
 }
 
-/// The reconciler binary in TRON mode (custody at the Solidity node's `latest`), every second.
-fn start_tron_reconciler(
-    dir: &WorkDir,
-    url: &str,
-    chain_id: u64,
-    solidity_rpc: &str,
-    settlement: Address,
-) -> eyre::Result<Service> {
-    let config = format!(
-        "database_url = \"{url}\"\ninterval_secs = 1\n\n[[chains]]\nchain_id = {chain_id}\nrpc_url = \"{solidity_rpc}\"\n\
-         tron = true\ncontract = \"{settlement}\"\nconfirmations = 0\n"
-    );
+/// The reconciler binary over the chain spec at `spec` (a TRON chain: custody at the Solidity node's `latest`),
+/// every second.
+fn start_tron_reconciler(dir: &WorkDir, url: &str, spec: &std::path::Path) -> eyre::Result<Service> {
+    let config = format!("database_url = \"{url}\"\ninterval_secs = 1\nchain_spec = \"{}\"\n", spec.display());
     let path = dir.write("reconciler.toml", &config)?;
     Service::start(dir, "reconciler", "reconciler", &[path.to_str().expect("utf-8")], &[])
 }
@@ -321,7 +315,7 @@ async fn a_paused_then_blacklisting_tron_usdt_leaves_payouts_claimable_and_ledge
     let st = tron_stack("tron-usdt-hostile", "").await?;
     let (api, admin, chain) = (&st.api, st.admin.as_str(), &st.chain);
     let usdt = || abi::TestUSDT::new(chain.usdt, DevChain::provider_for(&chain.anvil, &chain.admin));
-    let _reconciler = start_tron_reconciler(&st.dir, &st.url, st.chain_id, &st.rpc.solidity_url, chain.settlement)?;
+    let _reconciler = start_tron_reconciler(&st.dir, &st.url, &st.spec)?;
 
     // Tether pauses USDT: the batch executes, every push fails, every amount becomes claimable.
     usdt().pause().send().await?.get_receipt().await?;
@@ -371,6 +365,12 @@ async fn a_paused_then_blacklisting_tron_usdt_leaves_payouts_claimable_and_ledge
     Ok(())
 }
 
+/// A chain spec reading `chain` through `rpc`'s TRON JSON-RPC (no gRPC: only a listener reads it).
+fn listener_spec(chain: &DevChain, rpc: &TronRpc) -> String {
+    let tron = TronEndpoints { grpc_url: None, solidity_grpc_url: None, solidity_rpc_url: &rpc.solidity_url };
+    chain_spec(chain.deployment().chain_id, chain.settlement, &rpc.full_url, 0, chain.deploy_block, Some(tron))
+}
+
 /// Pauses between kills (ms): irregular, so kills land at different points of a poll.
 const KILL_EVERY_MS: [u64; 6] = [700, 350, 900, 250, 550, 400];
 
@@ -384,8 +384,8 @@ async fn a_tron_listener_killed_9_behind_emptied_logs_and_a_lagging_solid_head_e
     let faulty = TronRpc::start(&chain.rpc_url(), faults).await?;
     let dir = WorkDir::new("tron-listener-kill9")?;
     let (db, url) = ledger_database(&chain.deployment()).await?;
-    let tuning = "tron = \"solidity_latest\"\npoll_interval_ms = 50\nmax_log_range = 3";
-    let config = listener_config(&url, chain_id, &faulty.solidity_url, chain.settlement, chain.deploy_block, 0, tuning);
+    let spec = dir.write("chains.toml", &listener_spec(&chain, &faulty))?;
+    let config = listener_config(&url, &spec, chain_id, "poll_interval_ms = 50\nmax_log_range = 3");
     let path = dir.write("listener.toml", &config)?;
     let mut listener = Service::start(&dir, "listener", "listener", &[path.to_str().expect("utf-8")], &[])?;
 
@@ -427,15 +427,8 @@ async fn a_tron_listener_killed_9_behind_emptied_logs_and_a_lagging_solid_head_e
     // A fresh replay through a healthy node.
     let healthy = TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?;
     let (replay, replay_url) = ledger_database(&chain.deployment()).await?;
-    let config = listener_config(
-        &replay_url,
-        chain_id,
-        &healthy.solidity_url,
-        chain.settlement,
-        chain.deploy_block,
-        0,
-        "tron = \"solidity_latest\"",
-    );
+    let spec = dir.write("replay-chains.toml", &listener_spec(&chain, &healthy))?;
+    let config = listener_config(&replay_url, &spec, chain_id, "");
     let path = dir.write("replay.toml", &config)?;
     let mut replayer = Service::start(&dir, "replay", "listener", &[path.to_str().expect("utf-8")], &[])?;
     wait_listener_through(&replay.pool, chain_id, sent.last_block, LIMIT, &mut replayer).await?;
@@ -454,7 +447,7 @@ async fn hostile_trx_recipients_reverting_or_burning_energy_become_claimable_whi
 -> eyre::Result<()> {
     let st = tron_stack("tron-hostile-trx", "").await?;
     let (api, admin, chain) = (&st.api, st.admin.as_str(), &st.chain);
-    let _reconciler = start_tron_reconciler(&st.dir, &st.url, st.chain_id, &st.rpc.solidity_url, chain.settlement)?;
+    let _reconciler = start_tron_reconciler(&st.dir, &st.url, &st.spec)?;
     // In the chain's native coin (TRX on TRON): D under genesis, E and F under D, H under E (E's direct reward).
     let (d, e, f, h) = (chain.account(5), chain.account(6), chain.account(7), chain.account(8));
     let genesis = chain.admin.address();

@@ -1,9 +1,10 @@
 //! What every service binary (signer, API, listener, reconciler) shares, so that each configures, logs,
-//! starts and stops the same way: [`config::load`] (TOML file + environment), [`telemetry::init`], [`shutdown_signal`], and
+//! starts and stops the same way: [`config::load`] (TOML file + environment), the [`chain_spec`] every service reads, [`telemetry::init`], [`shutdown_signal`], and
 //! [`metrics::serve`] for services without an HTTP API of their own, and [`stall`] watching the runtime.
 
 #![warn(missing_docs)]
 
+pub mod chain_spec;
 pub mod config;
 pub mod metrics;
 pub mod serve;

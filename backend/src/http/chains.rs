@@ -1,6 +1,6 @@
-//! The chains the API serves, built once at start from `[[chains]]`: each chain's Settlement contract, its
-//! RPC access with the operator key (when configured), confirmation depth and signature lifetime; and calls to
-//! a chain bounded in time with provider failures mapped to 503s.
+//! The chains the API serves, built once at start from the chain spec and the API's `[[chains]]` tuning: each
+//! chain's Settlement contract, its RPC access with the operator key (when configured), confirmation depth and
+//! signature lifetime; and calls to a chain bounded in time with provider failures mapped to 503s.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -16,7 +16,6 @@ use payout_chain::{
 };
 use secrecy::ExposeSecret;
 
-use crate::auth::siwe::WalletChain;
 use crate::config::ChainSettings;
 use crate::http::error::ApiError;
 
@@ -39,21 +38,21 @@ impl std::fmt::Debug for ChainAccess {
 
 /// The operator key of a chain (keystore, or a raw key for development), if one is configured.
 fn operator_key(chain: &ChainSettings) -> eyre::Result<Option<PrivateKeySigner>> {
+    let (id, chain) = (chain.spec.chain_id, &chain.tuning);
     match (&chain.operator_keystore, &chain.operator_key) {
         (Some(path), _) => {
             let passphrase = chain.operator_keystore_passphrase.as_ref().ok_or_else(|| {
-                eyre::eyre!("chains: operator_keystore of chain {} needs operator_keystore_passphrase", chain.chain_id)
+                eyre::eyre!("chains: operator_keystore of chain {id} needs operator_keystore_passphrase")
             })?;
             Ok(Some(PrivateKeySigner::decrypt_keystore(path, passphrase.expose_secret())?))
         }
         (None, Some(_)) if !chain.insecure_operator_key => {
             eyre::bail!(
-                "chains: a raw operator_key (chain {}) is for development only: set insecure_operator_key = true, or use operator_keystore",
-                chain.chain_id
+                "chains: a raw operator_key (chain {id}) is for development only: set insecure_operator_key = true, or use operator_keystore"
             )
         }
         (None, Some(hex)) => {
-            tracing::warn!(chain_id = chain.chain_id, "using a raw operator key: development only");
+            tracing::warn!(chain_id = id, "using a raw operator key: development only");
             Ok(Some(hex.expose_secret().parse::<PrivateKeySigner>()?))
         }
         (None, None) => Ok(None),
@@ -61,11 +60,11 @@ fn operator_key(chain: &ChainSettings) -> eyre::Result<Option<PrivateKeySigner>>
 }
 
 impl ChainAccess {
-    /// `None` when the chain has no `rpc_url`; an error for an unusable URL.
+    /// `None` when the chain spec gives the chain no `rpc_url`; an error for an unusable URL.
     fn from_settings(chain: &ChainSettings, key: Option<&PrivateKeySigner>) -> eyre::Result<Option<Self>> {
-        let Some(url) = &chain.rpc_url else { return Ok(None) };
+        let Some(url) = &chain.spec.rpc_url else { return Ok(None) };
         let url: alloy::transports::http::reqwest::Url =
-            url.parse().map_err(|e| eyre::eyre!("chains: rpc_url of chain {}: {e}", chain.chain_id))?;
+            url.parse().map_err(|e| eyre::eyre!("chains: rpc_url of chain {}: {e}", chain.spec.chain_id))?;
         let operator = key.map(|k| k.address());
         let provider = match key {
             Some(key) => ProviderBuilder::new().wallet(EthereumWallet::from(key.clone())).connect_http(url).erased(),
@@ -81,33 +80,34 @@ impl ChainAccess {
 pub struct TronAccess(Arc<TronPayoutChain>);
 
 impl TronAccess {
-    /// `None` when the chain has no `tron_grpc_url`; an error when it is set on a chain that is not TRON's.
+    /// `None` when the chain spec gives the chain no `[chains.tron]` with a `grpc_url`; an error when one is given
+    /// to a chain that is not TRON's.
     fn from_settings(
         chain: &ChainSettings,
         settlement: Address,
         key: Option<&PrivateKeySigner>,
     ) -> eyre::Result<Option<Self>> {
-        let Some(grpc_url) = &chain.tron_grpc_url else { return Ok(None) };
+        let Some(tron) = &chain.spec.tron else { return Ok(None) };
+        let Some(grpc_url) = &tron.grpc_url else { return Ok(None) };
+        let (id, tuning) = (chain.spec.chain_id, &chain.tuning);
         eyre::ensure!(
-            abi::chain::Family::of(chain.chain_id) == abi::chain::Family::Tron,
-            "chains: tron_grpc_url is set on chain {}, which is not a TRON chain",
-            chain.chain_id
+            chain.spec.family() == abi::chain::Family::Tron,
+            "chains: [chains.tron] is set on chain {id}, which is not a TRON chain"
         );
         eyre::ensure!(
-            (1..=86_400).contains(&chain.payout_tx_expiration_secs),
-            "chains: payout_tx_expiration_secs of chain {} must be 1..=86400 (TRON's 24 h limit)",
-            chain.chain_id
+            (1..=86_400).contains(&tuning.payout_tx_expiration_secs),
+            "chains: payout_tx_expiration_secs of chain {id} must be 1..=86400 (TRON's 24 h limit)"
         );
         let settings = TronSettings {
             grpc_url: grpc_url.clone(),
-            solidity_grpc_url: chain.tron_solidity_grpc_url.clone(),
+            solidity_grpc_url: tron.solidity_grpc_url.clone(),
             settlement,
-            fee_limit_cap_sun: i64::try_from(chain.payout_fee_limit_cap_sun)?,
-            expiration: Duration::from_secs(chain.payout_tx_expiration_secs),
+            fee_limit_cap_sun: i64::try_from(tuning.payout_fee_limit_cap_sun)?,
+            expiration: Duration::from_secs(tuning.payout_tx_expiration_secs),
         };
         let secret = key.map(|k| k.to_bytes());
         let payouts = TronPayoutChain::new(settings, secret.as_ref().map(|s| s.as_slice()))
-            .map_err(|e| eyre::eyre!("chains: chain {}: {e}", chain.chain_id))?;
+            .map_err(|e| eyre::eyre!("chains: chain {id}: {e}"))?;
         Ok(Some(Self(Arc::new(payouts))))
     }
 }
@@ -127,7 +127,7 @@ pub struct Chain {
     pub signature_ttl_secs: u64,
     /// On a TRON chain, the `fee_limit` (SUN) suggested to wallets for payments.
     pub fee_limit_sun: u64,
-    /// On a TRON chain with `tron_grpc_url`: payouts through TRON's gRPC API.
+    /// On a TRON chain (the spec's `[chains.tron]`): payouts through TRON's gRPC API.
     pub tron: Option<TronAccess>,
 }
 
@@ -138,34 +138,32 @@ pub struct ChainRegistry {
 }
 
 impl ChainRegistry {
-    /// Parses every `[[chains]]` entry once; an unusable address, URL or key fails the start.
+    /// Builds every chain once; an unusable URL or key fails the start.
     pub fn from_settings(settings: &[ChainSettings]) -> eyre::Result<Self> {
         let mut chains = HashMap::new();
         for c in settings {
-            let settlement = WalletChain::Evm
-                .parse_address(&c.settlement)
-                .ok_or_else(|| eyre::eyre!("chains: settlement of chain {} is not a 0x address", c.chain_id))?;
-            for (field, url) in [("public_rpc_url", &c.public_rpc_url), ("explorer_url", &c.explorer_url)] {
+            let (id, settlement) = (c.spec.chain_id, c.spec.settlement);
+            for (field, url) in [("public_rpc_url", &c.tuning.public_rpc_url), ("explorer_url", &c.tuning.explorer_url)]
+            {
                 // Pages link to these and hand them to wallets: web URLs only (no `javascript:` and the like).
                 if let Some(url) = url {
                     eyre::ensure!(
                         url.starts_with("https://") || url.starts_with("http://"),
-                        "chains: {field} of chain {} must be an http(s) URL",
-                        c.chain_id
+                        "chains: {field} of chain {id} must be an http(s) URL"
                     );
                 }
             }
             let key = operator_key(c)?;
             let chain = Chain {
-                chain_id: c.chain_id,
+                chain_id: id,
                 settlement,
                 access: ChainAccess::from_settings(c, key.as_ref())?,
                 tron: TronAccess::from_settings(c, settlement, key.as_ref())?,
-                confirmations: c.confirmations,
-                signature_ttl_secs: c.signature_ttl_secs,
-                fee_limit_sun: c.fee_limit_sun,
+                confirmations: c.spec.confirmations,
+                signature_ttl_secs: c.tuning.signature_ttl_secs,
+                fee_limit_sun: c.tuning.fee_limit_sun,
             };
-            eyre::ensure!(chains.insert(c.chain_id, chain).is_none(), "chains: chain {} is listed twice", c.chain_id);
+            eyre::ensure!(chains.insert(id, chain).is_none(), "chains: chain {id} is listed twice");
         }
         Ok(Self { chains })
     }
@@ -197,13 +195,13 @@ impl Chain {
         self.access.as_ref().ok_or_else(|| {
             ApiError::unavailable(
                 "chain_rpc_not_configured",
-                format!("no rpc_url configured for chain {}", self.chain_id),
+                format!("no rpc_url in the chain spec for chain {}", self.chain_id),
             )
         })
     }
 
     /// The chain's payout interface with the operator key, to send batches; 503 when the chain has no RPC or no
-    /// operator key. A TRON chain with `tron_grpc_url` sends through TRON's gRPC API.
+    /// operator key. A TRON chain sends through TRON's gRPC API.
     pub fn submitter(&self) -> Result<Arc<dyn PayoutChain>, ApiError> {
         let no_key = || {
             ApiError::unavailable(
@@ -215,9 +213,22 @@ impl Chain {
             tron.operator().ok_or_else(no_key)?;
             return Ok(tron.clone());
         }
+        self.not_tron()?;
         let access = self.access()?;
         let operator = access.operator.ok_or_else(no_key)?;
         Ok(Arc::new(PayoutSubmitter::new(access.provider.clone(), operator, self.settlement, self.confirmations)))
+    }
+
+    /// A TRON chain is reached through java-tron's gRPC API only: 503 `tron_grpc_not_configured` when the chain spec
+    /// names none (its JSON-RPC cannot send, and reads payout state only as the EVM would).
+    fn not_tron(&self) -> Result<(), ApiError> {
+        if abi::chain::Family::of(self.chain_id) == abi::chain::Family::Tron {
+            return Err(ApiError::unavailable(
+                "tron_grpc_not_configured",
+                format!("no [chains.tron] grpc_url in the chain spec for chain {}", self.chain_id),
+            ));
+        }
+        Ok(())
     }
 
     /// The chain's payout interface for reading: where batches stand and whether they can still execute; 503
@@ -226,6 +237,7 @@ impl Chain {
         if let Some(TronAccess(tron)) = &self.tron {
             return Ok(tron.clone());
         }
+        self.not_tron()?;
         let access = self.access()?;
         Ok(Arc::new(PayoutSubmitter::read_only(access.provider.clone(), self.settlement, self.confirmations)))
     }

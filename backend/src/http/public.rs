@@ -73,11 +73,11 @@ pub async fn chains(State(ctx): State<ApiContext>) -> Json<PublicChains> {
         .chains
         .iter()
         .map(|c| PublicChain {
-            chain_id: c.chain_id,
-            name: c.name.clone(),
-            public_rpc_url: c.public_rpc_url.clone(),
-            explorer_url: c.explorer_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
-            native_currency: c.native_currency.clone(),
+            chain_id: c.spec.chain_id,
+            name: c.tuning.name.clone(),
+            public_rpc_url: c.tuning.public_rpc_url.clone(),
+            explorer_url: c.tuning.explorer_url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
+            native_currency: c.tuning.native_currency.clone(),
         })
         .collect();
     let walletconnect = s

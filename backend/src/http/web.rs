@@ -40,10 +40,10 @@ pub fn content_security_policy(settings: &crate::config::Settings) -> String {
     };
     let mut extra: Vec<String> = origin(&wc.relay_url, &["wss", "ws"]).into_iter().collect();
     for chain in &settings.chains {
-        if abi::chain::Family::of(chain.chain_id) == abi::chain::Family::Tron {
+        if chain.spec.family() == abi::chain::Family::Tron {
             continue;
         }
-        if let Some(o) = chain.public_rpc_url.as_deref().and_then(|u| origin(u, &["https", "http"]))
+        if let Some(o) = chain.tuning.public_rpc_url.as_deref().and_then(|u| origin(u, &["https", "http"]))
             && !extra.contains(&o)
         {
             extra.push(o);
@@ -424,19 +424,34 @@ mod tests {
             format!(
                 "[application]\nhost = \"127.0.0.1\"\nport = 0\n[database]\nurl = \"postgres://h/db\"\n[auth]\n\
                  domain = \"localhost\"\nuri = \"http://localhost\"\nstatement = \"s\"\nevm_chain_id = 56\n\
-                 tron_chain_id = 728126428\nnonce_ttl_secs = 1\naccess_ttl_secs = 1\nrefresh_ttl_secs = 1\n\
-                 [[chains]]\nchain_id = 56\nsettlement = \"0x01\"\npublic_rpc_url = \"https://rpc.example.org/path?k=v\"\n\
-                 [[chains]]\nchain_id = 97\nsettlement = \"0x01\"\npublic_rpc_url = \"https://rpc.example.org/other\"\n\
-                 [[chains]]\nchain_id = 728126428\nsettlement = \"0x01\"\npublic_rpc_url = \"https://tron.example.org\"\n{extra}"
+                 tron_chain_id = 728126428\nnonce_ttl_secs = 1\naccess_ttl_secs = 1\nrefresh_ttl_secs = 1\n{extra}"
             )
         };
-        let plain = crate::config::Settings::from_sources(&file(""), []).unwrap();
+        // Three chains with a public RPC each, one of them TRON's.
+        let with_chains = |mut settings: crate::config::Settings| {
+            settings.chains = [
+                (56, "https://rpc.example.org/path?k=v"),
+                (97, "https://rpc.example.org/other"),
+                (728_126_428, "https://tron.example.org"),
+            ]
+            .into_iter()
+            .map(|(id, rpc)| {
+                let mut chain = crate::config::ChainSettings::new(id, alloy::primitives::Address::repeat_byte(1));
+                chain.tuning.public_rpc_url = Some(rpc.into());
+                chain
+            })
+            .collect();
+            settings
+        };
+        let plain = with_chains(crate::config::Settings::from_sources(&file(""), []).unwrap());
         assert_eq!(super::content_security_policy(&plain), CONTENT_SECURITY_POLICY);
-        let wc = crate::config::Settings::from_sources(
-            &file("[walletconnect]\nproject_id = \"abc\"\nrelay_url = \"wss://relay.example.org/v1\"\n"),
-            [],
-        )
-        .unwrap();
+        let wc = with_chains(
+            crate::config::Settings::from_sources(
+                &file("[walletconnect]\nproject_id = \"abc\"\nrelay_url = \"wss://relay.example.org/v1\"\n"),
+                [],
+            )
+            .unwrap(),
+        );
         let csp = super::content_security_policy(&wc);
         assert_eq!(
             csp,

@@ -19,7 +19,7 @@ pub(crate) use crate::signer_service::{DEV_ADDRESS, DEV_KEY, SETTLEMENT, SignerS
 
 /// Chain settings of [`CHAIN`] without RPC.
 pub(crate) fn chain_settings(contract: Address) -> ChainSettings {
-    ChainSettings::new(CHAIN, format!("{contract:#x}"))
+    ChainSettings::new(CHAIN, contract)
 }
 
 /// The API wired to `signer` and `chain`.
@@ -271,13 +271,13 @@ async fn concurrent_sign_calls_agree_on_one_nonce_and_one_signature() {
 #[tokio::test]
 async fn a_raw_operator_key_needs_the_insecure_flag() {
     let mut chain = chain_settings(SETTLEMENT);
-    chain.rpc_url = Some("http://127.0.0.1:1".into());
-    chain.operator_key = Some(SecretString::from(DEV_KEY));
+    chain.spec.rpc_url = Some("http://127.0.0.1:1".into());
+    chain.tuning.operator_key = Some(SecretString::from(DEV_KEY));
     let refused = ChainRegistry::from_settings(std::slice::from_ref(&chain)).unwrap_err();
     assert!(refused.to_string().contains("insecure_operator_key"), "{refused}");
-    chain.insecure_operator_key = true;
+    chain.tuning.insecure_operator_key = true;
     let registry = ChainRegistry::from_settings(std::slice::from_ref(&chain)).unwrap();
-    let access = registry.get(chain.chain_id).unwrap().access.as_ref().unwrap();
+    let access = registry.get(chain.spec.chain_id).unwrap().access.as_ref().unwrap();
     assert_eq!(access.operator, Some(DEV_ADDRESS));
     let file = r#"
 [application]
@@ -296,7 +296,6 @@ access_ttl_secs = 1
 refresh_ttl_secs = 1
 [[chains]]
 chain_id = 56
-settlement = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 operator_key = "0x01"
 "#;
     let err = backend::config::Settings::from_sources(file, std::iter::empty()).unwrap_err();
@@ -435,11 +434,11 @@ async fn on_anvil(users: usize, confirmations: Option<u64>) -> AnvilPayouts {
     let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url()).erased();
     let signer = spawn_signer(settlement, vec![]).await;
     let mut chain = chain_settings(settlement);
-    chain.rpc_url = Some(anvil.endpoint());
-    chain.operator_key = Some(SecretString::from(operator_key));
-    chain.insecure_operator_key = true;
+    chain.spec.rpc_url = Some(anvil.endpoint());
+    chain.tuning.operator_key = Some(SecretString::from(operator_key));
+    chain.tuning.insecure_operator_key = true;
     if let Some(confirmations) = confirmations {
-        chain.confirmations = confirmations;
+        chain.spec.confirmations = confirmations;
     }
     let setup = PayoutSetup::with(signer, chain, users).await;
     AnvilPayouts { anvil, provider, settlement, setup }
@@ -763,7 +762,7 @@ async fn a_signed_batch_needs_the_chain_to_prove_it_expired_before_it_is_cancell
 
     // A batch whose sign call fixed a nonce (the signer may have signed it) counts as signed too.
     let mut chain = chain_settings(SETTLEMENT);
-    chain.rpc_url = Some("http://127.0.0.1:1".into());
+    chain.spec.rpc_url = Some("http://127.0.0.1:1".into());
     let app = spawn_admin_app(&signer, chain).await;
     seed_chain(&app, 2).await;
     let token = app.admin_token().await;

@@ -62,13 +62,13 @@ async fn disclosure_shows_participants_outcomes() {
 
 #[tokio::test]
 async fn chains_name_the_signin_site_and_each_chain_as_configured() {
-    let mut bsc = backend::config::ChainSettings::new(56, format!("{:#x}", alloy::primitives::Address::repeat_byte(7)));
-    bsc.name = Some("BNB Smart Chain".into());
-    bsc.public_rpc_url = Some("https://rpc.example".into());
-    bsc.explorer_url = Some("https://bscscan.example/".into());
-    bsc.native_currency =
+    let mut bsc = backend::config::ChainSettings::new(56, alloy::primitives::Address::repeat_byte(7));
+    bsc.tuning.name = Some("BNB Smart Chain".into());
+    bsc.tuning.public_rpc_url = Some("https://rpc.example".into());
+    bsc.tuning.explorer_url = Some("https://bscscan.example/".into());
+    bsc.tuning.native_currency =
         Some(backend::config::NativeCurrency { name: "BNB".into(), symbol: "BNB".into(), decimals: 18 });
-    let bare = backend::config::ChainSettings::new(97, format!("{:#x}", alloy::primitives::Address::repeat_byte(8)));
+    let bare = backend::config::ChainSettings::new(97, alloy::primitives::Address::repeat_byte(8));
     let app = crate::helpers::spawn_app_configured("redis://127.0.0.1:6379", |s| s.chains = vec![bsc, bare]).await;
     let a = app.get("/v1/public/chains", None).await;
     assert_eq!(a.status, 200, "{}", a.body);
@@ -96,8 +96,8 @@ async fn walletconnect_is_announced_and_allowed_only_when_configured() {
     assert_eq!(a.status, 200, "{}", a.body);
     assert!(a.body.get("walletconnect").is_none(), "{}", a.body);
 
-    let mut bsc = backend::config::ChainSettings::new(56, format!("{:#x}", alloy::primitives::Address::repeat_byte(7)));
-    bsc.public_rpc_url = Some("https://rpc.example/x".into());
+    let mut bsc = backend::config::ChainSettings::new(56, alloy::primitives::Address::repeat_byte(7));
+    bsc.tuning.public_rpc_url = Some("https://rpc.example/x".into());
     let app = crate::helpers::spawn_app_configured("redis://127.0.0.1:6379", |s| {
         s.chains = vec![bsc];
         s.walletconnect = Some(backend::config::WalletConnectSettings {

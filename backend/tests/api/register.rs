@@ -17,7 +17,7 @@ pub(crate) async fn spawn_with_signer() -> (TestApp, SignerService) {
     let signer = service.settings();
     let app = spawn_app_configured("redis://127.0.0.1:6379", |s| {
         s.signer = Some(signer);
-        s.chains = vec![ChainSettings::new(CHAIN, format!("{SETTLEMENT:#x}"))];
+        s.chains = vec![ChainSettings::new(CHAIN, SETTLEMENT)];
     })
     .await;
     (app, service)

@@ -55,7 +55,7 @@ async fn tron_register_answer(
 ) -> (crate::signer_service::SignerService, TestApp, PrivateKeySigner, String, Answer) {
     use crate::payouts::{SETTLEMENT, spawn_admin_app};
     let signer = crate::signer_service::spawn_signer_on(TRON_MAINNET, SETTLEMENT, &[USDT]).await;
-    let chain = backend::config::ChainSettings::new(TRON_MAINNET, format!("{SETTLEMENT:#x}"));
+    let chain = backend::config::ChainSettings::new(TRON_MAINNET, SETTLEMENT);
     let app = spawn_admin_app(&signer, chain).await;
     tron_asset_of(&app, token, &[]).await;
     let user = PrivateKeySigner::random();
@@ -137,7 +137,7 @@ async fn a_tron_assets_addresses_are_shown_in_base58check_everywhere() {
 async fn a_tron_assets_payout_batch_lists_its_entries_and_left_out_users_in_base58check() {
     use crate::payouts::{SETTLEMENT, spawn_admin_app};
     let signer = crate::signer_service::spawn_signer_on(TRON_MAINNET, SETTLEMENT, &[USDT]).await;
-    let chain = backend::config::ChainSettings::new(TRON_MAINNET, format!("{SETTLEMENT:#x}"));
+    let chain = backend::config::ChainSettings::new(TRON_MAINNET, SETTLEMENT);
     let app = spawn_admin_app(&signer, chain).await;
     let (u1, u2) = (PrivateKeySigner::random(), PrivateKeySigner::random());
     tron_asset_of(&app, Address::ZERO, &[(u1.address(), genesis()), (u2.address(), u1.address())]).await;
@@ -223,7 +223,7 @@ async fn a_tron_usdt_register_answer_asks_for_the_approve_first() {
 async fn a_tron_claim_answer_carries_the_claim_as_tronweb_sends_it() {
     use crate::payouts::{SETTLEMENT, spawn_admin_app};
     let signer = crate::signer_service::spawn_signer_on(TRON_MAINNET, SETTLEMENT, &[]).await;
-    let chain = backend::config::ChainSettings::new(TRON_MAINNET, format!("{SETTLEMENT:#x}"));
+    let chain = backend::config::ChainSettings::new(TRON_MAINNET, SETTLEMENT);
     let app = spawn_admin_app(&signer, chain).await;
     let (w, r1) = (PrivateKeySigner::random(), PrivateKeySigner::random());
     tron_asset_of(&app, Address::ZERO, &[(w.address(), genesis()), (r1.address(), w.address())]).await;

@@ -116,9 +116,7 @@ async fn nothing_pending_is_422() {
 #[tokio::test]
 async fn claimable_funds_come_with_the_claim_transaction() {
     let app = spawn_app_configured("redis://127.0.0.1:6379", |s| {
-        let chain: ChainSettings =
-            serde_json::from_value(json!({ "chain_id": CHAIN, "settlement": format!("{SETTLEMENT:#x}") })).unwrap();
-        s.chains = vec![chain];
+        s.chains = vec![ChainSettings::new(CHAIN, SETTLEMENT)];
     })
     .await;
     let (w, token) = user_with_pending(&app).await;
@@ -253,7 +251,7 @@ async fn user_with_only_claimable(app: &TestApp) -> (PrivateKeySigner, String) {
 #[tokio::test]
 async fn a_wallet_with_only_a_claimable_balance_gets_its_claim_transaction() {
     let app = spawn_app_configured("redis://127.0.0.1:6379", |s| {
-        s.chains = vec![ChainSettings::new(CHAIN, format!("{SETTLEMENT:#x}"))];
+        s.chains = vec![ChainSettings::new(CHAIN, SETTLEMENT)];
     })
     .await;
     let (w, token) = user_with_only_claimable(&app).await;
