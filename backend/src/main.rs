@@ -1,12 +1,9 @@
-//! The API service: read settings, start.
+//! The API service: `APP_CONFIG` (default `backend/configuration.toml`) overlaid with `APP_…` variables, served
+//! until Ctrl-C or SIGTERM.
 
 use backend::config::Settings;
-use backend::startup::{Application, init_telemetry};
 
 #[tokio::main]
 async fn main() -> eyre::Result<()> {
-    init_telemetry();
-    let settings = Settings::load()?;
-    Application::build(settings).await?.run_until_stopped().await?;
-    Ok(())
+    service_kit::main(|| Ok(Settings::load()?), backend::startup::run).await
 }

@@ -41,20 +41,40 @@ impl std::fmt::Debug for Application {
     }
 }
 
+/// Serves the API as `settings` say until `shutdown` completes, then lets requests in flight finish (the service's
+/// `main`, through [`service_kit::main`]).
+pub async fn run(settings: Settings, shutdown: service_kit::Shutdown) -> eyre::Result<()> {
+    let db = Application::connect(&settings).await?;
+    Application::build_until(settings, db, shutdown).await?.run_until_stopped().await?;
+    Ok(())
+}
+
 impl Application {
-    /// Connects to Postgres (and migrates), to Redis if it answers, and binds the port.
+    /// Connects to Postgres (and migrates), to Redis if it answers, and binds the port; serves until Ctrl-C or
+    /// SIGTERM.
     pub async fn build(settings: Settings) -> eyre::Result<Self> {
+        let db = Self::connect(&settings).await?;
+        Self::build_with_pool(settings, db).await
+    }
+
+    /// The ledger's pool, migrated.
+    async fn connect(settings: &Settings) -> eyre::Result<PgPool> {
         let db = PgPoolOptions::new()
             .max_connections(settings.database.max_connections)
             .acquire_timeout(Duration::from_secs(5))
             .connect(settings.database.url.expose_secret())
             .await?;
         ledger::db::migrate(&db).await?;
-        Self::build_with_pool(settings, db).await
+        Ok(db)
     }
 
     /// As [`build`](Self::build) on an existing, migrated pool (tests use a scratch database).
     pub async fn build_with_pool(settings: Settings, db: PgPool) -> eyre::Result<Self> {
+        Self::build_until(settings, db, Box::pin(service_kit::shutdown_signal())).await
+    }
+
+    /// As [`build_with_pool`](Self::build_with_pool), serving until `shutdown` completes.
+    pub async fn build_until(settings: Settings, db: PgPool, shutdown: service_kit::Shutdown) -> eyre::Result<Self> {
         let redis = crate::cache::connect(&settings).await;
         let admins = settings
             .auth
@@ -140,7 +160,6 @@ impl Application {
                 })
                 .service(app)
         };
-        let shutdown = service_kit::shutdown_signal();
         let server =
             Box::pin(service_kit::serve::serve_behind(listener, limits, trusted_proxies, per_connection, shutdown));
         Ok(Self { port, metrics_port, clock, routes, server })

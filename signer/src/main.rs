@@ -1,4 +1,5 @@
-//! `signer --config signer.toml [--insecure-dev-key]`: parses configuration and runs the service.
+//! `signer --config signer.toml [--insecure-dev-key]`: parses configuration and runs the service until Ctrl-C or
+//! SIGTERM.
 
 use std::path::PathBuf;
 
@@ -18,10 +19,9 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> eyre::Result<()> {
-    signer::telemetry::init();
-    let args = Args::parse();
-    let settings = FileConfig::load(&args.config)?.resolve(&ProcessEnv, args.insecure_dev_key)?;
-    let (_, server) = signer::startup::run_until(settings, service_kit::shutdown_signal()).await?;
-    server.await?;
-    Ok(())
+    let load = || {
+        let args = Args::parse();
+        Ok(FileConfig::load(&args.config)?.resolve(&ProcessEnv, args.insecure_dev_key)?)
+    };
+    service_kit::main(load, signer::startup::serve).await
 }

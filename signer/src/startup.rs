@@ -20,6 +20,12 @@ pub async fn run(settings: Settings) -> eyre::Result<(SocketAddr, impl Future<Ou
     run_until(settings, std::future::pending()).await
 }
 
+/// Serves until `shutdown` completes (the service's `main`, through [`service_kit::main`]).
+pub async fn serve(settings: Settings, shutdown: service_kit::Shutdown) -> eyre::Result<()> {
+    let (_, server) = run_until(settings, shutdown).await?;
+    Ok(server.await?)
+}
+
 /// Like `run`, but the server stops (and closes the store) when `shutdown` completes.
 pub async fn run_until(
     settings: Settings,

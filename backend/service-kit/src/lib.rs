@@ -11,6 +11,26 @@ pub mod serve;
 pub mod stall;
 pub mod telemetry;
 
+/// What stops a service: [`shutdown_signal`] in production, any future in tests.
+pub type Shutdown = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// The one shape of every service's `main` (signer, API, listener, reconciler): telemetry ([`telemetry::init`],
+/// JSON lines unless `LOG_FORMAT=text`), then the configuration from `load` (a refusal ends the start with its
+/// message), then `run` until Ctrl-C or SIGTERM.
+pub async fn main<C, F>(load: impl FnOnce() -> eyre::Result<C>, run: impl FnOnce(C, Shutdown) -> F) -> eyre::Result<()>
+where
+    F: std::future::Future<Output = eyre::Result<()>>,
+{
+    telemetry::init(telemetry::format_from_env());
+    let config = load()?;
+    run(config, Box::pin(shutdown_signal())).await
+}
+
+/// The configuration file named by the first command-line argument (`usage` is the error when there is none).
+pub fn config_argument(usage: &str) -> eyre::Result<std::path::PathBuf> {
+    std::env::args_os().nth(1).map(Into::into).ok_or_else(|| eyre::eyre!("usage: {usage}"))
+}
+
 /// Ctrl-C or SIGTERM (what `kill` and service managers send): servers stop accepting and finish the requests in
 /// flight; the listener and reconciler stop between transactions.
 pub async fn shutdown_signal() {
