@@ -130,6 +130,9 @@ pub struct Faults {
     pub delay: Duration,
     /// Extra blocks the solidified head lags behind.
     pub solidified_lag: u64,
+    /// Blocks the full node's transaction lookups (`GetTransactionById`, `GetTransactionInfoById`) lag behind the
+    /// head: a full node behind a load balancer that has not caught up with the Solidity node it is paired with.
+    pub full_node_lag: u64,
 }
 
 /// What the node did, for tests to assert that a fault really fired.

@@ -372,6 +372,17 @@ impl Node {
         Ok(self.mined(txid).await?.filter(|(_, info)| u64::try_from(info.block_number).is_ok_and(|b| b <= solid)))
     }
 
+    /// What the full node answers of a transaction: [`Self::mined`], blind to the last `full_node_lag` blocks.
+    async fn full_node_mined(&self, txid: B256) -> Result<Option<(Transaction, TransactionInfo)>, Status> {
+        let lag = self.faults.lock().expect("faults lock").full_node_lag;
+        let mined = self.mined(txid).await?;
+        if lag == 0 {
+            return Ok(mined);
+        }
+        let seen = self.head().await.map_err(unavailable)?.saturating_sub(lag);
+        Ok(mined.filter(|(_, info)| u64::try_from(info.block_number).is_ok_and(|b| b <= seen)))
+    }
+
     /// A mined transaction's result and info; `None` while it is in no block.
     pub(crate) async fn mined(&self, txid: B256) -> Result<Option<(Transaction, TransactionInfo)>, Status> {
         let Some((accepted, receipt)) = self.settle_fee(txid).await.map_err(unavailable)? else { return Ok(None) };
@@ -739,7 +750,7 @@ impl proto::wallet_server::Wallet for FullNode {
     async fn get_transaction_by_id(&self, request: Request<BytesMessage>) -> Result<Response<Transaction>, Status> {
         tokio::time::sleep(self.0.delay()).await;
         let txid = txid_of(request.get_ref())?;
-        Ok(Response::new(self.0.mined(txid).await?.map(|(t, _)| t).unwrap_or_default()))
+        Ok(Response::new(self.0.full_node_mined(txid).await?.map(|(t, _)| t).unwrap_or_default()))
     }
 
     async fn get_transaction_info_by_id(
@@ -748,7 +759,7 @@ impl proto::wallet_server::Wallet for FullNode {
     ) -> Result<Response<TransactionInfo>, Status> {
         tokio::time::sleep(self.0.delay()).await;
         let txid = txid_of(request.get_ref())?;
-        Ok(Response::new(self.0.mined(txid).await?.map(|(_, i)| i).unwrap_or_default()))
+        Ok(Response::new(self.0.full_node_mined(txid).await?.map(|(_, i)| i).unwrap_or_default()))
     }
 
     async fn get_transaction_info_by_block_num(

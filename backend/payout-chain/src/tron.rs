@@ -4,7 +4,8 @@
 //! * **No account nonce.** A transaction references a recent block (TAPOS) and carries an expiration (at most
 //!   24 h). [`TronPayoutChain::prepare`] signs one and hands back its bytes and id for the caller to keep before
 //!   [`TronPayoutChain::broadcast`] sends them; a retry broadcasts the identical bytes again. A transaction is
-//!   dead only when a **solidified** block's timestamp is past its expiration and it is in no block
+//!   dead only when a **solidified** block's timestamp is past its expiration and it is in no block — judged by
+//!   the Solidity node, which gave that block, not by a full node that may lag behind it
 //!   ([`TronPayoutChain::signed_status`] answers [`BatchOutcome::Dropped`] then, [`BatchOutcome::Unseen`]
 //!   before); only then may a new transaction carry the batch (whose nonce still allows one execution).
 //! * **Energy.** The `fee_limit` is estimated by a constant call (energy × 1.5 × `getEnergyFee`, tronic's
@@ -70,6 +71,24 @@ pub struct TronPayoutChain {
     /// The operator key (OPERATOR_ROLE); `None`: read-only.
     operator: Option<LocalSigner>,
     client: OnceCell<TronClient>,
+    /// `WalletSolidity` on `solidity_grpc_url`, for the dead rule.
+    solidity: OnceCell<tonic::client::Grpc<tonic::transport::Channel>>,
+}
+
+/// `protocol.BytesMessage`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct BytesMessage {
+    #[prost(bytes = "vec", tag = "1")]
+    value: Vec<u8>,
+}
+
+/// The fields of `protocol.TransactionInfo` the dead rule reads (prost skips the others).
+#[derive(Clone, PartialEq, prost::Message)]
+struct SolidifiedInfo {
+    #[prost(bytes = "vec", tag = "1")]
+    id: Vec<u8>,
+    #[prost(int64, tag = "3")]
+    block_number: i64,
 }
 
 impl std::fmt::Debug for TronPayoutChain {
@@ -129,7 +148,7 @@ impl TronPayoutChain {
             .map(LocalSigner::from_bytes)
             .transpose()
             .map_err(|e| SubmitError::Refused(format!("operator key: {e}")))?;
-        Ok(Self { settings, operator, client: OnceCell::new() })
+        Ok(Self { settings, operator, client: OnceCell::new(), solidity: OnceCell::new() })
     }
 
     /// The operator key's address, when one is configured.
@@ -181,6 +200,34 @@ impl TronPayoutChain {
         let number = provider.get_solid_block_number().await.map_err(tron_err)?;
         let block = provider.get_block_by_number(number).await.map_err(tron_err)?;
         Ok((number.max(0) as u64, unix_ms(block.block_header.raw_data.timestamp)))
+    }
+
+    /// Whether the Solidity node holds transaction `tx` in a (solidified) block; `None` without a
+    /// `solidity_grpc_url` (the solidified block then came from the full node itself, whose view is consistent).
+    async fn solidified_holds(&self, tx: B256) -> Result<Option<bool>, SubmitError> {
+        let Some(url) = &self.settings.solidity_grpc_url else { return Ok(None) };
+        let grpc = self
+            .solidity
+            .get_or_try_init(|| async {
+                let channel = tonic::transport::Channel::from_shared(url.clone())
+                    .map_err(|e| SubmitError::Provider(format!("solidity_grpc_url: {e}")))?
+                    .connect_timeout(Duration::from_secs(5))
+                    .connect_lazy();
+                Ok::<_, SubmitError>(tonic::client::Grpc::new(channel))
+            })
+            .await?;
+        let mut grpc = grpc.clone();
+        grpc.ready().await.map_err(|e| SubmitError::Provider(format!("Solidity node: {e}")))?;
+        let path =
+            tonic::codegen::http::uri::PathAndQuery::from_static("/protocol.WalletSolidity/GetTransactionInfoById");
+        let codec = tonic_prost::ProstCodec::<BytesMessage, SolidifiedInfo>::default();
+        let request = tonic::Request::new(BytesMessage { value: tx.to_vec() });
+        let info = grpc
+            .unary(request, path, codec)
+            .await
+            .map_err(|e| SubmitError::Provider(format!("Solidity node GetTransactionInfoById: {e}")))?
+            .into_inner();
+        Ok(Some(info.block_number > 0 && info.id == tx.as_slice()))
     }
 
     /// Signs a transaction carrying the batch; refused when the contract would revert, the nonce is spent, or
@@ -278,6 +325,12 @@ impl TronPayoutChain {
             return Ok(outcome);
         }
         if solid_ms > signed.expiration_ms {
+            // The full node says "in no block", but it may lag behind the Solidity node that gave the solidified
+            // block: dead only when that node does not hold it either. If it does, the full node catches up.
+            if self.solidified_holds(signed.id).await? == Some(true) {
+                tracing::warn!(tx = %signed.id, "the full node lags behind the Solidity node: not dead, solidified");
+                return Ok(BatchOutcome::Pending { tx: signed.id });
+            }
             return Ok(BatchOutcome::Dropped { tx: signed.id });
         }
         Ok(BatchOutcome::Unseen { tx: signed.id, expiration_ms: signed.expiration_ms })

@@ -160,6 +160,38 @@ async fn a_lost_transaction_is_dead_only_once_a_solidified_block_is_past_its_exp
 }
 
 #[tokio::test]
+async fn a_full_node_lagging_behind_the_solidity_node_never_makes_a_mined_transaction_look_dead() -> eyre::Result<()> {
+    let s = setup().await?;
+    let tron = payouts_chain(&s, 1_000_000_000, Duration::from_secs(3))?;
+    let alice = Address::repeat_byte(0xa1);
+    let (batch, signature) = usdt_batch(&s, 9_003, &[(alice, 6 * USDT)]).await?;
+    let kept = signed(&tron, &batch, &signature).await?;
+    assert_eq!(tron.broadcast(&kept).await?, Broadcast::Accepted);
+    assert_eq!(usdt_of(&s, alice).await?, U256::from(6 * USDT), "mined at once");
+
+    // The full node falls far behind (a load balancer's lagging backend); the chain moves past the expiration and
+    // a solidified block with it. The full node knows nothing of the transaction; the Solidity node holds it.
+    s.node.set_faults(Faults { full_node_lag: 10_000, ..Faults::default() });
+    s.chain.provider.anvil_increase_time(60).await?;
+    s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH + 1), None).await?;
+    let head = s.chain.provider.get_block_number().await?;
+    let solid = s.chain.provider.get_block_by_number((head - SOLIDIFY_DEPTH).into()).await?.expect("solidified block");
+    assert!(solid.header.timestamp as i64 * 1000 > kept.expiration_ms, "a solidified block is past the expiration");
+    assert_eq!(
+        tron.signed_status(&kept).await?,
+        BatchOutcome::Pending { tx: kept.id },
+        "solidified, not dead: no second transaction may be sent"
+    );
+
+    // The full node catches up: the execution, once.
+    s.node.set_faults(Faults::default());
+    let BatchOutcome::Executed { tx, total, .. } = tron.signed_status(&kept).await? else { panic!("not executed") };
+    assert_eq!((tx, total), (kept.id, U256::from(6 * USDT)));
+    assert_eq!(usdt_of(&s, alice).await?, U256::from(6 * USDT));
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_batch_whose_fee_limit_is_above_the_cap_is_refused_before_signing() -> eyre::Result<()> {
     let s = setup().await?;
     let tron = payouts_chain(&s, 1_000, Duration::from_secs(600))?;
