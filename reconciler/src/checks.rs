@@ -160,6 +160,25 @@ pub fn quarantine(chain_id: u64, quarantined_events: u64) -> Vec<Alert> {
     ]
 }
 
+/// A `custody_uncompared` alert (critical) when custody on `chain_id` has not been compared for `runs` runs in a
+/// row, this one included, and `runs` reaches `max_runs`: on TRON the Solidity node's solidified block never met the
+/// ledger (a full node given as the Solidity endpoint, a listener stuck behind), so a variance could go unseen.
+pub fn custody_uncompared(chain_id: u64, runs: u64, max_runs: u64) -> Vec<Alert> {
+    if runs < max_runs {
+        return Vec::new();
+    }
+    vec![
+        Alert::new(
+            "custody_uncompared",
+            &[&chain_id.to_string()],
+            Severity::Critical,
+            format!("custody on chain {chain_id} has not been compared for {max_runs} or more reconciliation runs"),
+        )
+        .detail("chain_id", chain_id)
+        .detail("max_runs", max_runs),
+    ]
+}
+
 /// A `stuck_batch` alert (critical) for each open batch whose deadline is before `now` (unix seconds).
 pub fn stuck_batches(batches: &[OpenBatch], now: u64) -> Vec<Alert> {
     batches
@@ -182,6 +201,16 @@ pub fn stuck_batches(batches: &[OpenBatch], now: u64) -> Vec<Alert> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn custody_unchecked_for_the_limit_of_runs_pages() {
+        assert!(custody_uncompared(728_126_428, 4, 5).is_empty());
+        let alerts = custody_uncompared(728_126_428, 5, 5);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!((alerts[0].check.as_str(), alerts[0].severity), ("custody_uncompared", Severity::Critical));
+        assert_eq!(alerts[0].dedup_key, "custody_uncompared:728126428");
+        assert_eq!(custody_uncompared(728_126_428, 50, 5), alerts, "the same alert: no re-page while it lasts");
+    }
 
     const BNB: u128 = 1_000_000_000_000_000_000;
 

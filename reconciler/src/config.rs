@@ -29,6 +29,10 @@ pub struct ReconcilerFile {
     /// Confirmed blocks the listener may be behind before `listener_lag` fires.
     #[serde(default = "default_max_lag")]
     pub max_lag_blocks: u64,
+    /// Runs in a row without a custody comparison on a chain before `custody_uncompared` pages (a TRON chain
+    /// compares only when the ledger has reached the Solidity node's solidified block).
+    #[serde(default = "default_max_uncompared_runs")]
+    pub max_uncompared_runs: u64,
     /// Seconds between scheduled runs.
     #[serde(default = "default_interval")]
     pub interval_secs: u64,
@@ -98,6 +102,8 @@ pub struct ReconcilerConfig {
     pub sinks: Vec<SinkConfig>,
     /// Confirmed blocks the listener may be behind before `listener_lag` fires.
     pub max_lag_blocks: u64,
+    /// Runs in a row without a custody comparison on a chain before `custody_uncompared` pages.
+    pub max_uncompared_runs: u64,
     /// Seconds between scheduled runs.
     pub interval_secs: u64,
     /// Milliseconds between looks for on-demand reconcile requests.
@@ -154,6 +160,13 @@ impl ReconcilerFile {
 fn default_max_lag() -> u64 {
     20
 }
+/// Runs in a row without a custody comparison before `custody_uncompared` pages (10 minutes at the default
+/// interval of 60 s).
+pub const DEFAULT_MAX_UNCOMPARED_RUNS: u64 = 10;
+
+fn default_max_uncompared_runs() -> u64 {
+    DEFAULT_MAX_UNCOMPARED_RUNS
+}
 fn default_interval() -> u64 {
     60
 }
@@ -192,6 +205,7 @@ impl ReconcilerConfig {
             chains: chains.into_iter().map(|(spec, tuning)| ChainConfig { spec, tuning }).collect(),
             sinks: file.sinks,
             max_lag_blocks: file.max_lag_blocks,
+            max_uncompared_runs: file.max_uncompared_runs,
             interval_secs: file.interval_secs,
             request_poll_ms: file.request_poll_ms,
             metrics_address: file.metrics_address,

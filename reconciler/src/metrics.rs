@@ -37,7 +37,16 @@ struct ChainLabel {
 }
 
 /// The checks an alert can come from: each is shown, 0 when nothing of it fires (an absent series is no zero).
-const CHECKS: [&str; 6] = ["custody", "solvency", "listener_lag", "listener_halted", "quarantine", "stuck_batch"];
+const CHECKS: [&str; 8] = [
+    "custody",
+    "custody_uncompared",
+    "solvency",
+    "listener_lag",
+    "listener_halted",
+    "quarantine",
+    "stuck_batch",
+    "reconciler_blind",
+];
 
 /// What a scrape reads: the ledger and, per chain with an `operator`, its provider.
 #[derive(Debug, Clone)]

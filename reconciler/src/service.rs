@@ -94,6 +94,8 @@ pub struct Reconciler {
     chains: Vec<ChainTarget>,
     sinks: Vec<AlertSink>,
     max_lag_blocks: u64,
+    /// Runs in a row without a custody comparison on a chain before `custody_uncompared` fires.
+    max_uncompared_runs: u64,
     client: reqwest::Client,
     /// Where the runbooks are published (`runbook_base`): each alert sent links its check's page.
     runbook_base: Option<String>,
@@ -104,7 +106,21 @@ impl Reconciler {
     /// past `max_lag_blocks` confirmed blocks; no runbook links.
     pub fn new(pool: PgPool, chains: Vec<ChainTarget>, sinks: Vec<AlertSink>, max_lag_blocks: u64) -> Self {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
-        Self { pool, chains, sinks, max_lag_blocks, client, runbook_base: None }
+        Self {
+            pool,
+            chains,
+            sinks,
+            max_lag_blocks,
+            max_uncompared_runs: crate::config::DEFAULT_MAX_UNCOMPARED_RUNS,
+            client,
+            runbook_base: None,
+        }
+    }
+
+    /// Raises `custody_uncompared` once a chain's custody has gone `runs` runs in a row without a comparison.
+    pub fn with_max_uncompared_runs(mut self, runs: u64) -> Self {
+        self.max_uncompared_runs = runs;
+        self
     }
 
     /// Links every alert sent to its runbook under `base` (`ops/runbooks/` as published).
@@ -117,7 +133,9 @@ impl Reconciler {
     pub fn from_config(pool: PgPool, config: &ReconcilerConfig) -> eyre::Result<Self> {
         let chains = config.chains.iter().map(ChainTarget::from_config).collect::<eyre::Result<_>>()?;
         let sinks = config.sinks.iter().map(|s| s.sink()).collect();
-        Ok(Self::new(pool, chains, sinks, config.max_lag_blocks).with_runbook_base(config.runbook_base.clone()))
+        Ok(Self::new(pool, chains, sinks, config.max_lag_blocks)
+            .with_runbook_base(config.runbook_base.clone())
+            .with_max_uncompared_runs(config.max_uncompared_runs))
     }
 
     /// Runs every check once, stores the results, queues and sends the alert changes.
@@ -249,6 +267,13 @@ impl Reconciler {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         alerts.extend(checks::stuck_batches(&figures.ledger.open_batches, now));
         let mut assets = Vec::new();
+        if figures.custody_block.is_none() && !tokens.is_empty() {
+            // This run is not recorded yet: it is one more without a comparison.
+            let before = ledger::monitoring::runs_since_compared(pool, id).await?;
+            let runs = u64::try_from(before).unwrap_or(0) + 1;
+            tracing::warn!(chain_id = id, runs, "custody not compared in this run");
+            alerts.extend(checks::custody_uncompared(id, runs, self.max_uncompared_runs));
+        }
         if let Some(block) = figures.custody_block {
             for ((token, ledger), onchain) in figures.ledger.assets.iter().zip(&figures.onchain) {
                 let (result, found) = checks::custody(chain.chain_id, *token, block, *onchain, ledger);

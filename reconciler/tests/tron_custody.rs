@@ -32,14 +32,26 @@ async fn listen(chain: &DevChain, tron: &TronRpc, pool: &PgPool) -> eyre::Result
 }
 
 async fn reconcile(chain: &DevChain, tron: &TronRpc, pool: &PgPool) -> eyre::Result<RunReport> {
+    reconcile_paging_after(chain, &tron.solidity_url, pool, reconciler::config::DEFAULT_MAX_UNCOMPARED_RUNS).await
+}
+
+/// One run reading custody at `solidity_url`'s `latest`, paging after `max_uncompared_runs` runs without a comparison.
+async fn reconcile_paging_after(
+    chain: &DevChain,
+    solidity_url: &str,
+    pool: &PgPool,
+    max_uncompared_runs: u64,
+) -> eyre::Result<RunReport> {
     let target = ChainTarget {
         chain_id: NILE_CHAIN_ID,
-        provider: provider(&tron.solidity_url),
+        provider: provider(solidity_url),
         contract: chain.settlement,
         confirmations: 0,
         assets: vec![Address::ZERO],
     };
-    Ok(Reconciler::new(pool.clone(), vec![target], vec![], 10).run_once().await?)
+    let reconciler =
+        Reconciler::new(pool.clone(), vec![target], vec![], 10).with_max_uncompared_runs(max_uncompared_runs);
+    Ok(reconciler.run_once().await?)
 }
 
 #[tokio::test]
@@ -114,5 +126,38 @@ async fn tron_custody_waits_for_the_ledger_to_reach_the_solidified_block() -> ey
     assert_eq!(report.assets.len(), 1);
     assert_eq!(report.assets[0].result.variance, I256::ZERO);
     assert_eq!(report.assets[0].result.onchain_balance, U256::from(2 * FEE));
+    Ok(())
+}
+
+#[tokio::test]
+async fn custody_never_compared_because_the_solidity_url_is_a_full_node_pages_after_the_limit_of_runs()
+-> eyre::Result<()> {
+    let chain = DevChain::start_tron().await?;
+    let tron = TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?;
+    let db = native_ledger_db(NILE_CHAIN_ID, chain.admin.address()).await?;
+    chain.register_native(&chain.account(2), chain.admin.address(), U256::from(FEE), 1).await?;
+    chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
+    listen(&chain, &tron, &db.pool).await?;
+
+    // The full node's JSON-RPC given as the Solidity endpoint: its `latest` is the head, which the listener (at the
+    // solidified block) never reaches, so custody is never compared.
+    for run in 1..=2 {
+        let report = reconcile_paging_after(&chain, &tron.full_url, &db.pool, 3).await?;
+        assert!(report.assets.is_empty(), "run {run} compared nothing");
+        assert!(report.alerts.iter().all(|a| a.check != "custody_uncompared"), "run {run}: {:?}", report.alerts);
+    }
+    let report = reconcile_paging_after(&chain, &tron.full_url, &db.pool, 3).await?;
+    let paged: Vec<_> = report.fired.iter().filter(|a| a.check == "custody_uncompared").collect();
+    assert_eq!(paged.len(), 1, "the third run without a comparison pages: {:?}", report.fired);
+    assert_eq!(paged[0].severity, reconciler::alerts::Severity::Critical);
+    assert_eq!(paged[0].details.get("chain_id").map(String::as_str), Some(NILE_CHAIN_ID.to_string().as_str()));
+    let report = reconcile_paging_after(&chain, &tron.full_url, &db.pool, 3).await?;
+    assert!(report.fired.is_empty(), "still firing, not paged again: {:?}", report.fired);
+
+    // The Solidity endpoint fixed: custody is compared and the alert resolves.
+    let report = reconcile_paging_after(&chain, &tron.solidity_url, &db.pool, 3).await?;
+    assert_eq!(report.assets.len(), 1);
+    assert_eq!(report.assets[0].result.variance, I256::ZERO);
+    assert!(report.resolved.iter().any(|a| a.check == "custody_uncompared"), "{:?}", report.resolved);
     Ok(())
 }

@@ -328,3 +328,15 @@ pub async fn firing_by_check(pool: &PgPool) -> Result<Vec<(String, i64)>, sqlx::
             .await?;
     Ok(rows.into_iter().map(|r| (r.check, r.n)).collect())
 }
+
+/// Reconciliation runs recorded since the last one that compared custody on `chain_id` (every run, when none ever
+/// did): how long the chain's custody has gone unchecked.
+pub async fn runs_since_compared(pool: &PgPool, chain_id: u64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM reconciler_runs
+            WHERE id > COALESCE((SELECT max(run_id) FROM reconciler_results WHERE chain_id = $1), 0)"#,
+        chain_id as i64
+    )
+    .fetch_one(pool)
+    .await
+}
