@@ -179,6 +179,18 @@ pub struct ChainTuning {
     /// TRON: lifetime of a signed payout transaction (seconds, at most 24 h).
     #[serde(default = "default_payout_tx_expiration_secs")]
     pub payout_tx_expiration_secs: u64,
+    /// EVM: the most a payout transaction may offer per gas (wei), first send and replacements alike; default
+    /// 100 gwei. Fees come from the node's EIP-1559 suggestion below it.
+    #[serde(default = "default_payout_max_fee_per_gas_wei")]
+    pub payout_max_fee_per_gas_wei: u64,
+    /// EVM: how long a payout transaction may stay unmined before a follow-up replaces it (same account nonce,
+    /// higher fees); default 180 s.
+    #[serde(default = "default_payout_replace_after_secs")]
+    pub payout_replace_after_secs: u64,
+    /// EVM: how much a replacement raises both fees at least, in percent (10 or more: nodes refuse less);
+    /// default 12.
+    #[serde(default = "default_payout_fee_bump_percent")]
+    pub payout_fee_bump_percent: u64,
     /// What the pages call the chain ("BNB Smart Chain"); unset, the page's own table of known networks names it.
     #[serde(default)]
     pub name: Option<String>,
@@ -208,6 +220,9 @@ impl ChainTuning {
             fee_limit_sun: default_fee_limit_sun(),
             payout_fee_limit_cap_sun: default_payout_fee_limit_cap_sun(),
             payout_tx_expiration_secs: default_payout_tx_expiration_secs(),
+            payout_max_fee_per_gas_wei: default_payout_max_fee_per_gas_wei(),
+            payout_replace_after_secs: default_payout_replace_after_secs(),
+            payout_fee_bump_percent: default_payout_fee_bump_percent(),
             name: None,
             public_rpc_url: None,
             explorer_url: None,
@@ -257,6 +272,29 @@ fn default_payout_fee_limit_cap_sun() -> u64 {
 }
 
 /// Ten minutes: long enough for a busy node, short enough that a lost transaction is provably dead soon.
+fn default_payout_max_fee_per_gas_wei() -> u64 {
+    payout_chain::fees::FeePolicy::default().max_fee_per_gas_ceiling as u64
+}
+
+fn default_payout_replace_after_secs() -> u64 {
+    payout_chain::fees::FeePolicy::default().replace_after.as_secs()
+}
+
+fn default_payout_fee_bump_percent() -> u64 {
+    payout_chain::fees::FeePolicy::default().bump_percent as u64
+}
+
+impl ChainTuning {
+    /// The EVM fee policy of payout transactions this tuning sets.
+    pub fn fee_policy(&self) -> payout_chain::fees::FeePolicy {
+        payout_chain::fees::FeePolicy {
+            max_fee_per_gas_ceiling: u128::from(self.payout_max_fee_per_gas_wei),
+            replace_after: std::time::Duration::from_secs(self.payout_replace_after_secs),
+            bump_percent: u128::from(self.payout_fee_bump_percent),
+        }
+    }
+}
+
 fn default_payout_tx_expiration_secs() -> u64 {
     600
 }

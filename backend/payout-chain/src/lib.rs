@@ -14,13 +14,18 @@
 //! signs first ([`PayoutChain::prepare`]), the caller keeps the signed bytes, then broadcasts them
 //! ([`PayoutChain::broadcast`]) and broadcasts exactly those again until the chain proves them dead
 //! ([`PayoutChain::signed_status`]); only then may a new transaction carry the same signed batch.
+//!
+//! An EVM transaction left unmined longer than its [`fees::FeePolicy`] allows is replaced
+//! ([`PayoutChain::replace`]): the same account nonce, the same signed batch, fees raised within the policy's
+//! ceiling. Whichever of the two is mined, the batch executes once.
 
 #![warn(missing_docs)]
 
-use std::{future::Future, pin::Pin};
+use std::{future::Future, pin::Pin, time::Duration};
 
 use abi::{PayoutBatch, Settlement};
 use alloy::{
+    consensus::Transaction as _,
     primitives::{Address, B256, Bytes, U256},
     providers::Provider,
     rpc::types::{Filter, TransactionReceipt},
@@ -147,6 +152,25 @@ pub struct DeadProof {
     pub unused_nonces: Vec<U256>,
 }
 
+/// What [`PayoutChain::replace`] did with a transaction still unmined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Replacement {
+    /// A transaction with the same account nonce and higher fees is on its way.
+    Replaced {
+        /// The replacement's hash.
+        tx: B256,
+        /// Its fees.
+        fees: fees::Fees,
+    },
+    /// The fee ceiling leaves no room for a raise nodes accept: nothing sent; the transaction waits as it is.
+    AtCeiling {
+        /// The fees of the waiting transaction.
+        fees: fees::Fees,
+    },
+    /// The transaction is in a block now, or the node lost it: nothing sent; follow it up again.
+    NotPending,
+}
+
 /// Whether a signed batch can still execute.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Liveness {
@@ -168,6 +192,22 @@ pub trait PayoutChain: Send + Sync {
     fn find_execution(&self, nonce: U256) -> ChainFuture<'_, Option<BatchOutcome>>;
     /// Whether a batch signed with any of `nonces` and `deadline` can still execute.
     fn liveness<'a>(&'a self, nonces: &'a [U256], deadline: u64) -> ChainFuture<'a, Liveness>;
+
+    /// How long a transaction may stay unmined before [`Self::replace`] is due; `None`: this family never
+    /// replaces (TRON has no account nonce: a transaction lives until its expiration).
+    fn replace_after(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Replaces the unmined transaction `tx` carrying `batch` by one with the same account nonce and higher fees.
+    fn replace<'a>(
+        &'a self,
+        _batch: &'a PayoutBatch,
+        _signature: &'a Bytes,
+        _tx: B256,
+    ) -> ChainFuture<'a, Replacement> {
+        Box::pin(async { Err(SubmitError::Refused("this chain does not replace transactions".into())) })
+    }
 
     /// Whether this family signs first and broadcasts kept bytes ([`Self::prepare`], [`Self::broadcast`],
     /// [`Self::signed_status`]) instead of sending in one step ([`Self::submit`]).
@@ -196,7 +236,10 @@ pub trait PayoutChain: Send + Sync {
     }
 }
 
+pub mod fees;
 pub mod tron;
+
+use fees::{FeePolicy, Fees};
 
 /// Sends and tracks payout batches for one Settlement contract with the operator key: the EVM family.
 pub struct PayoutSubmitter<P> {
@@ -206,17 +249,87 @@ pub struct PayoutSubmitter<P> {
     operator: Option<Address>,
     settlement: Address,
     confirmations: u64,
+    fees: FeePolicy,
 }
 
 impl<P: Provider + Clone> PayoutSubmitter<P> {
     /// Submitter for the contract at `settlement`; an outcome is final `confirmations` blocks after its receipt.
+    /// Fees follow [`FeePolicy::default`] until [`Self::with_fees`].
     pub fn new(provider: P, operator: Address, settlement: Address, confirmations: u64) -> Self {
-        Self { provider, operator: Some(operator), settlement, confirmations }
+        Self { provider, operator: Some(operator), settlement, confirmations, fees: FeePolicy::default() }
     }
 
     /// A submitter that only reads: status, executions and liveness, no operator key.
     pub fn read_only(provider: P, settlement: Address, confirmations: u64) -> Self {
-        Self { provider, operator: None, settlement, confirmations }
+        Self { provider, operator: None, settlement, confirmations, fees: FeePolicy::default() }
+    }
+
+    /// The same submitter pricing its transactions by `fees`.
+    pub fn with_fees(self, fees: FeePolicy) -> Self {
+        Self { fees, ..self }
+    }
+
+    /// The node's EIP-1559 suggestion (base fee from the fee history, tip from its rewards).
+    async fn node_fees(&self) -> Result<Fees, SubmitError> {
+        let estimate = self.provider.estimate_eip1559_fees().await.map_err(provider_err)?;
+        Ok(Fees {
+            max_fee_per_gas: estimate.max_fee_per_gas,
+            max_priority_fee_per_gas: estimate.max_priority_fee_per_gas,
+        })
+    }
+
+    /// The batch's call, refused without spending gas when the contract would revert now.
+    async fn simulated(
+        &self,
+        batch: &PayoutBatch,
+        signature: &Bytes,
+    ) -> Result<alloy::contract::SolCallBuilder<&P, Settlement::executePayoutBatchCall>, SubmitError> {
+        let call = Settlement::executePayoutBatchCall { batch: batch.clone(), signature: signature.clone() };
+        let call = alloy::contract::SolCallBuilder::new_sol(&self.provider, &self.settlement, &call);
+        if let Err(err) = call.call().await {
+            let reason = err
+                .as_decoded_interface_error::<Settlement::SettlementErrors>()
+                .map(|e| format!("{e:?}"))
+                .unwrap_or_else(|| err.to_string());
+            return Err(SubmitError::Refused(reason));
+        }
+        Ok(call)
+    }
+
+    /// Replaces the unmined transaction `tx` carrying `batch`: the same account nonce and gas limit, fees raised by
+    /// the policy ([`FeePolicy::replacement`]), unless the ceiling leaves no room or `tx` is no longer pending.
+    pub async fn replace(&self, batch: &PayoutBatch, signature: &Bytes, tx: B256) -> Result<Replacement, SubmitError> {
+        let Some(operator) = self.operator else {
+            return Err(SubmitError::Refused("no operator key: this submitter only reads".into()));
+        };
+        let Some(old) = self.provider.get_transaction_by_hash(tx).await.map_err(provider_err)? else {
+            return Ok(Replacement::NotPending);
+        };
+        if old.block_number.is_some() {
+            return Ok(Replacement::NotPending);
+        }
+        if old.inner.signer() != operator {
+            return Err(SubmitError::Refused(format!("{tx} was not sent by the operator {operator}")));
+        }
+        let max_fee_per_gas = old.max_fee_per_gas();
+        let waiting = Fees {
+            max_fee_per_gas,
+            max_priority_fee_per_gas: old.max_priority_fee_per_gas().unwrap_or(max_fee_per_gas),
+        };
+        let Some(fees) = self.fees.replacement(waiting, self.node_fees().await?) else {
+            return Ok(Replacement::AtCeiling { fees: waiting });
+        };
+        let call = self.simulated(batch, signature).await?;
+        let pending = call
+            .from(operator)
+            .nonce(old.nonce())
+            .gas(old.gas_limit())
+            .max_fee_per_gas(fees.max_fee_per_gas)
+            .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+            .send()
+            .await
+            .map_err(provider_err)?;
+        Ok(Replacement::Replaced { tx: *pending.tx_hash(), fees })
     }
 
     /// Whether a batch signed with any of `nonces` and `deadline` can still execute: dead once a block
@@ -246,22 +359,22 @@ impl<P: Provider + Clone> PayoutSubmitter<P> {
         if let Some(done) = self.find_execution(batch.nonce).await? {
             return Ok(done);
         }
-        let contract = Settlement::new(self.settlement, &self.provider);
-        let call = contract.executePayoutBatch(batch.clone(), signature.clone());
-        if let Err(err) = call.call().await {
-            let reason = err
-                .as_decoded_interface_error::<Settlement::SettlementErrors>()
-                .map(|e| format!("{e:?}"))
-                .unwrap_or_else(|| err.to_string());
-            return Err(SubmitError::Refused(reason));
-        }
+        let call = self.simulated(batch, signature).await?;
         let Some(operator) = self.operator else {
             return Err(SubmitError::Refused("no operator key: this submitter only reads".into()));
         };
         // The account nonce comes from the node every time: a locally cached one would leave every later
         // transaction stuck behind the gap a dropped one leaves.
         let account_nonce = self.provider.get_transaction_count(operator).pending().await.map_err(provider_err)?;
-        let pending = call.from(operator).nonce(account_nonce).send().await.map_err(provider_err)?;
+        let fees = self.fees.first(self.node_fees().await?);
+        let pending = call
+            .from(operator)
+            .nonce(account_nonce)
+            .max_fee_per_gas(fees.max_fee_per_gas)
+            .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+            .send()
+            .await
+            .map_err(provider_err)?;
         Ok(BatchOutcome::Pending { tx: *pending.tx_hash() })
     }
 
@@ -344,6 +457,14 @@ impl<P: Provider + Clone + Send + Sync> PayoutChain for PayoutSubmitter<P> {
 
     fn liveness<'a>(&'a self, nonces: &'a [U256], deadline: u64) -> ChainFuture<'a, Liveness> {
         Box::pin(PayoutSubmitter::liveness(self, nonces, deadline))
+    }
+
+    fn replace_after(&self) -> Option<Duration> {
+        Some(self.fees.replace_after)
+    }
+
+    fn replace<'a>(&'a self, batch: &'a PayoutBatch, signature: &'a Bytes, tx: B256) -> ChainFuture<'a, Replacement> {
+        Box::pin(PayoutSubmitter::replace(self, batch, signature, tx))
     }
 }
 

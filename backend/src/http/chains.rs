@@ -129,6 +129,8 @@ pub struct Chain {
     pub fee_limit_sun: u64,
     /// On a TRON chain (the spec's `[chains.tron]`): payouts through TRON's gRPC API.
     pub tron: Option<TronAccess>,
+    /// EVM: how payout transactions are priced, and when a stuck one is replaced.
+    pub fees: payout_chain::fees::FeePolicy,
 }
 
 /// Every configured chain by id.
@@ -154,6 +156,8 @@ impl ChainRegistry {
                 }
             }
             let key = operator_key(c)?;
+            let fees = c.tuning.fee_policy();
+            fees.validate().map_err(|e| eyre::eyre!("chains: payout fees of chain {id}: {e}"))?;
             let chain = Chain {
                 chain_id: id,
                 settlement,
@@ -162,6 +166,7 @@ impl ChainRegistry {
                 confirmations: c.spec.confirmations,
                 signature_ttl_secs: c.tuning.signature_ttl_secs,
                 fee_limit_sun: c.tuning.fee_limit_sun,
+                fees,
             };
             eyre::ensure!(chains.insert(id, chain).is_none(), "chains: chain {id} is listed twice");
         }
@@ -216,7 +221,8 @@ impl Chain {
         self.not_tron()?;
         let access = self.access()?;
         let operator = access.operator.ok_or_else(no_key)?;
-        Ok(Arc::new(PayoutSubmitter::new(access.provider.clone(), operator, self.settlement, self.confirmations)))
+        let submitter = PayoutSubmitter::new(access.provider.clone(), operator, self.settlement, self.confirmations);
+        Ok(Arc::new(submitter.with_fees(self.fees)))
     }
 
     /// A TRON chain is reached through java-tron's gRPC API only: 503 `tron_grpc_not_configured` when the chain spec

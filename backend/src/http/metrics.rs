@@ -116,6 +116,10 @@ pub enum PayoutTxOutcome {
     Reverted,
     /// Not mined: dropped by the node (EVM), or found in no block (TRON) (`dropped`).
     Dropped,
+    /// Unmined too long (EVM): replaced with higher fees (`replaced`).
+    Replaced,
+    /// Unmined too long (EVM), and the fee ceiling leaves no room for a higher fee (`at_fee_ceiling`): pages.
+    AtFeeCeiling,
 }
 
 /// The in-process metrics of one API instance.
@@ -227,6 +231,8 @@ impl ApiMetrics {
         let outcome = match outcome {
             PayoutTxOutcome::Reverted => "reverted",
             PayoutTxOutcome::Dropped => "dropped",
+            PayoutTxOutcome::Replaced => "replaced",
+            PayoutTxOutcome::AtFeeCeiling => "at_fee_ceiling",
         };
         let mut counts = self.retried_transactions.lock().unwrap_or_else(|p| p.into_inner());
         *counts.entry((asset_id, symbol.to_owned(), outcome)).or_default() += 1;

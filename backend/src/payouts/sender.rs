@@ -1,6 +1,7 @@
 //! Sending a signed payout batch, one use case for every driver: the first send of a signed batch, and the
 //! follow-up of a submitted one (still in flight → nothing; executed → reported; dropped or reverted → the same
-//! signed batch again, never a new batch nonce, so at most one version can execute).
+//! signed batch again, never a new batch nonce, so at most one version can execute; on EVM, in flight longer than
+//! the chain's fee policy allows → replaced by the same signed batch with the same account nonce and higher fees).
 //!
 //! On a chain whose family keeps signed bytes (TRON), the transaction is signed first and kept in the ledger,
 //! committed, before it is broadcast; a follow-up broadcasts exactly those bytes again while they may still be
@@ -15,7 +16,7 @@ use std::time::Duration;
 use ::ledger::payouts::{self as ledger, BatchChain, BatchStatus, KeptTransaction, SendState};
 use abi::PayoutBatch;
 use alloy::primitives::{B256, Bytes};
-use payout_chain::{BatchOutcome, Broadcast, PayoutChain, Prepared, SignedTransaction, SubmitError};
+use payout_chain::{BatchOutcome, Broadcast, PayoutChain, Prepared, Replacement, SignedTransaction, SubmitError};
 use sqlx::PgPool;
 
 /// Longest wait for one chain call.
@@ -45,6 +46,11 @@ pub enum Previous {
     Expired,
     /// In no block yet and not provably dead (TRON): its kept bytes were broadcast again.
     Unseen,
+    /// Unmined longer than the fee policy allows (EVM): replaced with the same account nonce and higher fees.
+    Stuck,
+    /// Unmined longer than the fee policy allows (EVM), but the fee ceiling leaves no room for a higher fee: it
+    /// waits as it is.
+    AtFeeCeiling,
 }
 
 impl Previous {
@@ -55,6 +61,8 @@ impl Previous {
             Previous::Reverted => "reverted",
             Previous::Expired => "expired",
             Previous::Unseen => "unseen",
+            Previous::Stuck => "stuck",
+            Previous::AtFeeCeiling => "at_fee_ceiling",
         }
     }
 }
@@ -73,6 +81,9 @@ pub enum Outcome {
     },
     /// TRON: the kept bytes of the last transaction, in no block yet and not provably dead, were broadcast again.
     Rebroadcast,
+    /// EVM: the last transaction, unmined too long, was replaced by one with the same account nonce and higher
+    /// fees.
+    Replaced,
 }
 
 /// The result of a send or follow-up.
@@ -89,7 +100,7 @@ pub struct Sent {
 impl Sent {
     /// Whether this call put a transaction on its way.
     pub fn sent(&self) -> bool {
-        matches!(self.outcome, Outcome::Sent | Outcome::Rebroadcast)
+        matches!(self.outcome, Outcome::Sent | Outcome::Rebroadcast | Outcome::Replaced)
     }
 }
 
@@ -149,7 +160,8 @@ pub enum SendError {
 pub struct Driver<'a> {
     /// The `audit_logs` actor: an admin's checksummed wallet, or [`super::worker::ACTOR`].
     pub actor: &'a str,
-    /// Called with what a follow-up found before it sends a replacement (dropped, expired or reverted).
+    /// Called with what a follow-up found before it sends a replacement (dropped, expired, reverted or stuck), and
+    /// when a stuck transaction cannot be replaced below the fee ceiling.
     pub found: &'a (dyn Fn(&BatchChain, Previous) + Sync),
 }
 
@@ -270,6 +282,11 @@ impl Send<'_> {
     /// reverted → the same signed batch again.
     async fn follow_up(&self, tx: Tx, state: &SendState, batch: &PayoutBatch, last: B256) -> Result<Sent, SendError> {
         let previous = match bounded(self.chain.status(batch, last)).await? {
+            BatchOutcome::Pending { tx: hash }
+                if self.chain.replace_after().is_some_and(|after| state.idle >= after) =>
+            {
+                return self.replace(tx, state, batch, hash).await;
+            }
             BatchOutcome::Pending { tx: hash } | BatchOutcome::Unseen { tx: hash, .. } => {
                 return Ok(Self::result(Outcome::Pending, hash, None));
             }
@@ -282,6 +299,33 @@ impl Send<'_> {
         (self.driver.found)(self.batch, previous);
         let signature = self.signature(state)?;
         self.submit(tx, state, batch, &signature, Some(previous), "payout_batch_retry").await
+    }
+
+    /// Replaces the transaction `last`, in flight longer than the fee policy allows (EVM), and records the
+    /// replacement; at the fee ceiling nothing is sent and the caller is told.
+    async fn replace(&self, tx: Tx, state: &SendState, batch: &PayoutBatch, last: B256) -> Result<Sent, SendError> {
+        let signature = self.signature(state)?;
+        match bounded(self.chain.replace(batch, &signature, last)).await? {
+            Replacement::Replaced { tx: hash, fees } => {
+                tracing::info!(
+                    batch_id = self.batch_id, %last, replacement = %hash, max_fee_per_gas = fees.max_fee_per_gas,
+                    max_priority_fee_per_gas = fees.max_priority_fee_per_gas, "stuck payout transaction replaced"
+                );
+                (self.driver.found)(self.batch, Previous::Stuck);
+                let (id, asset_id, actor) = (self.batch_id, self.batch.asset_id, self.driver.actor);
+                ledger::record_sent(tx, id, asset_id, state, hash, "payout_batch_replace", actor).await?;
+                Ok(Self::result(Outcome::Replaced, hash, Some(Previous::Stuck)))
+            }
+            Replacement::AtCeiling { fees } => {
+                tracing::warn!(
+                    batch_id = self.batch_id, tx = %last, max_fee_per_gas = fees.max_fee_per_gas,
+                    "payout transaction stuck at the fee ceiling: raise the ceiling or wait for fees to fall"
+                );
+                (self.driver.found)(self.batch, Previous::AtFeeCeiling);
+                Ok(Self::result(Outcome::Pending, last, Some(Previous::AtFeeCeiling)))
+            }
+            Replacement::NotPending => Ok(Self::result(Outcome::Pending, last, None)),
+        }
     }
 
     /// Signs a new transaction for the batch, keeps it (committed), then broadcasts it (TRON). A broadcast that
@@ -363,7 +407,7 @@ mod tests {
     use super::*;
 
     fn state(status: BatchStatus, tx_hash: Option<B256>) -> SendState {
-        SendState { status, tx_hash, signature: Some(vec![1]), kept: None }
+        SendState { status, tx_hash, signature: Some(vec![1]), kept: None, idle: Duration::ZERO }
     }
 
     #[test]

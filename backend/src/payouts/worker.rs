@@ -91,12 +91,15 @@ impl PayoutWorker {
 }
 
 /// A [`Driver::found`] that counts each transaction a follow-up found gone in `payout_transactions_total`
-/// (reverted, or dropped: an EVM drop or a provably dead TRON transaction), for every driver alike.
+/// (reverted, or dropped: an EVM drop or a provably dead TRON transaction), replaced (EVM, unmined too long) or
+/// left waiting at the fee ceiling, for every driver alike.
 pub fn count_replacements(metrics: Arc<ApiMetrics>) -> impl Fn(&ledger::payouts::BatchChain, Previous) + Sync {
     move |batch, previous| {
         let outcome = match previous {
             Previous::Reverted => PayoutTxOutcome::Reverted,
             Previous::Dropped | Previous::Expired | Previous::Unseen => PayoutTxOutcome::Dropped,
+            Previous::Stuck => PayoutTxOutcome::Replaced,
+            Previous::AtFeeCeiling => PayoutTxOutcome::AtFeeCeiling,
         };
         metrics.payout_retry(batch.asset_id, &batch.symbol, outcome);
     }

@@ -520,6 +520,106 @@ async fn submit_and_retry_pay_a_batch_on_anvil_exactly_once() {
     assert_eq!(treasury.body["chain_note"], Value::Null);
 }
 
+/// The operator's transaction `hash` as the node holds it: (account nonce, max fee, tip, mined).
+async fn operator_tx(provider: &alloy::providers::DynProvider, hash: &str) -> Option<(u64, u128, u128, bool)> {
+    use alloy::consensus::Transaction as _;
+    let tx = provider.get_transaction_by_hash(hash.parse().unwrap()).await.unwrap()?;
+    Some((tx.nonce(), tx.max_fee_per_gas(), tx.max_priority_fee_per_gas().unwrap(), tx.block_number.is_some()))
+}
+
+#[tokio::test]
+async fn a_stuck_payout_is_replaced_with_higher_fees_within_the_ceiling_and_pays_once() {
+    let (_anvil, settlement, operator_key) = anvil_settlement(1_000 * BNB).await;
+    let provider = ProviderBuilder::new().connect_http(_anvil.endpoint_url()).erased();
+    // Anvil holds every transaction unmined; with no new block the node's fee suggestion stays the same.
+    provider.anvil_set_auto_mine(false).await.unwrap();
+    let node = provider.estimate_eip1559_fees().await.unwrap();
+    let mut chain = chain_settings(settlement);
+    chain.spec.rpc_url = Some(_anvil.endpoint());
+    chain.tuning.operator_key = Some(SecretString::from(operator_key));
+    chain.tuning.insecure_operator_key = true;
+    // Due for a replacement at once; room for one raise of 12 % above the node's suggestion, not for two.
+    chain.tuning.payout_replace_after_secs = 0;
+    chain.tuning.payout_fee_bump_percent = 12;
+    let ceiling = node.max_fee_per_gas * 120 / 100;
+    chain.tuning.payout_max_fee_per_gas_wei = u64::try_from(ceiling).unwrap();
+    let setup = PayoutSetup::with(spawn_signer(settlement, vec![]).await, chain, 3).await; // G, U1, U2: 18 BNB each
+    let PayoutSetup { signer: _signer, app, payable, token } = setup;
+
+    let built = app.post_admin("/v1/admin/payouts/batches", &token, json!({ "asset_id": ASSET })).await;
+    assert_eq!(built.status, 201, "{}", built.body);
+    let id = built.body["id"].as_i64().unwrap();
+    let path = |action: &str| format!("/v1/admin/payouts/batches/{id}/{action}");
+    let signed = app.post_admin(&path("sign"), &token, json!({})).await;
+    assert_eq!(signed.status, 200, "{}", signed.body);
+
+    // The first send offers the node's EIP-1559 fees.
+    let first = app.post_admin(&path("submit"), &token, json!({})).await;
+    assert_eq!((first.status, first.body["outcome"].as_str()), (200, Some("sent")), "{}", first.body);
+    let first_tx = first.body["tx_hash"].as_str().unwrap().to_owned();
+    let (nonce, max1, tip1, mined) = operator_tx(&provider, &first_tx).await.expect("the first transaction is pending");
+    assert_eq!((max1, tip1, mined), (node.max_fee_per_gas, node.max_priority_fee_per_gas, false));
+
+    // Unmined past payout_replace_after_secs: replaced, same account nonce, both fees raised by at least 12 %.
+    let replaced = app.post_admin(&path("retry"), &token, json!({})).await;
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    assert_eq!(
+        (replaced.body["outcome"].as_str(), replaced.body["sent"].as_bool(), replaced.body["previous"].as_str()),
+        (Some("replaced"), Some(true), Some("stuck")),
+        "{}",
+        replaced.body
+    );
+    let second_tx = replaced.body["tx_hash"].as_str().unwrap().to_owned();
+    assert_ne!(second_tx, first_tx);
+    let (nonce2, max2, tip2, _) = operator_tx(&provider, &second_tx).await.expect("the replacement is pending");
+    assert_eq!(nonce2, nonce, "a replacement takes the account nonce of the transaction it replaces");
+    assert_eq!((max2, tip2), ((max1 * 112).div_ceil(100), (tip1 * 112).div_ceil(100)));
+    assert!(max2 <= ceiling);
+
+    // Due again, but a raise of 12 % would pass the ceiling: nothing is sent, the admin is told why.
+    let waiting = app.post_admin(&path("retry"), &token, json!({})).await;
+    assert_eq!(waiting.status, 200, "{}", waiting.body);
+    assert_eq!(
+        (waiting.body["outcome"].as_str(), waiting.body["sent"].as_bool(), waiting.body["previous"].as_str()),
+        (Some("pending"), Some(false), Some("at_fee_ceiling")),
+        "{}",
+        waiting.body
+    );
+    assert_eq!(waiting.body["tx_hash"].as_str(), Some(second_tx.as_str()));
+    let operator = _anvil.addresses()[0];
+    assert_eq!(provider.get_transaction_count(operator).pending().await.unwrap(), nonce + 1, "one transaction waits");
+    let metrics = app.metrics().await;
+    for outcome in ["replaced", "at_fee_ceiling"] {
+        assert!(
+            metrics.lines().any(|l| l.starts_with("payout_transactions_total{")
+                && l.contains(&format!("outcome=\"{outcome}\""))
+                && l.ends_with(" 1")),
+            "payout_transactions_total {outcome} 1:\n{metrics}"
+        );
+    }
+
+    // Mined: the replacement executed the batch, the first never will; every user is paid exactly once.
+    provider.anvil_mine(Some(2), None).await.unwrap();
+    provider.anvil_set_auto_mine(true).await.unwrap();
+    let done = app.post_admin(&path("retry"), &token, json!({})).await;
+    assert_eq!(
+        (done.body["outcome"].as_str(), done.body["tx_hash"].as_str()),
+        (Some("executed"), Some(second_tx.as_str())),
+        "{}",
+        done.body
+    );
+    assert!(provider.get_transaction_receipt(first_tx.parse().unwrap()).await.unwrap().is_none());
+    for who in &payable {
+        assert_eq!(provider.get_balance(*who).await.unwrap(), U256::from(18 * BNB), "paid exactly once");
+    }
+    assert_eq!(provider.get_balance(settlement).await.unwrap(), U256::from(1_000 * BNB - 54 * BNB));
+    assert_eq!(provider.get_transaction_count(operator).await.unwrap(), nonce + 1);
+    assert_eq!(
+        (audit_count(&app, "payout_batch_submit").await, audit_count(&app, "payout_batch_replace").await),
+        (1, 1)
+    );
+}
+
 #[tokio::test]
 async fn a_reverted_payout_is_resent_unchanged_once_custody_can_cover_it() {
     let AnvilPayouts { anvil: _anvil, provider, settlement, setup } = on_anvil(2, Some(0)).await; // G, U1: 18 BNB each

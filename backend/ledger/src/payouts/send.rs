@@ -18,6 +18,8 @@ pub struct SendState {
     pub signature: Option<Vec<u8>>,
     /// The last transaction's signed bytes, when the chain's family keeps them (TRON).
     pub kept: Option<KeptTransaction>,
+    /// How long nobody has signed, sent or re-sent the batch: how long its last transaction has waited.
+    pub idle: std::time::Duration,
 }
 
 /// A signed chain transaction kept before its broadcast (TRON), to broadcast the identical bytes again.
@@ -62,7 +64,8 @@ macro_rules! query_send_state {
             SendRow,
             r#"SELECT b.status AS "status: BatchStatus", t.tx_hash AS "tx_hash?", b.signature,
                       t.chain_tx_raw AS "raw?", t.chain_tx_expiration_ms AS "expiration_ms?",
-                      t.chain_tx_fee_limit AS "fee_limit?"
+                      t.chain_tx_fee_limit AS "fee_limit?",
+                      EXTRACT(EPOCH FROM now() - COALESCE(b.last_step_at, b.created_at))::float8 AS "idle_secs!"
                FROM payout_batches b
                LEFT JOIN transactions t ON t.id = b.transaction_id WHERE b.id = $1 "#
                 + $tail
@@ -79,6 +82,7 @@ struct SendRow {
     raw: Option<Vec<u8>>,
     expiration_ms: Option<i64>,
     fee_limit: Option<i64>,
+    idle_secs: f64,
 }
 
 /// Locks batch `batch_id` for a send decision (held until the returned transaction ends), waiting for anyone
@@ -118,7 +122,8 @@ impl From<SendRow> for SendState {
             }
             _ => None,
         };
-        SendState { status: row.status, tx_hash, signature: row.signature, kept }
+        let idle = std::time::Duration::try_from_secs_f64(row.idle_secs).unwrap_or_default();
+        SendState { status: row.status, tx_hash, signature: row.signature, kept, idle }
     }
 }
 
