@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod chain;
+pub mod code;
 pub mod eip712;
 pub mod limits;
 pub mod nonces;

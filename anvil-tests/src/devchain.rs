@@ -14,7 +14,7 @@ use alloy::{
     sol_types::SolStruct,
 };
 
-pub use crate::deployment::{Deployment, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS};
+pub use crate::deployment::Deployment;
 
 /// anvil's default mnemonic (development only).
 pub const ANVIL_MNEMONIC: &str = "test test test test test test test test test test test junk";
@@ -48,14 +48,16 @@ pub struct DevChain {
 /// `signer` as the authorising key, and gives `admin` the operator, treasurer and pauser roles
 /// (development only: production splits them across a multisig and hot keys).
 pub async fn deploy_stack(provider: &DynProvider, admin: Address, signer: Address) -> eyre::Result<Deployment> {
+    let chain_id = provider.get_chain_id().await?;
+    let push_gas = abi::chain::Family::of(chain_id).push_gas();
     let usdt = *TestUSDT::deploy(provider).await?.address();
     let builder = Settlement::deploy_builder(
         provider,
         admin,
         signer,
         vec![NATIVE_TOKEN, usdt],
-        U256::from(NATIVE_PUSH_GAS),
-        U256::from(TOKEN_PUSH_GAS),
+        U256::from(push_gas.native),
+        U256::from(push_gas.token),
     );
     let receipt = builder.send().await?.get_receipt().await?;
     let settlement = receipt.contract_address.ok_or_else(|| eyre::eyre!("deployment has no contract address"))?;
@@ -67,20 +69,18 @@ pub async fn deploy_stack(provider: &DynProvider, admin: Address, signer: Addres
     ] {
         contract.grantRole(role, admin).send().await?.get_receipt().await?;
     }
-    Ok(Deployment {
-        chain_id: provider.get_chain_id().await?,
-        settlement,
-        usdt,
-        deploy_block: receipt.block_number.unwrap_or_default(),
-        admin,
-        signer,
-    })
+    Ok(Deployment { chain_id, settlement, usdt, deploy_block: receipt.block_number.unwrap_or_default(), admin, signer })
 }
 
 impl DevChain {
     /// Spawns anvil (auto-mining) and deploys the development stack (see [`deploy_stack`]).
     pub async fn start() -> eyre::Result<Self> {
         Self::start_with(Anvil::new()).await
+    }
+
+    /// As [`start`](Self::start), on an anvil that answers chain id `chain_id` (BSC's 56 or 97, say).
+    pub async fn start_on_chain(chain_id: u64) -> eyre::Result<Self> {
+        Self::start_with(Anvil::new().chain_id(chain_id)).await
     }
 
     /// As [`start`](Self::start), but blocks also come every second without transactions (anvil's mixed

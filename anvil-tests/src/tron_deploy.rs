@@ -35,7 +35,7 @@ use tronic::{
     signer::LocalSigner,
 };
 
-use crate::deployment::{Deployment, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS};
+use crate::deployment::Deployment;
 
 type TronClient = Client<GrpcProvider, LocalSigner>;
 
@@ -146,12 +146,14 @@ pub async fn deploy_stack_tron(
     let provider = ConnectOptions::builder().connect(grpc_url).await?;
     let client = Client::builder().provider(provider).signer(key.clone()).build();
     let usdt = create(&client, &key, "TestUSDT", TestUSDT::BYTECODE.to_vec()).await?.contract;
+    // TRON's figures (a TRC-20 transfer to a fresh holder costs about 130,000 energy), as a real deployment has.
+    let push_gas = abi::chain::Family::Tron.push_gas();
     let args = Settlement::constructorCall {
         admin: admin.address(),
         signer_: signer,
         allowedTokens: vec![NATIVE_TOKEN, usdt],
-        nativePushGas_: U256::from(NATIVE_PUSH_GAS),
-        tokenPushGas_: U256::from(TOKEN_PUSH_GAS),
+        nativePushGas_: U256::from(push_gas.native),
+        tokenPushGas_: U256::from(push_gas.token),
     };
     let code = [Settlement::BYTECODE.to_vec(), args.abi_encode()].concat();
     let created = create(&client, &key, "Settlement", code).await?;

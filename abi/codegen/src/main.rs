@@ -108,10 +108,14 @@ fn compile(root: &Path) -> eyre::Result<Vec<(&'static str, String)>> {
             let bytecode = artifact.get_bytecode_bytes().ok_or_else(|| eyre!("{name} has no bytecode"))?;
             let deployed =
                 artifact.get_deployed_bytecode_bytes().ok_or_else(|| eyre!("{name} has no deployed bytecode"))?;
+            // Where the runtime code holds immutables (values set by the constructor): a deployed contract's code
+            // equals `deployedBytecode` everywhere else (`abi::code`).
+            let immutables =
+                artifact.deployed_bytecode.as_ref().map(|d| d.immutable_references.clone()).unwrap_or_default();
             let json = serde_json::json!({
                 "abi": abi,
                 "bytecode": { "object": bytecode.to_string() },
-                "deployedBytecode": { "object": deployed.to_string() },
+                "deployedBytecode": { "object": deployed.to_string(), "immutableReferences": immutables },
             });
             Ok((name, serde_json::to_string_pretty(&json)? + "\n"))
         })
