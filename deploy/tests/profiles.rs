@@ -1,0 +1,228 @@
+//! Each profile deployed on the local stand-ins — anvil answering BSC's chain ids, the TRON test node over an anvil
+//! answering TRON's — with a real Safe (from npm) as admin: the dry run sends nothing, the deployment grants the
+//! roles through the Safe, the record is a chain spec the services read, and an admin action executed through
+//! the Safe takes effect while the same call from a key is refused. A mainnet profile refuses a key as admin.
+
+use std::path::PathBuf;
+
+use abi::{Settlement, TestUSDT, toolchain::foundry_binary};
+use alloy::{
+    node_bindings::{Anvil, AnvilInstance},
+    primitives::{Address, B256, U256},
+    providers::{Provider, ProviderBuilder, ext::AnvilApi},
+    signers::local::PrivateKeySigner,
+    sol_types::SolCall,
+};
+use anvil_tests::{
+    safe::deploy_safe,
+    tron_rpc::{TronFaults, TronRpc},
+};
+use deploy::{Grant, Keys, Options, Profile, TronEndpoints, deploy, network::Network, profile, safe};
+use service_kit::chain_spec::ChainSpecs;
+
+/// A local network answering `profile`'s chain id, with a token at the profile's USDT address.
+struct Local {
+    anvil: AnvilInstance,
+    net: Network,
+    rpc_url: String,
+    tron: Option<(tron_devnode::TronDevnode, TronRpc)>,
+    dir: PathBuf,
+}
+
+impl Local {
+    async fn start(profile: Profile) -> eyre::Result<Self> {
+        let tron_family = abi::chain::Family::of(profile.chain_id) == abi::chain::Family::Tron;
+        let mut anvil = Anvil::new().path(foundry_binary("anvil")).chain_id(profile.chain_id);
+        if tron_family {
+            anvil = anvil.args(["--base-fee", "0"]); // The TRON test node charges energy itself.
+        }
+        let anvil = anvil.try_spawn()?;
+        let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url());
+        provider.anvil_set_code(profile.usdt, TestUSDT::DEPLOYED_BYTECODE.clone()).await?;
+        // One directory per network (its anvil's port): tests of one profile run side by side.
+        let dir = std::env::temp_dir().join(format!("referral-deploy-{}-{}", profile.name, anvil.port()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        if tron_family {
+            let node = tron_devnode::TronDevnode::start(&anvil.endpoint(), tron_devnode::Params::default()).await?;
+            let rpc = TronRpc::start(&anvil.endpoint(), TronFaults::default()).await?;
+            let net = Network::tron(&rpc.full_url, &node.grpc_url)?;
+            let rpc_url = rpc.full_url.clone();
+            return Ok(Self { anvil, net, rpc_url, tron: Some((node, rpc)), dir });
+        }
+        let rpc_url = anvil.endpoint();
+        Ok(Self { net: Network::evm(&rpc_url)?, rpc_url, anvil, tron: None, dir })
+    }
+
+    fn key(&self, i: usize) -> PrivateKeySigner {
+        self.anvil.keys()[i].clone().into()
+    }
+
+    fn options(&self, profile: Profile, admin: Address) -> Options {
+        Options {
+            profile,
+            rpc_url: self.rpc_url.clone(),
+            tron: self.tron.as_ref().map(|(node, rpc)| TronEndpoints {
+                grpc_url: node.grpc_url.clone(),
+                solidity_grpc_url: Some(node.solidity_grpc_url.clone()),
+                solidity_rpc_url: rpc.solidity_url.clone(),
+            }),
+            admin,
+            signer: self.key(1).address(),
+            operator: self.key(6).address(),
+            treasurer: self.key(7).address(),
+            pauser: self.key(8).address(),
+            usdt: None,
+            dry_run: false,
+            spec: self.dir.join("chains.toml"),
+            record: self.dir.join("deployment.json"),
+        }
+    }
+
+    async fn nonce(&self, who: Address) -> eyre::Result<u64> {
+        Ok(ProviderBuilder::new().connect_http(self.anvil.endpoint_url()).get_transaction_count(who).await?)
+    }
+
+    async fn view(&self, settlement: Address, call: impl SolCall) -> eyre::Result<alloy::primitives::Bytes> {
+        self.net.read(settlement, call.abi_encode()).await
+    }
+}
+
+async fn deploys_with_a_safe_as_admin(name: &str) -> eyre::Result<()> {
+    let p = profile(name)?;
+    let local = Local::start(p).await?;
+    let deployer = local.key(0);
+    let owners: Vec<PrivateKeySigner> = (3..=5).map(|i| local.key(i)).collect();
+    let owner_addresses: Vec<Address> = owners.iter().map(|k| k.address()).collect();
+    let safe = deploy_safe(&local.net, &deployer, &owner_addresses, 2).await?;
+    let options = local.options(p, safe);
+
+    // The dry run: every step printed, nothing sent, nothing written.
+    let nonce = local.nonce(deployer.address()).await?;
+    let keys = Keys { deployer: deployer.clone(), safe_owners: owners[..2].to_vec() };
+    let dry = deploy(&Options { dry_run: true, ..options.clone() }, &keys).await?;
+    assert!(dry.record.is_none());
+    for expected in [
+        format!("answers chain id {}", p.chain_id),
+        format!("admin: {safe} is a Safe, 2 of 3 owners"),
+        format!("usdt: {} is a contract", p.usdt),
+        format!("grantRole(OPERATOR_ROLE, {}) by the Safe {safe}", local.key(6).address()),
+        "dry run: nothing was sent, nothing written".to_owned(),
+    ] {
+        assert!(dry.steps.contains(&expected), "{expected:?} in:\n{}", dry.steps);
+    }
+    let family = abi::chain::Family::of(p.chain_id);
+    if family == abi::chain::Family::Evm {
+        let predicted = deployer.address().create(nonce);
+        assert!(dry.steps.contains(&format!(" at {predicted}")), "{}", dry.steps);
+        assert!(local.net.code(predicted).await?.is_empty(), "nothing created");
+    }
+    assert_eq!(local.nonce(deployer.address()).await?, nonce, "the dry run sent nothing");
+    assert!(!options.spec.exists() && !options.record.exists(), "the dry run wrote nothing");
+
+    // The deployment: created, the roles granted through the Safe with two owners' signatures.
+    let outcome = deploy(&options, &keys).await?;
+    let record = outcome.record.expect("a record");
+    let settlement = record.settlement;
+    assert!(record.roles.iter().all(|r| matches!(r.grant, Grant::Safe { .. })), "{:?}", record.roles);
+    for (role, account) in [
+        (Settlement::OPERATOR_ROLECall {}.abi_encode(), local.key(6).address()),
+        (Settlement::TREASURER_ROLECall {}.abi_encode(), local.key(7).address()),
+        (Settlement::PAUSER_ROLECall {}.abi_encode(), local.key(8).address()),
+    ] {
+        let role = B256::from_slice(&local.net.read(settlement, role).await?);
+        let held = local.view(settlement, Settlement::hasRoleCall { role, account }).await?;
+        assert!(Settlement::hasRoleCall::abi_decode_returns(&held)?, "{account} holds its role");
+    }
+    let admin = Settlement::defaultAdminCall::abi_decode_returns(
+        &local.view(settlement, Settlement::defaultAdminCall {}).await?,
+    )?;
+    assert_eq!(admin, safe);
+    let push = family.push_gas();
+    let token_gas = Settlement::tokenPushGasCall::abi_decode_returns(
+        &local.view(settlement, Settlement::tokenPushGasCall {}).await?,
+    )?;
+    assert_eq!((record.push_gas, token_gas), ((push.native, push.token), U256::from(push.token)));
+
+    // The record: a chain spec the services read.
+    let specs = ChainSpecs::load(&options.spec)?;
+    let spec = specs.get(p.chain_id).expect("recorded").clone();
+    assert_eq!(
+        (spec.settlement, spec.start_block, spec.confirmations),
+        (settlement, record.deploy_block, p.confirmations)
+    );
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&options.record)?)?;
+    assert_eq!(json["settlement"].as_str().and_then(|a| a.parse::<Address>().ok()), Some(settlement));
+    assert_eq!(json["admin_safe"]["threshold"], 2);
+    if local.tron.is_some() {
+        assert_eq!(json["settlement_base58"].as_str(), Some(abi::tron::to_base58(settlement).as_str()));
+        // Past the solidify depth: the Solidity endpoints trail the head.
+        ProviderBuilder::new().connect_http(local.anvil.endpoint_url()).anvil_mine(Some(25), None).await?;
+    }
+    let again = deploy(&options, &keys).await.map(|_| ()).unwrap_err();
+    assert!(
+        again.to_string().contains("declares chain"),
+        "a second deployment is not recorded over the first: {again}"
+    );
+
+    // An admin action through the Safe takes effect; the same call from a key is refused.
+    let raise = Settlement::setPushGasCall {
+        nativePushGas_: U256::from(push.native),
+        tokenPushGas_: U256::from(push.token + 1),
+    };
+    assert!(local.net.send(&deployer, settlement, raise.abi_encode()).await.is_err(), "the deployer is no admin");
+    safe::exec(&local.net, safe, &owners[1..], settlement, raise.abi_encode().into()).await?;
+    let token_gas = Settlement::tokenPushGasCall::abi_decode_returns(
+        &local.view(settlement, Settlement::tokenPushGasCall {}).await?,
+    )?;
+    assert_eq!(token_gas, U256::from(push.token + 1));
+    let one_owner = safe::exec(&local.net, safe, &owners[..1], settlement, raise.abi_encode().into()).await;
+    assert!(one_owner.unwrap_err().to_string().contains("needs 2 owner signatures, 1 owner keys given"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn bsc_mainnet_deploys_with_a_safe_as_admin() -> eyre::Result<()> {
+    deploys_with_a_safe_as_admin("bsc-mainnet").await
+}
+
+#[tokio::test]
+async fn bsc_testnet_deploys_with_a_safe_as_admin() -> eyre::Result<()> {
+    deploys_with_a_safe_as_admin("bsc-testnet").await
+}
+
+#[tokio::test]
+async fn tron_mainnet_deploys_with_a_safe_as_admin() -> eyre::Result<()> {
+    deploys_with_a_safe_as_admin("tron-mainnet").await
+}
+
+#[tokio::test]
+async fn tron_nile_deploys_with_a_safe_as_admin() -> eyre::Result<()> {
+    deploys_with_a_safe_as_admin("tron-nile").await
+}
+
+#[tokio::test]
+async fn a_mainnet_profile_refuses_a_key_as_admin_and_a_network_of_another_chain() -> eyre::Result<()> {
+    let p = profile("bsc-mainnet")?;
+    let local = Local::start(p).await?;
+    let deployer = local.key(0);
+    let keys = Keys { deployer: deployer.clone(), safe_owners: Vec::new() };
+    let refused = deploy(&local.options(p, deployer.address()), &keys).await.map(|_| ()).unwrap_err();
+    assert!(refused.to_string().contains("is a key; on mainnet it must be a multisig contract"), "{refused}");
+
+    let testnet = profile("bsc-testnet")?;
+    let refused = deploy(&local.options(testnet, deployer.address()), &keys).await.map(|_| ()).unwrap_err();
+    assert!(refused.to_string().contains("bsc-testnet is chain 97"), "{refused}");
+    assert_eq!(local.nonce(deployer.address()).await?, 0, "nothing was sent");
+
+    // A testnet allows a key as admin: the deployer grants the roles itself.
+    let local = Local::start(testnet).await?;
+    let outcome = deploy(
+        &local.options(testnet, local.key(0).address()),
+        &Keys { deployer: local.key(0), safe_owners: Vec::new() },
+    )
+    .await?;
+    let record = outcome.record.expect("deployed");
+    assert!(record.roles.iter().all(|r| matches!(r.grant, Grant::Admin { .. })), "{:?}", record.roles);
+    Ok(())
+}
