@@ -7,4 +7,5 @@ pub mod cache;
 pub mod config;
 pub mod http;
 pub mod payouts;
+pub mod preflight;
 pub mod startup;

@@ -93,6 +93,7 @@ impl Application {
             .signer
             .as_ref()
             .map(|s| signer_client::SignerClient::new(s.url.clone(), s.caller_id.clone(), s.caller_secret.clone()));
+        crate::preflight::at_start(&settings, &chains, signer.as_ref()).await?;
         let treasury_signer = settings.signer.as_ref().map(|s| match &s.treasury_caller {
             Some(t) => signer_client::SignerClient::new(s.url.clone(), t.caller_id.clone(), t.caller_secret.clone()),
             None => signer_client::SignerClient::new(s.url.clone(), s.caller_id.clone(), s.caller_secret.clone()),

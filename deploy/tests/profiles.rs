@@ -1,6 +1,6 @@
 //! Each profile deployed on the local stand-ins — anvil answering BSC's chain ids, the TRON test node over an anvil
 //! answering TRON's — with a real Safe (from npm) as admin: the dry run sends nothing, the deployment grants the
-//! roles through the Safe, the record is a chain spec the services read, and an admin action executed through
+//! roles through the Safe, the record is a chain spec the preflight passes, and an admin action executed through
 //! the Safe takes effect while the same call from a key is refused. A mainnet profile refuses a key as admin.
 
 use std::path::PathBuf;
@@ -18,6 +18,7 @@ use anvil_tests::{
     tron_rpc::{TronFaults, TronRpc},
 };
 use deploy::{Grant, Keys, Options, Profile, TronEndpoints, deploy, network::Network, profile, safe};
+use preflight::{Expectations, check_chain};
 use service_kit::chain_spec::ChainSpecs;
 
 /// A local network answering `profile`'s chain id, with a token at the profile's USDT address.
@@ -144,7 +145,7 @@ async fn deploys_with_a_safe_as_admin(name: &str) -> eyre::Result<()> {
     )?;
     assert_eq!((record.push_gas, token_gas), ((push.native, push.token), U256::from(push.token)));
 
-    // The record: a chain spec the services read.
+    // The record: a chain spec the services read, which the preflight passes.
     let specs = ChainSpecs::load(&options.spec)?;
     let spec = specs.get(p.chain_id).expect("recorded").clone();
     assert_eq!(
@@ -159,6 +160,10 @@ async fn deploys_with_a_safe_as_admin(name: &str) -> eyre::Result<()> {
         // Past the solidify depth: the Solidity endpoints trail the head.
         ProviderBuilder::new().connect_http(local.anvil.endpoint_url()).anvil_mine(Some(25), None).await?;
     }
+    let expect =
+        Expectations { signer: Some(local.key(1).address()), operator: Some((local.key(6).address(), U256::ZERO)) };
+    let findings = check_chain(&spec, &expect).await;
+    assert!(findings.is_empty(), "{findings:#?}");
     let again = deploy(&options, &keys).await.map(|_| ()).unwrap_err();
     assert!(
         again.to_string().contains("declares chain"),

@@ -18,6 +18,8 @@ use crate::{
 pub async fn run(config: ListenerConfig, shutdown: impl Future<Output = ()>) -> eyre::Result<()> {
     let pool = PgPool::connect(&config.database_url).await?;
     ledger::db::migrate(&pool).await?;
+    let specs: Vec<_> = config.chains.iter().map(|c| c.spec.clone()).collect();
+    preflight::at_start("listener", &specs, |_| preflight::Expectations::default()).await?;
 
     let mut chains = tokio::task::JoinSet::new();
     let metrics = Arc::new(ListenerMetrics::default());

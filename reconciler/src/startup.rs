@@ -11,6 +11,8 @@ use crate::{config::ReconcilerConfig, service::Reconciler};
 pub async fn run(config: ReconcilerConfig, shutdown: impl Future<Output = ()>) -> eyre::Result<()> {
     let pool = PgPool::connect(&config.database_url).await?;
     ledger::db::migrate(&pool).await?;
+    let specs: Vec<_> = config.chains.iter().map(|c| c.spec.clone()).collect();
+    preflight::at_start("reconciler", &specs, |_| preflight::Expectations::default()).await?;
     if let Some(address) = config.metrics_address {
         let socket = tokio::net::TcpListener::bind(address).await?;
         tracing::info!(%address, "serving metrics");

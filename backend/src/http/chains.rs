@@ -195,6 +195,14 @@ impl ChainRegistry {
 }
 
 impl Chain {
+    /// The payout operator's address (the key the API sends batches with), if one is configured.
+    pub fn operator(&self) -> Option<Address> {
+        match &self.tron {
+            Some(TronAccess(tron)) => tron.operator(),
+            None => self.access.as_ref().and_then(|a| a.operator),
+        }
+    }
+
     /// RPC access; 503 `chain_rpc_not_configured`.
     pub fn access(&self) -> Result<&ChainAccess, ApiError> {
         self.access.as_ref().ok_or_else(|| {

@@ -18,6 +18,7 @@ mod openapi;
 mod payments;
 mod payouts;
 mod pool;
+mod preflight;
 mod public;
 mod rate_limits;
 mod refunds;

@@ -378,17 +378,37 @@ async fn concurrent_builds_over_http_take_disjoint_rewards_and_conserve_the_sum(
     assert_eq!(audit_count(&app, "payout_batch_build").await, batches);
 }
 
-/// Anvil with chain id [`CHAIN`], the stack deployed by the one `deploy_stack` (admin = account 0, also
-/// operator; signer = the dev key), and custody funded with `funds`.
+/// Anvil with chain id [`CHAIN`] (BSC mainnet's), Settlement deployed as a mainnet deployment must be, by the
+/// deployment command's code (`deploy::deploy`, profile `bsc-mainnet`): a Safe of accounts 0 and 1 (2 of 2) as admin,
+/// the roles granted to account 0 (the operator) through it, the dev key as signer — so that the API's preflight at
+/// start passes — and custody funded with `funds`.
 async fn anvil_settlement(funds: u128) -> (alloy::node_bindings::AnvilInstance, Address, String) {
     let anvil = Anvil::new().path(abi::toolchain::foundry_binary("anvil")).chain_id(CHAIN).try_spawn().unwrap();
-    let admin: PrivateKeySigner = anvil.keys()[0].clone().into();
-    let provider = ProviderBuilder::new()
-        .wallet(alloy::network::EthereumWallet::from(admin.clone()))
-        .connect_http(anvil.endpoint_url())
-        .erased();
-    let settlement =
-        anvil_tests::devchain::deploy_stack(&provider, admin.address(), DEV_ADDRESS).await.unwrap().settlement;
+    let keys: Vec<PrivateKeySigner> = anvil.keys()[..2].iter().map(|k| k.clone().into()).collect();
+    let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url()).erased();
+    let profile = deploy::profile("bsc-mainnet").unwrap();
+    provider.anvil_set_code(profile.usdt, abi::TestUSDT::DEPLOYED_BYTECODE.clone()).await.unwrap();
+    let net = deploy::network::Network::evm(&anvil.endpoint()).unwrap();
+    let owners = [keys[0].address(), keys[1].address()];
+    let safe = anvil_tests::safe::deploy_safe(&net, &keys[0], &owners, 2).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let operator = keys[0].address();
+    let options = deploy::Options {
+        profile,
+        rpc_url: anvil.endpoint(),
+        tron: None,
+        admin: safe,
+        signer: DEV_ADDRESS,
+        operator,
+        treasurer: operator,
+        pauser: operator,
+        usdt: None,
+        dry_run: false,
+        spec: dir.path().join("chains.toml"),
+        record: dir.path().join("deployment.json"),
+    };
+    let signers = deploy::Keys { deployer: keys[0].clone(), safe_owners: keys.clone() };
+    let settlement = deploy::deploy(&options, &signers).await.unwrap().record.unwrap().settlement;
     provider.anvil_set_balance(settlement, U256::from(funds)).await.unwrap();
     let key = alloy::hex::encode_prefixed(anvil.keys()[0].to_bytes());
     (anvil, settlement, key)

@@ -1,0 +1,44 @@
+//! `preflight`: checks the live configuration the API would start with (`APP_CONFIG`, default
+//! `backend/configuration.toml`, overlaid with `APP_…` variables, and the chain spec it names) against the chains:
+//! chain ids, the deployed Settlement, its signer against the signer service's key, each payout operator's role and
+//! balance, a multisig admin on mainnet, the family's push gas, TRON's Solidity endpoints, TLS on mainnet. Prints
+//! one line per finding; exits 0 only when nothing failed and nothing was left unchecked (`--json`: the findings
+//! as JSON).
+
+use std::process::ExitCode;
+
+use backend::{config::Settings, http::chains::ChainRegistry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("preflight: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run() -> eyre::Result<bool> {
+    let json = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--json") => true,
+        Some(other) => eyre::bail!("unknown argument {other:?}; usage: preflight [--json]"),
+    };
+    let settings = Settings::load()?;
+    let chains = ChainRegistry::from_settings(&settings.chains)?;
+    let signer = settings
+        .signer
+        .as_ref()
+        .map(|s| signer_client::SignerClient::new(s.url.clone(), s.caller_id.clone(), s.caller_secret.clone()));
+    let findings = backend::preflight::check(&settings, &chains, signer.as_ref()).await;
+    let (text, pass) = preflight::render(&findings);
+    if json {
+        println!("{}", serde_json::json!({ "pass": pass, "findings": findings }));
+    } else {
+        print!("{text}");
+    }
+    Ok(pass)
+}

@@ -1,0 +1,432 @@
+//! The preflight check of a live configuration: before money moves, every chain of the chain spec is asked what the
+//! services will rely on, and each misconfiguration is reported with what to fix.
+//!
+//! Checked per chain ([`check_chain`]):
+//!
+//! * `chain_id` — the spec's `rpc_url` (and on TRON its `solidity_rpc_url`) answers the declared chain id;
+//! * `code` — the code at `settlement` is this build's Settlement (immutables aside, [`abi::code`]);
+//! * `signer` — the contract's `signer` is the signer service's key (when the caller knows it);
+//! * `operator_role`, `operator_balance` — the payout operator holds `OPERATOR_ROLE` and the native coin for the
+//!   next batches (when the caller names one);
+//! * `admin` — on a mainnet ([`abi::chain::is_mainnet`]) the contract's admin is a contract (a multisig), not a key;
+//! * `push_gas` — the contract forwards at least its family's push gas ([`abi::chain::Family::push_gas`]);
+//! * `solidity_trails` — on TRON, the Solidity endpoints (JSON-RPC, and gRPC when configured) really trail the full
+//!   node's head: an endpoint at the head is a full node, whose blocks are not final;
+//! * `tls` — on a mainnet every endpoint is `https`, but one on this machine's loopback (a self-hosted node next to
+//!   the service), which never crosses a network.
+//!
+//! The `preflight` command (`backend/src/bin/preflight.rs`: it reads the API's configuration, so it also knows
+//! the signer and the operators) runs every check and exits non-zero on anything but a pass; each service runs
+//! the checks it relies on at start ([`at_start`]) and refuses to start on a proven misconfiguration, while an
+//! endpoint that cannot be reached only warns (the service retries it as it always does).
+
+#![warn(missing_docs)]
+
+use std::time::Duration;
+
+use abi::{
+    Settlement,
+    chain::{Family, is_mainnet},
+};
+use alloy::{
+    primitives::{Address, U256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+};
+use service_kit::chain_spec::ChainSpec;
+
+/// How long one endpoint may take to answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Proven wrong: money would be lost, or nothing would work. A service refuses to start.
+    Fail,
+    /// Could not be checked (an endpoint did not answer). The command fails; a service starts and retries.
+    Unverified,
+    /// Works, but needs a person soon (a low operator balance).
+    Warn,
+}
+
+/// One thing found wrong or left unchecked.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// The chain.
+    pub chain_id: u64,
+    /// Which check (`chain_id`, `code`, `signer`, `operator_role`, `operator_balance`, `admin`, `push_gas`,
+    /// `solidity_trails`, `tls`, `rpc`).
+    pub check: &'static str,
+    /// How bad it is.
+    pub level: Level,
+    /// What is wrong and what to fix.
+    pub message: String,
+}
+
+/// What the caller knows that the chain must agree with.
+#[derive(Clone, Debug, Default)]
+pub struct Expectations {
+    /// The address of the signer service's key: the contract's `signer` must be it.
+    pub signer: Option<Address>,
+    /// The payout operator (sends batches with OPERATOR_ROLE), and the native balance it needs for the next
+    /// batches (wei; SUN on TRON).
+    pub operator: Option<(Address, U256)>,
+}
+
+/// Every finding of every chain of `specs`, each chain checked with what `expect` says of it.
+pub async fn check_all(specs: &[ChainSpec], expect: impl Fn(u64) -> Expectations) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for spec in specs {
+        findings.extend(check_chain(spec, &expect(spec.chain_id)).await);
+    }
+    findings
+}
+
+/// Runs [`check_all`] at a service's start: logs every finding, and refuses the start (an error naming each) when
+/// one is a [`Level::Fail`].
+pub async fn at_start(service: &str, specs: &[ChainSpec], expect: impl Fn(u64) -> Expectations) -> eyre::Result<()> {
+    let findings = check_all(specs, expect).await;
+    refuse_failures(service, specs.len(), &findings)
+}
+
+/// Logs `findings` and refuses the start of `service` (an error naming each) when one is a [`Level::Fail`].
+pub fn refuse_failures(service: &str, chains: usize, findings: &[Finding]) -> eyre::Result<()> {
+    for f in findings {
+        match f.level {
+            Level::Fail => tracing::error!(service, chain_id = f.chain_id, check = f.check, "preflight: {}", f.message),
+            Level::Unverified | Level::Warn => {
+                tracing::warn!(service, chain_id = f.chain_id, check = f.check, "preflight: {}", f.message)
+            }
+        }
+    }
+    let failed: Vec<String> = findings
+        .iter()
+        .filter(|f| f.level == Level::Fail)
+        .map(|f| format!("chain {} {}: {}", f.chain_id, f.check, f.message))
+        .collect();
+    eyre::ensure!(failed.is_empty(), "{service}: the preflight check failed:\n  {}", failed.join("\n  "));
+    tracing::info!(service, chains, "preflight: the chains agree with the configuration");
+    Ok(())
+}
+
+fn provider(url: &str) -> Result<DynProvider, String> {
+    let http = reqwest::Client::builder().timeout(TIMEOUT).build().map_err(|e| e.to_string())?;
+    let url = url.parse().map_err(|e| format!("{e}"))?;
+    Ok(ProviderBuilder::new().connect_reqwest(http, url).erased())
+}
+
+/// The findings of one chain (empty: it passes every check).
+pub async fn check_chain(spec: &ChainSpec, expect: &Expectations) -> Vec<Finding> {
+    let mut found = Findings { chain_id: spec.chain_id, list: Vec::new() };
+    found.tls(spec);
+    let Some(url) = spec.rpc_url.as_deref() else {
+        found.push("rpc", Level::Unverified, "the chain spec gives no rpc_url: nothing on the chain can be checked");
+        return found.list;
+    };
+    if let Err(why) = Chain::check(spec, url, expect, &mut found).await {
+        found.push("rpc", Level::Unverified, format!("{url} could not be read ({why}): the rest is unchecked"));
+    }
+    found.list
+}
+
+struct Findings {
+    chain_id: u64,
+    list: Vec<Finding>,
+}
+
+impl Findings {
+    fn push(&mut self, check: &'static str, level: Level, message: impl Into<String>) {
+        self.list.push(Finding { chain_id: self.chain_id, check, level, message: message.into() });
+    }
+
+    /// `tls`: every endpoint of a mainnet chain is `https`, or on the loopback.
+    fn tls(&mut self, spec: &ChainSpec) {
+        if !is_mainnet(spec.chain_id) {
+            return;
+        }
+        let mut urls: Vec<(&str, &str)> = spec.rpc_url.iter().map(|u| ("rpc_url", u.as_str())).collect();
+        if let Some(tron) = &spec.tron {
+            urls.push(("tron.solidity_rpc_url", &tron.solidity_rpc_url));
+            urls.extend(tron.grpc_url.iter().map(|u| ("tron.grpc_url", u.as_str())));
+            urls.extend(tron.solidity_grpc_url.iter().map(|u| ("tron.solidity_grpc_url", u.as_str())));
+        }
+        for (field, url) in urls {
+            if !url.starts_with("https://") && !on_loopback(url) {
+                self.push(
+                    "tls",
+                    Level::Fail,
+                    format!("{field} is not https on mainnet chain {}: use the provider's TLS endpoint", spec.chain_id),
+                );
+            }
+        }
+    }
+}
+
+/// Whether `url`'s host is this machine (`localhost`, 127.0.0.0/8, `::1`).
+fn on_loopback(url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(url) else { return false };
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+struct Chain<'a> {
+    spec: &'a ChainSpec,
+    provider: DynProvider,
+}
+
+impl Chain<'_> {
+    /// Every on-chain check; `Err` when the chain could not be read at some point.
+    async fn check(spec: &ChainSpec, url: &str, expect: &Expectations, found: &mut Findings) -> Result<(), String> {
+        let chain = Chain { spec, provider: provider(url)? };
+        if !chain.chain_id(url, found).await? {
+            return Ok(()); // Another chain: what it holds at that address says nothing.
+        }
+        if !chain.code(found).await? {
+            return Ok(()); // Not our contract: its views would mislead.
+        }
+        chain.roles_and_settings(expect, found).await?;
+        if let Some(tron) = &spec.tron {
+            chain.solidity_trails(&tron.solidity_rpc_url, found).await?;
+            if let (Some(full), Some(solid)) = (&tron.grpc_url, &tron.solidity_grpc_url) {
+                chain.grpc_solidity_trails(full, solid, found).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn chain_id(&self, url: &str, found: &mut Findings) -> Result<bool, String> {
+        let mut urls = vec![("rpc_url", url.to_owned())];
+        if let Some(tron) = &self.spec.tron {
+            urls.push(("tron.solidity_rpc_url", tron.solidity_rpc_url.clone()));
+        }
+        let mut agree = true;
+        for (field, url) in urls {
+            let answered = provider(&url)?.get_chain_id().await.map_err(|e| format!("eth_chainId of {field}: {e}"))?;
+            if answered != self.spec.chain_id {
+                found.push(
+                    "chain_id",
+                    Level::Fail,
+                    format!(
+                        "{field} answers chain id {answered}, the chain spec declares {}: point {field} at chain {} \
+                         (or correct chain_id)",
+                        self.spec.chain_id, self.spec.chain_id
+                    ),
+                );
+                agree = false;
+            }
+        }
+        Ok(agree)
+    }
+
+    async fn code(&self, found: &mut Findings) -> Result<bool, String> {
+        let at = self.spec.settlement;
+        let code = self.provider.get_code_at(at).await.map_err(|e| format!("eth_getCode: {e}"))?;
+        match abi::code::check_settlement_code(&code) {
+            Ok(()) => Ok(true),
+            Err(why) => {
+                found.push(
+                    "code",
+                    Level::Fail,
+                    format!(
+                        "settlement {at} is not this build's Settlement ({why}): correct settlement in the chain spec, \
+                         or deploy this build and record it"
+                    ),
+                );
+                Ok(false)
+            }
+        }
+    }
+
+    async fn roles_and_settings(&self, expect: &Expectations, found: &mut Findings) -> Result<(), String> {
+        let contract = Settlement::new(self.spec.settlement, &self.provider);
+        let read = |what: &str, e: alloy::contract::Error| format!("{what}: {e}");
+        if let Some(expected) = expect.signer {
+            let signer = contract.signer().call().await.map_err(|e| read("signer()", e))?;
+            if signer != expected {
+                found.push(
+                    "signer",
+                    Level::Fail,
+                    format!(
+                        "the contract accepts payloads signed by {signer}, the signer service signs with {expected}: \
+                         every payload would be refused; give the signer service the key of {signer}, or rotate the \
+                         contract's signer to {expected} (rotateSigner, through the admin)"
+                    ),
+                );
+            }
+        }
+        if let Some((operator, needed)) = expect.operator {
+            let role = contract.OPERATOR_ROLE().call().await.map_err(|e| read("OPERATOR_ROLE()", e))?;
+            if !contract.hasRole(role, operator).call().await.map_err(|e| read("hasRole()", e))? {
+                found.push(
+                    "operator_role",
+                    Level::Fail,
+                    format!(
+                        "the payout operator {operator} lacks OPERATOR_ROLE: every batch it sends would revert; grant \
+                         it (grantRole, through the admin) or configure the operator key that holds it"
+                    ),
+                );
+            }
+            let balance = self.provider.get_balance(operator).await.map_err(|e| format!("eth_getBalance: {e}"))?;
+            if balance < needed {
+                found.push(
+                    "operator_balance",
+                    Level::Warn,
+                    format!(
+                        "the payout operator {operator} holds {balance} of the native coin's base units, below the \
+                         {needed} the next batches need at the fee cap: top it up"
+                    ),
+                );
+            }
+        }
+        let admin = contract.defaultAdmin().call().await.map_err(|e| read("defaultAdmin()", e))?;
+        if is_mainnet(self.spec.chain_id) {
+            let code = self.provider.get_code_at(admin).await.map_err(|e| format!("eth_getCode: {e}"))?;
+            if code.is_empty() {
+                found.push(
+                    "admin",
+                    Level::Fail,
+                    format!(
+                        "the contract's admin {admin} is a key, not a contract, on mainnet chain {}: one stolen key \
+                         could rotate the signer and drain custody; hand the admin role to a multisig \
+                         (beginDefaultAdminTransfer to a Safe, which then accepts)",
+                        self.spec.chain_id
+                    ),
+                );
+            }
+        }
+        let family = Family::of(self.spec.chain_id);
+        let wanted = family.push_gas();
+        let native = contract.nativePushGas().call().await.map_err(|e| read("nativePushGas()", e))?;
+        let token = contract.tokenPushGas().call().await.map_err(|e| read("tokenPushGas()", e))?;
+        for (what, set, least) in [("native", native, wanted.native), ("token", token, wanted.token)] {
+            if set < U256::from(least) {
+                found.push(
+                    "push_gas",
+                    Level::Fail,
+                    format!(
+                        "the contract forwards {set} gas to each pushed {what} payment, below the {least} a {} chain \
+                         needs: payouts to ordinary holders would become claims; setPushGas (through the admin)",
+                        family.as_str()
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// TRON: the Solidity node's JSON-RPC `latest` must be behind the full node's head.
+    async fn solidity_trails(&self, solidity_url: &str, found: &mut Findings) -> Result<(), String> {
+        // The solidified block first: a chain that moves between the two reads only raises the head.
+        let solid = provider(solidity_url)?
+            .get_block_number()
+            .await
+            .map_err(|e| format!("eth_blockNumber of tron.solidity_rpc_url: {e}"))?;
+        let head = self.provider.get_block_number().await.map_err(|e| format!("eth_blockNumber: {e}"))?;
+        // At the genesis block a Solidity node and a full node look alike.
+        if solid >= head && head > 0 {
+            found.push(
+                "solidity_trails",
+                Level::Fail,
+                format!(
+                    "tron.solidity_rpc_url is at block {solid}, not behind the full node's head {head}: it is a full \
+                     node, whose blocks are not final; give a Solidity node's JSON-RPC (java-tron's \
+                     node.jsonrpc.httpSolidityPort), or set finality = \"finalized_tag\""
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// TRON: the Solidity node's gRPC (`WalletSolidity.GetNowBlock2`) must be behind the full node's.
+    async fn grpc_solidity_trails(&self, full: &str, solid: &str, found: &mut Findings) -> Result<(), String> {
+        use tronic::provider::TronProvider;
+        let connect = tronic::provider::grpc::ConnectOptions::builder()
+            .solidity_uri(solid.to_owned())
+            .connect_timeout(TIMEOUT)
+            .connect(full);
+        let node = tokio::time::timeout(TIMEOUT, connect)
+            .await
+            .map_err(|_| "tron.grpc_url did not answer in time".to_owned())?
+            .map_err(|e| format!("tron.grpc_url: {e}"))?;
+        // The solidified block first, as above.
+        let solidified = match node.get_solid_block_number().await {
+            Ok(number) => number,
+            // A full node's `Wallet` port does not serve `WalletSolidity` at all (gRPC's UNIMPLEMENTED).
+            Err(e) if e.to_string().contains("not implemented") => {
+                found.push(
+                    "solidity_trails",
+                    Level::Fail,
+                    "tron.solidity_grpc_url does not serve WalletSolidity (UNIMPLEMENTED): it is a full node's \
+                     Wallet port; give the Solidity node's gRPC (java-tron's rpc.solidityPort)",
+                );
+                return Ok(());
+            }
+            Err(e) => return Err(format!("GetNowBlock2 of tron.solidity_grpc_url: {e}")),
+        };
+        let head = node.get_now_block().await.map_err(|e| format!("GetNowBlock of tron.grpc_url: {e}"))?;
+        let head = head.block_header.raw_data.number;
+        if solidified >= head && head > 0 {
+            found.push(
+                "solidity_trails",
+                Level::Fail,
+                format!(
+                    "tron.solidity_grpc_url is at block {solidified}, not behind the full node's head {head}: it is a \
+                     full node; give the Solidity node's gRPC (java-tron's rpc.solidityPort)"
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The findings as the command prints them, one per line, and whether they pass: no failure, nothing unchecked.
+pub fn render(findings: &[Finding]) -> (String, bool) {
+    let mut out = String::new();
+    for f in findings {
+        let level = match f.level {
+            Level::Fail => "FAIL",
+            Level::Unverified => "UNVERIFIED",
+            Level::Warn => "WARN",
+        };
+        out.push_str(&format!("{level} chain {} {}: {}\n", f.chain_id, f.check, f.message));
+    }
+    let pass = findings.iter().all(|f| f.level == Level::Warn);
+    out.push_str(if pass { "preflight: pass\n" } else { "preflight: FAILED\n" });
+    (out, pass)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(chain_id: u64, rpc_url: &str) -> ChainSpec {
+        let text = format!(
+            "[[chains]]\nchain_id = {chain_id}\nsettlement = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n\
+             rpc_url = \"{rpc_url}\"\nconfirmations = 0\nstart_block = 1\n"
+        );
+        service_kit::chain_spec::ChainSpecs::parse(&text).unwrap().chains()[0].clone()
+    }
+
+    fn tls(spec: &ChainSpec) -> Vec<Finding> {
+        let mut found = Findings { chain_id: spec.chain_id, list: Vec::new() };
+        found.tls(spec);
+        found.list
+    }
+
+    #[test]
+    fn plaintext_endpoints_are_refused_on_mainnet_unless_on_this_machine() {
+        let refused = tls(&spec(56, "http://bsc-node.internal:8545"));
+        assert_eq!(refused.len(), 1);
+        assert_eq!((refused[0].check, refused[0].level), ("tls", Level::Fail));
+        assert!(refused[0].message.contains("rpc_url is not https on mainnet chain 56"));
+        assert!(tls(&spec(56, "https://bsc.example")).is_empty());
+        for local in ["http://127.0.0.1:8545", "http://localhost:8545", "http://[::1]:8545"] {
+            assert!(tls(&spec(56, local)).is_empty(), "{local}: a node on this machine");
+        }
+        assert!(tls(&spec(97, "http://bsc-testnet.internal:8545")).is_empty(), "testnets may be plaintext");
+    }
+}
