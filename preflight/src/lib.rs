@@ -11,7 +11,8 @@
 //! * `admin` — on a mainnet ([`abi::chain::is_mainnet`]) the contract's admin is a contract (a multisig), not a key;
 //! * `push_gas` — the contract forwards at least its family's push gas ([`abi::chain::Family::push_gas`]);
 //! * `solidity_trails` — on TRON, the Solidity endpoints (JSON-RPC, and gRPC when configured) really trail the full
-//!   node's head: an endpoint at the head is a full node, whose blocks are not final;
+//!   node's head: an endpoint at the head is a full node, whose blocks are not final (with
+//!   `finality = "finalized_tag"`, the full node's `finalized` block must trail its head instead);
 //! * `tls` — on a mainnet every endpoint is `https`, but one on this machine's loopback (a self-hosted node next to
 //!   the service), which never crosses a network.
 //!
@@ -32,7 +33,7 @@ use alloy::{
     primitives::{Address, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
 };
-use service_kit::chain_spec::ChainSpec;
+use service_kit::chain_spec::{ChainSpec, TronFinality};
 
 /// How long one endpoint may take to answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -190,7 +191,11 @@ impl Chain<'_> {
         }
         chain.roles_and_settings(expect, found).await?;
         if let Some(tron) = &spec.tron {
-            chain.solidity_trails(&tron.solidity_rpc_url, found).await?;
+            if tron.finality == TronFinality::FinalizedTag {
+                chain.finalized_trails(found).await?;
+            } else {
+                chain.solidity_trails(&tron.solidity_rpc_url, found).await?;
+            }
             if let (Some(full), Some(solid)) = (&tron.grpc_url, &tron.solidity_grpc_url) {
                 chain.grpc_solidity_trails(full, solid, found).await?;
             }
@@ -337,6 +342,34 @@ impl Chain<'_> {
                      node.jsonrpc.httpSolidityPort), or set finality = \"finalized_tag\""
                 ),
             );
+        }
+        Ok(())
+    }
+
+    /// TRON with `finality = "finalized_tag"`: the full node's `finalized` block must be behind its head.
+    async fn finalized_trails(&self, found: &mut Findings) -> Result<(), String> {
+        let finalized = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Finalized)
+            .await
+            .map_err(|e| format!("the finalized block: {e}"))?;
+        let head = self.provider.get_block_number().await.map_err(|e| format!("eth_blockNumber: {e}"))?;
+        match finalized {
+            None => found.push(
+                "solidity_trails",
+                Level::Fail,
+                "rpc_url has no `finalized` block: finality = \"finalized_tag\" needs a node that serves it; use \
+                 \"solidity_latest\" with a Solidity node's JSON-RPC",
+            ),
+            Some(block) if block.header.number >= head && head > 0 => found.push(
+                "solidity_trails",
+                Level::Fail,
+                format!(
+                    "rpc_url's finalized block {} is not behind its head {head}: it is not TRON's solidified block",
+                    block.header.number
+                ),
+            ),
+            Some(_) => {}
         }
         Ok(())
     }

@@ -231,3 +231,24 @@ async fn a_tron_deployment_with_evm_push_gas_is_refused() -> eyre::Result<()> {
     assert!(f.message.contains("below the 200000 a tron chain needs"), "{}", f.message);
     Ok(())
 }
+
+#[tokio::test]
+async fn with_finalized_tag_the_full_nodes_finalized_block_is_checked_instead() -> eyre::Result<()> {
+    let t = tron().await?;
+    // Only a full node: its JSON-RPC given for both, which the finalized_tag mode accepts.
+    let spec = t.spec(&t.rpc.full_url, &t.node.solidity_grpc_url);
+    let tagged = ChainSpecs::parse(&format!(
+        "[[chains]]\nchain_id = {}\nsettlement = \"{}\"\nrpc_url = \"{}\"\nconfirmations = 0\nstart_block = 0\n\
+         [chains.tron]\nsolidity_rpc_url = \"{}\"\nfinality = \"finalized_tag\"\n",
+        spec.chain_id, spec.settlement, t.rpc.full_url, t.rpc.full_url
+    ))?
+    .chains()[0]
+        .clone();
+    assert!(check_chain(&tagged, &devnet(&t.chain)).await.is_empty());
+    // Pointed at the Solidity port instead, whose `finalized` is its own head: refused.
+    let solid = ChainSpec { rpc_url: Some(t.rpc.solidity_url.clone()), ..tagged };
+    let findings = check_chain(&solid, &devnet(&t.chain)).await;
+    let f = only(&findings, "solidity_trails");
+    assert!(f.message.contains("is not behind its head"), "{}", f.message);
+    Ok(())
+}

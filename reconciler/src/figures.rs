@@ -4,12 +4,16 @@
 //! On an EVM chain that block is the listener's confirmed block, read historically. A TRON node serves no
 //! historical state: its Solidity node's `latest` *is* the solidified block, so the balances are read at
 //! `latest` between two readings of the solidified block number and count only when both agree, against the
-//! ledger as of that block ([`read_tron_chain`]).
+//! ledger as of that block ([`read_tron_chain`]). Where only a full node's JSON-RPC is offered (TronGrid), the
+//! solidified block is its `finalized` one and custody is read at `latest`, counting only when no log between the
+//! two touched custody ([`read_tron_chain_finalized`]).
 
 use alloy::{
-    eips::BlockId,
-    primitives::{Address, U256},
+    eips::{BlockId, BlockNumberOrTag},
+    primitives::{Address, B256, U256},
     providers::{DynProvider, Provider},
+    rpc::types::Filter,
+    sol_types::SolEvent,
 };
 use sqlx::PgPool;
 
@@ -173,4 +177,91 @@ pub async fn read_tron_chain(
         tokio::time::sleep(TRON_RETRY_PAUSE).await;
         head = solidified().await?;
     }
+}
+
+/// [`read_chain`] for a TRON chain read through a full node's JSON-RPC only (the chain spec's
+/// `finality = "finalized_tag"`): the solidified block `f` is the node's `finalized` block; once the listener has
+/// applied `f`, the ledger is read as of `f` and the balances at `latest`, then the head `h`; they are custody at `f`
+/// when no log in `(f, h]` touched custody — none of the contract's own events (every payment in or out emits one)
+/// and no `Transfer` of a reconciled token to or from it. Otherwise, or while the listener is behind, it tries
+/// again a few times and then does not compare this time (`custody_block` is `None`).
+pub async fn read_tron_chain_finalized(
+    pool: &PgPool,
+    provider: &DynProvider,
+    chain_id: u64,
+    contract: Address,
+    confirmations: u64,
+    tokens: &[Address],
+) -> Result<ChainFigures, FiguresError> {
+    let rpc = |what: &str, e: String| FiguresError::Rpc { chain_id, reason: format!("{what}: {e}") };
+    let finalized = || async {
+        let block = provider
+            .get_block_by_number(BlockNumberOrTag::Finalized)
+            .await
+            .map_err(|e| rpc("finalized block", e.to_string()))?
+            .ok_or_else(|| rpc("finalized block", "the node has none".into()))?;
+        Ok::<u64, FiguresError>(block.header.number)
+    };
+    let mut attempt = 1;
+    loop {
+        let at = finalized().await?;
+        let mut ledger = read_ledger_at(pool, chain_id, tokens, Some(at)).await?;
+        if ledger.listener_block.is_some_and(|applied| applied >= at) {
+            let mut onchain = Vec::with_capacity(ledger.assets.len());
+            for (token, _) in &ledger.assets {
+                onchain.push(custody_balance(provider, chain_id, contract, *token, BlockId::latest()).await?);
+            }
+            let head = provider.get_block_number().await.map_err(|e| rpc("block number", e.to_string()))?;
+            let assets: Vec<Address> = ledger.assets.iter().map(|(token, _)| *token).collect();
+            if !custody_touched(provider, chain_id, contract, &assets, at, head).await? {
+                let listener = listener_status(chain_id, at, confirmations, &ledger);
+                return Ok(ChainFigures { chain_id, listener, custody_block: Some(at), ledger, onchain });
+            }
+        }
+        if attempt == TRON_ATTEMPTS {
+            tracing::info!(
+                chain_id,
+                at,
+                "TRON custody not compared this time: custody moved after the finalized block"
+            );
+            let listener = listener_status(chain_id, at, confirmations, &ledger);
+            ledger.assets.clear();
+            return Ok(ChainFigures { chain_id, listener, custody_block: None, ledger, onchain: Vec::new() });
+        }
+        attempt += 1;
+        tokio::time::sleep(TRON_RETRY_PAUSE).await;
+    }
+}
+
+/// Whether a log in blocks `(after, to]` touched `contract`'s custody: any event of the contract, or a `Transfer`
+/// of one of `tokens` from or to it.
+async fn custody_touched(
+    provider: &DynProvider,
+    chain_id: u64,
+    contract: Address,
+    tokens: &[Address],
+    after: u64,
+    to: u64,
+) -> Result<bool, FiguresError> {
+    if to <= after {
+        return Ok(false);
+    }
+    let logs = |filter: Filter| async move {
+        provider
+            .get_logs(&filter)
+            .await
+            .map_err(|e| FiguresError::Rpc { chain_id, reason: format!("logs after the finalized block: {e}") })
+    };
+    let range = Filter::new().from_block(after + 1).to_block(to);
+    if !logs(range.clone().address(contract)).await?.is_empty() {
+        return Ok(true);
+    }
+    let tokens: Vec<Address> = tokens.iter().copied().filter(|t| *t != Address::ZERO).collect();
+    if tokens.is_empty() {
+        return Ok(false);
+    }
+    let transfer = range.address(tokens).event_signature(abi::TestUSDT::Transfer::SIGNATURE_HASH);
+    let holder = B256::left_padding_from(contract.as_slice());
+    let moved = logs(transfer.clone().topic1(holder)).await?.len() + logs(transfer.topic2(holder)).await?.len();
+    Ok(moved > 0)
 }

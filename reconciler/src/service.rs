@@ -11,6 +11,7 @@ use alloy::{
 };
 use ledger::{monitoring, ops};
 use serde::Serialize;
+use service_kit::chain_spec::TronFinality;
 use sqlx::PgPool;
 
 use crate::{
@@ -26,8 +27,12 @@ pub struct ChainTarget {
     /// The chain's id.
     pub chain_id: u64,
     /// The chain's JSON-RPC provider; on a TRON chain ([`Family::of`] its id) a Solidity node's, whose `latest` is
-    /// the solidified block custody is read at ([`figures::read_tron_chain`]).
+    /// the solidified block custody is read at ([`figures::read_tron_chain`]) — or, with `finalized_tag`, a full
+    /// node's.
     pub provider: DynProvider,
+    /// On a TRON chain: `provider` is a full node, whose `finalized` block is the solidified one
+    /// ([`figures::read_tron_chain_finalized`]; the chain spec's `finality = "finalized_tag"`).
+    pub finalized_tag: bool,
     /// The Settlement contract (custody).
     pub contract: Address,
     /// The listener's confirmation depth on this chain (for the lag check).
@@ -42,7 +47,9 @@ impl ChainTarget {
     pub fn from_config(chain: &ChainConfig) -> eyre::Result<Self> {
         let spec = &chain.spec;
         let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.tuning.rpc_timeout_secs)).build()?;
+        let finalized_tag = spec.tron.as_ref().is_some_and(|t| t.finality == TronFinality::FinalizedTag);
         let url = match &spec.tron {
+            Some(_) if finalized_tag => spec.require_rpc_url("reconciler")?,
             Some(tron) => tron.solidity_rpc_url.as_str(),
             None => spec.require_rpc_url("reconciler")?,
         };
@@ -50,6 +57,7 @@ impl ChainTarget {
         Ok(Self {
             chain_id: spec.chain_id,
             provider,
+            finalized_tag,
             contract: spec.settlement,
             confirmations: spec.confirmations,
             assets: chain.tuning.assets.clone(),
@@ -257,7 +265,9 @@ impl Reconciler {
         };
         let (pool, provider, id, contract, confirmations) =
             (&self.pool, &chain.provider, chain.chain_id, chain.contract, chain.confirmations);
-        let figures = if Family::of(id) == Family::Tron {
+        let figures = if Family::of(id) == Family::Tron && chain.finalized_tag {
+            figures::read_tron_chain_finalized(pool, provider, id, contract, confirmations, &tokens).await?
+        } else if Family::of(id) == Family::Tron {
             figures::read_tron_chain(pool, provider, id, contract, confirmations, &tokens).await?
         } else {
             figures::read_chain(pool, provider, id, contract, confirmations, &tokens).await?

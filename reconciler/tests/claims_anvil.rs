@@ -31,6 +31,7 @@ async fn reconcile(chain: &DevChain, pool: &PgPool) -> eyre::Result<RunReport> {
     let target = ChainTarget {
         chain_id: CHAIN,
         provider: chain.provider.clone(),
+        finalized_tag: false,
         contract: chain.settlement,
         confirmations: CONFIRMATIONS,
         assets: vec![Address::ZERO],

@@ -72,6 +72,7 @@ impl Setup {
         let chain = ChainTarget {
             chain_id: CHAIN,
             provider,
+            finalized_tag: false,
             contract: self.chain.settlement,
             confirmations: CONFIRMATIONS,
             assets: self.assets.clone(),

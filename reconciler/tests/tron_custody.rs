@@ -42,9 +42,21 @@ async fn reconcile_paging_after(
     pool: &PgPool,
     max_uncompared_runs: u64,
 ) -> eyre::Result<RunReport> {
+    reconcile_with(chain, solidity_url, false, pool, max_uncompared_runs).await
+}
+
+/// One run reading custody through `url`: a Solidity node's JSON-RPC, or with `finalized_tag` a full node's.
+async fn reconcile_with(
+    chain: &DevChain,
+    url: &str,
+    finalized_tag: bool,
+    pool: &PgPool,
+    max_uncompared_runs: u64,
+) -> eyre::Result<RunReport> {
     let target = ChainTarget {
         chain_id: NILE_CHAIN_ID,
-        provider: provider(solidity_url),
+        provider: provider(url),
+        finalized_tag,
         contract: chain.settlement,
         confirmations: 0,
         assets: vec![Address::ZERO],
@@ -159,5 +171,45 @@ async fn custody_never_compared_because_the_solidity_url_is_a_full_node_pages_af
     assert_eq!(report.assets.len(), 1);
     assert_eq!(report.assets[0].result.variance, I256::ZERO);
     assert!(report.resolved.iter().any(|a| a.check == "custody_uncompared"), "{:?}", report.resolved);
+    Ok(())
+}
+
+#[tokio::test]
+async fn with_a_full_node_only_custody_is_compared_at_its_finalized_block_when_nothing_moved_since() -> eyre::Result<()>
+{
+    let chain = DevChain::start_tron().await?;
+    let tron = TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?;
+    let db = native_ledger_db(NILE_CHAIN_ID, chain.admin.address()).await?;
+    let g = chain.admin.address();
+    let runs = reconciler::config::DEFAULT_MAX_UNCOMPARED_RUNS;
+    chain.register_native(&chain.account(2), g, U256::from(FEE), 1).await?;
+    chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH + 3), None).await?;
+    listen(&chain, &tron, &db.pool).await?;
+
+    // Only the full node's JSON-RPC: its `finalized` block is the solidified one; nothing touched custody since.
+    let report = reconcile_with(&chain, &tron.full_url, true, &db.pool, runs).await?;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.assets.len(), 1, "compared: {:?}", report.alerts);
+    let solidified = chain.provider.get_block_number().await? - SOLIDIFY_DEPTH;
+    assert_eq!(report.assets[0].result.block, solidified, "at the finalized block");
+    assert_eq!(
+        (report.assets[0].result.onchain_balance, report.assets[0].result.variance),
+        (U256::from(FEE), I256::ZERO)
+    );
+
+    // A registration after the finalized block: custody at `latest` is not custody at the finalized block, and
+    // the contract's event says so; nothing is compared (no false variance) until it is solidified and applied.
+    chain.register_native(&chain.account(3), g, U256::from(FEE), 2).await?;
+    let report = reconcile_with(&chain, &tron.full_url, true, &db.pool, runs).await?;
+    assert!(report.assets.is_empty(), "not compared while custody moved after the finalized block");
+    assert!(report.alerts.iter().all(|a| a.check != "custody"), "{:?}", report.alerts);
+    chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH + 1), None).await?;
+    listen(&chain, &tron, &db.pool).await?;
+    let report = reconcile_with(&chain, &tron.full_url, true, &db.pool, runs).await?;
+    assert_eq!(report.assets.len(), 1);
+    assert_eq!(
+        (report.assets[0].result.onchain_balance, report.assets[0].result.variance),
+        (U256::from(2 * FEE), I256::ZERO)
+    );
     Ok(())
 }
