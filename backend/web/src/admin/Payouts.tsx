@@ -21,6 +21,15 @@ type SendResult = Schema<"SendResult">;
 
 const PAGE = 20;
 
+/** What a follow-up found of the batch's previous transaction, as the send result's `previous` says it. */
+const PREVIOUS: Record<string, string> = {
+  expired: "the previous transaction is provably dead",
+  unseen: "the previous transaction is in no block yet: its signed bytes were broadcast again",
+  stuck: "the previous transaction stayed unmined too long: replaced with the same nonce and higher fees",
+  at_fee_ceiling:
+    "the transaction has stayed unmined too long, but the fee ceiling leaves no room for a higher fee: it waits",
+};
+
 export function Payouts(props: { assets: Asset[] }) {
   const [assetId, setAssetId] = useState(props.assets[0]?.asset_id ?? 1);
   const asset = props.assets.find((a) => a.asset_id === assetId)!;
@@ -391,7 +400,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
       {sent && (
         <Notice kind="info" testid="send-result">
           {sent.sent ? "Sent" : "Nothing sent"}: {sent.outcome}
-          {sent.previous && ` (the previous transaction was ${sent.previous})`}, transaction <TxHash chainId={b.chain_id} hash={sent.tx_hash} full />
+          {sent.previous && ` (${PREVIOUS[sent.previous] ?? `the previous transaction was ${sent.previous}`})`}, transaction <TxHash chainId={b.chain_id} hash={sent.tx_hash} full />
           {sent.executed_block != null && `, executed in block ${sent.executed_block}`}.
         </Notice>
       )}

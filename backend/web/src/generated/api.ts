@@ -1224,12 +1224,16 @@ export interface components {
       /**
        * `sent` (a transaction is on its way), `pending` (the last one is still in flight: nothing sent),
        * `executed` (the batch already executed on-chain: nothing sent), `rebroadcast` (TRON: the kept bytes of the
-       * last transaction, in no block yet and not provably dead, were broadcast again).
+       * last transaction, in no block yet and not provably dead, were broadcast again), `replaced` (EVM: the last
+       * transaction, unmined longer than the chain's `payout_replace_after_secs`, was replaced by one with the same
+       * account nonce and higher fees; whichever is mined, the batch executes once).
        */
       outcome: string;
       /**
        * What happened to the previous transaction (retry): `dropped` or `reverted`; on TRON `expired` (provably
-       * dead: a solidified block is past its expiration and it is in no block) or `unseen` (rebroadcast).
+       * dead: a solidified block is past its expiration and it is in no block) or `unseen` (rebroadcast); on EVM
+       * `stuck` (unmined too long: replaced) or `at_fee_ceiling` (unmined too long, and the chain's
+       * `payout_max_fee_per_gas_wei` leaves no room for a higher fee: nothing sent, it waits).
        */
       previous?: string | null;
       /** True when this call sent a transaction. */
