@@ -101,6 +101,9 @@ pub struct TronEndpoints {
     pub solidity_grpc_url: Option<String>,
     /// The Solidity node's JSON-RPC.
     pub solidity_rpc_url: String,
+    /// The environment variable holding the provider's API key (TronGrid's), recorded as the chain spec's
+    /// `api_key_env` and sent on every request of the deployment.
+    pub api_key_env: Option<String>,
 }
 
 /// What to deploy, and where to record it.
@@ -229,7 +232,13 @@ pub async fn deploy(options: &Options, keys: &Keys) -> eyre::Result<Outcome> {
     let family = Family::of(p.chain_id);
     let net = match (family, &options.tron) {
         (Family::Evm, None) => Network::evm(&options.rpc_url)?,
-        (Family::Tron, Some(tron)) => Network::tron(&options.rpc_url, &tron.grpc_url)?,
+        (Family::Tron, Some(tron)) => {
+            let api_key = match &tron.api_key_env {
+                None => None,
+                Some(name) => Some(std::env::var(name).map_err(|_| eyre::eyre!("{name} (the API key) is not set"))?),
+            };
+            Network::tron(&options.rpc_url, &tron.grpc_url, api_key)?
+        }
         (Family::Tron, None) => eyre::bail!("{}: a TRON profile needs its gRPC and Solidity endpoints", p.name),
         (Family::Evm, Some(_)) => eyre::bail!("{}: TRON endpoints given for an EVM profile", p.name),
     };
@@ -423,6 +432,9 @@ pub fn spec_entry(options: &Options, record: &Record) -> String {
             let _ = writeln!(text, "solidity_grpc_url = \"{solid}\"");
         }
         let _ = writeln!(text, "solidity_rpc_url = \"{}\"", tron.solidity_rpc_url);
+        if let Some(name) = &tron.api_key_env {
+            let _ = writeln!(text, "api_key_env = \"{name}\"");
+        }
     }
     text
 }

@@ -34,6 +34,10 @@ struct Cli {
     /// TRON: the Solidity node's JSON-RPC.
     #[arg(long)]
     tron_solidity_rpc_url: Option<String>,
+    /// TRON: the environment variable holding the provider's API key (sent as TRON-PRO-API-KEY, recorded as the
+    /// chain spec's api_key_env).
+    #[arg(long)]
+    tron_api_key_env: Option<String>,
     /// The contract's admin: a Safe on mainnet (0x…, or T… on TRON).
     #[arg(long)]
     admin: String,
@@ -105,9 +109,12 @@ async fn run(cli: Cli) -> eyre::Result<()> {
     );
     let safe_owners = cli.insecure_safe_owner_keys.iter().map(|k| raw_key(k)).collect::<eyre::Result<_>>()?;
     let tron = match (cli.tron_grpc_url, cli.tron_solidity_rpc_url) {
-        (Some(grpc_url), Some(solidity_rpc_url)) => {
-            Some(TronEndpoints { grpc_url, solidity_grpc_url: cli.tron_solidity_grpc_url, solidity_rpc_url })
-        }
+        (Some(grpc_url), Some(solidity_rpc_url)) => Some(TronEndpoints {
+            grpc_url,
+            solidity_grpc_url: cli.tron_solidity_grpc_url,
+            solidity_rpc_url,
+            api_key_env: cli.tron_api_key_env,
+        }),
         (None, None) => None,
         _ => eyre::bail!("a TRON deployment needs both --tron-grpc-url and --tron-solidity-rpc-url"),
     };

@@ -42,23 +42,33 @@ pub enum Network {
         grpc_url: String,
         /// The full node's JSON-RPC.
         rpc: DynProvider,
+        /// The provider's API key, sent on every request.
+        api_key: Option<String>,
     },
 }
 
-fn provider(url: &str) -> eyre::Result<DynProvider> {
-    let http = reqwest::Client::builder().timeout(TIMEOUT).build()?;
+fn provider(url: &str, api_key: Option<&str>) -> eyre::Result<DynProvider> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(key) = api_key {
+        let mut value = reqwest::header::HeaderValue::from_str(key)?;
+        value.set_sensitive(true);
+        headers.insert(service_kit::chain_spec::TRON_API_KEY_HEADER, value);
+    }
+    let http = reqwest::Client::builder().timeout(TIMEOUT).default_headers(headers).build()?;
     Ok(ProviderBuilder::new().connect_reqwest(http, url.parse()?).erased())
 }
 
 impl Network {
     /// An EVM chain at `rpc_url`.
     pub fn evm(rpc_url: &str) -> eyre::Result<Self> {
-        Ok(Self::Evm { url: rpc_url.to_owned(), rpc: provider(rpc_url)? })
+        Ok(Self::Evm { url: rpc_url.to_owned(), rpc: provider(rpc_url, None)? })
     }
 
-    /// A TRON network: its full node's JSON-RPC at `rpc_url` and gRPC at `grpc_url`.
-    pub fn tron(rpc_url: &str, grpc_url: &str) -> eyre::Result<Self> {
-        Ok(Self::Tron { grpc_url: grpc_url.to_owned(), rpc: provider(rpc_url)? })
+    /// A TRON network: its full node's JSON-RPC at `rpc_url` and gRPC at `grpc_url`, each request carrying the
+    /// provider's `api_key` when one is given.
+    pub fn tron(rpc_url: &str, grpc_url: &str, api_key: Option<String>) -> eyre::Result<Self> {
+        let rpc = provider(rpc_url, api_key.as_deref())?;
+        Ok(Self::Tron { grpc_url: grpc_url.to_owned(), rpc, api_key })
     }
 
     fn rpc(&self) -> &DynProvider {
@@ -76,8 +86,8 @@ impl Network {
     pub async fn code(&self, at: Address) -> eyre::Result<Bytes> {
         match self {
             Self::Evm { rpc, .. } => Ok(rpc.get_code_at(at).await?),
-            Self::Tron { grpc_url, .. } => {
-                let (client, _) = tron::client(grpc_url, &[1; 32]).await?;
+            Self::Tron { grpc_url, api_key, .. } => {
+                let (client, _) = tron::client_with_api_key(grpc_url, &[1; 32], api_key.as_deref()).await?;
                 Ok(tron::code(&client, at).await?.into())
             }
         }
@@ -87,8 +97,8 @@ impl Network {
     pub async fn read(&self, at: Address, data: Vec<u8>) -> eyre::Result<Bytes> {
         match self {
             Self::Evm { rpc, .. } => Ok(rpc.call(TransactionRequest::default().to(at).input(data.into())).await?),
-            Self::Tron { grpc_url, .. } => {
-                let (client, signer) = tron::client(grpc_url, &[1; 32]).await?;
+            Self::Tron { grpc_url, api_key, .. } => {
+                let (client, signer) = tron::client_with_api_key(grpc_url, &[1; 32], api_key.as_deref()).await?;
                 Ok(tron::read(&client, signer.address(), at, data).await?.into())
             }
         }
@@ -109,8 +119,10 @@ impl Network {
                 let request = TransactionRequest::default().to(at).input(data.into());
                 Self::evm_send(url, key, request).await.map(|(sent, _)| sent)
             }
-            Self::Tron { grpc_url, .. } => {
-                let (client, signer) = tron::client(grpc_url, key.to_bytes().as_slice()).await?;
+            Self::Tron { grpc_url, api_key, .. } => {
+                let secret = key.to_bytes();
+                let (client, signer) =
+                    tron::client_with_api_key(grpc_url, secret.as_slice(), api_key.as_deref()).await?;
                 let mined = tron::trigger(&client, &signer, at, data, 0).await?;
                 Ok(Sent { tx: mined.txid, block: mined.block })
             }
@@ -126,8 +138,10 @@ impl Network {
                 let (sent, created) = Self::evm_send(url, key, request).await?;
                 Ok((created.ok_or_else(|| eyre::eyre!("{name}: the receipt names no contract"))?, sent))
             }
-            Self::Tron { grpc_url, .. } => {
-                let (client, signer) = tron::client(grpc_url, key.to_bytes().as_slice()).await?;
+            Self::Tron { grpc_url, api_key, .. } => {
+                let secret = key.to_bytes();
+                let (client, signer) =
+                    tron::client_with_api_key(grpc_url, secret.as_slice(), api_key.as_deref()).await?;
                 let mined = tron::create(&client, &signer, name, code).await?;
                 Ok((mined.contract, Sent { tx: mined.txid, block: mined.block }))
             }

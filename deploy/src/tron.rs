@@ -47,8 +47,22 @@ pub struct Mined {
 
 /// A client of the full node at `grpc_url` signing with `key` (32 secret bytes).
 pub async fn client(grpc_url: &str, key: &[u8]) -> eyre::Result<(TronClient, LocalSigner)> {
+    client_with_api_key(grpc_url, key, None).await
+}
+
+/// As [`client`], every call carrying the provider's `api_key` as `TRON-PRO-API-KEY`.
+pub async fn client_with_api_key(
+    grpc_url: &str,
+    key: &[u8],
+    api_key: Option<&str>,
+) -> eyre::Result<(TronClient, LocalSigner)> {
     let signer = LocalSigner::from_bytes(key)?;
-    let provider = ConnectOptions::builder().connect_timeout(Duration::from_secs(10)).connect(grpc_url).await?;
+    let auth = api_key.map(|key| tronic::client::Auth::Bearer {
+        name: service_kit::chain_spec::TRON_API_KEY_HEADER.to_ascii_lowercase(),
+        secret: key.to_owned().into(),
+    });
+    let provider =
+        ConnectOptions::builder().maybe_auth(auth).connect_timeout(Duration::from_secs(10)).connect(grpc_url).await?;
     Ok((Client::builder().provider(provider).signer(signer.clone()).build(), signer))
 }
 

@@ -21,6 +21,14 @@ use deploy::{Grant, Keys, Options, Profile, TronEndpoints, deploy, network::Netw
 use preflight::{Expectations, check_chain};
 use service_kit::chain_spec::ChainSpecs;
 
+/// The variable the deployment and the preflight read the API key from: cargo sets it for the tests it runs.
+const API_KEY_ENV: &str = "CARGO_PKG_NAME";
+
+/// The API key the tron-nile network requires: what [`API_KEY_ENV`] holds.
+fn api_key() -> String {
+    std::env::var(API_KEY_ENV).expect("cargo sets CARGO_PKG_NAME")
+}
+
 /// A local network answering `profile`'s chain id, with a token at the profile's USDT address.
 struct Local {
     anvil: AnvilInstance,
@@ -45,9 +53,13 @@ impl Local {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         if tron_family {
-            let node = tron_devnode::TronDevnode::start(&anvil.endpoint(), tron_devnode::Params::default()).await?;
+            // Nile's provider wants an API key (TronGrid's header), on gRPC and JSON-RPC alike; mainnet's none.
+            let api_key = (profile.name == "tron-nile").then(api_key);
+            let params = tron_devnode::Params { api_key: api_key.clone(), ..tron_devnode::Params::default() };
+            let node = tron_devnode::TronDevnode::start(&anvil.endpoint(), params).await?;
             let rpc = TronRpc::start(&anvil.endpoint(), TronFaults::default()).await?;
-            let net = Network::tron(&rpc.full_url, &node.grpc_url)?;
+            rpc.require_api_key(api_key.as_deref());
+            let net = Network::tron(&rpc.full_url, &node.grpc_url, api_key)?;
             let rpc_url = rpc.full_url.clone();
             return Ok(Self { anvil, net, rpc_url, tron: Some((node, rpc)), dir });
         }
@@ -67,6 +79,7 @@ impl Local {
                 grpc_url: node.grpc_url.clone(),
                 solidity_grpc_url: Some(node.solidity_grpc_url.clone()),
                 solidity_rpc_url: rpc.solidity_url.clone(),
+                api_key_env: (profile.name == "tron-nile").then(|| API_KEY_ENV.to_owned()),
             }),
             admin,
             signer: self.key(1).address(),
@@ -145,12 +158,19 @@ async fn deploys_with_a_safe_as_admin(name: &str) -> eyre::Result<()> {
     )?;
     assert_eq!((record.push_gas, token_gas), ((push.native, push.token), U256::from(push.token)));
 
-    // The record: a chain spec the services read, which the preflight passes.
+    // The record: a chain spec the services read (on tron-nile with the API key's variable), which the preflight
+    // passes.
     let specs = ChainSpecs::load(&options.spec)?;
     let spec = specs.get(p.chain_id).expect("recorded").clone();
     assert_eq!(
         (spec.settlement, spec.start_block, spec.confirmations),
         (settlement, record.deploy_block, p.confirmations)
+    );
+    let key_env = spec.tron.as_ref().and_then(|t| t.api_key_env.as_deref());
+    assert_eq!(
+        key_env,
+        (p.name == "tron-nile").then_some(API_KEY_ENV),
+        "the key's variable is recorded, never the key"
     );
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&options.record)?)?;
     assert_eq!(json["settlement"].as_str().and_then(|a| a.parse::<Address>().ok()), Some(settlement));

@@ -48,7 +48,8 @@ async fn follow(pool: PgPool, chain: ChainConfig, metrics: Arc<ListenerMetrics>)
     let spec = &chain.spec;
     let _lock = acquire_chain_lock(&pool, spec.chain_id, Duration::from_secs(5)).await?;
     tracing::info!("active listener for chain");
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.tuning.rpc_timeout_secs)).build()?;
+    // On a TRON chain with an API key, every request carries it.
+    let http = spec.http_client(Duration::from_secs(chain.tuning.rpc_timeout_secs))?;
     // On TRON the endpoint whose `latest` is solidified (or the full node, read by the `finalized` tag).
     let (rpc_url, tron) = spec.final_rpc_url("listener")?;
     let provider = ProviderBuilder::new().connect_reqwest(http, rpc_url.parse()?).erased();

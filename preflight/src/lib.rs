@@ -13,6 +13,8 @@
 //! * `solidity_trails` — on TRON, the Solidity endpoints (JSON-RPC, and gRPC when configured) really trail the full
 //!   node's head: an endpoint at the head is a full node, whose blocks are not final (with
 //!   `finality = "finalized_tag"`, the full node's `finalized` block must trail its head instead);
+//! * `api_key` — on TRON, the variable `api_key_env` names holds a key, and no endpoint refuses the requests for want
+//!   of one;
 //! * `tls` — on a mainnet every endpoint is `https`, but one on this machine's loopback (a self-hosted node next to
 //!   the service), which never crosses a network.
 //!
@@ -56,7 +58,7 @@ pub struct Finding {
     /// The chain.
     pub chain_id: u64,
     /// Which check (`chain_id`, `code`, `signer`, `operator_role`, `operator_balance`, `admin`, `push_gas`,
-    /// `solidity_trails`, `tls`, `rpc`).
+    /// `solidity_trails`, `api_key`, `tls`, `rpc`).
     pub check: &'static str,
     /// How bad it is.
     pub level: Level,
@@ -110,8 +112,9 @@ pub fn refuse_failures(service: &str, chains: usize, findings: &[Finding]) -> ey
     Ok(())
 }
 
-fn provider(url: &str) -> Result<DynProvider, String> {
-    let http = reqwest::Client::builder().timeout(TIMEOUT).build().map_err(|e| e.to_string())?;
+/// A provider of `url`, one of `spec`'s endpoints: its requests carry the chain's API key, if it has one.
+fn provider(spec: &ChainSpec, url: &str) -> Result<DynProvider, String> {
+    let http = spec.http_client(TIMEOUT).map_err(|e| e.to_string())?;
     let url = url.parse().map_err(|e| format!("{e}"))?;
     Ok(ProviderBuilder::new().connect_reqwest(http, url).erased())
 }
@@ -120,12 +123,25 @@ fn provider(url: &str) -> Result<DynProvider, String> {
 pub async fn check_chain(spec: &ChainSpec, expect: &Expectations) -> Vec<Finding> {
     let mut found = Findings { chain_id: spec.chain_id, list: Vec::new() };
     found.tls(spec);
+    if let Some(Err(e)) = spec.tron.as_ref().map(|t| t.api_key()) {
+        found.push("api_key", Level::Fail, format!("{e}: set it, or remove api_key_env from the chain spec"));
+        return found.list;
+    }
     let Some(url) = spec.rpc_url.as_deref() else {
         found.push("rpc", Level::Unverified, "the chain spec gives no rpc_url: nothing on the chain can be checked");
         return found.list;
     };
     if let Err(why) = Chain::check(spec, url, expect, &mut found).await {
-        found.push("rpc", Level::Unverified, format!("{url} could not be read ({why}): the rest is unchecked"));
+        let refused_for_key = why.contains("401") || why.to_lowercase().contains("unauthenticated");
+        if spec.tron.is_some() && refused_for_key {
+            let message = format!(
+                "the endpoint refuses the request without a valid API key ({why}): set [chains.tron] api_key_env to \
+                 the variable holding the provider's key"
+            );
+            found.push("api_key", Level::Fail, message);
+        } else {
+            found.push("rpc", Level::Unverified, format!("{url} could not be read ({why}): the rest is unchecked"));
+        }
     }
     found.list
 }
@@ -182,7 +198,7 @@ struct Chain<'a> {
 impl Chain<'_> {
     /// Every on-chain check; `Err` when the chain could not be read at some point.
     async fn check(spec: &ChainSpec, url: &str, expect: &Expectations, found: &mut Findings) -> Result<(), String> {
-        let chain = Chain { spec, provider: provider(url)? };
+        let chain = Chain { spec, provider: provider(spec, url)? };
         if !chain.chain_id(url, found).await? {
             return Ok(()); // Another chain: what it holds at that address says nothing.
         }
@@ -210,7 +226,8 @@ impl Chain<'_> {
         }
         let mut agree = true;
         for (field, url) in urls {
-            let answered = provider(&url)?.get_chain_id().await.map_err(|e| format!("eth_chainId of {field}: {e}"))?;
+            let answered =
+                provider(self.spec, &url)?.get_chain_id().await.map_err(|e| format!("eth_chainId of {field}: {e}"))?;
             if answered != self.spec.chain_id {
                 found.push(
                     "chain_id",
@@ -326,7 +343,7 @@ impl Chain<'_> {
     /// TRON: the Solidity node's JSON-RPC `latest` must be behind the full node's head.
     async fn solidity_trails(&self, solidity_url: &str, found: &mut Findings) -> Result<(), String> {
         // The solidified block first: a chain that moves between the two reads only raises the head.
-        let solid = provider(solidity_url)?
+        let solid = provider(self.spec, solidity_url)?
             .get_block_number()
             .await
             .map_err(|e| format!("eth_blockNumber of tron.solidity_rpc_url: {e}"))?;
@@ -377,7 +394,13 @@ impl Chain<'_> {
     /// TRON: the Solidity node's gRPC (`WalletSolidity.GetNowBlock2`) must be behind the full node's.
     async fn grpc_solidity_trails(&self, full: &str, solid: &str, found: &mut Findings) -> Result<(), String> {
         use tronic::provider::TronProvider;
+        let key = self.spec.tron.as_ref().map(|t| t.api_key()).transpose().map_err(|e| e.to_string())?.flatten();
+        let auth = key.map(|secret| tronic::client::Auth::Bearer {
+            name: service_kit::chain_spec::TRON_API_KEY_HEADER.to_ascii_lowercase(),
+            secret: secret.into(),
+        });
         let connect = tronic::provider::grpc::ConnectOptions::builder()
+            .maybe_auth(auth)
             .solidity_uri(solid.to_owned())
             .connect_timeout(TIMEOUT)
             .connect(full);

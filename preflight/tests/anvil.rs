@@ -252,3 +252,27 @@ async fn with_finalized_tag_the_full_nodes_finalized_block_is_checked_instead() 
     assert!(f.message.contains("is not behind its head"), "{}", f.message);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_provider_that_requires_an_api_key_is_checked_with_it_and_a_missing_one_is_named() -> eyre::Result<()> {
+    let t = tron().await?;
+    // The JSON-RPC now wants a key; cargo sets CARGO_PKG_NAME ("preflight") for the tests: it holds the key here.
+    t.rpc.require_api_key(Some("preflight"));
+    let keyless = t.spec(&t.rpc.solidity_url, &t.node.solidity_grpc_url);
+    let findings = check_chain(&keyless, &devnet(&t.chain)).await;
+    let f = only(&findings, "api_key");
+    assert_eq!(f.level, Level::Fail);
+    assert!(f.message.contains("refuses the request without a valid API key") && f.message.contains("api_key_env"));
+
+    let with_key = |variable: &str| {
+        let mut spec = keyless.clone();
+        spec.tron.as_mut().expect("a TRON chain").api_key_env = Some(variable.to_owned());
+        spec
+    };
+    assert!(check_chain(&with_key("CARGO_PKG_NAME"), &devnet(&t.chain)).await.is_empty(), "the key is sent");
+    let unset = check_chain(&with_key("REFERRAL_TEST_UNSET_API_KEY"), &devnet(&t.chain)).await;
+    assert!(
+        only(&unset, "api_key").message.contains("api_key_env names REFERRAL_TEST_UNSET_API_KEY, which is not set")
+    );
+    Ok(())
+}

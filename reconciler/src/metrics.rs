@@ -62,8 +62,7 @@ impl ReconcilerMetrics {
         let mut operators = Vec::new();
         for chain in &config.chains {
             if let Some(operator) = chain.tuning.operator {
-                let http =
-                    reqwest::Client::builder().timeout(Duration::from_secs(chain.tuning.rpc_timeout_secs)).build()?;
+                let http = chain.spec.http_client(Duration::from_secs(chain.tuning.rpc_timeout_secs))?;
                 // The operator's balance at the head: any node's JSON-RPC (on TRON the full node's, else the
                 // Solidity node's).
                 let url = match (&chain.spec.rpc_url, &chain.spec.tron) {

@@ -46,7 +46,7 @@ impl ChainTarget {
     /// `rpc_timeout_secs`.
     pub fn from_config(chain: &ChainConfig) -> eyre::Result<Self> {
         let spec = &chain.spec;
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(chain.tuning.rpc_timeout_secs)).build()?;
+        let http = spec.http_client(Duration::from_secs(chain.tuning.rpc_timeout_secs))?;
         let finalized_tag = spec.tron.as_ref().is_some_and(|t| t.finality == TronFinality::FinalizedTag);
         let url = match &spec.tron {
             Some(_) if finalized_tag => spec.require_rpc_url("reconciler")?,

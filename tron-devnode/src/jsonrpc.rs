@@ -170,6 +170,8 @@ struct State {
     faults: Mutex<TronFaults>,
     counters: Arc<TronRpcCounters>,
     log_queries: AtomicU64,
+    /// When set, a request without this key in `TRON-PRO-API-KEY` is refused (401), as TronGrid does.
+    api_key: Mutex<Option<String>>,
 }
 
 /// A running stand-in; dropping it stops both ports.
@@ -206,6 +208,7 @@ impl TronRpc {
             faults: Mutex::new(faults),
             counters: counters.clone(),
             log_queries: AtomicU64::new(0),
+            api_key: Mutex::new(None),
         });
         let limit = BodyLimit {
             max: MAX_MESSAGE_SIZE,
@@ -225,6 +228,12 @@ impl TronRpc {
         let full = serve(Port::Full, full).await?;
         let solidity = serve(Port::Solidity, solidity).await?;
         Ok(Self { full_url: full.url(), solidity_url: solidity.url(), counters, state, _servers: [full, solidity] })
+    }
+
+    /// From now on, refuses every request that does not carry `key` in `TRON-PRO-API-KEY` (401), as a provider
+    /// that requires an API key does; `None` lifts the requirement.
+    pub fn require_api_key(&self, key: Option<&str>) {
+        *self.state.api_key.lock().expect("api key lock") = key.map(str::to_owned);
     }
 
     /// Replaces the fault plan (e.g. to heal the node mid-test).
@@ -256,6 +265,13 @@ fn error(id: Value, code: i64, message: &str) -> Value {
 
 async fn serve(state: Arc<State>, port: Port, req: Received) -> Answer {
     state.counters.requests.fetch_add(1, Ordering::SeqCst);
+    let required = state.api_key.lock().expect("api key lock").clone();
+    if let Some(key) = required {
+        let given = req.headers.get(crate::API_KEY_HEADER).and_then(|v| v.to_str().ok());
+        if given != Some(key.as_str()) {
+            return Answer::text(401, "Unauthorized: a valid TRON-PRO-API-KEY header is required");
+        }
+    }
     let Ok(request) = parse_json::<Value>(req.body).await else {
         return Answer::json(200, &error(Value::Null, -32700, "JSON parse error"));
     };

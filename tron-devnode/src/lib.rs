@@ -76,6 +76,9 @@ pub mod proto {
     tonic::include_proto!("protocol");
 }
 
+/// The header a provider reads its API key from (TronGrid's `TRON-PRO-API-KEY`), as gRPC metadata spells it.
+pub const API_KEY_HEADER: &str = "tron-pro-api-key";
+
 /// Blocks between the head and the solidified block (2/3 of 27 super representatives, plus one).
 pub const SOLIDIFY_DEPTH: u64 = 19;
 /// The first byte of every TRON address (mainnet, Nile and Shasta alike).
@@ -111,11 +114,14 @@ pub struct Params {
     pub max_fee_limit: i64,
     /// SUN per byte of bandwidth (`getTransactionFee`).
     pub transaction_fee: i64,
+    /// When set, every gRPC call (full and Solidity node) without this key in `TRON-PRO-API-KEY` is refused
+    /// (`UNAUTHENTICATED`), as a provider that requires an API key does.
+    pub api_key: Option<String>,
 }
 
 impl Default for Params {
     fn default() -> Self {
-        Self { energy_fee: 100, max_fee_limit: 15_000_000_000, transaction_fee: 1_000 }
+        Self { energy_fee: 100, max_fee_limit: 15_000_000_000, transaction_fee: 1_000, api_key: None }
     }
 }
 
@@ -215,6 +221,7 @@ impl TronDevnode {
         http: SocketAddr,
         params: Params,
     ) -> eyre::Result<Self> {
+        let required = params.api_key.clone();
         let node = Arc::new(Node {
             anvil: Anvil::new(anvil_url),
             params,
@@ -238,6 +245,16 @@ impl TronDevnode {
             proto::wallet_solidity_server::WalletSolidityServer::from_arc(Arc::new(wallet::SolidityNode(node.clone())))
                 .max_decoding_message_size(GRPC_MESSAGE_MAX_BYTES);
         let grpc = || tonic::transport::Server::builder().http2_max_header_list_size(GRPC_HEADER_LIST_MAX_BYTES);
+        let key = move |request: tonic::Request<()>| match &required {
+            Some(key) if request.metadata().get(API_KEY_HEADER).and_then(|v| v.to_str().ok()) != Some(key.as_str()) => {
+                Err(tonic::Status::unauthenticated("a valid TRON-PRO-API-KEY header is required"))
+            }
+            _ => Ok(request),
+        };
+        let (wallet, solid) = (
+            tonic::service::interceptor::InterceptedService::new(wallet, key.clone()),
+            tonic::service::interceptor::InterceptedService::new(solid, key),
+        );
         let serve_full =
             grpc().add_service(wallet).serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(full));
         let serve_solidity =

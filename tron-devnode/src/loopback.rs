@@ -17,6 +17,8 @@ pub struct Received {
     pub path: String,
     /// The body as read; empty if it could not be read.
     pub body: Bytes,
+    /// The request's headers.
+    pub headers: hyper::HeaderMap,
 }
 
 /// What the handler answers: status, content type, body.
@@ -116,6 +118,7 @@ impl LoopbackServer {
                         async move {
                             let method = req.method().to_string();
                             let path = req.uri().path().to_owned();
+                            let headers = req.headers().clone();
                             let body = match limit.as_ref() {
                                 None => req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default(),
                                 Some(limit) => match Limited::new(req.into_body(), limit.max).collect().await {
@@ -126,7 +129,7 @@ impl LoopbackServer {
                                     Err(_) => Bytes::new(),
                                 },
                             };
-                            Ok(response(handler(Received { method, path, body }).await))
+                            Ok(response(handler(Received { method, path, body, headers }).await))
                         }
                     });
                     let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;

@@ -61,6 +61,8 @@ pub struct TronSettings {
     pub fee_limit_cap_sun: i64,
     /// Lifetime of a signed transaction (at most 24 h): how long it may wait for a block.
     pub expiration: Duration,
+    /// The provider's API key, sent as `TRON-PRO-API-KEY` on every gRPC call (full and Solidity node).
+    pub api_key: Option<secrecy::SecretString>,
 }
 
 type TronClient = Client<GrpcProvider, LocalSigner>;
@@ -90,6 +92,9 @@ struct SolidifiedInfo {
     #[prost(int64, tag = "3")]
     block_number: i64,
 }
+
+/// The header a TRON provider reads its API key from (TronGrid's), in gRPC metadata's lower case.
+const API_KEY_HEADER: &str = "tron-pro-api-key";
 
 impl std::fmt::Debug for TronPayoutChain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -159,7 +164,13 @@ impl TronPayoutChain {
     async fn client(&self) -> Result<&TronClient, SubmitError> {
         self.client
             .get_or_try_init(|| async {
+                let auth = self
+                    .settings
+                    .api_key
+                    .clone()
+                    .map(|secret| tronic::client::Auth::Bearer { name: API_KEY_HEADER.to_owned(), secret });
                 let provider = ConnectOptions::builder()
+                    .maybe_auth(auth)
                     .maybe_solidity_uri(self.settings.solidity_grpc_url.clone())
                     .connect_timeout(Duration::from_secs(5))
                     .connect(&self.settings.grpc_url)
@@ -221,7 +232,13 @@ impl TronPayoutChain {
         let path =
             tonic::codegen::http::uri::PathAndQuery::from_static("/protocol.WalletSolidity/GetTransactionInfoById");
         let codec = tonic_prost::ProstCodec::<BytesMessage, SolidifiedInfo>::default();
-        let request = tonic::Request::new(BytesMessage { value: tx.to_vec() });
+        let mut request = tonic::Request::new(BytesMessage { value: tx.to_vec() });
+        if let Some(key) = &self.settings.api_key {
+            let value = secrecy::ExposeSecret::expose_secret(key)
+                .parse()
+                .map_err(|e| SubmitError::Refused(format!("the API key: {e}")))?;
+            request.metadata_mut().insert(API_KEY_HEADER, value);
+        }
         let info = grpc
             .unary(request, path, codec)
             .await

@@ -47,6 +47,7 @@ fn payouts_chain(s: &Setup, cap_sun: i64, expiration: Duration) -> eyre::Result<
         settlement: s.chain.settlement,
         fee_limit_cap_sun: cap_sun,
         expiration,
+        api_key: None,
     };
     Ok(TronPayoutChain::new(settings, Some(s.chain.admin.to_bytes().as_slice()))?)
 }
@@ -188,6 +189,44 @@ async fn a_full_node_lagging_behind_the_solidity_node_never_makes_a_mined_transa
     let BatchOutcome::Executed { tx, total, .. } = tron.signed_status(&kept).await? else { panic!("not executed") };
     assert_eq!((tx, total), (kept.id, U256::from(6 * USDT)));
     assert_eq!(usdt_of(&s, alice).await?, U256::from(6 * USDT));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_node_that_requires_an_api_key_is_reached_with_it_on_both_nodes_and_refuses_without() -> eyre::Result<()> {
+    let chain = DevChain::start_tron().await?;
+    for (i, nonce) in [(2usize, 1u64), (3, 2)] {
+        chain.register_usdt(&chain.account(i), chain.admin.address(), U256::from(100 * USDT), nonce).await?;
+    }
+    chain.provider.anvil_set_balance(chain.admin.address(), U256::from(OPERATOR_SUN)).await?;
+    let params = Params { api_key: Some("test-key-0123".into()), ..Params::default() };
+    let s = Setup { node: TronDevnode::start(&chain.rpc_url(), params).await?, chain };
+    let alice = Address::repeat_byte(0xa1);
+    let (batch, signature) = usdt_batch(&s, 9_004, &[(alice, 3 * USDT)]).await?;
+
+    // Without the key the provider refuses every call: nothing can be signed, nothing is sent.
+    let keyless = payouts_chain(&s, 1_000_000_000, Duration::from_secs(3))?;
+    let refused = keyless.prepare(&batch, &signature).await;
+    assert!(matches!(&refused, Err(SubmitError::Provider(m)) if m.to_lowercase().contains("api-key")), "{refused:?}");
+
+    // With it: signed, broadcast, executed. Then the full node falls behind: the dead rule's question to the
+    // Solidity node carries the key too, and the transaction is found solidified, not dead.
+    let settings = TronSettings {
+        grpc_url: s.node.grpc_url.clone(),
+        solidity_grpc_url: Some(s.node.solidity_grpc_url.clone()),
+        settlement: s.chain.settlement,
+        fee_limit_cap_sun: 1_000_000_000,
+        expiration: Duration::from_secs(3),
+        api_key: Some("test-key-0123".to_owned().into()),
+    };
+    let tron = TronPayoutChain::new(settings, Some(s.chain.admin.to_bytes().as_slice()))?;
+    let kept = signed(&tron, &batch, &signature).await?;
+    assert_eq!(tron.broadcast(&kept).await?, Broadcast::Accepted);
+    assert_eq!(usdt_of(&s, alice).await?, U256::from(3 * USDT));
+    s.node.set_faults(Faults { full_node_lag: 10_000, ..Faults::default() });
+    s.chain.provider.anvil_increase_time(60).await?;
+    s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH + 1), None).await?;
+    assert_eq!(tron.signed_status(&kept).await?, BatchOutcome::Pending { tx: kept.id });
     Ok(())
 }
 

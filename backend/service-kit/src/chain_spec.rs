@@ -26,13 +26,24 @@
 //! solidity_grpc_url = "http://…:50061"     # WalletSolidity (solidified state; optional)
 //! solidity_rpc_url = "http://…:8555/jsonrpc" # a Solidity node's JSON-RPC: its `latest` is the solidified block
 //! finality = "solidity_latest"             # or "finalized_tag" (java-tron ≥ 4.8.0, read through rpc_url)
+//! api_key_env = "TRON_PRO_API_KEY"         # the provider's key comes from this variable (optional)
 //! ```
+//!
+//! A TRON provider's API key (TronGrid's) is never in the file: `api_key_env` names the environment variable that
+//! holds it, and every gRPC and JSON-RPC request to the chain's TRON endpoints carries it as
+//! [`TRON_API_KEY_HEADER`] ([`TronSpec::api_key`], [`ChainSpec::http_client`]).
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use abi::chain::Family;
 use alloy::primitives::Address;
 use serde::Deserialize;
+
+/// The header TRON providers read an API key from (TronGrid's `TRON-PRO-API-KEY`), on gRPC and HTTP alike.
+pub const TRON_API_KEY_HEADER: &str = "TRON-PRO-API-KEY";
 
 /// How a TRON chain's solidified (irreversible) head is learnt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -63,6 +74,23 @@ pub struct TronSpec {
     /// How the listener learns the solidified head (default `solidity_latest`).
     #[serde(default = "default_finality")]
     pub finality: TronFinality,
+    /// The environment variable holding the provider's API key, sent as [`TRON_API_KEY_HEADER`] on every request
+    /// to this chain's TRON endpoints; unset, none is sent.
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+}
+
+impl TronSpec {
+    /// The API key from the variable `api_key_env` names (`None` when none is configured); an error when that
+    /// variable is unset or empty, or the key is not a valid header value.
+    pub fn api_key(&self) -> Result<Option<String>, SpecError> {
+        let Some(name) = &self.api_key_env else { return Ok(None) };
+        match std::env::var(name) {
+            Ok(key) if !key.trim().is_empty() && key.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(key)),
+            Ok(_) => Err(SpecError::Invalid(format!("api_key_env names {name}, which holds no valid API key"))),
+            Err(_) => Err(SpecError::Invalid(format!("api_key_env names {name}, which is not set"))),
+        }
+    }
 }
 
 fn default_finality() -> TronFinality {
@@ -110,6 +138,23 @@ impl ChainSpec {
             "chain {}: the {service} needs its rpc_url in the chain spec",
             self.chain_id
         )))
+    }
+
+    /// An HTTP client for this chain's JSON-RPC endpoints, abandoning a request after `timeout`; on a TRON chain with
+    /// an API key ([`TronSpec::api_key`]) every request carries it.
+    pub fn http_client(&self, timeout: Duration) -> Result<reqwest::Client, SpecError> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(key) = self.tron.as_ref().map(TronSpec::api_key).transpose()?.flatten() {
+            let mut value = reqwest::header::HeaderValue::from_str(&key)
+                .map_err(|e| SpecError::Invalid(format!("chain {}: the API key: {e}", self.chain_id)))?;
+            value.set_sensitive(true);
+            headers.insert(TRON_API_KEY_HEADER, value);
+        }
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .default_headers(headers)
+            .build()
+            .map_err(|e| SpecError::Invalid(format!("chain {}: HTTP client: {e}", self.chain_id)))
     }
 
     /// The JSON-RPC endpoint whose `latest` block is final, with the TRON finality it is read under (`None` on an
@@ -291,6 +336,20 @@ solidity_rpc_url = "http://127.0.0.1:8556"
 
     fn refusal(text: &str) -> String {
         ChainSpecs::parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_tron_api_key_comes_from_the_variable_api_key_env_names() {
+        let tron = |variable: &str| {
+            let text = format!("{TRON}api_key_env = \"{variable}\"\n");
+            ChainSpecs::parse(&text).unwrap().chains()[0].tron.clone().unwrap()
+        };
+        // cargo sets CARGO_PKG_NAME for the tests it runs.
+        assert_eq!(tron("CARGO_PKG_NAME").api_key().unwrap().as_deref(), Some("service-kit"));
+        let unset = tron("REFERRAL_TEST_UNSET_API_KEY").api_key().unwrap_err().to_string();
+        assert!(unset.contains("api_key_env names REFERRAL_TEST_UNSET_API_KEY, which is not set"), "{unset}");
+        let none = ChainSpecs::parse(TRON).unwrap().chains()[0].tron.clone().unwrap();
+        assert_eq!(none.api_key().unwrap(), None);
     }
 
     #[test]

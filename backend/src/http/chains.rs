@@ -66,9 +66,13 @@ impl ChainAccess {
         let url: alloy::transports::http::reqwest::Url =
             url.parse().map_err(|e| eyre::eyre!("chains: rpc_url of chain {}: {e}", chain.spec.chain_id))?;
         let operator = key.map(|k| k.address());
+        // On a TRON chain with an API key, every request carries it.
+        let http = chain.spec.http_client(CHAIN_TIMEOUT)?;
         let provider = match key {
-            Some(key) => ProviderBuilder::new().wallet(EthereumWallet::from(key.clone())).connect_http(url).erased(),
-            None => ProviderBuilder::new().connect_http(url).erased(),
+            Some(key) => {
+                ProviderBuilder::new().wallet(EthereumWallet::from(key.clone())).connect_reqwest(http, url).erased()
+            }
+            None => ProviderBuilder::new().connect_reqwest(http, url).erased(),
         };
         Ok(Some(Self { provider, operator }))
     }
@@ -104,6 +108,7 @@ impl TronAccess {
             settlement,
             fee_limit_cap_sun: i64::try_from(tuning.payout_fee_limit_cap_sun)?,
             expiration: Duration::from_secs(tuning.payout_tx_expiration_secs),
+            api_key: tron.api_key()?.map(secrecy::SecretString::from),
         };
         let secret = key.map(|k| k.to_bytes());
         let payouts = TronPayoutChain::new(settings, secret.as_ref().map(|s| s.as_slice()))
