@@ -48,12 +48,7 @@ pub enum Network {
 }
 
 fn provider(url: &str, api_key: Option<&str>) -> eyre::Result<DynProvider> {
-    let mut headers = reqwest::header::HeaderMap::new();
-    if let Some(key) = api_key {
-        let mut value = reqwest::header::HeaderValue::from_str(key)?;
-        value.set_sensitive(true);
-        headers.insert(service_kit::chain_spec::TRON_API_KEY_HEADER, value);
-    }
+    let headers = service_kit::chain_spec::api_key_headers(api_key)?;
     let http = reqwest::Client::builder().timeout(TIMEOUT).default_headers(headers).build()?;
     Ok(ProviderBuilder::new().connect_reqwest(http, url.parse()?).erased())
 }

@@ -126,6 +126,27 @@ fn listener_status(chain_id: u64, head: u64, confirmations: u64, ledger: &Ledger
     }
 }
 
+/// The contract's balance of each of `ledger`'s assets at `latest`, in the ledger's order (TRON: no historical state).
+async fn custody_at_latest(
+    provider: &DynProvider,
+    chain_id: u64,
+    contract: Address,
+    ledger: &LedgerSnapshot,
+) -> Result<Vec<U256>, FiguresError> {
+    let mut onchain = Vec::with_capacity(ledger.assets.len());
+    for (token, _) in &ledger.assets {
+        onchain.push(custody_balance(provider, chain_id, contract, *token, BlockId::latest()).await?);
+    }
+    Ok(onchain)
+}
+
+/// A TRON chain's figures when custody is not compared this time: the listener's position at `head`, no assets.
+fn not_compared(chain_id: u64, head: u64, confirmations: u64, mut ledger: LedgerSnapshot) -> ChainFigures {
+    let listener = listener_status(chain_id, head, confirmations, &ledger);
+    ledger.assets.clear();
+    ChainFigures { chain_id, listener, custody_block: None, ledger, onchain: Vec::new() }
+}
+
 /// Tries at a TRON chain's custody reading: the solidified block moving or the listener not there yet.
 const TRON_ATTEMPTS: u32 = 10;
 const TRON_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
@@ -152,12 +173,9 @@ pub async fn read_tron_chain(
     let mut head = solidified().await?;
     let mut attempt = 1;
     loop {
-        let mut ledger = read_ledger_at(pool, chain_id, tokens, Some(head)).await?;
+        let ledger = read_ledger_at(pool, chain_id, tokens, Some(head)).await?;
         if ledger.listener_block.is_some_and(|applied| applied >= head) {
-            let mut onchain = Vec::with_capacity(ledger.assets.len());
-            for (token, _) in &ledger.assets {
-                onchain.push(custody_balance(provider, chain_id, contract, *token, BlockId::latest()).await?);
-            }
+            let onchain = custody_at_latest(provider, chain_id, contract, &ledger).await?;
             if solidified().await? == head {
                 let listener = listener_status(chain_id, head, confirmations, &ledger);
                 return Ok(ChainFigures { chain_id, listener, custody_block: Some(head), ledger, onchain });
@@ -169,9 +187,7 @@ pub async fn read_tron_chain(
                 head,
                 "TRON custody not compared this time: the ledger is not at the solidified block"
             );
-            let listener = listener_status(chain_id, head, confirmations, &ledger);
-            ledger.assets.clear();
-            return Ok(ChainFigures { chain_id, listener, custody_block: None, ledger, onchain: Vec::new() });
+            return Ok(not_compared(chain_id, head, confirmations, ledger));
         }
         attempt += 1;
         tokio::time::sleep(TRON_RETRY_PAUSE).await;
@@ -205,12 +221,9 @@ pub async fn read_tron_chain_finalized(
     let mut attempt = 1;
     loop {
         let at = finalized().await?;
-        let mut ledger = read_ledger_at(pool, chain_id, tokens, Some(at)).await?;
+        let ledger = read_ledger_at(pool, chain_id, tokens, Some(at)).await?;
         if ledger.listener_block.is_some_and(|applied| applied >= at) {
-            let mut onchain = Vec::with_capacity(ledger.assets.len());
-            for (token, _) in &ledger.assets {
-                onchain.push(custody_balance(provider, chain_id, contract, *token, BlockId::latest()).await?);
-            }
+            let onchain = custody_at_latest(provider, chain_id, contract, &ledger).await?;
             let head = provider.get_block_number().await.map_err(|e| rpc("block number", e.to_string()))?;
             let assets: Vec<Address> = ledger.assets.iter().map(|(token, _)| *token).collect();
             if !custody_touched(provider, chain_id, contract, &assets, at, head).await? {
@@ -224,9 +237,7 @@ pub async fn read_tron_chain_finalized(
                 at,
                 "TRON custody not compared this time: custody moved after the finalized block"
             );
-            let listener = listener_status(chain_id, at, confirmations, &ledger);
-            ledger.assets.clear();
-            return Ok(ChainFigures { chain_id, listener, custody_block: None, ledger, onchain: Vec::new() });
+            return Ok(not_compared(chain_id, at, confirmations, ledger));
         }
         attempt += 1;
         tokio::time::sleep(TRON_RETRY_PAUSE).await;

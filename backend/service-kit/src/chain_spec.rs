@@ -45,6 +45,22 @@ use serde::Deserialize;
 /// The header TRON providers read an API key from (TronGrid's `TRON-PRO-API-KEY`), on gRPC and HTTP alike.
 pub const TRON_API_KEY_HEADER: &str = "TRON-PRO-API-KEY";
 
+/// The longest API key accepted (providers' keys are UUIDs, 36 bytes).
+const API_KEY_MAX_BYTES: usize = 256;
+
+/// The default headers of a client whose requests carry the TRON provider's `key` ([`TRON_API_KEY_HEADER`],
+/// marked sensitive so that it never shows in a log); empty without one.
+pub fn api_key_headers(key: Option<&str>) -> Result<reqwest::header::HeaderMap, SpecError> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(key) = key {
+        let mut value = reqwest::header::HeaderValue::from_str(key)
+            .map_err(|e| SpecError::Invalid(format!("the API key is no header value: {e}")))?;
+        value.set_sensitive(true);
+        headers.insert(TRON_API_KEY_HEADER, value);
+    }
+    Ok(headers)
+}
+
 /// How a TRON chain's solidified (irreversible) head is learnt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -86,7 +102,9 @@ impl TronSpec {
     pub fn api_key(&self) -> Result<Option<String>, SpecError> {
         let Some(name) = &self.api_key_env else { return Ok(None) };
         match std::env::var(name) {
-            Ok(key) if !key.trim().is_empty() && key.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(key)),
+            Ok(key) if (1..=API_KEY_MAX_BYTES).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
+                Ok(Some(key))
+            }
             Ok(_) => Err(SpecError::Invalid(format!("api_key_env names {name}, which holds no valid API key"))),
             Err(_) => Err(SpecError::Invalid(format!("api_key_env names {name}, which is not set"))),
         }
@@ -143,13 +161,8 @@ impl ChainSpec {
     /// An HTTP client for this chain's JSON-RPC endpoints, abandoning a request after `timeout`; on a TRON chain with
     /// an API key ([`TronSpec::api_key`]) every request carries it.
     pub fn http_client(&self, timeout: Duration) -> Result<reqwest::Client, SpecError> {
-        let mut headers = reqwest::header::HeaderMap::new();
-        if let Some(key) = self.tron.as_ref().map(TronSpec::api_key).transpose()?.flatten() {
-            let mut value = reqwest::header::HeaderValue::from_str(&key)
-                .map_err(|e| SpecError::Invalid(format!("chain {}: the API key: {e}", self.chain_id)))?;
-            value.set_sensitive(true);
-            headers.insert(TRON_API_KEY_HEADER, value);
-        }
+        let key = self.tron.as_ref().map(TronSpec::api_key).transpose()?.flatten();
+        let headers = api_key_headers(key.as_deref())?;
         reqwest::Client::builder()
             .timeout(timeout)
             .default_headers(headers)
