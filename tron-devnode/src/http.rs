@@ -23,7 +23,7 @@ use prost::Message;
 use serde_json::{Value, json};
 
 use crate::codec::INLINE_PROTOBUF_BYTES;
-use crate::proto::{self, Transaction, TriggerSmartContract, r#return::ResponseCode, transaction};
+use crate::proto::{self, Transaction, TransferContract, TriggerSmartContract, r#return::ResponseCode, transaction};
 use crate::work::{blocking, parse_json, write_json};
 use crate::{HTTP_BODY_MAX_BYTES, Node, SIGNATURES_MAX};
 
@@ -34,8 +34,11 @@ type Answer = Value;
 pub(crate) fn router(node: Arc<Node>) -> Router {
     Router::new()
         .route("/wallet/getaccount", post(get_account))
+        .route("/wallet/getaccountresource", post(get_account_resource))
+        .route("/wallet/createtransaction", post(create_transaction))
         .route("/walletsolidity/getaccount", post(get_solid_account))
         .route("/wallet/getnowblock", post(get_now_block).get(get_now_block))
+        .route("/wallet/getblock", post(get_block))
         .route("/wallet/getchainparameters", post(get_chain_parameters).get(get_chain_parameters))
         .route("/wallet/triggersmartcontract", post(trigger_smart_contract))
         .route("/wallet/triggerconstantcontract", post(trigger_constant_contract))
@@ -140,6 +143,15 @@ fn transaction_json(tx: &Transaction, visible: bool) -> Value {
         .iter()
         .map(|c| {
             let parameter = c.parameter.clone().unwrap_or_default();
+            if parameter.type_url == crate::wallet::TRANSFER_URL {
+                let t = TransferContract::decode(parameter.value.as_slice()).unwrap_or_default();
+                let value = json!({
+                    "amount": t.amount,
+                    "owner_address": show(&t.owner_address, visible),
+                    "to_address": show(&t.to_address, visible),
+                });
+                return json!({ "parameter": { "value": value, "type_url": parameter.type_url }, "type": "TransferContract" });
+            }
             let value = match TriggerSmartContract::decode(parameter.value.as_slice()) {
                 Ok(t) if parameter.type_url == crate::wallet::TRIGGER_URL => {
                     let mut v = json!({
@@ -205,11 +217,18 @@ async fn account(node: &Node, body: &Value, solidified: bool) -> Answer {
     };
     let mut answer = match node.account(&who).await {
         Ok(account) if account.address.is_empty() => return json!({}),
-        Ok(account) => json!({
-            "address": show(&account.address, visible(body)),
-            "balance": account.balance,
-            "create_time": account.create_time,
-        }),
+        Ok(account) => {
+            let mut answer = json!({
+                "address": show(&account.address, visible(body)),
+                "balance": account.balance,
+                "create_time": account.create_time,
+            });
+            if account.free_net_usage != 0 {
+                answer["free_net_usage"] = json!(account.free_net_usage);
+                answer["latest_consume_free_time"] = json!(account.latest_consume_free_time);
+            }
+            answer
+        }
         Err(e) => return error(e.message()),
     };
     if solidified {
@@ -226,12 +245,88 @@ async fn account(node: &Node, body: &Value, solidified: bool) -> Answer {
     answer
 }
 
+/// `/wallet/getaccountresource`: the account's free bandwidth (java-tron's JSON omits what is zero); `{}` for an
+/// account that does not exist.
+async fn get_account_resource(State(node): State<Arc<Node>>, Body(body): Body) -> Response {
+    let who = match address(&body, "address") {
+        Ok(a) => a,
+        Err(e) => return reply(error(e)).await,
+    };
+    reply(match node.account_resource(&who).await {
+        Ok(None) => json!({}),
+        Ok(Some(r)) => {
+            let mut out = json!({
+                "freeNetLimit": r.free_net_limit,
+                "TotalNetLimit": r.total_net_limit,
+                "TotalEnergyLimit": r.total_energy_limit,
+            });
+            if r.free_net_used != 0 {
+                out["freeNetUsed"] = json!(r.free_net_used);
+            }
+            out
+        }
+        Err(e) => error(e.message()),
+    })
+    .await
+}
+
+/// `/wallet/createtransaction`: an unsigned TRX transfer (TronWeb's `transactionBuilder.sendTrx`), validated as
+/// java-tron validates one it builds; a refusal is its `{"Error": "class …ContractValidateException : …"}`.
+async fn create_transaction(State(node): State<Arc<Node>>, Body(body): Body) -> Response {
+    let transfer = (|| {
+        Ok::<_, String>(TransferContract {
+            owner_address: address(&body, "owner_address")?,
+            to_address: address(&body, "to_address")?,
+            amount: int(&body, "amount")?,
+        })
+    })();
+    let transfer = match transfer {
+        Ok(t) => t,
+        Err(e) => return reply(error(e)).await,
+    };
+    let visible = visible(&body);
+    reply(match node.transfer(transfer).await {
+        Ok(ext) => match (ext.result, ext.transaction) {
+            (Some(ret), Some(tx)) if ret.result => transaction_json(&tx, visible),
+            (ret, _) => {
+                let message = ret.map(|r| r.message).unwrap_or_default();
+                let message = String::from_utf8_lossy(&message);
+                let message = message.strip_prefix("Contract validate error : ").unwrap_or(&message);
+                error(format!("class org.tron.core.exception.ContractValidateException : {message}"))
+            }
+        },
+        Err(e) => error(e.message()),
+    })
+    .await
+}
+
 async fn get_now_block(State(node): State<Arc<Node>>) -> Response {
     let head = match node.anvil.head().await {
         Ok(h) => h,
         Err(e) => return reply(error(e)).await,
     };
-    reply(match node.block_extention(head).await {
+    reply(block_json(&node, head).await).await
+}
+
+/// `/wallet/getblock` (java-tron ≥ 4.7.2; TronWeb builds transfers on it): the block `id_or_num` names by its number
+/// (the head without one), its header only (`detail` is not served).
+async fn get_block(State(node): State<Arc<Node>>, Body(body): Body) -> Response {
+    let number = match text(&body, "id_or_num", limits::HASH_MAX_LEN) {
+        Ok(None) => node.anvil.head().await.map_err(|e| e.to_string()),
+        Ok(Some(n)) => {
+            n.parse::<u64>().map_err(|_| "id_or_num: a block number (block ids are not served here)".to_owned())
+        }
+        Err(e) => Err(e),
+    };
+    match number {
+        Ok(number) => reply(block_json(&node, number).await).await,
+        Err(e) => reply(error(e)).await,
+    }
+}
+
+/// Block `number`'s id and header as java-tron's HTTP API shows them; `{}` when there is no such block.
+async fn block_json(node: &Node, number: u64) -> Answer {
+    match node.block_extention(number).await {
         Ok(Some(block)) => {
             let raw = block.block_header.and_then(|h| h.raw_data).unwrap_or_default();
             json!({
@@ -248,8 +343,7 @@ async fn get_now_block(State(node): State<Arc<Node>>) -> Response {
         }
         Ok(None) => json!({}),
         Err(e) => error(e.message()),
-    })
-    .await
+    }
 }
 
 async fn get_chain_parameters(State(node): State<Arc<Node>>) -> Response {
@@ -258,6 +352,10 @@ async fn get_chain_parameters(State(node): State<Arc<Node>>) -> Response {
         { "key": "getTransactionFee", "value": p.transaction_fee },
         { "key": "getEnergyFee", "value": p.energy_fee },
         { "key": "getMaxFeeLimit", "value": p.max_fee_limit },
+        { "key": "getCreateAccountFee", "value": p.create_account_fee },
+        { "key": "getCreateNewAccountFeeInSystemContract", "value": p.create_new_account_fee_in_system_contract },
+        { "key": "getFreeNetLimit", "value": p.free_net_limit },
+        { "key": "getMaxCreateAccountTxSize", "value": p.max_create_account_tx_size },
     ] }))
     .await
 }
@@ -396,6 +494,8 @@ async fn transaction_info(node: &Node, body: &Value, solidified: bool) -> Answer
                 "receipt": {
                     "energy_fee": receipt.energy_fee,
                     "energy_usage_total": receipt.energy_usage_total,
+                    "net_usage": receipt.net_usage,
+                    "net_fee": receipt.net_fee,
                     "result": transaction::result::ContractResult::try_from(receipt.result)
                         .map(|r| r.as_str_name())
                         .unwrap_or("UNKNOWN"),

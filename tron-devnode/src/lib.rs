@@ -112,8 +112,18 @@ pub struct Params {
     pub energy_fee: i64,
     /// Largest `fee_limit` a transaction may carry (`getMaxFeeLimit`, 15,000 TRX).
     pub max_fee_limit: i64,
-    /// SUN per byte of bandwidth (`getTransactionFee`).
+    /// SUN per byte of bandwidth burnt when the free allowance is used up (`getTransactionFee`).
     pub transaction_fee: i64,
+    /// Bytes of bandwidth every account gets free each day (`getFreeNetLimit`; 600 on mainnet), recovering
+    /// linearly over 24 hours as java-tron's `ResourceProcessor.increase` computes it.
+    pub free_net_limit: i64,
+    /// SUN burnt for the bandwidth of a transaction that creates an account (`getCreateAccountFee`; 0.1 TRX).
+    pub create_account_fee: i64,
+    /// SUN a TRX transfer to an account that does not exist yet pays to create it
+    /// (`getCreateNewAccountFeeInSystemContract`; 1 TRX).
+    pub create_new_account_fee_in_system_contract: i64,
+    /// Largest transaction, signatures aside, that may create an account (`getMaxCreateAccountTxSize`; 1,000 bytes).
+    pub max_create_account_tx_size: i64,
     /// When set, every gRPC call (full and Solidity node) without this key in `TRON-PRO-API-KEY` is refused
     /// (`UNAUTHENTICATED`), as a provider that requires an API key does.
     pub api_key: Option<String>,
@@ -121,7 +131,17 @@ pub struct Params {
 
 impl Default for Params {
     fn default() -> Self {
-        Self { energy_fee: 100, max_fee_limit: 15_000_000_000, transaction_fee: 1_000, api_key: None }
+        // Mainnet's values (`/wallet/getchainparameters`).
+        Self {
+            energy_fee: 100,
+            max_fee_limit: 15_000_000_000,
+            transaction_fee: 1_000,
+            free_net_limit: 600,
+            create_account_fee: 100_000,
+            create_new_account_fee_in_system_contract: 1_000_000,
+            max_create_account_tx_size: 1_000,
+            api_key: None,
+        }
     }
 }
 
@@ -164,12 +184,64 @@ struct Accepted {
     /// The EVM transaction that executed it.
     evm_hash: B256,
     owner: Address,
-    /// The contract it called (`None`: it created one).
+    /// The contract it called (`None`: it created one); a TRX transfer's recipient.
     to: Option<Address>,
-    /// Energy limit it ran with (the EVM gas limit).
+    /// Energy limit it ran with (the EVM gas limit); 0 for a TRX transfer, which uses no energy.
     energy_limit: u64,
+    /// What its bandwidth cost, decided when it was accepted.
+    net: NetBill,
+    /// A TRX transfer (`TransferContract`): no energy; `system_fee` is what creating its recipient cost.
+    transfer: bool,
+    /// SUN the contract itself charged (a TRX transfer to a new account: `getCreateNewAccountFeeInSystemContract`).
+    system_fee: i64,
     /// Set once mined: the fee taken.
     charged: Option<i64>,
+}
+
+/// What a transaction's bandwidth cost (java-tron's `BandwidthProcessor.consume`): bytes of the owner's free daily
+/// allowance, or TRX burnt.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NetBill {
+    /// Bytes taken from the free allowance (`receipt.net_usage`).
+    pub(crate) usage: i64,
+    /// SUN burnt (`receipt.net_fee`): bytes × `getTransactionFee`, or `getCreateAccountFee` for a transaction that
+    /// creates an account.
+    pub(crate) fee: i64,
+}
+
+/// An account's free bandwidth: the usage as of the slot it was last consumed in.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FreeNet {
+    pub(crate) usage: i64,
+    pub(crate) last_slot: i64,
+}
+
+/// java-tron's `ChainConstant.PRECISION`.
+const RESOURCE_PRECISION: i64 = 1_000_000;
+/// Slots in java-tron's 24-hour resource window (`WINDOW_SIZE_MS / BLOCK_PRODUCED_INTERVAL`).
+const RESOURCE_WINDOW_SLOTS: i64 = 24 * 3_600 * 1_000 / BLOCK_PRODUCED_INTERVAL_MS;
+
+/// java-tron's `ResourceProcessor.increase`: a usage of `last_usage` at slot `last_slot`, decayed linearly to slot
+/// `now` over the 24-hour window, plus `usage` now.
+pub(crate) fn increase(last_usage: i64, usage: i64, last_slot: i64, now: i64) -> i64 {
+    let divide_ceil = |n: i64, d: i64| n / d + i64::from(n % d > 0);
+    let mut average_last = divide_ceil(last_usage.saturating_mul(RESOURCE_PRECISION), RESOURCE_WINDOW_SLOTS);
+    let average = divide_ceil(usage.saturating_mul(RESOURCE_PRECISION), RESOURCE_WINDOW_SLOTS);
+    if last_slot != now {
+        if last_slot + RESOURCE_WINDOW_SLOTS > now {
+            let decay = (RESOURCE_WINDOW_SLOTS - (now - last_slot)) as f64 / RESOURCE_WINDOW_SLOTS as f64;
+            average_last = (average_last as f64 * decay).round() as i64;
+        } else {
+            average_last = 0;
+        }
+    }
+    (average_last + average).saturating_mul(RESOURCE_WINDOW_SLOTS) / RESOURCE_PRECISION
+}
+
+/// The resource slot of a block of time `ms` (java-tron's head slot, counted from 0 rather than from genesis: only
+/// differences matter).
+pub(crate) fn slot(ms: i64) -> i64 {
+    ms / BLOCK_PRODUCED_INTERVAL_MS
 }
 
 pub(crate) struct Node {
@@ -183,6 +255,8 @@ pub(crate) struct Node {
     ids: Arc<TxIds>,
     /// One broadcast at a time: validation, execution and fee are one step.
     broadcast_lock: tokio::sync::Mutex<()>,
+    /// Each account's free bandwidth used (accounts never seen have used none).
+    free_net: Mutex<HashMap<Address, FreeNet>>,
 }
 
 /// A running node; dropping it stops both ports.
@@ -230,6 +304,7 @@ impl TronDevnode {
             txs: Mutex::default(),
             ids: TxIds::for_anvil(anvil_url),
             broadcast_lock: tokio::sync::Mutex::new(()),
+            free_net: Mutex::default(),
         });
         node.anvil.head().await.map_err(|e| eyre::eyre!("anvil at {anvil_url}: {e}"))?;
         let full = TcpListener::bind(full).await?;
@@ -466,7 +541,7 @@ impl Node {
         if accepted.charged.is_some() {
             return Ok(());
         }
-        let fee = i64::try_from(receipt.gas_used).unwrap_or(i64::MAX).saturating_mul(self.params.energy_fee);
+        let fee = Self::fee_of(&accepted, receipt.gas_used, self.params.energy_fee);
         let balance = self.anvil.balance(accepted.owner).await?;
         self.anvil.set_balance(accepted.owner, balance.saturating_sub(U256::from(fee))).await?;
         if let Some(a) = self.txs.lock().expect("txs lock").get_mut(&txid) {
@@ -490,8 +565,35 @@ impl Node {
         Ok(())
     }
 
+    /// Everything a mined transaction costs its owner: its energy (`gas_used × energy_fee`; none for a TRX
+    /// transfer), its bandwidth and what its contract charged.
+    fn fee_of(accepted: &Accepted, gas_used: u64, energy_fee: i64) -> i64 {
+        Self::energy_fee_of(accepted, gas_used, energy_fee)
+            .saturating_add(accepted.net.fee)
+            .saturating_add(accepted.system_fee)
+    }
+
+    /// The energy part of a mined transaction's fee.
+    fn energy_fee_of(accepted: &Accepted, gas_used: u64, energy_fee: i64) -> i64 {
+        if accepted.transfer { 0 } else { i64::try_from(gas_used).unwrap_or(i64::MAX).saturating_mul(energy_fee) }
+    }
+
+    /// The free bandwidth `who` has used, as of slot `now`.
+    fn free_net_used(&self, who: Address, now: i64) -> i64 {
+        let used = self.free_net.lock().expect("free net lock").get(&who).copied().unwrap_or_default();
+        increase(used.usage, 0, used.last_slot, now)
+    }
+
+    /// Takes `bytes` of `who`'s free bandwidth at slot `now` (java-tron's `useFreeNet`, once accepted).
+    fn use_free_net(&self, who: Address, bytes: i64, now: i64) {
+        let mut all = self.free_net.lock().expect("free net lock");
+        let used = all.entry(who).or_default();
+        let current = increase(used.usage, 0, used.last_slot, now);
+        *used = FreeNet { usage: increase(current, bytes, now, now), last_slot: now };
+    }
+
     /// Whether a mined transaction ran out of energy (its EVM gas limit all used by a failure).
     fn out_of_energy(accepted: &Accepted, receipt: &anvil::EvmReceipt) -> bool {
-        !receipt.success && receipt.gas_used >= accepted.energy_limit
+        !accepted.transfer && !receipt.success && receipt.gas_used >= accepted.energy_limit
     }
 }

@@ -11,18 +11,24 @@ use crate::codec::INLINE_PROTOBUF_BYTES;
 use crate::proto::{
     self, Account, AccountResourceMessage, BlockExtention, BytesMessage, ChainParameters, CreateSmartContract,
     EmptyMessage, EstimateEnergyMessage, NodeInfo, NumberMessage, Return, SmartContract, Transaction,
-    TransactionExtention, TransactionInfo, TransactionInfoList, TriggerSmartContract,
+    TransactionExtention, TransactionInfo, TransactionInfoList, TransferContract, TriggerSmartContract,
     r#return::ResponseCode,
     transaction::{self, contract::ContractType, result::ContractResult},
 };
 use crate::work::blocking;
 use crate::{
-    Accepted, MAX_EXPIRATION_MS, MAX_RESULT_SIZE_IN_TX, Node, TRANSACTION_MAX_BYTES, block_id, evm_address,
-    recover_signer, sun, transaction_id, tron_address,
+    Accepted, MAX_EXPIRATION_MS, MAX_RESULT_SIZE_IN_TX, NetBill, Node, TRANSACTION_MAX_BYTES, block_id, evm_address,
+    recover_signer, slot, sun, transaction_id, tron_address,
 };
 
 pub(crate) const TRIGGER_URL: &str = "type.googleapis.com/protocol.TriggerSmartContract";
 const CREATE_URL: &str = "type.googleapis.com/protocol.CreateSmartContract";
+pub(crate) const TRANSFER_URL: &str = "type.googleapis.com/protocol.TransferContract";
+/// java-tron's answer to an `AccountResourceInsufficientException` (`Wallet.broadcastTransaction`): the owner can
+/// pay neither from its free bandwidth nor in TRX.
+const BANDWIDTH_SHORT: &str = "Account resource insufficient error.";
+/// Bytes of one signature, which a transaction creating an account does not count (`Constant.PER_SIGN_LENGTH`).
+const PER_SIGN_LENGTH: usize = 65;
 const REVERT_MESSAGE: &str = "REVERT opcode executed";
 /// How long a broadcast waits for anvil to mine what it executed, to charge the fee at once (automine answers
 /// the send before it mines); one mined later is charged before the next broadcast or when it is first read.
@@ -76,12 +82,23 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-/// The one contract of a transaction, as the call it makes: owner, target (`None`: create), data, call value.
+/// The one contract of a transaction, as the call it makes: owner, target (`None`: create), data, call value. A
+/// TRX transfer is a call without data to its recipient, the amount as its value, with `transfer` set.
 struct Call {
     owner: Address,
     to: Option<Address>,
     data: Vec<u8>,
     call_value: i64,
+    transfer: bool,
+}
+
+/// A transaction's contract transferring TRX as `c` says.
+fn transfer_contract(c: &TransferContract) -> transaction::Contract {
+    transaction::Contract {
+        r#type: ContractType::TransferContract as i32,
+        parameter: Some(prost_types::Any { type_url: TRANSFER_URL.into(), value: c.encode_to_vec() }),
+        ..Default::default()
+    }
 }
 
 /// A transaction's contract calling `c`.
@@ -105,6 +122,11 @@ struct Examined {
     /// Who signed it, with the signature in hex, or the refusal of its signatures (not exactly one, or one that
     /// recovers no key).
     signer: Result<(Address, String), Return>,
+    /// Bytes of bandwidth it costs: its size without results, plus [`MAX_RESULT_SIZE_IN_TX`] for its contract
+    /// (`BandwidthProcessor.consume`).
+    bytes: i64,
+    /// Its size without results and signatures: what `getMaxCreateAccountTxSize` bounds.
+    create_bytes: i64,
 }
 
 impl Examined {
@@ -116,6 +138,9 @@ impl Examined {
         };
         let txid = transaction_id(raw);
         let too_big = Self::too_big(&tx, txid);
+        let without_results = tx.encoded_len() - prost::encoding::message::encoded_len_repeated(5, &tx.ret);
+        let bytes = (without_results + MAX_RESULT_SIZE_IN_TX) as i64;
+        let create_bytes = without_results.saturating_sub(tx.signature.len() * PER_SIGN_LENGTH) as i64;
         let call = decode_call(raw, txid);
         // `TransactionCapsule.validatePubSignature` and `checkWeight`, for an owner whose permission has one key.
         let signer = match tx.signature.as_slice() {
@@ -129,7 +154,7 @@ impl Examined {
                 more.len()
             ))),
         };
-        Ok(Self { tx, txid, too_big, call, signer })
+        Ok(Self { tx, txid, too_big, call, signer, bytes, create_bytes })
     }
 
     /// java-tron's `Manager.validateCommon`: the transaction without its results, with room for two, and the
@@ -176,16 +201,25 @@ fn decode_call(raw: &transaction::Raw, txid: B256) -> Result<Call, Return> {
                 .map_err(|e| contract_validate(&format!("bad TriggerSmartContract: {e}")))?;
             let owner = evm_address(&c.owner_address).ok_or_else(|| contract_validate("Invalid ownerAddress!"))?;
             let to = evm_address(&c.contract_address).ok_or_else(|| contract_validate("Invalid contractAddress!"))?;
-            Ok(Call { owner, to: Some(to), data: c.data, call_value: c.call_value })
+            Ok(Call { owner, to: Some(to), data: c.data, call_value: c.call_value, transfer: false })
+        }
+        Ok(ContractType::TransferContract) if parameter.type_url == TRANSFER_URL => {
+            let c = TransferContract::decode(parameter.value.as_slice())
+                .map_err(|e| contract_validate(&format!("bad TransferContract: {e}")))?;
+            let owner = evm_address(&c.owner_address).ok_or_else(|| contract_validate("Invalid ownerAddress!"))?;
+            let to = evm_address(&c.to_address).ok_or_else(|| contract_validate("Invalid toAddress!"))?;
+            Ok(Call { owner, to: Some(to), data: Vec::new(), call_value: c.amount, transfer: true })
         }
         Ok(ContractType::CreateSmartContract) if parameter.type_url == CREATE_URL => {
             let c = CreateSmartContract::decode(parameter.value.as_slice())
                 .map_err(|e| contract_validate(&format!("bad CreateSmartContract: {e}")))?;
             let owner = evm_address(&c.owner_address).ok_or_else(|| contract_validate("Invalid ownerAddress!"))?;
             let new = c.new_contract.unwrap_or_default();
-            Ok(Call { owner, to: None, data: new.bytecode, call_value: new.call_value })
+            Ok(Call { owner, to: None, data: new.bytecode, call_value: new.call_value, transfer: false })
         }
-        _ => Err(contract_validate("this test node executes TriggerSmartContract and CreateSmartContract only")),
+        _ => Err(contract_validate(
+            "this test node executes TriggerSmartContract, CreateSmartContract and TransferContract only",
+        )),
     }
 }
 
@@ -243,6 +277,103 @@ impl Node {
         Ok(block_id(number, block.hash)[8..16] == raw.ref_block_hash[..])
     }
 
+    /// What the transaction's bandwidth costs its owner, who holds `balance` SUN (java-tron's
+    /// `BandwidthProcessor.consume`, with nothing staked): a transaction creating an account burns
+    /// `getCreateAccountFee`; any other uses the owner's free daily bytes when they suffice, else burns
+    /// `bytes × getTransactionFee`; `BANDWITH_ERROR` when the balance cannot pay that.
+    fn bandwidth(
+        &self,
+        owner: Address,
+        creates: bool,
+        balance: i64,
+        (bytes, create_bytes): &(i64, i64),
+        now: i64,
+        txid: B256,
+    ) -> Result<NetBill, Return> {
+        let short = || refuse(ResponseCode::BandwithError, BANDWIDTH_SHORT);
+        if creates {
+            let max = self.params.max_create_account_tx_size;
+            if *create_bytes > max {
+                let id = alloy::hex::encode(txid);
+                return Err(refuse(
+                    ResponseCode::TooBigTransactionError,
+                    &format!(
+                        "Too big new account transaction, TxId {id}, the size is {create_bytes} bytes, maxTxSize {max}"
+                    ),
+                ));
+            }
+            let fee = self.params.create_account_fee;
+            return if balance >= fee { Ok(NetBill { usage: 0, fee }) } else { Err(short()) };
+        }
+        if *bytes <= self.params.free_net_limit - self.free_net_used(owner, now) {
+            return Ok(NetBill { usage: *bytes, fee: 0 });
+        }
+        let fee = bytes.saturating_mul(self.params.transaction_fee);
+        if balance >= fee { Ok(NetBill { usage: 0, fee }) } else { Err(short()) }
+    }
+
+    /// java-tron's `TransferActuator.validate` of a TRX transfer from an owner holding `balance` SUN: the fee it
+    /// charges (creating the recipient: `getCreateNewAccountFeeInSystemContract`), or its refusal.
+    async fn transfer_refusal(&self, call: &Call, balance: i64) -> Result<Result<i64, Return>, Status> {
+        let to = call.to.expect("a transfer names its recipient");
+        if to == call.owner {
+            return Ok(Err(contract_validate("Cannot transfer TRX to yourself.")));
+        }
+        if !self.exists(call.owner).await.map_err(unavailable)? {
+            return Ok(Err(contract_validate("Validate TransferContract error, no OwnerAccount.")));
+        }
+        if call.call_value <= 0 {
+            return Ok(Err(contract_validate("Amount must be greater than 0.")));
+        }
+        let fee = if self.exists(to).await.map_err(unavailable)? {
+            // `ForbidTransferToContract` is on, on mainnet and Nile.
+            if !self.anvil.code(to).await.map_err(unavailable)?.is_empty() {
+                return Ok(Err(contract_validate("Cannot transfer TRX to a smartContract.")));
+            }
+            0
+        } else {
+            self.params.create_new_account_fee_in_system_contract
+        };
+        if balance < call.call_value.saturating_add(fee) {
+            return Ok(Err(contract_validate("Validate TransferContract error, balance is not sufficient.")));
+        }
+        Ok(Ok(fee))
+    }
+
+    /// An unsigned TRX transfer built by the node (`CreateTransaction2`, `/wallet/createtransaction`), validated as
+    /// java-tron validates it when it builds one (`Wallet.createTransactionCapsule`): its refusal otherwise.
+    pub(crate) async fn transfer(&self, c: TransferContract) -> Result<TransactionExtention, Status> {
+        let refused = |r: Return| TransactionExtention { result: Some(r), ..Default::default() };
+        let Some(owner) = evm_address(&c.owner_address) else {
+            return Ok(refused(contract_validate("Invalid ownerAddress!")));
+        };
+        let Some(to) = evm_address(&c.to_address) else { return Ok(refused(contract_validate("Invalid toAddress!"))) };
+        let call = Call { owner, to: Some(to), data: Vec::new(), call_value: c.amount, transfer: true };
+        let balance = sun(self.anvil.balance(owner).await.map_err(unavailable)?);
+        if let Err(refusal) = self.transfer_refusal(&call, balance).await? {
+            return Ok(refused(refusal));
+        }
+        self.extention(transfer_contract(&c)).await
+    }
+
+    /// An account's bandwidth as `GetAccountResource` answers it: its free allowance and what it used of it
+    /// (recovered to the head's slot); `None` for an account that does not exist.
+    pub(crate) async fn account_resource(&self, address: &[u8]) -> Result<Option<AccountResourceMessage>, Status> {
+        let Some(who) = evm_address(address) else { return Ok(None) };
+        if !self.exists(who).await.map_err(unavailable)? {
+            return Ok(None);
+        }
+        let head = self.head().await.map_err(unavailable)?;
+        let block = self.anvil.block(head).await.map_err(unavailable)?.ok_or_else(|| Status::unavailable("no head"))?;
+        Ok(Some(AccountResourceMessage {
+            free_net_used: self.free_net_used(who, slot(block.timestamp as i64 * 1000)),
+            free_net_limit: self.params.free_net_limit,
+            total_net_limit: 43_200_000_000,
+            total_energy_limit: 180_000_000_000,
+            ..Default::default()
+        }))
+    }
+
     pub(crate) async fn broadcast(&self, tx: Transaction) -> Result<Return, Status> {
         self.count(|c| c.broadcasts += 1);
         {
@@ -268,7 +399,8 @@ impl Node {
     }
 
     async fn validate_and_execute(&self, examined: Examined) -> Result<Return, Status> {
-        let Examined { tx, txid, too_big, call, signer } = examined;
+        let Examined { tx, txid, too_big, call, signer, bytes, create_bytes } = examined;
+        let examined_sizes = (bytes, create_bytes);
         let raw = tx.raw_data.as_ref().expect("examined with raw data");
         let head = self.head().await.map_err(unavailable)?;
         let head_block =
@@ -306,25 +438,47 @@ impl Node {
         if self.txs.lock().expect("txs lock").contains_key(&txid) {
             return Ok(refuse(ResponseCode::DupTransactionError, DUP));
         }
-        let fee_limit = raw.fee_limit;
-        if fee_limit < 0 || fee_limit > self.params.max_fee_limit {
-            return Ok(contract_validate(&format!("feeLimit must be >= 0 and <= {}", self.params.max_fee_limit)));
-        }
+        // `Manager.processTransaction` takes the bandwidth (`BandwidthProcessor.consume`) before the contract's own
+        // checks: an owner that does not exist is refused there, and what the bandwidth burns is gone before the
+        // contract sees the balance.
         if !self.exists(call.owner).await.map_err(unavailable)? {
-            return Ok(contract_validate("Validate TriggerSmartContract error, no OwnerAccount."));
+            let owner = abi::tron::to_base58(call.owner);
+            return Ok(contract_validate(&format!("account [{owner}] does not exist")));
         }
         let balance = sun(self.anvil.balance(call.owner).await.map_err(unavailable)?);
-        if call.call_value < 0 || balance < call.call_value {
-            return Ok(contract_validate("validateForSmartContract failure, not enough balance"));
-        }
-        if let Some(to) = call.to
-            && self.anvil.code(to).await.map_err(unavailable)?.is_empty()
-        {
-            return Ok(contract_validate("No contract or not a valid smart contract"));
-        }
-        // Energy limit: what the fee limit buys, bounded by what the owner can pay after the call value.
-        let energy_limit = (fee_limit.min(balance - call.call_value) / self.params.energy_fee.max(1)).max(0) as u64;
-        let energy_limit = energy_limit.min(30_000_000);
+        let now = slot(head_ms);
+        let creates = match (call.transfer, call.to) {
+            (true, Some(to)) => !self.exists(to).await.map_err(unavailable)?,
+            _ => false,
+        };
+        let net = match self.bandwidth(call.owner, creates, balance, &examined_sizes, now, txid) {
+            Ok(net) => net,
+            Err(refusal) => return Ok(refusal),
+        };
+        let balance = balance - net.fee;
+        let (energy_limit, system_fee) = if call.transfer {
+            match self.transfer_refusal(&call, balance).await? {
+                Ok(system_fee) => (0, system_fee),
+                Err(refusal) => return Ok(refusal),
+            }
+        } else {
+            let fee_limit = raw.fee_limit;
+            if fee_limit < 0 || fee_limit > self.params.max_fee_limit {
+                let max = self.params.max_fee_limit;
+                return Ok(contract_validate(&format!("feeLimit must be >= 0 and <= {max}")));
+            }
+            if call.call_value < 0 || balance < call.call_value {
+                return Ok(contract_validate("validateForSmartContract failure, not enough balance"));
+            }
+            if let Some(to) = call.to
+                && self.anvil.code(to).await.map_err(unavailable)?.is_empty()
+            {
+                return Ok(contract_validate("No contract or not a valid smart contract"));
+            }
+            // Energy limit: what the fee limit buys, bounded by what the owner can pay after the call value.
+            let energy_limit = (fee_limit.min(balance - call.call_value) / self.params.energy_fee.max(1)).max(0) as u64;
+            (energy_limit.min(30_000_000), 0)
+        };
         {
             let mut faults = self.faults.lock().expect("faults lock");
             if faults.drop_broadcasts > 0 {
@@ -334,16 +488,21 @@ impl Node {
                 return Ok(ok_return());
             }
         }
-        if energy_limit < 21_000 {
+        if !call.transfer && energy_limit < 21_000 {
             // Too little energy even to start: the EVM would refuse the transaction outright; TRON runs it and
             // fails it with OUT_OF_ENERGY, burning the limit. Executed as a transaction that cannot succeed.
             return Ok(contract_validate("fee limit too low for any execution on this test node"));
         }
+        // A TRX transfer is a plain value transfer underneath (21,000 gas at a zero price): it uses no energy.
+        let gas = if call.transfer { 21_000 } else { energy_limit };
         let evm_hash = self
             .anvil
-            .execute_as(call.owner, call.to, &call.data, U256::from(call.call_value), energy_limit)
+            .execute_as(call.owner, call.to, &call.data, U256::from(call.call_value), gas)
             .await
             .map_err(unavailable)?;
+        if net.usage > 0 {
+            self.use_free_net(call.owner, net.usage, now);
+        }
         let executed = crate::Executed {
             txid,
             signature: tx.signature.first().cloned().unwrap_or_default(),
@@ -351,7 +510,17 @@ impl Node {
         };
         self.txs.lock().expect("txs lock").insert(
             txid,
-            Accepted { transaction: tx, evm_hash, owner: call.owner, to: call.to, energy_limit, charged: None },
+            Accepted {
+                transaction: tx,
+                evm_hash,
+                owner: call.owner,
+                to: call.to,
+                energy_limit,
+                net,
+                transfer: call.transfer,
+                system_fee,
+                charged: None,
+            },
         );
         self.ids.insert(evm_hash, executed);
         self.count(|c| c.accepted += 1);
@@ -397,17 +566,23 @@ impl Node {
         let fee = accepted.charged.unwrap_or_default();
         let mut transaction = accepted.transaction.clone();
         transaction.ret = vec![transaction::Result { fee, contract_ret: contract_ret as i32, ..Default::default() }];
-        let energy = receipt.gas_used as i64;
+        let energy = if accepted.transfer { 0 } else { receipt.gas_used as i64 };
+        let contract_address = match accepted.transfer {
+            true => Vec::new(),
+            false => receipt.contract_address.or(accepted.to).map(tron_address).unwrap_or_default(),
+        };
         let info = TransactionInfo {
             id: txid.to_vec(),
             fee,
             block_number: receipt.block_number as i64,
             block_time_stamp: block.timestamp as i64 * 1000,
             contract_result: vec![Vec::new()],
-            contract_address: receipt.contract_address.or(accepted.to).map(tron_address).unwrap_or_default(),
+            contract_address,
             receipt: Some(proto::ResourceReceipt {
-                energy_fee: fee,
+                energy_fee: Node::energy_fee_of(&accepted, receipt.gas_used, self.params.energy_fee),
                 energy_usage_total: energy,
+                net_usage: accepted.net.usage,
+                net_fee: accepted.net.fee,
                 result: contract_ret as i32,
                 ..Default::default()
             }),
@@ -503,9 +678,12 @@ impl Node {
         }
         let balance = sun(balance);
         let key = proto::Key { address: tron_address(who), weight: 1 };
+        let free = self.free_net.lock().expect("free net lock").get(&who).copied().unwrap_or_default();
         Ok(Account {
             address: tron_address(who),
             balance,
+            free_net_usage: free.usage,
+            latest_consume_free_time: free.last_slot * crate::BLOCK_PRODUCED_INTERVAL_MS,
             r#type: if is_contract { proto::AccountType::Contract as i32 } else { proto::AccountType::Normal as i32 },
             owner_permission: Some(proto::Permission {
                 r#type: proto::permission::PermissionType::Owner as i32,
@@ -620,13 +798,7 @@ impl proto::wallet_server::Wallet for FullNode {
         request: Request<Account>,
     ) -> Result<Response<AccountResourceMessage>, Status> {
         tokio::time::sleep(self.0.delay()).await;
-        let _ = request;
-        Ok(Response::new(AccountResourceMessage {
-            free_net_limit: 600,
-            total_net_limit: 43_200_000_000,
-            total_energy_limit: 180_000_000_000,
-            ..Default::default()
-        }))
+        Ok(Response::new(self.0.account_resource(&request.into_inner().address).await?.unwrap_or_default()))
     }
 
     async fn get_now_block2(&self, _: Request<EmptyMessage>) -> Result<Response<BlockExtention>, Status> {
@@ -663,8 +835,10 @@ impl proto::wallet_server::Wallet for FullNode {
             ("getTransactionFee", p.transaction_fee),
             ("getEnergyFee", p.energy_fee),
             ("getMaxFeeLimit", p.max_fee_limit),
-            ("getCreateAccountFee", 100_000),
-            ("getCreateNewAccountFeeInSystemContract", 1_000_000),
+            ("getCreateAccountFee", p.create_account_fee),
+            ("getCreateNewAccountFeeInSystemContract", p.create_new_account_fee_in_system_contract),
+            ("getFreeNetLimit", p.free_net_limit),
+            ("getMaxCreateAccountTxSize", p.max_create_account_tx_size),
             ("getMaxCpuTimeOfOneTx", 80),
             ("getAllowTvmConstantinople", 1),
             ("getAllowTvmIstanbul", 1),
@@ -740,6 +914,14 @@ impl proto::wallet_server::Wallet for FullNode {
     ) -> Result<Response<EstimateEnergyMessage>, Status> {
         let ext = self.0.constant(&request.into_inner()).await?;
         Ok(Response::new(EstimateEnergyMessage { result: ext.result, energy_required: ext.energy_used }))
+    }
+
+    async fn create_transaction2(
+        &self,
+        request: Request<TransferContract>,
+    ) -> Result<Response<TransactionExtention>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        Ok(Response::new(self.0.transfer(request.into_inner()).await?))
     }
 
     async fn broadcast_transaction(&self, request: Request<Transaction>) -> Result<Response<Return>, Status> {
