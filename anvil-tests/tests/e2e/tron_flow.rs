@@ -54,13 +54,20 @@ struct TronStack {
     spec: std::path::PathBuf,
     listener: Service,
     api: ApiClient,
+    /// The API's `/metrics`.
+    metrics: String,
     admin: String,
     a: alloy::signers::local::PrivateKeySigner,
     _services: Vec<Service>,
 }
 
 async fn tron_stack(label: &str, chain_fields: &str) -> eyre::Result<TronStack> {
-    let (chain, node) = DevChain::start_tron_through_node(Params::default()).await?;
+    tron_stack_on(label, chain_fields, Params::default()).await
+}
+
+/// As [`tron_stack`], with the test node's chain parameters `params`.
+async fn tron_stack_on(label: &str, chain_fields: &str, params: Params) -> eyre::Result<TronStack> {
+    let (chain, node) = DevChain::start_tron_through_node(params).await?;
     let chain_id = chain.deployment().chain_id;
     let rpc = TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?;
     let dir = WorkDir::new(label)?;
@@ -77,7 +84,8 @@ async fn tron_stack(label: &str, chain_fields: &str) -> eyre::Result<TronStack> 
     let spec = chain_spec(chain_id, chain.settlement, &chain.rpc_url(), 0, chain.deploy_block, Some(tron));
     let spec = dir.write("chains.toml", &spec)?;
     let backend_chain = BackendChain { spec: Some(spec.clone()), tuning: chain_fields };
-    let (backend, api_url, _) = start_backend_for(&dir, &chain, &url, &signer_url, &secret, backend_chain).await?;
+    let (backend, api_url, metrics) =
+        start_backend_for(&dir, &chain, &url, &signer_url, &secret, backend_chain).await?;
     let config = listener_config(&url, &spec, chain_id, "poll_interval_ms = 100");
     let path = dir.write("listener.toml", &config)?;
     let mut listener = Service::start(&dir, "listener", "listener", &[path.to_str().expect("utf-8")], &[])?;
@@ -102,6 +110,7 @@ async fn tron_stack(label: &str, chain_fields: &str) -> eyre::Result<TronStack> 
         spec,
         listener,
         api,
+        metrics,
         admin,
         a,
         _services: vec![signer, backend],
@@ -111,8 +120,9 @@ async fn tron_stack(label: &str, chain_fields: &str) -> eyre::Result<TronStack> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tron_usdt_paid_out_through_tronic_once_with_a_dropped_broadcast_and_a_balanced_reconciliation()
 -> eyre::Result<()> {
-    let TronStack { chain, node, rpc: _rpc, dir, db, url, chain_id, spec, mut listener, api, admin, a, _services } =
-        tron_stack("tron-flow", "").await?;
+    let TronStack {
+        chain, node, rpc: _rpc, dir, db, url, chain_id, spec, mut listener, api, admin, a, _services, ..
+    } = tron_stack("tron-flow", "").await?;
     let code = deployed_code(&node.grpc_url, chain.settlement).await?;
     assert_eq!(code, chain.provider.get_code_at(chain.settlement).await?, "GetContract shows the created code");
     assert!(!code.is_empty());
@@ -528,4 +538,86 @@ async fn hostile_trx_recipients_reverting_or_burning_energy_become_claimable_whi
         "custody keeps D's claimable coin, as the ledger owes it"
     );
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_short_of_trx_for_energy_or_bandwidth_pages_and_the_same_batch_goes_out_once_after_a_top_up()
+-> eyre::Result<()> {
+    // A network without free bandwidth: every transaction's bytes are paid in TRX (1,000 SUN each).
+    let params = Params { free_net_limit: 0, ..Params::default() };
+    let st = tron_stack_on("tron-underfunded", "", params).await?;
+    let (api, admin, chain, node) = (&st.api, st.admin.as_str(), &st.chain, &st.node);
+    let path = |id: i64, what: &str| format!("/v1/admin/payouts/batches/{id}{what}");
+    let operator = chain.admin.address();
+    let built = api.post("/v1/admin/payouts/batches", Some(admin), json!({ "asset_id": USDT_ASSET })).await?;
+    let built = built.ok("build")?;
+    let id = built["id"].as_i64().expect("batch id");
+    let total = base(&built["total"]);
+    api.post(&path(id, "/sign"), Some(admin), json!({})).await?.ok("sign")?;
+    let custody_before = usdt_of(chain, chain.settlement).await?;
+    let (accepted_before, broadcasts_before) = (node.counters().accepted, node.counters().broadcasts);
+    let underfunded = r#"payout_transactions_total{asset_id="2",symbol="USDT",outcome="underfunded"}"#;
+
+    // 1 TRX: not the energy's fee limit, nor the bandwidth. Refused before anything is signed or kept.
+    chain.provider.anvil_set_balance(operator, U256::from(1_000_000u64)).await?;
+    let refused = api.post(&path(id, "/submit"), Some(admin), json!({})).await?;
+    assert_eq!((refused.status, refused.code()), (503, "operator_underfunded"), "{:?}", refused.body);
+    let message = refused.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("holds 1 TRX") && message.contains("bytes of bandwidth"), "{message}");
+    assert_eq!(api.get(&path(id, ""), Some(admin)).await?.ok("batch")?["status"], "signed", "nothing changed");
+    assert_eq!(node.counters().broadcasts, broadcasts_before, "nothing was broadcast");
+    assert_eq!(crate::sample(&crate::scrape(&st.metrics).await?, underfunded), Some(1.0), "it pages");
+
+    // Enough for the fee limit and the bandwidth: sent, but the node drops the broadcast; the bytes are kept.
+    chain.provider.anvil_set_balance(operator, U256::from(5_000_000_000u64)).await?;
+    node.set_faults(Faults { drop_broadcasts: 1, ..Faults::default() });
+    let sent = api.post(&path(id, "/submit"), Some(admin), json!({})).await?.ok("submit")?;
+    let txid: B256 = sent["tx_hash"].as_str().expect("txid").parse()?;
+    assert!(!node.knows(txid));
+
+    // The operator is drained before the kept bytes go out again: not broadcast (TRON would burn the little it
+    // holds on OUT_OF_ENERGY), the kept transaction stays, and it pages again.
+    chain.provider.anvil_set_balance(operator, U256::from(2_000_000u64)).await?;
+    let broadcasts = node.counters().broadcasts;
+    let retry = api.post(&path(id, "/retry"), Some(admin), json!({})).await?;
+    assert_eq!((retry.status, retry.code()), (503, "operator_underfunded"), "{:?}", retry.body);
+    assert_eq!(node.counters().broadcasts, broadcasts, "the kept bytes were not broadcast");
+    assert_eq!(crate::sample(&crate::scrape(&st.metrics).await?, underfunded), Some(2.0));
+    let view = api.get(&path(id, ""), Some(admin)).await?.ok("batch")?;
+    assert_eq!(view["status"], "submitted", "{view}");
+
+    // Topped up: the same bytes, under the same id, executed once.
+    chain.provider.anvil_set_balance(operator, U256::from(5_000_000_000u64)).await?;
+    let retried = api.post(&path(id, "/retry"), Some(admin), json!({})).await?.ok("retry")?;
+    assert_eq!(
+        (retried["outcome"].as_str(), retried["tx_hash"].as_str()),
+        (Some("rebroadcast"), Some(&*txid.to_string()))
+    );
+    assert!(node.knows(txid));
+    let info = tron_devnode_info(&node.http_url, txid).await?;
+    assert!(info["receipt"]["net_fee"].as_i64().is_some_and(|fee| fee > 0), "the bandwidth was paid in TRX: {info}");
+    let mut listener = st.listener;
+    let solid = solidify(chain).await?;
+    wait_listener_through(&st.db.pool, st.chain_id, solid, LIMIT, &mut listener).await?;
+    wait_for("the batch settled", LIMIT, || async {
+        let view = api.get(&path(id, ""), Some(admin)).await?.ok("batch")?;
+        Ok((view["status"] == "executed").then_some(()))
+    })
+    .await?;
+    assert_eq!(node.counters().accepted, accepted_before + 1, "one transaction executed the batch");
+    assert_eq!(usdt_of(chain, chain.settlement).await? + U256::from(total), custody_before, "paid exactly once");
+    let _ = (&st.rpc, &st.dir, &st.url, &st.spec);
+    Ok(())
+}
+
+/// The test node's `/wallet/gettransactioninfobyid` answer for `txid`.
+async fn tron_devnode_info(http_url: &str, txid: B256) -> eyre::Result<Value> {
+    let body = json!({ "value": alloy::hex::encode(txid) });
+    Ok(reqwest::Client::new()
+        .post(format!("{http_url}/wallet/gettransactioninfobyid"))
+        .json(&body)
+        .send()
+        .await?
+        .json()
+        .await?)
 }

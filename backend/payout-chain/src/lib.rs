@@ -127,6 +127,11 @@ pub enum SubmitError {
     /// The node could not be asked or did not answer; try again later.
     #[error("provider: {0}")]
     Provider(String),
+    /// The operator account cannot pay what the transaction may cost in fees (TRON: its fee limit, and the
+    /// bandwidth its free allowance does not cover). Nothing was sent; the same send succeeds once the account is
+    /// topped up. Never final: it pages.
+    #[error("{0}: nothing was sent; top the operator account up and the same send goes through")]
+    Underfunded(String),
 }
 
 fn provider_err(e: impl std::fmt::Display) -> SubmitError {

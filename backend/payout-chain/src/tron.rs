@@ -11,6 +11,12 @@
 //! * **Energy.** The `fee_limit` is estimated by a constant call (energy × 1.5 × `getEnergyFee`, tronic's
 //!   rule) and refused above the chain's cap: a transaction over its limit fails with `OUT_OF_ENERGY` and burns
 //!   the whole limit.
+//! * **Fees are checked before anything is sent.** The operator's TRX must cover the transaction's `fee_limit` and,
+//!   when neither its free daily bandwidth nor staked bandwidth covers the transaction's bytes, their price in TRX
+//!   (`getTransactionFee` per byte) — before a transaction is signed and kept, and before kept bytes are broadcast
+//!   again. A shortfall, or the node's `BANDWITH_ERROR`, is [`SubmitError::Underfunded`]: nothing is sent, and the
+//!   same send goes through once the account is topped up (an energy shortfall would be worse than a refusal: TRON
+//!   would run the call with what the balance buys and burn it all on `OUT_OF_ENERGY`).
 //! * **Outcomes** come from the transaction info (`GetTransactionInfoById`): success with the batch's events,
 //!   or a failure (revert, out of energy); final once its block is solidified.
 
@@ -96,6 +102,19 @@ struct SolidifiedInfo {
 /// The header a TRON provider reads its API key from (TronGrid's), in gRPC metadata's lower case.
 const API_KEY_HEADER: &str = "tron-pro-api-key";
 
+/// SUN per byte of bandwidth when a node does not say (`getTransactionFee` on mainnet).
+const DEFAULT_TRANSACTION_FEE_SUN: i64 = 1_000;
+
+/// SUN as TRX, for people: `12.5 TRX`.
+fn trx_text(sun: i64) -> String {
+    let (whole, part) = (sun / 1_000_000, (sun % 1_000_000).abs());
+    if part == 0 {
+        format!("{whole} TRX")
+    } else {
+        format!("{whole}.{}", format!("{part:06}").trim_end_matches('0')) + " TRX"
+    }
+}
+
 impl std::fmt::Debug for TronPayoutChain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TronPayoutChain")
@@ -113,6 +132,9 @@ fn tron_err(e: TronError) -> SubmitError {
             | ResponseCode::NotEnoughEffectiveConnection
             | ResponseCode::BlockUnsolidified
             | ResponseCode::OtherError => SubmitError::Provider(format!("{code:?}: {message}")),
+            ResponseCode::BandwithError => {
+                SubmitError::Underfunded(format!("the node refused the transaction for want of TRX: {message}"))
+            }
             _ => SubmitError::Refused(format!("{code:?}: {message}")),
         },
         TronError::ContractReverted { data, message } => SubmitError::Refused(revert_reason(&data, &message)),
@@ -192,6 +214,43 @@ impl TronPayoutChain {
             data: data.into(),
             ..Default::default()
         }
+    }
+
+    /// Whether `owner` can pay a transaction of `bandwidth` bytes with `fee_limit`: its TRX against the fee limit
+    /// plus, when neither its free nor its staked bandwidth left today covers the bytes, their price in TRX
+    /// (java-tron's `BandwidthProcessor`: one or the other pays for all the bytes, never both). An account that
+    /// does not exist holds nothing.
+    async fn fund_check(&self, owner: TronAddress, fee_limit: i64, bandwidth: i64) -> Result<(), SubmitError> {
+        let provider = self.client().await?.provider();
+        let (account, resources, parameters) = tokio::try_join!(
+            provider.get_account(owner),
+            provider.get_account_resources(owner),
+            provider.chain_parameters(),
+        )
+        .map_err(tron_err)?;
+        let free = resources.free_net_limit - resources.free_net_used;
+        let staked = resources.net_limit - resources.net_used;
+        let per_byte = parameters.get("getTransactionFee").copied().unwrap_or(DEFAULT_TRANSACTION_FEE_SUN);
+        let burnt = if bandwidth <= free.max(staked) { 0 } else { bandwidth.saturating_mul(per_byte) };
+        let needed = fee_limit.saturating_add(burnt);
+        let balance = account.balance.to_sun();
+        if balance >= needed {
+            return Ok(());
+        }
+        tracing::warn!(
+            operator = %owner, balance_sun = balance, fee_limit_sun = fee_limit, bandwidth_bytes = bandwidth,
+            bandwidth_sun = burnt, "the TRON operator cannot pay a payout transaction's fees: nothing sent"
+        );
+        let cost = if burnt > 0 {
+            format!("its fee limit {} and {bandwidth} bytes of bandwidth, {}", trx_text(fee_limit), trx_text(burnt))
+        } else {
+            format!("its fee limit; today's free bandwidth covers its {bandwidth} bytes")
+        };
+        Err(SubmitError::Underfunded(format!(
+            "the operator account {owner} holds {} but this transaction may cost {} in fees ({cost})",
+            trx_text(balance),
+            trx_text(needed),
+        )))
     }
 
     /// Whether the batch nonce is spent, read at the head.
@@ -282,6 +341,8 @@ impl TronPayoutChain {
                 self.settings.fee_limit_cap_sun
             )));
         }
+        let bandwidth = pending.estimate_bandwidth().await.map_err(tron_err)?;
+        self.fund_check(owner, fee_limit, bandwidth).await?;
         pending.sign(signer, &()).await.map_err(tron_err)?;
         let transaction = pending.transaction();
         Ok(Prepared::Signed(SignedTransaction {
@@ -302,6 +363,12 @@ impl TronPayoutChain {
         if B256::from_slice(pending.txid().as_ref()) != signed.id {
             return Err(SubmitError::Refused("kept transaction bytes do not match their id".into()));
         }
+        let bandwidth = pending.estimate_bandwidth().await.map_err(tron_err)?;
+        let owner = match pending.transaction().raw.contract.first().map(|c| &c.contract_type) {
+            Some(ContractType::TriggerSmartContract(call)) => call.owner_address,
+            _ => return Err(SubmitError::Refused("kept transaction bytes carry no contract call".into())),
+        };
+        self.fund_check(owner, signed.fee_limit, bandwidth).await?;
         match client.provider().broadcast_transaction(pending.transaction()).await {
             Ok(()) => Ok(Broadcast::Accepted),
             Err(TronError::NodeRejected { code: ResponseCode::DupTransactionError, .. }) => Ok(Broadcast::AlreadyKnown),

@@ -263,7 +263,7 @@ impl Chain {
 }
 
 /// A chain call, bounded in time: 422 `chain_refused` when the contract refuses, 503 `chain_unavailable` when
-/// the RPC fails or does not answer.
+/// the RPC fails or does not answer, 503 `operator_underfunded` when the operator cannot pay the fees.
 pub async fn on_chain<T>(call: impl Future<Output = Result<T, SubmitError>>) -> Result<T, ApiError> {
     match tokio::time::timeout(CHAIN_TIMEOUT, call).await {
         Ok(Ok(value)) => Ok(value),
@@ -274,6 +274,7 @@ pub async fn on_chain<T>(call: impl Future<Output = Result<T, SubmitError>>) -> 
             tracing::warn!(%message, "chain call failed");
             Err(ApiError::unavailable("chain_unavailable", "the chain's RPC could not be reached"))
         }
+        Ok(Err(e @ SubmitError::Underfunded(_))) => Err(ApiError::unavailable("operator_underfunded", e.to_string())),
         Err(_) => Err(ApiError::unavailable("chain_unavailable", "the chain's RPC did not answer in time")),
     }
 }

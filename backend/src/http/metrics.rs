@@ -120,6 +120,9 @@ pub enum PayoutTxOutcome {
     Replaced,
     /// Unmined too long (EVM), and the fee ceiling leaves no room for a higher fee (`at_fee_ceiling`): pages.
     AtFeeCeiling,
+    /// Not sent: the operator account cannot pay the transaction's fees (`underfunded`, TRON: TRX for the fee limit
+    /// and the bandwidth); the same send goes through after a top-up. Pages.
+    Underfunded,
 }
 
 /// The in-process metrics of one API instance.
@@ -233,6 +236,7 @@ impl ApiMetrics {
             PayoutTxOutcome::Dropped => "dropped",
             PayoutTxOutcome::Replaced => "replaced",
             PayoutTxOutcome::AtFeeCeiling => "at_fee_ceiling",
+            PayoutTxOutcome::Underfunded => "underfunded",
         };
         let mut counts = self.retried_transactions.lock().unwrap_or_else(|p| p.into_inner());
         *counts.entry((asset_id, symbol.to_owned(), outcome)).or_default() += 1;

@@ -83,6 +83,7 @@ impl PayoutWorker {
                 Ok(Some(sent)) => Ok(sent),
                 Err(e) => Err(e),
             };
+            count_underfunded(&self.metrics, &batch, &result);
             log_step(batch_id, &result);
             steps.push(Step { batch_id, result });
         }
@@ -102,6 +103,16 @@ pub fn count_replacements(metrics: Arc<ApiMetrics>) -> impl Fn(&ledger::payouts:
             Previous::AtFeeCeiling => PayoutTxOutcome::AtFeeCeiling,
         };
         metrics.payout_retry(batch.asset_id, &batch.symbol, outcome);
+    }
+}
+
+/// Counts a send the operator account could not pay for (`payout_transactions_total{outcome="underfunded"}`):
+/// nothing was sent, the batch is as it was, and the next round (or the admin) sends it once the account is topped
+/// up.
+pub fn count_underfunded<T>(metrics: &ApiMetrics, batch: &ledger::payouts::BatchChain, result: &Result<T, SendError>) {
+    if let Err(SendError::Chain(payout_chain::SubmitError::Underfunded(why))) = result {
+        tracing::error!(asset_id = batch.asset_id, %why, "payout not sent: the operator is underfunded");
+        metrics.payout_retry(batch.asset_id, &batch.symbol, PayoutTxOutcome::Underfunded);
     }
 }
 

@@ -13,7 +13,7 @@ use crate::http::error::ErrorBody;
 use crate::http::extract::Path;
 use crate::http::extract::{AdminUser, Json};
 use crate::payouts::sender::{self, Driver, Outcome, Previous, Request, SendError, Sent};
-use crate::payouts::worker::count_replacements;
+use crate::payouts::worker::{count_replacements, count_underfunded};
 
 /// What a send or retry did.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -74,6 +74,7 @@ impl From<SendError> for ApiError {
             SendError::Chain(SubmitError::Refused(reason)) => {
                 ApiError::unprocessable("chain_refused", format!("the contract refuses this batch: {reason}"))
             }
+            SendError::Chain(SubmitError::Underfunded(_)) => ApiError::unavailable("operator_underfunded", message),
             SendError::Chain(SubmitError::Provider(message)) => {
                 tracing::warn!(%message, "chain call failed");
                 ApiError::unavailable("chain_unavailable", "the chain's RPC could not be reached")
@@ -92,12 +93,15 @@ async fn drive(ctx: &ApiContext, admin: &AdminUser, id: i64, request: Request) -
     let actor = admin.0.wallet.to_checksum(None);
     let found = count_replacements(ctx.metrics.clone());
     let driver = Driver { actor: &actor, found: &found };
-    let sent = sender::send(&ctx.db, &*submitter, id, &batch, request, &driver).await?;
-    Ok(Json(SendResult::of(id, sent)))
+    let sent = sender::send(&ctx.db, &*submitter, id, &batch, request, &driver).await;
+    count_underfunded(&ctx.metrics, &batch, &sent);
+    Ok(Json(SendResult::of(id, sent?)))
 }
 
 /// Sends a signed batch with the operator key (status `submitted`, transaction hash stored). A batch that
-/// already executed on-chain is reported, not sent again. 503 when the chain has no RPC or operator key.
+/// already executed on-chain is reported, not sent again. 503 when the chain has no RPC or operator key, and 503
+/// `operator_underfunded` when the operator cannot pay the transaction's fees (TRON: TRX for its fee limit and the
+/// bandwidth beyond the free allowance): nothing is sent, and the same call goes through after a top-up.
 #[utoipa::path(post, path = "/v1/admin/payouts/batches/{id}/submit", tag = "payouts", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = SendResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
@@ -112,7 +116,8 @@ pub(super) async fn submit(
 }
 
 /// Checks the last transaction of a submitted batch on-chain: still pending → nothing sent; executed →
-/// says so, nothing sent; dropped or reverted → sends the same signed batch again (same nonce).
+/// says so, nothing sent; dropped or reverted → sends the same signed batch again (same nonce). 503
+/// `operator_underfunded` as for submit: a kept TRON transaction stays and is broadcast once the operator can pay.
 #[utoipa::path(post, path = "/v1/admin/payouts/batches/{id}/retry", tag = "payouts", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = SendResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
