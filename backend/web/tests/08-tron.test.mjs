@@ -16,8 +16,8 @@ import {
   signInTron,
   signInWithTronLink,
   tronAddress,
-  tronChain,
   tronLinkFor,
+  tronTransactionInfo,
   tronUsdtBalance,
 } from "./lib/tron.mjs";
 
@@ -156,11 +156,12 @@ test("registration in USDT on TRON through a referral link: approve, then sent �
   const me = await api.standing(TRON_USDT);
   assert.ok(me, "the API knows the new user");
   assert.equal(me.sponsor, sponsor.tron, "the sponsor in its T… form");
-  // The registration's txid is the chain's transaction: mined in the block the page and the ledger name.
-  const receipt = await tronChain.getTransactionReceipt({ hash: `0x${tronLink.broadcast[1]}` });
-  assert.equal(receipt.status, "success");
-  assert.equal(receipt.to.toLowerCase(), TRON_CHAIN.settlement.toLowerCase());
-  assert.equal(Number(receipt.blockNumber), me.registered_block);
+  // The registration's txid is the TRON transaction the node executed: mined in the block the page and the ledger
+  // name.
+  const info = await tronTransactionInfo(tronLink.broadcast[1]);
+  assert.equal(info.receipt.result, "SUCCESS");
+  assert.equal(info.contract_address, `41${TRON_CHAIN.settlement.slice(2).toLowerCase()}`);
+  assert.equal(info.blockNumber, me.registered_block);
   assert.match(await register.getByTestId("step-approve").innerText(), /Approved in block \d+/);
   assert.match(await register.getByTestId("step-sent").innerText(), new RegExp(`Transaction ${tronLink.broadcast[1].slice(0, 10)}…`));
   assert.match(await register.getByTestId("step-mined").innerText(), new RegExp(`Block ${me.registered_block}\\b`));

@@ -43,6 +43,11 @@ export interface Wallet {
   blockNumber(): Promise<bigint>;
   /** Whether the contract (this wallet's form) has spent `nonce`. */
   nonceUsed(contract: string, nonce: string): Promise<boolean>;
+  /**
+   * A wallet whose fees its node can estimate before any prompt (TronLink): whether the account can pay for
+   * `sends` in order, the problem in words, or null. Without it, a zero balance is the only fee check.
+   */
+  feeProblem?(sends: { what: string; call: ApiCall }[]): Promise<string | null>;
 }
 
 /** A token payment's approve, in both forms (absent for the native coin). */

@@ -82,6 +82,10 @@ interface TronWebLike {
     getCurrentBlock(): Promise<TronBlock>;
     getBlockByNumber(n: number): Promise<TronBlock>;
     getBalance(address: string): Promise<number>;
+    /** The full node's account: `{}` when it does not exist (never received TRX). */
+    getUnconfirmedAccount(address: string): Promise<{ address?: string; balance?: number }>;
+    getAccountResources(address: string): Promise<{ freeNetLimit?: number; freeNetUsed?: number; NetLimit?: number; NetUsed?: number }>;
+    getChainParameters(): Promise<{ key: string; value?: number }[]>;
   };
   transactionBuilder: {
     triggerSmartContract(
@@ -100,6 +104,7 @@ interface TronWebLike {
     ): Promise<{
       result?: { result?: boolean; code?: string; message?: string };
       constant_result?: string[];
+      energy_used?: number;
       transaction?: { ret?: { ret?: string }[] };
     }>;
   };
@@ -156,6 +161,39 @@ export function tronError(e: unknown, what: string): WalletError {
     return new WalletError("insufficient_funds", `Your TRX balance is too low for the ${what} and its energy.`);
   }
   return new WalletError("other", `The ${what} failed: ${text}`);
+}
+
+/** TRX from SUN, for people: "4.62 TRX". */
+export const trxText = (sun: bigint) => `${(Number(sun) / 1e6).toLocaleString("en", { maximumFractionDigits: 2 })} TRX`;
+
+/**
+ * Bytes of bandwidth a contract call costs (java-tron's `BandwidthProcessor`: the transaction without its results,
+ * plus 64 for its one result): its parameter, and about 215 bytes of envelope, addresses and one signature.
+ */
+export const callBytes = (call: { parameter: string }) => Math.ceil(call.parameter.length / 2) + 4 + 215 + 64;
+
+/** One transaction the page is about to ask TronLink for: what it does and what TronLink's node estimates it burns. */
+export interface TronCost {
+  what: string;
+  /** Energy (the node's `triggerconstantcontract` estimate); null when the node cannot estimate it yet. */
+  energy: bigint | null;
+  bytes: number;
+}
+
+/**
+ * What a TRON account must hold in TRX to send `costs` in order: each call's energy at `getEnergyFee`, and its bytes
+ * at `getTransactionFee` unless the free (600 bytes a day) or staked bandwidth left covers them (java-tron uses
+ * one or the other for all of a transaction's bytes).
+ */
+export function trxNeeded(costs: TronCost[], energyFee: bigint, byteFee: bigint, free: number, staked: number): bigint {
+  let total = 0n;
+  for (const c of costs) {
+    total += (c.energy ?? 0n) * energyFee;
+    if (c.bytes <= staked) staked -= c.bytes;
+    else if (c.bytes <= free) free -= c.bytes;
+    else total += BigInt(c.bytes) * byteFee;
+  }
+  return total;
 }
 
 /** Calldata as TronWeb's `rawParameter`: without the 4-byte selector and the 0x. */
@@ -247,6 +285,69 @@ export class TronConnection implements Wallet {
   async nonceUsed(contract: string, nonce: string): Promise<boolean> {
     const data = encodeFunctionData({ abi: settlementIsNonceUsedAbi, functionName: "isNonceUsed", args: [BigInt(nonce)] });
     return (await this.constant(contract, settlementIsNonceUsedSignature, rawParameter(data))) !== 0n;
+  }
+
+  /** The node's energy estimate of `call` from this account; null when it would revert now (e.g. before its approval). */
+  async energyOf(call: TronCall): Promise<bigint | null> {
+    try {
+      const r = await this.tw.transactionBuilder.triggerConstantContract(
+        call.contract,
+        call.function_selector,
+        { rawParameter: call.parameter, callValue: Number(call.call_value ?? "0") },
+        [],
+        this.account,
+      );
+      if (!r?.result?.result || r.transaction?.ret?.[0]?.ret === "FAILED") return null;
+      return BigInt(r.energy_used ?? 0);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Before any TronLink prompt: whether this account can pay the network fees of `calls` (sent in this order), as
+   * TronLink's node sees it — the account exists (TRON creates it with its first TRX; a wallet that only received
+   * USDT cannot send anything), and its TRX covers each call's energy (the node's estimate × `getEnergyFee`) and
+   * the bandwidth its free allowance does not. A call the node cannot estimate yet (the payment, before its
+   * approval) is checked again before its own prompt. The problem in words with what to do, or null.
+   */
+  async feeProblem(sends: { what: string; call: ApiCall }[]): Promise<string | null> {
+    const calls = sends.map(({ what, call }) => ({ what, call: this.tronOf(call) }));
+    const [account, resources, parameters] = await Promise.all([
+      this.tw.trx.getUnconfirmedAccount(this.account),
+      this.tw.trx.getAccountResources(this.account),
+      this.tw.trx.getChainParameters(),
+    ]);
+    const parameter = (key: string, otherwise: number) => BigInt(parameters.find((p) => p.key === key)?.value ?? otherwise);
+    const costs: TronCost[] = [];
+    for (const { what, call } of calls) costs.push({ what, energy: await this.energyOf(call), bytes: callBytes(call) });
+    const free = (resources.freeNetLimit ?? 0) - (resources.freeNetUsed ?? 0);
+    const staked = (resources.NetLimit ?? 0) - (resources.NetUsed ?? 0);
+    const value = calls.reduce((sum, { call }) => sum + BigInt(call.call_value ?? "0"), 0n);
+    const fees = trxNeeded(costs, parameter("getEnergyFee", 100), parameter("getTransactionFee", 1000), free, staked);
+    const needed = fees + value;
+    // What the node can estimate now is named; a call it cannot yet (the payment before its approval) is told apart.
+    const known = costs.filter((c) => c.energy !== null).map((c) => c.what);
+    const later = costs.filter((c) => c.energy === null).map((c) => c.what);
+    const listed = known.length ? known : later;
+    const named = `${listed.join(" and the ")} ${listed.length > 1 ? "need" : "needs"}`;
+    const more = known.length && later.length ? `, and the ${later.join(" and the ")} after it more (checked before it is sent)` : "";
+    if (!account?.address) {
+      return (
+        `Your TRON account ${this.account} is not activated yet: TRON creates an account when it first receives TRX, ` +
+        `and only then can it approve or pay. Send TRX to it from an exchange or another wallet — the ${named} about ` +
+        `${trxText(needed)}${value ? " with the payment itself" : " in network fees"}${more} — then try again. Nothing was sent.`
+      );
+    }
+    const balance = BigInt(account.balance ?? 0);
+    if (balance < needed) {
+      return (
+        `Your TRON account holds ${trxText(balance)}; the ${named} about ${trxText(needed)}` +
+        `${value ? ` (${trxText(value)} paid and ${trxText(fees)} in network fees)` : " in network fees (energy and bandwidth, burnt in TRX)"}` +
+        `${more}. Add at least ${trxText(needed - balance)} to it, then try again. Nothing was sent.`
+      );
+    }
+    return null;
   }
 
   /** Whether the call would succeed now: the node's refusal, or null. */

@@ -494,6 +494,15 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
         setPhase("idle");
         return;
       }
+      if (payer.token) {
+        // The payment's own fees, now that the node can estimate it (its approval is in place).
+        const unpaid = await payer.check(p);
+        if (unpaid) {
+          setProblem(unpaid);
+          setPhase("resume");
+          return;
+        }
+      }
       set("sent", "active", `Confirm the transaction in ${payer.where}`);
       const id = await payer.pay(p);
       r = update(r, { tx: id });
@@ -627,15 +636,20 @@ function payerOf(c: Wallet, plan: AssetPlan, seen: (network: number | null) => v
         if (balance < amount) {
           return { kind: "insufficient", text: `Your balance is ${human(balance, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human}.` };
         }
-        if (native === 0n) return { kind: "insufficient", text: c.fee.none };
-        return null;
-      }
-      if (native < amount) {
+      } else if (native < amount) {
         return {
           kind: "insufficient",
           text: `Your balance is ${human(native, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human} plus ${c.fee.unit}.`,
         };
       }
+      if (c.feeProblem) {
+        // What is still to be sent: the approval while the allowance is short, then the payment.
+        const approving = approve && (await c.allowance(c.target(approve), c.target(p))) < amount;
+        const sends = [...(approving ? [{ what: "approval", call: approve }] : []), { what: "payment", call: p }];
+        const problem = await c.feeProblem(sends);
+        return problem ? { kind: "insufficient", text: problem } : null;
+      }
+      if (approve && native === 0n) return { kind: "insufficient", text: c.fee.none };
       return null;
     },
     allowance(p) {

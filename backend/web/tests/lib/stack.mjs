@@ -37,6 +37,8 @@ const ports = devnetPorts();
 /** The API and pages, as the sign-in message's domain names them (localhost). */
 export const BASE = process.env.WEB_TEST_BASE ?? `http://localhost:${ports.API_PORT ?? 8000}`;
 export const RPC = process.env.WEB_TEST_RPC ?? `http://127.0.0.1:${ports.ANVIL_PORT ?? 8545}`;
+/** The TRON test node's HTTP API (java-tron's `/wallet/*`), TronLink's node in the tests. */
+export const TRON_HTTP = process.env.WEB_TEST_TRON_HTTP ?? `http://127.0.0.1:${ports.TRON_HTTP_PORT ?? 8090}`;
 export const CHAIN = JSON.parse(readFileSync(process.env.WEB_TEST_CHAIN_JSON ?? join(DEVNET, "chain.json"), "utf8"));
 export const CHAIN_ID = 31337;
 /** The contracts' ABIs as the build made them (abi/artifacts, the source the page's types are generated from). */

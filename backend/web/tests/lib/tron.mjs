@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TronWeb } from "tronweb";
 import { createPublicClient, createWalletClient, defineChain, encodeFunctionData, erc20Abi, getAddress, http, toHex } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { Api, TOKEN_ABI, jsonRpc, until } from "./stack.mjs";
+import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { ANVIL_KEYS, Api, TOKEN_ABI, TRON_HTTP, jsonRpc, until } from "./stack.mjs";
 import { TestTronLink } from "./tronlink.mjs";
 
 const ROOT = new URL("../../../../", import.meta.url).pathname;
@@ -67,7 +67,46 @@ export async function freshTronKey() {
 
 /** A TronLink stand-in for `key` on the TRON stand-in chain (`network`: the network it says it is on). */
 export function tronLinkFor(key, { network } = {}) {
-  return new TestTronLink({ key, rpcUrl: TRON_RPC, chainId: TRON_CHAIN_ID, network });
+  return new TestTronLink({ key, rpcUrl: TRON_RPC, nodeUrl: TRON_HTTP, chainId: TRON_CHAIN_ID, network });
+}
+
+/**
+ * A TronLink user who has only received USDT: a fresh key with 1 000 test USDT minted to it by someone else, no TRX
+ * and no transaction of its own — an account that does not exist on TRON.
+ */
+export async function usdtOnlyTronKey() {
+  const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 3_000_000 + Math.floor(Math.random() * 1_000_000) });
+  const minter = createWalletClient({ account: privateKeyToAccount(ANVIL_KEYS[1]), chain: standin, transport: http(TRON_RPC) });
+  const hash = await minter.sendTransaction({
+    to: TRON_CHAIN.usdt,
+    data: encodeFunctionData({ abi: TOKEN_ABI, functionName: "mint", args: [account.address, 1_000_000_000n] }),
+  });
+  assert.equal((await tronChain.waitForTransactionReceipt({ hash })).status, "success");
+  return toHex(account.getHdKey().privateKey);
+}
+
+/** The test node's info of a TRON transaction (`{}` until it is in a block). */
+export const tronTransactionInfo = async (txid) =>
+  (await fetch(`${TRON_HTTP}/wallet/gettransactioninfobyid`, { method: "POST", body: JSON.stringify({ value: txid }) })).json();
+
+/** The test node's view of an account: `{}` when it does not exist. */
+export const tronAccount = async (address) =>
+  (await fetch(`${TRON_HTTP}/wallet/getaccount`, { method: "POST", body: JSON.stringify({ address, visible: true }) })).json();
+
+/**
+ * Sends `sun` of TRX to `to` (T…) as an exchange would: TronWeb builds the transfer on the test node
+ * (`/wallet/createtransaction`), signs it with a funded key, broadcasts it; waits until it is in a block.
+ */
+export async function sendTrx(to, sun) {
+  const funder = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 4_000_000 });
+  await tronRpc("anvil_setBalance", [funder.address, toHex(10n ** 15n)]);
+  const key = strip(toHex(funder.getHdKey().privateKey));
+  const tronWeb = new TronWeb({ fullHost: TRON_HTTP, privateKey: key });
+  const built = await tronWeb.transactionBuilder.sendTrx(to, Number(sun), tronWeb.address.fromPrivateKey(key));
+  const sent = await tronWeb.trx.sendRawTransaction(await tronWeb.trx.sign(built));
+  assert.equal(sent.result, true, `the TRX transfer was refused: ${JSON.stringify(sent)}`);
+  await until("the TRX transfer in a block", async () => (await tronWeb.trx.getUnconfirmedTransactionInfo(sent.txid)).blockNumber !== undefined);
+  return sent.txid;
 }
 
 /** Signs in through the API as a TRON wallet: nonce for the T… address, TronWeb's `signMessageV2`. */

@@ -1,22 +1,23 @@
 // A TronLink stand-in with the interface the real extension offers a page — `window.tronLink`
 // (`request({ method: "tron_requestAccounts" })`, `ready`) and `window.tronWeb` (`ready`, `defaultAddress`,
 // `trx.signMessageV2 / sign / sendRawTransaction / getTransactionInfo / getCurrentBlock / getBlockByNumber /
-// getBalance`, `transactionBuilder.triggerSmartContract / triggerConstantContract`, `address.fromHex / toHex`),
+// getBalance / getUnconfirmedAccount / getAccountResources / getChainParameters`,
+// `transactionBuilder.triggerSmartContract / triggerConstantContract`, `address.fromHex / toHex`),
 // plus TronLink's window messages (`setAccount`, `accountsChanged`, `setNode`) and its `tronLink#initialized`
 // event. Every call is answered here, in Node, with TronWeb (the repository's pinned `tronweb`, used offline:
 // building, signing and checking TRON transactions and TIP-191 messages need no node) and one of anvil's
 // development keys.
 //
-// There is no TRON node: the devnet's TRON stand-in chain is a second anvil (chain id 3448148188, Nile). A
-// "broadcast" checks the signed TRON transaction (txID = sha256 of its raw data, signature by its owner, not
-// expired) and executes the same call on that anvil from the same key with viem — same contract, same calldata
-// (selector ‖ parameter), call value 1 SUN = 1 wei — and answers the anvil transaction hash (without 0x) as the
-// txid, the hash the listener records. Reads (balances, constant calls, receipts, blocks) go to that anvil in
-// TRON's shapes. The network TronLink says it is on is the one in the genesis block id's last four bytes, as on
-// TRON; a test may put it on another one. Tests can make the user reject the connection, the next signature or
-// the next transaction, or lock the wallet.
-import { TronWeb, utils as tronUtils } from "tronweb";
-import { createPublicClient, createWalletClient, defineChain, http, stringToHex } from "viem";
+// TronLink's node is the devnet's TRON test node (tron-devnode, over the TRON stand-in anvil with Nile's chain id
+// 3448148188), through java-tron's HTTP API: a broadcast is the node's `/wallet/broadcasttransaction` (its checks:
+// signature, reference block, expiration, the owner's account existing, bandwidth and TRX), the txid is TRON's;
+// transaction infos, accounts, bandwidth and chain parameters are the node's, and so is the energy a constant
+// call estimates. Transactions are built locally on the head block as TronWeb builds them; constant calls' results
+// and blocks are read from the anvil in TRON's shapes. The network TronLink says it is on is the one in the genesis
+// block id's last four bytes, as on TRON; a test may put it on another one. Tests can make the user reject the
+// connection, the next signature or the next transaction, or lock the wallet.
+import { TronWeb } from "tronweb";
+import { createPublicClient, defineChain, http, stringToHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 /** What TronLink rejects with when the user declines (a plain string, not an Error). */
@@ -89,6 +90,9 @@ const INJECTED = `(() => {
       getCurrentBlock: () => call("getCurrentBlock"),
       getBlockByNumber: (n) => call("getBlockByNumber", n),
       getBalance: (address) => call("getBalance", address ?? tronWeb.defaultAddress.base58),
+      getUnconfirmedAccount: (address) => call("getUnconfirmedAccount", address ?? tronWeb.defaultAddress.base58),
+      getAccountResources: (address) => call("getAccountResources", address ?? tronWeb.defaultAddress.base58),
+      getChainParameters: () => call("getChainParameters"),
     },
     transactionBuilder: {
       triggerSmartContract: (...args) => call("triggerSmartContract", ...args),
@@ -125,10 +129,12 @@ const evmAddress = (a) => `0x${strip(TronWeb.address.toHex(a)).slice(2)}`;
 
 export class TestTronLink {
   /**
-   * @param {{ key: `0x${string}`, rpcUrl: string, chainId: number, network?: number }} o  `chainId`: the TRON
-   * stand-in anvil's; `network`: the network TronLink says it is on (default the same).
+   * @param {{ key: `0x${string}`, rpcUrl: string, nodeUrl: string, chainId: number, network?: number }} o
+   * `rpcUrl`: the TRON stand-in anvil; `nodeUrl`: the TRON test node's HTTP API over it; `chainId`: the anvil's;
+   * `network`: the network TronLink says it is on (default the same).
    */
   constructor(o) {
+    this.nodeUrl = o.nodeUrl;
     this.key = strip(o.key);
     this.evm = privateKeyToAccount(`0x${this.key}`);
     /** The account as T… and as 41… hex (TronWeb's forms), and as 0x. */
@@ -154,7 +160,6 @@ export class TestTronLink {
       nativeCurrency: { name: "TRX", symbol: "TRX", decimals: 6 },
       rpcUrls: { default: { http: [o.rpcUrl] } },
     });
-    this.client = createWalletClient({ account: this.evm, chain, transport: http(o.rpcUrl) });
     this.chain = createPublicClient({ chain, transport: http(o.rpcUrl) });
   }
 
@@ -243,9 +248,22 @@ export class TestTronLink {
       case "getBalance":
         // 1 SUN = 1 wei on the stand-in (a Number, as TronWeb answers).
         return Number(await this.chain.getBalance({ address: evmAddress(args[0]) }));
+      case "getUnconfirmedAccount":
+        return this.node("wallet/getaccount", { address: TronWeb.address.toHex(args[0]) });
+      case "getAccountResources":
+        return this.node("wallet/getaccountresource", { address: TronWeb.address.toHex(args[0]) });
+      case "getChainParameters":
+        return (await this.node("wallet/getchainparameters", {})).chainParameter ?? [];
       default:
         throw new Error(`Test TronLink does not offer ${method}`);
     }
+  }
+
+  /** A request to the TRON test node's HTTP API (java-tron's `/wallet/*`); its JSON answer. */
+  async node(path, body) {
+    const r = await fetch(`${this.nodeUrl}/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+    return r.json();
   }
 
   mustBeConnected() {
@@ -278,54 +296,35 @@ export class TestTronLink {
     const { transaction } = await this.build(contract, selector, { ...options, feeLimit: 1 }, parameters, issuer);
     const v = transaction.raw_data.contract[0].parameter.value;
     try {
-      const { data } = await this.chain.call({ account: evmAddress(issuer), to: evmAddress(contract), data: `0x${v.data}` });
-      return { result: { result: true }, constant_result: [strip(data ?? "0x")], energy_used: 0, transaction: { ...transaction, ret: [{}] } };
+      const callValue = Number(options.callValue ?? 0);
+      const { data } = await this.chain.call({ account: evmAddress(issuer), to: evmAddress(contract), data: `0x${v.data}`, value: BigInt(callValue) });
+      // The energy the node estimates for it (java-tron's `energy_used`).
+      const estimate = await this.node("wallet/triggerconstantcontract", {
+        owner_address: TronWeb.address.toHex(issuer),
+        contract_address: TronWeb.address.toHex(contract),
+        data: v.data,
+        call_value: callValue,
+      });
+      return { result: { result: true }, constant_result: [strip(data ?? "0x")], energy_used: estimate.energy_used ?? 0, transaction: { ...transaction, ret: [{}] } };
     } catch (e) {
       const message = strip(stringToHex(`REVERT opcode executed: ${e.shortMessage ?? e.message}`));
       return { result: { result: true, message }, constant_result: [""], transaction: { ...transaction, ret: [{ ret: "FAILED" }] } };
     }
   }
 
-  /** Checks the signed transaction as a node would, then executes its call on the stand-in chain. */
+  /** Broadcasts the signed transaction to the node (`/wallet/broadcasttransaction`): its answer, with TRON's txid. */
   async sendRaw(signed) {
-    const refuse = (code, text) => ({ result: false, code, message: strip(stringToHex(text)), txid: signed?.txID });
-    if (!signed?.signature?.length) return refuse("SIGERROR", "transaction is not signed");
-    if (!tronUtils.transaction.txCheck(signed)) return refuse("SIGERROR", "txID does not match the raw data");
-    const c = signed.raw_data.contract[0];
-    if (c.type !== "TriggerSmartContract") return refuse("CONTRACT_VALIDATE_ERROR", `unsupported contract type ${c.type}`);
-    const v = c.parameter.value;
-    const signer = tronUtils.crypto.ecRecover(signed.txID, signed.signature[0]).toLowerCase();
-    if (signer !== v.owner_address.toLowerCase()) return refuse("SIGERROR", "signature does not match the owner");
-    if (v.owner_address.toLowerCase() !== this.hexAddress.toLowerCase()) return refuse("SIGERROR", "owner is not this wallet's account");
-    const head = await this.chain.getBlock();
-    if (signed.raw_data.expiration <= Number(head.timestamp) * 1000) return refuse("TRANSACTION_EXPIRATION_ERROR", "transaction expired");
-    // A fixed gas limit stands in for energy: a reverting call is mined as failed (as on TRON), not refused.
-    const hash = await this.client.sendTransaction({
-      to: evmAddress(v.contract_address),
-      data: `0x${v.data}`,
-      value: BigInt(v.call_value ?? 0),
-      gas: 3_000_000n,
-    });
-    const txid = strip(hash);
-    this.broadcast.push(txid);
-    return { result: true, txid, transaction: { ...signed, txID: txid } };
+    if (!signed?.signature?.length) return { result: false, code: "SIGERROR", message: strip(stringToHex("transaction is not signed")), txid: signed?.txID };
+    const sent = await this.node("wallet/broadcasttransaction", signed);
+    if (sent.Error) throw new Error(sent.Error);
+    if (!sent.result) return { result: false, code: sent.code, message: sent.message, txid: sent.txid };
+    this.broadcast.push(sent.txid);
+    return { result: true, txid: sent.txid, transaction: signed };
   }
 
-  /** `{}` until mined, then TRON's transaction info (receipt result SUCCESS, or REVERT with `result: "FAILED"`). */
-  async transactionInfo(txid) {
-    const receipt = await this.chain.getTransactionReceipt({ hash: `0x${strip(txid)}` }).catch(() => null);
-    if (!receipt) return {};
-    const block = await this.chain.getBlock({ blockNumber: receipt.blockNumber });
-    const ok = receipt.status === "success";
-    return {
-      id: strip(txid),
-      blockNumber: Number(receipt.blockNumber),
-      blockTimeStamp: Number(block.timestamp) * 1000,
-      contract_address: `41${strip(receipt.to ?? "0x").toLowerCase()}`,
-      receipt: { energy_usage_total: Number(receipt.gasUsed), result: ok ? "SUCCESS" : "REVERT" },
-      log: receipt.logs.map((l) => ({ address: strip(l.address).toLowerCase(), topics: l.topics.map(strip), data: strip(l.data) })),
-      ...(ok ? {} : { result: "FAILED", resMessage: strip(stringToHex("REVERT opcode executed")) }),
-    };
+  /** `{}` until mined, then the node's transaction info (receipt result SUCCESS, or REVERT with `result: "FAILED"`). */
+  transactionInfo(txid) {
+    return this.node("wallet/gettransactioninfobyid", { value: strip(txid) });
   }
 
   /**
@@ -339,10 +338,16 @@ export class TestTronLink {
       const send = async (c) => {
         const built = await this.build(c.contract, c.function_selector, { feeLimit: c.fee_limit, callValue: Number(c.call_value ?? 0), rawParameter: c.parameter }, [], this.address);
         const sent = await this.sendRaw(await this.tronWeb.trx.sign(built.transaction, this.key));
-        if (!sent.result) throw new Error(`broadcast refused: ${sent.code}`);
-        const receipt = await this.chain.waitForTransactionReceipt({ hash: `0x${sent.txid}` });
-        if (receipt.status !== "success") throw new Error(`${c.function_selector} reverted`);
-        return sent.txid;
+        if (!sent.result) throw new Error(`broadcast refused: ${sent.code} ${Buffer.from(sent.message ?? "", "hex").toString()}`);
+        for (let i = 0; i < 600; i++) {
+          const info = await this.transactionInfo(sent.txid);
+          if (info.blockNumber !== undefined) {
+            if (info.receipt?.result !== "SUCCESS") throw new Error(`${c.function_selector} failed: ${info.receipt?.result}`);
+            return sent.txid;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`${c.function_selector}: not mined within a minute`);
       };
       if (call.approve) await send(call.approve);
       return await send(call);
