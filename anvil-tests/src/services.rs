@@ -435,6 +435,8 @@ pub struct BackendChain<'a> {
     pub spec: Option<std::path::PathBuf>,
     /// Fields added to the chain's `[[chains]]` tuning (each after a comma).
     pub tuning: &'a str,
+    /// More environment for the backend's process (e.g. `SSL_CERT_FILE`, an API key's variable).
+    pub env: &'a [(&'a str, &'a str)],
 }
 
 /// As [`start_backend_with_metrics`], seeing its chain as `backend_chain` says.
@@ -517,7 +519,8 @@ caller_secret = "{caller_secret}"
         r#"[{{ chain_id = {}, operator_key = "{operator}", insecure_operator_key = true{} }}]"#,
         deployment.chain_id, backend_chain.tuning
     );
-    let envs = [("APP_CONFIG", config.to_str().expect("utf-8 path")), ("APP_CHAINS", chains.as_str())];
+    let mut envs = vec![("APP_CONFIG", config.to_str().expect("utf-8 path")), ("APP_CHAINS", chains.as_str())];
+    envs.extend_from_slice(backend_chain.env);
     let mut backend = Service::start(dir, "backend", "backend", &[], &envs)?;
     let url = format!("http://127.0.0.1:{port}");
     wait_healthy(&format!("{url}/health"), &mut backend, Duration::from_secs(60)).await?;

@@ -200,6 +200,22 @@ impl TronRpc {
         solidity: SocketAddr,
         faults: TronFaults,
     ) -> eyre::Result<Self> {
+        Self::start_serving(upstream, full, solidity, faults, None).await
+    }
+
+    /// As [`start`](Self::start), both ports serving TLS only (`https://` URLs) with `identity`, as a provider does.
+    pub async fn start_tls(upstream: &str, faults: TronFaults, identity: &crate::tls::Identity) -> eyre::Result<Self> {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::start_serving(upstream, any, any, faults, Some(identity)).await
+    }
+
+    async fn start_serving(
+        upstream: &str,
+        full: SocketAddr,
+        solidity: SocketAddr,
+        faults: TronFaults,
+        tls: Option<&crate::tls::Identity>,
+    ) -> eyre::Result<Self> {
         let counters = Arc::new(TronRpcCounters::default());
         let state = Arc::new(State {
             upstream: upstream.to_owned(),
@@ -223,7 +239,14 @@ impl TronRpc {
         };
         let serve = |port: Port, addr: SocketAddr| {
             let state = state.clone();
-            LoopbackServer::start_limited(addr, limit.clone(), move |req| serve(state.clone(), port, req))
+            let handler = move |req| serve(state.clone(), port, req);
+            let limit = limit.clone();
+            async move {
+                match tls {
+                    Some(identity) => LoopbackServer::start_tls(addr, limit, identity, handler).await,
+                    None => LoopbackServer::start_limited(addr, limit, handler).await,
+                }
+            }
         };
         let full = serve(Port::Full, full).await?;
         let solidity = serve(Port::Solidity, solidity).await?;

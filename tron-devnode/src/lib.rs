@@ -21,6 +21,16 @@
 //!   (intrinsic cost included: TRON would charge that part as bandwidth). The fee (`energy × energyFee` SUN) is
 //!   taken from the owner's balance; one SUN is one unit of anvil's native coin. anvil must run with a zero base
 //!   fee (`--base-fee 0`), so that only the node charges.
+//! * **Accounts and bandwidth** (java-tron's `BandwidthProcessor`, `TransferActuator`). An account exists once it
+//!   holds TRX, has sent a transaction or is a contract: one that has only received a TRC-20 token does not, and
+//!   everything it sends is refused ("account [T…] does not exist"). A TRX transfer (`TransferContract`, built by
+//!   `CreateTransaction2` or `/wallet/createtransaction`) creates its recipient for `getCreateAccountFee` (bandwidth)
+//!   plus `getCreateNewAccountFeeInSystemContract`. Every other transaction's bytes (without results, plus 64) come
+//!   out of the owner's free daily allowance (`getFreeNetLimit`, recovering linearly over 24 h) when they fit, else
+//!   are burnt at `getTransactionFee` per byte, outside the fee limit; an owner who can pay neither is refused
+//!   `BANDWITH_ERROR`. Nothing is staked on this node. `GetAccountResource` reports the allowance and its use.
+//! * **TLS** ([`tls`]): with [`Params::tls`], both gRPC ports serve TLS only, as a provider's do; the JSON-RPC
+//!   ports can too ([`jsonrpc::TronRpc::start_tls`]).
 //! * **Visibility.** A broadcast transaction is unknown to `GetTransactionById` and `GetTransactionInfoById`
 //!   until it is in a block; solidified = head − [`SOLIDIFY_DEPTH`] (`WalletSolidity.GetNowBlock2`, `GetNodeInfo`).
 //!   Block ids carry the number in their first 8 bytes.
@@ -65,6 +75,7 @@ mod codec;
 mod http;
 pub mod jsonrpc;
 pub mod loopback;
+pub mod tls;
 mod wallet;
 mod work;
 
@@ -127,6 +138,8 @@ pub struct Params {
     /// When set, every gRPC call (full and Solidity node) without this key in `TRON-PRO-API-KEY` is refused
     /// (`UNAUTHENTICATED`), as a provider that requires an API key does.
     pub api_key: Option<String>,
+    /// When set, both gRPC ports serve TLS only (`https://` URLs) with this identity, as a provider does.
+    pub tls: Option<tls::Identity>,
 }
 
 impl Default for Params {
@@ -141,6 +154,7 @@ impl Default for Params {
             create_new_account_fee_in_system_contract: 1_000_000,
             max_create_account_tx_size: 1_000,
             api_key: None,
+            tls: None,
         }
     }
 }
@@ -296,6 +310,7 @@ impl TronDevnode {
         params: Params,
     ) -> eyre::Result<Self> {
         let required = params.api_key.clone();
+        let tls = params.tls.clone();
         let node = Arc::new(Node {
             anvil: Anvil::new(anvil_url),
             params,
@@ -312,14 +327,21 @@ impl TronDevnode {
         let http = TcpListener::bind(http).await?;
         let http_url = format!("http://{}", http.local_addr()?);
         let serve_http = axum::serve(http, http::router(node.clone()));
-        let grpc_url = format!("http://{}", full.local_addr()?);
-        let solidity_grpc_url = format!("http://{}", solidity.local_addr()?);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let grpc_url = format!("{scheme}://{}", full.local_addr()?);
+        let solidity_grpc_url = format!("{scheme}://{}", solidity.local_addr()?);
         let wallet = proto::wallet_server::WalletServer::from_arc(Arc::new(wallet::FullNode(node.clone())))
             .max_decoding_message_size(GRPC_MESSAGE_MAX_BYTES);
         let solid =
             proto::wallet_solidity_server::WalletSolidityServer::from_arc(Arc::new(wallet::SolidityNode(node.clone())))
                 .max_decoding_message_size(GRPC_MESSAGE_MAX_BYTES);
-        let grpc = || tonic::transport::Server::builder().http2_max_header_list_size(GRPC_HEADER_LIST_MAX_BYTES);
+        let grpc = || -> eyre::Result<tonic::transport::Server> {
+            let server = tonic::transport::Server::builder().http2_max_header_list_size(GRPC_HEADER_LIST_MAX_BYTES);
+            Ok(match &tls {
+                Some(identity) => server.tls_config(identity.grpc())?,
+                None => server,
+            })
+        };
         let key = move |request: tonic::Request<()>| match &required {
             Some(key) if request.metadata().get(API_KEY_HEADER).and_then(|v| v.to_str().ok()) != Some(key.as_str()) => {
                 Err(tonic::Status::unauthenticated("a valid TRON-PRO-API-KEY header is required"))
@@ -331,9 +353,9 @@ impl TronDevnode {
             tonic::service::interceptor::InterceptedService::new(solid, key),
         );
         let serve_full =
-            grpc().add_service(wallet).serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(full));
+            grpc()?.add_service(wallet).serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(full));
         let serve_solidity =
-            grpc().add_service(solid).serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(solidity));
+            grpc()?.add_service(solid).serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(solidity));
         let tasks = vec![
             tokio::spawn(async move {
                 if let Err(e) = serve_full.await {
@@ -456,6 +478,18 @@ pub fn block_id(number: u64, hash: B256) -> B256 {
 pub fn transaction_id(raw: &proto::transaction::Raw) -> B256 {
     use prost::Message;
     B256::from_slice(&Sha256::digest(raw.encode_to_vec()))
+}
+
+/// Signs `tx` as a TRON wallet does: secp256k1 over its id (SHA-256 of the raw data), `r ‖ s ‖ v` with v = 27 + the
+/// recovery id, replacing any signature; its id. `key` is the 32-byte secret key. For tests and tools.
+pub fn sign_transaction(tx: &mut proto::Transaction, key: &[u8]) -> eyre::Result<B256> {
+    let txid = transaction_id(tx.raw_data.as_ref().ok_or_else(|| eyre::eyre!("a transaction without raw data"))?);
+    let signing = k256::ecdsa::SigningKey::from_slice(key)?;
+    let (sig, rec) = signing.sign_prehash_recoverable(txid.as_slice())?;
+    let mut bytes = sig.to_bytes().to_vec();
+    bytes.push(27 + rec.to_byte());
+    tx.signature = vec![bytes];
+    Ok(txid)
 }
 
 /// The 21-byte TRON form of an EVM address.

@@ -1,6 +1,6 @@
 //! A minimal HTTP/1 server on 127.0.0.1 for test doubles of remote peers (an RPC proxy, an alert receiver):
 //! every request goes to one async handler that sees its method, path and body — read whole, or up to a
-//! [`BodyLimit`].
+//! [`BodyLimit`] — in plaintext, or over TLS ([`LoopbackServer::start_tls`]).
 
 use std::{convert::Infallible, future::Future, net::SocketAddr, sync::Arc};
 
@@ -67,6 +67,8 @@ fn response(answer: Answer) -> Response<Full<Bytes>> {
 pub struct LoopbackServer {
     /// The address it listens on, with the port the OS chose.
     pub addr: SocketAddr,
+    /// Whether it serves TLS.
+    tls: bool,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -86,7 +88,7 @@ impl LoopbackServer {
         F: Fn(Received) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Answer> + Send + 'static,
     {
-        Self::serve(addr, None, handler).await
+        Self::serve(addr, None, None, handler).await
     }
 
     /// As [`start_on`](Self::start_on), reading at most `limit.max` bytes of a body.
@@ -95,10 +97,31 @@ impl LoopbackServer {
         F: Fn(Received) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Answer> + Send + 'static,
     {
-        Self::serve(addr, Some(limit), handler).await
+        Self::serve(addr, Some(limit), None, handler).await
     }
 
-    async fn serve<F, Fut>(addr: SocketAddr, limit: Option<BodyLimit>, handler: F) -> std::io::Result<Self>
+    /// As [`start_limited`](Self::start_limited), over TLS with `identity` only: a client that does not complete
+    /// the handshake is dropped.
+    pub async fn start_tls<F, Fut>(
+        addr: SocketAddr,
+        limit: BodyLimit,
+        identity: &crate::tls::Identity,
+        handler: F,
+    ) -> std::io::Result<Self>
+    where
+        F: Fn(Received) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Answer> + Send + 'static,
+    {
+        let config = identity.server_config().map_err(std::io::Error::other)?;
+        Self::serve(addr, Some(limit), Some(tokio_rustls::TlsAcceptor::from(config)), handler).await
+    }
+
+    async fn serve<F, Fut>(
+        addr: SocketAddr,
+        limit: Option<BodyLimit>,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        handler: F,
+    ) -> std::io::Result<Self>
     where
         F: Fn(Received) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Answer> + Send + 'static,
@@ -107,10 +130,12 @@ impl LoopbackServer {
         let addr = listener.local_addr()?;
         let handler = Arc::new(handler);
         let limit = Arc::new(limit);
+        let secure = tls.is_some();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let handler = handler.clone();
                 let limit = limit.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req: Request<hyper::body::Incoming>| {
                         let handler = handler.clone();
@@ -132,16 +157,25 @@ impl LoopbackServer {
                             Ok(response(handler(Received { method, path, body, headers }).await))
                         }
                     });
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    match tls {
+                        None => {
+                            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                        }
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                            }
+                        }
+                    }
                 });
             }
         });
-        Ok(Self { addr, task })
+        Ok(Self { addr, tls: secure, task })
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`, or `https://` over TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
     }
 }
 

@@ -20,7 +20,7 @@ use tron_devnode::{
         self, Account, Transaction, TransferContract, TriggerSmartContract, r#return::ResponseCode,
         wallet_client::WalletClient,
     },
-    transaction_id, tron_address,
+    tron_address,
 };
 
 type Wallet = WalletClient<tonic::transport::Channel>;
@@ -28,13 +28,7 @@ type Wallet = WalletClient<tonic::transport::Channel>;
 const TRX: i64 = 1_000_000;
 
 fn sign(tx: &mut Transaction, key: &PrivateKeySigner) -> B256 {
-    let txid = transaction_id(tx.raw_data.as_ref().expect("raw"));
-    let signing = k256::ecdsa::SigningKey::from_slice(key.to_bytes().as_slice()).expect("key");
-    let (sig, rec) = signing.sign_prehash_recoverable(txid.as_slice()).expect("sign");
-    let mut bytes = sig.to_bytes().to_vec();
-    bytes.push(27 + rec.to_byte());
-    tx.signature = vec![bytes];
-    txid
+    tron_devnode::sign_transaction(tx, key.to_bytes().as_slice()).expect("signs")
 }
 
 async fn send(

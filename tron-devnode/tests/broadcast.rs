@@ -18,7 +18,7 @@ use tron_devnode::{
         transaction::result::ContractResult, transaction_info::Code, wallet_client::WalletClient,
         wallet_solidity_client::WalletSolidityClient,
     },
-    transaction_id, tron_address,
+    tron_address,
 };
 
 const SUN: u64 = 10_000_000_000;
@@ -60,13 +60,7 @@ async fn approve(s: &mut Setup, amount: u64) -> eyre::Result<Transaction> {
 
 /// Signs `tx` as a TRON wallet does: secp256k1 over SHA-256 of the raw data, `r ‖ s ‖ v` with v = 27 + id.
 fn sign(tx: &mut Transaction, key: &PrivateKeySigner) -> B256 {
-    let txid = transaction_id(tx.raw_data.as_ref().expect("raw"));
-    let signing = k256::ecdsa::SigningKey::from_slice(key.to_bytes().as_slice()).expect("key");
-    let (sig, rec) = signing.sign_prehash_recoverable(txid.as_slice()).expect("sign");
-    let mut bytes = sig.to_bytes().to_vec();
-    bytes.push(27 + rec.to_byte());
-    tx.signature = vec![bytes];
-    txid
+    tron_devnode::sign_transaction(tx, key.to_bytes().as_slice()).expect("signs")
 }
 
 async fn broadcast(s: &mut Setup, tx: Transaction) -> eyre::Result<(ResponseCode, String)> {

@@ -211,12 +211,7 @@ impl Node {
 
 /// Signs as a TRON wallet does: secp256k1 over the transaction id, `r ‖ s ‖ v` with v = 27 + id.
 fn sign(tx: &mut Transaction, key: &PrivateKeySigner) {
-    let txid = transaction_id(tx.raw_data.as_ref().expect("raw"));
-    let signing = k256::ecdsa::SigningKey::from_slice(key.to_bytes().as_slice()).expect("key");
-    let (sig, rec) = signing.sign_prehash_recoverable(txid.as_slice()).expect("sign");
-    let mut bytes = sig.to_bytes().to_vec();
-    bytes.push(27 + rec.to_byte());
-    tx.signature = vec![bytes];
+    tron_devnode::sign_transaction(tx, key.to_bytes().as_slice()).expect("signs");
 }
 
 /// java-tron's size of a transaction (`Manager.validateCommon`): without its results, with room for two.

@@ -58,19 +58,55 @@ struct TronStack {
     metrics: String,
     admin: String,
     a: alloy::signers::local::PrivateKeySigner,
+    /// The environment every service process of the stack gets (the CA to trust, the API key's variable).
+    envs: Vec<(String, String)>,
     _services: Vec<Service>,
+    /// The plaintext node the contracts were created through, when the services use another (TLS) one.
+    _deployer: Option<tron_devnode::TronDevnode>,
 }
+
+/// TLS and an API key between the services and the TRON node, as a provider (TronGrid) serves it: a test CA the
+/// services trust through `SSL_CERT_FILE`, and the key they read from [`API_KEY_ENV`].
+struct TlsProvider {
+    certificate: tron_devnode::tls::TestCertificate,
+    key: String,
+}
+
+/// The variable the chain spec names for the TRON API key (`[chains.tron] api_key_env`).
+const API_KEY_ENV: &str = "E2E_TRON_API_KEY";
 
 async fn tron_stack(label: &str, chain_fields: &str) -> eyre::Result<TronStack> {
-    tron_stack_on(label, chain_fields, Params::default()).await
+    tron_stack_on(label, chain_fields, Params::default(), None).await
 }
 
-/// As [`tron_stack`], with the test node's chain parameters `params`.
-async fn tron_stack_on(label: &str, chain_fields: &str, params: Params) -> eyre::Result<TronStack> {
-    let (chain, node) = DevChain::start_tron_through_node(params).await?;
+/// As [`tron_stack`], with the test node's chain parameters `params`; with a `provider`, every service reaches a
+/// second node over the same chain (and TRON's JSON-RPC) over TLS only, with the API key required.
+async fn tron_stack_on(
+    label: &str,
+    chain_fields: &str,
+    params: Params,
+    provider: Option<TlsProvider>,
+) -> eyre::Result<TronStack> {
+    let (chain, deployer) = DevChain::start_tron_through_node(params.clone()).await?;
     let chain_id = chain.deployment().chain_id;
-    let rpc = TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?;
     let dir = WorkDir::new(label)?;
+    let (node, rpc, deployer, envs) = match &provider {
+        None => (deployer, TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?, None, Vec::new()),
+        Some(TlsProvider { certificate, key }) => {
+            let secure =
+                Params { api_key: Some(key.clone()), tls: Some(certificate.identity.clone()), ..params.clone() };
+            let node = tron_devnode::TronDevnode::start(&chain.rpc_url(), secure).await?;
+            let rpc = TronRpc::start_tls(&chain.rpc_url(), TronFaults::default(), &certificate.identity).await?;
+            rpc.require_api_key(Some(key));
+            let ca = dir.write("test-ca.pem", &certificate.ca_pem)?;
+            let envs = vec![
+                ("SSL_CERT_FILE".to_owned(), ca.to_str().expect("utf-8 path").to_owned()),
+                (API_KEY_ENV.to_owned(), key.clone()),
+            ];
+            (node, rpc, Some(deployer), envs)
+        }
+    };
+    let env: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let (db, url) = ledger_database(&chain.deployment()).await?;
     let secret = format!("e2e-caller-secret-of-at-least-32-bytes-{}", std::process::id());
     let (signer, signer_url) = start_signer(&dir, &chain, &secret).await?;
@@ -81,14 +117,17 @@ async fn tron_stack_on(label: &str, chain_fields: &str, params: Params) -> eyre:
         solidity_grpc_url: Some(&node.solidity_grpc_url),
         solidity_rpc_url: &rpc.solidity_url,
     };
-    let spec = chain_spec(chain_id, chain.settlement, &chain.rpc_url(), 0, chain.deploy_block, Some(tron));
+    let mut spec = chain_spec(chain_id, chain.settlement, &chain.rpc_url(), 0, chain.deploy_block, Some(tron));
+    if provider.is_some() {
+        spec.push_str(&format!("api_key_env = \"{API_KEY_ENV}\"\n"));
+    }
     let spec = dir.write("chains.toml", &spec)?;
-    let backend_chain = BackendChain { spec: Some(spec.clone()), tuning: chain_fields };
+    let backend_chain = BackendChain { spec: Some(spec.clone()), tuning: chain_fields, env: &env };
     let (backend, api_url, metrics) =
         start_backend_for(&dir, &chain, &url, &signer_url, &secret, backend_chain).await?;
     let config = listener_config(&url, &spec, chain_id, "poll_interval_ms = 100");
     let path = dir.write("listener.toml", &config)?;
-    let mut listener = Service::start(&dir, "listener", "listener", &[path.to_str().expect("utf-8")], &[])?;
+    let mut listener = Service::start(&dir, "listener", "listener", &[path.to_str().expect("utf-8")], &env)?;
 
     let genesis = chain.admin.address();
     let (a, b, c) = (chain.account(2), chain.account(3), chain.account(4));
@@ -113,7 +152,9 @@ async fn tron_stack_on(label: &str, chain_fields: &str, params: Params) -> eyre:
         metrics,
         admin,
         a,
+        envs,
         _services: vec![signer, backend],
+        _deployer: deployer,
     })
 }
 
@@ -298,9 +339,20 @@ async fn a_lost_tron_transaction_is_replaced_only_once_dead_and_an_expired_batch
 /// The reconciler binary over the chain spec at `spec` (a TRON chain: custody at the Solidity node's `latest`),
 /// every second.
 fn start_tron_reconciler(dir: &WorkDir, url: &str, spec: &std::path::Path) -> eyre::Result<Service> {
+    start_tron_reconciler_with(dir, url, spec, &[])
+}
+
+/// As [`start_tron_reconciler`], with `envs` in its environment.
+fn start_tron_reconciler_with(
+    dir: &WorkDir,
+    url: &str,
+    spec: &std::path::Path,
+    envs: &[(String, String)],
+) -> eyre::Result<Service> {
     let config = format!("database_url = \"{url}\"\ninterval_secs = 1\nchain_spec = \"{}\"\n", spec.display());
     let path = dir.write("reconciler.toml", &config)?;
-    Service::start(dir, "reconciler", "reconciler", &[path.to_str().expect("utf-8")], &[])
+    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    Service::start(dir, "reconciler", "reconciler", &[path.to_str().expect("utf-8")], &envs)
 }
 
 /// The TRON-mode reconciler's latest USDT variance at or after `block`.
@@ -545,7 +597,7 @@ async fn an_operator_short_of_trx_for_energy_or_bandwidth_pages_and_the_same_bat
 -> eyre::Result<()> {
     // A network without free bandwidth: every transaction's bytes are paid in TRX (1,000 SUN each).
     let params = Params { free_net_limit: 0, ..Params::default() };
-    let st = tron_stack_on("tron-underfunded", "", params).await?;
+    let st = tron_stack_on("tron-underfunded", "", params, None).await?;
     let (api, admin, chain, node) = (&st.api, st.admin.as_str(), &st.chain, &st.node);
     let path = |id: i64, what: &str| format!("/v1/admin/payouts/batches/{id}{what}");
     let operator = chain.admin.address();
@@ -597,17 +649,31 @@ async fn an_operator_short_of_trx_for_energy_or_bandwidth_pages_and_the_same_bat
     let info = tron_devnode_info(&node.http_url, txid).await?;
     assert!(info["receipt"]["net_fee"].as_i64().is_some_and(|fee| fee > 0), "the bandwidth was paid in TRX: {info}");
     let mut listener = st.listener;
-    let solid = solidify(chain).await?;
-    wait_listener_through(&st.db.pool, st.chain_id, solid, LIMIT, &mut listener).await?;
-    wait_for("the batch settled", LIMIT, || async {
-        let view = api.get(&path(id, ""), Some(admin)).await?.ok("batch")?;
-        Ok((view["status"] == "executed").then_some(()))
-    })
-    .await?;
+    settled(api, admin, chain, &st.db.pool, &mut listener, id).await?;
     assert_eq!(node.counters().accepted, accepted_before + 1, "one transaction executed the batch");
     assert_eq!(usdt_of(chain, chain.settlement).await? + U256::from(total), custody_before, "paid exactly once");
     let _ = (&st.rpc, &st.dir, &st.url, &st.spec);
     Ok(())
+}
+
+/// Solidifies what was sent, waits for the listener to apply it and for batch `id` to be executed; the block
+/// solidified.
+async fn settled(
+    api: &ApiClient,
+    admin: &str,
+    chain: &DevChain,
+    pool: &sqlx::PgPool,
+    listener: &mut Service,
+    id: i64,
+) -> eyre::Result<u64> {
+    let solid = solidify(chain).await?;
+    wait_listener_through(pool, chain.deployment().chain_id, solid, LIMIT, listener).await?;
+    wait_for("the batch settled", LIMIT, || async {
+        let view = api.get(&format!("/v1/admin/payouts/batches/{id}"), Some(admin)).await?.ok("batch")?;
+        Ok((view["status"] == "executed").then_some(()))
+    })
+    .await?;
+    Ok(solid)
 }
 
 /// The test node's `/wallet/gettransactioninfobyid` answer for `txid`.
@@ -620,4 +686,47 @@ async fn tron_devnode_info(http_url: &str, txid: B256) -> eyre::Result<Value> {
         .await?
         .json()
         .await?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_with_an_api_key_the_listener_the_payout_sender_and_the_reconciler_reach_tron_and_pay_once()
+-> eyre::Result<()> {
+    let certificate = tron_devnode::tls::TestCertificate::generate()?;
+    let ca = reqwest::Certificate::from_pem(certificate.ca_pem.as_bytes())?;
+    let key = format!("e2e-tron-key-{}", std::process::id());
+    let provider = TlsProvider { certificate, key: key.clone() };
+    // The stack's services started through the TLS endpoints: the listener applied the registrations it read from
+    // TRON's JSON-RPC over TLS with the key, and each service's preflight at start passed `tls` and `api_key`.
+    let st = tron_stack_on("tron-tls", "", Params::default(), Some(provider)).await?;
+    let (api, admin, chain, node) = (&st.api, st.admin.as_str(), &st.chain, &st.node);
+    assert!(node.grpc_url.starts_with("https://") && node.solidity_grpc_url.starts_with("https://"));
+    assert!(st.rpc.solidity_url.starts_with("https://"));
+
+    // Plaintext to a TLS port, or TLS without the key, is refused: the services could only have come in with both.
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": [] });
+    let plain = st.rpc.solidity_url.replacen("https://", "http://", 1);
+    assert!(reqwest::Client::new().post(&plain).json(&body).send().await.is_err(), "no plaintext on a TLS port");
+    let trusting = reqwest::Client::builder().add_root_certificate(ca).build()?;
+    let keyless = trusting.post(&st.rpc.solidity_url).json(&body).send().await?;
+    assert_eq!(keyless.status(), 401, "the key is required");
+    let keyed = trusting.post(&st.rpc.solidity_url).header("TRON-PRO-API-KEY", &key).json(&body).send().await?;
+    assert_eq!(keyed.status(), 200);
+
+    // A payout through tronic over TLS with the key, settled by the listener and reconciled.
+    let path = |id: i64, what: &str| format!("/v1/admin/payouts/batches/{id}{what}");
+    let built = api.post("/v1/admin/payouts/batches", Some(admin), json!({ "asset_id": USDT_ASSET })).await?;
+    let built = built.ok("build")?;
+    let id = built["id"].as_i64().expect("batch id");
+    let total = base(&built["total"]);
+    api.post(&path(id, "/sign"), Some(admin), json!({})).await?.ok("sign")?;
+    let custody_before = usdt_of(chain, chain.settlement).await?;
+    let sent = api.post(&path(id, "/submit"), Some(admin), json!({})).await?.ok("submit")?;
+    let txid: B256 = sent["tx_hash"].as_str().expect("txid").parse()?;
+    assert!(node.knows(txid), "the TLS node executed the batch's transaction");
+    let mut listener = st.listener;
+    let solid = settled(api, admin, chain, &st.db.pool, &mut listener, id).await?;
+    assert_eq!(usdt_of(chain, chain.settlement).await? + U256::from(total), custody_before, "paid exactly once");
+    let _reconciler = start_tron_reconciler_with(&st.dir, &st.url, &st.spec, &st.envs)?;
+    assert_eq!(tron_variance(&st.db.pool, chain.usdt, solid).await?, "0", "custody equals the ledger, read over TLS");
+    Ok(())
 }

@@ -279,10 +279,17 @@ impl TronPayoutChain {
         let grpc = self
             .solidity
             .get_or_try_init(|| async {
-                let channel = tonic::transport::Channel::from_shared(url.clone())
+                let mut endpoint = tonic::transport::Channel::from_shared(url.clone())
                     .map_err(|e| SubmitError::Provider(format!("solidity_grpc_url: {e}")))?
-                    .connect_timeout(Duration::from_secs(5))
-                    .connect_lazy();
+                    .connect_timeout(Duration::from_secs(5));
+                if url.starts_with("https://") {
+                    // The system's roots, as tronic's channels (`SSL_CERT_FILE` names a private CA's).
+                    let tls = tonic::transport::ClientTlsConfig::new().with_native_roots();
+                    endpoint = endpoint
+                        .tls_config(tls)
+                        .map_err(|e| SubmitError::Provider(format!("solidity_grpc_url TLS: {e}")))?;
+                }
+                let channel = endpoint.connect_lazy();
                 Ok::<_, SubmitError>(tonic::client::Grpc::new(channel))
             })
             .await?;
