@@ -27,6 +27,7 @@
 //! parameters in `params`.
 
 mod engine;
+pub mod generation;
 mod params;
 mod vocabulary;
 
