@@ -72,6 +72,11 @@ struct TlsProvider {
     key: String,
 }
 
+/// Owned environment pairs as `Service::start` takes them.
+fn as_pairs(envs: &[(String, String)]) -> Vec<(&str, &str)> {
+    envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
 /// The variable the chain spec names for the TRON API key (`[chains.tron] api_key_env`).
 const API_KEY_ENV: &str = "E2E_TRON_API_KEY";
 
@@ -106,7 +111,7 @@ async fn tron_stack_on(
             (node, rpc, Some(deployer), envs)
         }
     };
-    let env: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let env = as_pairs(&envs);
     let (db, url) = ledger_database(&chain.deployment()).await?;
     let secret = format!("e2e-caller-secret-of-at-least-32-bytes-{}", std::process::id());
     let (signer, signer_url) = start_signer(&dir, &chain, &secret).await?;
@@ -351,8 +356,7 @@ fn start_tron_reconciler_with(
 ) -> eyre::Result<Service> {
     let config = format!("database_url = \"{url}\"\ninterval_secs = 1\nchain_spec = \"{}\"\n", spec.display());
     let path = dir.write("reconciler.toml", &config)?;
-    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    Service::start(dir, "reconciler", "reconciler", &[path.to_str().expect("utf-8")], &envs)
+    Service::start(dir, "reconciler", "reconciler", &[path.to_str().expect("utf-8")], &as_pairs(envs))
 }
 
 /// The TRON-mode reconciler's latest USDT variance at or after `block`.
@@ -601,11 +605,7 @@ async fn an_operator_short_of_trx_for_energy_or_bandwidth_pages_and_the_same_bat
     let (api, admin, chain, node) = (&st.api, st.admin.as_str(), &st.chain, &st.node);
     let path = |id: i64, what: &str| format!("/v1/admin/payouts/batches/{id}{what}");
     let operator = chain.admin.address();
-    let built = api.post("/v1/admin/payouts/batches", Some(admin), json!({ "asset_id": USDT_ASSET })).await?;
-    let built = built.ok("build")?;
-    let id = built["id"].as_i64().expect("batch id");
-    let total = base(&built["total"]);
-    api.post(&path(id, "/sign"), Some(admin), json!({})).await?.ok("sign")?;
+    let (id, total) = signed_batch(api, admin).await?;
     let custody_before = usdt_of(chain, chain.settlement).await?;
     let (accepted_before, broadcasts_before) = (node.counters().accepted, node.counters().broadcasts);
     let underfunded = r#"payout_transactions_total{asset_id="2",symbol="USDT",outcome="underfunded"}"#;
@@ -654,6 +654,15 @@ async fn an_operator_short_of_trx_for_energy_or_bandwidth_pages_and_the_same_bat
     assert_eq!(usdt_of(chain, chain.settlement).await? + U256::from(total), custody_before, "paid exactly once");
     let _ = (&st.rpc, &st.dir, &st.url, &st.spec);
     Ok(())
+}
+
+/// A USDT payout batch of everything owed, built and signed through the admin API: its id and total.
+async fn signed_batch(api: &ApiClient, admin: &str) -> eyre::Result<(i64, u128)> {
+    let built = api.post("/v1/admin/payouts/batches", Some(admin), json!({ "asset_id": USDT_ASSET })).await?;
+    let built = built.ok("build")?;
+    let id = built["id"].as_i64().expect("batch id");
+    api.post(&format!("/v1/admin/payouts/batches/{id}/sign"), Some(admin), json!({})).await?.ok("sign")?;
+    Ok((id, base(&built["total"])))
 }
 
 /// Solidifies what was sent, waits for the listener to apply it and for batch `id` to be executed; the block
@@ -714,11 +723,7 @@ async fn over_tls_with_an_api_key_the_listener_the_payout_sender_and_the_reconci
 
     // A payout through tronic over TLS with the key, settled by the listener and reconciled.
     let path = |id: i64, what: &str| format!("/v1/admin/payouts/batches/{id}{what}");
-    let built = api.post("/v1/admin/payouts/batches", Some(admin), json!({ "asset_id": USDT_ASSET })).await?;
-    let built = built.ok("build")?;
-    let id = built["id"].as_i64().expect("batch id");
-    let total = base(&built["total"]);
-    api.post(&path(id, "/sign"), Some(admin), json!({})).await?.ok("sign")?;
+    let (id, total) = signed_batch(api, admin).await?;
     let custody_before = usdt_of(chain, chain.settlement).await?;
     let sent = api.post(&path(id, "/submit"), Some(admin), json!({})).await?.ok("submit")?;
     let txid: B256 = sent["tx_hash"].as_str().expect("txid").parse()?;

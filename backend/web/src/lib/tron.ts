@@ -5,6 +5,7 @@
 
 import { type Address, type Hex, encodeFunctionData, getAddress, hexToBytes, isAddress, sha256 } from "viem";
 import { isTronNetwork, networkLabel } from "./networks";
+import { human } from "./format";
 import { type Connection, WalletError } from "./wallet";
 import type { Schema } from "../generated/api";
 import type { ApiCall, Wallet } from "./any-wallet";
@@ -163,8 +164,8 @@ export function tronError(e: unknown, what: string): WalletError {
   return new WalletError("other", `The ${what} failed: ${text}`);
 }
 
-/** TRX from SUN, for people: "4.62 TRX". */
-export const trxText = (sun: bigint) => `${(Number(sun) / 1e6).toLocaleString("en", { maximumFractionDigits: 2 })} TRX`;
+/** TRX from SUN, exact (never rounded below what is needed): "4.271 TRX". */
+export const trxText = (sun: bigint) => `${human(sun, 6)} TRX`;
 
 /**
  * Bytes of bandwidth a contract call costs (java-tron's `BandwidthProcessor`: the transaction without its results,
