@@ -271,18 +271,7 @@ impl PlanEngine {
         if owner as usize >= self.users.len() || self.user(owner).nodes_in(level) >= params.max_nodes_per_level {
             return None;
         }
-        let mut out = EventOutcome {
-            seq: self.counters.applied_events,
-            plan_version: version.version,
-            user: owner,
-            amount: price,
-            registration: None,
-            retopup_no: None,
-            credits: Vec::new(),
-            company: Vec::new(),
-            placements: Vec::new(),
-            reserve_movements: Vec::new(),
-        };
+        let mut out = EventOutcome::new(self.counters.applied_events, version.version, owner, price);
         self.place(&mut out, params, owner, level, price, PlacementCause::PoolEntry);
         Some(out)
     }
@@ -290,18 +279,7 @@ impl PlanEngine {
     fn outcome(&mut self, plan_version: u32, user: UserNo, amount: Amount) -> EventOutcome {
         let seq = self.counters.applied_events;
         self.counters.applied_events += 1;
-        EventOutcome {
-            seq,
-            plan_version,
-            user,
-            amount,
-            registration: None,
-            retopup_no: None,
-            credits: Vec::new(),
-            company: Vec::new(),
-            placements: Vec::new(),
-            reserve_movements: Vec::new(),
-        }
+        EventOutcome::new(seq, plan_version, user, amount)
     }
 
     /// Records a payable (or held) credit; zero amounts make no row.

@@ -22,19 +22,24 @@
 //! numbered, so conservation can be checked per event and per auto-progression
 //! ([`EventOutcome::check_conservation`]) and the ledger can write the rows as they are.
 //!
+//! Every plan implements [`RewardPlan`] (in `kind`): the ledger drives each asset's plan through it. The
+//! generation plan of PLAN-GENERATION.md is [`generation::GenerationEngine`].
+//!
 //! Rooms: the vocabulary every plan speaks (amounts, reward kinds and statuses, events, rejections, credits and
 //! outcomes with their conservation check) in `vocabulary`, apart from this plan's engine in `engine` and its
 //! parameters in `params`.
 
 mod engine;
 pub mod generation;
+mod kind;
 mod params;
 mod vocabulary;
 
 pub use engine::{PlanEngine, PoolNode, RowCounters, UserState};
+pub use kind::{PeriodClose, PlanKind, Ranked, RewardPlan};
 pub use params::{
-    BPS_DENOMINATOR, InvalidPlan, InvalidVersion, MATRIX_SLOTS, MAX_AMOUNT, PlanParams, PlanSchedule, PlanVersion,
-    share,
+    BPS_DENOMINATOR, InvalidPlan, InvalidVersion, MATRIX_SLOTS, MAX_AMOUNT, PlanParams, PlanRules, PlanSchedule,
+    PlanVersion, share,
 };
 pub use vocabulary::*;
 

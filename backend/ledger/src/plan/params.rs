@@ -78,6 +78,24 @@ pub enum InvalidPlan {
     /// A fee or price of 0, or above [`MAX_AMOUNT`] where share arithmetic could overflow.
     #[error("every fee and price must be in 1..={MAX_AMOUNT}")]
     AmountRange,
+    /// The generation plan's parameters break PLAN-GENERATION.md §0.
+    #[error("invalid generation plan: {0}")]
+    Generation(String),
+}
+
+/// A plan's parameters: what a [`PlanSchedule`] holds, one set per version.
+pub trait PlanRules: Clone + PartialEq {
+    /// The plan these parameters are for.
+    const KIND: super::PlanKind;
+    /// The plan's own validation rules.
+    fn validate(&self) -> Result<(), InvalidPlan>;
+}
+
+impl PlanRules for PlanParams {
+    const KIND: super::PlanKind = super::PlanKind::AutoPool;
+    fn validate(&self) -> Result<(), InvalidPlan> {
+        PlanParams::validate(self)
+    }
 }
 
 impl PlanParams {
@@ -151,13 +169,13 @@ pub fn share(amount: Amount, bps: u32) -> Amount {
 
 /// One parameter set and the first block it governs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanVersion {
+pub struct PlanVersion<P = PlanParams> {
     /// 1 for the asset's first plan, then one more per admin change.
     pub version: u32,
     /// First block whose events this version governs; earlier events keep their version.
     pub effective_from_block: u64,
     /// The parameters in force from that block.
-    pub params: PlanParams,
+    pub params: P,
 }
 
 /// Why a new plan version was refused.
@@ -178,19 +196,19 @@ pub enum InvalidVersion {
 
 /// The plan versions of one asset, ordered by first block; the first starts at block 0.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanSchedule {
-    versions: Vec<PlanVersion>,
+pub struct PlanSchedule<P = PlanParams> {
+    versions: Vec<PlanVersion<P>>,
 }
 
-impl PlanSchedule {
+impl<P: PlanRules> PlanSchedule<P> {
     /// A schedule whose version 1 governs every block from 0.
-    pub fn new(params: PlanParams) -> Result<Self, InvalidPlan> {
+    pub fn new(params: P) -> Result<Self, InvalidPlan> {
         params.validate()?;
         Ok(Self { versions: vec![PlanVersion { version: 1, effective_from_block: 0, params }] })
     }
 
     /// Rebuilds a schedule from stored versions (any order); they must be valid and distinct.
-    pub fn from_versions(mut versions: Vec<PlanVersion>) -> Result<Self, InvalidVersion> {
+    pub fn from_versions(mut versions: Vec<PlanVersion<P>>) -> Result<Self, InvalidVersion> {
         versions.sort_by_key(|v| v.effective_from_block);
         for v in &versions {
             v.params.validate()?;
@@ -207,8 +225,8 @@ impl PlanSchedule {
         &mut self,
         from_block: u64,
         last_applied_block: Option<u64>,
-        params: PlanParams,
-    ) -> Result<&PlanVersion, InvalidVersion> {
+        params: P,
+    ) -> Result<&PlanVersion<P>, InvalidVersion> {
         params.validate()?;
         let latest = self.latest();
         let after = last_applied_block.unwrap_or(0).max(latest.effective_from_block);
@@ -221,40 +239,40 @@ impl PlanSchedule {
     }
 
     /// The version governing events of `block`.
-    pub fn at(&self, block: u64) -> &PlanVersion {
+    pub fn at(&self, block: u64) -> &PlanVersion<P> {
         let i = self.versions.partition_point(|v| v.effective_from_block <= block);
         // The first version starts at block 0, so i >= 1.
         &self.versions[i.saturating_sub(1)]
     }
 
     /// The newest version: what new payloads are priced with (it may not be in force yet).
-    pub fn latest(&self) -> &PlanVersion {
+    pub fn latest(&self) -> &PlanVersion<P> {
         self.versions.last().expect("a schedule has at least one version")
     }
 
     /// Every version, oldest first: the asset's plan history (PLAN.md §6).
-    pub fn versions(&self) -> &[PlanVersion] {
+    pub fn versions(&self) -> &[PlanVersion<P>] {
         &self.versions
     }
 }
 
 /// Amounts travel as decimal strings in JSON: u128 does not survive JSON numbers.
-mod amount_str {
+pub(crate) mod amount_str {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
-    pub(super) fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(v)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
         String::deserialize(d)?.parse().map_err(D::Error::custom)
     }
 }
 
-mod amount_vec_str {
+pub(crate) mod amount_vec_str {
     use serde::{Deserialize, Deserializer, Serializer, de::Error, ser::SerializeSeq};
 
-    pub(super) fn serialize<S: Serializer>(v: &[u128], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(v: &[u128], s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(v.len()))?;
         for a in v {
             seq.serialize_element(&a.to_string())?;
@@ -262,7 +280,7 @@ mod amount_vec_str {
         seq.end()
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u128>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u128>, D::Error> {
         Vec::<String>::deserialize(d)?.iter().map(|s| s.parse().map_err(D::Error::custom)).collect()
     }
 }

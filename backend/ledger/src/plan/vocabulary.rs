@@ -23,6 +23,11 @@ pub enum RewardKind {
     PoolL3,
     /// LEVEL: a sponsor's `level_bps[i]` share of a retopup, only if that sponsor has retopped (§4.2).
     Level,
+    /// Generation income of a purchase at a level of the buyer's sponsor chain (PLAN-GENERATION.md §2); the
+    /// credit's `level` is that level.
+    Generation,
+    /// A week's rank bonus (PLAN-GENERATION.md §3); the credit's `level` is the rank's number (1 for the first).
+    RankBonus,
 }
 
 impl RewardKind {
@@ -34,6 +39,8 @@ impl RewardKind {
             Self::PoolL2 => "POOL_L2",
             Self::PoolL3 => "POOL_L3",
             Self::Level => "LEVEL",
+            Self::Generation => "GENERATION",
+            Self::RankBonus => "RANK_BONUS",
         }
     }
 
@@ -88,6 +95,8 @@ pub enum CompanyReason {
     PoolRest,
     /// Retopup minus the LEVEL incomes (sponsors without retopup, the rest, dust).
     LevelRest,
+    /// What a generation-plan purchase leaves to the company: missing levels, unqualified and capped parts, dust.
+    GenerationRest,
     /// A held reward forfeited by an admin.
     Forfeit,
 }
@@ -99,6 +108,7 @@ impl CompanyReason {
             Self::RegistrationRest => "registration_rest",
             Self::PoolRest => "pool_rest",
             Self::LevelRest => "level_rest",
+            Self::GenerationRest => "generation_rest",
             Self::Forfeit => "forfeit",
         }
     }
@@ -155,6 +165,20 @@ pub enum Rejection {
     /// A retopup by a wallet that is not a user of this asset.
     #[error("user {0} is not registered")]
     UnknownUser(Address),
+    /// An amount that is none of the plan's packages (PLAN-GENERATION.md §2): held in suspense until refunded.
+    #[error("amount {got} is not one of the plan's packages {packages:?}")]
+    NotAPackage {
+        /// The amount paid.
+        got: Amount,
+        /// The packages of the plan version in force at the event's block.
+        packages: Vec<Amount>,
+    },
+    /// An event in a period that is already closed, or not yet reached by the closes: chain time went backwards.
+    #[error("block time {timestamp} is outside the plan's open period")]
+    PeriodOrder {
+        /// The event's block time.
+        timestamp: u64,
+    },
 }
 
 impl Rejection {
@@ -165,6 +189,8 @@ impl Rejection {
             Self::DuplicateUser(_) => "duplicate_user",
             Self::UnknownSponsor(_) => "unknown_sponsor",
             Self::UnknownUser(_) => "unknown_user",
+            Self::NotAPackage { .. } => "not_a_package",
+            Self::PeriodOrder { .. } => "period_order",
         }
     }
 }
@@ -313,6 +339,22 @@ pub struct ConservationError {
 }
 
 impl EventOutcome {
+    /// An outcome with no rows yet, of event `seq` under `plan_version`, by `user` paying `amount`.
+    pub fn new(seq: u64, plan_version: u32, user: UserNo, amount: Amount) -> Self {
+        Self {
+            seq,
+            plan_version,
+            user,
+            amount,
+            registration: None,
+            retopup_no: None,
+            credits: Vec::new(),
+            company: Vec::new(),
+            placements: Vec::new(),
+            reserve_movements: Vec::new(),
+        }
+    }
+
     /// PLAN.md §7.1: the event's amount equals its own credits plus its company credit, and
     /// every auto-progression's price equals that placement's credits plus company credit; the
     /// reserve movements match the reserved credits and the prices taken.
