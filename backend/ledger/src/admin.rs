@@ -9,7 +9,9 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 use super::load;
 use crate::money::Money;
-use crate::plan::{Amount, InvalidVersion, PlanParams};
+use crate::plan::{Amount, InvalidVersion, PlanRules};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 type Tx = Transaction<'static, Postgres>;
 
@@ -248,17 +250,31 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
 }
 
 /// Adds a plan version effective from `from_block` (after every applied event); returns its
-/// version number.
-pub async fn new_plan_version(
+/// version number. The parameters must be of the asset's plan kind (`PlanParams` for the auto-pool plan,
+/// `GenerationParams` for the generation plan).
+pub async fn new_plan_version<P>(
     pool: &PgPool,
     asset_id: i32,
     from_block: u64,
-    params: PlanParams,
+    params: P,
     actor: &str,
-) -> Result<u32, AdminError> {
+) -> Result<u32, AdminError>
+where
+    P: PlanRules + Serialize + DeserializeOwned,
+{
     let mut tx = pool.begin().await?;
     let (_, last_block) = lock_asset(&mut tx, asset_id).await?;
-    let mut schedule = load::schedule(&mut tx, asset_id).await?;
+    let kind = sqlx::query_scalar!("SELECT plan_kind FROM assets WHERE id = $1", asset_id).fetch_one(&mut *tx).await?;
+    if kind != P::KIND.as_str() {
+        return Err(AdminError::Refused {
+            code: "wrong_plan_kind",
+            message: format!(
+                "asset {asset_id} runs the {kind} plan; these parameters are for the {} plan",
+                P::KIND.as_str()
+            ),
+        });
+    }
+    let mut schedule = load::schedule::<P>(&mut tx, asset_id).await?;
     let before = serde_json::to_value(schedule.latest().params.clone()).expect("params serialize");
     let before = json!({ "version": schedule.latest().version, "effective_from_block": schedule.latest().effective_from_block, "params": before });
     let v = schedule.push(from_block, last_block.map(|b| b as u64), params)?.clone();
@@ -317,7 +333,9 @@ pub async fn manual_placement(
     // The other assets of the chain are not locked, but only this asset's book is used.
     let mut books = load::chain_assets(&mut tx, chain_id as u64).await?;
     let book = books.iter_mut().find(|b| b.id == asset_id).ok_or(AdminError::UnknownAsset(asset_id))?;
-    let engine = &mut book.engine;
+    let engine = book.engine.as_any_mut().downcast_mut::<crate::plan::PlanEngine>().ok_or_else(|| {
+        refused("not_auto_pool", "manual placement exists only in the auto-pool plan; this asset runs another".into())
+    })?;
     let owner = engine.user_no(&user).ok_or(AdminError::UnknownUser(user))?;
     let block = last_block.unwrap_or(0).max(0) as u64;
     let params = engine.schedule().at(block).params.clone();

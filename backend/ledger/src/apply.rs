@@ -7,7 +7,8 @@ use sqlx::PgPool;
 use crate::LedgerError;
 use crate::events::{ChainEvent, EventKey};
 use crate::load::{self, AssetBook};
-use crate::plan::PlanEngine;
+use crate::plan::generation::GenerationEngine;
+use crate::plan::{PlanEngine, RewardPlan};
 use crate::sync::{BlockCursor, write_block_cursor};
 use crate::{outflows, settlement, write};
 
@@ -53,9 +54,19 @@ impl ChainLedger {
         &self.pool
     }
 
-    /// The engine of asset `id`, as of the last applied batch.
+    /// The plan of asset `id`, as of the last applied batch.
+    pub fn plan(&self, asset_id: i32) -> Option<&dyn RewardPlan> {
+        self.assets.iter().find(|a| a.id == asset_id).map(|a| a.engine.as_ref())
+    }
+
+    /// The auto-pool engine of asset `id` (PLAN.md), as of the last applied batch; `None` for another plan.
     pub fn engine(&self, asset_id: i32) -> Option<&PlanEngine> {
-        self.assets.iter().find(|a| a.id == asset_id).map(|a| &a.engine)
+        self.plan(asset_id)?.as_any().downcast_ref()
+    }
+
+    /// The generation engine of asset `id` (PLAN-GENERATION.md), as of the last applied batch.
+    pub fn generation(&self, asset_id: i32) -> Option<&GenerationEngine> {
+        self.plan(asset_id)?.as_any().downcast_ref()
     }
 
     /// Applies confirmed events, in chain order, in one database transaction.
@@ -241,6 +252,8 @@ impl ChainLedger {
                 return Err(LedgerError::OutOfOrder { position: e.position(), cursor });
             }
             last = Some(e.position());
+            // Every period that ended before this block closes first (PLAN-GENERATION.md §3).
+            rows.close_periods(&mut self.assets, e.block_number, e.block_timestamp);
             let Some(asset) = self.assets.iter_mut().position(|a| a.token == e.body.token()) else {
                 rows.quarantine(e, None, "unknown_asset", "no asset for this token on this chain");
                 summary.quarantined += 1;
@@ -249,7 +262,12 @@ impl ChainLedger {
             let book = &mut self.assets[asset];
             if let Some(applied) = outflows::apply(&mut tx, self.chain_id, book.id, e).await? {
                 match applied {
-                    Ok(()) => summary.applied += 1,
+                    Ok(()) => {
+                        summary.applied += 1;
+                        // A treasury transfer leaves the company's balance that bonuses are scaled to.
+                        let stored = load::company_balance(&mut tx, book.id).await?;
+                        book.engine.set_company_balance(rows.with_unwritten_company(asset, stored));
+                    }
                     Err((code, reason)) => {
                         rows.quarantine(e, Some(book.id), code, &reason);
                         summary.quarantined += 1;
@@ -267,7 +285,7 @@ impl ChainLedger {
                 }
                 continue;
             };
-            match book.engine.apply(e.block_number, &plan_event) {
+            match book.engine.apply(e.block_number, e.block_timestamp, &plan_event) {
                 Ok(outcome) => {
                     outcome.check_conservation()?;
                     rows.applied(asset, book.id, e, &outcome);
@@ -278,6 +296,10 @@ impl ChainLedger {
                     summary.quarantined += 1;
                 }
             }
+        }
+        if let Some((through, timestamp)) = through {
+            // The confirmed head's time closes the periods that ended with no event after them.
+            rows.close_periods(&mut self.assets, through.number, timestamp);
         }
         rows.flush(&mut tx, &self.assets).await?;
         if let Some((block, log_index)) = last {
@@ -305,17 +327,18 @@ impl ChainLedger {
     /// Brings the engines in line with the locked asset rows (see the module documentation).
     async fn sync_engines(&mut self, tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Result<(), LedgerError> {
         let rows = sqlx::query!(
-            "SELECT id, applied_events, admin_seq FROM assets WHERE chain_id = $1 ORDER BY id FOR UPDATE",
+            "SELECT id, applied_events, admin_seq, next_period FROM assets WHERE chain_id = $1 ORDER BY id FOR UPDATE",
             self.chain_id as i64
         )
         .fetch_all(&mut **tx)
         .await?;
         let in_step = !self.stale
             && rows.len() == self.assets.len()
-            && rows
-                .iter()
-                .zip(&self.assets)
-                .all(|(r, a)| r.id == a.id && r.applied_events as u64 == a.engine.counters().applied_events);
+            && rows.iter().zip(&self.assets).all(|(r, a)| {
+                r.id == a.id
+                    && r.applied_events as u64 == a.engine.counters().applied_events
+                    && r.next_period.map(|p| p as u64) == a.engine.next_period()
+            });
         if !in_step {
             self.assets = load::chain_assets(tx, self.chain_id).await?;
             self.stale = false;

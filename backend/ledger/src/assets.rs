@@ -4,11 +4,13 @@ use alloy::primitives::Address;
 use sqlx::PgPool;
 
 use crate::LedgerError;
-use crate::plan::PlanParams;
+use crate::plan::{PlanParams, PlanRules};
 
-/// An asset to create: one currency on one chain, with its genesis user and first plan.
+/// An asset to create: one currency on one chain, with its genesis user and first plan. The parameters' type
+/// names the plan the asset runs, for good: `PlanParams` for the auto-pool plan (PLAN.md), `GenerationParams`
+/// for the generation plan (PLAN-GENERATION.md).
 #[derive(Debug, Clone)]
-pub struct AssetSpec {
+pub struct AssetSpec<P = PlanParams> {
     /// Ledger id of the asset, chosen by the operator.
     pub id: i32,
     /// Chain whose Settlement contract holds this asset.
@@ -22,21 +24,26 @@ pub struct AssetSpec {
     /// The operator's root wallet: user 0, active without paying, sponsor of the first users.
     pub genesis: Address,
     /// Plan version 1, in force from block 0.
-    pub params: PlanParams,
+    pub params: P,
 }
 
-/// Creates an asset with plan version 1 from block 0 and its active genesis user.
-pub async fn create_asset(pool: &PgPool, spec: &AssetSpec) -> Result<(), LedgerError> {
+/// Creates an asset running the plan of its parameters, with plan version 1 from block 0 and its active genesis
+/// user.
+pub async fn create_asset<P: PlanRules + serde::Serialize>(
+    pool: &PgPool,
+    spec: &AssetSpec<P>,
+) -> Result<(), LedgerError> {
     spec.params.validate()?;
     let mut tx = pool.begin().await?;
     sqlx::query!(
-        "INSERT INTO assets (id, chain_id, token, symbol, decimals, genesis) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO assets (id, chain_id, token, symbol, decimals, genesis, plan_kind) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         spec.id,
         spec.chain_id as i64,
         spec.token.as_slice(),
         &spec.symbol,
         i16::from(spec.decimals),
-        spec.genesis.as_slice()
+        spec.genesis.as_slice(),
+        P::KIND.as_str()
     )
     .execute(&mut *tx)
     .await?;
@@ -105,12 +112,13 @@ pub struct AssetPlan {
     pub params: PlanParams,
 }
 
-/// Every asset with its latest plan version, by asset id.
+/// Every auto-pool asset with its latest plan version, by asset id.
 pub async fn plans(pool: &PgPool) -> Result<Vec<AssetPlan>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT DISTINCT ON (a.id) a.id, a.chain_id, a.token, a.symbol, a.decimals,
                 v.version, v.effective_from_block, v.params AS "params: sqlx::types::Json<PlanParams>"
          FROM assets a JOIN plan_versions v ON v.asset_id = a.id
+         WHERE a.plan_kind = 'auto_pool'
          ORDER BY a.id, v.version DESC"#
     )
     .fetch_all(pool)

@@ -70,7 +70,7 @@ pub async fn terms(pool: &PgPool, asset_id: i32) -> Result<Result<PaymentTerms, 
     let row = sqlx::query!(
         r#"SELECT a.chain_id, a.token, a.symbol, a.decimals, v.params AS "params: sqlx::types::Json<PlanParams>"
          FROM assets a JOIN plan_versions v ON v.asset_id = a.id
-         WHERE a.id = $1 ORDER BY v.version DESC LIMIT 1"#,
+         WHERE a.id = $1 AND a.plan_kind = 'auto_pool' ORDER BY v.version DESC LIMIT 1"#,
         asset_id
     )
     .fetch_optional(pool)

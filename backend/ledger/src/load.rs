@@ -5,14 +5,17 @@ use sqlx::{Postgres, Transaction};
 
 use super::LedgerError;
 use crate::money::Money;
-use crate::plan::{PlanEngine, PlanParams, PlanSchedule, PlanVersion, PoolNode, RowCounters, UserState};
+use crate::plan::generation::{GenerationEngine, GenerationParams, StoredMember};
+use crate::plan::{
+    Amount, PlanEngine, PlanKind, PlanRules, PlanSchedule, PlanVersion, PoolNode, RewardPlan, RowCounters, UserState,
+};
 
-/// One asset's engine and the counters it was loaded at.
+/// One asset's plan and the counters it was loaded at.
 #[derive(Debug)]
 pub(crate) struct AssetBook {
     pub(crate) id: i32,
     pub(crate) token: Address,
-    pub(crate) engine: PlanEngine,
+    pub(crate) engine: Box<dyn RewardPlan>,
     pub(crate) admin_seq: i64,
     /// The newest `audit_logs` id of this asset the engine reflects (to notice manual placements).
     pub(crate) audit_seen: i64,
@@ -20,22 +23,28 @@ pub(crate) struct AssetBook {
 
 type Tx = Transaction<'static, Postgres>;
 
-pub(super) async fn schedule(tx: &mut Tx, asset_id: i32) -> Result<PlanSchedule, LedgerError> {
+/// The stored plan versions of an asset, with the parameters of its plan kind.
+pub(super) async fn schedule<P: PlanRules + serde::de::DeserializeOwned>(
+    tx: &mut Tx,
+    asset_id: i32,
+) -> Result<PlanSchedule<P>, LedgerError> {
     let rows = sqlx::query!(
-        r#"SELECT version, effective_from_block, params AS "params: sqlx::types::Json<PlanParams>" FROM plan_versions
-         WHERE asset_id = $1 ORDER BY version"#,
+        "SELECT version, effective_from_block, params FROM plan_versions WHERE asset_id = $1 ORDER BY version",
         asset_id
     )
     .fetch_all(&mut **tx)
     .await?;
-    let versions = rows
-        .into_iter()
-        .map(|r| PlanVersion {
+    let mut versions = Vec::with_capacity(rows.len());
+    for r in rows {
+        let params = serde_json::from_value(r.params).map_err(|e| {
+            LedgerError::Corrupt(format!("asset {asset_id}: plan version {} does not parse: {e}", r.version))
+        })?;
+        versions.push(PlanVersion {
             version: r.version as u32,
             effective_from_block: r.effective_from_block as u64,
-            params: r.params.0,
-        })
-        .collect();
+            params,
+        });
+    }
     Ok(PlanSchedule::from_versions(versions)?)
 }
 
@@ -53,7 +62,8 @@ async fn next_credit_no(tx: &mut Tx, asset_id: i32) -> Result<u64, LedgerError> 
 /// Loads every asset of a chain (asset rows must already be locked or stable).
 pub(super) async fn chain_assets(tx: &mut Tx, chain_id: u64) -> Result<Vec<AssetBook>, LedgerError> {
     let rows = sqlx::query!(
-        "SELECT id, token, applied_events, admin_seq FROM assets WHERE chain_id = $1 ORDER BY id",
+        "SELECT id, token, applied_events, admin_seq, plan_kind, next_period, last_block FROM assets
+         WHERE chain_id = $1 ORDER BY id",
         chain_id as i64
     )
     .fetch_all(&mut **tx)
@@ -63,15 +73,27 @@ pub(super) async fn chain_assets(tx: &mut Tx, chain_id: u64) -> Result<Vec<Asset
         let (id, admin_seq) = (r.id, r.admin_seq);
         let token = Address::from_slice(&r.token);
         let applied_events = r.applied_events as u64;
-        let engine = asset_engine(tx, id, applied_events).await?;
+        let kind = PlanKind::parse(&r.plan_kind)
+            .ok_or_else(|| LedgerError::Corrupt(format!("asset {id}: unknown plan kind {}", r.plan_kind)))?;
+        let engine: Box<dyn RewardPlan> = match kind {
+            PlanKind::AutoPool => Box::new(asset_engine(tx, id, applied_events).await?),
+            PlanKind::Generation => {
+                let at = Position {
+                    applied_events,
+                    next_period: r.next_period.map(|p| p as u64),
+                    last_block: r.last_block.unwrap_or(0) as u64,
+                };
+                Box::new(generation_engine(tx, id, at).await?)
+            }
+        };
         let audit_seen = last_audit_id(tx, id).await?;
         books.push(AssetBook { id, token, engine, admin_seq, audit_seen });
     }
     Ok(books)
 }
 
-async fn asset_engine(tx: &mut Tx, asset_id: i32, applied_events: u64) -> Result<PlanEngine, LedgerError> {
-    let schedule = schedule(tx, asset_id).await?;
+/// The users of an asset in number order, as the plans see them.
+async fn users(tx: &mut Tx, asset_id: i32) -> Result<Vec<UserState>, LedgerError> {
     let user_rows = sqlx::query!(
         "SELECT user_no, address, sponsor_no, direct_count, has_retopup, retopup_count, frozen
          FROM users WHERE asset_id = $1 ORDER BY user_no",
@@ -91,6 +113,12 @@ async fn asset_engine(tx: &mut Tx, asset_id: i32, applied_events: u64) -> Result
         u.frozen = r.frozen;
         users.push(u);
     }
+    Ok(users)
+}
+
+async fn asset_engine(tx: &mut Tx, asset_id: i32, applied_events: u64) -> Result<PlanEngine, LedgerError> {
+    let schedule = schedule(tx, asset_id).await?;
+    let users = users(tx, asset_id).await?;
     let node_rows = sqlx::query!(
         r#"SELECT level, q, owner_no, status = 'completed' AS "completed!" FROM pool_nodes
          WHERE asset_id = $1 ORDER BY level, q"#,
@@ -142,6 +170,96 @@ async fn asset_engine(tx: &mut Tx, asset_id: i32, applied_events: u64) -> Result
     Ok(PlanEngine::restore(schedule, users, levels, reserves, counters))
 }
 
+/// Where a generation asset's ledger stands: events applied, the next week to close, the last event's block.
+struct Position {
+    applied_events: u64,
+    next_period: Option<u64>,
+    last_block: u64,
+}
+
+/// A generation asset's plan: users, what each paid in, the cap of every purchase under its version, what each
+/// earned, and the company's balance (its credits less treasury transfers executed).
+async fn generation_engine(tx: &mut Tx, asset_id: i32, at: Position) -> Result<GenerationEngine, LedgerError> {
+    let schedule = schedule::<GenerationParams>(tx, asset_id).await?;
+    let users = users(tx, asset_id).await?;
+    let mut stored = vec![StoredMember::default(); users.len()];
+    let count = users.len();
+    let member = |u: i32| {
+        usize::try_from(u)
+            .ok()
+            .filter(|u| *u < count)
+            .ok_or_else(|| LedgerError::Corrupt(format!("asset {asset_id}: figures for unknown user {u}")))
+    };
+    let paid = sqlx::query!(
+        r#"SELECT user_no, paid_in AS "paid_in: Money" FROM user_balances WHERE asset_id = $1 AND paid_in > 0"#,
+        asset_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in paid {
+        stored[member(r.user_no)?].paid_in = r.paid_in.to_amount()?;
+    }
+    // The cap of each purchase under the version of its block, rounded down per purchase.
+    let purchases = sqlx::query!(
+        r#"SELECT user_no, plan_version, amount AS "amount: Money", count(*) AS "count!"
+         FROM ledger_events WHERE asset_id = $1 GROUP BY user_no, plan_version, amount"#,
+        asset_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in purchases {
+        let u = member(r.user_no)?;
+        let version = schedule.versions().iter().find(|v| v.version as i32 == r.plan_version).ok_or_else(|| {
+            LedgerError::Corrupt(format!("asset {asset_id}: an event of unknown plan version {}", r.plan_version))
+        })?;
+        let cap = r.amount.to_amount()? * u128::from(version.params.cap_bps) / 10_000;
+        stored[u].cap += cap * r.count as Amount;
+    }
+    let earned = sqlx::query!(
+        r#"SELECT beneficiary_no, sum(amount) AS "earned!: Money" FROM rewards
+         WHERE asset_id = $1 AND kind IN ('GENERATION', 'RANK_BONUS') GROUP BY beneficiary_no"#,
+        asset_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in earned {
+        stored[member(r.beneficiary_no)?].earned = r.earned.to_amount()?;
+    }
+    let company = company_balance(tx, asset_id).await?;
+    let next = sqlx::query!(
+        r#"SELECT (SELECT COALESCE(MAX(reward_no) + 1, 0) FROM rewards WHERE asset_id = $1) AS "reward!",
+                  (SELECT COALESCE(MAX(credit_no) + 1, 0) FROM company_credits WHERE asset_id = $1) AS "credit!",
+                  (SELECT COALESCE(MAX(retopup_no) + 1, 0) FROM retopups WHERE asset_id = $1) AS "retopup!""#,
+        asset_id
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    let counters = RowCounters {
+        applied_events: at.applied_events,
+        reward: next.reward as u64,
+        company_credit: next.credit as u64,
+        retopup: next.retopup as u64,
+        ..RowCounters::default()
+    };
+    Ok(GenerationEngine::restore(schedule, users, &stored, company, at.next_period, at.last_block, counters))
+}
+
+/// The company's balance a generation asset's rank bonuses are scaled to (PLAN-GENERATION.md §3): everything
+/// credited to it less what it paid (`company_total`), less treasury transfers executed (refunds of quarantined
+/// inflows were never the company's).
+pub(super) async fn company_balance(tx: &mut Tx, asset_id: i32) -> Result<Amount, LedgerError> {
+    let c = sqlx::query_scalar!(
+        r#"SELECT GREATEST(company_total - (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
+                                          WHERE t.asset_id = a.id AND t.status = 'executed'
+                                            AND t.refund_tx_hash IS NULL), 0) AS "c!: Money"
+         FROM assets a WHERE id = $1"#,
+        asset_id
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(c.to_amount()?)
+}
+
 /// Re-reads what admin actions change: frozen flags, plan versions, company-credit numbers.
 pub(super) async fn refresh_admin_state(tx: &mut Tx, book: &mut AssetBook) -> Result<(), LedgerError> {
     let admin_seq =
@@ -160,7 +278,14 @@ pub(super) async fn refresh_admin_state(tx: &mut Tx, book: &mut AssetBook) -> Re
         }
         engine.set_frozen(u as u32, true);
     }
-    *engine.schedule_mut() = schedule(tx, book.id).await?;
+    let any = engine.as_any_mut();
+    if let Some(e) = any.downcast_mut::<PlanEngine>() {
+        *e.schedule_mut() = schedule(tx, book.id).await?;
+    } else if let Some(e) = any.downcast_mut::<GenerationEngine>() {
+        *e.schedule_mut() = schedule(tx, book.id).await?;
+        // Forfeits credit the company: the balance bonuses are scaled to follows.
+        e.set_company_balance(company_balance(tx, book.id).await?);
+    }
     let next_credit = next_credit_no(tx, book.id).await?;
     engine.set_company_credit_counter(next_credit);
     book.admin_seq = admin_seq;

@@ -103,7 +103,7 @@ async fn read_asset(conn: &mut PgConnection, asset_id: i32) -> Result<Option<Poo
         r#"SELECT a.symbol, a.decimals, v.params AS "params: sqlx::types::Json<PlanParams>", a.applied_events,
                 a.admin_seq, a.chain_id
          FROM assets a JOIN plan_versions v ON v.asset_id = a.id
-         WHERE a.id = $1 ORDER BY v.version DESC LIMIT 1"#,
+         WHERE a.id = $1 AND a.plan_kind = 'auto_pool' ORDER BY v.version DESC LIMIT 1"#,
         asset_id
     )
     .fetch_optional(conn)

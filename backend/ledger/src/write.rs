@@ -14,7 +14,7 @@ use super::LedgerError;
 use super::load::AssetBook;
 use crate::events::ChainEvent;
 use crate::money::Money;
-use crate::plan::{Amount, EventOutcome, PlacementCause, ReserveChange, UserNo};
+use crate::plan::{Amount, Credit, EventOutcome, PeriodClose, PlacementCause, ReserveChange, RewardStatus, UserNo};
 
 type Tx = Transaction<'static, Postgres>;
 
@@ -41,8 +41,26 @@ struct RewardRows {
     amount: Vec<Money>,
     status: Vec<&'static str>,
     placement: Vec<Option<i64>>,
-    seq: Vec<i64>,
+    /// The causing event; `None` for a period's close.
+    seq: Vec<Option<i64>>,
     plan_version: Vec<i32>,
+    /// The closed period of a RANK_BONUS.
+    period: Vec<Option<i64>>,
+}
+
+/// What caused a reward row: an event (and the placement of it), or a period's close.
+struct RewardCause {
+    seq: Option<i64>,
+    placement: Option<i64>,
+    period: Option<i64>,
+}
+
+/// A period closed in this batch (PLAN-GENERATION.md §3), written to `period_closes`.
+struct ClosedPeriod {
+    asset_id: i32,
+    close: PeriodClose,
+    closing_block: u64,
+    applied_events: u64,
 }
 
 #[derive(Default)]
@@ -142,8 +160,11 @@ pub(super) struct Rows {
     reserves: BTreeSet<(usize, UserNo, u32)>,
     levels: BTreeSet<(usize, u32)>,
     balances: BTreeMap<(usize, UserNo), BalanceDelta>,
-    company_total: BTreeMap<usize, Amount>,
-    last_block: BTreeMap<usize, u64>,
+    /// Company credits less what closes paid out, per asset index.
+    company_total: BTreeMap<usize, i128>,
+    /// Assets whose row changes, with the last block of an event applied in the batch (if any).
+    touched: BTreeMap<usize, Option<u64>>,
+    closes: Vec<ClosedPeriod>,
     chain_id: i64,
 }
 
@@ -232,23 +253,8 @@ impl Rows {
         }
         let placement_no = |i: Option<usize>| i.map(|i| out.placements[i].placement_no as i64);
         for c in &out.credits {
-            let r = &mut self.rewards;
-            r.asset.push(asset_id);
-            r.no.push(c.reward_no as i64);
-            r.beneficiary.push(c.beneficiary as i32);
-            r.kind.push(c.kind.as_str());
-            r.level.push(c.level as i32);
-            r.amount.push(Money::from(c.amount));
-            r.status.push(c.status.as_str());
-            r.placement.push(placement_no(c.placement));
-            r.seq.push(seq);
-            r.plan_version.push(out.plan_version as i32);
-            let b = self.balances.entry((asset, c.beneficiary)).or_default();
-            match c.status {
-                crate::plan::RewardStatus::Pending => b.pending += c.amount,
-                crate::plan::RewardStatus::Held => b.held += c.amount,
-                _ => {}
-            }
+            let cause = RewardCause { seq: Some(seq), placement: placement_no(c.placement), period: None };
+            self.reward(asset, asset_id, c, out.plan_version, cause);
         }
         for c in &out.company {
             let r = &mut self.company;
@@ -258,7 +264,7 @@ impl Rows {
             r.reason.push(c.reason.as_str());
             r.placement.push(placement_no(c.placement));
             r.seq.push(seq);
-            *self.company_total.entry(asset).or_default() += c.amount;
+            *self.company_total.entry(asset).or_default() += c.amount as i128;
         }
         for p in &out.placements {
             let r = &mut self.placements;
@@ -319,7 +325,57 @@ impl Rows {
             self.reserves.insert((asset, m.user, m.level));
             self.balances.entry((asset, m.user)).or_default();
         }
-        self.last_block.insert(asset, e.block_number);
+        self.touched.insert(asset, Some(e.block_number));
+    }
+
+    /// A reward row, and the beneficiary's pending or held balance.
+    fn reward(&mut self, asset: usize, asset_id: i32, c: &Credit, plan_version: u32, cause: RewardCause) {
+        let r = &mut self.rewards;
+        r.asset.push(asset_id);
+        r.no.push(c.reward_no as i64);
+        r.beneficiary.push(c.beneficiary as i32);
+        r.kind.push(c.kind.as_str());
+        r.level.push(c.level as i32);
+        r.amount.push(Money::from(c.amount));
+        r.status.push(c.status.as_str());
+        r.placement.push(cause.placement);
+        r.seq.push(cause.seq);
+        r.plan_version.push(plan_version as i32);
+        r.period.push(cause.period);
+        let b = self.balances.entry((asset, c.beneficiary)).or_default();
+        match c.status {
+            RewardStatus::Pending => b.pending += c.amount,
+            RewardStatus::Held => b.held += c.amount,
+            _ => {}
+        }
+    }
+
+    /// Closes, in every asset's plan, the periods that ended at or before `timestamp` (the time of confirmed block
+    /// `block`), and gathers their rows: the close, each RANK_BONUS credit, and the company's debit.
+    pub(super) fn close_periods(&mut self, books: &mut [AssetBook], block: u64, timestamp: u64) {
+        for (asset, book) in books.iter_mut().enumerate() {
+            let closes = book.engine.close_through(block, timestamp);
+            if closes.is_empty() {
+                continue;
+            }
+            let applied_events = book.engine.counters().applied_events;
+            self.touched.entry(asset).or_insert(None);
+            for close in closes {
+                for c in &close.credits {
+                    let cause = RewardCause { seq: None, placement: None, period: Some(close.period as i64) };
+                    self.reward(asset, book.id, c, close.plan_version, cause);
+                }
+                *self.company_total.entry(asset).or_default() -= close.credited() as i128;
+                self.closes.push(ClosedPeriod { asset_id: book.id, close, closing_block: block, applied_events });
+            }
+        }
+    }
+
+    /// The company's balance of asset index `asset` once this batch is written: `stored` (what the database
+    /// holds) plus the batch's company credits less its closes' debits.
+    pub(super) fn with_unwritten_company(&self, asset: usize, stored: Amount) -> Amount {
+        let delta = self.company_total.get(&asset).copied().unwrap_or(0);
+        (stored as i128 + delta).max(0) as Amount
     }
 
     /// Runs the batch's statements in `tx`, reading final user/tree/reserve state from `books`.
@@ -359,11 +415,37 @@ impl Rows {
             .execute(&mut **tx)
             .await?;
         }
-        if self.ledger_events.asset.is_empty() {
+        if self.touched.is_empty() {
             return Ok(());
         }
         self.write_ledger(tx, books).await?;
+        self.write_closes(tx).await?;
         self.write_completions(tx, books).await
+    }
+
+    /// The batch's closed periods (rare: one per generation asset a week), one row each.
+    async fn write_closes(&self, tx: &mut Tx) -> Result<(), LedgerError> {
+        for c in &self.closes {
+            let close = &c.close;
+            sqlx::query!(
+                "INSERT INTO period_closes (asset_id, period, plan_version, period_end, closing_block, applied_events,
+                                            ranked, bonuses, company_before, credited)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::numeric, $9::text::numeric, $10::text::numeric)",
+                c.asset_id,
+                close.period as i64,
+                close.plan_version as i32,
+                close.period_end as i64,
+                c.closing_block as i64,
+                c.applied_events as i64,
+                serde_json::to_value(&close.ranked).expect("ranked users serialize"),
+                close.bonuses.to_string(),
+                close.company_before.to_string(),
+                close.credited().to_string()
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
     }
 
     /// Every ledger row of the batch in one statement (one round trip): a CTE per table, each
@@ -373,18 +455,28 @@ impl Rows {
         let users: Vec<_> = self
             .users
             .iter()
-            .map(|(&(a, u), &registered)| (books[a].id, u as i32, books[a].engine.user(u), registered))
+            .map(|(&(a, u), &registered)| (books[a].id, u as i32, &books[a].engine.users()[u as usize], registered))
             .collect();
         let nodes = &self.new_nodes;
         let levels = &self.levels;
         let reserves = &self.reserves;
         let balances = &self.balances;
-        let assets: Vec<(i32, i64, i64, String)> = self
-            .last_block
+        // (id, applied events, last event block, company delta, next period) of each asset row to update.
+        type AssetRow = (i32, i64, Option<i64>, String, Option<i64>);
+        let assets: Vec<AssetRow> = self
+            .touched
             .iter()
             .map(|(&a, &block)| {
                 let company = self.company_total.get(&a).copied().unwrap_or(0);
-                (books[a].id, books[a].engine.counters().applied_events as i64, block as i64, company.to_string())
+                let engine = &books[a].engine;
+                let next_period = engine.next_period().map(|p| p as i64);
+                (
+                    books[a].id,
+                    engine.counters().applied_events as i64,
+                    block.map(|b| b as i64),
+                    company.to_string(),
+                    next_period,
+                )
             })
             .collect();
         let (le, pl, rw, mv, cc, rt) =
@@ -423,10 +515,10 @@ impl Rows {
                SELECT a, u, l, m FROM UNNEST($40::int4[], $41::int4[], $42::int4[], $43::numeric[]) AS x(a, u, l, m)
                ON CONFLICT (asset_id, user_no, level) DO UPDATE SET amount = EXCLUDED.amount),
              rewards_w AS (
-               INSERT INTO rewards (asset_id, reward_no, beneficiary_no, kind, level, amount, status, placement_no, event_seq, plan_version)
-               SELECT a, n, b, k, l, m, s, p, e, v
-               FROM UNNEST($44::int4[], $45::int8[], $46::int4[], $47::text[], $48::int4[], $49::numeric[], $50::text[], $51::int8[], $52::int8[], $53::int4[])
-                 AS x(a, n, b, k, l, m, s, p, e, v)),
+               INSERT INTO rewards (asset_id, reward_no, beneficiary_no, kind, level, amount, status, placement_no, event_seq, plan_version, period)
+               SELECT a, n, b, k, l, m, s, p, e, v, w
+               FROM UNNEST($44::int4[], $45::int8[], $46::int4[], $47::text[], $48::int4[], $49::numeric[], $50::text[], $51::int8[], $52::int8[], $53::int4[], $84::int8[])
+                 AS x(a, n, b, k, l, m, s, p, e, v, w)),
              movements_w AS (
                INSERT INTO reserve_movements (asset_id, movement_no, user_no, level, delta, balance_after, reward_no, placement_no, event_seq)
                SELECT a, n, u, l, d::numeric, b, r, p, e
@@ -449,8 +541,9 @@ impl Rows {
                    pending = user_balances.pending + EXCLUDED.pending,
                    held = user_balances.held + EXCLUDED.held,
                    reserved = EXCLUDED.reserved)
-             UPDATE assets SET applied_events = x.e, last_block = x.b, company_total = company_total + x.c::numeric
-             FROM UNNEST($80::int4[], $81::int8[], $82::int8[], $83::text[]) AS x(id, e, b, c)
+             UPDATE assets SET applied_events = x.e, last_block = COALESCE(x.b, assets.last_block),
+                               company_total = company_total + x.c::numeric, next_period = x.p
+             FROM UNNEST($80::int4[], $81::int8[], $82::int8[], $83::text[], $85::int8[]) AS x(id, e, b, c, p)
              WHERE assets.id = x.id",
             users.iter().map(|u| u.0).collect::<Vec<_>>() as _,
             users.iter().map(|u| u.1).collect::<Vec<_>>() as _,
@@ -494,7 +587,7 @@ impl Rows {
             reserves.iter().map(|&(a, _, _)| books[a].id).collect::<Vec<_>>() as _,
             reserves.iter().map(|&(_, u, _)| u as i32).collect::<Vec<_>>() as _,
             reserves.iter().map(|&(_, _, l)| l as i32).collect::<Vec<_>>() as _,
-            reserves .iter() .map(|&(a, u, l)| Money::from(books[a].engine.user(u).reserve_towards(l))) .collect::<Vec<_>>() as _,
+            reserves .iter() .map(|&(a, u, l)| Money::from(books[a].engine.users()[u as usize].reserve_towards(l))) .collect::<Vec<_>>() as _,
             &rw.asset as _,
             &rw.no as _,
             &rw.beneficiary as _,
@@ -530,11 +623,13 @@ impl Rows {
             balances.values().map(|d| Money::from(d.paid_in)).collect::<Vec<_>>() as _,
             balances.values().map(|d| Money::from(d.pending)).collect::<Vec<_>>() as _,
             balances.values().map(|d| Money::from(d.held)).collect::<Vec<_>>() as _,
-            balances .keys() .map(|&(a, u)| Money::from(books[a].engine.user(u).reserves().map(|(_, x)| x).sum::<Amount>())) .collect::<Vec<_>>() as _,
+            balances .keys() .map(|&(a, u)| Money::from(books[a].engine.users()[u as usize].reserves().map(|(_, x)| x).sum::<Amount>())) .collect::<Vec<_>>() as _,
             assets.iter().map(|a| a.0).collect::<Vec<_>>() as _,
             assets.iter().map(|a| a.1).collect::<Vec<_>>() as _,
             assets.iter().map(|a| a.2).collect::<Vec<_>>() as _,
-            assets.iter().map(|a| a.3.as_str()).collect::<Vec<_>>() as _
+            assets.iter().map(|a| a.3.as_str()).collect::<Vec<_>>() as _,
+            &rw.period as _,
+            assets.iter().map(|a| a.4).collect::<Vec<_>>() as _
         )
         .execute(&mut **tx)
         .await?;
