@@ -1,5 +1,7 @@
 //! Applies synthetic registration/retopup events to a scratch Postgres database and compares
-//! the rate with plain inserts of the same number of raw-event rows on the same connection.
+//! the rate with plain inserts of the same number of raw-event rows on the same connection; then the same number
+//! of events (same blocks and mix) on an asset running the generation plan (PLAN-GENERATION.md), in a database of
+//! its own, beside the auto-pool plan's rate.
 //!
 //! `cargo bench -p ledger --bench apply -- [events] [events_per_block]` (under `cargo test --all-targets` a small smoke run)
 //! (defaults 100000 and 100; `DATABASE_URL` selects the server; `BENCH_EXPLAIN=1` logs every statement over 4 ms
@@ -10,21 +12,23 @@ use std::time::Instant;
 use alloy::primitives::Address;
 use ledger::db::ScratchDatabase;
 use ledger::events::ChainEvent;
-use ledger::plan::PlanParams;
+use ledger::plan::generation::GenerationParams;
+use ledger::plan::{Amount, PlanParams};
 use ledger::synthetic::{EventStream, StreamConfig};
 use ledger::{AssetSpec, ChainLedger, create_asset};
 use sqlx::PgPool;
 
 const CHAIN: u64 = 56;
 
-fn blocks(events: usize, per_block: u64, params: &PlanParams) -> Vec<Vec<ChainEvent>> {
+/// `events` synthetic events in blocks of `per_block`, registrations paying `registration` and retopups `retopup`.
+fn synthetic_blocks(events: usize, per_block: u64, registration: Amount, retopup: Amount) -> Vec<Vec<ChainEvent>> {
     let mut stream = EventStream::new(StreamConfig {
         seed: 1,
         chain_id: CHAIN,
         token: Address::ZERO,
         genesis: Address::repeat_byte(0x11),
-        registration_fee: params.registration_fee,
-        retopup_fee: params.retopup_fee,
+        registration_fee: registration,
+        retopup_fee: retopup,
         events_per_block: per_block,
         retopup_per_mille: 250,
         invalid_per_mille: 0,
@@ -101,6 +105,32 @@ async fn raw_batched(pool: &PgPool, blocks: &[Vec<ChainEvent>]) -> eyre::Result<
     Ok(start.elapsed().as_secs_f64())
 }
 
+fn spec<P>(params: P) -> AssetSpec<P> {
+    AssetSpec {
+        id: 1,
+        chain_id: CHAIN,
+        token: Address::ZERO,
+        symbol: "BNB".into(),
+        decimals: 18,
+        genesis: Address::repeat_byte(0x11),
+        params,
+    }
+}
+
+/// Applies every block through a ledger opened on `pool`; the seconds it took.
+async fn apply_all(pool: &PgPool, blocks: &[Vec<ChainEvent>]) -> eyre::Result<f64> {
+    let mut ledger = ChainLedger::open(pool.clone(), CHAIN).await?;
+    let events: usize = blocks.iter().map(Vec::len).sum();
+    let start = Instant::now();
+    let mut applied = 0;
+    for block in blocks {
+        applied += ledger.apply_block(block).await?.applied;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    eyre::ensure!(applied == events, "applied {applied} of {events}");
+    Ok(secs)
+}
+
 fn peak_memory_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -115,23 +145,11 @@ async fn main() -> eyre::Result<()> {
     let events: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(if full { 100_000 } else { 2_000 });
     let per_block: u64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(100);
     let params = PlanParams::defaults(18);
-    let blocks = blocks(events, per_block, &params);
+    let blocks = synthetic_blocks(events, per_block, params.registration_fee, params.retopup_fee);
 
     // One connection, so the ledger and the raw inserts share it.
     let db = ScratchDatabase::create_with("ledger_bench", 1).await?;
-    create_asset(
-        &db.pool,
-        &AssetSpec {
-            id: 1,
-            chain_id: CHAIN,
-            token: Address::ZERO,
-            symbol: "BNB".into(),
-            decimals: 18,
-            genesis: Address::repeat_byte(0x11),
-            params,
-        },
-    )
-    .await?;
+    create_asset(&db.pool, &spec(params)).await?;
     if std::env::var("BENCH_EXPLAIN").is_ok() {
         sqlx::query("LOAD 'auto_explain'").execute(&db.pool).await?;
         sqlx::query("SET auto_explain.log_min_duration = '4ms'").execute(&db.pool).await?;
@@ -139,15 +157,7 @@ async fn main() -> eyre::Result<()> {
         sqlx::query("SET auto_explain.log_buffers = on").execute(&db.pool).await?;
         sqlx::query("SET auto_explain.log_nested_statements = on").execute(&db.pool).await?;
     }
-    let mut ledger = ChainLedger::open(db.pool.clone(), CHAIN).await?;
-    let start = Instant::now();
-    let mut applied = 0;
-    for block in &blocks {
-        applied += ledger.apply_block(block).await?.applied;
-    }
-    let ledger_secs = start.elapsed().as_secs_f64();
-
-    eyre::ensure!(applied == events, "applied {applied} of {events}");
+    let ledger_secs = apply_all(&db.pool, &blocks).await?;
     let ledger_rows: i64 = sqlx::query_scalar(
         "SELECT (SELECT count(*) FROM chain_events) + (SELECT count(*) FROM ledger_events)
               + (SELECT count(*) FROM rewards) + (SELECT count(*) FROM company_credits)
@@ -175,6 +185,19 @@ async fn main() -> eyre::Result<()> {
         "raw insert, one per block: {:>7.0} rows/s   ({batched_secs:.2} s)  ledger/raw = {:.2}",
         rate(batched_secs),
         batched_secs / ledger_secs
+    );
+
+    // The generation plan: registrations of the smallest package, purchases of the next one.
+    let generation = GenerationParams::defaults(18);
+    let generation_blocks = synthetic_blocks(events, per_block, generation.packages[0], generation.packages[1]);
+    let generation_db = ScratchDatabase::create_with("ledger_bench_generation", 1).await?;
+    create_asset(&generation_db.pool, &spec(generation)).await?;
+    let generation_secs = apply_all(&generation_db.pool, &generation_blocks).await?;
+    let closes: i64 = sqlx::query_scalar("SELECT count(*) FROM period_closes").fetch_one(&generation_db.pool).await?;
+    println!(
+        "generation plan apply:   {:>9.0} events/s ({generation_secs:.2} s; {closes} weeks closed)  generation/auto-pool = {:.2}",
+        rate(generation_secs),
+        ledger_secs / generation_secs
     );
     match peak_memory_kib() {
         Some(kib) => println!("peak memory (VmHWM):     {:.1} MiB", kib as f64 / 1024.0),
