@@ -276,8 +276,18 @@ impl ChainLedger {
                 continue;
             }
             let Some(plan_event) = e.body.plan_event() else {
-                match settlement::apply_settlement(&mut tx, self.chain_id, e.block_number, &e.body).await? {
-                    Ok(()) => summary.applied += 1,
+                let credit_no = book.engine.counters().company_credit;
+                match settlement::apply_settlement(&mut tx, self.chain_id, e.block_number, &e.body, credit_no).await? {
+                    Ok(fees) => {
+                        summary.applied += 1;
+                        if fees > 0 {
+                            // The fees are the company's (PLAN-GENERATION.md §4): numbered, and in the balance
+                            // rank bonuses are scaled to.
+                            book.engine.set_company_credit_counter(credit_no + 1);
+                            let stored = load::company_balance(&mut tx, book.id).await?;
+                            book.engine.set_company_balance(rows.with_unwritten_company(asset, stored));
+                        }
+                    }
                     Err((code, reason)) => {
                         rows.quarantine(e, Some(book.id), code, &reason);
                         summary.quarantined += 1;

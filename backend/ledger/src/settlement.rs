@@ -4,19 +4,24 @@
 use alloy::primitives::{Address, B256, U256};
 
 use crate::events::EventBody;
+use crate::money::Money;
 use crate::payouts::Tx;
+use crate::plan::Amount;
 
 /// Why a settlement event could not be applied (it is quarantined, and an alert raised).
 pub(super) type Refusal = (&'static str, String);
 
 /// Applies a `PayoutDeferred` or `PayoutBatchExecuted` event of `chain_id` at `block` in the ledger's
-/// transaction. `Ok(Err(_))`: the event does not match the ledger and must be quarantined.
+/// transaction. `Ok(Err(_))`: the event does not match the ledger and must be quarantined. `Ok(Ok(fees))`: the
+/// withdrawal fees the batch's entries kept (PLAN-GENERATION.md §4), credited to the company as company credit
+/// `credit_no` when above 0 (the caller moves its counter past it).
 pub(super) async fn apply_settlement(
     tx: &mut Tx,
     chain_id: u64,
     block: u64,
     body: &EventBody,
-) -> Result<Result<(), Refusal>, sqlx::Error> {
+    credit_no: u64,
+) -> Result<Result<Amount, Refusal>, sqlx::Error> {
     match body {
         EventBody::PayoutDeferred { batch_nonce, recipient, index, amount, .. } => {
             sqlx::query!(
@@ -30,24 +35,32 @@ pub(super) async fn apply_settlement(
             )
             .execute(&mut **tx)
             .await?;
-            Ok(Ok(()))
+            Ok(Ok(0))
         }
         EventBody::PayoutBatchExecuted { nonce, token, payouts_hash, total, .. } => {
-            settle_batch(tx, chain_id, block, *nonce, *token, *payouts_hash, *total).await
+            let executed = Executed { nonce: *nonce, token: *token, payouts_hash: *payouts_hash, total: *total };
+            settle_batch(tx, chain_id, block, executed, credit_no).await
         }
-        _ => Ok(Ok(())),
+        _ => Ok(Ok(0)),
     }
+}
+
+/// What a `PayoutBatchExecuted` event says.
+struct Executed {
+    nonce: U256,
+    token: Address,
+    payouts_hash: B256,
+    total: U256,
 }
 
 async fn settle_batch(
     tx: &mut Tx,
     chain_id: u64,
     block: u64,
-    nonce: U256,
-    token: Address,
-    payouts_hash: B256,
-    total: U256,
-) -> Result<Result<(), Refusal>, sqlx::Error> {
+    executed: Executed,
+    credit_no: u64,
+) -> Result<Result<Amount, Refusal>, sqlx::Error> {
+    let Executed { nonce, token, payouts_hash, total } = executed;
     let batch = sqlx::query!(
         r#"SELECT b.id, b.asset_id, b.status, b.total::text AS "total!", b.payouts_hash FROM payout_batches b
          JOIN assets a ON a.id = b.asset_id
@@ -110,16 +123,44 @@ async fn settle_batch(
     )
     .execute(&mut **tx)
     .await?;
+    // An entry settles amount + fee of the user's rewards; the contract paid (or left claimable) the amount.
     sqlx::query!(
-        "UPDATE user_balances b SET batched = b.batched - i.amount, settled = b.settled + i.amount,
+        "UPDATE user_balances b SET batched = b.batched - (i.amount + i.fee), settled = b.settled + (i.amount + i.fee),
                 claimable = b.claimable + CASE WHEN i.outcome = 'claimable' THEN i.amount ELSE 0 END
          FROM payout_batch_items i WHERE i.batch_id = $1 AND b.asset_id = i.asset_id AND b.user_no = i.user_no",
         id
     )
     .execute(&mut **tx)
     .await?;
+    // The fees stay in custody as the company's, also for entries deferred to claimable.
+    let fees = sqlx::query_scalar!(
+        r#"SELECT COALESCE(sum(fee), 0) AS "fees!: Money" FROM payout_batch_items WHERE batch_id = $1"#,
+        id
+    )
+    .fetch_one(&mut **tx)
+    .await?
+    .to_amount()?;
+    if fees > 0 {
+        sqlx::query!(
+            "INSERT INTO company_credits (asset_id, credit_no, amount, reason, batch_id)
+             VALUES ($1, $2, $3::text::numeric, 'withdrawal_fee', $4)",
+            asset_id,
+            credit_no as i64,
+            fees.to_string(),
+            id
+        )
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query!(
+            "UPDATE assets SET company_total = company_total + $2::text::numeric WHERE id = $1",
+            asset_id,
+            fees.to_string()
+        )
+        .execute(&mut **tx)
+        .await?;
+    }
     sqlx::query!("UPDATE payout_batches SET status = 'executed', executed_block = $2 WHERE id = $1", id, block as i64)
         .execute(&mut **tx)
         .await?;
-    Ok(Ok(()))
+    Ok(Ok(fees))
 }

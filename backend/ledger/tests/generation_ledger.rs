@@ -9,6 +9,7 @@ use alloy::primitives::{Address, B256, U256, keccak256};
 use common::{count, named, text};
 use ledger::db::ScratchDatabase;
 use ledger::events::{ChainEvent, EventBody, EventKey};
+use ledger::payouts;
 use ledger::plan::generation::{GenerationParams, Rank, WEEK_SECS};
 use ledger::plan::{Amount, RewardPlan};
 use ledger::{AssetSpec, BlockCursor, ChainLedger, create_asset, digest};
@@ -314,4 +315,77 @@ async fn replays_with_any_batching_reproduce_every_credit_and_close() {
     assert!(count(&one.pool, "quarantine").await > 0, "wrong amounts were quarantined");
     assert_eq!(digest(&one.pool).await.unwrap(), digest(&two.pool).await.unwrap());
     check_invariants(&one.pool).await;
+}
+
+/// §4: an entry settles E of the user's rewards and the contract pays E − ⌈E × 5 %⌉; the fee is the company's when
+/// the batch settles, also for an entry deferred to claimable (then E − fee is claimable), and it counts in the
+/// balance the next close scales bonuses to.
+#[tokio::test]
+async fn a_payout_pays_each_entry_less_the_fee_rounded_up_and_the_company_gets_the_fees_at_settlement() {
+    let (db, mut l) = ledger(params()).await;
+    let pool = &db.pool;
+    // G is owed 10 + 25 = 35 USDT, A 50 USDT.
+    l.apply_block(&[registered(1, 10, "A", "G", 100 * USDT), registered(2, 20, "B", "A", 500 * USDT)]).await.unwrap();
+    // 35 USDT × 5 % = 1.75 USDT, 50 USDT × 5 % = 2.5 USDT (the rounding up itself is a unit test of the build).
+    let built = payouts::build_batch(pool, ASSET, &payouts::BuildLimits::new(10, Amount::MAX)).await.unwrap().unwrap();
+    assert_eq!(built.entries, vec![(named("G"), 33_250_000), (named("A"), 47_500_000)]);
+    assert_eq!((built.total, built.fees), (80_750_000, 4_250_000));
+    assert_eq!(
+        text(
+            pool,
+            "SELECT string_agg(user_no || ':' || amount || '+' || fee, ' ' ORDER BY position) FROM payout_batch_items"
+        )
+        .await,
+        "0:33250000+1750000 1:47500000+2500000"
+    );
+    assert_eq!(text(pool, "SELECT sum(batched)::text FROM user_balances").await, "85000000", "E is in flight");
+    let hash = B256::repeat_byte(0xab);
+    payouts::record_signed(pool, built.id, U256::from(9), hash, 1_900_000_000, &[1; 65]).await.unwrap();
+    let company_before = l.generation(ASSET).unwrap().company();
+    // A's entry is deferred to claimable; G's is paid.
+    let deferred = ChainEvent {
+        key: key(3, 0),
+        block_number: 3,
+        block_timestamp: T0 + 30,
+        body: EventBody::PayoutDeferred {
+            batch_nonce: U256::from(9),
+            recipient: named("A"),
+            token: token(),
+            index: U256::from(1),
+            amount: U256::from(47_500_000u64),
+        },
+    };
+    let executed = ChainEvent {
+        key: key(3, 1),
+        block_number: 3,
+        block_timestamp: T0 + 30,
+        body: EventBody::PayoutBatchExecuted {
+            nonce: U256::from(9),
+            token: token(),
+            payouts_hash: hash,
+            total: U256::from(built.total),
+            count: U256::from(2),
+            deferred_count: U256::from(1),
+            deferred_total: U256::from(47_500_000u64),
+        },
+    };
+    let s = l.apply_block(&[deferred, executed]).await.unwrap();
+    assert_eq!((s.applied, s.quarantined), (2, 0));
+    assert_eq!(
+        text(pool, "SELECT string_agg(user_no || ' settled ' || settled || ' claimable ' || claimable || ' batched ' || batched, ', ' ORDER BY user_no) FROM user_balances WHERE settled > 0").await,
+        "0 settled 35000000 claimable 0 batched 0, 1 settled 50000000 claimable 47500000 batched 0"
+    );
+    assert_eq!(
+        text(pool, "SELECT reason || ' ' || amount || ' batch ' || batch_id FROM company_credits WHERE reason = 'withdrawal_fee'").await,
+        format!("withdrawal_fee 4250000 batch {}", built.id)
+    );
+    assert_eq!(l.generation(ASSET).unwrap().company(), company_before + 4_250_000, "C includes the fees");
+    assert_eq!(
+        text(pool, "SELECT ((SELECT sum(amount) FROM company_credits) - company_total)::text FROM assets").await,
+        "0"
+    );
+    // The reloaded engine reads the same C, and its next company credit number follows the fee's.
+    let reopened = ChainLedger::open(pool.clone(), CHAIN).await.unwrap();
+    let (g1, g2) = (l.generation(ASSET).unwrap(), reopened.generation(ASSET).unwrap());
+    assert_eq!((g1.company(), g1.counters()), (g2.company(), g2.counters()));
 }

@@ -70,6 +70,8 @@ pub enum LeftOutReason {
     DailyOutflowCap,
     /// The signer's policy refuses this recipient.
     RecipientNotAllowed,
+    /// Everything the user is owed would go in the withdrawal fee (PLAN-GENERATION.md §4): nothing to pay yet.
+    BelowFee,
 }
 
 impl LeftOutReason {
@@ -80,6 +82,7 @@ impl LeftOutReason {
             LeftOutReason::BatchTotal => "batch_total",
             LeftOutReason::DailyOutflowCap => "daily_outflow_cap",
             LeftOutReason::RecipientNotAllowed => "recipient_not_allowed",
+            LeftOutReason::BelowFee => "below_fee",
         }
     }
 }
@@ -119,10 +122,13 @@ pub struct BuiltBatch {
     pub chain_id: u64,
     /// The asset's token (zero address for the native coin).
     pub token: Address,
-    /// One (recipient, amount) per user, lowest user number first; no amount above the per-entry cap.
+    /// One (recipient, amount) per user, lowest user number first: what the contract pays, the rewards the entry
+    /// settles less its withdrawal fee; no amount above the per-entry cap.
     pub entries: Vec<(Address, Amount)>,
     /// Sum of the entries; within the build's caps.
     pub total: Amount,
+    /// Σ of the entries' withdrawal fees (0 without a fee): credited to the company when the batch settles.
+    pub fees: Amount,
     /// Entries paying less than their user was owed, and why.
     pub partial: Vec<PartialEntry>,
     /// Users with payable rewards not in the batch, and why.
@@ -176,10 +182,10 @@ pub async fn build_batch_audited(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let pending_before = pending_after.to_amount()? + built.total;
+    let pending_before = pending_after.to_amount()? + built.total + built.fees;
     let before = serde_json::json!({ "pending_total": pending_before.to_string() });
     let after = serde_json::json!({
-        "batch_id": built.id, "status": "building", "total": built.total.to_string(),
+        "batch_id": built.id, "status": "building", "total": built.total.to_string(), "fees": built.fees.to_string(),
         "entries": built.entries.len(), "pending_total": pending_after.to_string(),
         "partial": built.partial.len(), "left_out": built.left_out.len(),
         "limits": {
@@ -203,16 +209,26 @@ struct Owed {
 #[derive(Default)]
 struct Plan {
     users: Vec<i32>,
+    /// What each entry settles (E): the parts taken from its rewards.
     amounts: Vec<Amount>,
+    /// Each entry's withdrawal fee; the contract pays E − fee.
+    fees: Vec<Amount>,
     owed: Vec<Amount>,
     limited_by: Vec<Option<PartLimit>>,
     parts: Vec<(i64, Amount)>,
     left_out: Vec<(i32, LeftOut)>,
+    /// Σ settled (E); the caps are held against it, which bounds what the contract pays too.
     total: Amount,
 }
 
-/// Takes users in order: each gets min(owed, per-entry cap, room left), their rewards consumed oldest first.
-fn plan(owed: BTreeMap<i32, Owed>, limits: &BuildLimits, daily_room: Option<Amount>) -> Plan {
+/// ⌈amount × fee_bps / 10000⌉: the company's share of a payout entry (PLAN-GENERATION.md §4).
+fn fee_of(amount: Amount, fee_bps: u32) -> Amount {
+    (amount * Amount::from(fee_bps)).div_ceil(10_000)
+}
+
+/// Takes users in order: each gets min(owed, per-entry cap, room left), their rewards consumed oldest first, and
+/// pays that less its fee of `fee_bps` (a user whose whole entry would be fee is left out).
+fn plan(owed: BTreeMap<i32, Owed>, limits: &BuildLimits, daily_room: Option<Amount>, fee_bps: u32) -> Plan {
     let (total_cap, total_limit) = match daily_room {
         Some(room) if room < limits.max_total => (room, PartLimit::DailyOutflowCap),
         _ => (limits.max_total, PartLimit::BatchTotal),
@@ -243,6 +259,11 @@ fn plan(owed: BTreeMap<i32, Owed>, limits: &BuildLimits, daily_room: Option<Amou
         } else {
             (room, Some(total_limit))
         };
+        let fee = fee_of(take, fee_bps);
+        if fee >= take {
+            p.left_out.push(left_out(LeftOutReason::BelowFee));
+            continue;
+        }
         let mut left = take;
         for (reward_no, rest) in &user.rewards {
             if left == 0 {
@@ -254,6 +275,7 @@ fn plan(owed: BTreeMap<i32, Owed>, limits: &BuildLimits, daily_room: Option<Amou
         }
         p.users.push(user_no);
         p.amounts.push(take);
+        p.fees.push(fee);
         p.owed.push(user.total);
         p.limited_by.push(limited_by);
         p.total += take;
@@ -273,6 +295,18 @@ async fn build_in(
         .await?
         .ok_or(PayoutError::UnknownAsset(asset_id))?;
     let (chain_id, token) = (asset.chain_id, asset.token);
+    // The withdrawal fee of the plan version in force at the asset's last applied block (generation plan only).
+    let fee_bps = sqlx::query_scalar!(
+        r#"SELECT COALESCE((v.params ->> 'withdrawal_fee_bps')::int4, 0) AS "bps!" FROM plan_versions v
+         JOIN assets a ON a.id = v.asset_id
+         WHERE v.asset_id = $1 AND a.plan_kind = 'generation' AND v.effective_from_block <= COALESCE(a.last_block, 0)
+         ORDER BY v.version DESC LIMIT 1"#,
+        asset_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .unwrap_or(0);
+    let fee_bps = u32::try_from(fee_bps).map_err(|_| PayoutError::Inconsistent(0, format!("fee {fee_bps} bps")))?;
 
     // The signer counts a batch against its daily cap only when it signs it: batches built and not signed yet
     // are counted here, under the asset lock, so that two builds cannot both spend the same room.
@@ -316,7 +350,10 @@ async fn build_in(
         user.total += rest;
     }
     let addresses: BTreeMap<i32, Address> = owed.iter().map(|(n, o)| (*n, o.address)).collect();
-    let plan = plan(owed, limits, daily_room);
+    let plan = plan(owed, limits, daily_room, fee_bps);
+    let paid: Vec<Amount> = plan.amounts.iter().zip(&plan.fees).map(|(a, f)| a - f).collect();
+    let paid_total: Amount = paid.iter().sum();
+    let fees_total: Amount = plan.fees.iter().sum();
     if plan.users.is_empty() {
         return Ok(Err(NotBuilt::NothingPayable { left_out: plan.left_out.into_iter().map(|(_, l)| l).collect() }));
     }
@@ -324,22 +361,27 @@ async fn build_in(
     let id = sqlx::query_scalar!(
         "INSERT INTO payout_batches (asset_id, status, total) VALUES ($1, 'building', $2) RETURNING id",
         asset_id,
-        Money::from(plan.total) as _
+        Money::from(paid_total) as _
     )
     .fetch_one(&mut **tx)
     .await?;
     let positions: Vec<i32> = (0..plan.users.len() as i32).collect();
     let amounts: Vec<Money> = plan.amounts.iter().map(|a| Money::from(*a)).collect();
+    let paid_money: Vec<Money> = paid.iter().map(|a| Money::from(*a)).collect();
+    let fee_money: Vec<Money> = plan.fees.iter().map(|a| Money::from(*a)).collect();
     let owed_money: Vec<Money> = plan.owed.iter().map(|a| Money::from(*a)).collect();
     let limited: Vec<Option<&str>> = plan.limited_by.iter().map(|l| l.map(PartLimit::as_str)).collect();
+    // The item's amount is what the contract pays; amount + fee is what it settles.
     sqlx::query!(
-        "INSERT INTO payout_batch_items (batch_id, asset_id, user_no, amount, position, owed, limited_by)
-         SELECT $1, $2, u, a, p, o, l
-         FROM unnest($3::int4[], $4::numeric[], $5::int4[], $6::numeric[], $7::text[]) AS t(u, a, p, o, l)",
+        "INSERT INTO payout_batch_items (batch_id, asset_id, user_no, amount, fee, position, owed, limited_by)
+         SELECT $1, $2, u, a, f, p, o, l
+         FROM unnest($3::int4[], $4::numeric[], $5::numeric[], $6::int4[], $7::numeric[], $8::text[])
+           AS t(u, a, f, p, o, l)",
         id,
         asset_id,
         &plan.users,
-        &amounts as _,
+        &paid_money as _,
+        &fee_money as _,
         &positions,
         &owed_money as _,
         &limited as _
@@ -413,8 +455,7 @@ async fn build_in(
     .execute(&mut **tx)
     .await?;
 
-    let entries: Vec<(Address, Amount)> =
-        plan.users.iter().zip(&plan.amounts).map(|(u, a)| (addresses[u], *a)).collect();
+    let entries: Vec<(Address, Amount)> = plan.users.iter().zip(&paid).map(|(u, a)| (addresses[u], *a)).collect();
     let partial = plan
         .users
         .iter()
@@ -431,7 +472,8 @@ async fn build_in(
         chain_id: chain_id as u64,
         token: Address::from_slice(&token),
         entries,
-        total: plan.total,
+        total: paid_total,
+        fees: fees_total,
         partial,
         left_out: plan.left_out.into_iter().map(|(_, l)| l).collect(),
     }))
@@ -456,7 +498,7 @@ mod tests {
     #[test]
     fn a_user_owed_more_than_the_entry_cap_is_paid_the_cap_from_the_oldest_rewards() {
         let limits = BuildLimits { max_entry: 100, ..BuildLimits::new(10, Amount::MAX) };
-        let p = plan(owed(&[(1, &[60, 90, 200]), (2, &[40])]), &limits, None);
+        let p = plan(owed(&[(1, &[60, 90, 200]), (2, &[40])]), &limits, None, 0);
         assert_eq!(p.users, [1, 2]);
         assert_eq!(p.amounts, [100, 40]);
         assert_eq!(p.owed, [350, 40]);
@@ -464,19 +506,19 @@ mod tests {
         assert_eq!(p.parts, [(100, 60), (101, 40), (200, 40)]);
         assert!(p.left_out.is_empty());
         // A single reward above the cap is cut the same way.
-        let p = plan(owed(&[(3, &[350])]), &limits, None);
+        let p = plan(owed(&[(3, &[350])]), &limits, None, 0);
         assert_eq!((p.amounts, p.parts), (vec![100], vec![(300, 100)]));
     }
 
     #[test]
     fn the_batch_total_and_the_daily_room_cut_the_last_entry_and_leave_the_rest_out_with_the_reason() {
         let limits = BuildLimits { max_entry: 100, ..BuildLimits::new(10, 150) };
-        let p = plan(owed(&[(1, &[100]), (2, &[80]), (3, &[5])]), &limits, None);
+        let p = plan(owed(&[(1, &[100]), (2, &[80]), (3, &[5])]), &limits, None, 0);
         assert_eq!(p.amounts, [100, 50]);
         assert_eq!(p.limited_by, [None, Some(PartLimit::BatchTotal)]);
         assert_eq!(p.left_out.len(), 1);
         assert_eq!((p.left_out[0].0, p.left_out[0].1.reason), (3, LeftOutReason::BatchTotal));
-        let p = plan(owed(&[(1, &[100]), (2, &[80]), (3, &[5])]), &limits, Some(120));
+        let p = plan(owed(&[(1, &[100]), (2, &[80]), (3, &[5])]), &limits, Some(120), 0);
         assert_eq!(p.amounts, [100, 20]);
         assert_eq!(p.limited_by, [None, Some(PartLimit::DailyOutflowCap)]);
         assert_eq!(p.left_out[0].1.reason, LeftOutReason::DailyOutflowCap);
@@ -485,9 +527,21 @@ mod tests {
     #[test]
     fn refused_recipients_and_users_past_the_entry_limit_are_left_out_with_what_they_are_owed() {
         let limits = BuildLimits { refused_recipients: vec![Address::repeat_byte(1)], ..BuildLimits::new(1, 1_000) };
-        let p = plan(owed(&[(1, &[7]), (2, &[8]), (3, &[9, 1])]), &limits, None);
+        let p = plan(owed(&[(1, &[7]), (2, &[8]), (3, &[9, 1])]), &limits, None, 0);
         assert_eq!(p.users, [2]);
         let left: Vec<(i32, Amount, LeftOutReason)> = p.left_out.iter().map(|(n, l)| (*n, l.owed, l.reason)).collect();
         assert_eq!(left, [(1, 7, LeftOutReason::RecipientNotAllowed), (3, 10, LeftOutReason::MaxEntries)]);
+    }
+
+    #[test]
+    fn each_entry_pays_what_it_settles_less_the_fee_rounded_up_and_an_entry_all_fee_waits() {
+        let limits = BuildLimits::new(10, Amount::MAX);
+        // 5 %: 100 settles 100 and pays 95; 21 → fee ⌈1.05⌉ = 2, pays 19; 1 → fee 1 = everything: left out.
+        let p = plan(owed(&[(1, &[60, 40]), (2, &[21]), (3, &[1])]), &limits, None, 500);
+        assert_eq!((p.users, p.amounts, p.fees), (vec![1, 2], vec![100, 21], vec![5, 2]));
+        assert_eq!(p.parts, [(100, 60), (101, 40), (200, 21)], "the parts settle the whole entry, fee included");
+        assert_eq!((p.left_out[0].0, p.left_out[0].1.reason), (3, LeftOutReason::BelowFee));
+        assert_eq!(fee_of(0, 500), 0);
+        assert_eq!(fee_of(19_999, 500), 1_000, "999.95 rounds up");
     }
 }

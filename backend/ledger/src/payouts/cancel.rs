@@ -142,8 +142,9 @@ pub async fn cancel_batch(
          SELECT COALESCE(sum(amount), 0) AS "moved!: Money", COALESCE(sum(n), 0)::int8 AS "rewards!",
                 count(*) AS "users!",
                 (SELECT COALESCE(sum(amount), 0) FROM payout_batch_items WHERE batch_id = $2) AS "items_total!: Money",
+                (SELECT COALESCE(sum(fee), 0) FROM payout_batch_items WHERE batch_id = $2) AS "fees!: Money",
                 (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = $2
-                   AND i.amount = (SELECT p.amount FROM per_user p WHERE p.user_no = i.user_no)) AS "items!",
+                   AND i.amount + i.fee = (SELECT p.amount FROM per_user p WHERE p.user_no = i.user_no)) AS "items!",
                 (SELECT count(*) FROM moved WHERE status NOT IN ('pending', 'held')) AS "stray!"
          FROM updated"#,
         asset_id,
@@ -153,13 +154,16 @@ pub async fn cancel_batch(
     .await?;
     let (moved, rewards, users, items_total, items, stray) =
         (found.moved, found.rewards, found.users, found.items_total, found.items, found.stray);
-    if moved != total || items_total != total || items != users || stray != 0 {
+    // The batch's total is what the contract would have paid; its parts settle that plus the entries' fees.
+    let settles = Money(items_total.0 + found.fees.0);
+    if moved != settles || items_total != total || items != users || stray != 0 {
         // Rolled back on drop: the batch and its rewards disagree, a person must look.
         return Err(PayoutError::Inconsistent(
             batch_id,
             format!(
-                "total {total}, items {items_total}, parts moved {moved} ({users} users, {items} matching items, \
-                 {stray} parts of rewards neither pending nor held)"
+                "total {total}, items {items_total} (fees {}), parts moved {moved} ({users} users, {items} matching items, \
+                 {stray} parts of rewards neither pending nor held)",
+                found.fees
             ),
         ));
     }
