@@ -4,7 +4,7 @@ use alloy::primitives::Address;
 use sqlx::PgPool;
 
 use crate::LedgerError;
-use crate::plan::{PlanParams, PlanRules};
+use crate::plan::{PlanKind, PlanParams, PlanRules};
 
 /// An asset to create: one currency on one chain, with its genesis user and first plan. The parameters' type
 /// names the plan the asset runs, for good: `PlanParams` for the auto-pool plan (PLAN.md), `GenerationParams`
@@ -131,4 +131,11 @@ pub async fn plans(pool: &PgPool) -> Result<Vec<AssetPlan>, sqlx::Error> {
         params: r.params.0,
     });
     Ok(plans.collect())
+}
+
+/// The plan asset `id` runs, if the asset exists.
+pub async fn plan_kind(pool: &PgPool, id: i32) -> Result<Option<PlanKind>, sqlx::Error> {
+    let kind = sqlx::query_scalar!("SELECT plan_kind FROM assets WHERE id = $1", id).fetch_optional(pool).await?;
+    kind.map(|k| PlanKind::parse(&k).ok_or_else(|| sqlx::Error::Decode(format!("asset {id}: plan kind {k}").into())))
+        .transpose()
 }

@@ -5,7 +5,8 @@
 use alloy::primitives::Address;
 use sqlx::PgPool;
 
-use crate::plan::PlanParams;
+use crate::plan::generation::GenerationParams;
+use crate::plan::{Amount, PlanKind, PlanParams};
 
 /// What a payload for an asset is built from: the asset and its newest plan version.
 #[derive(Debug, Clone)]
@@ -20,8 +21,41 @@ pub struct PaymentTerms {
     pub symbol: String,
     /// Decimals of the base unit (18 for BNB, 6 for USDT), for display only.
     pub decimals: i16,
-    /// Newest plan version's parameters: the fee the payload must carry.
-    pub params: PlanParams,
+    /// What a registration or retopup pays, by the asset's plan.
+    pub pricing: Pricing,
+}
+
+/// How an asset's newest plan version prices a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pricing {
+    /// The auto-pool plan (PLAN.md): one registration fee and one retopup fee.
+    Fixed {
+        /// `registration_fee`.
+        registration: Amount,
+        /// `retopup_fee`.
+        retopup: Amount,
+    },
+    /// The generation plan (PLAN-GENERATION.md): the payer picks one of the packages, for a registration and a
+    /// purchase (retopup) alike.
+    Packages(Vec<Amount>),
+}
+
+impl PaymentTerms {
+    /// What a registration (`register`) or retopup pays: the plan's fixed fee, or `package`, which must then be one
+    /// of the plan's packages. A package for a fixed-price asset, a missing package or one that is not offered is
+    /// refused, naming what is.
+    pub fn price(&self, register: bool, package: Option<Amount>) -> Result<Amount, Ineligible> {
+        match (&self.pricing, package) {
+            (Pricing::Fixed { registration, .. }, None) if register => Ok(*registration),
+            (Pricing::Fixed { retopup, .. }, None) => Ok(*retopup),
+            (Pricing::Fixed { .. }, Some(_)) => Err(Ineligible::FixedPrice),
+            (Pricing::Packages(packages), None) => Err(Ineligible::PackageRequired(packages.clone())),
+            (Pricing::Packages(packages), Some(p)) if packages.contains(&p) => Ok(p),
+            (Pricing::Packages(packages), Some(p)) => {
+                Err(Ineligible::NotAPackage { got: p, packages: packages.clone() })
+            }
+        }
+    }
 }
 
 /// Why no payload is handed out.
@@ -48,6 +82,20 @@ pub enum Ineligible {
     /// Retopup by a wallet that is not a user of this asset.
     #[error("this wallet is not registered in this asset")]
     NotRegistered,
+    /// The asset's plan sells packages and the request named none.
+    #[error("this asset sells packages: name one of {0:?} (base units) as `package`")]
+    PackageRequired(Vec<Amount>),
+    /// The request named an amount that is not one of the plan's packages.
+    #[error("{got} is not one of this asset's packages {packages:?} (base units)")]
+    NotAPackage {
+        /// The amount asked for.
+        got: Amount,
+        /// The packages of the plan's newest version.
+        packages: Vec<Amount>,
+    },
+    /// The request named a package for an asset whose plan has fixed fees.
+    #[error("this asset's plan has fixed fees: send no `package`")]
+    FixedPrice,
 }
 
 impl Ineligible {
@@ -61,30 +109,44 @@ impl Ineligible {
             Ineligible::UnknownSponsor => "unknown_sponsor",
             Ineligible::SponsorFrozen => "sponsor_frozen",
             Ineligible::NotRegistered => "not_registered",
+            Ineligible::PackageRequired(_) => "package_required",
+            Ineligible::NotAPackage { .. } => "not_a_package",
+            Ineligible::FixedPrice => "fixed_price",
         }
     }
 }
 
-/// The asset and its newest plan version.
+/// The asset and how its newest plan version prices a payment.
 pub async fn terms(pool: &PgPool, asset_id: i32) -> Result<Result<PaymentTerms, Ineligible>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT a.chain_id, a.token, a.symbol, a.decimals, v.params AS "params: sqlx::types::Json<PlanParams>"
+        "SELECT a.chain_id, a.token, a.symbol, a.decimals, a.plan_kind, v.params
          FROM assets a JOIN plan_versions v ON v.asset_id = a.id
-         WHERE a.id = $1 AND a.plan_kind = 'auto_pool' ORDER BY v.version DESC LIMIT 1"#,
+         WHERE a.id = $1 ORDER BY v.version DESC LIMIT 1",
         asset_id
     )
     .fetch_optional(pool)
     .await?;
-    Ok(row
-        .map(|r| PaymentTerms {
-            asset_id,
-            chain_id: r.chain_id as u64,
-            token: Address::from_slice(&r.token),
-            symbol: r.symbol,
-            decimals: r.decimals,
-            params: r.params.0,
-        })
-        .ok_or(Ineligible::UnknownAsset(asset_id)))
+    let Some(r) = row else { return Ok(Err(Ineligible::UnknownAsset(asset_id))) };
+    let bad = |e: serde_json::Error| sqlx::Error::Decode(format!("asset {asset_id}: plan parameters: {e}").into());
+    let pricing = match PlanKind::parse(&r.plan_kind) {
+        Some(PlanKind::AutoPool) => {
+            let p: PlanParams = serde_json::from_value(r.params).map_err(bad)?;
+            Pricing::Fixed { registration: p.registration_fee, retopup: p.retopup_fee }
+        }
+        Some(PlanKind::Generation) => {
+            let p: GenerationParams = serde_json::from_value(r.params).map_err(bad)?;
+            Pricing::Packages(p.packages)
+        }
+        None => return Err(sqlx::Error::Decode(format!("asset {asset_id}: plan kind {}", r.plan_kind).into())),
+    };
+    Ok(Ok(PaymentTerms {
+        asset_id,
+        chain_id: r.chain_id as u64,
+        token: Address::from_slice(&r.token),
+        symbol: r.symbol,
+        decimals: r.decimals,
+        pricing,
+    }))
 }
 
 /// `Some(frozen)` when `wallet` is a user of `asset_id`.

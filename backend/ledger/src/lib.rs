@@ -37,6 +37,7 @@ pub mod disclosure;
 pub mod eligibility;
 pub mod figures;
 pub mod gauges;
+pub mod generation;
 mod load;
 pub mod members;
 pub mod money;
@@ -55,7 +56,7 @@ pub mod withdrawals;
 mod write;
 
 pub use apply::{ApplySummary, ChainLedger};
-pub use assets::{AssetInfo, AssetPlan, AssetSpec, asset_info, assets, create_asset, plans};
+pub use assets::{AssetInfo, AssetPlan, AssetSpec, asset_info, assets, create_asset, plan_kind, plans};
 pub use digest::digest;
 pub use sync::{
     BlockCursor, ListenerStatus, applied_blocks, confirmed_lag, event_outcomes, listener_statuses, try_listener_lock,

@@ -10,12 +10,13 @@ use super::bounded;
 use super::error::ErrorBody;
 use super::extract::{Path, Query, parse_address};
 use super::page::{Page, page_limit};
-use super::types::AssetMeta;
+use super::types::{AssetAmount, AssetMeta};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminUser, Json};
 use ledger::admin::AdminError;
 use ledger::console::AckRefusal;
+use ledger::plan::PlanKind;
 
 /// The admin ping's answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -32,6 +33,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(unfreeze))
         .routes(routes!(audit))
         .routes(routes!(plan_versions, new_plan_version))
+        .routes(routes!(week_closes))
         .routes(routes!(logs))
         .routes(routes!(ack_alert))
         .routes(routes!(withdrawals))
@@ -277,21 +279,118 @@ pub async fn new_plan_version(
     AdminUser(admin): AdminUser,
     Json(req): Json<NewPlanVersion>,
 ) -> Result<Json<CreatedPlanVersion>, ApiError> {
-    let params: ledger::plan::PlanParams = serde_json::from_value(req.params.clone())
-        .map_err(|e| ApiError::unprocessable("invalid_plan", format!("params: {e}")))?;
-    // Every given key must be a parameter: a misspelt one would otherwise be dropped silently.
-    let known = serde_json::to_value(&params).map_err(|e| ApiError::Internal(e.into()))?;
-    if let (Some(given), Some(known)) = (req.params.as_object(), known.as_object())
-        && let Some(extra) = given.keys().find(|k| !known.contains_key(*k))
-    {
-        return Err(ApiError::unprocessable("invalid_plan", format!("params: unknown field `{extra}`")));
-    }
     if i64::try_from(req.from_block).is_err() {
         return Err(ApiError::unprocessable("invalid_plan", "from_block is out of range"));
     }
     let actor = admin.wallet.to_checksum(None);
-    let version = ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?;
+    // The parameters of the asset's own plan: the auto-pool plan's, or the generation plan's.
+    let version = match ledger::plan_kind(&ctx.db, req.asset_id).await?.ok_or(ApiError::NotFound)? {
+        PlanKind::AutoPool => {
+            let params: ledger::plan::PlanParams = plan_params(&req.params)?;
+            ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?
+        }
+        PlanKind::Generation => {
+            let params: ledger::plan::generation::GenerationParams = plan_params(&req.params)?;
+            ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?
+        }
+    };
     Ok(Json(CreatedPlanVersion { asset_id: req.asset_id, version, effective_from_block: req.from_block }))
+}
+
+/// A complete parameter set of one plan, refusing a key the plan does not have (a misspelt one would otherwise be
+/// dropped silently).
+fn plan_params<P: serde::de::DeserializeOwned + Serialize>(given: &serde_json::Value) -> Result<P, ApiError> {
+    let params: P = serde_json::from_value(given.clone())
+        .map_err(|e| ApiError::unprocessable("invalid_plan", format!("params: {e}")))?;
+    let known = serde_json::to_value(&params).map_err(|e| ApiError::Internal(e.into()))?;
+    if let (Some(given), Some(known)) = (given.as_object(), known.as_object())
+        && let Some(extra) = given.keys().find(|k| !known.contains_key(*k))
+    {
+        return Err(ApiError::unprocessable("invalid_plan", format!("params: unknown field `{extra}`")));
+    }
+    Ok(params)
+}
+
+/// A generation-plan asset's closed weeks, newest first.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct WeeksQuery {
+    /// The asset.
+    pub asset_id: i32,
+    /// Only weeks before this one (the previous page's last `week`).
+    pub before: Option<i64>,
+    /// At most this many (1..=100, default 20).
+    pub limit: Option<i64>,
+}
+
+/// One closed week of a generation-plan asset (PLAN-GENERATION.md §3).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WeekCloseView {
+    /// The week (weeks count from the plan's `week_origin`).
+    pub week: i64,
+    /// The plan version it closed under.
+    pub plan_version: i32,
+    /// The week's end, unix seconds (the first second of the next week).
+    pub week_end: i64,
+    /// The confirmed block whose time closed it (an event's block, or the listener's confirmed head).
+    pub closing_block: i64,
+    /// Ledger events applied before the close: every event before the week's end, none after.
+    pub applied_events: i64,
+    /// The users ranked at the close: `user` (number), `rank`, `main` and `other` legs (base units).
+    #[schema(value_type = Object)]
+    pub ranked: serde_json::Value,
+    /// Σ of the ranks' weekly bonuses before scaling (B).
+    pub bonuses: AssetAmount,
+    /// The company's balance before the close (C); bonuses are scaled down when B > C.
+    pub company_before: AssetAmount,
+    /// Σ credited as RANK_BONUS: the company's debit (bonuses bounded by each user's room).
+    pub credited: AssetAmount,
+}
+
+/// A page of closed weeks.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WeekCloses {
+    /// The asset.
+    pub asset_id: i32,
+    /// Newest first.
+    pub weeks: Vec<WeekCloseView>,
+}
+
+/// The weeks a generation-plan asset has closed, newest first: who was ranked, B, C and what was credited. 404 for
+/// an asset that is not of the generation plan.
+#[utoipa::path(get, path = "/v1/admin/weeks", tag = "admin", security(("bearer" = [])), params(WeeksQuery),
+    responses((status = 200, body = WeekCloses), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn week_closes(
+    State(ctx): State<ApiContext>,
+    _admin: AdminUser,
+    Query(q): Query<WeeksQuery>,
+) -> Result<Json<WeekCloses>, ApiError> {
+    if ledger::plan_kind(&ctx.db, q.asset_id).await? != Some(PlanKind::Generation) {
+        return Err(ApiError::NotFound);
+    }
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::unprocessable("invalid_limit", "limit must be 1..=100"));
+    }
+    let info = ledger::asset_info(&ctx.db, q.asset_id).await?.ok_or(ApiError::NotFound)?;
+    let amount = |a: u128| AssetAmount::new(a, info.decimals, &info.symbol);
+    let weeks = ledger::generation::week_closes(&ctx.db, q.asset_id, q.before, limit)
+        .await?
+        .into_iter()
+        .map(|w| WeekCloseView {
+            week: w.week,
+            plan_version: w.plan_version,
+            week_end: w.week_end,
+            closing_block: w.closing_block,
+            applied_events: w.applied_events,
+            ranked: w.ranked,
+            bonuses: amount(w.bonuses),
+            company_before: amount(w.company_before),
+            credited: amount(w.credited),
+        })
+        .collect();
+    Ok(Json(WeekCloses { asset_id: q.asset_id, weeks }))
 }
 
 /// Which operational log to page through, and from where.

@@ -90,8 +90,71 @@ pub async fn chains(State(ctx): State<ApiContext>) -> Json<PublicChains> {
 /// The plan in force for each asset.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicPlans {
-    /// One entry per asset, by asset id.
+    /// One entry per asset of the auto-pool plan (PLAN.md), by asset id.
     pub assets: Vec<AssetPlan>,
+    /// One entry per asset of the generation plan (PLAN-GENERATION.md), by asset id.
+    pub generation: Vec<GenerationAssetPlan>,
+}
+
+/// One level of the generation plan: its share of a purchase and who it is open to.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GenerationLevel {
+    /// 1 for the buyer's sponsor, 2 for theirs, … 20.
+    pub level: u32,
+    /// The level's share of each purchase, basis points.
+    pub bps: u32,
+    /// Direct referrals a sponsor needs for this level to pay them.
+    pub directs_required: u32,
+}
+
+/// One rank of the generation plan.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GenerationRank {
+    /// 1 for the first (lowest) rank.
+    pub rank: u32,
+    /// Its name.
+    pub name: String,
+    /// Least volume of the largest leg (the largest direct referral's team, themselves included).
+    pub main_leg: AssetAmount,
+    /// Least volume of all the other legs together.
+    pub other_legs: AssetAmount,
+    /// What the rank pays each week, scaled down when the company's balance cannot pay every bonus, and never
+    /// above the user's room under their cap.
+    pub weekly_bonus: AssetAmount,
+}
+
+/// The generation plan of one asset (its newest version): what a purchase pays up the chain, the cap, the ranks
+/// and the withdrawal fee, exactly as the ledger applies them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GenerationAssetPlan {
+    /// The asset's id.
+    pub asset_id: i32,
+    /// The chain the asset lives on.
+    pub chain_id: i64,
+    /// Token contract in the chain's form.
+    pub token: String,
+    /// The asset's symbol.
+    pub symbol: String,
+    /// Decimals of the asset's base unit.
+    pub decimals: i16,
+    /// The plan version's number.
+    pub version: i32,
+    /// First block whose events this version governs.
+    pub effective_from_block: i64,
+    /// The only amounts a registration or purchase may pay; any other amount is held in suspense until refunded.
+    pub packages: Vec<AssetAmount>,
+    /// The 20 levels of generation income.
+    pub levels: Vec<GenerationLevel>,
+    /// A user earns at most `cap_bps` / 10000 of what they paid in (30000: three times).
+    pub cap_bps: u32,
+    /// The weekly ranks, lowest first.
+    pub ranks: Vec<GenerationRank>,
+    /// Unix time of week 0's start; weeks are `week_seconds` long and close on block time.
+    pub week_origin: u64,
+    /// Seconds in a week.
+    pub week_seconds: u64,
+    /// The company keeps ⌈entry × `withdrawal_fee_bps` / 10000⌉ of each payout entry.
+    pub withdrawal_fee_bps: u32,
 }
 
 /// The plan version of one asset with the highest number (the one new events apply under
@@ -161,7 +224,43 @@ pub async fn plan(State(ctx): State<ApiContext>) -> Result<Json<PublicPlans>, Ap
             }
         })
         .collect();
-    Ok(Json(PublicPlans { assets }))
+    let generation = ledger::generation::plans(&ctx.db).await?.into_iter().map(generation_plan).collect();
+    Ok(Json(PublicPlans { assets, generation }))
+}
+
+fn generation_plan(r: ledger::generation::GenerationPlan) -> GenerationAssetPlan {
+    let (d, sym) = (r.info.decimals, r.info.symbol.as_str());
+    let p = r.params;
+    let amount = |a: u128| AssetAmount::new(a, d, sym);
+    GenerationAssetPlan {
+        asset_id: r.asset_id,
+        chain_id: r.info.chain_id as i64,
+        token: abi::tron::show(r.info.chain_id, r.info.token),
+        decimals: d,
+        version: r.version,
+        effective_from_block: r.effective_from_block,
+        packages: p.packages.iter().map(|a| amount(*a)).collect(),
+        levels: (0..p.gen_bps.len())
+            .map(|i| GenerationLevel { level: i as u32 + 1, bps: p.gen_bps[i], directs_required: p.direct_req[i] })
+            .collect(),
+        cap_bps: p.cap_bps,
+        ranks: p
+            .ranks
+            .iter()
+            .enumerate()
+            .map(|(i, k)| GenerationRank {
+                rank: i as u32 + 1,
+                name: k.name.clone(),
+                main_leg: amount(k.main),
+                other_legs: amount(k.other),
+                weekly_bonus: amount(k.bonus),
+            })
+            .collect(),
+        week_origin: p.week_origin,
+        week_seconds: ledger::plan::generation::WEEK_SECS,
+        withdrawal_fee_bps: p.withdrawal_fee_bps,
+        symbol: r.info.symbol,
+    }
 }
 
 /// Participants' aggregate outcomes for each asset.
@@ -187,6 +286,9 @@ pub struct AssetDisclosure {
     pub median_net: Option<AssetAmount>,
     /// Everything the company has been credited.
     pub company_total: AssetAmount,
+    /// For an asset of the generation plan: participants who have earned their whole cap (they earn again only
+    /// after another purchase). Absent for the auto-pool plan, which has no cap.
+    pub users_at_cap: Option<u64>,
 }
 
 /// Participants' outcomes per asset: the odds before paying.
@@ -195,14 +297,20 @@ pub struct AssetDisclosure {
 pub async fn disclosure(State(ctx): State<ApiContext>) -> Result<Json<PublicDisclosures>, ApiError> {
     let assets = ledger::assets(&ctx.db).await?;
     let mut out = Vec::with_capacity(assets.len());
+    let generation: Vec<i32> = ledger::generation::plans(&ctx.db).await?.iter().map(|p| p.asset_id).collect();
     for (asset_id, ledger::AssetInfo { symbol, decimals, .. }) in assets {
         let d = ledger::disclosure::disclosure(&ctx.db, asset_id).await.map_err(eyre::Report::new)?;
+        let users_at_cap = match generation.contains(&asset_id) {
+            true => Some(ledger::generation::users_at_cap(&ctx.db, asset_id).await?),
+            false => None,
+        };
         out.push(AssetDisclosure {
             asset_id,
             participants: d.participants,
             received_at_least_paid_in: d.received_at_least_paid_in,
             median_net: d.median_net.map(|m| AssetAmount::new(m, decimals, &symbol)),
             company_total: AssetAmount::new(d.company_total, decimals, &symbol),
+            users_at_cap,
             symbol,
         });
     }

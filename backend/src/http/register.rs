@@ -18,12 +18,13 @@ use super::error::ErrorBody;
 use super::extract::parse_address;
 use super::rate_limit;
 use super::signing::{signer, signer_error};
-use super::types::{AssetAmount, TronCall, WalletTransaction};
+use super::types::{AssetAmount, TronCall, WalletTransaction, parse_amount};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::{AuthUser, Json};
 use ledger::eligibility::{self, Ineligible, PaymentTerms};
 use ledger::payments::{self, PaymentKind, PaymentOutcome, PaymentSlot, StoredPayment};
+use ledger::plan::Amount;
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
@@ -43,6 +44,10 @@ pub struct RegisterRequest {
     /// Sponsor's wallet: 0x hex or TRON base58.
     #[serde(deserialize_with = "bounded::address")]
     pub sponsor: String,
+    /// For an asset of the generation plan: the package to buy, base units as a decimal string (one of the plan's
+    /// `packages` in `/v1/public/plan`). Absent for an asset with a fixed registration fee.
+    #[serde(default, deserialize_with = "bounded::optional_amount")]
+    pub package: Option<String>,
 }
 
 /// Asks for a signed retopup payload for the caller's wallet.
@@ -51,6 +56,10 @@ pub struct RegisterRequest {
 pub struct RetopupRequest {
     /// The asset to retopup in.
     pub asset_id: i32,
+    /// For an asset of the generation plan: the package to buy (a purchase), base units as a decimal string.
+    /// Absent for an asset with a fixed retopup fee.
+    #[serde(default, deserialize_with = "bounded::optional_amount")]
+    pub package: Option<String>,
 }
 
 /// A signed authorisation and the transaction that uses it.
@@ -92,6 +101,15 @@ pub struct SignedPayment {
     pub tron: Option<TronCall>,
 }
 
+/// The `package` field in base units, if given.
+fn package(text: Option<&str>) -> Result<Option<Amount>, ApiError> {
+    text.map(|t| {
+        let amount = parse_amount(t, "package")?;
+        Amount::try_from(amount).map_err(|_| ApiError::unprocessable("not_a_package", "package is too large"))
+    })
+    .transpose()
+}
+
 /// A refusal of the ledger's eligibility rules as the API answers it (409 for an existing registration, else 422).
 fn refused(refusal: Ineligible) -> ApiError {
     match refusal {
@@ -101,10 +119,11 @@ fn refused(refusal: Ineligible) -> ApiError {
 }
 
 /// Payload for registering the caller under `sponsor` (checks: asset, sponsor an active user
-/// of it, not self, caller not yet registered, caller frozen in no asset).
+/// of it, not self, caller not yet registered, caller frozen in no asset; for a generation asset, a `package` of
+/// the plan: a missing or unknown one is a 422 naming the packages).
 #[utoipa::path(post, path = "/v1/users/register", tag = "users", security(("bearer" = [])), request_body = RegisterRequest,
     responses((status = 200, body = SignedPayment), (status = 409, body = ErrorBody),
-        (status = 503, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn register(
     State(ctx): State<ApiContext>,
     user: AuthUser,
@@ -112,7 +131,9 @@ pub async fn register(
 ) -> Result<Json<SignedPayment>, ApiError> {
     rate_limit::signing_per_wallet(&ctx, "register", user.wallet, ctx.settings.rate_limits.signing_per_wallet).await?;
     let sponsor = parse_address(&req.sponsor, "sponsor")?;
+    let package = package(req.package.as_deref())?;
     let asset = eligibility::registration(&ctx.db, req.asset_id, user.wallet, sponsor).await?.map_err(refused)?;
+    let price = asset.price(true, package).map_err(refused)?;
     let contract = ctx.chains.settlement(asset.chain_id)?;
     let now = ctx.clock.now() as i64;
     let (stored, reissued) =
@@ -126,7 +147,7 @@ pub async fn register(
                     user: Addr(user.wallet),
                     sponsor: Addr(sponsor),
                     token: Addr(asset.token),
-                    amount: SignerAmount(U256::from(asset.params.registration_fee)),
+                    amount: SignerAmount(U256::from(price)),
                     nonce: None,
                     deadline: None,
                 };
@@ -138,16 +159,19 @@ pub async fn register(
     answer(&ctx, &asset, contract, stored, reissued)
 }
 
-/// Payload for a retopup by the caller (checks: registered in the asset, not frozen).
+/// Payload for a retopup by the caller (checks: registered in the asset, not frozen; for a generation asset, a
+/// `package` of the plan: a missing or unknown one is a 422 naming the packages).
 #[utoipa::path(post, path = "/v1/users/retopup", tag = "users", security(("bearer" = [])), request_body = RetopupRequest,
-    responses((status = 200, body = SignedPayment), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = SignedPayment), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn retopup(
     State(ctx): State<ApiContext>,
     user: AuthUser,
     Json(req): Json<RetopupRequest>,
 ) -> Result<Json<SignedPayment>, ApiError> {
     rate_limit::signing_per_wallet(&ctx, "retopup", user.wallet, ctx.settings.rate_limits.signing_per_wallet).await?;
+    let package = package(req.package.as_deref())?;
     let asset = eligibility::retopup(&ctx.db, req.asset_id, user.wallet).await?.map_err(refused)?;
+    let price = asset.price(false, package).map_err(refused)?;
     let contract = ctx.chains.settlement(asset.chain_id)?;
     let now = ctx.clock.now() as i64;
     let (stored, reissued) =
@@ -159,7 +183,7 @@ pub async fn retopup(
                     contract: Addr(contract),
                     user: Addr(user.wallet),
                     token: Addr(asset.token),
-                    amount: SignerAmount(U256::from(asset.params.retopup_fee)),
+                    amount: SignerAmount(U256::from(price)),
                     nonce: None,
                     deadline: None,
                 };

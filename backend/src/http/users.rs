@@ -28,6 +28,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(withdraw))
         .routes(routes!(withdrawals))
         .routes(routes!(claim))
+        .routes(routes!(generation))
 }
 
 /// The signed-in wallet and its standing in every asset it is registered in.
@@ -668,5 +669,113 @@ pub async fn claim(
         claimable: AssetAmount::new(claimable, decimals, &symbol),
         transaction,
         tron,
+    }))
+}
+
+/// The asset of a generation-plan standing.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct GenerationQuery {
+    /// A generation-plan asset; 404 when there is none with this id.
+    pub asset_id: i32,
+}
+
+/// One direct referral's leg.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GenerationLeg {
+    /// The direct referral's wallet.
+    pub direct: String,
+    /// What they and everyone below them paid in.
+    pub volume: AssetAmount,
+}
+
+/// One week's rank bonus.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GenerationBonus {
+    /// The week (weeks count from the plan's `week_origin`).
+    pub week: i64,
+    /// The rank that paid it (1 for the first).
+    pub rank: i32,
+    /// What was credited, after scaling to the company's balance and the cap.
+    pub amount: AssetAmount,
+    /// The reward's status (`pending`, `held`, `batched`, `settled`, `forfeited`).
+    pub status: String,
+}
+
+/// The signed-in wallet's standing under an asset's generation plan (PLAN-GENERATION.md §1).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GenerationStanding {
+    /// The asset.
+    pub asset_id: i32,
+    /// The user's number in the asset (0 is the operator's genesis wallet).
+    pub user_no: i32,
+    /// Σ of the registration and purchases.
+    pub paid_in: AssetAmount,
+    /// The most the user may earn: Σ over purchases of the package × the cap of its plan version. Absent for
+    /// genesis, which has no cap.
+    pub cap: Option<AssetAmount>,
+    /// Every credit received under the plan (generation income and rank bonuses, any status).
+    pub earned: AssetAmount,
+    /// cap − earned: what the user can still earn before another purchase. Absent for genesis.
+    pub room: Option<AssetAmount>,
+    /// Direct referrals.
+    pub directs: u64,
+    /// Levels whose generation income the user receives now (their directs meet the level's requirement).
+    pub open_levels: Vec<u32>,
+    /// Every direct's leg, largest first.
+    pub legs: Vec<GenerationLeg>,
+    /// The largest leg.
+    pub main_leg: AssetAmount,
+    /// The other legs together.
+    pub other_legs: AssetAmount,
+    /// The rank held now (1 for the first), if any; it pays each week until the cap.
+    pub rank: Option<u32>,
+    /// The rank's name.
+    pub rank_name: Option<String>,
+    /// The newest weekly bonuses, newest first (at most 52).
+    pub bonuses: Vec<GenerationBonus>,
+}
+
+/// The caller's standing under a generation-plan asset: what they paid in, their cap, what they earned and can
+/// still earn, the levels open to them, their legs, rank and weekly bonuses. 404 for an asset that is not of the
+/// generation plan, 422 `not_registered` for a wallet that is not a user of it.
+#[utoipa::path(get, path = "/v1/users/generation", tag = "users", security(("bearer" = [])), params(GenerationQuery),
+    responses((status = 200, body = GenerationStanding), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn generation(
+    State(ctx): State<ApiContext>,
+    user: AuthUser,
+    Query(q): Query<GenerationQuery>,
+) -> Result<Json<GenerationStanding>, ApiError> {
+    let params = ledger::generation::params(&ctx.db, q.asset_id).await?.ok_or(ApiError::NotFound)?;
+    let info = ledger::asset_info(&ctx.db, q.asset_id).await?.ok_or(ApiError::NotFound)?;
+    let s = ledger::generation::standing(&ctx.db, q.asset_id, &params, user.wallet)
+        .await?
+        .ok_or_else(|| ApiError::unprocessable("not_registered", "this wallet is not registered in this asset"))?;
+    let amount = |a: u128| AssetAmount::new(a, info.decimals, &info.symbol);
+    Ok(Json(GenerationStanding {
+        asset_id: q.asset_id,
+        user_no: s.user_no,
+        paid_in: amount(s.paid_in),
+        cap: s.cap.map(amount),
+        earned: amount(s.earned),
+        room: s.room().map(amount),
+        directs: s.directs,
+        open_levels: s.open_levels.clone(),
+        legs: s
+            .legs
+            .iter()
+            .map(|l| GenerationLeg { direct: abi::tron::show(info.chain_id, l.direct), volume: amount(l.volume) })
+            .collect(),
+        main_leg: amount(s.main),
+        other_legs: amount(s.other),
+        rank: s.rank,
+        rank_name: s.rank.map(|r| params.ranks[r as usize - 1].name.clone()),
+        bonuses: s
+            .bonuses
+            .iter()
+            .map(|b| GenerationBonus { week: b.week, rank: b.rank, amount: amount(b.amount), status: b.status.clone() })
+            .collect(),
     }))
 }

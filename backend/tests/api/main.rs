@@ -9,6 +9,7 @@ mod admin_plan;
 mod auth;
 mod docs;
 mod errors;
+mod generation;
 mod helpers;
 mod hostile;
 mod hostile_time;
