@@ -101,6 +101,25 @@ pub struct SignedPayment {
     pub tron: Option<TronCall>,
 }
 
+/// The outstanding payload, when it pays what was asked now. A different package while one is out is a 409: the
+/// wallet must pay (or let expire) the payload it holds first, since handing it another amount would let one
+/// request pay twice and handing it the old one would pay what it did not ask for.
+fn same_amount(stored: StoredPayment, asked: Amount) -> Result<StoredPayment, ApiError> {
+    let out = stored.payload.get("amount").and_then(|a| a.as_str()).and_then(|a| a.parse::<Amount>().ok());
+    if out == Some(asked) {
+        return Ok(stored);
+    }
+    Err(ApiError::Conflict {
+        code: "payment_outstanding",
+        message: format!(
+            "a payment of {} base units signed for this wallet is still outstanding until {}: pay it or wait until then \
+             before asking for another amount",
+            out.map_or_else(|| "?".to_owned(), |a| a.to_string()),
+            stored.deadline
+        ),
+    })
+}
+
 /// The `package` field in base units, if given.
 fn package(text: Option<&str>) -> Result<Option<Amount>, ApiError> {
     text.map(|t| {
@@ -139,7 +158,7 @@ pub async fn register(
     let (stored, reissued) =
         match payments::open_slot(&ctx.db, req.asset_id, user.wallet, PaymentKind::Register, now).await? {
             // Still out: the same payload again, so that paying after a reload cannot charge the wallet twice.
-            PaymentSlot::Outstanding(stored) => (stored, true),
+            PaymentSlot::Outstanding(stored) => (same_amount(stored, price)?, true),
             PaymentSlot::Free(slot) => {
                 let intent = RegisterIntent {
                     chain_id: asset.chain_id,
@@ -162,7 +181,8 @@ pub async fn register(
 /// Payload for a retopup by the caller (checks: registered in the asset, not frozen; for a generation asset, a
 /// `package` of the plan: a missing or unknown one is a 422 naming the packages).
 #[utoipa::path(post, path = "/v1/users/retopup", tag = "users", security(("bearer" = [])), request_body = RetopupRequest,
-    responses((status = 200, body = SignedPayment), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = SignedPayment), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn retopup(
     State(ctx): State<ApiContext>,
     user: AuthUser,
@@ -176,7 +196,7 @@ pub async fn retopup(
     let now = ctx.clock.now() as i64;
     let (stored, reissued) =
         match payments::open_slot(&ctx.db, req.asset_id, user.wallet, PaymentKind::Retopup, now).await? {
-            PaymentSlot::Outstanding(stored) => (stored, true),
+            PaymentSlot::Outstanding(stored) => (same_amount(stored, price)?, true),
             PaymentSlot::Free(slot) => {
                 let intent = RetopupIntent {
                     chain_id: asset.chain_id,

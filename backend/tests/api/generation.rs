@@ -138,7 +138,9 @@ async fn the_generation_plan_is_public_a_user_sees_their_cap_and_legs_and_buys_o
     };
     let wrong = app.post_as("/v1/users/register", Some(&token), body(Some("200000000"))).await;
     assert_eq!((wrong.status, wrong.code()), (422, "not_a_package"), "{}", wrong.body);
-    assert!(wrong.body["error"]["message"].as_str().unwrap().contains("[100000000, 500000000, 1000000000, 5000000000]"));
+    assert!(
+        wrong.body["error"]["message"].as_str().unwrap().contains("[100000000, 500000000, 1000000000, 5000000000]")
+    );
     let missing = app.post_as("/v1/users/register", Some(&token), body(None)).await;
     assert_eq!((missing.status, missing.code()), (422, "package_required"), "{}", missing.body);
     let garbage = app.post_as("/v1/users/register", Some(&token), body(Some("5e8"))).await;
@@ -149,6 +151,14 @@ async fn the_generation_plan_is_public_a_user_sees_their_cap_and_legs_and_buys_o
     assert_eq!(ok.body["amount"], json!({ "base": "500000000", "human": "500 USDT" }));
     assert_eq!(ok.body["payload"]["amount"], "500000000", "the signed payload carries the package");
     assert!(ok.body["approve"].is_object(), "a token payment approves first");
+    // While that payload is out, a reload gets it again; another package is refused, not signed as well.
+    let again = app.post_as("/v1/users/register", Some(&token), body(Some("500000000"))).await;
+    assert_eq!(
+        (again.status, again.body["reissued"].as_bool(), again.body["nonce"].clone()),
+        (200, Some(true), ok.body["nonce"].clone())
+    );
+    let other = app.post_as("/v1/users/register", Some(&token), body(Some("100000000"))).await;
+    assert_eq!((other.status, other.code()), (409, "payment_outstanding"), "{}", other.body);
     // A purchase (retopup) takes a package too; the auto-pool asset refuses one.
     let buy =
         app.post_as("/v1/users/retopup", Some(&token_a), json!({ "asset_id": GEN, "package": "100000000" })).await;
