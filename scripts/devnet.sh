@@ -114,7 +114,8 @@ summary() {
              (solidified = head - 19; the listener and reconciler read it there)
              Settlement $(json_field "$STATE/tron-chain.json" settlement_base58), test USDT $(json_field "$STATE/tron-chain.json" usdt_base58)
   signer     http://127.0.0.1:$SIGNER_PORT  (dev key: anvil account #1, $(json_field "$STATE/chain.json" signer))
-  contracts  Settlement $(json_field "$STATE/chain.json" settlement), test USDT $(json_field "$STATE/chain.json" usdt)
+  contracts  Settlement $(json_field "$STATE/chain.json" settlement), test USDT $(json_field "$STATE/chain.json" usdt),
+             GUSDT (generation plan, asset 4) $(json_field "$STATE/chain.json" generation_token)
   admin      $(json_field "$STATE/chain.json" admin)  (anvil account #0: contract admin/operator, API admin, genesis)
              sign in with its key: $ANVIL_KEY_0
   database   $PG/$DB_NAME
@@ -224,6 +225,7 @@ log "deploying test USDT + Settlement"
 "$BIN/devnet-deploy" "$RPC" "$STATE/chain.json" >/dev/null
 SETTLEMENT=$(json_field "$STATE/chain.json" settlement)
 USDT=$(json_field "$STATE/chain.json" usdt)
+GUSDT=$(json_field "$STATE/chain.json" generation_token)
 ADMIN=$(json_field "$STATE/chain.json" admin)
 START_BLOCK=$(json_field "$STATE/chain.json" deploy_block)
 "$BIN/devnet-demo" assets "$DB_URL" "$STATE/chain.json"
@@ -310,6 +312,12 @@ per_payload_cap = "1000000000"                   # 1 000 (payments, treasury tra
 per_entry_cap = "10000000"                       # 10 per payout entry
 per_batch_cap = "50000000000"                    # 50 000
 daily_outflow_cap = "30000000"                   # 30 a day
+
+[[policy.chains.assets]] # GUSDT (6 decimals), the generation plan's asset: packages up to 5 000
+token = "$GUSDT"
+per_payload_cap = "5000000000"                   # 5 000
+per_batch_cap = "50000000000"                    # 50 000
+daily_outflow_cap = "100000000000"               # 100 000 a day
 
 [[policy.chains]] # the TRON stand-in (Nile's chain id)
 chain_id = $TRON_CHAIN_ID
@@ -428,10 +436,14 @@ log "demo users: sign in, ask for payloads, pay from their own wallets (BNB and 
 log "demo TRON users: TRON sign-in, register (and retopup) payloads in USDT on the TRON chain, paid as TronLink users"
 log "do it: TronWeb builds approve + call through tron-devnode's HTTP API, signs and broadcasts them"
 "$BIN/devnet-demo" tron-users "$API" "http://127.0.0.1:$TRON_HTTP_PORT" "$STATE/tron-chain.json" | tee -a "$STATE/demo.txt"
-log "demo payouts through the API: the BNB rewards (alloy), and the TRON USDT rewards (tronic, through tron-devnode);"
-log "the test USDT ones on chain 31337 stay pending to try it yourself"
+log "demo generation plan (asset 4, GUSDT): packages bought in rounds, one user at the cap, a week closed by moving"
+log "anvil's clock on to the week's end (minutes: the asset's weeks are set up so), and a rank bonus"
+"$BIN/devnet-demo" generation "$API" "$RPC" "$STATE/chain.json" | tee -a "$STATE/demo.txt"
+log "demo payouts through the API: the BNB rewards (alloy), the TRON USDT rewards (tronic, through tron-devnode) and"
+log "the GUSDT rewards less the 5 % withdrawal fee; the test USDT ones on chain 31337 stay pending to try it yourself"
 "$BIN/devnet-demo" payout "$API" 1 | tee -a "$STATE/demo.txt"
 "$BIN/devnet-demo" payout "$API" 3 | tee -a "$STATE/demo.txt"
+"$BIN/devnet-demo" payout "$API" 4 | tee -a "$STATE/demo.txt"
 
 log "prometheus on 127.0.0.1:$PROMETHEUS_PORT: scrapes every service, evaluates ops/prometheus/rules"
 mkdir -p "$STATE/prometheus"

@@ -129,6 +129,26 @@ impl ApiClient {
         self.post("/v1/users/register", Some(token), body).await?.ok("POST /v1/users/register")
     }
 
+    /// `POST /v1/users/register` in a generation-plan asset: the signed payment for buying `package` (base units)
+    /// as a registration under `sponsor`.
+    pub async fn register_package(
+        &self,
+        token: &str,
+        asset_id: i32,
+        sponsor: Address,
+        package: u128,
+    ) -> eyre::Result<Value> {
+        let body =
+            json!({ "asset_id": asset_id, "sponsor": sponsor.to_checksum(None), "package": package.to_string() });
+        self.post("/v1/users/register", Some(token), body).await?.ok("POST /v1/users/register (package)")
+    }
+
+    /// `POST /v1/users/retopup` in a generation-plan asset: the signed payment for buying `package` (base units).
+    pub async fn buy_package(&self, token: &str, asset_id: i32, package: u128) -> eyre::Result<Value> {
+        let body = json!({ "asset_id": asset_id, "package": package.to_string() });
+        self.post("/v1/users/retopup", Some(token), body).await?.ok("POST /v1/users/retopup (package)")
+    }
+
     /// `POST /v1/users/retopup`: the signed payment for a retopup.
     pub async fn retopup_payload(&self, token: &str, asset_id: i32) -> eyre::Result<Value> {
         self.post("/v1/users/retopup", Some(token), json!({ "asset_id": asset_id })).await?.ok("POST /v1/users/retopup")

@@ -14,6 +14,10 @@ pub struct Deployment {
     pub settlement: Address,
     /// The test USDT token, allowed by the contract.
     pub usdt: Address,
+    /// A second test token, allowed by the contract, that the devnet's generation-plan asset runs on (an asset is
+    /// one token of one chain, and each asset runs one plan); absent where none was deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation_token: Option<Address>,
     /// Block of the Settlement deployment: where a listener starts.
     pub deploy_block: u64,
     /// The contract admin (in development also operator, treasurer and pauser).

@@ -38,6 +38,9 @@ pub struct DevChain {
     pub settlement: Address,
     /// The 6-decimal, false-returning test USDT, allowed by the contract.
     pub usdt: Address,
+    /// The second test token of a generation-plan asset, once [`add_generation_token`](Self::add_generation_token)
+    /// deployed it.
+    pub generation_token: Option<Address>,
     /// The Settlement contract's EIP-712 domain, which [`sign`](Self::sign) signs under.
     pub domain: SettlementDomain,
     /// Block of the Settlement deployment (where a listener starts).
@@ -69,7 +72,24 @@ pub async fn deploy_stack(provider: &DynProvider, admin: Address, signer: Addres
     ] {
         contract.grantRole(role, admin).send().await?.get_receipt().await?;
     }
-    Ok(Deployment { chain_id, settlement, usdt, deploy_block: receipt.block_number.unwrap_or_default(), admin, signer })
+    Ok(Deployment {
+        chain_id,
+        settlement,
+        usdt,
+        generation_token: None,
+        deploy_block: receipt.block_number.unwrap_or_default(),
+        admin,
+        signer,
+    })
+}
+
+/// Deploys a second test token and allows it in the Settlement contract (the admin signs): the token of a
+/// generation-plan asset beside the auto-pool assets.
+pub async fn deploy_generation_token(provider: &DynProvider, settlement: Address) -> eyre::Result<Address> {
+    let token = *TestUSDT::deploy(provider).await?.address();
+    let contract = Settlement::new(settlement, provider);
+    contract.setTokenAllowed(token, true).send().await?.get_receipt().await?;
+    Ok(token)
 }
 
 impl DevChain {
@@ -135,6 +155,7 @@ impl DevChain {
             provider,
             settlement: deployment.settlement,
             usdt: deployment.usdt,
+            generation_token: deployment.generation_token,
             domain,
             deploy_block: deployment.deploy_block,
         })
@@ -146,10 +167,32 @@ impl DevChain {
             chain_id: self.anvil.chain_id(),
             settlement: self.settlement,
             usdt: self.usdt,
+            generation_token: self.generation_token,
             deploy_block: self.deploy_block,
             admin: self.admin.address(),
             signer: self.backend_signer.address(),
         }
+    }
+
+    /// Deploys and allows a second test token for a generation-plan asset ([`deploy_generation_token`]): the
+    /// deployment then has [`GENERATION_ASSET`] too.
+    pub async fn add_generation_token(&mut self) -> eyre::Result<Address> {
+        let token = deploy_generation_token(&self.provider, self.settlement).await?;
+        self.generation_token = Some(token);
+        Ok(token)
+    }
+
+    /// Moves anvil's clock on to the end of the week of the plan whose weeks start at `week_origin` that the latest
+    /// block is in, and mines a block there: that block closes the week. Returns the week's end.
+    pub async fn mine_at_week_end(&self, week_origin: u64) -> eyre::Result<u64> {
+        use alloy::providers::ext::AnvilApi;
+        let latest = self.provider.get_block_by_number(Default::default()).await?;
+        let now = latest.ok_or_else(|| eyre::eyre!("no latest block"))?.header.timestamp;
+        let week = ledger::plan::generation::WEEK_SECS;
+        let end = week_origin + ((now.saturating_sub(week_origin)) / week + 1) * week;
+        self.provider.anvil_set_next_block_timestamp(end).await?;
+        self.provider.evm_mine(None).await?;
+        Ok(end)
     }
 
     /// anvil's HTTP JSON-RPC endpoint.
@@ -281,6 +324,8 @@ pub const NATIVE_ASSET: i32 = 1;
 pub const USDT_ASSET: i32 = 2;
 /// Ledger id of the test USDT asset on the devnet's TRON chain (an anvil with a TRON chain id).
 pub const TRON_USDT_ASSET: i32 = 3;
+/// Ledger id of the devnet's generation-plan asset (PLAN-GENERATION.md), on the deployment's second test token.
+pub const GENERATION_ASSET: i32 = 4;
 
 /// The two assets of a development deployment (native coin, 18 decimals; test USDT, 6 decimals), default
 /// plans, the contract admin as genesis user.
@@ -311,15 +356,39 @@ pub fn tron_deployment_asset(deployment: &Deployment) -> ledger::AssetSpec {
     }
 }
 
-/// Creates the assets of [`deployment_assets`] in a migrated ledger database, skipping those that exist.
+/// The generation-plan asset of a deployment that has a generation token ([`GENERATION_ASSET`], "GUSDT", 6
+/// decimals, PLAN-GENERATION.md's defaults but for `week_origin`, the contract admin as genesis user). Its weeks
+/// start so that the current one ends five minutes after `now` (unix seconds): a development chain can then close a
+/// week by moving its clock minutes on, not days, which would leave every payload signed by the wall clock expired.
+pub fn generation_deployment_asset(
+    deployment: &Deployment,
+    now: u64,
+) -> Option<ledger::AssetSpec<ledger::plan::generation::GenerationParams>> {
+    let mut params = ledger::plan::generation::GenerationParams::defaults(6);
+    params.week_origin = (now + 300).saturating_sub(ledger::plan::generation::WEEK_SECS);
+    Some(ledger::AssetSpec {
+        id: GENERATION_ASSET,
+        chain_id: deployment.chain_id,
+        token: deployment.generation_token?,
+        symbol: "GUSDT".into(),
+        decimals: 6,
+        genesis: deployment.admin,
+        params,
+    })
+}
+
+/// Creates the assets of [`deployment_assets`] (and the generation asset, if the deployment has its token) in a
+/// migrated ledger database, skipping those that exist.
 pub async fn create_deployment_assets(pool: &sqlx::PgPool, deployment: &Deployment) -> eyre::Result<()> {
-    create_assets(pool, deployment_assets(deployment)).await
+    create_assets(pool, deployment_assets(deployment)).await?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    create_assets(pool, generation_deployment_asset(deployment, now)).await
 }
 
 /// Creates `specs` in a migrated ledger database, skipping those that exist.
-pub async fn create_assets(
+pub async fn create_assets<P: ledger::plan::PlanRules + serde::Serialize>(
     pool: &sqlx::PgPool,
-    specs: impl IntoIterator<Item = ledger::AssetSpec>,
+    specs: impl IntoIterator<Item = ledger::AssetSpec<P>>,
 ) -> eyre::Result<()> {
     for spec in specs {
         let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM assets WHERE id = $1)")

@@ -399,6 +399,14 @@ daily_outflow_cap = "100000000000"
         per_batch_cap = native.per_batch_cap,
         daily_outflow_cap = native.daily_outflow_cap,
     );
+    // The generation-plan asset's token, when the chain has one: packages up to 5 000.
+    let config = match deployment.generation_token {
+        Some(token) => format!(
+            "{config}[[policy.chains.assets]]\ntoken = \"{token}\"\nper_payload_cap = \"5000000000\"\n\
+             per_batch_cap = \"50000000000\"\ndaily_outflow_cap = \"100000000000\"\n"
+        ),
+        None => config,
+    };
     dir.write("signer.toml", &config)
 }
 

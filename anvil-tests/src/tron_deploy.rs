@@ -64,7 +64,15 @@ pub async fn deploy_stack_tron(
         let grant = Settlement::grantRoleCall { role, account: admin.address() }.abi_encode();
         tron::trigger(&client, &key, settlement, grant, 0).await?;
     }
-    Ok(Deployment { chain_id, settlement, usdt, deploy_block: created.block, admin: admin.address(), signer })
+    Ok(Deployment {
+        chain_id,
+        settlement,
+        usdt,
+        generation_token: None,
+        deploy_block: created.block,
+        admin: admin.address(),
+        signer,
+    })
 }
 
 /// The code at `at` through the node's `GetContract`: empty when nothing is deployed there.

@@ -13,6 +13,12 @@
 //!   through the TRON node's HTTP API, signs and broadcasts them (`scripts/tron/tronlink-pay.mjs`, run from the
 //!   current directory, the repository); then waits until the listener has applied each (once solidified) and
 //!   prints their standing.
+//! * `devnet-demo generation <api-url> <rpc-url> <chain.json>`: the generation-plan asset (asset 4, PLAN-GENERATION.md,
+//!   on the deployment's second test token): anvil's accounts 2–6 buy packages through the API and their own
+//!   wallets in rounds — PLAN-GENERATION.md §7's example, so that account 2 reaches its cap — then account 6 gives
+//!   account 2 a second leg and account 2 buys again; anvil's clock is moved on to the week's end (the asset's weeks
+//!   are set up to end minutes after the devnet starts), and the demo waits until the listener's confirmed head
+//!   closes the week and a rank bonus is credited, and prints every standing.
 //! * `devnet-demo payout <api-url> <asset-id>`: the admin (anvil's account 0) builds a payout batch of the
 //!   asset's pending rewards, has it signed and sends it through the API, and waits until it is settled.
 //!
@@ -24,8 +30,8 @@ use alloy::signers::local::PrivateKeySigner;
 use anvil_tests::{
     api::{ApiClient, pay, tronlink_pay, wait_for, wallet_provider},
     devchain::{
-        Deployment, NATIVE_ASSET, TRON_USDT_ASSET, USDT_ASSET, anvil_account, create_assets, create_deployment_assets,
-        tron_deployment_asset,
+        Deployment, GENERATION_ASSET, NATIVE_ASSET, TRON_USDT_ASSET, USDT_ASSET, anvil_account, create_assets,
+        create_deployment_assets, tron_deployment_asset,
     },
 };
 use serde_json::json;
@@ -50,10 +56,11 @@ async fn main() -> eyre::Result<()> {
         ["users", api, rpc, chain] => users(api, rpc, &read_deployment(chain)?).await,
         ["tron-users", api, http, chain] => tron_users(api, http, &read_deployment(chain)?).await,
         ["payout", api, asset] => payout(api, asset.parse()?).await,
+        ["generation", api, rpc, chain] => generation(api, rpc, &read_deployment(chain)?).await,
         _ => eyre::bail!(
             "usage: devnet-demo assets <database-url> <chain.json> | tron-asset <database-url> <tron-chain.json> | users <api-url> <rpc-url> <chain.json> | \
              tron-users <api-url> <tron-http-url> <tron-chain.json> | \
-             payout <api-url> <asset-id>"
+             payout <api-url> <asset-id> | generation <api-url> <rpc-url> <chain.json>"
         ),
     }
 }
@@ -68,6 +75,9 @@ async fn assets(database_url: &str, deployment: &Deployment) -> eyre::Result<()>
     ledger::db::migrate(&pool).await?;
     create_deployment_assets(&pool, deployment).await?;
     println!("assets: {NATIVE_ASSET} = BNB (native), {USDT_ASSET} = USDT ({})", deployment.usdt);
+    if let Some(token) = deployment.generation_token {
+        println!("assets: {GENERATION_ASSET} = GUSDT ({token}), the generation plan");
+    }
     Ok(())
 }
 
@@ -283,4 +293,149 @@ fn describe(paid: &serde_json::Value) -> String {
         format!("{} {}… in block {}", t["what"].as_str().unwrap_or("?"), &txid[..txid.len().min(12)], t["block"])
     };
     sent.iter().map(one).collect::<Vec<_>>().join(", ")
+}
+
+/// One base unit of GUSDT's 6 decimals per millionth: whole GUSDT.
+const GUSDT: u128 = 1_000_000;
+
+/// The generation demo's rounds: (account, what; 0 = genesis as sponsor). Rounds 1–4 are PLAN-GENERATION.md §7
+/// (A = 2, B = 3, C = 4, D = 5), C's two purchases in rounds of their own: account 2 reaches its cap of 3 × 100.
+/// Round 6 gives account 2 a second leg of 5000 (Connector's thresholds are 5000 / 5000; account 2, at its cap,
+/// earns nothing from it); round 7 raises its cap by buying 1000, so the week's Connector bonus is credited.
+enum Buy {
+    Register { sponsor: u32, package: u128 },
+    Purchase { package: u128 },
+}
+
+const GENERATION_ROUNDS: [&[(u32, Buy)]; 7] = [
+    &[(2, Buy::Register { sponsor: 0, package: 100 })],
+    &[(3, Buy::Register { sponsor: 2, package: 500 })],
+    &[(4, Buy::Register { sponsor: 3, package: 1000 }), (5, Buy::Register { sponsor: 0, package: 100 })],
+    // A wallet's next payment waits until its last one is applied (one outstanding payload per wallet).
+    &[(4, Buy::Purchase { package: 1000 })],
+    &[(4, Buy::Purchase { package: 5000 })],
+    &[(6, Buy::Register { sponsor: 2, package: 5000 })],
+    &[(2, Buy::Purchase { package: 1000 })],
+];
+
+async fn generation(api_url: &str, rpc: &str, deployment: &Deployment) -> eyre::Result<()> {
+    use alloy::providers::Provider;
+    eyre::ensure!(deployment.generation_token.is_some(), "the deployment has no generation token");
+    let api = ApiClient::new(api_url);
+    let mut users = Vec::new();
+    for account in 2..=6 {
+        let wallet = anvil_account(account)?;
+        let token = api.sign_in(&wallet).await?;
+        users.push(DemoUser { account, wallet, token });
+    }
+    let user = |account: u32| users.iter().find(|u| u.account == account).expect("demo account");
+    let address = |account: u32| if account == 0 { deployment.admin } else { user(account).wallet.address() };
+    let standing = |u: &DemoUser| {
+        let api = &api;
+        let token = u.token.clone();
+        async move {
+            let a = api.get(&format!("/v1/users/generation?asset_id={GENERATION_ASSET}"), Some(&token)).await?;
+            Ok::<_, eyre::Report>((a.status == 200).then_some(a.body))
+        }
+    };
+    // Purchases each account has made by the end of each round (an earlier run's are not made again).
+    let mut purchases = std::collections::BTreeMap::<u32, i64>::new();
+    for (round, buys) in GENERATION_ROUNDS.iter().enumerate() {
+        let mut waits = Vec::new();
+        for (account, buy) in buys.iter() {
+            let u = user(*account);
+            let seen = api.standing(&u.token, GENERATION_ASSET).await?;
+            let payment = match buy {
+                Buy::Register { sponsor, package } => {
+                    waits.push((*account, 0));
+                    if seen.is_some() {
+                        continue;
+                    }
+                    api.register_package(&u.token, GENERATION_ASSET, address(*sponsor), package * GUSDT).await?
+                }
+                Buy::Purchase { package } => {
+                    let n = purchases.entry(*account).or_default();
+                    *n += 1;
+                    waits.push((*account, *n));
+                    if seen.is_some_and(|s| s["retopups"].as_i64() >= Some(*n)) {
+                        continue;
+                    }
+                    api.buy_package(&u.token, GENERATION_ASSET, package * GUSDT).await?
+                }
+            };
+            let block = pay(&wallet_provider(rpc, &u.wallet)?, &payment).await?;
+            println!(
+                "round {}: account {account} paid {} in asset {GENERATION_ASSET} (block {block})",
+                round + 1,
+                payment["amount"]["human"].as_str().unwrap_or("?")
+            );
+        }
+        for (account, retopups) in waits {
+            wait_applied(&api, user(account), GENERATION_ASSET, retopups, &format!("GUSDT account {account}")).await?;
+        }
+        if round == 4 {
+            let a = standing(user(2)).await?.ok_or_else(|| eyre::eyre!("account 2 has no standing"))?;
+            eyre::ensure!(a["room"]["base"] == "0", "account 2 should be at its cap after §7: {a}");
+            println!("account 2 is at its cap: earned {} of {}", a["earned"]["human"], a["cap"]["human"]);
+        }
+    }
+
+    // A week later by anvil's clock: the listener's confirmed head closes the week with no event.
+    let admin = api.sign_in(&anvil_account(0)?).await?;
+    let closed = || async {
+        let weeks = api.get(&format!("/v1/admin/weeks?asset_id={GENERATION_ASSET}"), Some(&admin)).await?;
+        let weeks = weeks.ok("GET /v1/admin/weeks")?;
+        Ok::<_, eyre::Report>(weeks["weeks"].as_array().cloned().unwrap_or_default())
+    };
+    if closed().await?.is_empty() {
+        // The asset's weeks were set up to end minutes after the devnet started: move anvil's clock to that end.
+        let plan = api.get("/v1/public/plan", None).await?.ok("GET /v1/public/plan")?;
+        let origin = plan["generation"]
+            .as_array()
+            .and_then(|g| g.iter().find(|p| p["asset_id"] == GENERATION_ASSET))
+            .and_then(|p| p["week_origin"].as_u64())
+            .ok_or_else(|| eyre::eyre!("asset {GENERATION_ASSET} is not in /v1/public/plan"))?;
+        let provider = wallet_provider(rpc, &anvil_account(0)?)?;
+        let latest = provider.get_block_by_number(Default::default()).await?.ok_or_else(|| eyre::eyre!("no block"))?;
+        let now = latest.header.timestamp;
+        let end = origin + (now.saturating_sub(origin) / 604_800 + 1) * 604_800;
+        let _: serde_json::Value = provider.raw_request("evm_setNextBlockTimestamp".into(), (end,)).await?;
+        let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await?;
+        println!("anvil's clock moved {} s on, to the week's end", end - now);
+    }
+    let weeks = wait_for("the listener to close the week", APPLY_LIMIT, || async {
+        let weeks = closed().await?;
+        Ok((!weeks.is_empty()).then_some(weeks))
+    })
+    .await?;
+    let w = &weeks[0];
+    println!(
+        "week {} closed at block {}: ranked {}, bonuses {}, company {}, credited {}",
+        w["week"],
+        w["closing_block"],
+        w["ranked"],
+        w["bonuses"]["human"].as_str().unwrap_or("?"),
+        w["company_before"]["human"].as_str().unwrap_or("?"),
+        w["credited"]["human"].as_str().unwrap_or("?")
+    );
+    println!(
+        "\n{:<9} {:<44} {:>12} {:>12} {:>12} {:>12} {:>6} {:>6}",
+        "account", "address", "paid in", "cap", "earned", "room", "rank", "bonus"
+    );
+    for u in &users {
+        let Some(s) = standing(u).await? else { continue };
+        let human = |k: &str| s[k]["human"].as_str().unwrap_or("-").to_owned();
+        println!(
+            "{:<9} {:<44} {:>12} {:>12} {:>12} {:>12} {:>6} {:>6}",
+            u.account,
+            u.wallet.address(),
+            human("paid_in"),
+            human("cap"),
+            human("earned"),
+            human("room"),
+            s["rank_name"].as_str().unwrap_or("-"),
+            s["bonuses"].as_array().map_or(0, Vec::len)
+        );
+    }
+    Ok(())
 }

@@ -1,5 +1,6 @@
-//! Deploys the development stack (test USDT + Settlement) to a running anvil and writes its addresses as
-//! JSON: `devnet-deploy <rpc-url> <out.json> [--tron-grpc <url>]`. Uses anvil's well-known account 0 as admin
+//! Deploys the development stack (test USDT + Settlement, and on an EVM chain a second test token for the
+//! generation-plan asset) to a running anvil and writes its addresses as JSON:
+//! `devnet-deploy <rpc-url> <out.json> [--tron-grpc <url>]`. Uses anvil's well-known account 0 as admin
 //! and account 1 as the signer key; never for a real chain. The JSON also names the RPC, and on an anvil started
 //! with a TRON chain id (the devnet's TRON chain) the contracts' `T…` addresses. With `--tron-grpc`, the
 //! contracts are created the TRON way: `CreateSmartContract` transactions through the TRON node's gRPC API
@@ -12,7 +13,7 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
 };
 use anvil_tests::{
-    devchain::{anvil_account, deploy_stack},
+    devchain::{anvil_account, deploy_generation_token, deploy_stack},
     tron_deploy::deploy_stack_tron,
 };
 
@@ -33,7 +34,7 @@ async fn main() -> eyre::Result<()> {
     let signer = anvil_account(1)?;
     let provider =
         ProviderBuilder::new().wallet(EthereumWallet::from(admin.clone())).connect_http(rpc.parse()?).erased();
-    let deployment = match &tron_grpc {
+    let mut deployment = match &tron_grpc {
         Some(grpc) => {
             let chain_id = provider.get_chain_id().await?;
             eyre::ensure!(
@@ -44,9 +45,14 @@ async fn main() -> eyre::Result<()> {
         }
         None => deploy_stack(&provider, admin.address(), signer.address()).await?,
     };
-    let usdt = TestUSDT::new(deployment.usdt, &provider);
-    for i in 2..=9 {
-        usdt.mint(anvil_account(i)?.address(), U256::from(DEMO_USDT)).send().await?.get_receipt().await?;
+    if tron_grpc.is_none() {
+        deployment.generation_token = Some(deploy_generation_token(&provider, deployment.settlement).await?);
+    }
+    for token in [Some(deployment.usdt), deployment.generation_token].into_iter().flatten() {
+        let token = TestUSDT::new(token, &provider);
+        for i in 2..=9 {
+            token.mint(anvil_account(i)?.address(), U256::from(DEMO_USDT)).send().await?.get_receipt().await?;
+        }
     }
     let mut json = serde_json::to_value(&deployment)?;
     json["rpc"] = rpc.clone().into();

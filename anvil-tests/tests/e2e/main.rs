@@ -2,6 +2,7 @@
 //! Postgres and Redis. Each test has its own anvil, scratch databases, ports and Redis key prefix.
 
 mod full_flow;
+mod generation_flow;
 mod listener_crash;
 mod payout_caps;
 mod reconciler_variance;
