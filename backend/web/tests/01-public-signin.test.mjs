@@ -16,7 +16,8 @@ test("plan and disclosure come first, in plain words, equal to the API", async (
   assert.equal(response.headers()["cache-control"], "no-cache");
 
   const disclosure = (await Api.raw("GET", "/v1/public/disclosure")).body.assets;
-  const plans = (await Api.raw("GET", "/v1/public/plan")).body.assets;
+  const publicPlans = (await Api.raw("GET", "/v1/public/plan")).body;
+  const plans = publicPlans.assets;
   await page.getByTestId("disclosure").waitFor();
   // Nothing comes before it in the page's content.
   const firstSection = await page.locator("main > *").first().getAttribute("data-testid");
@@ -24,8 +25,12 @@ test("plan and disclosure come first, in plain words, equal to the API", async (
   // A TRON asset's card is told apart from another chain's asset of the same symbol.
   const TRON_CHAIN_IDS = [728126428, 3448148188, 2494104990];
   for (const d of disclosure) {
-    const chainId = plans.find((p) => p.asset_id === d.asset_id).chain_id;
-    const card = page.getByTestId(`disclosure-${d.symbol}${TRON_CHAIN_IDS.includes(chainId) ? "-TRON" : ""}`);
+    // A generation-plan asset (PLAN-GENERATION.md) has a card of its own, with its users at their cap.
+    const generation = publicPlans.generation.some((g) => g.asset_id === d.asset_id);
+    const chainId = (generation ? publicPlans.generation : plans).find((p) => p.asset_id === d.asset_id).chain_id;
+    const card = generation
+      ? page.getByTestId(`generation-rules-${d.asset_id}`)
+      : page.getByTestId(`disclosure-${d.symbol}${TRON_CHAIN_IDS.includes(chainId) ? "-TRON" : ""}`);
     const text = await card.innerText();
     // An asset nobody has joined yet (the devnet's TRON asset until a TRON test registers) says so.
     const expected =
@@ -36,6 +41,10 @@ test("plan and disclosure come first, in plain words, equal to the API", async (
     if (d.median_net) {
       assert.equal(await card.getByTestId("median-net").innerText(), d.median_net.human);
       assert.equal(await card.getByTestId("median-net").getAttribute("title"), `${d.median_net.base} base units`);
+    }
+    if (generation) {
+      if (d.participants > 0) assert.equal(await card.getByTestId("users-at-cap").innerText(), String(d.users_at_cap));
+      continue;
     }
     const plan = plans.find((p) => p.asset_id === d.asset_id);
     assert.equal(await card.getByTestId("registration-fee").innerText(), plan.registration_fee.human);

@@ -13,6 +13,7 @@ import { Payouts } from "./Payouts";
 import { PlanVersions } from "./Plan";
 import { Treasury } from "./Treasury";
 import { UsersAdmin } from "./Users";
+import { Weeks } from "./Weeks";
 
 const TABS = [
   ["payouts", "Payouts"],
@@ -20,6 +21,7 @@ const TABS = [
   ["monitoring", "Monitoring"],
   ["users", "Users"],
   ["plan", "Plan"],
+  ["weeks", "Weeks"],
   ["audit", "Audit log"],
 ] as const;
 type Tab = (typeof TABS)[number][0];
@@ -75,6 +77,7 @@ function App() {
                 {tab === "monitoring" && <Monitoring assets={assets} />}
                 {tab === "users" && <UsersAdmin assets={assets} />}
                 {tab === "plan" && <PlanVersions assets={assets} />}
+                {tab === "weeks" && <Weeks assets={plans.data?.generation ?? []} />}
                 {tab === "audit" && <Audit />}
               </>
             )}

@@ -56,3 +56,9 @@ export type BatchRef = S["BatchRef"];
 export type PoolNodeView = S["PoolNodeView"];
 export type NodesPage = S["NodesPage"];
 export type PoolSummary = S["PoolSummary"];
+/** The generation plan of one asset (PLAN-GENERATION.md), as `/v1/public/plan` lists it under `generation`. */
+export type GenerationAssetPlan = S["GenerationAssetPlan"];
+/** A wallet's standing under a generation-plan asset (`/v1/users/generation`). */
+export type GenerationStanding = S["GenerationStanding"];
+/** One closed week of a generation-plan asset (`/v1/admin/weeks`). */
+export type WeekCloses = S["WeekCloses"];

@@ -183,7 +183,8 @@ function AssetDashboard(props: {
       </p>
       <div class="grid2">
         <Referrals a={a} />
-        <PoolNodes a={a} owner={props.address} />
+        {/* Pools are the auto-pool plan's (PLAN.md); a generation-plan asset's standing has a card of its own. */}
+        {props.plan && <PoolNodes a={a} owner={props.address} />}
       </div>
       <Tree a={a} />
       <History a={a} />

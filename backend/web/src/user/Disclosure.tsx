@@ -1,16 +1,24 @@
 // Before anything else (PLAN.md §9): what the plan is and how its participants have fared, per asset, in
 // plain words, from the public endpoints (no wallet needed).
 
-import { bps, percent } from "../lib/format";
+import { bps } from "../lib/format";
 import { assetKey, isTronChain, networkText } from "../lib/tron";
-import type { AssetDisclosure, AssetPlan } from "../lib/types";
+import type { AssetDisclosure, AssetPlan, GenerationAssetPlan } from "../lib/types";
 import { AssetAmt } from "../ui/bits";
+import { GenerationRules } from "./Generation";
+import { Odds } from "./Odds";
 
 /**
  * The disclosure section. `only` (a referral link's asset) shows that asset's card alone: the link's odds and
  * rules come first, the other assets' cards follow, folded, in `OtherPlans`.
  */
-export function Disclosure(props: { plans: AssetPlan[]; disclosures: AssetDisclosure[]; only?: number }) {
+export function Disclosure(props: {
+  plans: AssetPlan[];
+  disclosures: AssetDisclosure[];
+  only?: number;
+  /** The generation-plan assets (PLAN-GENERATION.md): shown with the full disclosure. */
+  generation?: GenerationAssetPlan[];
+}) {
   const shown = props.only === undefined ? props.plans : props.plans.filter((p) => p.asset_id === props.only);
   return (
     <section class="disclosure" aria-labelledby="disclosure-title" data-testid="disclosure">
@@ -33,6 +41,13 @@ export function Disclosure(props: { plans: AssetPlan[]; disclosures: AssetDisclo
         </>
       )}
       <Cards plans={shown} disclosures={props.disclosures} />
+      {props.only === undefined && (props.generation ?? []).length > 0 && (
+        <div class="cards">
+          {props.generation!.map((g) => (
+            <GenerationRules key={g.asset_id} plan={g} d={props.disclosures.find((x) => x.asset_id === g.asset_id)} />
+          ))}
+        </div>
+      )}
     </section>
   );
 }
@@ -72,29 +87,7 @@ function AssetCard(props: { plan: AssetPlan; d?: AssetDisclosure }) {
         {p.symbol}
         {isTronChain(p.chain_id) && <span class="muted"> on {networkText(p.chain_id)}</span>}
       </h3>
-      {d && (
-        <div class="odds" data-testid="odds">
-          {d.participants === 0 ? (
-            <p>Nobody has joined with {p.symbol} yet.</p>
-          ) : (
-            <>
-              <p class="big" data-testid="odds-got-back">
-                <strong>{d.received_at_least_paid_in}</strong> of <strong>{d.participants}</strong> participants (
-                {percent(d.received_at_least_paid_in, d.participants)}) have got back at least what they paid.
-              </p>
-              {d.median_net && (
-                <p data-testid="odds-median">
-                  The median participant's net result is <AssetAmt a={d.median_net} testid="median-net" />{" "}
-                  {d.median_net.base.startsWith("-") ? "(a loss)" : "(received minus paid)"}.
-                </p>
-              )}
-            </>
-          )}
-          <p class="muted">
-            The operator has been credited <AssetAmt a={d.company_total} /> in total.
-          </p>
-        </div>
-      )}
+      {d && <Odds d={d} symbol={p.symbol} />}
       <h4>
         The rules (plan version {p.version}
         {p.effective_from_block > 0 && `, for events from block ${p.effective_from_block}`})

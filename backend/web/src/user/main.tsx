@@ -13,6 +13,7 @@ import { Loading, useLoad } from "../ui/bits";
 import "../styles.css";
 import { Dashboard } from "./Dashboard";
 import { Disclosure, OtherPlans } from "./Disclosure";
+import { GenerationStandingCard } from "./Generation";
 import { OpenInWallet } from "./openin";
 import { Register } from "./Register";
 
@@ -33,9 +34,10 @@ function App() {
   // The asset a referral link pays in: the link's, else the one picked in the registration (first by default).
   const [picked, setPicked] = useState<number | null>(null);
   // Whose profile the dashboard last loaded, and whether it is registered in any asset.
-  const [profile, setProfile] = useState<{ address: string; registered: boolean } | null>(null);
+  const [profile, setProfile] = useState<{ address: string; registered: boolean; assets: number[] } | null>(null);
   const plans = publicData.data?.[0].assets ?? [];
   const disclosures = publicData.data?.[1].assets ?? [];
+  const generation = publicData.data?.[0].generation ?? [];
   // Interactive: the disclosure is on screen and the wallet button works (read by the performance test).
   useEffect(() => {
     if (publicData.data) performance.mark("app-interactive");
@@ -46,10 +48,17 @@ function App() {
   const known = signed && profile?.address.toLowerCase() === signed.session.address.toLowerCase() ? profile : null;
   const dashboardFirst = !!signed && !ref && (known?.registered ?? true);
   const fold = useRef<HTMLDetailsElement>(null);
-  const onProfile = (p: Profile) => setProfile({ address: p.address, registered: p.assets.length > 0 });
+  const onProfile = (p: Profile) =>
+    setProfile({ address: p.address, registered: p.assets.length > 0, assets: p.assets.map((a) => a.asset_id) });
 
   let content: VNode[] = [];
   if (publicData.data) {
+    // The generation-plan assets the wallet is in, by its profile (the dashboard loads it).
+    const standings =
+      signed &&
+      generation
+        .filter((g) => known?.assets.includes(g.asset_id))
+        .map((g) => <GenerationStandingCard key={`generation-${g.asset_id}`} plan={g} address={signed.session.address} />);
     const dashboard = signed && (
       <Dashboard
         key="dashboard"
@@ -88,13 +97,14 @@ function App() {
           <summary>
             <h2 class="fold-title">The plan, its rules and how participants have fared</h2>
           </summary>
-          <Disclosure plans={plans} disclosures={disclosures} />
+          <Disclosure plans={plans} disclosures={disclosures} generation={generation} />
         </details>,
       ];
     } else {
-      content = [<Disclosure key="disclosure" plans={plans} disclosures={disclosures} />];
+      content = [<Disclosure key="disclosure" plans={plans} disclosures={disclosures} generation={generation} />];
       if (dashboard) content.push(dashboard);
     }
+    if (standings) content.push(...standings);
   }
 
   return (

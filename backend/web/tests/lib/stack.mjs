@@ -19,6 +19,8 @@ mkdirSync(ARTIFACTS, { recursive: true });
 export const ANVIL_KEYS = [
   "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
   "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+  // #2: the devnet demo's account 2 (its generation-plan standing, `devnet-demo generation`).
+  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
 ];
 const ANVIL_MNEMONIC = "test test test test test test test test test test test junk";
 

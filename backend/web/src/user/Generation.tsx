@@ -1,0 +1,158 @@
+// The generation plan (PLAN-GENERATION.md) on the dApp: its rules and odds before paying — packages, the 20 levels
+// and who they are open to, the cap, the weekly ranks, the withdrawal fee — and, once a wallet is in, its standing:
+// paid in, cap, earned, room, the levels open to it, its legs, its rank and its weekly bonuses.
+
+import { ApiError, get } from "../lib/api";
+import { bps } from "../lib/format";
+import type { AssetDisclosure, GenerationAssetPlan, GenerationStanding } from "../lib/types";
+import { AssetAmt, Loading, Notice, useLoad } from "../ui/bits";
+import { Odds } from "./Odds";
+
+/** Levels with the same share and requirement, as one line: "levels 6–10: 1 % each, open with 4–5 directs". */
+function levelRuns(p: GenerationAssetPlan): string[] {
+  return p.levels.map((l) => `L${l.level} ${bps(l.bps)}${l.directs_required > 0 ? ` (${l.directs_required} directs)` : ""}`);
+}
+
+/** What the plan is and how its participants have fared, before anyone pays. */
+export function GenerationRules(props: { plan: GenerationAssetPlan; d?: AssetDisclosure }) {
+  const { plan: p, d } = props;
+  const total = p.levels.reduce((s, l) => s + l.bps, 0);
+  return (
+    <article class="card" data-testid={`generation-rules-${p.asset_id}`} aria-label={`${p.symbol} generation plan`}>
+      <h3>
+        {p.symbol} <span class="muted">— generation plan</span>
+      </h3>
+      {d && <Odds d={d} symbol={p.symbol} atCap />}
+      <h4>
+        The rules (plan version {p.version}
+        {p.effective_from_block > 0 && `, for events from block ${p.effective_from_block}`})
+      </h4>
+      <ul class="rules">
+        <li data-testid="packages">
+          You join, and buy again, with one of these packages only:{" "}
+          {p.packages.map((a, i) => (
+            <span key={a.base}>
+              {i > 0 && ", "}
+              <AssetAmt a={a} />
+            </span>
+          ))}
+          . Any other amount is held until it is refunded.
+        </li>
+        <li data-testid="levels">
+          Each purchase pays {bps(total)} of its amount to up to {p.levels.length} sponsors above the buyer, level by level,
+          each only if they have enough direct referrals: {levelRuns(p).join(", ")}. The rest goes to the operator.
+        </li>
+        <li data-testid="cap">
+          Nobody earns more than {bps(p.cap_bps)} of what they paid in (their cap); a new purchase raises it. Past the cap,
+          the share stays with the operator.
+        </li>
+        <li data-testid="ranks">
+          Weekly rank bonuses, paid from the operator's balance (scaled down when it cannot pay them all), within the cap:{" "}
+          {p.ranks.map((r, i) => (
+            <span key={r.rank}>
+              {i > 0 && "; "}
+              {r.name} (largest leg <AssetAmt a={r.main_leg} />, other legs <AssetAmt a={r.other_legs} />) <AssetAmt a={r.weekly_bonus} /> a week
+            </span>
+          ))}
+          .
+        </li>
+        <li data-testid="fee">Each payout keeps a {bps(p.withdrawal_fee_bps)} withdrawal fee for the operator.</li>
+        <li>You get money only from people who buy after you.</li>
+      </ul>
+    </article>
+  );
+}
+
+/** The signed-in wallet's standing under a generation-plan asset; nothing when it is not in it. */
+export function GenerationStandingCard(props: { plan: GenerationAssetPlan; address: string }) {
+  const p = props.plan;
+  const load = useLoad(
+    () =>
+      get<GenerationStanding>("/v1/users/generation", { asset_id: p.asset_id }).catch((e) => {
+        if (e instanceof ApiError && e.code === "not_registered") return null;
+        throw e;
+      }),
+    [p.asset_id, props.address],
+  );
+  if (load.loading && !load.data) return <Loading what={`your ${p.symbol} standing`} />;
+  if (load.error) return <Notice kind="error">Your {p.symbol} standing could not be loaded: {load.error.message}</Notice>;
+  const s = load.data;
+  if (!s) return null;
+  return (
+    <section class="panel" data-testid={`generation-standing-${p.asset_id}`} aria-label={`Your ${p.symbol} standing`}>
+      <h2>Your {p.symbol} standing (generation plan)</h2>
+      <dl class="figures">
+        <dt>Paid in</dt>
+        <dd><AssetAmt a={s.paid_in} testid="gen-paid-in" /></dd>
+        <dt>Cap</dt>
+        <dd>{s.cap ? <AssetAmt a={s.cap} testid="gen-cap" /> : "none (operator)"}</dd>
+        <dt>Earned</dt>
+        <dd><AssetAmt a={s.earned} testid="gen-earned" /></dd>
+        <dt>Room left</dt>
+        <dd>{s.room ? <AssetAmt a={s.room} testid="gen-room" /> : "no cap"}</dd>
+        <dt>Direct referrals</dt>
+        <dd data-testid="gen-directs">{s.directs}</dd>
+        <dt>Levels paying you</dt>
+        <dd data-testid="gen-levels">{s.open_levels.length === 0 ? "none yet" : `1–${Math.max(...s.open_levels)}`}</dd>
+        <dt>Rank</dt>
+        <dd data-testid="gen-rank">{s.rank_name ?? "none yet"}</dd>
+      </dl>
+      {s.room?.base === "0" && (
+        <Notice kind="warn" testid="gen-at-cap">
+          You have earned your whole cap: you earn nothing more until your next purchase raises it.
+        </Notice>
+      )}
+      <h3>Your legs</h3>
+      {s.legs.length === 0 ? (
+        <p class="muted">No direct referrals yet.</p>
+      ) : (
+        <table data-testid="gen-legs">
+          <thead>
+            <tr>
+              <th>Direct referral</th>
+              <th>Leg volume</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.legs.map((l, i) => (
+              <tr key={l.direct}>
+                <td>
+                  <code>{l.direct}</code> {i === 0 && <span class="muted">(main leg)</span>}
+                </td>
+                <td><AssetAmt a={l.volume} /></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p>
+        Main leg <AssetAmt a={s.main_leg} testid="gen-main" />, other legs <AssetAmt a={s.other_legs} testid="gen-other" />.
+      </p>
+      <h3>Weekly bonuses</h3>
+      {s.bonuses.length === 0 ? (
+        <p class="muted">None yet.</p>
+      ) : (
+        <table data-testid="gen-bonuses">
+          <thead>
+            <tr>
+              <th>Week</th>
+              <th>Rank</th>
+              <th>Bonus</th>
+              <th>Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.bonuses.map((b) => (
+              <tr key={b.week}>
+                <td>{b.week}</td>
+                <td>{p.ranks.find((r) => r.rank === b.rank)?.name ?? b.rank}</td>
+                <td><AssetAmt a={b.amount} /></td>
+                <td>{b.status}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

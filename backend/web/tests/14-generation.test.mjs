@@ -1,0 +1,63 @@
+// The generation plan (PLAN-GENERATION.md) on the devnet's asset 4 (GUSDT), after `devnet-demo generation`: the
+// rules and odds are on the public page before anyone pays, a member (anvil account 2: at its cap, then a purchase,
+// a Connector bonus) sees the same figures as the API, and the admin console lists the week closes.
+import assert from "node:assert/strict";
+import { ANVIL_KEYS, Api, BASE, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
+
+const GEN = 4;
+
+test("generation plan: the rules before paying, a member's cap, legs, rank and bonuses, and the admin's week closes", async () => {
+  const plan = (await Api.raw("GET", "/v1/public/plan")).body.generation.find((g) => g.asset_id === GEN);
+  assert.ok(plan, "the devnet runs a generation asset");
+  const disclosure = (await Api.raw("GET", "/v1/public/disclosure")).body.assets.find((a) => a.asset_id === GEN);
+
+  // Before paying, no wallet: packages, levels, cap, ranks, fee and the users at their cap.
+  const visitor = await openBrowser({});
+  await visitor.page.goto(BASE + "/");
+  const rules = visitor.page.getByTestId(`generation-rules-${GEN}`);
+  await rules.waitFor();
+  const packages = await rules.getByTestId("packages").locator("[data-base]").evaluateAll((els) => els.map((e) => e.getAttribute("data-base")));
+  assert.deepEqual(packages, plan.packages.map((p) => p.base));
+  assert.match(await rules.getByTestId("levels").innerText(), /L3 3 ?% \(2 directs\)/);
+  assert.match(await rules.getByTestId("cap").innerText(), /300 ?%/);
+  assert.match(await rules.getByTestId("ranks").innerText(), /Connector/);
+  assert.match(await rules.getByTestId("fee").innerText(), /5 ?% withdrawal fee/);
+  assert.equal(await rules.getByTestId("users-at-cap").innerText(), String(disclosure.users_at_cap));
+  await visitor.screenshot("14-generation-rules");
+  await visitor.close();
+
+  // Account 2's standing, figure by figure as the API gives it.
+  const member = await Api.signIn(ANVIL_KEYS[2]);
+  const s = await member.get(`/v1/users/generation?asset_id=${GEN}`);
+  assert.equal(s.rank_name, "Connector", "the demo ranked account 2");
+  const b = await openBrowser({ key: ANVIL_KEYS[2] });
+  await b.page.goto(BASE + "/");
+  await signInThroughPage(b.page);
+  const card = b.page.getByTestId(`generation-standing-${GEN}`);
+  await card.waitFor();
+  for (const [id, field] of [["gen-paid-in", "paid_in"], ["gen-cap", "cap"], ["gen-earned", "earned"], ["gen-room", "room"], ["gen-main", "main_leg"], ["gen-other", "other_legs"]]) {
+    assert.equal(await card.getByTestId(id).getAttribute("data-base"), s[field].base, field);
+  }
+  assert.equal(await card.getByTestId("gen-rank").innerText(), "Connector");
+  assert.equal(await card.getByTestId("gen-directs").innerText(), String(s.directs));
+  assert.equal(await card.getByTestId("gen-legs").locator("tbody tr").count(), s.legs.length);
+  assert.equal(await card.getByTestId("gen-bonuses").locator("tbody tr").count(), s.bonuses.length);
+  assert.ok(s.bonuses.length >= 1, "a week closed with a bonus");
+  await b.screenshot("14-generation-standing");
+  await b.close();
+
+  // The admin's week closes.
+  const admin = await Api.signIn(ANVIL_KEYS[0]);
+  const weeks = await admin.get(`/v1/admin/weeks?asset_id=${GEN}`);
+  const a = await openBrowser({ key: ANVIL_KEYS[0] });
+  await a.page.goto(BASE + "/admin#weeks");
+  await signInThroughPage(a.page);
+  const table = a.page.getByTestId("weeks-table");
+  await table.waitFor();
+  await until("every week close listed", async () => (await table.locator("tbody tr").count()) === weeks.weeks.length);
+  const first = a.page.getByTestId(`week-${weeks.weeks[0].week}`);
+  assert.equal(await first.getByTestId("week-credited").getAttribute("data-base"), weeks.weeks[0].credited.base);
+  assert.match(await first.getByTestId("week-ranked").innerText(), /Connector/);
+  await a.screenshot("14-generation-weeks");
+  await a.close();
+});
