@@ -284,7 +284,8 @@ pub async fn new_plan_version(
     }
     let actor = admin.wallet.to_checksum(None);
     // The parameters of the asset's own plan: the auto-pool plan's, or the generation plan's.
-    let version = match ledger::plan_kind(&ctx.db, req.asset_id).await?.ok_or(ApiError::NotFound)? {
+    let kind = ledger::plan_kind(&ctx.db, req.asset_id).await?.ok_or(AdminError::UnknownAsset(req.asset_id))?;
+    let version = match kind {
         PlanKind::AutoPool => {
             let params: ledger::plan::PlanParams = plan_params(&req.params)?;
             ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?

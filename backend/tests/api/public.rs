@@ -7,7 +7,7 @@ use crate::helpers::spawn_app;
 async fn plan_shows_each_assets_parameters_in_base_units_and_human_form() {
     let app = spawn_app().await;
     let empty = app.get("/v1/public/plan", None).await;
-    assert_eq!((empty.status, &empty.body), (200, &serde_json::json!({ "assets": [] })));
+    assert_eq!((empty.status, &empty.body), (200, &serde_json::json!({ "assets": [], "generation": [] })));
 
     app.register_in_ledger(&[]).await;
     let a = app.get("/v1/public/plan", None).await;
@@ -56,6 +56,7 @@ async fn disclosure_shows_participants_outcomes() {
             "received_at_least_paid_in": 1,
             "median_net": { "base": "-20000000000000000000", "human": "-20 BNB" },
             "company_total": { "base": "36000000000000000000", "human": "36 BNB" },
+            "users_at_cap": null,
         }]})
     );
 }
