@@ -264,9 +264,14 @@ impl ChainLedger {
                 match applied {
                     Ok(()) => {
                         summary.applied += 1;
-                        // A treasury transfer leaves the company's balance that bonuses are scaled to.
-                        let stored = load::company_balance(&mut tx, book.id).await?;
-                        book.engine.set_company_balance(rows.with_unwritten_company(asset, stored));
+                        // A treasury transfer leaves the company's balance that bonuses are scaled to (a claim
+                        // does not touch it); only a plan that pays from it is told, so the hot path of the
+                        // others gains no query.
+                        let transfer = matches!(e.body, crate::events::EventBody::TreasuryTransferred { .. });
+                        if transfer && book.engine.follows_company_balance() {
+                            let stored = load::company_balance(&mut tx, book.id).await?;
+                            book.engine.set_company_balance(rows.with_unwritten_company(asset, stored));
+                        }
                     }
                     Err((code, reason)) => {
                         rows.quarantine(e, Some(book.id), code, &reason);
@@ -284,8 +289,10 @@ impl ChainLedger {
                             // The fees are the company's (PLAN-GENERATION.md §4): numbered, and in the balance
                             // rank bonuses are scaled to.
                             book.engine.set_company_credit_counter(credit_no + 1);
-                            let stored = load::company_balance(&mut tx, book.id).await?;
-                            book.engine.set_company_balance(rows.with_unwritten_company(asset, stored));
+                            if book.engine.follows_company_balance() {
+                                let stored = load::company_balance(&mut tx, book.id).await?;
+                                book.engine.set_company_balance(rows.with_unwritten_company(asset, stored));
+                            }
                         }
                     }
                     Err((code, reason)) => {

@@ -476,6 +476,10 @@ impl RewardPlan for GenerationEngine {
         closes
     }
 
+    fn follows_company_balance(&self) -> bool {
+        true
+    }
+
     fn set_company_balance(&mut self, balance: Amount) {
         self.company = balance;
     }

@@ -120,6 +120,12 @@ pub trait RewardPlan: std::fmt::Debug + Send + Sync {
         None
     }
 
+    /// Whether the plan pays from the company's balance (then the ledger keeps it told through
+    /// [`set_company_balance`](Self::set_company_balance)); plans that never spend it need not be told.
+    fn follows_company_balance(&self) -> bool {
+        false
+    }
+
     /// The company's balance the plan pays periodic bonuses from, as the ledger knows it (its credits, less
     /// what left it outside the plan: treasury transfers). Plans that never spend the company's money ignore it.
     fn set_company_balance(&mut self, balance: Amount) {
