@@ -159,6 +159,11 @@ async fn the_generation_plan_is_public_a_user_sees_their_cap_and_legs_and_buys_o
     );
     let other = app.post_as("/v1/users/register", Some(&token), body(Some("100000000"))).await;
     assert_eq!((other.status, other.code()), (409, "payment_outstanding"), "{}", other.body);
+    let told = other.body["error"]["message"].as_str().unwrap();
+    assert!(
+        told.contains("a payment of 500 USDT") && told.contains(" UTC"),
+        "names the amount out and its deadline: {told}"
+    );
     // A purchase (retopup) takes a package too; the auto-pool asset refuses one.
     let buy =
         app.post_as("/v1/users/retopup", Some(&token_a), json!({ "asset_id": GEN, "package": "100000000" })).await;
@@ -197,6 +202,19 @@ async fn the_generation_plan_is_public_a_user_sees_their_cap_and_legs_and_buys_o
     let wrong =
         app.post_admin("/v1/admin/plan", &admin, json!({ "asset_id": GEN, "from_block": 50, "params": auto })).await;
     assert_eq!((wrong.status, wrong.code()), (422, "invalid_plan"), "{}", wrong.body);
+    // Weeks already closed are numbered from week_origin: a version may not move it.
+    let mut moved = next.clone();
+    moved["week_origin"] = json!(345_600 + 86_400);
+    let before = app.db_state().await;
+    let refused =
+        app.post_admin("/v1/admin/plan", &admin, json!({ "asset_id": GEN, "from_block": 50, "params": moved })).await;
+    assert_eq!((refused.status, refused.code()), (422, "invalid_plan"), "{}", refused.body);
+    assert!(
+        refused.body["error"]["message"].as_str().unwrap().contains("week_origin cannot change"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(app.db_state().await, before, "a refused version changes nothing");
     let plan = app.get("/v1/public/plan", None).await;
     assert_eq!(plan.body["generation"][0]["withdrawal_fee_bps"], 300);
 }

@@ -169,6 +169,17 @@ impl PlanRules for GenerationParams {
     fn validate(&self) -> Result<(), InvalidPlan> {
         GenerationParams::validate(self)
     }
+    /// Weeks are numbered from `week_origin` and closed in order: a version moving it would renumber weeks already
+    /// closed (closing one twice, or skipping one), so it stays the first version's.
+    fn may_follow(&self, before: &Self) -> Result<(), InvalidPlan> {
+        if self.week_origin != before.week_origin {
+            return Err(InvalidPlan::Generation(format!(
+                "week_origin cannot change in a new version (it is {}): weeks already closed are numbered from it",
+                before.week_origin
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// What the plan knows of a user beyond [`UserState`].

@@ -89,6 +89,10 @@ pub trait PlanRules: Clone + PartialEq {
     const KIND: super::PlanKind;
     /// The plan's own validation rules.
     fn validate(&self) -> Result<(), InvalidPlan>;
+    /// What a new version may not change of the version before it (default: anything may change).
+    fn may_follow(&self, _before: &Self) -> Result<(), InvalidPlan> {
+        Ok(())
+    }
 }
 
 impl PlanRules for PlanParams {
@@ -229,6 +233,7 @@ impl<P: PlanRules> PlanSchedule<P> {
     ) -> Result<&PlanVersion<P>, InvalidVersion> {
         params.validate()?;
         let latest = self.latest();
+        params.may_follow(&latest.params)?;
         let after = last_applied_block.unwrap_or(0).max(latest.effective_from_block);
         if from_block <= after {
             return Err(InvalidVersion::NotInFuture { from: from_block, after });
