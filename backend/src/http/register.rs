@@ -104,18 +104,22 @@ pub struct SignedPayment {
 /// The outstanding payload, when it pays what was asked now. A different package while one is out is a 409: the
 /// wallet must pay (or let expire) the payload it holds first, since handing it another amount would let one
 /// request pay twice and handing it the old one would pay what it did not ask for.
-fn same_amount(stored: StoredPayment, asked: Amount) -> Result<StoredPayment, ApiError> {
+fn same_amount(stored: StoredPayment, asked: Amount, asset: &PaymentTerms) -> Result<StoredPayment, ApiError> {
     let out = stored.payload.get("amount").and_then(|a| a.as_str()).and_then(|a| a.parse::<Amount>().ok());
     if out == Some(asked) {
         return Ok(stored);
     }
+    let until = chrono::DateTime::from_timestamp(stored.deadline, 0)
+        .map_or_else(|| stored.deadline.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string());
     Err(ApiError::Conflict {
         code: "payment_outstanding",
         message: format!(
-            "a payment of {} base units signed for this wallet is still outstanding until {}: pay it or wait until then \
+            "a payment of {} signed for this wallet is still outstanding until {until}: pay it or wait until then \
              before asking for another amount",
-            out.map_or_else(|| "?".to_owned(), |a| a.to_string()),
-            stored.deadline
+            out.map_or_else(
+                || "another amount".to_owned(),
+                |a| AssetAmount::new(a, asset.decimals, &asset.symbol).human
+            ),
         ),
     })
 }
@@ -158,7 +162,7 @@ pub async fn register(
     let (stored, reissued) =
         match payments::open_slot(&ctx.db, req.asset_id, user.wallet, PaymentKind::Register, now).await? {
             // Still out: the same payload again, so that paying after a reload cannot charge the wallet twice.
-            PaymentSlot::Outstanding(stored) => (same_amount(stored, price)?, true),
+            PaymentSlot::Outstanding(stored) => (same_amount(stored, price, &asset)?, true),
             PaymentSlot::Free(slot) => {
                 let intent = RegisterIntent {
                     chain_id: asset.chain_id,
@@ -196,7 +200,7 @@ pub async fn retopup(
     let now = ctx.clock.now() as i64;
     let (stored, reissued) =
         match payments::open_slot(&ctx.db, req.asset_id, user.wallet, PaymentKind::Retopup, now).await? {
-            PaymentSlot::Outstanding(stored) => (same_amount(stored, price)?, true),
+            PaymentSlot::Outstanding(stored) => (same_amount(stored, price, &asset)?, true),
             PaymentSlot::Free(slot) => {
                 let intent = RetopupIntent {
                     chain_id: asset.chain_id,
