@@ -38,6 +38,7 @@ import {
   tronLinkFor,
   tronUsdtBalance,
 } from "./lib/tron.mjs";
+import { backAfterReload, gate, phase, records, stepState } from "./lib/pay.mjs";
 
 const REGISTERED = settlementEvent("Registered");
 const RETOPPED = settlementEvent("Retopped");
@@ -46,68 +47,6 @@ const RETOPPED = settlementEvent("Retopped");
 async function events(kind, user) {
   return chain.getLogs({ address: CHAIN.settlement, event: kind === "register" ? REGISTERED : RETOPPED, args: { user }, fromBlock: 0n });
 }
-
-/**
- * Puts a gate in front of the test wallet: `holdSend(n)` leaves the n-th next `eth_sendTransaction` unanswered (the
- * wallet's dialog stays open) until `release()` — which then sends it, as a wallet whose user confirms late does —
- * and `holdReceipts` answers "not mined yet" for the payments' hashes until it is set back. `sent` lists what the
- * wallet actually broadcast.
- */
-function gate(wallet) {
-  const original = wallet.handle.bind(wallet);
-  const g = {
-    sent: [],
-    payments: new Set(),
-    held: [],
-    holdAt: null,
-    seen: 0,
-    holdReceipts: false,
-    holdSend(nth = 1) {
-      g.holdAt = g.seen + nth;
-    },
-    /** Answers the held requests: sends them now (the old page is gone; whatever the node says is the outcome). */
-    async release() {
-      const out = [];
-      for (const h of g.held.splice(0)) out.push(await h.go());
-      return out;
-    },
-  };
-  const send = async (params) => {
-    const hash = await original("eth_sendTransaction", params);
-    g.sent.push(hash);
-    if (params[0].to?.toLowerCase() === CHAIN.settlement.toLowerCase()) g.payments.add(hash.toLowerCase());
-    return hash;
-  };
-  wallet.handle = async (method, params) => {
-    if (method === "eth_sendTransaction") {
-      g.seen += 1;
-      if (g.seen === g.holdAt) {
-        return new Promise((resolve, reject) => {
-          g.held.push({
-            params,
-            go: () =>
-              send(params).then(
-                (hash) => (resolve(hash), { hash }),
-                (error) => (reject(error), { error: error.shortMessage ?? error.message }),
-              ),
-          });
-        });
-      }
-      return send(params);
-    }
-    if (method === "eth_getTransactionReceipt" && g.holdReceipts && g.payments.has(String(params[0]).toLowerCase())) return null;
-    return original(method, params);
-  };
-  return g;
-}
-
-/** The page's payment records (what it keeps in localStorage across reloads and tabs). */
-const records = (page) =>
-  page.evaluate(() =>
-    Object.keys(localStorage)
-      .filter((k) => k.startsWith("referral.payment."))
-      .map((k) => JSON.parse(localStorage.getItem(k))),
-  );
 
 /** What the wallet paid in gas for `hashes` (the BNB fee is the balance change less this). */
 async function gasPaid(hashes) {
@@ -143,13 +82,6 @@ async function ready(kind, assetId) {
   return { key, b, g, url, scope, before, api: await Api.signIn(key) };
 }
 
-/** After a reload (or in another tab): the session comes back through the cookie and the wallet without a prompt. */
-async function backAfterReload(page) {
-  await page.getByTestId("sign-out").waitFor({ timeout: 30_000 });
-}
-
-const stepState = (scope, id) => scope.getByTestId(`step-${id}`).getAttribute("data-state");
-const phase = (scope, kind) => scope.getByTestId(`payment-${kind}`).getAttribute("data-phase");
 
 /** The page ends in "Applied" and no second payment is offered; the chain and the ledger saw one payment. */
 async function assertPaidOnce(t, kind, assetId) {

@@ -1,5 +1,6 @@
 // The signed-in user's standing per asset: balances by status, referral link, direct referrals, pool nodes
-// with their matrix fill, the sponsor tree, reward history, retopup, withdraw request, and the claim of
+// with their matrix fill, the sponsor tree, reward history, retopup (a generation asset: buying a package again),
+// withdraw request, and the claim of
 // what the contract holds for the wallet (offered whenever the ledger shows a claimable balance). Addresses of an
 // asset on a TRON chain are shown, linked and typed as T…; its payments and claim go through TronLink.
 
@@ -10,6 +11,7 @@ import { get, post } from "../lib/api";
 import type {
   AssetPlan,
   AssetStanding,
+  GenerationAssetPlan,
   ClaimAnswer,
   NodesPage,
   PaymentList,
@@ -30,6 +32,7 @@ import type { Wallet } from "../lib/any-wallet";
 import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
 import { LoadFailed, errorText } from "../ui/account";
 import { Addr, Amount, AssetAmt, CopyButton, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
+import { PackagePay } from "./Generation";
 import { Payment, WalletMismatch, notAppliedText } from "./payment";
 
 const PAGE = 10;
@@ -37,6 +40,8 @@ const MATRIX_SLOTS = 14;
 
 export function Dashboard(props: {
   plans: AssetPlan[];
+  /** The generation-plan assets: bought again with a package. */
+  generation: GenerationAssetPlan[];
   connection: AnyConnection;
   version: number;
   /** Told each profile loaded (the page puts the dashboard first for a registered wallet). */
@@ -76,6 +81,7 @@ export function Dashboard(props: {
           key={a.asset_id}
           a={a}
           plan={props.plans.find((p) => p.asset_id === a.asset_id)}
+          gen={props.generation.find((p) => p.asset_id === a.asset_id)}
           connection={props.connection}
           address={profile.address}
           refresh={() => setTick((t) => t + 1)}
@@ -88,6 +94,7 @@ export function Dashboard(props: {
 function AssetDashboard(props: {
   a: AssetStanding;
   plan?: AssetPlan;
+  gen?: GenerationAssetPlan;
   connection: AnyConnection;
   address: string;
   refresh: () => void;
@@ -168,6 +175,26 @@ function AssetDashboard(props: {
                 kind="retopup"
                 actionLabel={`Retopup ${props.plan.retopup_fee.human}`}
                 ask={() => post<SignedPayment>("/v1/users/retopup", { asset_id: a.asset_id })}
+                onApplied={props.refresh}
+                onRefused={props.refresh}
+              />
+            ) : (
+              <p class="muted">Not possible while frozen.</p>
+            )}
+          </section>
+        )}
+        {props.gen && (
+          <section aria-label={`${a.symbol} buy a package`} data-testid="buy-package">
+            <h4>Buy a package</h4>
+            <p>Each package you buy raises your cap and is shared out to the sponsors above you; you have bought {a.retopups} since joining.</p>
+            {a.status === "active" ? (
+              <PackagePay
+                key={`${a.asset_id}-${props.connection.kind}-${props.connection.hex}`}
+                connection={props.connection}
+                plan={props.gen}
+                kind="retopup"
+                verb="Buy"
+                ask={(pkg) => post<SignedPayment>("/v1/users/retopup", { asset_id: a.asset_id, package: pkg })}
                 onApplied={props.refresh}
                 onRefused={props.refresh}
               />

@@ -20,6 +20,7 @@ export function Disclosure(props: {
   generation?: GenerationAssetPlan[];
 }) {
   const shown = props.only === undefined ? props.plans : props.plans.filter((p) => p.asset_id === props.only);
+  const generation = (props.generation ?? []).filter((g) => props.only === undefined || g.asset_id === props.only);
   return (
     <section class="disclosure" aria-labelledby="disclosure-title" data-testid="disclosure">
       {props.only === undefined ? (
@@ -41,29 +42,40 @@ export function Disclosure(props: {
         </>
       )}
       <Cards plans={shown} disclosures={props.disclosures} />
-      {props.only === undefined && (props.generation ?? []).length > 0 && (
-        <div class="cards">
-          {props.generation!.map((g) => (
-            <GenerationRules key={g.asset_id} plan={g} d={props.disclosures.find((x) => x.asset_id === g.asset_id)} />
-          ))}
-        </div>
-      )}
+      {generation.length > 0 && <GenerationCards plans={generation} disclosures={props.disclosures} />}
     </section>
   );
 }
 
 /** The assets a referral link does not use, folded (odds first once opened). */
-export function OtherPlans(props: { plans: AssetPlan[]; disclosures: AssetDisclosure[]; except: number }) {
+export function OtherPlans(props: {
+  plans: AssetPlan[];
+  generation?: GenerationAssetPlan[];
+  disclosures: AssetDisclosure[];
+  except: number;
+}) {
   const others = props.plans.filter((p) => p.asset_id !== props.except);
-  if (others.length === 0) return null;
-  const names = others.map((p) => (isTronChain(p.chain_id) ? `${p.symbol} on ${networkText(p.chain_id)}` : p.symbol)).join(", ");
+  const generation = (props.generation ?? []).filter((g) => g.asset_id !== props.except);
+  if (others.length + generation.length === 0) return null;
+  const names = [...others, ...generation].map((p) => (isTronChain(p.chain_id) ? `${p.symbol} on ${networkText(p.chain_id)}` : p.symbol)).join(", ");
   return (
     <details class="fold panel" data-testid="disclosure-others">
       <summary>
         <h2 class="fold-title">The other assets' plans and odds</h2> <span class="muted">({names})</span>
       </summary>
       <Cards plans={others} disclosures={props.disclosures} />
+      {generation.length > 0 && <GenerationCards plans={generation} disclosures={props.disclosures} />}
     </details>
+  );
+}
+
+function GenerationCards(props: { plans: GenerationAssetPlan[]; disclosures: AssetDisclosure[] }) {
+  return (
+    <div class="cards">
+      {props.plans.map((g) => (
+        <GenerationRules key={g.asset_id} plan={g} d={props.disclosures.find((x) => x.asset_id === g.asset_id)} />
+      ))}
+    </div>
   );
 }
 

@@ -1,12 +1,17 @@
 // The generation plan (PLAN-GENERATION.md) on the dApp: its rules and odds before paying — packages, the 20 levels
 // and who they are open to, the cap, the weekly ranks, the withdrawal fee — and, once a wallet is in, its standing:
-// paid in, cap, earned, room, the levels open to it, its legs, its rank and its weekly bonuses.
+// paid in, cap, earned, room, the levels open to it, its legs, its rank and its weekly bonuses; and the pay button
+// with its package picker, for joining and for buying again.
 
+import { useState } from "preact/hooks";
 import { ApiError, get } from "../lib/api";
 import { bps } from "../lib/format";
-import type { AssetDisclosure, GenerationAssetPlan, GenerationStanding } from "../lib/types";
-import { AssetAmt, Loading, Notice, useLoad } from "../ui/bits";
+import type { AnyConnection } from "../lib/tron";
+import type { AssetDisclosure, GenerationAssetPlan, GenerationStanding, SignedPayment } from "../lib/types";
+import { Amount, AssetAmt, Loading, Notice, useLoad } from "../ui/bits";
+import { load as inFlight } from "./inflight";
 import { Odds } from "./Odds";
+import { type Applied, type Phase, Payment } from "./payment";
 
 /** Levels with the same share and requirement, as one line: "levels 6–10: 1 % each, open with 4–5 directs". */
 function levelRuns(p: GenerationAssetPlan): string[] {
@@ -64,7 +69,7 @@ export function GenerationRules(props: { plan: GenerationAssetPlan; d?: AssetDis
 }
 
 /** The signed-in wallet's standing under a generation-plan asset; nothing when it is not in it. */
-export function GenerationStandingCard(props: { plan: GenerationAssetPlan; address: string }) {
+export function GenerationStandingCard(props: { plan: GenerationAssetPlan; address: string; version: number }) {
   const p = props.plan;
   const load = useLoad(
     () =>
@@ -72,7 +77,7 @@ export function GenerationStandingCard(props: { plan: GenerationAssetPlan; addre
         if (e instanceof ApiError && e.code === "not_registered") return null;
         throw e;
       }),
-    [p.asset_id, props.address],
+    [p.asset_id, props.address, props.version],
   );
   if (load.loading && !load.data) return <Loading what={`your ${p.symbol} standing`} />;
   if (load.error) return <Notice kind="error">Your {p.symbol} standing could not be loaded: {load.error.message}</Notice>;
@@ -154,5 +159,75 @@ export function GenerationStandingCard(props: { plan: GenerationAssetPlan; addre
         </table>
       )}
     </section>
+  );
+}
+
+/**
+ * A package picker and the pay button (a registration or a purchase). While a payload is out (asked for, sent,
+ * followed in another tab) the picker holds its amount and cannot change: paying again pays the SAME payload, and
+ * the API refuses another amount until it is paid or expired (409 `payment_outstanding`).
+ */
+export function PackagePay(props: {
+  plan: GenerationAssetPlan;
+  connection: AnyConnection;
+  kind: "register" | "retopup";
+  /** "Register and pay", "Buy". */
+  verb: string;
+  ask: (pkg: string) => Promise<SignedPayment>;
+  onApplied: (a: Applied) => void;
+  onRefused?: () => void;
+}) {
+  const p = props.plan;
+  const wallet = props.connection.hex;
+  const stored = inFlight({ wallet, asset_id: p.asset_id, kind: props.kind });
+  const [pick, setPick] = useState<string>(stored?.payment.amount.base ?? p.packages[0]?.base ?? "0");
+  const [phase, setPhase] = useState<Phase>(stored ? "checking" : "idle");
+  const locked = phase !== "idle";
+  const chosen = p.packages.find((a) => a.base === pick);
+  const onPhase = (ph: Phase, out: string | null) => {
+    setPhase(ph);
+    if (out !== null) setPick(out);
+  };
+  return (
+    <div class="packages" data-testid={`package-pay-${props.kind}`}>
+      <fieldset class="choice" data-testid="package-picker" disabled={locked}>
+        <legend>Package</legend>
+        {p.packages.map((a) => (
+          <label key={a.base}>
+            <input
+              type="radio"
+              name={`package-${props.kind}-${p.asset_id}`}
+              value={a.base}
+              checked={a.base === pick}
+              onChange={() => setPick(a.base)}
+              data-testid={`package-${a.base}`}
+            />{" "}
+            {a.human}
+          </label>
+        ))}
+      </fieldset>
+      {locked && phase !== "done" && stored && (
+        <p class="muted" data-testid="package-held">
+          The package of {stored.payment.amount.human} is being paid: another can be chosen once it is applied or its
+          authorisation expires.
+        </p>
+      )}
+      {chosen && (
+        <p data-testid="package-cost">
+          You pay <AssetAmt a={chosen} testid="package-amount" />; your cap grows by{" "}
+          <Amount base={(BigInt(chosen.base) * BigInt(p.cap_bps)) / 10000n} decimals={p.decimals} symbol={p.symbol} testid="package-cap" />.
+        </p>
+      )}
+      <Payment
+        connection={props.connection}
+        plan={p}
+        kind={props.kind}
+        actionLabel={`${props.verb} ${chosen?.human ?? ""}`.trim()}
+        ask={() => props.ask(pick)}
+        onApplied={props.onApplied}
+        onRefused={props.onRefused}
+        onPhase={onPhase}
+      />
+    </div>
   );
 }

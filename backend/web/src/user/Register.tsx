@@ -1,19 +1,23 @@
 // Registration through a referral link (`/?ref=<sponsor>&asset=<id>`; the sponsor as 0x… or, on TRON, T…): who
-// the sponsor is, in which asset, what it costs, and what the fee did once the ledger applied it.
+// the sponsor is, in which asset, what it costs (an auto-pool asset's fixed fee, or a generation asset's package
+// picked here), and what the payment did once the ledger applied it.
 
 import { useState } from "preact/hooks";
 import { get, post } from "../lib/api";
 import { human } from "../lib/format";
 import { chainAddress, isNative, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
-import type { AssetPlan, PaymentList, Profile, SignedPayment } from "../lib/types";
+import type { AssetPlan, GenerationAssetPlan, PaymentList, Profile, SignedPayment } from "../lib/types";
 import { useSignedIn, useTronLink } from "../ui/account";
 import { Addr, AssetAmt, Notice, TxHash, useLoad } from "../ui/bits";
 import { load as inFlight } from "./inflight";
+import { PackagePay } from "./Generation";
 import { type Applied, Payment, notAppliedText } from "./payment";
 
 export function Register(props: {
   sponsor: string;
   plans: AssetPlan[];
+  /** The generation-plan assets (PLAN-GENERATION.md): paid with a package picked here. */
+  generation: GenerationAssetPlan[];
   /** The link's asset, or null when it names none (then the visitor picks one). */
   assetId: number | null;
   /** The asset paid in now (the page shows its card above), and how the visitor picks another. */
@@ -25,7 +29,13 @@ export function Register(props: {
   const assetId = props.selected;
   const setAssetId = props.onSelect;
   const [applied, setApplied] = useState<Applied | null>(null);
-  const plan = props.plans.find((p) => p.asset_id === assetId);
+  const pool = props.plans.find((p) => p.asset_id === assetId);
+  const gen = pool ? undefined : props.generation.find((p) => p.asset_id === assetId);
+  const plan = pool ?? gen;
+  const choices = [
+    ...props.plans.map((p) => ({ ...p, price: p.registration_fee.human })),
+    ...props.generation.map((p) => ({ ...p, price: `packages from ${p.packages[0]?.human ?? "—"}` })),
+  ];
   const valid = parseAnyAddress(props.sponsor) !== null;
   const tron = !!plan && isTronChain(plan.chain_id);
   const tronLink = useTronLink();
@@ -58,10 +68,10 @@ export function Register(props: {
           <p>
             Sponsor: <Addr a={plan ? chainAddress(plan.chain_id, props.sponsor) : props.sponsor} testid="sponsor" chainId={plan?.chain_id} />
           </p>
-          {props.assetId === null && props.plans.length > 1 && (
+          {props.assetId === null && choices.length > 1 && (
             <fieldset class="choice">
               <legend>Pay in</legend>
-              {props.plans.map((p) => (
+              {choices.map((p) => (
                 <label key={p.asset_id}>
                   <input
                     type="radio"
@@ -72,15 +82,21 @@ export function Register(props: {
                     disabled={!!applied}
                   />{" "}
                   {p.symbol}
-                  {isTronChain(p.chain_id) && ` on ${networkText(p.chain_id)}`} ({p.registration_fee.human})
+                  {isTronChain(p.chain_id) && ` on ${networkText(p.chain_id)}`} ({p.price})
                 </label>
               ))}
             </fieldset>
           )}
           {plan && (
             <p data-testid="register-cost">
-              Asset <strong data-testid="register-asset">{plan.symbol}</strong> on {networkText(plan.chain_id)}; the fee is{" "}
-              <AssetAmt a={plan.registration_fee} testid="register-amount" />
+              Asset <strong data-testid="register-asset">{plan.symbol}</strong> on {networkText(plan.chain_id)};{" "}
+              {pool ? (
+                <>
+                  the fee is <AssetAmt a={pool.registration_fee} testid="register-amount" />
+                </>
+              ) : (
+                "you pay the package you pick below"
+              )}
               {!isNative(plan.token) && " (your wallet first approves the contract to take it)"}.
               {tron && " It is paid with TronLink."} Read the odds and rules above before you pay.
             </p>
@@ -104,14 +120,14 @@ export function Register(props: {
               {notAppliedText(refused)}
             </Notice>
           )}
-          {signed && plan && !registered && !refused && !me.loading && !payments.loading && (
-            <Payment
-              key={`${plan.asset_id}-${signed.connection.kind}-${signed.connection.account}`}
+          {signed && gen && !registered && !refused && !me.loading && !payments.loading && (
+            <PackagePay
+              key={`${gen.asset_id}-${signed.connection.kind}-${signed.connection.account}`}
               connection={signed.connection}
-              plan={plan}
+              plan={gen}
               kind="register"
-              actionLabel={`Register and pay ${plan.registration_fee.human}`}
-              ask={() => post<SignedPayment>("/v1/users/register", { asset_id: plan.asset_id, sponsor: props.sponsor })}
+              verb="Register and pay"
+              ask={(pkg) => post<SignedPayment>("/v1/users/register", { asset_id: gen.asset_id, sponsor: props.sponsor, package: pkg })}
               onApplied={(a) => {
                 setApplied(a);
                 props.onDone();
@@ -119,7 +135,23 @@ export function Register(props: {
               onRefused={props.onDone}
             />
           )}
-          {applied?.status && plan && <Outcome plan={plan} applied={applied} />}
+          {signed && pool && !registered && !refused && !me.loading && !payments.loading && (
+            <Payment
+              key={`${pool.asset_id}-${signed.connection.kind}-${signed.connection.account}`}
+              connection={signed.connection}
+              plan={pool}
+              kind="register"
+              actionLabel={`Register and pay ${pool.registration_fee.human}`}
+              ask={() => post<SignedPayment>("/v1/users/register", { asset_id: pool.asset_id, sponsor: props.sponsor })}
+              onApplied={(a) => {
+                setApplied(a);
+                props.onDone();
+              }}
+              onRefused={props.onDone}
+            />
+          )}
+          {applied?.status && pool && <Outcome plan={pool} applied={applied} />}
+          {applied?.status && gen && <PurchaseOutcome plan={gen} applied={applied} />}
         </>
       )}
     </section>
@@ -152,6 +184,25 @@ function Outcome(props: { plan: AssetPlan; applied: Applied }) {
           reward; <span data-testid="split-company">{human(fee - direct, d)} {plan.symbol}</span> went to the operator.
         </p>
       )}
+    </Notice>
+  );
+}
+
+/** What a generation plan's registration did (PLAN-GENERATION.md §2): the user, and where the package went. */
+function PurchaseOutcome(props: { plan: GenerationAssetPlan; applied: Applied }) {
+  const { plan, applied } = props;
+  const s = applied.status!;
+  return (
+    <Notice kind="ok" testid="register-outcome">
+      <p>
+        Registered: you are user <strong data-testid="user-no">#{s.user?.user_no}</strong> in {plan.symbol}, since block{" "}
+        <span data-testid="registered-block">{s.user?.registered_block}</span> (transaction{" "}
+        {s.event ? <TxHash chainId={plan.chain_id} hash={s.event.tx_hash} /> : "—"}).
+      </p>
+      <p data-testid="reward-split">
+        Your package of <span data-testid="split-package">{s.amount.human}</span> was shared out to the sponsors above you
+        whose levels are open to them, within their caps; the rest went to the operator. Your standing is below.
+      </p>
     </Notice>
   );
 }

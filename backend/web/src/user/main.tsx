@@ -42,14 +42,19 @@ function App() {
   useEffect(() => {
     if (publicData.data) performance.mark("app-interactive");
   }, [publicData.data]);
-  const assetId = assetParam && plans.some((p) => String(p.asset_id) === assetParam) ? Number(assetParam) : null;
+  const isAsset = (id: string) => plans.some((p) => String(p.asset_id) === id) || generation.some((g) => String(g.asset_id) === id);
+  const assetId = assetParam && isAsset(assetParam) ? Number(assetParam) : null;
   const chosen = assetId ?? picked ?? plans[0]?.asset_id;
   // Until its profile says otherwise, a signed-in wallet is taken to be registered (no jump for most of them).
   const known = signed && profile?.address.toLowerCase() === signed.session.address.toLowerCase() ? profile : null;
   const dashboardFirst = !!signed && !ref && (known?.registered ?? true);
   const fold = useRef<HTMLDetailsElement>(null);
-  const onProfile = (p: Profile) =>
+  // Each profile the dashboard loads (after a payment, too) reloads the standings.
+  const [profileSeq, setProfileSeq] = useState(0);
+  const onProfile = (p: Profile) => {
+    setProfileSeq((n) => n + 1);
     setProfile({ address: p.address, registered: p.assets.length > 0, assets: p.assets.map((a) => a.asset_id) });
+  };
 
   let content: VNode[] = [];
   if (publicData.data) {
@@ -58,11 +63,12 @@ function App() {
       signed &&
       generation
         .filter((g) => known?.assets.includes(g.asset_id))
-        .map((g) => <GenerationStandingCard key={`generation-${g.asset_id}`} plan={g} address={signed.session.address} />);
+        .map((g) => <GenerationStandingCard key={`generation-${g.asset_id}`} plan={g} address={signed.session.address} version={profileSeq} />);
     const dashboard = signed && (
       <Dashboard
         key="dashboard"
         plans={plans}
+        generation={generation}
         connection={signed.connection}
         version={version}
         onProfile={onProfile}
@@ -77,17 +83,18 @@ function App() {
     );
     if (ref) {
       content = [
-        <Disclosure key="disclosure" plans={plans} disclosures={disclosures} only={chosen} />,
+        <Disclosure key="disclosure" plans={plans} disclosures={disclosures} generation={generation} only={chosen} />,
         <Register
           key="register"
           sponsor={ref}
           plans={plans}
+          generation={generation}
           assetId={assetId}
           selected={chosen}
           onSelect={setPicked}
           onDone={() => setVersion((v) => v + 1)}
         />,
-        <OtherPlans key="others" plans={plans} disclosures={disclosures} except={chosen} />,
+        <OtherPlans key="others" plans={plans} generation={generation} disclosures={disclosures} except={chosen} />,
       ];
       if (dashboard) content.push(dashboard);
     } else if (dashboardFirst && dashboard) {

@@ -71,15 +71,31 @@ type Problem =
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What a payment needs to know of its asset: an auto-pool plan's or a generation plan's card will do. */
+export type PayPlan = Pick<AssetPlan, "asset_id" | "chain_id" | "symbol" | "decimals" | "token">;
+
+/**
+ * Where the page stands with this slot's payment: nothing in flight (`idle`), looking at a stored one
+ * (`checking`), asking the wallet (`driving`), following a sent one (`following`), another tab asking its wallet
+ * (`elsewhere`), a payload out with no transaction recorded — paying it again pays the SAME payload (`resume`) —,
+ * following stopped without an outcome (`stalled`), or a registration done (`done`).
+ */
+export type Phase = "idle" | "checking" | "driving" | "following" | "elsewhere" | "resume" | "stalled" | "done";
+
 interface PaymentProps<C> {
   connection: C;
-  plan: AssetPlan;
+  plan: PayPlan;
   kind: "register" | "retopup";
   ask: () => Promise<SignedPayment>;
   onApplied: (a: Applied) => void;
   /** The payment reached the contract but the ledger refused it (quarantined). */
   onRefused?: () => void;
   actionLabel: string;
+  /**
+   * Told each phase, with the amount (base units) of the payload in flight when there is one: a page that lets the
+   * payer choose the amount (a package) holds the choice to it while it is out.
+   */
+  onPhase?: (phase: Phase, inFlight: string | null) => void;
 }
 
 /**
@@ -150,14 +166,6 @@ export function notAppliedText(s: { amount: { human: string }; event?: { tx_hash
   );
 }
 
-/**
- * Where the page stands with this slot's payment: nothing in flight (`idle`), looking at a stored one
- * (`checking`), asking the wallet (`driving`), following a sent one (`following`), another tab asking its wallet
- * (`elsewhere`), a payload out with no transaction recorded — paying it again pays the SAME payload (`resume`) —,
- * following stopped without an outcome (`stalled`), or a registration done (`done`).
- */
-type Phase = "idle" | "checking" | "driving" | "following" | "elsewhere" | "resume" | "stalled" | "done";
-
 /** What a payment needs of a wallet, EVM or TronLink alike. */
 interface Payer {
   /** "your wallet", "TronLink". */
@@ -199,6 +207,8 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
     return text ? { kind: "expired", text } : null;
   });
   const [phase, setPhaseState] = useState<Phase>(() => (load(slot) ? "checking" : "idle"));
+  const { onPhase } = props;
+  useEffect(() => onPhase?.(phase, load(slot)?.payment.amount.base ?? null), [phase]);
   /** Lets go of an expired payment, saying so here and to any later instance of this slot. */
   const expire = (nonce: string, text: string) => {
     letGo(slot, nonce, text);
@@ -617,7 +627,7 @@ function PaymentView(props: {
  * The payment's needs of any wallet ([`Wallet`]): the balances first (a wallet would only say "insufficient funds"
  * without the figures), then the API's approve (a token) and payment calls, in the form the wallet sends them.
  */
-function payerOf(c: Wallet, plan: AssetPlan, seen: (network: number | null) => void): Payer {
+function payerOf(c: Wallet, plan: PayPlan, seen: (network: number | null) => void): Payer {
   return {
     where: c.where,
     account: c.hex,
@@ -800,6 +810,12 @@ function paymentError(e: unknown): string {
         return "You cannot use your own referral link.";
       case "user_frozen":
         return "This wallet is frozen.";
+      case "payment_outstanding":
+        // Asked for in another browser or device (this one would pay the payload it holds): say which and until when.
+        return `Another amount is already authorised for this wallet and not yet paid: ${e.message}.`;
+      case "not_a_package":
+      case "package_required":
+        return `That amount cannot be paid: ${e.message}`;
       case "signer_unavailable":
       case "signer_refused":
       case "chain_not_configured":
