@@ -59,5 +59,37 @@ test("generation plan: the rules before paying, a member's cap, legs, rank and b
   assert.equal(await first.getByTestId("week-credited").getAttribute("data-base"), weeks.weeks[0].credited.base);
   assert.match(await first.getByTestId("week-ranked").innerText(), /Connector/);
   await a.screenshot("14-generation-weeks");
+
+  // The admin's plan versions of the generation asset: its own table and form, checked before sending; a new
+  // version (the fee at 3 %, from a block the devnet does not reach) keeps week_origin and is audited.
+  const versions = (await admin.get(`/v1/admin/plan?asset_id=${GEN}`)).versions;
+  await a.page.getByTestId("tab-plan").click();
+  await a.page.getByTestId("asset-picker").selectOption(String(GEN));
+  await until("the generation versions listed", async () => (await a.page.getByTestId("plan-version-packages").count()) === versions.length);
+  const last = a.page.getByTestId("plan-version").last();
+  assert.match(await last.getByTestId("plan-version-packages").innerText(), /^100 GUSDT, 500 GUSDT, 1[ ,]?000 GUSDT, 5[ ,]?000 GUSDT$/);
+  assert.equal(await last.getByTestId("plan-fee").innerText(), `${versions.at(-1).params.withdrawal_fee_bps / 100} %`);
+  await a.page.getByTestId("plan-withdrawal_fee_bps").fill("2500");
+  assert.match(await a.page.getByTestId("plan-error-withdrawal_fee_bps").innerText(), /From 0 to 2000 basis points/);
+  await a.page.getByTestId("plan-packages").fill("500, 100");
+  assert.match(await a.page.getByTestId("plan-error-packages").innerText(), /increase strictly/);
+  assert.equal(await a.page.getByTestId("plan-create").isDisabled(), true);
+  await a.page.getByTestId("plan-packages").fill("100, 500, 1000, 5000");
+  await a.page.getByTestId("plan-withdrawal_fee_bps").fill("300");
+  const from = Number(await a.page.getByTestId("plan-from_block").inputValue()) + 1_000_000;
+  await a.page.getByTestId("plan-from_block").fill(String(from));
+  await a.page.getByTestId("plan-create").click();
+  const dialog = a.page.locator("dialog.confirm");
+  assert.match(await dialog.innerText(), /Changes: withdrawal_fee_bps\./);
+  await dialog.getByTestId("confirm-ok").click();
+  await until("the new version listed", async () => (await a.page.getByTestId("plan-version").count()) === versions.length + 1);
+  const now = (await admin.get(`/v1/admin/plan?asset_id=${GEN}`)).versions;
+  assert.equal(now.length, versions.length + 1);
+  assert.equal(now.at(-1).effective_from_block, from);
+  assert.equal(now.at(-1).params.withdrawal_fee_bps, 300);
+  assert.equal(now.at(-1).params.week_origin, versions.at(-1).params.week_origin, "weeks stay numbered from the same origin");
+  assert.deepEqual(now.at(-1).params.packages, versions.at(-1).params.packages);
+  assert.equal(await a.page.getByTestId("plan-fee").last().innerText(), "3 %");
+  await a.screenshot("14-generation-plan-version");
   await a.close();
 });

@@ -1,5 +1,6 @@
 // Plan versions: every version of an asset's parameters, and a new version from a future block, checked here
-// by the same rules the API applies (PLAN.md §0) before it is sent.
+// by the same rules the API applies (PLAN.md §0) before it is sent. A generation-plan asset's versions have their
+// own table and form (./GenerationPlan).
 
 import { useState } from "preact/hooks";
 import { get, post } from "../lib/api";
@@ -8,6 +9,7 @@ import { Amount, Loading, Notice, useLoad } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
 import { type Asset, AssetPicker, ConfirmAction, time, toBase } from "./common";
 import type { Schema } from "../generated/api";
+import { type GenerationParams, GenerationVersionTable, NewGenerationVersion } from "./GenerationPlan";
 
 /** As stored: amounts are base-unit decimal strings. */
 interface Params {
@@ -23,6 +25,9 @@ interface Params {
 }
 /** The API's document leaves `params` untyped (a JSON object): `Params` is what the plan engine stores. */
 type PlanVersions = Omit<Schema<"PlanVersions">, "versions"> & { versions: (Schema<"PlanVersionView"> & { params: Params })[] };
+type GenerationVersions = Omit<Schema<"PlanVersions">, "versions"> & {
+  versions: (Schema<"PlanVersionView"> & { params: GenerationParams })[];
+};
 
 /** The form's text fields: amounts in human units, lists comma-separated. */
 interface Draft {
@@ -115,19 +120,41 @@ export function checkDraft(d: Draft, decimals: number, minFromBlock: number): { 
   };
 }
 
-export function PlanVersions(props: { assets: Asset[] }) {
-  const [assetId, setAssetId] = useState(props.assets[0]?.asset_id ?? 1);
-  const asset = props.assets.find((a) => a.asset_id === assetId)!;
+/** Every asset's plan versions: `assets` on the auto-pool plan, `generation` on the generation plan. */
+export function PlanVersions(props: { assets: Asset[]; generation: Asset[] }) {
+  const all = [...props.assets, ...props.generation];
+  const [assetId, setAssetId] = useState(all[0]?.asset_id ?? 1);
+  const asset = all.find((a) => a.asset_id === assetId)!;
+  const generation = props.generation.some((a) => a.asset_id === assetId);
   const [version, setVersion] = useState(0);
-  const versions = useLoad(() => get<PlanVersions>("/v1/admin/plan", { asset_id: assetId }), [assetId, version]);
+  const versions = useLoad(() => get<PlanVersions | GenerationVersions>("/v1/admin/plan", { asset_id: assetId }), [assetId, version]);
+  // The versions shown are the picked asset's (the previous asset's stay in `versions` while the new ones load).
+  const data = versions.data?.asset_id === assetId ? versions.data : undefined;
+  const confirmed = (l: Schema<"ListenersPage">) => l.items.find((x) => x.chain_id === asset.chain_id)?.confirmed_block ?? 0;
   const listeners = useLoad(() => get<Schema<"ListenersPage">>("/v1/admin/monitoring/listeners"), [assetId, version]);
   return (
     <section aria-labelledby="plan-title" data-testid="plan">
       <h2 id="plan-title">Plan versions</h2>
-      <AssetPicker assets={props.assets} value={assetId} onChange={setAssetId} />
-      {versions.loading && !versions.data && <Loading what="plan versions" />}
+      <AssetPicker assets={all} value={assetId} onChange={setAssetId} />
+      {versions.loading && !data && <Loading what="plan versions" />}
       {versions.error && <LoadFailed error={versions.error} retry={versions.reload} />}
-      {versions.data && (
+      {data && generation && (
+        <>
+          <div class="table-wrap panel">
+            <GenerationVersionTable asset={asset} versions={(data as GenerationVersions).versions} />
+          </div>
+          {listeners.data && data.versions.length > 0 && (
+            <NewGenerationVersion
+              key={`${assetId}-${data.versions.length}`}
+              asset={asset}
+              latest={(data as GenerationVersions).versions[data.versions.length - 1]}
+              minFrom={Math.max(data.versions[data.versions.length - 1].effective_from_block, confirmed(listeners.data)) + 1}
+              onCreated={() => setVersion((v) => v + 1)}
+            />
+          )}
+        </>
+      )}
+      {data && !generation && (
         <>
           <div class="table-wrap panel">
             <table>
@@ -143,7 +170,7 @@ export function PlanVersions(props: { assets: Asset[] }) {
                 </tr>
               </thead>
               <tbody>
-                {versions.data.versions.map((v) => (
+                {(data as PlanVersions).versions.map((v) => (
                   <tr key={v.version} data-testid="plan-version">
                     <td>{v.version}</td>
                     <td>{v.effective_from_block}</td>
@@ -156,7 +183,7 @@ export function PlanVersions(props: { assets: Asset[] }) {
                 ))}
               </tbody>
             </table>
-            {versions.data.versions.length === 0 && (
+            {data.versions.length === 0 && (
               <p class="muted" data-testid="empty">
                 No plan versions yet.
               </p>
@@ -164,10 +191,10 @@ export function PlanVersions(props: { assets: Asset[] }) {
           </div>
           {listeners.data && (
           <NewVersion
-            key={`${assetId}-${versions.data.versions.length}`}
+            key={`${assetId}-${data.versions.length}`}
             asset={asset}
-            latest={versions.data.versions[versions.data.versions.length - 1]}
-            confirmedBlock={listeners.data?.items.find((l) => l.chain_id === asset.chain_id)?.confirmed_block ?? 0}
+            latest={(data as PlanVersions).versions[data.versions.length - 1]}
+            confirmedBlock={confirmed(listeners.data)}
             onCreated={() => setVersion((v) => v + 1)}
           />
           )}

@@ -76,7 +76,7 @@ function App() {
                 {tab === "treasury" && <Treasury assets={assets} />}
                 {tab === "monitoring" && <Monitoring assets={assets} />}
                 {tab === "users" && <UsersAdmin assets={assets} />}
-                {tab === "plan" && <PlanVersions assets={assets} />}
+                {tab === "plan" && <PlanVersions assets={assets} generation={plans.data?.generation ?? []} />}
                 {tab === "weeks" && <Weeks assets={plans.data?.generation ?? []} />}
                 {tab === "audit" && <Audit />}
               </>

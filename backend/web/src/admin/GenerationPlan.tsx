@@ -1,0 +1,248 @@
+// Plan versions of a generation-plan asset (PLAN-GENERATION.md §0, §6): every version's packages, levels, cap,
+// ranks and withdrawal fee, and a new version from a future block, checked here by the API's own rules before it is
+// sent. Weeks are numbered from `week_origin`, which no later version may move: it is shown, not edited.
+
+import { useState } from "preact/hooks";
+import { post } from "../lib/api";
+import { bps, human } from "../lib/format";
+import { Amount, Notice } from "../ui/bits";
+import { type Asset, ConfirmAction, time, toBase, unixTime } from "./common";
+import type { Schema } from "../generated/api";
+
+const LEVELS = 20;
+/** The API keeps every amount below (2^128 − 1) / 10^9 so that its products stay exact. */
+const MAX_AMOUNT = (2n ** 128n - 1n) / 1_000_000_000n;
+
+interface Rank {
+  name: string;
+  main: string;
+  other: string;
+  bonus: string;
+}
+/** As stored: amounts are base-unit decimal strings. */
+export interface GenerationParams {
+  packages: string[];
+  gen_bps: number[];
+  direct_req: number[];
+  cap_bps: number;
+  ranks: Rank[];
+  week_origin: number;
+  withdrawal_fee_bps: number;
+}
+type Version = Schema<"PlanVersionView"> & { params: GenerationParams };
+
+/** The form's text fields: amounts in human units, lists comma-separated, one rank per line. */
+interface Draft {
+  from_block: string;
+  packages: string;
+  gen_bps: string;
+  direct_req: string;
+  cap_bps: string;
+  ranks: string;
+  withdrawal_fee_bps: string;
+}
+
+function draftOf(p: GenerationParams, decimals: number, fromBlock: number): Draft {
+  return {
+    from_block: String(fromBlock),
+    packages: p.packages.map((x) => human(x, decimals)).join(", "),
+    gen_bps: p.gen_bps.join(", "),
+    direct_req: p.direct_req.join(", "),
+    cap_bps: String(p.cap_bps),
+    ranks: p.ranks.map((r) => [r.name, human(r.main, decimals), human(r.other, decimals), human(r.bonus, decimals)].join(", ")).join("\n"),
+    withdrawal_fee_bps: String(p.withdrawal_fee_bps),
+  };
+}
+
+/** The parameters to send, or the reasons per field why not (the rules `GenerationParams::validate` applies). */
+export function checkGenerationDraft(
+  d: Draft,
+  decimals: number,
+  minFromBlock: number,
+  weekOrigin: number,
+): { params?: GenerationParams; from?: number; errors: Partial<Record<keyof Draft, string>> } {
+  const errors: Partial<Record<keyof Draft, string>> = {};
+  const whole = (t: string, min: number, max: number): number | null => {
+    const v = Number(t.trim());
+    return /^\d+$/.test(t.trim()) && v >= min && v <= max ? v : null;
+  };
+  const list = (t: string) => t.split(",").map((x) => x.trim()).filter((x) => x !== "");
+  const amount = (t: string) => {
+    const v = toBase(t.trim(), decimals);
+    return v !== null && v >= 1n && v <= MAX_AMOUNT ? v : null;
+  };
+
+  const from = whole(d.from_block, minFromBlock, Number.MAX_SAFE_INTEGER);
+  if (from === null) errors.from_block = `A block after ${minFromBlock - 1} (after every applied block and the latest version's start).`;
+  const packages = list(d.packages).map(amount);
+  if (packages.length < 1 || packages.length > 32 || packages.some((p) => p === null)) {
+    errors.packages = `1 to 32 positive amounts with at most ${decimals} decimals, comma-separated.`;
+  } else if (packages.some((p, i) => i > 0 && p! <= packages[i - 1]!)) {
+    errors.packages = "Packages must increase strictly.";
+  }
+  const shares = list(d.gen_bps).map((x) => whole(x, 0, 10000));
+  if (shares.length !== LEVELS || shares.some((x) => x === null)) errors.gen_bps = `${LEVELS} whole numbers of basis points.`;
+  else if (shares.reduce((a, b) => a! + b!, 0)! > 10000) errors.gen_bps = "They may add up to at most 10000 (100 %).";
+  const reqs = list(d.direct_req).map((x) => whole(x, 0, 4294967295));
+  if (reqs.length !== LEVELS || reqs.some((x) => x === null)) errors.direct_req = `${LEVELS} whole numbers.`;
+  else if (reqs.some((x, i) => i > 0 && x! < reqs[i - 1]!)) errors.direct_req = "A level cannot need fewer directs than the level below it.";
+  const cap = whole(d.cap_bps, 10000, 1000000);
+  if (cap === null) errors.cap_bps = "From 10000 (1×) to 1000000 basis points.";
+  const fee = whole(d.withdrawal_fee_bps, 0, 2000);
+  if (fee === null) errors.withdrawal_fee_bps = "From 0 to 2000 basis points (20 %).";
+  const lines = d.ranks.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const ranks: Rank[] = [];
+  for (const [i, line] of lines.entries()) {
+    const [name, ...figures] = line.split(",").map((x) => x.trim());
+    const [main, other, bonus] = figures.map(amount);
+    if (figures.length !== 3 || !name || new TextEncoder().encode(name).length > 64 || main == null || other == null || bonus == null) {
+      errors.ranks = `Line ${i + 1}: a name (1–64 bytes) and three positive amounts: largest leg, other legs, weekly bonus.`;
+      break;
+    }
+    const last = ranks[ranks.length - 1];
+    if (last && (BigInt(last.main) >= main || BigInt(last.other) >= other)) {
+      errors.ranks = `Line ${i + 1}: each rank needs more than the one before it in both legs.`;
+      break;
+    }
+    ranks.push({ name, main: main.toString(), other: other.toString(), bonus: bonus.toString() });
+  }
+  if (!errors.ranks && ranks.length > 32) errors.ranks = "At most 32 ranks.";
+  if (Object.keys(errors).length > 0) return { errors };
+  return {
+    errors,
+    from: from!,
+    params: {
+      packages: packages.map((p) => p!.toString()),
+      gen_bps: shares.map((x) => x!),
+      direct_req: reqs.map((x) => x!),
+      cap_bps: cap!,
+      ranks,
+      week_origin: weekOrigin,
+      withdrawal_fee_bps: fee!,
+    },
+  };
+}
+
+/** Every version of a generation asset's parameters, oldest first. */
+export function GenerationVersionTable(props: { asset: Asset; versions: Version[] }) {
+  const { asset } = props;
+  const amt = (base: string) => <Amount base={base} decimals={asset.decimals} symbol={asset.symbol} />;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Version</th>
+          <th scope="col">From block</th>
+          <th scope="col">Packages</th>
+          <th scope="col">Levels' shares</th>
+          <th scope="col">Cap</th>
+          <th scope="col">Ranks</th>
+          <th scope="col">Fee</th>
+          <th scope="col">Created</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.versions.map((v) => (
+          <tr key={v.version} data-testid="plan-version">
+            <td>{v.version}</td>
+            <td>{v.effective_from_block}</td>
+            <td data-testid="plan-version-packages">
+              {v.params.packages.map((p, i) => (
+                <span key={p}>
+                  {i > 0 && ", "}
+                  {amt(p)}
+                </span>
+              ))}
+            </td>
+            <td>{bps(v.params.gen_bps.reduce((a, b) => a + b, 0))}</td>
+            <td data-testid="plan-cap">{bps(v.params.cap_bps)}</td>
+            <td>{v.params.ranks.map((r) => r.name).join(", ")}</td>
+            <td data-testid="plan-fee">{bps(v.params.withdrawal_fee_bps)}</td>
+            <td>{time(v.created_at)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** JSON with object keys sorted: the stored parameters come back from Postgres' jsonb with its own key order. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_, x) =>
+    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
+  );
+}
+
+/** A new version from a future block; `week_origin` carried over from the latest. */
+export function NewGenerationVersion(props: { asset: Asset; latest: Version; minFrom: number; onCreated: () => void }) {
+  const { asset, latest, minFrom } = props;
+  const [draft, setDraft] = useState<Draft>(() => draftOf(latest.params, asset.decimals, minFrom + 100));
+  const [created, setCreated] = useState<string | null>(null);
+  const checked = checkGenerationDraft(draft, asset.decimals, minFrom, latest.params.week_origin);
+  const field = (k: keyof Draft, label: string, hint?: string, area = false) => {
+    const common = {
+      value: draft[k],
+      onInput: (e: Event) => setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value }),
+      "aria-invalid": !!checked.errors[k],
+      "aria-describedby": checked.errors[k] ? `err-${k}` : undefined,
+      "data-testid": `plan-${k}`,
+    };
+    return (
+      <label>
+        {label}
+        {area ? <textarea rows={4} {...common} /> : <input {...common} />}
+        {hint && <span class="muted">{hint}</span>}
+        {checked.errors[k] && (
+          <span class="field-error" id={`err-${k}`} data-testid={`plan-error-${k}`}>
+            {checked.errors[k]}
+          </span>
+        )}
+      </label>
+    );
+  };
+  const changes = checked.params
+    ? (Object.keys(checked.params) as (keyof GenerationParams)[]).filter(
+        (k) => canonical(checked.params![k]) !== canonical(latest.params[k]),
+      )
+    : [];
+  return (
+    <section class="panel" aria-label="New plan version">
+      <h3>New version (from a future block)</h3>
+      <p class="muted" data-testid="plan-week-origin">
+        Weeks start at {unixTime(latest.params.week_origin)} and every 7 days after; a new version cannot move them (weeks
+        already closed are numbered from it).
+      </p>
+      <div class="form-grid">
+        {field("from_block", "Effective from block", `after ${minFrom - 1}`)}
+        {field("packages", `Packages (${asset.symbol}, increasing)`)}
+        {field("gen_bps", `Level shares (bps, ${LEVELS})`)}
+        {field("direct_req", `Directs each level needs (${LEVELS})`)}
+        {field("cap_bps", "Cap (bps of paid in; 30000 is 3×)")}
+        {field("withdrawal_fee_bps", "Withdrawal fee (bps, at most 2000)")}
+        {field("ranks", `Ranks, one per line: name, largest leg, other legs, weekly bonus (${asset.symbol})`, undefined, true)}
+      </div>
+      <ConfirmAction
+        label="Create version"
+        title={`Plan version ${latest.version + 1} for ${asset.symbol}`}
+        testid="plan-create"
+        disabled={!checked.params}
+        describe={() => (
+          <>
+            <p>
+              From block {checked.from} on, purchases of {asset.symbol} are applied, weeks closed and payouts charged their fee
+              under version {latest.version + 1}; earlier events and every purchase's cap keep theirs. Audited with the old and
+              new values.
+            </p>
+            <p>{changes.length === 0 ? "No parameter changes (only the start block)." : `Changes: ${changes.join(", ")}.`}</p>
+          </>
+        )}
+        act={() => post<Schema<"CreatedPlanVersion">>("/v1/admin/plan", { asset_id: asset.asset_id, from_block: checked.from, params: checked.params })}
+        done={(r) => {
+          setCreated(`Version ${r.version} created.`);
+          props.onCreated();
+        }}
+      />
+      {created && <Notice kind="ok">{created}</Notice>}
+    </section>
+  );
+}
