@@ -70,7 +70,7 @@ pub fn payouts_hash(payouts: &[crate::Payout]) -> B256 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Payout, PayoutBatch, Registration, Retopup, TreasuryTransfer};
+    use crate::{LiabilityRoot, Payout, PayoutBatch, Registration, Retopup, TreasuryTransfer};
     use alloy::primitives::keccak256;
 
     #[test]
@@ -92,6 +92,10 @@ mod tests {
             "TreasuryTransfer(address token,address to,uint256 amount,uint256 nonce,uint256 deadline)"
         );
         assert_eq!(Payout::eip712_encode_type(), "Payout(address recipient,uint256 amount)");
+        assert_eq!(
+            LiabilityRoot::eip712_encode_type(),
+            "LiabilityRoot(address token,uint64 epoch,uint64 asOfBlock,bytes32 root,uint128 total,uint32 leafCount,bytes32 planHash,uint256 nonce,uint256 deadline)"
+        );
     }
 
     #[test]
@@ -120,6 +124,27 @@ mod tests {
         encoded.extend_from_slice(&alloy::primitives::U256::from(1_000).to_be_bytes::<32>());
         assert_eq!(batch.eip712_hash_struct(), keccak256(&encoded));
         assert_eq!(payouts_hash(&payouts), keccak256(&concatenated));
+    }
+
+    #[test]
+    fn the_liability_root_digest_is_the_one_the_solidity_tests_pin() {
+        // contracts/test/EIP712.t.sol, test_knownVector_liabilityRootDigestIsStable.
+        let domain = SettlementDomain::new(31_337, "0x7000000000000000000000000000000000000007".parse().unwrap());
+        let root = LiabilityRoot {
+            token: Address::repeat_byte(0x33),
+            epoch: 7,
+            asOfBlock: 48_000_000,
+            root: B256::repeat_byte(0xab),
+            total: 123_456_789_000,
+            leafCount: 1_001,
+            planHash: B256::repeat_byte(0xcd),
+            nonce: alloy::primitives::U256::from(262),
+            deadline: alloy::primitives::U256::from(1_750_003_600),
+        };
+        assert_eq!(
+            domain.digest(&root).to_string(),
+            "0xcca539276cb7cfcf323954d5c52679a95ef16198e7c1b519574fd637c1fff7b6"
+        );
     }
 
     #[test]

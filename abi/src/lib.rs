@@ -17,6 +17,8 @@ pub mod tron;
 alloy::sol!(
     #[sol(rpc, all_derives)]
     #[derive(serde::Serialize, serde::Deserialize)]
+    // LiabilitiesCommitted carries eight fields, and its generated constructor takes them all.
+    #[allow(clippy::too_many_arguments)]
     Settlement,
     "artifacts/Settlement.json"
 );
@@ -28,7 +30,7 @@ alloy::sol!(
     "artifacts/TestUSDT.json"
 );
 
-pub use Settlement::{Payout, PayoutBatch, Registration, Retopup, TreasuryTransfer};
+pub use Settlement::{LiabilityRoot, Payout, PayoutBatch, Registration, Retopup, TreasuryTransfer};
 pub use eip712::{DOMAIN_NAME, DOMAIN_VERSION, SettlementDomain, payouts_hash, signing_chain_id};
 
 /// The native coin is `token == address(0)` in every payload and event.

@@ -1,7 +1,8 @@
 //! How the contract's one unordered nonce space is shared, so that two payloads never meet on a nonce:
 //! the signer's own counter (register and retopup payloads) counts up from 0, payout batches use
-//! 2^255 + (batch id << 8) (the low byte reserved), treasury transfers 2^255 + 2^254 + transfer id. The backend
-//! chooses batch and treasury nonces; the signer checks that each payload kind stays in its space.
+//! 2^255 + (batch id << 8) (the low byte reserved), treasury transfers 2^255 + 2^254 + transfer id, liability roots
+//! (the proof of solvency) 2^255 + 2^254 + 2^253 + a sequence number. The backend chooses batch, treasury and
+//! liability nonces; the signer checks that a liability root stays in its space.
 
 use alloy::primitives::U256;
 
@@ -9,6 +10,9 @@ use alloy::primitives::U256;
 pub const PAYOUT_NONCE_BASE: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
 /// First nonce of the treasury-transfer space (2^255 + 2^254).
 pub const TREASURY_NONCE_BASE: U256 = U256::from_limbs([0, 0, 0, 3 << 62]);
+/// First nonce of the liability-root space (2^255 + 2^254 + 2^253). Consecutive commitments take consecutive
+/// nonces, so 255 of every 256 spend a bit of a bitmap word already written (5,000 gas instead of 22,100).
+pub const LIABILITY_NONCE_BASE: U256 = U256::from_limbs([0, 0, 0, 7 << 61]);
 
 /// Which payload kind a nonce belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,14 +21,18 @@ pub enum NonceSpace {
     SignerCounter,
     /// 2^255 up to 2^255 + 2^254: payout batches.
     PayoutBatch,
-    /// From 2^255 + 2^254: treasury transfers.
+    /// 2^255 + 2^254 up to 2^255 + 2^254 + 2^253: treasury transfers.
     TreasuryTransfer,
+    /// From 2^255 + 2^254 + 2^253: liability roots.
+    LiabilityRoot,
 }
 
 impl NonceSpace {
     /// The space `nonce` lies in.
     pub fn of(nonce: U256) -> Self {
-        if nonce >= TREASURY_NONCE_BASE {
+        if nonce >= LIABILITY_NONCE_BASE {
+            NonceSpace::LiabilityRoot
+        } else if nonce >= TREASURY_NONCE_BASE {
             NonceSpace::TreasuryTransfer
         } else if nonce >= PAYOUT_NONCE_BASE {
             NonceSpace::PayoutBatch
@@ -45,17 +53,25 @@ pub fn treasury_nonce(transfer_id: u64) -> U256 {
     TREASURY_NONCE_BASE + U256::from(transfer_id)
 }
 
+/// The nonce of the `seq`-th liability root signed (every signing attempt takes the next one).
+pub fn liability_nonce(seq: u64) -> U256 {
+    LIABILITY_NONCE_BASE + U256::from(seq)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_three_spaces_are_disjoint_and_each_helper_stays_in_its_own() {
+    fn the_four_spaces_are_disjoint_and_each_helper_stays_in_its_own() {
         assert_eq!(NonceSpace::of(U256::ZERO), NonceSpace::SignerCounter);
         assert_eq!(NonceSpace::of(PAYOUT_NONCE_BASE - U256::from(1)), NonceSpace::SignerCounter);
         assert_eq!(NonceSpace::of(batch_nonce(0, 0)), NonceSpace::PayoutBatch);
         assert_eq!(NonceSpace::of(batch_nonce(i64::MAX as u64, 255)), NonceSpace::PayoutBatch);
         assert_eq!(NonceSpace::of(treasury_nonce(0)), NonceSpace::TreasuryTransfer);
-        assert_eq!(NonceSpace::of(U256::MAX), NonceSpace::TreasuryTransfer);
+        assert_eq!(NonceSpace::of(treasury_nonce(u64::MAX)), NonceSpace::TreasuryTransfer);
+        assert_eq!(NonceSpace::of(LIABILITY_NONCE_BASE - U256::from(1)), NonceSpace::TreasuryTransfer);
+        assert_eq!(NonceSpace::of(liability_nonce(0)), NonceSpace::LiabilityRoot);
+        assert_eq!(NonceSpace::of(U256::MAX), NonceSpace::LiabilityRoot);
     }
 }

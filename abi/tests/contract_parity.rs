@@ -2,8 +2,8 @@
 //! type hashes and digests, and signatures made in Rust accepted for every payload kind (tampered ones refused).
 
 use abi::{
-    NATIVE_TOKEN, Payout, PayoutBatch, Registration, Retopup, Settlement, SettlementDomain, TestUSDT, TreasuryTransfer,
-    toolchain::foundry_binary,
+    LiabilityRoot, NATIVE_TOKEN, Payout, PayoutBatch, Registration, Retopup, Settlement, SettlementDomain, TestUSDT,
+    TreasuryTransfer, toolchain::foundry_binary,
 };
 use alloy::{
     network::EthereumWallet,
@@ -128,6 +128,10 @@ async fn domain_separator_type_hashes_and_digests_match_the_deployed_contract() 
         contract.TREASURY_TRANSFER_TYPEHASH().call().await?,
         keccak256(TreasuryTransfer::eip712_encode_type().as_bytes())
     );
+    assert_eq!(
+        contract.LIABILITY_ROOT_TYPEHASH().call().await?,
+        keccak256(LiabilityRoot::eip712_encode_type().as_bytes())
+    );
 
     let (registration, _) = chain.register(U256::from(20 * ONE_BNB), 7).await?;
     let onchain = contract.hashTypedData(registration.eip712_hash_struct()).call().await?;
@@ -227,6 +231,33 @@ async fn rust_signatures_are_accepted_for_every_payload_kind_and_tampering_is_re
     as_admin.transferTreasury(transfer.clone(), chain.sign(&transfer)).send().await?.get_receipt().await?;
     assert_eq!(chain.admin_provider.get_balance(treasury_wallet).await?, U256::from(54 * ONE_BNB));
     assert_eq!(chain.admin_provider.get_balance(chain.settlement).await?, U256::ZERO);
+
+    // A liability root (proof of solvency), committed by the operator with the custody the contract reads; the same
+    // struct with another total under that signature is refused.
+    let as_of = chain.admin_provider.get_block_number().await? - 1;
+    let commitment = LiabilityRoot {
+        token: NATIVE_TOKEN,
+        epoch: 1,
+        asOfBlock: as_of,
+        root: B256::repeat_byte(0xab),
+        total: 7,
+        leafCount: 3,
+        planHash: B256::repeat_byte(0xcd),
+        nonce: abi::nonces::liability_nonce(0),
+        deadline: chain.deadline().await?,
+    };
+    let signature = chain.sign(&commitment);
+    let forged = LiabilityRoot { total: 1, ..commitment.clone() };
+    let reason = revert_name(as_admin.commitLiabilities(forged, signature.clone()).call().await);
+    assert!(reason.contains("InvalidSignature"), "{reason}");
+    let receipt = as_admin.commitLiabilities(commitment.clone(), signature).send().await?.get_receipt().await?;
+    let committed = receipt.decoded_log::<Settlement::LiabilitiesCommitted>().expect("LiabilitiesCommitted emitted");
+    assert_eq!(
+        (committed.epoch, committed.root, committed.total, committed.custody),
+        (1, commitment.root, 7, U256::ZERO)
+    );
+    let latest = as_admin.latestLiabilities(NATIVE_TOKEN).call().await?;
+    assert_eq!((latest.root, latest.total, latest.epoch, latest.asOfBlock), (commitment.root, 7, 1, as_of));
     Ok(())
 }
 
@@ -322,17 +353,30 @@ async fn tip712_digests_on_trons_chain_ids_equal_tronwebs_and_the_contracts() ->
             nonce: U256::from(9),
             deadline: U256::from(1_800_000_003u64),
         };
+        let commitment = LiabilityRoot {
+            token: usdt,
+            epoch: u64::MAX,
+            asOfBlock: 48_000_000,
+            root: B256::repeat_byte(0xab),
+            total: u128::MAX,
+            leafCount: u32::MAX,
+            planHash: B256::repeat_byte(0xcd),
+            nonce: abi::nonces::liability_nonce(3),
+            deadline: U256::from(1_800_000_004u64),
+        };
         let rust = [
             chain.domain.digest(&registration),
             chain.domain.digest(&retopup),
             chain.domain.digest(&batch),
             chain.domain.digest(&transfer),
+            chain.domain.digest(&commitment),
         ];
         let onchain = [
             contract.hashTypedData(registration.eip712_hash_struct()).call().await?,
             contract.hashTypedData(retopup.eip712_hash_struct()).call().await?,
             contract.hashTypedData(batch.eip712_hash_struct()).call().await?,
             contract.hashTypedData(transfer.eip712_hash_struct()).call().await?,
+            contract.hashTypedData(commitment.eip712_hash_struct()).call().await?,
         ];
         let tronweb = tronweb_digests(
             chain_id,
@@ -348,6 +392,10 @@ async fn tip712_digests_on_trons_chain_ids_equal_tronwebs_and_the_contracts() ->
                     "nonce": abi::nonces::batch_nonce(42, 0).to_string(), "deadline": "1800000002" } },
                 { "kind": "TreasuryTransfer", "value": { "token": t(NATIVE_TOKEN), "to": t(c), "amount": "5",
                     "nonce": "9", "deadline": "1800000003" } },
+                { "kind": "LiabilityRoot", "value": { "token": t(usdt), "epoch": u64::MAX.to_string(),
+                    "asOfBlock": "48000000", "root": commitment.root.to_string(), "total": u128::MAX.to_string(),
+                    "leafCount": u32::MAX.to_string(), "planHash": commitment.planHash.to_string(),
+                    "nonce": commitment.nonce.to_string(), "deadline": "1800000004" } },
             ]),
         )?;
         assert_eq!(rust.to_vec(), onchain.to_vec(), "chain {chain_id}: the abi crate's digests are the contract's");

@@ -12,7 +12,15 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {TronCompatibleEIP712} from "./TronCompatibleEIP712.sol";
 import {UnorderedNonces} from "./UnorderedNonces.sol";
-import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer, SettlementHashes} from "./SettlementTypes.sol";
+import {
+    Registration,
+    Retopup,
+    Payout,
+    PayoutBatch,
+    TreasuryTransfer,
+    LiabilityRoot,
+    SettlementHashes
+} from "./SettlementTypes.sol";
 
 /// @title Settlement
 /// @notice Custody of the referral plan's money on BSC and TRON. Every inflow and outflow carries an EIP-712
@@ -31,6 +39,7 @@ contract Settlement is
     using SettlementHashes for Retopup;
     using SettlementHashes for TreasuryTransfer;
     using SettlementHashes for PayoutBatch;
+    using SettlementHashes for LiabilityRoot;
 
     address public constant NATIVE = address(0);
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
@@ -42,6 +51,7 @@ contract Settlement is
     bytes32 public constant PAYOUT_TYPEHASH = SettlementHashes.PAYOUT_TYPEHASH;
     bytes32 public constant PAYOUT_BATCH_TYPEHASH = SettlementHashes.PAYOUT_BATCH_TYPEHASH;
     bytes32 public constant TREASURY_TRANSFER_TYPEHASH = SettlementHashes.TREASURY_TRANSFER_TYPEHASH;
+    bytes32 public constant LIABILITY_ROOT_TYPEHASH = SettlementHashes.LIABILITY_ROOT_TYPEHASH;
 
     /// @dev Wait between beginDefaultAdminTransfer and acceptDefaultAdminTransfer: time for the current admin to
     ///      notice and cancel a transfer begun with a stolen key. The admin may change it (changeDefaultAdminDelay).
@@ -69,6 +79,22 @@ contract Settlement is
     ///      per-user word of asset bits would save only on a user's second asset. A word, not a bool: no masking read.
     mapping(address token => mapping(address user => uint256 registered)) private _registrations;
 
+    /// @dev The latest liabilities commitment of a token (read with latestLiabilities), in three slots, each
+    ///      written by every commit: the root; total|epoch|asOfBlock (the two the next commit checks, read in one
+    ///      SLOAD); custody|commitBlock. leafCount and planHash live only in the signed struct and the event.
+    struct LiabilityCommitment {
+        bytes32 root;
+        uint128 total;
+        uint64 epoch;
+        uint64 asOfBlock;
+        /// @dev Saturated at type(uint192).max (6.3e57 base units, beyond any real token's supply) rather than
+        ///      reverting, since a revert would hide the commitment; the event carries it exact.
+        uint192 custody;
+        uint64 commitBlock;
+    }
+
+    mapping(address token => LiabilityCommitment) private _liabilities;
+
     event Registered(
         address indexed user, address indexed sponsor, address indexed token, uint256 amount, uint256 nonce
     );
@@ -89,6 +115,19 @@ contract Settlement is
     );
     event Claimed(address indexed account, address indexed token, address to, uint256 amount);
     event TreasuryTransferred(uint256 indexed nonce, address indexed token, address indexed to, uint256 amount);
+    /// @notice The ledger's liabilities in `token` at block `asOfBlock` (root and sum of the epoch's Merkle-sum tree,
+    ///         SOLVENCY.md) beside `custody`, this contract's whole balance of `token` read in the same transaction.
+    ///         custody < total is committed all the same: insolvency shows here rather than as a failed transaction.
+    event LiabilitiesCommitted(
+        address indexed token,
+        uint64 indexed epoch,
+        uint64 asOfBlock,
+        bytes32 root,
+        uint128 total,
+        uint32 leafCount,
+        bytes32 planHash,
+        uint256 custody
+    );
     event SignerRotated(address indexed previousSigner, address indexed newSigner);
     event TokenAllowed(address indexed token, bool allowed);
     event PushGasSet(
@@ -112,6 +151,10 @@ contract Settlement is
     ///         transaction; on BSC a pushed payment would become a claim nobody can make).
     error SelfPayment();
     error PushGasOutOfBounds(uint256 pushGas, uint256 min, uint256 max);
+    /// @notice Epochs of a token are committed one after another, from 1.
+    error EpochOutOfOrder(uint64 expected, uint64 given);
+    /// @notice A commitment's block must follow the latest one's (`latestAsOfBlock`) and precede this block.
+    error AsOfBlockOutOfRange(uint64 asOfBlock, uint64 latestAsOfBlock, uint256 blockNumber);
 
     constructor(
         address admin,
@@ -202,6 +245,32 @@ contract Settlement is
         emit TreasuryTransferred(t.nonce, t.token, t.to, t.amount);
     }
 
+    /// @notice Publishes the signed root and total of the ledger's liabilities in `c.token` at block `c.asOfBlock`
+    ///         beside the custody this contract reads now: its whole balance (liabilities include what is claimable).
+    ///         Epochs of a token follow one another from 1, each at a later block, below the current one.
+    /// @dev Not whenNotPaused: a paused contract still owes its users, so the proof goes on. Never reverts because
+    ///      custody < total (insolvency must show, not hide behind a failed transaction), nor because the token is
+    ///      not allowed (liabilities in a token since disallowed still exist). A token whose balanceOf reverts makes
+    ///      the commit revert: there is then no custody figure to put beside the total. No reentrancy guard (5,100
+    ///      gas of a 120,000 budget): the only external call is a staticcall, and a commit re-entered from a payout
+    ///      or transfer would read a custody between the one before it and the one after, which flatters nothing.
+    function commitLiabilities(LiabilityRoot calldata c, bytes calldata signature) external onlyRole(OPERATOR_ROLE) {
+        if (block.timestamp > c.deadline) revert Expired(c.deadline);
+        LiabilityCommitment storage latest = _liabilities[c.token];
+        uint64 expectedEpoch = latest.epoch + 1;
+        if (c.epoch != expectedEpoch) revert EpochOutOfOrder(expectedEpoch, c.epoch);
+        uint64 latestAsOfBlock = latest.asOfBlock;
+        if (c.asOfBlock <= latestAsOfBlock || c.asOfBlock >= block.number) {
+            revert AsOfBlockOutOfRange(c.asOfBlock, latestAsOfBlock, block.number);
+        }
+        _authorise(c.hash(), c.nonce, signature);
+        uint256 custody = _balanceOf(c.token);
+        latest.root = c.root;
+        (latest.total, latest.epoch, latest.asOfBlock) = (c.total, c.epoch, c.asOfBlock);
+        (latest.custody, latest.commitBlock) = (_saturate192(custody), uint64(block.number));
+        emit LiabilitiesCommitted(c.token, c.epoch, c.asOfBlock, c.root, c.total, c.leafCount, c.planHash, custody);
+    }
+
     // ───────────────────────────── admin actions ─────────────────────────────
 
     function pause() external onlyRole(PAUSER_ROLE) {
@@ -261,6 +330,17 @@ contract Settlement is
         return _tokenPushGas;
     }
 
+    /// @notice The latest liabilities commitment of `token` (address(0) = native coin); all zero before the first.
+    ///         `custody` is the balance read by the commit (saturated at 2^192 - 1; LiabilitiesCommitted has it exact).
+    function latestLiabilities(address token)
+        external
+        view
+        returns (bytes32 root, uint128 total, uint64 epoch, uint64 asOfBlock, uint64 commitBlock, uint256 custody)
+    {
+        LiabilityCommitment storage l = _liabilities[token];
+        return (l.root, l.total, l.epoch, l.asOfBlock, l.commitBlock, l.custody);
+    }
+
     /// @notice EIP-712 digest of a struct hash under this contract's domain (for off-chain cross-checks).
     function hashTypedData(bytes32 structHash) external view returns (bytes32) {
         return _hashTypedData(structHash);
@@ -274,6 +354,11 @@ contract Settlement is
         emit PushGasSet(_nativePushGas, nativePushGas_, _tokenPushGas, tokenPushGas_);
         _nativePushGas = SafeCast.toUint48(nativePushGas_);
         _tokenPushGas = SafeCast.toUint48(tokenPushGas_);
+    }
+
+    function _saturate192(uint256 x) private pure returns (uint192) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return x > type(uint192).max ? type(uint192).max : uint192(x);
     }
 
     function _checkPushGas(uint256 pushGas) private pure {

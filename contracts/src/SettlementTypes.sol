@@ -44,6 +44,21 @@ struct TreasuryTransfer {
     uint256 deadline;
 }
 
+/// @notice The ledger's liabilities in `token` at confirmed block `asOfBlock`: the root of the epoch's Merkle-sum tree
+///         (one leaf per user, zero balances included), its sum `total`, its `leafCount` leaves and the plan version
+///         they were computed under (`planHash`). Signed by the signer, committed by the operator (SOLVENCY.md).
+struct LiabilityRoot {
+    address token;
+    uint64 epoch;
+    uint64 asOfBlock;
+    bytes32 root;
+    uint128 total;
+    uint32 leafCount;
+    bytes32 planHash;
+    uint256 nonce;
+    uint256 deadline;
+}
+
 /// @notice EIP-712 type strings and struct hashes; the Rust `abi` crate checks its hashes against these.
 library SettlementHashes {
     bytes32 internal constant REGISTRATION_TYPEHASH = keccak256(
@@ -57,6 +72,9 @@ library SettlementHashes {
     );
     bytes32 internal constant TREASURY_TRANSFER_TYPEHASH =
         keccak256("TreasuryTransfer(address token,address to,uint256 amount,uint256 nonce,uint256 deadline)");
+    bytes32 internal constant LIABILITY_ROOT_TYPEHASH = keccak256(
+        "LiabilityRoot(address token,uint64 epoch,uint64 asOfBlock,bytes32 root,uint128 total,uint32 leafCount,bytes32 planHash,uint256 nonce,uint256 deadline)"
+    );
 
     function hash(Registration calldata r) internal pure returns (bytes32) {
         return keccak256(abi.encode(REGISTRATION_TYPEHASH, r.user, r.sponsor, r.token, r.amount, r.nonce, r.deadline));
@@ -68,6 +86,23 @@ library SettlementHashes {
 
     function hash(TreasuryTransfer calldata t) internal pure returns (bytes32) {
         return keccak256(abi.encode(TREASURY_TRANSFER_TYPEHASH, t.token, t.to, t.amount, t.nonce, t.deadline));
+    }
+
+    function hash(LiabilityRoot calldata c) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                LIABILITY_ROOT_TYPEHASH,
+                c.token,
+                c.epoch,
+                c.asOfBlock,
+                c.root,
+                c.total,
+                c.leafCount,
+                c.planHash,
+                c.nonce,
+                c.deadline
+            )
+        );
     }
 
     /// @dev Struct hash of a batch whose payouts hash was computed by `hashPayouts`.

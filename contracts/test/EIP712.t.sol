@@ -5,7 +5,22 @@ import {SettlementFixture} from "./utils/SettlementFixture.sol";
 import {EIP712Reference} from "./utils/EIP712Reference.sol";
 import {console} from "./utils/Console.sol";
 import {Settlement} from "../src/Settlement.sol";
-import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../src/SettlementTypes.sol";
+import {
+    Registration,
+    Retopup,
+    Payout,
+    PayoutBatch,
+    TreasuryTransfer,
+    LiabilityRoot,
+    SettlementHashes
+} from "../src/SettlementTypes.sol";
+
+/// @notice Exposes the contract's own LiabilityRoot struct hash (calldata), to compare with the reference.
+contract LiabilityRootHashHarness {
+    function hash(LiabilityRoot calldata c) external pure returns (bytes32) {
+        return SettlementHashes.hash(c);
+    }
+}
 
 /// @notice The contract's EIP-712 encoding against one written from the specification, a fixed vector for the
 ///         Rust side, and TRON's TIP-712 chain id.
@@ -14,6 +29,7 @@ contract EIP712Test is SettlementFixture {
     using EIP712Reference for Retopup;
     using EIP712Reference for PayoutBatch;
     using EIP712Reference for TreasuryTransfer;
+    using EIP712Reference for LiabilityRoot;
 
     /// @dev TRON mainnet's TIP-712 chain id, and a block.chainid whose low 32 bits are it (TVM returns more bits).
     uint256 internal constant TRON_CHAIN_ID = 0x2b6653dc;
@@ -32,6 +48,11 @@ contract EIP712Test is SettlementFixture {
             EIP712Reference.payoutBatchType(),
             "PayoutBatch(address token,uint256 total,Payout[] payouts,uint256 nonce,uint256 deadline)Payout(address recipient,uint256 amount)",
             "batch"
+        );
+        assertEq(
+            EIP712Reference.liabilityRootType(),
+            "LiabilityRoot(address token,uint64 epoch,uint64 asOfBlock,bytes32 root,uint128 total,uint32 leafCount,bytes32 planHash,uint256 nonce,uint256 deadline)",
+            "liability root"
         );
     }
 
@@ -53,6 +74,62 @@ contract EIP712Test is SettlementFixture {
             keccak256(bytes(EIP712Reference.treasuryTransferType())),
             "TREASURY_TRANSFER_TYPEHASH"
         );
+        assertEq(
+            settlement.LIABILITY_ROOT_TYPEHASH(),
+            keccak256(bytes(EIP712Reference.liabilityRootType())),
+            "LIABILITY_ROOT_TYPEHASH"
+        );
+    }
+
+    /// @notice The contract's LiabilityRoot struct hash is the canonical encodeData (each member a zero-extended
+    ///         32-byte word) for any values, the narrow ones at their extremes included.
+    function testFuzz_liabilityRootStructHash_matchesReference(
+        address token,
+        uint64 epoch,
+        uint64 asOfBlock,
+        bytes32 root,
+        uint128 total,
+        uint32 leafCount,
+        bytes32 planHash,
+        uint256 nonce,
+        uint256 deadline
+    ) public {
+        LiabilityRootHashHarness h = new LiabilityRootHashHarness();
+        LiabilityRoot memory c =
+            LiabilityRoot(token, epoch, asOfBlock, root, total, leafCount, planHash, nonce, deadline);
+        assertEq(h.hash(c), c.hash(), "struct hash");
+        LiabilityRoot memory max = LiabilityRoot(
+            address(type(uint160).max),
+            type(uint64).max,
+            type(uint64).max,
+            bytes32(type(uint256).max),
+            type(uint128).max,
+            type(uint32).max,
+            bytes32(type(uint256).max),
+            type(uint256).max,
+            type(uint256).max
+        );
+        assertEq(h.hash(max), max.hash(), "struct hash at the maxima");
+    }
+
+    /// @dev A calldata word with bits above a member's width is not a LiabilityRoot: the ABI decoder refuses it
+    ///      before anything is hashed (so no two encodings of one struct can hash differently).
+    function test_liabilityRootStructHash_refusesDirtyNarrowMembers() public {
+        LiabilityRootHashHarness h = new LiabilityRootHashHarness();
+        LiabilityRoot memory c = LiabilityRoot(alice, 1, 2, bytes32(uint256(3)), 4, 5, bytes32(uint256(6)), 7, 8);
+        bytes memory good = abi.encodeCall(LiabilityRootHashHarness.hash, (c));
+        (bool ok, bytes memory ret) = address(h).call(good);
+        assertTrue(ok, "clean encoding accepted");
+        assertEq(abi.decode(ret, (bytes32)), c.hash(), "clean hash");
+        // word 1 is epoch (uint64), word 4 total (uint128), word 5 leafCount (uint32)
+        uint256[3] memory words = [uint256(1), 4, 5];
+        for (uint256 i; i < words.length; ++i) {
+            bytes memory dirty = bytes.concat(good);
+            uint256 at = 4 + 32 * words[i];
+            dirty[at] = 0x01; // the word's top byte
+            (ok,) = address(h).call(dirty);
+            assertFalse(ok, "dirty narrow member refused");
+        }
     }
 
     // ───────────── domain ─────────────
@@ -97,11 +174,15 @@ contract EIP712Test is SettlementFixture {
         Retopup memory t = Retopup(alice, NATIVE, 0.3 ether, 514, 1_800_000_000);
         TreasuryTransfer memory tt = TreasuryTransfer(address(usdt), carol, 9e6, 515, 1_800_000_000);
         PayoutBatch memory b = _batch(address(usdt), _payouts2(alice, 1e6, bob, 2e6), 516);
+        LiabilityRoot memory l = LiabilityRoot(
+            address(usdt), 3, 1_234_567, keccak256("root"), 1e12, 4_321, keccak256("plan"), 517, 1_800_000_000
+        );
 
         assertEq(settlement.hashTypedData(r.hash()), EIP712Reference.digest(domain, r.hash()), "registration");
         assertEq(settlement.hashTypedData(t.hash()), EIP712Reference.digest(domain, t.hash()), "retopup");
         assertEq(settlement.hashTypedData(tt.hash()), EIP712Reference.digest(domain, tt.hash()), "treasury");
         assertEq(settlement.hashTypedData(b.hash()), EIP712Reference.digest(domain, b.hash()), "batch");
+        assertEq(settlement.hashTypedData(l.hash()), EIP712Reference.digest(domain, l.hash()), "liability root");
     }
 
     /// @dev Array of structs = keccak256 of the concatenated struct hashes; the empty array is keccak256("").
@@ -188,6 +269,31 @@ contract EIP712Test is SettlementFixture {
         assertEq(_signDigest(SIGNER_KEY, dBatch), VECTOR_BATCH_SIGNATURE, "alloy typed-data signature");
     }
 
+    bytes32 internal constant V_ROOT = 0xabababababababababababababababababababababababababababababababab;
+    bytes32 internal constant V_PLAN_HASH = 0xcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd;
+
+    /// @notice The LiabilityRoot vector (same chain and contract), printed and pinned like the others.
+    function test_knownVector_liabilityRootDigestIsStable() public {
+        vm.chainId(31337);
+        vm.etch(VECTOR_CONTRACT, address(settlement).code);
+        Settlement v = Settlement(payable(VECTOR_CONTRACT));
+        LiabilityRoot memory l =
+            LiabilityRoot(V_TOKEN, 7, 48_000_000, V_ROOT, 123_456_789_000, 1_001, V_PLAN_HASH, 262, V_DEADLINE);
+        bytes32 domain = EIP712Reference.domainSeparator(31337, VECTOR_CONTRACT);
+        bytes32 d = v.hashTypedData(l.hash());
+        assertEq(d, EIP712Reference.digest(domain, l.hash()), "vector liability root");
+
+        console.log(
+            "  LiabilityRoot(token 0x33..33, epoch 7, asOfBlock 48000000, root 0xab..ab, total 123456789000, leafCount 1001, planHash 0xcd..cd, nonce 262, deadline 1750003600)"
+        );
+        console.log("    structHash", l.hash());
+        console.log("    digest    ", d);
+        console.log("    signature ", vm.toString(_signDigest(SIGNER_KEY, d)));
+
+        assertEq(d, VECTOR_LIABILITY_ROOT, "pinned liability root");
+        assertEq(_signDigest(SIGNER_KEY, d), VECTOR_LIABILITY_ROOT_SIGNATURE, "alloy typed-data signature");
+    }
+
     /// @dev Pinned values, cross-checked outside Solidity: the domain with `cast keccak`/`cast abi-encode`, and each
     ///      digest by signing the equivalent typed-data JSON with `cast wallet sign --data` (alloy's EIP-712) and
     ///      the digest with `cast wallet sign --no-hash` under SIGNER_KEY: the signatures are identical (pinned below).
@@ -196,6 +302,10 @@ contract EIP712Test is SettlementFixture {
     bytes32 internal constant VECTOR_RETOPUP = 0x8f87d0adc16925ca78b7b965ef88e7f1a7596cb6adfa95b29868a67ab5405553;
     bytes32 internal constant VECTOR_BATCH = 0x9c379777d188b4de959755d6f6e72e3dc60752f14a5df49e8c558f8ce3c3d323;
     bytes32 internal constant VECTOR_TREASURY = 0xb4728d18650cf4d73dad2110dc65f8768af27fedcef2d9cd573bb281dfe977f4;
+    bytes32 internal constant VECTOR_LIABILITY_ROOT =
+        0xcca539276cb7cfcf323954d5c52679a95ef16198e7c1b519574fd637c1fff7b6;
+    bytes internal constant VECTOR_LIABILITY_ROOT_SIGNATURE =
+        hex"6c0be567680a886a5d29cadc8dedbcfef1be046d795673d46de22e17af50b9635f659dd072f0ce5457edd4a0f1bf318a175882f15ff3ede4b4a4ed03cba64cc31c";
     bytes internal constant VECTOR_BATCH_SIGNATURE =
         hex"ef8e1f2a2ad7fb29c01ad9704db0c60cc5ff70417e0e7c959668405718998c57098ac85b384b118bf74897b3ab925b61b3b4f890c7f4e4ecb72a622a4506cc8f1c";
 
@@ -292,6 +402,12 @@ contract EIP712Test is SettlementFixture {
         vm.expectRevert(Settlement.InvalidSignature.selector);
         vm.prank(treasurer);
         settlement.transferTreasury(tt, _highS(EIP712Reference.digest(_domain(), tt.hash())));
+
+        vm.roll(10);
+        LiabilityRoot memory l = _liab(NATIVE, 1, 10 ether, 4);
+        vm.expectRevert(Settlement.InvalidSignature.selector);
+        vm.prank(operator);
+        settlement.commitLiabilities(l, _highS(EIP712Reference.digest(_domain(), l.hash())));
 
         Retopup memory t = _top(alice, NATIVE, 1 ether, 3);
         bytes memory tSig = _highS(EIP712Reference.digest(_domain(), t.hash()));

@@ -48,6 +48,19 @@ const TYPES = {
       { name: "deadline", type: "uint256" },
     ],
   },
+  LiabilityRoot: {
+    LiabilityRoot: [
+      { name: "token", type: "address" },
+      { name: "epoch", type: "uint64" },
+      { name: "asOfBlock", type: "uint64" },
+      { name: "root", type: "bytes32" },
+      { name: "total", type: "uint128" },
+      { name: "leafCount", type: "uint32" },
+      { name: "planHash", type: "bytes32" },
+      { name: "nonce", type: "uint256" },
+      { name: "deadline", type: "uint256" },
+    ],
+  },
 };
 
 const chunks = [];

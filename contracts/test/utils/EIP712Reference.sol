@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.30;
 
-import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../../src/SettlementTypes.sol";
+import {
+    Registration,
+    Retopup,
+    Payout,
+    PayoutBatch,
+    TreasuryTransfer,
+    LiabilityRoot
+} from "../../src/SettlementTypes.sol";
 
 /// @notice EIP-712 hashing written from the specification, independently of the contract's own code: type
 ///         strings are assembled from member lists, structs are `abi.encode`d, arrays of structs are the keccak
@@ -74,6 +81,20 @@ library EIP712Reference {
         );
     }
 
+    function liabilityRootType() internal pure returns (string memory) {
+        string[] memory m = new string[](9);
+        m[0] = "address token";
+        m[1] = "uint64 epoch";
+        m[2] = "uint64 asOfBlock";
+        m[3] = "bytes32 root";
+        m[4] = "uint128 total";
+        m[5] = "uint32 leafCount";
+        m[6] = "bytes32 planHash";
+        m[7] = "uint256 nonce";
+        m[8] = "uint256 deadline";
+        return encodeType("LiabilityRoot", m);
+    }
+
     function domainSeparator(uint256 chainId, address verifyingContract) internal pure returns (bytes32) {
         return keccak256(
             abi.encode(
@@ -126,5 +147,22 @@ library EIP712Reference {
             keccak256(
                 abi.encode(keccak256(bytes(treasuryTransferType())), t.token, t.to, t.amount, t.nonce, t.deadline)
             );
+    }
+
+    /// @dev Atomic members are encoded as 32-byte words: uintN zero-extended, address left-padded, bytes32 as is.
+    function hash(LiabilityRoot memory c) internal pure returns (bytes32) {
+        bytes memory encoded = abi.encodePacked(
+            keccak256(bytes(liabilityRootType())),
+            bytes32(uint256(uint160(c.token))),
+            bytes32(uint256(c.epoch)),
+            bytes32(uint256(c.asOfBlock)),
+            c.root,
+            bytes32(uint256(c.total)),
+            bytes32(uint256(c.leafCount)),
+            c.planHash,
+            bytes32(c.nonce),
+            bytes32(c.deadline)
+        );
+        return keccak256(encoded);
     }
 }

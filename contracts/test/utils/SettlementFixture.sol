@@ -4,7 +4,14 @@ pragma solidity 0.8.30;
 import {Test} from "./Test.sol";
 import {EIP712Reference} from "./EIP712Reference.sol";
 import {Settlement} from "../../src/Settlement.sol";
-import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../../src/SettlementTypes.sol";
+import {
+    Registration,
+    Retopup,
+    Payout,
+    PayoutBatch,
+    TreasuryTransfer,
+    LiabilityRoot
+} from "../../src/SettlementTypes.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {TestUSDT} from "../../src/dev/TestUSDT.sol";
 import {FeeOnTransferToken} from "../mocks/FeeOnTransferToken.sol";
@@ -18,6 +25,7 @@ abstract contract SettlementFixture is Test {
     using EIP712Reference for Retopup;
     using EIP712Reference for PayoutBatch;
     using EIP712Reference for TreasuryTransfer;
+    using EIP712Reference for LiabilityRoot;
 
     address internal constant NATIVE = address(0);
     uint256 internal constant NATIVE_PUSH_GAS = 50_000;
@@ -111,6 +119,27 @@ abstract contract SettlementFixture is Test {
         return TreasuryTransfer(token, to, amount, nonce, block.timestamp + 1 hours);
     }
 
+    /// @dev A commitment of epoch `epoch` at the previous block (the latest it may name), with figures derived
+    ///      from the epoch so that two epochs never look alike.
+    function _liab(address token, uint64 epoch, uint128 total, uint256 nonce)
+        internal
+        view
+        returns (LiabilityRoot memory)
+    {
+        return LiabilityRoot({
+            token: token,
+            epoch: epoch,
+            asOfBlock: uint64(block.number - 1),
+            root: keccak256(abi.encode("root", token, epoch)),
+            total: total,
+            // forge-lint: disable-next-line(unsafe-typecast)
+            leafCount: uint32(7 + epoch),
+            planHash: keccak256(abi.encode("plan", epoch)),
+            nonce: nonce,
+            deadline: block.timestamp + 1 hours
+        });
+    }
+
     function _payouts2(address a, uint256 x, address b, uint256 y) internal pure returns (Payout[] memory p) {
         p = new Payout[](2);
         p[0] = Payout(a, x);
@@ -142,6 +171,10 @@ abstract contract SettlementFixture is Test {
 
     function _sign(TreasuryTransfer memory t) internal view returns (bytes memory) {
         return _signDigest(SIGNER_KEY, EIP712Reference.digest(_domain(), t.hash()));
+    }
+
+    function _sign(LiabilityRoot memory c) internal view returns (bytes memory) {
+        return _signDigest(SIGNER_KEY, EIP712Reference.digest(_domain(), c.hash()));
     }
 
     // ───────────── actions ─────────────

@@ -50,6 +50,19 @@ export const settlementAbi = [
   },
   {
     "inputs": [],
+    "name": "LIABILITY_ROOT_TYPEHASH",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "NATIVE",
     "outputs": [
       {
@@ -282,6 +295,71 @@ export const settlementAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint64",
+            "name": "epoch",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "asOfBlock",
+            "type": "uint64"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "root",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint128",
+            "name": "total",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint32",
+            "name": "leafCount",
+            "type": "uint32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "planHash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "nonce",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "deadline",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct LiabilityRoot",
+        "name": "c",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes",
+        "name": "signature",
+        "type": "bytes"
+      }
+    ],
+    "name": "commitLiabilities",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -573,6 +651,50 @@ export const settlementAbi = [
         "internalType": "bool",
         "name": "",
         "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "latestLiabilities",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint128",
+        "name": "total",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint64",
+        "name": "epoch",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "asOfBlock",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "commitBlock",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint256",
+        "name": "custody",
+        "type": "uint256"
       }
     ],
     "stateMutability": "view",
@@ -1074,6 +1196,61 @@ export const settlementAbi = [
     "inputs": [
       {
         "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint64",
+        "name": "epoch",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "asOfBlock",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "total",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "leafCount",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "planHash",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "custody",
+        "type": "uint256"
+      }
+    ],
+    "name": "LiabilitiesCommitted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
         "internalType": "uint256",
         "name": "wordPos",
         "type": "uint256"
@@ -1510,6 +1687,27 @@ export const settlementAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint64",
+        "name": "asOfBlock",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "latestAsOfBlock",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint256",
+        "name": "blockNumber",
+        "type": "uint256"
+      }
+    ],
+    "name": "AsOfBlockOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "signedTotal",
         "type": "uint256"
@@ -1526,6 +1724,22 @@ export const settlementAbi = [
   {
     "inputs": [],
     "name": "EnforcedPause",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "expected",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "given",
+        "type": "uint64"
+      }
+    ],
+    "name": "EpochOutOfOrder",
     "type": "error"
   },
   {
@@ -1709,6 +1923,11 @@ export const settlementDefaultAdminRoleAbi = [{"inputs":[],"name":"DEFAULT_ADMIN
 export const settlementDefaultAdminRoleSignature = "DEFAULT_ADMIN_ROLE()";
 export const settlementDefaultAdminRoleSelector = "0xa217fddf";
 
+/** `Settlement.LIABILITY_ROOT_TYPEHASH` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementLiabilityRootTypehashAbi = [{"inputs":[],"name":"LIABILITY_ROOT_TYPEHASH","outputs":[{"internalType":"bytes32","name":"","type":"bytes32"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementLiabilityRootTypehashSignature = "LIABILITY_ROOT_TYPEHASH()";
+export const settlementLiabilityRootTypehashSelector = "0x0a208d98";
+
 /** `Settlement.NATIVE` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementNativeAbi = [{"inputs":[],"name":"NATIVE","outputs":[{"internalType":"address","name":"","type":"address"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementNativeSignature = "NATIVE()";
@@ -1794,6 +2013,11 @@ export const settlementClaimableAbi = [{"inputs":[{"internalType":"address","nam
 export const settlementClaimableSignature = "claimable(address,address)";
 export const settlementClaimableSelector = "0xd4570c1c";
 
+/** `Settlement.commitLiabilities` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementCommitLiabilitiesAbi = [{"inputs":[{"components":[{"internalType":"address","name":"token","type":"address"},{"internalType":"uint64","name":"epoch","type":"uint64"},{"internalType":"uint64","name":"asOfBlock","type":"uint64"},{"internalType":"bytes32","name":"root","type":"bytes32"},{"internalType":"uint128","name":"total","type":"uint128"},{"internalType":"uint32","name":"leafCount","type":"uint32"},{"internalType":"bytes32","name":"planHash","type":"bytes32"},{"internalType":"uint256","name":"nonce","type":"uint256"},{"internalType":"uint256","name":"deadline","type":"uint256"}],"internalType":"struct LiabilityRoot","name":"c","type":"tuple"},{"internalType":"bytes","name":"signature","type":"bytes"}],"name":"commitLiabilities","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementCommitLiabilitiesSignature = "commitLiabilities((address,uint64,uint64,bytes32,uint128,uint32,bytes32,uint256,uint256),bytes)";
+export const settlementCommitLiabilitiesSelector = "0x59d5444c";
+
 /** `Settlement.defaultAdmin` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementDefaultAdminAbi = [{"inputs":[],"name":"defaultAdmin","outputs":[{"internalType":"address","name":"","type":"address"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementDefaultAdminSignature = "defaultAdmin()";
@@ -1858,6 +2082,11 @@ export const settlementIsNonceUsedSelector = "0x5d00bb12";
 export const settlementIsRegisteredAbi = [{"inputs":[{"internalType":"address","name":"user","type":"address"},{"internalType":"address","name":"token","type":"address"}],"name":"isRegistered","outputs":[{"internalType":"bool","name":"","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementIsRegisteredSignature = "isRegistered(address,address)";
 export const settlementIsRegisteredSelector = "0xd3da927f";
+
+/** `Settlement.latestLiabilities` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementLatestLiabilitiesAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"latestLiabilities","outputs":[{"internalType":"bytes32","name":"root","type":"bytes32"},{"internalType":"uint128","name":"total","type":"uint128"},{"internalType":"uint64","name":"epoch","type":"uint64"},{"internalType":"uint64","name":"asOfBlock","type":"uint64"},{"internalType":"uint64","name":"commitBlock","type":"uint64"},{"internalType":"uint256","name":"custody","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementLatestLiabilitiesSignature = "latestLiabilities(address)";
+export const settlementLatestLiabilitiesSelector = "0xefde9b8c";
 
 /** `Settlement.nativePushGas` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementNativePushGasAbi = [{"inputs":[],"name":"nativePushGas","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
