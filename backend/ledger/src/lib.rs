@@ -50,6 +50,7 @@ pub mod payouts;
 pub mod pools;
 pub mod sessions;
 mod settlement;
+pub mod solvency;
 mod sync;
 pub mod treasury;
 pub mod withdrawals;

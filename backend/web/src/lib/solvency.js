@@ -1,0 +1,670 @@
+// The public proof of solvency (SOLVENCY.md, version "solvency/v1"): the Merkle-sum tree of every user's liabilities
+// of one asset and epoch, and the dApp's verifier of one user's proof against the commitment read from the chain.
+// Plain JavaScript (checked by tsc through JSDoc) and pure: no I/O, no fetch, no window, no clock; the same module is
+// imported by the page, by the golden-vector generator (scripts/solvency-vectors.mjs) and by its node test.
+//
+// Integers are fixed-width big-endian, ‖ is concatenation:
+//   salt    = HMAC-SHA256(K, "solvency/v1" ‖ chainId u64 ‖ token 20B ‖ epoch u64 ‖ user 20B)   (saltInput(); K stays
+//             on the backend, so the HMAC itself is the caller's: node:crypto in the generator)
+//   leaf    = keccak256(0x00 ‖ chainId u64 ‖ contract 20B ‖ token 20B ‖ epoch u64 ‖ user 20B ‖ reserved u128 ‖
+//             held u128 ‖ pending u128 ‖ batched u128 ‖ claimable u128 ‖ salt 32B), value = the five's sum < 2^128
+//   parent  = keccak256(0x01 ‖ hashL ‖ sumL u128 ‖ hashR ‖ sumR u128), sum = sumL + sumR < 2^128
+//   padding = keccak256(0x02 ‖ chainId u64 ‖ token 20B ‖ epoch u64 ‖ index u32), value 0
+// Leaves ascend by hash (as unsigned 256-bit integers), padding fills indexes leafCount .. 2^depth − 1, depth is the
+// least d with 2^d ≥ leafCount (one leaf: depth 0, the root is that leaf). A proof lists the siblings bottom-up; at
+// level k the path's node is the left child when bit k of the index is 0.
+
+import { concat, keccak256, numberToHex, stringToHex } from "viem";
+
+/** @typedef {`0x${string}`} Hex */
+/** The five ledger figures of one user (base units), PLAN.md §7 invariant 4's liabilities.
+ * @typedef {{ reserved: bigint, held: bigint, pending: bigint, batched: bigint, claimable: bigint }} Balances */
+/** A node of the tree: its hash and the sum of the values below it.
+ * @typedef {{ hash: Hex, sum: bigint }} TreeNode */
+/** What every leaf and padding of one tree shares.
+ * @typedef {{ chainId: bigint | number, contract: Hex, token: Hex, epoch: bigint | number }} TreeScope */
+/** One user's input to the tree.
+ * @typedef {{ user: Hex, balances: Balances, salt: Hex }} LeafInput */
+/** Everything a leaf hash commits to.
+ * @typedef {TreeScope & LeafInput} LeafFields */
+/** A leaf of a built tree, at its sorted position `index`.
+ * @typedef {{ user: Hex, balances: Balances, salt: Hex, hash: Hex, value: bigint, index: number }} TreeLeaf */
+/** The siblings of the leaf at `index`, bottom-up.
+ * @typedef {{ user: Hex, index: number, siblings: TreeNode[] }} TreeProof */
+/**
+ * A built tree. `leaves` are sorted (leaves[i].index === i) and `proofs[i]` is leaves[i]'s proof; `levels[0]` is the
+ * sorted leaves then the padding, each next level the parents, and the last level is `[root]`.
+ * @typedef {{ chainId: bigint, contract: Hex, token: Hex, epoch: bigint, leaves: TreeLeaf[], levels: TreeNode[][],
+ *   root: Hex, total: bigint, depth: number, leafCount: number, proofs: TreeProof[] }} SolvencyTree
+ */
+/** @typedef {{ reserved: string, held: string, pending: string, batched: string, claimable: string }} BalanceStrings */
+/**
+ * One user's proof as the API serves it (`GET /v1/users/solvency-proof`); amounts are decimal strings.
+ * @typedef {{ version: "solvency/v1", chain_id: number, contract: Hex, token: Hex, epoch: number,
+ *   as_of_block: number, user: Hex, balances: BalanceStrings, salt: Hex, index: number, depth: number,
+ *   leaf_count: number, siblings: { hash: Hex, sum: string }[], root: Hex, total: string }} SolvencyProof
+ */
+/**
+ * The latest commitment as read from the CHAIN through the user's own wallet provider (`latestLiabilities(token)`),
+ * never from the API, together with the verifier's context: the chain's head block and the largest age allowed.
+ * The optional fields, when given, are compared with the proof too (the chain and contract the wallet reads, the
+ * token asked for, the signed-in user, the committed leaf count, the balances the user's dashboard shows).
+ * @typedef {{ root: Hex, total: bigint, epoch: bigint | number, asOfBlock: bigint | number,
+ *   commitBlock: bigint | number, custody: bigint, headBlock: bigint | number, maxAgeBlocks: bigint | number,
+ *   chainId?: bigint | number, contract?: Hex, token?: Hex, user?: Hex, leafCount?: bigint | number,
+ *   balances?: Balances }} ChainCommitment
+ */
+/**
+ * What each check looks at:
+ *  - "commitment": the chain's figures given to the verifier are well-formed (a caller's bug otherwise);
+ *  - "format": the proof is well-formed (version, hex and its lengths, whole numbers, decimal amounts);
+ *  - "range": every amount of the proof (each balance, the leaf's value, each sibling's sum) is below 2^128;
+ *  - "shape": depth ≤ 32 and minimal for leaf_count, index < leaf_count, one sibling per level;
+ *  - "context": the proof's chain, contract, token, leaf count, user and balances are the ones the verifier expects;
+ *  - "fold": no sum reaches 2^128 while folding the siblings;
+ *  - "layout": the bottom neighbour is in order (or is the padding it must be), padding subtrees sum to zero;
+ *  - "root": the computed root equals the chain's root;
+ *  - "total": the computed total equals the chain's total;
+ *  - "epoch": the proof is of the chain's latest epoch and block;
+ *  - "fresh": the chain's commitment is not older than allowed;
+ *  - "served" (information only): the proof's own root and total equal the chain's;
+ *  - "solvent" (information only): the chain's custody covers the chain's total.
+ * @typedef {"commitment" | "format" | "range" | "shape" | "context" | "fold" | "layout" | "root" | "total" | "epoch" |
+ *   "fresh" | "served" | "solvent"} CheckId
+ */
+/** `info` checks are shown but do not decide `ok`.
+ * @typedef {{ id: CheckId, ok: boolean, detail: string, info?: boolean }} Check */
+/**
+ * The verdict. `ok`: every check but the information-only ones passed (the user's balance is a leaf of the chain's
+ * current root and the sums add up). `solvent`: the chain's custody ≥ the chain's total, whatever the proof (an
+ * insolvency is a red banner of its own, not a malformed proof). `stale`: the proof is not of the chain's latest
+ * epoch, or the chain's commitment is older than allowed. The computed figures are null when the proof could not be
+ * folded.
+ * @typedef {{ ok: boolean, checks: Check[], leafValue: bigint | null, computedRoot: Hex | null,
+ *   computedTotal: bigint | null, solvent: boolean, stale: boolean }} VerifyResult
+ */
+
+/** The version string, in the proof and as the salt's prefix. */
+export const SOLVENCY_VERSION = "solvency/v1";
+/** Every amount and every sum must stay below this. */
+export const U128_LIMIT = 1n << 128n;
+/** The deepest tree (2^32 leaves: the on-chain leafCount is a uint32). */
+export const MAX_DEPTH = 32;
+/** The native coin's token address. */
+export const NATIVE_TOKEN = /** @type {Hex} */ ("0x0000000000000000000000000000000000000000");
+/** The five figures, in the leaf's order. */
+export const BALANCE_KEYS = /** @type {const} */ (["reserved", "held", "pending", "batched", "claimable"]);
+
+const U64_LIMIT = 1n << 64n;
+const U32_LIMIT = 1n << 32n;
+const LEAF_TAG = /** @type {Hex} */ ("0x00");
+const PARENT_TAG = /** @type {Hex} */ ("0x01");
+const PADDING_TAG = /** @type {Hex} */ ("0x02");
+const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
+const BYTES32_RE = /^0x[0-9a-fA-F]{64}$/;
+const DECIMAL_RE = /^[0-9]{1,78}$/;
+
+/** The other child's position at the same level (arithmetic, not `^`: positions reach 2^32 − 1).
+ * @param {number} position
+ * @returns {number} */
+const siblingOf = (position) => (position % 2 === 0 ? position + 1 : position - 1);
+
+// ── encoding ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A whole number of `bytes` bytes, big-endian; throws a RangeError when it is not a non-negative integer below
+ * 2^(8·bytes).
+ * @param {bigint | number} value
+ * @param {number} bytes
+ * @param {string} what
+ * @returns {Hex}
+ */
+function uint(value, bytes, what) {
+  if (typeof value === "number" && !Number.isSafeInteger(value)) throw new RangeError(`${what} is not a whole number: ${value}`);
+  if (typeof value !== "number" && typeof value !== "bigint") throw new TypeError(`${what} is not a number`);
+  const v = BigInt(value);
+  if (v < 0n || v >= 1n << BigInt(8 * bytes)) throw new RangeError(`${what} is out of range for ${8 * bytes} bits: ${v}`);
+  return numberToHex(v, { size: bytes });
+}
+
+/**
+ * @param {string} value
+ * @param {string} what
+ * @returns {Hex}
+ */
+function address(value, what) {
+  if (typeof value !== "string" || !ADDRESS_RE.test(value)) throw new TypeError(`${what} is not a 20-byte 0x address: ${value}`);
+  return /** @type {Hex} */ (value.toLowerCase());
+}
+
+/**
+ * @param {string} value
+ * @param {string} what
+ * @returns {Hex}
+ */
+function bytes32(value, what) {
+  if (typeof value !== "string" || !BYTES32_RE.test(value)) throw new TypeError(`${what} is not 32 bytes of 0x hex: ${value}`);
+  return /** @type {Hex} */ (value.toLowerCase());
+}
+
+/**
+ * The message whose HMAC-SHA256 under the backend's 32-byte key K is the user's salt:
+ * "solvency/v1" ‖ chainId u64 ‖ token 20B ‖ epoch u64 ‖ user 20B (59 bytes). The HMAC is left to the caller (the key
+ * never reaches the browser; node:crypto in the generator).
+ * @param {bigint | number} chainId
+ * @param {Hex} token
+ * @param {bigint | number} epoch
+ * @param {Hex} user
+ * @returns {Hex}
+ */
+export function saltInput(chainId, token, epoch, user) {
+  return concat([
+    stringToHex(SOLVENCY_VERSION),
+    uint(chainId, 8, "chain id"),
+    address(token, "token"),
+    uint(epoch, 8, "epoch"),
+    address(user, "user"),
+  ]);
+}
+
+/**
+ * A leaf's value: the sum of the five figures. Throws a RangeError when a figure is negative or ≥ 2^128, or the sum
+ * is ≥ 2^128.
+ * @param {Balances} balances
+ * @returns {bigint}
+ */
+export function leafValue(balances) {
+  let sum = 0n;
+  for (const key of BALANCE_KEYS) {
+    const v = balances[key];
+    if (typeof v !== "bigint") throw new TypeError(`${key} is not a bigint`);
+    if (v < 0n || v >= U128_LIMIT) throw new RangeError(`${key} is out of range for 128 bits: ${v}`);
+    sum += v;
+  }
+  if (sum >= U128_LIMIT) throw new RangeError(`the balances sum to 2^128 or more: ${sum}`);
+  return sum;
+}
+
+/**
+ * A user's leaf hash: keccak256(0x00 ‖ chainId u64 ‖ contract ‖ token ‖ epoch u64 ‖ user ‖ reserved u128 ‖ held u128 ‖
+ * pending u128 ‖ batched u128 ‖ claimable u128 ‖ salt). Throws on an out-of-range figure (see leafValue).
+ * @param {LeafFields} fields
+ * @returns {Hex}
+ */
+export function leafHash(fields) {
+  leafValue(fields.balances);
+  return keccak256(
+    concat([
+      LEAF_TAG,
+      uint(fields.chainId, 8, "chain id"),
+      address(fields.contract, "contract"),
+      address(fields.token, "token"),
+      uint(fields.epoch, 8, "epoch"),
+      address(fields.user, "user"),
+      ...BALANCE_KEYS.map((key) => uint(fields.balances[key], 16, key)),
+      bytes32(fields.salt, "salt"),
+    ]),
+  );
+}
+
+/**
+ * A parent's hash: keccak256(0x01 ‖ hashL ‖ sumL u128 ‖ hashR ‖ sumR u128) — both children's sums are hashed.
+ * Throws a RangeError when a child's sum is ≥ 2^128.
+ * @param {TreeNode} left
+ * @param {TreeNode} right
+ * @returns {Hex}
+ */
+export function parentHash(left, right) {
+  return keccak256(
+    concat([PARENT_TAG, bytes32(left.hash, "left hash"), uint(left.sum, 16, "left sum"), bytes32(right.hash, "right hash"), uint(right.sum, 16, "right sum")]),
+  );
+}
+
+/**
+ * A parent node: its hash (parentHash) and sum = sumL + sumR. Throws a RangeError when the sum is ≥ 2^128.
+ * @param {TreeNode} left
+ * @param {TreeNode} right
+ * @returns {TreeNode}
+ */
+export function parentNode(left, right) {
+  const hash = parentHash(left, right);
+  const sum = left.sum + right.sum;
+  if (sum >= U128_LIMIT) throw new RangeError(`a parent's sum reaches 2^128: ${sum}`);
+  return { hash, sum };
+}
+
+/**
+ * The padding leaf at `index` (value 0): keccak256(0x02 ‖ chainId u64 ‖ token ‖ epoch u64 ‖ index u32).
+ * @param {bigint | number} chainId
+ * @param {Hex} token
+ * @param {bigint | number} epoch
+ * @param {bigint | number} index
+ * @returns {Hex}
+ */
+export function paddingHash(chainId, token, epoch, index) {
+  return keccak256(concat([PADDING_TAG, uint(chainId, 8, "chain id"), address(token, "token"), uint(epoch, 8, "epoch"), uint(index, 4, "index")]));
+}
+
+/**
+ * The least d with 2^d ≥ leafCount (0 for zero or one leaf).
+ * @param {number} leafCount
+ * @returns {number}
+ */
+export function treeDepth(leafCount) {
+  if (!Number.isSafeInteger(leafCount) || leafCount < 0 || BigInt(leafCount) > U32_LIMIT) throw new RangeError(`bad leaf count: ${leafCount}`);
+  let depth = 0;
+  while (2 ** depth < leafCount) depth++;
+  return depth;
+}
+
+// ── building ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Builds the tree of one asset and epoch: one leaf per user (zero balances included), sorted ascending by leaf hash,
+ * padded to a power of two, folded up to the root; with every leaf's proof. Throws on a repeated user or an
+ * out-of-range figure or sum. No users at all gives depth 0 and the root padding(0) with total 0 (the spec's rule
+ * read literally: 2^0 ≥ 0, and padding fills indexes 0 .. 0).
+ * @param {TreeScope & { leaves: LeafInput[] }} input
+ * @returns {SolvencyTree}
+ */
+export function buildTree(input) {
+  const scope = {
+    chainId: BigInt(input.chainId),
+    contract: address(input.contract, "contract"),
+    token: address(input.token, "token"),
+    epoch: BigInt(input.epoch),
+  };
+  uint(scope.chainId, 8, "chain id");
+  uint(scope.epoch, 8, "epoch");
+  const seen = new Set();
+  /** @type {{ user: Hex, balances: Balances, salt: Hex, hash: Hex, value: bigint, key: bigint }[]} */
+  const made = input.leaves.map((leaf) => {
+    const user = address(leaf.user, "user");
+    if (seen.has(user)) throw new Error(`user ${user} appears twice: one leaf per user`);
+    seen.add(user);
+    const balances = { ...leaf.balances };
+    const salt = bytes32(leaf.salt, "salt");
+    const hash = leafHash({ ...scope, user, balances, salt });
+    return { user, balances, salt, hash, value: leafValue(balances), key: BigInt(hash) };
+  });
+  made.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const leafCount = made.length;
+  const depth = treeDepth(leafCount);
+  /** @type {TreeLeaf[]} */
+  const leaves = made.map((m, index) => ({ user: m.user, balances: m.balances, salt: m.salt, hash: m.hash, value: m.value, index }));
+  /** @type {TreeNode[]} */
+  const bottom = leaves.map((l) => ({ hash: l.hash, sum: l.value }));
+  for (let index = leafCount; index < 2 ** depth; index++) bottom.push({ hash: paddingHash(scope.chainId, scope.token, scope.epoch, index), sum: 0n });
+  /** @type {TreeNode[][]} */
+  const levels = [bottom];
+  while (levels[levels.length - 1].length > 1) {
+    const below = levels[levels.length - 1];
+    /** @type {TreeNode[]} */
+    const above = [];
+    for (let i = 0; i < below.length; i += 2) above.push(parentNode(below[i], below[i + 1]));
+    levels.push(above);
+  }
+  const top = levels[levels.length - 1][0];
+  const proofs = leaves.map((leaf) => ({
+    user: leaf.user,
+    index: leaf.index,
+    siblings: levels.slice(0, depth).map((level, k) => level[siblingOf(Math.floor(leaf.index / 2 ** k))]),
+  }));
+  return { ...scope, leaves, levels, root: top.hash, total: top.sum, depth, leafCount, proofs };
+}
+
+/**
+ * The proof of the leaf at sorted `index` in the API's JSON form (what `verifyProof` takes).
+ * @param {SolvencyTree} tree
+ * @param {number} index
+ * @param {number} asOfBlock
+ * @returns {SolvencyProof}
+ */
+export function proofJson(tree, index, asOfBlock) {
+  const leaf = tree.leaves[index];
+  if (!leaf) throw new RangeError(`no leaf at index ${index}`);
+  /** @type {(v: bigint) => string} */
+  const dec = (v) => v.toString(10);
+  return {
+    version: SOLVENCY_VERSION,
+    chain_id: Number(tree.chainId),
+    contract: tree.contract,
+    token: tree.token,
+    epoch: Number(tree.epoch),
+    as_of_block: asOfBlock,
+    user: leaf.user,
+    balances: {
+      reserved: dec(leaf.balances.reserved),
+      held: dec(leaf.balances.held),
+      pending: dec(leaf.balances.pending),
+      batched: dec(leaf.balances.batched),
+      claimable: dec(leaf.balances.claimable),
+    },
+    salt: leaf.salt,
+    index,
+    depth: tree.depth,
+    leaf_count: tree.leafCount,
+    siblings: tree.proofs[index].siblings.map((s) => ({ hash: s.hash, sum: dec(s.sum) })),
+    root: tree.root,
+    total: dec(tree.total),
+  };
+}
+
+// ── verifying ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * @typedef {{ chainId: bigint, contract: Hex, token: Hex, epoch: bigint, asOfBlock: bigint, user: Hex,
+ *   balances: Balances, salt: Hex, index: number, depth: number, leafCount: number, siblings: TreeNode[], root: Hex,
+ *   total: bigint }} ParsedProof
+ */
+
+/** @param {unknown} v @returns {v is Record<string, unknown>} */
+const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+/** @param {bigint} v */
+const short = (v) => v.toString(10);
+
+/**
+ * Reads the untrusted proof JSON into typed figures, or says in plain words everything that is wrong with it.
+ * @param {unknown} raw
+ * @returns {{ proof: ParsedProof | null, format: string[], range: string[], shape: string[] }}
+ */
+function parseProof(raw) {
+  /** @type {string[]} */
+  const format = [];
+  /** @type {string[]} */
+  const range = [];
+  /** @type {string[]} */
+  const shape = [];
+  if (!isObject(raw)) return { proof: null, format: ["The proof is not a JSON object."], range, shape };
+  if (raw.version !== SOLVENCY_VERSION) format.push(`The proof's version is ${JSON.stringify(raw.version)}, not "${SOLVENCY_VERSION}".`);
+  /** @type {(name: string, max: bigint) => bigint} */
+  const whole = (name, max) => {
+    const v = raw[name];
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+      format.push(`"${name}" is not a whole number: ${JSON.stringify(v)}.`);
+      return 0n;
+    }
+    if (BigInt(v) >= max) format.push(`"${name}" is too large: ${v}.`);
+    return BigInt(v);
+  };
+  /** @type {(name: string, v: unknown, re: RegExp, what: string) => Hex} */
+  const hex = (name, v, re, what) => {
+    if (typeof v !== "string" || !re.test(v)) {
+      format.push(`${name} is not ${what}: ${JSON.stringify(v)}.`);
+      return /** @type {Hex} */ ("0x");
+    }
+    return /** @type {Hex} */ (v.toLowerCase());
+  };
+  /** @type {(name: string, v: unknown) => bigint} */
+  const amount = (name, v) => {
+    if (typeof v !== "string" || !DECIMAL_RE.test(v)) {
+      format.push(`${name} is not an amount written in decimal digits: ${JSON.stringify(v)}.`);
+      return 0n;
+    }
+    const n = BigInt(v);
+    if (n >= U128_LIMIT) range.push(`${name} is ${v}, which is 2^128 or more: no real balance is that large.`);
+    return n;
+  };
+  const chainId = whole("chain_id", U64_LIMIT);
+  const epoch = whole("epoch", U64_LIMIT);
+  const asOfBlock = whole("as_of_block", U64_LIMIT);
+  const index = Number(whole("index", U32_LIMIT));
+  const depth = Number(whole("depth", 1n << 53n));
+  const leafCount = Number(whole("leaf_count", 1n << 53n));
+  const contract = hex('"contract"', raw.contract, ADDRESS_RE, "a 20-byte 0x address");
+  const token = hex('"token"', raw.token, ADDRESS_RE, "a 20-byte 0x address");
+  const user = hex('"user"', raw.user, ADDRESS_RE, "a 20-byte 0x address");
+  const salt = hex('"salt"', raw.salt, BYTES32_RE, "32 bytes of 0x hex");
+  const root = hex('"root"', raw.root, BYTES32_RE, "32 bytes of 0x hex");
+  const total = amount('"total"', raw.total);
+  /** @type {Balances} */
+  const balances = { reserved: 0n, held: 0n, pending: 0n, batched: 0n, claimable: 0n };
+  if (!isObject(raw.balances)) format.push('"balances" is not an object with reserved, held, pending, batched and claimable.');
+  else for (const key of BALANCE_KEYS) balances[key] = amount(`Your ${key} balance`, raw.balances[key]);
+  if (range.length === 0 && format.length === 0) {
+    const sum = BALANCE_KEYS.reduce((s, key) => s + balances[key], 0n);
+    if (sum >= U128_LIMIT) range.push(`Your five balances add up to ${short(sum)}, which is 2^128 or more.`);
+  }
+  /** @type {TreeNode[]} */
+  const siblings = [];
+  if (!Array.isArray(raw.siblings)) format.push('"siblings" is not a list.');
+  else
+    raw.siblings.forEach((/** @type {unknown} */ s, k) => {
+      if (!isObject(s)) {
+        format.push(`Sibling ${k} is not an object with a hash and a sum.`);
+        return;
+      }
+      siblings.push({ hash: hex(`Sibling ${k}'s hash`, s.hash, BYTES32_RE, "32 bytes of 0x hex"), sum: amount(`Sibling ${k}'s sum`, s.sum) });
+    });
+  if (format.length === 0) {
+    if (depth > MAX_DEPTH) shape.push(`The proof claims a tree ${depth} levels deep; at most ${MAX_DEPTH} are possible.`);
+    else {
+      if (leafCount < 1) shape.push("The proof claims a tree without any user.");
+      else if (leafCount > 2 ** depth) shape.push(`The proof claims ${leafCount} users in a tree ${depth} levels deep, which holds at most ${2 ** depth}.`);
+      else if (depth > 0 && leafCount <= 2 ** (depth - 1))
+        shape.push(`The proof claims a tree ${depth} levels deep for ${leafCount} users, where ${depth - 1} levels would do: not how the tree is built.`);
+      if (index >= leafCount) shape.push(`The proof places you at position ${index}, past the last user (there are ${leafCount}).`);
+    }
+    if (siblings.length !== depth) shape.push(`The proof lists ${siblings.length} siblings for a tree ${depth} levels deep: it needs exactly one per level.`);
+  }
+  if (format.length || range.length || shape.length) return { proof: null, format, range, shape };
+  return {
+    proof: { chainId, contract, token, epoch, asOfBlock, user, balances, salt, index, depth, leafCount, siblings, root, total },
+    format,
+    range,
+    shape,
+  };
+}
+
+/**
+ * @param {unknown} v
+ * @returns {bigint | null}
+ */
+function chainInt(v) {
+  if (typeof v === "bigint") return v >= 0n ? v : null;
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  return null;
+}
+
+/**
+ * Verifies one user's proof (the API's JSON, untrusted) against the latest commitment read from the chain (trusted:
+ * the caller read it through the user's own wallet provider). The proof's own "root" and "total" are only compared
+ * for information, never used. Never throws on a bad proof: every refusal is a failed check with a plain-words detail.
+ * @param {unknown} proof the SolvencyProof JSON as served by the API
+ * @param {ChainCommitment} commitment
+ * @returns {VerifyResult}
+ */
+export function verifyProof(proof, commitment) {
+  /** @type {Check[]} */
+  const checks = [];
+  /** @type {(id: CheckId, ok: boolean, detail: string, info?: boolean) => void} */
+  const add = (id, ok, detail, info) => checks.push(info ? { id, ok, detail, info } : { id, ok, detail });
+
+  // The chain's side: a malformed one is the caller's bug, and nothing can be verified against it.
+  const c = {
+    root: typeof commitment?.root === "string" && BYTES32_RE.test(commitment.root) ? /** @type {Hex} */ (commitment.root.toLowerCase()) : null,
+    total: typeof commitment?.total === "bigint" && commitment.total >= 0n ? commitment.total : null,
+    epoch: chainInt(commitment?.epoch),
+    asOfBlock: chainInt(commitment?.asOfBlock),
+    commitBlock: chainInt(commitment?.commitBlock),
+    custody: typeof commitment?.custody === "bigint" && commitment.custody >= 0n ? commitment.custody : null,
+    headBlock: chainInt(commitment?.headBlock),
+    maxAgeBlocks: chainInt(commitment?.maxAgeBlocks),
+  };
+  const missing = Object.entries(c)
+    .filter(([, v]) => v === null)
+    .map(([k]) => k);
+  if (missing.length) {
+    add("commitment", false, `The commitment read from the chain is incomplete or malformed (${missing.join(", ")}): nothing can be checked against it.`);
+    return { ok: false, checks, leafValue: null, computedRoot: null, computedTotal: null, solvent: false, stale: true };
+  }
+  const root = /** @type {Hex} */ (c.root);
+  const total = /** @type {bigint} */ (c.total);
+  const chainEpoch = /** @type {bigint} */ (c.epoch);
+  const chainAsOf = /** @type {bigint} */ (c.asOfBlock);
+  const commitBlock = /** @type {bigint} */ (c.commitBlock);
+  const custody = /** @type {bigint} */ (c.custody);
+  const head = /** @type {bigint} */ (c.headBlock);
+  const maxAge = /** @type {bigint} */ (c.maxAgeBlocks);
+
+  // Chain-only verdicts, whatever the proof.
+  const age = head > commitBlock ? head - commitBlock : 0n;
+  const fresh = age <= maxAge;
+  const freshCheck = () =>
+    add(
+      "fresh",
+      fresh,
+      fresh
+        ? `The chain's latest commitment was made ${short(age)} blocks ago (block ${short(commitBlock)}), within the ${short(maxAge)} allowed.`
+        : `The chain's latest commitment was made ${short(age)} blocks ago (block ${short(commitBlock)}), more than the ${short(maxAge)} allowed: the operator has not committed a recent one, so it may no longer reflect what is owed.`,
+    );
+  const solvent = custody >= total;
+  const solventCheck = () =>
+    add(
+      "solvent",
+      solvent,
+      solvent
+        ? `The contract held ${short(custody)} when it committed, covering the ${short(total)} owed to all users.`
+        : `INSOLVENT: the contract held ${short(custody)} when it committed, less than the ${short(total)} owed to all users (short by ${short(total - custody)}).`,
+      true,
+    );
+
+  const parsed = parseProof(proof);
+  if (!parsed.proof) {
+    if (parsed.format.length) add("format", false, `The proof file is malformed: ${parsed.format.join(" ")}`);
+    if (parsed.range.length) add("range", false, `The proof holds an impossible amount: ${parsed.range.join(" ")}`);
+    if (parsed.shape.length) add("shape", false, `The proof's tree does not hold together: ${parsed.shape.join(" ")}`);
+    freshCheck();
+    solventCheck();
+    return { ok: false, checks, leafValue: null, computedRoot: null, computedTotal: null, solvent, stale: !fresh };
+  }
+  const p = parsed.proof;
+  add("format", true, "The proof file is well-formed.");
+  add("range", true, "Every amount in the proof is below 2^128.");
+  add("shape", true, `Position ${p.index} of ${p.leafCount} users, ${p.depth} levels, one sibling per level.`);
+
+  // What the verifier expects, when it says.
+  /** @type {string[]} */
+  const context = [];
+  const expectedChain = commitment.chainId === undefined ? undefined : chainInt(commitment.chainId);
+  const expectedCount = commitment.leafCount === undefined ? undefined : chainInt(commitment.leafCount);
+  if (expectedChain !== undefined && expectedChain !== p.chainId)
+    context.push(`the proof is for chain ${short(p.chainId)}, but your wallet reads chain ${expectedChain === null ? "?" : short(expectedChain)}`);
+  if (commitment.contract !== undefined && commitment.contract.toLowerCase() !== p.contract)
+    context.push(`the proof names contract ${p.contract}, but the commitment was read from ${commitment.contract.toLowerCase()}`);
+  if (commitment.token !== undefined && commitment.token.toLowerCase() !== p.token)
+    context.push(`the proof is for token ${p.token}, but the commitment read is for ${commitment.token.toLowerCase()}`);
+  if (commitment.user !== undefined && commitment.user.toLowerCase() !== p.user)
+    context.push(`the proof is for ${p.user}, not for you (${commitment.user.toLowerCase()})`);
+  if (expectedCount !== undefined && expectedCount !== BigInt(p.leafCount))
+    context.push(`the proof counts ${p.leafCount} users, but the chain's commitment counts ${expectedCount === null ? "?" : short(expectedCount)}`);
+  if (commitment.balances !== undefined) {
+    const shown = commitment.balances;
+    const differ = BALANCE_KEYS.filter((key) => shown[key] !== p.balances[key]);
+    if (differ.length)
+      context.push(
+        `the proof's balances differ from the ones shown to you (${differ.map((key) => `${key}: ${short(p.balances[key])} in the proof, ${typeof shown[key] === "bigint" ? short(shown[key]) : "?"} shown`).join(", ")})`,
+      );
+  }
+  const compared = [commitment.chainId, commitment.contract, commitment.token, commitment.user, commitment.leafCount, commitment.balances].some((v) => v !== undefined);
+  if (compared)
+    add("context", context.length === 0, context.length === 0 ? "The proof is for this chain, contract, token and user, with the balances shown to you." : `The proof is not about what you asked: ${context.join("; ")}.`);
+
+  // The leaf, then the fold.
+  const value = leafValue(p.balances);
+  const leaf = leafHash({ chainId: p.chainId, contract: p.contract, token: p.token, epoch: p.epoch, user: p.user, balances: p.balances, salt: p.salt });
+  /** @type {TreeNode} */
+  let node = { hash: leaf, sum: value };
+  /** @type {string | null} */
+  let overflow = null;
+  for (let k = 0; k < p.depth; k++) {
+    const sibling = p.siblings[k];
+    const onLeft = Math.floor(p.index / 2 ** k) % 2 === 0;
+    const [left, right] = onLeft ? [node, sibling] : [sibling, node];
+    const sum = left.sum + right.sum;
+    if (sum >= U128_LIMIT) {
+      overflow = `At level ${k + 1} the sums add up to ${short(sum)}, which is 2^128 or more: such a tree is invalid.`;
+      break;
+    }
+    node = { hash: parentHash(left, right), sum };
+  }
+  if (overflow) {
+    add("fold", false, overflow);
+    freshCheck();
+    solventCheck();
+    return { ok: false, checks, leafValue: value, computedRoot: null, computedTotal: null, solvent, stale: !fresh || p.epoch !== chainEpoch };
+  }
+  add("fold", true, "Every sum along your path stays below 2^128.");
+
+  // The neighbours' layout: the bottom sibling is the next leaf in hash order, or the padding it must be; a sibling
+  // subtree made only of padding sums to zero.
+  /** @type {string[]} */
+  const layout = [];
+  if (p.depth > 0) {
+    const sibIndex = siblingOf(p.index);
+    const sib = p.siblings[0];
+    if (sibIndex < p.leafCount) {
+      const mine = BigInt(leaf);
+      const theirs = BigInt(sib.hash);
+      if (sibIndex > p.index ? !(mine < theirs) : !(theirs < mine))
+        layout.push(`your neighbouring leaf is out of order (leaves are sorted by hash, and yours should come ${sibIndex > p.index ? "first" : "second"})`);
+    } else if (sib.hash !== paddingHash(p.chainId, p.token, p.epoch, sibIndex) || sib.sum !== 0n) {
+      layout.push(`position ${sibIndex}, after the last user, must be the padding leaf with value 0, and it is not`);
+    }
+    for (let k = 1; k < p.depth; k++) {
+      const first = siblingOf(Math.floor(p.index / 2 ** k)) * 2 ** k;
+      if (first >= p.leafCount && p.siblings[k].sum !== 0n) layout.push(`the sibling at level ${k + 1} covers only padding but claims a sum of ${short(p.siblings[k].sum)}`);
+    }
+  }
+  add("layout", layout.length === 0, layout.length === 0 ? "Your neighbours in the tree are where they must be." : `The proof's tree is not laid out as the rules say: ${layout.join("; ")}.`);
+
+  // The chain's root and total: the only ones that count.
+  const rootOk = node.hash === root;
+  add(
+    "root",
+    rootOk,
+    rootOk
+      ? `Your balances and the proof's path lead to ${root}, the root committed on the chain: your balance is in the committed tree.`
+      : `Your balances and the proof's path lead to ${node.hash}, but the root committed on the chain is ${root}: this proof does not show your balance in the committed tree (a balance lowered or left out, a wrong position or sibling, or a root only the server knows).`,
+  );
+  const totalOk = node.sum === total;
+  add(
+    "total",
+    totalOk,
+    totalOk
+      ? `The sums along your path add up to ${short(total)}, the total committed on the chain.`
+      : `The sums along your path add up to ${short(node.sum)}, but the total committed on the chain is ${short(total)}: the committed total does not add up.`,
+  );
+  const epochOk = p.epoch === chainEpoch && p.asOfBlock === chainAsOf;
+  add(
+    "epoch",
+    epochOk,
+    epochOk
+      ? `The proof is of the chain's latest commitment: epoch ${short(chainEpoch)}, balances at block ${short(chainAsOf)}.`
+      : p.epoch < chainEpoch
+        ? `The proof is of epoch ${short(p.epoch)}, but the chain's latest commitment is epoch ${short(chainEpoch)}: it is out of date; get the current one.`
+        : p.epoch > chainEpoch
+          ? `The proof is of epoch ${short(p.epoch)}, which the chain has not committed (its latest is epoch ${short(chainEpoch)}).`
+          : `The proof says the balances are at block ${short(p.asOfBlock)}, but the chain's commitment of epoch ${short(chainEpoch)} says block ${short(chainAsOf)}.`,
+  );
+  freshCheck();
+  const servedOk = p.root === root && p.total === total;
+  add(
+    "served",
+    servedOk,
+    servedOk
+      ? "The server's file names the same root and total as the chain."
+      : `The server's file names root ${p.root} and total ${short(p.total)}, but the chain says ${root} and ${short(total)}: only the chain's figures count.`,
+    true,
+  );
+  solventCheck();
+  return {
+    ok: checks.every((ch) => ch.ok || ch.info === true),
+    checks,
+    leafValue: value,
+    computedRoot: node.hash,
+    computedTotal: node.sum,
+    solvent,
+    stale: !fresh || p.epoch !== chainEpoch,
+  };
+}

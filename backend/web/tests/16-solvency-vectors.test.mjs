@@ -1,0 +1,544 @@
+// The proof of solvency's tree and its verifier (SOLVENCY.md, solvency/v1), without browser or devnet: the golden
+// vectors are current and agree with a second, independent encoding (viem's encodePacked, as Solidity's
+// abi.encodePacked); every proof of every case verifies against its case's root and total as the chain's
+// commitment; and the tamper suite is refused, each by the check that names why: a user left out, a lowered
+// balance, the max(vL, vR) sibling, a sum ≥ 2^128, a swapped order, a stale root or commitment, a root served only
+// by the API, malformed proofs; while an insolvency is reported apart (ok, but not solvent).
+//   cd backend/web && node --test tests/16-solvency-vectors.test.mjs
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { test } from "node:test";
+import { encodePacked, keccak256 } from "viem";
+import { U128_LIMIT, buildTree, leafHash, leafValue, paddingHash, parentHash, parentNode, proofJson, verifyProof } from "../src/lib/solvency.js";
+import { SPEC, VECTORS_PATH, buildVectors, hmacSalt, renderVectors } from "../scripts/solvency-vectors.mjs";
+
+const KEYS = ["reserved", "held", "pending", "batched", "claimable"];
+const AS_OF = 1_000;
+const COMMIT_BLOCK = 1_010;
+const MAX_AGE = 1_200;
+
+const vectors = JSON.parse(readFileSync(VECTORS_PATH, "utf8"));
+const caseNamed = (name) => {
+  const c = vectors.cases.find((x) => x.name === name);
+  assert.ok(c, `case ${name}`);
+  return c;
+};
+const balancesOf = (u) => Object.fromEntries(KEYS.map((k) => [k, BigInt(u[k])]));
+const flip = (n) => (n % 2 === 0 ? n + 1 : n - 1);
+const clone = (x) => JSON.parse(JSON.stringify(x));
+
+/** The API's proof JSON of the vector case's i-th user (input order), made from the vector file alone. */
+function vectorProof(c, i) {
+  const u = c.users[i];
+  const p = c.proofs[i];
+  assert.equal(p.user, u.user);
+  return {
+    version: "solvency/v1",
+    chain_id: c.chain_id,
+    contract: c.contract,
+    token: c.token,
+    epoch: c.epoch,
+    as_of_block: AS_OF,
+    user: u.user,
+    balances: Object.fromEntries(KEYS.map((k) => [k, u[k]])),
+    salt: u.salt,
+    index: p.index,
+    depth: c.depth,
+    leaf_count: c.leaf_count,
+    siblings: p.siblings,
+    root: c.root,
+    total: c.total,
+  };
+}
+
+/** The chain's commitment of a tree (or a vector case), read "from the chain", with the verifier's context. */
+function chainOf(t, extra = {}) {
+  const total = BigInt(t.total);
+  return {
+    root: t.root,
+    total,
+    epoch: BigInt(t.epoch),
+    asOfBlock: BigInt(AS_OF),
+    commitBlock: BigInt(COMMIT_BLOCK),
+    custody: total,
+    headBlock: BigInt(COMMIT_BLOCK),
+    maxAgeBlocks: BigInt(MAX_AGE),
+    ...extra,
+  };
+}
+
+/** The vector case's inputs, as buildTree takes them (optionally changed), to rebuild or tamper with its tree. */
+function inputsOf(c, { epoch = c.epoch, users = c.users } = {}) {
+  return {
+    chainId: c.chain_id,
+    contract: c.contract,
+    token: c.token,
+    epoch,
+    leaves: users.map((u) => ({
+      user: u.user,
+      balances: balancesOf(u),
+      salt: epoch === c.epoch ? u.salt : hmacSalt(c.salt_key, c.chain_id, c.token, epoch, u.user),
+    })),
+  };
+}
+
+const proofOfUser = (tree, user) => proofJson(tree, tree.leaves.findIndex((l) => l.user === user), AS_OF);
+
+/** Asserts the verdict is a refusal and that the named check is among the failed ones. */
+function refused(result, id, why) {
+  assert.equal(result.ok, false, `${why}: must be refused`);
+  const check = result.checks.find((c) => c.id === id);
+  assert.ok(check, `${why}: a "${id}" check (got ${result.checks.map((c) => `${c.id}:${c.ok}`).join(" ")})`);
+  assert.equal(check.ok, false, `${why}: the "${id}" check fails`);
+  assert.ok(check.detail.length > 20, `${why}: the "${id}" check says why`);
+  return check;
+}
+const checkOf = (result, id) => result.checks.find((c) => c.id === id);
+
+// ── the vectors ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+test("the vector file is current: equal to what the generator computes now", () => {
+  assert.ok(existsSync(VECTORS_PATH), VECTORS_PATH);
+  assert.equal(readFileSync(VECTORS_PATH, "utf8"), renderVectors(), "run `cd backend/web && node scripts/solvency-vectors.mjs`");
+  assert.deepEqual(vectors, buildVectors());
+  assert.equal(vectors.spec, SPEC);
+  const names = vectors.cases.map((c) => c.name);
+  assert.equal(new Set(names).size, names.length, "case names are unique");
+  // The cases asked for.
+  const sizes = vectors.cases.map((c) => [c.leaf_count, c.depth, c.chain_id]);
+  for (const want of [[1, 0], [3, 2], [5, 3], [8, 3], [9, 4]]) assert.ok(sizes.some(([n, d]) => n === want[0] && d === want[1]), `a case of ${want[0]} users, depth ${want[1]}`);
+  assert.ok(vectors.cases.some((c) => c.chain_id === 31337 && c.token === "0x0000000000000000000000000000000000000000" && c.leaf_count === 3));
+  assert.ok(vectors.cases.some((c) => c.chain_id === 3448148188 && c.leaf_count === 9 && c.token !== "0x0000000000000000000000000000000000000000"));
+  assert.equal(BigInt(caseNamed("five-users-total-max-u128").total), U128_LIMIT - 1n);
+  const mixed = caseNamed("zero-and-nonzero-mixed").users.map((u) => u.value);
+  assert.ok(mixed.includes("0") && mixed.some((v) => v !== "0"));
+  assert.ok(caseNamed("one-user-all-zero").users.every((u) => KEYS.every((k) => u[k] === "0")));
+});
+
+test("the vectors agree with an independent encoding (encodePacked, as Solidity's abi.encodePacked)", () => {
+  const hex32 = /^0x[0-9a-f]{64}$/;
+  const dec = /^(0|[1-9][0-9]*)$/;
+  for (const c of vectors.cases) {
+    const why = c.name;
+    assert.match(c.contract, /^0x[0-9a-f]{40}$/, why);
+    assert.match(c.token, /^0x[0-9a-f]{40}$/, why);
+    assert.match(c.salt_key, hex32, why);
+    assert.equal(c.leaf_count, c.users.length, why);
+    assert.equal(c.depth, c.leaf_count <= 1 ? 0 : Math.ceil(Math.log2(c.leaf_count)), why);
+    assert.ok(2 ** c.depth >= c.leaf_count && (c.depth === 0 || 2 ** (c.depth - 1) < c.leaf_count), why);
+    const leaves = c.users.map((u) => {
+      assert.match(u.user, /^0x[0-9a-f]{40}$/, why);
+      for (const k of [...KEYS, "value"]) assert.match(u[k], dec, `${why} ${k}`);
+      const saltMsg = encodePacked(["string", "uint64", "address", "uint64", "address"], ["solvency/v1", BigInt(c.chain_id), c.token, BigInt(c.epoch), u.user]);
+      assert.equal(hexToBuffer(saltMsg).length, 11 + 8 + 20 + 8 + 20);
+      const salt = "0x" + createHmac("sha256", hexToBuffer(c.salt_key)).update(hexToBuffer(saltMsg)).digest("hex");
+      assert.equal(u.salt, salt, `${why}: salt of ${u.user}`);
+      const value = KEYS.reduce((s, k) => s + BigInt(u[k]), 0n);
+      assert.ok(value < U128_LIMIT);
+      assert.equal(u.value, value.toString(), `${why}: value of ${u.user}`);
+      const packed = encodePacked(
+        ["uint8", "uint64", "address", "address", "uint64", "address", "uint128", "uint128", "uint128", "uint128", "uint128", "bytes32"],
+        [0, BigInt(c.chain_id), c.contract, c.token, BigInt(c.epoch), u.user, ...KEYS.map((k) => BigInt(u[k])), u.salt],
+      );
+      assert.equal(hexToBuffer(packed).length, 189);
+      assert.equal(u.leaf, keccak256(packed), `${why}: leaf of ${u.user}`);
+      // The module's own leaf hash agrees.
+      assert.equal(leafHash({ chainId: c.chain_id, contract: c.contract, token: c.token, epoch: c.epoch, user: u.user, balances: balancesOf(u), salt: u.salt }), u.leaf);
+      return { hash: u.leaf, sum: value };
+    });
+    // levels[0]: the leaves ascending by hash as uint256, then the padding.
+    const sorted = [...leaves].sort((a, b) => (BigInt(a.hash) < BigInt(b.hash) ? -1 : 1));
+    for (let i = c.leaf_count; i < 2 ** c.depth; i++) {
+      const pad = keccak256(encodePacked(["uint8", "uint64", "address", "uint64", "uint32"], [2, BigInt(c.chain_id), c.token, BigInt(c.epoch), i]));
+      assert.equal(pad, paddingHash(c.chain_id, c.token, c.epoch, i));
+      sorted.push({ hash: pad, sum: 0n });
+    }
+    assert.equal(c.levels.length, c.depth + 1, why);
+    assert.deepEqual(c.levels[0], sorted.map((n) => ({ hash: n.hash, sum: n.sum.toString() })), `${why}: level 0`);
+    for (let k = 1; k <= c.depth; k++) {
+      const below = c.levels[k - 1];
+      assert.equal(c.levels[k].length, below.length / 2, `${why}: level ${k}'s width`);
+      c.levels[k].forEach((n, j) => {
+        const [l, r] = [below[2 * j], below[2 * j + 1]];
+        const hash = keccak256(encodePacked(["uint8", "bytes32", "uint128", "bytes32", "uint128"], [1, l.hash, BigInt(l.sum), r.hash, BigInt(r.sum)]));
+        assert.equal(n.hash, hash, `${why}: level ${k} node ${j}`);
+        assert.equal(BigInt(n.sum), BigInt(l.sum) + BigInt(r.sum), `${why}: level ${k} node ${j}'s sum`);
+        assert.ok(BigInt(n.sum) < U128_LIMIT);
+      });
+    }
+    const top = c.levels[c.depth];
+    assert.equal(top.length, 1);
+    assert.deepEqual(top[0], { hash: c.root, sum: c.total }, `${why}: the last level is [root]`);
+    if (c.leaf_count === 1) assert.equal(c.root, c.users[0].leaf, "a single leaf is the root");
+    if (c.leaf_count === 0) assert.equal(c.root, paddingHash(c.chain_id, c.token, c.epoch, 0), "no users: the root is padding(0)");
+    // Proofs: one per user, in input order, the siblings bottom-up.
+    assert.equal(c.proofs.length, c.users.length, why);
+    c.proofs.forEach((p, i) => {
+      assert.equal(p.user, c.users[i].user);
+      assert.equal(c.levels[0][p.index].hash, c.users[i].leaf, `${why}: ${p.user}'s index`);
+      assert.equal(p.siblings.length, c.depth);
+      p.siblings.forEach((s, k) => assert.deepEqual(s, c.levels[k][flip(Math.floor(p.index / 2 ** k))], `${why}: ${p.user}'s sibling ${k}`));
+    });
+  }
+});
+
+function hexToBuffer(h) {
+  return Buffer.from(h.slice(2), "hex");
+}
+
+test("every proof of every case verifies against its case's root and total as the chain's commitment", () => {
+  let n = 0;
+  for (const c of vectors.cases) {
+    c.users.forEach((u, i) => {
+      const proof = vectorProof(c, i);
+      const extra = { chainId: c.chain_id, contract: c.contract, token: c.token, user: u.user, leafCount: c.leaf_count, balances: balancesOf(u) };
+      const r = verifyProof(proof, chainOf(c, extra));
+      assert.equal(r.ok, true, `${c.name} ${u.user}: ${JSON.stringify(r.checks.filter((x) => !x.ok))}`);
+      assert.ok(r.checks.every((x) => x.ok), `${c.name}: every check passes`);
+      assert.deepEqual(
+        r.checks.map((x) => x.id),
+        ["format", "range", "shape", "context", "fold", "layout", "root", "total", "epoch", "fresh", "served", "solvent"],
+      );
+      assert.equal(r.computedRoot, c.root);
+      assert.equal(r.computedTotal, BigInt(c.total));
+      assert.equal(r.leafValue, BigInt(u.value));
+      assert.equal(r.solvent, true);
+      assert.equal(r.stale, false);
+      // Without the optional context too, and with checksummed (mixed-case) addresses.
+      const mixed = { ...proof, user: u.user.replace(/[a-f]/g, (x) => x.toUpperCase()).replace(/^0X/, "0x") };
+      assert.equal(verifyProof(mixed, chainOf(c)).ok, true);
+      n++;
+    });
+  }
+  assert.equal(n, vectors.cases.reduce((s, c) => s + c.users.length, 0));
+  assert.ok(n >= 30);
+  // The module's builder gives the same proofs (proofJson) as the vector file.
+  const c = caseNamed("nine-users-tron-nile-token");
+  const tree = buildTree(inputsOf(c));
+  c.users.forEach((u, i) => assert.deepEqual(proofOfUser(tree, u.user), vectorProof(c, i)));
+});
+
+// ── the tamper suite ─────────────────────────────────────────────────────────────────────────────────────────────
+
+test("a user left out: their old proof fails against the new root, and the new root has no leaf of theirs", () => {
+  const c = caseNamed("nine-users-tron-nile-token");
+  const excluded = 4;
+  const x = c.users[excluded];
+  const cheat = buildTree(inputsOf(c, { users: c.users.filter((_, i) => i !== excluded) }));
+  assert.equal(cheat.leafCount, 8);
+  assert.notEqual(cheat.root, c.root);
+  assert.equal(cheat.total, BigInt(c.total) - BigInt(x.value), "the left-out user's value is gone from the total");
+  assert.ok(!cheat.levels[0].some((n) => n.hash === x.leaf) && !cheat.leaves.some((l) => l.user === x.user), "no leaf of theirs");
+  // Everybody else verifies against the chain's (cheating) root: only the excluded one can notice.
+  for (const l of cheat.leaves) assert.equal(verifyProof(proofJson(cheat, l.index, AS_OF), chainOf(cheat)).ok, true);
+  // Their old proof, against the root on the chain now.
+  const r = verifyProof(vectorProof(c, excluded), chainOf(cheat));
+  refused(r, "root", "the excluded user's old proof against the new root");
+  // Nor does any position of the new tree hold their leaf: their balances with every proof path of the new tree.
+  for (const l of cheat.leaves) {
+    const forged = { ...proofJson(cheat, l.index, AS_OF), user: x.user, balances: vectorProof(c, excluded).balances, salt: x.salt };
+    refused(verifyProof(forged, chainOf(cheat)), "root", `the excluded user at position ${l.index}`);
+  }
+  // An API that cannot produce a proof for them says so; the badge must not treat "no proof" as fine (a UI rule).
+});
+
+test("a lowered balance: in the proof file, or in the committed tree", () => {
+  const c = caseNamed("eight-users-power-of-two");
+  const i = 2;
+  const u = c.users[i];
+  // The file's balance lowered by one unit.
+  for (const k of KEYS.filter((k) => u[k] !== "0")) {
+    const p = vectorProof(c, i);
+    p.balances[k] = (BigInt(u[k]) - 1n).toString();
+    const r = verifyProof(p, chainOf(c));
+    refused(r, "root", `${k} lowered in the file`);
+    refused(r, "total", `${k} lowered in the file`);
+  }
+  // The operator commits a tree where this user's balance is lowered.
+  const lowered = c.users.map((v, j) => (j === i ? { ...v, claimable: "0" } : v));
+  const cheat = buildTree(inputsOf(c, { users: lowered }));
+  assert.equal(cheat.total, BigInt(c.total) - BigInt(u.claimable));
+  // A proof with the true balances and the cheating tree's siblings does not reach the committed root.
+  const p = proofOfUser(cheat, u.user);
+  const truthful = { ...p, balances: vectorProof(c, i).balances };
+  refused(verifyProof(truthful, chainOf(cheat)), "root", "the true balances against a tree with them lowered");
+  // A proof consistent with the cheating tree shows balances other than the dashboard's.
+  refused(verifyProof(p, chainOf(cheat, { balances: balancesOf(u) })), "context", "the proof's balance is lower than the one shown");
+});
+
+test("the max(vL, vR) sibling: an operator summing parents as the max is caught by the total or the hash", () => {
+  // The cheating tree: every parent hashes both children's (reported) sums, but reports max(sumL, sumR) as its own.
+  const maxTree = (tree) => {
+    const levels = [tree.levels[0]];
+    while (levels[levels.length - 1].length > 1) {
+      const below = levels[levels.length - 1];
+      const above = [];
+      for (let j = 0; j < below.length; j += 2) {
+        const [l, r] = [below[j], below[j + 1]];
+        above.push({ hash: parentHash(l, r), sum: l.sum > r.sum ? l.sum : r.sum });
+      }
+      levels.push(above);
+    }
+    const top = levels[levels.length - 1][0];
+    const proofFor = (index) => {
+      const honest = proofJson(tree, index, AS_OF);
+      const siblings = levels.slice(0, tree.depth).map((level, k) => level[flip(Math.floor(index / 2 ** k))]);
+      return { ...honest, siblings: siblings.map((s) => ({ hash: s.hash, sum: s.sum.toString() })), root: top.hash, total: top.sum.toString() };
+    };
+    return { root: top.hash, total: top.sum, epoch: tree.epoch, proofFor };
+  };
+
+  // Two users: the root hashes both real sums, so its hash is right, but the chain's total is the max: the total
+  // check catches it.
+  const c = caseNamed("eight-users-power-of-two");
+  const two = buildTree(inputsOf(c, { users: c.users.slice(0, 2) }));
+  const cheat2 = maxTree(two);
+  assert.ok(cheat2.total < two.total);
+  for (const l of two.leaves) {
+    const r = verifyProof(cheat2.proofFor(l.index), chainOf(cheat2));
+    assert.equal(checkOf(r, "root").ok, true, "the root's hash is consistent");
+    refused(r, "total", "two users, max total");
+    assert.equal(r.computedTotal, two.total);
+  }
+
+  // Eight users: the first level's parents are right, higher ones hash the maxes; every user's proof is refused,
+  // by the root (hash mismatch) or by the total.
+  const eight = buildTree(inputsOf(c));
+  const cheat8 = maxTree(eight);
+  assert.ok(cheat8.total < eight.total);
+  let byRoot = 0;
+  for (const l of eight.leaves) {
+    const r = verifyProof(cheat8.proofFor(l.index), chainOf(cheat8));
+    assert.equal(r.ok, false, `user at ${l.index}`);
+    assert.ok(!checkOf(r, "root").ok || !checkOf(r, "total").ok, `user at ${l.index}: root or total fails`);
+    if (!checkOf(r, "root").ok) byRoot++;
+  }
+  assert.ok(byRoot > 0, "the hash mismatch is met");
+
+  // The honest tree but a committed total lowered to the max of the root's children: the total check.
+  const lowered = eight.levels[eight.depth - 1].reduce((m, n) => (n.sum > m ? n.sum : m), 0n);
+  for (const l of eight.leaves) refused(verifyProof(proofJson(eight, l.index, AS_OF), chainOf({ ...eight, total: lowered })), "total", "lowered total");
+});
+
+test("sums of 2^128 or more: a sibling's sum, a balance, and a fold that reaches 2^128", () => {
+  const c = caseNamed("five-users-total-max-u128");
+  const base = vectorProof(c, 1);
+  // A sibling's sum of 2^128.
+  const big = clone(base);
+  big.siblings[1].sum = U128_LIMIT.toString();
+  refused(verifyProof(big, chainOf(c)), "range", "a sibling sum of 2^128");
+  // A balance of 2^128, and balances each below 2^128 adding up to 2^128.
+  const bal = clone(base);
+  bal.balances.held = U128_LIMIT.toString();
+  refused(verifyProof(bal, chainOf(c)), "range", "a balance of 2^128");
+  const sum = clone(base);
+  sum.balances.reserved = (U128_LIMIT - 1n).toString();
+  sum.balances.held = "1";
+  refused(verifyProof(sum, chainOf(c)), "range", "balances adding up to 2^128");
+  // Each sibling's sum below 2^128, but the fold reaches 2^128 (the total is 2^128 − 1; one unit more at any level).
+  for (let k = 0; k < c.depth; k++) {
+    const fold = clone(base);
+    fold.siblings[k].sum = (BigInt(fold.siblings[k].sum) + 1n).toString();
+    assert.ok(BigInt(fold.siblings[k].sum) < U128_LIMIT);
+    const r = verifyProof(fold, chainOf(c));
+    refused(r, "fold", `one more unit at level ${k}`);
+    assert.equal(checkOf(r, "range").ok, true, "every amount of the file is in range");
+    assert.equal(r.computedRoot, null);
+  }
+  // The builder refuses such a tree too.
+  assert.throws(() => parentNode({ hash: c.root, sum: U128_LIMIT - 1n }, { hash: c.root, sum: 1n }), RangeError);
+  assert.throws(() => leafValue({ reserved: U128_LIMIT - 1n, held: 1n, pending: 0n, batched: 0n, claimable: 0n }), RangeError);
+  assert.throws(() => buildTree(inputsOf(c, { users: [...c.users.slice(0, 4), { ...c.users[4], claimable: (BigInt(c.users[4].claimable) + 1n).toString() }] })), RangeError);
+});
+
+test("a swapped order: an index bit flipped, the siblings reversed, a forged sibling", () => {
+  const c = caseNamed("eight-users-power-of-two");
+  for (let i = 0; i < c.users.length; i++) {
+    const p = vectorProof(c, i);
+    for (let k = 0; k < c.depth; k++) {
+      const flipped = { ...p, index: p.index ^ (1 << k) };
+      refused(verifyProof(flipped, chainOf(c)), "root", `user ${i}: index bit ${k} flipped`);
+    }
+    refused(verifyProof({ ...p, siblings: [...p.siblings].reverse() }, chainOf(c)), "root", `user ${i}: siblings reversed`);
+    // Two sums swapped between levels.
+    const swapped = clone(p);
+    [swapped.siblings[0].sum, swapped.siblings[2].sum] = [swapped.siblings[2].sum, swapped.siblings[0].sum];
+    refused(verifyProof(swapped, chainOf(c)), "root", `user ${i}: two sibling sums swapped`);
+  }
+  // Bit 0 flipped puts the user beside themselves in the wrong order: the layout check says so as well.
+  const r = verifyProof({ ...vectorProof(c, 0), index: vectorProof(c, 0).index ^ 1 }, chainOf(c));
+  refused(r, "layout", "bottom pair out of order");
+  // A forged sibling (another hash, same sum), and the padding beside the last user replaced.
+  const f = clone(vectorProof(c, 3));
+  f.siblings[1].hash = keccak256(f.siblings[1].hash);
+  refused(verifyProof(f, chainOf(c)), "root", "a forged sibling");
+  const three = caseNamed("three-users-anvil-native");
+  const last = three.users.findIndex((_, i) => three.proofs[i].index === 2);
+  const pad = clone(vectorProof(three, last));
+  pad.siblings[0].hash = three.levels[0][0].hash;
+  const rp = verifyProof(pad, chainOf(three));
+  refused(rp, "root", "a real leaf where padding must be");
+  refused(rp, "layout", "a real leaf where padding must be");
+});
+
+test("a stale root: a proof of an older epoch, and a commitment older than allowed", () => {
+  const c = caseNamed("three-users-anvil-native");
+  const next = buildTree(inputsOf(c, { epoch: c.epoch + 1 }));
+  assert.notEqual(next.root, c.root, "the epoch is in every leaf");
+  for (let i = 0; i < c.users.length; i++) {
+    const r = verifyProof(vectorProof(c, i), chainOf(next));
+    refused(r, "epoch", "a proof of the previous epoch");
+    refused(r, "root", "a proof of the previous epoch");
+    assert.equal(r.stale, true);
+    // Even a commitment with the same root under a later epoch number: the epoch check alone.
+    const same = verifyProof(vectorProof(c, i), chainOf(c, { epoch: BigInt(c.epoch + 1) }));
+    refused(same, "epoch", "epoch behind the chain's");
+    assert.equal(checkOf(same, "root").ok, true);
+    assert.equal(same.stale, true);
+    // A proof of an epoch the chain has not committed, and a proof naming another block for the same epoch.
+    refused(verifyProof(vectorProof(c, i), chainOf(c, { epoch: BigInt(c.epoch - 1) })), "epoch", "epoch ahead of the chain's");
+    refused(verifyProof(vectorProof(c, i), chainOf(c, { asOfBlock: BigInt(AS_OF + 1) })), "epoch", "another block");
+  }
+  // The commitment's age: at the limit it is fine, one block more is stale.
+  const p = vectorProof(c, 0);
+  const atLimit = verifyProof(p, chainOf(c, { headBlock: BigInt(COMMIT_BLOCK + MAX_AGE) }));
+  assert.equal(atLimit.ok, true);
+  assert.equal(atLimit.stale, false);
+  const old = verifyProof(p, chainOf(c, { headBlock: BigInt(COMMIT_BLOCK + MAX_AGE + 1) }));
+  refused(old, "fresh", "a commitment older than allowed");
+  assert.equal(old.stale, true);
+  assert.equal(checkOf(old, "root").ok, true, "the proof itself is fine");
+  // A head behind the commit block (a lagging provider) is not an age.
+  assert.equal(verifyProof(p, chainOf(c, { headBlock: BigInt(COMMIT_BLOCK - 5) })).ok, true);
+});
+
+test("a root served only by the API: the chain's root is the one that counts", () => {
+  const c = caseNamed("zero-and-nonzero-mixed");
+  // The API's own tree (here: another user's balance lowered), its proofs naming its root and total.
+  const apiTree = buildTree(inputsOf(c, { users: c.users.map((u, j) => (j === 3 ? { ...u, reserved: "1" } : u)) }));
+  assert.notEqual(apiTree.root, c.root);
+  for (const u of c.users) {
+    const p = proofOfUser(apiTree, u.user);
+    assert.equal(verifyProof(p, chainOf(apiTree)).ok, true, "consistent with the API's root");
+    const r = verifyProof(p, chainOf(c));
+    refused(r, "root", "the API's root is not the chain's");
+    const served = checkOf(r, "served");
+    assert.equal(served.ok, false);
+    assert.equal(served.info, true);
+    assert.equal(r.computedRoot, apiTree.root);
+  }
+  // A proof that reaches the chain's root but whose own "root"/"total" fields say otherwise: those fields are never
+  // used, only reported.
+  const p = { ...vectorProof(c, 1), root: apiTree.root, total: apiTree.total.toString() };
+  const r = verifyProof(p, chainOf(c));
+  assert.equal(r.ok, true);
+  assert.equal(checkOf(r, "served").ok, false);
+  assert.equal(r.computedRoot, c.root);
+});
+
+test("insolvency: custody below the total is reported apart, the proof itself verifies", () => {
+  const c = caseNamed("nine-users-tron-nile-token");
+  const total = BigInt(c.total);
+  const r = verifyProof(vectorProof(c, 0), chainOf(c, { custody: total - 1n }));
+  assert.equal(r.ok, true);
+  assert.equal(r.solvent, false);
+  const s = checkOf(r, "solvent");
+  assert.equal(s.ok, false);
+  assert.equal(s.info, true);
+  assert.match(s.detail, /INSOLVENT/);
+  assert.equal(verifyProof(vectorProof(c, 0), chainOf(c, { custody: total })).solvent, true);
+  assert.equal(verifyProof(vectorProof(c, 0), chainOf(c, { custody: total + 1n })).solvent, true);
+  // Insolvency is reported even when the proof is malformed.
+  const bad = verifyProof({ ...vectorProof(c, 0), salt: "0x12" }, chainOf(c, { custody: 0n }));
+  assert.equal(bad.ok, false);
+  assert.equal(bad.solvent, false);
+});
+
+test("malformed proofs are refused, each with the check that names why, and never throw", () => {
+  const c = caseNamed("nine-users-tron-nile-token");
+  const good = vectorProof(c, 2);
+  const chain = chainOf(c);
+  const set = (path, value) => {
+    const p = clone(good);
+    let o = p;
+    for (const k of path.slice(0, -1)) o = o[k];
+    o[path[path.length - 1]] = value;
+    return p;
+  };
+  const cases = [
+    ["not an object", null, "format"],
+    ["a string", "proof", "format"],
+    ["an array", [good], "format"],
+    ["another version", set(["version"], "solvency/v2"), "format"],
+    ["bad hex in the salt", set(["salt"], "0x" + "zz".repeat(32)), "format"],
+    ["a 31-byte salt", set(["salt"], good.salt.slice(0, -2)), "format"],
+    ["a salt without 0x", set(["salt"], good.salt.slice(2)), "format"],
+    ["a 19-byte user", set(["user"], good.user.slice(0, -2)), "format"],
+    ["a 21-byte contract", set(["contract"], good.contract + "00"), "format"],
+    ["a token that is not hex", set(["token"], "TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf"), "format"],
+    ["a 33-byte sibling hash", set(["siblings", 0, "hash"], good.siblings[0].hash + "00"), "format"],
+    ["a fractional amount", set(["balances", "held"], "1.5"), "format"],
+    ["a negative amount", set(["balances", "held"], "-1"), "format"],
+    ["a hex amount", set(["balances", "held"], "0x10"), "format"],
+    ["an amount as a JSON number", set(["balances", "held"], 5), "format"],
+    ["an empty amount", set(["balances", "held"], ""), "format"],
+    ["a missing balance", set(["balances"], { reserved: "0", held: "0" }), "format"],
+    ["a sibling sum in exponent form", set(["siblings", 0, "sum"], "1e3"), "format"],
+    ["a fractional index", set(["index"], 1.5), "format"],
+    ["a negative epoch", set(["epoch"], -1), "format"],
+    ["an index as a string", set(["index"], "1"), "format"],
+    ["siblings not a list", set(["siblings"], {}), "format"],
+    ["a total of 2^128", set(["total"], U128_LIMIT.toString()), "range"],
+    ["a balance of 2^128", set(["balances", "claimable"], U128_LIMIT.toString()), "range"],
+    ["a sibling sum of 2^129", set(["siblings", 3, "sum"], (U128_LIMIT * 2n).toString()), "range"],
+    ["one sibling too few", set(["siblings"], good.siblings.slice(1)), "shape"],
+    ["one sibling too many", set(["siblings"], [...good.siblings, good.siblings[0]]), "shape"],
+    ["index = leaf_count", set(["index"], c.leaf_count), "shape"],
+    ["index past the padding", set(["index"], 2 ** c.depth), "shape"],
+    ["leaf_count > 2^depth", set(["leaf_count"], 2 ** c.depth + 1), "shape"],
+    ["a depth larger than needed", { ...set(["depth"], c.depth + 1), siblings: [...good.siblings, good.siblings[0]] }, "shape"],
+    ["no users", set(["leaf_count"], 0), "shape"],
+    ["depth 33", { ...set(["depth"], 33), leaf_count: 2 ** 33, siblings: Array(33).fill(good.siblings[0]) }, "shape"],
+    ["depth 40", { ...set(["depth"], 40), siblings: Array(40).fill(good.siblings[0]) }, "shape"],
+  ];
+  for (const [why, proof, id] of cases) {
+    let r;
+    assert.doesNotThrow(() => (r = verifyProof(proof, chain)), why);
+    const check = refused(r, id, why);
+    assert.equal(r.computedRoot, null, why);
+    assert.ok(check.detail.startsWith("The proof"), `${why}: ${check.detail}`);
+  }
+  // The verifier's own expectations: another user, chain, contract, token or leaf count.
+  for (const [why, extra] of [
+    ["another user", { user: c.users[0].user }],
+    ["another chain", { chainId: 728126428 }],
+    ["another contract", { contract: caseNamed("three-users-anvil-native").contract }],
+    ["another token", { token: "0x0000000000000000000000000000000000000000" }],
+    ["another leaf count", { leafCount: c.leaf_count + 1 }],
+  ])
+    refused(verifyProof(good, chainOf(c, extra)), "context", why);
+  // A malformed commitment is the caller's bug: refused, not thrown.
+  refused(verifyProof(good, { ...chain, root: "0x12" }), "commitment", "a malformed commitment");
+  refused(verifyProof(good, { ...chain, total: 5 }), "commitment", "a total that is not a bigint");
+});
+
+test("the builder: sorting, padding, one leaf per user, and the empty tree", () => {
+  const c = caseNamed("nine-users-tron-nile-token");
+  // Input order does not matter.
+  const input = inputsOf(c);
+  const reversed = buildTree({ ...input, leaves: [...input.leaves].reverse() });
+  assert.equal(reversed.root, c.root);
+  assert.deepEqual(reversed.levels.map((l) => l.map((n) => ({ hash: n.hash, sum: n.sum.toString() }))), c.levels);
+  for (let i = 1; i < reversed.leafCount; i++) assert.ok(BigInt(reversed.leaves[i - 1].hash) < BigInt(reversed.leaves[i].hash));
+  // One leaf per user.
+  assert.throws(() => buildTree({ ...input, leaves: [...input.leaves, input.leaves[0]] }), /twice/);
+  // The empty tree, and a single zero leaf.
+  const empty = caseNamed("no-users");
+  assert.deepEqual({ depth: empty.depth, total: empty.total, levels: empty.levels.length }, { depth: 0, total: "0", levels: 1 });
+  const one = caseNamed("one-user-all-zero");
+  assert.equal(one.root, one.users[0].leaf);
+  const r = verifyProof(vectorProof(one, 0), chainOf(one, { custody: 0n }));
+  assert.equal(r.ok, true);
+  assert.equal(r.solvent, true);
+});
