@@ -70,6 +70,7 @@ fn settings(dir: &std::path::Path) -> Settings {
                     per_batch_cap: unlimited,
                     daily_outflow_cap: unlimited,
                 }],
+                solvency: None,
             }],
         },
     }

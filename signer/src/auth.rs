@@ -85,7 +85,7 @@ impl AuthFailure {
 }
 
 /// The payload kinds a caller may ask for. In the config: `kinds = ["register", "retopup"]`, by the kind's name
-/// (`payout_batch` or `payout-batch`, `treasury_transfer` or `treasury-transfer`); no `kinds` means all four.
+/// (`payout_batch` or `payout-batch`, `treasury_transfer` or `treasury-transfer`); no `kinds` means all five.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Permissions(u8);
 

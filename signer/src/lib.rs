@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod heads;
 pub mod http;
 pub mod key;
 pub mod metrics;

@@ -56,6 +56,7 @@ impl PolicyConfig {
                     per_batch_cap: Amount::from(per_batch_cap),
                     daily_outflow_cap: Amount::from(daily_outflow_cap),
                 }],
+                solvency: None,
             }],
         }
     }
@@ -74,6 +75,21 @@ pub struct ChainConfig {
     pub treasury_recipients: Vec<Addr>,
     /// The assets intents may move, each with its caps.
     pub assets: Vec<AssetConfig>,
+    /// Where the signer reads this chain's head to check a liability root's `as_of_block` itself; without it,
+    /// liability roots are refused on this chain (default deny).
+    #[serde(default)]
+    pub solvency: Option<SolvencyConfig>,
+}
+
+/// `[policy.chains.solvency]`: the signer's own view of the chain's confirmed head, for liability roots.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SolvencyConfig {
+    /// A JSON-RPC endpoint of the chain (`eth_blockNumber`): an EVM node, or TRON's JSON-RPC (its Solidity port,
+    /// whose head is already solidified, with `confirmations = 0`).
+    pub rpc_url: String,
+    /// Blocks below the node's head that count as confirmed: a root may be as of that block at the latest.
+    pub confirmations: u64,
 }
 
 /// Limits for one asset on one chain (`token = 0x000…0` is the native coin), in the asset's base units.
@@ -125,6 +141,13 @@ pub enum Rule {
     RefundNotAPayment,
     /// A refund of a payment that another signed refund, still valid, already returns.
     RefundExists,
+    /// A liability root on a chain whose `solvency` head source is not configured.
+    LiabilityRootsNotAllowed,
+    /// A liability root as of a block above the chain's confirmed head (as the signer reads it).
+    AsOfBlockNotConfirmed,
+    /// A liability root whose epoch is not above every epoch signed for the token (an epoch whose every signature
+    /// expired unused may be signed again).
+    EpochNotIncreasing,
 }
 
 impl Rule {
@@ -145,6 +168,9 @@ impl Rule {
             Rule::RecipientIsContract => "policy.recipient_is_contract",
             Rule::RefundNotAPayment => "policy.refund_not_a_payment",
             Rule::RefundExists => "policy.refund_exists",
+            Rule::LiabilityRootsNotAllowed => "policy.liability_roots_not_allowed",
+            Rule::AsOfBlockNotConfirmed => "policy.as_of_block_not_confirmed",
+            Rule::EpochNotIncreasing => "policy.epoch_not_increasing",
         }
     }
 }
@@ -186,6 +212,7 @@ struct ChainPolicy {
     contracts: HashSet<Address>,
     treasury_recipients: HashSet<Address>,
     assets: HashMap<Address, AssetCaps>,
+    solvency: Option<SolvencyConfig>,
 }
 
 /// The policy in force: the `[policy]` config, checked and indexed by chain.
@@ -250,10 +277,16 @@ impl TryFrom<PolicyConfig> for Policy {
                     )));
                 }
             }
+            if let Some(solvency) = &chain.solvency
+                && solvency.rpc_url.parse::<reqwest::Url>().is_err()
+            {
+                return Err(InvalidPolicy(format!("chain {}: solvency.rpc_url is not a URL", chain.chain_id)));
+            }
             let rules = ChainPolicy {
                 contracts: chain.contracts.iter().map(|a| a.0).collect(),
                 treasury_recipients: chain.treasury_recipients.iter().map(|a| a.0).collect(),
                 assets,
+                solvency: chain.solvency,
             };
             if chains.insert(chain.chain_id, rules).is_some() {
                 return Err(InvalidPolicy(format!("chain {} listed twice", chain.chain_id)));
@@ -301,6 +334,19 @@ impl Policy {
                 }
                 check_per_payload(*amount, caps)?;
             }
+            Action::LiabilityRoot { .. } => {
+                // Its as-of block is checked against the head read by the service ([`Policy::check_as_of_block`]),
+                // its epoch against the store ([`Policy::check_epoch`]).
+                if chain.solvency.is_none() {
+                    return refuse(
+                        Rule::LiabilityRootsNotAllowed,
+                        format!(
+                            "liability roots are not allowed on chain {}: no solvency head source",
+                            target.chain_id
+                        ),
+                    );
+                }
+            }
             Action::PayoutBatch { payouts, total, .. } => {
                 if payouts.len() > self.max_batch_entries {
                     return refuse(
@@ -331,6 +377,45 @@ impl Policy {
         let deadline = self.deadline(intent.deadline, now)?;
         let kind: Kind = intent.kind();
         Ok(Admission { deadline, daily_outflow_cap: kind.is_outflow().then_some(caps.daily_outflow) })
+    }
+
+    /// The head source of each chain that allows liability roots: (chain id, its configuration).
+    pub fn solvency_heads(&self) -> Vec<(u64, SolvencyConfig)> {
+        let mut heads: Vec<_> = self.chains.iter().filter_map(|(id, c)| Some((*id, c.solvency.clone()?))).collect();
+        heads.sort_by_key(|(id, _)| *id);
+        heads
+    }
+
+    /// A liability root may be as of the chain's confirmed head at the latest: `confirmed` is the head the service
+    /// read from its own node, less the configured confirmations.
+    pub fn check_as_of_block(as_of_block: u64, confirmed: u64) -> Result<(), Refusal> {
+        if as_of_block > confirmed {
+            return refuse(
+                Rule::AsOfBlockNotConfirmed,
+                format!("as_of_block {as_of_block} is above the chain's confirmed head {confirmed}"),
+            );
+        }
+        Ok(())
+    }
+
+    /// A token's liability roots are signed for ever higher epochs: `signed` are the records at the highest epoch
+    /// signed for the token so far (store and group). The same epoch again only once every signature of it has
+    /// expired (it can no longer execute): else a commitment that missed its deadline would stop the token's
+    /// epochs for good, since the contract takes only its latest + 1.
+    pub fn check_epoch(epoch: u64, signed: &[SignedEpoch], now: u64) -> Result<(), Refusal> {
+        let Some(highest) = signed.iter().map(|s| s.epoch).max() else { return Ok(()) };
+        if epoch > highest {
+            return Ok(());
+        }
+        if epoch == highest && signed.iter().all(|s| s.epoch < highest || s.deadline < now) {
+            return Ok(());
+        }
+        refuse(
+            Rule::EpochNotIncreasing,
+            format!(
+                "epoch {epoch} is not above epoch {highest}, signed already for this token and still valid or passed"
+            ),
+        )
     }
 
     /// The caps of `token` on `target`, with the batch-size limit and the treasury recipients — what the policy
@@ -401,6 +486,15 @@ pub struct SignedPayment {
     pub token: Address,
     /// The amount it let the payer pay, in base units.
     pub amount: U256,
+}
+
+/// A signed liability root's epoch, as the store recorded it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedEpoch {
+    /// The epoch.
+    pub epoch: u64,
+    /// When its signature stops being valid, unix seconds.
+    pub deadline: u64,
 }
 
 /// A signed refund of a payment, as the store recorded it.
@@ -490,6 +584,7 @@ mod tests {
                     per_batch_cap: Amount::from(250),
                     daily_outflow_cap: Amount::from(1_000),
                 }],
+                solvency: None,
             }],
         }
     }
@@ -726,7 +821,8 @@ mod tests {
         let base =
             PolicyConfig { default_ttl_secs: 10, max_deadline_horizon_secs: 5, max_batch_entries: 1, chains: vec![] };
         assert!(Policy::try_from(base.clone()).is_err());
-        let chain = ChainConfig { chain_id: 1, contracts: vec![], treasury_recipients: vec![], assets: vec![] };
+        let chain =
+            ChainConfig { chain_id: 1, contracts: vec![], treasury_recipients: vec![], assets: vec![], solvency: None };
         let twice = PolicyConfig { default_ttl_secs: 5, chains: vec![chain.clone(), chain], ..base.clone() };
         assert!(Policy::try_from(twice).is_err());
         // Batches as long as the contract's design (500) fit a request; ones that could not are refused at start.
@@ -734,5 +830,49 @@ mod tests {
         assert!(Policy::try_from(fits).is_ok());
         let too_long = PolicyConfig { default_ttl_secs: 5, max_batch_entries: 5_000, ..base };
         assert!(Policy::try_from(too_long).unwrap_err().0.contains("max_batch_entries 5000"));
+    }
+
+    #[test]
+    fn a_tokens_epochs_only_go_up_and_an_epoch_whose_signatures_all_expired_may_be_signed_again() {
+        let e = |epoch, deadline| SignedEpoch { epoch, deadline };
+        assert!(Policy::check_epoch(1, &[], NOW).is_ok());
+        assert!(Policy::check_epoch(3, &[e(2, NOW + 10)], NOW).is_ok());
+        assert_eq!(Policy::check_epoch(2, &[e(2, NOW + 10)], NOW).unwrap_err().rule, Rule::EpochNotIncreasing);
+        assert_eq!(Policy::check_epoch(1, &[e(2, NOW - 10)], NOW).unwrap_err().rule, Rule::EpochNotIncreasing);
+        assert!(Policy::check_epoch(2, &[e(2, NOW - 1), e(2, NOW - 5)], NOW).is_ok());
+        // A deadline of now is still valid on-chain (`block.timestamp > deadline` is what expires it).
+        assert_eq!(
+            Policy::check_epoch(2, &[e(2, NOW - 1), e(2, NOW)], NOW).unwrap_err().rule,
+            Rule::EpochNotIncreasing
+        );
+    }
+
+    #[test]
+    fn a_liability_root_needs_a_head_source_and_a_confirmed_block() {
+        let intent = Intent::try_from(crate::intent::LiabilityRootIntent {
+            chain_id: CHAIN,
+            contract: Addr(CONTRACT),
+            token: Addr(USDT),
+            epoch: 1,
+            as_of_block: 100,
+            root: alloy::primitives::B256::repeat_byte(1),
+            total: Amount::from(5),
+            leaf_count: 1,
+            plan_hash: alloy::primitives::B256::repeat_byte(2),
+            nonce: Some(Amount(abi::nonces::liability_nonce(0))),
+            deadline: None,
+        })
+        .unwrap();
+        assert_eq!(policy().admit(&intent, NOW).unwrap_err().rule, Rule::LiabilityRootsNotAllowed);
+        let mut config = policy_config();
+        config.chains[0].solvency = Some(SolvencyConfig { rpc_url: "http://127.0.0.1:8545".into(), confirmations: 3 });
+        let with_head = Policy::try_from(config.clone()).unwrap();
+        let admitted = with_head.admit(&intent, NOW).unwrap();
+        assert_eq!((admitted.deadline, admitted.daily_outflow_cap), (NOW + 600, None), "no outflow cap: moves nothing");
+        assert_eq!(with_head.solvency_heads(), vec![(CHAIN, config.chains[0].solvency.clone().unwrap())]);
+        assert!(Policy::check_as_of_block(100, 100).is_ok());
+        assert_eq!(Policy::check_as_of_block(101, 100).unwrap_err().rule, Rule::AsOfBlockNotConfirmed);
+        config.chains[0].solvency = Some(SolvencyConfig { rpc_url: "not a url".into(), confirmations: 3 });
+        assert!(Policy::try_from(config).unwrap_err().0.contains("solvency.rpc_url"));
     }
 }

@@ -15,7 +15,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::intent::{Kind, Target};
-use crate::policy::{SignedPayment, SignedRefund};
+use crate::policy::{SignedEpoch, SignedPayment, SignedRefund};
 
 /// Why the double-sign store could not read or record.
 #[derive(Debug, thiserror::Error)]
@@ -49,8 +49,11 @@ impl StoreError {
 
 /// The schema, by version (`PRAGMA user_version`). Version 1 was first applied by sqlx's migrator, whose files
 /// hold the same tables: `IF NOT EXISTS` lets either kind of file come up to date.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_signed_payloads.sql"), include_str!("../migrations/0002_refunds.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_signed_payloads.sql"),
+    include_str!("../migrations/0002_refunds.sql"),
+    include_str!("../migrations/0003_liability_roots.sql"),
+];
 
 /// How long a writer waits for another process's write transaction on the same file.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -105,6 +108,8 @@ pub struct NewRecord<'a> {
     pub payload: &'a str,
     /// A refund's refunded payment nonce (same target).
     pub refund_of: Option<U256>,
+    /// A liability root's epoch.
+    pub epoch: Option<u64>,
 }
 
 fn u256_key(v: U256) -> String {
@@ -365,7 +370,7 @@ impl WriteTx<'_> {
                     serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?;
                 address(intent["user"].as_str().ok_or_else(|| StoreError::Corrupt("payload without user".into()))?)?
             }
-            Kind::PayoutBatch | Kind::TreasuryTransfer => Address::ZERO,
+            Kind::PayoutBatch | Kind::TreasuryTransfer | Kind::LiabilityRoot => Address::ZERO,
         };
         Ok(Some(SignedPayment { kind, payer, token: address(&asset)?, amount: parse_u256_key(&amount)? }))
     }
@@ -386,12 +391,31 @@ impl WriteTx<'_> {
         .collect()
     }
 
+    /// The liability roots signed for `token` of `target` at the highest epoch signed for it (none before the first).
+    pub fn liability_epochs(&mut self, target: Target, token: Address) -> Result<Vec<SignedEpoch>, StoreError> {
+        let mut statement = self.tx.prepare_cached(
+            "SELECT epoch, deadline FROM signed_payloads
+             WHERE chain_id = ?1 AND contract = ?2 AND asset = ?3 AND epoch = (
+                 SELECT MAX(epoch) FROM signed_payloads
+                 WHERE chain_id = ?1 AND contract = ?2 AND asset = ?3 AND epoch IS NOT NULL)",
+        )?;
+        let rows = statement
+            .query_map(params![chain_key(target.chain_id)?, address_key(target.contract), address_key(token)], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            })?;
+        rows.map(|row| {
+            let (epoch, deadline) = row?;
+            Ok(SignedEpoch { epoch: unix_u64(epoch), deadline: unix_u64(deadline) })
+        })
+        .collect()
+    }
+
     /// Records `records`. A nonce already recorded fails with `NonceTaken` (and the group rolls back).
     pub fn insert_many(&mut self, records: &[NewRecord<'_>]) -> Result<(), StoreError> {
         let mut statement = self.tx.prepare_cached(
             "INSERT INTO signed_payloads (chain_id, contract, nonce, kind, digest, signature, asset, amount, outflow,
-                                          deadline, caller, request_mac, signed_at, payload, refund_of)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                                          deadline, caller, request_mac, signed_at, payload, refund_of, epoch)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?;
         for record in records {
             let inserted = statement.execute(params![
@@ -410,6 +434,7 @@ impl WriteTx<'_> {
                 unix_i64(record.signed_at),
                 record.payload,
                 record.refund_of.map(u256_key),
+                record.epoch.map(unix_i64),
             ]);
             match inserted {
                 Ok(_) => {}
@@ -517,6 +542,7 @@ mod tests {
             signed_at: 5,
             payload,
             refund_of: None,
+            epoch: None,
         };
         let (mut first, mut second) = (store.writer().unwrap(), store.writer().unwrap());
         let mut tx = first.begin().unwrap();

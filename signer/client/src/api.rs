@@ -13,6 +13,9 @@ pub const RETOPUP_PATH: &str = "/v1/sign/retopup";
 pub const PAYOUT_BATCH_PATH: &str = "/v1/sign/payout-batch";
 /// Signs a `TreasuryTransfer` payload (company funds out of custody).
 pub const TREASURY_TRANSFER_PATH: &str = "/v1/sign/treasury-transfer";
+/// Signs a `LiabilityRoot` payload (the proof of solvency's commitment) from a
+/// [`LiabilityRootIntent`](crate::intent::LiabilityRootIntent).
+pub const LIABILITY_ROOT_PATH: &str = "/v1/sign/liability-root";
 /// Signs several intents, of any kinds, in one authenticated request ([`ManyRequest`] → [`ManyResponse`]): each is
 /// decided exactly as on its own route, and answered with the status and body that route would give.
 pub const MANY_PATH: &str = "/v1/sign/many";

@@ -19,7 +19,7 @@ use crate::{
         CALLER_HEADER, CONTENT_SHA256_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, body_sha256_hex,
         request_mac_for_hash,
     },
-    intent::{Kind, PayoutBatchIntent, RegisterIntent, RetopupIntent, TreasuryTransferIntent},
+    intent::{Kind, LiabilityRootIntent, PayoutBatchIntent, RegisterIntent, RetopupIntent, TreasuryTransferIntent},
 };
 
 /// Why a call to the signer produced no signature.
@@ -78,11 +78,12 @@ pub struct SignerClient {
     queue: Option<Arc<Queue>>,
 }
 
-const SIGN_PATHS: [(&str, Kind); 4] = [
+const SIGN_PATHS: [(&str, Kind); 5] = [
     (api::REGISTER_PATH, Kind::Register),
     (api::RETOPUP_PATH, Kind::Retopup),
     (api::PAYOUT_BATCH_PATH, Kind::PayoutBatch),
     (api::TREASURY_TRANSFER_PATH, Kind::TreasuryTransfer),
+    (api::LIABILITY_ROOT_PATH, Kind::LiabilityRoot),
 ];
 
 /// Most requests of one client in flight to the signer that carry queued calls; more calls wait and go together.
@@ -219,6 +220,11 @@ impl SignerClient {
     /// Asks for a treasury-transfer payload moving company funds out of custody.
     pub async fn sign_treasury_transfer(&self, intent: &TreasuryTransferIntent) -> Result<SignResponse, ClientError> {
         self.sign(api::TREASURY_TRANSFER_PATH, intent).await
+    }
+
+    /// Asks for a liability-root payload: the proof of solvency's commitment of one asset's epoch.
+    pub async fn sign_liability_root(&self, intent: &LiabilityRootIntent) -> Result<SignResponse, ClientError> {
+        self.sign(api::LIABILITY_ROOT_PATH, intent).await
     }
 
     /// The address the service signs with; the contract accepts only payloads from its `signer`.

@@ -4,7 +4,7 @@
 use std::{fmt, marker::PhantomData, str::FromStr};
 
 use abi::{
-    Payout, PayoutBatch, Registration, Retopup, SettlementDomain, TreasuryTransfer,
+    LiabilityRoot, Payout, PayoutBatch, Registration, Retopup, SettlementDomain, TreasuryTransfer,
     limits::{AMOUNT_MAX_LEN, EVM_ADDRESS_LEN, NONCE_MAX_LEN, within},
 };
 use alloy::primitives::{Address, B256, U256};
@@ -273,7 +273,38 @@ pub struct TreasuryTransferIntent {
     pub refund_of: Option<Amount>,
 }
 
-/// The four payload kinds; each has its own route, caller permission and audit label.
+/// `POST /v1/sign/liability-root`: authorise committing the Merkle-sum root of every user's liabilities in `token`
+/// as of a confirmed block (the public proof of solvency, SOLVENCY.md). Moves no money.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiabilityRootIntent {
+    /// Chain the payload is for; with `contract` it selects the EIP-712 domain and the nonce counter.
+    pub chain_id: u64,
+    /// The Settlement contract that will verify the signature.
+    pub contract: Addr,
+    /// Asset: its TRC20/ERC20 contract, or the zero address for the native coin.
+    pub token: Addr,
+    /// The commitment's number: the contract takes only its latest + 1; the signer only ever more than it signed.
+    pub epoch: u64,
+    /// The confirmed block the liabilities were read at; the signer checks it against the chain's head itself.
+    pub as_of_block: u64,
+    /// The tree's root hash.
+    pub root: B256,
+    /// The root's sum: every user's liabilities, in base units (below 2^128).
+    pub total: Amount,
+    /// How many users' leaves.
+    pub leaf_count: u32,
+    /// keccak256 of the plan versions in force (what anyone recomputing the total must apply).
+    pub plan_hash: B256,
+    /// Nonce to spend, from the liability-root space (`abi::nonces::liability_nonce`); required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<Amount>,
+    /// Unix seconds after which the payload is void; when absent the signer applies its default TTL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<u64>,
+}
+
+/// The five payload kinds; each has its own route, caller permission and audit label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -285,11 +316,14 @@ pub enum Kind {
     PayoutBatch,
     /// Company funds moved from custody to an operator wallet (an outflow).
     TreasuryTransfer,
+    /// The root of every user's liabilities committed on-chain beside custody (moves nothing).
+    LiabilityRoot,
 }
 
 impl Kind {
     /// Every kind, in a fixed order: what a caller's configured `kinds` are parsed against.
-    pub const ALL: [Kind; 4] = [Kind::Register, Kind::Retopup, Kind::PayoutBatch, Kind::TreasuryTransfer];
+    pub const ALL: [Kind; 5] =
+        [Kind::Register, Kind::Retopup, Kind::PayoutBatch, Kind::TreasuryTransfer, Kind::LiabilityRoot];
 
     /// The snake_case name used in JSON, callers' `kinds`, metric labels and the signed-payload store.
     pub fn as_str(self) -> &'static str {
@@ -298,6 +332,7 @@ impl Kind {
             Kind::Retopup => "retopup",
             Kind::PayoutBatch => "payout_batch",
             Kind::TreasuryTransfer => "treasury_transfer",
+            Kind::LiabilityRoot => "liability_root",
         }
     }
 
@@ -356,6 +391,23 @@ pub enum Action {
         amount: U256,
         /// A refund: the nonce of the register or retopup payload whose payment it returns.
         refund_of: Option<U256>,
+    },
+    /// The liabilities of `token` as of `as_of_block`, committed as epoch `epoch`.
+    LiabilityRoot {
+        /// Asset whose liabilities these are (zero address: the native coin).
+        token: Address,
+        /// The commitment's number, 1 for the first.
+        epoch: u64,
+        /// The confirmed block the liabilities were read at.
+        as_of_block: u64,
+        /// The Merkle-sum root.
+        root: B256,
+        /// The root's sum (below 2^128).
+        total: u128,
+        /// Users' leaves.
+        leaf_count: u32,
+        /// keccak256 of the plan versions in force.
+        plan_hash: B256,
     },
 }
 
@@ -460,6 +512,34 @@ impl TryFrom<TreasuryTransferIntent> for Intent {
     }
 }
 
+impl TryFrom<LiabilityRootIntent> for Intent {
+    type Error = Malformed;
+
+    fn try_from(i: LiabilityRootIntent) -> Result<Self, Malformed> {
+        if i.epoch == 0 {
+            return Err(Malformed("epoch must be at least 1".into()));
+        }
+        let total = u128::try_from(i.total.0).map_err(|_| Malformed("total must be below 2^128".into()))?;
+        if i.nonce.is_none() {
+            return Err(Malformed("a liability root needs its nonce (abi::nonces::liability_nonce)".into()));
+        }
+        Ok(Intent {
+            target: Target { chain_id: i.chain_id, contract: non_zero("contract", i.contract)? },
+            nonce: i.nonce.map(|n| n.0),
+            deadline: i.deadline,
+            action: Action::LiabilityRoot {
+                token: i.token.0,
+                epoch: i.epoch,
+                as_of_block: i.as_of_block,
+                root: i.root,
+                total,
+                leaf_count: i.leaf_count,
+                plan_hash: i.plan_hash,
+            },
+        })
+    }
+}
+
 impl Action {
     /// Which route and permission this action belongs to.
     pub fn kind(&self) -> Kind {
@@ -468,6 +548,7 @@ impl Action {
             Action::Retopup { .. } => Kind::Retopup,
             Action::PayoutBatch { .. } => Kind::PayoutBatch,
             Action::TreasuryTransfer { .. } => Kind::TreasuryTransfer,
+            Action::LiabilityRoot { .. } => Kind::LiabilityRoot,
         }
     }
 
@@ -477,7 +558,8 @@ impl Action {
             Action::Register { token, .. }
             | Action::Retopup { token, .. }
             | Action::PayoutBatch { token, .. }
-            | Action::TreasuryTransfer { token, .. } => *token,
+            | Action::TreasuryTransfer { token, .. }
+            | Action::LiabilityRoot { token, .. } => *token,
         }
     }
 
@@ -485,17 +567,29 @@ impl Action {
     pub fn refund_of(&self) -> Option<U256> {
         match self {
             Action::TreasuryTransfer { refund_of, .. } => *refund_of,
-            Action::Register { .. } | Action::Retopup { .. } | Action::PayoutBatch { .. } => None,
+            Action::Register { .. }
+            | Action::Retopup { .. }
+            | Action::PayoutBatch { .. }
+            | Action::LiabilityRoot { .. } => None,
         }
     }
 
-    /// The whole amount the payload moves (a batch's total).
+    /// The whole amount the payload moves (a batch's total); a liability root moves nothing.
     pub fn total(&self) -> U256 {
         match self {
             Action::Register { amount, .. }
             | Action::Retopup { amount, .. }
             | Action::TreasuryTransfer { amount, .. } => *amount,
             Action::PayoutBatch { total, .. } => *total,
+            Action::LiabilityRoot { .. } => U256::ZERO,
+        }
+    }
+
+    /// A liability root's epoch.
+    pub fn epoch(&self) -> Option<u64> {
+        match self {
+            Action::LiabilityRoot { epoch, .. } => Some(*epoch),
+            _ => None,
         }
     }
 }
@@ -530,6 +624,19 @@ impl Intent {
             }),
             Action::TreasuryTransfer { token, to, amount, .. } => {
                 Payload::TreasuryTransfer(TreasuryTransfer { token: *token, to: *to, amount: *amount, nonce, deadline })
+            }
+            Action::LiabilityRoot { token, epoch, as_of_block, root, total, leaf_count, plan_hash } => {
+                Payload::LiabilityRoot(LiabilityRoot {
+                    token: *token,
+                    epoch: *epoch,
+                    asOfBlock: *as_of_block,
+                    root: *root,
+                    total: *total,
+                    leafCount: *leaf_count,
+                    planHash: *plan_hash,
+                    nonce,
+                    deadline,
+                })
             }
         }
     }
@@ -583,13 +690,28 @@ impl Intent {
                     refund_of: refund_of.map(Amount),
                 })
             }
+            Action::LiabilityRoot { token, epoch, as_of_block, root, total, leaf_count, plan_hash } => {
+                serde_json::value::to_raw_value(&LiabilityRootIntent {
+                    chain_id,
+                    contract,
+                    token: Addr(*token),
+                    epoch: *epoch,
+                    as_of_block: *as_of_block,
+                    root: *root,
+                    total: Amount::from(*total),
+                    leaf_count: *leaf_count,
+                    plan_hash: *plan_hash,
+                    nonce,
+                    deadline,
+                })
+            }
         };
         // Typed structs of plain fields always serialise.
         value.expect("intents serialise")
     }
 }
 
-/// One of the four EIP-712 structs the Settlement contract verifies.
+/// One of the five EIP-712 structs the Settlement contract verifies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Payload {
     /// Authorises a registration; `Settlement.register` verifies it.
@@ -600,6 +722,8 @@ pub enum Payload {
     PayoutBatch(PayoutBatch),
     /// Authorises a treasury transfer of company funds; `Settlement.transferTreasury` verifies it.
     TreasuryTransfer(TreasuryTransfer),
+    /// Authorises a liability root; `Settlement.commitLiabilities` verifies it.
+    LiabilityRoot(LiabilityRoot),
 }
 
 impl Payload {
@@ -610,6 +734,7 @@ impl Payload {
             Payload::Retopup(p) => domain.digest(p),
             Payload::PayoutBatch(p) => domain.digest(p),
             Payload::TreasuryTransfer(p) => domain.digest(p),
+            Payload::LiabilityRoot(p) => domain.digest(p),
         }
     }
 }

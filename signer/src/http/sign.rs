@@ -18,7 +18,8 @@ use crate::{
     api,
     auth::{AuthFailure, Authenticated, Credentials, PATH_MAX_LEN},
     intent::{
-        Addr, Amount, Intent, Kind, Malformed, PayoutBatchIntent, RegisterIntent, RetopupIntent, TreasuryTransferIntent,
+        Addr, Amount, Intent, Kind, LiabilityRootIntent, Malformed, PayoutBatchIntent, RegisterIntent, RetopupIntent,
+        TreasuryTransferIntent,
     },
     policy::Policy,
     signing::SignError,
@@ -103,6 +104,13 @@ pub(super) async fn treasury_transfer(
     request: AuthenticatedRequest,
 ) -> Result<Json<SignResponse>, ApiError> {
     sign_one(&state, &request, Kind::TreasuryTransfer).await
+}
+
+pub(super) async fn liability_root(
+    State(state): State<AppState>,
+    request: AuthenticatedRequest,
+) -> Result<Json<SignResponse>, ApiError> {
+    sign_one(&state, &request, Kind::LiabilityRoot).await
 }
 
 pub(super) async fn many(
@@ -228,5 +236,6 @@ fn parse(caller: &Authenticated, kind: Kind, body: &[u8]) -> Result<Intent, ApiE
         Kind::Retopup => intent::<RetopupIntent>(body),
         Kind::PayoutBatch => intent::<PayoutBatchIntent>(body),
         Kind::TreasuryTransfer => intent::<TreasuryTransferIntent>(body),
+        Kind::LiabilityRoot => intent::<LiabilityRootIntent>(body),
     }
 }

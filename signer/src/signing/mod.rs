@@ -11,6 +11,7 @@ mod audit;
 mod nonces;
 mod writer;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use alloy::primitives::{Address, B256, Signature, U256};
@@ -19,7 +20,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     api::{AssetPolicy, OutflowRelease},
     auth::Authenticated,
-    intent::{Addr, Amount, Intent, Kind, Target},
+    heads::Heads,
+    intent::{Action, Addr, Amount, Intent, Kind, Target},
     key::{KeyError, KeySource},
     policy::{Admission, DAILY_WINDOW_SECS, Policy, Refusal},
     store::{Store, StoreError},
@@ -71,6 +73,9 @@ pub enum SignError {
     /// The signing key failed (500 `internal`).
     #[error("key: {0}")]
     Key(#[from] KeyError),
+    /// The chain's head could not be read to check a liability root's block (503 `head_unavailable`).
+    #[error("the chain's confirmed head could not be read: {0}")]
+    HeadUnavailable(String),
 }
 
 impl SignError {
@@ -80,6 +85,7 @@ impl SignError {
             SignError::Refused(r) => r.rule.code(),
             SignError::NonceConflict { .. } => "nonce_conflict",
             SignError::Store(_) | SignError::Key(_) => "internal",
+            SignError::HeadUnavailable(_) => "head_unavailable",
         }
     }
 }
@@ -98,6 +104,7 @@ struct Inner {
     key: Arc<dyn KeySource>,
     address: Address,
     reserved: Reserved,
+    heads: Heads,
 }
 
 impl std::fmt::Debug for SigningService {
@@ -112,7 +119,8 @@ impl SigningService {
     pub async fn new(policy: Policy, store: Store, key: Arc<dyn KeySource>) -> Result<Self, SignError> {
         let address = key.address().await?;
         let connection = store.writer()?;
-        let inner = Arc::new(Inner { policy, store, key, address, reserved: Reserved::default() });
+        let heads = Heads::new(policy.solvency_heads());
+        let inner = Arc::new(Inner { policy, store, key, address, reserved: Reserved::default(), heads });
         let (jobs, queue) = mpsc::channel(4 * MAX_GROUP);
         // The writer's thread signs part of each group itself and hands the rest to this runtime's workers.
         let (writer_inner, workers) = (inner.clone(), tokio::runtime::Handle::current());
@@ -195,7 +203,8 @@ impl SigningService {
         intents: &[Intent],
         now: u64,
     ) -> Vec<Result<Signed, SignError>> {
-        let admitted: Vec<_> = intents.iter().map(|intent| self.admit(caller, intent, now)).collect();
+        let heads = self.confirmed_heads(intents).await;
+        let admitted: Vec<_> = intents.iter().map(|intent| self.admit(caller, intent, now, &heads)).collect();
         // Those on reserved nonces are signed here, spread over the cores, instead of on the writer's serial path.
         let digests = admitted.iter().filter_map(|a| Some(a.as_ref().ok()?.1?.1)).collect();
         let mut signatures = sign_all(&self.inner.key, &tokio::runtime::Handle::current(), digests).await.into_iter();
@@ -228,6 +237,19 @@ impl SigningService {
         results
     }
 
+    /// The confirmed head of each chain a liability root of `intents` is for, read from the signer's own node; no
+    /// read for the other kinds.
+    async fn confirmed_heads(&self, intents: &[Intent]) -> HashMap<u64, Result<u64, String>> {
+        let mut heads = HashMap::new();
+        for intent in intents.iter().filter(|i| i.kind() == Kind::LiabilityRoot) {
+            let chain_id = intent.target.chain_id;
+            if let std::collections::hash_map::Entry::Vacant(e) = heads.entry(chain_id) {
+                e.insert(self.inner.heads.confirmed(chain_id).await);
+            }
+        }
+        heads
+    }
+
     /// The policy's admission of one intent, with a reserved nonce and its digest where it can have one (see
     /// [`Reserved`]). Outflows never take one: their rolling cap is decided in the writer's transaction.
     fn admit(
@@ -235,10 +257,16 @@ impl SigningService {
         caller: &Authenticated,
         intent: &Intent,
         now: u64,
+        heads: &HashMap<u64, Result<u64, String>>,
     ) -> Result<(Admission, Option<(U256, B256)>), SignError> {
         // The HTTP layer checks this before parsing; checked again here, on the one path to a signature.
         Policy::permit(caller, intent.kind())?;
         let admission = self.inner.policy.admit(intent, now)?;
+        if let Action::LiabilityRoot { as_of_block, .. } = intent.action {
+            let head = heads.get(&intent.target.chain_id).cloned();
+            let confirmed = head.unwrap_or_else(|| Err("not read".into())).map_err(SignError::HeadUnavailable)?;
+            Policy::check_as_of_block(as_of_block, confirmed)?;
+        }
         if intent.nonce.is_some() || intent.kind().is_outflow() {
             return Ok((admission, None));
         }

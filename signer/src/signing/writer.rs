@@ -13,7 +13,7 @@ use crate::{
     auth::Authenticated,
     intent::{Action, Intent, Target},
     key::{KeyError, KeySource},
-    policy::{Admission, DAILY_WINDOW_SECS, Policy, SignedRefund},
+    policy::{Admission, DAILY_WINDOW_SECS, Policy, SignedEpoch, SignedRefund},
     store::{NewRecord, StoreError, WriteTx, WriterConnection},
 };
 
@@ -138,6 +138,7 @@ async fn decide_group(
             signed_at: job.now,
             payload: signed.payload.get(),
             refund_of: job.intent.action.refund_of(),
+            epoch: job.intent.action.epoch(),
         })
         .collect();
     // 3. Every record written, the counters moved, one commit; only then do the answers leave.
@@ -199,6 +200,8 @@ struct GroupView {
     allocating: HashSet<Target>,
     /// Refunds this group signs: ((target, refunded payment nonce), the refund).
     refunds: Vec<((Target, U256), SignedRefund)>,
+    /// Liability roots this group signs: ((target, token), the epoch).
+    epochs: Vec<((Target, Address), SignedEpoch)>,
 }
 
 /// Nonce, double-sign check and rolling cap of one admitted request, over the store and the group before it.
@@ -256,6 +259,12 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job)
         refunds.extend(view.refunds.iter().filter(|r| r.0 == (target, payment)).map(|r| r.1));
         Policy::check_refund(to, token, amount, tx.payment(target, payment)?, &refunds, now)?;
     }
+    if let Action::LiabilityRoot { epoch, .. } = intent.action {
+        // What the store holds at the token's highest epoch, and the roots this group signs before this one.
+        let mut signed = tx.liability_epochs(target, token)?;
+        signed.extend(view.epochs.iter().filter(|e| e.0 == (target, token)).map(|e| e.1));
+        Policy::check_epoch(epoch, &signed, now)?;
+    }
     if job.admission.daily_outflow_cap.is_some() {
         let since = now.saturating_sub(DAILY_WINDOW_SECS);
         let stored = match view.windows.entry((target.chain_id, token, since)) {
@@ -279,6 +288,9 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job)
     }
     if let Some(payment) = intent.action.refund_of() {
         view.refunds.push(((target, payment), SignedRefund { nonce, deadline }));
+    }
+    if let Some(epoch) = intent.action.epoch() {
+        view.epochs.push(((target, token), SignedEpoch { epoch, deadline }));
     }
     Ok(Plan::Fresh(Fresh { nonce, deadline, digest, echo: intent.echo(nonce, deadline), signature: None }))
 }

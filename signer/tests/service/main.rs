@@ -3,6 +3,7 @@
 mod anvil;
 mod auth;
 mod double_sign;
+mod liability_roots;
 mod malformed;
 mod many;
 mod permissions;

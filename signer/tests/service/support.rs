@@ -59,6 +59,7 @@ pub(crate) fn policy(chain_id: u64, contract: Address) -> PolicyConfig {
             contracts: vec![Addr(contract)],
             treasury_recipients: vec![Addr(TREASURY)],
             assets: vec![caps(Address::ZERO), caps(USDT)],
+            solvency: None,
         }],
     }
 }
