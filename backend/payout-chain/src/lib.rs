@@ -1,5 +1,6 @@
-//! Sends signed payout batches with the operator key, tracks them, and retries a dropped or failed
-//! transaction with the same signed batch, never a new batch nonce, so at most one version can execute.
+//! Sends signed payout batches — and the proof of solvency's commitments, the other payload the operator sends
+//! ([`SignedCall`]) — with the operator key, tracks them, and retries a dropped or failed transaction with the same
+//! signed payload, never a new nonce, so at most one version can execute.
 //!
 //! Before any (re)send the batch nonce is checked on-chain: a batch that already executed is reported from
 //! its `PayoutBatchExecuted` event instead of being sent again.
@@ -23,14 +24,108 @@
 
 use std::{future::Future, pin::Pin, time::Duration};
 
-use abi::{PayoutBatch, Settlement};
+use abi::{LiabilityRoot, PayoutBatch, Settlement};
 use alloy::{
     consensus::Transaction as _,
-    primitives::{Address, B256, Bytes, U256},
+    network::TransactionBuilder,
+    primitives::{Address, B256, Bytes, Log as PrimitiveLog, U256},
     providers::Provider,
-    rpc::types::{Filter, TransactionReceipt},
-    sol_types::SolEvent,
+    rpc::types::{Filter, TransactionReceipt, TransactionRequest},
+    sol_types::{SolCall, SolEvent},
 };
+
+/// A payload the signer signed that the operator sends to the Settlement contract: both go the same way — simulated,
+/// sent, followed up, sent again with the same signature, found by their execution — so the chain families hold one
+/// send path for both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignedCall {
+    /// `executePayoutBatch(batch, signature)`: rewards pushed from custody.
+    Payout(PayoutBatch),
+    /// `commitLiabilities(root, signature)`: a proof of solvency's root committed beside custody.
+    Commitment(LiabilityRoot),
+}
+
+impl From<PayoutBatch> for SignedCall {
+    fn from(batch: PayoutBatch) -> Self {
+        SignedCall::Payout(batch)
+    }
+}
+
+impl SignedCall {
+    /// The payload's contract nonce.
+    pub fn nonce(&self) -> U256 {
+        match self {
+            SignedCall::Payout(b) => b.nonce,
+            SignedCall::Commitment(c) => c.nonce,
+        }
+    }
+
+    /// What it is, for messages ("batch", "commitment").
+    pub fn what(&self) -> &'static str {
+        match self {
+            SignedCall::Payout(_) => "batch",
+            SignedCall::Commitment(_) => "commitment",
+        }
+    }
+
+    /// The call's ABI-encoded data, with the signer's signature.
+    pub fn calldata(&self, signature: &Bytes) -> Vec<u8> {
+        match self {
+            SignedCall::Payout(batch) => {
+                Settlement::executePayoutBatchCall { batch: batch.clone(), signature: signature.clone() }.abi_encode()
+            }
+            SignedCall::Commitment(root) => {
+                Settlement::commitLiabilitiesCall { c: root.clone(), signature: signature.clone() }.abi_encode()
+            }
+        }
+    }
+
+    /// The event that proves the call executed, and its indexed topics (the batch's nonce; the commitment's token
+    /// and epoch): how its execution is found by a log search.
+    fn execution_filter(&self, settlement: Address) -> Filter {
+        let filter = Filter::new().address(settlement).from_block(0);
+        match self {
+            SignedCall::Payout(b) => {
+                filter.event_signature(Settlement::PayoutBatchExecuted::SIGNATURE_HASH).topic1(B256::from(b.nonce))
+            }
+            SignedCall::Commitment(c) => filter
+                .event_signature(Settlement::LiabilitiesCommitted::SIGNATURE_HASH)
+                .topic1(c.token.into_word())
+                .topic2(B256::from(U256::from(c.epoch))),
+        }
+    }
+
+    /// Its execution in the Settlement contract's logs of a successful transaction (`logs`: only the contract's).
+    pub fn executed(&self, tx: B256, block: u64, logs: &[PrimitiveLog]) -> Option<BatchOutcome> {
+        match self {
+            SignedCall::Payout(_) => {
+                let mut total = None;
+                let mut deferred = Vec::new();
+                for log in logs {
+                    if let Ok(e) = Settlement::PayoutBatchExecuted::decode_log_data(&log.data) {
+                        total = Some(e.total);
+                    } else if let Ok(e) = Settlement::PayoutDeferred::decode_log_data(&log.data) {
+                        deferred.push(DeferredPayout {
+                            index: e.index.to::<u64>(),
+                            recipient: e.recipient,
+                            amount: e.amount,
+                        });
+                    }
+                }
+                Some(BatchOutcome::Executed { tx, block, total: total?, deferred })
+            }
+            SignedCall::Commitment(c) => logs.iter().find_map(|log| {
+                let e = Settlement::LiabilitiesCommitted::decode_log_data(&log.data).ok()?;
+                (e.token == c.token && e.epoch == c.epoch).then(|| BatchOutcome::Executed {
+                    tx,
+                    block,
+                    total: U256::from(e.total),
+                    deferred: Vec::new(),
+                })
+            }),
+        }
+    }
+}
 
 /// An entry the contract could not push; its amount is now claimable by `recipient`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -187,14 +282,15 @@ pub enum Liveness {
     NonceUsed(U256),
 }
 
-/// What the backend needs from a payout chain, whatever its family: every call bounded by the caller.
+/// What the backend needs from a payout chain, whatever its family: every call bounded by the caller. Each signed
+/// payload ([`SignedCall`]: a payout batch or a commitment) goes the same way.
 pub trait PayoutChain: Send + Sync {
-    /// Sends the signed batch unless it already executed ([`PayoutSubmitter::submit`]).
-    fn submit<'a>(&'a self, batch: &'a PayoutBatch, signature: &'a Bytes) -> ChainFuture<'a, BatchOutcome>;
-    /// Where the transaction `tx` carrying `batch` stands.
-    fn status<'a>(&'a self, batch: &'a PayoutBatch, tx: B256) -> ChainFuture<'a, BatchOutcome>;
-    /// The execution of the batch with `nonce`, if any.
-    fn find_execution(&self, nonce: U256) -> ChainFuture<'_, Option<BatchOutcome>>;
+    /// Sends the signed payload unless it already executed ([`PayoutSubmitter::submit_call`]).
+    fn submit<'a>(&'a self, call: &'a SignedCall, signature: &'a Bytes) -> ChainFuture<'a, BatchOutcome>;
+    /// Where the transaction `tx` carrying `call` stands.
+    fn status<'a>(&'a self, call: &'a SignedCall, tx: B256) -> ChainFuture<'a, BatchOutcome>;
+    /// The execution of `call`, if any.
+    fn find_execution<'a>(&'a self, call: &'a SignedCall) -> ChainFuture<'a, Option<BatchOutcome>>;
     /// Whether a batch signed with any of `nonces` and `deadline` can still execute.
     fn liveness<'a>(&'a self, nonces: &'a [U256], deadline: u64) -> ChainFuture<'a, Liveness>;
 
@@ -204,13 +300,8 @@ pub trait PayoutChain: Send + Sync {
         None
     }
 
-    /// Replaces the unmined transaction `tx` carrying `batch` by one with the same account nonce and higher fees.
-    fn replace<'a>(
-        &'a self,
-        _batch: &'a PayoutBatch,
-        _signature: &'a Bytes,
-        _tx: B256,
-    ) -> ChainFuture<'a, Replacement> {
+    /// Replaces the unmined transaction `tx` carrying `call` by one with the same account nonce and higher fees.
+    fn replace<'a>(&'a self, _call: &'a SignedCall, _signature: &'a Bytes, _tx: B256) -> ChainFuture<'a, Replacement> {
         Box::pin(async { Err(SubmitError::Refused("this chain does not replace transactions".into())) })
     }
 
@@ -220,8 +311,8 @@ pub trait PayoutChain: Send + Sync {
         false
     }
 
-    /// Signs a transaction carrying the batch, unless it executed already; nothing is broadcast.
-    fn prepare<'a>(&'a self, _batch: &'a PayoutBatch, _signature: &'a Bytes) -> ChainFuture<'a, Prepared> {
+    /// Signs a transaction carrying the payload, unless it executed already; nothing is broadcast.
+    fn prepare<'a>(&'a self, _call: &'a SignedCall, _signature: &'a Bytes) -> ChainFuture<'a, Prepared> {
         Box::pin(async { Err(SubmitError::Refused("this chain sends in one step: use submit".into())) })
     }
 
@@ -234,10 +325,10 @@ pub trait PayoutChain: Send + Sync {
     /// [`BatchOutcome::Dropped`] once it is provably dead.
     fn signed_status<'a>(
         &'a self,
-        batch: &'a PayoutBatch,
+        call: &'a SignedCall,
         signed: &'a SignedTransaction,
     ) -> ChainFuture<'a, BatchOutcome> {
-        self.status(batch, signed.id)
+        self.status(call, signed.id)
     }
 }
 
@@ -283,27 +374,32 @@ impl<P: Provider + Clone> PayoutSubmitter<P> {
         })
     }
 
-    /// The batch's call, refused without spending gas when the contract would revert now.
+    /// The payload's transaction from the operator, refused without spending gas when the contract would revert now.
     async fn simulated(
         &self,
-        batch: &PayoutBatch,
+        call: &SignedCall,
         signature: &Bytes,
-    ) -> Result<alloy::contract::SolCallBuilder<&P, Settlement::executePayoutBatchCall>, SubmitError> {
-        let call = Settlement::executePayoutBatchCall { batch: batch.clone(), signature: signature.clone() };
-        let call = alloy::contract::SolCallBuilder::new_sol(&self.provider, &self.settlement, &call);
-        if let Err(err) = call.call().await {
+        operator: Address,
+    ) -> Result<TransactionRequest, SubmitError> {
+        let request = TransactionRequest::default()
+            .with_from(operator)
+            .with_to(self.settlement)
+            .with_input(call.calldata(signature));
+        // At the latest block: a replacement is simulated while the transaction it replaces is still pending.
+        if let Err(err) = self.provider.call(request.clone()).block(alloy::eips::BlockId::latest()).await {
             let reason = err
-                .as_decoded_interface_error::<Settlement::SettlementErrors>()
+                .as_error_resp()
+                .and_then(|e| e.as_decoded_interface_error::<Settlement::SettlementErrors>())
                 .map(|e| format!("{e:?}"))
                 .unwrap_or_else(|| err.to_string());
             return Err(SubmitError::Refused(reason));
         }
-        Ok(call)
+        Ok(request)
     }
 
-    /// Replaces the unmined transaction `tx` carrying `batch`: the same account nonce and gas limit, fees raised by
+    /// Replaces the unmined transaction `tx` carrying `call`: the same account nonce and gas limit, fees raised by
     /// the policy ([`FeePolicy::replacement`]), unless the ceiling leaves no room or `tx` is no longer pending.
-    pub async fn replace(&self, batch: &PayoutBatch, signature: &Bytes, tx: B256) -> Result<Replacement, SubmitError> {
+    pub async fn replace(&self, call: &SignedCall, signature: &Bytes, tx: B256) -> Result<Replacement, SubmitError> {
         let Some(operator) = self.operator else {
             return Err(SubmitError::Refused("no operator key: this submitter only reads".into()));
         };
@@ -324,16 +420,14 @@ impl<P: Provider + Clone> PayoutSubmitter<P> {
         let Some(fees) = self.fees.replacement(waiting, self.node_fees().await?) else {
             return Ok(Replacement::AtCeiling { fees: waiting });
         };
-        let call = self.simulated(batch, signature).await?;
-        let pending = call
-            .from(operator)
-            .nonce(old.nonce())
-            .gas(old.gas_limit())
-            .max_fee_per_gas(fees.max_fee_per_gas)
-            .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
-            .send()
-            .await
-            .map_err(provider_err)?;
+        let request = self
+            .simulated(call, signature, operator)
+            .await?
+            .with_nonce(old.nonce())
+            .with_gas_limit(old.gas_limit())
+            .with_max_fee_per_gas(fees.max_fee_per_gas)
+            .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+        let pending = self.provider.send_transaction(request).await.map_err(provider_err)?;
         Ok(Replacement::Replaced { tx: *pending.tx_hash(), fees })
     }
 
@@ -361,30 +455,33 @@ impl<P: Provider + Clone> PayoutSubmitter<P> {
     /// Sends the batch unless it already executed; a refusal the contract would give (expired, bad
     /// signature, insufficient funds…) is reported without spending gas.
     pub async fn submit(&self, batch: &PayoutBatch, signature: &Bytes) -> Result<BatchOutcome, SubmitError> {
-        if let Some(done) = self.find_execution(batch.nonce).await? {
+        self.submit_call(&SignedCall::Payout(batch.clone()), signature).await
+    }
+
+    /// Sends the signed payload unless it already executed; a refusal the contract would give is reported without
+    /// spending gas.
+    pub async fn submit_call(&self, call: &SignedCall, signature: &Bytes) -> Result<BatchOutcome, SubmitError> {
+        if let Some(done) = self.find_execution(call).await? {
             return Ok(done);
         }
-        let call = self.simulated(batch, signature).await?;
         let Some(operator) = self.operator else {
             return Err(SubmitError::Refused("no operator key: this submitter only reads".into()));
         };
+        let request = self.simulated(call, signature, operator).await?;
         // The account nonce comes from the node every time: a locally cached one would leave every later
         // transaction stuck behind the gap a dropped one leaves.
         let account_nonce = self.provider.get_transaction_count(operator).pending().await.map_err(provider_err)?;
         let fees = self.fees.first(self.node_fees().await?);
-        let pending = call
-            .from(operator)
-            .nonce(account_nonce)
-            .max_fee_per_gas(fees.max_fee_per_gas)
-            .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
-            .send()
-            .await
-            .map_err(provider_err)?;
+        let request = request
+            .with_nonce(account_nonce)
+            .with_max_fee_per_gas(fees.max_fee_per_gas)
+            .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+        let pending = self.provider.send_transaction(request).await.map_err(provider_err)?;
         Ok(BatchOutcome::Pending { tx: *pending.tx_hash() })
     }
 
-    /// Where the transaction `tx` of `batch` stands now.
-    pub async fn status(&self, batch: &PayoutBatch, tx: B256) -> Result<BatchOutcome, SubmitError> {
+    /// Where the transaction `tx` of `call` stands now.
+    pub async fn status(&self, call: &SignedCall, tx: B256) -> Result<BatchOutcome, SubmitError> {
         if let Some(receipt) = self.provider.get_transaction_receipt(tx).await.map_err(provider_err)? {
             let block = receipt.block_number.unwrap_or_default();
             let head = self.provider.get_block_number().await.map_err(provider_err)?;
@@ -394,13 +491,20 @@ impl<P: Provider + Clone> PayoutSubmitter<P> {
             if !receipt.status() {
                 return Ok(BatchOutcome::Reverted { tx });
             }
-            return Ok(outcome_from_receipt(&receipt).unwrap_or(BatchOutcome::Reverted { tx }));
+            return Ok(self.outcome_from_receipt(call, &receipt).unwrap_or(BatchOutcome::Reverted { tx }));
         }
         if self.provider.get_transaction_by_hash(tx).await.map_err(provider_err)?.is_some() {
             return Ok(BatchOutcome::Pending { tx });
         }
-        // Unknown to the node: if another transaction executed the batch, report that one.
-        Ok(self.find_execution(batch.nonce).await?.unwrap_or(BatchOutcome::Dropped { tx }))
+        // Unknown to the node: if another transaction executed the payload, report that one.
+        Ok(self.find_execution(call).await?.unwrap_or(BatchOutcome::Dropped { tx }))
+    }
+
+    /// The execution of `call` recorded in a receipt, from the Settlement contract's logs.
+    fn outcome_from_receipt(&self, call: &SignedCall, receipt: &TransactionReceipt) -> Option<BatchOutcome> {
+        let logs: Vec<PrimitiveLog> =
+            receipt.inner.logs().iter().filter(|l| l.address() == self.settlement).map(|l| l.inner.clone()).collect();
+        call.executed(receipt.transaction_hash, receipt.block_number.unwrap_or_default(), &logs)
     }
 
     /// Polls [`Self::status`] every `every` until the outcome is final or `limit` has passed (then Pending).
@@ -412,8 +516,9 @@ impl<P: Provider + Clone> PayoutSubmitter<P> {
         limit: std::time::Duration,
     ) -> Result<BatchOutcome, SubmitError> {
         let started = std::time::Instant::now();
+        let call = SignedCall::Payout(batch.clone());
         loop {
-            let outcome = self.status(batch, tx).await?;
+            let outcome = self.status(&call, tx).await?;
             if !matches!(outcome, BatchOutcome::Pending { .. }) || started.elapsed() >= limit {
                 return Ok(outcome);
             }
@@ -421,43 +526,55 @@ impl<P: Provider + Clone> PayoutSubmitter<P> {
         }
     }
 
-    /// The execution of batch `nonce` on-chain, if any (found by its indexed nonce).
-    pub async fn find_execution(&self, nonce: U256) -> Result<Option<BatchOutcome>, SubmitError> {
+    /// The execution of `call` on-chain, if any: none while its nonce is unused; else found by its event's indexed
+    /// topics (a batch's nonce, a commitment's token and epoch).
+    pub async fn find_execution(&self, call: &SignedCall) -> Result<Option<BatchOutcome>, SubmitError> {
+        let nonce = call.nonce();
         let contract = Settlement::new(self.settlement, &self.provider);
         if !contract.isNonceUsed(nonce).call().await.map_err(provider_err)? {
             return Ok(None);
         }
-        let filter = Filter::new()
-            .address(self.settlement)
-            .event_signature(Settlement::PayoutBatchExecuted::SIGNATURE_HASH)
-            .topic1(B256::from(nonce))
-            .from_block(0);
-        let logs = self.provider.get_logs(&filter).await.map_err(provider_err)?;
-        let Some(tx) = logs.first().and_then(|l| l.transaction_hash) else {
-            // The nonce was spent by something else (cancelled, or used by another payload kind).
-            return Err(SubmitError::Refused(format!("batch nonce {nonce} is spent but no batch executed with it")));
-        };
-        let receipt = self
-            .provider
-            .get_transaction_receipt(tx)
-            .await
-            .map_err(provider_err)?
-            .ok_or_else(|| SubmitError::Provider(format!("receipt of {tx} not found")))?;
-        Ok(outcome_from_receipt(&receipt))
+        let logs = self.provider.get_logs(&call.execution_filter(self.settlement)).await.map_err(provider_err)?;
+        for tx in logs.iter().filter_map(|l| l.transaction_hash) {
+            let receipt = self
+                .provider
+                .get_transaction_receipt(tx)
+                .await
+                .map_err(provider_err)?
+                .ok_or_else(|| SubmitError::Provider(format!("receipt of {tx} not found")))?;
+            // A commitment of the same token and epoch under another nonce is not this payload's execution.
+            let ours = match call {
+                SignedCall::Payout(_) => true,
+                SignedCall::Commitment(_) => {
+                    let input = self.provider.get_transaction_by_hash(tx).await.map_err(provider_err)?;
+                    let input = input.map(|t| t.inner.input().clone()).unwrap_or_default();
+                    Settlement::commitLiabilitiesCall::abi_decode(&input).is_ok_and(|c| c.c.nonce == nonce)
+                }
+            };
+            if ours && let Some(outcome) = self.outcome_from_receipt(call, &receipt) {
+                return Ok(Some(outcome));
+            }
+        }
+        // The nonce was spent by something else (cancelled, or used by another payload).
+        Err(SubmitError::Refused(format!(
+            "{} nonce {nonce} is spent but no {} executed with it",
+            call.what(),
+            call.what()
+        )))
     }
 }
 
 impl<P: Provider + Clone + Send + Sync> PayoutChain for PayoutSubmitter<P> {
-    fn submit<'a>(&'a self, batch: &'a PayoutBatch, signature: &'a Bytes) -> ChainFuture<'a, BatchOutcome> {
-        Box::pin(PayoutSubmitter::submit(self, batch, signature))
+    fn submit<'a>(&'a self, call: &'a SignedCall, signature: &'a Bytes) -> ChainFuture<'a, BatchOutcome> {
+        Box::pin(PayoutSubmitter::submit_call(self, call, signature))
     }
 
-    fn status<'a>(&'a self, batch: &'a PayoutBatch, tx: B256) -> ChainFuture<'a, BatchOutcome> {
-        Box::pin(PayoutSubmitter::status(self, batch, tx))
+    fn status<'a>(&'a self, call: &'a SignedCall, tx: B256) -> ChainFuture<'a, BatchOutcome> {
+        Box::pin(PayoutSubmitter::status(self, call, tx))
     }
 
-    fn find_execution(&self, nonce: U256) -> ChainFuture<'_, Option<BatchOutcome>> {
-        Box::pin(PayoutSubmitter::find_execution(self, nonce))
+    fn find_execution<'a>(&'a self, call: &'a SignedCall) -> ChainFuture<'a, Option<BatchOutcome>> {
+        Box::pin(PayoutSubmitter::find_execution(self, call))
     }
 
     fn liveness<'a>(&'a self, nonces: &'a [U256], deadline: u64) -> ChainFuture<'a, Liveness> {
@@ -468,29 +585,7 @@ impl<P: Provider + Clone + Send + Sync> PayoutChain for PayoutSubmitter<P> {
         Some(self.fees.replace_after)
     }
 
-    fn replace<'a>(&'a self, batch: &'a PayoutBatch, signature: &'a Bytes, tx: B256) -> ChainFuture<'a, Replacement> {
-        Box::pin(PayoutSubmitter::replace(self, batch, signature, tx))
+    fn replace<'a>(&'a self, call: &'a SignedCall, signature: &'a Bytes, tx: B256) -> ChainFuture<'a, Replacement> {
+        Box::pin(PayoutSubmitter::replace(self, call, signature, tx))
     }
-}
-
-/// The batch execution recorded in a receipt: the executed event and the deferred entries.
-pub fn outcome_from_receipt(receipt: &TransactionReceipt) -> Option<BatchOutcome> {
-    let executed = receipt.decoded_log::<Settlement::PayoutBatchExecuted>()?;
-    let deferred = receipt
-        .inner
-        .logs()
-        .iter()
-        .filter_map(|l| l.log_decode::<Settlement::PayoutDeferred>().ok())
-        .map(|l| DeferredPayout {
-            index: l.inner.data.index.to::<u64>(),
-            recipient: l.inner.data.recipient,
-            amount: l.inner.data.amount,
-        })
-        .collect();
-    Some(BatchOutcome::Executed {
-        tx: receipt.transaction_hash,
-        block: receipt.block_number.unwrap_or_default(),
-        total: executed.total,
-        deferred,
-    })
 }

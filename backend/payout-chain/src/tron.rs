@@ -22,10 +22,10 @@
 
 use std::time::Duration;
 
-use abi::{PayoutBatch, Settlement};
+use abi::Settlement;
 use alloy::{
     primitives::{Address, B256, Bytes, U256},
-    sol_types::{SolCall, SolEvent, SolInterface},
+    sol_types::{SolCall, SolInterface},
 };
 use tokio::sync::OnceCell;
 use tronic::{
@@ -49,8 +49,8 @@ use tronic::{
 };
 
 use crate::{
-    BatchOutcome, Broadcast, ChainFuture, DeadProof, DeferredPayout, Liveness, PayoutChain, Prepared,
-    SignedTransaction, SubmitError,
+    BatchOutcome, Broadcast, ChainFuture, DeadProof, Liveness, PayoutChain, Prepared, SignedCall, SignedTransaction,
+    SubmitError,
 };
 
 /// How to reach a TRON chain and what a payout transaction may cost.
@@ -150,22 +150,18 @@ fn unix_ms(t: time::OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-/// The batch execution recorded in a successful transaction's info, from the Settlement contract's logs.
-fn outcome_from_info(settlement: Address, tx: B256, info: &TransactionInfo) -> Option<BatchOutcome> {
-    let mut total = None;
-    let mut deferred = Vec::new();
-    for log in &info.log {
-        if log.address.as_slice() != settlement.as_slice() {
-            continue;
-        }
-        let topics: Vec<B256> = log.topics.iter().filter(|t| t.len() == 32).map(|t| B256::from_slice(t)).collect();
-        if let Ok(e) = Settlement::PayoutBatchExecuted::decode_raw_log(topics.iter().copied(), &log.data) {
-            total = Some(e.total);
-        } else if let Ok(e) = Settlement::PayoutDeferred::decode_raw_log(topics.iter().copied(), &log.data) {
-            deferred.push(DeferredPayout { index: e.index.to::<u64>(), recipient: e.recipient, amount: e.amount });
-        }
-    }
-    Some(BatchOutcome::Executed { tx, block: u64::try_from(info.block_number).ok()?, total: total?, deferred })
+/// The payload's execution recorded in a successful transaction's info, from the Settlement contract's logs.
+fn outcome_from_info(call: &SignedCall, settlement: Address, tx: B256, info: &TransactionInfo) -> Option<BatchOutcome> {
+    let logs: Vec<alloy::primitives::Log> = info
+        .log
+        .iter()
+        .filter(|log| log.address.as_slice() == settlement.as_slice())
+        .map(|log| {
+            let topics = log.topics.iter().filter(|t| t.len() == 32).map(|t| B256::from_slice(t)).collect();
+            alloy::primitives::Log::new_unchecked(settlement, topics, log.data.clone().into())
+        })
+        .collect();
+    call.executed(tx, u64::try_from(info.block_number).ok()?, &logs)
 }
 
 impl TronPayoutChain {
@@ -313,22 +309,22 @@ impl TronPayoutChain {
         Ok(Some(info.block_number > 0 && info.id == tx.as_slice()))
     }
 
-    /// Signs a transaction carrying the batch; refused when the contract would revert, the nonce is spent, or
+    /// Signs a transaction carrying the payload; refused when the contract would revert, the nonce is spent, or
     /// the estimated `fee_limit` is above the cap.
-    pub async fn prepare(&self, batch: &PayoutBatch, signature: &Bytes) -> Result<Prepared, SubmitError> {
+    pub async fn prepare(&self, call: &SignedCall, signature: &Bytes) -> Result<Prepared, SubmitError> {
         let Some(signer) = &self.operator else {
             return Err(SubmitError::Refused("no operator key: this chain only reads".into()));
         };
         let owner = signer.address();
-        if self.nonce_used(batch.nonce).await? {
+        if self.nonce_used(call.nonce()).await? {
             return Err(SubmitError::Refused(format!(
-                "batch nonce {} is spent on-chain: the listener settles it",
-                batch.nonce
+                "{} nonce {} is spent on-chain: the listener settles it",
+                call.what(),
+                call.nonce()
             )));
         }
         let client = self.client().await?;
-        let data =
-            Settlement::executePayoutBatchCall { batch: batch.clone(), signature: signature.clone() }.abi_encode();
+        let data = call.calldata(signature);
         client.provider().trigger_constant_contract(self.call(owner, data.clone())).await.map_err(tron_err)?;
         let now = client.provider().get_now_block().await.map_err(tron_err)?;
         let contract = Contract {
@@ -386,9 +382,14 @@ impl TronPayoutChain {
         }
     }
 
-    /// Where the transaction `tx` stands from its info: final once its block is at or below the solidified block
-    /// `solid`; `None` while it is in no block.
-    async fn mined_outcome(&self, tx: B256, solid: u64) -> Result<Option<BatchOutcome>, SubmitError> {
+    /// Where the transaction `tx` carrying `call` stands from its info: final once its block is at or below the
+    /// solidified block `solid`; `None` while it is in no block.
+    async fn mined_outcome(
+        &self,
+        call: &SignedCall,
+        tx: B256,
+        solid: u64,
+    ) -> Result<Option<BatchOutcome>, SubmitError> {
         let provider = self.client().await?.provider();
         let info = provider.get_transaction_info(Hash32::from(tx.0)).await.map_err(tron_err)?;
         if info.block_number <= 0 {
@@ -401,18 +402,22 @@ impl TronPayoutChain {
             tracing::warn!(%tx, message = ?info.res_message, receipt = ?info.receipt, "payout transaction failed on TRON");
             return Ok(Some(BatchOutcome::Reverted { tx }));
         }
-        outcome_from_info(self.settings.settlement, tx, &info)
-            .map(Some)
-            .ok_or_else(|| SubmitError::Provider(format!("transaction {tx} succeeded without PayoutBatchExecuted")))
+        outcome_from_info(call, self.settings.settlement, tx, &info).map(Some).ok_or_else(|| {
+            SubmitError::Provider(format!("transaction {tx} succeeded without its {}'s event", call.what()))
+        })
     }
 
     /// Where kept bytes stand: mined (pending until solidified), [`BatchOutcome::Unseen`] while they may still
     /// be included, [`BatchOutcome::Dropped`] once dead.
-    pub async fn signed_status(&self, signed: &SignedTransaction) -> Result<BatchOutcome, SubmitError> {
+    pub async fn signed_status(
+        &self,
+        call: &SignedCall,
+        signed: &SignedTransaction,
+    ) -> Result<BatchOutcome, SubmitError> {
         // The solidified block first: if the transaction is in no block after that, no later block (all later
         // than the solidified one) can include it once the solidified block is past its expiration.
         let (solid, solid_ms) = self.solidified().await?;
-        if let Some(outcome) = self.mined_outcome(signed.id, solid).await? {
+        if let Some(outcome) = self.mined_outcome(call, signed.id, solid).await? {
             return Ok(outcome);
         }
         if solid_ms > signed.expiration_ms {
@@ -453,9 +458,9 @@ impl TronPayoutChain {
 impl PayoutChain for TronPayoutChain {
     /// Signs and broadcasts in one step, keeping nothing: for tools and tests. The backend keeps the bytes
     /// ([`Self::prepare`], then [`Self::broadcast`]).
-    fn submit<'a>(&'a self, batch: &'a PayoutBatch, signature: &'a Bytes) -> ChainFuture<'a, BatchOutcome> {
+    fn submit<'a>(&'a self, call: &'a SignedCall, signature: &'a Bytes) -> ChainFuture<'a, BatchOutcome> {
         Box::pin(async move {
-            match self.prepare(batch, signature).await? {
+            match self.prepare(call, signature).await? {
                 Prepared::Executed(outcome) => Ok(outcome),
                 Prepared::Signed(signed) => {
                     self.broadcast(&signed).await?;
@@ -465,21 +470,25 @@ impl PayoutChain for TronPayoutChain {
         })
     }
 
-    fn status<'a>(&'a self, _batch: &'a PayoutBatch, tx: B256) -> ChainFuture<'a, BatchOutcome> {
+    fn status<'a>(&'a self, call: &'a SignedCall, tx: B256) -> ChainFuture<'a, BatchOutcome> {
         Box::pin(async move {
             let (solid, _) = self.solidified().await?;
-            Ok(self.mined_outcome(tx, solid).await?.unwrap_or(BatchOutcome::Pending { tx }))
+            Ok(self.mined_outcome(call, tx, solid).await?.unwrap_or(BatchOutcome::Pending { tx }))
         })
     }
 
-    /// TRON has no log search over gRPC: an executed batch is found from the transaction the backend kept
+    /// TRON has no log search over gRPC: an executed payload is found from the transaction the backend kept
     /// ([`Self::signed_status`]); a nonce spent otherwise is reported for the listener to settle.
-    fn find_execution(&self, nonce: U256) -> ChainFuture<'_, Option<BatchOutcome>> {
+    fn find_execution<'a>(&'a self, call: &'a SignedCall) -> ChainFuture<'a, Option<BatchOutcome>> {
         Box::pin(async move {
+            let nonce = call.nonce();
             if !self.nonce_used(nonce).await? {
                 return Ok(None);
             }
-            Err(SubmitError::Refused(format!("batch nonce {nonce} is spent on-chain: the listener settles it")))
+            Err(SubmitError::Refused(format!(
+                "{} nonce {nonce} is spent on-chain: the listener settles it",
+                call.what()
+            )))
         })
     }
 
@@ -491,8 +500,8 @@ impl PayoutChain for TronPayoutChain {
         true
     }
 
-    fn prepare<'a>(&'a self, batch: &'a PayoutBatch, signature: &'a Bytes) -> ChainFuture<'a, Prepared> {
-        Box::pin(TronPayoutChain::prepare(self, batch, signature))
+    fn prepare<'a>(&'a self, call: &'a SignedCall, signature: &'a Bytes) -> ChainFuture<'a, Prepared> {
+        Box::pin(TronPayoutChain::prepare(self, call, signature))
     }
 
     fn broadcast<'a>(&'a self, signed: &'a SignedTransaction) -> ChainFuture<'a, Broadcast> {
@@ -501,9 +510,9 @@ impl PayoutChain for TronPayoutChain {
 
     fn signed_status<'a>(
         &'a self,
-        _batch: &'a PayoutBatch,
+        call: &'a SignedCall,
         signed: &'a SignedTransaction,
     ) -> ChainFuture<'a, BatchOutcome> {
-        Box::pin(TronPayoutChain::signed_status(self, signed))
+        Box::pin(TronPayoutChain::signed_status(self, call, signed))
     }
 }

@@ -52,9 +52,9 @@ async fn a_dropped_payout_transaction_retried_pays_exactly_once() -> eyre::Resul
     let BatchOutcome::Pending { tx: first } = submitter.submit(&batch, &signature).await? else {
         panic!("not pending")
     };
-    assert_eq!(submitter.status(&batch, first).await?, BatchOutcome::Pending { tx: first });
+    assert_eq!(submitter.status(&batch.clone().into(), first).await?, BatchOutcome::Pending { tx: first });
     chain.provider.anvil_drop_transaction(first).await?;
-    assert_eq!(submitter.status(&batch, first).await?, BatchOutcome::Dropped { tx: first });
+    assert_eq!(submitter.status(&batch.clone().into(), first).await?, BatchOutcome::Dropped { tx: first });
     assert_eq!(chain.provider.get_balance(alice).await?, U256::ZERO, "a dropped transaction paid nothing");
 
     chain.provider.anvil_set_auto_mine(true).await?;
@@ -72,7 +72,11 @@ async fn a_dropped_payout_transaction_retried_pays_exactly_once() -> eyre::Resul
 
     // Retrying again (the operator did not see the result) sends nothing and reports the execution.
     assert_eq!(submitter.submit(&batch, &signature).await?, executed);
-    assert_eq!(submitter.status(&batch, first).await?, executed, "the dropped hash resolves to the execution");
+    assert_eq!(
+        submitter.status(&batch.clone().into(), first).await?,
+        executed,
+        "the dropped hash resolves to the execution"
+    );
     assert_eq!(chain.provider.get_balance(alice).await?, U256::from(5 * BNB));
     assert_eq!(chain.provider.get_balance(bob).await?, U256::from(7 * BNB));
     assert_eq!(chain.provider.get_balance(chain.settlement).await?, U256::from(48 * BNB));
@@ -144,7 +148,7 @@ async fn liveness_is_dead_only_past_the_deadline_on_a_final_block_with_every_non
     let unused = [U256::from(8), U256::from(9)];
     assert_eq!(reader.liveness(&unused, deadline).await?, Liveness::MayStillExecute, "before the deadline");
     assert!(
-        matches!(reader.submit(&batch_7, &signature).await, Err(SubmitError::Refused(_))),
+        matches!(reader.submit(&batch_7.clone().into(), &signature).await, Err(SubmitError::Refused(_))),
         "a reader sends nothing"
     );
 

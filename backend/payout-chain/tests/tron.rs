@@ -70,7 +70,7 @@ async fn usdt_of(s: &Setup, who: Address) -> eyre::Result<U256> {
 }
 
 async fn signed(chain: &TronPayoutChain, batch: &PayoutBatch, signature: &Bytes) -> eyre::Result<SignedTransaction> {
-    match chain.prepare(batch, signature).await? {
+    match chain.prepare(&batch.clone().into(), signature).await? {
         Prepared::Signed(signed) => Ok(signed),
         other => eyre::bail!("expected a signed transaction, got {other:?}"),
     }
@@ -92,25 +92,30 @@ async fn kept_bytes_broadcast_again_after_a_drop_pay_exactly_once_and_count_once
     s.node.set_faults(Faults { drop_broadcasts: 1, ..Faults::default() });
     assert_eq!(tron.broadcast(&kept).await?, Broadcast::Accepted);
     assert_eq!(s.node.counters().dropped, 1);
-    let unseen = tron.signed_status(&kept).await?;
+    let unseen = tron.signed_status(&batch.clone().into(), &kept).await?;
     assert_eq!(unseen, BatchOutcome::Unseen { tx: kept.id, expiration_ms: kept.expiration_ms });
     assert_eq!(usdt_of(&s, alice).await?, U256::ZERO);
 
     // The identical bytes again: executed under the same id, pending until solidified.
     assert_eq!(tron.broadcast(&kept).await?, Broadcast::Accepted);
     assert!(s.node.knows(kept.id), "the node holds the kept id: the bytes were identical");
-    assert_eq!(tron.signed_status(&kept).await?, BatchOutcome::Pending { tx: kept.id });
+    assert_eq!(tron.signed_status(&batch.clone().into(), &kept).await?, BatchOutcome::Pending { tx: kept.id });
     s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH - 1), None).await?;
-    assert_eq!(tron.signed_status(&kept).await?, BatchOutcome::Pending { tx: kept.id }, "18 deep");
+    assert_eq!(
+        tron.signed_status(&batch.clone().into(), &kept).await?,
+        BatchOutcome::Pending { tx: kept.id },
+        "18 deep"
+    );
     s.chain.provider.anvil_mine(Some(1), None).await?;
-    let BatchOutcome::Executed { tx, total, deferred, .. } = tron.signed_status(&kept).await? else {
+    let BatchOutcome::Executed { tx, total, deferred, .. } = tron.signed_status(&batch.clone().into(), &kept).await?
+    else {
         panic!("not executed once solidified")
     };
     assert_eq!((tx, total, deferred), (kept.id, U256::from(12 * USDT), vec![]));
 
     // A third broadcast is a duplicate, a new transaction for the batch is refused: paid exactly once.
     assert_eq!(tron.broadcast(&kept).await?, Broadcast::AlreadyKnown);
-    let again = tron.prepare(&batch, &signature).await;
+    let again = tron.prepare(&batch.clone().into(), &signature).await;
     assert!(matches!(&again, Err(SubmitError::Refused(m)) if m.contains("spent")), "{again:?}");
     assert_eq!(usdt_of(&s, alice).await?, U256::from(5 * USDT));
     assert_eq!(usdt_of(&s, bob).await?, U256::from(7 * USDT));
@@ -144,9 +149,12 @@ async fn a_lost_transaction_is_dead_only_once_a_solidified_block_is_past_its_exp
         assert!(Instant::now() < deadline, "the chain's clock never passed the expiration");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(matches!(tron.signed_status(&lost).await?, BatchOutcome::Unseen { .. }), "head past, not solid");
+    assert!(
+        matches!(tron.signed_status(&batch.clone().into(), &lost).await?, BatchOutcome::Unseen { .. }),
+        "head past, not solid"
+    );
     s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
-    assert_eq!(tron.signed_status(&lost).await?, BatchOutcome::Dropped { tx: lost.id });
+    assert_eq!(tron.signed_status(&batch.clone().into(), &lost).await?, BatchOutcome::Dropped { tx: lost.id });
 
     // The dead bytes are refused by the node; a new transaction with the same signed batch pays once.
     assert_eq!(tron.broadcast(&lost).await?, Broadcast::Expired, "the node refuses the dead bytes as expired");
@@ -154,8 +162,12 @@ async fn a_lost_transaction_is_dead_only_once_a_solidified_block_is_past_its_exp
     assert_ne!(fresh.id, lost.id);
     assert_eq!(tron.broadcast(&fresh).await?, Broadcast::Accepted);
     s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
-    assert!(matches!(tron.signed_status(&fresh).await?, BatchOutcome::Executed { .. }));
-    assert_eq!(tron.signed_status(&lost).await?, BatchOutcome::Dropped { tx: lost.id }, "still dead");
+    assert!(matches!(tron.signed_status(&batch.clone().into(), &fresh).await?, BatchOutcome::Executed { .. }));
+    assert_eq!(
+        tron.signed_status(&batch.clone().into(), &lost).await?,
+        BatchOutcome::Dropped { tx: lost.id },
+        "still dead"
+    );
     assert_eq!(usdt_of(&s, alice).await?, U256::from(4 * USDT));
     Ok(())
 }
@@ -179,14 +191,16 @@ async fn a_full_node_lagging_behind_the_solidity_node_never_makes_a_mined_transa
     let solid = s.chain.provider.get_block_by_number((head - SOLIDIFY_DEPTH).into()).await?.expect("solidified block");
     assert!(solid.header.timestamp as i64 * 1000 > kept.expiration_ms, "a solidified block is past the expiration");
     assert_eq!(
-        tron.signed_status(&kept).await?,
+        tron.signed_status(&batch.clone().into(), &kept).await?,
         BatchOutcome::Pending { tx: kept.id },
         "solidified, not dead: no second transaction may be sent"
     );
 
     // The full node catches up: the execution, once.
     s.node.set_faults(Faults::default());
-    let BatchOutcome::Executed { tx, total, .. } = tron.signed_status(&kept).await? else { panic!("not executed") };
+    let BatchOutcome::Executed { tx, total, .. } = tron.signed_status(&batch.clone().into(), &kept).await? else {
+        panic!("not executed")
+    };
     assert_eq!((tx, total), (kept.id, U256::from(6 * USDT)));
     assert_eq!(usdt_of(&s, alice).await?, U256::from(6 * USDT));
     Ok(())
@@ -206,7 +220,7 @@ async fn a_node_that_requires_an_api_key_is_reached_with_it_on_both_nodes_and_re
 
     // Without the key the provider refuses every call: nothing can be signed, nothing is sent.
     let keyless = payouts_chain(&s, 1_000_000_000, Duration::from_secs(3))?;
-    let refused = keyless.prepare(&batch, &signature).await;
+    let refused = keyless.prepare(&batch.clone().into(), &signature).await;
     assert!(matches!(&refused, Err(SubmitError::Provider(m)) if m.to_lowercase().contains("api-key")), "{refused:?}");
 
     // With it: signed, broadcast, executed. Then the full node falls behind: the dead rule's question to the
@@ -226,7 +240,7 @@ async fn a_node_that_requires_an_api_key_is_reached_with_it_on_both_nodes_and_re
     s.node.set_faults(Faults { full_node_lag: 10_000, ..Faults::default() });
     s.chain.provider.anvil_increase_time(60).await?;
     s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH + 1), None).await?;
-    assert_eq!(tron.signed_status(&kept).await?, BatchOutcome::Pending { tx: kept.id });
+    assert_eq!(tron.signed_status(&batch.clone().into(), &kept).await?, BatchOutcome::Pending { tx: kept.id });
     Ok(())
 }
 
@@ -235,13 +249,13 @@ async fn a_batch_whose_fee_limit_is_above_the_cap_is_refused_before_signing() ->
     let s = setup().await?;
     let tron = payouts_chain(&s, 1_000, Duration::from_secs(600))?;
     let (batch, signature) = usdt_batch(&s, 9_003, &[(Address::repeat_byte(0xa1), USDT)]).await?;
-    let refused = tron.prepare(&batch, &signature).await;
+    let refused = tron.prepare(&batch.clone().into(), &signature).await;
     assert!(matches!(&refused, Err(SubmitError::Refused(m)) if m.contains("fee_limit")), "{refused:?}");
     assert_eq!(s.node.counters().broadcasts, 0);
 
     // The contract's own refusal (a signature by the wrong key) is reported without a broadcast either.
     let tron = payouts_chain(&s, 1_000_000_000, Duration::from_secs(600))?;
-    let refused = tron.prepare(&batch, &Bytes::from(vec![7u8; 65])).await;
+    let refused = tron.prepare(&batch.clone().into(), &Bytes::from(vec![7u8; 65])).await;
     assert!(matches!(refused, Err(SubmitError::Refused(_))), "{refused:?}");
     assert_eq!(s.node.counters().broadcasts, 0);
     Ok(())
@@ -259,7 +273,7 @@ async fn a_busy_node_is_a_provider_error_and_the_same_bytes_go_through_afterward
     assert!(!s.node.knows(kept.id));
     assert_eq!(tron.broadcast(&kept).await?, Broadcast::Accepted);
     s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
-    assert!(matches!(tron.signed_status(&kept).await?, BatchOutcome::Executed { .. }));
+    assert!(matches!(tron.signed_status(&batch.clone().into(), &kept).await?, BatchOutcome::Executed { .. }));
     Ok(())
 }
 
@@ -376,7 +390,7 @@ async fn a_transaction_that_fails_on_chain_is_reported_reverted_and_a_new_one_pa
     settlement().pause().send().await?.get_receipt().await?;
     assert_eq!(tron.broadcast(&first).await?, Broadcast::Accepted);
     s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
-    assert_eq!(tron.signed_status(&first).await?, BatchOutcome::Reverted { tx: first.id });
+    assert_eq!(tron.signed_status(&batch.clone().into(), &first).await?, BatchOutcome::Reverted { tx: first.id });
     assert_eq!(usdt_of(&s, alice).await?, U256::ZERO, "a failed transaction paid nothing");
 
     // A failed transaction's bytes are spent: a new transaction carries the same signed batch, and pays once.
@@ -385,7 +399,7 @@ async fn a_transaction_that_fails_on_chain_is_reported_reverted_and_a_new_one_pa
     assert_ne!(second.id, first.id);
     assert_eq!(tron.broadcast(&second).await?, Broadcast::Accepted);
     s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
-    assert!(matches!(tron.signed_status(&second).await?, BatchOutcome::Executed { .. }));
+    assert!(matches!(tron.signed_status(&batch.clone().into(), &second).await?, BatchOutcome::Executed { .. }));
     assert_eq!(tron.broadcast(&first).await?, Broadcast::AlreadyKnown, "the failed one is in a block: a duplicate");
     assert_eq!(usdt_of(&s, alice).await?, U256::from(3 * USDT));
     Ok(())

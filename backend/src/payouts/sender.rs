@@ -2,6 +2,7 @@
 //! follow-up of a submitted one (still in flight → nothing; executed → reported; dropped or reverted → the same
 //! signed batch again, never a new batch nonce, so at most one version can execute; on EVM, in flight longer than
 //! the chain's fee policy allows → replaced by the same signed batch with the same account nonce and higher fees).
+//! A proof of solvency's commitment is sent the same way ([`SendJob`]: what the ledger keeps of each payload).
 //!
 //! On a chain whose family keeps signed bytes (TRON), the transaction is signed first and kept in the ledger,
 //! committed, before it is broadcast; a follow-up broadcasts exactly those bytes again while they may still be
@@ -14,9 +15,10 @@
 use std::time::Duration;
 
 use ::ledger::payouts::{self as ledger, BatchChain, BatchStatus, KeptTransaction, SendState};
-use abi::PayoutBatch;
 use alloy::primitives::{B256, Bytes};
-use payout_chain::{BatchOutcome, Broadcast, PayoutChain, Prepared, Replacement, SignedTransaction, SubmitError};
+use payout_chain::{
+    BatchOutcome, Broadcast, PayoutChain, Prepared, Replacement, SignedCall, SignedTransaction, SubmitError,
+};
 use sqlx::PgPool;
 
 /// Longest wait for one chain call.
@@ -165,6 +167,85 @@ pub struct Driver<'a> {
     pub found: &'a (dyn Fn(&BatchChain, Previous) + Sync),
 }
 
+/// What the ledger keeps of one signed payload the operator sends, and records of each transaction sent for it:
+/// a payout batch, or a proof of solvency's epoch. The send decisions are the same for both.
+pub trait SendJob: Sync {
+    /// The payload's row id (a batch's, an epoch's), for messages.
+    fn id(&self) -> i64;
+    /// Its chain and asset.
+    fn chain(&self) -> &BatchChain;
+    /// The audit action of a first send, a retry and a replacement.
+    fn actions(&self) -> [&'static str; 3];
+    /// The signed payload, read inside the send decision's transaction.
+    fn payload(&self, tx: &mut Tx) -> impl Future<Output = Result<SignedCall, sqlx::Error>> + std::marker::Send;
+    /// Records that `hash` was sent for it, and commits.
+    fn record_sent(
+        &self,
+        tx: Tx,
+        state: &SendState,
+        hash: B256,
+        action: &str,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + std::marker::Send;
+    /// Records a signed transaction **before** its broadcast (TRON), and commits.
+    fn record_kept(
+        &self,
+        tx: Tx,
+        state: &SendState,
+        kept: &KeptTransaction,
+        action: &str,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + std::marker::Send;
+}
+
+/// A payout batch as the sender drives it.
+pub struct PayoutJob<'a> {
+    /// The batch.
+    pub batch_id: i64,
+    /// Its chain and asset.
+    pub chain: &'a BatchChain,
+}
+
+impl SendJob for PayoutJob<'_> {
+    fn id(&self) -> i64 {
+        self.batch_id
+    }
+
+    fn chain(&self) -> &BatchChain {
+        self.chain
+    }
+
+    fn actions(&self) -> [&'static str; 3] {
+        ["payout_batch_submit", "payout_batch_retry", "payout_batch_replace"]
+    }
+
+    async fn payload(&self, tx: &mut Tx) -> Result<SignedCall, sqlx::Error> {
+        Ok(SignedCall::Payout(ledger::signed_payload(tx, self.batch_id).await?.payout_batch()))
+    }
+
+    async fn record_sent(
+        &self,
+        tx: Tx,
+        state: &SendState,
+        hash: B256,
+        action: &str,
+        actor: &str,
+    ) -> Result<(), sqlx::Error> {
+        ledger::record_sent(tx, self.batch_id, self.chain.asset_id, state, hash, action, actor).await
+    }
+
+    async fn record_kept(
+        &self,
+        tx: Tx,
+        state: &SendState,
+        kept: &KeptTransaction,
+        action: &str,
+        actor: &str,
+    ) -> Result<(), sqlx::Error> {
+        ledger::record_kept(tx, self.batch_id, self.chain.asset_id, state, kept, action, actor).await
+    }
+}
+
 /// Sends or follows up batch `batch_id` (on `batch`'s chain, through `chain`), waiting for anyone else deciding
 /// on it.
 pub async fn send(
@@ -176,7 +257,7 @@ pub async fn send(
     driver: &Driver<'_>,
 ) -> Result<Sent, SendError> {
     let (tx, state) = ledger::lock_for_send(db, batch_id).await?.ok_or(SendError::NotFound(batch_id))?;
-    Send { batch_id, batch, chain, driver }.decide(tx, state, request).await
+    decide(&PayoutJob { batch_id, chain: batch }, chain, driver, tx, state, request).await
 }
 
 /// The worker's step: as [`send`] with [`Request::Advance`], only when nobody has moved the batch for `idle` and
@@ -190,7 +271,20 @@ pub async fn advance_if_idle(
     driver: &Driver<'_>,
 ) -> Result<Option<Sent>, SendError> {
     let Some((tx, state)) = ledger::lock_idle_for_send(db, batch_id, idle).await? else { return Ok(None) };
-    Send { batch_id, batch, chain, driver }.decide(tx, state, Request::Advance).await.map(Some)
+    decide(&PayoutJob { batch_id, chain: batch }, chain, driver, tx, state, Request::Advance).await.map(Some)
+}
+
+/// One send decision on `job`, locked by `tx` in `state`: the first send of a signed payload, or the follow-up of a
+/// sent one, as `request` asks.
+pub async fn decide<J: SendJob>(
+    job: &J,
+    chain: &dyn PayoutChain,
+    driver: &Driver<'_>,
+    tx: Tx,
+    state: SendState,
+    request: Request,
+) -> Result<Sent, SendError> {
+    Send { job, chain, driver }.decide(tx, state, request).await
 }
 
 /// A chain call, bounded by [`CHAIN_TIMEOUT`].
@@ -201,10 +295,9 @@ async fn bounded<T>(call: impl Future<Output = Result<T, SubmitError>>) -> Resul
     }
 }
 
-/// One send decision on a locked batch.
-struct Send<'a> {
-    batch_id: i64,
-    batch: &'a BatchChain,
+/// One send decision on a locked payload.
+struct Send<'a, J> {
+    job: &'a J,
     chain: &'a dyn PayoutChain,
     driver: &'a Driver<'a>,
 }
@@ -230,16 +323,15 @@ fn step(batch_id: i64, request: Request, state: &SendState) -> Result<Step, Send
     }
 }
 
-impl Send<'_> {
+impl<J: SendJob> Send<'_, J> {
     async fn decide(&self, mut tx: Tx, state: SendState, request: Request) -> Result<Sent, SendError> {
-        let step = step(self.batch_id, request, &state)?;
-        let payload = ledger::signed_payload(&mut tx, self.batch_id).await?;
-        let batch = payload.payout_batch();
+        let step = step(self.job.id(), request, &state)?;
+        let batch = self.job.payload(&mut tx).await?;
         let keeps = self.chain.keeps_signed_bytes();
         match step {
             Step::First => {
                 let signature = self.signature(&state)?;
-                let action = "payout_batch_submit";
+                let action = self.job.actions()[0];
                 if keeps {
                     self.sign_keep_broadcast(tx, &state, &batch, &signature, None, action).await
                 } else {
@@ -252,7 +344,7 @@ impl Send<'_> {
     }
 
     fn signature(&self, state: &SendState) -> Result<Bytes, SendError> {
-        state.signature.clone().map(Bytes::from).ok_or(SendError::NoSignature(self.batch_id))
+        state.signature.clone().map(Bytes::from).ok_or(SendError::NoSignature(self.job.id()))
     }
 
     fn result(outcome: Outcome, tx: B256, previous: Option<Previous>) -> Sent {
@@ -264,7 +356,7 @@ impl Send<'_> {
         &self,
         tx: Tx,
         state: &SendState,
-        batch: &PayoutBatch,
+        batch: &SignedCall,
         signature: &Bytes,
         previous: Option<Previous>,
         action: &str,
@@ -274,13 +366,13 @@ impl Send<'_> {
             BatchOutcome::Executed { tx: hash, block, .. } => (hash, Outcome::Executed { block }),
             other => return Err(SendError::Unexpected(format!("submit answered {other:?}"))),
         };
-        ledger::record_sent(tx, self.batch_id, self.batch.asset_id, state, hash, action, self.driver.actor).await?;
+        self.job.record_sent(tx, state, hash, action, self.driver.actor).await?;
         Ok(Self::result(outcome, hash, previous))
     }
 
     /// Follows up the last transaction `last` (EVM): still in flight or executed → nothing sent; dropped or
     /// reverted → the same signed batch again.
-    async fn follow_up(&self, tx: Tx, state: &SendState, batch: &PayoutBatch, last: B256) -> Result<Sent, SendError> {
+    async fn follow_up(&self, tx: Tx, state: &SendState, batch: &SignedCall, last: B256) -> Result<Sent, SendError> {
         let previous = match bounded(self.chain.status(batch, last)).await? {
             BatchOutcome::Pending { tx: hash }
                 if self.chain.replace_after().is_some_and(|after| state.idle >= after) =>
@@ -296,32 +388,32 @@ impl Send<'_> {
             BatchOutcome::Dropped { .. } => Previous::Dropped,
             BatchOutcome::Reverted { .. } => Previous::Reverted,
         };
-        (self.driver.found)(self.batch, previous);
+        (self.driver.found)(self.job.chain(), previous);
         let signature = self.signature(state)?;
-        self.submit(tx, state, batch, &signature, Some(previous), "payout_batch_retry").await
+        self.submit(tx, state, batch, &signature, Some(previous), self.job.actions()[1]).await
     }
 
     /// Replaces the transaction `last`, in flight longer than the fee policy allows (EVM), and records the
     /// replacement; at the fee ceiling nothing is sent and the caller is told.
-    async fn replace(&self, tx: Tx, state: &SendState, batch: &PayoutBatch, last: B256) -> Result<Sent, SendError> {
+    async fn replace(&self, tx: Tx, state: &SendState, batch: &SignedCall, last: B256) -> Result<Sent, SendError> {
         let signature = self.signature(state)?;
         match bounded(self.chain.replace(batch, &signature, last)).await? {
             Replacement::Replaced { tx: hash, fees } => {
                 tracing::info!(
-                    batch_id = self.batch_id, %last, replacement = %hash, max_fee_per_gas = fees.max_fee_per_gas,
-                    max_priority_fee_per_gas = fees.max_priority_fee_per_gas, "stuck payout transaction replaced"
+                    id = self.job.id(), what = batch.what(), %last, replacement = %hash,
+                    max_fee_per_gas = fees.max_fee_per_gas, max_priority_fee_per_gas = fees.max_priority_fee_per_gas,
+                    "stuck transaction replaced"
                 );
-                (self.driver.found)(self.batch, Previous::Stuck);
-                let (id, asset_id, actor) = (self.batch_id, self.batch.asset_id, self.driver.actor);
-                ledger::record_sent(tx, id, asset_id, state, hash, "payout_batch_replace", actor).await?;
+                (self.driver.found)(self.job.chain(), Previous::Stuck);
+                self.job.record_sent(tx, state, hash, self.job.actions()[2], self.driver.actor).await?;
                 Ok(Self::result(Outcome::Replaced, hash, Some(Previous::Stuck)))
             }
             Replacement::AtCeiling { fees } => {
                 tracing::warn!(
-                    batch_id = self.batch_id, tx = %last, max_fee_per_gas = fees.max_fee_per_gas,
-                    "payout transaction stuck at the fee ceiling: raise the ceiling or wait for fees to fall"
+                    id = self.job.id(), what = batch.what(), tx = %last, max_fee_per_gas = fees.max_fee_per_gas,
+                    "transaction stuck at the fee ceiling: raise the ceiling or wait for fees to fall"
                 );
-                (self.driver.found)(self.batch, Previous::AtFeeCeiling);
+                (self.driver.found)(self.job.chain(), Previous::AtFeeCeiling);
                 Ok(Self::result(Outcome::Pending, last, Some(Previous::AtFeeCeiling)))
             }
             Replacement::NotPending => Ok(Self::result(Outcome::Pending, last, None)),
@@ -334,15 +426,15 @@ impl Send<'_> {
         &self,
         tx: Tx,
         state: &SendState,
-        batch: &PayoutBatch,
+        batch: &SignedCall,
         signature: &Bytes,
         previous: Option<Previous>,
         action: &str,
     ) -> Result<Sent, SendError> {
-        let (id, asset_id, actor) = (self.batch_id, self.batch.asset_id, self.driver.actor);
+        let (id, actor) = (self.job.id(), self.driver.actor);
         match bounded(self.chain.prepare(batch, signature)).await? {
             Prepared::Executed(BatchOutcome::Executed { tx: hash, block, .. }) => {
-                ledger::record_sent(tx, id, asset_id, state, hash, action, actor).await?;
+                self.job.record_sent(tx, state, hash, action, actor).await?;
                 Ok(Self::result(Outcome::Executed { block }, hash, previous))
             }
             Prepared::Executed(other) => Err(SendError::Unexpected(format!("prepare answered {other:?}"))),
@@ -353,7 +445,7 @@ impl Send<'_> {
                     expiration_ms: signed.expiration_ms,
                     fee_limit: signed.fee_limit,
                 };
-                ledger::record_kept(tx, id, asset_id, state, &kept, action, actor).await?;
+                self.job.record_kept(tx, state, &kept, action, actor).await?;
                 match bounded(self.chain.broadcast(&signed)).await? {
                     Broadcast::Accepted | Broadcast::AlreadyKnown => {
                         Ok(Self::result(Outcome::Sent, signed.id, previous))
@@ -368,8 +460,8 @@ impl Send<'_> {
 
     /// Follows up the kept transaction (TRON): still in flight → nothing sent; unseen → its bytes again;
     /// executed → reported; provably dead or failed → a new transaction with the same signed batch.
-    async fn follow_up_kept(&self, tx: Tx, state: &SendState, batch: &PayoutBatch) -> Result<Sent, SendError> {
-        let kept = state.kept.as_ref().ok_or(SendError::NoKeptTransaction(self.batch_id))?;
+    async fn follow_up_kept(&self, tx: Tx, state: &SendState, batch: &SignedCall) -> Result<Sent, SendError> {
+        let kept = state.kept.as_ref().ok_or(SendError::NoKeptTransaction(self.job.id()))?;
         let signed = signed_of(kept);
         let previous = match bounded(self.chain.signed_status(batch, &signed)).await? {
             BatchOutcome::Pending { tx: hash } => return Ok(Self::result(Outcome::Pending, hash, None)),
@@ -378,7 +470,7 @@ impl Send<'_> {
             }
             BatchOutcome::Unseen { tx: hash, expiration_ms } => {
                 return match bounded(self.chain.broadcast(&signed)).await? {
-                    Broadcast::Expired => Err(SendError::NotYetDead { batch_id: self.batch_id, expiration_ms }),
+                    Broadcast::Expired => Err(SendError::NotYetDead { batch_id: self.job.id(), expiration_ms }),
                     Broadcast::Accepted | Broadcast::AlreadyKnown => {
                         Ok(Self::result(Outcome::Rebroadcast, hash, Some(Previous::Unseen)))
                     }
@@ -387,9 +479,9 @@ impl Send<'_> {
             BatchOutcome::Dropped { .. } => Previous::Expired,
             BatchOutcome::Reverted { .. } => Previous::Reverted,
         };
-        (self.driver.found)(self.batch, previous);
+        (self.driver.found)(self.job.chain(), previous);
         let signature = self.signature(state)?;
-        self.sign_keep_broadcast(tx, state, batch, &signature, Some(previous), "payout_batch_retry").await
+        self.sign_keep_broadcast(tx, state, batch, &signature, Some(previous), self.job.actions()[1]).await
     }
 }
 
