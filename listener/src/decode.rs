@@ -8,7 +8,8 @@ use ledger::events::{ChainEvent, EventBody, EventKey};
 use crate::follower::ConfirmedBlock;
 
 /// The ledger events of one confirmed block, in log order. Logs the ledger does not consume (roles, signer
-/// rotation, pausing, allowed tokens) are skipped here.
+/// rotation, pausing, allowed tokens) are skipped here; a liability root's commitment is kept (it moves no money,
+/// but the ledger marks its epoch committed, and the reconciler compares the chain's with the ledger's).
 pub fn ledger_events(chain_id: u64, block: &ConfirmedBlock) -> Vec<ChainEvent> {
     block.logs.iter().filter_map(|log| ledger_event(chain_id, block, log)).collect()
 }
@@ -46,6 +47,18 @@ fn ledger_event(chain_id: u64, block: &ConfirmedBlock, log: &Log) -> Option<Chai
     } else if let Ok(e) = log.log_decode::<Settlement::TreasuryTransferred>() {
         let e = e.inner.data;
         EventBody::TreasuryTransferred { nonce: e.nonce, token: e.token, to: e.to, amount: e.amount }
+    } else if let Ok(e) = log.log_decode::<Settlement::LiabilitiesCommitted>() {
+        let e = e.inner.data;
+        EventBody::LiabilitiesCommitted {
+            token: e.token,
+            epoch: e.epoch,
+            as_of_block: e.asOfBlock,
+            root: e.root,
+            total: alloy::primitives::U256::from(e.total),
+            leaf_count: e.leafCount,
+            plan_hash: e.planHash,
+            custody: e.custody,
+        }
     } else {
         return None;
     };

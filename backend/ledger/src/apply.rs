@@ -282,7 +282,7 @@ impl ChainLedger {
             }
             let Some(plan_event) = e.body.plan_event() else {
                 let credit_no = book.engine.counters().company_credit;
-                match settlement::apply_settlement(&mut tx, self.chain_id, e.block_number, &e.body, credit_no).await? {
+                match settlement::apply_settlement(&mut tx, self.chain_id, e, book.id, credit_no).await? {
                     Ok(fees) => {
                         summary.applied += 1;
                         if fees > 0 {

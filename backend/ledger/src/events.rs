@@ -118,6 +118,27 @@ pub enum EventBody {
         /// Base units taken out of custody against the company's share.
         amount: U256,
     },
+    /// `LiabilitiesCommitted(address indexed token, uint64 indexed epoch, uint64 asOfBlock, bytes32 root,
+    /// uint128 total, uint32 leafCount, bytes32 planHash, uint256 custody)`: a proof-of-solvency root committed
+    /// beside the custody the contract read (SOLVENCY.md). Moves no money.
+    LiabilitiesCommitted {
+        /// Asset whose liabilities these are (zero address for the native coin).
+        token: Address,
+        /// The commitment's number.
+        epoch: u64,
+        /// The confirmed block the liabilities were read at.
+        as_of_block: u64,
+        /// The Merkle-sum root.
+        root: B256,
+        /// The root's sum: every user's liabilities.
+        total: U256,
+        /// Users' leaves.
+        leaf_count: u32,
+        /// keccak256 of the plan versions in force.
+        plan_hash: B256,
+        /// The contract's balance of the token when it committed.
+        custody: U256,
+    },
 }
 
 impl EventBody {
@@ -130,6 +151,7 @@ impl EventBody {
             Self::PayoutDeferred { .. } => "PayoutDeferred",
             Self::Claimed { .. } => "Claimed",
             Self::TreasuryTransferred { .. } => "TreasuryTransferred",
+            Self::LiabilitiesCommitted { .. } => "LiabilitiesCommitted",
         }
     }
 
@@ -141,7 +163,8 @@ impl EventBody {
             | Self::PayoutBatchExecuted { token, .. }
             | Self::PayoutDeferred { token, .. }
             | Self::Claimed { token, .. }
-            | Self::TreasuryTransferred { token, .. } => *token,
+            | Self::TreasuryTransferred { token, .. }
+            | Self::LiabilitiesCommitted { token, .. } => *token,
         }
     }
 
@@ -152,7 +175,8 @@ impl EventBody {
             Self::PayoutBatchExecuted { .. }
             | Self::PayoutDeferred { .. }
             | Self::Claimed { .. }
-            | Self::TreasuryTransferred { .. } => U256::ZERO,
+            | Self::TreasuryTransferred { .. }
+            | Self::LiabilitiesCommitted { .. } => U256::ZERO,
         }
     }
 
@@ -168,7 +192,8 @@ impl EventBody {
             Self::PayoutBatchExecuted { .. }
             | Self::PayoutDeferred { .. }
             | Self::Claimed { .. }
-            | Self::TreasuryTransferred { .. } => None,
+            | Self::TreasuryTransferred { .. }
+            | Self::LiabilitiesCommitted { .. } => None,
         }
     }
 }

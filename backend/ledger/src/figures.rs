@@ -159,15 +159,7 @@ async fn asset_figures(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let liabilities = sqlx::query_scalar!(
-        r#"SELECT coalesce(sum(b.reserved + b.held + b.pending + b.batched + b.claimable), 0) AS "owed!: Money"
-           FROM user_balances b JOIN assets a ON a.id = b.asset_id
-          WHERE a.chain_id = $1 AND a.token = $2"#,
-        chain,
-        token.as_slice()
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let liabilities = asset_liabilities(tx, chain, token).await?;
     let (inflows, claims, treasury) = (moved.inflows, moved.claims, moved.treasury);
     let (payouts, deferred) = (moved.payouts.0, moved.deferred.0);
     Ok(LedgerFigures {
@@ -176,6 +168,25 @@ async fn asset_figures(
         payouts_executed: payouts.saturating_sub(deferred),
         claims: claims.0,
         treasury_transfers: treasury.0,
-        liabilities: liabilities.0,
+        liabilities,
     })
+}
+
+/// Σ of the asset's users' liabilities (reserved, held, pending, batched, claimable): PLAN.md invariant 4's, and the
+/// total a proof of solvency's tree must have in the same snapshot.
+pub(crate) async fn asset_liabilities(
+    tx: &mut sqlx::PgConnection,
+    chain: i64,
+    token: Address,
+) -> Result<U256, sqlx::Error> {
+    let owed = sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(b.reserved + b.held + b.pending + b.batched + b.claimable), 0) AS "owed!: Money"
+           FROM user_balances b JOIN assets a ON a.id = b.asset_id
+          WHERE a.chain_id = $1 AND a.token = $2"#,
+        chain,
+        token.as_slice()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(owed.0)
 }

@@ -3,7 +3,7 @@
 
 use alloy::primitives::{Address, B256, U256};
 
-use crate::events::EventBody;
+use crate::events::{ChainEvent, EventBody};
 use crate::money::Money;
 use crate::payouts::Tx;
 use crate::plan::Amount;
@@ -11,18 +11,31 @@ use crate::plan::Amount;
 /// Why a settlement event could not be applied (it is quarantined, and an alert raised).
 pub(super) type Refusal = (&'static str, String);
 
-/// Applies a `PayoutDeferred` or `PayoutBatchExecuted` event of `chain_id` at `block` in the ledger's
+/// Applies a `PayoutDeferred`, `PayoutBatchExecuted` or `LiabilitiesCommitted` event of `chain_id` in the ledger's
 /// transaction. `Ok(Err(_))`: the event does not match the ledger and must be quarantined. `Ok(Ok(fees))`: the
 /// withdrawal fees the batch's entries kept (PLAN-GENERATION.md §4), credited to the company as company credit
 /// `credit_no` when above 0 (the caller moves its counter past it).
 pub(super) async fn apply_settlement(
     tx: &mut Tx,
     chain_id: u64,
-    block: u64,
-    body: &EventBody,
+    event: &ChainEvent,
+    asset_id: i32,
     credit_no: u64,
 ) -> Result<Result<Amount, Refusal>, sqlx::Error> {
-    match body {
+    let block = event.block_number;
+    match &event.body {
+        EventBody::LiabilitiesCommitted { epoch, root, total, custody, .. } => {
+            let commitment = crate::solvency::Commitment {
+                epoch: *epoch,
+                root: *root,
+                total: *total,
+                custody: *custody,
+                block,
+                tx_hash: event.key.tx_hash,
+            };
+            crate::solvency::record_commitment(tx, asset_id, &commitment).await?;
+            Ok(Ok(0))
+        }
         EventBody::PayoutDeferred { batch_nonce, recipient, index, amount, .. } => {
             sqlx::query!(
                 "INSERT INTO payout_deferrals (chain_id, batch_nonce, entry_index, recipient, amount)
