@@ -46,6 +46,95 @@ pub struct Settings {
     /// Payout batches (`[payouts.worker]`: the worker that finishes batches nobody is moving).
     #[serde(default)]
     pub payouts: PayoutSettings,
+    /// `[solvency]`: the public proof of solvency (SOLVENCY.md); absent, no epoch is built and proofs answer 404.
+    #[serde(default)]
+    pub solvency: Option<SolvencySettings>,
+}
+
+/// `[solvency]`: epochs of the public proof of solvency, built, signed and committed by the API's worker.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolvencySettings {
+    /// K, the backend's 32-byte secret the leaves' salts are derived from (64 hex digits, `0x` allowed); from the
+    /// environment in production (`APP_SOLVENCY__SALT_KEY`). Changing it changes every later epoch's leaves.
+    pub salt_key: SecretString,
+    /// The worker: off, epochs are neither built nor sent (proofs of committed ones are still served).
+    #[serde(default = "default_enabled")]
+    pub worker: bool,
+    /// Seconds between the worker's rounds.
+    #[serde(default = "default_solvency_round_secs")]
+    pub interval_secs: u64,
+    /// Seconds a sent commitment waits before the worker follows it up.
+    #[serde(default = "default_solvency_idle_secs")]
+    pub idle_secs: u64,
+    /// How long a signed commitment stays valid; within the signer's deadline horizon.
+    #[serde(default = "default_solvency_ttl_secs")]
+    pub signature_ttl_secs: u64,
+    /// `[[solvency.chains]]`: the chains whose assets get epochs, each with its cadence.
+    #[serde(default)]
+    pub chains: Vec<SolvencyChain>,
+}
+
+/// One chain's epoch cadence.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolvencyChain {
+    /// The chain (of the chain spec).
+    pub chain_id: u64,
+    /// Confirmed blocks between two epochs; a commitment older than twice this is stale.
+    pub interval_blocks: u64,
+    /// After a payout batch executes, the next epoch comes as soon as this many blocks passed since the last one.
+    pub payout_gap_blocks: u64,
+}
+
+fn default_solvency_round_secs() -> u64 {
+    10
+}
+
+fn default_solvency_idle_secs() -> u64 {
+    30
+}
+
+fn default_solvency_ttl_secs() -> u64 {
+    1800
+}
+
+impl SolvencySettings {
+    /// K as bytes: 32 of them, from 64 hex digits.
+    pub fn salt_key(&self) -> eyre::Result<[u8; 32]> {
+        use secrecy::ExposeSecret;
+        let text = self.salt_key.expose_secret();
+        let text = text.strip_prefix("0x").unwrap_or(text);
+        eyre::ensure!(text.len() == 64, "solvency.salt_key must be 32 bytes as 64 hex digits");
+        let mut key = [0u8; 32];
+        alloy::hex::decode_to_slice(text, &mut key).map_err(|_| eyre::eyre!("solvency.salt_key is not hex"))?;
+        Ok(key)
+    }
+
+    /// The cadence of `chain_id`, when it has epochs.
+    pub fn chain(&self, chain_id: u64) -> Option<&SolvencyChain> {
+        self.chains.iter().find(|c| c.chain_id == chain_id)
+    }
+
+    /// A usable key, rounds of at least 1 s, cadences of at least one block, each chain once.
+    pub fn validate(&self) -> eyre::Result<()> {
+        self.salt_key()?;
+        eyre::ensure!(self.interval_secs >= 1, "solvency.interval_secs must be at least 1");
+        eyre::ensure!(self.signature_ttl_secs >= 60, "solvency.signature_ttl_secs must be at least 60");
+        for c in &self.chains {
+            eyre::ensure!(
+                c.interval_blocks >= 1 && c.payout_gap_blocks >= 1 && c.payout_gap_blocks <= c.interval_blocks,
+                "solvency.chains: chain {} needs 1 <= payout_gap_blocks <= interval_blocks",
+                c.chain_id
+            );
+            eyre::ensure!(
+                self.chains.iter().filter(|o| o.chain_id == c.chain_id).count() == 1,
+                "solvency.chains: chain {} listed twice",
+                c.chain_id
+            );
+        }
+        Ok(())
+    }
 }
 
 /// `[payouts]`.

@@ -1,6 +1,7 @@
 //! The HTTP API of the referral platform over the ledger crate: wallet sign-in ([`auth`]), one module per
 //! resource over a shared layer ([`http`]), settings ([`config`]), Redis ([`cache`]), payout use cases outside
-//! HTTP ([`payouts`]: the sender and the worker) and start-up ([`startup`]).
+//! HTTP ([`payouts`]: the sender and the worker), the proof of solvency's epochs ([`solvency`]: their worker) and
+//! start-up ([`startup`]).
 
 pub mod auth;
 pub mod cache;
@@ -8,4 +9,5 @@ pub mod config;
 pub mod http;
 pub mod payouts;
 pub mod preflight;
+pub mod solvency;
 pub mod startup;

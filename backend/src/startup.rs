@@ -19,6 +19,7 @@ use crate::http::rate_limit::RateLimiter;
 use crate::http::types::Clock;
 use crate::http::{self, ApiContext};
 use crate::payouts::worker::PayoutWorker;
+use crate::solvency::worker::SolvencyWorker;
 
 /// Installs the global `tracing` subscriber ([`service_kit::telemetry`]); later calls are no-ops, so tests may
 /// call it freely.
@@ -89,6 +90,16 @@ impl Application {
             .collect::<eyre::Result<Vec<_>>>()?;
         let chains = ChainRegistry::from_settings(&settings.chains)?;
         settings.payouts.worker.validate()?;
+        if let Some(solvency) = &settings.solvency {
+            solvency.validate()?;
+            for chain in &solvency.chains {
+                eyre::ensure!(
+                    settings.chains.iter().any(|c| c.spec.chain_id == chain.chain_id),
+                    "solvency.chains: chain {} is not in the chain spec",
+                    chain.chain_id
+                );
+            }
+        }
         let signer = settings
             .signer
             .as_ref()
@@ -112,6 +123,16 @@ impl Application {
             db,
             settings: Arc::new(settings),
         };
+        if let Some(solvency) = ctx.settings.solvency.clone().filter(|s| s.worker) {
+            let worker = SolvencyWorker {
+                db: ctx.db.clone(),
+                chains: ctx.chains.clone(),
+                signer: ctx.signer.clone(),
+                key: solvency.salt_key()?,
+                settings: solvency,
+            };
+            tokio::spawn(worker.run());
+        }
         if ctx.settings.payouts.worker.enabled {
             let worker = PayoutWorker {
                 db: ctx.db.clone(),

@@ -346,23 +346,44 @@ pub struct PayoutSubmitter<P> {
     settlement: Address,
     confirmations: u64,
     fees: FeePolicy,
+    /// Held from reading the account nonce to sending: two senders sharing the operator key never take one nonce.
+    send_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl<P: Provider + Clone> PayoutSubmitter<P> {
     /// Submitter for the contract at `settlement`; an outcome is final `confirmations` blocks after its receipt.
     /// Fees follow [`FeePolicy::default`] until [`Self::with_fees`].
     pub fn new(provider: P, operator: Address, settlement: Address, confirmations: u64) -> Self {
-        Self { provider, operator: Some(operator), settlement, confirmations, fees: FeePolicy::default() }
+        Self {
+            provider,
+            operator: Some(operator),
+            settlement,
+            confirmations,
+            fees: FeePolicy::default(),
+            send_lock: Default::default(),
+        }
     }
 
     /// A submitter that only reads: status, executions and liveness, no operator key.
     pub fn read_only(provider: P, settlement: Address, confirmations: u64) -> Self {
-        Self { provider, operator: None, settlement, confirmations, fees: FeePolicy::default() }
+        Self {
+            provider,
+            operator: None,
+            settlement,
+            confirmations,
+            fees: FeePolicy::default(),
+            send_lock: Default::default(),
+        }
     }
 
     /// The same submitter pricing its transactions by `fees`.
     pub fn with_fees(self, fees: FeePolicy) -> Self {
         Self { fees, ..self }
+    }
+
+    /// The same submitter sharing `lock` with the other senders of its operator key in this process.
+    pub fn with_send_lock(self, lock: std::sync::Arc<tokio::sync::Mutex<()>>) -> Self {
+        Self { send_lock: lock, ..self }
     }
 
     /// The node's EIP-1559 suggestion (base fee from the fee history, tip from its rewards).
@@ -468,6 +489,7 @@ impl<P: Provider + Clone> PayoutSubmitter<P> {
             return Err(SubmitError::Refused("no operator key: this submitter only reads".into()));
         };
         let request = self.simulated(call, signature, operator).await?;
+        let _sending = self.send_lock.lock().await;
         // The account nonce comes from the node every time: a locally cached one would leave every later
         // transaction stuck behind the gap a dropped one leaves.
         let account_nonce = self.provider.get_transaction_count(operator).pending().await.map_err(provider_err)?;

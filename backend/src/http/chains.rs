@@ -136,6 +136,9 @@ pub struct Chain {
     pub tron: Option<TronAccess>,
     /// EVM: how payout transactions are priced, and when a stuck one is replaced.
     pub fees: payout_chain::fees::FeePolicy,
+    /// EVM: held from reading the operator's account nonce to handing the transaction to the node, so that the
+    /// payout sender and the solvency worker of this process never take the same account nonce.
+    pub send_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Every configured chain by id.
@@ -172,6 +175,7 @@ impl ChainRegistry {
                 signature_ttl_secs: c.tuning.signature_ttl_secs,
                 fee_limit_sun: c.tuning.fee_limit_sun,
                 fees,
+                send_lock: Arc::default(),
             };
             eyre::ensure!(chains.insert(id, chain).is_none(), "chains: chain {id} is listed twice");
         }
@@ -235,7 +239,7 @@ impl Chain {
         let access = self.access()?;
         let operator = access.operator.ok_or_else(no_key)?;
         let submitter = PayoutSubmitter::new(access.provider.clone(), operator, self.settlement, self.confirmations);
-        Ok(Arc::new(submitter.with_fees(self.fees)))
+        Ok(Arc::new(submitter.with_fees(self.fees).with_send_lock(self.send_lock.clone())))
     }
 
     /// A TRON chain is reached through java-tron's gRPC API only: 503 `tron_grpc_not_configured` when the chain spec

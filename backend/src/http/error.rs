@@ -56,6 +56,14 @@ pub enum ApiError {
     /// No such resource (404 `not_found`).
     #[error("not found")]
     NotFound,
+    /// No such resource, and the caller needs to know why (404 with its own code).
+    #[error("{message}")]
+    Missing {
+        /// The answer's stable `error.code`.
+        code: &'static str,
+        /// The answer's `error.message`.
+        message: String,
+    },
     /// The request conflicts with what exists, e.g. the resource already exists (409).
     #[error("{message}")]
     Conflict {
@@ -133,7 +141,7 @@ impl ApiError {
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::Missing { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } | Self::CapReached { .. } => StatusCode::CONFLICT,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -152,6 +160,7 @@ impl ApiError {
             | Self::Unauthorized { code, .. }
             | Self::Conflict { code, .. }
             | Self::CapReached { code, .. }
+            | Self::Missing { code, .. }
             | Self::Unavailable { code, .. } => code,
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",

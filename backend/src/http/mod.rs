@@ -13,6 +13,7 @@ pub mod payouts;
 pub mod pool;
 pub mod public;
 pub mod register;
+pub mod solvency;
 pub mod treasury;
 pub mod users;
 pub mod web;
@@ -98,6 +99,7 @@ fn api(ctx: ApiContext) -> OpenApiRouter<ApiContext> {
         .merge(payouts::routes())
         .merge(treasury::routes())
         .merge(monitoring::routes())
+        .merge(solvency::routes())
 }
 
 async fn not_found() -> ApiError {

@@ -24,7 +24,8 @@ use sqlx::PgPool;
 /// Longest wait for one chain call.
 pub const CHAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
+/// The send decision's database transaction.
+pub type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
 
 /// What the driver asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

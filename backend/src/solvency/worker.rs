@@ -1,0 +1,293 @@
+//! The solvency worker: every `interval_secs`, for each asset on a chain with a `[[solvency.chains]]` cadence, one
+//! step of its epoch (SOLVENCY.md): build the next one when it is due (from one snapshot of the ledger at the
+//! listener's confirmed block), have the signer sign it (its nonce and deadline fixed first, so a retry gets the same
+//! signature), send it with the operator key like a payout batch — kept, retried with the same signed payload,
+//! executed once — and follow it up. The listener marks it committed from its `LiabilitiesCommitted` event; an
+//! attempt that can never execute (its deadline passed, the chain took another commitment for its epoch, the
+//! signer refused it) fails, and the same epoch number is built again from fresh figures.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::B256;
+use ledger::payouts::{BatchChain, KeptTransaction, SendState};
+use ledger::solvency::{self, Cadence, Epoch, EpochStatus, Next};
+use payout_chain::{Liveness, SignedCall, SubmitError};
+use signer_client::client::{ClientError, SignerClient};
+use signer_client::intent::{Addr, Amount, LiabilityRootIntent};
+use sqlx::PgPool;
+
+use crate::config::SolvencySettings;
+use crate::http::chains::ChainRegistry;
+use crate::payouts::sender::{self, Driver, Previous, Request, SendError, SendJob, Tx};
+
+/// The `audit_logs` actor of the worker's sends.
+pub const ACTOR: &str = "solvency-worker";
+
+/// What the worker needs.
+#[derive(Debug, Clone)]
+pub struct SolvencyWorker {
+    /// The ledger.
+    pub db: PgPool,
+    /// The configured chains, with their operator keys.
+    pub chains: Arc<ChainRegistry>,
+    /// The signing service; without it epochs are built but never signed.
+    pub signer: Option<SignerClient>,
+    /// `[solvency]`.
+    pub settings: SolvencySettings,
+    /// K, the salts' key.
+    pub key: [u8; 32],
+}
+
+/// What one step did for one asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Nothing was due.
+    Idle,
+    /// It was signed.
+    Signed,
+    /// A transaction carrying it was sent (or broadcast again).
+    Sent {
+        /// The transaction.
+        tx: B256,
+    },
+    /// Its transaction is in flight, or it executed and waits for the listener.
+    Waiting,
+    /// It can never execute.
+    Failed {
+        /// Why.
+        why: String,
+    },
+    /// This round could not move it (the signer or the chain did not answer); the next round tries again.
+    Retry {
+        /// Why.
+        why: String,
+    },
+}
+
+impl SolvencyWorker {
+    /// Runs rounds every `interval_secs` until the process stops.
+    pub async fn run(self) {
+        let interval = Duration::from_secs(self.settings.interval_secs);
+        tracing::info!(
+            interval_secs = interval.as_secs(),
+            chains = self.settings.chains.len(),
+            "solvency worker started"
+        );
+        loop {
+            if let Err(e) = self.round().await {
+                tracing::warn!(error = %e, "solvency worker: the ledger could not be read; next round retries");
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    /// One round: one step for every asset with a cadence.
+    pub async fn round(&self) -> Result<Vec<(i32, Step)>, sqlx::Error> {
+        let mut steps = Vec::new();
+        for (asset_id, info) in ledger::assets(&self.db).await? {
+            let Some(chain) = self.settings.chain(info.chain_id) else { continue };
+            let cadence =
+                Cadence { interval_blocks: chain.interval_blocks, payout_gap_blocks: chain.payout_gap_blocks };
+            let step = self.step(asset_id, &info.symbol, cadence).await?;
+            match &step {
+                Step::Idle | Step::Waiting => {}
+                Step::Failed { why } => tracing::warn!(asset_id, %why, "solvency epoch failed; it is built again"),
+                Step::Retry { why } => tracing::warn!(asset_id, %why, "solvency epoch not moved this round"),
+                other => tracing::info!(asset_id, step = ?other, "solvency epoch moved"),
+            }
+            steps.push((asset_id, step));
+        }
+        Ok(steps)
+    }
+
+    /// One step of `asset_id`'s epochs: a new epoch is built, signed and sent in the same step when nothing stops
+    /// it; one in flight moves one stage.
+    pub async fn step(&self, asset_id: i32, symbol: &str, cadence: Cadence) -> Result<Step, sqlx::Error> {
+        let mut epoch = match solvency::next(&self.db, asset_id, cadence).await? {
+            Next::Wait => return Ok(Step::Idle),
+            Next::Drive(epoch) => *epoch,
+            Next::Build { epoch } => {
+                let Some(chain) = self.chains.get(self.chain_of(asset_id).await?) else {
+                    return Ok(Step::Retry { why: "the asset's chain is not configured here".into() });
+                };
+                match solvency::build(&self.db, asset_id, epoch, chain.settlement, self.key).await {
+                    Ok(Some(built)) => built,
+                    Ok(None) => return Ok(Step::Idle),
+                    Err(solvency::SolvencyError::Db(e)) => return Err(e),
+                    Err(e) => return Ok(Step::Retry { why: e.to_string() }),
+                }
+            }
+        };
+        if epoch.status == EpochStatus::Built {
+            let signed = self.sign(&epoch).await?;
+            if signed != Step::Signed {
+                return Ok(signed);
+            }
+            match solvency::in_flight(&self.db, asset_id).await? {
+                Some(e) if e.id == epoch.id => epoch = e,
+                _ => return Ok(Step::Signed),
+            }
+        }
+        match epoch.status {
+            EpochStatus::Signed | EpochStatus::Sent => self.send(epoch, symbol).await,
+            EpochStatus::Built | EpochStatus::Committed | EpochStatus::Failed => Ok(Step::Idle),
+        }
+    }
+
+    async fn chain_of(&self, asset_id: i32) -> Result<u64, sqlx::Error> {
+        Ok(ledger::asset_info(&self.db, asset_id).await?.map_or(0, |a| a.chain_id))
+    }
+
+    /// Has the signer sign a built epoch, on a nonce and deadline fixed before asking.
+    async fn sign(&self, epoch: &Epoch) -> Result<Step, sqlx::Error> {
+        let Some(signer) = &self.signer else { return Ok(Step::Retry { why: "no [signer] configured".into() }) };
+        let Some(chain) = self.chains.get(epoch.chain_id) else {
+            return Ok(Step::Retry { why: "the asset's chain is not configured here".into() });
+        };
+        let now = unix_now();
+        let (nonce, deadline) =
+            solvency::choose_nonce(&self.db, epoch.id, now + self.settings.signature_ttl_secs).await?;
+        if deadline <= now {
+            solvency::mark_failed(&self.db, epoch.id, "its deadline passed before it was signed").await?;
+            return Ok(Step::Failed { why: "its deadline passed before it was signed".into() });
+        }
+        let intent = LiabilityRootIntent {
+            chain_id: epoch.chain_id,
+            contract: Addr(chain.settlement),
+            token: Addr(epoch.token),
+            epoch: epoch.epoch,
+            as_of_block: epoch.as_of_block,
+            root: epoch.root,
+            total: Amount::from(epoch.total),
+            leaf_count: epoch.leaf_count,
+            plan_hash: epoch.plan_hash,
+            nonce: Some(Amount(nonce)),
+            deadline: Some(deadline),
+        };
+        match signer.sign_liability_root(&intent).await {
+            Ok(signed) => {
+                solvency::mark_signed(&self.db, epoch.id, &signed.signature).await?;
+                Ok(Step::Signed)
+            }
+            // A refusal is final for this payload (policy, a nonce taken, malformed): this attempt fails.
+            Err(ClientError::Refused { status, body }) if (400..500).contains(&status) => {
+                let why = format!("the signer refused it: {} ({})", body.code, body.message);
+                solvency::mark_failed(&self.db, epoch.id, &why).await?;
+                Ok(Step::Failed { why })
+            }
+            Err(e) => Ok(Step::Retry { why: format!("the signer: {e}") }),
+        }
+    }
+
+    /// Sends a signed epoch, or follows up a sent one once it has waited `idle_secs`.
+    async fn send(&self, epoch: Epoch, symbol: &str) -> Result<Step, sqlx::Error> {
+        let Some(chain) = self.chains.get(epoch.chain_id) else {
+            return Ok(Step::Retry { why: "the asset's chain is not configured here".into() });
+        };
+        let submitter = match chain.submitter() {
+            Ok(s) => s,
+            Err(e) => return Ok(Step::Retry { why: format!("cannot send on chain {}: {e:?}", epoch.chain_id) }),
+        };
+        let (Some(nonce), Some(deadline)) = (epoch.chain_nonce, epoch.deadline) else {
+            return Ok(Step::Retry { why: "signed without a nonce".into() });
+        };
+        if deadline < unix_now() {
+            // Past its deadline: it fails once a final block proves it can no longer execute.
+            match bounded(submitter.liveness(&[nonce], deadline)).await {
+                Ok(Liveness::Dead(_)) => {
+                    let why = "its deadline passed unexecuted";
+                    solvency::mark_failed(&self.db, epoch.id, why).await?;
+                    return Ok(Step::Failed { why: why.into() });
+                }
+                Ok(Liveness::NonceUsed(_)) | Ok(Liveness::MayStillExecute) => return Ok(Step::Waiting),
+                Err(e) => return Ok(Step::Retry { why: e.to_string() }),
+            }
+        }
+        if epoch.status == EpochStatus::Sent && epoch.idle < Duration::from_secs(self.settings.idle_secs) {
+            return Ok(Step::Waiting);
+        }
+        let Some((tx, locked)) = solvency::lock_for_send(&self.db, epoch.id).await? else { return Ok(Step::Idle) };
+        if !matches!(locked.status, EpochStatus::Signed | EpochStatus::Sent) {
+            return Ok(Step::Idle);
+        }
+        let state = locked.send_state();
+        let job = CommitJob {
+            chain: BatchChain { chain_id: locked.chain_id, asset_id: locked.asset_id, symbol: symbol.to_owned() },
+            epoch: locked,
+        };
+        let found = |_: &BatchChain, previous: Previous| {
+            tracing::info!(epoch_id = job.epoch.id, previous = previous.as_str(), "solvency commitment sent again");
+        };
+        let driver = Driver { actor: ACTOR, found: &found };
+        match sender::decide(&job, &*submitter, &driver, tx, state, Request::Advance).await {
+            Ok(sent) if sent.sent() => Ok(Step::Sent { tx: sent.tx }),
+            Ok(_) => Ok(Step::Waiting),
+            Err(SendError::Chain(SubmitError::Refused(reason))) if can_never_execute(&reason) => {
+                let why = format!("the contract refuses it: {reason}");
+                solvency::mark_failed(&self.db, job.epoch.id, &why).await?;
+                Ok(Step::Failed { why })
+            }
+            Err(SendError::Db(e)) => Err(e),
+            Err(e) => Ok(Step::Retry { why: e.to_string() }),
+        }
+    }
+}
+
+/// The contract's refusals after which this signed commitment can never execute: another commitment took its
+/// epoch (or a later block), or the signer's key is no longer the contract's.
+fn can_never_execute(reason: &str) -> bool {
+    ["EpochOutOfOrder", "AsOfBlockOutOfRange", "InvalidSignature"].iter().any(|r| reason.contains(r))
+}
+
+async fn bounded<T>(call: impl Future<Output = Result<T, SubmitError>>) -> Result<T, SendError> {
+    match tokio::time::timeout(sender::CHAIN_TIMEOUT, call).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(SendError::ChainTimeout),
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// An epoch's commitment as the payout sender drives it.
+struct CommitJob {
+    epoch: Epoch,
+    chain: BatchChain,
+}
+
+impl SendJob for CommitJob {
+    fn id(&self) -> i64 {
+        self.epoch.id
+    }
+
+    fn chain(&self) -> &BatchChain {
+        &self.chain
+    }
+
+    fn actions(&self) -> [&'static str; 3] {
+        ["solvency_commit_send", "solvency_commit_retry", "solvency_commit_replace"]
+    }
+
+    async fn payload(&self, _tx: &mut Tx) -> Result<SignedCall, sqlx::Error> {
+        let payload =
+            self.epoch.payload().ok_or_else(|| sqlx::Error::Decode("a signed epoch without a nonce".into()))?;
+        Ok(SignedCall::Commitment(payload))
+    }
+
+    async fn record_sent(&self, tx: Tx, _: &SendState, hash: B256, _: &str, _: &str) -> Result<(), sqlx::Error> {
+        solvency::record_sent(tx, self.epoch.id, hash).await
+    }
+
+    async fn record_kept(
+        &self,
+        tx: Tx,
+        _: &SendState,
+        kept: &KeptTransaction,
+        _: &str,
+        _: &str,
+    ) -> Result<(), sqlx::Error> {
+        solvency::record_kept(tx, self.epoch.id, kept).await
+    }
+}
