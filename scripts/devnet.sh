@@ -240,6 +240,7 @@ TRON_START_BLOCK=$(json_field "$STATE/tron-chain.json" deploy_block)
 secret() { [ -s "$STATE/secrets/$1" ] || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$STATE/secrets/$1"; }
 secret caller-backend
 secret jwt
+secret solvency-key
 echo "$ANVIL_KEY_1" >"$STATE/secrets/dev-key"
 # The chain spec: the one declaration of both chains, read by the backend, the listener and the reconciler. The
 # TRON chain is read as TRON's: blocks final once solidified (19 deep), custody and the listener's head through the
@@ -299,6 +300,8 @@ max_batch_entries = 500
 chain_id = 31337
 contracts = ["$SETTLEMENT"]
 treasury_recipients = ["$ADMIN"]
+# Liability roots (proof of solvency): the signer reads the head itself, roots as of 2-deep blocks at the latest.
+solvency = { rpc_url = "$RPC", confirmations = 2 }
 
 [[policy.chains.assets]] # native coin (18 decimals)
 token = "0x0000000000000000000000000000000000000000"
@@ -323,6 +326,8 @@ daily_outflow_cap = "100000000000"               # 100 000 a day
 chain_id = $TRON_CHAIN_ID
 contracts = ["$TRON_SETTLEMENT"]
 treasury_recipients = ["$ADMIN"]
+# The Solidity node's JSON-RPC: its head is the solidified block.
+solvency = { rpc_url = "$TRON_SOLIDITY_RPC", confirmations = 0 }
 
 [[policy.chains.assets]] # test USDT (6 decimals)
 token = "$TRON_USDT"
@@ -371,6 +376,23 @@ url = "http://127.0.0.1:$SIGNER_PORT"
 caller_id = "backend"
 caller_secret = "$(cat "$STATE/secrets/caller-backend")"
 
+# The public proof of solvency (SOLVENCY.md): an epoch of every asset a minute (a block a second), sooner after a
+# payout; the salts' key is a random secret of this devnet (secrets/solvency-key).
+[solvency]
+salt_key = "$(cat "$STATE/secrets/solvency-key")"
+interval_secs = 5
+idle_secs = 20
+
+[[solvency.chains]]
+chain_id = 31337
+interval_blocks = 60
+payout_gap_blocks = 5
+
+[[solvency.chains]]
+chain_id = $TRON_CHAIN_ID
+interval_blocks = 60
+payout_gap_blocks = 5
+
 # WalletConnect through the devnet's relay stand-in (a real deployment names its project id; the relay defaults to
 # WalletConnect's own).
 [walletconnect]
@@ -406,15 +428,22 @@ metrics_address = "127.0.0.1:$RECONCILER_METRICS_PORT"
 runbook_base = "file://$ROOT/ops/runbooks"
 chain_spec = "chains.toml"   # the TRON chain's custody is read at its Solidity node's latest (the solidified block)
 
+# The proof of solvency: the chains' commitments checked at every run, 32 sampled users' proofs verified with the
+# salts' key (the API's [solvency] salt_key).
+solvency_salt_key = "$(cat "$STATE/secrets/solvency-key")"
+
 [[chains]]
 chain_id = 31337
 operator = "$ADMIN"
+solvency_interval_blocks = 60
 
 [[chains]]
 chain_id = $TRON_CHAIN_ID
 operator = "$ADMIN"
 native_decimals = 18 # the stand-in's native coin is anvil's (a real TRON chain: 6, TRX in SUN)
+solvency_interval_blocks = 60
 EOF
+chmod 600 "$STATE/reconciler.toml"
 
 log "signer on 127.0.0.1:$SIGNER_PORT (anvil key #1, --insecure-dev-key)"
 start signer "$BIN/signer" --config "$STATE/signer.toml" --insecure-dev-key

@@ -15,7 +15,7 @@ use std::{
 use sqlx::PgPool;
 
 /// The workspace binaries the tests start.
-pub const SERVICE_BINARIES: [&str; 4] = ["listener", "reconciler", "signer", "backend"];
+pub const SERVICE_BINARIES: [&str; 5] = ["listener", "reconciler", "signer", "backend", "solvency-verify"];
 
 /// `target/<profile>` of the running test executable (`target/<profile>/deps/<test>`).
 fn profile_dir() -> eyre::Result<PathBuf> {
@@ -312,7 +312,8 @@ impl Default for NativeCaps {
 }
 
 /// The signer service on the development key of `chain` (anvil's key #1, `--insecure-dev-key`), allowing
-/// its Settlement contract, the native coin and its test USDT, with `caller_secret` for the caller `backend`.
+/// its Settlement contract, the native coin and its test USDT, and liability roots as of blocks one deep on the
+/// chain's own node, with `caller_secret` for the caller `backend`.
 pub async fn start_signer(
     dir: &WorkDir,
     chain: &crate::devchain::DevChain,
@@ -376,6 +377,7 @@ max_batch_entries = 500
 chain_id = {chain_id}
 contracts = ["{settlement}"]
 treasury_recipients = ["{admin}"]
+solvency = {{ rpc_url = "{rpc_url}", confirmations = 1 }}
 [[policy.chains.assets]]
 token = "0x0000000000000000000000000000000000000000"
 per_payload_cap = "1000000000000000000000"
@@ -398,6 +400,7 @@ daily_outflow_cap = "100000000000"
         per_entry_cap = native.per_entry_cap,
         per_batch_cap = native.per_batch_cap,
         daily_outflow_cap = native.daily_outflow_cap,
+        rpc_url = chain.rpc_url(),
     );
     // The generation-plan asset's token, when the chain has one: packages up to 5 000.
     let config = match deployment.generation_token {

@@ -78,6 +78,10 @@ pub fn runbook_of(check: &str) -> &'static str {
         "listener_lag" => "ListenerLagBlocksHigh",
         "listener_halted" => "ListenerHalted",
         "stuck_batch" => "PayoutBatchStuck",
+        "solvency_commitment" => "SolvencyCommitmentMismatch",
+        "solvency_insolvent" => "SolvencyCommitmentInsolvent",
+        "solvency_proof" => "SolvencyProofInvalid",
+        "solvency_stale" => "SolvencyCommitmentStale",
         _ => "ReconcilerCheckFiring",
     }
 }
@@ -353,7 +357,19 @@ mod runbook_tests {
     #[test]
     fn every_check_links_a_runbook_that_exists() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ops/runbooks");
-        for check in ["custody", "solvency", "listener_lag", "listener_halted", "quarantine", "stuck_batch", "other"] {
+        for check in [
+            "custody",
+            "solvency",
+            "listener_lag",
+            "listener_halted",
+            "quarantine",
+            "stuck_batch",
+            "solvency_commitment",
+            "solvency_insolvent",
+            "solvency_proof",
+            "solvency_stale",
+            "other",
+        ] {
             let page = dir.join(format!("{}.md", runbook_of(check)));
             assert!(page.is_file(), "{check}: {} is missing", page.display());
         }

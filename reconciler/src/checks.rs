@@ -278,3 +278,180 @@ mod tests {
         assert_eq!(quarantine(56, 2)[0].details["quarantined_events"], "2");
     }
 }
+
+/// The chain's latest proof-of-solvency commitment of one asset, and what the ledger recorded of that epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitmentFigures {
+    /// The chain.
+    pub chain_id: u64,
+    /// The asset's token.
+    pub token: Address,
+    /// The chain's commitment (`latestLiabilities`).
+    pub onchain: solvency_verify::Commitment,
+    /// The chain's head when it was read.
+    pub head: u64,
+    /// The block the ledger has applied the chain through: a commitment above it is not known to the ledger yet.
+    pub ledger_block: u64,
+    /// The ledger's committed epoch of the same number: (root, total, as-of block); `None` when it has none.
+    pub ledger: Option<(alloy::primitives::B256, u128, u64)>,
+    /// The epoch interval: a commitment older than twice this is stale.
+    pub interval_blocks: u64,
+    /// Users whose sampled proof did not verify against the chain's root, with why (empty when none or not sampled).
+    pub failed_proofs: Vec<(Address, String)>,
+    /// Users whose proofs were verified.
+    pub verified_proofs: usize,
+}
+
+/// The proof of solvency's checks of one asset (SOLVENCY.md "Who does what"): `solvency_commitment` (critical) when
+/// the chain's latest commitment is not the epoch the ledger built — another root, total or block, or an epoch the
+/// ledger never built; `solvency_insolvent` (critical) when the custody the contract read at commit is below the
+/// committed total; `solvency_stale` (warning) when it is older than two intervals; `solvency_proof` (critical)
+/// when a sampled user's proof does not fold to the chain's root.
+pub fn commitment(f: &CommitmentFigures) -> Vec<Alert> {
+    let scope = [f.chain_id.to_string(), f.token.to_string()];
+    let scope: Vec<&str> = scope.iter().map(String::as_str).collect();
+    let c = &f.onchain;
+    let mut alerts = Vec::new();
+    if c.epoch == 0 {
+        return alerts;
+    }
+    let known = c.commit_block <= f.ledger_block;
+    let matches = f.ledger == Some((c.root, c.total, c.as_of_block));
+    if known && !matches {
+        let (summary, ledger) = match f.ledger {
+            None => {
+                (format!("epoch {} on chain is no epoch the ledger built or saw committed", c.epoch), "none".into())
+            }
+            Some((root, total, block)) => (
+                format!("epoch {} on chain differs from the ledger's (root, total or block)", c.epoch),
+                format!("root {root}, total {total}, as of block {block}"),
+            ),
+        };
+        alerts.push(
+            Alert::new("solvency_commitment", &scope, Severity::Critical, summary)
+                .detail("chain_id", f.chain_id)
+                .detail("asset", f.token)
+                .detail("epoch", c.epoch)
+                .detail("onchain_root", c.root)
+                .detail("onchain_total", c.total)
+                .detail("onchain_as_of_block", c.as_of_block)
+                .detail("commit_block", c.commit_block)
+                .detail("ledger", ledger),
+        );
+    }
+    if c.custody < U256::from(c.total) {
+        alerts.push(
+            Alert::new(
+                "solvency_insolvent",
+                &scope,
+                Severity::Critical,
+                format!(
+                    "the contract held {} base units less than the total it committed in epoch {}",
+                    U256::from(c.total) - c.custody,
+                    c.epoch
+                ),
+            )
+            .detail("chain_id", f.chain_id)
+            .detail("asset", f.token)
+            .detail("epoch", c.epoch)
+            .detail("custody", c.custody)
+            .detail("total", c.total),
+        );
+    }
+    let age = f.head.saturating_sub(c.commit_block);
+    if age > 2 * f.interval_blocks {
+        alerts.push(
+            Alert::new(
+                "solvency_stale",
+                &scope,
+                Severity::Warning,
+                format!("the latest proof-of-solvency commitment is older than {} blocks", 2 * f.interval_blocks),
+            )
+            .detail("chain_id", f.chain_id)
+            .detail("asset", f.token)
+            .detail("epoch", c.epoch)
+            .detail("commit_block", c.commit_block)
+            .detail("max_age_blocks", 2 * f.interval_blocks),
+        );
+    }
+    if !f.failed_proofs.is_empty() {
+        let first: Vec<String> = f.failed_proofs.iter().take(3).map(|(u, why)| format!("{u}: {why}")).collect();
+        alerts.push(
+            Alert::new(
+                "solvency_proof",
+                &scope,
+                Severity::Critical,
+                format!(
+                    "{} sampled users' proofs do not verify against the chain's root of epoch {}",
+                    f.failed_proofs.len(),
+                    c.epoch
+                ),
+            )
+            .detail("chain_id", f.chain_id)
+            .detail("asset", f.token)
+            .detail("epoch", c.epoch)
+            .detail("failed", f.failed_proofs.len())
+            .detail("first", first.join("; ")),
+        );
+    }
+    alerts
+}
+
+#[cfg(test)]
+mod solvency_tests {
+    use super::*;
+    use alloy::primitives::B256;
+
+    fn figures() -> CommitmentFigures {
+        CommitmentFigures {
+            chain_id: 31_337,
+            token: Address::ZERO,
+            onchain: solvency_verify::Commitment {
+                root: B256::repeat_byte(1),
+                total: 100,
+                epoch: 3,
+                as_of_block: 40,
+                commit_block: 45,
+                custody: U256::from(150),
+            },
+            head: 60,
+            ledger_block: 50,
+            ledger: Some((B256::repeat_byte(1), 100, 40)),
+            interval_blocks: 10,
+            failed_proofs: Vec::new(),
+            verified_proofs: 32,
+        }
+    }
+
+    fn checks(f: &CommitmentFigures) -> Vec<String> {
+        commitment(f).into_iter().map(|a| a.check).collect()
+    }
+
+    #[test]
+    fn a_commitment_equal_to_the_ledgers_fresh_and_covered_raises_nothing() {
+        assert!(checks(&figures()).is_empty());
+        assert!(
+            checks(&CommitmentFigures {
+                onchain: solvency_verify::Commitment { epoch: 0, ..figures().onchain },
+                ledger: None,
+                ..figures()
+            })
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn another_root_an_unknown_epoch_short_custody_age_and_bad_proofs_each_alert() {
+        let forged = CommitmentFigures { ledger: Some((B256::repeat_byte(2), 100, 40)), ..figures() };
+        assert_eq!(checks(&forged), ["solvency_commitment"]);
+        assert_eq!(checks(&CommitmentFigures { ledger: None, ..figures() }), ["solvency_commitment"]);
+        // Not applied by the ledger yet: not compared this run.
+        assert!(checks(&CommitmentFigures { ledger: None, ledger_block: 44, ..figures() }).is_empty());
+        let short = solvency_verify::Commitment { custody: U256::from(99), ..figures().onchain };
+        assert_eq!(checks(&CommitmentFigures { onchain: short, ..figures() }), ["solvency_insolvent"]);
+        assert_eq!(checks(&CommitmentFigures { head: 66, ..figures() }), ["solvency_stale"]);
+        let bad = CommitmentFigures { failed_proofs: vec![(Address::repeat_byte(7), "root".into())], ..figures() };
+        let alerts = commitment(&bad);
+        assert_eq!((alerts[0].check.as_str(), alerts[0].severity), ("solvency_proof", Severity::Critical));
+    }
+}

@@ -46,6 +46,11 @@ pub struct ReconcilerFile {
     /// Alertmanager, `links` for PagerDuty), e.g. `https://git.example/referral/blob/main/ops/runbooks`.
     #[serde(default)]
     pub runbook_base: Option<String>,
+    /// The proof of solvency's salts' key K (the API's `[solvency] salt_key`, from `RECONCILER_SOLVENCY_SALT_KEY`):
+    /// with it, every run verifies sampled users' proofs against the chain's root; without it, only the
+    /// commitment itself is checked.
+    #[serde(default)]
+    pub solvency_salt_key: Option<secrecy::SecretString>,
 }
 
 /// The reconciler's tuning of one chain (`[[chains]]`).
@@ -66,6 +71,10 @@ pub struct ChainTuning {
     /// Decimals of the chain's native coin (18 on EVM chains; TRX has 6).
     #[serde(default = "default_native_decimals")]
     pub native_decimals: u32,
+    /// The API's epoch interval on this chain (`[[solvency.chains]] interval_blocks`): with it, every run checks
+    /// the chain's proof-of-solvency commitments, and one older than twice this is stale.
+    #[serde(default)]
+    pub solvency_interval_blocks: Option<u64>,
 }
 
 impl ChainTuning {
@@ -77,6 +86,7 @@ impl ChainTuning {
             rpc_timeout_secs: default_rpc_timeout(),
             operator: None,
             native_decimals: default_native_decimals(),
+            solvency_interval_blocks: None,
         }
     }
 }
@@ -112,6 +122,8 @@ pub struct ReconcilerConfig {
     pub metrics_address: Option<std::net::SocketAddr>,
     /// Where `ops/runbooks/` is published.
     pub runbook_base: Option<String>,
+    /// The proof of solvency's salts' key, when sampled proofs are verified.
+    pub solvency_salt_key: Option<[u8; 32]>,
 }
 
 /// An alert sink, chosen by `kind` (`alertmanager` or `pagerduty`).
@@ -146,6 +158,17 @@ impl SinkConfig {
             }
         }
     }
+}
+
+/// K as 32 bytes from 64 hex digits (`0x` allowed).
+fn salt_key(secret: &secrecy::SecretString) -> eyre::Result<[u8; 32]> {
+    use secrecy::ExposeSecret;
+    let text = secret.expose_secret();
+    let text = text.strip_prefix("0x").unwrap_or(text);
+    let mut key = [0u8; 32];
+    eyre::ensure!(text.len() == 64, "solvency_salt_key must be 32 bytes as 64 hex digits");
+    alloy::hex::decode_to_slice(text, &mut key).map_err(|_| eyre::eyre!("solvency_salt_key is not hex"))?;
+    Ok(key)
 }
 
 impl ReconcilerFile {
@@ -210,6 +233,7 @@ impl ReconcilerConfig {
             request_poll_ms: file.request_poll_ms,
             metrics_address: file.metrics_address,
             runbook_base: file.runbook_base,
+            solvency_salt_key: file.solvency_salt_key.as_ref().map(salt_key).transpose()?,
         })
     }
 

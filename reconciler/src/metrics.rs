@@ -37,7 +37,7 @@ struct ChainLabel {
 }
 
 /// The checks an alert can come from: each is shown, 0 when nothing of it fires (an absent series is no zero).
-const CHECKS: [&str; 8] = [
+const CHECKS: [&str; 12] = [
     "custody",
     "custody_uncompared",
     "solvency",
@@ -46,6 +46,10 @@ const CHECKS: [&str; 8] = [
     "quarantine",
     "stuck_batch",
     "reconciler_blind",
+    "solvency_commitment",
+    "solvency_insolvent",
+    "solvency_proof",
+    "solvency_stale",
 ];
 
 /// What a scrape reads: the ledger and, per chain with an `operator`, its provider.

@@ -39,6 +39,8 @@ pub struct ChainTarget {
     pub confirmations: u64,
     /// Empty = every asset the ledger has on this chain.
     pub assets: Vec<Address>,
+    /// The API's proof-of-solvency epoch interval on this chain: set, its commitments are checked.
+    pub solvency_interval_blocks: Option<u64>,
 }
 
 impl ChainTarget {
@@ -61,6 +63,7 @@ impl ChainTarget {
             contract: spec.settlement,
             confirmations: spec.confirmations,
             assets: chain.tuning.assets.clone(),
+            solvency_interval_blocks: chain.tuning.solvency_interval_blocks,
         })
     }
 }
@@ -107,7 +110,12 @@ pub struct Reconciler {
     client: reqwest::Client,
     /// Where the runbooks are published (`runbook_base`): each alert sent links its check's page.
     runbook_base: Option<String>,
+    /// The proof of solvency's salts' key: set, sampled users' proofs are verified at every run.
+    solvency_key: Option<[u8; 32]>,
 }
+
+/// Users whose proofs every run verifies against each commitment (SOLVENCY.md: 32 random users).
+pub const SAMPLED_PROOFS: i64 = 32;
 
 impl Reconciler {
     /// A reconciler of `chains` sending to `sinks` (requests time out after 10 s), raising `listener_lag`
@@ -122,7 +130,14 @@ impl Reconciler {
             max_uncompared_runs: crate::config::DEFAULT_MAX_UNCOMPARED_RUNS,
             client,
             runbook_base: None,
+            solvency_key: None,
         }
+    }
+
+    /// Verifies sampled users' proofs of solvency with the salts' key `key` at every run.
+    pub fn with_solvency_key(mut self, key: Option<[u8; 32]>) -> Self {
+        self.solvency_key = key;
+        self
     }
 
     /// Raises `custody_uncompared` once a chain's custody has gone `runs` runs in a row without a comparison.
@@ -143,7 +158,8 @@ impl Reconciler {
         let sinks = config.sinks.iter().map(|s| s.sink()).collect();
         Ok(Self::new(pool, chains, sinks, config.max_lag_blocks)
             .with_runbook_base(config.runbook_base.clone())
-            .with_max_uncompared_runs(config.max_uncompared_runs))
+            .with_max_uncompared_runs(config.max_uncompared_runs)
+            .with_solvency_key(config.solvency_salt_key))
     }
 
     /// Runs every check once, stores the results, queues and sends the alert changes.
@@ -291,7 +307,101 @@ impl Reconciler {
                 assets.push(AssetReport { result, ledger: ledger.clone() });
             }
         }
+        // Commitments are compared once the ledger has reached the chain's readable state (custody compared):
+        // before, the contract may not even exist at the block a TRON Solidity node answers for.
+        if let (Some(interval), Some(_)) = (chain.solvency_interval_blocks, figures.custody_block) {
+            for token in &tokens {
+                let found = self.commitment(chain, *token, figures.listener.last_applied_block, interval).await?;
+                alerts.extend(checks::commitment(&found));
+            }
+        }
         Ok((assets, alerts))
+    }
+
+    /// The chain's latest proof-of-solvency commitment of `token`, the ledger's epoch of that number, and the
+    /// sampled users' proofs verified against the chain's root with the independent verifier.
+    async fn commitment(
+        &self,
+        chain: &ChainTarget,
+        token: Address,
+        ledger_block: u64,
+        interval_blocks: u64,
+    ) -> Result<checks::CommitmentFigures, figures::FiguresError> {
+        let rpc = |what: &str, e: String| figures::FiguresError::Rpc {
+            chain_id: chain.chain_id,
+            reason: format!("{what}: {e}"),
+        };
+        let latest = abi::Settlement::new(chain.contract, &chain.provider)
+            .latestLiabilities(token)
+            .call()
+            .await
+            .map_err(|e| rpc("latestLiabilities", e.to_string()))?;
+        let head = chain.provider.get_block_number().await.map_err(|e| rpc("eth_blockNumber", e.to_string()))?;
+        let onchain = solvency_verify::Commitment {
+            root: latest.root,
+            total: latest.total,
+            epoch: latest.epoch,
+            as_of_block: latest.asOfBlock,
+            commit_block: latest.commitBlock,
+            custody: latest.custody,
+        };
+        let mut found = checks::CommitmentFigures {
+            chain_id: chain.chain_id,
+            token,
+            onchain,
+            head,
+            ledger_block,
+            ledger: None,
+            interval_blocks,
+            failed_proofs: Vec::new(),
+            verified_proofs: 0,
+        };
+        let asset = ledger::assets(&self.pool)
+            .await?
+            .into_iter()
+            .find(|(_, a)| a.chain_id == chain.chain_id && a.token == token);
+        let Some((asset_id, _)) = asset else { return Ok(found) };
+        if onchain.epoch == 0 {
+            return Ok(found);
+        }
+        let Some(epoch) = ledger::solvency::committed(&self.pool, asset_id, Some(onchain.epoch)).await? else {
+            return Ok(found);
+        };
+        found.ledger = Some((epoch.root, epoch.total, epoch.as_of_block));
+        let Some(key) = self.solvency_key else { return Ok(found) };
+        for user in ledger::solvency::sample_users(&self.pool, epoch.id, SAMPLED_PROOFS).await? {
+            let Some(stored) = ledger::solvency::proof_in(&self.pool, epoch.clone(), user).await? else { continue };
+            let b = stored.balances;
+            let proof = solvency_verify::Proof {
+                chain_id: chain.chain_id,
+                contract: chain.contract,
+                token,
+                epoch: epoch.epoch,
+                as_of_block: epoch.as_of_block,
+                user,
+                balances: solvency_verify::LeafBalances {
+                    reserved: b.reserved,
+                    held: b.held,
+                    pending: b.pending,
+                    batched: b.batched,
+                    claimable: b.claimable,
+                },
+                salt: solvency_verify::salt(&key, chain.chain_id, token, epoch.epoch, user),
+                index: stored.index,
+                depth: epoch.depth,
+                leaf_count: epoch.leaf_count,
+                siblings: stored.siblings.iter().map(|n| (n.hash, n.sum)).collect(),
+                root: None,
+                total: None,
+            };
+            let verdict = solvency_verify::verify(&proof, &onchain, head, None);
+            if verdict.verified() {
+                found.verified_proofs += 1;
+            } else {
+                found.failed_proofs.push((user, verdict.failures()));
+            }
+        }
+        Ok(found)
     }
 
     /// Sends what the sinks are owed, oldest first per (sink, dedup key); after a refusal the later messages for

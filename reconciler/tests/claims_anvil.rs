@@ -35,6 +35,7 @@ async fn reconcile(chain: &DevChain, pool: &PgPool) -> eyre::Result<RunReport> {
         contract: chain.settlement,
         confirmations: CONFIRMATIONS,
         assets: vec![Address::ZERO],
+        solvency_interval_blocks: None,
     };
     let report = Reconciler::new(pool.clone(), vec![target], vec![], 10).run_once().await?;
     assert!(report.errors.is_empty(), "{:?}", report.errors);

@@ -76,6 +76,7 @@ impl Setup {
             contract: self.chain.settlement,
             confirmations: CONFIRMATIONS,
             assets: self.assets.clone(),
+            solvency_interval_blocks: None,
         };
         let sinks = vec![
             AlertSink::Alertmanager(AlertmanagerWebhook {

@@ -60,6 +60,7 @@ async fn reconcile_with(
         contract: chain.settlement,
         confirmations: 0,
         assets: vec![Address::ZERO],
+        solvency_interval_blocks: None,
     };
     let reconciler =
         Reconciler::new(pool.clone(), vec![target], vec![], 10).with_max_uncompared_runs(max_uncompared_runs);

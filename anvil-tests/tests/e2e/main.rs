@@ -8,6 +8,7 @@ mod payout_caps;
 mod reconciler_variance;
 mod rpc_faults;
 mod service_crash;
+mod solvency_flow;
 mod tron_flow;
 
 use std::time::Duration;

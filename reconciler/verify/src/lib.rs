@@ -1,0 +1,492 @@
+//! An independent verifier of the public proof of solvency (SOLVENCY.md, `solvency/v1`), written from the
+//! specification and sharing no code with the ledger that builds the tree: a user's proof (their leaf's balances and
+//! salt, its index and the siblings on its path) is folded to a root and a total, and both are compared with the
+//! commitment read from the chain itself — never with what the operator's API says. Used by auditors through the
+//! `solvency-verify` command and by the reconciler on sampled users at every run.
+//!
+//! Integers are fixed-width big-endian, ‖ is concatenation:
+//! - salt = HMAC-SHA256(K, "solvency/v1" ‖ chainId u64 ‖ token 20B ‖ epoch u64 ‖ user 20B)
+//! - leaf = keccak256(0x00 ‖ chainId u64 ‖ contract 20B ‖ token 20B ‖ epoch u64 ‖ user 20B ‖ reserved u128 ‖ held u128
+//!   ‖ pending u128 ‖ batched u128 ‖ claimable u128 ‖ salt 32B), its value the sum of the five
+//! - parent = keccak256(0x01 ‖ hashL ‖ sumL u128 ‖ hashR ‖ sumR u128), sum = sumL + sumR, below 2^128
+//! - at level k the node is the left child when bit k of the leaf's index is 0.
+
+pub mod chain;
+
+use alloy::primitives::{Address, B256, U256, keccak256};
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+/// The proof format this verifier reads.
+pub const VERSION: &str = "solvency/v1";
+/// Largest proof file read (a proof of 32 levels is under 6 kB).
+pub const MAX_PROOF_BYTES: usize = 64 * 1024;
+/// Deepest tree: the leaf count is a u32 on-chain.
+pub const MAX_DEPTH: u32 = 32;
+
+/// A user's liabilities in their leaf, by status (base units).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LeafBalances {
+    /// Reserved.
+    pub reserved: u128,
+    /// Held.
+    pub held: u128,
+    /// Pending.
+    pub pending: u128,
+    /// Batched.
+    pub batched: u128,
+    /// Claimable.
+    pub claimable: u128,
+}
+
+impl LeafBalances {
+    fn words(&self) -> [u128; 5] {
+        [self.reserved, self.held, self.pending, self.batched, self.claimable]
+    }
+
+    /// The leaf's value, `None` at 2^128 or more.
+    pub fn value(&self) -> Option<u128> {
+        self.words().into_iter().try_fold(0u128, u128::checked_add)
+    }
+}
+
+/// A proof as the API serves it (`GET /v1/users/solvency-proof`), parsed strictly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proof {
+    /// The chain id the leaves commit to.
+    pub chain_id: u64,
+    /// The Settlement contract.
+    pub contract: Address,
+    /// The token (zero: the native coin).
+    pub token: Address,
+    /// The epoch.
+    pub epoch: u64,
+    /// The block the liabilities were read at.
+    pub as_of_block: u64,
+    /// The user.
+    pub user: Address,
+    /// The user's liabilities.
+    pub balances: LeafBalances,
+    /// The user's salt.
+    pub salt: B256,
+    /// The leaf's index.
+    pub index: u64,
+    /// Levels below the root.
+    pub depth: u32,
+    /// Users' leaves.
+    pub leaf_count: u32,
+    /// Siblings bottom-up: (hash, sum).
+    pub siblings: Vec<(B256, u128)>,
+    /// The root the API claims (information only).
+    pub root: Option<B256>,
+    /// The total the API claims (information only).
+    pub total: Option<u128>,
+}
+
+#[derive(Deserialize)]
+struct WireBalances {
+    reserved: String,
+    held: String,
+    pending: String,
+    batched: String,
+    claimable: String,
+}
+
+#[derive(Deserialize)]
+struct WireNode {
+    hash: String,
+    sum: String,
+}
+
+#[derive(Deserialize)]
+struct WireProof {
+    version: String,
+    chain_id: u64,
+    contract: String,
+    token: String,
+    epoch: u64,
+    as_of_block: u64,
+    user: String,
+    balances: WireBalances,
+    salt: String,
+    index: u64,
+    depth: u32,
+    leaf_count: u32,
+    siblings: Vec<WireNode>,
+    root: Option<String>,
+    total: Option<String>,
+}
+
+fn amount(field: &str, s: &str) -> Result<u128, String> {
+    if s.is_empty() || s.len() > 39 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{field} is not a decimal amount below 2^128: {s:.50}"));
+    }
+    s.parse().map_err(|_| format!("{field} is 2^128 or more: {s}"))
+}
+
+fn address(field: &str, s: &str) -> Result<Address, String> {
+    let hex = s.strip_prefix("0x").filter(|h| h.len() == 40 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    hex.and_then(|h| h.parse().ok()).ok_or_else(|| format!("{field} is not a 0x address: {s:.50}"))
+}
+
+fn hash(field: &str, s: &str) -> Result<B256, String> {
+    let hex = s.strip_prefix("0x").filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    hex.and_then(|h| h.parse().ok()).ok_or_else(|| format!("{field} is not 32 bytes of 0x hex: {s:.80}"))
+}
+
+impl Proof {
+    /// Parses a proof file: at most [`MAX_PROOF_BYTES`], the `solvency/v1` format, every field well-formed.
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        if bytes.len() > MAX_PROOF_BYTES {
+            return Err(format!("the proof is {} bytes, more than {MAX_PROOF_BYTES}", bytes.len()));
+        }
+        let w: WireProof = serde_json::from_slice(bytes).map_err(|e| format!("not a proof: {e}"))?;
+        if w.version != VERSION {
+            return Err(format!("version {:.30} is not {VERSION}", w.version));
+        }
+        if w.siblings.len() > MAX_DEPTH as usize {
+            return Err(format!("{} siblings: a tree is at most {MAX_DEPTH} deep", w.siblings.len()));
+        }
+        let siblings = w
+            .siblings
+            .iter()
+            .enumerate()
+            .map(|(k, n)| {
+                Ok((hash(&format!("siblings[{k}].hash"), &n.hash)?, amount(&format!("siblings[{k}].sum"), &n.sum)?))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Proof {
+            chain_id: w.chain_id,
+            contract: address("contract", &w.contract)?,
+            token: address("token", &w.token)?,
+            epoch: w.epoch,
+            as_of_block: w.as_of_block,
+            user: address("user", &w.user)?,
+            balances: LeafBalances {
+                reserved: amount("reserved", &w.balances.reserved)?,
+                held: amount("held", &w.balances.held)?,
+                pending: amount("pending", &w.balances.pending)?,
+                batched: amount("batched", &w.balances.batched)?,
+                claimable: amount("claimable", &w.balances.claimable)?,
+            },
+            salt: hash("salt", &w.salt)?,
+            index: w.index,
+            depth: w.depth,
+            leaf_count: w.leaf_count,
+            siblings,
+            root: w.root.as_deref().map(|r| hash("root", r)).transpose()?,
+            total: w.total.as_deref().map(|t| amount("total", t)).transpose()?,
+        })
+    }
+}
+
+/// The salt of `user`'s leaf under key `key`.
+pub fn salt(key: &[u8; 32], chain_id: u64, token: Address, epoch: u64, user: Address) -> B256 {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(VERSION.as_bytes());
+    mac.update(&chain_id.to_be_bytes());
+    mac.update(token.as_slice());
+    mac.update(&epoch.to_be_bytes());
+    mac.update(user.as_slice());
+    B256::from_slice(&mac.finalize().into_bytes())
+}
+
+/// The leaf hash of the proof's user.
+pub fn leaf(proof: &Proof) -> B256 {
+    let mut bytes = vec![0x00];
+    bytes.extend(proof.chain_id.to_be_bytes());
+    bytes.extend(proof.contract.as_slice());
+    bytes.extend(proof.token.as_slice());
+    bytes.extend(proof.epoch.to_be_bytes());
+    bytes.extend(proof.user.as_slice());
+    for word in proof.balances.words() {
+        bytes.extend(word.to_be_bytes());
+    }
+    bytes.extend(proof.salt.as_slice());
+    keccak256(bytes)
+}
+
+/// The parent of two nodes, `None` when their sums reach 2^128.
+pub fn parent(left: (B256, u128), right: (B256, u128)) -> Option<(B256, u128)> {
+    let sum = left.1.checked_add(right.1)?;
+    let mut bytes = Vec::with_capacity(97);
+    bytes.push(0x01);
+    bytes.extend(left.0.as_slice());
+    bytes.extend(left.1.to_be_bytes());
+    bytes.extend(right.0.as_slice());
+    bytes.extend(right.1.to_be_bytes());
+    Some((keccak256(bytes), sum))
+}
+
+/// The commitment of one token as the chain holds it (`latestLiabilities`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Commitment {
+    /// The committed root.
+    pub root: B256,
+    /// The committed total.
+    pub total: u128,
+    /// The latest epoch (0: nothing committed).
+    pub epoch: u64,
+    /// Its as-of block.
+    pub as_of_block: u64,
+    /// The block that committed it.
+    pub commit_block: u64,
+    /// The custody the contract read then.
+    pub custody: U256,
+}
+
+/// One check of a verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// `shape`, `range`, `committed`, `epoch`, `root`, `total`, `fresh`, and the information-only `served` and
+    /// `solvent`.
+    pub name: &'static str,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What it found, in words.
+    pub detail: String,
+}
+
+/// What verifying a proof against the chain found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Every check, in order.
+    pub checks: Vec<Check>,
+    /// The leaf's value, when its balances add up below 2^128.
+    pub leaf_value: Option<u128>,
+    /// The root and total the proof folds to, when it folds.
+    pub computed: Option<(B256, u128)>,
+}
+
+/// Checks that only inform: a proof can be verified while they fail.
+const INFORMATION: [&str; 2] = ["served", "solvent"];
+
+impl Verdict {
+    /// The user's balance is a leaf of the chain's current commitment: every check but the information-only ones
+    /// passed.
+    pub fn verified(&self) -> bool {
+        self.checks.iter().all(|c| c.passed || INFORMATION.contains(&c.name))
+    }
+
+    /// Whether the chain's custody covered the committed total.
+    pub fn solvent(&self) -> bool {
+        self.checks.iter().any(|c| c.name == "solvent" && c.passed)
+    }
+
+    fn check(&mut self, name: &'static str, passed: bool, detail: impl Into<String>) {
+        self.checks.push(Check { name, passed, detail: detail.into() });
+    }
+
+    /// The failed checks, as one line.
+    pub fn failures(&self) -> String {
+        let failed: Vec<String> =
+            self.checks.iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.name, c.detail)).collect();
+        failed.join("; ")
+    }
+}
+
+/// Verifies `proof` against `chain` (the commitment read from the chain), at the chain's block `head`; a
+/// commitment older than `max_age_blocks` is stale.
+pub fn verify(proof: &Proof, chain: &Commitment, head: u64, max_age_blocks: Option<u64>) -> Verdict {
+    let mut v = Verdict { checks: Vec::new(), leaf_value: proof.balances.value(), computed: None };
+    let least_depth = proof.leaf_count.max(1).next_power_of_two().trailing_zeros();
+    let shaped = proof.depth <= MAX_DEPTH
+        && proof.siblings.len() == proof.depth as usize
+        && proof.depth == least_depth
+        && proof.index < u64::from(proof.leaf_count);
+    v.check(
+        "shape",
+        shaped,
+        format!(
+            "index {} of {} leaves, depth {} with {} siblings (the least depth is {least_depth})",
+            proof.index,
+            proof.leaf_count,
+            proof.depth,
+            proof.siblings.len()
+        ),
+    );
+    let mut node = v.leaf_value.map(|value| (leaf(proof), value));
+    let mut overflow = v.leaf_value.is_none().then(|| "the leaf's balances add up to 2^128 or more".to_owned());
+    for (k, sibling) in proof.siblings.iter().enumerate() {
+        let Some(current) = node else { break };
+        let left = (proof.index >> k) & 1 == 0;
+        node = if left { parent(current, *sibling) } else { parent(*sibling, current) };
+        if node.is_none() {
+            overflow = Some(format!("the sums reach 2^128 at level {}", k + 1));
+        }
+    }
+    v.check("range", overflow.is_none(), overflow.unwrap_or_else(|| "every value and sum is below 2^128".into()));
+    v.computed = node;
+    v.check("committed", chain.epoch > 0, format!("the chain's latest epoch is {}", chain.epoch));
+    v.check(
+        "epoch",
+        proof.epoch == chain.epoch && proof.as_of_block == chain.as_of_block,
+        format!(
+            "the proof is of epoch {} (block {}); the chain's latest is epoch {} (block {})",
+            proof.epoch, proof.as_of_block, chain.epoch, chain.as_of_block
+        ),
+    );
+    let (root, total) = node.map_or((None, None), |(r, t)| (Some(r), Some(t)));
+    v.check(
+        "root",
+        root == Some(chain.root),
+        format!(
+            "the proof folds to {}; the chain holds {}",
+            root.map_or("nothing".into(), |r| r.to_string()),
+            chain.root
+        ),
+    );
+    v.check(
+        "total",
+        total == Some(chain.total),
+        format!(
+            "the proof sums to {}; the chain holds {}",
+            total.map_or("nothing".into(), |t| t.to_string()),
+            chain.total
+        ),
+    );
+    let age = head.saturating_sub(chain.commit_block);
+    match max_age_blocks {
+        Some(max) => v.check("fresh", age <= max, format!("committed {age} blocks ago (at most {max})")),
+        None => v.check("fresh", true, format!("committed {age} blocks ago (no limit given)")),
+    }
+    let served = proof.root.is_none_or(|r| r == chain.root) && proof.total.is_none_or(|t| t == chain.total);
+    v.check("served", served, "the root and total the proof file names are the chain's");
+    v.check(
+        "solvent",
+        chain.custody >= U256::from(chain.total),
+        format!("custody {} against a total of {}", chain.custody, chain.total),
+    );
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The golden vectors every implementation of the tree reproduces.
+    fn vectors() -> serde_json::Value {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../abi/vectors/solvency-tree.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn proofs_of(case: &serde_json::Value) -> Vec<(Proof, Commitment)> {
+        let s = |v: &serde_json::Value| v.as_str().unwrap().to_owned();
+        let root = hash("root", &s(&case["root"])).unwrap();
+        let total = amount("total", &s(&case["total"])).unwrap();
+        let commitment = Commitment {
+            root,
+            total,
+            epoch: case["epoch"].as_u64().unwrap(),
+            as_of_block: 7,
+            commit_block: 10,
+            custody: U256::from(total),
+        };
+        case["proofs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let user = case["users"].as_array().unwrap().iter().find(|u| u["user"] == p["user"]).unwrap();
+                let json = serde_json::json!({
+                    "version": VERSION, "chain_id": case["chain_id"], "contract": case["contract"],
+                    "token": case["token"], "epoch": case["epoch"], "as_of_block": 7, "user": user["user"],
+                    "balances": { "reserved": user["reserved"], "held": user["held"], "pending": user["pending"],
+                                  "batched": user["batched"], "claimable": user["claimable"] },
+                    "salt": user["salt"], "index": p["index"], "depth": case["depth"],
+                    "leaf_count": case["leaf_count"], "siblings": p["siblings"],
+                });
+                (Proof::parse(json.to_string().as_bytes()).unwrap(), commitment)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_golden_proof_verifies_and_the_salts_are_the_vectors() {
+        for case in vectors()["cases"].as_array().unwrap() {
+            let key: [u8; 32] = hash("key", case["salt_key"].as_str().unwrap()).unwrap().0;
+            for (proof, commitment) in proofs_of(case) {
+                assert_eq!(
+                    salt(&key, proof.chain_id, proof.token, proof.epoch, proof.user),
+                    proof.salt,
+                    "{}: salt",
+                    case["name"]
+                );
+                let verdict = verify(&proof, &commitment, 12, Some(5));
+                assert!(verdict.verified() && verdict.solvent(), "{}: {}", case["name"], verdict.failures());
+            }
+        }
+    }
+
+    #[test]
+    fn the_tamper_suite_is_refused_by_the_check_that_names_it() {
+        let case = &vectors()["cases"].as_array().unwrap().iter().find(|c| c["leaf_count"] == 9).unwrap().clone();
+        let (proof, chain) = proofs_of(case).remove(3);
+        let failed = |p: &Proof, c: &Commitment, head: u64| -> Vec<&'static str> {
+            verify(p, c, head, Some(5)).checks.into_iter().filter(|c| !c.passed).map(|c| c.name).collect()
+        };
+        assert!(failed(&proof, &chain, 12).is_empty());
+        // A lowered balance.
+        let mut lowered = proof.clone();
+        lowered.balances.pending = lowered.balances.pending.saturating_sub(1);
+        lowered.balances.claimable = lowered.balances.claimable.saturating_sub(1);
+        assert!(failed(&lowered, &chain, 12).contains(&"root"));
+        // The max(vL, vR) sibling: a parent's sum reported as if the sibling were the max, hash kept.
+        let mut maxed = proof.clone();
+        maxed.siblings[1].1 = maxed.siblings[1].1.saturating_sub(1);
+        assert!(failed(&maxed, &chain, 12).contains(&"root"));
+        // A sum of 2^128 or more.
+        let mut huge = proof.clone();
+        huge.siblings[0].1 = u128::MAX;
+        assert!(failed(&huge, &chain, 12).contains(&"range"));
+        // A swapped order.
+        let mut swapped = proof.clone();
+        swapped.index ^= 1;
+        assert!(failed(&swapped, &chain, 12).contains(&"root"));
+        // A user left out: their proof against a root without them.
+        let other = Commitment { root: B256::repeat_byte(1), ..chain };
+        assert_eq!(failed(&proof, &other, 12), ["root"]);
+        // A stale root: a later epoch on chain, or a commitment older than the limit.
+        let later = Commitment { epoch: chain.epoch + 1, ..chain };
+        assert!(failed(&proof, &later, 12).contains(&"epoch"));
+        assert_eq!(failed(&proof, &chain, 16), ["fresh"]);
+        // A root served only by the API: the proof names a root the chain does not hold.
+        let mut served = proof.clone();
+        served.root = Some(B256::repeat_byte(9));
+        let verdict = verify(&served, &chain, 12, Some(5));
+        assert!(verdict.verified(), "the file's own root is information only");
+        assert!(verdict.checks.iter().any(|c| c.name == "served" && !c.passed));
+        // Insolvency shows, without making the proof false.
+        let short = Commitment { custody: U256::from(chain.total) - U256::from(1), ..chain };
+        let verdict = verify(&proof, &short, 12, Some(5));
+        assert!(verdict.verified() && !verdict.solvent());
+    }
+
+    #[test]
+    fn malformed_proofs_are_refused_before_anything_is_folded() {
+        let case = vectors()["cases"][1].clone();
+        let (proof, _) = proofs_of(&case).remove(0);
+        let good = serde_json::json!({
+            "version": VERSION, "chain_id": proof.chain_id, "contract": proof.contract, "token": proof.token,
+            "epoch": proof.epoch, "as_of_block": 7, "user": proof.user,
+            "balances": { "reserved": "0", "held": "0", "pending": "1", "batched": "0", "claimable": "0" },
+            "salt": proof.salt, "index": 0, "depth": 2, "leaf_count": 3,
+            "siblings": [{ "hash": B256::ZERO, "sum": "1" }, { "hash": B256::ZERO, "sum": "1" }],
+        });
+        assert!(Proof::parse(good.to_string().as_bytes()).is_ok());
+        for (field, value) in [
+            ("version", serde_json::json!("solvency/v0")),
+            ("contract", serde_json::json!("0x12")),
+            ("salt", serde_json::json!("0xzz")),
+            ("epoch", serde_json::json!(-1)),
+            ("siblings", serde_json::json!([{ "hash": B256::ZERO, "sum": "-1" }])),
+            ("siblings", serde_json::json!([{ "hash": B256::ZERO, "sum": "340282366920938463463374607431768211456" }])),
+        ] {
+            let mut bad = good.clone();
+            bad[field] = value;
+            assert!(Proof::parse(bad.to_string().as_bytes()).is_err(), "{field}");
+        }
+        assert!(Proof::parse(&vec![b' '; MAX_PROOF_BYTES + 1]).is_err());
+    }
+}
