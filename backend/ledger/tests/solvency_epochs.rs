@@ -140,6 +140,13 @@ async fn an_epoch_holds_every_user_its_proofs_fold_to_its_root_and_the_chain_com
     assert_ne!(second.root, epoch.root);
     // An attempt that can never execute fails; the same epoch number is built again from fresh figures.
     solvency::mark_failed(&pool, second.id, "deadline passed unexecuted").await.unwrap();
+    assert!(solvency::proof_in(&pool, second.clone(), named("B")).await.unwrap().is_none(), "its tree is dropped");
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM solvency_levels WHERE epoch_id = $1")
+        .bind(second.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
     confirm(&mut ledger, &[], 16).await;
     assert_eq!(solvency::next(&pool, ASSET, CADENCE).await.unwrap(), Next::Build { epoch: 2 });
     let again = solvency::build(&pool, ASSET, 2, CONTRACT, KEY).await.unwrap().unwrap();

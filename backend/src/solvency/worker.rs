@@ -111,6 +111,19 @@ impl SolvencyWorker {
                 let Some(chain) = self.chains.get(self.chain_of(asset_id).await?) else {
                     return Ok(Step::Retry { why: "the asset's chain is not configured here".into() });
                 };
+                // The chain holding this epoch already (a commitment the ledger never built): building it again
+                // could never execute; the reconciler pages `solvency_commitment`, a person decides.
+                match self.chain_epoch(chain, asset_id).await {
+                    Ok(held) if held >= epoch => {
+                        return Ok(Step::Retry {
+                            why: format!(
+                                "the chain holds epoch {held}, which the ledger never committed: not building"
+                            ),
+                        });
+                    }
+                    Ok(_) => {}
+                    Err(why) => return Ok(Step::Retry { why }),
+                }
                 match solvency::build(&self.db, asset_id, epoch, chain.settlement, self.key).await {
                     Ok(Some(built)) => built,
                     Ok(None) => return Ok(Step::Idle),
@@ -132,6 +145,20 @@ impl SolvencyWorker {
         match epoch.status {
             EpochStatus::Signed | EpochStatus::Sent => self.send(epoch, symbol).await,
             EpochStatus::Built | EpochStatus::Committed | EpochStatus::Failed => Ok(Step::Idle),
+        }
+    }
+
+    /// The asset's latest epoch on chain (`latestLiabilities`), read through the chain's RPC.
+    async fn chain_epoch(&self, chain: &crate::http::chains::Chain, asset_id: i32) -> Result<u64, String> {
+        let access = chain.access().map_err(|e| format!("{e:?}"))?;
+        let token = ledger::asset_info(&self.db, asset_id).await.map_err(|e| e.to_string())?.map(|a| a.token);
+        let token = token.ok_or("no such asset")?;
+        let contract = abi::Settlement::new(chain.settlement, &access.provider);
+        let call = contract.latestLiabilities(token);
+        match tokio::time::timeout(sender::CHAIN_TIMEOUT, call.call()).await {
+            Ok(Ok(latest)) => Ok(latest.epoch),
+            Ok(Err(e)) => Err(format!("latestLiabilities: {e}")),
+            Err(_) => Err("latestLiabilities: the chain did not answer in time".into()),
         }
     }
 
@@ -206,6 +233,15 @@ impl SolvencyWorker {
         }
         if epoch.status == EpochStatus::Sent && epoch.idle < Duration::from_secs(self.settings.idle_secs) {
             return Ok(Step::Waiting);
+        }
+        // Custody read at commit after a payout that its total (as of its block) still counts would show a shortfall
+        // that is none: not sent; built again from the settled figures.
+        if epoch.status == EpochStatus::Signed
+            && solvency::payout_since(&self.db, epoch.asset_id, epoch.as_of_block).await?
+        {
+            let why = "a payout moved custody after its block";
+            solvency::mark_failed(&self.db, epoch.id, why).await?;
+            return Ok(Step::Failed { why: why.into() });
         }
         let Some((tx, locked)) = solvency::lock_for_send(&self.db, epoch.id).await? else { return Ok(Step::Idle) };
         if !matches!(locked.status, EpochStatus::Signed | EpochStatus::Sent) {

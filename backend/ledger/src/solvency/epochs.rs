@@ -263,6 +263,16 @@ pub async fn next(pool: &PgPool, asset_id: i32, cadence: Cadence) -> Result<Next
     let Some(state) = state else { return Ok(Next::Wait) };
     let Some(confirmed) = state.listener_block.map(|b| b as u64) else { return Ok(Next::Wait) };
     let epoch = state.last_epoch.map_or(1, |e| e as u64 + 1);
+    // While a payout is on its way custody is about to move: the epoch waits for its settlement.
+    let paying = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM payout_batches WHERE asset_id = $1 AND status = 'submitted') AS "paying!""#,
+        asset_id
+    )
+    .fetch_one(pool)
+    .await?;
+    if paying {
+        return Ok(Next::Wait);
+    }
     let due = match state.last_as_of.map(|b| b as u64) {
         // The contract takes only a later block than the last commitment's.
         Some(last) if confirmed <= last => false,
@@ -488,17 +498,37 @@ pub async fn touch(pool: &PgPool, id: i64) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Marks an epoch that can never execute `failed`, saying why; its epoch number is built again.
+/// Marks an epoch that can never execute `failed`, saying why, and drops its tree (the row stays as history); its
+/// epoch number is built again.
 pub async fn mark_failed(pool: &PgPool, id: i64, why: &str) -> Result<(), sqlx::Error> {
-    sqlx::query!(
+    let mut tx = pool.begin().await?;
+    let failed = sqlx::query!(
         "UPDATE solvency_epochs SET status = 'failed', failure = $2, moved_at = now()
          WHERE id = $1 AND status IN ('built', 'signed', 'sent')",
         id,
         why
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    if failed.rows_affected() == 1 {
+        sqlx::query!("DELETE FROM solvency_leaves WHERE epoch_id = $1", id).execute(&mut *tx).await?;
+        sqlx::query!("DELETE FROM solvency_levels WHERE epoch_id = $1", id).execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
+/// Whether custody of the asset moved by a payout after `block`: a batch executed after it, or one sent and not
+/// settled. A commitment reads custody when it executes: after such a payout its total (as of `block`) would still
+/// count the rewards the payout took out of custody, and show a shortfall that is none.
+pub async fn payout_since(pool: &PgPool, asset_id: i32, block: u64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM payout_batches WHERE asset_id = $1
+                          AND (status = 'submitted' OR (status = 'executed' AND executed_block > $2))) AS "moved!""#,
+        asset_id,
+        block as i64
+    )
+    .fetch_one(pool)
+    .await
 }
 
 /// A `LiabilitiesCommitted` event, as the listener applies it.
