@@ -3,11 +3,13 @@
 //! `POST /v1/users/register`, each at a fixed request rate from signed-in wallets. Prints p50/p90/p99/max
 //! latency and the achieved rate per endpoint, the ratio of `/v1/users/me` to the baseline, and `/v1/users/me` on
 //! the same app without its metrics layer (no `metrics_address`), run at the same time as the app with it (A/B):
-//! what the layer costs.
+//! what the layer costs. Then the proof of solvency's `GET /v1/users/solvency-proof` at `proof_rate` from the
+//! signed-in wallets, each a leaf of a committed epoch of `leaves` users, beside `GET /health` at the same rate.
 //!
-//! `cargo bench -p backend --bench api -- [me_rate] [seconds] [register_rate] [wallets]` (under `cargo test --all-targets` a one-second smoke run)
-//! (defaults 500 req/s, 10 s, 50 req/s, 200 wallets; `DATABASE_URL` selects the Postgres server, `REDIS_URL`
-//! the Redis server, default 127.0.0.1).
+//! `cargo bench -p backend --bench api -- [me_rate] [seconds] [register_rate] [wallets] [proof_rate] [leaves]`
+//! (under `cargo test --all-targets` a one-second smoke run) (defaults 500 req/s, 10 s, 50 req/s, 200 wallets,
+//! 200 req/s, 100000 leaves; `DATABASE_URL` selects the Postgres server, `REDIS_URL` the Redis server, default
+//! 127.0.0.1).
 //!
 //! Latency is measured from the moment a request was due, not when it was sent, so a client that falls
 //! behind shows up as latency (no coordinated omission). Requests still in flight after a 5 s timeout count
@@ -39,6 +41,8 @@ const CALLER: &str = "bench";
 const CALLER_SECRET: &str = "bench-only-caller-secret-0123456789abcdef";
 const DOMAIN: &str = "bench.local";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// The proof of solvency's salts' key in this benchmark (not a key of any deployment).
+const SALT_KEY: &str = "0x2222222222222222222222222222222222222222222222222222222222222222";
 /// Most requests in flight at once; a request due beyond this is counted as an error, not queued.
 const MAX_IN_FLIGHT: usize = 4_096;
 
@@ -47,6 +51,8 @@ struct Args {
     seconds: u32,
     register_rate: u32,
     wallets: usize,
+    proof_rate: u32,
+    leaves: usize,
 }
 
 fn args() -> eyre::Result<Args> {
@@ -63,6 +69,8 @@ fn args() -> eyre::Result<Args> {
         seconds: get(1, if full { 10 } else { 1 }, 60)? as u32,
         register_rate: get(2, if full { 50 } else { 10 }, 1_000)? as u32,
         wallets: get(3, if full { 200 } else { 20 }, 2_000)? as usize,
+        proof_rate: get(4, if full { 200 } else { 20 }, 5_000)? as u32,
+        leaves: get(5, if full { 100_000 } else { 1_000 }, 10_000_000)? as usize,
     })
 }
 
@@ -117,6 +125,9 @@ admin_signing_per_wallet = 1000000
 url = "{signer_url}"
 caller_id = "{CALLER}"
 caller_secret = "{CALLER_SECRET}"
+[solvency]
+salt_key = "{SALT_KEY}"
+worker = false
 "#,
         pid = std::process::id(),
         metrics = if metrics { "metrics_address = \"127.0.0.1:0\"" } else { "" },
@@ -242,6 +253,43 @@ async fn open_loop(client: &reqwest::Client, name: &str, rate: u32, seconds: u32
     RunResult { name: name.to_owned(), rate, sent: total, ok: micros.len(), errors, elapsed, micros }
 }
 
+/// Builds and stores a committed epoch of asset 1 whose leaves are `wallets` and synthetic users up to `leaves`, as
+/// the API's worker would have built it (the ledger's own builder and store), its commitment marked as the listener
+/// marks it.
+async fn commit_epoch(pool: &sqlx::PgPool, wallets: &[PrivateKeySigner], leaves: usize) -> eyre::Result<()> {
+    use ledger::solvency::tree::{Balances, SolvencyTree, TreeContext};
+    let mut users: Vec<(Address, Balances)> = wallets
+        .iter()
+        .map(|w| (w.address(), Balances { pending: 18_000_000_000_000_000_000, ..Balances::default() }))
+        .collect();
+    for i in users.len()..leaves {
+        let mut a = [0u8; 20];
+        a[..8].copy_from_slice(&(i as u64).to_be_bytes());
+        users.push((Address::from(a), Balances { pending: i as u128 * 1_000_000_007, ..Balances::default() }));
+    }
+    let key: [u8; 32] = alloy::hex::decode(SALT_KEY)?.try_into().map_err(|_| eyre::eyre!("32 bytes"))?;
+    let ctx = TreeContext { chain_id: CHAIN, contract: SETTLEMENT, token: Address::ZERO, epoch: 1 };
+    let tree = tokio::task::spawn_blocking(move || SolvencyTree::build(ctx, &key, &users)).await??;
+    let snapshot = ledger::solvency::Snapshot {
+        asset_id: 1,
+        chain_id: CHAIN,
+        token: Address::ZERO,
+        as_of_block: 1,
+        users: Vec::new(),
+        liabilities: alloy::primitives::U256::from(tree.root().sum),
+        plan_hash: alloy::primitives::B256::ZERO,
+    };
+    let id = ledger::solvency::store(pool, &snapshot, &tree).await?;
+    sqlx::query(
+        "UPDATE solvency_epochs SET status = 'committed', signature = '\\x00', chain_nonce = 1, deadline = 1,
+                committed_block = 2, custody = total WHERE id = $1",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> eyre::Result<()> {
     let args = args()?;
@@ -350,6 +398,40 @@ async fn main() -> eyre::Result<()> {
     );
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&db.pool).await?;
     println!("register payloads stored: {stored} (signed by the in-process signer)");
+
+    // The proof of solvency: a committed epoch of `leaves` users, the signed-in wallets among them.
+    let started = Instant::now();
+    commit_epoch(&db.pool, &wallets, args.leaves).await?;
+    println!(
+        "epoch of {} leaves built and stored in {:.2} s",
+        args.leaves.max(wallets.len()),
+        started.elapsed().as_secs_f64()
+    );
+    let proof: MakeRequest = {
+        let url = format!("{base}/v1/users/solvency-proof?asset_id=1");
+        let tokens = tokens.clone();
+        Arc::new(move |c, i| c.get(&url).bearer_auth(&tokens[i % tokens.len()]))
+    };
+    let health: MakeRequest = {
+        let url = format!("{base}/health");
+        Arc::new(move |c, _| c.get(&url))
+    };
+    let _ = open_loop(&client, "warm-up", args.proof_rate, 1, proof.clone()).await;
+    let proof_runs = [
+        open_loop(&client, "GET /health (baseline)", args.proof_rate, args.seconds, health).await,
+        open_loop(&client, "GET /v1/users/solvency-proof", args.proof_rate, args.seconds, proof).await,
+    ];
+    for r in &proof_runs {
+        r.print();
+    }
+    println!(
+        "/v1/users/solvency-proof vs /health at {} req/s ({} leaves): p50 x{:.2}, p99 x{:.2}; p99 {:.3} ms (SOLVENCY.md: < 20 ms)",
+        args.proof_rate,
+        args.leaves.max(wallets.len()),
+        proof_runs[1].percentile(0.5) / proof_runs[0].percentile(0.5),
+        proof_runs[1].percentile(0.99) / proof_runs[0].percentile(0.99),
+        proof_runs[1].percentile(0.99),
+    );
     let _ = stop_signer.send(());
     let _ = std::fs::remove_dir_all(&store_dir);
     Ok(())

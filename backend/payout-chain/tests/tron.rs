@@ -127,6 +127,56 @@ async fn kept_bytes_broadcast_again_after_a_drop_pay_exactly_once_and_count_once
     Ok(())
 }
 
+/// Commits epoch `epoch` of the test USDT through the TRON family (kept bytes, broadcast, solidified) and returns the
+/// energy it cost the operator (its TRX fee at the node's energy price; the bandwidth within the free allowance).
+async fn commit_once(s: &Setup, tron: &TronPayoutChain, epoch: u64, nonce_seq: u64) -> eyre::Result<u64> {
+    let as_of = s.chain.provider.get_block_number().await? - 1;
+    let root = abi::LiabilityRoot {
+        token: s.chain.usdt,
+        epoch,
+        asOfBlock: as_of,
+        root: alloy::primitives::B256::repeat_byte(epoch as u8),
+        total: 150 * USDT,
+        leafCount: 3,
+        planHash: alloy::primitives::B256::repeat_byte(0xcd),
+        nonce: abi::nonces::liability_nonce(nonce_seq),
+        deadline: s.chain.deadline().await?,
+    };
+    let signature = s.chain.sign(&root);
+    let call = payout_chain::SignedCall::Commitment(root.clone());
+    let sun_before = s.chain.provider.get_balance(s.chain.admin.address()).await?;
+    let Prepared::Signed(kept) = tron.prepare(&call, &signature).await? else { panic!("a transaction to keep") };
+    assert_eq!(tron.broadcast(&kept).await?, Broadcast::Accepted);
+    s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
+    let BatchOutcome::Executed { tx, total, .. } = tron.signed_status(&call, &kept).await? else {
+        panic!("not committed once solidified")
+    };
+    assert_eq!((tx, total), (kept.id, U256::from(150 * USDT)));
+    let latest =
+        abi::Settlement::new(s.chain.settlement, &s.chain.provider).latestLiabilities(s.chain.usdt).call().await?;
+    assert_eq!((latest.epoch, latest.root, latest.custody), (epoch, root.root, U256::from(200 * USDT)));
+    // Paid once: the same payload again is refused, its nonce spent.
+    assert!(matches!(tron.prepare(&call, &signature).await, Err(SubmitError::Refused(m)) if m.contains("spent")));
+    let fee = (sun_before - s.chain.provider.get_balance(s.chain.admin.address()).await?).to::<u64>();
+    let price = Params::default().energy_fee as u64;
+    assert_eq!(fee % price, 0, "energy only: the {fee} SUN are a whole number of energy units at {price} SUN");
+    Ok(fee / price)
+}
+
+#[tokio::test]
+async fn liability_roots_are_committed_the_tron_way_once_each_with_their_energy_measured() -> eyre::Result<()> {
+    let s = setup().await?;
+    let tron = payouts_chain(&s, 1_000_000_000, Duration::from_secs(600))?;
+    let first = commit_once(&s, &tron, 1, 0).await?;
+    let following = commit_once(&s, &tron, 2, 1).await?;
+    println!(
+        "commitLiabilities on the TRON test node (energy = the EVM's gas): a token's first commitment on a fresh \
+         nonce word {first} energy, a following one {following} energy"
+    );
+    assert!(following > 0 && following < first, "{following} then {first}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_lost_transaction_is_dead_only_once_a_solidified_block_is_past_its_expiration() -> eyre::Result<()> {
     let s = setup().await?;
