@@ -146,11 +146,35 @@ all_up() {
   [ -f "$STATE/ready" ]
 }
 
+# Every demo user's proof of solvency, downloaded from the API and verified by the auditors' command line against the
+# chain's own commitment (anvil's RPC; on the TRON stand-in its Solidity node's JSON-RPC).
+verify_proofs() {
+  all_up || die "the devnet is not running"
+  # shellcheck disable=SC1091
+  . "$STATE/ports.env"
+  local api="http://127.0.0.1:$API_PORT" dir="$STATE/proofs" failed=0 file rpc
+  rm -rf "$dir" && mkdir -p "$dir"
+  "$BIN/devnet-demo" solvency-proofs "$api" "$STATE/chain.json" "$STATE/tron-chain.json" "$dir"
+  for file in "$dir"/*.json; do
+    case "$file" in
+      *-tron-*) rpc="http://127.0.0.1:$TRON_SOLIDITY_PORT" ;;
+      *) rpc="http://127.0.0.1:$ANVIL_PORT" ;;
+    esac
+    if "$BIN/solvency-verify" "$file" --rpc "$rpc" --max-age-blocks 1000 >"${file%.json}.verdict"; then
+      log "$(basename "$file"): $(tail -n1 "${file%.json}.verdict")"
+    else
+      log "$(basename "$file"): $(tail -n1 "${file%.json}.verdict")"; failed=1
+    fi
+  done
+  return "$failed"
+}
+
 case "${1:-start}" in
   stop) stop_all; rm -f "$STATE/ready"; log "stopped"; exit 0 ;;
   status) status; exit $? ;;
+  verify-proofs) verify_proofs; exit $? ;;
   start) ;;
-  *) die "usage: scripts/devnet.sh [start|stop|status]" ;;
+  *) die "usage: scripts/devnet.sh [start|stop|status|verify-proofs]" ;;
 esac
 
 if all_up; then
@@ -172,7 +196,7 @@ command -v prometheus >/dev/null || scripts/ops-test.sh --install-only
 log "building signer, backend, listener, reconciler, devnet tools (debug)"
 # Whole-workspace feature set, as the end-to-end tests build these binaries: the two share compiled artifacts.
 cargo build --quiet --bin signer --bin backend --bin listener --bin reconciler --bin devnet-deploy --bin devnet-demo \
-  --bin tron-devnode
+  --bin tron-devnode --bin solvency-verify
 
 ANVIL_PORT=$(pick_port "${DEVNET_ANVIL_PORT:-8545}")
 TRON_ANVIL_PORT=$(pick_port "${DEVNET_TRON_ANVIL_PORT:-$((ANVIL_PORT + 1))}")

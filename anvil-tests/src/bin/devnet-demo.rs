@@ -21,6 +21,11 @@
 //!   closes the week and a rank bonus is credited, and prints every standing.
 //! * `devnet-demo payout <api-url> <asset-id>`: the admin (anvil's account 0) builds a payout batch of the
 //!   asset's pending rewards, has it signed and sends it through the API, and waits until it is settled.
+//! * `devnet-demo solvency-proofs <api-url> <chain.json> <tron-chain.json> <dir>`: waits until every asset has an
+//!   epoch of the proof of solvency committed as of the ledger's block when it started (so the demo's last steps are
+//!   in it), then the genesis user and anvil's accounts 2–9 (2–5 as TRON wallets on the TRON chain) sign in and
+//!   download their proofs from the API into `dir`, one file per user and asset (`scripts/devnet.sh verify-proofs`
+//!   then verifies each with `solvency-verify`).
 //!
 //! anvil's well-known keys only; never for a real chain.
 
@@ -57,10 +62,12 @@ async fn main() -> eyre::Result<()> {
         ["tron-users", api, http, chain] => tron_users(api, http, &read_deployment(chain)?).await,
         ["payout", api, asset] => payout(api, asset.parse()?).await,
         ["generation", api, rpc, chain] => generation(api, rpc, &read_deployment(chain)?).await,
+        ["solvency-proofs", api, chain, tron, dir] => solvency_proofs(api, chain, tron, dir).await,
         _ => eyre::bail!(
             "usage: devnet-demo assets <database-url> <chain.json> | tron-asset <database-url> <tron-chain.json> | users <api-url> <rpc-url> <chain.json> | \
              tron-users <api-url> <tron-http-url> <tron-chain.json> | \
-             payout <api-url> <asset-id> | generation <api-url> <rpc-url> <chain.json>"
+             payout <api-url> <asset-id> | generation <api-url> <rpc-url> <chain.json> | \
+             solvency-proofs <api-url> <chain.json> <tron-chain.json> <dir>"
         ),
     }
 }
@@ -163,6 +170,56 @@ async fn users(api_url: &str, rpc: &str, deployment: &Deployment) -> eyre::Resul
         }
     }
     println!("genesis (and admin): {}", deployment.admin);
+    Ok(())
+}
+
+async fn solvency_proofs(api_url: &str, chain: &str, tron: &str, dir: &str) -> eyre::Result<()> {
+    let (evm, tron) = (read_deployment(chain)?, read_deployment(tron)?);
+    let api = ApiClient::new(api_url);
+    // A fresh epoch of every asset: as of the ledger's confirmed block now, or later.
+    let overview = api.get("/v1/public/solvency", None).await?.ok("GET /v1/public/solvency")?;
+    let assets = overview["assets"].as_array().cloned().unwrap_or_default();
+    for asset in &assets {
+        let (id, from) = (asset["asset_id"].as_i64().unwrap_or(0), asset["confirmed_block"].as_u64().unwrap_or(0));
+        wait_for(
+            &format!("asset {id}: an epoch committed as of block {from} or later"),
+            Duration::from_secs(300),
+            || async {
+                let all = api.get("/v1/public/solvency", None).await?.ok("GET /v1/public/solvency")?;
+                let now = all["assets"].as_array().and_then(|a| a.iter().find(|x| x["asset_id"] == id).cloned());
+                Ok(now.filter(|a| a["latest"]["as_of_block"].as_u64().is_some_and(|b| b >= from)).map(|_| ()))
+            },
+        )
+        .await?;
+    }
+    let mut written = 0;
+    for account in [0, 2, 3, 4, 5, 6, 7, 8, 9] {
+        let wallet = anvil_account(account)?;
+        for (deployment, on_tron) in [(&evm, false), (&tron, true)] {
+            if on_tron && !(account == 0 || (2..=5).contains(&account)) {
+                continue;
+            }
+            let token = if on_tron { api.sign_in_tron(&wallet).await? } else { api.sign_in(&wallet).await? };
+            for asset in assets.iter().filter(|a| a["chain_id"].as_u64() == Some(deployment.chain_id)) {
+                let id = asset["asset_id"].as_i64().unwrap_or(0);
+                let answer = api.get(&format!("/v1/users/solvency-proof?asset_id={id}"), Some(&token)).await?;
+                if answer.code() == "not_in_epoch" {
+                    continue;
+                }
+                let proof = answer.ok("GET /v1/users/solvency-proof")?;
+                let symbol = asset["symbol"].as_str().unwrap_or("asset").to_lowercase();
+                let name = if on_tron {
+                    format!("{symbol}-tron-{id}-account{account}.json")
+                } else {
+                    format!("{symbol}-{id}-account{account}.json")
+                };
+                std::fs::write(std::path::Path::new(dir).join(&name), proof.to_string())?;
+                println!("{name}: epoch {}, value {}", proof["epoch"], proof["value"]["human"]);
+                written += 1;
+            }
+        }
+    }
+    eyre::ensure!(written > 0, "no proof downloaded");
     Ok(())
 }
 
