@@ -44,6 +44,12 @@ export interface Wallet {
   /** Whether the contract (this wallet's form) has spent `nonce`. */
   nonceUsed(contract: string, nonce: string): Promise<boolean>;
   /**
+   * A read-only call of `contract` (this wallet's form) through the wallet's own node (`eth_call`; TronLink's
+   * `triggerConstantContract`): the bytes it returns. `signature` is the function's (`latestLiabilities(address)`),
+   * `data` the whole calldata, selector included (TRON sends it without, as `rawParameter`).
+   */
+  view(contract: string, signature: string, data: Hex): Promise<Hex>;
+  /**
    * A wallet whose fees its node can estimate before any prompt (TronLink): whether the account can pay for
    * `sends` in order, the problem in words, or null. Without it, a zero balance is the only fee check.
    */

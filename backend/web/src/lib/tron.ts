@@ -267,11 +267,21 @@ export class TronConnection implements Wallet {
     return BigInt(await this.tw.trx.getBalance(this.account));
   }
 
-  /** A read-only call through TronLink's node: its first result word, or its refusal thrown. */
-  private async constant(contract: string, selector: string, parameter: string): Promise<bigint> {
+  /** A read-only call through TronLink's node: what it returns (hex, without 0x), or its refusal thrown. */
+  private async constantResult(contract: string, selector: string, parameter: string): Promise<string> {
     const r = await this.tw.transactionBuilder.triggerConstantContract(contract, selector, { rawParameter: parameter }, [], this.account);
     if (!r?.result?.result || r.transaction?.ret?.[0]?.ret === "FAILED") throw new Error(readable(r?.result?.message));
-    return BigInt(`0x${r.constant_result?.[0] || "0"}`);
+    return r.constant_result?.[0] ?? "";
+  }
+
+  /** A read-only call through TronLink's node: its first result word, or its refusal thrown. */
+  private async constant(contract: string, selector: string, parameter: string): Promise<bigint> {
+    return BigInt(`0x${(await this.constantResult(contract, selector, parameter)) || "0"}`);
+  }
+
+  /** A read-only call through TronLink's node (`triggerConstantContract`, the calldata as `rawParameter`). */
+  async view(contract: string, signature: string, data: Hex): Promise<Hex> {
+    return `0x${await this.constantResult(contract, signature, rawParameter(data))}`;
   }
 
   tokenBalance(token: string): Promise<bigint> {

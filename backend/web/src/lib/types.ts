@@ -62,3 +62,11 @@ export type GenerationAssetPlan = S["GenerationAssetPlan"];
 export type GenerationStanding = S["GenerationStanding"];
 /** One closed week of a generation-plan asset (`/v1/admin/weeks`). */
 export type WeekCloses = S["WeekCloses"];
+/** `GET /v1/public/solvency`: per asset, the latest committed epoch of the proof of solvency, as the operator's server reports it. */
+export type SolvencyOverview = S["SolvencyOverview"];
+/** One asset's proof of solvency: its contract and token (T… on TRON, and 0x), the latest epoch, its age, the policy's maximum age. */
+export type AssetSolvency = S["AssetSolvency"];
+/** One epoch as the API reports it (`latest`, `in_flight`, the history's items). */
+export type EpochView = S["EpochView"];
+/** `GET /v1/users/solvency-proof`: the caller's leaf, salt, index and siblings (every address 0x, also on TRON). */
+export type SolvencyProofAnswer = S["SolvencyProof"];

@@ -216,6 +216,11 @@ export class Connection implements Wallet {
     return (await this.uintCall(getAddress(contract), data)) !== 0n;
   }
 
+  /** A read-only call through the wallet (`eth_call` at the latest block): the bytes it returns. */
+  view(contract: string, _signature: string, data: Hex): Promise<Hex> {
+    return this.request<Hex>("eth_call", [{ to: getAddress(contract), data }, "latest"]);
+  }
+
   approve(token: Address, spender: Address, amount: bigint): Promise<Hex> {
     const data = encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [spender, amount] });
     return this.send({ to: token, data }, "approval");

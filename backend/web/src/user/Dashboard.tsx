@@ -1,8 +1,9 @@
-// The signed-in user's standing per asset: balances by status, referral link, direct referrals, pool nodes
-// with their matrix fill, the sponsor tree, reward history, retopup (a generation asset: buying a package again),
-// withdraw request, and the claim of
-// what the contract holds for the wallet (offered whenever the ledger shows a claimable balance). Addresses of an
-// asset on a TRON chain are shown, linked and typed as T…; its payments and claim go through TronLink.
+// The signed-in user's standing per asset: balances by status, the proof of solvency's check of the wallet's
+// balance against the root the chain holds (src/user/Solvency.tsx, loaded on demand), referral link, direct
+// referrals, pool nodes with their matrix fill, the sponsor tree, reward history, retopup (a generation asset: buying
+// a package again), withdraw request, and the claim of what the contract holds for the wallet (offered whenever the
+// ledger shows a claimable balance). Addresses of an asset on a TRON chain are shown, linked and typed as T…; its
+// payments and claim go through TronLink.
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
@@ -33,6 +34,7 @@ import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, p
 import { LoadFailed, errorText } from "../ui/account";
 import { Addr, Amount, AssetAmt, CopyButton, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { PackagePay } from "./Generation";
+import { LazySolvencyBadge } from "./solvency-lazy";
 import { Payment, WalletMismatch, notAppliedText } from "./payment";
 
 const PAGE = 10;
@@ -160,6 +162,16 @@ function AssetDashboard(props: {
           <dd>{amt(a.balances.paid_in, "bal-paid-in")}</dd>
         </div>
       </dl>
+      <section class="solvency-mine" aria-label={`${a.symbol}: your balance in the proof of solvency`} data-testid="solvency-badge">
+        <LazySolvencyBadge
+          assetId={a.asset_id}
+          symbol={a.symbol}
+          chainId={a.chain_id}
+          registeredBlock={a.registered_block}
+          connection={props.connection}
+          address={props.address}
+        />
+      </section>
       <div class="grid2 money">
         <Withdraw a={a} refresh={props.refresh} />
         {props.plan && (

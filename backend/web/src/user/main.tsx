@@ -3,6 +3,8 @@
 //   the other assets' cards follow, folded;
 // - a signed-in registered user: the dashboard, with the whole disclosure folded below it (one tap away);
 // - anyone else: the whole disclosure first (PLAN.md §9: the odds before anyone pays).
+// The header's navigation leads to the public "Proof of solvency" page (`/#solvency`, src/user/Solvency.tsx, loaded
+// on demand), and back.
 
 import { type VNode, render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -16,6 +18,10 @@ import { Disclosure, OtherPlans } from "./Disclosure";
 import { GenerationStandingCard } from "./Generation";
 import { OpenInWallet } from "./openin";
 import { Register } from "./Register";
+import { LazySolvencySection } from "./solvency-lazy";
+
+/** The page shown: the plan (and dashboard), or the proof of solvency (`#solvency`). */
+const viewOf = () => (location.hash === "#solvency" ? "solvency" : "main");
 
 function App() {
   const params = new URLSearchParams(location.search);
@@ -30,6 +36,12 @@ function App() {
     [],
   );
   const signed = useSignedIn();
+  const [view, setView] = useState(viewOf);
+  useEffect(() => {
+    const follow = () => setView(viewOf());
+    window.addEventListener("hashchange", follow);
+    return () => window.removeEventListener("hashchange", follow);
+  }, []);
   const [version, setVersion] = useState(0);
   // The asset a referral link pays in: the link's, else the one picked in the registration (first by default).
   const [picked, setPicked] = useState<number | null>(null);
@@ -120,6 +132,14 @@ function App() {
         <h1>
           <a href="/">Referral rewards</a>
         </h1>
+        <nav class="site-nav" aria-label="Pages">
+          <a href="#main" aria-current={view === "main" ? "page" : undefined} data-testid="nav-main">
+            {signed ? "Dashboard and plan" : "The plan"}
+          </a>
+          <a href="#solvency" aria-current={view === "solvency" ? "page" : undefined} data-testid="nav-solvency">
+            Proof of solvency
+          </a>
+        </nav>
         <AccountBar
           purpose="join or see your dashboard"
           tron
@@ -127,9 +147,15 @@ function App() {
         />
       </header>
       <main id="main">
-        {publicData.loading && <Loading what="the plan and disclosure" />}
-        {publicData.error && <LoadFailed error={publicData.error} what="the plan" retry={publicData.reload} />}
-        {content}
+        {view === "solvency" ? (
+          <LazySolvencySection />
+        ) : (
+          <>
+            {publicData.loading && <Loading what="the plan and disclosure" />}
+            {publicData.error && <LoadFailed error={publicData.error} what="the plan" retry={publicData.reload} />}
+            {content}
+          </>
+        )}
       </main>
       <footer class="foot muted">
         Referral-reward schemes are regulated in many places. Amounts show exact base units on hover. <a href="/docs">API docs</a>

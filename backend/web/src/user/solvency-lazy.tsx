@@ -1,0 +1,48 @@
+// The proof of solvency's page and badge load on demand, in their own chunk with the verifier (src/user/Solvency.tsx,
+// src/lib/solvency.js): the first screen of a visitor carries none of it; a signed-in dashboard, or the
+// "Proof of solvency" page, loads it once.
+
+import { useEffect, useState } from "preact/hooks";
+import { LoadFailed } from "../ui/account";
+import type { BadgeProps } from "./Solvency";
+
+type SolvencyModule = typeof import("./Solvency");
+
+let loading: Promise<SolvencyModule> | null = null;
+const load = () =>
+  (loading ??= import("./Solvency").catch((e) => {
+    loading = null;
+    throw e;
+  }));
+
+function useSolvencyModule() {
+  const [state, setState] = useState<{ m?: SolvencyModule; error?: unknown }>({});
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let alive = true;
+    load().then(
+      (m) => alive && setState({ m }),
+      (error) => alive && setState({ error }),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [tick]);
+  return { ...state, retry: () => setTick((t) => t + 1) };
+}
+
+/** The signed-in user's check of one asset (`Solvency.SolvencyBadge`). */
+export function LazySolvencyBadge(props: BadgeProps) {
+  const { m, error, retry } = useSolvencyModule();
+  if (error) return <LoadFailed error={error} what="the proof of solvency" retry={retry} />;
+  if (!m) return <p class="muted" aria-busy="true">Checking your balance against the chain…</p>;
+  return <m.SolvencyBadge {...props} />;
+}
+
+/** The "Proof of solvency" page (`Solvency.SolvencySection`). */
+export function LazySolvencySection() {
+  const { m, error, retry } = useSolvencyModule();
+  if (error) return <LoadFailed error={error} what="the proof of solvency" retry={retry} />;
+  if (!m) return <p class="muted" aria-busy="true">Loading the proof of solvency…</p>;
+  return <m.SolvencySection />;
+}

@@ -1,0 +1,628 @@
+// The dApp's proof of solvency (SOLVENCY.md) against the devnet, where each asset's epoch is committed every ~60
+// blocks: the public page (`/#solvency`) shows the server's figures as its claim, then, with a wallet connected, the
+// commitment read through the wallet beside them; after sign-in, each registered asset's badge verifies the user's
+// proof against the chain (an EVM user through the injected wallet, a TRON user through TronLink), and the proof
+// file downloads. Then the tamper suite, the API's answers changed in flight (Playwright's page.route): a user left
+// out, a lowered balance, the max(vL, vR) sibling, a sum of 2^128 (and one that overflows when added), a swapped
+// order, a stale root (an older epoch's proof served as the latest), a stale commitment (a smaller max_age_blocks),
+// and a root served only by the API — each a red banner naming the failed check, never the ✓.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { formatUnits } from "viem";
+import {
+  ANVIL_KEYS,
+  Api,
+  BASE,
+  BNB,
+  CHAIN,
+  SETTLEMENT_ABI,
+  USDT,
+  chain,
+  freshKey,
+  openBrowser,
+  registerDirectly,
+  signInThroughPage,
+  test,
+  until,
+} from "./lib/stack.mjs";
+import { TRON_CHAIN, TRON_USDT, signInTron, signInWithTronLink, tronChain, tronLinkFor } from "./lib/tron.mjs";
+
+const GUSDT = 4;
+const U128 = 1n << 128n;
+/** Every 0x hex form compared in lower case. */
+const lower = (h) => h.toLowerCase();
+
+/** The server's overview entry of one asset. */
+async function served(assetId) {
+  const r = await Api.raw("GET", "/v1/public/solvency");
+  assert.equal(r.status, 200);
+  return r.body.assets.find((a) => a.asset_id === assetId);
+}
+
+/** The chain (client and addresses) an asset's commitment is on: anvil, or the TRON stand-in anvil. */
+function chainOf(asset) {
+  return asset.chain_id === TRON_CHAIN.chain_id ? tronChain : chain;
+}
+
+/** `latestLiabilities(token)` read in the test, straight from the chain. */
+async function latestOnChain(asset) {
+  const [root, total, epoch, asOfBlock, commitBlock, custody] = await chainOf(asset).readContract({
+    address: asset.contract_hex,
+    abi: SETTLEMENT_ABI,
+    functionName: "latestLiabilities",
+    args: [asset.token_hex],
+  });
+  return { root, total, epoch, asOfBlock, commitBlock, custody };
+}
+
+/** The chain's `LiabilitiesCommitted` of one epoch (the latest may have moved on since the page read it). */
+async function committedOnChain(asset, epoch) {
+  const logs = await chainOf(asset).getContractEvents({
+    address: asset.contract_hex,
+    abi: SETTLEMENT_ABI,
+    eventName: "LiabilitiesCommitted",
+    args: { token: asset.token_hex, epoch: BigInt(epoch) },
+    fromBlock: 0n,
+  });
+  assert.equal(logs.length, 1, `one commitment of epoch ${epoch} of asset ${asset.asset_id}`);
+  return logs[0].args;
+}
+
+/** No sideways scrolling (a phone at 390 px included): long hashes wrap. */
+async function fits(page, what) {
+  const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(scroll <= inner, `${what}: the page is ${scroll} px wide on a ${inner} px screen`);
+}
+
+/** Until the server reports (has recorded) an epoch of the asset at least `epoch`. */
+const recorded = (assetId, epoch) =>
+  until(`the server records epoch ${epoch} of asset ${assetId}`, async () => {
+    const a = await served(assetId);
+    return a.latest && a.latest.epoch >= epoch && a;
+  }, { timeout: 120_000 });
+
+/** The badge of an asset's dashboard card once the check has settled (not "checking"). */
+async function settledBadge(page, cardId, { timeout = 150_000 } = {}) {
+  const badge = page.getByTestId(cardId).getByTestId("solvency-check");
+  await until(`the ${cardId} check settled`, async () => {
+    const state = (await badge.count()) ? await badge.getAttribute("data-state") : null;
+    return state && state !== "checking" && state;
+  }, { timeout });
+  return badge;
+}
+
+/** Asserts a red banner naming `check` (and each of `also` among the failed checks), and no ✓ in the asset's card. */
+async function assertFailed(card, badge, check, { also = [], title }) {
+  assert.equal(await badge.getAttribute("data-state"), "failed", await badge.innerText());
+  assert.equal(await badge.getAttribute("data-check"), check, await badge.innerText());
+  const banner = badge.getByTestId("solvency-failed");
+  assert.equal(await banner.getAttribute("role"), "alert", "a red banner (role alert)");
+  assert.match(await banner.innerText(), title);
+  const failed = await badge.getByTestId("solvency-failed-check").evaluateAll((els) => els.map((e) => e.getAttribute("data-check")));
+  for (const id of also) assert.ok(failed.includes(id), `${id} among the failed checks ${failed}`);
+  assert.equal(await card.getByTestId("solvency-ok").count(), 0, "never the ✓");
+}
+
+// ── a USDT user with a balance in the latest epoch (the tamper suite's subject) ────────────────────────────────────
+
+let subject = null;
+/**
+ * A fresh USDT sponsor with one referral: its pending direct reward is a non-zero leaf value. Made once, then waited
+ * for until an epoch the chain committed after both registrations is recorded by the server.
+ */
+function withBalance() {
+  subject ??= (async () => {
+    const genesis = await Api.signIn(ANVIL_KEYS[0]);
+    const key = await freshKey();
+    const api = await registerDirectly(key, genesis.address, USDT);
+    const referral = await registerDirectly(await freshKey(), api.address, USDT);
+    const joined = (await referral.standing(USDT)).registered_block;
+    const registered = (await api.standing(USDT)).registered_block;
+    const asset = await served(USDT);
+    // An epoch whose balances are read after the referral's block holds the sponsor's reward.
+    const epoch = await until("an epoch of USDT that holds the new sponsor's reward", async () => {
+      const c = await latestOnChain(asset);
+      return c.asOfBlock >= BigInt(joined) && c.epoch;
+    }, { timeout: 180_000 });
+    await recorded(USDT, Number(epoch));
+    const proof = await api.get(`/v1/users/solvency-proof?asset_id=${USDT}&epoch=${epoch}`);
+    assert.ok(BigInt(proof.value.base) > 0n, "the sponsor's leaf holds its reward");
+    return { key, api, asset, registered, epoch: Number(epoch), proof };
+  })();
+  return subject;
+}
+
+/** A browser signed in as `key` with the proof route (and, optionally, the overview) changed in flight. */
+async function tampered(key, { proof, overview, path = "/" } = {}) {
+  const b = await openBrowser({ key });
+  const { page } = b;
+  if (proof) await page.route((url) => url.pathname === "/v1/users/solvency-proof", proof);
+  if (overview) await page.route((url) => url.pathname === "/v1/public/solvency", overview);
+  await page.goto(BASE + path);
+  await signInThroughPage(page);
+  return b;
+}
+
+/** A route handler that changes the real proof's JSON with `change(proof)`. */
+const changeProof = (change) => async (route) => {
+  const response = await route.fetch();
+  const json = await response.json();
+  if (response.status() !== 200) return route.fulfill({ response, json });
+  await route.fulfill({ response, json: change(structuredClone(json)) });
+};
+
+// ── the public page ────────────────────────────────────────────────────────────────────────────────────────────────
+
+test("public page: the server's figures as its claim; after connecting, the chain's read through the wallet beside them", async () => {
+  const b = await openBrowser({ key: await freshKey() });
+  const { page, wallet } = b;
+  await page.goto(BASE + "/");
+  // Reached from the header's navigation.
+  await page.getByTestId("nav-solvency").click();
+  const section = page.getByTestId("solvency");
+  await section.waitFor();
+  assert.equal(new URL(page.url()).hash, "#solvency");
+  assert.equal(await page.getByTestId("nav-solvency").getAttribute("aria-current"), "page");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "solvency-title", "focus on the page's title");
+  await section.getByTestId("solvency-connect").waitFor();
+
+  const overview = (await Api.raw("GET", "/v1/public/solvency")).body.assets;
+  for (const a of overview) {
+    const key = a.chain_id === TRON_CHAIN.chain_id ? `${a.symbol}-TRON` : a.symbol;
+    const card = section.getByTestId(`solvency-${key}`);
+    await card.waitFor();
+    assert.equal(await card.getByTestId("claim-label").innerText(), "the operator's claim, not checked");
+    // The page's figures are the server's for the epoch it shows (the server may have recorded a newer one since).
+    const shown = Number(await card.getByTestId("api-epoch").innerText());
+    const e = (await Api.raw("GET", `/v1/public/solvency/${a.asset_id}/epochs?limit=5`)).body.items.find((x) => x.epoch === shown);
+    assert.ok(e, `epoch ${shown} of asset ${a.asset_id} in the server's history`);
+    assert.equal(await card.getByTestId("api-as-of").innerText(), String(e.as_of_block));
+    assert.equal(await card.getByTestId("api-total").getAttribute("data-base"), e.total.base);
+    assert.equal(await card.getByTestId("api-custody").getAttribute("data-base"), e.custody.base);
+    assert.equal(await card.getByTestId("api-users").innerText(), String(e.leaf_count));
+    assert.equal(await card.getByTestId("api-root").getAttribute("data-hash"), e.root);
+    assert.equal(await card.getByTestId("chain-figures").count(), 0, "nothing read from the chain without a wallet");
+  }
+  await b.screenshot("17-solvency-public-before");
+  assert.ok(!wallet.log.includes("eth_call"), "no read before the wallet is connected");
+
+  await page.getByTestId("connect").click();
+  for (const a of overview) {
+    if (a.chain_id === TRON_CHAIN.chain_id) {
+      // TRON's commitment is read with TronLink only.
+      const note = section.getByTestId("solvency-USDT-TRON").getByTestId("chain-cannot");
+      await note.waitFor();
+      assert.match(await note.innerText(), /connect TronLink to read its commitment from the chain/);
+      continue;
+    }
+    const card = section.getByTestId(`solvency-${a.symbol}`);
+    const figures = card.getByTestId("chain-figures");
+    await figures.waitFor({ timeout: 30_000 });
+    // What the page read equals the chain's commitment of that epoch.
+    const epoch = Number(await figures.getAttribute("data-epoch"));
+    const onChain = await committedOnChain(a, epoch);
+    assert.equal(lower(await figures.getAttribute("data-root")), lower(onChain.root));
+    assert.equal(await card.getByTestId("chain-total").getAttribute("data-base"), onChain.total.toString());
+    assert.equal(await card.getByTestId("chain-custody").getAttribute("data-base"), onChain.custody.toString());
+    assert.equal(await card.getByTestId("chain-as-of").innerText(), onChain.asOfBlock.toString());
+    assert.equal(lower(await card.getByTestId("chain-contract").getAttribute("data-address")), lower(a.contract_hex));
+    // Custody covers the total on the devnet, the commitment is fresh, and the server agrees with the chain (once it
+    // has recorded the chain's latest epoch).
+    assert.ok(onChain.custody >= onChain.total);
+    assert.match(await card.getByTestId("chain-solvent").innerText(), /^Solvent: the contract held .* when it committed, covering the .* owed to all users\.$/);
+    await card.getByTestId("chain-fresh").waitFor();
+    await until(`${a.symbol}: the server's figures match the chain's`, async () => (await card.getByTestId("api-match").count()) === 1, { timeout: 60_000 });
+    assert.equal(await card.getByTestId("claim-label").innerText(), "matches the chain");
+    assert.equal(await card.getByTestId("api-mismatch").count(), 0);
+    assert.equal(await card.getByTestId("chain-stale").count(), 0);
+    assert.equal(await card.getByTestId("chain-insolvent").count(), 0);
+  }
+  // Read through the wallet: its eth_call and eth_blockNumber (the page itself talked to no node: `close` fails on
+  // any request to another origin).
+  assert.ok(wallet.log.includes("eth_call") && wallet.log.includes("eth_blockNumber"), `the wallet was asked: ${wallet.log}`);
+  await fits(page, "the proof-of-solvency page");
+  await b.screenshot("17-solvency-public-after");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await fits(page, "the proof-of-solvency page at 390 px");
+  await b.screenshot("17-solvency-public-after-390");
+  await b.close();
+});
+
+// ── the badge: good proofs ─────────────────────────────────────────────────────────────────────────────────────────
+
+test("EVM user (anvil account 2): the ✓ badge in BNB and GUSDT with the API's and the chain's epoch, root and value; the proof file downloads", async () => {
+  const api = await Api.signIn(ANVIL_KEYS[2]);
+  const me = await api.get("/v1/users/me");
+  const assets = me.assets.map((a) => a.asset_id);
+  assert.ok(assets.includes(BNB) && assets.includes(GUSDT) && assets.includes(TRON_USDT), `the demo's account 2 is in ${assets}`);
+  const b = await openBrowser({ key: ANVIL_KEYS[2] });
+  const { page } = b;
+  await page.goto(BASE + "/");
+  await signInThroughPage(page);
+
+  for (const [assetId, cardId] of [
+    [BNB, "asset-BNB"],
+    [GUSDT, "asset-GUSDT"],
+  ]) {
+    const badge = await settledBadge(page, cardId);
+    assert.equal(await badge.getAttribute("data-state"), "ok", await badge.innerText());
+    const epoch = Number(await badge.getAttribute("data-epoch"));
+    const asset = await served(assetId);
+    // The chain's commitment of that epoch is the one the page verified against.
+    const onChain = await committedOnChain(asset, epoch);
+    assert.equal(lower(await badge.getAttribute("data-root")), lower(onChain.root));
+    assert.equal(await badge.getAttribute("data-as-of"), onChain.asOfBlock.toString());
+    // The value is the API's proof's, for that epoch.
+    const proof = await api.get(`/v1/users/solvency-proof?asset_id=${assetId}&epoch=${epoch}`);
+    assert.equal(await badge.getAttribute("data-value"), proof.value.base);
+    assert.equal(lower(proof.root), lower(onChain.root));
+    const text = await badge.getByTestId("solvency-ok-text").innerText();
+    assert.equal(text, `✓ Your balance of ${formatUnits(BigInt(proof.value.base), proof.decimals)} ${proof.symbol} is in epoch ${epoch}'s committed root; custody covers the total.`);
+    assert.equal(await badge.getByTestId("solvency-ok").getAttribute("role"), "status");
+    // Every check passed (the information-only ones too: the server's file names the chain's root).
+    const checks = await badge.getByTestId("solvency-checks").locator("li").evaluateAll((els) => els.map((e) => [e.dataset.check, e.dataset.ok]));
+    assert.deepEqual(
+      checks.filter(([, ok]) => ok !== "true"),
+      [],
+      "every check passed",
+    );
+    assert.deepEqual(
+      checks.map(([id]) => id),
+      ["format", "range", "shape", "context", "fold", "layout", "root", "total", "epoch", "fresh", "served", "solvent"],
+    );
+  }
+  // The TRON asset cannot be read with an EVM wallet: a neutral note, never a red banner.
+  const tronBadge = await settledBadge(page, "asset-USDT-TRON");
+  assert.equal(await tronBadge.getAttribute("data-state"), "note");
+  assert.equal(await tronBadge.getAttribute("data-reason"), "wallet");
+  assert.match(await tronBadge.innerText(), /connect TronLink to read its commitment/);
+  await b.screenshot("17-solvency-badge-evm");
+
+  // The proof file: the JSON the page checked, the API's proof of that epoch.
+  const badge = page.getByTestId("asset-BNB").getByTestId("solvency-check");
+  const epoch = Number(await badge.getAttribute("data-epoch"));
+  const [download] = await Promise.all([page.waitForEvent("download"), badge.getByTestId("solvency-download").click()]);
+  assert.equal(download.suggestedFilename(), `solvency-proof-BNB-epoch${epoch}-${lower(api.address)}.json`);
+  const file = JSON.parse(readFileSync(await download.path(), "utf8"));
+  assert.deepEqual(file, await api.get(`/v1/users/solvency-proof?asset_id=${BNB}&epoch=${epoch}`));
+  const attachment = await Api.raw("GET", `/v1/users/solvency-proof?asset_id=${BNB}&epoch=${epoch}&download=true`, undefined, api.token);
+  assert.match(attachment.headers.get("content-disposition"), /^attachment; filename="solvency-proof-BNB-epoch\d+-0x[0-9a-f]{40}\.json"$/);
+  assert.deepEqual(file, attachment.body, "the same JSON as the API's download");
+  await b.close();
+});
+
+test("a USDT user with a balance: the ✓ badge with its non-zero value, on the dashboard and on the proof-of-solvency page", async () => {
+  const s = await withBalance();
+  const b = await openBrowser({ key: s.key });
+  const { page } = b;
+  await page.goto(BASE + "/");
+  await signInThroughPage(page);
+  const badge = await settledBadge(page, "asset-USDT");
+  assert.equal(await badge.getAttribute("data-state"), "ok", await badge.innerText());
+  const epoch = Number(await badge.getAttribute("data-epoch"));
+  assert.ok(epoch >= s.epoch);
+  const proof = await s.api.get(`/v1/users/solvency-proof?asset_id=${USDT}&epoch=${epoch}`);
+  assert.equal(await badge.getAttribute("data-value"), proof.value.base);
+  assert.match(await badge.getByTestId("solvency-ok-text").innerText(), new RegExp(`^✓ Your balance of ${proof.value.human} is in epoch ${epoch}'s committed root`));
+  assert.equal(lower(await badge.getAttribute("data-root")), lower((await committedOnChain(s.asset, epoch)).root));
+
+  // The same check on the proof-of-solvency page, in the asset's card.
+  await page.getByTestId("nav-solvency").click();
+  const mine = page.getByTestId("solvency-USDT").getByTestId("solvency-mine");
+  await mine.waitFor();
+  const again = await settledBadge(page, "solvency-USDT");
+  assert.equal(await again.getAttribute("data-state"), "ok", await again.innerText());
+  await b.screenshot("17-solvency-badge-usdt");
+  await b.close();
+});
+
+test("TRON user through TronLink (anvil account 2's T… account): the ✓ badge, read with triggerConstantContract and getCurrentBlock", async () => {
+  const tron = await signInTron(ANVIL_KEYS[2]);
+  assert.ok(await tron.standing(TRON_USDT), "the demo registered account 2 in TRON USDT");
+  const tronLink = tronLinkFor(ANVIL_KEYS[2]);
+  const b = await openBrowser({ tronLink });
+  const { page } = b;
+  await page.goto(BASE + "/");
+  await signInWithTronLink(page);
+  const badge = await settledBadge(page, "asset-USDT-TRON");
+  assert.equal(await badge.getAttribute("data-state"), "ok", await badge.innerText());
+  const epoch = Number(await badge.getAttribute("data-epoch"));
+  const asset = await served(TRON_USDT);
+  const onChain = await committedOnChain(asset, epoch);
+  assert.equal(lower(await badge.getAttribute("data-root")), lower(onChain.root));
+  const proof = await tron.get(`/v1/users/solvency-proof?asset_id=${TRON_USDT}&epoch=${epoch}`);
+  assert.equal(await badge.getAttribute("data-value"), proof.value.base);
+  assert.equal(proof.chain_id, TRON_CHAIN.chain_id);
+  assert.match(await badge.getByTestId("solvency-ok-text").innerText(), new RegExp(`^✓ Your balance of ${proof.value.human} is in epoch ${epoch}'s committed root; custody covers the total\\.$`));
+  // The contract is named in its T… form, and TronLink's node answered the reads.
+  assert.equal(await badge.getByTestId("solvency-facts").locator("code[data-address]").getAttribute("data-address"), TRON_CHAIN.settlement_base58);
+  assert.ok(tronLink.log.includes("triggerConstantContract") && tronLink.log.includes("getCurrentBlock"), `TronLink was asked: ${tronLink.log}`);
+  // An EVM asset of the same account needs an EVM wallet: a note.
+  const bnb = await settledBadge(page, "asset-BNB");
+  assert.equal(await bnb.getAttribute("data-reason"), "wallet");
+  await b.screenshot("17-solvency-badge-tron");
+
+  // The public page with TronLink: the TRON card's chain figures, the EVM ones need an EVM wallet.
+  await page.getByTestId("nav-solvency").click();
+  const card = page.getByTestId("solvency-USDT-TRON");
+  const figures = card.getByTestId("chain-figures");
+  await figures.waitFor({ timeout: 30_000 });
+  const shown = Number(await figures.getAttribute("data-epoch"));
+  assert.equal(lower(await figures.getAttribute("data-root")), lower((await committedOnChain(asset, shown)).root));
+  assert.equal(await card.getByTestId("chain-contract").getAttribute("data-address"), TRON_CHAIN.settlement_base58);
+  await card.getByTestId("chain-solvent").waitFor();
+  await page.getByTestId("solvency-BNB").getByTestId("chain-cannot").waitFor();
+  await b.screenshot("17-solvency-public-tron");
+  await b.close();
+});
+
+test("a user who joined after the epoch's balances: a neutral note, 'you will be in the next epoch'", async () => {
+  const genesis = await Api.signIn(ANVIL_KEYS[0]);
+  const key = await freshKey();
+  const api = await registerDirectly(key, genesis.address, BNB);
+  const registered = (await api.standing(BNB)).registered_block;
+  const b = await openBrowser({ key });
+  const { page } = b;
+  await page.goto(BASE + "/");
+  await signInThroughPage(page);
+  const badge = await settledBadge(page, "asset-BNB");
+  const asOf = Number(await badge.getAttribute("data-as-of"));
+  if (asOf < registered) {
+    assert.equal(await badge.getAttribute("data-state"), "note");
+    assert.equal(await badge.getAttribute("data-reason"), "next_epoch");
+    assert.match(await badge.innerText(), new RegExp(`You joined at block ${registered}, after the balances of epoch \\d+ \\(block ${asOf}\\) were read: you will be in the next epoch\\.`));
+    assert.equal(await badge.getByTestId("solvency-note").getAttribute("role"), "status", "neutral, not an alert");
+  } else {
+    // An epoch was committed at or after the registration's block meanwhile: the user is in it.
+    assert.equal(await badge.getAttribute("data-state"), "ok", await badge.innerText());
+  }
+  await b.screenshot("17-solvency-next-epoch");
+  await b.close();
+});
+
+// ── the tamper suite ───────────────────────────────────────────────────────────────────────────────────────────────
+
+test("tamper: a user left out (not_in_epoch for a user registered before the epoch's block) is a red banner", async () => {
+  const s = await withBalance();
+  const b = await tampered(s.key, {
+    proof: (route) =>
+      route.fulfill({
+        status: 404,
+        json: { error: { code: "not_in_epoch", message: "this wallet has no leaf in this epoch: it was not a user of the asset at its block" } },
+      }),
+  });
+  const badge = await settledBadge(b.page, "asset-USDT");
+  assert.equal(await badge.getAttribute("data-state"), "failed");
+  assert.equal(await badge.getAttribute("data-check"), "excluded");
+  assert.ok(Number(await badge.getAttribute("data-as-of")) >= s.registered, "registered before the epoch's block");
+  const banner = badge.getByTestId("solvency-failed");
+  assert.equal(await banner.getAttribute("role"), "alert");
+  assert.match(await banner.innerText(), new RegExp(`^You are not in the committed tree\\s+You joined at block ${s.registered}, before the balances of epoch`));
+  assert.equal(await b.page.getByTestId("asset-USDT").getByTestId("solvency-ok").count(), 0);
+  await b.screenshot("17-tamper-left-out");
+  await b.close([/404 GET .*\/v1\/users\/solvency-proof/]);
+});
+
+test("tamper: a lowered balance does not fold to the chain's root", async () => {
+  const s = await withBalance();
+  const b = await tampered(s.key, {
+    proof: changeProof((p) => {
+      assert.ok(BigInt(p.balances.pending) > 0n);
+      p.balances.pending = (BigInt(p.balances.pending) - 1n).toString();
+      return p;
+    }),
+  });
+  const badge = await settledBadge(b.page, "asset-USDT");
+  await assertFailed(b.page.getByTestId("asset-USDT"), badge, "root", { also: ["total"], title: /^Your balance is not in the root committed on the chain/ });
+  // The value the page computed is the lowered one: it never takes the server's figures on trust.
+  assert.equal(await badge.getAttribute("data-value"), (BigInt(s.proof.value.base) - 1n).toString());
+  await b.screenshot("17-tamper-lowered-balance");
+  await b.page.setViewportSize({ width: 390, height: 844 });
+  await fits(b.page, "the red banner at 390 px");
+  await b.screenshot("17-tamper-lowered-balance-390");
+  await b.close();
+});
+
+test("tamper: the max(vL, vR) sibling (a parent's sum reported as the larger child's) misses the root and the total", async () => {
+  const s = await withBalance();
+  let lowered = null;
+  const b = await tampered(s.key, {
+    proof: changeProof((p) => {
+      // Fold the sums up the path; at the first level whose sibling holds something, report the parent's sum as
+      // max(vL, vR) instead of vL + vR: the sibling's sum is lowered to max(mine, theirs) − mine.
+      let mine = BigInt(p.value.base);
+      for (let k = 0; k < p.siblings.length; k++) {
+        const theirs = BigInt(p.siblings[k].sum);
+        if (theirs > 0n && mine > 0n) {
+          const max = mine > theirs ? mine : theirs;
+          p.siblings[k].sum = (max - mine).toString();
+          lowered = { level: k, from: theirs, to: max - mine };
+          break;
+        }
+        mine += theirs;
+      }
+      assert.ok(lowered, "a sibling that holds something");
+      return p;
+    }),
+  });
+  const badge = await settledBadge(b.page, "asset-USDT");
+  await assertFailed(b.page.getByTestId("asset-USDT"), badge, "root", { also: ["total"], title: /^Your balance is not in the root committed on the chain/ });
+  assert.ok(lowered.to < lowered.from);
+  const total = badge.locator("[data-testid=solvency-failed-check][data-check=total]");
+  assert.match(await total.innerText(), /^The sums along your path add up to \d+, but the total committed on the chain is \d+: the committed total does not add up\.$/);
+  await b.screenshot("17-tamper-max-sibling");
+  await b.close();
+});
+
+test("tamper: a sibling sum of 2^128 is refused, and so is one that reaches 2^128 when added", async () => {
+  const s = await withBalance();
+  for (const [label, sum, check, title] of [
+    ["2^128", U128, "range", /^The proof holds an amount of 2\^128 or more/],
+    ["2^128 − 1", U128 - 1n, "fold", /^The proof's sums reach 2\^128 when added up/],
+  ]) {
+    const b = await tampered(s.key, {
+      proof: changeProof((p) => {
+        p.siblings[0].sum = sum.toString();
+        return p;
+      }),
+    });
+    const badge = await settledBadge(b.page, "asset-USDT");
+    await assertFailed(b.page.getByTestId("asset-USDT"), badge, check, { title });
+    assert.match(await badge.getByTestId("solvency-failed-check").first().innerText(), /2\^128/, label);
+    await b.screenshot(`17-tamper-sum-${check}`);
+    await b.close();
+  }
+});
+
+test("tamper: a swapped order (the index's lowest bit flipped) is refused", async () => {
+  const s = await withBalance();
+  let flipped = null;
+  const b = await tampered(s.key, {
+    proof: changeProof((p) => {
+      flipped = { index: p.index ^ 1, leafCount: p.leaf_count };
+      p.index ^= 1;
+      return p;
+    }),
+  });
+  const badge = await settledBadge(b.page, "asset-USDT");
+  const card = b.page.getByTestId("asset-USDT");
+  if (flipped.index < flipped.leafCount) {
+    await assertFailed(card, badge, "layout", { also: ["root"], title: /^Your place in the proof's tree is out of order/ });
+    assert.match(await badge.locator("[data-testid=solvency-failed-check][data-check=layout]").innerText(), /your neighbouring leaf is out of order/);
+  } else {
+    // The last user's flipped position is past the last leaf.
+    await assertFailed(card, badge, "shape", { title: /^The proof's tree does not hold together/ });
+  }
+  await b.screenshot("17-tamper-swapped-order");
+  await b.close();
+});
+
+test("tamper: a stale root (an older epoch's proof served as the latest) is refused", async () => {
+  // Account 2 is in every BNB epoch: its proof of the epoch before the chain's latest is a real, older proof.
+  const api = await Api.signIn(ANVIL_KEYS[2]);
+  const asset = await served(BNB);
+  const latest = await latestOnChain(asset);
+  assert.ok(latest.epoch >= 2n, "two BNB epochs exist");
+  await recorded(BNB, Number(latest.epoch));
+  let older = null;
+  const b = await tampered(ANVIL_KEYS[2], {
+    proof: async (route) => {
+      const url = new URL(route.request().url());
+      const asked = Number(url.searchParams.get("epoch"));
+      if (Number(url.searchParams.get("asset_id")) !== BNB) return route.continue();
+      url.searchParams.set("epoch", String(asked - 1));
+      const response = await route.fetch({ url: url.href });
+      older = await response.json();
+      await route.fulfill({ response, json: older });
+    },
+  });
+  const badge = await settledBadge(b.page, "asset-BNB");
+  const epoch = Number(await badge.getAttribute("data-epoch"));
+  assert.equal(older.epoch, epoch - 1);
+  await assertFailed(b.page.getByTestId("asset-BNB"), badge, "epoch", {
+    also: ["root"],
+    title: new RegExp(`^The server gave a proof of another epoch than the chain's latest \\(epoch ${epoch}\\): a stale root`),
+  });
+  assert.match(
+    await badge.locator("[data-testid=solvency-failed-check][data-check=epoch]").innerText(),
+    new RegExp(`^The proof is of epoch ${epoch - 1}, but the chain's latest commitment is epoch ${epoch}: it is out of date`),
+  );
+  // The older proof was genuine: the API's own answer for that epoch.
+  assert.deepEqual(older, await api.get(`/v1/users/solvency-proof?asset_id=${BNB}&epoch=${epoch - 1}`));
+  await b.screenshot("17-tamper-stale-root");
+  await b.close();
+});
+
+test("tamper: a commitment older than max_age_blocks is STALE, on the badge and on the public page", async () => {
+  const s = await withBalance();
+  const overview = async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    for (const a of json.assets) if (a.asset_id === USDT) a.max_age_blocks = 0;
+    await route.fulfill({ response, json });
+  };
+  const b = await tampered(s.key, { overview });
+  const { page } = b;
+  const badge = await settledBadge(page, "asset-USDT");
+  // A read in the commit's own block is 0 blocks old (not more than 0): read again a block later.
+  await until("a read at least a block after the commit", async () => {
+    if ((await badge.getAttribute("data-state")) === "checking") return false;
+    if ((await badge.getAttribute("data-age")) !== "0") return true;
+    await badge.getByTestId("solvency-recheck").click();
+    return false;
+  }, { timeout: 90_000 });
+  const age = Number(await badge.getAttribute("data-age"));
+  await assertFailed(page.getByTestId("asset-USDT"), badge, "fresh", { title: new RegExp(`^STALE: the chain's latest commitment is ${age} blocks old, more than the 0 allowed`) });
+
+  await page.getByTestId("nav-solvency").click();
+  const card = page.getByTestId("solvency-USDT");
+  const stale = card.getByTestId("chain-stale");
+  await until("the public page's STALE banner", async () => {
+    if ((await stale.count()) === 1) return true;
+    if ((await card.getByTestId("chain-fresh").count()) === 1) await card.getByTestId("chain-recheck").click();
+    return false;
+  });
+  assert.equal(await stale.getAttribute("role"), "alert");
+  assert.match(await stale.innerText(), /^STALE\s+The latest commitment was made \d+ blocks ago \(block \d+\), more than the 0 allowed/);
+  await b.screenshot("17-tamper-stale-commitment");
+  await b.close();
+});
+
+test("tamper: a root served only by the API — the page shows the chain's figures and the mismatch; the user's proof still verifies", async () => {
+  const s = await withBalance();
+  const fake = `0x${"5a".repeat(32)}`;
+  const overview = async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    for (const a of json.assets) {
+      if (a.asset_id !== USDT || !a.latest) continue;
+      a.latest.root = fake;
+      a.latest.total = { base: (BigInt(a.latest.total.base) + 1_000_000n).toString(), human: "whatever the server says" };
+    }
+    await route.fulfill({ response, json });
+  };
+  const b = await tampered(s.key, { overview, path: "/#solvency" });
+  const { page } = b;
+  const card = page.getByTestId("solvency-USDT");
+  await card.getByTestId("chain-figures").waitFor({ timeout: 30_000 });
+  const mismatch = card.getByTestId("api-mismatch");
+  await until("the mismatch banner", async () => (await mismatch.count()) === 1, { timeout: 90_000 });
+  assert.equal(await mismatch.getAttribute("role"), "alert");
+  assert.match(await mismatch.innerText(), /^The operator's server reports a root the chain does not hold/);
+  assert.match(await mismatch.innerText(), new RegExp(`Root: the server says ${fake}, the chain holds 0x[0-9a-f]{64}\\.`));
+  assert.match(await mismatch.innerText(), /Total owed: the server says/);
+  assert.equal(await card.getByTestId("claim-label").innerText(), "differs from the chain");
+  assert.equal(await card.getByTestId("api-match").count(), 0);
+  // The server's claim is shown as it came; the chain's figures are the chain's.
+  assert.equal(await card.getByTestId("api-root").getAttribute("data-hash"), fake);
+  const epoch = Number(await card.getByTestId("chain-figures").getAttribute("data-epoch"));
+  const onChain = await committedOnChain(s.asset, epoch);
+  assert.equal(lower(await card.getByTestId("chain-root").getAttribute("data-hash")), lower(onChain.root));
+  assert.equal(await card.getByTestId("chain-total").getAttribute("data-base"), onChain.total.toString());
+  // The user's own proof verifies against the chain's root, whatever the server's overview says.
+  const mine = await settledBadge(page, "solvency-USDT");
+  assert.equal(await mine.getAttribute("data-state"), "ok", await mine.innerText());
+  assert.equal(lower(await mine.getAttribute("data-root")), lower((await committedOnChain(s.asset, Number(await mine.getAttribute("data-epoch")))).root));
+  await fits(page, "the mismatch banner");
+  await b.screenshot("17-tamper-root-only-api");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await fits(page, "the mismatch banner at 390 px");
+  await page.getByTestId("nav-main").click();
+  const badge = await settledBadge(page, "asset-USDT");
+  assert.equal(await badge.getAttribute("data-state"), "ok");
+  await b.close();
+});
+
+test("no proof of the chain's epoch from the server (no_epoch) is a neutral note, never the ✓ nor a red banner", async () => {
+  const s = await withBalance();
+  const b = await tampered(s.key, {
+    proof: (route) => route.fulfill({ status: 404, json: { error: { code: "no_epoch", message: "no committed epoch of the proof of solvency for this asset (yet)" } } }),
+  });
+  const badge = await settledBadge(b.page, "asset-USDT");
+  assert.equal(await badge.getAttribute("data-state"), "note");
+  assert.equal(await badge.getAttribute("data-reason"), "not_recorded");
+  assert.equal(await badge.getByTestId("solvency-note").getAttribute("role"), "status");
+  assert.equal(await b.page.getByTestId("asset-USDT").getByTestId("solvency-ok").count(), 0);
+  assert.equal(await b.page.getByTestId("asset-USDT").getByTestId("solvency-failed").count(), 0);
+  await b.close([/404 GET .*\/v1\/users\/solvency-proof/]);
+});
