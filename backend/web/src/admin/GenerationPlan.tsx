@@ -3,10 +3,9 @@
 // sent. Weeks are numbered from `week_origin`, which no later version may move: it is shown, not edited.
 
 import { useState } from "preact/hooks";
-import { post } from "../lib/api";
 import { bps, human } from "../lib/format";
-import { Amount, Notice } from "../ui/bits";
-import { type Asset, ConfirmAction, time, toBase, unixTime } from "./common";
+import { Amount } from "../ui/bits";
+import { type Asset, CreateVersion, time, toBase, unixTime } from "./common";
 import type { Schema } from "../generated/api";
 
 const LEVELS = 20;
@@ -166,18 +165,10 @@ export function GenerationVersionTable(props: { asset: Asset; versions: Version[
   );
 }
 
-/** JSON with object keys sorted: the stored parameters come back from Postgres' jsonb with its own key order. */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_, x) =>
-    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
-  );
-}
-
 /** A new version from a future block; `week_origin` carried over from the latest. */
 export function NewGenerationVersion(props: { asset: Asset; latest: Version; minFrom: number; onCreated: () => void }) {
   const { asset, latest, minFrom } = props;
   const [draft, setDraft] = useState<Draft>(() => draftOf(latest.params, asset.decimals, minFrom + 100));
-  const [created, setCreated] = useState<string | null>(null);
   const checked = checkGenerationDraft(draft, asset.decimals, minFrom, latest.params.week_origin);
   const field = (k: keyof Draft, label: string, hint?: string, area = false) => {
     const common = {
@@ -200,11 +191,6 @@ export function NewGenerationVersion(props: { asset: Asset; latest: Version; min
       </label>
     );
   };
-  const changes = checked.params
-    ? (Object.keys(checked.params) as (keyof GenerationParams)[]).filter(
-        (k) => canonical(checked.params![k]) !== canonical(latest.params[k]),
-      )
-    : [];
   return (
     <section class="panel" aria-label="New plan version">
       <h3>New version (from a future block)</h3>
@@ -221,28 +207,14 @@ export function NewGenerationVersion(props: { asset: Asset; latest: Version; min
         {field("withdrawal_fee_bps", "Withdrawal fee (bps, at most 2000)")}
         {field("ranks", `Ranks, one per line: name, largest leg, other legs, weekly bonus (${asset.symbol})`, undefined, true)}
       </div>
-      <ConfirmAction
-        label="Create version"
-        title={`Plan version ${latest.version + 1} for ${asset.symbol}`}
-        testid="plan-create"
-        disabled={!checked.params}
-        describe={() => (
-          <>
-            <p>
-              From block {checked.from} on, purchases of {asset.symbol} are applied, weeks closed and payouts charged their fee
-              under version {latest.version + 1}; earlier events and every purchase's cap keep theirs. Audited with the old and
-              new values.
-            </p>
-            <p>{changes.length === 0 ? "No parameter changes (only the start block)." : `Changes: ${changes.join(", ")}.`}</p>
-          </>
-        )}
-        act={() => post<Schema<"CreatedPlanVersion">>("/v1/admin/plan", { asset_id: asset.asset_id, from_block: checked.from, params: checked.params })}
-        done={(r) => {
-          setCreated(`Version ${r.version} created.`);
-          props.onCreated();
-        }}
+      <CreateVersion
+        asset={asset}
+        latest={latest}
+        params={checked.params}
+        from={checked.from}
+        effect={`From block ${checked.from} on, purchases of ${asset.symbol} are applied, weeks closed and payouts charged their fee under version ${latest.version + 1}; earlier events and every purchase's cap keep theirs. Audited with the old and new values.`}
+        onCreated={props.onCreated}
       />
-      {created && <Notice kind="ok">{created}</Notice>}
     </section>
   );
 }

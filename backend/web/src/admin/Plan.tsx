@@ -3,11 +3,11 @@
 // own table and form (./GenerationPlan).
 
 import { useState } from "preact/hooks";
-import { get, post } from "../lib/api";
+import { get } from "../lib/api";
 import { human } from "../lib/format";
-import { Amount, Loading, Notice, useLoad } from "../ui/bits";
+import { Amount, Loading, useLoad } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
-import { type Asset, AssetPicker, ConfirmAction, time, toBase } from "./common";
+import { type Asset, AssetPicker, CreateVersion, time, toBase } from "./common";
 import type { Schema } from "../generated/api";
 import { type GenerationParams, GenerationVersionTable, NewGenerationVersion } from "./GenerationPlan";
 
@@ -213,7 +213,6 @@ function NewVersion(props: {
   const { asset, latest } = props;
   const minFrom = Math.max(latest.effective_from_block, props.confirmedBlock) + 1;
   const [draft, setDraft] = useState<Draft>(() => draftOf(latest.params, asset.decimals, minFrom + 100));
-  const [created, setCreated] = useState<string | null>(null);
   const checked = checkDraft(draft, asset.decimals, minFrom);
   const field = (k: keyof Draft, label: string, hint?: string) => (
     <label>
@@ -233,9 +232,6 @@ function NewVersion(props: {
       )}
     </label>
   );
-  const changes = checked.params
-    ? (Object.keys(checked.params) as (keyof Params)[]).filter((k) => JSON.stringify(checked.params![k]) !== JSON.stringify(latest.params[k]))
-    : [];
   return (
     <section class="panel" aria-label="New plan version">
       <h3>New version (from a future block)</h3>
@@ -251,27 +247,14 @@ function NewVersion(props: {
         {field("level_bps", "Retopup level shares (bps)")}
         {field("level_price", `Level prices (${asset.symbol}, level 1 first)`)}
       </div>
-      <ConfirmAction
-        label="Create version"
-        title={`Plan version ${latest.version + 1} for ${asset.symbol}`}
-        testid="plan-create"
-        disabled={!checked.params}
-        describe={() => (
-          <>
-            <p>
-              From block {checked.from} on, events of {asset.symbol} are applied under version {latest.version + 1}; earlier ones
-              keep theirs. Audited with the old and new values.
-            </p>
-            <p>{changes.length === 0 ? "No parameter changes (only the start block)." : `Changes: ${changes.join(", ")}.`}</p>
-          </>
-        )}
-        act={() => post<Schema<"CreatedPlanVersion">>("/v1/admin/plan", { asset_id: asset.asset_id, from_block: checked.from, params: checked.params })}
-        done={(r) => {
-          setCreated(`Version ${r.version} created.`);
-          props.onCreated();
-        }}
+      <CreateVersion
+        asset={asset}
+        latest={latest}
+        params={checked.params}
+        from={checked.from}
+        effect={`From block ${checked.from} on, events of ${asset.symbol} are applied under version ${latest.version + 1}; earlier ones keep theirs. Audited with the old and new values.`}
+        onCreated={props.onCreated}
       />
-      {created && <Notice kind="ok">{created}</Notice>}
     </section>
   );
 }

@@ -6,8 +6,10 @@ import { useState } from "preact/hooks";
 import { parseUnits } from "viem";
 import { errorText } from "../ui/account";
 import { Confirm, Notice } from "../ui/bits";
+import { post } from "../lib/api";
 import { networkName } from "../lib/networks";
 import type { AssetPlan } from "../lib/types";
+import type { Schema } from "../generated/api";
 
 export type Asset = Pick<AssetPlan, "asset_id" | "chain_id" | "symbol" | "decimals" | "token">;
 
@@ -108,4 +110,57 @@ export { time } from "../lib/format";
 
 export function unixTime(secs: number | null | undefined): string {
   return secs ? new Date(secs * 1000).toLocaleString() : "—";
+}
+
+/** JSON with object keys sorted: stored parameters come back from Postgres' jsonb with its own key order. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_, x) =>
+    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
+  );
+}
+
+/** The parameters of `next` that differ from `latest`'s (compared key-order-free). */
+export function changedKeys<P extends object>(next: P, latest: P): (keyof P)[] {
+  return (Object.keys(next) as (keyof P)[]).filter((k) => canonical(next[k]) !== canonical(latest[k]));
+}
+
+/**
+ * The "Create version" action of a plan's new-version form, for every plan kind: the confirmation says from which
+ * block the version governs (`effect`) and which parameters change, then `POST /v1/admin/plan`.
+ */
+export function CreateVersion<P extends object>(props: {
+  asset: Asset;
+  latest: { version: number; params: P };
+  /** The checked parameters and block, absent while the form has errors. */
+  params?: P;
+  from?: number;
+  /** What the version governs from its block on, in words. */
+  effect: ComponentChildren;
+  onCreated: () => void;
+}) {
+  const { asset, latest } = props;
+  const [created, setCreated] = useState<string | null>(null);
+  const changes = props.params ? changedKeys(props.params, latest.params) : [];
+  return (
+    <>
+      <ConfirmAction
+        label="Create version"
+        title={`Plan version ${latest.version + 1} for ${asset.symbol}`}
+        testid="plan-create"
+        disabled={!props.params}
+        describe={() => (
+          <>
+            <p>{props.effect}</p>
+            <p>{changes.length === 0 ? "No parameter changes (only the start block)." : `Changes: ${changes.join(", ")}.`}</p>
+          </>
+        )}
+        act={() => post<Schema<"CreatedPlanVersion">>("/v1/admin/plan", { asset_id: asset.asset_id, from_block: props.from, params: props.params })}
+        done={(r) => {
+          setCreated(`Version ${r.version} created.`);
+          props.onCreated();
+        }}
+      />
+      {created && <Notice kind="ok">{created}</Notice>}
+    </>
+  );
 }
