@@ -1,5 +1,6 @@
 //! The signer's Prometheus metrics (`ops/metrics.md`, job `signer`): decisions by intent kind and outcome, the time
-//! from an authenticated request to its decision, and the time each double-sign record takes to commit.
+//! from an authenticated request to its decision, and the time each group of double-sign records takes to commit
+//! and each sync of the store's WAL that makes them durable.
 
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ struct Decision {
     outcome: &'static str,
 }
 
-/// Buckets from 0.1 ms to ~3.3 s: a signature takes well under a millisecond, a commit with fsync a few.
+/// Buckets from 0.1 ms to ~3.3 s: a signature takes well under a millisecond, a commit or an fsync a few.
 fn buckets() -> impl Iterator<Item = f64> {
     exponential_buckets(0.0001, 2.0, 16)
 }
@@ -34,8 +35,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// The metrics of a signer whose store records commit times in `store_commits`.
-    pub fn new(store_commits: Histogram) -> Self {
+    /// The metrics of a signer whose store records commit times in `store_commits` and WAL sync times in
+    /// `store_syncs`.
+    pub fn new(store_commits: Histogram, store_syncs: Histogram) -> Self {
         let mut registry = Registry::default();
         service_kit::stall::register(&mut registry);
         let decisions = Family::<Decision, Counter>::default();
@@ -48,8 +50,13 @@ impl Metrics {
         );
         registry.register(
             "signer_store_commit_seconds",
-            "Time to commit a signature record to the double-sign store",
+            "Time to commit a group of signature records to the double-sign store (WAL written, not yet synced)",
             store_commits,
+        );
+        registry.register(
+            "signer_store_sync_seconds",
+            "Time to fdatasync the double-sign store's WAL, after which the groups committed before it are answered",
+            store_syncs,
         );
         let many_intents = Histogram::new(exponential_buckets(1.0, 2.0, 7));
         registry.register(
@@ -60,8 +67,8 @@ impl Metrics {
         Metrics { registry, decisions, decision_seconds, many_intents }
     }
 
-    /// A histogram for [`crate::store::Store`] to record its commit times in.
-    pub fn commit_histogram() -> Histogram {
+    /// A histogram for [`crate::store::Store`] to record its commit or WAL sync times in.
+    pub fn store_histogram() -> Histogram {
         Histogram::new(buckets())
     }
 
@@ -92,7 +99,7 @@ impl Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        Metrics::new(Metrics::commit_histogram())
+        Metrics::new(Metrics::store_histogram(), Metrics::store_histogram())
     }
 }
 
@@ -102,20 +109,23 @@ mod tests {
 
     #[test]
     fn counters_and_histograms_render_in_prometheus_text_format() {
-        let commits = Metrics::commit_histogram();
-        let m = Metrics::new(commits.clone());
+        let (commits, syncs) = (Metrics::store_histogram(), Metrics::store_histogram());
+        let m = Metrics::new(commits.clone(), syncs.clone());
         m.record("register", "signed");
         m.record("register", "signed");
         m.record("payout_batch", "policy.per_batch_cap");
         m.observe_signing(Duration::from_millis(2));
         m.observe_many(5);
         commits.observe(0.004);
+        syncs.observe(0.0002);
+        syncs.observe(0.0002);
         let text = m.render();
         assert!(text.contains("signer_requests_total{kind=\"register\",outcome=\"signed\"} 2\n"), "{text}");
         assert!(text.contains("signer_requests_total{kind=\"payout_batch\",outcome=\"policy.per_batch_cap\"} 1\n"));
         assert!(text.contains("signer_decision_seconds_count 1\n"), "{text}");
         assert!(text.contains("signer_store_commit_seconds_count 1\n"), "{text}");
         assert!(text.contains("signer_store_commit_seconds_bucket{le=\"0.0064\"} 1\n"), "{text}");
+        assert!(text.contains("signer_store_sync_seconds_count 2\n"), "{text}");
         assert!(text.contains("signer_many_intents_bucket{le=\"4.0\"} 0\n"), "{text}");
         assert!(text.contains("signer_many_intents_bucket{le=\"8.0\"} 1\n"), "{text}");
     }

@@ -48,7 +48,7 @@ pub async fn run_until(
         auth.mark_seen(&mac, signed_at);
     }
 
-    let metrics = Arc::new(Metrics::new(store.commit_histogram()));
+    let metrics = Arc::new(Metrics::new(store.commit_histogram(), store.sync_histogram()));
     let service = Arc::new(SigningService::new(policy, store, key).await?);
     let state = AppState { service: service.clone(), auth: Arc::new(auth), metrics };
 

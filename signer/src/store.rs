@@ -2,12 +2,20 @@
 //! writes rows. The signing service's one writer owns a [`WriterConnection`] on a thread of its own and runs a
 //! group's statements on it directly — a statement costs microseconds, not a hand-off to a driver thread and back
 //! — inside one `BEGIN IMMEDIATE` transaction; reads for the HTTP side go through a second connection.
+//!
+//! Durability: the file is in WAL mode with `synchronous=NORMAL`, so a commit writes its frames to the `-wal` file
+//! without waiting for the disk; a commit is durable once the WAL is synced (SQLite's checkpoints sync the WAL before
+//! they copy it and the database file after). The signing service syncs the WAL itself after each group's commit,
+//! through a [`WalSync`] on a thread of its own, and answers the group only once that sync has returned. A sync that
+//! fails stops every later signature until the signer is restarted ([`StoreError::SyncFailed`]).
 
 use std::{
+    fs::File,
+    os::unix::fs::MetadataExt,
     path::{Path, PathBuf},
     str::FromStr,
-    sync::{Arc, Mutex},
-    time::Duration,
+    sync::{Arc, Mutex, OnceLock},
+    time::{Duration, Instant},
 };
 
 use alloy::primitives::{Address, B256, Signature, U256};
@@ -38,12 +46,25 @@ pub enum StoreError {
     /// The writer is gone (the service is shutting down).
     #[error("the signer's writer stopped")]
     WriterGone,
+    /// Syncing the WAL failed, now or earlier in this process: a record committed since the last sync that
+    /// succeeded may not be on disk, and a later sync's success would not say that it is (the kernel may have
+    /// dropped the pages it failed to write). No signature leaves until the signer is restarted; opening the store
+    /// writes what the WAL holds into the database file and syncs it.
+    #[error("the double-sign store's WAL could not be synced ({0}); no signature leaves until the signer restarts")]
+    SyncFailed(String),
+    /// The store's files could not be synced when it was opened.
+    #[error("syncing the store's files: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl StoreError {
     /// The same failure, for each request of a group that shares it.
     pub fn duplicate(&self) -> StoreError {
-        StoreError::GroupFailed(self.to_string())
+        match self {
+            StoreError::SyncFailed(why) => StoreError::SyncFailed(why.clone()),
+            StoreError::WriterGone => StoreError::WriterGone,
+            other => StoreError::GroupFailed(other.to_string()),
+        }
     }
 }
 
@@ -66,6 +87,13 @@ pub struct Store {
     reader: Arc<Mutex<Connection>>,
     /// How long each commit of a signature record took (seconds); shown as `signer_store_commit_seconds`.
     commit_seconds: Histogram,
+    /// How long each sync of the WAL took (seconds); shown as `signer_store_sync_seconds`.
+    sync_seconds: Histogram,
+    /// Why a sync of the WAL failed, once one has: from then on nothing is signed (see [`StoreError::SyncFailed`]).
+    sync_failure: Arc<OnceLock<String>>,
+    /// Holds back or fails the syncs of the WAL, in tests.
+    #[cfg(test)]
+    sync_gate: Option<Arc<SyncGate>>,
 }
 
 /// A payload already signed for a (chain, contract, nonce).
@@ -145,9 +173,44 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    // A signature may only leave once its record is on disk, even across a power cut.
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    // A commit writes the WAL and does not wait for the disk; a signature still leaves only once its record is on
+    // disk, even across a power cut: the signing service syncs the WAL after each group's commit ([`WalSync`]) and
+    // answers the group after that. Checkpoints sync the WAL before copying it, and the database file after.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(conn)
+}
+
+/// The WAL beside the database file at `path` (SQLite's name for it).
+fn wal_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// Syncs the directory holding `path`, so that a file created in it (a new WAL) is found after a crash.
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    File::open(dir)?.sync_all()
+}
+
+/// Makes every record the file holds durable before anything is read from it: a process that committed without
+/// syncing (this signer killed between a commit and its sync, or one whose sync failed) may have left records that
+/// are readable but not on disk. A `TRUNCATE` checkpoint copies the whole WAL into the database file — pages written
+/// afresh, then synced — and empties the WAL; should another connection keep it from finishing, the WAL is synced as
+/// it is. Then the WAL, the database file and their directory are synced.
+fn make_durable(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    if busy != 0 {
+        tracing::warn!(store = %path.display(), "another connection kept the opening checkpoint from finishing");
+    }
+    match File::open(wal_path(path)) {
+        Ok(wal) => wal.sync_data()?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    File::open(path)?.sync_data()?;
+    sync_parent(path)?;
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -185,10 +248,15 @@ impl Store {
         tokio::task::spawn_blocking(move || {
             let mut reader = connect(&path)?;
             migrate(&mut reader)?;
+            make_durable(&reader, &path)?;
             Ok(Store {
                 path,
                 reader: Arc::new(Mutex::new(reader)),
-                commit_seconds: crate::metrics::Metrics::commit_histogram(),
+                commit_seconds: crate::metrics::Metrics::store_histogram(),
+                sync_seconds: crate::metrics::Metrics::store_histogram(),
+                sync_failure: Arc::default(),
+                #[cfg(test)]
+                sync_gate: None,
             })
         })
         .await
@@ -204,6 +272,37 @@ impl Store {
     /// The commit times this store records, for the metrics registry.
     pub fn commit_histogram(&self) -> Histogram {
         self.commit_seconds.clone()
+    }
+
+    /// The WAL sync times this store records, for the metrics registry.
+    pub fn sync_histogram(&self) -> Histogram {
+        self.sync_seconds.clone()
+    }
+
+    /// What syncs this store's WAL for the one writer of this process (see [`WalSync`]): its own handle on the WAL
+    /// file, for a thread of its own.
+    pub fn wal_sync(&self) -> WalSync {
+        WalSync {
+            wal_path: wal_path(&self.path),
+            db_path: self.path.clone(),
+            file: None,
+            sync_seconds: self.sync_seconds.clone(),
+            failure: self.sync_failure.clone(),
+            #[cfg(test)]
+            gate: self.sync_gate.clone(),
+        }
+    }
+
+    /// Why syncing the WAL failed, if it has in this process: then nothing may be signed until a restart.
+    pub fn sync_failure(&self) -> Option<StoreError> {
+        self.sync_failure.get().map(|why| StoreError::SyncFailed(why.clone()))
+    }
+
+    /// The same store, with every sync of its WAL passing through `gate` first.
+    #[cfg(test)]
+    pub(crate) fn with_sync_gate(mut self, gate: Arc<SyncGate>) -> Self {
+        self.sync_gate = Some(gate);
+        self
     }
 
     /// Runs `read` on the reader connection, off the async workers.
@@ -264,9 +363,143 @@ impl Store {
         .await
     }
 
-    /// Succeeds when the store answers a trivial query (`GET /health`).
+    /// Succeeds when the store answers a trivial query and no sync of its WAL has failed (`GET /health`).
     pub async fn ping(&self) -> Result<(), StoreError> {
+        if let Some(failed) = self.sync_failure() {
+            return Err(failed);
+        }
         self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?)).await
+    }
+}
+
+/// Syncs the store's WAL (`fdatasync` of the `-wal` file beside it) with a handle of its own: what makes the
+/// commits before it durable under `synchronous=NORMAL`. The signing service's sync thread owns it.
+///
+/// SQLite keeps the WAL file while any connection has the database open — it writes it again from its start after a
+/// complete checkpoint, or truncates it, but keeps its inode — and removes it only when the last connection closes,
+/// after checkpointing all of it into the database file and syncing that. So before each sync the handle is checked
+/// against the file at the WAL's path and opened again when that is another file (its directory synced too, so that
+/// a new WAL's name survives a crash); with no WAL at all, every commit is in the database file, which is synced.
+#[derive(Debug)]
+pub struct WalSync {
+    wal_path: PathBuf,
+    db_path: PathBuf,
+    /// The WAL file open, and its (device, inode).
+    file: Option<(File, (u64, u64))>,
+    sync_seconds: Histogram,
+    failure: Arc<OnceLock<String>>,
+    #[cfg(test)]
+    gate: Option<Arc<SyncGate>>,
+}
+
+impl WalSync {
+    /// Syncs the WAL: once this returns `Ok`, every transaction committed to the store before it was called is on
+    /// disk. A failure is final for this process (see [`StoreError::SyncFailed`]): this and every later call fail,
+    /// and so does [`Store::ping`].
+    pub fn sync(&mut self) -> Result<(), StoreError> {
+        if let Some(why) = self.failure.get() {
+            return Err(StoreError::SyncFailed(why.clone()));
+        }
+        let started = Instant::now();
+        let synced = self.sync_wal();
+        self.sync_seconds.observe(started.elapsed().as_secs_f64());
+        synced.map_err(|e| {
+            tracing::error!(
+                error = %e,
+                wal = %self.wal_path.display(),
+                "syncing the double-sign store's WAL failed: no signature leaves until the signer is restarted"
+            );
+            let _ = self.failure.set(e.to_string());
+            StoreError::SyncFailed(self.failure.get().cloned().unwrap_or_else(|| e.to_string()))
+        })
+    }
+
+    fn sync_wal(&mut self) -> std::io::Result<()> {
+        #[cfg(test)]
+        if let Some(gate) = &self.gate {
+            gate.pass()?;
+        }
+        let at_path = match std::fs::metadata(&self.wal_path) {
+            Ok(meta) => (meta.dev(), meta.ino()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.file = None;
+                return File::open(&self.db_path)?.sync_data();
+            }
+            Err(e) => return Err(e),
+        };
+        let wal = match &mut self.file {
+            Some((wal, identity)) if *identity == at_path => wal,
+            stale => {
+                let wal = File::open(&self.wal_path)?;
+                let meta = wal.metadata()?;
+                sync_parent(&self.wal_path)?;
+                &stale.insert((wal, (meta.dev(), meta.ino()))).0
+            }
+        };
+        wal.sync_data()
+    }
+}
+
+/// Holds back the syncs of a store's WAL while held, or fails the next one: tests' view of the sync thread.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct SyncGate {
+    state: Mutex<GateState>,
+    changed: std::sync::Condvar,
+}
+
+#[cfg(test)]
+#[derive(Debug, Default)]
+struct GateState {
+    held: bool,
+    /// Syncs waiting at the gate now.
+    waiting: usize,
+    /// Syncs that went through it.
+    passed: usize,
+    fail_next: Option<String>,
+}
+
+#[cfg(test)]
+impl SyncGate {
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Syncs from now on wait at the gate until [`Self::release`].
+    pub(crate) fn hold(&self) {
+        self.lock().held = true;
+    }
+
+    /// Lets the syncs waiting, and those to come, through.
+    pub(crate) fn release(&self) {
+        self.lock().held = false;
+        self.changed.notify_all();
+    }
+
+    /// The next sync through the gate fails with `why` instead of syncing.
+    pub(crate) fn fail_next(&self, why: &str) {
+        self.lock().fail_next = Some(why.to_owned());
+    }
+
+    /// Syncs waiting at the gate now.
+    pub(crate) fn waiting(&self) -> usize {
+        self.lock().waiting
+    }
+
+    /// Syncs that went through the gate so far.
+    pub(crate) fn passed(&self) -> usize {
+        self.lock().passed
+    }
+
+    fn pass(&self) -> std::io::Result<()> {
+        let mut state = self.lock();
+        state.waiting += 1;
+        while state.held {
+            state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+        state.waiting -= 1;
+        state.passed += 1;
+        state.fail_next.take().map_or(Ok(()), |why| Err(std::io::Error::other(why)))
     }
 }
 
@@ -450,7 +683,8 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Makes the records durable; only then may their signatures be returned.
+    /// Commits the records: visible to every later transaction, and durable once the WAL is synced after this
+    /// ([`WalSync::sync`]); only then may their signatures be returned.
     pub fn commit(self) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
         self.tx.commit()?;
@@ -523,12 +757,8 @@ mod tests {
         assert_eq!(store.count_signed().await.unwrap(), 1);
     }
 
-    #[tokio::test]
-    async fn a_nonce_recorded_by_another_writer_is_nonce_taken_and_the_group_records_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.sqlite")).await.unwrap();
-        let payload = "{}";
-        let record = |nonce: u64| NewRecord {
+    fn record(nonce: u64) -> NewRecord<'static> {
+        NewRecord {
             target: target(),
             nonce: U256::from(nonce),
             kind: Kind::Register,
@@ -540,10 +770,97 @@ mod tests {
             caller: "api",
             request_mac: "mac",
             signed_at: 5,
-            payload,
+            payload: "{}",
             refund_of: None,
             epoch: None,
-        };
+        }
+    }
+
+    fn commit(writer: &mut WriterConnection, nonce: u64) {
+        let mut tx = writer.begin().unwrap();
+        tx.insert_many(&[record(nonce)]).unwrap();
+        tx.commit().unwrap();
+    }
+
+    fn identity(path: &Path) -> (u64, u64) {
+        let meta = std::fs::metadata(path).unwrap();
+        (meta.dev(), meta.ino())
+    }
+
+    #[tokio::test]
+    async fn the_wal_sync_follows_the_wal_file_and_syncs_the_database_file_while_there_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let store = Store::open(&path).await.unwrap();
+        let mut wal = store.wal_sync();
+        let mut writer = store.writer().unwrap();
+        commit(&mut writer, 1);
+        wal.sync().unwrap();
+        assert_eq!(wal.file.as_ref().unwrap().1, identity(&wal_path(&path)));
+        // Another store on the file checkpoints the whole WAL as it opens and empties it: the same file, kept.
+        let other = Store::open(&path).await.unwrap();
+        assert_eq!(std::fs::metadata(wal_path(&path)).unwrap().len(), 0);
+        commit(&mut writer, 2);
+        wal.sync().unwrap();
+        assert_eq!(wal.file.as_ref().unwrap().1, identity(&wal_path(&path)));
+
+        // Every connection closed: SQLite checkpoints the WAL into the database file and removes it; the database
+        // file is synced instead.
+        drop((writer, store, other));
+        assert!(!wal_path(&path).exists());
+        wal.sync().unwrap();
+        assert!(wal.file.is_none());
+        // Opened again: a new WAL file, which the next sync opens.
+        let store = Store::open(&path).await.unwrap();
+        let mut writer = store.writer().unwrap();
+        commit(&mut writer, 3);
+        wal.sync().unwrap();
+        assert_eq!(wal.file.as_ref().unwrap().1, identity(&wal_path(&path)));
+        assert_eq!(store.count_signed().await.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn opening_the_store_writes_what_the_wal_holds_into_the_database_file() {
+        // Records committed by a writer that never synced (killed between its commit and its sync) are readable;
+        // opening the store makes them durable before it serves anything: checkpointed, synced, the WAL emptied.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        drop(Store::open(&path).await.unwrap());
+        let unsynced = Connection::open(&path).unwrap();
+        unsynced.pragma_update(None, "synchronous", "OFF").unwrap();
+        unsynced.execute("INSERT INTO nonce_allocator VALUES (56, 'c', 'n')", []).unwrap();
+        assert!(std::fs::metadata(wal_path(&path)).unwrap().len() > 0);
+        let store = Store::open(&path).await.unwrap();
+        assert_eq!(std::fs::metadata(wal_path(&path)).unwrap().len(), 0, "checkpointed into the database file");
+        let rows: i64 =
+            store.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM nonce_allocator", [], |r| r.get(0))?)).await.unwrap();
+        assert_eq!(rows, 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_sync_fails_every_later_one_and_the_health_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let gate = Arc::new(SyncGate::default());
+        let store = Store::open(&dir.path().join("s.sqlite")).await.unwrap().with_sync_gate(gate.clone());
+        let mut wal = store.wal_sync();
+        wal.sync().unwrap();
+        store.ping().await.unwrap();
+        gate.fail_next("injected EIO");
+        assert!(matches!(wal.sync(), Err(StoreError::SyncFailed(why)) if why == "injected EIO"));
+        assert!(
+            matches!(wal.sync(), Err(StoreError::SyncFailed(_))),
+            "not tried again: its success would prove nothing"
+        );
+        assert_eq!(gate.passed(), 2);
+        assert!(matches!(store.ping().await, Err(StoreError::SyncFailed(_))));
+        assert!(matches!(store.wal_sync().sync(), Err(StoreError::SyncFailed(_))));
+        assert!(store.sync_failure().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_nonce_recorded_by_another_writer_is_nonce_taken_and_the_group_records_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite")).await.unwrap();
         let (mut first, mut second) = (store.writer().unwrap(), store.writer().unwrap());
         let mut tx = first.begin().unwrap();
         tx.insert_many(&[record(1)]).unwrap();

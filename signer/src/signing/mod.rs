@@ -1,14 +1,20 @@
 //! The one path from an authenticated intent to a signature: policy, then — in the writer's store transaction —
-//! nonce, double-sign check, rolling cap, signature, record, commit. Concurrent requests share one transaction
-//! and one fsync (group commit), and each is answered only after it is committed: a signature never leaves
-//! before its record is on disk. The writer runs on a thread of its own with its own store connection, so a
-//! group's statements run there directly. Every decision goes to the audit log.
+//! nonce, double-sign check, rolling cap, signature, record, commit, then the sync of the store's WAL. Concurrent
+//! requests share one transaction (group commit) and one fsync, and each is answered only after its record is
+//! committed and the WAL synced after that commit: a signature never leaves before its record is on disk. The writer
+//! runs on a thread of its own with its own store connection, so a group's statements run there directly; the sync
+//! runs on another, so the writer decides the next group while the disk makes the last one durable. Every decision
+//! goes to the audit log.
 //!
-//! Rooms: this module is the service (the façade callers use); `writer` decides and commits groups, `nonces` keeps
-//! the nonce counters and the reserved nonces, `audit` writes the decisions.
+//! Rooms: this module is the service (the façade callers use); `writer` decides and commits groups, `durable` syncs
+//! the WAL and lets the answers go, `nonces` keeps the nonce counters and the reserved nonces, `audit` writes the
+//! decisions.
 
 mod audit;
+mod durable;
 mod nonces;
+#[cfg(test)]
+mod tests;
 mod writer;
 
 use std::collections::HashMap;
@@ -114,11 +120,13 @@ impl std::fmt::Debug for SigningService {
 }
 
 impl SigningService {
-    /// The service and its writer: a task that takes every request waiting, decides them in one store transaction
-    /// and answers them only once that transaction is committed (group commit).
+    /// The service, its writer and its sync stage: the writer takes every request waiting and decides them in one
+    /// store transaction (group commit); the sync stage answers them once the WAL is synced after that commit.
     pub async fn new(policy: Policy, store: Store, key: Arc<dyn KeySource>) -> Result<Self, SignError> {
         let address = key.address().await?;
         let connection = store.writer()?;
+        let committed = durable::spawn(store.wal_sync())
+            .map_err(|e| StoreError::GroupFailed(format!("starting the WAL sync thread: {e}")))?;
         let heads = Heads::new(policy.solvency_heads());
         let inner = Arc::new(Inner { policy, store, key, address, reserved: Reserved::default(), heads });
         let (jobs, queue) = mpsc::channel(4 * MAX_GROUP);
@@ -129,7 +137,7 @@ impl SigningService {
             .spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
                 match runtime {
-                    Ok(runtime) => runtime.block_on(writer(writer_inner, queue, connection, workers)),
+                    Ok(runtime) => runtime.block_on(writer(writer_inner, queue, connection, workers, committed)),
                     Err(e) => tracing::error!(error = %e, "the signer's writer could not start"),
                 }
             })

@@ -1,12 +1,14 @@
 //! The writer: one thread with its own store connection that decides groups of admitted requests in one store
-//! transaction each and answers them only once it is committed.
+//! transaction each and hands each group's answers, once it is committed, to the sync stage (`durable`), which
+//! lets them leave once the WAL is synced; the writer meanwhile decides the next group.
 
 use std::collections::{HashMap, HashSet, hash_map::Entry};
-use std::sync::Arc;
+use std::sync::{Arc, mpsc::SendError};
 
 use alloy::primitives::{Address, B256, Signature, U256};
 use tokio::sync::{mpsc, oneshot};
 
+use super::durable::{self, Answer, Committed};
 use super::nonces::{Counter, RESERVE_BATCH, RESERVE_LOW, Reserved};
 use super::{Inner, SignError, Signed};
 use crate::{
@@ -26,7 +28,7 @@ pub(super) struct Presigned {
     pub(super) echo: Box<serde_json::value::RawValue>,
 }
 
-/// One admitted request, and where its answer goes once its group's records are committed.
+/// One admitted request, and where its answer goes once its group's records are committed and synced.
 pub(super) struct Job {
     pub(super) caller: Authenticated,
     pub(super) intent: Intent,
@@ -36,27 +38,35 @@ pub(super) struct Job {
     pub(super) answer: oneshot::Sender<Result<Signed, SignError>>,
 }
 
-/// Most messages (one per HTTP request, of up to `MAX_MANY` intents) decided in one store transaction (one fsync).
+/// Most messages (one per HTTP request, of up to `MAX_MANY` intents) decided in one store transaction (one commit).
 pub(super) const MAX_GROUP: usize = 256;
 
 /// The one writer: waits for a request, takes every other one already waiting (up to [`MAX_GROUP`] messages), decides
 /// them in order in one store transaction — each sees the records of those before it (nonces, the rolling
-/// window) — and answers them after the commit. A failed commit answers every signature of the group with the
-/// error: none of them left, none is recorded.
-/// It stops when the service is dropped.
+/// window) — commits, and hands the answers to the sync stage, which sends them once the WAL is synced after that
+/// commit; the writer goes on with the next group meanwhile. A failed commit answers every signature of the group
+/// with the error: none of them left, none is recorded. After a failed sync no group is decided any more.
+/// It stops when the service is dropped (the sync stage then answers what it holds and stops too).
 pub(super) async fn writer(
     inner: Arc<Inner>,
     mut queue: mpsc::Receiver<Vec<Job>>,
     mut connection: WriterConnection,
     workers: tokio::runtime::Handle,
+    committed: Committed,
 ) {
     let mut messages = Vec::with_capacity(MAX_GROUP);
     let mut group = Vec::with_capacity(MAX_GROUP);
     while queue.recv_many(&mut messages, MAX_GROUP).await > 0 {
         group.extend(messages.drain(..).flatten());
-        let decided = decide_group(&inner, &mut connection, &workers, &mut group).await;
-        for (job, result) in group.drain(..).zip(decided) {
-            let _ = job.answer.send(result);
+        let decided = match inner.store.sync_failure() {
+            // The store can no longer say that a record is on disk: nothing is decided, nothing recorded.
+            Some(failed) => group.iter().map(|_| Err(SignError::Store(failed.duplicate()))).collect(),
+            None => decide_group(&inner, &mut connection, &workers, &mut group).await,
+        };
+        let answers: Vec<Answer> = group.drain(..).map(|job| job.answer).zip(decided).collect();
+        // A sync stage that is gone cannot vouch for these records: their signatures do not leave.
+        if let Err(SendError(answers)) = committed.send(answers) {
+            durable::answer(answers, Some(StoreError::WriterGone));
         }
     }
 }
@@ -141,7 +151,7 @@ async fn decide_group(
             epoch: job.intent.action.epoch(),
         })
         .collect();
-    // 3. Every record written, the counters moved, one commit; only then do the answers leave.
+    // 3. Every record written, the counters moved, one commit; the answers leave once the WAL is synced after it.
     let written = (|| {
         tx.insert_many(&records)?;
         for (target, counter) in &view.counters {
