@@ -151,6 +151,13 @@ async fn epochs_are_committed_every_users_proof_verifies_and_a_forged_commitment
     let stranger = api.sign_in(&PrivateKeySigner::random()).await?;
     let none = api.get(&format!("/v1/users/solvency-proof?asset_id={NATIVE_ASSET}"), Some(&stranger)).await?;
     assert_eq!((none.status, none.code()), (404, "not_in_epoch"));
+    // An epoch number the ledger cannot hold is no epoch (it must not wrap to "the latest").
+    let member = api.sign_in(&members[0].1).await?;
+    for epoch in ["0", "18446744073709551615", "9223372036854775808"] {
+        let path = format!("/v1/users/solvency-proof?asset_id={NATIVE_ASSET}&epoch={epoch}");
+        let answer = api.get(&path, Some(&member)).await?;
+        assert_eq!((answer.status, answer.code()), (404, "no_epoch"), "epoch {epoch}");
+    }
     assert!(
         !inbox.received().iter().any(|(_, b)| b.to_string().contains("solvency_")),
         "nothing about solvency paged while the chain and the ledger agree: {:?}",

@@ -302,6 +302,10 @@ pub async fn proof(
     let settings = ctx.settings.solvency.as_ref().ok_or_else(no_epoch)?;
     let key = settings.salt_key().map_err(ApiError::Internal)?;
     let chain = ctx.chains.chain(info.chain_id)?;
+    // Epochs are stored as BIGINT: a number beyond it is no epoch (and must not wrap to another meaning).
+    if q.epoch.is_some_and(|e| e == 0 || e > i64::MAX as u64) {
+        return Err(no_epoch());
+    }
     let epoch = solvency::committed(&ctx.db, q.asset_id, q.epoch).await?.ok_or_else(no_epoch)?;
     let found = solvency::proof_in(&ctx.db, epoch, user.wallet).await?.ok_or_else(|| ApiError::Missing {
         code: "not_in_epoch",
