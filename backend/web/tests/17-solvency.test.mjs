@@ -68,10 +68,22 @@ async function committedOnChain(asset, epoch) {
   return logs[0].args;
 }
 
-/** No sideways scrolling (a phone at 390 px included): long hashes wrap. */
+/**
+ * No sideways scrolling (a phone at 390 px included): long hashes wrap, and so does every amount, also at its
+ * longest (a million units with every decimal of an 18-decimal asset: the figures grow over a run), tried with
+ * the page's own nodes put back afterwards.
+ */
 async function fits(page, what) {
   const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   assert.ok(scroll <= inner, `${what}: the page is ${scroll} px wide on a ${inner} px screen`);
+  const longest = await page.evaluate(() => {
+    const shown = [...document.querySelectorAll(".amount")].map((a) => [a, [...a.childNodes]]);
+    for (const [a] of shown) a.textContent = `1000000.${"9".repeat(18)} GUSDT`;
+    const width = document.documentElement.scrollWidth;
+    for (const [a, kids] of shown) a.replaceChildren(...kids);
+    return width;
+  });
+  assert.ok(longest <= inner, `${what}, every amount at its longest: the page is ${longest} px wide on a ${inner} px screen`);
 }
 
 /** Until the server reports (has recorded) an epoch of the asset at least `epoch`. */
