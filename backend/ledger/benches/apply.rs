@@ -1,7 +1,8 @@
 //! Applies synthetic registration/retopup events to a scratch Postgres database and compares
 //! the rate with plain inserts of the same number of raw-event rows on the same connection; then the same number
 //! of events (same blocks and mix) on an asset running the generation plan (PLAN-GENERATION.md), in a database of
-//! its own, beside the auto-pool plan's rate.
+//! its own, beside the auto-pool plan's rate. For each plan it prints the rows written per event (inserted or
+//! updated, as Postgres counts them), table by table.
 //!
 //! `cargo bench -p ledger --bench apply -- [events] [events_per_block]` (under `cargo test --all-targets` a small smoke run)
 //! (defaults 100000 and 100; `DATABASE_URL` selects the server; `BENCH_EXPLAIN=1` logs every statement over 4 ms
@@ -131,6 +132,32 @@ async fn apply_all(pool: &PgPool, blocks: &[Vec<ChainEvent>]) -> eyre::Result<f6
     Ok(secs)
 }
 
+/// Rows written so far in the database of `pool`, per table, as Postgres counts them (`pg_stat_user_tables`: rows
+/// inserted plus rows updated, an upsert's update included); the session's pending counts are flushed first.
+async fn rows_written(pool: &PgPool) -> eyre::Result<Vec<(String, i64)>> {
+    sqlx::query("SELECT pg_stat_force_next_flush()").execute(pool).await?;
+    Ok(sqlx::query_as(
+        "SELECT relname::text, (n_tup_ins + n_tup_upd)::int8 FROM pg_stat_user_tables
+         WHERE relname NOT LIKE 'bench_raw%' AND n_tup_ins + n_tup_upd > 0 ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Rows written per event between two `rows_written` readings: the total and the tables, most written first.
+fn per_event(before: &[(String, i64)], after: &[(String, i64)], events: usize) -> (f64, String) {
+    let mut tables: Vec<(String, i64)> = after
+        .iter()
+        .map(|(t, n)| (t.clone(), n - before.iter().find(|(b, _)| b == t).map_or(0, |(_, m)| *m)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    tables.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let total: i64 = tables.iter().map(|(_, n)| n).sum();
+    let each =
+        tables.iter().map(|(t, n)| format!("{t} {:.2}", *n as f64 / events as f64)).collect::<Vec<_>>().join(", ");
+    (total as f64 / events as f64, each)
+}
+
 fn peak_memory_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -157,7 +184,9 @@ async fn main() -> eyre::Result<()> {
         sqlx::query("SET auto_explain.log_buffers = on").execute(&db.pool).await?;
         sqlx::query("SET auto_explain.log_nested_statements = on").execute(&db.pool).await?;
     }
+    let written_before = rows_written(&db.pool).await?;
     let ledger_secs = apply_all(&db.pool, &blocks).await?;
+    let (ledger_per_event, ledger_tables) = per_event(&written_before, &rows_written(&db.pool).await?, events);
     let ledger_rows: i64 = sqlx::query_scalar(
         "SELECT (SELECT count(*) FROM chain_events) + (SELECT count(*) FROM ledger_events)
               + (SELECT count(*) FROM rewards) + (SELECT count(*) FROM company_credits)
@@ -177,6 +206,9 @@ async fn main() -> eyre::Result<()> {
         rate(ledger_secs)
     );
     println!(
+        "  rows written per event: {ledger_per_event:.2} (inserted or updated, pg_stat_user_tables: {ledger_tables})"
+    );
+    println!(
         "raw insert, row by row:  {:>9.0} rows/s   ({rows_secs:.2} s)  ledger/raw = {:.2}",
         rate(rows_secs),
         rows_secs / ledger_secs
@@ -192,13 +224,17 @@ async fn main() -> eyre::Result<()> {
     let generation_blocks = synthetic_blocks(events, per_block, generation.packages[0], generation.packages[1]);
     let generation_db = ScratchDatabase::create_with("ledger_bench_generation", 1).await?;
     create_asset(&generation_db.pool, &spec(generation)).await?;
+    let generation_before = rows_written(&generation_db.pool).await?;
     let generation_secs = apply_all(&generation_db.pool, &generation_blocks).await?;
+    let (generation_per_event, generation_tables) =
+        per_event(&generation_before, &rows_written(&generation_db.pool).await?, events);
     let closes: i64 = sqlx::query_scalar("SELECT count(*) FROM period_closes").fetch_one(&generation_db.pool).await?;
     println!(
         "generation plan apply:   {:>9.0} events/s ({generation_secs:.2} s; {closes} weeks closed)  generation/auto-pool = {:.2}",
         rate(generation_secs),
         ledger_secs / generation_secs
     );
+    println!("  rows written per event: {generation_per_event:.2} ({generation_tables})");
     match peak_memory_kib() {
         Some(kib) => println!("peak memory (VmHWM):     {:.1} MiB", kib as f64 / 1024.0),
         None => println!("peak memory: /proc/self/status not readable"),
