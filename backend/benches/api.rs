@@ -364,7 +364,7 @@ async fn main() -> eyre::Result<()> {
         open_loop(&client, "GET /v1/users/me, A/B none", args.me_rate, args.seconds, me_bare),
     );
     let runs = [
-        open_loop(&client, "GET /health (baseline)", args.me_rate, args.seconds, health).await,
+        open_loop(&client, "GET /health (baseline)", args.me_rate, args.seconds, health.clone()).await,
         open_loop(&client, "GET /v1/users/me", args.me_rate, args.seconds, me).await,
         open_loop(&client, "POST /v1/users/register", args.register_rate, args.seconds, register).await,
         with_layer,
@@ -411,10 +411,6 @@ async fn main() -> eyre::Result<()> {
         let url = format!("{base}/v1/users/solvency-proof?asset_id=1");
         let tokens = tokens.clone();
         Arc::new(move |c, i| c.get(&url).bearer_auth(&tokens[i % tokens.len()]))
-    };
-    let health: MakeRequest = {
-        let url = format!("{base}/health");
-        Arc::new(move |c, _| c.get(&url))
     };
     let _ = open_loop(&client, "warm-up", args.proof_rate, 1, proof.clone()).await;
     let proof_runs = [

@@ -630,56 +630,50 @@ function AssetCard(props: { a: AssetSolvency; connection: AnyConnection | null; 
   );
 }
 
+/** One figure of a `dl.figures`: its label over its value; `wide` spans the row; `testid` and `age` go on the value. */
+function Figure(props: { label: string; wide?: boolean; testid?: string; age?: string; children: ComponentChildren }) {
+  return (
+    <div class={props.wide ? "wide" : undefined}>
+      <dt>{props.label}</dt>
+      <dd data-testid={props.testid} data-age={props.age}>
+        {props.children}
+      </dd>
+    </div>
+  );
+}
+
 function ServerFigures(props: { a: AssetSolvency; e: EpochView }) {
   const { a, e } = props;
   return (
     <dl class="figures" data-testid="api-figures" data-epoch={e.epoch} data-root={e.root}>
-      <div>
-        <dt>Epoch</dt>
-        <dd data-testid="api-epoch">{e.epoch}</dd>
-      </div>
-      <div>
-        <dt>Balances as of block</dt>
-        <dd data-testid="api-as-of">{e.as_of_block}</dd>
-      </div>
-      <div>
-        <dt>Owed to all users (total)</dt>
-        <dd>
-          <AssetAmt a={e.total} testid="api-total" />
-        </dd>
-      </div>
-      <div>
-        <dt>Users in the tree</dt>
-        <dd data-testid="api-users">{e.leaf_count}</dd>
-      </div>
-      <div>
-        <dt>Custody at commit</dt>
-        <dd>{e.custody ? <AssetAmt a={e.custody} testid="api-custody" /> : "—"}</dd>
-      </div>
-      <div>
-        <dt>Age</dt>
-        <dd data-testid="api-age">
-          {a.age_blocks != null ? `${a.age_blocks} blocks` : "—"}
-          {a.max_age_blocks != null && <span class="muted"> (at most {a.max_age_blocks})</span>}
-        </dd>
-      </div>
-      <div class="wide">
-        <dt>Root</dt>
-        <dd>
-          <Hash h={e.root} testid="api-root" />
-        </dd>
-      </div>
-      <div class="wide">
-        <dt>Committed</dt>
-        <dd>
-          {e.committed_block != null ? `block ${e.committed_block}` : "—"}
-          {e.committed_tx && (
-            <>
-              , transaction <TxHash chainId={a.chain_id} hash={e.committed_tx} testid="api-tx" />
-            </>
-          )}
-        </dd>
-      </div>
+      <Figure label="Epoch" testid="api-epoch">
+        {e.epoch}
+      </Figure>
+      <Figure label="Balances as of block" testid="api-as-of">
+        {e.as_of_block}
+      </Figure>
+      <Figure label="Owed to all users (total)">
+        <AssetAmt a={e.total} testid="api-total" />
+      </Figure>
+      <Figure label="Users in the tree" testid="api-users">
+        {e.leaf_count}
+      </Figure>
+      <Figure label="Custody at commit">{e.custody ? <AssetAmt a={e.custody} testid="api-custody" /> : "—"}</Figure>
+      <Figure label="Age" testid="api-age">
+        {a.age_blocks != null ? `${a.age_blocks} blocks` : "—"}
+        {a.max_age_blocks != null && <span class="muted"> (at most {a.max_age_blocks})</span>}
+      </Figure>
+      <Figure label="Root" wide>
+        <Hash h={e.root} testid="api-root" />
+      </Figure>
+      <Figure label="Committed" wide>
+        {e.committed_block != null ? `block ${e.committed_block}` : "—"}
+        {e.committed_tx && (
+          <>
+            , transaction <TxHash chainId={a.chain_id} hash={e.committed_tx} testid="api-tx" />
+          </>
+        )}
+      </Figure>
     </dl>
   );
 }
@@ -695,44 +689,27 @@ function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp:
   return (
     <>
       <dl class="figures" data-testid="chain-figures" data-epoch={read.epoch.toString()} data-root={read.root} data-head={read.head.toString()}>
-        <div>
-          <dt>Epoch</dt>
-          <dd data-testid="chain-epoch">{committed ? read.epoch.toString() : "none yet"}</dd>
-        </div>
+        <Figure label="Epoch" testid="chain-epoch">
+          {committed ? read.epoch.toString() : "none yet"}
+        </Figure>
         {committed && (
           <>
-            <div>
-              <dt>Balances as of block</dt>
-              <dd data-testid="chain-as-of">{read.asOfBlock.toString()}</dd>
-            </div>
-            <div>
-              <dt>Owed to all users (total)</dt>
-              <dd>{amount(read.total, "chain-total")}</dd>
-            </div>
-            <div>
-              <dt>Custody at commit</dt>
-              <dd>{amount(read.custody, "chain-custody")}</dd>
-            </div>
-            <div>
-              <dt>Age</dt>
-              <dd data-testid="chain-age" data-age={age.toString()}>
-                {age.toString()} blocks <span class="muted">(block {read.commitBlock.toString()}; head {read.head.toString()})</span>
-              </dd>
-            </div>
-            <div class="wide">
-              <dt>Root</dt>
-              <dd>
-                <Hash h={read.root} testid="chain-root" />
-              </dd>
-            </div>
+            <Figure label="Balances as of block" testid="chain-as-of">
+              {read.asOfBlock.toString()}
+            </Figure>
+            <Figure label="Owed to all users (total)">{amount(read.total, "chain-total")}</Figure>
+            <Figure label="Custody at commit">{amount(read.custody, "chain-custody")}</Figure>
+            <Figure label="Age" testid="chain-age" age={age.toString()}>
+              {age.toString()} blocks <span class="muted">(block {read.commitBlock.toString()}; head {read.head.toString()})</span>
+            </Figure>
+            <Figure label="Root" wide>
+              <Hash h={read.root} testid="chain-root" />
+            </Figure>
           </>
         )}
-        <div class="wide">
-          <dt>Contract</dt>
-          <dd>
-            <Addr a={read.contract} chainId={a.chain_id} testid="chain-contract" />
-          </dd>
-        </div>
+        <Figure label="Contract" wide>
+          <Addr a={read.contract} chainId={a.chain_id} testid="chain-contract" />
+        </Figure>
       </dl>
       {!committed && <Notice kind="info">Nothing is committed on the chain for {where(a)} yet.</Notice>}
       {committed &&
