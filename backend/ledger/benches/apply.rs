@@ -2,7 +2,7 @@
 //! the rate with plain inserts of the same number of raw-event rows on the same connection; then the same number
 //! of events (same blocks and mix) on an asset running the generation plan (PLAN-GENERATION.md), in a database of
 //! its own, beside the auto-pool plan's rate. For each plan it prints the rows written per event (inserted or
-//! updated, as Postgres counts them), table by table.
+//! updated, as Postgres counts them) and the rows stored per event (left in the tables), table by table.
 //!
 //! `cargo bench -p ledger --bench apply -- [events] [events_per_block]` (under `cargo test --all-targets` a small smoke run)
 //! (defaults 100000 and 100; `DATABASE_URL` selects the server; `BENCH_EXPLAIN=1` logs every statement over 4 ms
@@ -135,13 +135,22 @@ async fn apply_all(pool: &PgPool, blocks: &[Vec<ChainEvent>]) -> eyre::Result<f6
 /// Rows written so far in the database of `pool`, per table, as Postgres counts them (`pg_stat_user_tables`: rows
 /// inserted plus rows updated, an upsert's update included); the session's pending counts are flushed first.
 async fn rows_written(pool: &PgPool) -> eyre::Result<Vec<(String, i64)>> {
+    table_counts(pool, "n_tup_ins + n_tup_upd").await
+}
+
+/// Rows in each table of the database of `pool` (`n_live_tup`: inserted less deleted), flushed as above.
+async fn rows_stored(pool: &PgPool) -> eyre::Result<Vec<(String, i64)>> {
+    table_counts(pool, "n_live_tup").await
+}
+
+async fn table_counts(pool: &PgPool, count: &str) -> eyre::Result<Vec<(String, i64)>> {
     sqlx::query("SELECT pg_stat_force_next_flush()").execute(pool).await?;
-    Ok(sqlx::query_as(
-        "SELECT relname::text, (n_tup_ins + n_tup_upd)::int8 FROM pg_stat_user_tables
-         WHERE relname NOT LIKE 'bench_raw%' AND n_tup_ins + n_tup_upd > 0 ORDER BY 1",
-    )
-    .fetch_all(pool)
-    .await?)
+    // Not a checked query: `count` is one of the two constant column sums above.
+    let sql = format!(
+        "SELECT relname::text, ({count})::int8 FROM pg_stat_user_tables
+         WHERE relname NOT LIKE 'bench_raw%' AND {count} > 0 ORDER BY 1"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?)
 }
 
 /// Rows written per event between two `rows_written` readings: the total and the tables, most written first.
@@ -185,29 +194,20 @@ async fn main() -> eyre::Result<()> {
         sqlx::query("SET auto_explain.log_nested_statements = on").execute(&db.pool).await?;
     }
     let written_before = rows_written(&db.pool).await?;
+    let stored_before = rows_stored(&db.pool).await?;
     let ledger_secs = apply_all(&db.pool, &blocks).await?;
     let (ledger_per_event, ledger_tables) = per_event(&written_before, &rows_written(&db.pool).await?, events);
-    let ledger_rows: i64 = sqlx::query_scalar(
-        "SELECT (SELECT count(*) FROM chain_events) + (SELECT count(*) FROM ledger_events)
-              + (SELECT count(*) FROM rewards) + (SELECT count(*) FROM company_credits)
-              + (SELECT count(*) FROM placements) + (SELECT count(*) FROM pool_nodes)
-              + (SELECT count(*) FROM reserve_movements) + (SELECT count(*) FROM retopups)
-              + (SELECT count(*) FROM users)",
-    )
-    .fetch_one(&db.pool)
-    .await?;
+    let (stored_per_event, stored_tables) = per_event(&stored_before, &rows_stored(&db.pool).await?, events);
 
     let rows_secs = raw_rows(&db.pool, &blocks).await?;
     let batched_secs = raw_batched(&db.pool, &blocks).await?;
     let rate = |secs: f64| events as f64 / secs;
     println!("events: {events}, events per block: {per_block}, blocks: {}", blocks.len());
-    println!(
-        "ledger apply:            {:>9.0} events/s ({ledger_secs:.2} s; {ledger_rows} ledger rows written)",
-        rate(ledger_secs)
-    );
+    println!("ledger apply:            {:>9.0} events/s ({ledger_secs:.2} s)", rate(ledger_secs));
     println!(
         "  rows written per event: {ledger_per_event:.2} (inserted or updated, pg_stat_user_tables: {ledger_tables})"
     );
+    println!("  rows stored per event:  {stored_per_event:.2} (left in the tables: {stored_tables})");
     println!(
         "raw insert, row by row:  {:>9.0} rows/s   ({rows_secs:.2} s)  ledger/raw = {:.2}",
         rate(rows_secs),
@@ -225,9 +225,12 @@ async fn main() -> eyre::Result<()> {
     let generation_db = ScratchDatabase::create_with("ledger_bench_generation", 1).await?;
     create_asset(&generation_db.pool, &spec(generation)).await?;
     let generation_before = rows_written(&generation_db.pool).await?;
+    let generation_stored = rows_stored(&generation_db.pool).await?;
     let generation_secs = apply_all(&generation_db.pool, &generation_blocks).await?;
     let (generation_per_event, generation_tables) =
         per_event(&generation_before, &rows_written(&generation_db.pool).await?, events);
+    let (generation_stored_per_event, generation_stored_tables) =
+        per_event(&generation_stored, &rows_stored(&generation_db.pool).await?, events);
     let closes: i64 = sqlx::query_scalar("SELECT count(*) FROM period_closes").fetch_one(&generation_db.pool).await?;
     println!(
         "generation plan apply:   {:>9.0} events/s ({generation_secs:.2} s; {closes} weeks closed)  generation/auto-pool = {:.2}",
@@ -235,6 +238,7 @@ async fn main() -> eyre::Result<()> {
         ledger_secs / generation_secs
     );
     println!("  rows written per event: {generation_per_event:.2} ({generation_tables})");
+    println!("  rows stored per event:  {generation_stored_per_event:.2} ({generation_stored_tables})");
     match peak_memory_kib() {
         Some(kib) => println!("peak memory (VmHWM):     {:.1} MiB", kib as f64 / 1024.0),
         None => println!("peak memory: /proc/self/status not readable"),

@@ -76,9 +76,9 @@ async fn user_no(tx: &mut Tx, asset_id: i32, user: Address) -> Result<i32, Admin
 
 async fn user_snapshot(tx: &mut Tx, asset_id: i32, user_no: i32) -> Result<Value, AdminError> {
     Ok(sqlx::query_scalar!(
-        r#"SELECT jsonb_build_object('frozen', u.frozen, 'pending', b.pending::text,
-                'held', b.held::text, 'forfeited', b.forfeited::text) AS "snapshot!"
-         FROM users u JOIN user_balances b USING (asset_id, user_no)
+        r#"SELECT jsonb_build_object('frozen', u.frozen, 'pending', u.pending::text,
+                'held', u.held::text, 'forfeited', u.forfeited::text) AS "snapshot!"
+         FROM users u
          WHERE u.asset_id = $1 AND u.user_no = $2"#,
         asset_id,
         user_no
@@ -137,7 +137,7 @@ async fn set_frozen(pool: &PgPool, asset_id: i32, user: Address, actor: &str, fr
     .await?;
     if frozen {
         sqlx::query!(
-            "UPDATE user_balances SET held = held + pending, pending = 0 WHERE asset_id = $1 AND user_no = $2",
+            "UPDATE users SET held = held + pending, pending = 0 WHERE asset_id = $1 AND user_no = $2",
             asset_id,
             no
         )
@@ -145,7 +145,7 @@ async fn set_frozen(pool: &PgPool, asset_id: i32, user: Address, actor: &str, fr
         .await?;
     } else {
         sqlx::query!(
-            "UPDATE user_balances SET pending = pending + held, held = 0 WHERE asset_id = $1 AND user_no = $2",
+            "UPDATE users SET pending = pending + held, held = 0 WHERE asset_id = $1 AND user_no = $2",
             asset_id,
             no
         )
@@ -226,7 +226,7 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
-        "UPDATE user_balances SET forfeited = forfeited + $3::text::numeric, held = held - $3::text::numeric
+        "UPDATE users SET forfeited = forfeited + $3::text::numeric, held = held - $3::text::numeric
          WHERE asset_id = $1 AND user_no = $2",
         asset_id,
         no,
@@ -463,7 +463,7 @@ pub async fn manual_placement(
             _ => (0, 0),
         };
         sqlx::query!(
-            "UPDATE user_balances SET pending = pending + $3::text::numeric, held = held + $4::text::numeric
+            "UPDATE users SET pending = pending + $3::text::numeric, held = held + $4::text::numeric
              WHERE asset_id = $1 AND user_no = $2",
             asset_id,
             c.beneficiary as i32,
@@ -519,7 +519,7 @@ pub async fn manual_placement(
     for u in users {
         let total: Amount = engine.user(u).reserves().map(|(_, a)| a).sum();
         sqlx::query!(
-            "UPDATE user_balances SET reserved = $3::text::numeric WHERE asset_id = $1 AND user_no = $2",
+            "UPDATE users SET reserved = $3::text::numeric WHERE asset_id = $1 AND user_no = $2",
             asset_id,
             u as i32,
             total.to_string()

@@ -57,7 +57,6 @@ pub async fn create_asset<P: PlanRules + serde::Serialize>(
     sqlx::query!("INSERT INTO users (asset_id, user_no, address) VALUES ($1, 0, $2)", spec.id, spec.genesis.as_slice())
         .execute(&mut *tx)
         .await?;
-    sqlx::query!("INSERT INTO user_balances (asset_id, user_no) VALUES ($1, 0)", spec.id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -260,10 +260,10 @@ pub async fn withdraw_requests(
     limit: i64,
 ) -> Result<Vec<WithdrawRow>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT w.id, w.asset_id, w.user_no, u.address, w.amount AS "amount: Money", b.pending AS "pending: Money",
+        r#"SELECT w.id, w.asset_id, w.user_no, u.address, w.amount AS "amount: Money", u.pending AS "pending: Money",
                 w.status, rfc3339(w.created_at) AS "created_at!", a.chain_id
          FROM withdraw_requests w
-         JOIN users u USING (asset_id, user_no) JOIN user_balances b USING (asset_id, user_no)
+         JOIN users u USING (asset_id, user_no)
          JOIN assets a ON a.id = w.asset_id
          WHERE w.id < $1 AND ($2::int4 IS NULL OR w.asset_id = $2) AND ($3::text IS NULL OR w.status = $3)
          ORDER BY w.id DESC LIMIT $4"#,

@@ -15,7 +15,6 @@ pub async fn digest(pool: &PgPool) -> Result<String, sqlx::Error> {
         ),
         ("plan_versions", "asset_id, version, effective_from_block, params", "asset_id, version"),
         ("users", "*", "asset_id, user_no"),
-        ("user_balances", "*", "asset_id, user_no"),
         ("user_reserves", "*", "asset_id, user_no, level"),
         ("pools", "*", "asset_id, level"),
         ("pool_nodes", "*", "asset_id, level, q"),

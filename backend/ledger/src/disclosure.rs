@@ -30,7 +30,7 @@ pub async fn disclosure(pool: &PgPool, asset_id: i32) -> Result<Disclosure, Ledg
     let row = sqlx::query!(
         r#"WITH nets AS (
            SELECT pending + batched + settled - paid_in AS net
-           FROM user_balances WHERE asset_id = $1 AND user_no > 0
+           FROM users WHERE asset_id = $1 AND user_no > 0
          )
          SELECT count(*) AS "participants!", count(*) FILTER (WHERE net >= 0) AS "received_at_least_paid_in!",
                 (percentile_disc(0.5) WITHIN GROUP (ORDER BY net))::text AS "median?",

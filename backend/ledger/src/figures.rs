@@ -181,7 +181,7 @@ pub(crate) async fn asset_liabilities(
 ) -> Result<U256, sqlx::Error> {
     let owed = sqlx::query_scalar!(
         r#"SELECT coalesce(sum(b.reserved + b.held + b.pending + b.batched + b.claimable), 0) AS "owed!: Money"
-           FROM user_balances b JOIN assets a ON a.id = b.asset_id
+           FROM users b JOIN assets a ON a.id = b.asset_id
           WHERE a.chain_id = $1 AND a.token = $2"#,
         chain,
         token.as_slice()

@@ -47,7 +47,7 @@ pub async fn assets(db: &PgPool) -> Result<Vec<AssetGauges>, sqlx::Error> {
                           WHERE e.asset_id = a.id AND e.event_seq = (SELECT min(r.event_seq) FROM rewards r
                                 WHERE r.asset_id = a.id AND r.status = 'pending')), 0)::float8, 0)
                     AS "oldest_pending_reward_secs!"
-         FROM assets a LEFT JOIN user_balances b ON b.asset_id = a.id
+         FROM assets a LEFT JOIN users b ON b.asset_id = a.id
          GROUP BY a.id ORDER BY a.id"#
     )
     .fetch_all(db)

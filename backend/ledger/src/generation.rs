@@ -155,8 +155,8 @@ pub async fn standing(
     wallet: Address,
 ) -> Result<Option<Standing>, sqlx::Error> {
     let Some(user) = sqlx::query!(
-        r#"SELECT u.user_no, u.direct_count, COALESCE(b.paid_in, 0) AS "paid_in!: Money"
-         FROM users u LEFT JOIN user_balances b ON b.asset_id = u.asset_id AND b.user_no = u.user_no
+        r#"SELECT u.user_no, u.direct_count, u.paid_in AS "paid_in: Money"
+         FROM users u
          WHERE u.asset_id = $1 AND u.address = $2"#,
         asset_id,
         wallet.as_slice()
@@ -186,7 +186,7 @@ pub async fn standing(
              SELECT b.root, c.user_no FROM below b JOIN users c ON c.asset_id = $1 AND c.sponsor_no = b.user_no)
            SELECT u.address, COALESCE(sum(bal.paid_in), 0) AS "volume!: Money"
            FROM below JOIN users u ON u.asset_id = $1 AND u.user_no = below.root
-           LEFT JOIN user_balances bal ON bal.asset_id = $1 AND bal.user_no = below.user_no
+           JOIN users bal ON bal.asset_id = $1 AND bal.user_no = below.user_no
            GROUP BY below.root, u.address ORDER BY 2 DESC, below.root"#,
         asset_id,
         user.user_no

@@ -191,7 +191,7 @@ async fn generation_engine(tx: &mut Tx, asset_id: i32, at: Position) -> Result<G
             .ok_or_else(|| LedgerError::Corrupt(format!("asset {asset_id}: figures for unknown user {u}")))
     };
     let paid = sqlx::query!(
-        r#"SELECT user_no, paid_in AS "paid_in: Money" FROM user_balances WHERE asset_id = $1 AND paid_in > 0"#,
+        r#"SELECT user_no, paid_in AS "paid_in: Money" FROM users WHERE asset_id = $1 AND paid_in > 0"#,
         asset_id
     )
     .fetch_all(&mut **tx)

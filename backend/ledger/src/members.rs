@@ -66,14 +66,13 @@ pub async fn standings(db: &PgPool, wallet: Address) -> Result<(Vec<Standing>, V
         Standing,
         r#"SELECT a.id AS asset_id, a.chain_id, a.symbol, a.decimals, u.user_no, u.frozen, s.address AS "sponsor?",
                 u.registered_block, u.direct_count, u.retopup_count,
-                COALESCE(b.paid_in, 0) AS "paid_in!: Money", COALESCE(b.pending, 0) AS "pending!: Money",
-                COALESCE(b.held, 0) AS "held!: Money", COALESCE(b.batched, 0) AS "batched!: Money",
-                COALESCE(b.settled, 0) AS "settled!: Money", COALESCE(b.forfeited, 0) AS "forfeited!: Money",
-                COALESCE(b.reserved, 0) AS "reserved!: Money", COALESCE(b.claimable, 0) AS "claimable!: Money"
+                u.paid_in AS "paid_in: Money", u.pending AS "pending: Money",
+                u.held AS "held: Money", u.batched AS "batched: Money",
+                u.settled AS "settled: Money", u.forfeited AS "forfeited: Money",
+                u.reserved AS "reserved: Money", u.claimable AS "claimable: Money"
          FROM users u
          JOIN assets a ON a.id = u.asset_id
          LEFT JOIN users s ON s.asset_id = u.asset_id AND s.user_no = u.sponsor_no
-         LEFT JOIN user_balances b ON b.asset_id = u.asset_id AND b.user_no = u.user_no
          WHERE u.address = $1
          ORDER BY a.id"#,
         wallet.as_slice()
@@ -265,7 +264,7 @@ pub struct Claimable {
 /// What `wallet` can claim in `asset_id`; none for an unknown asset.
 pub async fn claimable(db: &PgPool, asset_id: i32, wallet: Address) -> Result<Option<Claimable>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT (SELECT b.claimable FROM users u JOIN user_balances b USING (asset_id, user_no)
+        r#"SELECT (SELECT u.claimable FROM users u
                  WHERE u.asset_id = a.id AND u.address = $2) AS "amount: Money", a.chain_id, a.token, a.symbol,
                 a.decimals
          FROM assets a WHERE a.id = $1"#,

@@ -1,6 +1,6 @@
 //! Money leaving custody outside payout batches, applied inside the listener's transaction: a user's `Claimed`
 //! (what a deferred payout left them) and the company's `TreasuryTransferred`. Neither goes through the plan
-//! engine: claims only move `user_balances.claimable`, treasury transfers only `treasury_transfers` rows (and a
+//! engine: claims only move `users.claimable`, treasury transfers only `treasury_transfers` rows (and a
 //! refund's execution resolves the quarantined event it refunds).
 //!
 //! The chain has already moved the money when these arrive, so a refusal here never undoes anything: it
@@ -46,9 +46,8 @@ async fn apply_claim(
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
     let already_paid = format!("the contract already paid {amount} to {to}, so custody and the ledger now differ");
     let row = sqlx::query!(
-        r#"SELECT b.user_no, b.claimable AS "claimable: crate::money::Money" FROM users u
-         JOIN user_balances b ON b.asset_id = u.asset_id AND b.user_no = u.user_no
-         WHERE u.asset_id = $1 AND u.address = $2 FOR UPDATE OF b"#,
+        r#"SELECT u.user_no, u.claimable AS "claimable: crate::money::Money" FROM users u
+         WHERE u.asset_id = $1 AND u.address = $2 FOR UPDATE"#,
         asset_id,
         account.as_slice()
     )
@@ -65,7 +64,7 @@ async fn apply_claim(
         )));
     }
     sqlx::query!(
-        "UPDATE user_balances SET claimable = claimable - $3::text::numeric WHERE asset_id = $1 AND user_no = $2",
+        "UPDATE users SET claimable = claimable - $3::text::numeric WHERE asset_id = $1 AND user_no = $2",
         asset_id,
         user_no,
         amount.to_string()

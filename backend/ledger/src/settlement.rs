@@ -138,7 +138,7 @@ async fn settle_batch(
     .await?;
     // An entry settles amount + fee of the user's rewards; the contract paid (or left claimable) the amount.
     sqlx::query!(
-        "UPDATE user_balances b SET batched = b.batched - (i.amount + i.fee), settled = b.settled + (i.amount + i.fee),
+        "UPDATE users b SET batched = b.batched - (i.amount + i.fee), settled = b.settled + (i.amount + i.fee),
                 claimable = b.claimable + CASE WHEN i.outcome = 'claimable' THEN i.amount ELSE 0 END
          FROM payout_batch_items i WHERE i.batch_id = $1 AND b.asset_id = i.asset_id AND b.user_no = i.user_no",
         id

@@ -65,7 +65,7 @@ async fn read_position(tx: &mut Tx, asset_id: i32, lock: bool) -> Result<Option<
                  WHERE t.asset_id = a.id AND t.status = 'executed' AND t.refund_tx_hash IS NULL) AS "transferred!: Money",
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
                  WHERE t.asset_id = a.id AND t.status = 'signed' AND t.refund_tx_hash IS NULL) AS "reserved!: Money",
-                (SELECT COALESCE(sum(reserved + held + pending + batched + claimable), 0) FROM user_balances b
+                (SELECT COALESCE(sum(reserved + held + pending + batched + claimable), 0) FROM users b
                  WHERE b.asset_id = a.id) AS "liabilities!: Money",
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
                  WHERE t.asset_id = a.id AND t.status = 'executed' AND t.refund_tx_hash IS NOT NULL) AS "refunded!: Money",

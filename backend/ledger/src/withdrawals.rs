@@ -59,9 +59,9 @@ pub async fn request(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<Re
         return Err(WithdrawRefusal::UnknownAsset(asset_id));
     }
     let row = sqlx::query!(
-        r#"SELECT u.user_no, u.frozen, b.pending AS "pending: Money", b.claimable AS "claimable: Money", a.chain_id,
+        r#"SELECT u.user_no, u.frozen, u.pending AS "pending: Money", u.claimable AS "claimable: Money", a.chain_id,
                 a.token, a.symbol, a.decimals
-         FROM users u JOIN user_balances b USING (asset_id, user_no) JOIN assets a ON a.id = u.asset_id
+         FROM users u JOIN assets a ON a.id = u.asset_id
          WHERE u.asset_id = $1 AND u.address = $2 FOR UPDATE OF u"#,
         asset_id,
         wallet.as_slice()

@@ -125,8 +125,12 @@ struct Completions {
     time: Vec<i64>,
 }
 
+/// A user row the batch writes: its counters and reserve as the engine holds them at the batch end, and these
+/// increments of its balances.
 #[derive(Default, Clone, Copy)]
-struct BalanceDelta {
+struct UserChange {
+    /// The registration block of a user new in this batch.
+    registered: Option<u64>,
     paid_in: Amount,
     pending: Amount,
     held: Amount,
@@ -155,11 +159,10 @@ pub(super) struct Rows {
     new_nodes: BTreeMap<(usize, u32, u64), NewNode>,
     /// (asset index, level, q) → (block, timestamp) for nodes stored before this batch.
     completed_old: BTreeMap<(usize, u32, u64), (u64, u64)>,
-    /// (asset index, user) whose user row changed; value = registration block if new.
-    users: BTreeMap<(usize, UserNo), Option<u64>>,
+    /// (asset index, user) whose user row (counters, reserve or balances) changed.
+    users: BTreeMap<(usize, UserNo), UserChange>,
     reserves: BTreeSet<(usize, UserNo, u32)>,
     levels: BTreeSet<(usize, u32)>,
-    balances: BTreeMap<(usize, UserNo), BalanceDelta>,
     /// Company credits less what closes paid out, per asset index.
     company_total: BTreeMap<usize, i128>,
     /// Assets whose row changes, with the last block of an event applied in the batch (if any).
@@ -236,12 +239,11 @@ impl Rows {
         le.amount.push(Money::from(out.amount));
         le.plan_version.push(out.plan_version as i32);
 
-        self.balances.entry((asset, out.user)).or_default().paid_in += out.amount;
+        let payer = self.users.entry((asset, out.user)).or_default();
+        payer.paid_in += out.amount;
         if let Some(reg) = out.registration {
-            self.users.insert((asset, out.user), Some(e.block_number));
-            self.users.entry((asset, reg.sponsor)).or_insert(None);
-        } else {
-            self.users.entry((asset, out.user)).or_insert(None);
+            payer.registered = Some(e.block_number);
+            self.users.entry((asset, reg.sponsor)).or_default();
         }
         if let Some(no) = out.retopup_no {
             let r = &mut self.retopups;
@@ -323,7 +325,7 @@ impl Rows {
             r.balance_after.push(Money::from(m.balance_after));
             r.seq.push(seq);
             self.reserves.insert((asset, m.user, m.level));
-            self.balances.entry((asset, m.user)).or_default();
+            self.users.entry((asset, m.user)).or_default();
         }
         self.touched.insert(asset, Some(e.block_number));
     }
@@ -342,7 +344,7 @@ impl Rows {
         r.seq.push(cause.seq);
         r.plan_version.push(plan_version as i32);
         r.period.push(cause.period);
-        let b = self.balances.entry((asset, c.beneficiary)).or_default();
+        let b = self.users.entry((asset, c.beneficiary)).or_default();
         match c.status {
             RewardStatus::Pending => b.pending += c.amount,
             RewardStatus::Held => b.held += c.amount,
@@ -451,16 +453,16 @@ impl Rows {
     /// Every ledger row of the batch in one statement (one round trip): a CTE per table, each
     /// inserting from arrays, so an empty array simply inserts nothing.
     async fn write_ledger(&self, tx: &mut Tx, books: &[AssetBook]) -> Result<(), LedgerError> {
-        // Users: new ones inserted, known ones have their counters set (as of the batch end).
+        // Users: new ones inserted, known ones have their counters and reserve set (as of the batch end) and their
+        // balances incremented; one row per user, however many of the batch's events touched it.
         let users: Vec<_> = self
             .users
             .iter()
-            .map(|(&(a, u), &registered)| (books[a].id, u as i32, &books[a].engine.users()[u as usize], registered))
+            .map(|(&(a, u), change)| (books[a].id, u as i32, &books[a].engine.users()[u as usize], change))
             .collect();
         let nodes = &self.new_nodes;
         let levels = &self.levels;
         let reserves = &self.reserves;
-        let balances = &self.balances;
         // (id, applied events, last event block, company delta, next period) of each asset row to update.
         type AssetRow = (i32, i64, Option<i64>, String, Option<i64>);
         let assets: Vec<AssetRow> = self
@@ -481,16 +483,23 @@ impl Rows {
             .collect();
         let (le, pl, rw, mv, cc, rt) =
             (&self.ledger_events, &self.placements, &self.rewards, &self.movements, &self.company, &self.retopups);
-        // Checked against the schema like every query; the arguments pass `as _` (83 arrays, one per column
+        // Checked against the schema like every query; the arguments pass `as _` (82 arrays, one per column
         // of each table, typed by the casts in the text).
         sqlx::query!(
             "WITH
+             -- reserved is absolute (from the engine), like the counters; the other balances are increments.
              users_w AS (
-               INSERT INTO users (asset_id, user_no, address, sponsor_no, direct_count, has_retopup, retopup_count, registered_block)
-               SELECT * FROM UNNEST($1::int4[], $2::int4[], $3::bytea[], $4::int4[], $5::int8[], $6::bool[], $7::int8[], $8::int8[])
+               INSERT INTO users (asset_id, user_no, address, sponsor_no, direct_count, has_retopup, retopup_count, registered_block,
+                                  paid_in, pending, held, reserved)
+               SELECT * FROM UNNEST($1::int4[], $2::int4[], $3::bytea[], $4::int4[], $5::int8[], $6::bool[], $7::int8[], $8::int8[],
+                                    $74::numeric[], $75::numeric[], $76::numeric[], $77::numeric[])
                ON CONFLICT (asset_id, user_no) DO UPDATE
                SET direct_count = EXCLUDED.direct_count, has_retopup = EXCLUDED.has_retopup,
-                   retopup_count = EXCLUDED.retopup_count),
+                   retopup_count = EXCLUDED.retopup_count,
+                   paid_in = users.paid_in + EXCLUDED.paid_in,
+                   pending = users.pending + EXCLUDED.pending,
+                   held = users.held + EXCLUDED.held,
+                   reserved = EXCLUDED.reserved),
              events_w AS (
                INSERT INTO ledger_events (asset_id, event_seq, chain_id, tx_hash, log_index, block_number, kind, user_no, amount, plan_version)
                SELECT a, s, $9, h, i, b, k, u, m, v
@@ -517,7 +526,7 @@ impl Rows {
              rewards_w AS (
                INSERT INTO rewards (asset_id, reward_no, beneficiary_no, kind, level, amount, status, placement_no, event_seq, plan_version, period)
                SELECT a, n, b, k, l, m, s, p, e, v, w
-               FROM UNNEST($44::int4[], $45::int8[], $46::int4[], $47::text[], $48::int4[], $49::numeric[], $50::text[], $51::int8[], $52::int8[], $53::int4[], $84::int8[])
+               FROM UNNEST($44::int4[], $45::int8[], $46::int4[], $47::text[], $48::int4[], $49::numeric[], $50::text[], $51::int8[], $52::int8[], $53::int4[], $82::int8[])
                  AS x(a, n, b, k, l, m, s, p, e, v, w)),
              movements_w AS (
                INSERT INTO reserve_movements (asset_id, movement_no, user_no, level, delta, balance_after, reward_no, placement_no, event_seq)
@@ -530,20 +539,10 @@ impl Rows {
                FROM UNNEST($63::int4[], $64::int8[], $65::numeric[], $66::text[], $67::int8[], $68::int8[]) AS x(a, n, m, r, p, e)),
              retopups_w AS (
                INSERT INTO retopups (asset_id, retopup_no, user_no, amount, event_seq)
-               SELECT a, n, u, m, e FROM UNNEST($69::int4[], $70::int8[], $71::int4[], $72::numeric[], $73::int8[]) AS x(a, n, u, m, e)),
-             -- reserved is absolute (from the engine); the other balances are increments.
-             balances_w AS (
-               INSERT INTO user_balances (asset_id, user_no, paid_in, pending, held, reserved)
-               SELECT a, u, p, pe, h, r
-               FROM UNNEST($74::int4[], $75::int4[], $76::numeric[], $77::numeric[], $78::numeric[], $79::numeric[]) AS x(a, u, p, pe, h, r)
-               ON CONFLICT (asset_id, user_no) DO UPDATE
-               SET paid_in = user_balances.paid_in + EXCLUDED.paid_in,
-                   pending = user_balances.pending + EXCLUDED.pending,
-                   held = user_balances.held + EXCLUDED.held,
-                   reserved = EXCLUDED.reserved)
+               SELECT a, n, u, m, e FROM UNNEST($69::int4[], $70::int8[], $71::int4[], $72::numeric[], $73::int8[]) AS x(a, n, u, m, e))
              UPDATE assets SET applied_events = x.e, last_block = COALESCE(x.b, assets.last_block),
                                company_total = company_total + x.c::numeric, next_period = x.p
-             FROM UNNEST($80::int4[], $81::int8[], $82::int8[], $83::text[], $85::int8[]) AS x(id, e, b, c, p)
+             FROM UNNEST($78::int4[], $79::int8[], $80::int8[], $81::text[], $83::int8[]) AS x(id, e, b, c, p)
              WHERE assets.id = x.id",
             users.iter().map(|u| u.0).collect::<Vec<_>>() as _,
             users.iter().map(|u| u.1).collect::<Vec<_>>() as _,
@@ -552,7 +551,7 @@ impl Rows {
             users.iter().map(|u| u.2.direct_count as i64).collect::<Vec<_>>() as _,
             users.iter().map(|u| u.2.has_retopup).collect::<Vec<_>>() as _,
             users.iter().map(|u| u.2.retopup_count as i64).collect::<Vec<_>>() as _,
-            users.iter().map(|u| u.3.map(|b| b as i64)).collect::<Vec<_>>() as _,
+            users.iter().map(|u| u.3.registered.map(|b| b as i64)).collect::<Vec<_>>() as _,
             self.chain_id as _,
             &le.asset as _,
             &le.seq as _,
@@ -618,12 +617,10 @@ impl Rows {
             &rt.user as _,
             &rt.amount as _,
             &rt.seq as _,
-            balances.keys().map(|&(a, _)| books[a].id).collect::<Vec<_>>() as _,
-            balances.keys().map(|&(_, u)| u as i32).collect::<Vec<_>>() as _,
-            balances.values().map(|d| Money::from(d.paid_in)).collect::<Vec<_>>() as _,
-            balances.values().map(|d| Money::from(d.pending)).collect::<Vec<_>>() as _,
-            balances.values().map(|d| Money::from(d.held)).collect::<Vec<_>>() as _,
-            balances .keys() .map(|&(a, u)| Money::from(books[a].engine.users()[u as usize].reserves().map(|(_, x)| x).sum::<Amount>())) .collect::<Vec<_>>() as _,
+            users.iter().map(|u| Money::from(u.3.paid_in)).collect::<Vec<_>>() as _,
+            users.iter().map(|u| Money::from(u.3.pending)).collect::<Vec<_>>() as _,
+            users.iter().map(|u| Money::from(u.3.held)).collect::<Vec<_>>() as _,
+            users.iter().map(|u| Money::from(u.2.reserves().map(|(_, x)| x).sum::<Amount>())).collect::<Vec<_>>() as _,
             assets.iter().map(|a| a.0).collect::<Vec<_>>() as _,
             assets.iter().map(|a| a.1).collect::<Vec<_>>() as _,
             assets.iter().map(|a| a.2).collect::<Vec<_>>() as _,

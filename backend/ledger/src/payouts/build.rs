@@ -177,7 +177,7 @@ pub async fn build_batch_audited(
         not_built => return Ok(not_built),
     };
     let pending_after = sqlx::query_scalar!(
-        r#"SELECT COALESCE(sum(pending), 0) AS "pending!: Money" FROM user_balances WHERE asset_id = $1"#,
+        r#"SELECT COALESCE(sum(pending), 0) AS "pending!: Money" FROM users WHERE asset_id = $1"#,
         asset_id
     )
     .fetch_one(&mut *tx)
@@ -425,14 +425,14 @@ async fn build_in(
     .execute(&mut **tx)
     .await?;
     sqlx::query!(
-        "SELECT 1 AS locked FROM user_balances WHERE asset_id = $1 AND user_no = ANY($2) ORDER BY user_no FOR UPDATE",
+        "SELECT 1 AS locked FROM users WHERE asset_id = $1 AND user_no = ANY($2) ORDER BY user_no FOR UPDATE",
         asset_id,
         &plan.users
     )
     .fetch_all(&mut **tx)
     .await?;
     sqlx::query!(
-        "UPDATE user_balances b SET pending = b.pending - t.a, batched = b.batched + t.a
+        "UPDATE users b SET pending = b.pending - t.a, batched = b.batched + t.a
          FROM unnest($2::int4[], $3::numeric[]) AS t(u, a) WHERE b.asset_id = $1 AND b.user_no = t.u",
         asset_id,
         &plan.users,

@@ -55,7 +55,7 @@ async fn balance_totals(tx: &mut super::Tx, asset_id: i32) -> Result<(Money, Mon
     let totals = sqlx::query!(
         r#"SELECT COALESCE(sum(pending), 0) AS "pending!: Money", COALESCE(sum(batched), 0) AS "batched!: Money",
                   COALESCE(sum(held), 0) AS "held!: Money"
-           FROM user_balances WHERE asset_id = $1"#,
+           FROM users WHERE asset_id = $1"#,
         asset_id
     )
     .fetch_one(&mut **tx)
@@ -113,7 +113,7 @@ pub async fn cancel_batch(
     let (pending_before, batched_before, held_before) = balance_totals(&mut tx, asset_id).await?;
     // Balance rows in user order, as `build_in` takes them: the two never wait on each other in a circle.
     sqlx::query_scalar!(
-        "SELECT user_no FROM user_balances WHERE asset_id = $1
+        "SELECT user_no FROM users WHERE asset_id = $1
            AND user_no IN (SELECT user_no FROM payout_batch_items WHERE batch_id = $2) ORDER BY user_no FOR UPDATE",
         asset_id,
         batch_id
@@ -136,7 +136,7 @@ pub async fn cancel_batch(
                     COALESCE(sum(amount) FILTER (WHERE status = 'held'), 0) AS to_held
              FROM moved GROUP BY 1),
          updated AS (
-             UPDATE user_balances b SET pending = b.pending + p.to_pending, held = b.held + p.to_held,
+             UPDATE users b SET pending = b.pending + p.to_pending, held = b.held + p.to_held,
                     batched = b.batched - p.amount
              FROM per_user p WHERE b.asset_id = $1 AND b.user_no = p.user_no RETURNING p.user_no, p.amount, p.n)
          SELECT COALESCE(sum(amount), 0) AS "moved!: Money", COALESCE(sum(n), 0)::int8 AS "rewards!",

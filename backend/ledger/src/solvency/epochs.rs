@@ -164,10 +164,10 @@ pub async fn snapshot(pool: &PgPool, asset_id: i32) -> Result<Option<Snapshot>, 
     let Some(as_of_block) = head.listener_block else { return Ok(None) };
     let rows = sqlx::query!(
         r#"SELECT u.address,
-                  coalesce(b.reserved, 0) AS "reserved!: Money", coalesce(b.held, 0) AS "held!: Money",
-                  coalesce(b.pending, 0) AS "pending!: Money", coalesce(b.batched, 0) AS "batched!: Money",
-                  coalesce(b.claimable, 0) AS "claimable!: Money"
-           FROM users u LEFT JOIN user_balances b ON b.asset_id = u.asset_id AND b.user_no = u.user_no
+                  u.reserved AS "reserved: Money", u.held AS "held: Money",
+                  u.pending AS "pending: Money", u.batched AS "batched: Money",
+                  u.claimable AS "claimable: Money"
+           FROM users u
           WHERE u.asset_id = $1 ORDER BY u.user_no"#,
         asset_id
     )
