@@ -110,10 +110,11 @@ impl ChainLedger {
         )
         .execute(&mut *tx)
         .await?;
-        let new = write::insert_raw_events(&mut tx, self.chain_id, events).await?;
+        let known = write::known_events(&mut tx, self.chain_id, events).await?;
         let mut rows = write::Rows::new(self.chain_id);
         let mut recorded = Vec::new();
-        for e in events.iter().filter(|e| new.contains(&(e.key.tx_hash, e.key.log_index))) {
+        for e in events.iter().filter(|e| !known.contains(&(e.key.tx_hash, e.key.log_index))) {
+            rows.event(e);
             let asset = self.assets.iter().find(|a| a.token == e.body.token()).map(|a| a.id);
             let reason = format!(
                 "{} at block {} log {} is on the chain below the listener's cursor but was never applied: the ledger \
@@ -239,12 +240,12 @@ impl ChainLedger {
         let cursor = cursor.last_block.zip(cursor.last_log_index).map(|(b, l)| (b as u64, l as u64));
         self.sync_engines(&mut tx).await?;
 
-        let new = write::insert_raw_events(&mut tx, self.chain_id, events).await?;
+        let known = write::known_events(&mut tx, self.chain_id, events).await?;
         let mut summary = ApplySummary::default();
         let mut rows = write::Rows::new(self.chain_id);
         let mut last = None;
         for e in events {
-            if !new.contains(&(e.key.tx_hash, e.key.log_index)) {
+            if known.contains(&(e.key.tx_hash, e.key.log_index)) {
                 summary.duplicates += 1;
                 continue;
             }
@@ -252,6 +253,7 @@ impl ChainLedger {
                 return Err(LedgerError::OutOfOrder { position: e.position(), cursor });
             }
             last = Some(e.position());
+            rows.event(e);
             // Every period that ended before this block closes first (PLAN-GENERATION.md §3).
             rows.close_periods(&mut self.assets, e.block_number, e.block_timestamp);
             let Some(asset) = self.assets.iter_mut().position(|a| a.token == e.body.token()) else {

@@ -42,9 +42,8 @@ pub async fn assets(db: &PgPool) -> Result<Vec<AssetGauges>, sqlx::Error> {
                 GREATEST(COALESCE((SELECT extract(epoch FROM now() - min(p.created_at)) FROM payout_batches p
                           WHERE p.asset_id = a.id AND p.status IN ('signed', 'submitted')), 0)::float8, 0)
                     AS "oldest_open_batch_secs!",
-                GREATEST(COALESCE((SELECT extract(epoch FROM now()) - c.block_timestamp FROM ledger_events e
-                          JOIN chain_events c USING (chain_id, tx_hash, log_index)
-                          WHERE e.asset_id = a.id AND e.event_seq = (SELECT min(r.event_seq) FROM rewards r
+                GREATEST(COALESCE((SELECT extract(epoch FROM now()) - c.block_timestamp FROM chain_events c
+                          WHERE c.asset_id = a.id AND c.event_seq = (SELECT min(r.event_seq) FROM rewards r
                                 WHERE r.asset_id = a.id AND r.status = 'pending')), 0)::float8, 0)
                     AS "oldest_pending_reward_secs!"
          FROM assets a LEFT JOIN users b ON b.asset_id = a.id

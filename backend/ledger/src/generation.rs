@@ -77,7 +77,7 @@ pub async fn users_at_cap(pool: &PgPool, asset_id: i32) -> Result<u64, sqlx::Err
     let n = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM
              (SELECT e.user_no, sum(div(e.amount * (v.params ->> 'cap_bps')::numeric, 10000)) AS cap
-              FROM ledger_events e JOIN plan_versions v ON v.asset_id = e.asset_id AND v.version = e.plan_version
+              FROM chain_events e JOIN plan_versions v ON v.asset_id = e.asset_id AND v.version = e.plan_version
               WHERE e.asset_id = $1 AND e.user_no <> 0 GROUP BY e.user_no) c
            JOIN (SELECT beneficiary_no, sum(amount) AS earned FROM rewards
                  WHERE asset_id = $1 AND kind IN ('GENERATION', 'RANK_BONUS') GROUP BY beneficiary_no) r
@@ -169,7 +169,7 @@ pub async fn standing(
     let figures = sqlx::query!(
         r#"SELECT
              (SELECT COALESCE(sum(div(e.amount * (v.params ->> 'cap_bps')::numeric, 10000)), 0)
-              FROM ledger_events e JOIN plan_versions v ON v.asset_id = e.asset_id AND v.version = e.plan_version
+              FROM chain_events e JOIN plan_versions v ON v.asset_id = e.asset_id AND v.version = e.plan_version
               WHERE e.asset_id = $1 AND e.user_no = $2) AS "cap!: Money",
              (SELECT COALESCE(sum(amount), 0) FROM rewards
               WHERE asset_id = $1 AND beneficiary_no = $2 AND kind IN ('GENERATION', 'RANK_BONUS')) AS "earned!: Money""#,

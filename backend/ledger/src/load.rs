@@ -201,8 +201,8 @@ async fn generation_engine(tx: &mut Tx, asset_id: i32, at: Position) -> Result<G
     }
     // The cap of each purchase under the version of its block, rounded down per purchase.
     let purchases = sqlx::query!(
-        r#"SELECT user_no, plan_version, amount AS "amount: Money", count(*) AS "count!"
-         FROM ledger_events WHERE asset_id = $1 GROUP BY user_no, plan_version, amount"#,
+        r#"SELECT user_no AS "user_no!", plan_version AS "plan_version!", amount AS "amount!: Money", count(*) AS "count!"
+         FROM chain_events WHERE asset_id = $1 GROUP BY user_no, plan_version, amount"#,
         asset_id
     )
     .fetch_all(&mut **tx)

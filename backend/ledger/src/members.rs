@@ -234,7 +234,7 @@ pub async fn rewards(
         r#"SELECT r.reward_no, r.kind, r.level, r.amount AS "amount: Money", r.status, e.block_number AS "block?",
                 r.plan_version, r.paid AS "paid: Money", r.in_flight AS "in_flight: Money"
          FROM rewards r
-         LEFT JOIN ledger_events e ON e.asset_id = r.asset_id AND e.event_seq = r.event_seq
+         LEFT JOIN chain_events e ON e.asset_id = r.asset_id AND e.event_seq = r.event_seq
          WHERE r.asset_id = $1 AND r.beneficiary_no = $2 AND r.reward_no < $3
          ORDER BY r.reward_no DESC LIMIT $4"#,
         asset_id,

@@ -382,7 +382,7 @@ pub async fn registration(pool: &PgPool, asset_id: i32, wallet: Address) -> Resu
 /// The pool node `user_no`'s registration funded for its sponsor, as (level, queue position), if it funded one.
 pub async fn sponsor_pool_entry(pool: &PgPool, asset_id: i32, user_no: i32) -> Result<Option<(i32, i64)>, sqlx::Error> {
     let entry = sqlx::query!(
-        "SELECT p.level, p.q FROM placements p JOIN ledger_events e
+        "SELECT p.level, p.q FROM placements p JOIN chain_events e
              ON e.asset_id = p.asset_id AND e.event_seq = p.event_seq
           WHERE e.asset_id = $1 AND e.user_no = $2 AND e.kind = 'registration' AND p.cause = 'pool_entry'",
         asset_id,

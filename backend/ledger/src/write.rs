@@ -18,17 +18,23 @@ use crate::plan::{Amount, Credit, EventOutcome, PeriodClose, PlacementCause, Res
 
 type Tx = Transaction<'static, Postgres>;
 
+/// The batch's new raw events, one row each, written once the batch is applied: its outcome and, for an applied
+/// registration or retopup, the ledger's record of it (asset, number, payer, amount, plan version).
 #[derive(Default)]
-struct LedgerEventRows {
-    asset: Vec<i32>,
-    seq: Vec<i64>,
+struct EventRows {
     tx_hash: Vec<Vec<u8>>,
     log_index: Vec<i64>,
     block: Vec<i64>,
-    kind: Vec<&'static str>,
-    user: Vec<i32>,
-    amount: Vec<Money>,
-    plan_version: Vec<i32>,
+    time: Vec<i64>,
+    name: Vec<&'static str>,
+    payload: Vec<String>,
+    outcome: Vec<&'static str>,
+    asset: Vec<Option<i32>>,
+    seq: Vec<Option<i64>>,
+    kind: Vec<Option<&'static str>>,
+    user: Vec<Option<i32>>,
+    amount: Vec<Option<Money>>,
+    plan_version: Vec<Option<i32>>,
 }
 
 #[derive(Default)]
@@ -148,7 +154,7 @@ struct Quarantined {
 /// Everything a batch writes, gathered before any statement runs.
 #[derive(Default)]
 pub(super) struct Rows {
-    ledger_events: LedgerEventRows,
+    events: EventRows,
     rewards: RewardRows,
     placements: PlacementRows,
     movements: MovementRows,
@@ -175,34 +181,22 @@ fn payload(e: &ChainEvent) -> String {
     serde_json::to_string(&e.body).expect("event bodies serialize")
 }
 
-/// Stores the raw events (outcome `applied` until told otherwise) and returns the keys that
-/// were new; the primary key makes a second delivery of an event a no-op.
-pub(super) async fn insert_raw_events(
+/// The keys of `events` already stored (the primary key makes a second delivery of an event a no-op: it is
+/// skipped). The caller holds the chain's lock, so no other transaction stores one of them before this one ends.
+pub(super) async fn known_events(
     tx: &mut Tx,
     chain_id: u64,
     events: &[ChainEvent],
 ) -> Result<HashSet<(B256, u64)>, LedgerError> {
     let hashes: Vec<&[u8]> = events.iter().map(|e| e.key.tx_hash.as_slice()).collect();
     let logs: Vec<i64> = events.iter().map(|e| e.key.log_index as i64).collect();
-    let blocks: Vec<i64> = events.iter().map(|e| e.block_number as i64).collect();
-    let times: Vec<i64> = events.iter().map(|e| e.block_timestamp as i64).collect();
-    let names: Vec<&str> = events.iter().map(|e| e.body.name()).collect();
-    let payloads: Vec<String> = events.iter().map(payload).collect();
     let rows = sqlx::query!(
-        "INSERT INTO chain_events
-           (chain_id, tx_hash, log_index, block_number, block_timestamp, name, payload, outcome)
-         SELECT $1, h, i, b, t, n, p::jsonb, 'applied'
-         FROM UNNEST($2::bytea[], $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::text[])
-           AS x(h, i, b, t, n, p)
-         ON CONFLICT (chain_id, tx_hash, log_index) DO NOTHING
-         RETURNING tx_hash, log_index",
+        "SELECT c.tx_hash, c.log_index FROM chain_events c
+         JOIN UNNEST($2::bytea[], $3::int8[]) AS k(h, i) ON c.tx_hash = k.h AND c.log_index = k.i
+         WHERE c.chain_id = $1",
         chain_id as i64,
         &hashes as _,
-        &logs,
-        &blocks,
-        &times,
-        &names as _,
-        &payloads
+        &logs
     )
     .fetch_all(&mut **tx)
     .await?;
@@ -214,7 +208,39 @@ impl Rows {
         Self { chain_id: chain_id as i64, ..Self::default() }
     }
 
+    /// A new event of the batch, stored as `applied` unless the batch quarantines it; called once per event,
+    /// before the batch's other rows of it.
+    pub(super) fn event(&mut self, e: &ChainEvent) {
+        let r = &mut self.events;
+        r.tx_hash.push(e.key.tx_hash.to_vec());
+        r.log_index.push(e.key.log_index as i64);
+        r.block.push(e.block_number as i64);
+        r.time.push(e.block_timestamp as i64);
+        r.name.push(e.body.name());
+        r.payload.push(payload(e));
+        r.outcome.push("applied");
+        r.asset.push(None);
+        r.seq.push(None);
+        r.kind.push(None);
+        r.user.push(None);
+        r.amount.push(None);
+        r.plan_version.push(None);
+    }
+
+    /// The row of event `e`, the last one [`Rows::event`] gathered.
+    fn event_row(&self, e: &ChainEvent) -> usize {
+        let r = &self.events;
+        let i = r.tx_hash.len().checked_sub(1).expect("an event's row is gathered before its outcome");
+        assert!(
+            r.tx_hash[i] == e.key.tx_hash.as_slice() && r.log_index[i] == e.key.log_index as i64,
+            "an event's outcome follows its row"
+        );
+        i
+    }
+
     pub(super) fn quarantine(&mut self, e: &ChainEvent, asset_id: Option<i32>, code: &'static str, reason: &str) {
+        let i = self.event_row(e);
+        self.events.outcome[i] = "quarantined";
         self.quarantined.push(Quarantined {
             asset_id,
             tx_hash: e.key.tx_hash.to_vec(),
@@ -228,16 +254,14 @@ impl Rows {
     /// Gathers the rows of one applied event of asset `asset` (index) with id `asset_id`.
     pub(super) fn applied(&mut self, asset: usize, asset_id: i32, e: &ChainEvent, out: &EventOutcome) {
         let seq = out.seq as i64;
-        let le = &mut self.ledger_events;
-        le.asset.push(asset_id);
-        le.seq.push(seq);
-        le.tx_hash.push(e.key.tx_hash.to_vec());
-        le.log_index.push(e.key.log_index as i64);
-        le.block.push(e.block_number as i64);
-        le.kind.push(if out.registration.is_some() { "registration" } else { "retopup" });
-        le.user.push(out.user as i32);
-        le.amount.push(Money::from(out.amount));
-        le.plan_version.push(out.plan_version as i32);
+        let i = self.event_row(e);
+        let r = &mut self.events;
+        r.asset[i] = Some(asset_id);
+        r.seq[i] = Some(seq);
+        r.kind[i] = Some(if out.registration.is_some() { "registration" } else { "retopup" });
+        r.user[i] = Some(out.user as i32);
+        r.amount[i] = Some(Money::from(out.amount));
+        r.plan_version[i] = Some(out.plan_version as i32);
 
         let payer = self.users.entry((asset, out.user)).or_default();
         payer.paid_in += out.amount;
@@ -382,16 +406,8 @@ impl Rows {
 
     /// Runs the batch's statements in `tx`, reading final user/tree/reserve state from `books`.
     pub(super) async fn flush(self, tx: &mut Tx, books: &[AssetBook]) -> Result<(), LedgerError> {
+        self.write_events(tx).await?;
         for q in &self.quarantined {
-            sqlx::query!(
-                "UPDATE chain_events SET outcome = 'quarantined'
-                 WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3",
-                self.chain_id,
-                &q.tx_hash,
-                q.log_index
-            )
-            .execute(&mut **tx)
-            .await?;
             sqlx::query!(
                 "INSERT INTO quarantine (chain_id, tx_hash, log_index, asset_id, reason_code, reason, payload)
                  VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)",
@@ -423,6 +439,41 @@ impl Rows {
         self.write_ledger(tx, books).await?;
         self.write_closes(tx).await?;
         self.write_completions(tx, books).await
+    }
+
+    /// The batch's new events, one row each, with their outcomes and ledger records. No `ON CONFLICT`: the keys
+    /// were looked up under the chain's lock ([`known_events`]), so a conflict is a broken invariant and fails the
+    /// batch.
+    async fn write_events(&self, tx: &mut Tx) -> Result<(), LedgerError> {
+        let r = &self.events;
+        if r.tx_hash.is_empty() {
+            return Ok(());
+        }
+        sqlx::query!(
+            "INSERT INTO chain_events (chain_id, tx_hash, log_index, block_number, block_timestamp, name, payload, outcome,
+                                       asset_id, event_seq, kind, user_no, amount, plan_version)
+             SELECT $1, h, i, b, t, n, p::jsonb, o, a, s, k, u, m, v
+             FROM UNNEST($2::bytea[], $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::text[], $8::text[],
+                         $9::int4[], $10::int8[], $11::text[], $12::int4[], $13::numeric[], $14::int4[])
+               AS x(h, i, b, t, n, p, o, a, s, k, u, m, v)",
+            self.chain_id,
+            &r.tx_hash as _,
+            &r.log_index as _,
+            &r.block as _,
+            &r.time as _,
+            &r.name as _,
+            &r.payload as _,
+            &r.outcome as _,
+            &r.asset as _,
+            &r.seq as _,
+            &r.kind as _,
+            &r.user as _,
+            &r.amount as _,
+            &r.plan_version as _
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     /// The batch's closed periods (rare: one per generation asset a week), one row each.
@@ -481,9 +532,8 @@ impl Rows {
                 )
             })
             .collect();
-        let (le, pl, rw, mv, cc, rt) =
-            (&self.ledger_events, &self.placements, &self.rewards, &self.movements, &self.company, &self.retopups);
-        // Checked against the schema like every query; the arguments pass `as _` (82 arrays, one per column
+        let (pl, rw, mv, cc, rt) = (&self.placements, &self.rewards, &self.movements, &self.company, &self.retopups);
+        // Checked against the schema like every query; the arguments pass `as _` (72 arrays, one per column
         // of each table, typed by the casts in the text).
         sqlx::query!(
             "WITH
@@ -492,7 +542,7 @@ impl Rows {
                INSERT INTO users (asset_id, user_no, address, sponsor_no, direct_count, has_retopup, retopup_count, registered_block,
                                   paid_in, pending, held, reserved)
                SELECT * FROM UNNEST($1::int4[], $2::int4[], $3::bytea[], $4::int4[], $5::int8[], $6::bool[], $7::int8[], $8::int8[],
-                                    $74::numeric[], $75::numeric[], $76::numeric[], $77::numeric[])
+                                    $64::numeric[], $65::numeric[], $66::numeric[], $67::numeric[])
                ON CONFLICT (asset_id, user_no) DO UPDATE
                SET direct_count = EXCLUDED.direct_count, has_retopup = EXCLUDED.has_retopup,
                    retopup_count = EXCLUDED.retopup_count,
@@ -500,49 +550,44 @@ impl Rows {
                    pending = users.pending + EXCLUDED.pending,
                    held = users.held + EXCLUDED.held,
                    reserved = EXCLUDED.reserved),
-             events_w AS (
-               INSERT INTO ledger_events (asset_id, event_seq, chain_id, tx_hash, log_index, block_number, kind, user_no, amount, plan_version)
-               SELECT a, s, $9, h, i, b, k, u, m, v
-               FROM UNNEST($10::int4[], $11::int8[], $12::bytea[], $13::int8[], $14::int8[], $15::text[], $16::int4[], $17::numeric[], $18::int4[])
-                 AS x(a, s, h, i, b, k, u, m, v)),
              placements_w AS (
                INSERT INTO placements (asset_id, placement_no, owner_no, level, q, amount, cause, parent_placement_no, completed_q, event_seq, plan_version)
                SELECT a, n, o, l, q, m, c, pp, cq, e, v
-               FROM UNNEST($19::int4[], $20::int8[], $21::int4[], $22::int4[], $23::int8[], $24::numeric[], $25::text[], $26::int8[], $27::int8[], $28::int8[], $29::int4[])
+               FROM UNNEST($9::int4[], $10::int8[], $11::int4[], $12::int4[], $13::int8[], $14::numeric[], $15::text[], $16::int8[], $17::int8[], $18::int8[], $19::int4[])
                  AS x(a, n, o, l, q, m, c, pp, cq, e, v)),
              nodes_w AS (
                INSERT INTO pool_nodes (asset_id, level, q, owner_no, placement_no, status, completed_block, completed_at)
                SELECT a, l, q, o, p, CASE WHEN b IS NULL THEN 'active' ELSE 'completed' END, b, to_timestamp(t)
-               FROM UNNEST($30::int4[], $31::int4[], $32::int8[], $33::int4[], $34::int8[], $35::int8[], $36::int8[])
+               FROM UNNEST($20::int4[], $21::int4[], $22::int8[], $23::int4[], $24::int8[], $25::int8[], $26::int8[])
                  AS x(a, l, q, o, p, b, t)),
              pools_w AS (
                INSERT INTO pools (asset_id, level, node_count)
-               SELECT * FROM UNNEST($37::int4[], $38::int4[], $39::int8[])
+               SELECT * FROM UNNEST($27::int4[], $28::int4[], $29::int8[])
                ON CONFLICT (asset_id, level) DO UPDATE SET node_count = EXCLUDED.node_count),
              reserves_w AS (
                INSERT INTO user_reserves (asset_id, user_no, level, amount)
-               SELECT a, u, l, m FROM UNNEST($40::int4[], $41::int4[], $42::int4[], $43::numeric[]) AS x(a, u, l, m)
+               SELECT a, u, l, m FROM UNNEST($30::int4[], $31::int4[], $32::int4[], $33::numeric[]) AS x(a, u, l, m)
                ON CONFLICT (asset_id, user_no, level) DO UPDATE SET amount = EXCLUDED.amount),
              rewards_w AS (
                INSERT INTO rewards (asset_id, reward_no, beneficiary_no, kind, level, amount, status, placement_no, event_seq, plan_version, period)
                SELECT a, n, b, k, l, m, s, p, e, v, w
-               FROM UNNEST($44::int4[], $45::int8[], $46::int4[], $47::text[], $48::int4[], $49::numeric[], $50::text[], $51::int8[], $52::int8[], $53::int4[], $82::int8[])
+               FROM UNNEST($34::int4[], $35::int8[], $36::int4[], $37::text[], $38::int4[], $39::numeric[], $40::text[], $41::int8[], $42::int8[], $43::int4[], $72::int8[])
                  AS x(a, n, b, k, l, m, s, p, e, v, w)),
              movements_w AS (
                INSERT INTO reserve_movements (asset_id, movement_no, user_no, level, delta, balance_after, reward_no, placement_no, event_seq)
                SELECT a, n, u, l, d::numeric, b, r, p, e
-               FROM UNNEST($54::int4[], $55::int8[], $56::int4[], $57::int4[], $58::text[], $59::numeric[], $60::int8[], $61::int8[], $62::int8[])
+               FROM UNNEST($44::int4[], $45::int8[], $46::int4[], $47::int4[], $48::text[], $49::numeric[], $50::int8[], $51::int8[], $52::int8[])
                  AS x(a, n, u, l, d, b, r, p, e)),
              company_w AS (
                INSERT INTO company_credits (asset_id, credit_no, amount, reason, placement_no, event_seq)
                SELECT a, n, m, r, p, e
-               FROM UNNEST($63::int4[], $64::int8[], $65::numeric[], $66::text[], $67::int8[], $68::int8[]) AS x(a, n, m, r, p, e)),
+               FROM UNNEST($53::int4[], $54::int8[], $55::numeric[], $56::text[], $57::int8[], $58::int8[]) AS x(a, n, m, r, p, e)),
              retopups_w AS (
                INSERT INTO retopups (asset_id, retopup_no, user_no, amount, event_seq)
-               SELECT a, n, u, m, e FROM UNNEST($69::int4[], $70::int8[], $71::int4[], $72::numeric[], $73::int8[]) AS x(a, n, u, m, e))
+               SELECT a, n, u, m, e FROM UNNEST($59::int4[], $60::int8[], $61::int4[], $62::numeric[], $63::int8[]) AS x(a, n, u, m, e))
              UPDATE assets SET applied_events = x.e, last_block = COALESCE(x.b, assets.last_block),
                                company_total = company_total + x.c::numeric, next_period = x.p
-             FROM UNNEST($78::int4[], $79::int8[], $80::int8[], $81::text[], $83::int8[]) AS x(id, e, b, c, p)
+             FROM UNNEST($68::int4[], $69::int8[], $70::int8[], $71::text[], $73::int8[]) AS x(id, e, b, c, p)
              WHERE assets.id = x.id",
             users.iter().map(|u| u.0).collect::<Vec<_>>() as _,
             users.iter().map(|u| u.1).collect::<Vec<_>>() as _,
@@ -552,16 +597,6 @@ impl Rows {
             users.iter().map(|u| u.2.has_retopup).collect::<Vec<_>>() as _,
             users.iter().map(|u| u.2.retopup_count as i64).collect::<Vec<_>>() as _,
             users.iter().map(|u| u.3.registered.map(|b| b as i64)).collect::<Vec<_>>() as _,
-            self.chain_id as _,
-            &le.asset as _,
-            &le.seq as _,
-            &le.tx_hash as _,
-            &le.log_index as _,
-            &le.block as _,
-            &le.kind as _,
-            &le.user as _,
-            &le.amount as _,
-            &le.plan_version as _,
             &pl.asset as _,
             &pl.no as _,
             &pl.owner as _,
