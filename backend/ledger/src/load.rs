@@ -154,7 +154,8 @@ async fn asset_engine(tx: &mut Tx, asset_id: i32, applied_events: u64) -> Result
                   (SELECT COALESCE(MAX(placement_no) + 1, 0) FROM placements WHERE asset_id = $1) AS "placement!",
                   (SELECT COALESCE(MAX(credit_no) + 1, 0) FROM company_credits WHERE asset_id = $1) AS "credit!",
                   (SELECT COALESCE(MAX(movement_no) + 1, 0) FROM reserve_movements WHERE asset_id = $1) AS "movement!",
-                  (SELECT COALESCE(MAX(retopup_no) + 1, 0) FROM retopups WHERE asset_id = $1) AS "retopup!""#,
+                  (SELECT COALESCE(MAX(retopup_no) + 1, 0) FROM chain_events WHERE asset_id = $1 AND retopup_no IS NOT NULL)
+                    AS "retopup!""#,
         asset_id
     )
     .fetch_one(&mut **tx)
@@ -229,7 +230,8 @@ async fn generation_engine(tx: &mut Tx, asset_id: i32, at: Position) -> Result<G
     let next = sqlx::query!(
         r#"SELECT (SELECT COALESCE(MAX(reward_no) + 1, 0) FROM rewards WHERE asset_id = $1) AS "reward!",
                   (SELECT COALESCE(MAX(credit_no) + 1, 0) FROM company_credits WHERE asset_id = $1) AS "credit!",
-                  (SELECT COALESCE(MAX(retopup_no) + 1, 0) FROM retopups WHERE asset_id = $1) AS "retopup!""#,
+                  (SELECT COALESCE(MAX(retopup_no) + 1, 0) FROM chain_events WHERE asset_id = $1 AND retopup_no IS NOT NULL)
+                    AS "retopup!""#,
         asset_id
     )
     .fetch_one(&mut **tx)

@@ -19,7 +19,8 @@ use crate::plan::{Amount, Credit, EventOutcome, PeriodClose, PlacementCause, Res
 type Tx = Transaction<'static, Postgres>;
 
 /// The batch's new raw events, one row each, written once the batch is applied: its outcome and, for an applied
-/// registration or retopup, the ledger's record of it (asset, number, payer, amount, plan version).
+/// registration or retopup, the ledger's record of it (asset, number, payer, amount, plan version, and a retopup's
+/// number among the asset's retopups).
 #[derive(Default)]
 struct EventRows {
     tx_hash: Vec<Vec<u8>>,
@@ -35,6 +36,7 @@ struct EventRows {
     user: Vec<Option<i32>>,
     amount: Vec<Option<Money>>,
     plan_version: Vec<Option<i32>>,
+    retopup: Vec<Option<i64>>,
 }
 
 #[derive(Default)]
@@ -107,15 +109,6 @@ struct CompanyRows {
     seq: Vec<i64>,
 }
 
-#[derive(Default)]
-struct RetopupRows {
-    asset: Vec<i32>,
-    no: Vec<i64>,
-    user: Vec<i32>,
-    amount: Vec<Money>,
-    seq: Vec<i64>,
-}
-
 /// A node to insert; `completed` is set if a later placement of the batch completed it.
 struct NewNode {
     owner: UserNo,
@@ -159,7 +152,6 @@ pub(super) struct Rows {
     placements: PlacementRows,
     movements: MovementRows,
     company: CompanyRows,
-    retopups: RetopupRows,
     quarantined: Vec<Quarantined>,
     /// (asset index, level, q) → node placed in this batch.
     new_nodes: BTreeMap<(usize, u32, u64), NewNode>,
@@ -225,6 +217,7 @@ impl Rows {
         r.user.push(None);
         r.amount.push(None);
         r.plan_version.push(None);
+        r.retopup.push(None);
     }
 
     /// The row of event `e`, the last one [`Rows::event`] gathered.
@@ -262,20 +255,13 @@ impl Rows {
         r.user[i] = Some(out.user as i32);
         r.amount[i] = Some(Money::from(out.amount));
         r.plan_version[i] = Some(out.plan_version as i32);
+        r.retopup[i] = out.retopup_no.map(|n| n as i64);
 
         let payer = self.users.entry((asset, out.user)).or_default();
         payer.paid_in += out.amount;
         if let Some(reg) = out.registration {
             payer.registered = Some(e.block_number);
             self.users.entry((asset, reg.sponsor)).or_default();
-        }
-        if let Some(no) = out.retopup_no {
-            let r = &mut self.retopups;
-            r.asset.push(asset_id);
-            r.no.push(no as i64);
-            r.user.push(out.user as i32);
-            r.amount.push(Money::from(out.amount));
-            r.seq.push(seq);
         }
         let placement_no = |i: Option<usize>| i.map(|i| out.placements[i].placement_no as i64);
         for c in &out.credits {
@@ -451,11 +437,11 @@ impl Rows {
         }
         sqlx::query!(
             "INSERT INTO chain_events (chain_id, tx_hash, log_index, block_number, block_timestamp, name, payload, outcome,
-                                       asset_id, event_seq, kind, user_no, amount, plan_version)
-             SELECT $1, h, i, b, t, n, p::jsonb, o, a, s, k, u, m, v
+                                       asset_id, event_seq, kind, user_no, amount, plan_version, retopup_no)
+             SELECT $1, h, i, b, t, n, p::jsonb, o, a, s, k, u, m, v, r
              FROM UNNEST($2::bytea[], $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::text[], $8::text[],
-                         $9::int4[], $10::int8[], $11::text[], $12::int4[], $13::numeric[], $14::int4[])
-               AS x(h, i, b, t, n, p, o, a, s, k, u, m, v)",
+                         $9::int4[], $10::int8[], $11::text[], $12::int4[], $13::numeric[], $14::int4[], $15::int8[])
+               AS x(h, i, b, t, n, p, o, a, s, k, u, m, v, r)",
             self.chain_id,
             &r.tx_hash as _,
             &r.log_index as _,
@@ -469,7 +455,8 @@ impl Rows {
             &r.kind as _,
             &r.user as _,
             &r.amount as _,
-            &r.plan_version as _
+            &r.plan_version as _,
+            &r.retopup as _
         )
         .execute(&mut **tx)
         .await?;
@@ -532,8 +519,8 @@ impl Rows {
                 )
             })
             .collect();
-        let (pl, rw, mv, cc, rt) = (&self.placements, &self.rewards, &self.movements, &self.company, &self.retopups);
-        // Checked against the schema like every query; the arguments pass `as _` (72 arrays, one per column
+        let (pl, rw, mv, cc) = (&self.placements, &self.rewards, &self.movements, &self.company);
+        // Checked against the schema like every query; the arguments pass `as _` (67 arrays, one per column
         // of each table, typed by the casts in the text).
         sqlx::query!(
             "WITH
@@ -542,7 +529,7 @@ impl Rows {
                INSERT INTO users (asset_id, user_no, address, sponsor_no, direct_count, has_retopup, retopup_count, registered_block,
                                   paid_in, pending, held, reserved)
                SELECT * FROM UNNEST($1::int4[], $2::int4[], $3::bytea[], $4::int4[], $5::int8[], $6::bool[], $7::int8[], $8::int8[],
-                                    $64::numeric[], $65::numeric[], $66::numeric[], $67::numeric[])
+                                    $59::numeric[], $60::numeric[], $61::numeric[], $62::numeric[])
                ON CONFLICT (asset_id, user_no) DO UPDATE
                SET direct_count = EXCLUDED.direct_count, has_retopup = EXCLUDED.has_retopup,
                    retopup_count = EXCLUDED.retopup_count,
@@ -571,7 +558,7 @@ impl Rows {
              rewards_w AS (
                INSERT INTO rewards (asset_id, reward_no, beneficiary_no, kind, level, amount, status, placement_no, event_seq, plan_version, period)
                SELECT a, n, b, k, l, m, s, p, e, v, w
-               FROM UNNEST($34::int4[], $35::int8[], $36::int4[], $37::text[], $38::int4[], $39::numeric[], $40::text[], $41::int8[], $42::int8[], $43::int4[], $72::int8[])
+               FROM UNNEST($34::int4[], $35::int8[], $36::int4[], $37::text[], $38::int4[], $39::numeric[], $40::text[], $41::int8[], $42::int8[], $43::int4[], $67::int8[])
                  AS x(a, n, b, k, l, m, s, p, e, v, w)),
              movements_w AS (
                INSERT INTO reserve_movements (asset_id, movement_no, user_no, level, delta, balance_after, reward_no, placement_no, event_seq)
@@ -581,13 +568,10 @@ impl Rows {
              company_w AS (
                INSERT INTO company_credits (asset_id, credit_no, amount, reason, placement_no, event_seq)
                SELECT a, n, m, r, p, e
-               FROM UNNEST($53::int4[], $54::int8[], $55::numeric[], $56::text[], $57::int8[], $58::int8[]) AS x(a, n, m, r, p, e)),
-             retopups_w AS (
-               INSERT INTO retopups (asset_id, retopup_no, user_no, amount, event_seq)
-               SELECT a, n, u, m, e FROM UNNEST($59::int4[], $60::int8[], $61::int4[], $62::numeric[], $63::int8[]) AS x(a, n, u, m, e))
+               FROM UNNEST($53::int4[], $54::int8[], $55::numeric[], $56::text[], $57::int8[], $58::int8[]) AS x(a, n, m, r, p, e))
              UPDATE assets SET applied_events = x.e, last_block = COALESCE(x.b, assets.last_block),
                                company_total = company_total + x.c::numeric, next_period = x.p
-             FROM UNNEST($68::int4[], $69::int8[], $70::int8[], $71::text[], $73::int8[]) AS x(id, e, b, c, p)
+             FROM UNNEST($63::int4[], $64::int8[], $65::int8[], $66::text[], $68::int8[]) AS x(id, e, b, c, p)
              WHERE assets.id = x.id",
             users.iter().map(|u| u.0).collect::<Vec<_>>() as _,
             users.iter().map(|u| u.1).collect::<Vec<_>>() as _,
@@ -647,11 +631,6 @@ impl Rows {
             &cc.reason as _,
             &cc.placement as _,
             &cc.seq as _,
-            &rt.asset as _,
-            &rt.no as _,
-            &rt.user as _,
-            &rt.amount as _,
-            &rt.seq as _,
             users.iter().map(|u| Money::from(u.3.paid_in)).collect::<Vec<_>>() as _,
             users.iter().map(|u| Money::from(u.3.pending)).collect::<Vec<_>>() as _,
             users.iter().map(|u| Money::from(u.3.held)).collect::<Vec<_>>() as _,

@@ -305,7 +305,7 @@ pub struct EventOutcome {
     pub amount: Amount,
     /// Set for a registration.
     pub registration: Option<RegistrationFacts>,
-    /// Set for a retopup: its number within the asset (the `retopups` row key).
+    /// Set for a retopup: its number within the asset (`chain_events.retopup_no`; the view `retopups` shows them).
     pub retopup_no: Option<u64>,
     /// Every user credit, including those of triggered auto-progressions, in creation order.
     pub credits: Vec<Credit>,
