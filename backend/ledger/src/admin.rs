@@ -391,8 +391,8 @@ pub async fn manual_placement(
         };
         sqlx::query!(
             "INSERT INTO placements (asset_id, placement_no, owner_no, level, q, amount, cause, parent_placement_no,
-                                     completed_q, event_seq, plan_version)
-             VALUES ($1, $2, $3, $4, $5, $6::text::numeric, $7, $8, $9, NULL, $10)",
+                                     completed_q, event_seq, plan_version, status)
+             VALUES ($1, $2, $3, $4, $5, $6::text::numeric, $7, $8, $9, NULL, $10, 'active')",
             asset_id,
             p.placement_no as i64,
             p.owner as i32,
@@ -407,16 +407,6 @@ pub async fn manual_placement(
         .execute(&mut *tx)
         .await?;
         sqlx::query!(
-            "INSERT INTO pool_nodes (asset_id, level, q, owner_no, placement_no, status) VALUES ($1, $2, $3, $4, $5, 'active')",
-            asset_id,
-            p.level as i32,
-            p.position as i64,
-            p.owner as i32,
-            p.placement_no as i64
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query!(
             "INSERT INTO pools (asset_id, level, node_count) VALUES ($1, $2, $3 + 1)
              ON CONFLICT (asset_id, level) DO UPDATE SET node_count = $3 + 1",
             asset_id,
@@ -427,7 +417,7 @@ pub async fn manual_placement(
         .await?;
         if let Some(a) = p.completed {
             sqlx::query!(
-                "UPDATE pool_nodes SET status = 'completed', completed_block = $4, completed_at = to_timestamp($5)
+                "UPDATE placements SET status = 'completed', completed_block = $4, completed_at = to_timestamp($5)
                  WHERE asset_id = $1 AND level = $2 AND q = $3",
                 asset_id,
                 p.level as i32,

@@ -17,7 +17,6 @@ pub async fn digest(pool: &PgPool) -> Result<String, sqlx::Error> {
         ("users", "*", "asset_id, user_no"),
         ("user_reserves", "*", "asset_id, user_no, level"),
         ("pools", "*", "asset_id, level"),
-        ("pool_nodes", "*", "asset_id, level, q"),
         ("placements", "*", "asset_id, placement_no"),
         ("rewards", "*", "asset_id, reward_no"),
         ("reserve_movements", "*", "asset_id, movement_no"),

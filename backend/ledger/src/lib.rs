@@ -7,8 +7,9 @@
 //! stores the raw events, every ledger row they caused and the chain's sync cursor together. An event already stored (same chain, tx hash
 //! and log index) is skipped, so re-application changes nothing. Each new event is stored once it is applied, one
 //! `chain_events` row with its outcome and, for a registration or retopup, the ledger's record of it (asset, number,
-//! payer, amount, plan version; the view `ledger_events` shows those); a user's counters and balances are one
-//! `users` row (the view `user_balances` shows the balances). An event the plan refuses
+//! payer, amount, plan version, a retopup's number; the views `ledger_events` and `retopups` show those); a user's
+//! counters and balances are one `users` row (the view `user_balances` shows the balances), and a pool node is the
+//! row of the placement that created it (the view `pool_nodes`). An event the plan refuses
 //! (or whose token is no asset) is stored with outcome `quarantined`, a quarantine row and an
 //! alert, and changes no ledger row.
 //!

@@ -120,7 +120,7 @@ async fn asset_engine(tx: &mut Tx, asset_id: i32, applied_events: u64) -> Result
     let schedule = schedule(tx, asset_id).await?;
     let users = users(tx, asset_id).await?;
     let node_rows = sqlx::query!(
-        r#"SELECT level, q, owner_no, status = 'completed' AS "completed!" FROM pool_nodes
+        r#"SELECT level, q, owner_no, status = 'completed' AS "completed!" FROM placements
          WHERE asset_id = $1 ORDER BY level, q"#,
         asset_id
     )

@@ -83,7 +83,7 @@ pub async fn standings(db: &PgPool, wallet: Address) -> Result<(Vec<Standing>, V
         LevelNodes,
         r#"SELECT n.asset_id, n.level, count(*) FILTER (WHERE n.status = 'active') AS "active!",
                 count(*) FILTER (WHERE n.status = 'completed') AS "completed!"
-         FROM users u JOIN pool_nodes n ON n.asset_id = u.asset_id AND n.owner_no = u.user_no
+         FROM users u JOIN placements n ON n.asset_id = u.asset_id AND n.owner_no = u.user_no
          WHERE u.address = $1
          GROUP BY n.asset_id, n.level ORDER BY n.asset_id, n.level"#,
         wallet.as_slice()

@@ -142,7 +142,7 @@ pub async fn summary(db: &PgPool, asset_id: i32) -> Result<Option<(PoolAsset, Ve
     let Some(asset) = read_asset(&mut tx, asset_id).await? else { return Ok(None) };
     let levels = sqlx::query!(
         r#"SELECT p.level, p.node_count,
-                (SELECT count(*) FROM pool_nodes n WHERE n.asset_id = p.asset_id AND n.level = p.level
+                (SELECT count(*) FROM placements n WHERE n.asset_id = p.asset_id AND n.level = p.level
                    AND n.status = 'completed') AS "completed!"
          FROM pools p WHERE p.asset_id = $1"#,
         asset_id
@@ -162,7 +162,7 @@ pub async fn queue(db: &PgPool, asset_id: i32, level: u32) -> Result<Option<Queu
     let Some(asset) = read_asset(&mut tx, asset_id).await? else { return Ok(None) };
     let nodes = node_count(&mut tx, asset_id, level).await?;
     let next_open = sqlx::query!(
-        "SELECT n.q, u.address FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
+        "SELECT n.q, u.address FROM placements n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
          WHERE n.asset_id = $1 AND n.level = $2 AND n.status = 'active' ORDER BY n.q LIMIT 1",
         asset_id,
         level as i32
@@ -171,7 +171,7 @@ pub async fn queue(db: &PgPool, asset_id: i32, level: u32) -> Result<Option<Queu
     .await?;
     let first_ancestor = (nodes - 7).max(0) / 8;
     let ancestors = sqlx::query!(
-        "SELECT n.q, u.address FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
+        "SELECT n.q, u.address FROM placements n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
          WHERE n.asset_id = $1 AND n.level = $2 AND n.q >= $3 ORDER BY n.q",
         asset_id,
         level as i32,
@@ -203,7 +203,7 @@ pub async fn nodes(
     let nodes = node_count(&mut tx, asset_id, level).await?;
     let rows = sqlx::query!(
         "SELECT n.q, u.address, n.placement_no, n.status, n.completed_block
-         FROM pool_nodes n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
+         FROM placements n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.owner_no
          WHERE n.asset_id = $1 AND n.level = $2 AND n.q > $3 AND ($4::bytea IS NULL OR u.address = $4)
          ORDER BY n.q LIMIT $5",
         asset_id,

@@ -84,6 +84,9 @@ struct PlacementRows {
     completed_q: Vec<Option<i64>>,
     seq: Vec<i64>,
     plan_version: Vec<i32>,
+    /// The node's completion (block, timestamp), if a later placement of the batch completed it.
+    completed_block: Vec<Option<i64>>,
+    completed_time: Vec<Option<i64>>,
 }
 
 #[derive(Default)]
@@ -107,13 +110,6 @@ struct CompanyRows {
     reason: Vec<&'static str>,
     placement: Vec<Option<i64>>,
     seq: Vec<i64>,
-}
-
-/// A node to insert; `completed` is set if a later placement of the batch completed it.
-struct NewNode {
-    owner: UserNo,
-    placement_no: u64,
-    completed: Option<(u64, u64)>,
 }
 
 /// Nodes of one (asset, level) completed by this batch but stored by an earlier one.
@@ -153,8 +149,8 @@ pub(super) struct Rows {
     movements: MovementRows,
     company: CompanyRows,
     quarantined: Vec<Quarantined>,
-    /// (asset index, level, q) → node placed in this batch.
-    new_nodes: BTreeMap<(usize, u32, u64), NewNode>,
+    /// (asset index, level, q) → the placement row of a node placed in this batch.
+    new_nodes: BTreeMap<(usize, u32, u64), usize>,
     /// (asset index, level, q) → (block, timestamp) for nodes stored before this batch.
     completed_old: BTreeMap<(usize, u32, u64), (u64, u64)>,
     /// (asset index, user) whose user row (counters, reserve or balances) changed.
@@ -299,14 +295,16 @@ impl Rows {
             r.completed_q.push(p.completed.map(|q| q as i64));
             r.seq.push(seq);
             r.plan_version.push(out.plan_version as i32);
-            self.new_nodes.insert(
-                (asset, p.level, p.position),
-                NewNode { owner: p.owner, placement_no: p.placement_no, completed: None },
-            );
+            r.completed_block.push(None);
+            r.completed_time.push(None);
+            self.new_nodes.insert((asset, p.level, p.position), r.no.len() - 1);
             if let Some(a) = p.completed {
                 let when = (e.block_number, e.block_timestamp);
-                match self.new_nodes.get_mut(&(asset, p.level, a)) {
-                    Some(n) => n.completed = Some(when),
+                match self.new_nodes.get(&(asset, p.level, a)) {
+                    Some(&i) => {
+                        r.completed_block[i] = Some(when.0 as i64);
+                        r.completed_time[i] = Some(when.1 as i64);
+                    }
                     None => {
                         self.completed_old.insert((asset, p.level, a), when);
                     }
@@ -498,7 +496,6 @@ impl Rows {
             .iter()
             .map(|(&(a, u), change)| (books[a].id, u as i32, &books[a].engine.users()[u as usize], change))
             .collect();
-        let nodes = &self.new_nodes;
         let levels = &self.levels;
         let reserves = &self.reserves;
         // (id, applied events, last event block, company delta, next period) of each asset row to update.
@@ -520,7 +517,7 @@ impl Rows {
             })
             .collect();
         let (pl, rw, mv, cc) = (&self.placements, &self.rewards, &self.movements, &self.company);
-        // Checked against the schema like every query; the arguments pass `as _` (67 arrays, one per column
+        // Checked against the schema like every query; the arguments pass `as _` (62 arrays, one per column
         // of each table, typed by the casts in the text).
         sqlx::query!(
             "WITH
@@ -529,7 +526,7 @@ impl Rows {
                INSERT INTO users (asset_id, user_no, address, sponsor_no, direct_count, has_retopup, retopup_count, registered_block,
                                   paid_in, pending, held, reserved)
                SELECT * FROM UNNEST($1::int4[], $2::int4[], $3::bytea[], $4::int4[], $5::int8[], $6::bool[], $7::int8[], $8::int8[],
-                                    $59::numeric[], $60::numeric[], $61::numeric[], $62::numeric[])
+                                    $54::numeric[], $55::numeric[], $56::numeric[], $57::numeric[])
                ON CONFLICT (asset_id, user_no) DO UPDATE
                SET direct_count = EXCLUDED.direct_count, has_retopup = EXCLUDED.has_retopup,
                    retopup_count = EXCLUDED.retopup_count,
@@ -537,41 +534,39 @@ impl Rows {
                    pending = users.pending + EXCLUDED.pending,
                    held = users.held + EXCLUDED.held,
                    reserved = EXCLUDED.reserved),
+             -- A placement is its pool node: active, or completed by a later placement of the batch.
              placements_w AS (
-               INSERT INTO placements (asset_id, placement_no, owner_no, level, q, amount, cause, parent_placement_no, completed_q, event_seq, plan_version)
-               SELECT a, n, o, l, q, m, c, pp, cq, e, v
-               FROM UNNEST($9::int4[], $10::int8[], $11::int4[], $12::int4[], $13::int8[], $14::numeric[], $15::text[], $16::int8[], $17::int8[], $18::int8[], $19::int4[])
-                 AS x(a, n, o, l, q, m, c, pp, cq, e, v)),
-             nodes_w AS (
-               INSERT INTO pool_nodes (asset_id, level, q, owner_no, placement_no, status, completed_block, completed_at)
-               SELECT a, l, q, o, p, CASE WHEN b IS NULL THEN 'active' ELSE 'completed' END, b, to_timestamp(t)
-               FROM UNNEST($20::int4[], $21::int4[], $22::int8[], $23::int4[], $24::int8[], $25::int8[], $26::int8[])
-                 AS x(a, l, q, o, p, b, t)),
+               INSERT INTO placements (asset_id, placement_no, owner_no, level, q, amount, cause, parent_placement_no, completed_q, event_seq, plan_version,
+                                       status, completed_block, completed_at)
+               SELECT a, n, o, l, q, m, c, pp, cq, e, v, CASE WHEN b IS NULL THEN 'active' ELSE 'completed' END, b, to_timestamp(t)
+               FROM UNNEST($9::int4[], $10::int8[], $11::int4[], $12::int4[], $13::int8[], $14::numeric[], $15::text[], $16::int8[], $17::int8[], $18::int8[], $19::int4[],
+                           $20::int8[], $21::int8[])
+                 AS x(a, n, o, l, q, m, c, pp, cq, e, v, b, t)),
              pools_w AS (
                INSERT INTO pools (asset_id, level, node_count)
-               SELECT * FROM UNNEST($27::int4[], $28::int4[], $29::int8[])
+               SELECT * FROM UNNEST($22::int4[], $23::int4[], $24::int8[])
                ON CONFLICT (asset_id, level) DO UPDATE SET node_count = EXCLUDED.node_count),
              reserves_w AS (
                INSERT INTO user_reserves (asset_id, user_no, level, amount)
-               SELECT a, u, l, m FROM UNNEST($30::int4[], $31::int4[], $32::int4[], $33::numeric[]) AS x(a, u, l, m)
+               SELECT a, u, l, m FROM UNNEST($25::int4[], $26::int4[], $27::int4[], $28::numeric[]) AS x(a, u, l, m)
                ON CONFLICT (asset_id, user_no, level) DO UPDATE SET amount = EXCLUDED.amount),
              rewards_w AS (
                INSERT INTO rewards (asset_id, reward_no, beneficiary_no, kind, level, amount, status, placement_no, event_seq, plan_version, period)
                SELECT a, n, b, k, l, m, s, p, e, v, w
-               FROM UNNEST($34::int4[], $35::int8[], $36::int4[], $37::text[], $38::int4[], $39::numeric[], $40::text[], $41::int8[], $42::int8[], $43::int4[], $67::int8[])
+               FROM UNNEST($29::int4[], $30::int8[], $31::int4[], $32::text[], $33::int4[], $34::numeric[], $35::text[], $36::int8[], $37::int8[], $38::int4[], $62::int8[])
                  AS x(a, n, b, k, l, m, s, p, e, v, w)),
              movements_w AS (
                INSERT INTO reserve_movements (asset_id, movement_no, user_no, level, delta, balance_after, reward_no, placement_no, event_seq)
                SELECT a, n, u, l, d::numeric, b, r, p, e
-               FROM UNNEST($44::int4[], $45::int8[], $46::int4[], $47::int4[], $48::text[], $49::numeric[], $50::int8[], $51::int8[], $52::int8[])
+               FROM UNNEST($39::int4[], $40::int8[], $41::int4[], $42::int4[], $43::text[], $44::numeric[], $45::int8[], $46::int8[], $47::int8[])
                  AS x(a, n, u, l, d, b, r, p, e)),
              company_w AS (
                INSERT INTO company_credits (asset_id, credit_no, amount, reason, placement_no, event_seq)
                SELECT a, n, m, r, p, e
-               FROM UNNEST($53::int4[], $54::int8[], $55::numeric[], $56::text[], $57::int8[], $58::int8[]) AS x(a, n, m, r, p, e))
+               FROM UNNEST($48::int4[], $49::int8[], $50::numeric[], $51::text[], $52::int8[], $53::int8[]) AS x(a, n, m, r, p, e))
              UPDATE assets SET applied_events = x.e, last_block = COALESCE(x.b, assets.last_block),
                                company_total = company_total + x.c::numeric, next_period = x.p
-             FROM UNNEST($63::int4[], $64::int8[], $65::int8[], $66::text[], $68::int8[]) AS x(id, e, b, c, p)
+             FROM UNNEST($58::int4[], $59::int8[], $60::int8[], $61::text[], $63::int8[]) AS x(id, e, b, c, p)
              WHERE assets.id = x.id",
             users.iter().map(|u| u.0).collect::<Vec<_>>() as _,
             users.iter().map(|u| u.1).collect::<Vec<_>>() as _,
@@ -592,13 +587,8 @@ impl Rows {
             &pl.completed_q as _,
             &pl.seq as _,
             &pl.plan_version as _,
-            nodes.keys().map(|&(a, _, _)| books[a].id).collect::<Vec<_>>() as _,
-            nodes.keys().map(|&(_, l, _)| l as i32).collect::<Vec<_>>() as _,
-            nodes.keys().map(|&(_, _, q)| q as i64).collect::<Vec<_>>() as _,
-            nodes.values().map(|n| n.owner as i32).collect::<Vec<_>>() as _,
-            nodes.values().map(|n| n.placement_no as i64).collect::<Vec<_>>() as _,
-            nodes.values().map(|n| n.completed.map(|(b, _)| b as i64)).collect::<Vec<_>>() as _,
-            nodes.values().map(|n| n.completed.map(|(_, t)| t as i64)).collect::<Vec<_>>() as _,
+            &pl.completed_block as _,
+            &pl.completed_time as _,
             levels.iter().map(|&(a, _)| books[a].id).collect::<Vec<_>>() as _,
             levels.iter().map(|&(_, l)| l as i32).collect::<Vec<_>>() as _,
             levels.iter().map(|&(a, l)| books[a].engine.tree(l).len() as i64).collect::<Vec<_>>() as _,
@@ -648,7 +638,7 @@ impl Rows {
     }
 
     /// Marks nodes stored by earlier batches as completed: one update per (asset, level),
-    /// selecting nodes by primary key (`q = ANY`), which plans well at any table size.
+    /// selecting nodes by their unique key (`q = ANY`), which plans well at any table size.
     async fn write_completions(&self, tx: &mut Tx, books: &[AssetBook]) -> Result<(), LedgerError> {
         let mut completed: BTreeMap<(i32, i32), Completions> = BTreeMap::new();
         for (&(a, level, q), &(b, t)) in &self.completed_old {
@@ -659,7 +649,7 @@ impl Rows {
         }
         for ((asset_id, level), c) in &completed {
             sqlx::query!(
-                "UPDATE pool_nodes n
+                "UPDATE placements n
                  SET status = 'completed', completed_block = x.b, completed_at = to_timestamp(x.t)
                  FROM UNNEST($3::int8[], $4::int8[], $5::int8[]) AS x(q, b, t)
                  WHERE n.asset_id = $1 AND n.level = $2 AND n.q = ANY($3) AND n.q = x.q",
