@@ -229,18 +229,24 @@ impl ChainLedger {
         let mut tx = self.pool.begin().await?;
         // Lock the chain's cursor row (creating it if needed) and read the cursor, in one
         // statement: the upsert waits for any other transaction on this chain.
-        let cursor = sqlx::query!(
+        let sync = sqlx::query!(
             "INSERT INTO blockchain_sync AS s (chain_id) VALUES ($1)
              ON CONFLICT (chain_id) DO UPDATE SET chain_id = s.chain_id
-             RETURNING last_block, last_log_index",
+             RETURNING last_block, last_log_index, listener_block",
             self.chain_id as i64
         )
         .fetch_one(&mut *tx)
         .await?;
-        let cursor = cursor.last_block.zip(cursor.last_log_index).map(|(b, l)| (b as u64, l as u64));
+        let cursor = sync.last_block.zip(sync.last_log_index).map(|(b, l)| (b as u64, l as u64));
         self.sync_engines(&mut tx).await?;
 
-        let known = write::known_events(&mut tx, self.chain_id, events).await?;
+        // Only an event at or below the last applied event's block or the listener's block cursor can be stored
+        // already: every batch stores its events up to the cursors it moves, and a missed event is recorded below
+        // the listener's. Events come in chain order, so those are a prefix, looked up (none on the listener's
+        // usual path); a stored event past both would fail the batch at its insert, never be applied twice.
+        let seen = sync.last_block.max(sync.listener_block).map(|b| b as u64);
+        let stored_before = events.partition_point(|e| seen.is_some_and(|b| e.block_number <= b));
+        let known = write::known_events(&mut tx, self.chain_id, &events[..stored_before]).await?;
         let mut summary = ApplySummary::default();
         let mut rows = write::Rows::new(self.chain_id);
         let mut last = None;

@@ -176,6 +176,9 @@ pub(super) async fn known_events(
     chain_id: u64,
     events: &[ChainEvent],
 ) -> Result<HashSet<(B256, u64)>, LedgerError> {
+    if events.is_empty() {
+        return Ok(HashSet::new());
+    }
     let hashes: Vec<&[u8]> = events.iter().map(|e| e.key.tx_hash.as_slice()).collect();
     let logs: Vec<i64> = events.iter().map(|e| e.key.log_index as i64).collect();
     let rows = sqlx::query!(
