@@ -213,7 +213,13 @@ impl ChainLedger {
         events: &[ChainEvent],
         through: Option<(BlockCursor, u64)>,
     ) -> Result<ApplySummary, LedgerError> {
-        let result = self.apply_in_transaction(events, through).await;
+        let mut result = self.apply_in_transaction(events, through, false).await;
+        if result.as_ref().is_err_and(stored_past_cursors) {
+            // An event was stored past the cursors (no path of the ledger stores one): the batch is applied again,
+            // every event looked up, from engines reloaded (they hold the rolled-back changes).
+            self.stale = true;
+            result = self.apply_in_transaction(events, through, true).await;
+        }
         if result.is_err() {
             // The engines may hold changes the database rolled back.
             self.stale = true;
@@ -221,10 +227,12 @@ impl ChainLedger {
         result
     }
 
+    /// `look_up_all`: look every event up among the stored ones, not only those at or below the cursors.
     async fn apply_in_transaction(
         &mut self,
         events: &[ChainEvent],
         through: Option<(BlockCursor, u64)>,
+        look_up_all: bool,
     ) -> Result<ApplySummary, LedgerError> {
         let mut tx = self.pool.begin().await?;
         // Lock the chain's cursor row (creating it if needed) and read the cursor, in one
@@ -243,9 +251,14 @@ impl ChainLedger {
         // Only an event at or below the last applied event's block or the listener's block cursor can be stored
         // already: every batch stores its events up to the cursors it moves, and a missed event is recorded below
         // the listener's. Events come in chain order, so those are a prefix, looked up (none on the listener's
-        // usual path); a stored event past both would fail the batch at its insert, never be applied twice.
+        // usual path). A stored event past both fails the batch at its insert, which is then applied again with
+        // every event looked up (`apply_checked`): never applied twice.
         let seen = sync.last_block.max(sync.listener_block).map(|b| b as u64);
-        let stored_before = events.partition_point(|e| seen.is_some_and(|b| e.block_number <= b));
+        let stored_before = if look_up_all {
+            events.len()
+        } else {
+            events.partition_point(|e| seen.is_some_and(|b| e.block_number <= b))
+        };
         let known = write::known_events(&mut tx, self.chain_id, &events[..stored_before]).await?;
         let mut summary = ApplySummary::default();
         let mut rows = write::Rows::new(self.chain_id);
@@ -391,4 +404,9 @@ impl ChainLedger {
         }
         Ok(())
     }
+}
+
+/// Whether `e` is the insert of an event already stored (the raw events' primary key).
+fn stored_past_cursors(e: &LedgerError) -> bool {
+    matches!(e, LedgerError::Db(sqlx::Error::Database(d)) if d.constraint() == Some("chain_events_pkey"))
 }

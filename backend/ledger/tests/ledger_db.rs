@@ -137,6 +137,36 @@ async fn the_same_event_twice_changes_nothing() {
     assert_eq!(count(&db.pool, "rewards").await, 9);
 }
 
+/// The apply path looks stored events up only at or below the chain's cursors; an event stored past them (which no
+/// path of the ledger writes) fails the batch at its insert, and the batch is applied again with every event looked
+/// up: the stored one is a duplicate, the others apply once.
+#[tokio::test]
+async fn an_event_stored_past_the_cursors_is_found_and_never_applied_twice() {
+    let (db, mut ledger) = ledger(PlanParams::defaults(18)).await;
+    let events = worked_example_events();
+    ledger.apply_block(&events[..5]).await.unwrap();
+    let stray = &events[6];
+    assert!(stray.block_number > events[4].block_number);
+    sqlx::query(
+        "INSERT INTO chain_events (chain_id, tx_hash, log_index, block_number, block_timestamp, name, payload, outcome)
+         VALUES ($1, $2, $3, $4, $5, $6, '{}', 'applied')",
+    )
+    .bind(CHAIN as i64)
+    .bind(stray.key.tx_hash.as_slice())
+    .bind(stray.key.log_index as i64)
+    .bind(stray.block_number as i64)
+    .bind(stray.block_timestamp as i64)
+    .bind(stray.body.name())
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let s = ledger.apply_block(&events[5..]).await.unwrap();
+    assert_eq!(s, ApplySummary { applied: 4, quarantined: 0, duplicates: 1 });
+    assert_eq!(count(&db.pool, "ledger_events").await, 9);
+    let s = ledger.apply_block(&events).await.unwrap();
+    assert_eq!(s.duplicates, events.len());
+}
+
 #[tokio::test]
 async fn invalid_events_go_to_quarantine_and_change_no_ledger_row() {
     let (db, mut ledger) = ledger(PlanParams::defaults(18)).await;
