@@ -51,6 +51,20 @@ mod scratch {
 
         /// As [`create`](Self::create), with a pool of at most `max_connections`.
         pub async fn create_with(prefix: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+            Self::create_migrated(prefix, max_connections, None).await
+        }
+
+        /// As [`create`](Self::create), migrated only through migration `version`: a schema of an earlier release,
+        /// to fill with data and then [`migrate`](super::migrate) the rest (the tests of the data migrations).
+        pub async fn create_through(prefix: &str, version: i64) -> Result<Self, sqlx::Error> {
+            Self::create_migrated(prefix, 4, Some(version)).await
+        }
+
+        async fn create_migrated(
+            prefix: &str,
+            max_connections: u32,
+            through: Option<i64>,
+        ) -> Result<Self, sqlx::Error> {
             static COUNTER: AtomicU64 = AtomicU64::new(0);
             let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
             let name = format!("{prefix}_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos);
@@ -63,7 +77,11 @@ mod scratch {
                 .max_connections(max_connections)
                 .connect_with(server.clone().database(&name))
                 .await?;
-            migrate(&pool).await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
+            let migrated = match through {
+                None => migrate(&pool).await,
+                Some(version) => sqlx::migrate!("./migrations").run_to(version, &pool).await,
+            };
+            migrated.map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
             Ok(Self { pool, name, server })
         }
 
