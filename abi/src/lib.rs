@@ -8,20 +8,26 @@
 
 pub mod chain;
 pub mod code;
+pub mod deployment;
 pub mod eip712;
 pub mod limits;
 pub mod nonces;
 pub mod toolchain;
 pub mod tron;
 
-alloy::sol!(
-    #[sol(rpc, all_derives)]
-    #[derive(serde::Serialize, serde::Deserialize)]
-    // LiabilitiesCommitted carries eight fields, and its generated constructor takes them all.
-    #[allow(clippy::too_many_arguments)]
-    Settlement,
-    "artifacts/Settlement.json"
-);
+/// The generated bindings; sol! documents every item but an enum's newtype (`ChangeKind`), hence the allow.
+#[allow(missing_docs)]
+mod bindings {
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        #[derive(serde::Serialize, serde::Deserialize)]
+        // LiabilitiesCommitted carries eight fields, and its generated constructor takes them all.
+        #[allow(clippy::too_many_arguments)]
+        Settlement,
+        "artifacts/Settlement.json"
+    );
+}
+pub use bindings::Settlement;
 
 alloy::sol!(
     /// Development/test token: 6 decimals, returns false from successful transfers like TRON's USDT.

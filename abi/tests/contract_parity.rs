@@ -24,6 +24,8 @@ struct Chain {
     admin_provider: DynProvider,
     user_provider: DynProvider,
     settlement: Address,
+    /// A 6-decimal, false-returning test token (TRON's USDT's behaviour), deployed first and allowed.
+    usdt: Address,
     domain: SettlementDomain,
 }
 
@@ -35,32 +37,31 @@ fn provider_for(anvil: &AnvilInstance, wallet: &PrivateKeySigner) -> DynProvider
     ProviderBuilder::new().wallet(EthereumWallet::from(wallet.clone())).connect_http(anvil.endpoint_url()).erased()
 }
 
-async fn deploy(token: Address) -> eyre::Result<Chain> {
-    deploy_on(Anvil::new(), token).await
+async fn deploy() -> eyre::Result<Chain> {
+    deploy_on(Anvil::new()).await
 }
 
 /// As [`deploy`], on the anvil `anvil` describes (e.g. with TRON's chain id).
-async fn deploy_on(anvil: Anvil, token: Address) -> eyre::Result<Chain> {
+async fn deploy_on(anvil: Anvil) -> eyre::Result<Chain> {
     let anvil = anvil.path(foundry_binary("anvil")).try_spawn()?;
     let (admin, backend_signer, user) = (key(&anvil, 0), key(&anvil, 1), key(&anvil, 2));
     let admin_provider = provider_for(&anvil, &admin);
     let user_provider = provider_for(&anvil, &user);
-    let mut allowed = vec![NATIVE_TOKEN];
-    if token != NATIVE_TOKEN {
-        allowed.push(token);
-    }
-    let contract = Settlement::deploy(
-        &admin_provider,
-        admin.address(),
-        backend_signer.address(),
-        allowed,
-        U256::from(10_000),
-        U256::from(100_000),
-    )
-    .await?;
-    let settlement = *contract.address();
+    let usdt = *TestUSDT::deploy(&admin_provider).await?.address();
+    let allowed = vec![NATIVE_TOKEN, usdt];
+    // The admin holds the money roles from the start (a later grant waits the change delay).
+    let holders = abi::deployment::Holders::single(admin.address(), backend_signer.address());
     let chain_id = admin_provider.get_chain_id().await?;
+    let config = abi::deployment::config(
+        &holders,
+        &allowed,
+        abi::chain::Family::of(chain_id),
+        abi::deployment::Bounds::development(),
+    );
+    let contract = Settlement::deploy(&admin_provider, config).await?;
+    let settlement = *contract.address();
     Ok(Chain {
+        usdt,
         domain: SettlementDomain::new(chain_id, settlement),
         _anvil: anvil,
         admin,
@@ -108,7 +109,7 @@ fn revert_name<T>(result: Result<T, alloy::contract::Error>) -> String {
 
 #[tokio::test]
 async fn domain_separator_type_hashes_and_digests_match_the_deployed_contract() -> eyre::Result<()> {
-    let chain = deploy(NATIVE_TOKEN).await?;
+    let chain = deploy().await?;
     let contract = Settlement::new(chain.settlement, &chain.admin_provider);
 
     assert_eq!(contract.domainSeparator().call().await?, chain.domain.separator());
@@ -141,7 +142,7 @@ async fn domain_separator_type_hashes_and_digests_match_the_deployed_contract() 
 
 #[tokio::test]
 async fn rust_signatures_are_accepted_for_every_payload_kind_and_tampering_is_refused() -> eyre::Result<()> {
-    let chain = deploy(NATIVE_TOKEN).await?;
+    let chain = deploy().await?;
     let as_user = Settlement::new(chain.settlement, &chain.user_provider);
     let as_admin = Settlement::new(chain.settlement, &chain.admin_provider);
     let fee = U256::from(20 * ONE_BNB);
@@ -187,12 +188,6 @@ async fn rust_signatures_are_accepted_for_every_payload_kind_and_tampering_is_re
     assert!(receipt.decoded_log::<Settlement::Retopped>().is_some());
 
     // Payout batch of three recipients (EIP-712 array of structs), executed by the operator.
-    as_admin
-        .grantRole(as_admin.OPERATOR_ROLE().call().await?, chain.admin.address())
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
     let recipients = [Address::repeat_byte(0xa1), Address::repeat_byte(0xa2), Address::repeat_byte(0xa3)];
     let payouts: Vec<Payout> = recipients
         .iter()
@@ -212,25 +207,6 @@ async fn rust_signatures_are_accepted_for_every_payload_kind_and_tampering_is_re
     for (i, r) in recipients.iter().enumerate() {
         assert_eq!(chain.admin_provider.get_balance(*r).await?, U256::from((i as u128 + 1) * ONE_BNB));
     }
-
-    // Treasury transfer of what is left (20 + 40 − 6 = 54 BNB).
-    as_admin
-        .grantRole(as_admin.TREASURER_ROLE().call().await?, chain.admin.address())
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
-    let treasury_wallet = Address::repeat_byte(0xbb);
-    let transfer = TreasuryTransfer {
-        token: NATIVE_TOKEN,
-        to: treasury_wallet,
-        amount: U256::from(54 * ONE_BNB),
-        nonce: U256::from(5),
-        deadline: chain.deadline().await?,
-    };
-    as_admin.transferTreasury(transfer.clone(), chain.sign(&transfer)).send().await?.get_receipt().await?;
-    assert_eq!(chain.admin_provider.get_balance(treasury_wallet).await?, U256::from(54 * ONE_BNB));
-    assert_eq!(chain.admin_provider.get_balance(chain.settlement).await?, U256::ZERO);
 
     // A liability root (proof of solvency), committed by the operator with the custody the contract reads; the same
     // struct with another total under that signature is refused.
@@ -254,20 +230,35 @@ async fn rust_signatures_are_accepted_for_every_payload_kind_and_tampering_is_re
     let committed = receipt.decoded_log::<Settlement::LiabilitiesCommitted>().expect("LiabilitiesCommitted emitted");
     assert_eq!(
         (committed.epoch, committed.root, committed.total, committed.custody),
-        (1, commitment.root, 7, U256::ZERO)
+        (1, commitment.root, 7, U256::from(54 * ONE_BNB))
     );
     let latest = as_admin.latestLiabilities(NATIVE_TOKEN).call().await?;
     assert_eq!((latest.root, latest.total, latest.epoch, latest.asOfBlock), (commitment.root, 7, 1, as_of));
+
+    // Treasury transfers of what is left (20 + 40 − 6 = 54 BNB): all of it would take custody below the floor (the
+    // 7 wei the commitment says members are owed) and is refused; all but those 7 wei goes.
+    let treasury_wallet = Address::repeat_byte(0xbb);
+    let all = TreasuryTransfer {
+        token: NATIVE_TOKEN,
+        to: treasury_wallet,
+        amount: U256::from(54 * ONE_BNB),
+        nonce: U256::from(5),
+        deadline: chain.deadline().await?,
+    };
+    let reason = revert_name(as_admin.transferTreasury(all.clone(), chain.sign(&all)).call().await);
+    assert!(reason.contains("BelowFloor"), "{reason}");
+    let share = TreasuryTransfer { amount: U256::from(54 * ONE_BNB - 7), nonce: U256::from(6), ..all };
+    as_admin.transferTreasury(share.clone(), chain.sign(&share)).send().await?.get_receipt().await?;
+    assert_eq!(chain.admin_provider.get_balance(treasury_wallet).await?, U256::from(54 * ONE_BNB - 7));
+    assert_eq!(chain.admin_provider.get_balance(chain.settlement).await?, U256::from(7));
     Ok(())
 }
 
 #[tokio::test]
 async fn tron_like_usdt_registration_is_checked_by_balance_delta() -> eyre::Result<()> {
-    let anvil_chain = deploy(NATIVE_TOKEN).await?;
-    // Deploy the 6-decimal false-returning token and allow it.
-    let usdt = TestUSDT::deploy(&anvil_chain.admin_provider).await?;
-    let as_admin = Settlement::new(anvil_chain.settlement, &anvil_chain.admin_provider);
-    as_admin.setTokenAllowed(*usdt.address(), true).send().await?.get_receipt().await?;
+    let anvil_chain = deploy().await?;
+    // The 6-decimal false-returning token, allowed at deployment.
+    let usdt = TestUSDT::new(anvil_chain.usdt, &anvil_chain.admin_provider);
 
     let fee = U256::from(20_000_000u64); // 20 USDT, 6 decimals
     let user_usdt = TestUSDT::new(*usdt.address(), &anvil_chain.user_provider);
@@ -315,7 +306,7 @@ async fn tip712_digests_on_trons_chain_ids_equal_tronwebs_and_the_contracts() ->
     let usdt = Address::repeat_byte(0x55);
     // TRON mainnet and Nile (above 2^31: the 32-bit mask of TIP-712 must not sign-extend or truncate it).
     for chain_id in [728_126_428u64, 3_448_148_188] {
-        let chain = deploy_on(Anvil::new().chain_id(chain_id), NATIVE_TOKEN).await?;
+        let chain = deploy_on(Anvil::new().chain_id(chain_id)).await?;
         let contract = Settlement::new(chain.settlement, &chain.admin_provider);
         assert_eq!(chain.domain.chain_id(), chain_id);
         assert_eq!(contract.domainSeparator().call().await?, chain.domain.separator());

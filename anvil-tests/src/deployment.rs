@@ -18,6 +18,10 @@ pub struct Deployment {
     /// one token of one chain, and each asset runs one plan); absent where none was deployed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation_token: Option<Address>,
+    /// Further test tokens deployed and allowed with the contract, for assets a test or the devnet adds later (an
+    /// allowance after deployment waits the contract's change delay): the generation-plan asset takes the first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spare_tokens: Vec<Address>,
     /// Block of the Settlement deployment: where a listener starts.
     pub deploy_block: u64,
     /// The contract admin (in development also operator, treasurer and pauser).

@@ -41,55 +41,72 @@ pub struct DevChain {
     /// The second test token of a generation-plan asset, once [`add_generation_token`](Self::add_generation_token)
     /// deployed it.
     pub generation_token: Option<Address>,
+    /// Test tokens deployed and allowed with the contract, not yet given an asset ([`Deployment::spare_tokens`]).
+    pub spare_tokens: Vec<Address>,
     /// The Settlement contract's EIP-712 domain, which [`sign`](Self::sign) signs under.
     pub domain: SettlementDomain,
     /// Block of the Settlement deployment (where a listener starts).
     pub deploy_block: u64,
 }
 
-/// Deploys the test USDT and Settlement (native coin and USDT allowed) from `admin`'s provider, with
-/// `signer` as the authorising key, and gives `admin` the operator, treasurer and pauser roles
-/// (development only: production splits them across a multisig and hot keys).
+/// Schedules a change of the contract's money powers with `schedule` (one of `Settlement`'s `schedule…` calls, sent
+/// by `provider`'s wallet, the admin), moves anvil's clock past the change delay, mines, and applies it: what takes
+/// days on a real network, at once on an anvil. Returns the change's id.
+pub async fn change_now(
+    provider: &DynProvider,
+    settlement: Address,
+    schedule: impl alloy::sol_types::SolCall,
+) -> eyre::Result<alloy::primitives::B256> {
+    use alloy::{providers::ext::AnvilApi, rpc::types::TransactionRequest};
+    let contract = Settlement::new(settlement, provider);
+    let request = TransactionRequest::default().to(settlement).input(schedule.abi_encode().into());
+    let receipt = provider.send_transaction(request).await?.get_receipt().await?;
+    eyre::ensure!(receipt.status(), "the schedule call reverted");
+    let id = receipt
+        .decoded_log::<Settlement::ChangeScheduled>()
+        .ok_or_else(|| eyre::eyre!("no ChangeScheduled event"))?
+        .data
+        .id;
+    let delay: u64 = contract.changeDelay().call().await?.try_into()?;
+    provider.anvil_increase_time(delay).await?;
+    provider.evm_mine(None).await?;
+    contract.applyChange(id).send().await?.get_receipt().await?;
+    Ok(id)
+}
+
+/// How many spare test tokens [`deploy_stack`] deploys and allows beside the USDT (see [`Deployment::spare_tokens`]).
+pub const SPARE_TOKENS: usize = 2;
+
+/// Deploys the test USDT, [`SPARE_TOKENS`] further test tokens and Settlement (native coin and every test token
+/// allowed) from `admin`'s provider, with `signer` as the authorising key and `admin` holding the operator,
+/// treasurer and pauser roles from the start, with the development bounds (`abi::deployment::Bounds::development`:
+/// a change waits two minutes). Development only: production splits the roles across a multisig and hot keys.
 pub async fn deploy_stack(provider: &DynProvider, admin: Address, signer: Address) -> eyre::Result<Deployment> {
     let chain_id = provider.get_chain_id().await?;
-    let push_gas = abi::chain::Family::of(chain_id).push_gas();
     let usdt = *TestUSDT::deploy(provider).await?.address();
-    let builder = Settlement::deploy_builder(
-        provider,
-        admin,
-        signer,
-        vec![NATIVE_TOKEN, usdt],
-        U256::from(push_gas.native),
-        U256::from(push_gas.token),
-    );
-    let receipt = builder.send().await?.get_receipt().await?;
-    let settlement = receipt.contract_address.ok_or_else(|| eyre::eyre!("deployment has no contract address"))?;
-    let contract = Settlement::new(settlement, provider);
-    for role in [
-        contract.OPERATOR_ROLE().call().await?,
-        contract.TREASURER_ROLE().call().await?,
-        contract.PAUSER_ROLE().call().await?,
-    ] {
-        contract.grantRole(role, admin).send().await?.get_receipt().await?;
+    let mut spare_tokens = Vec::with_capacity(SPARE_TOKENS);
+    for _ in 0..SPARE_TOKENS {
+        spare_tokens.push(*TestUSDT::deploy(provider).await?.address());
     }
+    let tokens: Vec<Address> = [NATIVE_TOKEN, usdt].into_iter().chain(spare_tokens.iter().copied()).collect();
+    let config = abi::deployment::config(
+        &abi::deployment::Holders::single(admin, signer),
+        &tokens,
+        abi::chain::Family::of(chain_id),
+        abi::deployment::Bounds::development(),
+    );
+    let receipt = Settlement::deploy_builder(provider, config).send().await?.get_receipt().await?;
+    let settlement = receipt.contract_address.ok_or_else(|| eyre::eyre!("deployment has no contract address"))?;
     Ok(Deployment {
         chain_id,
         settlement,
         usdt,
         generation_token: None,
+        spare_tokens,
         deploy_block: receipt.block_number.unwrap_or_default(),
         admin,
         signer,
     })
-}
-
-/// Deploys a second test token and allows it in the Settlement contract (the admin signs): the token of a
-/// generation-plan asset beside the auto-pool assets.
-pub async fn deploy_generation_token(provider: &DynProvider, settlement: Address) -> eyre::Result<Address> {
-    let token = *TestUSDT::deploy(provider).await?.address();
-    let contract = Settlement::new(settlement, provider);
-    contract.setTokenAllowed(token, true).send().await?.get_receipt().await?;
-    Ok(token)
 }
 
 impl DevChain {
@@ -156,6 +173,7 @@ impl DevChain {
             settlement: deployment.settlement,
             usdt: deployment.usdt,
             generation_token: deployment.generation_token,
+            spare_tokens: deployment.spare_tokens,
             domain,
             deploy_block: deployment.deploy_block,
         })
@@ -168,16 +186,17 @@ impl DevChain {
             settlement: self.settlement,
             usdt: self.usdt,
             generation_token: self.generation_token,
+            spare_tokens: self.spare_tokens.clone(),
             deploy_block: self.deploy_block,
             admin: self.admin.address(),
             signer: self.backend_signer.address(),
         }
     }
 
-    /// Deploys and allows a second test token for a generation-plan asset ([`deploy_generation_token`]): the
-    /// deployment then has [`GENERATION_ASSET`] too.
+    /// Takes the deployment's first spare token (deployed and allowed with the contract) for a generation-plan
+    /// asset: the deployment then has [`GENERATION_ASSET`] too.
     pub async fn add_generation_token(&mut self) -> eyre::Result<Address> {
-        let token = deploy_generation_token(&self.provider, self.settlement).await?;
+        let token = *self.spare_tokens.first().ok_or_else(|| eyre::eyre!("no spare token deployed"))?;
         self.generation_token = Some(token);
         Ok(token)
     }

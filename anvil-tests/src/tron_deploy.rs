@@ -1,6 +1,6 @@
 //! The development stack deployed the TRON way: `CreateSmartContract` transactions through TRON's gRPC API
-//! (`tronic`), signed by the admin key, then the admin's roles granted by `TriggerSmartContract` — as a deploy on
-//! Nile or mainnet goes, against the TRON test node (`tron-devnode`) here.
+//! (`tronic`), signed by the admin key, the admin holding the money roles from the start — as a deploy on Nile or
+//! mainnet goes, against the TRON test node (`tron-devnode`) here.
 //!
 //! What the test node cannot show: on TRON the new contract's address derives from the creating transaction's
 //! id, on the test node it is the EVM's (`CREATE` from the owner's nonce); both are read back from the
@@ -10,9 +10,9 @@
 
 use abi::{NATIVE_TOKEN, Settlement, TestUSDT};
 use alloy::{
-    primitives::{Address, B256, Bytes, U256},
+    primitives::{Address, Bytes},
     signers::local::PrivateKeySigner,
-    sol_types::{SolCall, SolConstructor},
+    sol_types::SolConstructor,
 };
 use deploy::tron;
 
@@ -33,8 +33,9 @@ pub async fn send_call(
 }
 
 /// Deploys the test USDT and Settlement (native coin and USDT allowed) through the TRON node at `grpc_url`
-/// with `admin`'s key, `signer` authorising payloads, and grants `admin` the operator, treasurer and pauser roles
-/// (development only). `chain_id` is the TRON network's (it is not on the wire of TRON's gRPC API).
+/// with `admin`'s key, `signer` authorising payloads, and `admin` holding the operator, treasurer and pauser roles
+/// from the start, with the development bounds (development only). `chain_id` is the TRON network's (it is not on
+/// the wire of TRON's gRPC API).
 pub async fn deploy_stack_tron(
     grpc_url: &str,
     chain_id: u64,
@@ -44,31 +45,21 @@ pub async fn deploy_stack_tron(
     let (client, key) = tron::client(grpc_url, admin.to_bytes().as_slice()).await?;
     let usdt = tron::create(&client, &key, "TestUSDT", TestUSDT::BYTECODE.to_vec()).await?.contract;
     // TRON's figures (a TRC-20 transfer to a fresh holder costs about 130,000 energy), as a real deployment has.
-    let push_gas = abi::chain::Family::Tron.push_gas();
-    let args = Settlement::constructorCall {
-        admin: admin.address(),
-        signer_: signer,
-        allowedTokens: vec![NATIVE_TOKEN, usdt],
-        nativePushGas_: U256::from(push_gas.native),
-        tokenPushGas_: U256::from(push_gas.token),
-    };
-    let code = [Settlement::BYTECODE.to_vec(), args.abi_encode()].concat();
+    let config = abi::deployment::config(
+        &abi::deployment::Holders::single(admin.address(), signer),
+        &[NATIVE_TOKEN, usdt],
+        abi::chain::Family::Tron,
+        abi::deployment::Bounds::development(),
+    );
+    let code = [Settlement::BYTECODE.to_vec(), Settlement::constructorCall { config }.abi_encode()].concat();
     let created = tron::create(&client, &key, "Settlement", code).await?;
     let settlement = created.contract;
-    for role in [
-        Settlement::OPERATOR_ROLECall {}.abi_encode(),
-        Settlement::TREASURER_ROLECall {}.abi_encode(),
-        Settlement::PAUSER_ROLECall {}.abi_encode(),
-    ] {
-        let role = B256::from_slice(&tron::read(&client, key.address(), settlement, role).await?);
-        let grant = Settlement::grantRoleCall { role, account: admin.address() }.abi_encode();
-        tron::trigger(&client, &key, settlement, grant, 0).await?;
-    }
     Ok(Deployment {
         chain_id,
         settlement,
         usdt,
         generation_token: None,
+        spare_tokens: Vec::new(),
         deploy_block: created.block,
         admin: admin.address(),
         signer,

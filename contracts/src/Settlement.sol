@@ -12,6 +12,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {TronCompatibleEIP712} from "./TronCompatibleEIP712.sol";
 import {UnorderedNonces} from "./UnorderedNonces.sol";
+import {DelayedChanges, ChangeKind} from "./DelayedChanges.sol";
 import {
     Registration,
     Retopup,
@@ -19,6 +20,7 @@ import {
     PayoutBatch,
     TreasuryTransfer,
     LiabilityRoot,
+    SettlementConfig,
     SettlementHashes
 } from "./SettlementTypes.sol";
 
@@ -26,14 +28,18 @@ import {
 /// @notice Custody of the referral plan's money on BSC and TRON. Every inflow and outflow carries an EIP-712
 ///         authorisation from the backend signer; the ledger lives off-chain and is rebuilt from these events.
 /// @dev The native coin is `token == address(0)`. Token transfers are checked by balance delta (TRON USDT
-///      returns false on success) and fee-on-transfer tokens are refused. The default admin (who grants every
-///      other role) changes hands only through begin/accept after `defaultAdminDelay()`, never by grantRole.
+///      returns false on success) and fee-on-transfer tokens are refused. The default admin changes hands only
+///      through begin/accept after `defaultAdminDelay()`; every change of the signer, a money role (operator,
+///      treasurer, pauser), an allowed token or the push gas waits `changeDelay` (DelayedChanges). No outflow but
+///      paying members (payout entries, claims) may take custody below the floor: the latest committed liabilities
+///      less what members were paid since that commitment.
 contract Settlement is
     TronCompatibleEIP712,
     UnorderedNonces,
     AccessControlDefaultAdminRules,
     Pausable,
-    ReentrancyGuard
+    ReentrancyGuard,
+    DelayedChanges
 {
     using SettlementHashes for Registration;
     using SettlementHashes for Retopup;
@@ -53,14 +59,16 @@ contract Settlement is
     bytes32 public constant TREASURY_TRANSFER_TYPEHASH = SettlementHashes.TREASURY_TRANSFER_TYPEHASH;
     bytes32 public constant LIABILITY_ROOT_TYPEHASH = SettlementHashes.LIABILITY_ROOT_TYPEHASH;
 
-    /// @dev Wait between beginDefaultAdminTransfer and acceptDefaultAdminTransfer: time for the current admin to
-    ///      notice and cancel a transfer begun with a stolen key. The admin may change it (changeDefaultAdminDelay).
-    uint48 private constant INITIAL_ADMIN_DELAY = 3 days;
-
     /// @dev Bounds of the push gas caps: below, not even a warm token transfer completes; above, each hostile
     ///      recipient could burn a large share of a block.
     uint256 private constant MIN_PUSH_GAS = 10_000;
     uint256 private constant MAX_PUSH_GAS = 1_000_000;
+
+    /// @dev Bits of a token's word (`_tokens`).
+    uint256 private constant ALLOWED = 1;
+    uint256 private constant KNOWN = 2;
+    uint256 private constant FLAGS = 3;
+    uint256 private constant PAID_SHIFT = 128;
 
     /// @notice The backend signer whose EIP-712 signatures authorise every payload.
     address public signer;
@@ -68,29 +76,40 @@ contract Settlement is
     ///      anyway, so the payout path pays a warm read for them.
     uint48 private _nativePushGas;
     uint48 private _tokenPushGas;
-    /// @notice Assets accepted for register/retopup (address(0) = native coin).
-    mapping(address token => bool) public isAllowedToken;
+    /// @notice Most blocks a liability commitment's `asOfBlock` may trail the block it is committed in.
+    uint256 public immutable maxAsOfLag;
+    /// @notice Most seconds since a token's latest liability commitment for a treasury transfer of it.
+    uint256 public immutable treasuryCommitmentMaxAge;
+
+    /// @dev Per asset (address(0) = native coin), one word read by every inflow and written by every payout batch:
+    ///      bit 0 allowed now (register/retopup), bit 1 allowed at some time (only such a token has liabilities to
+    ///      commit), bits 128-255 what payout entries and claims paid members since the latest commitment (saturated;
+    ///      cleared by each commitment). The flag bits keep the word non-zero, so a batch never pays a fresh slot.
+    mapping(address token => uint256) private _tokens;
     /// @notice What failed pushes left for each recipient to pull with `claim`.
     mapping(address token => mapping(address account => uint256)) public claimable;
     /// @notice Σ claimable per asset: money in custody that belongs to named recipients.
     mapping(address token => uint256) public totalClaimable;
-    /// @dev 1 once `user` has registered in `token` (read with isRegistered). One slot per (asset, user): users have
-    ///      no on-chain index to share bitmap words, register writes no other per-user slot to pack it into, and a
-    ///      per-user word of asset bits would save only on a user's second asset. A word, not a bool: no masking read.
-    mapping(address token => mapping(address user => uint256 registered)) private _registrations;
+    /// @dev The block `user` registered in `token` in, 0 before (read with isRegistered and registeredAt). One slot
+    ///      per (asset, user): users have no on-chain index to share bitmap words, and register writes no other
+    ///      per-user slot to pack it into. The block, not a flag, at the same cost: a member's wallet reads it to tell
+    ///      whether a proof of solvency's epoch should hold them, without asking our servers.
+    mapping(address token => mapping(address user => uint256 registeredAt)) private _registrations;
 
     /// @dev The latest liabilities commitment of a token (read with latestLiabilities), in three slots, each
     ///      written by every commit: the root; total|epoch|asOfBlock (the two the next commit checks, read in one
-    ///      SLOAD); custody|commitBlock. leafCount and planHash live only in the signed struct and the event.
+    ///      SLOAD); custody|commitBlock|commitTime. leafCount and planHash live only in the signed struct and event.
     struct LiabilityCommitment {
         bytes32 root;
         uint128 total;
         uint64 epoch;
         uint64 asOfBlock;
-        /// @dev Saturated at type(uint192).max (6.3e57 base units, beyond any real token's supply) rather than
+        /// @dev Saturated at type(uint128).max (3.4e38 base units, beyond any real token's supply) rather than
         ///      reverting, since a revert would hide the commitment; the event carries it exact.
-        uint192 custody;
+        uint128 custody;
         uint64 commitBlock;
+        /// @dev The chain's timestamp of the commit: a treasury transfer needs a recent one.
+        uint64 commitTime;
     }
 
     mapping(address token => LiabilityCommitment) private _liabilities;
@@ -129,6 +148,8 @@ contract Settlement is
         uint256 custody
     );
     event SignerRotated(address indexed previousSigner, address indexed newSigner);
+    /// @notice A token's allowance for register and retopup changed (allowing waits the change delay; disallowing
+    ///         takes effect at once).
     event TokenAllowed(address indexed token, bool allowed);
     event PushGasSet(
         uint256 previousNativePushGas, uint256 newNativePushGas, uint256 previousTokenPushGas, uint256 newTokenPushGas
@@ -155,22 +176,44 @@ contract Settlement is
     error EpochOutOfOrder(uint64 expected, uint64 given);
     /// @notice A commitment's block must follow the latest one's (`latestAsOfBlock`) and precede this block.
     error AsOfBlockOutOfRange(uint64 asOfBlock, uint64 latestAsOfBlock, uint256 blockNumber);
+    /// @notice A commitment's `asOfBlock` may trail the block it is committed in by `maxAsOfLag` blocks at most:
+    ///         older liabilities beside today's custody would flatter.
+    error AsOfBlockTooOld(uint64 asOfBlock, uint256 blockNumber, uint256 maxAsOfLag);
+    /// @notice Liabilities are committed only for a token the contract has allowed at some time.
+    error TokenNeverAllowed(address token);
+    /// @notice A treasury transfer needs a liability commitment of its token no older than `treasuryCommitmentMaxAge`
+    ///         (`commitTime` 0: none yet).
+    error CommitmentTooOld(uint256 commitTime, uint256 maxAge, uint256 now_);
+    /// @notice The transfer would leave custody below the floor: what the latest commitment says members are owed,
+    ///         less what payout entries and claims paid them since.
+    error BelowFloor(uint256 custodyAfter, uint256 floor);
+    /// @notice Money roles (operator, treasurer, pauser) change only through a scheduled change.
+    error RoleChangeNeedsDelay(bytes32 role);
+    /// @notice A scheduled role change names a role that is not one of the money roles.
+    error NotAMoneyRole(bytes32 role);
+    error InvalidBound(string name);
 
-    constructor(
-        address admin,
-        address signer_,
-        address[] memory allowedTokens,
-        uint256 nativePushGas_,
-        uint256 tokenPushGas_
-    ) TronCompatibleEIP712("ReferralSettlement", "1") AccessControlDefaultAdminRules(INITIAL_ADMIN_DELAY, admin) {
-        if (signer_ == address(0)) revert ZeroAddress();
-        signer = signer_;
-        emit SignerRotated(address(0), signer_);
-        for (uint256 i; i < allowedTokens.length; ++i) {
-            isAllowedToken[allowedTokens[i]] = true;
-            emit TokenAllowed(allowedTokens[i], true);
+    constructor(SettlementConfig memory config)
+        TronCompatibleEIP712("ReferralSettlement", "1")
+        AccessControlDefaultAdminRules(config.delay, config.admin)
+        DelayedChanges(config.delay)
+    {
+        if (config.signer == address(0)) {
+            revert ZeroAddress();
         }
-        _setPushGas(nativePushGas_, tokenPushGas_);
+        if (config.maxAsOfLag == 0) revert InvalidBound("maxAsOfLag");
+        if (config.treasuryCommitmentMaxAge == 0) revert InvalidBound("treasuryCommitmentMaxAge");
+        maxAsOfLag = config.maxAsOfLag;
+        treasuryCommitmentMaxAge = config.treasuryCommitmentMaxAge;
+        signer = config.signer;
+        emit SignerRotated(address(0), config.signer);
+        _grantAll(OPERATOR_ROLE, config.operators);
+        _grantAll(TREASURER_ROLE, config.treasurers);
+        _grantAll(PAUSER_ROLE, config.pausers);
+        for (uint256 i; i < config.tokens.length; ++i) {
+            _allowToken(config.tokens[i]);
+        }
+        _setPushGas(config.nativePushGas, config.tokenPushGas);
     }
 
     // ───────────────────────────── user actions ─────────────────────────────
@@ -194,13 +237,16 @@ contract Settlement is
     }
 
     /// @notice Pulls what failed pushes left for msg.sender, to `to` (so a contract that rejects pushes can redirect).
-    function claim(address token, address to) external whenNotPaused nonReentrant {
+    /// @dev Not whenNotPaused: a pause stops new money in and the operator's money out, never a member taking what is
+    ///      already theirs.
+    function claim(address token, address to) external nonReentrant {
         if (to == address(0)) revert ZeroAddress();
         if (to == address(this)) revert SelfPayment();
         uint256 amount = claimable[token][msg.sender];
         if (amount == 0) revert NothingToClaim();
         claimable[token][msg.sender] = 0;
         totalClaimable[token] -= amount;
+        _addPaidToMembers(token, amount);
         _sendOrRevert(token, to, amount);
         emit Claimed(msg.sender, token, to, amount);
     }
@@ -224,11 +270,14 @@ contract Settlement is
 
         (uint256 deferredCount, uint256 deferredTotal) =
             token == NATIVE ? _pushNative(payouts, batch.nonce) : _pushToken(token, payouts, batch.nonce);
+        _addPaidToMembers(token, sum - deferredTotal);
         emit PayoutBatchExecuted(batch.nonce, token, payoutsHash, sum, payouts.length, deferredCount, deferredTotal);
     }
 
-    /// @notice Moves company funds out of custody. The signer only authorises the company's ledger share;
-    ///         the contract additionally never lets it touch what recipients can claim.
+    /// @notice Moves company funds (or a refund of a payment the plan refused) out of custody. The signer only
+    ///         authorises the company's ledger share; the contract additionally never lets it touch what recipients
+    ///         can claim, nor take custody below the floor (see `floor`), and only while the token's latest liability
+    ///         commitment is at most `treasuryCommitmentMaxAge` seconds old.
     function transferTreasury(TreasuryTransfer calldata t, bytes calldata signature)
         external
         onlyRole(TREASURER_ROLE)
@@ -239,8 +288,18 @@ contract Settlement is
         if (t.to == address(0)) revert ZeroAddress();
         if (t.to == address(this)) revert SelfPayment();
         _authorise(t.hash(), t.nonce, signature);
-        uint256 free = _available(t.token);
+        LiabilityCommitment storage latest = _liabilities[t.token];
+        uint256 commitTime = latest.commitTime;
+        if (commitTime == 0 || block.timestamp - commitTime > treasuryCommitmentMaxAge) {
+            revert CommitmentTooOld(commitTime, treasuryCommitmentMaxAge, block.timestamp);
+        }
+        uint256 balance = _balanceOf(t.token);
+        uint256 owed = totalClaimable[t.token];
+        uint256 free = balance > owed ? balance - owed : 0;
         if (free < t.amount) revert InsufficientFunds(free, t.amount);
+        uint256 floor_ = _floor(latest.total, _tokens[t.token]);
+        // (a transfer of nothing takes nothing, even from custody already below the floor)
+        if (t.amount != 0 && balance - t.amount < floor_) revert BelowFloor(balance - t.amount, floor_);
         _sendOrRevert(t.token, t.to, t.amount);
         emit TreasuryTransferred(t.nonce, t.token, t.to, t.amount);
     }
@@ -250,12 +309,16 @@ contract Settlement is
     ///         Epochs of a token follow one another from 1, each at a later block, below the current one.
     /// @dev Not whenNotPaused: a paused contract still owes its users, so the proof goes on. Never reverts because
     ///      custody < total (insolvency must show, not hide behind a failed transaction), nor because the token is
-    ///      not allowed (liabilities in a token since disallowed still exist). A token whose balanceOf reverts makes
+    ///      no longer allowed (liabilities in a token since disallowed still exist) - but only for a token allowed at
+    ///      some time, and only for liabilities at most `maxAsOfLag` blocks old. A token whose balanceOf reverts makes
     ///      the commit revert: there is then no custody figure to put beside the total. No reentrancy guard (5,100
     ///      gas of a 120,000 budget): the only external call is a staticcall, and a commit re-entered from a payout
     ///      or transfer would read a custody between the one before it and the one after, which flatters nothing.
+    ///      Clears what members were paid since the previous commitment: the new total already counts it.
     function commitLiabilities(LiabilityRoot calldata c, bytes calldata signature) external onlyRole(OPERATOR_ROLE) {
         if (block.timestamp > c.deadline) revert Expired(c.deadline);
+        uint256 tokenWord = _tokens[c.token];
+        if (tokenWord & KNOWN == 0) revert TokenNeverAllowed(c.token);
         LiabilityCommitment storage latest = _liabilities[c.token];
         uint64 expectedEpoch = latest.epoch + 1;
         if (c.epoch != expectedEpoch) revert EpochOutOfOrder(expectedEpoch, c.epoch);
@@ -263,11 +326,14 @@ contract Settlement is
         if (c.asOfBlock <= latestAsOfBlock || c.asOfBlock >= block.number) {
             revert AsOfBlockOutOfRange(c.asOfBlock, latestAsOfBlock, block.number);
         }
+        if (block.number - c.asOfBlock > maxAsOfLag) revert AsOfBlockTooOld(c.asOfBlock, block.number, maxAsOfLag);
         _authorise(c.hash(), c.nonce, signature);
+        if (tokenWord >> PAID_SHIFT != 0) _tokens[c.token] = tokenWord & FLAGS;
         uint256 custody = _balanceOf(c.token);
         latest.root = c.root;
         (latest.total, latest.epoch, latest.asOfBlock) = (c.total, c.epoch, c.asOfBlock);
-        (latest.custody, latest.commitBlock) = (_saturate192(custody), uint64(block.number));
+        (latest.custody, latest.commitBlock, latest.commitTime) =
+        (_saturate128(custody), uint64(block.number), uint64(block.timestamp));
         emit LiabilitiesCommitted(c.token, c.epoch, c.asOfBlock, c.root, c.total, c.leafCount, c.planHash, custody);
     }
 
@@ -281,26 +347,68 @@ contract Settlement is
         _unpause();
     }
 
-    /// @notice Replaces the signer; payloads signed by the old key stop being accepted at once.
-    function rotateSigner(address newSigner) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (newSigner == address(0)) revert ZeroAddress();
-        emit SignerRotated(signer, newSigner);
-        signer = newSigner;
+    /// @notice Schedules replacing the signer after `changeDelay`; until then the current key signs. Once applied,
+    ///         payloads signed by the old key stop being accepted at once.
+    function scheduleSignerRotation(address newSigner) external onlyRole(DEFAULT_ADMIN_ROLE) returns (bytes32) {
+        return _schedule(ChangeKind.SignerRotation, abi.encode(newSigner));
     }
 
-    function setTokenAllowed(address token, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        isAllowedToken[token] = allowed;
-        emit TokenAllowed(token, allowed);
+    /// @notice Schedules granting (`grant`) or revoking a money role (OPERATOR, TREASURER or PAUSER) after
+    ///         `changeDelay`. A holder may still renounce its own role at once.
+    function scheduleRoleChange(bytes32 role, address account, bool grant)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+        returns (bytes32)
+    {
+        return _schedule(grant ? ChangeKind.RoleGrant : ChangeKind.RoleRevocation, abi.encode(role, account));
     }
 
-    /// @notice Sets the gas forwarded to each pushed native and token payment; a payment that needs more is deferred
-    ///         to `claimable`. Each must lie in [10_000, 1_000_000].
+    /// @notice Schedules allowing `token` for registrations and retopups after `changeDelay`.
+    function scheduleTokenAllowance(address token) external onlyRole(DEFAULT_ADMIN_ROLE) returns (bytes32) {
+        return _schedule(ChangeKind.TokenAllowance, abi.encode(token));
+    }
+
+    /// @notice Schedules new gas caps for each pushed native and token payment after `changeDelay`; a payment that
+    ///         needs more is deferred to `claimable`. Each must lie in [10_000, 1_000_000].
     /// @dev On TRON (energy ~ gas) a TRC20 USDT transfer costs ~130k energy to an address that has never held
     ///      USDT and ~64k to an existing holder, so an EVM-tuned token cap (~100k) would defer every payout to a
     ///      fresh TRON address. Suggested TRON token cap: 200_000 (headroom over 130k; a transfer only uses what
     ///      it needs, and the payout token is signed, so the cap guards against a broken token, not a recipient).
-    function setPushGas(uint256 nativePushGas_, uint256 tokenPushGas_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setPushGas(nativePushGas_, tokenPushGas_);
+    function schedulePushGas(uint256 nativePushGas_, uint256 tokenPushGas_)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+        returns (bytes32)
+    {
+        return _schedule(ChangeKind.PushGas, abi.encode(nativePushGas_, tokenPushGas_));
+    }
+
+    /// @notice Applies a scheduled change whose delay has passed.
+    function applyChange(bytes32 id) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _apply(id);
+    }
+
+    /// @notice Cancels a scheduled change before it is applied.
+    function cancelChange(bytes32 id) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _cancel(id);
+    }
+
+    /// @notice Stops registrations and retopups in `token` at once (what is owed in it is still paid and committed).
+    function disallowToken(address token) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _tokens[token] &= ~ALLOWED;
+        emit TokenAllowed(token, false);
+    }
+
+    /// @dev Money roles change only through scheduled changes; the default admin role only through OpenZeppelin's
+    ///      delayed transfer (which reverts here as before).
+    function grantRole(bytes32 role, address account) public override {
+        if (role != DEFAULT_ADMIN_ROLE) revert RoleChangeNeedsDelay(role);
+        super.grantRole(role, account);
+    }
+
+    /// @dev As grantRole: a revocation of a money role waits the delay too.
+    function revokeRole(bytes32 role, address account) public override {
+        if (role != DEFAULT_ADMIN_ROLE) revert RoleChangeNeedsDelay(role);
+        super.revokeRole(role, account);
     }
 
     /// @notice Burns outstanding nonces so that payloads already signed with them can never execute.
@@ -320,6 +428,36 @@ contract Settlement is
         return _registrations[token][user] != 0;
     }
 
+    /// @notice The block `user` registered in `token` in (0: not registered).
+    function registeredAt(address user, address token) external view returns (uint256) {
+        return _registrations[token][user];
+    }
+
+    /// @notice Whether `token` (address(0) = native coin) is accepted for register and retopup now.
+    function isAllowedToken(address token) external view returns (bool) {
+        return _tokens[token] & ALLOWED != 0;
+    }
+
+    /// @notice Whether `token` was ever allowed: only such a token's liabilities may be committed.
+    function wasEverAllowed(address token) external view returns (bool) {
+        return _tokens[token] & KNOWN != 0;
+    }
+
+    /// @notice The floor of `token`'s custody for outflows other than paying members: the latest committed
+    ///         liabilities total less what payout entries and claims paid members since that commitment (0 before
+    ///         the first commitment, and once members were paid at least the total).
+    function floor(address token) external view returns (uint256 floor_, uint256 committedTotal, uint256 paidSince) {
+        uint256 word = _tokens[token];
+        committedTotal = _liabilities[token].total;
+        paidSince = word >> PAID_SHIFT;
+        floor_ = _floor(committedTotal, word);
+    }
+
+    /// @notice Unix time (the chain's clock) of `token`'s latest liability commitment, 0 before the first.
+    function latestCommitTime(address token) external view returns (uint256) {
+        return _liabilities[token].commitTime;
+    }
+
     /// @notice Gas forwarded to each pushed native payment; a recipient that needs more (or reverts) gets a claim.
     function nativePushGas() external view returns (uint256) {
         return _nativePushGas;
@@ -331,7 +469,7 @@ contract Settlement is
     }
 
     /// @notice The latest liabilities commitment of `token` (address(0) = native coin); all zero before the first.
-    ///         `custody` is the balance read by the commit (saturated at 2^192 - 1; LiabilitiesCommitted has it exact).
+    ///         `custody` is the balance read by the commit (saturated at 2^128 - 1; LiabilitiesCommitted has it exact).
     function latestLiabilities(address token)
         external
         view
@@ -356,9 +494,71 @@ contract Settlement is
         _tokenPushGas = SafeCast.toUint48(tokenPushGas_);
     }
 
-    function _saturate192(uint256 x) private pure returns (uint192) {
+    function _saturate128(uint256 x) private pure returns (uint128) {
         // forge-lint: disable-next-line(unsafe-typecast)
-        return x > type(uint192).max ? type(uint192).max : uint192(x);
+        return x > type(uint128).max ? type(uint128).max : uint128(x);
+    }
+
+    function _grantAll(bytes32 role, address[] memory accounts) private {
+        for (uint256 i; i < accounts.length; ++i) {
+            if (accounts[i] == address(0)) revert ZeroAddress();
+            _grantRole(role, accounts[i]);
+        }
+    }
+
+    function _allowToken(address token) private {
+        _tokens[token] |= ALLOWED | KNOWN;
+        emit TokenAllowed(token, true);
+    }
+
+    /// @dev Adds `amount` to what members were paid since the latest commitment (saturating: past the committed
+    ///      total the floor is 0 whatever the excess).
+    function _addPaidToMembers(address token, uint256 amount) private {
+        if (amount == 0) return;
+        uint256 word = _tokens[token];
+        uint256 before = word >> PAID_SHIFT;
+        uint256 paid = amount >= type(uint128).max - before ? type(uint128).max : before + amount;
+        _tokens[token] = (word & FLAGS) | (paid << PAID_SHIFT);
+    }
+
+    function _floor(uint256 committedTotal, uint256 tokenWord) private pure returns (uint256) {
+        uint256 paid = tokenWord >> PAID_SHIFT;
+        return committedTotal > paid ? committedTotal - paid : 0;
+    }
+
+    function _checkChange(ChangeKind kind, bytes memory args) internal pure override {
+        if (kind == ChangeKind.SignerRotation) {
+            if (abi.decode(args, (address)) == address(0)) revert ZeroAddress();
+        } else if (kind == ChangeKind.RoleGrant || kind == ChangeKind.RoleRevocation) {
+            (bytes32 role, address account) = abi.decode(args, (bytes32, address));
+            if (role != OPERATOR_ROLE && role != TREASURER_ROLE && role != PAUSER_ROLE) revert NotAMoneyRole(role);
+            if (account == address(0)) revert ZeroAddress();
+        } else if (kind == ChangeKind.TokenAllowance) {
+            abi.decode(args, (address));
+        } else {
+            (uint256 nativeGas, uint256 tokenGas) = abi.decode(args, (uint256, uint256));
+            _checkPushGas(nativeGas);
+            _checkPushGas(tokenGas);
+        }
+    }
+
+    function _applyChange(ChangeKind kind, bytes memory args) internal override {
+        if (kind == ChangeKind.SignerRotation) {
+            address newSigner = abi.decode(args, (address));
+            emit SignerRotated(signer, newSigner);
+            signer = newSigner;
+        } else if (kind == ChangeKind.RoleGrant) {
+            (bytes32 role, address account) = abi.decode(args, (bytes32, address));
+            _grantRole(role, account);
+        } else if (kind == ChangeKind.RoleRevocation) {
+            (bytes32 role, address account) = abi.decode(args, (bytes32, address));
+            _revokeRole(role, account);
+        } else if (kind == ChangeKind.TokenAllowance) {
+            _allowToken(abi.decode(args, (address)));
+        } else {
+            (uint256 nativeGas, uint256 tokenGas) = abi.decode(args, (uint256, uint256));
+            _setPushGas(nativeGas, tokenGas);
+        }
     }
 
     function _checkPushGas(uint256 pushGas) private pure {
@@ -385,7 +585,7 @@ contract Settlement is
     function _checkUserPayload(address user, address token, uint256 deadline) private view {
         if (msg.sender != user) revert WrongSender(user, msg.sender);
         if (block.timestamp > deadline) revert Expired(deadline);
-        if (!isAllowedToken[token]) revert TokenNotAllowed(token);
+        if (_tokens[token] & ALLOWED == 0) revert TokenNotAllowed(token);
     }
 
     /// @dev Verifies the signer's signature over `structHash` and spends `nonce` before any external call.
@@ -400,7 +600,7 @@ contract Settlement is
     function _markRegistered(address user, address token) private {
         mapping(address user => uint256 registered) storage registeredIn = _registrations[token];
         if (registeredIn[user] != 0) revert AlreadyRegistered(user, token);
-        registeredIn[user] = 1;
+        registeredIn[user] = block.number;
     }
 
     function _collect(address token, uint256 amount) private {

@@ -60,6 +60,29 @@ struct LiabilityRoot {
 }
 
 /// @notice EIP-712 type strings and struct hashes; the Rust `abi` crate checks its hashes against these.
+/// @notice What a Settlement is deployed with; every bound is fixed for the contract's life.
+struct SettlementConfig {
+    /// @dev The default admin (a multisig in production): schedules and cancels delayed changes.
+    address admin;
+    /// @dev The backend signer whose EIP-712 signatures authorise every payload.
+    address signer;
+    /// @dev Holders of OPERATOR_ROLE, TREASURER_ROLE and PAUSER_ROLE from the start (later changes wait the delay).
+    address[] operators;
+    address[] treasurers;
+    address[] pausers;
+    /// @dev Assets accepted for register and retopup from the start (address(0) = the native coin).
+    address[] tokens;
+    uint256 nativePushGas;
+    uint256 tokenPushGas;
+    /// @dev Seconds every change of signer, money role, allowed token or push gas waits, and the default admin
+    ///      transfer's initial delay.
+    uint48 delay;
+    /// @dev Most blocks a liability commitment's `asOfBlock` may trail the block it is committed in.
+    uint64 maxAsOfLag;
+    /// @dev Most seconds since the token's latest liability commitment for a treasury transfer to be allowed.
+    uint64 treasuryCommitmentMaxAge;
+}
+
 library SettlementHashes {
     bytes32 internal constant REGISTRATION_TYPEHASH = keccak256(
         "Registration(address user,address sponsor,address token,uint256 amount,uint256 nonce,uint256 deadline)"

@@ -335,7 +335,7 @@ contract EIP712Test is SettlementFixture {
     function test_tronDomain_deployedOnTronAcceptsTip712Signature() public {
         vm.chainId(TVM_BLOCK_CHAINID);
         address[] memory allowed = new address[](1);
-        Settlement s = new Settlement(admin, signerAddr, allowed, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS);
+        Settlement s = new Settlement(_config(allowed));
         assertEq(s.domainSeparator(), EIP712Reference.domainSeparator(TRON_CHAIN_ID, address(s)), "cached masked");
 
         Registration memory r = _reg(alice, NATIVE, 100e6, 1);
@@ -380,7 +380,7 @@ contract EIP712Test is SettlementFixture {
 
     function test_otherContractSignatureRejected() public {
         address[] memory allowed = new address[](1);
-        Settlement twin = new Settlement(admin, signerAddr, allowed, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS);
+        Settlement twin = new Settlement(_config(allowed));
         Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
         bytes memory sig = _sign(r); // for `settlement`
         vm.deal(alice, 1 ether);

@@ -10,7 +10,15 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {SettlementFixture} from "./utils/SettlementFixture.sol";
 import {Settlement} from "../src/Settlement.sol";
 import {UnorderedNonces} from "../src/UnorderedNonces.sol";
-import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../src/SettlementTypes.sol";
+import {
+    Registration,
+    Retopup,
+    Payout,
+    PayoutBatch,
+    TreasuryTransfer,
+    SettlementConfig
+} from "../src/SettlementTypes.sol";
+import {ChangeKind} from "../src/DelayedChanges.sol";
 
 /// @notice Inflows (register, retopup), authorisation, nonces, pausing, roles and signer rotation.
 contract SettlementInflowTest is SettlementFixture {
@@ -485,11 +493,11 @@ contract SettlementInflowTest is SettlementFixture {
         settlement.retopup(r, sig);
     }
 
-    function test_setTokenAllowed_disallowingStopsInflowsAndEmits() public {
+    function test_disallowToken_stopsInflowsAtOnceAndAllowingAgainWaitsTheDelay() public {
         vm.expectEmit(address(settlement));
         emit Settlement.TokenAllowed(NATIVE, false);
         vm.prank(admin);
-        settlement.setTokenAllowed(NATIVE, false);
+        settlement.disallowToken(NATIVE);
         assertFalse(settlement.isAllowedToken(NATIVE), "flag");
 
         Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
@@ -499,8 +507,19 @@ contract SettlementInflowTest is SettlementFixture {
         vm.prank(alice);
         settlement.register{value: 1 ether}(r, sig);
 
+        assertTrue(settlement.wasEverAllowed(NATIVE), "still known: its liabilities may be committed");
+
         vm.prank(admin);
-        settlement.setTokenAllowed(NATIVE, true);
+        settlement.scheduleTokenAllowance(NATIVE);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.TokenNotAllowed.selector, NATIVE));
+        vm.prank(alice);
+        settlement.register{value: 1 ether}(r, sig);
+        _allowTokenNow(settlement, address(blToken)); // the delay passes (and another token's allowance applies)
+        bytes32 id = settlement.changeId(ChangeKind.TokenAllowance, abi.encode(NATIVE));
+        vm.prank(admin);
+        settlement.applyChange(id);
+        r = _reg(alice, NATIVE, 1 ether, 2);
+        sig = _sign(r);
         vm.prank(alice);
         settlement.register{value: 1 ether}(r, sig);
         assertEq(address(settlement).balance, 1 ether, "re-allowed");
@@ -537,7 +556,7 @@ contract SettlementInflowTest is SettlementFixture {
 
     // ───────────── pause ─────────────
 
-    function test_pause_blocksEveryAction() public {
+    function test_pause_blocksEveryActionButClaims() public {
         _seed(NATIVE, 10 ether, 900);
         vm.prank(pauser);
         settlement.pause();
@@ -568,7 +587,8 @@ contract SettlementInflowTest is SettlementFixture {
         vm.prank(treasurer);
         settlement.transferTreasury(tt, ttSig);
 
-        vm.expectRevert(Pausable.EnforcedPause.selector);
+        // a member's claim is not stopped by a pause (SettlementGuarantees: claims while paused); alice has none
+        vm.expectRevert(Settlement.NothingToClaim.selector);
         vm.prank(alice);
         settlement.claim(NATIVE, alice);
 
@@ -596,16 +616,26 @@ contract SettlementInflowTest is SettlementFixture {
             address who = outsiders[i];
             vm.startPrank(who);
             _expectUnauthorized(who, adminRole);
-            settlement.rotateSigner(who);
+            settlement.scheduleSignerRotation(who);
             _expectUnauthorized(who, adminRole);
-            settlement.setTokenAllowed(address(blToken), true);
+            settlement.scheduleTokenAllowance(address(blToken));
+            _expectUnauthorized(who, adminRole);
+            settlement.disallowToken(NATIVE);
             _expectUnauthorized(who, adminRole);
             settlement.cancelNonces(0, 1);
             _expectUnauthorized(who, adminRole);
-            settlement.setPushGas(200_000, 200_000);
+            settlement.schedulePushGas(200_000, 200_000);
+            _expectUnauthorized(who, adminRole);
+            settlement.scheduleRoleChange(keccak256("OPERATOR_ROLE"), who, true);
+            _expectUnauthorized(who, adminRole);
+            settlement.applyChange(bytes32(0));
+            _expectUnauthorized(who, adminRole);
+            settlement.cancelChange(bytes32(0));
             _expectUnauthorized(who, adminRole);
             settlement.unpause();
-            _expectUnauthorized(who, adminRole);
+            vm.expectRevert(
+                abi.encodeWithSelector(Settlement.RoleChangeNeedsDelay.selector, keccak256("OPERATOR_ROLE"))
+            );
             settlement.grantRole(keccak256("OPERATOR_ROLE"), who);
             vm.stopPrank();
         }
@@ -687,9 +717,12 @@ contract SettlementInflowTest is SettlementFixture {
         assertFalse(settlement.hasRole(adminRole, admin), "old admin lost the role");
         _expectUnauthorized(admin, adminRole);
         vm.prank(admin);
-        settlement.rotateSigner(alice);
+        settlement.scheduleSignerRotation(alice);
         vm.prank(multisig);
-        settlement.rotateSigner(alice);
+        bytes32 id = settlement.scheduleSignerRotation(alice);
+        vm.warp(block.timestamp + settlement.changeDelay());
+        vm.prank(multisig);
+        settlement.applyChange(id);
         assertEq(settlement.signer(), alice, "multisig rotated");
     }
 
@@ -766,14 +799,20 @@ contract SettlementInflowTest is SettlementFixture {
         assertEq(settlement.defaultAdminDelay(), 3 days, "delay unchanged");
     }
 
-    /// @notice Operator, treasurer and pauser roles are granted and revoked by the admin at once, as before.
-    function test_roles_operatorTreasurerAndPauserAreGrantedAndRevokedAtOnce() public {
+    /// @notice Operator, treasurer and pauser roles are granted and revoked by the admin only through a change that
+    ///         waits the delay; grantRole and revokeRole refuse them.
+    function test_roles_operatorTreasurerAndPauserChangeOnlyAfterTheDelay() public {
         bytes32[3] memory roles = [settlement.OPERATOR_ROLE(), settlement.TREASURER_ROLE(), settlement.PAUSER_ROLE()];
         for (uint256 i; i < roles.length; ++i) {
             assertEq(settlement.getRoleAdmin(roles[i]), settlement.DEFAULT_ADMIN_ROLE(), "admin grants it");
+            vm.expectRevert(abi.encodeWithSelector(Settlement.RoleChangeNeedsDelay.selector, roles[i]));
             vm.prank(admin);
             settlement.grantRole(roles[i], carol);
-            assertTrue(settlement.hasRole(roles[i], carol), "granted at once");
+            vm.expectRevert(abi.encodeWithSelector(Settlement.RoleChangeNeedsDelay.selector, roles[i]));
+            vm.prank(admin);
+            settlement.revokeRole(roles[i], operator);
+            _grantNow(settlement, roles[i], carol);
+            assertTrue(settlement.hasRole(roles[i], carol), "granted after the delay");
         }
         vm.prank(carol);
         settlement.pause();
@@ -781,8 +820,7 @@ contract SettlementInflowTest is SettlementFixture {
         vm.prank(admin);
         settlement.unpause();
 
-        vm.prank(admin);
-        settlement.revokeRole(roles[0], operator);
+        _revokeNow(settlement, roles[0], operator);
         _seed(NATIVE, 2 ether, 900);
         PayoutBatch memory b = _batch(NATIVE, _payouts2(bob, 1 ether, alice, 1 ether), 1);
         bytes memory sig = _sign(b);
@@ -801,10 +839,16 @@ contract SettlementInflowTest is SettlementFixture {
         bytes memory oldSig = _sign(r);
         address newSigner = vm.addr(OTHER_KEY);
 
+        vm.prank(admin);
+        bytes32 id = settlement.scheduleSignerRotation(newSigner);
+        assertEq(settlement.signer(), signerAddr, "the old key signs during the delay");
+        vm.warp(block.timestamp + settlement.changeDelay());
+        r.deadline = block.timestamp + 1 hours;
+        oldSig = _sign(r);
         vm.expectEmit(address(settlement));
         emit Settlement.SignerRotated(signerAddr, newSigner);
         vm.prank(admin);
-        settlement.rotateSigner(newSigner);
+        settlement.applyChange(id);
         assertEq(settlement.signer(), newSigner, "signer");
 
         vm.deal(alice, 1 ether);
@@ -818,7 +862,7 @@ contract SettlementInflowTest is SettlementFixture {
     function test_rotateSigner_rejectsZeroAddress() public {
         vm.expectRevert(Settlement.ZeroAddress.selector);
         vm.prank(admin);
-        settlement.rotateSigner(address(0));
+        settlement.scheduleSignerRotation(address(0));
     }
 
     function test_cancelNonces_burnsOutstandingPayloadsAndEmits() public {
@@ -852,10 +896,13 @@ contract SettlementInflowTest is SettlementFixture {
     // ───────────── push gas caps ─────────────
 
     function test_setPushGas_adminSetsBothCapsAndEmitsOldAndNew() public {
+        vm.prank(admin);
+        bytes32 id = settlement.schedulePushGas(30_000, 200_000);
+        vm.warp(block.timestamp + settlement.changeDelay());
         vm.expectEmit(address(settlement));
         emit Settlement.PushGasSet(NATIVE_PUSH_GAS, 30_000, TOKEN_PUSH_GAS, 200_000);
         vm.prank(admin);
-        settlement.setPushGas(30_000, 200_000);
+        settlement.applyChange(id);
         assertEq(settlement.nativePushGas(), 30_000, "native cap");
         assertEq(settlement.tokenPushGas(), 200_000, "token cap");
     }
@@ -865,9 +912,9 @@ contract SettlementInflowTest is SettlementFixture {
         vm.startPrank(admin);
         for (uint256 i; i < bad.length; ++i) {
             vm.expectRevert(abi.encodeWithSelector(Settlement.PushGasOutOfBounds.selector, bad[i], 10_000, 1_000_000));
-            settlement.setPushGas(bad[i], 100_000);
+            settlement.schedulePushGas(bad[i], 100_000);
             vm.expectRevert(abi.encodeWithSelector(Settlement.PushGasOutOfBounds.selector, bad[i], 10_000, 1_000_000));
-            settlement.setPushGas(50_000, bad[i]);
+            settlement.schedulePushGas(50_000, bad[i]);
         }
         vm.stopPrank();
         assertEq(settlement.nativePushGas(), NATIVE_PUSH_GAS, "native cap kept");
@@ -875,12 +922,10 @@ contract SettlementInflowTest is SettlementFixture {
     }
 
     function test_setPushGas_acceptsTheBoundsThemselves() public {
-        vm.startPrank(admin);
-        settlement.setPushGas(10_000, 1_000_000);
+        _setPushGasNow(settlement, 10_000, 1_000_000);
         assertEq(settlement.nativePushGas(), 10_000, "lower bound");
         assertEq(settlement.tokenPushGas(), 1_000_000, "upper bound");
-        settlement.setPushGas(1_000_000, 10_000);
-        vm.stopPrank();
+        _setPushGasNow(settlement, 1_000_000, 10_000);
         assertEq(settlement.nativePushGas(), 1_000_000, "upper bound");
         assertEq(settlement.tokenPushGas(), 10_000, "lower bound");
     }
@@ -891,31 +936,46 @@ contract SettlementInflowTest is SettlementFixture {
         for (uint256 i; i < roleHolders.length; ++i) {
             _expectUnauthorized(roleHolders[i], adminRole);
             vm.prank(roleHolders[i]);
-            settlement.setPushGas(200_000, 200_000);
+            settlement.schedulePushGas(200_000, 200_000);
         }
         assertEq(settlement.nativePushGas(), NATIVE_PUSH_GAS, "native cap kept");
     }
 
     function test_constructor_refusesPushGasOutOfBounds() public {
-        address[] memory none = new address[](0);
+        SettlementConfig memory c = _config(new address[](0));
+        c.nativePushGas = 0;
         vm.expectRevert(abi.encodeWithSelector(Settlement.PushGasOutOfBounds.selector, 0, 10_000, 1_000_000));
-        new Settlement(admin, signerAddr, none, 0, TOKEN_PUSH_GAS);
+        new Settlement(c);
+        (c.nativePushGas, c.tokenPushGas) = (NATIVE_PUSH_GAS, 1e18);
         vm.expectRevert(abi.encodeWithSelector(Settlement.PushGasOutOfBounds.selector, 1e18, 10_000, 1_000_000));
-        new Settlement(admin, signerAddr, none, NATIVE_PUSH_GAS, 1e18);
+        new Settlement(c);
     }
 
     // ───────────── constructor ─────────────
 
     function test_constructor_rejectsZeroAdminOrSigner() public {
-        address[] memory none = new address[](0);
+        SettlementConfig memory c = _config(new address[](0));
+        c.admin = address(0);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, address(0)
             )
         );
-        new Settlement(address(0), signerAddr, none, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS);
+        new Settlement(c);
+        (c.admin, c.signer) = (admin, address(0));
         vm.expectRevert(Settlement.ZeroAddress.selector);
-        new Settlement(admin, address(0), none, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS);
+        new Settlement(c);
+        c.signer = signerAddr;
+        c.operators = _one(address(0));
+        vm.expectRevert(Settlement.ZeroAddress.selector);
+        new Settlement(c);
+        c.operators = _one(operator);
+        c.maxAsOfLag = 0;
+        vm.expectRevert(abi.encodeWithSelector(Settlement.InvalidBound.selector, "maxAsOfLag"));
+        new Settlement(c);
+        (c.maxAsOfLag, c.treasuryCommitmentMaxAge) = (MAX_AS_OF_LAG, 0);
+        vm.expectRevert(abi.encodeWithSelector(Settlement.InvalidBound.selector, "treasuryCommitmentMaxAge"));
+        new Settlement(c);
     }
 
     function test_constructor_setsRolesTokensAndGasCaps() public view {
@@ -929,6 +989,13 @@ contract SettlementInflowTest is SettlementFixture {
         assertFalse(settlement.isAllowedToken(address(blToken)), "bl not allowed");
         assertEq(settlement.nativePushGas(), NATIVE_PUSH_GAS, "native cap");
         assertEq(settlement.tokenPushGas(), TOKEN_PUSH_GAS, "token cap");
+        assertTrue(settlement.hasRole(settlement.OPERATOR_ROLE(), operator), "operator");
+        assertTrue(settlement.hasRole(settlement.TREASURER_ROLE(), treasurer), "treasurer");
+        assertTrue(settlement.hasRole(settlement.PAUSER_ROLE(), pauser), "pauser");
+        assertEq(settlement.changeDelay(), DELAY, "change delay");
+        assertEq(settlement.maxAsOfLag(), MAX_AS_OF_LAG, "as-of lag");
+        assertEq(settlement.treasuryCommitmentMaxAge(), TREASURY_MAX_AGE, "treasury commitment age");
+        assertEq(settlement.pendingChanges().length, 0, "nothing pending");
     }
 
     function test_constructor_emitsSignerTokenAndPushGasEvents() public {
@@ -940,7 +1007,7 @@ contract SettlementInflowTest is SettlementFixture {
         emit Settlement.TokenAllowed(address(usdt), true);
         vm.expectEmit();
         emit Settlement.PushGasSet(0, NATIVE_PUSH_GAS, 0, TOKEN_PUSH_GAS);
-        new Settlement(admin, signerAddr, allowed, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS);
+        new Settlement(_config(allowed));
     }
 
     // ───────────── helpers ─────────────

@@ -9,7 +9,7 @@ import {Vm} from "./utils/Vm.sol";
 import {EIP712Reference} from "./utils/EIP712Reference.sol";
 import {Settlement} from "../src/Settlement.sol";
 import {UnorderedNonces} from "../src/UnorderedNonces.sol";
-import {Payout, PayoutBatch, TreasuryTransfer, SettlementHashes} from "../src/SettlementTypes.sol";
+import {Payout, PayoutBatch, TreasuryTransfer, SettlementConfig, SettlementHashes} from "../src/SettlementTypes.sol";
 import {
     RevertingRecipient,
     GasBurningRecipient,
@@ -360,14 +360,12 @@ contract SettlementPayoutTest is SettlementFixture {
         Payout[] memory p = new Payout[](1);
         p[0] = Payout(address(wallet), 1 ether);
 
-        vm.prank(admin);
-        settlement.setPushGas(10_000, TOKEN_PUSH_GAS);
+        _setPushGasNow(settlement, 10_000, TOKEN_PUSH_GAS);
         _execute(_batch(NATIVE, p, 1));
         assertEq(address(wallet).balance, 0, "deferred under the small cap");
         assertEq(settlement.claimable(NATIVE, address(wallet)), 1 ether, "claimable");
 
-        vm.prank(admin);
-        settlement.setPushGas(50_000, TOKEN_PUSH_GAS);
+        _setPushGasNow(settlement, 50_000, TOKEN_PUSH_GAS);
         _execute(_batch(NATIVE, p, 2));
         assertEq(address(wallet).balance, 1 ether, "paid under the raised cap");
         assertEq(wallet.received(), 1 ether, "its receive ran");
@@ -381,14 +379,12 @@ contract SettlementPayoutTest is SettlementFixture {
         Payout[] memory p = new Payout[](1);
         p[0] = Payout(alice, 1e18); // alice has never held the token: the transfer writes a fresh balance slot
 
-        vm.prank(admin);
-        settlement.setPushGas(NATIVE_PUSH_GAS, 10_000);
+        _setPushGasNow(settlement, NATIVE_PUSH_GAS, 10_000);
         _execute(_batch(address(erc20), p, 1));
         assertEq(erc20.balanceOf(alice), 0, "deferred under the small cap");
         assertEq(settlement.claimable(address(erc20), alice), 1e18, "claimable");
 
-        vm.prank(admin);
-        settlement.setPushGas(NATIVE_PUSH_GAS, 200_000);
+        _setPushGasNow(settlement, NATIVE_PUSH_GAS, 200_000);
         _execute(_batch(address(erc20), p, 2));
         assertEq(erc20.balanceOf(alice), 1e18, "paid under the raised cap");
         assertEq(erc20.balanceOf(address(settlement)), 9e18, "custody");
@@ -430,9 +426,7 @@ contract SettlementPayoutTest is SettlementFixture {
     function test_batch_reentrantRecipientCannotReenterExecuteBatch() public {
         Settlement s = _highGasSettlement();
         ReentrantRecipient rr = new ReentrantRecipient(s);
-        vm.startPrank(admin);
-        s.grantRole(s.OPERATOR_ROLE(), address(rr)); // even an operator cannot nest a batch
-        vm.stopPrank();
+        _grantNow(s, s.OPERATOR_ROLE(), address(rr)); // even an operator cannot nest a batch
         vm.deal(address(s), 10 ether);
 
         PayoutBatch memory inner = _batch(NATIVE, _payouts2(bob, 1 ether, carol, 1 ether), 2);
@@ -557,6 +551,7 @@ contract SettlementPayoutTest is SettlementFixture {
 
     function test_treasury_native_transfersAndEmits() public {
         _seed(NATIVE, 10 ether, 900);
+        _commitTotal(NATIVE, 0);
         TreasuryTransfer memory t = _tt(NATIVE, carol, 3 ether, 1);
         bytes memory sig = _sign(t);
         vm.expectEmit(address(settlement));
@@ -569,6 +564,7 @@ contract SettlementPayoutTest is SettlementFixture {
 
     function test_treasury_tronUsdt_transfersByBalanceDelta() public {
         _seed(address(usdt), 10e6, 900);
+        _commitTotal(address(usdt), 0);
         TreasuryTransfer memory t = _tt(address(usdt), carol, 4e6, 1);
         bytes memory sig = _sign(t);
         vm.expectEmit(address(settlement));
@@ -581,6 +577,7 @@ contract SettlementPayoutTest is SettlementFixture {
 
     function test_treasury_cannotTouchClaimable() public {
         _seed(NATIVE, 10 ether, 900);
+        _commitTotal(NATIVE, 0);
         _execute(_batch(NATIVE, _payouts2(address(reverter), 4 ether, alice, 1 ether), 1));
         TreasuryTransfer memory t = _tt(NATIVE, carol, 5 ether + 1, 2);
         bytes memory sig = _sign(t);
@@ -621,6 +618,7 @@ contract SettlementPayoutTest is SettlementFixture {
 
     function test_treasury_rejectsExpiredReplayAndBadSigner() public {
         _seed(NATIVE, 10 ether, 900);
+        _commitTotal(NATIVE, 0);
         TreasuryTransfer memory t = _tt(NATIVE, carol, 1 ether, 1);
         bytes memory sig = _sign(t);
         bytes memory bad = _signDigest(OTHER_KEY, EIP712Reference.digest(_domain(), EIP712Reference.hash(t)));
@@ -646,6 +644,7 @@ contract SettlementPayoutTest is SettlementFixture {
 
     function test_treasury_revertsWhenDestinationRejects() public {
         _seed(NATIVE, 10 ether, 900);
+        _commitTotal(NATIVE, 0);
         TreasuryTransfer memory t = _tt(NATIVE, address(reverter), 1 ether, 1);
         bytes memory sig = _sign(t);
         vm.expectRevert(Settlement.OutboundTransferFailed.selector);
@@ -655,6 +654,8 @@ contract SettlementPayoutTest is SettlementFixture {
     }
 
     function test_treasury_lyingTokenReverts() public {
+        _allowTokenNow(settlement, address(lyingToken));
+        _commitTotal(address(lyingToken), 0);
         lyingToken.mint(address(settlement), 10e18);
         lyingToken.setLying(true);
         TreasuryTransfer memory t = _tt(address(lyingToken), carol, 1e18, 1);
@@ -668,11 +669,9 @@ contract SettlementPayoutTest is SettlementFixture {
 
     /// @dev A Settlement whose push cap lets a contract recipient run real code (to exercise re-entry).
     function _highGasSettlement() internal returns (Settlement s) {
-        address[] memory allowed = new address[](1);
-        s = new Settlement(admin, signerAddr, allowed, 1_000_000, 1_000_000);
-        vm.startPrank(admin);
-        s.grantRole(s.OPERATOR_ROLE(), operator);
-        vm.stopPrank();
+        SettlementConfig memory c = _config(new address[](1));
+        (c.nativePushGas, c.tokenPushGas) = (1_000_000, 1_000_000);
+        s = new Settlement(c);
     }
 
     function _signFor(Settlement s, PayoutBatch memory b) internal pure returns (bytes memory) {

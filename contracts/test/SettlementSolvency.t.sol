@@ -252,8 +252,7 @@ contract SettlementSolvencyTest is SettlementFixture {
     }
 
     function test_commit_tokenCustodyIncludesClaimable() public {
-        vm.prank(admin);
-        settlement.setTokenAllowed(address(blToken), true);
+        _allowTokenNow(settlement, address(blToken));
         _seed(address(blToken), 10e18, 900);
         blToken.setBlacklisted(bob, true);
         _execute(_batch(address(blToken), _payouts2(alice, 1e18, bob, 4e18), 1));
@@ -294,13 +293,13 @@ contract SettlementSolvencyTest is SettlementFixture {
     }
 
     /// @dev The custody stored for the view saturates at 2^192 - 1 instead of reverting; the event has it exact.
-    function test_commit_custodyAbove192BitsIsExactInTheEventAndSaturatedInTheView() public {
+    function test_commit_custodyAbove128BitsIsExactInTheEventAndSaturatedInTheView() public {
         uint256 huge = uint256(1) << 200;
         vm.deal(address(settlement), huge);
         LiabilityRoot memory c = _liab(NATIVE, 1, type(uint128).max, 1);
         _expectCommitted(c, huge);
         _commit(c);
-        assertEq(_latest(NATIVE).custody, type(uint192).max, "saturated");
+        assertEq(_latest(NATIVE).custody, type(uint128).max, "saturated");
     }
 
     // ───────────── insolvency shows ─────────────
@@ -334,27 +333,35 @@ contract SettlementSolvencyTest is SettlementFixture {
         _commit(c);
     }
 
-    /// @dev Liabilities in a token that was later disallowed (or never allowed) still exist.
-    function test_commit_tokenNeedNotBeAllowed() public {
+    /// @dev Liabilities in a token that was later disallowed still exist and are committed; a token never allowed has
+    ///      none, and a commitment of it (a forged proof's anchor: anyone can mint such a token to the contract) is
+    ///      refused.
+    function test_commit_disallowedTokenIsCommittedNeverAllowedTokenIsRefused() public {
         _seed(address(erc20), 2e18, 900);
         vm.prank(admin);
-        settlement.setTokenAllowed(address(erc20), false);
+        settlement.disallowToken(address(erc20));
         _commit(_liab(address(erc20), 1, 2e18, 1));
         assertEq(_latest(address(erc20)).custody, 2e18, "disallowed token");
 
-        assertFalse(settlement.isAllowedToken(address(lyingToken)), "never allowed");
+        assertFalse(settlement.wasEverAllowed(address(lyingToken)), "never allowed");
         lyingToken.mint(address(settlement), 3);
-        _commit(_liab(address(lyingToken), 1, 3, 2));
-        assertEq(_latest(address(lyingToken)).custody, 3, "never-allowed token");
+        LiabilityRoot memory c = _liab(address(lyingToken), 1, 3, 2);
+        _expectCommitRevert(
+            c, _sign(c), abi.encodeWithSelector(Settlement.TokenNeverAllowed.selector, address(lyingToken))
+        );
+        assertEq(_latest(address(lyingToken)).epoch, 0, "nothing committed");
+        assertFalse(settlement.isNonceUsed(2), "nonce kept");
     }
 
     /// @dev A token that cannot report a balance gives no custody figure: the commit reverts (documented).
     function test_commit_revertsWhenBalanceOfReverts() public {
         BrokenBalanceToken broken = new BrokenBalanceToken();
+        address noCode = makeAddr("no-code");
+        _allowTokenNow(settlement, address(broken));
+        _allowTokenNow(settlement, noCode);
         LiabilityRoot memory c = _liab(address(broken), 1, 1, 1);
         _expectCommitRevert(c, _sign(c), abi.encodeWithSelector(BrokenBalanceToken.Broken.selector));
 
-        address noCode = makeAddr("no-code");
         LiabilityRoot memory d = _liab(noCode, 1, 1, 2);
         bytes memory sig = _sign(d);
         vm.expectRevert();
@@ -384,8 +391,7 @@ contract SettlementSolvencyTest is SettlementFixture {
 
     function test_commit_revokedOperatorRefused() public {
         bytes32 role = settlement.OPERATOR_ROLE();
-        vm.prank(admin);
-        settlement.revokeRole(role, operator);
+        _revokeNow(settlement, role, operator);
         LiabilityRoot memory c = _liab(NATIVE, 1, 0, 1);
         _expectCommitRevert(
             c,
@@ -411,9 +417,9 @@ contract SettlementSolvencyTest is SettlementFixture {
 
     function test_commit_rejectsRotatedOutSigner() public {
         LiabilityRoot memory c = _liab(NATIVE, 1, 0, 1);
+        c.deadline = block.timestamp + settlement.changeDelay() + 1 hours; // still valid after the rotation
         bytes memory sig = _sign(c);
-        vm.prank(admin);
-        settlement.rotateSigner(vm.addr(OTHER_KEY));
+        _rotateSignerNow(settlement, vm.addr(OTHER_KEY));
         _expectCommitRevert(c, sig, abi.encodeWithSelector(Settlement.InvalidSignature.selector));
     }
 
@@ -499,6 +505,7 @@ contract SettlementSolvencyTest is SettlementFixture {
     /// @dev The token is asked for its balance only after the nonce is spent (custody 1 = "already spent").
     function test_commit_spendsTheNonceBeforeReadingTheTokenBalance() public {
         NonceProbeToken probe = new NonceProbeToken(settlement, 9);
+        _allowTokenNow(settlement, address(probe));
         assertEq(probe.balanceOf(address(settlement)), 0, "not spent yet");
         LiabilityRoot memory c = _liab(address(probe), 1, 0, 9);
         _expectCommitted(c, 1);
@@ -627,12 +634,9 @@ contract SettlementSolvencyTest is SettlementFixture {
     /// @dev No reentrancy guard, and none needed: an operator contract paid by a batch may commit from inside the push,
     ///      and the custody it reads lies between the custody before the batch and after it (flattering nothing).
     function test_commit_insideAPayoutReadsACustodyBetweenBeforeAndAfter() public {
-        vm.prank(admin);
-        settlement.setPushGas(200_000, TOKEN_PUSH_GAS); // room for a commit inside the push
+        _setPushGasNow(settlement, 200_000, TOKEN_PUSH_GAS); // room for a commit inside the push
         CommittingRecipient r = new CommittingRecipient(settlement);
-        bytes32 role = settlement.OPERATOR_ROLE();
-        vm.prank(admin);
-        settlement.grantRole(role, address(r));
+        _grantNow(settlement, settlement.OPERATOR_ROLE(), address(r));
         LiabilityRoot memory c = _liab(NATIVE, 1, 9 ether, 7);
         r.arm(c, _sign(c));
         _seed(NATIVE, 10 ether, 900);
@@ -694,8 +698,9 @@ contract SettlementSolvencyTest is SettlementFixture {
         }
     }
 
-    /// @notice Given a latest commitment, a candidate is accepted exactly when epoch = latest + 1 and
-    ///         latest asOfBlock < asOfBlock < block.number; otherwise it reverts with the matching error.
+    /// @notice Given a latest commitment, a candidate is accepted exactly when epoch = latest + 1,
+    ///         latest asOfBlock < asOfBlock < block.number and block.number - asOfBlock <= maxAsOfLag; otherwise it
+    ///         reverts with the matching error.
     function testFuzz_commit_acceptsExactlyTheNextEpochInTheOpenBlockRange(
         uint64 latestAsOf,
         uint64 epoch,
@@ -703,7 +708,7 @@ contract SettlementSolvencyTest is SettlementFixture {
         uint64 ahead
     ) public {
         latestAsOf = uint64(bound(latestAsOf, 1, type(uint64).max - 2_000));
-        ahead = uint64(bound(ahead, 1, 1_000));
+        ahead = uint64(bound(ahead, 1, MAX_AS_OF_LAG + 5));
         uint256 blockNumber = uint256(latestAsOf) + ahead + 1;
         vm.roll(uint256(latestAsOf) + 1);
         _commit(_liab(NATIVE, 1, 0, 1)); // latest: epoch 1 at latestAsOf
@@ -719,6 +724,10 @@ contract SettlementSolvencyTest is SettlementFixture {
         } else if (asOf <= latestAsOf || asOf >= blockNumber) {
             _expectCommitRevert(
                 c, sig, abi.encodeWithSelector(Settlement.AsOfBlockOutOfRange.selector, asOf, latestAsOf, blockNumber)
+            );
+        } else if (blockNumber - asOf > MAX_AS_OF_LAG) {
+            _expectCommitRevert(
+                c, sig, abi.encodeWithSelector(Settlement.AsOfBlockTooOld.selector, asOf, blockNumber, MAX_AS_OF_LAG)
             );
         } else {
             _commit(c);

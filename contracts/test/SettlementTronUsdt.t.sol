@@ -107,6 +107,7 @@ contract SettlementTronUsdtTest is SettlementFixture {
         assertEq(settlement.claimable(address(usdt), alice), 30e6, "claim intact");
         assertEq(settlement.totalClaimable(address(usdt)), 30e6, "total intact");
 
+        _commitTotal(address(usdt), 0);
         TreasuryTransfer memory t = _tt(address(usdt), treasurer, 10e6, 2);
         bytes memory sig = _sign(t);
         vm.expectRevert(Settlement.OutboundTransferFailed.selector);
@@ -131,6 +132,7 @@ contract SettlementTronUsdtTest is SettlementFixture {
         vm.prank(alice);
         settlement.claim(address(usdt), alice);
 
+        _commitTotal(address(usdt), 0);
         TreasuryTransfer memory t = _tt(address(usdt), treasurer, 25e6, 2);
         bytes memory sig = _sign(t);
         vm.expectRevert(Settlement.OutboundTransferFailed.selector);
@@ -208,6 +210,7 @@ contract SettlementTronUsdtTest is SettlementFixture {
         assertEq(usdt.balanceOf(owner) - ownerBefore, usdt.calcFee(30e6) + usdt.calcFee(45e6), "fees to owner");
         assertEq(settlement.totalClaimable(address(usdt)), 0, "nothing deferred");
 
+        _commitTotal(address(usdt), 0);
         TreasuryTransfer memory t = _tt(address(usdt), treasurer, 25e6, 2);
         bytes memory sig = _sign(t);
         vm.prank(treasurer);
@@ -224,8 +227,7 @@ contract SettlementTronUsdtTest is SettlementFixture {
         address[4] memory who = [makeAddr("holder1"), makeAddr("fresh1"), makeAddr("holder2"), makeAddr("fresh2")];
         usdt.mint(who[0], 1);
         usdt.mint(who[2], 1);
-        vm.prank(admin);
-        settlement.setPushGas(NATIVE_PUSH_GAS, 22_000); // a fresh balance slot alone costs 22_100
+        _setPushGasNow(settlement, NATIVE_PUSH_GAS, 22_000); // a fresh balance slot alone costs 22_100
         Payout[] memory p = new Payout[](4);
         for (uint256 i; i < 4; ++i) {
             p[i] = Payout(who[i], (i + 1) * 1e6);

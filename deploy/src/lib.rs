@@ -2,12 +2,12 @@
 //! mainnet and Nile), and records what it deployed where the services read it.
 //!
 //! [`deploy`] checks before it sends: the network answers the profile's chain id; the admin is a contract — a
-//! Safe multisig, never a key, on a mainnet profile; the profile's USDT is a token there. Then it creates
-//! `Settlement(admin, signer, [native coin, USDT], push gas of the family)` with the deployer key, and grants the
-//! operator, treasurer and pauser roles through the admin: the deployer when it is the admin (testnets), else the
-//! Safe — executed when owner keys are given (development and tests only), otherwise recorded as the Safe
-//! transactions the owners must sign. A dry run ([`Options::dry_run`]) makes every check, prints every step with
-//! its arguments (on EVM the contract's address, known from the deployer's nonce) and sends nothing.
+//! Safe multisig, never a key, on a mainnet profile; the profile's USDT is a token there; the change delay is at
+//! least the profile's minimum. Then it creates the Settlement with the deployer key, its operator, treasurer and
+//! pauser holding their roles from the start (`SettlementConfig`: every later change of a money role or the signer
+//! waits the delay, so nothing is left for the admin to grant). A dry run ([`Options::dry_run`]) makes every check,
+//! prints every step with its arguments (on EVM the contract's address, known from the deployer's nonce) and sends
+//! nothing.
 //!
 //! **The record.** A `[[chains]]` entry appended to the chain spec (`chain_id`, `settlement`, `rpc_url`,
 //! `confirmations`, `start_block` = the deployment's block, and on TRON its `[chains.tron]` endpoints): the API,
@@ -25,13 +25,14 @@ use std::{fmt::Write as _, path::PathBuf};
 use abi::{
     NATIVE_TOKEN, Settlement,
     chain::{Family, TRON_MAINNET, TRON_NILE},
+    deployment::{Bounds, Holders, MAINNET_MIN_DELAY_SECS},
 };
 use alloy::{
-    primitives::{Address, B256, Bytes, U256, address, keccak256},
+    primitives::{Address, B256, address, keccak256},
     signers::local::PrivateKeySigner,
-    sol_types::{SolCall, SolConstructor},
+    sol_types::SolConstructor,
 };
-use network::{Network, Sent};
+use network::Network;
 
 /// A network the contract can be deployed to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +47,19 @@ pub struct Profile {
     pub mainnet: bool,
     /// The listener's confirmation depth there (0 on TRON: a solidified block is final).
     pub confirmations: u64,
+}
+
+impl Profile {
+    /// The bounds a deployment on this network gets unless told otherwise: a real network's (3 days of delay).
+    pub fn bounds(&self) -> Bounds {
+        Bounds::production(Family::of(self.chain_id))
+    }
+
+    /// The shortest change delay a deployment on this network may have: two days on mainnet; on a testnet any (a
+    /// rehearsal may wait minutes instead of days).
+    pub fn min_delay_secs(&self) -> u64 {
+        if self.mainnet { MAINNET_MIN_DELAY_SECS } else { 0 }
+    }
 }
 
 /// The profiles: BSC mainnet and testnet, TRON mainnet and Nile.
@@ -127,6 +141,8 @@ pub struct Options {
     pub pauser: Address,
     /// Another USDT than the profile's (testnet profiles only).
     pub usdt: Option<Address>,
+    /// Another change delay than the profile's (seconds; at least [`Profile::min_delay_secs`]).
+    pub delay_secs: Option<u64>,
     /// Check and print every step; send nothing, write nothing.
     pub dry_run: bool,
     /// The chain spec the `[[chains]]` entry is appended to (created when missing).
@@ -135,40 +151,24 @@ pub struct Options {
     pub record: PathBuf,
 }
 
-/// How a role was given.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case", tag = "by")]
-pub enum Grant {
-    /// By the deployer, the admin itself.
-    Admin {
-        /// The transaction.
-        tx: B256,
-    },
-    /// Executed through the Safe with the owner keys given.
-    Safe {
-        /// The transaction.
-        tx: B256,
-    },
-    /// Still to do: this Safe transaction, for the owners to sign.
-    Pending {
-        /// The Safe.
-        safe: Address,
-        /// The call's target (the Settlement contract).
-        to: Address,
-        /// The call (`grantRole(role, account)`).
-        data: Bytes,
-    },
-}
-
-/// A role of the deployment.
+/// A role of the deployment, held from the contract's creation.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RoleRecord {
     /// OPERATOR_ROLE, TREASURER_ROLE or PAUSER_ROLE.
     pub role: String,
     /// Who holds it.
     pub account: Address,
-    /// How it was given.
-    pub grant: Grant,
+}
+
+/// The bounds the contract was deployed with, as recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BoundsRecord {
+    /// Seconds a change of the signer, a money role, a token or the push gas waits.
+    pub delay_secs: u64,
+    /// Most blocks a liability commitment's `asOfBlock` may trail its commit.
+    pub max_as_of_lag: u64,
+    /// Most seconds since the latest commitment for a treasury transfer.
+    pub treasury_commitment_max_age_secs: u64,
 }
 
 /// What a deployment did: written as JSON beside the chain spec.
@@ -200,6 +200,8 @@ pub struct Record {
     pub push_gas: (u64, u64),
     /// The roles.
     pub roles: Vec<RoleRecord>,
+    /// The bounds fixed for the contract's life.
+    pub bounds: BoundsRecord,
     /// The account that sent the deployment.
     pub deployer: Address,
 }
@@ -208,8 +210,6 @@ pub struct Record {
 pub struct Keys {
     /// Sends the creation (pays its fee).
     pub deployer: PrivateKeySigner,
-    /// Owners of the admin Safe (development and tests only): with enough of them the role grants are executed.
-    pub safe_owners: Vec<PrivateKeySigner>,
 }
 
 /// What [`deploy`] did: the steps as printed, and the record (`None` in a dry run).
@@ -306,38 +306,50 @@ pub async fn deploy(options: &Options, keys: &Keys) -> eyre::Result<Outcome> {
     step(&mut steps, format!("usdt: {usdt} is a contract"));
 
     let push = family.push_gas();
-    let args = Settlement::constructorCall {
+    let mut bounds = p.bounds();
+    if let Some(delay) = options.delay_secs {
+        bounds.delay_secs = delay;
+    }
+    eyre::ensure!(
+        bounds.delay_secs >= p.min_delay_secs(),
+        "{}: a change delay of {} s is shorter than the network's minimum of {} s; nothing was sent",
+        p.name,
+        bounds.delay_secs,
+        p.min_delay_secs()
+    );
+    let holders = Holders {
         admin: options.admin,
-        signer_: options.signer,
-        allowedTokens: vec![NATIVE_TOKEN, usdt],
-        nativePushGas_: U256::from(push.native),
-        tokenPushGas_: U256::from(push.token),
+        signer: options.signer,
+        operators: vec![options.operator],
+        treasurers: vec![options.treasurer],
+        pausers: vec![options.pauser],
+    };
+    let args = Settlement::constructorCall {
+        config: abi::deployment::config(&holders, &[NATIVE_TOKEN, usdt], family, bounds),
     };
     let deployer = keys.deployer.address();
     let predicted = net.next_nonce(deployer).await?.map(|n| deployer.create(n));
+    let roles =
+        [("OPERATOR_ROLE", options.operator), ("TREASURER_ROLE", options.treasurer), ("PAUSER_ROLE", options.pauser)];
     step(
         &mut steps,
         format!(
-            "create Settlement(admin {}, signer {}, tokens [native, {usdt}], push gas {} native / {} token) from {deployer}{}",
+            "create Settlement(admin {}, signer {}, operator {}, treasurer {}, pauser {}, tokens [native, {usdt}], push \
+             gas {} native / {} token, change delay {} s, commitments at most {} blocks old, treasury transfers within \
+             {} s of a commitment) from {deployer}{}",
             options.admin,
             options.signer,
+            options.operator,
+            options.treasurer,
+            options.pauser,
             push.native,
             push.token,
+            bounds.delay_secs,
+            bounds.max_as_of_lag,
+            bounds.treasury_commitment_max_age_secs,
             predicted.map_or(" (TRON: the address is known once it is mined)".into(), |a| format!(" at {a}"))
         ),
     );
-    let roles =
-        [("OPERATOR_ROLE", options.operator), ("TREASURER_ROLE", options.treasurer), ("PAUSER_ROLE", options.pauser)];
-    let granter = if options.admin == deployer {
-        "the deployer (the admin)".to_owned()
-    } else if admin_safe.is_some() {
-        format!("the Safe {}", options.admin)
-    } else {
-        format!("the admin {} (recorded: it must send them)", options.admin)
-    };
-    for (role, account) in roles {
-        step(&mut steps, format!("grantRole({role}, {account}) by {granter}"));
-    }
     step(
         &mut steps,
         format!(
@@ -358,21 +370,8 @@ pub async fn deploy(options: &Options, keys: &Keys) -> eyre::Result<Outcome> {
     abi::code::check_settlement_code(&deployed).map_err(|e| eyre::eyre!("the contract at {settlement}: {e}"))?;
     step(&mut steps, format!("created Settlement at {settlement} in block {} ({})", created.block, created.tx));
 
-    let mut records = Vec::new();
-    for (name, account) in roles {
-        let role = role_of(&net, settlement, name).await?;
-        let data: Bytes = Settlement::grantRoleCall { role, account }.abi_encode().into();
-        let grant = if options.admin == deployer {
-            Grant::Admin { tx: net.send(&keys.deployer, settlement, data.to_vec()).await?.tx }
-        } else if admin_safe.as_ref().is_some_and(|s| enough_owners(s, &keys.safe_owners)) {
-            let Sent { tx, .. } = safe::exec(&net, options.admin, &keys.safe_owners, settlement, data).await?;
-            Grant::Safe { tx }
-        } else {
-            Grant::Pending { safe: options.admin, to: settlement, data }
-        };
-        step(&mut steps, format!("{name} → {account}: {}", serde_json::to_string(&grant)?));
-        records.push(RoleRecord { role: name.to_owned(), account, grant });
-    }
+    let records =
+        roles.iter().map(|(name, account)| RoleRecord { role: (*name).to_owned(), account: *account }).collect();
 
     let record = Record {
         profile: p.name.to_owned(),
@@ -388,28 +387,17 @@ pub async fn deploy(options: &Options, keys: &Keys) -> eyre::Result<Outcome> {
         usdt,
         push_gas: (push.native, push.token),
         roles: records,
+        bounds: BoundsRecord {
+            delay_secs: bounds.delay_secs,
+            max_as_of_lag: bounds.max_as_of_lag,
+            treasury_commitment_max_age_secs: bounds.treasury_commitment_max_age_secs,
+        },
         deployer,
     };
     append_to_spec(options, &record)?;
     std::fs::write(&options.record, serde_json::to_string_pretty(&record)? + "\n")?;
     step(&mut steps, format!("recorded in {} and {}", options.spec.display(), options.record.display()));
     Ok(Outcome { steps, record: Some(record) })
-}
-
-fn enough_owners(safe: &safe::SafeInfo, keys: &[PrivateKeySigner]) -> bool {
-    let mut held: Vec<Address> = keys.iter().map(|k| k.address()).filter(|a| safe.owners.contains(a)).collect();
-    held.sort();
-    held.dedup();
-    held.len() as u64 >= safe.threshold
-}
-
-async fn role_of(net: &Network, settlement: Address, name: &str) -> eyre::Result<B256> {
-    let call = match name {
-        "OPERATOR_ROLE" => Settlement::OPERATOR_ROLECall {}.abi_encode(),
-        "TREASURER_ROLE" => Settlement::TREASURER_ROLECall {}.abi_encode(),
-        _ => Settlement::PAUSER_ROLECall {}.abi_encode(),
-    };
-    Ok(B256::from_slice(&net.read(settlement, call).await?))
 }
 
 /// The `[[chains]]` entry of `record`, as the services read it.

@@ -1,7 +1,7 @@
 //! `referral-deploy`: deploys the Settlement contract to a real network from a profile and records it in the
 //! chain spec (see the `deploy` crate). The deployer's key comes from an encrypted keystore whose passphrase is in
-//! `DEPLOYER_KEYSTORE_PASSPHRASE`; a raw key (`--insecure-deployer-key`, and Safe owner keys) is for local
-//! networks only and refused on a mainnet profile.
+//! `DEPLOYER_KEYSTORE_PASSPHRASE`; a raw key (`--insecure-deployer-key`) is for local networks only and refused on
+//! a mainnet profile.
 //!
 //! ```text
 //! referral-deploy --profile bsc-testnet --rpc-url https://… --admin <safe> --signer <key address> \
@@ -62,10 +62,10 @@ struct Cli {
     /// A raw hex deployer key: local networks only (refused on a mainnet profile).
     #[arg(long, env = "DEPLOYER_KEY", hide_env_values = true)]
     insecure_deployer_key: Option<String>,
-    /// Raw hex keys of the admin Safe's owners, comma-separated: local networks only; the role grants are then
-    /// executed through the Safe instead of recorded.
-    #[arg(long, env = "SAFE_OWNER_KEYS", hide_env_values = true, value_delimiter = ',')]
-    insecure_safe_owner_keys: Vec<String>,
+    /// Seconds every change of the signer, a money role, an allowed token or the push gas waits (default: the
+    /// profile's, 3 days; at least 2 days on mainnet).
+    #[arg(long)]
+    delay_secs: Option<u64>,
     /// The chain spec the deployment is appended to.
     #[arg(long)]
     spec: PathBuf,
@@ -102,12 +102,6 @@ async fn run(cli: Cli) -> eyre::Result<()> {
         }
         _ => eyre::bail!("give exactly one of --deployer-keystore and --insecure-deployer-key"),
     };
-    eyre::ensure!(
-        cli.insecure_safe_owner_keys.is_empty() || !profile.mainnet,
-        "{}: Safe owner keys are refused on mainnet; the owners sign in the Safe",
-        profile.name
-    );
-    let safe_owners = cli.insecure_safe_owner_keys.iter().map(|k| raw_key(k)).collect::<eyre::Result<_>>()?;
     let tron = match (cli.tron_grpc_url, cli.tron_solidity_rpc_url) {
         (Some(grpc_url), Some(solidity_rpc_url)) => Some(TronEndpoints {
             grpc_url,
@@ -128,11 +122,12 @@ async fn run(cli: Cli) -> eyre::Result<()> {
         treasurer: address("treasurer", &cli.treasurer)?,
         pauser: address("pauser", &cli.pauser)?,
         usdt: cli.usdt.as_deref().map(|u| address("usdt", u)).transpose()?,
+        delay_secs: cli.delay_secs,
         dry_run: cli.dry_run,
         spec: cli.spec,
         record: cli.record,
     };
-    let outcome = deploy(&options, &Keys { deployer, safe_owners }).await?;
+    let outcome = deploy(&options, &Keys { deployer }).await?;
     print!("{}", outcome.steps);
     if let Some(record) = outcome.record {
         println!("{}", serde_json::to_string_pretty(&record)?);

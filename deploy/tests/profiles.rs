@@ -1,7 +1,8 @@
 //! Each profile deployed on the local stand-ins — anvil answering BSC's chain ids, the TRON test node over an anvil
-//! answering TRON's — with a real Safe (from npm) as admin: the dry run sends nothing, the deployment grants the
-//! roles through the Safe, the record is a chain spec the preflight passes, and an admin action executed through
-//! the Safe takes effect while the same call from a key is refused. A mainnet profile refuses a key as admin.
+//! answering TRON's — with a real Safe (from npm) as admin: the dry run sends nothing, the deployment creates
+//! the contract with its roles held from the start, the record is a chain spec the preflight passes, and an admin
+//! action sent through the Safe is scheduled (it waits its delay) while the same call from a key is refused. A
+//! mainnet profile refuses a key as admin and a change delay below its minimum.
 
 use std::path::PathBuf;
 
@@ -17,7 +18,7 @@ use anvil_tests::{
     safe::deploy_safe,
     tron_rpc::{TronFaults, TronRpc},
 };
-use deploy::{Grant, Keys, Options, Profile, TronEndpoints, deploy, network::Network, profile, safe};
+use deploy::{Keys, Options, Profile, TronEndpoints, deploy, network::Network, profile, safe};
 use preflight::{Expectations, check_chain};
 use service_kit::chain_spec::ChainSpecs;
 
@@ -87,6 +88,7 @@ impl Local {
             treasurer: self.key(7).address(),
             pauser: self.key(8).address(),
             usdt: None,
+            delay_secs: None,
             dry_run: false,
             spec: self.dir.join("chains.toml"),
             record: self.dir.join("deployment.json"),
@@ -113,14 +115,15 @@ async fn deploys_with_a_safe_as_admin(name: &str) -> eyre::Result<()> {
 
     // The dry run: every step printed, nothing sent, nothing written.
     let nonce = local.nonce(deployer.address()).await?;
-    let keys = Keys { deployer: deployer.clone(), safe_owners: owners[..2].to_vec() };
+    let keys = Keys { deployer: deployer.clone() };
     let dry = deploy(&Options { dry_run: true, ..options.clone() }, &keys).await?;
     assert!(dry.record.is_none());
     for expected in [
         format!("answers chain id {}", p.chain_id),
         format!("admin: {safe} is a Safe, 2 of 3 owners"),
         format!("usdt: {} is a contract", p.usdt),
-        format!("grantRole(OPERATOR_ROLE, {}) by the Safe {safe}", local.key(6).address()),
+        format!("operator {}, treasurer {}", local.key(6).address(), local.key(7).address()),
+        "change delay 259200 s".to_owned(),
         "dry run: nothing was sent, nothing written".to_owned(),
     ] {
         assert!(dry.steps.contains(&expected), "{expected:?} in:\n{}", dry.steps);
@@ -134,11 +137,12 @@ async fn deploys_with_a_safe_as_admin(name: &str) -> eyre::Result<()> {
     assert_eq!(local.nonce(deployer.address()).await?, nonce, "the dry run sent nothing");
     assert!(!options.spec.exists() && !options.record.exists(), "the dry run wrote nothing");
 
-    // The deployment: created, the roles granted through the Safe with two owners' signatures.
+    // The deployment: created with its roles held from the start.
     let outcome = deploy(&options, &keys).await?;
     let record = outcome.record.expect("a record");
     let settlement = record.settlement;
-    assert!(record.roles.iter().all(|r| matches!(r.grant, Grant::Safe { .. })), "{:?}", record.roles);
+    assert_eq!(record.roles.len(), 3, "{:?}", record.roles);
+    assert_eq!(record.bounds.delay_secs, 3 * 24 * 3600, "the profile's delay");
     for (role, account) in [
         (Settlement::OPERATOR_ROLECall {}.abi_encode(), local.key(6).address()),
         (Settlement::TREASURER_ROLECall {}.abi_encode(), local.key(7).address()),
@@ -190,18 +194,23 @@ async fn deploys_with_a_safe_as_admin(name: &str) -> eyre::Result<()> {
         "a second deployment is not recorded over the first: {again}"
     );
 
-    // An admin action through the Safe takes effect; the same call from a key is refused.
-    let raise = Settlement::setPushGasCall {
+    // An admin action through the Safe is scheduled (and waits its delay); the same call from a key is refused.
+    let raise = Settlement::schedulePushGasCall {
         nativePushGas_: U256::from(push.native),
         tokenPushGas_: U256::from(push.token + 1),
     };
     assert!(local.net.send(&deployer, settlement, raise.abi_encode()).await.is_err(), "the deployer is no admin");
     safe::exec(&local.net, safe, &owners[1..], settlement, raise.abi_encode().into()).await?;
+    let pending = Settlement::pendingChangesCall::abi_decode_returns(
+        &local.view(settlement, Settlement::pendingChangesCall {}).await?,
+    )?;
+    assert_eq!(pending.len(), 1, "scheduled through the Safe");
     let token_gas = Settlement::tokenPushGasCall::abi_decode_returns(
         &local.view(settlement, Settlement::tokenPushGasCall {}).await?,
     )?;
-    assert_eq!(token_gas, U256::from(push.token + 1));
-    let one_owner = safe::exec(&local.net, safe, &owners[..1], settlement, raise.abi_encode().into()).await;
+    assert_eq!(token_gas, U256::from(push.token), "not before the delay");
+    let cancel = Settlement::cancelChangeCall { id: pending[0].id };
+    let one_owner = safe::exec(&local.net, safe, &owners[..1], settlement, cancel.abi_encode().into()).await;
     assert!(one_owner.unwrap_err().to_string().contains("needs 2 owner signatures, 1 owner keys given"));
     Ok(())
 }
@@ -231,23 +240,26 @@ async fn a_mainnet_profile_refuses_a_key_as_admin_and_a_network_of_another_chain
     let p = profile("bsc-mainnet")?;
     let local = Local::start(p).await?;
     let deployer = local.key(0);
-    let keys = Keys { deployer: deployer.clone(), safe_owners: Vec::new() };
+    let keys = Keys { deployer: deployer.clone() };
     let refused = deploy(&local.options(p, deployer.address()), &keys).await.map(|_| ()).unwrap_err();
     assert!(refused.to_string().contains("is a key; on mainnet it must be a multisig contract"), "{refused}");
+    let owners: Vec<Address> = (3..=5).map(|i| local.key(i).address()).collect();
+    let safe = deploy_safe(&local.net, &deployer, &owners, 2).await?;
+    let short = Options { delay_secs: Some(3600), ..local.options(p, safe) };
+    let refused = deploy(&short, &keys).await.map(|_| ()).unwrap_err();
+    assert!(refused.to_string().contains("shorter than the network's minimum of 172800 s"), "{refused}");
 
     let testnet = profile("bsc-testnet")?;
-    let refused = deploy(&local.options(testnet, deployer.address()), &keys).await.map(|_| ()).unwrap_err();
+    let sent = local.nonce(deployer.address()).await?;
+    let refused = deploy(&local.options(testnet, safe), &keys).await.map(|_| ()).unwrap_err();
     assert!(refused.to_string().contains("bsc-testnet is chain 97"), "{refused}");
-    assert_eq!(local.nonce(deployer.address()).await?, 0, "nothing was sent");
+    assert_eq!(local.nonce(deployer.address()).await?, sent, "nothing was sent after the test's Safe");
 
-    // A testnet allows a key as admin: the deployer grants the roles itself.
+    // A testnet allows a key as admin, and a short delay for a rehearsal.
     let local = Local::start(testnet).await?;
-    let outcome = deploy(
-        &local.options(testnet, local.key(0).address()),
-        &Keys { deployer: local.key(0), safe_owners: Vec::new() },
-    )
-    .await?;
+    let options = Options { delay_secs: Some(600), ..local.options(testnet, local.key(0).address()) };
+    let outcome = deploy(&options, &Keys { deployer: local.key(0) }).await?;
     let record = outcome.record.expect("deployed");
-    assert!(record.roles.iter().all(|r| matches!(r.grant, Grant::Admin { .. })), "{:?}", record.roles);
+    assert_eq!(record.bounds.delay_secs, 600, "the rehearsal's delay");
     Ok(())
 }

@@ -121,19 +121,14 @@ async fn a_key_as_admin_on_mainnet_is_refused() -> eyre::Result<()> {
 
     // The same build with a contract as admin passes.
     let multisig = chain.usdt; // Any contract: the check asks for code, the Safe deployment is the deploy tool's.
-    let push = abi::chain::Family::Evm.push_gas();
-    let deployed = Settlement::deploy_builder(
-        &chain.provider,
-        multisig,
-        chain.backend_signer.address(),
-        vec![Address::ZERO],
-        U256::from(push.native),
-        U256::from(push.token),
-    )
-    .send()
-    .await?
-    .get_receipt()
-    .await?;
+    let holders = abi::deployment::Holders::single(multisig, chain.backend_signer.address());
+    let config = abi::deployment::config(
+        &holders,
+        &[Address::ZERO],
+        abi::chain::Family::Evm,
+        abi::deployment::Bounds::production(abi::chain::Family::Evm),
+    );
+    let deployed = Settlement::deploy_builder(&chain.provider, config).send().await?.get_receipt().await?;
     let settlement = deployed.contract_address.expect("a deployment");
     let expect = Expectations { signer: Some(chain.backend_signer.address()), operator: None };
     let findings = check_chain(&spec(56, settlement, &chain.rpc_url(), ""), &expect).await;
@@ -144,12 +139,9 @@ async fn a_key_as_admin_on_mainnet_is_refused() -> eyre::Result<()> {
 #[tokio::test]
 async fn push_gas_below_the_familys_figure_is_refused() -> eyre::Result<()> {
     let chain = DevChain::start().await?;
-    Settlement::new(chain.settlement, &chain.provider)
-        .setPushGas(U256::from(10_000), U256::from(50_000))
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
+    let lower =
+        Settlement::schedulePushGasCall { nativePushGas_: U256::from(10_000), tokenPushGas_: U256::from(50_000) };
+    anvil_tests::devchain::change_now(&chain.provider, chain.settlement, lower).await?;
     let findings = check_chain(&of(&chain), &devnet(&chain)).await;
     let f = only(&findings, "push_gas");
     assert_eq!(f.level, Level::Fail);
@@ -220,12 +212,9 @@ async fn a_full_node_given_as_tron_solidity_endpoint_is_refused() -> eyre::Resul
 #[tokio::test]
 async fn a_tron_deployment_with_evm_push_gas_is_refused() -> eyre::Result<()> {
     let t = tron().await?;
-    Settlement::new(t.chain.settlement, &t.chain.provider)
-        .setPushGas(U256::from(10_000), U256::from(100_000))
-        .send()
-        .await?
-        .get_receipt()
-        .await?;
+    let lower =
+        Settlement::schedulePushGasCall { nativePushGas_: U256::from(10_000), tokenPushGas_: U256::from(100_000) };
+    anvil_tests::devchain::change_now(&t.chain.provider, t.chain.settlement, lower).await?;
     let findings = check_chain(&t.spec(&t.rpc.solidity_url, &t.node.solidity_grpc_url), &devnet(&t.chain)).await;
     let f = only(&findings, "push_gas");
     assert!(f.message.contains("below the 200000 a tron chain needs"), "{}", f.message);

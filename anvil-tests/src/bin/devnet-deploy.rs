@@ -13,7 +13,7 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
 };
 use anvil_tests::{
-    devchain::{anvil_account, deploy_generation_token, deploy_stack},
+    devchain::{anvil_account, deploy_stack},
     tron_deploy::deploy_stack_tron,
 };
 
@@ -46,7 +46,7 @@ async fn main() -> eyre::Result<()> {
         None => deploy_stack(&provider, admin.address(), signer.address()).await?,
     };
     if tron_grpc.is_none() {
-        deployment.generation_token = Some(deploy_generation_token(&provider, deployment.settlement).await?);
+        deployment.generation_token = deployment.spare_tokens.first().copied();
     }
     for token in [Some(deployment.usdt), deployment.generation_token].into_iter().flatten() {
         let token = TestUSDT::new(token, &provider);

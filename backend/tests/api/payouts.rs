@@ -380,7 +380,7 @@ async fn concurrent_builds_over_http_take_disjoint_rewards_and_conserve_the_sum(
 
 /// Anvil with chain id [`CHAIN`] (BSC mainnet's), Settlement deployed as a mainnet deployment must be, by the
 /// deployment command's code (`deploy::deploy`, profile `bsc-mainnet`): a Safe of accounts 0 and 1 (2 of 2) as admin,
-/// the roles granted to account 0 (the operator) through it, the dev key as signer — so that the API's preflight at
+/// account 0 holding the roles (the operator) from the start, the dev key as signer — so that the API's preflight at
 /// start passes — and custody funded with `funds`.
 async fn anvil_settlement(funds: u128) -> (alloy::node_bindings::AnvilInstance, Address, String) {
     let anvil = Anvil::new().path(abi::toolchain::foundry_binary("anvil")).chain_id(CHAIN).try_spawn().unwrap();
@@ -403,11 +403,12 @@ async fn anvil_settlement(funds: u128) -> (alloy::node_bindings::AnvilInstance, 
         treasurer: operator,
         pauser: operator,
         usdt: None,
+        delay_secs: None,
         dry_run: false,
         spec: dir.path().join("chains.toml"),
         record: dir.path().join("deployment.json"),
     };
-    let signers = deploy::Keys { deployer: keys[0].clone(), safe_owners: keys.clone() };
+    let signers = deploy::Keys { deployer: keys[0].clone() };
     let settlement = deploy::deploy(&options, &signers).await.unwrap().record.unwrap().settlement;
     provider.anvil_set_balance(settlement, U256::from(funds)).await.unwrap();
     let key = alloy::hex::encode_prefixed(anvil.keys()[0].to_bytes());

@@ -86,8 +86,8 @@ async fn a_contract_trusting_another_signer_refuses_the_start_and_fails_the_comm
     );
 
     // The admin rotates the contract's signer to the service's key: the API starts, the command passes.
-    let contract = abi::Settlement::new(settlement, &provider);
-    contract.rotateSigner(DEV_ADDRESS).send().await.unwrap().get_receipt().await.unwrap();
+    let rotation = abi::Settlement::scheduleSignerRotationCall { newSigner: DEV_ADDRESS };
+    anvil_tests::devchain::change_now(&provider, settlement, rotation).await.unwrap();
     Application::build_with_pool(settings(&signer, settlement, &anvil.endpoint()), db.pool.clone())
         .await
         .expect("the API starts once the chain agrees");

@@ -5,7 +5,14 @@ import {Vm} from "../utils/Vm.sol";
 import {EIP712Reference} from "../utils/EIP712Reference.sol";
 import {Settlement} from "../../src/Settlement.sol";
 import {UnorderedNonces} from "../../src/UnorderedNonces.sol";
-import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../../src/SettlementTypes.sol";
+import {
+    Registration,
+    Retopup,
+    Payout,
+    PayoutBatch,
+    TreasuryTransfer,
+    LiabilityRoot
+} from "../../src/SettlementTypes.sol";
 import {TestUSDT} from "../../src/dev/TestUSDT.sol";
 import {BlacklistToken} from "../mocks/BlacklistToken.sol";
 import {RevertingRecipient, GasBurningRecipient} from "../mocks/HostileRecipients.sol";
@@ -20,6 +27,7 @@ contract SettlementHandler {
     using EIP712Reference for Retopup;
     using EIP712Reference for PayoutBatch;
     using EIP712Reference for TreasuryTransfer;
+    using EIP712Reference for LiabilityRoot;
 
     Vm internal constant vm = Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
     address internal constant NATIVE = address(0);
@@ -57,6 +65,12 @@ contract SettlementHandler {
     uint256 public ghostClaimFailed; // a claim of a modelled debt that was refused or paid a different amount
     uint256 public ghostShortInflowAccepted; // a register/retopup accepted although less than signed arrived
     uint256 public ghostSecondRegistrationAccepted; // a (user, asset) registered twice
+    uint256 public ghostBelowFloorAccepted; // a treasury transfer that left custody below the modelled floor
+    // the floor's model: the latest commitment's total and time, and what members were paid since
+    mapping(address asset => uint64) public ghostEpoch;
+    mapping(address asset => uint256) public ghostCommitTotal;
+    mapping(address asset => uint256) public ghostCommitTime;
+    mapping(address asset => uint256) public ghostPaidSince;
     uint256 public ghostWrongSecondRegistrationError; // a second registration refused other than AlreadyRegistered
 
     mapping(bytes32 => uint256) public calls;
@@ -338,6 +352,7 @@ contract SettlementHandler {
                     ++calls["deferred"];
                 } else {
                     ghostOutflow[asset] += p[i].amount;
+                    ghostPaidSince[asset] += p[i].amount;
                 }
             }
             _storeBatch(b, sig);
@@ -403,32 +418,79 @@ contract SettlementHandler {
         if (!ok) return;
         ghostClaimable[asset][who] = 0;
         ghostOutflow[asset] += taken;
+        ghostPaidSince[asset] += taken;
     }
 
     function _custody(address asset) internal view returns (uint256) {
         return asset == NATIVE ? address(settlement).balance : TestUSDT(asset).balanceOf(address(settlement));
     }
 
-    /// @dev One call in eight deliberately asks for more than is available.
+    /// @notice The floor the model expects: the latest committed total less what members were paid since.
+    function modelFloor(address asset) public view returns (uint256) {
+        uint256 total = ghostCommitTotal[asset];
+        uint256 paid = ghostPaidSince[asset];
+        return total > paid ? total - paid : 0;
+    }
+
+    /// @dev The operator commits the asset's next epoch at the previous block, with a total that is sometimes above
+    ///      custody (an insolvent commitment is committed all the same, and then no treasury transfer may leave).
+    function commit(uint256 assetSeed, uint256 total) external {
+        ++calls["commit"];
+        address asset = _asset(assetSeed);
+        vm.roll(block.number + 1);
+        total %= 2 * _custody(asset) + 2;
+        LiabilityRoot memory c = LiabilityRoot({
+            token: asset,
+            epoch: ghostEpoch[asset] + 1,
+            asOfBlock: uint64(block.number - 1),
+            root: keccak256(abi.encode(asset, total, block.number)),
+            total: uint128(total),
+            leafCount: 1,
+            planHash: bytes32(0),
+            nonce: _nextNonce(),
+            deadline: block.timestamp + 1 hours
+        });
+        bytes memory sig = _sign(c.hash());
+        vm.prank(operator);
+        try settlement.commitLiabilities(c, sig) {
+            _accepted(c.nonce, c.deadline);
+            ghostEpoch[asset] = c.epoch;
+            ghostCommitTotal[asset] = total;
+            ghostCommitTime[asset] = block.timestamp;
+            ghostPaidSince[asset] = 0;
+        } catch {
+            ++ghostValidRejected;
+        }
+    }
+
+    /// @dev One call in eight deliberately asks for more than is available or than the floor leaves; a transfer
+    ///      without a recent commitment must be refused.
     function transferTreasury(uint256 assetSeed, uint256 amount) external {
         bool overdraw = amount % 8 == 0;
         address asset = _asset(assetSeed);
-        uint256 free = settlement.available(asset);
+        uint256 custody = _custody(asset);
+        uint256 floor_ = modelFloor(asset);
+        uint256 room = settlement.available(asset);
+        if (custody < floor_ + room) room = custody > floor_ ? custody - floor_ : 0;
+        bool fresh =
+            ghostEpoch[asset] > 0 && block.timestamp - ghostCommitTime[asset] <= settlement.treasuryCommitmentMaxAge();
         if (overdraw) ++calls["treasuryOverdraw"];
+        else if (!fresh) ++calls["treasuryStale"];
         else ++calls["treasury"];
-        amount = overdraw ? free + 1 + (amount >> 3) % 1e18 : (amount >> 3) % (free + 1);
+        amount = overdraw ? room + 1 + (amount >> 3) % 1e18 : (amount >> 3) % (room + 1);
         TreasuryTransfer memory t =
             TreasuryTransfer(asset, treasurySink, amount, _nextNonce(), block.timestamp + 1 hours);
         bytes memory sig = _sign(t.hash());
         vm.prank(treasurer);
         try settlement.transferTreasury(t, sig) {
-            if (overdraw) ++ghostOverdraftAccepted;
+            if (overdraw || !fresh) ++ghostOverdraftAccepted;
+            if (amount > 0 && _custody(asset) < floor_) ++ghostBelowFloorAccepted;
             _accepted(t.nonce, t.deadline);
             ghostOutflow[asset] += amount;
             doneTts.push(t);
             doneTtSigs.push(sig);
         } catch {
-            if (!overdraw && !_outflowsBlocked(asset)) ++ghostValidRejected;
+            if (!overdraw && fresh && !_outflowsBlocked(asset)) ++ghostValidRejected;
         }
     }
 

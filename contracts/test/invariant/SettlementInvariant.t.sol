@@ -84,6 +84,19 @@ contract SettlementInvariantTest is SettlementFixture {
         }
     }
 
+    /// @notice No treasury transfer leaves custody below the floor, and the contract's floor is the model's: the latest
+    ///         committed total less what payout entries and claims paid members since.
+    function invariant_treasuryNeverBreaksTheFloor() public view {
+        assertEq(handler.ghostBelowFloorAccepted(), 0, "treasury transfer below the floor");
+        for (uint256 i; i < handler.assetCount(); ++i) {
+            address asset = handler.assets(i);
+            (uint256 floor_, uint256 total, uint256 paid) = settlement.floor(asset);
+            assertEq(floor_, handler.modelFloor(asset), "floor = model");
+            assertEq(total, handler.ghostCommitTotal(asset), "committed total = model");
+            assertEq(paid, handler.ghostPaidSince(asset), "paid since = model");
+        }
+    }
+
     /// @notice Expired payloads are never accepted.
     function invariant_expiredPayloadsNeverAccepted() public view {
         assertEq(handler.ghostExpiredAccepted(), 0, "expired accepted");
@@ -104,6 +117,8 @@ contract SettlementInvariantTest is SettlementFixture {
         console.log("calls: batch executed", handler.calls("batchExecuted"));
         console.log("entries deferred", handler.calls("deferred"));
         console.log("calls: treasury", handler.calls("treasury"));
+        console.log("calls: treasury without a recent commitment", handler.calls("treasuryStale"));
+        console.log("calls: commit", handler.calls("commit"));
         console.log("calls: claim", handler.calls("claim"));
         console.log("calls: replay", handler.calls("replay"));
         console.log("calls: expired", handler.calls("expired"));
@@ -133,8 +148,14 @@ contract SettlementHandlerSmokeTest is SettlementFixture {
         h.executeBatch(0, 2, 8); // an overdraw attempt
         h.claim(0, 0);
         h.claim(1, 2);
+        h.transferTreasury(0, 17); // refused: no commitment yet
+        assertEq(h.calls("treasuryStale"), 1, "a transfer before any commitment");
+        h.commit(0, 0);
+        h.commit(1, 1e30); // an insolvent USDT commitment: nothing may leave USDT custody above the floor
         h.transferTreasury(0, 9); // 9 % 8 != 0: a valid transfer
         h.transferTreasury(1, 16); // an overdraw attempt
+        h.transferTreasury(1, 25); // within what is available, but the floor leaves no room: 0 is sent
+        assertEq(h.ghostBelowFloorAccepted(), 0, "the floor held");
         h.replay(0, 0);
         h.replay(1, 0);
         h.replay(2, 0);

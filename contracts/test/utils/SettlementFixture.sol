@@ -10,7 +10,8 @@ import {
     Payout,
     PayoutBatch,
     TreasuryTransfer,
-    LiabilityRoot
+    LiabilityRoot,
+    SettlementConfig
 } from "../../src/SettlementTypes.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {TestUSDT} from "../../src/dev/TestUSDT.sol";
@@ -29,6 +30,13 @@ abstract contract SettlementFixture is Test {
 
     address internal constant NATIVE = address(0);
     uint256 internal constant NATIVE_PUSH_GAS = 50_000;
+    /// @dev The bounds of the fixture's deployment: every money power's change waits 3 days (as mainnet's default);
+    ///      commitments may trail 1,000 blocks; a treasury transfer needs a commitment from the last day.
+    uint48 internal constant DELAY = 3 days;
+    uint64 internal constant MAX_AS_OF_LAG = 1_000;
+    uint64 internal constant TREASURY_MAX_AGE = 1 days;
+    /// @dev Nonces `_commitTotal` takes, far from the ones tests pick by hand.
+    uint256 internal constant COMMIT_NONCE_BASE = 1 << 200;
     uint256 internal constant TOKEN_PUSH_GAS = 100_000;
     uint256 internal constant SIGNER_KEY = 0x5161E2;
     uint256 internal constant OTHER_KEY = 0xBAD5161E2;
@@ -51,6 +59,7 @@ abstract contract SettlementFixture is Test {
     address internal bob;
     address internal carol;
     address internal sponsor;
+    uint256 internal _commits;
 
     function setUp() public virtual {
         vm.warp(1_750_000_000);
@@ -77,12 +86,74 @@ abstract contract SettlementFixture is Test {
     }
 
     function _deploy(address[] memory allowed) internal returns (Settlement s) {
-        s = new Settlement(admin, signerAddr, allowed, NATIVE_PUSH_GAS, TOKEN_PUSH_GAS);
-        vm.startPrank(admin);
-        s.grantRole(s.OPERATOR_ROLE(), operator);
-        s.grantRole(s.TREASURER_ROLE(), treasurer);
-        s.grantRole(s.PAUSER_ROLE(), pauser);
-        vm.stopPrank();
+        s = new Settlement(_config(allowed));
+    }
+
+    /// @dev The fixture's deployment: its admin, signer and one holder of each money role, `allowed` tokens, the
+    ///      fixture's push gas and bounds.
+    function _config(address[] memory allowed) internal view returns (SettlementConfig memory c) {
+        c.admin = admin;
+        c.signer = signerAddr;
+        c.operators = _one(operator);
+        c.treasurers = _one(treasurer);
+        c.pausers = _one(pauser);
+        c.tokens = allowed;
+        c.nativePushGas = NATIVE_PUSH_GAS;
+        c.tokenPushGas = TOKEN_PUSH_GAS;
+        c.delay = DELAY;
+        c.maxAsOfLag = MAX_AS_OF_LAG;
+        c.treasuryCommitmentMaxAge = TREASURY_MAX_AGE;
+    }
+
+    function _one(address a) internal pure returns (address[] memory list) {
+        list = new address[](1);
+        list[0] = a;
+    }
+
+    // ───────────── delayed changes ─────────────
+
+    /// @dev Applies a change the admin scheduled with `schedule` (an encoded call of one of the schedule functions)
+    ///      once its delay has passed: the way every money power changes.
+    function _changeNow(Settlement s, bytes memory schedule) internal {
+        vm.prank(admin);
+        (bool ok, bytes memory ret) = address(s).call(schedule);
+        require(ok, "schedule reverted");
+        bytes32 id = abi.decode(ret, (bytes32));
+        vm.warp(block.timestamp + s.changeDelay());
+        vm.prank(admin);
+        s.applyChange(id);
+    }
+
+    function _rotateSignerNow(Settlement s, address newSigner) internal {
+        _changeNow(s, abi.encodeCall(Settlement.scheduleSignerRotation, (newSigner)));
+    }
+
+    function _grantNow(Settlement s, bytes32 role, address account) internal {
+        _changeNow(s, abi.encodeCall(Settlement.scheduleRoleChange, (role, account, true)));
+    }
+
+    function _revokeNow(Settlement s, bytes32 role, address account) internal {
+        _changeNow(s, abi.encodeCall(Settlement.scheduleRoleChange, (role, account, false)));
+    }
+
+    function _allowTokenNow(Settlement s, address token) internal {
+        _changeNow(s, abi.encodeCall(Settlement.scheduleTokenAllowance, (token)));
+    }
+
+    function _setPushGasNow(Settlement s, uint256 nativeGas, uint256 tokenGas) internal {
+        _changeNow(s, abi.encodeCall(Settlement.schedulePushGas, (nativeGas, tokenGas)));
+    }
+
+    /// @dev Commits the next epoch of `token` with liabilities `total` at the previous block (rolling one block
+    ///      first when there is none before), on a nonce of its own: what a treasury transfer needs before it.
+    function _commitTotal(address token, uint128 total) internal {
+        if (block.number < 2) vm.roll(2);
+        (,, uint64 epoch, uint64 asOf,,) = settlement.latestLiabilities(token);
+        if (asOf >= block.number - 1) vm.roll(asOf + 2);
+        LiabilityRoot memory c = _liab(token, epoch + 1, total, COMMIT_NONCE_BASE + _commits++);
+        bytes memory sig = _sign(c);
+        vm.prank(operator);
+        settlement.commitLiabilities(c, sig);
     }
 
     // ───────────── payload builders ─────────────

@@ -7,29 +7,66 @@ export const settlementAbi = [
   {
     "inputs": [
       {
-        "internalType": "address",
-        "name": "admin",
-        "type": "address"
-      },
-      {
-        "internalType": "address",
-        "name": "signer_",
-        "type": "address"
-      },
-      {
-        "internalType": "address[]",
-        "name": "allowedTokens",
-        "type": "address[]"
-      },
-      {
-        "internalType": "uint256",
-        "name": "nativePushGas_",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "tokenPushGas_",
-        "type": "uint256"
+        "components": [
+          {
+            "internalType": "address",
+            "name": "admin",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "signer",
+            "type": "address"
+          },
+          {
+            "internalType": "address[]",
+            "name": "operators",
+            "type": "address[]"
+          },
+          {
+            "internalType": "address[]",
+            "name": "treasurers",
+            "type": "address[]"
+          },
+          {
+            "internalType": "address[]",
+            "name": "pausers",
+            "type": "address[]"
+          },
+          {
+            "internalType": "address[]",
+            "name": "tokens",
+            "type": "address[]"
+          },
+          {
+            "internalType": "uint256",
+            "name": "nativePushGas",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "tokenPushGas",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint48",
+            "name": "delay",
+            "type": "uint48"
+          },
+          {
+            "internalType": "uint64",
+            "name": "maxAsOfLag",
+            "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "treasuryCommitmentMaxAge",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct SettlementConfig",
+        "name": "config",
+        "type": "tuple"
       }
     ],
     "stateMutability": "nonpayable",
@@ -188,6 +225,19 @@ export const settlementAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "applyChange",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "token",
         "type": "address"
@@ -213,6 +263,19 @@ export const settlementAbi = [
       }
     ],
     "name": "beginDefaultAdminTransfer",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "cancelChange",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -253,6 +316,43 @@ export const settlementAbi = [
     "name": "changeDefaultAdminDelay",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "changeDelay",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "enum ChangeKind",
+        "name": "kind",
+        "type": "uint8"
+      },
+      {
+        "internalType": "bytes",
+        "name": "args",
+        "type": "bytes"
+      }
+    ],
+    "name": "changeId",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "pure",
     "type": "function"
   },
   {
@@ -402,6 +502,19 @@ export const settlementAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "disallowToken",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "domainSeparator",
     "outputs": [
@@ -512,6 +625,35 @@ export const settlementAbi = [
     "name": "executePayoutBatch",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "floor",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "floor_",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "committedTotal",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "paidSince",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -664,6 +806,25 @@ export const settlementAbi = [
         "type": "address"
       }
     ],
+    "name": "latestCommitTime",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
     "name": "latestLiabilities",
     "outputs": [
       {
@@ -694,6 +855,19 @@ export const settlementAbi = [
       {
         "internalType": "uint256",
         "name": "custody",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "maxAsOfLag",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
         "type": "uint256"
       }
     ],
@@ -760,6 +934,41 @@ export const settlementAbi = [
         "internalType": "bool",
         "name": "",
         "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pendingChanges",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "id",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "enum ChangeKind",
+            "name": "kind",
+            "type": "uint8"
+          },
+          {
+            "internalType": "bytes",
+            "name": "args",
+            "type": "bytes"
+          },
+          {
+            "internalType": "uint64",
+            "name": "readyAt",
+            "type": "uint64"
+          }
+        ],
+        "internalType": "struct PendingChange[]",
+        "name": "changes",
+        "type": "tuple[]"
       }
     ],
     "stateMutability": "view",
@@ -854,6 +1063,30 @@ export const settlementAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "user",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "registeredAt",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "bytes32",
         "name": "role",
         "type": "bytes32"
@@ -942,19 +1175,6 @@ export const settlementAbi = [
   {
     "inputs": [
       {
-        "internalType": "address",
-        "name": "newSigner",
-        "type": "address"
-      }
-    ],
-    "name": "rotateSigner",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "uint256",
         "name": "nativePushGas_",
         "type": "uint256"
@@ -965,8 +1185,62 @@ export const settlementAbi = [
         "type": "uint256"
       }
     ],
-    "name": "setPushGas",
-    "outputs": [],
+    "name": "schedulePushGas",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bool",
+        "name": "grant",
+        "type": "bool"
+      }
+    ],
+    "name": "scheduleRoleChange",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "newSigner",
+        "type": "address"
+      }
+    ],
+    "name": "scheduleSignerRotation",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -976,15 +1250,16 @@ export const settlementAbi = [
         "internalType": "address",
         "name": "token",
         "type": "address"
-      },
-      {
-        "internalType": "bool",
-        "name": "allowed",
-        "type": "bool"
       }
     ],
-    "name": "setTokenAllowed",
-    "outputs": [],
+    "name": "scheduleTokenAllowance",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -1099,10 +1374,123 @@ export const settlementAbi = [
   },
   {
     "inputs": [],
+    "name": "treasuryCommitmentMaxAge",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "unpause",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "wasEverAllowed",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "enum ChangeKind",
+        "name": "kind",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "args",
+        "type": "bytes"
+      }
+    ],
+    "name": "ChangeApplied",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "enum ChangeKind",
+        "name": "kind",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "args",
+        "type": "bytes"
+      }
+    ],
+    "name": "ChangeCancelled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "enum ChangeKind",
+        "name": "kind",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "args",
+        "type": "bytes"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "readyAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChangeScheduled",
+    "type": "event"
   },
   {
     "anonymous": false,
@@ -1708,6 +2096,27 @@ export const settlementAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint64",
+        "name": "asOfBlock",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint256",
+        "name": "blockNumber",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "maxAsOfLag",
+        "type": "uint256"
+      }
+    ],
+    "name": "AsOfBlockTooOld",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "signedTotal",
         "type": "uint256"
@@ -1719,6 +2128,86 @@ export const settlementAbi = [
       }
     ],
     "name": "BatchTotalMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "custodyAfter",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "floor",
+        "type": "uint256"
+      }
+    ],
+    "name": "BelowFloor",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "ChangeAlreadyPending",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      }
+    ],
+    "name": "ChangeNotPending",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "id",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "readyAt",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "now_",
+        "type": "uint256"
+      }
+    ],
+    "name": "ChangeNotReady",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "commitTime",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "maxAge",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "now_",
+        "type": "uint256"
+      }
+    ],
+    "name": "CommitmentTooOld",
     "type": "error"
   },
   {
@@ -1791,6 +2280,17 @@ export const settlementAbi = [
     "type": "error"
   },
   {
+    "inputs": [
+      {
+        "internalType": "string",
+        "name": "name",
+        "type": "string"
+      }
+    ],
+    "name": "InvalidBound",
+    "type": "error"
+  },
+  {
     "inputs": [],
     "name": "InvalidSignature",
     "type": "error"
@@ -1804,6 +2304,17 @@ export const settlementAbi = [
       }
     ],
     "name": "NonceAlreadyUsed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      }
+    ],
+    "name": "NotAMoneyRole",
     "type": "error"
   },
   {
@@ -1850,6 +2361,17 @@ export const settlementAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      }
+    ],
+    "name": "RoleChangeNeedsDelay",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint8",
         "name": "bits",
         "type": "uint8"
@@ -1866,6 +2388,17 @@ export const settlementAbi = [
   {
     "inputs": [],
     "name": "SelfPayment",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "TokenNeverAllowed",
     "type": "error"
   },
   {
@@ -1978,6 +2511,11 @@ export const settlementAcceptDefaultAdminTransferAbi = [{"inputs":[],"name":"acc
 export const settlementAcceptDefaultAdminTransferSignature = "acceptDefaultAdminTransfer()";
 export const settlementAcceptDefaultAdminTransferSelector = "0xcefc1429";
 
+/** `Settlement.applyChange` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementApplyChangeAbi = [{"inputs":[{"internalType":"bytes32","name":"id","type":"bytes32"}],"name":"applyChange","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementApplyChangeSignature = "applyChange(bytes32)";
+export const settlementApplyChangeSelector = "0x5ab47b73";
+
 /** `Settlement.available` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementAvailableAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"available","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementAvailableSignature = "available(address)";
@@ -1987,6 +2525,11 @@ export const settlementAvailableSelector = "0x10098ad5";
 export const settlementBeginDefaultAdminTransferAbi = [{"inputs":[{"internalType":"address","name":"newAdmin","type":"address"}],"name":"beginDefaultAdminTransfer","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
 export const settlementBeginDefaultAdminTransferSignature = "beginDefaultAdminTransfer(address)";
 export const settlementBeginDefaultAdminTransferSelector = "0x634e93da";
+
+/** `Settlement.cancelChange` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementCancelChangeAbi = [{"inputs":[{"internalType":"bytes32","name":"id","type":"bytes32"}],"name":"cancelChange","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementCancelChangeSignature = "cancelChange(bytes32)";
+export const settlementCancelChangeSelector = "0x5449b798";
 
 /** `Settlement.cancelDefaultAdminTransfer` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementCancelDefaultAdminTransferAbi = [{"inputs":[],"name":"cancelDefaultAdminTransfer","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
@@ -2002,6 +2545,16 @@ export const settlementCancelNoncesSelector = "0xd3bc6e5a";
 export const settlementChangeDefaultAdminDelayAbi = [{"inputs":[{"internalType":"uint48","name":"newDelay","type":"uint48"}],"name":"changeDefaultAdminDelay","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
 export const settlementChangeDefaultAdminDelaySignature = "changeDefaultAdminDelay(uint48)";
 export const settlementChangeDefaultAdminDelaySelector = "0x649a5ec7";
+
+/** `Settlement.changeDelay` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementChangeDelayAbi = [{"inputs":[],"name":"changeDelay","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementChangeDelaySignature = "changeDelay()";
+export const settlementChangeDelaySelector = "0xc55e4af8";
+
+/** `Settlement.changeId` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementChangeIdAbi = [{"inputs":[{"internalType":"enum ChangeKind","name":"kind","type":"uint8"},{"internalType":"bytes","name":"args","type":"bytes"}],"name":"changeId","outputs":[{"internalType":"bytes32","name":"","type":"bytes32"}],"stateMutability":"pure","type":"function"}] as const;
+export const settlementChangeIdSignature = "changeId(uint8,bytes)";
+export const settlementChangeIdSelector = "0x54db676c";
 
 /** `Settlement.claim` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementClaimAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"to","type":"address"}],"name":"claim","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
@@ -2033,6 +2586,11 @@ export const settlementDefaultAdminDelayIncreaseWaitAbi = [{"inputs":[],"name":"
 export const settlementDefaultAdminDelayIncreaseWaitSignature = "defaultAdminDelayIncreaseWait()";
 export const settlementDefaultAdminDelayIncreaseWaitSelector = "0x022d63fb";
 
+/** `Settlement.disallowToken` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementDisallowTokenAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"disallowToken","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementDisallowTokenSignature = "disallowToken(address)";
+export const settlementDisallowTokenSelector = "0xe79767af";
+
 /** `Settlement.domainSeparator` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementDomainSeparatorAbi = [{"inputs":[],"name":"domainSeparator","outputs":[{"internalType":"bytes32","name":"","type":"bytes32"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementDomainSeparatorSignature = "domainSeparator()";
@@ -2047,6 +2605,11 @@ export const settlementEip712DomainSelector = "0x84b0196e";
 export const settlementExecutePayoutBatchAbi = [{"inputs":[{"components":[{"internalType":"address","name":"token","type":"address"},{"internalType":"uint256","name":"total","type":"uint256"},{"components":[{"internalType":"address","name":"recipient","type":"address"},{"internalType":"uint256","name":"amount","type":"uint256"}],"internalType":"struct Payout[]","name":"payouts","type":"tuple[]"},{"internalType":"uint256","name":"nonce","type":"uint256"},{"internalType":"uint256","name":"deadline","type":"uint256"}],"internalType":"struct PayoutBatch","name":"batch","type":"tuple"},{"internalType":"bytes","name":"signature","type":"bytes"}],"name":"executePayoutBatch","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
 export const settlementExecutePayoutBatchSignature = "executePayoutBatch((address,uint256,(address,uint256)[],uint256,uint256),bytes)";
 export const settlementExecutePayoutBatchSelector = "0x017b92bd";
+
+/** `Settlement.floor` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementFloorAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"floor","outputs":[{"internalType":"uint256","name":"floor_","type":"uint256"},{"internalType":"uint256","name":"committedTotal","type":"uint256"},{"internalType":"uint256","name":"paidSince","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementFloorSignature = "floor(address)";
+export const settlementFloorSelector = "0xe79df733";
 
 /** `Settlement.getRoleAdmin` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementGetRoleAdminAbi = [{"inputs":[{"internalType":"bytes32","name":"role","type":"bytes32"}],"name":"getRoleAdmin","outputs":[{"internalType":"bytes32","name":"","type":"bytes32"}],"stateMutability":"view","type":"function"}] as const;
@@ -2083,10 +2646,20 @@ export const settlementIsRegisteredAbi = [{"inputs":[{"internalType":"address","
 export const settlementIsRegisteredSignature = "isRegistered(address,address)";
 export const settlementIsRegisteredSelector = "0xd3da927f";
 
+/** `Settlement.latestCommitTime` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementLatestCommitTimeAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"latestCommitTime","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementLatestCommitTimeSignature = "latestCommitTime(address)";
+export const settlementLatestCommitTimeSelector = "0xc02ff0f6";
+
 /** `Settlement.latestLiabilities` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementLatestLiabilitiesAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"latestLiabilities","outputs":[{"internalType":"bytes32","name":"root","type":"bytes32"},{"internalType":"uint128","name":"total","type":"uint128"},{"internalType":"uint64","name":"epoch","type":"uint64"},{"internalType":"uint64","name":"asOfBlock","type":"uint64"},{"internalType":"uint64","name":"commitBlock","type":"uint64"},{"internalType":"uint256","name":"custody","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementLatestLiabilitiesSignature = "latestLiabilities(address)";
 export const settlementLatestLiabilitiesSelector = "0xefde9b8c";
+
+/** `Settlement.maxAsOfLag` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementMaxAsOfLagAbi = [{"inputs":[],"name":"maxAsOfLag","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementMaxAsOfLagSignature = "maxAsOfLag()";
+export const settlementMaxAsOfLagSelector = "0x67a6ee42";
 
 /** `Settlement.nativePushGas` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementNativePushGasAbi = [{"inputs":[],"name":"nativePushGas","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
@@ -2113,6 +2686,11 @@ export const settlementPausedAbi = [{"inputs":[],"name":"paused","outputs":[{"in
 export const settlementPausedSignature = "paused()";
 export const settlementPausedSelector = "0x5c975abb";
 
+/** `Settlement.pendingChanges` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementPendingChangesAbi = [{"inputs":[],"name":"pendingChanges","outputs":[{"components":[{"internalType":"bytes32","name":"id","type":"bytes32"},{"internalType":"enum ChangeKind","name":"kind","type":"uint8"},{"internalType":"bytes","name":"args","type":"bytes"},{"internalType":"uint64","name":"readyAt","type":"uint64"}],"internalType":"struct PendingChange[]","name":"changes","type":"tuple[]"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementPendingChangesSignature = "pendingChanges()";
+export const settlementPendingChangesSelector = "0x1fefe248";
+
 /** `Settlement.pendingDefaultAdmin` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementPendingDefaultAdminAbi = [{"inputs":[],"name":"pendingDefaultAdmin","outputs":[{"internalType":"address","name":"newAdmin","type":"address"},{"internalType":"uint48","name":"schedule","type":"uint48"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementPendingDefaultAdminSignature = "pendingDefaultAdmin()";
@@ -2127,6 +2705,11 @@ export const settlementPendingDefaultAdminDelaySelector = "0xa1eda53c";
 export const settlementRegisterAbi = [{"inputs":[{"components":[{"internalType":"address","name":"user","type":"address"},{"internalType":"address","name":"sponsor","type":"address"},{"internalType":"address","name":"token","type":"address"},{"internalType":"uint256","name":"amount","type":"uint256"},{"internalType":"uint256","name":"nonce","type":"uint256"},{"internalType":"uint256","name":"deadline","type":"uint256"}],"internalType":"struct Registration","name":"r","type":"tuple"},{"internalType":"bytes","name":"signature","type":"bytes"}],"name":"register","outputs":[],"stateMutability":"payable","type":"function"}] as const;
 export const settlementRegisterSignature = "register((address,address,address,uint256,uint256,uint256),bytes)";
 export const settlementRegisterSelector = "0x9026f423";
+
+/** `Settlement.registeredAt` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementRegisteredAtAbi = [{"inputs":[{"internalType":"address","name":"user","type":"address"},{"internalType":"address","name":"token","type":"address"}],"name":"registeredAt","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementRegisteredAtSignature = "registeredAt(address,address)";
+export const settlementRegisteredAtSelector = "0x45c8005c";
 
 /** `Settlement.renounceRole` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementRenounceRoleAbi = [{"inputs":[{"internalType":"bytes32","name":"role","type":"bytes32"},{"internalType":"address","name":"account","type":"address"}],"name":"renounceRole","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
@@ -2148,20 +2731,25 @@ export const settlementRollbackDefaultAdminDelayAbi = [{"inputs":[],"name":"roll
 export const settlementRollbackDefaultAdminDelaySignature = "rollbackDefaultAdminDelay()";
 export const settlementRollbackDefaultAdminDelaySelector = "0x0aa6220b";
 
-/** `Settlement.rotateSigner` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
-export const settlementRotateSignerAbi = [{"inputs":[{"internalType":"address","name":"newSigner","type":"address"}],"name":"rotateSigner","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
-export const settlementRotateSignerSignature = "rotateSigner(address)";
-export const settlementRotateSignerSelector = "0x1d06f695";
+/** `Settlement.schedulePushGas` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementSchedulePushGasAbi = [{"inputs":[{"internalType":"uint256","name":"nativePushGas_","type":"uint256"},{"internalType":"uint256","name":"tokenPushGas_","type":"uint256"}],"name":"schedulePushGas","outputs":[{"internalType":"bytes32","name":"","type":"bytes32"}],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementSchedulePushGasSignature = "schedulePushGas(uint256,uint256)";
+export const settlementSchedulePushGasSelector = "0x47b75e57";
 
-/** `Settlement.setPushGas` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
-export const settlementSetPushGasAbi = [{"inputs":[{"internalType":"uint256","name":"nativePushGas_","type":"uint256"},{"internalType":"uint256","name":"tokenPushGas_","type":"uint256"}],"name":"setPushGas","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
-export const settlementSetPushGasSignature = "setPushGas(uint256,uint256)";
-export const settlementSetPushGasSelector = "0x5e591d45";
+/** `Settlement.scheduleRoleChange` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementScheduleRoleChangeAbi = [{"inputs":[{"internalType":"bytes32","name":"role","type":"bytes32"},{"internalType":"address","name":"account","type":"address"},{"internalType":"bool","name":"grant","type":"bool"}],"name":"scheduleRoleChange","outputs":[{"internalType":"bytes32","name":"","type":"bytes32"}],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementScheduleRoleChangeSignature = "scheduleRoleChange(bytes32,address,bool)";
+export const settlementScheduleRoleChangeSelector = "0xac603ec5";
 
-/** `Settlement.setTokenAllowed` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
-export const settlementSetTokenAllowedAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"bool","name":"allowed","type":"bool"}],"name":"setTokenAllowed","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
-export const settlementSetTokenAllowedSignature = "setTokenAllowed(address,bool)";
-export const settlementSetTokenAllowedSelector = "0x15f69012";
+/** `Settlement.scheduleSignerRotation` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementScheduleSignerRotationAbi = [{"inputs":[{"internalType":"address","name":"newSigner","type":"address"}],"name":"scheduleSignerRotation","outputs":[{"internalType":"bytes32","name":"","type":"bytes32"}],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementScheduleSignerRotationSignature = "scheduleSignerRotation(address)";
+export const settlementScheduleSignerRotationSelector = "0xc215fe31";
+
+/** `Settlement.scheduleTokenAllowance` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementScheduleTokenAllowanceAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"scheduleTokenAllowance","outputs":[{"internalType":"bytes32","name":"","type":"bytes32"}],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementScheduleTokenAllowanceSignature = "scheduleTokenAllowance(address)";
+export const settlementScheduleTokenAllowanceSelector = "0xdba084ef";
 
 /** `Settlement.signer` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementSignerAbi = [{"inputs":[],"name":"signer","outputs":[{"internalType":"address","name":"","type":"address"}],"stateMutability":"view","type":"function"}] as const;
@@ -2188,7 +2776,17 @@ export const settlementTransferTreasuryAbi = [{"inputs":[{"components":[{"intern
 export const settlementTransferTreasurySignature = "transferTreasury((address,address,uint256,uint256,uint256),bytes)";
 export const settlementTransferTreasurySelector = "0x9e5bac24";
 
+/** `Settlement.treasuryCommitmentMaxAge` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementTreasuryCommitmentMaxAgeAbi = [{"inputs":[],"name":"treasuryCommitmentMaxAge","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementTreasuryCommitmentMaxAgeSignature = "treasuryCommitmentMaxAge()";
+export const settlementTreasuryCommitmentMaxAgeSelector = "0xdebb7bfd";
+
 /** `Settlement.unpause` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementUnpauseAbi = [{"inputs":[],"name":"unpause","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
 export const settlementUnpauseSignature = "unpause()";
 export const settlementUnpauseSelector = "0x3f4ba83a";
+
+/** `Settlement.wasEverAllowed` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementWasEverAllowedAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"wasEverAllowed","outputs":[{"internalType":"bool","name":"","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementWasEverAllowedSignature = "wasEverAllowed(address)";
+export const settlementWasEverAllowedSelector = "0xb9c75464";
