@@ -2,7 +2,8 @@
 //! the signer's own counter (register and retopup payloads) counts up from 0, payout batches use
 //! 2^255 + (batch id << 8) (the low byte reserved), treasury transfers 2^255 + 2^254 + transfer id, liability roots
 //! (the proof of solvency) 2^255 + 2^254 + 2^253 + a sequence number. The backend chooses batch, treasury and
-//! liability nonces; the signer checks that a liability root stays in its space.
+//! liability nonces; the signer signs every kind only on a nonce of its own space ([`NonceSpace`]; refused as
+//! `policy.nonce_space`), so that one kind can never burn another's nonce.
 
 use alloy::primitives::U256;
 

@@ -74,7 +74,7 @@ fn settings(dir: &std::path::Path) -> Settings {
                     per_batch_cap: unlimited,
                     daily_outflow_cap: unlimited,
                 }],
-                solvency: None,
+                node: None,
             }],
         },
     }
@@ -105,7 +105,8 @@ fn batch_intent(i: usize) -> PayoutBatchIntent {
             })
             .collect(),
         total: None,
-        nonce: None,
+        // A payout batch names its nonce, from the payout-batch space (the signer refuses any other).
+        nonce: Some(Amount(abi::nonces::batch_nonce(i as u64, 0))),
         deadline: None,
     }
 }
@@ -181,7 +182,7 @@ fn raw_batch(key: &PrivateKeySigner, domain: &SettlementDomain, i: usize) {
         token: intent.token.0,
         total,
         payouts,
-        nonce: U256::from(i),
+        nonce: abi::nonces::batch_nonce(i as u64, 0),
         deadline: U256::from(2_000_000_000u64),
     };
     std::hint::black_box(key.sign_hash_sync(&domain.digest(&payload)).unwrap());

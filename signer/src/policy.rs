@@ -1,8 +1,9 @@
 //! What the signer may authorise: default deny, from the `[policy]` section of the config file.
-//! Pure: every check takes the clock and the store's 24-hour sum as arguments.
+//! Pure: every check takes the clock, the store's records and what the chain's node said as arguments.
 
 use std::collections::{HashMap, HashSet};
 
+use abi::nonces::NonceSpace;
 use alloy::primitives::{Address, U256};
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +57,7 @@ impl PolicyConfig {
                     per_batch_cap: Amount::from(per_batch_cap),
                     daily_outflow_cap: Amount::from(daily_outflow_cap),
                 }],
-                solvency: None,
+                node: None,
             }],
         }
     }
@@ -75,20 +76,23 @@ pub struct ChainConfig {
     pub treasury_recipients: Vec<Addr>,
     /// The assets intents may move, each with its caps.
     pub assets: Vec<AssetConfig>,
-    /// Where the signer reads this chain's head to check a liability root's `as_of_block` itself; without it,
-    /// liability roots are refused on this chain (default deny).
-    #[serde(default)]
-    pub solvency: Option<SolvencyConfig>,
+    /// The signer's own node of this chain: where it reads the chain's head, its clock and the contract's state
+    /// itself, never taking the caller's word for them. Without it, liability roots and refunds are refused on this
+    /// chain (default deny) and deadlines follow the host's clock. Written `solvency = { … }` by older configs.
+    #[serde(default, alias = "solvency")]
+    pub node: Option<NodeConfig>,
 }
 
-/// `[policy.chains.solvency]`: the signer's own view of the chain's confirmed head, for liability roots.
+/// `[policy.chains.node]` (formerly `[policy.chains.solvency]`): the signer's own node of the chain.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
-pub struct SolvencyConfig {
-    /// A JSON-RPC endpoint of the chain (`eth_blockNumber`): an EVM node, or TRON's JSON-RPC (its Solidity port,
-    /// whose head is already solidified, with `confirmations = 0`).
+pub struct NodeConfig {
+    /// A JSON-RPC endpoint of the chain (`eth_getBlockByNumber`, `eth_call`): an EVM node, or TRON's JSON-RPC — its
+    /// Solidity port, whose `latest` block is already solidified, with `confirmations = 0` (java-tron serves no
+    /// historical state: the contract's state is read at `latest` there).
     pub rpc_url: String,
-    /// Blocks below the node's head that count as confirmed: a root may be as of that block at the latest.
+    /// Blocks below the node's head that count as confirmed: a liability root may be as of that block at the latest,
+    /// and a refunded payment must be spent on chain at it.
     pub confirmations: u64,
 }
 
@@ -139,12 +143,23 @@ pub enum Rule {
     RecipientIsContract,
     /// A refund that does not return exactly a payment this signer authorised, to the wallet that paid it.
     RefundNotAPayment,
-    /// A refund of a payment that another signed refund, still valid, already returns.
+    /// A refund of a payment that another signed refund may still return: one not provably dead (unspent on chain
+    /// and past its deadline by the chain's confirmed time), or too many refunds of that payment signed already.
     RefundExists,
-    /// A liability root on a chain whose `solvency` head source is not configured.
+    /// A refund of a payment whose nonce is not spent on chain at the confirmed block: the payment never happened.
+    PaymentNotMade,
+    /// A refund of a payment that an earlier refund, spent on chain, has already returned.
+    RefundExecuted,
+    /// A refund on a chain without a node of the signer's own: whether the payment happened cannot be read.
+    RefundsNotAllowed,
+    /// A nonce outside its kind's space (`abi::nonces::NonceSpace`), or an outflow that names none.
+    NonceSpace,
+    /// A liability root on a chain without a node of the signer's own (`[policy.chains.node]`).
     LiabilityRootsNotAllowed,
     /// A liability root as of a block above the chain's confirmed head (as the signer reads it).
     AsOfBlockNotConfirmed,
+    /// A liability root as of a block more than the contract's `maxAsOfLag()` below the chain's head.
+    AsOfBlockTooOld,
     /// A liability root whose epoch is not above every epoch signed for the token (an epoch whose every signature
     /// expired unused may be signed again).
     EpochNotIncreasing,
@@ -168,8 +183,13 @@ impl Rule {
             Rule::RecipientIsContract => "policy.recipient_is_contract",
             Rule::RefundNotAPayment => "policy.refund_not_a_payment",
             Rule::RefundExists => "policy.refund_exists",
+            Rule::PaymentNotMade => "policy.payment_not_made",
+            Rule::RefundExecuted => "policy.refund_executed",
+            Rule::RefundsNotAllowed => "policy.refunds_not_allowed",
+            Rule::NonceSpace => "policy.nonce_space",
             Rule::LiabilityRootsNotAllowed => "policy.liability_roots_not_allowed",
             Rule::AsOfBlockNotConfirmed => "policy.as_of_block_not_confirmed",
+            Rule::AsOfBlockTooOld => "policy.as_of_block_too_old",
             Rule::EpochNotIncreasing => "policy.epoch_not_increasing",
         }
     }
@@ -212,7 +232,7 @@ struct ChainPolicy {
     contracts: HashSet<Address>,
     treasury_recipients: HashSet<Address>,
     assets: HashMap<Address, AssetCaps>,
-    solvency: Option<SolvencyConfig>,
+    node: Option<NodeConfig>,
 }
 
 /// The policy in force: the `[policy]` config, checked and indexed by chain.
@@ -240,7 +260,8 @@ pub struct AssetView {
 /// An intent the static rules allow, with what the store still has to check under its write lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Admission {
-    /// The deadline to sign: the requested one, or now + `default_ttl_secs`.
+    /// The deadline to sign: the requested one, or now (the chain's, where the signer has its node) +
+    /// `default_ttl_secs`.
     pub deadline: u64,
     /// Set for outflows: the asset's daily cap, to compare with the store's 24-hour sum.
     pub daily_outflow_cap: Option<U256>,
@@ -277,16 +298,16 @@ impl TryFrom<PolicyConfig> for Policy {
                     )));
                 }
             }
-            if let Some(solvency) = &chain.solvency
-                && solvency.rpc_url.parse::<reqwest::Url>().is_err()
+            if let Some(node) = &chain.node
+                && node.rpc_url.parse::<reqwest::Url>().is_err()
             {
-                return Err(InvalidPolicy(format!("chain {}: solvency.rpc_url is not a URL", chain.chain_id)));
+                return Err(InvalidPolicy(format!("chain {}: node.rpc_url is not a URL", chain.chain_id)));
             }
             let rules = ChainPolicy {
                 contracts: chain.contracts.iter().map(|a| a.0).collect(),
                 treasury_recipients: chain.treasury_recipients.iter().map(|a| a.0).collect(),
                 assets,
-                solvency: chain.solvency,
+                node: chain.node,
             };
             if chains.insert(chain.chain_id, rules).is_some() {
                 return Err(InvalidPolicy(format!("chain {} listed twice", chain.chain_id)));
@@ -311,10 +332,21 @@ impl Policy {
         refuse(Rule::CallerNotPermitted, format!("caller {} may not ask for {kind} payloads", caller.caller))
     }
 
-    /// Every rule that does not need the store: target, asset, amounts, batch size, deadline.
+    /// Every rule that does not need the store: [`Policy::check_rules`], then the deadline. `now` is the chain's
+    /// time where the signer has a node of the chain (`[policy.chains.node]`), else the host's.
     pub fn admit(&self, intent: &Intent, now: u64) -> Result<Admission, Refusal> {
+        let caps = self.check_rules(intent)?;
+        let deadline = self.deadline(intent.deadline, now)?;
+        let kind: Kind = intent.kind();
+        Ok(Admission { deadline, daily_outflow_cap: kind.is_outflow().then_some(caps.daily_outflow) })
+    }
+
+    /// The rules that need neither the store, the clock nor the chain: target, asset, nonce space, amounts, batch
+    /// size, and a node for a liability root; the asset's caps when they pass.
+    pub fn check_rules(&self, intent: &Intent) -> Result<AssetCaps, Refusal> {
         let target = intent.target;
         let (chain, caps) = self.lookup(target, intent.action.token())?;
+        check_nonce_space(intent)?;
         match &intent.action {
             Action::Register { amount, .. } | Action::Retopup { amount, .. } => {
                 check_per_payload(*amount, caps)?;
@@ -337,11 +369,11 @@ impl Policy {
             Action::LiabilityRoot { .. } => {
                 // Its as-of block is checked against the head read by the service ([`Policy::check_as_of_block`]),
                 // its epoch against the store ([`Policy::check_epoch`]).
-                if chain.solvency.is_none() {
+                if chain.node.is_none() {
                     return refuse(
                         Rule::LiabilityRootsNotAllowed,
                         format!(
-                            "liability roots are not allowed on chain {}: no solvency head source",
+                            "liability roots are not allowed on chain {}: the signer has no node of it",
                             target.chain_id
                         ),
                     );
@@ -374,25 +406,39 @@ impl Policy {
                 }
             }
         }
-        let deadline = self.deadline(intent.deadline, now)?;
-        let kind: Kind = intent.kind();
-        Ok(Admission { deadline, daily_outflow_cap: kind.is_outflow().then_some(caps.daily_outflow) })
+        Ok(*caps)
     }
 
-    /// The head source of each chain that allows liability roots: (chain id, its configuration).
-    pub fn solvency_heads(&self) -> Vec<(u64, SolvencyConfig)> {
-        let mut heads: Vec<_> = self.chains.iter().filter_map(|(id, c)| Some((*id, c.solvency.clone()?))).collect();
-        heads.sort_by_key(|(id, _)| *id);
-        heads
+    /// The signer's own node of each chain that has one: (chain id, its configuration), by chain id.
+    pub fn nodes(&self) -> Vec<(u64, NodeConfig)> {
+        let mut nodes: Vec<_> = self.chains.iter().filter_map(|(id, c)| Some((*id, c.node.clone()?))).collect();
+        nodes.sort_by_key(|(id, _)| *id);
+        nodes
     }
 
-    /// A liability root may be as of the chain's confirmed head at the latest: `confirmed` is the head the service
-    /// read from its own node, less the configured confirmations.
-    pub fn check_as_of_block(as_of_block: u64, confirmed: u64) -> Result<(), Refusal> {
+    /// Whether the signer has a node of `chain_id` of its own (then "now" is the chain's time there).
+    pub fn has_node(&self, chain_id: u64) -> bool {
+        self.chains.get(&chain_id).is_some_and(|c| c.node.is_some())
+    }
+
+    /// A liability root may be as of the chain's confirmed head at the latest, and trail the chain's head by at
+    /// most the contract's `maxAsOfLag()` (the contract refuses older ones): `head` is the head the service read
+    /// from its own node, `confirmed` that head less the configured confirmations.
+    pub fn check_as_of_block(as_of_block: u64, confirmed: u64, head: u64, max_as_of_lag: u64) -> Result<(), Refusal> {
         if as_of_block > confirmed {
             return refuse(
                 Rule::AsOfBlockNotConfirmed,
                 format!("as_of_block {as_of_block} is above the chain's confirmed head {confirmed}"),
+            );
+        }
+        let lag = head.saturating_sub(as_of_block);
+        if lag > max_as_of_lag {
+            return refuse(
+                Rule::AsOfBlockTooOld,
+                format!(
+                    "as_of_block {as_of_block} trails the chain's head {head} by {lag} blocks; the contract takes at \
+                     most {max_as_of_lag}"
+                ),
             );
         }
         Ok(())
@@ -401,7 +447,8 @@ impl Policy {
     /// A token's liability roots are signed for ever higher epochs: `signed` are the records at the highest epoch
     /// signed for the token so far (store and group). The same epoch again only once every signature of it has
     /// expired (it can no longer execute): else a commitment that missed its deadline would stop the token's
-    /// epochs for good, since the contract takes only its latest + 1.
+    /// epochs for good, since the contract takes only its latest + 1. `now` is the chain's time: the timestamp of
+    /// its latest block, read from the signer's own node (no later block can be at or before a deadline below it).
     pub fn check_epoch(epoch: u64, signed: &[SignedEpoch], now: u64) -> Result<(), Refusal> {
         let Some(highest) = signed.iter().map(|s| s.epoch).max() else { return Ok(()) };
         if epoch > highest {
@@ -449,7 +496,8 @@ impl Policy {
         Ok((chain, caps))
     }
 
-    /// The deadline to sign: the requested one if within the horizon, else now + the default TTL.
+    /// The deadline to sign: the requested one if after `now` and within the horizon from it, else now + the default
+    /// TTL. `now` is the chain's time where the signer has a node of the chain, else the host's.
     pub fn deadline(&self, requested: Option<u64>, now: u64) -> Result<u64, Refusal> {
         let Some(deadline) = requested else { return Ok(now.saturating_add(self.default_ttl_secs)) };
         if deadline <= now {
@@ -506,20 +554,33 @@ pub struct SignedRefund {
     pub deadline: u64,
 }
 
+/// Most refunds the signer signs for one payment, ever: each may be replaced only once it is provably dead, so a
+/// payment needing more is not a refund that keeps failing by chance; it also bounds the node reads of a refund.
+pub const MAX_REFUNDS_PER_PAYMENT: usize = 16;
+
+/// What the signer's own node says about a refunded payment and the refunds of it signed before, read before the
+/// writer decides (the writer sees every earlier refund in its transaction and accepts only those read here).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RefundOnChain {
+    /// The payment's nonce is spent on chain at the confirmed block: the payment happened.
+    pub payment_spent: bool,
+    /// The timestamp of the chain's confirmed block: a refund whose deadline is below it can never execute.
+    pub confirmed_timestamp: u64,
+    /// Nonces of earlier refunds spent on chain at the latest block (an execution not yet confirmed counts).
+    pub spent: HashSet<U256>,
+    /// Nonces of earlier refunds read unspent at the latest block.
+    pub unspent: HashSet<U256>,
+}
+
 impl Policy {
     /// A refund (a treasury transfer with `refund_of`) returns exactly a payment this signer authorised: `payment`
     /// is what the store holds for the refunded nonce on the same contract; it must be a register or retopup for
-    /// `to`, `token` and `amount`. `refunds` are the refunds of that payment signed before: none may still be
-    /// valid at `now` (one whose deadline has passed can no longer execute, so it may be replaced). Whether the
-    /// payment was made and refused by the plan is the backend's to check; what this bounds is that a refund only
-    /// ever returns a payment's amount to its payer, one valid refund at a time.
-    pub fn check_refund(
+    /// `to`, `token` and `amount`. Checked first; then [`Policy::check_refund_on_chain`].
+    pub fn check_refund_payment(
         to: Address,
         token: Address,
         amount: U256,
         payment: Option<SignedPayment>,
-        refunds: &[SignedRefund],
-        now: u64,
     ) -> Result<(), Refusal> {
         let Some(payment) = payment else {
             return refuse(Rule::RefundNotAPayment, "no register or retopup payload was signed with that nonce");
@@ -536,13 +597,83 @@ impl Policy {
                 ),
             );
         }
-        if let Some(live) = refunds.iter().find(|r| r.deadline >= now) {
+        Ok(())
+    }
+
+    /// What the chain must show before a refund of a payment is signed: `chain` is what the signer's own node said
+    /// (`None`: the signer has no node of the chain, so refunds are refused — default deny); `refunds` are every
+    /// refund of that payment signed before (the store's and the group's). The payment's nonce must be spent at the
+    /// confirmed block (the payment happened), no earlier refund spent (at most one refund executes per payment),
+    /// and every earlier refund provably dead: read unspent, and its deadline below the confirmed block's
+    /// timestamp — chain time, never the host's. Such a refund can never execute: a block it could execute in has a
+    /// timestamp at most its deadline, so it comes before the confirmed block, whose state shows no execution.
+    pub fn check_refund_on_chain(chain: Option<&RefundOnChain>, refunds: &[SignedRefund]) -> Result<(), Refusal> {
+        let Some(chain) = chain else {
+            return refuse(
+                Rule::RefundsNotAllowed,
+                "the signer has no node of this chain: it cannot read whether the payment was made",
+            );
+        };
+        if !chain.payment_spent {
+            return refuse(
+                Rule::PaymentNotMade,
+                "the payment's nonce is not spent on chain at the confirmed block: the payment was never made",
+            );
+        }
+        if refunds.len() >= MAX_REFUNDS_PER_PAYMENT {
             return refuse(
                 Rule::RefundExists,
-                format!("refund nonce {} of that payment is valid until {}", live.nonce, live.deadline),
+                format!("{} refunds of that payment were signed already; no more are", refunds.len()),
+            );
+        }
+        if let Some(executed) = refunds.iter().find(|r| chain.spent.contains(&r.nonce)) {
+            return refuse(
+                Rule::RefundExecuted,
+                format!("refund nonce {} of that payment is spent on chain: the payment was refunded", executed.nonce),
+            );
+        }
+        if let Some(unread) = refunds.iter().find(|r| !chain.unspent.contains(&r.nonce)) {
+            return refuse(
+                Rule::RefundExists,
+                format!("refund nonce {} of that payment was signed meanwhile; ask again", unread.nonce),
+            );
+        }
+        if let Some(live) = refunds.iter().find(|r| r.deadline >= chain.confirmed_timestamp) {
+            return refuse(
+                Rule::RefundExists,
+                format!(
+                    "refund nonce {} of that payment is valid until {}; the chain's confirmed time is {}",
+                    live.nonce, live.deadline, chain.confirmed_timestamp
+                ),
             );
         }
         Ok(())
+    }
+}
+
+/// Every kind is signed only on a nonce of its own space (`abi::nonces`), so that one kind can never burn another's
+/// nonce: register and retopup on the signer's counter (its own allocation is there; a caller's nonce must be too),
+/// payout batches, treasury transfers (refunds included) and liability roots each on their own, named by the
+/// caller — an outflow without a nonce would take one from the signer's counter.
+fn check_nonce_space(intent: &Intent) -> Result<(), Refusal> {
+    let kind = intent.kind();
+    let (space, helper) = match kind {
+        Kind::Register | Kind::Retopup => (NonceSpace::SignerCounter, "the signer's counter"),
+        Kind::PayoutBatch => (NonceSpace::PayoutBatch, "abi::nonces::batch_nonce"),
+        Kind::TreasuryTransfer => (NonceSpace::TreasuryTransfer, "abi::nonces::treasury_nonce"),
+        Kind::LiabilityRoot => (NonceSpace::LiabilityRoot, "abi::nonces::liability_nonce"),
+    };
+    match intent.nonce {
+        None if space == NonceSpace::SignerCounter => Ok(()),
+        None => refuse(Rule::NonceSpace, format!("a {kind} names its nonce, from its own space ({helper})")),
+        Some(nonce) if NonceSpace::of(nonce) == space => Ok(()),
+        Some(nonce) => refuse(
+            Rule::NonceSpace,
+            format!(
+                "nonce {nonce} is in the {:?} space; a {kind} takes one of the {space:?} space ({helper})",
+                NonceSpace::of(nonce)
+            ),
+        ),
     }
 }
 
@@ -584,7 +715,7 @@ mod tests {
                     per_batch_cap: Amount::from(250),
                     daily_outflow_cap: Amount::from(1_000),
                 }],
-                solvency: None,
+                node: None,
             }],
         }
     }
@@ -617,7 +748,7 @@ mod tests {
                 })
                 .collect(),
             total: None,
-            nonce: None,
+            nonce: Some(Amount(abi::nonces::batch_nonce(1, 0))),
             deadline: None,
         })
         .unwrap()
@@ -630,7 +761,7 @@ mod tests {
             token: Addr(USDT),
             to: Addr(to),
             amount: Amount::from(amount),
-            nonce: None,
+            nonce: Some(Amount(abi::nonces::treasury_nonce(1))),
             deadline: None,
             refund_of: None,
         })
@@ -759,22 +890,78 @@ mod tests {
         assert_eq!(rule(policy().admit(&to_contract, NOW)), Rule::RecipientIsContract);
 
         let paid = SignedPayment { kind: Kind::Register, payer, token: USDT, amount: U256::from(20) };
-        let check = |to, token, amount, payment, refunds: &[SignedRefund]| {
-            Policy::check_refund(to, token, U256::from(amount), payment, refunds, NOW).map_err(|r| r.rule)
+        let check = |to, token, amount, payment| {
+            Policy::check_refund_payment(to, token, U256::from(amount), payment).map_err(|r| r.rule)
         };
-        assert_eq!(check(payer, USDT, 20, Some(paid), &[]), Ok(()));
-        assert_eq!(check(payer, USDT, 20, Some(SignedPayment { kind: Kind::Retopup, ..paid }), &[]), Ok(()));
-        assert_eq!(check(payer, USDT, 20, None, &[]), Err(Rule::RefundNotAPayment), "nothing signed");
+        assert_eq!(check(payer, USDT, 20, Some(paid)), Ok(()));
+        assert_eq!(check(payer, USDT, 20, Some(SignedPayment { kind: Kind::Retopup, ..paid })), Ok(()));
+        assert_eq!(check(payer, USDT, 20, None), Err(Rule::RefundNotAPayment), "nothing signed");
         let outflow = SignedPayment { kind: Kind::TreasuryTransfer, ..paid };
-        assert_eq!(check(payer, USDT, 20, Some(outflow), &[]), Err(Rule::RefundNotAPayment), "not a payment");
-        assert_eq!(check(TREASURY, USDT, 20, Some(paid), &[]), Err(Rule::RefundNotAPayment), "another wallet");
-        assert_eq!(check(payer, USDT, 21, Some(paid), &[]), Err(Rule::RefundNotAPayment), "more");
-        assert_eq!(check(payer, USDT, 19, Some(paid), &[]), Err(Rule::RefundNotAPayment), "less");
-        assert_eq!(check(payer, Address::ZERO, 20, Some(paid), &[]), Err(Rule::RefundNotAPayment), "another asset");
-        let valid = SignedRefund { nonce: U256::from(1), deadline: NOW };
-        let expired = SignedRefund { nonce: U256::from(2), deadline: NOW - 1 };
-        assert_eq!(check(payer, USDT, 20, Some(paid), &[expired, valid]), Err(Rule::RefundExists));
-        assert_eq!(check(payer, USDT, 20, Some(paid), &[expired]), Ok(()), "an expired refund may be replaced");
+        assert_eq!(check(payer, USDT, 20, Some(outflow)), Err(Rule::RefundNotAPayment), "not a payment");
+        assert_eq!(check(TREASURY, USDT, 20, Some(paid)), Err(Rule::RefundNotAPayment), "another wallet");
+        assert_eq!(check(payer, USDT, 21, Some(paid)), Err(Rule::RefundNotAPayment), "more");
+        assert_eq!(check(payer, USDT, 19, Some(paid)), Err(Rule::RefundNotAPayment), "less");
+        assert_eq!(check(payer, Address::ZERO, 20, Some(paid)), Err(Rule::RefundNotAPayment), "another asset");
+    }
+
+    #[test]
+    fn a_refund_needs_the_payment_on_chain_and_every_earlier_refund_unspent_and_past_its_deadline_by_chain_time() {
+        let refund = |nonce: u64, deadline| SignedRefund { nonce: U256::from(nonce), deadline };
+        let chain = |spent: &[u64], unspent: &[u64]| RefundOnChain {
+            payment_spent: true,
+            confirmed_timestamp: NOW,
+            spent: spent.iter().map(|n| U256::from(*n)).collect(),
+            unspent: unspent.iter().map(|n| U256::from(*n)).collect(),
+        };
+        let check = |chain: Option<&RefundOnChain>, refunds: &[SignedRefund]| {
+            Policy::check_refund_on_chain(chain, refunds).map_err(|r| r.rule)
+        };
+        // No node of the chain: default deny.
+        assert_eq!(check(None, &[]), Err(Rule::RefundsNotAllowed));
+        // A payment that never happened: refused however often it is asked.
+        let unpaid = RefundOnChain { payment_spent: false, ..chain(&[], &[]) };
+        assert_eq!(check(Some(&unpaid), &[]), Err(Rule::PaymentNotMade));
+        assert_eq!(check(Some(&chain(&[], &[])), &[]), Ok(()), "the first refund of a payment made");
+        // An earlier refund executed: never another, even long after its deadline.
+        let executed = chain(&[1], &[2]);
+        assert_eq!(check(Some(&executed), &[refund(1, NOW - 1_000), refund(2, NOW - 1)]), Err(Rule::RefundExecuted));
+        // One that may still execute: its deadline not below the confirmed block's time (a deadline of now still is).
+        assert_eq!(check(Some(&chain(&[], &[1])), &[refund(1, NOW)]), Err(Rule::RefundExists));
+        // One signed after the chain was read (unknown to the read): refused, not guessed dead.
+        assert_eq!(check(Some(&chain(&[], &[1])), &[refund(1, NOW - 1), refund(2, NOW - 1)]), Err(Rule::RefundExists));
+        // Every earlier one unspent and past its deadline by chain time: a new one may be signed.
+        assert_eq!(check(Some(&chain(&[], &[1, 2])), &[refund(1, NOW - 5), refund(2, NOW - 1)]), Ok(()));
+        // At most MAX_REFUNDS_PER_PAYMENT, whatever the chain says.
+        let many: Vec<SignedRefund> = (0..MAX_REFUNDS_PER_PAYMENT as u64).map(|n| refund(n, NOW - 1)).collect();
+        let all_dead = chain(&[], &(0..MAX_REFUNDS_PER_PAYMENT as u64).collect::<Vec<_>>());
+        assert_eq!(check(Some(&all_dead), &many), Err(Rule::RefundExists));
+        assert_eq!(check(Some(&all_dead), &many[1..]), Ok(()));
+    }
+
+    #[test]
+    fn every_kind_is_signed_only_on_a_nonce_of_its_own_space() {
+        use abi::nonces::{batch_nonce, liability_nonce, treasury_nonce};
+        let p = policy();
+        let on = |mut intent: Intent, nonce: Option<U256>| {
+            intent.nonce = nonce;
+            p.admit(&intent, NOW).map(|_| ()).map_err(|r| r.rule)
+        };
+        let payment = register(CHAIN, CONTRACT, USDT, 1, None);
+        assert_eq!(on(payment.clone(), None), Ok(()), "the signer's own allocation");
+        assert_eq!(on(payment.clone(), Some(U256::from(7))), Ok(()));
+        for other in [batch_nonce(3, 0), treasury_nonce(3), liability_nonce(3)] {
+            assert_eq!(on(payment.clone(), Some(other)), Err(Rule::NonceSpace), "{other}");
+        }
+        assert_eq!(on(batch(&[1]), Some(batch_nonce(9, 1))), Ok(()));
+        assert_eq!(on(treasury(TREASURY, 1), Some(treasury_nonce(9))), Ok(()));
+        for (intent, own) in [(batch(&[1]), batch_nonce(2, 0)), (treasury(TREASURY, 1), treasury_nonce(2))] {
+            assert_eq!(on(intent.clone(), None), Err(Rule::NonceSpace), "an outflow names its nonce");
+            for other in [U256::from(2), batch_nonce(2, 0), treasury_nonce(2), liability_nonce(2)] {
+                let expected = if other == own { Ok(()) } else { Err(Rule::NonceSpace) };
+                assert_eq!(on(intent.clone(), Some(other)), expected, "{:?} on {other}", intent.kind());
+            }
+        }
+        assert_eq!(Rule::NonceSpace.code(), "policy.nonce_space");
     }
 
     #[test]
@@ -822,7 +1009,7 @@ mod tests {
             PolicyConfig { default_ttl_secs: 10, max_deadline_horizon_secs: 5, max_batch_entries: 1, chains: vec![] };
         assert!(Policy::try_from(base.clone()).is_err());
         let chain =
-            ChainConfig { chain_id: 1, contracts: vec![], treasury_recipients: vec![], assets: vec![], solvency: None };
+            ChainConfig { chain_id: 1, contracts: vec![], treasury_recipients: vec![], assets: vec![], node: None };
         let twice = PolicyConfig { default_ttl_secs: 5, chains: vec![chain.clone(), chain], ..base.clone() };
         assert!(Policy::try_from(twice).is_err());
         // Batches as long as the contract's design (500) fit a request; ones that could not are refused at start.
@@ -865,14 +1052,43 @@ mod tests {
         .unwrap();
         assert_eq!(policy().admit(&intent, NOW).unwrap_err().rule, Rule::LiabilityRootsNotAllowed);
         let mut config = policy_config();
-        config.chains[0].solvency = Some(SolvencyConfig { rpc_url: "http://127.0.0.1:8545".into(), confirmations: 3 });
-        let with_head = Policy::try_from(config.clone()).unwrap();
-        let admitted = with_head.admit(&intent, NOW).unwrap();
+        config.chains[0].node = Some(NodeConfig { rpc_url: "http://127.0.0.1:8545".into(), confirmations: 3 });
+        let with_node = Policy::try_from(config.clone()).unwrap();
+        let admitted = with_node.admit(&intent, NOW).unwrap();
         assert_eq!((admitted.deadline, admitted.daily_outflow_cap), (NOW + 600, None), "no outflow cap: moves nothing");
-        assert_eq!(with_head.solvency_heads(), vec![(CHAIN, config.chains[0].solvency.clone().unwrap())]);
-        assert!(Policy::check_as_of_block(100, 100).is_ok());
-        assert_eq!(Policy::check_as_of_block(101, 100).unwrap_err().rule, Rule::AsOfBlockNotConfirmed);
-        config.chains[0].solvency = Some(SolvencyConfig { rpc_url: "not a url".into(), confirmations: 3 });
-        assert!(Policy::try_from(config).unwrap_err().0.contains("solvency.rpc_url"));
+        assert_eq!(with_node.nodes(), vec![(CHAIN, config.chains[0].node.clone().unwrap())]);
+        assert!(with_node.has_node(CHAIN) && !policy().has_node(CHAIN));
+        // On a payout batch's nonce: refused whatever else holds.
+        let mut on_batch_nonce = intent.clone();
+        on_batch_nonce.nonce = Some(abi::nonces::batch_nonce(1, 0));
+        assert_eq!(with_node.admit(&on_batch_nonce, NOW).unwrap_err().rule, Rule::NonceSpace);
+        // Confirmed, and at most `maxAsOfLag` below the head (head 1 200, 3 confirmations, lag 1 000).
+        assert!(Policy::check_as_of_block(1_197, 1_197, 1_200, 1_000).is_ok());
+        assert!(Policy::check_as_of_block(200, 1_197, 1_200, 1_000).is_ok());
+        assert_eq!(
+            Policy::check_as_of_block(1_198, 1_197, 1_200, 1_000).unwrap_err().rule,
+            Rule::AsOfBlockNotConfirmed
+        );
+        assert_eq!(Policy::check_as_of_block(199, 1_197, 1_200, 1_000).unwrap_err().rule, Rule::AsOfBlockTooOld);
+        assert_eq!(
+            Policy::check_as_of_block(1, 1_197, 1_200, 1_000).unwrap_err().rule.code(),
+            "policy.as_of_block_too_old"
+        );
+        config.chains[0].node = Some(NodeConfig { rpc_url: "not a url".into(), confirmations: 3 });
+        assert!(Policy::try_from(config).unwrap_err().0.contains("node.rpc_url"));
+    }
+
+    #[test]
+    fn the_node_is_read_from_node_or_from_the_older_solvency_key() {
+        let chain = |key: &str| {
+            let node = r#"{ rpc_url = "http://127.0.0.1:8545", confirmations = 2 }"#;
+            let text = format!("chain_id = 56\ncontracts = []\nassets = []\n{key} = {node}\n");
+            toml::from_str::<ChainConfig>(&text).map(|c| c.node)
+        };
+        let expected = Some(NodeConfig { rpc_url: "http://127.0.0.1:8545".into(), confirmations: 2 });
+        assert_eq!(chain("node").unwrap(), expected);
+        assert_eq!(chain("solvency").unwrap(), expected, "configs written before the rename still load");
+        assert!(chain("nodes").is_err(), "an unknown key is still refused");
+        assert_eq!(toml::from_str::<ChainConfig>("chain_id = 56\ncontracts = []\nassets = []\n").unwrap().node, None);
     }
 }

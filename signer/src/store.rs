@@ -241,6 +241,21 @@ fn find_record(conn: &Connection, target: Target, nonce: U256) -> Result<Option<
     }))
 }
 
+fn refunds_of(conn: &Connection, target: Target, nonce: U256) -> Result<Vec<SignedRefund>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT nonce, deadline FROM signed_payloads WHERE chain_id = ?1 AND contract = ?2 AND refund_of = ?3",
+    )?;
+    let rows = statement
+        .query_map(params![chain_key(target.chain_id)?, address_key(target.contract), u256_key(nonce)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+    rows.map(|row| {
+        let (refund, deadline) = row?;
+        Ok(SignedRefund { nonce: parse_u256_key(&refund)?, deadline: unix_u64(deadline) })
+    })
+    .collect()
+}
+
 impl Store {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
@@ -324,6 +339,12 @@ impl Store {
     /// What was signed for this nonce, if anything (committed records only).
     pub async fn find(&self, target: Target, nonce: U256) -> Result<Option<SignedRecord>, StoreError> {
         self.read(move |c| find_record(c, target, nonce)).await
+    }
+
+    /// The refunds of payment `nonce` of `target` committed so far (read outside the writer's transaction: what
+    /// the chain is read for before the writer decides, which accepts only refunds read then).
+    pub async fn refunds_of(&self, target: Target, nonce: U256) -> Result<Vec<SignedRefund>, StoreError> {
+        self.read(move |c| refunds_of(c, target, nonce)).await
     }
 
     /// Request MACs of signatures made at or after `since`, to refuse replays of them after a restart.
@@ -610,18 +631,7 @@ impl WriteTx<'_> {
 
     /// The refunds of payment `nonce` of `target` recorded so far.
     pub fn refunds_of(&mut self, target: Target, nonce: U256) -> Result<Vec<SignedRefund>, StoreError> {
-        let mut statement = self.tx.prepare_cached(
-            "SELECT nonce, deadline FROM signed_payloads WHERE chain_id = ?1 AND contract = ?2 AND refund_of = ?3",
-        )?;
-        let rows = statement
-            .query_map(params![chain_key(target.chain_id)?, address_key(target.contract), u256_key(nonce)], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })?;
-        rows.map(|row| {
-            let (refund, deadline) = row?;
-            Ok(SignedRefund { nonce: parse_u256_key(&refund)?, deadline: unix_u64(deadline) })
-        })
-        .collect()
+        refunds_of(&self.tx, target, nonce)
     }
 
     /// The liability roots signed for `token` of `target` at the highest epoch signed for it (none before the first).

@@ -116,11 +116,31 @@ pub struct ErrorEnvelope {
     pub error: ErrorBody,
 }
 
-/// Answer of [`SIGNER_PATH`]: which key the service signs with.
+/// Answer of [`SIGNER_PATH`]: which key the service signs with, and the node of its own it reads each chain from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignerInfo {
     /// Address of the signing key; must equal the contract's `signer`.
     pub address: Addr,
+    /// The signer's own node of each chain that has one (`[policy.chains.node]`, by chain id): what the preflight
+    /// checks of it — the chain it answers, TLS. Never its URL, which may carry a provider's key.
+    #[serde(default)]
+    pub nodes: Vec<NodeInfo>,
+}
+
+/// The signer's own node of one chain, as [`SIGNER_PATH`] shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    /// The chain the policy names it for.
+    pub chain_id: u64,
+    /// Whether it is reached over TLS (`https://`).
+    pub tls: bool,
+    /// Whether it is on the signer's own machine (loopback), where plaintext crosses no network.
+    pub loopback: bool,
+    /// The chain id it answers (`eth_chainId`), when it answered.
+    pub answers_chain_id: Option<u64>,
+    /// Why it did not answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Answer of [`POLICY_PATH`]: the limits the signer applies to one asset of one contract, in base units, and the

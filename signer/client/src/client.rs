@@ -229,9 +229,13 @@ impl SignerClient {
 
     /// The address the service signs with; the contract accepts only payloads from its `signer`.
     pub async fn signer_address(&self) -> Result<Address, ClientError> {
+        Ok(self.signer_info().await?.address.0)
+    }
+
+    /// The address the service signs with and its own node of each chain ([`SignerInfo`]; unauthenticated).
+    pub async fn signer_info(&self) -> Result<SignerInfo, ClientError> {
         let response = self.http.get(format!("{}{}", self.base_url, api::SIGNER_PATH)).send().await?;
-        let info: SignerInfo = decode(response).await?;
-        Ok(info.address.0)
+        decode(response).await
     }
 
     /// The signer's policy for `token` on `contract` of `chain_id`, with what its rolling window has used.

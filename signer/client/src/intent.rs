@@ -165,10 +165,12 @@ pub struct RegisterIntent {
     pub token: Addr,
     /// Registration fee in base units, as the user will send it; capped by the signer's `per_payload_cap`.
     pub amount: Amount,
-    /// Nonce to spend; when absent the signer allocates the next one from its own counter.
+    /// Nonce to spend; when absent the signer allocates the next one from its own counter. A nonce named here must be
+    /// in that counter's space, below 2^255 (`abi::nonces::NonceSpace::SignerCounter`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<Amount>,
-    /// Unix seconds after which the payload is void; when absent the signer applies its default TTL.
+    /// Unix seconds after which the payload is void, on the chain's clock (`block.timestamp`); when absent the signer
+    /// applies its default TTL from the chain's time, read from its own node of the chain (the host's without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<u64>,
 }
@@ -187,10 +189,12 @@ pub struct RetopupIntent {
     pub token: Addr,
     /// Retopup fee in base units, as the user will send it; capped by the signer's `per_payload_cap`.
     pub amount: Amount,
-    /// Nonce to spend; when absent the signer allocates the next one from its own counter.
+    /// Nonce to spend; when absent the signer allocates the next one from its own counter. A nonce named here must be
+    /// in that counter's space, below 2^255 (`abi::nonces::NonceSpace::SignerCounter`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<Amount>,
-    /// Unix seconds after which the payload is void; when absent the signer applies its default TTL.
+    /// Unix seconds after which the payload is void, on the chain's clock (`block.timestamp`); when absent the signer
+    /// applies its default TTL from the chain's time, read from its own node of the chain (the host's without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<u64>,
 }
@@ -220,10 +224,11 @@ pub struct PayoutBatchIntent {
     /// Optional cross-check of the sum of `payouts`; refused when it differs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<Amount>,
-    /// Nonce to spend; the backend always sets one from the payout-batch space (`abi::nonces::batch_nonce`).
+    /// Nonce to spend, from the payout-batch space (`abi::nonces::batch_nonce`); required (`policy.nonce_space`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<Amount>,
-    /// Unix seconds after which the payload is void; when absent the signer applies its default TTL.
+    /// Unix seconds after which the payload is void, on the chain's clock (`block.timestamp`); when absent the signer
+    /// applies its default TTL from the chain's time, read from its own node of the chain (the host's without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<u64>,
 }
@@ -260,15 +265,18 @@ pub struct TreasuryTransferIntent {
     /// Amount in base units; the backend keeps it within the company's ledger balance (solvency); a refund's is
     /// exactly the refunded payment's.
     pub amount: Amount,
-    /// Nonce to spend; the backend always sets one from the treasury space (`abi::nonces::treasury_nonce`).
+    /// Nonce to spend, from the treasury space (`abi::nonces::treasury_nonce`), refunds too; required
+    /// (`policy.nonce_space`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<Amount>,
-    /// Unix seconds after which the payload is void; when absent the signer applies its default TTL.
+    /// Unix seconds after which the payload is void, on the chain's clock (`block.timestamp`); when absent the signer
+    /// applies its default TTL from the chain's time, read from its own node of the chain (the host's without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<u64>,
     /// A refund: the nonce of the register or retopup payload (same chain and contract) whose payment the plan
     /// refused and this transfer returns. The signer signs it only if it signed that payload for `to`, `token`
-    /// and exactly `amount`, and no other refund of it that may still execute.
+    /// and exactly `amount`, the payment's nonce is spent on chain (read through its own node), and every other
+    /// refund of it is unspent and can no longer execute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_of: Option<Amount>,
 }
@@ -299,7 +307,8 @@ pub struct LiabilityRootIntent {
     /// Nonce to spend, from the liability-root space (`abi::nonces::liability_nonce`); required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<Amount>,
-    /// Unix seconds after which the payload is void; when absent the signer applies its default TTL.
+    /// Unix seconds after which the payload is void, on the chain's clock (`block.timestamp`); when absent the signer
+    /// applies its default TTL from the chain's time, read from its own node of the chain (the host's without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<u64>,
 }

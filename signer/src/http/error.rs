@@ -60,7 +60,7 @@ impl ApiError {
             ApiError::Sign(SignError::Refused(_)) => StatusCode::FORBIDDEN,
             ApiError::Sign(SignError::NonceConflict { .. }) => StatusCode::CONFLICT,
             ApiError::Sign(SignError::Store(_) | SignError::Key(_)) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Sign(SignError::HeadUnavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Sign(SignError::NodeUnavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 

@@ -1,10 +1,12 @@
-//! The one path from an authenticated intent to a signature: policy, then — in the writer's store transaction —
-//! nonce, double-sign check, rolling cap, signature, record, commit, then the sync of the store's WAL. Concurrent
-//! requests share one transaction (group commit) and one fsync, and each is answered only after its record is
-//! committed and the WAL synced after that commit: a signature never leaves before its record is on disk. The writer
-//! runs on a thread of its own with its own store connection, so a group's statements run there directly; the sync
-//! runs on another, so the writer decides the next group while the disk makes the last one durable. Every decision
-//! goes to the audit log.
+//! The one path from an authenticated intent to a signature: what the chain says (read from the signer's own node:
+//! the chain's clock, head and the contract's state, where an intent's rules need them), policy, then — in the
+//! writer's store transaction — nonce, double-sign check, rolling cap, refund and epoch rules, signature, record,
+//! commit, then the sync of the store's WAL. Concurrent requests share one transaction (group commit) and one fsync,
+//! and each is answered only after its record is committed and the WAL synced after that commit: a signature never
+//! leaves before its record is on disk. The writer runs on a thread of its own with its own store connection, so a
+//! group's statements run there directly; the sync runs on another, so the writer decides the next group while the
+//! disk makes the last one durable. Every decision goes to the audit log. The chain is read before the writer, never
+//! in it: the writer's serial path waits on no node.
 //!
 //! Rooms: this module is the service (the façade callers use); `writer` decides and commits groups, `durable` syncs
 //! the WAL and lets the answers go, `nonces` keeps the nonce counters and the reserved nonces, `audit` writes the
@@ -17,7 +19,7 @@ mod nonces;
 mod tests;
 mod writer;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use alloy::primitives::{Address, B256, Signature, U256};
@@ -26,15 +28,16 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     api::{AssetPolicy, OutflowRelease},
     auth::Authenticated,
-    heads::Heads,
+    clock::ChainClocks,
     intent::{Action, Addr, Amount, Intent, Kind, Target},
     key::{KeyError, KeySource},
-    policy::{Admission, DAILY_WINDOW_SECS, Policy, Refusal},
+    node::{At, Confirmed, Nodes},
+    policy::{Admission, DAILY_WINDOW_SECS, MAX_REFUNDS_PER_PAYMENT, Policy, RefundOnChain, Refusal},
     store::{Store, StoreError},
 };
 use audit::audit;
 use nonces::Reserved;
-use writer::{Job, MAX_GROUP, Presigned, sign_all, writer};
+use writer::{Job, MAX_GROUP, OnChain, Presigned, ReadFailure, sign_all, writer};
 
 /// A signature the caller may use, with everything that went into it.
 #[derive(Clone, Debug)]
@@ -79,9 +82,10 @@ pub enum SignError {
     /// The signing key failed (500 `internal`).
     #[error("key: {0}")]
     Key(#[from] KeyError),
-    /// The chain's head could not be read to check a liability root's block (503 `head_unavailable`).
-    #[error("the chain's confirmed head could not be read: {0}")]
-    HeadUnavailable(String),
+    /// The signer's own node of the chain could not be read: its head, its clock or the contract's state, where
+    /// the intent's rules need them (503 `head_unavailable`). Nothing is signed on a guess.
+    #[error("the signer's node of the chain could not be read: {0}")]
+    NodeUnavailable(String),
 }
 
 impl SignError {
@@ -91,7 +95,7 @@ impl SignError {
             SignError::Refused(r) => r.rule.code(),
             SignError::NonceConflict { .. } => "nonce_conflict",
             SignError::Store(_) | SignError::Key(_) => "internal",
-            SignError::HeadUnavailable(_) => "head_unavailable",
+            SignError::NodeUnavailable(_) => "head_unavailable",
         }
     }
 }
@@ -110,7 +114,8 @@ struct Inner {
     key: Arc<dyn KeySource>,
     address: Address,
     reserved: Reserved,
-    heads: Heads,
+    nodes: Arc<Nodes>,
+    clocks: Arc<ChainClocks>,
 }
 
 impl std::fmt::Debug for SigningService {
@@ -127,8 +132,9 @@ impl SigningService {
         let connection = store.writer()?;
         let committed = durable::spawn(store.wal_sync())
             .map_err(|e| StoreError::GroupFailed(format!("starting the WAL sync thread: {e}")))?;
-        let heads = Heads::new(policy.solvency_heads());
-        let inner = Arc::new(Inner { policy, store, key, address, reserved: Reserved::default(), heads });
+        let nodes = Arc::new(Nodes::new(policy.nodes()));
+        let clocks = ChainClocks::start(nodes.clone());
+        let inner = Arc::new(Inner { policy, store, key, address, reserved: Reserved::default(), nodes, clocks });
         let (jobs, queue) = mpsc::channel(4 * MAX_GROUP);
         // The writer's thread signs part of each group itself and hands the rest to this runtime's workers.
         let (writer_inner, workers) = (inner.clone(), tokio::runtime::Handle::current());
@@ -148,6 +154,12 @@ impl SigningService {
     /// The address the contract must hold as `signer`.
     pub fn address(&self) -> Address {
         self.inner.address
+    }
+
+    /// The node of its own the signer reads each chain from, as `GET /v1/signer` shows it (the chain it answers,
+    /// TLS), for the preflight to check.
+    pub async fn node_infos(&self) -> Vec<crate::api::NodeInfo> {
+        self.inner.nodes.infos().await
     }
 
     /// The double-sign store.
@@ -203,23 +215,25 @@ impl SigningService {
         results.pop().expect("one result per intent")
     }
 
-    /// Signs each of `intents` for `caller` at time `now`, or says which rule refused it, exactly as [`Self::sign`]
-    /// would one by one, in this order; they reach the writer together, so they share a commit. Audit-logs each.
+    /// Signs each of `intents` for `caller` at host time `now`, or says which rule refused it, exactly as
+    /// [`Self::sign`] would one by one, in this order; they reach the writer together, so they share a commit.
+    /// Audit-logs each.
     pub async fn sign_many(
         &self,
         caller: &Authenticated,
         intents: &[Intent],
         now: u64,
     ) -> Vec<Result<Signed, SignError>> {
-        let heads = self.confirmed_heads(intents).await;
-        let admitted: Vec<_> = intents.iter().map(|intent| self.admit(caller, intent, now, &heads)).collect();
+        let reads = self.read_chains(caller, intents, now).await;
+        let admitted: Vec<_> =
+            intents.iter().enumerate().map(|(i, intent)| self.admit(caller, intent, now, &reads, i)).collect();
         // Those on reserved nonces are signed here, spread over the cores, instead of on the writer's serial path.
-        let digests = admitted.iter().filter_map(|a| Some(a.as_ref().ok()?.1?.1)).collect();
+        let digests = admitted.iter().filter_map(|a| Some(a.as_ref().ok()?.reserved?.1)).collect();
         let mut signatures = sign_all(&self.inner.key, &tokio::runtime::Handle::current(), digests).await.into_iter();
         let mut jobs = Vec::with_capacity(intents.len());
         let mut answers = Vec::with_capacity(intents.len());
         for (intent, admitted) in intents.iter().zip(admitted) {
-            answers.push(admitted.map(|(admission, reserved)| {
+            answers.push(admitted.map(|Admitted { admission, reserved, on_chain }| {
                 let presigned = reserved.and_then(|(nonce, digest)| {
                     // A key that fails here is asked again by the writer, which answers its error.
                     let signature = signatures.next().expect("one signature per reserved nonce").ok()?;
@@ -227,7 +241,7 @@ impl SigningService {
                 });
                 let (answer, answered) = oneshot::channel();
                 let (caller, intent) = (caller.clone(), intent.clone());
-                jobs.push(Job { caller, intent, admission, now, presigned, answer });
+                jobs.push(Job { caller, intent, admission, now, on_chain, presigned, answer });
                 answered
             }));
         }
@@ -245,38 +259,142 @@ impl SigningService {
         results
     }
 
-    /// The confirmed head of each chain a liability root of `intents` is for, read from the signer's own node; no
-    /// read for the other kinds.
-    async fn confirmed_heads(&self, intents: &[Intent]) -> HashMap<u64, Result<u64, String>> {
-        let mut heads = HashMap::new();
-        for intent in intents.iter().filter(|i| i.kind() == Kind::LiabilityRoot) {
-            let chain_id = intent.target.chain_id;
-            if let std::collections::hash_map::Entry::Vacant(e) = heads.entry(chain_id) {
-                e.insert(self.inner.heads.confirmed(chain_id).await);
+    /// What the signer's own nodes say that `intents` need, read before any of them is decided: the clock of each
+    /// chain it has a node of (from the background reading, see [`crate::clock`]); for liability roots, the chain's
+    /// head and confirmed block and the contract's `maxAsOfLag()`; for refunds, whether the payment and the refunds
+    /// of it signed so far are spent, and the confirmed block's time. Nothing is read for an intent its caller may
+    /// not ask for or the policy refuses whatever the chain says, and nothing at all for a registration once the
+    /// chain's clock is known.
+    async fn read_chains(&self, caller: &Authenticated, intents: &[Intent], host_now: u64) -> ChainReads {
+        let policy = &self.inner.policy;
+        let mut reads = ChainReads::default();
+        let mut confirmed: HashMap<u64, Result<Confirmed, String>> = HashMap::new();
+        let mut chains = Vec::new();
+        for (index, intent) in intents.iter().enumerate() {
+            if Policy::permit(caller, intent.kind()).is_err() || policy.check_rules(intent).is_err() {
+                continue;
+            }
+            let target = intent.target;
+            let chain_id = target.chain_id;
+            if !chains.contains(&chain_id) {
+                chains.push(chain_id);
+            }
+            if let Action::LiabilityRoot { .. } = intent.action {
+                let head = self.confirmed(chain_id, &mut confirmed).await;
+                reads.heads.insert(chain_id, head);
+                if let std::collections::hash_map::Entry::Vacant(e) = reads.lags.entry((chain_id, target.contract)) {
+                    let lag = self.inner.nodes.max_as_of_lag(chain_id, target.contract).await;
+                    e.insert(lag.map_err(|e| e.to_string()));
+                }
+            }
+            if let Some(payment) = intent.action.refund_of() {
+                let read = if self.inner.nodes.has(chain_id) {
+                    self.read_refund(target, payment, &mut confirmed).await
+                } else {
+                    Err(ReadFailure::NoNode)
+                };
+                reads.refunds.insert(index, read);
             }
         }
-        heads
+        // The clocks last: a head just read for a root or a refund sets its chain's clock, so that those intents'
+        // deadlines never follow a reading older than their own.
+        for (&chain_id, read) in &confirmed {
+            if let Ok(read) = read {
+                self.inner.clocks.observe(chain_id, read.head);
+            }
+        }
+        for chain_id in chains {
+            if let Some(now) = self.inner.clocks.now(chain_id, host_now).await {
+                reads.clocks.insert(chain_id, now);
+            }
+        }
+        reads
     }
 
-    /// The policy's admission of one intent, with a reserved nonce and its digest where it can have one (see
-    /// [`Reserved`]). Outflows never take one: their rolling cap is decided in the writer's transaction.
+    /// The head and confirmed block of `chain_id`, read once per request.
+    async fn confirmed(
+        &self,
+        chain_id: u64,
+        cache: &mut HashMap<u64, Result<Confirmed, String>>,
+    ) -> Result<Confirmed, String> {
+        if let Some(read) = cache.get(&chain_id) {
+            return read.clone();
+        }
+        let read = self.inner.nodes.confirmed(chain_id).await.map_err(|e| e.to_string());
+        cache.insert(chain_id, read.clone());
+        read
+    }
+
+    /// What the chain says about refunded `payment` on `target` and the refunds of it the store holds now.
+    async fn read_refund(
+        &self,
+        target: Target,
+        payment: U256,
+        cache: &mut HashMap<u64, Result<Confirmed, String>>,
+    ) -> Result<RefundOnChain, ReadFailure> {
+        let earlier =
+            self.inner.store.refunds_of(target, payment).await.map_err(|e| ReadFailure::Store(e.to_string()))?;
+        let confirmed = self.confirmed(target.chain_id, cache).await.map_err(ReadFailure::Node)?;
+        let nodes = &self.inner.nodes;
+        let node = |e: crate::node::NodeError| ReadFailure::Node(e.to_string());
+        let payment_spent =
+            nodes.is_nonce_used(target.chain_id, target.contract, payment, confirmed.state_at).await.map_err(node)?;
+        let mut read = RefundOnChain {
+            payment_spent,
+            confirmed_timestamp: confirmed.block.timestamp,
+            spent: HashSet::new(),
+            unspent: HashSet::new(),
+        };
+        // More than the policy allows are refused whatever the chain says: not read.
+        if payment_spent && earlier.len() < MAX_REFUNDS_PER_PAYMENT {
+            for refund in earlier {
+                // At the latest block: a refund executed in a block not yet confirmed counts as executed.
+                let spent = nodes.is_nonce_used(target.chain_id, target.contract, refund.nonce, At::Latest).await;
+                if spent.map_err(node)? {
+                    read.spent.insert(refund.nonce);
+                } else {
+                    read.unspent.insert(refund.nonce);
+                }
+            }
+        }
+        Ok(read)
+    }
+
+    /// The policy's admission of one intent (`index` of the request), with a reserved nonce and its digest where it
+    /// can have one (see [`Reserved`]) and what the writer needs of the chain's reads. Outflows never take a
+    /// reserved nonce: their rolling cap is decided in the writer's transaction.
     fn admit(
         &self,
         caller: &Authenticated,
         intent: &Intent,
-        now: u64,
-        heads: &HashMap<u64, Result<u64, String>>,
-    ) -> Result<(Admission, Option<(U256, B256)>), SignError> {
+        host_now: u64,
+        reads: &ChainReads,
+        index: usize,
+    ) -> Result<Admitted, SignError> {
         // The HTTP layer checks this before parsing; checked again here, on the one path to a signature.
         Policy::permit(caller, intent.kind())?;
-        let admission = self.inner.policy.admit(intent, now)?;
+        let policy = &self.inner.policy;
+        policy.check_rules(intent)?;
+        let chain_id = intent.target.chain_id;
+        // Deadlines on the chain's clock where the signer has a node of it; the host's elsewhere.
+        let now = match reads.clocks.get(&chain_id) {
+            Some(Ok(chain_now)) => *chain_now,
+            Some(Err(e)) => return Err(SignError::NodeUnavailable(e.clone())),
+            None if policy.has_node(chain_id) => return Err(SignError::NodeUnavailable("not read".into())),
+            None => host_now,
+        };
+        let admission = policy.admit(intent, now)?;
+        let mut on_chain = OnChain { latest_timestamp: None, refund: reads.refunds.get(&index).cloned() };
         if let Action::LiabilityRoot { as_of_block, .. } = intent.action {
-            let head = heads.get(&intent.target.chain_id).cloned();
-            let confirmed = head.unwrap_or_else(|| Err("not read".into())).map_err(SignError::HeadUnavailable)?;
-            Policy::check_as_of_block(as_of_block, confirmed)?;
+            let unread = || SignError::NodeUnavailable("not read".into());
+            let head = reads.heads.get(&chain_id).cloned().ok_or_else(unread)?.map_err(SignError::NodeUnavailable)?;
+            let lag = reads.lags.get(&(chain_id, intent.target.contract)).cloned().ok_or_else(unread)?;
+            let lag = lag.map_err(SignError::NodeUnavailable)?;
+            Policy::check_as_of_block(as_of_block, head.block.number, head.head.number, lag)?;
+            on_chain.latest_timestamp = Some(head.head.timestamp);
         }
         if intent.nonce.is_some() || intent.kind().is_outflow() {
-            return Ok((admission, None));
+            return Ok(Admitted { admission, reserved: None, on_chain });
         }
         let target = intent.target;
         let reserved = self
@@ -284,6 +402,27 @@ impl SigningService {
             .reserved
             .take(target)
             .map(|nonce| (nonce, intent.payload(nonce, admission.deadline).digest(&target.domain())));
-        Ok((admission, reserved))
+        Ok(Admitted { admission, reserved, on_chain })
     }
+}
+
+/// An intent the policy admitted: its admission, a reserved nonce and its digest where it has one, and what the
+/// writer needs of the chain's reads.
+struct Admitted {
+    admission: Admission,
+    reserved: Option<(U256, B256)>,
+    on_chain: OnChain,
+}
+
+/// What the signer's nodes said for the intents of one request ([`SigningService::read_chains`]).
+#[derive(Default)]
+struct ChainReads {
+    /// The chain's time, per chain of the intents that the signer has a node of.
+    clocks: HashMap<u64, Result<u64, String>>,
+    /// The head and confirmed block, per chain of the liability roots.
+    heads: HashMap<u64, Result<Confirmed, String>>,
+    /// `maxAsOfLag()`, per (chain, contract) of the liability roots.
+    lags: HashMap<(u64, Address), Result<u64, String>>,
+    /// What the chain says of each refund's payment and earlier refunds, by the refund's index in the request.
+    refunds: HashMap<usize, Result<RefundOnChain, ReadFailure>>,
 }

@@ -15,7 +15,7 @@ use crate::{
     auth::Authenticated,
     intent::{Action, Intent, Target},
     key::{KeyError, KeySource},
-    policy::{Admission, DAILY_WINDOW_SECS, Policy, SignedEpoch, SignedRefund},
+    policy::{Admission, DAILY_WINDOW_SECS, Policy, RefundOnChain, SignedEpoch, SignedRefund},
     store::{NewRecord, StoreError, WriteTx, WriterConnection},
 };
 
@@ -28,12 +28,35 @@ pub(super) struct Presigned {
     pub(super) echo: Box<serde_json::value::RawValue>,
 }
 
+/// Why what a refund needs of the chain could not be read before the writer.
+#[derive(Clone, Debug)]
+pub(super) enum ReadFailure {
+    /// The signer has no node of the chain: refunds are refused there.
+    NoNode,
+    /// The node did not answer (503).
+    Node(String),
+    /// The store's earlier refunds could not be read (500).
+    Store(String),
+}
+
+/// What the chain said that the writer's rules need for one request, read from the signer's own node before.
+#[derive(Clone, Debug)]
+pub(super) struct OnChain {
+    /// For a liability root: the timestamp of the chain's latest block, the clock of its epoch rule.
+    pub(super) latest_timestamp: Option<u64>,
+    /// For a refund: the payment and the earlier refunds as the chain shows them.
+    pub(super) refund: Option<Result<RefundOnChain, ReadFailure>>,
+}
+
 /// One admitted request, and where its answer goes once its group's records are committed and synced.
 pub(super) struct Job {
     pub(super) caller: Authenticated,
     pub(super) intent: Intent,
     pub(super) admission: Admission,
+    /// The host's time: when the record is signed, and the clock of the rolling daily cap (the signer's own
+    /// accounting).
     pub(super) now: u64,
+    pub(super) on_chain: OnChain,
     pub(super) presigned: Option<Presigned>,
     pub(super) answer: oneshot::Sender<Result<Signed, SignError>>,
 }
@@ -264,16 +287,28 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job)
     }
     let (token, amount) = (intent.action.token(), intent.action.total());
     if let Action::TreasuryTransfer { to, refund_of: Some(payment), .. } = intent.action {
-        // What the store holds, and the refunds this group signs before this one (same target and payment).
+        Policy::check_refund_payment(to, token, amount, tx.payment(target, payment)?)?;
+        // What the store holds, and the refunds this group signs before this one (same target and payment): each
+        // must be one the chain was read for, and dead there.
         let mut refunds = tx.refunds_of(target, payment)?;
         refunds.extend(view.refunds.iter().filter(|r| r.0 == (target, payment)).map(|r| r.1));
-        Policy::check_refund(to, token, amount, tx.payment(target, payment)?, &refunds, now)?;
+        let chain = match &job.on_chain.refund {
+            Some(Ok(read)) => Some(read),
+            Some(Err(ReadFailure::NoNode)) => None,
+            Some(Err(ReadFailure::Node(e))) => return Err(SignError::NodeUnavailable(e.clone())),
+            Some(Err(ReadFailure::Store(e))) => return Err(StoreError::GroupFailed(e.clone()).into()),
+            None => return Err(SignError::NodeUnavailable("the refund's chain state was not read".into())),
+        };
+        Policy::check_refund_on_chain(chain, &refunds)?;
     }
     if let Action::LiabilityRoot { epoch, .. } = intent.action {
         // What the store holds at the token's highest epoch, and the roots this group signs before this one.
         let mut signed = tx.liability_epochs(target, token)?;
         signed.extend(view.epochs.iter().filter(|e| e.0 == (target, token)).map(|e| e.1));
-        Policy::check_epoch(epoch, &signed, now)?;
+        let chain_now = job.on_chain.latest_timestamp.ok_or_else(|| {
+            SignError::NodeUnavailable("the chain's latest block was not read for the liability root".into())
+        })?;
+        Policy::check_epoch(epoch, &signed, chain_now)?;
     }
     if job.admission.daily_outflow_cap.is_some() {
         let since = now.saturating_sub(DAILY_WINDOW_SECS);

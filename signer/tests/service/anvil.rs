@@ -104,7 +104,8 @@ async fn keystore_signatures_from_the_service_are_accepted_by_the_contract() -> 
                 PayoutEntry { recipient: Addr(recipients[1]), amount: Amount::from(400) },
             ],
             total: None,
-            nonce: None,
+            // A payout batch names its nonce, from the payout-batch space.
+            nonce: Some(Amount(abi::nonces::batch_nonce(1, 0))),
             deadline: None,
         })
         .await?;

@@ -2,13 +2,16 @@
 
 mod anvil;
 mod auth;
+mod chain_clock;
 mod double_sign;
 mod liability_roots;
 mod malformed;
 mod many;
+mod onchain;
 mod permissions;
 mod policy_endpoint;
 mod policy_rules;
+mod refunds;
 mod signing;
 mod slow_clients;
 mod support;

@@ -36,7 +36,7 @@ async fn each_intent_gets_the_answer_its_own_route_gives() {
         item("register", &conflicting),
         item("retopup", retopup(PER_PAYLOAD_CAP + 1, None)),
         item("register", json!({ "chain_id": CHAIN_ID, "surprise": true })),
-        item("payout_batch", payout_batch(&[100, 200], None)),
+        item("payout_batch", payout_batch(&[100, 200], Some(1))),
     ]});
     let response = app.post_raw(MANY_PATH, body.to_string().as_bytes()).await;
     assert_eq!(response.status().as_u16(), 200);

@@ -128,12 +128,13 @@ async fn a_caller_limited_to_register_and_retopup_is_refused_outflows_and_nothin
 
     // The refused 2 × 1 000 transfers and 2 × 2 500 batches counted no outflow: the treasury caller can still
     // use the whole daily cap (4 × 1 000 = 4 000), and not one unit more.
-    for _ in 0..DAILY_OUTFLOW_CAP / 1_000 {
-        let signed = treasury.sign_treasury_transfer(&treasury_transfer(TREASURY, 1_000, None)).await.unwrap();
+    for transfer in 0..(DAILY_OUTFLOW_CAP / 1_000) as u64 {
+        let signed =
+            treasury.sign_treasury_transfer(&treasury_transfer(TREASURY, 1_000, Some(transfer))).await.unwrap();
         assert_eq!(signed.kind, Kind::TreasuryTransfer);
     }
     assert_eq!(
-        refusal(treasury.sign_treasury_transfer(&treasury_transfer(TREASURY, 1, None)).await),
+        refusal(treasury.sign_treasury_transfer(&treasury_transfer(TREASURY, 1, Some(99))).await),
         (403, "policy.daily_outflow_cap".into())
     );
     assert_eq!(app.signed_count().await, 6);

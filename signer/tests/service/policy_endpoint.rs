@@ -33,8 +33,8 @@ async fn the_policy_shows_the_caps_and_the_rolling_window_as_signing_fills_it() 
 
     // Outflows fill the window (inflows do not); each leaves it a day after it was signed.
     c.sign_register(&register(500, None)).await.unwrap();
-    c.sign_payout_batch(&payout_batch(&[100, 200], None)).await.unwrap();
-    c.sign_treasury_transfer(&treasury_transfer(TREASURY, 50, None)).await.unwrap();
+    c.sign_payout_batch(&payout_batch(&[100, 200], Some(1))).await.unwrap();
+    c.sign_treasury_transfer(&treasury_transfer(TREASURY, 50, Some(1))).await.unwrap();
     let policy = c.policy(CHAIN_ID, CONTRACT, USDT).await.unwrap();
     assert_eq!(policy.daily_outflow_used, Amount::from(350));
     let released: U256 = policy.releases.iter().map(|r| r.amount.0).sum();

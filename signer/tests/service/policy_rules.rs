@@ -23,7 +23,7 @@ async fn each_static_rule_refuses_with_its_code() {
     assert_eq!(refusal(c.sign_retopup(&i).await), (403, "policy.token_not_allowed".into()));
 
     assert_eq!(
-        refusal(c.sign_treasury_transfer(&treasury_transfer(Address::repeat_byte(0x66), 1, None)).await),
+        refusal(c.sign_treasury_transfer(&treasury_transfer(Address::repeat_byte(0x66), 1, Some(1))).await),
         (403, "policy.treasury_recipient_not_allowed".into())
     );
 
@@ -36,19 +36,19 @@ async fn each_static_rule_refuses_with_its_code() {
         (403, "policy.per_payload_cap".into())
     );
     assert_eq!(
-        refusal(c.sign_treasury_transfer(&treasury_transfer(TREASURY, PER_PAYLOAD_CAP + 1, None)).await),
+        refusal(c.sign_treasury_transfer(&treasury_transfer(TREASURY, PER_PAYLOAD_CAP + 1, Some(1))).await),
         (403, "policy.per_payload_cap".into())
     );
     assert_eq!(
-        refusal(c.sign_payout_batch(&payout_batch(&[1, PER_PAYLOAD_CAP + 1], None)).await),
+        refusal(c.sign_payout_batch(&payout_batch(&[1, PER_PAYLOAD_CAP + 1], Some(1))).await),
         (403, "policy.per_payload_cap".into())
     );
     assert_eq!(
-        refusal(c.sign_payout_batch(&payout_batch(&[1_000, 1_000, 501], None)).await),
+        refusal(c.sign_payout_batch(&payout_batch(&[1_000, 1_000, 501], Some(1))).await),
         (403, "policy.per_batch_cap".into())
     );
     assert_eq!(
-        refusal(c.sign_payout_batch(&payout_batch(&[1; MAX_BATCH_ENTRIES + 1], None)).await),
+        refusal(c.sign_payout_batch(&payout_batch(&[1; MAX_BATCH_ENTRIES + 1], Some(1))).await),
         (403, "policy.batch_entries".into())
     );
 
@@ -63,8 +63,8 @@ async fn each_static_rule_refuses_with_its_code() {
 
     // The limits themselves are allowed: the rules refuse only what exceeds them.
     c.sign_register(&register(PER_PAYLOAD_CAP, None)).await.unwrap();
-    c.sign_payout_batch(&payout_batch(&[1_000, 1_000, 500], None)).await.unwrap();
-    c.sign_payout_batch(&payout_batch(&[1; MAX_BATCH_ENTRIES], None)).await.unwrap();
+    c.sign_payout_batch(&payout_batch(&[1_000, 1_000, 500], Some(1))).await.unwrap();
+    c.sign_payout_batch(&payout_batch(&[1; MAX_BATCH_ENTRIES], Some(2))).await.unwrap();
     assert_eq!(app.signed_count().await, 3);
     app.stop().await;
 }
@@ -106,10 +106,10 @@ async fn the_rolling_daily_cap_sums_outflows_per_asset_and_a_resign_is_not_count
 async fn concurrent_outflows_never_exceed_the_daily_cap_together() {
     let (app, _dir) = TestApp::fresh().await;
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..8 {
+    for batch in 0..8 {
         let client = app.client.clone();
         // 8 × 1 000 requested against a cap of 4 000.
-        tasks.spawn(async move { client.sign_payout_batch(&payout_batch(&[1_000], None)).await });
+        tasks.spawn(async move { client.sign_payout_batch(&payout_batch(&[1_000], Some(batch))).await });
     }
     let results = tasks.join_all().await;
     let signed = results.iter().filter(|r| r.is_ok()).count();
@@ -121,17 +121,18 @@ async fn concurrent_outflows_never_exceed_the_daily_cap_together() {
     app.stop().await;
 }
 
-/// A refund of `payment` (a register or retopup nonce): a treasury transfer to `to` of `amount` of `token`, valid
-/// until `deadline` (an outflow carries the nonce and deadline its caller stored, so that a retry is the same payload).
-fn refund_until(
+/// A refund of `payment` (a register or retopup nonce): a treasury transfer (id `transfer`) to `to` of `amount` of
+/// `token`, valid until `deadline` (an outflow carries the nonce and deadline its caller stored, so that a retry is
+/// the same payload).
+pub(crate) fn refund_until(
     deadline: u64,
     to: Address,
     token: Address,
     amount: u128,
-    nonce: u64,
+    transfer: u64,
     payment: u64,
 ) -> signer::intent::TreasuryTransferIntent {
-    let mut intent = treasury_transfer(to, amount, Some(nonce));
+    let mut intent = treasury_transfer(to, amount, Some(transfer));
     intent.deadline = Some(deadline);
     intent.token = Addr(token);
     intent.refund_of = Some(Amount(alloy::primitives::U256::from(payment)));
@@ -139,7 +140,9 @@ fn refund_until(
 }
 
 #[tokio::test]
-async fn a_refund_returns_exactly_a_signed_payment_to_its_payer_one_valid_refund_at_a_time() {
+async fn a_refund_must_return_exactly_a_signed_payment_to_its_payer_and_needs_a_node_of_the_chain() {
+    // What the chain shows (the payment made, earlier refunds spent or dead) is tested on anvil in `refunds`; here
+    // the signer has no node of the chain, so even a refund of exactly a signed payment is refused (default deny).
     let (app, _dir) = TestApp::fresh().await;
     let c = &app.client;
     let deadline = now() + 900;
@@ -148,18 +151,7 @@ async fn a_refund_returns_exactly_a_signed_payment_to_its_payer_one_valid_refund
     c.sign_register(&register(20, Some(100))).await.unwrap();
     c.sign_retopup(&retopup(30, Some(101))).await.unwrap();
 
-    // USER is no treasury recipient, yet the refund of its payment is signed, to it, and counted as an outflow.
-    let signed = c.sign_treasury_transfer(&refund(USER, Address::ZERO, 20, 900, 100)).await.unwrap();
-    assert_eq!(recovered(&signed), DEV_ADDRESS);
-    // Asked again with the same nonce: the same signature, not a second refund.
-    let again = c.sign_treasury_transfer(&refund(USER, Address::ZERO, 20, 900, 100)).await.unwrap();
-    assert_eq!(again.signature, signed.signature);
-    // A second refund of that payment while the first may still execute: refused.
-    assert_eq!(
-        refusal(c.sign_treasury_transfer(&refund(USER, Address::ZERO, 20, 901, 100)).await),
-        (403, "policy.refund_exists".into())
-    );
-    // Anything but exactly the payment, to its payer: refused.
+    // Anything but exactly a payment, to its payer: refused.
     let not_a_payment = (403, "policy.refund_not_a_payment".to_owned());
     for wrong in [
         refund(USER, USDT, 29, 902, 101),          // less
@@ -167,26 +159,80 @@ async fn a_refund_returns_exactly_a_signed_payment_to_its_payer_one_valid_refund
         refund(USER, Address::ZERO, 30, 902, 101), // another asset
         refund(SPONSOR, USDT, 30, 902, 101),       // another wallet
         refund(USER, USDT, 30, 902, 555),          // no payload signed with that nonce
-        refund(USER, Address::ZERO, 20, 902, 900), // the nonce of a treasury transfer, not a payment
     ] {
         assert_eq!(refusal(c.sign_treasury_transfer(&wrong).await), not_a_payment, "{wrong:?}");
     }
-    // A refund that can no longer execute (its deadline passed) may be replaced.
-    let short = refund_until(now() + 1, USER, USDT, 30, 902, 101);
-    c.sign_treasury_transfer(&short).await.unwrap();
-    assert_eq!(
-        refusal(c.sign_treasury_transfer(&refund(USER, USDT, 30, 903, 101)).await),
-        (403, "policy.refund_exists".into())
-    );
-    // Waits (with a deadline) until the signer's clock, the same as this one, is past the short refund's deadline.
-    let passed = short.deadline.unwrap();
-    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while now() <= passed {
-        assert!(std::time::Instant::now() < give_up, "the clock did not pass {passed}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // Exactly the payment, to its payer: still refused without a node to read whether it was made.
+    for (token, amount, payment) in [(Address::ZERO, 20, 100), (USDT, 30, 101)] {
+        assert_eq!(
+            refusal(c.sign_treasury_transfer(&refund(USER, token, amount, 900, payment)).await),
+            (403, "policy.refunds_not_allowed".into())
+        );
     }
-    c.sign_treasury_transfer(&refund(USER, USDT, 30, 903, 101)).await.unwrap();
-    // Stored: two payments and three refunds; nothing refused.
-    assert_eq!(app.signed_count().await, 5);
+    // A refund on a nonce outside the treasury space, or naming none: refused before anything else.
+    let mut on_payment_nonce = refund(USER, USDT, 30, 903, 101);
+    on_payment_nonce.nonce = Some(Amount(alloy::primitives::U256::from(7)));
+    let mut without_nonce = refund(USER, USDT, 30, 903, 101);
+    without_nonce.nonce = None;
+    for intent in [on_payment_nonce, without_nonce] {
+        assert_eq!(refusal(c.sign_treasury_transfer(&intent).await), (403, "policy.nonce_space".into()));
+    }
+    assert_eq!(app.signed_count().await, 2, "only the two payments");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn each_kind_is_signed_only_on_a_nonce_of_its_own_space() {
+    use abi::nonces::{batch_nonce, liability_nonce, treasury_nonce};
+    use alloy::primitives::U256;
+    let (app, _dir) = TestApp::fresh().await;
+    let c = &app.client;
+    let space = (403, "policy.nonce_space".to_owned());
+    // A register or retopup on a payout batch's, a treasury transfer's or a liability root's nonce.
+    for nonce in [batch_nonce(1, 0), treasury_nonce(1), liability_nonce(1)] {
+        let mut i = register(1, None);
+        i.nonce = Some(Amount(nonce));
+        assert_eq!(refusal(c.sign_register(&i).await), space, "register on {nonce}");
+        let mut i = retopup(1, None);
+        i.nonce = Some(Amount(nonce));
+        assert_eq!(refusal(c.sign_retopup(&i).await), space, "retopup on {nonce}");
+    }
+    // A payout batch on a treasury transfer's nonce, on the register counter's, or on none (the signer's counter).
+    for nonce in [Some(treasury_nonce(1)), Some(U256::from(1)), Some(liability_nonce(1)), None] {
+        let mut i = payout_batch(&[1], None);
+        i.nonce = nonce.map(Amount);
+        assert_eq!(refusal(c.sign_payout_batch(&i).await), space, "batch on {nonce:?}");
+    }
+    // A treasury transfer on a payout batch's nonce, or on none.
+    for nonce in [Some(batch_nonce(1, 0)), Some(U256::from(1)), None] {
+        let mut i = treasury_transfer(TREASURY, 1, None);
+        i.nonce = nonce.map(Amount);
+        assert_eq!(refusal(c.sign_treasury_transfer(&i).await), space, "treasury transfer on {nonce:?}");
+    }
+    // A liability root on a payout batch's nonce or on the register counter's, even on a chain without a node:
+    // the nonce's space is checked first.
+    for nonce in [batch_nonce(1, 0), U256::from(1)] {
+        let root = signer::intent::LiabilityRootIntent {
+            chain_id: CHAIN_ID,
+            contract: Addr(CONTRACT),
+            token: Addr(USDT),
+            epoch: 1,
+            as_of_block: 1,
+            root: alloy::primitives::B256::repeat_byte(1),
+            total: Amount::from(1),
+            leaf_count: 1,
+            plan_hash: alloy::primitives::B256::repeat_byte(2),
+            nonce: Some(Amount(nonce)),
+            deadline: None,
+        };
+        assert_eq!(refusal(c.sign_liability_root(&root).await), space, "root on {nonce}");
+    }
+    assert_eq!(app.signed_count().await, 0, "refused before anything is recorded");
+    assert_eq!(metric(&app, "payout_batch", "policy.nonce_space").await, 4);
+    // Each on its own space is signed.
+    c.sign_register(&register(1, Some(5))).await.unwrap();
+    c.sign_payout_batch(&payout_batch(&[1], Some(5))).await.unwrap();
+    c.sign_treasury_transfer(&treasury_transfer(TREASURY, 1, Some(5))).await.unwrap();
+    assert_eq!(app.signed_count().await, 3);
     app.stop().await;
 }

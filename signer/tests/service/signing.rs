@@ -47,7 +47,7 @@ async fn every_intent_kind_is_signed_over_the_abi_struct_and_recovers_to_the_sig
             Payout { recipient: Address::with_last_byte(1), amount: U256::from(100) },
             Payout { recipient: Address::with_last_byte(2), amount: U256::from(250) },
         ],
-        nonce: U256::from(12),
+        nonce: abi::nonces::batch_nonce(12, 0),
         deadline: U256::from(r.deadline),
     };
     expect_digest(&r, domain.digest(&expected));
@@ -58,7 +58,7 @@ async fn every_intent_kind_is_signed_over_the_abi_struct_and_recovers_to_the_sig
         token: USDT,
         to: TREASURY,
         amount: U256::from(900),
-        nonce: U256::from(13),
+        nonce: abi::nonces::treasury_nonce(13),
         deadline: U256::from(r.deadline),
     };
     expect_digest(&r, domain.digest(&expected));

@@ -59,7 +59,7 @@ pub(crate) fn policy(chain_id: u64, contract: Address) -> PolicyConfig {
             contracts: vec![Addr(contract)],
             treasury_recipients: vec![Addr(TREASURY)],
             assets: vec![caps(Address::ZERO), caps(USDT)],
-            solvency: None,
+            node: None,
         }],
     }
 }
@@ -199,6 +199,7 @@ pub(crate) fn retopup(amount: u128, nonce: Option<u64>) -> RetopupIntent {
     }
 }
 
+/// A payout batch of USDT; `nonce` is the batch's id: its nonce is `abi::nonces::batch_nonce` of it (attempt 0).
 pub(crate) fn payout_batch(amounts: &[u128], nonce: Option<u64>) -> PayoutBatchIntent {
     PayoutBatchIntent {
         chain_id: CHAIN_ID,
@@ -213,11 +214,12 @@ pub(crate) fn payout_batch(amounts: &[u128], nonce: Option<u64>) -> PayoutBatchI
             })
             .collect(),
         total: None,
-        nonce: nonce.map(|n| Amount(U256::from(n))),
+        nonce: nonce.map(|n| Amount(abi::nonces::batch_nonce(n, 0))),
         deadline: None,
     }
 }
 
+/// A treasury transfer; `nonce` is the transfer's id: its nonce is `abi::nonces::treasury_nonce` of it.
 pub(crate) fn treasury_transfer(to: Address, amount: u128, nonce: Option<u64>) -> TreasuryTransferIntent {
     TreasuryTransferIntent {
         chain_id: CHAIN_ID,
@@ -225,7 +227,7 @@ pub(crate) fn treasury_transfer(to: Address, amount: u128, nonce: Option<u64>) -
         token: Addr(USDT),
         to: Addr(to),
         amount: Amount::from(amount),
-        nonce: nonce.map(|n| Amount(U256::from(n))),
+        nonce: nonce.map(|n| Amount(abi::nonces::treasury_nonce(n))),
         deadline: None,
         refund_of: None,
     }
