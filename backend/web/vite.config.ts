@@ -3,6 +3,7 @@
 // the backend's CSP (script-src 'self', style-src 'self') holds.
 import type { Plugin } from "vite";
 import { defineConfig } from "vite";
+import { DEPLOYMENTS_DIR, buildNetworks, chosenByEnvironment } from "./scripts/deployments.mjs";
 
 /**
  * WalletConnect's client is a lazy chunk (`src/lib/walletconnect.ts`, imported on a click). Its dependencies that the
@@ -25,10 +26,30 @@ function walletConnectApart(): Plugin {
   };
 }
 
+/**
+ * Each network's Settlement contract, chain id and the proof of solvency's maximum age, from the deployment records
+ * (deployments/*.json, chosen by WEB_DEPLOYMENTS; scripts/deployments.mjs), embedded in the build as the constant
+ * `__BUILD_NETWORKS__` (src/lib/networks-build.ts): the members' verifier reads the commitment at this contract and
+ * judges age with this maximum, never what the operator's API says. A record that does not read fails the build.
+ */
+function buildNetworksConstant(): Plugin {
+  return {
+    name: "build-networks",
+    config: () => ({ define: { __BUILD_NETWORKS__: JSON.stringify(buildNetworks({ only: chosenByEnvironment() })) } }),
+    // The dev server reloads when a record changes.
+    configureServer(server) {
+      server.watcher.add(DEPLOYMENTS_DIR);
+      server.watcher.on("change", (file) => {
+        if (file.startsWith(DEPLOYMENTS_DIR)) void server.restart();
+      });
+    },
+  };
+}
+
 export default defineConfig({
   base: "/",
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
-  plugins: [walletConnectApart()],
+  plugins: [walletConnectApart(), buildNetworksConstant()],
   build: {
     outDir: "dist",
     emptyOutDir: true,

@@ -2,18 +2,30 @@
 // vectors are current and agree with a second, independent encoding (viem's encodePacked, as Solidity's
 // abi.encodePacked); every proof of every case verifies against its case's root and total as the chain's
 // commitment; and the tamper suite is refused, each by the check that names why: a user left out, a lowered
-// balance, the max(vL, vR) sibling, a sum ≥ 2^128, a swapped order, a stale root or commitment, a root served only
-// by the API, malformed proofs; while an insolvency is reported apart (ok, but not solvent).
+// balance, the max(vL, vR) sibling, a sum ≥ 2^128, a swapped order, a stale root or commitment (old liabilities,
+// however recently committed), a root served only by the API, a proof of another chain, contract or token or one the
+// API names another contract for, a token the contract never allowed, malformed proofs; while an insolvency is
+// reported apart (ok, but not solvent). Also what the build carries from the deployment records
+// (scripts/deployments.mjs: the devnet's records name the addresses its deployer's nonces give) and the decoder of
+// the contract's pending changes (src/lib/solvency-changes.js) against viem's encoder.
 //   cd backend/web && node --test tests/16-solvency-vectors.test.mjs
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { encodePacked, keccak256 } from "viem";
+import { encodeAbiParameters, encodeFunctionResult, encodePacked, getContractAddress, keccak256, stringToHex } from "viem";
 import { U128_LIMIT, buildTree, leafHash, leafValue, paddingHash, parentHash, parentNode, proofJson, verifyProof } from "../src/lib/solvency.js";
+import { decodePendingChanges } from "../src/lib/solvency-changes.js";
 import { SPEC, VECTORS_PATH, buildVectors, hmacSalt, renderVectors } from "../scripts/solvency-vectors.mjs";
+import { DEPLOYMENTS_DIR, buildNetworks, chosenByEnvironment } from "../scripts/deployments.mjs";
 
 const KEYS = ["reserved", "held", "pending", "batched", "claimable"];
+/** `pendingChanges()` as the contract's build declares it (abi/artifacts, the page's generated types' source). */
+const settlementPendingChangesAbi = JSON.parse(readFileSync(new URL("../../../abi/artifacts/Settlement.json", import.meta.url), "utf8")).abi.filter(
+  (x) => x.type === "function" && x.name === "pendingChanges",
+);
 const AS_OF = 1_000;
 const COMMIT_BLOCK = 1_010;
 const MAX_AGE = 1_200;
@@ -192,13 +204,22 @@ test("every proof of every case verifies against its case's root and total as th
   for (const c of vectors.cases) {
     c.users.forEach((u, i) => {
       const proof = vectorProof(c, i);
-      const extra = { chainId: c.chain_id, contract: c.contract, token: c.token, user: u.user, leafCount: c.leaf_count, balances: balancesOf(u) };
+      const extra = {
+        chainId: c.chain_id,
+        contract: c.contract,
+        token: c.token,
+        tokenEverAllowed: true,
+        servedContract: c.contract,
+        user: u.user,
+        leafCount: c.leaf_count,
+        balances: balancesOf(u),
+      };
       const r = verifyProof(proof, chainOf(c, extra));
       assert.equal(r.ok, true, `${c.name} ${u.user}: ${JSON.stringify(r.checks.filter((x) => !x.ok))}`);
       assert.ok(r.checks.every((x) => x.ok), `${c.name}: every check passes`);
       assert.deepEqual(
         r.checks.map((x) => x.id),
-        ["format", "range", "shape", "context", "fold", "layout", "root", "total", "epoch", "fresh", "served", "solvent"],
+        ["format", "range", "shape", "contract", "allowed", "context", "fold", "layout", "root", "total", "epoch", "fresh", "served", "solvent"],
       );
       assert.equal(r.computedRoot, c.root);
       assert.equal(r.computedTotal, BigInt(c.total));
@@ -400,17 +421,21 @@ test("a stale root: a proof of an older epoch, and a commitment older than allow
     refused(verifyProof(vectorProof(c, i), chainOf(c, { epoch: BigInt(c.epoch - 1) })), "epoch", "epoch ahead of the chain's");
     refused(verifyProof(vectorProof(c, i), chainOf(c, { asOfBlock: BigInt(AS_OF + 1) })), "epoch", "another block");
   }
-  // The commitment's age: at the limit it is fine, one block more is stale.
+  // The liabilities' age, the head against the as-of block: at the limit it is fine, one block more is stale.
   const p = vectorProof(c, 0);
-  const atLimit = verifyProof(p, chainOf(c, { headBlock: BigInt(COMMIT_BLOCK + MAX_AGE) }));
+  const atLimit = verifyProof(p, chainOf(c, { headBlock: BigInt(AS_OF + MAX_AGE) }));
   assert.equal(atLimit.ok, true);
   assert.equal(atLimit.stale, false);
-  const old = verifyProof(p, chainOf(c, { headBlock: BigInt(COMMIT_BLOCK + MAX_AGE + 1) }));
-  refused(old, "fresh", "a commitment older than allowed");
+  const old = verifyProof(p, chainOf(c, { headBlock: BigInt(AS_OF + MAX_AGE + 1) }));
+  refused(old, "fresh", "liabilities older than allowed");
   assert.equal(old.stale, true);
   assert.equal(checkOf(old, "root").ok, true, "the proof itself is fine");
-  // A head behind the commit block (a lagging provider) is not an age.
-  assert.equal(verifyProof(p, chainOf(c, { headBlock: BigInt(COMMIT_BLOCK - 5) })).ok, true);
+  assert.match(checkOf(old, "fresh").detail, new RegExp(`balances of block ${AS_OF}, ${MAX_AGE + 1} blocks ago \\(committed at block ${COMMIT_BLOCK}\\), more than the ${MAX_AGE} allowed`));
+  // Old liabilities committed in the head's own block are as old: the commit block is no age.
+  const recommitted = verifyProof(p, chainOf(c, { commitBlock: BigInt(AS_OF + MAX_AGE + 1), headBlock: BigInt(AS_OF + MAX_AGE + 1) }));
+  refused(recommitted, "fresh", "old liabilities freshly committed");
+  // A head behind the as-of block (a lagging provider) is not an age.
+  assert.equal(verifyProof(p, chainOf(c, { headBlock: BigInt(AS_OF - 5) })).ok, true);
 });
 
 test("a root served only by the API: the chain's root is the one that counts", () => {
@@ -509,15 +534,20 @@ test("malformed proofs are refused, each with the check that names why, and neve
     assert.equal(r.computedRoot, null, why);
     assert.ok(check.detail.startsWith("The proof"), `${why}: ${check.detail}`);
   }
-  // The verifier's own expectations: another user, chain, contract, token or leaf count.
-  for (const [why, extra] of [
-    ["another user", { user: c.users[0].user }],
-    ["another chain", { chainId: 728126428 }],
-    ["another contract", { contract: caseNamed("three-users-anvil-native").contract }],
-    ["another token", { token: "0x0000000000000000000000000000000000000000" }],
-    ["another leaf count", { leafCount: c.leaf_count + 1 }],
+  // The verifier's own expectations: the chain, contract and token it read (the build's Settlement of the wallet's
+  // chain), which the API must name too; whether the contract allowed the token; the user and the leaf count.
+  const elsewhere = caseNamed("three-users-anvil-native").contract;
+  for (const [why, extra, id] of [
+    ["another chain", { chainId: 728126428 }, "contract"],
+    ["another contract", { contract: elsewhere }, "contract"],
+    ["another token", { token: "0x0000000000000000000000000000000000000000" }, "contract"],
+    ["the API naming another contract", { contract: c.contract, servedContract: elsewhere }, "contract"],
+    ["a token never allowed", { tokenEverAllowed: false }, "allowed"],
+    ["another user", { user: c.users[0].user }, "context"],
+    ["another leaf count", { leafCount: c.leaf_count + 1 }, "context"],
   ])
-    refused(verifyProof(good, chainOf(c, extra)), "context", why);
+    refused(verifyProof(good, chainOf(c, extra)), id, why);
+  assert.equal(verifyProof(good, chainOf(c, { chainId: c.chain_id, contract: c.contract, servedContract: c.contract, token: c.token, tokenEverAllowed: true })).ok, true);
   // A malformed commitment is the caller's bug: refused, not thrown.
   refused(verifyProof(good, { ...chain, root: "0x12" }), "commitment", "a malformed commitment");
   refused(verifyProof(good, { ...chain, total: 5 }), "commitment", "a total that is not a bigint");
@@ -541,4 +571,131 @@ test("the builder: sorting, padding, one leaf per user, and the empty tree", () 
   const r = verifyProof(vectorProof(one, 0), chainOf(one, { custody: 0n }));
   assert.equal(r.ok, true);
   assert.equal(r.solvent, true);
+});
+
+// ── the forged proof of issue 42 ─────────────────────────────────────────────────────────────────────────────────
+
+test("a one-leaf tree committed under another contract verifies only against that contract, never the build's", () => {
+  const c = caseNamed("nine-users-tron-nile-token");
+  const u = c.users[3];
+  const fake = "0x" + "fa".repeat(20);
+  // The attacker's tree: this user alone, their true balances, under the attacker's contract.
+  const forged = buildTree({ chainId: c.chain_id, contract: fake, token: c.token, epoch: c.epoch, leaves: [{ user: u.user, balances: balancesOf(u), salt: u.salt }] });
+  const proof = proofJson(forged, 0, AS_OF);
+  // Read at the contract it names (what the verifier did when it took the API's contract_hex), it holds together…
+  assert.equal(verifyProof(proof, chainOf(forged, { chainId: c.chain_id, contract: fake, token: c.token, user: u.user })).ok, true);
+  // …but the page reads the build's contract: its root, and the proof naming another contract, refuse it.
+  const r = verifyProof(proof, chainOf(c, { chainId: c.chain_id, contract: c.contract, servedContract: fake, token: c.token, tokenEverAllowed: true, user: u.user }));
+  refused(r, "contract", "a proof of the attacker's contract");
+  refused(r, "root", "a proof of the attacker's contract");
+  assert.match(checkOf(r, "contract").detail, new RegExp(`the proof names contract ${fake}, but this network's Settlement contract, whose commitment was read, is ${c.contract}`));
+  assert.match(checkOf(r, "contract").detail, new RegExp(`the operator's server names contract ${fake} for this asset`));
+  // Even if the attacker got the same root committed at the build's contract, the proof's contract is not its.
+  const atBuild = verifyProof(proof, chainOf(forged, { chainId: c.chain_id, contract: c.contract, token: c.token }));
+  refused(atBuild, "contract", "the forged root committed at the build's contract");
+});
+
+// ── what the build carries from the deployment records ───────────────────────────────────────────────────────────
+
+test("the build's networks: the repository's records, the devnet's at its deterministic addresses, and every bad record refused", () => {
+  const networks = buildNetworks();
+  const byName = Object.fromEntries(networks.map((n) => [n.name, n]));
+  // The devnet deploys from anvil's account 0 in a fixed order: test USDT, two spare tokens, then Settlement on the
+  // anvil chain (nonce 3); test USDT then Settlement on the TRON stand-in (nonce 1). scripts/devnet.sh checks each start.
+  const deployer = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+  assert.equal(byName["devnet-anvil"].chain_id, 31337);
+  assert.equal(byName["devnet-anvil"].settlement, getContractAddress({ from: deployer, nonce: 3n }).toLowerCase());
+  assert.equal(byName["devnet-anvil"].settlement_base58, null);
+  assert.equal(byName["devnet-tron"].chain_id, 3448148188);
+  assert.equal(byName["devnet-tron"].settlement, getContractAddress({ from: deployer, nonce: 1n }).toLowerCase());
+  assert.equal(byName["devnet-tron"].settlement_base58, "TX7cLPN5XdNGBzyF9ti4nsHCPZhq7qqJ7C");
+  // The devnet's maximum: a healthy devnet commits every 60 blocks; four intervals.
+  for (const n of networks.filter((x) => x.name.startsWith("devnet-"))) assert.equal(n.proof_max_age_blocks, 240);
+  for (const n of networks) assert.deepEqual(Object.keys(n).sort(), ["chain_id", "name", "proof_max_age_blocks", "settlement", "settlement_base58"]);
+  assert.ok(existsSync(DEPLOYMENTS_DIR));
+
+  // A scratch directory of records.
+  const dir = mkdtempSync(join(tmpdir(), "deployments-"));
+  const record = JSON.parse(readFileSync(join(DEPLOYMENTS_DIR, "devnet-tron.json"), "utf8"));
+  const write = (name, r) => writeFileSync(join(dir, `${name}.json`), typeof r === "string" ? r : JSON.stringify(r));
+  const clear = () => rmSync(dir, { recursive: true, force: true });
+  const fails = (re, why, only = null) => assert.throws(() => buildNetworks({ dir, only }), re, why);
+  try {
+    write("nile", record);
+    assert.equal(buildNetworks({ dir }).length, 1);
+    // Two records of one chain: refused until one is chosen.
+    write("devnet-tron", record);
+    fails(/chain 3448148188 has 2 deployment records \(devnet-tron, nile\).*WEB_DEPLOYMENTS/, "two records of one chain");
+    assert.deepEqual(buildNetworks({ dir, only: chosenByEnvironment("nile") }).map((n) => n.name), ["nile"]);
+    fails(/WEB_DEPLOYMENTS names mainnet, which is no record/, "an unknown name", ["mainnet"]);
+    rmSync(join(dir, "devnet-tron.json"));
+    for (const [why, change, re] of [
+      ["no maximum age", { proof_max_age_blocks: undefined }, /proof_max_age_blocks is not a positive whole number/],
+      ["a zero maximum age", { proof_max_age_blocks: 0 }, /proof_max_age_blocks/],
+      ["a TRON record without its T… form", { settlement_base58: null }, /settlement_base58 is not a T… address/],
+      ["a T… form of another contract", { settlement_base58: "TJhSSbZ8dVqtEiLYgva1WWcV4R4NkRCARH" }, /is 0x5fbdb2315678afecb367f032d93f642f64180aa3, not the settlement/],
+      ["a bad checksum", { settlement_base58: "TX7cLPN5XdNGBzyF9ti4nsHCPZhq7qqJ7D" }, /not a T… address/],
+      ["a settlement that is no address", { settlement: "0x12" }, /settlement is not a 0x address/],
+      ["the zero address", { settlement: "0x" + "0".repeat(40) }, /zero address/],
+      ["no chain id", { chain_id: "31337" }, /chain_id is not a chain id/],
+      ["a T… form on an EVM chain", { chain_id: 56 }, /settlement_base58 on chain 56, which is not TRON's/],
+    ]) {
+      write("nile", { ...record, ...change });
+      fails(re, why);
+    }
+    write("nile", "{ not json");
+    fails(/not JSON/, "a file that is not JSON");
+    rmSync(join(dir, "nile.json"));
+    fails(/no deployment records/, "no record at all");
+  } finally {
+    clear();
+  }
+  assert.equal(chosenByEnvironment(""), null);
+  assert.deepEqual(chosenByEnvironment(" bsc-mainnet , tron-mainnet "), ["bsc-mainnet", "tron-mainnet"]);
+});
+
+// ── the contract's pending changes, decoded ──────────────────────────────────────────────────────────────────────
+
+test("pendingChanges() answers decode to each change in plain figures; malformed answers are refused", () => {
+  const address = (label) => `0x${keccak256(stringToHex(label)).slice(-40)}`;
+  const role = (name) => keccak256(stringToHex(name));
+  const [signer, account, token] = ["signer", "account", "token"].map(address);
+  const changes = [
+    { kind: 0, args: encodeAbiParameters([{ type: "address" }], [signer]), readyAt: 1_800_000_000n },
+    { kind: 1, args: encodeAbiParameters([{ type: "bytes32" }, { type: "address" }], [role("TREASURER_ROLE"), account]), readyAt: 1_800_000_100n },
+    { kind: 2, args: encodeAbiParameters([{ type: "bytes32" }, { type: "address" }], [role("OPERATOR_ROLE"), account]), readyAt: 2n },
+    { kind: 3, args: encodeAbiParameters([{ type: "address" }], [token]), readyAt: 3n },
+    { kind: 4, args: encodeAbiParameters([{ type: "uint256" }, { type: "uint256" }], [20_000n, 300_000n]), readyAt: (1n << 64n) - 1n },
+    { kind: 1, args: encodeAbiParameters([{ type: "bytes32" }, { type: "address" }], [role("MINTER_ROLE"), account]), readyAt: 5n },
+    { kind: 0, args: "0x1234", readyAt: 6n },
+  ].map((ch, i) => ({ ...ch, id: keccak256(stringToHex(`change ${i}`)) }));
+  const answer = encodeFunctionResult({ abi: settlementPendingChangesAbi, functionName: "pendingChanges", result: changes });
+  const decoded = decodePendingChanges(answer, "the contract");
+  assert.deepEqual(decoded.map((d) => d.id), changes.map((ch) => ch.id));
+  assert.deepEqual(decoded.map((d) => d.readyAt), changes.map((ch) => ch.readyAt));
+  const lower = (x) => JSON.parse(JSON.stringify(x, (_, v) => (typeof v === "bigint" ? v.toString() : typeof v === "string" ? v.toLowerCase() : v)));
+  assert.deepEqual(lower(decoded.map((d) => d.what)), lower([
+    { kind: "signer", signer },
+    { kind: "grant", role: "treasurer", roleHash: role("TREASURER_ROLE"), account },
+    { kind: "revoke", role: "operator", roleHash: role("OPERATOR_ROLE"), account },
+    { kind: "token", token },
+    { kind: "push_gas", native: 20_000n, token: 300_000n },
+    { kind: "grant", role: null, roleHash: role("MINTER_ROLE"), account },
+    { kind: "unknown", code: 0, args: "0x1234" },
+  ]));
+  // None pending.
+  assert.deepEqual(decodePendingChanges(encodeFunctionResult({ abi: settlementPendingChangesAbi, functionName: "pendingChanges", result: [] }), "c"), []);
+  // Answers that are not the contract's: never a crash, an error naming the contract.
+  const words = answer.slice(2);
+  for (const [why, raw] of [
+    ["empty", "0x"],
+    ["not hex", "0xzz"],
+    ["half a word", answer.slice(0, -2)],
+    ["cut short", `0x${words.slice(0, words.length - 64 * 4)}`],
+    ["an offset past the end", `0x${words.slice(0, 128)}${(BigInt(words.length) * 4n).toString(16).padStart(64, "0")}${words.slice(192)}`],
+    ["the array elsewhere", `0x${"40".padStart(64, "0")}${words.slice(64)}`],
+    ["a count past the end", `0x${words.slice(0, 64)}${"f".repeat(64)}${words.slice(128)}`],
+    ["latestLiabilities' answer", `0x${"00".repeat(192)}`],
+  ])
+    assert.throws(() => decodePendingChanges(raw, "0xabc"), /the contract 0xabc did not answer pendingChanges as the Settlement contract does/, why);
 });

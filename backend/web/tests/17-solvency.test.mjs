@@ -3,24 +3,31 @@
 // commitment read through the wallet beside them; after sign-in, each registered asset's badge verifies the user's
 // proof against the chain (an EVM user through the injected wallet, a TRON user through TronLink), and the proof
 // file downloads. Then the tamper suite, the API's answers changed in flight (Playwright's page.route): a user left
-// out, a lowered balance, the max(vL, vR) sibling, a sum of 2^128 (and one that overflows when added), a swapped
-// order, a stale root (an older epoch's proof served as the latest), a stale commitment (a smaller max_age_blocks),
-// and a root served only by the API — each a red banner naming the failed check, never the ✓.
+// out (also when the API says the user joined after the epoch: the registration block is the contract's), a lowered
+// balance, the max(vL, vR) sibling, a sum of 2^128 (and one that overflows when added), a swapped order, a stale root
+// (an older epoch's proof served as the latest), a stale commitment (the chain's head past the as-of block by more
+// than the build's maximum; the API's max_age_blocks changes nothing), a root served only by the API, issue 42's
+// forged proof (a one-leaf tree under the attacker's contract, served with the API naming that contract, or alone),
+// a token the contract never allowed — each a red banner naming the failed check, never the ✓ — and a network this
+// build has no contract on (the proof cannot be checked there).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { formatUnits } from "viem";
+import { concat, formatUnits, getAddress, numberToHex, toHex } from "viem";
+import { buildTree } from "../src/lib/solvency.js";
 import {
   ANVIL_KEYS,
   Api,
   BASE,
   BNB,
   CHAIN,
+  CHAIN_ID,
   SETTLEMENT_ABI,
   USDT,
   chain,
   freshKey,
   openBrowser,
   registerDirectly,
+  rpc,
   signInThroughPage,
   test,
   until,
@@ -144,12 +151,17 @@ function withBalance() {
   return subject;
 }
 
-/** A browser signed in as `key` with the proof route (and, optionally, the overview) changed in flight. */
-async function tampered(key, { proof, overview, path = "/" } = {}) {
+/**
+ * A browser signed in as `key` with the proof route (and, optionally, the overview and the profile) changed in flight;
+ * `wallet(w)` may change what the test wallet answers before the page loads.
+ */
+async function tampered(key, { proof, overview, me, wallet, path = "/" } = {}) {
   const b = await openBrowser({ key });
   const { page } = b;
+  if (wallet) wallet(b.wallet);
   if (proof) await page.route((url) => url.pathname === "/v1/users/solvency-proof", proof);
   if (overview) await page.route((url) => url.pathname === "/v1/public/solvency", overview);
+  if (me) await page.route((url) => url.pathname === "/v1/users/me", me);
   await page.goto(BASE + path);
   await signInThroughPage(page);
   return b;
@@ -162,6 +174,58 @@ const changeProof = (change) => async (route) => {
   if (response.status() !== 200) return route.fulfill({ response, json });
   await route.fulfill({ response, json: change(structuredClone(json)) });
 };
+
+/** A route handler that changes the overview's entry of `assetId` with `change(asset)`. */
+const changeAsset = (assetId, change) => async (route) => {
+  const response = await route.fetch();
+  const json = await response.json();
+  for (const a of json.assets) if (a.asset_id === assetId) change(a);
+  await route.fulfill({ response, json });
+};
+
+/** The devnet's deployment record (deployments/<name>.json), what the dApp was built with. */
+const record = (name) => JSON.parse(readFileSync(new URL(`../../../deployments/${name}.json`, import.meta.url), "utf8"));
+
+/**
+ * Issue 42's forgery: a one-leaf tree of `user` with `balances` (the API's proof form) under the attacker's own
+ * contract, and that contract deployed on anvil answering `latestLiabilities` with the tree's root as the commitment of
+ * `epoch` as of `asOfBlock` (custody covering it) — everything a verifier that reads the contract the API names would
+ * accept. Returns the contract and the proof.
+ */
+async function forgery({ user, token, balances, epoch, asOfBlock }) {
+  const fake = getAddress(`0x${Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, "0")}${"fa".repeat(14)}`);
+  const tree = buildTree({
+    chainId: CHAIN_ID,
+    contract: fake,
+    token,
+    epoch,
+    leaves: [{ user, balances: Object.fromEntries(Object.entries(balances).map(([k, v]) => [k, BigInt(v)])), salt: `0x${"5a".repeat(32)}` }],
+  });
+  const head = await chain.getBlockNumber();
+  // latestLiabilities' six words, returned to any call: root, total, epoch, asOfBlock, commitBlock, custody.
+  const answer = concat([tree.root, ...[tree.total, epoch, asOfBlock, head, tree.total].map((v) => numberToHex(BigInt(v), { size: 32 }))]);
+  // CODECOPY the answer (after these 12 bytes) to memory and RETURN it.
+  await rpc("anvil_setCode", [fake, concat(["0x60c0600c600039" + "60c06000f3", answer])]);
+  const proof = {
+    version: "solvency/v1",
+    chain_id: CHAIN_ID,
+    contract: lower(fake),
+    token: lower(token),
+    epoch,
+    as_of_block: asOfBlock,
+    user: lower(user),
+    balances,
+    salt: `0x${"5a".repeat(32)}`,
+    index: 0,
+    depth: 0,
+    leaf_count: 1,
+    siblings: [],
+    root: tree.root,
+    total: tree.total.toString(),
+    value: { base: tree.total.toString(), human: formatUnits(tree.total, 6) },
+  };
+  return { fake, proof, tree };
+}
 
 // ── the public page ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -280,7 +344,7 @@ test("EVM user (anvil account 2): the ✓ badge in BNB and GUSDT with the API's 
     );
     assert.deepEqual(
       checks.map(([id]) => id),
-      ["format", "range", "shape", "context", "fold", "layout", "root", "total", "epoch", "fresh", "served", "solvent"],
+      ["format", "range", "shape", "contract", "allowed", "context", "fold", "layout", "root", "total", "epoch", "fresh", "served", "solvent"],
     );
   }
   // The TRON asset cannot be read with an EVM wallet: a neutral note, never a red banner.
@@ -545,37 +609,51 @@ test("tamper: a stale root (an older epoch's proof served as the latest) is refu
   await b.close();
 });
 
-test("tamper: a commitment older than max_age_blocks is STALE, on the badge and on the public page", async () => {
+test("tamper: a stale commitment — the chain's head past the as-of block by more than the build's maximum — is STALE; the API's max_age_blocks changes nothing", async () => {
   const s = await withBalance();
-  const overview = async (route) => {
-    const response = await route.fetch();
-    const json = await response.json();
-    for (const a of json.assets) if (a.asset_id === USDT) a.max_age_blocks = 0;
-    await route.fulfill({ response, json });
-  };
-  const b = await tampered(s.key, { overview });
+  const maxAge = record("devnet-anvil").proof_max_age_blocks;
+  assert.equal(maxAge, 240);
+  // The API's maximum is no source: a maximum of 0 from it leaves a fresh commitment fresh.
+  const zero = changeAsset(USDT, (a) => (a.max_age_blocks = 0));
+  const honest = await tampered(s.key, { overview: zero });
+  const fine = await settledBadge(honest.page, "asset-USDT");
+  assert.equal(await fine.getAttribute("data-state"), "ok", await fine.innerText());
+  assert.ok(Number(await fine.getAttribute("data-age")) <= maxAge);
+  assert.match(await fine.getByTestId("solvency-facts").innerText(), new RegExp(`blocks ago, at most ${maxAge}\\)`));
+  await honest.close();
+
+  // The chain's head as the wallet reads it, as if no commitment had come for the build's maximum and one block more:
+  // the liabilities (the as-of block) are then older than allowed, however recently they were committed.
+  const ahead = BigInt(maxAge + 1);
+  const b = await tampered(s.key, {
+    overview: zero,
+    wallet: (w) => {
+      const real = w.rpc.bind(w);
+      w.rpc = async (method, params) => {
+        const answer = await real(method, params);
+        return method === "eth_blockNumber" ? toHex(BigInt(answer) + ahead) : answer;
+      };
+    },
+  });
   const { page } = b;
   const badge = await settledBadge(page, "asset-USDT");
-  // A read in the commit's own block is 0 blocks old (not more than 0): read again a block later.
-  await until("a read at least a block after the commit", async () => {
-    if ((await badge.getAttribute("data-state")) === "checking") return false;
-    if ((await badge.getAttribute("data-age")) !== "0") return true;
-    await badge.getByTestId("solvency-recheck").click();
-    return false;
-  }, { timeout: 90_000 });
   const age = Number(await badge.getAttribute("data-age"));
-  await assertFailed(page.getByTestId("asset-USDT"), badge, "fresh", { title: new RegExp(`^STALE: the chain's latest commitment is ${age} blocks old, more than the 0 allowed`) });
+  assert.ok(age > maxAge, `age ${age}`);
+  await assertFailed(page.getByTestId("asset-USDT"), badge, "fresh", {
+    title: new RegExp(`^STALE: the chain's latest commitment holds balances ${age} blocks old, more than the ${maxAge} allowed`),
+  });
+  assert.match(
+    await badge.locator("[data-testid=solvency-failed-check][data-check=fresh]").innerText(),
+    new RegExp(`^The chain's latest commitment holds the balances of block \\d+, ${age} blocks ago \\(committed at block \\d+\\), more than the ${maxAge} allowed`),
+  );
 
   await page.getByTestId("nav-solvency").click();
   const card = page.getByTestId("solvency-USDT");
   const stale = card.getByTestId("chain-stale");
-  await until("the public page's STALE banner", async () => {
-    if ((await stale.count()) === 1) return true;
-    if ((await card.getByTestId("chain-fresh").count()) === 1) await card.getByTestId("chain-recheck").click();
-    return false;
-  });
+  await stale.waitFor({ timeout: 30_000 });
   assert.equal(await stale.getAttribute("role"), "alert");
-  assert.match(await stale.innerText(), /^STALE\s+The latest commitment was made \d+ blocks ago \(block \d+\), more than the 0 allowed/);
+  assert.match(await stale.innerText(), new RegExp(`^STALE\\s+The latest commitment holds the balances of block \\d+, \\d+ blocks ago \\(committed at block \\d+\\), more than the ${maxAge} allowed`));
+  assert.match(await card.getByTestId("chain-age").innerText(), new RegExp(`blocks \\(at most ${maxAge};`));
   await b.screenshot("17-tamper-stale-commitment");
   await b.close();
 });
@@ -637,4 +715,139 @@ test("no proof of the chain's epoch from the server (no_epoch) is a neutral note
   assert.equal(await b.page.getByTestId("asset-USDT").getByTestId("solvency-ok").count(), 0);
   assert.equal(await b.page.getByTestId("asset-USDT").getByTestId("solvency-failed").count(), 0);
   await b.close([/404 GET .*\/v1\/users\/solvency-proof/]);
+});
+
+// ── issue 42: only the member's own sources ────────────────────────────────────────────────────────────────────────
+
+test("forged: the API names the attacker's contract, holding a one-leaf tree of the user — a red banner, never the ✓; the chain's figures are the build's contract's", async () => {
+  const s = await withBalance();
+  const built = record("devnet-anvil").settlement;
+  assert.equal(lower(built), lower(CHAIN.settlement), "the devnet deployed what the build carries");
+  const onChain = await latestOnChain(s.asset);
+  const { fake, proof } = await forgery({ user: s.api.address, token: s.asset.token_hex, balances: s.proof.balances, epoch: Number(onChain.epoch), asOfBlock: Number(onChain.asOfBlock) });
+  // The attacker's contract answers as a commitment of the forged tree would: what the page read before.
+  const [root] = await chain.readContract({ address: fake, abi: SETTLEMENT_ABI, functionName: "latestLiabilities", args: [s.asset.token_hex] });
+  assert.equal(lower(root), lower(proof.root));
+  const overview = changeAsset(USDT, (a) => {
+    a.contract = fake;
+    a.contract_hex = lower(fake);
+  });
+  const served = (route) => {
+    const url = new URL(route.request().url());
+    if (Number(url.searchParams.get("asset_id")) !== USDT) return route.continue();
+    return route.fulfill({ status: 200, json: { ...proof, epoch: Number(url.searchParams.get("epoch") ?? proof.epoch) } });
+  };
+  const b = await tampered(s.key, { overview, proof: served });
+  const { page } = b;
+  const badge = await settledBadge(page, "asset-USDT");
+  assert.equal(await badge.getAttribute("data-state"), "failed", await badge.innerText());
+  assert.equal(await badge.getAttribute("data-check"), "contract");
+  const banner = badge.getByTestId("solvency-failed");
+  assert.equal(await banner.getAttribute("role"), "alert");
+  assert.match(await banner.innerText(), /^The operator's server names another contract than this network's Settlement/);
+  assert.equal(lower(await badge.getByTestId("served-contract").innerText()), lower(fake));
+  assert.equal(lower(await badge.getByTestId("untrusted-contract").getAttribute("data-address")), lower(built));
+  assert.equal(await page.getByTestId("asset-USDT").getByTestId("solvency-ok").count(), 0, "never the ✓");
+  // Nothing was read at the attacker's contract: the wallet's reads went to the build's (checked on the public page).
+  await b.screenshot("17-forged-contract-badge");
+
+  await page.getByTestId("nav-solvency").click();
+  const card = page.getByTestId("solvency-USDT");
+  await card.getByTestId("chain-figures").waitFor({ timeout: 30_000 });
+  const red = card.getByTestId("api-contract");
+  await red.waitFor();
+  assert.equal(await red.getAttribute("role"), "alert");
+  assert.match(await red.innerText(), /^The operator's server names another contract than this network's Settlement/);
+  assert.equal(lower(await card.getByTestId("api-contract-served").innerText()), lower(fake));
+  assert.equal(lower(await card.getByTestId("chain-contract").getAttribute("data-address")), lower(built));
+  assert.equal(lower(await card.getByTestId("chain-figures").getAttribute("data-root")), lower((await committedOnChain(s.asset, Number(await card.getByTestId("chain-figures").getAttribute("data-epoch")))).root));
+  assert.equal(await card.getByTestId("claim-label").innerText(), "differs from the chain");
+  assert.equal(await card.getByTestId("api-match").count(), 0);
+  await fits(page, "the forged-contract banner");
+  await b.screenshot("17-forged-contract-page");
+  await b.close();
+});
+
+test("forged: the attacker's one-leaf proof alone (the overview honest) is refused by the contract check and the root", async () => {
+  const s = await withBalance();
+  let forged = null;
+  const b = await tampered(s.key, {
+    proof: async (route) => {
+      const url = new URL(route.request().url());
+      if (Number(url.searchParams.get("asset_id")) !== USDT) return route.continue();
+      const real = await (await route.fetch()).json();
+      // The same epoch and block as the chain's latest: nothing but the contract gives it away.
+      forged = (await forgery({ user: s.api.address, token: s.asset.token_hex, balances: real.balances, epoch: real.epoch, asOfBlock: real.as_of_block })).proof;
+      await route.fulfill({ status: 200, json: forged });
+    },
+  });
+  const badge = await settledBadge(b.page, "asset-USDT");
+  await assertFailed(b.page.getByTestId("asset-USDT"), badge, "contract", {
+    also: ["root"],
+    title: /^The proof is not of this network's Settlement contract: a tree committed elsewhere proves nothing/,
+  });
+  assert.match(
+    await badge.locator("[data-testid=solvency-failed-check][data-check=contract]").innerText(),
+    new RegExp(`the proof names contract ${forged.contract}, but this network's Settlement contract, whose commitment was read, is ${lower(CHAIN.settlement)}`),
+  );
+  await b.screenshot("17-forged-proof");
+  await b.close();
+});
+
+test("the API names a token the contract never allowed: a red banner on the badge and on the public page", async () => {
+  const s = await withBalance();
+  const never = getAddress(`0x${"7e".repeat(20)}`);
+  assert.equal(await chain.readContract({ address: CHAIN.settlement, abi: SETTLEMENT_ABI, functionName: "wasEverAllowed", args: [never] }), false);
+  const overview = changeAsset(USDT, (a) => {
+    a.token = never;
+    a.token_hex = lower(never);
+  });
+  const b = await tampered(s.key, { overview });
+  const { page } = b;
+  const badge = await settledBadge(page, "asset-USDT");
+  assert.equal(await badge.getAttribute("data-state"), "failed", await badge.innerText());
+  assert.equal(await badge.getAttribute("data-check"), "allowed");
+  assert.match(await badge.getByTestId("solvency-failed").innerText(), /^The contract never allowed the token the server names: no commitment of it can be real/);
+  assert.equal(lower(await badge.getByTestId("served-token").innerText()), lower(never));
+  await page.getByTestId("nav-solvency").click();
+  const red = page.getByTestId("solvency-USDT").getByTestId("chain-token-never-allowed");
+  await red.waitFor({ timeout: 30_000 });
+  assert.equal(await red.getAttribute("role"), "alert");
+  assert.equal(await page.getByTestId("solvency-USDT").getByTestId("claim-label").innerText(), "differs from the chain");
+  await b.screenshot("17-token-never-allowed");
+  await b.close();
+});
+
+test("the registration block is the contract's: a user the API says joined after the epoch, left out of it, is a red banner", async () => {
+  const s = await withBalance();
+  const onChain = await chain.readContract({ address: CHAIN.settlement, abi: SETTLEMENT_ABI, functionName: "registeredAt", args: [s.api.address, s.asset.token_hex] });
+  assert.equal(Number(onChain), s.registered, "the contract records the registration's block");
+  // The API hides an exclusion: it says the user joined long after any epoch, and has no leaf for them.
+  const me = async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    for (const a of json.assets ?? []) if (a.asset_id === USDT) a.registered_block = 999_999_999;
+    await route.fulfill({ response, json });
+  };
+  const proof = (route) =>
+    route.fulfill({ status: 404, json: { error: { code: "not_in_epoch", message: "this wallet has no leaf in this epoch: it was not a user of the asset at its block" } } });
+  const b = await tampered(s.key, { me, proof });
+  const badge = await settledBadge(b.page, "asset-USDT");
+  assert.equal(await badge.getAttribute("data-state"), "failed", await badge.innerText());
+  assert.equal(await badge.getAttribute("data-check"), "excluded");
+  assert.match(await badge.getByTestId("solvency-failed").innerText(), new RegExp(`^You are not in the committed tree\\s+You joined at block ${s.registered}, before the balances of epoch`));
+  await b.screenshot("17-registration-from-chain");
+  await b.close([/404 GET .*\/v1\/users\/solvency-proof/]);
+});
+
+test("a network this build has no Settlement contract on: the proof cannot be checked there", async () => {
+  const s = await withBalance();
+  // The API puts BNB on BSC testnet (97), which the devnet's build carries no record of.
+  const overview = changeAsset(BNB, (a) => (a.chain_id = 97));
+  const b = await tampered(s.key, { overview, path: "/#solvency" });
+  const note = b.page.getByTestId("solvency-BNB").getByTestId("chain-cannot");
+  await note.waitFor({ timeout: 30_000 });
+  assert.match(await note.innerText(), /^This dApp was built without a Settlement contract on BSC Testnet \(chain 97\), so the proof cannot be checked on this network/);
+  assert.equal(await note.getAttribute("role"), "status");
+  await b.close();
 });

@@ -4,6 +4,12 @@
 //! commitment read from the chain itself — never with what the operator's API says. Used by auditors through the
 //! `solvency-verify` command and by the reconciler on sampled users at every run.
 //!
+//! What the proof names is not trusted either: an auditor checks it against their own sources ([`Sources`],
+//! [`verify_with`]) — the chain id their node answers, the Settlement contract and token they were given (the
+//! deployment's record), whether that contract ever allowed the token — so a tree committed under a contract of the
+//! operator's choosing, or on another chain, is refused. Age is the chain's head against the commitment's
+//! `asOfBlock` (how old the liabilities are), never the commit block (a fresh commitment of old liabilities is old).
+//!
 //! Integers are fixed-width big-endian, ‖ is concatenation:
 //! - salt = HMAC-SHA256(K, "solvency/v1" ‖ chainId u64 ‖ token 20B ‖ epoch u64 ‖ user 20B)
 //! - leaf = keccak256(0x00 ‖ chainId u64 ‖ contract 20B ‖ token 20B ‖ epoch u64 ‖ user 20B ‖ reserved u128 ‖ held u128
@@ -236,11 +242,37 @@ pub struct Commitment {
     pub custody: U256,
 }
 
+/// What an auditor knows from their own sources, never from the proof file or the operator's API: the chain their
+/// node is on, the Settlement contract and (optionally) the token they were told to check, and what that contract
+/// says of the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sources {
+    /// The chain id the auditor's node answers (`eth_chainId`).
+    pub chain_id: u64,
+    /// The Settlement contract the auditor was given (the deployment's record), where the commitment was read.
+    pub contract: Address,
+    /// The token the auditor was given, when they were; otherwise the proof's is checked against the contract.
+    pub token: Option<Address>,
+    /// Whether the contract ever allowed the token whose commitment was read (`wasEverAllowed`): only such a token's
+    /// liabilities can be committed.
+    pub token_ever_allowed: bool,
+}
+
+/// A day of blocks on the chain's family, the CLI's maximum age of a commitment's liabilities when none is given:
+/// TRON makes a block every 3 s (28,800 a day), BSC every 0.75 s (115,200); another EVM chain gets BSC's figure, more
+/// lenient for slower chains (give `--max-age-blocks` there).
+pub fn default_max_age_blocks(chain_id: u64) -> u64 {
+    match abi::chain::Family::of(chain_id) {
+        abi::chain::Family::Tron => 28_800,
+        abi::chain::Family::Evm => 115_200,
+    }
+}
+
 /// One check of a verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
-    /// `shape`, `range`, `committed`, `epoch`, `root`, `total`, `fresh`, and the information-only `served` and
-    /// `solvent`.
+    /// `chain`, `contract`, `token` and `allowed` (against the auditor's [`Sources`], with [`verify_with`]); `shape`,
+    /// `range`, `committed`, `epoch`, `root`, `total`, `fresh`; and the information-only `served` and `solvent`.
     pub name: &'static str,
     /// Whether it passed.
     pub passed: bool,
@@ -286,10 +318,72 @@ impl Verdict {
     }
 }
 
-/// Verifies `proof` against `chain` (the commitment read from the chain), at the chain's block `head`; a
-/// commitment older than `max_age_blocks` is stale.
+/// Verifies `proof` against `chain` (the commitment read from the chain), at the chain's block `head`; a commitment
+/// whose liabilities (its `asOfBlock`) are more than `max_age_blocks` behind the head is stale. The proof's own
+/// chain, contract and token are taken as they are: callers that did not build the proof themselves use
+/// [`verify_with`].
 pub fn verify(proof: &Proof, chain: &Commitment, head: u64, max_age_blocks: Option<u64>) -> Verdict {
     let mut v = Verdict { checks: Vec::new(), leaf_value: proof.balances.value(), computed: None };
+    fold_and_compare(&mut v, proof, chain, head, max_age_blocks);
+    v
+}
+
+/// Verifies `proof` as [`verify`] does, after checking what it names against the auditor's own `sources`: the node's
+/// chain is the proof's, the proof names the contract the commitment was read from (and the token, when one was
+/// given), and that contract ever allowed the token. A proof folded under another contract or chain — a tree its
+/// maker committed wherever they liked — is refused here, whatever it folds to. `max_age_blocks` is required: an
+/// auditor always has a maximum ([`default_max_age_blocks`]).
+pub fn verify_with(proof: &Proof, sources: &Sources, chain: &Commitment, head: u64, max_age_blocks: u64) -> Verdict {
+    let mut v = Verdict { checks: Vec::new(), leaf_value: proof.balances.value(), computed: None };
+    v.check(
+        "chain",
+        proof.chain_id == sources.chain_id,
+        if proof.chain_id == sources.chain_id {
+            format!("the node is on chain {}, the proof's", sources.chain_id)
+        } else {
+            format!("the proof is for chain {}, but the node answers chain {}", proof.chain_id, sources.chain_id)
+        },
+    );
+    v.check(
+        "contract",
+        proof.contract == sources.contract,
+        if proof.contract == sources.contract {
+            format!("the proof names {}, the contract given", sources.contract)
+        } else {
+            format!(
+                "the proof names contract {}, not the one given ({}): its leaf and root are another contract's",
+                proof.contract, sources.contract
+            )
+        },
+    );
+    let token = sources.token.unwrap_or(proof.token);
+    v.check(
+        "token",
+        proof.token == token,
+        match sources.token {
+            Some(given) if given != proof.token => {
+                format!("the proof is for token {}, not the one given ({given})", proof.token)
+            }
+            Some(given) => format!("the proof is for {given}, the token given"),
+            None => {
+                format!("the proof is for token {} (no token given: the contract's allowance decides)", proof.token)
+            }
+        },
+    );
+    v.check(
+        "allowed",
+        sources.token_ever_allowed,
+        if sources.token_ever_allowed {
+            format!("the contract has allowed token {token}")
+        } else {
+            format!("the contract never allowed token {token}: no commitment of it can be the contract's liabilities")
+        },
+    );
+    fold_and_compare(&mut v, proof, chain, head, Some(max_age_blocks));
+    v
+}
+
+fn fold_and_compare(v: &mut Verdict, proof: &Proof, chain: &Commitment, head: u64, max_age_blocks: Option<u64>) {
     let least_depth = proof.leaf_count.max(1).next_power_of_two().trailing_zeros();
     let shaped = proof.depth <= MAX_DEPTH
         && proof.siblings.len() == proof.depth as usize
@@ -346,10 +440,14 @@ pub fn verify(proof: &Proof, chain: &Commitment, head: u64, max_age_blocks: Opti
             chain.total
         ),
     );
-    let age = head.saturating_sub(chain.commit_block);
+    let age = head.saturating_sub(chain.as_of_block);
+    let when = format!(
+        "the liabilities are as of block {}, {age} blocks behind the head {head} (committed at block {})",
+        chain.as_of_block, chain.commit_block
+    );
     match max_age_blocks {
-        Some(max) => v.check("fresh", age <= max, format!("committed {age} blocks ago (at most {max})")),
-        None => v.check("fresh", true, format!("committed {age} blocks ago (no limit given)")),
+        Some(max) => v.check("fresh", age <= max, format!("{when}; at most {max}")),
+        None => v.check("fresh", true, format!("{when}; no limit given")),
     }
     let served = proof.root.is_none_or(|r| r == chain.root) && proof.total.is_none_or(|t| t == chain.total);
     v.check("served", served, "the root and total the proof file names are the chain's");
@@ -358,7 +456,6 @@ pub fn verify(proof: &Proof, chain: &Commitment, head: u64, max_age_blocks: Opti
         chain.custody >= U256::from(chain.total),
         format!("custody {} against a total of {}", chain.custody, chain.total),
     );
-    v
 }
 
 #[cfg(test)]
@@ -447,10 +544,14 @@ mod tests {
         // A user left out: their proof against a root without them.
         let other = Commitment { root: B256::repeat_byte(1), ..chain };
         assert_eq!(failed(&proof, &other, 12), ["root"]);
-        // A stale root: a later epoch on chain, or a commitment older than the limit.
+        // A stale root: a later epoch on chain, or liabilities older than the limit (as of block 7: 5 blocks behind
+        // a head of 12 is the most).
         let later = Commitment { epoch: chain.epoch + 1, ..chain };
         assert!(failed(&proof, &later, 12).contains(&"epoch"));
-        assert_eq!(failed(&proof, &chain, 16), ["fresh"]);
+        assert_eq!(failed(&proof, &chain, 13), ["fresh"]);
+        // Age is the liabilities', not the commit's: old liabilities committed in the head's own block are stale.
+        let recommitted = Commitment { commit_block: 16, ..chain };
+        assert_eq!(failed(&proof, &recommitted, 16), ["fresh"]);
         // A root served only by the API: the proof names a root the chain does not hold.
         let mut served = proof.clone();
         served.root = Some(B256::repeat_byte(9));
@@ -461,6 +562,37 @@ mod tests {
         let short = Commitment { custody: U256::from(chain.total) - U256::from(1), ..chain };
         let verdict = verify(&proof, &short, 12, Some(5));
         assert!(verdict.verified() && !verdict.solvent());
+    }
+
+    #[test]
+    fn what_the_proof_names_is_checked_against_the_auditors_sources() {
+        let case = &vectors()["cases"].as_array().unwrap().iter().find(|c| c["leaf_count"] == 9).unwrap().clone();
+        let (proof, chain) = proofs_of(case).remove(3);
+        let own = Sources { chain_id: proof.chain_id, contract: proof.contract, token: None, token_ever_allowed: true };
+        let failed = |s: &Sources, head: u64, max: u64| -> Vec<&'static str> {
+            verify_with(&proof, s, &chain, head, max).checks.into_iter().filter(|c| !c.passed).map(|c| c.name).collect()
+        };
+        assert!(failed(&own, 12, 5).is_empty());
+        assert!(failed(&Sources { token: Some(proof.token), ..own }, 12, 5).is_empty());
+        // A node of another chain, another contract, another token, a token the contract never allowed: each refused
+        // by its own check, however well the proof folds to the root read.
+        assert_eq!(failed(&Sources { chain_id: proof.chain_id + 1, ..own }, 12, 5), ["chain"]);
+        let other = Address::repeat_byte(0x77);
+        assert_eq!(failed(&Sources { contract: other, ..own }, 12, 5), ["contract"]);
+        assert_eq!(failed(&Sources { token: Some(other), ..own }, 12, 5), ["token"]);
+        assert_eq!(failed(&Sources { token_ever_allowed: false, ..own }, 12, 5), ["allowed"]);
+        // The maximum age always applies.
+        assert_eq!(failed(&own, 13, 5), ["fresh"]);
+        let verdict = verify_with(&proof, &Sources { contract: other, ..own }, &chain, 12, 5);
+        assert!(!verdict.verified());
+        assert!(verdict.failures().starts_with(&format!("contract: the proof names contract {}", proof.contract)));
+    }
+
+    #[test]
+    fn the_default_maximum_age_is_a_day_of_the_chains_blocks() {
+        assert_eq!(default_max_age_blocks(56), 115_200);
+        assert_eq!(default_max_age_blocks(abi::chain::TRON_MAINNET), 28_800);
+        assert_eq!(default_max_age_blocks(abi::chain::TRON_NILE), 28_800);
     }
 
     #[test]

@@ -1,16 +1,33 @@
-// The proof of solvency's commitment as the CHAIN holds it, read through the user's own wallet — never from the
-// API, never from an RPC node of the operator's: `latestLiabilities(token)` by `eth_call` through the connected
-// EIP-1193 wallet (and its head by `eth_blockNumber`), or by `triggerConstantContract` through TronLink's node (and
-// its head by `trx.getCurrentBlock`). A WalletConnect wallet answers no reads (lib/walletconnect.ts sends them to
-// the public RPC the API configures), so it cannot be used for this.
+// The proof of solvency's commitment, and the contract's pending changes, as the CHAIN holds them, read through the
+// user's own wallet — never from the API, never from an RPC node of the operator's — at the Settlement contract THIS
+// BUILD carries for the wallet's network (lib/networks-build.ts, from the deployment records), never at the contract
+// the API names: `latestLiabilities(token)`, `wasEverAllowed(token)`, `registeredAt(user, token)` and
+// `pendingChanges()` by `eth_call` through the connected EIP-1193 wallet (its head and clock by `eth_blockNumber` and
+// `eth_getBlockByNumber`), or by `triggerConstantContract` through TronLink's node (its head and clock by
+// `trx.getCurrentBlock`). A WalletConnect wallet answers no reads (lib/walletconnect.ts sends them to the public RPC
+// the API configures), so it cannot be used for this.
 
 import { type Hex, getAddress } from "viem";
-import { type settlementLatestLiabilitiesAbi, settlementLatestLiabilitiesSelector, settlementLatestLiabilitiesSignature } from "../generated/contracts";
+import {
+  type settlementLatestLiabilitiesAbi,
+  settlementLatestLiabilitiesSelector,
+  settlementLatestLiabilitiesSignature,
+  settlementPendingChangesSelector,
+  settlementPendingChangesSignature,
+  settlementRegisteredAtSelector,
+  settlementRegisteredAtSignature,
+  settlementWasEverAllowedSelector,
+  settlementWasEverAllowedSignature,
+} from "../generated/contracts";
+import { type BuildNetwork, buildNetwork } from "./networks-build";
+import { type PendingChange, decodePendingChanges } from "./solvency-changes.js";
 import { networkLabel } from "./networks";
-import { type AnyConnection, isTronChain } from "./tron";
+import { type AnyConnection, isTronChain, parseAnyAddress } from "./tron";
 import type { AssetSolvency } from "./types";
 
-/** `latestLiabilities(token)` as read from the chain, with the chain's head block just after. */
+export type { ChangeWhat, PendingChange } from "./solvency-changes.js";
+
+/** `latestLiabilities(token)` as read from the chain, with what else the verifier needs from it. */
 export interface ChainCommitmentRead {
   root: Hex;
   total: bigint;
@@ -21,10 +38,22 @@ export interface ChainCommitmentRead {
   /** The contract's own balance of the asset, read by the commit transaction itself. */
   custody: bigint;
   head: bigint;
-  /** The chain the wallet reads (an EVM chain id; a TRON network's from its genesis block), null if unknown. */
-  chainId: number | null;
-  /** The contract read, in the chain's form (0x, or T… on TRON). */
+  /** The chain the wallet reads (an EVM chain id; a TRON network's from its genesis block). */
+  chainId: number;
+  /** The build's network of that chain: its Settlement and the maximum age. */
+  network: BuildNetwork;
+  /** The contract read, in the chain's form (0x, or T… on TRON): the build's Settlement. */
   contract: string;
+  /** The same, 0x (what the proof's leaves name). */
+  contractHex: Hex;
+  /** The token read (the asset's, 0x). */
+  token: Hex;
+  /** Whether the contract ever allowed the token (`wasEverAllowed`). */
+  tokenEverAllowed: boolean;
+  /** The block the user registered in the token at the contract (`registeredAt`; 0: never), when a user was given. */
+  registeredAt: bigint | null;
+  /** The contract the operator's API names for the asset (0x, lower case): it must be the build's. */
+  servedContract: string;
   /** Who read it: "Test Wallet", "TronLink". */
   via: string;
 }
@@ -48,8 +77,8 @@ type Outputs = NamesAndTypes<(typeof settlementLatestLiabilitiesAbi)[0]["outputs
 type SameLayout = [typeof OUTPUTS, Outputs] extends [Readonly<Outputs>, typeof OUTPUTS] ? true : never;
 export const LATEST_LIABILITIES_LAYOUT_MATCHES_ABI: SameLayout = true;
 
-/** The call's data: its selector and the token as one word. */
-const callData = (token: string): Hex => `${settlementLatestLiabilitiesSelector}${getAddress(token).slice(2).toLowerCase().padStart(64, "0")}`;
+/** An address as one ABI word (no 0x). */
+const addressWord = (address: string): string => getAddress(address).slice(2).toLowerCase().padStart(64, "0");
 
 /** The six words of `latestLiabilities`' answer; a malformed answer (not that contract's) throws. */
 function decodeLatest(raw: Hex, contract: string) {
@@ -70,16 +99,26 @@ function decodeLatest(raw: Hex, contract: string) {
   };
 }
 
+/** One uint256 (or bool) answer; a malformed one throws. */
+function decodeWord(raw: Hex, what: string, contract: string): bigint {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(raw)) throw new Error(`the contract ${contract} did not answer ${what} as the Settlement contract does`);
+  return BigInt(raw);
+}
+
 /** Why the connected wallet cannot read an asset's chain now (not a failure of the proof: a note). */
 export type CannotRead =
   /** The asset is on the other kind of chain (a TRON asset with an EVM wallet, or the reverse). */
   | { reason: "wallet"; need: "TronLink" | "an EVM wallet" }
   /** The wallet is on another network than the asset's. */
   | { reason: "network"; have: number; want: number }
+  /** The wallet would not say which network it is on. */
+  | { reason: "unknown_network" }
+  /** This build of the dApp carries no Settlement contract for the network (no deployment record of it). */
+  | { reason: "unsupported"; chainId: number }
   /** WalletConnect: the phone wallet answers no reads; the page would ask the operator's configured RPC. */
   | { reason: "walletconnect" };
 
-/** Thrown by `readCommitment` when the wallet cannot read the asset's chain (shown as a note, not a failure). */
+/** Thrown by the reads when the wallet cannot read the asset's chain (shown as a note, not a failure). */
 export class CannotReadError extends Error {
   constructor(
     readonly problem: CannotRead,
@@ -94,6 +133,7 @@ export function readerProblem(c: AnyConnection, asset: { chain_id: number }): Ca
   const tron = isTronChain(asset.chain_id);
   if (tron !== (c.kind === "tron")) return { reason: "wallet", need: tron ? "TronLink" : "an EVM wallet" };
   if (c.kind === "evm" && c.name === "WalletConnect") return { reason: "walletconnect" };
+  if (!buildNetwork(asset.chain_id)) return { reason: "unsupported", chainId: asset.chain_id };
   return null;
 }
 
@@ -104,28 +144,126 @@ export function cannotReadText(p: CannotRead, chainId: number): string {
       return `This is on ${networkLabel(chainId)}: connect ${p.need} to read its commitment from the chain.`;
     case "network":
       return `Your wallet is on ${networkLabel(p.have)}; this commitment is on ${networkLabel(p.want)}. Switch your wallet to that network to read it from the chain.`;
+    case "unknown_network":
+      return "Your wallet did not say which network it is on, so the page cannot tell which contract to read. Check again once it does.";
+    case "unsupported":
+      return `This dApp was built without a Settlement contract on ${networkLabel(p.chainId)}, so the proof cannot be checked on this network: it reads only the contracts of the networks it was built for, never one the operator's server names.`;
     case "walletconnect":
       return "A wallet connected by WalletConnect answers no reads, so the page cannot read the commitment through it (it will not ask a node of the operator's instead). Download your proof and check it with the command-line verifier against a node you trust, or use a browser wallet.";
   }
 }
 
-/**
- * Reads the asset's latest commitment through the wallet: the network first (`CannotReadError` when the wallet
- * cannot read this chain, or is on another network), then `latestLiabilities(token)`, then the head block.
- */
-export async function readCommitment(c: AnyConnection, asset: AssetSolvency): Promise<ChainCommitmentRead> {
-  const problem = readerProblem(c, asset);
-  if (problem) throw new CannotReadError(problem, asset.chain_id);
+/** The wallet's network and the build's Settlement there (`CannotReadError` when there is none to read). */
+async function networkOfWallet(c: AnyConnection, want: number | null): Promise<{ chainId: number; network: BuildNetwork; contract: string }> {
   const chainId = await c.network();
-  if (chainId !== null && chainId !== asset.chain_id) throw new CannotReadError({ reason: "network", have: chainId, want: asset.chain_id }, asset.chain_id);
-  // The contract in the wallet's form (T… for TronLink); the token always as 0x in the calldata.
-  const contract = c.kind === "tron" ? asset.contract : getAddress(asset.contract_hex);
-  const raw = await c.view(contract, settlementLatestLiabilitiesSignature, callData(asset.token_hex));
-  const { root, total, epoch, asOfBlock, commitBlock, custody } = decodeLatest(raw, contract);
-  // After the commitment: the head is never below its block.
-  const head = await c.blockNumber();
-  return { root, total, epoch, asOfBlock, commitBlock, custody, head, chainId, contract, via: c.name };
+  if (chainId === null) throw new CannotReadError({ reason: "unknown_network" }, want ?? 0);
+  if (want !== null && chainId !== want) throw new CannotReadError({ reason: "network", have: chainId, want }, want);
+  const network = buildNetwork(chainId);
+  if (!network) throw new CannotReadError({ reason: "unsupported", chainId }, chainId);
+  // The contract in the wallet's form (T… for TronLink).
+  const contract = c.kind === "tron" ? network.settlementTron : network.settlement;
+  if (!contract) throw new CannotReadError({ reason: "unsupported", chainId }, chainId);
+  return { chainId, network, contract };
 }
 
+/**
+ * Reads the asset's latest commitment through the wallet, at the build's Settlement of the wallet's network: the
+ * network first (`CannotReadError` when the wallet cannot read this chain, is on another network, or the build has
+ * no contract there), then `latestLiabilities(token)`, `wasEverAllowed(token)` and, given a user,
+ * `registeredAt(user, token)`, then the head block. The asset's token is the API's (checked by `wasEverAllowed`);
+ * its contract is only compared (`servedContract`).
+ */
+export async function readCommitment(c: AnyConnection, asset: AssetSolvency, user?: string): Promise<ChainCommitmentRead> {
+  const problem = readerProblem(c, asset);
+  if (problem) throw new CannotReadError(problem, asset.chain_id);
+  const { chainId, network, contract } = await networkOfWallet(c, asset.chain_id);
+  const token = parseAnyAddress(asset.token_hex);
+  if (!token) throw new Error(`the operator's server names no token address for ${asset.symbol}: ${asset.token_hex}`);
+  const [raw, allowed, registered] = await Promise.all([
+    c.view(contract, settlementLatestLiabilitiesSignature, `${settlementLatestLiabilitiesSelector}${addressWord(token)}`),
+    c.view(contract, settlementWasEverAllowedSignature, `${settlementWasEverAllowedSelector}${addressWord(token)}`),
+    user ? c.view(contract, settlementRegisteredAtSignature, `${settlementRegisteredAtSelector}${addressWord(user)}${addressWord(token)}`) : null,
+  ]);
+  const { root, total, epoch, asOfBlock, commitBlock, custody } = decodeLatest(raw, contract);
+  const tokenEverAllowed = decodeWord(allowed, "wasEverAllowed", contract) !== 0n;
+  const registeredAt = registered === null ? null : decodeWord(registered, "registeredAt", contract);
+  // After the commitment: the head is never below its block.
+  const head = await c.blockNumber();
+  return {
+    root,
+    total,
+    epoch,
+    asOfBlock,
+    commitBlock,
+    custody,
+    head,
+    chainId,
+    network,
+    contract,
+    contractHex: network.settlement,
+    token: token.toLowerCase() as Hex,
+    tokenEverAllowed,
+    registeredAt,
+    servedContract: asset.contract_hex.toLowerCase(),
+    via: c.name,
+  };
+}
+
+/** Blocks the commitment's liabilities trail the head (its `asOfBlock`; 0 when the head is not past it). */
+export const ageOf = (r: ChainCommitmentRead): bigint => (r.head > r.asOfBlock ? r.head - r.asOfBlock : 0n);
+
 /** Blocks since the commit (0 when the head is not past it). */
-export const ageOf = (r: ChainCommitmentRead): bigint => (r.head > r.commitBlock ? r.head - r.commitBlock : 0n);
+export const commitAgeOf = (r: ChainCommitmentRead): bigint => (r.head > r.commitBlock ? r.head - r.commitBlock : 0n);
+
+/** Whether the operator's API names the build's contract for the asset. */
+export const servedContractMatches = (r: ChainCommitmentRead): boolean => r.servedContract === r.contractHex.toLowerCase();
+
+// ── pending changes (DelayedChanges.sol) ─────────────────────────────────────────────────────────────────────────
+
+/** The contract's pending changes, with the chain's clock when they were read. */
+export interface PendingChangesRead {
+  chainId: number;
+  network: BuildNetwork;
+  /** The contract read, in the chain's form. */
+  contract: string;
+  changes: PendingChange[];
+  /** The latest block's number and timestamp (unix seconds): the chain's clock. */
+  block: bigint;
+  chainTime: bigint;
+  /** `Date.now()` when the clock was read: the countdown runs on from there. */
+  readAtMs: number;
+  via: string;
+}
+
+// TronLink's injected TronWeb (as lib/tron.ts finds it): its current block carries the chain's clock.
+type TronBlockClock = { block_header?: { raw_data?: { number?: number; timestamp?: number } } };
+type TronClockWindow = Window & { tronLink?: { tronWeb?: { trx: { getCurrentBlock(): Promise<TronBlockClock> } } | false }; tronWeb?: { trx: { getCurrentBlock(): Promise<TronBlockClock> } } };
+
+/** The latest block's number and timestamp (unix seconds), read through the wallet: the chain's clock. */
+async function chainClock(c: AnyConnection): Promise<{ block: bigint; time: bigint }> {
+  if (c.kind === "evm") {
+    const b = (await c.provider.request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as { number?: Hex; timestamp?: Hex } | null;
+    if (!b?.number || !b.timestamp) throw new Error(`${c.name} gave no latest block`);
+    return { block: BigInt(b.number), time: BigInt(b.timestamp) };
+  }
+  const w = window as TronClockWindow;
+  const tw = w.tronLink?.tronWeb || w.tronWeb;
+  const raw = (await tw?.trx.getCurrentBlock())?.block_header?.raw_data;
+  if (raw?.number === undefined || raw.timestamp === undefined) throw new Error("TronLink gave no current block");
+  // TRON's block timestamps are in milliseconds.
+  return { block: BigInt(raw.number), time: BigInt(Math.floor(raw.timestamp / 1000)) };
+}
+
+/**
+ * Reads the pending changes of the build's Settlement on the wallet's network through the wallet (`pendingChanges()`),
+ * then the chain's clock (the latest block's timestamp) for their countdown. `CannotReadError` when the wallet cannot
+ * read (WalletConnect) or the build has no contract on its network.
+ */
+export async function readPendingChanges(c: AnyConnection): Promise<PendingChangesRead> {
+  if (c.kind === "evm" && c.name === "WalletConnect") throw new CannotReadError({ reason: "walletconnect" }, 0);
+  const { chainId, network, contract } = await networkOfWallet(c, null);
+  const raw = await c.view(contract, settlementPendingChangesSignature, settlementPendingChangesSelector as Hex);
+  const changes = decodePendingChanges(raw, contract);
+  const clock = await chainClock(c);
+  return { chainId, network, contract, changes, block: clock.block, chainTime: clock.time, readAtMs: Date.now(), via: c.name };
+}

@@ -46,13 +46,16 @@ import { concat, keccak256, numberToHex, stringToHex } from "viem";
  */
 /**
  * The latest commitment as read from the CHAIN through the user's own wallet provider (`latestLiabilities(token)`),
- * never from the API, together with the verifier's context: the chain's head block and the largest age allowed.
- * The optional fields, when given, are compared with the proof too (the chain and contract the wallet reads, the
- * token asked for, the signed-in user, the committed leaf count, the balances the user's dashboard shows).
+ * never from the API, together with the verifier's context: the chain's head block and the largest age allowed (the
+ * build's, never the API's): the commitment's liabilities (its asOfBlock) may trail the head by at most that many
+ * blocks. The optional fields, when given, are compared with the proof too: the chain the wallet is on, the contract
+ * the commitment was read from (the build's Settlement of that chain) and the token asked for ("contract"), whether
+ * that contract ever allowed the token ("allowed"), the contract the operator's server names for the asset (it must
+ * be the build's), the signed-in user, the committed leaf count, the balances the user's dashboard shows ("context").
  * @typedef {{ root: Hex, total: bigint, epoch: bigint | number, asOfBlock: bigint | number,
  *   commitBlock: bigint | number, custody: bigint, headBlock: bigint | number, maxAgeBlocks: bigint | number,
- *   chainId?: bigint | number, contract?: Hex, token?: Hex, user?: Hex, leafCount?: bigint | number,
- *   balances?: Balances }} ChainCommitment
+ *   chainId?: bigint | number, contract?: Hex, token?: Hex, tokenEverAllowed?: boolean, servedContract?: Hex,
+ *   user?: Hex, leafCount?: bigint | number, balances?: Balances }} ChainCommitment
  */
 /**
  * What each check looks at:
@@ -60,17 +63,21 @@ import { concat, keccak256, numberToHex, stringToHex } from "viem";
  *  - "format": the proof is well-formed (version, hex and its lengths, whole numbers, decimal amounts);
  *  - "range": every amount of the proof (each balance, the leaf's value, each sibling's sum) is below 2^128;
  *  - "shape": depth ≤ 32 and minimal for leaf_count, index < leaf_count, one sibling per level;
- *  - "context": the proof's chain, contract, token, leaf count, user and balances are the ones the verifier expects;
+ *  - "contract": the proof is of the wallet's chain, of the contract the commitment was read from and of the token
+ *    asked for, and the operator's server names that contract too (a tree committed under a contract of the operator's
+ *    choosing, or on another chain, proves nothing);
+ *  - "allowed": the contract ever allowed the token (only such a token's liabilities can be committed);
+ *  - "context": the proof's leaf count, user and balances are the ones the verifier expects;
  *  - "fold": no sum reaches 2^128 while folding the siblings;
  *  - "layout": the bottom neighbour is in order (or is the padding it must be), padding subtrees sum to zero;
  *  - "root": the computed root equals the chain's root;
  *  - "total": the computed total equals the chain's total;
  *  - "epoch": the proof is of the chain's latest epoch and block;
- *  - "fresh": the chain's commitment is not older than allowed;
+ *  - "fresh": the chain's commitment's liabilities (its asOfBlock) are not more blocks behind the head than allowed;
  *  - "served" (information only): the proof's own root and total equal the chain's;
  *  - "solvent" (information only): the chain's custody covers the chain's total.
- * @typedef {"commitment" | "format" | "range" | "shape" | "context" | "fold" | "layout" | "root" | "total" | "epoch" |
- *   "fresh" | "served" | "solvent"} CheckId
+ * @typedef {"commitment" | "format" | "range" | "shape" | "contract" | "allowed" | "context" | "fold" | "layout" | "root" |
+ *   "total" | "epoch" | "fresh" | "served" | "solvent"} CheckId
  */
 /** `info` checks are shown but do not decide `ok`.
  * @typedef {{ id: CheckId, ok: boolean, detail: string, info?: boolean }} Check */
@@ -78,7 +85,7 @@ import { concat, keccak256, numberToHex, stringToHex } from "viem";
  * The verdict. `ok`: every check but the information-only ones passed (the user's balance is a leaf of the chain's
  * current root and the sums add up). `solvent`: the chain's custody ≥ the chain's total, whatever the proof (an
  * insolvency is a red banner of its own, not a malformed proof). `stale`: the proof is not of the chain's latest
- * epoch, or the chain's commitment is older than allowed. The computed figures are null when the proof could not be
+ * epoch, or the chain's commitment's liabilities are older than allowed. The computed figures are null when the proof could not be
  * folded.
  * @typedef {{ ok: boolean, checks: Check[], leafValue: bigint | null, computedRoot: Hex | null,
  *   computedTotal: bigint | null, solvent: boolean, stale: boolean }} VerifyResult
@@ -507,16 +514,17 @@ export function verifyProof(proof, commitment) {
   const head = /** @type {bigint} */ (c.headBlock);
   const maxAge = /** @type {bigint} */ (c.maxAgeBlocks);
 
-  // Chain-only verdicts, whatever the proof.
-  const age = head > commitBlock ? head - commitBlock : 0n;
+  // Chain-only verdicts, whatever the proof. Age is the liabilities' (the head against asOfBlock), not the commit's: a
+  // fresh commitment of old balances is old.
+  const age = head > chainAsOf ? head - chainAsOf : 0n;
   const fresh = age <= maxAge;
   const freshCheck = () =>
     add(
       "fresh",
       fresh,
       fresh
-        ? `The chain's latest commitment was made ${short(age)} blocks ago (block ${short(commitBlock)}), within the ${short(maxAge)} allowed.`
-        : `The chain's latest commitment was made ${short(age)} blocks ago (block ${short(commitBlock)}), more than the ${short(maxAge)} allowed: the operator has not committed a recent one, so it may no longer reflect what is owed.`,
+        ? `The chain's latest commitment holds the balances of block ${short(chainAsOf)}, ${short(age)} blocks ago (committed at block ${short(commitBlock)}), within the ${short(maxAge)} allowed.`
+        : `The chain's latest commitment holds the balances of block ${short(chainAsOf)}, ${short(age)} blocks ago (committed at block ${short(commitBlock)}), more than the ${short(maxAge)} allowed: the operator has not committed recent balances, so it may no longer reflect what is owed.`,
     );
   const solvent = custody >= total;
   const solventCheck = () =>
@@ -543,17 +551,39 @@ export function verifyProof(proof, commitment) {
   add("range", true, "Every amount in the proof is below 2^128.");
   add("shape", true, `Position ${p.index} of ${p.leafCount} users, ${p.depth} levels, one sibling per level.`);
 
-  // What the verifier expects, when it says.
+  // Where the proof says it belongs: the wallet's chain, the contract read and the token asked for, when given.
+  /** @type {string[]} */
+  const source = [];
+  const expectedChain = commitment.chainId === undefined ? undefined : chainInt(commitment.chainId);
+  if (expectedChain !== undefined && expectedChain !== p.chainId)
+    source.push(`the proof is for chain ${short(p.chainId)}, but your wallet reads chain ${expectedChain === null ? "?" : short(expectedChain)}`);
+  if (commitment.contract !== undefined && commitment.contract.toLowerCase() !== p.contract)
+    source.push(`the proof names contract ${p.contract}, but this network's Settlement contract, whose commitment was read, is ${commitment.contract.toLowerCase()}`);
+  if (commitment.contract !== undefined && commitment.servedContract !== undefined && commitment.servedContract.toLowerCase() !== commitment.contract.toLowerCase())
+    source.push(`the operator's server names contract ${commitment.servedContract.toLowerCase()} for this asset, but this network's Settlement contract is ${commitment.contract.toLowerCase()}`);
+  if (commitment.token !== undefined && commitment.token.toLowerCase() !== p.token)
+    source.push(`the proof is for token ${p.token}, but the commitment read is for ${commitment.token.toLowerCase()}`);
+  if ([commitment.chainId, commitment.contract, commitment.token].some((v) => v !== undefined))
+    add(
+      "contract",
+      source.length === 0,
+      source.length === 0
+        ? "The proof is of this network's Settlement contract and of this token."
+        : `The proof is not of this network's Settlement contract and token, so what it folds to proves nothing: ${source.join("; ")}.`,
+    );
+  if (commitment.tokenEverAllowed !== undefined)
+    add(
+      "allowed",
+      commitment.tokenEverAllowed === true,
+      commitment.tokenEverAllowed === true
+        ? "The contract has allowed this token."
+        : `The contract never allowed the token ${p.token}: no commitment of its liabilities can be the contract's.`,
+    );
+
+  // What else the verifier expects, when it says.
   /** @type {string[]} */
   const context = [];
-  const expectedChain = commitment.chainId === undefined ? undefined : chainInt(commitment.chainId);
   const expectedCount = commitment.leafCount === undefined ? undefined : chainInt(commitment.leafCount);
-  if (expectedChain !== undefined && expectedChain !== p.chainId)
-    context.push(`the proof is for chain ${short(p.chainId)}, but your wallet reads chain ${expectedChain === null ? "?" : short(expectedChain)}`);
-  if (commitment.contract !== undefined && commitment.contract.toLowerCase() !== p.contract)
-    context.push(`the proof names contract ${p.contract}, but the commitment was read from ${commitment.contract.toLowerCase()}`);
-  if (commitment.token !== undefined && commitment.token.toLowerCase() !== p.token)
-    context.push(`the proof is for token ${p.token}, but the commitment read is for ${commitment.token.toLowerCase()}`);
   if (commitment.user !== undefined && commitment.user.toLowerCase() !== p.user)
     context.push(`the proof is for ${p.user}, not for you (${commitment.user.toLowerCase()})`);
   if (expectedCount !== undefined && expectedCount !== BigInt(p.leafCount))
@@ -566,9 +596,9 @@ export function verifyProof(proof, commitment) {
         `the proof's balances differ from the ones shown to you (${differ.map((key) => `${key}: ${short(p.balances[key])} in the proof, ${typeof shown[key] === "bigint" ? short(shown[key]) : "?"} shown`).join(", ")})`,
       );
   }
-  const compared = [commitment.chainId, commitment.contract, commitment.token, commitment.user, commitment.leafCount, commitment.balances].some((v) => v !== undefined);
+  const compared = [commitment.user, commitment.leafCount, commitment.balances].some((v) => v !== undefined);
   if (compared)
-    add("context", context.length === 0, context.length === 0 ? "The proof is for this chain, contract, token and user, with the balances shown to you." : `The proof is not about what you asked: ${context.join("; ")}.`);
+    add("context", context.length === 0, context.length === 0 ? "The proof is for you, with the balances shown to you." : `The proof is not about what you asked: ${context.join("; ")}.`);
 
   // The leaf, then the fold.
   const value = leafValue(p.balances);

@@ -1,5 +1,6 @@
-// The signed-in user's standing per asset: balances by status, the proof of solvency's check of the wallet's
-// balance against the root the chain holds (src/user/Solvency.tsx, loaded on demand), referral link, direct
+// The signed-in user's standing per asset: the contract's pending changes (a banner, read through the wallet), balances
+// by status, the proof of solvency's check of the wallet's balance against the root the chain holds
+// (src/user/Solvency.tsx, loaded on demand), referral link, direct
 // referrals, pool nodes with their matrix fill, the sponsor tree, reward history, retopup (a generation asset: buying
 // a package again), withdraw request, and the claim of what the contract holds for the wallet (offered whenever the
 // ledger shows a claimable balance). Addresses of an asset on a TRON chain are shown, linked and typed as T…; its
@@ -34,7 +35,7 @@ import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, p
 import { LoadFailed, errorText } from "../ui/account";
 import { Addr, Amount, AssetAmt, CopyButton, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { PackagePay } from "./Generation";
-import { LazySolvencyBadge } from "./solvency-lazy";
+import { LazyPendingChanges, LazySolvencyBadge } from "./solvency-lazy";
 import { Payment, WalletMismatch, notAppliedText } from "./payment";
 
 const PAGE = 10;
@@ -77,6 +78,7 @@ export function Dashboard(props: {
         <h2 id="dash-title">Dashboard</h2>
         {props.planLink}
       </div>
+      <LazyPendingChanges connection={props.connection} />
       {unapplied}
       {profile.assets.map((a) => (
         <AssetDashboard

@@ -1,12 +1,17 @@
 // The public proof of solvency (SOLVENCY.md) in the dApp, loaded on demand (its own chunk, with the verifier):
 // - the "Proof of solvency" page (`/#solvency`): per asset, the latest commitment as the operator's server reports it
 //   — its claim, labelled so — and, with a wallet connected, the commitment read from the chain THROUGH THAT WALLET
-//   (lib/solvency-chain.ts), beside it: custody against the total (a red INSOLVENT banner), the age against the
-//   largest allowed (a red STALE banner), and a red banner when the server's epoch, root or total are not the chain's;
+//   at the Settlement contract this build carries for the wallet's network (lib/solvency-chain.ts,
+//   lib/networks-build.ts), beside it: custody against the total (a red INSOLVENT banner), the liabilities' age (the
+//   head against their as-of block) against the build's maximum (a red STALE banner), and a red banner when the
+//   server's contract, epoch, root or total are not the chain's, or when the contract never allowed the server's
+//   token; the contract's pending changes (signer rotations, money roles, tokens, push gas) with their countdown;
 // - the badge of a signed-in user, per asset the wallet is registered in (the dashboard's cards, and this page): the
 //   user's proof of the chain's latest epoch, folded by lib/solvency.js's verifier against the commitment read through
 //   the wallet, "✓ your balance … is in epoch N's committed root; custody covers the total" or a red banner naming
-//   the failed check, with the proof to download.
+//   the failed check, with the proof to download; whether the user was in that epoch is judged by the block of their
+//   registration as the contract records it (`registeredAt`), never the server's;
+// - the banner of pending changes after sign-in (`PendingChanges`, on the dashboard).
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -14,7 +19,19 @@ import { ApiError, get, publicCall } from "../lib/api";
 import { human } from "../lib/format";
 import { networkLabel } from "../lib/networks";
 import { type Check, type VerifyResult, verifyProof } from "../lib/solvency.js";
-import { type ChainCommitmentRead, CannotReadError, ageOf, cannotReadText, readCommitment, readerProblem } from "../lib/solvency-chain";
+import {
+  type ChainCommitmentRead,
+  type PendingChange,
+  type PendingChangesRead,
+  CannotReadError,
+  ageOf,
+  cannotReadText,
+  commitAgeOf,
+  readCommitment,
+  readPendingChanges,
+  readerProblem,
+  servedContractMatches,
+} from "../lib/solvency-chain";
 import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText } from "../lib/tron";
 import type { AssetSolvency, EpochView, Profile, SolvencyOverview, SolvencyProofAnswer } from "../lib/types";
 import { LoadFailed, errorText, useConnection, useSignedIn } from "../ui/account";
@@ -25,8 +42,6 @@ const RECORD_GRACE_BLOCKS = 40n;
 /** How often, and how many times, the page asks again while the server has not recorded the chain's epoch. */
 const RECORD_POLL_MS = 3_000;
 const RECORD_POLLS = 30;
-/** No interval configured for the asset: no age is too old. */
-const NO_MAX_AGE = (1n << 63n) - 1n;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -75,12 +90,25 @@ const proofFileName = (p: { symbol?: string; epoch?: number; user?: string }) =>
 
 // ── the user's badge ───────────────────────────────────────────────────────────────────────────────────────────────
 
-type NoteReason = "wallet" | "network" | "walletconnect" | "no_asset" | "no_epoch" | "next_epoch" | "not_recorded";
+type NoteReason =
+  | "wallet"
+  | "network"
+  | "unknown_network"
+  | "unsupported"
+  | "walletconnect"
+  | "no_asset"
+  | "no_epoch"
+  | "next_epoch"
+  | "not_registered"
+  | "not_recorded";
 
 type Status =
   | { kind: "checking"; text: string }
   | { kind: "note"; reason: NoteReason; text: string; asset?: AssetSolvency; read?: ChainCommitmentRead }
-  | { kind: "excluded"; read: ChainCommitmentRead; asset: AssetSolvency }
+  /** The server names a contract other than the build's, or a token the contract never allowed: nothing it serves is checked. */
+  | { kind: "untrusted"; check: "contract" | "allowed"; read: ChainCommitmentRead; asset: AssetSolvency }
+  /** The server has no leaf for a user the contract registered before the epoch's block (null: the genesis user). */
+  | { kind: "excluded"; read: ChainCommitmentRead; asset: AssetSolvency; joined: bigint | null }
   | { kind: "verified"; proof: SolvencyProofAnswer; result: VerifyResult; read: ChainCommitmentRead; asset: AssetSolvency }
   | { kind: "error"; text: string };
 
@@ -88,7 +116,11 @@ export interface BadgeProps {
   assetId: number;
   symbol: string;
   chainId: number;
-  /** The profile's registration block in this asset (null: the genesis user, there from the start). */
+  /**
+   * The server's registration block in this asset (null: the genesis user, there from the start). Only tells the
+   * genesis user apart (the contract records no registration of theirs): the block compared with an epoch's is the
+   * one the contract records (`registeredAt`), read through the wallet.
+   */
   registeredBlock?: number | null;
   connection: AnyConnection;
   /** The signed-in account, 0x (the session's). */
@@ -117,23 +149,45 @@ async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () =>
   set({ kind: "checking", text: `Reading ${name}'s commitment from the chain through ${c.name}…` });
   let read: ChainCommitmentRead;
   try {
-    read = await readCommitment(c, asset);
+    read = await readCommitment(c, asset, p.address);
   } catch (e) {
     if (e instanceof CannotReadError) set({ kind: "note", reason: e.problem.reason, text: e.message, asset });
     else set({ kind: "error", text: `Could not read the commitment through ${c.name}: ${errorText(e)}` });
     return;
   }
   if (!live()) return;
+  // The server must name this network's contract (the build's) and a token that contract knows: otherwise whatever
+  // it serves is about something else.
+  if (!servedContractMatches(read)) {
+    set({ kind: "untrusted", check: "contract", read, asset });
+    return;
+  }
+  if (!read.tokenEverAllowed) {
+    set({ kind: "untrusted", check: "allowed", read, asset });
+    return;
+  }
+  // The registration as the contract records it; the genesis user has none (the server says so: registeredBlock null).
+  const joined = read.registeredAt !== null && read.registeredAt > 0n ? read.registeredAt : null;
+  if (joined === null && p.registeredBlock != null) {
+    set({
+      kind: "note",
+      reason: "not_registered",
+      text: `The operator's server shows your registration in ${name} at block ${p.registeredBlock}, but the contract ${chainAddress(asset.chain_id, read.contract)} on ${networkLabel(read.chainId)} records none of yours: there is nothing of yours on this contract to check.`,
+      asset,
+      read,
+    });
+    return;
+  }
   if (read.epoch === 0n) {
     set({ kind: "note", reason: "no_epoch", text: `Nothing is committed on the chain for ${name} yet: the first epoch will include your balance.`, asset, read });
     return;
   }
   // Joined after the epoch's balances were read: not a leaf of it (nothing to ask the server).
-  if (p.registeredBlock != null && BigInt(p.registeredBlock) > read.asOfBlock) {
+  if (joined !== null && joined > read.asOfBlock) {
     set({
       kind: "note",
       reason: "next_epoch",
-      text: `You joined at block ${p.registeredBlock}, after the balances of epoch ${read.epoch} (block ${read.asOfBlock}) were read: you will be in the next epoch.`,
+      text: `You joined at block ${joined}, after the balances of epoch ${read.epoch} (block ${read.asOfBlock}) were read: you will be in the next epoch.`,
       asset,
       read,
     });
@@ -162,7 +216,7 @@ async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () =>
   try {
     proof = await get<SolvencyProofAnswer>("/v1/users/solvency-proof", { asset_id: p.assetId, epoch: read.epoch.toString() });
   } catch (e) {
-    if (e instanceof ApiError && e.code === "not_in_epoch") set({ kind: "excluded", read, asset });
+    if (e instanceof ApiError && e.code === "not_in_epoch") set({ kind: "excluded", read, asset, joined });
     else if (e instanceof ApiError && e.code === "no_epoch")
       set({
         kind: "note",
@@ -182,20 +236,23 @@ async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () =>
     commitBlock: read.commitBlock,
     custody: read.custody,
     headBlock: read.head,
-    maxAgeBlocks: asset.max_age_blocks != null ? BigInt(asset.max_age_blocks) : NO_MAX_AGE,
-    chainId: read.chainId ?? undefined,
-    contract: asset.contract_hex as `0x${string}`,
-    token: asset.token_hex as `0x${string}`,
+    // The build's maximum, never the server's.
+    maxAgeBlocks: read.network.proofMaxAgeBlocks,
+    chainId: read.chainId,
+    contract: read.contractHex,
+    token: read.token,
+    tokenEverAllowed: read.tokenEverAllowed,
+    servedContract: read.servedContract as `0x${string}`,
     user: p.address as `0x${string}`,
   });
   set({ kind: "verified", proof, result, read, asset });
 }
 
 /** The order in which a failed check is named first: the cause before its consequences. */
-const PRIORITY: Check["id"][] = ["commitment", "format", "range", "shape", "context", "fold", "epoch", "layout", "root", "total", "fresh", "solvent"];
+const PRIORITY: Check["id"][] = ["commitment", "format", "range", "shape", "contract", "allowed", "context", "fold", "epoch", "layout", "root", "total", "fresh", "solvent"];
 
 /** A failed check, in plain words, as the banner's title. */
-function headline(c: Check, read: ChainCommitmentRead, maxAge: bigint | null): string {
+function headline(c: Check, read: ChainCommitmentRead): string {
   switch (c.id) {
     case "commitment":
       return "The commitment read from the chain is unreadable";
@@ -205,8 +262,12 @@ function headline(c: Check, read: ChainCommitmentRead, maxAge: bigint | null): s
       return "The proof holds an amount of 2^128 or more, which no balance or sum can be";
     case "shape":
       return "The proof's tree does not hold together";
+    case "contract":
+      return "The proof is not of this network's Settlement contract: a tree committed elsewhere proves nothing";
+    case "allowed":
+      return "The contract never allowed this token: no commitment of it can be real";
     case "context":
-      return "The proof is not about your wallet, this chain or this token";
+      return "The proof is not about your wallet or the balances shown to you";
     case "fold":
       return "The proof's sums reach 2^128 when added up: such a tree is invalid";
     case "epoch":
@@ -218,7 +279,7 @@ function headline(c: Check, read: ChainCommitmentRead, maxAge: bigint | null): s
     case "total":
       return "The sums do not add up to the total committed on the chain";
     case "fresh":
-      return `STALE: the chain's latest commitment is ${ageOf(read)} blocks old, more than the ${maxAge ?? "?"} allowed`;
+      return `STALE: the chain's latest commitment holds balances ${ageOf(read)} blocks old, more than the ${read.network.proofMaxAgeBlocks} allowed`;
     case "solvent":
       return "INSOLVENT: the custody does not cover what is owed to all users";
     default:
@@ -323,8 +384,40 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
         </Notice>,
         { "data-reason": s.reason, "data-epoch": s.read?.epoch.toString(), "data-as-of": s.read?.asOfBlock.toString() },
       );
+    case "untrusted": {
+      const { read, asset } = s;
+      const contract = <Addr a={chainAddress(asset.chain_id, read.contract)} chainId={asset.chain_id} testid="untrusted-contract" />;
+      return wrap(
+        <Notice kind="error" testid="solvency-failed">
+          {s.check === "contract" ? (
+            <>
+              <p class="banner-title" data-testid="solvency-failed-title">
+                The operator's server names another contract than this network's Settlement
+              </p>
+              <p data-testid="solvency-failed-check" data-check="contract">
+                For {where(asset)} the server names the contract <code data-testid="served-contract">{chainAddress(asset.chain_id, read.servedContract)}</code>, but
+                this page was built with {contract} as the Settlement contract of {networkLabel(read.chainId)}. A commitment or a proof of another contract
+                proves nothing about the custody of this one: nothing the server gives is checked against it.
+              </p>
+            </>
+          ) : (
+            <>
+              <p class="banner-title" data-testid="solvency-failed-title">
+                The contract never allowed the token the server names: no commitment of it can be real
+              </p>
+              <p data-testid="solvency-failed-check" data-check="allowed">
+                For {where(asset)} the server names the token <code data-testid="served-token">{chainAddress(asset.chain_id, read.token)}</code>, which {contract} on{" "}
+                {networkLabel(read.chainId)} has never allowed: nobody can have paid into it in that token, and the contract takes no commitment of its liabilities.
+              </p>
+            </>
+          )}
+          <div class="actions-row">{recheck}</div>
+        </Notice>,
+        { "data-state": "failed", "data-check": s.check },
+      );
+    }
     case "excluded": {
-      const when = p.registeredBlock == null ? "You have been a user since the start" : `You joined at block ${p.registeredBlock}`;
+      const when = s.joined === null ? "You have been a user since the start" : `You joined at block ${s.joined}`;
       return wrap(
         <Notice kind="error" testid="solvency-failed">
           <p class="banner-title">You are not in the committed tree</p>
@@ -341,7 +434,6 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
     case "verified": {
       const { proof, result, read, asset } = s;
       const failed = failures(result);
-      const maxAge = asset.max_age_blocks != null ? BigInt(asset.max_age_blocks) : null;
       const value = result.leafValue;
       const amount = (v: bigint) => <Amount base={v} decimals={asset.decimals} symbol={asset.symbol} />;
       const attrs = {
@@ -354,10 +446,10 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
       const served = result.checks.find((c) => c.id === "served");
       const facts = (
         <p class="muted" data-testid="solvency-facts">
-          Balances as of block {read.asOfBlock.toString()}; root <Hash h={read.root} testid="solvency-root" /> committed at block{" "}
-          {read.commitBlock.toString()} ({ageOf(read).toString()} blocks ago) with {amount(read.custody)} in custody for {amount(read.total)} owed
-          to all users — read through {read.via} from the contract <Addr a={chainAddress(asset.chain_id, read.contract)} chainId={asset.chain_id} /> on{" "}
-          {networkLabel(asset.chain_id)}.
+          Balances as of block {read.asOfBlock.toString()} ({ageOf(read).toString()} blocks ago, at most {read.network.proofMaxAgeBlocks.toString()}); root{" "}
+          <Hash h={read.root} testid="solvency-root" /> committed at block {read.commitBlock.toString()} with {amount(read.custody)} in custody for{" "}
+          {amount(read.total)} owed to all users — read through {read.via} from the contract{" "}
+          <Addr a={chainAddress(asset.chain_id, read.contract)} chainId={asset.chain_id} /> on {networkLabel(asset.chain_id)}, the one this page was built with.
         </p>
       );
       const checks = (
@@ -393,7 +485,7 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
       return wrap(
         <Notice kind="error" testid="solvency-failed">
           <p class="banner-title" data-testid="solvency-failed-title">
-            {headline(first, read, maxAge)}
+            {headline(first, read)}
           </p>
           <ul class="failed-checks">
             {failed.map((c) => (
@@ -436,12 +528,12 @@ function compare(a: AssetSolvency, read: ChainCommitmentRead): Comparison {
     return api ? { kind: "mismatch", what: "an epoch", details: [`The server reports epoch ${api.epoch}; the chain holds no commitment at all.`] } : { kind: "none" };
   }
   if (!api || BigInt(api.epoch) < read.epoch) {
-    if (ageOf(read) <= RECORD_GRACE_BLOCKS) return { kind: "behind", server: api?.epoch ?? null };
+    if (commitAgeOf(read) <= RECORD_GRACE_BLOCKS) return { kind: "behind", server: api?.epoch ?? null };
     return {
       kind: "mismatch",
       what: "an old epoch",
       details: [
-        `The chain committed epoch ${read.epoch} at block ${read.commitBlock}, ${ageOf(read)} blocks ago; the server still reports ${api ? `epoch ${api.epoch}` : "none"}.`,
+        `The chain committed epoch ${read.epoch} at block ${read.commitBlock}, ${commitAgeOf(read)} blocks ago; the server still reports ${api ? `epoch ${api.epoch}` : "none"}.`,
       ],
     };
   }
@@ -496,8 +588,9 @@ export function SolvencySection() {
       <p>
         The figures under "What the operator's server says" are only its claim. With a wallet connected, this page reads
         the commitment from the chain <strong>through your wallet</strong> (never from the operator's server or a node of
-        its own) and compares.
+        its own), at the Settlement contract this page was built with for your wallet's network, and compares.
       </p>
+      <PendingChanges connection={connection} />
       {!connection && (
         <Notice kind="info" testid="solvency-connect">
           Connect a wallet (above) to check these figures against the chain yourself: an EVM wallet for the assets on an EVM
@@ -580,7 +673,17 @@ function AssetCard(props: { a: AssetSolvency; connection: AnyConnection | null; 
     return () => clearTimeout(t);
   }, [cmp?.kind, read?.epoch, a.latest?.epoch, props.tick]);
   const key = assetKey(a.symbol, a.chain_id);
-  const claim = !read || !cmp ? "the operator's claim, not checked" : cmp.kind === "match" ? "matches the chain" : cmp.kind === "mismatch" ? "differs from the chain" : "not checked yet";
+  // The server's contract and token are the first things that must agree with the chain.
+  const untrusted = read && (!servedContractMatches(read) || !read.tokenEverAllowed);
+  const claim =
+    !read || !cmp
+      ? "the operator's claim, not checked"
+      : untrusted || cmp.kind === "mismatch"
+        ? "differs from the chain"
+        : cmp.kind === "match"
+          ? "matches the chain"
+          : "not checked yet";
+  const claimKind = untrusted ? "mismatch" : (cmp?.kind ?? "unchecked");
   return (
     <article class="card" data-testid={`solvency-${key}`} data-asset-id={a.asset_id} aria-labelledby={`solvency-${key}-title`}>
       <h3 id={`solvency-${key}-title`}>
@@ -590,7 +693,7 @@ function AssetCard(props: { a: AssetSolvency; connection: AnyConnection | null; 
       <section aria-label={`${a.symbol}: what the operator's server says`} data-testid="api-claim">
         <h4>
           What the operator's server says{" "}
-          <span class={`badge claim ${cmp?.kind ?? "unchecked"}`} data-testid="claim-label">
+          <span class={`badge claim ${claimKind}`} data-testid="claim-label">
             {claim}
           </span>
         </h4>
@@ -681,13 +784,34 @@ function ServerFigures(props: { a: AssetSolvency; e: EpochView }) {
 function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp: Comparison; recheck: () => void }) {
   const { a, read, cmp } = props;
   const amount = (v: bigint, testid: string) => <Amount base={v} decimals={a.decimals} symbol={a.symbol} testid={testid} />;
+  // The liabilities' age (the head against their as-of block) against the build's maximum, never the server's.
   const age = ageOf(read);
-  const maxAge = a.max_age_blocks != null ? BigInt(a.max_age_blocks) : null;
-  const stale = maxAge !== null && age > maxAge;
+  const maxAge = read.network.proofMaxAgeBlocks;
+  const stale = age > maxAge;
   const solvent = read.custody >= read.total;
   const committed = read.epoch > 0n;
+  const contractOk = servedContractMatches(read);
   return (
     <>
+      {!contractOk && (
+        <Notice kind="error" testid="api-contract">
+          <p class="banner-title">The operator's server names another contract than this network's Settlement</p>
+          <p>
+            For {where(a)} the server names the contract <code data-testid="api-contract-served">{chainAddress(a.chain_id, read.servedContract)}</code>; this
+            page was built with <Addr a={read.contract} chainId={a.chain_id} testid="api-contract-build" /> as the Settlement contract of{" "}
+            {networkLabel(read.chainId)}, and reads only that one. A commitment at another contract proves nothing about the custody of this one.
+          </p>
+        </Notice>
+      )}
+      {!read.tokenEverAllowed && (
+        <Notice kind="error" testid="chain-token-never-allowed">
+          <p class="banner-title">The contract never allowed the token the server names</p>
+          <p>
+            For {where(a)} the server names the token <code>{chainAddress(a.chain_id, read.token)}</code>, which the contract has never allowed: nobody can have
+            paid into it in that token, and no commitment of its liabilities can be the contract's.
+          </p>
+        </Notice>
+      )}
       <dl class="figures" data-testid="chain-figures" data-epoch={read.epoch.toString()} data-root={read.root} data-head={read.head.toString()}>
         <Figure label="Epoch" testid="chain-epoch">
           {committed ? read.epoch.toString() : "none yet"}
@@ -699,8 +823,11 @@ function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp:
             </Figure>
             <Figure label="Owed to all users (total)">{amount(read.total, "chain-total")}</Figure>
             <Figure label="Custody at commit">{amount(read.custody, "chain-custody")}</Figure>
-            <Figure label="Age" testid="chain-age" age={age.toString()}>
-              {age.toString()} blocks <span class="muted">(block {read.commitBlock.toString()}; head {read.head.toString()})</span>
+            <Figure label="Age of the balances" testid="chain-age" age={age.toString()}>
+              {age.toString()} blocks{" "}
+              <span class="muted">
+                (at most {maxAge.toString()}; committed at block {read.commitBlock.toString()}; head {read.head.toString()})
+              </span>
             </Figure>
             <Figure label="Root" wide>
               <Hash h={read.root} testid="chain-root" />
@@ -729,22 +856,23 @@ function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp:
         (stale ? (
           <Notice kind="error" testid="chain-stale">
             <p class="banner-title">STALE</p>
-            The latest commitment was made {age.toString()} blocks ago (block {read.commitBlock.toString()}), more than the {String(maxAge)} allowed: the
-            operator has not committed a recent one, so it may no longer reflect what is owed.
+            The latest commitment holds the balances of block {read.asOfBlock.toString()}, {age.toString()} blocks ago (committed at block{" "}
+            {read.commitBlock.toString()}), more than the {maxAge.toString()} allowed: the operator has not committed recent balances, so it may no longer
+            reflect what is owed.
           </Notice>
         ) : (
           <Notice kind="ok" testid="chain-fresh">
-            Committed {age.toString()} blocks ago{maxAge !== null ? `, within the ${maxAge} allowed` : ""}.
+            The committed balances are {age.toString()} blocks old (block {read.asOfBlock.toString()}), within the {maxAge.toString()} allowed.
           </Notice>
         ))}
-      {cmp.kind === "match" && (
+      {cmp.kind === "match" && contractOk && read.tokenEverAllowed && (
         <Notice kind="ok" testid="api-match">
           The server's epoch, block, root, total and custody are the chain's.
         </Notice>
       )}
       {cmp.kind === "behind" && (
         <Notice kind="info" testid="api-behind">
-          The chain holds epoch {read.epoch.toString()}, committed {age.toString()} blocks ago; the server reports{" "}
+          The chain holds epoch {read.epoch.toString()}, committed {commitAgeOf(read).toString()} blocks ago; the server reports{" "}
           {cmp.server === null ? "none yet" : `epoch ${cmp.server}`} until it records it (once its block is confirmed). Checking again…
         </Notice>
       )}
@@ -765,5 +893,163 @@ function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp:
         </button>
       </div>
     </>
+  );
+}
+
+// ── pending changes of the contract ────────────────────────────────────────────────────────────────────────────────
+
+/** How often the pending changes are read again (a change scheduled or cancelled meanwhile shows). */
+const PENDING_POLL_MS = 15_000;
+
+/** "1 day 3 h", "2 h 5 min", "1 min 30 s", "45 s": a duration in seconds by its two largest units (a zero second one left out). */
+export function durationText(seconds: bigint): string {
+  const units: [bigint, string, string][] = [
+    [86_400n, "day", "days"],
+    [3_600n, "h", "h"],
+    [60n, "min", "min"],
+    [1n, "s", "s"],
+  ];
+  let rest = seconds > 0n ? seconds : 0n;
+  const counts = units.map(([size]) => {
+    const n = rest / size;
+    rest %= size;
+    return n;
+  });
+  const first = counts.findIndex((n) => n > 0n);
+  if (first < 0) return "0 s";
+  const text = (i: number) => `${counts[i]} ${counts[i] === 1n ? units[i][1] : units[i][2]}`;
+  return first + 1 < units.length && counts[first + 1] > 0n ? `${text(first)} ${text(first + 1)}` : text(first);
+}
+
+/** A unix time (seconds) as "2026-11-29 10:00 UTC". */
+export function chainDateText(unix: bigint): string {
+  const iso = new Date(Number(unix) * 1000).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+const ROLE_TEXT = {
+  operator: "operator role (it sends payout batches and commits the proof of solvency)",
+  treasurer: "treasurer role (it moves the company's share)",
+  pauser: "pauser role (it can pause the contract)",
+} as const;
+
+/** What a pending change does, in plain words (addresses in the chain's own form). */
+function changeText(change: PendingChange, chainId: number): ComponentChildren {
+  const addr = (a: string) => <code data-address={chainAddress(chainId, a)}>{chainAddress(chainId, a)}</code>;
+  const w = change.what;
+  switch (w.kind) {
+    case "signer":
+      return <>The operator has scheduled a new signer key {addr(w.signer)} (the key that authorises every payment, payout and transfer)</>;
+    case "grant":
+    case "revoke": {
+      const role = w.role ? ROLE_TEXT[w.role] : `role ${w.roleHash}`;
+      return w.kind === "grant" ? (
+        <>
+          The operator has scheduled granting the {role} to {addr(w.account)}
+        </>
+      ) : (
+        <>
+          The operator has scheduled revoking the {role} from {addr(w.account)}
+        </>
+      );
+    }
+    case "token":
+      return <>The operator has scheduled allowing a new token, {addr(w.token)}, for registrations and retopups</>;
+    case "push_gas":
+      return (
+        <>
+          The operator has scheduled new gas caps for payouts: {w.native.toString()} per native payment, {w.token.toString()} per token payment
+        </>
+      );
+    case "unknown":
+      return (
+        <>
+          The operator has scheduled a change of kind {w.code} (arguments <code>{w.args}</code>)
+        </>
+      );
+  }
+}
+
+/**
+ * The contract's pending changes — a new signer, a money role granted or revoked, a new token, new push gas — read
+ * through the member's wallet at the build's Settlement of the wallet's network (`pendingChanges()`), each in plain
+ * words with its countdown against the chain's clock (the latest block's timestamp, run on by the page's clock since
+ * it was read). Nothing is shown when none is pending, or when the wallet cannot read (WalletConnect, a network this
+ * build has no contract on: the solvency page says so).
+ */
+export function PendingChanges(props: { connection: AnyConnection | null }) {
+  const c = props.connection;
+  const [state, setState] = useState<{ read?: PendingChangesRead; error?: string }>({});
+  const [poll, setPoll] = useState(0);
+  const [, setSecond] = useState(0);
+  useEffect(() => {
+    if (!c) {
+      setState({});
+      return;
+    }
+    let alive = true;
+    readPendingChanges(c).then(
+      (read) => alive && setState({ read }),
+      (e) => alive && setState(e instanceof CannotReadError ? {} : { error: errorText(e) }),
+    );
+    const t = setTimeout(() => setPoll((n) => n + 1), PENDING_POLL_MS);
+    return () => {
+      alive = false;
+      clearTimeout(t);
+    };
+  }, [c, poll]);
+  const pending = state.read?.changes.length ?? 0;
+  // The countdown, every second while something is pending.
+  useEffect(() => {
+    if (pending === 0) return;
+    const t = setInterval(() => setSecond((n) => n + 1), 1_000);
+    return () => clearInterval(t);
+  }, [pending]);
+  if (state.error)
+    return (
+      <Notice kind="error" testid="pending-changes-error">
+        Could not read the contract's pending changes through your wallet: {state.error}{" "}
+        <button type="button" onClick={() => setPoll((n) => n + 1)}>
+          Retry
+        </button>
+      </Notice>
+    );
+  const read = state.read;
+  if (!read || read.changes.length === 0) return null;
+  // The chain's clock now: its latest block's time, run on since it was read.
+  const now = read.chainTime + BigInt(Math.max(0, Math.floor((Date.now() - read.readAtMs) / 1000)));
+  const changes = [...read.changes].sort((x, y) => (x.readyAt < y.readyAt ? -1 : x.readyAt > y.readyAt ? 1 : 0));
+  return (
+    <section class="pending-changes" aria-label="Changes scheduled on the contract" data-testid="pending-changes" data-count={changes.length}>
+      <Notice kind="warn">
+        <p class="banner-title">
+          {changes.length === 1 ? "A change" : `${changes.length} changes`} to who can move the contract's money, or how, {changes.length === 1 ? "is" : "are"}{" "}
+          scheduled
+        </p>
+        <ul>
+          {changes.map((change) => {
+            const left = change.readyAt - now;
+            return (
+              <li key={change.id} data-testid="pending-change" data-id={change.id} data-kind={change.what.kind} data-ready-at={change.readyAt.toString()} data-left={left.toString()}>
+                {changeText(change, read.chainId)};{" "}
+                {left > 0n ? (
+                  <>
+                    it can take effect in <strong data-testid="pending-countdown">{durationText(left)}</strong> (on {chainDateText(change.readyAt)}).
+                  </>
+                ) : (
+                  <>
+                    its delay is over: it can take effect <strong data-testid="pending-countdown">now</strong> (since {chainDateText(change.readyAt)}).
+                  </>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+        <p class="muted">
+          Read through {read.via} from the contract <Addr a={read.contract} chainId={read.chainId} /> on {networkLabel(read.chainId)} (the chain's clock: block{" "}
+          {read.block.toString()}, {chainDateText(read.chainTime)}). Until then the admin can cancel it; the delay is there so that every member sees it coming.
+        </p>
+      </Notice>
+    </section>
   );
 }

@@ -1,9 +1,10 @@
-// The proof of solvency's page and badge load on demand, in their own chunk with the verifier (src/user/Solvency.tsx,
-// src/lib/solvency.js): the first screen of a visitor carries none of it; a signed-in dashboard, or the
-// "Proof of solvency" page, loads it once.
+// The proof of solvency's page, badge and the banner of the contract's pending changes load on demand, in their own
+// chunk with the verifier (src/user/Solvency.tsx, src/lib/solvency.js): the first screen of a visitor carries none of
+// it; a signed-in dashboard, or the "Proof of solvency" page, loads it once.
 
 import { useEffect, useState } from "preact/hooks";
 import { LoadFailed } from "../ui/account";
+import type { AnyConnection } from "../lib/tron";
 import type { BadgeProps } from "./Solvency";
 
 type SolvencyModule = typeof import("./Solvency");
@@ -45,4 +46,12 @@ export function LazySolvencySection() {
   if (error) return <LoadFailed error={error} what="the proof of solvency" retry={retry} />;
   if (!m) return <p class="muted" aria-busy="true">Loading the proof of solvency…</p>;
   return <m.SolvencySection />;
+}
+
+/** The contract's pending changes with their countdown, after sign-in (`Solvency.PendingChanges`); nothing while none. */
+export function LazyPendingChanges(props: { connection: AnyConnection | null }) {
+  const { m } = useSolvencyModule();
+  // The badges below say when the module fails to load; nothing is pending until it is read.
+  if (!m) return null;
+  return <m.PendingChanges connection={props.connection} />;
 }

@@ -1,0 +1,18 @@
+// Types of scripts/deployments.mjs for vite.config.ts (a Node module: the page's type check has no Node types).
+
+/** One network the build carries: what src/lib/networks-build.ts reads. */
+export interface BuildNetwork {
+  /** The record's file name, without `.json`. */
+  name: string;
+  chain_id: number;
+  /** 0x, lower case. */
+  settlement: string;
+  /** The contract's T… form on a TRON chain, null elsewhere. */
+  settlement_base58: string | null;
+  proof_max_age_blocks: number;
+}
+
+export declare const DEPLOYMENTS_DIR: string;
+export declare function networkOf(file: string, record: unknown): BuildNetwork;
+export declare function buildNetworks(options?: { dir?: string; only?: string[] | null }): BuildNetwork[];
+export declare function chosenByEnvironment(value?: string): string[] | null;
