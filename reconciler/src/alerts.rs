@@ -24,7 +24,8 @@ pub enum Severity {
 pub struct Alert {
     /// Stable identity: `check:chain:asset` (e.g. `custody:56:0x0000…`).
     pub dedup_key: String,
-    /// The check that raised it (custody, solvency, listener_lag, listener_halted, quarantine, stuck_batch).
+    /// The check that raised it (custody, solvency, listener_lag, listener_halted, quarantine, stuck_batch,
+    /// pending_change, admin_event…).
     pub check: String,
     /// How urgent it is.
     pub severity: Severity,
@@ -68,6 +69,19 @@ impl Alert {
         self.details.insert(key.to_owned(), value.to_string());
         self
     }
+
+    /// This alert as sent at `now` (unix seconds): one with a `ready_at` detail (a pending change) still to come
+    /// says in how long, in its summary and as `applies_in`. Not stored: the countdown moves with every run, and
+    /// would otherwise re-send the alert each time.
+    pub fn with_countdown(mut self, now: u64) -> Self {
+        let ready_at = self.details.get("ready_at").and_then(|r| r.parse::<u64>().ok());
+        if let Some(ready_at) = ready_at.filter(|r| *r > now) {
+            let left = span(ready_at - now);
+            self.summary = format!("{} (in {left})", self.summary);
+            self.details.insert("applies_in".to_owned(), left);
+        }
+        self
+    }
 }
 
 /// The runbook page (`ops/runbooks/<name>.md`) for a reconciler check.
@@ -82,13 +96,17 @@ pub fn runbook_of(check: &str) -> &'static str {
         "solvency_insolvent" => "SolvencyCommitmentInsolvent",
         "solvency_proof" => "SolvencyProofInvalid",
         "solvency_stale" => "SolvencyCommitmentStale",
+        "pending_change" => "SettlementChangePending",
+        "admin_event" => "SettlementAdminEvent",
+        "preflight" => "PreflightFinding",
         _ => "ReconcilerCheckFiring",
     }
 }
 
 /// Details that move with every run without the condition changing (the block it was read at, how far behind
-/// the listener is): shown when an alert is sent, but a change in them alone does not re-send it.
-pub const VOLATILE_DETAILS: [&str; 3] = ["block", "last_applied_block", "lag_blocks"];
+/// the listener is, when an admin event was first seen): shown when an alert is sent, but a change in them alone
+/// does not re-send it.
+pub const VOLATILE_DETAILS: [&str; 4] = ["block", "last_applied_block", "lag_blocks", "seen_at"];
 
 impl Alert {
     /// What a re-send is decided on: everything but the [`VOLATILE_DETAILS`].
@@ -304,6 +322,17 @@ fn fingerprint(key: &str) -> String {
     format!("{hash:016x}")
 }
 
+/// A span of `secs` seconds as on-call reads it: `2d 23h 59m`, `1h 5m`, `4m 10s`, `9s`.
+pub fn span(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m {s}s"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h {m}m"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +371,18 @@ mod tests {
     }
 
     #[test]
+    fn a_pending_change_says_in_how_long_when_sent_and_nothing_once_ready() {
+        let alert = Alert::new("pending_change", &["1", "0xid"], Severity::Critical, "signer rotation")
+            .detail("ready_at", 1_000_000);
+        let sent = alert.clone().with_countdown(1_000_000 - 3 * 86_400 + 60);
+        assert_eq!(sent.summary, "signer rotation (in 2d 23h 59m)");
+        assert_eq!(sent.details["applies_in"], "2d 23h 59m");
+        assert_eq!(alert.clone().with_countdown(1_000_000), alert);
+        let custody = custody("5");
+        assert_eq!(custody.clone().with_countdown(0), custody);
+    }
+
+    #[test]
     fn pagerduty_resolve_carries_only_the_key() {
         let pd =
             AlertSink::PagerDuty(PagerDuty { url: String::new(), routing_key: "rk".into(), source: "test".into() });
@@ -368,6 +409,9 @@ mod runbook_tests {
             "solvency_insolvent",
             "solvency_proof",
             "solvency_stale",
+            "pending_change",
+            "admin_event",
+            "preflight",
             "other",
         ] {
             let page = dir.join(format!("{}.md", runbook_of(check)));

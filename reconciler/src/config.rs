@@ -51,6 +51,20 @@ pub struct ReconcilerFile {
     /// commitment itself is checked.
     #[serde(default)]
     pub solvency_salt_key: Option<secrecy::SecretString>,
+    /// Seconds an `admin_event` alert (a change applied or cancelled, a pause, an admin transfer begun…) stays
+    /// firing after it was first seen, before the reconciler resolves it (default 86,400: a day, so that every
+    /// shift sees it).
+    #[serde(default = "default_admin_event_hold")]
+    pub admin_event_hold_secs: u64,
+    /// The signer service's base URL (`http://127.0.0.1:8700`): its `GET /v1/signer` (unauthenticated) says the key
+    /// the contract must hold as signer and the node of its own it reads each chain from, both then checked by the
+    /// preflight; absent, those checks are listed as skipped.
+    #[serde(default)]
+    pub signer_url: Option<String>,
+    /// Seconds between runs of the preflight checks (`preflight`), each finding paged as a `preflight` alert and
+    /// resolved once its check passes (default 600); 0: run only at start.
+    #[serde(default = "default_preflight_interval")]
+    pub preflight_interval_secs: u64,
 }
 
 /// The reconciler's tuning of one chain (`[[chains]]`).
@@ -75,6 +89,9 @@ pub struct ChainTuning {
     /// the chain's proof-of-solvency commitments, and one older than twice this is stale.
     #[serde(default)]
     pub solvency_interval_blocks: Option<u64>,
+    /// Most blocks one `eth_getLogs` of the contract's admin events spans (default 2,000; at most 5,000 on TRON).
+    #[serde(default = "default_log_range")]
+    pub max_log_range: u64,
 }
 
 impl ChainTuning {
@@ -87,6 +104,7 @@ impl ChainTuning {
             operator: None,
             native_decimals: default_native_decimals(),
             solvency_interval_blocks: None,
+            max_log_range: default_log_range(),
         }
     }
 }
@@ -124,6 +142,12 @@ pub struct ReconcilerConfig {
     pub runbook_base: Option<String>,
     /// The proof of solvency's salts' key, when sampled proofs are verified.
     pub solvency_salt_key: Option<[u8; 32]>,
+    /// Seconds an `admin_event` alert stays firing after it was first seen.
+    pub admin_event_hold_secs: u64,
+    /// The signer service's base URL, whose key and nodes the preflight checks.
+    pub signer_url: Option<String>,
+    /// Seconds between runs of the preflight checks; 0: only at start.
+    pub preflight_interval_secs: u64,
 }
 
 /// An alert sink, chosen by `kind` (`alertmanager` or `pagerduty`).
@@ -202,6 +226,20 @@ fn default_native_decimals() -> u32 {
 fn default_rpc_timeout() -> u64 {
     10
 }
+fn default_log_range() -> u64 {
+    2_000
+}
+/// Seconds an `admin_event` alert stays firing after it was first seen: a day, so that every shift sees it.
+pub const DEFAULT_ADMIN_EVENT_HOLD_SECS: u64 = 86_400;
+
+fn default_admin_event_hold() -> u64 {
+    DEFAULT_ADMIN_EVENT_HOLD_SECS
+}
+fn default_preflight_interval() -> u64 {
+    600
+}
+/// java-tron's `node.jsonrpc.maxBlockRange`: the most blocks one `eth_getLogs` may span on TRON.
+pub const TRON_MAX_LOG_RANGE: u64 = 5_000;
 
 impl ReconcilerConfig {
     /// Reads `path` overlaid with `RECONCILER_…` variables, and the chain spec it names.
@@ -223,6 +261,14 @@ impl ReconcilerConfig {
         for (spec, _) in chains.iter().filter(|(spec, _)| spec.tron.is_none()) {
             spec.require_rpc_url("reconciler")?;
         }
+        for (spec, tuning) in &chains {
+            eyre::ensure!(tuning.max_log_range > 0, "chain {}: max_log_range must be positive", spec.chain_id);
+            eyre::ensure!(
+                spec.tron.is_none() || tuning.max_log_range <= TRON_MAX_LOG_RANGE,
+                "chain {}: max_log_range is at most {TRON_MAX_LOG_RANGE} on TRON (java-tron refuses more)",
+                spec.chain_id
+            );
+        }
         Ok(Self {
             database_url: file.database_url,
             chains: chains.into_iter().map(|(spec, tuning)| ChainConfig { spec, tuning }).collect(),
@@ -234,12 +280,20 @@ impl ReconcilerConfig {
             metrics_address: file.metrics_address,
             runbook_base: file.runbook_base,
             solvency_salt_key: file.solvency_salt_key.as_ref().map(salt_key).transpose()?,
+            admin_event_hold_secs: file.admin_event_hold_secs,
+            signer_url: file.signer_url,
+            preflight_interval_secs: file.preflight_interval_secs,
         })
     }
 
     /// `interval_secs` as a duration: the time between scheduled runs.
     pub fn interval(&self) -> Duration {
         Duration::from_secs(self.interval_secs)
+    }
+
+    /// `preflight_interval_secs` as a duration; `None`: the checks run only at start.
+    pub fn preflight_interval(&self) -> Option<Duration> {
+        (self.preflight_interval_secs > 0).then(|| Duration::from_secs(self.preflight_interval_secs))
     }
 
     /// `request_poll_ms` as a duration (at least 1 ms).

@@ -5,68 +5,22 @@
 use std::{collections::BTreeSet, future::Future, time::Duration};
 
 use abi::chain::Family;
-use alloy::{
-    primitives::Address,
-    providers::{DynProvider, Provider, ProviderBuilder},
-};
+use alloy::{primitives::Address, providers::Provider};
 use ledger::{monitoring, ops};
 use serde::Serialize;
-use service_kit::chain_spec::TronFinality;
 use sqlx::PgPool;
 
 use crate::{
     alerts::{self, Alert, AlertSink, Severity, Transition},
+    changes,
     checks::{self, CustodyResult, LedgerFigures},
-    config::{ChainConfig, ReconcilerConfig},
+    config::ReconcilerConfig,
     figures,
+    preflight_watch::{self, PreflightFindings},
+    watch,
 };
 
-/// A chain to reconcile.
-#[derive(Clone, Debug)]
-pub struct ChainTarget {
-    /// The chain's id.
-    pub chain_id: u64,
-    /// The chain's JSON-RPC provider; on a TRON chain ([`Family::of`] its id) a Solidity node's, whose `latest` is
-    /// the solidified block custody is read at ([`figures::read_tron_chain`]) — or, with `finalized_tag`, a full
-    /// node's.
-    pub provider: DynProvider,
-    /// On a TRON chain: `provider` is a full node, whose `finalized` block is the solidified one
-    /// ([`figures::read_tron_chain_finalized`]; the chain spec's `finality = "finalized_tag"`).
-    pub finalized_tag: bool,
-    /// The Settlement contract (custody).
-    pub contract: Address,
-    /// The listener's confirmation depth on this chain (for the lag check).
-    pub confirmations: u64,
-    /// Empty = every asset the ledger has on this chain.
-    pub assets: Vec<Address>,
-    /// The API's proof-of-solvency epoch interval on this chain: set, its commitments are checked.
-    pub solvency_interval_blocks: Option<u64>,
-}
-
-impl ChainTarget {
-    /// The target `chain` describes, its provider (on TRON the spec's Solidity JSON-RPC) abandoning a request after
-    /// `rpc_timeout_secs`.
-    pub fn from_config(chain: &ChainConfig) -> eyre::Result<Self> {
-        let spec = &chain.spec;
-        let http = spec.http_client(Duration::from_secs(chain.tuning.rpc_timeout_secs))?;
-        let finalized_tag = spec.tron.as_ref().is_some_and(|t| t.finality == TronFinality::FinalizedTag);
-        let url = match &spec.tron {
-            Some(_) if finalized_tag => spec.require_rpc_url("reconciler")?,
-            Some(tron) => tron.solidity_rpc_url.as_str(),
-            None => spec.require_rpc_url("reconciler")?,
-        };
-        let provider = ProviderBuilder::new().connect_reqwest(http, url.parse()?).erased();
-        Ok(Self {
-            chain_id: spec.chain_id,
-            provider,
-            finalized_tag,
-            contract: spec.settlement,
-            confirmations: spec.confirmations,
-            assets: chain.tuning.assets.clone(),
-            solvency_interval_blocks: chain.tuning.solvency_interval_blocks,
-        })
-    }
-}
+pub use crate::target::ChainTarget;
 
 /// One asset's custody result with the ledger figures behind it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -112,6 +66,24 @@ pub struct Reconciler {
     runbook_base: Option<String>,
     /// The proof of solvency's salts' key: set, sampled users' proofs are verified at every run.
     solvency_key: Option<[u8; 32]>,
+    /// Seconds an `admin_event` alert stays firing after it was first seen.
+    admin_event_hold_secs: u64,
+    /// The preflight's latest findings, paged each run (`preflight`); `None`: not watched.
+    preflight: Option<PreflightFindings>,
+}
+
+/// What one chain's checks found.
+struct ChainFindings {
+    assets: Vec<AssetReport>,
+    alerts: Vec<Alert>,
+    /// How far its admin events have been read; `None`: its admin powers were not read this run (no confirmed
+    /// block yet), so its `pending_change` alerts stand as they were.
+    cursor: Option<monitoring::LogCursor>,
+}
+
+/// Unix seconds now.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// Users whose proofs every run verifies against each commitment (SOLVENCY.md: 32 random users).
@@ -131,7 +103,21 @@ impl Reconciler {
             client,
             runbook_base: None,
             solvency_key: None,
+            admin_event_hold_secs: crate::config::DEFAULT_ADMIN_EVENT_HOLD_SECS,
+            preflight: None,
         }
+    }
+
+    /// Pages the preflight's findings `findings` holds at every run (`preflight`, [`crate::preflight_watch`]).
+    pub fn with_preflight(mut self, findings: PreflightFindings) -> Self {
+        self.preflight = Some(findings);
+        self
+    }
+
+    /// Keeps each `admin_event` alert firing for `secs` after it was first seen, then resolves it.
+    pub fn with_admin_event_hold(mut self, secs: u64) -> Self {
+        self.admin_event_hold_secs = secs;
+        self
     }
 
     /// Verifies sampled users' proofs of solvency with the salts' key `key` at every run.
@@ -159,7 +145,8 @@ impl Reconciler {
         Ok(Self::new(pool, chains, sinks, config.max_lag_blocks)
             .with_runbook_base(config.runbook_base.clone())
             .with_max_uncompared_runs(config.max_uncompared_runs)
-            .with_solvency_key(config.solvency_salt_key))
+            .with_solvency_key(config.solvency_salt_key)
+            .with_admin_event_hold(config.admin_event_hold_secs))
     }
 
     /// Runs every check once, stores the results, queues and sends the alert changes.
@@ -167,11 +154,19 @@ impl Reconciler {
         let mut report = RunReport::default();
         let mut found = Vec::new();
         let mut unread_chains = Vec::new();
+        let mut unwatched_chains = BTreeSet::new();
+        let mut cursors = Vec::new();
         for chain in &self.chains {
             match self.check_chain(chain).await {
-                Ok((assets, alerts)) => {
-                    report.assets.extend(assets);
-                    found.extend(alerts);
+                Ok(findings) => {
+                    report.assets.extend(findings.assets);
+                    found.extend(findings.alerts);
+                    match findings.cursor {
+                        Some(cursor) => cursors.push(cursor),
+                        None => {
+                            unwatched_chains.insert(chain.chain_id.to_string());
+                        }
+                    }
                 }
                 Err(e) => {
                     tracing::error!(chain_id = chain.chain_id, error = %e, "could not read chain figures");
@@ -191,6 +186,20 @@ impl Reconciler {
             }
         }
 
+        // The preflight's findings; before its first run, and on a chain it could not read, what was firing stands.
+        let mut preflight_known = true;
+        let mut preflight_unread = BTreeSet::new();
+        if let Some(shared) = &self.preflight {
+            match shared.get() {
+                Some(findings) => {
+                    let (alerts, unread) = preflight_watch::alerts(&findings);
+                    found.extend(alerts);
+                    preflight_unread = unread;
+                }
+                None => preflight_known = false,
+            }
+        }
+
         let mut tx = self.pool.begin().await?;
         // One run at a time decides what is firing.
         let firing = monitoring::lock_firing(&mut tx).await?;
@@ -199,9 +208,19 @@ impl Reconciler {
         // What a chain we could not read had firing stays firing: no resolve without evidence.
         let blind: BTreeSet<String> = unread_chains.iter().map(u64::to_string).collect();
         let known: BTreeSet<String> = found.iter().map(|a| a.dedup_key.clone()).collect();
+        let now = unix_now();
         for alert in &firing {
             let chain = alert.details.get("chain_id");
-            if chain.is_some_and(|c| blind.contains(c)) && !known.contains(&alert.dedup_key) {
+            let in_chains = |chains: &BTreeSet<String>| chain.is_some_and(|c| chains.contains(c));
+            let kept = in_chains(&blind)
+                // Pending changes not read this run: still pending as far as anyone knows.
+                || (alert.check == changes::PENDING_CHANGE && in_chains(&unwatched_chains))
+                // Admin events are news: shown for the hold, then resolved.
+                || (alert.check == changes::ADMIN_EVENT
+                    && changes::still_shown(alert, now, self.admin_event_hold_secs))
+                // Preflight findings not checked again yet (or of a chain the checks could not read).
+                || (alert.check == preflight_watch::PREFLIGHT && (!preflight_known || in_chains(&preflight_unread)));
+            if kept && !known.contains(&alert.dedup_key) {
                 found.push(alert.clone());
             }
         }
@@ -253,6 +272,7 @@ impl Reconciler {
                 .map(|a| Ok((a.dedup_key.clone(), json(a)?)))
                 .collect::<Result<_, sqlx::Error>>()?,
             outbox,
+            cursors,
         };
         let run_id = monitoring::record_run(&mut tx, &record).await?;
         tx.commit().await?;
@@ -273,7 +293,7 @@ impl Reconciler {
         Ok(report)
     }
 
-    async fn check_chain(&self, chain: &ChainTarget) -> Result<(Vec<AssetReport>, Vec<Alert>), figures::FiguresError> {
+    async fn check_chain(&self, chain: &ChainTarget) -> Result<ChainFindings, figures::FiguresError> {
         let tokens = if chain.assets.is_empty() {
             figures::ledger_assets(&self.pool, chain.chain_id).await?
         } else {
@@ -288,9 +308,13 @@ impl Reconciler {
         } else {
             figures::read_chain(pool, provider, id, contract, confirmations, &tokens).await?
         };
-        let mut alerts = checks::listener(&figures.listener, self.max_lag_blocks);
+        // The lag is counted from the chain spec's start_block at the earliest: the blocks before the contract
+        // existed (a first run before the listener applied anything) are nothing to apply.
+        let mut position = figures.listener.clone();
+        position.last_applied_block = position.last_applied_block.max(chain.start_block.saturating_sub(1));
+        let mut alerts = checks::listener(&position, self.max_lag_blocks);
         alerts.extend(checks::quarantine(chain.chain_id, figures.ledger.quarantined));
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = unix_now();
         alerts.extend(checks::stuck_batches(&figures.ledger.open_batches, now));
         let mut assets = Vec::new();
         if figures.custody_block.is_none() && !tokens.is_empty() {
@@ -315,7 +339,21 @@ impl Reconciler {
                 alerts.extend(checks::commitment(&found));
             }
         }
-        Ok((assets, alerts))
+        // The contract's admin powers: every pending change, and the admin events since the last run.
+        let mut cursor = None;
+        if let Some(watched) = watch::read(pool, chain, &figures).await? {
+            alerts.extend(changes::pending_changes(&watched.pending));
+            let txs = changes::transactions(&watched.logs);
+            let keys: Vec<String> = txs.iter().flat_map(|tx| tx.announcements(id)).collect();
+            let announced: BTreeSet<String> = if keys.is_empty() {
+                BTreeSet::new()
+            } else {
+                monitoring::ever_fired(pool, &keys).await?.into_iter().collect()
+            };
+            alerts.extend(changes::admin_events(id, &txs, &announced, now));
+            cursor = Some(watched.cursor);
+        }
+        Ok(ChainFindings { assets, alerts, cursor })
     }
 
     /// The chain's latest proof-of-solvency commitment of `token`, the ledger's epoch of that number, and the
@@ -423,7 +461,7 @@ impl Reconciler {
                 let key = message.dedup_key;
                 let transition = if message.transition == "resolve" { Transition::Resolve } else { Transition::Fire };
                 let alert: Alert = serde_json::from_value(message.alert).map_err(json_error)?;
-                let alert = alert.with_runbook(self.runbook_base.as_deref());
+                let alert = alert.with_runbook(self.runbook_base.as_deref()).with_countdown(unix_now());
                 match sink.send(&self.client, &alert, transition, &at).await {
                     Ok(()) => {
                         monitoring::sent(&mut tx, id).await?;

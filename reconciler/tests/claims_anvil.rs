@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use abi::{NATIVE_TOKEN, Payout, PayoutBatch, Settlement, TreasuryTransfer, payouts_hash};
+use abi::{LiabilityRoot, NATIVE_TOKEN, Payout, PayoutBatch, Settlement, TreasuryTransfer, payouts_hash};
 use alloy::{
-    primitives::{Address, I256, U256, bytes},
+    primitives::{Address, B256, I256, U256, bytes},
     providers::{DynProvider, Provider, ext::AnvilApi},
 };
 use anvil_tests::devchain::{DevChain, native_ledger_db};
@@ -36,6 +36,8 @@ async fn reconcile(chain: &DevChain, pool: &PgPool) -> eyre::Result<RunReport> {
         confirmations: CONFIRMATIONS,
         assets: vec![Address::ZERO],
         solvency_interval_blocks: None,
+        start_block: chain.deploy_block,
+        max_log_range: 2_000,
     };
     let report = Reconciler::new(pool.clone(), vec![target], vec![], 10).run_once().await?;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
@@ -109,6 +111,29 @@ async fn a_claimed_deferred_payout_and_treasury_transfers_reconcile_to_zero_vari
     assert_eq!(report.assets[0].ledger.claims, U256::from(b_owed));
     assert_eq!(report.assets[0].result.variance, I256::ZERO, "{:?}", report.assets[0]);
     assert!(report.alerts.iter().all(|a| !a.dedup_key.starts_with("custody")), "{:?}", report.alerts);
+
+    // A treasury transfer needs a recent commitment of the members' liabilities (issue 42): none are owed in
+    // this root, so the floor is zero and only the claimable balances are out of the treasury's reach.
+    let commitment = LiabilityRoot {
+        token: NATIVE_TOKEN,
+        epoch: 1,
+        asOfBlock: chain.provider.get_block_number().await? - 1,
+        root: B256::repeat_byte(0x42),
+        total: 0,
+        leafCount: 0,
+        planHash: B256::repeat_byte(0x17),
+        nonce: abi::nonces::liability_nonce(0),
+        deadline: chain.deadline().await?,
+    };
+    let account_nonce = chain.provider.get_transaction_count(g).pending().await?;
+    let committed = contract
+        .commitLiabilities(commitment.clone(), chain.sign(&commitment))
+        .nonce(account_nonce)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    assert!(committed.status(), "commitLiabilities reverted");
 
     // A treasury transfer signed through the API (its row as the API writes it), and one signed elsewhere.
     let cold = chain.account(6).address();

@@ -61,6 +61,8 @@ async fn reconcile_with(
         confirmations: 0,
         assets: vec![Address::ZERO],
         solvency_interval_blocks: None,
+        start_block: chain.deploy_block,
+        max_log_range: 2_000,
     };
     let reconciler =
         Reconciler::new(pool.clone(), vec![target], vec![], 10).with_max_uncompared_runs(max_uncompared_runs);

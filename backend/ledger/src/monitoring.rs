@@ -149,6 +149,19 @@ pub struct RunRecord<'a> {
     pub fire: Vec<(String, Value)>,
     /// Messages owed to the sinks.
     pub outbox: Vec<OutboxMessage>,
+    /// How far the run read each contract's admin events (a cursor only moves forward).
+    pub cursors: Vec<LogCursor>,
+}
+
+/// The last block whose admin events the reconciler has read (and paged) for one contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogCursor {
+    /// The chain.
+    pub chain_id: u64,
+    /// The Settlement contract.
+    pub contract: Address,
+    /// Every block up to this one has been read.
+    pub block: u64,
 }
 
 /// A message owed to one alert sink.
@@ -232,8 +245,46 @@ pub async fn record_run(tx: &mut PgConnection, run: &RunRecord<'_>) -> Result<i6
         .execute(&mut *tx)
         .await?;
     }
+    for c in &run.cursors {
+        sqlx::query!(
+            "INSERT INTO reconciler_log_cursors (chain_id, contract, block_number) VALUES ($1, $2, $3)
+             ON CONFLICT (chain_id, contract) DO UPDATE
+                SET block_number = GREATEST(reconciler_log_cursors.block_number, EXCLUDED.block_number),
+                    updated_at = now()",
+            c.chain_id as i64,
+            c.contract.as_slice(),
+            c.block as i64
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query!("UPDATE reconciler_runs SET finished_at = now() WHERE id = $1", run_id).execute(&mut *tx).await?;
     Ok(run_id)
+}
+
+/// The last block whose admin events the reconciler has read for `contract` on `chain_id`; `None` before its first
+/// run there.
+pub async fn log_cursor(pool: &PgPool, chain_id: u64, contract: Address) -> Result<Option<u64>, sqlx::Error> {
+    let block = sqlx::query_scalar!(
+        "SELECT block_number FROM reconciler_log_cursors WHERE chain_id = $1 AND contract = $2",
+        chain_id as i64,
+        contract.as_slice()
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(block.map(|b| b as u64))
+}
+
+/// Which of `keys` have ever fired: firing now, or ever queued to a sink as a fire (whether or not a sink took it).
+pub async fn ever_fired(pool: &PgPool, keys: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT dedup_key AS "dedup_key!" FROM reconciler_firing WHERE dedup_key = ANY($1)
+           UNION
+           SELECT dedup_key FROM reconciler_outbox WHERE dedup_key = ANY($1) AND transition = 'fire'"#,
+        keys
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// A queued message taken for sending.
