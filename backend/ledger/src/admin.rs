@@ -249,9 +249,40 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
     Ok(total)
 }
 
-/// Adds a plan version effective from `from_block` (after every applied event); returns its
-/// version number. The parameters must be of the asset's plan kind (`PlanParams` for the auto-pool plan,
-/// `GenerationParams` for the generation plan).
+/// The last block the ledger of `asset_id`'s chain has passed: the listener's confirmed head (the last block it
+/// applied in full, also when it held no event), the chain's last applied event and the asset's (quarantined events
+/// count too), whichever is latest; `None` before the first. A plan version must start after it: every event at or
+/// below it was applied under the versions already stored, and a replay from the raw events must apply them alike.
+async fn applied_through(tx: &mut Tx, asset_id: i32) -> Result<Option<u64>, AdminError> {
+    let row = sqlx::query!(
+        r#"SELECT GREATEST(a.last_block, s.last_block, s.listener_block) AS "through"
+         FROM assets a LEFT JOIN blockchain_sync s ON s.chain_id = a.chain_id WHERE a.id = $1"#,
+        asset_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AdminError::UnknownAsset(asset_id))?;
+    Ok(row.through.map(|b| b as u64))
+}
+
+/// The first block a new plan version of `asset_id` may take effect from: after the listener's confirmed head, every
+/// applied event and the latest version's start (what [`new_plan_version`] requires; it moves on as the listener
+/// confirms blocks).
+pub async fn first_allowed_block(pool: &PgPool, asset_id: i32) -> Result<u64, AdminError> {
+    let mut tx = pool.begin().await?;
+    let through = applied_through(&mut tx, asset_id).await?;
+    let latest =
+        sqlx::query_scalar!("SELECT max(effective_from_block) FROM plan_versions WHERE asset_id = $1", asset_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    let after = through.unwrap_or(0).max(latest.map_or(0, |b| b as u64));
+    Ok(after + 1)
+}
+
+/// Adds a plan version effective from `from_block` (after the listener's confirmed head and every applied event,
+/// [`first_allowed_block`]); returns its version number. The parameters must be of the asset's plan kind
+/// (`PlanParams` for the auto-pool plan, `GenerationParams` for the generation plan).
 pub async fn new_plan_version<P>(
     pool: &PgPool,
     asset_id: i32,
@@ -263,7 +294,17 @@ where
     P: PlanRules + Serialize + DeserializeOwned,
 {
     let mut tx = pool.begin().await?;
-    let (_, last_block) = lock_asset(&mut tx, asset_id).await?;
+    // The chain's cursor row first, as the ledger takes it (then the asset rows): while this transaction holds it,
+    // the listener confirms no block, so the head read below is the one the version starts after.
+    sqlx::query!(
+        "SELECT s.chain_id FROM blockchain_sync s JOIN assets a ON a.chain_id = s.chain_id WHERE a.id = $1
+         FOR SHARE OF s",
+        asset_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    lock_asset(&mut tx, asset_id).await?;
+    let last_block = applied_through(&mut tx, asset_id).await?;
     let kind = sqlx::query_scalar!("SELECT plan_kind FROM assets WHERE id = $1", asset_id).fetch_one(&mut *tx).await?;
     if kind != P::KIND.as_str() {
         return Err(AdminError::Refused {
@@ -277,7 +318,7 @@ where
     let mut schedule = load::schedule::<P>(&mut tx, asset_id).await?;
     let before = serde_json::to_value(schedule.latest().params.clone()).expect("params serialize");
     let before = json!({ "version": schedule.latest().version, "effective_from_block": schedule.latest().effective_from_block, "params": before });
-    let v = schedule.push(from_block, last_block.map(|b| b as u64), params)?.clone();
+    let v = schedule.push(from_block, last_block, params)?.clone();
     sqlx::query!(
         "INSERT INTO plan_versions (asset_id, version, effective_from_block, params) VALUES ($1, $2, $3, $4)",
         asset_id,

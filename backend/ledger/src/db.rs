@@ -5,6 +5,16 @@ use sqlx::PgPool;
 #[cfg(feature = "test-utils")]
 pub use scratch::ScratchDatabase;
 
+/// A transaction in which the ledger's write guards (migration 0025: read-only views, rows written once, rewards'
+/// amounts fixed) do not fire: `session_replication_role = replica`, which only a superuser may set. For tests that
+/// play someone editing the ledger behind its back (the reconciler must find it), doing what the guards cannot stop.
+#[cfg(feature = "test-utils")]
+pub async fn unguarded(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await?;
+    Ok(tx)
+}
+
 /// Server used when `DATABASE_URL` is not set.
 pub const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432";
 

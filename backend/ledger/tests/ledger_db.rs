@@ -297,6 +297,36 @@ async fn a_plan_version_applies_from_its_block_and_is_audited() {
 }
 
 #[tokio::test]
+async fn a_plan_version_starts_only_after_the_listeners_confirmed_head() {
+    // Issue 43: the listener confirmed and applied blocks past the last event (blocks without any); a version from
+    // a block among them would govern events a replay applies differently from how they were applied.
+    let (db, mut ledger) = ledger(PlanParams::defaults(18)).await;
+    let pool = db.pool.clone();
+    ledger.apply_block(&[registered(10, 0, "A", "G", 20 * BNB)]).await.unwrap();
+    let head = ledger::BlockCursor { number: 364, hash: alloy::primitives::B256::repeat_byte(0x64) };
+    ledger.apply_confirmed(&[], head, 1_700_000_364).await.unwrap();
+    assert_eq!(admin::first_allowed_block(&pool, ASSET).await.unwrap(), 365);
+    let before = digest(&pool).await.unwrap();
+    let mut p2 = PlanParams::defaults(18);
+    p2.retopup_fee = 50 * BNB;
+    for from in [302, 364] {
+        let refused = admin::new_plan_version(&pool, ASSET, from, p2.clone(), "ops").await;
+        assert!(
+            matches!(
+                refused,
+                Err(AdminError::InvalidVersion(ledger::plan::InvalidVersion::NotInFuture { after: 364, .. }))
+            ),
+            "from block {from}: {refused:?}"
+        );
+    }
+    assert_eq!(digest(&pool).await.unwrap(), before, "a refused version changes nothing");
+    assert_eq!(admin::new_plan_version(&pool, ASSET, 365, p2, "ops").await.unwrap(), 2);
+    // Past a version that starts later still, the first allowed block is after its start.
+    assert_eq!(admin::first_allowed_block(&pool, ASSET).await.unwrap(), 366);
+    assert!(matches!(admin::first_allowed_block(&pool, 99).await, Err(AdminError::UnknownAsset(99))));
+}
+
+#[tokio::test]
 async fn disclosure_counts_who_got_back_what_they_paid() {
     let (db, mut ledger) = ledger(PlanParams::defaults(18)).await;
     ledger.apply_block(&worked_example_events()).await.unwrap();
