@@ -1,5 +1,7 @@
 //! Running the listener service: connect and migrate, serve metrics, follow every configured chain (each behind
-//! its advisory lock, so a second instance stands by) until a shutdown signal or a chain stops.
+//! its advisory lock, so a second instance stands by) until a shutdown signal or a chain stops. The preflight's
+//! checks run beside it and only log what they find: the listener never refuses to start on a finding — after a
+//! compromise, a restart must not switch the ledger's following off; the reconciler pages the findings.
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -19,7 +21,13 @@ pub async fn run(config: ListenerConfig, shutdown: impl Future<Output = ()>) -> 
     let pool = PgPool::connect(&config.database_url).await?;
     ledger::db::migrate(&pool).await?;
     let specs: Vec<_> = config.chains.iter().map(|c| c.spec.clone()).collect();
-    preflight::at_start("listener", &specs, |_| preflight::Expectations::default()).await?;
+    for spec in &specs {
+        let rpc_url = spec.shown_rpc_url().unwrap_or_default();
+        tracing::info!(chain_id = spec.chain_id, rpc_url, start_block = spec.start_block, "following chain");
+    }
+    tokio::spawn(async move {
+        preflight::at_start_watching("listener", &specs, |_| preflight::Expectations::default(), None).await;
+    });
 
     let mut chains = tokio::task::JoinSet::new();
     let metrics = Arc::new(ListenerMetrics::default());

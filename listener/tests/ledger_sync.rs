@@ -328,8 +328,11 @@ async fn database_connections_killed_under_a_running_listener_lose_and_double_no
             })
             .await
     });
-    // Another connection, to the server's own database, terminates every backend of the ledger's database.
-    let admin = PgPool::connect("postgres://postgres@127.0.0.1:5432/postgres").await?;
+    // Another connection, to the server's own database (on the server the scratch database is on: `DATABASE_URL`,
+    // else the default), terminates every backend of the ledger's database.
+    let server = std::env::var("DATABASE_URL").unwrap_or_else(|_| ledger::db::DEFAULT_SERVER_URL.to_owned());
+    let options: sqlx::postgres::PgConnectOptions = server.parse()?;
+    let admin = PgPool::connect_with(options.database("postgres")).await?;
     tokio::time::sleep(Duration::from_millis(150)).await;
     let head = chain.provider.get_block_number().await?;
     // Twenty rounds of killing while the stream is applied (mid-transaction connections included), then let it

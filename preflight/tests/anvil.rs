@@ -1,6 +1,7 @@
 //! The preflight against real chains: a deployment as the devnet makes it passes, and each misconfiguration it
 //! exists to catch is caught, with a message that says what to fix — on anvil, and on the TRON test node (its
-//! JSON-RPC and gRPC, full and Solidity) over an anvil with Nile's chain id.
+//! JSON-RPC and gRPC, full and Solidity) over an anvil with Nile's chain id. Checks skipped for want of what to check
+//! against are listed, and no message shows an endpoint's key.
 
 use abi::Settlement;
 use alloy::{
@@ -11,7 +12,7 @@ use anvil_tests::{
     devchain::DevChain,
     tron_rpc::{TronFaults, TronRpc},
 };
-use preflight::{Expectations, Finding, Level, check_chain};
+use preflight::{Expectations, Finding, Level, NodeInfo, check_chain, check_chain_with};
 use service_kit::chain_spec::{ChainSpec, ChainSpecs};
 
 const ETH: u128 = 1_000_000_000_000_000_000;
@@ -42,6 +43,34 @@ fn only<'a>(findings: &'a [Finding], check: &str) -> &'a Finding {
     assert_eq!(findings.len(), 1, "exactly one finding expected: {findings:#?}");
     assert_eq!(findings[0].check, check, "{findings:#?}");
     &findings[0]
+}
+
+/// Every finding of `check`.
+fn of_check<'a>(findings: &'a [Finding], check: &str) -> Vec<&'a Finding> {
+    findings.iter().filter(|f| f.check == check).collect()
+}
+
+/// A key no tool knows, funded on `chain` for gas.
+async fn fresh_key(chain: &DevChain, seed: u8) -> eyre::Result<alloy::signers::local::PrivateKeySigner> {
+    let key = alloy::signers::local::PrivateKeySigner::from_bytes(&alloy::primitives::B256::repeat_byte(seed))?;
+    chain.provider.anvil_set_balance(key.address(), U256::from(ETH)).await?;
+    Ok(key)
+}
+
+/// Settlement deployed on `chain` with `holders`, as a mainnet deployment is made (production bounds).
+async fn deploy_with(chain: &DevChain, holders: &abi::deployment::Holders) -> eyre::Result<(Address, u64)> {
+    let config = abi::deployment::config(
+        holders,
+        &[Address::ZERO],
+        abi::chain::Family::Evm,
+        abi::deployment::Bounds::production(abi::chain::Family::Evm),
+    );
+    let deployed = Settlement::deploy_builder(&chain.provider, config).send().await?.get_receipt().await?;
+    Ok((deployed.contract_address.expect("a deployment"), deployed.block_number.expect("mined")))
+}
+
+fn spec_at(chain_id: u64, settlement: Address, rpc_url: &str, start_block: u64) -> ChainSpec {
+    ChainSpec { start_block, ..spec(chain_id, settlement, rpc_url, "") }
 }
 
 #[tokio::test]
@@ -115,24 +144,197 @@ async fn a_key_as_admin_on_mainnet_is_refused() -> eyre::Result<()> {
     // on this machine's loopback: plaintext is allowed there, `tls` is the unit tests'.)
     let chain = DevChain::start_on_chain(56).await?;
     let findings = check_chain(&of(&chain), &devnet(&chain)).await;
-    let f = only(&findings, "admin");
-    assert_eq!(f.level, Level::Fail);
-    assert!(f.message.contains(&format!("admin {} is a key, not a contract", chain.admin.address())), "{}", f.message);
+    let admin = of_check(&findings, "admin");
+    assert_eq!(admin.len(), 1, "{findings:#?}");
+    assert_eq!(admin[0].level, Level::Fail);
+    assert!(admin[0].message.contains(&format!("admin {} is a key, not a contract", chain.admin.address())));
 
-    // The same build with a contract as admin passes.
-    let multisig = chain.usdt; // Any contract: the check asks for code, the Safe deployment is the deploy tool's.
-    let holders = abi::deployment::Holders::single(multisig, chain.backend_signer.address());
-    let config = abi::deployment::config(
-        &holders,
-        &[Address::ZERO],
-        abi::chain::Family::Evm,
-        abi::deployment::Bounds::production(abi::chain::Family::Evm),
+    // A build with a contract as admin and a key of its own in each money role passes.
+    let (signer, operator, treasurer, pauser) = (
+        fresh_key(&chain, 1).await?,
+        fresh_key(&chain, 2).await?,
+        fresh_key(&chain, 3).await?,
+        fresh_key(&chain, 4).await?,
     );
-    let deployed = Settlement::deploy_builder(&chain.provider, config).send().await?.get_receipt().await?;
-    let settlement = deployed.contract_address.expect("a deployment");
-    let expect = Expectations { signer: Some(chain.backend_signer.address()), operator: None };
+    let holders = abi::deployment::Holders {
+        admin: chain.usdt, // Any contract: the check asks for code, the Safe deployment is the deploy tool's.
+        signer: signer.address(),
+        operators: vec![operator.address()],
+        treasurers: vec![treasurer.address()],
+        pausers: vec![pauser.address()],
+    };
+    let (settlement, _) = deploy_with(&chain, &holders).await?;
+    let expect = Expectations { signer: Some(signer.address()), operator: Some((operator.address(), U256::ZERO)) };
     let findings = check_chain(&spec(56, settlement, &chain.rpc_url(), ""), &expect).await;
     assert!(findings.is_empty(), "{findings:#?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn one_key_in_two_money_roles_on_mainnet_is_refused() -> eyre::Result<()> {
+    let chain = DevChain::start_on_chain(56).await?;
+    let (operator, pauser) = (fresh_key(&chain, 2).await?, fresh_key(&chain, 4).await?);
+    // The operator is also the treasurer; the pauser is also the signer.
+    let holders = abi::deployment::Holders {
+        admin: chain.usdt,
+        signer: pauser.address(),
+        operators: vec![operator.address()],
+        treasurers: vec![operator.address()],
+        pausers: vec![pauser.address()],
+    };
+    let (settlement, _) = deploy_with(&chain, &holders).await?;
+    let expect = Expectations { signer: Some(pauser.address()), operator: Some((operator.address(), U256::ZERO)) };
+    let findings = check_chain(&spec(56, settlement, &chain.rpc_url(), ""), &expect).await;
+    let shared = of_check(&findings, "money_roles");
+    assert_eq!((shared.len(), findings.len()), (2, 2), "{findings:#?}");
+    let said =
+        |account: Address| shared.iter().find(|f| f.subject == account.to_string()).expect("a finding").message.clone();
+    assert!(
+        said(operator.address())
+            .contains(&format!("{} is the contract's operator and treasurer on mainnet chain 56", operator.address()))
+    );
+    assert!(said(pauser.address()).contains("is the contract's signer and pauser"), "{}", said(pauser.address()));
+    assert!(shared.iter().all(|f| f.level == Level::Fail));
+    // With no operator configured, the holders granted at the deployment block are found all the same.
+    let unnamed = Expectations { signer: Some(pauser.address()), operator: None };
+    let findings = check_chain(&spec(56, settlement, &chain.rpc_url(), ""), &unnamed).await;
+    assert_eq!(of_check(&findings, "money_roles").len(), 2, "{findings:#?}");
+    assert_eq!(of_check(&findings, "operator")[0].level, Level::Skipped);
+    Ok(())
+}
+
+#[tokio::test]
+async fn anvils_well_known_keys_are_refused_but_on_a_development_chain() -> eyre::Result<()> {
+    // BSC testnet's id, deployed as the devnet deploys: anvil's account 0 is admin and every money role, account 1
+    // the signer.
+    let chain = DevChain::start_on_chain(97).await?;
+    let findings = check_chain(&of(&chain), &devnet(&chain)).await;
+    let dev = of_check(&findings, "dev_key");
+    assert_eq!((dev.len(), findings.len()), (5, 5), "signer, admin, operator, treasurer, pauser: {findings:#?}");
+    assert!(dev.iter().all(|f| f.level == Level::Warn));
+    let signer = chain.backend_signer.address();
+    let says_signer = dev.iter().find(|f| f.subject == format!("signer:{signer}")).expect("the signer");
+    assert!(
+        says_signer
+            .message
+            .contains(&format!("the contract's signer is {signer}, anvil's well-known development account #1")),
+        "{}",
+        says_signer.message
+    );
+    let admin = chain.admin.address();
+    for power in ["admin", "operator", "treasurer", "pauser"] {
+        assert!(dev.iter().any(|f| f.subject == format!("{power}:{admin}")), "{power}: {findings:#?}");
+    }
+    // Declared a development chain (a testnet id may be), the same deployment passes; on 31337 it always does.
+    let declared = ChainSpec { development: true, ..of(&chain) };
+    assert!(check_chain(&declared, &devnet(&chain)).await.is_empty());
+    let devnet_chain = DevChain::start().await?;
+    assert!(check_chain(&of(&devnet_chain), &devnet(&devnet_chain)).await.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_start_block_after_the_deployment_block_is_refused_naming_it() -> eyre::Result<()> {
+    let chain = DevChain::start().await?;
+    chain.provider.anvil_mine(Some(10), None).await?;
+    let (id, deployed) = (chain.anvil.chain_id(), chain.deploy_block);
+    let late = check_chain(&spec_at(id, chain.settlement, &chain.rpc_url(), deployed + 3), &devnet(&chain)).await;
+    let f = only(&late, "start_block");
+    assert_eq!(f.level, Level::Fail);
+    assert!(
+        f.message
+            .contains(&format!("start_block {} is after the contract's deployment block {deployed}", deployed + 3)),
+        "{}",
+        f.message
+    );
+    for fine in [deployed, deployed - 1, 0] {
+        let findings = check_chain(&spec_at(id, chain.settlement, &chain.rpc_url(), fine), &devnet(&chain)).await;
+        assert!(findings.is_empty(), "start_block {fine}: {findings:#?}");
+    }
+    // Past the head: the contract exists, so it was deployed before.
+    let ahead = check_chain(&spec_at(id, chain.settlement, &chain.rpc_url(), 1_000_000), &devnet(&chain)).await;
+    assert_eq!(only(&ahead, "start_block").level, Level::Fail);
+    Ok(())
+}
+
+#[tokio::test]
+async fn skipped_checks_are_listed_with_why_and_pass() -> eyre::Result<()> {
+    let chain = DevChain::start().await?;
+    let findings = check_chain(&of(&chain), &Expectations::default()).await;
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    assert!(findings.iter().all(|f| f.level == Level::Skipped));
+    let id = chain.anvil.chain_id();
+    let operator = of_check(&findings, "operator");
+    assert!(
+        operator[0]
+            .message
+            .contains(&format!("no operator configured for chain {id}: its role and balance are unchecked")),
+        "{findings:#?}"
+    );
+    assert!(of_check(&findings, "signer")[0].message.contains("the signer service's key is not known here"));
+    let (text, pass) = preflight::render(&findings);
+    assert!(pass, "{text}");
+    assert!(text.contains(&format!("SKIPPED chain {id} operator: no operator configured")), "{text}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_signer_services_node_of_another_chain_or_without_tls_on_mainnet_is_refused() -> eyre::Result<()> {
+    let chain = DevChain::start().await?;
+    let id = chain.anvil.chain_id();
+    let node = |chain_id, answers, tls, loopback| NodeInfo {
+        chain_id,
+        tls,
+        loopback,
+        answers_chain_id: Some(answers),
+        error: None,
+    };
+    let check = |nodes: Vec<NodeInfo>| {
+        let spec = of(&chain);
+        let expect = devnet(&chain);
+        async move { check_chain_with(&spec, &expect, Some(&nodes)).await }
+    };
+    assert!(check(vec![node(id, id, false, true)]).await.is_empty(), "its own node of this chain, on its loopback");
+    let other = check(vec![node(id, 97, false, true)]).await;
+    let f = only(&other, "signer_node");
+    assert_eq!(f.level, Level::Fail);
+    assert!(
+        f.message.contains(&format!(
+            "own node of chain {id} ([policy.chains.node] rpc_url in the signer's configuration) answers chain id 97"
+        )),
+        "{}",
+        f.message
+    );
+    let none = check(vec![node(1, 1, true, false)]).await;
+    let f = only(&none, "signer_node");
+    assert_eq!(f.level, Level::Skipped);
+    assert!(f.message.contains(&format!("the signer service has no node of its own for chain {id}")), "{}", f.message);
+
+    // On mainnet, plaintext beyond the signer's machine is refused.
+    let mainnet = DevChain::start_on_chain(56).await?;
+    let spec = of(&mainnet);
+    let plain = check_chain_with(&spec, &devnet(&mainnet), Some(&[node(56, 56, false, false)])).await;
+    let tls = of_check(&plain, "signer_node");
+    assert_eq!(tls.len(), 1, "{plain:#?}");
+    assert!(tls[0].level == Level::Fail && tls[0].message.contains("without TLS"), "{}", tls[0].message);
+    let over_tls = check_chain_with(&spec, &devnet(&mainnet), Some(&[node(56, 56, true, false)])).await;
+    assert!(of_check(&over_tls, "signer_node").is_empty(), "{over_tls:#?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_endpoint_key_is_never_shown_in_a_finding_or_the_report() -> eyre::Result<()> {
+    let chain = DevChain::start().await?;
+    let key = "64a9df0874fb4a93b9d0a3849de012d3";
+    let url = format!("http://user:pass@127.0.0.1:9/v1/{key}?apikey={key}");
+    let findings = check_chain(&spec(chain.anvil.chain_id(), chain.settlement, &url, ""), &devnet(&chain)).await;
+    let f = only(&findings, "rpc");
+    assert!(f.message.contains("http://***@127.0.0.1:9/v1/***?apikey=***"), "{}", f.message);
+    let (text, _) = preflight::render(&findings);
+    let json = serde_json::to_string(&findings)?;
+    for shown in [&f.message, &text, &json] {
+        assert!(!shown.contains(key) && !shown.contains("user:pass"), "{shown}");
+    }
     Ok(())
 }
 
@@ -184,7 +386,11 @@ impl Tron {
             "[chains.tron]\ngrpc_url = \"{}\"\nsolidity_grpc_url = \"{solidity_grpc}\"\nsolidity_rpc_url = \"{solidity_rpc}\"\n",
             self.node.grpc_url
         );
-        spec(self.chain.anvil.chain_id(), self.chain.settlement, &self.rpc.full_url, &table)
+        // The stand-in's roles are anvil's keys: a development chain, as the devnet declares it.
+        ChainSpec {
+            development: true,
+            ..spec(self.chain.anvil.chain_id(), self.chain.settlement, &self.rpc.full_url, &table)
+        }
     }
 }
 
@@ -228,7 +434,7 @@ async fn with_finalized_tag_the_full_nodes_finalized_block_is_checked_instead() 
     let spec = t.spec(&t.rpc.full_url, &t.node.solidity_grpc_url);
     let tagged = ChainSpecs::parse(&format!(
         "[[chains]]\nchain_id = {}\nsettlement = \"{}\"\nrpc_url = \"{}\"\nconfirmations = 0\nstart_block = 0\n\
-         [chains.tron]\nsolidity_rpc_url = \"{}\"\nfinality = \"finalized_tag\"\n",
+         development = true\n[chains.tron]\nsolidity_rpc_url = \"{}\"\nfinality = \"finalized_tag\"\n",
         spec.chain_id, spec.settlement, t.rpc.full_url, t.rpc.full_url
     ))?
     .chains()[0]
@@ -262,6 +468,66 @@ async fn a_provider_that_requires_an_api_key_is_checked_with_it_and_a_missing_on
     let unset = check_chain(&with_key("REFERRAL_TEST_UNSET_API_KEY"), &devnet(&t.chain)).await;
     assert!(
         only(&unset, "api_key").message.contains("api_key_env names REFERRAL_TEST_UNSET_API_KEY, which is not set")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_tron_endpoint_of_another_network_is_refused() -> eyre::Result<()> {
+    let t = tron().await?;
+    let good = t.spec(&t.rpc.solidity_url, &t.node.solidity_grpc_url);
+    assert!(check_chain(&good, &devnet(&t.chain)).await.is_empty());
+    // A second TRON network with the same chain id (another genesis block: anvil's genesis carries the second it
+    // started at): its gRPC endpoints given for the first.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let other = tron().await?;
+    let mut wrong_full = good.clone();
+    wrong_full.tron.as_mut().expect("TRON").grpc_url = Some(other.node.grpc_url.clone());
+    let findings = check_chain(&wrong_full, &devnet(&t.chain)).await;
+    let f = only(&findings, "tron_network");
+    assert_eq!((f.level, f.subject.as_str()), (Level::Fail, "tron.grpc_url"));
+    assert!(
+        f.message.contains("tron.grpc_url answers genesis block") && f.message.contains("nodes of different networks"),
+        "{}",
+        f.message
+    );
+    let mut wrong_solid = good.clone();
+    wrong_solid.tron.as_mut().expect("TRON").solidity_grpc_url = Some(other.node.solidity_grpc_url.clone());
+    let findings = check_chain(&wrong_solid, &devnet(&t.chain)).await;
+    let network = of_check(&findings, "tron_network");
+    assert_eq!(network.len(), 1, "{findings:#?}");
+    assert_eq!(network[0].subject, "tron.solidity_grpc_url");
+    Ok(())
+}
+
+#[test]
+fn a_genesis_block_id_carries_its_networks_chain_id() {
+    // TRON mainnet's and Nile's genesis block ids.
+    let mainnet: alloy::primitives::B256 =
+        "0x00000000000000001ebf88508a03865c71d452e25f4d51194196a1d22b6653dc".parse().unwrap();
+    let nile: alloy::primitives::B256 =
+        "0x0000000000000000d698d4192c56cb6be724a558448e2684802de4d6cd8690dc".parse().unwrap();
+    assert_eq!(preflight::tron_network::chain_id_of_genesis(mainnet), abi::chain::TRON_MAINNET);
+    assert_eq!(preflight::tron_network::chain_id_of_genesis(nile), abi::chain::TRON_NILE);
+}
+
+#[tokio::test]
+async fn on_tron_anvils_keys_are_refused_but_on_a_development_chain_and_a_late_start_block_found_by_its_event()
+-> eyre::Result<()> {
+    let t = tron().await?;
+    let declared = t.spec(&t.rpc.solidity_url, &t.node.solidity_grpc_url);
+    // Nile's id, not declared a development chain: anvil's keys in every power are refused.
+    let nile = ChainSpec { development: false, ..declared.clone() };
+    let findings = check_chain(&nile, &devnet(&t.chain)).await;
+    assert_eq!(of_check(&findings, "dev_key").len(), 5, "{findings:#?}");
+    // TRON's JSON-RPC serves no historical state: the deployment block is the block of the constructor's event.
+    let late = ChainSpec { start_block: t.chain.deploy_block + 1, ..declared };
+    let findings = check_chain(&late, &devnet(&t.chain)).await;
+    let f = only(&findings, "start_block");
+    assert!(
+        f.message.contains(&format!("after the contract's deployment block {}", t.chain.deploy_block)),
+        "{}",
+        f.message
     );
     Ok(())
 }

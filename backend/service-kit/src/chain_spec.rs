@@ -14,6 +14,7 @@
 //! rpc_url = "https://…"          # JSON-RPC (on TRON: a full node's)
 //! confirmations = 15             # blocks on top of a block before it is final (TRON: 0, solidified is final)
 //! start_block = 41000000         # the Settlement deployment block
+//! # development = true           # the devnet and tests only: anvil's well-known keys allowed (never on a mainnet)
 //!
 //! [[chains]]
 //! chain_id = 728126428
@@ -124,8 +125,9 @@ pub struct ChainSpec {
     /// The Settlement contract (0x hex; on TRON its 20 bytes).
     pub settlement: Address,
     /// The chain's JSON-RPC endpoint (on TRON, a full node's). The listener and reconciler need it; the API without
-    /// it answers 503 `chain_rpc_not_configured` where a call needs the chain. May carry a provider key: the file is
-    /// then a secret, and no service shows the URL.
+    /// it answers 503 `chain_rpc_not_configured` where a call needs the chain. May carry a provider key (in its path,
+    /// query or user part): the file is then a secret, and every service shows the URL redacted
+    /// ([`crate::redact`]).
     #[serde(default)]
     pub rpc_url: Option<String>,
     /// Blocks on top of a block before it (and a payout transaction in it) counts as final: BSC ≈ 15–24, anvil
@@ -134,15 +136,35 @@ pub struct ChainSpec {
     /// The Settlement deployment block: where an empty ledger starts reading (required: a listener that read from
     /// block 0 of a real network would spend days on blocks before the contract existed).
     pub start_block: u64,
+    /// A development chain (the devnet, tests): anvil's well-known keys ([`crate::keys::WELL_KNOWN_DEV_ADDRESSES`])
+    /// may hold the contract's roles and be the API's operator key. Refused on a mainnet's id
+    /// ([`abi::chain::is_mainnet`]). Chain [`DEVNET_CHAIN_ID`] is one without saying so ([`Self::is_development`]).
+    #[serde(default)]
+    pub development: bool,
     /// A TRON chain's finality and endpoints: required on TRON's chain ids, refused on any other.
     #[serde(default)]
     pub tron: Option<TronSpec>,
 }
 
+/// anvil's (and hardhat's) default chain id, which no public network uses: always a development chain.
+pub const DEVNET_CHAIN_ID: u64 = 31_337;
+
 impl ChainSpec {
     /// An EVM-read chain with no RPC, zero confirmations and start block (filled in by the caller).
     pub fn new(chain_id: u64, settlement: Address) -> Self {
-        Self { chain_id, settlement, rpc_url: None, confirmations: 0, start_block: 0, tron: None }
+        Self { chain_id, settlement, rpc_url: None, confirmations: 0, start_block: 0, development: false, tron: None }
+    }
+
+    /// Whether anvil's well-known keys may be used on this chain: chain [`DEVNET_CHAIN_ID`], or a chain declared
+    /// `development = true` that is no mainnet (the devnet's TRON stand-in, which has Nile's id; tests). Never on a
+    /// mainnet, whatever the spec says.
+    pub fn is_development(&self) -> bool {
+        self.chain_id == DEVNET_CHAIN_ID || (self.development && !abi::chain::is_mainnet(self.chain_id))
+    }
+
+    /// `rpc_url` as it may be shown: its credentials and key hidden ([`crate::redact::url`]).
+    pub fn shown_rpc_url(&self) -> Option<String> {
+        self.rpc_url.as_deref().map(crate::redact::url)
     }
 
     /// The chain's family ([`Family::of`] its id).
@@ -202,6 +224,13 @@ impl ChainSpec {
                 return invalid("confirmations must be 0 on TRON: a solidified block is final".into());
             }
             _ => {}
+        }
+        if self.development && abi::chain::is_mainnet(id) {
+            return invalid(
+                "development = true is refused on a mainnet: anvil's well-known keys must never hold anything there; \
+                 remove it"
+                    .into(),
+            );
         }
         let mut urls: Vec<(&str, &str)> = self.rpc_url.iter().map(|u| ("rpc_url", u.as_str())).collect();
         if let Some(tron) = &self.tron {
@@ -401,6 +430,21 @@ solidity_rpc_url = "http://127.0.0.1:8556"
         assert!(refusal(&EVM.replace("0x5FbDB", "0xZZ")).contains("chain spec"));
         let unknown = EVM.replace("start_block", "stat_block");
         assert!(refusal(&unknown).contains("unknown field"), "{}", refusal(&unknown));
+    }
+
+    #[test]
+    fn development_is_declared_off_mainnet_only_and_31337_is_one() {
+        let nile = ChainSpecs::parse(TRON).unwrap().chains()[0].clone();
+        assert!(!nile.is_development(), "Nile is a public testnet unless declared otherwise");
+        let declared = TRON.replace("start_block = 3\n", "start_block = 3\ndevelopment = true\n");
+        assert!(ChainSpecs::parse(&declared).unwrap().chains()[0].is_development());
+        let mainnet = EVM.replace("start_block = 7\n", "start_block = 7\ndevelopment = true\n");
+        let refused = refusal(&mainnet);
+        assert!(refused.contains("chain 56: development = true is refused on a mainnet"), "{refused}");
+        // Built in code past the parser, a mainnet is still no development chain.
+        let forced = ChainSpec { development: true, ..ChainSpec::new(56, Address::ZERO) };
+        assert!(!forced.is_development());
+        assert!(ChainSpec::new(DEVNET_CHAIN_ID, Address::ZERO).is_development());
     }
 
     #[test]

@@ -1,9 +1,15 @@
 //! One way to configure a service: a TOML file overlaid with environment variables under the service's prefix,
 //! `__` separating nested keys (`APP_AUTH__JWT_SECRET` sets `auth.jwt_secret`, `LISTENER_DATABASE_URL` sets
 //! `database_url`). A value is typed by the field it sets: read as TOML when it parses as one (numbers, booleans,
-//! arrays, inline tables: `APP_CHAINS='[{chain_id = 56, …}]'` replaces the whole table), and kept as written when
-//! it does not, or when the field it sets wants text (`APP_DATABASE__PASSWORD=123456` is the string "123456").
-//! Secrets are `secrecy` types in the settings structs, so they never print.
+//! arrays, inline tables), and kept as written when it does not, or when the field it sets wants text
+//! (`APP_DATABASE__PASSWORD=123456` is the string "123456"). Secrets are `secrecy` types in the settings structs, so
+//! they never print.
+//!
+//! A list of tables keyed by `chain_id` (each service's `[[chains]]` tuning) is merged, never replaced: each entry of
+//! the variable's list is merged field by field into the file's entry of the same `chain_id` (tables within it key
+//! by key), and appended when the file has none; the file's other entries stay. So
+//! `APP_CHAINS='[{chain_id = 56, operator_keystore_passphrase = "…"}]'` adds the passphrase and keeps the fee cap the
+//! file sets for chain 56 ([`merge`]).
 
 use std::path::Path;
 
@@ -121,11 +127,49 @@ fn overlay_recording(
             let entry = table.entry(part.clone()).or_insert_with(|| toml::Value::Table(Default::default()));
             table = entry.as_table_mut().ok_or_else(|| ConfigError::Env(key.clone()))?;
         }
-        table.insert(parts[parts.len() - 1].clone(), value);
+        merge(table, parts[parts.len() - 1].clone(), value);
         set.retain(|(path, _)| path != &parts);
         set.push((parts, raw));
     }
     Ok(root)
+}
+
+/// Sets `key` of `table` to `value`; a list of tables keyed by `chain_id` ([`keyed`]) merges into the list there,
+/// entry by entry, as the module says.
+pub fn merge(table: &mut toml::Table, key: String, value: toml::Value) {
+    match (table.get_mut(&key), value) {
+        (Some(toml::Value::Array(existing)), toml::Value::Array(entries)) if keyed(existing) && keyed(&entries) => {
+            for entry in entries {
+                let id = entry.get(CHAIN_ID).cloned();
+                match existing.iter_mut().find(|e| e.get(CHAIN_ID) == id.as_ref()) {
+                    Some(toml::Value::Table(into)) => merge_tables(into, entry),
+                    _ => existing.push(entry),
+                }
+            }
+        }
+        (_, value) => {
+            table.insert(key, value);
+        }
+    }
+}
+
+/// The key a list of per-chain tables is merged by.
+const CHAIN_ID: &str = "chain_id";
+
+/// Whether `list` is a non-empty list of tables that each name a `chain_id`.
+fn keyed(list: &[toml::Value]) -> bool {
+    !list.is_empty() && list.iter().all(|v| v.as_table().is_some_and(|t| t.contains_key(CHAIN_ID)))
+}
+
+/// `from`'s keys set in `into`: a table into a table key by key, anything else replaced.
+fn merge_tables(into: &mut toml::Table, from: toml::Value) {
+    let toml::Value::Table(from) = from else { return };
+    for (key, value) in from {
+        match (into.get_mut(&key), value) {
+            (Some(toml::Value::Table(inner)), value @ toml::Value::Table(_)) => merge_tables(inner, value),
+            (_, value) => merge(into, key, value),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -171,6 +215,54 @@ mod tests {
         );
         let s: Settings = from_sources(file, "KIT_", env(&[("KIT_NAME", "from env")])).unwrap();
         assert_eq!(s.name, "from env");
+    }
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Chains {
+        chains: Vec<Chain>,
+    }
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Chain {
+        chain_id: u64,
+        #[serde(default)]
+        fee_cap: Option<u64>,
+        #[serde(default)]
+        key: Option<String>,
+        #[serde(default)]
+        coin: Option<toml::Table>,
+    }
+
+    #[test]
+    fn a_list_keyed_by_chain_id_is_merged_entry_by_entry_field_by_field() {
+        let file = "[[chains]]\nchain_id = 56\nfee_cap = 5\ncoin = { name = \"BNB\", decimals = 18 }\n\n\
+                    [[chains]]\nchain_id = 97\nfee_cap = 7\n";
+        let s: Chains = from_sources(
+            file,
+            "KIT_",
+            env(&[(
+                "KIT_CHAINS",
+                r#"[{chain_id = 56, key = "k", coin = { decimals = 8 }}, {chain_id = 1, key = "x"}]"#,
+            )]),
+        )
+        .unwrap();
+        let coin: toml::Table = "name = \"BNB\"\ndecimals = 8".parse().unwrap();
+        assert_eq!(
+            s.chains,
+            [
+                Chain { chain_id: 56, fee_cap: Some(5), key: Some("k".into()), coin: Some(coin) },
+                Chain { chain_id: 97, fee_cap: Some(7), key: None, coin: None },
+                Chain { chain_id: 1, fee_cap: None, key: Some("x".into()), coin: None },
+            ]
+        );
+        // A list not keyed by chain_id is still replaced whole.
+        let s: Settings = from_sources(
+            "name = \"f\"\nlist = [{id = 1}]\n[nested]\nport = 1\n",
+            "KIT_",
+            env(&[("KIT_LIST", "[{id = 2}]")]),
+        )
+        .unwrap();
+        assert_eq!(s.list, [Item { id: 2 }]);
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! What every service binary (signer, API, listener, reconciler) shares, so that each configures, logs,
-//! starts and stops the same way: [`config::load`] (TOML file + environment), the [`chain_spec`] every service reads, [`telemetry::init`], [`shutdown_signal`], and
-//! [`metrics::serve`] for services without an HTTP API of their own, and [`stall`] watching the runtime.
+//! starts and stops the same way: [`config::load`] (TOML file + environment), the [`chain_spec`] every service
+//! reads, [`telemetry::init`] (every log line [`redact`]ed of URL credentials), anvil's well-known [`keys`] and
+//! keystores whose errors name their file, [`shutdown_signal`], [`metrics::serve`] for services without an HTTP API
+//! of their own, and [`stall`] watching the runtime.
 
 #![warn(missing_docs)]
 
 pub mod chain_spec;
 pub mod config;
+pub mod keys;
 pub mod metrics;
+pub mod redact;
 pub mod serve;
 pub mod stall;
 pub mod telemetry;
@@ -16,14 +20,18 @@ pub type Shutdown = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Sen
 
 /// The one shape of every service's `main` (signer, API, listener, reconciler): telemetry ([`telemetry::init`],
 /// JSON lines unless `LOG_FORMAT=text`), then the configuration from `load` (a refusal ends the start with its
-/// message), then `run` until Ctrl-C or SIGTERM.
+/// message), then `run` until Ctrl-C or SIGTERM. The error a service ends with is printed with its URLs redacted
+/// ([`redact::text`]), as its log lines are.
 pub async fn main<C, F>(load: impl FnOnce() -> eyre::Result<C>, run: impl FnOnce(C, Shutdown) -> F) -> eyre::Result<()>
 where
     F: std::future::Future<Output = eyre::Result<()>>,
 {
     telemetry::init(telemetry::format_from_env());
-    let config = load()?;
-    run(config, Box::pin(shutdown_signal())).await
+    let ended = match load() {
+        Ok(config) => run(config, Box::pin(shutdown_signal())).await,
+        Err(e) => Err(e),
+    };
+    ended.map_err(|e| eyre::eyre!("{}", redact::text(&format!("{e:#}"))))
 }
 
 /// The configuration file named by the first command-line argument (`usage` is the error when there is none).

@@ -364,8 +364,9 @@ mod tests {
         let started = std::time::Instant::now();
         let answer = get(addr).await;
         assert_eq!(answer.as_deref(), Some("HTTP/1.1 200 OK"));
-        // Well within the 10 s header timeout that used to be the only way a slot came back.
-        assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+        // Well within the 10 s header timeout that used to be the only way a slot came back (with room for a busy
+        // machine: the answer itself takes milliseconds).
+        assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     }
 
     #[tokio::test]
