@@ -105,11 +105,12 @@ mod tests {
 
     #[test]
     fn a_huge_text_is_refused_by_its_length_before_decoding() {
-        // Base58 decoding is quadratic: 2 MB would take minutes. The length check answers at once.
+        // Base58 decoding is quadratic: 2 MB would take minutes. The length check answers at once (the bound leaves
+        // a busy machine room: a descheduled thread can lose tens of milliseconds, never minutes).
         let huge = "T".repeat(2_000_000);
         let started = std::time::Instant::now();
         assert_eq!(from_base58(&huge), Err(TronAddressError::Length(2_000_000)));
-        assert!(started.elapsed() < std::time::Duration::from_millis(50), "took {:?}", started.elapsed());
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
     }
 
     #[test]

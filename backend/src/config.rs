@@ -233,7 +233,10 @@ impl WalletConnectSettings {
 /// With the spec's `rpc_url` the admin API reads the contract's balance and, with an operator key, sends payout
 /// batches. The operator key comes from an encrypted keystore (`operator_keystore`, passphrase from `APP_…`
 /// environment, never the file); a raw hex `operator_key` is accepted only with `insecure_operator_key = true`, for
-/// development chains.
+/// development chains ([`ChainSettings::operator_key`]).
+///
+/// `APP_CHAINS` (a list of such entries) is merged into the file's entries by `chain_id`, field by field
+/// ([`service_kit::config`]): setting the passphrase there keeps the file's fee cap.
 ///
 /// On a TRON chain (the spec's `[chains.tron]`), payouts go through java-tron's gRPC API with `tronic`: the signed
 /// transaction is kept before its broadcast and broadcast again until provably dead; its `fee_limit` is estimated
@@ -345,6 +348,44 @@ impl ChainSettings {
     pub fn new(chain_id: u64, settlement: Address) -> Self {
         let spec = ChainSpec { confirmations: 1, ..ChainSpec::new(chain_id, settlement) };
         Self { spec, tuning: ChainTuning::defaults(chain_id) }
+    }
+
+    /// The operator key, if one is configured: decrypted from `operator_keystore` (an error naming the file, a wrong
+    /// passphrase said as such), or a raw `operator_key` — refused without `insecure_operator_key = true`.
+    pub fn operator_key(&self) -> Result<Option<alloy::signers::local::PrivateKeySigner>, ConfigError> {
+        use secrecy::ExposeSecret;
+        let (id, tuning) = (self.spec.chain_id, &self.tuning);
+        let invalid = |why: String| ConfigError::Invalid(format!("chains: chain {id}: {why}"));
+        Ok(match (&tuning.operator_keystore, &tuning.operator_key) {
+            (Some(path), _) => {
+                let passphrase = tuning.operator_keystore_passphrase.as_ref().ok_or_else(|| {
+                    invalid(
+                        "operator_keystore needs operator_keystore_passphrase (from the environment: APP_CHAINS)"
+                            .into(),
+                    )
+                })?;
+                let key = service_kit::keys::decrypt_keystore(Path::new(path), passphrase.expose_secret())
+                    .map_err(|e| invalid(format!("operator_keystore: {e}")))?;
+                Some(key)
+            }
+            (None, Some(_)) if !tuning.insecure_operator_key => {
+                return Err(invalid(
+                    "a raw operator_key is for development only: set insecure_operator_key = true, or use \
+                     operator_keystore"
+                        .into(),
+                ));
+            }
+            (None, Some(hex)) => {
+                let key = hex
+                    .expose_secret()
+                    .trim()
+                    .parse::<alloy::signers::local::PrivateKeySigner>()
+                    .map_err(|_| invalid("operator_key is not a hex private key".into()))?;
+                tracing::warn!(chain_id = id, "using a raw operator key: development only");
+                Some(key)
+            }
+            (None, None) => None,
+        })
     }
 }
 
@@ -660,6 +701,65 @@ refresh_ttl_secs = 2592000
         assert_eq!(s.auth.statement, "true");
         assert_eq!(s.application.port, 8080);
         assert_eq!(s.walletconnect.unwrap().project_id, "1234");
+    }
+
+    /// A chain spec of BSC mainnet and testnet written to a scratch directory, and the file with it named.
+    fn with_spec(extra: &str) -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("chains.toml");
+        let chain = |id: u64| {
+            format!(
+                "[[chains]]\nchain_id = {id}\nsettlement = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n\
+                 confirmations = 15\nstart_block = 1\n"
+            )
+        };
+        std::fs::write(&spec, format!("{}{}", chain(56), chain(97))).unwrap();
+        (dir, format!("chain_spec = \"{}\"\n{FILE}{extra}", spec.display()))
+    }
+
+    #[test]
+    fn app_chains_merges_into_the_files_entries_and_keeps_their_fee_cap() {
+        let (_dir, file) = with_spec(
+            "[[chains]]\nchain_id = 56\npayout_max_fee_per_gas_wei = 5000000000\nname = \"BSC\"\n\n\
+             [[chains]]\nchain_id = 97\npayout_fee_bump_percent = 20\n",
+        );
+        let env = [(
+            "APP_CHAINS".to_string(),
+            r#"[{ chain_id = 56, operator_keystore = "/keys/operator.json", operator_keystore_passphrase = "pw" }]"#
+                .to_string(),
+        )];
+        let settings = Settings::from_sources(&file, env).unwrap();
+        let bsc = &settings.chains.iter().find(|c| c.spec.chain_id == 56).unwrap().tuning;
+        assert_eq!(bsc.payout_max_fee_per_gas_wei, 5_000_000_000, "the file's fee cap survives APP_CHAINS");
+        assert_eq!(bsc.name.as_deref(), Some("BSC"));
+        assert_eq!(bsc.operator_keystore.as_deref(), Some("/keys/operator.json"));
+        assert_eq!(bsc.operator_keystore_passphrase.as_ref().map(|p| p.expose_secret()), Some("pw"));
+        let testnet = &settings.chains.iter().find(|c| c.spec.chain_id == 97).unwrap().tuning;
+        assert_eq!(testnet.payout_fee_bump_percent, 20, "an entry APP_CHAINS does not name stays as the file has it");
+    }
+
+    #[test]
+    fn a_wrong_keystore_passphrase_names_the_keystore() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, _) = alloy::signers::local::PrivateKeySigner::encrypt_keystore(
+            dir.path(),
+            &mut rand::thread_rng(),
+            alloy::hex::decode(OWN_KEY).unwrap(),
+            "right",
+            Some("operator.json"),
+        )
+        .unwrap();
+        let path = dir.path().join("operator.json").display().to_string();
+        let mut chain = ChainSettings::new(56, Address::ZERO);
+        chain.tuning.operator_keystore = Some(path.clone());
+        chain.tuning.operator_keystore_passphrase = Some(SecretString::from("wrong"));
+        let refused = chain.operator_key().unwrap_err().to_string();
+        assert!(
+            refused.contains(&format!("chain 56: operator_keystore: keystore {path}: the passphrase does not open it")),
+            "{refused}"
+        );
+        chain.tuning.operator_keystore_passphrase = Some(SecretString::from("right"));
+        assert_eq!(chain.operator_key().unwrap().map(|k| k.address()), Some(key.address()), "on mainnet, a keystore");
     }
 
     #[test]

@@ -1,7 +1,12 @@
 //! The API's preflight ([`preflight`]): each chain of its chain spec checked against what the API will rely on —
-//! the signer service's key as the contract's signer, and each chain's payout operator with its role and enough of
-//! the native coin for the next batches at the fee cap. Run at start ([`at_start`]) and by the `preflight`
-//! command (`src/bin/preflight.rs`).
+//! the signer service's key as the contract's signer and its own node of each chain (`GET /v1/signer`), and each
+//! chain's payout operator with its role and enough of the native coin for the next batches at the fee cap. Run at
+//! start ([`at_start`]) and by the `preflight` command (`src/bin/preflight.rs`).
+//!
+//! The API refuses to start on a proven misconfiguration (a [`Level::Fail`]): it is the service that moves money —
+//! it sends payout batches and asks for signatures —, so a contract trusting another signer, an operator key that is
+//! public, or a node of another network is better a refused start than a payment sent wrong. The listener and the
+//! reconciler, which only watch, start whatever the checks find and page it.
 
 use alloy::primitives::{Address, U256};
 use preflight::{Expectations, Finding, Level};
@@ -23,10 +28,10 @@ pub async fn check(
     signer: Option<&signer_client::SignerClient>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let signer_address = match signer {
+    let info = match signer {
         None => None,
-        Some(client) => match tokio::time::timeout(std::time::Duration::from_secs(10), client.signer_address()).await {
-            Ok(Ok(address)) => Some(address),
+        Some(client) => match tokio::time::timeout(std::time::Duration::from_secs(10), client.signer_info()).await {
+            Ok(Ok(info)) => Some(info),
             Ok(Err(e)) => {
                 findings.push(unasked(settings, format!("the signer service could not be asked its key: {e}")));
                 None
@@ -37,10 +42,11 @@ pub async fn check(
             }
         },
     };
+    let signer_address = info.as_ref().map(|i| i.address.0);
     let specs: Vec<_> = settings.chains.iter().map(|c| c.spec.clone()).collect();
     let expect =
         |chain_id: u64| Expectations { signer: signer_address, operator: operator_budget(settings, chains, chain_id) };
-    findings.extend(preflight::check_all(&specs, expect).await);
+    findings.extend(preflight::check_all_with(&specs, expect, info.as_ref().map(|i| i.nodes.as_slice())).await);
     findings
 }
 
@@ -57,12 +63,7 @@ fn operator_budget(settings: &Settings, chains: &ChainRegistry, chain_id: u64) -
 }
 
 fn unasked(settings: &Settings, message: String) -> Finding {
-    Finding {
-        chain_id: settings.chains.first().map_or(0, |c| c.spec.chain_id),
-        check: "signer",
-        level: Level::Unverified,
-        message,
-    }
+    Finding::new(settings.chains.first().map_or(0, |c| c.spec.chain_id), "signer", Level::Unverified, message)
 }
 
 /// The API's preflight at start: refuses to start on a proven misconfiguration, warns of the rest.

@@ -130,6 +130,7 @@ impl Application {
                 signer: ctx.signer.clone(),
                 key: solvency.salt_key()?,
                 settings: solvency,
+                metrics: Some(ctx.metrics.clone()),
             };
             tokio::spawn(worker.run());
         }
@@ -171,6 +172,7 @@ impl Application {
             .layer(axum::middleware::from_fn_with_state(proxied, http::rate_limit::proxied_client_cap))
             .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout()))
             .layer(axum::middleware::map_response(http::error::timeout_envelope))
+            .layer(axum::middleware::from_fn(http::headers::every_answer))
             .layer(TraceLayer::new_for_http());
         tracing::info!(port, "API listening");
         let per_connection = move |peer: std::net::SocketAddr| {

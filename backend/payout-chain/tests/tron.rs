@@ -177,6 +177,109 @@ async fn liability_roots_are_committed_the_tron_way_once_each_with_their_energy_
     Ok(())
 }
 
+/// The energy `wallet` paid for `data` sent to `at` through the TRON node (its TRX fee at the node's energy price).
+async fn energy_of_call(
+    s: &Setup,
+    wallet: &alloy::signers::local::PrivateKeySigner,
+    at: Address,
+    data: Vec<u8>,
+) -> eyre::Result<u64> {
+    let before = s.chain.provider.get_balance(wallet.address()).await?;
+    anvil_tests::tron_deploy::send_call(&s.node.grpc_url, wallet, at, data, 0).await?;
+    let fee = (before - s.chain.provider.get_balance(wallet.address()).await?).to::<u64>();
+    let price = Params::default().energy_fee as u64;
+    assert_eq!(fee % price, 0, "energy only: the {fee} SUN are a whole number of energy units at {price} SUN");
+    Ok(fee / price)
+}
+
+/// The energy of executing `batch` through the TRON family (kept bytes, broadcast, solidified).
+async fn energy_of_batch(
+    s: &Setup,
+    tron: &TronPayoutChain,
+    batch: &PayoutBatch,
+    signature: &Bytes,
+) -> eyre::Result<u64> {
+    let before = s.chain.provider.get_balance(s.chain.admin.address()).await?;
+    let kept = signed(tron, batch, signature).await?;
+    assert_eq!(tron.broadcast(&kept).await?, Broadcast::Accepted);
+    s.chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH), None).await?;
+    let outcome = tron.signed_status(&batch.clone().into(), &kept).await?;
+    assert!(matches!(outcome, BatchOutcome::Executed { ref deferred, .. } if deferred.is_empty()), "{outcome:?}");
+    let fee = (before - s.chain.provider.get_balance(s.chain.admin.address()).await?).to::<u64>();
+    Ok(fee / Params::default().energy_fee as u64)
+}
+
+/// Issue 42's benchmark on TRON, in energy (the test node charges the EVM's gas as energy): a USDT payout batch per
+/// recipient, to fresh holders and to existing ones, beside plain USDT transfers from a wallet to as many recipients
+/// of the same kind, measured in the same run; a treasury transfer beside one plain transfer; a commitment.
+/// `cargo test -p payout-chain --test tron energy -- --nocapture` prints them.
+#[tokio::test]
+async fn energy_of_payouts_treasury_transfers_and_commitments_beside_plain_transfers() -> eyre::Result<()> {
+    const N: u8 = 10;
+    let s = setup().await?;
+    let tron = payouts_chain(&s, 5_000_000_000, Duration::from_secs(600))?;
+    // Minted by a wallet of its own: the admin's account nonce is the TRON node's to take (it sends as the admin).
+    let minter = anvil_tests::api::wallet_provider(&s.chain.rpc_url(), &s.chain.account(5))?;
+    let usdt = TestUSDT::new(s.chain.usdt, &minter);
+    let wallet = s.chain.account(4);
+    usdt.mint(wallet.address(), U256::from(1_000 * USDT)).send().await?.get_receipt().await?;
+    let commit = commit_once(&s, &tron, 1, 0).await?;
+
+    let mut figures = Vec::new();
+    for (label, existing) in [("fresh", false), ("existing", true)] {
+        let address = |first: u8, i: u8| {
+            let mut bytes = [0u8; 20];
+            (bytes[0], bytes[19]) = (first, i + 1);
+            Address::from(bytes)
+        };
+        let ours: Vec<Address> = (0..N).map(|i| address(if existing { 0xe1 } else { 0xf1 }, i)).collect();
+        let bare: Vec<Address> = (0..N).map(|i| address(if existing { 0xe2 } else { 0xf2 }, i)).collect();
+        if existing {
+            for who in ours.iter().chain(&bare) {
+                usdt.mint(*who, U256::from(1)).send().await?.get_receipt().await?;
+            }
+        }
+        let entries: Vec<(Address, u128)> = ours.iter().map(|r| (*r, USDT)).collect();
+        let (batch, signature) = usdt_batch(&s, 9_100 + u64::from(existing), &entries).await?;
+        let batch_energy = energy_of_batch(&s, &tron, &batch, &signature).await?;
+        let mut plain = 0;
+        for who in &bare {
+            let call = TestUSDT::transferCall { to: *who, value: U256::from(USDT) };
+            plain += energy_of_call(&s, &wallet, s.chain.usdt, alloy::sol_types::SolCall::abi_encode(&call)).await?;
+        }
+        let (per, per_plain) = (batch_energy / u64::from(N), plain / u64::from(N));
+        println!(
+            "TRON energy, USDT payout of {N} {label} recipients: {per} per recipient, plain transfers {per_plain} per \
+             recipient, ratio {:.3}",
+            per as f64 / per_plain as f64
+        );
+        figures.push((per, per_plain));
+    }
+
+    let treasury = abi::TreasuryTransfer {
+        token: s.chain.usdt,
+        to: Address::repeat_byte(0x7e),
+        amount: U256::from(USDT),
+        nonce: abi::nonces::treasury_nonce(1),
+        deadline: s.chain.deadline().await?,
+    };
+    let call = abi::Settlement::transferTreasuryCall { t: treasury.clone(), signature: s.chain.sign(&treasury) };
+    let treasury_energy =
+        energy_of_call(&s, &s.chain.admin, s.chain.settlement, alloy::sol_types::SolCall::abi_encode(&call)).await?;
+    let one = TestUSDT::transferCall { to: Address::repeat_byte(0x7f), value: U256::from(USDT) };
+    let plain_one = energy_of_call(&s, &wallet, s.chain.usdt, alloy::sol_types::SolCall::abi_encode(&one)).await?;
+    println!(
+        "TRON energy: transferTreasury {treasury_energy} beside a plain USDT transfer {plain_one} (ratio {:.2}); \
+         commitLiabilities, a token's first on a fresh nonce word, {commit}",
+        treasury_energy as f64 / plain_one as f64
+    );
+    assert_eq!(usdt_of(&s, Address::repeat_byte(0x7e)).await?, U256::from(USDT), "the treasury transfer paid");
+    for (per, per_plain) in figures {
+        assert!(per > 0 && per_plain > 0, "measured");
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_lost_transaction_is_dead_only_once_a_solidified_block_is_past_its_expiration() -> eyre::Result<()> {
     let s = setup().await?;

@@ -1,9 +1,10 @@
 //! `preflight`: checks the live configuration the API would start with (`APP_CONFIG`, default
 //! `backend/configuration.toml`, overlaid with `APP_…` variables, and the chain spec it names) against the chains:
 //! chain ids, the deployed Settlement, its signer against the signer service's key, each payout operator's role and
-//! balance, a multisig admin on mainnet, the family's push gas, TRON's Solidity endpoints, TLS on mainnet. Prints
-//! one line per finding; exits 0 only when nothing failed and nothing was left unchecked (`--json`: the findings
-//! as JSON).
+//! balance, a multisig admin on mainnet, the family's push gas, TRON's Solidity endpoints and their network, the
+//! start block, anvil's well-known keys, one key in two money roles on mainnet, the signer's own nodes, TLS on
+//! mainnet. Prints one line per finding (URLs redacted), skipped checks included with why; exits 0 only when nothing
+//! failed and nothing was left unchecked (`--json`: the findings as JSON).
 
 use std::process::ExitCode;
 
@@ -15,7 +16,7 @@ async fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("preflight: {e:#}");
+            eprintln!("preflight: {}", service_kit::redact::text(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

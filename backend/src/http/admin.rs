@@ -16,7 +16,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{AdminUser, Json};
 use ledger::admin::AdminError;
 use ledger::console::AckRefusal;
-use ledger::plan::PlanKind;
+use ledger::plan::{InvalidVersion, PlanKind};
 
 /// The admin ping's answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -58,6 +58,14 @@ impl From<AdminError> for ApiError {
             AdminError::NoChange(what) => {
                 ApiError::Conflict { code: "no_change", message: format!("nothing to do: {what}") }
             }
+            AdminError::InvalidVersion(InvalidVersion::NotInFuture { from, after }) => ApiError::unprocessable(
+                "from_block_too_early",
+                format!(
+                    "from_block {from} is not after block {after} (the listener's confirmed head, the last applied \
+                     event or the latest version's start, whichever is latest): the first allowed block is {}",
+                    after.saturating_add(1)
+                ),
+            ),
             AdminError::InvalidVersion(e) => ApiError::unprocessable("invalid_plan", e.to_string()),
             AdminError::Refused { code, message } => ApiError::unprocessable(code, message),
             other => ApiError::Internal(eyre::Report::new(other)),
@@ -207,6 +215,11 @@ pub struct PlanVersions {
     pub asset_id: i32,
     /// Oldest first; each governs events from its block until the next one's.
     pub versions: Vec<PlanVersionView>,
+    /// The first block a new version may take effect from now: the block after the listener's confirmed head (the
+    /// last block of the chain it applied), the last applied event and the latest version's start, whichever is
+    /// latest. It moves on as blocks are confirmed; `POST /v1/admin/plan` refuses an earlier `from_block` with 422
+    /// `from_block_too_early`, naming it.
+    pub first_allowed_block: u64,
 }
 
 /// One plan version of an asset.
@@ -244,7 +257,8 @@ pub async fn plan_versions(
             created_at: v.created_at,
         })
         .collect();
-    Ok(Json(PlanVersions { asset_id: q.asset_id, versions }))
+    let first_allowed_block = ledger::admin::first_allowed_block(&ctx.db, q.asset_id).await?;
+    Ok(Json(PlanVersions { asset_id: q.asset_id, versions, first_allowed_block }))
 }
 
 /// Body of a new plan version: the asset, the first block it governs and a complete parameter set.
@@ -253,7 +267,9 @@ pub async fn plan_versions(
 pub struct NewPlanVersion {
     /// The asset to give the new version.
     pub asset_id: i32,
-    /// First block the new parameters govern; must be after every applied block and the latest version's start.
+    /// First block the new parameters govern: at least `first_allowed_block` of `GET /v1/admin/plan` (after the
+    /// listener's confirmed head, every applied event and the latest version's start); an earlier one is refused
+    /// with 422 `from_block_too_early`, whose message names the first allowed block.
     pub from_block: u64,
     /// A complete parameter set, in the form `GET /v1/admin/plan` shows (amounts as decimal strings).
     #[schema(value_type = Object)]
@@ -271,7 +287,8 @@ pub struct CreatedPlanVersion {
     pub effective_from_block: u64,
 }
 
-/// Creates a plan version of an asset effective from a future block (audited with old and new values).
+/// Creates a plan version of an asset effective from a future block (audited with old and new values): 422
+/// `from_block_too_early` for a block at or below the chain's confirmed head, naming the first allowed block.
 #[utoipa::path(post, path = "/v1/admin/plan", tag = "admin", security(("bearer" = [])), request_body = NewPlanVersion,
     responses((status = 200, body = CreatedPlanVersion)))]
 pub async fn new_plan_version(
@@ -338,8 +355,8 @@ pub struct WeekCloseView {
     pub closing_block: i64,
     /// Ledger events applied before the close: every event before the week's end, none after.
     pub applied_events: i64,
-    /// The users ranked at the close: `user` (number), `rank`, `main` and `other` legs (base units).
-    #[schema(value_type = Object)]
+    /// The users ranked at the close, as the ledger stored them (an empty array when nobody was ranked).
+    #[schema(value_type = Vec<RankedUserView>)]
     pub ranked: serde_json::Value,
     /// Σ of the ranks' weekly bonuses before scaling (B).
     pub bonuses: AssetAmount,
@@ -347,6 +364,19 @@ pub struct WeekCloseView {
     pub company_before: AssetAmount,
     /// Σ credited as RANK_BONUS: the company's debit (bonuses bounded by each user's room).
     pub credited: AssetAmount,
+}
+
+/// A user ranked at a week's close (the document's form of the stored `ranked` entries).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RankedUserView {
+    /// The user's number in the asset.
+    pub user: u32,
+    /// The rank reached, 1 for the plan's first (lowest) rank.
+    pub rank: u32,
+    /// The user's largest leg at the close, base units as a decimal string.
+    pub main: String,
+    /// The sum of the user's other legs at the close, base units as a decimal string.
+    pub other: String,
 }
 
 /// A page of closed weeks.

@@ -75,12 +75,12 @@ impl WalletCalls {
         });
         PaymentCalls {
             transaction: WalletTransaction {
-                to: self.contract.to_checksum(None),
+                to: self.show(self.contract),
                 value: value.to_string(),
                 data: alloy::hex::encode_prefixed(Bytes::from(calldata)),
             },
             approve: approve_data.map(|data| WalletTransaction {
-                to: token.to_checksum(None),
+                to: self.show(token),
                 value: "0".into(),
                 data: alloy::hex::encode_prefixed(data),
             }),
@@ -94,11 +94,20 @@ impl WalletCalls {
         let tron =
             (self.family == Family::Tron).then(|| self.tron_call("claim(address,address)", &calldata, U256::ZERO));
         let transaction = WalletTransaction {
-            to: self.contract.to_checksum(None),
+            to: self.show(self.contract),
             value: "0".into(),
             data: alloy::hex::encode_prefixed(calldata),
         };
         (transaction, tron)
+    }
+
+    /// A contract's address as the chain shows it: `T…` base58check on TRON, 0x EIP-55 elsewhere (the calldata's own
+    /// address arguments are ABI words either way).
+    fn show(&self, address: Address) -> String {
+        match self.family {
+            Family::Tron => abi::tron::to_base58(address),
+            _ => address.to_checksum(None),
+        }
     }
 
     /// The TronWeb form of `calldata` (selector ‖ arguments) with `signature`, sending `call_value` SUN.

@@ -14,7 +14,6 @@ use payout_chain::{
     PayoutChain, PayoutSubmitter, SubmitError,
     tron::{TronPayoutChain, TronSettings},
 };
-use secrecy::ExposeSecret;
 
 use crate::config::ChainSettings;
 use crate::http::error::ApiError;
@@ -36,27 +35,10 @@ impl std::fmt::Debug for ChainAccess {
     }
 }
 
-/// The operator key of a chain (keystore, or a raw key for development), if one is configured.
+/// The operator key of a chain, if one is configured ([`ChainSettings::operator_key`]: a keystore, or a raw key on a
+/// development or test chain).
 fn operator_key(chain: &ChainSettings) -> eyre::Result<Option<PrivateKeySigner>> {
-    let (id, chain) = (chain.spec.chain_id, &chain.tuning);
-    match (&chain.operator_keystore, &chain.operator_key) {
-        (Some(path), _) => {
-            let passphrase = chain.operator_keystore_passphrase.as_ref().ok_or_else(|| {
-                eyre::eyre!("chains: operator_keystore of chain {id} needs operator_keystore_passphrase")
-            })?;
-            Ok(Some(PrivateKeySigner::decrypt_keystore(path, passphrase.expose_secret())?))
-        }
-        (None, Some(_)) if !chain.insecure_operator_key => {
-            eyre::bail!(
-                "chains: a raw operator_key (chain {id}) is for development only: set insecure_operator_key = true, or use operator_keystore"
-            )
-        }
-        (None, Some(hex)) => {
-            tracing::warn!(chain_id = id, "using a raw operator key: development only");
-            Ok(Some(hex.expose_secret().parse::<PrivateKeySigner>()?))
-        }
-        (None, None) => Ok(None),
-    }
+    Ok(chain.operator_key()?)
 }
 
 impl ChainAccess {
@@ -139,6 +121,67 @@ pub struct Chain {
     /// EVM: held from reading the operator's account nonce to handing the transaction to the node, so that the
     /// payout sender and the solvency worker of this process never take the same account nonce.
     pub send_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The chain's clock as last read: what deadlines are computed from and expiry is judged by.
+    pub clock: Arc<ChainClock>,
+}
+
+/// How long a reading of a chain's clock is used before the chain is asked again.
+const CHAIN_CLOCK_REFRESH_SECS: u64 = 5;
+/// Longest wait for a chain's clock.
+const CHAIN_CLOCK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A chain's clock: the timestamp the chain gives its next block (EVM: the `pending` block's, which a node computes
+/// from its own clock — anvil's, moved by `evm_increaseTime`, included; TRON: the latest block's, one every 3 s), kept
+/// as an offset from the host's clock and read again every [`CHAIN_CLOCK_REFRESH_SECS`]. Deadlines of every signed
+/// intent are the chain's time plus their lifetime, and "this can no longer execute" is decided by it, never by the
+/// host's clock, which may drift (or, on a devnet, lag a moved chain by a week).
+#[derive(Debug, Default)]
+pub struct ChainClock {
+    /// Chain time − host time, seconds.
+    offset: std::sync::atomic::AtomicI64,
+    /// Host time (seconds) of the last reading; 0 before the first.
+    read_at: std::sync::atomic::AtomicU64,
+}
+
+impl ChainClock {
+    /// The offset to use now, read again from `provider` when the last reading is older than the refresh period.
+    async fn offset(&self, chain_id: u64, provider: Option<&DynProvider>) -> i64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        let host = crate::http::clock::system_now();
+        let Some(provider) = provider else { return 0 };
+        if host.saturating_sub(self.read_at.load(Relaxed)) < CHAIN_CLOCK_REFRESH_SECS {
+            return self.offset.load(Relaxed);
+        }
+        match tokio::time::timeout(CHAIN_CLOCK_TIMEOUT, chain_time(chain_id, provider)).await {
+            Ok(Ok(chain)) => {
+                let offset = chain as i64 - crate::http::clock::system_now() as i64;
+                self.offset.store(offset, Relaxed);
+                self.read_at.store(host, Relaxed);
+                offset
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(chain_id, error = %e, "the chain's clock could not be read; using the last reading");
+                self.offset.load(Relaxed)
+            }
+            Err(_) => {
+                tracing::warn!(chain_id, "the chain's clock did not answer in time; using the last reading");
+                self.offset.load(Relaxed)
+            }
+        }
+    }
+}
+
+/// The timestamp the chain gives its next block: the `pending` block's on EVM (the latest's when the node serves no
+/// pending block), the latest block's on TRON (whose JSON-RPC has no pending block).
+async fn chain_time(chain_id: u64, provider: &DynProvider) -> Result<u64, String> {
+    use alloy::eips::BlockNumberOrTag;
+    if abi::chain::Family::of(chain_id) == abi::chain::Family::Evm
+        && let Ok(Some(pending)) = provider.get_block_by_number(BlockNumberOrTag::Pending).await
+    {
+        return Ok(pending.header.timestamp);
+    }
+    let latest = provider.get_block_by_number(BlockNumberOrTag::Latest).await.map_err(|e| e.to_string())?;
+    latest.map(|b| b.header.timestamp).ok_or_else(|| "the node has no latest block".to_owned())
 }
 
 /// Every configured chain by id.
@@ -176,6 +219,7 @@ impl ChainRegistry {
                 fee_limit_sun: c.tuning.fee_limit_sun,
                 fees,
                 send_lock: Arc::default(),
+                clock: Arc::default(),
             };
             eyre::ensure!(chains.insert(id, chain).is_none(), "chains: chain {id} is listed twice");
         }
@@ -204,6 +248,13 @@ impl ChainRegistry {
 }
 
 impl Chain {
+    /// The chain's time now, in Unix seconds: `clock` (the host's, moved by tests) plus the chain's offset from the
+    /// host ([`ChainClock`]); the host's clock alone on a chain without an RPC.
+    pub async fn now(&self, clock: &crate::http::clock::Clock) -> u64 {
+        let offset = self.clock.offset(self.chain_id, self.access.as_ref().map(|a| &a.provider)).await;
+        clock.now().saturating_add_signed(offset)
+    }
+
     /// The payout operator's address (the key the API sends batches with), if one is configured.
     pub fn operator(&self) -> Option<Address> {
         match &self.tron {
@@ -266,13 +317,61 @@ impl Chain {
     }
 }
 
-/// A chain call, bounded in time: 422 `chain_refused` when the contract refuses, 503 `chain_unavailable` when
-/// the RPC fails or does not answer, 503 `operator_underfunded` when the operator cannot pay the fees.
+/// Why the contract refuses a payload, in the words an admin acts on, from its decoded error (`reason`, as the
+/// chain family reports it: `Expired(Expired { deadline: … })`, `InsufficientFunds(…)`, …): never the raw error.
+pub fn refusal_in_words(reason: &str) -> String {
+    let name: String = reason.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let words = match name.as_str() {
+        "Expired" => {
+            "the chain's time is past its deadline, so it can never execute: once the chain proves it \
+                      (a final block past the deadline, its nonce unused) it is cancelled and signed again — a payout \
+                      batch's rewards go back to pending for the next batch, a proof of solvency is built again"
+        }
+        "InsufficientFunds" => {
+            "custody, less what members can already claim, cannot cover its total: wait for \
+                                payments in, or pay less"
+        }
+        "InvalidSignature" => {
+            "it is not signed by the contract's current signer key (was the signer rotated?): \
+                               sign it again"
+        }
+        "NonceAlreadyUsed" => {
+            "its nonce is spent: it executed already (the listener settles it) or the admin \
+                               cancelled it"
+        }
+        "EnforcedPause" => "the contract is paused: nothing but claims and commitments goes until the admin unpauses",
+        "AccessControlUnauthorizedAccount" => "the key sending it lacks the contract role it needs",
+        "BelowFloor" => {
+            "it would take custody below what members are owed (the latest committed liabilities less \
+                         what was paid to them since)"
+        }
+        "CommitmentTooOld" => {
+            "the contract takes it only after a recent proof of solvency of the asset: wait for \
+                               the next commitment"
+        }
+        "SelfPayment" => "an entry pays the Settlement contract itself",
+        "BatchTotalMismatch" => "its entries do not sum to its signed total",
+        "EpochOutOfOrder" | "AsOfBlockOutOfRange" | "AsOfBlockTooOld" => {
+            "another commitment took its place, or its liabilities are older than the contract allows: it is built \
+             again"
+        }
+        "OutboundTransferFailed" => "the token refused to move the funds (paused, or the contract blacklisted)",
+        _ if name.is_empty() => {
+            return format!("the contract refuses it ({})", reason.chars().take(120).collect::<String>());
+        }
+        _ => return format!("the contract refuses it (error {name})"),
+    };
+    format!("the contract refuses it: {words}")
+}
+
+/// A chain call, bounded in time: 422 `chain_refused` when the contract refuses (the reason in words), 503
+/// `chain_unavailable` when the RPC fails or does not answer, 503 `operator_underfunded` when the operator cannot
+/// pay the fees.
 pub async fn on_chain<T>(call: impl Future<Output = Result<T, SubmitError>>) -> Result<T, ApiError> {
     match tokio::time::timeout(CHAIN_TIMEOUT, call).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(SubmitError::Refused(reason))) => {
-            Err(ApiError::unprocessable("chain_refused", format!("the contract refuses this batch: {reason}")))
+            Err(ApiError::unprocessable("chain_refused", refusal_in_words(&reason)))
         }
         Ok(Err(SubmitError::Provider(message))) => {
             tracing::warn!(%message, "chain call failed");

@@ -12,12 +12,16 @@ pub struct Clock {
 impl Clock {
     /// Seconds since the Unix epoch, as this API reckons them.
     pub fn now(&self) -> u64 {
-        let system = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-        system.saturating_add_signed(self.offset_secs.load(std::sync::atomic::Ordering::Relaxed))
+        system_now().saturating_add_signed(self.offset_secs.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// Moves this clock (and every clone) `secs` seconds on.
     pub fn advance(&self, secs: i64) {
         self.offset_secs.fetch_add(secs, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+/// The host's clock in Unix seconds, without a test's offset.
+pub fn system_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }

@@ -34,8 +34,19 @@ pub struct ApiContext {
     pub treasury_signer: Option<signer_client::SignerClient>,
     /// Every configured chain (`[[chains]]`), parsed once at start.
     pub chains: Arc<chains::ChainRegistry>,
-    /// The clock deadlines are computed from.
+    /// The host's clock (which tests move); deadlines follow a chain's clock, [`ApiContext::chain_now`].
     pub clock: clock::Clock,
     /// Request counters and the rest of `GET /metrics` (on `[application] metrics_address`).
     pub metrics: Arc<metrics::ApiMetrics>,
+}
+
+impl ApiContext {
+    /// Chain `chain_id`'s time now ([`chains::Chain::now`]): what deadlines are computed from and expiry judged by;
+    /// the host's clock for a chain not configured here.
+    pub async fn chain_now(&self, chain_id: u64) -> u64 {
+        match self.chains.get(chain_id) {
+            Some(chain) => chain.now(&self.clock).await,
+            None => self.clock.now(),
+        }
+    }
 }

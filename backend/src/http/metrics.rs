@@ -63,6 +63,18 @@ struct AssetOutcome {
     outcome: &'static str,
 }
 
+/// A signed intent that can never execute, for `signed_intents_failed_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct IntentFailure {
+    kind: &'static str,
+    reason: &'static str,
+}
+
+/// The kinds of signed intent the API drives to an outcome itself, for `signed_intents_failed_total` (a treasury
+/// transfer or refund is sent by the treasurer: the listener marks it `expired` once a block past its deadline is
+/// applied, its amount free again for the admin to ask anew).
+pub const INTENT_KINDS: [&str; 2] = ["payout_batch", "liability_root"];
+
 /// How a sign-in attempt ended, for `api_sign_ins_total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignInOutcome {
@@ -136,6 +148,8 @@ pub struct ApiMetrics {
     sign_ins: Family<OutcomeLabel, Counter>,
     /// Payout transactions a retry found reverted or dropped, by (asset, symbol, outcome).
     retried_transactions: std::sync::Mutex<std::collections::BTreeMap<(i32, String, &'static str), u64>>,
+    /// Signed intents failed because they can never execute, by kind and reason.
+    intent_failures: Family<IntentFailure, Counter>,
 }
 
 impl Default for ApiMetrics {
@@ -158,6 +172,18 @@ impl Default for ApiMetrics {
         registry.register("http_requests_in_flight", "Requests being handled now", in_flight.clone());
         registry.register("api_rate_limited", "Requests refused with 429 by the rate limits", rate_limited.clone());
         registry.register("api_sign_ins", "Sign-in attempts by outcome", sign_ins.clone());
+        let intent_failures = Family::<IntentFailure, Counter>::default();
+        registry.register(
+            "signed_intents_failed",
+            "Signed intents (payout batches, liability roots) failed because they can never execute - past their \
+             deadline by the chain's clock (expired), or refused by the contract for good (refused) - and built again",
+            intent_failures.clone(),
+        );
+        for kind in INTENT_KINDS {
+            for reason in ["expired", "refused"] {
+                intent_failures.get_or_create(&IntentFailure { kind, reason }).inc_by(0);
+            }
+        }
         // The bounded label values start at 0, so that rules see a zero rather than no series.
         for route in RATE_LIMITED_ROUTES {
             rate_limited.get_or_create(&RouteOnly { route: route.to_owned() }).inc_by(0);
@@ -173,6 +199,7 @@ impl Default for ApiMetrics {
             rate_limited,
             sign_ins,
             retried_transactions: Default::default(),
+            intent_failures,
         }
     }
 }
@@ -224,6 +251,13 @@ pub async fn track(State(metrics): State<Arc<ApiMetrics>>, request: Request, nex
 }
 
 impl ApiMetrics {
+    /// Counts a signed intent of `kind` (one of [`INTENT_KINDS`]) failed because it can never execute: `expired`
+    /// (past its deadline by the chain's clock, its nonce unused) or `refused` (the contract refuses it for good).
+    pub fn intent_failed(&self, kind: &'static str, expired: bool) {
+        let reason = if expired { "expired" } else { "refused" };
+        self.intent_failures.get_or_create(&IntentFailure { kind, reason }).inc();
+    }
+
     /// Counts one sign-in attempt.
     pub fn sign_in(&self, outcome: SignInOutcome) {
         self.sign_ins.get_or_create(&OutcomeLabel { outcome: outcome.as_str() }).inc();

@@ -26,6 +26,7 @@ pub mod clock;
 pub mod context;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod limiter;
 pub mod metrics;
 pub mod page;

@@ -75,9 +75,17 @@ pub struct SignedPayment {
     pub chain_id: u64,
     /// Settlement contract in the chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub contract: String,
-    /// The EIP-712 struct as signed (`Registration` or `Retopup`); integers as decimal strings.
+    /// The signed struct exactly as the signer signed it (`Registration` or `Retopup`, with its domain's `chain_id`
+    /// and `contract`): integers as decimal strings, and its addresses — `contract`, `user`, `sponsor` (a
+    /// registration), `token` — in the signed struct's own 0x encoding on EVERY chain, TRON included: the EIP-712
+    /// (TIP-712) digest is computed from it as it is. On a TRON chain their `T…` forms are in `tron_payload`.
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
+    /// On a TRON chain: `payload` with its addresses (`contract`, `user`, `sponsor`, `token`) in TRON's `T…`
+    /// base58check form, as TronWeb shows and ABI-encodes them; every other field as in `payload`. The same values
+    /// the signature covers, in TRON's form. Absent on other chains.
+    #[schema(value_type = Option<Object>)]
+    pub tron_payload: Option<serde_json::Value>,
     /// 65 bytes r ‖ s ‖ v, 0x hex.
     pub signature: String,
     /// Contract nonce the payload spends (decimal string); the contract accepts each nonce once.
@@ -88,10 +96,12 @@ pub struct SignedPayment {
     pub digest: String,
     /// What the wallet pays: the registration or retopup fee the payload was signed for.
     pub amount: AssetAmount,
-    /// What an EIP-1193 wallet sends (`eth_sendTransaction`, 0x addresses). On a TRON chain a wallet sends `tron`.
+    /// What an EIP-1193 wallet sends (`eth_sendTransaction`). On a TRON chain a wallet sends `tron`; `to` is then
+    /// the contract's `T…` form.
     pub transaction: WalletTransaction,
     /// For a token: `approve(Settlement, amount)` on the token, to send before `transaction` unless the allowance
-    /// already covers the amount (absent for the native coin). On a TRON chain a wallet sends `tron.approve`.
+    /// already covers the amount (absent for the native coin). On a TRON chain a wallet sends `tron.approve`; `to`
+    /// is then the token's `T…` form.
     pub approve: Option<WalletTransaction>,
     /// True when this is the payload the wallet was already given and that is still out (same nonce): paying it
     /// again after a reload cannot charge twice, since the contract accepts a nonce once.
@@ -158,7 +168,7 @@ pub async fn register(
     let asset = eligibility::registration(&ctx.db, req.asset_id, user.wallet, sponsor).await?.map_err(refused)?;
     let price = asset.price(true, package).map_err(refused)?;
     let contract = ctx.chains.settlement(asset.chain_id)?;
-    let now = ctx.clock.now() as i64;
+    let now = ctx.chain_now(asset.chain_id).await as i64;
     let (stored, reissued) =
         match payments::open_slot(&ctx.db, req.asset_id, user.wallet, PaymentKind::Register, now).await? {
             // Still out: the same payload again, so that paying after a reload cannot charge the wallet twice.
@@ -197,7 +207,7 @@ pub async fn retopup(
     let asset = eligibility::retopup(&ctx.db, req.asset_id, user.wallet).await?.map_err(refused)?;
     let price = asset.price(false, package).map_err(refused)?;
     let contract = ctx.chains.settlement(asset.chain_id)?;
-    let now = ctx.clock.now() as i64;
+    let now = ctx.chain_now(asset.chain_id).await as i64;
     let (stored, reissued) =
         match payments::open_slot(&ctx.db, req.asset_id, user.wallet, PaymentKind::Retopup, now).await? {
             PaymentSlot::Outstanding(stored) => (same_amount(stored, price, &asset)?, true),
@@ -314,6 +324,7 @@ fn answer(
         asset_id: stored.asset_id,
         chain_id: asset.chain_id,
         contract: abi::tron::show(asset.chain_id, contract),
+        tron_payload: tron_payload(asset.chain_id, &stored.payload),
         payload: stored.payload,
         signature: alloy::hex::encode_prefixed(&stored.signature),
         nonce: stored.nonce.to_string(),
@@ -325,6 +336,22 @@ fn answer(
         tron: calls.tron,
         reissued,
     }))
+}
+
+/// On a TRON chain, `payload` with its addresses in TRON's `T…` form (see [`SignedPayment::tron_payload`]).
+fn tron_payload(chain_id: u64, payload: &serde_json::Value) -> Option<serde_json::Value> {
+    if abi::chain::Family::of(chain_id) != abi::chain::Family::Tron {
+        return None;
+    }
+    let mut shown = payload.clone();
+    for field in ["contract", "user", "sponsor", "token"] {
+        if let Some(value) = shown.get_mut(field)
+            && let Some(address) = value.as_str().and_then(|a| a.parse::<Address>().ok())
+        {
+            *value = serde_json::Value::String(abi::tron::to_base58(address));
+        }
+    }
+    Some(shown)
 }
 
 /// Names a payload by its nonce.
@@ -374,7 +401,7 @@ pub struct RegisteredUser {
     pub user_no: i32,
     /// `active` or `frozen`.
     pub status: &'static str,
-    /// 0x EIP-55.
+    /// In the chain's form: 0x EIP-55, `T…` on a TRON chain.
     pub sponsor: Option<String>,
     /// Block of the registration; null for genesis.
     pub registered_block: Option<i64>,
@@ -420,7 +447,10 @@ pub async fn confirm(
         .filter(|_| !req.nonce.trim().is_empty() && !req.nonce.trim().starts_with(['-', '+']))
         .ok_or_else(|| ApiError::unprocessable("invalid_nonce", "nonce must be a decimal uint256"))?;
     // Only the caller's own payloads: another wallet's nonce is "not found".
-    let now = ctx.clock.now() as i64;
+    // Whether it expired is judged by its chain's clock: found first, then read again at that chain's time.
+    let found = payments::by_nonce(&ctx.db, user.wallet, nonce, ctx.clock.now() as i64).await?;
+    let asset_id = found.ok_or(ApiError::NotFound)?.payment.asset_id;
+    let now = asset_now(&ctx, asset_id).await? as i64;
     let record = payments::by_nonce(&ctx.db, user.wallet, nonce, now).await?.ok_or(ApiError::NotFound)?;
     let view = PaymentView::of(&ctx, record).await?;
     let (chain_id, asset_id) = (view.chain_id, view.asset_id);
@@ -550,11 +580,19 @@ pub async fn list_payments(
     user: AuthUser,
     super::extract::Query(q): super::extract::Query<PaymentsQuery>,
 ) -> Result<Json<PaymentList>, ApiError> {
-    let now = ctx.clock.now() as i64;
+    let now = asset_now(&ctx, q.asset_id).await? as i64;
     let records = payments::history(&ctx.db, q.asset_id, user.wallet, now, 50).await?;
     let mut views = Vec::with_capacity(records.len());
     for record in records {
         views.push(PaymentView::of(&ctx, record).await?);
     }
     Ok(Json(PaymentList { payments: views }))
+}
+
+/// The time of `asset_id`'s chain (the host's for an unknown asset, which has no payloads to judge).
+async fn asset_now(ctx: &ApiContext, asset_id: i32) -> Result<u64, ApiError> {
+    Ok(match ledger::asset_info(&ctx.db, asset_id).await? {
+        Some(asset) => ctx.chain_now(asset.chain_id).await,
+        None => ctx.clock.now(),
+    })
 }

@@ -77,6 +77,16 @@ pub struct TreasurySummary {
     pub contract_balance: Option<AssetAmount>,
     /// The contract's `available(token)`: balance minus what recipients can claim.
     pub contract_available: Option<AssetAmount>,
+    /// The contract's floor for this asset: the latest committed liabilities (proof of solvency) less what payouts
+    /// and claims paid members since; no treasury transfer or refund may take custody below it.
+    pub contract_floor: Option<AssetAmount>,
+    /// What a treasury transfer or refund may take on chain now: the least of `contract_available` and the balance
+    /// above `contract_floor`; 0 while the latest commitment is older than the contract allows
+    /// (`commitment_fresh_until`).
+    pub contract_transferable: Option<AssetAmount>,
+    /// Unix seconds (the chain's clock) until which the latest liabilities commitment lets a treasury transfer go:
+    /// its commit time plus the contract's `treasuryCommitmentMaxAge`; null before the first commitment.
+    pub commitment_fresh_until: Option<u64>,
     /// Why the on-chain figures are null.
     pub chain_note: Option<String>,
 }
@@ -93,9 +103,9 @@ pub async fn summary(
         .await?
         .ok_or_else(|| ApiError::unprocessable("unknown_asset", format!("no asset {}", q.asset_id)))?;
     let amount = |v: U256| AssetAmount::new(v, p.decimals, &p.symbol);
-    let (balance, available, note) = match on_chain_balance(&ctx, p.chain_id, p.token).await {
-        Ok((balance, available)) => (Some(amount(balance)), Some(amount(available)), None),
-        Err(note) => (None, None, Some(note)),
+    let (chain, note) = match on_chain(&ctx, p.chain_id, p.token).await {
+        Ok(chain) => (Some(chain), None),
+        Err(note) => (None, Some(note)),
     };
     Ok(Json(TreasurySummary {
         asset_id: p.asset_id,
@@ -107,32 +117,110 @@ pub async fn summary(
         refunded: amount(p.refunded),
         refunds_reserved: amount(p.refunds_reserved),
         liabilities: amount(p.liabilities),
-        contract_balance: balance,
-        contract_available: available,
+        contract_balance: chain.as_ref().map(|c| amount(c.balance)),
+        contract_available: chain.as_ref().map(|c| amount(c.available)),
+        contract_floor: chain.as_ref().map(|c| amount(c.floor)),
+        contract_transferable: chain.as_ref().map(|c| amount(c.transferable())),
+        commitment_fresh_until: chain.as_ref().and_then(|c| c.fresh_until),
         chain_note: note,
     }))
 }
 
-/// (balance, available) of the Settlement contract in `token`, or why they could not be read.
-async fn on_chain_balance(ctx: &ApiContext, chain_id: u64, token: Address) -> Result<(U256, U256), String> {
+/// What the Settlement contract lets leave custody in one token, as read from the chain.
+#[derive(Debug, Clone, Copy)]
+struct OnChain {
+    /// The contract's balance.
+    balance: U256,
+    /// Balance minus what recipients can claim.
+    available: U256,
+    /// The latest committed liabilities less what members were paid since.
+    floor: U256,
+    /// Commit time + treasuryCommitmentMaxAge; `None` before the first commitment.
+    fresh_until: Option<u64>,
+    /// The latest block's timestamp: the chain's now.
+    chain_now: u64,
+}
+
+impl OnChain {
+    /// The most a treasury transfer or refund may take now (the contract's own checks).
+    fn transferable(&self) -> U256 {
+        if self.fresh_until.is_none_or(|until| self.chain_now > until) {
+            return U256::ZERO;
+        }
+        self.available.min(self.balance.saturating_sub(self.floor))
+    }
+
+    /// Why the contract would refuse a transfer of `amount` now, in words an admin acts on; `None` when it would not.
+    fn refusal(&self, amount: U256, units: impl Fn(U256) -> String) -> Option<ApiError> {
+        match self.fresh_until {
+            None => {
+                return Some(ApiError::Conflict {
+                    code: "no_recent_commitment",
+                    message: "the contract takes a treasury transfer only after a proof of solvency of this asset has \
+                              been committed: wait for the first commitment"
+                        .into(),
+                });
+            }
+            Some(until) if self.chain_now > until => {
+                return Some(ApiError::Conflict {
+                    code: "no_recent_commitment",
+                    message: format!(
+                        "the latest proof of solvency of this asset is too old for a treasury transfer (it allowed \
+                         them until {until}, the chain's time is {}): wait for the next commitment",
+                        self.chain_now
+                    ),
+                });
+            }
+            Some(_) => {}
+        }
+        let transferable = self.transferable();
+        (amount > transferable).then(|| {
+            ApiError::unprocessable(
+                "below_floor",
+                format!(
+                    "{} would take custody below what members are owed: the contract lets {} leave now (balance {}, \
+                     floor {} = the latest committed liabilities less what members were paid since)",
+                    units(amount),
+                    units(transferable),
+                    units(self.balance),
+                    units(self.floor)
+                ),
+            )
+        })
+    }
+}
+
+/// The Settlement contract's custody figures in `token`, or why they could not be read.
+async fn on_chain(ctx: &ApiContext, chain_id: u64, token: Address) -> Result<OnChain, String> {
     let chain = ctx.chains.get(chain_id).ok_or("no Settlement contract configured for this chain")?;
     let contract = chain.settlement;
     let access = chain.access().map_err(|e| e.to_string())?;
     let provider = &access.provider;
     let read = async {
+        let e = |e: alloy::contract::Error| e.to_string();
         let balance = if token == abi::NATIVE_TOKEN {
             provider.get_balance(contract).await.map_err(|e| e.to_string())?
         } else {
-            Erc20Balance::new(token, provider).balanceOf(contract).call().await.map_err(|e| e.to_string())?
+            Erc20Balance::new(token, provider).balanceOf(contract).call().await.map_err(e)?
         };
-        let available =
-            abi::Settlement::new(contract, provider).available(token).call().await.map_err(|e| e.to_string())?;
-        Ok::<_, String>((balance, available))
+        let settlement = abi::Settlement::new(contract, provider);
+        let available = settlement.available(token).call().await.map_err(e)?;
+        let floor = settlement.floor(token).call().await.map_err(e)?.floor_;
+        let committed: u64 = settlement.latestCommitTime(token).call().await.map_err(e)?.try_into().unwrap_or(u64::MAX);
+        let max_age: u64 =
+            settlement.treasuryCommitmentMaxAge().call().await.map_err(e)?.try_into().unwrap_or(u64::MAX);
+        let latest = provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the node has no latest block")?;
+        let fresh_until = (committed != 0).then(|| committed.saturating_add(max_age));
+        Ok::<_, String>(OnChain { balance, available, floor, fresh_until, chain_now: latest.header.timestamp })
     };
     match tokio::time::timeout(std::time::Duration::from_secs(10), read).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => {
-            tracing::warn!(chain_id, error = %e, "reading the contract balance failed");
+            tracing::warn!(chain_id, error = %e, "reading the contract's custody figures failed");
             Err("the chain's RPC could not be read".into())
         }
         Err(_) => Err("the chain's RPC did not answer in time".into()),
@@ -272,14 +360,16 @@ pub async fn create_transfer(
     if amount.is_zero() {
         return Err(ApiError::unprocessable("invalid_amount", "amount must be greater than zero"));
     }
-    let AssetMeta { chain_id, token, .. } = AssetMeta::load(&ctx, req.asset_id).await?;
+    let meta = AssetMeta::load(&ctx, req.asset_id).await?;
+    let (chain_id, token) = (meta.chain_id, meta.token);
+    check_floor(&ctx, &meta, amount).await?;
     let chain = ctx.chains.chain(chain_id)?;
     let contract = chain.settlement;
     let client = ctx
         .treasury_signer
         .as_ref()
         .ok_or_else(|| ApiError::unavailable("signer_unavailable", "no signer is configured"))?;
-    let deadline = ctx.clock.now() + chain.signature_ttl_secs;
+    let deadline = chain.now(&ctx.clock).await + chain.signature_ttl_secs;
     let actor = admin.wallet.to_checksum(None);
     let sign = |r: ledger::TransferRequest| sign_transfer(client, contract, deadline, r);
     let row = ledger::transfer(&ctx.db, req.asset_id, to, amount, &actor, sign).await.map_err(|e| match e {
@@ -333,17 +423,21 @@ pub async fn refund_quarantined(
     }
     let event = EventKey { chain_id, tx_hash, log_index };
     let asset = ::ledger::treasury::quarantined_asset(&ctx.db, &event).await?;
-    let token = match asset.ok_or(ApiError::NotFound)? {
-        Some(asset_id) => AssetMeta::load(&ctx, asset_id).await?.token,
-        None => Address::ZERO, // `no_asset`: refused below before anything is signed.
+    let meta = match asset.ok_or(ApiError::NotFound)? {
+        Some(asset_id) => Some(AssetMeta::load(&ctx, asset_id).await?),
+        None => None, // `no_asset`: refused below before anything is signed.
     };
+    let token = meta.as_ref().map_or(Address::ZERO, |m| m.token);
     let actor = admin.wallet.to_checksum(None);
     // The signer, contract and deadline are looked up once the ledger found the event refundable: 409 before 503.
-    let context = &ctx;
+    let (context, meta) = (&ctx, meta.as_ref());
     let sign = |r: ledger::TransferRequest| async move {
+        if let Some(meta) = meta {
+            check_floor(context, meta, r.amount).await?;
+        }
         let client = super::signing::treasury_signer(context)?;
         let chain = context.chains.chain(r.chain_id)?;
-        let deadline = context.clock.now() + chain.signature_ttl_secs;
+        let deadline = chain.now(&context.clock).await + chain.signature_ttl_secs;
         sign_transfer(client, chain.settlement, deadline, r).await
     };
     let row = ledger::refund(&ctx.db, event, &actor, sign).await.map_err(|e| match e {
@@ -354,6 +448,24 @@ pub async fn refund_quarantined(
     })?;
     let contract = ctx.chains.get(chain_id).map(|c| c.settlement);
     Ok((StatusCode::CREATED, Json(view(row, chain_id, token, contract))))
+}
+
+/// Refuses, before anything is signed, a transfer or refund of `amount` that the contract would refuse now: one that
+/// would take custody below the floor (the latest committed liabilities less what members were paid since) or come
+/// without a recent enough commitment (the contract is the authority; this only spares the admin a signature that
+/// cannot execute). When the chain cannot be read, nothing is refused here: the contract still checks.
+async fn check_floor(ctx: &ApiContext, meta: &AssetMeta, amount: U256) -> Result<(), ApiError> {
+    let chain = match on_chain(ctx, meta.chain_id, meta.token).await {
+        Ok(chain) => chain,
+        Err(note) => {
+            tracing::warn!(chain_id = meta.chain_id, note, "the floor could not be read before signing");
+            return Ok(());
+        }
+    };
+    match chain.refusal(amount, |v| AssetAmount::new(v, meta.decimals, &meta.symbol).human) {
+        Some(refusal) => Err(refusal),
+        None => Ok(()),
+    }
 }
 
 /// Has the signer sign `r` as a treasury transfer on `contract`, valid until `deadline` (a refund names the

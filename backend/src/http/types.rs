@@ -47,7 +47,8 @@ pub fn human_units(base: &str, decimals: i16) -> String {
 /// of `amount` to the contract first) and the calldata.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WalletTransaction {
-    /// The contract called, 0x EIP-55.
+    /// The contract called, in the chain's form: 0x EIP-55, `T…` base58check on a TRON chain (where a wallet sends
+    /// the answer's `tron` call instead). Address arguments inside `data` are ABI words on every chain.
     pub to: String,
     /// Native coin sent with the call, base units as a decimal string; `0` for a token.
     pub value: String,

@@ -75,6 +75,9 @@ impl PayoutWorker {
                 }
             };
             let Some(batch) = ledger::payouts::batch_chain(&self.db, batch_id).await? else { continue };
+            if self.cancel_if_expired(chain, batch_id).await? {
+                continue;
+            }
             let found = count_replacements(self.metrics.clone());
             let driver = Driver { actor: ACTOR, found: &found };
             let result = sender::advance_if_idle(&self.db, &*submitter, batch_id, &batch, self.idle, &driver).await;
@@ -88,6 +91,57 @@ impl PayoutWorker {
             steps.push(Step { batch_id, result });
         }
         Ok(steps)
+    }
+}
+
+impl PayoutWorker {
+    /// A batch whose deadline has passed by the chain's clock can never execute; once the chain proves it (a final
+    /// block past the deadline, every signing attempt's nonce unused) it is cancelled here, its rewards pending again
+    /// for the next batch, instead of being sent again and again to be refused `Expired`. True when it was cancelled.
+    async fn cancel_if_expired(&self, chain: &crate::http::chains::Chain, batch_id: i64) -> Result<bool, sqlx::Error> {
+        let Some(state) = ledger::payouts::cancel_state(&self.db, batch_id).await? else { return Ok(false) };
+        let Some(deadline) = state.deadline else { return Ok(false) };
+        if deadline >= chain.now(&crate::http::clock::Clock::default()).await {
+            return Ok(false);
+        }
+        let Ok(reader) = chain.reader() else { return Ok(false) };
+        let nonces = state.attempt_nonces(batch_id);
+        let proof = match tokio::time::timeout(sender::CHAIN_TIMEOUT, reader.liveness(&nonces, deadline)).await {
+            Ok(Ok(payout_chain::Liveness::Dead(proof))) => proof,
+            Ok(Ok(_)) => return Ok(false), // not final yet, or a nonce is used: the listener settles it
+            Ok(Err(e)) => {
+                tracing::warn!(batch_id, error = %e, "payout worker: the batch's expiry could not be checked");
+                return Ok(false);
+            }
+            Err(_) => return Ok(false),
+        };
+        let proof = serde_json::json!({
+            "reason": "expired",
+            "chain": {
+                "block": proof.block, "block_timestamp": proof.block_timestamp, "head": proof.head,
+                "deadline": proof.deadline,
+                "unused_nonces": proof.unused_nonces.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            },
+        });
+        match ledger::payouts::cancel_batch(&self.db, batch_id, &state, proof, ACTOR).await {
+            Ok(Some(cancelled)) => {
+                tracing::warn!(
+                    batch_id,
+                    deadline,
+                    rewards = cancelled.rewards,
+                    "payout worker: the batch passed its deadline unexecuted (the chain's clock); cancelled, its \
+                     rewards are pending again for the next batch"
+                );
+                self.metrics.intent_failed("payout_batch", true);
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err(ledger::payouts::PayoutError::Db(e)) => Err(e),
+            Err(e) => {
+                tracing::error!(batch_id, error = %e, "payout worker: cancelling an expired batch failed");
+                Ok(false)
+            }
+        }
     }
 }
 

@@ -37,6 +37,8 @@ pub struct SolvencyWorker {
     pub settings: SolvencySettings,
     /// K, the salts' key.
     pub key: [u8; 32],
+    /// Where failed commitments are counted (`signed_intents_failed_total{kind="liability_root"}`).
+    pub metrics: Option<Arc<crate::http::metrics::ApiMetrics>>,
 }
 
 /// What one step did for one asset.
@@ -92,7 +94,12 @@ impl SolvencyWorker {
             let step = self.step(asset_id, &info.symbol, cadence).await?;
             match &step {
                 Step::Idle | Step::Waiting => {}
-                Step::Failed { why } => tracing::warn!(asset_id, %why, "solvency epoch failed; it is built again"),
+                Step::Failed { why } => {
+                    tracing::warn!(asset_id, %why, "solvency epoch failed; it is built again");
+                    if let Some(metrics) = &self.metrics {
+                        metrics.intent_failed("liability_root", why.contains("deadline"));
+                    }
+                }
                 Step::Retry { why } => tracing::warn!(asset_id, %why, "solvency epoch not moved this round"),
                 other => tracing::info!(asset_id, step = ?other, "solvency epoch moved"),
             }
@@ -172,7 +179,8 @@ impl SolvencyWorker {
         let Some(chain) = self.chains.get(epoch.chain_id) else {
             return Ok(Step::Retry { why: "the asset's chain is not configured here".into() });
         };
-        let now = unix_now();
+        // The chain's clock, never the host's: the contract compares the deadline with its block's timestamp.
+        let now = chain.now(&crate::http::clock::Clock::default()).await;
         let (nonce, deadline) =
             solvency::choose_nonce(&self.db, epoch.id, now + self.settings.signature_ttl_secs).await?;
         if deadline <= now {
@@ -219,8 +227,8 @@ impl SolvencyWorker {
         let (Some(nonce), Some(deadline)) = (epoch.chain_nonce, epoch.deadline) else {
             return Ok(Step::Retry { why: "signed without a nonce".into() });
         };
-        if deadline < unix_now() {
-            // Past its deadline: it fails once a final block proves it can no longer execute.
+        if deadline < chain.now(&crate::http::clock::Clock::default()).await {
+            // Past its deadline by the chain's clock: it fails once a final block proves it can no longer execute.
             match bounded(submitter.liveness(&[nonce], deadline)).await {
                 Ok(Liveness::Dead(_)) => {
                     let why = "its deadline passed unexecuted";
@@ -271,9 +279,13 @@ impl SolvencyWorker {
 }
 
 /// The contract's refusals after which this signed commitment can never execute: another commitment took its
-/// epoch (or a later block), or the signer's key is no longer the contract's.
+/// epoch (or a later block), its liabilities are older than the contract's `maxAsOfLag`, its token was never allowed,
+/// or the signer's key is no longer the contract's. (Past its deadline it is failed once the chain proves it can no
+/// longer execute: `Expired` alone does not say it never executed.)
 fn can_never_execute(reason: &str) -> bool {
-    ["EpochOutOfOrder", "AsOfBlockOutOfRange", "InvalidSignature"].iter().any(|r| reason.contains(r))
+    ["EpochOutOfOrder", "AsOfBlockOutOfRange", "AsOfBlockTooOld", "InvalidSignature", "TokenNeverAllowed"]
+        .iter()
+        .any(|r| reason.contains(r))
 }
 
 async fn bounded<T>(call: impl Future<Output = Result<T, SubmitError>>) -> Result<T, SendError> {
@@ -281,10 +293,6 @@ async fn bounded<T>(call: impl Future<Output = Result<T, SubmitError>>) -> Resul
         Ok(result) => Ok(result?),
         Err(_) => Err(SendError::ChainTimeout),
     }
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// An epoch's commitment as the payout sender drives it.

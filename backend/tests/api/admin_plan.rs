@@ -46,15 +46,16 @@ async fn admin_reads_plan_versions_and_adds_one_from_a_future_block() {
     assert_eq!(versions.len(), 1);
     assert_eq!((versions[0]["version"].as_i64(), versions[0]["effective_from_block"].as_i64()), (Some(1), Some(0)));
     assert_eq!(versions[0]["params"]["registration_fee"], (20 * BNB).to_string());
+    assert_eq!(a.body["first_allowed_block"], 11, "after the last applied block");
 
     let before = app.db_state().await;
     let refusals = [
-        // Not after the last applied block (10).
+        // Not after the last applied block (10): the answer names the first allowed block.
         (
             json!({ "asset_id": 1, "from_block": 10, "params": params_with(|_| {}) }),
             422,
-            "invalid_plan",
-            "after block 10",
+            "from_block_too_early",
+            "the first allowed block is 11",
         ),
         (
             json!({ "asset_id": 1, "from_block": 50, "params": params_with(|p| p["registration_fee"] = json!("1")) }),
@@ -114,6 +115,41 @@ async fn admin_reads_plan_versions_and_adds_one_from_a_future_block() {
     assert_eq!(public.status, 200, "{}", public.body);
     let a = app.get("/v1/admin/plan?asset_id=3", Some(&token)).await;
     assert_eq!((a.status, a.code()), (404, "not_found"));
+}
+
+#[tokio::test]
+async fn a_plan_version_from_a_block_the_listener_confirmed_is_refused_naming_the_first_allowed_block() {
+    // Issue 43: "from block 302" was accepted with block 364 confirmed and applied (blocks without events).
+    let app = spawn_app().await;
+    app.register_in_ledger(&[(named("A"), genesis())]).await; // block 10
+    let mut ledger = ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
+    let head = ledger::BlockCursor { number: 364, hash: alloy::primitives::B256::repeat_byte(0x64) };
+    ledger.apply_confirmed(&[], head, 1_700_000_364).await.unwrap();
+    let token = app.admin_token().await;
+    let plan = app.get("/v1/admin/plan?asset_id=1", Some(&token)).await;
+    assert_eq!(plan.status, 200, "{}", plan.body);
+    assert_eq!(plan.body["first_allowed_block"], 365, "{}", plan.body);
+
+    let before = app.db_state().await;
+    for from in [302, 364] {
+        let body = json!({ "asset_id": 1, "from_block": from, "params": params_with(|_| {}) });
+        let a = app.post_as("/v1/admin/plan", Some(&token), body).await;
+        assert_eq!((a.status, a.code()), (422, "from_block_too_early"), "{from}: {}", a.body);
+        let message = a.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("the first allowed block is 365"), "{message}");
+    }
+    assert_eq!(app.db_state().await, before, "a refused version changes nothing");
+    let offered = plan.body["first_allowed_block"].as_u64().unwrap();
+    let a = app
+        .post_as(
+            "/v1/admin/plan",
+            Some(&token),
+            json!({ "asset_id": 1, "from_block": offered, "params": params_with(|_| {}) }),
+        )
+        .await;
+    assert_eq!((a.status, a.body["effective_from_block"].as_u64()), (200, Some(365)), "{}", a.body);
+    let plan = app.get("/v1/admin/plan?asset_id=1", Some(&token)).await;
+    assert_eq!(plan.body["first_allowed_block"], 366, "after the new version's start");
 }
 
 #[tokio::test]

@@ -25,6 +25,8 @@ pub(crate) struct TestApp {
     pub metrics_url: Option<String>,
     /// Every API route the app's router serves, (method, path template).
     pub routes: Vec<(String, String)>,
+    /// The OpenAPI document the app serves: [`send`](Self::send) checks every answer against it.
+    pub doc: std::sync::Arc<Value>,
 }
 
 /// Settings of a test app: the real `backend/configuration.toml` with the test's overrides layered on top the
@@ -85,7 +87,9 @@ pub(crate) async fn spawn_app_configured(redis_url: &str, adjust: impl FnOnce(&m
     let metrics_url = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}/metrics"));
     let routes = app.routes().to_vec();
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, clock, client: reqwest::Client::new(), db, admin, metrics_url, routes }
+    let client = reqwest::Client::new();
+    let doc = client.get(format!("{base}/api-docs/openapi.json")).send().await.unwrap().json().await.unwrap();
+    TestApp { base, clock, client, db, admin, metrics_url, routes, doc: std::sync::Arc::new(doc) }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,11 +152,27 @@ impl TestApp {
             .map_or(0.0, |v| v.trim().parse().unwrap())
     }
 
+    /// Sends `req` and checks the answer against the app's document and the headers every answer carries
+    /// ([`crate::conformance::check_answer`]): a test whose answer drifts from the document fails here.
     pub(crate) async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
-        let res = req.send().await.unwrap();
+        let (client, req) = req.build_split();
+        let req = req.unwrap();
+        let (method, path) = (req.method().as_str().to_owned(), req.url().path().to_owned());
+        let cookie = req
+            .headers()
+            .get_all("cookie")
+            .iter()
+            .any(|c| c.to_str().is_ok_and(|c| c.contains(&format!("{}=", backend::http::auth::REFRESH_COOKIE))));
+        let credentials = req.headers().contains_key("authorization") || cookie;
+        let res = client.execute(req).await.unwrap();
         let status = res.status().as_u16();
+        let headers = res.headers().clone();
         let text = res.text().await.unwrap();
-        Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+        let json: Option<Value> = serde_json::from_str(&text).ok();
+        let wrong =
+            crate::conformance::check_answer(&self.doc, &method, &path, credentials, status, &headers, json.as_ref());
+        assert!(wrong.is_empty(), "the answer does not match the OpenAPI document: {wrong:#?}\n{text:.2000}");
+        Answer { status, body: json.unwrap_or(Value::Null) }
     }
 
     pub(crate) async fn post(&self, path: &str, body: Value) -> Answer {

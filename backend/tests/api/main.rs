@@ -7,6 +7,7 @@ mod common;
 mod admin;
 mod admin_plan;
 mod auth;
+mod conformance;
 mod docs;
 mod errors;
 mod generation;

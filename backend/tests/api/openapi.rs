@@ -1,7 +1,10 @@
 //! The OpenAPI document against the answers: every route lists the error statuses every route shares (from what
 //! it takes), every error answer is the shared envelope, and bad requests of every kind, sent to every route, get
-//! only statuses its entry lists. Catches drift without a devnet; `scripts/api-check.sh` goes further (generated
-//! requests against the whole system).
+//! only statuses its entry lists, with bodies and headers as the document and [`crate::conformance`] say. Every
+//! other API test's answers are checked against the document too ([`crate::helpers::TestApp::send`]), successful
+//! ones included: a body of another shape than its schema (issue 43: `GET /v1/admin/weeks` answered `ranked` as an
+//! array under a schema that said object) fails the test that reads it. Catches drift without a devnet;
+//! `scripts/api-check.sh` goes further (generated requests against the whole system).
 
 use serde_json::{Map, Value};
 
@@ -202,11 +205,17 @@ async fn bad_requests_to_every_route_get_documented_answers() {
             }
         }
         for probe in probes {
-            let (status, body) = send(&app, op.method, &probe).await;
+            let (status, headers, body) = send(&app, op.method, &probe).await;
             seen.insert(status);
             let envelope = body["error"]["code"].is_string() && body["error"]["message"].is_string();
             if !op.documents(status) || (status >= 400 && !envelope) {
                 undocumented.push(format!("{} with {}: {status} {body}", op.name(), probe.what));
+            }
+            let path = probe.path.split('?').next().unwrap_or_default();
+            let json = (!body.is_null()).then_some(&body);
+            let credentials = probe.token.is_some();
+            for wrong in crate::conformance::check_answer(&doc, op.method, path, credentials, status, &headers, json) {
+                undocumented.push(format!("{} with {}: {wrong}", op.name(), probe.what));
             }
         }
     }
@@ -216,7 +225,7 @@ async fn bad_requests_to_every_route_get_documented_answers() {
     }
 }
 
-async fn send(app: &TestApp, method: &str, probe: &Probe) -> (u16, Value) {
+async fn send(app: &TestApp, method: &str, probe: &Probe) -> (u16, reqwest::header::HeaderMap, Value) {
     let mut url = format!("{}{}", app.base, probe.path);
     if let Some(query) = &probe.query {
         url = format!("{url}?{query}");
@@ -231,8 +240,9 @@ async fn send(app: &TestApp, method: &str, probe: &Probe) -> (u16, Value) {
     }
     let answer = request.send().await.unwrap();
     let status = answer.status().as_u16();
+    let headers = answer.headers().clone();
     let text = answer.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    (status, headers, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// The request timeout's 408 (every route lists it) is the error envelope too, not the timeout layer's empty
@@ -257,4 +267,50 @@ async fn a_request_that_times_out_gets_the_documented_envelope() {
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
     let body: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"));
     assert_eq!(body["error"]["code"], "request_timeout", "{answer}");
+}
+
+/// Issue 43: only sign-in and refresh answered `Cache-Control: no-store`, no answer said `nosniff`. Now every answer
+/// does — the API's, the web front's files and pages, the docs, refusals — and every answer to a request with a
+/// bearer token is kept by no cache (the solvency proof carries the member's salt).
+#[tokio::test]
+async fn every_answer_says_nosniff_and_every_authenticated_one_no_store() {
+    let app = spawn_app().await;
+    app.register_in_ledger(&[]).await;
+    let user = app.user_token().await;
+    let admin = app.admin_token().await;
+    let header = |a: &reqwest::Response, name: &str| {
+        a.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    };
+    for path in [
+        "/",
+        "/admin",
+        "/docs",
+        "/assets/none-AbCdEfGh.js",
+        "/api-docs/openapi.json",
+        "/health",
+        "/v1/public/plan",
+        "/nowhere",
+    ] {
+        let a = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!(header(&a, "x-content-type-options"), "nosniff", "{path}: {}", a.status());
+    }
+    let authenticated = [
+        (&user, "/v1/users/me"),
+        (&user, "/v1/users/payments?asset_id=1"),
+        (&user, "/v1/users/solvency-proof?asset_id=1"),
+        (&user, "/v1/users/history?asset_id=1"),
+        (&user, "/v1/public/plan"),
+        (&admin, "/v1/admin/ping"),
+        (&admin, "/v1/admin/plan?asset_id=1"),
+        (&admin, "/v1/admin/audit"),
+    ];
+    for (token, path) in authenticated {
+        let a = app.client.get(format!("{}{path}", app.base)).bearer_auth(token).send().await.unwrap();
+        let status = a.status();
+        assert_eq!(header(&a, "cache-control"), "no-store", "{path}: {status}");
+        assert_eq!(header(&a, "x-content-type-options"), "nosniff", "{path}: {status}");
+    }
+    // A bad token is refused no-store too: the request carried credentials.
+    let a = app.client.get(format!("{}/v1/users/me", app.base)).bearer_auth("nope").send().await.unwrap();
+    assert_eq!((a.status().as_u16(), header(&a, "cache-control")), (401, "no-store".to_owned()));
 }

@@ -20,6 +20,8 @@ const TESTNET: u64 = 97;
 fn settings(signer: &SignerService, settlement: Address, rpc_url: &str) -> backend::config::Settings {
     let mut chain = ChainSettings::new(TESTNET, settlement);
     chain.spec.rpc_url = Some(rpc_url.to_owned());
+    // The test deploys with anvil's well-known keys: a development chain (the preflight refuses them elsewhere).
+    chain.spec.development = true;
     let mut settings = crate::helpers::settings("redis://127.0.0.1:6379", Address::repeat_byte(0xad));
     settings.signer = Some(signer.settings());
     settings.chains = vec![chain];
@@ -34,7 +36,7 @@ async fn command(dir: &std::path::Path, signer: &SignerService, settlement: Addr
         &spec,
         format!(
             "[[chains]]\nchain_id = {TESTNET}\nsettlement = \"{settlement}\"\nrpc_url = \"{rpc_url}\"\n\
-             confirmations = 2\nstart_block = 0\n"
+             confirmations = 2\nstart_block = 0\ndevelopment = true\n"
         ),
     )
     .unwrap();

@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 
 use crate::common::{ASSET, BNB, CHAIN, named};
 use crate::helpers::{Chain, TestApp, registration_event};
-use crate::payouts::{DEV_ADDRESS, SETTLEMENT, chain_settings, seed_chain, spawn_admin_app, spawn_signer};
+use crate::payouts::{
+    DEV_ADDRESS, DEV_KEY, SETTLEMENT, anvil_settlement, chain_settings, seed_chain, spawn_admin_app, spawn_signer,
+};
+use crate::signer_service::spawn_signer_with_node;
 
 const FEE: u128 = 20 * BNB;
 
@@ -25,21 +28,6 @@ fn refund_path(key: EventKey) -> String {
 
 async fn ledger(app: &TestApp) -> ledger::ChainLedger {
     ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap()
-}
-
-/// A register payload for `payer` under `sponsor`, asked by `payer` through the API (so the signer signed it);
-/// its nonce.
-async fn register_payload(app: &TestApp, payer: &PrivateKeySigner, sponsor: Address) -> U256 {
-    let tokens = app.signin(Chain::Evm, payer).await;
-    let a = app
-        .post_as(
-            "/v1/users/register",
-            tokens["access_token"].as_str(),
-            json!({ "asset_id": ASSET, "sponsor": sponsor.to_checksum(None) }),
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    a.body["nonce"].as_str().unwrap().parse().unwrap()
 }
 
 /// The quarantined events the admin's logs show (`all`: resolved ones too).
@@ -60,12 +48,27 @@ async fn treasury(app: &TestApp, token: &str) -> Value {
     s.body
 }
 
-/// A wallet pays its register payload after it was already registered by another: the plan refuses the second
-/// payment as `duplicate_user`. Returns the payer and the quarantined event.
-async fn duplicate_registration(app: &TestApp) -> (PrivateKeySigner, ChainEvent) {
+/// A wallet pays its register payload (on `rpc_url`'s chain, so that its nonce is spent there) after it was already
+/// registered by another: the plan refuses the second payment as `duplicate_user`. Returns the payer and the
+/// quarantined event.
+async fn duplicate_registration(app: &TestApp, rpc_url: &str) -> (PrivateKeySigner, ChainEvent) {
     let sponsor = named("U1");
     let payer = PrivateKeySigner::random();
-    let nonce = register_payload(app, &payer, sponsor).await;
+    let tokens = app.signin(Chain::Evm, &payer).await;
+    let asked = app
+        .post_as(
+            "/v1/users/register",
+            tokens["access_token"].as_str(),
+            json!({ "asset_id": ASSET, "sponsor": sponsor.to_checksum(None) }),
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    let nonce: U256 = asked.body["nonce"].as_str().unwrap().parse().unwrap();
+    let provider = alloy::providers::ProviderBuilder::new().connect_http(rpc_url.parse().unwrap());
+    alloy::providers::ext::AnvilApi::anvil_set_balance(&provider, payer.address(), U256::from(100 * BNB))
+        .await
+        .unwrap();
+    anvil_tests::api::pay(&anvil_tests::api::wallet_provider(rpc_url, &payer).unwrap(), &asked.body).await.unwrap();
     let mut ledger = ledger(app).await;
     let first =
         registration_event(CHAIN, 50, payer.address(), sponsor, Address::ZERO, U256::from(FEE), U256::from(7_777));
@@ -75,12 +78,50 @@ async fn duplicate_registration(app: &TestApp) -> (PrivateKeySigner, ChainEvent)
     (payer, second)
 }
 
+/// Commits a liabilities root of `total` on `settlement` (the operator is anvil's account 0, the dev key signs): what
+/// the contract needs before it lets a refund or a treasury transfer go, and its floor.
+async fn commit_liabilities(rpc_url: &str, settlement: Address, operator_key: &str, total: u128) {
+    use alloy::providers::Provider;
+    let operator: PrivateKeySigner = operator_key.parse().unwrap();
+    let provider = anvil_tests::api::wallet_provider(rpc_url, &operator).unwrap();
+    let head = provider.get_block_number().await.unwrap();
+    let latest = provider.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await.unwrap().unwrap();
+    let root = abi::LiabilityRoot {
+        token: Address::ZERO,
+        epoch: 1,
+        asOfBlock: head - 1,
+        root: B256::repeat_byte(0x11),
+        total,
+        leafCount: 4,
+        planHash: B256::repeat_byte(0x22),
+        nonce: abi::nonces::liability_nonce(0),
+        deadline: U256::from(latest.header.timestamp + 3_600),
+    };
+    let digest = abi::SettlementDomain::new(CHAIN, settlement).digest(&root);
+    let key: PrivateKeySigner = DEV_KEY.parse().unwrap();
+    let signature = alloy::signers::SignerSync::sign_hash_sync(&key, &digest).unwrap();
+    abi::Settlement::new(settlement, &provider)
+        .commitLiabilities(root, signature.as_bytes().to_vec().into())
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn a_quarantined_duplicate_registration_is_refunded_to_its_payer_without_touching_the_company_share() {
-    let signer = spawn_signer(SETTLEMENT, vec![named("company treasury")]).await;
-    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
+    // A real chain: the signer signs a refund only of a payment whose nonce is spent there, read through its own
+    // node; the contract lets it go only above the floor of a recent commitment.
+    let (anvil, settlement, operator_key) = anvil_settlement(0).await;
+    let signer = spawn_signer_with_node(settlement, vec![named("company treasury")], anvil.endpoint()).await;
+    let mut chain = chain_settings(settlement);
+    chain.spec.rpc_url = Some(anvil.endpoint());
+    let app = spawn_admin_app(&signer, chain).await;
     seed_chain(&app, 3).await;
-    let (payer, duplicate) = duplicate_registration(&app).await;
+    let (payer, duplicate) = duplicate_registration(&app, &anvil.endpoint()).await;
+    commit_liabilities(&anvil.endpoint(), settlement, &operator_key, 0).await;
     // A quarantined event that brought no money in: a claim by a wallet the ledger does not know.
     let claim = ChainEvent {
         key: EventKey { chain_id: CHAIN, tx_hash: B256::repeat_byte(0xc1), log_index: 3 },
@@ -138,11 +179,11 @@ async fn a_quarantined_duplicate_registration_is_refunded_to_its_payer_without_t
         nonce,
         deadline: U256::from(r["deadline"].as_u64().unwrap()),
     };
-    let digest = abi::SettlementDomain::new(CHAIN, SETTLEMENT).digest(&payload);
+    let digest = abi::SettlementDomain::new(CHAIN, settlement).digest(&payload);
     let signature = alloy::hex::decode(r["signature"].as_str().unwrap()).unwrap();
     let signature = Signature::try_from(signature.as_slice()).unwrap();
     assert_eq!(signature.recover_address_from_prehash(&digest).unwrap(), DEV_ADDRESS);
-    assert_eq!(r["transaction"]["to"], SETTLEMENT.to_checksum(None));
+    assert_eq!(r["transaction"]["to"], settlement.to_checksum(None));
     let data = alloy::hex::decode(r["transaction"]["data"].as_str().unwrap()).unwrap();
     let call = abi::Settlement::transferTreasuryCall::abi_decode(&data).unwrap();
     assert_eq!((call.t.to, call.t.amount, call.t.nonce), (payer.address(), U256::from(FEE), nonce));

@@ -5,7 +5,7 @@ use alloy::primitives::{Address, Signature, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use backend::config::ChainSettings;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common::{ASSET, BNB, CHAIN, genesis, named};
 use crate::helpers::{Chain, TestApp, spawn_app_configured};
@@ -62,6 +62,7 @@ async fn register_returns_a_payload_signed_by_the_signer_and_stores_it() {
     assert_eq!(b["contract"], SETTLEMENT.to_checksum(None));
     assert_eq!(b["amount"], json!({ "base": (20 * BNB).to_string(), "human": "20 BNB" }));
     assert_eq!(b["transaction"]["to"], SETTLEMENT.to_checksum(None));
+    assert_eq!(b["tron_payload"], Value::Null, "TRON forms only on a TRON chain");
     assert_eq!(b["transaction"]["value"], (20 * BNB).to_string());
     assert_eq!(b["approve"], json!(null), "the native coin needs no approval");
     let nonce: U256 = b["nonce"].as_str().unwrap().parse().unwrap();

@@ -43,6 +43,19 @@ pub(crate) async fn spawn_signer(contract: Address, treasury: Vec<Address>) -> S
     spawn_signer_with_callers(contract, treasury, vec![Caller::new(CALLER, SecretString::from(SECRET))]).await
 }
 
+/// As [`spawn_signer`], with the signer's own node of [`CHAIN`] at `rpc_url` (0 confirmations: an auto-mining anvil):
+/// it reads the chain's clock, head and contract there itself, as refunds and liability roots need.
+pub(crate) async fn spawn_signer_with_node(
+    contract: Address,
+    treasury: Vec<Address>,
+    rpc_url: String,
+) -> SignerService {
+    let callers = vec![Caller::new(CALLER, SecretString::from(SECRET))];
+    let mut policy = PolicyConfig::native_only(CHAIN, contract, treasury, 1_000 * BNB, 10_000 * BNB, 100_000 * BNB);
+    policy.chains[0].node = Some(signer::policy::NodeConfig { rpc_url, confirmations: 0 });
+    spawn_with_policy(policy, callers).await
+}
+
 /// As [`spawn_signer`], with payout entries capped at `entry_cap` (payments keep the 1,000 BNB cap).
 pub(crate) async fn spawn_signer_with_entry_cap(contract: Address, entry_cap: u128) -> SignerService {
     let callers = vec![Caller::new(CALLER, SecretString::from(SECRET))];

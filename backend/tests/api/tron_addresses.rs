@@ -159,8 +159,29 @@ async fn a_tron_assets_payout_batch_lists_its_entries_and_left_out_users_in_base
 #[tokio::test]
 async fn a_tron_register_answer_carries_the_call_as_tronweb_sends_it() {
     use crate::payouts::SETTLEMENT;
-    let (_signer, _app, _user, _access, a) = tron_register_answer(Address::ZERO).await;
+    let (_signer, _app, user, _access, a) = tron_register_answer(Address::ZERO).await;
     assert_eq!(a.body["contract"], to_base58(SETTLEMENT), "the answer's contract in the chain's form");
+    // Issue 43: every address a TRON wallet or integrator is shown is `T…`; the signed struct keeps its own 0x
+    // encoding (the digest is computed from it as it is), and its T… forms are `tron_payload`.
+    assert_eq!(a.body["transaction"]["to"], to_base58(SETTLEMENT), "the contract called, in TRON's form");
+    let (payload, shown) = (&a.body["payload"], &a.body["tron_payload"]);
+    let signed = [("contract", SETTLEMENT), ("user", user.address()), ("sponsor", genesis()), ("token", Address::ZERO)];
+    for (field, address) in signed {
+        assert_eq!(payload[field], address.to_checksum(None), "payload.{field} as signed");
+        assert_eq!(shown[field], to_base58(address), "tron_payload.{field}");
+    }
+    for field in ["chain_id", "amount", "nonce", "deadline"] {
+        assert_eq!(shown[field], payload[field], "tron_payload.{field} as in payload");
+    }
+    let digest = abi::SettlementDomain::new(TRON_MAINNET, SETTLEMENT).digest(&abi::Registration {
+        user: user.address(),
+        sponsor: genesis(),
+        token: Address::ZERO,
+        amount: payload["amount"].as_str().unwrap().parse().unwrap(),
+        nonce: a.body["nonce"].as_str().unwrap().parse().unwrap(),
+        deadline: U256::from(a.body["deadline"].as_u64().unwrap()),
+    });
+    assert_eq!(a.body["digest"], format!("{digest:#x}"), "the digest is the payload's, as it is");
     let tron = &a.body["tron"];
     assert_eq!(tron["contract"], to_base58(SETTLEMENT));
     let signature = "register((address,address,address,uint256,uint256,uint256),bytes)";
@@ -213,9 +234,12 @@ async fn a_tron_usdt_register_answer_asks_for_the_approve_first() {
     assert_eq!(parameter.len(), 128);
     assert_eq!(&parameter[24..64], alloy::hex::encode(SETTLEMENT));
     assert_eq!(U256::from_str_radix(&parameter[64..], 16).unwrap(), U256::from(20_000_000u64));
-    // The same approve as an EIP-1193 wallet sends it: the token's 0x address, no value, selector and parameter.
+    // The same approve as a transaction: the token in TRON's form (issue 43: it was 0x), no value, selector and
+    // parameter.
     let evm = &a.body["approve"];
-    assert_eq!((evm["to"].as_str(), evm["value"].as_str()), (Some(USDT.to_checksum(None).as_str()), Some("0")));
+    assert_eq!((evm["to"].as_str(), evm["value"].as_str()), (Some(to_base58(USDT).as_str()), Some("0")));
+    assert_eq!(a.body["tron_payload"]["token"], to_base58(USDT));
+    assert_eq!(a.body["payload"]["token"], USDT.to_checksum(None), "the signed struct keeps its 0x encoding");
     assert_eq!(evm["data"].as_str().unwrap(), format!("0x095ea7b3{parameter}"));
 }
 

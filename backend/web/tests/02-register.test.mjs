@@ -11,6 +11,7 @@ import {
   CHAIN,
   USDT,
   chain,
+  chainNow,
   freshKey,
   openBrowser,
   plans,
@@ -141,7 +142,7 @@ test("an authorisation already expired is not sent, and says so", async () => {
   await page.goto(`${BASE}/?ref=${genesis}&asset=${BNB}`);
   await signInThroughPage(page);
   // The page's clock runs two hours ahead of the signer's deadline (the tab was left open that long).
-  await page.clock.setSystemTime(Date.now() + 2 * 3600_000);
+  await page.clock.setSystemTime((await chainNow()) + 2 * 3600_000);
   await page.getByTestId("pay-register").click();
   const expired = page.getByTestId("problem-expired");
   await expired.waitFor({ timeout: 30_000 });

@@ -245,6 +245,15 @@ test("admin tabs: treasury, monitoring with charts, users, plan and audit show w
   assert.equal(await page.getByTestId("plan-create").isDisabled(), true);
   await page.getByTestId("plan-layer_bps").fill("5000, 5000, 1");
   assert.match(await page.getByTestId("plan-error-layer_bps").innerText(), /at most 10000/);
+  // The start block: the form offers the API's first allowed block (after the confirmed head) and refuses a block
+  // the chain has already confirmed (issue 43: "from block 302" was accepted with 364 applied).
+  const offered = Number(await page.getByTestId("plan-first-allowed").getAttribute("data-block"));
+  assert.ok(offered >= versions.first_allowed_block, `offers ${offered}, the API said ${versions.first_allowed_block}`);
+  assert.ok(Number(await page.getByTestId("plan-from_block").inputValue()) > offered, "proposes a block after it");
+  await page.getByTestId("plan-use-first-allowed").click();
+  assert.equal(Number(await page.getByTestId("plan-from_block").inputValue()), offered);
+  await page.getByTestId("plan-from_block").fill(String(offered - 1));
+  assert.match(await page.getByTestId("plan-error-from_block").innerText(), new RegExp(`A block from ${offered} on`));
   await b.screenshot("04-admin-plan");
 
   await page.getByTestId("tab-users").click();
@@ -602,10 +611,12 @@ test("admin: a payment the plan refused is refunded to its payer from the quaran
   const key = await freshKey();
   const user = await registerDirectly(key, admin.address, BNB);
   const p = await user.post("/v1/users/retopup", { asset_id: BNB });
-  const latest = (await admin.get(`/v1/admin/plan?asset_id=${BNB}`)).versions.at(-1);
+  const plan = await admin.get(`/v1/admin/plan?asset_id=${BNB}`);
+  const latest = plan.versions.at(-1);
   const params = latest.params;
-  // After the chain's head and after the latest version (an earlier test may have set one a few blocks ahead).
-  const after = (block) => (block > BigInt(latest.effective_from_block) ? block : BigInt(latest.effective_from_block) + 1n);
+  // After the chain's head and at or after the API's first allowed block (after the confirmed head and the latest
+  // version, which an earlier test may have set some blocks ahead).
+  const after = (block) => (block >= BigInt(plan.first_allowed_block) ? block : BigInt(plan.first_allowed_block));
   // The chain's head as it is now (viem caches the block number for seconds by default).
   const blockNumber = () => chain.getBlockNumber({ cacheTime: 0 });
   const head = await blockNumber();

@@ -15,6 +15,7 @@ import {
   CHAIN,
   USDT,
   chain,
+  chainNow,
   freshKey,
   openBrowser,
   plans,
@@ -434,7 +435,7 @@ test("a sent transaction that never executed and whose authorisation expired is 
     localStorage.setItem(key, JSON.stringify({ ...JSON.parse(localStorage.getItem(key)), tx }));
   }, dropped);
   // The page comes back two hours later: past the payload's deadline.
-  await page.clock.install({ time: new Date(Date.now() + 2 * 3600_000) });
+  await page.clock.install({ time: new Date((await chainNow()) + 2 * 3600_000) });
   await page.reload();
   await backAfterReload(page);
   const expired = scope().getByTestId("problem-expired");

@@ -14,6 +14,7 @@ import {
   BASE,
   CHAIN,
   CHAIN_ID,
+  RPC,
   TOKEN_ABI,
   chain,
   freshKey,
@@ -41,7 +42,8 @@ async function events(name, user) {
 /** A fresh wallet with 10 000 GUSDT (the test token lets anyone mint; the wallet pays its own gas). */
 async function freshGenerationKey() {
   const key = await freshKey();
-  const w = new TestWallet({ key, rpcUrl: process.env.WEB_TEST_RPC ?? "http://127.0.0.1:8545", chainId: CHAIN_ID });
+  // The devnet's own anvil (its port from .devnet/ports.env), never a default port another devnet may hold.
+  const w = new TestWallet({ key, rpcUrl: RPC, chainId: CHAIN_ID });
   const address = privateKeyToAccount(key).address;
   const hash = await w.client.sendTransaction({
     to: GUSDT_TOKEN,

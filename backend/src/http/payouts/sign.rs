@@ -50,11 +50,13 @@ pub(super) async fn sign(
     let chain_id = batch_chain(&ctx, id).await?.chain_id;
     let contract = ctx.chains.settlement(chain_id)?;
     let client = signer(&ctx)?;
-    let ttl = ctx.chains.chain(chain_id)?.signature_ttl_secs;
-    let payload = match ledger::prepare_signing(&ctx.db, id, ctx.clock.now(), ttl).await.map_err(sign_step_error)? {
-        SignStep::Signed(..) => return Ok(Json(load_batch(&ctx, id).await?)),
-        SignStep::Sign(payload) => payload,
-    };
+    let chain = ctx.chains.chain(chain_id)?;
+    let now = chain.now(&ctx.clock).await;
+    let payload =
+        match ledger::prepare_signing(&ctx.db, id, now, chain.signature_ttl_secs).await.map_err(sign_step_error)? {
+            SignStep::Signed(..) => return Ok(Json(load_batch(&ctx, id).await?)),
+            SignStep::Sign(payload) => payload,
+        };
     let intent = PayoutBatchIntent {
         chain_id,
         contract: Addr(contract),

@@ -5,7 +5,7 @@
 import { useState } from "preact/hooks";
 import { bps, human } from "../lib/format";
 import { Amount } from "../ui/bits";
-import { type Asset, CreateVersion, time, toBase, unixTime } from "./common";
+import { type Asset, CreateVersion, FirstAllowed, firstAllowedText, proposedFrom, time, toBase, unixTime } from "./common";
 import type { Schema } from "../generated/api";
 
 const LEVELS = 20;
@@ -72,7 +72,7 @@ export function checkGenerationDraft(
   };
 
   const from = whole(d.from_block, minFromBlock, Number.MAX_SAFE_INTEGER);
-  if (from === null) errors.from_block = `A block after ${minFromBlock - 1} (after every applied block and the latest version's start).`;
+  if (from === null) errors.from_block = firstAllowedText(minFromBlock);
   const packages = list(d.packages).map(amount);
   if (packages.length < 1 || packages.length > 32 || packages.some((p) => p === null)) {
     errors.packages = `1 to 32 positive amounts with at most ${decimals} decimals, comma-separated.`;
@@ -165,10 +165,13 @@ export function GenerationVersionTable(props: { asset: Asset; versions: Version[
   );
 }
 
-/** A new version from a future block; `week_origin` carried over from the latest. */
-export function NewGenerationVersion(props: { asset: Asset; latest: Version; minFrom: number; onCreated: () => void }) {
+/**
+ * A new version from a future block; `week_origin` carried over from the latest. `minFrom` is the API's
+ * `first_allowed_block`; `onStale` reads it again after the API refused a block as already passed.
+ */
+export function NewGenerationVersion(props: { asset: Asset; latest: Version; minFrom: number; onCreated: () => void; onStale: () => void }) {
   const { asset, latest, minFrom } = props;
-  const [draft, setDraft] = useState<Draft>(() => draftOf(latest.params, asset.decimals, minFrom + 100));
+  const [draft, setDraft] = useState<Draft>(() => draftOf(latest.params, asset.decimals, proposedFrom(minFrom)));
   const checked = checkGenerationDraft(draft, asset.decimals, minFrom, latest.params.week_origin);
   const field = (k: keyof Draft, label: string, hint?: string, area = false) => {
     const common = {
@@ -199,7 +202,8 @@ export function NewGenerationVersion(props: { asset: Asset; latest: Version; min
         already closed are numbered from it).
       </p>
       <div class="form-grid">
-        {field("from_block", "Effective from block", `after ${minFrom - 1}`)}
+        {field("from_block", "Effective from block", `from ${minFrom} on`)}
+        <FirstAllowed minFrom={minFrom} use={(b) => setDraft({ ...draft, from_block: String(b) })} />
         {field("packages", `Packages (${asset.symbol}, increasing)`)}
         {field("gen_bps", `Level shares (bps, ${LEVELS})`)}
         {field("direct_req", `Directs each level needs (${LEVELS})`)}
@@ -214,6 +218,7 @@ export function NewGenerationVersion(props: { asset: Asset; latest: Version; min
         from={checked.from}
         effect={`From block ${checked.from} on, purchases of ${asset.symbol} are applied, weeks closed and payouts charged their fee under version ${latest.version + 1}; earlier events and every purchase's cap keep theirs. Audited with the old and new values.`}
         onCreated={props.onCreated}
+        onStale={props.onStale}
       />
     </section>
   );

@@ -7,7 +7,7 @@ import { get } from "../lib/api";
 import { human } from "../lib/format";
 import { Amount, Loading, useLoad } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
-import { type Asset, AssetPicker, CreateVersion, time, toBase } from "./common";
+import { type Asset, AssetPicker, CreateVersion, FirstAllowed, firstAllowedText, proposedFrom, time, toBase } from "./common";
 import type { Schema } from "../generated/api";
 import { type GenerationParams, GenerationVersionTable, NewGenerationVersion } from "./GenerationPlan";
 
@@ -88,7 +88,7 @@ export function checkDraft(d: Draft, decimals: number, minFromBlock: number): { 
   const maxNodes = int("max_nodes_per_level", 0, 4294967295);
   const reserve = int("reserve_slots", 0, 8);
   const from = int("from_block", minFromBlock, Number.MAX_SAFE_INTEGER);
-  if (from === null) errors.from_block = `A block after ${minFromBlock - 1} (after every applied block and the latest version's start).`;
+  if (from === null) errors.from_block = firstAllowedText(minFromBlock);
   const prices = list("level_price").map((x) => toBase(x, decimals));
   if (prices.length < 1 || prices.length > 64 || prices.some((p) => p === null || p < 1n || p > MAX_AMOUNT)) {
     errors.level_price = "1 to 64 positive amounts, comma-separated.";
@@ -130,8 +130,6 @@ export function PlanVersions(props: { assets: Asset[]; generation: Asset[] }) {
   const versions = useLoad(() => get<PlanVersions | GenerationVersions>("/v1/admin/plan", { asset_id: assetId }), [assetId, version]);
   // The versions shown are the picked asset's (the previous asset's stay in `versions` while the new ones load).
   const data = versions.data?.asset_id === assetId ? versions.data : undefined;
-  const confirmed = (l: Schema<"ListenersPage">) => l.items.find((x) => x.chain_id === asset.chain_id)?.confirmed_block ?? 0;
-  const listeners = useLoad(() => get<Schema<"ListenersPage">>("/v1/admin/monitoring/listeners"), [assetId, version]);
   return (
     <section aria-labelledby="plan-title" data-testid="plan">
       <h2 id="plan-title">Plan versions</h2>
@@ -143,13 +141,14 @@ export function PlanVersions(props: { assets: Asset[]; generation: Asset[] }) {
           <div class="table-wrap panel">
             <GenerationVersionTable asset={asset} versions={(data as GenerationVersions).versions} />
           </div>
-          {listeners.data && data.versions.length > 0 && (
+          {data.versions.length > 0 && (
             <NewGenerationVersion
               key={`${assetId}-${data.versions.length}`}
               asset={asset}
               latest={(data as GenerationVersions).versions[data.versions.length - 1]}
-              minFrom={Math.max(data.versions[data.versions.length - 1].effective_from_block, confirmed(listeners.data)) + 1}
+              minFrom={data.first_allowed_block}
               onCreated={() => setVersion((v) => v + 1)}
+              onStale={versions.reload}
             />
           )}
         </>
@@ -189,14 +188,15 @@ export function PlanVersions(props: { assets: Asset[]; generation: Asset[] }) {
               </p>
             )}
           </div>
-          {listeners.data && (
-          <NewVersion
-            key={`${assetId}-${data.versions.length}`}
-            asset={asset}
-            latest={(data as PlanVersions).versions[data.versions.length - 1]}
-            confirmedBlock={confirmed(listeners.data)}
-            onCreated={() => setVersion((v) => v + 1)}
-          />
+          {data.versions.length > 0 && (
+            <NewVersion
+              key={`${assetId}-${data.versions.length}`}
+              asset={asset}
+              latest={(data as PlanVersions).versions[data.versions.length - 1]}
+              minFrom={data.first_allowed_block}
+              onCreated={() => setVersion((v) => v + 1)}
+              onStale={versions.reload}
+            />
           )}
         </>
       )}
@@ -207,12 +207,14 @@ export function PlanVersions(props: { assets: Asset[]; generation: Asset[] }) {
 function NewVersion(props: {
   asset: Asset;
   latest: PlanVersions["versions"][number];
-  confirmedBlock: number;
+  /** The API's `first_allowed_block`: after the confirmed head, every applied event and the latest version's start. */
+  minFrom: number;
   onCreated: () => void;
+  /** The API refused the block as already passed: read the first allowed block again. */
+  onStale: () => void;
 }) {
-  const { asset, latest } = props;
-  const minFrom = Math.max(latest.effective_from_block, props.confirmedBlock) + 1;
-  const [draft, setDraft] = useState<Draft>(() => draftOf(latest.params, asset.decimals, minFrom + 100));
+  const { asset, latest, minFrom } = props;
+  const [draft, setDraft] = useState<Draft>(() => draftOf(latest.params, asset.decimals, proposedFrom(minFrom)));
   const checked = checkDraft(draft, asset.decimals, minFrom);
   const field = (k: keyof Draft, label: string, hint?: string) => (
     <label>
@@ -236,7 +238,8 @@ function NewVersion(props: {
     <section class="panel" aria-label="New plan version">
       <h3>New version (from a future block)</h3>
       <div class="form-grid">
-        {field("from_block", "Effective from block", `after ${minFrom - 1}`)}
+        {field("from_block", "Effective from block", `from ${minFrom} on`)}
+        <FirstAllowed minFrom={minFrom} use={(b) => setDraft({ ...draft, from_block: String(b) })} />
         {field("registration_fee", `Registration fee (${asset.symbol})`)}
         {field("direct_amount", `Direct reward (${asset.symbol})`)}
         {field("pool_entry_every", "Pool entry every n-th referral")}
@@ -254,6 +257,7 @@ function NewVersion(props: {
         from={checked.from}
         effect={`From block ${checked.from} on, events of ${asset.symbol} are applied under version ${latest.version + 1}; earlier ones keep theirs. Audited with the old and new values.`}
         onCreated={props.onCreated}
+        onStale={props.onStale}
       />
     </section>
   );

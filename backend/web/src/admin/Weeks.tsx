@@ -7,13 +7,6 @@ import { LoadFailed } from "../ui/account";
 import { AssetAmt, Loading, Notice, useLoad } from "../ui/bits";
 import type { GenerationAssetPlan, WeekCloses } from "../lib/types";
 
-interface RankedUser {
-  user: number;
-  rank: number;
-  main: string;
-  other: string;
-}
-
 export function Weeks(props: { assets: GenerationAssetPlan[] }) {
   const [assetId, setAssetId] = useState(props.assets[0]?.asset_id);
   const plan = props.assets.find((a) => a.asset_id === assetId);
@@ -57,7 +50,7 @@ export function Weeks(props: { assets: GenerationAssetPlan[] }) {
           </thead>
           <tbody>
             {weeks.data.weeks.map((w) => {
-              const ranked = w.ranked as unknown as RankedUser[];
+              const ranked = w.ranked;
               return (
                 <tr key={w.week} data-testid={`week-${w.week}`}>
                   <td>{w.week}</td>

@@ -6,7 +6,7 @@ import { useState } from "preact/hooks";
 import { parseUnits } from "viem";
 import { errorText } from "../ui/account";
 import { Confirm, Notice } from "../ui/bits";
-import { post } from "../lib/api";
+import { ApiError, post } from "../lib/api";
 import { networkName } from "../lib/networks";
 import type { AssetPlan } from "../lib/types";
 import type { Schema } from "../generated/api";
@@ -124,9 +124,40 @@ export function changedKeys<P extends object>(next: P, latest: P): (keyof P)[] {
   return (Object.keys(next) as (keyof P)[]).filter((k) => canonical(next[k]) !== canonical(latest[k]));
 }
 
+/** Blocks the form proposes after the first allowed one: the chain confirms more while the admin fills it in. */
+const FROM_MARGIN = 100;
+
+/** The start block a new-version form proposes: the API's first allowed block plus a margin for the time to fill it. */
+export function proposedFrom(firstAllowed: number): number {
+  return firstAllowed + FROM_MARGIN;
+}
+
+/** Why a start block is refused, naming the first allowed one (the API's own rule). */
+export function firstAllowedText(firstAllowed: number): string {
+  return `A block from ${firstAllowed} on: a version may not start at a block the chain has already confirmed and the ledger applied (nor before the latest version's start).`;
+}
+
+/**
+ * The first block a new version may start from, as the API says (`first_allowed_block`: after the listener's
+ * confirmed head, every applied event and the latest version's start), with a button that puts it in the form.
+ */
+export function FirstAllowed(props: { minFrom: number; use: (block: number) => void }) {
+  return (
+    <p class="muted" data-testid="plan-first-allowed" data-block={props.minFrom}>
+      First allowed block now: {props.minFrom} (the chain confirms more meanwhile; the form proposes {FROM_MARGIN} blocks
+      later).{" "}
+      <button type="button" class="copy" onClick={() => props.use(props.minFrom)} data-testid="plan-use-first-allowed">
+        Use {props.minFrom}
+      </button>
+    </p>
+  );
+}
+
 /**
  * The "Create version" action of a plan's new-version form, for every plan kind: the confirmation says from which
- * block the version governs (`effect`) and which parameters change, then `POST /v1/admin/plan`.
+ * block the version governs (`effect`) and which parameters change, then `POST /v1/admin/plan`. A start block the
+ * chain passed meanwhile is refused (422 `from_block_too_early`, naming the first allowed block): `onStale` then
+ * reads the first allowed block again.
  */
 export function CreateVersion<P extends object>(props: {
   asset: Asset;
@@ -137,6 +168,7 @@ export function CreateVersion<P extends object>(props: {
   /** What the version governs from its block on, in words. */
   effect: ComponentChildren;
   onCreated: () => void;
+  onStale?: () => void;
 }) {
   const { asset, latest } = props;
   const [created, setCreated] = useState<string | null>(null);
@@ -154,7 +186,14 @@ export function CreateVersion<P extends object>(props: {
             <p>{changes.length === 0 ? "No parameter changes (only the start block)." : `Changes: ${changes.join(", ")}.`}</p>
           </>
         )}
-        act={() => post<Schema<"CreatedPlanVersion">>("/v1/admin/plan", { asset_id: asset.asset_id, from_block: props.from, params: props.params })}
+        act={async () => {
+          try {
+            return await post<Schema<"CreatedPlanVersion">>("/v1/admin/plan", { asset_id: asset.asset_id, from_block: props.from, params: props.params });
+          } catch (e) {
+            if (e instanceof ApiError && e.code === "from_block_too_early") props.onStale?.();
+            throw e;
+          }
+        }}
         done={(r) => {
           setCreated(`Version ${r.version} created.`);
           props.onCreated();

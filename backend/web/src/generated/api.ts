@@ -716,7 +716,11 @@ export interface components {
     NewPlanVersion: {
       /** The asset to give the new version. */
       asset_id: number;
-      /** First block the new parameters govern; must be after every applied block and the latest version's start. */
+      /**
+       * First block the new parameters govern: at least `first_allowed_block` of `GET /v1/admin/plan` (after the
+       * listener's confirmed head, every applied event and the latest version's start); an earlier one is refused
+       * with 422 `from_block_too_early`, whose message names the first allowed block.
+       */
       from_block: number;
       /** A complete parameter set, in the form `GET /v1/admin/plan` shows (amounts as decimal strings). */
       params: {
@@ -1104,6 +1108,13 @@ export interface components {
     PlanVersions: {
       /** The asset. */
       asset_id: number;
+      /**
+       * The first block a new version may take effect from now: the block after the listener's confirmed head (the
+       * last block of the chain it applied), the last applied event and the latest version's start, whichever is
+       * latest. It moves on as blocks are confirmed; `POST /v1/admin/plan` refuses an earlier `from_block` with 422
+       * `from_block_too_early`, naming it.
+       */
+      first_allowed_block: number;
       /** Oldest first; each governs events from its block until the next one's. */
       versions: components["schemas"]["PlanVersionView"][];
     };
@@ -1270,6 +1281,17 @@ export interface components {
       /** The next `count` placements in order: heap index and the ancestors they credit. */
       upcoming: components["schemas"]["QueuePosition"][];
     };
+    /** A user ranked at a week's close (the document's form of the stored `ranked` entries). */
+    RankedUserView: {
+      /** The user's largest leg at the close, base units as a decimal string. */
+      main: string;
+      /** The sum of the user's other legs at the close, base units as a decimal string. */
+      other: string;
+      /** The rank reached, 1 for the plan's first (lowest) rank. */
+      rank: number;
+      /** The user's number in the asset. */
+      user: number;
+    };
     /** Body of a reconcile request: nothing to say yet, but a JSON object keeps the door open. */
     ReconcileRequest: {
       [key: string]: unknown;
@@ -1346,7 +1368,7 @@ export interface components {
     RegisteredUser: {
       /** Block of the registration; null for genesis. */
       registered_block?: number | null;
-      /** 0x EIP-55. */
+      /** In the chain's form: 0x EIP-55, `T…` on a TRON chain. */
       sponsor?: string | null;
       /** `active` or `frozen`. */
       status: string;
@@ -1489,7 +1511,8 @@ export interface components {
       amount: components["schemas"]["AssetAmount"];
       /**
        * For a token: `approve(Settlement, amount)` on the token, to send before `transaction` unless the allowance
-       * already covers the amount (absent for the native coin). On a TRON chain a wallet sends `tron.approve`.
+       * already covers the amount (absent for the native coin). On a TRON chain a wallet sends `tron.approve`; `to`
+       * is then the token's `T…` form.
        */
       approve?: components["schemas"]["WalletTransaction"] | null;
       /** The asset paid in. */
@@ -1506,7 +1529,12 @@ export interface components {
       kind: string;
       /** Contract nonce the payload spends (decimal string); the contract accepts each nonce once. */
       nonce: string;
-      /** The EIP-712 struct as signed (`Registration` or `Retopup`); integers as decimal strings. */
+      /**
+       * The signed struct exactly as the signer signed it (`Registration` or `Retopup`, with its domain's `chain_id`
+       * and `contract`): integers as decimal strings, and its addresses — `contract`, `user`, `sponsor` (a
+       * registration), `token` — in the signed struct's own 0x encoding on EVERY chain, TRON included: the EIP-712
+       * (TIP-712) digest is computed from it as it is. On a TRON chain their `T…` forms are in `tron_payload`.
+       */
       payload: {
         [key: string]: unknown;
       };
@@ -1517,7 +1545,10 @@ export interface components {
       reissued: boolean;
       /** 65 bytes r ‖ s ‖ v, 0x hex. */
       signature: string;
-      /** What an EIP-1193 wallet sends (`eth_sendTransaction`, 0x addresses). On a TRON chain a wallet sends `tron`. */
+      /**
+       * What an EIP-1193 wallet sends (`eth_sendTransaction`). On a TRON chain a wallet sends `tron`; `to` is then
+       * the contract's `T…` form.
+       */
       transaction: components["schemas"]["WalletTransaction"];
       /** Row id in the backend's `transactions`. */
       transaction_id: number;
@@ -1526,6 +1557,14 @@ export interface components {
        * function_selector, {feeLimit, callValue}, …)` with the raw `parameter` — and, for a token, the approve first.
        */
       tron?: components["schemas"]["TronCall"] | null;
+      /**
+       * On a TRON chain: `payload` with its addresses (`contract`, `user`, `sponsor`, `token`) in TRON's `T…`
+       * base58check form, as TronWeb shows and ABI-encodes them; every other field as in `payload`. The same values
+       * the signature covers, in TRON's form. Absent on other chains.
+       */
+      tron_payload?: ({
+        [key: string]: unknown;
+      }) | null;
     };
     /** A signed sign-in message. */
     SigninRequest: {
@@ -1640,12 +1679,28 @@ export interface components {
       chain_id: number;
       /** Why the on-chain figures are null. */
       chain_note?: string | null;
+      /**
+       * Unix seconds (the chain's clock) until which the latest liabilities commitment lets a treasury transfer go:
+       * its commit time plus the contract's `treasuryCommitmentMaxAge`; null before the first commitment.
+       */
+      commitment_fresh_until?: number | null;
       /** Everything the company was credited. */
       company_total: components["schemas"]["AssetAmount"];
       /** The contract's `available(token)`: balance minus what recipients can claim. */
       contract_available?: components["schemas"]["AssetAmount"] | null;
       /** The contract's balance of the asset on-chain; null when it could not be read (see `chain_note`). */
       contract_balance?: components["schemas"]["AssetAmount"] | null;
+      /**
+       * The contract's floor for this asset: the latest committed liabilities (proof of solvency) less what payouts
+       * and claims paid members since; no treasury transfer or refund may take custody below it.
+       */
+      contract_floor?: components["schemas"]["AssetAmount"] | null;
+      /**
+       * What a treasury transfer or refund may take on chain now: the least of `contract_available` and the balance
+       * above `contract_floor`; 0 while the latest commitment is older than the contract allows
+       * (`commitment_fresh_until`).
+       */
+      contract_transferable?: components["schemas"]["AssetAmount"] | null;
       /** Σ reserved + held + pending + batched + claimable of all users. */
       liabilities: components["schemas"]["AssetAmount"];
       /**
@@ -1748,7 +1803,10 @@ export interface components {
     WalletTransaction: {
       /** The calldata, 0x hex. */
       data: string;
-      /** The contract called, 0x EIP-55. */
+      /**
+       * The contract called, in the chain's form: 0x EIP-55, `T…` base58check on a TRON chain (where a wallet sends
+       * the answer's `tron` call instead). Address arguments inside `data` are ABI words on every chain.
+       */
       to: string;
       /** Native coin sent with the call, base units as a decimal string; `0` for a token. */
       value: string;
@@ -1767,10 +1825,8 @@ export interface components {
       credited: components["schemas"]["AssetAmount"];
       /** The plan version it closed under. */
       plan_version: number;
-      /** The users ranked at the close: `user` (number), `rank`, `main` and `other` legs (base units). */
-      ranked: {
-        [key: string]: unknown;
-      };
+      /** The users ranked at the close, as the ledger stored them (an empty array when nobody was ranked). */
+      ranked: components["schemas"]["RankedUserView"][];
       /** The week (weeks count from the plan's `week_origin`). */
       week: number;
       /** The week's end, unix seconds (the first second of the next week). */

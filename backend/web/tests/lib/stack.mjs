@@ -36,11 +36,22 @@ function devnetPorts() {
 }
 
 const ports = devnetPorts();
+/**
+ * A port the devnet wrote (`.devnet/ports.env`), for a URL the environment does not give: never a default port,
+ * which another devnet (or another system) may hold — the devnet script moves to free ports when one is taken.
+ */
+function devnetUrl(env, key, url) {
+  if (process.env[env]) return process.env[env];
+  if (!ports[key]) throw new Error(`${env} is not set and .devnet/ports.env names no ${key}: start the devnet (scripts/devnet.sh) first`);
+  return url(ports[key]);
+}
 /** The API and pages, as the sign-in message's domain names them (localhost). */
-export const BASE = process.env.WEB_TEST_BASE ?? `http://localhost:${ports.API_PORT ?? 8000}`;
-export const RPC = process.env.WEB_TEST_RPC ?? `http://127.0.0.1:${ports.ANVIL_PORT ?? 8545}`;
+export const BASE = devnetUrl("WEB_TEST_BASE", "API_PORT", (p) => `http://localhost:${p}`);
+export const RPC = devnetUrl("WEB_TEST_RPC", "ANVIL_PORT", (p) => `http://127.0.0.1:${p}`);
+/** The devnet reconciler's metrics (Prometheus text): what it pages on. */
+export const RECONCILER_METRICS = devnetUrl("WEB_TEST_RECONCILER_METRICS", "RECONCILER_METRICS_PORT", (p) => `http://127.0.0.1:${p}/metrics`);
 /** The TRON test node's HTTP API (java-tron's `/wallet/*`), TronLink's node in the tests. */
-export const TRON_HTTP = process.env.WEB_TEST_TRON_HTTP ?? `http://127.0.0.1:${ports.TRON_HTTP_PORT ?? 8090}`;
+export const TRON_HTTP = devnetUrl("WEB_TEST_TRON_HTTP", "TRON_HTTP_PORT", (p) => `http://127.0.0.1:${p}`);
 export const CHAIN = JSON.parse(readFileSync(process.env.WEB_TEST_CHAIN_JSON ?? join(DEVNET, "chain.json"), "utf8"));
 export const CHAIN_ID = 31337;
 /** The contracts' ABIs as the build made them (abi/artifacts, the source the page's types are generated from). */
@@ -53,6 +64,16 @@ export const BNB = 1;
 export const USDT = 2;
 
 export const chain = createPublicClient({ transport: http(RPC) });
+
+/**
+ * Now, in ms, by the later of this machine's clock and the devnet chain's head: deadlines are the chain's time, and
+ * anvil's clock may run ahead of the machine's (the generation demo moves it on to close a week). A page clock set
+ * "two hours from now" is set from here, never from the machine's clock alone.
+ */
+export async function chainNow() {
+  const block = await chain.getBlock({ blockTag: "latest" });
+  return Math.max(Date.now(), Number(block.timestamp) * 1000);
+}
 
 import { until } from "./poll.mjs";
 
