@@ -5,14 +5,15 @@
 use std::time::Duration;
 
 use alloy::{
+    eips::{BlockId, eip2718::Encodable2718},
     network::{EthereumWallet, TransactionBuilder},
     primitives::{Address, B256, Bytes},
-    providers::{DynProvider, Provider, ProviderBuilder},
+    providers::{DynProvider, Provider, ProviderBuilder, SendableTx},
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
 };
 
-use crate::tron;
+use crate::{tron, tron_wire};
 
 /// How long one request may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -24,6 +25,29 @@ pub struct Sent {
     pub tx: B256,
     /// Its block.
     pub block: u64,
+}
+
+/// A creation signed before it is sent (EVM): its hash and bytes are recorded first, so that a run that stops
+/// after sending finds it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signed {
+    /// Its hash.
+    pub tx: B256,
+    /// The sender's account nonce it uses: at most one transaction of that nonce is ever mined.
+    pub nonce: u64,
+    /// The signed transaction as broadcast.
+    pub raw: Bytes,
+}
+
+/// A mined transaction's outcome (EVM receipt, or TRON transaction info).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The transaction and its block.
+    pub sent: Sent,
+    /// Whether it succeeded.
+    pub success: bool,
+    /// The contract it created, if it created one.
+    pub created: Option<Address>,
 }
 
 /// Where the deployment reads and sends.
@@ -141,6 +165,122 @@ impl Network {
                 Ok((mined.contract, Sent { tx: mined.txid, block: mined.block }))
             }
         }
+    }
+
+    /// The provider's API key (TRON), if any.
+    fn api_key(&self) -> Option<&str> {
+        match self {
+            Self::Evm { .. } => None,
+            Self::Tron { api_key, .. } => api_key.as_deref(),
+        }
+    }
+
+    /// A client of the TRON full node's gRPC API with java-tron's own messages ([`tron_wire`]); an error on EVM.
+    pub async fn tron_wallet(&self) -> eyre::Result<tron_wire::Wallet> {
+        match self {
+            Self::Evm { .. } => eyre::bail!("not a TRON network"),
+            Self::Tron { grpc_url, .. } => tron_wire::wallet(grpc_url, self.api_key()).await,
+        }
+    }
+
+    /// On TRON, the id of the network's genesis block (which network the node is of); `None` on EVM.
+    pub async fn genesis_block_id(&self) -> eyre::Result<Option<B256>> {
+        match self {
+            Self::Evm { .. } => Ok(None),
+            Self::Tron { .. } => Ok(Some(tron_wire::genesis_block_id(&mut self.tron_wallet().await?).await?)),
+        }
+    }
+
+    /// The account nonce of `who` in the latest block (EVM): transactions of lower nonces are mined.
+    pub async fn mined_nonce(&self, who: Address) -> eyre::Result<u64> {
+        Ok(self.rpc().get_transaction_count(who).latest().await?)
+    }
+
+    /// The code at `at` as of block `block` (EVM; a node without that block's state answers an error).
+    pub async fn code_at(&self, at: Address, block: u64) -> eyre::Result<Bytes> {
+        Ok(self.rpc().get_code_at(at).block_id(BlockId::number(block)).await?)
+    }
+
+    /// The latest block's number.
+    pub async fn head(&self) -> eyre::Result<u64> {
+        Ok(self.rpc().get_block_number().await?)
+    }
+
+    /// Signs the creation of `code` (creation bytecode and constructor arguments) with `key` at account nonce
+    /// `nonce`, fees and gas from the node (EVM); nothing is sent.
+    pub async fn sign_create(&self, key: &PrivateKeySigner, code: Vec<u8>, nonce: u64) -> eyre::Result<Signed> {
+        let Self::Evm { url, .. } = self else { eyre::bail!("signed ahead on EVM only") };
+        let wallet = ProviderBuilder::new().wallet(EthereumWallet::from(key.clone())).connect_http(url.parse()?);
+        let request = TransactionRequest::default().with_from(key.address()).with_deploy_code(code).with_nonce(nonce);
+        let SendableTx::Envelope(envelope) = wallet.fill(request).await? else {
+            eyre::bail!("the creation was not signed")
+        };
+        Ok(Signed { tx: *envelope.tx_hash(), nonce, raw: envelope.encoded_2718().into() })
+    }
+
+    /// Broadcasts a signed transaction (EVM). A node that has it already answers so: that is no error.
+    pub async fn broadcast(&self, raw: &[u8]) -> eyre::Result<()> {
+        match self.rpc().send_raw_transaction(raw).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.to_string().to_lowercase().contains("already known") => Ok(()),
+            Err(e) if e.to_string().to_lowercase().contains("known transaction") => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The outcome of `tx` once it is in a block (`None` before, or when the node does not know it).
+    pub async fn outcome(&self, tx: B256) -> eyre::Result<Option<Outcome>> {
+        match self {
+            Self::Evm { rpc, .. } => Ok(rpc.get_transaction_receipt(tx).await?.map(|r| Outcome {
+                sent: Sent { tx, block: r.block_number.unwrap_or_default() },
+                success: r.status(),
+                created: r.contract_address,
+            })),
+            Self::Tron { .. } => {
+                let mut wallet = self.tron_wallet().await?;
+                Ok(tron_wire::included(&mut wallet, tx).await?.map(|i| Outcome {
+                    sent: Sent { tx, block: i.block as u64 },
+                    success: i.success,
+                    created: tron_wire::evm_address(&i.info.contract_address),
+                }))
+            }
+        }
+    }
+
+    /// Waits at most `within` for `tx` to be in a block.
+    pub async fn wait(&self, tx: B256, within: Duration) -> eyre::Result<Option<Outcome>> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(outcome) = self.outcome(tx).await? {
+                return Ok(Some(outcome));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The head block's time (Unix milliseconds) on TRON: a transaction whose expiration is before it can never be
+    /// in a block.
+    pub async fn tron_head_time_ms(&self) -> eyre::Result<i64> {
+        Ok(tron_wire::head(&mut self.tron_wallet().await?).await?.2)
+    }
+
+    /// Signs the creation of `code` on TRON by `key` (`CreateSmartContract`, expiring a minute after the head
+    /// block); nothing is sent. Its id, its bytes and its expiration.
+    pub async fn tron_sign_create(&self, key: &PrivateKeySigner, code: Vec<u8>) -> eyre::Result<(B256, Bytes, i64)> {
+        let mut wallet = self.tron_wallet().await?;
+        let tx = tron_wire::signed_create(&mut wallet, key, "Settlement", code, Duration::from_secs(60)).await?;
+        let raw = tx.raw_data.as_ref().expect("signed with raw data");
+        Ok((tron_wire::transaction_id(raw), prost::Message::encode_to_vec(&tx).into(), raw.expiration))
+    }
+
+    /// Broadcasts a signed TRON transaction (its encoding); `Ok(Err(refusal))` when the node refuses it (a node that
+    /// has it already does not).
+    pub async fn tron_broadcast(&self, signed: &[u8]) -> eyre::Result<Result<(), String>> {
+        let tx = <tron_wire::proto::Transaction as prost::Message>::decode(signed)?;
+        tron_wire::broadcast(&mut self.tron_wallet().await?, &tx).await
     }
 
     async fn evm_send(

@@ -1,9 +1,11 @@
-//! The Safe multisig as the contract's admin: the calls of a Safe (v1.4.1) the deployment uses, and an admin
-//! action executed through one with its owners' signatures.
+//! The Safe multisig as the contract's admin: what makes a contract a Safe to the deployment ([`info`]: it answers
+//! `VERSION()`, `getOwners()` and `getThreshold()`), and — for development and tests — an admin action executed
+//! through one with its owners' keys ([`exec`], [`exec_batch`]).
 //!
-//! On a real network the owners sign in the Safe's own interface; the deployment then records the calls the Safe
-//! must make (the role grants) instead. Given owner keys (development and tests only), [`exec`] signs the Safe
-//! transaction hash with each of them — ordered by address, as the Safe requires — and sends `execTransaction`.
+//! On a real network the owners sign in the Safe's own interface: the deployment writes the admin's calls as a
+//! Transaction Builder batch ([`crate::batch`]). Given owner keys (development and tests only), [`exec`] signs the
+//! Safe transaction hash with each of them — ordered by address, as the Safe requires — and sends `execTransaction`;
+//! [`exec_batch`] does the same for several calls through `MultiSendCallOnly`, as the Transaction Builder does.
 
 use alloy::{
     primitives::{Address, B256, Bytes, U256},
@@ -22,30 +24,46 @@ alloy::sol! {
         function nonce() external view returns (uint256);
         function getOwners() external view returns (address[] memory);
         function getThreshold() external view returns (uint256);
+        function VERSION() external view returns (string memory);
     }
 
     /// The Safe (v1.4.1) proxy factory.
     interface ISafeProxyFactory {
         function createProxyWithNonce(address _singleton, bytes memory initializer, uint256 saltNonce) external returns (address proxy);
     }
+
+    /// The Safe's batch library (v1.4.1), called by delegatecall.
+    interface IMultiSendCallOnly {
+        function multiSend(bytes memory transactions) external payable;
+    }
 }
 
-/// What a Safe is: its owners and how many of them must sign.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+/// What a Safe is: its version, its owners and how many of them must sign.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SafeInfo {
+    /// What its `VERSION()` answers (e.g. `1.4.1`).
+    #[serde(default)]
+    pub version: String,
     /// Its owners.
     pub owners: Vec<Address>,
     /// Signatures an action needs.
     pub threshold: u64,
 }
 
-/// The Safe at `at`, or `None` when the contract there does not answer as one.
+/// The Safe at `at`: `None` when the contract there does not answer `VERSION()`, `getOwners()` and `getThreshold()`
+/// as a Safe does (a token, any other contract, or no contract at all).
 pub async fn info(net: &Network, at: Address) -> eyre::Result<Option<SafeInfo>> {
-    let Ok(owners) = net.read(at, ISafe::getOwnersCall {}.abi_encode()).await else { return Ok(None) };
-    let Ok(owners) = ISafe::getOwnersCall::abi_decode_returns(&owners) else { return Ok(None) };
-    let threshold =
-        ISafe::getThresholdCall::abi_decode_returns(&net.read(at, ISafe::getThresholdCall {}.abi_encode()).await?)?;
-    Ok(Some(SafeInfo { owners, threshold: threshold.saturating_to() }))
+    async fn ask<C: SolCall>(net: &Network, at: Address, call: C) -> Option<C::Return> {
+        let answer = net.read(at, call.abi_encode()).await.ok()?;
+        C::abi_decode_returns(&answer).ok()
+    }
+    let Some(version) = ask(net, at, ISafe::VERSIONCall {}).await else { return Ok(None) };
+    let Some(owners) = ask(net, at, ISafe::getOwnersCall {}).await else { return Ok(None) };
+    let Some(threshold) = ask(net, at, ISafe::getThresholdCall {}).await else { return Ok(None) };
+    if version.is_empty() || owners.is_empty() || threshold.is_zero() || threshold > U256::from(owners.len()) {
+        return Ok(None); // No Safe answers so: owners and a threshold within them are what it is.
+    }
+    Ok(Some(SafeInfo { version, owners, threshold: threshold.saturating_to() }))
 }
 
 /// Executes `data` on `to` as the Safe `safe`, signed by the first `threshold` of `owners` (ordered by address) and
@@ -56,6 +74,39 @@ pub async fn exec(
     owners: &[PrivateKeySigner],
     to: Address,
     data: Bytes,
+) -> eyre::Result<Sent> {
+    exec_operation(net, safe, owners, to, data, 0).await
+}
+
+/// Executes several calls (`(to, data)`, no value) as the Safe `safe` in one Safe transaction: a delegatecall of
+/// `multi_send` (the Safe's `MultiSendCallOnly`) with the calls packed as it reads them — what the Transaction
+/// Builder proposes for a batch of more than one transaction.
+pub async fn exec_batch(
+    net: &Network,
+    safe: Address,
+    owners: &[PrivateKeySigner],
+    multi_send: Address,
+    calls: &[(Address, Bytes)],
+) -> eyre::Result<Sent> {
+    let mut packed = Vec::new();
+    for (to, data) in calls {
+        packed.push(0u8); // operation: call
+        packed.extend_from_slice(to.as_slice());
+        packed.extend_from_slice(&U256::ZERO.to_be_bytes::<32>());
+        packed.extend_from_slice(&U256::from(data.len()).to_be_bytes::<32>());
+        packed.extend_from_slice(data);
+    }
+    let call = IMultiSendCallOnly::multiSendCall { transactions: packed.into() }.abi_encode();
+    exec_operation(net, safe, owners, multi_send, call.into(), 1).await
+}
+
+async fn exec_operation(
+    net: &Network,
+    safe: Address,
+    owners: &[PrivateKeySigner],
+    to: Address,
+    data: Bytes,
+    operation: u8,
 ) -> eyre::Result<Sent> {
     let info = info(net, safe).await?.ok_or_else(|| eyre::eyre!("{safe} is not a Safe"))?;
     let mut signers: Vec<&PrivateKeySigner> = owners.iter().filter(|k| info.owners.contains(&k.address())).collect();
@@ -73,7 +124,7 @@ pub async fn exec(
         to,
         value: U256::ZERO,
         data: data.clone(),
-        operation: 0,
+        operation,
         safeTxGas: U256::ZERO,
         baseGas: U256::ZERO,
         gasPrice: U256::ZERO,
@@ -90,7 +141,7 @@ pub async fn exec(
         to,
         value: U256::ZERO,
         data,
-        operation: 0,
+        operation,
         safeTxGas: U256::ZERO,
         baseGas: U256::ZERO,
         gasPrice: U256::ZERO,

@@ -1,135 +1,63 @@
 //! Each profile deployed on the local stand-ins — anvil answering BSC's chain ids, the TRON test node over an anvil
-//! answering TRON's — with a real Safe (from npm) as admin: the dry run sends nothing, the deployment creates
-//! the contract with its roles held from the start, the record is a chain spec the preflight passes, and an admin
-//! action sent through the Safe is scheduled (it waits its delay) while the same call from a key is refused. A
-//! mainnet profile refuses a key as admin and a change delay below its minimum.
+//! answering TRON's chain ids and genesis blocks — with a multisig admin: a real Safe (from npm) on BSC and Nile, a
+//! TRON multi-signature account on TRON mainnet. The dry run sends nothing; the deployment creates the contract with
+//! its roles held from the start; the record is a chain spec the preflight passes, and a JSON record a rerun finds
+//! complete (nothing sent again); an admin action through the multisig is scheduled (it waits its delay) while the
+//! same call from a key, or from one owner alone, is refused. What a deployment refuses is in `refusals.rs`.
 
-use std::path::PathBuf;
+mod common;
 
-use abi::{Settlement, TestUSDT, toolchain::foundry_binary};
+use abi::{Settlement, chain::Family};
 use alloy::{
-    node_bindings::{Anvil, AnvilInstance},
     primitives::{Address, B256, U256},
-    providers::{Provider, ProviderBuilder, ext::AnvilApi},
-    signers::local::PrivateKeySigner,
+    providers::ext::AnvilApi,
     sol_types::SolCall,
 };
-use anvil_tests::{
-    safe::deploy_safe,
-    tron_rpc::{TronFaults, TronRpc},
-};
-use deploy::{Keys, Options, Profile, TronEndpoints, deploy, network::Network, profile, safe};
-use preflight::{Expectations, check_chain};
+use common::{API_KEY_ENV, Local};
+use deploy::{Keys, Options, admin::Action, deploy, profile, safe, tron_multisig};
+use preflight::{Expectations, Level, check_chain};
 use service_kit::chain_spec::ChainSpecs;
 
-/// The variable the deployment and the preflight read the API key from: cargo sets it for the tests it runs.
-const API_KEY_ENV: &str = "CARGO_PKG_NAME";
-
-/// The API key the tron-nile network requires: what [`API_KEY_ENV`] holds.
-fn api_key() -> String {
-    std::env::var(API_KEY_ENV).expect("cargo sets CARGO_PKG_NAME")
+/// The admin of a profile's deployment: a Safe, or on TRON mainnet a multi-signature account.
+async fn multisig(local: &Local) -> eyre::Result<Address> {
+    if local.profile.name == "tron-mainnet" { local.tron_multisig().await } else { local.safe().await }
 }
 
-/// A local network answering `profile`'s chain id, with a token at the profile's USDT address.
-struct Local {
-    anvil: AnvilInstance,
-    net: Network,
-    rpc_url: String,
-    tron: Option<(tron_devnode::TronDevnode, TronRpc)>,
-    dir: PathBuf,
-}
-
-impl Local {
-    async fn start(profile: Profile) -> eyre::Result<Self> {
-        let tron_family = abi::chain::Family::of(profile.chain_id) == abi::chain::Family::Tron;
-        let mut anvil = Anvil::new().path(foundry_binary("anvil")).chain_id(profile.chain_id);
-        if tron_family {
-            anvil = anvil.args(["--base-fee", "0"]); // The TRON test node charges energy itself.
-        }
-        let anvil = anvil.try_spawn()?;
-        let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url());
-        provider.anvil_set_code(profile.usdt, TestUSDT::DEPLOYED_BYTECODE.clone()).await?;
-        // One directory per network (its anvil's port): tests of one profile run side by side.
-        let dir = std::env::temp_dir().join(format!("referral-deploy-{}-{}", profile.name, anvil.port()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
-        if tron_family {
-            // Nile's provider wants an API key (TronGrid's header), on gRPC and JSON-RPC alike; mainnet's none.
-            let api_key = (profile.name == "tron-nile").then(api_key);
-            let params = tron_devnode::Params { api_key: api_key.clone(), ..tron_devnode::Params::default() };
-            let node = tron_devnode::TronDevnode::start(&anvil.endpoint(), params).await?;
-            let rpc = TronRpc::start(&anvil.endpoint(), TronFaults::default()).await?;
-            rpc.require_api_key(api_key.as_deref());
-            let net = Network::tron(&rpc.full_url, &node.grpc_url, api_key)?;
-            let rpc_url = rpc.full_url.clone();
-            return Ok(Self { anvil, net, rpc_url, tron: Some((node, rpc)), dir });
-        }
-        let rpc_url = anvil.endpoint();
-        Ok(Self { net: Network::evm(&rpc_url)?, rpc_url, anvil, tron: None, dir })
-    }
-
-    fn key(&self, i: usize) -> PrivateKeySigner {
-        self.anvil.keys()[i].clone().into()
-    }
-
-    fn options(&self, profile: Profile, admin: Address) -> Options {
-        Options {
-            profile,
-            rpc_url: self.rpc_url.clone(),
-            tron: self.tron.as_ref().map(|(node, rpc)| TronEndpoints {
-                grpc_url: node.grpc_url.clone(),
-                solidity_grpc_url: Some(node.solidity_grpc_url.clone()),
-                solidity_rpc_url: rpc.solidity_url.clone(),
-                api_key_env: (profile.name == "tron-nile").then(|| API_KEY_ENV.to_owned()),
-            }),
-            admin,
-            signer: self.key(1).address(),
-            operator: self.key(6).address(),
-            treasurer: self.key(7).address(),
-            pauser: self.key(8).address(),
-            usdt: None,
-            delay_secs: None,
-            dry_run: false,
-            spec: self.dir.join("chains.toml"),
-            record: self.dir.join("deployment.json"),
-        }
-    }
-
-    async fn nonce(&self, who: Address) -> eyre::Result<u64> {
-        Ok(ProviderBuilder::new().connect_http(self.anvil.endpoint_url()).get_transaction_count(who).await?)
-    }
-
-    async fn view(&self, settlement: Address, call: impl SolCall) -> eyre::Result<alloy::primitives::Bytes> {
-        self.net.read(settlement, call.abi_encode()).await
-    }
-}
-
-async fn deploys_with_a_safe_as_admin(name: &str) -> eyre::Result<()> {
+async fn deploys_with_a_multisig_as_admin(name: &str) -> eyre::Result<()> {
     let p = profile(name)?;
     let local = Local::start(p).await?;
-    let deployer = local.key(0);
-    let owners: Vec<PrivateKeySigner> = (3..=5).map(|i| local.key(i)).collect();
-    let owner_addresses: Vec<Address> = owners.iter().map(|k| k.address()).collect();
-    let safe = deploy_safe(&local.net, &deployer, &owner_addresses, 2).await?;
-    let options = local.options(p, safe);
+    let people = &local.people;
+    let deployer = people.deployer.clone();
+    let admin = multisig(&local).await?;
+    let options = local.options(admin);
+    let keys = local.keys();
 
     // The dry run: every step printed, nothing sent, nothing written.
     let nonce = local.nonce(deployer.address()).await?;
-    let keys = Keys { deployer: deployer.clone() };
     let dry = deploy(&Options { dry_run: true, ..options.clone() }, &keys).await?;
     assert!(dry.record.is_none());
+    let admin_line = if p.name == "tron-mainnet" {
+        format!("admin: {} is a multi-signature account, owner permission 2 of 3 keys", abi::tron::to_base58(admin))
+    } else {
+        let shown =
+            if Family::of(p.chain_id) == Family::Tron { abi::tron::to_base58(admin) } else { admin.to_string() };
+        format!("admin: {shown} is a Safe 1.4.1, 2 of 3 owners")
+    };
     for expected in [
         format!("answers chain id {}", p.chain_id),
-        format!("admin: {safe} is a Safe, 2 of 3 owners"),
+        admin_line,
         format!("usdt: {} is a contract", p.usdt),
-        format!("operator {}, treasurer {}", local.key(6).address(), local.key(7).address()),
+        format!("operator {}, treasurer {}", people.operator.address(), people.treasurer.address()),
         "change delay 259200 s".to_owned(),
         "dry run: nothing was sent, nothing written".to_owned(),
     ] {
         assert!(dry.steps.contains(&expected), "{expected:?} in:\n{}", dry.steps);
     }
-    let family = abi::chain::Family::of(p.chain_id);
-    if family == abi::chain::Family::Evm {
+    let family = Family::of(p.chain_id);
+    if let Some(genesis) = p.genesis_block_id {
+        assert!(dry.steps.contains(&format!("genesis block {genesis}")), "{}", dry.steps);
+    }
+    if family == Family::Evm {
         let predicted = deployer.address().create(nonce);
         assert!(dry.steps.contains(&format!(" at {predicted}")), "{}", dry.steps);
         assert!(local.net.code(predicted).await?.is_empty(), "nothing created");
@@ -144,22 +72,16 @@ async fn deploys_with_a_safe_as_admin(name: &str) -> eyre::Result<()> {
     assert_eq!(record.roles.len(), 3, "{:?}", record.roles);
     assert_eq!(record.bounds.delay_secs, 3 * 24 * 3600, "the profile's delay");
     for (role, account) in [
-        (Settlement::OPERATOR_ROLECall {}.abi_encode(), local.key(6).address()),
-        (Settlement::TREASURER_ROLECall {}.abi_encode(), local.key(7).address()),
-        (Settlement::PAUSER_ROLECall {}.abi_encode(), local.key(8).address()),
+        (Settlement::OPERATOR_ROLECall {}.abi_encode(), people.operator.address()),
+        (Settlement::TREASURER_ROLECall {}.abi_encode(), people.treasurer.address()),
+        (Settlement::PAUSER_ROLECall {}.abi_encode(), people.pauser.address()),
     ] {
         let role = B256::from_slice(&local.net.read(settlement, role).await?);
-        let held = local.view(settlement, Settlement::hasRoleCall { role, account }).await?;
-        assert!(Settlement::hasRoleCall::abi_decode_returns(&held)?, "{account} holds its role");
+        assert!(local.view(settlement, Settlement::hasRoleCall { role, account }).await?, "{account} holds its role");
     }
-    let admin = Settlement::defaultAdminCall::abi_decode_returns(
-        &local.view(settlement, Settlement::defaultAdminCall {}).await?,
-    )?;
-    assert_eq!(admin, safe);
+    assert_eq!(local.view(settlement, Settlement::defaultAdminCall {}).await?, admin);
     let push = family.push_gas();
-    let token_gas = Settlement::tokenPushGasCall::abi_decode_returns(
-        &local.view(settlement, Settlement::tokenPushGasCall {}).await?,
-    )?;
+    let token_gas = local.view(settlement, Settlement::tokenPushGasCall {}).await?;
     assert_eq!((record.push_gas, token_gas), ((push.native, push.token), U256::from(push.token)));
 
     // The record: a chain spec the services read (on tron-nile with the API key's variable), which the preflight
@@ -176,90 +98,120 @@ async fn deploys_with_a_safe_as_admin(name: &str) -> eyre::Result<()> {
         (p.name == "tron-nile").then_some(API_KEY_ENV),
         "the key's variable is recorded, never the key"
     );
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&options.record)?)?;
+    let json = local.record_json(&options)?;
+    assert_eq!(json["status"], "complete");
     assert_eq!(json["settlement"].as_str().and_then(|a| a.parse::<Address>().ok()), Some(settlement));
-    assert_eq!(json["admin_safe"]["threshold"], 2);
+    assert_eq!(
+        json["constructor"]["operators"][0].as_str().and_then(|a| a.parse().ok()),
+        Some(people.operator.address())
+    );
+    assert_eq!(json["creation"]["tx"].as_str().and_then(|t| t.parse().ok()), Some(record.deploy_tx));
+    if p.name == "tron-mainnet" {
+        let owners = &json["admin_tron"]["owner"];
+        assert_eq!(owners["threshold"], 2);
+        assert_eq!(owners["keys"].as_array().map(Vec::len), Some(3));
+        assert!(json["admin_safe"].is_null());
+    } else {
+        assert_eq!(json["admin_safe"]["threshold"], 2);
+        assert_eq!(json["admin_safe"]["version"], "1.4.1");
+        assert_eq!(json["admin_safe"]["owners"].as_array().map(Vec::len), Some(3));
+    }
+    // What the dApp's build takes from the record: the chain, the contract and the proof of solvency's maximum age.
+    assert_eq!(json["chain_id"], p.chain_id);
+    assert_eq!(json["proof_max_age_blocks"], p.proof_max_age_blocks());
     if local.tron.is_some() {
         assert_eq!(json["settlement_base58"].as_str(), Some(abi::tron::to_base58(settlement).as_str()));
         // Past the solidify depth: the Solidity endpoints trail the head.
-        ProviderBuilder::new().connect_http(local.anvil.endpoint_url()).anvil_mine(Some(25), None).await?;
+        local.provider.anvil_mine(Some(25), None).await?;
     }
     let expect =
-        Expectations { signer: Some(local.key(1).address()), operator: Some((local.key(6).address(), U256::ZERO)) };
+        Expectations { signer: Some(people.signer.address()), operator: Some((people.operator.address(), U256::ZERO)) };
     let findings = check_chain(&spec, &expect).await;
-    assert!(findings.is_empty(), "{findings:#?}");
-    let again = deploy(&options, &keys).await.map(|_| ()).unwrap_err();
+    let bad: Vec<_> = findings.iter().filter(|f| matches!(f.level, Level::Fail | Level::Unverified)).collect();
+    assert!(bad.is_empty(), "{findings:#?}");
+
+    // A rerun with the record finds it complete and sends nothing; another record of the same chain is refused.
+    let sent = local.nonce(deployer.address()).await?;
+    let again = deploy(&options, &keys).await?;
+    assert!(again.steps.contains("already deployed"), "{}", again.steps);
+    assert_eq!(again.record.map(|r| r.settlement), Some(settlement));
+    assert_eq!(local.nonce(deployer.address()).await?, sent, "a complete deployment is not made again");
+    let elsewhere = Options { record: local.dir.join("other.json"), ..options.clone() };
+    let refused = deploy(&elsewhere, &keys).await.map(|_| ()).unwrap_err();
     assert!(
-        again.to_string().contains("declares chain"),
-        "a second deployment is not recorded over the first: {again}"
+        refused.to_string().contains("declares chain"),
+        "a second deployment is not recorded over the first: {refused}"
     );
 
-    // An admin action through the Safe is scheduled (and waits its delay); the same call from a key is refused.
-    let raise = Settlement::schedulePushGasCall {
-        nativePushGas_: U256::from(push.native),
-        tokenPushGas_: U256::from(push.token + 1),
-    };
-    assert!(local.net.send(&deployer, settlement, raise.abi_encode()).await.is_err(), "the deployer is no admin");
-    safe::exec(&local.net, safe, &owners[1..], settlement, raise.abi_encode().into()).await?;
-    let pending = Settlement::pendingChangesCall::abi_decode_returns(
-        &local.view(settlement, Settlement::pendingChangesCall {}).await?,
-    )?;
-    assert_eq!(pending.len(), 1, "scheduled through the Safe");
-    let token_gas = Settlement::tokenPushGasCall::abi_decode_returns(
-        &local.view(settlement, Settlement::tokenPushGasCall {}).await?,
-    )?;
+    // An admin action through the multisig is scheduled (and waits its delay); the same call from a key, or from one
+    // owner alone, is refused.
+    let raise = Action::SchedulePushGas { native: push.native, token: push.token + 1 };
+    assert!(local.net.send(&deployer, settlement, raise.calldata()).await.is_err(), "the deployer is no admin");
+    if p.name == "tron-mainnet" {
+        let mut wallet = local.net.tron_wallet().await?;
+        let (file, permission) = tron_multisig::build_call(
+            &mut wallet,
+            settlement,
+            admin,
+            &raise,
+            100_000_000,
+            std::time::Duration::from_secs(3600),
+        )
+        .await?;
+        assert_eq!((permission.id, permission.threshold), (2, 2), "the active permission, 2 of 3");
+        let one = tron_multisig::sign(&file, &people.owners[1])?;
+        let alone = tron_multisig::send(&mut wallet, &one).await.map(|_| ()).unwrap_err();
+        assert!(alone.to_string().contains("weight of 1 of the 2"), "{alone}");
+        let two = tron_multisig::sign(&one, &people.owners[2])?;
+        tron_multisig::send(&mut wallet, &two).await?;
+    } else {
+        let one_owner = safe::exec(&local.net, admin, &people.owners[..1], settlement, raise.calldata().into()).await;
+        assert!(one_owner.unwrap_err().to_string().contains("needs 2 owner signatures, 1 owner keys given"));
+        safe::exec(&local.net, admin, &people.owners[1..], settlement, raise.calldata().into()).await?;
+    }
+    let pending = local.view(settlement, Settlement::pendingChangesCall {}).await?;
+    assert_eq!(pending.len(), 1, "scheduled through the multisig");
+    assert_eq!(Some(pending[0].id), raise.change_id(), "the id the tool predicts is the contract's");
+    let token_gas = local.view(settlement, Settlement::tokenPushGasCall {}).await?;
     assert_eq!(token_gas, U256::from(push.token), "not before the delay");
-    let cancel = Settlement::cancelChangeCall { id: pending[0].id };
-    let one_owner = safe::exec(&local.net, safe, &owners[..1], settlement, cancel.abi_encode().into()).await;
-    assert!(one_owner.unwrap_err().to_string().contains("needs 2 owner signatures, 1 owner keys given"));
     Ok(())
 }
 
 #[tokio::test]
 async fn bsc_mainnet_deploys_with_a_safe_as_admin() -> eyre::Result<()> {
-    deploys_with_a_safe_as_admin("bsc-mainnet").await
+    deploys_with_a_multisig_as_admin("bsc-mainnet").await
 }
 
 #[tokio::test]
 async fn bsc_testnet_deploys_with_a_safe_as_admin() -> eyre::Result<()> {
-    deploys_with_a_safe_as_admin("bsc-testnet").await
+    deploys_with_a_multisig_as_admin("bsc-testnet").await
 }
 
 #[tokio::test]
-async fn tron_mainnet_deploys_with_a_safe_as_admin() -> eyre::Result<()> {
-    deploys_with_a_safe_as_admin("tron-mainnet").await
+async fn tron_mainnet_deploys_with_a_multi_signature_account_as_admin() -> eyre::Result<()> {
+    deploys_with_a_multisig_as_admin("tron-mainnet").await
 }
 
 #[tokio::test]
 async fn tron_nile_deploys_with_a_safe_as_admin() -> eyre::Result<()> {
-    deploys_with_a_safe_as_admin("tron-nile").await
+    deploys_with_a_multisig_as_admin("tron-nile").await
 }
 
+/// A testnet allows a key as admin and a short delay for a rehearsal; the deployment's keys are still no anvil key.
 #[tokio::test]
-async fn a_mainnet_profile_refuses_a_key_as_admin_and_a_network_of_another_chain() -> eyre::Result<()> {
-    let p = profile("bsc-mainnet")?;
-    let local = Local::start(p).await?;
-    let deployer = local.key(0);
-    let keys = Keys { deployer: deployer.clone() };
-    let refused = deploy(&local.options(p, deployer.address()), &keys).await.map(|_| ()).unwrap_err();
-    assert!(refused.to_string().contains("is a key; on mainnet it must be a multisig contract"), "{refused}");
-    let owners: Vec<Address> = (3..=5).map(|i| local.key(i).address()).collect();
-    let safe = deploy_safe(&local.net, &deployer, &owners, 2).await?;
-    let short = Options { delay_secs: Some(3600), ..local.options(p, safe) };
-    let refused = deploy(&short, &keys).await.map(|_| ()).unwrap_err();
-    assert!(refused.to_string().contains("shorter than the network's minimum of 172800 s"), "{refused}");
-
+async fn a_testnet_allows_a_key_as_admin_and_a_short_delay() -> eyre::Result<()> {
     let testnet = profile("bsc-testnet")?;
-    let sent = local.nonce(deployer.address()).await?;
-    let refused = deploy(&local.options(testnet, safe), &keys).await.map(|_| ()).unwrap_err();
-    assert!(refused.to_string().contains("bsc-testnet is chain 97"), "{refused}");
-    assert_eq!(local.nonce(deployer.address()).await?, sent, "nothing was sent after the test's Safe");
-
-    // A testnet allows a key as admin, and a short delay for a rehearsal.
     let local = Local::start(testnet).await?;
-    let options = Options { delay_secs: Some(600), ..local.options(testnet, local.key(0).address()) };
-    let outcome = deploy(&options, &Keys { deployer: local.key(0) }).await?;
+    let admin = local.people.owners[0].address();
+    let options = Options { delay_secs: Some(600), ..local.options(admin) };
+    let outcome = deploy(&options, &Keys { deployer: local.people.deployer.clone() }).await?;
+    assert!(
+        outcome.steps.contains(&format!("admin: {admin} is a key (allowed on bsc-testnet only)")),
+        "{}",
+        outcome.steps
+    );
     let record = outcome.record.expect("deployed");
     assert_eq!(record.bounds.delay_secs, 600, "the rehearsal's delay");
+    assert!(record.admin_safe.is_none());
     Ok(())
 }

@@ -23,7 +23,10 @@ use prost::Message;
 use serde_json::{Value, json};
 
 use crate::codec::INLINE_PROTOBUF_BYTES;
-use crate::proto::{self, Transaction, TransferContract, TriggerSmartContract, r#return::ResponseCode, transaction};
+use crate::proto::{
+    self, AccountPermissionUpdateContract, Transaction, TransferContract, TriggerSmartContract, r#return::ResponseCode,
+    transaction,
+};
 use crate::work::{blocking, parse_json, write_json};
 use crate::{HTTP_BODY_MAX_BYTES, Node, SIGNATURES_MAX};
 
@@ -43,6 +46,7 @@ pub(crate) fn router(node: Arc<Node>) -> Router {
         .route("/wallet/triggersmartcontract", post(trigger_smart_contract))
         .route("/wallet/triggerconstantcontract", post(trigger_constant_contract))
         .route("/wallet/broadcasttransaction", post(broadcast_transaction))
+        .route("/wallet/getsignweight", post(get_sign_weight))
         .route("/wallet/gettransactioninfobyid", post(get_transaction_info_by_id))
         .route("/walletsolidity/gettransactioninfobyid", post(get_solid_transaction_info_by_id))
         .with_state(node)
@@ -135,6 +139,28 @@ fn int(body: &Value, field: &str) -> Result<i64, String> {
     })
 }
 
+/// A permission as java-tron's JSON shows it (its default values left out: an owner permission has no `type` nor
+/// `id`).
+fn permission_json(p: &proto::Permission, visible: bool) -> Value {
+    let keys: Vec<Value> =
+        p.keys.iter().map(|k| json!({ "address": show(&k.address, visible), "weight": k.weight })).collect();
+    let mut out = json!({ "permission_name": p.permission_name, "threshold": p.threshold, "keys": keys });
+    match proto::permission::PermissionType::try_from(p.r#type) {
+        Ok(proto::permission::PermissionType::Owner) | Err(_) => {}
+        Ok(kind) => out["type"] = json!(kind.as_str_name()),
+    }
+    if p.id != 0 {
+        out["id"] = json!(p.id);
+    }
+    if p.parent_id != 0 {
+        out["parent_id"] = json!(p.parent_id);
+    }
+    if !p.operations.is_empty() {
+        out["operations"] = json!(alloy::hex::encode(&p.operations));
+    }
+    out
+}
+
 /// A transaction as java-tron's HTTP API shows it.
 fn transaction_json(tx: &Transaction, visible: bool) -> Value {
     let raw = tx.raw_data.clone().unwrap_or_default();
@@ -142,31 +168,11 @@ fn transaction_json(tx: &Transaction, visible: bool) -> Value {
         .contract
         .iter()
         .map(|c| {
-            let parameter = c.parameter.clone().unwrap_or_default();
-            if parameter.type_url == crate::wallet::TRANSFER_URL {
-                let t = TransferContract::decode(parameter.value.as_slice()).unwrap_or_default();
-                let value = json!({
-                    "amount": t.amount,
-                    "owner_address": show(&t.owner_address, visible),
-                    "to_address": show(&t.to_address, visible),
-                });
-                return json!({ "parameter": { "value": value, "type_url": parameter.type_url }, "type": "TransferContract" });
+            let mut shown = contract_json(c, visible);
+            if c.permission_id != 0 {
+                shown["Permission_id"] = json!(c.permission_id);
             }
-            let value = match TriggerSmartContract::decode(parameter.value.as_slice()) {
-                Ok(t) if parameter.type_url == crate::wallet::TRIGGER_URL => {
-                    let mut v = json!({
-                        "owner_address": show(&t.owner_address, visible),
-                        "contract_address": show(&t.contract_address, visible),
-                        "data": alloy::hex::encode(&t.data),
-                    });
-                    if t.call_value != 0 {
-                        v["call_value"] = json!(t.call_value);
-                    }
-                    v
-                }
-                _ => json!({}),
-            };
-            json!({ "parameter": { "value": value, "type_url": parameter.type_url }, "type": "TriggerSmartContract" })
+            shown
         })
         .collect();
     let mut raw_json = json!({
@@ -179,6 +185,9 @@ fn transaction_json(tx: &Transaction, visible: bool) -> Value {
     if raw.fee_limit != 0 {
         raw_json["fee_limit"] = json!(raw.fee_limit);
     }
+    if !raw.data.is_empty() {
+        raw_json["data"] = json!(alloy::hex::encode(&raw.data));
+    }
     let mut out = json!({
         "visible": visible,
         "txID": alloy::hex::encode(crate::transaction_id(&raw)),
@@ -189,6 +198,46 @@ fn transaction_json(tx: &Transaction, visible: bool) -> Value {
         out["signature"] = json!(tx.signature.iter().map(alloy::hex::encode).collect::<Vec<_>>());
     }
     out
+}
+
+/// One contract of a transaction as java-tron's JSON shows it (without its `Permission_id`).
+fn contract_json(c: &transaction::Contract, visible: bool) -> Value {
+    let parameter = c.parameter.clone().unwrap_or_default();
+    if parameter.type_url == crate::wallet::PERMISSION_UPDATE_URL {
+        let u = AccountPermissionUpdateContract::decode(parameter.value.as_slice()).unwrap_or_default();
+        let mut value = json!({
+            "owner_address": show(&u.owner_address, visible),
+            "actives": u.actives.iter().map(|p| permission_json(p, visible)).collect::<Vec<_>>(),
+        });
+        if let Some(owner) = &u.owner {
+            value["owner"] = permission_json(owner, visible);
+        }
+        return json!({ "parameter": { "value": value, "type_url": parameter.type_url }, "type": "AccountPermissionUpdateContract" });
+    }
+    if parameter.type_url == crate::wallet::TRANSFER_URL {
+        let t = TransferContract::decode(parameter.value.as_slice()).unwrap_or_default();
+        let value = json!({
+            "amount": t.amount,
+            "owner_address": show(&t.owner_address, visible),
+            "to_address": show(&t.to_address, visible),
+        });
+        return json!({ "parameter": { "value": value, "type_url": parameter.type_url }, "type": "TransferContract" });
+    }
+    let value = match TriggerSmartContract::decode(parameter.value.as_slice()) {
+        Ok(t) if parameter.type_url == crate::wallet::TRIGGER_URL => {
+            let mut v = json!({
+                "owner_address": show(&t.owner_address, visible),
+                "contract_address": show(&t.contract_address, visible),
+                "data": alloy::hex::encode(&t.data),
+            });
+            if t.call_value != 0 {
+                v["call_value"] = json!(t.call_value);
+            }
+            v
+        }
+        _ => json!({}),
+    };
+    json!({ "parameter": { "value": value, "type_url": parameter.type_url }, "type": "TriggerSmartContract" })
 }
 
 fn return_json(ret: &proto::Return) -> Value {
@@ -227,6 +276,11 @@ async fn account(node: &Node, body: &Value, solidified: bool) -> Answer {
                 answer["free_net_usage"] = json!(account.free_net_usage);
                 answer["latest_consume_free_time"] = json!(account.latest_consume_free_time);
             }
+            if let Some(owner) = &account.owner_permission {
+                answer["owner_permission"] = permission_json(owner, visible(body));
+            }
+            answer["active_permission"] =
+                json!(account.active_permission.iter().map(|p| permission_json(p, visible(body))).collect::<Vec<_>>());
             answer
         }
         Err(e) => return error(e.message()),
@@ -356,6 +410,10 @@ async fn get_chain_parameters(State(node): State<Arc<Node>>) -> Response {
         { "key": "getCreateNewAccountFeeInSystemContract", "value": p.create_new_account_fee_in_system_contract },
         { "key": "getFreeNetLimit", "value": p.free_net_limit },
         { "key": "getMaxCreateAccountTxSize", "value": p.max_create_account_tx_size },
+        { "key": "getUpdateAccountPermissionFee", "value": p.update_account_permission_fee },
+        { "key": "getMultiSignFee", "value": p.multi_sign_fee },
+        { "key": "getTotalSignNum", "value": SIGNATURES_MAX },
+        { "key": "getAllowMultiSign", "value": 1 },
     ] }))
     .await
 }
@@ -385,8 +443,13 @@ async fn trigger_smart_contract(State(node): State<Arc<Node>>, Body(body): Body)
         Ok(request) => request,
         Err(e) => return reply(error(e)).await,
     };
+    // java-tron's `Util.setTransactionPermissionId`: the permission the transaction will be signed under.
+    let permission_id = match int(&body, "Permission_id") {
+        Ok(id) => i32::try_from(id).unwrap_or(0).max(0),
+        Err(e) => return reply(error(e)).await,
+    };
     let visible = visible(&body);
-    reply(match node.trigger(call).await {
+    reply(match node.trigger(call, permission_id).await {
         Ok(ext) => {
             let mut out = json!({ "result": return_json(&ext.result.unwrap_or_default()) });
             if let Some(mut tx) = ext.transaction {
@@ -456,6 +519,132 @@ async fn broadcast_transaction(State(node): State<Arc<Node>>, Body(body): Body) 
         Ok(ret) => {
             let mut out = return_json(&ret);
             out["txid"] = json!(alloy::hex::encode(txid));
+            out
+        }
+        Err(e) => error(e.message()),
+    })
+    .await
+}
+
+/// A transaction from its JSON as java-tron's `Util.packTransaction` reads it: from `raw_data` — not
+/// `raw_data_hex` — with its `signature`s (contract calls and TRX transfers). What TronWeb posts to
+/// `getsignweight` after setting a `Permission_id` in `raw_data` (so its `txID` and `raw_data_hex` are stale).
+fn pack_transaction(body: &Value) -> Result<Transaction, String> {
+    let raw = &body["raw_data"];
+    let [contract] = raw["contract"].as_array().map(Vec::as_slice).unwrap_or_default() else {
+        return Err("raw_data.contract: one contract".into());
+    };
+    let value = &contract["parameter"]["value"];
+    let in_body = |v: &Value| {
+        let mut v = v.clone();
+        v["visible"] = json!(visible(body));
+        v
+    };
+    let (kind, url, message) = match contract["type"].as_str() {
+        Some("TriggerSmartContract") => {
+            let v = in_body(value);
+            let call = TriggerSmartContract {
+                owner_address: address(&v, "owner_address")?,
+                contract_address: address(&v, "contract_address")?,
+                data: hex_text("data", v["data"].as_str().unwrap_or_default())?,
+                call_value: int(&v, "call_value")?,
+                ..Default::default()
+            };
+            (
+                transaction::contract::ContractType::TriggerSmartContract,
+                crate::wallet::TRIGGER_URL,
+                call.encode_to_vec(),
+            )
+        }
+        Some("TransferContract") => {
+            let v = in_body(value);
+            let transfer = TransferContract {
+                owner_address: address(&v, "owner_address")?,
+                to_address: address(&v, "to_address")?,
+                amount: int(&v, "amount")?,
+            };
+            (
+                transaction::contract::ContractType::TransferContract,
+                crate::wallet::TRANSFER_URL,
+                transfer.encode_to_vec(),
+            )
+        }
+        other => {
+            return Err(format!(
+                "raw_data.contract[0].type {other:?}: this test node packs contract calls and transfers only"
+            ));
+        }
+    };
+    let permission_id = i32::try_from(contract["Permission_id"].as_i64().unwrap_or(0)).map_err(|e| e.to_string())?;
+    let hex = |field: &str| hex_text(field, raw[field].as_str().unwrap_or_default());
+    let number = |field: &str| raw[field].as_i64().unwrap_or(0);
+    let raw_data = transaction::Raw {
+        ref_block_bytes: hex("ref_block_bytes")?,
+        ref_block_hash: hex("ref_block_hash")?,
+        expiration: number("expiration"),
+        data: hex("data")?,
+        timestamp: number("timestamp"),
+        fee_limit: number("fee_limit"),
+        contract: vec![transaction::Contract {
+            r#type: kind as i32,
+            parameter: Some(prost_types::Any { type_url: url.into(), value: message }),
+            permission_id,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let signature = match body["signature"].as_array() {
+        Some(all) if all.len() > SIGNATURES_MAX => {
+            return Err(format!("signature: {} signatures, more than the {SIGNATURES_MAX} allowed", all.len()));
+        }
+        Some(all) => {
+            all.iter().map(|s| hex_text("signature", s.as_str().unwrap_or_default())).collect::<Result<_, _>>()?
+        }
+        None => Vec::new(),
+    };
+    Ok(Transaction { raw_data: Some(raw_data), signature, ..Default::default() })
+}
+
+/// `/wallet/getsignweight` (TronWeb's `trx.getSignWeight`, and its `multiSign` for a transaction without a
+/// `Permission_id`): java-tron's `TransactionSignWeight` as its `Util.printTransactionSignWeight` writes it.
+async fn get_sign_weight(State(node): State<Arc<Node>>, Body(body): Body) -> Response {
+    let visible = visible(&body);
+    let tx = match pack_transaction(&body) {
+        Ok(tx) => tx,
+        Err(e) => return reply(error(e)).await,
+    };
+    reply(match node.sign_weight(tx).await {
+        Ok(weight) => {
+            let mut out = json!({});
+            if let Some(p) = &weight.permission {
+                out["permission"] = permission_json(p, visible);
+            }
+            if !weight.approved_list.is_empty() {
+                out["approved_list"] = json!(weight.approved_list.iter().map(|a| show(a, visible)).collect::<Vec<_>>());
+            }
+            if weight.current_weight != 0 {
+                out["current_weight"] = json!(weight.current_weight);
+            }
+            let verdict = weight.result.unwrap_or_default();
+            let mut result = json!({});
+            if verdict.code != 0 {
+                result["code"] = json!(
+                    proto::transaction_sign_weight::result::ResponseCode::try_from(verdict.code)
+                        .map(|c| c.as_str_name())
+                        .unwrap_or("OTHER_ERROR")
+                );
+            }
+            if !verdict.message.is_empty() {
+                result["message"] = json!(verdict.message);
+            }
+            out["result"] = result;
+            if let Some(ext) = &weight.transaction {
+                out["transaction"] = json!({
+                    "result": { "result": true },
+                    "txid": alloy::hex::encode(&ext.txid),
+                    "transaction": transaction_json(ext.transaction.as_ref().expect("built with one"), visible),
+                });
+            }
             out
         }
         Err(e) => error(e.message()),

@@ -172,6 +172,8 @@ struct State {
     log_queries: AtomicU64,
     /// When set, a request without this key in `TRON-PRO-API-KEY` is refused (401), as TronGrid does.
     api_key: Mutex<Option<String>>,
+    /// When set, block 0's id (as the test node's `Params::genesis_block_id`: a real network's genesis answered).
+    genesis: Mutex<Option<B256>>,
 }
 
 /// A running stand-in; dropping it stops both ports.
@@ -225,6 +227,7 @@ impl TronRpc {
             counters: counters.clone(),
             log_queries: AtomicU64::new(0),
             api_key: Mutex::new(None),
+            genesis: Mutex::new(None),
         });
         let limit = BodyLimit {
             max: MAX_MESSAGE_SIZE,
@@ -251,6 +254,12 @@ impl TronRpc {
         let full = serve(Port::Full, full).await?;
         let solidity = serve(Port::Solidity, solidity).await?;
         Ok(Self { full_url: full.url(), solidity_url: solidity.url(), counters, state, _servers: [full, solidity] })
+    }
+
+    /// Answers `genesis` as block 0's hash (and block 1's parent), as the test node does with
+    /// `Params::genesis_block_id`: both endpoints then say they are nodes of that network.
+    pub fn answer_genesis(&self, genesis: Option<B256>) {
+        *self.state.genesis.lock().expect("genesis lock") = genesis;
     }
 
     /// From now on, refuses every request that does not carry `key` in `TRON-PRO-API-KEY` (401), as a provider
@@ -605,8 +614,16 @@ async fn block(state: &State, number: u64, full: bool) -> Outcome {
     }
     let hash: B256 = block["hash"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default();
     let parent: B256 = block["parentHash"].as_str().and_then(|s| s.parse().ok()).unwrap_or_default();
-    block["hash"] = json!(block_id(number, hash));
-    block["parentHash"] = json!(if number == 0 { parent } else { block_id(number - 1, parent) });
+    let genesis = *state.genesis.lock().expect("genesis lock");
+    block["hash"] = json!(match genesis {
+        Some(id) if number == 0 => id,
+        _ => block_id(number, hash),
+    });
+    block["parentHash"] = json!(match genesis {
+        _ if number == 0 => parent,
+        Some(id) if number == 1 => id,
+        _ => block_id(number - 1, parent),
+    });
     block["logsBloom"] = json!(EMPTY_BLOOM);
     if let Some(Value::Array(txs)) = block.get_mut("transactions") {
         *txs = rewrite_all(std::mem::take(txs), &state.ids).await;

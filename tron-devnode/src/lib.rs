@@ -75,6 +75,7 @@ mod codec;
 mod http;
 pub mod jsonrpc;
 pub mod loopback;
+mod permissions;
 pub mod tls;
 mod wallet;
 mod work;
@@ -135,6 +136,14 @@ pub struct Params {
     pub create_new_account_fee_in_system_contract: i64,
     /// Largest transaction, signatures aside, that may create an account (`getMaxCreateAccountTxSize`; 1,000 bytes).
     pub max_create_account_tx_size: i64,
+    /// SUN an `AccountPermissionUpdateContract` costs (`getUpdateAccountPermissionFee`; 100 TRX).
+    pub update_account_permission_fee: i64,
+    /// SUN a transaction with more than one signature costs its owner (`getMultiSignFee`; 1 TRX).
+    pub multi_sign_fee: i64,
+    /// The id block 0 answers with (its number's 8 bytes then 24 of its hash otherwise): set it to a public network's
+    /// genesis block id (TRON mainnet's, Nile's) when the node stands in for that network, so that a client checking
+    /// which network a node is of sees the one it expects. The node's own chain is the anvil's either way.
+    pub genesis_block_id: Option<B256>,
     /// When set, every gRPC call (full and Solidity node) without this key in `TRON-PRO-API-KEY` is refused
     /// (`UNAUTHENTICATED`), as a provider that requires an API key does.
     pub api_key: Option<String>,
@@ -153,6 +162,9 @@ impl Default for Params {
             create_account_fee: 100_000,
             create_new_account_fee_in_system_contract: 1_000_000,
             max_create_account_tx_size: 1_000,
+            update_account_permission_fee: 100_000_000,
+            multi_sign_fee: 1_000_000,
+            genesis_block_id: None,
             api_key: None,
             tls: None,
         }
@@ -204,9 +216,10 @@ struct Accepted {
     energy_limit: u64,
     /// What its bandwidth cost, decided when it was accepted.
     net: NetBill,
-    /// A TRX transfer (`TransferContract`): no energy; `system_fee` is what creating its recipient cost.
-    transfer: bool,
-    /// SUN the contract itself charged (a TRX transfer to a new account: `getCreateNewAccountFeeInSystemContract`).
+    /// A system contract (a TRX transfer, a permission update): no energy; `system_fee` is what it charged.
+    system: bool,
+    /// SUN the contract itself charged (a TRX transfer to a new account: `getCreateNewAccountFeeInSystemContract`;
+    /// a permission update: `getUpdateAccountPermissionFee`), and a multi-signed transaction's `getMultiSignFee`.
     system_fee: i64,
     /// Set once mined: the fee taken.
     charged: Option<i64>,
@@ -271,6 +284,8 @@ pub(crate) struct Node {
     broadcast_lock: tokio::sync::Mutex<()>,
     /// Each account's free bandwidth used (accounts never seen have used none).
     free_net: Mutex<HashMap<Address, FreeNet>>,
+    /// Permissions set by `AccountPermissionUpdateContract` (any other account has the default ones).
+    permissions: Mutex<HashMap<Address, permissions::Permissions>>,
 }
 
 /// A running node; dropping it stops both ports.
@@ -320,6 +335,7 @@ impl TronDevnode {
             ids: TxIds::for_anvil(anvil_url),
             broadcast_lock: tokio::sync::Mutex::new(()),
             free_net: Mutex::default(),
+            permissions: Mutex::default(),
         });
         node.anvil.head().await.map_err(|e| eyre::eyre!("anvil at {anvil_url}: {e}"))?;
         let full = TcpListener::bind(full).await?;
@@ -467,7 +483,8 @@ impl TxIds {
     }
 }
 
-/// TRON's block id: the block number in the first 8 bytes, the rest of the EVM block's hash after them.
+/// TRON's block id: the block number in the first 8 bytes, the rest of the EVM block's hash after them (block 0:
+/// [`Params::genesis_block_id`] when set, see [`Node::block_id`]).
 pub fn block_id(number: u64, hash: B256) -> B256 {
     let mut id = hash;
     id[..8].copy_from_slice(&number.to_be_bytes());
@@ -544,6 +561,20 @@ impl Node {
         f(&mut self.counters.lock().expect("counters lock"));
     }
 
+    /// Block `number`'s TRON id: [`block_id`], or for block 0 the configured genesis id.
+    pub(crate) fn block_id(&self, number: u64, hash: B256) -> B256 {
+        match self.params.genesis_block_id {
+            Some(genesis) if number == 0 => genesis,
+            _ => block_id(number, hash),
+        }
+    }
+
+    /// The permissions of `who`: those it set, else a new account's.
+    pub(crate) fn permissions_of(&self, who: Address) -> permissions::Permissions {
+        let set = self.permissions.lock().expect("permissions lock").get(&who).cloned();
+        set.unwrap_or_else(|| permissions::Permissions::default_for(who))
+    }
+
     /// The head block number.
     async fn head(&self) -> Result<u64, EvmError> {
         self.anvil.head().await
@@ -609,7 +640,7 @@ impl Node {
 
     /// The energy part of a mined transaction's fee.
     fn energy_fee_of(accepted: &Accepted, gas_used: u64, energy_fee: i64) -> i64 {
-        if accepted.transfer { 0 } else { i64::try_from(gas_used).unwrap_or(i64::MAX).saturating_mul(energy_fee) }
+        if accepted.system { 0 } else { i64::try_from(gas_used).unwrap_or(i64::MAX).saturating_mul(energy_fee) }
     }
 
     /// The free bandwidth `who` has used, as of slot `now`.
@@ -628,6 +659,6 @@ impl Node {
 
     /// Whether a mined transaction ran out of energy (its EVM gas limit all used by a failure).
     fn out_of_energy(accepted: &Accepted, receipt: &anvil::EvmReceipt) -> bool {
-        !accepted.transfer && !receipt.success && receipt.gas_used >= accepted.energy_limit
+        !accepted.system && !receipt.success && receipt.gas_used >= accepted.energy_limit
     }
 }

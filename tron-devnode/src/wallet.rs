@@ -8,12 +8,15 @@ use tonic::{Request, Response, Status};
 
 use crate::anvil::EvmError;
 use crate::codec::INLINE_PROTOBUF_BYTES;
+use crate::permissions::{self, Permissions};
 use crate::proto::{
-    self, Account, AccountResourceMessage, BlockExtention, BytesMessage, ChainParameters, CreateSmartContract,
-    EmptyMessage, EstimateEnergyMessage, NodeInfo, NumberMessage, Return, SmartContract, Transaction,
-    TransactionExtention, TransactionInfo, TransactionInfoList, TransferContract, TriggerSmartContract,
+    self, Account, AccountPermissionUpdateContract, AccountResourceMessage, BlockExtention, BytesMessage,
+    ChainParameters, CreateSmartContract, EmptyMessage, EstimateEnergyMessage, NodeInfo, NumberMessage, Return,
+    SmartContract, Transaction, TransactionExtention, TransactionInfo, TransactionInfoList, TransactionSignWeight,
+    TransferContract, TriggerSmartContract,
     r#return::ResponseCode,
     transaction::{self, contract::ContractType, result::ContractResult},
+    transaction_sign_weight,
 };
 use crate::work::blocking;
 use crate::{
@@ -24,6 +27,7 @@ use crate::{
 pub(crate) const TRIGGER_URL: &str = "type.googleapis.com/protocol.TriggerSmartContract";
 const CREATE_URL: &str = "type.googleapis.com/protocol.CreateSmartContract";
 pub(crate) const TRANSFER_URL: &str = "type.googleapis.com/protocol.TransferContract";
+pub(crate) const PERMISSION_UPDATE_URL: &str = "type.googleapis.com/protocol.AccountPermissionUpdateContract";
 /// java-tron's answer to an `AccountResourceInsufficientException` (`Wallet.broadcastTransaction`): the owner can
 /// pay neither from its free bandwidth nor in TRX.
 const BANDWIDTH_SHORT: &str = "Account resource insufficient error.";
@@ -83,13 +87,27 @@ fn now_ms() -> i64 {
 }
 
 /// The one contract of a transaction, as the call it makes: owner, target (`None`: create), data, call value. A
-/// TRX transfer is a call without data to its recipient, the amount as its value, with `transfer` set.
+/// TRX transfer is a call without data to its recipient, the amount as its value, with `transfer` set; a permission
+/// update (`permissions`) is a call of the owner to itself, without data or value.
 struct Call {
     owner: Address,
     to: Option<Address>,
     data: Vec<u8>,
     call_value: i64,
     transfer: bool,
+    /// An `AccountPermissionUpdateContract`'s new permissions.
+    permissions: Option<AccountPermissionUpdateContract>,
+    /// The contract's type (java-tron's `ContractType` number): what an active permission must allow.
+    contract_type: i32,
+    /// The permission it is signed under (`Permission_id`).
+    permission_id: i32,
+}
+
+impl Call {
+    /// A system contract: no energy, no EVM code runs.
+    fn system(&self) -> bool {
+        self.transfer || self.permissions.is_some()
+    }
 }
 
 /// A transaction's contract transferring TRX as `c` says.
@@ -101,11 +119,12 @@ fn transfer_contract(c: &TransferContract) -> transaction::Contract {
     }
 }
 
-/// A transaction's contract calling `c`.
-fn trigger_contract(c: &TriggerSmartContract) -> transaction::Contract {
+/// A transaction's contract calling `c`, signed under permission `permission_id`.
+pub(crate) fn trigger_contract(c: &TriggerSmartContract, permission_id: i32) -> transaction::Contract {
     transaction::Contract {
         r#type: ContractType::TriggerSmartContract as i32,
         parameter: Some(prost_types::Any { type_url: TRIGGER_URL.into(), value: c.encode_to_vec() }),
+        permission_id,
         ..Default::default()
     }
 }
@@ -119,9 +138,9 @@ struct Examined {
     /// `TOO_BIG_TRANSACTION_ERROR` when it is larger than java-tron accepts.
     too_big: Option<Return>,
     call: Result<Call, Return>,
-    /// Who signed it, with the signature in hex, or the refusal of its signatures (not exactly one, or one that
-    /// recovers no key).
-    signer: Result<(Address, String), Return>,
+    /// Its signatures and who made each (recovered off the async workers), or the refusal of their number (none, or
+    /// more than java-tron's `getTotalSignNum`).
+    signatures: Result<Vec<permissions::Signature>, Return>,
     /// Bytes of bandwidth it costs: its size without results, plus [`MAX_RESULT_SIZE_IN_TX`] for its contract
     /// (`BandwidthProcessor.consume`).
     bytes: i64,
@@ -142,19 +161,14 @@ impl Examined {
         let bytes = (without_results + MAX_RESULT_SIZE_IN_TX) as i64;
         let create_bytes = without_results.saturating_sub(tx.signature.len() * PER_SIGN_LENGTH) as i64;
         let call = decode_call(raw, txid);
-        // `TransactionCapsule.validatePubSignature` and `checkWeight`, for an owner whose permission has one key.
-        let signer = match tx.signature.as_slice() {
-            [] => Err(signature_error("miss sig or contract")),
-            more if more.len() > crate::SIGNATURES_MAX => Err(signature_error("too many signatures")),
-            [signature] => recover_signer(&txid, signature)
-                .map(|signer| (signer, alloy::hex::encode(signature)))
-                .map_err(|e| signature_error(&e)),
-            more => Err(signature_error(&format!(
-                "Signature count is {} more than key counts of permission : 1",
-                more.len()
-            ))),
+        // `TransactionCapsule.validatePubSignature`: the count first; each signer is recovered here, checked against
+        // the permission (`checkWeight`) once the owner's permissions are known.
+        let signatures = match tx.signature.len() {
+            0 => Err(signature_error("miss sig or contract")),
+            n if n > crate::SIGNATURES_MAX => Err(signature_error("too many signatures")),
+            _ => Ok(tx.signature.iter().map(|s| (s.clone(), recover_signer(&txid, s))).collect()),
         };
-        Ok(Self { tx, txid, too_big, call, signer, bytes, create_bytes })
+        Ok(Self { tx, txid, too_big, call, signatures, bytes, create_bytes })
     }
 
     /// java-tron's `Manager.validateCommon`: the transaction without its results, with room for two, and the
@@ -195,30 +209,48 @@ fn decode_call(raw: &transaction::Raw, txid: B256) -> Result<Call, Return> {
         )));
     };
     let parameter = contract.parameter.clone().unwrap_or_default();
+    let call = |owner, to, data, call_value, transfer| Call {
+        owner,
+        to,
+        data,
+        call_value,
+        transfer,
+        permissions: None,
+        contract_type: contract.r#type,
+        permission_id: contract.permission_id,
+    };
     match ContractType::try_from(contract.r#type) {
         Ok(ContractType::TriggerSmartContract) if parameter.type_url == TRIGGER_URL => {
             let c = TriggerSmartContract::decode(parameter.value.as_slice())
                 .map_err(|e| contract_validate(&format!("bad TriggerSmartContract: {e}")))?;
             let owner = evm_address(&c.owner_address).ok_or_else(|| contract_validate("Invalid ownerAddress!"))?;
             let to = evm_address(&c.contract_address).ok_or_else(|| contract_validate("Invalid contractAddress!"))?;
-            Ok(Call { owner, to: Some(to), data: c.data, call_value: c.call_value, transfer: false })
+            Ok(call(owner, Some(to), c.data, c.call_value, false))
         }
         Ok(ContractType::TransferContract) if parameter.type_url == TRANSFER_URL => {
             let c = TransferContract::decode(parameter.value.as_slice())
                 .map_err(|e| contract_validate(&format!("bad TransferContract: {e}")))?;
             let owner = evm_address(&c.owner_address).ok_or_else(|| contract_validate("Invalid ownerAddress!"))?;
             let to = evm_address(&c.to_address).ok_or_else(|| contract_validate("Invalid toAddress!"))?;
-            Ok(Call { owner, to: Some(to), data: Vec::new(), call_value: c.amount, transfer: true })
+            Ok(call(owner, Some(to), Vec::new(), c.amount, true))
         }
         Ok(ContractType::CreateSmartContract) if parameter.type_url == CREATE_URL => {
             let c = CreateSmartContract::decode(parameter.value.as_slice())
                 .map_err(|e| contract_validate(&format!("bad CreateSmartContract: {e}")))?;
             let owner = evm_address(&c.owner_address).ok_or_else(|| contract_validate("Invalid ownerAddress!"))?;
             let new = c.new_contract.unwrap_or_default();
-            Ok(Call { owner, to: None, data: new.bytecode, call_value: new.call_value, transfer: false })
+            Ok(call(owner, None, new.bytecode, new.call_value, false))
+        }
+        Ok(ContractType::AccountPermissionUpdateContract) if parameter.type_url == PERMISSION_UPDATE_URL => {
+            let c = AccountPermissionUpdateContract::decode(parameter.value.as_slice())
+                .map_err(|e| contract_validate(&e.to_string()))?;
+            // `AccountPermissionUpdateActuator.validate`'s first check of the owner.
+            let owner = evm_address(&c.owner_address).ok_or_else(|| contract_validate("invalidate ownerAddress"))?;
+            Ok(Call { permissions: Some(c), ..call(owner, Some(owner), Vec::new(), 0, false) })
         }
         _ => Err(contract_validate(
-            "this test node executes TriggerSmartContract, CreateSmartContract and TransferContract only",
+            "this test node executes TriggerSmartContract, CreateSmartContract, TransferContract and \
+             AccountPermissionUpdateContract only",
         )),
     }
 }
@@ -229,7 +261,7 @@ impl Node {
     async fn new_transaction(&self, contract: transaction::Contract) -> Result<Transaction, Status> {
         let head = self.head().await.map_err(unavailable)?;
         let block = self.anvil.block(head).await.map_err(unavailable)?.ok_or_else(|| Status::unavailable("no head"))?;
-        let id = block_id(head, block.hash);
+        let id = self.block_id(head, block.hash);
         let raw = transaction::Raw {
             ref_block_bytes: id[6..8].to_vec(),
             ref_block_hash: id[8..16].to_vec(),
@@ -257,6 +289,109 @@ impl Node {
         })
     }
 
+    /// The permission `id` of `owner` a transaction is signed under (`AccountCapsule.getPermissionById`; an account
+    /// that does not exist yet has only its default owner and active permissions, as `validateSignature` says).
+    async fn permission_for(&self, owner: Address, id: i32) -> Result<Option<proto::Permission>, Status> {
+        if !self.exists(owner).await.map_err(unavailable)? && id != 0 && id != 2 {
+            return Ok(None);
+        }
+        Ok(self.permissions_of(owner).by_id(id).cloned())
+    }
+
+    /// `TransactionCapsule.validateSignature` of a transaction's signatures: `Ok(Err(message))` when java-tron
+    /// refuses them (the broadcast answers `SIGERROR "Validate signature error: " + message`).
+    async fn signature_weight(
+        &self,
+        call: &Call,
+        signatures: &[permissions::Signature],
+    ) -> Result<Result<(), String>, Status> {
+        let Some(permission) = self.permission_for(call.owner, call.permission_id).await? else {
+            return Ok(Err("permission isn't exit".into()));
+        };
+        if let Err(message) = permissions::check_permission(call.permission_id, &permission, call.contract_type) {
+            return Ok(Err(message));
+        }
+        Ok(match permissions::check_weight(&permission, signatures) {
+            Err(message) => Err(message),
+            Ok((weight, _)) if weight < permission.threshold => Err("sig error".into()),
+            Ok(_) => Ok(()),
+        })
+    }
+
+    /// `Wallet.getTransactionSignWeight` (`TransactionUtil.getTransactionSignWeight`): the permission a transaction
+    /// is signed under, the weight of its signatures so far and who made them, and whether that is enough.
+    pub(crate) async fn sign_weight(&self, tx: Transaction) -> Result<TransactionSignWeight, Status> {
+        use transaction_sign_weight::{Result as Verdict, result::ResponseCode as Code};
+        let raw = tx.raw_data.clone().unwrap_or_default();
+        let txid = transaction_id(&raw);
+        let mut out = TransactionSignWeight {
+            transaction: Some(TransactionExtention {
+                transaction: Some(tx.clone()),
+                txid: txid.to_vec(),
+                result: Some(ok_return()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let verdict = |code: Code, message: &str| Verdict { code: code as i32, message: message.to_owned() };
+        if raw.contract.is_empty() {
+            out.result = Some(verdict(Code::OtherError, "Invalid transaction: no valid contract"));
+            return Ok(out);
+        }
+        let call = match decode_call(&raw, txid) {
+            Ok(call) => call,
+            Err(refusal) => {
+                out.result = Some(verdict(Code::OtherError, &String::from_utf8_lossy(&refusal.message)));
+                return Ok(out);
+            }
+        };
+        if !self.exists(call.owner).await.map_err(unavailable)? {
+            out.result = Some(verdict(Code::PermissionError, "Account does not exist!"));
+            return Ok(out);
+        }
+        let Some(permission) = self.permissions_of(call.owner).by_id(call.permission_id).cloned() else {
+            out.result = Some(verdict(Code::PermissionError, "Permission for this, does not exist!"));
+            return Ok(out);
+        };
+        if call.permission_id != 0 {
+            let refusal = match permissions::check_permission(call.permission_id, &permission, call.contract_type) {
+                Err(m) if m == "Permission type is error" => Some("Permission type is wrong!"),
+                Err(_) => Some("Permission denied!"),
+                Ok(()) => None,
+            };
+            if let Some(message) = refusal {
+                out.result = Some(verdict(Code::PermissionError, message));
+                return Ok(out);
+            }
+        }
+        let threshold = permission.threshold;
+        out.permission = Some(permission.clone());
+        if !tx.signature.is_empty() {
+            let signatures: Vec<permissions::Signature> =
+                tx.signature.iter().map(|s| (s.clone(), recover_signer(&txid, s))).collect();
+            match permissions::check_weight(&permission, &signatures) {
+                Ok((weight, signers)) => {
+                    out.approved_list = signers.into_iter().map(tron_address).collect();
+                    out.current_weight = weight;
+                }
+                Err(message) => {
+                    let code = if message.starts_with("Signature size") {
+                        Code::SignatureFormatError
+                    } else if message.contains("permission") || message.contains("signed twice") {
+                        Code::PermissionError
+                    } else {
+                        Code::ComputeAddressError
+                    };
+                    out.result = Some(verdict(code, &message));
+                    return Ok(out);
+                }
+            }
+        }
+        let code = if out.current_weight >= threshold { Code::EnoughPermission } else { Code::NotEnoughPermission };
+        out.result = Some(verdict(code, ""));
+        Ok(out)
+    }
+
     /// Whether an account exists (java-tron: created by a transfer or a transaction).
     async fn exists(&self, who: Address) -> Result<bool, EvmError> {
         Ok(!self.anvil.balance(who).await?.is_zero()
@@ -274,7 +409,7 @@ impl Node {
             return Ok(false);
         }
         let Some(block) = self.anvil.block(number).await? else { return Ok(false) };
-        Ok(block_id(number, block.hash)[8..16] == raw.ref_block_hash[..])
+        Ok(self.block_id(number, block.hash)[8..16] == raw.ref_block_hash[..])
     }
 
     /// What the transaction's bandwidth costs its owner, who holds `balance` SUN (java-tron's
@@ -348,7 +483,16 @@ impl Node {
             return Ok(refused(contract_validate("Invalid ownerAddress!")));
         };
         let Some(to) = evm_address(&c.to_address) else { return Ok(refused(contract_validate("Invalid toAddress!"))) };
-        let call = Call { owner, to: Some(to), data: Vec::new(), call_value: c.amount, transfer: true };
+        let call = Call {
+            owner,
+            to: Some(to),
+            data: Vec::new(),
+            call_value: c.amount,
+            transfer: true,
+            permissions: None,
+            contract_type: ContractType::TransferContract as i32,
+            permission_id: 0,
+        };
         let balance = sun(self.anvil.balance(owner).await.map_err(unavailable)?);
         if let Err(refusal) = self.transfer_refusal(&call, balance).await? {
             return Ok(refused(refusal));
@@ -399,7 +543,7 @@ impl Node {
     }
 
     async fn validate_and_execute(&self, examined: Examined) -> Result<Return, Status> {
-        let Examined { tx, txid, too_big, call, signer, bytes, create_bytes } = examined;
+        let Examined { tx, txid, too_big, call, signatures, bytes, create_bytes } = examined;
         let examined_sizes = (bytes, create_bytes);
         let raw = tx.raw_data.as_ref().expect("examined with raw data");
         let head = self.head().await.map_err(unavailable)?;
@@ -415,16 +559,14 @@ impl Node {
             Ok(call) => call,
             Err(refusal) => return Ok(refusal),
         };
-        // `Manager.pushTransaction` validates the signature before `processTransaction`'s checks.
-        match signer {
-            Ok((signer, _)) if signer == call.owner => {}
-            Ok((signer, signature)) => {
-                return Ok(signature_error(&format!(
-                    "{signature} is signed by {} but it is not contained of permission.",
-                    abi::tron::to_base58(signer),
-                )));
-            }
+        // `Manager.pushTransaction` validates the signatures before `processTransaction`'s checks: against the
+        // permission the contract names, the weights reaching its threshold.
+        let signatures = match signatures {
+            Ok(signatures) => signatures,
             Err(refusal) => return Ok(refusal),
+        };
+        if let Err(message) = self.signature_weight(&call, &signatures).await? {
+            return Ok(signature_error(&message));
         }
         if !self.tapos_ok(raw, head).await.map_err(unavailable)? {
             return Ok(refuse(ResponseCode::TaposError, TAPOS));
@@ -455,8 +597,30 @@ impl Node {
             Ok(net) => net,
             Err(refusal) => return Ok(refusal),
         };
-        let balance = balance - net.fee;
-        let (energy_limit, system_fee) = if call.transfer {
+        let mut balance = balance - net.fee;
+        // `Manager.consumeMultiSignFee`: a transaction of more than one signature costs its owner more.
+        let multi_sign_fee = if signatures.len() > 1 { self.params.multi_sign_fee } else { 0 };
+        if balance < multi_sign_fee {
+            return Ok(refuse(ResponseCode::BandwithError, BANDWIDTH_SHORT));
+        }
+        balance -= multi_sign_fee;
+        let (energy_limit, system_fee) = if let Some(update) = &call.permissions {
+            // `AccountPermissionUpdateActuator`: validated, then its fee taken (a shortfall fails the execution).
+            if let Err(message) = permissions::validate_update(update, crate::SIGNATURES_MAX) {
+                return Ok(contract_validate(&message));
+            }
+            let fee = self.params.update_account_permission_fee;
+            if balance < fee {
+                return Ok(refuse(
+                    ResponseCode::ContractExeError,
+                    &format!(
+                        "Contract execute error : {} insufficient balance, balance: {balance}, amount: {fee}",
+                        alloy::hex::encode(tron_address(call.owner))
+                    ),
+                ));
+            }
+            (0, fee)
+        } else if call.transfer {
             match self.transfer_refusal(&call, balance).await? {
                 Ok(system_fee) => (0, system_fee),
                 Err(refusal) => return Ok(refusal),
@@ -488,13 +652,14 @@ impl Node {
                 return Ok(ok_return());
             }
         }
-        if !call.transfer && energy_limit < 21_000 {
+        if !call.system() && energy_limit < 21_000 {
             // Too little energy even to start: the EVM would refuse the transaction outright; TRON runs it and
             // fails it with OUT_OF_ENERGY, burning the limit. Executed as a transaction that cannot succeed.
             return Ok(contract_validate("fee limit too low for any execution on this test node"));
         }
-        // A TRX transfer is a plain value transfer underneath (21,000 gas at a zero price): it uses no energy.
-        let gas = if call.transfer { 21_000 } else { energy_limit };
+        // A TRX transfer is a plain value transfer underneath (21,000 gas at a zero price), a permission update one of
+        // nothing to the owner itself: they use no energy.
+        let gas = if call.system() { 21_000 } else { energy_limit };
         let evm_hash = self
             .anvil
             .execute_as(call.owner, call.to, &call.data, U256::from(call.call_value), gas)
@@ -502,6 +667,9 @@ impl Node {
             .map_err(unavailable)?;
         if net.usage > 0 {
             self.use_free_net(call.owner, net.usage, now);
+        }
+        if let Some(update) = &call.permissions {
+            self.permissions.lock().expect("permissions lock").insert(call.owner, Permissions::updated(update));
         }
         let executed = crate::Executed {
             txid,
@@ -517,8 +685,8 @@ impl Node {
                 to: call.to,
                 energy_limit,
                 net,
-                transfer: call.transfer,
-                system_fee,
+                system: call.system(),
+                system_fee: system_fee + multi_sign_fee,
                 charged: None,
             },
         );
@@ -566,8 +734,8 @@ impl Node {
         let fee = accepted.charged.unwrap_or_default();
         let mut transaction = accepted.transaction.clone();
         transaction.ret = vec![transaction::Result { fee, contract_ret: contract_ret as i32, ..Default::default() }];
-        let energy = if accepted.transfer { 0 } else { receipt.gas_used as i64 };
-        let contract_address = match accepted.transfer {
+        let energy = if accepted.system { 0 } else { receipt.gas_used as i64 };
+        let contract_address = match accepted.system {
             true => Vec::new(),
             false => receipt.contract_address.or(accepted.to).map(tron_address).unwrap_or_default(),
         };
@@ -628,7 +796,7 @@ impl Node {
                 });
             }
         }
-        let parent = number.checked_sub(1).map(|p| block_id(p, block.parent_hash)).unwrap_or_default();
+        let parent = number.checked_sub(1).map(|p| self.block_id(p, block.parent_hash)).unwrap_or_default();
         let header = proto::BlockHeader {
             raw_data: Some(proto::block_header::Raw {
                 timestamp: block.timestamp as i64 * 1000,
@@ -644,7 +812,7 @@ impl Node {
         Ok(Some(BlockExtention {
             transactions,
             block_header: Some(header),
-            blockid: block_id(number, block.hash).to_vec(),
+            blockid: self.block_id(number, block.hash).to_vec(),
         }))
     }
 
@@ -677,7 +845,7 @@ impl Node {
             return Ok(Account::default());
         }
         let balance = sun(balance);
-        let key = proto::Key { address: tron_address(who), weight: 1 };
+        let permissions = self.permissions_of(who);
         let free = self.free_net.lock().expect("free net lock").get(&who).copied().unwrap_or_default();
         Ok(Account {
             address: tron_address(who),
@@ -685,24 +853,8 @@ impl Node {
             free_net_usage: free.usage,
             latest_consume_free_time: free.last_slot * crate::BLOCK_PRODUCED_INTERVAL_MS,
             r#type: if is_contract { proto::AccountType::Contract as i32 } else { proto::AccountType::Normal as i32 },
-            owner_permission: Some(proto::Permission {
-                r#type: proto::permission::PermissionType::Owner as i32,
-                id: 0,
-                permission_name: "owner".into(),
-                threshold: 1,
-                keys: vec![key.clone()],
-                ..Default::default()
-            }),
-            active_permission: vec![proto::Permission {
-                r#type: proto::permission::PermissionType::Active as i32,
-                id: 2,
-                permission_name: "active".into(),
-                threshold: 1,
-                operations: alloy::hex::decode("7fff1fc0033efb0f000000000000000000000000000000000000000000000000")
-                    .expect("constant hex"),
-                keys: vec![key],
-                ..Default::default()
-            }],
+            owner_permission: Some(permissions.owner),
+            active_permission: permissions.actives,
             ..Default::default()
         })
     }
@@ -726,7 +878,7 @@ impl Node {
             Some(to)
         };
         let value = U256::from(c.call_value.max(0));
-        let contract = trigger_contract(c);
+        let contract = trigger_contract(c, 0);
         let mut ext = self.extention(contract).await?;
         match self.anvil.eth_call(owner, to, &c.data, value).await {
             Ok(output) => {
@@ -756,8 +908,13 @@ impl Node {
     }
 
     /// An unsigned TriggerSmartContract transaction built by the node, as java-tron's `TriggerContract` builds
-    /// one for a state-changing call (no execution); refused when the target has no code.
-    pub(crate) async fn trigger(&self, c: TriggerSmartContract) -> Result<TransactionExtention, Status> {
+    /// one for a state-changing call (no execution), to be signed under permission `permission_id` (the HTTP API's
+    /// `Permission_id`); refused when the target has no code.
+    pub(crate) async fn trigger(
+        &self,
+        c: TriggerSmartContract,
+        permission_id: i32,
+    ) -> Result<TransactionExtention, Status> {
         let (Some(_), Some(to)) = (evm_address(&c.owner_address), evm_address(&c.contract_address)) else {
             return Ok(TransactionExtention {
                 result: Some(contract_validate("Invalid address")),
@@ -770,7 +927,7 @@ impl Node {
                 ..Default::default()
             });
         }
-        let contract = trigger_contract(&c);
+        let contract = trigger_contract(&c, permission_id);
         self.extention(contract).await
     }
 
@@ -839,6 +996,10 @@ impl proto::wallet_server::Wallet for FullNode {
             ("getCreateNewAccountFeeInSystemContract", p.create_new_account_fee_in_system_contract),
             ("getFreeNetLimit", p.free_net_limit),
             ("getMaxCreateAccountTxSize", p.max_create_account_tx_size),
+            ("getUpdateAccountPermissionFee", p.update_account_permission_fee),
+            ("getMultiSignFee", p.multi_sign_fee),
+            ("getTotalSignNum", crate::SIGNATURES_MAX as i64),
+            ("getAllowMultiSign", 1),
             ("getMaxCpuTimeOfOneTx", 80),
             ("getAllowTvmConstantinople", 1),
             ("getAllowTvmIstanbul", 1),
@@ -876,7 +1037,7 @@ impl proto::wallet_server::Wallet for FullNode {
         request: Request<TriggerSmartContract>,
     ) -> Result<Response<TransactionExtention>, Status> {
         tokio::time::sleep(self.0.delay()).await;
-        Ok(Response::new(self.0.trigger(request.into_inner()).await?))
+        Ok(Response::new(self.0.trigger(request.into_inner(), 0).await?))
     }
 
     async fn deploy_contract(
@@ -922,6 +1083,14 @@ impl proto::wallet_server::Wallet for FullNode {
     ) -> Result<Response<TransactionExtention>, Status> {
         tokio::time::sleep(self.0.delay()).await;
         Ok(Response::new(self.0.transfer(request.into_inner()).await?))
+    }
+
+    async fn get_transaction_sign_weight(
+        &self,
+        request: Request<Transaction>,
+    ) -> Result<Response<TransactionSignWeight>, Status> {
+        tokio::time::sleep(self.0.delay()).await;
+        Ok(Response::new(self.0.sign_weight(request.into_inner()).await?))
     }
 
     async fn broadcast_transaction(&self, request: Request<Transaction>) -> Result<Response<Return>, Status> {
