@@ -95,6 +95,41 @@ rpc_answers() { curl -sf -X POST -H 'content-type: application/json' \
   --data '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' "$1"; }
 json_field() { node -p "require('$1').$2"; }
 
+# check_record RECORD DEPLOYED RPC: the deployment record the dApp is built with (deployments/*.json, embedded by
+# backend/web/vite.config.ts: the members' verifier reads the proof of solvency and the pending changes at its
+# contract) names what this start deployed: the same deployer and order give the same addresses on a fresh chain.
+# Fails loudly otherwise (the dApp would read another contract than the devnet's), naming what differs.
+check_record() {
+  node - "$1" "$2" "$3" <<'JS' || die "$1 does not name what the devnet deployed (above): the dApp's build would read another contract. Update the record (deployments/README.md) or restore the deployment's order"
+const [recordFile, deployedFile, rpc] = process.argv.slice(2);
+const fs = require("fs");
+const record = JSON.parse(fs.readFileSync(recordFile, "utf8"));
+const deployed = JSON.parse(fs.readFileSync(deployedFile, "utf8"));
+const same = (a, b) => String(a).toLowerCase() === String(b).toLowerCase();
+const diff = [];
+for (const key of ["chain_id", "settlement", "usdt", "admin", "signer"])
+  if (!same(record[key], deployed[key])) diff.push(`${key}: the record says ${record[key]}, the devnet deployed ${deployed[key]}`);
+if ((record.settlement_base58 ?? null) !== (deployed.settlement_base58 ?? null))
+  diff.push(`settlement_base58: the record says ${record.settlement_base58}, the devnet deployed ${deployed.settlement_base58}`);
+const call = async (data) => {
+  const r = await fetch(rpc, { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_call", params: [{ to: deployed.settlement, data }, "latest"] }) });
+  return BigInt((await r.json()).result ?? "0x0");
+};
+(async () => {
+  // The bounds fixed at deployment, as the contract reports them: changeDelay(), maxAsOfLag().
+  for (const [key, selector, name] of [["delay_secs", "0xc55e4af8", "changeDelay"], ["max_as_of_lag", "0x67a6ee42", "maxAsOfLag"]]) {
+    const value = await call(selector);
+    if (value !== BigInt(record.bounds[key])) diff.push(`bounds.${key}: the record says ${record.bounds[key]}, the contract's ${name}() is ${value}`);
+  }
+  if (diff.length) {
+    for (const d of diff) console.error(`  ${d}`);
+    process.exit(1);
+  }
+})();
+JS
+}
+
 summary() {
   # shellcheck disable=SC1091
   . "$STATE/ports.env"
@@ -147,20 +182,22 @@ all_up() {
 }
 
 # Every demo user's proof of solvency, downloaded from the API and verified by the auditors' command line against the
-# chain's own commitment (anvil's RPC; on the TRON stand-in its Solidity node's JSON-RPC).
+# chain's own commitment (anvil's RPC; on the TRON stand-in its Solidity node's JSON-RPC), at the contract and with the
+# maximum age of the deployment's record (deployments/devnet-*.json), as an auditor is given them.
 verify_proofs() {
   all_up || die "the devnet is not running"
   # shellcheck disable=SC1091
   . "$STATE/ports.env"
-  local api="http://127.0.0.1:$API_PORT" dir="$STATE/proofs" failed=0 file rpc
+  local api="http://127.0.0.1:$API_PORT" dir="$STATE/proofs" failed=0 file rpc record
   rm -rf "$dir" && mkdir -p "$dir"
   "$BIN/devnet-demo" solvency-proofs "$api" "$STATE/chain.json" "$STATE/tron-chain.json" "$dir"
   for file in "$dir"/*.json; do
     case "$file" in
-      *-tron-*) rpc="http://127.0.0.1:$TRON_SOLIDITY_PORT" ;;
-      *) rpc="http://127.0.0.1:$ANVIL_PORT" ;;
+      *-tron-*) rpc="http://127.0.0.1:$TRON_SOLIDITY_PORT" record=deployments/devnet-tron.json ;;
+      *) rpc="http://127.0.0.1:$ANVIL_PORT" record=deployments/devnet-anvil.json ;;
     esac
-    if "$BIN/solvency-verify" "$file" --rpc "$rpc" --max-age-blocks 1000 >"${file%.json}.verdict"; then
+    if "$BIN/solvency-verify" "$file" --rpc "$rpc" --contract "$(json_field "$ROOT/$record" settlement)" \
+      --max-age-blocks "$(json_field "$ROOT/$record" proof_max_age_blocks)" >"${file%.json}.verdict"; then
       log "$(basename "$file"): $(tail -n1 "${file%.json}.verdict")"
     else
       log "$(basename "$file"): $(tail -n1 "${file%.json}.verdict")"; failed=1
@@ -247,6 +284,7 @@ DB_URL=$PG/$DB_NAME
 
 log "deploying test USDT + Settlement"
 "$BIN/devnet-deploy" "$RPC" "$STATE/chain.json" >/dev/null
+check_record deployments/devnet-anvil.json "$STATE/chain.json" "$RPC"
 SETTLEMENT=$(json_field "$STATE/chain.json" settlement)
 USDT=$(json_field "$STATE/chain.json" usdt)
 GUSDT=$(json_field "$STATE/chain.json" generation_token)
@@ -255,6 +293,7 @@ START_BLOCK=$(json_field "$STATE/chain.json" deploy_block)
 "$BIN/devnet-demo" assets "$DB_URL" "$STATE/chain.json"
 log "deploying test USDT + Settlement on the TRON chain the TRON way (CreateSmartContract through tron-devnode)"
 "$BIN/devnet-deploy" "$TRON_RPC" "$STATE/tron-chain.json" --tron-grpc "$TRON_GRPC" >/dev/null
+check_record deployments/devnet-tron.json "$STATE/tron-chain.json" "$TRON_RPC"
 TRON_SETTLEMENT=$(json_field "$STATE/tron-chain.json" settlement)
 TRON_USDT=$(json_field "$STATE/tron-chain.json" usdt)
 TRON_START_BLOCK=$(json_field "$STATE/tron-chain.json" deploy_block)
@@ -284,6 +323,7 @@ settlement = "$TRON_SETTLEMENT"
 rpc_url = "http://127.0.0.1:$TRON_FULL_PORT"
 confirmations = 0
 start_block = $TRON_START_BLOCK
+development = true   # the TRON stand-in has Nile's id: anvil's well-known keys allowed here (never on a mainnet)
 [chains.tron]
 grpc_url = "$TRON_GRPC"
 solidity_grpc_url = "$TRON_SOLIDITY_GRPC"
@@ -324,8 +364,9 @@ max_batch_entries = 500
 chain_id = 31337
 contracts = ["$SETTLEMENT"]
 treasury_recipients = ["$ADMIN"]
-# Liability roots (proof of solvency): the signer reads the head itself, roots as of 2-deep blocks at the latest.
-solvency = { rpc_url = "$RPC", confirmations = 2 }
+# The signer's own node: it reads the head (roots as of 2-deep blocks at the latest), the chain's clock (deadlines)
+# and the contract's state (refunds of payments made on chain only) itself.
+node = { rpc_url = "$RPC", confirmations = 2 }
 
 [[policy.chains.assets]] # native coin (18 decimals)
 token = "0x0000000000000000000000000000000000000000"
@@ -350,8 +391,8 @@ daily_outflow_cap = "100000000000"               # 100 000 a day
 chain_id = $TRON_CHAIN_ID
 contracts = ["$TRON_SETTLEMENT"]
 treasury_recipients = ["$ADMIN"]
-# The Solidity node's JSON-RPC: its head is the solidified block.
-solvency = { rpc_url = "$TRON_SOLIDITY_RPC", confirmations = 0 }
+# The signer's own node: the Solidity node's JSON-RPC, whose head is the solidified block.
+node = { rpc_url = "$TRON_SOLIDITY_RPC", confirmations = 0 }
 
 [[policy.chains.assets]] # test USDT (6 decimals)
 token = "$TRON_USDT"

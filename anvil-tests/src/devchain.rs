@@ -126,6 +126,16 @@ impl DevChain {
         Self::start_with(Anvil::new().block_time(1).arg("--mixed-mining")).await
     }
 
+    /// As [`start_mining`](Self::start_mining), on a chain whose clock runs `offset_secs` ahead of the host's (behind
+    /// when negative): its genesis is stamped that far off and its blocks keep the distance, as a devnet whose clock
+    /// was moved a week on, or a host whose clock drifted.
+    pub async fn start_mining_offset(offset_secs: i64) -> eyre::Result<Self> {
+        let host = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+        let genesis = host.saturating_add_signed(offset_secs);
+        Self::start_with(Anvil::new().block_time(1).arg("--mixed-mining").arg("--timestamp").arg(genesis.to_string()))
+            .await
+    }
+
     /// As [`start`](Self::start), with Nile's chain id and a zero base fee: the chain a TRON stand-in
     /// ([`crate::tron_rpc::TronRpc`], `tron-devnode`) fronts; the TRON test node charges energy itself.
     pub async fn start_tron() -> eyre::Result<Self> {

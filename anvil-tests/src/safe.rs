@@ -1,6 +1,7 @@
 //! A real Safe multisig (v1.4.1, its compiled contracts from the npm package `@safe-global/safe-contracts`)
 //! deployed on a local network, EVM or the TRON test node: the singleton, the proxy factory, and a proxy set up
-//! with the given owners and threshold — the admin a mainnet deployment must have.
+//! with the given owners and threshold — the admin a mainnet deployment must have — and the batch library the
+//! Transaction Builder executes batches through.
 
 use abi::toolchain::workspace_root;
 use alloy::{
@@ -21,6 +22,13 @@ fn bytecode(path: &str) -> eyre::Result<Vec<u8>> {
     let json: serde_json::Value = serde_json::from_str(&text)?;
     let hex = json["bytecode"].as_str().ok_or_else(|| eyre::eyre!("{}: no bytecode", file.display()))?;
     Ok(alloy::hex::decode(hex)?)
+}
+
+/// Deploys the Safe's `MultiSendCallOnly` (v1.4.1), through which the Transaction Builder executes a batch of several
+/// transactions (`deploy::safe::exec_batch`), with `deployer` paying: its address.
+pub async fn deploy_multi_send(net: &Network, deployer: &PrivateKeySigner) -> eyre::Result<Address> {
+    let code = bytecode("libraries/MultiSendCallOnly.sol/MultiSendCallOnly.json")?;
+    Ok(net.create(deployer, "MultiSendCallOnly", code).await?.0)
 }
 
 /// Deploys a Safe owned by `owners`, `threshold` of whom must sign, with `deployer` paying: its address.

@@ -52,8 +52,8 @@ pub fn service_binary(name: &str) -> eyre::Result<PathBuf> {
     Ok(dir.join(name))
 }
 
-/// A scratch directory for one test's configs and logs; removed when dropped, unless the test failed
-/// (then its path is printed so the logs can be read).
+/// A scratch directory for one test's configs and logs; removed when dropped, unless the test panicked or
+/// `ANVIL_TESTS_KEEP` is set (then its path is printed so the logs can be read).
 #[derive(Debug)]
 pub struct WorkDir {
     /// The directory.
@@ -83,7 +83,7 @@ impl WorkDir {
 
 impl Drop for WorkDir {
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        if std::thread::panicking() || std::env::var_os("ANVIL_TESTS_KEEP").is_some() {
             eprintln!("test files and service logs kept in {}", self.path.display());
         } else {
             let _ = std::fs::remove_dir_all(&self.path);
@@ -197,6 +197,11 @@ pub fn chain_spec(
         "[[chains]]\nchain_id = {chain_id}\nsettlement = \"{settlement}\"\nrpc_url = \"{rpc_url}\"\n\
          confirmations = {confirmations}\nstart_block = {start_block}\n"
     );
+    // Tests hold anvil's well-known keys; a chain with another id than anvil's (the TRON stand-in has Nile's) says
+    // it is a development chain, which a mainnet id may never.
+    if !abi::chain::is_mainnet(chain_id) {
+        spec.push_str("development = true\n");
+    }
     if let Some(tron) = tron {
         spec.push_str(&format!(
             "[chains.tron]\nsolidity_rpc_url = \"{}\"\nfinality = \"solidity_latest\"\n",
@@ -377,7 +382,7 @@ max_batch_entries = 500
 chain_id = {chain_id}
 contracts = ["{settlement}"]
 treasury_recipients = ["{admin}"]
-solvency = {{ rpc_url = "{rpc_url}", confirmations = 1 }}
+node = {{ rpc_url = "{rpc_url}", confirmations = 1 }}
 [[policy.chains.assets]]
 token = "0x0000000000000000000000000000000000000000"
 per_payload_cap = "1000000000000000000000"

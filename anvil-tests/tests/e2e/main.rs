@@ -1,6 +1,9 @@
 //! End-to-end tests: the real binaries (listener, reconciler, signer, backend) as processes against anvil,
 //! Postgres and Redis. Each test has its own anvil, scratch databases, ports and Redis key prefix.
 
+mod backup_restore;
+mod chain_clock;
+mod floor;
 mod full_flow;
 mod generation_flow;
 mod listener_crash;

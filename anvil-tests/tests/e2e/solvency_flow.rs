@@ -39,11 +39,12 @@ async fn committed_since(api: &ApiClient, asset_id: i32, block: u64) -> eyre::Re
     .await
 }
 
-/// Runs the auditors' verifier on `proof` against `rpc`: (exit code, what it printed).
-fn verify_cli(dir: &WorkDir, name: &str, proof: &Value, rpc: &str) -> eyre::Result<(i32, String)> {
+/// Runs the auditors' verifier on `proof` against `rpc`, at the deployment's `contract`: (exit code, what it printed).
+fn verify_cli(dir: &WorkDir, name: &str, proof: &Value, rpc: &str, contract: Address) -> eyre::Result<(i32, String)> {
     let file = dir.write(name, &proof.to_string())?;
+    let contract = contract.to_string();
     let out = std::process::Command::new(service_binary("solvency-verify")?)
-        .args([file.to_str().expect("utf-8 path"), "--rpc", rpc, "--max-age-blocks", "1000"])
+        .args([file.to_str().expect("utf-8 path"), "--rpc", rpc, "--contract", &contract, "--max-age-blocks", "1000"])
         .output()?;
     Ok((out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned()))
 }
@@ -134,7 +135,7 @@ async fn epochs_are_committed_every_users_proof_verifies_and_a_forged_commitment
         })
         .await?;
         assert_eq!(proof["user"].as_str().unwrap(), format!("{:#x}", wallet.address()));
-        let (code, out) = verify_cli(&dir, &format!("proof-{i}.json"), &proof, &chain.rpc_url())?;
+        let (code, out) = verify_cli(&dir, &format!("proof-{i}.json"), &proof, &chain.rpc_url(), chain.settlement)?;
         assert_eq!(code, 0, "{out}");
         assert!(out.contains("VERIFIED"), "{out}");
         // A copy with a lowered balance is refused by the same command.
@@ -143,7 +144,8 @@ async fn epochs_are_committed_every_users_proof_verifies_and_a_forged_commitment
         let claimable = tampered["balances"]["claimable"].as_str().unwrap().parse::<u128>()?;
         tampered["balances"]["pending"] = (pending + claimable + 1).to_string().into();
         tampered["balances"]["claimable"] = "0".into();
-        let (code, out) = verify_cli(&dir, &format!("tampered-{i}.json"), &tampered, &chain.rpc_url())?;
+        let (code, out) =
+            verify_cli(&dir, &format!("tampered-{i}.json"), &tampered, &chain.rpc_url(), chain.settlement)?;
         assert_eq!(code, 1, "{out}");
         assert!(out.contains("REFUSED") && out.contains("root"), "{out}");
     }
