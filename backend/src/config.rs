@@ -738,6 +738,9 @@ refresh_ttl_secs = 2592000
         assert_eq!(testnet.payout_fee_bump_percent, 20, "an entry APP_CHAINS does not name stays as the file has it");
     }
 
+    /// A key no tool knows.
+    const OWN_KEY: &str = "0x0101010101010101010101010101010101010101010101010101010101010101";
+
     #[test]
     fn a_wrong_keystore_passphrase_names_the_keystore() {
         let dir = tempfile::tempdir().unwrap();
