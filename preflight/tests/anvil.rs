@@ -374,7 +374,12 @@ struct Tron {
 }
 
 async fn tron() -> eyre::Result<Tron> {
-    let (chain, node) = DevChain::start_tron_through_node(tron_devnode::Params::default()).await?;
+    tron_with(tron_devnode::Params::default()).await
+}
+
+/// As [`tron`], the test node started with `params`.
+async fn tron_with(params: tron_devnode::Params) -> eyre::Result<Tron> {
+    let (chain, node) = DevChain::start_tron_through_node(params).await?;
     let rpc = TronRpc::start(&chain.rpc_url(), TronFaults::default()).await?;
     chain.provider.anvil_mine(Some(25), None).await?;
     Ok(Tron { chain, node, rpc })
@@ -477,10 +482,11 @@ async fn a_tron_endpoint_of_another_network_is_refused() -> eyre::Result<()> {
     let t = tron().await?;
     let good = t.spec(&t.rpc.solidity_url, &t.node.solidity_grpc_url);
     assert!(check_chain(&good, &devnet(&t.chain)).await.is_empty());
-    // A second TRON network with the same chain id (another genesis block: anvil's genesis carries the second it
-    // started at): its gRPC endpoints given for the first.
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    let other = tron().await?;
+    // A second TRON network with the same chain id and another genesis block (Nile's id): its gRPC endpoints given
+    // for the first.
+    let nile: alloy::primitives::B256 =
+        "0x0000000000000000d698d4192c56cb6be724a558448e2684802de4d6cd8690dc".parse().unwrap();
+    let other = tron_with(tron_devnode::Params { genesis_block_id: Some(nile), ..Default::default() }).await?;
     let mut wrong_full = good.clone();
     wrong_full.tron.as_mut().expect("TRON").grpc_url = Some(other.node.grpc_url.clone());
     let findings = check_chain(&wrong_full, &devnet(&t.chain)).await;
