@@ -44,7 +44,7 @@ struct ChangeLabels {
 }
 
 /// The checks an alert can come from: each is shown, 0 when nothing of it fires (an absent series is no zero).
-const CHECKS: [&str; 14] = [
+const CHECKS: [&str; 15] = [
     "custody",
     "custody_uncompared",
     "solvency",
@@ -59,6 +59,7 @@ const CHECKS: [&str; 14] = [
     "solvency_stale",
     "pending_change",
     "admin_event",
+    "preflight",
 ];
 
 /// What a scrape reads: the ledger and, per chain with an `operator`, its provider.
