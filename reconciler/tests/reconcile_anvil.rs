@@ -69,17 +69,8 @@ impl Setup {
     }
 
     fn reconciler_via(&self, provider: DynProvider) -> Reconciler {
-        let chain = ChainTarget {
-            chain_id: CHAIN,
-            provider,
-            finalized_tag: false,
-            contract: self.chain.settlement,
-            confirmations: CONFIRMATIONS,
-            assets: self.assets.clone(),
-            solvency_interval_blocks: None,
-            start_block: self.chain.deploy_block,
-            max_log_range: 2_000,
-        };
+        let mut chain = target(provider, self.chain.settlement, self.chain.deploy_block);
+        chain.assets = self.assets.clone();
         let sinks = vec![
             AlertSink::Alertmanager(AlertmanagerWebhook {
                 url: format!("{}/am", self.base),
@@ -106,6 +97,21 @@ impl Setup {
 
     async fn contract_balance(&self) -> eyre::Result<U256> {
         Ok(self.chain.provider.get_balance(self.chain.settlement).await?)
+    }
+}
+
+/// The anvil chain as the reconciler reads it: the native coin, contract deployed at `start_block`.
+fn target(provider: DynProvider, contract: Address, start_block: u64) -> ChainTarget {
+    ChainTarget {
+        chain_id: CHAIN,
+        provider,
+        finalized_tag: false,
+        contract,
+        confirmations: CONFIRMATIONS,
+        assets: vec![Address::ZERO],
+        solvency_interval_blocks: None,
+        start_block,
+        max_log_range: 2_000,
     }
 }
 
@@ -370,5 +376,31 @@ async fn a_chain_it_cannot_read_keeps_its_alerts_firing_and_says_so() -> eyre::R
     let got = setup.take_inbox();
     assert_eq!(got.len(), 2, "only the new blind alert, to both sinks: {got:?}");
     assert!(got.iter().all(|(_, body)| body.to_string().contains("reconciler_blind:31337")));
+    Ok(())
+}
+
+/// A first run before the listener applied anything (issue 44): the blocks before the contract's deployment
+/// (`start_block`) are nothing to apply, so a chain whose history before the deployment is long is no lag; counted
+/// from block 0 it would be.
+#[tokio::test]
+async fn no_lag_is_counted_from_before_the_start_block() -> eyre::Result<()> {
+    let chain = DevChain::start().await?;
+    // History after the deployment too: 40 blocks, four times the lag the reconciler pages at (10), none applied.
+    chain.provider.anvil_mine(Some(40), None).await?;
+    let db = native_ledger_db(CHAIN, chain.admin.address()).await?;
+    let head = chain.provider.get_block_number().await?;
+    let run = |start_block: u64| {
+        let target = target(chain.provider.clone(), chain.settlement, start_block);
+        let reconciler = Reconciler::new(db.pool.clone(), vec![target], vec![], 10);
+        async move { reconciler.run_once().await }
+    };
+    let lag_pages = |report: &RunReport| report.fired.iter().filter(|a| a.check == "listener_lag").count();
+    // The chain spec says the contract was deployed 5 blocks below the head: 3 confirmed blocks to apply, no page.
+    let report = run(head - 5).await?;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(lag_pages(&report), 0, "{:?}", report.fired);
+    // From the real deployment block, 40 and more confirmed blocks are the listener's to apply: a page.
+    let report = run(chain.deploy_block).await?;
+    assert_eq!(lag_pages(&report), 1, "{:?}", report.fired);
     Ok(())
 }
