@@ -233,7 +233,7 @@ command -v prometheus >/dev/null || scripts/ops-test.sh --install-only
 log "building signer, backend, listener, reconciler, devnet tools (debug)"
 # Whole-workspace feature set, as the end-to-end tests build these binaries: the two share compiled artifacts.
 cargo build --quiet --bin signer --bin backend --bin listener --bin reconciler --bin devnet-deploy --bin devnet-demo \
-  --bin tron-devnode --bin solvency-verify
+  --bin tron-devnode --bin solvency-verify --bin referral-asset
 
 ANVIL_PORT=$(pick_port "${DEVNET_ANVIL_PORT:-8545}")
 TRON_ANVIL_PORT=$(pick_port "${DEVNET_TRON_ANVIL_PORT:-$((ANVIL_PORT + 1))}")
@@ -290,14 +290,13 @@ USDT=$(json_field "$STATE/chain.json" usdt)
 GUSDT=$(json_field "$STATE/chain.json" generation_token)
 ADMIN=$(json_field "$STATE/chain.json" admin)
 START_BLOCK=$(json_field "$STATE/chain.json" deploy_block)
-"$BIN/devnet-demo" assets "$DB_URL" "$STATE/chain.json"
 log "deploying test USDT + Settlement on the TRON chain the TRON way (CreateSmartContract through tron-devnode)"
 "$BIN/devnet-deploy" "$TRON_RPC" "$STATE/tron-chain.json" --tron-grpc "$TRON_GRPC" >/dev/null
 check_record deployments/devnet-tron.json "$STATE/tron-chain.json" "$TRON_RPC"
 TRON_SETTLEMENT=$(json_field "$STATE/tron-chain.json" settlement)
 TRON_USDT=$(json_field "$STATE/tron-chain.json" usdt)
 TRON_START_BLOCK=$(json_field "$STATE/tron-chain.json" deploy_block)
-"$BIN/devnet-demo" tron-asset "$DB_URL" "$STATE/tron-chain.json"
+TRON_ADMIN=$(json_field "$STATE/tron-chain.json" admin)
 
 # Secrets live in files the configs name (never in the configs themselves).
 secret() { [ -s "$STATE/secrets/$1" ] || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$STATE/secrets/$1"; }
@@ -467,6 +466,18 @@ relay_url = "ws://127.0.0.1:$WC_RELAY_PORT"
 # The chains come from chains.toml; their tuning (the operator key) from APP_CHAINS: see secrets/backend-chains.
 EOF
 chmod 600 "$STATE/backend.toml"
+
+# The assets, created as an operator creates them (README "Going live"): referral-asset reads each token's decimals
+# and symbol, checks it is allowed on the chain's contract and the plan's parameters by the plan's rules, and audits
+# the creation; the console's POST /v1/admin/assets takes the same path.
+log "assets through referral-asset: 1 BNB, 2 USDT, 3 USDT on the TRON chain, 4 GUSDT (the generation plan)"
+asset() { APP_CONFIG="$STATE/backend.toml" "$BIN/referral-asset" create "$@" >>"$STATE/logs/assets.log"; }
+asset --id 1 --chain-id 31337 --token native --genesis "$ADMIN" --plan auto_pool
+asset --id 2 --chain-id 31337 --token "$USDT" --genesis "$ADMIN" --plan auto_pool
+asset --id 3 --chain-id "$TRON_CHAIN_ID" --token "$TRON_USDT" --genesis "$TRON_ADMIN" --plan auto_pool
+"$BIN/devnet-demo" generation-params "$STATE/chain.json" "$STATE/generation-params.json"
+asset --id 4 --chain-id 31337 --token "$GUSDT" --symbol GUSDT --genesis "$ADMIN" --plan generation \
+  --params "$STATE/generation-params.json"
 
 cat >"$STATE/listener.toml" <<EOF
 # Written by scripts/devnet.sh.

@@ -3,6 +3,7 @@
 //! HTTP ([`payouts`]: the sender and the worker), the proof of solvency's epochs ([`solvency`]: their worker) and
 //! start-up ([`startup`]).
 
+pub mod assets;
 pub mod auth;
 pub mod cache;
 pub mod config;

@@ -1,9 +1,9 @@
 //! Demo data for the local devnet (`scripts/devnet.sh`), through the real flow:
 //!
-//! * `devnet-demo assets <database-url> <chain.json>`: migrates the ledger database and creates its two assets
-//!   (native coin and test USDT, default plans, the contract admin as genesis), unless they exist.
-//! * `devnet-demo tron-asset <database-url> <tron-chain.json>`: creates the USDT asset of the deployment on the
-//!   devnet's TRON chain (asset 3), unless it exists.
+//! * `devnet-demo generation-params <chain.json> <file>`: writes the parameters of the devnet's generation-plan asset
+//!   (asset 4) to `file`, for `referral-asset create --params` (the devnet creates its assets with `referral-asset`,
+//!   as an operator does): PLAN-GENERATION.md's defaults at 6 decimals but for `week_origin`, so that its current week
+//!   ends five minutes after now.
 //! * `devnet-demo users <api-url> <rpc-url> <chain.json>`: anvil's accounts 2–9 sign in, ask the API for
 //!   register (and retopup) payloads and send their own transactions — accounts 2–5 in the native coin, 6–9 in
 //!   test USDT (approve first) — then waits until the listener has applied every one and prints the result.
@@ -35,8 +35,8 @@ use alloy::signers::local::PrivateKeySigner;
 use anvil_tests::{
     api::{ApiClient, pay, tronlink_pay, wait_for, wallet_provider},
     devchain::{
-        Deployment, GENERATION_ASSET, NATIVE_ASSET, TRON_USDT_ASSET, USDT_ASSET, anvil_account, create_assets,
-        create_deployment_assets, tron_deployment_asset,
+        Deployment, GENERATION_ASSET, NATIVE_ASSET, TRON_USDT_ASSET, USDT_ASSET, anvil_account,
+        generation_deployment_asset,
     },
 };
 use serde_json::json;
@@ -56,15 +56,14 @@ const APPLY_LIMIT: Duration = Duration::from_secs(90);
 async fn main() -> eyre::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["assets", database_url, chain] => assets(database_url, &read_deployment(chain)?).await,
-        ["tron-asset", database_url, chain] => tron_asset(database_url, &read_deployment(chain)?).await,
+        ["generation-params", chain, file] => generation_params(&read_deployment(chain)?, file),
         ["users", api, rpc, chain] => users(api, rpc, &read_deployment(chain)?).await,
         ["tron-users", api, http, chain] => tron_users(api, http, &read_deployment(chain)?).await,
         ["payout", api, asset] => payout(api, asset.parse()?).await,
         ["generation", api, rpc, chain] => generation(api, rpc, &read_deployment(chain)?).await,
         ["solvency-proofs", api, chain, tron, dir] => solvency_proofs(api, chain, tron, dir).await,
         _ => eyre::bail!(
-            "usage: devnet-demo assets <database-url> <chain.json> | tron-asset <database-url> <tron-chain.json> | users <api-url> <rpc-url> <chain.json> | \
+            "usage: devnet-demo generation-params <chain.json> <file> | users <api-url> <rpc-url> <chain.json> | \
              tron-users <api-url> <tron-http-url> <tron-chain.json> | \
              payout <api-url> <asset-id> | generation <api-url> <rpc-url> <chain.json> | \
              solvency-proofs <api-url> <chain.json> <tron-chain.json> <dir>"
@@ -77,30 +76,11 @@ fn read_deployment(path: &str) -> eyre::Result<Deployment> {
     Ok(serde_json::from_str(&text)?)
 }
 
-async fn assets(database_url: &str, deployment: &Deployment) -> eyre::Result<()> {
-    let pool = sqlx::PgPool::connect(database_url).await?;
-    ledger::db::migrate(&pool).await?;
-    create_deployment_assets(&pool, deployment).await?;
-    println!("assets: {NATIVE_ASSET} = BNB (native), {USDT_ASSET} = USDT ({})", deployment.usdt);
-    if let Some(token) = deployment.generation_token {
-        println!("assets: {GENERATION_ASSET} = GUSDT ({token}), the generation plan");
-    }
-    Ok(())
-}
-
-async fn tron_asset(database_url: &str, deployment: &Deployment) -> eyre::Result<()> {
-    eyre::ensure!(
-        abi::chain::Family::of(deployment.chain_id) == abi::chain::Family::Tron,
-        "chain {} is not a TRON chain",
-        deployment.chain_id
-    );
-    let pool = sqlx::PgPool::connect(database_url).await?;
-    create_assets(&pool, [tron_deployment_asset(deployment)]).await?;
-    println!(
-        "assets: {TRON_USDT_ASSET} = USDT on TRON chain {} ({})",
-        deployment.chain_id,
-        abi::tron::to_base58(deployment.usdt)
-    );
+fn generation_params(deployment: &Deployment, file: &str) -> eyre::Result<()> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let asset = generation_deployment_asset(deployment, now)
+        .ok_or_else(|| eyre::eyre!("the deployment has no generation token"))?;
+    std::fs::write(file, serde_json::to_string_pretty(&asset.params)?)?;
     Ok(())
 }
 

@@ -45,6 +45,14 @@ pub enum AdminError {
         /// Human-readable explanation with the figures involved, sent to the admin with the 422.
         message: String,
     },
+    /// What the action would create exists already (stable code for clients: `asset_exists`, `token_has_asset`).
+    #[error("{message}")]
+    Exists {
+        /// Stable reason clients match on.
+        code: &'static str,
+        /// Human-readable explanation naming what exists.
+        message: String,
+    },
 }
 
 /// Locks the asset row; returns (applied_events, last block the chain's ledger has passed,
@@ -105,6 +113,79 @@ async fn finish(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Creates an asset (`create_asset` in the audit log, with everything it was created with): the plan's own rules
+/// checked first; refused with [`AdminError::Exists`] when the id is taken (`asset_exists`) or the chain's token
+/// already has an asset (`token_has_asset`), so a request sent twice creates one asset. `spec.decimals` is the
+/// caller's to read from the token.
+pub async fn create_asset<P: PlanRules + Serialize>(
+    pool: &PgPool,
+    spec: &crate::AssetSpec<P>,
+    actor: &str,
+) -> Result<(), AdminError> {
+    spec.params.validate().map_err(|e| AdminError::Refused { code: "invalid_plan", message: e.to_string() })?;
+    let mut tx = pool.begin().await?;
+    // Serialises creations, so that two at once cannot both pass the checks below (the unique keys would refuse
+    // the second anyway, as a database error instead of a 409).
+    sqlx::query("LOCK TABLE assets IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+    refuse_existing(&mut tx, spec.id, spec.chain_id, spec.token).await?;
+    crate::assets::insert(&mut tx, spec).await?;
+    let after = json!({
+        "chain_id": spec.chain_id,
+        "token": spec.token.to_checksum(None),
+        "symbol": spec.symbol,
+        "decimals": spec.decimals,
+        "genesis": spec.genesis.to_checksum(None),
+        "plan_kind": P::KIND.as_str(),
+        "params": spec.params,
+    });
+    crate::audit::record(
+        &mut tx,
+        crate::audit::AuditEntry {
+            actor,
+            action: "create_asset",
+            target: &format!("asset {}", spec.id),
+            asset_id: Some(spec.id),
+            before: None,
+            after,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`AdminError::Exists`] when asset `id` exists (`asset_exists`) or the chain's `token` has an asset
+/// (`token_has_asset`).
+pub async fn refuse_existing(
+    conn: &mut sqlx::PgConnection,
+    id: i32,
+    chain_id: u64,
+    token: Address,
+) -> Result<(), AdminError> {
+    if sqlx::query_scalar!("SELECT id FROM assets WHERE id = $1", id).fetch_optional(&mut *conn).await?.is_some() {
+        return Err(AdminError::Exists { code: "asset_exists", message: format!("asset {id} exists already") });
+    }
+    let same_token = sqlx::query_scalar!(
+        "SELECT id FROM assets WHERE chain_id = $1 AND token = $2",
+        chain_id as i64,
+        token.as_slice()
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(existing) = same_token {
+        return Err(AdminError::Exists {
+            code: "token_has_asset",
+            message: format!("token {token} of chain {chain_id} is asset {existing} already"),
+        });
+    }
+    Ok(())
+}
+
+/// The id a new asset gets when none is chosen: one above the highest.
+pub async fn next_asset_id(pool: &PgPool) -> Result<i32, AdminError> {
+    Ok(sqlx::query_scalar!(r#"SELECT COALESCE(MAX(id), 0) + 1 AS "id!" FROM assets"#).fetch_one(pool).await?)
 }
 
 /// Freezes a user: their pending rewards become held, and later credits arrive held.

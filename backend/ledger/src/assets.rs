@@ -28,13 +28,25 @@ pub struct AssetSpec<P = PlanParams> {
 }
 
 /// Creates an asset running the plan of its parameters, with plan version 1 from block 0 and its active genesis
-/// user.
+/// user (unaudited: tests and benchmarks; the console and `referral-asset` go through
+/// [`crate::admin::create_asset`]).
 pub async fn create_asset<P: PlanRules + serde::Serialize>(
     pool: &PgPool,
     spec: &AssetSpec<P>,
 ) -> Result<(), LedgerError> {
     spec.params.validate()?;
     let mut tx = pool.begin().await?;
+    insert(&mut tx, spec).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The asset's rows (asset, plan version 1 from block 0, genesis user) in the caller's transaction; the parameters
+/// must have been validated.
+pub(crate) async fn insert<P: PlanRules + serde::Serialize>(
+    tx: &mut sqlx::PgConnection,
+    spec: &AssetSpec<P>,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO assets (id, chain_id, token, symbol, decimals, genesis, plan_kind) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         spec.id,
@@ -57,7 +69,6 @@ pub async fn create_asset<P: PlanRules + serde::Serialize>(
     sqlx::query!("INSERT INTO users (asset_id, user_no, address) VALUES ($1, 0, $2)", spec.id, spec.genesis.as_slice())
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 

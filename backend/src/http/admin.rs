@@ -33,6 +33,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(unfreeze))
         .routes(routes!(audit))
         .routes(routes!(plan_versions, new_plan_version))
+        .routes(routes!(create_asset))
         .routes(routes!(week_closes))
         .routes(routes!(logs))
         .routes(routes!(ack_alert))
@@ -68,6 +69,7 @@ impl From<AdminError> for ApiError {
             ),
             AdminError::InvalidVersion(e) => ApiError::unprocessable("invalid_plan", e.to_string()),
             AdminError::Refused { code, message } => ApiError::unprocessable(code, message),
+            AdminError::Exists { code, message } => ApiError::Conflict { code, message },
             other => ApiError::Internal(eyre::Report::new(other)),
         }
     }
@@ -261,6 +263,80 @@ pub async fn plan_versions(
     Ok(Json(PlanVersions { asset_id: q.asset_id, versions, first_allowed_block }))
 }
 
+/// Body of a new asset: everything but the decimals, which are read from the token.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAsset {
+    /// The ledger id; omitted: one above the highest.
+    pub id: Option<i32>,
+    /// The chain whose Settlement contract holds the asset (a chain of the chain spec).
+    pub chain_id: u64,
+    /// The token, 0x or TRON base58; `native` (or the zero address) for the chain's native coin. It must be
+    /// allowed on the chain's Settlement contract.
+    pub token: String,
+    /// The symbol shown beside amounts; omitted: the token's own `symbol()`.
+    pub symbol: Option<String>,
+    /// The operator's root wallet: user 0, active without paying, sponsor of the first members.
+    pub genesis: String,
+    /// The plan the asset runs, for good: `auto_pool` (PLAN.md) or `generation` (PLAN-GENERATION.md).
+    #[schema(value_type = String)]
+    pub plan: PlanKind,
+    /// The plan's complete parameter set in the form `GET /v1/admin/plan` shows (amounts in base units, decimal
+    /// strings), checked by the plan's own rules; omitted: the plan's defaults at the token's decimals.
+    #[schema(value_type = Option<Object>)]
+    pub params: Option<serde_json::Value>,
+    /// Only check and show what would be created (decimals and symbol read, parameters filled in); create nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// The asset created, or with `dry_run` the one that would be.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedAsset {
+    /// Whether it was created (false for a dry run).
+    pub created: bool,
+    /// The asset, every field checked.
+    pub asset: crate::assets::CheckedAsset,
+}
+
+/// Creates an asset (audited `create_asset`): its decimals (and symbol, unless given) read from the token, the token
+/// checked to be allowed on the chain's Settlement contract, the plan's parameters checked by the plan's rules, plan
+/// version 1 from block 0 and the genesis user created with it. 201 when created, 200 for a dry run; 409
+/// `asset_exists` / `token_has_asset` when the id or the token has an asset (so a request sent twice creates one);
+/// 422 with a stable code for every refusal.
+#[utoipa::path(post, path = "/v1/admin/assets", tag = "admin", security(("bearer" = [])), request_body = NewAsset,
+    responses((status = 201, body = CreatedAsset), (status = 200, body = CreatedAsset),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn create_asset(
+    State(ctx): State<ApiContext>,
+    AdminUser(admin): AdminUser,
+    Json(req): Json<NewAsset>,
+) -> Result<(axum::http::StatusCode, Json<CreatedAsset>), ApiError> {
+    let settings = ctx.settings.chains.iter().find(|c| c.spec.chain_id == req.chain_id).ok_or_else(|| {
+        ApiError::unprocessable("unknown_chain", format!("chain {} is not in the chain spec", req.chain_id))
+    })?;
+    let token = match req.token.as_str() {
+        "native" => Address::ZERO,
+        other => parse_address(other, "token")?,
+    };
+    let request = crate::assets::AssetRequest {
+        id: req.id,
+        chain_id: req.chain_id,
+        token,
+        symbol: req.symbol,
+        genesis: parse_address(&req.genesis, "genesis")?,
+        plan: req.plan,
+        params: req.params,
+    };
+    let provider = &ctx.chains.chain(req.chain_id)?.access()?.provider;
+    let asset = crate::assets::check(&ctx.db, settings, provider, &request).await?;
+    if req.dry_run {
+        return Ok((axum::http::StatusCode::OK, Json(CreatedAsset { created: false, asset })));
+    }
+    crate::assets::create(&ctx.db, &asset, &admin.wallet.to_checksum(None)).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(CreatedAsset { created: true, asset })))
+}
+
 /// Body of a new plan version: the asset, the first block it governs and a complete parameter set.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -304,29 +380,15 @@ pub async fn new_plan_version(
     let kind = ledger::plan_kind(&ctx.db, req.asset_id).await?.ok_or(AdminError::UnknownAsset(req.asset_id))?;
     let version = match kind {
         PlanKind::AutoPool => {
-            let params: ledger::plan::PlanParams = plan_params(&req.params)?;
+            let params: ledger::plan::PlanParams = crate::assets::plan_params(&req.params)?;
             ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?
         }
         PlanKind::Generation => {
-            let params: ledger::plan::generation::GenerationParams = plan_params(&req.params)?;
+            let params: ledger::plan::generation::GenerationParams = crate::assets::plan_params(&req.params)?;
             ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?
         }
     };
     Ok(Json(CreatedPlanVersion { asset_id: req.asset_id, version, effective_from_block: req.from_block }))
-}
-
-/// A complete parameter set of one plan, refusing a key the plan does not have (a misspelt one would otherwise be
-/// dropped silently).
-fn plan_params<P: serde::de::DeserializeOwned + Serialize>(given: &serde_json::Value) -> Result<P, ApiError> {
-    let params: P = serde_json::from_value(given.clone())
-        .map_err(|e| ApiError::unprocessable("invalid_plan", format!("params: {e}")))?;
-    let known = serde_json::to_value(&params).map_err(|e| ApiError::Internal(e.into()))?;
-    if let (Some(given), Some(known)) = (given.as_object(), known.as_object())
-        && let Some(extra) = given.keys().find(|k| !known.contains_key(*k))
-    {
-        return Err(ApiError::unprocessable("invalid_plan", format!("params: unknown field `{extra}`")));
-    }
-    Ok(params)
 }
 
 /// A generation-plan asset's closed weeks, newest first.

@@ -42,8 +42,9 @@ fn operator_key(chain: &ChainSettings) -> eyre::Result<Option<PrivateKeySigner>>
 }
 
 impl ChainAccess {
-    /// `None` when the chain spec gives the chain no `rpc_url`; an error for an unusable URL.
-    fn from_settings(chain: &ChainSettings, key: Option<&PrivateKeySigner>) -> eyre::Result<Option<Self>> {
+    /// `None` when the chain spec gives the chain no `rpc_url`; an error for an unusable URL. With `key` `None`, read
+    /// only (what `referral-asset` reads tokens with).
+    pub fn from_settings(chain: &ChainSettings, key: Option<&PrivateKeySigner>) -> eyre::Result<Option<Self>> {
         let Some(url) = &chain.spec.rpc_url else { return Ok(None) };
         let url: alloy::transports::http::reqwest::Url =
             url.parse().map_err(|e| eyre::eyre!("chains: rpc_url of chain {}: {e}", chain.spec.chain_id))?;

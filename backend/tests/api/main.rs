@@ -6,6 +6,7 @@ mod common;
 
 mod admin;
 mod admin_plan;
+mod assets;
 mod auth;
 mod conformance;
 mod docs;

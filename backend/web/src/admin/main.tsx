@@ -7,6 +7,7 @@ import type { PublicPlans } from "../lib/types";
 import { AccountBar, LoadFailed, useSignedIn } from "../ui/account";
 import { Loading, Notice, useLoad } from "../ui/bits";
 import "../styles.css";
+import { Assets } from "./Assets";
 import { Audit } from "./Audit";
 import { Monitoring } from "./Monitoring";
 import { Payouts } from "./Payouts";
@@ -22,6 +23,7 @@ const TABS = [
   ["users", "Users"],
   ["plan", "Plan"],
   ["weeks", "Weeks"],
+  ["assets", "Assets"],
   ["audit", "Audit log"],
 ] as const;
 type Tab = (typeof TABS)[number][0];
@@ -70,6 +72,15 @@ function App() {
             </nav>
             {plans.loading && <Loading what="assets" />}
             {plans.error && <LoadFailed error={plans.error} retry={plans.reload} />}
+            {tab === "audit" && <Audit />}
+            {plans.data && tab === "assets" && (
+              <Assets assets={[...assets, ...(plans.data.generation ?? [])]} wallet={signed.session.address} created={plans.reload} />
+            )}
+            {plans.data && assets.length === 0 && (plans.data.generation ?? []).length === 0 && tab !== "assets" && tab !== "audit" && (
+              <Notice kind="info" testid="create-first-asset">
+                No asset yet. <a href="#assets">Create the first one</a> (chain, token, plan).
+              </Notice>
+            )}
             {assets.length > 0 && (
               <>
                 {tab === "payouts" && <Payouts assets={assets} />}
@@ -78,7 +89,6 @@ function App() {
                 {tab === "users" && <UsersAdmin assets={assets} />}
                 {tab === "plan" && <PlanVersions assets={assets} generation={plans.data?.generation ?? []} />}
                 {tab === "weeks" && <Weeks assets={plans.data?.generation ?? []} />}
-                {tab === "audit" && <Audit />}
               </>
             )}
           </>

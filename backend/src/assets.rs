@@ -1,0 +1,247 @@
+//! Creating an asset, one path for the console's `POST /v1/admin/assets` and the `referral-asset` command (and the
+//! devnet, which runs the command): the token's decimals and symbol read from the token itself, the token checked to
+//! be allowed on the chain's Settlement contract, the plan's parameters checked by the plan's own rules (a key the
+//! plan does not have refused), then created and audited as `create_asset` in one transaction.
+
+use alloy::{
+    primitives::Address,
+    providers::{DynProvider, Provider},
+};
+use ledger::plan::{PlanKind, PlanParams, PlanRules, generation::GenerationParams};
+use serde::Serialize;
+use sqlx::PgPool;
+
+use crate::config::ChainSettings;
+use crate::http::error::ApiError;
+
+alloy::sol! {
+    /// What every ERC-20 / TRC-20 token with metadata answers.
+    #[sol(rpc)]
+    interface IERC20Metadata {
+        function decimals() external view returns (uint8);
+        function symbol() external view returns (string);
+    }
+}
+
+/// Longest symbol an asset may have (the ledger shows it beside every amount).
+pub const SYMBOL_MAX_LEN: usize = 16;
+/// Most decimals an asset's unit may have (the ledger's limit; PLAN.md's amounts fit 78 digits).
+pub const DECIMALS_MAX: u8 = 36;
+
+/// What an admin asks for: everything but the decimals, which the token tells.
+#[derive(Debug, Clone)]
+pub struct AssetRequest {
+    /// The ledger id; `None`: one above the highest.
+    pub id: Option<i32>,
+    /// The chain whose Settlement contract holds it.
+    pub chain_id: u64,
+    /// The token; the zero address for the chain's native coin.
+    pub token: Address,
+    /// The symbol shown; `None`: the token's own `symbol()` (the native coin's for the zero address).
+    pub symbol: Option<String>,
+    /// The operator's root wallet: user 0 of the asset.
+    pub genesis: Address,
+    /// The plan the asset runs, for good.
+    pub plan: PlanKind,
+    /// The plan's complete parameter set (amounts in base units, decimal strings); `None`: the plan's defaults at
+    /// the token's decimals.
+    pub params: Option<serde_json::Value>,
+}
+
+/// An asset as it is (or would be) created, every field checked.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckedAsset {
+    /// The ledger id.
+    pub id: i32,
+    /// The chain.
+    pub chain_id: u64,
+    /// The token in the chain's form (0x EIP-55, `T…` on TRON); the zero address for the native coin.
+    pub token: String,
+    /// The symbol shown beside amounts.
+    pub symbol: String,
+    /// Decimals of the base unit, as the token reports them (the chain's for the native coin).
+    pub decimals: u8,
+    /// The genesis user (user 0), in the chain's form.
+    pub genesis: String,
+    /// The plan: `auto_pool` (PLAN.md) or `generation` (PLAN-GENERATION.md).
+    #[schema(value_type = String)]
+    pub plan: PlanKind,
+    /// The plan's parameters as stored, version 1 from block 0.
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
+    #[serde(skip)]
+    token_address: Address,
+    #[serde(skip)]
+    genesis_address: Address,
+}
+
+/// A complete parameter set of one plan, refusing a key the plan does not have (a misspelt one would otherwise be
+/// dropped silently); 422 `invalid_plan`.
+pub fn plan_params<P: serde::de::DeserializeOwned + Serialize>(given: &serde_json::Value) -> Result<P, ApiError> {
+    let params: P = serde_json::from_value(given.clone())
+        .map_err(|e| ApiError::unprocessable("invalid_plan", format!("params: {e}")))?;
+    let known = serde_json::to_value(&params).map_err(|e| ApiError::Internal(e.into()))?;
+    if let (Some(given), Some(known)) = (given.as_object(), known.as_object())
+        && let Some(extra) = given.keys().find(|k| !known.contains_key(*k))
+    {
+        return Err(ApiError::unprocessable("invalid_plan", format!("params: unknown field `{extra}`")));
+    }
+    Ok(params)
+}
+
+/// The parameters of `P`'s plan: the given set, or the plan's defaults at `decimals`; checked by the plan's rules.
+fn checked_params<P: PlanRules + Serialize + serde::de::DeserializeOwned>(
+    given: Option<&serde_json::Value>,
+    defaults: impl FnOnce() -> P,
+) -> Result<serde_json::Value, ApiError> {
+    let params = match given {
+        Some(given) => plan_params::<P>(given)?,
+        None => defaults(),
+    };
+    params.validate().map_err(|e| ApiError::unprocessable("invalid_plan", e.to_string()))?;
+    serde_json::to_value(&params).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// A symbol as the ledger keeps it: 1..=16 printable ASCII letters, digits, `.`, `-` or `_`.
+fn checked_symbol(symbol: &str, whose: &str) -> Result<String, ApiError> {
+    let ok = (1..=SYMBOL_MAX_LEN).contains(&symbol.len())
+        && symbol.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    if !ok {
+        return Err(ApiError::unprocessable(
+            "invalid_symbol",
+            format!(
+                "{whose} {symbol:.40?} is not 1 to {SYMBOL_MAX_LEN} letters, digits, '.', '-' or '_'; give `symbol`"
+            ),
+        ));
+    }
+    Ok(symbol.to_owned())
+}
+
+/// Checks `req` against the chain (`settings`, read through `provider`) and the plan's rules; creates nothing.
+/// 422 with a stable code for each refusal: `invalid_genesis`, `not_a_contract`, `not_a_token`,
+/// `unsupported_decimals`, `invalid_symbol`, `token_not_allowed`, `invalid_plan`, `invalid_asset_id`; 409
+/// `asset_exists` / `token_has_asset` when the id or the token has an asset already.
+pub async fn check(
+    db: &PgPool,
+    settings: &ChainSettings,
+    provider: &DynProvider,
+    req: &AssetRequest,
+) -> Result<CheckedAsset, ApiError> {
+    let chain_id = settings.spec.chain_id;
+    let tron = abi::chain::Family::of(chain_id) == abi::chain::Family::Tron;
+    if req.genesis == Address::ZERO {
+        return Err(ApiError::unprocessable("invalid_genesis", "genesis must be the operator's root wallet, not zero"));
+    }
+    let shown = |a: Address| if tron { abi::tron::to_base58(a) } else { a.to_checksum(None) };
+    let on_chain = |e: alloy::contract::Error| {
+        ApiError::unavailable("chain_unavailable", format!("chain {chain_id} did not answer: {e}"))
+    };
+    let (decimals, token_symbol) = if req.token == Address::ZERO {
+        // The native coin: the chain's (wallet_addEthereumChain's `nativeCurrency` when configured).
+        match &settings.tuning.native_currency {
+            Some(coin) => (coin.decimals, Some(coin.symbol.clone())),
+            None if tron => (6, Some("TRX".to_owned())),
+            None => (18, Some("BNB".to_owned())),
+        }
+    } else {
+        let code = provider
+            .get_code_at(req.token)
+            .await
+            .map_err(|e| ApiError::unavailable("chain_unavailable", format!("chain {chain_id} did not answer: {e}")))?;
+        if code.is_empty() {
+            return Err(ApiError::unprocessable(
+                "not_a_contract",
+                format!("{} is no contract on chain {chain_id}", shown(req.token)),
+            ));
+        }
+        let token = IERC20Metadata::new(req.token, provider);
+        let decimals = token.decimals().call().await.map_err(|e| {
+            ApiError::unprocessable(
+                "not_a_token",
+                format!("{} does not answer decimals() as a token does: {e}", shown(req.token)),
+            )
+        })?;
+        // A token may answer symbol() as bytes32 or not at all: then the request must name it.
+        let symbol = token.symbol().call().await.ok();
+        (decimals, symbol)
+    };
+    if decimals > DECIMALS_MAX {
+        return Err(ApiError::unprocessable(
+            "unsupported_decimals",
+            format!("{} has {decimals} decimals; the ledger takes at most {DECIMALS_MAX}", shown(req.token)),
+        ));
+    }
+    let settlement = abi::Settlement::new(settings.spec.settlement, provider);
+    if !settlement.isAllowedToken(req.token).call().await.map_err(on_chain)? {
+        return Err(ApiError::unprocessable(
+            "token_not_allowed",
+            format!(
+                "{} is not allowed on chain {chain_id}'s Settlement contract, so no member could pay in it: the admin \
+                 schedules its allowance (scheduleTokenAllowance), applies it after the delay, then creates the asset",
+                shown(req.token)
+            ),
+        ));
+    }
+    let symbol = match (&req.symbol, token_symbol) {
+        (Some(given), _) => checked_symbol(given, "symbol")?,
+        (None, Some(read)) => checked_symbol(&read, "the token's symbol()")?,
+        (None, None) => {
+            return Err(ApiError::unprocessable(
+                "invalid_symbol",
+                format!("{} does not answer symbol(); give `symbol`", shown(req.token)),
+            ));
+        }
+    };
+    let params = match req.plan {
+        PlanKind::AutoPool => checked_params(req.params.as_ref(), || PlanParams::defaults(u32::from(decimals)))?,
+        PlanKind::Generation => {
+            checked_params(req.params.as_ref(), || GenerationParams::defaults(u32::from(decimals)))?
+        }
+    };
+    let id = match req.id {
+        Some(id) if id > 0 => id,
+        Some(id) => return Err(ApiError::unprocessable("invalid_asset_id", format!("asset id {id} is not above 0"))),
+        None => ledger::admin::next_asset_id(db).await?,
+    };
+    let mut conn = db.acquire().await?;
+    ledger::admin::refuse_existing(&mut conn, id, chain_id, req.token).await?;
+    Ok(CheckedAsset {
+        id,
+        chain_id,
+        token: shown(req.token),
+        symbol,
+        decimals,
+        genesis: shown(req.genesis),
+        plan: req.plan,
+        params,
+        token_address: req.token,
+        genesis_address: req.genesis,
+    })
+}
+
+/// Creates a checked asset, audited with `actor` as `create_asset`: 409 `asset_exists` or `token_has_asset` when its
+/// id or its chain's token is taken (a request sent twice creates one asset).
+pub async fn create(db: &PgPool, asset: &CheckedAsset, actor: &str) -> Result<(), ApiError> {
+    fn spec<P>(asset: &CheckedAsset, params: P) -> ledger::AssetSpec<P> {
+        ledger::AssetSpec {
+            id: asset.id,
+            chain_id: asset.chain_id,
+            token: asset.token_address,
+            symbol: asset.symbol.clone(),
+            decimals: asset.decimals,
+            genesis: asset.genesis_address,
+            params,
+        }
+    }
+    match asset.plan {
+        PlanKind::AutoPool => {
+            let params: PlanParams = plan_params(&asset.params)?;
+            ledger::admin::create_asset(db, &spec(asset, params), actor).await?;
+        }
+        PlanKind::Generation => {
+            let params: GenerationParams = plan_params(&asset.params)?;
+            ledger::admin::create_asset(db, &spec(asset, params), actor).await?;
+        }
+    }
+    Ok(())
+}

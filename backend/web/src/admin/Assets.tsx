@@ -1,0 +1,263 @@
+// Assets: the ledger's assets, and a new one (POST /v1/admin/assets, the path `referral-asset` takes too). The
+// admin names the chain, the token, the genesis wallet and the plan; the API reads the token's decimals and symbol,
+// checks the token is allowed on the chain's Settlement contract and the parameters by the plan's rules. "Check"
+// shows what would be created (a dry run); "Create" creates it, once: a second click or tab is refused with 409.
+
+import { useState } from "preact/hooks";
+import { ApiError, post } from "../lib/api";
+import { human } from "../lib/format";
+import { networkLabel } from "../lib/networks";
+import { Addr, Notice, useChainTable } from "../ui/bits";
+import { errorText } from "../ui/account";
+import { type Asset, ConfirmAction } from "./common";
+import type { Schema } from "../generated/api";
+
+type CreatedAsset = Schema<"CreatedAsset">;
+type Plan = "auto_pool" | "generation";
+
+/** The form as typed. */
+interface Draft {
+  chain_id: string;
+  token: string;
+  native: boolean;
+  genesis: string;
+  plan: Plan;
+  symbol: string;
+  id: string;
+  params: string;
+}
+
+/** The request body of a draft, or why not (per field). */
+function bodyOf(d: Draft, dryRun: boolean): { body?: Record<string, unknown>; errors: Partial<Record<keyof Draft, string>> } {
+  const errors: Partial<Record<keyof Draft, string>> = {};
+  const address = (t: string) => /^0x[0-9a-fA-F]{40}$/.test(t) || /^T[1-9A-HJ-NP-Za-km-z]{33}$/.test(t);
+  if (!/^\d{1,19}$/.test(d.chain_id)) errors.chain_id = "Pick a chain.";
+  if (!d.native && !address(d.token.trim())) errors.token = "A 0x or T… token address (or tick the native coin).";
+  if (!address(d.genesis.trim())) errors.genesis = "The operator's root wallet, 0x or T….";
+  if (d.symbol.trim() !== "" && !/^[A-Za-z0-9._-]{1,16}$/.test(d.symbol.trim())) errors.symbol = "1 to 16 letters, digits, '.', '-' or '_'.";
+  if (d.id.trim() !== "" && !/^[1-9]\d{0,8}$/.test(d.id.trim())) errors.id = "A whole number above 0, or empty for the next one.";
+  let params: unknown = undefined;
+  if (d.params.trim() !== "") {
+    try {
+      params = JSON.parse(d.params);
+      if (typeof params !== "object" || params === null || Array.isArray(params)) errors.params = "A JSON object.";
+    } catch {
+      errors.params = "Not valid JSON.";
+    }
+  }
+  if (Object.keys(errors).length > 0) return { errors };
+  const body: Record<string, unknown> = {
+    chain_id: Number(d.chain_id),
+    token: d.native ? "native" : d.token.trim(),
+    genesis: d.genesis.trim(),
+    plan: d.plan,
+    dry_run: dryRun,
+  };
+  if (d.symbol.trim() !== "") body.symbol = d.symbol.trim();
+  if (d.id.trim() !== "") body.id = Number(d.id.trim());
+  if (params !== undefined) body.params = params;
+  return { body, errors };
+}
+
+export function Assets(props: { assets: Asset[]; wallet: string; created: () => void }) {
+  const chains = useChainTable()?.chains ?? [];
+  const [draft, setDraft] = useState<Draft>({
+    chain_id: "",
+    token: "",
+    native: false,
+    genesis: props.wallet,
+    plan: "auto_pool",
+    symbol: "",
+    id: "",
+    params: "",
+  });
+  const chainId = draft.chain_id || (chains[0] ? String(chains[0].chain_id) : "");
+  const current = { ...draft, chain_id: chainId };
+  // The checked asset is shown for exactly the draft it was checked for; any edit asks for a new check.
+  const [checked, setChecked] = useState<{ for: string; answer: CreatedAsset } | null>(null);
+  const [checking, setChecking] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [created, setCreated] = useState<CreatedAsset | null>(null);
+  const { body, errors } = bodyOf(current, true);
+  const key = JSON.stringify(body ?? null);
+  const valid = checked && checked.for === key ? checked.answer : null;
+  const set = (k: keyof Draft) => (e: Event) => {
+    const t = e.target as HTMLInputElement;
+    setDraft({ ...current, [k]: t.type === "checkbox" ? t.checked : t.value });
+    setCreated(null);
+    setError(null);
+  };
+  const check = async () => {
+    if (!body) return;
+    setChecking(true);
+    setError(null);
+    try {
+      setChecked({ for: key, answer: await post<CreatedAsset>("/v1/admin/assets", body) });
+    } catch (e) {
+      setChecked(null);
+      setError(e);
+    } finally {
+      setChecking(false);
+    }
+  };
+  const field = (k: keyof Draft) => ({
+    value: current[k] as string,
+    onInput: set(k),
+    "aria-invalid": errors[k] !== undefined,
+    "aria-describedby": errors[k] ? `asset-err-${k}` : undefined,
+    "data-testid": `asset-${k}`,
+  });
+  const fieldError = (k: keyof Draft) =>
+    errors[k] && (current[k] as string) !== "" ? (
+      <span class="field-error" id={`asset-err-${k}`} data-testid={`asset-error-${k}`}>
+        {errors[k]}
+      </span>
+    ) : null;
+  return (
+    <section aria-labelledby="assets-title" data-testid="assets-admin">
+      <h2 id="assets-title">Assets</h2>
+      {props.assets.length === 0 ? (
+        <Notice kind="info" testid="no-assets">
+          No asset yet: members can register once one is created below.
+        </Notice>
+      ) : (
+        <table data-testid="asset-list">
+          <thead>
+            <tr>
+              <th>Asset</th>
+              <th>Symbol</th>
+              <th>Chain</th>
+              <th>Token</th>
+              <th>Decimals</th>
+            </tr>
+          </thead>
+          <tbody>
+            {[...props.assets].sort((x, y) => x.asset_id - y.asset_id).map((a) => (
+              <tr key={a.asset_id} data-testid="asset-row">
+                <td>{a.asset_id}</td>
+                <td>{a.symbol}</td>
+                <td>{networkLabel(a.chain_id)}</td>
+                <td>{/^(0x)?0{40}$/.test(a.token) ? "native coin" : <Addr a={a.token} chainId={a.chain_id} />}</td>
+                <td>{a.decimals}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <section class="panel" aria-label="New asset" data-testid="new-asset">
+        <h3>New asset</h3>
+        <p class="muted">
+          The token's decimals and symbol are read from the token; it must be allowed on the chain's Settlement contract. Leave
+          the parameters empty for the plan's defaults at the token's decimals. The plan cannot be changed later (new versions
+          of its parameters can).
+        </p>
+        <div class="form-grid">
+          <label>
+            Chain
+            <select value={chainId} onChange={set("chain_id")} data-testid="asset-chain_id">
+              {chains.map((c) => (
+                <option key={c.chain_id} value={c.chain_id}>
+                  {networkLabel(c.chain_id)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label class="inline">
+            <input type="checkbox" checked={current.native} onChange={set("native")} data-testid="asset-native" /> The chain's
+            native coin
+          </label>
+          {!current.native && (
+            <label>
+              Token
+              <input {...field("token")} placeholder="0x… or T…" autocomplete="off" />
+              {fieldError("token")}
+            </label>
+          )}
+          <label>
+            Genesis wallet (user 0)
+            <input {...field("genesis")} placeholder="0x… or T…" autocomplete="off" />
+            {fieldError("genesis")}
+          </label>
+          <label>
+            Plan
+            <select value={current.plan} onChange={set("plan")} data-testid="asset-plan">
+              <option value="auto_pool">Auto-pool (PLAN.md)</option>
+              <option value="generation">Generation (PLAN-GENERATION.md)</option>
+            </select>
+          </label>
+          <label>
+            Symbol (optional)
+            <input {...field("symbol")} placeholder="the token's own" />
+            {fieldError("symbol")}
+          </label>
+          <label>
+            Asset id (optional)
+            <input {...field("id")} inputMode="numeric" placeholder="the next one" />
+            {fieldError("id")}
+          </label>
+        </div>
+        <div class="form-grid">
+          <label>
+            Parameters (optional, JSON; amounts in base units)
+            <textarea {...field("params")} rows={4} placeholder="empty: the plan's defaults" />
+            {fieldError("params")}
+          </label>
+        </div>
+        <div class="actions">
+          <button type="button" disabled={!body || checking} onClick={check} data-testid="asset-check">
+            {checking ? "Checking…" : "Check"}
+          </button>
+          <ConfirmAction
+            label="Create asset"
+            title="Create this asset"
+            testid="asset-create"
+            disabled={!valid}
+            describe={() =>
+              valid && (
+                <p>
+                  Asset {valid.asset.id}: {valid.asset.symbol} ({valid.asset.decimals} decimals) on {networkLabel(valid.asset.chain_id)},
+                  the {valid.asset.plan === "generation" ? "generation" : "auto-pool"} plan, genesis <code>{valid.asset.genesis}</code>.
+                  Members can register in it at once. Audited; it cannot be deleted.
+                </p>
+              )
+            }
+            act={() => post<CreatedAsset>("/v1/admin/assets", { ...bodyOf(current, false).body })}
+            done={(r) => {
+              setCreated(r);
+              setChecked(null);
+              props.created();
+            }}
+          />
+        </div>
+        {error !== null && (
+          <Notice kind="error" testid="asset-refused">
+            {error instanceof ApiError ? `${errorText(error)} (${error.code})` : errorText(error)}
+          </Notice>
+        )}
+        {valid && !created && <CheckedView a={valid} />}
+        {created && (
+          <Notice kind="ok" testid="asset-created">
+            Asset {created.asset.id} ({created.asset.symbol}, {created.asset.decimals} decimals) created.
+          </Notice>
+        )}
+      </section>
+    </section>
+  );
+}
+
+function CheckedView(props: { a: CreatedAsset }) {
+  const a = props.a.asset;
+  const fee = (a.params as Record<string, unknown>)["registration_fee"];
+  return (
+    <div data-testid="asset-checked">
+      <Notice kind="info">
+        Would create asset {a.id}: {a.symbol}, {a.decimals} decimals (read from the token), {a.plan} plan
+        {typeof fee === "string" && <>, registration fee {human(fee, a.decimals)} {a.symbol}</>}.
+      </Notice>
+      <details>
+        <summary>Parameters</summary>
+        <pre data-testid="asset-checked-params">{JSON.stringify(a.params, null, 2)}</pre>
+      </details>
+    </div>
+  );
+}
