@@ -351,12 +351,14 @@ impl ChainSettings {
     }
 
     /// The operator key, if one is configured: decrypted from `operator_keystore` (an error naming the file, a wrong
-    /// passphrase said as such), or a raw `operator_key` — refused without `insecure_operator_key = true`.
+    /// passphrase said as such), or a raw `operator_key` — refused without `insecure_operator_key = true`, and on a
+    /// mainnet's chain id whatever it says. Either is refused when it is one of anvil's well-known development keys
+    /// and the chain spec does not declare the chain a development one ([`ChainSpec::is_development`]).
     pub fn operator_key(&self) -> Result<Option<alloy::signers::local::PrivateKeySigner>, ConfigError> {
         use secrecy::ExposeSecret;
         let (id, tuning) = (self.spec.chain_id, &self.tuning);
         let invalid = |why: String| ConfigError::Invalid(format!("chains: chain {id}: {why}"));
-        Ok(match (&tuning.operator_keystore, &tuning.operator_key) {
+        let key = match (&tuning.operator_keystore, &tuning.operator_key) {
             (Some(path), _) => {
                 let passphrase = tuning.operator_keystore_passphrase.as_ref().ok_or_else(|| {
                     invalid(
@@ -367,6 +369,13 @@ impl ChainSettings {
                 let key = service_kit::keys::decrypt_keystore(Path::new(path), passphrase.expose_secret())
                     .map_err(|e| invalid(format!("operator_keystore: {e}")))?;
                 Some(key)
+            }
+            (None, Some(_)) if abi::chain::is_mainnet(id) => {
+                return Err(invalid(
+                    "a raw operator_key is refused on a mainnet, whatever insecure_operator_key says: use \
+                     operator_keystore"
+                        .into(),
+                ));
             }
             (None, Some(_)) if !tuning.insecure_operator_key => {
                 return Err(invalid(
@@ -385,7 +394,18 @@ impl ChainSettings {
                 Some(key)
             }
             (None, None) => None,
-        })
+        };
+        // anvil's accounts' private keys are public: anyone could send with one. Only on a development chain.
+        if let Some(key) = &key
+            && let Some(index) = service_kit::keys::well_known_dev_key(key.address())
+            && !self.spec.is_development()
+        {
+            return Err(invalid(format!(
+                "the operator key is anvil's well-known development account #{index}, whose private key is public; \
+                 it is allowed only on a chain declared development = true in the chain spec (never a mainnet)"
+            )));
+        }
+        Ok(key)
     }
 }
 

@@ -78,9 +78,7 @@ impl Chain<'_> {
                 found.push_about(
                     "dev_key",
                     format!("{power}:{account}"),
-                    // A warning for now, paged by the reconciler: the API's own tests still run a chain 56 on anvil
-                    // with anvil's keys (issue 44 moves them to a development chain, then this fails the check).
-                    Level::Warn,
+                    Level::Fail,
                     format!(
                         "the contract's {power} is {account}, anvil's well-known development account #{index}, whose \
                          private key is public: anyone could use it; give the power to a key of your own (the signer \

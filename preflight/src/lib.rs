@@ -25,7 +25,7 @@
 //!   the service), which never crosses a network;
 //! * `dev_key` — anvil's well-known development keys ([`service_kit::keys`], public to everyone) hold none of the
 //!   contract's powers — signer, admin (or the admin being transferred to), operator, treasurer, pauser — but on a
-//!   development chain ([`ChainSpec::is_development`]) ([`keys`]); a warning for now (paged, not refused);
+//!   development chain ([`ChainSpec::is_development`]) ([`keys`]);
 //! * `money_roles` — on a mainnet no key holds two money roles (signer, operator, treasurer, pauser): the holders
 //!   are the signer, the operator the caller names and every account granted a role at the deployment block
 //!   ([`keys`]);

@@ -211,7 +211,7 @@ async fn anvils_well_known_keys_are_refused_but_on_a_development_chain() -> eyre
     let findings = check_chain(&of(&chain), &devnet(&chain)).await;
     let dev = of_check(&findings, "dev_key");
     assert_eq!((dev.len(), findings.len()), (5, 5), "signer, admin, operator, treasurer, pauser: {findings:#?}");
-    assert!(dev.iter().all(|f| f.level == Level::Warn));
+    assert!(dev.iter().all(|f| f.level == Level::Fail), "refused, not only warned: {dev:#?}");
     let signer = chain.backend_signer.address();
     let says_signer = dev.iter().find(|f| f.subject == format!("signer:{signer}")).expect("the signer");
     assert!(

@@ -23,7 +23,7 @@ async fn an_admin_creates_assets_whose_decimals_the_token_tells_once_each_audite
     let (anvil, settlement, _) = anvil_settlement(0).await;
     let deployer: alloy::signers::local::PrivateKeySigner = anvil.keys()[0].clone().into();
     let provider = ProviderBuilder::new().wallet(deployer).connect_http(anvil.endpoint_url());
-    let usdt = deploy::profile("bsc-mainnet").unwrap().usdt;
+    let usdt = deploy::profile("bsc-testnet").unwrap().usdt;
     let mut chain = chain_settings(settlement);
     chain.spec.rpc_url = Some(anvil.endpoint());
     let app = spawn_app_configured("redis://127.0.0.1:6379", |s| s.chains = vec![chain]).await;

@@ -134,19 +134,20 @@ async fn store_run(app: &TestApp, variance: &str, onchain: &str) -> i64 {
     let pool = &app.db.pool;
     let run: i64 =
         sqlx::query_scalar("INSERT INTO reconciler_runs (finished_at, alerts) VALUES (now(), $1) RETURNING id")
-            .bind(sqlx::types::Json(json!([{ "dedup_key": "custody:56:0x00", "severity": "critical" }])))
+            .bind(sqlx::types::Json(json!([{ "dedup_key": format!("custody:{CHAIN}:0x00"), "severity": "critical" }])))
             .fetch_one(pool)
             .await
             .unwrap();
     sqlx::query(
         "INSERT INTO reconciler_results (run_id, chain_id, token, block_number, onchain_balance, inflows,
             payouts_executed, claims, treasury_transfers, liabilities, expected_balance, variance, solvency_margin)
-         VALUES ($1, 56, '\\x0000000000000000000000000000000000000000', 77, $2::numeric, 100, 10, 3, 2, 50, 85,
+         VALUES ($1, $4, '\\x0000000000000000000000000000000000000000', 77, $2::numeric, 100, 10, 3, 2, 50, 85,
                  $3::numeric, 35)",
     )
     .bind(run)
     .bind(onchain)
     .bind(variance)
+    .bind(CHAIN as i64)
     .execute(pool)
     .await
     .unwrap();

@@ -19,7 +19,10 @@ pub(crate) use crate::signer_service::{DEV_ADDRESS, DEV_KEY, SETTLEMENT, SignerS
 
 /// Chain settings of [`CHAIN`] without RPC.
 pub(crate) fn chain_settings(contract: Address) -> ChainSettings {
-    ChainSettings::new(CHAIN, contract)
+    let mut chain = ChainSettings::new(CHAIN, contract);
+    // anvil's well-known keys sign and send here: a development chain.
+    chain.spec.development = true;
+    chain
 }
 
 /// The API wired to `signer` and `chain`.
@@ -279,6 +282,28 @@ async fn a_raw_operator_key_needs_the_insecure_flag() {
     let registry = ChainRegistry::from_settings(std::slice::from_ref(&chain)).unwrap();
     let access = registry.get(chain.spec.chain_id).unwrap().access.as_ref().unwrap();
     assert_eq!(access.operator, Some(DEV_ADDRESS));
+    // anvil's key on a chain the spec does not declare a development one: refused, raw or from a keystore.
+    let mut testnet = chain.clone();
+    testnet.spec.development = false;
+    let refused = ChainRegistry::from_settings(std::slice::from_ref(&testnet)).unwrap_err();
+    assert!(refused.to_string().contains("anvil's well-known development account #1"), "{refused}");
+    let dir = tempfile::tempdir().unwrap();
+    let dev: PrivateKeySigner = DEV_KEY.parse().unwrap();
+    let mut rng = rand::thread_rng();
+    let (_, name) = PrivateKeySigner::encrypt_keystore(dir.path(), &mut rng, dev.to_bytes(), "pass", None).unwrap();
+    testnet.tuning.operator_key = None;
+    testnet.tuning.operator_keystore = Some(dir.path().join(name).display().to_string());
+    testnet.tuning.operator_keystore_passphrase = Some(SecretString::from("pass"));
+    let refused = ChainRegistry::from_settings(std::slice::from_ref(&testnet)).unwrap_err();
+    assert!(refused.to_string().contains("anvil's well-known development account #1"), "{refused}");
+    // A raw key on a mainnet: refused whatever the flag says (and whatever the key), even declared development.
+    let mut mainnet = chain.clone();
+    mainnet.spec.chain_id = 56;
+    mainnet.tuning.chain_id = 56;
+    mainnet.tuning.operator_key =
+        Some(SecretString::from(alloy::hex::encode_prefixed(PrivateKeySigner::random().to_bytes())));
+    let refused = ChainRegistry::from_settings(std::slice::from_ref(&mainnet)).unwrap_err();
+    assert!(refused.to_string().contains("refused on a mainnet"), "{refused}");
     let file = r#"
 [application]
 host = "127.0.0.1"
@@ -386,7 +411,7 @@ pub(crate) async fn anvil_settlement(funds: u128) -> (alloy::node_bindings::Anvi
     let anvil = Anvil::new().path(abi::toolchain::foundry_binary("anvil")).chain_id(CHAIN).try_spawn().unwrap();
     let keys: Vec<PrivateKeySigner> = anvil.keys()[..2].iter().map(|k| k.clone().into()).collect();
     let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url()).erased();
-    let profile = deploy::profile("bsc-mainnet").unwrap();
+    let profile = deploy::profile("bsc-testnet").unwrap();
     provider.anvil_set_code(profile.usdt, abi::TestUSDT::DEPLOYED_BYTECODE.clone()).await.unwrap();
     let net = deploy::network::Network::evm(&anvil.endpoint()).unwrap();
     let owners = [keys[0].address(), keys[1].address()];

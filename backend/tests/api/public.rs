@@ -16,7 +16,7 @@ async fn plan_shows_each_assets_parameters_in_base_units_and_human_form() {
     assert_eq!(assets.len(), 1, "{}", a.body);
     let p = &assets[0];
     assert_eq!(p["asset_id"], crate::common::ASSET);
-    assert_eq!(p["chain_id"], 56);
+    assert_eq!(p["chain_id"], crate::common::CHAIN);
     assert_eq!(p["token"], "0x0000000000000000000000000000000000000000");
     assert_eq!(p["symbol"], "BNB");
     assert_eq!(p["decimals"], 18);

@@ -9,7 +9,9 @@ use ledger::synthetic::{EventStream, StreamConfig, StreamOp};
 use ledger::{AssetSpec, ChainLedger, create_asset};
 use sqlx::PgPool;
 
-pub(crate) const CHAIN: u64 = 56;
+/// BSC testnet's id: the API's tests run anvil under it as a development chain (`development = true`), where
+/// anvil's well-known keys may hold the contract's roles and a raw operator key may be used — never on a mainnet's.
+pub(crate) const CHAIN: u64 = 97;
 pub(crate) const ASSET: i32 = 1;
 pub(crate) const BNB: Amount = 1_000_000_000_000_000_000;
 
