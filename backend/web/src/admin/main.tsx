@@ -7,7 +7,7 @@ import type { PublicPlans } from "../lib/types";
 import { AccountBar, LoadFailed, useSignedIn } from "../ui/account";
 import { Loading, Notice, useLoad } from "../ui/bits";
 import "../styles.css";
-import { Assets } from "./Assets";
+import type { Assets as AssetsTab } from "./Assets";
 import { Audit } from "./Audit";
 import { Monitoring } from "./Monitoring";
 import { Payouts } from "./Payouts";
@@ -33,9 +33,19 @@ function currentTab(): Tab {
   return (TABS.find(([id]) => id === h)?.[0] ?? "payouts") as Tab;
 }
 
+/** The Assets tab, loaded when first opened: creating an asset is rare, and the console's first load stays light. */
+function useAssetsTab(open: boolean): typeof AssetsTab | null {
+  const [tab, setTab] = useState<typeof AssetsTab | null>(null);
+  useEffect(() => {
+    if (open && !tab) void import("./Assets").then((m) => setTab(() => m.Assets));
+  }, [open, tab]);
+  return tab;
+}
+
 function App() {
   const signed = useSignedIn();
   const [tab, setTab] = useState<Tab>(currentTab());
+  const Assets = useAssetsTab(tab === "assets");
   useEffect(() => {
     const f = () => setTab(currentTab());
     window.addEventListener("hashchange", f);
@@ -73,7 +83,8 @@ function App() {
             {plans.loading && <Loading what="assets" />}
             {plans.error && <LoadFailed error={plans.error} retry={plans.reload} />}
             {tab === "audit" && <Audit />}
-            {plans.data && tab === "assets" && (
+            {plans.data && tab === "assets" && !Assets && <Loading what="the Assets tab" />}
+            {plans.data && tab === "assets" && Assets && (
               <Assets assets={[...assets, ...(plans.data.generation ?? [])]} wallet={signed.session.address} created={plans.reload} />
             )}
             {plans.data && assets.length === 0 && (plans.data.generation ?? []).length === 0 && tab !== "assets" && tab !== "audit" && (
