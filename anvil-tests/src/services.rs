@@ -15,7 +15,16 @@ use std::{
 use sqlx::PgPool;
 
 /// The workspace binaries the tests start.
-pub const SERVICE_BINARIES: [&str; 5] = ["listener", "reconciler", "signer", "backend", "solvency-verify"];
+pub const SERVICE_BINARIES: [&str; 8] = [
+    "listener",
+    "reconciler",
+    "signer",
+    "backend",
+    "solvency-verify",
+    "referral-deploy",
+    "preflight",
+    "referral-asset",
+];
 
 /// `target/<profile>` of the running test executable (`target/<profile>/deps/<test>`).
 fn profile_dir() -> eyre::Result<PathBuf> {

@@ -330,7 +330,7 @@ fn refuse_keys(options: &Options, deployer: Address) -> eyre::Result<()> {
 }
 
 /// Who the admin is: a Safe (its version, owners and threshold), on TRON a multi-signature account (its
-/// permissions), or — on testnets only — a key or another contract.
+/// permissions), or — on testnets only — a key. A contract that is not a Safe is refused everywhere.
 async fn check_admin(
     net: &Network,
     options: &Options,
@@ -341,17 +341,16 @@ async fn check_admin(
     let tron = Family::of(p.chain_id) == Family::Tron;
     let shown = if tron { abi::tron::to_base58(admin) } else { admin.to_string() };
     if !net.code(admin).await?.is_empty() {
+        // On every network, testnets included: a contract that is not a Safe may never be able to call the admin's
+        // functions at all (a token, a mistyped address), and the deployment would have no admin for good.
         let Some(s) = safe::info(net, admin).await? else {
-            eyre::ensure!(
-                !p.mainnet,
+            eyre::bail!(
                 "{}: the admin {shown} is a contract but not a Safe (it does not answer VERSION(), getOwners() and \
                  getThreshold() as one): nobody could be sure to administer the contract through it; give a Safe{}; \
                  nothing was sent",
                 p.name,
                 if tron { " or a TRON multi-signature account" } else { "" }
             );
-            step(steps, format!("admin: {shown} is a contract, not a Safe (allowed on {} only)", p.name));
-            return Ok((None, None));
         };
         if p.mainnet {
             eyre::ensure!(

@@ -9,6 +9,7 @@ mod generation_flow;
 mod listener_crash;
 mod payout_caps;
 mod reconciler_variance;
+mod rehearsal;
 mod rpc_faults;
 mod service_crash;
 mod solvency_flow;
