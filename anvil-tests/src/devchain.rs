@@ -203,6 +203,30 @@ impl DevChain {
         }
     }
 
+    /// Deploys a successor Settlement (an upgrade, `ops/upgrades.md`): the same holders, tokens and bounds as the
+    /// stack's, on the same chain. The chain's payments still go to the current contract until
+    /// [`use_contract`](Self::use_contract) switches them. Returns the new contract and its deployment block.
+    pub async fn deploy_successor(&self) -> eyre::Result<(Address, u64)> {
+        let tokens: Vec<Address> =
+            [NATIVE_TOKEN, self.usdt].into_iter().chain(self.spare_tokens.iter().copied()).collect();
+        let config = abi::deployment::config(
+            &abi::deployment::Holders::single(self.admin.address(), self.backend_signer.address()),
+            &tokens,
+            abi::chain::Family::of(self.anvil.chain_id()),
+            abi::deployment::Bounds::development(),
+        );
+        let receipt = Settlement::deploy_builder(&self.provider, config).send().await?.get_receipt().await?;
+        let contract = receipt.contract_address.ok_or_else(|| eyre::eyre!("deployment has no contract address"))?;
+        Ok((contract, receipt.block_number.unwrap_or_default()))
+    }
+
+    /// Sends this chain's payments (and signs their payloads) for `contract` from now on: the live contract after an
+    /// upgrade, or an old one again to act on it while it is wound down.
+    pub fn use_contract(&mut self, contract: Address) {
+        self.settlement = contract;
+        self.domain = SettlementDomain::new(self.anvil.chain_id(), contract);
+    }
+
     /// Takes the deployment's first spare token (deployed and allowed with the contract) for a generation-plan
     /// asset: the deployment then has [`GENERATION_ASSET`] too.
     pub async fn add_generation_token(&mut self) -> eyre::Result<Address> {

@@ -11,10 +11,15 @@ use crate::follower::ConfirmedBlock;
 /// rotation, pausing, allowed tokens) are skipped here; a liability root's commitment is kept (it moves no money,
 /// but the ledger marks its epoch committed, and the reconciler compares the chain's with the ledger's).
 pub fn ledger_events(chain_id: u64, block: &ConfirmedBlock) -> Vec<ChainEvent> {
-    block.logs.iter().filter_map(|log| ledger_event(chain_id, block, log)).collect()
+    block.logs.iter().filter_map(|log| ledger_event(chain_id, block.number, block.timestamp, log)).collect()
 }
 
-fn ledger_event(chain_id: u64, block: &ConfirmedBlock, log: &Log) -> Option<ChainEvent> {
+/// The ledger event a log of a block not read in full is (its block time unknown: 0), if the ledger consumes it.
+pub fn ledger_event_of(chain_id: u64, log: &Log) -> Option<ChainEvent> {
+    ledger_event(chain_id, log.block_number?, 0, log)
+}
+
+fn ledger_event(chain_id: u64, block_number: u64, block_timestamp: u64, log: &Log) -> Option<ChainEvent> {
     let body = if let Ok(e) = log.log_decode::<Settlement::Registered>() {
         let e = e.inner.data;
         EventBody::Registered { user: e.user, sponsor: e.sponsor, token: e.token, amount: e.amount, nonce: e.nonce }
@@ -64,8 +69,9 @@ fn ledger_event(chain_id: u64, block: &ConfirmedBlock, log: &Log) -> Option<Chai
     };
     Some(ChainEvent {
         key: EventKey { chain_id, tx_hash: log.transaction_hash?, log_index: log.log_index? },
-        block_number: block.number,
-        block_timestamp: block.timestamp,
+        contract: log.address(),
+        block_number,
+        block_timestamp,
         body,
     })
 }

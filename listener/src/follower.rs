@@ -1,4 +1,5 @@
-//! Reads the Settlement contract's logs from one chain's RPC provider, only from blocks at least
+//! Reads the Settlement contract's logs (and those of the contracts it replaced, still followed while wound down)
+//! from one chain's RPC provider, only from blocks at least
 //! `confirmations` deep, in order, and proves each answer consistent before handing it on:
 //!
 //! * every block's parent hash links to the block before it, and the first one to the caller's cursor —
@@ -40,8 +41,11 @@ const HEADER_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis
 pub struct FollowerConfig {
     /// The chain's id.
     pub chain_id: u64,
-    /// The Settlement contract whose logs are read.
+    /// The Settlement contract whose logs are read: the chain's live one.
     pub contract: Address,
+    /// The contracts it replaced, still followed while they are wound down (the chain spec's `[[chains.previous]]`):
+    /// their logs are read with the live one's, in one query, and checked the same way.
+    pub previous: Vec<Address>,
     /// Blocks below the head that must exist before a block is applied (BSC ≈ 15–24, anvil small).
     pub confirmations: u64,
     /// Blocks the first log query spans (default 500).
@@ -63,6 +67,7 @@ impl FollowerConfig {
         Self {
             chain_id,
             contract,
+            previous: Vec::new(),
             confirmations,
             initial_range: 500,
             min_range: 1,
@@ -70,6 +75,17 @@ impl FollowerConfig {
             header_concurrency: 16,
             tron: None,
         }
+    }
+
+    /// This configuration also following the `previous` contracts an upgrade replaced.
+    pub fn with_previous(mut self, previous: Vec<Address>) -> Self {
+        self.previous = previous;
+        self
+    }
+
+    /// Every contract followed, the live one first.
+    pub fn contracts(&self) -> Vec<Address> {
+        std::iter::once(self.contract).chain(self.previous.iter().copied()).collect()
     }
 
     /// This configuration on a TRON chain: the solidified head read as `finality` says, log ranges capped at
@@ -260,7 +276,7 @@ impl<P: Provider> ChainFollower<P> {
         let to = safe.min(from + self.range.current() - 1);
         let span = to - from + 1;
 
-        let filter = Filter::new().address(self.config.contract).from_block(from).to_block(to);
+        let filter = Filter::new().address(self.config.contracts()).from_block(from).to_block(to);
         let logs = match self.provider.get_logs(&filter).await {
             Ok(logs) => logs,
             Err(err) => {
@@ -289,7 +305,7 @@ impl<P: Provider> ChainFollower<P> {
                 None if start == 0 => BlockRef { number: 0, hash: B256::ZERO },
                 None => self.header_with_retry(start - 1).await?.0.block_ref(),
             };
-            let filter = Filter::new().address(self.config.contract).from_block(start).to_block(end);
+            let filter = Filter::new().address(self.config.contracts()).from_block(start).to_block(end);
             let logs = self.provider.get_logs(&filter).await.map_err(provider_error)?;
             let headers = self.headers(start, end).await?;
             let slice = self.assemble(cursor, headers, logs).await.map_err(|e| match e {
@@ -306,6 +322,24 @@ impl<P: Provider> ChainFollower<P> {
             start = end + 1;
         }
         Ok(blocks)
+    }
+
+    /// The logs of `contract` alone in blocks `from..=to` (already confirmed), in slices of at most `max_range`
+    /// blocks, unchecked against headers: read once per contract added to the chain spec after the listener passed
+    /// its deployment block, to learn whether the ledger lacks events of it ([`crate::contracts`]).
+    pub async fn contract_logs(&self, contract: Address, from: u64, to: u64) -> Result<Vec<Log>, FollowError> {
+        let mut logs = Vec::new();
+        let mut start = from;
+        while start <= to {
+            let end = to.min(start.saturating_add(self.config.max_range.max(1) - 1));
+            let filter = Filter::new().address(contract).from_block(start).to_block(end);
+            logs.extend(self.provider.get_logs(&filter).await.map_err(provider_error)?);
+            if end == u64::MAX {
+                break;
+            }
+            start = end + 1;
+        }
+        Ok(logs)
     }
 
     async fn header(&self, number: u64) -> Result<(ConfirmedBlock, LogWitness), FollowError> {
@@ -348,14 +382,17 @@ impl<P: Provider> ChainFollower<P> {
         let timestamp = field("timestamp")
             .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
             .ok_or_else(|| FollowError::Inconsistent(format!("block {number} has no valid timestamp")))?;
-        let contract = self.config.contract;
+        let contracts = self.config.contracts();
         let direct_calls = block
             .get("transactions")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .filter(|tx| {
-                tx.get("to").and_then(Value::as_str).and_then(|to| to.parse::<Address>().ok()) == Some(contract)
+                tx.get("to")
+                    .and_then(Value::as_str)
+                    .and_then(|to| to.parse::<Address>().ok())
+                    .is_some_and(|to| contracts.contains(&to))
             })
             .filter_map(|tx| tx.get("hash").and_then(Value::as_str).and_then(|h| h.parse::<B256>().ok()))
             .collect();
@@ -369,15 +406,18 @@ impl<P: Provider> ChainFollower<P> {
         Ok((confirmed, LogWitness { bloom: Bloom::ZERO, direct_calls }))
     }
 
-    /// Whether a successful transaction `tx` emitted logs of the contract (its receipt, read as plain JSON).
+    /// Whether a successful transaction `tx` emitted logs of a followed contract (its receipt, read as plain JSON).
     async fn emitted_logs(&self, tx: B256) -> Result<bool, FollowError> {
         let receipt: Value =
             self.provider.raw_request("eth_getTransactionReceipt".into(), (tx,)).await.map_err(provider_error)?;
-        let contract = self.config.contract;
+        let contracts = self.config.contracts();
         Ok(receipt.get("status").and_then(Value::as_str) == Some("0x1")
             && receipt.get("logs").and_then(Value::as_array).is_some_and(|logs| {
                 logs.iter().any(|l| {
-                    l.get("address").and_then(Value::as_str).and_then(|a| a.parse::<Address>().ok()) == Some(contract)
+                    l.get("address")
+                        .and_then(Value::as_str)
+                        .and_then(|a| a.parse::<Address>().ok())
+                        .is_some_and(|a| contracts.contains(&a))
                 })
             }))
     }
@@ -421,6 +461,7 @@ impl<P: Provider> ChainFollower<P> {
             by_block.entry(number).or_default().push(log);
         }
 
+        let contracts = self.config.contracts();
         let mut blocks = Vec::with_capacity(headers.len());
         let mut previous = cursor;
         for (mut block, witness) in headers {
@@ -438,9 +479,14 @@ impl<P: Provider> ChainFollower<P> {
                 )));
             }
             let mut block_logs = by_block.remove(&block.number).unwrap_or_default();
-            if block_logs.is_empty() && witness.bloom.contains_input(BloomInput::Raw(self.config.contract.as_slice())) {
-                // The bloom says the contract logged here: ask for exactly this block, by hash.
-                let by_hash = Filter::new().address(self.config.contract).at_block_hash(block.hash);
+            let unanswered = |contract: &Address| {
+                witness.bloom.contains_input(BloomInput::Raw(contract.as_slice()))
+                    && !block_logs.iter().any(|l| l.address() == *contract)
+            };
+            if contracts.iter().any(unanswered) {
+                // The bloom says a contract logged here and the answer has none of its logs: ask for exactly this
+                // block, by hash.
+                let by_hash = Filter::new().address(contracts.clone()).at_block_hash(block.hash);
                 block_logs = self.provider.get_logs(&by_hash).await.map_err(provider_error)?;
             }
             // TRON (no bloom): a direct call with none of its logs in the answer is read from its receipt.

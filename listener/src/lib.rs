@@ -6,6 +6,7 @@
 //! of how many blocks one `eth_getLogs` asks for.
 
 pub mod config;
+pub mod contracts;
 pub mod decode;
 pub mod follower;
 pub mod metrics;

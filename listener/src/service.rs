@@ -39,6 +39,28 @@ pub enum ListenerError {
     /// A replay request the listener will not carry out (see [`ChainListener::replay`]).
     #[error("replay refused: {0}")]
     ReplayRefused(String),
+    /// A contract was added to the chain spec after the listener passed its deployment block, and the ledger lacks
+    /// events of it that it applies ([`crate::contracts`]): the chain is not followed until a person decides.
+    #[error(
+        "chain {chain_id}: contract {contract} has {missing} event(s) in blocks {first_block}..={last_block} that the \
+         ledger never applied: it was added to the chain spec after the listener had passed them (cursor {cursor}), and \
+         they cannot be applied out of chain order. Name every contract of the chain in the chain spec before it is used \
+         (ops/upgrades.md); to take these in, rebuild the ledger from the chain"
+    )]
+    ContractNotFollowed {
+        /// The chain.
+        chain_id: u64,
+        /// The contract added late.
+        contract: alloy::primitives::Address,
+        /// Its events the ledger lacks.
+        missing: usize,
+        /// The first one's block.
+        first_block: u64,
+        /// The last one's block.
+        last_block: u64,
+        /// The listener's cursor when it found them.
+        cursor: u64,
+    },
 }
 
 impl ListenerError {
@@ -146,12 +168,38 @@ pub struct ChainListener<P> {
     ledger: ChainLedger,
     start_block: u64,
     metrics: Arc<ListenerMetrics>,
+    /// The contracts followed with their deployment blocks, the live one first.
+    contracts: Vec<(alloy::primitives::Address, u64)>,
+    /// Whether [`Self::follow_contracts`] has recorded them in this run.
+    contracts_recorded: bool,
 }
 
 impl<P: Provider> ChainListener<P> {
-    /// `start_block`: where to begin when the ledger has applied nothing on this chain (the deployment block).
+    /// `start_block`: where to begin when the ledger has applied nothing on this chain (the first contract's
+    /// deployment block). The follower's contracts are taken as deployed at `start_block` unless
+    /// [`with_contracts`](Self::with_contracts) says otherwise.
     pub fn new(follower: ChainFollower<P>, ledger: ChainLedger, start_block: u64) -> Self {
-        Self { follower, ledger, start_block, metrics: Arc::default() }
+        let contracts = follower.config().contracts().into_iter().map(|c| (c, start_block)).collect();
+        Self { follower, ledger, start_block, metrics: Arc::default(), contracts, contracts_recorded: false }
+    }
+
+    /// The deployment block of each contract the follower reads (the chain spec's [`contracts`]); recorded at the
+    /// first poll ([`crate::contracts`]).
+    ///
+    /// [`contracts`]: service_kit::chain_spec::ChainSpec::contracts
+    pub fn with_contracts(mut self, contracts: Vec<(alloy::primitives::Address, u64)>) -> Self {
+        self.contracts = contracts;
+        self
+    }
+
+    /// The contracts followed with their deployment blocks, the live one first.
+    pub fn contracts(&self) -> &[(alloy::primitives::Address, u64)] {
+        &self.contracts
+    }
+
+    /// The follower this listener reads the chain through.
+    pub fn follower(&self) -> &ChainFollower<P> {
+        &self.follower
     }
 
     /// Counts what this listener applies and every failed poll in `metrics` (served by [`crate::metrics::serve`]).
@@ -170,6 +218,10 @@ impl<P: Provider> ChainListener<P> {
     /// (recorded in the database, so a restarted listener stays halted until a person clears it).
     pub async fn step(&mut self) -> Result<Progress, ListenerError> {
         let chain_id = self.ledger.chain_id();
+        if !self.contracts_recorded {
+            self.follow_contracts().await?;
+            self.contracts_recorded = true;
+        }
         let (cursor, halted) = self.ledger.listener_state().await?;
         if let Some(reason) = halted {
             return Err(ListenerError::Halted { chain_id, reason });

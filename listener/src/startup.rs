@@ -23,7 +23,15 @@ pub async fn run(config: ListenerConfig, shutdown: impl Future<Output = ()>) -> 
     let specs: Vec<_> = config.chains.iter().map(|c| c.spec.clone()).collect();
     for spec in &specs {
         let rpc_url = spec.shown_rpc_url().unwrap_or_default();
-        tracing::info!(chain_id = spec.chain_id, rpc_url, start_block = spec.start_block, "following chain");
+        let previous: Vec<String> = spec.previous.iter().map(|p| p.settlement.to_string()).collect();
+        tracing::info!(
+            chain_id = spec.chain_id,
+            rpc_url,
+            settlement = %spec.settlement,
+            start_block = spec.start_block,
+            ?previous,
+            "following chain"
+        );
     }
     tokio::spawn(async move {
         preflight::at_start_watching("listener", &specs, |_| preflight::Expectations::default(), None).await;
@@ -64,13 +72,15 @@ async fn follow(pool: PgPool, chain: ChainConfig, metrics: Arc<ListenerMetrics>)
     let mut follower_config = FollowerConfig {
         max_range: chain.tuning.max_log_range,
         ..FollowerConfig::new(spec.chain_id, spec.settlement, spec.confirmations)
+            .with_previous(spec.previous.iter().map(|p| p.settlement).collect())
     };
     if let Some(finality) = tron {
         follower_config = follower_config.on_tron(finality);
     }
     let follower = ChainFollower::new(provider, follower_config);
     let ledger = ChainLedger::open(pool, spec.chain_id).await?;
-    let mut listener = ChainListener::new(follower, ledger, spec.start_block).with_metrics(metrics);
+    let mut listener =
+        ChainListener::new(follower, ledger, spec.first_block()).with_contracts(spec.contracts()).with_metrics(metrics);
     listener.run(chain.poll_interval(), std::future::pending()).await?;
     Ok(())
 }

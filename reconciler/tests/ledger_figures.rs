@@ -110,6 +110,7 @@ async fn a_quarantined_payment_and_its_refund_net_to_zero_variance() -> eyre::Re
     let pool = &db.pool;
     let mut ledger = ChainLedger::open(pool.clone(), CHAIN).await?;
     let event = |block: u64, body| ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: EventKey { chain_id: CHAIN, tx_hash: keccak256(block.to_be_bytes()), log_index: 0 },
         block_number: block,
         block_timestamp: 1_700_000_000 + block,

@@ -24,6 +24,8 @@ pub struct EventKey {
 pub struct ChainEvent {
     /// Identity used to skip an event already stored.
     pub key: EventKey,
+    /// The contract that emitted it: the chain's live Settlement, or one an upgrade replaced that is still followed.
+    pub contract: Address,
     /// Confirmed block holding the log; also selects the plan version in force.
     pub block_number: u64,
     /// Block time in seconds, used for timestamps in the ledger (so replays match).

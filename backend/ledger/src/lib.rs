@@ -64,7 +64,8 @@ pub use apply::{ApplySummary, ChainLedger};
 pub use assets::{AssetInfo, AssetPlan, AssetSpec, asset_info, assets, create_asset, plan_kind, plans};
 pub use digest::digest;
 pub use sync::{
-    BlockCursor, ListenerStatus, applied_blocks, confirmed_lag, event_outcomes, listener_statuses, try_listener_lock,
+    BlockCursor, FollowedContract, ListenerStatus, applied_blocks, confirmed_lag, event_outcomes, followed_contracts,
+    listener_statuses, record_followed_contract, try_listener_lock,
 };
 
 use crate::plan::{ConservationError, InvalidPlan, InvalidVersion};

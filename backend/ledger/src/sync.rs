@@ -173,3 +173,54 @@ pub async fn event_outcomes(
     });
     Ok(outcomes.collect())
 }
+
+/// A contract a chain's listener follows, as recorded: its deployment block and the first block whose events the
+/// listener has read of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FollowedContract {
+    /// The Settlement contract.
+    pub contract: alloy::primitives::Address,
+    /// Its deployment block, as the chain spec gave it when recorded.
+    pub start_block: u64,
+    /// The first block whose events of it the ledger has (its deployment block, or the block after the listener's
+    /// cursor when it was added to the chain spec later, with no event of it before).
+    pub followed_from: u64,
+}
+
+/// The contracts `chain_id`'s listener has recorded following, oldest record first.
+pub async fn followed_contracts(pool: &PgPool, chain_id: u64) -> Result<Vec<FollowedContract>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT contract, start_block, followed_from FROM chain_contracts WHERE chain_id = $1
+         ORDER BY recorded_at, contract",
+        chain_id as i64
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| FollowedContract {
+            contract: alloy::primitives::Address::from_slice(&r.contract),
+            start_block: r.start_block as u64,
+            followed_from: r.followed_from as u64,
+        })
+        .collect())
+}
+
+/// Records that `chain_id`'s listener follows `followed` (once: a second record of the same contract is ignored).
+pub async fn record_followed_contract(
+    pool: &PgPool,
+    chain_id: u64,
+    followed: FollowedContract,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO chain_contracts (chain_id, contract, start_block, followed_from) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (chain_id, contract) DO NOTHING",
+        chain_id as i64,
+        followed.contract.as_slice(),
+        followed.start_block as i64,
+        followed.followed_from as i64
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}

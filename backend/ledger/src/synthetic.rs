@@ -157,6 +157,7 @@ impl EventStream {
             EventBody::Registered { user, sponsor, token, amount: U256::from(amount), nonce }
         };
         let event = ChainEvent {
+            contract: alloy::primitives::Address::ZERO,
             key: EventKey {
                 chain_id: self.cfg.chain_id,
                 tx_hash: B256::from(keccak256([self.cfg.seed.to_be_bytes(), self.emitted.to_be_bytes()].concat())),

@@ -24,6 +24,7 @@ type Tx = Transaction<'static, Postgres>;
 #[derive(Default)]
 struct EventRows {
     tx_hash: Vec<Vec<u8>>,
+    contract: Vec<Vec<u8>>,
     log_index: Vec<i64>,
     block: Vec<i64>,
     time: Vec<i64>,
@@ -204,6 +205,7 @@ impl Rows {
     pub(super) fn event(&mut self, e: &ChainEvent) {
         let r = &mut self.events;
         r.tx_hash.push(e.key.tx_hash.to_vec());
+        r.contract.push(e.contract.to_vec());
         r.log_index.push(e.key.log_index as i64);
         r.block.push(e.block_number as i64);
         r.time.push(e.block_timestamp as i64);
@@ -438,11 +440,12 @@ impl Rows {
         }
         sqlx::query!(
             "INSERT INTO chain_events (chain_id, tx_hash, log_index, block_number, block_timestamp, name, payload, outcome,
-                                       asset_id, event_seq, kind, user_no, amount, plan_version, retopup_no)
-             SELECT $1, h, i, b, t, n, p::jsonb, o, a, s, k, u, m, v, r
+                                       asset_id, event_seq, kind, user_no, amount, plan_version, retopup_no, contract)
+             SELECT $1, h, i, b, t, n, p::jsonb, o, a, s, k, u, m, v, r, c
              FROM UNNEST($2::bytea[], $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::text[], $8::text[],
-                         $9::int4[], $10::int8[], $11::text[], $12::int4[], $13::numeric[], $14::int4[], $15::int8[])
-               AS x(h, i, b, t, n, p, o, a, s, k, u, m, v, r)",
+                         $9::int4[], $10::int8[], $11::text[], $12::int4[], $13::numeric[], $14::int4[], $15::int8[],
+                         $16::bytea[])
+               AS x(h, i, b, t, n, p, o, a, s, k, u, m, v, r, c)",
             self.chain_id,
             &r.tx_hash as _,
             &r.log_index as _,
@@ -457,7 +460,8 @@ impl Rows {
             &r.user as _,
             &r.amount as _,
             &r.plan_version as _,
-            &r.retopup as _
+            &r.retopup as _,
+            &r.contract as _
         )
         .execute(&mut **tx)
         .await?;

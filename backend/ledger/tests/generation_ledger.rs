@@ -62,6 +62,7 @@ fn key(block: u64, log_index: u64) -> EventKey {
 /// Block `block` is `secs` seconds after T0 (the tests choose times that never go backwards).
 fn registered(block: u64, secs: u64, user: &str, sponsor: &str, amount: Amount) -> ChainEvent {
     ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: key(block, 0),
         block_number: block,
         block_timestamp: T0 + secs,
@@ -77,6 +78,7 @@ fn registered(block: u64, secs: u64, user: &str, sponsor: &str, amount: Amount) 
 
 fn bought(block: u64, secs: u64, user: &str, amount: Amount) -> ChainEvent {
     ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: key(block, 0),
         block_number: block,
         block_timestamp: T0 + secs,
@@ -344,6 +346,7 @@ async fn a_payout_pays_each_entry_less_the_fee_rounded_up_and_the_company_gets_t
     let company_before = l.generation(ASSET).unwrap().company();
     // A's entry is deferred to claimable; G's is paid.
     let deferred = ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: key(3, 0),
         block_number: 3,
         block_timestamp: T0 + 30,
@@ -356,6 +359,7 @@ async fn a_payout_pays_each_entry_less_the_fee_rounded_up_and_the_company_gets_t
         },
     };
     let executed = ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: key(3, 1),
         block_number: 3,
         block_timestamp: T0 + 30,

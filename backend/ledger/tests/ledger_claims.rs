@@ -16,6 +16,7 @@ const PAYOUTS_HASH: B256 = B256::repeat_byte(0x5a);
 
 fn event(block: u64, log_index: u64, body: EventBody) -> ChainEvent {
     ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: EventKey {
             chain_id: CHAIN,
             tx_hash: keccak256([b"claims".as_slice(), &block.to_be_bytes(), &log_index.to_be_bytes()].concat()),

@@ -48,6 +48,7 @@ fn code(result: Result<TreasuryTransferRow, RefundError<String>>) -> &'static st
 
 fn event(block: u64, body: EventBody) -> ChainEvent {
     ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: EventKey { chain_id: CHAIN, tx_hash: keccak256(format!("refunds {block}")), log_index: 0 },
         block_number: block,
         block_timestamp: 1_700_000_000 + block,

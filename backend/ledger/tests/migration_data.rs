@@ -63,6 +63,19 @@ async fn a_ledger_migrated_from_the_old_tables_has_the_same_digest() {
     tx.commit().await.unwrap();
     drop(conn);
     migrate(&old.pool).await.unwrap();
+    // The emitting contract (migration 0026, after the ones under test) cannot be carried by the old schema: rows from
+    // before it have none. Given back as the original has it, the rest must be equal.
+    let original: Vec<Option<Vec<u8>>> =
+        sqlx::query_scalar("SELECT DISTINCT contract FROM chain_events").fetch_all(&now.pool).await.unwrap();
+    assert_eq!(original, [Some(vec![0u8; 20])], "the synthetic stream's events name the zero contract");
+    sqlx::raw_sql(
+        "ALTER TABLE chain_events DISABLE TRIGGER chain_events_written_once;
+         UPDATE chain_events SET contract = '\\x0000000000000000000000000000000000000000' WHERE contract IS NULL;
+         ALTER TABLE chain_events ENABLE TRIGGER chain_events_written_once;",
+    )
+    .execute(&old.pool)
+    .await
+    .unwrap();
     assert_eq!(digest(&old.pool).await.unwrap(), expected);
     // The old names read the same rows as before.
     for view in ["user_balances", "ledger_events", "retopups", "pool_nodes"] {

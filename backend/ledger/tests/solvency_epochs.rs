@@ -28,6 +28,7 @@ async fn confirm(ledger: &mut ChainLedger, events: &[ChainEvent], through: u64) 
 
 fn committed(block: u64, epoch: u64, root: B256, total: u128, custody: U256) -> ChainEvent {
     ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: EventKey {
             chain_id: CHAIN,
             tx_hash: keccak256([b"commit".as_slice(), &block.to_be_bytes()].concat()),

@@ -112,6 +112,7 @@ async fn every_write_behind_the_ledgers_back_is_refused_and_changes_nothing() {
         .await
         .unwrap();
     let executed = ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: EventKey { chain_id: CHAIN, tx_hash: B256::repeat_byte(0x77), log_index: 0 },
         block_number: 30,
         block_timestamp: 1_700_000_030,

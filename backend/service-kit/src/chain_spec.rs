@@ -30,6 +30,11 @@
 //! api_key_env = "TRON_PRO_API_KEY"         # the provider's key comes from this variable (optional)
 //! ```
 //!
+//! After an upgrade (`ops/upgrades.md`) a chain has one live contract, `settlement`, and the contracts it replaced,
+//! each a `[[chains.previous]]` table (`settlement`, `start_block`), still followed while they are wound down: the
+//! listener reads the events of every one, the reconciler counts the custody of every one; payment payloads are
+//! signed for the live one only.
+//!
 //! A TRON provider's API key (TronGrid's) is never in the file: `api_key_env` names the environment variable that
 //! holds it, and every gRPC and JSON-RPC request to the chain's TRON endpoints carries it as
 //! [`TRON_API_KEY_HEADER`] ([`TronSpec::api_key`], [`ChainSpec::http_client`]).
@@ -144,7 +149,24 @@ pub struct ChainSpec {
     /// A TRON chain's finality and endpoints: required on TRON's chain ids, refused on any other.
     #[serde(default)]
     pub tron: Option<TronSpec>,
+    /// The contracts `settlement` replaced on this chain (`[[chains.previous]]`), oldest first: wound down (no
+    /// payment is signed for them) but followed until their custody is paid out.
+    #[serde(default)]
+    pub previous: Vec<PreviousContract>,
 }
+
+/// A Settlement contract an upgrade replaced, still followed while it is wound down (`[[chains.previous]]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousContract {
+    /// The old contract (0x hex; on TRON its 20 bytes).
+    pub settlement: Address,
+    /// Its deployment block.
+    pub start_block: u64,
+}
+
+/// The most contracts a chain may have wound down at once: an upgrade waits for the one before it to be paid out.
+pub const MAX_PREVIOUS_CONTRACTS: usize = 4;
 
 /// anvil's (and hardhat's) default chain id, which no public network uses: always a development chain.
 pub const DEVNET_CHAIN_ID: u64 = 31_337;
@@ -152,7 +174,34 @@ pub const DEVNET_CHAIN_ID: u64 = 31_337;
 impl ChainSpec {
     /// An EVM-read chain with no RPC, zero confirmations and start block (filled in by the caller).
     pub fn new(chain_id: u64, settlement: Address) -> Self {
-        Self { chain_id, settlement, rpc_url: None, confirmations: 0, start_block: 0, development: false, tron: None }
+        Self {
+            chain_id,
+            settlement,
+            rpc_url: None,
+            confirmations: 0,
+            start_block: 0,
+            development: false,
+            tron: None,
+            previous: Vec::new(),
+        }
+    }
+
+    /// Every contract of the chain with its deployment block: the live one first, then the previous ones, oldest
+    /// first.
+    pub fn contracts(&self) -> Vec<(Address, u64)> {
+        std::iter::once((self.settlement, self.start_block))
+            .chain(self.previous.iter().map(|p| (p.settlement, p.start_block)))
+            .collect()
+    }
+
+    /// The contracts' addresses, the live one first.
+    pub fn contract_addresses(&self) -> Vec<Address> {
+        self.contracts().into_iter().map(|(address, _)| address).collect()
+    }
+
+    /// The first block any of the chain's contracts exists at: where an empty ledger starts reading.
+    pub fn first_block(&self) -> u64 {
+        self.previous.iter().map(|p| p.start_block).fold(self.start_block, u64::min)
     }
 
     /// Whether anvil's well-known keys may be used on this chain: chain [`DEVNET_CHAIN_ID`], or a chain declared
@@ -231,6 +280,26 @@ impl ChainSpec {
                  remove it"
                     .into(),
             );
+        }
+        if self.previous.len() > MAX_PREVIOUS_CONTRACTS {
+            return invalid(format!(
+                "{} previous contracts: at most {MAX_PREVIOUS_CONTRACTS} are followed at once; drop one whose custody \
+                 is paid out",
+                self.previous.len()
+            ));
+        }
+        let contracts = self.contracts();
+        for (i, (address, start)) in contracts.iter().enumerate() {
+            if contracts[..i].iter().any(|(a, _)| a == address) {
+                return invalid(format!("contract {address} is named twice (settlement and [[chains.previous]])"));
+            }
+            if i > 0 && *start > self.start_block {
+                return invalid(format!(
+                    "previous contract {address} starts at block {start}, after the live contract's start_block {}: \
+                     the live contract is the newest",
+                    self.start_block
+                ));
+            }
         }
         let mut urls: Vec<(&str, &str)> = self.rpc_url.iter().map(|u| ("rpc_url", u.as_str())).collect();
         if let Some(tron) = &self.tron {
@@ -459,6 +528,28 @@ solidity_rpc_url = "http://127.0.0.1:8556"
         assert!(stray.to_string().contains("does not declare"), "{stray}");
         let twice = specs.join(vec![(56u64, "a"), (56, "b")], |t| t.0, |id| (id, "")).unwrap_err();
         assert!(twice.to_string().contains("twice"), "{twice}");
+    }
+
+    #[test]
+    fn previous_contracts_are_followed_beside_the_live_one_and_checked() {
+        let upgraded = format!(
+            "{EVM}[[chains.previous]]\nsettlement = \"0x0000000000000000000000000000000000000abc\"\nstart_block = 3\n"
+        );
+        let specs = ChainSpecs::parse(&upgraded).unwrap();
+        let bsc = specs.get(56).unwrap();
+        let old: Address = "0x0000000000000000000000000000000000000abc".parse().unwrap();
+        assert_eq!(bsc.contracts(), [(bsc.settlement, 7), (old, 3)]);
+        assert_eq!(bsc.first_block(), 3);
+        assert_eq!(ChainSpecs::parse(EVM).unwrap().get(56).unwrap().first_block(), 7);
+        let twice = upgraded
+            .replace("0x0000000000000000000000000000000000000abc", "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+        assert!(refusal(&twice).contains("named twice"), "{}", refusal(&twice));
+        let newer = upgraded.replace("start_block = 3", "start_block = 9");
+        assert!(refusal(&newer).contains("after the live contract's start_block 7"), "{}", refusal(&newer));
+        let many: String =
+            (1..=5).map(|i| format!("[[chains.previous]]\nsettlement = \"0x{i:040x}\"\nstart_block = 1\n")).collect();
+        assert!(refusal(&format!("{EVM}{many}")).contains("at most 4"), "{}", refusal(&format!("{EVM}{many}")));
+        assert!(refusal(&format!("{EVM}[[chains.previous]]\nsettlement = \"0x{:040x}\"\n", 1)).contains("start_block"));
     }
 
     #[test]

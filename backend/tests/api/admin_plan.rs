@@ -12,6 +12,7 @@ use crate::helpers::{Chain, TestApp, spawn_app};
 async fn wrong_amount_registration(app: &TestApp, block: u64, n: u128) {
     let mut ledger = ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
     let event = ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: EventKey { chain_id: CHAIN, tx_hash: alloy::primitives::keccak256(block.to_be_bytes()), log_index: 3 },
         block_number: block,
         block_timestamp: 1_700_000_000 + block,

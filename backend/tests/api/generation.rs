@@ -28,6 +28,7 @@ fn params() -> GenerationParams {
 
 fn bought(block: u64, user: Address, amount: u128) -> ChainEvent {
     ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: EventKey { chain_id: CHAIN, tx_hash: alloy::primitives::keccak256(block.to_be_bytes()), log_index: 0 },
         block_number: block,
         block_timestamp: 1_700_000_000 + block,

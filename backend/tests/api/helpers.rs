@@ -284,6 +284,7 @@ impl TestApp {
         let position = entries.iter().position(|e| e.0 == wallet.as_slice()).expect("the wallet is paid");
         let amount: U256 = entries[position].1.parse().unwrap();
         let event = |log_index, body| ChainEvent {
+            contract: alloy::primitives::Address::ZERO,
             key: EventKey { chain_id, tx_hash: B256::repeat_byte(0x77), log_index },
             block_number: 100,
             block_timestamp: 1_700_000_100,
@@ -341,6 +342,7 @@ pub(crate) fn registration_event(
     nonce: U256,
 ) -> ChainEvent {
     ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: EventKey { chain_id, tx_hash: alloy::primitives::keccak256(block.to_be_bytes()), log_index: 0 },
         block_number: block,
         block_timestamp: 1_700_000_000 + block,

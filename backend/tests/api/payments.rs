@@ -21,6 +21,7 @@ async fn payloads_stored(app: &TestApp, wallet: Address) -> i64 {
 async fn retopped_on_chain(app: &TestApp, block: u64, user: Address, amount: U256, nonce: U256) {
     let mut ledger = ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
     let event = ledger::events::ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: ledger::events::EventKey {
             chain_id: CHAIN,
             tx_hash: alloy::primitives::keccak256(block.to_be_bytes()),

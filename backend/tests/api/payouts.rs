@@ -1044,6 +1044,7 @@ async fn an_expired_batch_is_cancelled_and_its_rewards_paid_exactly_once_by_a_ne
 
 fn settlement_event(block: u64, body: ledger::events::EventBody) -> ledger::events::ChainEvent {
     ledger::events::ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: ledger::events::EventKey {
             chain_id: CHAIN,
             tx_hash: alloy::primitives::keccak256([b"cancel".as_slice(), &block.to_be_bytes()].concat()),

@@ -28,6 +28,7 @@ async fn worked_example(app: &TestApp) {
 async fn register_at(app: &TestApp, block: u64, user: Address, sponsor: Address) {
     let mut ledger = ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
     let event = ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: EventKey { chain_id: CHAIN, tx_hash: alloy::primitives::keccak256(block.to_be_bytes()), log_index: 0 },
         block_number: block,
         block_timestamp: 1_700_000_000 + block,

@@ -124,6 +124,7 @@ async fn a_quarantined_duplicate_registration_is_refunded_to_its_payer_without_t
     commit_liabilities(&anvil.endpoint(), settlement, &operator_key, 0).await;
     // A quarantined event that brought no money in: a claim by a wallet the ledger does not know.
     let claim = ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: EventKey { chain_id: CHAIN, tx_hash: B256::repeat_byte(0xc1), log_index: 3 },
         block_number: 52,
         block_timestamp: 1_700_000_052,
@@ -216,6 +217,7 @@ async fn a_quarantined_duplicate_registration_is_refunded_to_its_payer_without_t
 
     // The contract executes it; the listener applies its event: the quarantine is resolved by the refund.
     let executed = ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: EventKey { chain_id: CHAIN, tx_hash: B256::repeat_byte(0xe5), log_index: 0 },
         block_number: 60,
         block_timestamp: 1_700_000_060,

@@ -216,6 +216,7 @@ pub(crate) async fn registered_on_chain(
 ) {
     let mut ledger = ledger::ChainLedger::open(app.db.pool.clone(), CHAIN).await.unwrap();
     let event = ledger::events::ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: ledger::events::EventKey {
             chain_id: CHAIN,
             tx_hash: alloy::primitives::keccak256(block.to_be_bytes()),

@@ -316,6 +316,7 @@ async fn a_wallet_with_only_a_claimable_balance_gets_its_claim_transaction() {
 
     // W claims on-chain (to another wallet); once the listener applies `Claimed`, nothing is claimable any more.
     let claimed = ledger::events::ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: ledger::events::EventKey {
             chain_id: CHAIN,
             tx_hash: alloy::primitives::B256::repeat_byte(0x78),

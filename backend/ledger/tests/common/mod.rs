@@ -53,6 +53,7 @@ fn key(block: u64, log_index: u64) -> EventKey {
 
 pub(crate) fn registered(block: u64, log_index: u64, user: &str, sponsor: &str, amount: Amount) -> ChainEvent {
     ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: key(block, log_index),
         block_number: block,
         block_timestamp: 1_700_000_000 + block,
@@ -68,6 +69,7 @@ pub(crate) fn registered(block: u64, log_index: u64, user: &str, sponsor: &str, 
 
 pub(crate) fn retopped(block: u64, log_index: u64, user: &str, amount: Amount) -> ChainEvent {
     ChainEvent {
+        contract: alloy::primitives::Address::ZERO,
         key: key(block, log_index),
         block_number: block,
         block_timestamp: 1_700_000_000 + block,
