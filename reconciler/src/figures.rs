@@ -92,12 +92,30 @@ pub async fn custody_balance(
     }
 }
 
-/// Everything one chain's checks need: ledger snapshot first (it fixes the block), then the chain at that block.
+/// What `contracts` together hold of `token` at `at`: the chain's custody, the live Settlement's balance and those of
+/// the contracts it replaced that are still wound down (the ledger's books are the chain's, whichever contract a
+/// payment went through).
+pub async fn custody_of(
+    provider: &DynProvider,
+    chain_id: u64,
+    contracts: &[Address],
+    token: Address,
+    at: BlockId,
+) -> Result<U256, FiguresError> {
+    let mut total = U256::ZERO;
+    for contract in contracts {
+        total += custody_balance(provider, chain_id, *contract, token, at).await?;
+    }
+    Ok(total)
+}
+
+/// Everything one chain's checks need: ledger snapshot first (it fixes the block), then the chain at that block;
+/// custody is what `contracts` (the live one and those still wound down) hold together.
 pub async fn read_chain(
     pool: &PgPool,
     provider: &DynProvider,
     chain_id: u64,
-    contract: Address,
+    contracts: &[Address],
     confirmations: u64,
     tokens: &[Address],
 ) -> Result<ChainFigures, FiguresError> {
@@ -109,7 +127,7 @@ pub async fn read_chain(
     let mut onchain = Vec::with_capacity(ledger.assets.len());
     if let Some(block) = ledger.listener_block {
         for (token, _) in &ledger.assets {
-            onchain.push(custody_balance(provider, chain_id, contract, *token, BlockId::number(block)).await?);
+            onchain.push(custody_of(provider, chain_id, contracts, *token, BlockId::number(block)).await?);
         }
     }
     let listener = listener_status(chain_id, head, confirmations, &ledger);
@@ -130,12 +148,12 @@ fn listener_status(chain_id: u64, head: u64, confirmations: u64, ledger: &Ledger
 async fn custody_at_latest(
     provider: &DynProvider,
     chain_id: u64,
-    contract: Address,
+    contracts: &[Address],
     ledger: &LedgerSnapshot,
 ) -> Result<Vec<U256>, FiguresError> {
     let mut onchain = Vec::with_capacity(ledger.assets.len());
     for (token, _) in &ledger.assets {
-        onchain.push(custody_balance(provider, chain_id, contract, *token, BlockId::latest()).await?);
+        onchain.push(custody_of(provider, chain_id, contracts, *token, BlockId::latest()).await?);
     }
     Ok(onchain)
 }
@@ -160,7 +178,7 @@ pub async fn read_tron_chain(
     pool: &PgPool,
     provider: &DynProvider,
     chain_id: u64,
-    contract: Address,
+    contracts: &[Address],
     confirmations: u64,
     tokens: &[Address],
 ) -> Result<ChainFigures, FiguresError> {
@@ -175,7 +193,7 @@ pub async fn read_tron_chain(
     loop {
         let ledger = read_ledger_at(pool, chain_id, tokens, Some(head)).await?;
         if ledger.listener_block.is_some_and(|applied| applied >= head) {
-            let onchain = custody_at_latest(provider, chain_id, contract, &ledger).await?;
+            let onchain = custody_at_latest(provider, chain_id, contracts, &ledger).await?;
             if solidified().await? == head {
                 let listener = listener_status(chain_id, head, confirmations, &ledger);
                 return Ok(ChainFigures { chain_id, listener, custody_block: Some(head), ledger, onchain });
@@ -205,7 +223,7 @@ pub async fn read_tron_chain_finalized(
     pool: &PgPool,
     provider: &DynProvider,
     chain_id: u64,
-    contract: Address,
+    contracts: &[Address],
     confirmations: u64,
     tokens: &[Address],
 ) -> Result<ChainFigures, FiguresError> {
@@ -223,10 +241,10 @@ pub async fn read_tron_chain_finalized(
         let at = finalized().await?;
         let ledger = read_ledger_at(pool, chain_id, tokens, Some(at)).await?;
         if ledger.listener_block.is_some_and(|applied| applied >= at) {
-            let onchain = custody_at_latest(provider, chain_id, contract, &ledger).await?;
+            let onchain = custody_at_latest(provider, chain_id, contracts, &ledger).await?;
             let head = provider.get_block_number().await.map_err(|e| rpc("block number", e.to_string()))?;
             let assets: Vec<Address> = ledger.assets.iter().map(|(token, _)| *token).collect();
-            if !custody_touched(provider, chain_id, contract, &assets, at, head).await? {
+            if !custody_touched(provider, chain_id, contracts, &assets, at, head).await? {
                 let listener = listener_status(chain_id, at, confirmations, &ledger);
                 return Ok(ChainFigures { chain_id, listener, custody_block: Some(at), ledger, onchain });
             }
@@ -244,12 +262,12 @@ pub async fn read_tron_chain_finalized(
     }
 }
 
-/// Whether a log in blocks `(after, to]` touched `contract`'s custody: any event of the contract, or a `Transfer`
-/// of one of `tokens` from or to it.
+/// Whether a log in blocks `(after, to]` touched the custody of `contracts`: any event of one of them, or a `Transfer`
+/// of one of `tokens` from or to one of them.
 async fn custody_touched(
     provider: &DynProvider,
     chain_id: u64,
-    contract: Address,
+    contracts: &[Address],
     tokens: &[Address],
     after: u64,
     to: u64,
@@ -264,7 +282,7 @@ async fn custody_touched(
             .map_err(|e| FiguresError::Rpc { chain_id, reason: format!("logs after the finalized block: {e}") })
     };
     let range = Filter::new().from_block(after + 1).to_block(to);
-    if !logs(range.clone().address(contract)).await?.is_empty() {
+    if !logs(range.clone().address(contracts.to_vec())).await?.is_empty() {
         return Ok(true);
     }
     let tokens: Vec<Address> = tokens.iter().copied().filter(|t| *t != Address::ZERO).collect();
@@ -272,7 +290,8 @@ async fn custody_touched(
         return Ok(false);
     }
     let transfer = range.address(tokens).event_signature(abi::TestUSDT::Transfer::SIGNATURE_HASH);
-    let holder = B256::left_padding_from(contract.as_slice());
-    let moved = logs(transfer.clone().topic1(holder)).await?.len() + logs(transfer.topic2(holder)).await?.len();
+    let holders: Vec<B256> = contracts.iter().map(|c| B256::left_padding_from(c.as_slice())).collect();
+    let moved =
+        logs(transfer.clone().topic1(holders.clone())).await?.len() + logs(transfer.topic2(holders)).await?.len();
     Ok(moved > 0)
 }

@@ -299,14 +299,14 @@ impl Reconciler {
         } else {
             chain.assets.clone()
         };
-        let (pool, provider, id, contract, confirmations) =
-            (&self.pool, &chain.provider, chain.chain_id, chain.contract, chain.confirmations);
+        let holders = chain.custody_holders();
+        let (pool, provider, id, confirmations) = (&self.pool, &chain.provider, chain.chain_id, chain.confirmations);
         let figures = if Family::of(id) == Family::Tron && chain.finalized_tag {
-            figures::read_tron_chain_finalized(pool, provider, id, contract, confirmations, &tokens).await?
+            figures::read_tron_chain_finalized(pool, provider, id, &holders, confirmations, &tokens).await?
         } else if Family::of(id) == Family::Tron {
-            figures::read_tron_chain(pool, provider, id, contract, confirmations, &tokens).await?
+            figures::read_tron_chain(pool, provider, id, &holders, confirmations, &tokens).await?
         } else {
-            figures::read_chain(pool, provider, id, contract, confirmations, &tokens).await?
+            figures::read_chain(pool, provider, id, &holders, confirmations, &tokens).await?
         };
         // The lag is counted from the chain spec's start_block at the earliest: the blocks before the contract
         // existed (a first run before the listener applied anything) are nothing to apply.

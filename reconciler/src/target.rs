@@ -22,8 +22,11 @@ pub struct ChainTarget {
     /// On a TRON chain: `provider` is a full node, whose `finalized` block is the solidified one
     /// ([`crate::figures::read_tron_chain_finalized`]; the chain spec's `finality = "finalized_tag"`).
     pub finalized_tag: bool,
-    /// The Settlement contract (custody).
+    /// The live Settlement contract (custody, admin powers, commitments).
     pub contract: Address,
+    /// The contracts it replaced, still wound down (the chain spec's `[[chains.previous]]`): their custody is counted
+    /// with the live one's.
+    pub previous: Vec<Address>,
     /// The listener's confirmation depth on this chain (for the lag check).
     pub confirmations: u64,
     /// Empty = every asset the ledger has on this chain.
@@ -38,6 +41,11 @@ pub struct ChainTarget {
 }
 
 impl ChainTarget {
+    /// Every contract whose custody is the chain's: the live one, then those still wound down.
+    pub fn custody_holders(&self) -> Vec<Address> {
+        std::iter::once(self.contract).chain(self.previous.iter().copied()).collect()
+    }
+
     /// The target `chain` describes, its provider (on TRON the spec's Solidity JSON-RPC) abandoning a request after
     /// `rpc_timeout_secs`.
     pub fn from_config(chain: &ChainConfig) -> eyre::Result<Self> {
@@ -55,6 +63,7 @@ impl ChainTarget {
             provider,
             finalized_tag,
             contract: spec.settlement,
+            previous: spec.previous.iter().map(|p| p.settlement).collect(),
             confirmations: spec.confirmations,
             assets: chain.tuning.assets.clone(),
             solvency_interval_blocks: chain.tuning.solvency_interval_blocks,

@@ -104,6 +104,7 @@ impl Setup {
             provider: provider(&url),
             finalized_tag: false,
             contract: self.chain.settlement,
+            previous: Vec::new(),
             confirmations,
             assets: vec![Address::ZERO],
             solvency_interval_blocks: None,

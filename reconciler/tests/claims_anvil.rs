@@ -33,6 +33,7 @@ async fn reconcile(chain: &DevChain, pool: &PgPool) -> eyre::Result<RunReport> {
         provider: chain.provider.clone(),
         finalized_tag: false,
         contract: chain.settlement,
+        previous: Vec::new(),
         confirmations: CONFIRMATIONS,
         assets: vec![Address::ZERO],
         solvency_interval_blocks: None,

@@ -107,6 +107,7 @@ fn target(provider: DynProvider, contract: Address, start_block: u64) -> ChainTa
         provider,
         finalized_tag: false,
         contract,
+        previous: Vec::new(),
         confirmations: CONFIRMATIONS,
         assets: vec![Address::ZERO],
         solvency_interval_blocks: None,
@@ -402,5 +403,37 @@ async fn no_lag_is_counted_from_before_the_start_block() -> eyre::Result<()> {
     // From the real deployment block, 40 and more confirmed blocks are the listener's to apply: a page.
     let report = run(chain.deploy_block).await?;
     assert_eq!(lag_pages(&report), 1, "{:?}", report.fired);
+    Ok(())
+}
+
+#[tokio::test]
+async fn after_an_upgrade_custody_is_what_the_old_and_the_new_contract_hold_together() -> eyre::Result<()> {
+    let mut setup = Setup::start().await?;
+    let old = setup.chain.settlement;
+    let (new, new_block) = setup.chain.deploy_successor().await?;
+    setup.chain.use_contract(new);
+    let g = setup.chain.admin.address();
+    setup.chain.register_native(&setup.chain.account(5), g, U256::from(20 * BNB), 7).await?;
+    // The listener follows both contracts now (the new one named before its deployment block was passed).
+    let config = FollowerConfig::new(CHAIN, new, CONFIRMATIONS).with_previous(vec![old]);
+    let follower = ChainFollower::new(setup.chain.provider.clone(), config);
+    setup.listener = ChainListener::new(follower, ChainLedger::open(setup.pool().clone(), CHAIN).await?, 1)
+        .with_contracts(vec![(new, new_block), (old, setup.chain.deploy_block)]);
+    setup.confirm_and_listen().await?;
+    assert_eq!(setup.chain.provider.get_balance(new).await?, U256::from(20 * BNB));
+
+    // Counting the live contract alone, the 100 BNB the old one holds look missing: the check would page.
+    let alone = target(setup.chain.provider.clone(), new, new_block);
+    let report = Reconciler::new(setup.pool().clone(), vec![alone], Vec::new(), 10).run_once().await?;
+    assert_eq!(variance(&report), I256::try_from(-100 * BNB as i128).unwrap());
+
+    // Both counted, custody is the ledger's to the wei.
+    let mut both = target(setup.chain.provider.clone(), new, new_block);
+    both.previous = vec![old];
+    let report = Reconciler::new(setup.pool().clone(), vec![both], Vec::new(), 10).run_once().await?;
+    assert_eq!(report.assets[0].ledger.inflows, U256::from(120 * BNB));
+    assert_eq!(report.assets[0].result.onchain_balance, U256::from(120 * BNB));
+    assert_eq!(variance(&report), I256::ZERO);
+    assert!(!report.alerts.iter().any(|a| a.dedup_key.starts_with("custody:")), "{:?}", report.alerts);
     Ok(())
 }

@@ -58,6 +58,7 @@ async fn reconcile_with(
         provider: provider(url),
         finalized_tag,
         contract: chain.settlement,
+        previous: Vec::new(),
         confirmations: 0,
         assets: vec![Address::ZERO],
         solvency_interval_blocks: None,
@@ -86,7 +87,7 @@ async fn tron_custody_is_compared_at_the_solidified_block_without_historical_rea
         &db.pool,
         &provider(&tron.solidity_url),
         NILE_CHAIN_ID,
-        chain.settlement,
+        &[chain.settlement],
         0,
         &[Address::ZERO],
     )
