@@ -76,9 +76,11 @@ pub struct Reconciler {
 struct ChainFindings {
     assets: Vec<AssetReport>,
     alerts: Vec<Alert>,
-    /// How far its admin events have been read; `None`: its admin powers were not read this run (no confirmed
-    /// block yet), so its `pending_change` alerts stand as they were.
-    cursor: Option<monitoring::LogCursor>,
+    /// How far each contract's admin events have been read this run.
+    cursors: Vec<monitoring::LogCursor>,
+    /// Whether every contract's admin powers were read; not (no confirmed block yet): the chain's `pending_change`
+    /// alerts stand as they were.
+    watched_all: bool,
 }
 
 /// Unix seconds now.
@@ -161,11 +163,9 @@ impl Reconciler {
                 Ok(findings) => {
                     report.assets.extend(findings.assets);
                     found.extend(findings.alerts);
-                    match findings.cursor {
-                        Some(cursor) => cursors.push(cursor),
-                        None => {
-                            unwatched_chains.insert(chain.chain_id.to_string());
-                        }
+                    cursors.extend(findings.cursors);
+                    if !findings.watched_all {
+                        unwatched_chains.insert(chain.chain_id.to_string());
                     }
                 }
                 Err(e) => {
@@ -311,7 +311,8 @@ impl Reconciler {
         // The lag is counted from the chain spec's start_block at the earliest: the blocks before the contract
         // existed (a first run before the listener applied anything) are nothing to apply.
         let mut position = figures.listener.clone();
-        position.last_applied_block = position.last_applied_block.max(chain.start_block.saturating_sub(1));
+        let first_block = chain.previous.iter().map(|(_, b)| *b).fold(chain.start_block, u64::min);
+        position.last_applied_block = position.last_applied_block.max(first_block.saturating_sub(1));
         let mut alerts = checks::listener(&position, self.max_lag_blocks);
         alerts.extend(checks::quarantine(chain.chain_id, figures.ledger.quarantined));
         let now = unix_now();
@@ -339,21 +340,44 @@ impl Reconciler {
                 alerts.extend(checks::commitment(&found));
             }
         }
-        // The contract's admin powers: every pending change, and the admin events since the last run.
-        let mut cursor = None;
-        if let Some(watched) = watch::read(pool, chain, &figures).await? {
-            alerts.extend(changes::pending_changes(&watched.pending));
-            let txs = changes::transactions(&watched.logs);
+        // Each contract's admin powers: every pending change, and the admin events since the last run. A contract
+        // an upgrade replaced keeps its powers over the money it still holds: watched the same way, its alerts keyed
+        // and worded apart (a change id is the same on every contract).
+        let mut cursors = Vec::new();
+        let mut watched_all = true;
+        for watched in chain.watched() {
+            let Some(read) = watch::read(pool, chain, watched, &figures).await? else {
+                watched_all = false;
+                continue;
+            };
+            let replaced = (watched.contract != chain.contract).then_some(watched.contract);
+            let scoped = |key: String| match replaced {
+                Some(contract) => format!("{key}@{contract}"),
+                None => key,
+            };
+            let mut found = changes::pending_changes(&read.pending);
+            let txs = changes::transactions(&read.logs);
             let keys: Vec<String> = txs.iter().flat_map(|tx| tx.announcements(id)).collect();
             let announced: BTreeSet<String> = if keys.is_empty() {
                 BTreeSet::new()
             } else {
-                monitoring::ever_fired(pool, &keys).await?.into_iter().collect()
+                let scoped_keys: Vec<String> = keys.iter().cloned().map(scoped).collect();
+                let fired = monitoring::ever_fired(pool, &scoped_keys).await?;
+                keys.into_iter().filter(|k| fired.contains(&scoped(k.clone()))).collect()
             };
-            alerts.extend(changes::admin_events(id, &txs, &announced, now));
-            cursor = Some(watched.cursor);
+            found.extend(changes::admin_events(id, &txs, &announced, now));
+            if let Some(contract) = replaced {
+                let shown = abi::tron::show(id, contract);
+                for alert in &mut found {
+                    alert.dedup_key = scoped(std::mem::take(&mut alert.dedup_key));
+                    alert.summary = format!("{} (contract {shown}, replaced and wound down)", alert.summary);
+                    alert.details.insert("contract".into(), shown.clone());
+                }
+            }
+            alerts.extend(found);
+            cursors.push(read.cursor);
         }
-        Ok(ChainFindings { assets, alerts, cursor })
+        Ok(ChainFindings { assets, alerts, cursors, watched_all })
     }
 
     /// The chain's latest proof-of-solvency commitment of `token`, the ledger's epoch of that number, and the

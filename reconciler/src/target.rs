@@ -24,9 +24,9 @@ pub struct ChainTarget {
     pub finalized_tag: bool,
     /// The live Settlement contract (custody, admin powers, commitments).
     pub contract: Address,
-    /// The contracts it replaced, still wound down (the chain spec's `[[chains.previous]]`): their custody is counted
-    /// with the live one's.
-    pub previous: Vec<Address>,
+    /// The contracts it replaced, still wound down (the chain spec's `[[chains.previous]]`), with their deployment
+    /// blocks: their custody is counted with the live one's, their admin powers watched as its are.
+    pub previous: Vec<(Address, u64)>,
     /// The listener's confirmation depth on this chain (for the lag check).
     pub confirmations: u64,
     /// Empty = every asset the ledger has on this chain.
@@ -43,7 +43,15 @@ pub struct ChainTarget {
 impl ChainTarget {
     /// Every contract whose custody is the chain's: the live one, then those still wound down.
     pub fn custody_holders(&self) -> Vec<Address> {
-        std::iter::once(self.contract).chain(self.previous.iter().copied()).collect()
+        std::iter::once(self.contract).chain(self.previous.iter().map(|(c, _)| *c)).collect()
+    }
+
+    /// Every contract whose admin powers are watched: the live one, then those still wound down.
+    pub fn watched(&self) -> Vec<crate::watch::Watched> {
+        std::iter::once((self.contract, self.start_block))
+            .chain(self.previous.iter().copied())
+            .map(|(contract, start_block)| crate::watch::Watched { contract, start_block })
+            .collect()
     }
 
     /// The target `chain` describes, its provider (on TRON the spec's Solidity JSON-RPC) abandoning a request after
@@ -63,7 +71,7 @@ impl ChainTarget {
             provider,
             finalized_tag,
             contract: spec.settlement,
-            previous: spec.previous.iter().map(|p| p.settlement).collect(),
+            previous: spec.previous.iter().map(|p| (p.settlement, p.start_block)).collect(),
             confirmations: spec.confirmations,
             assets: chain.tuning.assets.clone(),
             solvency_interval_blocks: chain.tuning.solvency_interval_blocks,

@@ -46,7 +46,21 @@ struct ReadAt {
     state: BlockId,
 }
 
-async fn read_at(chain: &ChainTarget, figures: &ChainFigures) -> Result<Option<ReadAt>, FiguresError> {
+/// One contract of a chain whose admin powers are read: the live one or one still wound down, with its deployment
+/// block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Watched {
+    /// The Settlement contract.
+    pub contract: Address,
+    /// Its deployment block: its admin events are read from here on, never from before.
+    pub start_block: u64,
+}
+
+async fn read_at(
+    chain: &ChainTarget,
+    watched: Watched,
+    figures: &ChainFigures,
+) -> Result<Option<ReadAt>, FiguresError> {
     let rpc = |what: &str, e: String| FiguresError::Rpc { chain_id: chain.chain_id, reason: format!("{what}: {e}") };
     let header = |tag: BlockNumberOrTag| async move {
         let block = chain
@@ -69,32 +83,33 @@ async fn read_at(chain: &ChainTarget, figures: &ChainFigures) -> Result<Option<R
         ReadAt { block, time, state: BlockId::number(block) }
     };
     // Before the contract exists there is nothing to read.
-    Ok((at.block >= chain.start_block).then_some(at))
+    Ok((at.block >= watched.start_block).then_some(at))
 }
 
-/// The chain's pending changes and the admin events not yet read, at the block [`crate::figures`] read `figures`
+/// `watched`'s pending changes and the admin events not yet read, at the block [`crate::figures`] read `figures`
 /// at; `None` when there is no such block yet (the listener has applied nothing, or not the deployment block).
 pub async fn read(
     pool: &PgPool,
     chain: &ChainTarget,
+    watched: Watched,
     figures: &ChainFigures,
 ) -> Result<Option<WatchFigures>, FiguresError> {
-    let Some(at) = read_at(chain, figures).await? else { return Ok(None) };
-    let pending = pending_at(chain, &at).await?;
-    let cursor = ledger::monitoring::log_cursor(pool, chain.chain_id, chain.contract).await?;
-    let from = cursor.map_or(chain.start_block, |c| c + 1).max(chain.start_block);
-    let (logs, read_to) = admin_logs(chain, from, at.block).await?;
-    let block = read_to.or(cursor).unwrap_or(chain.start_block.saturating_sub(1));
+    let Some(at) = read_at(chain, watched, figures).await? else { return Ok(None) };
+    let pending = pending_at(chain, watched.contract, &at).await?;
+    let cursor = ledger::monitoring::log_cursor(pool, chain.chain_id, watched.contract).await?;
+    let from = cursor.map_or(watched.start_block, |c| c + 1).max(watched.start_block);
+    let (logs, read_to) = admin_logs(chain, watched.contract, from, at.block).await?;
+    let block = read_to.or(cursor).unwrap_or(watched.start_block.saturating_sub(1));
     Ok(Some(WatchFigures {
         pending,
         logs,
-        cursor: LogCursor { chain_id: chain.chain_id, contract: chain.contract, block },
+        cursor: LogCursor { chain_id: chain.chain_id, contract: watched.contract, block },
     }))
 }
 
-async fn pending_at(chain: &ChainTarget, at: &ReadAt) -> Result<PendingFigures, FiguresError> {
+async fn pending_at(chain: &ChainTarget, contract: Address, at: &ReadAt) -> Result<PendingFigures, FiguresError> {
     let rpc = |what: &str, e: String| FiguresError::Rpc { chain_id: chain.chain_id, reason: format!("{what}: {e}") };
-    let contract = abi::Settlement::new(chain.contract, &chain.provider);
+    let contract = abi::Settlement::new(contract, &chain.provider);
     let listed = contract
         .pendingChanges()
         .block(at.state)
@@ -118,7 +133,12 @@ async fn pending_at(chain: &ChainTarget, at: &ReadAt) -> Result<PendingFigures, 
 
 /// The contract's admin events in blocks `from..=to`, in ranges of `max_log_range` blocks, at most
 /// [`MAX_LOG_REQUESTS`] of them; and the last block read (none when `from > to`).
-async fn admin_logs(chain: &ChainTarget, from: u64, to: u64) -> Result<(Vec<AdminLog>, Option<u64>), FiguresError> {
+async fn admin_logs(
+    chain: &ChainTarget,
+    contract: Address,
+    from: u64,
+    to: u64,
+) -> Result<(Vec<AdminLog>, Option<u64>), FiguresError> {
     let range = chain.max_log_range.max(1);
     let mut logs = Vec::new();
     let mut read_to = None;
@@ -126,17 +146,14 @@ async fn admin_logs(chain: &ChainTarget, from: u64, to: u64) -> Result<(Vec<Admi
     let mut requests = 0;
     while start <= to && requests < MAX_LOG_REQUESTS {
         let end = to.min(start.saturating_add(range - 1));
-        let filter = Filter::new()
-            .address(chain.contract)
-            .event_signature(admin_event_signatures())
-            .from_block(start)
-            .to_block(end);
+        let filter =
+            Filter::new().address(contract).event_signature(admin_event_signatures()).from_block(start).to_block(end);
         let found = chain.provider.get_logs(&filter).await.map_err(|e| FiguresError::Rpc {
             chain_id: chain.chain_id,
             reason: format!("admin events in blocks {start}..={end}: {e}"),
         })?;
         for log in found {
-            logs.push(admin_log(chain.chain_id, chain.contract, &log)?);
+            logs.push(admin_log(chain.chain_id, contract, &log)?);
         }
         read_to = Some(end);
         requests += 1;

@@ -36,6 +36,8 @@ struct Setup {
     inbox: WebhookInbox,
     /// On a TRON chain: the JSON-RPC stand-in the listener and the reconciler read.
     tron: Option<TronRpc>,
+    /// Contracts replaced by an upgrade and still wound down, with their deployment blocks.
+    previous: Vec<(Address, u64)>,
 }
 
 fn provider(url: &str) -> DynProvider {
@@ -70,7 +72,7 @@ impl Setup {
     ) -> eyre::Result<Self> {
         let inbox = WebhookInbox::start().await?;
         inbox.set_status(202);
-        let mut setup = Self { chain, db, listener, inbox, tron };
+        let mut setup = Self { chain, db, listener, inbox, tron, previous: Vec::new() };
         setup.confirm().await?;
         Ok(setup)
     }
@@ -104,7 +106,7 @@ impl Setup {
             provider: provider(&url),
             finalized_tag: false,
             contract: self.chain.settlement,
-            previous: Vec::new(),
+            previous: self.previous.clone(),
             confirmations,
             assets: vec![Address::ZERO],
             solvency_interval_blocks: None,
@@ -418,5 +420,60 @@ async fn admin_events_are_read_once_in_small_ranges_and_the_deployment_is_not_ne
     let report = setup.reconciler_from(0, 3_600, 2).run_once().await?;
     assert!(report.fired.is_empty(), "{:?}", report.fired);
     assert_eq!(only(&report.alerts, "admin_event").len(), 1);
+    Ok(())
+}
+
+/// After an upgrade the replaced contract still holds money: its powers are watched as the live one's are. The same
+/// change scheduled on both is two alerts (a change id is the same on every contract), the old one's keyed and worded
+/// apart; applied there after being paged, it is news, not an unannounced grant.
+#[tokio::test]
+async fn a_replaced_contract_s_changes_are_paged_apart_from_the_live_one_s() -> eyre::Result<()> {
+    let mut setup = Setup::evm().await?;
+    let old = (setup.chain.settlement, setup.chain.deploy_block);
+    let new = setup.chain.deploy_successor().await?;
+    setup.chain.use_contract(new.0);
+    setup.chain.deploy_block = new.1;
+    setup.previous = vec![old];
+    let config = FollowerConfig::new(CHAIN, new.0, CONFIRMATIONS).with_previous(vec![old.0]);
+    let follower = ChainFollower::new(setup.chain.provider.clone(), config);
+    setup.listener = ChainListener::new(follower, ChainLedger::open(setup.db.pool.clone(), CHAIN).await?, 1)
+        .with_contracts(vec![new, old]);
+    setup.confirm().await?;
+    let report = setup.run().await?;
+    assert!(report.alerts.is_empty(), "both deployments are no news: {:?}", report.alerts);
+
+    let signer = setup.chain.account(7).address();
+    let on_new = setup.schedule_rotation(signer).await?;
+    let provider = setup.chain.provider.clone();
+    let old_contract = Settlement::new(old.0, &provider);
+    let on_old = scheduled_id(&old_contract.scheduleSignerRotation(signer).send().await?.get_receipt().await?)?;
+    assert_eq!(on_new, on_old, "the id names the change, not the contract");
+    setup.confirm().await?;
+    let report = setup.run().await?;
+    let mut keys: Vec<&str> = only(&report.fired, "pending_change").iter().map(|a| a.dedup_key.as_str()).collect();
+    keys.sort();
+    let live_key = format!("pending_change:{CHAIN}:{on_new}");
+    let old_key = format!("{live_key}@{}", old.0);
+    assert_eq!(keys, [live_key.as_str(), old_key.as_str()]);
+    let old_alert = report.fired.iter().find(|a| a.dedup_key == old_key).unwrap();
+    assert_eq!(old_alert.severity, Severity::Critical);
+    assert!(old_alert.summary.contains("replaced and wound down"), "{}", old_alert.summary);
+    assert_eq!(old_alert.details["contract"], old.0.to_string());
+    setup.inbox.take();
+
+    // Applied on the old contract: its pending alert resolves, and the applied change is paged as news (warning),
+    // since its own alert announced it.
+    let delay: u64 = old_contract.changeDelay().call().await?.try_into()?;
+    provider.anvil_increase_time(delay).await?;
+    provider.evm_mine(None).await?;
+    assert!(old_contract.applyChange(on_old).send().await?.get_receipt().await?.status());
+    setup.confirm().await?;
+    let report = setup.run().await?;
+    assert_eq!(report.resolved.iter().map(|a| a.dedup_key.as_str()).collect::<Vec<_>>(), [old_key.as_str()]);
+    let applied = only(&report.fired, "admin_event");
+    assert_eq!(applied.len(), 1, "{:?}", report.fired);
+    assert_eq!(applied[0].severity, Severity::Warning, "{}", applied[0].summary);
+    assert!(applied[0].dedup_key.ends_with(&format!("@{}", old.0)), "{}", applied[0].dedup_key);
+    assert!(report.alerts.iter().any(|a| a.dedup_key == live_key), "the live contract's change still pending");
     Ok(())
 }

@@ -429,7 +429,7 @@ async fn after_an_upgrade_custody_is_what_the_old_and_the_new_contract_hold_toge
 
     // Both counted, custody is the ledger's to the wei.
     let mut both = target(setup.chain.provider.clone(), new, new_block);
-    both.previous = vec![old];
+    both.previous = vec![(old, setup.chain.deploy_block)];
     let report = Reconciler::new(setup.pool().clone(), vec![both], Vec::new(), 10).run_once().await?;
     assert_eq!(report.assets[0].ledger.inflows, U256::from(120 * BNB));
     assert_eq!(report.assets[0].result.onchain_balance, U256::from(120 * BNB));
