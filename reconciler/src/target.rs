@@ -10,6 +10,16 @@ use service_kit::chain_spec::TronFinality;
 
 use crate::config::ChainConfig;
 
+/// One contract of a chain whose admin powers are read: the live one or one still wound down, with its deployment
+/// block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Watched {
+    /// The Settlement contract.
+    pub contract: Address,
+    /// Its deployment block: its admin events are read from here on, never from before.
+    pub start_block: u64,
+}
+
 /// A chain to reconcile.
 #[derive(Clone, Debug)]
 pub struct ChainTarget {
@@ -47,10 +57,10 @@ impl ChainTarget {
     }
 
     /// Every contract whose admin powers are watched: the live one, then those still wound down.
-    pub fn watched(&self) -> Vec<crate::watch::Watched> {
+    pub fn watched(&self) -> Vec<Watched> {
         std::iter::once((self.contract, self.start_block))
             .chain(self.previous.iter().copied())
-            .map(|(contract, start_block)| crate::watch::Watched { contract, start_block })
+            .map(|(contract, start_block)| Watched { contract, start_block })
             .collect()
     }
 

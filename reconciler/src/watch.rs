@@ -21,7 +21,7 @@ use sqlx::PgPool;
 use crate::{
     changes::{AdminEvent, AdminLog, AdminTransfer, Change, PendingChange, PendingFigures, admin_event_signatures},
     figures::{ChainFigures, FiguresError},
-    target::ChainTarget,
+    target::{ChainTarget, Watched},
 };
 
 /// `eth_getLogs` requests one run makes at most per chain.
@@ -44,16 +44,6 @@ struct ReadAt {
     block: u64,
     time: u64,
     state: BlockId,
-}
-
-/// One contract of a chain whose admin powers are read: the live one or one still wound down, with its deployment
-/// block.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Watched {
-    /// The Settlement contract.
-    pub contract: Address,
-    /// Its deployment block: its admin events are read from here on, never from before.
-    pub start_block: u64,
 }
 
 async fn read_at(
