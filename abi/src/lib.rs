@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod approval;
 pub mod chain;
 pub mod code;
 pub mod deployment;

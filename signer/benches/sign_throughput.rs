@@ -63,6 +63,7 @@ fn settings(dir: &std::path::Path) -> Settings {
             default_ttl_secs: 600,
             max_deadline_horizon_secs: 3_600,
             max_batch_entries: BATCH_ENTRIES,
+            approvals: None,
             chains: vec![ChainConfig {
                 chain_id: CHAIN_ID,
                 contracts: vec![Addr(CONTRACT)],
@@ -108,6 +109,7 @@ fn batch_intent(i: usize) -> PayoutBatchIntent {
         // A payout batch names its nonce, from the payout-batch space (the signer refuses any other).
         nonce: Some(Amount(abi::nonces::batch_nonce(i as u64, 0))),
         deadline: None,
+        approvals: Vec::new(),
     }
 }
 

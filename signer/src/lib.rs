@@ -5,6 +5,7 @@
 //! chain, JSON-RPC), `clock` (the chains' clocks) and `http` are thin layers around it, joined in `signing`. The
 //! intents, wire types and the client other services use live in `signer-client` (re-exported here).
 
+pub mod approvals;
 pub mod auth;
 pub mod clock;
 pub mod config;

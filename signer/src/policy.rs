@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     api::MAX_BODY_BYTES,
+    approvals::{Approvals, ApprovalsConfig, Unapproved},
     auth::Authenticated,
     intent::{Action, Addr, Amount, Intent, Kind, PayoutBatchIntent, Target},
 };
@@ -29,6 +30,10 @@ pub struct PolicyConfig {
     /// The chains intents may target; none when absent (default deny).
     #[serde(default)]
     pub chains: Vec<ChainConfig>,
+    /// Staff approvals every outflow needs ([`crate::approvals`]); absent, outflows are signed on the caller's
+    /// word alone (development), and the signer says so at start.
+    #[serde(default)]
+    pub approvals: Option<ApprovalsConfig>,
 }
 
 impl PolicyConfig {
@@ -46,6 +51,7 @@ impl PolicyConfig {
             default_ttl_secs: 600,
             max_deadline_horizon_secs: 3_600,
             max_batch_entries: 50,
+            approvals: None,
             chains: vec![ChainConfig {
                 chain_id,
                 contracts: vec![Addr(contract)],
@@ -163,6 +169,11 @@ pub enum Rule {
     /// A liability root whose epoch is not above every epoch signed for the token (an epoch whose every signature
     /// expired unused may be signed again).
     EpochNotIncreasing,
+    /// An outflow without its proposer's signature, without enough approvals from approvers other than its
+    /// proposer, or without the deadline they cover (`[policy.approvals]`).
+    ApprovalsMissing,
+    /// A staff signature that is not over this outflow, or from a wallet not listed for what it signs.
+    ApprovalInvalid,
 }
 
 impl Rule {
@@ -191,6 +202,8 @@ impl Rule {
             Rule::AsOfBlockNotConfirmed => "policy.as_of_block_not_confirmed",
             Rule::AsOfBlockTooOld => "policy.as_of_block_too_old",
             Rule::EpochNotIncreasing => "policy.epoch_not_increasing",
+            Rule::ApprovalsMissing => "policy.approvals_missing",
+            Rule::ApprovalInvalid => "policy.approval_invalid",
         }
     }
 }
@@ -213,6 +226,16 @@ fn refuse<T>(rule: Rule, detail: impl Into<String>) -> Result<T, Refusal> {
 #[derive(Debug, thiserror::Error)]
 #[error("invalid policy config: {0}")]
 pub struct InvalidPolicy(String);
+
+impl From<Unapproved> for Refusal {
+    fn from(u: Unapproved) -> Self {
+        match u {
+            Unapproved::Missing(detail) => Refusal { rule: Rule::ApprovalsMissing, detail },
+            Unapproved::Invalid(detail) => Refusal { rule: Rule::ApprovalInvalid, detail },
+            Unapproved::NoNonce => Refusal { rule: Rule::NonceSpace, detail: "an outflow names its nonce".into() },
+        }
+    }
+}
 
 /// One asset's caps, in base units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -242,6 +265,7 @@ pub struct Policy {
     max_deadline_horizon_secs: u64,
     max_batch_entries: usize,
     chains: HashMap<u64, ChainPolicy>,
+    approvals: Option<Approvals>,
 }
 
 /// One asset's limits as the policy endpoint shows them.
@@ -318,11 +342,17 @@ impl TryFrom<PolicyConfig> for Policy {
             max_deadline_horizon_secs: config.max_deadline_horizon_secs,
             max_batch_entries: config.max_batch_entries,
             chains,
+            approvals: config.approvals.map(Approvals::try_from).transpose().map_err(InvalidPolicy)?,
         })
     }
 }
 
 impl Policy {
+    /// The staff approvals outflows need; `None`: none (development).
+    pub fn approvals(&self) -> Option<&Approvals> {
+        self.approvals.as_ref()
+    }
+
     /// Whether the authenticated caller may ask for this kind of payload at all: checked first, before the body
     /// is even parsed, so a caller learns nothing about the rules of kinds it may not use.
     pub fn permit(caller: &Authenticated, kind: Kind) -> Result<(), Refusal> {
@@ -704,6 +734,7 @@ mod tests {
             default_ttl_secs: 600,
             max_deadline_horizon_secs: 3_600,
             max_batch_entries: 3,
+            approvals: None,
             chains: vec![ChainConfig {
                 chain_id: CHAIN,
                 contracts: vec![Addr(CONTRACT)],
@@ -750,6 +781,7 @@ mod tests {
             total: None,
             nonce: Some(Amount(abi::nonces::batch_nonce(1, 0))),
             deadline: None,
+            approvals: Vec::new(),
         })
         .unwrap()
     }
@@ -764,6 +796,7 @@ mod tests {
             nonce: Some(Amount(abi::nonces::treasury_nonce(1))),
             deadline: None,
             refund_of: None,
+            approvals: Vec::new(),
         })
         .unwrap()
     }
@@ -791,6 +824,7 @@ mod tests {
             default_ttl_secs: 1,
             max_deadline_horizon_secs: 1,
             max_batch_entries: 1,
+            approvals: None,
             chains: vec![],
         })
         .unwrap();
@@ -1005,8 +1039,13 @@ mod tests {
 
     #[test]
     fn inconsistent_configs_are_refused() {
-        let base =
-            PolicyConfig { default_ttl_secs: 10, max_deadline_horizon_secs: 5, max_batch_entries: 1, chains: vec![] };
+        let base = PolicyConfig {
+            default_ttl_secs: 10,
+            max_deadline_horizon_secs: 5,
+            max_batch_entries: 1,
+            chains: vec![],
+            approvals: None,
+        };
         assert!(Policy::try_from(base.clone()).is_err());
         let chain =
             ChainConfig { chain_id: 1, contracts: vec![], treasury_recipients: vec![], assets: vec![], node: None };

@@ -34,6 +34,12 @@ pub async fn run_until(
     // First, before the key is decrypted: a caller with a short secret stops the start at once, by name.
     let auth = Authenticator::new(settings.callers.clone(), settings.auth_window_secs)?;
     let policy = Policy::try_from(settings.policy.clone())?;
+    if policy.approvals().is_none() {
+        tracing::warn!(
+            "no [policy.approvals]: payout batches, treasury transfers and refunds are signed on the caller's word \
+             alone, without a proposer's and an approver's wallet signatures (development only)"
+        );
+    }
     let key: Arc<dyn KeySource> = match &settings.key {
         KeySettings::Keystore { path, passphrase } => Arc::new(key::from_keystore(path, passphrase).await?),
         KeySettings::InsecureDevKey(hex) => Arc::new(key::insecure_dev_key(hex)?),

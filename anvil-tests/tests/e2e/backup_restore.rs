@@ -119,6 +119,7 @@ async fn a_system_backed_up_destroyed_and_restored_continues_as_before() -> eyre
         total: None,
         nonce: Some(Amount(nonce)),
         deadline: None,
+        approvals: Vec::new(),
     };
     let twin = wait_for("the restored signer", LIMIT, || async {
         match client.sign_payout_batch(&intent).await {

@@ -486,6 +486,7 @@ async fn sign_transfer(
         nonce: Some(SignerAmount(r.nonce)),
         deadline: Some(deadline),
         refund_of: r.refund_of.map(SignerAmount),
+        approvals: Vec::new(),
     };
     let signed = signer_call(client.sign_treasury_transfer(&intent)).await?;
     let payload = abi::TreasuryTransfer {

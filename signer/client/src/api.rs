@@ -24,7 +24,7 @@ pub const MAX_MANY: usize = 64;
 /// Largest request body the signer reads: twice the largest a [`crate::client::SignerClient`] sends — a
 /// [`MANY_PATH`] request of 256 KiB of intents and its wrappers (about 260 KB), or a lone payout batch, whose
 /// worst case the signer checks against this limit at start
-/// ([`crate::intent::PayoutBatchIntent::max_json_bytes`]: 500 entries are at most about 75 KB).
+/// ([`crate::intent::PayoutBatchIntent::max_json_bytes`]: 500 entries and 16 staff signatures are at most about 79 KB).
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
 /// GET, authenticated (a caller permitted payout batches or treasury transfers): the policy of one asset of one
 /// contract and what its rolling window has used ([`AssetPolicy`]); query `chain_id`, `contract`, `token`.

@@ -5,7 +5,7 @@ use std::{fmt, marker::PhantomData, str::FromStr};
 
 use abi::{
     LiabilityRoot, Payout, PayoutBatch, Registration, Retopup, SettlementDomain, TreasuryTransfer,
-    limits::{AMOUNT_MAX_LEN, EVM_ADDRESS_LEN, NONCE_MAX_LEN, within},
+    limits::{AMOUNT_MAX_LEN, EVM_ADDRESS_LEN, NONCE_MAX_LEN, SIGNATURE_MAX_LEN, within},
 };
 use alloy::primitives::{Address, B256, U256};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
@@ -133,6 +133,79 @@ impl From<Address> for Addr {
     }
 }
 
+/// A 65-byte secp256k1 signature (`r ‖ s ‖ v`) as `0x` + 130 hex digits: a staff wallet's over a
+/// [`abi::approval::StaffApproval`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalletSignature(pub alloy::primitives::Signature);
+
+impl FromStr for WalletSignature {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let hex = s.strip_prefix("0x").ok_or("is not 0x-prefixed")?;
+        if hex.len() != 130 {
+            return Err("is not 65 bytes of hex".into());
+        }
+        let bytes = alloy::primitives::hex::decode(hex).map_err(|_| "is not hex".to_string())?;
+        alloy::primitives::Signature::try_from(bytes.as_slice()).map(Self).map_err(|e| format!("is no signature: {e}"))
+    }
+}
+
+impl Serialize for WalletSignature {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format!("0x{}", alloy::primitives::hex::encode(self.0.as_bytes())))
+    }
+}
+
+impl<'de> Deserialize<'de> for WalletSignature {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Bounded::read(deserializer, "signature", SIGNATURE_MAX_LEN)
+    }
+}
+
+/// What a staff member's signature says of an outflow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffAction {
+    /// The proposer's: "I prepared this". Exactly one per approved outflow.
+    Propose,
+    /// An approver's: "I checked this and agree".
+    Approve,
+}
+
+impl StaffAction {
+    /// The word in the signed [`abi::approval::StaffApproval`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffAction::Propose => "propose",
+            StaffAction::Approve => "approve",
+        }
+    }
+}
+
+/// A staff wallet's signature over an outflow ([`abi::approval::StaffApproval`]): who, what they said, and the
+/// signature the signer service recovers `wallet` from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffSignature {
+    /// The staff wallet that signed.
+    pub wallet: Addr,
+    /// Propose or approve.
+    pub action: StaffAction,
+    /// Its signature over the approval's EIP-712 digest.
+    pub signature: WalletSignature,
+}
+
+/// The most staff signatures one outflow carries (a proposer and approvers); more is refused as malformed.
+pub const MAX_STAFF_SIGNATURES: usize = 16;
+
+fn staff_signatures(approvals: Vec<StaffSignature>) -> Result<Vec<StaffSignature>, Malformed> {
+    if approvals.len() > MAX_STAFF_SIGNATURES {
+        return Err(Malformed(format!("{} staff signatures: at most {MAX_STAFF_SIGNATURES}", approvals.len())));
+    }
+    Ok(approvals)
+}
+
 /// Which contract a payload is for; with the chain id it selects the EIP-712 domain and the nonce space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Target {
@@ -231,6 +304,9 @@ pub struct PayoutBatchIntent {
     /// applies its default TTL from the chain's time, read from its own node of the chain (the host's without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<u64>,
+    /// The staff signatures the policy's `[policy.approvals]` requires: the proposer's and the approvers'.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<StaffSignature>,
 }
 
 impl PayoutBatchIntent {
@@ -245,7 +321,10 @@ impl PayoutBatchIntent {
             + 2 * EVM_ADDRESS_LEN
             + AMOUNT_MAX_LEN
             + NONCE_MAX_LEN;
-        REST + entries * ENTRY
+        const APPROVAL: usize =
+            r#"{"wallet":"","action":"approve","signature":""},"#.len() + EVM_ADDRESS_LEN + SIGNATURE_MAX_LEN;
+        const APPROVALS: usize = r#","approvals":[]"#.len() + MAX_STAFF_SIGNATURES * APPROVAL;
+        REST + entries * ENTRY + APPROVALS
     }
 }
 
@@ -279,6 +358,9 @@ pub struct TreasuryTransferIntent {
     /// refund of it is unspent and can no longer execute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_of: Option<Amount>,
+    /// The staff signatures the policy's `[policy.approvals]` requires: the proposer's and the approvers'.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<StaffSignature>,
 }
 
 /// `POST /v1/sign/liability-root`: authorise committing the Merkle-sum root of every user's liabilities in `token`
@@ -431,6 +513,8 @@ pub struct Intent {
     pub deadline: Option<u64>,
     /// What the payload authorises.
     pub action: Action,
+    /// Staff signatures over an outflow (payout batch, treasury transfer, refund); empty for every other kind.
+    pub approvals: Vec<StaffSignature>,
 }
 
 /// Why an intent is malformed (422): a well-typed JSON body that cannot become a payload.
@@ -456,6 +540,7 @@ impl TryFrom<RegisterIntent> for Intent {
                 token: i.token.0,
                 amount: i.amount.0,
             },
+            approvals: Vec::new(),
         })
     }
 }
@@ -469,6 +554,7 @@ impl TryFrom<RetopupIntent> for Intent {
             nonce: i.nonce.map(|n| n.0),
             deadline: i.deadline,
             action: Action::Retopup { user: non_zero("user", i.user)?, token: i.token.0, amount: i.amount.0 },
+            approvals: Vec::new(),
         })
     }
 }
@@ -499,6 +585,7 @@ impl TryFrom<PayoutBatchIntent> for Intent {
             nonce: i.nonce.map(|n| n.0),
             deadline: i.deadline,
             action: Action::PayoutBatch { token: i.token.0, payouts, total },
+            approvals: staff_signatures(i.approvals)?,
         })
     }
 }
@@ -517,6 +604,7 @@ impl TryFrom<TreasuryTransferIntent> for Intent {
                 amount: i.amount.0,
                 refund_of: i.refund_of.map(|n| n.0),
             },
+            approvals: staff_signatures(i.approvals)?,
         })
     }
 }
@@ -545,6 +633,7 @@ impl TryFrom<LiabilityRootIntent> for Intent {
                 leaf_count: i.leaf_count,
                 plan_hash: i.plan_hash,
             },
+            approvals: Vec::new(),
         })
     }
 }
@@ -686,6 +775,7 @@ impl Intent {
                 total: Some(Amount(*total)),
                 nonce,
                 deadline,
+                approvals: self.approvals.clone(),
             }),
             Action::TreasuryTransfer { token, to, amount, refund_of } => {
                 serde_json::value::to_raw_value(&TreasuryTransferIntent {
@@ -697,6 +787,7 @@ impl Intent {
                     nonce,
                     deadline,
                     refund_of: refund_of.map(Amount),
+                    approvals: self.approvals.clone(),
                 })
             }
             Action::LiabilityRoot { token, epoch, as_of_block, root, total, leaf_count, plan_hash } => {
@@ -806,12 +897,20 @@ mod tests {
                 total: Some(Amount(U256::MAX)),
                 nonce: Some(Amount(U256::MAX)),
                 deadline: Some(u64::MAX),
+                approvals: vec![
+                    StaffSignature {
+                        wallet: Addr(Address::repeat_byte(0xef)),
+                        action: StaffAction::Approve,
+                        signature: WalletSignature(alloy::primitives::Signature::new(U256::MAX, U256::MAX, true)),
+                    };
+                    MAX_STAFF_SIGNATURES
+                ],
             };
             let json = serde_json::to_vec(&longest).unwrap();
-            // The bound counts a comma after the last entry too.
-            assert_eq!(json.len() + 1, PayoutBatchIntent::max_json_bytes(entries), "{entries} entries");
+            // The bound counts a comma after the last entry and after the last approval too.
+            assert_eq!(json.len() + 2, PayoutBatchIntent::max_json_bytes(entries), "{entries} entries");
         }
-        assert!(PayoutBatchIntent::max_json_bytes(500) < 76_000);
+        assert!(PayoutBatchIntent::max_json_bytes(500) < 80_000);
     }
 
     #[test]
@@ -857,6 +956,7 @@ mod tests {
             total: total.map(Amount::from),
             nonce: None,
             deadline: None,
+            approvals: Vec::new(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The audit log of every decision (`signer::audit` target): who asked for what, and what was decided.
 
 use super::{SignError, Signed};
+use crate::approvals::SignedOff;
 use crate::{auth::Authenticated, intent::Intent};
 
 pub(super) fn audit(caller: &Authenticated, intent: &Intent, result: &Result<Signed, SignError>) {
@@ -41,4 +42,20 @@ pub(super) fn audit(caller: &Authenticated, intent: &Intent, result: &Result<Sig
             }
         }
     }
+}
+
+/// The staff who signed off an outflow, as the signer verified them; the outflow's own decision follows.
+pub(super) fn audit_approvals(caller: &Authenticated, intent: &Intent, off: &SignedOff) {
+    let approvers: Vec<String> = off.approvers.iter().map(ToString::to_string).collect();
+    tracing::info!(
+        target: "signer::audit",
+        caller = %caller.caller,
+        kind = %intent.kind(),
+        chain_id = intent.target.chain_id,
+        contract = %intent.target.contract,
+        nonce = ?intent.nonce,
+        proposer = %off.proposer,
+        approvers = %approvers.join(","),
+        "outflow signed off by staff"
+    );
 }

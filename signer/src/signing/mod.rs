@@ -27,6 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     api::{AssetPolicy, OutflowRelease},
+    approvals::SignedOff,
     auth::Authenticated,
     clock::ChainClocks,
     intent::{Action, Addr, Amount, Intent, Kind, Target},
@@ -35,7 +36,7 @@ use crate::{
     policy::{Admission, DAILY_WINDOW_SECS, MAX_REFUNDS_PER_PAYMENT, Policy, RefundOnChain, Refusal},
     store::{Store, StoreError},
 };
-use audit::audit;
+use audit::{audit, audit_approvals};
 use nonces::Reserved;
 use writer::{Job, MAX_GROUP, OnChain, Presigned, ReadFailure, sign_all, writer};
 
@@ -225,8 +226,19 @@ impl SigningService {
         now: u64,
     ) -> Vec<Result<Signed, SignError>> {
         let reads = self.read_chains(caller, intents, now).await;
-        let admitted: Vec<_> =
-            intents.iter().enumerate().map(|(i, intent)| self.admit(caller, intent, now, &reads, i)).collect();
+        let signed_off = self.signed_off(intents).await;
+        let admitted: Vec<_> = intents
+            .iter()
+            .zip(signed_off)
+            .enumerate()
+            .map(|(i, (intent, signed_off))| {
+                let admitted = self.admit(caller, intent, now, &reads, i)?;
+                if let Some(off) = signed_off? {
+                    audit_approvals(caller, intent, &off);
+                }
+                Ok(admitted)
+            })
+            .collect();
         // Those on reserved nonces are signed here, spread over the cores, instead of on the writer's serial path.
         let digests = admitted.iter().filter_map(|a| Some(a.as_ref().ok()?.reserved?.1)).collect();
         let mut signatures = sign_all(&self.inner.key, &tokio::runtime::Handle::current(), digests).await.into_iter();
@@ -257,6 +269,20 @@ impl SigningService {
             results.push(result);
         }
         results
+    }
+
+    /// Each intent's staff signatures checked against `[policy.approvals]` ([`crate::approvals`]), off the async
+    /// workers (each recovers up to 16 signatures); `Ok(None)` where none are needed.
+    async fn signed_off(&self, intents: &[Intent]) -> Vec<Result<Option<SignedOff>, Refusal>> {
+        let Some(approvals) = self.inner.policy.approvals() else { return intents.iter().map(|_| Ok(None)).collect() };
+        if !intents.iter().any(|i| crate::approvals::outflow_kind(&i.action).is_some()) {
+            return intents.iter().map(|_| Ok(None)).collect();
+        }
+        let (approvals, intents) = (approvals.clone(), intents.to_vec());
+        let checked = tokio::task::spawn_blocking(move || {
+            intents.iter().map(|i| approvals.check(i).map_err(Refusal::from)).collect()
+        });
+        checked.await.expect("checking approvals does not panic")
     }
 
     /// What the signer's own nodes say that `intents` need, read before any of them is decided: the clock of each

@@ -107,6 +107,7 @@ async fn keystore_signatures_from_the_service_are_accepted_by_the_contract() -> 
             // A payout batch names its nonce, from the payout-batch space.
             nonce: Some(Amount(abi::nonces::batch_nonce(1, 0))),
             deadline: None,
+            approvals: Vec::new(),
         })
         .await?;
     let onchain_batch = abi::PayoutBatch {

@@ -1,6 +1,7 @@
 //! Integration tests: the real service on port 0 over loopback HTTP, a throwaway SQLite file per test.
 
 mod anvil;
+mod approvals;
 mod auth;
 mod chain_clock;
 mod double_sign;

@@ -233,6 +233,7 @@ pub(crate) fn native_refund(
         nonce: Some(Amount(abi::nonces::treasury_nonce(transfer))),
         deadline,
         refund_of: Some(Amount(payment)),
+        approvals: Vec::new(),
     }
 }
 
@@ -246,5 +247,6 @@ pub(crate) fn native_batch(chain: &Chain, recipient: Address, amount: u128, batc
         total: None,
         nonce: Some(Amount(abi::nonces::batch_nonce(batch, 0))),
         deadline: None,
+        approvals: Vec::new(),
     }
 }

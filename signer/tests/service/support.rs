@@ -54,6 +54,7 @@ pub(crate) fn policy(chain_id: u64, contract: Address) -> PolicyConfig {
         default_ttl_secs: DEFAULT_TTL,
         max_deadline_horizon_secs: HORIZON,
         max_batch_entries: MAX_BATCH_ENTRIES,
+        approvals: None,
         chains: vec![ChainConfig {
             chain_id,
             contracts: vec![Addr(contract)],
@@ -216,6 +217,7 @@ pub(crate) fn payout_batch(amounts: &[u128], nonce: Option<u64>) -> PayoutBatchI
         total: None,
         nonce: nonce.map(|n| Amount(abi::nonces::batch_nonce(n, 0))),
         deadline: None,
+        approvals: Vec::new(),
     }
 }
 
@@ -230,5 +232,6 @@ pub(crate) fn treasury_transfer(to: Address, amount: u128, nonce: Option<u64>) -
         nonce: nonce.map(|n| Amount(abi::nonces::treasury_nonce(n))),
         deadline: None,
         refund_of: None,
+        approvals: Vec::new(),
     }
 }

@@ -69,6 +69,7 @@ pub(super) async fn sign(
         total: Some(SignerAmount::from(payload.total)),
         nonce: Some(SignerAmount(payload.nonce)),
         deadline: Some(payload.deadline),
+        approvals: Vec::new(),
     };
     let signed = signer_call(client.sign_payout_batch(&intent)).await?;
     check_signed(&signed, &payload, contract)?;
