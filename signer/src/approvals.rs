@@ -160,6 +160,30 @@ pub fn staff_approval(intent: &Intent, action: StaffAction, nonce: U256, deadlin
 }
 
 impl Approvals {
+    /// What `GET /v1/policy` shows of them for `token` on `chain_id`.
+    pub fn view(&self, chain_id: u64, token: Address) -> crate::api::AssetApprovals {
+        let sorted = |set: &HashSet<Address>| {
+            let mut list: Vec<Addr> = set.iter().copied().map(Addr).collect();
+            list.sort_by_key(|a| a.0);
+            list
+        };
+        let mut payout_tiers: Vec<crate::api::ApprovalTierView> = self
+            .tiers
+            .iter()
+            .filter(|t| t.chain_id == chain_id && t.token.0 == token)
+            .map(|t| crate::api::ApprovalTierView { above: t.above, approvals: t.approvals as u64 })
+            .collect();
+        payout_tiers.sort_by_key(|t| t.above);
+        crate::api::AssetApprovals {
+            proposers: sorted(&self.proposers),
+            approvers: sorted(&self.approvers),
+            payout_batch: self.payout_batch as u64,
+            payout_tiers,
+            treasury_transfer: self.treasury_transfer as u64,
+            refund: self.refund as u64,
+        }
+    }
+
     /// How many approvals `intent` (an outflow of `kind`) needs.
     fn required(&self, kind: &str, intent: &Intent) -> usize {
         let base = match kind {

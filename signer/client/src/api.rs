@@ -173,8 +173,38 @@ pub struct AssetPolicy {
     pub refused_payout_recipients: Vec<Addr>,
     /// Where treasury transfers may send company funds.
     pub treasury_recipients: Vec<Addr>,
+    /// The staff approvals this asset's outflows need (`[policy.approvals]`); `None`: none (development).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvals: Option<AssetApprovals>,
     /// Unix seconds the answer describes.
     pub as_of: u64,
+}
+
+/// Who signs off an asset's outflows, and how many approvals each needs besides the proposer's: what a console shows
+/// an approver as still missing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetApprovals {
+    /// Wallets that may propose, sorted.
+    pub proposers: Vec<Addr>,
+    /// Wallets whose approvals count, sorted.
+    pub approvers: Vec<Addr>,
+    /// Approvals a payout batch needs, up to the first tier.
+    pub payout_batch: u64,
+    /// This asset's tiers, by `above` ascending: a batch whose total is above `above` needs `approvals`.
+    pub payout_tiers: Vec<ApprovalTierView>,
+    /// Approvals a treasury transfer needs.
+    pub treasury_transfer: u64,
+    /// Approvals a refund needs.
+    pub refund: u64,
+}
+
+/// One tier of [`AssetApprovals::payout_tiers`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalTierView {
+    /// The total above which it applies, base units.
+    pub above: Amount,
+    /// Approvals needed above it.
+    pub approvals: u64,
 }
 
 /// Outflows that leave the rolling window at one moment.

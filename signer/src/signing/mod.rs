@@ -206,6 +206,7 @@ impl SigningService {
             releases,
             refused_payout_recipients: view.refused_payout_recipients.into_iter().map(Addr).collect(),
             treasury_recipients: view.treasury_recipients.into_iter().map(Addr).collect(),
+            approvals: self.inner.policy.approvals().map(|a| a.view(target.chain_id, token)),
             as_of: now,
         })
     }

@@ -113,6 +113,17 @@ async fn an_outflow_is_signed_only_with_its_proposer_s_and_an_approver_s_wallet_
 
     // Registrations and retopups move nothing out: no approvals.
     assert!(c.sign_register(&register(10, None)).await.is_ok());
+
+    // The policy endpoint says who signs off and how many approvals each outflow of the asset needs.
+    let policy = c.policy(CHAIN_ID, CONTRACT, Address::ZERO).await.unwrap();
+    let shown = policy.approvals.expect("approvals configured");
+    assert_eq!(shown.proposers, [Addr(staff.proposer.address())]);
+    assert_eq!(shown.approvers.len(), 3);
+    assert_eq!((shown.payout_batch, shown.treasury_transfer, shown.refund), (1, 2, 2));
+    assert_eq!(shown.payout_tiers.len(), 1);
+    assert_eq!((shown.payout_tiers[0].above, shown.payout_tiers[0].approvals), (Amount::from(1_000), 2));
+    let usdt = c.policy(CHAIN_ID, CONTRACT, USDT).await.unwrap().approvals.unwrap();
+    assert!(usdt.payout_tiers.is_empty(), "the tier is the native coin's");
 }
 
 #[tokio::test]
