@@ -148,15 +148,19 @@ pub fn outflow_kind(action: &Action) -> Option<&'static str> {
 pub fn staff_approval(intent: &Intent, action: StaffAction, nonce: U256, deadline: u64) -> Option<StaffApproval> {
     let kind = outflow_kind(&intent.action)?;
     let payload: B256 = intent.payload(nonce, deadline).digest(&intent.target.domain());
-    Some(StaffApproval::new(
-        action.as_str(),
-        kind,
-        payload,
-        intent.action.token(),
-        intent.action.total(),
-        nonce,
-        deadline,
-    ))
+    Some(approval_of(intent, kind, action, payload, nonce, deadline))
+}
+
+/// The approval of `action` of `intent`, an outflow of `kind` whose Settlement digest is `payload`.
+fn approval_of(
+    intent: &Intent,
+    kind: &str,
+    action: StaffAction,
+    payload: B256,
+    nonce: U256,
+    deadline: u64,
+) -> StaffApproval {
+    StaffApproval::new(action.as_str(), kind, payload, intent.action.token(), intent.action.total(), nonce, deadline)
 }
 
 impl Approvals {
@@ -213,12 +217,13 @@ impl Approvals {
             return missing("an outflow that needs approvals names its deadline: they cover it".into());
         };
         let (chain_id, contract) = (intent.target.chain_id, intent.target.contract);
+        // Once: a batch's digest hashes every entry.
+        let payload = intent.payload(nonce, deadline).digest(&intent.target.domain());
         let mut proposer = None;
         let mut approvers = HashSet::new();
         for staff in &intent.approvals {
             let wallet = staff.wallet.0;
-            let approval = staff_approval(intent, staff.action, nonce, deadline).expect("an outflow");
-            let digest = approval.digest(chain_id, contract);
+            let digest = approval_of(intent, kind, staff.action, payload, nonce, deadline).digest(chain_id, contract);
             let recovered = staff.signature.0.recover_address_from_prehash(&digest).ok();
             if recovered != Some(wallet) {
                 return invalid(format!("the {} signature of {wallet} is not over this {kind}", staff.action.as_str()));
