@@ -28,7 +28,7 @@ const KEYS_PER_LOOKUP: usize = 10_000;
 impl<P: Provider> ChainListener<P> {
     /// Records each followed contract not recorded yet, as the module says; an error when the ledger lacks events of
     /// one added late (nothing recorded for it then).
-    pub async fn follow_contracts(&self) -> Result<Vec<FollowedContract>, ListenerError> {
+    pub async fn follow_contracts(&self) -> Result<(), ListenerError> {
         let chain_id = self.ledger().chain_id();
         let pool = self.ledger().pool();
         let recorded = ledger::followed_contracts(pool, chain_id).await?;
@@ -73,6 +73,6 @@ impl<P: Provider> ChainListener<P> {
                 "a contract followed before is no longer in the chain spec: its events are no longer read"
             );
         }
-        Ok(ledger::followed_contracts(pool, chain_id).await?)
+        Ok(())
     }
 }

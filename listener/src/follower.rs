@@ -210,6 +210,17 @@ fn provider_error(err: impl std::fmt::Display) -> FollowError {
     FollowError::Provider { kind: classify(&message), message }
 }
 
+/// Blocks `from..=to` in consecutive slices of at most `span` blocks (at least 1), as `(first, last)`.
+fn slices(from: u64, to: u64, span: u64) -> impl Iterator<Item = (u64, u64)> {
+    let mut next = (from <= to).then_some(from);
+    std::iter::from_fn(move || {
+        let start = next?;
+        let end = to.min(start.saturating_add(span.max(1) - 1));
+        next = end.checked_add(1).filter(|n| *n <= to);
+        Some((start, end))
+    })
+}
+
 /// Follows one chain through one provider.
 pub struct ChainFollower<P> {
     provider: P,
@@ -297,9 +308,7 @@ impl<P: Provider> ChainFollower<P> {
     /// (parent links inside the range, log hashes, blooms), in slices of at most `max_range` blocks.
     pub async fn blocks_in_range(&self, from: u64, to: u64) -> Result<Vec<ConfirmedBlock>, FollowError> {
         let mut blocks: Vec<ConfirmedBlock> = Vec::new();
-        let mut start = from;
-        while start <= to {
-            let end = to.min(start.saturating_add(self.config.max_range.max(1) - 1));
+        for (start, end) in slices(from, to, self.config.max_range) {
             let cursor = match blocks.last() {
                 Some(b) => b.block_ref(),
                 None if start == 0 => BlockRef { number: 0, hash: B256::ZERO },
@@ -316,10 +325,6 @@ impl<P: Provider> ChainFollower<P> {
                 other => other,
             })?;
             blocks.extend(slice);
-            if end == u64::MAX {
-                break;
-            }
-            start = end + 1;
         }
         Ok(blocks)
     }
@@ -329,15 +334,9 @@ impl<P: Provider> ChainFollower<P> {
     /// its deployment block, to learn whether the ledger lacks events of it ([`crate::contracts`]).
     pub async fn contract_logs(&self, contract: Address, from: u64, to: u64) -> Result<Vec<Log>, FollowError> {
         let mut logs = Vec::new();
-        let mut start = from;
-        while start <= to {
-            let end = to.min(start.saturating_add(self.config.max_range.max(1) - 1));
+        for (start, end) in slices(from, to, self.config.max_range) {
             let filter = Filter::new().address(contract).from_block(start).to_block(end);
             logs.extend(self.provider.get_logs(&filter).await.map_err(provider_error)?);
-            if end == u64::MAX {
-                break;
-            }
-            start = end + 1;
         }
         Ok(logs)
     }
@@ -521,6 +520,14 @@ impl<P: Provider> ChainFollower<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_ranges_are_read_in_slices_of_at_most_the_span() {
+        assert_eq!(slices(3, 9, 3).collect::<Vec<_>>(), [(3, 5), (6, 8), (9, 9)]);
+        assert_eq!(slices(5, 5, 0).collect::<Vec<_>>(), [(5, 5)]);
+        assert_eq!(slices(6, 5, 3).count(), 0);
+        assert_eq!(slices(u64::MAX - 1, u64::MAX, 5).collect::<Vec<_>>(), [(u64::MAX - 1, u64::MAX)]);
+    }
 
     #[test]
     fn classifies_the_usual_provider_messages() {
