@@ -105,8 +105,13 @@ impl TronAccess {
 pub struct Chain {
     /// The chain's id.
     pub chain_id: u64,
-    /// The chain's Settlement contract.
+    /// The chain's live Settlement contract: payment payloads are signed for it.
     pub settlement: Address,
+    /// The contracts `settlement` replaced (`[[chains.previous]]`), oldest first: wound down, their custody paid out
+    /// first (contracts/UPGRADES.md).
+    pub previous: Vec<Address>,
+    /// On a TRON chain with a gRPC API: payouts through each previous contract (the live one's is `tron`).
+    pub tron_previous: Vec<(Address, TronAccess)>,
     /// RPC access; `None` when the chain has no `rpc_url`.
     pub access: Option<ChainAccess>,
     /// Blocks on top of a transaction's block before its outcome counts as final.
@@ -210,9 +215,18 @@ impl ChainRegistry {
             let key = operator_key(c)?;
             let fees = c.tuning.fee_policy();
             fees.validate().map_err(|e| eyre::eyre!("chains: payout fees of chain {id}: {e}"))?;
+            let previous: Vec<Address> = c.spec.previous.iter().map(|p| p.settlement).collect();
+            let mut tron_previous = Vec::new();
+            for contract in &previous {
+                if let Some(tron) = TronAccess::from_settings(c, *contract, key.as_ref())? {
+                    tron_previous.push((*contract, tron));
+                }
+            }
             let chain = Chain {
                 chain_id: id,
                 settlement,
+                previous,
+                tron_previous,
                 access: ChainAccess::from_settings(c, key.as_ref())?,
                 tron: TronAccess::from_settings(c, settlement, key.as_ref())?,
                 confirmations: c.spec.confirmations,
@@ -277,20 +291,61 @@ impl Chain {
     /// The chain's payout interface with the operator key, to send batches; 503 when the chain has no RPC or no
     /// operator key. A TRON chain sends through TRON's gRPC API.
     pub fn submitter(&self) -> Result<Arc<dyn PayoutChain>, ApiError> {
+        self.submitter_for(self.settlement)
+    }
+
+    /// The contract a batch is signed for: `contract` as stored, or, for one fixed before batches named their
+    /// contract, the chain's oldest contract (the only one there was then; migration 0027).
+    pub fn batch_contract(&self, contract: Option<Address>) -> Address {
+        contract.unwrap_or_else(|| self.previous.first().copied().unwrap_or(self.settlement))
+    }
+
+    /// Every contract of the chain: the previous ones, oldest first, then the live one.
+    pub fn contracts(&self) -> impl Iterator<Item = Address> + '_ {
+        self.previous.iter().copied().chain(std::iter::once(self.settlement))
+    }
+
+    /// The TRON payout family of `contract`, one of the chain's contracts.
+    fn tron_for(&self, contract: Address) -> Option<&TronAccess> {
+        if contract == self.settlement {
+            return self.tron.as_ref();
+        }
+        self.tron_previous.iter().find(|(c, _)| *c == contract).map(|(_, t)| t)
+    }
+
+    /// 503 `contract_not_configured` unless `contract` is one of the chain's (live or previous): a batch signed for a
+    /// contract since dropped from the chain spec cannot be sent or read here.
+    fn known(&self, contract: Address) -> Result<(), ApiError> {
+        if self.contracts().any(|c| c == contract) {
+            return Ok(());
+        }
+        Err(ApiError::unavailable(
+            "contract_not_configured",
+            format!(
+                "contract {} is no longer in the chain spec of chain {}",
+                abi::tron::show(self.chain_id, contract),
+                self.chain_id
+            ),
+        ))
+    }
+
+    /// As [`submitter`](Self::submitter), for `contract` (the live or a previous contract of the chain).
+    pub fn submitter_for(&self, contract: Address) -> Result<Arc<dyn PayoutChain>, ApiError> {
+        self.known(contract)?;
         let no_key = || {
             ApiError::unavailable(
                 "operator_not_configured",
                 format!("no operator key configured for chain {}", self.chain_id),
             )
         };
-        if let Some(TronAccess(tron)) = &self.tron {
+        if let Some(TronAccess(tron)) = self.tron_for(contract) {
             tron.operator().ok_or_else(no_key)?;
             return Ok(tron.clone());
         }
         self.not_tron()?;
         let access = self.access()?;
         let operator = access.operator.ok_or_else(no_key)?;
-        let submitter = PayoutSubmitter::new(access.provider.clone(), operator, self.settlement, self.confirmations);
+        let submitter = PayoutSubmitter::new(access.provider.clone(), operator, contract, self.confirmations);
         Ok(Arc::new(submitter.with_fees(self.fees).with_send_lock(self.send_lock.clone())))
     }
 
@@ -309,12 +364,36 @@ impl Chain {
     /// The chain's payout interface for reading: where batches stand and whether they can still execute; 503
     /// when the chain has no RPC.
     pub fn reader(&self) -> Result<Arc<dyn PayoutChain>, ApiError> {
-        if let Some(TronAccess(tron)) = &self.tron {
+        self.reader_for(self.settlement)
+    }
+
+    /// As [`reader`](Self::reader), for `contract` (the live or a previous contract of the chain).
+    pub fn reader_for(&self, contract: Address) -> Result<Arc<dyn PayoutChain>, ApiError> {
+        self.known(contract)?;
+        if let Some(TronAccess(tron)) = self.tron_for(contract) {
             return Ok(tron.clone());
         }
         self.not_tron()?;
         let access = self.access()?;
-        Ok(Arc::new(PayoutSubmitter::read_only(access.provider.clone(), self.settlement, self.confirmations)))
+        Ok(Arc::new(PayoutSubmitter::read_only(access.provider.clone(), contract, self.confirmations)))
+    }
+}
+
+/// A view of one of the chain's contracts (`what` names it in the log), bounded in time: 503 `chain_unavailable` when
+/// the RPC fails or does not answer.
+pub async fn read_view<T>(
+    chain_id: u64,
+    contract: Address,
+    what: &str,
+    call: impl IntoFuture<Output = Result<T, alloy::contract::Error>>,
+) -> Result<T, ApiError> {
+    match tokio::time::timeout(CHAIN_TIMEOUT, call.into_future()).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => {
+            tracing::warn!(chain_id, %contract, error = %e, what, "a contract view could not be read");
+            Err(ApiError::unavailable("chain_unavailable", "the chain's RPC could not be read"))
+        }
+        Err(_) => Err(ApiError::unavailable("chain_unavailable", "the chain's RPC did not answer in time")),
     }
 }
 

@@ -478,13 +478,19 @@ pub async fn withdraw(
     })?;
     let withdrawals::Requested { id, amount: pending, claimable, chain_id, token, symbol, decimals, created_at } =
         requested;
-    let (claim_transaction, claim_tron) = match ctx.chains.get(chain_id).map(|c| c.settlement) {
-        Some(contract) if !claimable.0.is_zero() => {
+    let token = Address::from_slice(&token);
+    let target = match ctx.chains.get(chain_id) {
+        // The claim is a side offer here: a chain read that fails leaves it out, never the request.
+        Some(chain) if !claimable.0.is_zero() => claim_target(chain, token, user.wallet, claimable.0).await.ok(),
+        _ => None,
+    };
+    let (claim_transaction, claim_tron) = match target {
+        Some(target) => {
             let (transaction, tron) =
-                WalletCalls::new(&ctx.chains, chain_id, contract).claim(Address::from_slice(&token), user.wallet);
+                WalletCalls::new(&ctx.chains, chain_id, target.contract).claim(token, user.wallet);
             (Some(transaction), tron)
         }
-        _ => (None, None),
+        None => (None, None),
     };
     Ok(Json(WithdrawAnswer {
         request: WithdrawRequestView {
@@ -624,9 +630,15 @@ pub struct ClaimAnswer {
     pub asset_id: i32,
     /// The asset's chain, where the transaction is sent.
     pub chain_id: u64,
-    /// Claimable for this wallet (failed pushes of executed batches), as the ledger recorded it from confirmed
-    /// events.
+    /// What `transaction` claims: the wallet's claimable (failed pushes of executed batches) as the ledger recorded it
+    /// from confirmed events — or, on a chain with contracts an upgrade replaced, what the contract `transaction`
+    /// goes to holds for it now (the oldest that holds any; claim again for the next one).
     pub claimable: AssetAmount,
+    /// The Settlement contract `transaction` goes to, in the chain's form.
+    pub contract: String,
+    /// Every contract of the chain that holds something claimable for the wallet, oldest first, with the amount (the
+    /// chain's own figures after an upgrade; the ledger's with one contract).
+    pub contracts: Vec<ContractClaimable>,
     /// Who the claim pays, in the chain's form (0x EIP-55, `T…` on TRON): the query's `to`, else the wallet.
     pub to: String,
     /// `Settlement.claim(token, to)`, as an EIP-1193 wallet sends it.
@@ -660,16 +672,80 @@ pub async fn claim(
     if to.is_zero() {
         return Err(ApiError::unprocessable("invalid_address", "to: the zero address cannot be paid"));
     }
-    let contract = ctx.chains.settlement(chain_id)?;
-    let (transaction, tron) = WalletCalls::new(&ctx.chains, chain_id, contract).claim(token, to);
+    let chain = ctx.chains.chain(chain_id)?;
+    let target = claim_target(chain, token, user.wallet, claimable.0).await?;
+    let (transaction, tron) = WalletCalls::new(&ctx.chains, chain_id, target.contract).claim(token, to);
+    let contracts = target
+        .holding
+        .iter()
+        .map(|(contract, amount)| ContractClaimable {
+            contract: abi::tron::show(chain_id, *contract),
+            claimable: AssetAmount::new(amount, decimals, &symbol),
+        })
+        .collect();
     Ok(Json(ClaimAnswer {
         asset_id: q.asset_id,
         chain_id,
         to: abi::tron::show(chain_id, to),
-        claimable: AssetAmount::new(claimable, decimals, &symbol),
+        claimable: AssetAmount::new(target.amount, decimals, &symbol),
+        contract: abi::tron::show(chain_id, target.contract),
+        contracts,
         transaction,
         tron,
     }))
+}
+
+/// What one contract holds claimable for a wallet.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContractClaimable {
+    /// The Settlement contract, in the chain's form.
+    pub contract: String,
+    /// What it holds claimable for the wallet.
+    pub claimable: AssetAmount,
+}
+
+/// Where a wallet's claim goes ([`claim_target`]).
+struct ClaimTarget {
+    /// The contract the claim goes to.
+    contract: alloy::primitives::Address,
+    /// What it claims there.
+    amount: alloy::primitives::U256,
+    /// Every contract holding something for the wallet, oldest first.
+    holding: Vec<(alloy::primitives::Address, alloy::primitives::U256)>,
+}
+
+/// Where `wallet`'s claim of `token` goes. With one contract: the live one, for what the ledger records (`recorded`),
+/// without a chain read. After an upgrade a deferred payout is claimable on the contract that deferred it, so each
+/// contract's `claimable(token, wallet)` is read from the chain (503 when it cannot be) and the claim goes to the
+/// oldest that holds any; 422 `nothing_claimable` when none does (a claim already mined, not yet confirmed).
+async fn claim_target(
+    chain: &crate::http::chains::Chain,
+    token: alloy::primitives::Address,
+    wallet: alloy::primitives::Address,
+    recorded: alloy::primitives::U256,
+) -> Result<ClaimTarget, ApiError> {
+    if chain.previous.is_empty() {
+        let live = chain.settlement;
+        return Ok(ClaimTarget { contract: live, amount: recorded, holding: vec![(live, recorded)] });
+    }
+    let provider = &chain.access()?.provider;
+    let mut holding = Vec::new();
+    for contract in chain.contracts() {
+        let settlement = abi::Settlement::new(contract, provider);
+        let read = settlement.claimable(token, wallet);
+        let amount = crate::http::chains::read_view(chain.chain_id, contract, "claimable", read.call()).await?;
+        if !amount.is_zero() {
+            holding.push((contract, amount));
+        }
+    }
+    let Some(&(contract, amount)) = holding.first() else {
+        return Err(ApiError::unprocessable(
+            "nothing_claimable",
+            "no contract of this chain holds anything claimable for this wallet now (a claim may be awaiting \
+             confirmation)",
+        ));
+    };
+    Ok(ClaimTarget { contract, amount, holding })
 }
 
 /// The asset of a generation-plan standing.

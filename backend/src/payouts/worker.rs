@@ -67,15 +67,16 @@ impl PayoutWorker {
                 tracing::warn!(batch_id, chain_id, "payout worker: the batch's chain is not configured here");
                 continue;
             };
-            let submitter = match chain.submitter() {
+            let Some(batch) = ledger::payouts::batch_chain(&self.db, batch_id).await? else { continue };
+            let contract = chain.batch_contract(batch.contract);
+            let submitter = match chain.submitter_for(contract) {
                 Ok(submitter) => submitter,
                 Err(e) => {
                     tracing::warn!(batch_id, chain_id, error = %e, "payout worker: cannot send on this chain");
                     continue;
                 }
             };
-            let Some(batch) = ledger::payouts::batch_chain(&self.db, batch_id).await? else { continue };
-            if self.cancel_if_expired(chain, batch_id).await? {
+            if self.cancel_if_expired(chain, contract, batch_id).await? {
                 continue;
             }
             let found = count_replacements(self.metrics.clone());
@@ -98,13 +99,18 @@ impl PayoutWorker {
     /// A batch whose deadline has passed by the chain's clock can never execute; once the chain proves it (a final
     /// block past the deadline, every signing attempt's nonce unused) it is cancelled here, its rewards pending again
     /// for the next batch, instead of being sent again and again to be refused `Expired`. True when it was cancelled.
-    async fn cancel_if_expired(&self, chain: &crate::http::chains::Chain, batch_id: i64) -> Result<bool, sqlx::Error> {
+    async fn cancel_if_expired(
+        &self,
+        chain: &crate::http::chains::Chain,
+        contract: alloy::primitives::Address,
+        batch_id: i64,
+    ) -> Result<bool, sqlx::Error> {
         let Some(state) = ledger::payouts::cancel_state(&self.db, batch_id).await? else { return Ok(false) };
         let Some(deadline) = state.deadline else { return Ok(false) };
         if deadline >= chain.now(&crate::http::clock::Clock::default()).await {
             return Ok(false);
         }
-        let Ok(reader) = chain.reader() else { return Ok(false) };
+        let Ok(reader) = chain.reader_for(contract) else { return Ok(false) };
         let nonces = state.attempt_nonces(batch_id);
         let proof = match tokio::time::timeout(sender::CHAIN_TIMEOUT, reader.liveness(&nonces, deadline)).await {
             Ok(Ok(payout_chain::Liveness::Dead(proof))) => proof,

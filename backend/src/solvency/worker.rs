@@ -257,7 +257,12 @@ impl SolvencyWorker {
         }
         let state = locked.send_state();
         let job = CommitJob {
-            chain: BatchChain { chain_id: locked.chain_id, asset_id: locked.asset_id, symbol: symbol.to_owned() },
+            chain: BatchChain {
+                chain_id: locked.chain_id,
+                asset_id: locked.asset_id,
+                symbol: symbol.to_owned(),
+                contract: Some(chain.settlement),
+            },
             epoch: locked,
         };
         let found = |_: &BatchChain, previous: Previous| {

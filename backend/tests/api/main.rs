@@ -30,5 +30,6 @@ mod signer_service;
 mod slow_clients;
 mod treasury;
 mod tron_addresses;
+mod upgrades;
 mod users;
 mod withdraw;

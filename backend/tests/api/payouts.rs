@@ -75,7 +75,7 @@ fn base(v: &Value) -> u128 {
 }
 
 /// The batch's signature is the dev key's over the EIP-712 digest of the batch as returned.
-fn check_batch_signature(body: &Value, contract: Address) {
+pub(crate) fn check_batch_signature(body: &Value, contract: Address) {
     let payouts: Vec<abi::Payout> = body["entries"]
         .as_array()
         .unwrap()
@@ -409,10 +409,20 @@ async fn concurrent_builds_over_http_take_disjoint_rewards_and_conserve_the_sum(
 /// start passes — and custody funded with `funds`.
 pub(crate) async fn anvil_settlement(funds: u128) -> (alloy::node_bindings::AnvilInstance, Address, String) {
     let anvil = Anvil::new().path(abi::toolchain::foundry_binary("anvil")).chain_id(CHAIN).try_spawn().unwrap();
-    let keys: Vec<PrivateKeySigner> = anvil.keys()[..2].iter().map(|k| k.clone().into()).collect();
     let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url()).erased();
     let profile = deploy::profile("bsc-testnet").unwrap();
     provider.anvil_set_code(profile.usdt, abi::TestUSDT::DEPLOYED_BYTECODE.clone()).await.unwrap();
+    let settlement = deploy_settlement(&anvil, funds).await;
+    let key = alloy::hex::encode_prefixed(anvil.keys()[0].to_bytes());
+    (anvil, settlement, key)
+}
+
+/// One more Settlement contract on `anvil` as [`anvil_settlement`] deploys it (its own Safe), custody funded with
+/// `funds`: what an upgrade deploys beside the contract it replaces.
+pub(crate) async fn deploy_settlement(anvil: &alloy::node_bindings::AnvilInstance, funds: u128) -> Address {
+    let keys: Vec<PrivateKeySigner> = anvil.keys()[..2].iter().map(|k| k.clone().into()).collect();
+    let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url()).erased();
+    let profile = deploy::profile("bsc-testnet").unwrap();
     let net = deploy::network::Network::evm(&anvil.endpoint()).unwrap();
     let owners = [keys[0].address(), keys[1].address()];
     let safe = anvil_tests::safe::deploy_safe(&net, &keys[0], &owners, 2).await.unwrap();
@@ -438,8 +448,7 @@ pub(crate) async fn anvil_settlement(funds: u128) -> (alloy::node_bindings::Anvi
     let signers = deploy::Keys { deployer: keys[0].clone() };
     let settlement = deploy::deploy(&options, &signers).await.unwrap().record.unwrap().settlement;
     provider.anvil_set_balance(settlement, U256::from(funds)).await.unwrap();
-    let key = alloy::hex::encode_prefixed(anvil.keys()[0].to_bytes());
-    (anvil, settlement, key)
+    settlement
 }
 
 /// What a payout test starts from: the real signer, the API wired to it and to one chain, the sponsor chain of

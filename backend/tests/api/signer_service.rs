@@ -56,6 +56,14 @@ pub(crate) async fn spawn_signer_with_node(
     spawn_with_policy(policy, callers).await
 }
 
+/// As [`spawn_signer`], allowing every one of `contracts` (an upgraded chain's live and previous contracts).
+pub(crate) async fn spawn_signer_for(contracts: &[Address]) -> SignerService {
+    let callers = vec![Caller::new(CALLER, SecretString::from(SECRET))];
+    let mut policy = PolicyConfig::native_only(CHAIN, contracts[0], vec![], 1_000 * BNB, 10_000 * BNB, 100_000 * BNB);
+    policy.chains[0].contracts = contracts.iter().copied().map(signer::intent::Addr).collect();
+    spawn_with_policy(policy, callers).await
+}
+
 /// As [`spawn_signer`], with payout entries capped at `entry_cap` (payments keep the 1,000 BNB cap).
 pub(crate) async fn spawn_signer_with_entry_cap(contract: Address, entry_cap: u128) -> SignerService {
     let callers = vec![Caller::new(CALLER, SecretString::from(SECRET))];

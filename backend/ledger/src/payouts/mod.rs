@@ -19,7 +19,9 @@ pub use send::{
     BatchChain, KeptTransaction, SendState, batch_chain, batches_to_drive, lock_for_send, lock_idle_for_send,
     record_kept, record_sent, signed_payload,
 };
-pub use sign::{SignStep, SignStepError, prepare_signing, record_signed, store_signature};
+pub use sign::{
+    ContractChoice, SignStep, SignStepError, prepare_signing, prepare_signing_for, record_signed, store_signature,
+};
 pub use views::{
     BatchDetail, BatchItem, BatchSummary, LeftOutSum, LeftOutUser, PendingFilter, PendingTotals, PendingUser, batch,
     batches, pending,
@@ -199,6 +201,9 @@ pub struct BatchPayload {
     pub nonce: U256,
     /// Unix seconds after which the contract refuses the signed batch.
     pub deadline: u64,
+    /// The Settlement contract the batch is signed for, fixed with its nonce; `None` for a batch fixed before
+    /// contracts were recorded (the chain's oldest contract, see migration 0027) or by [`prepare_signing`].
+    pub contract: Option<Address>,
 }
 
 impl BatchPayload {
@@ -225,7 +230,8 @@ impl BatchPayload {
 /// The batch with its stored nonce and deadline (both set), entries by position.
 pub(super) async fn load_payload(tx: &mut Tx, batch_id: i64) -> Result<BatchPayload, sqlx::Error> {
     let head = sqlx::query!(
-        r#"SELECT b.asset_id, a.chain_id, a.token, b.total AS "total: Money", b.chain_nonce AS "nonce: Money", b.deadline
+        r#"SELECT b.asset_id, a.chain_id, a.token, b.total AS "total: Money", b.chain_nonce AS "nonce: Money", b.deadline,
+                  b.contract
          FROM payout_batches b JOIN assets a ON a.id = b.asset_id WHERE b.id = $1"#,
         batch_id
     )
@@ -252,5 +258,6 @@ pub(super) async fn load_payload(tx: &mut Tx, batch_id: i64) -> Result<BatchPayl
         nonce: head.nonce.map(|n| n.0).unwrap_or_default(),
         deadline: head.deadline.unwrap_or_default() as u64,
         entries,
+        contract: head.contract.as_deref().map(Address::from_slice),
     })
 }

@@ -1,6 +1,6 @@
 //! Sending: a batch locked for the send decision, and each transaction sent for it recorded.
 
-use alloy::primitives::B256;
+use alloy::primitives::{Address, B256};
 use sqlx::PgPool;
 
 use super::{BatchPayload, BatchStatus, Tx, audit};
@@ -44,17 +44,26 @@ pub struct BatchChain {
     pub asset_id: i32,
     /// The asset's symbol (for metrics and messages).
     pub symbol: String,
+    /// The contract the batch is signed for; `None` before it is signed, or when it was signed before contracts were
+    /// recorded (the chain's oldest contract, migration 0027).
+    pub contract: Option<Address>,
 }
 
 /// The chain and asset of batch `batch_id`; `None` when there is no such batch.
 pub async fn batch_chain(pool: &PgPool, batch_id: i64) -> Result<Option<BatchChain>, sqlx::Error> {
     let row = sqlx::query!(
-        "SELECT a.chain_id, a.id, a.symbol FROM payout_batches b JOIN assets a ON a.id = b.asset_id WHERE b.id = $1",
+        "SELECT a.chain_id, a.id, a.symbol, b.contract FROM payout_batches b JOIN assets a ON a.id = b.asset_id
+         WHERE b.id = $1",
         batch_id
     )
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|r| BatchChain { chain_id: r.chain_id as u64, asset_id: r.id, symbol: r.symbol }))
+    Ok(row.map(|r| BatchChain {
+        chain_id: r.chain_id as u64,
+        asset_id: r.id,
+        symbol: r.symbol,
+        contract: r.contract.as_deref().map(Address::from_slice),
+    }))
 }
 
 /// The send state of batch `$1` ([`SendRow`]); `$tail` adds conditions and the lock.

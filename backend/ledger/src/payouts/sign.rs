@@ -1,6 +1,6 @@
 //! Signing: the nonce and deadline are fixed before the signer is asked, and its answer stored once.
 
-use alloy::primitives::{B256, U256};
+use alloy::primitives::{Address, B256, U256};
 use sqlx::PgPool;
 
 use super::{BatchPayload, BatchStatus, PayoutError, Tx, audit, batch_nonce};
@@ -75,9 +75,82 @@ pub enum SignStepError {
     Expired(i64, u64),
 }
 
+/// Where a batch may be signed for, on a chain with contracts an upgrade replaced (contracts/UPGRADES.md §3): the
+/// live contract, and each wound-down one, oldest first, with its available custody as the chain reads it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractChoice {
+    /// The chain's live contract: what a batch is signed for when no wound-down one can cover it.
+    pub live: Address,
+    /// The wound-down contracts, oldest first, each with its `available(token)` (custody less claimable).
+    pub wound_down: Vec<(Address, U256)>,
+}
+
 /// Fixes the nonce and deadline of batch `batch_id` before anything is signed (so every retry of the sign call
-/// asks for the same payload), or returns the stored signature when it was signed already.
+/// asks for the same payload), or returns the stored signature when it was signed already. The contract is left
+/// unnamed (the chain's only contract); [`prepare_signing_for`] names it.
 pub async fn prepare_signing(pool: &PgPool, batch_id: i64, now: u64, ttl_secs: u64) -> Result<SignStep, SignStepError> {
+    prepare(pool, batch_id, now, ttl_secs, None).await
+}
+
+/// As [`prepare_signing`], fixing also the contract the batch is signed for, once, with its nonce: the oldest
+/// wound-down contract of `choice` whose available custody, less the totals of the chain's batches of the same token
+/// already fixed to it and not settled, covers the batch's total; the live contract otherwise. The choice is made
+/// under a lock per chain, so two batches signed at once never both count on the same custody.
+pub async fn prepare_signing_for(
+    pool: &PgPool,
+    batch_id: i64,
+    now: u64,
+    ttl_secs: u64,
+    choice: &ContractChoice,
+) -> Result<SignStep, SignStepError> {
+    prepare(pool, batch_id, now, ttl_secs, Some(choice)).await
+}
+
+/// Namespace of the per-chain advisory lock the contract choice takes (high bits; the chain id is the low ones).
+const CONTRACT_CHOICE_LOCK: i64 = 0x5061_7943_0000_0000;
+
+/// The contract a batch of `total` in `token` on `chain_id` is signed for ([`prepare_signing_for`]).
+async fn choose_contract(
+    tx: &mut Tx,
+    batch_id: i64,
+    chain_id: i64,
+    token: &[u8],
+    total: U256,
+    choice: &ContractChoice,
+) -> Result<Address, sqlx::Error> {
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", CONTRACT_CHOICE_LOCK ^ (chain_id & 0xFFFF_FFFF))
+        .execute(&mut **tx)
+        .await?;
+    for (i, (contract, available)) in choice.wound_down.iter().enumerate() {
+        // Batches fixed before contracts were recorded (NULL) count against the oldest contract.
+        let in_flight = sqlx::query_scalar!(
+            r#"SELECT coalesce(sum(b.total), 0)::text AS "sum!" FROM payout_batches b JOIN assets a ON a.id = b.asset_id
+               WHERE a.chain_id = $1 AND a.token = $2 AND b.id <> $3 AND b.chain_nonce IS NOT NULL
+                 AND b.status IN ('building', 'signed', 'submitted')
+                 AND (b.contract = $4 OR (b.contract IS NULL AND $5))"#,
+            chain_id,
+            token,
+            batch_id,
+            contract.as_slice(),
+            i == 0
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        let in_flight: U256 = in_flight.parse().unwrap_or(U256::MAX);
+        if available.saturating_sub(in_flight) >= total {
+            return Ok(*contract);
+        }
+    }
+    Ok(choice.live)
+}
+
+async fn prepare(
+    pool: &PgPool,
+    batch_id: i64,
+    now: u64,
+    ttl_secs: u64,
+    choice: Option<&ContractChoice>,
+) -> Result<SignStep, SignStepError> {
     let mut tx = pool.begin().await.map_err(PayoutError::from)?;
     let row = sqlx::query!(
         r#"SELECT status AS "status: BatchStatus", chain_nonce AS "nonce: Money", deadline, signature
@@ -108,11 +181,30 @@ pub async fn prepare_signing(pool: &PgPool, batch_id: i64, now: u64, ttl_secs: u
         }
         (Some(_), Some(_)) => {}
         _ => {
+            let contract = match choice {
+                Some(choice) => {
+                    let head = sqlx::query!(
+                        r#"SELECT a.chain_id, a.token, b.total::text AS "total!" FROM payout_batches b
+                           JOIN assets a ON a.id = b.asset_id WHERE b.id = $1"#,
+                        batch_id
+                    )
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(PayoutError::from)?;
+                    let total: U256 = head.total.parse().unwrap_or(U256::MAX);
+                    let chosen = choose_contract(&mut tx, batch_id, head.chain_id, &head.token, total, choice)
+                        .await
+                        .map_err(PayoutError::from)?;
+                    Some(chosen)
+                }
+                None => None,
+            };
             sqlx::query!(
-                "UPDATE payout_batches SET chain_nonce = $2::text::numeric, deadline = $3 WHERE id = $1",
+                "UPDATE payout_batches SET chain_nonce = $2::text::numeric, deadline = $3, contract = $4 WHERE id = $1",
                 batch_id,
                 batch_nonce(batch_id, 0).to_string(),
-                (now + ttl_secs) as i64
+                (now + ttl_secs) as i64,
+                contract.as_ref().map(|c| c.as_slice())
             )
             .execute(&mut *tx)
             .await

@@ -43,6 +43,9 @@ pub struct BatchSummary {
     pub partial_count: i64,
     /// Users left out of it.
     pub left_out_count: i64,
+    /// The contract it is signed for (fixed with its nonce); `None` before, or when fixed before contracts were
+    /// recorded (the chain's oldest contract).
+    pub contract: Option<Vec<u8>>,
 }
 
 /// `query_as!` of [`BatchSummary`]: the batch columns with the asset and the last transaction, then `$tail` (the
@@ -57,7 +60,8 @@ macro_rules! query_batches {
                 (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = b.id) AS "entry_count!",
                 (SELECT count(*) FROM payout_batch_items i WHERE i.batch_id = b.id AND i.limited_by IS NOT NULL)
                     AS "partial_count!",
-                (SELECT count(*) FROM payout_batch_left_out l WHERE l.batch_id = b.id) AS "left_out_count!"
+                (SELECT count(*) FROM payout_batch_left_out l WHERE l.batch_id = b.id) AS "left_out_count!",
+                b.contract
              FROM payout_batches b JOIN assets a ON a.id = b.asset_id
              LEFT JOIN transactions t ON t.id = b.transaction_id "#
                 + $tail

@@ -91,6 +91,9 @@ pub struct BatchView {
     pub entry_count: i64,
     /// Contract nonce (decimal string), fixed before signing.
     pub nonce: Option<String>,
+    /// The Settlement contract the batch is signed for (in the chain's form), fixed with its nonce: after an upgrade,
+    /// the replaced contract while its custody covers the batch, else the live one (contracts/UPGRADES.md).
+    pub contract: Option<String>,
     /// Unix seconds after which the contract refuses the batch.
     pub deadline: Option<i64>,
     /// EIP-712 hash of the payouts array, as emitted by `PayoutBatchExecuted` (0x hex).
@@ -168,6 +171,7 @@ fn batch_view(row: ledger::BatchSummary) -> BatchView {
         total: AssetAmount::new(row.total, row.decimals, &row.symbol),
         entry_count: row.entry_count,
         nonce: row.nonce.map(|n| n.to_string()),
+        contract: row.contract.as_deref().map(|c| show_address(row.chain_id as u64, c)),
         deadline: row.deadline,
         payouts_hash: hex_bytes(row.payouts_hash),
         signature: hex_bytes(row.signature),

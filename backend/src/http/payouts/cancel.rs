@@ -32,15 +32,15 @@ struct ExpiryProof {
 /// `batch_nonce_used` otherwise.
 async fn prove_expired(
     ctx: &ApiContext,
-    chain_id: u64,
+    batch: &ledger::BatchChain,
     id: i64,
     state: &ledger::CancelState,
 ) -> Result<ExpiryProof, ApiError> {
-    let chain = ctx.chains.chain(chain_id)?;
+    let chain = ctx.chains.chain(batch.chain_id)?;
     let deadline =
         state.deadline.ok_or_else(|| ApiError::Internal(eyre::eyre!("batch {id} has a nonce but no deadline")))?;
     let nonces = state.attempt_nonces(id);
-    let reader = chain.reader()?;
+    let reader = chain.reader_for(chain.batch_contract(batch.contract))?;
     match on_chain(reader.liveness(&nonces, deadline)).await? {
         Liveness::Dead(proof) => Ok(ExpiryProof {
             block: proof.block,
@@ -79,7 +79,7 @@ pub(super) async fn cancel(
     AdminUser(admin): AdminUser,
     Path(id): Path<i64>,
 ) -> Result<Json<BatchView>, ApiError> {
-    let chain_id = batch_chain(&ctx, id).await?.chain_id;
+    let batch = batch_chain(&ctx, id).await?;
     let state = ledger::cancel_state(&ctx.db, id).await?.ok_or(ApiError::NotFound)?;
     let proof = match (state.status, state.nonce) {
         (BatchStatus::Executed, _) => return Err(conflict("already_executed", format!("batch {id} executed"))),
@@ -90,7 +90,7 @@ pub(super) async fn cancel(
         (BatchStatus::Building, None) => serde_json::json!({ "reason": "never_signed" }),
         // A sign call may have reached the signer (the nonce is fixed before): treat it as signed.
         (_, Some(_)) => {
-            let proof = prove_expired(&ctx, chain_id, id, &state).await?;
+            let proof = prove_expired(&ctx, &batch, id, &state).await?;
             serde_json::json!({ "reason": "expired", "chain": proof })
         }
         (other, None) => return Err(conflict("batch_not_cancellable", format!("batch {id} is {other}"))),

@@ -89,7 +89,8 @@ impl From<SendError> for ApiError {
 /// Sends or follows up batch `id` for an admin.
 async fn drive(ctx: &ApiContext, admin: &AdminUser, id: i64, request: Request) -> Result<Json<SendResult>, ApiError> {
     let batch: BatchChain = ledger::payouts::batch_chain(&ctx.db, id).await?.ok_or(ApiError::NotFound)?;
-    let submitter = ctx.chains.chain(batch.chain_id)?.submitter()?;
+    let chain = ctx.chains.chain(batch.chain_id)?;
+    let submitter = chain.submitter_for(chain.batch_contract(batch.contract))?;
     let actor = admin.0.wallet.to_checksum(None);
     let found = count_replacements(ctx.metrics.clone());
     let driver = Driver { actor: &actor, found: &found };

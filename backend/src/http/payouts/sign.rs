@@ -8,6 +8,7 @@ use signer_client::intent::{Addr, Amount as SignerAmount, PayoutBatchIntent, Pay
 
 use super::batch_chain;
 use super::batches::{BatchView, load_batch};
+use crate::http::chains::read_view;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;
@@ -47,16 +48,18 @@ pub(super) async fn sign(
 ) -> Result<Json<BatchView>, ApiError> {
     let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
     crate::http::rate_limit::signing_per_wallet(&ctx, "payout-batch", admin.wallet, limit).await?;
-    let chain_id = batch_chain(&ctx, id).await?.chain_id;
-    let contract = ctx.chains.settlement(chain_id)?;
-    let client = signer(&ctx)?;
+    let batch = batch_chain(&ctx, id).await?;
+    let chain_id = batch.chain_id;
     let chain = ctx.chains.chain(chain_id)?;
+    let client = signer(&ctx)?;
+    let choice = contract_choice(chain, &ctx, batch.asset_id, batch.contract).await?;
     let now = chain.now(&ctx.clock).await;
-    let payload =
-        match ledger::prepare_signing(&ctx.db, id, now, chain.signature_ttl_secs).await.map_err(sign_step_error)? {
-            SignStep::Signed(..) => return Ok(Json(load_batch(&ctx, id).await?)),
-            SignStep::Sign(payload) => payload,
-        };
+    let step = ledger::prepare_signing_for(&ctx.db, id, now, chain.signature_ttl_secs, &choice);
+    let payload = match step.await.map_err(sign_step_error)? {
+        SignStep::Signed(..) => return Ok(Json(load_batch(&ctx, id).await?)),
+        SignStep::Sign(payload) => payload,
+    };
+    let contract = chain.batch_contract(payload.contract);
     let intent = PayoutBatchIntent {
         chain_id,
         contract: Addr(contract),
@@ -93,6 +96,31 @@ pub(super) async fn sign(
         });
     }
     Ok(Json(view))
+}
+
+/// Where a batch of `asset_id` may be signed for ([`ledger::ContractChoice`]): the chain's live contract and, after an
+/// upgrade, each previous contract with its available custody read from the chain now (503 when it cannot be read:
+/// the old contract is drained first, and a guess could sign for the wrong one). No read when the batch's contract is
+/// fixed already or the chain has one contract.
+async fn contract_choice(
+    chain: &crate::http::chains::Chain,
+    ctx: &ApiContext,
+    asset_id: i32,
+    fixed: Option<Address>,
+) -> Result<ledger::ContractChoice, ApiError> {
+    let mut choice = ledger::ContractChoice { live: chain.settlement, wound_down: Vec::new() };
+    if chain.previous.is_empty() || fixed.is_some() {
+        return Ok(choice);
+    }
+    let token = crate::http::types::AssetMeta::load(ctx, asset_id).await?.token;
+    let provider = &chain.access()?.provider;
+    for contract in &chain.previous {
+        let settlement = abi::Settlement::new(*contract, provider);
+        let read = settlement.available(token);
+        let available = read_view(chain.chain_id, *contract, "available", read.call()).await?;
+        choice.wound_down.push((*contract, available));
+    }
+    Ok(choice)
 }
 
 /// The signer's answer must be for exactly the payload asked for.

@@ -280,6 +280,11 @@ export interface components {
       asset_id: number;
       /** The asset's chain. */
       chain_id: number;
+      /**
+       * The Settlement contract the batch is signed for (in the chain's form), fixed with its nonce: after an upgrade,
+       * the replaced contract while its custody covers the batch, else the live one (contracts/UPGRADES.md).
+       */
+      contract?: string | null;
       /** RFC 3339, UTC. */
       created_at: string;
       /** Unix seconds after which the contract refuses the batch. */
@@ -375,10 +380,18 @@ export interface components {
       /** The asset's chain, where the transaction is sent. */
       chain_id: number;
       /**
-       * Claimable for this wallet (failed pushes of executed batches), as the ledger recorded it from confirmed
-       * events.
+       * What `transaction` claims: the wallet's claimable (failed pushes of executed batches) as the ledger recorded it
+       * from confirmed events — or, on a chain with contracts an upgrade replaced, what the contract `transaction`
+       * goes to holds for it now (the oldest that holds any; claim again for the next one).
        */
       claimable: components["schemas"]["AssetAmount"];
+      /** The Settlement contract `transaction` goes to, in the chain's form. */
+      contract: string;
+      /**
+       * Every contract of the chain that holds something claimable for the wallet, oldest first, with the amount (the
+       * chain's own figures after an upgrade; the ledger's with one contract).
+       */
+      contracts: components["schemas"]["ContractClaimable"][];
       /** Who the claim pays, in the chain's form (0x EIP-55, `T…` on TRON): the query's `to`, else the wallet. */
       to: string;
       /** `Settlement.claim(token, to)`, as an EIP-1193 wallet sends it. */
@@ -390,6 +403,13 @@ export interface components {
     ConfirmRequest: {
       /** The `nonce` of a registration payload this wallet was given (decimal string). */
       nonce: string;
+    };
+    /** What one contract holds claimable for a wallet. */
+    ContractClaimable: {
+      /** What it holds claimable for the wallet. */
+      claimable: components["schemas"]["AssetAmount"];
+      /** The Settlement contract, in the chain's form. */
+      contract: string;
     };
     /** The asset created, or with `dry_run` the one that would be. */
     CreatedAsset: {
@@ -881,6 +901,11 @@ export interface components {
         asset_id: number;
         /** The asset's chain. */
         chain_id: number;
+        /**
+         * The Settlement contract the batch is signed for (in the chain's form), fixed with its nonce: after an upgrade,
+         * the replaced contract while its custody covers the batch, else the live one (contracts/UPGRADES.md).
+         */
+        contract?: string | null;
         /** RFC 3339, UTC. */
         created_at: string;
         /** Unix seconds after which the contract refuses the batch. */
