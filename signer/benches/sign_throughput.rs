@@ -67,6 +67,7 @@ fn settings(dir: &std::path::Path) -> Settings {
             chains: vec![ChainConfig {
                 chain_id: CHAIN_ID,
                 contracts: vec![Addr(CONTRACT)],
+                wound_down: vec![],
                 treasury_recipients: vec![],
                 assets: vec![AssetConfig {
                     token: Addr(Address::ZERO),

@@ -55,6 +55,7 @@ impl PolicyConfig {
             chains: vec![ChainConfig {
                 chain_id,
                 contracts: vec![Addr(contract)],
+                wound_down: Vec::new(),
                 treasury_recipients: treasury_recipients.into_iter().map(Addr).collect(),
                 assets: vec![AssetConfig {
                     token: Addr(Address::ZERO),
@@ -77,6 +78,12 @@ pub struct ChainConfig {
     pub chain_id: u64,
     /// The Settlement contracts intents may target.
     pub contracts: Vec<Addr>,
+    /// Contracts an upgrade replaced, each also in `contracts` (contracts/UPGRADES.md): wound down. Payout batches,
+    /// refunds and liability roots are still signed for them, so that their custody is paid out to members and their
+    /// floor keeps holding; registrations, retopups and treasury transfers never (no new money goes to them, and none
+    /// leaves them but to members).
+    #[serde(default)]
+    pub wound_down: Vec<Addr>,
     /// Where treasury transfers may send company funds.
     #[serde(default)]
     pub treasury_recipients: Vec<Addr>,
@@ -174,6 +181,8 @@ pub enum Rule {
     ApprovalsMissing,
     /// A staff signature that is not over this outflow, or from a wallet not listed for what it signs.
     ApprovalInvalid,
+    /// A registration, retopup or treasury transfer (not a refund) for a contract an upgrade replaced.
+    ContractWoundDown,
 }
 
 impl Rule {
@@ -204,6 +213,7 @@ impl Rule {
             Rule::EpochNotIncreasing => "policy.epoch_not_increasing",
             Rule::ApprovalsMissing => "policy.approvals_missing",
             Rule::ApprovalInvalid => "policy.approval_invalid",
+            Rule::ContractWoundDown => "policy.contract_wound_down",
         }
     }
 }
@@ -253,6 +263,7 @@ pub struct AssetCaps {
 #[derive(Clone, Debug)]
 struct ChainPolicy {
     contracts: HashSet<Address>,
+    wound_down: HashSet<Address>,
     treasury_recipients: HashSet<Address>,
     assets: HashMap<Address, AssetCaps>,
     node: Option<NodeConfig>,
@@ -327,8 +338,15 @@ impl TryFrom<PolicyConfig> for Policy {
             {
                 return Err(InvalidPolicy(format!("chain {}: node.rpc_url is not a URL", chain.chain_id)));
             }
+            if let Some(stray) = chain.wound_down.iter().find(|w| !chain.contracts.contains(w)) {
+                return Err(InvalidPolicy(format!(
+                    "chain {}: wound_down contract {stray} is not in its contracts",
+                    chain.chain_id
+                )));
+            }
             let rules = ChainPolicy {
                 contracts: chain.contracts.iter().map(|a| a.0).collect(),
+                wound_down: chain.wound_down.iter().map(|a| a.0).collect(),
                 treasury_recipients: chain.treasury_recipients.iter().map(|a| a.0).collect(),
                 assets,
                 node: chain.node,
@@ -377,6 +395,20 @@ impl Policy {
         let target = intent.target;
         let (chain, caps) = self.lookup(target, intent.action.token())?;
         check_nonce_space(intent)?;
+        let new_money_or_company_outflow = matches!(
+            intent.action,
+            Action::Register { .. } | Action::Retopup { .. } | Action::TreasuryTransfer { refund_of: None, .. }
+        );
+        if new_money_or_company_outflow && chain.wound_down.contains(&target.contract) {
+            return refuse(
+                Rule::ContractWoundDown,
+                format!(
+                    "contract {} on chain {} was replaced and is wound down: only payouts, refunds and liability \
+                     roots are signed for it",
+                    target.contract, target.chain_id
+                ),
+            );
+        }
         match &intent.action {
             Action::Register { amount, .. } | Action::Retopup { amount, .. } => {
                 check_per_payload(*amount, caps)?;
@@ -738,6 +770,7 @@ mod tests {
             chains: vec![ChainConfig {
                 chain_id: CHAIN,
                 contracts: vec![Addr(CONTRACT)],
+                wound_down: vec![],
                 treasury_recipients: vec![Addr(TREASURY)],
                 assets: vec![AssetConfig {
                     token: Addr(USDT),
@@ -809,6 +842,30 @@ mod tests {
     fn an_intent_within_every_rule_is_admitted_with_the_default_deadline() {
         let admission = policy().admit(&register(CHAIN, CONTRACT, USDT, 100, None), NOW).unwrap();
         assert_eq!(admission, Admission { deadline: NOW + 600, daily_outflow_cap: None });
+    }
+
+    #[test]
+    fn a_wound_down_contract_takes_no_new_money_and_gives_none_but_to_members() {
+        const NEW: Address = Address::repeat_byte(0xdd);
+        let mut config = policy_config();
+        config.chains[0].contracts.push(Addr(NEW));
+        config.chains[0].wound_down = vec![Addr(CONTRACT)];
+        let p = Policy::try_from(config.clone()).unwrap();
+        assert_eq!(rule(p.admit(&register(CHAIN, CONTRACT, USDT, 1, None), NOW)), Rule::ContractWoundDown);
+        assert_eq!(rule(p.admit(&treasury(TREASURY, 1), NOW)), Rule::ContractWoundDown);
+        assert_eq!(Rule::ContractWoundDown.code(), "policy.contract_wound_down");
+        // Payouts still drain it; the live contract takes registrations.
+        assert!(p.admit(&batch(&[1, 2]), NOW).is_ok());
+        assert!(p.admit(&register(CHAIN, NEW, USDT, 1, None), NOW).is_ok());
+        // A refund returns a payment from the contract that holds it.
+        let mut refund = treasury(Address::repeat_byte(9), 1);
+        if let Action::TreasuryTransfer { refund_of, .. } = &mut refund.action {
+            *refund_of = Some(U256::from(7));
+        }
+        assert!(p.check_rules(&refund).is_ok(), "a refund from a wound-down contract is not refused for it");
+        // A wound-down contract must be one of the chain's contracts.
+        config.chains[0].wound_down = vec![Addr(Address::repeat_byte(0xee))];
+        assert!(Policy::try_from(config).unwrap_err().0.contains("not in its contracts"));
     }
 
     #[test]
@@ -1047,8 +1104,14 @@ mod tests {
             approvals: None,
         };
         assert!(Policy::try_from(base.clone()).is_err());
-        let chain =
-            ChainConfig { chain_id: 1, contracts: vec![], treasury_recipients: vec![], assets: vec![], node: None };
+        let chain = ChainConfig {
+            chain_id: 1,
+            contracts: vec![],
+            wound_down: vec![],
+            treasury_recipients: vec![],
+            assets: vec![],
+            node: None,
+        };
         let twice = PolicyConfig { default_ttl_secs: 5, chains: vec![chain.clone(), chain], ..base.clone() };
         assert!(Policy::try_from(twice).is_err());
         // Batches as long as the contract's design (500) fit a request; ones that could not are refused at start.

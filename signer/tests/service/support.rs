@@ -58,6 +58,7 @@ pub(crate) fn policy(chain_id: u64, contract: Address) -> PolicyConfig {
         chains: vec![ChainConfig {
             chain_id,
             contracts: vec![Addr(contract)],
+            wound_down: vec![],
             treasury_recipients: vec![Addr(TREASURY)],
             assets: vec![caps(Address::ZERO), caps(USDT)],
             node: None,
