@@ -549,12 +549,15 @@ pub struct WriteTx<'c> {
 
 impl WriteTx<'_> {
     /// The counter of `target`: the next nonce to hand out when an intent names none (1 when none was handed out).
+    /// It never starts below another contract's counter on the same chain: after an upgrade (contracts/UPGRADES.md)
+    /// the new contract's payments go on from the old one's nonces, so that a nonce names one payment on the chain
+    /// whichever contract took it (the ledger keeps one payload per nonce and asset).
     pub fn next_nonce(&mut self, target: Target) -> Result<U256, StoreError> {
+        // Keys are fixed-width hex: the greatest string is the greatest number.
         let stored: Option<String> = self
             .tx
-            .prepare_cached("SELECT next_nonce FROM nonce_allocator WHERE chain_id = ?1 AND contract = ?2")?
-            .query_row(params![chain_key(target.chain_id)?, address_key(target.contract)], |r| r.get(0))
-            .optional()?;
+            .prepare_cached("SELECT max(next_nonce) FROM nonce_allocator WHERE chain_id = ?1")?
+            .query_row(params![chain_key(target.chain_id)?], |r| r.get(0))?;
         stored.map_or(Ok(U256::from(1)), |s| parse_u256_key(&s))
     }
 
@@ -759,6 +762,10 @@ mod tests {
         let mut writer = store.writer().unwrap();
         let mut tx = writer.begin().unwrap();
         assert_eq!(tx.next_nonce(target()).unwrap(), U256::from(4), "the counter goes on where it was");
+        // A new contract on the same chain (an upgrade) goes on from there too; another chain does not.
+        let successor = Target { contract: Address::repeat_byte(0x5e), ..target() };
+        assert_eq!(tx.next_nonce(successor).unwrap(), U256::from(4));
+        assert_eq!(tx.next_nonce(Target { chain_id: 97, ..target() }).unwrap(), U256::from(1));
         assert!(tx.find(target(), U256::from(4)).unwrap().is_none());
         drop(tx);
         // Opened again, the schema is not applied twice.
