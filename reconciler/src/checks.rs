@@ -294,6 +294,10 @@ pub struct CommitmentFigures {
     pub ledger_block: u64,
     /// The ledger's committed epoch of the same number: (root, total, as-of block); `None` when it has none.
     pub ledger: Option<(alloy::primitives::B256, u128, u64)>,
+    /// After an upgrade (contracts/UPGRADES.md §7): what the chain's previous contracts read as custody when they
+    /// committed the same round (the same block and total) as `onchain`; `None` when one of them has not committed it
+    /// (yet): solvency is then judged on the next run, never on part of the custody.
+    pub previous_custody: Option<U256>,
     /// The epoch interval: a commitment older than twice this is stale.
     pub interval_blocks: u64,
     /// Users whose sampled proof did not verify against the chain's root, with why (empty when none or not sampled).
@@ -339,22 +343,27 @@ pub fn commitment(f: &CommitmentFigures) -> Vec<Alert> {
                 .detail("ledger", ledger),
         );
     }
-    if c.custody < U256::from(c.total) {
+    let custody = f.previous_custody.map(|previous| c.custody.saturating_add(previous));
+    if let Some(custody) = custody
+        && custody < U256::from(c.total)
+    {
+        let held =
+            if f.previous_custody.is_some_and(|p| !p.is_zero()) { "the contracts held" } else { "the contract held" };
         alerts.push(
             Alert::new(
                 "solvency_insolvent",
                 &scope,
                 Severity::Critical,
                 format!(
-                    "the contract held {} base units less than the total it committed in epoch {}",
-                    U256::from(c.total) - c.custody,
+                    "{held} {} base units less than the total committed in epoch {}",
+                    U256::from(c.total) - custody,
                     c.epoch
                 ),
             )
             .detail("chain_id", f.chain_id)
             .detail("asset", f.token)
             .detail("epoch", c.epoch)
-            .detail("custody", c.custody)
+            .detail("custody", custody)
             .detail("total", c.total),
         );
     }
@@ -417,10 +426,25 @@ mod solvency_tests {
             head: 60,
             ledger_block: 50,
             ledger: Some((B256::repeat_byte(1), 100, 40)),
+            previous_custody: Some(U256::ZERO),
             interval_blocks: 10,
             failed_proofs: Vec::new(),
             verified_proofs: 32,
         }
+    }
+
+    #[test]
+    fn after_an_upgrade_solvency_is_the_custody_of_every_contract_of_the_round() {
+        // The live contract alone holds 60 of the 100 committed; the old one, committing the same round, 40 more.
+        let live = solvency_verify::Commitment { custody: U256::from(60), ..figures().onchain };
+        let both = CommitmentFigures { onchain: live, previous_custody: Some(U256::from(40)), ..figures() };
+        assert!(checks(&both).is_empty());
+        let short = CommitmentFigures { previous_custody: Some(U256::from(39)), ..both.clone() };
+        let alerts = commitment(&short);
+        assert_eq!(alerts.iter().map(|a| a.check.as_str()).collect::<Vec<_>>(), ["solvency_insolvent"]);
+        assert!(alerts[0].summary.starts_with("the contracts held 1 base units less"), "{}", alerts[0].summary);
+        // The old contract has not committed this round yet: not judged on part of the custody.
+        assert!(checks(&CommitmentFigures { previous_custody: None, ..both }).is_empty());
     }
 
     fn checks(f: &CommitmentFigures) -> Vec<String> {

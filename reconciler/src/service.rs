@@ -5,7 +5,10 @@
 use std::{collections::BTreeSet, future::Future, time::Duration};
 
 use abi::chain::Family;
-use alloy::{primitives::Address, providers::Provider};
+use alloy::{
+    primitives::{Address, U256},
+    providers::Provider,
+};
 use ledger::{monitoring, ops};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -407,6 +410,18 @@ impl Reconciler {
             commit_block: latest.commitBlock,
             custody: latest.custody,
         };
+        // After an upgrade every contract commits the same round (contracts/UPGRADES.md §7): custody is theirs
+        // together, counted only once every previous contract holds the live one's round.
+        let mut previous_custody = Some(U256::ZERO);
+        for &(contract, _) in &chain.previous {
+            let theirs = abi::Settlement::new(contract, &chain.provider)
+                .latestLiabilities(token)
+                .call()
+                .await
+                .map_err(|e| rpc("latestLiabilities", e.to_string()))?;
+            let same_round = theirs.asOfBlock == latest.asOfBlock && theirs.total == latest.total;
+            previous_custody = previous_custody.filter(|_| same_round).map(|sum| sum.saturating_add(theirs.custody));
+        }
         let mut found = checks::CommitmentFigures {
             chain_id: chain.chain_id,
             token,
@@ -414,6 +429,7 @@ impl Reconciler {
             head,
             ledger_block,
             ledger: None,
+            previous_custody,
             interval_blocks,
             failed_proofs: Vec::new(),
             verified_proofs: 0,
@@ -426,7 +442,8 @@ impl Reconciler {
         if onchain.epoch == 0 {
             return Ok(found);
         }
-        let Some(epoch) = ledger::solvency::committed(&self.pool, asset_id, Some(onchain.epoch)).await? else {
+        let committed = ledger::solvency::committed(&self.pool, asset_id, Some(chain.contract), Some(onchain.epoch));
+        let Some(epoch) = committed.await? else {
             return Ok(found);
         };
         found.ledger = Some((epoch.root, epoch.total, epoch.as_of_block));

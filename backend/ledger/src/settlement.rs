@@ -33,7 +33,7 @@ pub(super) async fn apply_settlement(
                 block,
                 tx_hash: event.key.tx_hash,
             };
-            crate::solvency::record_commitment(tx, asset_id, &commitment).await?;
+            crate::solvency::record_commitment(tx, asset_id, event.contract, &commitment).await?;
             Ok(Ok(0))
         }
         EventBody::PayoutDeferred { batch_nonce, recipient, index, amount, .. } => {

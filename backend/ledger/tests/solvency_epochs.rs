@@ -27,11 +27,16 @@ async fn confirm(ledger: &mut ChainLedger, events: &[ChainEvent], through: u64) 
 }
 
 fn committed(block: u64, epoch: u64, root: B256, total: u128, custody: U256) -> ChainEvent {
+    committed_on(CONTRACT, block, epoch, root, total, custody)
+}
+
+/// `LiabilitiesCommitted` as `contract` emits it in `block`.
+fn committed_on(contract: Address, block: u64, epoch: u64, root: B256, total: u128, custody: U256) -> ChainEvent {
     ChainEvent {
-        contract: alloy::primitives::Address::ZERO,
+        contract,
         key: EventKey {
             chain_id: CHAIN,
-            tx_hash: keccak256([b"commit".as_slice(), &block.to_be_bytes()].concat()),
+            tx_hash: keccak256([b"commit".as_slice(), &block.to_be_bytes(), contract.as_slice()].concat()),
             log_index: 0,
         },
         block_number: block,
@@ -61,7 +66,7 @@ async fn an_epoch_holds_every_user_its_proofs_fold_to_its_root_and_the_chain_com
         5,
     )
     .await;
-    assert_eq!(solvency::next(&pool, ASSET, CADENCE).await.unwrap(), Next::Build { epoch: 1 });
+    assert_eq!(solvency::next(&pool, ASSET, CADENCE).await.unwrap(), Next::Build { round: 1 });
 
     let epoch = solvency::build(&pool, ASSET, 1, CONTRACT, KEY).await.unwrap().expect("built");
     assert_eq!((epoch.epoch, epoch.as_of_block, epoch.status), (1, 5, EpochStatus::Built));
@@ -103,7 +108,10 @@ async fn an_epoch_holds_every_user_its_proofs_fold_to_its_root_and_the_chain_com
     }
     assert_eq!(sum, epoch.total);
     assert!(solvency::proof_in(&pool, epoch.clone(), named("stranger")).await.unwrap().is_none());
-    assert!(solvency::proof(&pool, ASSET, None, named("A")).await.unwrap().is_none(), "nothing committed yet");
+    assert!(
+        solvency::proof(&pool, ASSET, Some(CONTRACT), None, named("A")).await.unwrap().is_none(),
+        "nothing committed yet"
+    );
     assert_eq!(solvency::sample_users(&pool, epoch.id, 3).await.unwrap().len(), 3);
 
     // The nonce is fixed (in the liability space) before the signer is asked; asked again, the same one.
@@ -124,10 +132,13 @@ async fn an_epoch_holds_every_user_its_proofs_fold_to_its_root_and_the_chain_com
     // Ours: committed, with the custody the contract read.
     let custody = U256::from(epoch.total) * U256::from(2);
     confirm(&mut ledger, &[committed(7, 1, epoch.root, epoch.total, custody)], 7).await;
-    let done = solvency::committed(&pool, ASSET, None).await.unwrap().expect("committed");
+    let done = solvency::committed(&pool, ASSET, Some(CONTRACT), None).await.unwrap().expect("committed");
     assert_eq!((done.id, done.committed_block, done.custody), (epoch.id, Some(7), Some(custody)));
     assert!(solvency::in_flight(&pool, ASSET).await.unwrap().is_none());
-    let proof = solvency::proof(&pool, ASSET, None, named("B")).await.unwrap().expect("B's proof of the latest");
+    let proof = solvency::proof(&pool, ASSET, Some(CONTRACT), None, named("B"))
+        .await
+        .unwrap()
+        .expect("B's proof of the latest");
     assert_eq!(proof.epoch.id, epoch.id);
 
     // Due again only after the interval (or sooner after an executed payout).
@@ -135,7 +146,7 @@ async fn an_epoch_holds_every_user_its_proofs_fold_to_its_root_and_the_chain_com
     confirm(&mut ledger, &[], 14).await;
     assert_eq!(solvency::next(&pool, ASSET, CADENCE).await.unwrap(), Next::Wait, "9 blocks after epoch 1's");
     confirm(&mut ledger, &[retopped(15, 0, "B", PlanParams::defaults(18).retopup_fee)], 15).await;
-    assert_eq!(solvency::next(&pool, ASSET, CADENCE).await.unwrap(), Next::Build { epoch: 2 });
+    assert_eq!(solvency::next(&pool, ASSET, CADENCE).await.unwrap(), Next::Build { round: 2 });
     let second = solvency::build(&pool, ASSET, 2, CONTRACT, KEY).await.unwrap().unwrap();
     assert_eq!(second.as_of_block, 15);
     assert_ne!(second.root, epoch.root);
@@ -149,7 +160,7 @@ async fn an_epoch_holds_every_user_its_proofs_fold_to_its_root_and_the_chain_com
         .unwrap();
     assert_eq!(kept, 0);
     confirm(&mut ledger, &[], 16).await;
-    assert_eq!(solvency::next(&pool, ASSET, CADENCE).await.unwrap(), Next::Build { epoch: 2 });
+    assert_eq!(solvency::next(&pool, ASSET, CADENCE).await.unwrap(), Next::Build { round: 2 });
     let again = solvency::build(&pool, ASSET, 2, CONTRACT, KEY).await.unwrap().unwrap();
     assert_eq!((again.epoch, again.as_of_block), (2, 16));
     let history = solvency::history(&pool, ASSET, None, 10).await.unwrap();
@@ -158,4 +169,94 @@ async fn an_epoch_holds_every_user_its_proofs_fold_to_its_root_and_the_chain_com
         vec![(2, EpochStatus::Built), (2, EpochStatus::Failed), (1, EpochStatus::Committed)]
     );
     assert_eq!(solvency::history_count(&pool, ASSET).await.unwrap(), 3);
+}
+
+/// Signs (a made-up signature: the contract is not involved here) and sends epoch row `id`.
+async fn sign_and_send(pool: &sqlx::PgPool, id: i64) {
+    solvency::choose_nonce(pool, id, 1_900_000_000).await.unwrap();
+    assert!(solvency::mark_signed(pool, id, &[7; 65]).await.unwrap());
+    let (tx, _) = solvency::lock_for_send(pool, id).await.unwrap().unwrap();
+    solvency::record_sent(tx, id, B256::from(keccak256(id.to_be_bytes()))).await.unwrap();
+}
+
+/// After an upgrade (contracts/UPGRADES.md §7) one snapshot — a round — is committed on every contract, each with its
+/// own tree and its own epoch number; each contract's event commits only its own row; a round one contract failed is
+/// incomplete, so the next is due at once, and each contract's epochs go on from its own last one.
+#[tokio::test]
+async fn a_round_is_committed_on_every_contract_each_with_its_own_epochs() {
+    const OLD: Address = CONTRACT;
+    const NEW: Address = Address::repeat_byte(0xdd);
+    let (db, mut ledger) = ledger(PlanParams::defaults(18)).await;
+    let pool = db.pool.clone();
+    let fee = PlanParams::defaults(18).registration_fee;
+    confirm(&mut ledger, &[registered(2, 0, "A", "G", fee), registered(3, 0, "B", "A", fee)], 5).await;
+    // Before the upgrade: round 1 is epoch 1 of the only contract.
+    let first = solvency::build(&pool, ASSET, 1, OLD, KEY).await.unwrap().unwrap();
+    assert_eq!((first.epoch, first.round, first.contract), (1, 1, Some(OLD)));
+    sign_and_send(&pool, first.id).await;
+    confirm(&mut ledger, &[committed_on(OLD, 6, 1, first.root, first.total, U256::from(first.total))], 6).await;
+    // Built before contracts were recorded: named the chain's oldest contract.
+    sqlx::query("UPDATE solvency_epochs SET contract = NULL WHERE id = $1")
+        .bind(first.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(solvency::adopt_unnamed(&pool, CHAIN, OLD).await.unwrap(), 1);
+    assert_eq!(solvency::adopt_unnamed(&pool, CHAIN, OLD).await.unwrap(), 0);
+
+    // The upgrade: round 2 on both contracts — the old one's epoch 2, the new one's epoch 1.
+    confirm(&mut ledger, &[], 16).await;
+    assert_eq!(solvency::next(&pool, ASSET, CADENCE).await.unwrap(), Next::Build { round: 2 });
+    let plan = [(OLD, solvency::last_epoch_on(&pool, ASSET, OLD).await.unwrap() + 1), (NEW, 1)];
+    assert_eq!(plan[0].1, 2);
+    let built = solvency::build_round(&pool, ASSET, 2, &plan, KEY).await.unwrap().unwrap();
+    assert_eq!(
+        built.iter().map(|e| (e.contract, e.epoch, e.round, e.as_of_block, e.total)).collect::<Vec<_>>(),
+        vec![(Some(OLD), 2, 2, 16, first.total), (Some(NEW), 1, 2, 16, first.total)],
+        "one snapshot: the same block and total on both contracts"
+    );
+    let (old_row, new_row) = (built[0].clone(), built[1].clone());
+    assert_ne!(old_row.root, new_row.root, "each contract's leaves name it");
+    assert!(matches!(solvency::build_round(&pool, ASSET, 2, &plan, KEY).await, Err(solvency::SolvencyError::InFlight)));
+    for row in &built {
+        sign_and_send(&pool, row.id).await;
+    }
+    // The new contract's root emitted by the old contract commits nothing; by the new one, its row.
+    confirm(&mut ledger, &[committed_on(OLD, 17, 1, new_row.root, new_row.total, U256::ZERO)], 17).await;
+    assert_eq!(solvency::committed(&pool, ASSET, Some(NEW), None).await.unwrap(), None);
+    let custody = U256::from(new_row.total);
+    confirm(&mut ledger, &[committed_on(NEW, 18, 1, new_row.root, new_row.total, custody)], 18).await;
+    let on_new = solvency::committed(&pool, ASSET, Some(NEW), None).await.unwrap().expect("committed on the new one");
+    assert_eq!((on_new.id, on_new.custody), (new_row.id, Some(custody)));
+    assert_eq!(solvency::committed(&pool, ASSET, Some(OLD), None).await.unwrap().unwrap().epoch, 1);
+    assert_eq!(
+        solvency::in_flight_all(&pool, ASSET).await.unwrap().iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![old_row.id]
+    );
+
+    // The old contract's row fails: round 2 is incomplete, so round 3 is due at once, each contract at its next epoch.
+    solvency::mark_failed(&pool, old_row.id, "deadline passed unexecuted").await.unwrap();
+    // (The listener confirmed block 18 since round 2's block 16: the contract takes a later block.)
+    assert_eq!(solvency::next(&pool, ASSET, CADENCE).await.unwrap(), Next::Build { round: 3 });
+    assert_eq!(solvency::last_epoch_on(&pool, ASSET, OLD).await.unwrap(), 1);
+    assert_eq!(solvency::last_epoch_on(&pool, ASSET, NEW).await.unwrap(), 1);
+    let third = solvency::build_round(&pool, ASSET, 3, &[(OLD, 2), (NEW, 2)], KEY).await.unwrap().unwrap();
+    assert_eq!(third.iter().map(|e| (e.epoch, e.round)).collect::<Vec<_>>(), vec![(2, 3), (2, 3)]);
+    for row in &third {
+        sign_and_send(&pool, row.id).await;
+    }
+    confirm(
+        &mut ledger,
+        &[
+            committed_on(OLD, 20, 2, third[0].root, third[0].total, U256::ZERO),
+            committed_on(NEW, 21, 2, third[1].root, third[1].total, U256::ZERO),
+        ],
+        21,
+    )
+    .await;
+    // Round 3 complete: the cadence counts from its block again.
+    confirm(&mut ledger, &[], 25).await;
+    assert_eq!(solvency::next(&pool, ASSET, CADENCE).await.unwrap(), Next::Wait, "7 blocks after round 3's");
+    assert_eq!(solvency::committed(&pool, ASSET, Some(OLD), None).await.unwrap().unwrap().epoch, 2);
+    assert_eq!(solvency::committed(&pool, ASSET, Some(NEW), None).await.unwrap().unwrap().epoch, 2);
 }

@@ -27,6 +27,11 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
 pub struct EpochView {
     /// The epoch number (the contract takes them in order, from 1).
     pub epoch: u64,
+    /// The round: the ledger snapshot it commits, committed on every contract of the chain after an upgrade (equal to
+    /// `epoch` while the chain has one contract).
+    pub round: u64,
+    /// The contract it is committed on, 0x hex (its 20 bytes on TRON).
+    pub contract: Option<String>,
     /// The confirmed block the liabilities were read at.
     pub as_of_block: u64,
     /// The Merkle-sum root, 0x hex.
@@ -65,6 +70,8 @@ fn epoch_view(e: &Epoch, decimals: i16, symbol: &str) -> EpochView {
     let amount = |v: String| AssetAmount::new(v, decimals, symbol);
     EpochView {
         epoch: e.epoch,
+        round: e.round,
+        contract: e.contract.map(|c| format!("{c:#x}")),
         as_of_block: e.as_of_block,
         root: e.root.to_string(),
         total: amount(e.total.to_string()),
@@ -142,7 +149,7 @@ pub async fn overview(State(ctx): State<ApiContext>) -> Result<Json<SolvencyOver
     for (asset_id, info) in ledger::assets(&ctx.db).await? {
         let Some(chain) = ctx.chains.get(info.chain_id) else { continue };
         let cadence = ctx.settings.solvency.as_ref().and_then(|s| s.chain(info.chain_id));
-        let latest = solvency::committed(&ctx.db, asset_id, None).await?;
+        let latest = solvency::committed(&ctx.db, asset_id, Some(chain.settlement), None).await?;
         let in_flight = solvency::in_flight(&ctx.db, asset_id).await?;
         let confirmed_block = heads.iter().find(|h| h.chain_id == info.chain_id).and_then(|h| h.confirmed_block);
         let age_blocks = latest
@@ -306,7 +313,8 @@ pub async fn proof(
     if q.epoch.is_some_and(|e| e == 0 || e > i64::MAX as u64) {
         return Err(no_epoch());
     }
-    let epoch = solvency::committed(&ctx.db, q.asset_id, q.epoch).await?.ok_or_else(no_epoch)?;
+    let epoch =
+        solvency::committed(&ctx.db, q.asset_id, Some(chain.settlement), q.epoch).await?.ok_or_else(no_epoch)?;
     let found = solvency::proof_in(&ctx.db, epoch, user.wallet).await?.ok_or_else(|| ApiError::Missing {
         code: "not_in_epoch",
         message: "this wallet has no leaf in this epoch: it was not a user of the asset at its block".into(),

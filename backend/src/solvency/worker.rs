@@ -67,6 +67,20 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// How much a step says about a round's rows: a failure over a retry over progress over waiting.
+    fn weight(&self) -> u8 {
+        match self {
+            Step::Idle => 0,
+            Step::Waiting => 1,
+            Step::Signed => 2,
+            Step::Sent { .. } => 3,
+            Step::Retry { .. } => 4,
+            Step::Failed { .. } => 5,
+        }
+    }
+}
+
 impl SolvencyWorker {
     /// Runs rounds every `interval_secs` until the process stops.
     pub async fn run(self) {
@@ -87,6 +101,12 @@ impl SolvencyWorker {
     /// One round: one step for every asset with a cadence.
     pub async fn round(&self) -> Result<Vec<(i32, Step)>, sqlx::Error> {
         let mut steps = Vec::new();
+        for settings in &self.settings.chains {
+            // Rows built before contracts were recorded are the chain's first contract's: its oldest in the spec.
+            if let Some(chain) = self.chains.get(settings.chain_id) {
+                solvency::adopt_unnamed(&self.db, chain.chain_id, chain.batch_contract(None)).await?;
+            }
+        }
         for (asset_id, info) in ledger::assets(&self.db).await? {
             let Some(chain) = self.settings.chain(info.chain_id) else { continue };
             let cadence =
@@ -108,44 +128,79 @@ impl SolvencyWorker {
         Ok(steps)
     }
 
-    /// One step of `asset_id`'s epochs: a new epoch is built, signed and sent in the same step when nothing stops
-    /// it; one in flight moves one stage.
+    /// One step of `asset_id`'s epochs: a new round is built — one epoch on every contract of the chain (the live one
+    /// and those an upgrade replaced, contracts/UPGRADES.md §7) — signed and sent in the same step when nothing stops
+    /// it; each row in flight moves one stage.
     pub async fn step(&self, asset_id: i32, symbol: &str, cadence: Cadence) -> Result<Step, sqlx::Error> {
-        let mut epoch = match solvency::next(&self.db, asset_id, cadence).await? {
+        let in_flight = solvency::in_flight_all(&self.db, asset_id).await?;
+        if !in_flight.is_empty() {
+            return self.drive_all(in_flight, symbol).await;
+        }
+        let round = match solvency::next(&self.db, asset_id, cadence).await? {
             Next::Wait => return Ok(Step::Idle),
-            Next::Drive(epoch) => *epoch,
-            Next::Build { epoch } => {
-                let Some(chain) = self.chains.get(self.chain_of(asset_id).await?) else {
-                    return Ok(Step::Retry { why: "the asset's chain is not configured here".into() });
-                };
-                // The chain holding this epoch already (a commitment the ledger never built): building it again
-                // could never execute; the reconciler pages `solvency_commitment`, a person decides.
-                match self.chain_epoch(chain, asset_id).await {
-                    Ok(held) if held >= epoch => {
-                        return Ok(Step::Retry {
-                            why: format!(
-                                "the chain holds epoch {held}, which the ledger never committed: not building"
-                            ),
-                        });
-                    }
-                    Ok(_) => {}
-                    Err(why) => return Ok(Step::Retry { why }),
-                }
-                match solvency::build(&self.db, asset_id, epoch, chain.settlement, self.key).await {
-                    Ok(Some(built)) => built,
-                    Ok(None) => return Ok(Step::Idle),
-                    Err(solvency::SolvencyError::Db(e)) => return Err(e),
-                    Err(e) => return Ok(Step::Retry { why: e.to_string() }),
-                }
-            }
+            Next::Drive(epoch) => return self.drive_all(vec![*epoch], symbol).await,
+            Next::Build { round } => round,
         };
+        let Some(chain) = self.chains.get(self.chain_of(asset_id).await?) else {
+            return Ok(Step::Retry { why: "the asset's chain is not configured here".into() });
+        };
+        let mut plan = Vec::new();
+        for contract in chain.contracts() {
+            let epoch = solvency::last_epoch_on(&self.db, asset_id, contract).await? + 1;
+            // The chain holding this epoch already (a commitment the ledger never built): building it again could
+            // never execute; the reconciler pages `solvency_commitment`, a person decides.
+            match self.chain_epoch(chain, contract, asset_id).await {
+                Ok(held) if held >= epoch => {
+                    return Ok(Step::Retry {
+                        why: format!(
+                            "contract {contract} holds epoch {held}, which the ledger never committed: not building"
+                        ),
+                    });
+                }
+                Ok(_) => {}
+                Err(why) => return Ok(Step::Retry { why }),
+            }
+            plan.push((contract, epoch));
+        }
+        let built = match solvency::build_round(&self.db, asset_id, round, &plan, self.key).await {
+            Ok(Some(built)) => built,
+            Ok(None) => return Ok(Step::Idle),
+            Err(solvency::SolvencyError::Db(e)) => return Err(e),
+            Err(e) => return Ok(Step::Retry { why: e.to_string() }),
+        };
+        self.drive_all(built, symbol).await
+    }
+
+    /// One stage for each of `epochs` (a round's rows, oldest first); the step that says most about them.
+    async fn drive_all(&self, epochs: Vec<Epoch>, symbol: &str) -> Result<Step, sqlx::Error> {
+        let mut telling = Step::Idle;
+        for epoch in epochs {
+            let step = self.drive(epoch, symbol).await?;
+            if step.weight() > telling.weight() {
+                telling = step;
+            }
+        }
+        Ok(telling)
+    }
+
+    /// One stage of one row: signed when built (and sent at once), sent or followed up when signed or sent.
+    async fn drive(&self, mut epoch: Epoch, symbol: &str) -> Result<Step, sqlx::Error> {
+        // A contract dropped from the chain spec (its wind-down complete) gets no more commitments: a row of it left
+        // in flight would hold up every round after it.
+        if let (Some(chain), Some(contract)) = (self.chains.get(epoch.chain_id), epoch.contract)
+            && !chain.contracts().any(|c| c == contract)
+        {
+            let why = "its contract is no longer in the chain spec";
+            solvency::mark_failed(&self.db, epoch.id, why).await?;
+            return Ok(Step::Failed { why: why.into() });
+        }
         if epoch.status == EpochStatus::Built {
             let signed = self.sign(&epoch).await?;
             if signed != Step::Signed {
                 return Ok(signed);
             }
-            match solvency::in_flight(&self.db, asset_id).await? {
-                Some(e) if e.id == epoch.id => epoch = e,
+            match solvency::by_id(&self.db, epoch.asset_id, epoch.id).await? {
+                Some(e) if e.status == EpochStatus::Signed => epoch = e,
                 _ => return Ok(Step::Signed),
             }
         }
@@ -155,12 +210,17 @@ impl SolvencyWorker {
         }
     }
 
-    /// The asset's latest epoch on chain (`latestLiabilities`), read through the chain's RPC.
-    async fn chain_epoch(&self, chain: &crate::http::chains::Chain, asset_id: i32) -> Result<u64, String> {
+    /// The asset's latest epoch on `contract` (`latestLiabilities`), read through the chain's RPC.
+    async fn chain_epoch(
+        &self,
+        chain: &crate::http::chains::Chain,
+        contract: alloy::primitives::Address,
+        asset_id: i32,
+    ) -> Result<u64, String> {
         let access = chain.access().map_err(|e| format!("{e:?}"))?;
         let token = ledger::asset_info(&self.db, asset_id).await.map_err(|e| e.to_string())?.map(|a| a.token);
         let token = token.ok_or("no such asset")?;
-        let contract = abi::Settlement::new(chain.settlement, &access.provider);
+        let contract = abi::Settlement::new(contract, &access.provider);
         let call = contract.latestLiabilities(token);
         match tokio::time::timeout(sender::CHAIN_TIMEOUT, call.call()).await {
             Ok(Ok(latest)) => Ok(latest.epoch),
@@ -189,7 +249,7 @@ impl SolvencyWorker {
         }
         let intent = LiabilityRootIntent {
             chain_id: epoch.chain_id,
-            contract: Addr(chain.settlement),
+            contract: Addr(chain.batch_contract(epoch.contract)),
             token: Addr(epoch.token),
             epoch: epoch.epoch,
             as_of_block: epoch.as_of_block,
@@ -220,7 +280,8 @@ impl SolvencyWorker {
         let Some(chain) = self.chains.get(epoch.chain_id) else {
             return Ok(Step::Retry { why: "the asset's chain is not configured here".into() });
         };
-        let submitter = match chain.submitter() {
+        let contract = chain.batch_contract(epoch.contract);
+        let submitter = match chain.submitter_for(contract) {
             Ok(s) => s,
             Err(e) => return Ok(Step::Retry { why: format!("cannot send on chain {}: {e:?}", epoch.chain_id) }),
         };
@@ -261,7 +322,7 @@ impl SolvencyWorker {
                 chain_id: locked.chain_id,
                 asset_id: locked.asset_id,
                 symbol: symbol.to_owned(),
-                contract: Some(chain.settlement),
+                contract: Some(contract),
             },
             epoch: locked,
         };

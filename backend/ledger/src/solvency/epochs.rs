@@ -89,8 +89,14 @@ pub struct Epoch {
     pub chain_id: u64,
     /// Its token (zero: the native coin).
     pub token: Address,
-    /// The epoch number (1 for the asset's first).
+    /// The epoch number on its contract (1 for the contract's first commitment of the asset).
     pub epoch: u64,
+    /// The contract it is committed on; `None` for a row built before contracts were recorded (migration 0028; the
+    /// solvency worker names it, [`adopt_unnamed`]).
+    pub contract: Option<Address>,
+    /// The round: the ledger snapshot it was built from, committed on every contract of the chain (equal to `epoch`
+    /// while the chain has one contract; contracts/UPGRADES.md §7).
+    pub round: u64,
     /// The confirmed block the liabilities were read at.
     pub as_of_block: u64,
     /// The root.
@@ -231,10 +237,10 @@ pub struct Cadence {
 pub enum Next {
     /// Drive this epoch on (sign, send, follow up).
     Drive(Box<Epoch>),
-    /// Build epoch `epoch` now.
+    /// Build round `round` now: one epoch on every contract of the chain ([`build_round`]).
     Build {
-        /// Its number.
-        epoch: u64,
+        /// The round's number (with one contract, its epoch's).
+        round: u64,
     },
     /// Nothing is due.
     Wait,
@@ -245,12 +251,20 @@ pub async fn next(pool: &PgPool, asset_id: i32, cadence: Cadence) -> Result<Next
     if let Some(e) = in_flight(pool, asset_id).await? {
         return Ok(Next::Drive(Box::new(e)));
     }
+    // A round is complete when every contract it was built for has a committed row of it; the cadence counts from
+    // the last complete one, so a round one contract failed is built again at once (as a failed epoch always was).
     let state = sqlx::query!(
         r#"SELECT s.listener_block,
                   (SELECT max(as_of_block) FROM solvency_epochs WHERE asset_id = a.id AND status = 'committed')
                       AS last_as_of,
-                  (SELECT max(epoch) FROM solvency_epochs WHERE asset_id = a.id AND status = 'committed')
-                      AS last_epoch,
+                  (SELECT max(r.as_of) FROM (
+                       SELECT max(as_of_block) FILTER (WHERE status = 'committed') AS as_of,
+                              count(DISTINCT coalesce(contract, '\x'::bytea)) FILTER (WHERE status = 'committed')
+                                  = count(DISTINCT coalesce(contract, '\x'::bytea)) AS complete
+                         FROM solvency_epochs WHERE asset_id = a.id GROUP BY round) r WHERE r.complete)
+                      AS last_complete_as_of,
+                  (SELECT max(round) FROM solvency_epochs WHERE asset_id = a.id AND status <> 'failed')
+                      AS last_round,
                   EXISTS (SELECT 1 FROM payout_batches b WHERE b.asset_id = a.id AND b.status = 'executed'
                           AND b.executed_block > coalesce((SELECT max(as_of_block) FROM solvency_epochs
                                                            WHERE asset_id = a.id AND status = 'committed'), -1))
@@ -262,7 +276,7 @@ pub async fn next(pool: &PgPool, asset_id: i32, cadence: Cadence) -> Result<Next
     .await?;
     let Some(state) = state else { return Ok(Next::Wait) };
     let Some(confirmed) = state.listener_block.map(|b| b as u64) else { return Ok(Next::Wait) };
-    let epoch = state.last_epoch.map_or(1, |e| e as u64 + 1);
+    let round = state.last_round.map_or(1, |r| r as u64 + 1);
     // While a payout is on its way custody is about to move: the epoch waits for its settlement.
     let paying = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM payout_batches WHERE asset_id = $1 AND status = 'submitted') AS "paying!""#,
@@ -273,20 +287,20 @@ pub async fn next(pool: &PgPool, asset_id: i32, cadence: Cadence) -> Result<Next
     if paying {
         return Ok(Next::Wait);
     }
-    let due = match state.last_as_of.map(|b| b as u64) {
+    let due = match (state.last_as_of.map(|b| b as u64), state.last_complete_as_of.map(|b| b as u64)) {
         // The contract takes only a later block than the last commitment's.
-        Some(last) if confirmed <= last => false,
-        Some(last) => {
+        (Some(last), _) if confirmed <= last => false,
+        (_, Some(last)) => {
             let since = confirmed - last;
             since >= cadence.interval_blocks || (state.paid_since && since >= cadence.payout_gap_blocks)
         }
-        None => true,
+        (_, None) => true,
     };
-    Ok(if due { Next::Build { epoch } } else { Next::Wait })
+    Ok(if due { Next::Build { round } } else { Next::Wait })
 }
 
-/// Builds epoch `epoch` of `asset_id` from a fresh snapshot and stores it (`built`); `None` while the listener has
-/// confirmed nothing. The tree is built off the async workers.
+/// Builds epoch `epoch` of `asset_id` on `contract` from a fresh snapshot and stores it (`built`), as round `epoch`:
+/// [`build_round`] for a chain with one contract.
 pub async fn build(
     pool: &PgPool,
     asset_id: i32,
@@ -294,27 +308,58 @@ pub async fn build(
     contract: Address,
     salt_key: [u8; 32],
 ) -> Result<Option<Epoch>, SolvencyError> {
-    let Some(snap) = snapshot(pool, asset_id).await? else { return Ok(None) };
-    let ctx = TreeContext { chain_id: snap.chain_id, contract, token: snap.token, epoch };
-    let users = snap.users.clone();
-    let tree = tokio::task::spawn_blocking(move || SolvencyTree::build(ctx, &salt_key, &users))
-        .await
-        .map_err(|e| SolvencyError::Build(e.to_string()))??;
-    let total = tree.root().sum;
-    if U256::from(total) != snap.liabilities {
-        return Err(SolvencyError::TotalMismatch { tree: total, ledger: snap.liabilities });
-    }
-    store(pool, &snap, &tree).await?;
-    Ok(in_flight(pool, asset_id).await?)
+    Ok(build_round(pool, asset_id, epoch, &[(contract, epoch)], salt_key).await?.and_then(|mut built| built.pop()))
 }
 
-/// Stores a built tree as epoch `tree.ctx.epoch` of the snapshot's asset, status `built`, in one transaction.
+/// Builds round `round` of `asset_id` from one fresh snapshot: for each `(contract, epoch)` its own tree (the leaves
+/// name the contract) as that contract's epoch `epoch`, all with the snapshot's block, balances and total, stored
+/// together (`built`) in one transaction; `None` while the listener has confirmed nothing. The trees are built off the
+/// async workers.
+pub async fn build_round(
+    pool: &PgPool,
+    asset_id: i32,
+    round: u64,
+    contracts: &[(Address, u64)],
+    salt_key: [u8; 32],
+) -> Result<Option<Vec<Epoch>>, SolvencyError> {
+    let Some(snap) = snapshot(pool, asset_id).await? else { return Ok(None) };
+    let mut trees = Vec::with_capacity(contracts.len());
+    for &(contract, epoch) in contracts {
+        let ctx = TreeContext { chain_id: snap.chain_id, contract, token: snap.token, epoch };
+        let users = snap.users.clone();
+        let tree = tokio::task::spawn_blocking(move || SolvencyTree::build(ctx, &salt_key, &users))
+            .await
+            .map_err(|e| SolvencyError::Build(e.to_string()))??;
+        let total = tree.root().sum;
+        if U256::from(total) != snap.liabilities {
+            return Err(SolvencyError::TotalMismatch { tree: total, ledger: snap.liabilities });
+        }
+        trees.push(tree);
+    }
+    let mut tx = pool.begin().await?;
+    for tree in &trees {
+        store_in(&mut tx, &snap, tree, round).await?;
+    }
+    tx.commit().await?;
+    Ok(Some(in_flight_all(pool, asset_id).await?))
+}
+
+/// Stores a built tree as epoch `tree.ctx.epoch` of the snapshot's asset on `tree.ctx.contract`, status `built`, in
+/// one transaction (round = its epoch: a chain with one contract).
 pub async fn store(pool: &PgPool, snap: &Snapshot, tree: &SolvencyTree) -> Result<i64, SolvencyError> {
     let mut tx = pool.begin().await?;
+    let id = store_in(&mut tx, snap, tree, tree.ctx.epoch).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Stores a built tree as round `round`'s row for `tree.ctx.contract`, in `tx`.
+async fn store_in(tx: &mut Tx, snap: &Snapshot, tree: &SolvencyTree, round: u64) -> Result<i64, SolvencyError> {
     let root = tree.root();
     let inserted = sqlx::query_scalar!(
-        "INSERT INTO solvency_epochs (asset_id, epoch, as_of_block, root, total, leaf_count, depth, plan_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
+        "INSERT INTO solvency_epochs (asset_id, epoch, as_of_block, root, total, leaf_count, depth, plan_hash, contract,
+                                      round)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING id",
         snap.asset_id,
         tree.ctx.epoch as i64,
         snap.as_of_block as i64,
@@ -322,9 +367,11 @@ pub async fn store(pool: &PgPool, snap: &Snapshot, tree: &SolvencyTree) -> Resul
         Money::from(root.sum) as Money,
         tree.leaf_count() as i32,
         tree.depth() as i16,
-        snap.plan_hash.as_slice()
+        snap.plan_hash.as_slice(),
+        tree.ctx.contract.as_slice(),
+        round as i64
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     let Some(id) = inserted else { return Err(SolvencyError::InFlight) };
     let n = tree.leaves.len();
@@ -352,7 +399,7 @@ pub async fn store(pool: &PgPool, snap: &Snapshot, tree: &SolvencyTree) -> Resul
         &batched as &[Money],
         &claimable as &[Money]
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     for k in 0..tree.levels.len() {
         sqlx::query!(
@@ -361,10 +408,9 @@ pub async fn store(pool: &PgPool, snap: &Snapshot, tree: &SolvencyTree) -> Resul
             k as i16,
             tree.level_bytes(k)
         )
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -374,10 +420,73 @@ pub async fn in_flight(pool: &PgPool, asset_id: i32) -> Result<Option<Epoch>, sq
     Ok(rows.into_iter().next())
 }
 
-/// Epoch `epoch` of `asset_id` as committed (or, with `None`, the latest committed).
-pub async fn committed(pool: &PgPool, asset_id: i32, epoch: Option<u64>) -> Result<Option<Epoch>, sqlx::Error> {
-    let rows = epochs_where(pool, asset_id, None, Some(epoch.map_or(-1, |e| e as i64)), false, 1, None).await?;
-    Ok(rows.into_iter().find(|e| e.status == EpochStatus::Committed))
+/// Every row of `asset_id` being built, signed or sent (one per contract at most), oldest first.
+pub async fn in_flight_all(pool: &PgPool, asset_id: i32) -> Result<Vec<Epoch>, sqlx::Error> {
+    let mut rows = epochs_where(pool, asset_id, None, None, true, 64, None).await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// The row `id` as it stands now.
+pub async fn by_id(pool: &PgPool, asset_id: i32, id: i64) -> Result<Option<Epoch>, sqlx::Error> {
+    Ok(epochs_where(pool, asset_id, Some(id), None, false, 1, None).await?.into_iter().next())
+}
+
+/// Epoch `epoch` of `asset_id` as committed on `contract` (or, with `None`, the latest committed there). `contract`
+/// `None`: on any contract (only meaningful while the chain has one).
+pub async fn committed(
+    pool: &PgPool,
+    asset_id: i32,
+    contract: Option<Address>,
+    epoch: Option<u64>,
+) -> Result<Option<Epoch>, sqlx::Error> {
+    let Some(contract) = contract else {
+        let rows = epochs_where(pool, asset_id, None, Some(epoch.map_or(-1, |e| e as i64)), false, 1, None).await?;
+        return Ok(rows.into_iter().find(|e| e.status == EpochStatus::Committed));
+    };
+    let id = sqlx::query_scalar!(
+        "SELECT id FROM solvency_epochs
+          WHERE asset_id = $1 AND status = 'committed' AND (contract = $2 OR contract IS NULL)
+            AND ($3::bigint IS NULL OR epoch = $3)
+          ORDER BY epoch DESC LIMIT 1",
+        asset_id,
+        contract.as_slice(),
+        epoch.map(|e| e as i64)
+    )
+    .fetch_optional(pool)
+    .await?;
+    match id {
+        Some(id) => by_id(pool, asset_id, id).await,
+        None => Ok(None),
+    }
+}
+
+/// The last epoch of `asset_id` committed on `contract` (0: none), from the ledger; a row built before contracts were
+/// recorded counts as the contract's ([`adopt_unnamed`] names it first).
+pub async fn last_epoch_on(pool: &PgPool, asset_id: i32, contract: Address) -> Result<u64, sqlx::Error> {
+    let last = sqlx::query_scalar!(
+        "SELECT max(epoch) FROM solvency_epochs
+          WHERE asset_id = $1 AND status = 'committed' AND (contract = $2 OR contract IS NULL)",
+        asset_id,
+        contract.as_slice()
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(last.map_or(0, |e| e as u64))
+}
+
+/// Names `contract` — the chain's oldest contract in the chain spec — on the rows of `chain_id`'s assets built before
+/// contracts were recorded (migration 0028: the chain had one contract then). Idempotent; the number of rows named.
+pub async fn adopt_unnamed(pool: &PgPool, chain_id: u64, contract: Address) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE solvency_epochs e SET contract = $2 FROM assets a
+          WHERE a.id = e.asset_id AND a.chain_id = $1 AND e.contract IS NULL",
+        chain_id as i64,
+        contract.as_slice()
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// The epochs of `asset_id`, newest first (every attempt, failed ones too): `limit` rows with an id below `before`.
@@ -409,7 +518,8 @@ async fn epochs_where<'e>(
                   e.leaf_count, e.depth, e.plan_hash, e.status, e.chain_nonce AS "chain_nonce: Money", e.deadline,
                   e.signature, e.tx_hash, e.chain_tx_raw, e.chain_tx_expiration_ms, e.chain_tx_fee_limit,
                   extract(epoch FROM now() - e.moved_at)::float8 AS "idle_secs!", e.committed_block, e.committed_tx,
-                  e.custody AS "custody: Money", e.failure, rfc3339(e.created_at) AS "created_at!"
+                  e.custody AS "custody: Money", e.failure, rfc3339(e.created_at) AS "created_at!", e.contract,
+                  e.round
            FROM solvency_epochs e JOIN assets a ON a.id = e.asset_id
           WHERE e.asset_id = $1 AND ($6::bigint IS NULL OR e.id = $6)
             AND ($2::bigint IS NULL OR (e.status = 'committed' AND ($2 = -1 OR e.epoch = $2)))
@@ -438,6 +548,8 @@ async fn epochs_where<'e>(
                 chain_id: r.chain_id as u64,
                 token: Address::from_slice(&r.token),
                 epoch: r.epoch as u64,
+                contract: r.contract.as_deref().map(Address::from_slice),
+                round: r.round as u64,
                 as_of_block: r.as_of_block as u64,
                 root: B256::from_slice(&r.root),
                 total: r.total.to_amount()?,
@@ -553,19 +665,22 @@ pub struct Commitment {
 pub(crate) async fn record_commitment(
     tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     asset_id: i32,
+    contract: Address,
     c: &Commitment,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "UPDATE solvency_epochs SET status = 'committed', committed_block = $5, committed_tx = $6, custody = $7,
                 moved_at = now()
-         WHERE asset_id = $1 AND epoch = $2 AND root = $3 AND total = $4 AND status IN ('signed', 'sent')",
+         WHERE asset_id = $1 AND epoch = $2 AND root = $3 AND total = $4 AND status IN ('signed', 'sent')
+           AND (contract = $8 OR contract IS NULL)",
         asset_id,
         c.epoch as i64,
         c.root.as_slice(),
         Money(c.total) as Money,
         c.block as i64,
         c.tx_hash.as_slice(),
-        Money(c.custody) as Money
+        Money(c.custody) as Money,
+        contract.as_slice()
     )
     .execute(&mut **tx)
     .await?;
@@ -592,10 +707,11 @@ pub struct StoredProof {
 pub async fn proof(
     pool: &PgPool,
     asset_id: i32,
+    contract: Option<Address>,
     epoch: Option<u64>,
     user: Address,
 ) -> Result<Option<StoredProof>, sqlx::Error> {
-    let Some(epoch) = committed(pool, asset_id, epoch).await? else { return Ok(None) };
+    let Some(epoch) = committed(pool, asset_id, contract, epoch).await? else { return Ok(None) };
     proof_in(pool, epoch, user).await
 }
 

@@ -437,6 +437,8 @@ export interface components {
       committed_block?: number;
       /** That transaction, 0x hex. */
       committed_tx?: string;
+      /** The contract it is committed on, 0x hex (its 20 bytes on TRON). */
+      contract?: string | null;
       /** The contract's own balance of the asset when it committed (what the chain says it holds). */
       custody?: components["schemas"]["AssetAmount"];
       /** Levels below the root. */
@@ -451,6 +453,11 @@ export interface components {
       plan_hash: string;
       /** The Merkle-sum root, 0x hex. */
       root: string;
+      /**
+       * The round: the ledger snapshot it commits, committed on every contract of the chain after an upgrade (equal to
+       * `epoch` while the chain has one contract).
+       */
+      round: number;
       /** `built`, `signed`, `sent`, `committed` or `failed`. */
       status: string;
       /** The root's sum: every user's liabilities. */
@@ -954,6 +961,8 @@ export interface components {
         committed_block?: number;
         /** That transaction, 0x hex. */
         committed_tx?: string;
+        /** The contract it is committed on, 0x hex (its 20 bytes on TRON). */
+        contract?: string | null;
         /** The contract's own balance of the asset when it committed (what the chain says it holds). */
         custody?: components["schemas"]["AssetAmount"];
         /** Levels below the root. */
@@ -968,6 +977,11 @@ export interface components {
         plan_hash: string;
         /** The Merkle-sum root, 0x hex. */
         root: string;
+        /**
+         * The round: the ledger snapshot it commits, committed on every contract of the chain after an upgrade (equal to
+         * `epoch` while the chain has one contract).
+         */
+        round: number;
         /** `built`, `signed`, `sent`, `committed` or `failed`. */
         status: string;
         /** The root's sum: every user's liabilities. */
