@@ -14,6 +14,7 @@ mod rpc_faults;
 mod service_crash;
 mod solvency_flow;
 mod tron_flow;
+mod upgrade_switch;
 
 use std::time::Duration;
 
