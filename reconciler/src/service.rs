@@ -442,7 +442,7 @@ impl Reconciler {
         if onchain.epoch == 0 {
             return Ok(found);
         }
-        let committed = ledger::solvency::committed(&self.pool, asset_id, Some(chain.contract), Some(onchain.epoch));
+        let committed = ledger::solvency::committed(&self.pool, asset_id, chain.contract, Some(onchain.epoch));
         let Some(epoch) = committed.await? else {
             return Ok(found);
         };

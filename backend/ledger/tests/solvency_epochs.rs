@@ -109,7 +109,7 @@ async fn an_epoch_holds_every_user_its_proofs_fold_to_its_root_and_the_chain_com
     assert_eq!(sum, epoch.total);
     assert!(solvency::proof_in(&pool, epoch.clone(), named("stranger")).await.unwrap().is_none());
     assert!(
-        solvency::proof(&pool, ASSET, Some(CONTRACT), None, named("A")).await.unwrap().is_none(),
+        solvency::proof(&pool, ASSET, CONTRACT, None, named("A")).await.unwrap().is_none(),
         "nothing committed yet"
     );
     assert_eq!(solvency::sample_users(&pool, epoch.id, 3).await.unwrap().len(), 3);
@@ -132,13 +132,11 @@ async fn an_epoch_holds_every_user_its_proofs_fold_to_its_root_and_the_chain_com
     // Ours: committed, with the custody the contract read.
     let custody = U256::from(epoch.total) * U256::from(2);
     confirm(&mut ledger, &[committed(7, 1, epoch.root, epoch.total, custody)], 7).await;
-    let done = solvency::committed(&pool, ASSET, Some(CONTRACT), None).await.unwrap().expect("committed");
+    let done = solvency::committed(&pool, ASSET, CONTRACT, None).await.unwrap().expect("committed");
     assert_eq!((done.id, done.committed_block, done.custody), (epoch.id, Some(7), Some(custody)));
     assert!(solvency::in_flight(&pool, ASSET).await.unwrap().is_none());
-    let proof = solvency::proof(&pool, ASSET, Some(CONTRACT), None, named("B"))
-        .await
-        .unwrap()
-        .expect("B's proof of the latest");
+    let proof =
+        solvency::proof(&pool, ASSET, CONTRACT, None, named("B")).await.unwrap().expect("B's proof of the latest");
     assert_eq!(proof.epoch.id, epoch.id);
 
     // Due again only after the interval (or sooner after an executed payout).
@@ -223,12 +221,12 @@ async fn a_round_is_committed_on_every_contract_each_with_its_own_epochs() {
     }
     // The new contract's root emitted by the old contract commits nothing; by the new one, its row.
     confirm(&mut ledger, &[committed_on(OLD, 17, 1, new_row.root, new_row.total, U256::ZERO)], 17).await;
-    assert_eq!(solvency::committed(&pool, ASSET, Some(NEW), None).await.unwrap(), None);
+    assert_eq!(solvency::committed(&pool, ASSET, NEW, None).await.unwrap(), None);
     let custody = U256::from(new_row.total);
     confirm(&mut ledger, &[committed_on(NEW, 18, 1, new_row.root, new_row.total, custody)], 18).await;
-    let on_new = solvency::committed(&pool, ASSET, Some(NEW), None).await.unwrap().expect("committed on the new one");
+    let on_new = solvency::committed(&pool, ASSET, NEW, None).await.unwrap().expect("committed on the new one");
     assert_eq!((on_new.id, on_new.custody), (new_row.id, Some(custody)));
-    assert_eq!(solvency::committed(&pool, ASSET, Some(OLD), None).await.unwrap().unwrap().epoch, 1);
+    assert_eq!(solvency::committed(&pool, ASSET, OLD, None).await.unwrap().unwrap().epoch, 1);
     assert_eq!(
         solvency::in_flight_all(&pool, ASSET).await.unwrap().iter().map(|e| e.id).collect::<Vec<_>>(),
         vec![old_row.id]
@@ -257,6 +255,6 @@ async fn a_round_is_committed_on_every_contract_each_with_its_own_epochs() {
     // Round 3 complete: the cadence counts from its block again.
     confirm(&mut ledger, &[], 25).await;
     assert_eq!(solvency::next(&pool, ASSET, CADENCE).await.unwrap(), Next::Wait, "7 blocks after round 3's");
-    assert_eq!(solvency::committed(&pool, ASSET, Some(OLD), None).await.unwrap().unwrap().epoch, 2);
-    assert_eq!(solvency::committed(&pool, ASSET, Some(NEW), None).await.unwrap().unwrap().epoch, 2);
+    assert_eq!(solvency::committed(&pool, ASSET, OLD, None).await.unwrap().unwrap().epoch, 2);
+    assert_eq!(solvency::committed(&pool, ASSET, NEW, None).await.unwrap().unwrap().epoch, 2);
 }

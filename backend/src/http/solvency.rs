@@ -149,7 +149,7 @@ pub async fn overview(State(ctx): State<ApiContext>) -> Result<Json<SolvencyOver
     for (asset_id, info) in ledger::assets(&ctx.db).await? {
         let Some(chain) = ctx.chains.get(info.chain_id) else { continue };
         let cadence = ctx.settings.solvency.as_ref().and_then(|s| s.chain(info.chain_id));
-        let latest = solvency::committed(&ctx.db, asset_id, Some(chain.settlement), None).await?;
+        let latest = solvency::committed(&ctx.db, asset_id, chain.settlement, None).await?;
         let in_flight = solvency::in_flight(&ctx.db, asset_id).await?;
         let confirmed_block = heads.iter().find(|h| h.chain_id == info.chain_id).and_then(|h| h.confirmed_block);
         let age_blocks = latest
@@ -313,8 +313,7 @@ pub async fn proof(
     if q.epoch.is_some_and(|e| e == 0 || e > i64::MAX as u64) {
         return Err(no_epoch());
     }
-    let epoch =
-        solvency::committed(&ctx.db, q.asset_id, Some(chain.settlement), q.epoch).await?.ok_or_else(no_epoch)?;
+    let epoch = solvency::committed(&ctx.db, q.asset_id, chain.settlement, q.epoch).await?.ok_or_else(no_epoch)?;
     let found = solvency::proof_in(&ctx.db, epoch, user.wallet).await?.ok_or_else(|| ApiError::Missing {
         code: "not_in_epoch",
         message: "this wallet has no leaf in this epoch: it was not a user of the asset at its block".into(),

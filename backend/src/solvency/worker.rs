@@ -90,7 +90,19 @@ impl SolvencyWorker {
             chains = self.settings.chains.len(),
             "solvency worker started"
         );
+        // Rows built before contracts were recorded are named once, before any round builds beside them.
+        let mut named = false;
         loop {
+            if !named {
+                match self.name_unnamed_rows().await {
+                    Ok(()) => named = true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "solvency worker: naming older rows' contract failed; retried");
+                        tokio::time::sleep(interval).await;
+                        continue;
+                    }
+                }
+            }
             if let Err(e) = self.round().await {
                 tracing::warn!(error = %e, "solvency worker: the ledger could not be read; next round retries");
             }
@@ -98,15 +110,20 @@ impl SolvencyWorker {
         }
     }
 
-    /// One round: one step for every asset with a cadence.
-    pub async fn round(&self) -> Result<Vec<(i32, Step)>, sqlx::Error> {
-        let mut steps = Vec::new();
+    /// Names the contract of the rows built before contracts were recorded (migration 0028): each chain's first
+    /// contract, its oldest in the chain spec.
+    pub async fn name_unnamed_rows(&self) -> Result<(), sqlx::Error> {
         for settings in &self.settings.chains {
-            // Rows built before contracts were recorded are the chain's first contract's: its oldest in the spec.
             if let Some(chain) = self.chains.get(settings.chain_id) {
                 solvency::adopt_unnamed(&self.db, chain.chain_id, chain.batch_contract(None)).await?;
             }
         }
+        Ok(())
+    }
+
+    /// One round: one step for every asset with a cadence.
+    pub async fn round(&self) -> Result<Vec<(i32, Step)>, sqlx::Error> {
+        let mut steps = Vec::new();
         for (asset_id, info) in ledger::assets(&self.db).await? {
             let Some(chain) = self.settings.chain(info.chain_id) else { continue };
             let cadence =

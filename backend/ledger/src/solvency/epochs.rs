@@ -416,34 +416,29 @@ async fn store_in(tx: &mut Tx, snap: &Snapshot, tree: &SolvencyTree, round: u64)
 
 /// The epoch of `asset_id` being built, signed or sent, if any.
 pub async fn in_flight(pool: &PgPool, asset_id: i32) -> Result<Option<Epoch>, sqlx::Error> {
-    let rows = epochs_where(pool, asset_id, None, None, true, 1, None).await?;
+    let rows = epochs_where(pool, asset_id, None, true, 1, None).await?;
     Ok(rows.into_iter().next())
 }
 
 /// Every row of `asset_id` being built, signed or sent (one per contract at most), oldest first.
 pub async fn in_flight_all(pool: &PgPool, asset_id: i32) -> Result<Vec<Epoch>, sqlx::Error> {
-    let mut rows = epochs_where(pool, asset_id, None, None, true, 64, None).await?;
+    let mut rows = epochs_where(pool, asset_id, None, true, 64, None).await?;
     rows.reverse();
     Ok(rows)
 }
 
 /// The row `id` as it stands now.
 pub async fn by_id(pool: &PgPool, asset_id: i32, id: i64) -> Result<Option<Epoch>, sqlx::Error> {
-    Ok(epochs_where(pool, asset_id, Some(id), None, false, 1, None).await?.into_iter().next())
+    Ok(epochs_where(pool, asset_id, Some(id), false, 1, None).await?.into_iter().next())
 }
 
-/// Epoch `epoch` of `asset_id` as committed on `contract` (or, with `None`, the latest committed there). `contract`
-/// `None`: on any contract (only meaningful while the chain has one).
+/// Epoch `epoch` of `asset_id` as committed on `contract` (or, with `None`, the latest committed there).
 pub async fn committed(
     pool: &PgPool,
     asset_id: i32,
-    contract: Option<Address>,
+    contract: Address,
     epoch: Option<u64>,
 ) -> Result<Option<Epoch>, sqlx::Error> {
-    let Some(contract) = contract else {
-        let rows = epochs_where(pool, asset_id, None, Some(epoch.map_or(-1, |e| e as i64)), false, 1, None).await?;
-        return Ok(rows.into_iter().find(|e| e.status == EpochStatus::Committed));
-    };
     let id = sqlx::query_scalar!(
         "SELECT id FROM solvency_epochs
           WHERE asset_id = $1 AND status = 'committed' AND (contract = $2 OR contract IS NULL)
@@ -491,7 +486,7 @@ pub async fn adopt_unnamed(pool: &PgPool, chain_id: u64, contract: Address) -> R
 
 /// The epochs of `asset_id`, newest first (every attempt, failed ones too): `limit` rows with an id below `before`.
 pub async fn history(pool: &PgPool, asset_id: i32, before: Option<i64>, limit: i64) -> Result<Vec<Epoch>, sqlx::Error> {
-    epochs_where(pool, asset_id, None, None, false, limit, before).await
+    epochs_where(pool, asset_id, None, false, limit, before).await
 }
 
 /// How many epoch rows `asset_id` has.
@@ -501,14 +496,11 @@ pub async fn history_count(pool: &PgPool, asset_id: i32) -> Result<i64, sqlx::Er
         .await
 }
 
-/// One query for every read of epoch rows: `id` one row; `epoch` = `Some(-1)` the latest committed, `Some(n)` epoch
-/// n committed; `in_flight` only built, signed or sent ones.
-#[allow(clippy::too_many_arguments)]
+/// One query for every read of epoch rows: `id` one row; `in_flight` only built, signed or sent ones.
 async fn epochs_where<'e>(
     db: impl sqlx::PgExecutor<'e>,
     asset_id: i32,
     id: Option<i64>,
-    epoch: Option<i64>,
     in_flight: bool,
     limit: i64,
     before: Option<i64>,
@@ -521,12 +513,10 @@ async fn epochs_where<'e>(
                   e.custody AS "custody: Money", e.failure, rfc3339(e.created_at) AS "created_at!", e.contract,
                   e.round
            FROM solvency_epochs e JOIN assets a ON a.id = e.asset_id
-          WHERE e.asset_id = $1 AND ($6::bigint IS NULL OR e.id = $6)
-            AND ($2::bigint IS NULL OR (e.status = 'committed' AND ($2 = -1 OR e.epoch = $2)))
-            AND (NOT $3 OR e.status IN ('built', 'signed', 'sent')) AND ($5::bigint IS NULL OR e.id < $5)
-          ORDER BY e.id DESC LIMIT $4"#,
+          WHERE e.asset_id = $1 AND ($5::bigint IS NULL OR e.id = $5)
+            AND (NOT $2 OR e.status IN ('built', 'signed', 'sent')) AND ($4::bigint IS NULL OR e.id < $4)
+          ORDER BY e.id DESC LIMIT $3"#,
         asset_id,
-        epoch,
         in_flight,
         limit,
         before,
@@ -707,7 +697,7 @@ pub struct StoredProof {
 pub async fn proof(
     pool: &PgPool,
     asset_id: i32,
-    contract: Option<Address>,
+    contract: Address,
     epoch: Option<u64>,
     user: Address,
 ) -> Result<Option<StoredProof>, sqlx::Error> {
@@ -819,7 +809,7 @@ pub async fn lock_for_send(pool: &PgPool, id: i64) -> Result<Option<(Tx, Epoch)>
         .fetch_optional(&mut *tx)
         .await?;
     let Some(asset_id) = locked else { return Ok(None) };
-    let rows = epochs_where(&mut *tx, asset_id, Some(id), None, false, 1, None).await?;
+    let rows = epochs_where(&mut *tx, asset_id, Some(id), false, 1, None).await?;
     Ok(rows.into_iter().next().map(|e| (tx, e)))
 }
 
