@@ -15,7 +15,8 @@ use super::page::{Page, page_limit};
 use super::types::{AssetAmount, hex_bytes, show_address};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
-use crate::http::extract::{AuthUser, Json, Path};
+use crate::http::extract::{AuthUser, Json, Path, parse_address};
+use alloy::primitives::{Address, U256};
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
@@ -130,6 +131,47 @@ pub struct AssetSolvency {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub in_flight: Option<EpochView>,
+    /// Every Settlement contract of the chain with its latest commitment: the live one first, then those an upgrade
+    /// replaced (still wound down, holding money members are owed), oldest first. One entry without an upgrade.
+    pub contracts: Vec<ContractSolvency>,
+    /// The latest round committed on every contract of `contracts`: what solvency is judged on (the custody of every
+    /// contract against the one total). Absent while none is (after an upgrade, until the first round commits on
+    /// every contract).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub round: Option<RoundView>,
+}
+
+/// One Settlement contract of an asset's chain, and its latest commitment of the asset.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContractSolvency {
+    /// The contract (T… on TRON).
+    pub contract: String,
+    /// The same, 0x (what the leaves of its tree name).
+    pub contract_hex: String,
+    /// `true` for the live contract (payments go to it); `false` for one an upgrade replaced.
+    pub live: bool,
+    /// Its latest committed epoch of the asset, as the ledger recorded it from the chain's event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub latest: Option<EpochView>,
+}
+
+/// A round: one ledger snapshot (one block, one total) committed on every contract of the chain, each in its own tree.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RoundView {
+    /// The round's number.
+    pub round: u64,
+    /// The confirmed block the liabilities were read at.
+    pub as_of_block: u64,
+    /// Every user's liabilities (the same on every contract).
+    pub total: AssetAmount,
+    /// What the contracts held together, each read by its own commit transaction.
+    pub custody: AssetAmount,
+    /// Whether `custody` covers `total`.
+    pub covered: bool,
+    /// Its commitment on each contract, in the order of `contracts`.
+    pub epochs: Vec<EpochView>,
 }
 
 /// Every asset's proof of solvency.
@@ -149,6 +191,32 @@ pub async fn overview(State(ctx): State<ApiContext>) -> Result<Json<SolvencyOver
     for (asset_id, info) in ledger::assets(&ctx.db).await? {
         let Some(chain) = ctx.chains.get(info.chain_id) else { continue };
         let cadence = ctx.settings.solvency.as_ref().and_then(|s| s.chain(info.chain_id));
+        let view = |e: &Epoch| epoch_view(e, info.decimals, &info.symbol);
+        // The live contract first, then the replaced ones oldest first.
+        let order: Vec<Address> = std::iter::once(chain.settlement).chain(chain.previous.iter().copied()).collect();
+        let mut contracts = Vec::with_capacity(order.len());
+        for (i, contract) in order.iter().enumerate() {
+            let latest = solvency::committed(&ctx.db, asset_id, *contract, None).await?;
+            contracts.push(ContractSolvency {
+                contract: show_address(info.chain_id, contract.as_slice()),
+                contract_hex: format!("{contract:#x}"),
+                live: i == 0,
+                latest: latest.as_ref().map(view),
+            });
+        }
+        let oldest = chain.previous.first().copied().unwrap_or(chain.settlement);
+        let round = solvency::complete_round(&ctx.db, asset_id, &order, oldest).await?.map(|rows| {
+            let custody = rows.iter().fold(U256::ZERO, |sum, e| sum.saturating_add(e.custody.unwrap_or_default()));
+            let first = &rows[0];
+            RoundView {
+                round: first.round,
+                as_of_block: first.as_of_block,
+                total: AssetAmount::new(first.total, info.decimals, &info.symbol),
+                custody: AssetAmount::new(custody, info.decimals, &info.symbol),
+                covered: custody >= U256::from(first.total),
+                epochs: rows.iter().map(view).collect(),
+            }
+        });
         let latest = solvency::committed(&ctx.db, asset_id, chain.settlement, None).await?;
         let in_flight = solvency::in_flight(&ctx.db, asset_id).await?;
         let confirmed_block = heads.iter().find(|h| h.chain_id == info.chain_id).and_then(|h| h.confirmed_block);
@@ -172,6 +240,8 @@ pub async fn overview(State(ctx): State<ApiContext>) -> Result<Json<SolvencyOver
             latest: latest.as_ref().map(|e| epoch_view(e, info.decimals, &info.symbol)),
             age_blocks,
             in_flight: in_flight.as_ref().map(|e| epoch_view(e, info.decimals, &info.symbol)),
+            contracts,
+            round,
         });
     }
     Ok(Json(SolvencyOverview { assets }))
@@ -215,7 +285,10 @@ pub async fn epochs(
 pub struct ProofQuery {
     /// The asset.
     pub asset_id: i32,
-    /// The epoch; the latest committed when absent.
+    /// The Settlement contract whose tree the proof is in (0x or T…): after an upgrade each contract of the chain
+    /// commits the round in its own tree (`contracts` of `GET /v1/public/solvency`); the live one when absent.
+    pub contract: Option<String>,
+    /// The epoch (of that contract); the latest committed when absent.
     pub epoch: Option<u64>,
     /// `true`: answered as a file to save (`Content-Disposition: attachment`), for the command-line verifier.
     pub download: Option<bool>,
@@ -297,9 +370,11 @@ pub struct SolvencyProof {
 
 /// The caller's proof of solvency in an asset: their leaf (balances, salt), its index and its siblings, to fold to
 /// the root the chain holds. 404 `no_epoch` while no epoch is committed (or the one asked for is not), 404
-/// `not_in_epoch` when the wallet has no leaf in it (it was not a user at its block).
+/// `not_in_epoch` when the wallet has no leaf in it (it was not a user at its block), 404 `unknown_contract` for a
+/// contract that is not one of the chain's, 422 `invalid_address` for one that is no address.
 #[utoipa::path(get, path = "/v1/users/solvency-proof", tag = "users", security(("bearer" = [])), params(ProofQuery),
-    responses((status = 200, body = SolvencyProof), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = SolvencyProof), (status = 404, body = ErrorBody), (status = 400, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn proof(
     State(ctx): State<ApiContext>,
     user: AuthUser,
@@ -309,28 +384,37 @@ pub async fn proof(
     let settings = ctx.settings.solvency.as_ref().ok_or_else(no_epoch)?;
     let key = settings.salt_key().map_err(ApiError::Internal)?;
     let chain = ctx.chains.chain(info.chain_id)?;
+    let contract = match q.contract.as_deref() {
+        None => chain.settlement,
+        Some(text) => {
+            let contract = parse_address(text, "contract")?;
+            if !chain.contracts().any(|c| c == contract) {
+                return Err(ApiError::Missing {
+                    code: "unknown_contract",
+                    message: format!("{text} is not a Settlement contract of the asset's chain"),
+                });
+            }
+            contract
+        }
+    };
     // Epochs are stored as BIGINT: a number beyond it is no epoch (and must not wrap to another meaning).
     if q.epoch.is_some_and(|e| e == 0 || e > i64::MAX as u64) {
         return Err(no_epoch());
     }
-    let epoch = solvency::committed(&ctx.db, q.asset_id, chain.settlement, q.epoch).await?.ok_or_else(no_epoch)?;
+    let epoch = solvency::committed(&ctx.db, q.asset_id, contract, q.epoch).await?.ok_or_else(no_epoch)?;
     let found = solvency::proof_in(&ctx.db, epoch, user.wallet).await?.ok_or_else(|| ApiError::Missing {
         code: "not_in_epoch",
         message: "this wallet has no leaf in this epoch: it was not a user of the asset at its block".into(),
     })?;
     let e = &found.epoch;
-    let ctx_tree = ledger::solvency::tree::TreeContext {
-        chain_id: e.chain_id,
-        contract: chain.settlement,
-        token: e.token,
-        epoch: e.epoch,
-    };
+    let ctx_tree =
+        ledger::solvency::tree::TreeContext { chain_id: e.chain_id, contract, token: e.token, epoch: e.epoch };
     let b = found.balances;
     let value = b.value().unwrap_or(u128::MAX);
     let body = SolvencyProof {
         version: "solvency/v1".into(),
         chain_id: e.chain_id,
-        contract: format!("{:#x}", chain.settlement),
+        contract: format!("{contract:#x}"),
         token: format!("{:#x}", e.token),
         asset_id: q.asset_id,
         symbol: info.symbol.clone(),
@@ -361,7 +445,9 @@ pub async fn proof(
     };
     let mut response = Json(&body).into_response();
     if q.download == Some(true) {
-        let name = format!("solvency-proof-{}-epoch{}-{:#x}.json", info.symbol, e.epoch, user.wallet);
+        // The contract in the name only after an upgrade: each contract's proof is a file of its own.
+        let on = if chain.previous.is_empty() { String::new() } else { format!("-{contract:#x}") };
+        let name = format!("solvency-proof-{}-epoch{}{on}-{:#x}.json", info.symbol, e.epoch, user.wallet);
         let disposition = format!(
             "attachment; filename=\"{}\"",
             name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '.', "_")

@@ -456,6 +456,42 @@ pub async fn committed(
     }
 }
 
+/// The latest round of `asset_id` committed on every one of `contracts` (the chain's, live first), one row per contract
+/// in that order; `None` while no round is (after an upgrade, until the first round on every contract commits). A row
+/// built before contracts were recorded counts as `oldest`'s, the chain's oldest contract (as [`adopt_unnamed`]
+/// names it).
+pub async fn complete_round(
+    pool: &PgPool,
+    asset_id: i32,
+    contracts: &[Address],
+    oldest: Address,
+) -> Result<Option<Vec<Epoch>>, sqlx::Error> {
+    let named: Vec<Vec<u8>> = contracts.iter().map(|c| c.to_vec()).collect();
+    let rows = sqlx::query!(
+        r#"SELECT id, coalesce(contract, $2) AS "contract!" FROM solvency_epochs
+            WHERE asset_id = $1 AND status = 'committed' AND coalesce(contract, $2) = ANY($3)
+              AND round = (SELECT round FROM solvency_epochs
+                            WHERE asset_id = $1 AND status = 'committed' AND coalesce(contract, $2) = ANY($3)
+                            GROUP BY round HAVING count(DISTINCT coalesce(contract, $2)) = cardinality($3)
+                            ORDER BY round DESC LIMIT 1)"#,
+        asset_id,
+        oldest.as_slice(),
+        &named
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut round = Vec::with_capacity(contracts.len());
+    for contract in contracts {
+        // A round holds one committed row per contract (its epoch is taken once on chain).
+        let Some(row) = rows.iter().find(|r| r.contract == contract.as_slice()) else { return Ok(None) };
+        match by_id(pool, asset_id, row.id).await? {
+            Some(e) => round.push(e),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(round))
+}
+
 /// The last epoch of `asset_id` committed on `contract` (0: none), from the ledger; a row built before contracts were
 /// recorded counts as the contract's ([`adopt_unnamed`] names it first).
 pub async fn last_epoch_on(pool: &PgPool, asset_id: i32, contract: Address) -> Result<u64, sqlx::Error> {

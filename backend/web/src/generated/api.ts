@@ -155,6 +155,11 @@ export interface components {
       contract: string;
       /** The same, as the 20-byte 0x form the tree's leaves and a wallet's call use. */
       contract_hex: string;
+      /**
+       * Every Settlement contract of the chain with its latest commitment: the live one first, then those an upgrade
+       * replaced (still wound down, holding money members are owed), oldest first. One entry without an upgrade.
+       */
+      contracts: components["schemas"]["ContractSolvency"][];
       /** Its decimals. */
       decimals: number;
       /** The epoch being built, signed or sent, if any. */
@@ -165,6 +170,12 @@ export interface components {
       latest?: components["schemas"]["EpochView"];
       /** A commitment older than this many blocks is stale (twice the interval). */
       max_age_blocks?: number;
+      /**
+       * The latest round committed on every contract of `contracts`: what solvency is judged on (the custody of every
+       * contract against the one total). Absent while none is (after an upgrade, until the first round commits on
+       * every contract).
+       */
+      round?: components["schemas"]["RoundView"];
       /** Its symbol. */
       symbol: string;
       /** The asset's token (T… on TRON); the zero address for the native coin. */
@@ -410,6 +421,17 @@ export interface components {
       claimable: components["schemas"]["AssetAmount"];
       /** The Settlement contract, in the chain's form. */
       contract: string;
+    };
+    /** One Settlement contract of an asset's chain, and its latest commitment of the asset. */
+    ContractSolvency: {
+      /** The contract (T… on TRON). */
+      contract: string;
+      /** The same, 0x (what the leaves of its tree name). */
+      contract_hex: string;
+      /** Its latest committed epoch of the asset, as the ledger recorded it from the chain's event. */
+      latest?: components["schemas"]["EpochView"];
+      /** `true` for the live contract (payments go to it); `false` for one an upgrade replaced. */
+      live: boolean;
     };
     /** The asset created, or with `dry_run` the one that would be. */
     CreatedAsset: {
@@ -1562,6 +1584,21 @@ export interface components {
     };
     /** What a signed-in wallet may do. */
     Role: "user" | "admin";
+    /** A round: one ledger snapshot (one block, one total) committed on every contract of the chain, each in its own tree. */
+    RoundView: {
+      /** The confirmed block the liabilities were read at. */
+      as_of_block: number;
+      /** Whether `custody` covers `total`. */
+      covered: boolean;
+      /** What the contracts held together, each read by its own commit transaction. */
+      custody: components["schemas"]["AssetAmount"];
+      /** Its commitment on each contract, in the order of `contracts`. */
+      epochs: components["schemas"]["EpochView"][];
+      /** The round's number. */
+      round: number;
+      /** Every user's liabilities (the same on every contract). */
+      total: components["schemas"]["AssetAmount"];
+    };
     /** A confirmed chain event. */
     SeenEvent: {
       /** Number of the block it is in. */
