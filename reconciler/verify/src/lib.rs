@@ -383,6 +383,48 @@ pub fn verify_with(proof: &Proof, sources: &Sources, chain: &Commitment, head: u
     v
 }
 
+/// After an upgrade (contracts/UPGRADES.md §7) custody is what every contract of the chain holds together: judges
+/// `solvent` again on `chain`'s custody plus that of each contract an upgrade replaced (`previous`, read by the auditor
+/// at the contracts of their own records), when each committed the same round — the same as-of block and total.
+/// A contract still on another round fails the check (the round is not committed everywhere yet: check again later),
+/// since custody of different moments would not add up to anything.
+pub fn judge_round(v: &mut Verdict, chain: &Commitment, previous: &[(Address, Commitment)]) {
+    if previous.is_empty() {
+        return;
+    }
+    v.checks.retain(|c| c.name != "solvent");
+    let behind: Vec<String> = previous
+        .iter()
+        .filter(|(_, c)| c.as_of_block != chain.as_of_block || c.total != chain.total)
+        .map(|(address, c)| {
+            format!("{address} last committed block {} (total {}, epoch {})", c.as_of_block, c.total, c.epoch)
+        })
+        .collect();
+    if !behind.is_empty() {
+        v.check(
+            "solvent",
+            false,
+            format!(
+                "not every contract has committed the round of block {} yet: {}; check again after its next commitment",
+                chain.as_of_block,
+                behind.join(", ")
+            ),
+        );
+        return;
+    }
+    let custody = previous.iter().fold(chain.custody, |sum, (_, c)| sum.saturating_add(c.custody));
+    v.check(
+        "solvent",
+        custody >= U256::from(chain.total),
+        format!(
+            "custody {custody} held by {} contracts together (this one {}) against a total of {}",
+            previous.len() + 1,
+            chain.custody,
+            chain.total
+        ),
+    );
+}
+
 fn fold_and_compare(v: &mut Verdict, proof: &Proof, chain: &Commitment, head: u64, max_age_blocks: Option<u64>) {
     let least_depth = proof.leaf_count.max(1).next_power_of_two().trailing_zeros();
     let shaped = proof.depth <= MAX_DEPTH

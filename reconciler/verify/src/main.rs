@@ -1,4 +1,4 @@
-//! `solvency-verify PROOF.json --rpc URL --contract ADDRESS [--token ADDRESS] [--max-age-blocks N]`: an auditor's
+//! `solvency-verify PROOF.json --rpc URL --contract ADDRESS [--token ADDRESS] [--previous ADDRESS]… [--max-age-blocks N]`: an auditor's
 //! check of a proof of solvency against the chain. The contract (and the token, when given) come from the auditor —
 //! the deployment's record (`deployments/<network>.json`), never the proof file or the operator's API —, and a proof
 //! naming another is refused; the node's chain id must be the proof's; the contract must have allowed the token once.
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use alloy::primitives::Address;
 use clap::Parser;
-use solvency_verify::{MAX_PROOF_BYTES, Proof, Sources, chain, default_max_age_blocks, verify_with};
+use solvency_verify::{MAX_PROOF_BYTES, Proof, Sources, chain, default_max_age_blocks, judge_round, verify_with};
 
 /// Verifies a proof of solvency (SOLVENCY.md) against the commitment on the chain, at the contract you give.
 #[derive(Parser)]
@@ -29,6 +29,12 @@ struct Args {
     /// it, the proof's token is checked against the contract (it must have allowed it once).
     #[arg(long)]
     token: Option<String>,
+    /// After an upgrade: a contract the deployment replaced on the same chain (from its record), still holding money
+    /// members are owed. Repeat for each. Every round is committed on each contract of the chain; custody is then
+    /// what they hold together, judged when each has committed the same round (block and total) as `--contract`.
+    /// Verify your proof in each contract's tree with its own file (`contract=` of the proof's download).
+    #[arg(long = "previous", value_name = "ADDRESS")]
+    previous: Vec<String>,
     /// The most blocks the commitment's liabilities (its asOfBlock) may be behind the chain's head (default: a day of
     /// blocks, 115200 on BSC and other EVM chains, 28800 on TRON; the deployment's record has its own,
     /// `proof_max_age_blocks`).
@@ -100,7 +106,17 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     let sources =
         Sources { chain_id: reading.chain_id, contract, token, token_ever_allowed: reading.token_ever_allowed };
     let commitment = reading.commitment;
-    let verdict = verify_with(&proof, &sources, &commitment, reading.head, max_age);
+    let mut verdict = verify_with(&proof, &sources, &commitment, reading.head, max_age);
+    let mut previous = Vec::with_capacity(args.previous.len());
+    for text in &args.previous {
+        let other = address("previous", text)?;
+        if other == contract {
+            return Err(format!("--previous {text} is the --contract itself"));
+        }
+        let read = chain::read(&args.rpc, other, read_token).await?;
+        previous.push((other, read.commitment));
+    }
+    judge_round(&mut verdict, &commitment, &previous);
     if args.json {
         let checks: Vec<_> = verdict
             .checks
@@ -112,6 +128,10 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
             "contract": contract, "token": read_token, "head": reading.head, "max_age_blocks": max_age,
             "epoch": commitment.epoch, "as_of_block": commitment.as_of_block, "root": commitment.root,
             "total": commitment.total.to_string(), "custody": commitment.custody.to_string(), "checks": checks,
+            "previous": previous.iter().map(|(a, c)| serde_json::json!({
+                "contract": a, "epoch": c.epoch, "as_of_block": c.as_of_block, "total": c.total.to_string(),
+                "custody": c.custody.to_string(),
+            })).collect::<Vec<_>>(),
         });
         println!("{out}");
     } else {
