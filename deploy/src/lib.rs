@@ -207,6 +207,39 @@ pub struct Options {
     pub record: PathBuf,
     /// Development and tests only (never the command line): let anvil's public development keys in.
     pub development: bool,
+    /// The contracts this deployment replaces on the chain (an upgrade, contracts/UPGRADES.md), oldest first: written
+    /// into the record so that the dApp built with it reads them too (their custody counts until they are drained).
+    pub previous: Vec<PreviousContract>,
+}
+
+/// A Settlement contract a deployment replaced on the same chain, as its record names it (`previous`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PreviousContract {
+    /// The replaced contract.
+    pub settlement: Address,
+    /// On TRON, its `T…` address.
+    pub settlement_base58: Option<String>,
+}
+
+/// At most this many replaced contracts are followed on a chain at once (the chain spec's limit).
+pub const MAX_PREVIOUS: usize = 4;
+
+/// What a deployment replacing `old` (a complete record of the same chain) records as `previous`: the contracts `old`
+/// replaced, then `old` itself.
+pub fn replacing(old: &Record, chain_id: u64) -> eyre::Result<Vec<PreviousContract>> {
+    eyre::ensure!(
+        old.chain_id == chain_id,
+        "the replaced deployment is on chain {}, this one on chain {chain_id}: an upgrade stays on its chain",
+        old.chain_id
+    );
+    let mut previous = old.previous.clone();
+    previous.push(PreviousContract { settlement: old.settlement, settlement_base58: old.settlement_base58.clone() });
+    eyre::ensure!(
+        previous.len() <= MAX_PREVIOUS,
+        "{} replaced contracts: at most {MAX_PREVIOUS} are followed at once; drop one whose custody is paid out first",
+        previous.len()
+    );
+    Ok(previous)
 }
 
 /// A role of the deployment, held from the contract's creation.
@@ -268,6 +301,9 @@ pub struct Record {
     /// before the members' verifier (the dApp, built with this record) calls the commitment stale
     /// ([`Profile::proof_max_age_blocks`]).
     pub proof_max_age_blocks: u64,
+    /// The contracts this one replaced on the chain, oldest first (an upgrade; absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous: Vec<PreviousContract>,
 }
 
 /// The keys the deployment signs with.
@@ -636,6 +672,7 @@ pub async fn deploy(options: &Options, keys: &Keys) -> eyre::Result<Outcome> {
             constructor,
             creation: None,
             abandoned: Vec::new(),
+            previous: options.previous.clone(),
         },
     };
     // What the admin is now (a Safe's owners may have changed since the record was begun).
@@ -913,6 +950,55 @@ mod tests {
         assert_eq!(profile("bsc-testnet").unwrap().proof_max_age_blocks(), 115_200);
         assert_eq!(profile("tron-mainnet").unwrap().proof_max_age_blocks(), 28_800);
         assert_eq!(profile("tron-nile").unwrap().proof_max_age_blocks(), 28_800);
+    }
+
+    fn record_of(chain_id: u64, settlement: Address, previous: Vec<PreviousContract>) -> Record {
+        Record {
+            profile: "bsc-testnet".into(),
+            chain_id,
+            settlement,
+            settlement_base58: None,
+            deploy_block: 1,
+            deploy_tx: B256::ZERO,
+            code_hash: B256::ZERO,
+            admin: Address::ZERO,
+            admin_safe: None,
+            admin_tron: None,
+            signer: Address::ZERO,
+            usdt: Address::ZERO,
+            push_gas: (10_000, 100_000),
+            roles: Vec::new(),
+            bounds: BoundsRecord { delay_secs: 1, max_as_of_lag: 1, treasury_commitment_max_age_secs: 1 },
+            deployer: Address::ZERO,
+            proof_max_age_blocks: 1,
+            previous,
+        }
+    }
+
+    #[test]
+    fn an_upgrade_records_every_contract_it_replaces_on_its_own_chain() {
+        let (a, b) = (Address::repeat_byte(0xa), Address::repeat_byte(0xb));
+        let first = record_of(97, a, Vec::new());
+        let previous = replacing(&first, 97).unwrap();
+        assert_eq!(previous, vec![PreviousContract { settlement: a, settlement_base58: None }]);
+        // The next upgrade carries both, oldest first.
+        let second = record_of(97, b, previous);
+        let both = replacing(&second, 97).unwrap();
+        assert_eq!(both.iter().map(|p| p.settlement).collect::<Vec<_>>(), vec![a, b]);
+        assert!(replacing(&first, 56).unwrap_err().to_string().contains("stays on its chain"));
+        let full = record_of(
+            97,
+            b,
+            (1..=4u8)
+                .map(|i| PreviousContract { settlement: Address::repeat_byte(i), settlement_base58: None })
+                .collect(),
+        );
+        assert!(replacing(&full, 97).unwrap_err().to_string().contains("at most 4"));
+        // A record without `previous` (every record before upgrades) still reads.
+        let mut json = serde_json::to_value(&first).unwrap();
+        assert!(json.get("previous").is_none(), "{json}");
+        json.as_object_mut().unwrap().remove("previous");
+        assert_eq!(serde_json::from_value::<Record>(json).unwrap(), first);
     }
 
     #[test]

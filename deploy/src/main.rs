@@ -118,6 +118,10 @@ struct DeployArgs {
     /// it finishes the deployment it describes.
     #[arg(long, required = true)]
     record: Option<PathBuf>,
+    /// An upgrade: the complete record of the deployment this one replaces on the same chain. The new record names
+    /// it (and those it replaced) as `previous`, so that the dApp built with it checks every contract's custody.
+    #[arg(long, value_name = "RECORD")]
+    replaces: Option<PathBuf>,
     /// Check and print every step; send nothing.
     #[arg(long)]
     dry_run: bool,
@@ -374,6 +378,13 @@ async fn run_deploy(cli: DeployArgs) -> eyre::Result<()> {
         (None, None) => None,
         _ => eyre::bail!("a TRON deployment needs both --tron-grpc-url and --tron-solidity-rpc-url"),
     };
+    let previous = match &cli.replaces {
+        None => Vec::new(),
+        Some(path) => {
+            let old = complete_record(path)?.record().ok_or_else(|| eyre::eyre!("{}: not complete", path.display()))?;
+            deploy::replacing(&old, profile.chain_id)?
+        }
+    };
     let options = Options {
         profile,
         rpc_url: required("rpc-url", &cli.rpc_url)?,
@@ -389,6 +400,7 @@ async fn run_deploy(cli: DeployArgs) -> eyre::Result<()> {
         spec: required("spec", &cli.spec)?,
         record: required("record", &cli.record)?,
         development: false,
+        previous,
     };
     let outcome = deploy(&options, &Keys { deployer }).await?;
     print!("{}", outcome.steps);

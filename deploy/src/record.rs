@@ -138,6 +138,9 @@ pub struct Journal {
     /// Creations given up (they can never be mined).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub abandoned: Vec<AbandonedRecord>,
+    /// The contracts this deployment replaces on the chain, oldest first (an upgrade; `--replaces`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous: Vec<crate::PreviousContract>,
 }
 
 impl Journal {
@@ -258,6 +261,7 @@ impl Journal {
             bounds: self.bounds,
             deployer: self.deployer,
             proof_max_age_blocks: self.proof_max_age_blocks,
+            previous: self.previous.clone(),
         })
     }
 }

@@ -444,6 +444,7 @@ pub(crate) async fn deploy_settlement(anvil: &alloy::node_bindings::AnvilInstanc
         spec: dir.path().join("chains.toml"),
         record: dir.path().join("deployment.json"),
         development: true,
+        previous: Vec::new(),
     };
     let signers = deploy::Keys { deployer: keys[0].clone() };
     let settlement = deploy::deploy(&options, &signers).await.unwrap().record.unwrap().settlement;

@@ -142,6 +142,7 @@ impl Local {
             spec: self.dir.join("chains.toml"),
             record: self.dir.join("deployment.json"),
             development: false,
+            previous: Vec::new(),
         }
     }
 
