@@ -3,7 +3,7 @@
 // the backend's CSP (script-src 'self', style-src 'self') holds.
 import type { Plugin } from "vite";
 import { defineConfig } from "vite";
-import { DEPLOYMENTS_DIR, buildNetworks, chosenByEnvironment } from "./scripts/deployments.mjs";
+import { buildNetworks, chosenByEnvironment, deploymentsDirByEnvironment } from "./scripts/deployments.mjs";
 
 /**
  * WalletConnect's client is a lazy chunk (`src/lib/walletconnect.ts`, imported on a click). Its dependencies that the
@@ -27,20 +27,22 @@ function walletConnectApart(): Plugin {
 }
 
 /**
- * Each network's Settlement contract, chain id and the proof of solvency's maximum age, from the deployment records
- * (deployments/*.json, chosen by WEB_DEPLOYMENTS; scripts/deployments.mjs), embedded in the build as the constant
- * `__BUILD_NETWORKS__` (src/lib/networks-build.ts): the members' verifier reads the commitment at this contract and
- * judges age with this maximum, never what the operator's API says. A record that does not read fails the build.
+ * Each network's Settlement contract (and those it replaced after an upgrade), chain id and the proof of solvency's
+ * maximum age, from the deployment records (deployments/*.json, or the directory WEB_DEPLOYMENTS_DIR names; chosen by
+ * WEB_DEPLOYMENTS; scripts/deployments.mjs), embedded in the build as the constant `__BUILD_NETWORKS__`
+ * (src/lib/networks-build.ts): the members' verifier reads the commitments at these contracts and judges age with this
+ * maximum, never what the operator's API says. A record that does not read fails the build.
  */
 function buildNetworksConstant(): Plugin {
+  const dir = deploymentsDirByEnvironment();
   return {
     name: "build-networks",
-    config: () => ({ define: { __BUILD_NETWORKS__: JSON.stringify(buildNetworks({ only: chosenByEnvironment() })) } }),
+    config: () => ({ define: { __BUILD_NETWORKS__: JSON.stringify(buildNetworks({ dir, only: chosenByEnvironment() })) } }),
     // The dev server reloads when a record changes.
     configureServer(server) {
-      server.watcher.add(DEPLOYMENTS_DIR);
+      server.watcher.add(dir);
       server.watcher.on("change", (file) => {
-        if (file.startsWith(DEPLOYMENTS_DIR)) void server.restart();
+        if (file.startsWith(dir)) void server.restart();
       });
     },
   };

@@ -10,9 +10,16 @@ export interface BuildNetwork {
   /** The contract's T… form on a TRON chain, null elsewhere. */
   settlement_base58: string | null;
   proof_max_age_blocks: number;
+  /**
+   * The contracts this deployment replaced on the chain (an upgrade), oldest first, each in the same forms; absent
+   * when it replaced none.
+   */
+  previous?: { settlement: string; settlement_base58: string | null }[];
 }
 
 export declare const DEPLOYMENTS_DIR: string;
+export declare const MAX_PREVIOUS: number;
+export declare function deploymentsDirByEnvironment(value?: string): string;
 export declare function networkOf(file: string, record: unknown): BuildNetwork;
 export declare function buildNetworks(options?: { dir?: string; only?: string[] | null }): BuildNetwork[];
 export declare function chosenByEnvironment(value?: string): string[] | null;

@@ -1,16 +1,24 @@
 // The networks the dApp's build carries (vite.config.ts embeds them; src/lib/networks-build.ts reads them): from each
 // deployment record `referral-deploy` writes and the repository keeps under deployments/ (deployments/README.md),
-// the chain id, its Settlement contract (and the contract's T… form on TRON) and the proof of solvency's maximum age
-// in blocks. The members' verifier reads the commitment at this contract — never at one the operator's API names —
-// and judges age with this maximum — never the API's. A record that cannot be read whole fails the build.
+// the chain id, its Settlement contract (and the contract's T… form on TRON), the contracts it replaced on the chain
+// after an upgrade (`previous`, contracts/UPGRADES.md) and the proof of solvency's maximum age in blocks. The members'
+// verifier reads the commitments at these contracts — never at one the operator's API names — and judges age with this
+// maximum — never the API's. A record that cannot be read whole fails the build.
 //
 //   WEB_DEPLOYMENTS=bsc-mainnet,tron-mainnet npm run build   (default: every deployments/*.json)
+//   WEB_DEPLOYMENTS_DIR=/elsewhere npm run build              (default: the repository's deployments/)
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 
 /** The repository's deployment records. */
 export const DEPLOYMENTS_DIR = new URL("../../../deployments/", import.meta.url).pathname;
+
+/** The directory `WEB_DEPLOYMENTS_DIR` names, or the repository's records. */
+export const deploymentsDirByEnvironment = (value = process.env.WEB_DEPLOYMENTS_DIR) => (value && value.trim() ? value.trim() : DEPLOYMENTS_DIR);
+
+/** At most this many replaced contracts per chain (the chain spec's and `referral-deploy`'s limit). */
+export const MAX_PREVIOUS = 4;
 
 /** TRON's networks (mainnet, Nile, Shasta): the last four bytes of their genesis block ids. */
 const TRON_CHAIN_IDS = new Set([728126428, 3448148188, 2494104990]);
@@ -41,22 +49,50 @@ export function networkOf(file, record) {
   const r = /** @type {Record<string, unknown>} */ (record);
   const chainId = r.chain_id;
   if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) fail(`chain_id is not a chain id: ${JSON.stringify(chainId)}`);
-  if (typeof r.settlement !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(r.settlement)) fail(`settlement is not a 0x address: ${JSON.stringify(r.settlement)}`);
-  const settlement = r.settlement.toLowerCase();
-  if (/^0x0{40}$/.test(settlement)) fail("settlement is the zero address");
+  const tron = TRON_CHAIN_IDS.has(chainId);
+  /** A contract's 0x address (lower case) and its T… form (TRON only), checked; `what` names the field. */
+  const contractOf = (what, hexValue, base58Value) => {
+    if (typeof hexValue !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(hexValue)) fail(`${what}settlement is not a 0x address: ${JSON.stringify(hexValue)}`);
+    const address = hexValue.toLowerCase();
+    if (/^0x0{40}$/.test(address)) fail(`${what}settlement is the zero address`);
+    let base58 = null;
+    if (tron) {
+      const hex = tronHex(base58Value);
+      if (!hex) fail(`${what}settlement_base58 is not a T… address: ${JSON.stringify(base58Value)} (chain ${chainId} is TRON's)`);
+      if (hex !== address) fail(`${what}settlement_base58 ${base58Value} is ${hex}, not the ${what}settlement ${address}`);
+      base58 = base58Value;
+    } else if (base58Value != null) {
+      fail(`${what}settlement_base58 on chain ${chainId}, which is not TRON's`);
+    }
+    return { settlement: address, settlement_base58: base58 };
+  };
+  const { settlement, settlement_base58: base58 } = contractOf("", r.settlement, r.settlement_base58);
   const maxAge = r.proof_max_age_blocks;
   if (typeof maxAge !== "number" || !Number.isSafeInteger(maxAge) || maxAge <= 0)
     fail(`proof_max_age_blocks is not a positive whole number of blocks: ${JSON.stringify(maxAge)} (a record from an older referral-deploy: add it, about a day of the chain's blocks)`);
-  let base58 = null;
-  if (TRON_CHAIN_IDS.has(chainId)) {
-    const hex = tronHex(r.settlement_base58);
-    if (!hex) fail(`settlement_base58 is not a T… address: ${JSON.stringify(r.settlement_base58)} (chain ${chainId} is TRON's)`);
-    if (hex !== settlement) fail(`settlement_base58 ${r.settlement_base58} is ${hex}, not the settlement ${settlement}`);
-    base58 = r.settlement_base58;
-  } else if (r.settlement_base58 != null) {
-    fail(`settlement_base58 on chain ${chainId}, which is not TRON's`);
+  // The contracts this deployment replaced on the chain (an upgrade), oldest first: the verifier reads them too.
+  const previous = [];
+  if (r.previous != null) {
+    if (!Array.isArray(r.previous)) fail(`previous is not a list of the contracts this deployment replaced: ${JSON.stringify(r.previous)}`);
+    if (r.previous.length > MAX_PREVIOUS) fail(`previous lists ${r.previous.length} contracts; at most ${MAX_PREVIOUS} are followed on a chain at once`);
+    r.previous.forEach((entry, i) => {
+      const what = `previous[${i}].`;
+      if (typeof entry !== "object" || entry === null || Array.isArray(entry)) fail(`${what.slice(0, -1)} is not a JSON object with settlement and settlement_base58`);
+      const p = contractOf(what, entry.settlement, entry.settlement_base58);
+      if (p.settlement === settlement) fail(`${what}settlement ${p.settlement} is the deployment's own settlement: a contract does not replace itself`);
+      if (previous.some((q) => q.settlement === p.settlement)) fail(`${what}settlement ${p.settlement} is listed twice in previous`);
+      previous.push(p);
+    });
   }
-  return { name: basename(file, ".json"), chain_id: chainId, settlement, settlement_base58: base58, proof_max_age_blocks: maxAge };
+  return {
+    name: basename(file, ".json"),
+    chain_id: chainId,
+    settlement,
+    settlement_base58: base58,
+    proof_max_age_blocks: maxAge,
+    // Only after an upgrade: a record without one carries exactly what it always did.
+    ...(previous.length ? { previous } : {}),
+  };
 }
 
 /**

@@ -1,8 +1,9 @@
-// The networks this build of the dApp was made for: each one's chain id, Settlement contract and the proof of
-// solvency's maximum age, from the deployment records under deployments/ (embedded by vite.config.ts, read and checked
-// by scripts/deployments.mjs). These are the member's own sources: the verifier reads the commitment, the pending
-// changes and the member's registration at THIS contract, through the member's wallet, and judges age with THIS
-// maximum — what the operator's API names (its `contract_hex`, `max_age_blocks`) is only compared with them.
+// The networks this build of the dApp was made for: each one's chain id, Settlement contract, the contracts it replaced
+// after an upgrade (contracts/UPGRADES.md) and the proof of solvency's maximum age, from the deployment records under
+// deployments/ (embedded by vite.config.ts, read and checked by scripts/deployments.mjs). These are the member's own
+// sources: the verifier reads the commitments, the pending changes and the member's registration at THESE contracts,
+// through the member's wallet, and judges age with THIS maximum — what the operator's API names (its `contract_hex`,
+// its list of `contracts`, `max_age_blocks`) is only compared with them.
 
 import { type Hex, getAddress } from "viem";
 
@@ -13,7 +14,14 @@ declare const __BUILD_NETWORKS__: readonly {
   settlement: string;
   settlement_base58: string | null;
   proof_max_age_blocks: number;
+  previous?: { settlement: string; settlement_base58: string | null }[];
 }[];
+
+/** A Settlement contract of the build: its 0x form (EIP-55) and, on TRON, its `T…` form. */
+export interface BuildContract {
+  settlement: Hex;
+  settlementTron: string | null;
+}
 
 /** One network of the build. */
 export interface BuildNetwork {
@@ -26,6 +34,11 @@ export interface BuildNetwork {
   settlementTron: string | null;
   /** The most blocks a commitment's liabilities (its `asOfBlock`) may trail the chain's head before it is stale. */
   proofMaxAgeBlocks: bigint;
+  /**
+   * The contracts the live one replaced on this chain (an upgrade), oldest first: wound down, still holding money
+   * members are owed, and committing every round like the live one. Empty without an upgrade.
+   */
+  previous: readonly BuildContract[];
 }
 
 const NETWORKS: readonly BuildNetwork[] = __BUILD_NETWORKS__.map((n) => ({
@@ -34,6 +47,7 @@ const NETWORKS: readonly BuildNetwork[] = __BUILD_NETWORKS__.map((n) => ({
   settlement: getAddress(n.settlement),
   settlementTron: n.settlement_base58,
   proofMaxAgeBlocks: BigInt(n.proof_max_age_blocks),
+  previous: (n.previous ?? []).map((p) => ({ settlement: getAddress(p.settlement), settlementTron: p.settlement_base58 })),
 }));
 
 /** The build's network of `chainId`, or null when this build knows no Settlement there. */

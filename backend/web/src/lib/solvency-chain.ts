@@ -5,7 +5,9 @@
 // `pendingChanges()` by `eth_call` through the connected EIP-1193 wallet (its head and clock by `eth_blockNumber` and
 // `eth_getBlockByNumber`), or by `triggerConstantContract` through TronLink's node (its head and clock by
 // `trx.getCurrentBlock`). A WalletConnect wallet answers no reads (lib/walletconnect.ts sends them to the public RPC
-// the API configures), so it cannot be used for this.
+// the API configures), so it cannot be used for this. After an upgrade (contracts/UPGRADES.md) the same commitment,
+// token and registration reads go to every contract the live one replaced that THE BUILD carries too (its record's
+// `previous`): each commits every round in its own tree; the API's list of contracts is only compared with the build's.
 
 import { type Hex, getAddress } from "viem";
 import {
@@ -21,8 +23,9 @@ import {
 } from "../generated/contracts";
 import { type BuildNetwork, buildNetwork } from "./networks-build";
 import { type PendingChange, decodePendingChanges } from "./solvency-changes.js";
+import { type ContractCommitment, type RoundVerdict, judgeRound, listedProblems } from "./solvency-round.js";
 import { networkLabel } from "./networks";
-import { type AnyConnection, isTronChain, parseAnyAddress } from "./tron";
+import { type AnyConnection, chainAddress, isTronChain, parseAnyAddress } from "./tron";
 import type { AssetSolvency } from "./types";
 
 export type { ChangeWhat, PendingChange } from "./solvency-changes.js";
@@ -56,6 +59,33 @@ export interface ChainCommitmentRead {
   servedContract: string;
   /** Who read it: "Test Wallet", "TronLink". */
   via: string;
+  /**
+   * After an upgrade, each contract the live one replaced that the build carries (its record's `previous`, oldest
+   * first), read the same way through the same wallet; empty without one (nothing more is read then).
+   */
+  previous: PreviousContractRead[];
+  /** The operator's list of the asset's contracts (`contracts`) against the build's: a contract the build does not carry is named. */
+  listed: { ok: boolean; unknown: Hex[]; details: string[] };
+}
+
+/** A contract the live one replaced (the build's `previous`): its latest commitment of the asset, read through the wallet. */
+export interface PreviousContractRead {
+  /** In the chain's form (0x, or T… on TRON). */
+  contract: string;
+  /** The same, 0x (EIP-55): what its tree's leaves name. */
+  contractHex: Hex;
+  root: Hex;
+  total: bigint;
+  /** Its own epoch number (each contract numbers its commitments from 1); 0 while nothing is committed. */
+  epoch: bigint;
+  asOfBlock: bigint;
+  commitBlock: bigint;
+  custody: bigint;
+  tokenEverAllowed: boolean;
+  /** The block the user registered in the token at this contract (0: not here), when a user was given. */
+  registeredAt: bigint | null;
+  /** Whether the operator's API lists it among the asset's contracts (true when the API lists none at all). */
+  listed: boolean;
 }
 
 /**
@@ -179,15 +209,36 @@ export async function readCommitment(c: AnyConnection, asset: AssetSolvency, use
   const { chainId, network, contract } = await networkOfWallet(c, asset.chain_id);
   const token = parseAnyAddress(asset.token_hex);
   if (!token) throw new Error(`the operator's server names no token address for ${asset.symbol}: ${asset.token_hex}`);
-  const [raw, allowed, registered] = await Promise.all([
-    c.view(contract, settlementLatestLiabilitiesSignature, `${settlementLatestLiabilitiesSelector}${addressWord(token)}`),
-    c.view(contract, settlementWasEverAllowedSignature, `${settlementWasEverAllowedSelector}${addressWord(token)}`),
-    user ? c.view(contract, settlementRegisteredAtSignature, `${settlementRegisteredAtSelector}${addressWord(user)}${addressWord(token)}`) : null,
+  // The same three reads at one contract.
+  const readAt = async (at: string) => {
+    const [raw, allowed, registered] = await Promise.all([
+      c.view(at, settlementLatestLiabilitiesSignature, `${settlementLatestLiabilitiesSelector}${addressWord(token)}`),
+      c.view(at, settlementWasEverAllowedSignature, `${settlementWasEverAllowedSelector}${addressWord(token)}`),
+      user ? c.view(at, settlementRegisteredAtSignature, `${settlementRegisteredAtSelector}${addressWord(user)}${addressWord(token)}`) : null,
+    ]);
+    return {
+      ...decodeLatest(raw, at),
+      tokenEverAllowed: decodeWord(allowed, "wasEverAllowed", at) !== 0n,
+      registeredAt: registered === null ? null : decodeWord(registered, "registeredAt", at),
+    };
+  };
+  // The API's list is compared, never read from: the contracts read are the build's.
+  const apiList = asset.contracts;
+  const listedByApi = (hex: string) => !apiList || apiList.some((x) => x.contract_hex.toLowerCase() === hex.toLowerCase());
+  const [live, ...older] = await Promise.all([
+    readAt(contract),
+    ...network.previous.map((p) => {
+      const at = c.kind === "tron" ? p.settlementTron : p.settlement;
+      if (!at) throw new CannotReadError({ reason: "unsupported", chainId }, chainId);
+      return readAt(at);
+    }),
   ]);
-  const { root, total, epoch, asOfBlock, commitBlock, custody } = decodeLatest(raw, contract);
-  const tokenEverAllowed = decodeWord(allowed, "wasEverAllowed", contract) !== 0n;
-  const registeredAt = registered === null ? null : decodeWord(registered, "registeredAt", contract);
-  // After the commitment: the head is never below its block.
+  const { root, total, epoch, asOfBlock, commitBlock, custody, tokenEverAllowed, registeredAt } = live;
+  const previous: PreviousContractRead[] = older.map((r, i) => {
+    const p = network.previous[i];
+    return { ...r, contract: c.kind === "tron" ? (p.settlementTron ?? p.settlement) : p.settlement, contractHex: p.settlement, listed: listedByApi(p.settlement) };
+  });
+  // After the commitments: the head is never below their blocks.
   const head = await c.blockNumber();
   return {
     root,
@@ -206,7 +257,73 @@ export async function readCommitment(c: AnyConnection, asset: AssetSolvency, use
     registeredAt,
     servedContract: asset.contract_hex.toLowerCase(),
     via: c.name,
+    previous,
+    listed: listedProblems({ live: network.settlement, previous: network.previous.map((p) => p.settlement) }, apiList),
   };
+}
+
+/** Every contract's commitment as lib/solvency-round.js judges them: the live contract first, then the replaced ones. */
+export function commitmentsOf(r: ChainCommitmentRead): ContractCommitment[] {
+  const lower = (h: string) => h.toLowerCase() as Hex;
+  return [
+    {
+      contract: lower(r.contractHex),
+      live: true,
+      listed: true,
+      tokenEverAllowed: r.tokenEverAllowed,
+      root: r.root,
+      total: r.total,
+      epoch: r.epoch,
+      asOfBlock: r.asOfBlock,
+      commitBlock: r.commitBlock,
+      custody: r.custody,
+    },
+    ...r.previous.map((p) => ({
+      contract: lower(p.contractHex),
+      live: false,
+      listed: p.listed,
+      tokenEverAllowed: p.tokenEverAllowed,
+      root: p.root,
+      total: p.total,
+      epoch: p.epoch,
+      asOfBlock: p.asOfBlock,
+      commitBlock: p.commitBlock,
+      custody: p.custody,
+    })),
+  ];
+}
+
+/** How the contracts' latest commitments stand together (after an upgrade), judged with the build's maximum age. */
+export const roundOf = (r: ChainCommitmentRead): RoundVerdict => judgeRound(commitmentsOf(r), r.head, r.network.proofMaxAgeBlocks);
+
+/** The block the user registered in the asset at any contract of the build (the earliest), or null: none records it. */
+export function registrationOf(r: ChainCommitmentRead): bigint | null {
+  const blocks = [r.registeredAt, ...r.previous.map((p) => p.registeredAt)].filter((b): b is bigint => b !== null && b > 0n);
+  return blocks.length ? blocks.reduce((min, b) => (b < min ? b : min)) : null;
+}
+
+// TronLink's injected TronWeb, for a native balance.
+type TronBalanceWindow = Window & { tronLink?: { tronWeb?: { trx: { getBalance(address: string): Promise<number> } } | false }; tronWeb?: { trx: { getBalance(address: string): Promise<number> } } };
+
+/**
+ * What a contract of the build holds of the asset now (its native balance, or the token's `balanceOf`), read through
+ * the wallet: whether a replaced contract that no longer commits still holds members' money.
+ */
+export async function readHolding(c: AnyConnection, r: ChainCommitmentRead, contract: string): Promise<bigint> {
+  const native = /^0x0{40}$/.test(r.token);
+  if (c.kind === "evm") {
+    if (native) return BigInt((await c.provider.request({ method: "eth_getBalance", params: [getAddress(contract), "latest"] })) as Hex);
+    return decodeWord(await c.view(r.token, "balanceOf(address)", `0x70a08231${addressWord(contract)}` as Hex), "balanceOf", r.token);
+  }
+  const hex = parseAnyAddress(contract);
+  if (!hex) throw new Error(`not an address: ${contract}`);
+  if (native) {
+    const w = window as TronBalanceWindow;
+    const tw = w.tronLink?.tronWeb || w.tronWeb;
+    if (!tw) throw new Error("TronLink is not available");
+    return BigInt(await tw.trx.getBalance(chainAddress(r.chainId, hex)));
+  }
+  return decodeWord(await c.view(chainAddress(r.chainId, r.token), "balanceOf(address)", `0x70a08231${addressWord(hex)}` as Hex), "balanceOf", r.token);
 }
 
 /** Blocks the commitment's liabilities trail the head (its `asOfBlock`; 0 when the head is not past it). */

@@ -75,9 +75,11 @@ import { concat, keccak256, numberToHex, stringToHex } from "viem";
  *  - "epoch": the proof is of the chain's latest epoch and block;
  *  - "fresh": the chain's commitment's liabilities (its asOfBlock) are not more blocks behind the head than allowed;
  *  - "served" (information only): the proof's own root and total equal the chain's;
- *  - "solvent" (information only): the chain's custody covers the chain's total.
+ *  - "solvent" (information only): the chain's custody covers the chain's total;
+ *  - "balances" (lib/solvency-round.js, after an upgrade): the user's leaf holds the same balances in every contract's
+ *    tree of the round.
  * @typedef {"commitment" | "format" | "range" | "shape" | "contract" | "allowed" | "context" | "fold" | "layout" | "root" |
- *   "total" | "epoch" | "fresh" | "served" | "solvent"} CheckId
+ *   "total" | "epoch" | "fresh" | "served" | "solvent" | "balances"} CheckId
  */
 /** `info` checks are shown but do not decide `ok`.
  * @typedef {{ id: CheckId, ok: boolean, detail: string, info?: boolean }} Check */

@@ -63,10 +63,29 @@ export type GenerationStanding = S["GenerationStanding"];
 /** One closed week of a generation-plan asset (`/v1/admin/weeks`). */
 export type WeekCloses = S["WeekCloses"];
 /** `GET /v1/public/solvency`: per asset, the latest committed epoch of the proof of solvency, as the operator's server reports it. */
-export type SolvencyOverview = S["SolvencyOverview"];
-/** One asset's proof of solvency: its contract and token (T… on TRON, and 0x), the latest epoch, its age, the policy's maximum age. */
-export type AssetSolvency = S["AssetSolvency"];
+export type SolvencyOverview = Omit<S["SolvencyOverview"], "assets"> & { assets: AssetSolvency[] };
 /** One epoch as the API reports it (`latest`, `in_flight`, the history's items). */
 export type EpochView = S["EpochView"];
+/** The generated schema `K`, or `Fallback` (its shape as the backend serves it) while src/generated/api.ts lacks it. */
+type Generated<K extends string, Fallback> = K extends keyof S ? S[K] : Fallback;
+/**
+ * One Settlement contract of an asset's chain and its latest commitment of the asset (`contracts`): the live one
+ * first, then those an upgrade replaced, oldest first.
+ */
+export type ContractSolvency = Generated<"ContractSolvency", { contract: string; contract_hex: string; live: boolean; latest?: EpochView }>;
+/**
+ * The latest round committed on every contract of the chain (`round`): its block and total, the custody of every
+ * contract together, and each contract's epoch.
+ */
+export type RoundView = Generated<
+  "RoundView",
+  { round: number; as_of_block: number; total: AssetAmount; custody: AssetAmount; covered: boolean; epochs: EpochView[] }
+>;
+/**
+ * One asset's proof of solvency: its contract and token (T… on TRON, and 0x), the latest epoch, its age, the policy's
+ * maximum age; after an upgrade every contract of the chain (`contracts`) and the latest round committed on all of them.
+ * `contracts` is optional here: an API from before upgrades lists none (nothing to compare with the build's then).
+ */
+export type AssetSolvency = Omit<S["AssetSolvency"], "contracts" | "round"> & { contracts?: ContractSolvency[]; round?: RoundView };
 /** `GET /v1/users/solvency-proof`: the caller's leaf, salt, index and siblings (every address 0x, also on TRON). */
 export type SolvencyProofAnswer = S["SolvencyProof"];

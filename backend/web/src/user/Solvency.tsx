@@ -12,6 +12,10 @@
 //   the failed check, with the proof to download; whether the user was in that epoch is judged by the block of their
 //   registration as the contract records it (`registeredAt`), never the server's;
 // - the banner of pending changes after sign-in (`PendingChanges`, on the dashboard).
+// After an upgrade (contracts/UPGRADES.md §7) the build carries the contracts the live one replaced too: each commits
+// every round in its own tree, the page reads each through the wallet, the badge checks the user's proof in every
+// contract's tree, and solvency is the custody of every contract of the round together against the one total
+// (lib/solvency-round.js). Without an upgrade nothing of that shows and nothing more is read.
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -19,6 +23,7 @@ import { ApiError, get, publicCall } from "../lib/api";
 import { human } from "../lib/format";
 import { networkLabel } from "../lib/networks";
 import { type Check, type VerifyResult, verifyProof } from "../lib/solvency.js";
+import { type ContractCommitment, type RoundCheck, type RoundResult, type RoundVerdict, contractsText, custodyText, mergeRound } from "../lib/solvency-round.js";
 import {
   type ChainCommitmentRead,
   type PendingChange,
@@ -28,12 +33,16 @@ import {
   cannotReadText,
   commitAgeOf,
   readCommitment,
+  readHolding,
   readPendingChanges,
   readerProblem,
+  registrationOf,
+  roundOf,
   servedContractMatches,
 } from "../lib/solvency-chain";
+import { buildNetwork } from "../lib/networks-build";
 import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText } from "../lib/tron";
-import type { AssetSolvency, EpochView, Profile, SolvencyOverview, SolvencyProofAnswer } from "../lib/types";
+import type { AssetSolvency, ContractSolvency, EpochView, Profile, SolvencyOverview, SolvencyProofAnswer } from "../lib/types";
 import { LoadFailed, errorText, useConnection, useSignedIn } from "../ui/account";
 import { Addr, Amount, AssetAmt, Loading, Notice, TxHash, useLoad } from "../ui/bits";
 
@@ -88,9 +97,96 @@ function saveJson(name: string, value: unknown) {
 const proofFileName = (p: { symbol?: string; epoch?: number; user?: string }) =>
   `solvency-proof-${p.symbol ?? "asset"}-epoch${p.epoch ?? "latest"}-${(p.user ?? "").toLowerCase()}.json`;
 
+/** After an upgrade each contract's proof is a file of its own, named with its contract (as the API's download names it). */
+const contractProofFileName = (p: { symbol?: string; epoch?: number; user?: string; contract?: string }) =>
+  `solvency-proof-${p.symbol ?? "asset"}-epoch${p.epoch ?? "latest"}-${(p.contract ?? "").toLowerCase()}-${(p.user ?? "").toLowerCase()}.json`;
+
+// ── after an upgrade: every contract of the build ─────────────────────────────────────────────────────────────────
+
+/**
+ * Whether the build carries contracts the live one replaced on the asset's chain that ever allowed the asset's token
+ * (then their commitments count with the live one's). A replaced contract that never allowed it holds no commitment
+ * and no member's money in it: the asset is shown as with one contract.
+ */
+const upgraded = (read: ChainCommitmentRead) => read.previous.some((p) => p.tokenEverAllowed);
+
+/** One contract's commitment (the live one, or one it replaced), in the shape of the live contract's read. */
+function readAt(read: ChainCommitmentRead, hex: string): ChainCommitmentRead {
+  const p = read.previous.find((x) => x.contractHex.toLowerCase() === hex.toLowerCase());
+  if (!p) return read;
+  const { root, total, epoch, asOfBlock, commitBlock, custody, contract, contractHex, tokenEverAllowed, registeredAt } = p;
+  return { ...read, root, total, epoch, asOfBlock, commitBlock, custody, contract, contractHex, tokenEverAllowed, registeredAt, previous: [] };
+}
+
+/** "the live contract 0x12…" / "the replaced contract 0x34…", in the chain's form. */
+function contractWords(chainId: number, c: { contract: string; live: boolean }, testid?: string) {
+  return (
+    <>
+      the {c.live ? "live" : "replaced"} contract <Addr a={chainAddress(chainId, c.contract)} chainId={chainId} testid={testid} />
+    </>
+  );
+}
+const contractText = (chainId: number, c: { contract: string; live: boolean }) => `the ${c.live ? "live" : "replaced"} contract ${chainAddress(chainId, c.contract)}`;
+
+/** The contracts a verdict names (on the round, lagging, conflicting), the live one first. */
+const contractsOf = (v: RoundVerdict) => [...v.members, ...v.conflicts, ...v.behind].sort((x, y) => Number(y.live) - Number(x.live));
+
+/** What a contract's latest commitment holds, in words: "epoch 3, the balances of block 120" or "nothing committed yet". */
+const commitmentText = (c: ContractCommitment) => (c.epoch > 0n ? `epoch ${c.epoch}, the balances of block ${c.asOfBlock}` : "nothing committed yet");
+
+/** A replaced contract the operator's server no longer lists and that did not commit the round, with what it still holds (null: unreadable). */
+type Dropped = { contract: string; held: bigint | null };
+
+/** What each contract in `verdict.dropped` holds now, read through the wallet; only those that hold something (or could not be read). */
+async function droppedHoldings(c: AnyConnection, read: ChainCommitmentRead, verdict: RoundVerdict): Promise<Dropped[]> {
+  const all = await Promise.all(
+    verdict.dropped.map(async (d) => {
+      const held = await readHolding(c, read, d.contract).catch(() => null);
+      return { contract: d.contract, held };
+    }),
+  );
+  return all.filter((d) => d.held === null || d.held > 0n);
+}
+
+/** The warning for replaced contracts that stopped committing while they still hold money. */
+function DroppedWarning(props: { a: { chain_id: number; decimals: number; symbol: string }; dropped: Dropped[] }) {
+  const { a, dropped } = props;
+  if (dropped.length === 0) return null;
+  return (
+    <Notice kind="warn" testid="solvency-dropped">
+      <p class="banner-title">A replaced contract no longer commits the rounds, yet still holds money</p>
+      <ul>
+        {dropped.map((d) => (
+          <li key={d.contract} data-contract={d.contract}>
+            {contractWords(a.chain_id, { contract: d.contract, live: false })} has not committed the latest round, and the operator's server no longer lists it;
+            it holds {d.held === null ? "an amount your wallet could not read" : <Amount base={d.held} decimals={a.decimals} symbol={a.symbol} />} now. Its custody is
+            not counted: money members are owed should be paid out of it before it stops committing.
+          </li>
+        ))}
+      </ul>
+    </Notice>
+  );
+}
+
+/** The round's custody, each contract's and together, in plain words. */
+function roundCustodyText(a: { chain_id: number; decimals: number; symbol: string }, verdict: RoundVerdict) {
+  const amount = (v: bigint, testid?: string) => <Amount base={v} decimals={a.decimals} symbol={a.symbol} testid={testid} />;
+  return (
+    <>
+      {verdict.members.map((m, i) => (
+        <span key={m.contract} data-contract={m.contract} data-custody={m.custody.toString()}>
+          {i > 0 && (i === verdict.members.length - 1 ? " and " : ", ")}
+          {contractWords(a.chain_id, m)} held {amount(m.custody)}
+        </span>
+      ))}
+    </>
+  );
+}
+
 // ── the user's badge ───────────────────────────────────────────────────────────────────────────────────────────────
 
 type NoteReason =
+  | "round_pending"
   | "wallet"
   | "network"
   | "unknown_network"
@@ -102,14 +198,28 @@ type NoteReason =
   | "not_registered"
   | "not_recorded";
 
+/** After an upgrade: the user's proof in each contract's tree of the round, each verified against its contract's commitment, merged. */
+type RoundCheckState = {
+  verdict: RoundVerdict;
+  parts: { hex: string; live: boolean; read: ChainCommitmentRead; proof: SolvencyProofAnswer; result: VerifyResult }[];
+  merged: RoundResult;
+  dropped: Dropped[];
+};
+
 type Status =
   | { kind: "checking"; text: string }
   | { kind: "note"; reason: NoteReason; text: string; asset?: AssetSolvency; read?: ChainCommitmentRead }
-  /** The server names a contract other than the build's, or a token the contract never allowed: nothing it serves is checked. */
-  | { kind: "untrusted"; check: "contract" | "allowed"; read: ChainCommitmentRead; asset: AssetSolvency }
-  /** The server has no leaf for a user the contract registered before the epoch's block (null: the genesis user). */
-  | { kind: "excluded"; read: ChainCommitmentRead; asset: AssetSolvency; joined: bigint | null }
-  | { kind: "verified"; proof: SolvencyProofAnswer; result: VerifyResult; read: ChainCommitmentRead; asset: AssetSolvency }
+  /**
+   * The server names a contract other than the build's, lists one the build does not carry, gives no proof for one of
+   * the build's that committed the round ("disowned", `contract`), or names a token the contract never allowed:
+   * nothing it serves is checked.
+   */
+  | { kind: "untrusted"; check: "contract" | "allowed" | "listed" | "disowned"; read: ChainCommitmentRead; asset: AssetSolvency; contract?: string }
+  /** The server has no leaf for a user the contract registered before the epoch's block (null: the genesis user); after an upgrade, in `contract`'s tree. */
+  | { kind: "excluded"; read: ChainCommitmentRead; asset: AssetSolvency; joined: bigint | null; contract?: { contract: string; live: boolean } }
+  | { kind: "verified"; proof: SolvencyProofAnswer; result: VerifyResult; read: ChainCommitmentRead; asset: AssetSolvency; round?: RoundCheckState }
+  /** After an upgrade: the contracts' commitments cannot be one round (different totals of one block), or one lags past the maximum age. */
+  | { kind: "round"; verdict: RoundVerdict; read: ChainCommitmentRead; asset: AssetSolvency }
   | { kind: "error"; text: string };
 
 export interface BadgeProps {
@@ -162,22 +272,32 @@ async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () =>
     set({ kind: "untrusted", check: "contract", read, asset });
     return;
   }
+  // Every contract the server lists must be one of the build's (after an upgrade, the replaced ones are in its records).
+  if (!read.listed.ok) {
+    set({ kind: "untrusted", check: "listed", read, asset });
+    return;
+  }
   if (!read.tokenEverAllowed) {
     set({ kind: "untrusted", check: "allowed", read, asset });
     return;
   }
-  // The registration as the contract records it; the genesis user has none (the server says so: registeredBlock null).
-  const joined = read.registeredAt !== null && read.registeredAt > 0n ? read.registeredAt : null;
+  // The registration as the contract records it (after an upgrade, whichever of the build's contracts took it); the
+  // genesis user has none (the server says so: registeredBlock null).
+  const joined = registrationOf(read);
   if (joined === null && p.registeredBlock != null) {
+    const where = upgraded(read)
+      ? `none of the contracts this page was built with on ${networkLabel(read.chainId)} (${[read.contract, ...read.previous.map((x) => x.contract)].map((x) => chainAddress(asset.chain_id, x)).join(", ")}) records one of yours: there is nothing of yours on them to check.`
+      : `the contract ${chainAddress(asset.chain_id, read.contract)} on ${networkLabel(read.chainId)} records none of yours: there is nothing of yours on this contract to check.`;
     set({
       kind: "note",
       reason: "not_registered",
-      text: `The operator's server shows your registration in ${name} at block ${p.registeredBlock}, but the contract ${chainAddress(asset.chain_id, read.contract)} on ${networkLabel(read.chainId)} records none of yours: there is nothing of yours on this contract to check.`,
+      text: `The operator's server shows your registration in ${name} at block ${p.registeredBlock}, but ${where}`,
       asset,
       read,
     });
     return;
   }
+  if (upgraded(read)) return checkRound(p, set, live, { read, asset, joined, name });
   if (read.epoch === 0n) {
     set({ kind: "note", reason: "no_epoch", text: `Nothing is committed on the chain for ${name} yet: the first epoch will include your balance.`, asset, read });
     return;
@@ -248,8 +368,140 @@ async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () =>
   set({ kind: "verified", proof, result, read, asset });
 }
 
+/**
+ * After an upgrade: judges every contract's latest commitment together (lib/solvency-round.js). A complete round: the
+ * user's proof in each contract's tree (`contract=` and that contract's own epoch), each verified against its own
+ * contract's commitment, then merged — the custody of every contract together against the total, the same balances in
+ * every tree. Contracts on different rounds (one being committed): a note, unless one lags past the build's maximum
+ * age (STALE) or two hold different totals for one block.
+ */
+async function checkRound(
+  p: BadgeProps,
+  set: (s: Status) => void,
+  live: () => boolean,
+  ctx: { read: ChainCommitmentRead; asset: AssetSolvency; joined: bigint | null; name: string },
+): Promise<void> {
+  const { read, asset, joined, name } = ctx;
+  const verdict = roundOf(read);
+  const n = verdict.members.length + verdict.behind.length;
+  if (verdict.kind === "none") {
+    set({ kind: "note", reason: "no_epoch", text: `Nothing is committed on the chain for ${name} yet: the first epoch will include your balance.`, asset, read });
+    return;
+  }
+  if (verdict.kind === "conflict" || verdict.kind === "stale") {
+    set({ kind: "round", verdict, read, asset });
+    return;
+  }
+  if (verdict.kind === "split") {
+    const where = contractsOf(verdict).map((c) => `${contractText(asset.chain_id, c)} holds ${commitmentText(c)}`).join("; ");
+    set({
+      kind: "note",
+      reason: "round_pending",
+      text: `A round is being committed: the ${n} contracts of ${name} do not hold the same balances yet (${where}). Their custody can be added up once each has committed the round of block ${verdict.asOfBlock}. Check again in a minute.`,
+      asset,
+      read,
+    });
+    return;
+  }
+  // Joined after the round's balances were read: not a leaf of it.
+  if (joined !== null && joined > verdict.asOfBlock) {
+    set({
+      kind: "note",
+      reason: "next_epoch",
+      text: `You joined at block ${joined}, after the balances of the latest round (block ${verdict.asOfBlock}) were read: you will be in the next one.`,
+      asset,
+      read,
+    });
+    return;
+  }
+  const dropped = await droppedHoldings(p.connection, read, verdict);
+  if (!live()) return;
+  // The server records a contract's epoch once its block is confirmed: until it reports each, their proofs cannot be asked.
+  const listedMembers = verdict.members.filter((m) => m.listed);
+  for (let i = 0; ; i++) {
+    const a = (await overview(i > 0)).assets.find((x) => x.asset_id === p.assetId);
+    if (!live()) return;
+    const recorded = (m: ContractCommitment) => {
+      const latest = m.live ? a?.latest : a?.contracts?.find((x) => x.contract_hex.toLowerCase() === m.contract)?.latest;
+      return !!latest && BigInt(latest.epoch) >= m.epoch;
+    };
+    const missing = listedMembers.filter((m) => !recorded(m));
+    if (missing.length === 0) break;
+    if (i >= RECORD_POLLS) {
+      set({
+        kind: "note",
+        reason: "not_recorded",
+        text: `The chain holds the round of block ${verdict.asOfBlock} on ${contractsText(verdict.members.length)}, but the operator's server does not report it yet for ${missing.map((m) => contractText(asset.chain_id, m)).join(" and ")}, so it has no proof of it to give. Check again in a minute.`,
+        asset,
+        read,
+      });
+      return;
+    }
+    set({ kind: "checking", text: `The chain holds ${name}'s round of block ${verdict.asOfBlock} on ${contractsText(verdict.members.length)}; waiting for the operator's server to record it…` });
+    await sleep(RECORD_POLL_MS);
+    if (!live()) return;
+  }
+  const parts: RoundCheckState["parts"] = [];
+  for (const m of verdict.members) {
+    const at = readAt(read, m.contract);
+    let proof: SolvencyProofAnswer;
+    try {
+      proof = await get<SolvencyProofAnswer>("/v1/users/solvency-proof", { asset_id: p.assetId, contract: m.contract, epoch: m.epoch.toString() });
+    } catch (e) {
+      if (e instanceof ApiError && e.code === "not_in_epoch") set({ kind: "excluded", read: at, asset, joined, contract: { contract: m.contract, live: m.live } });
+      else if (e instanceof ApiError && e.code === "unknown_contract") set({ kind: "untrusted", check: "disowned", read, asset, contract: m.contract });
+      else if (e instanceof ApiError && e.code === "no_epoch")
+        set({
+          kind: "note",
+          reason: "not_recorded",
+          text: `The operator's server has no proof of epoch ${m.epoch} of ${contractText(asset.chain_id, m)}, which the chain committed at block ${m.commitBlock}. Check again in a minute.`,
+          asset,
+          read,
+        });
+      else set({ kind: "error", text: `Could not get your proof from the server: ${errorText(e)}` });
+      return;
+    }
+    if (!live()) return;
+    const result = verifyProof(proof, {
+      root: at.root,
+      total: at.total,
+      epoch: at.epoch,
+      asOfBlock: at.asOfBlock,
+      commitBlock: at.commitBlock,
+      custody: at.custody,
+      headBlock: read.head,
+      // The build's maximum, never the server's.
+      maxAgeBlocks: read.network.proofMaxAgeBlocks,
+      chainId: read.chainId,
+      contract: at.contractHex,
+      token: read.token,
+      tokenEverAllowed: at.tokenEverAllowed,
+      // The server's contract for the asset is the live one's.
+      ...(m.live ? { servedContract: read.servedContract as `0x${string}` } : {}),
+      user: p.address as `0x${string}`,
+    });
+    parts.push({ hex: m.contract, live: m.live, read: at, proof, result });
+  }
+  const merged = mergeRound(
+    parts.map((x) => ({ contract: x.hex as `0x${string}`, live: x.live, balances: balancesOf(x.proof), result: x.result })),
+    verdict,
+  );
+  const first = parts.find((x) => x.live) ?? parts[0];
+  set({ kind: "verified", proof: first.proof, result: first.result, read: first.read, asset, round: { verdict, parts, merged, dropped } });
+}
+
+/** The five balances of a proof as the page folded them, or null when they do not parse. */
+function balancesOf(proof: SolvencyProofAnswer) {
+  try {
+    const b = proof.balances as Record<string, string>;
+    return { reserved: BigInt(b.reserved), held: BigInt(b.held), pending: BigInt(b.pending), batched: BigInt(b.batched), claimable: BigInt(b.claimable) };
+  } catch {
+    return null;
+  }
+}
+
 /** The order in which a failed check is named first: the cause before its consequences. */
-const PRIORITY: Check["id"][] = ["commitment", "format", "range", "shape", "contract", "allowed", "context", "fold", "epoch", "layout", "root", "total", "fresh", "solvent"];
+const PRIORITY: Check["id"][] = ["commitment", "format", "range", "shape", "contract", "allowed", "context", "fold", "epoch", "layout", "root", "total", "balances", "fresh", "solvent"];
 
 /** A failed check, in plain words, as the banner's title. */
 function headline(c: Check, read: ChainCommitmentRead): string {
@@ -282,6 +534,8 @@ function headline(c: Check, read: ChainCommitmentRead): string {
       return `STALE: the chain's latest commitment holds balances ${ageOf(read)} blocks old, more than the ${read.network.proofMaxAgeBlocks} allowed`;
     case "solvent":
       return "INSOLVENT: the custody does not cover what is owed to all users";
+    case "balances":
+      return "Your balances are not the same in every contract's tree";
     default:
       return c.detail;
   }
@@ -292,7 +546,7 @@ function headline(c: Check, read: ChainCommitmentRead): string {
  * leaf out of order whose sums still add up is a swapped order; when the sums do not add up either, the order broke
  * because the leaf itself changed (a lowered balance): then the root and the total come first.
  */
-function failures(r: VerifyResult): Check[] {
+function failures<C extends Check>(r: { checks: C[] }): C[] {
   const failed = r.checks.filter((c) => !c.ok && (c.info !== true || c.id === "solvent"));
   const totalFailed = failed.some((c) => c.id === "total");
   const rank = (id: Check["id"]) => (id === "layout" && totalFailed ? PRIORITY.indexOf("total") + 0.5 : PRIORITY.indexOf(id));
@@ -333,18 +587,25 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
       Download the proof file
     </button>
   );
-  // Without a check (a wallet that cannot read the chain): the latest proof, fetched when asked for.
-  const fetchAndSave = async () => {
+  // After an upgrade: one file per contract, named with it (the command-line verifier takes one proof per file).
+  const saveOf = (proof: SolvencyProofAnswer) => saveJson(contractProofFileName(proof), proof);
+  // Without a check (a wallet that cannot read the chain): the latest proof, fetched when asked for (after an upgrade,
+  // the latest of the contract asked for, one of the build's).
+  const fetchAndSave = async (contract?: string) => {
     setBusy(true);
     setDownloadError(null);
     try {
-      save(await get<SolvencyProofAnswer>("/v1/users/solvency-proof", { asset_id: p.assetId }));
+      if (contract === undefined) save(await get<SolvencyProofAnswer>("/v1/users/solvency-proof", { asset_id: p.assetId }));
+      else saveOf(await get<SolvencyProofAnswer>("/v1/users/solvency-proof", { asset_id: p.assetId, contract }));
     } catch (e) {
       setDownloadError(errorText(e));
     } finally {
       setBusy(false);
     }
   };
+  // The build's contracts of the asset's chain, when it carries replaced ones (nothing otherwise: one file, as ever).
+  const built = buildNetwork(p.chainId);
+  const builtContracts = built && built.previous.length ? [{ hex: built.settlement, live: true }, ...built.previous.map((x) => ({ hex: x.settlement, live: false }))] : null;
   const wrap = (children: ComponentChildren, attrs: Record<string, string | undefined> = {}) => (
     <div class="solvency-check" data-testid="solvency-check" data-state={s.kind} {...attrs}>
       {children}
@@ -368,11 +629,18 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
         <Notice kind="info" testid="solvency-note">
           <p>{s.text}</p>
           <div class="actions-row">
-            {(s.reason === "walletconnect" || s.reason === "wallet") && (
-              <button type="button" onClick={fetchAndSave} disabled={busy} data-testid="solvency-download">
-                Download your latest proof file
-              </button>
-            )}
+            {(s.reason === "walletconnect" || s.reason === "wallet") &&
+              (builtContracts ? (
+                builtContracts.map((x) => (
+                  <button type="button" key={x.hex} onClick={() => fetchAndSave(x.hex)} disabled={busy} data-testid="solvency-download" data-contract={x.hex.toLowerCase()}>
+                    Download your latest proof file of {contractText(p.chainId, { contract: x.hex, live: x.live })}
+                  </button>
+                ))
+              ) : (
+                <button type="button" onClick={() => fetchAndSave()} disabled={busy} data-testid="solvency-download">
+                  Download your latest proof file
+                </button>
+              ))}
             {s.reason === "network" && (
               <button type="button" onClick={() => p.connection.ensureNetwork(p.chainId).catch((e) => setDownloadError(errorText(e)))} data-testid="solvency-switch">
                 Switch to {networkLabel(p.chainId)}
@@ -389,7 +657,30 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
       const contract = <Addr a={chainAddress(asset.chain_id, read.contract)} chainId={asset.chain_id} testid="untrusted-contract" />;
       return wrap(
         <Notice kind="error" testid="solvency-failed">
-          {s.check === "contract" ? (
+          {s.check === "listed" || s.check === "disowned" ? (
+            <>
+              <p class="banner-title" data-testid="solvency-failed-title">
+                {s.check === "listed"
+                  ? "The operator's server lists a contract this page was not built with"
+                  : "The operator's server gives no proof for a contract of this network that committed the round"}
+              </p>
+              <p data-testid="solvency-failed-check" data-check={s.check}>
+                {s.check === "listed" ? (
+                  <>
+                    {read.listed.details.join(" ")} This page reads only the contracts it was built with for {networkLabel(read.chainId)} ({contract}
+                    {read.previous.length > 0 && <> and the {read.previous.length === 1 ? "contract" : "contracts"} it replaced</>}): nothing the server gives is checked against
+                    another.
+                  </>
+                ) : (
+                  <>
+                    The contract <code data-testid="disowned-contract">{chainAddress(asset.chain_id, s.contract ?? "")}</code>, one this page was built with for{" "}
+                    {networkLabel(read.chainId)}, committed the latest round of {where(asset)}, yet the operator's server says it is no contract of the chain and
+                    gives no proof of your balance in its tree.
+                  </>
+                )}
+              </p>
+            </>
+          ) : s.check === "contract" ? (
             <>
               <p class="banner-title" data-testid="solvency-failed-title">
                 The operator's server names another contract than this network's Settlement
@@ -420,7 +711,7 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
       const when = s.joined === null ? "You have been a user since the start" : `You joined at block ${s.joined}`;
       return wrap(
         <Notice kind="error" testid="solvency-failed">
-          <p class="banner-title">You are not in the committed tree</p>
+          <p class="banner-title">You are not in the committed tree{s.contract && ` of ${contractText(s.read.chainId, s.contract)}`}</p>
           <p>
             {when}, before the balances of epoch {s.read.epoch.toString()} were read (block {s.read.asOfBlock.toString()}), yet the operator's server
             says that epoch has no leaf for you. Every user must be a leaf, zero balances included: what you are owed is left out of
@@ -431,7 +722,10 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
         { "data-state": "failed", "data-check": "excluded", "data-epoch": s.read.epoch.toString(), "data-as-of": s.read.asOfBlock.toString() },
       );
     }
+    case "round":
+      return wrap(<RoundFailed s={s} recheck={recheck} />, { "data-state": "failed", "data-check": s.verdict.kind === "stale" ? "fresh" : "round", "data-as-of": s.verdict.asOfBlock.toString() });
     case "verified": {
+      if (s.round) return <RoundVerified s={s} round={s.round} p={p} recheck={recheck} save={saveOf} wrap={wrap} />;
       const { proof, result, read, asset } = s;
       const failed = failures(result);
       const value = result.leafValue;
@@ -512,17 +806,230 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
   }
 }
 
+/** After an upgrade: the contracts' commitments are not one round (two totals for one block), or one lags past the maximum age. */
+function RoundFailed(props: { s: Extract<Status, { kind: "round" }>; recheck: ComponentChildren }) {
+  const { verdict, read, asset } = props.s;
+  const maxAge = read.network.proofMaxAgeBlocks;
+  return (
+    <Notice kind="error" testid="solvency-failed">
+      <p class="banner-title" data-testid="solvency-failed-title">
+        {verdict.kind === "stale"
+          ? `STALE: not every contract has committed the latest round, and one lags ${verdict.lag} blocks, more than the ${maxAge} allowed`
+          : "The contracts hold different totals for the same balances: their commitments are not one snapshot of the ledger"}
+      </p>
+      <ul class="failed-checks">
+        {contractsOf(verdict).map((c) => (
+          <li key={c.contract} data-testid="solvency-failed-check" data-check={verdict.kind === "stale" ? "fresh" : "round"} data-contract={c.contract}>
+            {contractWords(asset.chain_id, c)}: {commitmentText(c)}
+            {c.epoch > 0n && (
+              <>
+                , a total of <Amount base={c.total} decimals={asset.decimals} symbol={asset.symbol} />
+              </>
+            )}
+            .
+          </li>
+        ))}
+      </ul>
+      <p>
+        {verdict.kind === "stale"
+          ? `Every round is committed on each contract of ${where(asset)}; the round of block ${verdict.asOfBlock} has not reached every one in the ${maxAge} blocks allowed, so the custody of the contracts cannot be added up against a recent total: the operator has not committed recent balances everywhere.`
+          : `Every round commits one snapshot of the ledger, the same block and total, on each contract; these name one block with different totals, so no sum of their custody means anything.`}
+      </p>
+      <div class="actions-row">{props.recheck}</div>
+    </Notice>
+  );
+}
+
+/** After an upgrade: the user's proof checked in every contract's tree of the round, and the custody of every contract together. */
+function RoundVerified(props: {
+  s: Extract<Status, { kind: "verified" }>;
+  round: RoundCheckState;
+  p: BadgeProps;
+  recheck: ComponentChildren;
+  save: (proof: SolvencyProofAnswer) => void;
+  wrap: (children: ComponentChildren, attrs?: Record<string, string | undefined>) => ComponentChildren;
+}) {
+  const { s, round, recheck, wrap } = props;
+  const { read, asset } = s;
+  const { verdict, parts, merged, dropped } = round;
+  const n = parts.length;
+  const failed = failures<RoundCheck>(merged);
+  const value = merged.leafValue;
+  const amount = (v: bigint) => <Amount base={v} decimals={asset.decimals} symbol={asset.symbol} />;
+  const maxAge = read.network.proofMaxAgeBlocks;
+  const attrs = {
+    "data-epoch": read.epoch.toString(),
+    "data-as-of": verdict.asOfBlock.toString(),
+    "data-root": read.root,
+    "data-value": value?.toString(),
+    "data-age": verdict.age.toString(),
+    "data-contracts": String(n),
+    "data-custody": verdict.custody.toString(),
+  };
+  // Which contract a check is about, in words (nothing for the round's own checks).
+  const about = (c: RoundCheck) => (c.contract ? `${contractText(asset.chain_id, { contract: c.contract, live: c.live })}: ` : "");
+  const facts = (
+    <div class="muted" data-testid="solvency-facts">
+      <p>
+        Balances as of block {verdict.asOfBlock.toString()} ({verdict.age.toString()} blocks ago, at most {maxAge.toString()}),{" "}
+        {n > 1 ? `committed as one round on ${contractsText(n)} of ${networkLabel(asset.chain_id)}, each in its own tree` : `committed on one contract of ${networkLabel(asset.chain_id)}`}{" "}
+        — read through {read.via} from the contracts this page was built with:
+      </p>
+      <ul>
+        {parts.map((x) => (
+          <li key={x.hex} data-testid="solvency-contract" data-contract={x.hex} data-epoch={x.read.epoch.toString()} data-root={x.read.root} data-custody={x.read.custody.toString()}>
+            {contractWords(asset.chain_id, { contract: x.read.contract, live: x.live })}: epoch {x.read.epoch.toString()}, root <Hash h={x.read.root} /> committed at block{" "}
+            {x.read.commitBlock.toString()} with {amount(x.read.custody)} in custody;
+          </li>
+        ))}
+      </ul>
+      <p data-testid="solvency-sum">
+        {custodyText(n)}: {amount(verdict.custody)}, for {amount(verdict.total)} owed to all users.
+      </p>
+    </div>
+  );
+  const checks = (
+    <details class="checks">
+      <summary>Every check</summary>
+      <ul data-testid="solvency-checks">
+        {merged.checks.map((c, i) => (
+          <li key={`${c.contract}-${c.id}-${i}`} data-check={c.id} data-ok={String(c.ok)} data-contract={c.contract ?? undefined}>
+            {c.ok ? "✓" : "✗"} {about(c)}
+            {c.detail}
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+  const files = (
+    <>
+      <div class="actions-row">
+        {parts.map((x) => (
+          <button type="button" key={x.hex} onClick={() => props.save(x.proof)} data-testid="solvency-download" data-contract={x.hex}>
+            Download the proof file of the {x.live ? "live" : "replaced"} contract {shortHex(chainAddress(asset.chain_id, x.read.contract))}
+          </button>
+        ))}
+        {recheck}
+      </div>
+      <p class="muted" data-testid="solvency-cli">
+        One file per contract. To check one yourself against a node you trust: <code>solvency-verify FILE --rpc URL --contract C --previous D…</code>, with C the
+        file's contract and each other contract as <code>--previous</code> ({parts.map((x) => chainAddress(asset.chain_id, x.read.contract)).join(", ")}), and{" "}
+        <code>--max-age-blocks {maxAge.toString()}</code>: it checks your balance in C's tree and the custody of every contract together against the total.
+      </p>
+    </>
+  );
+  if (failed.length === 0) {
+    return wrap(
+      <>
+        <Notice kind="ok" testid="solvency-ok">
+          <p class="banner-title" data-testid="solvency-ok-text">
+            {n > 1 ? (
+              <>
+                ✓ Your balance of {amount(value ?? 0n)} is in the committed root of {contractsText(n)} (the balances of block {verdict.asOfBlock.toString()}); the custody of{" "}
+                {contractsText(n)} together covers the total.
+              </>
+            ) : (
+              <>
+                ✓ Your balance of {amount(value ?? 0n)} is in epoch {read.epoch.toString()}'s committed root; custody covers the total.
+              </>
+            )}
+          </p>
+          {facts}
+          {checks}
+          {files}
+        </Notice>
+        <DroppedWarning a={asset} dropped={dropped} />
+      </>,
+      { ...attrs, "data-state": "ok" },
+    );
+  }
+  const first = failed[0];
+  const firstRead = first.contract ? (parts.find((x) => x.hex === first.contract)?.read ?? read) : read;
+  const title = first.contract ? `${headline(first, firstRead)} (${contractText(asset.chain_id, { contract: first.contract, live: first.live })})` : headline(first, read);
+  return wrap(
+    <>
+      <Notice kind="error" testid="solvency-failed">
+        <p class="banner-title" data-testid="solvency-failed-title">
+          {first.id === "solvent" ? `INSOLVENT: ${custodyText(n)} does not cover what is owed to all users` : title}
+        </p>
+        <ul class="failed-checks">
+          {failed.map((c, i) => (
+            <li key={`${c.contract}-${c.id}-${i}`} data-testid="solvency-failed-check" data-check={c.id} data-contract={c.contract ?? undefined}>
+              {about(c)}
+              {c.detail}
+            </li>
+          ))}
+        </ul>
+        {failed.every((c) => c.id === "fresh" || c.id === "solvent") ? (
+          <p>Your balance is in the root each contract holds; what failed is the commitment itself.</p>
+        ) : (
+          <p>Keep the proof files: they are what the operator's server gave you, and the chain's figures below are what they must match.</p>
+        )}
+        {facts}
+        {checks}
+        {files}
+      </Notice>
+      <DroppedWarning a={asset} dropped={dropped} />
+    </>,
+    { ...attrs, "data-state": "failed", "data-check": first.id, "data-contract": first.contract ?? undefined },
+  );
+}
+
 // ── the public page ────────────────────────────────────────────────────────────────────────────────────────────────
 
 /** How the server's latest epoch stands against the chain's. */
 type Comparison =
   | { kind: "none" }
   | { kind: "match" }
-  | { kind: "behind"; server: number | null }
+  /** After an upgrade, `contract` names the contract whose epoch the server has not recorded yet. */
+  | { kind: "behind"; server: number | null; contract?: { contract: string; live: boolean; epoch: bigint; commitAge: bigint } }
   | { kind: "mismatch"; what: string; details: string[] };
 
+/**
+ * How the server's report stands against the chain's: the live contract's latest epoch; after an upgrade also each
+ * replaced contract's the server lists, and the server's round against the chain's complete one (its custody summed).
+ */
 function compare(a: AssetSolvency, read: ChainCommitmentRead): Comparison {
-  const api = a.latest;
+  const live = compareEpoch(a, a.latest, read);
+  if (!upgraded(read) || !a.contracts) return live;
+  const results: { c: Comparison; who: { contract: string; live: boolean }; at: ChainCommitmentRead }[] = [{ c: live, who: { contract: read.contract, live: true }, at: read }];
+  for (const p of read.previous) {
+    const served = a.contracts.find((x) => x.contract_hex.toLowerCase() === p.contractHex.toLowerCase());
+    if (!served) continue;
+    const at = readAt(read, p.contractHex);
+    results.push({ c: compareEpoch(a, served.latest, at), who: { contract: p.contract, live: false }, at });
+  }
+  const label = (w: { contract: string; live: boolean }) => `${contractText(a.chain_id, w).replace(/^t/, "T")}: `;
+  const mismatched = results.filter((r) => r.c.kind === "mismatch");
+  const details = mismatched.flatMap((r) => (r.c.kind === "mismatch" ? r.c.details.map((d) => label(r.who) + d) : []));
+  // The server's round (the custody of every contract together) against the chain's complete round of the same block.
+  const verdict = roundOf(read);
+  const round = a.round;
+  const roundParts: string[] = [];
+  if (round && verdict.kind === "complete" && BigInt(round.as_of_block) === verdict.asOfBlock) {
+    const amount = (v: bigint | string) => `${human(v, a.decimals)} ${a.symbol}`;
+    if (BigInt(round.total.base) !== verdict.total) {
+      roundParts.push("a round's total");
+      details.push(`The round of block ${round.as_of_block}: the server says a total of ${amount(round.total.base)}, the chain ${amount(verdict.total)}.`);
+    }
+    if (BigInt(round.custody.base) !== verdict.custody) {
+      roundParts.push("a custody of the contracts together");
+      details.push(`The round of block ${round.as_of_block}: the server says the contracts held ${amount(round.custody.base)} together, the chain ${amount(verdict.custody)}.`);
+    }
+  }
+  if (details.length) {
+    const first = mismatched[0]?.c;
+    return { kind: "mismatch", what: first?.kind === "mismatch" ? first.what : roundParts[0], details };
+  }
+  const behind = results.find((r) => r.c.kind === "behind");
+  if (behind && behind.c.kind === "behind")
+    return { kind: "behind", server: behind.c.server, contract: { ...behind.who, epoch: behind.at.epoch, commitAge: commitAgeOf(behind.at) } };
+  if (results.every((r) => r.c.kind === "none")) return { kind: "none" };
+  return results.some((r) => r.c.kind === "match") ? { kind: "match" } : live;
+}
+
+/** How the server's epoch of one contract (`api`) stands against that contract's read from the chain. */
+function compareEpoch(a: AssetSolvency, api: EpochView | undefined, read: ChainCommitmentRead): Comparison {
   const amount = (v: bigint | string) => `${human(v, a.decimals)} ${a.symbol}`;
   if (read.epoch === 0n) {
     return api ? { kind: "mismatch", what: "an epoch", details: [`The server reports epoch ${api.epoch}; the chain holds no commitment at all.`] } : { kind: "none" };
@@ -643,7 +1150,7 @@ function BadgeSection(props: { children: ComponentChildren }) {
   );
 }
 
-type ReadState = { read?: ChainCommitmentRead; cannot?: CannotReadError; error?: string; loading: boolean };
+type ReadState = { read?: ChainCommitmentRead; dropped?: Dropped[]; cannot?: CannotReadError; error?: string; loading: boolean };
 
 function AssetCard(props: { a: AssetSolvency; connection: AnyConnection | null; tick: number; reload: () => void; mine?: ComponentChildren }) {
   const { a, connection: c } = props;
@@ -656,10 +1163,13 @@ function AssetCard(props: { a: AssetSolvency; connection: AnyConnection | null; 
     }
     let alive = true;
     setState((s) => ({ read: s.read, loading: true }));
-    readCommitment(c, a).then(
-      (read) => alive && setState({ read, loading: false }),
-      (e) => alive && setState(e instanceof CannotReadError ? { cannot: e, loading: false } : { error: errorText(e), loading: false }),
-    );
+    readCommitment(c, a)
+      // After an upgrade: what the replaced contracts that stopped committing still hold.
+      .then(async (read) => ({ read, dropped: upgraded(read) ? await droppedHoldings(c, read, roundOf(read)) : undefined }))
+      .then(
+        ({ read, dropped }) => alive && setState({ read, dropped, loading: false }),
+        (e) => alive && setState(e instanceof CannotReadError ? { cannot: e, loading: false } : { error: errorText(e), loading: false }),
+      );
     return () => {
       alive = false;
     };
@@ -674,7 +1184,7 @@ function AssetCard(props: { a: AssetSolvency; connection: AnyConnection | null; 
   }, [cmp?.kind, read?.epoch, a.latest?.epoch, props.tick]);
   const key = assetKey(a.symbol, a.chain_id);
   // The server's contract and token are the first things that must agree with the chain.
-  const untrusted = read && (!servedContractMatches(read) || !read.tokenEverAllowed);
+  const untrusted = read && (!servedContractMatches(read) || !read.listed.ok || !read.tokenEverAllowed);
   const claim =
     !read || !cmp
       ? "the operator's claim, not checked"
@@ -698,6 +1208,7 @@ function AssetCard(props: { a: AssetSolvency; connection: AnyConnection | null; 
           </span>
         </h4>
         {a.latest ? <ServerFigures a={a} e={a.latest} /> : <p class="muted" data-testid="api-none">No epoch committed yet.</p>}
+        {a.contracts && a.contracts.length > 1 && <ServerRound a={a} contracts={a.contracts} />}
         {a.in_flight && (
           <p class="muted" data-testid="api-in-flight">
             Epoch {a.in_flight.epoch} (balances as of block {a.in_flight.as_of_block}) is being committed: {a.in_flight.status}.
@@ -726,7 +1237,7 @@ function AssetCard(props: { a: AssetSolvency; connection: AnyConnection | null; 
           </Notice>
         )}
         {state.loading && !read && <Loading what="the commitment from the chain" />}
-        {read && cmp && <ChainFigures a={a} read={read} cmp={cmp} recheck={props.reload} />}
+        {read && cmp && <ChainFigures a={a} read={read} cmp={cmp} dropped={state.dropped ?? []} recheck={props.reload} />}
       </section>
       {props.mine}
     </article>
@@ -781,8 +1292,44 @@ function ServerFigures(props: { a: AssetSolvency; e: EpochView }) {
   );
 }
 
-function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp: Comparison; recheck: () => void }) {
+/** After an upgrade, the server's other contracts and its latest round: its claim, like the rest of its figures. */
+function ServerRound(props: { a: AssetSolvency; contracts: ContractSolvency[] }) {
+  const { a, contracts } = props;
+  const r = a.round;
+  return (
+    <div data-testid="api-round">
+      <ul class="muted">
+        {contracts.map((x) => (
+          <li key={x.contract_hex} data-testid="api-contract-entry" data-contract={x.contract_hex.toLowerCase()} data-live={String(x.live)} data-epoch={x.latest?.epoch}>
+            {x.live ? "Live contract" : "Replaced contract"} <Addr a={x.contract} chainId={a.chain_id} />:{" "}
+            {x.latest ? `epoch ${x.latest.epoch}, the balances of block ${x.latest.as_of_block}, root ${shortHex(x.latest.root)}` : "no epoch committed yet"}
+            {x.latest?.custody && (
+              <>
+                , <AssetAmt a={x.latest.custody} /> in custody
+              </>
+            )}
+            .
+          </li>
+        ))}
+      </ul>
+      {r ? (
+        <p data-testid="api-round-figures" data-round={r.round} data-as-of={r.as_of_block} data-covered={String(r.covered)}>
+          Latest round committed on {contractsText(r.epochs.length)}: round {r.round}, the balances of block {r.as_of_block}: custody of {contractsText(r.epochs.length)}{" "}
+          together <AssetAmt a={r.custody} testid="api-round-custody" /> for a total of <AssetAmt a={r.total} testid="api-round-total" /> (
+          {r.covered ? "covered" : "not covered"}).
+        </p>
+      ) : (
+        <p class="muted" data-testid="api-round-none">
+          No round is committed on every contract yet.
+        </p>
+      )}
+    </div>
+  );
+}
+
+function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp: Comparison; dropped: Dropped[]; recheck: () => void }) {
   const { a, read, cmp } = props;
+  const multi = upgraded(read);
   const amount = (v: bigint, testid: string) => <Amount base={v} decimals={a.decimals} symbol={a.symbol} testid={testid} />;
   // The liabilities' age (the head against their as-of block) against the build's maximum, never the server's.
   const age = ageOf(read);
@@ -803,6 +1350,25 @@ function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp:
           </p>
         </Notice>
       )}
+      {!read.listed.ok && (
+        <Notice kind="error" testid="api-contract-unknown">
+          <p class="banner-title">The operator's server lists a contract this page was not built with</p>
+          <ul>
+            {read.listed.details.map((d) => (
+              <li key={d}>{d}</li>
+            ))}
+          </ul>
+          <p>
+            This page reads only the contracts it was built with for {networkLabel(read.chainId)}: <Addr a={read.contract} chainId={a.chain_id} />
+            {read.previous.map((p) => (
+              <span key={p.contractHex}>
+                , <Addr a={p.contract} chainId={a.chain_id} /> (replaced)
+              </span>
+            ))}
+            . A commitment at another contract proves nothing about the custody of these.
+          </p>
+        </Notice>
+      )}
       {!read.tokenEverAllowed && (
         <Notice kind="error" testid="chain-token-never-allowed">
           <p class="banner-title">The contract never allowed the token the server names</p>
@@ -812,6 +1378,7 @@ function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp:
           </p>
         </Notice>
       )}
+      {multi && <UpgradeNote a={a} read={read} />}
       <dl class="figures" data-testid="chain-figures" data-epoch={read.epoch.toString()} data-root={read.root} data-head={read.head.toString()}>
         <Figure label="Epoch" testid="chain-epoch">
           {committed ? read.epoch.toString() : "none yet"}
@@ -834,12 +1401,15 @@ function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp:
             </Figure>
           </>
         )}
-        <Figure label="Contract" wide>
+        <Figure label={multi ? "Contract (live)" : "Contract"} wide>
           <Addr a={read.contract} chainId={a.chain_id} testid="chain-contract" />
         </Figure>
       </dl>
-      {!committed && <Notice kind="info">Nothing is committed on the chain for {where(a)} yet.</Notice>}
-      {committed &&
+      {multi && <PreviousFigures a={a} read={read} />}
+      {multi && <RoundFigures a={a} read={read} dropped={props.dropped} />}
+      {!multi && !committed && <Notice kind="info">Nothing is committed on the chain for {where(a)} yet.</Notice>}
+      {!multi &&
+        committed &&
         (solvent ? (
           <Notice kind="ok" testid="chain-solvent">
             Solvent: the contract held {amount(read.custody, "solvent-custody")} when it committed, covering the {amount(read.total, "solvent-total")} owed to all
@@ -852,7 +1422,8 @@ function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp:
             (short by {amount(read.total - read.custody, "insolvent-short")}).
           </Notice>
         ))}
-      {committed &&
+      {!multi &&
+        committed &&
         (stale ? (
           <Notice kind="error" testid="chain-stale">
             <p class="banner-title">STALE</p>
@@ -865,17 +1436,25 @@ function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp:
             The committed balances are {age.toString()} blocks old (block {read.asOfBlock.toString()}), within the {maxAge.toString()} allowed.
           </Notice>
         ))}
-      {cmp.kind === "match" && contractOk && read.tokenEverAllowed && (
+      {cmp.kind === "match" && contractOk && read.listed.ok && read.tokenEverAllowed && (
         <Notice kind="ok" testid="api-match">
-          The server's epoch, block, root, total and custody are the chain's.
+          {multi
+            ? "The server's epochs, blocks, roots, totals and custody of every contract are the chain's."
+            : "The server's epoch, block, root, total and custody are the chain's."}
         </Notice>
       )}
-      {cmp.kind === "behind" && (
-        <Notice kind="info" testid="api-behind">
-          The chain holds epoch {read.epoch.toString()}, committed {commitAgeOf(read).toString()} blocks ago; the server reports{" "}
-          {cmp.server === null ? "none yet" : `epoch ${cmp.server}`} until it records it (once its block is confirmed). Checking again…
-        </Notice>
-      )}
+      {cmp.kind === "behind" &&
+        (cmp.contract ? (
+          <Notice kind="info" testid="api-behind">
+            The chain holds epoch {cmp.contract.epoch.toString()} of {contractText(a.chain_id, cmp.contract)}, committed {cmp.contract.commitAge.toString()} blocks ago;
+            the server reports {cmp.server === null ? "none yet" : `epoch ${cmp.server}`} until it records it (once its block is confirmed). Checking again…
+          </Notice>
+        ) : (
+          <Notice kind="info" testid="api-behind">
+            The chain holds epoch {read.epoch.toString()}, committed {commitAgeOf(read).toString()} blocks ago; the server reports{" "}
+            {cmp.server === null ? "none yet" : `epoch ${cmp.server}`} until it records it (once its block is confirmed). Checking again…
+          </Notice>
+        ))}
       {cmp.kind === "mismatch" && (
         <Notice kind="error" testid="api-mismatch">
           <p class="banner-title">The operator's server reports {cmp.what} the chain does not hold</p>
@@ -893,6 +1472,146 @@ function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp:
         </button>
       </div>
     </>
+  );
+}
+
+/** After an upgrade: what the contracts are, in plain words (before their figures). */
+function UpgradeNote(props: { a: AssetSolvency; read: ChainCommitmentRead }) {
+  const { a, read } = props;
+  const n = read.previous.filter((p) => p.tokenEverAllowed).length;
+  return (
+    <p class="muted" data-testid="chain-upgrade-note">
+      After an upgrade the money of {where(a)} is held by {contractsText(n + 1)}: the live one, which new payments go to, and the replaced {n === 1 ? "one" : "ones"},
+      which {n === 1 ? "pays" : "pay"} members until empty. Every round is committed on each, in its own tree, with the same balances and total; the custody that counts
+      is theirs together.
+    </p>
+  );
+}
+
+/** After an upgrade: each replaced contract's latest commitment, read through the wallet like the live one's. */
+function PreviousFigures(props: { a: AssetSolvency; read: ChainCommitmentRead }) {
+  const { a, read } = props;
+  const amount = (v: bigint, testid: string) => <Amount base={v} decimals={a.decimals} symbol={a.symbol} testid={testid} />;
+  return (
+    <>
+      {read.previous.map((p) => {
+        const at = readAt(read, p.contractHex);
+        const committed = p.epoch > 0n;
+        return (
+          <dl
+            class="figures"
+            key={p.contractHex}
+            data-testid="chain-figures-previous"
+            data-contract={p.contractHex.toLowerCase()}
+            data-epoch={p.epoch.toString()}
+            data-root={p.root}
+            data-listed={String(p.listed)}
+          >
+            <Figure label="Epoch (its own)" testid="chain-epoch">
+              {committed ? p.epoch.toString() : "none yet"}
+            </Figure>
+            {committed && (
+              <>
+                <Figure label="Balances as of block" testid="chain-as-of">
+                  {p.asOfBlock.toString()}
+                </Figure>
+                <Figure label="Owed to all users (total)">{amount(p.total, "chain-total")}</Figure>
+                <Figure label="Custody at commit">{amount(p.custody, "chain-custody")}</Figure>
+                <Figure label="Age of the balances" testid="chain-age" age={ageOf(at).toString()}>
+                  {ageOf(at).toString()} blocks <span class="muted">(committed at block {p.commitBlock.toString()})</span>
+                </Figure>
+                <Figure label="Root" wide>
+                  <Hash h={p.root} testid="chain-root" />
+                </Figure>
+              </>
+            )}
+            <Figure label="Contract (replaced)" wide>
+              <Addr a={p.contract} chainId={a.chain_id} testid="chain-contract" />
+              {!p.tokenEverAllowed && <span class="muted"> — it never allowed this token: no part in this asset</span>}
+              {p.tokenEverAllowed && !p.listed && <span class="muted"> — the operator's server no longer lists it</span>}
+            </Figure>
+          </dl>
+        );
+      })}
+    </>
+  );
+}
+
+/** After an upgrade: the contracts' commitments together — the round's custody summed against its total, or why not. */
+function RoundFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; dropped: Dropped[] }) {
+  const { a, read } = props;
+  const verdict = roundOf(read);
+  const amount = (v: bigint, testid: string) => <Amount base={v} decimals={a.decimals} symbol={a.symbol} testid={testid} />;
+  const maxAge = read.network.proofMaxAgeBlocks;
+  const n = verdict.members.length;
+  const attrs = { "data-kind": verdict.kind, "data-as-of": verdict.asOfBlock.toString(), "data-custody": verdict.custody.toString(), "data-contracts": String(n) };
+  const lines = contractsOf(verdict).map((c) => (
+    <li key={c.contract} data-contract={c.contract}>
+      {contractWords(a.chain_id, c)}: {commitmentText(c)}
+    </li>
+  ));
+  return (
+    <div data-testid="chain-round" {...attrs}>
+      {verdict.kind === "none" && <Notice kind="info">Nothing is committed on the chain for {where(a)} yet.</Notice>}
+      {verdict.kind === "complete" &&
+        (verdict.solvent ? (
+          <Notice kind="ok" testid="chain-solvent">
+            Solvent: {custodyText(n)}, {amount(verdict.custody, "solvent-custody")}, covers the {amount(verdict.total, "solvent-total")} owed to all users —{" "}
+            {roundCustodyText(a, verdict)} when {n > 1 ? "each" : "it"} committed the round of block {verdict.asOfBlock.toString()}.
+          </Notice>
+        ) : (
+          <Notice kind="error" testid="chain-insolvent">
+            <p class="banner-title">INSOLVENT</p>
+            {custodyText(n).replace(/^t/, "T")}, {amount(verdict.custody, "insolvent-custody")}, is less than the {amount(verdict.total, "insolvent-total")} owed to all users
+            (short by {amount(verdict.total - verdict.custody, "insolvent-short")}) — {roundCustodyText(a, verdict)} when {n > 1 ? "each" : "it"} committed the round of
+            block {verdict.asOfBlock.toString()}.
+          </Notice>
+        ))}
+      {verdict.kind === "complete" &&
+        (verdict.stale ? (
+          <Notice kind="error" testid="chain-stale">
+            <p class="banner-title">STALE</p>
+            The latest round holds the balances of block {verdict.asOfBlock.toString()}, {verdict.age.toString()} blocks ago, more than the {maxAge.toString()} allowed: the
+            operator has not committed recent balances, so it may no longer reflect what is owed.
+          </Notice>
+        ) : (
+          <Notice kind="ok" testid="chain-fresh">
+            The committed balances are {verdict.age.toString()} blocks old (block {verdict.asOfBlock.toString()}), within the {maxAge.toString()} allowed.
+          </Notice>
+        ))}
+      {verdict.kind === "split" && (
+        <Notice kind="info" testid="chain-round-pending">
+          <p class="banner-title">A round is being committed</p>
+          <p>The contracts do not hold the same round yet, so their custody cannot be added up:</p>
+          <ul>{lines}</ul>
+          <p>Each round reaches every contract in its own transaction; check again in a minute.</p>
+        </Notice>
+      )}
+      {verdict.kind === "stale" && (
+        <Notice kind="error" testid="chain-stale">
+          <p class="banner-title">STALE</p>
+          <p>
+            Not every contract has committed the round of block {verdict.asOfBlock.toString()}, and one lags {verdict.lag.toString()} blocks, more than the{" "}
+            {maxAge.toString()} allowed: the operator has not committed recent balances everywhere, so the contracts' custody cannot be added up against a recent total.
+          </p>
+          <ul>{lines}</ul>
+        </Notice>
+      )}
+      {verdict.kind === "conflict" && (
+        <Notice kind="error" testid="chain-round-conflict">
+          <p class="banner-title">The contracts hold different totals for the same balances</p>
+          <ul>
+            {[...verdict.members, ...verdict.conflicts].map((c) => (
+              <li key={c.contract} data-contract={c.contract}>
+                {contractWords(a.chain_id, c)}: the balances of block {c.asOfBlock.toString()}, a total of {amount(c.total, "conflict-total")}
+              </li>
+            ))}
+          </ul>
+          <p>Every round commits one snapshot of the ledger, the same block and total, on each contract: these are not one snapshot.</p>
+        </Notice>
+      )}
+      <DroppedWarning a={a} dropped={props.dropped} />
+    </div>
   );
 }
 
