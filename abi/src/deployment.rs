@@ -17,16 +17,23 @@ pub struct Bounds {
     pub max_as_of_lag: u64,
     /// Most seconds since a token's latest liability commitment for a treasury transfer of it.
     pub treasury_commitment_max_age_secs: u64,
+    /// Seconds without a liability commitment of a token (or of uninterrupted pause) after which anyone may open its
+    /// members' exit (contracts/EXIT.md).
+    pub exit_after_secs: u64,
 }
 
 /// The shortest change delay a mainnet deployment may have: members must have days, not hours, to see a rotation
 /// of the signer or a new treasurer coming (and to leave).
 pub const MAINNET_MIN_DELAY_SECS: u64 = 2 * 24 * 60 * 60;
 
+/// The shortest `exitAfter` a mainnet deployment may have: an operator's outage of a few days (a holiday, a lost
+/// node) must not hand the members' custody to the exit.
+pub const MAINNET_MIN_EXIT_AFTER_SECS: u64 = 7 * 24 * 60 * 60;
+
 impl Bounds {
     /// A real network's: changes wait 3 days (as OpenZeppelin's default admin transfer); a commitment's liabilities
     /// may be at most an hour old when committed (BSC makes a block every 0.75 s, TRON every 3 s); a treasury
-    /// transfer needs a commitment from the last day.
+    /// transfer needs a commitment from the last day; the members' exit opens after 14 days without a commitment.
     pub fn production(family: Family) -> Self {
         let blocks_per_hour = match family {
             Family::Evm => 4_800,
@@ -36,13 +43,20 @@ impl Bounds {
             delay_secs: 3 * 24 * 60 * 60,
             max_as_of_lag: blocks_per_hour,
             treasury_commitment_max_age_secs: 24 * 60 * 60,
+            exit_after_secs: 14 * 24 * 60 * 60,
         }
     }
 
     /// The devnet's and the tests': a change waits two minutes (long enough to be seen, short enough to wait out in
-    /// a drill), 1,000 blocks of lag, a commitment from the last hour.
+    /// a drill), 1,000 blocks of lag, a commitment from the last hour, the exit after a day without one (the devnet
+    /// commits every minute; its exit drill stops the operator's services and moves anvil's clock a day on).
     pub fn development() -> Self {
-        Bounds { delay_secs: 120, max_as_of_lag: 1_000, treasury_commitment_max_age_secs: 60 * 60 }
+        Bounds {
+            delay_secs: 120,
+            max_as_of_lag: 1_000,
+            treasury_commitment_max_age_secs: 60 * 60,
+            exit_after_secs: 24 * 60 * 60,
+        }
     }
 }
 
@@ -83,5 +97,6 @@ pub fn config(holders: &Holders, tokens: &[Address], family: Family, bounds: Bou
         delay: alloy::primitives::Uint::<48, 1>::from(bounds.delay_secs),
         maxAsOfLag: bounds.max_as_of_lag,
         treasuryCommitmentMaxAge: bounds.treasury_commitment_max_age_secs,
+        exitAfter: bounds.exit_after_secs,
     }
 }

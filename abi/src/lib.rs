@@ -30,6 +30,20 @@ mod bindings {
 }
 pub use bindings::Settlement;
 
+/// The members' exit Settlement deploys in its constructor (`Settlement::exits()`, contracts/EXIT.md).
+#[allow(missing_docs)]
+mod exit_bindings {
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        #[derive(serde::Serialize, serde::Deserialize)]
+        // `opening` answers eight values, and its generated return's constructor takes them all.
+        #[allow(clippy::too_many_arguments)]
+        SettlementExit,
+        "artifacts/SettlementExit.json"
+    );
+}
+pub use exit_bindings::SettlementExit;
+
 alloy::sol!(
     /// Development/test token: 6 decimals, returns false from successful transfers like TRON's USDT.
     #[sol(rpc, all_derives)]

@@ -210,7 +210,10 @@ async fn rust_signatures_are_accepted_for_every_payload_kind_and_tampering_is_re
 
     // A liability root (proof of solvency), committed by the operator with the custody the contract reads; the same
     // struct with another total under that signature is refused.
-    let as_of = chain.admin_provider.get_block_number().await? - 1;
+    // As of the batch's block (the latest): a commitment's liabilities may not precede a batch executed since the
+    // previous one (the contract's BatchAfterAsOfBlock, EXIT.md T2).
+    let as_of = chain.admin_provider.get_block_number().await?;
+    let _: serde_json::Value = chain.admin_provider.raw_request("evm_mine".into(), ()).await?;
     let commitment = LiabilityRoot {
         token: NATIVE_TOKEN,
         epoch: 1,

@@ -13,6 +13,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {TronCompatibleEIP712} from "./TronCompatibleEIP712.sol";
 import {UnorderedNonces} from "./UnorderedNonces.sol";
 import {DelayedChanges, ChangeKind} from "./DelayedChanges.sol";
+import {SettlementExit} from "./SettlementExit.sol";
 import {
     Registration,
     Retopup,
@@ -32,7 +33,10 @@ import {
 ///      through begin/accept after `defaultAdminDelay()`; every change of the signer, a money role (operator,
 ///      treasurer, pauser), an allowed token or the push gas waits `changeDelay` (DelayedChanges). No outflow but
 ///      paying members (payout entries, claims) may take custody below the floor: the latest committed liabilities
-///      less what members were paid since that commitment.
+///      less what members were paid since that commitment. If the operator stops committing (or the contract stays
+///      paused) for `exitAfter`, anyone may open a token's members' exit (EXIT.md): the token is then frozen but for
+///      claims, and the balance not claimable goes to `exits`, a SettlementExit this contract deploys, from which each
+///      member takes their share of the latest commitment with the proof of their leaf.
 contract Settlement is
     TronCompatibleEIP712,
     UnorderedNonces,
@@ -64,11 +68,21 @@ contract Settlement is
     uint256 private constant MIN_PUSH_GAS = 10_000;
     uint256 private constant MAX_PUSH_GAS = 1_000_000;
 
+    /// @dev Longest `exitAfter` accepted: an exit that opens only after a year of silence protects nobody.
+    uint256 private constant MAX_EXIT_AFTER = 365 days;
+
     /// @dev Bits of a token's word (`_tokens`).
     uint256 private constant ALLOWED = 1;
     uint256 private constant KNOWN = 2;
-    uint256 private constant FLAGS = 3;
+    uint256 private constant EXIT_OPEN = 4;
+    uint256 private constant KNOWN_SINCE_SHIFT = 8;
+    uint256 private constant BATCH_BLOCK_SHIFT = 64;
     uint256 private constant PAID_SHIFT = 128;
+    uint256 private constant UINT64 = type(uint64).max;
+    /// @dev What a commitment keeps of the word: the flags and the time the token was first allowed.
+    uint256 private constant KEPT_BY_COMMIT = (1 << BATCH_BLOCK_SHIFT) - 1;
+    /// @dev Everything below what members were paid since the latest commitment.
+    uint256 private constant BELOW_PAID = (1 << PAID_SHIFT) - 1;
 
     /// @notice The backend signer whose EIP-712 signatures authorise every payload.
     address public signer;
@@ -80,11 +94,22 @@ contract Settlement is
     uint256 public immutable maxAsOfLag;
     /// @notice Most seconds since a token's latest liability commitment for a treasury transfer of it.
     uint256 public immutable treasuryCommitmentMaxAge;
+    /// @notice Seconds without a liability commitment of a token (a token never committed: since it was first
+    ///         allowed), or of uninterrupted pause, after which anyone may open the token's members' exit.
+    uint256 public immutable exitAfter;
+    /// @notice The SettlementExit deployed with this contract: anyone opens a token's exit there, folds the batches
+    ///         since the latest commitment, and members exit there; it alone may call `beginExit`.
+    address public immutable exits;
+    /// @notice Unix time (the chain's clock) of the pause in force, 0 while not paused.
+    uint64 public pausedSince;
 
     /// @dev Per asset (address(0) = native coin), one word read by every inflow and written by every payout batch:
     ///      bit 0 allowed now (register/retopup), bit 1 allowed at some time (only such a token has liabilities to
-    ///      commit), bits 128-255 what payout entries and claims paid members since the latest commitment (saturated;
-    ///      cleared by each commitment). The flag bits keep the word non-zero, so a batch never pays a fresh slot.
+    ///      commit), bit 2 its exit is open (for good), bits 8-63 the time it was first allowed (the exit's clock
+    ///      before a first commitment), bits 64-127 the block of the latest payout batch since the latest commitment
+    ///      (0: none; a commitment whose asOfBlock precedes it is refused), bits 128-255 what payout entries and claims
+    ///      paid members since the latest commitment (saturated). Each commitment clears bits 64-255. The flag bits
+    ///      keep the word non-zero, so a batch never pays a fresh slot.
     mapping(address token => uint256) private _tokens;
     /// @notice What failed pushes left for each recipient to pull with `claim`.
     mapping(address token => mapping(address account => uint256)) public claimable;
@@ -113,6 +138,12 @@ contract Settlement is
     }
 
     mapping(address token => LiabilityCommitment) private _liabilities;
+
+    /// @dev Per asset, the running hash of the payout batches executed since its latest commitment
+    ///      (SettlementHashes.chainBatch; an exit subtracts what they paid each member). Valid only while the token
+    ///      word records a batch since the commitment: a commitment leaves the stale hash in place (rewriting a
+    ///      non-zero slot costs the next batch 17,100 gas less than setting a zeroed one).
+    mapping(address token => bytes32) private _batchesSince;
 
     event Registered(
         address indexed user, address indexed sponsor, address indexed token, uint256 amount, uint256 nonce
@@ -154,6 +185,9 @@ contract Settlement is
     event PushGasSet(
         uint256 previousNativePushGas, uint256 newNativePushGas, uint256 previousTokenPushGas, uint256 newTokenPushGas
     );
+    /// @notice `token`'s members' exit opened, for good: `custody` (the balance less what is claimable) went to
+    ///         `exits`, which pays the members their share of the latest commitment (SettlementExit's Opened event).
+    event ExitOpened(address indexed token, uint256 custody);
 
     error InvalidSignature();
     error Expired(uint256 deadline);
@@ -192,6 +226,14 @@ contract Settlement is
     /// @notice A scheduled role change names a role that is not one of the money roles.
     error NotAMoneyRole(bytes32 role);
     error InvalidBound(string name);
+    /// @notice `token`'s members' exit is open: nothing moves it any more but claims and exits.
+    error ExitOpen(address token);
+    /// @notice The exit of `token` may be opened from `opensAt` (unix seconds): `exitAfter` past its latest
+    ///         commitment (or first allowance), or past the start of a pause still in force.
+    error ExitNotDue(address token, uint256 opensAt);
+    /// @notice A payout batch executed in block `batchBlock`, after the commitment's `asOfBlock`: the commitment's
+    ///         leaves would not count it, and an exit would pay it again (EXIT.md T2).
+    error BatchAfterAsOfBlock(uint256 batchBlock, uint64 asOfBlock);
 
     constructor(SettlementConfig memory config)
         TronCompatibleEIP712("ReferralSettlement", "1")
@@ -203,8 +245,11 @@ contract Settlement is
         }
         if (config.maxAsOfLag == 0) revert InvalidBound("maxAsOfLag");
         if (config.treasuryCommitmentMaxAge == 0) revert InvalidBound("treasuryCommitmentMaxAge");
+        if (config.exitAfter == 0 || config.exitAfter > MAX_EXIT_AFTER) revert InvalidBound("exitAfter");
         maxAsOfLag = config.maxAsOfLag;
         treasuryCommitmentMaxAge = config.treasuryCommitmentMaxAge;
+        exitAfter = config.exitAfter;
+        exits = address(new SettlementExit());
         signer = config.signer;
         emit SignerRotated(address(0), config.signer);
         _grantAll(OPERATOR_ROLE, config.operators);
@@ -262,15 +307,16 @@ contract Settlement is
         nonReentrant
     {
         Payout[] calldata payouts = batch.payouts;
+        address token = batch.token;
+        if (_tokens[token] & EXIT_OPEN != 0) revert ExitOpen(token);
         (bytes32 payoutsHash, uint256 sum) = _authoriseBatch(batch, payouts, signature);
 
-        address token = batch.token;
         uint256 free = _available(token);
         if (free < sum) revert InsufficientFunds(free, sum);
 
         (uint256 deferredCount, uint256 deferredTotal) =
             token == NATIVE ? _pushNative(payouts, batch.nonce) : _pushToken(token, payouts, batch.nonce);
-        _addPaidToMembers(token, sum - deferredTotal);
+        _recordBatch(token, batch.nonce, payoutsHash, sum - deferredTotal);
         emit PayoutBatchExecuted(batch.nonce, token, payoutsHash, sum, payouts.length, deferredCount, deferredTotal);
     }
 
@@ -287,6 +333,8 @@ contract Settlement is
         if (block.timestamp > t.deadline) revert Expired(t.deadline);
         if (t.to == address(0)) revert ZeroAddress();
         if (t.to == address(this)) revert SelfPayment();
+        uint256 tokenWord = _tokens[t.token];
+        if (tokenWord & EXIT_OPEN != 0) revert ExitOpen(t.token);
         _authorise(t.hash(), t.nonce, signature);
         LiabilityCommitment storage latest = _liabilities[t.token];
         uint256 commitTime = latest.commitTime;
@@ -297,7 +345,7 @@ contract Settlement is
         uint256 owed = totalClaimable[t.token];
         uint256 free = balance > owed ? balance - owed : 0;
         if (free < t.amount) revert InsufficientFunds(free, t.amount);
-        uint256 floor_ = _floor(latest.total, _tokens[t.token]);
+        uint256 floor_ = _floor(latest.total, tokenWord);
         // (a transfer of nothing takes nothing, even from custody already below the floor)
         if (t.amount != 0 && balance - t.amount < floor_) revert BelowFloor(balance - t.amount, floor_);
         _sendOrRevert(t.token, t.to, t.amount);
@@ -314,11 +362,18 @@ contract Settlement is
     ///      the commit revert: there is then no custody figure to put beside the total. No reentrancy guard (5,100
     ///      gas of a 120,000 budget): the only external call is a staticcall, and a commit re-entered from a payout
     ///      or transfer would read a custody between the one before it and the one after, which flatters nothing.
-    ///      Clears what members were paid since the previous commitment: the new total already counts it.
+    ///      Clears what members were paid since the previous commitment: the new total already counts it. Refused
+    ///      while a payout batch executed after `asOfBlock` (its leaves would not count it, and the running hash an
+    ///      exit subtracts would no longer hold it), and for good once the token's exit is open.
     function commitLiabilities(LiabilityRoot calldata c, bytes calldata signature) external onlyRole(OPERATOR_ROLE) {
         if (block.timestamp > c.deadline) revert Expired(c.deadline);
         uint256 tokenWord = _tokens[c.token];
         if (tokenWord & KNOWN == 0) revert TokenNeverAllowed(c.token);
+        if (tokenWord & EXIT_OPEN != 0) revert ExitOpen(c.token);
+        {
+            uint256 batchBlock = (tokenWord >> BATCH_BLOCK_SHIFT) & UINT64;
+            if (batchBlock > c.asOfBlock) revert BatchAfterAsOfBlock(batchBlock, c.asOfBlock);
+        }
         LiabilityCommitment storage latest = _liabilities[c.token];
         uint64 expectedEpoch = latest.epoch + 1;
         if (c.epoch != expectedEpoch) revert EpochOutOfOrder(expectedEpoch, c.epoch);
@@ -328,7 +383,7 @@ contract Settlement is
         }
         if (block.number - c.asOfBlock > maxAsOfLag) revert AsOfBlockTooOld(c.asOfBlock, block.number, maxAsOfLag);
         _authorise(c.hash(), c.nonce, signature);
-        if (tokenWord >> PAID_SHIFT != 0) _tokens[c.token] = tokenWord & FLAGS;
+        if (tokenWord >> BATCH_BLOCK_SHIFT != 0) _tokens[c.token] = tokenWord & KEPT_BY_COMMIT;
         uint256 custody = _balanceOf(c.token);
         latest.root = c.root;
         (latest.total, latest.epoch, latest.asOfBlock) = (c.total, c.epoch, c.asOfBlock);
@@ -339,12 +394,39 @@ contract Settlement is
 
     // ───────────────────────────── admin actions ─────────────────────────────
 
+    /// @notice Stops registrations, retopups, payout batches and treasury transfers; claims and commitments go on.
+    ///         A pause that lasts `exitAfter` lets anyone open the members' exit.
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
+        pausedSince = uint64(block.timestamp);
     }
 
     function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _unpause();
+        pausedSince = 0;
+    }
+
+    // ───────────────────────────── the members' exit (EXIT.md) ─────────────────────────────
+
+    /// @notice Opens `token`'s exit for good, once it is due (see exitOpensAt), and hands the exits their custody:
+    ///         the balance less what is claimable, sent to `exits`. The token then refuses registrations, retopups,
+    ///         payout batches, treasury transfers and commitments; claims go on, paid from what stays here. Called by
+    ///         `exits` (SettlementExit.openExit, open to anyone), which reads the rest of the opening's figures here.
+    /// @dev nonReentrant: opened from within a batch's push, the batch would escape the running hash returned.
+    /// @return custody What was sent to `exits`.
+    /// @return batchesHead The running hash of the payout batches since the latest commitment (0: none).
+    function beginExit(address token) external nonReentrant returns (uint256 custody, bytes32 batchesHead) {
+        if (msg.sender != exits) revert WrongSender(exits, msg.sender);
+        uint256 word = _tokens[token];
+        if (word & KNOWN == 0) revert TokenNeverAllowed(token);
+        if (word & EXIT_OPEN != 0) revert ExitOpen(token);
+        uint256 opensAt = _exitOpensAt(token, word);
+        if (block.timestamp < opensAt) revert ExitNotDue(token, opensAt);
+        _tokens[token] = word | EXIT_OPEN;
+        if ((word >> BATCH_BLOCK_SHIFT) & UINT64 != 0) batchesHead = _batchesSince[token];
+        custody = _available(token);
+        if (custody != 0) _sendOrRevert(token, exits, custody);
+        emit ExitOpened(token, custody);
     }
 
     /// @notice Schedules replacing the signer after `changeDelay`; until then the current key signs. Once applied,
@@ -458,6 +540,18 @@ contract Settlement is
         return _liabilities[token].commitTime;
     }
 
+    /// @notice From when anyone may open `token`'s exit (unix seconds; see `exitAfter`).
+    function exitOpensAt(address token) external view returns (uint256) {
+        return _exitOpensAt(token, _tokens[token]);
+    }
+
+    /// @notice The running hash of the payout batches executed in `token` since its latest commitment and the block
+    ///         of the latest of them (both 0: none): the next commitment's asOfBlock may not precede that block.
+    function batchesSinceCommitment(address token) external view returns (bytes32 head, uint256 lastBatchBlock) {
+        lastBatchBlock = (_tokens[token] >> BATCH_BLOCK_SHIFT) & UINT64;
+        if (lastBatchBlock != 0) head = _batchesSince[token];
+    }
+
     /// @notice Gas forwarded to each pushed native payment; a recipient that needs more (or reverts) gets a claim.
     function nativePushGas() external view returns (uint256) {
         return _nativePushGas;
@@ -506,8 +600,15 @@ contract Settlement is
         }
     }
 
+    /// @dev The first allowance starts the token's exit clock (a token never committed counts from it), and sets the
+    ///      token's running hash non-zero (a value no batch reads), so that no payout batch ever pays to set it from zero.
     function _allowToken(address token) private {
-        _tokens[token] |= ALLOWED | KNOWN;
+        uint256 word = _tokens[token];
+        if (word & KNOWN == 0) {
+            word |= block.timestamp << KNOWN_SINCE_SHIFT;
+            _batchesSince[token] = bytes32(uint256(1));
+        }
+        _tokens[token] = word | ALLOWED | KNOWN;
         emit TokenAllowed(token, true);
     }
 
@@ -516,9 +617,32 @@ contract Settlement is
     function _addPaidToMembers(address token, uint256 amount) private {
         if (amount == 0) return;
         uint256 word = _tokens[token];
+        _tokens[token] = (word & BELOW_PAID) | (_addPaid(word, amount) << PAID_SHIFT);
+    }
+
+    function _addPaid(uint256 word, uint256 amount) private pure returns (uint256) {
         uint256 before = word >> PAID_SHIFT;
-        uint256 paid = amount >= type(uint128).max - before ? type(uint128).max : before + amount;
-        _tokens[token] = (word & FLAGS) | (paid << PAID_SHIFT);
+        return amount >= type(uint128).max - before ? type(uint128).max : before + amount;
+    }
+
+    /// @dev Records an executed batch in the token's word (its block, what it paid) and in the running hash of the
+    ///      batches since the latest commitment, which starts afresh when the word records no batch since.
+    function _recordBatch(address token, uint256 nonce, bytes32 payoutsHash, uint256 paid) private {
+        uint256 word = _tokens[token];
+        bytes32 previous = (word >> BATCH_BLOCK_SHIFT) & UINT64 == 0 ? bytes32(0) : _batchesSince[token];
+        _batchesSince[token] = SettlementHashes.chainBatch(previous, nonce, payoutsHash);
+        _tokens[token] =
+            (word & KEPT_BY_COMMIT) | (block.number << BATCH_BLOCK_SHIFT) | (_addPaid(word, paid) << PAID_SHIFT);
+    }
+
+    /// @dev `exitAfter` past the latest commitment (or, before the first, the token's first allowance), or past the
+    ///      start of the pause in force if that comes first.
+    function _exitOpensAt(address token, uint256 word) private view returns (uint256 opensAt) {
+        uint256 since = _liabilities[token].commitTime;
+        if (since == 0) since = (word & KEPT_BY_COMMIT) >> KNOWN_SINCE_SHIFT;
+        opensAt = since + exitAfter;
+        uint256 pausedAt = pausedSince;
+        if (pausedAt != 0 && pausedAt + exitAfter < opensAt) opensAt = pausedAt + exitAfter;
     }
 
     function _floor(uint256 committedTotal, uint256 tokenWord) private pure returns (uint256) {
@@ -585,7 +709,9 @@ contract Settlement is
     function _checkUserPayload(address user, address token, uint256 deadline) private view {
         if (msg.sender != user) revert WrongSender(user, msg.sender);
         if (block.timestamp > deadline) revert Expired(deadline);
-        if (_tokens[token] & ALLOWED == 0) revert TokenNotAllowed(token);
+        uint256 word = _tokens[token];
+        if (word & EXIT_OPEN != 0) revert ExitOpen(token);
+        if (word & ALLOWED == 0) revert TokenNotAllowed(token);
     }
 
     /// @dev Verifies the signer's signature over `structHash` and spends `nonce` before any external call.

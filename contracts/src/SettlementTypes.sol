@@ -81,6 +81,37 @@ struct SettlementConfig {
     uint64 maxAsOfLag;
     /// @dev Most seconds since the token's latest liability commitment for a treasury transfer to be allowed.
     uint64 treasuryCommitmentMaxAge;
+    /// @dev Seconds without a liability commitment of a token (or of uninterrupted pause) after which anyone may open
+    ///      the token's members' exit (EXIT.md; 14 days by default, at least 7 on a mainnet: the deploy tool's rule).
+    uint64 exitAfter;
+}
+
+/// @notice A member's leaf of the latest liabilities commitment (SOLVENCY.md "The tree"): the five ledger components
+///         at its `asOfBlock` and the salt the backend gave its owner. The rest of the leaf (chain, contract, token,
+///         epoch) the exit knows.
+struct ExitLeaf {
+    address member;
+    uint128 reserved;
+    uint128 held;
+    uint128 pending;
+    uint128 batched;
+    uint128 claimable;
+    bytes32 salt;
+}
+
+/// @notice A sibling of a Merkle-sum proof: its hash and the sum of its subtree (below 2^128, checked).
+struct SumNode {
+    bytes32 hash;
+    uint256 sum;
+}
+
+/// @notice An executed payout batch as `foldBatches` replays it: its nonce (in its PayoutBatchExecuted event), its
+///         entries (in the executing transaction's calldata) and `previous`, the running hash of the batches before
+///         it since the commitment (0 for the first).
+struct FoldedBatch {
+    bytes32 previous;
+    uint256 nonce;
+    Payout[] payouts;
 }
 
 library SettlementHashes {
@@ -131,6 +162,19 @@ library SettlementHashes {
     /// @dev Struct hash of a batch whose payouts hash was computed by `hashPayouts`.
     function hash(PayoutBatch calldata b, bytes32 payoutsHash) internal pure returns (bytes32) {
         return keccak256(abi.encode(PAYOUT_BATCH_TYPEHASH, b.token, b.total, payoutsHash, b.nonce, b.deadline));
+    }
+
+    /// @notice The running hash of a token's payout batches since its latest liabilities commitment after one more
+    ///         batch: keccak256(previous ‖ nonce ‖ payoutsHash), 32 bytes each; `previous` is 0 for the first batch.
+    /// @dev Scratch memory past the free pointer, which is left where it is.
+    function chainBatch(bytes32 previous, uint256 nonce, bytes32 payoutsHash) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, previous)
+            mstore(add(m, 0x20), nonce)
+            mstore(add(m, 0x40), payoutsHash)
+            h := keccak256(m, 0x60)
+        }
     }
 
     /// @notice keccak256 of the concatenated Payout struct hashes (EIP-712 array encoding), the sum (reverts

@@ -313,8 +313,9 @@ contract SettlementPayoutTest is SettlementFixture {
         uint256 before = gasleft();
         settlement.executePayoutBatch(b, sig);
         uint256 used = before - gasleft();
-        // cap + stipend + the deferral's storage writes and the batch overhead; never the whole gas limit
-        assertLt(used, NATIVE_PUSH_GAS + 2300 + 120_000, "bounded by the cap");
+        // cap + stipend + the deferral's storage writes and the batch overhead (the exit's running hash included);
+        // never the whole gas limit
+        assertLt(used, NATIVE_PUSH_GAS + 2300 + 125_000, "bounded by the cap");
         assertEq(settlement.claimable(NATIVE, address(burner)), 1 ether, "deferred");
     }
 

@@ -234,6 +234,7 @@ contract SettlementSolvencyTest is SettlementFixture {
         _execute(_batch(NATIVE, _payouts2(alice, 1 ether, address(rejecting), 2 ether), 1));
         assertEq(settlement.claimable(NATIVE, address(rejecting)), 2 ether, "a claim is left");
         assertEq(settlement.available(NATIVE), 7 ether, "available excludes it");
+        vm.roll(block.number + 1); // a commitment's asOfBlock may not precede a batch (EXIT.md T2)
 
         LiabilityRoot memory c = _liab(NATIVE, 1, 9 ether, 2);
         _expectCommitted(c, 9 ether);
@@ -258,6 +259,7 @@ contract SettlementSolvencyTest is SettlementFixture {
         _execute(_batch(address(blToken), _payouts2(alice, 1e18, bob, 4e18), 1));
         assertEq(settlement.claimable(address(blToken), bob), 4e18, "bob's push deferred");
         assertEq(settlement.available(address(blToken)), 5e18, "available excludes it");
+        vm.roll(block.number + 1); // a commitment's asOfBlock may not precede a batch (EXIT.md T2)
 
         LiabilityRoot memory c = _liab(address(blToken), 1, 9e18, 2);
         _expectCommitted(c, 9e18);
@@ -274,6 +276,7 @@ contract SettlementSolvencyTest is SettlementFixture {
         usdt.pause();
         _execute(_batch(address(usdt), _payouts2(carol, 20e6, bob, 5e6), 2)); // both deferred
         assertEq(settlement.totalClaimable(address(usdt)), 25e6, "claims");
+        vm.roll(block.number + 1); // a commitment's asOfBlock may not precede a batch (EXIT.md T2)
 
         LiabilityRoot memory c = _liab(address(usdt), 1, 75e6, 3);
         _expectCommitted(c, 75e6);
@@ -475,6 +478,7 @@ contract SettlementSolvencyTest is SettlementFixture {
         _expectCommitRevert(c, _sign(c), abi.encodeWithSelector(UnorderedNonces.NonceAlreadyUsed.selector, 42));
 
         _execute(_batch(NATIVE, _payouts2(bob, 0.1 ether, carol, 0.1 ether), 43));
+        vm.roll(block.number + 1); // a commitment's asOfBlock may not precede a batch (EXIT.md T2)
         LiabilityRoot memory d = _liab(NATIVE, 1, 1 ether, 43);
         _expectCommitRevert(d, _sign(d), abi.encodeWithSelector(UnorderedNonces.NonceAlreadyUsed.selector, 43));
     }

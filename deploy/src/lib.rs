@@ -41,7 +41,7 @@ use std::{fmt::Write as _, path::PathBuf, time::Duration};
 use abi::{
     NATIVE_TOKEN, Settlement,
     chain::{Family, TRON_MAINNET, TRON_NILE},
-    deployment::{Bounds, Holders, MAINNET_MIN_DELAY_SECS},
+    deployment::{Bounds, Holders, MAINNET_MIN_DELAY_SECS, MAINNET_MIN_EXIT_AFTER_SECS},
 };
 use alloy::{
     primitives::{Address, B256, address, b256, keccak256},
@@ -78,6 +78,12 @@ impl Profile {
     /// rehearsal may wait minutes instead of days).
     pub fn min_delay_secs(&self) -> u64 {
         if self.mainnet { MAINNET_MIN_DELAY_SECS } else { 0 }
+    }
+
+    /// The shortest `exitAfter` a deployment on this network may have: 7 days on mainnet (an operator's outage of a
+    /// few days must not open the members' exit); on a testnet any.
+    pub fn min_exit_after_secs(&self) -> u64 {
+        if self.mainnet { MAINNET_MIN_EXIT_AFTER_SECS } else { 0 }
     }
 
     /// The most blocks a proof of solvency's liabilities (its commitment's `asOfBlock`) may trail the chain's head
@@ -199,6 +205,9 @@ pub struct Options {
     pub usdt: Option<Address>,
     /// Another change delay than the profile's (seconds; at least [`Profile::min_delay_secs`]).
     pub delay_secs: Option<u64>,
+    /// Another wait before the members' exit may open than the profile's 14 days (seconds; at least
+    /// [`Profile::min_exit_after_secs`], at most 365 days).
+    pub exit_after_secs: Option<u64>,
     /// Check and print every step; send nothing, write nothing.
     pub dry_run: bool,
     /// The chain spec the `[[chains]]` entry is appended to (created when missing).
@@ -260,6 +269,10 @@ pub struct BoundsRecord {
     pub max_as_of_lag: u64,
     /// Most seconds since the latest commitment for a treasury transfer.
     pub treasury_commitment_max_age_secs: u64,
+    /// Seconds without a commitment (or of pause) after which anyone may open the members' exit (0 in a record from
+    /// before the exit).
+    #[serde(default)]
+    pub exit_after_secs: u64,
 }
 
 /// What a deployment did, once complete (the JSON record is [`record::Journal`], these fields and its history).
@@ -554,6 +567,9 @@ pub async fn deploy(options: &Options, keys: &Keys) -> eyre::Result<Outcome> {
 
     let push = family.push_gas();
     let mut bounds = p.bounds();
+    if let Some(exit_after) = options.exit_after_secs {
+        bounds.exit_after_secs = exit_after;
+    }
     if let Some(delay) = options.delay_secs {
         bounds.delay_secs = delay;
     }
@@ -563,6 +579,14 @@ pub async fn deploy(options: &Options, keys: &Keys) -> eyre::Result<Outcome> {
         p.name,
         bounds.delay_secs,
         p.min_delay_secs()
+    );
+    eyre::ensure!(
+        bounds.exit_after_secs >= p.min_exit_after_secs(),
+        "{}: a members' exit after {} s without a commitment is shorter than the network's minimum of {} s; nothing \
+         was sent",
+        p.name,
+        bounds.exit_after_secs,
+        p.min_exit_after_secs()
     );
     let holders = Holders {
         admin: options.admin,
@@ -585,6 +609,7 @@ pub async fn deploy(options: &Options, keys: &Keys) -> eyre::Result<Outcome> {
         delay_secs: bounds.delay_secs,
         max_as_of_lag: bounds.max_as_of_lag,
         treasury_commitment_max_age_secs: bounds.treasury_commitment_max_age_secs,
+        exit_after_secs: bounds.exit_after_secs,
         encoded: args.abi_encode().into(),
     };
     if let Some(j) = &journal {
@@ -601,7 +626,7 @@ pub async fn deploy(options: &Options, keys: &Keys) -> eyre::Result<Outcome> {
         format!(
             "create Settlement(admin {}, signer {}, operator {}, treasurer {}, pauser {}, tokens [native, {usdt}], push \
              gas {} native / {} token, change delay {} s, commitments at most {} blocks old, treasury transfers within \
-             {} s of a commitment) from {deployer}{}",
+             {} s of a commitment, members' exit after {} s without one) from {deployer}{}",
             options.admin,
             options.signer,
             options.operator,
@@ -612,6 +637,7 @@ pub async fn deploy(options: &Options, keys: &Keys) -> eyre::Result<Outcome> {
             bounds.delay_secs,
             bounds.max_as_of_lag,
             bounds.treasury_commitment_max_age_secs,
+            bounds.exit_after_secs,
             predicted.map_or(" (TRON: the address is known once it is mined)".into(), |a| format!(" at {a}"))
         ),
     );
@@ -666,6 +692,7 @@ pub async fn deploy(options: &Options, keys: &Keys) -> eyre::Result<Outcome> {
                 delay_secs: bounds.delay_secs,
                 max_as_of_lag: bounds.max_as_of_lag,
                 treasury_commitment_max_age_secs: bounds.treasury_commitment_max_age_secs,
+                exit_after_secs: bounds.exit_after_secs,
             },
             deployer,
             proof_max_age_blocks: p.proof_max_age_blocks(),
@@ -968,7 +995,12 @@ mod tests {
             usdt: Address::ZERO,
             push_gas: (10_000, 100_000),
             roles: Vec::new(),
-            bounds: BoundsRecord { delay_secs: 1, max_as_of_lag: 1, treasury_commitment_max_age_secs: 1 },
+            bounds: BoundsRecord {
+                delay_secs: 1,
+                max_as_of_lag: 1,
+                treasury_commitment_max_age_secs: 1,
+                exit_after_secs: 1,
+            },
             deployer: Address::ZERO,
             proof_max_age_blocks: 1,
             previous,

@@ -111,6 +111,10 @@ struct DeployArgs {
     /// profile's, 3 days; at least 2 days on mainnet).
     #[arg(long)]
     delay_secs: Option<u64>,
+    /// Seconds without a liability commitment (or of pause) after which anyone may open the members' exit (default:
+    /// 14 days; at least 7 days on mainnet, at most 365).
+    #[arg(long)]
+    exit_after_secs: Option<u64>,
     /// The chain spec the deployment is appended to (created with its folder when missing).
     #[arg(long, required = true)]
     spec: Option<PathBuf>,
@@ -396,6 +400,7 @@ async fn run_deploy(cli: DeployArgs) -> eyre::Result<()> {
         pauser: address("pauser", &required("pauser", &cli.pauser)?)?,
         usdt: cli.usdt.as_deref().map(|u| address("usdt", u)).transpose()?,
         delay_secs: cli.delay_secs,
+        exit_after_secs: cli.exit_after_secs,
         dry_run: cli.dry_run,
         spec: required("spec", &cli.spec)?,
         record: required("record", &cli.record)?,

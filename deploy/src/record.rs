@@ -58,6 +58,9 @@ pub struct ConstructorRecord {
     pub max_as_of_lag: u64,
     /// Most seconds since a commitment for a treasury transfer.
     pub treasury_commitment_max_age_secs: u64,
+    /// Seconds without a commitment after which the members' exit may open (a record from before the exit: 0).
+    #[serde(default)]
+    pub exit_after_secs: u64,
     /// The ABI-encoded argument, as it follows the creation bytecode.
     pub encoded: Bytes,
 }
@@ -199,7 +202,7 @@ impl Journal {
             differ.push(format!("deployer {} (now {deployer})", self.deployer));
         }
         let (was, now) = (&self.constructor, constructor);
-        let fields: [(&str, String, String); 11] = [
+        let fields: [(&str, String, String); 12] = [
             ("admin", was.admin.to_string(), now.admin.to_string()),
             ("signer", was.signer.to_string(), now.signer.to_string()),
             ("operators", format!("{:?}", was.operators), format!("{:?}", now.operators)),
@@ -215,6 +218,7 @@ impl Journal {
                 was.treasury_commitment_max_age_secs.to_string(),
                 now.treasury_commitment_max_age_secs.to_string(),
             ),
+            ("exit after", was.exit_after_secs.to_string(), now.exit_after_secs.to_string()),
         ];
         for (name, a, b) in fields {
             if a != b {

@@ -527,6 +527,20 @@ impl Chain<'_> {
                 ("a change of the signer or a money role", changes),
                 ("the admin's transfer", U256::from(admin_delay)),
             ];
+            let exit_after = contract.exitAfter().call().await.map_err(|e| read("exitAfter()", e))?;
+            let least_exit = abi::deployment::MAINNET_MIN_EXIT_AFTER_SECS;
+            if exit_after < U256::from(least_exit) {
+                found.push(
+                    "delay",
+                    Level::Fail,
+                    format!(
+                        "the members' exit opens after only {exit_after} s without a commitment on mainnet chain {}, \
+                         below {least_exit} s: an outage of a few days would hand custody to the exit; deploy with a \
+                         longer exit_after",
+                        self.spec.chain_id
+                    ),
+                );
+            }
             for (what, delay) in delays {
                 if delay < U256::from(least) {
                     found.push(

@@ -363,12 +363,22 @@ impl SolvencyWorker {
 
 /// The contract's refusals after which this signed commitment can never execute: another commitment took its
 /// epoch (or a later block), its liabilities are older than the contract's `maxAsOfLag`, its token was never allowed,
-/// or the signer's key is no longer the contract's. (Past its deadline it is failed once the chain proves it can no
-/// longer execute: `Expired` alone does not say it never executed.)
+/// or the signer's key is no longer the contract's; a payout batch executed after its block (its leaves would not
+/// count it: built again from a later block); the token's members' exit is open (no commitment ever again). (Past its
+/// deadline it is failed once the chain proves it can no longer execute: `Expired` alone does not say it never
+/// executed.)
 fn can_never_execute(reason: &str) -> bool {
-    ["EpochOutOfOrder", "AsOfBlockOutOfRange", "AsOfBlockTooOld", "InvalidSignature", "TokenNeverAllowed"]
-        .iter()
-        .any(|r| reason.contains(r))
+    [
+        "EpochOutOfOrder",
+        "AsOfBlockOutOfRange",
+        "AsOfBlockTooOld",
+        "InvalidSignature",
+        "TokenNeverAllowed",
+        "BatchAfterAsOfBlock",
+        "ExitOpen",
+    ]
+    .iter()
+    .any(|r| reason.contains(r))
 }
 
 async fn bounded<T>(call: impl Future<Output = Result<T, SubmitError>>) -> Result<T, SendError> {

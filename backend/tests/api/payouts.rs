@@ -440,6 +440,7 @@ pub(crate) async fn deploy_settlement(anvil: &alloy::node_bindings::AnvilInstanc
         pauser: PrivateKeySigner::from(anvil.keys()[2].clone()).address(),
         usdt: None,
         delay_secs: None,
+        exit_after_secs: None,
         dry_run: false,
         spec: dir.path().join("chains.toml"),
         record: dir.path().join("deployment.json"),

@@ -35,6 +35,8 @@ abstract contract SettlementFixture is Test {
     uint48 internal constant DELAY = 3 days;
     uint64 internal constant MAX_AS_OF_LAG = 1_000;
     uint64 internal constant TREASURY_MAX_AGE = 1 days;
+    /// @dev The members' exit opens after 14 days without a commitment (the deploy tool's default).
+    uint64 internal constant EXIT_AFTER = 14 days;
     /// @dev Nonces `_commitTotal` takes, far from the ones tests pick by hand.
     uint256 internal constant COMMIT_NONCE_BASE = 1 << 200;
     uint256 internal constant TOKEN_PUSH_GAS = 100_000;
@@ -103,6 +105,7 @@ abstract contract SettlementFixture is Test {
         c.delay = DELAY;
         c.maxAsOfLag = MAX_AS_OF_LAG;
         c.treasuryCommitmentMaxAge = TREASURY_MAX_AGE;
+        c.exitAfter = EXIT_AFTER;
     }
 
     function _one(address a) internal pure returns (address[] memory list) {
@@ -144,12 +147,15 @@ abstract contract SettlementFixture is Test {
         _changeNow(s, abi.encodeCall(Settlement.schedulePushGas, (nativeGas, tokenGas)));
     }
 
-    /// @dev Commits the next epoch of `token` with liabilities `total` at the previous block (rolling one block
-    ///      first when there is none before), on a nonce of its own: what a treasury transfer needs before it.
+    /// @dev Commits the next epoch of `token` with liabilities `total` at the previous block (rolling first when
+    ///      that block is not after the latest commitment's, or precedes the latest payout batch: EXIT.md T2), on a
+    ///      nonce of its own: what a treasury transfer needs before it.
     function _commitTotal(address token, uint128 total) internal {
         if (block.number < 2) vm.roll(2);
         (,, uint64 epoch, uint64 asOf,,) = settlement.latestLiabilities(token);
         if (asOf >= block.number - 1) vm.roll(asOf + 2);
+        (, uint256 lastBatchBlock) = settlement.batchesSinceCommitment(token);
+        if (lastBatchBlock >= block.number) vm.roll(lastBatchBlock + 1);
         LiabilityRoot memory c = _liab(token, epoch + 1, total, COMMIT_NONCE_BASE + _commits++);
         bytes memory sig = _sign(c);
         vm.prank(operator);

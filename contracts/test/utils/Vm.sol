@@ -17,6 +17,8 @@ interface Vm {
     function deal(address account, uint256 newBalance) external;
     function etch(address target, bytes calldata newRuntimeBytecode) external;
     function cool(address target) external;
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
 
     // callers
     function prank(address msgSender) external;
@@ -27,6 +29,8 @@ interface Vm {
     function expectRevert() external;
     function expectRevert(bytes4 revertData) external;
     function expectRevert(bytes calldata revertData) external;
+    /// @dev Only the selector of a custom error is compared (its arguments are left out).
+    function expectPartialRevert(bytes4 revertData) external;
     function expectEmit() external;
     function expectEmit(address emitter) external;
     function recordLogs() external;

@@ -138,6 +138,7 @@ impl Local {
             pauser: p.pauser.address(),
             usdt: None,
             delay_secs: None,
+            exit_after_secs: None,
             dry_run: false,
             spec: self.dir.join("chains.toml"),
             record: self.dir.join("deployment.json"),

@@ -62,6 +62,11 @@ export const settlementAbi = [
             "internalType": "uint64",
             "name": "treasuryCommitmentMaxAge",
             "type": "uint64"
+          },
+          {
+            "internalType": "uint64",
+            "name": "exitAfter",
+            "type": "uint64"
           }
         ],
         "internalType": "struct SettlementConfig",
@@ -258,12 +263,60 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "batchesSinceCommitment",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "head",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "lastBatchBlock",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "newAdmin",
         "type": "address"
       }
     ],
     "name": "beginDefaultAdminTransfer",
     "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "beginExit",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "custody",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "batchesHead",
+        "type": "bytes32"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -628,6 +681,51 @@ export const settlementAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "exitAfter",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "exitOpensAt",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "exits",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -934,6 +1032,19 @@ export const settlementAbi = [
         "internalType": "bool",
         "name": "",
         "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pausedSince",
+    "outputs": [
+      {
+        "internalType": "uint64",
+        "name": "",
+        "type": "uint64"
       }
     ],
     "stateMutability": "view",
@@ -1589,6 +1700,25 @@ export const settlementAbi = [
         "type": "address"
       },
       {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "custody",
+        "type": "uint256"
+      }
+    ],
+    "name": "ExitOpened",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
         "indexed": true,
         "internalType": "uint64",
         "name": "epoch",
@@ -2118,6 +2248,22 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "batchBlock",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint64",
+        "name": "asOfBlock",
+        "type": "uint64"
+      }
+    ],
+    "name": "BatchAfterAsOfBlock",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "signedTotal",
         "type": "uint256"
       },
@@ -2229,6 +2375,33 @@ export const settlementAbi = [
       }
     ],
     "name": "EpochOutOfOrder",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "opensAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "ExitNotDue",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "ExitOpen",
     "type": "error"
   },
   {
@@ -2521,10 +2694,20 @@ export const settlementAvailableAbi = [{"inputs":[{"internalType":"address","nam
 export const settlementAvailableSignature = "available(address)";
 export const settlementAvailableSelector = "0x10098ad5";
 
+/** `Settlement.batchesSinceCommitment` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementBatchesSinceCommitmentAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"batchesSinceCommitment","outputs":[{"internalType":"bytes32","name":"head","type":"bytes32"},{"internalType":"uint256","name":"lastBatchBlock","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementBatchesSinceCommitmentSignature = "batchesSinceCommitment(address)";
+export const settlementBatchesSinceCommitmentSelector = "0x5d776ed6";
+
 /** `Settlement.beginDefaultAdminTransfer` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementBeginDefaultAdminTransferAbi = [{"inputs":[{"internalType":"address","name":"newAdmin","type":"address"}],"name":"beginDefaultAdminTransfer","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
 export const settlementBeginDefaultAdminTransferSignature = "beginDefaultAdminTransfer(address)";
 export const settlementBeginDefaultAdminTransferSelector = "0x634e93da";
+
+/** `Settlement.beginExit` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementBeginExitAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"beginExit","outputs":[{"internalType":"uint256","name":"custody","type":"uint256"},{"internalType":"bytes32","name":"batchesHead","type":"bytes32"}],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementBeginExitSignature = "beginExit(address)";
+export const settlementBeginExitSelector = "0x19308f12";
 
 /** `Settlement.cancelChange` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementCancelChangeAbi = [{"inputs":[{"internalType":"bytes32","name":"id","type":"bytes32"}],"name":"cancelChange","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
@@ -2606,6 +2789,21 @@ export const settlementExecutePayoutBatchAbi = [{"inputs":[{"components":[{"inte
 export const settlementExecutePayoutBatchSignature = "executePayoutBatch((address,uint256,(address,uint256)[],uint256,uint256),bytes)";
 export const settlementExecutePayoutBatchSelector = "0x017b92bd";
 
+/** `Settlement.exitAfter` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitAfterAbi = [{"inputs":[],"name":"exitAfter","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementExitAfterSignature = "exitAfter()";
+export const settlementExitAfterSelector = "0xeb91128c";
+
+/** `Settlement.exitOpensAt` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitOpensAtAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"exitOpensAt","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementExitOpensAtSignature = "exitOpensAt(address)";
+export const settlementExitOpensAtSelector = "0xb30d5f87";
+
+/** `Settlement.exits` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitsAbi = [{"inputs":[],"name":"exits","outputs":[{"internalType":"address","name":"","type":"address"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementExitsSignature = "exits()";
+export const settlementExitsSelector = "0x1fb2a512";
+
 /** `Settlement.floor` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementFloorAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"floor","outputs":[{"internalType":"uint256","name":"floor_","type":"uint256"},{"internalType":"uint256","name":"committedTotal","type":"uint256"},{"internalType":"uint256","name":"paidSince","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementFloorSignature = "floor(address)";
@@ -2685,6 +2883,11 @@ export const settlementPauseSelector = "0x8456cb59";
 export const settlementPausedAbi = [{"inputs":[],"name":"paused","outputs":[{"internalType":"bool","name":"","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementPausedSignature = "paused()";
 export const settlementPausedSelector = "0x5c975abb";
+
+/** `Settlement.pausedSince` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementPausedSinceAbi = [{"inputs":[],"name":"pausedSince","outputs":[{"internalType":"uint64","name":"","type":"uint64"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementPausedSinceSignature = "pausedSince()";
+export const settlementPausedSinceSelector = "0xc7f2762c";
 
 /** `Settlement.pendingChanges` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementPendingChangesAbi = [{"inputs":[],"name":"pendingChanges","outputs":[{"components":[{"internalType":"bytes32","name":"id","type":"bytes32"},{"internalType":"enum ChangeKind","name":"kind","type":"uint8"},{"internalType":"bytes","name":"args","type":"bytes"},{"internalType":"uint64","name":"readyAt","type":"uint64"}],"internalType":"struct PendingChange[]","name":"changes","type":"tuple[]"}],"stateMutability":"view","type":"function"}] as const;
