@@ -9,7 +9,8 @@ use crate::follower::ConfirmedBlock;
 
 /// The ledger events of one confirmed block, in log order. Logs the ledger does not consume (roles, signer
 /// rotation, pausing, allowed tokens) are skipped here; a liability root's commitment is kept (it moves no money,
-/// but the ledger marks its epoch committed, and the reconciler compares the chain's with the ledger's).
+/// but the ledger marks its epoch committed, and the reconciler compares the chain's with the ledger's), and so is a
+/// members' exit opening (the asset then takes no payment or payout, contracts/EXIT.md).
 pub fn ledger_events(chain_id: u64, block: &ConfirmedBlock) -> Vec<ChainEvent> {
     block.logs.iter().filter_map(|log| ledger_event(chain_id, block.number, block.timestamp, log)).collect()
 }
@@ -64,6 +65,9 @@ fn ledger_event(chain_id: u64, block_number: u64, block_timestamp: u64, log: &Lo
             plan_hash: e.planHash,
             custody: e.custody,
         }
+    } else if let Ok(e) = log.log_decode::<Settlement::ExitOpened>() {
+        let e = e.inner.data;
+        EventBody::ExitOpened { token: e.token, custody: e.custody }
     } else {
         return None;
     };

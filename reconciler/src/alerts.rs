@@ -99,6 +99,7 @@ pub fn runbook_of(check: &str) -> &'static str {
         "pending_change" => "SettlementChangePending",
         "admin_event" => "SettlementAdminEvent",
         "preflight" => "PreflightFinding",
+        "exit_open" => "MembersExitOpen",
         _ => "ReconcilerCheckFiring",
     }
 }
@@ -412,6 +413,7 @@ mod runbook_tests {
             "pending_change",
             "admin_event",
             "preflight",
+            "exit_open",
             "other",
         ] {
             let page = dir.join(format!("{}.md", runbook_of(check)));

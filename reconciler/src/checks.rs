@@ -198,6 +198,26 @@ pub fn stuck_batches(batches: &[OpenBatch], now: u64) -> Vec<Alert> {
         .collect()
 }
 
+/// The members' exit of `token` opened on `contract` at `block` (contracts/EXIT.md): the operator stopped committing
+/// (or left the contract paused) for the exit's whole period, and members now take their leaves from the exit
+/// contract. Critical, once per opening: the asset is no longer reconciled against the ledger (its custody is the
+/// exit contract's to pay out), and nothing but claims and exits moves it any more.
+pub fn exit_open(chain_id: u64, token: Address, contract: &str, block: u64, custody: U256) -> Alert {
+    Alert::new(
+        "exit_open",
+        &[&chain_id.to_string(), &token.to_string(), contract],
+        Severity::Critical,
+        format!(
+            "the members' exit of {token} opened on contract {contract} at block {block}: {custody} went to the exit \
+             contract, members now exit with their proofs and the asset takes no payment or payout any more"
+        ),
+    )
+    .detail("chain_id", chain_id)
+    .detail("asset", token)
+    .detail("contract", contract)
+    .detail("opened_block", block)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,7 +44,7 @@ struct ChangeLabels {
 }
 
 /// The checks an alert can come from: each is shown, 0 when nothing of it fires (an absent series is no zero).
-const CHECKS: [&str; 15] = [
+const CHECKS: [&str; 16] = [
     "custody",
     "custody_uncompared",
     "solvency",
@@ -60,6 +60,7 @@ const CHECKS: [&str; 15] = [
     "pending_change",
     "admin_event",
     "preflight",
+    "exit_open",
 ];
 
 /// What a scrape reads: the ledger and, per chain with an `operator`, its provider.

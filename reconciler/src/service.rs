@@ -328,8 +328,20 @@ impl Reconciler {
             tracing::warn!(chain_id = id, runs, "custody not compared in this run");
             alerts.extend(checks::custody_uncompared(id, runs, self.max_uncompared_runs));
         }
+        // An asset whose members' exit opened is the exit contract's to pay out: paged once, never judged against the
+        // ledger again (its custody left the Settlement, and members' exits are no ledger events).
+        let exited: Vec<ledger::exits::ExitOpening> =
+            ledger::exits::all_openings(pool).await?.into_iter().filter(|o| o.chain_id == id).collect();
+        for o in &exited {
+            let contract = abi::tron::show(id, o.contract);
+            alerts.push(checks::exit_open(id, o.token, &contract, o.block, o.custody));
+        }
+        let is_exited = |token: &Address| exited.iter().any(|o| o.token == *token);
         if let Some(block) = figures.custody_block {
             for ((token, ledger), onchain) in figures.ledger.assets.iter().zip(&figures.onchain) {
+                if is_exited(token) {
+                    continue;
+                }
                 let (result, found) = checks::custody(chain.chain_id, *token, block, *onchain, ledger);
                 alerts.extend(found);
                 assets.push(AssetReport { result, ledger: ledger.clone() });
@@ -338,7 +350,7 @@ impl Reconciler {
         // Commitments are compared once the ledger has reached the chain's readable state (custody compared):
         // before, the contract may not even exist at the block a TRON Solidity node answers for.
         if let (Some(interval), Some(_)) = (chain.solvency_interval_blocks, figures.custody_block) {
-            for token in &tokens {
+            for token in tokens.iter().filter(|t| !is_exited(t)) {
                 let found = self.commitment(chain, *token, figures.listener.last_applied_block, interval).await?;
                 alerts.extend(checks::commitment(&found));
             }

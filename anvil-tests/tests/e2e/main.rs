@@ -3,6 +3,7 @@
 
 mod backup_restore;
 mod chain_clock;
+mod exit_drill;
 mod floor;
 mod full_flow;
 mod generation_flow;

@@ -141,6 +141,15 @@ pub enum EventBody {
         /// The contract's balance of the token when it committed.
         custody: U256,
     },
+    /// `ExitOpened(address indexed token, uint256 custody)`: the token's members' exit opened for good (contracts/
+    /// EXIT.md); `custody` (the balance less what is claimable) went to the contract's exit contract, which pays the
+    /// members their leaves of the latest commitment. Nothing but claims moves the token on this contract afterwards.
+    ExitOpened {
+        /// Asset whose exit opened (zero address for the native coin).
+        token: Address,
+        /// What went to the exit contract.
+        custody: U256,
+    },
 }
 
 impl EventBody {
@@ -154,6 +163,7 @@ impl EventBody {
             Self::Claimed { .. } => "Claimed",
             Self::TreasuryTransferred { .. } => "TreasuryTransferred",
             Self::LiabilitiesCommitted { .. } => "LiabilitiesCommitted",
+            Self::ExitOpened { .. } => "ExitOpened",
         }
     }
 
@@ -166,7 +176,8 @@ impl EventBody {
             | Self::PayoutDeferred { token, .. }
             | Self::Claimed { token, .. }
             | Self::TreasuryTransferred { token, .. }
-            | Self::LiabilitiesCommitted { token, .. } => *token,
+            | Self::LiabilitiesCommitted { token, .. }
+            | Self::ExitOpened { token, .. } => *token,
         }
     }
 
@@ -178,7 +189,8 @@ impl EventBody {
             | Self::PayoutDeferred { .. }
             | Self::Claimed { .. }
             | Self::TreasuryTransferred { .. }
-            | Self::LiabilitiesCommitted { .. } => U256::ZERO,
+            | Self::LiabilitiesCommitted { .. }
+            | Self::ExitOpened { .. } => U256::ZERO,
         }
     }
 
@@ -195,7 +207,8 @@ impl EventBody {
             | Self::PayoutDeferred { .. }
             | Self::Claimed { .. }
             | Self::TreasuryTransferred { .. }
-            | Self::LiabilitiesCommitted { .. } => None,
+            | Self::LiabilitiesCommitted { .. }
+            | Self::ExitOpened { .. } => None,
         }
     }
 }

@@ -39,6 +39,7 @@ pub mod console;
 mod digest;
 pub mod disclosure;
 pub mod eligibility;
+pub mod exits;
 pub mod figures;
 pub mod gauges;
 pub mod generation;

@@ -11,7 +11,7 @@ use crate::plan::Amount;
 /// Why a settlement event could not be applied (it is quarantined, and an alert raised).
 pub(super) type Refusal = (&'static str, String);
 
-/// Applies a `PayoutDeferred`, `PayoutBatchExecuted` or `LiabilitiesCommitted` event of `chain_id` in the ledger's
+/// Applies a `PayoutDeferred`, `PayoutBatchExecuted`, `LiabilitiesCommitted` or `ExitOpened` event of `chain_id` in the ledger's
 /// transaction. `Ok(Err(_))`: the event does not match the ledger and must be quarantined. `Ok(Ok(fees))`: the
 /// withdrawal fees the batch's entries kept (PLAN-GENERATION.md §4), credited to the company as company credit
 /// `credit_no` when above 0 (the caller moves its counter past it).
@@ -34,6 +34,10 @@ pub(super) async fn apply_settlement(
                 tx_hash: event.key.tx_hash,
             };
             crate::solvency::record_commitment(tx, asset_id, event.contract, &commitment).await?;
+            Ok(Ok(0))
+        }
+        EventBody::ExitOpened { custody, .. } => {
+            crate::exits::record_opening(tx, asset_id, event.contract, block, event.key.tx_hash, *custody).await?;
             Ok(Ok(0))
         }
         EventBody::PayoutDeferred { batch_nonce, recipient, index, amount, .. } => {

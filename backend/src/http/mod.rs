@@ -25,6 +25,7 @@ pub mod chains;
 pub mod clock;
 pub mod context;
 pub mod error;
+pub mod exits;
 pub mod extract;
 pub mod headers;
 pub mod limiter;

@@ -166,6 +166,7 @@ pub async fn register(
     let sponsor = parse_address(&req.sponsor, "sponsor")?;
     let package = package(req.package.as_deref())?;
     let asset = eligibility::registration(&ctx.db, req.asset_id, user.wallet, sponsor).await?.map_err(refused)?;
+    super::exits::refuse_if_open(&ctx, req.asset_id).await?;
     let price = asset.price(true, package).map_err(refused)?;
     let contract = ctx.chains.settlement(asset.chain_id)?;
     let now = ctx.chain_now(asset.chain_id).await as i64;
@@ -205,6 +206,7 @@ pub async fn retopup(
     rate_limit::signing_per_wallet(&ctx, "retopup", user.wallet, ctx.settings.rate_limits.signing_per_wallet).await?;
     let package = package(req.package.as_deref())?;
     let asset = eligibility::retopup(&ctx.db, req.asset_id, user.wallet).await?.map_err(refused)?;
+    super::exits::refuse_if_open(&ctx, req.asset_id).await?;
     let price = asset.price(false, package).map_err(refused)?;
     let contract = ctx.chains.settlement(asset.chain_id)?;
     let now = ctx.chain_now(asset.chain_id).await as i64;

@@ -140,6 +140,24 @@ pub struct AssetSolvency {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub round: Option<RoundView>,
+    /// The members' exit, once it opened on a contract of the chain (contracts/EXIT.md): nothing is paid in or out of
+    /// the asset any more but claims and members' exits with their proofs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub exit: Option<ExitView>,
+}
+
+/// A members' exit that opened.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExitView {
+    /// The contract whose exit opened (T… on TRON).
+    pub contract: String,
+    /// The block of the opening.
+    pub opened_block: u64,
+    /// Its transaction, 0x hex.
+    pub opened_tx: String,
+    /// What went to the exit contract for members: the balance less what was claimable.
+    pub custody: AssetAmount,
 }
 
 /// One Settlement contract of an asset's chain, and its latest commitment of the asset.
@@ -242,6 +260,12 @@ pub async fn overview(State(ctx): State<ApiContext>) -> Result<Json<SolvencyOver
             in_flight: in_flight.as_ref().map(|e| epoch_view(e, info.decimals, &info.symbol)),
             contracts,
             round,
+            exit: ledger::exits::openings(&ctx.db, asset_id).await?.first().map(|o| ExitView {
+                contract: show_address(info.chain_id, o.contract.as_slice()),
+                opened_block: o.block,
+                opened_tx: o.tx_hash.to_string(),
+                custody: AssetAmount::new(o.custody, info.decimals, &info.symbol),
+            }),
         });
     }
     Ok(Json(SolvencyOverview { assets }))

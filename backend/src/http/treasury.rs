@@ -344,7 +344,9 @@ fn view(row: TreasuryTransferRow, chain_id: u64, token: Address, contract: Optio
 /// 422 `exceeds_available`.
 #[utoipa::path(post, path = "/v1/admin/treasury/transfers", tag = "treasury", security(("bearer" = [])),
     request_body = TransferRequest,
-    responses((status = 201, body = TreasuryTransferView), (status = 503, body = ErrorBody)))]
+    responses((status = 201, body = TreasuryTransferView),
+        (status = 409, description = "`exit_open`: the asset's members' exit has opened", body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn create_transfer(
     State(ctx): State<ApiContext>,
     AdminUser(admin): AdminUser,
@@ -362,6 +364,7 @@ pub async fn create_transfer(
     }
     let meta = AssetMeta::load(&ctx, req.asset_id).await?;
     let (chain_id, token) = (meta.chain_id, meta.token);
+    super::exits::refuse_if_open(&ctx, req.asset_id).await?;
     check_floor(&ctx, &meta, amount).await?;
     let chain = ctx.chains.chain(chain_id)?;
     let contract = chain.settlement;
@@ -403,7 +406,8 @@ pub async fn create_transfer(
         (status = 404, description = "no quarantined event with this key", body = ErrorBody),
         (status = 409, description = "not refundable: `not_an_inflow` (not a payment), `no_asset` (a token that is no \
             asset), `not_refused_by_plan` (quarantined for another reason, e.g. `missed_event`), `already_resolved`, \
-            `refund_exists` (a refund of it is signed or executed)", body = ErrorBody),
+            `refund_exists` (a refund of it is signed or executed), `exit_open` (the asset's members' exit has opened)",
+            body = ErrorBody),
         (status = 503, description = "the signer is not configured, unreachable or refused (`signer_refused`), or the \
             event's chain has no Settlement contract configured", body = ErrorBody)))]
 pub async fn refund_quarantined(
@@ -423,7 +427,11 @@ pub async fn refund_quarantined(
     }
     let event = EventKey { chain_id, tx_hash, log_index };
     let asset = ::ledger::treasury::quarantined_asset(&ctx.db, &event).await?;
-    let meta = match asset.ok_or(ApiError::NotFound)? {
+    let asset = asset.ok_or(ApiError::NotFound)?;
+    if let Some(asset_id) = asset {
+        super::exits::refuse_if_open(&ctx, asset_id).await?;
+    }
+    let meta = match asset {
         Some(asset_id) => Some(AssetMeta::load(&ctx, asset_id).await?),
         None => None, // `no_asset`: refused below before anything is signed.
     };

@@ -465,6 +465,8 @@ pub async fn withdraw(
     user: AuthUser,
     Json(req): Json<WithdrawRequest>,
 ) -> Result<Json<WithdrawAnswer>, ApiError> {
+    // After the members' exit opened no batch pays anyone: the member exits with their proof instead.
+    super::exits::refuse_if_open(&ctx, req.asset_id).await?;
     let requested = withdrawals::request(&ctx.db, req.asset_id, user.wallet).await.map_err(|refusal| {
         let message = refusal.to_string();
         match refusal {

@@ -126,6 +126,10 @@ impl SolvencyWorker {
         let mut steps = Vec::new();
         for (asset_id, info) in ledger::assets(&self.db).await? {
             let Some(chain) = self.settings.chain(info.chain_id) else { continue };
+            // Once the members' exit opened, the contract takes no commitment of the asset ever again.
+            if !ledger::exits::openings(&self.db, asset_id).await?.is_empty() {
+                continue;
+            }
             let cadence =
                 Cadence { interval_blocks: chain.interval_blocks, payout_gap_blocks: chain.payout_gap_blocks };
             let step = self.step(asset_id, &info.symbol, cadence).await?;

@@ -18,6 +18,7 @@
 //! - at level k the node is the left child when bit k of the leaf's index is 0.
 
 pub mod chain;
+pub mod exit;
 
 use alloy::primitives::{Address, B256, U256, keccak256};
 use hmac::{Hmac, Mac};

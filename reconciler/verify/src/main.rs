@@ -1,4 +1,6 @@
-//! `solvency-verify PROOF.json --rpc URL --contract ADDRESS [--token ADDRESS] [--previous ADDRESS]… [--max-age-blocks N]`: an auditor's
+//! `solvency-verify PROOF.json --rpc URL --contract ADDRESS [--token ADDRESS] [--previous ADDRESS]… [--max-age-blocks N]`
+//! `solvency-verify exit PROOF.json --rpc URL --contract ADDRESS (--keystore FILE | --private-key-env VAR)
+//!  [--tron-grpc URL] [--to ADDRESS] [--dry-run]`, `solvency-verify open --token ADDRESS --rpc … --contract …`: an auditor's
 //! check of a proof of solvency against the chain. The contract (and the token, when given) come from the auditor —
 //! the deployment's record (`deployments/<network>.json`), never the proof file or the operator's API —, and a proof
 //! naming another is refused; the node's chain id must be the proof's; the contract must have allowed the token once.
@@ -8,11 +10,75 @@
 
 use std::process::ExitCode;
 
-use alloy::primitives::Address;
+use alloy::{
+    primitives::{Address, B256},
+    signers::local::PrivateKeySigner,
+};
 use clap::Parser;
-use solvency_verify::{MAX_PROOF_BYTES, Proof, Sources, chain, default_max_age_blocks, judge_round, verify_with};
+use solvency_verify::{MAX_PROOF_BYTES, Proof, Sources, chain, default_max_age_blocks, exit, judge_round, verify_with};
 
-/// Verifies a proof of solvency (SOLVENCY.md) against the commitment on the chain, at the contract you give.
+/// The members' exit (contracts/EXIT.md): if the operator has stopped, open a token's exit and exit with your proof.
+#[derive(Parser)]
+#[command(name = "solvency-verify", version)]
+struct ExitCli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Exits with your proof (contracts/EXIT.md): opens the token's exit if it is due and not open, folds the payout
+    /// batches since the commitment if needed, shows what you will receive, and sends the exit.
+    Exit(ExitArgs),
+    /// Opens a token's exit once it is due (anyone may: no proof needed) and folds the batches since the commitment.
+    Open(OpenArgs),
+}
+
+/// Where the exit reads and sends, and with which key.
+#[derive(clap::Args)]
+struct ChainArgs {
+    /// A JSON-RPC endpoint of the chain you trust (an EVM node; on TRON its JSON-RPC): every read goes there.
+    #[arg(long)]
+    rpc: String,
+    /// The deployment's Settlement contract (0x…, or T… on TRON), from its record (`deployments/<network>.json`).
+    #[arg(long)]
+    contract: String,
+    /// TRON: a full node's gRPC endpoint, which the transactions are sent through (EVM: sent to --rpc).
+    #[arg(long)]
+    tron_grpc: Option<String>,
+    /// Your encrypted JSON keystore (its passphrase in SOLVENCY_VERIFY_PASSPHRASE).
+    #[arg(long, conflicts_with = "private_key_env")]
+    keystore: Option<std::path::PathBuf>,
+    /// The name of an environment variable holding your raw hex key (never the key itself on the command line).
+    #[arg(long)]
+    private_key_env: Option<String>,
+    /// Show what would be sent; send nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(clap::Args)]
+struct ExitArgs {
+    /// Your proof file, as the dApp saved it or `GET /v1/users/solvency-proof?download=true` gave it.
+    proof: std::path::PathBuf,
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// Pay the exit to this address instead of the member's own (only the member may choose another).
+    #[arg(long)]
+    to: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct OpenArgs {
+    /// The token whose exit to open (0x… or T…; the zero address for the native coin).
+    #[arg(long)]
+    token: String,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+/// Verifies a proof of solvency (SOLVENCY.md) against the commitment on the chain, at the contract you give. If the
+/// operator has stopped, the members' exit: `solvency-verify exit --help`, `solvency-verify open --help`.
 #[derive(Parser)]
 #[command(version)]
 struct Args {
@@ -45,6 +111,171 @@ struct Args {
     json: bool,
 }
 
+/// The sender's key: from a keystore, or an environment variable.
+fn sender_key(chain: &ChainArgs) -> Result<PrivateKeySigner, String> {
+    match (&chain.keystore, &chain.private_key_env) {
+        (Some(path), _) => {
+            let passphrase = std::env::var("SOLVENCY_VERIFY_PASSPHRASE")
+                .map_err(|_| "SOLVENCY_VERIFY_PASSPHRASE (the keystore's passphrase) is not set".to_owned())?;
+            service_kit::keys::decrypt_keystore(path, passphrase).map_err(|e| e.to_string())
+        }
+        (None, Some(name)) => {
+            let raw = std::env::var(name).map_err(|_| format!("{name} (your key) is not set"))?;
+            raw.trim().parse::<PrivateKeySigner>().map_err(|_| format!("{name} does not hold a hex private key"))
+        }
+        (None, None) => Err("give --keystore FILE or --private-key-env VAR: the exit is sent from your key".into()),
+    }
+}
+
+/// Waits (at most two minutes: TRON's JSON-RPC reads solidified blocks, about a minute behind) until the exit's
+/// state read from --rpc satisfies `done`.
+async fn wait_state(
+    rpc: &str,
+    settlement: Address,
+    token: Address,
+    done: impl Fn(&exit::ExitState) -> bool,
+) -> Result<exit::ExitState, String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let state = exit::state(rpc, settlement, token).await?;
+        if done(&state) {
+            return Ok(state);
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("{rpc} does not show the transaction's effect after two minutes"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// Opens `token`'s exit at `settlement` when it is due and not open, then folds the batches since the commitment;
+/// the state after.
+async fn open_and_fold(chain: &ChainArgs, settlement: Address, token: Address) -> Result<exit::ExitState, String> {
+    let sending = match &chain.tron_grpc {
+        Some(grpc) => exit::Sending::Tron(grpc.clone()),
+        None => exit::Sending::Evm(chain.rpc.clone()),
+    };
+    let mut state = exit::state(&chain.rpc, settlement, token).await?;
+    let key = if chain.dry_run { None } else { Some(sender_key(chain)?) };
+    if !state.open {
+        if state.now < state.opens_at {
+            return Err(format!(
+                "the exit of token {token} is not open, and may be opened only from unix time {} (in {} s by the chain's \
+                 clock): until then the operator can still commit",
+                state.opens_at,
+                state.opens_at - state.now
+            ));
+        }
+        let call = exit::open_call(state.exits, token);
+        println!("{}: due since unix time {}", call.what, state.opens_at);
+        match &key {
+            None => println!("  (dry run: not sent)"),
+            Some(key) => {
+                let tx = exit::send(&sending, key, &call).await?;
+                println!("  sent: {tx}");
+                state = wait_state(&chain.rpc, settlement, token, |s| s.open).await?;
+            }
+        }
+    }
+    if state.batches_to_fold != B256::ZERO {
+        let batches = exit::batches_since_commitment(&chain.rpc, settlement, token).await?;
+        let plan = exit::fold_plan(&batches, state.batches_to_fold).ok_or_else(|| {
+            format!(
+                "the {} payout batch(es) the chain shows since the commitment do not end at the running hash {} the \
+                 contract holds: nothing is sent",
+                batches.len(),
+                state.batches_to_fold
+            )
+        })?;
+        let call = exit::fold_call(state.exits, token, plan);
+        println!("{}", call.what);
+        match &key {
+            None => println!("  (dry run: not sent)"),
+            Some(key) if state.open => {
+                let tx = exit::send(&sending, key, &call).await?;
+                println!("  sent: {tx}");
+                state = wait_state(&chain.rpc, settlement, token, |s| s.batches_to_fold == B256::ZERO).await?;
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(state)
+}
+
+async fn run_open(args: &OpenArgs) -> Result<ExitCode, String> {
+    let settlement = address("contract", &args.chain.contract)?;
+    let token = address("token", &args.token)?;
+    let state = open_and_fold(&args.chain, settlement, token).await?;
+    println!(
+        "exit of token {token} at {settlement}: {}; exits contract {}",
+        if state.open { "OPEN" } else { "not open" },
+        state.exits
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_exit(args: &ExitArgs) -> Result<ExitCode, String> {
+    let settlement = address("contract", &args.chain.contract)?;
+    let proof = read_proof(&args.proof)?;
+    if proof.contract != settlement {
+        return Err(format!(
+            "the proof names contract {}, not the one given ({settlement}): its leaf is in another contract's tree",
+            proof.contract
+        ));
+    }
+    let node_chain = chain::chain_id(&args.chain.rpc).await?;
+    if node_chain != proof.chain_id {
+        return Err(format!(
+            "the proof is for chain {}, the node at {} is chain {node_chain}",
+            proof.chain_id, args.chain.rpc
+        ));
+    }
+    let to = args.to.as_deref().map(|t| address("to", t)).transpose()?.unwrap_or(proof.user);
+    let state = open_and_fold(&args.chain, settlement, proof.token).await?;
+    let (paid_after, exited) = exit::member(&args.chain.rpc, state.exits, proof.token, proof.user).await?;
+    if exited {
+        println!("REFUSED: {} has exited token {} already", proof.user, proof.token);
+        return Ok(ExitCode::from(1));
+    }
+    if !state.open {
+        println!("(dry run: the exit would be opened first; nothing more can be shown before it is)");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let preview = exit::preview(&args.chain.rpc, state.exits, &proof).await?;
+    println!(
+        "{} in epoch {}: entitled to {} (reserved + held + pending + batched), less {} paid by batches after the \
+         commitment ({} recorded for the member), receives {}",
+        proof.user, proof.epoch, preview.entitlement, preview.subtracted, paid_after, preview.amount
+    );
+    if preview.amount.is_zero() {
+        println!("REFUSED: nothing to exit");
+        return Ok(ExitCode::from(1));
+    }
+    let call = exit::exit_call(state.exits, &proof, to);
+    println!("{}", call.what);
+    if args.chain.dry_run {
+        println!("  (dry run: not sent)");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let sending = match &args.chain.tron_grpc {
+        Some(grpc) => exit::Sending::Tron(grpc.clone()),
+        None => exit::Sending::Evm(args.chain.rpc.clone()),
+    };
+    let tx = exit::send(&sending, &sender_key(&args.chain)?, &call).await?;
+    println!("EXITED: {} sent to {to} in transaction {tx}", preview.amount);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A proof file, bounded in size before it is read.
+fn read_proof(path: &std::path::Path) -> Result<Proof, String> {
+    let size = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.len();
+    if size > MAX_PROOF_BYTES as u64 {
+        return Err(format!("{}: {size} bytes is not a proof (at most {MAX_PROOF_BYTES})", path.display()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Proof::parse(&bytes).map_err(|why| format!("{}: the proof is malformed: {why}", path.display()))
+}
+
 /// A 0x address, or TRON's `T…` form of one.
 fn address(flag: &str, text: &str) -> Result<Address, String> {
     let text = text.trim();
@@ -56,8 +287,16 @@ fn address(flag: &str, text: &str) -> Result<Address, String> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args).await {
+    // `exit` and `open` are commands of their own; anything else is the verifier's arguments.
+    let outcome = if matches!(std::env::args().nth(1).as_deref(), Some("exit" | "open")) {
+        match ExitCli::parse().command {
+            Command::Exit(args) => run_exit(&args).await,
+            Command::Open(args) => run_open(&args).await,
+        }
+    } else {
+        run(&Args::parse()).await
+    };
+    match outcome {
         Ok(code) => code,
         Err(e) => {
             eprintln!("solvency-verify: {e}");

@@ -256,6 +256,7 @@ pub(super) async fn build(
         }
     };
     let meta = AssetMeta::load(&ctx, req.asset_id).await?;
+    crate::http::exits::refuse_if_open(&ctx, req.asset_id).await?;
     let contract = ctx.chains.settlement(meta.chain_id)?;
     let policy = signer_call(signer(&ctx)?.policy(meta.chain_id, contract, meta.token)).await?;
     let limits = build_limits(&policy, max_entries, max_total);

@@ -49,6 +49,7 @@ pub(super) async fn sign(
     let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
     crate::http::rate_limit::signing_per_wallet(&ctx, "payout-batch", admin.wallet, limit).await?;
     let batch = batch_chain(&ctx, id).await?;
+    crate::http::exits::refuse_if_open(&ctx, batch.asset_id).await?;
     let chain_id = batch.chain_id;
     let chain = ctx.chains.chain(chain_id)?;
     let client = signer(&ctx)?;
