@@ -5,12 +5,14 @@
 #   scripts/devnet.sh stop     stop every devnet process (by its pid file)
 #   scripts/devnet.sh status   what runs, and where
 # Idempotent: while the devnet runs, `start` only reports it; after a stop (or a crash of any part) it starts a
-# fresh one (new chain, new database `referral_devnet`, new signer store). State, configs and logs: .devnet/.
-# Development only: the signer runs on anvil's well-known key #1 (--insecure-dev-key).
+# fresh one (new chain, new database `referral_devnet`, new signer store). State, configs and logs: .devnet/
+# (DEVNET_STATE names another directory: with DEVNET_DB_NAME and free ports, a second devnet beside a running one).
+# Development only: the signer's key is anvil's well-known key #1, held in a SoftHSM2 token of the devnet's own and
+# signed with over PKCS#11, as a production signer signs in its HSM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-STATE=$ROOT/.devnet
+STATE=${DEVNET_STATE:-$ROOT/.devnet}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/referral-target}"
 BIN=$CARGO_TARGET_DIR/debug
 PG=postgres://postgres@127.0.0.1:5432
@@ -148,7 +150,7 @@ summary() {
              TRON JSON-RPC: full node http://127.0.0.1:$TRON_FULL_PORT, Solidity node http://127.0.0.1:$TRON_SOLIDITY_PORT
              (solidified = head - 19; the listener and reconciler read it there)
              Settlement $(json_field "$STATE/tron-chain.json" settlement_base58), test USDT $(json_field "$STATE/tron-chain.json" usdt_base58)
-  signer     http://127.0.0.1:$SIGNER_PORT  (dev key: anvil account #1, $(json_field "$STATE/chain.json" signer))
+  signer     http://127.0.0.1:$SIGNER_PORT  (key in SoftHSM2, $STATE/softhsm: anvil account #1, $(json_field "$STATE/chain.json" signer))
   contracts  Settlement $(json_field "$STATE/chain.json" settlement), test USDT $(json_field "$STATE/chain.json" usdt),
              GUSDT (generation plan, asset 4) $(json_field "$STATE/chain.json" generation_token)
   admin      $(json_field "$STATE/chain.json" admin)  (anvil account #0: contract admin/operator, API admin, genesis)
@@ -222,7 +224,7 @@ fi
 # A partial devnet (a part crashed, or a start was interrupted): begin again from nothing.
 stop_all
 rm -rf "$STATE/run" "$STATE/logs" "$STATE/prometheus" "$STATE/signer.sqlite" "$STATE/signer.sqlite-wal" "$STATE/signer.sqlite-shm" \
-  "$STATE/ready"
+  "$STATE/softhsm" "$STATE/secrets/dev-key" "$STATE/ready"
 mkdir -p "$STATE/run" "$STATE/logs" "$STATE/secrets"
 chmod 700 "$STATE/secrets"
 
@@ -303,7 +305,31 @@ secret() { [ -s "$STATE/secrets/$1" ] || od -An -tx1 -N32 /dev/urandom | tr -d '
 secret caller-backend
 secret jwt
 secret solvency-key
-echo "$ANVIL_KEY_1" >"$STATE/secrets/dev-key"
+secret hsm-pin
+secret hsm-so-pin
+# The signer's key in a SoftHSM2 token of this devnet's own (Debian's softhsm2, installed by scripts/setup.sh; its
+# tokens in $STATE/softhsm, never the system's token directory), signed with over PKCS#11 as in production. The key is
+# anvil's key #1 — the devnet's deployment records (deployments/devnet-*.json) and the browser tests name it as both
+# contracts' signer — imported into the token sensitive and not extractable; a production key is made in the HSM by
+# the key ceremony instead (`signer hsm-keygen`, README "Going live").
+SOFTHSM_MODULE=
+for module in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do
+  [ -f "$module" ] && SOFTHSM_MODULE=$module && break
+done
+[ -n "$SOFTHSM_MODULE" ] || die "SoftHSM2's PKCS#11 library is missing (scripts/setup.sh installs Debian's softhsm2)"
+SOFTHSM_CONF=$STATE/softhsm/softhsm2.conf
+mkdir -p "$STATE/softhsm/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n' \
+  "$STATE/softhsm/tokens" >"$SOFTHSM_CONF"
+SOFTHSM2_CONF=$SOFTHSM_CONF softhsm2-util --init-token --free --label devnet-signer \
+  --pin "$(cat "$STATE/secrets/hsm-pin")" --so-pin "$(cat "$STATE/secrets/hsm-so-pin")" >/dev/null
+# anvil's key #1 as PKCS#8 (SEC1 ECPrivateKey on secp256k1, converted by openssl), only as long as the import takes.
+key_pem=$(mktemp)
+node -e "process.stdout.write(Buffer.from('302e0201010420' + process.argv[1].slice(2) + 'a00706052b8104000a', 'hex'))" \
+  "$ANVIL_KEY_1" | openssl ec -inform DER -outform PEM 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out "$key_pem"
+SOFTHSM2_CONF=$SOFTHSM_CONF softhsm2-util --import "$key_pem" --token devnet-signer --label devnet-signer --id 01 \
+  --pin "$(cat "$STATE/secrets/hsm-pin")" >/dev/null
+rm -f "$key_pem"
 # The chain spec: the one declaration of both chains, read by the backend, the listener and the reconciler. The
 # TRON chain is read as TRON's: blocks final once solidified (19 deep), custody and the listener's head through the
 # Solidity node's JSON-RPC, payouts through the node's gRPC API.
@@ -340,15 +366,20 @@ EOF
 chmod 600 "$STATE/secrets/"*
 
 cat >"$STATE/signer.toml" <<EOF
-# Written by scripts/devnet.sh. Development only: anvil's key #1, started with --insecure-dev-key.
+# Written by scripts/devnet.sh. Development only: anvil's key #1, held in the devnet's SoftHSM2 token (SOFTHSM2_CONF
+# = $SOFTHSM_CONF in the signer's environment).
 [server]
 bind = "127.0.0.1:$SIGNER_PORT"
 
 [store]
 path = "$STATE/signer.sqlite"
 
-[key]
-insecure_dev_key = { file = "$STATE/secrets/dev-key" }
+[key.pkcs11]
+module = "$SOFTHSM_MODULE"
+token_label = "devnet-signer"
+key_label = "devnet-signer"
+address = "$(json_field "$STATE/chain.json" signer)"
+pin = { file = "$STATE/secrets/hsm-pin" }
 
 [auth]
 window_secs = 30
@@ -521,8 +552,8 @@ solvency_interval_blocks = 60
 EOF
 chmod 600 "$STATE/reconciler.toml"
 
-log "signer on 127.0.0.1:$SIGNER_PORT (anvil key #1, --insecure-dev-key)"
-start signer "$BIN/signer" --config "$STATE/signer.toml" --insecure-dev-key
+log "signer on 127.0.0.1:$SIGNER_PORT (its key in the devnet's SoftHSM2 token, over PKCS#11)"
+start signer env SOFTHSM2_CONF="$SOFTHSM_CONF" "$BIN/signer" --config "$STATE/signer.toml"
 wait_until signer 30 curl -sf "http://127.0.0.1:$SIGNER_PORT/health"
 
 log "backend API on $API"

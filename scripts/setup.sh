@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh machine: pinned Foundry + solc + OpenZeppelin from the npm registry into
-# ./node_modules (package-lock.json), the solc wrapper, the web front (backend/web, its own package-lock.json), and
-# running Postgres and Redis (Debian packages).
+# ./node_modules (package-lock.json), the solc wrapper, the web front (backend/web, its own package-lock.json),
+# running Postgres and Redis, and SoftHSM2 (Debian packages).
 # Needs only the package registries; safe to run again at any time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,9 @@ command -v pg_ctlcluster >/dev/null || need_apt+=(postgresql)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v redis-cli >/dev/null || need_apt+=(redis-tools)
 command -v curl >/dev/null || need_apt+=(curl)
+# SoftHSM2: a real PKCS#11 token the signer's key lives in on the devnet and in the signer's tests.
+command -v softhsm2-util >/dev/null || need_apt+=(softhsm2)
+command -v openssl >/dev/null || need_apt+=(openssl)
 if [ "${#need_apt[@]}" -gt 0 ]; then apt_install "${need_apt[@]}"; fi
 
 # ── Pinned toolchain from package-lock.json ─────────────────────────────────
@@ -98,4 +101,5 @@ echo "  solc  : $(scripts/solc --version | tail -n1)"
 echo "  OZ    : $(node -p "require('$ROOT/node_modules/@openzeppelin/contracts/package.json').version")"
 echo "  postgres: $(psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'show server_version')"
 echo "  redis : $(redis-cli -h 127.0.0.1 info server | tr -d '\r' | grep '^redis_version' | cut -d: -f2)"
+echo "  softhsm2: $(softhsm2-util --version)"
 echo "  cargo : $(cargo --version 2>/dev/null || echo 'not found: install the Rust toolchain')"

@@ -1,8 +1,13 @@
 //! Signatures per second through the real service over loopback — HTTP, HMAC check, policy, SQLite write
 //! committed, the WAL synced (fdatasync) before any answer leaves — beside the raw in-process rate (EIP-712 digest +
 //! ECDSA) measured in the same run: just before and after each of three rounds of each load, whose median is shown
-//! with the rounds' spread, and under each load the signatures per commit and per WAL sync. Last, the 8-client
+//! with the rounds' spread, and under each load the signatures per commit and per WAL sync. Then the 8-client
 //! median ratio beside its target (issue 31: at least 0.5).
+//!
+//! Last, the key in a SoftHSM2 token (issue 50): a second service whose key is generated in a token of the bench's
+//! own (a temporary SoftHSM2 token directory; the bench runs itself again with `SOFTHSM2_CONF` pointing there), at
+//! 1, 8 and 32 clients, each round beside the in-memory key's service under the same load in the same run, and the
+//! token's raw signing rate beside the in-memory key's.
 //!
 //! Concurrent callers share one `SignerClient`, as the backend's request handlers do, so calls waiting at the same
 //! moment go out together (`POST /v1/sign/many`); one load repeats the 8 callers with a client that sends one request
@@ -56,6 +61,7 @@ fn settings(dir: &std::path::Path) -> Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         store_path: dir.join("bench.sqlite"),
         key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
+        next_key: None,
         callers: vec![Caller::new("bench", SecretString::from(SECRET))],
         auth_window_secs: 30,
         limits: Default::default(),
@@ -213,6 +219,17 @@ async fn store_counts(http: &reqwest::Client, base_url: &str) -> (f64, f64) {
 }
 
 fn main() {
+    let Some(token) = BenchToken::from_env() else {
+        // The token's library reads SOFTHSM2_CONF once, at initialisation: the bench itself runs again with it set.
+        let token = BenchToken::create();
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(std::env::args().skip(1))
+            .envs(token.env())
+            .status()
+            .unwrap();
+        drop(token);
+        std::process::exit(status.code().unwrap_or(1));
+    };
     let full = std::env::args().any(|a| a == "--bench");
     let (registers, batches) = if full { (REGISTERS, BATCHES) } else { (5, 1) };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -303,5 +320,159 @@ fn main() {
                 if median >= TARGET_RATIO { "met" } else { "NOT met" }
             );
         }
+
+        hsm_beside_memory(&token, full, &client).await;
     });
+}
+
+/// The bench's own SoftHSM2 token (a temporary directory), named to the bench's second run by its environment.
+struct BenchToken {
+    dir: std::path::PathBuf,
+    label: String,
+    pin: String,
+}
+
+const BENCH_TOKEN_DIR: &str = "SIGNER_BENCH_SOFTHSM_DIR";
+
+impl BenchToken {
+    /// A token in a new temporary directory (`softhsm2-util --init-token`), with a random PIN.
+    fn create() -> BenchToken {
+        let dir = std::env::temp_dir().join(format!("signer-bench-softhsm-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("tokens")).unwrap();
+        std::fs::write(
+            dir.join("softhsm2.conf"),
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                dir.join("tokens").display()
+            ),
+        )
+        .unwrap();
+        let token = BenchToken { dir, label: "bench".into(), pin: format!("{:016x}", rand::random::<u64>()) };
+        let so_pin = format!("{:016x}", rand::random::<u64>());
+        let out = std::process::Command::new("softhsm2-util")
+            .args(["--init-token", "--free", "--label", &token.label, "--pin", &token.pin, "--so-pin", &so_pin])
+            .envs(token.env())
+            .output()
+            .expect("softhsm2-util (scripts/setup.sh installs Debian's softhsm2)");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        token
+    }
+
+    fn from_env() -> Option<BenchToken> {
+        let dir: std::path::PathBuf = std::env::var_os(BENCH_TOKEN_DIR)?.into();
+        Some(BenchToken { dir, label: "bench".into(), pin: std::env::var("SIGNER_BENCH_SOFTHSM_PIN").unwrap() })
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("SOFTHSM2_CONF", self.dir.join("softhsm2.conf").display().to_string()),
+            (BENCH_TOKEN_DIR, self.dir.display().to_string()),
+            ("SIGNER_BENCH_SOFTHSM_PIN", self.pin.clone()),
+        ]
+    }
+}
+
+impl Drop for BenchToken {
+    fn drop(&mut self) {
+        if std::env::var_os(BENCH_TOKEN_DIR).is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// SoftHSM2's PKCS#11 library: `SOFTHSM2_MODULE`, or where Debian's package puts it.
+fn softhsm_module() -> std::path::PathBuf {
+    std::env::var_os("SOFTHSM2_MODULE").map(Into::into).unwrap_or_else(|| {
+        ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"]
+            .into_iter()
+            .map(std::path::PathBuf::from)
+            .find(|p| p.exists())
+            .expect("SoftHSM2 is installed")
+    })
+}
+
+/// The same register load through a service whose key is in the token and through the in-memory key's service
+/// (`memory`), alternately, three rounds each at 1, 8 and 32 clients: the median round of each, and its ratio.
+async fn hsm_beside_memory(token: &BenchToken, full: bool, memory: &Arc<SignerClient>) {
+    use signer::key::{KeySource, pkcs11};
+    let module = softhsm_module();
+    let pin = SecretString::from(token.pin.clone());
+    let label = format!("bench-{}", rand::random::<u32>());
+    let address = pkcs11::generate(&module, &pkcs11::TokenRef::Label(token.label.clone()), &label, &pin).unwrap();
+    let spec = pkcs11::HsmKeySpec {
+        module,
+        token: pkcs11::TokenRef::Label(token.label.clone()),
+        key_label: label,
+        pin,
+        address,
+        sessions: 4,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = settings(dir.path());
+    settings.key = KeySettings::Pkcs11(spec.clone());
+    let (bound, server) = signer::startup::run(settings).await.unwrap();
+    tokio::spawn(server);
+    let hsm = Arc::new(SignerClient::new(format!("http://{bound}"), "bench", SecretString::from(SECRET)));
+    println!(
+        "\nthe key in a SoftHSM2 token ({address}; CKM_ECDSA through PKCS#11, the recovery id found by recovering) \
+         beside the in-memory key, the same register load through each service in the same run"
+    );
+
+    // Raw: the digest signed by the key itself, one after another.
+    let raw_count = if full { 2_000 } else { 5 };
+    let key = pkcs11::HsmKey::open(spec, Default::default()).await.unwrap();
+    let in_memory: PrivateKeySigner = DEV_KEY.parse().unwrap();
+    let started = Instant::now();
+    for i in 0..raw_count {
+        std::hint::black_box(key.sign_hash(alloy::primitives::B256::with_last_byte(i as u8)).await.unwrap());
+    }
+    let raw_token = Rate { count: raw_count, elapsed: started.elapsed() };
+    let raw_memory = measure_sync(raw_count, |i| {
+        std::hint::black_box(in_memory.sign_hash_sync(&alloy::primitives::B256::with_last_byte(i as u8)).unwrap());
+    });
+    println!(
+        "{:<34} {:>10.1} sig/s   in-memory key {:>10.1} sig/s   token/in-memory = {:.3}",
+        "raw signing, one at a time",
+        raw_token.per_sec(),
+        raw_memory.per_sec(),
+        raw_token.per_sec() / raw_memory.per_sec()
+    );
+
+    let rounds = if full { ROUNDS } else { 1 };
+    // Distinct users from the in-memory loads above and from each other (the same store of each service).
+    let mut offset = 1_000_000;
+    for (clients, count) in [(1, 1_250), (CONCURRENCY, 5_000), (WIDE_CONCURRENCY, 5_000)] {
+        let count = if full { count } else { 5 };
+        let mut measured = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            let mut rates = Vec::with_capacity(2);
+            for client in [&hsm, memory] {
+                let (c, from) = (client.clone(), offset);
+                offset += count;
+                let rate = measure_service(count, clients, move |i| {
+                    let c = c.clone();
+                    async move {
+                        c.sign_register(&register_intent(from + i)).await.unwrap();
+                    }
+                })
+                .await;
+                rates.push(rate);
+            }
+            let memory_rate = rates.pop().unwrap();
+            let token_rate = rates.pop().unwrap();
+            measured.push((token_rate.per_sec() / memory_rate.per_sec(), token_rate, memory_rate));
+        }
+        measured.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (low, high) = (measured[0].0, measured[measured.len() - 1].0);
+        let (ratio, token_rate, memory_rate) = &measured[measured.len() / 2];
+        println!(
+            "{:<34} {:>10.1} sig/s ({:>5} in {:>6.2} s)   in-memory key {:>10.1} sig/s   token/in-memory = {ratio:.3} \
+             (rounds {low:.3}–{high:.3})",
+            format!("register, {clients} client{}, token key", if clients == 1 { "" } else { "s" }),
+            token_rate.per_sec(),
+            token_rate.count,
+            token_rate.elapsed.as_secs_f64(),
+            memory_rate.per_sec(),
+        );
+    }
 }

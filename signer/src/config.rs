@@ -9,6 +9,8 @@ use serde::Deserialize;
 
 use crate::{
     auth::{Caller, Permissions},
+    intent::Addr,
+    key::pkcs11::{HsmKeySpec, TokenRef},
     policy::PolicyConfig,
 };
 
@@ -23,6 +25,9 @@ pub struct Settings {
     pub store_path: PathBuf,
     /// Where the signing key comes from.
     pub key: KeySettings,
+    /// During a rotation of the contract's signer (`ops/signer-rotation.md`): the key it is being rotated to. The
+    /// signer then holds both and signs for each contract with the one its `signer()` names.
+    pub next_key: Option<KeySettings>,
     /// The callers that may authenticate, secrets resolved.
     pub callers: Vec<Caller>,
     /// How many seconds a request's timestamp may differ from the signer's clock.
@@ -40,6 +45,7 @@ impl Settings {
             limits: Default::default(),
             store_path,
             key: KeySettings::InsecureDevKey(dev_key),
+            next_key: None,
             callers,
             auth_window_secs: 30,
             policy,
@@ -59,6 +65,8 @@ pub enum KeySettings {
     },
     /// A raw hex key: only with the explicit `--insecure-dev-key` opt-in.
     InsecureDevKey(SecretString),
+    /// A key held in a PKCS#11 token (an HSM), never leaving it.
+    Pkcs11(HsmKeySpec),
 }
 
 /// The config file as written.
@@ -128,6 +136,86 @@ pub struct KeyConfig {
     pub passphrase: Option<SecretRef>,
     /// Where the raw dev key is; honoured only with `--insecure-dev-key`.
     pub insecure_dev_key: Option<SecretRef>,
+    /// `[key.pkcs11]`: the key in a PKCS#11 token (an HSM). Exclusive with `keystore`.
+    pub pkcs11: Option<Pkcs11Config>,
+    /// `[key.next]`: during a rotation of the contract's signer, the key it is being rotated to.
+    pub next: Option<NextKeyConfig>,
+}
+
+/// `[key.next]`: the second key held during a rotation: a keystore or a PKCS#11 key, as `[key]` gives them.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NextKeyConfig {
+    /// An encrypted JSON keystore file; needs `passphrase`.
+    pub keystore: Option<PathBuf>,
+    /// Where its passphrase is.
+    pub passphrase: Option<SecretRef>,
+    /// `[key.next.pkcs11]`: a key in a PKCS#11 token.
+    pub pkcs11: Option<Pkcs11Config>,
+}
+
+/// `[key.pkcs11]`: where the token's key is. The PIN is never in the file: `pin` names the environment variable or
+/// the file (readable by its owner alone) holding it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pkcs11Config {
+    /// The vendor's PKCS#11 library (SoftHSM2: `/usr/lib/softhsm/libsofthsm2.so`).
+    pub module: PathBuf,
+    /// The token's label; exactly one of `token_label` and `slot`.
+    pub token_label: Option<String>,
+    /// The token's slot id.
+    pub slot: Option<u64>,
+    /// The key pair's label (`CKA_LABEL`), as `signer hsm-keygen` created it.
+    pub key_label: String,
+    /// The key's address as the key ceremony printed it: the signer refuses to start on any other.
+    pub address: Addr,
+    /// Where the user PIN is: `{ env = "…" }` or `{ file = "…" }` (mode 0600 or stricter).
+    pub pin: SecretRef,
+    /// Most sessions open at once (concurrent signatures); default 4.
+    #[serde(default = "default_sessions")]
+    pub sessions: usize,
+}
+
+fn default_sessions() -> usize {
+    4
+}
+
+impl Pkcs11Config {
+    fn resolve(&self, env: &dyn Env) -> Result<HsmKeySpec, ConfigError> {
+        let token = match (&self.token_label, self.slot) {
+            (Some(label), None) => TokenRef::Label(label.clone()),
+            (None, Some(slot)) => TokenRef::Slot(slot),
+            _ => return Err(ConfigError::Invalid("[key.pkcs11]: give exactly one of `token_label` or `slot`".into())),
+        };
+        if self.sessions == 0 || self.sessions > 256 {
+            return Err(ConfigError::Invalid("[key.pkcs11] sessions: 1 to 256".into()));
+        }
+        Ok(HsmKeySpec {
+            module: self.module.clone(),
+            token,
+            key_label: self.key_label.clone(),
+            pin: self.pin.resolve_restricted("[key.pkcs11] pin", env)?,
+            address: self.address.0,
+            sessions: self.sessions,
+        })
+    }
+}
+
+impl NextKeyConfig {
+    fn resolve(&self, env: &dyn Env) -> Result<KeySettings, ConfigError> {
+        match (&self.keystore, &self.pkcs11) {
+            (Some(path), None) => {
+                let passphrase = self
+                    .passphrase
+                    .as_ref()
+                    .ok_or_else(|| ConfigError::Invalid("[key.next] keystore needs a passphrase".into()))?
+                    .resolve("[key.next] keystore passphrase", env)?;
+                Ok(KeySettings::Keystore { path: path.clone(), passphrase })
+            }
+            (None, Some(pkcs11)) => Ok(KeySettings::Pkcs11(pkcs11.resolve(env)?)),
+            _ => Err(ConfigError::Invalid("[key.next]: give exactly one of `keystore` or `[key.next.pkcs11]`".into())),
+        }
+    }
 }
 
 /// `[auth]`: caller authentication.
@@ -210,7 +298,29 @@ impl Env for ProcessEnv {
     }
 }
 
+/// A token's PIN from `source`: an environment variable, or a file readable by its owner alone (mode 0600 or
+/// stricter); the key ceremony (`signer hsm-keygen`) reads it so, as the service does.
+pub fn token_pin(source: &SecretRef, env: &dyn Env) -> Result<SecretString, ConfigError> {
+    source.resolve_restricted("PIN", env)
+}
+
 impl SecretRef {
+    /// As [`Self::resolve`], and a file must be readable by its owner alone (mode 0600 or stricter): a key's PIN.
+    fn resolve_restricted(&self, what: &str, env: &dyn Env) -> Result<SecretString, ConfigError> {
+        if let Some(path) = &self.file {
+            use std::os::unix::fs::PermissionsExt;
+            let meta = std::fs::metadata(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "{what}: {} has mode {mode:04o}; it must be readable by its owner alone (chmod 600)",
+                    path.display()
+                )));
+            }
+        }
+        self.resolve(what, env)
+    }
+
     fn resolve(&self, what: &str, env: &dyn Env) -> Result<SecretString, ConfigError> {
         match (&self.env, &self.file) {
             (Some(var), None) => env
@@ -273,12 +383,16 @@ impl FileConfig {
         if let Some(path) = env.var("SIGNER_KEYSTORE") {
             self.key.keystore = Some(path.into());
         }
-        let key = match (insecure_dev_key, &self.key.insecure_dev_key, &self.key.keystore) {
-            (true, Some(dev), _) => KeySettings::InsecureDevKey(dev.resolve("insecure_dev_key", env)?),
-            (true, None, _) => {
+        let key = match (insecure_dev_key, &self.key.insecure_dev_key, &self.key.keystore, &self.key.pkcs11) {
+            (true, Some(dev), ..) => KeySettings::InsecureDevKey(dev.resolve("insecure_dev_key", env)?),
+            (true, None, ..) => {
                 return Err(ConfigError::Invalid("--insecure-dev-key needs [key] insecure_dev_key".into()));
             }
-            (false, _, Some(path)) => {
+            (false, _, Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid("[key]: give `keystore` or `[key.pkcs11]`, not both".into()));
+            }
+            (false, _, None, Some(pkcs11)) => KeySettings::Pkcs11(pkcs11.resolve(env)?),
+            (false, _, Some(path), None) => {
                 let passphrase = self
                     .key
                     .passphrase
@@ -287,12 +401,13 @@ impl FileConfig {
                     .resolve("keystore passphrase", env)?;
                 KeySettings::Keystore { path: path.clone(), passphrase }
             }
-            (false, _, None) => {
+            (false, _, None, None) => {
                 return Err(ConfigError::Invalid(
-                    "no key: set [key] keystore (a raw dev key needs --insecure-dev-key)".into(),
+                    "no key: set [key.pkcs11] or [key] keystore (a raw dev key needs --insecure-dev-key)".into(),
                 ));
             }
         };
+        let next_key = self.key.next.as_ref().map(|next| next.resolve(env)).transpose()?;
         let callers = self
             .auth
             .callers
@@ -315,6 +430,7 @@ impl FileConfig {
             limits: self.server.limits,
             store_path: self.store.path,
             key,
+            next_key,
             callers,
             auth_window_secs: self.auth.window_secs,
             policy: self.policy,
@@ -405,5 +521,64 @@ mod tests {
         ]));
         assert!(matches!(config.clone().resolve(&env, false).unwrap().key, KeySettings::Keystore { .. }));
         assert!(matches!(config.resolve(&env, true).unwrap().key, KeySettings::InsecureDevKey(_)));
+    }
+
+    const PKCS11: &str = r#"
+[store]
+path = "signer.sqlite"
+[key.pkcs11]
+module = "/usr/lib/softhsm/libsofthsm2.so"
+token_label = "referral-signer"
+key_label = "signer-1"
+address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+pin = PIN
+[auth]
+callers = [{ id = "backend", secret = { env = "S" } }]
+[policy]
+default_ttl_secs = 600
+max_deadline_horizon_secs = 3600
+max_batch_entries = 5
+"#;
+
+    #[test]
+    fn a_token_key_takes_its_pin_from_the_environment_or_a_file_of_its_owner_alone() {
+        let env = FakeEnv(HashMap::from([("PIN_VAR", "123456"), ("S", "s")]));
+        let from_env: FileConfig = toml::from_str(&PKCS11.replace("PIN", r#"{ env = "PIN_VAR" }"#)).unwrap();
+        let settings = from_env.resolve(&env, false).unwrap();
+        let KeySettings::Pkcs11(spec) = &settings.key else { panic!("a token key") };
+        assert_eq!(
+            (spec.token.clone(), spec.key_label.as_str(), spec.sessions),
+            (TokenRef::Label("referral-signer".into()), "signer-1", 4)
+        );
+        assert_eq!(spec.pin.expose_secret(), "123456");
+        assert!(!format!("{settings:?}").contains("123456"), "the PIN never prints");
+
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pin");
+        std::fs::write(&file, "654321\n").unwrap();
+        let config = PKCS11.replace("PIN", &format!(r#"{{ file = "{}" }}"#, file.display()));
+        for (mode, accepted) in [(0o644, false), (0o640, false), (0o604, false), (0o600, true), (0o400, true)] {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+            let resolved = toml::from_str::<FileConfig>(&config).unwrap().resolve(&env, false);
+            assert_eq!(resolved.is_ok(), accepted, "mode {mode:o}: {:?}", resolved.err());
+        }
+        // The PIN itself in the file is no thing the file can hold.
+        assert!(toml::from_str::<FileConfig>(&PKCS11.replace("PIN", r#""123456""#)).is_err());
+    }
+
+    #[test]
+    fn a_keystore_and_a_token_key_together_are_refused_and_a_next_key_is_taken_for_a_rotation() {
+        let env = FakeEnv(HashMap::from([("PIN_VAR", "123456"), ("S", "s"), ("P", "pass")]));
+        let config = PKCS11.replace("PIN", r#"{ env = "PIN_VAR" }"#);
+        let both = config.replace("[key.pkcs11]", "[key]\nkeystore = \"k.json\"\n[key.pkcs11]");
+        let refused = toml::from_str::<FileConfig>(&both).unwrap().resolve(&env, false).unwrap_err();
+        assert!(refused.to_string().contains("not both"), "{refused}");
+        let rotating = format!(
+            "{config}\n[key.next.pkcs11]\nmodule = \"/m.so\"\nslot = 3\nkey_label = \"signer-2\"\n\
+             address = \"0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC\"\npin = {{ env = \"PIN_VAR\" }}\n"
+        );
+        let settings = toml::from_str::<FileConfig>(&rotating).unwrap().resolve(&env, false).unwrap();
+        assert!(matches!(&settings.next_key, Some(KeySettings::Pkcs11(next)) if next.token == TokenRef::Slot(3)));
     }
 }

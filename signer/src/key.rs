@@ -1,5 +1,7 @@
 //! Where the signing key lives. `KeySource` is the seam for a KMS or HSM: every alloy `Signer` (local key,
-//! AWS KMS, GCP KMS, Ledger…) already is one.
+//! AWS KMS, GCP KMS, Ledger…) already is one, and [`pkcs11::HsmKey`] keeps the key in a PKCS#11 token.
+
+pub mod pkcs11;
 
 use std::{future::Future, path::Path, pin::Pin};
 
@@ -21,9 +23,16 @@ pub enum KeyError {
     /// The dev key is not a hex private key.
     #[error("dev key: {0}")]
     DevKey(String),
-    /// The key failed to sign a digest.
+    /// The key failed to sign a digest (500 `internal`).
     #[error("signing failed: {0}")]
     Signing(String),
+    /// The key's token refused to serve at start: library, token, PIN, key or address (the start is refused).
+    #[error("PKCS#11 token: {0}")]
+    Token(String),
+    /// The key's token failed mid-flight — a library error, a lost session, a signature that does not recover to
+    /// the key — (503 `key_unavailable`): nothing was signed; ask again once it is back.
+    #[error("the signing key's token is unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Signs EIP-712 digests the service computed itself; never exposed to callers as "sign this hash".

@@ -1,9 +1,10 @@
 //! The signer's Prometheus metrics (`ops/metrics.md`, job `signer`): decisions by intent kind and outcome, the time
-//! from an authenticated request to its decision, and the time each group of double-sign records takes to commit
-//! and each sync of the store's WAL that makes them durable.
+//! from an authenticated request to its decision, the time each group of double-sign records takes to commit
+//! and each sync of the store's WAL that makes them durable, and a PKCS#11 key's token failures.
 
 use std::time::Duration;
 
+use crate::key::pkcs11::KeyMetrics;
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
     metrics::{
@@ -36,8 +37,8 @@ pub struct Metrics {
 
 impl Metrics {
     /// The metrics of a signer whose store records commit times in `store_commits` and WAL sync times in
-    /// `store_syncs`.
-    pub fn new(store_commits: Histogram, store_syncs: Histogram) -> Self {
+    /// `store_syncs`, and whose token keys (if any) count their failures in `key`.
+    pub fn new(store_commits: Histogram, store_syncs: Histogram, key: KeyMetrics) -> Self {
         let mut registry = Registry::default();
         service_kit::stall::register(&mut registry);
         let decisions = Family::<Decision, Counter>::default();
@@ -57,6 +58,16 @@ impl Metrics {
             "signer_store_sync_seconds",
             "Time to fdatasync the double-sign store's WAL, after which the groups committed before it are answered",
             store_syncs,
+        );
+        registry.register(
+            "signer_key_failures",
+            "Failed calls into the PKCS#11 token holding a signing key (signing, or connecting again); each is logged with its reason",
+            key.failures,
+        );
+        registry.register(
+            "signer_key_unavailable",
+            "1 while the PKCS#11 token of the key with this address cannot sign (its last attempt failed)",
+            key.unavailable,
         );
         let many_intents = Histogram::new(exponential_buckets(1.0, 2.0, 7));
         registry.register(
@@ -99,7 +110,7 @@ impl Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
-        Metrics::new(Metrics::store_histogram(), Metrics::store_histogram())
+        Metrics::new(Metrics::store_histogram(), Metrics::store_histogram(), KeyMetrics::default())
     }
 }
 
@@ -110,7 +121,10 @@ mod tests {
     #[test]
     fn counters_and_histograms_render_in_prometheus_text_format() {
         let (commits, syncs) = (Metrics::store_histogram(), Metrics::store_histogram());
-        let m = Metrics::new(commits.clone(), syncs.clone());
+        let key = KeyMetrics::default();
+        let m = Metrics::new(commits.clone(), syncs.clone(), key.clone());
+        key.failures.inc();
+        key.unavailable.get_or_create(&crate::key::pkcs11::KeyLabels { address: "0x01".into() }).set(0);
         m.record("register", "signed");
         m.record("register", "signed");
         m.record("payout_batch", "policy.per_batch_cap");
@@ -128,5 +142,7 @@ mod tests {
         assert!(text.contains("signer_store_sync_seconds_count 2\n"), "{text}");
         assert!(text.contains("signer_many_intents_bucket{le=\"4.0\"} 0\n"), "{text}");
         assert!(text.contains("signer_many_intents_bucket{le=\"8.0\"} 1\n"), "{text}");
+        assert!(text.contains("signer_key_failures_total 1\n"), "{text}");
+        assert!(text.contains("signer_key_unavailable{address=\"0x01\"} 0\n"), "{text}");
     }
 }

@@ -1,6 +1,6 @@
 //! The signer's own node of each chain (`[policy.chains.node]`), read over JSON-RPC: the chain's head and blocks
 //! (`eth_getBlockByNumber`: number and timestamp) and the Settlement contract's views (`eth_call` of
-//! `isNonceUsed(uint256)` and `maxAsOfLag()`). The signer decides what only the chain can tell — that a liability
+//! `isNonceUsed(uint256)`, `maxAsOfLag()` and, while the signer holds two keys, `signer()`). The signer decides what only the chain can tell — that a liability
 //! root is as of a confirmed block, that a refunded payment happened and was not refunded yet, what time it is on
 //! the chain — from what it reads here itself, never from the caller's word. Every answer is bounded in size and
 //! time; a read that fails is an error, never a guess.
@@ -254,6 +254,12 @@ impl Nodes {
         at: At,
     ) -> Result<bool, NodeError> {
         self.call(chain_id, contract, &Settlement::isNonceUsedCall { nonce }, at).await
+    }
+
+    /// `signer()` of `contract` at the latest block (on TRON the latest solidified one): the key the contract
+    /// accepts payloads from now.
+    pub async fn contract_signer(&self, chain_id: u64, contract: Address) -> Result<Address, NodeError> {
+        self.call(chain_id, contract, &Settlement::signerCall {}, At::Latest).await
     }
 
     /// `maxAsOfLag()` of `contract`: an immutable, read from the node once and remembered.

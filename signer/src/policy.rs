@@ -478,6 +478,19 @@ impl Policy {
         nodes
     }
 
+    /// Every contract the policy allows, by chain, and whether the signer has a node of its chain.
+    pub fn targets(&self) -> Vec<(Target, bool)> {
+        let mut targets: Vec<_> = self
+            .chains
+            .iter()
+            .flat_map(|(&chain_id, c)| {
+                c.contracts.iter().map(move |&contract| (Target { chain_id, contract }, c.node.is_some()))
+            })
+            .collect();
+        targets.sort_by_key(|(t, _)| (t.chain_id, t.contract));
+        targets
+    }
+
     /// Whether the signer has a node of `chain_id` of its own (then "now" is the chain's time there).
     pub fn has_node(&self, chain_id: u64) -> bool {
         self.chains.get(&chain_id).is_some_and(|c| c.node.is_some())

@@ -8,7 +8,7 @@ use crate::{
     auth::Authenticator,
     config::{KeySettings, Settings},
     http::{AppState, router},
-    key::{self, KeySource},
+    key::{self, KeySource, pkcs11::KeyMetrics},
     metrics::Metrics,
     policy::Policy,
     signing::SigningService,
@@ -40,10 +40,19 @@ pub async fn run_until(
              alone, without a proposer's and an approver's wallet signatures (development only)"
         );
     }
-    let key: Arc<dyn KeySource> = match &settings.key {
-        KeySettings::Keystore { path, passphrase } => Arc::new(key::from_keystore(path, passphrase).await?),
-        KeySettings::InsecureDevKey(hex) => Arc::new(key::insecure_dev_key(hex)?),
-    };
+    let key_metrics = KeyMetrics::default();
+    let mut keys = vec![load_key(&settings.key, &key_metrics).await?];
+    if let Some(next) = &settings.next_key {
+        // A rotation: which key signs for a contract is its signer(), read on the signer's own node of its chain.
+        if let Some((target, _)) = policy.targets().into_iter().find(|(_, node)| !node) {
+            eyre::bail!(
+                "[key.next]: the signer signs for each contract with the key its signer() names, read on its own \
+                 node of the chain, and chain {} has no [policy.chains.node]",
+                target.chain_id
+            );
+        }
+        keys.push(load_key(next, &key_metrics).await.map_err(|e| eyre::eyre!("[key.next]: {e:#}"))?);
+    }
     let store = Store::open(&settings.store_path)
         .await
         .wrap_err_with(|| format!("opening the store {}", settings.store_path.display()))?;
@@ -54,8 +63,19 @@ pub async fn run_until(
         auth.mark_seen(&mac, signed_at);
     }
 
-    let metrics = Arc::new(Metrics::new(store.commit_histogram(), store.sync_histogram()));
-    let service = Arc::new(SigningService::new(policy, store, key).await?);
+    // Every key held is exported, 1 only while its token cannot sign (a keystore or development key never is).
+    for key in &keys {
+        let address = format!("{:#x}", key.address().await?);
+        key_metrics.unavailable.get_or_create(&key::pkcs11::KeyLabels { address }).set(0);
+    }
+    let metrics = Arc::new(Metrics::new(store.commit_histogram(), store.sync_histogram(), key_metrics));
+    let service = Arc::new(SigningService::with_keys(policy, store, keys).await?);
+    if service.addresses().len() > 1 {
+        tracing::warn!(
+            keys = ?service.addresses(),
+            "a rotation of the contract's signer is under way: each contract is signed for with the key its signer() names"
+        );
+    }
     let state = AppState { service: service.clone(), auth: Arc::new(auth), metrics };
 
     if !settings.bind.ip().is_loopback() {
@@ -86,4 +106,14 @@ pub async fn run_until(
         service_kit::serve::serve(listener, limits, per_connection, shutdown).await
     };
     Ok((address, server))
+}
+
+/// The key `settings` names, loaded and checked (a token's key: its library, token, PIN, key and address), its
+/// failures counted in `metrics`.
+async fn load_key(settings: &KeySettings, metrics: &KeyMetrics) -> eyre::Result<Arc<dyn KeySource>> {
+    Ok(match settings {
+        KeySettings::Keystore { path, passphrase } => Arc::new(key::from_keystore(path, passphrase).await?),
+        KeySettings::InsecureDevKey(hex) => Arc::new(key::insecure_dev_key(hex)?),
+        KeySettings::Pkcs11(spec) => Arc::new(key::pkcs11::HsmKey::open(spec.clone(), metrics.clone()).await?),
+    })
 }

@@ -656,6 +656,27 @@ impl WriteTx<'_> {
         .collect()
     }
 
+    /// The recorded signature of `target`'s `nonce` replaced by `signature` over the same digest, by the key the
+    /// contract's `signer()` now names (a rotation applied since it was recorded): the payload is the same, so this
+    /// authorises nothing new, and the old signature no longer executes.
+    pub fn replace_signature(&mut self, target: Target, nonce: U256, signature: Signature) -> Result<(), StoreError> {
+        let changed = self
+            .tx
+            .prepare_cached(
+                "UPDATE signed_payloads SET signature = ?4 WHERE chain_id = ?1 AND contract = ?2 AND nonce = ?3",
+            )?
+            .execute(params![
+                chain_key(target.chain_id)?,
+                address_key(target.contract),
+                u256_key(nonce),
+                alloy::hex::encode_prefixed(signature.as_bytes())
+            ])?;
+        if changed != 1 {
+            return Err(StoreError::Corrupt(format!("no record of nonce {nonce} to sign again")));
+        }
+        Ok(())
+    }
+
     /// Records `records`. A nonce already recorded fails with `NonceTaken` (and the group rolls back).
     pub fn insert_many(&mut self, records: &[NewRecord<'_>]) -> Result<(), StoreError> {
         let mut statement = self.tx.prepare_cached(

@@ -13,6 +13,7 @@ mod reconciler_variance;
 mod rehearsal;
 mod rpc_faults;
 mod service_crash;
+mod signer_rotation;
 mod solvency_flow;
 mod tron_flow;
 mod upgrade_switch;

@@ -119,8 +119,12 @@ pub struct ErrorEnvelope {
 /// Answer of [`SIGNER_PATH`]: which key the service signs with, and the node of its own it reads each chain from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignerInfo {
-    /// Address of the signing key; must equal the contract's `signer`.
+    /// Address of the key the signer signs with now; must equal the contract's `signer`. During a rotation of the
+    /// contract's signer (two keys held), the key every contract's `signer()` names now.
     pub address: Addr,
+    /// Every key the signer holds, the current one (`[key]`) first: two during a rotation (`[key.next]`).
+    #[serde(default)]
+    pub keys: Vec<Addr>,
     /// The signer's own node of each chain that has one (`[policy.chains.node]`, by chain id): what the preflight
     /// checks of it — the chain it answers, TLS. Never its URL, which may carry a provider's key.
     #[serde(default)]

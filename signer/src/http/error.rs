@@ -11,6 +11,7 @@ use crate::{
     api::{ErrorBody, ErrorEnvelope},
     auth::AuthFailure,
     intent::Malformed,
+    key::KeyError,
     signing::SignError,
 };
 
@@ -29,7 +30,8 @@ pub enum ApiError {
     /// JSON that is not a valid intent (or policy query): 422 `invalid_intent`.
     #[error("{0}")]
     InvalidIntent(String),
-    /// The signing service refused or failed: 403 `policy.<rule>`, 409 `nonce_conflict` or 500 `internal`.
+    /// The signing service refused or failed: 403 `policy.<rule>`, 409 `nonce_conflict`, 503 `key_unavailable`,
+    /// `key_not_held` or `head_unavailable`, or 500 `internal`.
     #[error(transparent)]
     Sign(#[from] SignError),
 }
@@ -59,6 +61,9 @@ impl ApiError {
             ApiError::InvalidIntent(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Sign(SignError::Refused(_)) => StatusCode::FORBIDDEN,
             ApiError::Sign(SignError::NonceConflict { .. }) => StatusCode::CONFLICT,
+            ApiError::Sign(SignError::Key(KeyError::Unavailable(_)) | SignError::KeyNotHeld { .. }) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Sign(SignError::Store(_) | SignError::Key(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Sign(SignError::NodeUnavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -14,7 +14,12 @@ use super::AppState;
 use crate::{api::SignerInfo, intent::Addr};
 
 pub(super) async fn signer(State(state): State<AppState>) -> Json<SignerInfo> {
-    Json(SignerInfo { address: Addr(state.service.address()), nodes: state.service.node_infos().await })
+    let keys = state.service.addresses().into_iter().map(Addr).collect();
+    Json(SignerInfo {
+        address: Addr(state.service.signing_address().await),
+        keys,
+        nodes: state.service.node_infos().await,
+    })
 }
 
 /// Whether operational endpoints answer `peer`: loopback clients only (the scraper and probes run on the host).

@@ -184,7 +184,7 @@ async fn sign<'b>(
                     kind: signed.kind,
                     chain_id: signed.target.chain_id,
                     contract: Addr(signed.target.contract),
-                    signer: Addr(state.service.address()),
+                    signer: Addr(signed.signer),
                     nonce: Amount(signed.nonce),
                     deadline: signed.deadline,
                     digest: signed.digest,

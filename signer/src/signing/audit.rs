@@ -23,7 +23,10 @@ pub(super) fn audit(caller: &Authenticated, intent: &Intent, result: &Result<Sig
         ),
         Err(e) => {
             let detail = e.to_string();
-            if matches!(e, SignError::Store(_) | SignError::Key(_) | SignError::NodeUnavailable(_)) {
+            if matches!(
+                e,
+                SignError::Store(_) | SignError::Key(_) | SignError::KeyNotHeld { .. } | SignError::NodeUnavailable(_)
+            ) {
                 tracing::error!(
                     target: "signer::audit",
                     caller = %caller.caller, kind = %kind, chain_id = target.chain_id, contract = %target.contract,

@@ -14,6 +14,7 @@
 
 mod audit;
 mod durable;
+mod keys;
 mod nonces;
 #[cfg(test)]
 mod tests;
@@ -37,6 +38,8 @@ use crate::{
     store::{Store, StoreError},
 };
 use audit::{audit, audit_approvals};
+pub(crate) use keys::HeldKey;
+use keys::Keyring;
 use nonces::Reserved;
 use writer::{Job, MAX_GROUP, OnChain, Presigned, ReadFailure, sign_all, writer};
 
@@ -55,6 +58,8 @@ pub struct Signed {
     pub digest: B256,
     /// The signature over `digest`.
     pub signature: Signature,
+    /// The key that made it: the contract's `signer()` must be it.
+    pub signer: Address,
     /// False when the same payload had been signed before and its recorded signature is returned.
     pub fresh: bool,
     /// The intent exactly as signed, with its nonce and deadline: resent, it retries idempotently.
@@ -80,9 +85,22 @@ pub enum SignError {
     /// The double-sign store failed (500 `internal`).
     #[error("store: {0}")]
     Store(#[from] StoreError),
-    /// The signing key failed (500 `internal`).
+    /// The signing key failed: 503 `key_unavailable` when its token failed mid-flight, else 500 `internal`.
     #[error("key: {0}")]
     Key(#[from] KeyError),
+    /// During a rotation, the contract's `signer()` names a key the signer does not hold (503 `key_not_held`):
+    /// its signature would be refused on chain.
+    #[error(
+        "the contract {contract} on chain {chain_id} accepts payloads signed by {signer}, a key this signer does not hold"
+    )]
+    KeyNotHeld {
+        /// The chain.
+        chain_id: u64,
+        /// The contract.
+        contract: Address,
+        /// Its `signer()`.
+        signer: Address,
+    },
     /// The signer's own node of the chain could not be read: its head, its clock or the contract's state, where
     /// the intent's rules need them (503 `head_unavailable`). Nothing is signed on a guess.
     #[error("the signer's node of the chain could not be read: {0}")]
@@ -90,11 +108,24 @@ pub enum SignError {
 }
 
 impl SignError {
+    /// The same failure, for another intent of the request that shares it (the key of one contract).
+    fn duplicate(&self) -> SignError {
+        match self {
+            SignError::KeyNotHeld { chain_id, contract, signer } => {
+                SignError::KeyNotHeld { chain_id: *chain_id, contract: *contract, signer: *signer }
+            }
+            SignError::NodeUnavailable(why) => SignError::NodeUnavailable(why.clone()),
+            other => SignError::NodeUnavailable(other.to_string()),
+        }
+    }
+
     /// The stable code clients see and the audit log records.
     pub fn code(&self) -> &'static str {
         match self {
             SignError::Refused(r) => r.rule.code(),
             SignError::NonceConflict { .. } => "nonce_conflict",
+            SignError::Key(KeyError::Unavailable(_)) => "key_unavailable",
+            SignError::KeyNotHeld { .. } => "key_not_held",
             SignError::Store(_) | SignError::Key(_) => "internal",
             SignError::NodeUnavailable(_) => "head_unavailable",
         }
@@ -112,8 +143,7 @@ pub struct SigningService {
 struct Inner {
     policy: Policy,
     store: Store,
-    key: Arc<dyn KeySource>,
-    address: Address,
+    keys: Keyring,
     reserved: Reserved,
     nodes: Arc<Nodes>,
     clocks: Arc<ChainClocks>,
@@ -121,7 +151,7 @@ struct Inner {
 
 impl std::fmt::Debug for SigningService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningService").field("address", &self.inner.address).finish_non_exhaustive()
+        f.debug_struct("SigningService").field("keys", &self.inner.keys.addresses()).finish_non_exhaustive()
     }
 }
 
@@ -129,13 +159,24 @@ impl SigningService {
     /// The service, its writer and its sync stage: the writer takes every request waiting and decides them in one
     /// store transaction (group commit); the sync stage answers them once the WAL is synced after that commit.
     pub async fn new(policy: Policy, store: Store, key: Arc<dyn KeySource>) -> Result<Self, SignError> {
-        let address = key.address().await?;
+        Self::with_keys(policy, store, vec![key]).await
+    }
+
+    /// As [`Self::new`], holding `keys`, the current one first: with two (a rotation of the contract's signer under
+    /// way), each payload is signed with the one its contract's `signer()` names, read on the signer's own node (a
+    /// chain without one answers 503 `head_unavailable`: the start-up refuses such a configuration).
+    pub async fn with_keys(policy: Policy, store: Store, keys: Vec<Arc<dyn KeySource>>) -> Result<Self, SignError> {
+        let mut held = Vec::with_capacity(keys.len());
+        for source in keys {
+            held.push(HeldKey { address: source.address().await?, source });
+        }
+        let keys = Keyring::new(held)?;
         let connection = store.writer()?;
         let committed = durable::spawn(store.wal_sync())
             .map_err(|e| StoreError::GroupFailed(format!("starting the WAL sync thread: {e}")))?;
         let nodes = Arc::new(Nodes::new(policy.nodes()));
         let clocks = ChainClocks::start(nodes.clone());
-        let inner = Arc::new(Inner { policy, store, key, address, reserved: Reserved::default(), nodes, clocks });
+        let inner = Arc::new(Inner { policy, store, keys, reserved: Reserved::default(), nodes, clocks });
         let (jobs, queue) = mpsc::channel(4 * MAX_GROUP);
         // The writer's thread signs part of each group itself and hands the rest to this runtime's workers.
         let (writer_inner, workers) = (inner.clone(), tokio::runtime::Handle::current());
@@ -152,9 +193,21 @@ impl SigningService {
         Ok(SigningService { inner, jobs })
     }
 
-    /// The address the contract must hold as `signer`.
+    /// The address of the current key (`[key]`): the contract's `signer` unless a rotation is under way.
     pub fn address(&self) -> Address {
-        self.inner.address
+        self.inner.keys.current().address
+    }
+
+    /// Every key's address, the current one first (two during a rotation).
+    pub fn addresses(&self) -> Vec<Address> {
+        self.inner.keys.addresses()
+    }
+
+    /// The key the signer signs with now, as `GET /v1/signer` shows it to the preflight: the only one, or during a
+    /// rotation the held key every contract's `signer()` names now (the current key when they differ).
+    pub async fn signing_address(&self) -> Address {
+        let targets: Vec<Target> = self.inner.policy.targets().into_iter().map(|(t, _)| t).collect();
+        self.inner.keys.signing_now(&self.inner.nodes, &targets).await
     }
 
     /// The node of its own the signer reads each chain from, as `GET /v1/signer` shows it (the chain it answers,
@@ -228,7 +281,7 @@ impl SigningService {
     ) -> Vec<Result<Signed, SignError>> {
         let reads = self.read_chains(caller, intents, now).await;
         let signed_off = self.signed_off(intents).await;
-        let admitted: Vec<_> = intents
+        let admitted_each: Vec<_> = intents
             .iter()
             .zip(signed_off)
             .enumerate()
@@ -240,13 +293,37 @@ impl SigningService {
                 Ok(admitted)
             })
             .collect();
+        // The key for each admitted intent's contract: the only one, or during a rotation the one it names now.
+        let mut chosen: HashMap<Target, Result<HeldKey, SignError>> = HashMap::new();
+        let mut admitted: Vec<Result<(Admitted, HeldKey), SignError>> = Vec::with_capacity(admitted_each.len());
+        for (intent, a) in intents.iter().zip(admitted_each) {
+            admitted.push(match a {
+                Ok(a) => {
+                    let target = intent.target;
+                    if let std::collections::hash_map::Entry::Vacant(e) = chosen.entry(target) {
+                        e.insert(self.inner.keys.for_target(&self.inner.nodes, target).await);
+                    }
+                    match &chosen[&target] {
+                        Ok(key) => Ok((a, key.clone())),
+                        Err(e) => Err(e.duplicate()),
+                    }
+                }
+                Err(e) => Err(e),
+            });
+        }
         // Those on reserved nonces are signed here, spread over the cores, instead of on the writer's serial path.
-        let digests = admitted.iter().filter_map(|a| Some(a.as_ref().ok()?.reserved?.1)).collect();
-        let mut signatures = sign_all(&self.inner.key, &tokio::runtime::Handle::current(), digests).await.into_iter();
+        let digests = admitted
+            .iter()
+            .filter_map(|a| {
+                let (a, key) = a.as_ref().ok()?;
+                Some((key.source.clone(), a.reserved?.1))
+            })
+            .collect();
+        let mut signatures = sign_all(&tokio::runtime::Handle::current(), digests).await.into_iter();
         let mut jobs = Vec::with_capacity(intents.len());
         let mut answers = Vec::with_capacity(intents.len());
         for (intent, admitted) in intents.iter().zip(admitted) {
-            answers.push(admitted.map(|Admitted { admission, reserved, on_chain }| {
+            answers.push(admitted.map(|(Admitted { admission, reserved, on_chain }, key)| {
                 let presigned = reserved.and_then(|(nonce, digest)| {
                     // A key that fails here is asked again by the writer, which answers its error.
                     let signature = signatures.next().expect("one signature per reserved nonce").ok()?;
@@ -254,7 +331,7 @@ impl SigningService {
                 });
                 let (answer, answered) = oneshot::channel();
                 let (caller, intent) = (caller.clone(), intent.clone());
-                jobs.push(Job { caller, intent, admission, now, on_chain, presigned, answer });
+                jobs.push(Job { caller, intent, admission, now, on_chain, presigned, key, answer });
                 answered
             }));
         }

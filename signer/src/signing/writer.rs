@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::durable::{self, Answer, Committed};
 use super::nonces::{Counter, RESERVE_BATCH, RESERVE_LOW, Reserved};
-use super::{Inner, SignError, Signed};
+use super::{HeldKey, Inner, SignError, Signed};
 use crate::{
     auth::Authenticated,
     intent::{Action, Intent, Target},
@@ -58,6 +58,8 @@ pub(super) struct Job {
     pub(super) now: u64,
     pub(super) on_chain: OnChain,
     pub(super) presigned: Option<Presigned>,
+    /// The key that signs it: the only one, or the one its contract's `signer()` names.
+    pub(super) key: HeldKey,
     pub(super) answer: oneshot::Sender<Result<Signed, SignError>>,
 }
 
@@ -112,21 +114,31 @@ async fn decide_group(
     }
     // Nonces for the requests to come, where this group's were running low: published once committed.
     let reserving = reserve(&mut tx, &mut view, &inner.reserved);
-    // 2. The fresh digests not signed yet, signed in parallel.
-    let fresh: Vec<B256> = plans
+    // 2. The fresh digests not signed yet, and those a rotated contract needs signed again, signed in parallel.
+    let fresh: Vec<(Arc<dyn KeySource>, B256)> = plans
         .iter()
-        .filter_map(|p| match p {
-            Ok(Plan::Fresh(f)) if f.signature.is_none() => Some(f.digest),
+        .zip(group.iter())
+        .filter_map(|(p, job)| match p {
+            Ok(Plan::Fresh(f)) if f.signature.is_none() => Some((job.key.source.clone(), f.digest)),
+            Ok(Plan::Resign(signed)) => Some((job.key.source.clone(), signed.digest)),
             _ => None,
         })
         .collect();
-    let mut signatures = sign_all(&inner.key, workers, fresh).await.into_iter();
+    let mut signatures = sign_all(workers, fresh).await.into_iter();
     let mut results: Vec<Result<Signed, SignError>> = Vec::with_capacity(group.len());
     let mut recorded = Vec::new();
+    let mut resigned = Vec::new();
     for (job, plan) in group.iter().zip(plans) {
         results.push(match plan {
             Err(e) => Err(e),
             Ok(Plan::Again(signed)) => Ok(signed),
+            Ok(Plan::Resign(signed)) => match signatures.next().expect("one signature per payload signed again") {
+                Err(e) => Err(SignError::Key(e)),
+                Ok(signature) => {
+                    resigned.push((signed.target, signed.nonce, signature));
+                    Ok(Signed { signature, signer: job.key.address, ..signed })
+                }
+            },
             Ok(Plan::SameAs(earlier)) => match &results[earlier] {
                 Ok(first) => {
                     Ok(Signed { fresh: false, payload: job.intent.echo(first.nonce, first.deadline), ..first.clone() })
@@ -147,6 +159,7 @@ async fn decide_group(
                         deadline: f.deadline,
                         digest: f.digest,
                         signature,
+                        signer: job.key.address,
                         fresh: true,
                         payload: f.echo,
                     })
@@ -177,6 +190,9 @@ async fn decide_group(
     // 3. Every record written, the counters moved, one commit; the answers leave once the WAL is synced after it.
     let written = (|| {
         tx.insert_many(&records)?;
+        for (target, nonce, signature) in &resigned {
+            tx.replace_signature(*target, *nonce, *signature)?;
+        }
         for (target, counter) in &view.counters {
             if counter.next != counter.stored {
                 tx.advance_nonce(*target, counter.next)?;
@@ -206,6 +222,9 @@ enum Plan {
     Fresh(Fresh),
     /// The same payload was signed before: its recorded signature again.
     Again(Signed),
+    /// The same payload was signed before by a key its contract no longer accepts (a rotation applied since): the
+    /// same digest signed again by the key it names now, which replaces the recorded signature.
+    Resign(Signed),
     /// The same payload as an earlier request of this group: its answer.
     SameAs(usize),
 }
@@ -270,20 +289,23 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job)
         return if previous == digest { Ok(Plan::SameAs(earlier)) } else { Err(conflict(target, nonce)) };
     }
     if !allocated && let Some(previous) = tx.find(target, nonce)? {
-        return if previous.digest == digest {
-            Ok(Plan::Again(Signed {
-                kind: intent.kind(),
-                target,
-                nonce,
-                deadline,
-                digest,
-                signature: previous.signature,
-                fresh: false,
-                payload: intent.echo(nonce, deadline),
-            }))
-        } else {
-            Err(conflict(target, nonce))
+        if previous.digest != digest {
+            return Err(conflict(target, nonce));
+        }
+        let signed = Signed {
+            kind: intent.kind(),
+            target,
+            nonce,
+            deadline,
+            digest,
+            signature: previous.signature,
+            signer: job.key.address,
+            fresh: false,
+            payload: intent.echo(nonce, deadline),
         };
+        // Recorded by the key the contract names now (always, but across a rotation): the same signature again.
+        let by = previous.signature.recover_address_from_prehash(&digest).ok();
+        return Ok(if by == Some(job.key.address) { Plan::Again(signed) } else { Plan::Resign(signed) });
     }
     let (token, amount) = (intent.action.token(), intent.action.total());
     if let Action::TreasuryTransfer { to, refund_of: Some(payment), .. } = intent.action {
@@ -375,17 +397,17 @@ fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// Signs `digests` in order, spread over the machine's cores (ECDSA is the CPU cost of a group): the first share
-/// on the calling thread (the writer's, or a request's task), the others on the runtime's `workers`.
+/// Signs each digest with its key, in order, spread over the machine's cores (ECDSA is the CPU cost of a group; a
+/// token's keys sign on blocking threads of their own): the first share on the calling thread (the writer's, or a
+/// request's task), the others on the runtime's `workers`.
 pub(super) async fn sign_all(
-    key: &Arc<dyn KeySource>,
     workers: &tokio::runtime::Handle,
-    digests: Vec<B256>,
+    digests: Vec<(Arc<dyn KeySource>, B256)>,
 ) -> Vec<Result<Signature, KeyError>> {
     let cores = cores();
     if digests.len() < 2 || cores < 2 {
         let mut out = Vec::with_capacity(digests.len());
-        for digest in digests {
+        for (key, digest) in digests {
             out.push(key.sign_hash(digest).await);
         }
         return out;
@@ -396,11 +418,11 @@ pub(super) async fn sign_all(
     let first = shares.next().unwrap_or_default();
     let others: Vec<_> = shares
         .map(|share| {
-            let (key, share) = (key.clone(), share.to_vec());
+            let share = share.to_vec();
             let size = share.len();
             let task = workers.spawn(async move {
                 let mut out = Vec::with_capacity(share.len());
-                for digest in share {
+                for (key, digest) in share {
                     out.push(key.sign_hash(digest).await);
                 }
                 out
@@ -409,7 +431,7 @@ pub(super) async fn sign_all(
         })
         .collect();
     let mut out = Vec::with_capacity(digests.len());
-    for digest in first {
+    for (key, digest) in first {
         out.push(key.sign_hash(*digest).await);
     }
     for (task, size) in others {

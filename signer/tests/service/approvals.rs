@@ -104,7 +104,7 @@ async fn an_outflow_is_signed_only_with_its_proposer_s_and_an_approver_s_wallet_
 
     body.approvals = vec![propose(&body, &staff.proposer), approve(&body, &staff.approvers[0])];
     let signed = c.sign_payout_batch(&body).await.unwrap();
-    assert_eq!(recovered(&signed), DEV_ADDRESS);
+    assert_eq!(recovered(&signed), signer_address());
     assert_eq!(app.signed_count().await, 1);
     // The payload as signed carries its approvals: resent, it is the same signature.
     let again: PayoutBatchIntent = serde_json::from_value(signed.payload.clone()).unwrap();
@@ -196,7 +196,7 @@ async fn a_larger_batch_and_a_treasury_transfer_need_two_approvers() {
     assert_eq!(refusal(c.sign_treasury_transfer(&transfer).await), (403, "policy.approvals_missing".into()));
     transfer.approvals.push(approve(&transfer, &staff.approvers[1]));
     let signed = c.sign_treasury_transfer(&transfer).await.unwrap();
-    assert_eq!(recovered(&signed), DEV_ADDRESS);
+    assert_eq!(recovered(&signed), signer_address());
     assert_eq!(signed.nonce.0, abi::nonces::treasury_nonce(9));
     assert_eq!(app.signed_count().await, 2);
 }

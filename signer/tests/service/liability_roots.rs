@@ -47,6 +47,17 @@ async fn app_with_node(rpc_url: String, contract: Address, dir: &tempfile::TempD
     TestApp::spawn(settings).await
 }
 
+/// The development chain, its contract's signer the tests' key (anvil's key #1, or the SoftHSM2 key when the suite
+/// runs with it: the contract is then rotated onto it at once, its delay passed on anvil's clock).
+async fn dev_chain() -> eyre::Result<DevChain> {
+    let chain = DevChain::start().await?;
+    if chain.backend_signer.address() != signer_address() {
+        let rotate = Settlement::scheduleSignerRotationCall { newSigner: signer_address() };
+        anvil_tests::devchain::change_now(&chain.provider, chain.settlement, rotate).await?;
+    }
+    Ok(chain)
+}
+
 /// The timestamp of `chain`'s latest block.
 async fn chain_time(chain: &DevChain) -> u64 {
     chain.provider.get_block_by_number(Default::default()).await.unwrap().unwrap().header.timestamp
@@ -54,7 +65,7 @@ async fn chain_time(chain: &DevChain) -> u64 {
 
 #[tokio::test]
 async fn a_root_is_signed_only_as_of_a_confirmed_block_and_only_for_a_higher_epoch() -> eyre::Result<()> {
-    let chain = DevChain::start().await?;
+    let chain = dev_chain().await?;
     chain.provider.anvil_mine(Some(6), None).await?;
     let head = chain.provider.get_block_number().await?;
     let confirmed = head - CONFIRMATIONS;
@@ -71,7 +82,7 @@ async fn a_root_is_signed_only_as_of_a_confirmed_block_and_only_for_a_higher_epo
 
     // At the confirmed head: signed by the signer's key over the contract's EIP-712 struct.
     let first = app.client.sign_liability_root(&root(1, confirmed, 0xa1, 0)).await.unwrap();
-    assert_eq!(recovered(&first), DEV_ADDRESS);
+    assert_eq!(recovered(&first), signer_address());
     let signed = LiabilityRoot {
         token: USDT,
         epoch: 1,
@@ -141,7 +152,7 @@ async fn a_root_is_signed_only_as_of_a_confirmed_block_and_only_for_a_higher_epo
 
 #[tokio::test]
 async fn a_root_older_than_the_contracts_max_as_of_lag_is_refused_and_one_within_it_commits() -> eyre::Result<()> {
-    let chain = DevChain::start().await?;
+    let chain = dev_chain().await?;
     let contract = Settlement::new(chain.settlement, &chain.provider);
     let lag: u64 = contract.maxAsOfLag().call().await?.try_into()?;
     chain.provider.anvil_mine(Some(lag + 20), None).await?;

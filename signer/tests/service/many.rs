@@ -49,9 +49,9 @@ async fn each_intent_gets_the_answer_its_own_route_gives() {
 
     let signed = many.results[0].response.clone().unwrap();
     assert_eq!((signed.nonce.0, signed.payload["amount"].as_str()), (U256::from(10), Some("500")));
-    assert_eq!((signed.digest, recovered(&signed)), (registration_digest(500, &signed), DEV_ADDRESS));
+    assert_eq!((signed.digest, recovered(&signed)), (registration_digest(500, &signed), signer_address()));
     let batch = many.results[4].response.clone().unwrap();
-    assert_eq!((batch.payload["total"].as_str(), recovered(&batch)), (Some("300"), DEV_ADDRESS));
+    assert_eq!((batch.payload["total"].as_str(), recovered(&batch)), (Some("300"), signer_address()));
     assert_ne!(batch.nonce, signed.nonce);
     // Its own route answers the same payload with the recorded signature: the same decision, recorded once.
     assert_eq!(app.client.sign_register(&first).await.unwrap(), signed);
@@ -136,7 +136,10 @@ async fn calls_waiting_together_go_out_together_and_each_gets_its_own_answer() {
             Ok(signed) => {
                 // Its own answer, not a neighbour's: the payload, digest and signature of this call's amount.
                 assert_eq!(signed.payload["amount"].as_str(), Some(amount.to_string().as_str()));
-                assert_eq!((signed.digest, recovered(&signed)), (registration_digest(amount, &signed), DEV_ADDRESS));
+                assert_eq!(
+                    (signed.digest, recovered(&signed)),
+                    (registration_digest(amount, &signed), signer_address())
+                );
                 assert!(nonces.insert(signed.nonce.0), "nonce {} handed out twice", signed.nonce);
             }
             Err(ClientError::Refused { status: 403, body }) if amount > PER_PAYLOAD_CAP => {
@@ -189,7 +192,7 @@ async fn a_caller_that_stops_waiting_does_not_cancel_the_calls_sent_with_it() {
     for (i, call) in kept {
         let signed = call.await.unwrap().unwrap_or_else(|e| panic!("call {i}: {e:?}"));
         assert_eq!(signed.payload["amount"].as_str(), Some((1 + i).to_string().as_str()));
-        assert_eq!((signed.digest, recovered(&signed)), (registration_digest(1 + i, &signed), DEV_ADDRESS));
+        assert_eq!((signed.digest, recovered(&signed)), (registration_digest(1 + i, &signed), signer_address()));
     }
     let recorded = app.signed_count().await;
     assert!((16..=24).contains(&recorded), "{recorded} records");

@@ -38,8 +38,7 @@ impl Chain {
         let anvil = anvil.path(foundry_binary("anvil")).try_spawn()?;
         let admin: PrivateKeySigner = anvil.keys()[0].clone().into();
         let provider = provider_for(&anvil, &admin);
-        assert_eq!(anvil.addresses()[1], DEV_ADDRESS, "anvil's key #1 is the signer's development key");
-        let deployment = anvil_tests::devchain::deploy_stack(&provider, admin.address(), DEV_ADDRESS).await?;
+        let deployment = anvil_tests::devchain::deploy_stack(&provider, admin.address(), signer_address()).await?;
         Ok(Chain { chain_id: deployment.chain_id, anvil, admin, provider, settlement: deployment.settlement })
     }
 

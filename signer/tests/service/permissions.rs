@@ -72,6 +72,7 @@ fn limited_settings(dir: &std::path::Path) -> Settings {
     .expect("config loads");
     settings.bind = "127.0.0.1:0".parse().unwrap();
     settings.policy = policy(CHAIN_ID, CONTRACT);
+    settings.key = test_key();
     settings
 }
 
@@ -122,7 +123,7 @@ async fn a_caller_limited_to_register_and_retopup_is_refused_outflows_and_nothin
     // The permitted kinds still work for the same caller; the refused nonce 1 was never taken.
     let signed = backend.sign_register(&register(PER_PAYLOAD_CAP, Some(1))).await.unwrap();
     assert_eq!((signed.kind, signed.nonce.0.to::<u64>()), (Kind::Register, 1));
-    assert_eq!(signed.signer.0, DEV_ADDRESS);
+    assert_eq!(signed.signer.0, signer_address());
     backend.sign_retopup(&retopup(1, None)).await.unwrap();
     assert_eq!(app.signed_count().await, 2);
 

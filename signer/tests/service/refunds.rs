@@ -123,7 +123,7 @@ async fn a_new_refund_is_signed_only_once_the_earlier_one_is_provably_dead_by_th
     chain.mine(CONFIRMATIONS).await;
     assert!(now() < deadline, "the host's clock never passes the deadline in this test");
     let second = app.client.sign_treasury_transfer(&second_until(deadline + 600)).await?;
-    assert_eq!(recovered(&second), DEV_ADDRESS);
+    assert_eq!(recovered(&second), signer_address());
     chain.transfer(&second).await?;
     assert!(chain.settlement().isNonceUsed(second.nonce.0).call().await?);
     // Executed: no third, ever.

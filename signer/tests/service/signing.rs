@@ -8,8 +8,8 @@ use crate::support::*;
 
 fn expect_digest(response: &SignResponse, expected: B256) {
     assert_eq!(response.digest, expected);
-    assert_eq!(recovered(response), DEV_ADDRESS);
-    assert_eq!(response.signer.0, DEV_ADDRESS);
+    assert_eq!(recovered(response), signer_address());
+    assert_eq!(response.signer.0, signer_address());
 }
 
 #[tokio::test]
@@ -102,7 +102,7 @@ async fn a_reserved_nonce_a_caller_chose_meanwhile_is_not_signed_twice() {
     for answer in [&chosen, &third, &fourth] {
         let record = store.find(target, answer.nonce.0).await.unwrap().expect("recorded");
         assert_eq!(record.digest, answer.digest);
-        assert_eq!(recovered(answer), DEV_ADDRESS);
+        assert_eq!(recovered(answer), signer_address());
     }
     assert_eq!(app.signed_count().await, 4);
     app.stop().await;
@@ -125,7 +125,7 @@ async fn allocated_nonces_are_fresh_and_skip_nonces_callers_chose() {
 #[tokio::test]
 async fn signer_address_health_and_metrics_are_served() {
     let (app, _dir) = TestApp::fresh().await;
-    assert_eq!(app.client.signer_address().await.unwrap(), DEV_ADDRESS);
+    assert_eq!(app.client.signer_address().await.unwrap(), signer_address());
 
     let health = app.http.get(format!("{}/health", app.base_url)).send().await.unwrap();
     assert_eq!(health.status(), 200);

@@ -13,6 +13,7 @@ use signer::{
     client::{ClientError, SignerClient},
     config::{KeySettings, Settings},
     intent::{Addr, Amount, PayoutBatchIntent, PayoutEntry, RegisterIntent, RetopupIntent, TreasuryTransferIntent},
+    key::pkcs11::{HsmKeySpec, TokenRef},
     policy::{AssetConfig, ChainConfig, PolicyConfig},
     store::Store,
 };
@@ -28,6 +29,39 @@ pub(crate) const SPONSOR: Address = Address::repeat_byte(0x22);
 /// anvil's well-known dev key #1 (public knowledge; never a real key).
 pub(crate) const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 pub(crate) const DEV_ADDRESS: Address = alloy::primitives::address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+
+/// Set (by `hsm::the_service_suite_passes_with_the_key_in_softhsm2`, which runs this suite again so) to sign every
+/// test's payloads with a key generated in a SoftHSM2 token instead of [`DEV_KEY`]; the token is named by
+/// `SIGNER_TEST_HSM_{MODULE,TOKEN,KEY,ADDRESS,PIN}` and `SOFTHSM2_CONF`.
+pub(crate) const HSM_SUITE: &str = "SIGNER_TEST_KEY_IN_SOFTHSM2";
+
+/// The key every test's signer signs with: [`DEV_KEY`], or the SoftHSM2 key when the suite runs with it.
+pub(crate) fn test_key() -> KeySettings {
+    match hsm_suite_key() {
+        Some(spec) => KeySettings::Pkcs11(spec),
+        None => KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
+    }
+}
+
+/// The address the signer signs with: [`DEV_ADDRESS`], or the SoftHSM2 key's when the suite runs with it. The
+/// contracts the tests deploy name it as their signer.
+pub(crate) fn signer_address() -> Address {
+    hsm_suite_key().map_or(DEV_ADDRESS, |spec| spec.address)
+}
+
+fn hsm_suite_key() -> Option<HsmKeySpec> {
+    std::env::var_os(HSM_SUITE)?;
+    let var = |name: &str| std::env::var(format!("SIGNER_TEST_HSM_{name}")).unwrap_or_else(|_| panic!("{name} set"));
+    Some(HsmKeySpec {
+        module: var("MODULE").into(),
+        token: TokenRef::Label(var("TOKEN")),
+        key_label: var("KEY"),
+        pin: SecretString::from(var("PIN")),
+        address: var("ADDRESS").parse().unwrap(),
+        sessions: 4,
+    })
+}
+
 pub(crate) const CALLER: &str = "backend";
 pub(crate) const CALLER_SECRET: &str = "test-only-caller-secret-0123456789abcdef";
 
@@ -70,7 +104,8 @@ pub(crate) fn settings(store_path: PathBuf) -> Settings {
     Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         store_path,
-        key: KeySettings::InsecureDevKey(SecretString::from(DEV_KEY)),
+        key: test_key(),
+        next_key: None,
         callers: vec![Caller::new(CALLER, SecretString::from(CALLER_SECRET))],
         auth_window_secs: 30,
         limits: Default::default(),
