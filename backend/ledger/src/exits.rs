@@ -53,32 +53,20 @@ pub(crate) async fn record_opening(
 
 /// The openings of `asset_id`'s exit (one per contract at most), oldest first; empty while none opened.
 pub async fn openings(pool: &PgPool, asset_id: i32) -> Result<Vec<ExitOpening>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT e.asset_id, a.chain_id, a.token, e.contract, e.opened_block, e.opened_tx, e.custody AS "custody: Money"
-           FROM settlement_exits e JOIN assets a ON a.id = e.asset_id WHERE e.asset_id = $1 ORDER BY e.opened_block"#,
-        asset_id
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ExitOpening {
-            asset_id: r.asset_id,
-            chain_id: r.chain_id as u64,
-            token: Address::from_slice(&r.token),
-            contract: Address::from_slice(&r.contract),
-            block: r.opened_block as u64,
-            tx_hash: B256::from_slice(&r.opened_tx),
-            custody: r.custody.0,
-        })
-        .collect())
+    openings_of(pool, Some(asset_id)).await
 }
 
 /// Every opening of every asset, oldest first.
 pub async fn all_openings(pool: &PgPool) -> Result<Vec<ExitOpening>, sqlx::Error> {
+    openings_of(pool, None).await
+}
+
+async fn openings_of(pool: &PgPool, asset_id: Option<i32>) -> Result<Vec<ExitOpening>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT e.asset_id, a.chain_id, a.token, e.contract, e.opened_block, e.opened_tx, e.custody AS "custody: Money"
-           FROM settlement_exits e JOIN assets a ON a.id = e.asset_id ORDER BY e.opened_block, e.asset_id"#
+           FROM settlement_exits e JOIN assets a ON a.id = e.asset_id
+           WHERE $1::int IS NULL OR e.asset_id = $1 ORDER BY e.opened_block, e.asset_id"#,
+        asset_id
     )
     .fetch_all(pool)
     .await?;
