@@ -51,9 +51,10 @@ if [ ! -d "$web/node_modules" ] || [ "$(cat "$web/node_modules/.setup-lock-sha25
   (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
   echo "$web_lock" > "$web/node_modules/.setup-lock-sha256"
 fi
-# Built again only when a source is newer than the last build.
-if [ ! -f "$web/dist/index.html" ] || [ -n "$(find "$web/src" "$web"/*.html "$web/vite.config.ts" "$web/package-lock.json" \
-  -newer "$web/dist/index.html" -print -quit)" ]; then
+# Built again only when a source is newer than the last build (the dApp's and the members' exit page's).
+if [ ! -f "$web/dist/index.html" ] || [ ! -f "$web/dist/exit.html" ] || [ -n "$(find "$web/src" "$web"/*.html \
+  "$web"/vite.*.ts "$web/package.json" "$web/package-lock.json" "$ROOT/deployments" -newer "$web/dist/index.html" \
+  -print -quit)" ]; then
   log "building the web front ($web/dist)"
   (cd "$web" && npm run --silent build)
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README.md): set-up, contract tests, gas snapshot check, on-call artifacts (ops-test.sh), ABI
 # drift check, generated web types check, rustfmt check, module-cycle check, clippy,
-# Rust tests, browser tests of the web front, generated requests against the API's OpenAPI document (api-check.sh).
+# Rust tests, browser tests of the web front, generated requests against the API's OpenAPI document (api-check.sh),
+# and last the members' exit drill (exit-drill.sh), which ends the devnet's use.
 # Ends with one line totalling every runner's results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +57,11 @@ KEEP_DEVNET=1 scripts/web-test.sh 2>&1 | tee -a "$log"
 
 step "api: generated requests against the OpenAPI document (schemathesis, on the same devnet)"
 KEEP_DEVNET=1 scripts/api-check.sh 2>&1 | tee -a "$log"
+
+# Last: the drill stops the operator's services and opens the devnet's exits for good, then starts a fresh devnet
+# (not when this run started the devnet: it is stopped at the end anyway).
+step "exit: the members' exit drill in Chromium (destructive, on the same devnet; scripts/exit-drill.sh)"
+EXIT_DRILL_RESTART=$devnet_was_up scripts/exit-drill.sh 2>&1 | tee -a "$log"
 
 # Totals over every runner. forge: "…: 121 tests passed, 0 failed, 0 skipped"; cargo: "test result: ok. 5 passed; 0 failed;"
 awk '

@@ -1,6 +1,7 @@
 // Three pages share one build: the user dApp (/), the admin console (/admin) and the API docs (/docs). Every
 // file lands in dist/assets/ under a content hash (served immutable by the backend); nothing is inlined, so
-// the backend's CSP (script-src 'self', style-src 'self') holds.
+// the backend's CSP (script-src 'self', style-src 'self') holds. The members' exit page (exit.html) is a build of
+// its own, one self-contained file: vite.exit.config.ts.
 import type { Plugin } from "vite";
 import { defineConfig } from "vite";
 import { buildNetworks, chosenByEnvironment, deploymentsDirByEnvironment } from "./scripts/deployments.mjs";
@@ -33,7 +34,7 @@ function walletConnectApart(): Plugin {
  * (src/lib/networks-build.ts): the members' verifier reads the commitments at these contracts and judges age with this
  * maximum, never what the operator's API says. A record that does not read fails the build.
  */
-function buildNetworksConstant(): Plugin {
+export function buildNetworksConstant(): Plugin {
   const dir = deploymentsDirByEnvironment();
   return {
     name: "build-networks",

@@ -1,5 +1,5 @@
 //! The web front (`backend/web/`, built by Vite into `dist/`): the user dApp at `/`, the admin console at
-//! `/admin` and the API docs page at `/docs`, as static files. Assets named by their content hash are cached for a
+//! `/admin`, the API docs page at `/docs` and the members' exit page at `/exit.html`, as static files. Assets named by their content hash are cached for a
 //! year, everything else (pages, and any asset without a hash in its name) is revalidated on every load, and every
 //! answer carries a strict Content Security Policy: nothing but this origin (the wallet talks to the chain, not the
 //! page). Without a build the pages answer a plain 503 that says how to make one; the docs page then shows the raw
@@ -82,7 +82,7 @@ struct Web {
     csp: HeaderValue,
 }
 
-/// `/`, `/admin` (and paths below it, for the console's own routes), `/docs`, `/assets/…`.
+/// `/`, `/admin` (and paths below it, for the console's own routes), `/docs`, `/exit.html`, `/assets/…`.
 pub fn router(doc: &utoipa::openapi::OpenApi, settings: &crate::config::Settings) -> Router<ApiContext> {
     let spec_json = doc.to_json().expect("the OpenAPI document serialises");
     let csp = HeaderValue::from_str(&content_security_policy(settings)).expect("origins are valid header text");
@@ -109,12 +109,20 @@ pub fn router(doc: &utoipa::openapi::OpenApi, settings: &crate::config::Settings
             async move { web.docs(&headers).await }
         }
     };
+    let exit = {
+        let web = web.clone();
+        move |headers: HeaderMap| {
+            let web = web.clone();
+            async move { web.exit(&headers).await }
+        }
+    };
     Router::new()
         .route("/", get(page("index.html")))
         .route("/admin", get(page("admin.html")))
         .route("/admin/", get(page("admin.html")))
         .route("/admin/{*rest}", get(page("admin.html")))
         .route("/docs", get(docs))
+        .route("/exit.html", get(exit))
         .route("/assets/{*path}", get(assets))
 }
 
@@ -162,6 +170,20 @@ impl Web {
         }
     }
 
+    /// The members' exit page (contracts/EXIT.md §7): one self-contained file, its script and styles inlined (so that
+    /// it also works saved and opened from a file), served with a policy that allows exactly those inline elements, by
+    /// their SHA-256, and nothing else that [`CONTENT_SECURITY_POLICY`] does not.
+    async fn exit(&self, headers: &HeaderMap) -> Response {
+        match read(self.dist.join("exit.html")).await {
+            Some(bytes) => {
+                let csp =
+                    HeaderValue::from_str(&exit_page_policy(&bytes)).expect("base64 hashes are valid header text");
+                respond(bytes, "text/html; charset=utf-8", REVALIDATE, None, headers, &csp)
+            }
+            None => self.missing_build(),
+        }
+    }
+
     async fn asset(&self, path: &str, headers: &HeaderMap) -> Response {
         let Some(relative) = safe_relative(path) else { return not_found() };
         let cache = if content_hashed(&relative) { IMMUTABLE } else { REVALIDATE };
@@ -199,6 +221,57 @@ impl Web {
         set_common(response.headers_mut(), "text/plain; charset=utf-8", REVALIDATE, &self.csp);
         response
     }
+}
+
+/// [`CONTENT_SECURITY_POLICY`] with `script-src` and `style-src` naming the SHA-256 of each inline `<script>` and
+/// `<style>` of `html` instead of `'self'` (the exit page loads no file: everything it runs is in it). The elements are
+/// taken in document order, each to its own closing tag, so that text inside one (a script's strings) is never taken
+/// for another.
+fn exit_page_policy(html: &[u8]) -> String {
+    let text = String::from_utf8_lossy(html);
+    let (mut scripts, mut styles) = (Vec::new(), Vec::new());
+    let mut rest: &str = &text;
+    loop {
+        let next = [("<script", "</script>"), ("<style", "</style>")]
+            .into_iter()
+            .filter_map(|(open, close)| rest.find(open).map(|at| (at, open, close)))
+            .min_by_key(|&(at, _, _)| at);
+        let Some((at, open, close)) = next else { break };
+        let after = &rest[at + open.len()..];
+        let Some(body_start) = after.find('>') else { break };
+        let body = &after[body_start + 1..];
+        let Some(end) = body.find(close) else { break };
+        let hash = format!("'sha256-{}'", base64(&Sha256::digest(&body.as_bytes()[..end])));
+        if open == "<script" {
+            scripts.push(hash)
+        } else {
+            styles.push(hash)
+        }
+        rest = &body[end + close.len()..];
+    }
+    let sources = |hashes: Vec<String>| if hashes.is_empty() { "'none'".to_owned() } else { hashes.join(" ") };
+    CONTENT_SECURITY_POLICY.replacen("script-src 'self'", &format!("script-src {}", sources(scripts)), 1).replacen(
+        "style-src 'self'",
+        &format!("style-src {}", sources(styles)),
+        1,
+    )
+}
+
+/// Standard base64 with padding (RFC 4648 §4), as CSP hashes are written.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// The file's bytes, or `None` when it is not a readable file.
@@ -288,7 +361,7 @@ mod tests {
     use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
     use axum::response::Response;
 
-    use super::{CONTENT_SECURITY_POLICY, IMMUTABLE, REVALIDATE, Web, content_hashed, safe_relative};
+    use super::{CONTENT_SECURITY_POLICY, IMMUTABLE, REVALIDATE, Web, base64, content_hashed, safe_relative};
 
     fn web(dist: PathBuf) -> Web {
         Web {
@@ -352,6 +425,44 @@ mod tests {
         assert_eq!(text(zipped).await, "gzipped");
         assert_eq!(w.asset("../index.html", &HeaderMap::new()).await.status(), StatusCode::NOT_FOUND);
         assert_eq!(w.asset("missing.js", &HeaderMap::new()).await.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn the_exit_page_is_served_with_its_inline_script_and_style_allowed_by_hash_and_nothing_more() {
+        let dir = build();
+        let html =
+            "<!doctype html><title>exit</title><style>p{color:red}</style><script type=\"module\">alert(1)</script>";
+        std::fs::write(dir.path().join("exit.html"), html).unwrap();
+        let w = web(dir.path().to_owned());
+        let page = w.exit(&HeaderMap::new()).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let csp = header(&page, header::CONTENT_SECURITY_POLICY).to_owned();
+        // echo -n 'alert(1)' | openssl dgst -sha256 -binary | base64
+        assert!(csp.contains("script-src 'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"), "{csp}");
+        assert!(csp.contains("style-src 'sha256-"), "{csp}");
+        assert!(!csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(text(page).await, html);
+        // Without a build: the plain 503 of the other pages.
+        assert_eq!(
+            web(dir.path().join("nowhere")).exit(&HeaderMap::new()).await.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+
+    #[test]
+    fn base64_is_rfc_4648() {
+        for (raw, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(raw.as_bytes()), encoded);
+        }
     }
 
     #[tokio::test]

@@ -23,3 +23,10 @@ for (const page of ["index.html", "admin.html", "docs.html"]) {
   const zipped = names.reduce((a, n) => a + (gz.get(n)?.gzip ?? 0), 0);
   console.log(`page weight ${page}: ${(raw / 1024).toFixed(1)} KiB JS+CSS, ${(zipped / 1024).toFixed(1)} KiB gzipped (${names.length} files)`);
 }
+// The members' exit page is one file, its script and styles inlined (vite.exit.config.ts).
+try {
+  const exit = readFileSync(join(dist, "exit.html"));
+  console.log(`page weight exit.html: ${(exit.length / 1024).toFixed(1)} KiB in one file, ${(gzipSync(exit, { level: 9 }).length / 1024).toFixed(1)} KiB gzipped`);
+} catch {
+  console.log("page weight exit.html: not built");
+}

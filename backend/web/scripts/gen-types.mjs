@@ -3,7 +3,8 @@
 //   src/generated/contracts.ts  from ../../abi/artifacts/<Contract>.json (written by `cargo run -p abi-codegen`):
 //                               each contract's ABI `as const` (viem infers the calls' argument types from it), and
 //                               per function a one-item ABI, its signature and its selector (what the pages import:
-//                               a bundle keeps only what it uses, never the whole ABI);
+//                               a bundle keeps only what it uses, never the whole ABI), per event a one-item ABI and
+//                               its topic, and the contract's custom errors as one ABI;
 //   src/generated/api.ts        from openapi.json (the backend's OpenAPI document, as `/api-docs/openapi.json` serves
 //                               it): `components["schemas"][Name]`, in openapi-typescript's shape.
 //
@@ -17,15 +18,15 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { toFunctionSelector, toFunctionSignature } from "viem";
+import { toEventSelector, toFunctionSelector, toFunctionSignature } from "viem";
 
 const WEB = join(dirname(fileURLToPath(import.meta.url)), "..");
 const ROOT = join(WEB, "..", "..");
 const ARTIFACTS = join(ROOT, "abi", "artifacts");
 const OPENAPI = join(WEB, "openapi.json");
 const OUT = join(WEB, "src", "generated");
-/** The contracts the front calls. */
-const CONTRACTS = ["Settlement"];
+/** The contracts the front calls: the Settlement, and its members' exit (contracts/EXIT.md; the static exit page). */
+const CONTRACTS = ["Settlement", "SettlementExit"];
 const REGEN = "cd backend/web && npm run gen";
 
 // ── contracts ───────────────────────────────────────────────────────────────────────────────────────────────────
@@ -33,6 +34,18 @@ const lowerFirst = (s) => s[0].toLowerCase() + s.slice(1);
 const upperFirst = (s) => s[0].toUpperCase() + s.slice(1);
 
 function contractsTs() {
+  const out = contractsSource();
+  // Two contracts' names can meet (Settlement's `exitOpensAt` and a SettlementExit function `opensAt` would both be
+  // `settlementExitOpensAt…`): refuse rather than emit a file that does not compile.
+  const seen = new Set();
+  for (const [, id] of out.matchAll(/^export const (\w+)/gm)) {
+    if (seen.has(id)) throw new Error(`two ABI items would both be generated as ${id}: rename one, or name them apart here`);
+    seen.add(id);
+  }
+  return out;
+}
+
+function contractsSource() {
   let out = header("../../abi/artifacts/*.json (`cargo run -p abi-codegen`)");
   for (const name of CONTRACTS) {
     const { abi } = JSON.parse(readFileSync(join(ARTIFACTS, `${name}.json`), "utf8"));
@@ -49,6 +62,18 @@ function contractsTs() {
         out += `export const ${id}Selector = ${JSON.stringify(toFunctionSelector(items[0]))};\n`;
       }
     }
+    // Events: a one-item ABI and the topic (what a log's topics[0] is) each; errors: all of them as one ABI, what
+    // viem's `decodeErrorResult` takes to name a revert.
+    const events = abi.filter((item) => item.type === "event").sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const item of events) {
+      const id = `${base}Event${upperFirst(item.name)}`;
+      out += `\n/** The event \`${name}.${item.name}\` alone (for decoding its logs). */\n`;
+      out += `export const ${id}Abi = ${JSON.stringify([item])} as const;\n`;
+      out += `export const ${id}Topic = ${JSON.stringify(toEventSelector(item))};\n`;
+    }
+    const errors = abi.filter((item) => item.type === "error");
+    out += `\n/** Every custom error of \`${name}\` (for \`decodeErrorResult\`: a revert named in words). */\n`;
+    out += `export const ${base}ErrorsAbi = ${JSON.stringify(errors)} as const;\n`;
   }
   return out;
 }

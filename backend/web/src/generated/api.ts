@@ -162,6 +162,11 @@ export interface components {
       contracts: components["schemas"]["ContractSolvency"][];
       /** Its decimals. */
       decimals: number;
+      /**
+       * The members' exit, once it opened on a contract of the chain (contracts/EXIT.md): nothing is paid in or out of
+       * the asset any more but claims and members' exits with their proofs.
+       */
+      exit?: components["schemas"]["ExitView"];
       /** The epoch being built, signed or sent, if any. */
       in_flight?: components["schemas"]["EpochView"];
       /** Confirmed blocks between two epochs; absent when the asset gets none. */
@@ -509,6 +514,17 @@ export interface components {
       id: number;
       /** Its transaction hash (0x hex): the one that executed it. */
       tx_hash?: string | null;
+    };
+    /** A members' exit that opened. */
+    ExitView: {
+      /** The contract whose exit opened (T… on TRON). */
+      contract: string;
+      /** What went to the exit contract for members: the balance less what was claimable. */
+      custody: components["schemas"]["AssetAmount"];
+      /** The block of the opening. */
+      opened_block: number;
+      /** Its transaction, 0x hex. */
+      opened_tx: string;
     };
     /** An alert firing now. */
     FiringAlert: {

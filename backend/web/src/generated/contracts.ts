@@ -2993,3 +2993,938 @@ export const settlementUnpauseSelector = "0x3f4ba83a";
 export const settlementWasEverAllowedAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"wasEverAllowed","outputs":[{"internalType":"bool","name":"","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementWasEverAllowedSignature = "wasEverAllowed(address)";
 export const settlementWasEverAllowedSelector = "0xb9c75464";
+
+/** The event `Settlement.ChangeApplied` alone (for decoding its logs). */
+export const settlementEventChangeAppliedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"bytes32","name":"id","type":"bytes32"},{"indexed":true,"internalType":"enum ChangeKind","name":"kind","type":"uint8"},{"indexed":false,"internalType":"bytes","name":"args","type":"bytes"}],"name":"ChangeApplied","type":"event"}] as const;
+export const settlementEventChangeAppliedTopic = "0x579036b6c976770b298151b07b3ff47be647b51b05e533ddfc3a5aa42d87842e";
+
+/** The event `Settlement.ChangeCancelled` alone (for decoding its logs). */
+export const settlementEventChangeCancelledAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"bytes32","name":"id","type":"bytes32"},{"indexed":true,"internalType":"enum ChangeKind","name":"kind","type":"uint8"},{"indexed":false,"internalType":"bytes","name":"args","type":"bytes"}],"name":"ChangeCancelled","type":"event"}] as const;
+export const settlementEventChangeCancelledTopic = "0x44b639e5de8dff57d2bb59ba46efe69ec3663cd1c397e1dcecc661bb1ef23790";
+
+/** The event `Settlement.ChangeScheduled` alone (for decoding its logs). */
+export const settlementEventChangeScheduledAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"bytes32","name":"id","type":"bytes32"},{"indexed":true,"internalType":"enum ChangeKind","name":"kind","type":"uint8"},{"indexed":false,"internalType":"bytes","name":"args","type":"bytes"},{"indexed":false,"internalType":"uint256","name":"readyAt","type":"uint256"}],"name":"ChangeScheduled","type":"event"}] as const;
+export const settlementEventChangeScheduledTopic = "0x7728f71cb1bdb151f6f1596f06a3d524b010804e35287819b8219fcb15405b37";
+
+/** The event `Settlement.Claimed` alone (for decoding its logs). */
+export const settlementEventClaimedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"account","type":"address"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"address","name":"to","type":"address"},{"indexed":false,"internalType":"uint256","name":"amount","type":"uint256"}],"name":"Claimed","type":"event"}] as const;
+export const settlementEventClaimedTopic = "0x913c992353dc81b7a8ba31496c484e9b6306bd2f6c509a649a38fdf5e1c953b2";
+
+/** The event `Settlement.DefaultAdminDelayChangeCanceled` alone (for decoding its logs). */
+export const settlementEventDefaultAdminDelayChangeCanceledAbi = [{"anonymous":false,"inputs":[],"name":"DefaultAdminDelayChangeCanceled","type":"event"}] as const;
+export const settlementEventDefaultAdminDelayChangeCanceledTopic = "0x2b1fa2edafe6f7b9e97c1a9e0c3660e645beb2dcaa2d45bdbf9beaf5472e1ec5";
+
+/** The event `Settlement.DefaultAdminDelayChangeScheduled` alone (for decoding its logs). */
+export const settlementEventDefaultAdminDelayChangeScheduledAbi = [{"anonymous":false,"inputs":[{"indexed":false,"internalType":"uint48","name":"newDelay","type":"uint48"},{"indexed":false,"internalType":"uint48","name":"effectSchedule","type":"uint48"}],"name":"DefaultAdminDelayChangeScheduled","type":"event"}] as const;
+export const settlementEventDefaultAdminDelayChangeScheduledTopic = "0xf1038c18cf84a56e432fdbfaf746924b7ea511dfe03a6506a0ceba4888788d9b";
+
+/** The event `Settlement.DefaultAdminTransferCanceled` alone (for decoding its logs). */
+export const settlementEventDefaultAdminTransferCanceledAbi = [{"anonymous":false,"inputs":[],"name":"DefaultAdminTransferCanceled","type":"event"}] as const;
+export const settlementEventDefaultAdminTransferCanceledTopic = "0x8886ebfc4259abdbc16601dd8fb5678e54878f47b3c34836cfc51154a9605109";
+
+/** The event `Settlement.DefaultAdminTransferScheduled` alone (for decoding its logs). */
+export const settlementEventDefaultAdminTransferScheduledAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"newAdmin","type":"address"},{"indexed":false,"internalType":"uint48","name":"acceptSchedule","type":"uint48"}],"name":"DefaultAdminTransferScheduled","type":"event"}] as const;
+export const settlementEventDefaultAdminTransferScheduledTopic = "0x3377dc44241e779dd06afab5b788a35ca5f3b778836e2990bdb26a2a4b2e5ed6";
+
+/** The event `Settlement.EIP712DomainChanged` alone (for decoding its logs). */
+export const settlementEventEIP712DomainChangedAbi = [{"anonymous":false,"inputs":[],"name":"EIP712DomainChanged","type":"event"}] as const;
+export const settlementEventEIP712DomainChangedTopic = "0x0a6387c9ea3628b88a633bb4f3b151770f70085117a15f9bf3787cda53f13d31";
+
+/** The event `Settlement.ExitOpened` alone (for decoding its logs). */
+export const settlementEventExitOpenedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"uint256","name":"custody","type":"uint256"}],"name":"ExitOpened","type":"event"}] as const;
+export const settlementEventExitOpenedTopic = "0x263eecb559f31a35a5f3547ab414cee4758fa0fe108a68e60428292ec363a8c5";
+
+/** The event `Settlement.LiabilitiesCommitted` alone (for decoding its logs). */
+export const settlementEventLiabilitiesCommittedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":true,"internalType":"uint64","name":"epoch","type":"uint64"},{"indexed":false,"internalType":"uint64","name":"asOfBlock","type":"uint64"},{"indexed":false,"internalType":"bytes32","name":"root","type":"bytes32"},{"indexed":false,"internalType":"uint128","name":"total","type":"uint128"},{"indexed":false,"internalType":"uint32","name":"leafCount","type":"uint32"},{"indexed":false,"internalType":"bytes32","name":"planHash","type":"bytes32"},{"indexed":false,"internalType":"uint256","name":"custody","type":"uint256"}],"name":"LiabilitiesCommitted","type":"event"}] as const;
+export const settlementEventLiabilitiesCommittedTopic = "0x3ae0d03e443d62bb07cabdf4ebffa5a277695f9690f56a890ba524002f994a5f";
+
+/** The event `Settlement.NoncesCancelled` alone (for decoding its logs). */
+export const settlementEventNoncesCancelledAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"uint256","name":"wordPos","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"mask","type":"uint256"}],"name":"NoncesCancelled","type":"event"}] as const;
+export const settlementEventNoncesCancelledTopic = "0x4d2ed9a980e6e2bacbc00ba66c86a8fe45ea01da568bc27eb72b7c1893208a74";
+
+/** The event `Settlement.Paused` alone (for decoding its logs). */
+export const settlementEventPausedAbi = [{"anonymous":false,"inputs":[{"indexed":false,"internalType":"address","name":"account","type":"address"}],"name":"Paused","type":"event"}] as const;
+export const settlementEventPausedTopic = "0x62e78cea01bee320cd4e420270b5ea74000d11b0c9f74754ebdbfc544b05a258";
+
+/** The event `Settlement.PayoutBatchExecuted` alone (for decoding its logs). */
+export const settlementEventPayoutBatchExecutedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"uint256","name":"nonce","type":"uint256"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"bytes32","name":"payoutsHash","type":"bytes32"},{"indexed":false,"internalType":"uint256","name":"total","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"count","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"deferredCount","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"deferredTotal","type":"uint256"}],"name":"PayoutBatchExecuted","type":"event"}] as const;
+export const settlementEventPayoutBatchExecutedTopic = "0xf05db3e8596ebf7db6b881a556ac218bc3e5c450640e7cb16f163b3cb1525eeb";
+
+/** The event `Settlement.PayoutDeferred` alone (for decoding its logs). */
+export const settlementEventPayoutDeferredAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"uint256","name":"batchNonce","type":"uint256"},{"indexed":true,"internalType":"address","name":"recipient","type":"address"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"uint256","name":"index","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"amount","type":"uint256"}],"name":"PayoutDeferred","type":"event"}] as const;
+export const settlementEventPayoutDeferredTopic = "0xcb0cb22ae45c986a4d18a07b9e087db0c681766568ca02753f0d869453f21a6b";
+
+/** The event `Settlement.PushGasSet` alone (for decoding its logs). */
+export const settlementEventPushGasSetAbi = [{"anonymous":false,"inputs":[{"indexed":false,"internalType":"uint256","name":"previousNativePushGas","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"newNativePushGas","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"previousTokenPushGas","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"newTokenPushGas","type":"uint256"}],"name":"PushGasSet","type":"event"}] as const;
+export const settlementEventPushGasSetTopic = "0x37f665b112afc47410885589ab9560cd2e78bf3bb7a9dbc64ec2dbc182d6db6f";
+
+/** The event `Settlement.Registered` alone (for decoding its logs). */
+export const settlementEventRegisteredAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"user","type":"address"},{"indexed":true,"internalType":"address","name":"sponsor","type":"address"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"uint256","name":"amount","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"nonce","type":"uint256"}],"name":"Registered","type":"event"}] as const;
+export const settlementEventRegisteredTopic = "0x21e8070688346990715017948166d8be2e1f1aa5b0b206911efcc6cd41ffa948";
+
+/** The event `Settlement.Retopped` alone (for decoding its logs). */
+export const settlementEventRetoppedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"user","type":"address"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"uint256","name":"amount","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"nonce","type":"uint256"}],"name":"Retopped","type":"event"}] as const;
+export const settlementEventRetoppedTopic = "0x153ade63a2b2d797010d47d01eafa3196de88a4a0d811b0173725a6fb51399aa";
+
+/** The event `Settlement.RoleAdminChanged` alone (for decoding its logs). */
+export const settlementEventRoleAdminChangedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"bytes32","name":"role","type":"bytes32"},{"indexed":true,"internalType":"bytes32","name":"previousAdminRole","type":"bytes32"},{"indexed":true,"internalType":"bytes32","name":"newAdminRole","type":"bytes32"}],"name":"RoleAdminChanged","type":"event"}] as const;
+export const settlementEventRoleAdminChangedTopic = "0xbd79b86ffe0ab8e8776151514217cd7cacd52c909f66475c3af44e129f0b00ff";
+
+/** The event `Settlement.RoleGranted` alone (for decoding its logs). */
+export const settlementEventRoleGrantedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"bytes32","name":"role","type":"bytes32"},{"indexed":true,"internalType":"address","name":"account","type":"address"},{"indexed":true,"internalType":"address","name":"sender","type":"address"}],"name":"RoleGranted","type":"event"}] as const;
+export const settlementEventRoleGrantedTopic = "0x2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d";
+
+/** The event `Settlement.RoleRevoked` alone (for decoding its logs). */
+export const settlementEventRoleRevokedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"bytes32","name":"role","type":"bytes32"},{"indexed":true,"internalType":"address","name":"account","type":"address"},{"indexed":true,"internalType":"address","name":"sender","type":"address"}],"name":"RoleRevoked","type":"event"}] as const;
+export const settlementEventRoleRevokedTopic = "0xf6391f5c32d9c69d2a47ea670b442974b53935d1edc7fd64eb21e047a839171b";
+
+/** The event `Settlement.SignerRotated` alone (for decoding its logs). */
+export const settlementEventSignerRotatedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"previousSigner","type":"address"},{"indexed":true,"internalType":"address","name":"newSigner","type":"address"}],"name":"SignerRotated","type":"event"}] as const;
+export const settlementEventSignerRotatedTopic = "0x6296f2c03e939addc50f67bbb5731c01fd0fa8f5bb6e94466c4dc09428dbdf3b";
+
+/** The event `Settlement.TokenAllowed` alone (for decoding its logs). */
+export const settlementEventTokenAllowedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"bool","name":"allowed","type":"bool"}],"name":"TokenAllowed","type":"event"}] as const;
+export const settlementEventTokenAllowedTopic = "0x9a8e30a8658b96ab3f034ce4bac6806278b4aee5880ccdd1ac35e4ed5bb31d23";
+
+/** The event `Settlement.TreasuryTransferred` alone (for decoding its logs). */
+export const settlementEventTreasuryTransferredAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"uint256","name":"nonce","type":"uint256"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":true,"internalType":"address","name":"to","type":"address"},{"indexed":false,"internalType":"uint256","name":"amount","type":"uint256"}],"name":"TreasuryTransferred","type":"event"}] as const;
+export const settlementEventTreasuryTransferredTopic = "0x2413f697678b761ea523ebd4a864bd875f8decdfa187459d3f32e7e2f425be42";
+
+/** The event `Settlement.Unpaused` alone (for decoding its logs). */
+export const settlementEventUnpausedAbi = [{"anonymous":false,"inputs":[{"indexed":false,"internalType":"address","name":"account","type":"address"}],"name":"Unpaused","type":"event"}] as const;
+export const settlementEventUnpausedTopic = "0x5db9ee0a495bf2e6ff9c91a7834c1ba4fdd244a5e8aa4e537bd38aeae4b073aa";
+
+/** Every custom error of `Settlement` (for `decodeErrorResult`: a revert named in words). */
+export const settlementErrorsAbi = [{"inputs":[],"name":"AccessControlBadConfirmation","type":"error"},{"inputs":[{"internalType":"uint48","name":"schedule","type":"uint48"}],"name":"AccessControlEnforcedDefaultAdminDelay","type":"error"},{"inputs":[],"name":"AccessControlEnforcedDefaultAdminRules","type":"error"},{"inputs":[{"internalType":"address","name":"defaultAdmin","type":"address"}],"name":"AccessControlInvalidDefaultAdmin","type":"error"},{"inputs":[{"internalType":"address","name":"account","type":"address"},{"internalType":"bytes32","name":"neededRole","type":"bytes32"}],"name":"AccessControlUnauthorizedAccount","type":"error"},{"inputs":[{"internalType":"address","name":"user","type":"address"},{"internalType":"address","name":"token","type":"address"}],"name":"AlreadyRegistered","type":"error"},{"inputs":[{"internalType":"uint64","name":"asOfBlock","type":"uint64"},{"internalType":"uint64","name":"latestAsOfBlock","type":"uint64"},{"internalType":"uint256","name":"blockNumber","type":"uint256"}],"name":"AsOfBlockOutOfRange","type":"error"},{"inputs":[{"internalType":"uint64","name":"asOfBlock","type":"uint64"},{"internalType":"uint256","name":"blockNumber","type":"uint256"},{"internalType":"uint256","name":"maxAsOfLag","type":"uint256"}],"name":"AsOfBlockTooOld","type":"error"},{"inputs":[{"internalType":"uint256","name":"batchBlock","type":"uint256"},{"internalType":"uint64","name":"asOfBlock","type":"uint64"}],"name":"BatchAfterAsOfBlock","type":"error"},{"inputs":[{"internalType":"uint256","name":"signedTotal","type":"uint256"},{"internalType":"uint256","name":"entriesSum","type":"uint256"}],"name":"BatchTotalMismatch","type":"error"},{"inputs":[{"internalType":"uint256","name":"custodyAfter","type":"uint256"},{"internalType":"uint256","name":"floor","type":"uint256"}],"name":"BelowFloor","type":"error"},{"inputs":[{"internalType":"bytes32","name":"id","type":"bytes32"}],"name":"ChangeAlreadyPending","type":"error"},{"inputs":[{"internalType":"bytes32","name":"id","type":"bytes32"}],"name":"ChangeNotPending","type":"error"},{"inputs":[{"internalType":"bytes32","name":"id","type":"bytes32"},{"internalType":"uint256","name":"readyAt","type":"uint256"},{"internalType":"uint256","name":"now_","type":"uint256"}],"name":"ChangeNotReady","type":"error"},{"inputs":[{"internalType":"uint256","name":"commitTime","type":"uint256"},{"internalType":"uint256","name":"maxAge","type":"uint256"},{"internalType":"uint256","name":"now_","type":"uint256"}],"name":"CommitmentTooOld","type":"error"},{"inputs":[],"name":"EnforcedPause","type":"error"},{"inputs":[{"internalType":"uint64","name":"expected","type":"uint64"},{"internalType":"uint64","name":"given","type":"uint64"}],"name":"EpochOutOfOrder","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"uint256","name":"opensAt","type":"uint256"}],"name":"ExitNotDue","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"ExitOpen","type":"error"},{"inputs":[],"name":"ExpectedPause","type":"error"},{"inputs":[{"internalType":"uint256","name":"deadline","type":"uint256"}],"name":"Expired","type":"error"},{"inputs":[{"internalType":"uint256","name":"expected","type":"uint256"},{"internalType":"uint256","name":"received","type":"uint256"}],"name":"InboundTransferMismatch","type":"error"},{"inputs":[{"internalType":"uint256","name":"available","type":"uint256"},{"internalType":"uint256","name":"required","type":"uint256"}],"name":"InsufficientFunds","type":"error"},{"inputs":[{"internalType":"string","name":"name","type":"string"}],"name":"InvalidBound","type":"error"},{"inputs":[],"name":"InvalidSignature","type":"error"},{"inputs":[{"internalType":"uint256","name":"nonce","type":"uint256"}],"name":"NonceAlreadyUsed","type":"error"},{"inputs":[{"internalType":"bytes32","name":"role","type":"bytes32"}],"name":"NotAMoneyRole","type":"error"},{"inputs":[],"name":"NothingToClaim","type":"error"},{"inputs":[],"name":"OutboundTransferFailed","type":"error"},{"inputs":[],"name":"PayoutSumOverflow","type":"error"},{"inputs":[{"internalType":"uint256","name":"pushGas","type":"uint256"},{"internalType":"uint256","name":"min","type":"uint256"},{"internalType":"uint256","name":"max","type":"uint256"}],"name":"PushGasOutOfBounds","type":"error"},{"inputs":[],"name":"ReentrancyGuardReentrantCall","type":"error"},{"inputs":[{"internalType":"bytes32","name":"role","type":"bytes32"}],"name":"RoleChangeNeedsDelay","type":"error"},{"inputs":[{"internalType":"uint8","name":"bits","type":"uint8"},{"internalType":"uint256","name":"value","type":"uint256"}],"name":"SafeCastOverflowedUintDowncast","type":"error"},{"inputs":[],"name":"SelfPayment","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"TokenNeverAllowed","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"TokenNotAllowed","type":"error"},{"inputs":[{"internalType":"address","name":"expected","type":"address"},{"internalType":"address","name":"actual","type":"address"}],"name":"WrongSender","type":"error"},{"inputs":[{"internalType":"uint256","name":"expected","type":"uint256"},{"internalType":"uint256","name":"actual","type":"uint256"}],"name":"WrongValue","type":"error"},{"inputs":[],"name":"ZeroAddress","type":"error"}] as const;
+
+/** `SettlementExit`'s whole ABI. */
+export const settlementExitAbi = [
+  {
+    "inputs": [],
+    "stateMutability": "nonpayable",
+    "type": "constructor"
+  },
+  {
+    "stateMutability": "payable",
+    "type": "receive"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "member",
+            "type": "address"
+          },
+          {
+            "internalType": "uint128",
+            "name": "reserved",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "held",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "pending",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "batched",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "claimable",
+            "type": "uint128"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "salt",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct ExitLeaf",
+        "name": "leaf",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "hash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "sum",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct SumNode[]",
+        "name": "siblings",
+        "type": "tuple[]"
+      },
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      }
+    ],
+    "name": "exit",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "previous",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "nonce",
+            "type": "uint256"
+          },
+          {
+            "components": [
+              {
+                "internalType": "address",
+                "name": "recipient",
+                "type": "address"
+              },
+              {
+                "internalType": "uint256",
+                "name": "amount",
+                "type": "uint256"
+              }
+            ],
+            "internalType": "struct Payout[]",
+            "name": "payouts",
+            "type": "tuple[]"
+          }
+        ],
+        "internalType": "struct FoldedBatch[]",
+        "name": "batches",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "foldBatches",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "chainId",
+        "type": "uint64"
+      },
+      {
+        "internalType": "address",
+        "name": "settlement_",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "uint64",
+        "name": "epoch",
+        "type": "uint64"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "member",
+            "type": "address"
+          },
+          {
+            "internalType": "uint128",
+            "name": "reserved",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "held",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "pending",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "batched",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "claimable",
+            "type": "uint128"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "salt",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct ExitLeaf",
+        "name": "leaf",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "hash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "sum",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct SumNode[]",
+        "name": "siblings",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "foldProof",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "leafHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "total",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      }
+    ],
+    "name": "memberExit",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "paidAfterCommitment",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bool",
+        "name": "exited",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "openExit",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "opening",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "open",
+        "type": "bool"
+      },
+      {
+        "internalType": "uint64",
+        "name": "epoch",
+        "type": "uint64"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint128",
+        "name": "total",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint128",
+        "name": "owed",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint128",
+        "name": "custody",
+        "type": "uint128"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "batchesToFold",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint128",
+        "name": "paid",
+        "type": "uint128"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "member",
+            "type": "address"
+          },
+          {
+            "internalType": "uint128",
+            "name": "reserved",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "held",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "pending",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "batched",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "claimable",
+            "type": "uint128"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "salt",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct ExitLeaf",
+        "name": "leaf",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "hash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "sum",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct SumNode[]",
+        "name": "siblings",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "previewExit",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "entitlement",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "subtracted",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "settlement",
+    "outputs": [
+      {
+        "internalType": "contract IExitCustody",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "entriesTotal",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "batchesToFold",
+        "type": "bytes32"
+      }
+    ],
+    "name": "BatchesFolded",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "entitlement",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "subtracted",
+        "type": "uint256"
+      }
+    ],
+    "name": "Exited",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint64",
+        "name": "epoch",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "total",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "owed",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "custody",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "batchesToFold",
+        "type": "bytes32"
+      }
+    ],
+    "name": "Opened",
+    "type": "event"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      }
+    ],
+    "name": "AlreadyExited",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "expected",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "given",
+        "type": "bytes32"
+      }
+    ],
+    "name": "BatchNotInChain",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "batchesToFold",
+        "type": "bytes32"
+      }
+    ],
+    "name": "BatchesNotFolded",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "ExitNotOpen",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "depth",
+        "type": "uint256"
+      }
+    ],
+    "name": "IndexOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "total",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "provenRoot",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "provenTotal",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidProof",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      }
+    ],
+    "name": "NothingToExit",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "NothingToFold",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "OutboundTransferFailed",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "PayoutSumOverflow",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "depth",
+        "type": "uint256"
+      }
+    ],
+    "name": "ProofTooDeep",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ReentrancyGuardReentrantCall",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "SelfPayment",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "sum",
+        "type": "uint256"
+      }
+    ],
+    "name": "SumOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "expected",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "actual",
+        "type": "address"
+      }
+    ],
+    "name": "WrongSender",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ZeroAddress",
+    "type": "error"
+  }
+] as const;
+
+/** `SettlementExit.exit` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitExitAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"components":[{"internalType":"address","name":"member","type":"address"},{"internalType":"uint128","name":"reserved","type":"uint128"},{"internalType":"uint128","name":"held","type":"uint128"},{"internalType":"uint128","name":"pending","type":"uint128"},{"internalType":"uint128","name":"batched","type":"uint128"},{"internalType":"uint128","name":"claimable","type":"uint128"},{"internalType":"bytes32","name":"salt","type":"bytes32"}],"internalType":"struct ExitLeaf","name":"leaf","type":"tuple"},{"internalType":"uint256","name":"index","type":"uint256"},{"components":[{"internalType":"bytes32","name":"hash","type":"bytes32"},{"internalType":"uint256","name":"sum","type":"uint256"}],"internalType":"struct SumNode[]","name":"siblings","type":"tuple[]"},{"internalType":"address","name":"to","type":"address"}],"name":"exit","outputs":[{"internalType":"uint256","name":"amount","type":"uint256"}],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementExitExitSignature = "exit(address,(address,uint128,uint128,uint128,uint128,uint128,bytes32),uint256,(bytes32,uint256)[],address)";
+export const settlementExitExitSelector = "0xef51ee97";
+
+/** `SettlementExit.foldBatches` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitFoldBatchesAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"components":[{"internalType":"bytes32","name":"previous","type":"bytes32"},{"internalType":"uint256","name":"nonce","type":"uint256"},{"components":[{"internalType":"address","name":"recipient","type":"address"},{"internalType":"uint256","name":"amount","type":"uint256"}],"internalType":"struct Payout[]","name":"payouts","type":"tuple[]"}],"internalType":"struct FoldedBatch[]","name":"batches","type":"tuple[]"}],"name":"foldBatches","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementExitFoldBatchesSignature = "foldBatches(address,(bytes32,uint256,(address,uint256)[])[])";
+export const settlementExitFoldBatchesSelector = "0x208dc4c8";
+
+/** `SettlementExit.foldProof` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitFoldProofAbi = [{"inputs":[{"internalType":"uint64","name":"chainId","type":"uint64"},{"internalType":"address","name":"settlement_","type":"address"},{"internalType":"address","name":"token","type":"address"},{"internalType":"uint64","name":"epoch","type":"uint64"},{"components":[{"internalType":"address","name":"member","type":"address"},{"internalType":"uint128","name":"reserved","type":"uint128"},{"internalType":"uint128","name":"held","type":"uint128"},{"internalType":"uint128","name":"pending","type":"uint128"},{"internalType":"uint128","name":"batched","type":"uint128"},{"internalType":"uint128","name":"claimable","type":"uint128"},{"internalType":"bytes32","name":"salt","type":"bytes32"}],"internalType":"struct ExitLeaf","name":"leaf","type":"tuple"},{"internalType":"uint256","name":"index","type":"uint256"},{"components":[{"internalType":"bytes32","name":"hash","type":"bytes32"},{"internalType":"uint256","name":"sum","type":"uint256"}],"internalType":"struct SumNode[]","name":"siblings","type":"tuple[]"}],"name":"foldProof","outputs":[{"internalType":"bytes32","name":"leafHash","type":"bytes32"},{"internalType":"bytes32","name":"root","type":"bytes32"},{"internalType":"uint256","name":"total","type":"uint256"}],"stateMutability":"pure","type":"function"}] as const;
+export const settlementExitFoldProofSignature = "foldProof(uint64,address,address,uint64,(address,uint128,uint128,uint128,uint128,uint128,bytes32),uint256,(bytes32,uint256)[])";
+export const settlementExitFoldProofSelector = "0xb9cdc1e5";
+
+/** `SettlementExit.memberExit` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitMemberExitAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"memberExit","outputs":[{"internalType":"uint256","name":"paidAfterCommitment","type":"uint256"},{"internalType":"bool","name":"exited","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementExitMemberExitSignature = "memberExit(address,address)";
+export const settlementExitMemberExitSelector = "0x7a65eefc";
+
+/** `SettlementExit.openExit` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitOpenExitAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"openExit","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementExitOpenExitSignature = "openExit(address)";
+export const settlementExitOpenExitSelector = "0x35c960f4";
+
+/** `SettlementExit.opening` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitOpeningAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"opening","outputs":[{"internalType":"bool","name":"open","type":"bool"},{"internalType":"uint64","name":"epoch","type":"uint64"},{"internalType":"bytes32","name":"root","type":"bytes32"},{"internalType":"uint128","name":"total","type":"uint128"},{"internalType":"uint128","name":"owed","type":"uint128"},{"internalType":"uint128","name":"custody","type":"uint128"},{"internalType":"bytes32","name":"batchesToFold","type":"bytes32"},{"internalType":"uint128","name":"paid","type":"uint128"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementExitOpeningSignature = "opening(address)";
+export const settlementExitOpeningSelector = "0xeeccf159";
+
+/** `SettlementExit.previewExit` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitPreviewExitAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"components":[{"internalType":"address","name":"member","type":"address"},{"internalType":"uint128","name":"reserved","type":"uint128"},{"internalType":"uint128","name":"held","type":"uint128"},{"internalType":"uint128","name":"pending","type":"uint128"},{"internalType":"uint128","name":"batched","type":"uint128"},{"internalType":"uint128","name":"claimable","type":"uint128"},{"internalType":"bytes32","name":"salt","type":"bytes32"}],"internalType":"struct ExitLeaf","name":"leaf","type":"tuple"},{"internalType":"uint256","name":"index","type":"uint256"},{"components":[{"internalType":"bytes32","name":"hash","type":"bytes32"},{"internalType":"uint256","name":"sum","type":"uint256"}],"internalType":"struct SumNode[]","name":"siblings","type":"tuple[]"}],"name":"previewExit","outputs":[{"internalType":"uint256","name":"entitlement","type":"uint256"},{"internalType":"uint256","name":"subtracted","type":"uint256"},{"internalType":"uint256","name":"amount","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementExitPreviewExitSignature = "previewExit(address,(address,uint128,uint128,uint128,uint128,uint128,bytes32),uint256,(bytes32,uint256)[])";
+export const settlementExitPreviewExitSelector = "0xe668eb7e";
+
+/** `SettlementExit.settlement` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitSettlementAbi = [{"inputs":[],"name":"settlement","outputs":[{"internalType":"contract IExitCustody","name":"","type":"address"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementExitSettlementSignature = "settlement()";
+export const settlementExitSettlementSelector = "0x51160630";
+
+/** The event `SettlementExit.BatchesFolded` alone (for decoding its logs). */
+export const settlementExitEventBatchesFoldedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"uint256","name":"count","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"entriesTotal","type":"uint256"},{"indexed":false,"internalType":"bytes32","name":"batchesToFold","type":"bytes32"}],"name":"BatchesFolded","type":"event"}] as const;
+export const settlementExitEventBatchesFoldedTopic = "0x59c310eb76f9d3fc8d1b98dc2d9434dc3089179e1014cb92ac8638b5467398dd";
+
+/** The event `SettlementExit.Exited` alone (for decoding its logs). */
+export const settlementExitEventExitedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"member","type":"address"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"address","name":"to","type":"address"},{"indexed":false,"internalType":"uint256","name":"amount","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"entitlement","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"subtracted","type":"uint256"}],"name":"Exited","type":"event"}] as const;
+export const settlementExitEventExitedTopic = "0xd0430bf9dc701fa3a69386adfb2a4ab2bf2fb665f5a59fa1dbd4fe1e8638e9a6";
+
+/** The event `SettlementExit.Opened` alone (for decoding its logs). */
+export const settlementExitEventOpenedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":true,"internalType":"uint64","name":"epoch","type":"uint64"},{"indexed":false,"internalType":"bytes32","name":"root","type":"bytes32"},{"indexed":false,"internalType":"uint256","name":"total","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"owed","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"custody","type":"uint256"},{"indexed":false,"internalType":"bytes32","name":"batchesToFold","type":"bytes32"}],"name":"Opened","type":"event"}] as const;
+export const settlementExitEventOpenedTopic = "0x0afd8454defa3a16d4feaa57d3cb6c6ec64cc81ae204743901b595c2c74e97ad";
+
+/** Every custom error of `SettlementExit` (for `decodeErrorResult`: a revert named in words). */
+export const settlementExitErrorsAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"AlreadyExited","type":"error"},{"inputs":[{"internalType":"uint256","name":"index","type":"uint256"},{"internalType":"bytes32","name":"expected","type":"bytes32"},{"internalType":"bytes32","name":"given","type":"bytes32"}],"name":"BatchNotInChain","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"bytes32","name":"batchesToFold","type":"bytes32"}],"name":"BatchesNotFolded","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"ExitNotOpen","type":"error"},{"inputs":[{"internalType":"uint256","name":"index","type":"uint256"},{"internalType":"uint256","name":"depth","type":"uint256"}],"name":"IndexOutOfRange","type":"error"},{"inputs":[{"internalType":"bytes32","name":"root","type":"bytes32"},{"internalType":"uint256","name":"total","type":"uint256"},{"internalType":"bytes32","name":"provenRoot","type":"bytes32"},{"internalType":"uint256","name":"provenTotal","type":"uint256"}],"name":"InvalidProof","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"NothingToExit","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"NothingToFold","type":"error"},{"inputs":[],"name":"OutboundTransferFailed","type":"error"},{"inputs":[],"name":"PayoutSumOverflow","type":"error"},{"inputs":[{"internalType":"uint256","name":"depth","type":"uint256"}],"name":"ProofTooDeep","type":"error"},{"inputs":[],"name":"ReentrancyGuardReentrantCall","type":"error"},{"inputs":[],"name":"SelfPayment","type":"error"},{"inputs":[{"internalType":"uint256","name":"sum","type":"uint256"}],"name":"SumOutOfRange","type":"error"},{"inputs":[{"internalType":"address","name":"expected","type":"address"},{"internalType":"address","name":"actual","type":"address"}],"name":"WrongSender","type":"error"},{"inputs":[],"name":"ZeroAddress","type":"error"}] as const;

@@ -6,28 +6,15 @@
 import { publicCall } from "./api";
 import { explorerUrl } from "./explorer.js";
 import type { Schema } from "../generated/api";
-
-export type NativeCurrency = Schema<"NativeCurrency">;
+import { KNOWN, type NativeCurrency, isTronNetwork } from "./chains-known";
 
 /** A configured chain as `GET /v1/public/chains` describes it (only `chain_id` is always there). */
 export type PublicChain = Schema<"PublicChain">;
 
 export type PublicChains = Schema<"PublicChains">;
 
-type Family = "evm" | "tron";
-
-/** Every network the pages know by name; the API's `name` for a chain takes precedence. */
-const KNOWN: Record<number, { name: string; family: Family; currency?: NativeCurrency }> = {
-  56: { name: "BNB Smart Chain", family: "evm", currency: { name: "BNB", symbol: "BNB", decimals: 18 } },
-  97: { name: "BSC Testnet", family: "evm", currency: { name: "tBNB", symbol: "tBNB", decimals: 18 } },
-  31337: { name: "Devnet (anvil)", family: "evm" },
-  728126428: { name: "TRON mainnet", family: "tron", currency: { name: "TRX", symbol: "TRX", decimals: 6 } },
-  3448148188: { name: "TRON Nile", family: "tron", currency: { name: "TRX", symbol: "TRX", decimals: 6 } },
-  2494104990: { name: "TRON Shasta", family: "tron", currency: { name: "TRX", symbol: "TRX", decimals: 6 } },
-};
-
-/** Whether the chain id is one of TRON's networks (the last four bytes of its genesis block id). */
-export const isTronNetwork = (chainId: number) => KNOWN[chainId]?.family === "tron";
+export { isTronNetwork };
+export type { NativeCurrency };
 
 let loaded: PublicChains | null = null;
 let loading: Promise<PublicChains | null> | null = null;

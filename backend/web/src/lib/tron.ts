@@ -3,7 +3,8 @@
 // no RPC node itself. Also the `T…` form of addresses (base58check of 0x41 ‖ the 20 bytes), which the API and
 // the ledger treat as the same account as its 0x form.
 
-import { type Address, type Hex, encodeFunctionData, getAddress, hexToBytes, isAddress, sha256 } from "viem";
+import { type Address, type Hex, encodeFunctionData, hexToBytes } from "viem";
+import { fromTronAddress, parseAnyAddress, toTronAddress } from "./tron-address";
 import { isTronNetwork, networkLabel } from "./networks";
 import { human } from "./format";
 import { type Connection, WalletError } from "./wallet";
@@ -20,35 +21,7 @@ export const networkText = (chainId: number): string => networkLabel(chainId);
 /** What tells two assets of one symbol apart in test ids: `USDT`, `USDT-TRON`. */
 export const assetKey = (symbol: string, chainId: number) => (isTronChain(chainId) ? `${symbol}-TRON` : symbol);
 
-const ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-const checksum = (raw: Hex) => sha256(sha256(raw)).slice(2, 10);
-
-/** `T…` form of a 0x address. */
-export function toTronAddress(address: string): string {
-  const raw = `0x41${address.slice(2).toLowerCase()}` as Hex;
-  let n = BigInt(`${raw}${checksum(raw)}`);
-  let text = "";
-  while (n > 0n) {
-    text = ALPHABET[Number(n % 58n)] + text;
-    n /= 58n;
-  }
-  return text;
-}
-
-/** The 0x (EIP-55) form of a `T…` address; null when it is not one (bad character, length or checksum). */
-export function fromTronAddress(text: string): Address | null {
-  if (!/^T[1-9A-HJ-NP-Za-km-z]{33}$/.test(text)) return null;
-  let n = 0n;
-  for (const ch of text) n = n * 58n + BigInt(ALPHABET.indexOf(ch));
-  const hex = n.toString(16).padStart(50, "0");
-  if (hex.length !== 50 || !hex.startsWith("41")) return null;
-  if (checksum(`0x${hex.slice(0, 42)}`) !== hex.slice(42)) return null;
-  return getAddress(`0x${hex.slice(2, 42)}`);
-}
-
-/** A 0x or `T…` address as its 0x form, or null. */
-export const parseAnyAddress = (text: string): Address | null =>
-  isAddress(text.trim()) ? getAddress(text.trim()) : fromTronAddress(text.trim());
+export { fromTronAddress, parseAnyAddress, toTronAddress };
 
 /** An address in its chain's own form: `T…` on a TRON chain, EIP-55 elsewhere (unparseable text as it is). */
 export function chainAddress(chainId: number, text: string): string {

@@ -43,6 +43,7 @@ import {
 import { buildNetwork } from "../lib/networks-build";
 import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText } from "../lib/tron";
 import type { AssetSolvency, ContractSolvency, EpochView, Profile, SolvencyOverview, SolvencyProofAnswer } from "../lib/types";
+import { type SavedProof, SAVED_EVENT, downloadJson, saveProof, savedFileName, savedProofs } from "../lib/proof-store";
 import { LoadFailed, errorText, useConnection, useSignedIn } from "../ui/account";
 import { Addr, Amount, AssetAmt, Loading, Notice, TxHash, useLoad } from "../ui/bits";
 
@@ -217,10 +218,39 @@ type Status =
   | { kind: "untrusted"; check: "contract" | "allowed" | "listed" | "disowned"; read: ChainCommitmentRead; asset: AssetSolvency; contract?: string }
   /** The server has no leaf for a user the contract registered before the epoch's block (null: the genesis user); after an upgrade, in `contract`'s tree. */
   | { kind: "excluded"; read: ChainCommitmentRead; asset: AssetSolvency; joined: bigint | null; contract?: { contract: string; live: boolean } }
-  | { kind: "verified"; proof: SolvencyProofAnswer; result: VerifyResult; read: ChainCommitmentRead; asset: AssetSolvency; round?: RoundCheckState }
+  | {
+      kind: "verified";
+      proof: SolvencyProofAnswer;
+      result: VerifyResult;
+      read: ChainCommitmentRead;
+      asset: AssetSolvency;
+      round?: RoundCheckState;
+      /** The proof kept in this browser for the members' exit (null: it is not in the chain's root, or could not be kept). */
+      saved?: Saved;
+    }
   /** After an upgrade: the contracts' commitments cannot be one round (different totals of one block), or one lags past the maximum age. */
   | { kind: "round"; verdict: RoundVerdict; read: ChainCommitmentRead; asset: AssetSolvency }
   | { kind: "error"; text: string };
+
+/** What became of keeping a verified proof in this browser (lib/proof-store.ts). */
+type Saved = { ok: true; record: SavedProof } | { ok: false; why: string } | null;
+
+/**
+ * Whether a checked proof is one to keep for the exit: every check of the leaf passed (it is in the root the chain
+ * holds, of the chain's latest epoch, of this build's contract) — a stale or an insolvent commitment included: that is
+ * when the exit nears, and the exit rests on that very root (contracts/EXIT.md §7).
+ */
+const inTheRoot = (r: { checks: Check[] }) => failures(r).every((c) => c.id === "fresh" || c.id === "solvent");
+
+/** Keeps the proof in this browser when it is in the chain's root; what became of it. */
+async function keep(proof: SolvencyProofAnswer, result: VerifyResult): Promise<Saved> {
+  if (!inTheRoot(result)) return null;
+  try {
+    return { ok: true, record: await saveProof(proof) };
+  } catch (e) {
+    return { ok: false, why: errorText(e) };
+  }
+}
 
 export interface BadgeProps {
   assetId: number;
@@ -365,7 +395,9 @@ async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () =>
     servedContract: read.servedContract as `0x${string}`,
     user: p.address as `0x${string}`,
   });
-  set({ kind: "verified", proof, result, read, asset });
+  const saved = await keep(proof, result);
+  if (!live()) return;
+  set({ kind: "verified", proof, result, read, asset, saved });
 }
 
 /**
@@ -482,12 +514,15 @@ async function checkRound(
     });
     parts.push({ hex: m.contract, live: m.live, read: at, proof, result });
   }
+  // Each contract's proof is kept on its own: each contract has its own exit.
+  const kept = await Promise.all(parts.map((x) => keep(x.proof, x.result)));
+  if (!live()) return;
   const merged = mergeRound(
     parts.map((x) => ({ contract: x.hex as `0x${string}`, live: x.live, balances: balancesOf(x.proof), result: x.result })),
     verdict,
   );
   const first = parts.find((x) => x.live) ?? parts[0];
-  set({ kind: "verified", proof: first.proof, result: first.result, read: first.read, asset, round: { verdict, parts, merged, dropped } });
+  set({ kind: "verified", proof: first.proof, result: first.result, read: first.read, asset, round: { verdict, parts, merged, dropped }, saved: kept[parts.indexOf(first)] });
 }
 
 /** The five balances of a proof as the page folded them, or null when they do not parse. */
@@ -766,6 +801,7 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
             </p>
             {facts}
             {served && !served.ok && <p data-testid="solvency-served">{served.detail}</p>}
+            <SavedNote saved={s.saved} />
             {checks}
             <div class="actions-row">
               {download(proof)}
@@ -793,6 +829,7 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
           ) : (
             <p>Keep the proof file: it is what the operator's server gave you, and the chain's figures below are what it must match.</p>
           )}
+          <SavedNote saved={s.saved} />
           {facts}
           {checks}
           <div class="actions-row">
@@ -935,6 +972,7 @@ function RoundVerified(props: {
             )}
           </p>
           {facts}
+          <SavedNote saved={s.saved} />
           {checks}
           {files}
         </Notice>
@@ -1098,6 +1136,7 @@ export function SolvencySection() {
         its own), at the Settlement contract this page was built with for your wallet's network, and compares.
       </p>
       <PendingChanges connection={connection} />
+      <SavedProofs />
       {!connection && (
         <Notice kind="info" testid="solvency-connect">
           Connect a wallet (above) to check these figures against the chain yourself: an EVM wallet for the assets on an EVM
@@ -1137,6 +1176,82 @@ export function SolvencySection() {
           })}
         </div>
       )}
+    </section>
+  );
+}
+
+// ── proofs kept for the members' exit ───────────────────────────────────────────────────────────────────────────
+
+/** The members' exit page: served here, and a file to keep (it runs opened from the disk, or from any host). */
+const EXIT_PAGE = "/exit.html";
+
+/** When to use the exit page, in one sentence. */
+const EXIT_WHEN =
+  "If the operator ever stops — no new commitment of an asset for the contract's exit period (14 days on a real network), or the contract left paused that long — open the members' exit page with your proof file and your wallet: it opens the exit and pays you what the proof says you are owed, from the contract alone, without the operator's servers.";
+
+function ExitLinks() {
+  return (
+    <>
+      <a href={EXIT_PAGE} target="_blank" rel="noopener" data-testid="exit-page-link">
+        the exit page
+      </a>{" "}
+      (
+      <a href={EXIT_PAGE} download="members-exit.html" data-testid="exit-page-download">
+        download it
+      </a>
+      )
+    </>
+  );
+}
+
+/** Under a verified proof: it is kept in this browser (when), for the exit. */
+function SavedNote(props: { saved?: Saved }) {
+  const saved = props.saved;
+  if (!saved) return null;
+  if (!saved.ok)
+    return (
+      <p class="muted" data-testid="solvency-saved" data-saved="false">
+        This browser could not keep the proof ({saved.why}): download the file and keep it; it is what you would need to take your exit if the operator stops.
+      </p>
+    );
+  return (
+    <p class="muted" data-testid="solvency-saved" data-saved="true" data-epoch={saved.record.epoch} data-saved-at={saved.record.savedAt}>
+      Kept in this browser on {new Date(saved.record.savedAt).toLocaleString()} (epoch {saved.record.epoch}), for the members' exit: <ExitLinks />. {EXIT_WHEN}
+    </p>
+  );
+}
+
+/**
+ * Every proof this browser keeps (IndexedDB, lib/proof-store.ts), with when it was kept, a download and the exit page:
+ * read from the browser alone, so it shows whether or not the operator's servers answer.
+ */
+function SavedProofs() {
+  const [list, setList] = useState<SavedProof[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const read = () => savedProofs().then(setList, (e) => setError(errorText(e)));
+    void read();
+    window.addEventListener(SAVED_EVENT, read);
+    return () => window.removeEventListener(SAVED_EVENT, read);
+  }, []);
+  if (error || !list || list.length === 0) return null;
+  return (
+    <section class="solvency-saved" aria-labelledby="solvency-saved-title" data-testid="saved-proofs">
+      <h3 id="solvency-saved-title">Your proofs kept in this browser</h3>
+      <p>
+        {EXIT_WHEN} Keep the files: <ExitLinks />.
+      </p>
+      <ul>
+        {list.map((x) => (
+          <li key={x.key} data-testid="saved-proof" data-key={x.key} data-epoch={x.epoch} data-member={x.member} data-saved-at={x.savedAt}>
+            {x.symbol || "An asset"} on {networkLabel(x.chainId)}, epoch {x.epoch} of the contract <code>{chainAddress(x.chainId, x.contract)}</code>, for{" "}
+            <code>{chainAddress(x.chainId, x.member)}</code> — kept on {new Date(x.savedAt).toLocaleString()}.{" "}
+            <button type="button" onClick={() => downloadJson(savedFileName(x), x.proof)} data-testid="saved-proof-download">
+              Download the proof file
+            </button>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

@@ -52,6 +52,11 @@ export const RPC = devnetUrl("WEB_TEST_RPC", "ANVIL_PORT", (p) => `http://127.0.
 export const RECONCILER_METRICS = devnetUrl("WEB_TEST_RECONCILER_METRICS", "RECONCILER_METRICS_PORT", (p) => `http://127.0.0.1:${p}/metrics`);
 /** The TRON test node's HTTP API (java-tron's `/wallet/*`), TronLink's node in the tests. */
 export const TRON_HTTP = devnetUrl("WEB_TEST_TRON_HTTP", "TRON_HTTP_PORT", (p) => `http://127.0.0.1:${p}`);
+/**
+ * The TRON test node's JSON-RPC (its full node port: TRON transaction ids in logs and transactions), where the TronLink
+ * stand-in finds what TronLink's event server (TronGrid) and `trx.getTransaction` answer; null when the devnet names none.
+ */
+export const TRON_JSONRPC = process.env.WEB_TEST_TRON_JSONRPC ?? (ports.TRON_FULL_PORT ? `http://127.0.0.1:${ports.TRON_FULL_PORT}` : null);
 export const CHAIN = JSON.parse(readFileSync(process.env.WEB_TEST_CHAIN_JSON ?? join(DEVNET, "chain.json"), "utf8"));
 export const CHAIN_ID = 31337;
 /** The contracts' ABIs as the build made them (abi/artifacts, the source the page's types are generated from). */

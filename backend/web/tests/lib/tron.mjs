@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { TronWeb } from "tronweb";
 import { createPublicClient, createWalletClient, defineChain, encodeFunctionData, erc20Abi, getAddress, http, toHex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
-import { ANVIL_KEYS, Api, TOKEN_ABI, TRON_HTTP, jsonRpc, until } from "./stack.mjs";
+import { ANVIL_KEYS, Api, TOKEN_ABI, TRON_HTTP, TRON_JSONRPC, jsonRpc, until } from "./stack.mjs";
 import { TestTronLink } from "./tronlink.mjs";
 
 const ROOT = new URL("../../../../", import.meta.url).pathname;
@@ -67,7 +67,7 @@ export async function freshTronKey() {
 
 /** A TronLink stand-in for `key` on the TRON stand-in chain (`network`: the network it says it is on). */
 export function tronLinkFor(key, { network } = {}) {
-  return new TestTronLink({ key, rpcUrl: TRON_RPC, nodeUrl: TRON_HTTP, chainId: TRON_CHAIN_ID, network });
+  return new TestTronLink({ key, rpcUrl: TRON_RPC, nodeUrl: TRON_HTTP, jsonRpcUrl: TRON_JSONRPC, chainId: TRON_CHAIN_ID, network });
 }
 
 /**

@@ -1,8 +1,9 @@
 // A TronLink stand-in with the interface the real extension offers a page — `window.tronLink`
 // (`request({ method: "tron_requestAccounts" })`, `ready`) and `window.tronWeb` (`ready`, `defaultAddress`,
-// `trx.signMessageV2 / sign / sendRawTransaction / getTransactionInfo / getCurrentBlock / getBlockByNumber /
-// getBalance / getUnconfirmedAccount / getAccountResources / getChainParameters`,
-// `transactionBuilder.triggerSmartContract / triggerConstantContract`, `address.fromHex / toHex`),
+// `trx.signMessageV2 / sign / sendRawTransaction / getTransactionInfo / getTransaction / getCurrentBlock /
+// getBlockByNumber / getBalance / getUnconfirmedAccount / getAccountResources / getChainParameters`,
+// `transactionBuilder.triggerSmartContract / triggerConstantContract`, `event.getEventsByContractAddress` (its
+// event server, TronGrid's `/v1/contracts/{address}/events`), `address.fromHex / toHex`),
 // plus TronLink's window messages (`setAccount`, `accountsChanged`, `setNode`) and its `tronLink#initialized`
 // event. Every call is answered here, in Node, with TronWeb (the repository's pinned `tronweb`, used offline:
 // building, signing and checking TRON transactions and TIP-191 messages need no node) and one of anvil's
@@ -13,12 +14,25 @@
 // signature, reference block, expiration, the owner's account existing, bandwidth and TRX), the txid is TRON's;
 // transaction infos, accounts, bandwidth and chain parameters are the node's, and so is the energy a constant
 // call estimates. Transactions are built locally on the head block as TronWeb builds them; constant calls' results
-// and blocks are read from the anvil in TRON's shapes. The network TronLink says it is on is the one in the genesis
+// and blocks are read from the anvil in TRON's shapes; a refused constant call carries the revert data as its constant
+// result, as java-tron's does. What TronLink's event server (TronGrid) and `trx.getTransaction` answer is read from the
+// test node's TRON JSON-RPC (TRON transaction ids in its logs and transactions), in TronGrid's and TronWeb's shapes.
+// The network TronLink says it is on is the one in the genesis
 // block id's last four bytes, as on TRON; a test may put it on another one. Tests can make the user reject the
 // connection, the next signature or the next transaction, or lock the wallet.
+import { readFileSync } from "node:fs";
 import { TronWeb } from "tronweb";
-import { createPublicClient, defineChain, http, stringToHex } from "viem";
+import { createPublicClient, decodeEventLog, defineChain, http, stringToHex, toEventSelector } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+
+/** Every event the devnet's contracts emit, by topic (what TronGrid names and decodes). */
+const EVENTS = new Map(
+  ["Settlement", "SettlementExit", "TestUSDT"].flatMap((name) =>
+    JSON.parse(readFileSync(new URL(`../../../../abi/artifacts/${name}.json`, import.meta.url), "utf8"))
+      .abi.filter((x) => x.type === "event")
+      .map((x) => [toEventSelector(x), x]),
+  ),
+);
 
 /** What TronLink rejects with when the user declines (a plain string, not an Error). */
 export const DECLINED = "Confirmation declined by user";
@@ -93,6 +107,10 @@ const INJECTED = `(() => {
       getUnconfirmedAccount: (address) => call("getUnconfirmedAccount", address ?? tronWeb.defaultAddress.base58),
       getAccountResources: (address) => call("getAccountResources", address ?? tronWeb.defaultAddress.base58),
       getChainParameters: () => call("getChainParameters"),
+      getTransaction: (txid) => call("getTransaction", txid),
+    },
+    event: {
+      getEventsByContractAddress: (address, options) => call("getEventsByContractAddress", address, options ?? {}),
     },
     transactionBuilder: {
       triggerSmartContract: (...args) => call("triggerSmartContract", ...args),
@@ -129,12 +147,13 @@ const evmAddress = (a) => `0x${strip(TronWeb.address.toHex(a)).slice(2)}`;
 
 export class TestTronLink {
   /**
-   * @param {{ key: `0x${string}`, rpcUrl: string, nodeUrl: string, chainId: number, network?: number }} o
-   * `rpcUrl`: the TRON stand-in anvil; `nodeUrl`: the TRON test node's HTTP API over it; `chainId`: the anvil's;
-   * `network`: the network TronLink says it is on (default the same).
+   * @param {{ key: `0x${string}`, rpcUrl: string, nodeUrl: string, jsonRpcUrl?: string | null, chainId: number, network?: number }} o
+   * `rpcUrl`: the TRON stand-in anvil; `nodeUrl`: the TRON test node's HTTP API over it; `jsonRpcUrl`: its TRON
+   * JSON-RPC (full node); `chainId`: the anvil's; `network`: the network TronLink says it is on (default the same).
    */
   constructor(o) {
     this.nodeUrl = o.nodeUrl;
+    this.jsonRpcUrl = o.jsonRpcUrl ?? null;
     this.key = strip(o.key);
     this.evm = privateKeyToAccount(`0x${this.key}`);
     /** The account as T… and as 41… hex (TronWeb's forms), and as 0x. */
@@ -254,6 +273,10 @@ export class TestTronLink {
         return this.node("wallet/getaccountresource", { address: TronWeb.address.toHex(args[0]) });
       case "getChainParameters":
         return (await this.node("wallet/getchainparameters", {})).chainParameter ?? [];
+      case "getTransaction":
+        return this.transaction(args[0]);
+      case "getEventsByContractAddress":
+        return this.events(args[0], args[1] ?? {});
       default:
         throw new Error(`Test TronLink does not offer ${method}`);
     }
@@ -264,6 +287,71 @@ export class TestTronLink {
     const r = await fetch(`${this.nodeUrl}/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
     return r.json();
+  }
+
+  /** A JSON-RPC call to the test node's TRON JSON-RPC. */
+  async tronRpc(method, params) {
+    if (!this.jsonRpcUrl) throw new Error("Test TronLink has no event server here (no TRON JSON-RPC port in .devnet/ports.env)");
+    const r = await fetch(this.jsonRpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+    const body = await r.json();
+    if (body.error) throw new Error(`${method}: ${body.error.message}`);
+    return body.result;
+  }
+
+  /** `trx.getTransaction(txid)`: the transaction as java-tron's `/wallet/gettransactionbyid` shows a contract call. */
+  async transaction(txid) {
+    const t = await this.tronRpc("eth_getTransactionByHash", [`0x${strip(txid)}`]);
+    if (!t) throw new Error("Transaction not found");
+    const value = { data: strip(t.input ?? ""), owner_address: `41${strip(t.from)}`, contract_address: `41${strip(t.to ?? "")}` };
+    if (BigInt(t.value ?? 0) > 0n) value.call_value = Number(BigInt(t.value));
+    return {
+      txID: strip(t.hash),
+      raw_data: { contract: [{ type: "TriggerSmartContract", parameter: { value, type_url: "type.googleapis.com/protocol.TriggerSmartContract" } }] },
+    };
+  }
+
+  /**
+   * `event.getEventsByContractAddress(address, options)`: TronGrid's `/v1/contracts/{address}/events` — the contract's
+   * events (`eventName`), at or after `minBlockTimestamp` (ms), `orderBy` "block_timestamp,asc|desc", at most `limit`
+   * (200) per page, the next page named by `meta.fingerprint` — from the test node's logs (5,000 blocks per query).
+   */
+  async events(address, options) {
+    const contract = evmAddress(address).toLowerCase();
+    const head = Number(BigInt(await this.tronRpc("eth_blockNumber", [])));
+    const found = [];
+    for (let from = 0; from <= head; from += 5000) {
+      const logs = await this.tronRpc("eth_getLogs", [{ address: contract, fromBlock: `0x${from.toString(16)}`, toBlock: `0x${Math.min(head, from + 4999).toString(16)}` }]);
+      for (const l of logs) {
+        const event = EVENTS.get(l.topics[0]);
+        if (!event || (options.eventName && event.name !== options.eventName)) continue;
+        const time = Number(BigInt(l.blockTimestamp)) * 1000;
+        if (options.minBlockTimestamp && time < options.minBlockTimestamp) continue;
+        if (options.maxBlockTimestamp && time > options.maxBlockTimestamp) continue;
+        let result = {};
+        try {
+          const { args } = decodeEventLog({ abi: [event], topics: l.topics, data: l.data });
+          result = Object.fromEntries(Object.entries(args).map(([k, v]) => [k, typeof v === "string" ? v.toLowerCase() : String(v)]));
+        } catch {
+          // TronGrid leaves what it cannot decode out.
+        }
+        found.push({
+          block_number: Number(BigInt(l.blockNumber)),
+          block_timestamp: time,
+          contract_address: TronWeb.address.fromHex(`41${strip(contract)}`),
+          event_index: Number(BigInt(l.logIndex)),
+          event_name: event.name,
+          result,
+          transaction_id: strip(l.transactionHash),
+        });
+      }
+    }
+    if (options.orderBy === "block_timestamp,desc") found.reverse();
+    const offset = Number(options.fingerprint ?? 0);
+    const limit = Math.min(Number(options.limit ?? 20), 200);
+    const data = found.slice(offset, offset + limit);
+    const meta = { at: Date.now(), page_size: data.length };
+    if (offset + limit < found.length) meta.fingerprint = String(offset + limit);
+    return { data, success: true, meta };
   }
 
   mustBeConnected() {
@@ -308,7 +396,14 @@ export class TestTronLink {
       return { result: { result: true }, constant_result: [strip(data ?? "0x")], energy_used: estimate.energy_used ?? 0, transaction: { ...transaction, ret: [{}] } };
     } catch (e) {
       const message = strip(stringToHex(`REVERT opcode executed: ${e.shortMessage ?? e.message}`));
-      return { result: { result: true, message }, constant_result: [""], transaction: { ...transaction, ret: [{ ret: "FAILED" }] } };
+      // java-tron answers a refused call with its revert data as the constant result: the node's own answer.
+      const refused = await this.node("wallet/triggerconstantcontract", {
+        owner_address: TronWeb.address.toHex(issuer),
+        contract_address: TronWeb.address.toHex(contract),
+        data: v.data,
+        call_value: Number(options.callValue ?? 0),
+      }).catch(() => null);
+      return { result: { result: true, message }, constant_result: [refused?.constant_result?.[0] ?? ""], transaction: { ...transaction, ret: [{ ret: "FAILED" }] } };
     }
   }
 

@@ -16,6 +16,8 @@ const INJECTED = `(() => {
       if (answer.error) {
         const e = new Error(answer.error.message);
         e.code = answer.error.code;
+        // A node's revert data, passed on as MetaMask passes it (error.data).
+        if (answer.error.data !== undefined) e.data = answer.error.data;
         throw e;
       }
       return answer.result;
@@ -98,7 +100,7 @@ export class TestWallet {
     try {
       return { result: await this.handle(method, params) };
     } catch (e) {
-      return { error: { code: e.code ?? -32603, message: e.message ?? String(e) } };
+      return { error: { code: e.code ?? -32603, message: e.message ?? String(e), ...(e.data !== undefined ? { data: e.data } : {}) } };
     }
   }
 
@@ -164,7 +166,7 @@ export class TestWallet {
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
     });
     const body = await res.json();
-    if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code });
+    if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code, ...(body.error.data !== undefined ? { data: body.error.data } : {}) });
     return body.result;
   }
 }

@@ -1,0 +1,473 @@
+// The members' exit page's pure logic (contracts/EXIT.md §7, the page in src/exit/main.tsx): a proof file read into
+// `exit`'s arguments, the build's contract the proof names, the payout batches since the commitment rebuilt from their
+// logs and calldata into `foldBatches`' argument (checked against the running hash the exit waits for), and a revert
+// named in plain words. Plain JavaScript (checked by tsc through JSDoc) and pure: no I/O, no window, no clock; the ABIs
+// it decodes with are its callers' (the page passes the generated ones, the node test abi/artifacts'), so that the
+// same module is what `tests/22-exit-logic.test.mjs` checks.
+
+import { concat, decodeErrorResult, decodeFunctionData, encodeAbiParameters, getAddress, keccak256, numberToHex, stringToHex } from "viem";
+
+/** @typedef {`0x${string}`} Hex */
+/**
+ * `SettlementExit`'s `ExitLeaf`: the member's leaf of the latest commitment (SOLVENCY.md), its five figures and salt.
+ * @typedef {{ member: Hex, reserved: bigint, held: bigint, pending: bigint, batched: bigint, claimable: bigint, salt: Hex }} ExitLeaf
+ */
+/** A sibling of the proof (`SumNode`): its hash and its subtree's sum.
+ * @typedef {{ hash: Hex, sum: bigint }} SumNode */
+/**
+ * A proof file read for the exit: where it is from (chain, contract, token, epoch, block) and `exit`'s arguments.
+ * @typedef {{ chainId: number, contract: Hex, token: Hex, epoch: bigint, asOfBlock: bigint, member: Hex,
+ *   symbol: string | null, decimals: number | null, leaf: ExitLeaf, index: bigint, siblings: SumNode[],
+ *   entitlement: bigint, value: bigint }} ExitProof
+ */
+/** One payout entry (`Payout`).
+ * @typedef {{ recipient: Hex, amount: bigint }} Payout */
+/** `FoldedBatch`: a batch as `foldBatches` replays it.
+ * @typedef {{ previous: Hex, nonce: bigint, payouts: Payout[] }} FoldedBatch */
+/**
+ * A `PayoutBatchExecuted` log of the token, as the wallet's node gave it: its block, its index in the block (null
+ * when the node does not tell it: TronLink's transaction infos), the transaction and the event's fields.
+ * @typedef {{ block: bigint, logIndex: number | null, txid: string, nonce: bigint, token: Hex, payoutsHash: Hex }} BatchLog
+ */
+/** An executed batch: its log, and its entries from its transaction's calldata (checked against the log).
+ * @typedef {BatchLog & { payouts: Payout[] }} ExecutedBatch */
+/** A network of the build (lib/networks-build.ts's `BuildNetwork`, the fields read here).
+ * @typedef {{ name: string, chainId: number, settlement: Hex, settlementTron: string | null,
+ *   previous: readonly { settlement: Hex, settlementTron: string | null }[] }} BuildNetworkLike */
+/** One of the build's contracts on the wallet's chain.
+ * @typedef {{ settlement: Hex, settlementTron: string | null, live: boolean }} BuildContractRef */
+
+/** An all-zero 32-byte word: `previous` of the first batch since a commitment, and "nothing left to fold". */
+export const ZERO_HASH = /** @type {Hex} */ (`0x${"0".repeat(64)}`);
+/** The native coin's token address. */
+export const NATIVE_TOKEN = /** @type {Hex} */ ("0x0000000000000000000000000000000000000000");
+const U128_LIMIT = 1n << 128n;
+const MAX_DEPTH = 32;
+const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
+const BYTES32_RE = /^0x[0-9a-fA-F]{64}$/;
+const DECIMAL_RE = /^[0-9]{1,78}$/;
+
+/** What a proof file or the chain gave that the exit cannot use; its message says why in plain words. */
+export class ExitInputError extends Error {}
+
+// ── the proof file ───────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A proof file — the JSON of `GET /v1/users/solvency-proof?download=true`, or the dApp's saved proof (the same JSON)
+ * — read into the exit's arguments and checked for form: the version, the addresses, each balance a whole number
+ * below 2^128 (their sum too), the salt, one sibling per level (at most 32) with its hash and sum, and the index
+ * within the tree. `ExitLeaf.member` is the proof's user; what counts for the exit (`entitlement`) is reserved + held
+ * + pending + batched — `claimable` stays the member's to `claim` from the Settlement (EXIT.md §4).
+ * @param {unknown} input the parsed JSON, or its text
+ * @returns {ExitProof}
+ */
+export function readProof(input) {
+  let json = input;
+  if (typeof input === "string") {
+    try {
+      json = JSON.parse(input);
+    } catch {
+      throw new ExitInputError("The file is not JSON: choose the proof file the dApp saved (solvency-proof-….json).");
+    }
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ExitInputError("The file is not a proof of solvency: it holds no JSON object.");
+  const p = /** @type {Record<string, unknown>} */ (json);
+  const bad = (/** @type {string} */ why) => {
+    throw new ExitInputError(`The file is not a usable proof of solvency: ${why}.`);
+  };
+  if (p.version !== "solvency/v1") bad(`its version is ${JSON.stringify(p.version)}, not "solvency/v1"`);
+  const whole = (/** @type {unknown} */ v, /** @type {string} */ what) => {
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) bad(`${what} is not a whole number (${JSON.stringify(v)})`);
+    return /** @type {number} */ (v);
+  };
+  const address = (/** @type {unknown} */ v, /** @type {string} */ what) => {
+    if (typeof v !== "string" || !ADDRESS_RE.test(v)) bad(`${what} is not a 0x address (${JSON.stringify(v)})`);
+    return /** @type {Hex} */ (getAddress(/** @type {string} */ (v)));
+  };
+  const bytes32 = (/** @type {unknown} */ v, /** @type {string} */ what) => {
+    if (typeof v !== "string" || !BYTES32_RE.test(v)) bad(`${what} is not 32 bytes of 0x hex`);
+    return /** @type {Hex} */ (/** @type {string} */ (v).toLowerCase());
+  };
+  const amount = (/** @type {unknown} */ v, /** @type {string} */ what) => {
+    if (typeof v !== "string" || !DECIMAL_RE.test(v)) bad(`${what} is not a whole amount in base units (${JSON.stringify(v)})`);
+    const n = BigInt(/** @type {string} */ (v));
+    if (n >= U128_LIMIT) bad(`${what} is 2^128 or more, which no tree holds`);
+    return n;
+  };
+  const chainId = whole(p.chain_id, "chain_id");
+  const contract = address(p.contract, "contract");
+  const token = address(p.token, "token");
+  const member = address(p.user, "user");
+  const epoch = BigInt(whole(p.epoch, "epoch"));
+  if (epoch === 0n) bad("its epoch is 0 (epochs start at 1)");
+  const asOfBlock = BigInt(whole(p.as_of_block, "as_of_block"));
+  const b = /** @type {Record<string, unknown>} */ (typeof p.balances === "object" && p.balances !== null ? p.balances : bad("it has no balances"));
+  const leaf = {
+    member,
+    reserved: amount(b.reserved, "balances.reserved"),
+    held: amount(b.held, "balances.held"),
+    pending: amount(b.pending, "balances.pending"),
+    batched: amount(b.batched, "balances.batched"),
+    claimable: amount(b.claimable, "balances.claimable"),
+    salt: bytes32(p.salt, "salt"),
+  };
+  const value = leaf.reserved + leaf.held + leaf.pending + leaf.batched + leaf.claimable;
+  if (value >= U128_LIMIT) bad("its balances add up to 2^128 or more");
+  if (!Array.isArray(p.siblings)) bad("siblings is not a list");
+  const list = /** @type {unknown[]} */ (p.siblings);
+  if (list.length > MAX_DEPTH) bad(`it has ${list.length} siblings; no tree is deeper than ${MAX_DEPTH}`);
+  if (p.depth !== undefined && p.depth !== list.length) bad(`its depth says ${JSON.stringify(p.depth)} but it lists ${list.length} siblings`);
+  const siblings = list.map((s, i) => {
+    const node = /** @type {Record<string, unknown>} */ (typeof s === "object" && s !== null ? s : bad(`sibling ${i} is not an object`));
+    return { hash: bytes32(node.hash, `sibling ${i}'s hash`), sum: amount(node.sum, `sibling ${i}'s sum`) };
+  });
+  const index = BigInt(whole(p.index, "index"));
+  if (index >> BigInt(siblings.length) !== 0n) bad(`its index ${index} is outside a tree of ${siblings.length} levels`);
+  return {
+    chainId,
+    contract,
+    token,
+    epoch,
+    asOfBlock,
+    member,
+    symbol: typeof p.symbol === "string" && p.symbol ? p.symbol : null,
+    decimals: typeof p.decimals === "number" && Number.isSafeInteger(p.decimals) && p.decimals >= 0 && p.decimals <= 36 ? p.decimals : null,
+    leaf,
+    index,
+    siblings,
+    entitlement: leaf.reserved + leaf.held + leaf.pending + leaf.batched,
+    value,
+  };
+}
+
+// ── the build's contracts ────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The contracts this build carries for `chainId` (the deployment records: the live one first, then those it
+ * replaced, each with its own exit), or null when it carries none there.
+ * @param {readonly BuildNetworkLike[]} networks
+ * @param {number} chainId
+ * @returns {BuildContractRef[] | null}
+ */
+export function buildContracts(networks, chainId) {
+  const n = networks.find((x) => x.chainId === chainId);
+  if (!n) return null;
+  return [{ settlement: n.settlement, settlementTron: n.settlementTron, live: true }, ...n.previous.map((p) => ({ ...p, live: false }))];
+}
+
+/**
+ * Whether the exit may be taken where the proof says: the proof is of the wallet's chain and names a Settlement this
+ * build carries for it (the live one or one it replaced) — never a contract the proof or an operator's server names
+ * alone. The build's contract, or why not in words.
+ * @param {readonly BuildNetworkLike[]} networks
+ * @param {number} walletChainId
+ * @param {{ chainId: number, contract: Hex }} proof
+ * @param {(chainId: number) => string} label a network's name in words
+ * @returns {{ ok: true, contract: BuildContractRef } | { ok: false, why: string }}
+ */
+export function contractOfProof(networks, walletChainId, proof, label) {
+  if (proof.chainId !== walletChainId)
+    return { ok: false, why: `Your proof is of ${label(proof.chainId)}, and your wallet is on ${label(walletChainId)}: switch your wallet to ${label(proof.chainId)}.` };
+  const contracts = buildContracts(networks, walletChainId);
+  if (!contracts)
+    return {
+      ok: false,
+      why: `This page was built without a Settlement contract on ${label(walletChainId)}, so it cannot take an exit there: it reads and pays only at the contracts of the networks it was built for.`,
+    };
+  const found = contracts.find((c) => c.settlement.toLowerCase() === proof.contract.toLowerCase());
+  if (!found) {
+    const known = contracts.map((c) => `${c.settlementTron ?? c.settlement} (${c.live ? "live" : "replaced"})`).join(", ");
+    return {
+      ok: false,
+      why: `Your proof names the contract ${proof.contract}, which is not one this page was built with for ${label(walletChainId)} (${known}). A proof of another contract cannot take anything from these, and this page sends nothing to a contract it does not carry.`,
+    };
+  }
+  return { ok: true, contract: found };
+}
+
+// ── the payout batches since the commitment ──────────────────────────────────────────────────────────────────────
+
+/** EIP-712's type hash of one entry: keccak256("Payout(address recipient,uint256 amount)"). */
+export const PAYOUT_TYPEHASH = keccak256(stringToHex("Payout(address recipient,uint256 amount)"));
+
+/**
+ * `payoutsHash` of a batch, as the contract and its `PayoutBatchExecuted` event have it: keccak256 of the entries'
+ * EIP-712 struct hashes, concatenated.
+ * @param {readonly Payout[]} payouts
+ * @returns {Hex}
+ */
+export function payoutsHash(payouts) {
+  const hashes = payouts.map((p) =>
+    keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "address" }, { type: "uint256" }], [PAYOUT_TYPEHASH, p.recipient, p.amount])),
+  );
+  return keccak256(concat(hashes));
+}
+
+/**
+ * The running hash of a token's batches since its commitment after one more batch: keccak256(previous ‖ nonce ‖
+ * payoutsHash), 32 bytes each (SettlementHashes.chainBatch).
+ * @param {Hex} previous
+ * @param {bigint} nonce
+ * @param {Hex} hash
+ * @returns {Hex}
+ */
+export const chainBatch = (previous, nonce, hash) => keccak256(concat([previous, numberToHex(nonce, { size: 32 }), hash]));
+
+/**
+ * A raw `PayoutBatchExecuted` log (`topics[0]` the event's topic, `topics[1]` the nonce, `topics[2]` the token; the
+ * data's first word `payoutsHash`) as a `BatchLog`; null when it is another event.
+ * @param {{ topics: readonly string[], data: string, blockNumber: bigint, logIndex: number | null, txid: string }} log
+ * @param {string} topic the event's topic (the page's generated `settlementEventPayoutBatchExecutedTopic`)
+ * @returns {BatchLog | null}
+ */
+export function batchLogOf(log, topic) {
+  if (log.topics[0]?.toLowerCase() !== topic.toLowerCase() || log.topics.length < 3) return null;
+  const data = log.data.replace(/^0x/, "");
+  if (data.length < 64) throw new ExitInputError(`The PayoutBatchExecuted log of transaction ${log.txid} is cut short.`);
+  return {
+    block: log.blockNumber,
+    logIndex: log.logIndex,
+    txid: log.txid,
+    nonce: BigInt(log.topics[1]),
+    token: /** @type {Hex} */ (getAddress(`0x${log.topics[2].slice(-40)}`)),
+    payoutsHash: /** @type {Hex} */ (`0x${data.slice(0, 64).toLowerCase()}`),
+  };
+}
+
+/**
+ * A batch's entries from its transaction's calldata (`executePayoutBatch(batch, signature)` sent to the Settlement),
+ * checked against its log: the same nonce and token, and entries that hash to the log's `payoutsHash`. A transaction
+ * that is not a direct `executePayoutBatch` call (an operator calling through another contract) cannot be read here.
+ * @param {BatchLog} log
+ * @param {Hex} input the transaction's calldata
+ * @param {readonly unknown[]} abi the one-item ABI of `executePayoutBatch`
+ * @returns {ExecutedBatch}
+ */
+export function executedBatch(log, input, abi) {
+  let decoded;
+  try {
+    decoded = decodeFunctionData({ abi: /** @type {any} */ (abi), data: input });
+  } catch {
+    throw new ExitInputError(
+      `Transaction ${log.txid} executed payout batch ${log.nonce}, but not by calling executePayoutBatch on the contract itself (its calldata is another call), so this page cannot read its entries. The command-line tool (solvency-verify exit) or a node with traces can.`,
+    );
+  }
+  const batch = /** @type {{ token: string, payouts: readonly { recipient: string, amount: bigint }[], nonce: bigint }} */ (/** @type {readonly unknown[]} */ (decoded.args)[0]);
+  const payouts = batch.payouts.map((p) => ({ recipient: /** @type {Hex} */ (getAddress(p.recipient)), amount: p.amount }));
+  if (batch.nonce !== log.nonce || batch.token.toLowerCase() !== log.token.toLowerCase())
+    throw new ExitInputError(`Transaction ${log.txid}'s calldata is of batch ${batch.nonce} in ${batch.token}, not of the batch ${log.nonce} its log names.`);
+  if (payoutsHash(payouts).toLowerCase() !== log.payoutsHash.toLowerCase())
+    throw new ExitInputError(`Transaction ${log.txid}'s entries do not hash to the payoutsHash its PayoutBatchExecuted log holds.`);
+  return { ...log, payouts };
+}
+
+/**
+ * The batches to fold, newest first, as `foldBatches` takes them: the batches executed since the commitment linked in
+ * their chain's order (by block, then by index in the block; within a block whose order the node did not tell, every
+ * order is tried), each with the running hash before it as `previous`, up to the one whose link is `target` — the
+ * exit's `opening().batchesToFold` (the batches before it are what is left when some were folded already). Throws when
+ * no order of the batches found reaches `target`: then the wallet's node did not give every batch, and nothing would
+ * fold.
+ * @param {readonly ExecutedBatch[]} executed
+ * @param {Hex} target
+ * @returns {{ batches: (FoldedBatch & { link: Hex, block: bigint, txid: string })[], entries: number }}
+ */
+export function foldPlan(executed, target) {
+  if (target.toLowerCase() === ZERO_HASH) return { batches: [], entries: 0 };
+  const sorted = [...executed].sort((a, b) => (a.block !== b.block ? (a.block < b.block ? -1 : 1) : (a.logIndex ?? 0) - (b.logIndex ?? 0)));
+  // Same-block batches without a known order are the only freedom; a bounded search over those orders.
+  /** @type {(FoldedBatch & { link: Hex, block: bigint, txid: string })[]} */
+  const chain = [];
+  const used = new Set();
+  let steps = 0;
+  const want = target.toLowerCase();
+  /** @returns {boolean} */
+  const extend = (/** @type {Hex} */ previous) => {
+    if (previous.toLowerCase() === want && chain.length > 0) return true;
+    if (++steps > 100_000) return false;
+    const next = sorted.findIndex((_, i) => !used.has(i));
+    if (next < 0) return false;
+    const block = sorted[next].block;
+    const unordered = sorted[next].logIndex === null;
+    for (let i = next; i < sorted.length && sorted[i].block === block; i++) {
+      if (used.has(i)) continue;
+      if (!unordered && i !== next) break;
+      const b = sorted[i];
+      const link = chainBatch(previous, b.nonce, payoutsHash(b.payouts));
+      used.add(i);
+      chain.push({ previous, nonce: b.nonce, payouts: b.payouts, link, block: b.block, txid: b.txid });
+      if (extend(link)) return true;
+      chain.pop();
+      used.delete(i);
+    }
+    return false;
+  };
+  if (!extend(ZERO_HASH))
+    throw new ExitInputError(
+      `The ${executed.length} payout ${executed.length === 1 ? "batch" : "batches"} found on the chain since the commitment do not chain to ${target}, the running hash the exit waits for: your wallet's node did not give every batch (some nodes keep no old logs). Try another node in your wallet, or the command-line tool.`,
+    );
+  return { batches: chain.reverse(), entries: chain.reduce((n, b) => n + b.payouts.length, 0) };
+}
+
+/**
+ * The fold split into calls of at most `maxEntries` entries each (a batch larger than that goes alone): in the order
+ * to send them, each newest first — every call continues where the one before stopped (EXIT.md §10).
+ * @template {FoldedBatch} B
+ * @param {readonly B[]} newestFirst
+ * @param {number} maxEntries
+ * @returns {B[][]}
+ */
+export function foldChunks(newestFirst, maxEntries) {
+  /** @type {B[][]} */
+  const chunks = [];
+  let current = /** @type {B[]} */ ([]);
+  let size = 0;
+  for (const b of newestFirst) {
+    if (current.length && size + b.payouts.length > maxEntries) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(b);
+    size += b.payouts.length;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}
+
+// ── figures ──────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The share of what is owed that every exit pays, fixed at opening: 1 when custody covers what is owed, else
+ * custody/owed, in words ("100 %", "87.5431 %"; rounded down, as the contract rounds each payment down).
+ * @param {bigint} custody
+ * @param {bigint} owed
+ * @returns {{ full: boolean, text: string }}
+ */
+export function fractionOf(custody, owed) {
+  if (owed === 0n || custody >= owed) return { full: true, text: "100 %" };
+  const millionths = (custody * 100_000_000n) / owed;
+  const whole = millionths / 1_000_000n;
+  const rest = (millionths % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
+  return { full: false, text: `${whole}${rest ? `.${rest}` : ""} %` };
+}
+
+/**
+ * A unix time of the chain's clock as text, in UTC: "2026-11-28 05:12:09 UTC".
+ * @param {bigint | number} unix
+ * @returns {string}
+ */
+export function utcText(unix) {
+  const d = new Date(Number(unix) * 1000);
+  return Number.isNaN(d.getTime()) ? `${unix}` : `${d.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+/**
+ * A span of seconds in words: "1 day", "14 days", "3 hours 20 minutes", "45 seconds".
+ * @param {bigint | number} seconds
+ * @returns {string}
+ */
+export function spanText(seconds) {
+  let s = Number(seconds);
+  if (s <= 0) return "0 seconds";
+  const parts = [];
+  for (const [unit, size] of /** @type {const} */ ([
+    ["day", 86_400],
+    ["hour", 3_600],
+    ["minute", 60],
+    ["second", 1],
+  ])) {
+    const n = Math.floor(s / size);
+    if (n > 0) parts.push(`${n} ${unit}${n === 1 ? "" : "s"}`);
+    s -= n * size;
+    if (parts.length === 2) break;
+  }
+  return parts.join(" ");
+}
+
+// ── reverts in words ─────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The revert data an EIP-1193 wallet, TronLink or viem attached to a failed call, wherever it put it (`data`,
+ * `data.data`, `error.data`, `cause…`, or a hex blob in the message); null when there is none.
+ * @param {unknown} e
+ * @returns {Hex | null}
+ */
+export function revertDataOf(e) {
+  const seen = new Set();
+  /** @param {unknown} x @param {number} depth @returns {Hex | null} */
+  const walk = (x, depth) => {
+    if (x === null || x === undefined || depth > 6 || seen.has(x)) return null;
+    if (typeof x === "string") return /^0x(?:[0-9a-fA-F]{2}){4,}$/.test(x) ? /** @type {Hex} */ (x.toLowerCase()) : null;
+    if (typeof x !== "object") return null;
+    seen.add(x);
+    const o = /** @type {Record<string, unknown>} */ (x);
+    for (const key of ["data", "revertData", "error", "cause", "originalError", "info"]) {
+      const found = walk(o[key], depth + 1);
+      if (found) return found;
+    }
+    return null;
+  };
+  const found = walk(e, 0);
+  if (found) return found;
+  const text = typeof e === "string" ? e : typeof e === "object" && e !== null ? String(/** @type {{ message?: unknown }} */ (e).message ?? "") : "";
+  const m = /(?:data|custom error|reverted with)[^0-9a-fA-Fx]*(0x(?:[0-9a-fA-F]{2}){4,})/.exec(text);
+  return m ? /** @type {Hex} */ (m[1].toLowerCase()) : null;
+}
+
+/**
+ * What to say of amounts and times in a revert's words.
+ * @typedef {{ amount?: (base: bigint) => string, address?: (a: string) => string }} WordsContext
+ */
+
+/**
+ * A revert of the Settlement or its exit named in plain words: what happened, and what to do when something can be
+ * done. Unknown data is named as it is.
+ * @param {Hex} data the revert data
+ * @param {readonly unknown[]} abi every custom error the call may revert with (both contracts')
+ * @param {WordsContext} [ctx]
+ * @returns {{ name: string, words: string }}
+ */
+export function revertWords(data, abi, ctx = {}) {
+  const amount = ctx.amount ?? ((/** @type {bigint} */ v) => `${v} (base units)`);
+  const address = ctx.address ?? ((/** @type {string} */ a) => a);
+  let decoded;
+  try {
+    decoded = decodeErrorResult({ abi: /** @type {any} */ (abi), data });
+  } catch {
+    return { name: "unknown", words: `The contract refused, with an answer this page cannot name (${data.length > 74 ? `${data.slice(0, 74)}…` : data}).` };
+  }
+  const name = decoded.errorName;
+  const a = /** @type {readonly any[]} */ (decoded.args ?? []);
+  /** @type {Record<string, () => string>} */
+  const words = {
+    ExitNotDue: () =>
+      `The exit cannot be opened yet: it opens at ${utcText(a[1])} by the chain's clock (the operator committed, or unpaused, less than the contract's exit period ago). Nothing was sent.`,
+    ExitOpen: () => `The exit of this asset is already open: nothing else can move this token on the contract now but members' exits and claims.`,
+    ExitNotOpen: () => `The exit of this asset is not open yet: open it first (anyone may, once it is due).`,
+    BatchesNotFolded: () => `The payout batches executed since the commitment must be folded first (the exit subtracts what they paid each member).`,
+    NothingToFold: () => `There is nothing left to fold: every payout batch since the commitment has been folded.`,
+    BatchNotInChain: () =>
+      `Batch ${a[0]} of the fold is not the one the exit waits for (the chain of batches since the commitment ends with ${a[1]}, this one gives ${a[2]}): someone folded meanwhile; read the chain again.`,
+    AlreadyExited: () => `${address(a[1])} has already exited this asset: an exit is paid once.`,
+    InvalidProof: () =>
+      `The proof does not fold to the root the exit rests on (${a[0]}): it is of another epoch than the commitment the exit opened on, or it was altered. Only the proof of that epoch can exit.`,
+    SumOutOfRange: () => `The proof is malformed: a sum of ${a[0]} is 2^128 or more.`,
+    IndexOutOfRange: () => `The proof is malformed: its index ${a[0]} is outside a tree of ${a[1]} levels.`,
+    ProofTooDeep: () => `The proof is malformed: ${a[0]} levels, more than any tree holds.`,
+    NothingToExit: () =>
+      `Nothing is due to ${address(a[1])}: the leaf's balances counted by the exit are zero, or the payout batches since the commitment paid all of it, or the exit's custody is spent.`,
+    WrongSender: () => `Only the member ${address(a[0])} may send their exit to another address than their own; this wallet is ${address(a[1])}. Send it to the member's own address, or from the member's wallet.`,
+    ZeroAddress: () => `The exit cannot be paid to the zero address.`,
+    SelfPayment: () => `The exit cannot be paid to the Settlement or to the exit contract itself.`,
+    OutboundTransferFailed: () => `The payment did not go through (the receiving address refused it, or the token did not move exactly the amount): choose another address to receive it.`,
+    TokenNeverAllowed: () => `This contract never allowed the token ${address(a[0])}: it holds no members' money in it, and has no exit for it.`,
+    ReentrancyGuardReentrantCall: () => `The contract refused a call made from within another of its calls.`,
+    PayoutSumOverflow: () => `A batch's entries add up to more than 2^256: no executed batch can hold them.`,
+    InsufficientFunds: () => `The contract holds ${amount(a[0])} where ${amount(a[1])} is needed.`,
+    EnforcedPause: () => `The contract is paused.`,
+    WrongValue: () => `The call carried the wrong amount of the native coin.`,
+  };
+  const say = words[name];
+  return { name, words: say ? say() : `The contract refused: ${name}(${a.map((x) => String(x)).join(", ")}).` };
+}

@@ -1,0 +1,102 @@
+// Each member's latest VERIFIED proof of solvency, kept in their own browser (IndexedDB) per chain, contract, token and
+// member — written by the badge once it has checked the proof against the chain (src/user/Solvency.tsx), read by the
+// "Proof of solvency" page's list of saved proofs and by the exit page when it is served from the same site
+// (src/exit/): what a member needs to take their exit (contracts/EXIT.md §7) if the operator's servers are gone. The
+// proof is kept exactly as the server gave it (the JSON of `download=true`, what the exit page and the command-line
+// tool read). Loaded only with the proof of solvency's chunk (or the exit page): nothing of it weighs on `/`.
+
+/** One saved proof: the server's JSON as it was verified, and when. */
+export interface SavedProof {
+  /** `chain:contract:token:member`, lower case. */
+  key: string;
+  chainId: number;
+  contract: string;
+  token: string;
+  member: string;
+  symbol: string;
+  epoch: number;
+  /** When the badge verified and saved it (ms since 1970). */
+  savedAt: number;
+  /** The proof as the server gave it (`GET /v1/users/solvency-proof`). */
+  proof: unknown;
+}
+
+const DB = "referral-proofs";
+const STORE = "proofs";
+/** Fired on `window` after a save, so that a list on screen reads again. */
+export const SAVED_EVENT = "referral:proof-saved";
+
+function open(): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    if (typeof indexedDB === "undefined") return reject(new Error("this browser offers no IndexedDB"));
+    const r = indexedDB.open(DB, 1);
+    r.onupgradeneeded = () => r.result.createObjectStore(STORE, { keyPath: "key" });
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error ?? new Error("IndexedDB would not open"));
+    r.onblocked = () => reject(new Error("IndexedDB is held by another tab"));
+  });
+}
+
+async function run<T>(mode: IDBTransactionMode, f: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  const db = await open();
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const tx = db.transaction(STORE, mode);
+      const request = f(tx.objectStore(STORE));
+      tx.oncomplete = () => resolve(request.result);
+      tx.onerror = () => reject(tx.error ?? new Error("IndexedDB refused"));
+      tx.onabort = () => reject(tx.error ?? new Error("IndexedDB refused"));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** The key a proof is kept under. */
+export const proofKey = (p: { chain_id: number; contract: string; token: string; user: string }) =>
+  `${p.chain_id}:${p.contract}:${p.token}:${p.user}`.toLowerCase();
+
+/**
+ * Keeps `proof` (already verified against the chain) as the member's latest for its chain, contract, token and member;
+ * an older epoch never replaces a newer one. The record kept (the newer one when `proof` was older).
+ */
+export async function saveProof(proof: { chain_id: number; contract: string; token: string; user: string; symbol?: string; epoch: number }): Promise<SavedProof> {
+  const key = proofKey(proof);
+  const record: SavedProof = {
+    key,
+    chainId: proof.chain_id,
+    contract: proof.contract.toLowerCase(),
+    token: proof.token.toLowerCase(),
+    member: proof.user.toLowerCase(),
+    symbol: proof.symbol ?? "",
+    epoch: proof.epoch,
+    savedAt: Date.now(),
+    proof,
+  };
+  const was = await run<SavedProof | undefined>("readonly", (s) => s.get(key));
+  if (was && was.epoch > record.epoch) return was;
+  await run("readwrite", (s) => s.put(record));
+  window.dispatchEvent(new Event(SAVED_EVENT));
+  return record;
+}
+
+/** Every proof saved in this browser, newest first; none when IndexedDB cannot be read. */
+export async function savedProofs(): Promise<SavedProof[]> {
+  const all = await run<SavedProof[]>("readonly", (s) => s.getAll());
+  return all.sort((a, b) => b.savedAt - a.savedAt);
+}
+
+/** The file name a saved proof is downloaded as (the badge's own form, with the contract: one file per contract). */
+export const savedFileName = (p: SavedProof) => `solvency-proof-${p.symbol || "asset"}-epoch${p.epoch}-${p.contract}-${p.member}.json`;
+
+/** Saves `value` as a JSON file (a download the browser makes from the page's memory: nothing is fetched). */
+export function downloadJson(name: string, value: unknown) {
+  const url = URL.createObjectURL(new Blob([`${JSON.stringify(value, null, 2)}\n`], { type: "application/json" }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

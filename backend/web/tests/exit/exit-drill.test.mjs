@@ -1,0 +1,489 @@
+// The members' exit drill on the devnet, on both chains (issue 46; contracts/EXIT.md §7). DESTRUCTIVE: it stops the
+// operator's services and opens the exits of BNB and test USDT on anvil and of test USDT on the TRON stand-in for good,
+// so it is not among backend/web/tests/*.test.mjs: scripts/exit-drill.sh runs it last (scripts/test.sh's final step),
+// then starts a fresh devnet. In order:
+//  1. fresh members register under each demo member until the ledger owes it something (the demo paid most rewards
+//     out) and an epoch holding them is committed; the signer stops (nothing more can be committed); every demo
+//     member — anvil accounts 2–5 in BNB and 6–9 in test USDT through the injected EVM wallet, accounts 2–5 in TRON
+//     USDT through the TronLink stand-in — signs in to the dApp, whose badge verifies and keeps their proof in the
+//     browser; each downloads it from the kept list;
+//  2. the operator's last act: payout batches after that commitment (BNB: two, TRON USDT: one), signed with the devnet
+//     signer's key and sent by the operator — what the exits must subtract;
+//  3. the backend, listener and reconciler stop too: the API is unreachable (asserted);
+//  4. both chains' clocks move past the exit period (`exitAfter`, a day on the devnet: evm_increaseTime + evm_mine);
+//  5. an outside wallet (neither a member nor the operator) opens each exit through the static page loaded from its
+//     file:// URL, without a proof, and folds the batches since the commitment — the test rebuilds their running hash
+//     itself from the chain's logs and calldata first and checks it is the exit's `batchesToFold`;
+//  6. every demo member exits through the page from the file:// URL with their downloaded proof: each receives exactly
+//     what their leaf owed (reserved + held + pending + batched from the proof file) less what the batches since the
+//     commitment paid them (from the chain's logs and calldata), times custody/owed when short — compared with the
+//     page's preview and with the balance delta (less gas for BNB); a double click sends once; a reload while the exit
+//     is in flight follows it instead of sending again; a second exit is refused (the page, and the contract:
+//     AlreadyExited);
+//  7. nothing else can move those tokens: register, retopup, a signed payout batch, a treasury transfer and a
+//     commitment all revert ExitOpen; claims stay in the Settlement; the exits paid what the test expected in all.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  concat,
+  decodeFunctionData,
+  encodeAbiParameters,
+  encodeFunctionData,
+  encodePacked,
+  erc20Abi,
+  getAddress,
+  keccak256,
+  stringToHex,
+  toFunctionSignature,
+  toHex,
+} from "viem";
+import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { ANVIL_KEYS, Api, BASE, BNB, CHAIN, CHAIN_ID, RPC, USDT, chain, freshKey, jsonRpc, openBrowser, registerDirectly, signInThroughPage, test, until } from "../lib/stack.mjs";
+import { TestWallet } from "../lib/wallet.mjs";
+import { TRON_CHAIN, TRON_RPC, TRON_USDT, freshTronKey, registerTronDirectly, signInTron, signInWithTronLink, tronAddress, tronChain, tronLinkFor } from "../lib/tron.mjs";
+import { EXIT_ABI, EXIT_PAGE_ALLOW, SETTLEMENT_ABI, downloadKept, downloads, exitOf, exitState, keptByBadge, keptKey, openExitPage, openingOf, untilState } from "../lib/exit.mjs";
+
+const ROOT = new URL("../../../../", import.meta.url).pathname;
+const RUN = join(ROOT, ".devnet", "run");
+const MNEMONIC = "test test test test test test test test test test test junk";
+const NATIVE = "0x0000000000000000000000000000000000000000";
+const DAY = 86_400n;
+const keyOf = (i) => toHex(mnemonicToAccount(MNEMONIC, { addressIndex: i }).getHdKey().privateKey);
+const lower = (h) => h.toLowerCase();
+
+/** The three exits of the drill: where, which token, whose. */
+const ASSETS = [
+  { name: "BNB", assetId: BNB, kind: "evm", client: chain, rpc: RPC, settlement: CHAIN.settlement, token: NATIVE, card: "asset-BNB", members: [2, 3, 4, 5] },
+  { name: "USDT", assetId: USDT, kind: "evm", client: chain, rpc: RPC, settlement: CHAIN.settlement, token: getAddress(CHAIN.usdt), card: "asset-USDT", members: [6, 7, 8, 9] },
+  {
+    name: "TRON USDT",
+    assetId: TRON_USDT,
+    kind: "tron",
+    client: tronChain,
+    rpc: TRON_RPC,
+    settlement: TRON_CHAIN.settlement,
+    token: getAddress(TRON_CHAIN.usdt),
+    card: "asset-USDT-TRON",
+    members: [2, 3, 4, 5],
+  },
+];
+/** Per asset: each member's kept proof file and its JSON; the epoch kept; the opening; what was paid. */
+const state = new Map(ASSETS.map((a) => [a.name, { proofs: new Map(), epoch: null, exits: null, paidByExits: 0n }]));
+const dir = downloads();
+
+// ── the operator's services ─────────────────────────────────────────────────────────────────────────────────────
+
+/** Stops one devnet service by its pid file (scripts/devnet.sh's), only if the pid is still that service. */
+async function stopService(name) {
+  const file = join(RUN, `${name}.pid`);
+  if (!existsSync(file)) throw new Error(`${file} is missing: the devnet's ${name} is not running`);
+  const pid = Number(readFileSync(file, "utf8").trim());
+  const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, "utf8") : "";
+  assert.ok(cmdline.includes(name), `pid ${pid} of ${file} is not the devnet's ${name} (${cmdline.replaceAll("\0", " ")})`);
+  process.kill(pid, "SIGTERM");
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return !readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2].startsWith("Z");
+    } catch {
+      return false;
+    }
+  };
+  await until(`${name} (pid ${pid}) stopped`, () => !alive(), { timeout: 20_000 }).catch(() => process.kill(pid, "SIGKILL"));
+}
+
+/** The signer's key (the devnet's: anvil account #1) signs `structHash` under the contract's EIP-712 domain. */
+async function signerSignature(client, settlement, structHash) {
+  const signer = privateKeyToAccount(ANVIL_KEYS[1]);
+  assert.equal(lower(await client.readContract({ address: settlement, abi: SETTLEMENT_ABI, functionName: "signer" })), lower(signer.address), "the devnet's signer key");
+  const digest = await client.readContract({ address: settlement, abi: SETTLEMENT_ABI, functionName: "hashTypedData", args: [structHash] });
+  return signer.sign({ hash: digest });
+}
+
+const PAYOUT_TYPEHASH = keccak256(stringToHex("Payout(address recipient,uint256 amount)"));
+const BATCH_TYPEHASH = keccak256(
+  stringToHex("PayoutBatch(address token,uint256 total,Payout[] payouts,uint256 nonce,uint256 deadline)Payout(address recipient,uint256 amount)"),
+);
+const entriesHash = (payouts) =>
+  keccak256(concat(payouts.map((p) => keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "address" }, { type: "uint256" }], [PAYOUT_TYPEHASH, p.recipient, p.amount])))));
+
+/** A payout batch of `token` signed by the devnet's signer: the arguments of executePayoutBatch. */
+async function signedBatch(asset, payouts) {
+  const now = (await asset.client.getBlock()).timestamp;
+  const total = payouts.reduce((s, p) => s + p.amount, 0n);
+  const batch = { token: asset.token, total, payouts, nonce: (1n << 200n) + BigInt(Math.floor(Math.random() * 1e12)), deadline: now + 3600n };
+  const structHash = keccak256(
+    encodeAbiParameters(
+      ["bytes32", "address", "uint256", "bytes32", "uint256", "uint256"].map((type) => ({ type })),
+      [BATCH_TYPEHASH, batch.token, batch.total, entriesHash(payouts), batch.nonce, batch.deadline],
+    ),
+  );
+  return [batch, await signerSignature(asset.client, asset.settlement, structHash)];
+}
+
+/** The operator (anvil account #0) executes a payout batch: on anvil with its own key, on TRON as TronLink sends it. */
+async function operatorPays(asset, payouts) {
+  const args = await signedBatch(asset, payouts);
+  const data = encodeFunctionData({ abi: SETTLEMENT_ABI, functionName: "executePayoutBatch", args });
+  if (asset.kind === "tron") {
+    const item = SETTLEMENT_ABI.find((x) => x.type === "function" && x.name === "executePayoutBatch");
+    await tronLinkFor(ANVIL_KEYS[0]).pay({
+      contract: TRON_CHAIN.settlement_base58,
+      function_selector: toFunctionSignature(item),
+      parameter: data.slice(10),
+      fee_limit: 1_000_000_000,
+      call_value: "0",
+    });
+    return args[0];
+  }
+  const operator = new TestWallet({ key: ANVIL_KEYS[0], rpcUrl: asset.rpc, chainId: CHAIN_ID });
+  const hash = await operator.client.sendTransaction({ to: asset.settlement, data });
+  const receipt = await asset.client.waitForTransactionReceipt({ hash });
+  assert.equal(receipt.status, "success", "the operator's batch executed");
+  return args[0];
+}
+
+/**
+ * The payout batches of `token` since its latest commitment, read by the test straight from the chain (its own RPC,
+ * not the page's wallet): the PayoutBatchExecuted logs from the commitment's block on, each one's entries from its
+ * transaction's calldata; their running hash, and what they paid each recipient.
+ */
+async function batchesSinceCommitment(asset) {
+  const [, , , , commitBlock] = await asset.client.readContract({ address: asset.settlement, abi: SETTLEMENT_ABI, functionName: "latestLiabilities", args: [asset.token] });
+  const logs = await asset.client.getContractEvents({ address: asset.settlement, abi: SETTLEMENT_ABI, eventName: "PayoutBatchExecuted", args: { token: asset.token }, fromBlock: commitBlock });
+  logs.sort((a, b) => (a.blockNumber !== b.blockNumber ? Number(a.blockNumber - b.blockNumber) : a.logIndex - b.logIndex));
+  let head = `0x${"0".repeat(64)}`;
+  const paid = new Map();
+  for (const log of logs) {
+    const tx = await asset.client.getTransaction({ hash: log.transactionHash });
+    const { args } = decodeFunctionData({ abi: SETTLEMENT_ABI, data: tx.input });
+    const [batch] = args;
+    assert.equal(batch.nonce, log.args.nonce);
+    assert.equal(entriesHash(batch.payouts), log.args.payoutsHash, "the calldata's entries are the log's");
+    head = keccak256(encodePacked(["bytes32", "uint256", "bytes32"], [head, batch.nonce, log.args.payoutsHash]));
+    for (const p of batch.payouts) paid.set(lower(p.recipient), (paid.get(lower(p.recipient)) ?? 0n) + p.amount);
+  }
+  return { count: logs.length, head, paid, commitBlock };
+}
+
+const balanceOf = (asset, who) =>
+  asset.token === NATIVE ? asset.client.getBalance({ address: who }) : asset.client.readContract({ address: asset.token, abi: erc20Abi, functionName: "balanceOf", args: [who] });
+
+/** What a member's exit must pay, computed by the test from the proof file, the chain's batches and the opening. */
+function expectedExit(proof, since, opening, paidByExits) {
+  const b = proof.balances;
+  const entitlement = BigInt(b.reserved) + BigInt(b.held) + BigInt(b.pending) + BigInt(b.batched);
+  const paidAfter = since.paid.get(lower(proof.user)) ?? 0n;
+  const subtracted = paidAfter < entitlement ? paidAfter : entitlement;
+  const due = entitlement - subtracted;
+  let amount = opening.custody >= opening.owed ? due : (due * opening.custody) / opening.owed;
+  const left = opening.custody - paidByExits;
+  if (amount > left) amount = left;
+  return { entitlement, subtracted, amount };
+}
+
+// ── 1. the members keep their proofs ────────────────────────────────────────────────────────────────────────────
+
+test("every demo member is owed something; the signer stops; each one's badge verifies and keeps their proof, downloaded from the dApp's kept list", async () => {
+  for (const a of ASSETS) {
+    const { exits } = await exitOf(a.client, a.settlement);
+    state.get(a.name).exits = exits;
+    assert.equal((await openingOf(a.client, exits, a.token)).open, false, `${a.name}'s exit is not open yet: this drill needs a fresh devnet`);
+  }
+  // The demo paid most rewards out: fresh members register under each demo member until the ledger owes it something
+  // (a direct reward, pending; the plan may place a referral's fee in the auto-pool instead), and an epoch is
+  // committed that holds them all.
+  for (const a of ASSETS) {
+    for (const i of a.members) {
+      const key = keyOf(i);
+      const sponsor = privateKeyToAccount(key).address;
+      const api = a.kind === "tron" ? await signInTron(key) : await Api.signIn(key);
+      const owed = async () => {
+        const b = (await api.standing(a.assetId)).balances;
+        return BigInt(b.reserved) + BigInt(b.held) + BigInt(b.pending) + BigInt(b.batched);
+      };
+      for (let n = 0; (await owed()) === 0n; n++) {
+        assert.ok(n < 4, `${a.name} member ${i} is owed nothing after ${n} referrals`);
+        if (a.kind === "tron") await registerTronDirectly(await freshTronKey(), tronAddress(sponsor));
+        else await registerDirectly(await freshKey(), sponsor, a.assetId);
+      }
+    }
+    const head = await a.client.getBlockNumber();
+    await until(`an epoch of ${a.name} with the new registrations`, async () => {
+      const [, , , asOfBlock] = await a.client.readContract({ address: a.settlement, abi: SETTLEMENT_ABI, functionName: "latestLiabilities", args: [a.token] });
+      return asOfBlock >= head;
+    }, { timeout: 300_000, every: 2000 });
+  }
+  await stopService("signer");
+  // A commitment already signed may still land: wait until every latest epoch holds still for 20 s.
+  const latest = async () => Promise.all(ASSETS.map(async (a) => (await a.client.readContract({ address: a.settlement, abi: SETTLEMENT_ABI, functionName: "latestLiabilities", args: [a.token] }))[2]));
+  let seen = await latest();
+  let since = Date.now();
+  await until("every asset's latest commitment holds still", async () => {
+    const now = await latest();
+    if (now.some((e, i) => e !== seen[i])) {
+      seen = now;
+      since = Date.now();
+    }
+    return Date.now() - since > 20_000;
+  }, { timeout: 180_000, every: 2000 });
+  ASSETS.forEach((a, i) => {
+    assert.ok(seen[i] > 0n, `${a.name} has a commitment`);
+    state.get(a.name).epoch = Number(seen[i]);
+  });
+
+  for (const a of ASSETS) {
+    for (const i of a.members) {
+      const key = keyOf(i);
+      const address = privateKeyToAccount(key).address;
+      const tronLink = a.kind === "tron" ? tronLinkFor(key) : null;
+      const b = await openBrowser(tronLink ? { tronLink } : { key });
+      const { page } = b;
+      await page.goto(BASE + "/");
+      if (tronLink) await signInWithTronLink(page);
+      else await signInThroughPage(page);
+      const { epoch } = await keptByBadge(page, a.card);
+      assert.equal(epoch, state.get(a.name).epoch, `${a.name} member ${i}'s proof is of the latest epoch`);
+      const api = tronLink ? await signInTron(key) : await Api.signIn(key);
+      const served = await api.get(`/v1/users/solvency-proof?asset_id=${a.assetId}&epoch=${epoch}&download=true`);
+      await page.getByTestId("nav-solvency").click();
+      const kept = await downloadKept(page, keptKey(served), dir);
+      assert.deepEqual(kept.json, served, "the kept file is the API's download");
+      assert.equal(lower(kept.json.user), lower(address));
+      state.get(a.name).proofs.set(i, kept);
+      await b.close();
+    }
+  }
+});
+
+// ── 2. the operator's last batches, 3. the operator gone ────────────────────────────────────────────────────────
+
+test("the operator's last payout batches after the commitment, then the backend, listener and reconciler stop: the API is unreachable", async () => {
+  const entitlementOf = (p) => BigInt(p.balances.reserved) + BigInt(p.balances.held) + BigInt(p.balances.pending) + BigInt(p.balances.batched);
+  const richest = (a) =>
+    [...state.get(a.name).proofs.entries()].map(([i, k]) => ({ i, address: getAddress(k.json.user), owed: entitlementOf(k.json) })).sort((x, y) => (y.owed > x.owed ? 1 : -1));
+  const bnb = ASSETS[0];
+  const [m1, m2] = richest(bnb);
+  assert.ok(m1.owed > 3n && m2.owed > 4n, "two BNB members are owed something");
+  await operatorPays(bnb, [{ recipient: m1.address, amount: m1.owed / 3n }]);
+  await operatorPays(bnb, [
+    { recipient: m2.address, amount: m2.owed / 4n },
+    { recipient: privateKeyToAccount(keyOf(9_000_001)).address, amount: 10n ** 15n },
+  ]);
+  const tron = ASSETS[2];
+  const [t1] = richest(tron);
+  assert.ok(t1.owed > 3n, "a TRON member is owed something");
+  await operatorPays(tron, [{ recipient: t1.address, amount: t1.owed / 3n }]);
+
+  for (const name of ["backend", "listener", "reconciler"]) await stopService(name);
+  await assert.rejects(fetch(`${BASE}/health`), /fetch failed/, "the API is unreachable");
+  await assert.rejects(fetch(`${BASE}/v1/public/solvency`), /fetch failed/);
+  // Nothing was committed since the members kept their proofs.
+  for (const a of ASSETS) {
+    const [, , epoch] = await a.client.readContract({ address: a.settlement, abi: SETTLEMENT_ABI, functionName: "latestLiabilities", args: [a.token] });
+    assert.equal(Number(epoch), state.get(a.name).epoch, `${a.name}: no commitment after the kept proofs`);
+  }
+});
+
+// ── 4. time passes ──────────────────────────────────────────────────────────────────────────────────────────────
+
+test("both chains' clocks move past the exit period", async () => {
+  for (const rpc of [RPC, TRON_RPC]) {
+    await jsonRpc(rpc, "evm_increaseTime", [Number(DAY + 120n)]);
+    await jsonRpc(rpc, "evm_mine", []);
+  }
+  for (const a of ASSETS) {
+    const { exitAfter } = await exitOf(a.client, a.settlement);
+    assert.equal(exitAfter, DAY, "the devnet's contracts are deployed with a day");
+    const opensAt = await a.client.readContract({ address: a.settlement, abi: SETTLEMENT_ABI, functionName: "exitOpensAt", args: [a.token] });
+    const now = (await a.client.getBlock()).timestamp;
+    assert.ok(now >= opensAt, `${a.name}: due (${now} ≥ ${opensAt})`);
+  }
+});
+
+// ── 5. an outsider opens and folds ──────────────────────────────────────────────────────────────────────────────
+
+test("an outside wallet opens each exit through the static page from its file:// URL, without a proof, and folds the batches since the commitment", async () => {
+  for (const a of ASSETS) {
+    const key = keyOf(7_000_000 + ASSETS.indexOf(a));
+    const outsider = privateKeyToAccount(key).address;
+    await jsonRpc(a.rpc, "anvil_setBalance", [outsider, toHex(10n ** 20n)]);
+    for (const who of [privateKeyToAccount(ANVIL_KEYS[0]).address, ...[...state.get(a.name).proofs.values()].map((k) => k.json.user)])
+      assert.notEqual(lower(outsider), lower(who), "neither the operator nor a member");
+    const since = await batchesSinceCommitment(a);
+    state.get(a.name).since = since;
+    const tronLink = a.kind === "tron" ? tronLinkFor(key) : null;
+    const b = await openBrowser(tronLink ? { tronLink } : { key });
+    const { page } = b;
+    await openExitPage(page, a.kind);
+    await page.getByLabel(/Token address/).fill(a.kind === "tron" ? TRON_CHAIN.usdt_base58 : a.token === NATIVE ? "" : a.token);
+    await page.getByTestId("exit-read").click();
+    const before = await exitState(page);
+    assert.equal(before.open, false);
+    assert.equal(before.due, true, before.text);
+    await page.getByTestId("exit-open").click();
+    const opened = await untilState(page, `${a.name}'s exit open`, (s) => s.open);
+    const exits = state.get(a.name).exits;
+    const opening = await openingOf(a.client, exits, a.token);
+    assert.ok(opening.open);
+    assert.equal(Number(opening.epoch), state.get(a.name).epoch, "the exit rests on the commitment the members kept");
+    assert.equal(opened.owed, opening.owed);
+    assert.equal(opened.custody, opening.custody);
+    const events = await a.client.getContractEvents({ address: exits, abi: EXIT_ABI, eventName: "Opened", args: { token: a.token }, fromBlock: since.commitBlock });
+    assert.equal(events.length, 1);
+    // The test's own rebuild of the batches since the commitment is the hash the exit waits for.
+    assert.equal(lower(opening.batchesToFold), lower(since.head), `${a.name}: ${since.count} batches since the commitment`);
+    state.get(a.name).opening = opening;
+    if (since.count > 0) {
+      const fold = page.getByTestId("exit-fold");
+      // A double click folds once.
+      await fold.dblclick();
+      await untilState(page, `${a.name}'s batches folded`, (s) => /^0x0+$/.test(s.batchesToFold));
+      assert.equal(await page.getByTestId("exit-fold-plan").getAttribute("data-count"), String(since.count));
+      const folded = await a.client.getContractEvents({ address: exits, abi: EXIT_ABI, eventName: "BatchesFolded", args: { token: a.token }, fromBlock: since.commitBlock });
+      assert.equal(folded.length, 1, "one fold transaction, whatever the clicks");
+      assert.equal(folded[0].args.count, BigInt(since.count));
+      for (const [recipient, amount] of since.paid) {
+        const [paidAfter] = await a.client.readContract({ address: exits, abi: EXIT_ABI, functionName: "memberExit", args: [a.token, recipient] });
+        assert.equal(paidAfter, amount, `the fold credited ${recipient} what the batches paid`);
+      }
+    } else {
+      await page.getByTestId("exit-folded").waitFor();
+    }
+    if (tronLink) assert.ok(tronLink.log.includes("sendRawTransaction"), "sent through TronLink");
+    await b.screenshot(`exit-drill-opened-${a.name.replace(" ", "-")}`);
+    await b.close(EXIT_PAGE_ALLOW);
+  }
+  assert.ok(state.get("BNB").since.count >= 2 && state.get("TRON USDT").since.count >= 1, "the operator's batches are among those folded");
+});
+
+// ── 6. every member exits ───────────────────────────────────────────────────────────────────────────────────────
+
+test("every demo member exits through the static page with their kept proof: exactly their leaf less what was paid since, once", async (t) => {
+  let doubleClicked = false;
+  let reloaded = false;
+  for (const a of ASSETS) {
+    const s = state.get(a.name);
+    for (const [i, kept] of s.proofs) {
+      const key = keyOf(i);
+      const member = getAddress(kept.json.user);
+      const opening = await openingOf(a.client, s.exits, a.token);
+      const expected = expectedExit(kept.json, s.since, s.opening, s.paidByExits);
+      assert.equal(opening.paid, s.paidByExits, "the exits paid what the test expected so far");
+      const tronLink = a.kind === "tron" ? tronLinkFor(key) : null;
+      const b = await openBrowser(tronLink ? { tronLink } : { key });
+      const { page, wallet } = b;
+      await openExitPage(page, a.kind);
+      await page.getByLabel("Proof file").setInputFiles(kept.file);
+      const st = await exitState(page);
+      assert.ok(st.open && /^0x0+$/.test(st.batchesToFold), st.text);
+      const box = page.getByTestId("exit-member");
+      await box.waitFor();
+      assert.equal(await box.getAttribute("data-epoch-matches"), "true", await box.innerText());
+      const preview = page.getByTestId("exit-preview");
+      await preview.waitFor({ timeout: 30_000 });
+      assert.equal(await preview.getAttribute("data-entitlement"), expected.entitlement.toString(), `${a.name} member ${i}: entitlement`);
+      assert.equal(await preview.getAttribute("data-subtracted"), expected.subtracted.toString(), `${a.name} member ${i}: subtracted`);
+      assert.equal(await preview.getAttribute("data-amount"), expected.amount.toString(), `${a.name} member ${i}: amount`);
+      const send = page.getByTestId("exit-send");
+      assert.ok(expected.entitlement > 0n, `${a.name} member ${i} is owed something`);
+      t.diagnostic(`${a.name} member ${i} (${member}): leaf ${expected.entitlement}, paid since the commitment ${expected.subtracted}, exit ${expected.amount}`);
+      if (i === a.members[0]) await b.screenshot(`exit-drill-member-${a.name.replace(" ", "-")}`);
+      if (expected.amount === 0n) {
+        // Everything the leaf owed was paid since the commitment: nothing to send.
+        assert.ok(await send.isDisabled(), "nothing to send for a member owed nothing");
+        await b.close(EXIT_PAGE_ALLOW);
+        continue;
+      }
+      const before = await balanceOf(a, member);
+      const sends = () => (tronLink ? tronLink.broadcast.length : wallet.log.filter((m) => m === "eth_sendTransaction").length);
+      if (a.kind === "evm" && !reloaded && doubleClicked) {
+        // A reload while the exit is in flight: the page follows the transaction it sent, and never sends it again.
+        reloaded = true;
+        await jsonRpc(a.rpc, "evm_setIntervalMining", [0]);
+        await jsonRpc(a.rpc, "evm_setAutomine", [false]);
+        try {
+          await send.click();
+          await until("the exit sent, not mined", async () => /was sent \(transaction/.test(await page.getByTestId("exit-status").innerText()));
+          await page.reload();
+          await page.getByTestId("exit-connect-evm").first().click();
+          await page.getByLabel("Proof file").setInputFiles(kept.file);
+          await until("the reloaded page follows the exit in flight", async () => /sent before this page was reloaded/.test(await page.getByTestId("exit-status").innerText()));
+          // A click meanwhile sends nothing either.
+          if (await send.isVisible().catch(() => false)) await send.click({ force: true, timeout: 2000 }).catch(() => undefined);
+        } finally {
+          await jsonRpc(a.rpc, "evm_mine", []);
+          await jsonRpc(a.rpc, "evm_setAutomine", [true]);
+          await jsonRpc(a.rpc, "evm_setIntervalMining", [1]);
+        }
+      } else if (!doubleClicked || a.kind === "tron") {
+        // A double click sends one exit.
+        doubleClicked = true;
+        await send.dblclick();
+      } else {
+        await send.click();
+      }
+      await page.getByTestId("exit-done").waitFor({ timeout: 90_000 });
+      assert.equal(sends(), 1, `${a.name} member ${i}: one transaction sent`);
+      const after = await balanceOf(a, member);
+      const exited = await a.client.getContractEvents({ address: s.exits, abi: EXIT_ABI, eventName: "Exited", args: { member, token: a.token }, fromBlock: s.since.commitBlock });
+      assert.equal(exited.length, 1, "one exit");
+      assert.equal(exited[0].args.amount, expected.amount);
+      assert.equal(exited[0].args.to, member);
+      let gas = 0n;
+      if (a.token === NATIVE) {
+        const receipt = await a.client.getTransactionReceipt({ hash: exited[0].transactionHash });
+        gas = receipt.gasUsed * receipt.effectiveGasPrice;
+      }
+      assert.equal(after - before + gas, expected.amount, `${a.name} member ${i} received exactly ${expected.amount}`);
+      s.paidByExits += expected.amount;
+
+      // A second exit: the page reads that the member exited and offers nothing; the contract refuses it.
+      await page.reload();
+      await page.getByTestId(a.kind === "tron" ? "exit-connect-tron" : "exit-connect-evm").first().click();
+      await page.getByLabel("Proof file").setInputFiles(kept.file);
+      await page.getByTestId("exit-done").waitFor({ timeout: 30_000 });
+      assert.equal(await page.getByTestId("exit-send").count(), 0);
+      const p = kept.json;
+      const leaf = { member, reserved: BigInt(p.balances.reserved), held: BigInt(p.balances.held), pending: BigInt(p.balances.pending), batched: BigInt(p.balances.batched), claimable: BigInt(p.balances.claimable), salt: p.salt };
+      const siblings = p.siblings.map((x) => ({ hash: x.hash, sum: BigInt(x.sum) }));
+      await assert.rejects(
+        a.client.simulateContract({ account: member, address: s.exits, abi: EXIT_ABI, functionName: "exit", args: [a.token, leaf, BigInt(p.index), siblings, member] }),
+        (e) => e.walk((c) => c.data?.errorName === "AlreadyExited") !== null,
+        "the contract refuses a second exit",
+      );
+      await b.close(EXIT_PAGE_ALLOW);
+    }
+  }
+  assert.ok(doubleClicked && reloaded, "the double click and the reload were both tried");
+});
+
+// ── 7. nothing else moves ───────────────────────────────────────────────────────────────────────────────────────
+
+test("nothing else can move the exited tokens: register, retopup, a signed batch, a treasury transfer and a commitment revert ExitOpen; claims stay", async () => {
+  const operator = privateKeyToAccount(ANVIL_KEYS[0]).address;
+  for (const a of ASSETS) {
+    const s = state.get(a.name);
+    const now = (await a.client.getBlock()).timestamp;
+    const user = privateKeyToAccount(keyOf(a.members[0])).address;
+    const exitOpen = (e) => e.walk((c) => c.data?.errorName === "ExitOpen" && lower(c.data.args[0]) === lower(a.token)) !== null;
+    const refuses = (account, functionName, args, value) =>
+      assert.rejects(a.client.simulateContract({ account, address: a.settlement, abi: SETTLEMENT_ABI, functionName, args, value }), exitOpen, `${a.name}: ${functionName} reverts ExitOpen`);
+    await refuses(user, "register", [{ user, sponsor: operator, token: a.token, amount: 1n, nonce: 1n << 201n, deadline: now + 600n }, "0x"], a.token === NATIVE ? 1n : undefined);
+    await refuses(user, "retopup", [{ user, token: a.token, amount: 1n, nonce: (1n << 201n) + 1n, deadline: now + 600n }, "0x"], a.token === NATIVE ? 1n : undefined);
+    await refuses(operator, "executePayoutBatch", await signedBatch(a, [{ recipient: user, amount: 1n }]));
+    await refuses(operator, "transferTreasury", [{ token: a.token, to: operator, amount: 1n, nonce: (1n << 201n) + 2n, deadline: now + 600n }, "0x"]);
+    const [, , epoch, asOfBlock] = await a.client.readContract({ address: a.settlement, abi: SETTLEMENT_ABI, functionName: "latestLiabilities", args: [a.token] });
+    await refuses(operator, "commitLiabilities", [
+      { token: a.token, epoch: epoch + 1n, asOfBlock: asOfBlock + 1n, root: `0x${"11".repeat(32)}`, total: 1n, leafCount: 1, planHash: `0x${"22".repeat(32)}`, nonce: (1n << 201n) + 3n, deadline: now + 600n },
+      "0x",
+    ]);
+    // The exits paid what the test computed in all; what members can claim stayed in the Settlement.
+    const opening = await openingOf(a.client, s.exits, a.token);
+    assert.equal(opening.paid, s.paidByExits, `${a.name}: the exits paid ${s.paidByExits} in all`);
+    assert.equal(await balanceOf(a, s.exits), opening.custody - opening.paid, `${a.name}: the exit contract holds the rest of its custody`);
+    const claimable = await a.client.readContract({ address: a.settlement, abi: SETTLEMENT_ABI, functionName: "totalClaimable", args: [a.token] });
+    assert.ok((await balanceOf(a, a.settlement)) >= claimable, `${a.name}: what members can claim is still in the Settlement`);
+  }
+});
