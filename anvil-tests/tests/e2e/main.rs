@@ -15,6 +15,7 @@ mod rpc_faults;
 mod service_crash;
 mod signer_rotation;
 mod solvency_flow;
+mod tron_exit_drill;
 mod tron_flow;
 mod upgrade_switch;
 

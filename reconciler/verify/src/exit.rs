@@ -318,11 +318,73 @@ pub async fn send(
             let (client, signer) = deploy::tron::client(grpc_url, key.to_bytes().as_slice())
                 .await
                 .map_err(|e| format!("{grpc_url}: {e}"))?;
-            let mined = deploy::tron::trigger(&client, &signer, call.to, call.data.to_vec(), 0)
-                .await
-                .map_err(|e| format!("{}: {e}", call.what))?;
-            Ok(mined.txid)
+            send_tron(&client, &signer, call).await.map_err(|e| format!("{}: {e}", call.what))
         }
+    }
+}
+
+/// How long a TRON transaction stays valid: java-tron's default `trxExpirationTimeInMilliseconds`.
+const TRON_EXPIRATION: time::Duration = time::Duration::seconds(60);
+/// How long a TRON transaction may take to reach a block.
+const TRON_MINED_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A `TriggerSmartContract` of `call`, signed by `signer`, broadcast and followed until its block; its id. Its
+/// expiration counts from the chain's head block, as java-tron's own builder sets it (`Wallet.setTransaction`: the
+/// head block's time plus 60 s; TronWeb's transactions are built there), not from this machine's clock alone: a
+/// member's clock a minute behind the chain's, or a chain whose clock ran ahead, would otherwise make every
+/// transaction expired on arrival (`TRANSACTION_EXPIRATION_ERROR`). Never before this clock's now plus 60 s either,
+/// which tronic checks before signing.
+async fn send_tron(
+    client: &deploy::tron::TronClient,
+    signer: &tronic::signer::LocalSigner,
+    call: &Call,
+) -> Result<B256, String> {
+    use tronic::{
+        client::pending::{ManualSigning, PendingTransaction},
+        domain::{
+            Hash32,
+            address::TronAddress,
+            contract::{Contract, ContractType, TriggerSmartContract},
+            transaction::{Transaction, TxCode},
+            trx::Trx,
+        },
+        provider::TronProvider,
+    };
+    let owner = signer.address();
+    let trigger = TriggerSmartContract {
+        owner_address: owner,
+        contract_address: TronAddress::from(call.to),
+        data: call.data.to_vec().into(),
+        ..Default::default()
+    };
+    let head = client.provider().get_now_block().await.map_err(|e| format!("GetNowBlock: {e}"))?;
+    let contract = Contract { contract_type: ContractType::TriggerSmartContract(trigger), ..Default::default() };
+    let mut transaction = Transaction::new(contract, &head, Default::default());
+    transaction.raw.expiration = head.block_header.raw_data.timestamp.max(transaction.raw.timestamp) + TRON_EXPIRATION;
+    let mut pending: PendingTransaction<'_, _, _, ManualSigning> =
+        PendingTransaction::new(client, transaction, owner, Trx::ZERO, Vec::new(), true)
+            .await
+            .map_err(|e| e.to_string())?;
+    pending.sign(signer, &()).await.map_err(|e| e.to_string())?;
+    let txid = B256::from_slice(pending.txid().as_ref());
+    client.provider().broadcast_transaction(pending.transaction()).await.map_err(|e| e.to_string())?;
+    let deadline = tokio::time::Instant::now() + TRON_MINED_WITHIN;
+    loop {
+        let info = client
+            .provider()
+            .get_transaction_info(Hash32::from(txid.0))
+            .await
+            .map_err(|e| format!("GetTransactionInfoById({txid}): {e}"))?;
+        if info.block_number > 0 {
+            if info.result != TxCode::Sucess {
+                return Err(format!("TRON transaction {txid} failed: {:?} {:?}", info.res_message, info.receipt));
+            }
+            return Ok(txid);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!("TRON transaction {txid} was not in a block within {TRON_MINED_WITHIN:?}"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
 
