@@ -568,7 +568,8 @@ pub struct AuthSettings {
     pub access_ttl_secs: u64,
     /// Seconds a refresh token stays valid (each refresh issues a new one); also the session cookie's `Max-Age`.
     pub refresh_ttl_secs: u64,
-    /// Wallets (0x hex or TRON base58) that get the admin role.
+    /// Wallets (0x hex or TRON base58) seeded with every staff role on an empty staff table (the first start); ignored
+    /// once any role exists: roles then change only through approved changes (`backend/STAFF.md` §2).
     #[serde(default)]
     pub admins: Vec<String>,
 }

@@ -88,6 +88,12 @@ impl Application {
                     .ok_or_else(|| eyre::eyre!("auth.admins: not an address: {a}"))
             })
             .collect::<eyre::Result<Vec<_>>>()?;
+        // The configured admins get every staff role once, on an empty staff table; roles change afterwards only
+        // through approved changes (backend/STAFF.md §2), and the list is then ignored.
+        let seeded = ledger::staff::seed(&db, &admins).await?;
+        if seeded > 0 {
+            tracing::info!(wallets = admins.len(), roles = seeded, "staff roles seeded from [auth] admins");
+        }
         let chains = ChainRegistry::from_settings(&settings.chains)?;
         settings.payouts.worker.validate()?;
         if let Some(solvency) = &settings.solvency {
@@ -118,7 +124,6 @@ impl Application {
             nonces: NonceStore::new(redis.clone(), &settings.redis.key_prefix),
             rate_limiter: RateLimiter::new(redis.clone(), &settings.redis.key_prefix),
             access_tokens: AccessTokens::new(&jwt_key(&settings)?, settings.auth.access_ttl_secs),
-            admins: Arc::new(admins),
             redis,
             db,
             settings: Arc::new(settings),

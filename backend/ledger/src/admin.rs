@@ -189,16 +189,29 @@ pub async fn next_asset_id(pool: &PgPool) -> Result<i32, AdminError> {
 }
 
 /// Freezes a user: their pending rewards become held, and later credits arrive held.
-pub async fn freeze(pool: &PgPool, asset_id: i32, user: Address, actor: &str) -> Result<(), AdminError> {
-    set_frozen(pool, asset_id, user, actor, true).await
+pub async fn freeze(pool: &PgPool, asset_id: i32, user: Address, actor: &str, reason: &str) -> Result<(), AdminError> {
+    set_frozen(pool, asset_id, user, actor, reason, true).await
 }
 
 /// Unfreezes a user: their held rewards become pending (payable).
-pub async fn unfreeze(pool: &PgPool, asset_id: i32, user: Address, actor: &str) -> Result<(), AdminError> {
-    set_frozen(pool, asset_id, user, actor, false).await
+pub async fn unfreeze(
+    pool: &PgPool,
+    asset_id: i32,
+    user: Address,
+    actor: &str,
+    reason: &str,
+) -> Result<(), AdminError> {
+    set_frozen(pool, asset_id, user, actor, reason, false).await
 }
 
-async fn set_frozen(pool: &PgPool, asset_id: i32, user: Address, actor: &str, frozen: bool) -> Result<(), AdminError> {
+async fn set_frozen(
+    pool: &PgPool,
+    asset_id: i32,
+    user: Address,
+    actor: &str,
+    reason: &str,
+    frozen: bool,
+) -> Result<(), AdminError> {
     let mut tx = pool.begin().await?;
     lock_asset(&mut tx, asset_id).await?;
     let no = user_no(&mut tx, asset_id, user).await?;
@@ -236,7 +249,8 @@ async fn set_frozen(pool: &PgPool, asset_id: i32, user: Address, actor: &str, fr
     sqlx::query!("UPDATE users SET frozen = $3 WHERE asset_id = $1 AND user_no = $2", asset_id, no, frozen)
         .execute(&mut *tx)
         .await?;
-    let after = user_snapshot(&mut tx, asset_id, no).await?;
+    let mut after = user_snapshot(&mut tx, asset_id, no).await?;
+    after["reason"] = json!(reason);
     let action = if frozen { "freeze" } else { "unfreeze" };
     finish(tx, asset_id, actor, action, &user.to_string(), before, after).await
 }

@@ -56,6 +56,7 @@ pub mod pools;
 pub mod sessions;
 mod settlement;
 pub mod solvency;
+pub mod staff;
 mod sync;
 pub mod treasury;
 pub mod withdrawals;

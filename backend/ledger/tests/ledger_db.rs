@@ -217,8 +217,8 @@ async fn freeze_holds_rewards_unfreeze_releases_them_and_forfeit_pays_the_compan
     let (db, mut ledger) = ledger(PlanParams::defaults(18)).await;
     let pool = db.pool.clone();
     ledger.apply_block(&[registered(1, 0, "A", "G", 20 * BNB)]).await.unwrap();
-    admin::freeze(&pool, ASSET, named("G"), "ops").await.unwrap();
-    assert!(matches!(admin::freeze(&pool, ASSET, named("G"), "ops").await, Err(AdminError::NoChange(_))));
+    admin::freeze(&pool, ASSET, named("G"), "ops", "test").await.unwrap();
+    assert!(matches!(admin::freeze(&pool, ASSET, named("G"), "ops", "test").await, Err(AdminError::NoChange(_))));
     let status = |pool: PgPool| async move {
         sqlx::query_scalar::<_, String>("SELECT status FROM rewards ORDER BY reward_no").fetch_all(&pool).await.unwrap()
     };
@@ -227,9 +227,9 @@ async fn freeze_holds_rewards_unfreeze_releases_them_and_forfeit_pays_the_compan
     ledger.apply_block(&[registered(2, 0, "B", "G", 20 * BNB)]).await.unwrap();
     ledger.apply_block(&[registered(3, 0, "C", "G", 20 * BNB)]).await.unwrap();
     assert_eq!(status(pool.clone()).await, ["held", "held"]);
-    admin::unfreeze(&pool, ASSET, named("G"), "ops").await.unwrap();
+    admin::unfreeze(&pool, ASSET, named("G"), "ops", "test").await.unwrap();
     assert_eq!(status(pool.clone()).await, ["pending", "pending"]);
-    admin::freeze(&pool, ASSET, named("G"), "ops").await.unwrap();
+    admin::freeze(&pool, ASSET, named("G"), "ops", "test").await.unwrap();
     let forfeited = admin::forfeit_held(&pool, ASSET, named("G"), "ops").await.unwrap();
     assert_eq!(forfeited, 36 * BNB);
     assert_eq!(status(pool.clone()).await, ["forfeited", "forfeited"]);

@@ -130,7 +130,7 @@ async fn every_write_behind_the_ledgers_back_is_refused_and_changes_nothing() {
     let settled = text(&pool, "SELECT count(*)::text FROM rewards WHERE status = 'settled' AND paid = amount").await;
     assert_ne!(settled, "0");
     ledger.apply_block(&[registered(31, 0, "H", "C", fee)]).await.unwrap();
-    admin::freeze(&pool, ASSET, named("C"), "ops").await.unwrap();
+    admin::freeze(&pool, ASSET, named("C"), "ops", "test").await.unwrap();
     ledger.apply_block(&[registered(32, 0, "I", "C", fee)]).await.unwrap();
     admin::forfeit_held(&pool, ASSET, named("C"), "ops").await.unwrap();
     assert_eq!(text(&pool, "SELECT count(*)::text FROM rewards WHERE status = 'held'").await, "0");

@@ -13,7 +13,7 @@ use super::page::{Page, page_limit};
 use super::types::{AssetAmount, AssetMeta};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
-use crate::http::extract::{AdminUser, Json};
+use crate::http::extract::{AdminUser, Json, Staff, need};
 use ledger::admin::AdminError;
 use ledger::console::AckRefusal;
 use ledger::plan::{InvalidVersion, PlanKind};
@@ -23,6 +23,8 @@ use ledger::plan::{InvalidVersion, PlanKind};
 pub struct AdminPing {
     /// The caller's wallet, 0x EIP-55.
     pub admin: String,
+    /// The staff roles it holds now (`viewer`, `support`, `finance`, `approver`, `admin`): what the console shows.
+    pub roles: Vec<String>,
 }
 
 /// This resource's routes, each with its OpenAPI entry.
@@ -40,11 +42,11 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(withdrawals))
 }
 
-/// Answers with the caller's wallet when its bearer token has the admin role (403 for other users).
+/// Answers with the caller's wallet and staff roles when it holds any (403 for other users).
 #[utoipa::path(get, path = "/v1/admin/ping", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = AdminPing)))]
-pub async fn ping(AdminUser(user): AdminUser) -> Json<AdminPing> {
-    Json(AdminPing { admin: user.wallet.to_checksum(None) })
+pub async fn ping(Staff(user, _): Staff<need::Viewer>) -> Json<AdminPing> {
+    Json(AdminPing { admin: user.wallet.to_checksum(None), roles: user.roles.names() })
 }
 
 impl From<AdminError> for ApiError {
@@ -75,12 +77,15 @@ impl From<AdminError> for ApiError {
     }
 }
 
-/// Body of a freeze or unfreeze: the asset it applies to.
+/// Body of a freeze or unfreeze: the asset it applies to, and why (in the audit log).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssetRequest {
     /// The asset the user is frozen or unfrozen in.
     pub asset_id: i32,
+    /// Why, in the staff member's words (1 to 500 characters): recorded with the change in the audit log.
+    #[serde(deserialize_with = "crate::http::bounded::reason")]
+    pub reason: String,
 }
 
 /// A user's frozen state in one asset, after the change.
@@ -100,11 +105,11 @@ pub struct FrozenState {
     responses((status = 200, body = FrozenState), (status = 409, body = ErrorBody)))]
 pub async fn freeze(
     State(ctx): State<ApiContext>,
-    AdminUser(admin): AdminUser,
+    Staff(admin, _): Staff<need::Support>,
     Path(address): Path<String>,
     Json(req): Json<AssetRequest>,
 ) -> Result<Json<FrozenState>, ApiError> {
-    set_frozen(&ctx, admin.wallet, &address, req.asset_id, true).await
+    set_frozen(&ctx, admin.wallet, &address, &req, true).await
 }
 
 /// Unfreezes a user in one asset: their held rewards become pending (audited).
@@ -113,26 +118,30 @@ pub async fn freeze(
     responses((status = 200, body = FrozenState), (status = 409, body = ErrorBody)))]
 pub async fn unfreeze(
     State(ctx): State<ApiContext>,
-    AdminUser(admin): AdminUser,
+    Staff(admin, _): Staff<need::Support>,
     Path(address): Path<String>,
     Json(req): Json<AssetRequest>,
 ) -> Result<Json<FrozenState>, ApiError> {
-    set_frozen(&ctx, admin.wallet, &address, req.asset_id, false).await
+    set_frozen(&ctx, admin.wallet, &address, &req, false).await
 }
 
 async fn set_frozen(
     ctx: &ApiContext,
     admin: Address,
     address: &str,
-    asset_id: i32,
+    req: &AssetRequest,
     frozen: bool,
 ) -> Result<Json<FrozenState>, ApiError> {
     let user = parse_address(address, "address")?;
-    let actor = admin.to_checksum(None);
+    let reason = req.reason.trim();
+    if reason.is_empty() {
+        return Err(ApiError::unprocessable("reason_required", "say why: `reason` must not be empty"));
+    }
+    let (actor, asset_id) = (admin.to_checksum(None), req.asset_id);
     if frozen {
-        ledger::admin::freeze(&ctx.db, asset_id, user, &actor).await?;
+        ledger::admin::freeze(&ctx.db, asset_id, user, &actor, reason).await?;
     } else {
-        ledger::admin::unfreeze(&ctx.db, asset_id, user, &actor).await?;
+        ledger::admin::unfreeze(&ctx.db, asset_id, user, &actor, reason).await?;
     }
     let chain_id = AssetMeta::load(ctx, asset_id).await?.chain_id;
     Ok(Json(FrozenState { asset_id, address: abi::tron::show(chain_id, user), frozen }))
@@ -309,7 +318,7 @@ pub struct CreatedAsset {
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn create_asset(
     State(ctx): State<ApiContext>,
-    AdminUser(admin): AdminUser,
+    Staff(admin, _): Staff<need::Admin>,
     Json(req): Json<NewAsset>,
 ) -> Result<(axum::http::StatusCode, Json<CreatedAsset>), ApiError> {
     let settings = ctx.settings.chains.iter().find(|c| c.spec.chain_id == req.chain_id).ok_or_else(|| {
@@ -369,7 +378,7 @@ pub struct CreatedPlanVersion {
     responses((status = 200, body = CreatedPlanVersion)))]
 pub async fn new_plan_version(
     State(ctx): State<ApiContext>,
-    AdminUser(admin): AdminUser,
+    Staff(admin, _): Staff<need::Admin>,
     Json(req): Json<NewPlanVersion>,
 ) -> Result<Json<CreatedPlanVersion>, ApiError> {
     if i64::try_from(req.from_block).is_err() {
@@ -692,7 +701,7 @@ pub struct AckedAlert {
     responses((status = 200, body = AckedAlert), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn ack_alert(
     State(ctx): State<ApiContext>,
-    AdminUser(admin): AdminUser,
+    Staff(admin, _): Staff<need::Acting>,
     Path(id): Path<i64>,
 ) -> Result<Json<AckedAlert>, ApiError> {
     let at =

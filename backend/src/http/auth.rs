@@ -26,10 +26,10 @@ use super::bounded;
 use super::error::{ErrorBody, ErrorDetail};
 use super::metrics::SignInOutcome;
 use super::rate_limit;
-use crate::auth::Role;
 use crate::auth::nonce::NonceError;
 use crate::auth::refresh::{self, RefreshError};
 use crate::auth::siwe::{Expected, SiweError, SiweMessage, WalletChain, parse_signature};
+use crate::auth::{Role, StaffRoles};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::Json;
@@ -142,8 +142,11 @@ pub struct TokenPair {
     pub refresh_token: Option<String>,
     /// The wallet, 0x EIP-55.
     pub address: String,
-    /// What the wallet may do: `user` or `admin`.
+    /// `admin` when the wallet holds any staff role (it may open the console), else `user`.
     pub role: Role,
+    /// The staff roles it holds (`viewer`, `support`, `finance`, `approver`, `admin`); empty for a member. Each admin
+    /// route checks its own role when called, so a role revoked since sign-in stops working at once.
+    pub roles: Vec<String>,
 }
 
 fn nonce_unavailable(e: NonceError) -> ApiError {
@@ -283,16 +286,17 @@ async fn verify_and_start(ctx: &ApiContext, req: SigninRequest) -> Result<TokenP
     }
     let (refresh_token, family) = refresh::start_family(&ctx.db, message.address, auth.refresh_ttl_secs).await?;
     tracing::info!(wallet = %message.address, chain = message.chain.as_str(), "signed in");
-    token_pair(ctx, message.address, refresh_token, &family)
+    token_pair(ctx, message.address, refresh_token, &family).await
 }
 
-fn token_pair(
+async fn token_pair(
     ctx: &ApiContext,
     wallet: alloy::primitives::Address,
     refresh_token: String,
     family: &str,
 ) -> Result<TokenPair, ApiError> {
-    let role = if ctx.admins.contains(&wallet) { Role::Admin } else { Role::User };
+    let roles: StaffRoles = ledger::staff::roles_of(&ctx.db, wallet).await?.into_iter().collect();
+    let role = if roles.is_staff() { Role::Admin } else { Role::User };
     let access_token = ctx.access_tokens.issue(wallet, role, Some(family)).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(TokenPair {
         access_token,
@@ -301,6 +305,7 @@ fn token_pair(
         refresh_token: Some(refresh_token),
         address: wallet.to_checksum(None),
         role,
+        roles: roles.names(),
     })
 }
 
@@ -452,7 +457,7 @@ pub async fn refresh_tokens(
     let (token, delivery) = presented(&ctx, &headers, req.refresh_token)?;
     let (wallet, next, family) =
         refresh::rotate(&ctx.db, &token, ctx.settings.auth.refresh_ttl_secs).await?.map_err(refresh_refusal)?;
-    Ok(deliver(&ctx, token_pair(&ctx, wallet, next, &family)?, delivery))
+    Ok(deliver(&ctx, token_pair(&ctx, wallet, next, &family).await?, delivery))
 }
 
 /// Ends the session of a refresh token (the body's, else the session cookie's, which is then removed): its whole

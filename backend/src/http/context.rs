@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use alloy::primitives::Address;
 use sqlx::PgPool;
 
 use super::{chains, clock, limiter, metrics};
@@ -26,8 +25,6 @@ pub struct ApiContext {
     pub rate_limiter: limiter::RateLimiter,
     /// Issues and checks access tokens.
     pub access_tokens: AccessTokens,
-    /// Admin wallets, parsed once from settings.
-    pub admins: Arc<Vec<Address>>,
     /// The signing service; `None` when no `[signer]` is configured (payload endpoints 503).
     pub signer: Option<signer_client::SignerClient>,
     /// The caller for treasury transfers: `[signer.treasury_caller]`, else the main caller.

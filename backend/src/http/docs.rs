@@ -46,7 +46,7 @@ const NEVER_FAIL: &[&str] = &["/health"];
 /// * a route with a JSON body: 413 (too large), 415 (not `Content-Type: application/json`), 422 (a field missing,
 ///   of the wrong type or out of bounds);
 /// * a route that takes a bearer token: 401 (missing, invalid, expired or revoked);
-/// * under `/v1/admin/`: 403 (the token is not an admin's).
+/// * under `/v1/admin/`: 403 (the wallet lacks the staff role the route needs; backend/STAFF.md §2).
 pub fn common_errors(path: &str, operation: &Operation) -> Vec<u16> {
     let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let has_body = operation.request_body.is_some();

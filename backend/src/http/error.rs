@@ -50,9 +50,15 @@ pub enum ApiError {
         /// The answer's `error.message`.
         message: String,
     },
-    /// The action needs the admin role (403 `forbidden`).
-    #[error("this action needs the admin role")]
-    Forbidden,
+    /// The wallet may not do this (403): it lacks the staff role the route needs (`forbidden`, the message names
+    /// it), or the step is not theirs to take (`own_proposal`…).
+    #[error("{message}")]
+    Forbidden {
+        /// The answer's stable `error.code`.
+        code: &'static str,
+        /// The answer's `error.message`.
+        message: String,
+    },
     /// No such resource (404 `not_found`).
     #[error("not found")]
     NotFound,
@@ -140,7 +146,7 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound | Self::Missing { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } | Self::CapReached { .. } => StatusCode::CONFLICT,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -159,10 +165,10 @@ impl ApiError {
             | Self::Unprocessable { code, .. }
             | Self::Unauthorized { code, .. }
             | Self::Conflict { code, .. }
+            | Self::Forbidden { code, .. }
             | Self::CapReached { code, .. }
             | Self::Missing { code, .. }
             | Self::Unavailable { code, .. } => code,
-            Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",

@@ -6,8 +6,12 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::Role;
+use std::marker::PhantomData;
+
+use ledger::staff::StaffRole;
+
 use crate::auth::siwe::WalletChain;
+use crate::auth::{Role, StaffRoles};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 
@@ -69,13 +73,80 @@ where
 pub struct AuthUser {
     /// The wallet the token was issued to.
     pub wallet: Address,
-    /// The token's role.
+    /// `admin` when the wallet holds any staff role now, else `user`.
     pub role: Role,
+    /// The staff roles the wallet holds now (read with the request, not from the token).
+    pub roles: StaffRoles,
 }
 
-/// An [`AuthUser`] with the admin role; 403 for other users.
+/// What a staff route needs: the roles any one of which lets a wallet through (`backend/STAFF.md` §2).
+pub trait Needs: Send + Sync + 'static {
+    /// Any one of these suffices.
+    const ANY_OF: &'static [StaffRole];
+    /// The need in words, for the 403.
+    const WHAT: &'static str;
+}
+
+/// The needs of the staff routes.
+pub mod need {
+    use super::{Needs, StaffRole};
+
+    /// Any staff role: every console page reads with it.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Viewer;
+    impl Needs for Viewer {
+        const ANY_OF: &'static [StaffRole] = &StaffRole::ALL;
+        const WHAT: &'static str = "a staff role";
+    }
+
+    /// Freezing and unfreezing members.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Support;
+    impl Needs for Support {
+        const ANY_OF: &'static [StaffRole] = &[StaffRole::Support];
+        const WHAT: &'static str = "the support role";
+    }
+
+    /// Proposing (building, signing, sending, cancelling) payout batches, treasury transfers and refunds.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Finance;
+    impl Needs for Finance {
+        const ANY_OF: &'static [StaffRole] = &[StaffRole::Finance];
+        const WHAT: &'static str = "the finance role";
+    }
+
+    /// Approving or rejecting what another proposed.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Approver;
+    impl Needs for Approver {
+        const ANY_OF: &'static [StaffRole] = &[StaffRole::Approver];
+        const WHAT: &'static str = "the approver role";
+    }
+
+    /// Plan versions, assets, manual placement, monitoring requests, staff roles.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Admin;
+    impl Needs for Admin {
+        const ANY_OF: &'static [StaffRole] = &[StaffRole::Admin];
+        const WHAT: &'static str = "the admin role";
+    }
+
+    /// Any role but a viewer's alone: acknowledging an alert is an act, not a read.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Acting;
+    impl Needs for Acting {
+        const ANY_OF: &'static [StaffRole] =
+            &[StaffRole::Support, StaffRole::Finance, StaffRole::Approver, StaffRole::Admin];
+        const WHAT: &'static str = "a staff role other than viewer";
+    }
+}
+
+/// An [`AuthUser`] holding a role of `N` ([`need`]); 403 `forbidden` naming the role for other wallets.
 #[derive(Debug, Clone, Copy)]
-pub struct AdminUser(pub AuthUser);
+pub struct Staff<N>(pub AuthUser, pub PhantomData<N>);
+
+/// A staff route any staff role may use (every console page reads with it).
+pub type AdminUser = Staff<need::Viewer>;
 
 impl FromRequestParts<ApiContext> for AuthUser {
     type Rejection = ApiError;
@@ -99,19 +170,24 @@ impl FromRequestParts<ApiContext> for AuthUser {
         {
             return Err(ApiError::unauthorized("token_revoked", "this session was ended (logout or a reused token)"));
         }
-        Ok(Self { wallet: verified.wallet, role: verified.role })
+        let roles: StaffRoles = ledger::staff::roles_of(&ctx.db, verified.wallet).await?.into_iter().collect();
+        let role = if roles.is_staff() { Role::Admin } else { Role::User };
+        Ok(Self { wallet: verified.wallet, role, roles })
     }
 }
 
-impl FromRequestParts<ApiContext> for AdminUser {
+impl<N: Needs> FromRequestParts<ApiContext> for Staff<N> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, ctx: &ApiContext) -> Result<Self, Self::Rejection> {
         let user = AuthUser::from_request_parts(parts, ctx).await?;
-        if user.role != Role::Admin {
-            return Err(ApiError::Forbidden);
+        if !user.roles.any_of(N::ANY_OF) {
+            let held = user.roles.names();
+            let held = if held.is_empty() { "none".to_owned() } else { held.join(", ") };
+            let message = format!("this action needs {}; this wallet's staff roles: {held}", N::WHAT);
+            return Err(ApiError::Forbidden { code: "forbidden", message });
         }
-        Ok(Self(user))
+        Ok(Self(user, PhantomData))
     }
 }
 

@@ -14,6 +14,7 @@ pub mod pool;
 pub mod public;
 pub mod register;
 pub mod solvency;
+pub mod staff;
 pub mod treasury;
 pub mod users;
 pub mod web;
@@ -102,6 +103,7 @@ fn api(ctx: ApiContext) -> OpenApiRouter<ApiContext> {
         .merge(treasury::routes())
         .merge(monitoring::routes())
         .merge(solvency::routes())
+        .merge(staff::routes())
 }
 
 async fn not_found() -> ApiError {

@@ -14,7 +14,7 @@ use super::error::ErrorBody;
 use super::extract::{Path, Query};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
-use crate::http::extract::{AdminUser, Json};
+use crate::http::extract::{AdminUser, Json, Staff, need};
 use ledger::{ListenerStatus, listener_statuses};
 use ledger::{monitoring, ops};
 
@@ -269,7 +269,7 @@ impl From<ops::OpsRequest> for OpsRequest {
 /// Queues the request with its audit row (one ledger transaction): 202 with the request as stored.
 async fn queue_request(
     ctx: &ApiContext,
-    admin: &AdminUser,
+    admin: &Staff<need::Acting>,
     ask: ops::Ask,
 ) -> Result<(StatusCode, Json<OpsRequest>), ApiError> {
     let request = ops::enqueue(&ctx.db, ask, &admin.0.wallet.to_checksum(None)).await?;
@@ -282,7 +282,7 @@ async fn queue_request(
     responses((status = 202, body = OpsRequest)))]
 pub async fn request_replay(
     State(ctx): State<ApiContext>,
-    admin: AdminUser,
+    admin: Staff<need::Acting>,
     Json(req): Json<ReplayRequest>,
 ) -> Result<(StatusCode, Json<OpsRequest>), ApiError> {
     if req.from_block > req.to_block {
@@ -325,7 +325,7 @@ pub struct ReconcileRequest {}
     responses((status = 202, body = OpsRequest)))]
 pub async fn request_reconcile(
     State(ctx): State<ApiContext>,
-    admin: AdminUser,
+    admin: Staff<need::Acting>,
     Json(_req): Json<ReconcileRequest>,
 ) -> Result<(StatusCode, Json<OpsRequest>), ApiError> {
     queue_request(&ctx, &admin, ops::Ask::Reconcile).await

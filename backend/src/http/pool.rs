@@ -14,7 +14,7 @@ use super::page::page_limit;
 use super::types::AssetAmount;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
-use crate::http::extract::{AdminUser, AuthUser, Json};
+use crate::http::extract::{AuthUser, Json, Staff, need};
 use abi::tron::show;
 use ledger::plan::{MATRIX_SLOTS, PlanParams};
 
@@ -420,7 +420,7 @@ pub struct ManualPlacement {
     responses((status = 200, body = ManualPlacement)))]
 pub async fn place(
     State(ctx): State<ApiContext>,
-    AdminUser(admin): AdminUser,
+    Staff(admin, _): Staff<need::Admin>,
     Json(req): Json<PlacementRequest>,
 ) -> Result<Json<ManualPlacement>, ApiError> {
     let user = parse_address(&req.user, "user")?;

@@ -22,7 +22,7 @@ use super::signing::signer_call;
 use super::types::{AssetAmount, AssetMeta, parse_amount};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
-use crate::http::extract::{AdminUser, Json};
+use crate::http::extract::{AdminUser, Json, Staff, need};
 use ::ledger::events::EventKey;
 use ::ledger::treasury::{self as ledger, RefundError, TransferError, TransferSignature, TreasuryTransferRow};
 
@@ -349,7 +349,7 @@ fn view(row: TreasuryTransferRow, chain_id: u64, token: Address, contract: Optio
         (status = 503, body = ErrorBody)))]
 pub async fn create_transfer(
     State(ctx): State<ApiContext>,
-    AdminUser(admin): AdminUser,
+    Staff(admin, _): Staff<need::Finance>,
     Json(req): Json<TransferRequest>,
 ) -> Result<(StatusCode, Json<TreasuryTransferView>), ApiError> {
     let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
@@ -412,7 +412,7 @@ pub async fn create_transfer(
             event's chain has no Settlement contract configured", body = ErrorBody)))]
 pub async fn refund_quarantined(
     State(ctx): State<ApiContext>,
-    AdminUser(admin): AdminUser,
+    Staff(admin, _): Staff<need::Finance>,
     Path((chain_id, tx_hash, log_index)): Path<(u64, String, u64)>,
 ) -> Result<(StatusCode, Json<TreasuryTransferView>), ApiError> {
     let limit = ctx.settings.rate_limits.admin_signing_per_wallet;

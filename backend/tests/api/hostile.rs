@@ -232,7 +232,13 @@ async fn hostile_inputs_get_4xx_with_a_stable_code_and_change_nothing() {
             (ok_path.clone(), Some(JSON), "[]".into(), &[422], "invalid_body"),
             (ok_path.clone(), Some(JSON), "{}".into(), &[422], "invalid_body"),
             (ok_path.clone(), Some(JSON), json!({ "asset_id": "1" }).to_string(), &[422], "invalid_body"),
-            (ok_path.clone(), Some(JSON), json!({ "asset_id": -1 }).to_string(), &[422], "unknown_asset"),
+            (
+                ok_path.clone(),
+                Some(JSON),
+                json!({ "asset_id": -1, "reason": "r" }).to_string(),
+                &[422],
+                "unknown_asset",
+            ),
             (ok_path.clone(), Some(JSON), json!({ "asset_id": 1, "x": 1 }).to_string(), &[422], "invalid_body"),
             (ok_path.clone(), Some(JSON), format!("{{\"asset_id\": {huge}}}"), &[400, 422], ""),
             (ok_path.clone(), Some(JSON), json!({ "asset_id": sqli }).to_string(), &[422], "invalid_body"),
@@ -244,7 +250,7 @@ async fn hostile_inputs_get_4xx_with_a_stable_code_and_change_nothing() {
             posts.push((
                 format!("/v1/admin/users/{bad}/{action}"),
                 Some(JSON),
-                json!({ "asset_id": 1 }).to_string(),
+                json!({ "asset_id": 1, "reason": "r" }).to_string(),
                 &[422],
                 "invalid_address",
             ));

@@ -28,6 +28,7 @@ mod refunds;
 mod register;
 mod signer_service;
 mod slow_clients;
+mod staff;
 mod treasury;
 mod tron_addresses;
 mod upgrades;

@@ -873,7 +873,13 @@ async fn parts_of_rewards_go_back_to_their_rest_when_a_batch_is_cancelled_held_f
     assert_eq!(parts, ((18 * BNB).to_string(), (10 * BNB).to_string(), "0".into(), "pending".into()));
 
     // U1 is frozen: the rest becomes held; a forfeit must wait for the parts in flight.
-    let a = app.post_admin(&format!("/v1/admin/users/{u1:#x}/freeze"), &token, json!({ "asset_id": ASSET })).await;
+    let a = app
+        .post_admin(
+            &format!("/v1/admin/users/{u1:#x}/freeze"),
+            &token,
+            json!({ "asset_id": ASSET, "reason": "fraud review" }),
+        )
+        .await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(user_balance(&app, u1).await, (0, 8 * BNB, 10 * BNB));
     let before = payout_state(&app).await;

@@ -125,7 +125,7 @@ async fn queue_snapshot_names_the_matrices_the_next_positions_feed_and_is_cached
     assert_eq!(third.body["upcoming"][0]["q"], 5);
     assert_eq!(third.body["next_to_complete"]["filled_slots"], 4);
     // An admin action moves the position too.
-    ledger::admin::freeze(&app.db.pool, ASSET, named("J"), "test").await.unwrap();
+    ledger::admin::freeze(&app.db.pool, ASSET, named("J"), "test", "test").await.unwrap();
     let fourth = app.get("/v1/pool/queue?asset_id=1&level=1&count=4", Some(&token)).await;
     assert_eq!((fourth.body["cached"].clone(), fourth.body["position"]["admin_seq"].clone()), (json!(false), json!(1)));
 

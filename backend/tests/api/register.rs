@@ -135,7 +135,7 @@ async fn refused_registrations_and_retopups_store_nothing() {
     second.symbol = "USDT".into();
     second.genesis = named("G2");
     ledger::create_asset(&app.db.pool, &second).await.unwrap();
-    ledger::admin::freeze(&app.db.pool, ASSET, frozen.address(), "test").await.unwrap();
+    ledger::admin::freeze(&app.db.pool, ASSET, frozen.address(), "test", "test").await.unwrap();
     let newcomer = PrivateKeySigner::random();
     let t_new = app.signin(Chain::Evm, &newcomer).await;
     let t_member = app.signin(Chain::Evm, &member).await;

@@ -44,7 +44,7 @@ async fn me_shows_the_registered_wallet_per_asset() {
     assert_eq!(nodes[0]["level"], 1);
 
     // A wallet an admin froze shows as frozen.
-    ledger::admin::freeze(&app.db.pool, crate::common::ASSET, wallet.address(), "test").await.unwrap();
+    ledger::admin::freeze(&app.db.pool, crate::common::ASSET, wallet.address(), "test", "test").await.unwrap();
     let me = app.get("/v1/users/me", tokens["access_token"].as_str()).await;
     assert_eq!(me.body["assets"][0]["status"], "frozen");
 }

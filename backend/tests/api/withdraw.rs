@@ -86,7 +86,7 @@ async fn refused_withdrawals_record_nothing() {
     // W gets frozen; a stranger is not registered.
     let stranger =
         app.signin(Chain::Evm, &PrivateKeySigner::random()).await["access_token"].as_str().unwrap().to_owned();
-    ledger::admin::freeze(&app.db.pool, ASSET, w.address(), "test").await.unwrap();
+    ledger::admin::freeze(&app.db.pool, ASSET, w.address(), "test", "test").await.unwrap();
     let before = app.db_state().await;
     let cases = [
         (Some(token.as_str()), json!({ "asset_id": 1 }), 422, "user_frozen"),

@@ -324,8 +324,11 @@ test("admin actions ask first: filter, build and cancel, freeze and unfreeze, pl
   // Freeze and unfreeze, each confirmed, each visible through the API.
   await page.getByTestId("tab-users").click();
   await page.getByTestId("freeze-address").fill(user.address);
+  assert.ok(await page.getByTestId("freeze").isDisabled(), "no freeze without a reason");
+  await page.getByTestId("freeze-reason").fill("support ticket 4711");
   await page.getByTestId("freeze").click();
   assert.match(await dialog.innerText(), /are held instead of payable/);
+  assert.match(await dialog.innerText(), /support ticket 4711/);
   await dialog.getByTestId("confirm-ok").click();
   await page.getByTestId("freeze-result").waitFor();
   assert.match(await page.getByTestId("freeze-result").innerText(), /is now frozen in asset 1/);

@@ -247,6 +247,7 @@ test("every page fits a 390 px screen; the console's buttons by consequence, emp
   }
   await page.getByTestId("tab-users").click();
   await page.getByTestId("freeze-address").fill(genesis.address);
+  await page.getByTestId("freeze-reason").fill("a look at the buttons");
   await page.getByTestId("freeze").click();
   const dialog = page.locator("dialog.confirm");
   assert.match(await dialog.getByTestId("confirm-ok").getAttribute("class"), /\bdanger\b/);

@@ -128,9 +128,9 @@ pub(crate) async fn replay(ledger: &mut ChainLedger, ops: &[StreamOp], per_block
                 ledger.apply_block(&batch).await.unwrap();
                 batch.clear();
                 let r = if matches!(op, StreamOp::Freeze(_)) {
-                    ledger::admin::freeze(&pool, ASSET, *a, "test").await
+                    ledger::admin::freeze(&pool, ASSET, *a, "test", "test").await
                 } else {
-                    ledger::admin::unfreeze(&pool, ASSET, *a, "test").await
+                    ledger::admin::unfreeze(&pool, ASSET, *a, "test", "test").await
                 };
                 r.unwrap();
             }

@@ -15,7 +15,7 @@ use crate::http::bounded;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;
-use crate::http::extract::{AdminUser, Json};
+use crate::http::extract::{AdminUser, Json, Staff, need};
 use crate::http::extract::{Path, Query};
 use crate::http::page::{Page, page_limit};
 use crate::http::signing::{signer, signer_call};
@@ -236,7 +236,7 @@ pub(super) async fn load_batch(ctx: &ApiContext, id: i64) -> Result<BatchView, A
 #[tracing::instrument(skip_all, fields(asset_id = req.asset_id))]
 pub(super) async fn build(
     State(ctx): State<ApiContext>,
-    AdminUser(admin): AdminUser,
+    Staff(admin, _): Staff<need::Finance>,
     Json(req): Json<BuildRequest>,
 ) -> Result<(StatusCode, Json<BuildAnswer>), ApiError> {
     let max_entries = req.max_entries.unwrap_or(DEFAULT_MAX_ENTRIES);

@@ -14,7 +14,7 @@ use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;
 use crate::http::extract::Path;
-use crate::http::extract::{AdminUser, Json};
+use crate::http::extract::{Json, Staff, need};
 
 /// Why the chain says a signed batch can no longer execute.
 #[derive(Debug, Serialize)]
@@ -76,7 +76,7 @@ async fn prove_expired(
 #[tracing::instrument(skip_all, fields(batch = id))]
 pub(super) async fn cancel(
     State(ctx): State<ApiContext>,
-    AdminUser(admin): AdminUser,
+    Staff(admin, _): Staff<need::Finance>,
     Path(id): Path<i64>,
 ) -> Result<Json<BatchView>, ApiError> {
     let batch = batch_chain(&ctx, id).await?;

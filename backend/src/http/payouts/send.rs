@@ -11,7 +11,7 @@ use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;
 use crate::http::extract::Path;
-use crate::http::extract::{AdminUser, Json};
+use crate::http::extract::{Json, Staff, need};
 use crate::payouts::sender::{self, Driver, Outcome, Previous, Request, SendError, Sent};
 use crate::payouts::worker::{count_replacements, count_underfunded};
 
@@ -87,7 +87,12 @@ impl From<SendError> for ApiError {
 }
 
 /// Sends or follows up batch `id` for an admin.
-async fn drive(ctx: &ApiContext, admin: &AdminUser, id: i64, request: Request) -> Result<Json<SendResult>, ApiError> {
+async fn drive(
+    ctx: &ApiContext,
+    admin: &Staff<need::Finance>,
+    id: i64,
+    request: Request,
+) -> Result<Json<SendResult>, ApiError> {
     let batch: BatchChain = ledger::payouts::batch_chain(&ctx.db, id).await?.ok_or(ApiError::NotFound)?;
     let chain = ctx.chains.chain(batch.chain_id)?;
     let submitter = chain.submitter_for(chain.batch_contract(batch.contract))?;
@@ -110,7 +115,7 @@ async fn drive(ctx: &ApiContext, admin: &AdminUser, id: i64, request: Request) -
 #[tracing::instrument(skip_all, fields(batch = id))]
 pub(super) async fn submit(
     State(ctx): State<ApiContext>,
-    admin: AdminUser,
+    admin: Staff<need::Finance>,
     Path(id): Path<i64>,
 ) -> Result<Json<SendResult>, ApiError> {
     drive(&ctx, &admin, id, Request::Submit).await
@@ -126,7 +131,7 @@ pub(super) async fn submit(
 #[tracing::instrument(skip_all, fields(batch = id))]
 pub(super) async fn retry(
     State(ctx): State<ApiContext>,
-    admin: AdminUser,
+    admin: Staff<need::Finance>,
     Path(id): Path<i64>,
 ) -> Result<Json<SendResult>, ApiError> {
     drive(&ctx, &admin, id, Request::Retry).await

@@ -13,7 +13,7 @@ use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;
 use crate::http::extract::Path;
-use crate::http::extract::{AdminUser, Json};
+use crate::http::extract::{Json, Staff, need};
 use crate::http::signing::{signer, signer_call};
 
 fn sign_step_error(e: SignStepError) -> ApiError {
@@ -43,7 +43,7 @@ fn sign_step_error(e: SignStepError) -> ApiError {
 #[tracing::instrument(skip_all, fields(batch = id))]
 pub(super) async fn sign(
     State(ctx): State<ApiContext>,
-    AdminUser(admin): AdminUser,
+    Staff(admin, _): Staff<need::Finance>,
     Path(id): Path<i64>,
 ) -> Result<Json<BatchView>, ApiError> {
     let limit = ctx.settings.rate_limits.admin_signing_per_wallet;

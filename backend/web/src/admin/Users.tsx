@@ -7,7 +7,7 @@ import { get, post } from "../lib/api";
 import type { AssetPlan } from "../lib/types";
 import { Addr, Amount, AssetAmt, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
-import { type Asset, AssetPicker, ConfirmAction, time } from "./common";
+import { type Asset, AssetPicker, ConfirmAction, IfCan, time } from "./common";
 import type { Schema } from "../generated/api";
 
 type FrozenState = Schema<"FrozenState">;
@@ -20,8 +20,12 @@ export function UsersAdmin(props: { assets: Asset[] }) {
     <section aria-labelledby="users-title" data-testid="users-admin">
       <h2 id="users-title">Users</h2>
       <AssetPicker assets={props.assets} value={assetId} onChange={setAssetId} />
-      <Freeze asset={asset} />
-      <Placement asset={asset as Asset & Partial<AssetPlan>} />
+      <IfCan need="support">
+        <Freeze asset={asset} />
+      </IfCan>
+      <IfCan need="admin">
+        <Placement asset={asset as Asset & Partial<AssetPlan>} />
+      </IfCan>
       <Withdrawals asset={asset} />
     </section>
   );
@@ -29,30 +33,33 @@ export function UsersAdmin(props: { assets: Asset[] }) {
 
 function Freeze(props: { asset: Asset }) {
   const [address, setAddress] = useState("");
+  const [reason, setReason] = useState("");
   const [result, setResult] = useState<FrozenState | null>(null);
   const a = address.trim();
+  const why = reason.trim();
   const invalid = a !== "" && !isAddress(a);
   const action = (freeze: boolean) => (
     <ConfirmAction
+      needs="support"
       label={freeze ? "Freeze" : "Unfreeze"}
       danger={freeze}
       title={`${freeze ? "Freeze" : "Unfreeze"} ${a} in ${props.asset.symbol}`}
       testid={freeze ? "freeze" : "unfreeze"}
-      disabled={a === "" || invalid}
+      disabled={a === "" || invalid || why === ""}
       describe={() =>
         freeze ? (
           <p>
             New {props.asset.symbol} credits of <code>{a}</code> are <em>held</em> instead of payable, and no payload is signed
-            for this wallet, until it is unfrozen. Audited.
+            for this wallet, until it is unfrozen. Audited with your reason: “{why}”.
           </p>
         ) : (
           <p>
             <code>{a}</code>'s held {props.asset.symbol} rewards become <em>pending</em> (payable) again, and payloads are signed
-            for it again. Audited.
+            for it again. Audited with your reason: “{why}”.
           </p>
         )
       }
-      act={() => post<FrozenState>(`/v1/admin/users/${a}/${freeze ? "freeze" : "unfreeze"}`, { asset_id: props.asset.asset_id })}
+      act={() => post<FrozenState>(`/v1/admin/users/${a}/${freeze ? "freeze" : "unfreeze"}`, { asset_id: props.asset.asset_id, reason: why })}
       done={setResult}
     />
   );
@@ -64,6 +71,10 @@ function Freeze(props: { asset: Asset }) {
           Wallet
           <input value={address} onInput={(e) => setAddress((e.target as HTMLInputElement).value)} aria-invalid={invalid} placeholder="0x…" data-testid="freeze-address" />
           {invalid && <span class="field-error">Not an address.</span>}
+        </label>
+        <label>
+          Reason (kept in the audit log)
+          <input value={reason} maxLength={500} onInput={(e) => setReason((e.target as HTMLInputElement).value)} placeholder="ticket, finding…" data-testid="freeze-reason" />
         </label>
         {action(true)}
         {action(false)}
@@ -102,6 +113,7 @@ function Placement(props: { asset: Asset }) {
           {levelInvalid && <span class="field-error">A level from 1 to {prices.length || 15}.</span>}
         </label>
         <ConfirmAction
+          needs="admin"
           label="Place node"
           danger
           title="Place a pool node by hand"
