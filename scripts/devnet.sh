@@ -567,8 +567,10 @@ sleep 1
 alive listener || die "listener exited; log: $STATE/logs/listener.log"
 alive reconciler || die "reconciler exited; log: $STATE/logs/reconciler.log"
 
+log "staff: the admin (anvil 0, every role from the configuration) grants finance to anvil 10 and approver to anvil 11"
+"$BIN/devnet-demo" staff "$API" | tee "$STATE/demo.txt"
 log "demo users: sign in, ask for payloads, pay from their own wallets (BNB and test USDT), wait for the listener"
-"$BIN/devnet-demo" users "$API" "$RPC" "$STATE/chain.json" | tee "$STATE/demo.txt"
+"$BIN/devnet-demo" users "$API" "$RPC" "$STATE/chain.json" | tee -a "$STATE/demo.txt"
 log "demo TRON users: TRON sign-in, register (and retopup) payloads in USDT on the TRON chain, paid as TronLink users"
 log "do it: TronWeb builds approve + call through tron-devnode's HTTP API, signs and broadcasts them"
 "$BIN/devnet-demo" tron-users "$API" "http://127.0.0.1:$TRON_HTTP_PORT" "$STATE/tron-chain.json" | tee -a "$STATE/demo.txt"

@@ -19,6 +19,11 @@
 //!   account 2 a second leg and account 2 buys again; anvil's clock is moved on to the week's end (the asset's weeks
 //!   are set up to end minutes after the devnet starts), and the demo waits until the listener's confirmed head
 //!   closes the week and a rank bonus is credited, and prints every standing.
+//! * `devnet-demo staff <api-url>`: the admin (anvil's account 0, seeded with every staff role from the configuration)
+//!   grants `finance` to anvil's account 10 and `approver` to account 11 (backend/STAFF.md §2): the devnet's two staff
+//!   wallets, derived from anvil's mnemonic and holding no coin (they only sign). Each applies at once — nobody but the
+//!   admin holds `approver` yet when the first is proposed, and the second is the admin's too — and a devnet started
+//!   again on its database finds them granted already.
 //! * `devnet-demo payout <api-url> <asset-id>`: the admin (anvil's account 0) builds a payout batch of the
 //!   asset's pending rewards, has it signed and sends it through the API, and waits until it is settled.
 //! * `devnet-demo solvency-proofs <api-url> <chain.json> <tron-chain.json> <dir>`: waits until every asset has an
@@ -60,12 +65,13 @@ async fn main() -> eyre::Result<()> {
         ["users", api, rpc, chain] => users(api, rpc, &read_deployment(chain)?).await,
         ["tron-users", api, http, chain] => tron_users(api, http, &read_deployment(chain)?).await,
         ["payout", api, asset] => payout(api, asset.parse()?).await,
+        ["staff", api] => staff(api).await,
         ["generation", api, rpc, chain] => generation(api, rpc, &read_deployment(chain)?).await,
         ["solvency-proofs", api, chain, tron, dir] => solvency_proofs(api, chain, tron, dir).await,
         _ => eyre::bail!(
             "usage: devnet-demo generation-params <chain.json> <file> | users <api-url> <rpc-url> <chain.json> | \
              tron-users <api-url> <tron-http-url> <tron-chain.json> | \
-             payout <api-url> <asset-id> | generation <api-url> <rpc-url> <chain.json> | \
+             payout <api-url> <asset-id> | staff <api-url> | generation <api-url> <rpc-url> <chain.json> | \
              solvency-proofs <api-url> <chain.json> <tron-chain.json> <dir>"
         ),
     }
@@ -200,6 +206,28 @@ async fn solvency_proofs(api_url: &str, chain: &str, tron: &str, dir: &str) -> e
         }
     }
     eyre::ensure!(written > 0, "no proof downloaded");
+    Ok(())
+}
+
+/// The devnet's staff wallets (anvil's mnemonic, accounts past the ten anvil funds) and their roles.
+const STAFF: [(u32, &str); 2] = [(10, "finance"), (11, "approver")];
+
+async fn staff(api_url: &str) -> eyre::Result<()> {
+    let api = ApiClient::new(api_url);
+    let admin = api.sign_in(&anvil_account(0)?).await?;
+    for (account, role) in STAFF {
+        let wallet = anvil_account(account)?.address().to_checksum(None);
+        let reason = format!("devnet staff: anvil account {account}");
+        let body = json!({ "action": "grant", "wallet": wallet, "role": role, "reason": reason });
+        let answer = api.post("/v1/admin/staff/changes", Some(&admin), body).await?;
+        if answer.status == 409 && answer.code() == "no_change" {
+            println!("staff: account {account} ({wallet}) holds {role} already");
+            continue;
+        }
+        let change = answer.ok("POST /v1/admin/staff/changes")?;
+        eyre::ensure!(change["status"] == "applied", "granting {role} to account {account} did not apply: {change}");
+        println!("staff: account {account} ({wallet}) is {role}");
+    }
     Ok(())
 }
 

@@ -61,7 +61,7 @@ test("admin: build, sign and submit a payout batch until executed, balances chec
   const { page } = b;
   await page.goto(BASE + "/admin");
   await signInThroughPage(page);
-  assert.equal(await page.getByTestId("role").innerText(), "admin");
+  assert.equal(await page.getByTestId("role").innerText(), "staff");
   // The console keeps no token where page script can read it: the refresh token is the HttpOnly cookie, and a
   // reload gets a new access token through it.
   const cookie = await refreshCookie(b.context);
@@ -69,7 +69,7 @@ test("admin: build, sign and submit a payout batch until executed, balances chec
   await assertOutOfScriptReach(page, [cookie.value]);
   await page.reload();
   await page.getByTestId("sign-out").waitFor();
-  assert.equal(await page.getByTestId("role").innerText(), "admin");
+  assert.equal(await page.getByTestId("role").innerText(), "staff");
   const totals = page.getByTestId("pending-totals");
   await until("pending totals equal to the API", async () => (await totals.getByTestId("pending-total").getAttribute("data-base")) === pending.totals.amount.base);
   assert.match(await totals.innerText(), new RegExp(`^${pending.totals.users} users, ${pending.totals.rewards} rewards`));

@@ -9,7 +9,7 @@ import { human } from "../lib/format";
 import { networkLabel } from "../lib/networks";
 import { Addr, Notice, useChainTable } from "../ui/bits";
 import { errorText } from "../ui/account";
-import { type Asset, ConfirmAction } from "./common";
+import { type Asset, ConfirmAction, IfCan } from "./common";
 import type { Schema } from "../generated/api";
 
 type CreatedAsset = Schema<"CreatedAsset">;
@@ -144,6 +144,7 @@ export function Assets(props: { assets: Asset[]; wallet: string; created: () => 
           </tbody>
         </table>
       )}
+      <IfCan need="admin">
       <section class="panel" aria-label="New asset" data-testid="new-asset">
         <h3>New asset</h3>
         <p class="muted">
@@ -208,6 +209,7 @@ export function Assets(props: { assets: Asset[]; wallet: string; created: () => 
             {checking ? "Checking…" : "Check"}
           </button>
           <ConfirmAction
+            needs="admin"
             label="Create asset"
             title="Create this asset"
             testid="asset-create"
@@ -241,6 +243,7 @@ export function Assets(props: { assets: Asset[]; wallet: string; created: () => 
           </Notice>
         )}
       </section>
+      </IfCan>
     </section>
   );
 }

@@ -9,7 +9,7 @@ import { Addr, Amount, Loading, Notice, Pager, TxHash, useLoad, usePager } from 
 import { errorText, LoadFailed, useSignedIn } from "../ui/account";
 import { networkLabel, networkName } from "../lib/networks";
 import { assetKey, chainAddress, isTronChain, parseAnyAddress } from "../lib/tron";
-import { type Asset, ConfirmAction, time } from "./common";
+import { type Asset, ConfirmAction, time, useCan } from "./common";
 import { BarChart, LineChart, type Series } from "./charts";
 import { sendTransfer, type TransferView } from "./Treasury";
 import type { Schema } from "../generated/api";
@@ -229,6 +229,7 @@ function Alerts(props: { version: number; onChange: () => void }) {
               <span class="muted">acknowledged {time(a.acknowledged_at)}</span>
             ) : (
               <ConfirmAction
+                needs="acting"
                 label="Acknowledge"
                 title={`Acknowledge alert ${a.id}`}
                 testid="ack"
@@ -261,6 +262,7 @@ function quarantineState(q: QuarantinedEvent): string {
 
 function Quarantine(props: { assets: Asset[] }) {
   const signed = useSignedIn();
+  const can = useCan();
   const [all, setAll] = useState(true);
   const [tick, setTick] = useState(0);
   const pager = usePager<string>();
@@ -318,6 +320,7 @@ function Quarantine(props: { assets: Asset[] }) {
               <strong data-testid="quarantine-state">{quarantineState(q)}</strong>{" "}
               {q.refundable && q.payer && (
                 <ConfirmAction
+                  needs="finance"
                   label="Refund to payer"
                   title="Refund a quarantined payment"
                   testid="refund"
@@ -336,7 +339,7 @@ function Quarantine(props: { assets: Asset[] }) {
                   }}
                 />
               )}
-              {q.refund?.status === "signed" && !(sending?.key === key && !sending.error) && (
+              {q.refund?.status === "signed" && can("finance") && !(sending?.key === key && !sending.error) && (
                 <button type="button" class="danger" onClick={() => sendSigned(q)} data-testid="refund-send">
                   Send refund from this wallet
                 </button>
@@ -356,6 +359,7 @@ function Quarantine(props: { assets: Asset[] }) {
 }
 
 function Requests(props: { onChange: () => void }) {
+  const can = useCan();
   const [chainId, setChainId] = useState("31337");
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
@@ -378,6 +382,7 @@ function Requests(props: { onChange: () => void }) {
     }, 1000);
     return () => clearTimeout(timer);
   }, [request]);
+  if (!can("acting")) return null;
   return (
     <section class="panel" aria-label="Requests" data-testid="ops-requests">
       <h3>Replay and reconcile</h3>
@@ -396,6 +401,7 @@ function Requests(props: { onChange: () => void }) {
           {rangeInvalid && <span class="field-error">A range of at most 10 000 blocks, from ≤ to.</span>}
         </label>
         <ConfirmAction
+          needs="acting"
           label="Request replay"
           title="Replay a block range"
           testid="replay"
@@ -410,6 +416,7 @@ function Requests(props: { onChange: () => void }) {
           done={setRequest}
         />
         <ConfirmAction
+          needs="acting"
           label="Reconcile now"
           title="Run the reconciler now"
           testid="reconcile"

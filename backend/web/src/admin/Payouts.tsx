@@ -9,7 +9,7 @@ import type { AssetAmount } from "../lib/types";
 import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
 import { networkLabel } from "../lib/networks";
-import { type Asset, AssetPicker, ConfirmAction, time, toBase, unixTime } from "./common";
+import { type Asset, AssetPicker, ConfirmAction, IfCan, time, toBase, unixTime } from "./common";
 import type { Schema } from "../generated/api";
 
 type PendingPage = Schema<"PendingPage">;
@@ -144,6 +144,7 @@ function Pending(props: { asset: Asset; version: number; onBuilt: (b: BuildAnswe
           <Pager pager={pager} next={page.data.next_cursor} label="Pending" />
         </>
       )}
+      <IfCan need="finance">
       <h4>Build a batch</h4>
       <div class="form-grid">
         <label>
@@ -157,6 +158,7 @@ function Pending(props: { asset: Asset; version: number; onBuilt: (b: BuildAnswe
           {totalInvalid && <span class="field-error">A positive number with at most {asset.decimals} decimals.</span>}
         </label>
         <ConfirmAction
+          needs="finance"
           label="Build batch"
           title={`Build a ${asset.symbol} payout batch`}
           testid="build-batch"
@@ -185,6 +187,7 @@ function Pending(props: { asset: Asset; version: number; onBuilt: (b: BuildAnswe
           done={props.onBuilt}
         />
       </div>
+      </IfCan>
     </section>
   );
 }
@@ -330,6 +333,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         </button>{" "}
         {b.status === "building" && (
           <ConfirmAction
+            needs="finance"
             label="Sign"
             title={`Sign batch #${b.id}`}
             testid="batch-sign"
@@ -345,6 +349,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         )}
         {b.status === "signed" && (
           <ConfirmAction
+            needs="finance"
             label="Submit"
             title={`Send batch #${b.id}`}
             testid="batch-submit"
@@ -363,6 +368,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         )}
         {b.status === "submitted" && (
           <ConfirmAction
+            needs="finance"
             label="Retry"
             title={`Retry batch #${b.id}`}
             testid="batch-retry"
@@ -381,6 +387,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         )}
         {["building", "signed", "submitted", "failed"].includes(b.status) && (
           <ConfirmAction
+            needs="finance"
             label="Cancel batch"
             danger
             title={`Cancel batch #${b.id}`}

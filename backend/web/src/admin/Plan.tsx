@@ -7,7 +7,7 @@ import { get } from "../lib/api";
 import { human } from "../lib/format";
 import { Amount, Loading, useLoad } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
-import { type Asset, AssetPicker, CreateVersion, FirstAllowed, firstAllowedText, proposedFrom, time, toBase } from "./common";
+import { type Asset, AssetPicker, CreateVersion, FirstAllowed, IfCan, firstAllowedText, proposedFrom, time, toBase } from "./common";
 import type { Schema } from "../generated/api";
 import { type GenerationParams, GenerationVersionTable, NewGenerationVersion } from "./GenerationPlan";
 
@@ -142,14 +142,16 @@ export function PlanVersions(props: { assets: Asset[]; generation: Asset[] }) {
             <GenerationVersionTable asset={asset} versions={(data as GenerationVersions).versions} />
           </div>
           {data.versions.length > 0 && (
-            <NewGenerationVersion
-              key={`${assetId}-${data.versions.length}`}
-              asset={asset}
-              latest={(data as GenerationVersions).versions[data.versions.length - 1]}
-              minFrom={data.first_allowed_block}
-              onCreated={() => setVersion((v) => v + 1)}
-              onStale={versions.reload}
-            />
+            <IfCan need="admin">
+              <NewGenerationVersion
+                key={`${assetId}-${data.versions.length}`}
+                asset={asset}
+                latest={(data as GenerationVersions).versions[data.versions.length - 1]}
+                minFrom={data.first_allowed_block}
+                onCreated={() => setVersion((v) => v + 1)}
+                onStale={versions.reload}
+              />
+            </IfCan>
           )}
         </>
       )}
@@ -189,14 +191,16 @@ export function PlanVersions(props: { assets: Asset[]; generation: Asset[] }) {
             )}
           </div>
           {data.versions.length > 0 && (
-            <NewVersion
-              key={`${assetId}-${data.versions.length}`}
-              asset={asset}
-              latest={(data as PlanVersions).versions[data.versions.length - 1]}
-              minFrom={data.first_allowed_block}
-              onCreated={() => setVersion((v) => v + 1)}
-              onStale={versions.reload}
-            />
+            <IfCan need="admin">
+              <NewVersion
+                key={`${assetId}-${data.versions.length}`}
+                asset={asset}
+                latest={(data as PlanVersions).versions[data.versions.length - 1]}
+                minFrom={data.first_allowed_block}
+                onCreated={() => setVersion((v) => v + 1)}
+                onStale={versions.reload}
+              />
+            </IfCan>
           )}
         </>
       )}

@@ -9,7 +9,7 @@ import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePag
 import { errorText, LoadFailed, useSignedIn } from "../ui/account";
 import type { AnyConnection } from "../lib/tron";
 import { networkLabel } from "../lib/networks";
-import { type Asset, AssetPicker, ConfirmAction, time, unixTime, toBase } from "./common";
+import { type Asset, AssetPicker, ConfirmAction, IfCan, time, unixTime, toBase, useCan } from "./common";
 import type { Schema } from "../generated/api";
 
 export type TreasurySummary = Schema<"TreasurySummary">;
@@ -109,6 +109,7 @@ export function Treasury(props: { assets: Asset[] }) {
           </div>
         </dl>
       )}
+      <IfCan need="finance">
       <section class="panel" aria-label="New transfer">
         <h3>Transfer company funds</h3>
         <div class="form-grid">
@@ -125,6 +126,7 @@ export function Treasury(props: { assets: Asset[] }) {
             )}
           </label>
           <ConfirmAction
+            needs="finance"
             label="Sign transfer"
             title="Sign a treasury transfer"
             testid="transfer"
@@ -145,6 +147,7 @@ export function Treasury(props: { assets: Asset[] }) {
           />
         </div>
       </section>
+      </IfCan>
       <Transfers asset={asset} version={version} onChange={() => setVersion((v) => v + 1)} />
     </section>
   );
@@ -153,6 +156,7 @@ export function Treasury(props: { assets: Asset[] }) {
 function Transfers(props: { asset: Asset; version: number; onChange: () => void }) {
   const { asset } = props;
   const signed = useSignedIn();
+  const can = useCan();
   const pager = usePager<number>();
   const [tick, setTick] = useState(0);
   const [sending, setSending] = useState<{ id: number; text: string; error?: boolean; done?: boolean } | null>(null);
@@ -224,7 +228,7 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
                 </td>
                 <td>{time(t.created_at)}</td>
                 <td>
-                  {t.status === "signed" && t.transaction && (
+                  {t.status === "signed" && t.transaction && can("finance") && (
                     <button type="button" class="danger" onClick={() => send(t)} disabled={sending?.id === t.id && !sending.error} data-testid="transfer-send">
                       Send from this wallet
                     </button>

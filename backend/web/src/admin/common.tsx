@@ -1,8 +1,8 @@
 // Pieces the admin console's tabs share: the assets, amount inputs in human units, and actions that ask
 // for confirmation and report the API's answer.
 
-import type { ComponentChildren } from "preact";
-import { useState } from "preact/hooks";
+import { type ComponentChildren, createContext } from "preact";
+import { useContext, useState } from "preact/hooks";
 import { parseUnits } from "viem";
 import { errorText } from "../ui/account";
 import { Confirm, Notice } from "../ui/bits";
@@ -12,6 +12,33 @@ import type { AssetPlan } from "../lib/types";
 import type { Schema } from "../generated/api";
 
 export type Asset = Pick<AssetPlan, "asset_id" | "chain_id" | "symbol" | "decimals" | "token">;
+
+/** A staff role (backend/STAFF.md §2). Any of them opens every console page read-only. */
+export type StaffRole = "viewer" | "support" | "finance" | "approver" | "admin";
+/**
+ * What an action needs: a role, or `acting` — any role but a viewer's alone (acknowledging an alert, a replay). The API
+ * checks the same on every route; the console only leaves out what the signed-in wallet would be refused.
+ */
+export type Need = Exclude<StaffRole, "viewer"> | "acting";
+
+/** The signed-in wallet's staff roles, as `GET /v1/admin/ping` said when the console opened. */
+export const StaffRoles = createContext<readonly StaffRole[]>([]);
+
+/** Whether the signed-in wallet may do what `need` names. */
+export function allowed(roles: readonly StaffRole[], need: Need): boolean {
+  return need === "acting" ? roles.some((r) => r !== "viewer") : roles.includes(need);
+}
+
+/** [`allowed`] for the signed-in wallet. */
+export function useCan(): (need: Need) => boolean {
+  const roles = useContext(StaffRoles);
+  return (need) => allowed(roles, need);
+}
+
+/** Its children only when the signed-in wallet may do what `need` names. */
+export function IfCan(props: { need: Need; children: ComponentChildren }) {
+  return useCan()(props.need) ? <>{props.children}</> : null;
+}
 
 /** A human amount ("20.5") as base units; `null` when it is not a non-negative decimal with at most `decimals` places. */
 export function toBase(text: string, decimals: number): bigint | null {
@@ -52,6 +79,8 @@ export function AssetPicker(props: { assets: Asset[]; value: number; onChange: (
  * renders a refusal instead of the plain error notice (return `null` to keep the plain one).
  */
 export function ConfirmAction<T>(props: {
+  /** The role the action needs: without it the button is not shown at all (the API would refuse it). */
+  needs: Need;
   label: string;
   title: string;
   describe: () => ComponentChildren;
@@ -62,9 +91,11 @@ export function ConfirmAction<T>(props: {
   danger?: boolean;
   failed?: (e: unknown) => ComponentChildren | null;
 }) {
+  const can = useCan();
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ e: unknown } | null>(null);
+  if (!can(props.needs)) return null;
   const go = async () => {
     setOpen(false);
     setBusy(true);
@@ -176,6 +207,7 @@ export function CreateVersion<P extends object>(props: {
   return (
     <>
       <ConfirmAction
+        needs="admin"
         label="Create version"
         title={`Plan version ${latest.version + 1} for ${asset.symbol}`}
         testid="plan-create"

@@ -1,17 +1,21 @@
-// The admin console at `/admin`: admin wallets only (the API enforces it; the page says so up front).
+// The admin console at `/admin`: staff wallets only (the API enforces it; the page says so up front). What the
+// signed-in wallet may do comes from its staff roles (`GET /v1/admin/ping`): every role reads every tab, and each
+// action is shown only to the role the API would let through (backend/STAFF.md §2).
 
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { publicCall } from "../lib/api";
+import { get, publicCall } from "../lib/api";
 import type { PublicPlans } from "../lib/types";
 import { AccountBar, LoadFailed, useSignedIn } from "../ui/account";
 import { Loading, Notice, useLoad } from "../ui/bits";
 import "../styles.css";
 import type { Assets as AssetsTab } from "./Assets";
 import { Audit } from "./Audit";
+import { StaffRoles, type StaffRole } from "./common";
 import { Monitoring } from "./Monitoring";
 import { Payouts } from "./Payouts";
 import { PlanVersions } from "./Plan";
+import type { Staff as StaffTab } from "./Staff";
 import { Treasury } from "./Treasury";
 import { UsersAdmin } from "./Users";
 import { Weeks } from "./Weeks";
@@ -24,6 +28,7 @@ const TABS = [
   ["plan", "Plan"],
   ["weeks", "Weeks"],
   ["assets", "Assets"],
+  ["staff", "Staff"],
   ["audit", "Audit log"],
 ] as const;
 type Tab = (typeof TABS)[number][0];
@@ -33,11 +38,14 @@ function currentTab(): Tab {
   return (TABS.find(([id]) => id === h)?.[0] ?? "payouts") as Tab;
 }
 
-/** The Assets tab, loaded when first opened: creating an asset is rare, and the console's first load stays light. */
-function useAssetsTab(open: boolean): typeof AssetsTab | null {
-  const [tab, setTab] = useState<typeof AssetsTab | null>(null);
+/**
+ * A tab loaded when first opened (Assets, Staff: used rarely), so that the console's first load stays light: its
+ * component once `open` has been true, `null` until then.
+ */
+function useLazyTab<T>(open: boolean, load: () => Promise<T>): T | null {
+  const [tab, setTab] = useState<T | null>(null);
   useEffect(() => {
-    if (open && !tab) void import("./Assets").then((m) => setTab(() => m.Assets));
+    if (open && !tab) void load().then((t) => setTab(() => t));
   }, [open, tab]);
   return tab;
 }
@@ -45,13 +53,20 @@ function useAssetsTab(open: boolean): typeof AssetsTab | null {
 function App() {
   const signed = useSignedIn();
   const [tab, setTab] = useState<Tab>(currentTab());
-  const Assets = useAssetsTab(tab === "assets");
+  const Assets = useLazyTab<typeof AssetsTab>(tab === "assets", () => import("./Assets").then((m) => m.Assets));
+  const Staff = useLazyTab<typeof StaffTab>(tab === "staff", () => import("./Staff").then((m) => m.Staff));
   useEffect(() => {
     const f = () => setTab(currentTab());
     window.addEventListener("hashchange", f);
     return () => window.removeEventListener("hashchange", f);
   }, []);
   const plans = useLoad(() => publicCall<PublicPlans>("GET", "/v1/public/plan"), []);
+  const isStaff = signed?.session.role === "admin";
+  const me = useLoad(
+    () => (isStaff ? get<{ admin: string; roles: StaffRole[] }>("/v1/admin/ping") : Promise.resolve(null)),
+    [isStaff, signed?.session.address],
+  );
+  const roles = me.data?.roles ?? [];
   const assets = plans.data?.assets ?? [];
   useEffect(() => {
     if (plans.data) performance.mark("app-interactive");
@@ -65,14 +80,21 @@ function App() {
         <AccountBar purpose="use the admin console" />
       </header>
       <main id="main">
-        {!signed && <Notice kind="info">Connect an admin wallet and sign in.</Notice>}
+        {!signed && <Notice kind="info">Connect a staff wallet and sign in.</Notice>}
         {signed && signed.session.role !== "admin" && (
           <Notice kind="error" testid="not-admin">
             This wallet is not an admin: the console and its API are refused. <a href="/">Back to the dApp</a>
           </Notice>
         )}
         {signed && signed.session.role === "admin" && (
-          <>
+          <StaffRoles.Provider value={roles}>
+            {me.error && <LoadFailed error={me.error} retry={me.reload} />}
+            {me.data && (
+              <p class="muted" data-testid="staff-roles-mine">
+                Your roles: {roles.join(", ")}
+                {roles.length === 1 && roles[0] === "viewer" ? " — you can read every page; nothing here moves anything." : "."}
+              </p>
+            )}
             <nav class="tabs" aria-label="Console sections">
               {TABS.map(([id, label]) => (
                 <a key={id} href={`#${id}`} aria-current={tab === id ? "page" : undefined} data-testid={`tab-${id}`}>
@@ -83,11 +105,13 @@ function App() {
             {plans.loading && <Loading what="assets" />}
             {plans.error && <LoadFailed error={plans.error} retry={plans.reload} />}
             {tab === "audit" && <Audit />}
+            {tab === "staff" && !Staff && <Loading what="the Staff tab" />}
+            {tab === "staff" && Staff && <Staff />}
             {plans.data && tab === "assets" && !Assets && <Loading what="the Assets tab" />}
             {plans.data && tab === "assets" && Assets && (
               <Assets assets={[...assets, ...(plans.data.generation ?? [])]} wallet={signed.session.address} created={plans.reload} />
             )}
-            {plans.data && assets.length === 0 && (plans.data.generation ?? []).length === 0 && tab !== "assets" && tab !== "audit" && (
+            {plans.data && assets.length === 0 && (plans.data.generation ?? []).length === 0 && !["assets", "audit", "staff"].includes(tab) && (
               <Notice kind="info" testid="create-first-asset">
                 No asset yet. <a href="#assets">Create the first one</a> (chain, token, plan).
               </Notice>
@@ -102,7 +126,7 @@ function App() {
                 {tab === "weeks" && <Weeks assets={plans.data?.generation ?? []} />}
               </>
             )}
-          </>
+          </StaffRoles.Provider>
         )}
       </main>
     </>

@@ -349,8 +349,8 @@ export function AccountBar(props: { purpose: string; tron?: boolean; noWallet?: 
           <Addr a={c.account} testid="connected-address" />
           <WalletNetwork c={c} />
           {signedIn && (
-            <span class="badge" data-testid="role">
-              {signedIn.role}
+            <span class="badge" data-testid="role" title={signedIn.role === "admin" ? "this wallet holds staff roles (the console lists them)" : undefined}>
+              {signedIn.role === "admin" ? "staff" : signedIn.role}
             </span>
           )}
         </span>

@@ -84,6 +84,28 @@ import { until } from "./poll.mjs";
 
 export { until };
 
+/** anvil's mnemonic account `index`'s private key (hex). */
+export function anvilKey(index) {
+  return toHex(mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index }).getHdKey().privateKey);
+}
+
+/** The devnet's staff wallets (`devnet-demo staff`): anvil's accounts 10 (finance) and 11 (approver). */
+export const STAFF = { finance: anvilKey(10), approver: anvilKey(11) };
+
+/**
+ * Gives `wallet` the staff `role` as the console would: the admin proposes it, and the devnet's approver (a second
+ * person) approves it unless it applied at once. Returns the change as applied.
+ */
+export async function grantRole(admin, wallet, role) {
+  const change = await admin.post("/v1/admin/staff/changes", { action: "grant", wallet, role, reason: `test: ${role}` });
+  if (change.status === "applied") return change;
+  assert.equal(change.status, "proposed", JSON.stringify(change));
+  const approver = await Api.signIn(STAFF.approver);
+  const applied = await approver.post(`/v1/admin/staff/changes/${change.id}/approve`, {});
+  assert.equal(applied.status, "applied", JSON.stringify(applied));
+  return applied;
+}
+
 /** A fresh wallet (an anvil mnemonic account far above the demo ones) with 100 BNB and 1 000 test USDT. */
 export async function freshKey() {
   const index = 1000 + Math.floor(Math.random() * 1_000_000);
