@@ -301,7 +301,11 @@ async fn admin_answers_about_a_tron_user_name_it_in_base58check() {
     // Given in either form, the freeze answer shows the TRON form.
     for (form, path) in [(to_base58(u1.address()), "freeze"), (u1.address().to_checksum(None), "unfreeze")] {
         let a = app
-            .post_admin(&format!("/v1/admin/users/{form}/{path}"), &admin, serde_json::json!({ "asset_id": 1, "reason": "tron form" }))
+            .post_admin(
+                &format!("/v1/admin/users/{form}/{path}"),
+                &admin,
+                serde_json::json!({ "asset_id": 1, "reason": "tron form" }),
+            )
             .await;
         assert_eq!(a.status, 200, "{path}: {}", a.body);
         assert_eq!(a.body["address"], to_base58(u1.address()), "{path}");
