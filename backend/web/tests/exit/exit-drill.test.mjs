@@ -191,6 +191,17 @@ test("every demo member is owed something; the signer stops; each one's badge ve
     state.get(a.name).exits = exits;
     assert.equal((await openingOf(a.client, exits, a.token)).open, false, `${a.name}'s exit is not open yet: this drill needs a fresh devnet`);
   }
+  // The API check runs before this drill on the same devnet, and its generated requests freeze and unfreeze demo
+  // members at random: one left frozen could sponsor nobody (422 sponsor_frozen). Support unfreezes them first.
+  const support = await Api.signIn(ANVIL_KEYS[0]);
+  for (const a of ASSETS) {
+    for (const i of a.members) {
+      const address = privateKeyToAccount(keyOf(i)).address;
+      const body = { asset_id: a.assetId, reason: "exit drill: undo the API check's random freezes" };
+      const r = await Api.raw("POST", `/v1/admin/users/${address}/unfreeze`, body, support.token);
+      assert.ok([200, 409].includes(r.status), `unfreeze ${a.name} member ${i}: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+  }
   // The demo paid most rewards out: fresh members register under each demo member until the ledger owes it something
   // (a direct reward, pending; the plan may place a referral's fee in the auto-pool instead), and an epoch is
   // committed that holds them all.
