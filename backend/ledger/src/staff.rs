@@ -195,7 +195,7 @@ pub async fn granted(pool: &PgPool) -> Result<Vec<Granted>, sqlx::Error> {
 /// should not keep). Returns how many roles it granted: none once any role exists.
 pub async fn seed(pool: &PgPool, admins: &[Address]) -> Result<usize, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query!("LOCK TABLE staff_roles IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+    lock(&mut tx).await?;
     let any = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM staff_roles) AS "any!""#).fetch_one(&mut *tx).await?;
     if any || admins.is_empty() {
         return Ok(0);
