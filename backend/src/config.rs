@@ -262,6 +262,10 @@ pub struct ChainTuning {
     /// Lifetime of payout-batch and treasury-transfer signatures (must be within the signer's horizon).
     #[serde(default = "default_signature_ttl_secs")]
     pub signature_ttl_secs: u64,
+    /// Lifetime of an outflow proposed for staff approval (backend/STAFF.md §3): its deadline is fixed when it is
+    /// proposed, so approvers have this long to sign it off and the signer to sign it (within the signer's horizon).
+    #[serde(default = "default_approval_window_secs")]
+    pub approval_window_secs: u64,
     /// On a TRON chain: the `fee_limit` (SUN) suggested to wallets for a register or retopup call.
     #[serde(default = "default_fee_limit_sun")]
     pub fee_limit_sun: u64,
@@ -309,6 +313,7 @@ impl ChainTuning {
             operator_key: None,
             insecure_operator_key: false,
             signature_ttl_secs: default_signature_ttl_secs(),
+            approval_window_secs: default_approval_window_secs(),
             fee_limit_sun: default_fee_limit_sun(),
             payout_fee_limit_cap_sun: default_payout_fee_limit_cap_sun(),
             payout_tx_expiration_secs: default_payout_tx_expiration_secs(),
@@ -451,6 +456,10 @@ fn default_payout_tx_expiration_secs() -> u64 {
 
 fn default_signature_ttl_secs() -> u64 {
     1_800
+}
+
+fn default_approval_window_secs() -> u64 {
+    3_000
 }
 
 /// Requests allowed per window (Redis fixed windows); skipped when Redis is down.

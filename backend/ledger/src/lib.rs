@@ -35,6 +35,7 @@ pub mod admin;
 mod apply;
 mod assets;
 pub mod audit;
+pub mod authorisations;
 pub mod console;
 mod digest;
 pub mod disclosure;

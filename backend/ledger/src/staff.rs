@@ -244,7 +244,7 @@ async fn lock(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-async fn holds(conn: &mut PgConnection, wallet: Address, role: StaffRole) -> Result<bool, sqlx::Error> {
+pub(crate) async fn holds(conn: &mut PgConnection, wallet: Address, role: StaffRole) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM staff_roles WHERE wallet = $1 AND role = $2) AS "held!""#,
         wallet.as_slice(),

@@ -118,6 +118,8 @@ pub struct Chain {
     pub confirmations: u64,
     /// Lifetime of payout-batch and treasury-transfer signatures.
     pub signature_ttl_secs: u64,
+    /// The deadline of an outflow proposed for staff approval is this far past the chain's time at proposal.
+    pub approval_window_secs: u64,
     /// On a TRON chain, the `fee_limit` (SUN) suggested to wallets for payments.
     pub fee_limit_sun: u64,
     /// On a TRON chain (the spec's `[chains.tron]`): payouts through TRON's gRPC API.
@@ -231,6 +233,7 @@ impl ChainRegistry {
                 tron: TronAccess::from_settings(c, settlement, key.as_ref())?,
                 confirmations: c.spec.confirmations,
                 signature_ttl_secs: c.tuning.signature_ttl_secs,
+                approval_window_secs: c.tuning.approval_window_secs,
                 fee_limit_sun: c.tuning.fee_limit_sun,
                 fees,
                 send_lock: Arc::default(),

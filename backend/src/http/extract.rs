@@ -131,6 +131,14 @@ pub mod need {
         const WHAT: &'static str = "the admin role";
     }
 
+    /// Signing off an outflow: its proposer (finance) or an approver.
+    #[derive(Debug, Clone, Copy)]
+    pub struct SignsOff;
+    impl Needs for SignsOff {
+        const ANY_OF: &'static [StaffRole] = &[StaffRole::Finance, StaffRole::Approver];
+        const WHAT: &'static str = "the finance or approver role";
+    }
+
     /// Any role but a viewer's alone: acknowledging an alert is an act, not a read.
     #[derive(Debug, Clone, Copy)]
     pub struct Acting;

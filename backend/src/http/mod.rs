@@ -6,6 +6,7 @@
 // Resources: one module per group of routes; none imports another.
 pub mod admin;
 pub mod auth;
+pub mod authorisations;
 pub mod docs;
 pub mod health;
 pub mod monitoring;
@@ -104,6 +105,7 @@ fn api(ctx: ApiContext) -> OpenApiRouter<ApiContext> {
         .merge(monitoring::routes())
         .merge(solvency::routes())
         .merge(staff::routes())
+        .merge(authorisations::routes())
 }
 
 async fn not_found() -> ApiError {

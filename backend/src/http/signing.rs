@@ -43,3 +43,12 @@ pub async fn signer_call<T>(call: impl Future<Output = Result<T, ClientError>>) 
         Err(_) => Err(ApiError::unavailable("signer_unavailable", "the signer did not answer in time")),
     }
 }
+
+/// As [`signer_call`], leaving the signer's own refusal to the caller (an approvals refusal is answered in words).
+pub async fn signer_call_raw<T>(
+    call: impl Future<Output = Result<T, ClientError>>,
+) -> Result<Result<T, ClientError>, ApiError> {
+    tokio::time::timeout(SIGNER_TIMEOUT, call)
+        .await
+        .map_err(|_| ApiError::unavailable("signer_unavailable", "the signer did not answer in time"))
+}

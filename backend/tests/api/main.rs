@@ -8,6 +8,7 @@ mod admin;
 mod admin_plan;
 mod assets;
 mod auth;
+mod authorisations;
 mod conformance;
 mod docs;
 mod errors;

@@ -190,7 +190,7 @@ fn batch_view(row: ledger::BatchSummary) -> BatchView {
 const LEFT_OUT_SHOWN: i64 = 200;
 
 /// One batch with its entries; 404 when it does not exist.
-pub(super) async fn load_batch(ctx: &ApiContext, id: i64) -> Result<BatchView, ApiError> {
+pub(crate) async fn load_batch(ctx: &ApiContext, id: i64) -> Result<BatchView, ApiError> {
     let detail = ledger::batch(&ctx.db, id, LEFT_OUT_SHOWN).await?.ok_or(ApiError::NotFound)?;
     let (decimals, symbol) = (detail.summary.decimals, detail.summary.symbol.clone());
     let symbol = symbol.as_str();

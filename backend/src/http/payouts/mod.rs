@@ -19,9 +19,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 
+pub(crate) use batches::load_batch;
 pub use batches::{BatchEntry, BatchView, BuildAnswer, BuildLimitsView, BuildRequest, LeftOutEntry, LeftOutSummary};
 pub use pending::{PendingPage, PendingUser};
 pub use send::SendResult;
+pub(crate) use sign::proposal;
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {

@@ -8,13 +8,17 @@ use signer_client::intent::{Addr, Amount as SignerAmount, PayoutBatchIntent, Pay
 
 use super::batch_chain;
 use super::batches::{BatchView, load_batch};
+use crate::http::authorisations::approvals_refused;
 use crate::http::chains::read_view;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;
 use crate::http::extract::Path;
 use crate::http::extract::{Json, Staff, need};
-use crate::http::signing::{signer, signer_call};
+use crate::http::signing::{signer, signer_call_raw, signer_error};
+use ::ledger::authorisations::{self, Authorisation, AuthorisationError, Proposal};
+use signer_client::ClientError;
+use signer_client::intent::{StaffAction, StaffSignature, WalletSignature};
 
 fn sign_step_error(e: SignStepError) -> ApiError {
     match e {
@@ -55,12 +59,16 @@ pub(super) async fn sign(
     let client = signer(&ctx)?;
     let choice = contract_choice(chain, &ctx, batch.asset_id, batch.contract).await?;
     let now = chain.now(&ctx.clock).await;
+    // An authorisation proposed for the batch: its signatures go with the intent (a closed one stops here).
+    let authorisation =
+        authorisations::signatures_for(&ctx.db, "payout_batch", id).await.map_err(authorisation_error)?;
     let step = ledger::prepare_signing_for(&ctx.db, id, now, chain.signature_ttl_secs, &choice);
     let payload = match step.await.map_err(sign_step_error)? {
         SignStep::Signed(..) => return Ok(Json(load_batch(&ctx, id).await?)),
         SignStep::Sign(payload) => payload,
     };
     let contract = chain.batch_contract(payload.contract);
+    let approvals = authorisation.as_ref().map(staff_signatures).unwrap_or_default();
     let intent = PayoutBatchIntent {
         chain_id,
         contract: Addr(contract),
@@ -73,9 +81,20 @@ pub(super) async fn sign(
         total: Some(SignerAmount::from(payload.total)),
         nonce: Some(SignerAmount(payload.nonce)),
         deadline: Some(payload.deadline),
-        approvals: Vec::new(),
+        approvals,
     };
-    let signed = signer_call(client.sign_payout_batch(&intent)).await?;
+    let signed = match signer_call_raw(client.sign_payout_batch(&intent)).await? {
+        Ok(signed) => signed,
+        Err(ClientError::Refused { body, .. }) if approvals_refused(&body.code, &body.message).is_some() => {
+            if let Some(a) = &authorisation {
+                authorisations::record_refusal(&ctx.db, a.id, admin.wallet, &body.code, &body.message)
+                    .await
+                    .map_err(authorisation_error)?;
+            }
+            return Err(approvals_refused(&body.code, &body.message).expect("checked"));
+        }
+        Err(e) => return Err(signer_error(e)),
+    };
     check_signed(&signed, &payload, contract)?;
     let actor = admin.wallet.to_checksum(None);
     let stored =
@@ -144,4 +163,63 @@ fn check_signed(
         )));
     }
     Ok(())
+}
+
+/// The stored staff signatures of an authorisation as the signer's intent carries them.
+fn staff_signatures(a: &Authorisation) -> Vec<StaffSignature> {
+    a.signatures
+        .iter()
+        .filter_map(|s| {
+            let action = match s.action.as_str() {
+                "propose" => StaffAction::Propose,
+                "approve" => StaffAction::Approve,
+                _ => return None,
+            };
+            let signature = alloy::primitives::Signature::try_from(s.signature.as_slice()).ok()?;
+            Some(StaffSignature { wallet: Addr(s.wallet), action, signature: WalletSignature(signature) })
+        })
+        .collect()
+}
+
+fn authorisation_error(e: AuthorisationError) -> ApiError {
+    match e {
+        AuthorisationError::Db(e) => e.into(),
+        e @ AuthorisationError::Closed { .. } => {
+            ApiError::Conflict { code: "authorisation_closed", message: e.to_string() }
+        }
+        other => ApiError::Internal(eyre::Report::new(other)),
+    }
+}
+
+/// Batch `id` proposed for staff approval: its nonce, contract and deadline fixed now (the deadline the chain's time
+/// plus `approval_window_secs`; a batch fixed already keeps its own), and its Settlement digest.
+pub(crate) async fn proposal(ctx: &ApiContext, id: i64) -> Result<Proposal, ApiError> {
+    let batch = batch_chain(ctx, id).await?;
+    crate::http::exits::refuse_if_open(ctx, batch.asset_id).await?;
+    let chain = ctx.chains.chain(batch.chain_id)?;
+    let choice = contract_choice(chain, ctx, batch.asset_id, batch.contract).await?;
+    let now = chain.now(&ctx.clock).await;
+    let step = ledger::prepare_signing_for(&ctx.db, id, now, chain.approval_window_secs, &choice);
+    let payload = match step.await.map_err(sign_step_error)? {
+        SignStep::Signed(..) => {
+            return Err(ApiError::Conflict {
+                code: "batch_not_signable",
+                message: format!("batch {id} is signed already: nothing is left to approve"),
+            });
+        }
+        SignStep::Sign(payload) => payload,
+    };
+    let contract = chain.batch_contract(payload.contract);
+    Ok(Proposal {
+        kind: "payout_batch",
+        subject: id,
+        asset_id: payload.asset_id,
+        chain_id: payload.chain_id,
+        contract,
+        token: payload.token,
+        payload: abi::SettlementDomain::new(payload.chain_id, contract).digest(&payload.payout_batch()),
+        total: alloy::primitives::U256::from(payload.total),
+        nonce: payload.nonce,
+        deadline: payload.deadline,
+    })
 }

@@ -1,0 +1,546 @@
+//! One authorisation lifecycle for outflows (issue 45, `backend/STAFF.md` §3), outside HTTP: a finance wallet proposes
+//! an outflow whose Settlement payload is fixed already (nonce, deadline, every entry); the proposer's own wallet
+//! signs `propose` and approvers' wallets sign `approve` over that payload ([`abi::approval::StaffApproval`]); each
+//! signature is recovered here as the signer service will recover it, so a bad one is refused at once.
+//!
+//! `proposed → approved` (the proposer's and enough approvers' signatures are in), or `rejected` (an approver, with a
+//! reason) or `expired` (the deadline passed by the chain's clock before signing). After approval the outflow's own row
+//! says the rest (`signed`, `sent`, `executed`, `failed`, `cancelled`): [`Authorisation::stage`] reads both.
+//!
+//! The signer service holds its own list of proposers and approvers and checks every signature again: nothing here can
+//! get an outflow signed that its approvers did not sign. What is here is the queue, the audit trail and the early
+//! refusals.
+
+use alloy::primitives::{Address, B256, Signature, U256};
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+
+use crate::audit::{self, AuditEntry};
+use crate::money::Money;
+use crate::staff::{self, StaffRole};
+
+/// The kinds of outflow the lifecycle covers, as stored and as signed in [`abi::approval::StaffApproval::kind`].
+pub const KINDS: [&str; 3] = ["payout_batch", "treasury_transfer", "refund"];
+
+/// Why a step of the lifecycle is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorisationError {
+    /// A database failure.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    /// No authorisation with this id.
+    #[error("no authorisation {0}")]
+    Unknown(i64),
+    /// The outflow has an authorisation already that cannot take this step (rejected or expired).
+    #[error("the {kind} {subject} has authorisation {id}, {status}: build a new one")]
+    Closed {
+        /// The authorisation.
+        id: i64,
+        /// Its kind.
+        kind: String,
+        /// Its outflow.
+        subject: i64,
+        /// `rejected` or `expired`.
+        status: String,
+    },
+    /// The step needs an open authorisation.
+    #[error("authorisation {0} is {1}")]
+    NotOpen(i64, String),
+    /// The deadline passed (by the chain's clock) before the outflow was signed.
+    #[error("authorisation {0} expired at {1} (unix seconds, the chain's clock): its outflow can no longer be signed")]
+    Expired(i64, u64),
+    /// A signature that does not recover to the wallet of the staff member giving it.
+    #[error("the signature is not {0}'s over this authorisation's {1} approval")]
+    BadSignature(String, &'static str),
+    /// The proposer may not approve or reject their own proposal; only the proposer signs `propose`.
+    #[error("{0}")]
+    NotPermitted(String),
+}
+
+/// A signature stored with an authorisation.
+#[derive(Debug, Clone)]
+pub struct StaffSigned {
+    /// The staff wallet that signed.
+    pub wallet: Address,
+    /// `propose` or `approve`.
+    pub action: String,
+    /// 65 bytes r ‖ s ‖ v.
+    pub signature: Vec<u8>,
+    /// When it was given, RFC 3339 UTC.
+    pub signed_at: String,
+}
+
+/// An authorisation with its signatures and its outflow's status.
+#[derive(Debug, Clone)]
+pub struct Authorisation {
+    /// Its id.
+    pub id: i64,
+    /// `payout_batch`, `treasury_transfer` or `refund`.
+    pub kind: String,
+    /// The outflow's row (`payout_batches.id`).
+    pub subject: i64,
+    /// The asset it moves.
+    pub asset_id: i32,
+    /// The chain and contract the payload is signed for.
+    pub chain_id: u64,
+    /// The Settlement contract.
+    pub contract: Address,
+    /// The asset's token (zero: the native coin).
+    pub token: Address,
+    /// The outflow's Settlement EIP-712 digest.
+    pub payload: B256,
+    /// What leaves custody.
+    pub total: U256,
+    /// The outflow's contract nonce.
+    pub nonce: U256,
+    /// Unix seconds (the chain's clock) after which the contract refuses the outflow.
+    pub deadline: u64,
+    /// As stored: `proposed`, `approved`, `rejected`, `expired`.
+    pub status: String,
+    /// The finance wallet that proposed it.
+    pub proposer: Address,
+    /// RFC 3339 UTC.
+    pub proposed_at: String,
+    /// When enough signatures were in, RFC 3339 UTC.
+    pub approved_at: Option<String>,
+    /// Who rejected it (or the proposer's wallet, when it expired).
+    pub decided_by: Option<Address>,
+    /// When it was rejected or found expired.
+    pub decided_at: Option<String>,
+    /// The rejection's reason.
+    pub decision_reason: Option<String>,
+    /// The outflow's own status (`building`, `signed`, `submitted`, `executed`, `failed`, `cancelled` for a batch).
+    pub outflow_status: String,
+    /// The withdrawal fee the contract keeps of `total` (a payout batch's entries' fees).
+    pub fee: U256,
+    /// Every staff signature, in the order given.
+    pub signatures: Vec<StaffSigned>,
+}
+
+impl Authorisation {
+    /// Where the outflow stands in the one lifecycle: `proposed`, `approved`, `signed`, `sent`, `executed`, or
+    /// `rejected`, `expired`, `failed`, `cancelled`. `now` is the chain's clock: an open proposal past its deadline is
+    /// `expired` even before a step stores it.
+    pub fn stage(&self, now: u64) -> &str {
+        match (self.status.as_str(), self.outflow_status.as_str()) {
+            ("rejected" | "expired", _) => &self.status,
+            (_, "signed") => "signed",
+            (_, "submitted") => "sent",
+            (_, "executed") => "executed",
+            (_, "failed") => "failed",
+            (_, "cancelled") => "cancelled",
+            _ if self.deadline <= now => "expired",
+            (status, _) => status,
+        }
+    }
+
+    /// The typed data a staff wallet signs to `action` (`propose` or `approve`) this authorisation.
+    pub fn approval(&self, action: &str) -> abi::approval::StaffApproval {
+        abi::approval::StaffApproval::new(
+            action,
+            &self.kind,
+            self.payload,
+            self.token,
+            self.total,
+            self.nonce,
+            self.deadline,
+        )
+    }
+
+    /// The proposer's signature and the approvals of wallets other than the proposer.
+    pub fn approvals(&self) -> (bool, usize) {
+        let proposed = self.signatures.iter().any(|s| s.action == "propose" && s.wallet == self.proposer);
+        let approvals = self.signatures.iter().filter(|s| s.action == "approve" && s.wallet != self.proposer).count();
+        (proposed, approvals)
+    }
+}
+
+/// What a proposal fixes: the outflow and its Settlement payload, as built by its kind.
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    /// `payout_batch`, `treasury_transfer` or `refund`.
+    pub kind: &'static str,
+    /// The outflow's row.
+    pub subject: i64,
+    /// Its asset.
+    pub asset_id: i32,
+    /// Its chain.
+    pub chain_id: u64,
+    /// The contract it is signed for.
+    pub contract: Address,
+    /// The asset's token.
+    pub token: Address,
+    /// Its Settlement digest.
+    pub payload: B256,
+    /// What it moves out.
+    pub total: U256,
+    /// Its nonce.
+    pub nonce: U256,
+    /// Its deadline (the chain's clock).
+    pub deadline: u64,
+}
+
+fn address(bytes: &[u8]) -> Address {
+    Address::from_slice(bytes)
+}
+
+fn target(id: i64) -> String {
+    format!("authorisation:{id}")
+}
+
+fn state(a: &Authorisation) -> serde_json::Value {
+    json!({
+        "status": a.status, "kind": a.kind, "subject": a.subject, "payload": a.payload.to_string(),
+        "total": a.total.to_string(), "nonce": a.nonce.to_string(), "deadline": a.deadline,
+        "proposer": a.proposer.to_checksum(None),
+        "signatures": a.signatures.iter().map(|s| json!({ "wallet": s.wallet.to_checksum(None), "action": s.action }))
+            .collect::<Vec<_>>(),
+        "decision_reason": a.decision_reason,
+    })
+}
+
+async fn record(
+    conn: &mut PgConnection,
+    actor: Address,
+    action: &str,
+    before: Option<&Authorisation>,
+    after: &Authorisation,
+) -> Result<(), sqlx::Error> {
+    let actor = actor.to_checksum(None);
+    let entry = AuditEntry {
+        actor: &actor,
+        action,
+        target: &target(after.id),
+        asset_id: Some(after.asset_id),
+        before: before.map(state),
+        after: state(after),
+    };
+    audit::record(conn, entry).await
+}
+
+/// Authorisation `id` with its signatures, locked for the caller's transaction when `lock`.
+async fn load_in(conn: &mut PgConnection, id: i64, lock: bool) -> Result<Authorisation, AuthorisationError> {
+    if lock {
+        sqlx::query!("SELECT id FROM authorisations WHERE id = $1 FOR UPDATE", id).fetch_optional(&mut *conn).await?;
+    }
+    let row = sqlx::query!(
+        r#"SELECT a.id, a.kind, a.subject, a.asset_id, a.chain_id, a.contract, a.token, a.payload,
+                a.total AS "total: Money", a.nonce AS "nonce: Money", a.deadline, a.status, a.proposer,
+                rfc3339(a.proposed_at) AS "proposed_at!", rfc3339(a.approved_at) AS approved_at, a.decided_by,
+                rfc3339(a.decided_at) AS decided_at, a.decision_reason,
+                coalesce(b.status::text, 'unknown') AS "outflow_status!",
+                coalesce((SELECT sum(i.fee) FROM payout_batch_items i WHERE a.kind = 'payout_batch'
+                          AND i.batch_id = a.subject), 0) AS "fee!: Money"
+         FROM authorisations a LEFT JOIN payout_batches b ON a.kind = 'payout_batch' AND b.id = a.subject
+         WHERE a.id = $1"#,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AuthorisationError::Unknown(id))?;
+    let signatures = sqlx::query!(
+        r#"SELECT wallet, action, signature, rfc3339(signed_at) AS "signed_at!" FROM authorisation_signatures
+         WHERE authorisation_id = $1 ORDER BY signed_at, action DESC, wallet"#,
+        id
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|s| StaffSigned {
+        wallet: address(&s.wallet),
+        action: s.action,
+        signature: s.signature,
+        signed_at: s.signed_at,
+    })
+    .collect();
+    Ok(Authorisation {
+        id: row.id,
+        kind: row.kind,
+        subject: row.subject,
+        asset_id: row.asset_id,
+        chain_id: row.chain_id as u64,
+        contract: address(&row.contract),
+        token: address(&row.token),
+        payload: B256::from_slice(&row.payload),
+        total: row.total.0,
+        nonce: row.nonce.0,
+        deadline: row.deadline as u64,
+        status: row.status,
+        proposer: address(&row.proposer),
+        proposed_at: row.proposed_at,
+        approved_at: row.approved_at,
+        decided_by: row.decided_by.as_deref().map(address),
+        decided_at: row.decided_at,
+        decision_reason: row.decision_reason,
+        outflow_status: row.outflow_status,
+        fee: row.fee.0,
+        signatures,
+    })
+}
+
+/// Authorisation `id`.
+pub async fn load(pool: &PgPool, id: i64) -> Result<Authorisation, AuthorisationError> {
+    load_in(&mut *pool.acquire().await?, id, false).await
+}
+
+/// The authorisation of an outflow, if one was proposed.
+pub async fn of_subject(pool: &PgPool, kind: &str, subject: i64) -> Result<Option<Authorisation>, AuthorisationError> {
+    let id = sqlx::query_scalar!("SELECT id FROM authorisations WHERE kind = $1 AND subject = $2", kind, subject)
+        .fetch_optional(pool)
+        .await?;
+    match id {
+        Some(id) => Ok(Some(load(pool, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Authorisations newest first: only the open ones (`proposed`, `approved`) when `open`; `before` is the previous
+/// page's last id.
+pub async fn list(
+    pool: &PgPool,
+    open: bool,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Authorisation>, AuthorisationError> {
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM authorisations WHERE ($1 = false OR status IN ('proposed', 'approved'))
+           AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        open,
+        before,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    let mut conn = pool.acquire().await?;
+    for id in ids {
+        out.push(load_in(&mut conn, id, false).await?);
+    }
+    Ok(out)
+}
+
+/// Proposes `proposal` by `proposer` (a finance wallet: checked here, in the proposal's transaction). Proposing the
+/// same outflow again answers the open authorisation unchanged (a retried request); one rejected or expired is
+/// [`AuthorisationError::Closed`]: its outflow is built again.
+pub async fn propose(
+    pool: &PgPool,
+    proposal: &Proposal,
+    proposer: Address,
+) -> Result<Authorisation, AuthorisationError> {
+    let mut tx = pool.begin().await?;
+    if !staff::holds(&mut tx, proposer, StaffRole::Finance).await? {
+        return Err(AuthorisationError::NotPermitted("proposing an outflow needs the finance role".into()));
+    }
+    let inserted = sqlx::query_scalar!(
+        "INSERT INTO authorisations (kind, subject, asset_id, chain_id, contract, token, payload, total, nonce,
+                                     deadline, proposer)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::numeric, $9::text::numeric, $10, $11)
+         ON CONFLICT (kind, subject) DO NOTHING RETURNING id",
+        proposal.kind,
+        proposal.subject,
+        proposal.asset_id,
+        proposal.chain_id as i64,
+        proposal.contract.as_slice(),
+        proposal.token.as_slice(),
+        proposal.payload.as_slice(),
+        proposal.total.to_string(),
+        proposal.nonce.to_string(),
+        proposal.deadline as i64,
+        proposer.as_slice()
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let id = match inserted {
+        Some(id) => id,
+        None => {
+            let id = sqlx::query_scalar!(
+                "SELECT id FROM authorisations WHERE kind = $1 AND subject = $2",
+                proposal.kind,
+                proposal.subject
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            let existing = load_in(&mut tx, id, true).await?;
+            if matches!(existing.status.as_str(), "rejected" | "expired") {
+                return Err(AuthorisationError::Closed {
+                    id,
+                    kind: existing.kind,
+                    subject: existing.subject,
+                    status: existing.status,
+                });
+            }
+            return Ok(existing);
+        }
+    };
+    let created = load_in(&mut tx, id, true).await?;
+    record(&mut tx, proposer, "authorisation_propose", None, &created).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Stores `wallet`'s signature of `action` on authorisation `id` after recovering it: `propose` from the proposer
+/// only, `approve` from an approver (a role checked here) who is not the proposer. The authorisation becomes
+/// `approved` once the proposer's signature and `required` approvals are in (the signer's number for the outflow; its
+/// own check is the one that counts). Giving the same signature again changes nothing. `now` is the chain's clock.
+pub async fn sign(
+    pool: &PgPool,
+    id: i64,
+    wallet: Address,
+    action: &'static str,
+    signature: &[u8],
+    required: usize,
+    now: u64,
+) -> Result<Authorisation, AuthorisationError> {
+    let mut tx = pool.begin().await?;
+    let before = load_in(&mut tx, id, true).await?;
+    if !matches!(before.status.as_str(), "proposed" | "approved") {
+        return Err(AuthorisationError::NotOpen(id, before.status));
+    }
+    if before.outflow_status != "building" {
+        return Err(AuthorisationError::NotOpen(id, before.stage(now).to_owned()));
+    }
+    if before.deadline <= now {
+        let expired = expire_in(&mut tx, before, now).await?;
+        tx.commit().await?;
+        return Err(AuthorisationError::Expired(id, expired.deadline));
+    }
+    let who = wallet.to_checksum(None);
+    match action {
+        "propose" if wallet != before.proposer => {
+            return Err(AuthorisationError::NotPermitted(format!(
+                "only the proposer, {}, signs this authorisation's proposal",
+                before.proposer.to_checksum(None)
+            )));
+        }
+        "approve" if wallet == before.proposer => {
+            return Err(AuthorisationError::NotPermitted(format!(
+                "{who} proposed authorisation {id}: another approver must approve it"
+            )));
+        }
+        "approve" if !staff::holds(&mut tx, wallet, StaffRole::Approver).await? => {
+            return Err(AuthorisationError::NotPermitted("approving needs the approver role".into()));
+        }
+        _ => {}
+    }
+    let digest = before.approval(action).digest(before.chain_id, before.contract);
+    let recovered = Signature::try_from(signature).ok().and_then(|s| s.recover_address_from_prehash(&digest).ok());
+    if recovered != Some(wallet) {
+        return Err(AuthorisationError::BadSignature(who, action));
+    }
+    let stored = sqlx::query!(
+        "INSERT INTO authorisation_signatures (authorisation_id, wallet, action, signature) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING",
+        id,
+        wallet.as_slice(),
+        action,
+        signature
+    )
+    .execute(&mut *tx)
+    .await?;
+    if stored.rows_affected() == 0 {
+        return Ok(before);
+    }
+    let mut after = load_in(&mut tx, id, false).await?;
+    let (proposed, approvals) = after.approvals();
+    if after.status == "proposed" && proposed && approvals >= required.max(1) {
+        sqlx::query!("UPDATE authorisations SET status = 'approved', approved_at = now() WHERE id = $1", id)
+            .execute(&mut *tx)
+            .await?;
+        after = load_in(&mut tx, id, false).await?;
+    }
+    record(&mut tx, wallet, &format!("authorisation_{action}_signature"), Some(&before), &after).await?;
+    if after.status != before.status {
+        record(&mut tx, wallet, "authorisation_approved", Some(&before), &after).await?;
+    }
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Rejects authorisation `id` with `reason`: an approver who is not its proposer (checked here). Its outflow is never
+/// signed through it; a payout batch's rewards return to pending when the batch is cancelled (its nonce was fixed, so
+/// the cancellation waits, as any, for the chain to prove the deadline passed).
+pub async fn reject(pool: &PgPool, id: i64, by: Address, reason: &str) -> Result<Authorisation, AuthorisationError> {
+    let mut tx = pool.begin().await?;
+    let before = load_in(&mut tx, id, true).await?;
+    if !matches!(before.status.as_str(), "proposed" | "approved") || before.outflow_status != "building" {
+        return Err(AuthorisationError::NotOpen(id, before.status));
+    }
+    if by == before.proposer {
+        return Err(AuthorisationError::NotPermitted(format!(
+            "{} proposed authorisation {id}: another approver must decide it",
+            by.to_checksum(None)
+        )));
+    }
+    if !staff::holds(&mut tx, by, StaffRole::Approver).await? {
+        return Err(AuthorisationError::NotPermitted("rejecting needs the approver role".into()));
+    }
+    sqlx::query!(
+        "UPDATE authorisations SET status = 'rejected', decided_by = $2, decided_at = now(), decision_reason = $3
+         WHERE id = $1",
+        id,
+        by.as_slice(),
+        reason
+    )
+    .execute(&mut *tx)
+    .await?;
+    let after = load_in(&mut tx, id, false).await?;
+    record(&mut tx, by, "authorisation_reject", Some(&before), &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+async fn expire_in(
+    conn: &mut PgConnection,
+    before: Authorisation,
+    now: u64,
+) -> Result<Authorisation, AuthorisationError> {
+    sqlx::query!(
+        "UPDATE authorisations SET status = 'expired', decided_at = now(), decision_reason = $2
+         WHERE id = $1 AND status IN ('proposed', 'approved')",
+        before.id,
+        format!("the deadline {} passed (chain time {now}) before the outflow was signed", before.deadline)
+    )
+    .execute(&mut *conn)
+    .await?;
+    let after = load_in(conn, before.id, false).await?;
+    record(conn, before.proposer, "authorisation_expire", Some(&before), &after).await?;
+    Ok(after)
+}
+
+/// The stored signatures an outflow's sign request carries to the signer: the proposer's `propose` and every other
+/// wallet's `approve`. `None` when the outflow has no authorisation; an error when it has one that is closed.
+pub async fn signatures_for(
+    pool: &PgPool,
+    kind: &str,
+    subject: i64,
+) -> Result<Option<Authorisation>, AuthorisationError> {
+    let Some(a) = of_subject(pool, kind, subject).await? else { return Ok(None) };
+    if matches!(a.status.as_str(), "rejected" | "expired") {
+        return Err(AuthorisationError::Closed { id: a.id, kind: a.kind, subject, status: a.status });
+    }
+    Ok(Some(a))
+}
+
+/// Stores the signer service's refusal of an outflow carrying authorisation `id`'s signatures, in the audit log.
+pub async fn record_refusal(
+    pool: &PgPool,
+    id: i64,
+    actor: Address,
+    code: &str,
+    message: &str,
+) -> Result<(), AuthorisationError> {
+    let mut tx = pool.begin().await?;
+    let a = load_in(&mut tx, id, false).await?;
+    let actor = actor.to_checksum(None);
+    let entry = AuditEntry {
+        actor: &actor,
+        action: "authorisation_signer_refused",
+        target: &target(id),
+        asset_id: Some(a.asset_id),
+        before: Some(state(&a)),
+        after: json!({ "code": code, "message": message }),
+    };
+    audit::record(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}

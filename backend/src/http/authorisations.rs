@@ -1,0 +1,412 @@
+//! `/v1/admin/authorisations`: the one lifecycle of outflows (backend/STAFF.md §3). Finance proposes a built payout
+//! batch — its nonce and deadline are fixed at once, the deadline the chain's time plus the approval window — and signs
+//! the `StaffApproval` typed data the answer carries with its own wallet; approvers other than the proposer approve
+//! (or reject with a reason) the same way. The batch's sign call then carries the stored signatures to the signer,
+//! which checks them against its own list. The state machine is `ledger::authorisations`; this module maps it to
+//! answers and adds what an approver needs to decide.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use ledger::authorisations::{self as auth, Authorisation, AuthorisationError};
+use serde::{Deserialize, Serialize};
+use signer_client::api::AssetApprovals;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::http::bounded;
+use crate::http::context::ApiContext;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{AdminUser, Json, Path, Query, Staff, need};
+use crate::http::page::MAX_PAGE;
+use crate::http::payouts::{BatchEntry, load_batch};
+use crate::http::types::{AssetAmount, AssetMeta, show_address};
+
+/// This resource's routes, each with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new()
+        .routes(routes!(list, propose))
+        .routes(routes!(detail))
+        .routes(routes!(add_signature))
+        .routes(routes!(reject))
+}
+
+/// A staff wallet's signature stored with an authorisation.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StaffSignatureView {
+    /// The wallet, 0x EIP-55.
+    pub wallet: String,
+    /// `propose` or `approve`.
+    pub action: String,
+    /// When, RFC 3339 UTC.
+    pub signed_at: String,
+}
+
+/// An outflow in the one lifecycle: what it moves, who proposed and approved it, and what is still missing.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuthorisationView {
+    /// Its id.
+    pub id: i64,
+    /// `payout_batch` (treasury transfers and refunds follow on the same routes).
+    pub kind: String,
+    /// The outflow's own id (`/v1/admin/payouts/batches/{subject}`).
+    pub subject: i64,
+    /// The asset it moves.
+    pub asset_id: i32,
+    /// The asset's chain.
+    pub chain_id: u64,
+    /// The Settlement contract it is signed for, in the chain's form.
+    pub contract: String,
+    /// `proposed`, `approved`, `signed`, `sent`, `executed`, or `rejected`, `expired`, `failed`, `cancelled` (by the
+    /// chain's clock and the outflow's own status).
+    pub stage: String,
+    /// What leaves custody.
+    pub total: AssetAmount,
+    /// The withdrawal fee the contract keeps of it (the plan's `withdrawal_fee_bps` of each entry).
+    pub fee: AssetAmount,
+    /// What the recipients receive in all: `total` less `fee`.
+    pub net: AssetAmount,
+    /// The outflow's contract nonce (decimal).
+    pub nonce: String,
+    /// Unix seconds (the chain's clock) after which the outflow can no longer be signed or executed.
+    pub deadline: u64,
+    /// The outflow's Settlement EIP-712 digest (0x hex): what every staff signature covers.
+    pub payload: String,
+    /// The finance wallet that proposed it, 0x EIP-55.
+    pub proposer: String,
+    /// When, RFC 3339 UTC.
+    pub proposed_at: String,
+    /// When enough signatures were in.
+    pub approved_at: Option<String>,
+    /// Who rejected it.
+    pub decided_by: Option<String>,
+    /// When it was rejected or found expired.
+    pub decided_at: Option<String>,
+    /// The rejection's reason.
+    pub decision_reason: Option<String>,
+    /// The staff signatures given, in order.
+    pub signatures: Vec<StaffSignatureView>,
+    /// Approvals the signer requires for this outflow besides the proposer's (its `GET /v1/policy`; 1 when the signer
+    /// sets none or cannot be asked).
+    pub approvals_required: u64,
+    /// What is still missing before it can be signed, in words (empty once approved).
+    pub missing: Vec<String>,
+    /// Wallets whose approvals the signer counts (its list; empty when it sets none).
+    pub approvers: Vec<String>,
+    /// The recipients and their amounts (a payout batch's entries).
+    pub entries: Vec<BatchEntry>,
+    /// EIP-712 typed data to sign with `eth_signTypedData_v4`: `propose` (the proposer's) and `approve`
+    /// (an approver's). Integers are decimal strings.
+    #[schema(value_type = Object)]
+    pub typed_data: serde_json::Value,
+}
+
+/// The typed data a staff wallet signs to `action` authorisation `a` ([`abi::approval::StaffApproval`]).
+fn typed_data(a: &Authorisation, action: &str) -> serde_json::Value {
+    let field = |name: &str, ty: &str| serde_json::json!({ "name": name, "type": ty });
+    serde_json::json!({
+        "types": {
+            "EIP712Domain": [field("name", "string"), field("version", "string"), field("chainId", "uint256"),
+                field("verifyingContract", "address")],
+            "StaffApproval": [field("action", "string"), field("kind", "string"), field("payload", "bytes32"),
+                field("token", "address"), field("total", "uint256"), field("nonce", "uint256"),
+                field("deadline", "uint256")],
+        },
+        "primaryType": "StaffApproval",
+        "domain": {
+            "name": abi::approval::APPROVAL_DOMAIN_NAME,
+            "version": abi::approval::APPROVAL_DOMAIN_VERSION,
+            "chainId": abi::signing_chain_id(a.chain_id),
+            "verifyingContract": a.contract.to_checksum(None),
+        },
+        "message": {
+            "action": action, "kind": a.kind, "payload": a.payload.to_string(), "token": a.token.to_checksum(None),
+            "total": a.total.to_string(), "nonce": a.nonce.to_string(), "deadline": a.deadline.to_string(),
+        },
+    })
+}
+
+/// Approvals the signer requires for `a` (its policy's tier for the total), and the wallets it counts.
+fn required(a: &Authorisation, approvals: Option<&AssetApprovals>) -> (u64, Vec<String>) {
+    let Some(p) = approvals else { return (1, Vec::new()) };
+    let n = match a.kind.as_str() {
+        "treasury_transfer" => p.treasury_transfer,
+        "refund" => p.refund,
+        _ => p.payout_tiers.iter().filter(|t| a.total > t.above.0).map(|t| t.approvals).fold(p.payout_batch, u64::max),
+    };
+    (n.max(1), p.approvers.iter().map(|w| w.0.to_checksum(None)).collect())
+}
+
+/// The signer's approvals for an asset, `None` when it sets none or cannot be asked now (the view then says 1).
+async fn signer_approvals(ctx: &ApiContext, a: &Authorisation) -> Option<AssetApprovals> {
+    let client = ctx.signer.as_ref()?;
+    let call = client.policy(a.chain_id, a.contract, a.token);
+    match tokio::time::timeout(std::time::Duration::from_secs(5), call).await {
+        Ok(Ok(policy)) => policy.approvals,
+        _ => None,
+    }
+}
+
+async fn view(
+    ctx: &ApiContext,
+    a: Authorisation,
+    policies: &mut HashMap<i32, Option<AssetApprovals>>,
+) -> Result<AuthorisationView, ApiError> {
+    let meta = AssetMeta::load(ctx, a.asset_id).await?;
+    let now = ctx.chains.chain(a.chain_id)?.now(&ctx.clock).await;
+    if let std::collections::hash_map::Entry::Vacant(e) = policies.entry(a.asset_id) {
+        e.insert(signer_approvals(ctx, &a).await);
+    }
+    let (approvals_required, approvers) = required(&a, policies[&a.asset_id].as_ref());
+    let (proposed, given) = a.approvals();
+    let stage = a.stage(now).to_owned();
+    let mut missing = Vec::new();
+    if matches!(stage.as_str(), "proposed" | "approved") {
+        if !proposed {
+            missing.push(format!("the proposer's signature ({})", a.proposer.to_checksum(None)));
+        }
+        if (given as u64) < approvals_required {
+            missing.push(format!(
+                "{} more approval(s) from an approver other than the proposer",
+                approvals_required - given as u64
+            ));
+        }
+    }
+    let entries = if a.kind == "payout_batch" { load_batch(ctx, a.subject).await?.entries } else { Vec::new() };
+    let fee = a.fee;
+    let typed = serde_json::json!({ "propose": typed_data(&a, "propose"), "approve": typed_data(&a, "approve") });
+    Ok(AuthorisationView {
+        id: a.id,
+        kind: a.kind.clone(),
+        subject: a.subject,
+        asset_id: a.asset_id,
+        chain_id: a.chain_id,
+        contract: show_address(a.chain_id, a.contract.as_slice()),
+        stage,
+        total: meta.amount(a.total),
+        fee: meta.amount(fee),
+        net: meta.amount(a.total.saturating_sub(fee)),
+        nonce: a.nonce.to_string(),
+        deadline: a.deadline,
+        payload: a.payload.to_string(),
+        proposer: a.proposer.to_checksum(None),
+        proposed_at: a.proposed_at.clone(),
+        approved_at: a.approved_at.clone(),
+        decided_by: a.decided_by.map(|w| w.to_checksum(None)),
+        decided_at: a.decided_at.clone(),
+        decision_reason: a.decision_reason.clone(),
+        signatures: a
+            .signatures
+            .iter()
+            .map(|s| StaffSignatureView {
+                wallet: s.wallet.to_checksum(None),
+                action: s.action.clone(),
+                signed_at: s.signed_at.clone(),
+            })
+            .collect(),
+        approvals_required,
+        missing,
+        approvers,
+        entries,
+        typed_data: typed,
+    })
+}
+
+fn refusal(e: AuthorisationError) -> ApiError {
+    use AuthorisationError as E;
+    match e {
+        E::Db(e) => e.into(),
+        E::Unknown(_) => ApiError::NotFound,
+        E::Closed { .. } => ApiError::Conflict { code: "authorisation_closed", message: e.to_string() },
+        E::NotOpen(..) => ApiError::Conflict { code: "authorisation_not_open", message: e.to_string() },
+        E::Expired(..) => ApiError::Conflict { code: "authorisation_expired", message: e.to_string() },
+        E::BadSignature(..) => ApiError::unprocessable("invalid_signature", e.to_string()),
+        E::NotPermitted(message) => ApiError::Forbidden { code: "forbidden", message },
+    }
+}
+
+/// The list's query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only those still open (`proposed`, `approved`); default every one.
+    #[serde(default)]
+    pub open: bool,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<i64>,
+    /// 1..=100, default 20.
+    pub limit: Option<u32>,
+}
+
+/// A page of authorisations.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuthorisationPage {
+    /// Newest first.
+    pub items: Vec<AuthorisationView>,
+    /// The cursor of the next page; null on the last.
+    pub next_cursor: Option<i64>,
+}
+
+/// The queue: outflows proposed, approved and decided, newest first, each with what the approver needs to decide.
+#[utoipa::path(get, path = "/v1/admin/authorisations", tag = "authorisations", security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, body = AuthorisationPage), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list(
+    State(ctx): State<ApiContext>,
+    _staff: AdminUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<AuthorisationPage>, ApiError> {
+    let limit = i64::from(q.limit.unwrap_or(20));
+    if !(1..=MAX_PAGE.into()).contains(&limit) {
+        return Err(ApiError::bad_request("invalid_query", format!("limit must be 1..={MAX_PAGE}")));
+    }
+    let mut rows = auth::list(&ctx.db, q.open, q.cursor, limit + 1).await.map_err(refusal)?;
+    let next_cursor = (rows.len() as i64 > limit).then(|| {
+        rows.truncate(limit as usize);
+        rows.last().map_or(0, |a| a.id)
+    });
+    let mut policies = HashMap::new();
+    let mut items = Vec::with_capacity(rows.len());
+    for a in rows {
+        items.push(view(&ctx, a, &mut policies).await?);
+    }
+    Ok(Json(AuthorisationPage { items, next_cursor }))
+}
+
+/// One authorisation.
+#[utoipa::path(get, path = "/v1/admin/authorisations/{id}", tag = "authorisations", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = AuthorisationView), (status = 404, body = ErrorBody)))]
+pub async fn detail(
+    State(ctx): State<ApiContext>,
+    _staff: AdminUser,
+    Path(id): Path<i64>,
+) -> Result<Json<AuthorisationView>, ApiError> {
+    let a = auth::load(&ctx.db, id).await.map_err(refusal)?;
+    Ok(Json(view(&ctx, a, &mut HashMap::new()).await?))
+}
+
+/// What a proposal names.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposeRequest {
+    /// `payout_batch`.
+    pub kind: OutflowKind,
+    /// The outflow's id (a built batch's).
+    pub subject: i64,
+}
+
+/// The kinds of outflow that can be proposed.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutflowKind {
+    /// A payout batch built by `POST /v1/admin/payouts/batches`.
+    PayoutBatch,
+}
+
+/// Proposes a built payout batch for approval: fixes its nonce and deadline (the chain's time plus the chain's
+/// `approval_window_secs`) and answers with the typed data the proposer's wallet signs next
+/// (`POST …/{id}/signatures`). Proposing it again answers the same authorisation.
+#[utoipa::path(post, path = "/v1/admin/authorisations", tag = "authorisations", security(("bearer" = [])),
+    request_body = ProposeRequest,
+    responses((status = 200, body = AuthorisationView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+pub async fn propose(
+    State(ctx): State<ApiContext>,
+    Staff(finance, _): Staff<need::Finance>,
+    Json(req): Json<ProposeRequest>,
+) -> Result<Json<AuthorisationView>, ApiError> {
+    let OutflowKind::PayoutBatch = req.kind;
+    let proposal = crate::http::payouts::proposal(&ctx, req.subject).await?;
+    let a = auth::propose(&ctx.db, &proposal, finance.wallet).await.map_err(refusal)?;
+    Ok(Json(view(&ctx, a, &mut HashMap::new()).await?))
+}
+
+/// A staff wallet's signature of an authorisation.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureRequest {
+    /// `propose` (the proposer's, once) or `approve` (an approver's, never the proposer's).
+    pub action: SignatureAction,
+    /// The wallet's signature of `typed_data[action]`, 65 bytes 0x hex.
+    #[serde(deserialize_with = "bounded::signature")]
+    pub signature: String,
+}
+
+/// What a signature says.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureAction {
+    /// The proposer's.
+    Propose,
+    /// An approver's.
+    Approve,
+}
+
+/// Adds the signed-in wallet's signature: recovered here against the authorisation's typed data (422
+/// `invalid_signature` when it is not this wallet's over it), refused (403) from the proposer for `approve` and from
+/// anyone else for `propose`, 409 once closed or past its deadline. Once the proposer's and enough approvers' are in,
+/// the authorisation is `approved` and the batch can be signed.
+#[utoipa::path(post, path = "/v1/admin/authorisations/{id}/signatures", tag = "authorisations",
+    security(("bearer" = [])), params(("id" = i64, Path)), request_body = SignatureRequest,
+    responses((status = 200, body = AuthorisationView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_signature(
+    State(ctx): State<ApiContext>,
+    Staff(staff, _): Staff<need::SignsOff>,
+    Path(id): Path<i64>,
+    Json(req): Json<SignatureRequest>,
+) -> Result<Json<AuthorisationView>, ApiError> {
+    let signature = alloy::hex::decode(req.signature.trim())
+        .ok()
+        .filter(|s| s.len() == 65)
+        .ok_or_else(|| ApiError::unprocessable("invalid_signature", "a signature is 65 bytes, 0x hex"))?;
+    let a = auth::load(&ctx.db, id).await.map_err(refusal)?;
+    let mut policies = HashMap::new();
+    policies.insert(a.asset_id, signer_approvals(&ctx, &a).await);
+    let (needed, _) = required(&a, policies[&a.asset_id].as_ref());
+    let now = ctx.chains.chain(a.chain_id)?.now(&ctx.clock).await;
+    let action = match req.action {
+        SignatureAction::Propose => "propose",
+        SignatureAction::Approve => "approve",
+    };
+    let a = auth::sign(&ctx.db, id, staff.wallet, action, &signature, needed as usize, now).await.map_err(refusal)?;
+    Ok(Json(view(&ctx, a, &mut policies).await?))
+}
+
+/// A rejection.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectRequest {
+    /// Why, for the proposer and the audit log (1..=500 characters).
+    #[serde(deserialize_with = "bounded::reason")]
+    pub reason: String,
+}
+
+/// Rejects an open authorisation (an approver other than the proposer), with a reason. Its batch is never signed
+/// through it; cancel the batch once its deadline has passed on the chain to give its rewards back to pending.
+#[utoipa::path(post, path = "/v1/admin/authorisations/{id}/reject", tag = "authorisations",
+    security(("bearer" = [])), params(("id" = i64, Path)), request_body = RejectRequest,
+    responses((status = 200, body = AuthorisationView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reject(
+    State(ctx): State<ApiContext>,
+    Staff(approver, _): Staff<need::Approver>,
+    Path(id): Path<i64>,
+    Json(req): Json<RejectRequest>,
+) -> Result<Json<AuthorisationView>, ApiError> {
+    let reason = req.reason.trim();
+    if reason.is_empty() {
+        return Err(ApiError::unprocessable("invalid_body", "a rejection needs a reason"));
+    }
+    let a = auth::reject(&ctx.db, id, approver.wallet, reason).await.map_err(refusal)?;
+    Ok(Json(view(&ctx, a, &mut HashMap::new()).await?))
+}
+
+/// The signer's refusal of an outflow's approvals, as the API answers it: 409 `approvals_missing` in the signer's words.
+pub fn approvals_refused(code: &str, message: &str) -> Option<ApiError> {
+    matches!(code, "policy.approvals_missing" | "policy.approval_invalid" | "policy.nonce_space").then(|| {
+        ApiError::Conflict { code: "approvals_missing", message: format!("the signer refused ({code}): {message}") }
+    })
+}

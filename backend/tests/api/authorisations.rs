@@ -1,0 +1,282 @@
+//! One authorisation lifecycle (issue 45, backend/STAFF.md §3) over HTTP with the REAL signer holding its own list of
+//! proposers and approvers: a finance wallet proposes a payout batch, signs the typed data the API hands it, an
+//! approver other than the proposer approves, and only then does the signer sign the batch. The attack: an insider
+//! holding the API's database and the configured admin wallet (every staff role) writes the approvals it wants
+//! straight into the tables — the signer still refuses, and says why.
+
+use alloy::primitives::{Address, B256, U256};
+use alloy::signers::SignerSync;
+use alloy::signers::local::PrivateKeySigner;
+use serde_json::{Value, json};
+use signer::approvals::ApprovalsConfig;
+use signer::intent::Addr;
+
+use crate::helpers::{Chain, TestApp};
+use crate::payouts::{PayoutSetup, SETTLEMENT, chain_settings, check_batch_signature};
+use crate::signer_service::spawn_signer_with_approvals;
+
+struct Wallet {
+    key: PrivateKeySigner,
+    token: String,
+}
+
+impl Wallet {
+    async fn signed_in(app: &TestApp, key: PrivateKeySigner) -> Self {
+        let pair = app.signin(Chain::Evm, &key).await;
+        Self { key, token: pair["access_token"].as_str().unwrap().to_owned() }
+    }
+
+    fn address(&self) -> String {
+        self.key.address().to_checksum(None)
+    }
+}
+
+/// `wallet`'s signature of the typed data `typed` (as the API answers it), computed from its fields: the API's JSON
+/// must say exactly what `abi::approval::StaffApproval` hashes.
+fn sign_typed(wallet: &PrivateKeySigner, typed: &Value) -> String {
+    use alloy::sol_types::SolStruct;
+    let m = &typed["message"];
+    let types: Vec<String> = typed["types"]["StaffApproval"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}", f["type"].as_str().unwrap(), f["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        format!("StaffApproval({})", types.join(",")),
+        abi::approval::StaffApproval::eip712_encode_type(),
+        "the typed data's fields are the signer's"
+    );
+    assert_eq!(typed["domain"]["name"], abi::approval::APPROVAL_DOMAIN_NAME);
+    let number = |v: &Value| v.as_str().unwrap().parse::<U256>().unwrap();
+    let approval = abi::approval::StaffApproval::new(
+        m["action"].as_str().unwrap(),
+        m["kind"].as_str().unwrap(),
+        m["payload"].as_str().unwrap().parse::<B256>().unwrap(),
+        m["token"].as_str().unwrap().parse::<Address>().unwrap(),
+        number(&m["total"]),
+        number(&m["nonce"]),
+        number(&m["deadline"]).to::<u64>(),
+    );
+    let chain_id = typed["domain"]["chainId"].as_u64().unwrap();
+    let contract: Address = typed["domain"]["verifyingContract"].as_str().unwrap().parse().unwrap();
+    let digest = approval.digest(chain_id, contract);
+    alloy::hex::encode_prefixed(wallet.sign_hash_sync(&digest).unwrap().as_bytes())
+}
+
+async fn grant(app: &TestApp, admin: &str, wallet: &Wallet, role: &str) {
+    let body = json!({ "action": "grant", "wallet": wallet.address(), "role": role, "reason": "staff of the test" });
+    let a = app.post_as("/v1/admin/staff/changes", Some(admin), body).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let id = a.body["id"].as_i64().unwrap();
+    if a.body["status"] == "proposed" {
+        // Once an approver exists, a second person applies the change: the approver granted first.
+        panic!("change {id} waits for an approver; grant roles before the approver's");
+    }
+}
+
+async fn build(app: &TestApp, token: &str) -> i64 {
+    let a = app.post_admin("/v1/admin/payouts/batches", token, json!({ "asset_id": 1 })).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    a.body["id"].as_i64().unwrap()
+}
+
+async fn signature_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM payout_batches WHERE signature IS NOT NULL")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_batch_is_signed_only_after_its_proposer_and_another_approver_signed_it_off() {
+    let finance_key = PrivateKeySigner::random();
+    let approver_key = PrivateKeySigner::random();
+    let second_approver = PrivateKeySigner::random();
+    let signer = spawn_signer_with_approvals(
+        SETTLEMENT,
+        ApprovalsConfig {
+            proposers: vec![Addr(finance_key.address())],
+            approvers: vec![Addr(approver_key.address()), Addr(second_approver.address())],
+            payout_batch: 1,
+            treasury_transfer: 2,
+            refund: 2,
+            payout_tiers: vec![],
+        },
+    )
+    .await;
+    let PayoutSetup { signer: _signer, app, token: admin, .. } =
+        PayoutSetup::with(signer, chain_settings(SETTLEMENT), 4).await;
+    let finance = Wallet::signed_in(&app, finance_key).await;
+    let approver = Wallet::signed_in(&app, approver_key).await;
+    grant(&app, &admin, &finance, "finance").await;
+    grant(&app, &admin, &approver, "approver").await;
+
+    let id = build(&app, &finance.token).await;
+    let sign_path = format!("/v1/admin/payouts/batches/{id}/sign");
+
+    // Without approvals the signer refuses the batch, and says why; nothing is signed.
+    let a = app.post_admin(&sign_path, &finance.token, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "approvals_missing"), "{}", a.body);
+    assert!(a.body["error"]["message"].as_str().unwrap().contains("policy.approvals_missing"), "{}", a.body);
+    assert_eq!(signature_count(&app).await, 0);
+
+    // Finance proposes: nonce and deadline fixed, the typed data to sign handed back; a retry answers the same.
+    let p = app
+        .post_admin("/v1/admin/authorisations", &finance.token, json!({ "kind": "payout_batch", "subject": id }))
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(p.body["stage"], "proposed");
+    assert_eq!(p.body["entries"].as_array().unwrap().len(), 4, "the approver sees every recipient");
+    assert_eq!(p.body["approvals_required"], 1);
+    let auth = p.body["id"].as_i64().unwrap();
+    let again = app
+        .post_admin("/v1/admin/authorisations", &finance.token, json!({ "kind": "payout_batch", "subject": id }))
+        .await;
+    assert_eq!((again.body["id"].as_i64(), &again.body["nonce"]), (Some(auth), &p.body["nonce"]));
+    let sigs = format!("/v1/admin/authorisations/{auth}/signatures");
+
+    // A signature by another key than the caller's is refused; so is the approver signing the proposal.
+    let forged = sign_typed(&PrivateKeySigner::random(), &p.body["typed_data"]["propose"]);
+    let a = app.post_admin(&sigs, &finance.token, json!({ "action": "propose", "signature": forged })).await;
+    assert_eq!((a.status, a.code()), (422, "invalid_signature"), "{}", a.body);
+    let by_approver = sign_typed(&approver.key, &p.body["typed_data"]["propose"]);
+    let a = app.post_admin(&sigs, &approver.token, json!({ "action": "propose", "signature": by_approver })).await;
+    assert_eq!((a.status, a.code()), (403, "forbidden"), "{}", a.body);
+
+    let proposed = sign_typed(&finance.key, &p.body["typed_data"]["propose"]);
+    let a = app.post_admin(&sigs, &finance.token, json!({ "action": "propose", "signature": proposed })).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["stage"], "proposed");
+    assert_eq!(a.body["missing"].as_array().unwrap().len(), 1, "{}", a.body);
+
+    // The proposer approving their own proposal is refused, whatever roles they hold.
+    let own = sign_typed(&finance.key, &p.body["typed_data"]["approve"]);
+    let a = app.post_admin(&sigs, &finance.token, json!({ "action": "approve", "signature": own })).await;
+    assert_eq!((a.status, a.code()), (403, "forbidden"), "{}", a.body);
+
+    // Still unapproved: the sign call carries the proposer's signature alone and the signer refuses it.
+    let a = app.post_admin(&sign_path, &admin, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "approvals_missing"), "{}", a.body);
+    assert_eq!(signature_count(&app).await, 0);
+
+    let approved = sign_typed(&approver.key, &p.body["typed_data"]["approve"]);
+    let a = app.post_admin(&sigs, &approver.token, json!({ "action": "approve", "signature": approved })).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["stage"], "approved", "{}", a.body);
+    assert_eq!(a.body["missing"], json!([]));
+    assert_eq!(a.body["signatures"].as_array().unwrap().len(), 2);
+
+    let s = app.post_admin(&sign_path, &finance.token, json!({})).await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    assert_eq!(s.body["status"], "signed");
+    assert_eq!(s.body["nonce"], p.body["nonce"], "the nonce approved is the nonce signed");
+    assert_eq!(s.body["deadline"].as_u64(), p.body["deadline"].as_u64());
+    check_batch_signature(&s.body, SETTLEMENT);
+    let view = app.get(&format!("/v1/admin/authorisations/{auth}"), Some(&approver.token)).await;
+    assert_eq!(view.body["stage"], "signed");
+
+    // The audit log holds every step.
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_logs WHERE target = $1 ORDER BY id")
+        .bind(format!("authorisation:{auth}"))
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "authorisation_propose",
+            "authorisation_propose_signature",
+            "authorisation_signer_refused",
+            "authorisation_approve_signature",
+            "authorisation_approved",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_insider_with_the_database_and_the_admin_wallet_gets_no_batch_signed() {
+    let finance_key = PrivateKeySigner::random();
+    let approver_key = PrivateKeySigner::random();
+    let signer = spawn_signer_with_approvals(
+        SETTLEMENT,
+        ApprovalsConfig {
+            proposers: vec![Addr(finance_key.address())],
+            approvers: vec![Addr(approver_key.address())],
+            payout_batch: 1,
+            treasury_transfer: 1,
+            refund: 1,
+            payout_tiers: vec![],
+        },
+    )
+    .await;
+    let PayoutSetup { signer: _signer, app, token: admin, .. } =
+        PayoutSetup::with(signer, chain_settings(SETTLEMENT), 3).await;
+    let approver = Wallet::signed_in(&app, approver_key).await;
+    grant(&app, &admin, &approver, "approver").await;
+
+    // The admin wallet holds every staff role in the API: it builds, proposes and signs the proposal itself.
+    let id = build(&app, &admin).await;
+    let p = app.post_admin("/v1/admin/authorisations", &admin, json!({ "kind": "payout_batch", "subject": id })).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let auth = p.body["id"].as_i64().unwrap();
+    let proposed = sign_typed(&app.admin, &p.body["typed_data"]["propose"]);
+    let a = app
+        .post_admin(
+            &format!("/v1/admin/authorisations/{auth}/signatures"),
+            &admin,
+            json!({ "action": "propose", "signature": proposed }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+
+    // With the database, it writes the approvals it lacks: its own, and one naming the real approver, signed by itself.
+    let approve = sign_typed(&app.admin, &p.body["typed_data"]["approve"]);
+    let approve = alloy::hex::decode(approve).unwrap();
+    for wallet in [app.admin.address(), approver.key.address()] {
+        sqlx::query(
+            "INSERT INTO authorisation_signatures (authorisation_id, wallet, action, signature) VALUES ($1, $2, 'approve', $3)",
+        )
+        .bind(auth)
+        .bind(wallet.as_slice())
+        .bind(&approve)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE authorisations SET status = 'approved', approved_at = now() WHERE id = $1")
+        .bind(auth)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+
+    let a = app.post_admin(&format!("/v1/admin/payouts/batches/{id}/sign"), &admin, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "approvals_missing"), "{}", a.body);
+    let message = a.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("policy.approval"), "the signer says which rule: {message}");
+    assert_eq!(signature_count(&app).await, 0, "nothing was signed");
+    let status: String = sqlx::query_scalar("SELECT status::text FROM payout_batches WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "building");
+    let refusals: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'authorisation_signer_refused'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(refusals, 1, "the refusal is audited");
+
+    // An approver cannot approve on the admin's behalf through the API either: the reject path ends it.
+    let r = app
+        .post_admin(
+            &format!("/v1/admin/authorisations/{auth}/reject"),
+            &approver.token,
+            json!({ "reason": "not ours" }),
+        )
+        .await;
+    assert_eq!((r.status, r.body["stage"].as_str()), (200, Some("rejected")), "{}", r.body);
+    let a = app.post_admin(&format!("/v1/admin/payouts/batches/{id}/sign"), &admin, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "authorisation_closed"), "{}", a.body);
+}
