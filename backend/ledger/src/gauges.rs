@@ -63,3 +63,18 @@ pub async fn batches_by_status(db: &PgPool) -> Result<Vec<(i32, String, String, 
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.symbol, r.status, r.n)).collect())
 }
+
+/// Per asset, the age in seconds of the oldest payout batch proposed for staff approval and not approved yet (its
+/// batch still building), 0 when none: `authorisations_waiting_seconds`.
+pub async fn authorisations_waiting(db: &PgPool) -> Result<Vec<(i32, f64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT a.id, GREATEST(COALESCE((SELECT extract(epoch FROM now() - min(z.proposed_at))
+                FROM authorisations z JOIN payout_batches b ON z.kind = 'payout_batch' AND b.id = z.subject
+                WHERE z.asset_id = a.id AND z.status = 'proposed' AND b.status = 'building'), 0)::float8, 0)
+                AS "secs!"
+         FROM assets a ORDER BY a.id"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.secs)).collect())
+}

@@ -311,6 +311,9 @@ async fn business_registry(db: &PgPool, metrics: &ApiMetrics) -> Result<Registry
     let batches = Family::<AssetStatus, Gauge>::default();
     let oldest_batch = Family::<AssetLabels, F64Gauge>::default();
     let oldest_reward = Family::<AssetLabels, F64Gauge>::default();
+    let waiting = Family::<AssetLabels, F64Gauge>::default();
+    let waiting_by_asset: std::collections::HashMap<i32, f64> =
+        ledger::gauges::authorisations_waiting(db).await?.into_iter().collect();
     let transactions = Family::<AssetOutcome, Counter>::default();
 
     for figures in ledger::gauges::assets(db).await? {
@@ -329,6 +332,7 @@ async fn business_registry(db: &PgPool, metrics: &ApiMetrics) -> Result<Registry
         queue.get_or_create(&asset).set(figures.queue_users);
         oldest_batch.get_or_create(&asset).set(figures.oldest_open_batch_secs);
         oldest_reward.get_or_create(&asset).set(figures.oldest_pending_reward_secs);
+        waiting.get_or_create(&asset).set(waiting_by_asset.get(&asset_id).copied().unwrap_or(0.0));
         for status in ledger::payouts::BatchStatus::ALL {
             // Every status is shown, 0 when no batch has it (an absent series is not a zero).
             batches
@@ -362,6 +366,11 @@ async fn business_registry(db: &PgPool, metrics: &ApiMetrics) -> Result<Registry
         "ledger_oldest_pending_reward_age_seconds",
         "Age of the oldest pending reward (since its block was seen); 0 when none",
         oldest_reward,
+    );
+    registry.register(
+        "authorisations_waiting_seconds",
+        "Age of the oldest payout batch proposed for staff approval and not approved yet; 0 when none",
+        waiting,
     );
     registry.register("payout_transactions", "Payout transactions by outcome", transactions);
     Ok(registry)

@@ -73,4 +73,18 @@ async fn business_gauges_follow_the_ledger_as_rewards_are_batched() {
     assert_eq!(app.metric(&series("payout_queue_users", "")).await, 1.0);
     assert_eq!(app.metric(&series("payout_transactions_total", r#",outcome="mined""#)).await, 0.0);
     assert_eq!(app.metric(&series("payout_oldest_open_batch_age_seconds", "")).await, 0.0, "not signed yet");
+
+    // Proposed for staff approval and left waiting: its age since the proposal.
+    let waiting = series("authorisations_waiting_seconds", "");
+    assert_eq!(app.metric(&waiting).await, 0.0, "nothing proposed yet");
+    let id = built.body["id"].as_i64().unwrap();
+    let proposal = json!({ "kind": "payout_batch", "subject": id });
+    let p = app.post_admin("/v1/admin/authorisations", &token, proposal).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    sqlx::query("UPDATE authorisations SET proposed_at = now() - interval '1 hour'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let age = app.metric(&waiting).await;
+    assert!((3600.0..3700.0).contains(&age), "{age}");
 }
