@@ -5,10 +5,11 @@ import assert from "node:assert/strict";
 import { privateKeyToAccount } from "viem/accounts";
 import { ANVIL_KEYS, Api, BASE, STAFF, freshKey, grantRole, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
 
-const TABS = ["payouts", "treasury", "monitoring", "users", "plan", "weeks", "assets", "staff", "audit"];
+const TABS = ["payouts", "approvals", "treasury", "monitoring", "users", "plan", "weeks", "assets", "staff", "audit"];
 /** What each tab shows once loaded (its section). */
 const SECTION = {
   payouts: "payouts",
+  approvals: "approvals",
   treasury: "treasury",
   monitoring: "monitoring",
   users: "users-admin",
@@ -31,6 +32,7 @@ const MOVERS = [
   "[data-testid=new-asset]",
   "[data-testid=propose-change]",
   "[data-testid=change-approve]",
+  "[data-testid=authorisation-reason-input]",
 ];
 
 test("a viewer reads every console page and is offered nothing that moves anything", async () => {

@@ -7,7 +7,8 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, post } from "../lib/api";
 import type { AssetAmount } from "../lib/types";
 import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
-import { LoadFailed } from "../ui/account";
+import { LoadFailed, useSignedIn } from "../ui/account";
+import type { AuthorisationView } from "./Approvals";
 import { networkLabel } from "../lib/networks";
 import { type Asset, AssetPicker, ConfirmAction, IfCan, time, toBase, unixTime } from "./common";
 import type { Schema } from "../generated/api";
@@ -262,6 +263,8 @@ function Batches(props: { asset: Asset; version: number; selected: number | null
 function BatchDetail(props: { id: number; asset: Asset; version: number; onChange: () => void; limits?: BuildLimits }) {
   const [tick, setTick] = useState(0);
   const [sent, setSent] = useState<SendResult | null>(null);
+  const [proposed, setProposed] = useState<AuthorisationView | null>(null);
+  const signed = useSignedIn();
   const batch = useLoad(() => get<BatchView>(`/v1/admin/payouts/batches/${props.id}`), [props.id, props.version, tick]);
   const refresh = () => {
     setTick((t) => t + 1);
@@ -334,14 +337,46 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         {b.status === "building" && (
           <ConfirmAction
             needs="finance"
+            label="Propose for approval"
+            title={`Propose batch #${b.id} for approval`}
+            testid="batch-propose"
+            describe={() => (
+              <>
+                <p>
+                  Fixes the batch's nonce and deadline and asks your wallet to sign that you prepared it: <AssetAmt a={b.total} /> to
+                  these wallets. Another approver then approves it in the Approvals tab.
+                </p>
+                <Recipients b={b} />
+              </>
+            )}
+            act={async () => {
+              const proposal = await post<AuthorisationView>("/v1/admin/authorisations", { kind: "payout_batch", subject: b.id });
+              if (!signed) throw new Error("Sign in with your staff wallet first.");
+              const typed = (proposal.typed_data as Record<string, object>).propose;
+              if (proposal.signatures.some((s) => s.action === "propose")) return proposal;
+              const signature = await signed.connection.signTypedData(typed);
+              return post<AuthorisationView>(`/v1/admin/authorisations/${proposal.id}/signatures`, { action: "propose", signature });
+            }}
+            done={(p) => {
+              setProposed(p);
+              refresh();
+            }}
+          />
+        )}{" "}
+        {b.status === "building" && (
+          <ConfirmAction
+            needs="finance"
             label="Sign"
             title={`Sign batch #${b.id}`}
             testid="batch-sign"
             describe={() => (
-              <p>
-                The signer authorises paying <AssetAmt a={b.total} /> to {b.entry_count} wallets with one fixed nonce. It is
-                not sent yet.
-              </p>
+              <>
+                <p>
+                  The signer authorises paying <AssetAmt a={b.total} /> to {b.entry_count} wallets with one fixed nonce. It is
+                  not sent yet. Where the signer requires staff approvals, it signs only once the batch's proposal is approved.
+                </p>
+                <Recipients b={b} />
+              </>
             )}
             act={() => post<BatchView>(`/v1/admin/payouts/batches/${b.id}/sign`, {})}
             done={refresh}
@@ -354,10 +389,13 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
             title={`Send batch #${b.id}`}
             testid="batch-submit"
             describe={() => (
-              <p>
-                Sends the signed batch on {networkLabel(b.chain_id)} with the operator key: <AssetAmt a={b.total} /> leaves the contract to{" "}
-                {b.entry_count} wallets once mined.
-              </p>
+              <>
+                <p>
+                  Sends the signed batch on {networkLabel(b.chain_id)} with the operator key: <AssetAmt a={b.total} /> leaves the contract to{" "}
+                  {b.entry_count} wallets once mined.
+                </p>
+                <Recipients b={b} />
+              </>
             )}
             act={() => post<SendResult>(`/v1/admin/payouts/batches/${b.id}/submit`, {})}
             done={(r) => {
@@ -404,6 +442,12 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
           />
         )}
       </div>
+      {proposed && (
+        <Notice kind="info" testid="batch-proposed">
+          Proposal #{proposed.id} is {proposed.stage}
+          {proposed.missing.length > 0 ? `: still missing ${proposed.missing.join("; ")}` : ""}. <a href="#approvals">Approvals</a>
+        </Notice>
+      )}
       {sent && (
         <Notice kind="info" testid="send-result">
           {sent.sent ? "Sent" : "Nothing sent"}: {sent.outcome}
@@ -451,6 +495,21 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
 }
 
 /** The limits the build applied (known only from the build's answer, so shown after a build in this session). */
+/** Who a batch pays, for a confirmation: every recipient and amount (the first 50, then how many more). */
+function Recipients(props: { b: BatchView }) {
+  const shown = props.b.entries.slice(0, 50);
+  return (
+    <ul class="plain recipients" data-testid="confirm-recipients">
+      {shown.map((e) => (
+        <li key={e.position}>
+          <Addr a={e.address} />: <AssetAmt a={e.amount} />
+        </li>
+      ))}
+      {props.b.entries.length > shown.length && <li>…and {props.b.entries.length - shown.length} more</li>}
+    </ul>
+  );
+}
+
 function Limits(props: { l: BuildLimits }) {
   const { l } = props;
   const rows: [string, string, ComponentChildren][] = [

@@ -14,14 +14,16 @@ import { Audit } from "./Audit";
 import { StaffRoles, type StaffRole } from "./common";
 import { Monitoring } from "./Monitoring";
 import { Payouts } from "./Payouts";
-import { PlanVersions } from "./Plan";
+import type { PlanVersions as PlanTab } from "./Plan";
 import type { Staff as StaffTab } from "./Staff";
+import type { Approvals as ApprovalsTab } from "./Approvals";
 import { Treasury } from "./Treasury";
 import { UsersAdmin } from "./Users";
-import { Weeks } from "./Weeks";
+import type { Weeks as WeeksTab } from "./Weeks";
 
 const TABS = [
   ["payouts", "Payouts"],
+  ["approvals", "Approvals"],
   ["treasury", "Treasury"],
   ["monitoring", "Monitoring"],
   ["users", "Users"],
@@ -39,7 +41,7 @@ function currentTab(): Tab {
 }
 
 /**
- * A tab loaded when first opened (Assets, Staff: used rarely), so that the console's first load stays light: its
+ * A tab loaded when first opened (Approvals, Plan, Weeks, Assets, Staff: not the first page most staff open), so that the console's first load stays light: its
  * component once `open` has been true, `null` until then.
  */
 function useLazyTab<T>(open: boolean, load: () => Promise<T>): T | null {
@@ -55,6 +57,9 @@ function App() {
   const [tab, setTab] = useState<Tab>(currentTab());
   const Assets = useLazyTab<typeof AssetsTab>(tab === "assets", () => import("./Assets").then((m) => m.Assets));
   const Staff = useLazyTab<typeof StaffTab>(tab === "staff", () => import("./Staff").then((m) => m.Staff));
+  const Approvals = useLazyTab<typeof ApprovalsTab>(tab === "approvals", () => import("./Approvals").then((m) => m.Approvals));
+  const PlanVersions = useLazyTab<typeof PlanTab>(tab === "plan", () => import("./Plan").then((m) => m.PlanVersions));
+  const Weeks = useLazyTab<typeof WeeksTab>(tab === "weeks", () => import("./Weeks").then((m) => m.Weeks));
   useEffect(() => {
     const f = () => setTab(currentTab());
     window.addEventListener("hashchange", f);
@@ -107,11 +112,13 @@ function App() {
             {tab === "audit" && <Audit />}
             {tab === "staff" && !Staff && <Loading what="the Staff tab" />}
             {tab === "staff" && Staff && <Staff />}
+            {tab === "approvals" && !Approvals && <Loading what="the Approvals tab" />}
+            {tab === "approvals" && Approvals && <Approvals />}
             {plans.data && tab === "assets" && !Assets && <Loading what="the Assets tab" />}
             {plans.data && tab === "assets" && Assets && (
               <Assets assets={[...assets, ...(plans.data.generation ?? [])]} wallet={signed.session.address} created={plans.reload} />
             )}
-            {plans.data && assets.length === 0 && (plans.data.generation ?? []).length === 0 && !["assets", "audit", "staff"].includes(tab) && (
+            {plans.data && assets.length === 0 && (plans.data.generation ?? []).length === 0 && !["assets", "audit", "staff", "approvals"].includes(tab) && (
               <Notice kind="info" testid="create-first-asset">
                 No asset yet. <a href="#assets">Create the first one</a> (chain, token, plan).
               </Notice>
@@ -122,8 +129,10 @@ function App() {
                 {tab === "treasury" && <Treasury assets={assets} />}
                 {tab === "monitoring" && <Monitoring assets={assets} />}
                 {tab === "users" && <UsersAdmin assets={assets} />}
-                {tab === "plan" && <PlanVersions assets={assets} generation={plans.data?.generation ?? []} />}
-                {tab === "weeks" && <Weeks assets={plans.data?.generation ?? []} />}
+                {tab === "plan" && !PlanVersions && <Loading what="the Plan tab" />}
+                {tab === "plan" && PlanVersions && <PlanVersions assets={assets} generation={plans.data?.generation ?? []} />}
+                {tab === "weeks" && !Weeks && <Loading what="the Weeks tab" />}
+                {tab === "weeks" && Weeks && <Weeks assets={plans.data?.generation ?? []} />}
               </>
             )}
           </StaffRoles.Provider>

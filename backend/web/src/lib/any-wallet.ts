@@ -28,6 +28,11 @@ export interface Wallet {
   /** Puts the wallet on `chainId` (an EVM wallet switches, adding the chain if needed), or says why it cannot. */
   ensureNetwork(chainId: number): Promise<void>;
   signMessage(message: string): Promise<Hex>;
+  /**
+   * EIP-712 typed data signed by the wallet itself (`eth_signTypedData_v4`): a staff approval of an outflow
+   * (backend/STAFF.md §3). `typed` is what the API gives, integers as decimal strings.
+   */
+  signTypedData(typed: object): Promise<Hex>;
   nativeBalance(): Promise<bigint>;
   /** Token and spender in this wallet's form ([`Wallet.target`] of a call). */
   tokenBalance(token: string): Promise<bigint>;

@@ -50,6 +50,7 @@ interface TronWebLike {
   defaultAddress?: { base58?: string | false; hex?: string | false };
   trx: {
     signMessageV2(message: string): Promise<string>;
+    _signTypedData?(domain: object, types: object, value: object): Promise<string>;
     sign(tx: TronTransaction): Promise<TronTransaction>;
     sendRawTransaction(tx: TronTransaction): Promise<{ result?: boolean; txid?: string; code?: string; message?: string }>;
     getTransactionInfo(txid: string): Promise<{ blockNumber?: number; result?: string; receipt?: { result?: string }; resMessage?: string }>;
@@ -230,6 +231,19 @@ export class TronConnection implements Wallet {
   async signMessage(message: string): Promise<Hex> {
     try {
       return (await this.tw.trx.signMessageV2(message)) as Hex;
+    } catch (e) {
+      throw tronError(e, "signature");
+    }
+  }
+
+  /** TIP-712 typed data through TronLink's `_signTypedData` (the domain's chain id masked, as the API gives it). */
+  async signTypedData(typed: object): Promise<Hex> {
+    const t = typed as { domain: object; types: Record<string, unknown>; message: object };
+    const { EIP712Domain: _, ...types } = t.types;
+    const sign = this.tw.trx._signTypedData;
+    if (!sign) throw new WalletError("other", "This TronLink cannot sign typed data: update it, then try again.");
+    try {
+      return (await sign.call(this.tw.trx, t.domain, types, t.message)) as Hex;
     } catch (e) {
       throw tronError(e, "signature");
     }

@@ -170,6 +170,14 @@ export class Connection implements Wallet {
     }
   }
 
+  async signTypedData(typed: object): Promise<Hex> {
+    try {
+      return await this.request<Hex>("eth_signTypedData_v4", [this.account, JSON.stringify(typed)]);
+    } catch (e) {
+      throw walletError(e, "signature");
+    }
+  }
+
   async nativeBalance(): Promise<bigint> {
     return hexToBigInt(await this.request<Hex>("eth_getBalance", [this.account, "latest"]));
   }

@@ -24,7 +24,7 @@ export interface WalletConnectSettings {
 }
 
 /** The methods the session asks the wallet for. */
-const WALLET_METHODS = ["personal_sign", "eth_sendTransaction", "wallet_switchEthereumChain", "wallet_addEthereumChain"];
+const WALLET_METHODS = ["personal_sign", "eth_signTypedData_v4", "eth_sendTransaction", "wallet_switchEthereumChain", "wallet_addEthereumChain"];
 /** Reads answered by the chain's public RPC. */
 const READS = new Set([
   "eth_blockNumber",

@@ -48,6 +48,8 @@ export class TestWallet {
     this.chainId = o.walletChainId ?? o.chainId;
     this.connected = false;
     this.rejectNextSignature = false;
+    /** Every typed data the page had signed (`eth_signTypedData_v4`), in order. */
+    this.typedSigned = [];
     this.rejectNextTransaction = false;
     /** Every request the page made, in order (method names). */
     this.log = [];
@@ -124,6 +126,25 @@ export class TestWallet {
         const [message, from] = params;
         if (from.toLowerCase() !== this.address.toLowerCase()) throw refuse(4100, "Unknown account");
         return this.account.signMessage({ message: { raw: message } });
+      }
+      case "eth_signTypedData_v4": {
+        // As MetaMask: the typed data as JSON, integers as decimal strings; signed with the account's key.
+        if (this.rejectNextSignature) {
+          this.rejectNextSignature = false;
+          throw refuse(4001, "User rejected the request.");
+        }
+        const [from, json] = params;
+        if (from.toLowerCase() !== this.address.toLowerCase()) throw refuse(4100, "Unknown account");
+        const typed = typeof json === "string" ? JSON.parse(json) : json;
+        const { EIP712Domain: _, ...types } = typed.types;
+        const int = (type) => /^u?int\d*$/.test(type);
+        const fields = types[typed.primaryType] ?? [];
+        const message = Object.fromEntries(
+          Object.entries(typed.message).map(([k, v]) => [k, int(fields.find((f) => f.name === k)?.type ?? "") ? BigInt(v) : v]),
+        );
+        const domain = { ...typed.domain, chainId: BigInt(typed.domain.chainId) };
+        this.typedSigned.push(typed);
+        return this.account.signTypedData({ domain, types, primaryType: typed.primaryType, message });
       }
       case "eth_sendTransaction": {
         if (this.rejectNextTransaction) {

@@ -1,0 +1,96 @@
+// Two people for every payout (backend/STAFF.md §3): the devnet's finance wallet builds a batch and proposes it,
+// signing the typed data in its own wallet; it cannot approve its own proposal (no button, and the API refuses it);
+// the devnet's approver, in another browser, sees every recipient and approves by signing in its wallet; finance then
+// has the batch signed and sent, and it executes on chain.
+import assert from "node:assert/strict";
+import { privateKeyToAccount } from "viem/accounts";
+import { ANVIL_KEYS, Api, BASE, BNB, STAFF, newPendingReward, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
+
+test("finance proposes a batch, another approver approves it in another browser, and it is signed, sent and executed", async () => {
+  const admin = await Api.signIn(ANVIL_KEYS[0]);
+  await newPendingReward(admin.address, BNB);
+  const finance = await Api.signIn(STAFF.finance);
+  const financeAddress = privateKeyToAccount(STAFF.finance).address;
+  const approverAddress = privateKeyToAccount(STAFF.approver).address;
+
+  // Finance builds and proposes in the console; its wallet signs the proposal's typed data.
+  const f = await openBrowser({ key: STAFF.finance });
+  const p = f.page;
+  await p.goto(BASE + "/admin#payouts");
+  await signInThroughPage(p);
+  await p.getByTestId("max-entries").fill("3");
+  await p.getByTestId("build-batch").click();
+  await p.locator("dialog.confirm").getByTestId("confirm-ok").click();
+  const detail = p.getByTestId("batch-detail");
+  await detail.waitFor();
+  const id = Number((await detail.locator("h3").innerText()).match(/Batch #(\d+)/)[1]);
+  const built = await finance.get(`/v1/admin/payouts/batches/${id}`);
+  await detail.getByTestId("batch-propose").click();
+  const dialog = p.locator("dialog.confirm");
+  // The confirmation lists every recipient, not only a total.
+  assert.equal(await dialog.getByTestId("confirm-recipients").locator("li").count(), built.entries.length);
+  await dialog.getByTestId("confirm-ok").click();
+  const notice = detail.getByTestId("batch-proposed");
+  await notice.waitFor();
+  assert.match(await notice.innerText(), /Proposal #\d+ is proposed: still missing 1 more approval/);
+  const auth = Number((await notice.innerText()).match(/Proposal #(\d+)/)[1]);
+  assert.equal(f.wallet.typedSigned.length, 1, "the proposal was signed in the wallet");
+  assert.equal(f.wallet.typedSigned[0].message.action, "propose");
+
+  // The proposer sees it waiting, without an approve button; the API refuses its own approval too.
+  await p.goto(BASE + "/admin#approvals");
+  const mine = p.locator(`[data-testid=authorisation][data-id="${auth}"]`);
+  await mine.waitFor();
+  assert.equal(await mine.getByTestId("authorisation-approve").count(), 0);
+  const view = await finance.get(`/v1/admin/authorisations/${auth}`);
+  const { signTypedData } = privateKeyToAccount(STAFF.finance);
+  const typed = view.typed_data.approve;
+  const { EIP712Domain: _, ...types } = typed.types;
+  const message = { ...typed.message, total: BigInt(typed.message.total), nonce: BigInt(typed.message.nonce), deadline: BigInt(typed.message.deadline) };
+  const own = await signTypedData({ domain: typed.domain, types, primaryType: "StaffApproval", message });
+  const refused = await Api.raw("POST", `/v1/admin/authorisations/${auth}/signatures`, { action: "approve", signature: own }, finance.token);
+  assert.equal(refused.status, 403, JSON.stringify(refused.body));
+  await f.screenshot("25-proposed");
+
+  // The approver, in a browser of its own, sees what it approves and approves by signing.
+  const a = await openBrowser({ key: STAFF.approver });
+  const q = a.page;
+  await q.goto(BASE + "/admin#approvals");
+  await signInThroughPage(q);
+  const waiting = q.locator(`[data-testid=authorisation][data-id="${auth}"]`);
+  await waiting.waitFor();
+  assert.equal(await waiting.getByTestId("authorisation-entry").count(), built.entries.length);
+  assert.equal(await waiting.getByTestId("authorisation-total").getAttribute("data-base"), built.total.base);
+  await waiting.getByTestId("authorisation-approve").click();
+  await q.locator("dialog.confirm").getByTestId("confirm-ok").click();
+  await until("the proposal approved", async () => (await waiting.getByTestId("authorisation-stage").innerText()) === "approved");
+  assert.equal(a.wallet.typedSigned[0].message.action, "approve");
+  await a.screenshot("25-approved");
+
+  // Finance has it signed and sent; the listener settles it.
+  await p.goto(BASE + "/admin#payouts");
+  await p.getByTestId("batch-row").filter({ hasText: new RegExp(`#${id}(?!\\d)`) }).first().getByRole("button", { name: "Open" }).click();
+  await detail.getByTestId("batch-sign").click();
+  await p.locator("dialog.confirm").getByTestId("confirm-ok").click();
+  await until("the batch signed", async () => (await detail.getByTestId("batch-status").innerText()) === "signed");
+  await detail.getByTestId("batch-submit").click();
+  assert.equal(await p.locator("dialog.confirm").getByTestId("confirm-recipients").locator("li").count(), built.entries.length);
+  await p.locator("dialog.confirm").getByTestId("confirm-ok").click();
+  await until("the batch executed", async () => (await detail.getByTestId("batch-status").innerText()) === "executed", { timeout: 120_000 });
+
+  const done = await admin.get(`/v1/admin/authorisations/${auth}`);
+  assert.equal(done.stage, "executed");
+  assert.deepEqual(
+    done.signatures.map((s) => [s.action, s.wallet]),
+    [
+      ["propose", financeAddress],
+      ["approve", approverAddress],
+    ],
+  );
+  const audit = await admin.get("/v1/admin/audit?limit=50");
+  const steps = audit.items.filter((e) => e.target === `authorisation:${auth}`).map((e) => [e.action, e.actor]);
+  assert.ok(steps.some(([action, actor]) => action === "authorisation_approve_signature" && actor === approverAddress), JSON.stringify(steps));
+  assert.ok(steps.some(([action, actor]) => action === "authorisation_propose" && actor === financeAddress), JSON.stringify(steps));
+  await f.close();
+  await a.close();
+});
