@@ -19,9 +19,6 @@ use crate::audit::{self, AuditEntry};
 use crate::money::Money;
 use crate::staff::{self, StaffRole};
 
-/// The kinds of outflow the lifecycle covers, as stored and as signed in [`abi::approval::StaffApproval::kind`].
-pub const KINDS: [&str; 3] = ["payout_batch", "treasury_transfer", "refund"];
-
 /// Why a step of the lifecycle is refused.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthorisationError {

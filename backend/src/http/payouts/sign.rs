@@ -52,21 +52,15 @@ pub(super) async fn sign(
 ) -> Result<Json<BatchView>, ApiError> {
     let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
     crate::http::rate_limit::signing_per_wallet(&ctx, "payout-batch", admin.wallet, limit).await?;
-    let batch = batch_chain(&ctx, id).await?;
-    crate::http::exits::refuse_if_open(&ctx, batch.asset_id).await?;
-    let chain_id = batch.chain_id;
-    let chain = ctx.chains.chain(chain_id)?;
-    let client = signer(&ctx)?;
-    let choice = contract_choice(chain, &ctx, batch.asset_id, batch.contract).await?;
-    let now = chain.now(&ctx.clock).await;
-    // An authorisation proposed for the batch: its signatures go with the intent (a closed one stops here).
-    let authorisation =
-        authorisations::signatures_for(&ctx.db, "payout_batch", id).await.map_err(authorisation_error)?;
-    let step = ledger::prepare_signing_for(&ctx.db, id, now, chain.signature_ttl_secs, &choice);
-    let payload = match step.await.map_err(sign_step_error)? {
+    let (chain, step) = fix_payload(&ctx, id, |chain| chain.signature_ttl_secs).await?;
+    let payload = match step {
         SignStep::Signed(..) => return Ok(Json(load_batch(&ctx, id).await?)),
         SignStep::Sign(payload) => payload,
     };
+    let (chain_id, client) = (payload.chain_id, signer(&ctx)?);
+    // An authorisation proposed for the batch: its signatures go with the intent (a closed one stops here).
+    let authorisation =
+        authorisations::signatures_for(&ctx.db, "payout_batch", id).await.map_err(authorisation_error)?;
     let contract = chain.batch_contract(payload.contract);
     let approvals = authorisation.as_ref().map(staff_signatures).unwrap_or_default();
     let intent = PayoutBatchIntent {
@@ -116,6 +110,24 @@ pub(super) async fn sign(
         });
     }
     Ok(Json(view))
+}
+
+/// Batch `id`'s payload with its nonce, contract and deadline (the chain's time plus `ttl`) fixed once, as signing and
+/// proposing it both need: 404 for no batch, 409 once the members' exit is open, 503 without a signer (nothing could
+/// ever sign it, so no nonce is fixed) or when a replaced contract's custody cannot be read.
+async fn fix_payload(
+    ctx: &ApiContext,
+    id: i64,
+    ttl: fn(&crate::http::chains::Chain) -> u64,
+) -> Result<(&crate::http::chains::Chain, SignStep), ApiError> {
+    let batch = batch_chain(ctx, id).await?;
+    crate::http::exits::refuse_if_open(ctx, batch.asset_id).await?;
+    let chain = ctx.chains.chain(batch.chain_id)?;
+    signer(ctx)?;
+    let choice = contract_choice(chain, ctx, batch.asset_id, batch.contract).await?;
+    let now = chain.now(&ctx.clock).await;
+    let step = ledger::prepare_signing_for(&ctx.db, id, now, ttl(chain), &choice).await.map_err(sign_step_error)?;
+    Ok((chain, step))
 }
 
 /// Where a batch of `asset_id` may be signed for ([`ledger::ContractChoice`]): the chain's live contract and, after an
@@ -194,13 +206,8 @@ fn authorisation_error(e: AuthorisationError) -> ApiError {
 /// Batch `id` proposed for staff approval: its nonce, contract and deadline fixed now (the deadline the chain's time
 /// plus `approval_window_secs`; a batch fixed already keeps its own), and its Settlement digest.
 pub(crate) async fn proposal(ctx: &ApiContext, id: i64) -> Result<Proposal, ApiError> {
-    let batch = batch_chain(ctx, id).await?;
-    crate::http::exits::refuse_if_open(ctx, batch.asset_id).await?;
-    let chain = ctx.chains.chain(batch.chain_id)?;
-    let choice = contract_choice(chain, ctx, batch.asset_id, batch.contract).await?;
-    let now = chain.now(&ctx.clock).await;
-    let step = ledger::prepare_signing_for(&ctx.db, id, now, chain.approval_window_secs, &choice);
-    let payload = match step.await.map_err(sign_step_error)? {
+    let (chain, step) = fix_payload(ctx, id, |chain| chain.approval_window_secs).await?;
+    let payload = match step {
         SignStep::Signed(..) => {
             return Err(ApiError::Conflict {
                 code: "batch_not_signable",
