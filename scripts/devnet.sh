@@ -4,6 +4,7 @@
 #                              listener, reconciler, demo users
 #   scripts/devnet.sh stop     stop every devnet process (by its pid file)
 #   scripts/devnet.sh status   what runs, and where
+#   scripts/devnet.sh build    only build its binaries (a start with DEVNET_PREBUILT=1 then skips the build)
 # Idempotent: while the devnet runs, `start` only reports it; after a stop (or a crash of any part) it starts a
 # fresh one (new chain, new database `referral_devnet`, new signer store). State, configs and logs: .devnet/
 # (DEVNET_STATE names another directory: with DEVNET_DB_NAME and free ports, a second devnet beside a running one).
@@ -208,12 +209,20 @@ verify_proofs() {
   return "$failed"
 }
 
+build_all() {
+  log "building signer, backend, listener, reconciler, devnet tools (debug)"
+  # Whole-workspace feature set, as the end-to-end tests build these binaries: the two share compiled artifacts.
+  cargo build --quiet --bin signer --bin backend --bin listener --bin reconciler --bin devnet-deploy --bin devnet-demo \
+    --bin tron-devnode --bin solvency-verify --bin referral-asset
+}
+
 case "${1:-start}" in
+  build) build_all; exit 0 ;;
   stop) stop_all; rm -f "$STATE/ready"; log "stopped"; exit 0 ;;
   status) status; exit $? ;;
   verify-proofs) verify_proofs; exit $? ;;
   start) ;;
-  *) die "usage: scripts/devnet.sh [start|stop|status|verify-proofs]" ;;
+  *) die "usage: scripts/devnet.sh [start|stop|status|verify-proofs|build]" ;;
 esac
 
 if all_up; then
@@ -232,10 +241,9 @@ log "set-up (idempotent)"
 scripts/setup.sh
 command -v prometheus >/dev/null || scripts/ops-test.sh --install-only
 
-log "building signer, backend, listener, reconciler, devnet tools (debug)"
-# Whole-workspace feature set, as the end-to-end tests build these binaries: the two share compiled artifacts.
-cargo build --quiet --bin signer --bin backend --bin listener --bin reconciler --bin devnet-deploy --bin devnet-demo \
-  --bin tron-devnode --bin solvency-verify --bin referral-asset
+# DEVNET_PREBUILT=1: the caller has just run `scripts/devnet.sh build` (scripts/test.sh, whose Rust tests hold cargo's
+# build lock while this starts).
+[ "${DEVNET_PREBUILT:-0}" = 1 ] || build_all
 
 ANVIL_PORT=$(pick_port "${DEVNET_ANVIL_PORT:-8545}")
 TRON_ANVIL_PORT=$(pick_port "${DEVNET_TRON_ANVIL_PORT:-$((ANVIL_PORT + 1))}")

@@ -15,7 +15,8 @@ log=$(mktemp -t referral-tests.XXXXXX)
 devnet_was_up=1
 stop_devnet() { if [ "$devnet_was_up" = 0 ] && [ "${KEEP_DEVNET:-0}" != 1 ]; then scripts/devnet.sh stop >/dev/null || true; fi; }
 trap 'rm -f "$log"; stop_devnet' EXIT
-step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*"; }
+started_at=$SECONDS
+step() { printf '\n\033[1;32m==> [%dm%02ds] %s\033[0m\n' $(((SECONDS - started_at) / 60)) $(((SECONDS - started_at) % 60)) "$*"; }
 
 step "set-up (idempotent)"
 scripts/setup.sh
@@ -48,11 +49,28 @@ python3 scripts/module-cycles.py 2>&1 | tee -a "$log"
 step "rust: clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-step "rust: cargo test --workspace"
-cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee -a "$log"
+step "rust: cargo test --workspace (built first; the browser tests' devnet starts meanwhile)"
+cargo test --workspace --all-targets --no-run --quiet
+scripts/devnet.sh build
+# The devnet's binaries are the ones just built (same feature set); its start (web build, deployments, the demo's
+# payments: minutes, mostly waiting on blocks) overlaps the Rust tests, which pick their own ports and databases.
+devnet_pid=
+if ! scripts/devnet.sh status >/dev/null 2>&1; then
+  devnet_was_up=0
+  devnet_log=$(mktemp -t referral-devnet.XXXXXX)
+  DEVNET_PREBUILT=1 scripts/devnet.sh >"$devnet_log" 2>&1 &
+  devnet_pid=$!
+fi
+cargo_status=0
+cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee -a "$log" || cargo_status=$?
+if [ -n "$devnet_pid" ] && ! wait "$devnet_pid"; then
+  tail -n 60 "$devnet_log" >&2
+  echo "the devnet did not start (its log above)" >&2
+  exit 1
+fi
+[ "$cargo_status" = 0 ] || exit "$cargo_status"
 
 step "web: browser tests (Chromium, on the devnet)"
-scripts/devnet.sh status >/dev/null 2>&1 || devnet_was_up=0
 KEEP_DEVNET=1 scripts/web-test.sh 2>&1 | tee -a "$log"
 
 step "api: generated requests against the OpenAPI document (schemathesis, on the same devnet)"

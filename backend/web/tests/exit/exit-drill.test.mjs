@@ -204,7 +204,9 @@ test("every demo member is owed something; the signer stops; each one's badge ve
   }
   // The demo paid most rewards out: fresh members register under each demo member until the ledger owes it something
   // (a direct reward, pending; the plan may place a referral's fee in the auto-pool instead), and an epoch is
-  // committed that holds them all.
+  // committed that holds them all. Every asset's registrations first, then one wait for all their epochs (an epoch
+  // a minute on each chain: waiting asset by asset took a minute each).
+  const heads = new Map();
   for (const a of ASSETS) {
     for (const i of a.members) {
       const key = keyOf(i);
@@ -220,12 +222,12 @@ test("every demo member is owed something; the signer stops; each one's badge ve
         else await registerDirectly(await freshKey(), sponsor, a.assetId);
       }
     }
-    const head = await a.client.getBlockNumber();
-    await until(`an epoch of ${a.name} with the new registrations`, async () => {
-      const [, , , asOfBlock] = await a.client.readContract({ address: a.settlement, abi: SETTLEMENT_ABI, functionName: "latestLiabilities", args: [a.token] });
-      return asOfBlock >= head;
-    }, { timeout: 300_000, every: 2000 });
+    heads.set(a.name, await a.client.getBlockNumber());
   }
+  await Promise.all(ASSETS.map((a) => until(`an epoch of ${a.name} with the new registrations`, async () => {
+    const [, , , asOfBlock] = await a.client.readContract({ address: a.settlement, abi: SETTLEMENT_ABI, functionName: "latestLiabilities", args: [a.token] });
+    return asOfBlock >= heads.get(a.name);
+  }, { timeout: 300_000, every: 2000 })));
   await stopService("signer");
   // A commitment already signed may still land: wait until every latest epoch holds still for 20 s.
   const latest = async () => Promise.all(ASSETS.map(async (a) => (await a.client.readContract({ address: a.settlement, abi: SETTLEMENT_ABI, functionName: "latestLiabilities", args: [a.token] }))[2]));
