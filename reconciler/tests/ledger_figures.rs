@@ -152,10 +152,10 @@ async fn a_quarantined_payment_and_its_refund_net_to_zero_variance() -> eyre::Re
             };
             let digest = abi::SettlementDomain::new(r.chain_id, Address::repeat_byte(0xcc)).digest(&payload);
             let signature = key.sign_hash_sync(&digest).map_err(|e| e.to_string())?;
-            Ok::<_, String>(treasury::TransferSignature {
+            Ok::<_, String>(treasury::Authorised::Signed(treasury::TransferSignature {
                 deadline: 1_800_000_000,
                 signature: signature.as_bytes().to_vec(),
-            })
+            }))
         }
     })
     .await?;

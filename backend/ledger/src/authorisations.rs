@@ -106,7 +106,8 @@ pub struct Authorisation {
     pub decided_at: Option<String>,
     /// The rejection's reason.
     pub decision_reason: Option<String>,
-    /// The outflow's own status (`building`, `signed`, `submitted`, `executed`, `failed`, `cancelled` for a batch).
+    /// The outflow's own status: `building`, `signed`, `submitted`, `executed`, `failed`, `cancelled` for a batch;
+    /// `proposed`, `signed`, `executed`, `expired`, `rejected` for a treasury transfer or refund.
     pub outflow_status: String,
     /// The withdrawal fee the contract keeps of `total` (a payout batch's entries' fees).
     pub fee: U256,
@@ -126,6 +127,8 @@ impl Authorisation {
             (_, "executed") => "executed",
             (_, "failed") => "failed",
             (_, "cancelled") => "cancelled",
+            (_, "expired") => "expired",
+            (_, "rejected") => "rejected",
             _ if self.deadline <= now => "expired",
             (status, _) => status,
         }
@@ -144,6 +147,11 @@ impl Authorisation {
         )
     }
 
+    /// Whether the outflow still awaits its signature (a batch `building`, a transfer or refund `proposed`).
+    pub fn outflow_open(&self) -> bool {
+        matches!(self.outflow_status.as_str(), "building" | "proposed")
+    }
+
     /// The proposer's signature and the approvals of wallets other than the proposer.
     pub fn approvals(&self) -> (bool, usize) {
         let proposed = self.signatures.iter().any(|s| s.action == "propose" && s.wallet == self.proposer);
@@ -157,7 +165,7 @@ impl Authorisation {
 pub struct Proposal {
     /// `payout_batch`, `treasury_transfer` or `refund`.
     pub kind: &'static str,
-    /// The outflow's row.
+    /// The outflow's row (`payout_batches.id`, or `treasury_transfers.id` for a transfer or refund).
     pub subject: i64,
     /// Its asset.
     pub asset_id: i32,
@@ -225,10 +233,11 @@ async fn load_in(conn: &mut PgConnection, id: i64, lock: bool) -> Result<Authori
                 a.total AS "total: Money", a.nonce AS "nonce: Money", a.deadline, a.status, a.proposer,
                 rfc3339(a.proposed_at) AS "proposed_at!", rfc3339(a.approved_at) AS approved_at, a.decided_by,
                 rfc3339(a.decided_at) AS decided_at, a.decision_reason,
-                coalesce(b.status::text, 'unknown') AS "outflow_status!",
+                coalesce(b.status::text, t.status, 'unknown') AS "outflow_status!",
                 coalesce((SELECT sum(i.fee) FROM payout_batch_items i WHERE a.kind = 'payout_batch'
                           AND i.batch_id = a.subject), 0) AS "fee!: Money"
          FROM authorisations a LEFT JOIN payout_batches b ON a.kind = 'payout_batch' AND b.id = a.subject
+         LEFT JOIN treasury_transfers t ON a.kind IN ('treasury_transfer', 'refund') AND t.id = a.subject
          WHERE a.id = $1"#,
         id
     )
@@ -325,7 +334,18 @@ pub async fn propose(
     proposer: Address,
 ) -> Result<Authorisation, AuthorisationError> {
     let mut tx = pool.begin().await?;
-    if !staff::holds(&mut tx, proposer, StaffRole::Finance).await? {
+    let a = propose_in(&mut tx, proposal, proposer).await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// [`propose`] in the caller's transaction (a treasury transfer's, which stores the transfer and its proposal at once).
+pub async fn propose_in(
+    tx: &mut PgConnection,
+    proposal: &Proposal,
+    proposer: Address,
+) -> Result<Authorisation, AuthorisationError> {
+    if !staff::holds(&mut *tx, proposer, StaffRole::Finance).await? {
         return Err(AuthorisationError::NotPermitted("proposing an outflow needs the finance role".into()));
     }
     let inserted = sqlx::query_scalar!(
@@ -357,7 +377,7 @@ pub async fn propose(
             )
             .fetch_one(&mut *tx)
             .await?;
-            let existing = load_in(&mut tx, id, true).await?;
+            let existing = load_in(&mut *tx, id, true).await?;
             if matches!(existing.status.as_str(), "rejected" | "expired") {
                 return Err(AuthorisationError::Closed {
                     id,
@@ -369,9 +389,8 @@ pub async fn propose(
             return Ok(existing);
         }
     };
-    let created = load_in(&mut tx, id, true).await?;
-    record(&mut tx, proposer, "authorisation_propose", None, &created).await?;
-    tx.commit().await?;
+    let created = load_in(&mut *tx, id, true).await?;
+    record(&mut *tx, proposer, "authorisation_propose", None, &created).await?;
     Ok(created)
 }
 
@@ -393,7 +412,7 @@ pub async fn sign(
     if !matches!(before.status.as_str(), "proposed" | "approved") {
         return Err(AuthorisationError::NotOpen(id, before.status));
     }
-    if before.outflow_status != "building" {
+    if !before.outflow_open() {
         return Err(AuthorisationError::NotOpen(id, before.stage(now).to_owned()));
     }
     if before.deadline <= now {
@@ -459,7 +478,7 @@ pub async fn sign(
 pub async fn reject(pool: &PgPool, id: i64, by: Address, reason: &str) -> Result<Authorisation, AuthorisationError> {
     let mut tx = pool.begin().await?;
     let before = load_in(&mut tx, id, true).await?;
-    if !matches!(before.status.as_str(), "proposed" | "approved") || before.outflow_status != "building" {
+    if !matches!(before.status.as_str(), "proposed" | "approved") || !before.outflow_open() {
         return Err(AuthorisationError::NotOpen(id, before.status));
     }
     if by == before.proposer {
@@ -480,10 +499,20 @@ pub async fn reject(pool: &PgPool, id: i64, by: Address, reason: &str) -> Result
     )
     .execute(&mut *tx)
     .await?;
+    release(&mut tx, &before, "rejected").await?;
     let after = load_in(&mut tx, id, false).await?;
     record(&mut tx, by, "authorisation_reject", Some(&before), &after).await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// What a closed authorisation frees: a proposed treasury transfer or refund reserves nothing more. (A payout batch
+/// keeps its nonce: it is cancelled, as any, once the chain proves its deadline passed.)
+async fn release(conn: &mut PgConnection, a: &Authorisation, status: &str) -> Result<(), sqlx::Error> {
+    match a.kind.as_str() {
+        "treasury_transfer" | "refund" => crate::treasury::release_proposed(conn, a.subject, status).await,
+        _ => Ok(()),
+    }
 }
 
 async fn expire_in(
@@ -499,6 +528,7 @@ async fn expire_in(
     )
     .execute(&mut *conn)
     .await?;
+    release(conn, &before, "expired").await?;
     let after = load_in(conn, before.id, false).await?;
     record(conn, before.proposer, "authorisation_expire", Some(&before), &after).await?;
     Ok(after)
@@ -526,15 +556,36 @@ pub async fn record_refusal(
     code: &str,
     message: &str,
 ) -> Result<(), AuthorisationError> {
+    record_signer_refusal(pool, Some(id), "", actor, code, message).await
+}
+
+/// Stores the signer service's refusal of an outflow of `kind` in the audit log: one carrying authorisation
+/// `authorisation`'s signatures, or (`None`) one asked for without a proposal, which a signer requiring approvals
+/// refuses too.
+pub async fn record_signer_refusal(
+    pool: &PgPool,
+    authorisation: Option<i64>,
+    kind: &str,
+    actor: Address,
+    code: &str,
+    message: &str,
+) -> Result<(), AuthorisationError> {
     let mut tx = pool.begin().await?;
-    let a = load_in(&mut tx, id, false).await?;
+    let a = match authorisation {
+        Some(id) => Some(load_in(&mut tx, id, false).await?),
+        None => None,
+    };
     let actor = actor.to_checksum(None);
+    let target = match &a {
+        Some(a) => target(a.id),
+        None => format!("{kind}:unproposed"),
+    };
     let entry = AuditEntry {
         actor: &actor,
         action: "authorisation_signer_refused",
-        target: &target(id),
-        asset_id: Some(a.asset_id),
-        before: Some(state(&a)),
+        target: &target,
+        asset_id: a.as_ref().map(|a| a.asset_id),
+        before: a.as_ref().map(state),
         after: json!({ "code": code, "message": message }),
     };
     audit::record(&mut tx, entry).await?;

@@ -192,14 +192,15 @@ pub async fn quarantined(
         r#"SELECT q.chain_id, q.tx_hash, q.log_index, c.block_number, q.asset_id, q.reason_code, q.reason, q.payload,
                 rfc3339(q.created_at) AS "created_at!",
                 c.name IN ('Registered', 'Retopped') AND q.asset_id IS NOT NULL AND q.reason_code = ANY($6)
-                    AND q.resolved_at IS NULL AND (r.status IS NULL OR r.status = 'expired') AS "refundable!",
+                    AND q.resolved_at IS NULL AND (r.status IS NULL OR r.status IN ('expired', 'rejected'))
+                    AS "refundable!",
                 r.id AS "refund_id?", r.status AS "refund_status?", r.executed_block AS "refund_block?",
                 rfc3339(q.resolved_at) AS resolved_at
          FROM quarantine q JOIN chain_events c USING (chain_id, tx_hash, log_index)
          LEFT JOIN LATERAL (
              SELECT t.id, t.status, t.executed_block FROM treasury_transfers t
              WHERE t.refund_chain_id = q.chain_id AND t.refund_tx_hash = q.tx_hash AND t.refund_log_index = q.log_index
-             ORDER BY (t.status = 'expired'), t.id DESC LIMIT 1) r ON true
+             ORDER BY (t.status IN ('expired', 'rejected')), t.id DESC LIMIT 1) r ON true
          WHERE ($5 OR q.resolved_at IS NULL) AND (c.block_number, q.log_index, q.chain_id) < ($1, $2, $3)
          ORDER BY c.block_number DESC, q.log_index DESC, q.chain_id DESC LIMIT $4"#,
         before.0,

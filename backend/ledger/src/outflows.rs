@@ -208,11 +208,12 @@ async fn resolve_refunded(
 }
 
 /// Signed transfers of `chain_id` whose deadline is below `timestamp` (the time of a confirmed block the
-/// ledger has passed): the contract refuses them from now on, so they no longer count against the company.
+/// ledger has passed): the contract refuses them from now on, so they no longer count against the company. Proposed
+/// ones past their deadline can no longer be signed: they expire too.
 pub(super) async fn expire_treasury_transfers(tx: &mut Tx, chain_id: u64, timestamp: u64) -> Result<u64, sqlx::Error> {
     let expired = sqlx::query!(
         "UPDATE treasury_transfers t SET status = 'expired' FROM assets a
-         WHERE a.id = t.asset_id AND a.chain_id = $1 AND t.status = 'signed' AND t.deadline < $2",
+         WHERE a.id = t.asset_id AND a.chain_id = $1 AND t.status IN ('proposed', 'signed') AND t.deadline < $2",
         chain_id as i64,
         timestamp.min(i64::MAX as u64) as i64
     )

@@ -14,6 +14,7 @@ use alloy::primitives::{Address, B256, U256};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::payouts::audit;
+use crate::authorisations::{self, AuthorisationError, Proposal};
 use crate::events::{EventBody, EventKey};
 use crate::money::Money;
 
@@ -36,13 +37,13 @@ pub struct TreasuryPosition {
     pub company_total: U256,
     /// Treasury transfers executed on-chain, refunds left out.
     pub transferred: U256,
-    /// Signed transfers that may still execute, refunds left out.
+    /// Transfers proposed for approval or signed that may still execute, refunds left out.
     pub reserved: U256,
     /// What a new transfer may take: company_total − transferred − reserved (0 if that is negative).
     pub available: U256,
     /// Refunds of quarantined inflows executed on-chain (not the company's money: outside the figures above).
     pub refunded: U256,
-    /// Signed refunds that may still execute.
+    /// Refunds proposed for approval or signed that may still execute.
     pub refunds_reserved: U256,
     /// Σ reserved + held + pending + batched + claimable of all users: what custody owes them.
     pub liabilities: U256,
@@ -64,13 +65,14 @@ async fn read_position(tx: &mut Tx, asset_id: i32, lock: bool) -> Result<Option<
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
                  WHERE t.asset_id = a.id AND t.status = 'executed' AND t.refund_tx_hash IS NULL) AS "transferred!: Money",
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
-                 WHERE t.asset_id = a.id AND t.status = 'signed' AND t.refund_tx_hash IS NULL) AS "reserved!: Money",
+                 WHERE t.asset_id = a.id AND t.status IN ('proposed', 'signed') AND t.refund_tx_hash IS NULL)
+                   AS "reserved!: Money",
                 (SELECT COALESCE(sum(reserved + held + pending + batched + claimable), 0) FROM users b
                  WHERE b.asset_id = a.id) AS "liabilities!: Money",
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
                  WHERE t.asset_id = a.id AND t.status = 'executed' AND t.refund_tx_hash IS NOT NULL) AS "refunded!: Money",
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
-                 WHERE t.asset_id = a.id AND t.status = 'signed' AND t.refund_tx_hash IS NOT NULL)
+                 WHERE t.asset_id = a.id AND t.status IN ('proposed', 'signed') AND t.refund_tx_hash IS NOT NULL)
                    AS "refunds_reserved!: Money"
          FROM assets a WHERE a.id = $1"#,
         asset_id
@@ -132,6 +134,29 @@ pub struct TransferSignature {
     pub signature: Vec<u8>,
 }
 
+/// What the caller's `sign` step gives a new transfer: the signer's signature at once, or a proposal for staff
+/// approval ([`crate::authorisations`]), stored `proposed` and signed later by [`sign_proposed`].
+#[derive(Debug, Clone)]
+pub enum Authorised {
+    /// Signed now (no approvals needed).
+    Signed(TransferSignature),
+    /// Proposed for approval: nothing is signed yet.
+    Proposed(ProposedTransfer),
+}
+
+/// A transfer proposed for staff approval: what its authorisation fixes.
+#[derive(Debug, Clone)]
+pub struct ProposedTransfer {
+    /// Unix seconds (the chain's clock) after which it can no longer be signed or executed.
+    pub deadline: u64,
+    /// The Settlement contract it will be signed for.
+    pub contract: Address,
+    /// Its Settlement EIP-712 digest (of the transfer with this deadline): what the staff signatures cover.
+    pub payload: B256,
+    /// The finance wallet proposing it.
+    pub proposer: Address,
+}
+
 /// A stored treasury transfer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreasuryTransferRow {
@@ -153,7 +178,8 @@ pub struct TreasuryTransferRow {
     pub signature: Option<Vec<u8>>,
     /// Admin who requested it (audit actor); `None` for an origin-`chain` row.
     pub requested_by: Option<String>,
-    /// `signed` (may still execute), `executed`, or `expired` (a confirmed block passed its deadline).
+    /// `proposed` (awaiting staff approval, unsigned), `signed` (may still execute), `executed`, `expired` (a confirmed
+    /// block passed its deadline) or `rejected` (by an approver, never signed).
     pub status: String,
     /// Block of the `TreasuryTransferred` event, once executed.
     pub executed_block: Option<u64>,
@@ -163,6 +189,8 @@ pub struct TreasuryTransferRow {
     pub created_at: String,
     /// For a refund: the quarantined inflow event whose money it returns to its payer.
     pub refund_of: Option<EventKey>,
+    /// Its authorisation, when it was proposed for staff approval.
+    pub authorisation_id: Option<i64>,
 }
 
 /// Why a treasury transfer was not signed and stored; `E` is the signer's error.
@@ -185,6 +213,9 @@ pub enum TransferError<E> {
     /// The signer refused or failed; nothing was stored.
     #[error("signing failed")]
     Sign(E),
+    /// The proposal was refused (its proposer holds no finance role); nothing was stored.
+    #[error(transparent)]
+    Authorisation(#[from] AuthorisationError),
 }
 
 /// Signs (through `sign`) and stores a transfer of `amount` of `asset_id` to `to`, if it fits in what is
@@ -199,7 +230,7 @@ pub async fn transfer<E, F, Fut>(
 ) -> Result<TreasuryTransferRow, TransferError<E>>
 where
     F: FnOnce(TransferRequest) -> Fut,
-    Fut: Future<Output = Result<TransferSignature, E>>,
+    Fut: Future<Output = Result<Authorised, E>>,
 {
     let mut tx = pool.begin().await?;
     let before = read_position(&mut tx, asset_id, true).await?.ok_or(TransferError::UnknownAsset(asset_id))?;
@@ -210,6 +241,7 @@ where
     sign_and_store(tx, &before, outgoing, actor, sign).await.map_err(|e| match e {
         Stored::Db(e) => TransferError::Db(e),
         Stored::Sign(e) => TransferError::Sign(e),
+        Stored::Authorisation(e) => TransferError::Authorisation(e),
     })
 }
 
@@ -233,6 +265,7 @@ struct Refunded {
 enum Stored<E> {
     Db(sqlx::Error),
     Sign(E),
+    Authorisation(AuthorisationError),
 }
 
 impl<E> From<sqlx::Error> for Stored<E> {
@@ -253,7 +286,7 @@ async fn sign_and_store<E, F, Fut>(
 ) -> Result<TreasuryTransferRow, Stored<E>>
 where
     F: FnOnce(TransferRequest) -> Fut,
-    Fut: Future<Output = Result<TransferSignature, E>>,
+    Fut: Future<Output = Result<Authorised, E>>,
 {
     let (asset_id, to, amount) = (before.asset_id, outgoing.to, outgoing.amount);
     // The row id is taken first so the nonce is known before signing; a rolled-back id is never reused.
@@ -263,26 +296,46 @@ where
     let nonce = abi::nonces::treasury_nonce(id as u64);
     let refund_of = outgoing.refund.as_ref().map(|r| r.payment_nonce);
     let request = TransferRequest { chain_id: before.chain_id, token: before.token, to, amount, nonce, refund_of };
-    let signed = sign(request).await.map_err(Stored::Sign)?;
+    let authorised = sign(request).await.map_err(Stored::Sign)?;
+    let (deadline, signature, status) = match &authorised {
+        Authorised::Signed(s) => (s.deadline, Some(s.signature.as_slice()), "signed"),
+        Authorised::Proposed(p) => (p.deadline, None, "proposed"),
+    };
     let key = outgoing.refund.as_ref().map(|r| r.key);
     sqlx::query!(
         "INSERT INTO treasury_transfers (id, asset_id, chain_nonce, recipient, amount, deadline, signature, requested_by,
-                                         refund_chain_id, refund_tx_hash, refund_log_index)
-         VALUES ($1, $2, $3::text::numeric, $4, $5::text::numeric, $6, $7, $8, $9, $10, $11)",
+                                         refund_chain_id, refund_tx_hash, refund_log_index, status)
+         VALUES ($1, $2, $3::text::numeric, $4, $5::text::numeric, $6, $7, $8, $9, $10, $11, $12)",
         id,
         asset_id,
         nonce.to_string(),
         to.as_slice(),
         amount.to_string(),
-        signed.deadline as i64,
-        &signed.signature,
+        deadline as i64,
+        signature,
         actor,
         key.map(|k| k.chain_id as i64),
         key.map(|k| k.tx_hash.to_vec()),
-        key.map(|k| k.log_index as i64)
+        key.map(|k| k.log_index as i64),
+        status
     )
     .execute(&mut *tx)
     .await?;
+    if let Authorised::Proposed(p) = &authorised {
+        let proposal = Proposal {
+            kind: if outgoing.refund.is_some() { "refund" } else { "treasury_transfer" },
+            subject: id,
+            asset_id,
+            chain_id: before.chain_id,
+            contract: p.contract,
+            token: before.token,
+            payload: p.payload,
+            total: amount,
+            nonce,
+            deadline,
+        };
+        authorisations::propose_in(&mut tx, &proposal, p.proposer).await.map_err(Stored::Authorisation)?;
+    }
     let after = read_position(&mut tx, asset_id, false).await?.ok_or(sqlx::Error::RowNotFound)?;
     let snapshot = |p: &TreasuryPosition| {
         let mut figures =
@@ -296,10 +349,17 @@ where
     let mut after_json = snapshot(&after);
     after_json["transfer"] = serde_json::json!({
         "id": id, "to": to.to_checksum(None), "amount": amount.to_string(), "nonce": nonce.to_string(),
-        "deadline": signed.deadline,
+        "deadline": deadline, "status": status,
     });
     let (action, target) = match &outgoing.refund {
+        None if status == "proposed" => ("treasury_transfer_propose", format!("treasury_transfer:{id}")),
         None => ("treasury_transfer", format!("treasury_transfer:{id}")),
+        Some(r) if status == "proposed" => {
+            before_json["event"] = r.before.clone();
+            after_json["transfer"]["refund_of"] = event_json(&r.key);
+            after_json["transfer"]["payment_nonce"] = serde_json::json!(r.payment_nonce.to_string());
+            ("quarantine_refund_propose", format!("quarantine:{}", event_target(&r.key)))
+        }
         Some(r) => {
             before_json["event"] = r.before.clone();
             after_json["transfer"]["refund_of"] = event_json(&r.key);
@@ -342,6 +402,9 @@ pub enum RefundError<E> {
     /// The signer refused or failed; nothing was stored.
     #[error("signing failed")]
     Sign(E),
+    /// The proposal was refused (its proposer holds no finance role); nothing was stored.
+    #[error(transparent)]
+    Authorisation(#[from] AuthorisationError),
 }
 
 /// Why the plan refuses an inflow for good (the quarantine codes of [`crate::plan::Rejection`]): only those are
@@ -379,7 +442,7 @@ pub async fn refund<E, F, Fut>(
 ) -> Result<TreasuryTransferRow, RefundError<E>>
 where
     F: FnOnce(TransferRequest) -> Fut,
-    Fut: Future<Output = Result<TransferSignature, E>>,
+    Fut: Future<Output = Result<Authorised, E>>,
 {
     let refused = |code, message: String| RefundError::NotRefundable { code, message };
     let (chain, hash, log) = (event.chain_id as i64, event.tx_hash.to_vec(), event.log_index as i64);
@@ -434,7 +497,8 @@ where
     }
     let live = sqlx::query!(
         "SELECT id, status FROM treasury_transfers
-         WHERE refund_chain_id = $1 AND refund_tx_hash = $2 AND refund_log_index = $3 AND status IN ('signed', 'executed')
+         WHERE refund_chain_id = $1 AND refund_tx_hash = $2 AND refund_log_index = $3
+           AND status IN ('proposed', 'signed', 'executed')
          ORDER BY id DESC LIMIT 1",
         chain,
         &hash,
@@ -457,6 +521,7 @@ where
     sign_and_store(tx, &before, outgoing, actor, sign).await.map_err(|e| match e {
         Stored::Db(e) => RefundError::Db(e),
         Stored::Sign(e) => RefundError::Sign(e),
+        Stored::Authorisation(e) => RefundError::Authorisation(e),
     })
 }
 
@@ -467,7 +532,9 @@ macro_rules! query_transfers {
             TransferColumns,
             r#"SELECT id, asset_id, chain_nonce AS "chain_nonce: Money", recipient, amount AS "amount: Money", origin,
                       deadline, signature, requested_by, status, executed_block, tx_hash,
-                      rfc3339(created_at) AS "created_at!", refund_chain_id, refund_tx_hash, refund_log_index "#
+                      rfc3339(created_at) AS "created_at!", refund_chain_id, refund_tx_hash, refund_log_index,
+                      (SELECT a.id FROM authorisations a WHERE a.kind IN ('treasury_transfer', 'refund')
+                       AND a.subject = treasury_transfers.id) AS authorisation_id "#
                 + $tail
             $(, $arg)*
         )
@@ -492,6 +559,7 @@ struct TransferColumns {
     refund_chain_id: Option<i64>,
     refund_tx_hash: Option<Vec<u8>>,
     refund_log_index: Option<i64>,
+    authorisation_id: Option<i64>,
 }
 
 impl From<TransferColumns> for TreasuryTransferRow {
@@ -518,12 +586,18 @@ impl From<TransferColumns> for TreasuryTransferRow {
                 }),
                 _ => None,
             },
+            authorisation_id: r.authorisation_id,
         }
     }
 }
 
 async fn fetch(tx: &mut Tx, id: i64) -> Result<TreasuryTransferRow, sqlx::Error> {
     Ok(query_transfers!("FROM treasury_transfers WHERE id = $1", id).fetch_one(&mut **tx).await?.into())
+}
+
+/// Treasury transfer `id`, if there is one.
+pub async fn transfer_row(pool: &PgPool, id: i64) -> Result<Option<TreasuryTransferRow>, sqlx::Error> {
+    Ok(query_transfers!("FROM treasury_transfers WHERE id = $1", id).fetch_optional(pool).await?.map(Into::into))
 }
 
 /// Transfers newest first, optionally of one asset, with ids below `before` (keyset pages).
@@ -542,4 +616,109 @@ pub async fn list(
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// Why a proposed transfer or refund was not signed; `E` is the signer's error.
+#[derive(Debug, thiserror::Error)]
+pub enum SignProposedError<E> {
+    /// The database failed; nothing was stored.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    /// No transfer with this id.
+    #[error("no treasury transfer {0}")]
+    Unknown(i64),
+    /// Not awaiting its signature: `rejected`, `expired`, or one signed without approval.
+    #[error("treasury transfer {0} is {1}")]
+    NotProposed(i64, String),
+    /// The signer refused or failed; nothing was stored.
+    #[error("signing failed")]
+    Sign(E),
+}
+
+/// Signs (through `sign`) treasury transfer or refund `id`, proposed for approval, once, under its row lock: `sign`
+/// gets the transfer as the signer is asked for it (a refund with its payment's nonce) and the deadline fixed at
+/// proposal, and carries the approvals (the signer checks them). The row becomes `signed` with an audit row by
+/// `actor`. One signed already is answered as it is (a retried request); nothing is stored when signing fails.
+pub async fn sign_proposed<E, F, Fut>(
+    pool: &PgPool,
+    id: i64,
+    actor: &str,
+    sign: F,
+) -> Result<TreasuryTransferRow, SignProposedError<E>>
+where
+    F: FnOnce(TransferRequest, u64) -> Fut,
+    Fut: Future<Output = Result<TransferSignature, E>>,
+{
+    let mut tx = pool.begin().await?;
+    let row: TreasuryTransferRow = query_transfers!("FROM treasury_transfers WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(SignProposedError::Unknown(id))?
+        .into();
+    match row.status.as_str() {
+        "proposed" => {}
+        "signed" | "executed" if row.authorisation_id.is_some() => return Ok(row),
+        other => return Err(SignProposedError::NotProposed(id, other.to_owned())),
+    }
+    let asset =
+        sqlx::query!("SELECT chain_id, token FROM assets WHERE id = $1", row.asset_id).fetch_one(&mut *tx).await?;
+    let refund_of = match &row.refund_of {
+        Some(key) => Some(payment_nonce(&mut tx, key).await?),
+        None => None,
+    };
+    let request = TransferRequest {
+        chain_id: asset.chain_id as u64,
+        token: Address::from_slice(&asset.token),
+        to: row.to,
+        amount: row.amount,
+        nonce: row.nonce,
+        refund_of,
+    };
+    let deadline = row.deadline.ok_or(sqlx::Error::RowNotFound)?;
+    let signed = sign(request, deadline).await.map_err(SignProposedError::Sign)?;
+    sqlx::query!(
+        "UPDATE treasury_transfers SET status = 'signed', signature = $2 WHERE id = $1",
+        id,
+        &signed.signature
+    )
+    .execute(&mut *tx)
+    .await?;
+    let target = match &row.refund_of {
+        Some(key) => format!("quarantine:{}", event_target(key)),
+        None => format!("treasury_transfer:{id}"),
+    };
+    let state = |status: &str| {
+        serde_json::json!({ "transfer": { "id": id, "status": status, "nonce": row.nonce.to_string(),
+            "amount": row.amount.to_string(), "to": row.to.to_checksum(None), "deadline": deadline,
+            "authorisation_id": row.authorisation_id } })
+    };
+    audit(&mut tx, actor, "treasury_transfer_sign", row.asset_id, &target, state("proposed"), state("signed")).await?;
+    let row = fetch(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// The contract nonce of the register or retopup payload whose payment the refund of `key` returns.
+async fn payment_nonce(tx: &mut Tx, key: &EventKey) -> Result<U256, sqlx::Error> {
+    let payload = sqlx::query_scalar!(
+        "SELECT payload FROM quarantine WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3",
+        key.chain_id as i64,
+        key.tx_hash.as_slice(),
+        key.log_index as i64
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    match serde_json::from_value::<EventBody>(payload) {
+        Ok(EventBody::Registered { nonce, .. } | EventBody::Retopped { nonce, .. }) => Ok(nonce),
+        _ => Err(sqlx::Error::Protocol(format!("quarantined event {key:?} is no payment"))),
+    }
+}
+
+/// Gives up treasury transfer `id` proposed for approval, as its authorisation was rejected or expired (`status`):
+/// it is never signed and reserves nothing more. Called in the authorisation's transaction.
+pub(crate) async fn release_proposed(conn: &mut sqlx::PgConnection, id: i64, status: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE treasury_transfers SET status = $2 WHERE id = $1 AND status = 'proposed'", id, status)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

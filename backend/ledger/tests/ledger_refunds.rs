@@ -11,7 +11,10 @@ use alloy::signers::local::PrivateKeySigner;
 use common::*;
 use ledger::events::{ChainEvent, EventBody, EventKey};
 use ledger::plan::PlanParams;
-use ledger::treasury::{self, RefundError, TransferRequest, TransferSignature, TreasuryTransferRow};
+use ledger::treasury::{
+    self, Authorised, ProposedTransfer, RefundError, SignProposedError, TransferRequest, TransferSignature,
+    TreasuryTransferRow,
+};
 use ledger::{ApplySummary, BlockCursor, digest};
 use sqlx::PgPool;
 
@@ -20,7 +23,12 @@ const CONTRACT: Address = Address::repeat_byte(0xcc);
 const DEADLINE: u64 = 1_700_000_100;
 
 /// Signs a transfer the way the signer service does (EIP-712 over the Settlement domain), with a local key.
-async fn sign(request: TransferRequest, deadline: u64) -> Result<TransferSignature, String> {
+async fn sign(request: TransferRequest, deadline: u64) -> Result<Authorised, String> {
+    signature(request, deadline).await.map(Authorised::Signed)
+}
+
+/// [`sign`]'s signature alone (a proposed transfer's, signed later).
+async fn signature(request: TransferRequest, deadline: u64) -> Result<TransferSignature, String> {
     let key = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x42)).unwrap();
     let payload = abi::TreasuryTransfer {
         token: request.token,
@@ -238,4 +246,132 @@ async fn an_event_the_ledger_missed_is_not_refunded() {
     ledger.record_missed(std::slice::from_ref(&missed)).await.unwrap();
     assert_eq!(code(refund(pool, missed.key).await), "not_refused_by_plan");
     assert_eq!(count(pool, "treasury_transfers").await, 0);
+}
+
+/// A refund proposed by `proposer` for staff approval, with the deadline `deadline`.
+async fn propose_refund(
+    pool: &PgPool,
+    event: EventKey,
+    proposer: Address,
+    deadline: u64,
+) -> Result<TreasuryTransferRow, RefundError<String>> {
+    treasury::refund(pool, event, "test-finance", |r| async move {
+        let payload = abi::TreasuryTransfer {
+            token: r.token,
+            to: r.to,
+            amount: r.amount,
+            nonce: r.nonce,
+            deadline: U256::from(deadline),
+        };
+        let payload = abi::SettlementDomain::new(r.chain_id, CONTRACT).digest(&payload);
+        Ok(Authorised::Proposed(ProposedTransfer { deadline, contract: CONTRACT, payload, proposer }))
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_refund_proposed_for_approval_reserves_its_amount_blocks_a_second_and_is_released_when_rejected() {
+    let params = PlanParams::defaults(18);
+    let retopup_fee = params.retopup_fee;
+    let (db, mut ledger) = common::ledger(params.clone()).await;
+    let pool = &db.pool;
+    let wrong = retopped(10, 0, "nobody", retopup_fee);
+    ledger.apply_block(std::slice::from_ref(&wrong)).await.unwrap();
+    let (finance, approver) = (named("finance"), named("approver"));
+
+    // Without the finance role, nothing is proposed or stored.
+    let refused = propose_refund(pool, wrong.key, finance, DEADLINE).await;
+    assert!(matches!(refused, Err(RefundError::Authorisation(_))), "{refused:?}");
+    assert_eq!(count(pool, "treasury_transfers").await, 0);
+    assert_eq!(ledger::staff::seed(pool, &[finance, approver]).await.unwrap(), 10, "every role to both");
+
+    // Proposed: stored unsigned, its amount reserved, its authorisation naming it; a second refund is refused.
+    let proposed = propose_refund(pool, wrong.key, finance, DEADLINE).await.unwrap();
+    assert_eq!((proposed.status.as_str(), proposed.signature.as_ref()), ("proposed", None));
+    let auth = proposed.authorisation_id.expect("its authorisation");
+    let a = ledger::authorisations::load(pool, auth).await.unwrap();
+    assert_eq!(
+        (a.kind.as_str(), a.subject, a.total, a.deadline),
+        ("refund", proposed.id, U256::from(retopup_fee), DEADLINE)
+    );
+    assert_eq!((a.proposer, a.stage(DEADLINE - 1)), (finance, "proposed"));
+    let position = treasury::position(pool, ASSET).await.unwrap().unwrap();
+    assert_eq!(position.refunds_reserved, U256::from(retopup_fee));
+    assert_eq!(code(refund(pool, wrong.key).await), "refund_exists");
+
+    // Rejected by the approver: released, never signed; a new refund may be made.
+    ledger::authorisations::reject(pool, auth, approver, "wrong payer").await.unwrap();
+    assert_eq!(status(pool, proposed.id).await, "rejected");
+    let position = treasury::position(pool, ASSET).await.unwrap().unwrap();
+    assert_eq!(position.refunds_reserved, U256::ZERO);
+    let signed = treasury::sign_proposed(pool, proposed.id, "test-finance", signature).await;
+    assert!(matches!(signed, Err(SignProposedError::NotProposed(_, ref s)) if s == "rejected"), "{signed:?}");
+
+    // A second proposal, signed once approved (here: as the API does after the signer checked the approvals).
+    let again = propose_refund(pool, wrong.key, finance, DEADLINE).await.unwrap();
+    let asked = std::sync::Mutex::new(None);
+    let row = treasury::sign_proposed(pool, again.id, "test-finance", |r, deadline| {
+        *asked.lock().unwrap() = Some((r.clone(), deadline));
+        signature(r, deadline)
+    })
+    .await
+    .unwrap();
+    let (asked, deadline) = asked.into_inner().unwrap().unwrap();
+    assert_eq!(asked.refund_of, Some(U256::from(10)), "the payment's payload nonce, for the signer to check");
+    assert_eq!((asked.nonce, deadline), (again.nonce, DEADLINE), "the nonce and deadline proposed");
+    assert_eq!(row.status, "signed");
+    assert!(row.signature.is_some());
+    // A retry answers it as signed, without asking the signer again.
+    let retried = treasury::sign_proposed(pool, again.id, "test-finance", |_, _| async {
+        Err::<TransferSignature, _>("asked twice".to_owned())
+    })
+    .await
+    .unwrap();
+    assert_eq!(retried.signature, row.signature);
+
+    // It executes and resolves the event, as a refund signed at once does.
+    ledger.apply_block(&[executed(110, &row)]).await.unwrap();
+    assert_eq!(quarantine(pool, wrong.key).await.1, Some(row.id));
+}
+
+#[tokio::test]
+async fn a_proposed_transfer_past_its_deadline_expires_and_reserves_nothing() {
+    let params = PlanParams::defaults(18);
+    let (db, mut ledger) = common::ledger(params.clone()).await;
+    let pool = &db.pool;
+    let fee = params.registration_fee;
+    ledger.apply_block(&[registered(10, 0, "A", "G", fee)]).await.unwrap();
+    let finance = named("finance");
+    ledger::staff::seed(pool, &[finance]).await.unwrap();
+    let before = treasury::position(pool, ASSET).await.unwrap().unwrap();
+    assert!(before.available > U256::ZERO);
+    let row = treasury::transfer(pool, ASSET, named("cold"), before.available, "test-finance", |r| async move {
+        let payload = abi::TreasuryTransfer {
+            token: r.token,
+            to: r.to,
+            amount: r.amount,
+            nonce: r.nonce,
+            deadline: U256::from(DEADLINE),
+        };
+        let payload = abi::SettlementDomain::new(r.chain_id, CONTRACT).digest(&payload);
+        Ok::<_, String>(Authorised::Proposed(ProposedTransfer {
+            deadline: DEADLINE,
+            contract: CONTRACT,
+            payload,
+            proposer: finance,
+        }))
+    })
+    .await
+    .unwrap();
+    assert_eq!(row.status, "proposed");
+    let reserved = treasury::position(pool, ASSET).await.unwrap().unwrap();
+    assert_eq!((reserved.reserved, reserved.available), (before.available, U256::ZERO));
+
+    let hash = |n: u64| B256::from(keccak256(n.to_be_bytes()));
+    ledger.apply_confirmed(&[], BlockCursor { number: 101, hash: hash(101) }, DEADLINE + 1).await.unwrap();
+    assert_eq!(status(pool, row.id).await, "expired");
+    let after = treasury::position(pool, ASSET).await.unwrap().unwrap();
+    assert_eq!((after.reserved, after.available), (U256::ZERO, before.available));
+    let a = ledger::authorisations::load(pool, row.authorisation_id.unwrap()).await.unwrap();
+    assert_eq!(a.stage(DEADLINE - 10), "expired", "the lifecycle reads the transfer's own status");
 }

@@ -11,6 +11,7 @@ use axum::extract::State;
 use ledger::authorisations::{self as auth, Authorisation, AuthorisationError};
 use serde::{Deserialize, Serialize};
 use signer_client::api::AssetApprovals;
+use signer_client::intent::{Addr, StaffAction, StaffSignature, WalletSignature};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::bounded;
@@ -28,6 +29,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(detail))
         .routes(routes!(add_signature))
         .routes(routes!(reject))
+        .routes(routes!(sign))
 }
 
 /// A staff wallet's signature stored with an authorisation.
@@ -46,9 +48,10 @@ pub struct StaffSignatureView {
 pub struct AuthorisationView {
     /// Its id.
     pub id: i64,
-    /// `payout_batch` (treasury transfers and refunds follow on the same routes).
+    /// `payout_batch`, `treasury_transfer` or `refund`.
     pub kind: String,
-    /// The outflow's own id (`/v1/admin/payouts/batches/{subject}`).
+    /// The outflow's own id: `/v1/admin/payouts/batches/{subject}`, or the treasury transfer's (a refund is one) in
+    /// `/v1/admin/treasury/transfers`.
     pub subject: i64,
     /// The asset it moves.
     pub asset_id: i32,
@@ -92,8 +95,15 @@ pub struct AuthorisationView {
     pub missing: Vec<String>,
     /// Wallets whose approvals the signer counts (its list; empty when it sets none).
     pub approvers: Vec<String>,
-    /// The recipients and their amounts (a payout batch's entries).
+    /// The recipients and their amounts: a payout batch's entries, or a transfer's or refund's one recipient.
     pub entries: Vec<BatchEntry>,
+    /// The asset's custody on chain now (committed liabilities, balance, floor); null when the chain cannot be read
+    /// (`chain_note` says why).
+    pub custody: Option<crate::http::treasury::CustodyView>,
+    /// The estimated network fee of the outflow's transaction; null with `custody`.
+    pub network_fee: Option<crate::http::treasury::NetworkFeeView>,
+    /// Why `custody` and `network_fee` are null.
+    pub chain_note: Option<String>,
     /// EIP-712 typed data to sign with `eth_signTypedData_v4`: `propose` (the proposer's) and `approve`
     /// (an approver's). Integers are decimal strings.
     #[schema(value_type = Object)]
@@ -146,11 +156,18 @@ async fn signer_approvals(ctx: &ApiContext, a: &Authorisation) -> Option<AssetAp
     }
 }
 
-async fn view(
-    ctx: &ApiContext,
-    a: Authorisation,
-    policies: &mut HashMap<i32, Option<AssetApprovals>>,
-) -> Result<AuthorisationView, ApiError> {
+/// What the views of one answer read once: each asset's signer approvals, each asset's custody at a contract.
+#[derive(Default)]
+struct Lookups {
+    policies: HashMap<i32, Option<AssetApprovals>>,
+    custody: HashMap<(i32, alloy::primitives::Address), CustodyRead>,
+}
+
+/// An asset's custody and the chain's gas price, or why they could not be read.
+type CustodyRead = Result<(crate::http::treasury::CustodyView, alloy::primitives::U256), String>;
+
+async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Result<AuthorisationView, ApiError> {
+    let policies = &mut lookups.policies;
     let meta = AssetMeta::load(ctx, a.asset_id).await?;
     let now = ctx.chains.chain(a.chain_id)?.now(&ctx.clock).await;
     if let std::collections::hash_map::Entry::Vacant(e) = policies.entry(a.asset_id) {
@@ -171,8 +188,37 @@ async fn view(
             ));
         }
     }
-    let entries = if a.kind == "payout_batch" { load_batch(ctx, a.subject).await?.entries } else { Vec::new() };
+    let entries = match a.kind.as_str() {
+        "payout_batch" => load_batch(ctx, a.subject).await?.entries,
+        // A treasury transfer or refund: its one recipient.
+        _ => match ledger::treasury::transfer_row(&ctx.db, a.subject).await? {
+            Some(t) => vec![BatchEntry {
+                position: 0,
+                address: show_address(a.chain_id, t.to.as_slice()),
+                amount: meta.amount(t.amount),
+                owed: meta.amount(t.amount),
+                limited_by: None,
+                outcome: None,
+            }],
+            None => Vec::new(),
+        },
+    };
     let fee = a.fee;
+    let gas = match a.kind.as_str() {
+        "payout_batch" => crate::http::treasury::PAYOUT_BASE_GAS
+            .saturating_add(crate::http::treasury::PAYOUT_ENTRY_GAS.saturating_mul(entries.len() as u64)),
+        _ => crate::http::treasury::TREASURY_TRANSFER_GAS,
+    };
+    let key = (a.asset_id, a.contract);
+    if let std::collections::hash_map::Entry::Vacant(e) = lookups.custody.entry(key) {
+        e.insert(crate::http::treasury::custody(ctx, a.chain_id, a.contract, &meta).await);
+    }
+    let (custody, network_fee, chain_note) = match &lookups.custody[&key] {
+        Ok((custody, price)) => {
+            (Some(custody.clone()), Some(crate::http::treasury::network_fee(a.chain_id, gas, *price)), None)
+        }
+        Err(note) => (None, None, Some(note.clone())),
+    };
     let typed = serde_json::json!({ "propose": typed_data(&a, "propose"), "approve": typed_data(&a, "approve") });
     Ok(AuthorisationView {
         id: a.id,
@@ -207,11 +253,14 @@ async fn view(
         missing,
         approvers,
         entries,
+        custody,
+        network_fee,
+        chain_note,
         typed_data: typed,
     })
 }
 
-fn refusal(e: AuthorisationError) -> ApiError {
+pub(crate) fn refusal(e: AuthorisationError) -> ApiError {
     use AuthorisationError as E;
     match e {
         E::Db(e) => e.into(),
@@ -265,10 +314,10 @@ pub async fn list(
         rows.truncate(limit as usize);
         rows.last().map_or(0, |a| a.id)
     });
-    let mut policies = HashMap::new();
+    let mut lookups = Lookups::default();
     let mut items = Vec::with_capacity(rows.len());
     for a in rows {
-        items.push(view(&ctx, a, &mut policies).await?);
+        items.push(view(&ctx, a, &mut lookups).await?);
     }
     Ok(Json(AuthorisationPage { items, next_cursor }))
 }
@@ -283,30 +332,45 @@ pub async fn detail(
     Path(id): Path<i64>,
 ) -> Result<Json<AuthorisationView>, ApiError> {
     let a = auth::load(&ctx.db, id).await.map_err(refusal)?;
-    Ok(Json(view(&ctx, a, &mut HashMap::new()).await?))
+    Ok(Json(view(&ctx, a, &mut Lookups::default()).await?))
 }
 
-/// What a proposal names.
+/// What a proposal names: a built payout batch, or a new treasury transfer or refund (stored `proposed` with it).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProposeRequest {
-    /// `payout_batch`.
-    pub kind: OutflowKind,
-    /// The outflow's id (a built batch's).
-    pub subject: i64,
-}
-
-/// The kinds of outflow that can be proposed.
-#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OutflowKind {
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProposeRequest {
     /// A payout batch built by `POST /v1/admin/payouts/batches`.
-    PayoutBatch,
+    PayoutBatch {
+        /// The batch's id.
+        subject: i64,
+    },
+    /// A transfer of company funds (as `POST /v1/admin/treasury/transfers` asks for one).
+    TreasuryTransfer {
+        /// The asset whose company share it takes.
+        asset_id: i32,
+        /// Recipient: 0x or TRON base58 (on the signer's treasury allowlist).
+        #[serde(deserialize_with = "bounded::address")]
+        to: String,
+        /// Base units, decimal string, > 0.
+        #[serde(deserialize_with = "bounded::amount")]
+        amount: String,
+    },
+    /// The refund of a quarantined payment to its payer (as `POST /v1/admin/quarantine/…/refund` asks for one).
+    Refund {
+        /// The quarantined event's chain.
+        chain_id: u64,
+        /// Its transaction, 0x + 64 hex.
+        #[serde(deserialize_with = "bounded::hash")]
+        tx_hash: String,
+        /// Its log index.
+        log_index: u64,
+    },
 }
 
-/// Proposes a built payout batch for approval: fixes its nonce and deadline (the chain's time plus the chain's
-/// `approval_window_secs`) and answers with the typed data the proposer's wallet signs next
-/// (`POST …/{id}/signatures`). Proposing it again answers the same authorisation.
+/// Proposes an outflow for approval and answers with the typed data the proposer's wallet signs next
+/// (`POST …/{id}/signatures`). A payout batch gets its nonce and deadline fixed (the deadline the chain's time plus the
+/// chain's `approval_window_secs`; proposing it again answers the same authorisation); a treasury transfer or refund is
+/// checked as one signed at once would be (available share, floor, exit) and stored `proposed`, reserving its amount.
 #[utoipa::path(post, path = "/v1/admin/authorisations", tag = "authorisations", security(("bearer" = [])),
     request_body = ProposeRequest,
     responses((status = 200, body = AuthorisationView), (status = 403, body = ErrorBody),
@@ -317,10 +381,59 @@ pub async fn propose(
     Staff(finance, _): Staff<need::Finance>,
     Json(req): Json<ProposeRequest>,
 ) -> Result<Json<AuthorisationView>, ApiError> {
-    let OutflowKind::PayoutBatch = req.kind;
-    let proposal = crate::http::payouts::proposal(&ctx, req.subject).await?;
-    let a = auth::propose(&ctx.db, &proposal, finance.wallet).await.map_err(refusal)?;
-    Ok(Json(view(&ctx, a, &mut HashMap::new()).await?))
+    use crate::http::treasury::{self, Mode};
+    let stored = |row: ledger::treasury::TreasuryTransferRow| {
+        row.authorisation_id
+            .ok_or_else(|| ApiError::Internal(eyre::eyre!("proposed transfer {} has no authorisation", row.id)))
+    };
+    let a = match req {
+        ProposeRequest::PayoutBatch { subject } => {
+            let proposal = crate::http::payouts::proposal(&ctx, subject).await?;
+            auth::propose(&ctx.db, &proposal, finance.wallet).await.map_err(refusal)?
+        }
+        ProposeRequest::TreasuryTransfer { asset_id, to, amount } => {
+            let req = treasury::TransferRequest { asset_id, to, amount };
+            let (row, _) = treasury::new_transfer(&ctx, finance.wallet, &req, Mode::Propose).await?;
+            auth::load(&ctx.db, stored(row)?).await.map_err(refusal)?
+        }
+        ProposeRequest::Refund { chain_id, tx_hash, log_index } => {
+            let event = treasury::refund_key(chain_id, &tx_hash, log_index)?;
+            let (row, _) = treasury::new_refund(&ctx, finance.wallet, event, Mode::Propose).await?;
+            auth::load(&ctx.db, stored(row)?).await.map_err(refusal)?
+        }
+    };
+    Ok(Json(view(&ctx, a, &mut Lookups::default()).await?))
+}
+
+/// Signs an authorisation's outflow through the signer, carrying the stored staff signatures (the signer checks them
+/// against its own list and refuses with 409 `approvals_missing`, audited, when they do not suffice): a payout batch as
+/// `POST /v1/admin/payouts/batches/{id}/sign`, a treasury transfer or refund as `POST
+/// /v1/admin/treasury/transfers/{id}/sign`. Answers the authorisation, now `signed`; the outflow's own route has the
+/// transaction to send. Signing again answers the same.
+#[utoipa::path(post, path = "/v1/admin/authorisations/{id}/sign", tag = "authorisations", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = AuthorisationView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+pub async fn sign(
+    State(ctx): State<ApiContext>,
+    Staff(finance, _): Staff<need::Finance>,
+    Path(id): Path<i64>,
+) -> Result<Json<AuthorisationView>, ApiError> {
+    let a = auth::load(&ctx.db, id).await.map_err(refusal)?;
+    if matches!(a.status.as_str(), "rejected" | "expired") {
+        return Err(refusal(AuthorisationError::Closed { id, kind: a.kind, subject: a.subject, status: a.status }));
+    }
+    match a.kind.as_str() {
+        "payout_batch" => {
+            crate::http::payouts::sign_batch(&ctx, finance.wallet, a.subject).await?;
+        }
+        _ => {
+            crate::http::treasury::sign_proposed_transfer(&ctx, finance.wallet, a.subject).await?;
+        }
+    }
+    let a = auth::load(&ctx.db, id).await.map_err(refusal)?;
+    Ok(Json(view(&ctx, a, &mut Lookups::default()).await?))
 }
 
 /// A staff wallet's signature of an authorisation.
@@ -363,16 +476,16 @@ pub async fn add_signature(
         .filter(|s| s.len() == 65)
         .ok_or_else(|| ApiError::unprocessable("invalid_signature", "a signature is 65 bytes, 0x hex"))?;
     let a = auth::load(&ctx.db, id).await.map_err(refusal)?;
-    let mut policies = HashMap::new();
-    policies.insert(a.asset_id, signer_approvals(&ctx, &a).await);
-    let (needed, _) = required(&a, policies[&a.asset_id].as_ref());
+    let mut lookups = Lookups::default();
+    lookups.policies.insert(a.asset_id, signer_approvals(&ctx, &a).await);
+    let (needed, _) = required(&a, lookups.policies[&a.asset_id].as_ref());
     let now = ctx.chains.chain(a.chain_id)?.now(&ctx.clock).await;
     let action = match req.action {
         SignatureAction::Propose => "propose",
         SignatureAction::Approve => "approve",
     };
     let a = auth::sign(&ctx.db, id, staff.wallet, action, &signature, needed as usize, now).await.map_err(refusal)?;
-    Ok(Json(view(&ctx, a, &mut policies).await?))
+    Ok(Json(view(&ctx, a, &mut lookups).await?))
 }
 
 /// A rejection.
@@ -401,7 +514,23 @@ pub async fn reject(
         return Err(ApiError::unprocessable("invalid_body", "a rejection needs a reason"));
     }
     let a = auth::reject(&ctx.db, id, approver.wallet, reason).await.map_err(refusal)?;
-    Ok(Json(view(&ctx, a, &mut HashMap::new()).await?))
+    Ok(Json(view(&ctx, a, &mut Lookups::default()).await?))
+}
+
+/// The stored staff signatures of an authorisation as the signer's intent carries them.
+pub(crate) fn staff_signatures(a: &Authorisation) -> Vec<StaffSignature> {
+    a.signatures
+        .iter()
+        .filter_map(|s| {
+            let action = match s.action.as_str() {
+                "propose" => StaffAction::Propose,
+                "approve" => StaffAction::Approve,
+                _ => return None,
+            };
+            let signature = alloy::primitives::Signature::try_from(s.signature.as_slice()).ok()?;
+            Some(StaffSignature { wallet: Addr(s.wallet), action, signature: WalletSignature(signature) })
+        })
+        .collect()
 }
 
 /// The signer's refusal of an outflow's approvals, as the API answers it: 409 `approvals_missing` in the signer's words.

@@ -14,17 +14,21 @@ use signer_client::intent::{Addr, Amount as SignerAmount, TreasuryTransferIntent
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::authorisations::approvals_refused;
 use super::bounded;
 use super::error::ErrorBody;
 use super::extract::{Path, Query, parse_address};
 use super::page::{Page, page_limit};
-use super::signing::signer_call;
+use super::signing::{signer_call_raw, signer_error};
 use super::types::{AssetAmount, AssetMeta, parse_amount};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminUser, Json, Staff, need};
+use ::ledger::authorisations::Authorisation;
 use ::ledger::events::EventKey;
 use ::ledger::treasury::{self as ledger, RefundError, TransferError, TransferSignature, TreasuryTransferRow};
+use ::ledger::treasury::{Authorised, ProposedTransfer, SignProposedError};
+use signer_client::ClientError;
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
@@ -32,6 +36,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(summary))
         .routes(routes!(list_transfers, create_transfer))
         .routes(routes!(refund_quarantined))
+        .routes(routes!(sign_transfer_route))
 }
 
 alloy::sol! {
@@ -103,7 +108,8 @@ pub async fn summary(
         .await?
         .ok_or_else(|| ApiError::unprocessable("unknown_asset", format!("no asset {}", q.asset_id)))?;
     let amount = |v: U256| AssetAmount::new(v, p.decimals, &p.symbol);
-    let (chain, note) = match on_chain(&ctx, p.chain_id, p.token).await {
+    let contract = ctx.chains.get(p.chain_id).map(|c| c.settlement);
+    let (chain, note) = match on_chain(&ctx, p.chain_id, contract, p.token).await {
         Ok(chain) => (Some(chain), None),
         Err(note) => (None, Some(note)),
     };
@@ -139,6 +145,10 @@ struct OnChain {
     fresh_until: Option<u64>,
     /// The latest block's timestamp: the chain's now.
     chain_now: u64,
+    /// The latest committed liabilities' total (proof of solvency) and epoch (0 before the first).
+    committed: (U256, u64),
+    /// The chain's gas price now (on TRON's JSON-RPC, the energy price in SUN).
+    gas_price: U256,
 }
 
 impl OnChain {
@@ -190,10 +200,16 @@ impl OnChain {
     }
 }
 
-/// The Settlement contract's custody figures in `token`, or why they could not be read.
-async fn on_chain(ctx: &ApiContext, chain_id: u64, token: Address) -> Result<OnChain, String> {
+/// The custody figures in `token` of Settlement `contract` (the chain's live one when `None`), or why they could not
+/// be read.
+async fn on_chain(
+    ctx: &ApiContext,
+    chain_id: u64,
+    contract: Option<Address>,
+    token: Address,
+) -> Result<OnChain, String> {
     let chain = ctx.chains.get(chain_id).ok_or("no Settlement contract configured for this chain")?;
-    let contract = chain.settlement;
+    let contract = contract.unwrap_or(chain.settlement);
     let access = chain.access().map_err(|e| e.to_string())?;
     let provider = &access.provider;
     let read = async {
@@ -215,7 +231,11 @@ async fn on_chain(ctx: &ApiContext, chain_id: u64, token: Address) -> Result<OnC
             .map_err(|e| e.to_string())?
             .ok_or("the node has no latest block")?;
         let fresh_until = (committed != 0).then(|| committed.saturating_add(max_age));
-        Ok::<_, String>(OnChain { balance, available, floor, fresh_until, chain_now: latest.header.timestamp })
+        let liabilities = settlement.latestLiabilities(token).call().await.map_err(e)?;
+        let committed = (U256::from(liabilities.total), liabilities.epoch);
+        let gas_price = U256::from(provider.get_gas_price().await.map_err(|e| e.to_string())?);
+        let chain_now = latest.header.timestamp;
+        Ok::<_, String>(OnChain { balance, available, floor, fresh_until, chain_now, committed, gas_price })
     };
     match tokio::time::timeout(std::time::Duration::from_secs(10), read).await {
         Ok(Ok(v)) => Ok(v),
@@ -224,6 +244,76 @@ async fn on_chain(ctx: &ApiContext, chain_id: u64, token: Address) -> Result<OnC
             Err("the chain's RPC could not be read".into())
         }
         Err(_) => Err("the chain's RPC did not answer in time".into()),
+    }
+}
+
+/// An asset's custody as an approver weighs an outflow of it, read from the chain now.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CustodyView {
+    /// The latest committed liabilities (the proof of solvency's total): what members were owed at that epoch.
+    pub committed_liabilities: AssetAmount,
+    /// That commitment's epoch; 0 before the first.
+    pub committed_epoch: u64,
+    /// The contract's balance of the asset.
+    pub contract_balance: AssetAmount,
+    /// The committed liabilities less what members were paid since: no treasury transfer or refund takes custody
+    /// below it.
+    pub floor: AssetAmount,
+    /// What a treasury transfer or refund may take now (0 while the latest commitment is too old).
+    pub transferable: AssetAmount,
+}
+
+/// The network fee an outflow's transaction is estimated to cost the wallet that sends it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NetworkFeeView {
+    /// Gas (energy on TRON) the transaction is estimated to use at most: from the contracts' gas benchmarks
+    /// (`contracts/.gas-snapshot`), every payout entry priced as a recipient paid for the first time.
+    pub gas: u64,
+    /// The chain's gas price now, in the native coin's base units (wei; SUN per energy on TRON).
+    pub gas_price: String,
+    /// gas × gas_price, in the native coin.
+    pub fee: AssetAmount,
+}
+
+/// Gas of a payout batch's transaction besides its entries: the 21,000 of any transaction, the signature check and
+/// the batch's bookkeeping (`PayoutGasBench`: 15,636 beside 100 entries).
+pub(crate) const PAYOUT_BASE_GAS: u64 = 40_000;
+/// Gas of one payout entry to a recipient never paid before, the most an entry costs: `PayoutGasBench` native, 100
+/// and 500 fresh recipients, (52,015,836 − 10,415,636) / 400 = 104,001 (the token and TRON USDT entries cost less).
+pub(crate) const PAYOUT_ENTRY_GAS: u64 = 104_001;
+/// Gas of a treasury transfer or refund: 21,000 and `TreasuryGasBench`'s token transfer, 114,269.
+pub(crate) const TREASURY_TRANSFER_GAS: u64 = 135_269;
+
+/// `meta`'s custody at `contract` on `chain_id` in the terms an approver weighs, and the chain's gas price now: `Err`
+/// says why the chain could not be read.
+pub(crate) async fn custody(
+    ctx: &ApiContext,
+    chain_id: u64,
+    contract: Address,
+    meta: &AssetMeta,
+) -> Result<(CustodyView, U256), String> {
+    let c = on_chain(ctx, chain_id, Some(contract), meta.token).await?;
+    let custody = CustodyView {
+        committed_liabilities: meta.amount(c.committed.0),
+        committed_epoch: c.committed.1,
+        contract_balance: meta.amount(c.balance),
+        floor: meta.amount(c.floor),
+        transferable: meta.amount(c.transferable()),
+    };
+    Ok((custody, c.gas_price))
+}
+
+/// The fee of a transaction of `gas` on `chain_id` at `gas_price`, in its native coin (BNB on an EVM chain, TRX on
+/// TRON).
+pub(crate) fn network_fee(chain_id: u64, gas: u64, gas_price: U256) -> NetworkFeeView {
+    let (decimals, coin) = match abi::chain::Family::of(chain_id) {
+        abi::chain::Family::Evm => (18, "BNB"),
+        abi::chain::Family::Tron => (6, "TRX"),
+    };
+    NetworkFeeView {
+        gas,
+        gas_price: gas_price.to_string(),
+        fee: AssetAmount::new(gas_price.saturating_mul(U256::from(gas)), decimals, coin),
     }
 }
 
@@ -256,7 +346,7 @@ pub struct TreasuryTransferView {
     pub nonce: String,
     /// `api` (signed here) or `chain` (executed without a transfer signed here).
     pub origin: String,
-    /// `signed`, `executed` or `expired`.
+    /// `proposed` (awaiting staff approval, unsigned), `signed`, `executed`, `expired` or `rejected`.
     pub status: String,
     /// Unix seconds the signature is valid until; null for a `chain` transfer.
     pub deadline: Option<u64>,
@@ -274,6 +364,9 @@ pub struct TreasuryTransferView {
     pub transaction: Option<TreasuryTransaction>,
     /// For a refund: the quarantined payment it returns to its payer (`to`); null for a company transfer.
     pub refund_of: Option<RefundedEvent>,
+    /// Its authorisation (`/v1/admin/authorisations/{id}`) when it was proposed for staff approval; null when it was
+    /// signed at once.
+    pub authorisation_id: Option<i64>,
 }
 
 /// The chain event whose payment a refund returns.
@@ -331,6 +424,7 @@ fn view(row: TreasuryTransferRow, chain_id: u64, token: Address, contract: Optio
         tx_hash: row.tx_hash.map(alloy::hex::encode_prefixed),
         created_at: row.created_at,
         transaction,
+        authorisation_id: row.authorisation_id,
         refund_of: row.refund_of.map(|k| RefundedEvent {
             chain_id: k.chain_id,
             tx_hash: alloy::hex::encode_prefixed(k.tx_hash),
@@ -352,8 +446,31 @@ pub async fn create_transfer(
     Staff(admin, _): Staff<need::Finance>,
     Json(req): Json<TransferRequest>,
 ) -> Result<(StatusCode, Json<TreasuryTransferView>), ApiError> {
+    let (row, meta) = new_transfer(&ctx, admin.wallet, &req, Mode::Sign).await?;
+    let contract = ctx.chains.get(meta.chain_id).map(|c| c.settlement);
+    Ok((StatusCode::CREATED, Json(view(row, meta.chain_id, meta.token, contract))))
+}
+
+/// How a new transfer or refund is authorised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Signed at once (a signer that asks for no staff approvals).
+    Sign,
+    /// Proposed for staff approval: stored `proposed` with its authorisation, its deadline the chain's time plus the
+    /// chain's `approval_window_secs`; signed once approved ([`sign_proposed_transfer`]).
+    Propose,
+}
+
+/// Checks and stores a transfer of company funds by finance wallet `staff`, signed or proposed (`mode`): never more
+/// than `available` (checked and stored under the asset's row lock) nor below the contract's floor.
+pub(crate) async fn new_transfer(
+    ctx: &ApiContext,
+    staff: Address,
+    req: &TransferRequest,
+    mode: Mode,
+) -> Result<(TreasuryTransferRow, AssetMeta), ApiError> {
     let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
-    super::rate_limit::signing_per_wallet(&ctx, "treasury-transfer", admin.wallet, limit).await?;
+    super::rate_limit::signing_per_wallet(ctx, "treasury-transfer", staff, limit).await?;
     let to = parse_address(&req.to, "to")?;
     if to == Address::ZERO {
         return Err(ApiError::unprocessable("invalid_address", "to must not be the zero address"));
@@ -362,20 +479,15 @@ pub async fn create_transfer(
     if amount.is_zero() {
         return Err(ApiError::unprocessable("invalid_amount", "amount must be greater than zero"));
     }
-    let meta = AssetMeta::load(&ctx, req.asset_id).await?;
-    let (chain_id, token) = (meta.chain_id, meta.token);
-    super::exits::refuse_if_open(&ctx, req.asset_id).await?;
-    check_floor(&ctx, &meta, amount).await?;
-    let chain = ctx.chains.chain(chain_id)?;
-    let contract = chain.settlement;
-    let client = ctx
-        .treasury_signer
-        .as_ref()
-        .ok_or_else(|| ApiError::unavailable("signer_unavailable", "no signer is configured"))?;
-    let deadline = chain.now(&ctx.clock).await + chain.signature_ttl_secs;
-    let actor = admin.wallet.to_checksum(None);
-    let sign = |r: ledger::TransferRequest| sign_transfer(client, contract, deadline, r);
-    let row = ledger::transfer(&ctx.db, req.asset_id, to, amount, &actor, sign).await.map_err(|e| match e {
+    let meta = AssetMeta::load(ctx, req.asset_id).await?;
+    super::exits::refuse_if_open(ctx, req.asset_id).await?;
+    check_floor(ctx, &meta, amount).await?;
+    let chain = ctx.chains.chain(meta.chain_id)?;
+    let client = super::signing::treasury_signer(ctx)?;
+    let now = chain.now(&ctx.clock).await;
+    let actor = staff.to_checksum(None);
+    let authorise = |r: ledger::TransferRequest| authorise(ctx, client, chain, now, r, staff, mode);
+    let row = ledger::transfer(&ctx.db, req.asset_id, to, amount, &actor, authorise).await.map_err(|e| match e {
         TransferError::Db(e) => e.into(),
         TransferError::UnknownAsset(id) => ApiError::unprocessable("unknown_asset", format!("no asset {id}")),
         TransferError::ExceedsAvailable { available, requested } => ApiError::unprocessable(
@@ -383,8 +495,39 @@ pub async fn create_transfer(
             format!("{requested} exceeds the company share available for transfer ({available})"),
         ),
         TransferError::Sign(e) => e,
+        TransferError::Authorisation(e) => super::authorisations::refusal(e),
     })?;
-    Ok((StatusCode::CREATED, Json(view(row, chain_id, token, Some(contract)))))
+    Ok((row, meta))
+}
+
+/// A new transfer `r`'s authorisation on `chain` at the chain's time `now`: the signer's signature (valid for the
+/// chain's `signature_ttl_secs`), or the proposal staff will approve (valid for its `approval_window_secs`).
+async fn authorise(
+    ctx: &ApiContext,
+    client: &signer_client::SignerClient,
+    chain: &crate::http::chains::Chain,
+    now: u64,
+    r: ledger::TransferRequest,
+    staff: Address,
+    mode: Mode,
+) -> Result<Authorised, ApiError> {
+    let contract = chain.settlement;
+    match mode {
+        Mode::Sign => {
+            let deadline = now + chain.signature_ttl_secs;
+            sign_transfer(ctx, client, contract, deadline, r, None, staff).await.map(Authorised::Signed)
+        }
+        Mode::Propose => {
+            let deadline = now + chain.approval_window_secs;
+            let payload = abi::SettlementDomain::new(r.chain_id, contract).digest(&settlement_transfer(&r, deadline));
+            Ok(Authorised::Proposed(ProposedTransfer { deadline, contract, payload, proposer: staff }))
+        }
+    }
+}
+
+/// The Settlement payload of transfer `r` valid until `deadline`.
+fn settlement_transfer(r: &ledger::TransferRequest, deadline: u64) -> abi::TreasuryTransfer {
+    abi::TreasuryTransfer { token: r.token, to: r.to, amount: r.amount, nonce: r.nonce, deadline: U256::from(deadline) }
 }
 
 /// Signs the refund of a quarantined payment to the wallet that paid it: a treasury transfer of exactly the
@@ -415,47 +558,127 @@ pub async fn refund_quarantined(
     Staff(admin, _): Staff<need::Finance>,
     Path((chain_id, tx_hash, log_index)): Path<(u64, String, u64)>,
 ) -> Result<(StatusCode, Json<TreasuryTransferView>), ApiError> {
-    let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
-    super::rate_limit::signing_per_wallet(&ctx, "treasury-transfer", admin.wallet, limit).await?;
+    let event = refund_key(chain_id, &tx_hash, log_index)?;
+    let (row, token) = new_refund(&ctx, admin.wallet, event, Mode::Sign).await?;
+    let contract = ctx.chains.get(chain_id).map(|c| c.settlement);
+    Ok((StatusCode::CREATED, Json(view(row, chain_id, token, contract))))
+}
+
+/// The key of a quarantined event as a refund names it: 400 for a hash that is not 0x + 64 hex, 404 for numbers no
+/// event can have.
+pub(crate) fn refund_key(chain_id: u64, tx_hash: &str, log_index: u64) -> Result<EventKey, ApiError> {
     let bad_hash = || ApiError::bad_request("invalid_path", "tx_hash must be 0x followed by 64 hex digits");
-    if !abi::limits::within(&tx_hash, abi::limits::HASH_MAX_LEN) || !tx_hash.starts_with("0x") {
+    if !abi::limits::within(tx_hash, abi::limits::HASH_MAX_LEN) || !tx_hash.starts_with("0x") {
         return Err(bad_hash());
     }
     let tx_hash: alloy::primitives::B256 = tx_hash.parse().map_err(|_| bad_hash())?;
     if i64::try_from(chain_id).is_err() || i64::try_from(log_index).is_err() {
         return Err(ApiError::NotFound);
     }
-    let event = EventKey { chain_id, tx_hash, log_index };
+    Ok(EventKey { chain_id, tx_hash, log_index })
+}
+
+/// Checks and stores the refund of quarantined `event` by finance wallet `staff`, signed or proposed (`mode`); answers
+/// the row and the asset's token.
+pub(crate) async fn new_refund(
+    ctx: &ApiContext,
+    staff: Address,
+    event: EventKey,
+    mode: Mode,
+) -> Result<(TreasuryTransferRow, Address), ApiError> {
+    let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
+    super::rate_limit::signing_per_wallet(ctx, "treasury-transfer", staff, limit).await?;
     let asset = ::ledger::treasury::quarantined_asset(&ctx.db, &event).await?;
     let asset = asset.ok_or(ApiError::NotFound)?;
     if let Some(asset_id) = asset {
-        super::exits::refuse_if_open(&ctx, asset_id).await?;
+        super::exits::refuse_if_open(ctx, asset_id).await?;
     }
     let meta = match asset {
-        Some(asset_id) => Some(AssetMeta::load(&ctx, asset_id).await?),
+        Some(asset_id) => Some(AssetMeta::load(ctx, asset_id).await?),
         None => None, // `no_asset`: refused below before anything is signed.
     };
     let token = meta.as_ref().map_or(Address::ZERO, |m| m.token);
-    let actor = admin.wallet.to_checksum(None);
+    let actor = staff.to_checksum(None);
     // The signer, contract and deadline are looked up once the ledger found the event refundable: 409 before 503.
-    let (context, meta) = (&ctx, meta.as_ref());
-    let sign = |r: ledger::TransferRequest| async move {
+    let meta = meta.as_ref();
+    let authorise = |r: ledger::TransferRequest| async move {
         if let Some(meta) = meta {
-            check_floor(context, meta, r.amount).await?;
+            check_floor(ctx, meta, r.amount).await?;
         }
-        let client = super::signing::treasury_signer(context)?;
-        let chain = context.chains.chain(r.chain_id)?;
-        let deadline = chain.now(&context.clock).await + chain.signature_ttl_secs;
-        sign_transfer(client, chain.settlement, deadline, r).await
+        let client = super::signing::treasury_signer(ctx)?;
+        let chain = ctx.chains.chain(r.chain_id)?;
+        let now = chain.now(&ctx.clock).await;
+        authorise(ctx, client, chain, now, r, staff, mode).await
     };
-    let row = ledger::refund(&ctx.db, event, &actor, sign).await.map_err(|e| match e {
+    let row = ledger::refund(&ctx.db, event, &actor, authorise).await.map_err(|e| match e {
         RefundError::Db(e) => e.into(),
         RefundError::UnknownEvent(_) => ApiError::NotFound,
         RefundError::NotRefundable { code, message } => ApiError::Conflict { code, message },
         RefundError::Sign(e) => e,
+        RefundError::Authorisation(e) => super::authorisations::refusal(e),
     })?;
-    let contract = ctx.chains.get(chain_id).map(|c| c.settlement);
-    Ok((StatusCode::CREATED, Json(view(row, chain_id, token, contract))))
+    Ok((row, token))
+}
+
+/// Signs treasury transfer or refund `id`, proposed for approval, for finance wallet `staff`: the stored staff
+/// signatures go to the signer with it (it checks them against its own list), at the contract and deadline fixed at
+/// proposal. 409 when it was not proposed (`not_proposed`), its authorisation is closed (`authorisation_closed`), the
+/// signer finds its approvals short (`approvals_missing`, audited) or the exit is open; a retry answers it as signed.
+pub(crate) async fn sign_proposed_transfer(
+    ctx: &ApiContext,
+    staff: Address,
+    id: i64,
+) -> Result<TreasuryTransferView, ApiError> {
+    let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
+    super::rate_limit::signing_per_wallet(ctx, "treasury-transfer", staff, limit).await?;
+    let row = ledger::transfer_row(&ctx.db, id).await?.ok_or(ApiError::NotFound)?;
+    let kind = if row.refund_of.is_some() { "refund" } else { "treasury_transfer" };
+    let not_proposed = || ApiError::Conflict {
+        code: "not_proposed",
+        message: format!("treasury transfer {id} was not proposed for approval: nothing of it is signed here"),
+    };
+    let a = ::ledger::authorisations::signatures_for(&ctx.db, kind, id)
+        .await
+        .map_err(super::authorisations::refusal)?
+        .ok_or_else(not_proposed)?;
+    let meta = AssetMeta::load(ctx, row.asset_id).await?;
+    if row.status == "proposed" {
+        super::exits::refuse_if_open(ctx, row.asset_id).await?;
+        check_floor(ctx, &meta, row.amount).await?;
+    }
+    let client = super::signing::treasury_signer(ctx)?;
+    let actor = staff.to_checksum(None);
+    let a = &a;
+    let sign =
+        |r: ledger::TransferRequest, deadline: u64| sign_transfer(ctx, client, a.contract, deadline, r, Some(a), staff);
+    let row = ledger::sign_proposed(&ctx.db, id, &actor, sign).await.map_err(|e| match e {
+        SignProposedError::Db(e) => e.into(),
+        SignProposedError::Unknown(_) => ApiError::NotFound,
+        SignProposedError::NotProposed(id, status) => ApiError::Conflict {
+            code: "not_proposed",
+            message: format!("treasury transfer {id} is {status}: it can no longer be signed"),
+        },
+        SignProposedError::Sign(e) => e,
+    })?;
+    Ok(view(row, meta.chain_id, meta.token, Some(a.contract)))
+}
+
+/// Signs a treasury transfer or refund proposed for approval, once its approvals are in (`POST
+/// /v1/admin/authorisations/{id}/sign` does the same from the queue). Signing it again answers the stored signature.
+#[utoipa::path(post, path = "/v1/admin/treasury/transfers/{id}/sign", tag = "treasury", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "signed: send its `transaction`", body = TreasuryTransferView),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`not_proposed`, `authorisation_closed`, `approvals_missing` (the signer's \
+            refusal, in its words), `exit_open`, `no_recent_commitment`", body = ErrorBody),
+        (status = 422, description = "`below_floor`", body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+pub async fn sign_transfer_route(
+    State(ctx): State<ApiContext>,
+    Staff(finance, _): Staff<need::Finance>,
+    Path(id): Path<i64>,
+) -> Result<Json<TreasuryTransferView>, ApiError> {
+    Ok(Json(sign_proposed_transfer(&ctx, finance.wallet, id).await?))
 }
 
 /// Refuses, before anything is signed, a transfer or refund of `amount` that the contract would refuse now: one that
@@ -463,7 +686,8 @@ pub async fn refund_quarantined(
 /// without a recent enough commitment (the contract is the authority; this only spares the admin a signature that
 /// cannot execute). When the chain cannot be read, nothing is refused here: the contract still checks.
 async fn check_floor(ctx: &ApiContext, meta: &AssetMeta, amount: U256) -> Result<(), ApiError> {
-    let chain = match on_chain(ctx, meta.chain_id, meta.token).await {
+    let contract = ctx.chains.get(meta.chain_id).map(|c| c.settlement);
+    let chain = match on_chain(ctx, meta.chain_id, contract, meta.token).await {
         Ok(chain) => chain,
         Err(note) => {
             tracing::warn!(chain_id = meta.chain_id, note, "the floor could not be read before signing");
@@ -477,13 +701,17 @@ async fn check_floor(ctx: &ApiContext, meta: &AssetMeta, amount: U256) -> Result
 }
 
 /// Has the signer sign `r` as a treasury transfer on `contract`, valid until `deadline` (a refund names the
-/// payment it returns), and checks that its answer is for exactly that transfer: the one way the API asks for a
-/// treasury transfer's signature.
+/// payment it returns), with `authorisation`'s staff signatures when it was proposed, and checks that its answer is
+/// for exactly that transfer: the one way the API asks for a treasury transfer's signature. A refusal for want of
+/// approvals is 409 `approvals_missing` and is audited with `staff` as the actor.
 async fn sign_transfer(
+    ctx: &ApiContext,
     client: &signer_client::SignerClient,
     contract: Address,
     deadline: u64,
     r: ledger::TransferRequest,
+    authorisation: Option<&Authorisation>,
+    staff: Address,
 ) -> Result<TransferSignature, ApiError> {
     let intent = TreasuryTransferIntent {
         chain_id: r.chain_id,
@@ -494,22 +722,29 @@ async fn sign_transfer(
         nonce: Some(SignerAmount(r.nonce)),
         deadline: Some(deadline),
         refund_of: r.refund_of.map(SignerAmount),
-        approvals: Vec::new(),
+        approvals: authorisation.map(super::authorisations::staff_signatures).unwrap_or_default(),
     };
-    let signed = signer_call(client.sign_treasury_transfer(&intent)).await?;
-    let payload = abi::TreasuryTransfer {
-        token: r.token,
-        to: r.to,
-        amount: r.amount,
-        nonce: r.nonce,
-        deadline: U256::from(deadline),
+    let signed = match signer_call_raw(client.sign_treasury_transfer(&intent)).await? {
+        Ok(signed) => signed,
+        Err(ClientError::Refused { body, .. }) if approvals_refused(&body.code, &body.message).is_some() => {
+            let kind = if r.refund_of.is_some() { "refund" } else { "treasury_transfer" };
+            let subject = authorisation.map(|a| a.id);
+            ::ledger::authorisations::record_signer_refusal(&ctx.db, subject, kind, staff, &body.code, &body.message)
+                .await
+                .map_err(super::authorisations::refusal)?;
+            return Err(approvals_refused(&body.code, &body.message).expect("checked"));
+        }
+        Err(e) => return Err(signer_error(e)),
     };
-    let digest = abi::SettlementDomain::new(r.chain_id, contract).digest(&payload);
+    let digest = abi::SettlementDomain::new(r.chain_id, contract).digest(&settlement_transfer(&r, deadline));
     if signed.digest != digest || signed.nonce.0 != r.nonce || signed.deadline != deadline {
         return Err(ApiError::Internal(eyre::eyre!(
             "signer answer does not match the treasury transfer (digest {} vs {digest})",
             signed.digest
         )));
+    }
+    if authorisation.is_some_and(|a| a.payload != digest) {
+        return Err(ApiError::Internal(eyre::eyre!("treasury transfer {} differs from what was approved", r.nonce)));
     }
     Ok(TransferSignature { deadline, signature: signed.signature.to_vec() })
 }
@@ -553,4 +788,32 @@ pub async fn list_transfers(
         })
         .collect();
     Ok(Json(Page { items, next_cursor }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PAYOUT_BASE_GAS, PAYOUT_ENTRY_GAS, TREASURY_TRANSFER_GAS};
+
+    /// `name`'s gas in the contracts' benchmark snapshot.
+    fn measured(name: &str) -> u64 {
+        let snapshot = include_str!("../../../contracts/.gas-snapshot");
+        let line = snapshot.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("no {name} in the snapshot"));
+        line.rsplit("gas: ").next().unwrap().trim_end_matches(')').parse().unwrap()
+    }
+
+    #[test]
+    fn the_network_fee_estimates_cover_what_the_gas_benchmarks_measure() {
+        for kind in ["native", "token"] {
+            let (small, large) =
+                (measured(&format!("test_gas_{kind}_fresh_100()")), measured(&format!("test_gas_{kind}_fresh_500()")));
+            let per_entry = (large - small).div_ceil(400);
+            assert!(PAYOUT_ENTRY_GAS >= per_entry, "{kind}: {per_entry} gas per fresh entry");
+            assert!(PAYOUT_BASE_GAS + 100 * PAYOUT_ENTRY_GAS >= small + 21_000, "{kind}: 100 fresh entries");
+            assert!(PAYOUT_BASE_GAS + 500 * PAYOUT_ENTRY_GAS >= large + 21_000, "{kind}: 500 fresh entries");
+        }
+        assert!(PAYOUT_BASE_GAS + 100 * PAYOUT_ENTRY_GAS >= measured("test_gas_tronUsdt_fresh_100()") + 21_000);
+        for kind in ["native", "token"] {
+            assert!(TREASURY_TRANSFER_GAS >= measured(&format!("test_gas_treasury_{kind}()")) + 21_000, "{kind}");
+        }
+    }
 }

@@ -92,6 +92,7 @@ async fn a_batch_is_signed_only_after_its_proposer_and_another_approver_signed_i
     let second_approver = PrivateKeySigner::random();
     let signer = spawn_signer_with_approvals(
         SETTLEMENT,
+        vec![],
         ApprovalsConfig {
             proposers: vec![Addr(finance_key.address())],
             approvers: vec![Addr(approver_key.address()), Addr(second_approver.address())],
@@ -197,6 +198,7 @@ async fn an_insider_with_the_database_and_the_admin_wallet_gets_no_batch_signed(
     let approver_key = PrivateKeySigner::random();
     let signer = spawn_signer_with_approvals(
         SETTLEMENT,
+        vec![],
         ApprovalsConfig {
             proposers: vec![Addr(finance_key.address())],
             approvers: vec![Addr(approver_key.address())],
@@ -276,4 +278,222 @@ async fn an_insider_with_the_database_and_the_admin_wallet_gets_no_batch_signed(
     assert_eq!((r.status, r.body["stage"].as_str()), (200, Some("rejected")), "{}", r.body);
     let a = app.post_admin(&format!("/v1/admin/payouts/batches/{id}/sign"), &admin, json!({})).await;
     assert_eq!((a.status, a.code()), (409, "authorisation_closed"), "{}", a.body);
+}
+
+async fn approve_change(app: &TestApp, by: &Wallet, change: &Value) {
+    let id = change["id"].as_i64().unwrap();
+    let a = app.post_as(&format!("/v1/admin/staff/changes/{id}/approve"), Some(&by.token), json!({})).await;
+    assert_eq!((a.status, a.body["status"].as_str()), (200, Some("applied")), "{}", a.body);
+}
+
+async fn treasury_figures(app: &TestApp, token: &str) -> (u128, u128) {
+    let s = app.get("/v1/admin/treasury?asset_id=1", Some(token)).await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    let base = |v: &Value| v["base"].as_str().unwrap().parse::<u128>().unwrap();
+    (base(&s.body["reserved"]), base(&s.body["available"]))
+}
+
+/// Signs `action` of authorisation `p` (as the API answered it) with `wallet` and hands the signature in.
+async fn sign_off(app: &TestApp, p: &Value, wallet: &Wallet, action: &str) -> crate::helpers::Answer {
+    let id = p["id"].as_i64().unwrap();
+    let signature = sign_typed(&wallet.key, &p["typed_data"][action]);
+    app.post_admin(
+        &format!("/v1/admin/authorisations/{id}/signatures"),
+        &wallet.token,
+        json!({ "action": action, "signature": signature }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_treasury_transfer_is_proposed_reserved_and_signed_only_after_two_approvers() {
+    let (finance_key, first_key, second_key) =
+        (PrivateKeySigner::random(), PrivateKeySigner::random(), PrivateKeySigner::random());
+    let treasury = crate::common::named("company treasury");
+    let signer = spawn_signer_with_approvals(
+        SETTLEMENT,
+        vec![treasury],
+        ApprovalsConfig {
+            proposers: vec![Addr(finance_key.address())],
+            approvers: vec![Addr(first_key.address()), Addr(second_key.address())],
+            payout_batch: 1,
+            treasury_transfer: 2,
+            refund: 2,
+            payout_tiers: vec![],
+        },
+    )
+    .await;
+    let PayoutSetup { signer: _signer, app, token: admin, .. } =
+        PayoutSetup::with(signer, chain_settings(SETTLEMENT), 4).await;
+    let finance = Wallet::signed_in(&app, finance_key).await;
+    let first = Wallet::signed_in(&app, first_key).await;
+    let second = Wallet::signed_in(&app, second_key).await;
+    grant(&app, &admin, &finance, "finance").await;
+    grant(&app, &admin, &first, "approver").await;
+    let change =
+        json!({ "action": "grant", "wallet": second.address(), "role": "approver", "reason": "second approver" });
+    let c = app.post_as("/v1/admin/staff/changes", Some(&admin), change).await;
+    approve_change(&app, &first, &c.body).await;
+    let (_, available) = treasury_figures(&app, &admin).await;
+    assert!(available > 2, "the seeded company share: {available}");
+    let amount = available / 2;
+    let transfer = json!({ "asset_id": 1, "to": treasury.to_checksum(None), "amount": amount.to_string() });
+
+    // Signed at once, the signer refuses it (no proposal, no approvals) and says why; the refusal is audited.
+    let a = app.post_admin("/v1/admin/treasury/transfers", &finance.token, transfer.clone()).await;
+    assert_eq!((a.status, a.code()), (409, "approvals_missing"), "{}", a.body);
+    assert_eq!(treasury_figures(&app, &admin).await, (0, available), "nothing reserved");
+
+    // Proposed: stored `proposed`, reserving its amount; the approver sees the recipient and amount.
+    let mut proposal = transfer.clone();
+    proposal["kind"] = json!("treasury_transfer");
+    let p = app.post_admin("/v1/admin/authorisations", &finance.token, proposal.clone()).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let p = p.body;
+    assert_eq!((p["kind"].as_str(), p["stage"].as_str()), (Some("treasury_transfer"), Some("proposed")));
+    assert_eq!(p["approvals_required"], 2);
+    assert_eq!(p["total"]["base"], amount.to_string());
+    assert_eq!(p["entries"][0]["address"], treasury.to_checksum(None), "{p}");
+    assert_eq!(treasury_figures(&app, &admin).await, (amount, available - amount), "the proposal reserves its amount");
+    let transfer_id = p["subject"].as_i64().unwrap();
+    let list = app.get("/v1/admin/treasury/transfers?asset_id=1", Some(&admin)).await;
+    let row = &list.body["items"][0];
+    assert_eq!((row["id"].as_i64(), row["status"].as_str()), (Some(transfer_id), Some("proposed")));
+    assert_eq!((row["signature"].clone(), row["authorisation_id"].as_i64()), (Value::Null, p["id"].as_i64()));
+    // The payload approved is the Settlement transfer at the nonce and deadline fixed now.
+    let digest = abi::SettlementDomain::new(crate::common::CHAIN, SETTLEMENT).digest(&abi::TreasuryTransfer {
+        token: Address::ZERO,
+        to: treasury,
+        amount: U256::from(amount),
+        nonce: abi::nonces::treasury_nonce(transfer_id as u64),
+        deadline: U256::from(p["deadline"].as_u64().unwrap()),
+    });
+    assert_eq!(p["payload"], digest.to_string());
+
+    // A second proposal beyond what is left is refused before anything is stored.
+    let mut greedy = proposal.clone();
+    greedy["amount"] = json!((available - amount + 1).to_string());
+    let g = app.post_admin("/v1/admin/authorisations", &finance.token, greedy).await;
+    assert_eq!((g.status, g.code()), (422, "exceeds_available"), "{}", g.body);
+
+    let sign_path = format!("/v1/admin/treasury/transfers/{transfer_id}/sign");
+    assert_eq!(sign_off(&app, &p, &finance, "propose").await.status, 200);
+    let own = sign_off(&app, &p, &finance, "approve").await;
+    assert_eq!((own.status, own.code()), (403, "forbidden"), "the proposer's own approval: {}", own.body);
+    let one = sign_off(&app, &p, &first, "approve").await;
+    assert_eq!((one.status, one.body["stage"].as_str()), (200, Some("proposed")), "{}", one.body);
+    assert_eq!(one.body["missing"][0], "1 more approval(s) from an approver other than the proposer");
+
+    // One approval of the two the signer requires: refused, in its words, and audited; still unsigned.
+    let a = app.post_admin(&sign_path, &finance.token, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "approvals_missing"), "{}", a.body);
+    assert!(a.body["error"]["message"].as_str().unwrap().contains("policy.approvals_missing"), "{}", a.body);
+
+    let two = sign_off(&app, &p, &second, "approve").await;
+    assert_eq!((two.status, two.body["stage"].as_str()), (200, Some("approved")), "{}", two.body);
+
+    // Signed from the queue; a retry (the transfer's own route) answers the same signature.
+    let auth = p["id"].as_i64().unwrap();
+    let s = app.post_admin(&format!("/v1/admin/authorisations/{auth}/sign"), &finance.token, json!({})).await;
+    assert_eq!((s.status, s.body["stage"].as_str()), (200, Some("signed")), "{}", s.body);
+    let t = app.post_admin(&sign_path, &finance.token, json!({})).await;
+    assert_eq!((t.status, t.body["status"].as_str()), (200, Some("signed")), "{}", t.body);
+    assert_eq!(t.body["nonce"], p["nonce"]);
+    assert_eq!(t.body["deadline"].as_u64(), p["deadline"].as_u64(), "the deadline approved is the one signed");
+    let signature = alloy::hex::decode(t.body["signature"].as_str().unwrap()).unwrap();
+    let signature = alloy::primitives::Signature::try_from(signature.as_slice()).unwrap();
+    assert_eq!(signature.recover_address_from_prehash(&digest).unwrap(), crate::payouts::DEV_ADDRESS);
+    assert!(t.body["transaction"]["data"].as_str().unwrap().starts_with("0x"), "{}", t.body);
+    assert_eq!(treasury_figures(&app, &admin).await, (amount, available - amount));
+
+    // A second proposal, rejected: it reserves nothing more and can never be signed.
+    let mut rest = proposal.clone();
+    rest["amount"] = json!("1");
+    let r = app.post_admin("/v1/admin/authorisations", &finance.token, rest).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(treasury_figures(&app, &admin).await, (amount + 1, available - amount - 1));
+    let rid = r.body["id"].as_i64().unwrap();
+    let no = app
+        .post_admin(&format!("/v1/admin/authorisations/{rid}/reject"), &second.token, json!({ "reason": "not now" }))
+        .await;
+    assert_eq!((no.status, no.body["stage"].as_str()), (200, Some("rejected")), "{}", no.body);
+    assert_eq!(treasury_figures(&app, &admin).await, (amount, available - amount), "released");
+    let rs = r.body["subject"].as_i64().unwrap();
+    let a = app.post_admin(&format!("/v1/admin/treasury/transfers/{rs}/sign"), &finance.token, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "authorisation_closed"), "{}", a.body);
+
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_logs WHERE action LIKE 'treasury%' OR action LIKE 'authorisation_signer%' ORDER BY id",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "authorisation_signer_refused",
+            "treasury_transfer_propose",
+            "authorisation_signer_refused",
+            "treasury_transfer_sign",
+            "treasury_transfer_propose",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_insider_with_the_database_and_the_admin_wallet_gets_no_treasury_transfer_signed() {
+    let approver_key = PrivateKeySigner::random();
+    let treasury = crate::common::named("company treasury");
+    let signer = spawn_signer_with_approvals(
+        SETTLEMENT,
+        vec![treasury],
+        ApprovalsConfig {
+            proposers: vec![Addr(PrivateKeySigner::random().address())],
+            approvers: vec![Addr(approver_key.address())],
+            payout_batch: 1,
+            treasury_transfer: 1,
+            refund: 1,
+            payout_tiers: vec![],
+        },
+    )
+    .await;
+    let PayoutSetup { signer: _signer, app, token: admin, .. } =
+        PayoutSetup::with(signer, chain_settings(SETTLEMENT), 3).await;
+    let transfer =
+        json!({ "kind": "treasury_transfer", "asset_id": 1, "to": treasury.to_checksum(None), "amount": "1" });
+    let p = app.post_admin("/v1/admin/authorisations", &admin, transfer).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let auth = p.body["id"].as_i64().unwrap();
+    // The admin wallet signs the proposal and forges, in the database, approvals of its own and of the approver.
+    let proposed = alloy::hex::decode(sign_typed(&app.admin, &p.body["typed_data"]["propose"])).unwrap();
+    let approve = alloy::hex::decode(sign_typed(&app.admin, &p.body["typed_data"]["approve"])).unwrap();
+    for (wallet, action, signature) in [
+        (app.admin.address(), "propose", &proposed),
+        (app.admin.address(), "approve", &approve),
+        (approver_key.address(), "approve", &approve),
+    ] {
+        sqlx::query(
+            "INSERT INTO authorisation_signatures (authorisation_id, wallet, action, signature) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(auth)
+        .bind(wallet.as_slice())
+        .bind(action)
+        .bind(signature)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE authorisations SET status = 'approved', approved_at = now() WHERE id = $1")
+        .bind(auth)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let a = app.post_admin(&format!("/v1/admin/authorisations/{auth}/sign"), &admin, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "approvals_missing"), "{}", a.body);
+    assert!(a.body["error"]["message"].as_str().unwrap().contains("policy."), "the signer says why: {}", a.body);
+    let signed: i64 = sqlx::query_scalar("SELECT count(*) FROM treasury_transfers WHERE signature IS NOT NULL")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(signed, 0, "nothing was signed");
 }

@@ -106,13 +106,15 @@ pub(crate) async fn spawn_split_signer(contract: Address, treasury: Vec<Address>
 pub(crate) const TREASURY_CALLER: &str = "treasury";
 pub(crate) const TREASURY_SECRET: &str = "test-only-treasury-caller-secret";
 
-/// As [`spawn_signer`], with `[policy.approvals]`: outflows need the staff signatures `approvals` lists.
+/// As [`spawn_signer`] (`treasury` the allowed treasury recipients), with `[policy.approvals]`: outflows need the staff
+/// signatures `approvals` lists.
 pub(crate) async fn spawn_signer_with_approvals(
     contract: Address,
+    treasury: Vec<Address>,
     approvals: signer::approvals::ApprovalsConfig,
 ) -> SignerService {
     let callers = vec![Caller::new(CALLER, SecretString::from(SECRET))];
-    let mut policy = PolicyConfig::native_only(CHAIN, contract, vec![], 1_000 * BNB, 10_000 * BNB, 100_000 * BNB);
+    let mut policy = PolicyConfig::native_only(CHAIN, contract, treasury, 1_000 * BNB, 10_000 * BNB, 100_000 * BNB);
     policy.approvals = Some(approvals);
     spawn_with_policy(policy, callers).await
 }

@@ -8,7 +8,7 @@ use signer_client::intent::{Addr, Amount as SignerAmount, PayoutBatchIntent, Pay
 
 use super::batch_chain;
 use super::batches::{BatchView, load_batch};
-use crate::http::authorisations::approvals_refused;
+use crate::http::authorisations::{approvals_refused, staff_signatures};
 use crate::http::chains::read_view;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
@@ -16,9 +16,8 @@ use crate::http::error::ErrorBody;
 use crate::http::extract::Path;
 use crate::http::extract::{Json, Staff, need};
 use crate::http::signing::{signer, signer_call_raw, signer_error};
-use ::ledger::authorisations::{self, Authorisation, AuthorisationError, Proposal};
+use ::ledger::authorisations::{self, AuthorisationError, Proposal};
 use signer_client::ClientError;
-use signer_client::intent::{StaffAction, StaffSignature, WalletSignature};
 
 fn sign_step_error(e: SignStepError) -> ApiError {
     match e {
@@ -50,14 +49,19 @@ pub(super) async fn sign(
     Staff(admin, _): Staff<need::Finance>,
     Path(id): Path<i64>,
 ) -> Result<Json<BatchView>, ApiError> {
+    Ok(Json(sign_batch(&ctx, admin.wallet, id).await?))
+}
+
+/// Signs batch `id` for finance wallet `wallet` (the batch sign route's, and an approved authorisation's sign).
+pub(crate) async fn sign_batch(ctx: &ApiContext, wallet: Address, id: i64) -> Result<BatchView, ApiError> {
     let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
-    crate::http::rate_limit::signing_per_wallet(&ctx, "payout-batch", admin.wallet, limit).await?;
-    let (chain, step) = fix_payload(&ctx, id, |chain| chain.signature_ttl_secs).await?;
+    crate::http::rate_limit::signing_per_wallet(ctx, "payout-batch", wallet, limit).await?;
+    let (chain, step) = fix_payload(ctx, id, |chain| chain.signature_ttl_secs).await?;
     let payload = match step {
-        SignStep::Signed(..) => return Ok(Json(load_batch(&ctx, id).await?)),
+        SignStep::Signed(..) => return load_batch(ctx, id).await,
         SignStep::Sign(payload) => payload,
     };
-    let (chain_id, client) = (payload.chain_id, signer(&ctx)?);
+    let (chain_id, client) = (payload.chain_id, signer(ctx)?);
     // An authorisation proposed for the batch: its signatures go with the intent (a closed one stops here).
     let authorisation =
         authorisations::signatures_for(&ctx.db, "payout_batch", id).await.map_err(authorisation_error)?;
@@ -81,7 +85,7 @@ pub(super) async fn sign(
         Ok(signed) => signed,
         Err(ClientError::Refused { body, .. }) if approvals_refused(&body.code, &body.message).is_some() => {
             if let Some(a) = &authorisation {
-                authorisations::record_refusal(&ctx.db, a.id, admin.wallet, &body.code, &body.message)
+                authorisations::record_refusal(&ctx.db, a.id, wallet, &body.code, &body.message)
                     .await
                     .map_err(authorisation_error)?;
             }
@@ -90,7 +94,7 @@ pub(super) async fn sign(
         Err(e) => return Err(signer_error(e)),
     };
     check_signed(&signed, &payload, contract)?;
-    let actor = admin.wallet.to_checksum(None);
+    let actor = wallet.to_checksum(None);
     let stored =
         ledger::store_signature(&ctx.db, &payload, &signed.signature, &signed.payload, &actor).await.map_err(|e| {
             match e {
@@ -102,14 +106,14 @@ pub(super) async fn sign(
         // A concurrent call recorded its signature first (same nonce, same payload): answer with it.
         tracing::info!(batch = id, "batch signed by a concurrent request");
     }
-    let view = load_batch(&ctx, id).await?;
+    let view = load_batch(ctx, id).await?;
     if view.signature.is_none() {
         return Err(ApiError::Conflict {
             code: "sign_in_progress",
             message: format!("batch {id} is being signed by another request; try again"),
         });
     }
-    Ok(Json(view))
+    Ok(view)
 }
 
 /// Batch `id`'s payload with its nonce, contract and deadline (the chain's time plus `ttl`) fixed once, as signing and
@@ -175,22 +179,6 @@ fn check_signed(
         )));
     }
     Ok(())
-}
-
-/// The stored staff signatures of an authorisation as the signer's intent carries them.
-fn staff_signatures(a: &Authorisation) -> Vec<StaffSignature> {
-    a.signatures
-        .iter()
-        .filter_map(|s| {
-            let action = match s.action.as_str() {
-                "propose" => StaffAction::Propose,
-                "approve" => StaffAction::Approve,
-                _ => return None,
-            };
-            let signature = alloy::primitives::Signature::try_from(s.signature.as_slice()).ok()?;
-            Some(StaffSignature { wallet: Addr(s.wallet), action, signature: WalletSignature(signature) })
-        })
-        .collect()
 }
 
 fn authorisation_error(e: AuthorisationError) -> ApiError {
