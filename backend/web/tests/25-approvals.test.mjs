@@ -94,3 +94,85 @@ test("finance proposes a batch, another approver approves it in another browser,
   await f.close();
   await a.close();
 });
+
+test("finance proposes a treasury transfer, the approver approves it in another browser, finance has it signed and it is sent and executed", async () => {
+  const admin = await Api.signIn(ANVIL_KEYS[0]);
+  const before = await admin.get("/v1/admin/treasury?asset_id=1");
+  assert.ok(BigInt(before.available.base) >= 10n ** 18n, `1 BNB of company funds to move: ${before.available.human}`);
+  const adminAddress = privateKeyToAccount(ANVIL_KEYS[0]).address;
+
+  // Finance proposes 1 BNB to the (allowlisted) admin in the Treasury tab; its wallet signs the proposal in Approvals.
+  const f = await openBrowser({ key: STAFF.finance });
+  const p = f.page;
+  await p.goto(BASE + "/admin#treasury");
+  await signInThroughPage(p);
+  await p.getByTestId("transfer-to").fill(adminAddress);
+  await p.getByTestId("transfer-amount").fill("1");
+  await p.getByTestId("transfer-propose").click();
+  await p.locator("dialog.confirm").getByTestId("confirm-ok").click();
+  const row = p.getByTestId("transfer-row").first();
+  await until("the proposed transfer listed", async () => (await row.getByTestId("transfer-status").innerText()).startsWith("proposed"));
+  const transfer = (await admin.get("/v1/admin/treasury/transfers?asset_id=1&limit=1")).items[0];
+  assert.equal(transfer.status, "proposed");
+  assert.equal(transfer.signature, null, "nothing signed before its approvals");
+  const auth = transfer.authorisation_id;
+  const reserved = await admin.get("/v1/admin/treasury?asset_id=1");
+  assert.equal(BigInt(before.available.base) - BigInt(reserved.available.base), 10n ** 18n, "reserved at once");
+  await p.goto(BASE + "/admin#approvals");
+  const mine = p.locator(`[data-testid=authorisation][data-id="${auth}"]`);
+  await mine.waitFor();
+  assert.match(await mine.locator("h3").innerText(), new RegExp(`treasury transfer #${transfer.id}`));
+  await mine.getByTestId("authorisation-propose").click();
+  await p.locator("dialog.confirm").getByTestId("confirm-ok").click();
+  await until("the proposal signed", async () => (await mine.getByTestId("authorisation-signatures").innerText()).includes("Proposed by"));
+
+  // The approver sees the recipient, the amount, the estimated network fee and the asset's committed liabilities and
+  // custody as the chain has them, and approves by signing.
+  const a = await openBrowser({ key: STAFF.approver });
+  const q = a.page;
+  // The chain's commitment may move on while the page reads it (an epoch a minute): the page shows one of these two.
+  const earlier = await admin.get(`/v1/admin/authorisations/${auth}`);
+  await q.goto(BASE + "/admin#approvals");
+  await signInThroughPage(q);
+  const waiting = q.locator(`[data-testid=authorisation][data-id="${auth}"]`);
+  await waiting.waitFor();
+  assert.equal(await waiting.getByTestId("authorisation-entry").count(), 1);
+  assert.equal((await waiting.getByTestId("authorisation-entry").innerText()).includes("1 BNB"), true, await waiting.innerText());
+  const view = await admin.get(`/v1/admin/authorisations/${auth}`);
+  const epochs = [earlier.custody.committed_epoch, view.custody.committed_epoch];
+  assert.equal(view.kind, "treasury_transfer");
+  assert.equal(view.network_fee.gas, 135269, "a treasury transfer's gas as benchmarked");
+  assert.equal(BigInt(view.network_fee.fee.base), BigInt(view.network_fee.gas_price) * 135269n);
+  assert.match(await waiting.getByTestId("authorisation-network-fee").innerText(), /^at most .* BNB$/);
+  assert.equal(await waiting.getByTestId("authorisation-custody").locator("[data-base]").getAttribute("data-base"), view.custody.contract_balance.base);
+  const shown = Number((await waiting.getByTestId("authorisation-committed").innerText()).match(/\(epoch (\d+)\)/)[1]);
+  assert.ok(epochs.includes(shown), `the page's epoch ${shown}, the chain's ${epochs}`);
+  assert.ok(view.custody.committed_epoch > 0, "the devnet commits an epoch a minute");
+  await waiting.getByTestId("authorisation-approve").click();
+  await q.locator("dialog.confirm").getByTestId("confirm-ok").click();
+  await until("the proposal approved", async () => (await waiting.getByTestId("authorisation-stage").innerText()) === "approved");
+  await a.screenshot("25-transfer-approved");
+
+  // Finance has it signed from the queue; the admin (the contract's treasurer) sends it from the Treasury tab.
+  await p.reload();
+  await mine.waitFor();
+  await until("the approval seen", async () => (await mine.getByTestId("authorisation-stage").innerText()) === "approved");
+  await mine.getByTestId("authorisation-sign").click();
+  await p.locator("dialog.confirm").getByTestId("confirm-ok").click();
+  await mine.getByTestId("authorisation-signed").waitFor();
+  assert.match(await mine.getByTestId("authorisation-signed").innerText(), /send it from Treasury/);
+  const t = await openBrowser({ key: ANVIL_KEYS[0] });
+  await t.page.goto(BASE + "/admin#treasury");
+  await signInThroughPage(t.page);
+  const sent = t.page.getByTestId("transfer-row").filter({ has: t.page.locator("td:first-child", { hasText: new RegExp(`^${transfer.id}$`) }) });
+  await until("the signed transfer listed", async () => (await sent.getByTestId("transfer-status").innerText()).startsWith("signed"));
+  await sent.getByTestId("transfer-send").click();
+  await until("the transfer executed", async () => (await sent.getByTestId("transfer-status").innerText()).startsWith("executed"), { timeout: 90_000 });
+  const done = await admin.get(`/v1/admin/authorisations/${auth}`);
+  assert.equal(done.stage, "executed");
+  const after = await admin.get("/v1/admin/treasury?asset_id=1");
+  assert.equal(BigInt(after.transferred.base) - BigInt(before.transferred.base), 10n ** 18n);
+  await f.close();
+  await a.close();
+  await t.close();
+});

@@ -1,8 +1,9 @@
-// Approvals (backend/STAFF.md §3): outflows proposed by finance and waiting for a second person. Each shows what an
-// approver needs to decide — every recipient and amount, the total, the withdrawal fee and the net, who proposed it and
-// when, its deadline, the signatures given and what is still missing — and is approved by signing the typed data in
-// the approver's own wallet (the signer checks that signature itself), or rejected with a reason. The API refuses the
-// proposer's own approval; the page does not offer it.
+// Approvals (backend/STAFF.md §3): outflows — payout batches, treasury transfers, refunds — proposed by finance and
+// waiting for a second person. Each shows what an approver needs to decide — every recipient and amount, the total,
+// the withdrawal fee and the net, the estimated network fee, the asset's committed liabilities and custody, who
+// proposed it and when, its deadline, the signatures given and what is still missing — and is approved by signing the
+// typed data in the approver's own wallet (the signer checks that signature itself), or rejected with a reason. The API
+// refuses the proposer's own approval; the page does not offer it. Once approved, finance has it signed from here.
 
 import { useState } from "preact/hooks";
 import { get, post } from "../lib/api";
@@ -13,6 +14,20 @@ import type { Schema } from "../generated/api";
 
 export type AuthorisationView = Schema<"AuthorisationView">;
 type AuthorisationPage = Schema<"AuthorisationPage">;
+
+/** Each kind of outflow in words. */
+const KIND: Record<string, string> = {
+  payout_batch: "payout batch",
+  treasury_transfer: "treasury transfer",
+  refund: "refund",
+};
+
+/** Where a signed outflow is sent from. */
+const SENT_FROM: Record<string, string> = {
+  payout_batch: "Payouts",
+  treasury_transfer: "Treasury",
+  refund: "Treasury",
+};
 
 /** Each stage in words, for the badge and its title. */
 const STAGE: Record<string, string> = {
@@ -36,8 +51,9 @@ export function Approvals() {
     <section aria-labelledby="approvals-title" data-testid="approvals">
       <h2 id="approvals-title">Approvals</h2>
       <p class="muted">
-        Every payout batch is proposed by finance and approved by another person, each signing in their own wallet; the
-        signer service checks those signatures against its own list before it signs anything.
+        Every payout batch, treasury transfer and refund is proposed by finance and approved by another person, each
+        signing in their own wallet; the signer service checks those signatures against its own list before it signs
+        anything.
       </p>
       <label class="inline">
         <input type="checkbox" checked={all} onChange={(e) => setAll((e.target as HTMLInputElement).checked)} data-testid="approvals-all" />{" "}
@@ -64,6 +80,7 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
   const mine = a.proposer.toLowerCase() === me;
   const gave = (action: string) => a.signatures.some((s) => s.action === action && s.wallet.toLowerCase() === me);
   const open = a.stage === "proposed" || a.stage === "approved";
+  const kind = KIND[a.kind] ?? a.kind;
   const signWith = async (action: "propose" | "approve") => {
     if (!signed) throw new Error("Sign in with your staff wallet first.");
     const typed = (a.typed_data as Record<string, object>)[action];
@@ -73,7 +90,7 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
   return (
     <article class="panel" data-testid="authorisation" data-id={a.id} aria-label={`Proposal ${a.id}`}>
       <h3>
-        #{a.id}: payout batch #{a.subject} —{" "}
+        #{a.id}: {kind} #{a.subject} —{" "}
         <span class="badge" data-testid="authorisation-stage" title={STAGE[a.stage] ?? a.stage}>
           {a.stage}
         </span>
@@ -98,6 +115,28 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
           </dd>
         </div>
         <div>
+          <dt>Estimated network fee</dt>
+          <dd data-testid="authorisation-network-fee" title={a.network_fee ? `${a.network_fee.gas} gas at ${a.network_fee.gas_price} per gas` : undefined}>
+            {a.network_fee ? <>at most <AssetAmt a={a.network_fee.fee} /></> : "—"}
+          </dd>
+        </div>
+        <div>
+          <dt>Committed liabilities</dt>
+          <dd data-testid="authorisation-committed">
+            {a.custody ? (
+              <>
+                <AssetAmt a={a.custody.committed_liabilities} /> (epoch {a.custody.committed_epoch})
+              </>
+            ) : (
+              a.chain_note ?? "—"
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>Custody (contract balance)</dt>
+          <dd data-testid="authorisation-custody">{a.custody ? <AssetAmt a={a.custody.contract_balance} /> : "—"}</dd>
+        </div>
+        <div>
           <dt>Proposed by</dt>
           <dd>
             <Addr a={a.proposer} /> {time(a.proposed_at)}
@@ -116,7 +155,9 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
       </dl>
       <div class="table-wrap">
         <table>
-          <caption>{a.entries.length} recipients</caption>
+          <caption>
+            {a.entries.length} recipient{a.entries.length === 1 ? "" : "s"}
+          </caption>
           <thead>
             <tr>
               <th scope="col">Recipient</th>
@@ -163,7 +204,11 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
               label="Sign the proposal"
               title={`Sign proposal #${a.id}`}
               testid="authorisation-propose"
-              describe={() => <p>Your wallet signs that you prepared this batch of {a.total.human} to {a.entries.length} recipients.</p>}
+              describe={() => (
+                <p>
+                  Your wallet signs that you prepared this {kind} of {a.total.human} to {a.entries.length} recipient{a.entries.length === 1 ? "" : "s"}.
+                </p>
+              )}
               act={() => signWith("propose")}
               done={props.changed}
             />
@@ -181,16 +226,38 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
               testid="authorisation-approve"
               describe={() => (
                 <p>
-                  Your wallet signs that you checked this batch: {a.total.human} leaves custody, {a.net.human} to the {a.entries.length}{" "}
-                  recipients listed, by {unixTime(a.deadline)}.
+                  Your wallet signs that you checked this {kind}: {a.total.human} leaves custody, {a.net.human} to the {a.entries.length}{" "}
+                  recipient{a.entries.length === 1 ? "" : "s"} listed, by {unixTime(a.deadline)}.
                 </p>
               )}
               act={() => signWith("approve")}
               done={props.changed}
             />
           )}
+          {a.stage === "approved" && (
+            <ConfirmAction
+              needs="finance"
+              label="Have it signed"
+              title={`Sign ${kind} #${a.subject}`}
+              testid="authorisation-sign"
+              describe={() => (
+                <p>
+                  The signer service signs this {kind} with the approvals above (it checks each one itself). Then send it from{" "}
+                  {SENT_FROM[a.kind] ?? "its page"}.
+                </p>
+              )}
+              act={() => post<AuthorisationView>(`/v1/admin/authorisations/${a.id}/sign`, {})}
+              done={props.changed}
+              failed={(e) => <Notice kind="error">{errorText(e)}</Notice>}
+            />
+          )}
           {!mine && <Reject a={a} changed={props.changed} />}
         </div>
+      )}
+      {a.stage === "signed" && (
+        <Notice kind="info" testid="authorisation-signed">
+          Signed: send it from {SENT_FROM[a.kind] ?? "its page"}.
+        </Notice>
       )}
     </article>
   );
@@ -213,7 +280,11 @@ function Reject(props: { a: AuthorisationView; changed: () => void }) {
         disabled={reason.trim() === ""}
         title={`Reject proposal #${props.a.id}`}
         testid="authorisation-reject"
-        describe={() => <p>The batch will never be signed through this proposal. Your reason: “{reason.trim()}”.</p>}
+        describe={() => (
+          <p>
+            The {KIND[props.a.kind] ?? props.a.kind} will never be signed through this proposal. Your reason: “{reason.trim()}”.
+          </p>
+        )}
         act={() => post<AuthorisationView>(`/v1/admin/authorisations/${props.a.id}/reject`, { reason: reason.trim() })}
         done={props.changed}
         failed={(e) => <Notice kind="error">{errorText(e)}</Notice>}

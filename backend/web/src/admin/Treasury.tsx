@@ -1,6 +1,7 @@
 // Treasury: the company's share of each asset, what left or may leave custody, the users' liabilities and the
-// contract's balance; signed transfers of company funds (never more than available) and refunds of quarantined
-// payments, each sent from the admin's wallet the same way (`sendTransfer`).
+// contract's balance; transfers of company funds (never more than available) and refunds of quarantined payments,
+// proposed for approval (Approvals) or signed at once when the signer asks for no approvals, each sent from the admin's
+// wallet the same way (`sendTransfer`).
 
 import { useEffect, useState } from "preact/hooks";
 import { isAddress } from "viem";
@@ -77,7 +78,7 @@ export function Treasury(props: { assets: Asset[] }) {
             <dd><AssetAmt a={s.transferred} testid="t-transferred" /></dd>
           </div>
           <div>
-            <dt>Signed, not executed</dt>
+            <dt>Proposed or signed, not executed</dt>
             <dd><AssetAmt a={s.reserved} /></dd>
           </div>
           <div>
@@ -125,6 +126,33 @@ export function Treasury(props: { assets: Asset[] }) {
               <span class="field-error">{tooMuch ? `More than available (${s?.available.human}).` : `A positive number with at most ${asset.decimals} decimals.`}</span>
             )}
           </label>
+          <ConfirmAction
+            needs="finance"
+            label="Propose for approval"
+            title="Propose a treasury transfer"
+            testid="transfer-propose"
+            disabled={!s || base === null || base === 0n || tooMuch || !isAddress(to.trim())}
+            describe={() => (
+              <p>
+                You propose moving <Amount base={base ?? 0n} decimals={asset.decimals} symbol={asset.symbol} /> of company funds
+                to <code>{to}</code>. It is reserved at once (available drops to{" "}
+                <Amount base={BigInt(s?.available.base ?? "0") - (base ?? 0n)} decimals={asset.decimals} symbol={asset.symbol} />) and
+                signed once you signed the proposal and the approvers the signer requires approved it, in Approvals.
+              </p>
+            )}
+            act={() =>
+              post<Schema<"AuthorisationView">>("/v1/admin/authorisations", {
+                kind: "treasury_transfer",
+                asset_id: assetId,
+                to: to.trim(),
+                amount: (base ?? 0n).toString(),
+              })
+            }
+            done={() => {
+              setAmount("");
+              setVersion((v) => v + 1);
+            }}
+          />
           <ConfirmAction
             needs="finance"
             label="Sign transfer"
@@ -214,6 +242,7 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
                 <td><Amount base={t.amount} decimals={asset.decimals} symbol={asset.symbol} /></td>
                 <td data-testid="transfer-status">
                   {t.status} ({t.refund_of ? "refund" : t.origin})
+                  {t.status === "proposed" && t.authorisation_id != null && <div class="muted">awaiting approval: proposal #{t.authorisation_id}</div>}
                 </td>
                 <td>
                   <code title={t.nonce}>{t.nonce.length > 12 ? `${t.nonce.slice(0, 12)}…` : t.nonce}</code> / {unixTime(t.deadline)}
