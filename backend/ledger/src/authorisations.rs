@@ -510,7 +510,16 @@ pub async fn reject(pool: &PgPool, id: i64, by: Address, reason: &str) -> Result
 /// keeps its nonce: it is cancelled, as any, once the chain proves its deadline passed.)
 async fn release(conn: &mut PgConnection, a: &Authorisation, status: &str) -> Result<(), sqlx::Error> {
     match a.kind.as_str() {
-        "treasury_transfer" | "refund" => crate::treasury::release_proposed(conn, a.subject, status).await,
+        "treasury_transfer" | "refund" => {
+            sqlx::query!(
+                "UPDATE treasury_transfers SET status = $2 WHERE id = $1 AND status = 'proposed'",
+                a.subject,
+                status
+            )
+            .execute(conn)
+            .await?;
+            Ok(())
+        }
         _ => Ok(()),
     }
 }

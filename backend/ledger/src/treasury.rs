@@ -713,12 +713,3 @@ async fn payment_nonce(tx: &mut Tx, key: &EventKey) -> Result<U256, sqlx::Error>
         _ => Err(sqlx::Error::Protocol(format!("quarantined event {key:?} is no payment"))),
     }
 }
-
-/// Gives up treasury transfer `id` proposed for approval, as its authorisation was rejected or expired (`status`):
-/// it is never signed and reserves nothing more. Called in the authorisation's transaction.
-pub(crate) async fn release_proposed(conn: &mut sqlx::PgConnection, id: i64, status: &str) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE treasury_transfers SET status = $2 WHERE id = $1 AND status = 'proposed'", id, status)
-        .execute(conn)
-        .await?;
-    Ok(())
-}

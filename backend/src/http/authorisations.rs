@@ -11,7 +11,6 @@ use axum::extract::State;
 use ledger::authorisations::{self as auth, Authorisation, AuthorisationError};
 use serde::{Deserialize, Serialize};
 use signer_client::api::AssetApprovals;
-use signer_client::intent::{Addr, StaffAction, StaffSignature, WalletSignature};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::bounded;
@@ -20,6 +19,7 @@ use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{AdminUser, Json, Path, Query, Staff, need};
 use crate::http::page::MAX_PAGE;
 use crate::http::payouts::{BatchEntry, load_batch};
+use crate::http::signing::authorisation_refusal as refusal;
 use crate::http::types::{AssetAmount, AssetMeta, show_address};
 
 /// This resource's routes, each with its OpenAPI entry.
@@ -258,19 +258,6 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
         chain_note,
         typed_data: typed,
     })
-}
-
-pub(crate) fn refusal(e: AuthorisationError) -> ApiError {
-    use AuthorisationError as E;
-    match e {
-        E::Db(e) => e.into(),
-        E::Unknown(_) => ApiError::NotFound,
-        E::Closed { .. } => ApiError::Conflict { code: "authorisation_closed", message: e.to_string() },
-        E::NotOpen(..) => ApiError::Conflict { code: "authorisation_not_open", message: e.to_string() },
-        E::Expired(..) => ApiError::Conflict { code: "authorisation_expired", message: e.to_string() },
-        E::BadSignature(..) => ApiError::unprocessable("invalid_signature", e.to_string()),
-        E::NotPermitted(message) => ApiError::Forbidden { code: "forbidden", message },
-    }
 }
 
 /// The list's query.
@@ -515,27 +502,4 @@ pub async fn reject(
     }
     let a = auth::reject(&ctx.db, id, approver.wallet, reason).await.map_err(refusal)?;
     Ok(Json(view(&ctx, a, &mut Lookups::default()).await?))
-}
-
-/// The stored staff signatures of an authorisation as the signer's intent carries them.
-pub(crate) fn staff_signatures(a: &Authorisation) -> Vec<StaffSignature> {
-    a.signatures
-        .iter()
-        .filter_map(|s| {
-            let action = match s.action.as_str() {
-                "propose" => StaffAction::Propose,
-                "approve" => StaffAction::Approve,
-                _ => return None,
-            };
-            let signature = alloy::primitives::Signature::try_from(s.signature.as_slice()).ok()?;
-            Some(StaffSignature { wallet: Addr(s.wallet), action, signature: WalletSignature(signature) })
-        })
-        .collect()
-}
-
-/// The signer's refusal of an outflow's approvals, as the API answers it: 409 `approvals_missing` in the signer's words.
-pub fn approvals_refused(code: &str, message: &str) -> Option<ApiError> {
-    matches!(code, "policy.approvals_missing" | "policy.approval_invalid" | "policy.nonce_space").then(|| {
-        ApiError::Conflict { code: "approvals_missing", message: format!("the signer refused ({code}): {message}") }
-    })
 }

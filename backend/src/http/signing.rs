@@ -1,8 +1,11 @@
 //! Calling the signer service from a handler: the configured client, a bounded wait, and refusals mapped to
-//! 503s that name the rule without leaking the signer's internals.
+//! 503s that name the rule without leaking the signer's internals; an authorisation's staff signatures as an intent
+//! carries them, and the answers for a lifecycle step or the signer refused.
 
 use std::time::Duration;
 
+use ledger::authorisations::{Authorisation, AuthorisationError};
+use signer_client::intent::{Addr, StaffAction, StaffSignature, WalletSignature};
 use signer_client::{ClientError, SignerClient};
 
 use crate::http::context::ApiContext;
@@ -51,4 +54,41 @@ pub async fn signer_call_raw<T>(
     tokio::time::timeout(SIGNER_TIMEOUT, call)
         .await
         .map_err(|_| ApiError::unavailable("signer_unavailable", "the signer did not answer in time"))
+}
+
+/// A step of the authorisation lifecycle refused, as the API answers it.
+pub(crate) fn authorisation_refusal(e: AuthorisationError) -> ApiError {
+    use AuthorisationError as E;
+    match e {
+        E::Db(e) => e.into(),
+        E::Unknown(_) => ApiError::NotFound,
+        E::Closed { .. } => ApiError::Conflict { code: "authorisation_closed", message: e.to_string() },
+        E::NotOpen(..) => ApiError::Conflict { code: "authorisation_not_open", message: e.to_string() },
+        E::Expired(..) => ApiError::Conflict { code: "authorisation_expired", message: e.to_string() },
+        E::BadSignature(..) => ApiError::unprocessable("invalid_signature", e.to_string()),
+        E::NotPermitted(message) => ApiError::Forbidden { code: "forbidden", message },
+    }
+}
+
+/// The stored staff signatures of an authorisation as the signer's intent carries them.
+pub(crate) fn staff_signatures(a: &Authorisation) -> Vec<StaffSignature> {
+    a.signatures
+        .iter()
+        .filter_map(|s| {
+            let action = match s.action.as_str() {
+                "propose" => StaffAction::Propose,
+                "approve" => StaffAction::Approve,
+                _ => return None,
+            };
+            let signature = alloy::primitives::Signature::try_from(s.signature.as_slice()).ok()?;
+            Some(StaffSignature { wallet: Addr(s.wallet), action, signature: WalletSignature(signature) })
+        })
+        .collect()
+}
+
+/// The signer's refusal of an outflow's approvals, as the API answers it: 409 `approvals_missing` in the signer's words.
+pub fn approvals_refused(code: &str, message: &str) -> Option<ApiError> {
+    matches!(code, "policy.approvals_missing" | "policy.approval_invalid" | "policy.nonce_space").then(|| {
+        ApiError::Conflict { code: "approvals_missing", message: format!("the signer refused ({code}): {message}") }
+    })
 }

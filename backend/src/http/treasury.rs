@@ -14,12 +14,11 @@ use signer_client::intent::{Addr, Amount as SignerAmount, TreasuryTransferIntent
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::authorisations::approvals_refused;
 use super::bounded;
 use super::error::ErrorBody;
 use super::extract::{Path, Query, parse_address};
 use super::page::{Page, page_limit};
-use super::signing::{signer_call_raw, signer_error};
+use super::signing::{approvals_refused, signer_call_raw, signer_error};
 use super::types::{AssetAmount, AssetMeta, parse_amount};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
@@ -495,7 +494,7 @@ pub(crate) async fn new_transfer(
             format!("{requested} exceeds the company share available for transfer ({available})"),
         ),
         TransferError::Sign(e) => e,
-        TransferError::Authorisation(e) => super::authorisations::refusal(e),
+        TransferError::Authorisation(e) => super::signing::authorisation_refusal(e),
     })?;
     Ok((row, meta))
 }
@@ -615,7 +614,7 @@ pub(crate) async fn new_refund(
         RefundError::UnknownEvent(_) => ApiError::NotFound,
         RefundError::NotRefundable { code, message } => ApiError::Conflict { code, message },
         RefundError::Sign(e) => e,
-        RefundError::Authorisation(e) => super::authorisations::refusal(e),
+        RefundError::Authorisation(e) => super::signing::authorisation_refusal(e),
     })?;
     Ok((row, token))
 }
@@ -639,7 +638,7 @@ pub(crate) async fn sign_proposed_transfer(
     };
     let a = ::ledger::authorisations::signatures_for(&ctx.db, kind, id)
         .await
-        .map_err(super::authorisations::refusal)?
+        .map_err(super::signing::authorisation_refusal)?
         .ok_or_else(not_proposed)?;
     let meta = AssetMeta::load(ctx, row.asset_id).await?;
     if row.status == "proposed" {
@@ -722,7 +721,7 @@ async fn sign_transfer(
         nonce: Some(SignerAmount(r.nonce)),
         deadline: Some(deadline),
         refund_of: r.refund_of.map(SignerAmount),
-        approvals: authorisation.map(super::authorisations::staff_signatures).unwrap_or_default(),
+        approvals: authorisation.map(super::signing::staff_signatures).unwrap_or_default(),
     };
     let signed = match signer_call_raw(client.sign_treasury_transfer(&intent)).await? {
         Ok(signed) => signed,
@@ -731,7 +730,7 @@ async fn sign_transfer(
             let subject = authorisation.map(|a| a.id);
             ::ledger::authorisations::record_signer_refusal(&ctx.db, subject, kind, staff, &body.code, &body.message)
                 .await
-                .map_err(super::authorisations::refusal)?;
+                .map_err(super::signing::authorisation_refusal)?;
             return Err(approvals_refused(&body.code, &body.message).expect("checked"));
         }
         Err(e) => return Err(signer_error(e)),

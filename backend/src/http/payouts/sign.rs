@@ -8,14 +8,13 @@ use signer_client::intent::{Addr, Amount as SignerAmount, PayoutBatchIntent, Pay
 
 use super::batch_chain;
 use super::batches::{BatchView, load_batch};
-use crate::http::authorisations::{approvals_refused, staff_signatures};
 use crate::http::chains::read_view;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;
 use crate::http::extract::Path;
 use crate::http::extract::{Json, Staff, need};
-use crate::http::signing::{signer, signer_call_raw, signer_error};
+use crate::http::signing::{approvals_refused, signer, signer_call_raw, signer_error, staff_signatures};
 use ::ledger::authorisations::{self, AuthorisationError, Proposal};
 use signer_client::ClientError;
 
