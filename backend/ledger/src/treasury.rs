@@ -351,26 +351,29 @@ where
         "id": id, "to": to.to_checksum(None), "amount": amount.to_string(), "nonce": nonce.to_string(),
         "deadline": deadline, "status": status,
     });
-    let (action, target) = match &outgoing.refund {
-        None if status == "proposed" => ("treasury_transfer_propose", format!("treasury_transfer:{id}")),
-        None => ("treasury_transfer", format!("treasury_transfer:{id}")),
-        Some(r) if status == "proposed" => {
-            before_json["event"] = r.before.clone();
-            after_json["transfer"]["refund_of"] = event_json(&r.key);
-            after_json["transfer"]["payment_nonce"] = serde_json::json!(r.payment_nonce.to_string());
-            ("quarantine_refund_propose", format!("quarantine:{}", event_target(&r.key)))
-        }
+    let action = match &outgoing.refund {
+        None => "treasury_transfer",
         Some(r) => {
             before_json["event"] = r.before.clone();
             after_json["transfer"]["refund_of"] = event_json(&r.key);
             after_json["transfer"]["payment_nonce"] = serde_json::json!(r.payment_nonce.to_string());
-            ("quarantine_refund", format!("quarantine:{}", event_target(&r.key)))
+            "quarantine_refund"
         }
     };
-    audit(&mut tx, actor, action, asset_id, &target, before_json, after_json).await?;
+    let action = if status == "proposed" { format!("{action}_propose") } else { action.to_owned() };
+    let target = audit_target(id, outgoing.refund.as_ref().map(|r| &r.key));
+    audit(&mut tx, actor, &action, asset_id, &target, before_json, after_json).await?;
     let row = fetch(&mut tx, id).await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// What an audit row of transfer `id` names: the quarantined event a refund returns, else the transfer.
+fn audit_target(id: i64, refund_of: Option<&EventKey>) -> String {
+    match refund_of {
+        Some(key) => format!("quarantine:{}", event_target(key)),
+        None => format!("treasury_transfer:{id}"),
+    }
 }
 
 /// `chain_id:0xtx_hash:log_index`, the form an event key takes in audit targets and messages.
@@ -683,10 +686,7 @@ where
     )
     .execute(&mut *tx)
     .await?;
-    let target = match &row.refund_of {
-        Some(key) => format!("quarantine:{}", event_target(key)),
-        None => format!("treasury_transfer:{id}"),
-    };
+    let target = audit_target(id, row.refund_of.as_ref());
     let state = |status: &str| {
         serde_json::json!({ "transfer": { "id": id, "status": status, "nonce": row.nonce.to_string(),
             "amount": row.amount.to_string(), "to": row.to.to_checksum(None), "deadline": deadline,

@@ -255,18 +255,20 @@ async fn propose_refund(
     proposer: Address,
     deadline: u64,
 ) -> Result<TreasuryTransferRow, RefundError<String>> {
-    treasury::refund(pool, event, "test-finance", |r| async move {
-        let payload = abi::TreasuryTransfer {
-            token: r.token,
-            to: r.to,
-            amount: r.amount,
-            nonce: r.nonce,
-            deadline: U256::from(deadline),
-        };
-        let payload = abi::SettlementDomain::new(r.chain_id, CONTRACT).digest(&payload);
-        Ok(Authorised::Proposed(ProposedTransfer { deadline, contract: CONTRACT, payload, proposer }))
-    })
-    .await
+    treasury::refund(pool, event, "test-finance", |r| async move { Ok(proposed(&r, deadline, proposer)) }).await
+}
+
+/// Transfer `r` proposed by `proposer` for approval, valid until `deadline`.
+fn proposed(r: &TransferRequest, deadline: u64, proposer: Address) -> Authorised {
+    let payload = abi::TreasuryTransfer {
+        token: r.token,
+        to: r.to,
+        amount: r.amount,
+        nonce: r.nonce,
+        deadline: U256::from(deadline),
+    };
+    let payload = abi::SettlementDomain::new(r.chain_id, CONTRACT).digest(&payload);
+    Authorised::Proposed(ProposedTransfer { deadline, contract: CONTRACT, payload, proposer })
 }
 
 #[tokio::test]
@@ -346,20 +348,7 @@ async fn a_proposed_transfer_past_its_deadline_expires_and_reserves_nothing() {
     let before = treasury::position(pool, ASSET).await.unwrap().unwrap();
     assert!(before.available > U256::ZERO);
     let row = treasury::transfer(pool, ASSET, named("cold"), before.available, "test-finance", |r| async move {
-        let payload = abi::TreasuryTransfer {
-            token: r.token,
-            to: r.to,
-            amount: r.amount,
-            nonce: r.nonce,
-            deadline: U256::from(DEADLINE),
-        };
-        let payload = abi::SettlementDomain::new(r.chain_id, CONTRACT).digest(&payload);
-        Ok::<_, String>(Authorised::Proposed(ProposedTransfer {
-            deadline: DEADLINE,
-            contract: CONTRACT,
-            payload,
-            proposer: finance,
-        }))
+        Ok::<_, String>(proposed(&r, DEADLINE, finance))
     })
     .await
     .unwrap();

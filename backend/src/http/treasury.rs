@@ -450,6 +450,12 @@ pub async fn create_transfer(
     Ok((StatusCode::CREATED, Json(view(row, meta.chain_id, meta.token, contract))))
 }
 
+/// The rate at which one staff wallet may ask for treasury transfers and refunds to be proposed or signed.
+async fn signing_limit(ctx: &ApiContext, staff: Address) -> Result<(), ApiError> {
+    let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
+    super::rate_limit::signing_per_wallet(ctx, "treasury-transfer", staff, limit).await
+}
+
 /// How a new transfer or refund is authorised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -468,8 +474,7 @@ pub(crate) async fn new_transfer(
     req: &TransferRequest,
     mode: Mode,
 ) -> Result<(TreasuryTransferRow, AssetMeta), ApiError> {
-    let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
-    super::rate_limit::signing_per_wallet(ctx, "treasury-transfer", staff, limit).await?;
+    signing_limit(ctx, staff).await?;
     let to = parse_address(&req.to, "to")?;
     if to == Address::ZERO {
         return Err(ApiError::unprocessable("invalid_address", "to must not be the zero address"));
@@ -585,8 +590,7 @@ pub(crate) async fn new_refund(
     event: EventKey,
     mode: Mode,
 ) -> Result<(TreasuryTransferRow, Address), ApiError> {
-    let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
-    super::rate_limit::signing_per_wallet(ctx, "treasury-transfer", staff, limit).await?;
+    signing_limit(ctx, staff).await?;
     let asset = ::ledger::treasury::quarantined_asset(&ctx.db, &event).await?;
     let asset = asset.ok_or(ApiError::NotFound)?;
     if let Some(asset_id) = asset {
@@ -628,8 +632,7 @@ pub(crate) async fn sign_proposed_transfer(
     staff: Address,
     id: i64,
 ) -> Result<TreasuryTransferView, ApiError> {
-    let limit = ctx.settings.rate_limits.admin_signing_per_wallet;
-    super::rate_limit::signing_per_wallet(ctx, "treasury-transfer", staff, limit).await?;
+    signing_limit(ctx, staff).await?;
     let row = ledger::transfer_row(&ctx.db, id).await?.ok_or(ApiError::NotFound)?;
     let kind = if row.refund_of.is_some() { "refund" } else { "treasury_transfer" };
     let not_proposed = || ApiError::Conflict {
