@@ -299,6 +299,10 @@ SETTLEMENT=$(json_field "$STATE/chain.json" settlement)
 USDT=$(json_field "$STATE/chain.json" usdt)
 GUSDT=$(json_field "$STATE/chain.json" generation_token)
 ADMIN=$(json_field "$STATE/chain.json" admin)
+# The devnet's staff wallets: anvil mnemonic accounts 10 (finance), 11 and 12 (approvers), well-known test wallets.
+STAFF_FINANCE=0xBcd4042DE499D14e55001CcbB24a551F3b954096
+STAFF_APPROVER=0x71bE63f3384f5fb98995898A86B02Fb2426c5788
+STAFF_APPROVER_2=0xFABB0ac9d68B0B445fB7357272Ff202C5651694a
 START_BLOCK=$(json_field "$STATE/chain.json" deploy_block)
 log "deploying test USDT + Settlement on the TRON chain the TRON way (CreateSmartContract through tron-devnode)"
 "$BIN/devnet-deploy" "$TRON_RPC" "$STATE/tron-chain.json" --tron-grpc "$TRON_GRPC" >/dev/null
@@ -397,6 +401,18 @@ callers = [{ id = "backend", secret = { file = "$STATE/secrets/caller-backend" }
 default_ttl_secs = 900
 max_deadline_horizon_secs = 3600
 max_batch_entries = 500
+
+# Two people for every outflow (backend/STAFF.md §3): a payout batch, treasury transfer or refund is signed only with
+# its proposer's wallet signature and enough approvers' (never the proposer's own), recovered here from the outflow's
+# exact digest. The devnet's staff wallets are anvil mnemonic accounts (public test keys, \`devnet-demo staff\`
+# grants their roles in the API): proposers the admin (account 0, who also acts as finance here) and finance
+# (account 10); approvers accounts 11 and 12. A batch needs one approval, a treasury transfer two, a refund one.
+[policy.approvals]
+proposers = ["$ADMIN", "$STAFF_FINANCE"]
+approvers = ["$STAFF_APPROVER", "$STAFF_APPROVER_2"]
+payout_batch = 1
+treasury_transfer = 2
+refund = 1
 
 [[policy.chains]]
 chain_id = 31337
@@ -575,7 +591,7 @@ sleep 1
 alive listener || die "listener exited; log: $STATE/logs/listener.log"
 alive reconciler || die "reconciler exited; log: $STATE/logs/reconciler.log"
 
-log "staff: the admin (anvil 0, every role from the configuration) grants finance to anvil 10 and approver to anvil 11"
+log "staff: the admin (anvil 0, every role from the configuration) grants finance to anvil 10 and approver to anvils 11 and 12"
 "$BIN/devnet-demo" staff "$API" | tee "$STATE/demo.txt"
 log "demo users: sign in, ask for payloads, pay from their own wallets (BNB and test USDT), wait for the listener"
 "$BIN/devnet-demo" users "$API" "$RPC" "$STATE/chain.json" | tee -a "$STATE/demo.txt"

@@ -254,3 +254,25 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// `wallet`'s signature (0x hex, 65 bytes) of a staff approval's typed data as the API answers it
+/// (`AuthorisationView.typed_data.propose` or `.approve`): the `StaffApproval` the signer service recovers.
+pub fn sign_staff_approval(wallet: &PrivateKeySigner, typed: &Value) -> eyre::Result<String> {
+    let m = &typed["message"];
+    let text =
+        |v: &Value, what: &str| v.as_str().map(str::to_owned).ok_or_else(|| eyre::eyre!("typed data without {what}"));
+    let number = |k: &str| -> eyre::Result<U256> { Ok(text(&m[k], k)?.parse::<U256>()?) };
+    let approval = abi::approval::StaffApproval::new(
+        &text(&m["action"], "action")?,
+        &text(&m["kind"], "kind")?,
+        text(&m["payload"], "payload")?.parse()?,
+        text(&m["token"], "token")?.parse()?,
+        number("total")?,
+        number("nonce")?,
+        number("deadline")?.to::<u64>(),
+    );
+    let chain_id = typed["domain"]["chainId"].as_u64().ok_or_else(|| eyre::eyre!("typed data without chainId"))?;
+    let contract: Address = text(&typed["domain"]["verifyingContract"], "verifyingContract")?.parse()?;
+    let signature = wallet.sign_hash_sync(&approval.digest(chain_id, contract))?;
+    Ok(alloy::hex::encode_prefixed(signature.as_bytes()))
+}

@@ -20,12 +20,14 @@
 //!   are set up to end minutes after the devnet starts), and the demo waits until the listener's confirmed head
 //!   closes the week and a rank bonus is credited, and prints every standing.
 //! * `devnet-demo staff <api-url>`: the admin (anvil's account 0, seeded with every staff role from the configuration)
-//!   grants `finance` to anvil's account 10 and `approver` to account 11 (backend/STAFF.md §2): the devnet's two staff
-//!   wallets, derived from anvil's mnemonic and holding no coin (they only sign). Each applies at once — nobody but the
-//!   admin holds `approver` yet when the first is proposed, and the second is the admin's too — and a devnet started
-//!   again on its database finds them granted already.
-//! * `devnet-demo payout <api-url> <asset-id>`: the admin (anvil's account 0) builds a payout batch of the
-//!   asset's pending rewards, has it signed and sends it through the API, and waits until it is settled.
+//!   grants `finance` to anvil's account 10 and `approver` to accounts 11 and 12 (backend/STAFF.md §2): the devnet's
+//!   staff wallets, derived from anvil's mnemonic and holding no coin (they only sign). The first two apply at once
+//!   (nobody but the admin holds `approver` yet); the third is approved by account 11, a second person. A devnet
+//!   started again on its database finds them granted already.
+//! * `devnet-demo payout <api-url> <asset-id>`: finance (account 10) builds a payout batch of the asset's pending
+//!   rewards and proposes it, the approver (account 11) approves it, each signing in its own wallet; finance has it
+//!   signed — the signer checks both signatures against its `[policy.approvals]` — and sent through the API, and the
+//!   demo waits until it is settled.
 //! * `devnet-demo solvency-proofs <api-url> <chain.json> <tron-chain.json> <dir>`: waits until every asset has an
 //!   epoch of the proof of solvency committed as of the ledger's block when it started (so the demo's last steps are
 //!   in it), then the genesis user and anvil's accounts 2–9 (2–5 as TRON wallets on the TRON chain) sign in and
@@ -38,7 +40,7 @@ use std::time::Duration;
 
 use alloy::signers::local::PrivateKeySigner;
 use anvil_tests::{
-    api::{ApiClient, pay, tronlink_pay, wait_for, wallet_provider},
+    api::{ApiClient, pay, sign_staff_approval, tronlink_pay, wait_for, wallet_provider},
     devchain::{
         Deployment, GENERATION_ASSET, NATIVE_ASSET, TRON_USDT_ASSET, USDT_ASSET, anvil_account,
         generation_deployment_asset,
@@ -209,8 +211,12 @@ async fn solvency_proofs(api_url: &str, chain: &str, tron: &str, dir: &str) -> e
     Ok(())
 }
 
-/// The devnet's staff wallets (anvil's mnemonic, accounts past the ten anvil funds) and their roles.
-const STAFF: [(u32, &str); 2] = [(10, "finance"), (11, "approver")];
+/// The devnet's staff wallets (anvil's mnemonic, accounts past the ten anvil funds) and their roles: the signer's
+/// `[policy.approvals]` (scripts/devnet.sh) lists 10 among its proposers and 11 and 12 as its approvers.
+const STAFF: [(u32, &str); 3] = [(10, "finance"), (11, "approver"), (12, "approver")];
+/// The staff wallet that proposes the demo's payouts, and the one that approves them.
+const FINANCE: u32 = 10;
+const APPROVER: u32 = 11;
 
 async fn staff(api_url: &str) -> eyre::Result<()> {
     let api = ApiClient::new(api_url);
@@ -224,33 +230,54 @@ async fn staff(api_url: &str) -> eyre::Result<()> {
             println!("staff: account {account} ({wallet}) holds {role} already");
             continue;
         }
-        let change = answer.ok("POST /v1/admin/staff/changes")?;
+        let mut change = answer.ok("POST /v1/admin/staff/changes")?;
+        if change["status"] == "proposed" {
+            // An approver other than the admin exists by now: it approves the change, as a second person.
+            let approver = api.sign_in(&anvil_account(APPROVER)?).await?;
+            let path = format!("/v1/admin/staff/changes/{}/approve", change["id"]);
+            change = api.post(&path, Some(&approver), json!({})).await?.ok("approve the staff change")?;
+        }
         eyre::ensure!(change["status"] == "applied", "granting {role} to account {account} did not apply: {change}");
         println!("staff: account {account} ({wallet}) is {role}");
     }
     Ok(())
 }
 
+/// Finance (anvil 10) builds a payout batch of the asset's pending rewards and proposes it, signing the proposal in
+/// its wallet; the approver (anvil 11) approves it with its own wallet's signature; finance has it signed (the
+/// signer checks both signatures itself) and sent, and the demo waits until the listener has settled it.
 async fn payout(api_url: &str, asset_id: i32) -> eyre::Result<()> {
     let api = ApiClient::new(api_url);
-    let admin = api.sign_in(&anvil_account(0)?).await?;
-    let built = api.post("/v1/admin/payouts/batches", Some(&admin), json!({ "asset_id": asset_id })).await?;
+    let finance_key = anvil_account(FINANCE)?;
+    let approver_key = anvil_account(APPROVER)?;
+    let finance = api.sign_in(&finance_key).await?;
+    let approver = api.sign_in(&approver_key).await?;
+    let built = api.post("/v1/admin/payouts/batches", Some(&finance), json!({ "asset_id": asset_id })).await?;
     if built.status == 409 && built.code() == "nothing_payable" {
         println!("asset {asset_id}: no pending rewards to pay");
         return Ok(());
     }
     let built = built.ok("POST /v1/admin/payouts/batches")?;
     let id = built["id"].as_i64().ok_or_else(|| eyre::eyre!("batch answer has no id"))?;
+    let body = json!({ "kind": "payout_batch", "subject": id });
+    let proposal = api.post("/v1/admin/authorisations", Some(&finance), body).await?.ok("propose")?;
+    let signatures = format!("/v1/admin/authorisations/{}/signatures", proposal["id"]);
+    for (key, token, action) in [(&finance_key, &finance, "propose"), (&approver_key, &approver, "approve")] {
+        let signature = sign_staff_approval(key, &proposal["typed_data"][action])?;
+        let body = json!({ "action": action, "signature": signature });
+        api.post(&signatures, Some(token), body).await?.ok(action)?;
+    }
     let path = format!("/v1/admin/payouts/batches/{id}");
-    api.post(&format!("{path}/sign"), Some(&admin), json!({})).await?.ok("sign")?;
-    let sent = api.post(&format!("{path}/submit"), Some(&admin), json!({})).await?.ok("submit")?;
+    api.post(&format!("{path}/sign"), Some(&finance), json!({})).await?.ok("sign")?;
+    let sent = api.post(&format!("{path}/submit"), Some(&finance), json!({})).await?.ok("submit")?;
     let settled = wait_for("the listener to settle the batch", APPLY_LIMIT, || async {
-        let view = api.get(&path, Some(&admin)).await?.ok("GET batch")?;
+        let view = api.get(&path, Some(&finance)).await?.ok("GET batch")?;
         Ok((view["status"] == "executed").then_some(view))
     })
     .await?;
     println!(
-        "asset {asset_id}: payout batch {id} ({} entries, {}) executed in block {} (tx {})",
+        "asset {asset_id}: payout batch {id} ({} entries, {}) proposed by account {FINANCE}, approved by account \
+         {APPROVER}, executed in block {} (tx {})",
         settled["entry_count"],
         settled["total"]["human"].as_str().unwrap_or("?"),
         settled["executed_block"],

@@ -10,6 +10,7 @@ import {
   Api,
   BASE,
   BNB,
+  approveWithStaff,
   assertOutOfScriptReach,
   CHAIN,
   CHAIN_ID,
@@ -24,6 +25,7 @@ import {
   refreshCookie,
   registerDirectly,
   signInThroughPage,
+  signStaffTyped,
   test,
   until,
 } from "./lib/stack.mjs";
@@ -128,6 +130,20 @@ test("admin: build, sign and submit a payout batch until executed, balances chec
     await until("the batch list shows the left-out count", async () => (await row.getByTestId("batch-row-limits").innerText()).includes(`${built.left_out_count} left out`));
   }
 
+  // Two people for every payout: signed at once, the signer refuses it (the page says why); the admin proposes it here,
+  // its wallet signing the proposal, and the devnet's approver approves it; then it is signed.
+  await detail.getByTestId("batch-sign").click();
+  await dialog.getByTestId("confirm-ok").click();
+  const refusal = detail.getByTestId("batch-sign-error");
+  await refusal.waitFor();
+  assert.match(await refusal.innerText(), /approval/i);
+  assert.equal((await admin.get(`/v1/admin/payouts/batches/${id}`)).status, "building");
+  await detail.getByTestId("batch-propose").click();
+  await dialog.getByTestId("confirm-ok").click();
+  const proposal = detail.getByTestId("batch-proposed");
+  await proposal.waitFor();
+  const auth = Number((await proposal.innerText()).match(/Proposal #(\d+)/)[1]);
+  await approveWithStaff(await admin.get(`/v1/admin/authorisations/${auth}`));
   await detail.getByTestId("batch-sign").click();
   await dialog.getByTestId("confirm-ok").click();
   await until("the batch signed", async () => (await detail.getByTestId("batch-status").innerText()) === "signed");
@@ -170,7 +186,8 @@ test("admin: build, sign and submit a payout batch until executed, balances chec
   }
   const outcomes = await detail.getByTestId("entry-outcome").allInnerTexts();
   assert.deepEqual(outcomes, executed.entries.map(() => "paid"));
-  await b.close();
+  // The one-step signing refused above is the one error the page saw.
+  await b.close([/^http 409 POST .*\/v1\/admin\/payouts\/batches\/\d+\/sign$/]);
 });
 
 test("admin tabs: treasury, monitoring with charts, users, plan and audit show what the API says", async () => {
@@ -187,13 +204,24 @@ test("admin tabs: treasury, monitoring with charts, users, plan and audit show w
   assert.equal(await summary.getByTestId("t-company").getAttribute("data-base"), t.company_total.base);
   assert.equal(await summary.getByTestId("t-available").getAttribute("data-base"), t.available.base);
   assert.equal(await summary.getByTestId("t-balance").getAttribute("data-base"), t.contract_balance.base);
-  // A transfer of 1 BNB of company funds to the (allowlisted) admin: signed here, sent from the wallet.
+  // A transfer of 1 BNB of company funds to the (allowlisted) admin: proposed here, approved by the devnet's two
+  // approvers (a treasury transfer needs two there) and signed, then sent from the wallet.
   await page.getByTestId("transfer-to").fill(CHAIN.admin);
   await page.getByTestId("transfer-amount").fill("1");
-  await page.getByTestId("transfer").click();
+  await page.getByTestId("transfer-propose").click();
   assert.match(await page.locator("dialog.confirm").innerText(), /moving 1 BNB of company funds/);
   await page.locator("dialog.confirm").getByTestId("confirm-ok").click();
   const transferRow = page.getByTestId("transfer-row").first();
+  await until("the proposed transfer listed", async () => (await transferRow.getByTestId("transfer-status").innerText()).startsWith("proposed"));
+  const proposedTransfer = (await admin.get("/v1/admin/treasury/transfers?asset_id=1&limit=1")).items[0];
+  let proposal = await admin.get(`/v1/admin/authorisations/${proposedTransfer.authorisation_id}`);
+  const signature = await signStaffTyped(ANVIL_KEYS[0], proposal.typed_data.propose);
+  proposal = await admin.post(`/v1/admin/authorisations/${proposal.id}/signatures`, { action: "propose", signature });
+  assert.equal(proposal.approvals_required, 2, "a treasury transfer needs two approvals on the devnet");
+  await approveWithStaff(proposal);
+  await admin.post(`/v1/admin/authorisations/${proposal.id}/sign`, {});
+  await page.reload();
+  await page.getByTestId("tab-treasury").click();
   await until("the signed transfer listed", async () => (await transferRow.getByTestId("transfer-status").innerText()).startsWith("signed"));
   await transferRow.getByTestId("transfer-send").click();
   await until("the transfer executed", async () => (await transferRow.getByTestId("transfer-status").innerText()).startsWith("executed"), { timeout: 90_000 });
@@ -660,14 +688,34 @@ test("admin: a payment the plan refused is refunded to its payer from the quaran
   const row = page.locator(`[data-testid="quarantined-event"][data-event="${CHAIN_ID}:${hash}:${event.log_index}"]`);
   await row.waitFor();
   assert.equal(await row.getByTestId("quarantine-state").innerText(), "open");
-  // The confirmation names the payer and the amount; confirmed, the refund is signed and sent from this wallet.
+  // Refunded in one step, the signer refuses: a refund needs a second person's approval on the devnet.
+  const key3 = `${CHAIN_ID}/${hash}/${event.log_index}`;
+  const oneStep = await Api.raw("POST", `/v1/admin/quarantine/${key3}/refund`, {}, admin.token);
+  assert.equal(oneStep.status, 409, JSON.stringify(oneStep.body));
+  assert.equal(oneStep.body.error.code, "approvals_missing");
+  // The confirmation names the payer and the amount; confirmed, the refund is proposed and the proposal signed in this
+  // wallet.
   await row.getByTestId("refund").click();
   const dialog = page.locator("dialog.confirm");
   assert.equal(await dialog.getByTestId("refund-payer").innerText(), user.address);
   assert.match(await dialog.innerText(), new RegExp(`returning ${p.amount.human}`));
   await dialog.getByTestId("confirm-ok").click();
+  const proposed = row.getByTestId("refund-proposed");
+  await proposed.waitFor();
+  assert.match(await proposed.innerText(), /Proposal #\d+ is proposed: still missing 1 more approval/);
+  assert.match(await row.getByTestId("quarantine-state").innerText(), /^refund #\d+ proposed: waiting for approval/);
+  assert.equal(b.wallet.typedSigned.at(-1).message.action, "propose");
+  assert.equal(b.wallet.typedSigned.at(-1).message.kind, "refund");
+  // The devnet's approver approves it, it is signed, and this wallet (the contract's treasurer) sends it.
+  const auth = Number((await proposed.innerText()).match(/Proposal #(\d+)/)[1]);
+  await approveWithStaff(await admin.get(`/v1/admin/authorisations/${auth}`));
+  await admin.post(`/v1/admin/authorisations/${auth}/sign`, {});
+  await page.reload();
+  await page.getByTestId("tab-monitoring").click();
+  await row.getByTestId("refund-send").click();
   await until("the event refunded", async () => (await row.getByTestId("quarantine-state").innerText()).startsWith("refunded"), { timeout: 90_000 });
   const [refund] = (await admin.get(`/v1/admin/treasury/transfers?asset_id=${BNB}&limit=1`)).items;
+  assert.equal(refund.authorisation_id, auth);
   assert.deepEqual(refund.refund_of, { chain_id: CHAIN_ID, tx_hash: hash, log_index: event.log_index });
   assert.equal(refund.status, "executed");
   assert.equal(refund.to, user.address);

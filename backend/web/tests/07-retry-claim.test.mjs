@@ -24,6 +24,7 @@ import {
   chain,
   freshKey,
   openBrowser,
+  proposeAndApprove,
   registerDirectly,
   rpc,
   signInThroughPage,
@@ -60,7 +61,7 @@ test("admin: Retry finds a submitted batch pending, then dropped, then reverted,
   refuser.address = api.address;
   await registerDirectly(await freshKey(), refuser.address, BNB); // its direct reward
   await refusePayments(refuser.key);
-  // Build and sign through the API (the page's build and sign are covered by 04-admin).
+  // Build, propose, approve and sign through the API (the page's build and sign are covered by 04-admin).
   for (const old of (await admin.get(`/v1/admin/payouts/batches?asset_id=${BNB}&status=building&limit=100`)).items) {
     await admin.post(`/v1/admin/payouts/batches/${old.id}/cancel`, {});
   }
@@ -69,6 +70,8 @@ test("admin: Retry finds a submitted batch pending, then dropped, then reverted,
   assert.ok(entry, "the refusing wallet is in the batch");
   refuser.amount = BigInt(entry.amount.base);
   refuser.human = entry.amount.human;
+  // Proposed and approved first: the devnet's signer signs no outflow without a second person's approval.
+  await proposeAndApprove(admin, { kind: "payout_batch", subject: built.id });
   const signed = await admin.post(`/v1/admin/payouts/batches/${built.id}/sign`, {});
 
   const b = await openBrowser({ key: ANVIL_KEYS[0] });

@@ -95,8 +95,9 @@ test("finance proposes a batch, another approver approves it in another browser,
   await a.close();
 });
 
-test("finance proposes a treasury transfer, the approver approves it in another browser, finance has it signed and it is sent and executed", async () => {
+test("finance proposes a treasury transfer, two approvers approve it in their own browsers, finance has it signed and it is sent and executed", async () => {
   const admin = await Api.signIn(ANVIL_KEYS[0]);
+  const approverAddress = privateKeyToAccount(STAFF.approver).address;
   const before = await admin.get("/v1/admin/treasury?asset_id=1");
   assert.ok(BigInt(before.available.base) >= 10n ** 18n, `1 BNB of company funds to move: ${before.available.human}`);
   const adminAddress = privateKeyToAccount(ANVIL_KEYS[0]).address;
@@ -150,8 +151,25 @@ test("finance proposes a treasury transfer, the approver approves it in another 
   assert.ok(view.custody.committed_epoch > 0, "the devnet commits an epoch a minute");
   await waiting.getByTestId("authorisation-approve").click();
   await q.locator("dialog.confirm").getByTestId("confirm-ok").click();
-  await until("the proposal approved", async () => (await waiting.getByTestId("authorisation-stage").innerText()) === "approved");
-  await a.screenshot("25-transfer-approved");
+  // A treasury transfer needs two approvals on the devnet (its signer's [policy.approvals]): one is not enough.
+  await until("the first approval in", async () => (await waiting.getByTestId("authorisation-signatures").innerText()).includes("Approved by"));
+  assert.deepEqual((await admin.get(`/v1/admin/authorisations/${auth}`)).signatures.map((s) => [s.action, s.wallet]).at(-1), ["approve", approverAddress]);
+  assert.equal(await waiting.getByTestId("authorisation-stage").innerText(), "proposed");
+  assert.match(await waiting.getByTestId("authorisation-missing").innerText(), /1 more approval/);
+  assert.equal((await admin.get(`/v1/admin/authorisations/${auth}`)).approvals_required, 2);
+  // Signed now, the signer refuses it, and says why.
+  const early = await Api.raw("POST", `/v1/admin/authorisations/${auth}/sign`, {}, (await Api.signIn(STAFF.finance)).token);
+  assert.equal(early.status, 409, JSON.stringify(early.body));
+  // The second approver approves in its own browser.
+  const a2 = await openBrowser({ key: STAFF.approver2 });
+  await a2.page.goto(BASE + "/admin#approvals");
+  await signInThroughPage(a2.page);
+  const second = a2.page.locator(`[data-testid=authorisation][data-id="${auth}"]`);
+  await second.getByTestId("authorisation-approve").click();
+  await a2.page.locator("dialog.confirm").getByTestId("confirm-ok").click();
+  await until("the proposal approved", async () => (await second.getByTestId("authorisation-stage").innerText()) === "approved");
+  await a2.screenshot("25-transfer-approved");
+  await a2.close();
 
   // Finance has it signed from the queue; the admin (the contract's treasurer) sends it from the Treasury tab.
   await p.reload();

@@ -15,6 +15,18 @@ import type { Schema } from "../generated/api";
 export type AuthorisationView = Schema<"AuthorisationView">;
 type AuthorisationPage = Schema<"AuthorisationPage">;
 
+/**
+ * Proposes an outflow (`body`: `POST /v1/admin/authorisations`'s) and signs the proposal in the signed-in staff wallet;
+ * a proposal retried after its signature went in is answered as it stands (the API answers the open one again).
+ */
+export async function proposeSigned(signed: ReturnType<typeof useSignedIn>, body: object): Promise<AuthorisationView> {
+  const proposal = await post<AuthorisationView>("/v1/admin/authorisations", body);
+  if (!signed) throw new Error("Sign in with your staff wallet first.");
+  if (proposal.signatures.some((s) => s.action === "propose")) return proposal;
+  const signature = await signed.connection.signTypedData((proposal.typed_data as Record<string, object>).propose);
+  return post<AuthorisationView>(`/v1/admin/authorisations/${proposal.id}/signatures`, { action: "propose", signature });
+}
+
 /** Each kind of outflow in words. */
 const KIND: Record<string, string> = {
   payout_batch: "payout batch",

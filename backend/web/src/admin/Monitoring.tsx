@@ -12,6 +12,7 @@ import { assetKey, chainAddress, isTronChain, parseAnyAddress } from "../lib/tro
 import { type Asset, ConfirmAction, time, useCan } from "./common";
 import { BarChart, LineChart, type Series } from "./charts";
 import { sendTransfer, type TransferView } from "./Treasury";
+import { proposeSigned } from "./Approvals";
 import type { Schema } from "../generated/api";
 
 type Reconciliation = Schema<"Reconciliation">;
@@ -256,6 +257,8 @@ function quarantineState(q: QuarantinedEvent): string {
   const r = q.refund;
   if (r?.status === "executed") return `refunded (transfer #${r.transfer_id}, block ${r.executed_block})`;
   if (r?.status === "signed") return `refund #${r.transfer_id} signed, not executed yet`;
+  if (r?.status === "proposed") return `refund #${r.transfer_id} proposed: waiting for approval (Approvals)`;
+  if (r?.status === "rejected") return `open (refund #${r.transfer_id} rejected)`;
   if (q.resolved_at) return `resolved ${time(q.resolved_at)}`;
   return r?.status === "expired" ? `open (refund #${r.transfer_id} expired unexecuted)` : "open";
 }
@@ -271,6 +274,7 @@ function Quarantine(props: { assets: Asset[] }) {
     [all, pager.cursor, tick],
   );
   const [sending, setSending] = useState<{ key: string; text: string; error?: boolean } | null>(null);
+  const [proposal, setProposal] = useState<{ key: string; text: string } | null>(null);
   // A refund sent from this wallet executes once the listener confirms its event: look again until it has.
   const waiting =
     sending !== null && !sending.error && page.data?.quarantined.find((q) => eventKey(q) === sending.key)?.refund?.status === "signed";
@@ -321,21 +325,22 @@ function Quarantine(props: { assets: Asset[] }) {
               {q.refundable && q.payer && (
                 <ConfirmAction
                   needs="finance"
-                  label="Refund to payer"
-                  title="Refund a quarantined payment"
+                  label="Propose refund to payer"
+                  title="Propose refunding a quarantined payment"
                   testid="refund"
                   danger
                   describe={() => (
                     <p>
-                      The signer authorises returning {paid} to <code data-testid="refund-payer">{q.payer}</code>, the wallet that paid it
-                      ({q.reason_code}). It is not company money: the company's available share does not change. Your wallet then sends
-                      the transfer as a treasury transfer; the event is resolved once the listener confirms it.
+                      You propose returning {paid} to <code data-testid="refund-payer">{q.payer}</code>, the wallet that paid it
+                      ({q.reason_code}), and your wallet signs the proposal. It is not company money: the company's available share
+                      does not change. Once another approver approves it (Approvals) and it is signed there, a wallet holding the
+                      contract's treasurer role sends it from here; the event is resolved once the listener confirms it.
                     </p>
                   )}
-                  act={() => post<TransferView>(`/v1/admin/quarantine/${q.chain_id}/${q.tx_hash}/${q.log_index}/refund`, {})}
-                  done={(t) => {
+                  act={() => proposeSigned(signed, { kind: "refund", chain_id: q.chain_id, tx_hash: q.tx_hash, log_index: q.log_index })}
+                  done={(a) => {
                     setTick((x) => x + 1);
-                    void send(q, t);
+                    setProposal({ key: eventKey(q), text: `Proposal #${a.id} is ${a.stage}${a.missing.length > 0 ? `: still missing ${a.missing.join("; ")}` : ""}.` });
                   }}
                 />
               )}
@@ -343,6 +348,11 @@ function Quarantine(props: { assets: Asset[] }) {
                 <button type="button" class="danger" onClick={() => sendSigned(q)} data-testid="refund-send">
                   Send refund from this wallet
                 </button>
+              )}
+              {proposal?.key === key && q.refund?.status === "proposed" && (
+                <Notice kind="info" testid="refund-proposed">
+                  {proposal.text} <a href="#approvals">Approvals</a>
+                </Notice>
               )}
               {sending?.key === key && (sending.error || q.refund?.status !== "executed") && (
                 <Notice kind={sending.error ? "error" : "info"} testid="refund-sending">

@@ -8,7 +8,7 @@ import { ApiError, get, post } from "../lib/api";
 import type { AssetAmount } from "../lib/types";
 import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { LoadFailed, useSignedIn } from "../ui/account";
-import type { AuthorisationView } from "./Approvals";
+import { proposeSigned, type AuthorisationView } from "./Approvals";
 import { networkLabel } from "../lib/networks";
 import { type Asset, AssetPicker, ConfirmAction, IfCan, time, toBase, unixTime } from "./common";
 import type { Schema } from "../generated/api";
@@ -349,14 +349,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
                 <Recipients b={b} />
               </>
             )}
-            act={async () => {
-              const proposal = await post<AuthorisationView>("/v1/admin/authorisations", { kind: "payout_batch", subject: b.id });
-              if (!signed) throw new Error("Sign in with your staff wallet first.");
-              const typed = (proposal.typed_data as Record<string, object>).propose;
-              if (proposal.signatures.some((s) => s.action === "propose")) return proposal;
-              const signature = await signed.connection.signTypedData(typed);
-              return post<AuthorisationView>(`/v1/admin/authorisations/${proposal.id}/signatures`, { action: "propose", signature });
-            }}
+            act={() => proposeSigned(signed, { kind: "payout_batch", subject: b.id })}
             done={(p) => {
               setProposed(p);
               refresh();

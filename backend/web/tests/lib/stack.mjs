@@ -89,8 +89,46 @@ export function anvilKey(index) {
   return toHex(mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index }).getHdKey().privateKey);
 }
 
-/** The devnet's staff wallets (`devnet-demo staff`): anvil's accounts 10 (finance) and 11 (approver). */
-export const STAFF = { finance: anvilKey(10), approver: anvilKey(11) };
+/**
+ * The devnet's staff wallets (`devnet-demo staff`): anvil's accounts 10 (finance), 11 and 12 (approvers) — the
+ * signer's `[policy.approvals]` on the devnet (scripts/devnet.sh) counts 11's and 12's approvals.
+ */
+export const STAFF = { finance: anvilKey(10), approver: anvilKey(11), approver2: anvilKey(12) };
+
+/** `key`'s wallet signature of a staff approval's typed data (`AuthorisationView.typed_data.propose` or `.approve`). */
+export async function signStaffTyped(key, typed) {
+  const { EIP712Domain: _, ...types } = typed.types;
+  const m = typed.message;
+  const message = { ...m, total: BigInt(m.total), nonce: BigInt(m.nonce), deadline: BigInt(m.deadline) };
+  return privateKeyToAccount(key).signTypedData({ domain: typed.domain, types, primaryType: "StaffApproval", message });
+}
+
+/**
+ * Signs authorisation `auth` off as the devnet's approvers would, each in its own wallet, until it is approved (a
+ * payout batch or refund needs one approval there, a treasury transfer two). Returns the authorisation, approved.
+ */
+export async function approveWithStaff(auth) {
+  let a = auth;
+  for (const key of [STAFF.approver, STAFF.approver2]) {
+    if (a.stage === "approved") break;
+    const approver = await Api.signIn(key);
+    const signature = await signStaffTyped(key, a.typed_data.approve);
+    a = await approver.post(`/v1/admin/authorisations/${a.id}/signatures`, { action: "approve", signature });
+  }
+  assert.equal(a.stage, "approved", JSON.stringify({ id: a.id, stage: a.stage, missing: a.missing }));
+  return a;
+}
+
+/**
+ * Takes an outflow through the two-person lifecycle through the API (backend/STAFF.md §3): `proposer` (an `Api`
+ * signed in with its key: the admin or finance) proposes `body` (`{ kind, ... }` of `POST /v1/admin/authorisations`)
+ * and signs the proposal in its wallet; the devnet's approvers approve it. Returns the authorisation, approved.
+ */
+export async function proposeAndApprove(proposer, body) {
+  const proposed = await proposer.post("/v1/admin/authorisations", body);
+  const signature = await signStaffTyped(proposer.key, proposed.typed_data.propose);
+  return approveWithStaff(await proposer.post(`/v1/admin/authorisations/${proposed.id}/signatures`, { action: "propose", signature }));
+}
 
 /**
  * Gives `wallet` the staff `role` as the console would: the admin proposes it, and the devnet's approver (a second
@@ -148,12 +186,14 @@ export class Api {
     const signature = await account.signMessage({ message: nonce.body.message });
     const pair = await Api.raw("POST", "/v1/auth/signin", { message: nonce.body.message, signature });
     assert.equal(pair.status, 200, JSON.stringify(pair.body));
-    return new Api(pair.body.access_token, account.address);
+    return new Api(pair.body.access_token, account.address, key);
   }
 
-  constructor(token, address) {
+  constructor(token, address, key) {
     this.token = token;
     this.address = address;
+    /** The wallet's key (test wallets only): it signs staff approvals (`proposeAndApprove`). */
+    this.key = key;
   }
 
   static async raw(method, path, body, token) {
@@ -356,8 +396,12 @@ export async function newPendingReward(sponsor, assetId) {
   return fresh;
 }
 
-/** Signs and submits a built batch through the admin API, then waits until the listener has settled it. */
+/**
+ * Has a built batch proposed by `admin` (the admin or finance), approved by the devnet's approver, signed and submitted
+ * through the admin API, then waits until the listener has settled it.
+ */
 export async function payBatch(admin, id) {
+  await proposeAndApprove(admin, { kind: "payout_batch", subject: id });
   await admin.post(`/v1/admin/payouts/batches/${id}/sign`, {});
   await admin.post(`/v1/admin/payouts/batches/${id}/submit`, {});
   return until(`batch ${id} executed`, async () => {
