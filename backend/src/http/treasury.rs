@@ -739,7 +739,7 @@ async fn sign_transfer(
         Err(e) => return Err(signer_error(e)),
     };
     let digest = abi::SettlementDomain::new(r.chain_id, contract).digest(&settlement_transfer(&r, deadline));
-    if signed.digest != digest || signed.nonce.0 != r.nonce || signed.deadline != deadline {
+    if !signed.is_for(r.chain_id, contract, digest, r.nonce, deadline) {
         return Err(ApiError::Internal(eyre::eyre!(
             "signer answer does not match the treasury transfer (digest {} vs {digest})",
             signed.digest

@@ -1,6 +1,6 @@
 //! The HTTP contract shared by the service and `client`: routes, response and error bodies.
 
-use alloy::primitives::{B256, Bytes};
+use alloy::primitives::{Address, B256, Bytes, U256};
 use serde::{Deserialize, Serialize};
 
 use crate::intent::{Addr, Amount, Kind};
@@ -58,6 +58,18 @@ pub struct SignResponse<P = serde_json::Value> {
     pub signature: Bytes,
     /// The intent as signed, in its request JSON shape, to submit on-chain.
     pub payload: P,
+}
+
+impl<P> SignResponse<P> {
+    /// Whether this answer is for exactly the payload asked for: `digest` (the caller's own EIP-712 digest of it)
+    /// under `contract` on `chain_id`, at `nonce` and `deadline`. A caller stores a signature only after this check.
+    pub fn is_for(&self, chain_id: u64, contract: Address, digest: B256, nonce: U256, deadline: u64) -> bool {
+        self.digest == digest
+            && self.chain_id == chain_id
+            && self.contract.0 == contract
+            && self.nonce.0 == nonce
+            && self.deadline == deadline
+    }
 }
 
 /// Body of [`MANY_PATH`]: up to [`MAX_MANY`] intents, each with its kind. The service reads `intent` as the raw JSON

@@ -165,12 +165,7 @@ fn check_signed(
     contract: Address,
 ) -> Result<(), ApiError> {
     let digest = abi::SettlementDomain::new(payload.chain_id, contract).digest(&payload.payout_batch());
-    if signed.digest != digest
-        || signed.chain_id != payload.chain_id
-        || signed.contract.0 != contract
-        || signed.nonce.0 != payload.nonce
-        || signed.deadline != payload.deadline
-    {
+    if !signed.is_for(payload.chain_id, contract, digest, payload.nonce, payload.deadline) {
         return Err(ApiError::Internal(eyre::eyre!(
             "signer answer does not match batch {} (digest {} vs {digest})",
             payload.id,
