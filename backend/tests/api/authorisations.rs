@@ -13,7 +13,7 @@ use signer::intent::Addr;
 
 use crate::helpers::{Chain, TestApp};
 use crate::payouts::{PayoutSetup, SETTLEMENT, chain_settings, check_batch_signature};
-use crate::signer_service::spawn_signer_with_approvals;
+use crate::signer_service::{spawn_signer_with_approvals, spawn_signer_with_node_and_approvals};
 
 struct Wallet {
     key: PrivateKeySigner,
@@ -440,37 +440,30 @@ async fn a_treasury_transfer_is_proposed_reserved_and_signed_only_after_two_appr
     );
 }
 
-#[tokio::test]
-async fn an_insider_with_the_database_and_the_admin_wallet_gets_no_treasury_transfer_signed() {
-    let approver_key = PrivateKeySigner::random();
-    let treasury = crate::common::named("company treasury");
-    let signer = spawn_signer_with_approvals(
-        SETTLEMENT,
-        vec![treasury],
-        ApprovalsConfig {
-            proposers: vec![Addr(PrivateKeySigner::random().address())],
-            approvers: vec![Addr(approver_key.address())],
-            payout_batch: 1,
-            treasury_transfer: 1,
-            refund: 1,
-            payout_tiers: vec![],
-        },
-    )
-    .await;
-    let PayoutSetup { signer: _signer, app, token: admin, .. } =
-        PayoutSetup::with(signer, chain_settings(SETTLEMENT), 3).await;
-    let transfer =
-        json!({ "kind": "treasury_transfer", "asset_id": 1, "to": treasury.to_checksum(None), "amount": "1" });
-    let p = app.post_admin("/v1/admin/authorisations", &admin, transfer).await;
-    assert_eq!(p.status, 200, "{}", p.body);
-    let auth = p.body["id"].as_i64().unwrap();
-    // The admin wallet signs the proposal and forges, in the database, approvals of its own and of the approver.
-    let proposed = alloy::hex::decode(sign_typed(&app.admin, &p.body["typed_data"]["propose"])).unwrap();
-    let approve = alloy::hex::decode(sign_typed(&app.admin, &p.body["typed_data"]["approve"])).unwrap();
+/// The signer of the insider tests: it counts `approver`'s approvals, and a proposer that is neither the admin wallet
+/// nor anyone the test knows; one approval suffices.
+fn insider_approvals(approver: Address) -> ApprovalsConfig {
+    ApprovalsConfig {
+        proposers: vec![Addr(PrivateKeySigner::random().address())],
+        approvers: vec![Addr(approver)],
+        payout_batch: 1,
+        treasury_transfer: 1,
+        refund: 1,
+        payout_tiers: vec![],
+    }
+}
+
+/// The insider holding the database and the admin wallet: the admin wallet signs proposal `p` (as the API answered
+/// it) and forges, straight into the tables, approvals of its own and of `approver` (signed by itself), then marks
+/// the authorisation approved. Answers the authorisation's id.
+async fn forge_approvals(app: &TestApp, p: &Value, approver: Address) -> i64 {
+    let auth = p["id"].as_i64().unwrap();
+    let proposed = alloy::hex::decode(sign_typed(&app.admin, &p["typed_data"]["propose"])).unwrap();
+    let approve = alloy::hex::decode(sign_typed(&app.admin, &p["typed_data"]["approve"])).unwrap();
     for (wallet, action, signature) in [
         (app.admin.address(), "propose", &proposed),
         (app.admin.address(), "approve", &approve),
-        (approver_key.address(), "approve", &approve),
+        (approver, "approve", &approve),
     ] {
         sqlx::query(
             "INSERT INTO authorisation_signatures (authorisation_id, wallet, action, signature) VALUES ($1, $2, $3, $4)",
@@ -488,12 +481,92 @@ async fn an_insider_with_the_database_and_the_admin_wallet_gets_no_treasury_tran
         .execute(&app.db.pool)
         .await
         .unwrap();
-    let a = app.post_admin(&format!("/v1/admin/authorisations/{auth}/sign"), &admin, json!({})).await;
+    auth
+}
+
+/// The signer refused `a` for want of real approvals, and said which rule.
+fn refused_by_the_signer(a: &crate::helpers::Answer) {
     assert_eq!((a.status, a.code()), (409, "approvals_missing"), "{}", a.body);
     assert!(a.body["error"]["message"].as_str().unwrap().contains("policy."), "the signer says why: {}", a.body);
+}
+
+/// Treasury transfers and refunds carrying a signature, and the status of each.
+async fn transfer_rows(app: &TestApp) -> (i64, Vec<String>) {
     let signed: i64 = sqlx::query_scalar("SELECT count(*) FROM treasury_transfers WHERE signature IS NOT NULL")
         .fetch_one(&app.db.pool)
         .await
         .unwrap();
-    assert_eq!(signed, 0, "nothing was signed");
+    let statuses =
+        sqlx::query_scalar("SELECT status FROM treasury_transfers ORDER BY id").fetch_all(&app.db.pool).await.unwrap();
+    (signed, statuses)
+}
+
+#[tokio::test]
+async fn an_insider_with_the_database_and_the_admin_wallet_gets_no_treasury_transfer_signed() {
+    let approver_key = PrivateKeySigner::random();
+    let treasury = crate::common::named("company treasury");
+    let signer =
+        spawn_signer_with_approvals(SETTLEMENT, vec![treasury], insider_approvals(approver_key.address())).await;
+    let PayoutSetup { signer: _signer, app, token: admin, .. } =
+        PayoutSetup::with(signer, chain_settings(SETTLEMENT), 3).await;
+    let transfer =
+        json!({ "kind": "treasury_transfer", "asset_id": 1, "to": treasury.to_checksum(None), "amount": "1" });
+    let p = app.post_admin("/v1/admin/authorisations", &admin, transfer).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let auth = forge_approvals(&app, &p.body, approver_key.address()).await;
+    let a = app.post_admin(&format!("/v1/admin/authorisations/{auth}/sign"), &admin, json!({})).await;
+    refused_by_the_signer(&a);
+    assert_eq!(transfer_rows(&app).await, (0, vec!["proposed".to_owned()]), "nothing was signed");
+}
+
+#[tokio::test]
+async fn an_insider_with_the_database_and_the_admin_wallet_gets_no_refund_signed() {
+    use crate::refunds::{commit_liabilities, duplicate_registration, refund_path};
+    let approver_key = PrivateKeySigner::random();
+    // A real chain: the signer signs a refund only of a payment spent there, read through its own node.
+    let (anvil, settlement, operator_key) = crate::payouts::anvil_settlement(0).await;
+    let signer = spawn_signer_with_node_and_approvals(
+        settlement,
+        vec![crate::common::named("company treasury")],
+        anvil.endpoint(),
+        insider_approvals(approver_key.address()),
+    )
+    .await;
+    let mut chain = chain_settings(settlement);
+    chain.spec.rpc_url = Some(anvil.endpoint());
+    let app = crate::payouts::spawn_admin_app(&signer, chain).await;
+    crate::payouts::seed_chain(&app, 3).await;
+    let (_payer, duplicate) = duplicate_registration(&app, &anvil.endpoint()).await;
+    commit_liabilities(&anvil.endpoint(), settlement, &operator_key, 0).await;
+    let admin = app.admin_token().await;
+
+    // The one-step refund: the signer wants approvals and refuses it, in its words; audited, nothing stored.
+    let a = app.post_admin(&refund_path(duplicate.key), &admin, json!({})).await;
+    refused_by_the_signer(&a);
+    assert!(a.body["error"]["message"].as_str().unwrap().contains("policy.approvals_missing"), "{}", a.body);
+    assert_eq!(transfer_rows(&app).await, (0, vec![]));
+
+    // Proposed by the admin wallet, its approvals forged in the database: the signer still refuses.
+    let key = duplicate.key;
+    let refund = json!({
+        "kind": "refund", "chain_id": key.chain_id, "tx_hash": format!("{:#x}", key.tx_hash), "log_index": key.log_index,
+    });
+    let p = app.post_admin("/v1/admin/authorisations", &admin, refund).await;
+    assert_eq!((p.status, p.body["kind"].as_str()), (200, Some("refund")), "{}", p.body);
+    let auth = forge_approvals(&app, &p.body, approver_key.address()).await;
+    let a = app.post_admin(&format!("/v1/admin/authorisations/{auth}/sign"), &admin, json!({})).await;
+    refused_by_the_signer(&a);
+    let subject = p.body["subject"].as_i64().unwrap();
+    let a = app.post_admin(&format!("/v1/admin/treasury/transfers/{subject}/sign"), &admin, json!({})).await;
+    refused_by_the_signer(&a);
+    assert_eq!(transfer_rows(&app).await, (0, vec!["proposed".to_owned()]), "nothing was signed");
+    let refusals: Vec<String> =
+        sqlx::query_scalar("SELECT target FROM audit_logs WHERE action = 'authorisation_signer_refused' ORDER BY id")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    let target = format!("authorisation:{auth}");
+    assert_eq!(refusals, ["refund:unproposed", target.as_str(), target.as_str()], "every refusal is audited");
+    let shown = app.get(&format!("/v1/admin/authorisations/{auth}"), Some(&admin)).await;
+    assert_eq!(shown.body["stage"], "approved", "as the insider wrote it, and still unsigned: {}", shown.body);
 }

@@ -22,7 +22,7 @@ fn base(v: &Value) -> u128 {
     v["base"].as_str().unwrap_or_else(|| panic!("no base amount in {v}")).parse().unwrap()
 }
 
-fn refund_path(key: EventKey) -> String {
+pub(crate) fn refund_path(key: EventKey) -> String {
     format!("/v1/admin/quarantine/{}/{:#x}/{}/refund", key.chain_id, key.tx_hash, key.log_index)
 }
 
@@ -51,7 +51,7 @@ async fn treasury(app: &TestApp, token: &str) -> Value {
 /// A wallet pays its register payload (on `rpc_url`'s chain, so that its nonce is spent there) after it was already
 /// registered by another: the plan refuses the second payment as `duplicate_user`. Returns the payer and the
 /// quarantined event.
-async fn duplicate_registration(app: &TestApp, rpc_url: &str) -> (PrivateKeySigner, ChainEvent) {
+pub(crate) async fn duplicate_registration(app: &TestApp, rpc_url: &str) -> (PrivateKeySigner, ChainEvent) {
     let sponsor = named("U1");
     let payer = PrivateKeySigner::random();
     let tokens = app.signin(Chain::Evm, &payer).await;
@@ -80,7 +80,7 @@ async fn duplicate_registration(app: &TestApp, rpc_url: &str) -> (PrivateKeySign
 
 /// Commits a liabilities root of `total` on `settlement` (the operator is anvil's account 0, the dev key signs): what
 /// the contract needs before it lets a refund or a treasury transfer go, and its floor.
-async fn commit_liabilities(rpc_url: &str, settlement: Address, operator_key: &str, total: u128) {
+pub(crate) async fn commit_liabilities(rpc_url: &str, settlement: Address, operator_key: &str, total: u128) {
     use alloy::providers::Provider;
     let operator: PrivateKeySigner = operator_key.parse().unwrap();
     let provider = anvil_tests::api::wallet_provider(rpc_url, &operator).unwrap();

@@ -51,9 +51,27 @@ pub(crate) async fn spawn_signer_with_node(
     rpc_url: String,
 ) -> SignerService {
     let callers = vec![Caller::new(CALLER, SecretString::from(SECRET))];
+    spawn_with_policy(node_policy(contract, treasury, rpc_url), callers).await
+}
+
+/// As [`spawn_signer_with_node`], with `[policy.approvals]`: outflows need the staff signatures `approvals` lists.
+pub(crate) async fn spawn_signer_with_node_and_approvals(
+    contract: Address,
+    treasury: Vec<Address>,
+    rpc_url: String,
+    approvals: signer::approvals::ApprovalsConfig,
+) -> SignerService {
+    let callers = vec![Caller::new(CALLER, SecretString::from(SECRET))];
+    let mut policy = node_policy(contract, treasury, rpc_url);
+    policy.approvals = Some(approvals);
+    spawn_with_policy(policy, callers).await
+}
+
+/// [`spawn_signer`]'s policy with the signer's own node of [`CHAIN`] at `rpc_url` (0 confirmations).
+fn node_policy(contract: Address, treasury: Vec<Address>, rpc_url: String) -> PolicyConfig {
     let mut policy = PolicyConfig::native_only(CHAIN, contract, treasury, 1_000 * BNB, 10_000 * BNB, 100_000 * BNB);
     policy.chains[0].node = Some(signer::policy::NodeConfig { rpc_url, confirmations: 0 });
-    spawn_with_policy(policy, callers).await
+    policy
 }
 
 /// As [`spawn_signer`], allowing every one of `contracts` (an upgraded chain's live and previous contracts).
