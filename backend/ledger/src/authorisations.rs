@@ -10,6 +10,10 @@
 //! The signer service holds its own list of proposers and approvers and checks every signature again: nothing here can
 //! get an outflow signed that its approvers did not sign. What is here is the queue, the audit trail and the early
 //! refusals.
+//!
+//! Solvency commitments are the system-approved kind ([`SOLVENCY_COMMITMENT`]): the solvency worker records one
+//! [`record_system`] `approved` at once, proposed by the zero address, with no staff signatures, when it fixes an
+//! epoch's nonce and deadline; the epoch's own status says the rest. No staff member signs off or rejects one.
 
 use alloy::primitives::{Address, B256, Signature, U256};
 use serde_json::json;
@@ -46,6 +50,12 @@ pub enum AuthorisationError {
     /// The deadline passed (by the chain's clock) before the outflow was signed.
     #[error("authorisation {0} expired at {1} (unix seconds, the chain's clock): its outflow can no longer be signed")]
     Expired(i64, u64),
+    /// A system-approved authorisation (a solvency commitment): no staff member signs, approves or rejects it.
+    #[error("authorisation {0} is a {1}, the system's: approved when recorded, no staff signs it off or rejects it")]
+    System(i64, String),
+    /// A system authorisation recorded already for the same outflow with another payload.
+    #[error("authorisation {0} approved another payload for its {1} {2}: not signed")]
+    PayloadDiffers(i64, String, i64),
     /// A signature that does not recover to the wallet of the staff member giving it.
     #[error("the signature is not {0}'s over this authorisation's {1} approval")]
     BadSignature(String, &'static str),
@@ -67,14 +77,23 @@ pub struct StaffSigned {
     pub signed_at: String,
 }
 
+/// The system-approved kind: a solvency epoch's liability root (subject `solvency_epochs.id`).
+pub const SOLVENCY_COMMITMENT: &str = "solvency_commitment";
+
+/// The kinds staff propose and approve: what the approvals queue shows unless asked for another.
+pub const STAFF_KINDS: [&str; 3] = ["payout_batch", "treasury_transfer", "refund"];
+
+/// Who proposes a system-approved authorisation: no staff wallet, the zero address.
+pub const SYSTEM: Address = Address::ZERO;
+
 /// An authorisation with its signatures and its outflow's status.
 #[derive(Debug, Clone)]
 pub struct Authorisation {
     /// Its id.
     pub id: i64,
-    /// `payout_batch`, `treasury_transfer` or `refund`.
+    /// `payout_batch`, `treasury_transfer`, `refund` or (the system's) `solvency_commitment`.
     pub kind: String,
-    /// The outflow's row (`payout_batches.id`).
+    /// The outflow's row: `payout_batches.id`, `treasury_transfers.id` (a transfer or refund), `solvency_epochs.id`.
     pub subject: i64,
     /// The asset it moves.
     pub asset_id: i32,
@@ -84,9 +103,9 @@ pub struct Authorisation {
     pub contract: Address,
     /// The asset's token (zero: the native coin).
     pub token: Address,
-    /// The outflow's Settlement EIP-712 digest.
+    /// The outflow's Settlement EIP-712 digest (a solvency commitment's: its LiabilityRoot's).
     pub payload: B256,
-    /// What leaves custody.
+    /// What leaves custody (a solvency commitment's: the liabilities it commits; nothing leaves).
     pub total: U256,
     /// The outflow's contract nonce.
     pub nonce: U256,
@@ -94,7 +113,7 @@ pub struct Authorisation {
     pub deadline: u64,
     /// As stored: `proposed`, `approved`, `rejected`, `expired`.
     pub status: String,
-    /// The finance wallet that proposed it.
+    /// The finance wallet that proposed it ([`SYSTEM`], the zero address, for a solvency commitment).
     pub proposer: Address,
     /// RFC 3339 UTC.
     pub proposed_at: String,
@@ -107,7 +126,8 @@ pub struct Authorisation {
     /// The rejection's reason.
     pub decision_reason: Option<String>,
     /// The outflow's own status: `building`, `signed`, `submitted`, `executed`, `failed`, `cancelled` for a batch;
-    /// `proposed`, `signed`, `executed`, `expired`, `rejected` for a treasury transfer or refund.
+    /// `proposed`, `signed`, `executed`, `expired`, `rejected` for a treasury transfer or refund; for a solvency
+    /// epoch in the same words as a batch's (`built` is `building`, `sent` `submitted`, `committed` `executed`).
     pub outflow_status: String,
     /// The withdrawal fee the contract keeps of `total` (a payout batch's entries' fees).
     pub fee: U256,
@@ -147,7 +167,13 @@ impl Authorisation {
         )
     }
 
-    /// Whether the outflow still awaits its signature (a batch `building`, a transfer or refund `proposed`).
+    /// Whether the system approved it (a solvency commitment): no staff signature is asked for or taken.
+    pub fn is_system(&self) -> bool {
+        self.kind == SOLVENCY_COMMITMENT
+    }
+
+    /// Whether the outflow still awaits its signature (a batch `building`, a solvency epoch built, a transfer or
+    /// refund `proposed`).
     pub fn outflow_open(&self) -> bool {
         matches!(self.outflow_status.as_str(), "building" | "proposed")
     }
@@ -163,9 +189,9 @@ impl Authorisation {
 /// What a proposal fixes: the outflow and its Settlement payload, as built by its kind.
 #[derive(Debug, Clone)]
 pub struct Proposal {
-    /// `payout_batch`, `treasury_transfer` or `refund`.
+    /// `payout_batch`, `treasury_transfer`, `refund`, or [`SOLVENCY_COMMITMENT`] ([`record_system`]).
     pub kind: &'static str,
-    /// The outflow's row (`payout_batches.id`, or `treasury_transfers.id` for a transfer or refund).
+    /// The outflow's row (`payout_batches.id`, `treasury_transfers.id` for a transfer or refund, `solvency_epochs.id`).
     pub subject: i64,
     /// Its asset.
     pub asset_id: i32,
@@ -211,9 +237,19 @@ async fn record(
     before: Option<&Authorisation>,
     after: &Authorisation,
 ) -> Result<(), sqlx::Error> {
-    let actor = actor.to_checksum(None);
+    record_as(conn, &actor.to_checksum(None), action, before, after).await
+}
+
+/// As [`record`], by a service (`solvency-worker`) rather than a staff wallet.
+async fn record_as(
+    conn: &mut PgConnection,
+    actor: &str,
+    action: &str,
+    before: Option<&Authorisation>,
+    after: &Authorisation,
+) -> Result<(), sqlx::Error> {
     let entry = AuditEntry {
-        actor: &actor,
+        actor,
         action,
         target: &target(after.id),
         asset_id: Some(after.asset_id),
@@ -233,11 +269,15 @@ async fn load_in(conn: &mut PgConnection, id: i64, lock: bool) -> Result<Authori
                 a.total AS "total: Money", a.nonce AS "nonce: Money", a.deadline, a.status, a.proposer,
                 rfc3339(a.proposed_at) AS "proposed_at!", rfc3339(a.approved_at) AS approved_at, a.decided_by,
                 rfc3339(a.decided_at) AS decided_at, a.decision_reason,
-                coalesce(b.status::text, t.status, 'unknown') AS "outflow_status!",
+                coalesce(b.status::text, t.status,
+                         CASE e.status WHEN 'built' THEN 'building' WHEN 'sent' THEN 'submitted'
+                                       WHEN 'committed' THEN 'executed' ELSE e.status END,
+                         'unknown') AS "outflow_status!",
                 coalesce((SELECT sum(i.fee) FROM payout_batch_items i WHERE a.kind = 'payout_batch'
                           AND i.batch_id = a.subject), 0) AS "fee!: Money"
          FROM authorisations a LEFT JOIN payout_batches b ON a.kind = 'payout_batch' AND b.id = a.subject
          LEFT JOIN treasury_transfers t ON a.kind IN ('treasury_transfer', 'refund') AND t.id = a.subject
+         LEFT JOIN solvency_epochs e ON a.kind = 'solvency_commitment' AND e.id = a.subject
          WHERE a.id = $1"#,
         id
     )
@@ -300,17 +340,20 @@ pub async fn of_subject(pool: &PgPool, kind: &str, subject: i64) -> Result<Optio
     }
 }
 
-/// Authorisations newest first: only the open ones (`proposed`, `approved`) when `open`; `before` is the previous
-/// page's last id.
+/// Authorisations of `kinds` newest first: only the open ones (`proposed`, `approved`) when `open`; `before` is the
+/// previous page's last id.
 pub async fn list(
     pool: &PgPool,
+    kinds: &[&str],
     open: bool,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Authorisation>, AuthorisationError> {
+    let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
     let ids = sqlx::query_scalar!(
-        "SELECT id FROM authorisations WHERE ($1 = false OR status IN ('proposed', 'approved'))
-           AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        "SELECT id FROM authorisations WHERE kind = ANY($1) AND ($2 = false OR status IN ('proposed', 'approved'))
+           AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
+        &kinds,
         open,
         before,
         limit
@@ -345,13 +388,64 @@ pub async fn propose_in(
     proposal: &Proposal,
     proposer: Address,
 ) -> Result<Authorisation, AuthorisationError> {
+    if proposal.kind == SOLVENCY_COMMITMENT {
+        return Err(AuthorisationError::NotPermitted(
+            "a solvency commitment is the system's: no staff wallet proposes it".into(),
+        ));
+    }
     if !staff::holds(&mut *tx, proposer, StaffRole::Finance).await? {
         return Err(AuthorisationError::NotPermitted("proposing an outflow needs the finance role".into()));
     }
-    let inserted = sqlx::query_scalar!(
+    let Some(id) = insert(&mut *tx, proposal, proposer).await? else {
+        let existing = existing(&mut *tx, proposal).await?;
+        if matches!(existing.status.as_str(), "rejected" | "expired") {
+            return Err(AuthorisationError::Closed {
+                id: existing.id,
+                kind: existing.kind,
+                subject: existing.subject,
+                status: existing.status,
+            });
+        }
+        return Ok(existing);
+    };
+    let created = load_in(&mut *tx, id, true).await?;
+    record(&mut *tx, proposer, "authorisation_propose", None, &created).await?;
+    Ok(created)
+}
+
+/// Records the system's own authorisation of `proposal` (a [`SOLVENCY_COMMITMENT`]) in the caller's transaction:
+/// `approved` at once, proposed by [`SYSTEM`], with no staff signatures, audited as `actor`'s (the service that
+/// records it). Recording the same outflow again answers the row stored (a retry after a crash records nothing
+/// twice); one stored with another payload is [`AuthorisationError::PayloadDiffers`]: what is signed is what was
+/// recorded.
+pub async fn record_system(
+    conn: &mut PgConnection,
+    proposal: &Proposal,
+    actor: &str,
+) -> Result<Authorisation, AuthorisationError> {
+    if proposal.kind != SOLVENCY_COMMITMENT {
+        return Err(AuthorisationError::NotPermitted(format!("a {} is proposed and approved by staff", proposal.kind)));
+    }
+    let Some(id) = insert(&mut *conn, proposal, SYSTEM).await? else {
+        let existing = existing(&mut *conn, proposal).await?;
+        if existing.payload != proposal.payload {
+            return Err(AuthorisationError::PayloadDiffers(existing.id, existing.kind, existing.subject));
+        }
+        return Ok(existing);
+    };
+    let created = load_in(&mut *conn, id, true).await?;
+    record_as(&mut *conn, actor, "authorisation_system_approved", None, &created).await?;
+    Ok(created)
+}
+
+/// Stores `proposal` by `proposer`: `proposed`, or `approved` at once when the proposer is [`SYSTEM`]. `None` when
+/// its outflow has an authorisation already.
+async fn insert(conn: &mut PgConnection, proposal: &Proposal, proposer: Address) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar!(
         "INSERT INTO authorisations (kind, subject, asset_id, chain_id, contract, token, payload, total, nonce,
-                                     deadline, proposer)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::numeric, $9::text::numeric, $10, $11)
+                                     deadline, proposer, status, approved_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::numeric, $9::text::numeric, $10, $11,
+                 CASE WHEN $12 THEN 'approved' ELSE 'proposed' END, CASE WHEN $12 THEN now() END)
          ON CONFLICT (kind, subject) DO NOTHING RETURNING id",
         proposal.kind,
         proposal.subject,
@@ -363,35 +457,23 @@ pub async fn propose_in(
         proposal.total.to_string(),
         proposal.nonce.to_string(),
         proposal.deadline as i64,
-        proposer.as_slice()
+        proposer.as_slice(),
+        proposer == SYSTEM
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The authorisation stored already for `proposal`'s outflow, locked.
+async fn existing(conn: &mut PgConnection, proposal: &Proposal) -> Result<Authorisation, AuthorisationError> {
+    let id = sqlx::query_scalar!(
+        "SELECT id FROM authorisations WHERE kind = $1 AND subject = $2",
+        proposal.kind,
+        proposal.subject
+    )
+    .fetch_one(&mut *conn)
     .await?;
-    let id = match inserted {
-        Some(id) => id,
-        None => {
-            let id = sqlx::query_scalar!(
-                "SELECT id FROM authorisations WHERE kind = $1 AND subject = $2",
-                proposal.kind,
-                proposal.subject
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            let existing = load_in(&mut *tx, id, true).await?;
-            if matches!(existing.status.as_str(), "rejected" | "expired") {
-                return Err(AuthorisationError::Closed {
-                    id,
-                    kind: existing.kind,
-                    subject: existing.subject,
-                    status: existing.status,
-                });
-            }
-            return Ok(existing);
-        }
-    };
-    let created = load_in(&mut *tx, id, true).await?;
-    record(&mut *tx, proposer, "authorisation_propose", None, &created).await?;
-    Ok(created)
+    load_in(conn, id, true).await
 }
 
 /// Stores `wallet`'s signature of `action` on authorisation `id` after recovering it: `propose` from the proposer
@@ -409,6 +491,9 @@ pub async fn sign(
 ) -> Result<Authorisation, AuthorisationError> {
     let mut tx = pool.begin().await?;
     let before = load_in(&mut tx, id, true).await?;
+    if before.is_system() {
+        return Err(AuthorisationError::System(id, before.kind));
+    }
     if !matches!(before.status.as_str(), "proposed" | "approved") {
         return Err(AuthorisationError::NotOpen(id, before.status));
     }
@@ -478,6 +563,9 @@ pub async fn sign(
 pub async fn reject(pool: &PgPool, id: i64, by: Address, reason: &str) -> Result<Authorisation, AuthorisationError> {
     let mut tx = pool.begin().await?;
     let before = load_in(&mut tx, id, true).await?;
+    if before.is_system() {
+        return Err(AuthorisationError::System(id, before.kind));
+    }
     if !matches!(before.status.as_str(), "proposed" | "approved") || !before.outflow_open() {
         return Err(AuthorisationError::NotOpen(id, before.status));
     }

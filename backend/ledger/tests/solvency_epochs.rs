@@ -258,3 +258,122 @@ async fn a_round_is_committed_on_every_contract_each_with_its_own_epochs() {
     assert_eq!(solvency::committed(&pool, ASSET, OLD, None).await.unwrap().unwrap().epoch, 2);
     assert_eq!(solvency::committed(&pool, ASSET, NEW, None).await.unwrap().unwrap().epoch, 2);
 }
+
+/// Solvency commitments are the system-approved kind of the one authorisation lifecycle (backend/STAFF.md §3): fixing
+/// an epoch's nonce records its authorisation `approved` at once, by the system (the zero address), with no staff
+/// signature, its payload the LiabilityRoot's digest; asked again it records nothing twice. Its stage follows the
+/// epoch (approved → signed → sent → executed, or failed); it is listed apart from the staff's kinds; no staff member
+/// signs it off, rejects it or proposes one.
+#[tokio::test]
+async fn a_commitment_is_approved_by_the_system_and_follows_its_epoch_to_executed() {
+    use alloy::signers::SignerSync;
+    use ledger::authorisations::{self, AuthorisationError, SOLVENCY_COMMITMENT, STAFF_KINDS};
+    const NOW: u64 = 1_800_000_000;
+    let (db, mut ledger) = ledger(PlanParams::defaults(18)).await;
+    let pool = db.pool.clone();
+    let fee = PlanParams::defaults(18).registration_fee;
+    confirm(&mut ledger, &[registered(2, 0, "A", "G", fee), registered(3, 0, "B", "A", fee)], 5).await;
+    let epoch = solvency::build(&pool, ASSET, 1, CONTRACT, KEY).await.unwrap().unwrap();
+
+    let authorised = solvency::authorise(&pool, &epoch, CONTRACT, 1_900_000_000, "solvency-worker").await.unwrap();
+    let a = &authorised.authorisation;
+    assert_eq!((a.kind.as_str(), a.subject, a.status.as_str()), (SOLVENCY_COMMITMENT, epoch.id, "approved"));
+    assert_eq!((a.proposer, a.signatures.len()), (Address::ZERO, 0), "the system's, no staff signature");
+    assert!(a.approved_at.is_some() && a.is_system());
+    // Its payload is the digest of exactly the LiabilityRoot the signer is asked for, at the nonce fixed.
+    let (nonce, deadline) = solvency::choose_nonce(&pool, epoch.id, 1).await.unwrap();
+    assert_eq!((a.nonce, a.deadline), (nonce, deadline));
+    assert_eq!(
+        (deadline, a.total, a.contract, a.token),
+        (1_900_000_000, U256::from(epoch.total), CONTRACT, epoch.token)
+    );
+    let signed_epoch = solvency::by_id(&pool, ASSET, epoch.id).await.unwrap().unwrap();
+    let payload = signed_epoch.payload().unwrap();
+    assert_eq!(payload, authorised.payload);
+    assert_eq!(a.payload, abi::SettlementDomain::new(CHAIN, CONTRACT).digest(&payload));
+    assert_eq!((a.stage(NOW), a.outflow_open()), ("approved", true));
+
+    // A retry (after a crash, say) finds both and records nothing twice; another deadline changes nothing.
+    let again = solvency::authorise(&pool, &epoch, CONTRACT, 1_999_999_999, "solvency-worker").await.unwrap();
+    assert_eq!((again.authorisation.id, again.digest), (a.id, a.payload));
+    let audited = |pool: sqlx::PgPool, id: i64| async move {
+        sqlx::query_as::<_, (String, String)>("SELECT actor, action FROM audit_logs WHERE target = $1 ORDER BY id")
+            .bind(format!("authorisation:{id}"))
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        audited(pool.clone(), a.id).await,
+        [("solvency-worker".to_owned(), "authorisation_system_approved".to_owned())]
+    );
+
+    // Staff — every role — cannot sign it off or reject it, nor propose one; nothing changes.
+    let staff = alloy::signers::local::PrivateKeySigner::random();
+    ledger::staff::seed(&pool, &[staff.address()]).await.unwrap();
+    let approval = a.approval("approve").digest(a.chain_id, a.contract);
+    let signature = staff.sign_hash_sync(&approval).unwrap().as_bytes();
+    let refused = authorisations::sign(&pool, a.id, staff.address(), "approve", &signature, 1, NOW).await;
+    assert!(matches!(refused, Err(AuthorisationError::System(id, _)) if id == a.id), "{refused:?}");
+    let refused = authorisations::reject(&pool, a.id, staff.address(), "not the system's").await;
+    assert!(matches!(refused, Err(AuthorisationError::System(..))), "{refused:?}");
+    let proposal = authorisations::Proposal {
+        kind: SOLVENCY_COMMITMENT,
+        subject: epoch.id + 1,
+        asset_id: ASSET,
+        chain_id: CHAIN,
+        contract: CONTRACT,
+        token: Address::ZERO,
+        payload: B256::repeat_byte(1),
+        total: U256::from(1),
+        nonce: U256::from(1),
+        deadline: 1_900_000_000,
+    };
+    let refused = authorisations::propose(&pool, &proposal, staff.address()).await;
+    assert!(matches!(refused, Err(AuthorisationError::NotPermitted(_))), "{refused:?}");
+    let unchanged = authorisations::load(&pool, a.id).await.unwrap();
+    assert_eq!((unchanged.status.as_str(), unchanged.signatures.len()), ("approved", 0));
+    assert_eq!(audited(pool.clone(), a.id).await.len(), 1);
+
+    // Listed with its kind only: the approvals queue shows the staff's kinds.
+    let listed = |kinds: &'static [&'static str]| {
+        let pool = pool.clone();
+        async move {
+            authorisations::list(&pool, kinds, false, None, 10).await.unwrap().iter().map(|a| a.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed(&STAFF_KINDS[..]).await, Vec::<i64>::new());
+    assert_eq!(listed(&[SOLVENCY_COMMITMENT][..]).await, vec![a.id]);
+
+    // Its stage is the epoch's: signed, sent, then executed once the chain committed it.
+    let stage = |id: i64| {
+        let pool = pool.clone();
+        async move {
+            let a = authorisations::load(&pool, id).await.unwrap();
+            (a.stage(NOW).to_owned(), a.outflow_open())
+        }
+    };
+    assert!(solvency::mark_signed(&pool, epoch.id, &[7; 65]).await.unwrap());
+    assert_eq!(stage(a.id).await, ("signed".to_owned(), false));
+    let (tx, _) = solvency::lock_for_send(&pool, epoch.id).await.unwrap().unwrap();
+    solvency::record_sent(tx, epoch.id, B256::repeat_byte(0x77)).await.unwrap();
+    assert_eq!(stage(a.id).await, ("sent".to_owned(), false));
+    confirm(&mut ledger, &[committed(6, 1, epoch.root, epoch.total, U256::from(epoch.total))], 6).await;
+    assert_eq!(stage(a.id).await, ("executed".to_owned(), false));
+    let refused = authorisations::reject(&pool, a.id, staff.address(), "too late").await;
+    assert!(matches!(refused, Err(AuthorisationError::System(..))), "{refused:?}");
+
+    // An attempt that fails is `failed`; its epoch number is built again as a new row, with its own authorisation.
+    confirm(&mut ledger, &[retopped(16, 0, "B", PlanParams::defaults(18).retopup_fee)], 16).await;
+    let second = solvency::build(&pool, ASSET, 2, CONTRACT, KEY).await.unwrap().unwrap();
+    let b = solvency::authorise(&pool, &second, CONTRACT, 1_900_000_000, "solvency-worker").await.unwrap();
+    assert_ne!(b.authorisation.id, a.id);
+    solvency::mark_failed(&pool, second.id, "its deadline passed unexecuted").await.unwrap();
+    assert_eq!(stage(b.authorisation.id).await, ("failed".to_owned(), false));
+    // Recorded again for a payload other than the one approved: refused, nothing signed as recorded.
+    let third = solvency::build(&pool, ASSET, 2, CONTRACT, KEY).await.unwrap().unwrap();
+    solvency::authorise(&pool, &third, CONTRACT, 1_900_000_000, "solvency-worker").await.unwrap();
+    let moved = solvency::authorise(&pool, &third, Address::repeat_byte(0xdd), 1_900_000_000, "solvency-worker").await;
+    assert!(matches!(moved, Err(AuthorisationError::PayloadDiffers(..))), "{moved:?}");
+    assert_eq!(listed(&[SOLVENCY_COMMITMENT][..]).await.len(), 3);
+}

@@ -4,6 +4,10 @@
 //! (or reject with a reason) the same way. The batch's sign call then carries the stored signatures to the signer,
 //! which checks them against its own list. The state machine is `ledger::authorisations`; this module maps it to
 //! answers and adds what an approver needs to decide.
+//!
+//! Solvency commitments are the system-approved kind (`solvency_commitment`): the solvency worker records each one
+//! approved, with no staff signature. They are listed with `kind=solvency_commitment` only (one a minute would drown
+//! the queue otherwise); proposing, signing off, rejecting or signing one here is 409 `system_authorisation`.
 
 use std::collections::HashMap;
 
@@ -48,10 +52,12 @@ pub struct StaffSignatureView {
 pub struct AuthorisationView {
     /// Its id.
     pub id: i64,
-    /// `payout_batch`, `treasury_transfer` or `refund`.
+    /// `payout_batch`, `treasury_transfer`, `refund`, or `solvency_commitment` (the system's: approved when the
+    /// solvency worker records it, with no staff signature).
     pub kind: String,
-    /// The outflow's own id: `/v1/admin/payouts/batches/{subject}`, or the treasury transfer's (a refund is one) in
-    /// `/v1/admin/treasury/transfers`.
+    /// The outflow's own id: `/v1/admin/payouts/batches/{subject}`, the treasury transfer's (a refund is one) in
+    /// `/v1/admin/treasury/transfers`, or a solvency commitment's epoch row (the asset's epochs are in
+    /// `/v1/public/solvency/{asset_id}/epochs`).
     pub subject: i64,
     /// The asset it moves.
     pub asset_id: i32,
@@ -62,7 +68,7 @@ pub struct AuthorisationView {
     /// `proposed`, `approved`, `signed`, `sent`, `executed`, or `rejected`, `expired`, `failed`, `cancelled` (by the
     /// chain's clock and the outflow's own status).
     pub stage: String,
-    /// What leaves custody.
+    /// What leaves custody (a solvency commitment's: the liabilities it commits, nothing leaves).
     pub total: AssetAmount,
     /// The withdrawal fee the contract keeps of it (the plan's `withdrawal_fee_bps` of each entry).
     pub fee: AssetAmount,
@@ -74,7 +80,7 @@ pub struct AuthorisationView {
     pub deadline: u64,
     /// The outflow's Settlement EIP-712 digest (0x hex): what every staff signature covers.
     pub payload: String,
-    /// The finance wallet that proposed it, 0x EIP-55.
+    /// The finance wallet that proposed it, 0x EIP-55 (the zero address for a solvency commitment: the system).
     pub proposer: String,
     /// When, RFC 3339 UTC.
     pub proposed_at: String,
@@ -89,13 +95,14 @@ pub struct AuthorisationView {
     /// The staff signatures given, in order.
     pub signatures: Vec<StaffSignatureView>,
     /// Approvals the signer requires for this outflow besides the proposer's (its `GET /v1/policy`; 1 when the signer
-    /// sets none or cannot be asked).
+    /// sets none or cannot be asked; 0 for a solvency commitment, the system's).
     pub approvals_required: u64,
     /// What is still missing before it can be signed, in words (empty once approved).
     pub missing: Vec<String>,
     /// Wallets whose approvals the signer counts (its list; empty when it sets none).
     pub approvers: Vec<String>,
-    /// The recipients and their amounts: a payout batch's entries, or a transfer's or refund's one recipient.
+    /// The recipients and their amounts: a payout batch's entries, or a transfer's or refund's one recipient (none
+    /// for a solvency commitment, which moves nothing).
     pub entries: Vec<BatchEntry>,
     /// The asset's custody on chain now (committed liabilities, balance, floor); null when the chain cannot be read
     /// (`chain_note` says why).
@@ -105,7 +112,7 @@ pub struct AuthorisationView {
     /// Why `custody` and `network_fee` are null.
     pub chain_note: Option<String>,
     /// EIP-712 typed data to sign with `eth_signTypedData_v4`: `propose` (the proposer's) and `approve`
-    /// (an approver's). Integers are decimal strings.
+    /// (an approver's). Integers are decimal strings. Empty (`{}`) for a solvency commitment: no staff signs it.
     #[schema(value_type = Object)]
     pub typed_data: serde_json::Value,
 }
@@ -170,14 +177,17 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
     let policies = &mut lookups.policies;
     let meta = AssetMeta::load(ctx, a.asset_id).await?;
     let now = ctx.chains.chain(a.chain_id)?.now(&ctx.clock).await;
-    if let std::collections::hash_map::Entry::Vacant(e) = policies.entry(a.asset_id) {
+    let system = a.is_system();
+    // The system's authorisation needs no staff: the signer's approvals are not asked for.
+    if !system && let std::collections::hash_map::Entry::Vacant(e) = policies.entry(a.asset_id) {
         e.insert(signer_approvals(ctx, &a).await);
     }
-    let (approvals_required, approvers) = required(&a, policies[&a.asset_id].as_ref());
+    let (approvals_required, approvers) =
+        if system { (0, Vec::new()) } else { required(&a, policies[&a.asset_id].as_ref()) };
     let (proposed, given) = a.approvals();
     let stage = a.stage(now).to_owned();
     let mut missing = Vec::new();
-    if matches!(stage.as_str(), "proposed" | "approved") {
+    if !system && matches!(stage.as_str(), "proposed" | "approved") {
         if !proposed {
             missing.push(format!("the proposer's signature ({})", a.proposer.to_checksum(None)));
         }
@@ -190,6 +200,7 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
     }
     let entries = match a.kind.as_str() {
         "payout_batch" => load_batch(ctx, a.subject).await?.entries,
+        auth::SOLVENCY_COMMITMENT => Vec::new(),
         // A treasury transfer or refund: its one recipient.
         _ => match ledger::treasury::transfer_row(&ctx.db, a.subject).await? {
             Some(t) => vec![BatchEntry {
@@ -207,6 +218,7 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
     let gas = match a.kind.as_str() {
         "payout_batch" => crate::http::treasury::PAYOUT_BASE_GAS
             .saturating_add(crate::http::treasury::PAYOUT_ENTRY_GAS.saturating_mul(entries.len() as u64)),
+        auth::SOLVENCY_COMMITMENT => crate::http::treasury::SOLVENCY_COMMITMENT_GAS,
         _ => crate::http::treasury::TREASURY_TRANSFER_GAS,
     };
     let key = (a.asset_id, a.contract);
@@ -219,7 +231,11 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
         }
         Err(note) => (None, None, Some(note.clone())),
     };
-    let typed = serde_json::json!({ "propose": typed_data(&a, "propose"), "approve": typed_data(&a, "approve") });
+    let typed = if system {
+        serde_json::json!({})
+    } else {
+        serde_json::json!({ "propose": typed_data(&a, "propose"), "approve": typed_data(&a, "approve") })
+    };
     Ok(AuthorisationView {
         id: a.id,
         kind: a.kind.clone(),
@@ -260,10 +276,40 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
     })
 }
 
+/// A kind of outflow in the lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorisationKind {
+    /// A payout batch (staff propose and approve it).
+    PayoutBatch,
+    /// A treasury transfer of company funds (staff propose and approve it).
+    TreasuryTransfer,
+    /// The refund of a quarantined payment (staff propose and approve it).
+    Refund,
+    /// A solvency epoch's liability root: the system's, approved when the solvency worker records it.
+    SolvencyCommitment,
+}
+
+impl AuthorisationKind {
+    /// The stored name.
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::PayoutBatch => "payout_batch",
+            Self::TreasuryTransfer => "treasury_transfer",
+            Self::Refund => "refund",
+            Self::SolvencyCommitment => auth::SOLVENCY_COMMITMENT,
+        }
+    }
+}
+
 /// The list's query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Only this kind; default the kinds staff propose and approve (`payout_batch`, `treasury_transfer`, `refund`):
+    /// solvency commitments, the system's, are listed with `kind=solvency_commitment` only.
+    #[param(inline)]
+    pub kind: Option<AuthorisationKind>,
     /// Only those still open (`proposed`, `approved`); default every one.
     #[serde(default)]
     pub open: bool,
@@ -282,7 +328,8 @@ pub struct AuthorisationPage {
     pub next_cursor: Option<i64>,
 }
 
-/// The queue: outflows proposed, approved and decided, newest first, each with what the approver needs to decide.
+/// The queue: outflows proposed, approved and decided, newest first, each with what the approver needs to decide;
+/// the staff-proposed kinds unless `kind` names one (`solvency_commitment` lists the system's commitments).
 #[utoipa::path(get, path = "/v1/admin/authorisations", tag = "authorisations", security(("bearer" = [])),
     params(ListQuery),
     responses((status = 200, body = AuthorisationPage), (status = 400, body = ErrorBody),
@@ -296,7 +343,11 @@ pub async fn list(
     if !(1..=MAX_PAGE.into()).contains(&limit) {
         return Err(ApiError::bad_request("invalid_query", format!("limit must be 1..={MAX_PAGE}")));
     }
-    let mut rows = auth::list(&ctx.db, q.open, q.cursor, limit + 1).await.map_err(refusal)?;
+    let kinds = match q.kind {
+        Some(kind) => vec![kind.as_str()],
+        None => auth::STAFF_KINDS.to_vec(),
+    };
+    let mut rows = auth::list(&ctx.db, &kinds, q.open, q.cursor, limit + 1).await.map_err(refusal)?;
     let next_cursor = (rows.len() as i64 > limit).then(|| {
         rows.truncate(limit as usize);
         rows.last().map_or(0, |a| a.id)
@@ -352,12 +403,19 @@ pub enum ProposeRequest {
         /// Its log index.
         log_index: u64,
     },
+    /// Never accepted: a solvency commitment is the system's (the solvency worker records it approved when it fixes
+    /// the epoch's nonce); 409 `system_authorisation`.
+    SolvencyCommitment {
+        /// The epoch's row.
+        subject: i64,
+    },
 }
 
 /// Proposes an outflow for approval and answers with the typed data the proposer's wallet signs next
 /// (`POST …/{id}/signatures`). A payout batch gets its nonce and deadline fixed (the deadline the chain's time plus the
 /// chain's `approval_window_secs`; proposing it again answers the same authorisation); a treasury transfer or refund is
 /// checked as one signed at once would be (available share, floor, exit) and stored `proposed`, reserving its amount.
+/// A solvency commitment is the system's: 409 `system_authorisation`.
 #[utoipa::path(post, path = "/v1/admin/authorisations", tag = "authorisations", security(("bearer" = [])),
     request_body = ProposeRequest,
     responses((status = 200, body = AuthorisationView), (status = 403, body = ErrorBody),
@@ -388,6 +446,7 @@ pub async fn propose(
             let (row, _) = treasury::new_refund(&ctx, finance.wallet, event, Mode::Propose).await?;
             auth::load(&ctx.db, stored(row)?).await.map_err(refusal)?
         }
+        ProposeRequest::SolvencyCommitment { subject } => return Err(system_refusal(&ctx, subject).await),
     };
     Ok(Json(view(&ctx, a, &mut Lookups::default()).await?))
 }
@@ -396,7 +455,8 @@ pub async fn propose(
 /// against its own list and refuses with 409 `approvals_missing`, audited, when they do not suffice): a payout batch as
 /// `POST /v1/admin/payouts/batches/{id}/sign`, a treasury transfer or refund as `POST
 /// /v1/admin/treasury/transfers/{id}/sign`. Answers the authorisation, now `signed`; the outflow's own route has the
-/// transaction to send. Signing again answers the same.
+/// transaction to send. Signing again answers the same. A solvency commitment is signed by the solvency worker alone:
+/// 409 `system_authorisation`.
 #[utoipa::path(post, path = "/v1/admin/authorisations/{id}/sign", tag = "authorisations", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = AuthorisationView), (status = 403, body = ErrorBody),
@@ -408,6 +468,9 @@ pub async fn sign(
     Path(id): Path<i64>,
 ) -> Result<Json<AuthorisationView>, ApiError> {
     let a = auth::load(&ctx.db, id).await.map_err(refusal)?;
+    if a.is_system() {
+        return Err(refusal(AuthorisationError::System(id, a.kind)));
+    }
     if matches!(a.status.as_str(), "rejected" | "expired") {
         return Err(refusal(AuthorisationError::Closed { id, kind: a.kind, subject: a.subject, status: a.status }));
     }
@@ -446,8 +509,9 @@ pub enum SignatureAction {
 
 /// Adds the signed-in wallet's signature: recovered here against the authorisation's typed data (422
 /// `invalid_signature` when it is not this wallet's over it), refused (403) from the proposer for `approve` and from
-/// anyone else for `propose`, 409 once closed or past its deadline. Once the proposer's and enough approvers' are in,
-/// the authorisation is `approved` and the batch can be signed.
+/// anyone else for `propose`, 409 once closed or past its deadline, or for a solvency commitment
+/// (`system_authorisation`: no staff signs it off). Once the proposer's and enough approvers' are in, the
+/// authorisation is `approved` and the batch can be signed.
 #[utoipa::path(post, path = "/v1/admin/authorisations/{id}/signatures", tag = "authorisations",
     security(("bearer" = [])), params(("id" = i64, Path)), request_body = SignatureRequest,
     responses((status = 200, body = AuthorisationView), (status = 403, body = ErrorBody),
@@ -463,6 +527,9 @@ pub async fn add_signature(
         .filter(|s| s.len() == 65)
         .ok_or_else(|| ApiError::unprocessable("invalid_signature", "a signature is 65 bytes, 0x hex"))?;
     let a = auth::load(&ctx.db, id).await.map_err(refusal)?;
+    if a.is_system() {
+        return Err(refusal(AuthorisationError::System(id, a.kind)));
+    }
     let mut lookups = Lookups::default();
     lookups.policies.insert(a.asset_id, signer_approvals(&ctx, &a).await);
     let (needed, _) = required(&a, lookups.policies[&a.asset_id].as_ref());
@@ -485,7 +552,8 @@ pub struct RejectRequest {
 }
 
 /// Rejects an open authorisation (an approver other than the proposer), with a reason. Its batch is never signed
-/// through it; cancel the batch once its deadline has passed on the chain to give its rewards back to pending.
+/// through it; cancel the batch once its deadline has passed on the chain to give its rewards back to pending. A
+/// solvency commitment is the system's: 409 `system_authorisation`.
 #[utoipa::path(post, path = "/v1/admin/authorisations/{id}/reject", tag = "authorisations",
     security(("bearer" = [])), params(("id" = i64, Path)), request_body = RejectRequest,
     responses((status = 200, body = AuthorisationView), (status = 403, body = ErrorBody),
@@ -502,4 +570,19 @@ pub async fn reject(
     }
     let a = auth::reject(&ctx.db, id, approver.wallet, reason).await.map_err(refusal)?;
     Ok(Json(view(&ctx, a, &mut Lookups::default()).await?))
+}
+
+/// Proposing solvency commitment `subject` refused: it is the system's (naming its authorisation when recorded).
+async fn system_refusal(ctx: &ApiContext, subject: i64) -> ApiError {
+    match auth::of_subject(&ctx.db, auth::SOLVENCY_COMMITMENT, subject).await {
+        Ok(Some(a)) => refusal(AuthorisationError::System(a.id, a.kind)),
+        Ok(None) => ApiError::Conflict {
+            code: "system_authorisation",
+            message: format!(
+                "a solvency commitment is the system's: the solvency worker records epoch {subject}'s approval when \
+                 it fixes its nonce; no staff wallet proposes one"
+            ),
+        },
+        Err(e) => refusal(e),
+    }
 }

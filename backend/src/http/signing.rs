@@ -67,6 +67,8 @@ pub(crate) fn authorisation_refusal(e: AuthorisationError) -> ApiError {
         E::Expired(..) => ApiError::Conflict { code: "authorisation_expired", message: e.to_string() },
         E::BadSignature(..) => ApiError::unprocessable("invalid_signature", e.to_string()),
         E::NotPermitted(message) => ApiError::Forbidden { code: "forbidden", message },
+        E::System(..) => ApiError::Conflict { code: "system_authorisation", message: e.to_string() },
+        E::PayloadDiffers(..) => ApiError::Internal(eyre::Report::new(e)),
     }
 }
 

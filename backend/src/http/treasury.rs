@@ -282,6 +282,10 @@ pub(crate) const PAYOUT_BASE_GAS: u64 = 40_000;
 pub(crate) const PAYOUT_ENTRY_GAS: u64 = 104_001;
 /// Gas of a treasury transfer or refund: 21,000 and `TreasuryGasBench`'s token transfer, 114,269.
 pub(crate) const TREASURY_TRANSFER_GAS: u64 = 135_269;
+/// Gas of a solvency commitment's transaction: the budget `CommitGasBench` holds `commitLiabilities` to as a
+/// transaction (`COMMIT_TX_LIMIT`, 120,000), plus the 17,100 of the one payload in 256 that sets a fresh nonce word
+/// (`contracts/test/bench/CommitGas.t.sol`; the snapshot's figures are whole tests, a bare emission measured beside).
+pub(crate) const SOLVENCY_COMMITMENT_GAS: u64 = 137_100;
 
 /// `meta`'s custody at `contract` on `chain_id` in the terms an approver weighs, and the chain's gas price now: `Err`
 /// says why the chain could not be read.
@@ -794,7 +798,7 @@ pub async fn list_transfers(
 
 #[cfg(test)]
 mod tests {
-    use super::{PAYOUT_BASE_GAS, PAYOUT_ENTRY_GAS, TREASURY_TRANSFER_GAS};
+    use super::{PAYOUT_BASE_GAS, PAYOUT_ENTRY_GAS, SOLVENCY_COMMITMENT_GAS, TREASURY_TRANSFER_GAS};
 
     /// `name`'s gas in the contracts' benchmark snapshot.
     fn measured(name: &str) -> u64 {
@@ -817,5 +821,13 @@ mod tests {
         for kind in ["native", "token"] {
             assert!(TREASURY_TRANSFER_GAS >= measured(&format!("test_gas_treasury_{kind}()")) + 21_000, "{kind}");
         }
+    }
+
+    #[test]
+    fn the_commitment_estimate_is_the_budget_the_gas_benchmark_holds_a_commitment_to() {
+        let bench = include_str!("../../../contracts/test/bench/CommitGas.t.sol");
+        assert!(bench.contains("COMMIT_TX_LIMIT = 120_000;"), "the benchmark's budget changed");
+        assert!(bench.contains("COMMIT_TX_LIMIT + 17_100"), "the fresh nonce word's allowance changed");
+        assert_eq!(SOLVENCY_COMMITMENT_GAS, 120_000 + 17_100);
     }
 }

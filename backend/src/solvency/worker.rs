@@ -1,15 +1,18 @@
 //! The solvency worker: every `interval_secs`, for each asset on a chain with a `[[solvency.chains]]` cadence, one
 //! step of its epoch (SOLVENCY.md): build the next one when it is due (from one snapshot of the ledger at the
 //! listener's confirmed block), have the signer sign it (its nonce and deadline fixed first, so a retry gets the same
-//! signature), send it with the operator key like a payout batch — kept, retried with the same signed payload,
-//! executed once — and follow it up. The listener marks it committed from its `LiabilitiesCommitted` event; an
-//! attempt that can never execute (its deadline passed, the chain took another commitment for its epoch, the
-//! signer refused it) fails, and the same epoch number is built again from fresh figures.
+//! signature, and with them the system's approval of exactly that payload: a `solvency_commitment`, the
+//! system-approved kind of the one authorisation lifecycle, backend/STAFF.md §3), send it with the operator key like
+//! a payout batch — kept, retried with the same signed payload, executed once — and follow it up. The listener marks
+//! it committed from its `LiabilitiesCommitted` event; an attempt that can never execute (its deadline passed, the
+//! chain took another commitment for its epoch, the signer refused it) fails, and the same epoch number is built
+//! again from fresh figures.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::primitives::B256;
+use ledger::authorisations::AuthorisationError;
 use ledger::payouts::{BatchChain, KeptTransaction, SendState};
 use ledger::solvency::{self, Cadence, Epoch, EpochStatus, Next};
 use payout_chain::{Liveness, SignedCall, SubmitError};
@@ -254,7 +257,9 @@ impl SolvencyWorker {
         Ok(ledger::asset_info(&self.db, asset_id).await?.map_or(0, |a| a.chain_id))
     }
 
-    /// Has the signer sign a built epoch, on a nonce and deadline fixed before asking.
+    /// Has the signer sign a built epoch, on a nonce and deadline fixed before asking, with the system's
+    /// authorisation of exactly that payload recorded in the same transaction (`solvency_commitment`, approved by the
+    /// system: backend/STAFF.md §3). The signer's answer is kept only if it is for that payload.
     async fn sign(&self, epoch: &Epoch) -> Result<Step, sqlx::Error> {
         let Some(signer) = &self.signer else { return Ok(Step::Retry { why: "no [signer] configured".into() }) };
         let Some(chain) = self.chains.get(epoch.chain_id) else {
@@ -262,30 +267,49 @@ impl SolvencyWorker {
         };
         // The chain's clock, never the host's: the contract compares the deadline with its block's timestamp.
         let now = chain.now(&crate::http::clock::Clock::default()).await;
-        let (nonce, deadline) =
-            solvency::choose_nonce(&self.db, epoch.id, now + self.settings.signature_ttl_secs).await?;
+        let contract = chain.batch_contract(epoch.contract);
+        let deadline = now + self.settings.signature_ttl_secs;
+        let authorised = match solvency::authorise(&self.db, epoch, contract, deadline, ACTOR).await {
+            Ok(authorised) => authorised,
+            Err(AuthorisationError::Db(e)) => return Err(e),
+            // Approved with another payload (its contract named since): never signed as recorded; built again.
+            Err(e @ AuthorisationError::PayloadDiffers(..)) => {
+                let why = e.to_string();
+                solvency::mark_failed(&self.db, epoch.id, &why).await?;
+                return Ok(Step::Failed { why });
+            }
+            Err(e) => return Ok(Step::Retry { why: e.to_string() }),
+        };
+        let (payload, digest) = (&authorised.payload, authorised.digest);
+        let deadline = authorised.authorisation.deadline;
         if deadline <= now {
             solvency::mark_failed(&self.db, epoch.id, "its deadline passed before it was signed").await?;
             return Ok(Step::Failed { why: "its deadline passed before it was signed".into() });
         }
         let intent = LiabilityRootIntent {
             chain_id: epoch.chain_id,
-            contract: Addr(chain.batch_contract(epoch.contract)),
-            token: Addr(epoch.token),
-            epoch: epoch.epoch,
-            as_of_block: epoch.as_of_block,
-            root: epoch.root,
-            total: Amount::from(epoch.total),
-            leaf_count: epoch.leaf_count,
-            plan_hash: epoch.plan_hash,
-            nonce: Some(Amount(nonce)),
+            contract: Addr(contract),
+            token: Addr(payload.token),
+            epoch: payload.epoch,
+            as_of_block: payload.asOfBlock,
+            root: payload.root,
+            total: Amount::from(payload.total),
+            leaf_count: payload.leafCount,
+            plan_hash: payload.planHash,
+            nonce: Some(Amount(payload.nonce)),
             deadline: Some(deadline),
         };
         match signer.sign_liability_root(&intent).await {
-            Ok(signed) => {
+            Ok(signed) if signed.is_for(epoch.chain_id, contract, digest, payload.nonce, deadline) => {
                 solvency::mark_signed(&self.db, epoch.id, &signed.signature).await?;
                 Ok(Step::Signed)
             }
+            Ok(signed) => Ok(Step::Retry {
+                why: format!(
+                    "the signer's answer is not for the payload authorised (digest {} vs {digest}): not kept",
+                    signed.digest
+                ),
+            }),
             // A refusal is final for this payload (policy, a nonce taken, malformed): this attempt fails.
             Err(ClientError::Refused { status, body }) if (400..500).contains(&status) => {
                 let why = format!("the signer refused it: {} ({})", body.code, body.message);

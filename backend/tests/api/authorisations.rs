@@ -570,3 +570,135 @@ async fn an_insider_with_the_database_and_the_admin_wallet_gets_no_refund_signed
     let shown = app.get(&format!("/v1/admin/authorisations/{auth}"), Some(&admin)).await;
     assert_eq!(shown.body["stage"], "approved", "as the insider wrote it, and still unsigned: {}", shown.body);
 }
+
+/// Solvency commitments are the system-approved kind of the one lifecycle: the REAL solvency worker, fixing a built
+/// epoch's nonce, records its authorisation approved by the system (no staff signature), its payload the digest of
+/// exactly the LiabilityRoot the signer then signs; it is signed and sent, and executed once the ledger applies the
+/// chain's `LiabilitiesCommitted`. The queue lists it only when asked for its kind; staff — every role — can neither
+/// propose, sign off, reject nor sign one, and nothing changes when they try.
+#[tokio::test]
+async fn a_solvency_commitment_is_approved_by_the_system_listed_apart_and_no_staff_signs_it_off() {
+    use alloy::providers::Provider;
+    use alloy::providers::ext::AnvilApi;
+    use backend::config::{SolvencyChain, SolvencySettings};
+    use backend::solvency::worker::{SolvencyWorker, Step};
+    use ledger::solvency::Cadence;
+
+    let (anvil, settlement, operator_key) = crate::payouts::anvil_settlement(1_000 * crate::common::BNB).await;
+    let signer = crate::signer_service::spawn_signer_with_node(settlement, vec![], anvil.endpoint()).await;
+    let mut chain = chain_settings(settlement);
+    chain.spec.rpc_url = Some(anvil.endpoint());
+    chain.tuning.operator_key = Some(secrecy::SecretString::from(operator_key));
+    chain.tuning.insecure_operator_key = true;
+    let app = crate::payouts::spawn_admin_app(&signer, chain.clone()).await;
+    crate::payouts::seed_chain(&app, 3).await;
+    let admin = app.admin_token().await;
+    // The listener confirmed the block before the chain's head: what the epoch is built as of.
+    let provider = alloy::providers::ProviderBuilder::new().connect_http(anvil.endpoint_url());
+    provider.anvil_mine(Some(20), None).await.unwrap();
+    let head = provider.get_block_number().await.unwrap();
+    let cursor = |number: u64| ledger::BlockCursor { number, hash: alloy::primitives::keccak256(number.to_be_bytes()) };
+    let mut chain_ledger = ledger::ChainLedger::open(app.db.pool.clone(), crate::common::CHAIN).await.unwrap();
+    chain_ledger.apply_confirmed(&[], cursor(head - 1), 1_700_000_000 + head).await.unwrap();
+
+    let worker = SolvencyWorker {
+        db: app.db.pool.clone(),
+        chains: std::sync::Arc::new(backend::http::chains::ChainRegistry::from_settings(&[chain]).unwrap()),
+        signer: Some(signer_client::SignerClient::new(
+            signer.url.clone(),
+            signer.settings().caller_id,
+            signer.settings().caller_secret,
+        )),
+        settings: SolvencySettings {
+            salt_key: secrecy::SecretString::from("0x".to_owned() + &"42".repeat(32)),
+            worker: true,
+            interval_secs: 1,
+            idle_secs: 30,
+            signature_ttl_secs: 600,
+            chains: vec![SolvencyChain { chain_id: crate::common::CHAIN, interval_blocks: 10, payout_gap_blocks: 3 }],
+        },
+        key: [0x42; 32],
+        metrics: None,
+    };
+    let cadence = Cadence { interval_blocks: 10, payout_gap_blocks: 3 };
+    let step = worker.step(crate::common::ASSET, "BNB", cadence).await.unwrap();
+    assert!(matches!(step, Step::Sent { .. }), "built, signed and sent in one step: {step:?}");
+
+    // The queue leaves it out; asked for its kind, it is there: approved by the system, now sent.
+    let queue = app.get("/v1/admin/authorisations", Some(&admin)).await;
+    assert_eq!((queue.status, queue.body["items"].as_array().unwrap().len()), (200, 0), "{}", queue.body);
+    let listed = app.get("/v1/admin/authorisations?kind=solvency_commitment", Some(&admin)).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let items = listed.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", listed.body);
+    let c = &items[0];
+    assert_eq!((c["kind"].as_str(), c["stage"].as_str()), (Some("solvency_commitment"), Some("sent")), "{c}");
+    assert_eq!(c["proposer"], Address::ZERO.to_checksum(None), "the system proposed it");
+    assert!(c["approved_at"].is_string(), "{c}");
+    assert_eq!((&c["approvals_required"], &c["missing"], &c["approvers"]), (&json!(0), &json!([]), &json!([])));
+    assert_eq!((&c["signatures"], &c["entries"], &c["typed_data"]), (&json!([]), &json!([]), &json!({})));
+    let bogus = app.get("/v1/admin/authorisations?kind=bogus", Some(&admin)).await;
+    assert_eq!((bogus.status, bogus.code()), (400, "invalid_query"), "{}", bogus.body);
+    let auth = c["id"].as_i64().unwrap();
+    let epoch_id = c["subject"].as_i64().unwrap();
+
+    // Its payload is the digest the signer signed: the stored signature recovers to the signer's key over it.
+    let epoch = ledger::solvency::by_id(&app.db.pool, crate::common::ASSET, epoch_id).await.unwrap().unwrap();
+    let digest = abi::SettlementDomain::new(crate::common::CHAIN, settlement).digest(&epoch.payload().unwrap());
+    assert_eq!(c["payload"], digest.to_string());
+    let signature = alloy::primitives::Signature::try_from(epoch.signature.as_deref().unwrap()).unwrap();
+    assert_eq!(signature.recover_address_from_prehash(&digest).unwrap(), crate::payouts::DEV_ADDRESS);
+    let actors: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor, action FROM audit_logs WHERE target = $1 ORDER BY id")
+            .bind(format!("authorisation:{auth}"))
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(actors, [("solvency-worker".to_owned(), "authorisation_system_approved".to_owned())]);
+
+    // Staff — the admin wallet holds every role — cannot propose, sign off, reject or sign it.
+    let path = format!("/v1/admin/authorisations/{auth}");
+    let approve = json!({ "action": "approve", "signature": format!("0x{}", "11".repeat(65)) });
+    let refusals = [
+        app.post_admin(
+            "/v1/admin/authorisations",
+            &admin,
+            json!({ "kind": "solvency_commitment", "subject": epoch_id }),
+        )
+        .await,
+        app.post_admin(&format!("{path}/signatures"), &admin, approve).await,
+        app.post_admin(&format!("{path}/reject"), &admin, json!({ "reason": "not the system's" })).await,
+        app.post_admin(&format!("{path}/sign"), &admin, json!({})).await,
+    ];
+    for a in &refusals {
+        assert_eq!((a.status, a.code()), (409, "system_authorisation"), "{}", a.body);
+    }
+    let after = app.get(&path, Some(&admin)).await;
+    assert_eq!((after.body["stage"].as_str(), &after.body["signatures"]), (Some("sent"), &json!([])));
+    assert_eq!(crate::common::count(&app.db.pool, "authorisation_signatures").await, 0);
+
+    // The chain committed it; once the ledger applies the event, the authorisation is executed.
+    let latest = abi::Settlement::new(settlement, &provider).latestLiabilities(epoch.token).call().await.unwrap();
+    assert_eq!((latest.epoch, latest.root), (1, epoch.root), "the commitment executed on chain");
+    let commit_block = provider.get_block_number().await.unwrap();
+    let committed = ledger::events::ChainEvent {
+        contract: settlement,
+        key: ledger::events::EventKey { chain_id: crate::common::CHAIN, tx_hash: epoch.tx_hash.unwrap(), log_index: 0 },
+        block_number: commit_block,
+        block_timestamp: 1_700_000_000 + commit_block,
+        body: ledger::events::EventBody::LiabilitiesCommitted {
+            token: epoch.token,
+            epoch: epoch.epoch,
+            as_of_block: epoch.as_of_block,
+            root: epoch.root,
+            total: U256::from(epoch.total),
+            leaf_count: epoch.leaf_count,
+            plan_hash: epoch.plan_hash,
+            custody: U256::from(1_000 * crate::common::BNB),
+        },
+    };
+    chain_ledger.apply_confirmed(&[committed], cursor(commit_block), 1_700_000_000 + commit_block).await.unwrap();
+    let done = app.get(&path, Some(&admin)).await;
+    assert_eq!(done.body["stage"], "executed", "{}", done.body);
+    drop(anvil);
+}

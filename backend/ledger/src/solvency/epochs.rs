@@ -5,9 +5,10 @@
 use std::time::Duration;
 
 use alloy::primitives::{Address, B256, U256, keccak256};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::tree::{Balances, NODE_BYTES, Node, SolvencyTree, TreeContext, TreeError};
+use crate::authorisations::{self, Authorisation, AuthorisationError, Proposal};
 use crate::money::Money;
 use crate::payouts::{BatchStatus, KeptTransaction, SendState};
 
@@ -602,6 +603,10 @@ async fn epochs_where<'e>(
 /// The nonce and deadline the epoch's payload is signed with, chosen and stored before the signer is asked (a
 /// retry after a crash asks for the same payload and gets the same signature): the stored ones if chosen already.
 pub async fn choose_nonce(pool: &PgPool, id: i64, deadline: u64) -> Result<(U256, u64), sqlx::Error> {
+    choose_nonce_in(&mut *pool.acquire().await?, id, deadline).await
+}
+
+async fn choose_nonce_in(conn: &mut PgConnection, id: i64, deadline: u64) -> Result<(U256, u64), sqlx::Error> {
     let row = sqlx::query!(
         r#"UPDATE solvency_epochs SET
                chain_nonce = coalesce(chain_nonce, $2::numeric + nextval('solvency_nonce_seq')),
@@ -612,9 +617,53 @@ pub async fn choose_nonce(pool: &PgPool, id: i64, deadline: u64) -> Result<(U256
         Money(abi::nonces::LIABILITY_NONCE_BASE) as Money,
         deadline as i64
     )
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await?;
     Ok((row.chain_nonce.0, row.deadline as u64))
+}
+
+/// What the signer is asked to sign for a built epoch, and the system's authorisation of exactly that.
+#[derive(Debug, Clone)]
+pub struct Authorised {
+    /// The LiabilityRoot at the nonce and deadline fixed.
+    pub payload: abi::LiabilityRoot,
+    /// Its EIP-712 digest under `contract`'s domain: the authorisation's payload.
+    pub digest: B256,
+    /// The authorisation (`solvency_commitment`, approved by the system).
+    pub authorisation: Authorisation,
+}
+
+/// Fixes the nonce and deadline of built epoch `epoch` (as [`choose_nonce`]: the stored ones if chosen already) and
+/// records, in the same transaction, the system's approval of its LiabilityRoot for `contract`
+/// ([`authorisations::record_system`], audited as `actor`'s): a crash before the commit leaves neither, a retry after
+/// it finds both and records nothing twice.
+pub async fn authorise(
+    pool: &PgPool,
+    epoch: &Epoch,
+    contract: Address,
+    deadline: u64,
+    actor: &str,
+) -> Result<Authorised, AuthorisationError> {
+    let mut tx = pool.begin().await?;
+    let (nonce, deadline) = choose_nonce_in(&mut tx, epoch.id, deadline).await?;
+    let fixed = Epoch { chain_nonce: Some(nonce), deadline: Some(deadline), ..epoch.clone() };
+    let payload = fixed.payload().expect("its nonce and deadline are fixed");
+    let digest = abi::SettlementDomain::new(epoch.chain_id, contract).digest(&payload);
+    let proposal = Proposal {
+        kind: authorisations::SOLVENCY_COMMITMENT,
+        subject: epoch.id,
+        asset_id: epoch.asset_id,
+        chain_id: epoch.chain_id,
+        contract,
+        token: epoch.token,
+        payload: digest,
+        total: U256::from(epoch.total),
+        nonce,
+        deadline,
+    };
+    let authorisation = authorisations::record_system(&mut tx, &proposal, actor).await?;
+    tx.commit().await?;
+    Ok(Authorised { payload, digest, authorisation })
 }
 
 /// Keeps the signature of a built epoch: `signed`.
