@@ -259,7 +259,7 @@ export interface components {
     AuthorisationView: {
       /**
        * Approvals the signer requires for this outflow besides the proposer's (its `GET /v1/policy`; 1 when the signer
-       * sets none or cannot be asked).
+       * sets none or cannot be asked; 0 for a solvency commitment, the system's).
        */
       approvals_required: number;
       /** When enough signatures were in. */
@@ -287,13 +287,19 @@ export interface components {
       decided_by?: string | null;
       /** The rejection's reason. */
       decision_reason?: string | null;
-      /** The recipients and their amounts: a payout batch's entries, or a transfer's or refund's one recipient. */
+      /**
+       * The recipients and their amounts: a payout batch's entries, or a transfer's or refund's one recipient (none
+       * for a solvency commitment, which moves nothing).
+       */
       entries: components["schemas"]["BatchEntry"][];
       /** The withdrawal fee the contract keeps of it (the plan's `withdrawal_fee_bps` of each entry). */
       fee: components["schemas"]["AssetAmount"];
       /** Its id. */
       id: number;
-      /** `payout_batch`, `treasury_transfer` or `refund`. */
+      /**
+       * `payout_batch`, `treasury_transfer`, `refund`, or `solvency_commitment` (the system's: approved when the
+       * solvency worker records it, with no staff signature).
+       */
       kind: string;
       /** What is still missing before it can be signed, in words (empty once approved). */
       missing: string[];
@@ -307,7 +313,7 @@ export interface components {
       payload: string;
       /** When, RFC 3339 UTC. */
       proposed_at: string;
-      /** The finance wallet that proposed it, 0x EIP-55. */
+      /** The finance wallet that proposed it, 0x EIP-55 (the zero address for a solvency commitment: the system). */
       proposer: string;
       /** The staff signatures given, in order. */
       signatures: components["schemas"]["StaffSignatureView"][];
@@ -317,15 +323,16 @@ export interface components {
        */
       stage: string;
       /**
-       * The outflow's own id: `/v1/admin/payouts/batches/{subject}`, or the treasury transfer's (a refund is one) in
-       * `/v1/admin/treasury/transfers`.
+       * The outflow's own id: `/v1/admin/payouts/batches/{subject}`, the treasury transfer's (a refund is one) in
+       * `/v1/admin/treasury/transfers`, or a solvency commitment's epoch row (the asset's epochs are in
+       * `/v1/public/solvency/{asset_id}/epochs`).
        */
       subject: number;
-      /** What leaves custody. */
+      /** What leaves custody (a solvency commitment's: the liabilities it commits, nothing leaves). */
       total: components["schemas"]["AssetAmount"];
       /**
        * EIP-712 typed data to sign with `eth_signTypedData_v4`: `propose` (the proposer's) and `approve`
-       * (an approver's). Integers are decimal strings.
+       * (an approver's). Integers are decimal strings. Empty (`{}`) for a solvency commitment: no staff signs it.
        */
       typed_data: {
         [key: string]: unknown;
@@ -1469,6 +1476,10 @@ export interface components {
       log_index: number;
       /** Its transaction, 0x + 64 hex. */
       tx_hash: string;
+    }) | ({
+      kind: "solvency_commitment";
+      /** The epoch's row. */
+      subject: number;
     });
     /** One configured chain as the pages show it; every field but the id is absent unless configured. */
     PublicChain: {
