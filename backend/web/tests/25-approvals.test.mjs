@@ -4,7 +4,7 @@
 // has the batch signed and sent, and it executes on chain.
 import assert from "node:assert/strict";
 import { privateKeyToAccount } from "viem/accounts";
-import { ANVIL_KEYS, Api, BASE, BNB, STAFF, newPendingReward, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
+import { ANVIL_KEYS, Api, BASE, BNB, STAFF, newPendingReward, openBrowser, signInThroughPage, signStaffTyped, test, until } from "./lib/stack.mjs";
 
 test("finance proposes a batch, another approver approves it in another browser, and it is signed, sent and executed", async () => {
   const admin = await Api.signIn(ANVIL_KEYS[0]);
@@ -43,11 +43,7 @@ test("finance proposes a batch, another approver approves it in another browser,
   await mine.waitFor();
   assert.equal(await mine.getByTestId("authorisation-approve").count(), 0);
   const view = await finance.get(`/v1/admin/authorisations/${auth}`);
-  const { signTypedData } = privateKeyToAccount(STAFF.finance);
-  const typed = view.typed_data.approve;
-  const { EIP712Domain: _, ...types } = typed.types;
-  const message = { ...typed.message, total: BigInt(typed.message.total), nonce: BigInt(typed.message.nonce), deadline: BigInt(typed.message.deadline) };
-  const own = await signTypedData({ domain: typed.domain, types, primaryType: "StaffApproval", message });
+  const own = await signStaffTyped(STAFF.finance, view.typed_data.approve);
   const refused = await Api.raw("POST", `/v1/admin/authorisations/${auth}/signatures`, { action: "approve", signature: own }, finance.token);
   assert.equal(refused.status, 403, JSON.stringify(refused.body));
   await f.screenshot("25-proposed");
