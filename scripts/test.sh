@@ -36,6 +36,9 @@ cargo run --quiet -p abi-codegen -- --check
 step "web: TypeScript generated from the ABI artifacts and openapi.json is current"
 node backend/web/scripts/gen-types.mjs --check
 
+step "web: every language catalogue has every key English has, and English every key the pages use"
+node backend/web/scripts/check-catalogues.mjs
+
 step "rust: formatting (cargo fmt --check)"
 if cargo fmt --version >/dev/null 2>&1; then
   cargo fmt --all --check

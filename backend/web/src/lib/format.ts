@@ -1,8 +1,11 @@
-// Amounts and addresses as people read them; the exact figure is always one hover or focus away.
+// Amounts, numbers and times as people read them, in the member's language (src/i18n): separators and digits from
+// Intl; amounts exact to the last of their up to 18 decimals (never through a JavaScript number); the exact figure
+// is always one hover or focus away.
 
 import { formatUnits } from "viem";
+import { formatLocale } from "../i18n/tag";
 
-/** Exact decimal form of a base-unit integer: `human("20500000000000000000", 18) === "20.5"`. */
+/** Exact decimal form of a base-unit integer, locale-neutral: `human("20500000000000000000", 18) === "20.5"`. */
 export function human(base: string | bigint, decimals: number): string {
   return formatUnits(BigInt(base), decimals);
 }
@@ -12,23 +15,100 @@ export function shortAddress(a: string): string {
   return a.length > 12 ? `${a.slice(0, 6)}…${a.slice(-4)}` : a;
 }
 
+// Grouping from five integer digits ("1000", "10,000"; Spanish style guides ask the same).
+const GROUPING = { useGrouping: "min2" } as unknown as Intl.NumberFormatOptions;
+const formats = new Map<string, Intl.NumberFormat>();
+function numberFormat(options: Intl.NumberFormatOptions = GROUPING, key = "n"): Intl.NumberFormat {
+  const id = `${formatLocale()}|${key}`;
+  let f = formats.get(id);
+  if (!f) formats.set(id, (f = new Intl.NumberFormat(formatLocale(), options)));
+  return f;
+}
+
+/** A count or other quantity in the locale's digits and separators. */
+export function num(n: number | bigint): string {
+  return numberFormat().format(n);
+}
+
+/**
+ * An exact decimal string (`-1234.000000000000000001`) in the locale's form (`-1234,000000000000000001`): the
+ * integer part grouped by Intl on a bigint, the fraction's digits kept one by one. Anything else comes back as is.
+ */
+export function localDecimal(decimal: string): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(decimal);
+  if (!m) return decimal;
+  const [, minus, int, frac] = m;
+  const f = numberFormat();
+  // The sign's place and form (Arabic puts a mark before it) from a formatted ±1: a bigint has no -0.
+  const template = f.formatToParts(minus ? -1n : 1n);
+  const at = template.findIndex((p) => p.type === "integer");
+  const prefix = template.slice(0, at).map((p) => p.value).join("");
+  const suffix = template.slice(at + 1).map((p) => p.value).join("");
+  let out = prefix + f.format(BigInt(int));
+  if (frac) out += decimalSeparator() + localDigits(frac);
+  return out + suffix;
+}
+
+function decimalSeparator(): string {
+  return numberFormat({ minimumFractionDigits: 1 }, "d").formatToParts(1.5).find((p) => p.type === "decimal")?.value ?? ".";
+}
+
+/** ASCII digits in the locale's digits (the same for Latin-digit locales). */
+function localDigits(digits: string): string {
+  const f = numberFormat({ useGrouping: false }, "g");
+  if (f.format(0) === "0") return digits;
+  return digits.replace(/\d/g, (d) => f.format(Number(d)));
+}
+
+/** Base units as a localised exact amount: `amount(20500000000000000000n, 18, "BNB")` is "20.5 BNB", "20,5 BNB" in Spanish. */
+export function amount(base: string | bigint, decimals: number, symbol?: string): string {
+  const n = localDecimal(human(base, decimals));
+  return symbol ? `${n} ${symbol}` : n;
+}
+
+/** The server's human form of an amount (`"20.5 BNB"`, `"-2 USDT"`) in the locale's form. */
+export function localHuman(text: string): string {
+  const m = /^(-?\d+(?:\.\d+)?)(\s.*)?$/.exec(text);
+  return m ? localDecimal(m[1]) + (m[2] ?? "") : text;
+}
+
 export function percent(part: number, whole: number): string {
-  if (whole === 0) return "0 %";
-  return `${Math.round((part / whole) * 1000) / 10} %`;
+  if (whole === 0) return percentText(0);
+  return percentText(Math.round((part / whole) * 1000) / 10);
 }
 
 /** Basis points as a percentage: 2500 → "25 %". */
 export function bps(v: number): string {
-  return `${v / 100} %`;
+  return percentText(v / 100);
+}
+
+/** A percentage figure (25 → "25 %"), its number and sign in the locale's form. */
+function percentText(p: number): string {
+  const parts = numberFormat({ style: "percent", maximumFractionDigits: 2 }, "p").formatToParts(p / 100);
+  // English keeps its "25 %" with a space, as the pages always wrote it; the other languages take Intl's form.
+  if (formatLocale().startsWith("en")) return `${parts.filter((x) => x.type !== "percentSign" && x.type !== "literal").map((x) => x.value).join("")} %`;
+  return parts.map((x) => x.value).join("");
 }
 
 export function sum(values: (string | bigint)[]): bigint {
   return values.reduce<bigint>((a, v) => a + BigInt(v), 0n);
 }
 
-/** An RFC 3339 time as the reader's local date and time; "—" when there is none. */
+/** An RFC 3339 time as the reader's local date and time, in their language; "—" when there is none. */
 export function time(rfc3339: string | null | undefined): string {
   if (!rfc3339) return "—";
   const d = new Date(rfc3339);
-  return Number.isNaN(d.getTime()) ? rfc3339 : d.toLocaleString();
+  return Number.isNaN(d.getTime()) ? rfc3339 : d.toLocaleString(formatLocale());
+}
+
+/** A date and time in the member's time zone, named ("3 Feb 2026, 14:05 CET"): for history rows and statements. */
+export function dateTime(at: Date | number | string): string {
+  const d = at instanceof Date ? at : new Date(at);
+  if (Number.isNaN(d.getTime())) return String(at);
+  return d.toLocaleString(formatLocale(), { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+}
+
+/** A time of day in the reader's language (a deadline within the hour). */
+export function clock(at: Date | number): string {
+  return new Date(at).toLocaleTimeString(formatLocale());
 }

@@ -11,6 +11,7 @@ import { loadChains, networkName, signinElsewhere } from "../lib/networks";
 import type { NonceResponse } from "../lib/types";
 import { Connection, type DiscoveredWallet, WALLETCONNECT_SESSION, WalletError, connect, discover, wallets } from "../lib/wallet";
 import { Addr, Notice, useChainTable } from "./bits";
+import { phrase, t, tx } from "../i18n";
 
 type Listener = (c: AnyConnection | null) => void;
 let connection: AnyConnection | null = null;
@@ -190,14 +191,14 @@ export function errorText(e: unknown): string {
     switch (e.code) {
       case "signin_expired":
       case "signin_nonce_invalid":
-        return "The sign-in message expired or was used already: sign in again.";
+        return t("account.expired");
       case "rate_limited":
-        return `Too many attempts: ${e.message}`;
+        return t("account.rate_limited", { message: e.message });
       case "timeout":
       case "network":
         return e.message;
       case "origin_refused":
-        return `Sign-in works only on this service's own site: ${e.message}`;
+        return t("account.origin_refused", { message: e.message });
       default:
         return `${e.message} (${e.code})`;
     }
@@ -224,7 +225,7 @@ function WalletNetwork(props: { c: AnyConnection }) {
   if (id === null) return null;
   return (
     <span class="muted" data-testid="wallet-network" data-chain-id={id}>
-      on {networkName(id)}
+      {t("account.on_network", { network: networkName(id) })}
     </span>
   );
 }
@@ -233,10 +234,10 @@ function WalletNetwork(props: { c: AnyConnection }) {
 export function LoadFailed(props: { error: unknown; what?: string; retry: () => void }) {
   return (
     <Notice kind="error" testid="load-failed">
-      {props.what && `Could not load ${props.what}: `}
+      {props.what && t("account.could_not_load", { what: phrase(props.what) })}
       {errorText(props.error)}{" "}
       <button type="button" onClick={props.retry} data-testid="retry">
-        Retry
+        {t("account.retry")}
       </button>
     </Notice>
   );
@@ -283,7 +284,7 @@ export function AccountBar(props: { purpose: string; tron?: boolean; noWallet?: 
     }
   };
 
-  const connectTo = (w: DiscoveredWallet) => run("Connecting…", () => connectEvmWallet(w));
+  const connectTo = (w: DiscoveredWallet) => run(t("account.connecting"), () => connectEvmWallet(w));
   // Opened under another host name than the site sign-in messages name (127.0.0.1 for localhost): the wallet
   // would be asked to sign a message naming a site that is not this page's (wallets warn), and the server refuses
   // it. Say so and link to the right address instead of offering to sign.
@@ -294,14 +295,14 @@ export function AccountBar(props: { purpose: string; tron?: boolean; noWallet?: 
   const wc = props.tron ? table?.walletconnect ?? null : null;
   const [Pairing, setPairing] = useState<PairingPanel | null>(null);
   const openPairing = () =>
-    run("Loading WalletConnect…", async () => {
+    run(t("account.loading_walletconnect"), async () => {
       const m = await walletConnectUi();
       setPairing(() => m.WalletConnectPairing);
     });
   // A WalletConnect session ends here and in the wallet (`disconnect` of its provider).
   const wcSession = c instanceof Connection && c.name === "WalletConnect" ? (c.provider as unknown as { disconnect(): Promise<void> }) : null;
   const disconnect = () =>
-    run("Disconnecting…", async () => {
+    run(t("account.disconnecting"), async () => {
       if (signedIn) await signOut();
       await wcSession?.disconnect();
       setConnection(null);
@@ -318,18 +319,18 @@ export function AccountBar(props: { purpose: string; tron?: boolean; noWallet?: 
       {noWallet && props.noWallet?.(wc ? wcButton || null : undefined)}
       {noWallet && !props.noWallet && (
         <p class="muted" data-testid="no-wallet">
-          No browser wallet found. Install an EVM wallet extension{props.tron && " (or TronLink for TRON assets)"} to {props.purpose}.
+          {t(props.tron ? "account.no_wallet_tron" : "account.no_wallet", { purpose: phrase(props.purpose) })}
         </p>
       )}
       {!c &&
         list.map((w) => (
           <button key={w.info.uuid} type="button" class="primary" onClick={() => connectTo(w)} disabled={!!busy} data-testid="connect">
-            {list.length > 1 ? `Connect ${w.info.name}` : "Connect wallet"}
+            {list.length > 1 ? t("account.connect_named", { name: w.info.name }) : t("account.connect_wallet")}
           </button>
         ))}
       {!c && tron && (
-        <button type="button" class="primary" onClick={() => run("Connecting…", connectTronLinkWallet)} disabled={!!busy} data-testid="connect-tron">
-          Connect TronLink
+        <button type="button" class="primary" onClick={() => run(t("account.connecting"), connectTronLinkWallet)} disabled={!!busy} data-testid="connect-tron">
+          {t("account.connect_tronlink")}
         </button>
       )}
       {!(noWallet && props.noWallet) && wcButton}
@@ -349,31 +350,42 @@ export function AccountBar(props: { purpose: string; tron?: boolean; noWallet?: 
           <Addr a={c.account} testid="connected-address" />
           <WalletNetwork c={c} />
           {signedIn && (
-            <span class="badge" data-testid="role" title={signedIn.role === "admin" ? "this wallet holds staff roles (the console lists them)" : undefined}>
-              {signedIn.role === "admin" ? "staff" : signedIn.role}
+            <span class="badge" data-testid="role" title={signedIn.role === "admin" ? t("account.staff_title") : undefined}>
+              {signedIn.role === "admin" ? t("account.role_staff") : signedIn.role === "user" ? t("account.role_user") : signedIn.role}
             </span>
           )}
         </span>
       )}
       {elsewhere && (
         <Notice kind="warn" testid="wrong-host">
-          Sign-in works only at <a href={elsewhere} data-testid="right-site">{new URL(elsewhere).host}</a>, not at {location.host}: your
-          wallet would be asked to sign a message naming another site. Open <a href={elsewhere}>{elsewhere}</a> instead.
+          {tx("account.wrong_host", {
+            site: (
+              <a href={elsewhere} data-testid="right-site" dir="ltr">
+                {new URL(elsewhere).host}
+              </a>
+            ),
+            here: <bdi>{location.host}</bdi>,
+            link: (
+              <a href={elsewhere} dir="ltr">
+                {elsewhere}
+              </a>
+            ),
+          })}
         </Notice>
       )}
       {c && !signedIn && !elsewhere && (
-        <button type="button" class="primary" onClick={() => run("Waiting for your signature…", () => signIn(c))} disabled={!!busy} data-testid="sign-in">
-          Sign in
+        <button type="button" class="primary" onClick={() => run(t("account.waiting_signature"), () => signIn(c))} disabled={!!busy} data-testid="sign-in">
+          {t("account.sign_in")}
         </button>
       )}
       {signedIn && (
-        <button type="button" onClick={() => run("Signing out…", signOut)} disabled={!!busy} data-testid="sign-out">
-          Sign out
+        <button type="button" onClick={() => run(t("account.signing_out"), signOut)} disabled={!!busy} data-testid="sign-out">
+          {t("account.sign_out")}
         </button>
       )}
       {wcSession && (
-        <button type="button" onClick={disconnect} disabled={!!busy} data-testid="wc-disconnect" title="End the WalletConnect session">
-          Disconnect
+        <button type="button" onClick={disconnect} disabled={!!busy} data-testid="wc-disconnect" title={t("account.disconnect_title")}>
+          {t("account.disconnect")}
         </button>
       )}
       {busy && <span class="muted" aria-live="polite">{busy}</span>}

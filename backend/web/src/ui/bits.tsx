@@ -1,19 +1,20 @@
 // Small pieces every page uses: amounts with their exact base units, addresses with a copy button, pagers,
-// notices and confirmations.
+// notices and confirmations. Amounts, addresses and hashes read left to right in a right-to-left page too.
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { human, shortAddress } from "../lib/format";
+import { phrase, t } from "../i18n";
+import { amount, localHuman, shortAddress } from "../lib/format";
 import { type PublicChains, chainsLoaded, explorerLink, onChains } from "../lib/networks";
 import { chainAddress } from "../lib/tron";
 import type { AssetAmount } from "../lib/types";
 
-/** A human amount; hover or focus shows the exact base units. */
+/** A human amount in the member's language, exact; hover or focus shows the exact base units. */
 export function Amount(props: { base: string | bigint; decimals: number; symbol: string; testid?: string }) {
   const base = String(props.base);
   return (
-    <span class="amount" tabIndex={0} title={`${base} base units`} data-base={base} data-testid={props.testid}>
-      {human(base, props.decimals)} {props.symbol}
+    <span class="amount" dir="ltr" tabIndex={0} title={t("bits.base_units", { base })} data-base={base} data-testid={props.testid}>
+      {amount(base, props.decimals, props.symbol)}
     </span>
   );
 }
@@ -21,8 +22,8 @@ export function Amount(props: { base: string | bigint; decimals: number; symbol:
 /** The server's `AssetAmount` (it already carries the human form). */
 export function AssetAmt(props: { a: AssetAmount; testid?: string }) {
   return (
-    <span class="amount" tabIndex={0} title={`${props.a.base} base units`} data-base={props.a.base} data-testid={props.testid}>
-      {props.a.human}
+    <span class="amount" dir="ltr" tabIndex={0} title={t("bits.base_units", { base: props.a.base })} data-base={props.a.base} data-testid={props.testid}>
+      {localHuman(props.a.human)}
     </span>
   );
 }
@@ -40,7 +41,7 @@ export function CopyButton(props: { text: string; label: string }) {
   };
   return (
     <button type="button" class="copy" onClick={copy} aria-label={props.label}>
-      {done ? "Copied" : "Copy"}
+      {done ? t("bits.copied") : t("bits.copy")}
     </button>
   );
 }
@@ -56,7 +57,7 @@ export function useChainTable(): PublicChains | null {
 function ExplorerText(props: { href: string | null; children: ComponentChildren; what: string }) {
   if (!props.href) return <>{props.children}</>;
   return (
-    <a href={props.href} target="_blank" rel="noopener noreferrer" class="explorer" title={`Open ${props.what} in the explorer`} data-testid="explorer-link">
+    <a href={props.href} target="_blank" rel="noopener noreferrer" class="explorer" title={t("bits.open_in_explorer", { what: props.what })} data-testid="explorer-link">
       {props.children}
     </a>
   );
@@ -71,12 +72,12 @@ export function Addr(props: { a: string; testid?: string; chainId?: number }) {
   const href = props.chainId === undefined ? null : explorerLink(props.chainId, "address", chainAddress(props.chainId, props.a));
   return (
     <span class="addr">
-      <ExplorerText href={href} what={`address ${props.a}`}>
-        <code title={props.a} data-address={props.a} data-testid={props.testid} tabIndex={0}>
+      <ExplorerText href={href} what={t("bits.explorer_address", { address: props.a })}>
+        <code dir="ltr" title={props.a} data-address={props.a} data-testid={props.testid} tabIndex={0}>
           {shortAddress(props.a)}
         </code>
       </ExplorerText>
-      <CopyButton text={props.a} label={`Copy address ${props.a}`} />
+      <CopyButton text={props.a} label={t("bits.copy_address", { address: props.a })} />
     </span>
   );
 }
@@ -86,8 +87,8 @@ export function TxHash(props: { chainId: number; hash: string; testid?: string; 
   useChainTable();
   const h = props.hash;
   return (
-    <ExplorerText href={explorerLink(props.chainId, "tx", h)} what={`transaction ${h}`}>
-      <code title={h} data-tx={h} data-testid={props.testid}>
+    <ExplorerText href={explorerLink(props.chainId, "tx", h)} what={t("bits.explorer_tx", { hash: h })}>
+      <code dir="ltr" title={h} data-tx={h} data-testid={props.testid}>
         {props.full || h.length <= 20 ? h : `${h.slice(0, 12)}…${h.slice(-6)}`}
       </code>
     </ExplorerText>
@@ -117,13 +118,13 @@ export function usePager<C>() {
 export function Pager<C>(props: { pager: ReturnType<typeof usePager<C>>; next: C | null | undefined; label: string }) {
   const { pager } = props;
   return (
-    <nav class="pager" aria-label={`${props.label} pages`}>
+    <nav class="pager" aria-label={t("bits.pages", { label: phrase(props.label) })}>
       <button type="button" disabled={pager.page <= 1} onClick={pager.prev}>
-        ← Previous
+        {t("bits.previous")}
       </button>
-      <span>Page {pager.page}</span>
+      <span>{t("bits.page", { page: pager.page })}</span>
       <button type="button" disabled={props.next === null || props.next === undefined} onClick={() => props.next != null && pager.next(props.next)}>
-        Next →
+        {t("bits.next")}
       </button>
     </nav>
   );
@@ -151,7 +152,7 @@ export function Confirm(props: {
       <div class="confirm-body">{props.children}</div>
       <div class="actions">
         <button type="button" onClick={props.onCancel}>
-          Cancel
+          {t("bits.cancel")}
         </button>
         <button type="button" class={props.danger ? "danger" : "primary"} onClick={props.onConfirm} data-testid="confirm-ok">
           {props.confirmLabel}
@@ -181,5 +182,5 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
 }
 
 export function Loading(props: { what: string }) {
-  return <p class="muted" aria-busy="true">Loading {props.what}…</p>;
+  return <p class="muted" aria-busy="true">{t("bits.loading", { what: phrase(props.what) })}</p>;
 }
