@@ -2,10 +2,11 @@
 // from /api-docs/openapi.json), rendered here with nothing loaded from elsewhere, and a "try it" form that
 // calls the API with the session of this browser when there is one.
 
-import { render } from "preact";
+import { renderLocalised, t, tx } from "../i18n";
 import { useMemo, useState } from "preact/hooks";
 import { ApiError, call, session } from "../lib/api";
 import { Loading, Notice, useLoad } from "../ui/bits";
+import { LanguagePicker } from "../ui/language";
 import "../styles.css";
 
 type Json = Record<string, unknown>;
@@ -75,17 +76,20 @@ function App() {
         <h1>
           <a href="/docs">{(info.title as string) ?? "API"}</a> <span class="muted">{info.version as string}</span>
         </h1>
-        <a href="/api-docs/openapi.json">OpenAPI JSON</a>
+        <a href="/api-docs/openapi.json">{t("docs.openapi_json")}</a>
+        <LanguagePicker />
       </header>
       <main id="main" data-testid="docs">
-        {spec.loading && <Loading what="the API document" />}
-        {spec.error && <Notice kind="error">Could not read the API document: {spec.error.message}</Notice>}
+        {spec.loading && <Loading what={t("docs.the_document")} />}
+        {spec.error && <Notice kind="error">{t("docs.unreadable", { message: spec.error.message })}</Notice>}
         <p>{info.description as string}</p>
         <p class="muted">
-          {session() ? `Requests below are sent as ${session()!.address} (${session()!.role}).` : "Sign in on the dApp or console first to call endpoints that need a session."}
+          {session()
+            ? tx("docs.sent_as", { address: <bdi>{session()!.address}</bdi>, role: session()!.role })
+            : t("docs.sign_in_first")}
         </p>
         <label>
-          Filter <input value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} placeholder="path or words" />
+          {t("docs.filter")} <input value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} placeholder={t("docs.filter_placeholder")} />
         </label>
         {[...groups.entries()].map(([tag, ops]) => {
           const shown = ops.filter((o) => !f || o.path.toLowerCase().includes(f) || JSON.stringify(o.op.description ?? "").toLowerCase().includes(f));
@@ -124,7 +128,7 @@ function OperationView(props: { spec: Json; o: Operation }) {
     try {
       const parsed = body ? JSON.parse(text) : undefined;
       const r = await call<unknown>(o.method.toUpperCase(), url, parsed);
-      setAnswer({ status: "200", body: JSON.stringify(r, null, 2) ?? "(no content)" });
+      setAnswer({ status: "200", body: JSON.stringify(r, null, 2) ?? t("docs.no_content") });
     } catch (e) {
       setAnswer(e instanceof ApiError ? { status: `${e.status} ${e.code}`, body: e.message } : { status: "error", body: String(e) });
     }
@@ -139,10 +143,10 @@ function OperationView(props: { spec: Json; o: Operation }) {
         <table>
           <thead>
             <tr>
-              <th scope="col">Parameter</th>
-              <th scope="col">In</th>
-              <th scope="col">Type</th>
-              <th scope="col">Value</th>
+              <th scope="col">{t("docs.parameter")}</th>
+              <th scope="col">{t("docs.in")}</th>
+              <th scope="col">{t("docs.type")}</th>
+              <th scope="col">{t("docs.value")}</th>
             </tr>
           </thead>
           <tbody>
@@ -168,12 +172,12 @@ function OperationView(props: { spec: Json; o: Operation }) {
       {body && (
         <>
           <p>
-            Body: <code>{typeText(spec, body.schema)}</code>
+            {tx("docs.body", { type: <code>{typeText(spec, body.schema)}</code> })}
           </p>
-          <textarea rows={4} cols={60} aria-label="Request body (JSON)" value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+          <textarea rows={4} cols={60} aria-label={t("docs.body_label")} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
         </>
       )}
-      <h4>Responses</h4>
+      <h4>{t("docs.responses")}</h4>
       <ul>
         {Object.entries((o.op.responses as Json) ?? {}).map(([status, r]) => {
           const schema = (((r as Json).content as Json)?.["application/json"] as Json | undefined)?.schema;
@@ -185,12 +189,12 @@ function OperationView(props: { spec: Json; o: Operation }) {
         })}
       </ul>
       <button type="button" onClick={send}>
-        Send
+        {t("docs.send")}
       </button>
       {answer && (
         <div>
           <p>
-            Answer: <strong>{answer.status}</strong>
+            {tx("docs.answer", { status: <strong>{answer.status}</strong> })}
           </p>
           <pre>{answer.body}</pre>
         </div>
@@ -199,4 +203,4 @@ function OperationView(props: { spec: Json; o: Operation }) {
   );
 }
 
-render(<App />, document.getElementById("app")!);
+renderLocalised(() => <App />, document.getElementById("app")!);

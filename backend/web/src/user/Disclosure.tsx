@@ -1,6 +1,7 @@
 // Before anything else (PLAN.md §9): what the plan is and how its participants have fared, per asset, in
 // plain words, from the public endpoints (no wallet needed).
 
+import { t, tx } from "../i18n";
 import { bps } from "../lib/format";
 import { assetKey, isTronChain, networkText } from "../lib/tron";
 import type { AssetDisclosure, AssetPlan, GenerationAssetPlan } from "../lib/types";
@@ -25,22 +26,18 @@ export function Disclosure(props: {
     <section class="disclosure" aria-labelledby="disclosure-title" data-testid="disclosure">
       {props.only === undefined ? (
         <>
-          <h2 id="disclosure-title">Before you pay: the plan and how participants have fared</h2>
-          <p>
-            Joining costs a fee paid from your own wallet to the settlement contract. Most of it goes to the people above
-            you and to the operator; you get money back only from people who join after you. The figures below are
-            live, from the ledger.
-          </p>
+          <h2 id="disclosure-title">{t("disclosure.title_all")}</h2>
+          <p>{t("disclosure.intro_all")}</p>
         </>
       ) : (
         <>
-          <h2 id="disclosure-title">Before you pay: odds and rules</h2>
-          <p>
-            Your fee goes mostly to the people above you and to the operator; you get money back only from people who
-            join after you. Live figures from the ledger:
-          </p>
+          <h2 id="disclosure-title">{t("disclosure.title_one")}</h2>
+          <p>{t("disclosure.intro_one")}</p>
         </>
       )}
+      <p data-testid="can-lose">
+        <strong>{t("disclosure.can_lose")}</strong>
+      </p>
       <Cards plans={shown} disclosures={props.disclosures} />
       {generation.length > 0 && <GenerationCards plans={generation} disclosures={props.disclosures} />}
     </section>
@@ -57,11 +54,11 @@ export function OtherPlans(props: {
   const others = props.plans.filter((p) => p.asset_id !== props.except);
   const generation = (props.generation ?? []).filter((g) => g.asset_id !== props.except);
   if (others.length + generation.length === 0) return null;
-  const names = [...others, ...generation].map((p) => (isTronChain(p.chain_id) ? `${p.symbol} on ${networkText(p.chain_id)}` : p.symbol)).join(", ");
+  const names = [...others, ...generation].map((p) => (isTronChain(p.chain_id) ? t("asset.on_network", { symbol: p.symbol, network: networkText(p.chain_id) }) : p.symbol)).join(", ");
   return (
     <details class="fold panel" data-testid="disclosure-others">
       <summary>
-        <h2 class="fold-title">The other assets' plans and odds</h2> <span class="muted">({names})</span>
+        <h2 class="fold-title">{t("disclosure.others")}</h2> <span class="muted">({names})</span>
       </summary>
       <Cards plans={others} disclosures={props.disclosures} />
       {generation.length > 0 && <GenerationCards plans={generation} disclosures={props.disclosures} />}
@@ -94,38 +91,36 @@ function AssetCard(props: { plan: AssetPlan; d?: AssetDisclosure }) {
   const { plan: p, d } = props;
   const layer = p.layer_bps.map(bps).join(", ");
   return (
-    <article class="card" data-testid={`disclosure-${assetKey(p.symbol, p.chain_id)}`} aria-label={`${p.symbol} plan`}>
+    <article class="card" data-testid={`disclosure-${assetKey(p.symbol, p.chain_id)}`} aria-label={t("disclosure.card_label", { symbol: p.symbol })}>
       <h3>
-        {p.symbol}
-        {isTronChain(p.chain_id) && <span class="muted"> on {networkText(p.chain_id)}</span>}
+        {isTronChain(p.chain_id)
+          ? tx("asset.on_network", { symbol: p.symbol, network: <span class="muted">{networkText(p.chain_id)}</span> })
+          : p.symbol}
       </h3>
       {d && <Odds d={d} symbol={p.symbol} />}
       <h4>
-        The rules (plan version {p.version}
-        {p.effective_from_block > 0 && `, for events from block ${p.effective_from_block}`})
+        {p.effective_from_block > 0
+          ? t("disclosure.rules_from", { version: String(p.version), block: String(p.effective_from_block) })
+          : t("disclosure.rules", { version: String(p.version) })}
       </h4>
       <ul class="rules">
         <li>
-          Joining costs <AssetAmt a={p.registration_fee} testid="registration-fee" />. Your sponsor gets{" "}
-          <AssetAmt a={p.direct_amount} /> of it, except for every {ordinal(p.pool_entry_every)} person they bring in:
-          then the whole fee buys the sponsor a place in the level-1 pool.
+          {tx("disclosure.rule_join", {
+            fee: <AssetAmt a={p.registration_fee} testid="registration-fee" />,
+            direct: <AssetAmt a={p.direct_amount} />,
+            nth: ordinal(p.pool_entry_every),
+          })}
         </li>
-        <li>
-          A pool place pays its owner only when later places are filled below it: {layer} of each new place's price to
-          the three places above it.
-        </li>
-        <li>
-          A retopup costs <AssetAmt a={p.retopup_fee} />; it is shared among up to {p.level_bps.length} sponsors above
-          you who have retopped up themselves.
-        </li>
-        <li>Whatever is not paid to a participant goes to the operator.</li>
+        <li>{t("disclosure.rule_pool", { layers: layer })}</li>
+        <li>{tx("disclosure.rule_retopup", { fee: <AssetAmt a={p.retopup_fee} />, count: p.level_bps.length })}</li>
+        <li>{t("disclosure.rule_operator")}</li>
       </ul>
     </article>
   );
 }
 
 function ordinal(n: number): string {
-  if (n === 2) return "second";
-  if (n === 3) return "third";
-  return `${n}th`;
+  if (n === 2) return t("disclosure.nth_2");
+  if (n === 3) return t("disclosure.nth_3");
+  return t("disclosure.nth", { n: String(n) });
 }

@@ -1,6 +1,7 @@
 // How an asset's participants have fared (PLAN.md §9), for every plan's card: the live figures from the disclosure.
 
-import { percent } from "../lib/format";
+import { t, tx } from "../i18n";
+import { num, percent } from "../lib/format";
 import type { AssetDisclosure } from "../lib/types";
 import { AssetAmt } from "../ui/bits";
 
@@ -10,28 +11,31 @@ export function Odds(props: { d: AssetDisclosure; symbol: string; atCap?: boolea
   return (
     <div class="odds" data-testid="odds">
       {d.participants === 0 ? (
-        <p>Nobody has joined with {props.symbol} yet.</p>
+        <p>{t("odds.nobody", { symbol: props.symbol })}</p>
       ) : (
         <>
           <p class="big" data-testid="odds-got-back">
-            <strong>{d.received_at_least_paid_in}</strong> of <strong>{d.participants}</strong> participants (
-            {percent(d.received_at_least_paid_in, d.participants)}) have got back at least what they paid.
+            {tx("odds.got_back", {
+              got: <strong>{num(d.received_at_least_paid_in)}</strong>,
+              count: d.participants,
+              total: <strong>{num(d.participants)}</strong>,
+              percent: percent(d.received_at_least_paid_in, d.participants),
+            })}
           </p>
           {props.atCap && (
             <p data-testid="odds-at-cap">
-              <strong data-testid="users-at-cap">{d.users_at_cap ?? 0}</strong> of them have earned their whole cap.
+              {tx("odds.at_cap", { count: d.users_at_cap ?? 0, n: <strong data-testid="users-at-cap">{num(d.users_at_cap ?? 0)}</strong> })}
             </p>
           )}
           {d.median_net && (
             <p data-testid="odds-median">
-              The median participant's net result is <AssetAmt a={d.median_net} testid="median-net" />{" "}
-              {d.median_net.base.startsWith("-") ? "(a loss)" : "(received minus paid)"}.
+              {tx(d.median_net.base.startsWith("-") ? "odds.median_loss" : "odds.median", { amount: <AssetAmt a={d.median_net} testid="median-net" /> })}
             </p>
           )}
         </>
       )}
       <p class="muted">
-        The operator has been credited <AssetAmt a={d.company_total} /> in total.
+        {tx("odds.operator", { amount: <AssetAmt a={d.company_total} /> })}
       </p>
     </div>
   );

@@ -4,7 +4,8 @@
 
 import { useState } from "preact/hooks";
 import { get, post } from "../lib/api";
-import { human } from "../lib/format";
+import { t, tx } from "../i18n";
+import { amount, localHuman } from "../lib/format";
 import { chainAddress, isNative, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
 import type { AssetPlan, GenerationAssetPlan, PaymentList, Profile, SignedPayment } from "../lib/types";
 import { useSignedIn, useTronLink } from "../ui/account";
@@ -33,8 +34,8 @@ export function Register(props: {
   const gen = pool ? undefined : props.generation.find((p) => p.asset_id === assetId);
   const plan = pool ?? gen;
   const choices = [
-    ...props.plans.map((p) => ({ ...p, price: p.registration_fee.human })),
-    ...props.generation.map((p) => ({ ...p, price: `packages from ${p.packages[0]?.human ?? "—"}` })),
+    ...props.plans.map((p) => ({ ...p, price: localHuman(p.registration_fee.human) })),
+    ...props.generation.map((p) => ({ ...p, price: t("register.packages_from", { amount: p.packages[0] ? localHuman(p.packages[0].human) : "—" }) })),
   ];
   const valid = parseAnyAddress(props.sponsor) !== null;
   const tron = !!plan && isTronChain(plan.chain_id);
@@ -57,20 +58,22 @@ export function Register(props: {
 
   return (
     <section class="panel register" aria-labelledby="register-title" data-testid="register">
-      <h2 id="register-title">Join through a referral link</h2>
+      <h2 id="register-title">{t("register.title")}</h2>
       {!valid && (
         <Notice kind="error" testid="bad-ref">
-          This link's sponsor ({props.sponsor}) is not a valid address.
+          {tx("register.bad_ref", { sponsor: <bdi>{props.sponsor}</bdi> })}
         </Notice>
       )}
       {valid && (
         <>
           <p>
-            Sponsor: <Addr a={plan ? chainAddress(plan.chain_id, props.sponsor) : props.sponsor} testid="sponsor" chainId={plan?.chain_id} />
+            {tx("register.sponsor", {
+              address: <Addr a={plan ? chainAddress(plan.chain_id, props.sponsor) : props.sponsor} testid="sponsor" chainId={plan?.chain_id} />,
+            })}
           </p>
           {props.assetId === null && choices.length > 1 && (
             <fieldset class="choice">
-              <legend>Pay in</legend>
+              <legend>{t("register.pay_in")}</legend>
               {choices.map((p) => (
                 <label key={p.asset_id}>
                   <input
@@ -81,38 +84,35 @@ export function Register(props: {
                     onChange={() => setAssetId(p.asset_id)}
                     disabled={!!applied}
                   />{" "}
-                  {p.symbol}
-                  {isTronChain(p.chain_id) && ` on ${networkText(p.chain_id)}`} ({p.price})
+                  {isTronChain(p.chain_id) ? t("asset.on_network", { symbol: p.symbol, network: networkText(p.chain_id) }) : p.symbol} ({p.price})
                 </label>
               ))}
             </fieldset>
           )}
           {plan && (
             <p data-testid="register-cost">
-              Asset <strong data-testid="register-asset">{plan.symbol}</strong> on {networkText(plan.chain_id)};{" "}
-              {pool ? (
-                <>
-                  the fee is <AssetAmt a={pool.registration_fee} testid="register-amount" />
-                </>
-              ) : (
-                "you pay the package you pick below"
-              )}
-              {!isNative(plan.token) && " (your wallet first approves the contract to take it)"}.
-              {tron && " It is paid with TronLink."} Read the odds and rules above before you pay.
+              {tx(pool ? "register.cost_fee" : "register.cost_package", {
+                asset: <strong data-testid="register-asset">{plan.symbol}</strong>,
+                network: networkText(plan.chain_id),
+                amount: pool && <AssetAmt a={pool.registration_fee} testid="register-amount" />,
+              })}
+              {!isNative(plan.token) && t("register.approve_first")}.{tron && t("register.paid_tronlink")}
+              {t("register.read_first")}
             </p>
           )}
           {!signed && tron && !tronLink.present && (
             <Notice kind="error" testid="no-tronlink">
-              TronLink was not found: install the TronLink extension to pay in {plan!.symbol} on {networkText(plan!.chain_id)}.
+              {t("register.no_tronlink", { symbol: plan!.symbol, network: networkText(plan!.chain_id) })}
             </Notice>
           )}
           {!signed && (!tron || tronLink.present) && (
-            <Notice kind="info">Connect your {tron ? "TronLink" : "wallet"} and sign in to register.</Notice>
+            <Notice kind="info">{t(tron ? "register.connect_tronlink" : "register.connect_wallet")}</Notice>
           )}
           {signed && plan && registered && (
             <Notice kind="ok" testid="already-registered">
-              This wallet is registered in {plan.symbol} as user #{standing!.user_no}
-              {standing!.registered_block != null && ` since block ${standing!.registered_block}`}: its dashboard is below.
+              {standing!.registered_block != null
+                ? t("register.already_since", { symbol: plan.symbol, user: String(standing!.user_no), block: String(standing!.registered_block) })
+                : t("register.already", { symbol: plan.symbol, user: String(standing!.user_no) })}
             </Notice>
           )}
           {signed && plan && refused && (
@@ -126,7 +126,7 @@ export function Register(props: {
               connection={signed.connection}
               plan={gen}
               kind="register"
-              verb="Register and pay"
+              verb={t("register.register_and_pay")}
               ask={(pkg) => post<SignedPayment>("/v1/users/register", { asset_id: gen.asset_id, sponsor: props.sponsor, package: pkg })}
               onApplied={(a) => {
                 setApplied(a);
@@ -141,7 +141,7 @@ export function Register(props: {
               connection={signed.connection}
               plan={pool}
               kind="register"
-              actionLabel={`Register and pay ${pool.registration_fee.human}`}
+              actionLabel={t("register.register_and_pay_amount", { amount: localHuman(pool.registration_fee.human) })}
               ask={() => post<SignedPayment>("/v1/users/register", { asset_id: pool.asset_id, sponsor: props.sponsor })}
               onApplied={(a) => {
                 setApplied(a);
@@ -168,20 +168,34 @@ function Outcome(props: { plan: AssetPlan; applied: Applied }) {
   return (
     <Notice kind="ok" testid="register-outcome">
       <p>
-        Registered: you are user <strong data-testid="user-no">#{s.user?.user_no}</strong> in {plan.symbol}, since block{" "}
-        <span data-testid="registered-block">{s.user?.registered_block}</span> (transaction{" "}
-        {s.event ? <TxHash chainId={plan.chain_id} hash={s.event.tx_hash} /> : "—"}).
+        <Registered symbol={plan.symbol} chainId={plan.chain_id} applied={applied} />
       </p>
       {s.sponsor_pool_entry ? (
         <p data-testid="reward-split">
-          Your whole fee of <span data-testid="split-pool">{human(fee, d)} {plan.symbol}</span> bought your sponsor a
-          place in pool level {s.sponsor_pool_entry.level} (position {s.sponsor_pool_entry.q}); the places above it
-          were credited their shares.
+          {tx("register.split_pool", {
+            fee: (
+              <span data-testid="split-pool" dir="ltr">
+                {amount(fee, d, plan.symbol)}
+              </span>
+            ),
+            level: String(s.sponsor_pool_entry.level),
+            position: String(s.sponsor_pool_entry.q),
+          })}
         </p>
       ) : (
         <p data-testid="reward-split">
-          Your sponsor was credited <span data-testid="split-direct">{human(direct, d)} {plan.symbol}</span> as a direct
-          reward; <span data-testid="split-company">{human(fee - direct, d)} {plan.symbol}</span> went to the operator.
+          {tx("register.split_direct", {
+            direct: (
+              <span data-testid="split-direct" dir="ltr">
+                {amount(direct, d, plan.symbol)}
+              </span>
+            ),
+            company: (
+              <span data-testid="split-company" dir="ltr">
+                {amount(fee - direct, d, plan.symbol)}
+              </span>
+            ),
+          })}
         </p>
       )}
     </Notice>
@@ -195,14 +209,32 @@ function PurchaseOutcome(props: { plan: GenerationAssetPlan; applied: Applied })
   return (
     <Notice kind="ok" testid="register-outcome">
       <p>
-        Registered: you are user <strong data-testid="user-no">#{s.user?.user_no}</strong> in {plan.symbol}, since block{" "}
-        <span data-testid="registered-block">{s.user?.registered_block}</span> (transaction{" "}
-        {s.event ? <TxHash chainId={plan.chain_id} hash={s.event.tx_hash} /> : "—"}).
+        <Registered symbol={plan.symbol} chainId={plan.chain_id} applied={applied} />
       </p>
       <p data-testid="reward-split">
-        Your package of <span data-testid="split-package">{s.amount.human}</span> was shared out to the sponsors above you
-        whose levels are open to them, within their caps; the rest went to the operator. Your standing is below.
+        {tx("register.split_package", {
+          amount: (
+            <span data-testid="split-package" dir="ltr">
+              {localHuman(s.amount.human)}
+            </span>
+          ),
+        })}
       </p>
     </Notice>
+  );
+}
+
+/** "Registered: you are user #12 in USDT, since block 42 (transaction 0x…)." */
+function Registered(props: { symbol: string; chainId: number; applied: Applied }) {
+  const s = props.applied.status!;
+  return (
+    <>
+      {tx("register.registered", {
+        user: <strong data-testid="user-no">#{s.user?.user_no}</strong>,
+        symbol: props.symbol,
+        block: <span data-testid="registered-block">{s.user?.registered_block}</span>,
+        tx: s.event ? <TxHash chainId={props.chainId} hash={s.event.tx_hash} /> : "—",
+      })}
+    </>
   );
 }

@@ -2,6 +2,7 @@
 // page in a wallet app's own browser, where its wallet is injected (and, when configured, WalletConnect beside them).
 
 import type { ComponentChildren } from "preact";
+import { phrase, t, tx } from "../i18n";
 
 /**
  * Links that open this same page (path and query: a referral link survives) in a wallet app's own browser, for a
@@ -32,9 +33,11 @@ export function OpenInWallet(props: { purpose: string; walletConnect?: Component
   return (
     <div class="open-in" data-testid="open-in-wallet">
       <p class="muted" data-testid="no-wallet">
-        No browser wallet found. <span id="open-in-title">Open this page in your wallet app</span> (the referral stays in the
-        link){props.walletConnect !== undefined && ", connect your wallet app with WalletConnect"}, or install a wallet extension (TronLink
-        for TRON assets) to {props.purpose}:
+        {tx("openin.no_wallet", {
+          open: <span id="open-in-title">{t("openin.open")}</span>,
+          walletconnect: props.walletConnect !== undefined ? t("openin.walletconnect") : "",
+          purpose: phrase(props.purpose),
+        })}
       </p>
       <ul class="open-in-links" aria-labelledby="open-in-title">
         {walletAppLinks(location.href).map((l) => (

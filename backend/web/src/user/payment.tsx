@@ -6,7 +6,8 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, post } from "../lib/api";
-import { human } from "../lib/format";
+import { phrase, t, tx } from "../i18n";
+import { amount as amountText, clock, localHuman } from "../lib/format";
 import { type AnyConnection, type TronConnection, isNative, isTronChain, networkText } from "../lib/tron";
 import type { AssetPlan, RegistrationStatus, SignedPayment } from "../lib/types";
 import { type Connection, WalletError } from "../lib/wallet";
@@ -42,7 +43,7 @@ export interface Step {
 
 export function Steps(props: { steps: Step[] }) {
   return (
-    <ol class="steps" aria-label="Progress">
+    <ol class="steps" aria-label={t("payment.progress")}>
       {props.steps.map((s) => (
         <li key={s.id} class={`step ${s.state}`} data-testid={`step-${s.id}`} data-state={s.state} aria-current={s.state === "active" ? "step" : undefined}>
           <span class="step-label">{s.label}</span>
@@ -124,23 +125,23 @@ export function WalletMismatch(props: { symbol: string; chainId: number }) {
     <Notice kind="warn" testid="wallet-mismatch">
       {tron ? (
         <>
-          {props.symbol} on {networkText(props.chainId)} is paid with TronLink.{" "}
+          {t("payment.paid_tronlink", { asset: t("asset.on_network", { symbol: props.symbol, network: networkText(props.chainId) }) })}{" "}
           {tronLink.present ? (
             <button type="button" onClick={() => go(connectTronLinkWallet)} data-testid="use-tronlink">
-              Connect TronLink
+              {t("account.connect_tronlink")}
             </button>
           ) : (
-            "TronLink was not found: install the TronLink extension to pay in it."
+            t("payment.no_tronlink")
           )}
         </>
       ) : (
         <>
-          {props.symbol} on {networkText(props.chainId)} is paid from an EVM wallet.{" "}
+          {t("payment.paid_evm", { asset: t("asset.on_network", { symbol: props.symbol, network: networkText(props.chainId) }) })}{" "}
           {evm.length === 0
-            ? "No EVM wallet was found: install one to pay in it."
+            ? t("payment.no_evm")
             : evm.map((w) => (
                 <button key={w.info.uuid} type="button" onClick={() => go(() => connectEvmWallet(w))} data-testid="use-evm">
-                  Connect {w.info.name}
+                  {t("account.connect_named", { name: w.info.name })}
                 </button>
               ))}
         </>
@@ -159,11 +160,8 @@ export class NotApplied extends Error {
 
 /** "Your payment of 20 BNB (transaction 0x…, block 42) was not applied: …; an admin can refund it." */
 export function notAppliedText(s: { amount: { human: string }; event?: { tx_hash: string; block: number } | null; quarantine_reason?: string | null }) {
-  const where = s.event ? ` (transaction ${short(s.event.tx_hash)}, block ${s.event.block})` : "";
-  return (
-    `Your payment of ${s.amount.human}${where} reached the contract but was not applied: ${s.quarantine_reason ?? "no reason given"}. ` +
-    `The ${s.amount.human} is held in the contract's custody and not credited to you; an admin can refund it.`
-  );
+  const where = s.event ? t("payment.not_applied_where", { tx: short(s.event.tx_hash), block: String(s.event.block) }) : "";
+  return t("payment.not_applied", { amount: localHuman(s.amount.human), where, reason: s.quarantine_reason ?? t("payment.no_reason") });
 }
 
 /** What a payment needs of a wallet, EVM or TronLink alike. */
@@ -194,10 +192,10 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
   const kind = props.kind;
   const initial: Step[] = [
     ...(approveLabel ? [{ id: "approve", label: approveLabel, state: "todo" as StepState }] : []),
-    { id: "sent", label: "Sent", state: "todo" },
-    { id: "mined", label: "Mined", state: "todo" },
-    { id: "confirmed", label: "Confirmed", state: "todo" },
-    { id: "applied", label: "Applied", state: "todo" },
+    { id: "sent", label: t("payment.step_sent"), state: "todo" },
+    { id: "mined", label: t("payment.step_mined"), state: "todo" },
+    { id: "confirmed", label: t("payment.step_confirmed"), state: "todo" },
+    { id: "applied", label: t("payment.step_applied"), state: "todo" },
   ];
   const slot: Slot = { wallet: payer.account, asset_id: props.plan.asset_id, kind };
   const [steps, setSteps] = useState<Step[]>(initial);
@@ -237,13 +235,13 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
     setStarted(true);
     setSteps(initial.map((s) => ({ ...s })));
     if (approveLabel) {
-      if (r.tx) set("approve", "done", "Approved");
-      else if (r.approve) set("approve", "active", `Approval sent (${short(r.approve)})`);
+      if (r.tx) set("approve", "done", t("payment.approved"));
+      else if (r.approve) set("approve", "active", t("payment.approval_sent", { tx: short(r.approve) }));
     }
     if (r.tx) {
-      set("sent", "done", `Transaction ${short(r.tx)}`);
-      if (r.mined) set("mined", "done", `Block ${r.mined}`);
-      else set("mined", "active", "Waiting for a block");
+      set("sent", "done", t("payment.transaction", { tx: short(r.tx) }));
+      if (r.mined) set("mined", "done", t("payment.block", { block: r.mined }));
+      else set("mined", "active", t("payment.waiting_block"));
     }
   };
 
@@ -254,8 +252,8 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
     const payment = r?.payment ?? null;
     if (e instanceof NotApplied) {
       if (r) clear(slot, r.payment.nonce);
-      set("confirmed", "done", e.status.event ? `Event in block ${e.status.event.block} confirmed` : undefined);
-      set("applied", "failed", `Not applied: ${e.status.quarantine_reason ?? "refused by the ledger"}`);
+      set("confirmed", "done", e.status.event ? t("payment.event_confirmed", { block: String(e.status.event.block) }) : undefined);
+      set("applied", "failed", t("payment.not_applied_step", { reason: e.status.quarantine_reason ?? t("payment.refused_by_ledger") }));
       setProblem({ kind: "quarantined", text: e.message });
       setPhase(kind === "register" ? "done" : "idle");
       props.onRefused?.();
@@ -266,7 +264,7 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
       if (r) clear(slot, r.payment.nonce);
       setPhase("idle");
       if (payment && payment.deadline * 1000 <= Date.now()) {
-        setProblem({ kind: "expired", text: `${expiredText(payment)} The transaction was mined but refused by the contract.` });
+        setProblem({ kind: "expired", text: t("payment.mined_refused", { expired: expiredText(payment) }) });
         return;
       }
       setProblem({ kind: "error", text: paymentError(e) });
@@ -283,7 +281,7 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
   const applied = (a: Applied, r: InFlight) => {
     clear(slot, r.payment.nonce);
     following.current = null;
-    set("confirmed", "done", `Event in block ${a.block} confirmed`);
+    set("confirmed", "done", t("payment.event_confirmed", { block: String(a.block) }));
     set("applied", "done", appliedText(kind, a));
     setPhase(kind === "register" ? "done" : "idle");
     props.onApplied(a);
@@ -297,7 +295,7 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
     if (r.mined) {
       block = BigInt(r.mined);
     } else {
-      set("mined", "active", "Waiting for a block");
+      set("mined", "active", t("payment.waiting_block"));
       try {
         block = (await payer.mined(r.tx!)).blockNumber;
       } catch (e) {
@@ -311,10 +309,10 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
       }
       r = update(r, { mined: block.toString() });
     }
-    set("mined", "done", `Block ${block}`);
-    set("confirmed", "active", "Waiting for confirmations");
+    set("mined", "done", t("payment.block", { block: String(block) }));
+    set("confirmed", "active", t("payment.waiting_confirmations"));
     const a = await follow(payer, r.payment, block, (head) =>
-      set("confirmed", "active", `${head - block + 1n} confirmation(s), head block ${head}`),
+      set("confirmed", "active", t("payment.confirmations", { count: head - block + 1n, head: String(head) })),
     );
     applied(a, r);
   };
@@ -323,11 +321,11 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
   const followNonce = async (r: InFlight) => {
     following.current = r.payment.nonce;
     setPhase("following");
-    if (approveLabel) set("approve", "done", "Approved");
-    set("sent", "done", "The authorisation was used on-chain");
-    set("mined", "active", "Waiting for the ledger to name its block");
-    const a = await follow(payer, r.payment, null, (head) => set("confirmed", "active", `Waiting for confirmations, head block ${head}`));
-    set("mined", "done", `Block ${a.block}`);
+    if (approveLabel) set("approve", "done", t("payment.approved"));
+    set("sent", "done", t("payment.used_onchain"));
+    set("mined", "active", t("payment.ledger_block"));
+    const a = await follow(payer, r.payment, null, (head) => set("confirmed", "active", t("payment.waiting_head", { head: String(head) })));
+    set("mined", "done", t("payment.block", { block: String(a.block) }));
     applied(a, r);
   };
 
@@ -377,7 +375,7 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
         setSteps((all) => all.map((s) => (s.state === "active" ? { ...s, state: "failed" } : s)));
         expire(
           r.payment.nonce,
-          `The transaction ${short(r.tx!)} was not executed before its authorisation expired at ${new Date(r.payment.deadline * 1000).toLocaleTimeString()}; nothing was charged for it.`,
+          t("payment.expired_unexecuted", { tx: short(r.tx!), time: clock(r.payment.deadline * 1000) }),
         );
         setPhase("idle");
         return;
@@ -485,18 +483,18 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
       if (payer.token) {
         const amount = BigInt(p.amount.base);
         if (r.approve) {
-          set("approve", "active", `Approval sent (${short(r.approve)}), waiting for it to be mined`);
+          set("approve", "active", t("payment.approval_mining", { tx: short(r.approve) }));
           await payer.mined(r.approve);
         }
         if ((await payer.allowance(p)) < amount) {
-          set("approve", "active", `Approve ${p.amount.human} for the settlement contract in ${payer.where}`);
+          set("approve", "active", t("payment.approve_in", { amount: localHuman(p.amount.human), where: phrase(payer.where) }));
           const approveId = await payer.approve(p);
           r = update(r, { approve: approveId });
-          set("approve", "active", `Approval sent (${short(approveId)}), waiting for it to be mined`);
+          set("approve", "active", t("payment.approval_mining", { tx: short(approveId) }));
           const mined = await payer.mined(approveId);
-          set("approve", "done", `Approved in block ${mined.blockNumber}`);
+          set("approve", "done", t("payment.approved_in", { block: String(mined.blockNumber) }));
         } else {
-          set("approve", "done", r.approve ? "Approved" : "Already approved");
+          set("approve", "done", r.approve ? t("payment.approved") : t("payment.already_approved"));
         }
       }
       if (expired()) {
@@ -513,10 +511,10 @@ function usePayment(props: PaymentProps<AnyConnection>, payer: Payer, approveLab
           return;
         }
       }
-      set("sent", "active", `Confirm the transaction in ${payer.where}`);
+      set("sent", "active", t("payment.confirm_in", { where: phrase(payer.where) }));
       const id = await payer.pay(p);
       r = update(r, { tx: id });
-      set("sent", "done", `Transaction ${short(id)}`);
+      set("sent", "done", t("payment.transaction", { tx: short(id) }));
       await followTx(r);
     } catch (e) {
       following.current = null;
@@ -553,17 +551,17 @@ function buttonText(phase: Phase, action: string, amount: string | null, where: 
     case "idle":
       return action;
     case "checking":
-      return "Looking for a payment in flight…";
+      return t("payment.button_checking");
     case "driving":
-      return `Paying: see the steps below (${where})`;
+      return t("payment.button_driving", { where: phrase(where) });
     case "following":
-      return "Payment sent: waiting for the chain and the ledger";
+      return t("payment.button_following");
     case "elsewhere":
-      return "Being paid in another tab or window: waiting for it";
+      return t("payment.button_elsewhere");
     case "resume":
-      return `Continue paying ${amount ?? ""} (the same authorisation: it cannot be charged twice)`.replace("  ", " ");
+      return t("payment.button_resume", { amount: amount ? localHuman(amount) : "" }).replace("  ", " ");
     case "stalled":
-      return "Check the payment in flight again";
+      return t("payment.button_stalled");
     case "done":
       return null;
   }
@@ -595,14 +593,12 @@ function PaymentView(props: {
       )}
       {st.phase === "elsewhere" && (
         <Notice kind="info" testid="paying-elsewhere">
-          This payment is being paid in another tab or window of this browser; this page follows it.
+          {t("payment.elsewhere")}
         </Notice>
       )}
       {st.phase === "resume" && (
         <Notice kind="info" testid="payment-resume">
-          An authorisation for {st.amount} was handed out and no transaction of it is recorded here (the page was
-          reloaded, or the wallet was closed). Paying again sends the same authorisation, which the contract executes
-          at most once.
+          {t("payment.resume", { amount: st.amount ? localHuman(st.amount) : "" })}
         </Notice>
       )}
       {problem && (
@@ -612,7 +608,7 @@ function PaymentView(props: {
             <>
               {" "}
               <button type="button" onClick={() => void st.run()}>
-                Get a new authorisation
+                {t("payment.new_authorisation")}
               </button>
             </>
           )}
@@ -644,12 +640,19 @@ function payerOf(c: Wallet, plan: PayPlan, seen: (network: number | null) => voi
       if (approve) {
         const balance = await c.tokenBalance(c.target(approve));
         if (balance < amount) {
-          return { kind: "insufficient", text: `Your balance is ${human(balance, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human}.` };
+          return {
+            kind: "insufficient",
+            text: t("payment.balance_short", { balance: amountText(balance, plan.decimals, plan.symbol), amount: localHuman(p.amount.human) }),
+          };
         }
       } else if (native < amount) {
         return {
           kind: "insufficient",
-          text: `Your balance is ${human(native, plan.decimals)} ${plan.symbol}; this needs ${p.amount.human} plus ${c.fee.unit}.`,
+          text: t("payment.balance_short_fee", {
+            balance: amountText(native, plan.decimals, plan.symbol),
+            amount: localHuman(p.amount.human),
+            fee: c.fee.unit,
+          }),
         };
       }
       if (c.feeProblem) {
@@ -668,7 +671,7 @@ function payerOf(c: Wallet, plan: PayPlan, seen: (network: number | null) => voi
     },
     approve(p) {
       const approve = approveOf(p);
-      if (!approve) throw new Error("The API's answer carries no approve for this token payment; nothing was sent.");
+      if (!approve) throw new Error(t("payment.no_approve"));
       return c.sendCall(approve, "approval");
     },
     pay: (p) => c.sendCall(p, "transaction"),
@@ -686,7 +689,7 @@ function EvmPayment(props: PaymentProps<Connection>) {
     void c.chainId().then(setChainId, () => undefined);
   }, [c]);
   const payer = payerOf(c, plan, setChainId);
-  const st = usePayment(props, payer, isNative(plan.token) ? null : `Approve ${plan.symbol}`);
+  const st = usePayment(props, payer, isNative(plan.token) ? null : t("payment.step_approve", { symbol: plan.symbol }));
   const { setProblem } = st;
   const wrongNetwork = chainId !== null && chainId !== plan.chain_id;
 
@@ -699,7 +702,7 @@ function EvmPayment(props: PaymentProps<Connection>) {
       const unknown = e instanceof WalletError && e.kind === "unknown_chain";
       setProblem({
         kind: "error",
-        text: unknown ? `Add the network with chain id ${plan.chain_id} to your wallet, then try again.` : errorText(e),
+        text: unknown ? t("payment.add_network", { chain: String(plan.chain_id) }) : errorText(e),
       });
     }
   };
@@ -715,18 +718,18 @@ function EvmPayment(props: PaymentProps<Connection>) {
         wrongNetwork &&
         st.phase !== "driving" && (
           <Notice kind="warn" testid="wrong-network">
-            Your wallet is on network {chainId}; {plan.symbol} is paid on chain {plan.chain_id}.{" "}
+            {t("payment.wrong_network", { have: String(chainId), symbol: plan.symbol, want: String(plan.chain_id) })}{" "}
             <button type="button" onClick={switchNetwork} data-testid="switch-network">
-              Switch to chain {plan.chain_id}
+              {t("payment.switch_to", { chain: String(plan.chain_id) })}
             </button>
           </Notice>
         )
       }
       networkProblem={(have, want) => (
         <>
-          Your wallet is on network {have}; this payment is on chain {want}.{" "}
+          {t("payment.wrong_network_problem", { have: String(have), want: String(want) })}{" "}
           <button type="button" onClick={switchNetwork} data-testid="switch-network-problem">
-            Switch network
+            {t("payment.switch_network")}
           </button>
         </>
       )}
@@ -752,16 +755,21 @@ function TronPayment(props: PaymentProps<TronConnection>) {
     setNetwork(await c.network());
   };
   const payer = payerOf(c, plan, setNetwork);
-  const st = usePayment(props, payer, isNative(plan.token) ? null : `Approve ${plan.symbol}`);
+  const st = usePayment(props, payer, isNative(plan.token) ? null : t("payment.step_approve", { symbol: plan.symbol }));
   const { setProblem } = st;
 
   const other = (have: number) => (
     <>
-      TronLink is on {networkText(have)}; {plan.symbol} is paid on {networkText(plan.chain_id)}. Choose that network in
-      TronLink, then{" "}
-      <button type="button" onClick={recheck} data-testid="recheck-network">
-        check again
-      </button>
+      {tx("payment.tron_other", {
+        have: networkText(have),
+        symbol: plan.symbol,
+        want: networkText(plan.chain_id),
+        check: (
+          <button type="button" onClick={recheck} data-testid="recheck-network">
+            {t("payment.check_again")}
+          </button>
+        ),
+      })}
     </>
   );
   return (
@@ -789,37 +797,37 @@ function short(h: string) {
 }
 
 function expiredText(p: SignedPayment) {
-  return `The authorisation for this payment expired at ${new Date(p.deadline * 1000).toLocaleTimeString()}; nothing was sent.`;
+  return t("payment.expired", { time: clock(p.deadline * 1000) });
 }
 
 function appliedText(kind: "register" | "retopup", a: Applied): string {
-  if (kind === "register" && a.status?.user) return `You are user #${a.status.user.user_no} (block ${a.block})`;
-  return `Recorded in the ledger (block ${a.block})`;
+  if (kind === "register" && a.status?.user) return t("payment.you_are_user", { user: String(a.status.user.user_no), block: String(a.block) });
+  return t("payment.recorded", { block: String(a.block) });
 }
 
 function paymentError(e: unknown): string {
   if (e instanceof ApiError) {
     switch (e.code) {
       case "already_registered":
-        return "This wallet is already registered in this asset.";
+        return t("payment.err_already_registered");
       case "unknown_sponsor":
-        return "The sponsor of this link is not registered in this asset.";
+        return t("payment.err_unknown_sponsor");
       case "sponsor_frozen":
-        return "The sponsor of this link is frozen; registration under them is not possible now.";
+        return t("payment.err_sponsor_frozen");
       case "self_sponsor":
-        return "You cannot use your own referral link.";
+        return t("payment.err_self_sponsor");
       case "user_frozen":
-        return "This wallet is frozen.";
+        return t("payment.err_user_frozen");
       case "payment_outstanding":
         // Asked for in another browser or device (this one would pay the payload it holds): say which and until when.
-        return `Another amount is already authorised for this wallet and not yet paid: ${e.message}.`;
+        return t("payment.err_outstanding", { message: e.message });
       case "not_a_package":
       case "package_required":
-        return `That amount cannot be paid: ${e.message}`;
+        return t("payment.err_not_a_package", { message: e.message });
       case "signer_unavailable":
       case "signer_refused":
       case "chain_not_configured":
-        return `Payments are not possible right now: ${e.message}`;
+        return t("payment.err_unavailable", { message: e.message });
     }
   }
   return errorText(e);
@@ -846,13 +854,13 @@ async function follow(
     // `expired` with a mined transaction: its block is not confirmed yet (it still shows `applied` once it is).
     await sleep(1000);
   }
-  throw new Error("The payment was mined but the ledger has not applied it within 3 minutes; it will show once the listener catches up.");
+  throw new Error(t("payment.not_applied_in_time"));
 }
 
 export function SponsorLine(props: { sponsor: string }) {
   return (
     <span>
-      Sponsor <Addr a={props.sponsor} testid="sponsor" />
+      {tx("payment.sponsor", { address: <Addr a={props.sponsor} testid="sponsor" /> })}
     </span>
   );
 }

@@ -3,6 +3,7 @@
 // it; a signed-in dashboard, or the "Proof of solvency" page, loads it once.
 
 import { useEffect, useState } from "preact/hooks";
+import { t } from "../i18n";
 import { LoadFailed } from "../ui/account";
 import type { AnyConnection } from "../lib/tron";
 import type { BadgeProps } from "./Solvency";
@@ -36,7 +37,7 @@ function useSolvencyModule() {
 export function LazySolvencyBadge(props: BadgeProps) {
   const { m, error, retry } = useSolvencyModule();
   if (error) return <LoadFailed error={error} what="the proof of solvency" retry={retry} />;
-  if (!m) return <p class="muted" aria-busy="true">Checking your balance against the chain…</p>;
+  if (!m) return <p class="muted" aria-busy="true">{t("solvency.checking")}</p>;
   return <m.SolvencyBadge {...props} />;
 }
 
@@ -44,7 +45,7 @@ export function LazySolvencyBadge(props: BadgeProps) {
 export function LazySolvencySection() {
   const { m, error, retry } = useSolvencyModule();
   if (error) return <LoadFailed error={error} what="the proof of solvency" retry={retry} />;
-  if (!m) return <p class="muted" aria-busy="true">Loading the proof of solvency…</p>;
+  if (!m) return <p class="muted" aria-busy="true">{t("solvency.loading")}</p>;
   return <m.SolvencySection />;
 }
 
