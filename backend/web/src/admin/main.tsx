@@ -2,12 +2,13 @@
 // signed-in wallet may do comes from its staff roles (`GET /v1/admin/ping`): every role reads every tab, and each
 // action is shown only to the role the API would let through (backend/STAFF.md §2).
 
-import { render } from "preact";
+import { renderLocalised } from "../i18n";
 import { useEffect, useState } from "preact/hooks";
 import { get, publicCall } from "../lib/api";
 import type { PublicPlans } from "../lib/types";
 import { AccountBar, LoadFailed, useSignedIn } from "../ui/account";
 import { Loading, Notice, useLoad } from "../ui/bits";
+import { LanguagePicker } from "../ui/language";
 import "../styles.css";
 import type { Assets as AssetsTab } from "./Assets";
 import { Audit } from "./Audit";
@@ -82,6 +83,7 @@ function App() {
         <h1>
           <a href="/admin">Admin console</a>
         </h1>
+        <LanguagePicker />
         <AccountBar purpose="use the admin console" />
       </header>
       <main id="main">
@@ -142,4 +144,4 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById("app")!);
+renderLocalised(() => <App />, document.getElementById("app")!);

@@ -6,12 +6,14 @@
 // The header's navigation leads to the public "Proof of solvency" page (`/#solvency`, src/user/Solvency.tsx, loaded
 // on demand), and back.
 
-import { type VNode, render } from "preact";
+import { type VNode } from "preact";
+import { renderLocalised } from "../i18n";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { publicCall } from "../lib/api";
 import type { Profile, PublicDisclosures, PublicPlans } from "../lib/types";
 import { AccountBar, LoadFailed, useSignedIn } from "../ui/account";
 import { Loading, useLoad } from "../ui/bits";
+import { LanguagePicker } from "../ui/language";
 import "../styles.css";
 import { Dashboard } from "./Dashboard";
 import { Disclosure, OtherPlans } from "./Disclosure";
@@ -140,6 +142,7 @@ function App() {
             Proof of solvency
           </a>
         </nav>
+        <LanguagePicker />
         <AccountBar
           purpose="join or see your dashboard"
           tron
@@ -164,4 +167,4 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById("app")!);
+renderLocalised(() => <App />, document.getElementById("app")!);
