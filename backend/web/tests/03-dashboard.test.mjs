@@ -2,6 +2,7 @@
 // API's; then a retopup paid from the page up to applied, and a withdraw request.
 import assert from "node:assert/strict";
 import { ANVIL_KEYS, Api, BASE, BNB, freshKey, openBrowser, plans, registerDirectly, signInThroughPage, test, until } from "./lib/stack.mjs";
+import { decodeQr } from "./lib/page-checks.mjs";
 
 test("dashboard figures equal the API's; retopup and withdraw request from the page", async () => {
   const genesis = await Api.signIn(ANVIL_KEYS[0]);
@@ -22,7 +23,13 @@ test("dashboard figures equal the API's; retopup and withdraw request from the p
     assert.equal(await card.getByTestId(`bal-${status}`).getAttribute("data-base"), me.balances[status], status);
   }
   assert.equal(await card.getByTestId("bal-pending").innerText(), `${plan.direct_amount.human}`, "the first referral's direct reward");
-  assert.equal(await card.getByTestId("ref-link").innerText(), `${BASE}/?ref=${sponsor.address}&asset=${BNB}`);
+  const link = `${BASE}/?ref=${sponsor.address}&asset=${BNB}`;
+  assert.equal(await card.getByTestId("ref-link").innerText(), link);
+  // Its QR code, opened by keyboard, scans (from its pixels) to the same link.
+  await card.getByTestId("ref-qr-fold").locator("summary").focus();
+  await page.keyboard.press("Enter");
+  await card.getByTestId("ref-qr").waitFor();
+  assert.equal(await decodeQr(page, card.getByTestId("ref-qr")), link);
 
   // Direct referrals, in registration order.
   const referrals = card.getByTestId("referrals");

@@ -50,7 +50,7 @@ test("generation plan: the rules before paying, a member's cap, legs, rank and b
   const admin = await Api.signIn(ANVIL_KEYS[0]);
   const weeks = await admin.get(`/v1/admin/weeks?asset_id=${GEN}`);
   const a = await openBrowser({ key: ANVIL_KEYS[0] });
-  await a.page.goto(BASE + "/admin#weeks");
+  await a.page.goto(BASE + "/admin#periods");
   await signInThroughPage(a.page);
   const table = a.page.getByTestId("weeks-table");
   await table.waitFor();

@@ -6,18 +6,14 @@
 // once), in the ledger (one payload handed out per payment, applied) and on the page (the standing's paid in and
 // cap).
 import assert from "node:assert/strict";
-import { encodeFunctionData, erc20Abi } from "viem";
+import { erc20Abi } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import {
   ANVIL_KEYS,
   Api,
   BASE,
   CHAIN,
-  CHAIN_ID,
-  RPC,
-  TOKEN_ABI,
   chain,
-  freshKey,
   openBrowser,
   settlementEvent,
   signInThroughPage,
@@ -25,10 +21,9 @@ import {
   until,
 } from "./lib/stack.mjs";
 import { backAfterReload, gate, phase, records, stepState } from "./lib/pay.mjs";
-import { TestWallet } from "./lib/wallet.mjs";
+import { GUSDT, freshGenerationKey } from "./lib/generation.mjs";
 
 const GEN = 4;
-const GUSDT = 10n ** 6n;
 const GUSDT_TOKEN = CHAIN.generation_token;
 
 const gusdtBalance = (address) => chain.readContract({ address: GUSDT_TOKEN, abi: erc20Abi, functionName: "balanceOf", args: [address] });
@@ -37,20 +32,6 @@ const gusdtBalance = (address) => chain.readContract({ address: GUSDT_TOKEN, abi
 async function events(name, user) {
   const logs = await chain.getLogs({ address: CHAIN.settlement, event: settlementEvent(name), args: { user }, fromBlock: 0n });
   return logs.filter((l) => l.args.token.toLowerCase() === GUSDT_TOKEN.toLowerCase());
-}
-
-/** A fresh wallet with 10 000 GUSDT (the test token lets anyone mint; the wallet pays its own gas). */
-async function freshGenerationKey() {
-  const key = await freshKey();
-  // The devnet's own anvil (its port from .devnet/ports.env), never a default port another devnet may hold.
-  const w = new TestWallet({ key, rpcUrl: RPC, chainId: CHAIN_ID });
-  const address = privateKeyToAccount(key).address;
-  const hash = await w.client.sendTransaction({
-    to: GUSDT_TOKEN,
-    data: encodeFunctionData({ abi: TOKEN_ABI, functionName: "mint", args: [address, 10_000n * GUSDT] }),
-  });
-  await chain.waitForTransactionReceipt({ hash });
-  return key;
 }
 
 /** The ledger's payloads of `kind` for the wallet in GUSDT. */

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { privateKeyToAccount } from "viem/accounts";
 import { ANVIL_KEYS, Api, BASE, STAFF, freshKey, grantRole, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
 
-const TABS = ["payouts", "approvals", "treasury", "monitoring", "users", "plan", "weeks", "assets", "staff", "audit"];
+const TABS = ["payouts", "approvals", "treasury", "monitoring", "users", "plan", "periods", "assets", "staff", "audit"];
 /** What each tab shows once loaded (its section). */
 const SECTION = {
   payouts: "payouts",
@@ -14,7 +14,7 @@ const SECTION = {
   monitoring: "monitoring",
   users: "users-admin",
   plan: "plan",
-  weeks: "weeks",
+  periods: "weeks",
   assets: "assets-admin",
   staff: "staff",
   audit: "audit",

@@ -1,21 +1,21 @@
-// Users: freeze and unfreeze a wallet in one asset, place a pool node by hand (paid from the company's
-// share), and the users' withdraw requests.
+// Users: freeze and unfreeze a wallet in one asset, the actions on members only the asset's plan has (its room's
+// `userTools`: the auto-pool plan's manual pool placement), and the users' withdraw requests.
 
 import { useState } from "preact/hooks";
 import { isAddress } from "viem";
 import { get, post } from "../lib/api";
-import type { AssetPlan } from "../lib/types";
-import { Addr, Amount, AssetAmt, Notice, Pager, useLoad, usePager } from "../ui/bits";
+import { Addr, Amount, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
 import { type Asset, AssetPicker, ConfirmAction, IfCan, time } from "./common";
 import type { Schema } from "../generated/api";
+import { type PlannedAsset, roomOf, useLazyView } from "../plans";
 
 type FrozenState = Schema<"FrozenState">;
-type ManualPlacement = Schema<"ManualPlacement">;
 
-export function UsersAdmin(props: { assets: Asset[] }) {
+export function UsersAdmin(props: { assets: PlannedAsset[] }) {
   const [assetId, setAssetId] = useState(props.assets[0]?.asset_id ?? 1);
-  const asset = props.assets.find((a) => a.asset_id === assetId)!;
+  const asset = props.assets.find((a) => a.asset_id === assetId) ?? props.assets[0];
+  const UserTools = useLazyView(roomOf(asset.plan).userTools);
   return (
     <section aria-labelledby="users-title" data-testid="users-admin">
       <h2 id="users-title">Users</h2>
@@ -23,9 +23,7 @@ export function UsersAdmin(props: { assets: Asset[] }) {
       <IfCan need="support">
         <Freeze asset={asset} />
       </IfCan>
-      <IfCan need="admin">
-        <Placement asset={asset as Asset & Partial<AssetPlan>} />
-      </IfCan>
+      {UserTools && <UserTools asset={asset} />}
       <Withdrawals asset={asset} />
     </section>
   );
@@ -82,58 +80,6 @@ function Freeze(props: { asset: Asset }) {
       {result && (
         <Notice kind="ok" testid="freeze-result">
           <Addr a={result.address} chainId={props.asset.chain_id} /> is now {result.frozen ? "frozen" : "active"} in asset {result.asset_id}.
-        </Notice>
-      )}
-    </section>
-  );
-}
-
-function Placement(props: { asset: Asset }) {
-  const [user, setUser] = useState("");
-  const [level, setLevel] = useState("1");
-  const [result, setResult] = useState<ManualPlacement | null>(null);
-  const plan = useLoad(() => get<{ versions: { params: { level_price: string[] } }[] }>("/v1/admin/plan", { asset_id: props.asset.asset_id }), [props.asset.asset_id]);
-  const prices = plan.data?.versions[plan.data.versions.length - 1]?.params.level_price ?? [];
-  const l = Number(level);
-  const levelInvalid = !Number.isInteger(l) || l < 1 || (prices.length > 0 && l > prices.length);
-  const u = user.trim();
-  const userInvalid = u !== "" && !isAddress(u);
-  return (
-    <section class="panel" aria-label="Manual placement" data-testid="placement-panel">
-      <h3>Manual pool placement</h3>
-      <div class="form-grid">
-        <label>
-          Owner (a user of the asset)
-          <input value={user} onInput={(e) => setUser((e.target as HTMLInputElement).value)} aria-invalid={userInvalid} placeholder="0x…" />
-          {userInvalid && <span class="field-error">Not an address.</span>}
-        </label>
-        <label>
-          Level
-          <input value={level} onInput={(e) => setLevel((e.target as HTMLInputElement).value)} inputMode="numeric" aria-invalid={levelInvalid} />
-          {levelInvalid && <span class="field-error">A level from 1 to {prices.length || 15}.</span>}
-        </label>
-        <ConfirmAction
-          needs="admin"
-          label="Place node"
-          danger
-          title="Place a pool node by hand"
-          testid="place"
-          disabled={u === "" || userInvalid || levelInvalid}
-          describe={() => (
-            <p>
-              A new level-{l} node for <code>{u}</code>, paid from the company's share:{" "}
-              {prices[l - 1] ? <Amount base={prices[l - 1]} decimals={props.asset.decimals} symbol={props.asset.symbol} /> : "the level's price"}, credited up
-              the tree like any placement (and any auto-progression it triggers). Audited; it cannot be undone.
-            </p>
-          )}
-          act={() => post<ManualPlacement>("/v1/admin/pool/placements", { asset_id: props.asset.asset_id, user: u, level: l })}
-          done={setResult}
-        />
-      </div>
-      {result && (
-        <Notice kind="ok" testid="placement-result">
-          Placed at level {result.level}, position {result.q} (placement #{result.placement_no}) for <AssetAmt a={result.price} />:{" "}
-          {result.placements} placement(s), {result.credits} credit(s).
         </Notice>
       )}
     </section>

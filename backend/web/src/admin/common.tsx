@@ -8,10 +8,11 @@ import { errorText } from "../ui/account";
 import { Confirm, Notice } from "../ui/bits";
 import { ApiError, post } from "../lib/api";
 import { networkName } from "../lib/networks";
-import type { AssetPlan } from "../lib/types";
 import type { Schema } from "../generated/api";
+import type { AssetBase } from "../plans";
 
-export type Asset = Pick<AssetPlan, "asset_id" | "chain_id" | "symbol" | "decimals" | "token">;
+/** An asset as the console's tabs need it, whatever its plan. */
+export type Asset = AssetBase;
 
 /** A staff role (backend/STAFF.md §2). Any of them opens every console page read-only. */
 export type StaffRole = "viewer" | "support" | "finance" | "approver" | "admin";

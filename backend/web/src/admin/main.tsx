@@ -16,11 +16,12 @@ import { StaffRoles, type StaffRole } from "./common";
 import { Monitoring } from "./Monitoring";
 import { Payouts } from "./Payouts";
 import type { PlanVersions as PlanTab } from "./Plan";
+import type { Periods as PeriodsTab } from "./Periods";
 import type { Staff as StaffTab } from "./Staff";
 import type { Approvals as ApprovalsTab } from "./Approvals";
 import { Treasury } from "./Treasury";
 import { UsersAdmin } from "./Users";
-import type { Weeks as WeeksTab } from "./Weeks";
+import { plannedAssets } from "../plans";
 
 const TABS = [
   ["payouts", "Payouts"],
@@ -29,7 +30,7 @@ const TABS = [
   ["monitoring", "Monitoring"],
   ["users", "Users"],
   ["plan", "Plan"],
-  ["weeks", "Weeks"],
+  ["periods", "Periods"],
   ["assets", "Assets"],
   ["staff", "Staff"],
   ["audit", "Audit log"],
@@ -42,7 +43,7 @@ function currentTab(): Tab {
 }
 
 /**
- * A tab loaded when first opened (Approvals, Plan, Weeks, Assets, Staff: not the first page most staff open), so that the console's first load stays light: its
+ * A tab loaded when first opened (Approvals, Plan, Periods, Assets, Staff: not the first page most staff open), so that the console's first load stays light: its
  * component once `open` has been true, `null` until then.
  */
 function useLazyTab<T>(open: boolean, load: () => Promise<T>): T | null {
@@ -60,7 +61,7 @@ function App() {
   const Staff = useLazyTab<typeof StaffTab>(tab === "staff", () => import("./Staff").then((m) => m.Staff));
   const Approvals = useLazyTab<typeof ApprovalsTab>(tab === "approvals", () => import("./Approvals").then((m) => m.Approvals));
   const PlanVersions = useLazyTab<typeof PlanTab>(tab === "plan", () => import("./Plan").then((m) => m.PlanVersions));
-  const Weeks = useLazyTab<typeof WeeksTab>(tab === "weeks", () => import("./Weeks").then((m) => m.Weeks));
+  const Periods = useLazyTab<typeof PeriodsTab>(tab === "periods", () => import("./Periods").then((m) => m.Periods));
   useEffect(() => {
     const f = () => setTab(currentTab());
     window.addEventListener("hashchange", f);
@@ -73,7 +74,8 @@ function App() {
     [isStaff, signed?.session.address],
   );
   const roles = me.data?.roles ?? [];
-  const assets = plans.data?.assets ?? [];
+  // Every asset, whatever its plan: each tab asks the asset's plan room for what only that plan has.
+  const assets = plannedAssets(plans.data);
   useEffect(() => {
     if (plans.data) performance.mark("app-interactive");
   }, [plans.data]);
@@ -118,9 +120,9 @@ function App() {
             {tab === "approvals" && Approvals && <Approvals />}
             {plans.data && tab === "assets" && !Assets && <Loading what="the Assets tab" />}
             {plans.data && tab === "assets" && Assets && (
-              <Assets assets={[...assets, ...(plans.data.generation ?? [])]} wallet={signed.session.address} created={plans.reload} />
+              <Assets assets={assets} wallet={signed.session.address} created={plans.reload} />
             )}
-            {plans.data && assets.length === 0 && (plans.data.generation ?? []).length === 0 && !["assets", "audit", "staff", "approvals"].includes(tab) && (
+            {plans.data && assets.length === 0 && !["assets", "audit", "staff", "approvals"].includes(tab) && (
               <Notice kind="info" testid="create-first-asset">
                 No asset yet. <a href="#assets">Create the first one</a> (chain, token, plan).
               </Notice>
@@ -132,9 +134,9 @@ function App() {
                 {tab === "monitoring" && <Monitoring assets={assets} />}
                 {tab === "users" && <UsersAdmin assets={assets} />}
                 {tab === "plan" && !PlanVersions && <Loading what="the Plan tab" />}
-                {tab === "plan" && PlanVersions && <PlanVersions assets={assets} generation={plans.data?.generation ?? []} />}
-                {tab === "weeks" && !Weeks && <Loading what="the Weeks tab" />}
-                {tab === "weeks" && Weeks && <Weeks assets={plans.data?.generation ?? []} />}
+                {tab === "plan" && PlanVersions && <PlanVersions assets={assets} />}
+                {tab === "periods" && !Periods && <Loading what="the Periods tab" />}
+                {tab === "periods" && Periods && <Periods assets={assets} />}
               </>
             )}
           </StaffRoles.Provider>

@@ -4,11 +4,11 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { type EIP1193Provider, getAddress } from "viem";
-import { encode } from "uqr";
 import type { PublicChain } from "../lib/networks";
 import { Connection, WalletError } from "../lib/wallet";
 import { type Pairing, PairingError, type WalletConnectProvider, type WalletConnectSettings, pair, restore } from "../lib/walletconnect";
 import { CopyButton, Notice } from "./bits";
+import { QrCode } from "./qr";
 import "./walletconnect-pairing.css";
 
 /**
@@ -37,27 +37,6 @@ export function walletConnectLinks(uri: string): { name: string; id: string; hre
     { name: "MetaMask", id: "metamask", href: `https://link.metamask.io/wc?uri=${u}` },
     { name: "Trust Wallet", id: "trust", href: `https://link.trustwallet.com/wc?uri=${u}` },
   ];
-}
-
-/** A QR code of `text` as one SVG path (dark modules on white, also in dark mode: scanners need the contrast). */
-function QrCode(props: { text: string }) {
-  const qr = encode(props.text, { ecc: "M", border: 2 });
-  let d = "";
-  qr.data.forEach((row, y) => {
-    for (let x = 0; x < row.length; x++) {
-      if (!row[x]) continue;
-      let run = 1;
-      while (row[x + run]) run++;
-      d += `M${x} ${y}h${run}v1h-${run}z`;
-      x += run - 1;
-    }
-  });
-  return (
-    <svg class="wc-qr" viewBox={`0 0 ${qr.size} ${qr.size}`} role="img" aria-label="WalletConnect QR code: scan it with your wallet app" data-testid="wc-qr" shape-rendering="crispEdges">
-      <rect width={qr.size} height={qr.size} fill="#fff" />
-      <path d={d} fill="#000" />
-    </svg>
-  );
 }
 
 const time = (ms: number) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -116,7 +95,7 @@ export function WalletConnectPairing(props: {
       {pairing && !error && (
         <>
           <p>Scan this code with your wallet app, or on this phone open it in your wallet:</p>
-          <QrCode text={pairing.uri} />
+          <QrCode text={pairing.uri} class="wc-qr" testid="wc-qr" label="WalletConnect QR code: scan it with your wallet app" />
           <ul class="open-in-links" aria-label="Open the pairing in your wallet app">
             {walletConnectLinks(pairing.uri).map((l) => (
               <li key={l.id}>

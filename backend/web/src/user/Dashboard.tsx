@@ -11,18 +11,14 @@ import { useEffect, useState } from "preact/hooks";
 import { getAddress, isAddress } from "viem";
 import { get, post } from "../lib/api";
 import type {
-  AssetPlan,
   AssetStanding,
-  GenerationAssetPlan,
   ClaimAnswer,
-  NodesPage,
   PaymentList,
   PaymentView,
   Profile,
   ReferralPage,
   RewardEntry,
   RewardPage,
-  SignedPayment,
   SponsorTree,
   TreeNode,
   WithdrawAnswer,
@@ -34,21 +30,23 @@ import type { Wallet } from "../lib/any-wallet";
 import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
 import { LoadFailed, errorText } from "../ui/account";
 import { Addr, Amount, AssetAmt, CopyButton, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
-import { PackagePay } from "./Generation";
+import type { AssetBase, PlannedAsset } from "../plans";
+import { memberRoomOf } from "../plans/member";
+import { ReferralShare } from "./share";
 import { LazyPendingChanges, LazySolvencyBadge } from "./solvency-lazy";
-import { Payment, WalletMismatch, notAppliedText } from "./payment";
+import { WalletMismatch, notAppliedText } from "./payment";
 
 const PAGE = 10;
-const MATRIX_SLOTS = 14;
 
 export function Dashboard(props: {
-  plans: AssetPlan[];
-  /** The generation-plan assets: bought again with a package. */
-  generation: GenerationAssetPlan[];
+  /** Every asset with its plan (src/plans). */
+  assets: PlannedAsset[];
   connection: AnyConnection;
   version: number;
   /** Told each profile loaded (the page puts the dashboard first for a registered wallet). */
   onProfile?: (p: Profile) => void;
+  /** The page is a referral link: its registration is on the page, above the dashboard. */
+  joining?: boolean;
   /** Beside the title: the way to the folded disclosure, when the dashboard comes first. */
   planLink?: ComponentChildren;
 }) {
@@ -60,13 +58,17 @@ export function Dashboard(props: {
   if (me.loading && !me.data) return <Loading what="your dashboard" />;
   if (me.error) return <LoadFailed error={me.error} what="your dashboard" retry={me.reload} />;
   const profile = me.data!;
-  const unapplied = <NotApplied plans={props.plans} version={props.version + tick} />;
+  const unapplied = <NotApplied assets={props.assets} version={props.version + tick} />;
   if (profile.assets.length === 0) {
     return (
       <>
         <section class="panel" data-testid="not-registered">
           <h2>Dashboard</h2>
-          <p>This wallet is not registered yet. Open a sponsor's referral link to join.</p>
+          <p data-testid="not-registered-next">
+            {props.joining
+              ? "This wallet is not registered yet: join with the registration above."
+              : "This wallet is not registered yet. Open a sponsor's referral link to join."}
+          </p>
         </section>
         {unapplied}
       </>
@@ -80,30 +82,36 @@ export function Dashboard(props: {
       </div>
       <LazyPendingChanges connection={props.connection} />
       {unapplied}
-      {profile.assets.map((a) => (
-        <AssetDashboard
-          key={a.asset_id}
-          a={a}
-          plan={props.plans.find((p) => p.asset_id === a.asset_id)}
-          gen={props.generation.find((p) => p.asset_id === a.asset_id)}
-          connection={props.connection}
-          address={profile.address}
-          refresh={() => setTick((t) => t + 1)}
-        />
-      ))}
+      {profile.assets.map((a) => {
+        const asset = props.assets.find((x) => x.asset_id === a.asset_id);
+        return asset ? (
+          <AssetDashboard
+            key={a.asset_id}
+            a={a}
+            asset={asset}
+            connection={props.connection}
+            address={profile.address}
+            version={props.version + tick}
+            refresh={() => setTick((t) => t + 1)}
+          />
+        ) : null;
+      })}
     </section>
   );
 }
 
 function AssetDashboard(props: {
   a: AssetStanding;
-  plan?: AssetPlan;
-  gen?: GenerationAssetPlan;
+  /** The asset with its plan: its room gives the plan's standing and how to pay again. */
+  asset: PlannedAsset;
   connection: AnyConnection;
   address: string;
+  /** Changes on every reload of the dashboard. */
+  version: number;
   refresh: () => void;
 }) {
   const { a } = props;
+  const { Standing, PayAgain } = memberRoomOf(props.asset);
   const tron = isTronChain(a.chain_id);
   const amt = (base: string, testid: string) => <Amount base={base} decimals={a.decimals} symbol={a.symbol} testid={testid} />;
   // The link names this wallet in the asset's chain's own form.
@@ -174,59 +182,19 @@ function AssetDashboard(props: {
           address={props.address}
         />
       </section>
+      <Standing asset={props.asset} a={a} address={props.address} version={props.version} />
       <div class="grid2 money">
         <Withdraw a={a} refresh={props.refresh} />
-        {props.plan && (
-          <section aria-label={`${a.symbol} retopup`} data-testid="retopup">
-            <h4>Retopup</h4>
-            <p>
-              A retopup costs <AssetAmt a={props.plan.retopup_fee} />; you have made {a.retopups}.
-            </p>
-            {a.status === "active" ? (
-              <Payment
-                connection={props.connection}
-                plan={props.plan}
-                kind="retopup"
-                actionLabel={`Retopup ${props.plan.retopup_fee.human}`}
-                ask={() => post<SignedPayment>("/v1/users/retopup", { asset_id: a.asset_id })}
-                onApplied={props.refresh}
-                onRefused={props.refresh}
-              />
-            ) : (
-              <p class="muted">Not possible while frozen.</p>
-            )}
-          </section>
-        )}
-        {props.gen && (
-          <section aria-label={`${a.symbol} buy a package`} data-testid="buy-package">
-            <h4>Buy a package</h4>
-            <p>Each package you buy raises your cap and is shared out to the sponsors above you; you have bought {a.retopups} since joining.</p>
-            {a.status === "active" ? (
-              <PackagePay
-                key={`${a.asset_id}-${props.connection.kind}-${props.connection.hex}`}
-                connection={props.connection}
-                plan={props.gen}
-                kind="retopup"
-                verb="Buy"
-                ask={(pkg) => post<SignedPayment>("/v1/users/retopup", { asset_id: a.asset_id, package: pkg })}
-                onApplied={props.refresh}
-                onRefused={props.refresh}
-              />
-            ) : (
-              <p class="muted">Not possible while frozen.</p>
-            )}
-          </section>
-        )}
+        <PayAgain asset={props.asset} a={a} connection={props.connection} refresh={props.refresh} />
       </div>
       <Claim a={a} connection={props.connection} refresh={props.refresh} />
-      <p class="reflink">
-        Your referral link: <code data-testid="ref-link">{link}</code> <CopyButton text={link} label={`Copy your ${a.symbol} referral link`} />
-      </p>
-      <div class="grid2">
-        <Referrals a={a} />
-        {/* Pools are the auto-pool plan's (PLAN.md); a generation-plan asset's standing has a card of its own. */}
-        {props.plan && <PoolNodes a={a} owner={props.address} />}
+      <div class="reflink">
+        <p>
+          Your referral link: <code data-testid="ref-link">{link}</code> <CopyButton text={link} label={`Copy your ${a.symbol} referral link`} />
+        </p>
+        <ReferralShare link={link} symbol={a.symbol} />
       </div>
+      <Referrals a={a} />
       <Tree a={a} />
       <History a={a} />
     </article>
@@ -237,15 +205,15 @@ function AssetDashboard(props: {
  * The wallet's payments that reached the contract but were not applied (quarantined by the ledger), in every
  * asset: the amount, the reason and the transaction. The money is in custody, not credited; an admin can refund it.
  */
-function NotApplied(props: { plans: AssetPlan[]; version: number }) {
+function NotApplied(props: { assets: PlannedAsset[]; version: number }) {
   const list = useLoad(
     () =>
       Promise.all(
-        props.plans.map((p) =>
+        props.assets.map((p) =>
           get<PaymentList>("/v1/users/payments", { asset_id: p.asset_id }).then((l) => l.payments.map((x) => ({ plan: p, x }))),
         ),
       ).then((all) => all.flat().filter(({ x }) => x.status === "quarantined")),
-    [props.plans.length, props.version],
+    [props.assets.length, props.version],
   );
   if (list.error) return <Notice kind="error">Could not load your payments: {errorText(list.error)}</Notice>;
   const items = list.data ?? [];
@@ -276,7 +244,7 @@ function NotApplied(props: { plans: AssetPlan[]; version: number }) {
   );
 }
 
-function NotAppliedRow(props: { plan: AssetPlan; x: PaymentView }) {
+function NotAppliedRow(props: { plan: AssetBase; x: PaymentView }) {
   const { plan, x } = props;
   return (
     <tr data-testid="not-applied-payment" data-nonce={x.nonce} title={notAppliedText(x)}>
@@ -340,50 +308,6 @@ function Referrals(props: { a: AssetStanding }) {
         </table>
       )}
       <Pager pager={pager} next={page.data?.next_cursor} label="Referrals" />
-    </section>
-  );
-}
-
-function PoolNodes(props: { a: AssetStanding; owner: string }) {
-  const levels = props.a.pool_nodes;
-  const [level, setLevel] = useState(levels[0]?.level ?? 1);
-  const pager = usePager<number>();
-  const page = useLoad(
-    () =>
-      levels.length === 0
-        ? Promise.resolve<NodesPage>({ items: [], next_after: null })
-        : get<NodesPage>("/v1/pool/nodes", { asset_id: props.a.asset_id, level, owner: props.owner, after: pager.cursor, limit: PAGE }),
-    [props.a.asset_id, level, pager.cursor, levels.length],
-  );
-  return (
-    <section aria-label="Pool nodes" data-testid="pool-nodes">
-      <h4>Pool places</h4>
-      {levels.length === 0 && <p class="muted">No pool place yet (every second referral buys you one).</p>}
-      {levels.length > 0 && (
-        <>
-          <ul class="levels">
-            {levels.map((l) => (
-              <li key={l.level}>
-                <button type="button" aria-pressed={l.level === level} onClick={() => { setLevel(l.level); pager.reset(); }} data-testid={`level-${l.level}`}>
-                  Level {l.level}: {l.active} open, {l.completed} complete
-                </button>
-              </li>
-            ))}
-          </ul>
-          <ul class="nodes">
-            {page.data?.items.map((n) => (
-              <li key={n.q} data-testid="pool-node">
-                Position {n.q}: <meter min={0} max={MATRIX_SLOTS} value={n.filled_slots} aria-label={`matrix of position ${n.q}`} />{" "}
-                <span data-testid="matrix-fill">
-                  {n.filled_slots}/{MATRIX_SLOTS}
-                </span>{" "}
-                {n.status === "completed" ? `complete (block ${n.completed_block})` : "filling"}
-              </li>
-            ))}
-          </ul>
-          <Pager pager={pager} next={page.data?.next_after} label="Pool places" />
-        </>
-      )}
     </section>
   );
 }

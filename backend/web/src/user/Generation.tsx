@@ -84,12 +84,12 @@ export function GenerationStandingCard(props: { plan: GenerationAssetPlan; addre
   const s = load.data;
   if (!s) return null;
   return (
-    <section class="panel" data-testid={`generation-standing-${p.asset_id}`} aria-label={`Your ${p.symbol} standing`}>
-      <h2>Your {p.symbol} standing (generation plan)</h2>
+    <section class="plan-standing" data-testid={`generation-standing-${p.asset_id}`} aria-label={`Your ${p.symbol} standing`}>
+      <h4>Your standing in the generation plan</h4>
       <dl class="figures">
         <dt>Paid in</dt>
         <dd><AssetAmt a={s.paid_in} testid="gen-paid-in" /></dd>
-        <dt>Cap</dt>
+        <dt>The most you can receive (cap)</dt>
         <dd>{s.cap ? <AssetAmt a={s.cap} testid="gen-cap" /> : "none (operator)"}</dd>
         <dt>Earned</dt>
         <dd><AssetAmt a={s.earned} testid="gen-earned" /></dd>
@@ -107,7 +107,7 @@ export function GenerationStandingCard(props: { plan: GenerationAssetPlan; addre
           You have earned your whole cap: you earn nothing more until your next purchase raises it.
         </Notice>
       )}
-      <h3>Your legs</h3>
+      <h5>Your legs</h5>
       {s.legs.length === 0 ? (
         <p class="muted">No direct referrals yet.</p>
       ) : (
@@ -133,7 +133,7 @@ export function GenerationStandingCard(props: { plan: GenerationAssetPlan; addre
       <p>
         Main leg <AssetAmt a={s.main_leg} testid="gen-main" />, other legs <AssetAmt a={s.other_legs} testid="gen-other" />.
       </p>
-      <h3>Weekly bonuses</h3>
+      <h5>Weekly bonuses</h5>
       {s.bonuses.length === 0 ? (
         <p class="muted">None yet.</p>
       ) : (
@@ -214,8 +214,10 @@ export function PackagePay(props: {
       )}
       {chosen && (
         <p data-testid="package-cost">
-          You pay <AssetAmt a={chosen} testid="package-amount" />; your cap grows by{" "}
-          <Amount base={(BigInt(chosen.base) * BigInt(p.cap_bps)) / 10000n} decimals={p.decimals} symbol={p.symbol} testid="package-cap" />.
+          You pay <AssetAmt a={chosen} testid="package-amount" />. It raises the most you can ever receive (your cap) by{" "}
+          <Amount base={(BigInt(chosen.base) * BigInt(p.cap_bps)) / 10000n} decimals={p.decimals} symbol={p.symbol} testid="package-cap" />{" "}
+          before the {bps(p.withdrawal_fee_bps)} withdrawal fee — a limit, not a promise: you receive only what people who
+          buy after you pay, and most participants receive less than they paid (see the odds above). You can lose all of it.
         </p>
       )}
       <Payment

@@ -15,12 +15,15 @@ import { AccountBar, LoadFailed, useSignedIn } from "../ui/account";
 import { Loading, useLoad } from "../ui/bits";
 import { LanguagePicker } from "../ui/language";
 import "../styles.css";
-import { Dashboard } from "./Dashboard";
+import type { Dashboard as DashboardView } from "./Dashboard";
 import { Disclosure, OtherPlans } from "./Disclosure";
-import { GenerationStandingCard } from "./Generation";
 import { OpenInWallet } from "./openin";
 import { Register } from "./Register";
 import { LazySolvencySection } from "./solvency-lazy";
+import { plannedAssets, useLazyView } from "../plans";
+
+/** The dashboard, loaded once a wallet signs in (a visitor's first load carries only the plan and its odds). */
+const loadDashboard = () => import("./Dashboard").then((m) => m.Dashboard);
 
 /** The page shown: the plan (and dashboard), or the proof of solvency (`#solvency`). */
 const viewOf = () => (location.hash === "#solvency" ? "solvency" : "main");
@@ -63,27 +66,21 @@ function App() {
   const known = signed && profile?.address.toLowerCase() === signed.session.address.toLowerCase() ? profile : null;
   const dashboardFirst = !!signed && !ref && (known?.registered ?? true);
   const fold = useRef<HTMLDetailsElement>(null);
-  // Each profile the dashboard loads (after a payment, too) reloads the standings.
-  const [profileSeq, setProfileSeq] = useState(0);
   const onProfile = (p: Profile) => {
-    setProfileSeq((n) => n + 1);
     setProfile({ address: p.address, registered: p.assets.length > 0, assets: p.assets.map((a) => a.asset_id) });
   };
 
+  const Dashboard = useLazyView<Parameters<typeof DashboardView>[0]>(signed ? loadDashboard : undefined);
   let content: VNode[] = [];
   if (publicData.data) {
-    // The generation-plan assets the wallet is in, by its profile (the dashboard loads it).
-    const standings =
+    const dashboard =
       signed &&
-      generation
-        .filter((g) => known?.assets.includes(g.asset_id))
-        .map((g) => <GenerationStandingCard key={`generation-${g.asset_id}`} plan={g} address={signed.session.address} version={profileSeq} />);
-    const dashboard = signed && (
+      (Dashboard ? (
       <Dashboard
         key="dashboard"
-        plans={plans}
-        generation={generation}
+        assets={plannedAssets(publicData.data[0])}
         connection={signed.connection}
+        joining={!!ref}
         version={version}
         onProfile={onProfile}
         planLink={
@@ -94,7 +91,9 @@ function App() {
           )
         }
       />
-    );
+      ) : (
+        <Loading key="dashboard" what="your dashboard" />
+      ));
     if (ref) {
       content = [
         <Disclosure key="disclosure" plans={plans} disclosures={disclosures} generation={generation} only={chosen} />,
@@ -125,7 +124,6 @@ function App() {
       content = [<Disclosure key="disclosure" plans={plans} disclosures={disclosures} generation={generation} />];
       if (dashboard) content.push(dashboard);
     }
-    if (standings) content.push(...standings);
   }
 
   return (

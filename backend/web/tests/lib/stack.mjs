@@ -355,11 +355,12 @@ export async function signInThroughPage(page) {
 
 /**
  * Registers `key` under `sponsor` the way the demo users do, without a browser (to set up a tree quickly):
- * payload from the API, approve (token), the user's own transaction, then the ledger's confirmation.
+ * payload from the API, approve (token), the user's own transaction, then the ledger's confirmation. `pkg`: the
+ * package's base units, for an asset whose plan sells packages (the generation plan).
  */
-export async function registerDirectly(key, sponsor, assetId) {
+export async function registerDirectly(key, sponsor, assetId, pkg) {
   const api = await Api.signIn(key);
-  const p = await api.post("/v1/users/register", { asset_id: assetId, sponsor });
+  const p = await api.post("/v1/users/register", { asset_id: assetId, sponsor, ...(pkg ? { package: pkg } : {}) });
   const w = new TestWallet({ key, rpcUrl: RPC, chainId: CHAIN_ID });
   if (p.transaction.value === "0") {
     const approve = await w.client.sendTransaction({

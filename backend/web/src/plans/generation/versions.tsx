@@ -1,12 +1,13 @@
-// Plan versions of a generation-plan asset (PLAN-GENERATION.md §0, §6): every version's packages, levels, cap,
+// The generation plan's versions (console, Plan tab; PLAN-GENERATION.md §0, §6): every version's packages, levels, cap,
 // ranks and withdrawal fee, and a new version from a future block, checked here by the API's own rules before it is
 // sent. Weeks are numbered from `week_origin`, which no later version may move: it is shown, not edited.
 
 import { useState } from "preact/hooks";
-import { bps, human } from "../lib/format";
-import { Amount } from "../ui/bits";
-import { type Asset, CreateVersion, FirstAllowed, firstAllowedText, proposedFrom, time, toBase, unixTime } from "./common";
-import type { Schema } from "../generated/api";
+import { bps, human } from "../../lib/format";
+import { Amount } from "../../ui/bits";
+import { type Asset, CreateVersion, FirstAllowed, IfCan, firstAllowedText, proposedFrom, time, toBase, unixTime } from "../../admin/common";
+import type { Schema } from "../../generated/api";
+import type { VersionsProps } from "..";
 
 const LEVELS = 20;
 /** The API keeps every amount below (2^128 − 1) / 10^9 so that its products stay exact. */
@@ -19,7 +20,7 @@ interface Rank {
   bonus: string;
 }
 /** As stored: amounts are base-unit decimal strings. */
-export interface GenerationParams {
+interface GenerationParams {
   packages: string[];
   gen_bps: number[];
   direct_req: number[];
@@ -54,7 +55,7 @@ function draftOf(p: GenerationParams, decimals: number, fromBlock: number): Draf
 }
 
 /** The parameters to send, or the reasons per field why not (the rules `GenerationParams::validate` applies). */
-export function checkGenerationDraft(
+function checkGenerationDraft(
   d: Draft,
   decimals: number,
   minFromBlock: number,
@@ -123,7 +124,7 @@ export function checkGenerationDraft(
 }
 
 /** Every version of a generation asset's parameters, oldest first. */
-export function GenerationVersionTable(props: { asset: Asset; versions: Version[] }) {
+function GenerationVersionTable(props: { asset: Asset; versions: Version[] }) {
   const { asset } = props;
   const amt = (base: string) => <Amount base={base} decimals={asset.decimals} symbol={asset.symbol} />;
   return (
@@ -169,7 +170,7 @@ export function GenerationVersionTable(props: { asset: Asset; versions: Version[
  * A new version from a future block; `week_origin` carried over from the latest. `minFrom` is the API's
  * `first_allowed_block`; `onStale` reads it again after the API refused a block as already passed.
  */
-export function NewGenerationVersion(props: { asset: Asset; latest: Version; minFrom: number; onCreated: () => void; onStale: () => void }) {
+function NewGenerationVersion(props: { asset: Asset; latest: Version; minFrom: number; onCreated: () => void; onStale: () => void }) {
   const { asset, latest, minFrom } = props;
   const [draft, setDraft] = useState<Draft>(() => draftOf(latest.params, asset.decimals, proposedFrom(minFrom)));
   const checked = checkGenerationDraft(draft, asset.decimals, minFrom, latest.params.week_origin);
@@ -221,5 +222,29 @@ export function NewGenerationVersion(props: { asset: Asset; latest: Version; min
         onStale={props.onStale}
       />
     </section>
+  );
+}
+
+/** The versions of a generation asset's parameters, and a new version (admin only). */
+export function GenerationVersions(props: VersionsProps) {
+  const versions = props.versions as Version[];
+  return (
+    <>
+      <div class="table-wrap panel">
+        <GenerationVersionTable asset={props.asset} versions={versions} />
+      </div>
+      {versions.length > 0 && (
+        <IfCan need="admin">
+          <NewGenerationVersion
+            key={`${props.asset.asset_id}-${versions.length}`}
+            asset={props.asset}
+            latest={versions[versions.length - 1]}
+            minFrom={props.minFrom}
+            onCreated={props.onCreated}
+            onStale={props.onStale}
+          />
+        </IfCan>
+      )}
+    </>
   );
 }

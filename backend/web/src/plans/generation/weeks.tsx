@@ -1,27 +1,30 @@
-// Week closes of the generation-plan assets (PLAN-GENERATION.md §3): who was ranked, the bonuses B, the operator's
+// The generation plan's periods (console, Periods tab): the week closes of its assets (PLAN-GENERATION.md §3): who was ranked, the bonuses B, the operator's
 // balance C they were scaled to, and what was credited, newest first.
 
 import { useState } from "preact/hooks";
-import { get } from "../lib/api";
-import { LoadFailed } from "../ui/account";
-import { AssetAmt, Loading, Notice, useLoad } from "../ui/bits";
-import type { GenerationAssetPlan, WeekCloses } from "../lib/types";
+import { get } from "../../lib/api";
+import { LoadFailed } from "../../ui/account";
+import { AssetAmt, Loading, Notice, useLoad } from "../../ui/bits";
+import type { WeekCloses } from "../../lib/types";
+import type { GenerationAsset, PlannedAsset } from "..";
 
-export function Weeks(props: { assets: GenerationAssetPlan[] }) {
-  const [assetId, setAssetId] = useState(props.assets[0]?.asset_id);
-  const plan = props.assets.find((a) => a.asset_id === assetId);
+/** The week closes of the generation-plan assets among `assets`. */
+export function Weeks(props: { assets: PlannedAsset[] }) {
+  const assets = props.assets.filter((a): a is GenerationAsset => a.plan === "generation");
+  const [assetId, setAssetId] = useState(assets[0]?.asset_id);
+  const plan = assets.find((a) => a.asset_id === assetId)?.params;
   const weeks = useLoad(
     () => (assetId === undefined ? Promise.resolve(null) : get<WeekCloses>("/v1/admin/weeks", { asset_id: assetId, limit: 52 })),
     [assetId],
   );
-  if (props.assets.length === 0) return <Notice kind="info">No asset runs the generation plan.</Notice>;
+  if (assets.length === 0) return <Notice kind="info">No asset runs the generation plan.</Notice>;
   return (
     <section class="panel" data-testid="weeks" aria-labelledby="weeks-title">
       <h2 id="weeks-title">Week closes</h2>
       <label class="inline">
         Asset{" "}
         <select value={assetId} onChange={(e) => setAssetId(Number((e.target as HTMLSelectElement).value))} data-testid="weeks-asset">
-          {props.assets.map((a) => (
+          {assets.map((a) => (
             <option key={a.asset_id} value={a.asset_id}>
               {a.symbol} (asset {a.asset_id})
             </option>

@@ -1,0 +1,23 @@
+// Periods: the closes of every plan that has periods (its room's `periods`: the generation plan's weeks), one
+// section per plan; a plan without periods (the auto-pool plan) has none to show.
+
+import { Loading, Notice } from "../ui/bits";
+import { type PlanRoom, type PlannedAsset, roomsOf, useLazyView } from "../plans";
+
+export function Periods(props: { assets: PlannedAsset[] }) {
+  const rooms = roomsOf(props.assets).filter((r) => r.periods);
+  if (rooms.length === 0) return <Notice kind="info" testid="periods-none">No asset runs a plan with periods.</Notice>;
+  return (
+    <>
+      {rooms.map((r) => (
+        <RoomPeriods key={r.kind} room={r} assets={props.assets.filter((a) => a.plan === r.kind)} />
+      ))}
+    </>
+  );
+}
+
+function RoomPeriods(props: { room: PlanRoom; assets: PlannedAsset[] }) {
+  const View = useLazyView(props.room.periods?.view);
+  if (!View) return <Loading what={`the ${props.room.name}'s periods`} />;
+  return <View assets={props.assets} />;
+}

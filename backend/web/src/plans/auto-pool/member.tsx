@@ -1,0 +1,89 @@
+// The auto-pool plan on the member's dashboard (PLAN.md): the wallet's pool places with their matrix fill (its
+// standing under the plan), and the retopup, at the plan's fixed fee.
+
+import { useState } from "preact/hooks";
+import { get, post } from "../../lib/api";
+import type { AssetStanding, NodesPage, SignedPayment } from "../../lib/types";
+import { AssetAmt, Pager, useLoad, usePager } from "../../ui/bits";
+import { Payment } from "../../user/payment";
+import type { AutoPoolAsset } from "..";
+import type { PayAgainProps, StandingProps } from "../member";
+
+const PAGE = 10;
+const MATRIX_SLOTS = 14;
+
+/** The wallet's pool places, level by level. */
+export function AutoPoolStanding(props: StandingProps<AutoPoolAsset>) {
+  return <PoolNodes a={props.a} owner={props.address} />;
+}
+
+/** A retopup at the plan's fee (only while the wallet is active in the asset). */
+export function Retopup(props: PayAgainProps<AutoPoolAsset>) {
+  const { a } = props;
+  const plan = props.asset.params;
+  return (
+    <section aria-label={`${a.symbol} retopup`} data-testid="retopup">
+      <h4>Retopup</h4>
+      <p>
+        A retopup costs <AssetAmt a={plan.retopup_fee} />; you have made {a.retopups}.
+      </p>
+      {a.status === "active" ? (
+        <Payment
+          connection={props.connection}
+          plan={plan}
+          kind="retopup"
+          actionLabel={`Retopup ${plan.retopup_fee.human}`}
+          ask={() => post<SignedPayment>("/v1/users/retopup", { asset_id: a.asset_id })}
+          onApplied={props.refresh}
+          onRefused={props.refresh}
+        />
+      ) : (
+        <p class="muted">Not possible while frozen.</p>
+      )}
+    </section>
+  );
+}
+
+function PoolNodes(props: { a: AssetStanding; owner: string }) {
+  const levels = props.a.pool_nodes;
+  const [level, setLevel] = useState(levels[0]?.level ?? 1);
+  const pager = usePager<number>();
+  const page = useLoad(
+    () =>
+      levels.length === 0
+        ? Promise.resolve<NodesPage>({ items: [], next_after: null })
+        : get<NodesPage>("/v1/pool/nodes", { asset_id: props.a.asset_id, level, owner: props.owner, after: pager.cursor, limit: PAGE }),
+    [props.a.asset_id, level, pager.cursor, levels.length],
+  );
+  return (
+    <section aria-label="Pool nodes" data-testid="pool-nodes">
+      <h4>Pool places</h4>
+      {levels.length === 0 && <p class="muted">No pool place yet (every second referral buys you one).</p>}
+      {levels.length > 0 && (
+        <>
+          <ul class="levels">
+            {levels.map((l) => (
+              <li key={l.level}>
+                <button type="button" aria-pressed={l.level === level} onClick={() => { setLevel(l.level); pager.reset(); }} data-testid={`level-${l.level}`}>
+                  Level {l.level}: {l.active} open, {l.completed} complete
+                </button>
+              </li>
+            ))}
+          </ul>
+          <ul class="nodes">
+            {page.data?.items.map((n) => (
+              <li key={n.q} data-testid="pool-node">
+                Position {n.q}: <meter min={0} max={MATRIX_SLOTS} value={n.filled_slots} aria-label={`matrix of position ${n.q}`} />{" "}
+                <span data-testid="matrix-fill">
+                  {n.filled_slots}/{MATRIX_SLOTS}
+                </span>{" "}
+                {n.status === "completed" ? `complete (block ${n.completed_block})` : "filling"}
+              </li>
+            ))}
+          </ul>
+          <Pager pager={pager} next={page.data?.next_after} label="Pool places" />
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,114 @@
+// The plans an asset may run, in one place. `plannedAssets` turns `GET /v1/public/plan` (one list per plan) into one
+// list of assets, each tagged with its plan and carrying that plan's public parameters; `roomOf` gives the plan's
+// room: the views only that plan has, each in the plan's own folder beside this file and loaded when first shown.
+// Pages ask the asset's room ("what are this plan's periods?"), never "is this a generation asset?": a new plan adds
+// its folder and one entry in ROOMS, not a branch in every page.
+
+import type { ComponentType } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import type { Schema } from "../generated/api";
+import type { AssetPlan, GenerationAssetPlan, PublicPlans } from "../lib/types";
+
+/** The fields every page needs of an asset, whatever its plan. */
+export interface AssetBase {
+  asset_id: number;
+  chain_id: number;
+  symbol: string;
+  decimals: number;
+  /** The token contract in the chain's form; the zero address for the chain's native coin. */
+  token: string;
+}
+
+/** An asset on the auto-pool plan (PLAN.md): a fixed registration fee, retopups, pools. */
+export type AutoPoolAsset = AssetBase & { plan: "auto_pool"; params: AssetPlan };
+/** An asset on the generation plan (PLAN-GENERATION.md): packages, levels, a cap, weekly ranks. */
+export type GenerationAsset = AssetBase & { plan: "generation"; params: GenerationAssetPlan };
+export type PlannedAsset = AutoPoolAsset | GenerationAsset;
+export type PlanKind = PlannedAsset["plan"];
+
+/** Every asset of the public plan list, each with its plan, by asset id. */
+export function plannedAssets(p: PublicPlans | null | undefined): PlannedAsset[] {
+  if (!p) return [];
+  const base = (a: AssetBase): AssetBase => ({ asset_id: a.asset_id, chain_id: a.chain_id, symbol: a.symbol, decimals: a.decimals, token: a.token });
+  const all: PlannedAsset[] = [
+    ...p.assets.map((a): PlannedAsset => ({ ...base(a), plan: "auto_pool", params: a })),
+    ...(p.generation ?? []).map((g): PlannedAsset => ({ ...base(g), plan: "generation", params: g })),
+  ];
+  return all.sort((a, b) => a.asset_id - b.asset_id);
+}
+
+/** A plan version as `GET /v1/admin/plan` lists it; `params` is the plan's own JSON (its room reads it). */
+export type PlanVersionView = Schema<"PlanVersionView"> & { params: unknown };
+
+/** What the console's Plan tab gives a plan's versions view. */
+export interface VersionsProps {
+  asset: AssetBase;
+  /** Oldest first. */
+  versions: PlanVersionView[];
+  /** The API's `first_allowed_block` for a new version. */
+  minFrom: number;
+  onCreated: () => void;
+  /** The API refused the block as already passed: read the first allowed block again. */
+  onStale: () => void;
+}
+
+/** A view loaded on demand (keeps the console's and the dApp's first load light). */
+export type Lazy<P> = () => Promise<ComponentType<P>>;
+
+/** What a plan shows beyond what every plan shares. */
+export interface PlanRoom {
+  kind: PlanKind;
+  /** "auto-pool plan": how pages name it. */
+  name: string;
+  /** Console, Plan tab: every version of the plan's parameters and the form for a new one. */
+  versions: Lazy<VersionsProps>;
+  /** Console, Periods tab: the plan's period closes (generation: weeks), for its assets. */
+  periods?: { view: Lazy<{ assets: PlannedAsset[] }> };
+  /** Console, Users tab: actions on members only this plan has (auto-pool: a manual pool placement). */
+  userTools?: Lazy<{ asset: AssetBase }>;
+}
+
+const ROOMS: Record<PlanKind, PlanRoom> = {
+  auto_pool: {
+    kind: "auto_pool",
+    name: "auto-pool plan",
+    versions: () => import("./auto-pool/versions").then((m) => m.AutoPoolVersions as ComponentType<VersionsProps>),
+    userTools: () => import("./auto-pool/placement").then((m) => m.ManualPlacement),
+  },
+  generation: {
+    kind: "generation",
+    name: "generation plan",
+    versions: () => import("./generation/versions").then((m) => m.GenerationVersions as ComponentType<VersionsProps>),
+    periods: { view: () => import("./generation/weeks").then((m) => m.Weeks) },
+  },
+};
+
+export function roomOf(kind: PlanKind): PlanRoom {
+  return ROOMS[kind];
+}
+
+/** The rooms of the plans the assets run, each once, in the order of their first asset. */
+export function roomsOf(assets: PlannedAsset[]): PlanRoom[] {
+  return [...new Set(assets.map((a) => a.plan))].map(roomOf);
+}
+
+const loaded = new Map<Lazy<never>, ComponentType<never>>();
+
+/** The view `load` gives, once loaded (`null` until then, or with no `load`); loaded once per page. */
+export function useLazyView<P>(load: Lazy<P> | undefined): ComponentType<P> | null {
+  const known = load ? (loaded.get(load as Lazy<never>) as ComponentType<P> | undefined) : undefined;
+  const [view, setView] = useState<{ load?: Lazy<P>; c: ComponentType<P> } | null>(null);
+  useEffect(() => {
+    if (!load || known) return;
+    let live = true;
+    void load().then((c) => {
+      loaded.set(load as Lazy<never>, c as ComponentType<never>);
+      if (live) setView({ load, c });
+    });
+    return () => {
+      live = false;
+    };
+  }, [load]);
+  if (known) return known;
+  return view && view.load === load ? view.c : null;
+}

@@ -1,0 +1,44 @@
+// Sharing a referral link: its QR code (drawn when first opened; the encoder loads then) and the system's share sheet
+// where the browser has one (phones, some desktops). The link itself and its copy button stay beside it.
+
+import type { ComponentType } from "preact";
+import { useState } from "preact/hooks";
+import { Loading } from "../ui/bits";
+
+type Qr = ComponentType<{ text: string; label: string; class?: string; testid?: string }>;
+
+export function ReferralShare(props: { link: string; symbol: string }) {
+  const [Qr, setQr] = useState<Qr | null>(null);
+  const [shared, setShared] = useState<string | null>(null);
+  const canShare = typeof navigator.share === "function";
+  const open = (e: Event) => {
+    if ((e.currentTarget as HTMLDetailsElement).open && !Qr) void import("../ui/qr").then((m) => setQr(() => m.QrCode));
+  };
+  const share = async () => {
+    try {
+      await navigator.share({ title: `Join me in ${props.symbol}`, text: `My referral link (${props.symbol}):`, url: props.link });
+      setShared("Shared.");
+    } catch (e) {
+      // Closing the sheet is not an error worth showing.
+      setShared(e instanceof DOMException && e.name === "AbortError" ? null : "This browser could not share the link: copy it instead.");
+    }
+  };
+  return (
+    <div class="share" data-testid="ref-share">
+      {canShare && (
+        <button type="button" onClick={share} data-testid="ref-share-sheet">
+          Share…
+        </button>
+      )}
+      <details onToggle={open} data-testid="ref-qr-fold">
+        <summary>QR code</summary>
+        {Qr ? <Qr text={props.link} label={`QR code of your ${props.symbol} referral link`} class="ref-qr" testid="ref-qr" /> : <Loading what="the QR code" />}
+      </details>
+      {shared && (
+        <span class="muted" role="status">
+          {shared}
+        </span>
+      )}
+    </div>
+  );
+}

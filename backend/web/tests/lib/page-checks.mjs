@@ -1,0 +1,44 @@
+// Checks of a page as people and their tools see it: axe-core's accessibility rules (serious and critical findings
+// fail), and a QR code decoded from its pixels by jsQR (what a phone's camera would read). Both scripts come from
+// node_modules and are evaluated in the page under test (through the DevTools protocol, so the page's CSP allows them);
+// nothing is fetched.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const JSQR = readFileSync(require.resolve("jsqr/dist/jsQR.js"), "utf8");
+
+/** Runs axe on the page as it is now; fails listing every serious or critical violation. */
+export async function assertAccessible(page, what) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(`${AXE}\n;0`);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+  });
+  assert.deepEqual(violations, [], `${what}: axe found ${JSON.stringify(violations)}`);
+}
+
+/** The text the QR code drawn by `svg` (a locator of an <svg>) encodes, read from its pixels. */
+export async function decodeQr(page, svg) {
+  if (!(await page.evaluate(() => typeof window.jsQR === "function"))) await page.evaluate(`${JSQR}\n;0`);
+  return svg.evaluate(async (el) => {
+    const xml = new XMLSerializer().serializeToString(el);
+    const img = new Image();
+    img.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(xml);
+    await img.decode();
+    const size = 400;
+    const canvas = document.createElement("canvas");
+    canvas.width = size;
+    canvas.height = size;
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, size, size);
+    ctx.drawImage(img, 0, 0, size, size);
+    const data = ctx.getImageData(0, 0, size, size);
+    return window.jsQR(data.data, size, size)?.data ?? null;
+  });
+}
