@@ -181,7 +181,9 @@ test("admin acknowledges a real open alert (a treasury transfer no one asked the
   await page.getByTestId("tab-monitoring").click();
   const item = page.getByTestId("alerts").getByTestId("alert").filter({ hasText: nonce.toString() });
   await item.waitFor();
-  assert.match(await item.innerText(), /treasury_transfer_unknown/);
+  // Named in words; its kind (what the runbooks are filed under) on hover.
+  assert.equal(await item.getByTestId("alert-title").innerText(), "Funds left custody without a transfer signed here");
+  assert.equal(await item.getByTestId("alert-title").getAttribute("title"), "treasury_transfer_unknown");
   await b.screenshot("06-alert-open");
   await item.getByTestId("ack").click();
   const dialog = page.locator("dialog.confirm");

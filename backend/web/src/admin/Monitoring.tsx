@@ -225,7 +225,10 @@ function Alerts(props: { version: number; onChange: () => void }) {
       <ul class="alerts">
         {page.data?.alerts.map((a) => (
           <li key={a.id} data-testid="alert">
-            <strong>{a.kind}</strong>: {a.message} <span class="muted">({time(a.created_at)})</span>{" "}
+            <strong data-testid="alert-title" title={a.kind}>
+              {alertTitle(a.kind)}
+            </strong>
+            : {a.message} <span class="muted">({time(a.created_at)})</span>{" "}
             {a.acknowledged_at ? (
               <span class="muted">acknowledged {time(a.acknowledged_at)}</span>
             ) : (
@@ -245,6 +248,24 @@ function Alerts(props: { version: number; onChange: () => void }) {
       <Pager pager={pager} next={page.data?.next_cursor} label="Alerts" />
     </section>
   );
+}
+
+/** What an alert's kind means, in words (the kind itself stays on hover: it is what the runbooks are filed under). */
+function alertTitle(kind: string): string {
+  switch (kind) {
+    case "event_quarantined":
+      return "A payment was not applied (quarantined)";
+    case "listener_halted":
+      return "The chain listener stopped";
+    case "treasury_transfer_unknown":
+      return "Funds left custody without a transfer signed here";
+    case "treasury_transfer_expired_executed":
+      return "A transfer marked expired was executed after all";
+    case "refund_of_resolved_event":
+      return "A refund paid an event already resolved";
+    default:
+      return kind.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+  }
 }
 
 /** `chain:tx:log`, a quarantined event's key. */
