@@ -350,7 +350,7 @@ export function AccountBar(props: { purpose: string; tron?: boolean; noWallet?: 
           <Addr a={c.account} testid="connected-address" />
           <WalletNetwork c={c} />
           {signedIn && (
-            <span class="badge" data-testid="role" title={signedIn.role === "admin" ? t("account.staff_title") : undefined}>
+            <span class="badge" data-testid="role" data-role={signedIn.role} title={signedIn.role === "admin" ? t("account.staff_title") : undefined}>
               {signedIn.role === "admin" ? t("account.role_staff") : signedIn.role === "user" ? t("account.role_user") : signedIn.role}
             </span>
           )}

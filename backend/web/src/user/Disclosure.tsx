@@ -22,22 +22,24 @@ export function Disclosure(props: {
 }) {
   const shown = props.only === undefined ? props.plans : props.plans.filter((p) => p.asset_id === props.only);
   const generation = (props.generation ?? []).filter((g) => props.only === undefined || g.asset_id === props.only);
+  const canLose = <strong data-testid="can-lose">{t("disclosure.can_lose")}</strong>;
   return (
     <section class="disclosure" aria-labelledby="disclosure-title" data-testid="disclosure">
       {props.only === undefined ? (
         <>
           <h2 id="disclosure-title">{t("disclosure.title_all")}</h2>
-          <p>{t("disclosure.intro_all")}</p>
+          <p>
+            {t("disclosure.intro_all")} {canLose}
+          </p>
         </>
       ) : (
         <>
           <h2 id="disclosure-title">{t("disclosure.title_one")}</h2>
-          <p>{t("disclosure.intro_one")}</p>
+          <p>
+            {t("disclosure.intro_one")} {canLose}
+          </p>
         </>
       )}
-      <p data-testid="can-lose">
-        <strong>{t("disclosure.can_lose")}</strong>
-      </p>
       <Cards plans={shown} disclosures={props.disclosures} />
       {generation.length > 0 && <GenerationCards plans={generation} disclosures={props.disclosures} />}
     </section>
