@@ -6,7 +6,7 @@ import { bps } from "../lib/format";
 import { assetKey, isTronChain, networkText } from "../lib/tron";
 import type { AssetDisclosure, AssetPlan, GenerationAssetPlan } from "../lib/types";
 import { AssetAmt } from "../ui/bits";
-import { GenerationRules } from "./Generation";
+import { GenerationRules } from "../plans/generation/rules";
 import { Odds } from "./Odds";
 
 /**

@@ -11,7 +11,7 @@ import type { AssetPlan, GenerationAssetPlan, PaymentList, Profile, SignedPaymen
 import { useSignedIn, useTronLink } from "../ui/account";
 import { Addr, AssetAmt, Notice, TxHash, useLoad } from "../ui/bits";
 import { load as inFlight } from "./inflight";
-import { PackagePay } from "./Generation";
+import { PackagePay } from "../plans/generation/member";
 import { type Applied, Payment, notAppliedText } from "./payment";
 
 export function Register(props: {

@@ -18,12 +18,14 @@ import "../styles.css";
 import type { Dashboard as DashboardView } from "./Dashboard";
 import { Disclosure, OtherPlans } from "./Disclosure";
 import { OpenInWallet } from "./openin";
-import { Register } from "./Register";
+import type { Register as RegisterView } from "./Register";
 import { LazySolvencySection } from "./solvency-lazy";
 import { plannedAssets, useLazyView } from "../plans";
 
 /** The dashboard, loaded once a wallet signs in (a visitor's first load carries only the plan and its odds). */
 const loadDashboard = () => import("./Dashboard").then((m) => m.Dashboard);
+/** The registration and its pay flow, loaded on a referral link only. */
+const loadRegister = () => import("./Register").then((m) => m.Register);
 
 /** The page shown: the plan (and dashboard), or the proof of solvency (`#solvency`). */
 const viewOf = () => (location.hash === "#solvency" ? "solvency" : "main");
@@ -71,6 +73,7 @@ function App() {
   };
 
   const Dashboard = useLazyView<Parameters<typeof DashboardView>[0]>(signed ? loadDashboard : undefined);
+  const Register = useLazyView<Parameters<typeof RegisterView>[0]>(ref ? loadRegister : undefined);
   let content: VNode[] = [];
   if (publicData.data) {
     const dashboard =
@@ -97,6 +100,7 @@ function App() {
     if (ref) {
       content = [
         <Disclosure key="disclosure" plans={plans} disclosures={disclosures} generation={generation} only={chosen} />,
+        Register ? (
         <Register
           key="register"
           sponsor={ref}
@@ -106,7 +110,10 @@ function App() {
           selected={chosen}
           onSelect={setPicked}
           onDone={() => setVersion((v) => v + 1)}
-        />,
+        />
+        ) : (
+          <Loading key="register" what="the registration" />
+        ),
         <OtherPlans key="others" plans={plans} generation={generation} disclosures={disclosures} except={chosen} />,
       ];
       if (dashboard) content.push(dashboard);
