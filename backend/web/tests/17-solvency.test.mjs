@@ -110,13 +110,19 @@ async function settledBadge(page, cardId, { timeout = 150_000 } = {}) {
   return badge;
 }
 
-/** Asserts a red banner naming `check` (and each of `also` among the failed checks), and no ✓ in the asset's card. */
-async function assertFailed(card, badge, check, { also = [], title }) {
+/**
+ * Asserts a red banner naming `check` (and each of `also` among the failed checks), and no ✓ in the asset's card: the
+ * plain sentence first, the technical headline (`title`) in the folded details for experts. A stale commitment is an
+ * amber banner (`stale`: role status), anything else red (role alert).
+ */
+async function assertFailed(card, badge, check, { also = [], title, stale = false }) {
   assert.equal(await badge.getAttribute("data-state"), "failed", await badge.innerText());
   assert.equal(await badge.getAttribute("data-check"), check, await badge.innerText());
+  assert.equal(await badge.getAttribute("data-verdict"), stale ? "stale" : "failed");
   const banner = badge.getByTestId("solvency-failed");
-  assert.equal(await banner.getAttribute("role"), "alert", "a red banner (role alert)");
-  assert.match(await banner.innerText(), title);
+  assert.equal(await banner.getAttribute("role"), stale ? "status" : "alert", stale ? "an amber banner (role status)" : "a red banner (role alert)");
+  assert.match(await banner.getByTestId("solvency-sentence").innerText(), stale ? /^⚠ Out of date: / : /^✗ The check failed: /);
+  assert.match(await badge.getByTestId("solvency-failed-title").textContent(), title);
   const failed = await badge.getByTestId("solvency-failed-check").evaluateAll((els) => els.map((e) => e.getAttribute("data-check")));
   for (const id of also) assert.ok(failed.includes(id), `${id} among the failed checks ${failed}`);
   assert.equal(await card.getByTestId("solvency-ok").count(), 0, "never the ✓");
@@ -332,7 +338,7 @@ test("EVM user (anvil account 2): the ✓ badge in BNB and GUSDT with the API's 
     const proof = await api.get(`/v1/users/solvency-proof?asset_id=${assetId}&epoch=${epoch}`);
     assert.equal(await badge.getAttribute("data-value"), proof.value.base);
     assert.equal(lower(proof.root), lower(onChain.root));
-    const text = await badge.getByTestId("solvency-ok-text").innerText();
+    const text = await badge.getByTestId("solvency-ok-text").textContent();
     assert.equal(text, `✓ Your balance of ${formatUnits(BigInt(proof.value.base), proof.decimals)} ${proof.symbol} is in epoch ${epoch}'s committed root; custody covers the total.`);
     assert.equal(await badge.getByTestId("solvency-ok").getAttribute("role"), "status");
     // Every check passed (the information-only ones too: the server's file names the chain's root).
@@ -379,7 +385,7 @@ test("a USDT user with a balance: the ✓ badge with its non-zero value, on the 
   assert.ok(epoch >= s.epoch);
   const proof = await s.api.get(`/v1/users/solvency-proof?asset_id=${USDT}&epoch=${epoch}`);
   assert.equal(await badge.getAttribute("data-value"), proof.value.base);
-  assert.match(await badge.getByTestId("solvency-ok-text").innerText(), new RegExp(`^✓ Your balance of ${proof.value.human} is in epoch ${epoch}'s committed root`));
+  assert.match(await badge.getByTestId("solvency-ok-text").textContent(), new RegExp(`^✓ Your balance of ${proof.value.human} is in epoch ${epoch}'s committed root`));
   assert.equal(lower(await badge.getAttribute("data-root")), lower((await committedOnChain(s.asset, epoch)).root));
 
   // The same check on the proof-of-solvency page, in the asset's card.
@@ -409,7 +415,7 @@ test("TRON user through TronLink (anvil account 2's T… account): the ✓ badge
   const proof = await tron.get(`/v1/users/solvency-proof?asset_id=${TRON_USDT}&epoch=${epoch}`);
   assert.equal(await badge.getAttribute("data-value"), proof.value.base);
   assert.equal(proof.chain_id, TRON_CHAIN.chain_id);
-  assert.match(await badge.getByTestId("solvency-ok-text").innerText(), new RegExp(`^✓ Your balance of ${proof.value.human} is in epoch ${epoch}'s committed root; custody covers the total\\.$`));
+  assert.match(await badge.getByTestId("solvency-ok-text").textContent(), new RegExp(`^✓ Your balance of ${proof.value.human} is in epoch ${epoch}'s committed root; custody covers the total\\.$`));
   // The contract is named in its T… form, and TronLink's node answered the reads.
   assert.equal(await badge.getByTestId("solvency-facts").locator("code[data-address]").getAttribute("data-address"), TRON_CHAIN.settlement_base58);
   assert.ok(tronLink.log.includes("triggerConstantContract") && tronLink.log.includes("getCurrentBlock"), `TronLink was asked: ${tronLink.log}`);
@@ -473,7 +479,9 @@ test("tamper: a user left out (not_in_epoch for a user registered before the epo
   assert.ok(Number(await badge.getAttribute("data-as-of")) >= s.registered, "registered before the epoch's block");
   const banner = badge.getByTestId("solvency-failed");
   assert.equal(await banner.getAttribute("role"), "alert");
-  assert.match(await banner.innerText(), new RegExp(`^You are not in the committed tree\\s+You joined at block ${s.registered}, before the balances of epoch`));
+  assert.match(await banner.getByTestId("solvency-sentence").innerText(), /^✗ The check failed: you are left out of what the operator declared it owes its members\./);
+  assert.equal(await banner.getByTestId("solvency-failed-title").textContent(), "You are not in the committed tree");
+  assert.match(await banner.getByTestId("solvency-experts").textContent(), new RegExp(`You joined at block ${s.registered}, before the balances of epoch`));
   assert.equal(await b.page.getByTestId("asset-USDT").getByTestId("solvency-ok").count(), 0);
   await b.screenshot("17-tamper-left-out");
   await b.close([/404 GET .*\/v1\/users\/solvency-proof/]);
@@ -525,7 +533,7 @@ test("tamper: the max(vL, vR) sibling (a parent's sum reported as the larger chi
   await assertFailed(b.page.getByTestId("asset-USDT"), badge, "root", { also: ["total"], title: /^Your balance is not in the root committed on the chain/ });
   assert.ok(lowered.to < lowered.from);
   const total = badge.locator("[data-testid=solvency-failed-check][data-check=total]");
-  assert.match(await total.innerText(), /^The sums along your path add up to \d+, but the total committed on the chain is \d+: the committed total does not add up\.$/);
+  assert.match(await total.textContent(), /^The sums along your path add up to \d+, but the total committed on the chain is \d+: the committed total does not add up\.$/);
   await b.screenshot("17-tamper-max-sibling");
   await b.close();
 });
@@ -544,7 +552,7 @@ test("tamper: a sibling sum of 2^128 is refused, and so is one that reaches 2^12
     });
     const badge = await settledBadge(b.page, "asset-USDT");
     await assertFailed(b.page.getByTestId("asset-USDT"), badge, check, { title });
-    assert.match(await badge.getByTestId("solvency-failed-check").first().innerText(), /2\^128/, label);
+    assert.match(await badge.getByTestId("solvency-failed-check").first().textContent(), /2\^128/, label);
     await b.screenshot(`17-tamper-sum-${check}`);
     await b.close();
   }
@@ -564,7 +572,7 @@ test("tamper: a swapped order (the index's lowest bit flipped) is refused", asyn
   const card = b.page.getByTestId("asset-USDT");
   if (flipped.index < flipped.leafCount) {
     await assertFailed(card, badge, "layout", { also: ["root"], title: /^Your place in the proof's tree is out of order/ });
-    assert.match(await badge.locator("[data-testid=solvency-failed-check][data-check=layout]").innerText(), /your neighbouring leaf is out of order/);
+    assert.match(await badge.locator("[data-testid=solvency-failed-check][data-check=layout]").textContent(), /your neighbouring leaf is out of order/);
   } else {
     // The last user's flipped position is past the last leaf.
     await assertFailed(card, badge, "shape", { title: /^The proof's tree does not hold together/ });
@@ -600,7 +608,7 @@ test("tamper: a stale root (an older epoch's proof served as the latest) is refu
     title: new RegExp(`^The server gave a proof of another epoch than the chain's latest \\(epoch ${epoch}\\): a stale root`),
   });
   assert.match(
-    await badge.locator("[data-testid=solvency-failed-check][data-check=epoch]").innerText(),
+    await badge.locator("[data-testid=solvency-failed-check][data-check=epoch]").textContent(),
     new RegExp(`^The proof is of epoch ${epoch - 1}, but the chain's latest commitment is epoch ${epoch}: it is out of date`),
   );
   // The older proof was genuine: the API's own answer for that epoch.
@@ -619,7 +627,7 @@ test("tamper: a stale commitment — the chain's head past the as-of block by mo
   const fine = await settledBadge(honest.page, "asset-USDT");
   assert.equal(await fine.getAttribute("data-state"), "ok", await fine.innerText());
   assert.ok(Number(await fine.getAttribute("data-age")) <= maxAge);
-  assert.match(await fine.getByTestId("solvency-facts").innerText(), new RegExp(`blocks ago, at most ${maxAge}\\)`));
+  assert.match(await fine.getByTestId("solvency-facts").textContent(), new RegExp(`blocks ago, at most ${maxAge}\\)`));
   await honest.close();
 
   // The chain's head as the wallet reads it, as if no commitment had come for the build's maximum and one block more:
@@ -640,10 +648,11 @@ test("tamper: a stale commitment — the chain's head past the as-of block by mo
   const age = Number(await badge.getAttribute("data-age"));
   assert.ok(age > maxAge, `age ${age}`);
   await assertFailed(page.getByTestId("asset-USDT"), badge, "fresh", {
+    stale: true,
     title: new RegExp(`^STALE: the chain's latest commitment holds balances ${age} blocks old, more than the ${maxAge} allowed`),
   });
   assert.match(
-    await badge.locator("[data-testid=solvency-failed-check][data-check=fresh]").innerText(),
+    await badge.locator("[data-testid=solvency-failed-check][data-check=fresh]").textContent(),
     new RegExp(`^The chain's latest commitment holds the balances of block \\d+, ${age} blocks ago \\(committed at block \\d+\\), more than the ${maxAge} allowed`),
   );
 
@@ -744,8 +753,9 @@ test("forged: the API names the attacker's contract, holding a one-leaf tree of 
   assert.equal(await badge.getAttribute("data-check"), "contract");
   const banner = badge.getByTestId("solvency-failed");
   assert.equal(await banner.getAttribute("role"), "alert");
-  assert.match(await banner.innerText(), /^The operator's server names another contract than this network's Settlement/);
-  assert.equal(lower(await badge.getByTestId("served-contract").innerText()), lower(fake));
+  assert.match(await banner.getByTestId("solvency-sentence").innerText(), /^✗ The check failed: the operator's server points to another contract than the one that holds the money\./);
+  assert.match(await banner.getByTestId("solvency-failed-title").textContent(), /^The operator's server names another contract than this network's Settlement/);
+  assert.equal(lower(await badge.getByTestId("served-contract").textContent()), lower(fake));
   assert.equal(lower(await badge.getByTestId("untrusted-contract").getAttribute("data-address")), lower(built));
   assert.equal(await page.getByTestId("asset-USDT").getByTestId("solvency-ok").count(), 0, "never the ✓");
   // Nothing was read at the attacker's contract: the wallet's reads went to the build's (checked on the public page).
@@ -787,7 +797,7 @@ test("forged: the attacker's one-leaf proof alone (the overview honest) is refus
     title: /^The proof is not of this network's Settlement contract: a tree committed elsewhere proves nothing/,
   });
   assert.match(
-    await badge.locator("[data-testid=solvency-failed-check][data-check=contract]").innerText(),
+    await badge.locator("[data-testid=solvency-failed-check][data-check=contract]").textContent(),
     new RegExp(`the proof names contract ${forged.contract}, but this network's Settlement contract, whose commitment was read, is ${lower(CHAIN.settlement)}`),
   );
   await b.screenshot("17-forged-proof");
@@ -807,8 +817,9 @@ test("the API names a token the contract never allowed: a red banner on the badg
   const badge = await settledBadge(page, "asset-USDT");
   assert.equal(await badge.getAttribute("data-state"), "failed", await badge.innerText());
   assert.equal(await badge.getAttribute("data-check"), "allowed");
-  assert.match(await badge.getByTestId("solvency-failed").innerText(), /^The contract never allowed the token the server names: no commitment of it can be real/);
-  assert.equal(lower(await badge.getByTestId("served-token").innerText()), lower(never));
+  assert.match(await badge.getByTestId("solvency-failed").getByTestId("solvency-sentence").innerText(), /^✗ The check failed: the operator's server names a token the contract never accepted\./);
+  assert.match(await badge.getByTestId("solvency-failed-title").textContent(), /^The contract never allowed the token the server names: no commitment of it can be real/);
+  assert.equal(lower(await badge.getByTestId("served-token").textContent()), lower(never));
   await page.getByTestId("nav-solvency").click();
   const red = page.getByTestId("solvency-USDT").getByTestId("chain-token-never-allowed");
   await red.waitFor({ timeout: 30_000 });
@@ -835,7 +846,8 @@ test("the registration block is the contract's: a user the API says joined after
   const badge = await settledBadge(b.page, "asset-USDT");
   assert.equal(await badge.getAttribute("data-state"), "failed", await badge.innerText());
   assert.equal(await badge.getAttribute("data-check"), "excluded");
-  assert.match(await badge.getByTestId("solvency-failed").innerText(), new RegExp(`^You are not in the committed tree\\s+You joined at block ${s.registered}, before the balances of epoch`));
+  assert.equal(await badge.getByTestId("solvency-failed-title").textContent(), "You are not in the committed tree");
+  assert.match(await badge.getByTestId("solvency-experts").textContent(), new RegExp(`You joined at block ${s.registered}, before the balances of epoch`));
   await b.screenshot("17-registration-from-chain");
   await b.close([/404 GET .*\/v1\/users\/solvency-proof/]);
 });

@@ -368,7 +368,7 @@ test("two contracts, one round: the member's balance in both trees, the custody 
   assert.equal(await badge.getAttribute("data-custody"), (live.custody + x.custody).toString());
   assert.equal(await badge.getAttribute("data-value"), s.proof.value.base);
   assert.equal(
-    await badge.getByTestId("solvency-ok-text").innerText(),
+    await badge.getByTestId("solvency-ok-text").textContent(),
     `✓ Your balance of ${s.proof.value.human} is in the committed root of both contracts (the balances of block ${asOf}); the custody of both contracts together covers the total.`,
   );
   // Each contract's commitment, as read: its own epoch and root.
@@ -380,7 +380,7 @@ test("two contracts, one round: the member's balance in both trees, the custody 
   assert.equal(lower(contracts[0][2]), lower(live.root));
   assert.equal(lower(contracts[1][2]), lower(x.root));
   assert.equal(contracts[1][1], x.epoch.toString(), "X's own epoch number");
-  assert.match(await badge.getByTestId("solvency-sum").innerText(), /^the custody of both contracts together: [\d.]+ USDT, for [\d.]+ USDT owed to all users\.$/);
+  assert.match(await badge.getByTestId("solvency-sum").textContent(), /^the custody of both contracts together: [\d.]+ USDT, for [\d.]+ USDT owed to all users\.$/);
   // Every check of both proofs passed, and the round's: one "solvent" (both contracts together), the same balances.
   const checks = await badge.getByTestId("solvency-checks").locator("li").evaluateAll((els) => els.map((e) => [e.dataset.check, e.dataset.ok, e.dataset.contract ?? null]));
   assert.deepEqual(checks.filter(([, ok]) => ok !== "true"), [], "every check passed");
@@ -397,8 +397,8 @@ test("two contracts, one round: the member's balance in both trees, the custody 
   const file = JSON.parse(readFileSync(await download.path(), "utf8"));
   assert.equal(lower(file.contract), lower(s.x));
   assert.equal(file.root, x.root);
-  assert.match(await badge.getByTestId("solvency-cli").innerText(), /solvency-verify FILE --rpc URL --contract C --previous D…/);
-  assert.match(await badge.getByTestId("solvency-cli").innerText(), new RegExp(`${getAddress(s.x)}`));
+  assert.match(await badge.getByTestId("solvency-cli").textContent(), /solvency-verify FILE --rpc URL --contract C --previous D…/);
+  assert.match(await badge.getByTestId("solvency-cli").textContent(), new RegExp(`${getAddress(s.x)}`));
 
   // The public page: both contracts' figures, and their custody together.
   await page.getByTestId("nav-solvency").click();
@@ -461,7 +461,7 @@ test("tamper: a lowered balance in the replaced contract's proof is a red banner
   assert.equal(await badge.getAttribute("data-contract"), lower(s.x));
   const banner = badge.getByTestId("solvency-failed");
   assert.equal(await banner.getAttribute("role"), "alert");
-  assert.match(await banner.getByTestId("solvency-failed-title").innerText(), new RegExp(`^Your balance is not in the root committed on the chain \\(the replaced contract ${getAddress(s.x)}\\)$`));
+  assert.match(await banner.getByTestId("solvency-failed-title").textContent(), new RegExp(`^Your balance is not in the root committed on the chain \\(the replaced contract ${getAddress(s.x)}\\)$`));
   const failed = await badge.getByTestId("solvency-failed-check").evaluateAll((els) => els.map((e) => [e.dataset.check, e.dataset.contract ?? null]));
   assert.ok(failed.some(([id, c]) => id === "root" && c === lower(s.x)));
   assert.ok(failed.some(([id, c]) => id === "balances" && c === null), "not the balances of the live contract's tree");
@@ -482,8 +482,8 @@ test("the API lists a contract the build does not carry: a red banner on the bad
   assert.equal(await badge.getAttribute("data-state"), "failed", await badge.innerText());
   assert.equal(await badge.getAttribute("data-check"), "listed");
   assert.equal(await badge.getByTestId("solvency-failed").getAttribute("role"), "alert");
-  assert.match(await badge.getByTestId("solvency-failed-title").innerText(), /^The operator's server lists a contract this page was not built with$/);
-  assert.match(await badge.getByTestId("solvency-failed-check").innerText(), new RegExp(`The server lists the contract ${lower(stranger)}, which this page was not built with`));
+  assert.match(await badge.getByTestId("solvency-failed-title").textContent(), /^The operator's server lists a contract this page was not built with$/);
+  assert.match(await badge.getByTestId("solvency-failed-check").textContent(), new RegExp(`The server lists the contract ${lower(stranger)}, which this page was not built with`));
   await page.getByTestId("nav-solvency").click();
   const card = page.getByTestId("solvency-USDT");
   const red = card.getByTestId("api-contract-unknown");
@@ -560,8 +560,12 @@ test("the replaced contract on another block than the live one: a round being co
   const stale = await settled(late.page, "asset-USDT", { recheck: false });
   assert.equal(await stale.getAttribute("data-state"), "failed", await stale.innerText());
   assert.equal(await stale.getAttribute("data-check"), "fresh");
-  assert.equal(await stale.getByTestId("solvency-failed").getAttribute("role"), "alert");
-  assert.match(await stale.getByTestId("solvency-failed-title").innerText(), new RegExp(`^STALE: not every contract has committed the latest round, and one lags \\d+ blocks, more than the ${maxAge} allowed$`));
+  // Stale, not failed: an amber banner (role status) with what to do.
+  assert.equal(await stale.getAttribute("data-verdict"), "stale");
+  assert.equal(await stale.getByTestId("solvency-failed").getAttribute("role"), "status");
+  assert.match(await stale.getByTestId("solvency-sentence").innerText(), /^⚠ Out of date: the latest proof of USDT holds balances [\d,]+ blocks old/);
+  await stale.getByTestId("solvency-advice").waitFor();
+  assert.match(await stale.getByTestId("solvency-failed-title").textContent(), new RegExp(`^STALE: not every contract has committed the latest round, and one lags \\d+ blocks, more than the ${maxAge} allowed$`));
   await late.page.getByTestId("nav-solvency").click();
   const red = late.page.getByTestId("solvency-USDT").getByTestId("chain-stale");
   await red.waitFor({ timeout: 30_000 });
@@ -576,7 +580,7 @@ test("the replaced contract on another block than the live one: a round being co
   assert.equal(await fine.getAttribute("data-state"), "ok", await fine.innerText());
   assert.equal(await fine.getAttribute("data-contracts"), "1");
   assert.equal(
-    await fine.getByTestId("solvency-ok-text").innerText(),
+    await fine.getByTestId("solvency-ok-text").textContent(),
     `✓ Your balance of ${s.proof.value.human} is in epoch ${await fine.getAttribute("data-epoch")}'s committed root; custody covers the total.`,
   );
   const warning = fine.getByTestId("solvency-dropped");

@@ -11,6 +11,12 @@
 
 import { type Hex, getAddress } from "viem";
 import {
+  settlementExitAfterSelector,
+  settlementExitAfterSignature,
+  settlementExitOpensAtSelector,
+  settlementExitOpensAtSignature,
+  settlementLatestCommitTimeSelector,
+  settlementLatestCommitTimeSignature,
   type settlementLatestLiabilitiesAbi,
   settlementLatestLiabilitiesSelector,
   settlementLatestLiabilitiesSignature,
@@ -259,6 +265,39 @@ export async function readCommitment(c: AnyConnection, asset: AssetSolvency, use
     via: c.name,
     previous,
     listed: listedProblems({ live: network.settlement, previous: network.previous.map((p) => p.settlement) }, apiList),
+  };
+}
+
+/** The members' exit's clock of the asset at the live contract (contracts/EXIT.md), with the chain's own clock. */
+export interface ExitClock {
+  /** Seconds without a commitment (or paused) after which anyone may open the exit. */
+  exitAfter: bigint;
+  /** From when anyone may open it (unix seconds), unless the operator commits again before. */
+  opensAt: bigint;
+  /** When the latest commitment was mined (unix seconds; 0: none yet). */
+  commitTime: bigint;
+  /** The latest block's timestamp. */
+  chainTime: bigint;
+}
+
+/**
+ * `exitAfter()`, `exitOpensAt(token)` and `latestCommitTime(token)` at the build's live contract of `read`, and the
+ * chain's clock, through the wallet: how old the latest commitment is in time, and when the members' exit can open.
+ * Throws on a contract without the exit (deployed before it).
+ */
+export async function readExitClock(c: AnyConnection, read: ChainCommitmentRead): Promise<ExitClock> {
+  const token = addressWord(read.token);
+  const [after, opens, committed, clock] = await Promise.all([
+    c.view(read.contract, settlementExitAfterSignature, settlementExitAfterSelector as Hex),
+    c.view(read.contract, settlementExitOpensAtSignature, `${settlementExitOpensAtSelector}${token}`),
+    c.view(read.contract, settlementLatestCommitTimeSignature, `${settlementLatestCommitTimeSelector}${token}`),
+    chainClock(c),
+  ]);
+  return {
+    exitAfter: decodeWord(after, "exitAfter", read.contract),
+    opensAt: decodeWord(opens, "exitOpensAt", read.contract),
+    commitTime: decodeWord(committed, "latestCommitTime", read.contract),
+    chainTime: clock.time,
   };
 }
 

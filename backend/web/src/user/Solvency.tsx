@@ -20,7 +20,8 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, get, publicCall } from "../lib/api";
-import { human } from "../lib/format";
+import { dateTime, human } from "../lib/format";
+import { formatLocale, t, tx } from "../i18n";
 import { networkLabel } from "../lib/networks";
 import { type Check, type VerifyResult, verifyProof } from "../lib/solvency.js";
 import { type ContractCommitment, type RoundCheck, type RoundResult, type RoundVerdict, contractsText, custodyText, mergeRound } from "../lib/solvency-round.js";
@@ -32,7 +33,9 @@ import {
   ageOf,
   cannotReadText,
   commitAgeOf,
+  type ExitClock,
   readCommitment,
+  readExitClock,
   readHolding,
   readPendingChanges,
   readerProblem,
@@ -42,7 +45,8 @@ import {
 } from "../lib/solvency-chain";
 import { buildNetwork } from "../lib/networks-build";
 import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText } from "../lib/tron";
-import type { AssetSolvency, ContractSolvency, EpochView, Profile, SolvencyOverview, SolvencyProofAnswer } from "../lib/types";
+import type { AssetSolvency, Balances, ContractSolvency, EpochView, Profile, SolvencyOverview, SolvencyProofAnswer } from "../lib/types";
+import { type Verdict, badgeId, publishVerdict, withdrawVerdict } from "./solvency-verdict";
 import { type SavedProof, SAVED_EVENT, downloadJson, saveProof, savedFileName, savedProofs } from "../lib/proof-store";
 import { LoadFailed, errorText, useConnection, useSignedIn } from "../ui/account";
 import { Addr, Amount, AssetAmt, Loading, Notice, TxHash, useLoad } from "../ui/bits";
@@ -588,6 +592,218 @@ function failures<C extends Check>(r: { checks: C[] }): C[] {
   return failed.sort((a, b) => rank(a.id) - rank(b.id));
 }
 
+// ── the badge in plain words: one sentence, the leaf as the sum of the tiles, what a member can do ─────────────────
+
+/** The verdict the pay buttons read (./solvency-verdict.ts); null while checking (the previous one stands). */
+function verdictOfStatus(s: Status): Verdict | null {
+  switch (s.kind) {
+    case "checking":
+      return null;
+    case "note":
+    case "error":
+      return "unknown";
+    case "untrusted":
+    case "excluded":
+      return "failed";
+    case "round":
+      return s.verdict.kind === "stale" ? "stale" : "failed";
+    case "verified": {
+      const failed = failures<Check>(s.round ? s.round.merged : s.result);
+      if (failed.length === 0) return "verified";
+      return failed.every((c) => c.id === "fresh") ? "stale" : "failed";
+    }
+  }
+}
+
+let profileCache: { at: number; answer: Promise<Profile> } | null = null;
+
+/** `GET /v1/users/me`, shared by every badge of the page for a few seconds (the tiles' figures). */
+function profile(): Promise<Profile> {
+  if (!profileCache || Date.now() - profileCache.at > 5_000) {
+    const answer = get<Profile>("/v1/users/me");
+    profileCache = { at: Date.now(), answer };
+    answer.catch(() => {
+      if (profileCache?.answer === answer) profileCache = null;
+    });
+  }
+  return profileCache.answer;
+}
+
+/** A span of seconds in the member's language, its two largest units ("3 days 4 hours"). */
+function spanWords(seconds: bigint): string {
+  const units: [bigint, "day" | "hour" | "minute" | "second"][] = [
+    [86_400n, "day"],
+    [3_600n, "hour"],
+    [60n, "minute"],
+    [1n, "second"],
+  ];
+  let rest = seconds > 0n ? seconds : 0n;
+  const parts: string[] = [];
+  for (const [size, unit] of units) {
+    const n = rest / size;
+    rest %= size;
+    if (n > 0n || (parts.length === 0 && size === 1n)) parts.push(new Intl.NumberFormat(formatLocale(), { style: "unit", unit, unitDisplay: "long" }).format(Number(n)));
+    else if (parts.length) break;
+    if (parts.length === 2) break;
+  }
+  return parts.join(" ");
+}
+
+/** The five parts of a leaf, in the order of the dashboard's tiles, with the tile each equals. */
+const LEAF_PARTS = [
+  ["pending", "solvency.part_pending"],
+  ["batched", "solvency.part_batched"],
+  ["held", "solvency.part_held"],
+  ["reserved", "solvency.part_reserved"],
+  ["claimable", "solvency.part_claimable"],
+] as const;
+
+/**
+ * "Your 54 BNB in this proof = 42 BNB pending + 12 BNB reserved." — the leaf's value as the sum of the balances it is
+ * made of (SOLVENCY.md: reserved + held + pending + batched + claimable), each named as its tile on the dashboard, and
+ * whether the tiles show the same figures now (`tiles`: the member's balances now; null while unknown).
+ */
+function LeafParts(props: { proof: SolvencyProofAnswer; value: bigint; asset: { decimals: number; symbol: string }; tiles: Balances | null }) {
+  const { asset, tiles } = props;
+  const balances = balancesOf(props.proof);
+  if (!balances) return null;
+  const amount = (v: bigint, testid?: string) => <Amount base={v} decimals={asset.decimals} symbol={asset.symbol} testid={testid} />;
+  const shown = LEAF_PARTS.filter(([k]) => balances[k] > 0n);
+  const same = tiles ? LEAF_PARTS.every(([k]) => BigInt(tiles[k]) === balances[k]) : null;
+  return (
+    <div class="solvency-parts" data-testid="solvency-parts" data-tiles={same === null ? "unknown" : same ? "same" : "changed"}>
+      <p>
+        {shown.length === 0
+          ? tx("solvency.parts_none", { value: amount(props.value, "solvency-parts-value") })
+          : tx("solvency.parts", {
+              value: amount(props.value, "solvency-parts-value"),
+              parts: shown.map(([k, key], i) => (
+                <span key={k} data-testid="solvency-part" data-part={k} data-base={balances[k].toString()}>
+                  {i > 0 && " + "}
+                  {tx(key, { amount: amount(balances[k]) })}
+                </span>
+              )),
+            })}
+      </p>
+      {same !== null && (
+        <p class="muted" data-testid="solvency-tiles">
+          {t(same ? "solvency.tiles_same" : "solvency.tiles_changed", { block: BigInt(props.proof.as_of_block) })}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** The members' exit page, linked (opens in a new tab) and to download (it runs from a file too). */
+function ExitPageLink() {
+  return (
+    <>
+      <a href={EXIT_PAGE} target="_blank" rel="noopener" data-testid="advice-exit-link">
+        {t("solvency.exit_link")}
+      </a>{" "}
+      (
+      <a href={EXIT_PAGE} download="members-exit.html" data-testid="advice-exit-download">
+        {t("solvency.exit_download")}
+      </a>
+      )
+    </>
+  );
+}
+
+/**
+ * What a member can do while the proof is stale or failing: wait (or check again), withhold new payments, download
+ * the proof file (the button is beside it), and when and how to exit — from the contract's own exit clock, read
+ * through the wallet (`clock`; null: not read, a general sentence then), or that the exit is open (`opened`).
+ */
+function Advice(props: { verdict: "stale" | "failed"; symbol: string; clock: ExitClock | null; opened?: AssetSolvency["exit"] }) {
+  const { verdict, symbol, clock, opened } = props;
+  const link = <ExitPageLink />;
+  let exit: ComponentChildren;
+  if (opened) exit = tx("solvency.advice_exit_open", { symbol, block: opened.opened_block, link });
+  else if (clock && clock.commitTime > 0n && clock.chainTime >= clock.opensAt) exit = tx("solvency.advice_exit_due", { symbol, period: spanWords(clock.exitAfter), link });
+  else if (clock && clock.commitTime > 0n)
+    exit = tx("solvency.advice_exit_when", { symbol, date: dateTime(Number(clock.opensAt) * 1000), left: spanWords(clock.opensAt - clock.chainTime), link });
+  else exit = tx("solvency.advice_exit_generic", { link });
+  return (
+    <div class="solvency-advice" data-testid="solvency-advice" data-verdict={verdict} data-exit-opens-at={clock?.opensAt.toString()}>
+      <p class="advice-title">{t("solvency.advice_title")}</p>
+      <ul>
+        <li data-advice="wait">{t(verdict === "stale" ? "solvency.advice_wait_stale" : "solvency.advice_wait_failed")}</li>
+        <li data-advice="withhold">{t("solvency.advice_withhold", { symbol })}</li>
+        <li data-advice="download">{t("solvency.advice_download")}</li>
+        <li data-advice="exit">{exit}</li>
+      </ul>
+    </div>
+  );
+}
+
+/** How old the latest commitment is in time, by the chain's clock (nothing when it was not read). */
+function CommittedAgo(props: { clock: ExitClock | null }) {
+  const c = props.clock;
+  if (!c || c.commitTime === 0n) return null;
+  return (
+    <p data-testid="solvency-age" data-commit-time={c.commitTime.toString()}>
+      {t("solvency.committed_ago", { ago: spanWords(c.chainTime - c.commitTime), date: dateTime(Number(c.commitTime) * 1000) })}
+    </p>
+  );
+}
+
+/** The technical part, folded: hashes, blocks, base units, every check. */
+function Experts(props: { children: ComponentChildren }) {
+  return (
+    <details class="solvency-experts" data-testid="solvency-experts">
+      <summary>{t("solvency.experts")}</summary>
+      {props.children}
+    </details>
+  );
+}
+
+/** What did not match, in plain words (the first failed check's, or the badge's own finding). */
+function whatFailed(id: Check["id"] | "excluded" | "untrusted-contract" | "untrusted-token" | "round", symbol: string): string {
+  switch (id) {
+    case "format":
+    case "range":
+    case "shape":
+    case "fold":
+    case "layout":
+      return t("solvency.what_malformed");
+    case "contract":
+    case "untrusted-contract":
+      return t("solvency.what_contract");
+    case "allowed":
+    case "untrusted-token":
+      return t("solvency.what_token");
+    case "context":
+      return t("solvency.what_context");
+    case "epoch":
+      return t("solvency.what_epoch");
+    case "root":
+      return t("solvency.what_root");
+    case "total":
+      return t("solvency.what_total");
+    case "balances":
+      return t("solvency.what_balances");
+    case "solvent":
+      return t("solvency.what_insolvent", { symbol });
+    case "excluded":
+      return t("solvency.what_excluded");
+    case "round":
+      return t("solvency.what_round");
+    default:
+      return t("solvency.what_commitment");
+  }
+}
+
+/** The one sentence of a failed check. */
+const failedSentence = (what: string) => <p class="banner-title" data-testid="solvency-sentence">{t("solvency.sentence_failed", { what })}</p>;
+
+/** The one sentence of a stale commitment: its age in blocks against the build's maximum. */
+const staleSentence = (symbol: string, blocks: bigint, max: bigint) => (
+  <p class="banner-title" data-testid="solvency-sentence">
+    {t("solvency.sentence_stale", { symbol, blocks, max })}
+  </p>
+);
+
 export function SolvencyBadge(props: BadgeProps) {
   const [status, setStatus] = useState<Status>({ kind: "checking", text: "Checking your balance against the chain…" });
   const [tick, setTick] = useState(0);
@@ -603,23 +819,58 @@ export function SolvencyBadge(props: BadgeProps) {
     };
   }, [props.connection, props.assetId, props.address, props.registeredBlock, tick]);
   const again = () => setTick((t) => t + 1);
-  return <BadgeView status={status} p={props} again={again} />;
+  // The verdict, computed here once, for the asset's pay buttons (./solvency-verdict.ts); kept while checking again.
+  const [owner] = useState(() => ({}));
+  const verdict = verdictOfStatus(status);
+  useEffect(() => {
+    if (verdict) publishVerdict(props.assetId, verdict, owner);
+  }, [verdict, props.assetId]);
+  useEffect(() => () => withdrawVerdict(props.assetId, owner), [props.assetId]);
+  // The tiles' figures now, to say whether the proof's balances are the ones the dashboard shows.
+  const [tiles, setTiles] = useState<Balances | null>(null);
+  useEffect(() => {
+    if (status.kind !== "verified") return;
+    let alive = true;
+    profile().then(
+      (me) => alive && setTiles(me.assets.find((a) => a.asset_id === props.assetId)?.balances ?? null),
+      () => undefined,
+    );
+    return () => {
+      alive = false;
+    };
+  }, [status]);
+  // Stale or failing: how old the commitment is and when the members' exit can open, by the contract's own clock.
+  const [clock, setClock] = useState<ExitClock | null>(null);
+  const read = "read" in status ? status.read : undefined;
+  useEffect(() => {
+    setClock(null);
+    if ((verdict !== "stale" && verdict !== "failed") || !read) return;
+    let alive = true;
+    readExitClock(props.connection, read).then(
+      (c) => alive && setClock(c),
+      () => undefined,
+    );
+    return () => {
+      alive = false;
+    };
+  }, [verdict, read]);
+  return <BadgeView status={status} p={props} again={again} tiles={tiles} clock={clock} />;
 }
 
-function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) {
-  const { status: s, p } = props;
+function BadgeView(props: { status: Status; p: BadgeProps; again: () => void; tiles: Balances | null; clock: ExitClock | null }) {
+  const { status: s, p, tiles, clock } = props;
   const [busy, setBusy] = useState(false);
   const [downloadError, setDownloadError] = useState<string | null>(null);
   const recheck = (
     <button type="button" onClick={props.again} disabled={s.kind === "checking"} data-testid="solvency-recheck">
-      Check again
+      {t("solvency.check_again")}
     </button>
   );
   // The proof as it was checked, byte for byte the JSON the server gave (for the command-line verifier, or as evidence).
   const save = (proof: SolvencyProofAnswer) => saveJson(proofFileName(proof), proof);
   const download = (proof: SolvencyProofAnswer) => (
     <button type="button" onClick={() => save(proof)} data-testid="solvency-download">
-      Download the proof file
+      {t("solvency.download_proof")}
     </button>
   );
   // After an upgrade: one file per contract, named with it (the command-line verifier takes one proof per file).
@@ -641,8 +892,20 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
   // The build's contracts of the asset's chain, when it carries replaced ones (nothing otherwise: one file, as ever).
   const built = buildNetwork(p.chainId);
   const builtContracts = built && built.previous.length ? [{ hex: built.settlement, live: true }, ...built.previous.map((x) => ({ hex: x.settlement, live: false }))] : null;
+  // The latest proof file(s) as the server gives them, fetched when asked for (after an upgrade, one per contract).
+  const downloadLatest = builtContracts ? (
+    builtContracts.map((x) => (
+      <button type="button" key={x.hex} onClick={() => fetchAndSave(x.hex)} disabled={busy} data-testid="solvency-download" data-contract={x.hex.toLowerCase()}>
+        Download your latest proof file of {contractText(p.chainId, { contract: x.hex, live: x.live })}
+      </button>
+    ))
+  ) : (
+    <button type="button" onClick={() => fetchAndSave()} disabled={busy} data-testid="solvency-download">
+      {t("solvency.download_latest")}
+    </button>
+  );
   const wrap = (children: ComponentChildren, attrs: Record<string, string | undefined> = {}) => (
-    <div class="solvency-check" data-testid="solvency-check" data-state={s.kind} {...attrs}>
+    <div class="solvency-check" id={badgeId(p.assetId)} tabIndex={-1} data-testid="solvency-check" data-state={s.kind} {...attrs}>
       {children}
     </div>
   );
@@ -657,25 +920,18 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
       return wrap(
         <Notice kind="error" testid="solvency-error">
           {s.text} {recheck}
+          <p class="muted" data-testid="solvency-unknown">
+            {t("solvency.unknown_advice")}
+          </p>
         </Notice>,
+        { "data-verdict": "unknown" },
       );
     case "note":
       return wrap(
         <Notice kind="info" testid="solvency-note">
           <p>{s.text}</p>
           <div class="actions-row">
-            {(s.reason === "walletconnect" || s.reason === "wallet") &&
-              (builtContracts ? (
-                builtContracts.map((x) => (
-                  <button type="button" key={x.hex} onClick={() => fetchAndSave(x.hex)} disabled={busy} data-testid="solvency-download" data-contract={x.hex.toLowerCase()}>
-                    Download your latest proof file of {contractText(p.chainId, { contract: x.hex, live: x.live })}
-                  </button>
-                ))
-              ) : (
-                <button type="button" onClick={() => fetchAndSave()} disabled={busy} data-testid="solvency-download">
-                  Download your latest proof file
-                </button>
-              ))}
+            {(s.reason === "walletconnect" || s.reason === "wallet") && downloadLatest}
             {s.reason === "network" && (
               <button type="button" onClick={() => p.connection.ensureNetwork(p.chainId).catch((e) => setDownloadError(errorText(e)))} data-testid="solvency-switch">
                 Switch to {networkLabel(p.chainId)}
@@ -684,14 +940,25 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
             {s.reason !== "wallet" && s.reason !== "walletconnect" && recheck}
           </div>
           {downloadError && <p class="field-error">{downloadError}</p>}
+          <p class="muted" data-testid="solvency-unknown">
+            {t("solvency.unknown_advice")}
+          </p>
         </Notice>,
-        { "data-reason": s.reason, "data-epoch": s.read?.epoch.toString(), "data-as-of": s.read?.asOfBlock.toString() },
+        { "data-verdict": "unknown", "data-reason": s.reason, "data-epoch": s.read?.epoch.toString(), "data-as-of": s.read?.asOfBlock.toString() },
       );
     case "untrusted": {
       const { read, asset } = s;
       const contract = <Addr a={chainAddress(asset.chain_id, read.contract)} chainId={asset.chain_id} testid="untrusted-contract" />;
       return wrap(
         <Notice kind="error" testid="solvency-failed">
+          {failedSentence(whatFailed(s.check === "allowed" ? "untrusted-token" : "untrusted-contract", asset.symbol))}
+          <Advice verdict="failed" symbol={p.symbol} clock={clock} opened={asset.exit} />
+          <div class="actions-row">
+            {downloadLatest}
+            {recheck}
+          </div>
+          {downloadError && <p class="field-error">{downloadError}</p>}
+          <Experts>
           {s.check === "listed" || s.check === "disowned" ? (
             <>
               <p class="banner-title" data-testid="solvency-failed-title">
@@ -737,30 +1004,34 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
               </p>
             </>
           )}
-          <div class="actions-row">{recheck}</div>
+          </Experts>
         </Notice>,
-        { "data-state": "failed", "data-check": s.check },
+        { "data-state": "failed", "data-verdict": "failed", "data-check": s.check },
       );
     }
     case "excluded": {
       const when = s.joined === null ? "You have been a user since the start" : `You joined at block ${s.joined}`;
       return wrap(
         <Notice kind="error" testid="solvency-failed">
-          <p class="banner-title">You are not in the committed tree{s.contract && ` of ${contractText(s.read.chainId, s.contract)}`}</p>
+          {failedSentence(whatFailed("excluded", s.asset.symbol))}
+          <Advice verdict="failed" symbol={p.symbol} clock={clock} opened={s.asset.exit} />
+          <div class="actions-row">{recheck}</div>
+          <Experts>
+          <p data-testid="solvency-failed-title">You are not in the committed tree{s.contract && ` of ${contractText(s.read.chainId, s.contract)}`}</p>
           <p>
             {when}, before the balances of epoch {s.read.epoch.toString()} were read (block {s.read.asOfBlock.toString()}), yet the operator's server
             says that epoch has no leaf for you. Every user must be a leaf, zero balances included: what you are owed is left out of
             the total the chain holds.
           </p>
-          <div class="actions-row">{recheck}</div>
+          </Experts>
         </Notice>,
-        { "data-state": "failed", "data-check": "excluded", "data-epoch": s.read.epoch.toString(), "data-as-of": s.read.asOfBlock.toString() },
+        { "data-state": "failed", "data-verdict": "failed", "data-check": "excluded", "data-epoch": s.read.epoch.toString(), "data-as-of": s.read.asOfBlock.toString() },
       );
     }
     case "round":
-      return wrap(<RoundFailed s={s} recheck={recheck} />, { "data-state": "failed", "data-check": s.verdict.kind === "stale" ? "fresh" : "round", "data-as-of": s.verdict.asOfBlock.toString() });
+      return wrap(<RoundFailed s={s} recheck={recheck} clock={clock} download={downloadLatest} />, { "data-state": "failed", "data-verdict": s.verdict.kind === "stale" ? "stale" : "failed", "data-check": s.verdict.kind === "stale" ? "fresh" : "round", "data-as-of": s.verdict.asOfBlock.toString() });
     case "verified": {
-      if (s.round) return <RoundVerified s={s} round={s.round} p={p} recheck={recheck} save={saveOf} wrap={wrap} />;
+      if (s.round) return <RoundVerified s={s} round={s.round} p={p} recheck={recheck} save={saveOf} wrap={wrap} tiles={tiles} clock={clock} />;
       const { proof, result, read, asset } = s;
       const failed = failures(result);
       const value = result.leafValue;
@@ -793,63 +1064,85 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void }) 
           </ul>
         </details>
       );
+      const actions = (
+        <div class="actions-row">
+          {download(proof)}
+          {recheck}
+        </div>
+      );
+      // The leaf's parts are worth stating only when the leaf is the one in the chain's root.
+      const parts = inTheRoot(result) && value !== null && value !== undefined && <LeafParts proof={proof} value={value} asset={asset} tiles={tiles} />;
       if (failed.length === 0) {
         return wrap(
           <Notice kind="ok" testid="solvency-ok">
-            <p class="banner-title" data-testid="solvency-ok-text">
-              ✓ Your balance of {amount(value ?? 0n)} is in epoch {read.epoch.toString()}'s committed root; custody covers the total.
+            <p class="banner-title" data-testid="solvency-sentence">
+              {tx("solvency.sentence_verified", { value: amount(value ?? 0n), symbol: asset.symbol })}
             </p>
-            {facts}
-            {served && !served.ok && <p data-testid="solvency-served">{served.detail}</p>}
-            <SavedNote saved={s.saved} />
-            {checks}
-            <div class="actions-row">
-              {download(proof)}
-              {recheck}
-            </div>
+            {parts}
+            {actions}
+            <Experts>
+              <p data-testid="solvency-ok-text">
+                ✓ Your balance of {amount(value ?? 0n)} is in epoch {read.epoch.toString()}'s committed root; custody covers the total.
+              </p>
+              {facts}
+              {served && !served.ok && <p data-testid="solvency-served">{served.detail}</p>}
+              <SavedNote saved={s.saved} />
+              {checks}
+            </Experts>
           </Notice>,
-          { ...attrs, "data-state": "ok" },
+          { ...attrs, "data-state": "ok", "data-verdict": "verified" },
         );
       }
       const first = failed[0];
+      const stale = failed.every((c) => c.id === "fresh");
       return wrap(
-        <Notice kind="error" testid="solvency-failed">
-          <p class="banner-title" data-testid="solvency-failed-title">
-            {headline(first, read)}
-          </p>
-          <ul class="failed-checks">
-            {failed.map((c) => (
-              <li key={c.id} data-testid="solvency-failed-check" data-check={c.id}>
-                {c.detail}
-              </li>
-            ))}
-          </ul>
-          {failed.every((c) => c.id === "fresh" || c.id === "solvent") ? (
-            <p>Your balance is in the root the chain holds; what failed is the commitment itself.</p>
-          ) : (
-            <p>Keep the proof file: it is what the operator's server gave you, and the chain's figures below are what it must match.</p>
-          )}
-          <SavedNote saved={s.saved} />
-          {facts}
-          {checks}
-          <div class="actions-row">
-            {download(proof)}
-            {recheck}
-          </div>
+        <Notice kind={stale ? "warn" : "error"} testid="solvency-failed">
+          {stale ? staleSentence(asset.symbol, ageOf(read), read.network.proofMaxAgeBlocks) : failedSentence(whatFailed(first.id, asset.symbol))}
+          {stale && <CommittedAgo clock={clock} />}
+          {parts}
+          <Advice verdict={stale ? "stale" : "failed"} symbol={asset.symbol} clock={clock} opened={asset.exit} />
+          {actions}
+          <Experts>
+            <p data-testid="solvency-failed-title">{headline(first, read)}</p>
+            <ul class="failed-checks">
+              {failed.map((c) => (
+                <li key={c.id} data-testid="solvency-failed-check" data-check={c.id}>
+                  {c.detail}
+                </li>
+              ))}
+            </ul>
+            {failed.every((c) => c.id === "fresh" || c.id === "solvent") ? (
+              <p>Your balance is in the root the chain holds; what failed is the commitment itself.</p>
+            ) : (
+              <p>Keep the proof file: it is what the operator's server gave you, and the chain's figures below are what it must match.</p>
+            )}
+            <SavedNote saved={s.saved} />
+            {facts}
+            {checks}
+          </Experts>
         </Notice>,
-        { ...attrs, "data-state": "failed", "data-check": first.id },
+        { ...attrs, "data-state": "failed", "data-verdict": stale ? "stale" : "failed", "data-check": first.id },
       );
     }
   }
 }
 
 /** After an upgrade: the contracts' commitments are not one round (two totals for one block), or one lags past the maximum age. */
-function RoundFailed(props: { s: Extract<Status, { kind: "round" }>; recheck: ComponentChildren }) {
+function RoundFailed(props: { s: Extract<Status, { kind: "round" }>; recheck: ComponentChildren; clock: ExitClock | null; download: ComponentChildren }) {
   const { verdict, read, asset } = props.s;
   const maxAge = read.network.proofMaxAgeBlocks;
+  const stale = verdict.kind === "stale";
   return (
-    <Notice kind="error" testid="solvency-failed">
-      <p class="banner-title" data-testid="solvency-failed-title">
+    <Notice kind={stale ? "warn" : "error"} testid="solvency-failed">
+      {stale ? staleSentence(asset.symbol, verdict.lag, maxAge) : failedSentence(whatFailed("round", asset.symbol))}
+      {stale && <CommittedAgo clock={props.clock} />}
+      <Advice verdict={stale ? "stale" : "failed"} symbol={asset.symbol} clock={props.clock} opened={asset.exit} />
+      <div class="actions-row">
+        {props.download}
+        {props.recheck}
+      </div>
+      <Experts>
+      <p data-testid="solvency-failed-title">
         {verdict.kind === "stale"
           ? `STALE: not every contract has committed the latest round, and one lags ${verdict.lag} blocks, more than the ${maxAge} allowed`
           : "The contracts hold different totals for the same balances: their commitments are not one snapshot of the ledger"}
@@ -872,7 +1165,7 @@ function RoundFailed(props: { s: Extract<Status, { kind: "round" }>; recheck: Co
           ? `Every round is committed on each contract of ${where(asset)}; the round of block ${verdict.asOfBlock} has not reached every one in the ${maxAge} blocks allowed, so the custody of the contracts cannot be added up against a recent total: the operator has not committed recent balances everywhere.`
           : `Every round commits one snapshot of the ledger, the same block and total, on each contract; these name one block with different totals, so no sum of their custody means anything.`}
       </p>
-      <div class="actions-row">{props.recheck}</div>
+      </Experts>
     </Notice>
   );
 }
@@ -885,8 +1178,10 @@ function RoundVerified(props: {
   recheck: ComponentChildren;
   save: (proof: SolvencyProofAnswer) => void;
   wrap: (children: ComponentChildren, attrs?: Record<string, string | undefined>) => ComponentChildren;
+  tiles: Balances | null;
+  clock: ExitClock | null;
 }) {
-  const { s, round, recheck, wrap } = props;
+  const { s, round, recheck, wrap, tiles, clock } = props;
   const { read, asset } = s;
   const { verdict, parts, merged, dropped } = round;
   const n = parts.length;
@@ -938,78 +1233,95 @@ function RoundVerified(props: {
       </ul>
     </details>
   );
-  const files = (
-    <>
-      <div class="actions-row">
-        {parts.map((x) => (
-          <button type="button" key={x.hex} onClick={() => props.save(x.proof)} data-testid="solvency-download" data-contract={x.hex}>
-            Download the proof file of the {x.live ? "live" : "replaced"} contract {shortHex(chainAddress(asset.chain_id, x.read.contract))}
-          </button>
-        ))}
-        {recheck}
-      </div>
-      <p class="muted" data-testid="solvency-cli">
-        One file per contract. To check one yourself against a node you trust: <code>solvency-verify FILE --rpc URL --contract C --previous D…</code>, with C the
-        file's contract and each other contract as <code>--previous</code> ({parts.map((x) => chainAddress(asset.chain_id, x.read.contract)).join(", ")}), and{" "}
-        <code>--max-age-blocks {maxAge.toString()}</code>: it checks your balance in C's tree and the custody of every contract together against the total.
-      </p>
-    </>
+  const buttons = (
+    <div class="actions-row">
+      {parts.map((x) => (
+        <button type="button" key={x.hex} onClick={() => props.save(x.proof)} data-testid="solvency-download" data-contract={x.hex}>
+          Download the proof file of the {x.live ? "live" : "replaced"} contract {shortHex(chainAddress(asset.chain_id, x.read.contract))}
+        </button>
+      ))}
+      {recheck}
+    </div>
   );
+  const cli = (
+    <p class="muted" data-testid="solvency-cli">
+      One file per contract. To check one yourself against a node you trust: <code>solvency-verify FILE --rpc URL --contract C --previous D…</code>, with C the
+      file's contract and each other contract as <code>--previous</code> ({parts.map((x) => chainAddress(asset.chain_id, x.read.contract)).join(", ")}), and{" "}
+      <code>--max-age-blocks {maxAge.toString()}</code>: it checks your balance in C's tree and the custody of every contract together against the total.
+    </p>
+  );
+  // The live contract's leaf, as the sum of the tiles (the same balances are in every contract's tree of the round).
+  const live = parts.find((x) => x.live) ?? parts[0];
+  const leaf =
+    inTheRoot(merged) && value !== null && value !== undefined && <LeafParts proof={live.proof} value={value} asset={asset} tiles={tiles} />;
   if (failed.length === 0) {
     return wrap(
       <>
         <Notice kind="ok" testid="solvency-ok">
-          <p class="banner-title" data-testid="solvency-ok-text">
-            {n > 1 ? (
-              <>
-                ✓ Your balance of {amount(value ?? 0n)} is in the committed root of {contractsText(n)} (the balances of block {verdict.asOfBlock.toString()}); the custody of{" "}
-                {contractsText(n)} together covers the total.
-              </>
-            ) : (
-              <>
-                ✓ Your balance of {amount(value ?? 0n)} is in epoch {read.epoch.toString()}'s committed root; custody covers the total.
-              </>
-            )}
+          <p class="banner-title" data-testid="solvency-sentence">
+            {tx(n > 1 ? "solvency.sentence_verified_contracts" : "solvency.sentence_verified", { value: amount(value ?? 0n), symbol: asset.symbol })}
           </p>
-          {facts}
-          <SavedNote saved={s.saved} />
-          {checks}
-          {files}
+          {leaf}
+          {buttons}
+          <Experts>
+            <p data-testid="solvency-ok-text">
+              {n > 1 ? (
+                <>
+                  ✓ Your balance of {amount(value ?? 0n)} is in the committed root of {contractsText(n)} (the balances of block {verdict.asOfBlock.toString()}); the custody of{" "}
+                  {contractsText(n)} together covers the total.
+                </>
+              ) : (
+                <>
+                  ✓ Your balance of {amount(value ?? 0n)} is in epoch {read.epoch.toString()}'s committed root; custody covers the total.
+                </>
+              )}
+            </p>
+            {facts}
+            <SavedNote saved={s.saved} />
+            {checks}
+            {cli}
+          </Experts>
         </Notice>
         <DroppedWarning a={asset} dropped={dropped} />
       </>,
-      { ...attrs, "data-state": "ok" },
+      { ...attrs, "data-state": "ok", "data-verdict": "verified" },
     );
   }
   const first = failed[0];
+  const stale = failed.every((c) => c.id === "fresh");
   const firstRead = first.contract ? (parts.find((x) => x.hex === first.contract)?.read ?? read) : read;
   const title = first.contract ? `${headline(first, firstRead)} (${contractText(asset.chain_id, { contract: first.contract, live: first.live })})` : headline(first, read);
   return wrap(
     <>
-      <Notice kind="error" testid="solvency-failed">
-        <p class="banner-title" data-testid="solvency-failed-title">
-          {first.id === "solvent" ? `INSOLVENT: ${custodyText(n)} does not cover what is owed to all users` : title}
-        </p>
-        <ul class="failed-checks">
-          {failed.map((c, i) => (
-            <li key={`${c.contract}-${c.id}-${i}`} data-testid="solvency-failed-check" data-check={c.id} data-contract={c.contract ?? undefined}>
-              {about(c)}
-              {c.detail}
-            </li>
-          ))}
-        </ul>
-        {failed.every((c) => c.id === "fresh" || c.id === "solvent") ? (
-          <p>Your balance is in the root each contract holds; what failed is the commitment itself.</p>
-        ) : (
-          <p>Keep the proof files: they are what the operator's server gave you, and the chain's figures below are what they must match.</p>
-        )}
-        {facts}
-        {checks}
-        {files}
+      <Notice kind={stale ? "warn" : "error"} testid="solvency-failed">
+        {stale ? staleSentence(asset.symbol, verdict.age, maxAge) : failedSentence(whatFailed(first.id, asset.symbol))}
+        {stale && <CommittedAgo clock={clock} />}
+        {leaf}
+        <Advice verdict={stale ? "stale" : "failed"} symbol={asset.symbol} clock={clock} opened={asset.exit} />
+        {buttons}
+        <Experts>
+          <p data-testid="solvency-failed-title">{first.id === "solvent" ? `INSOLVENT: ${custodyText(n)} does not cover what is owed to all users` : title}</p>
+          <ul class="failed-checks">
+            {failed.map((c, i) => (
+              <li key={`${c.contract}-${c.id}-${i}`} data-testid="solvency-failed-check" data-check={c.id} data-contract={c.contract ?? undefined}>
+                {about(c)}
+                {c.detail}
+              </li>
+            ))}
+          </ul>
+          {failed.every((c) => c.id === "fresh" || c.id === "solvent") ? (
+            <p>Your balance is in the root each contract holds; what failed is the commitment itself.</p>
+          ) : (
+            <p>Keep the proof files: they are what the operator's server gave you, and the chain's figures below are what they must match.</p>
+          )}
+          {facts}
+          {checks}
+          {cli}
+        </Experts>
       </Notice>
       <DroppedWarning a={asset} dropped={dropped} />
     </>,
-    { ...attrs, "data-state": "failed", "data-check": first.id, "data-contract": first.contract ?? undefined },
+    { ...attrs, "data-state": "failed", "data-verdict": stale ? "stale" : "failed", "data-check": first.id, "data-contract": first.contract ?? undefined },
   );
 }
 
