@@ -29,6 +29,7 @@ import {
   watch,
   whenReleased,
 } from "./inflight";
+import { badgeId, useVerdict } from "./solvency-verdict";
 
 /** How long the ledger may take to apply a mined payment before the page says so. */
 const APPLY_DEADLINE_MS = 180_000;
@@ -567,6 +568,14 @@ function buttonText(phase: Phase, action: string, amount: string | null, where: 
   }
 }
 
+/** Scrolls to the asset's proof-of-solvency badge and moves the focus there (the notice's "See the check"). */
+function showBadge(assetId: number) {
+  const badge = document.getElementById(badgeId(assetId));
+  if (!badge) return;
+  badge.scrollIntoView({ block: "center" });
+  badge.focus();
+}
+
 /** The button, the problem (with what to do about it) and the steps. */
 function PaymentView(props: {
   kind: "register" | "retopup";
@@ -577,17 +586,49 @@ function PaymentView(props: {
   networkWarning: ComponentChildren;
   networkProblem: (have: number, want: number) => ComponentChildren;
   blocked: boolean;
+  plan: PayPlan;
 }) {
   const { state: st } = props;
   const problem = st.problem;
   const label = buttonText(st.phase, props.actionLabel, st.amount, props.where);
-  const enabled = (st.phase === "idle" || st.phase === "resume" || st.phase === "stalled") && !props.blocked;
+  // The asset's proof of solvency as the member's badge judged it: stale or failing, the page advises withholding new
+  // payments and the button steps back; the member may still pay once they say they read why.
+  const verdict = useVerdict(props.plan.asset_id);
+  const [confirmed, setConfirmed] = useState(false);
+  useEffect(() => setConfirmed(false), [verdict]);
+  const doubtful = verdict === "stale" || verdict === "failed";
+  const paysAnew = st.phase === "idle" || st.phase === "resume";
+  const held = doubtful && paysAnew && !confirmed;
+  const enabled = (st.phase === "idle" || st.phase === "resume" || st.phase === "stalled") && !props.blocked && !held;
   const click = st.phase === "stalled" ? st.check : () => void st.run();
+  const noticeId = `pay-solvency-${props.kind}-${props.plan.asset_id}`;
   return (
-    <div class="payment" data-testid={`payment-${props.kind}`} data-phase={st.phase}>
+    <div class="payment" data-testid={`payment-${props.kind}`} data-phase={st.phase} data-solvency={verdict ?? undefined}>
       {props.networkWarning}
+      {doubtful && paysAnew && (
+        <div class="notice warn pay-solvency" role="status" id={noticeId} data-testid="pay-solvency-notice" data-verdict={verdict}>
+          <p>
+            {t(verdict === "stale" ? "solvency.pay_notice_stale" : "solvency.pay_notice_failed", { symbol: props.plan.symbol })}{" "}
+            <button type="button" onClick={() => showBadge(props.plan.asset_id)} data-testid="pay-solvency-why">
+              {t("solvency.pay_see_why")}
+            </button>
+          </p>
+          <label class="pay-solvency-confirm">
+            <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.currentTarget.checked)} data-testid="pay-solvency-confirm" />{" "}
+            {t("solvency.pay_confirm")}
+          </label>
+        </div>
+      )}
       {label !== null && (
-        <button type="button" class="primary" onClick={click} disabled={!enabled} data-testid={`pay-${props.kind}`} data-phase={st.phase}>
+        <button
+          type="button"
+          class={doubtful ? undefined : "primary"}
+          onClick={click}
+          disabled={!enabled}
+          aria-describedby={doubtful && paysAnew ? noticeId : undefined}
+          data-testid={`pay-${props.kind}`}
+          data-phase={st.phase}
+        >
           {label}
         </button>
       )}
@@ -607,7 +648,7 @@ function PaymentView(props: {
           {problem.kind === "expired" && st.phase === "idle" && (
             <>
               {" "}
-              <button type="button" onClick={() => void st.run()}>
+              <button type="button" onClick={() => void st.run()} disabled={held}>
                 {t("payment.new_authorisation")}
               </button>
             </>
@@ -714,6 +755,7 @@ function EvmPayment(props: PaymentProps<Connection>) {
       actionLabel={props.actionLabel}
       where="your wallet"
       blocked={wrongNetwork}
+      plan={plan}
       networkWarning={
         wrongNetwork &&
         st.phase !== "driving" && (
@@ -779,6 +821,7 @@ function TronPayment(props: PaymentProps<TronConnection>) {
       actionLabel={props.actionLabel}
       where="TronLink"
       blocked={wrongNetwork}
+      plan={plan}
       networkWarning={
         wrongNetwork &&
         st.phase !== "driving" && (
