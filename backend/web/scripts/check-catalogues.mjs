@@ -1,22 +1,27 @@
 #!/usr/bin/env node
-// The language catalogues (src/i18n/*.js) against English's and against the code: fails, listing every key a
-// catalogue misses or has extra, every message whose {placeholders} differ from English's, every plural message
-// without its `other` form, and every key used in src (t("…"), tx("…")) that English lacks.
+// The language catalogues against English's and against the code, for each surface: the dApp's (src/i18n/*.js) and
+// the console's own (src/i18n/console/*.js). Fails, listing every key a catalogue misses or has extra, every message
+// whose {placeholders} differ from English's, every plural message without its `other` form, a key both surfaces
+// define, and every key used in src (t("…"), tx("…")) that no English the page loads has: the console (src/admin, and
+// the plans' console views in src/plans) loads both surfaces, every other page only the dApp's.
 //   node scripts/check-catalogues.mjs        (npm run i18n:check)
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const web = fileURLToPath(new URL("..", import.meta.url));
-const dir = join(web, "src/i18n");
 const LANGUAGES = ["en", "es", "pt", "hi", "id", "ar"];
+const SURFACES = [
+  { name: "dApp", dir: "src/i18n" },
+  { name: "console", dir: "src/i18n/console" },
+];
 const problems = [];
 
-const catalogues = {};
-for (const code of LANGUAGES) {
-  catalogues[code] = (await import(pathToFileURL(join(dir, `${code}.js`)).href)).default;
+async function load(dir) {
+  const catalogues = {};
+  for (const code of LANGUAGES) catalogues[code] = (await import(pathToFileURL(join(web, dir, `${code}.js`)).href)).default;
+  return catalogues;
 }
-const en = catalogues.en;
 
 const forms = (m) => (typeof m === "string" ? [m] : Object.values(m ?? {}));
 const placeholders = (text) => new Set([...text.matchAll(/\{(\w+)\}/g)].map((x) => x[1]));
@@ -24,21 +29,33 @@ const placeholders = (text) => new Set([...text.matchAll(/\{(\w+)\}/g)].map((x) 
 const names = (m) => new Set(forms(m).flatMap((f) => [...placeholders(f)]));
 const same = (a, b) => a.size === b.size && [...a].every((x) => b.has(x));
 
-for (const [code, cat] of Object.entries(catalogues)) {
-  for (const [key, m] of Object.entries(cat)) {
-    if (typeof m !== "string" && (typeof m !== "object" || typeof m.other !== "string")) problems.push(`${code}.js: "${key}" is neither a string nor plural forms with "other"`);
-  }
-  if (code === "en") continue;
-  for (const key of Object.keys(en)) if (!(key in cat)) problems.push(`${code}.js misses "${key}"`);
-  for (const key of Object.keys(cat)) if (!(key in en)) problems.push(`${code}.js has "${key}", which en.js has not`);
-  for (const key of Object.keys(en)) {
-    if (!(key in cat)) continue;
-    const want = names(en[key]);
-    const have = names(cat[key]);
-    // A plural form may name its number in words ("one participant"): the forms together use English's names.
-    if (!same(want, have)) problems.push(`${code}.js "${key}": placeholders {${[...have].join("}, {")}} where en.js has {${[...want].join("}, {")}}`);
+/** Every catalogue of a surface against its English. */
+function check(dir, catalogues) {
+  const en = catalogues.en;
+  for (const [code, cat] of Object.entries(catalogues)) {
+    const file = `${dir}/${code}.js`;
+    for (const [key, m] of Object.entries(cat)) {
+      if (typeof m !== "string" && (typeof m !== "object" || typeof m.other !== "string")) problems.push(`${file}: "${key}" is neither a string nor plural forms with "other"`);
+    }
+    if (code === "en") continue;
+    for (const key of Object.keys(en)) if (!(key in cat)) problems.push(`${file} misses "${key}"`);
+    for (const key of Object.keys(cat)) if (!(key in en)) problems.push(`${file} has "${key}", which ${dir}/en.js has not`);
+    for (const key of Object.keys(en)) {
+      if (!(key in cat)) continue;
+      const want = names(en[key]);
+      const have = names(cat[key]);
+      // A plural form may name its number in words ("one participant"): the forms together use English's names.
+      if (!same(want, have)) problems.push(`${file} "${key}": placeholders {${[...have].join("}, {")}} where ${dir}/en.js has {${[...want].join("}, {")}}`);
+    }
   }
 }
+
+const [dapp, consoleOwn] = await Promise.all(SURFACES.map((s) => load(s.dir)));
+SURFACES.forEach((s, i) => check(s.dir, [dapp, consoleOwn][i]));
+const en = dapp.en;
+const consoleEn = consoleOwn.en;
+// A key is found in the first surface that has it: one defined twice would hide the console's message.
+for (const key of Object.keys(consoleEn)) if (key in en) problems.push(`src/i18n/console/en.js has "${key}", which the dApp's en.js has too`);
 
 function* sources(d) {
   for (const name of readdirSync(d)) {
@@ -47,14 +64,21 @@ function* sources(d) {
     else if (/\.(tsx?|jsx?|mjs)$/.test(name)) yield p;
   }
 }
+/** A file of the console (src/admin, and src/plans but for the members' views the dApp loads): it may use console keys. */
+const inConsole = (path) => path.startsWith("src/admin/") || (path.startsWith("src/plans/") && !/\/(member|rules)\.tsx$/.test(path));
 const used = /\b(?:t|tx)\(\s*"([^"]+)"/g;
 for (const file of sources(join(web, "src"))) {
   const text = readFileSync(file, "utf8");
+  const path = relative(web, file);
+  const ofConsole = inConsole(path);
   for (const m of text.matchAll(used)) {
-    if (!(m[1] in en)) {
-      const line = text.slice(0, m.index).split("\n").length;
-      problems.push(`${relative(web, file)}:${line} uses "${m[1]}", which en.js has not`);
-    }
+    if (m[1] in en || (ofConsole && m[1] in consoleEn)) continue;
+    const line = text.slice(0, m.index).split("\n").length;
+    problems.push(
+      m[1] in consoleEn
+        ? `${path}:${line} uses "${m[1]}", a console key, outside the console`
+        : `${path}:${line} uses "${m[1]}", which ${ofConsole ? "neither en.js nor console/en.js has" : "en.js has not"}`,
+    );
   }
 }
 
@@ -63,4 +87,6 @@ if (problems.length) {
   for (const p of problems) console.error(`  ${p}`);
   process.exit(1);
 }
-console.log(`Language catalogues: ${LANGUAGES.length} languages, ${Object.keys(en).length} keys each, every key used in src present`);
+console.log(
+  `Language catalogues: ${LANGUAGES.length} languages; the dApp's ${Object.keys(en).length} keys and the console's ${Object.keys(consoleEn).length} in each; every key used in src present`,
+);

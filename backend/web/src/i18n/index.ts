@@ -2,13 +2,16 @@
 // picked. The choice comes from the member's saved pick (localStorage), else the browser's languages; `<html lang
 // dir>` follows it. `t(key, { name })` gives a string, `tx(key, { name: <b/> })` the same with elements in it;
 // a `count` picks the plural form by Intl.PluralRules. Catalogues: src/i18n/{en,es,pt,hi,id,ar}.js, checked by
-// scripts/check-catalogues.mjs (npm run i18n:check).
+// scripts/check-catalogues.mjs (npm run i18n:check). A page with strings of its own (the console: src/i18n/console/)
+// adds them as a second surface (`addSurface`), so that the dApp's first load never carries them; t() and tx() find a
+// key in whichever surface's English has it.
 
 import type { ComponentChildren, VNode } from "preact";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { num } from "../lib/format";
 import en from "./en.js";
+import type consoleEn from "./console/en.js";
 import { formatLocale, setFormatLocale } from "./tag";
 
 export { formatLocale };
@@ -16,6 +19,10 @@ export { formatLocale };
 /** A message: plain, or one form per plural category (`other` always there). */
 export type Message = string | Partial<Record<Intl.LDMLPluralRule, string>>;
 export type MessageKey = keyof typeof en;
+/** A key of the console's own catalogues (src/i18n/console), there only once the console added them. */
+export type ConsoleKey = keyof typeof consoleEn;
+/** What t() and tx() take: a key some English catalogue has. */
+type AnyKey = MessageKey | ConsoleKey;
 type Catalogue = Record<MessageKey, Message>;
 
 export const LOCALES = [
@@ -43,6 +50,35 @@ export const LOCALE_KEY = "referral.locale";
 let current: LocaleCode = "en";
 let catalogue: Catalogue = en;
 const listeners = new Set<() => void>();
+
+/** A page's own catalogues beside the dApp's: its English (bundled with the page) and the others' loaders. */
+interface Surface {
+  en: Record<string, Message>;
+  loaders: Record<Exclude<LocaleCode, "en">, () => Promise<{ default: Record<string, Message> }>>;
+  /** The current language's catalogue of this surface. */
+  catalogue: Record<string, Message>;
+}
+const surfaces: Surface[] = [];
+
+const surfaceCatalogue = async (s: Surface, code: LocaleCode) => (code === "en" ? s.en : (await s.loaders[code]()).default);
+
+/**
+ * Adds a page's own catalogues (call it before `renderLocalised`): from then on `setLocale` loads its catalogue of the
+ * picked language beside the dApp's, and t()/tx() find its keys.
+ */
+export function addSurface<K extends string>(english: Record<K, Message>, loaders: Record<Exclude<LocaleCode, "en">, () => Promise<{ default: Record<K, Message> }>>): void {
+  const s: Surface = { en: english, loaders, catalogue: english };
+  surfaces.push(s);
+  // Added after a language was picked: its catalogue follows, and the page re-renders.
+  if (current !== "en") {
+    const code = current;
+    void surfaceCatalogue(s, code).then((c) => {
+      if (current !== code) return;
+      s.catalogue = c;
+      for (const l of listeners) l();
+    });
+  }
+}
 
 const isCode = (c: string | null | undefined): c is LocaleCode => LOCALES.some((l) => l.code === c);
 const base = (tag: string) => tag.toLowerCase().split("-")[0];
@@ -80,9 +116,10 @@ export const direction = (): "ltr" | "rtl" => LOCALES.find((l) => l.code === cur
 
 /** Loads `code`'s catalogue (English is already here), makes it the page's language and re-renders. */
 export async function setLocale(code: LocaleCode, opts: { save?: boolean } = {}): Promise<void> {
-  const next = code === "en" ? en : (await loaders[code]()).default;
+  const [next, ...own] = await Promise.all([code === "en" ? en : loaders[code]().then((m) => m.default), ...surfaces.map((s) => surfaceCatalogue(s, code))]);
   current = code;
   catalogue = next;
+  surfaces.forEach((s, i) => (s.catalogue = own[i]));
   setFormatLocale(formatTagFor(code));
   if (opts.save !== false) {
     try {
@@ -150,16 +187,18 @@ function pluralForm(m: Message, count: number | bigint | undefined): string {
   return m[category] ?? m.other ?? "";
 }
 
-function message(key: MessageKey, count: number | bigint | undefined): string {
+function message(key: AnyKey, count: number | bigint | undefined): string {
   // A key a catalogue misses (the check forbids it) falls back to English rather than showing the key.
-  return pluralForm(catalogue[key] ?? en[key] ?? key, count);
+  if (key in en) return pluralForm(catalogue[key as MessageKey] ?? en[key as MessageKey] ?? key, count);
+  const s = surfaces.find((x) => key in x.en);
+  return pluralForm(s ? (s.catalogue[key] ?? s.en[key]) : key, count);
 }
 
 
 const PLACEHOLDER = /\{(\w+)\}/g;
 
 /** The message `key` with its `{name}` placeholders filled; a `count` picks the plural form. */
-export function t(key: MessageKey, vars?: Vars): string {
+export function t(key: AnyKey, vars?: Vars): string {
   const text = message(key, vars?.count as number | bigint | undefined);
   if (!vars) return text;
   return text.replace(PLACEHOLDER, (whole, name: string) => {
@@ -170,7 +209,7 @@ export function t(key: MessageKey, vars?: Vars): string {
 }
 
 /** As `t`, with elements (amounts, addresses, links) in the placeholders: for JSX. */
-export function tx(key: MessageKey, vars: RichVars): ComponentChildren[] {
+export function tx(key: AnyKey, vars: RichVars): ComponentChildren[] {
   const count = vars.count;
   const text = message(key, typeof count === "number" || typeof count === "bigint" ? count : undefined);
   const out: ComponentChildren[] = [];
