@@ -10,6 +10,8 @@ import { get, post } from "../lib/api";
 import { Addr, AssetAmt, Loading, Notice, useLoad } from "../ui/bits";
 import { LoadFailed, errorText, useSignedIn } from "../ui/account";
 import { ConfirmAction, time, unixTime, useCan } from "./common";
+import { type ConsoleKey, t, tx } from "../i18n";
+import { localHuman } from "../lib/format";
 import type { Schema } from "../generated/api";
 
 export type AuthorisationView = Schema<"AuthorisationView">;
@@ -21,38 +23,33 @@ type AuthorisationPage = Schema<"AuthorisationPage">;
  */
 export async function proposeSigned(signed: ReturnType<typeof useSignedIn>, body: object): Promise<AuthorisationView> {
   const proposal = await post<AuthorisationView>("/v1/admin/authorisations", body);
-  if (!signed) throw new Error("Sign in with your staff wallet first.");
+  if (!signed) throw new Error(t("approvals.sign_in_first"));
   if (proposal.signatures.some((s) => s.action === "propose")) return proposal;
   const signature = await signed.connection.signTypedData((proposal.typed_data as Record<string, object>).propose);
   return post<AuthorisationView>(`/v1/admin/authorisations/${proposal.id}/signatures`, { action: "propose", signature });
 }
 
 /** Each kind of outflow in words. */
-const KIND: Record<string, string> = {
-  payout_batch: "payout batch",
-  treasury_transfer: "treasury transfer",
-  refund: "refund",
+const KIND: Record<string, ConsoleKey> = {
+  payout_batch: "approvals.kind_payout_batch",
+  treasury_transfer: "approvals.kind_treasury_transfer",
+  refund: "approvals.kind_refund",
 };
+const kindText = (kind: string) => (KIND[kind] ? t(KIND[kind]) : kind);
 
 /** Where a signed outflow is sent from. */
-const SENT_FROM: Record<string, string> = {
-  payout_batch: "Payouts",
-  treasury_transfer: "Treasury",
-  refund: "Treasury",
+const SENT_FROM: Record<string, ConsoleKey> = {
+  payout_batch: "console.tab_payouts",
+  treasury_transfer: "console.tab_treasury",
+  refund: "console.tab_treasury",
 };
+const sentFrom = (kind: string) => t(SENT_FROM[kind] ?? "approvals.its_page");
 
 /** Each stage in words, for the badge and its title. */
-const STAGE: Record<string, string> = {
-  proposed: "waiting for signatures",
-  approved: "approved: ready to be signed by the signer",
-  signed: "signed by the signer, not sent yet",
-  sent: "sent, waiting for the chain",
-  executed: "executed on chain",
-  rejected: "rejected",
-  expired: "expired before it was signed",
-  failed: "failed on chain",
-  cancelled: "cancelled",
-};
+const STAGES = ["proposed", "approved", "signed", "sent", "executed", "rejected", "expired", "failed", "cancelled"];
+/** A stage's word and its explanation (the badge and its title); the API's word otherwise. */
+const stageWord = (s: string) => (STAGES.includes(s) ? t(`approvals.stage_${s}` as ConsoleKey) : s);
+const stageText = (s: string) => (STAGES.includes(s) ? t(`approvals.stage_${s}_title` as ConsoleKey) : s);
 
 export function Approvals() {
   const [tick, setTick] = useState(0);
@@ -61,21 +58,17 @@ export function Approvals() {
   const changed = () => setTick((t) => t + 1);
   return (
     <section aria-labelledby="approvals-title" data-testid="approvals">
-      <h2 id="approvals-title">Approvals</h2>
-      <p class="muted">
-        Every payout batch, treasury transfer and refund is proposed by finance and approved by another person, each
-        signing in their own wallet; the signer service checks those signatures against its own list before it signs
-        anything.
-      </p>
+      <h2 id="approvals-title">{t("console.tab_approvals")}</h2>
+      <p class="muted">{t("approvals.intro")}</p>
       <label class="inline">
         <input type="checkbox" checked={all} onChange={(e) => setAll((e.target as HTMLInputElement).checked)} data-testid="approvals-all" />{" "}
-        Show decided ones too
+        {t("approvals.show_all")}
       </label>
-      {list.loading && !list.data && <Loading what="the proposals" />}
+      {list.loading && !list.data && <Loading what={t("approvals.loading")} />}
       {list.error && <LoadFailed error={list.error} retry={list.reload} />}
       {list.data && list.data.items.length === 0 && (
         <Notice kind="info" testid="approvals-empty">
-          Nothing is waiting for approval.
+          {t("approvals.empty")}
         </Notice>
       )}
       {list.data?.items.map((a) => <Proposal key={a.id} a={a} changed={changed} />)}
@@ -92,52 +85,52 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
   const mine = a.proposer.toLowerCase() === me;
   const gave = (action: string) => a.signatures.some((s) => s.action === action && s.wallet.toLowerCase() === me);
   const open = a.stage === "proposed" || a.stage === "approved";
-  const kind = KIND[a.kind] ?? a.kind;
+  const kind = kindText(a.kind);
   const signWith = async (action: "propose" | "approve") => {
-    if (!signed) throw new Error("Sign in with your staff wallet first.");
+    if (!signed) throw new Error(t("approvals.sign_in_first"));
     const typed = (a.typed_data as Record<string, object>)[action];
     const signature = await signed.connection.signTypedData(typed);
     return post<AuthorisationView>(`/v1/admin/authorisations/${a.id}/signatures`, { action, signature });
   };
   return (
-    <article class="panel" data-testid="authorisation" data-id={a.id} aria-label={`Proposal ${a.id}`}>
+    <article class="panel" data-testid="authorisation" data-id={a.id} aria-label={t("approvals.label", { id: String(a.id) })}>
       <h3>
         #{a.id}: {kind} #{a.subject} —{" "}
-        <span class="badge" data-testid="authorisation-stage" title={STAGE[a.stage] ?? a.stage}>
-          {a.stage}
+        <span class="badge" data-testid="authorisation-stage" data-stage={a.stage} title={stageText(a.stage)}>
+          {stageWord(a.stage)}
         </span>
       </h3>
       <dl class="balances">
         <div>
-          <dt>Total leaving custody</dt>
+          <dt>{t("approvals.total")}</dt>
           <dd>
             <AssetAmt a={a.total} testid="authorisation-total" />
           </dd>
         </div>
         <div>
-          <dt>Withdrawal fee kept</dt>
+          <dt>{t("approvals.fee")}</dt>
           <dd>
             <AssetAmt a={a.fee} />
           </dd>
         </div>
         <div>
-          <dt>Recipients receive</dt>
+          <dt>{t("approvals.net")}</dt>
           <dd>
             <AssetAmt a={a.net} />
           </dd>
         </div>
         <div>
-          <dt>Estimated network fee</dt>
-          <dd data-testid="authorisation-network-fee" title={a.network_fee ? `${a.network_fee.gas} gas at ${a.network_fee.gas_price} per gas` : undefined}>
-            {a.network_fee ? <>at most <AssetAmt a={a.network_fee.fee} /></> : "—"}
+          <dt>{t("approvals.network_fee")}</dt>
+          <dd data-testid="authorisation-network-fee" title={a.network_fee ? t("approvals.gas", { gas: String(a.network_fee.gas), price: String(a.network_fee.gas_price) }) : undefined}>
+            {a.network_fee ? tx("approvals.at_most", { amount: <AssetAmt a={a.network_fee.fee} /> }) : "—"}
           </dd>
         </div>
         <div>
-          <dt>Committed liabilities</dt>
+          <dt>{t("approvals.committed")}</dt>
           <dd data-testid="authorisation-committed">
             {a.custody ? (
               <>
-                <AssetAmt a={a.custody.committed_liabilities} /> (epoch {a.custody.committed_epoch})
+                <AssetAmt a={a.custody.committed_liabilities} /> {t("approvals.epoch", { epoch: String(a.custody.committed_epoch) })}
               </>
             ) : (
               a.chain_note ?? "—"
@@ -145,35 +138,35 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
           </dd>
         </div>
         <div>
-          <dt>Custody (contract balance)</dt>
+          <dt>{t("approvals.custody")}</dt>
           <dd data-testid="authorisation-custody">{a.custody ? <AssetAmt a={a.custody.contract_balance} /> : "—"}</dd>
         </div>
         <div>
-          <dt>Proposed by</dt>
+          <dt>{t("approvals.proposed_by")}</dt>
           <dd>
             <Addr a={a.proposer} /> {time(a.proposed_at)}
           </dd>
         </div>
         <div>
-          <dt>Deadline</dt>
+          <dt>{t("payouts.deadline")}</dt>
           <dd data-testid="authorisation-deadline">{unixTime(a.deadline)}</dd>
         </div>
         <div>
-          <dt>Approvals</dt>
+          <dt>{t("console.tab_approvals")}</dt>
           <dd data-testid="authorisation-approvals">
-            {a.signatures.filter((s) => s.action === "approve").length} of {a.approvals_required} required
+            {t("approvals.of_required", { count: a.signatures.filter((s) => s.action === "approve").length, required: a.approvals_required })}
           </dd>
         </div>
       </dl>
       <div class="table-wrap">
         <table>
           <caption>
-            {a.entries.length} recipient{a.entries.length === 1 ? "" : "s"}
+            {t("approvals.recipients", { count: a.entries.length })}
           </caption>
           <thead>
             <tr>
-              <th scope="col">Recipient</th>
-              <th scope="col">Amount</th>
+              <th scope="col">{t("approvals.recipient")}</th>
+              <th scope="col">{t("payouts.amount")}</th>
             </tr>
           </thead>
           <tbody>
@@ -193,19 +186,21 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
       <ul class="plain" data-testid="authorisation-signatures">
         {a.signatures.map((s) => (
           <li key={`${s.wallet}-${s.action}`}>
-            {s.action === "propose" ? "Proposed" : "Approved"} by <Addr a={s.wallet} /> {time(s.signed_at)}
+            {tx(s.action === "propose" ? "approvals.proposed_by_at" : "approvals.approved_by_at", { wallet: <Addr a={s.wallet} />, at: time(s.signed_at) })}
           </li>
         ))}
         {a.decision_reason && (
           <li data-testid="authorisation-reason">
-            {a.stage === "rejected" ? "Rejected" : "Closed"}
-            {a.decided_by ? <> by <Addr a={a.decided_by} /></> : null}: “{a.decision_reason}”
+            {tx(`approvals.${a.stage === "rejected" ? "rejected" : "closed"}${a.decided_by ? "_by" : ""}` as ConsoleKey, {
+              wallet: a.decided_by ? <Addr a={a.decided_by} /> : null,
+              reason: a.decision_reason,
+            })}
           </li>
         )}
       </ul>
       {open && a.missing.length > 0 && (
         <Notice kind="info" testid="authorisation-missing">
-          Still missing: {a.missing.join("; ")}.
+          {t("approvals.missing", { missing: a.missing.join("; ") })}
         </Notice>
       )}
       {open && (
@@ -213,13 +208,11 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
           {mine && !gave("propose") && (
             <ConfirmAction
               needs="finance"
-              label="Sign the proposal"
-              title={`Sign proposal #${a.id}`}
+              label={t("approvals.sign_proposal")}
+              title={t("approvals.sign_proposal_title", { id: String(a.id) })}
               testid="authorisation-propose"
               describe={() => (
-                <p>
-                  Your wallet signs that you prepared this {kind} of {a.total.human} to {a.entries.length} recipient{a.entries.length === 1 ? "" : "s"}.
-                </p>
+                <p>{t("approvals.sign_proposal_describe", { kind, amount: localHuman(a.total.human), count: a.entries.length })}</p>
               )}
               act={() => signWith("propose")}
               done={props.changed}
@@ -227,19 +220,24 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
           )}
           {mine && can("approver") && (
             <span class="muted" data-testid="own-proposal">
-              You proposed this: another approver decides it.
+              {t("approvals.own")}
             </span>
           )}
           {!mine && !gave("approve") && (
             <ConfirmAction
               needs="approver"
-              label="Approve"
-              title={`Approve proposal #${a.id}`}
+              label={t("approvals.approve")}
+              title={t("approvals.approve_title", { id: String(a.id) })}
               testid="authorisation-approve"
               describe={() => (
                 <p>
-                  Your wallet signs that you checked this {kind}: {a.total.human} leaves custody, {a.net.human} to the {a.entries.length}{" "}
-                  recipient{a.entries.length === 1 ? "" : "s"} listed, by {unixTime(a.deadline)}.
+                  {t("approvals.approve_describe", {
+                    kind,
+                    total: localHuman(a.total.human),
+                    net: localHuman(a.net.human),
+                    count: a.entries.length,
+                    deadline: unixTime(a.deadline),
+                  })}
                 </p>
               )}
               act={() => signWith("approve")}
@@ -249,14 +247,11 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
           {a.stage === "approved" && (
             <ConfirmAction
               needs="finance"
-              label="Have it signed"
-              title={`Sign ${kind} #${a.subject}`}
+              label={t("approvals.have_signed")}
+              title={t("approvals.have_signed_title", { kind, id: String(a.subject) })}
               testid="authorisation-sign"
               describe={() => (
-                <p>
-                  The signer service signs this {kind} with the approvals above (it checks each one itself). Then send it from{" "}
-                  {SENT_FROM[a.kind] ?? "its page"}.
-                </p>
+                <p>{t("approvals.have_signed_describe", { kind, page: sentFrom(a.kind) })}</p>
               )}
               act={() => post<AuthorisationView>(`/v1/admin/authorisations/${a.id}/sign`, {})}
               done={props.changed}
@@ -268,7 +263,7 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
       )}
       {a.stage === "signed" && (
         <Notice kind="info" testid="authorisation-signed">
-          Signed: send it from {SENT_FROM[a.kind] ?? "its page"}.
+          {t("approvals.signed_send", { page: sentFrom(a.kind) })}
         </Notice>
       )}
     </article>
@@ -282,20 +277,18 @@ function Reject(props: { a: AuthorisationView; changed: () => void }) {
   return (
     <span>
       <label class="inline">
-        Reason{" "}
+        {t("approvals.reason")}{" "}
         <input value={reason} maxLength={500} onInput={(e) => setReason((e.target as HTMLInputElement).value)} data-testid="authorisation-reason-input" />
       </label>{" "}
       <ConfirmAction
         needs="approver"
-        label="Reject"
+        label={t("approvals.reject")}
         danger
         disabled={reason.trim() === ""}
-        title={`Reject proposal #${props.a.id}`}
+        title={t("approvals.reject_title", { id: String(props.a.id) })}
         testid="authorisation-reject"
         describe={() => (
-          <p>
-            The {KIND[props.a.kind] ?? props.a.kind} will never be signed through this proposal. Your reason: “{reason.trim()}”.
-          </p>
+          <p>{t("approvals.reject_describe", { kind: kindText(props.a.kind), reason: reason.trim() })}</p>
         )}
         act={() => post<AuthorisationView>(`/v1/admin/authorisations/${props.a.id}/reject`, { reason: reason.trim() })}
         done={props.changed}

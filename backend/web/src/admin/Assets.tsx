@@ -5,11 +5,12 @@
 
 import { useState } from "preact/hooks";
 import { ApiError, post } from "../lib/api";
-import { human } from "../lib/format";
 import { networkLabel } from "../lib/networks";
 import { Addr, Notice, useChainTable } from "../ui/bits";
 import { errorText } from "../ui/account";
 import { type Asset, ConfirmAction, IfCan } from "./common";
+import { t, tx } from "../i18n";
+import { amount } from "../lib/format";
 import type { Schema } from "../generated/api";
 
 type CreatedAsset = Schema<"CreatedAsset">;
@@ -31,18 +32,18 @@ interface Draft {
 function bodyOf(d: Draft, dryRun: boolean): { body?: Record<string, unknown>; errors: Partial<Record<keyof Draft, string>> } {
   const errors: Partial<Record<keyof Draft, string>> = {};
   const address = (t: string) => /^0x[0-9a-fA-F]{40}$/.test(t) || /^T[1-9A-HJ-NP-Za-km-z]{33}$/.test(t);
-  if (!/^\d{1,19}$/.test(d.chain_id)) errors.chain_id = "Pick a chain.";
-  if (!d.native && !address(d.token.trim())) errors.token = "A 0x or T… token address (or tick the native coin).";
-  if (!address(d.genesis.trim())) errors.genesis = "The operator's root wallet, 0x or T….";
-  if (d.symbol.trim() !== "" && !/^[A-Za-z0-9._-]{1,16}$/.test(d.symbol.trim())) errors.symbol = "1 to 16 letters, digits, '.', '-' or '_'.";
-  if (d.id.trim() !== "" && !/^[1-9]\d{0,8}$/.test(d.id.trim())) errors.id = "A whole number above 0, or empty for the next one.";
+  if (!/^\d{1,19}$/.test(d.chain_id)) errors.chain_id = t("assets.err_chain");
+  if (!d.native && !address(d.token.trim())) errors.token = t("assets.err_token");
+  if (!address(d.genesis.trim())) errors.genesis = t("assets.err_genesis");
+  if (d.symbol.trim() !== "" && !/^[A-Za-z0-9._-]{1,16}$/.test(d.symbol.trim())) errors.symbol = t("assets.err_symbol");
+  if (d.id.trim() !== "" && !/^[1-9]\d{0,8}$/.test(d.id.trim())) errors.id = t("assets.err_id");
   let params: unknown = undefined;
   if (d.params.trim() !== "") {
     try {
       params = JSON.parse(d.params);
-      if (typeof params !== "object" || params === null || Array.isArray(params)) errors.params = "A JSON object.";
+      if (typeof params !== "object" || params === null || Array.isArray(params)) errors.params = t("assets.err_params_object");
     } catch {
-      errors.params = "Not valid JSON.";
+      errors.params = t("assets.err_params_json");
     }
   }
   if (Object.keys(errors).length > 0) return { errors };
@@ -115,20 +116,20 @@ export function Assets(props: { assets: Asset[]; wallet: string; created: () => 
     ) : null;
   return (
     <section aria-labelledby="assets-title" data-testid="assets-admin">
-      <h2 id="assets-title">Assets</h2>
+      <h2 id="assets-title">{t("console.tab_assets")}</h2>
       {props.assets.length === 0 ? (
         <Notice kind="info" testid="no-assets">
-          No asset yet: members can register once one is created below.
+          {t("assets.none")}
         </Notice>
       ) : (
         <table data-testid="asset-list">
           <thead>
             <tr>
-              <th>Asset</th>
-              <th>Symbol</th>
-              <th>Chain</th>
-              <th>Token</th>
-              <th>Decimals</th>
+              <th>{t("common.asset")}</th>
+              <th>{t("assets.symbol")}</th>
+              <th>{t("assets.chain")}</th>
+              <th>{t("assets.token")}</th>
+              <th>{t("assets.decimals")}</th>
             </tr>
           </thead>
           <tbody>
@@ -137,7 +138,7 @@ export function Assets(props: { assets: Asset[]; wallet: string; created: () => 
                 <td>{a.asset_id}</td>
                 <td>{a.symbol}</td>
                 <td>{networkLabel(a.chain_id)}</td>
-                <td>{/^(0x)?0{40}$/.test(a.token) ? "native coin" : <Addr a={a.token} chainId={a.chain_id} />}</td>
+                <td>{/^(0x)?0{40}$/.test(a.token) ? t("assets.native_coin") : <Addr a={a.token} chainId={a.chain_id} />}</td>
                 <td>{a.decimals}</td>
               </tr>
             ))}
@@ -145,16 +146,12 @@ export function Assets(props: { assets: Asset[]; wallet: string; created: () => 
         </table>
       )}
       <IfCan need="admin">
-      <section class="panel" aria-label="New asset" data-testid="new-asset">
-        <h3>New asset</h3>
-        <p class="muted">
-          The token's decimals and symbol are read from the token; it must be allowed on the chain's Settlement contract. Leave
-          the parameters empty for the plan's defaults at the token's decimals. The plan cannot be changed later (new versions
-          of its parameters can).
-        </p>
+      <section class="panel" aria-label={t("assets.new")} data-testid="new-asset">
+        <h3>{t("assets.new")}</h3>
+        <p class="muted">{t("assets.new_intro")}</p>
         <div class="form-grid">
           <label>
-            Chain
+            {t("assets.chain")}
             <select value={chainId} onChange={set("chain_id")} data-testid="asset-chain_id">
               {chains.map((c) => (
                 <option key={c.chain_id} value={c.chain_id}>
@@ -164,62 +161,66 @@ export function Assets(props: { assets: Asset[]; wallet: string; created: () => 
             </select>
           </label>
           <label class="inline">
-            <input type="checkbox" checked={current.native} onChange={set("native")} data-testid="asset-native" /> The chain's
-            native coin
+            <input type="checkbox" checked={current.native} onChange={set("native")} data-testid="asset-native" /> {t("assets.native")}
           </label>
           {!current.native && (
             <label>
-              Token
-              <input {...field("token")} placeholder="0x… or T…" autocomplete="off" />
+              {t("assets.token")}
+              <input {...field("token")} placeholder={t("assets.address_placeholder")} autocomplete="off" />
               {fieldError("token")}
             </label>
           )}
           <label>
-            Genesis wallet (user 0)
-            <input {...field("genesis")} placeholder="0x… or T…" autocomplete="off" />
+            {t("assets.genesis")}
+            <input {...field("genesis")} placeholder={t("assets.address_placeholder")} autocomplete="off" />
             {fieldError("genesis")}
           </label>
           <label>
-            Plan
+            {t("console.tab_plan")}
             <select value={current.plan} onChange={set("plan")} data-testid="asset-plan">
-              <option value="auto_pool">Auto-pool (PLAN.md)</option>
-              <option value="generation">Generation (PLAN-GENERATION.md)</option>
+              <option value="auto_pool">{t("assets.plan_auto_pool")}</option>
+              <option value="generation">{t("assets.plan_generation")}</option>
             </select>
           </label>
           <label>
-            Symbol (optional)
-            <input {...field("symbol")} placeholder="the token's own" />
+            {t("assets.symbol_optional")}
+            <input {...field("symbol")} placeholder={t("assets.symbol_placeholder")} />
             {fieldError("symbol")}
           </label>
           <label>
-            Asset id (optional)
-            <input {...field("id")} inputMode="numeric" placeholder="the next one" />
+            {t("assets.id_optional")}
+            <input {...field("id")} inputMode="numeric" placeholder={t("assets.id_placeholder")} />
             {fieldError("id")}
           </label>
         </div>
         <div class="form-grid">
           <label>
-            Parameters (optional, JSON; amounts in base units)
-            <textarea {...field("params")} rows={4} placeholder="empty: the plan's defaults" />
+            {t("assets.params")}
+            <textarea {...field("params")} rows={4} placeholder={t("assets.params_placeholder")} />
             {fieldError("params")}
           </label>
         </div>
         <div class="actions">
           <button type="button" disabled={!body || checking} onClick={check} data-testid="asset-check">
-            {checking ? "Checking…" : "Check"}
+            {checking ? t("assets.checking") : t("assets.check")}
           </button>
           <ConfirmAction
             needs="admin"
-            label="Create asset"
-            title="Create this asset"
+            label={t("assets.create")}
+            title={t("assets.create_title")}
             testid="asset-create"
             disabled={!valid}
             describe={() =>
               valid && (
                 <p>
-                  Asset {valid.asset.id}: {valid.asset.symbol} ({valid.asset.decimals} decimals) on {networkLabel(valid.asset.chain_id)},
-                  the {valid.asset.plan === "generation" ? "generation" : "auto-pool"} plan, genesis <code>{valid.asset.genesis}</code>.
-                  Members can register in it at once. Audited; it cannot be deleted.
+                  {tx("assets.create_describe", {
+                    id: String(valid.asset.id),
+                    symbol: valid.asset.symbol,
+                    decimals: valid.asset.decimals,
+                    network: networkLabel(valid.asset.chain_id),
+                    plan: t(valid.asset.plan === "generation" ? "plan.name_generation" : "plan.name_auto_pool"),
+                    genesis: <code>{valid.asset.genesis}</code>,
+                  })}
                 </p>
               )
             }
@@ -239,7 +240,7 @@ export function Assets(props: { assets: Asset[]; wallet: string; created: () => 
         {valid && !created && <CheckedView a={valid} />}
         {created && (
           <Notice kind="ok" testid="asset-created">
-            Asset {created.asset.id} ({created.asset.symbol}, {created.asset.decimals} decimals) created.
+            {t("assets.created", { id: String(created.asset.id), symbol: created.asset.symbol, decimals: created.asset.decimals })}
           </Notice>
         )}
       </section>
@@ -254,11 +255,16 @@ function CheckedView(props: { a: CreatedAsset }) {
   return (
     <div data-testid="asset-checked">
       <Notice kind="info">
-        Would create asset {a.id}: {a.symbol}, {a.decimals} decimals (read from the token), {a.plan} plan
-        {typeof fee === "string" && <>, registration fee {human(fee, a.decimals)} {a.symbol}</>}.
+        {t(typeof fee === "string" ? "assets.would_create_fee" : "assets.would_create", {
+          id: String(a.id),
+          symbol: a.symbol,
+          decimals: a.decimals,
+          plan: a.plan,
+          fee: typeof fee === "string" ? amount(fee, a.decimals, a.symbol) : "",
+        })}
       </Notice>
       <details>
-        <summary>Parameters</summary>
+        <summary>{t("assets.parameters")}</summary>
         <pre data-testid="asset-checked-params">{JSON.stringify(a.params, null, 2)}</pre>
       </details>
     </div>

@@ -4,6 +4,7 @@ import { get } from "../lib/api";
 import { Loading, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
 import { time } from "./common";
+import { t } from "../i18n";
 import type { Schema } from "../generated/api";
 
 export function Audit() {
@@ -11,19 +12,19 @@ export function Audit() {
   const page = useLoad(() => get<Schema<"Page_AuditEntry">>("/v1/admin/audit", { cursor: pager.cursor, limit: 20 }), [pager.cursor]);
   return (
     <section aria-labelledby="audit-title" data-testid="audit">
-      <h2 id="audit-title">Audit log</h2>
-      {page.loading && !page.data && <Loading what="the audit log" />}
+      <h2 id="audit-title">{t("console.tab_audit")}</h2>
+      {page.loading && !page.data && <Loading what={t("audit.loading")} />}
       {page.error && <LoadFailed error={page.error} retry={page.reload} />}
       <div class="table-wrap">
         <table>
           <thead>
             <tr>
               <th scope="col">#</th>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">Action</th>
-              <th scope="col">Target</th>
-              <th scope="col">Before → after</th>
+              <th scope="col">{t("audit.when")}</th>
+              <th scope="col">{t("audit.who")}</th>
+              <th scope="col">{t("audit.action")}</th>
+              <th scope="col">{t("audit.target")}</th>
+              <th scope="col">{t("audit.before_after")}</th>
             </tr>
           </thead>
           <tbody>
@@ -37,11 +38,11 @@ export function Audit() {
                 <td data-testid="audit-action">{e.action}</td>
                 <td>
                   {e.target}
-                  {e.asset_id != null && ` (asset ${e.asset_id})`}
+                  {e.asset_id != null && ` ${t("audit.of_asset", { id: String(e.asset_id) })}`}
                 </td>
                 <td>
                   <details>
-                    <summary>values</summary>
+                    <summary>{t("audit.values")}</summary>
                     <pre>{JSON.stringify({ before: e.before, after: e.after }, null, 1)}</pre>
                   </details>
                 </td>
@@ -52,10 +53,10 @@ export function Audit() {
       </div>
       {page.data?.items.length === 0 && (
         <p class="muted" data-testid="empty">
-          No admin actions recorded yet.
+          {t("audit.empty")}
         </p>
       )}
-      <Pager pager={pager} next={page.data?.next_cursor} label="Audit" />
+      <Pager pager={pager} next={page.data?.next_cursor} label={t("audit.pager")} />
     </section>
   );
 }

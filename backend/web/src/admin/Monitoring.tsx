@@ -4,7 +4,8 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, post } from "../lib/api";
-import { human, shortAddress } from "../lib/format";
+import { amount, human, shortAddress } from "../lib/format";
+import { type ConsoleKey, t, tx } from "../i18n";
 import { Addr, Amount, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { errorText, LoadFailed, useSignedIn } from "../ui/account";
 import { networkLabel, networkName } from "../lib/networks";
@@ -30,8 +31,8 @@ function assetOf(assets: Asset[], r: { chain_id: number; token: string }): Asset
 
 /** "BNB", "USDT on TRON Nile"; an asset the console does not know by its network and token. */
 function assetName(a: Asset | undefined, r: { chain_id: number; token: string }): string {
-  if (!a) return `token ${shortAddress(chainAddress(r.chain_id, r.token))} on ${networkName(r.chain_id)}`;
-  return isTronChain(a.chain_id) ? `${a.symbol} on ${networkName(a.chain_id)}` : a.symbol;
+  if (!a) return t("mon.unknown_token", { token: shortAddress(chainAddress(r.chain_id, r.token)), network: networkName(r.chain_id) });
+  return isTronChain(a.chain_id) ? t("mon.symbol_on", { symbol: a.symbol, network: networkName(a.chain_id) }) : a.symbol;
 }
 
 export function Monitoring(props: { assets: Asset[] }) {
@@ -39,7 +40,7 @@ export function Monitoring(props: { assets: Asset[] }) {
   const changed = () => setVersion((v) => v + 1);
   return (
     <section aria-labelledby="monitoring-title" data-testid="monitoring">
-      <h2 id="monitoring-title">Monitoring</h2>
+      <h2 id="monitoring-title">{t("console.tab_monitoring")}</h2>
       <Listeners version={version} />
       <Reconcile assets={props.assets} version={version} />
       <Alerts version={version} onChange={changed} />
@@ -52,19 +53,19 @@ export function Monitoring(props: { assets: Asset[] }) {
 function Listeners(props: { version: number }) {
   const list = useLoad(() => get<Schema<"ListenersPage">>("/v1/admin/monitoring/listeners"), [props.version]);
   return (
-    <section class="panel" aria-label="Listeners" data-testid="listeners">
-      <h3>Listeners</h3>
+    <section class="panel" aria-label={t("mon.listeners")} data-testid="listeners">
+      <h3>{t("mon.listeners")}</h3>
       {list.error && <LoadFailed error={list.error} retry={list.reload} />}
       <div class="table-wrap">
         <table>
           <thead>
             <tr>
-              <th scope="col">Chain</th>
-              <th scope="col">Confirmed block</th>
-              <th scope="col">Head</th>
-              <th scope="col">Lag (blocks)</th>
-              <th scope="col">Head seen</th>
-              <th scope="col">State</th>
+              <th scope="col">{t("assets.chain")}</th>
+              <th scope="col">{t("mon.confirmed_block")}</th>
+              <th scope="col">{t("mon.head")}</th>
+              <th scope="col">{t("mon.lag")}</th>
+              <th scope="col">{t("mon.head_seen")}</th>
+              <th scope="col">{t("mon.state")}</th>
             </tr>
           </thead>
           <tbody>
@@ -74,8 +75,8 @@ function Listeners(props: { version: number }) {
                 <td>{l.confirmed_block ?? "—"}</td>
                 <td>{l.chain_head ?? "—"}</td>
                 <td data-testid="listener-lag">{l.lag_blocks ?? "—"}</td>
-                <td>{l.head_age_seconds == null ? "never" : `${Math.round(l.head_age_seconds)} s ago`}</td>
-                <td data-testid="listener-state">{l.halted_reason ? <strong class="field-error">halted: {l.halted_reason}</strong> : "running"}</td>
+                <td>{l.head_age_seconds == null ? t("mon.never") : t("mon.seconds_ago", { s: Math.round(l.head_age_seconds) })}</td>
+                <td data-testid="listener-state">{l.halted_reason ? <strong class="field-error">{t("mon.halted", { reason: l.halted_reason })}</strong> : t("mon.running")}</td>
               </tr>
             ))}
           </tbody>
@@ -83,7 +84,7 @@ function Listeners(props: { version: number }) {
       </div>
       {list.data?.items.length === 0 && (
         <p class="muted" data-testid="empty">
-          No listener has reported yet.
+          {t("mon.no_listener")}
         </p>
       )}
     </section>
@@ -108,28 +109,28 @@ async function loadRuns(): Promise<Reconciliation[]> {
 
 function Reconcile(props: { assets: Asset[]; version: number }) {
   const runs = useLoad(loadRuns, [props.version]);
-  if (runs.loading && !runs.data) return <Loading what="reconciliation results" />;
+  if (runs.loading && !runs.data) return <Loading what={t("mon.loading_recon")} />;
   if (runs.error) return <LoadFailed error={runs.error} retry={runs.reload} />;
   const all = runs.data ?? [];
   const latest = all[all.length - 1];
-  if (!latest) return <Notice kind="info">The reconciler has not run yet.</Notice>;
+  if (!latest) return <Notice kind="info">{t("mon.not_run")}</Notice>;
   return (
-    <section class="panel" aria-label="Reconciliation" data-testid="reconciliation">
+    <section class="panel" aria-label={t("mon.reconciliation")} data-testid="reconciliation">
       <h3>
-        Reconciliation run #{latest.run.id} <span class="muted">({time(latest.run.finished_at ?? latest.run.started_at)})</span>
+        {t("mon.run", { id: String(latest.run.id) })} <span class="muted">({time(latest.run.finished_at ?? latest.run.started_at)})</span>
       </h3>
-      {latest.run.errors.length > 0 && <Notice kind="error">Chains not read: {latest.run.errors.join("; ")}</Notice>}
+      {latest.run.errors.length > 0 && <Notice kind="error">{t("mon.chains_not_read", { errors: latest.run.errors.join("; ") })}</Notice>}
       <div class="table-wrap">
         <table>
           <thead>
             <tr>
-              <th scope="col">Asset</th>
-              <th scope="col">Block</th>
-              <th scope="col">Contract balance</th>
-              <th scope="col">Ledger expects</th>
-              <th scope="col">Variance</th>
-              <th scope="col">Owed to users</th>
-              <th scope="col">Solvency margin</th>
+              <th scope="col">{t("common.asset")}</th>
+              <th scope="col">{t("mon.block")}</th>
+              <th scope="col">{t("mon.contract_balance")}</th>
+              <th scope="col">{t("mon.ledger_expects")}</th>
+              <th scope="col">{t("mon.variance")}</th>
+              <th scope="col">{t("mon.owed")}</th>
+              <th scope="col">{t("mon.solvency_margin")}</th>
             </tr>
           </thead>
           <tbody>
@@ -145,11 +146,11 @@ function Reconcile(props: { assets: Asset[]; version: number }) {
                   <td>{amt(r.onchain_balance, "recon-onchain")}</td>
                   <td>{amt(r.expected_balance, "recon-expected")}</td>
                   <td class={r.variance === "0" ? "" : "field-error"} data-testid="recon-variance">
-                    {r.variance === "0" ? "none" : amt(r.variance)}
+                    {r.variance === "0" ? t("mon.none") : amt(r.variance)}
                   </td>
                   <td>{amt(r.liabilities)}</td>
                   <td class={r.solvency_margin.startsWith("-") ? "field-error" : ""} data-testid="recon-solvency">
-                    {amt(r.solvency_margin)} {r.solvency_margin.startsWith("-") ? "INSOLVENT" : "solvent"}
+                    {amt(r.solvency_margin)} {r.solvency_margin.startsWith("-") ? t("mon.insolvent") : t("mon.solvent")}
                   </td>
                 </tr>
               );
@@ -159,7 +160,7 @@ function Reconcile(props: { assets: Asset[]; version: number }) {
       </div>
       {latest.firing.length > 0 && (
         <Notice kind="error" testid="firing">
-          Firing now: {latest.firing.map((f) => `${f.dedup_key} (since ${time(f.since)})`).join("; ")}
+          {t("mon.firing", { list: latest.firing.map((f) => t("mon.firing_item", { key: f.dedup_key, since: time(f.since) })).join("; ") })}
         </Notice>
       )}
       <Charts runs={all} assets={props.assets} />
@@ -181,25 +182,25 @@ function Charts(props: { runs: Reconciliation[]; assets: Asset[] }) {
           return r ? [{ run: run.run.id, r }] : [];
         });
         const series: Series[] = [
-          { name: "Contract balance (chain)", cls: "c-chain", values: points.map((p) => Number(human(p.r.onchain_balance, d))) },
-          { name: "Ledger expects", cls: "c-ledger", values: points.map((p) => Number(human(p.r.expected_balance, d))), dashed: true },
-          { name: "Owed to users", cls: "c-owed", values: points.map((p) => Number(human(p.r.liabilities, d))) },
+          { name: t("mon.series_chain"), cls: "c-chain", values: points.map((p) => Number(human(p.r.onchain_balance, d))) },
+          { name: t("mon.ledger_expects"), cls: "c-ledger", values: points.map((p) => Number(human(p.r.expected_balance, d))), dashed: true },
+          { name: t("mon.owed"), cls: "c-owed", values: points.map((p) => Number(human(p.r.liabilities, d))) },
         ];
         return (
           <figure class="chart" key={k} data-testid={`chart-${a ? assetKey(a.symbol, a.chain_id) : k}`}>
             <figcaption>
-              {name}: custody vs ledger over the last {points.length} runs
+              {t("mon.chart_caption", { name, count: points.length })}
             </figcaption>
             <LineChart series={series} labels={points.map((p) => `#${p.run}`)} unit={a?.symbol ?? ""} />
           </figure>
         );
       })}
       <figure class="chart" data-testid="chart-liabilities">
-        <figcaption>Owed to users now, per asset (latest run)</figcaption>
+        <figcaption>{t("mon.chart_owed")}</figcaption>
         <BarChart
           bars={(props.runs[props.runs.length - 1]?.results ?? []).map((r) => {
             const a = assetOf(props.assets, r);
-            return { label: a ? assetKey(a.symbol, a.chain_id) : shortAddress(r.token), value: Number(human(r.liabilities, a?.decimals ?? 0)), text: `${human(r.liabilities, a?.decimals ?? 0)} ${a?.symbol ?? ""}` };
+            return { label: a ? assetKey(a.symbol, a.chain_id) : shortAddress(r.token), value: Number(human(r.liabilities, a?.decimals ?? 0)), text: `${amount(r.liabilities, a?.decimals ?? 0)} ${a?.symbol ?? ""}` };
           })}
         />
       </figure>
@@ -215,13 +216,13 @@ function Alerts(props: { version: number; onChange: () => void }) {
     [all, pager.cursor, props.version],
   );
   return (
-    <section class="panel" aria-label="Alerts" data-testid="alerts">
-      <h3>Alerts</h3>
+    <section class="panel" aria-label={t("mon.alerts")} data-testid="alerts">
+      <h3>{t("mon.alerts")}</h3>
       <label class="inline">
-        <input type="checkbox" checked={all} onChange={() => { setAll(!all); pager.reset(); }} /> include acknowledged
+        <input type="checkbox" checked={all} onChange={() => { setAll(!all); pager.reset(); }} /> {t("mon.include_acknowledged")}
       </label>
       {page.error && <LoadFailed error={page.error} retry={page.reload} />}
-      {page.data?.alerts.length === 0 && <p class="muted">No open alerts.</p>}
+      {page.data?.alerts.length === 0 && <p class="muted">{t("mon.no_alerts")}</p>}
       <ul class="alerts">
         {page.data?.alerts.map((a) => (
           <li key={a.id} data-testid="alert">
@@ -230,14 +231,14 @@ function Alerts(props: { version: number; onChange: () => void }) {
             </strong>
             : {a.message} <span class="muted">({time(a.created_at)})</span>{" "}
             {a.acknowledged_at ? (
-              <span class="muted">acknowledged {time(a.acknowledged_at)}</span>
+              <span class="muted">{t("mon.acknowledged", { at: time(a.acknowledged_at) })}</span>
             ) : (
               <ConfirmAction
                 needs="acting"
-                label="Acknowledge"
-                title={`Acknowledge alert ${a.id}`}
+                label={t("mon.acknowledge")}
+                title={t("mon.acknowledge_title", { id: String(a.id) })}
                 testid="ack"
-                describe={() => <p>Marks “{a.message}” as seen by you (audited). The condition itself is not changed.</p>}
+                describe={() => <p>{t("mon.acknowledge_describe", { message: a.message })}</p>}
                 act={() => post(`/v1/admin/alerts/${a.id}/ack`, {})}
                 done={props.onChange}
               />
@@ -245,27 +246,16 @@ function Alerts(props: { version: number; onChange: () => void }) {
           </li>
         ))}
       </ul>
-      <Pager pager={pager} next={page.data?.next_cursor} label="Alerts" />
+      <Pager pager={pager} next={page.data?.next_cursor} label={t("mon.alerts")} />
     </section>
   );
 }
 
 /** What an alert's kind means, in words (the kind itself stays on hover: it is what the runbooks are filed under). */
+const ALERTS = ["event_quarantined", "listener_halted", "treasury_transfer_unknown", "treasury_transfer_expired_executed", "refund_of_resolved_event"];
 function alertTitle(kind: string): string {
-  switch (kind) {
-    case "event_quarantined":
-      return "A payment was not applied (quarantined)";
-    case "listener_halted":
-      return "The chain listener stopped";
-    case "treasury_transfer_unknown":
-      return "Funds left custody without a transfer signed here";
-    case "treasury_transfer_expired_executed":
-      return "A transfer marked expired was executed after all";
-    case "refund_of_resolved_event":
-      return "A refund paid an event already resolved";
-    default:
-      return kind.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
-  }
+  if (ALERTS.includes(kind)) return t(`mon.alert_${kind}` as ConsoleKey);
+  return kind.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 }
 
 /** `chain:tx:log`, a quarantined event's key. */
@@ -276,12 +266,13 @@ function eventKey(q: QuarantinedEvent): string {
 /** Where a quarantined event stands: open, a refund on its way, refunded. */
 function quarantineState(q: QuarantinedEvent): string {
   const r = q.refund;
-  if (r?.status === "executed") return `refunded (transfer #${r.transfer_id}, block ${r.executed_block})`;
-  if (r?.status === "signed") return `refund #${r.transfer_id} signed, not executed yet`;
-  if (r?.status === "proposed") return `refund #${r.transfer_id} proposed: waiting for approval (Approvals)`;
-  if (r?.status === "rejected") return `open (refund #${r.transfer_id} rejected)`;
-  if (q.resolved_at) return `resolved ${time(q.resolved_at)}`;
-  return r?.status === "expired" ? `open (refund #${r.transfer_id} expired unexecuted)` : "open";
+  const id = String(r?.transfer_id);
+  if (r?.status === "executed") return t("mon.q_refunded", { id, block: String(r.executed_block) });
+  if (r?.status === "signed") return t("mon.q_signed", { id });
+  if (r?.status === "proposed") return t("mon.q_proposed", { id });
+  if (r?.status === "rejected") return t("mon.q_rejected", { id });
+  if (q.resolved_at) return t("mon.q_resolved", { at: time(q.resolved_at) });
+  return r?.status === "expired" ? t("mon.q_expired", { id }) : t("mon.q_open");
 }
 
 function Quarantine(props: { assets: Asset[] }) {
@@ -322,13 +313,13 @@ function Quarantine(props: { assets: Asset[] }) {
     }
   };
   return (
-    <section class="panel" aria-label="Quarantined events" data-testid="quarantine">
-      <h3>Quarantined events</h3>
+    <section class="panel" aria-label={t("mon.quarantined")} data-testid="quarantine">
+      <h3>{t("mon.quarantined")}</h3>
       <label class="inline">
-        <input type="checkbox" checked={all} onChange={() => { setAll(!all); pager.reset(); }} /> include resolved (refunded)
+        <input type="checkbox" checked={all} onChange={() => { setAll(!all); pager.reset(); }} /> {t("mon.include_resolved")}
       </label>
       {page.error && <LoadFailed error={page.error} retry={page.reload} />}
-      {page.data?.quarantined.length === 0 && <p class="muted" data-testid="empty">No quarantined events.</p>}
+      {page.data?.quarantined.length === 0 && <p class="muted" data-testid="empty">{t("mon.no_quarantined")}</p>}
       <ul>
         {page.data?.quarantined.map((q) => {
           const asset = props.assets.find((a) => a.asset_id === q.asset_id);
@@ -336,43 +327,48 @@ function Quarantine(props: { assets: Asset[] }) {
           const key = eventKey(q);
           return (
             <li key={key} data-testid="quarantined-event" data-event={key}>
-              {networkName(q.chain_id)}, block {q.block}, <TxHash chainId={q.chain_id} hash={q.tx_hash} />#{q.log_index}: {q.reason_code} — {q.reason}
-              {q.payer && (
-                <>
-                  . Paid {paid} by <Addr a={q.payer} chainId={q.chain_id} />.
-                </>
-              )}{" "}
+              {tx("mon.q_event", {
+                network: networkName(q.chain_id),
+                block: String(q.block),
+                tx: <><TxHash chainId={q.chain_id} hash={q.tx_hash} />#{q.log_index}</>,
+                code: q.reason_code,
+                reason: q.reason,
+              })}
+              {q.payer && <>{tx("mon.q_paid", { amount: paid, payer: <Addr a={q.payer} chainId={q.chain_id} /> })}</>}{" "}
               <strong data-testid="quarantine-state">{quarantineState(q)}</strong>{" "}
               {q.refundable && q.payer && (
                 <ConfirmAction
                   needs="finance"
-                  label="Propose refund to payer"
-                  title="Propose refunding a quarantined payment"
+                  label={t("mon.refund")}
+                  title={t("mon.refund_title")}
                   testid="refund"
                   danger
                   describe={() => (
                     <p>
-                      You propose returning {paid} to <code data-testid="refund-payer">{q.payer}</code>, the wallet that paid it
-                      ({q.reason_code}), and your wallet signs the proposal. It is not company money: the company's available share
-                      does not change. Once another approver approves it (Approvals) and it is signed there, a wallet holding the
-                      contract's treasurer role sends it from here; the event is resolved once the listener confirms it.
+                      {tx("mon.refund_describe", { amount: paid, payer: <code data-testid="refund-payer">{q.payer}</code>, code: q.reason_code })}
                     </p>
                   )}
                   act={() => proposeSigned(signed, { kind: "refund", chain_id: q.chain_id, tx_hash: q.tx_hash, log_index: q.log_index })}
                   done={(a) => {
                     setTick((x) => x + 1);
-                    setProposal({ key: eventKey(q), text: `Proposal #${a.id} is ${a.stage}${a.missing.length > 0 ? `: still missing ${a.missing.join("; ")}` : ""}.` });
+                    setProposal({
+                      key: eventKey(q),
+                      text:
+                        a.missing.length > 0
+                          ? t("payouts.proposal_missing", { id: String(a.id), stage: a.stage, missing: a.missing.join("; ") })
+                          : t("payouts.proposal", { id: String(a.id), stage: a.stage }),
+                    });
                   }}
                 />
               )}
               {q.refund?.status === "signed" && can("finance") && !(sending?.key === key && !sending.error) && (
                 <button type="button" class="danger" onClick={() => sendSigned(q)} data-testid="refund-send">
-                  Send refund from this wallet
+                  {t("mon.refund_send")}
                 </button>
               )}
               {proposal?.key === key && q.refund?.status === "proposed" && (
                 <Notice kind="info" testid="refund-proposed">
-                  {proposal.text} <a href="#approvals">Approvals</a>
+                  {proposal.text} <a href="#approvals">{t("console.tab_approvals")}</a>
                 </Notice>
               )}
               {sending?.key === key && (sending.error || q.refund?.status !== "executed") && (
@@ -384,7 +380,7 @@ function Quarantine(props: { assets: Asset[] }) {
           );
         })}
       </ul>
-      <Pager pager={pager} next={page.data?.next_cursor} label="Quarantine" />
+      <Pager pager={pager} next={page.data?.next_cursor} label={t("mon.quarantine")} />
     </section>
   );
 }
@@ -396,9 +392,9 @@ function Requests(props: { onChange: () => void }) {
   const [to, setTo] = useState("");
   const [request, setRequest] = useState<OpsRequest | null>(null);
   const f = Number(from);
-  const t = Number(to);
+  const toN = Number(to);
   const rangeInvalid =
-    from !== "" && to !== "" && (!Number.isInteger(f) || !Number.isInteger(t) || f < 0 || t < f || t - f + 1 > 10_000);
+    from !== "" && to !== "" && (!Number.isInteger(f) || !Number.isInteger(toN) || f < 0 || toN < f || toN - f + 1 > 10_000);
   // Follow the request until its service reports it done.
   useEffect(() => {
     if (!request || request.status === "done" || request.status === "failed") return;
@@ -415,50 +411,47 @@ function Requests(props: { onChange: () => void }) {
   }, [request]);
   if (!can("acting")) return null;
   return (
-    <section class="panel" aria-label="Requests" data-testid="ops-requests">
-      <h3>Replay and reconcile</h3>
+    <section class="panel" aria-label={t("mon.requests")} data-testid="ops-requests">
+      <h3>{t("mon.replay_reconcile")}</h3>
       <div class="form-grid">
         <label>
-          Chain id{chainId && /^\d+$/.test(chainId) ? ` (${networkName(Number(chainId))})` : ""}
+          {t("mon.chain_id")}{chainId && /^\d+$/.test(chainId) ? ` (${networkName(Number(chainId))})` : ""}
           <input value={chainId} onInput={(e) => setChainId((e.target as HTMLInputElement).value)} inputMode="numeric" />
         </label>
         <label>
-          From block
+          {t("mon.from_block")}
           <input value={from} onInput={(e) => setFrom((e.target as HTMLInputElement).value)} inputMode="numeric" data-testid="replay-from" />
         </label>
         <label>
-          To block
+          {t("mon.to_block")}
           <input value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value)} inputMode="numeric" aria-invalid={rangeInvalid} data-testid="replay-to" />
-          {rangeInvalid && <span class="field-error">A range of at most 10 000 blocks, from ≤ to.</span>}
+          {rangeInvalid && <span class="field-error">{t("mon.range_error")}</span>}
         </label>
         <ConfirmAction
           needs="acting"
-          label="Request replay"
-          title="Replay a block range"
+          label={t("mon.replay")}
+          title={t("mon.replay_title")}
           testid="replay"
           disabled={rangeInvalid || from === "" || to === ""}
           describe={() => (
-            <p>
-              The listener of {networkLabel(Number(chainId))} re-reads blocks {from}–{to} (capped at its confirmed block) and reports what the
-              ledger already has; a missing event is quarantined with an alert, never applied out of order.
-            </p>
+            <p>{t("mon.replay_describe", { network: networkLabel(Number(chainId)), from, to })}</p>
           )}
-          act={() => post<OpsRequest>("/v1/admin/monitoring/replay", { chain_id: Number(chainId), from_block: f, to_block: t })}
+          act={() => post<OpsRequest>("/v1/admin/monitoring/replay", { chain_id: Number(chainId), from_block: f, to_block: toN })}
           done={setRequest}
         />
         <ConfirmAction
           needs="acting"
-          label="Reconcile now"
-          title="Run the reconciler now"
+          label={t("mon.reconcile")}
+          title={t("mon.reconcile_title")}
           testid="reconcile"
-          describe={() => <p>The reconciler runs once more now, for every asset, and stores the results shown above.</p>}
+          describe={() => <p>{t("mon.reconcile_describe")}</p>}
           act={() => post<OpsRequest>("/v1/admin/monitoring/reconcile", {})}
           done={setRequest}
         />
       </div>
       {request && (
         <Notice kind={request.status === "failed" ? "error" : "info"} testid="ops-request">
-          Request #{request.id} ({request.kind}): <strong data-testid="ops-status">{request.status}</strong>
+          {tx("mon.request", { id: String(request.id), kind: request.kind, status: <strong data-testid="ops-status">{request.status}</strong> })}
           {request.error && ` — ${request.error}`}
           {request.result !== null && request.result !== undefined && <pre>{JSON.stringify(request.result, null, 1)}</pre>}
         </Notice>

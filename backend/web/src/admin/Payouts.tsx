@@ -10,6 +10,8 @@ import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePag
 import { LoadFailed, useSignedIn } from "../ui/account";
 import { proposeSigned, type AuthorisationView } from "./Approvals";
 import { networkLabel } from "../lib/networks";
+import { type ConsoleKey, t, tx } from "../i18n";
+import { localHuman } from "../lib/format";
 import { type Asset, AssetPicker, ConfirmAction, IfCan, time, toBase, unixTime } from "./common";
 import type { Schema } from "../generated/api";
 
@@ -23,12 +25,11 @@ type SendResult = Schema<"SendResult">;
 const PAGE = 20;
 
 /** What a follow-up found of the batch's previous transaction, as the send result's `previous` says it. */
-const PREVIOUS: Record<string, string> = {
-  expired: "the previous transaction is provably dead",
-  unseen: "the previous transaction is in no block yet: its signed bytes were broadcast again",
-  stuck: "the previous transaction stayed unmined too long: replaced with the same nonce and higher fees",
-  at_fee_ceiling:
-    "the transaction has stayed unmined too long, but the fee ceiling leaves no room for a higher fee: it waits",
+const PREVIOUS: Record<string, ConsoleKey> = {
+  expired: "payouts.previous_expired",
+  unseen: "payouts.previous_unseen",
+  stuck: "payouts.previous_stuck",
+  at_fee_ceiling: "payouts.previous_at_fee_ceiling",
 };
 
 export function Payouts(props: { assets: Asset[] }) {
@@ -40,7 +41,7 @@ export function Payouts(props: { assets: Asset[] }) {
   const changed = () => setVersion((v) => v + 1);
   return (
     <section aria-labelledby="payouts-title" data-testid="payouts">
-      <h2 id="payouts-title">Payouts</h2>
+      <h2 id="payouts-title">{t("console.tab_payouts")}</h2>
       <AssetPicker assets={props.assets} value={assetId} onChange={(id) => { setAssetId(id); setSelected(null); }} />
       <Pending asset={asset} version={version} onBuilt={(b) => { setBuilt(b); setSelected(b.id); changed(); }} />
       <Batches asset={asset} version={version} selected={selected} onSelect={setSelected} />
@@ -79,45 +80,48 @@ function Pending(props: { asset: Asset; version: number; onBuilt: (b: BuildAnswe
   const totalInvalid = maxTotal.trim() !== "" && (totalBase === null || totalBase === 0n);
 
   return (
-    <section class="panel" aria-label="Pending rewards" data-testid="pending">
-      <h3>Pending rewards</h3>
+    <section class="panel" aria-label={t("payouts.pending")} data-testid="pending">
+      <h3>{t("payouts.pending")}</h3>
       <form class="form-grid" onSubmit={apply}>
         <label>
-          User (address)
+          {t("payouts.user_address")}
           <input value={user} onInput={(e) => setUser((e.target as HTMLInputElement).value)} placeholder="0x…" />
         </label>
         <label>
-          At least ({asset.symbol})
+          {t("payouts.at_least", { symbol: asset.symbol })}
           <input value={min} onInput={(e) => setMin((e.target as HTMLInputElement).value)} inputMode="decimal" aria-invalid={minInvalid} />
-          {minInvalid && <span class="field-error">A number with at most {asset.decimals} decimals.</span>}
+          {minInvalid && <span class="field-error">{t("payouts.number_decimals", { decimals: asset.decimals })}</span>}
         </label>
         <label>
-          Withdraw request
+          {t("payouts.withdraw_request")}
           <select value={requested} onChange={(e) => setRequested((e.target as HTMLSelectElement).value as "" | "true" | "false")}>
-            <option value="">any</option>
-            <option value="true">requested</option>
-            <option value="false">not requested</option>
+            <option value="">{t("payouts.any")}</option>
+            <option value="true">{t("payouts.requested")}</option>
+            <option value="false">{t("payouts.not_requested")}</option>
           </select>
         </label>
-        <button type="submit">Filter</button>
+        <button type="submit">{t("payouts.filter")}</button>
       </form>
-      {page.loading && !page.data && <Loading what="pending rewards" />}
+      {page.loading && !page.data && <Loading what={t("payouts.loading_pending")} />}
       {page.error && <LoadFailed error={page.error} retry={page.reload} />}
       {page.data && (
         <>
           <p data-testid="pending-totals">
-            <strong>{page.data.totals.users}</strong> users, {page.data.totals.rewards} rewards,{" "}
-            <AssetAmt a={page.data.totals.amount} testid="pending-total" /> pending in all.
+            {tx("payouts.totals", {
+              users: <strong>{page.data.totals.users}</strong>,
+              rewards: page.data.totals.rewards,
+              amount: <AssetAmt a={page.data.totals.amount} testid="pending-total" />,
+            })}
           </p>
           <div class="table-wrap">
             <table>
               <thead>
                 <tr>
-                  <th scope="col">User</th>
-                  <th scope="col">Wallet</th>
-                  <th scope="col">Pending</th>
-                  <th scope="col">Rewards</th>
-                  <th scope="col">Withdraw request</th>
+                  <th scope="col">{t("payouts.col_user")}</th>
+                  <th scope="col">{t("payouts.col_wallet")}</th>
+                  <th scope="col">{t("payouts.col_pending")}</th>
+                  <th scope="col">{t("payouts.col_rewards")}</th>
+                  <th scope="col">{t("payouts.withdraw_request")}</th>
                 </tr>
               </thead>
               <tbody>
@@ -139,42 +143,40 @@ function Pending(props: { asset: Asset; version: number; onBuilt: (b: BuildAnswe
           </div>
           {page.data.items.length === 0 && (
             <p class="muted" data-testid="empty">
-              No pending rewards{min || requested ? " match this filter" : ""}.
+              {t(min || requested ? "payouts.none_match" : "payouts.none")}
             </p>
           )}
-          <Pager pager={pager} next={page.data.next_cursor} label="Pending" />
+          <Pager pager={pager} next={page.data.next_cursor} label={t("payouts.col_pending")} />
         </>
       )}
       <IfCan need="finance">
-      <h4>Build a batch</h4>
+      <h4>{t("payouts.build_title")}</h4>
       <div class="form-grid">
         <label>
-          Most users in the batch (1–500)
+          {t("payouts.max_entries")}
           <input value={maxEntries} onInput={(e) => setMaxEntries((e.target as HTMLInputElement).value)} inputMode="numeric" aria-invalid={entriesInvalid} data-testid="max-entries" />
-          {entriesInvalid && <span class="field-error">A whole number from 1 to 500.</span>}
+          {entriesInvalid && <span class="field-error">{t("payouts.max_entries_error")}</span>}
         </label>
         <label>
-          Most in total ({asset.symbol}, empty: no cap)
+          {t("payouts.max_total", { symbol: asset.symbol })}
           <input value={maxTotal} onInput={(e) => setMaxTotal((e.target as HTMLInputElement).value)} inputMode="decimal" aria-invalid={totalInvalid} data-testid="max-total" />
-          {totalInvalid && <span class="field-error">A positive number with at most {asset.decimals} decimals.</span>}
+          {totalInvalid && <span class="field-error">{t("payouts.positive_decimals", { decimals: asset.decimals })}</span>}
         </label>
         <ConfirmAction
           needs="finance"
-          label="Build batch"
-          title={`Build a ${asset.symbol} payout batch`}
+          label={t("payouts.build")}
+          title={t("payouts.build_confirm_title", { symbol: asset.symbol })}
           testid="build-batch"
           disabled={entriesInvalid || totalInvalid || page.data?.totals.users === 0}
           describe={() => (
             <p>
-              Takes the pending rewards of up to {entriesN} users (lowest user number first)
-              {totalBase !== null && (
-                <>
-                  {" "}worth at most <Amount base={totalBase} decimals={asset.decimals} symbol={asset.symbol} />
-                </>
-              )}{" "}
-              out of {page.data?.totals.users ?? "?"} users with <AssetAmt a={page.data?.totals.amount ?? { base: "0", human: "?" }} /> pending.
-              Their rewards become <em>batched</em> until the batch executes or is cancelled. Nothing is signed or sent yet.
-              The signer's caps apply too: a user owed more than its per-entry cap is paid that much now and the rest later.
+              {tx(totalBase !== null ? "payouts.build_describe_capped" : "payouts.build_describe", {
+                entries: entriesN,
+                cap: totalBase !== null ? <Amount base={totalBase} decimals={asset.decimals} symbol={asset.symbol} /> : null,
+                users: page.data?.totals.users ?? "?",
+                amount: <AssetAmt a={page.data?.totals.amount ?? { base: "0", human: "?" }} />,
+                batched: <em>{t("payouts.batched")}</em>,
+              })}
             </p>
           )}
           failed={buildRefusal}
@@ -203,14 +205,14 @@ function Batches(props: { asset: Asset; version: number; selected: number | null
     [props.asset.asset_id, status, pager.cursor, props.version],
   );
   return (
-    <section class="panel" aria-label="Batches" data-testid="batches">
-      <h3>Batches</h3>
+    <section class="panel" aria-label={t("payouts.batches")} data-testid="batches">
+      <h3>{t("payouts.batches")}</h3>
       <label class="inline">
-        Status{" "}
+        {t("payouts.status")}{" "}
         <select value={status} onChange={(e) => { setStatus((e.target as HTMLSelectElement).value); pager.reset(); }}>
           {STATUSES.map((s) => (
             <option key={s} value={s}>
-              {s || "any"}
+              {s ? batchStatus(s) : t("payouts.any")}
             </option>
           ))}
         </select>
@@ -220,20 +222,20 @@ function Batches(props: { asset: Asset; version: number; selected: number | null
         <table>
           <thead>
             <tr>
-              <th scope="col">Batch</th>
-              <th scope="col">Status</th>
-              <th scope="col">Entries</th>
-              <th scope="col">Total</th>
-              <th scope="col">Paid in part / left out</th>
-              <th scope="col">Created</th>
-              <th scope="col" />
+              <th scope="col">{t("payouts.col_batch")}</th>
+              <th scope="col">{t("payouts.status")}</th>
+              <th scope="col">{t("payouts.entries")}</th>
+              <th scope="col">{t("payouts.total")}</th>
+              <th scope="col">{t("payouts.col_shortfall")}</th>
+              <th scope="col">{t("payouts.created")}</th>
+              <th scope="col"><span class="sr-only">{t("payouts.open")}</span></th>
             </tr>
           </thead>
           <tbody>
             {page.data?.items.map((b) => (
               <tr key={b.id} aria-selected={b.id === props.selected} data-testid="batch-row">
                 <td>#{b.id}</td>
-                <td data-testid="batch-row-status">{b.status}</td>
+                <td data-testid="batch-row-status" data-status={b.status}>{batchStatus(b.status)}</td>
                 <td>{b.entry_count}</td>
                 <td>
                   <AssetAmt a={b.total} />
@@ -242,7 +244,7 @@ function Batches(props: { asset: Asset; version: number; selected: number | null
                 <td>{time(b.created_at)}</td>
                 <td>
                   <button type="button" onClick={() => props.onSelect(b.id)}>
-                    Open
+                    {t("payouts.open")}
                   </button>
                 </td>
               </tr>
@@ -252,10 +254,10 @@ function Batches(props: { asset: Asset; version: number; selected: number | null
       </div>
       {page.data?.items.length === 0 && (
         <p class="muted" data-testid="empty">
-          {status ? `No ${status} batches.` : "No batches yet."}
+          {status ? t("payouts.no_batches_status", { status: batchStatus(status) }) : t("payouts.no_batches")}
         </p>
       )}
-      <Pager pager={pager} next={page.data?.next_cursor} label="Batches" />
+      <Pager pager={pager} next={page.data?.next_cursor} label={t("payouts.batches")} />
     </section>
   );
 }
@@ -277,36 +279,36 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
     const timer = setTimeout(refresh, 2000);
     return () => clearTimeout(timer);
   }, [status, tick]);
-  if (batch.loading && !batch.data) return <Loading what={`batch ${props.id}`} />;
+  if (batch.loading && !batch.data) return <Loading what={t("payouts.loading_batch", { id: String(props.id) })} />;
   if (batch.error) return <LoadFailed error={batch.error} retry={batch.reload} />;
   const b = batch.data!;
   const expired = b.deadline != null && b.deadline * 1000 < Date.now();
   return (
-    <section class="panel" aria-label={`Batch ${b.id}`} data-testid="batch-detail">
+    <section class="panel" aria-label={t("payouts.batch_label", { id: String(b.id) })} data-testid="batch-detail">
       <h3>
-        Batch #{b.id}: <span data-testid="batch-status">{b.status}</span>
+        {tx("payouts.batch_heading", { id: String(b.id), status: <span data-testid="batch-status" data-status={b.status}>{batchStatus(b.status)}</span> })}
       </h3>
       <dl class="balances">
         <div>
-          <dt>Total</dt>
+          <dt>{t("payouts.total")}</dt>
           <dd>
             <AssetAmt a={b.total} testid="batch-total" />
           </dd>
         </div>
         <div>
-          <dt>Entries</dt>
+          <dt>{t("payouts.entries")}</dt>
           <dd>{b.entry_count}</dd>
         </div>
         <div>
-          <dt>Paid in part</dt>
+          <dt>{t("payouts.paid_in_part")}</dt>
           <dd data-testid="batch-partial">{b.partial_count}</dd>
         </div>
         <div>
-          <dt>Users left out</dt>
+          <dt>{t("payouts.users_left_out")}</dt>
           <dd data-testid="batch-left-out">{b.left_out_count}</dd>
         </div>
         <div>
-          <dt>Nonce</dt>
+          <dt>{t("payouts.nonce")}</dt>
           <dd>
             {b.nonce ? (
               <code title={b.nonce} data-testid="batch-nonce" data-nonce={b.nonce}>
@@ -318,34 +320,31 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
           </dd>
         </div>
         <div>
-          <dt>Deadline</dt>
-          <dd data-testid="batch-deadline">{unixTime(b.deadline)}{expired && b.status !== "executed" ? " (passed)" : ""}</dd>
+          <dt>{t("payouts.deadline")}</dt>
+          <dd data-testid="batch-deadline">{unixTime(b.deadline)}{expired && b.status !== "executed" ? ` ${t("payouts.passed")}` : ""}</dd>
         </div>
         <div>
-          <dt>Transaction</dt>
+          <dt>{t("payouts.transaction")}</dt>
           <dd data-testid="batch-tx">{b.tx_hash ? <TxHash chainId={b.chain_id} hash={b.tx_hash} /> : "—"}</dd>
         </div>
         <div>
-          <dt>Executed in block</dt>
+          <dt>{t("payouts.executed_in_block")}</dt>
           <dd data-testid="batch-block">{b.executed_block ?? "—"}</dd>
         </div>
       </dl>
       <div class="actions-row">
         <button type="button" class="primary" onClick={() => setTick((t) => t + 1)} data-testid="batch-refresh">
-          Refresh
+          {t("payouts.refresh")}
         </button>{" "}
         {b.status === "building" && (
           <ConfirmAction
             needs="finance"
-            label="Propose for approval"
-            title={`Propose batch #${b.id} for approval`}
+            label={t("payouts.propose")}
+            title={t("payouts.propose_title", { id: String(b.id) })}
             testid="batch-propose"
             describe={() => (
               <>
-                <p>
-                  Fixes the batch's nonce and deadline and asks your wallet to sign that you prepared it: <AssetAmt a={b.total} /> to
-                  these wallets. Another approver then approves it in the Approvals tab.
-                </p>
+                <p>{tx("payouts.propose_describe", { amount: <AssetAmt a={b.total} /> })}</p>
                 <Recipients b={b} />
               </>
             )}
@@ -359,15 +358,12 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         {b.status === "building" && (
           <ConfirmAction
             needs="finance"
-            label="Sign"
-            title={`Sign batch #${b.id}`}
+            label={t("payouts.sign")}
+            title={t("payouts.sign_title", { id: String(b.id) })}
             testid="batch-sign"
             describe={() => (
               <>
-                <p>
-                  The signer authorises paying <AssetAmt a={b.total} /> to {b.entry_count} wallets with one fixed nonce. It is
-                  not sent yet. Where the signer requires staff approvals, it signs only once the batch's proposal is approved.
-                </p>
+                <p>{tx("payouts.sign_describe", { amount: <AssetAmt a={b.total} />, count: b.entry_count })}</p>
                 <Recipients b={b} />
               </>
             )}
@@ -378,15 +374,12 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         {b.status === "signed" && (
           <ConfirmAction
             needs="finance"
-            label="Submit"
-            title={`Send batch #${b.id}`}
+            label={t("payouts.submit")}
+            title={t("payouts.submit_title", { id: String(b.id) })}
             testid="batch-submit"
             describe={() => (
               <>
-                <p>
-                  Sends the signed batch on {networkLabel(b.chain_id)} with the operator key: <AssetAmt a={b.total} /> leaves the contract to{" "}
-                  {b.entry_count} wallets once mined.
-                </p>
+                <p>{tx("payouts.submit_describe", { network: networkLabel(b.chain_id), amount: <AssetAmt a={b.total} />, count: b.entry_count })}</p>
                 <Recipients b={b} />
               </>
             )}
@@ -400,14 +393,11 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         {b.status === "submitted" && (
           <ConfirmAction
             needs="finance"
-            label="Retry"
-            title={`Retry batch #${b.id}`}
+            label={t("payouts.retry")}
+            title={t("payouts.retry_title", { id: String(b.id) })}
             testid="batch-retry"
             describe={() => (
-              <p>
-                Checks the last transaction on-chain. If it was dropped or reverted, the same signed batch (same nonce) is sent
-                again, so it can still execute at most once. If it is pending or executed, nothing is sent.
-              </p>
+              <p>{t("payouts.retry_describe")}</p>
             )}
             act={() => post<SendResult>(`/v1/admin/payouts/batches/${b.id}/retry`, {})}
             done={(r) => {
@@ -419,16 +409,12 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         {["building", "signed", "submitted", "failed"].includes(b.status) && (
           <ConfirmAction
             needs="finance"
-            label="Cancel batch"
+            label={t("payouts.cancel")}
             danger
-            title={`Cancel batch #${b.id}`}
+            title={t("payouts.cancel_title", { id: String(b.id) })}
             testid="batch-cancel"
             describe={() => (
-              <p>
-                Allowed only when the chain proves the batch can no longer execute (never signed, or its deadline{" "}
-                {unixTime(b.deadline)} is below a confirmed block's time with its nonce unused). Its {b.entry_count} users'
-                rewards (<AssetAmt a={b.total} />) become pending again for a new batch.
-              </p>
+              <p>{tx("payouts.cancel_describe", { deadline: unixTime(b.deadline), count: b.entry_count, amount: <AssetAmt a={b.total} /> })}</p>
             )}
             act={() => post<BatchView>(`/v1/admin/payouts/batches/${b.id}/cancel`, {})}
             done={refresh}
@@ -437,27 +423,30 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
       </div>
       {proposed && (
         <Notice kind="info" testid="batch-proposed">
-          Proposal #{proposed.id} is {proposed.stage}
-          {proposed.missing.length > 0 ? `: still missing ${proposed.missing.join("; ")}` : ""}. <a href="#approvals">Approvals</a>
+          {proposalText(proposed)} <a href="#approvals">{t("console.tab_approvals")}</a>
         </Notice>
       )}
       {sent && (
         <Notice kind="info" testid="send-result">
-          {sent.sent ? "Sent" : "Nothing sent"}: {sent.outcome}
-          {sent.previous && ` (${PREVIOUS[sent.previous] ?? `the previous transaction was ${sent.previous}`})`}, transaction <TxHash chainId={b.chain_id} hash={sent.tx_hash} full />
-          {sent.executed_block != null && `, executed in block ${sent.executed_block}`}.
+          {tx(sent.executed_block != null ? "payouts.sent_executed" : "payouts.sent", {
+            sent: t(sent.sent ? "payouts.sent_yes" : "payouts.sent_no"),
+            outcome: sent.outcome,
+            previous: sent.previous ? ` (${PREVIOUS[sent.previous] ? t(PREVIOUS[sent.previous]) : t("payouts.previous_other", { state: sent.previous })})` : "",
+            tx: <TxHash chainId={b.chain_id} hash={sent.tx_hash} full />,
+            block: String(sent.executed_block),
+          })}
         </Notice>
       )}
-      {b.status === "submitted" && <p class="muted">Executed once the listener sees the confirmed event; press Refresh.</p>}
+      {b.status === "submitted" && <p class="muted">{t("payouts.submitted_hint")}</p>}
       {props.limits && <Limits l={props.limits} />}
       <div class="table-wrap">
         <table>
           <thead>
             <tr>
               <th scope="col">#</th>
-              <th scope="col">Wallet</th>
-              <th scope="col">Amount</th>
-              <th scope="col">On-chain outcome</th>
+              <th scope="col">{t("payouts.col_wallet")}</th>
+              <th scope="col">{t("payouts.amount")}</th>
+              <th scope="col">{t("payouts.outcome")}</th>
             </tr>
           </thead>
           <tbody>
@@ -471,8 +460,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
                   <AssetAmt a={e.amount} />
                   {e.limited_by && (
                     <div class="muted" data-testid="entry-partial" data-limited-by={e.limited_by}>
-                      Paid in part: {e.amount.human} now of {e.owed.human} owed, limited by {limitText(e.limited_by)}; the
-                      rest stays pending.
+                      {t("payouts.entry_partial", { now: localHuman(e.amount.human), owed: localHuman(e.owed.human), limit: limitText(e.limited_by) })}
                     </div>
                   )}
                 </td>
@@ -498,7 +486,7 @@ function Recipients(props: { b: BatchView }) {
           <Addr a={e.address} />: <AssetAmt a={e.amount} />
         </li>
       ))}
-      {props.b.entries.length > shown.length && <li>…and {props.b.entries.length - shown.length} more</li>}
+      {props.b.entries.length > shown.length && <li>{t("payouts.and_more", { count: props.b.entries.length - shown.length })}</li>}
     </ul>
   );
 }
@@ -506,17 +494,17 @@ function Recipients(props: { b: BatchView }) {
 function Limits(props: { l: BuildLimits }) {
   const { l } = props;
   const rows: [string, string, ComponentChildren][] = [
-    ["Most users", "limit-entries", l.max_entries],
-    ["Batch total cap", "limit-total", <Cap a={l.max_total} />],
-    ["Per-entry cap (signer)", "limit-entry", <Cap a={l.max_entry} />],
-    ["Signed in the rolling 24 h", "limit-used", <AssetAmt a={l.daily_outflow_used} />],
-    ["Daily outflow cap", "limit-daily", <Cap a={l.daily_outflow_cap} />],
-    ["Daily room before this build", "limit-room", <Cap a={l.daily_room} />],
-    ["Room grows at", "limit-grows", l.daily_room_grows_at ? unixTime(l.daily_room_grows_at) : "no signed outflow in the window"],
+    [t("payouts.limit_entries"), "limit-entries", l.max_entries],
+    [t("payouts.limit_total"), "limit-total", <Cap a={l.max_total} />],
+    [t("payouts.limit_entry"), "limit-entry", <Cap a={l.max_entry} />],
+    [t("payouts.limit_used"), "limit-used", <AssetAmt a={l.daily_outflow_used} />],
+    [t("payouts.limit_daily"), "limit-daily", <Cap a={l.daily_outflow_cap} />],
+    [t("payouts.limit_room"), "limit-room", <Cap a={l.daily_room} />],
+    [t("payouts.limit_grows"), "limit-grows", l.daily_room_grows_at ? unixTime(l.daily_room_grows_at) : t("payouts.limit_grows_none")],
   ];
   return (
     <div data-testid="build-limits">
-      <h4>Limits this build applied</h4>
+      <h4>{t("payouts.limits_title")}</h4>
       <dl class="balances">
         {rows.map(([dt, id, dd]) => (
           <div key={id}>
@@ -535,24 +523,24 @@ function LeftOut(props: { b: BatchView }) {
   return (
     <div data-testid="left-out">
       <h4>
-        Left out: {b.left_out_count} user{b.left_out_count === 1 ? "" : "s"} with payable rewards (they stay pending)
+        {t("payouts.left_out_title", { count: b.left_out_count })}
       </h4>
       <ul>
         {b.left_out_by_reason.map((r) => (
           <li key={r.reason} data-testid="left-out-reason" data-reason={r.reason}>
-            {leftOutText(r.reason)}: {r.users} user{r.users === 1 ? "" : "s"}, <AssetAmt a={r.owed} /> owed
+            {tx("payouts.left_out_reason", { reason: leftOutText(r.reason), count: r.users, amount: <AssetAmt a={r.owed} /> })}
           </li>
         ))}
       </ul>
       <details open={b.left_out.length <= 10}>
-        <summary>{more > 0 ? `The first ${b.left_out.length} by user number` : "Who"}</summary>
+        <summary>{more > 0 ? t("payouts.left_out_first", { count: b.left_out.length }) : t("payouts.who")}</summary>
         <div class="table-wrap">
           <table>
             <thead>
               <tr>
-                <th scope="col">Wallet</th>
-                <th scope="col">Owed</th>
-                <th scope="col">Why</th>
+                <th scope="col">{t("payouts.col_wallet")}</th>
+                <th scope="col">{t("payouts.owed")}</th>
+                <th scope="col">{t("payouts.why")}</th>
               </tr>
             </thead>
             <tbody>
@@ -571,7 +559,7 @@ function LeftOut(props: { b: BatchView }) {
           </table>
         </div>
       </details>
-      {more > 0 && <p data-testid="left-out-more">… and {more} more not listed.</p>}
+      {more > 0 && <p data-testid="left-out-more">{t("payouts.left_out_more", { count: more })}</p>}
     </div>
   );
 }
@@ -580,40 +568,50 @@ function LeftOut(props: { b: BatchView }) {
 const NO_CAP = (1n << 128n) - 1n;
 
 function Cap(props: { a: AssetAmount }) {
-  return BigInt(props.a.base) >= NO_CAP ? <>no cap</> : <AssetAmt a={props.a} />;
+  return BigInt(props.a.base) >= NO_CAP ? <>{t("payouts.no_cap")}</> : <AssetAmt a={props.a} />;
 }
 
 /** Why an entry pays less than owed. */
 function limitText(limitedBy: string): string {
-  return (
-    { per_entry_cap: "the signer's per-entry cap", batch_total: "the batch's total cap", daily_outflow_cap: "the signer's daily outflow room" }[
-      limitedBy
-    ] ?? limitedBy
-  );
+  const key = ({ per_entry_cap: "payouts.limited_entry", batch_total: "payouts.limited_total", daily_outflow_cap: "payouts.limited_daily" } as Record<string, ConsoleKey>)[limitedBy];
+  return key ? t(key) : limitedBy;
 }
 
 /** Why a user with payable rewards is not in the batch. */
 function leftOutText(reason: string): string {
-  return (
+  const key = (
     {
-      max_entries: "batch full (most users reached)",
-      batch_total: "batch total cap reached",
-      daily_outflow_cap: "daily outflow room used up",
-      recipient_not_allowed: "recipient refused by the signer",
-    }[reason] ?? reason
-  );
+      max_entries: "payouts.left_max_entries",
+      batch_total: "payouts.left_batch_total",
+      daily_outflow_cap: "payouts.left_daily",
+      recipient_not_allowed: "payouts.left_recipient",
+    } as Record<string, ConsoleKey>
+  )[reason];
+  return key ? t(key) : reason;
 }
 
 function shortfall(b: BatchView): string {
-  const parts = [b.partial_count > 0 && `${b.partial_count} in part`, b.left_out_count > 0 && `${b.left_out_count} left out`].filter(Boolean);
+  const parts = [b.partial_count > 0 && t("payouts.in_part", { count: b.partial_count }), b.left_out_count > 0 && t("payouts.left_out", { count: b.left_out_count })].filter(Boolean);
   return parts.length ? parts.join(", ") : "—";
+}
+
+/** A batch's status in words (the API's own word stays in `data-status`). */
+function batchStatus(s: string): string {
+  return s && STATUSES.includes(s) ? t(`payouts.status_${s}` as ConsoleKey) : s;
+}
+
+/** A proposal's stage and what it still misses, in words. */
+function proposalText(p: AuthorisationView): string {
+  return p.missing.length > 0
+    ? t("payouts.proposal_missing", { id: String(p.id), stage: p.stage, missing: p.missing.join("; ") })
+    : t("payouts.proposal", { id: String(p.id), stage: p.stage });
 }
 
 /** "in about 2 h 5 min" from seconds. */
 function about(secs: number): string {
-  if (secs < 60) return `${secs} s`;
+  if (secs < 60) return t("payouts.about_s", { s: secs });
   const m = Math.ceil(secs / 60);
-  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ""}`;
+  return m < 60 ? t("payouts.about_min", { m }) : m % 60 ? t("payouts.about_h_min", { h: Math.floor(m / 60), m: m % 60 }) : t("payouts.about_h", { h: Math.floor(m / 60) });
 }
 
 /** A build's refusals that are not errors of the page: no room today, nothing to pay, the signer unreachable. */
@@ -623,11 +621,11 @@ function buildRefusal(e: unknown) {
     return (
       <Notice kind="warn" testid="build-cap-reached">
         <p>
-          <strong>Daily outflow cap reached: no batch was built.</strong> {e.message}.
+          <strong>{t("payouts.cap_reached")}</strong> {e.message}.
         </p>
         {e.retryAfter !== null && (
           <p data-testid="build-retry-at" data-retry-after={e.retryAfter}>
-            Room returns in about {about(e.retryAfter)}, at {new Date(e.at + e.retryAfter * 1000).toLocaleString()}.
+            {t("payouts.room_returns", { about: about(e.retryAfter), at: time(new Date(e.at + e.retryAfter * 1000).toISOString()) })}
           </p>
         )}
       </Notice>
@@ -636,14 +634,14 @@ function buildRefusal(e: unknown) {
   if (e.code === "nothing_payable") {
     return (
       <Notice kind="info" testid="build-nothing-payable">
-        Nothing to pay: {e.message}.
+        {t("payouts.nothing_payable", { message: e.message })}
       </Notice>
     );
   }
   if (e.code === "signer_unavailable" || e.code === "signer_refused") {
     return (
       <Notice kind="error" testid="build-batch-error">
-        The signer could not be asked for its limits, so nothing was built: {e.message} ({e.code}).
+        {t("payouts.signer_unavailable", { message: e.message, code: e.code })}
       </Notice>
     );
   }

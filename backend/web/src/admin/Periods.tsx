@@ -1,12 +1,13 @@
 // Periods: the closes of every plan that has periods (its room's `periods`: the generation plan's weeks), one
 // section per plan; a plan without periods (the auto-pool plan) has none to show.
 
+import { t } from "../i18n";
 import { Loading, Notice } from "../ui/bits";
 import { type PlanRoom, type PlannedAsset, roomsOf, useLazyView } from "../plans";
 
 export function Periods(props: { assets: PlannedAsset[] }) {
   const rooms = roomsOf(props.assets).filter((r) => r.periods);
-  if (rooms.length === 0) return <Notice kind="info" testid="periods-none">No asset runs a plan with periods.</Notice>;
+  if (rooms.length === 0) return <Notice kind="info" testid="periods-none">{t("periods.none")}</Notice>;
   return (
     <>
       {rooms.map((r) => (
@@ -18,6 +19,6 @@ export function Periods(props: { assets: PlannedAsset[] }) {
 
 function RoomPeriods(props: { room: PlanRoom; assets: PlannedAsset[] }) {
   const View = useLazyView(props.room.periods?.view);
-  if (!View) return <Loading what={`the ${props.room.name}'s periods`} />;
+  if (!View) return <Loading what={t("periods.loading", { plan: props.room.name() })} />;
   return <View assets={props.assets} />;
 }

@@ -7,6 +7,7 @@ import { get } from "../lib/api";
 import { Loading, useLoad } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
 import { AssetPicker } from "./common";
+import { t } from "../i18n";
 import type { Schema } from "../generated/api";
 import { type PlanVersionView, type PlannedAsset, roomOf, useLazyView } from "../plans";
 
@@ -23,12 +24,12 @@ export function PlanVersions(props: { assets: PlannedAsset[] }) {
   const data = versions.data?.asset_id === asset.asset_id ? versions.data : undefined;
   return (
     <section aria-labelledby="plan-title" data-testid="plan">
-      <h2 id="plan-title">Plan versions</h2>
+      <h2 id="plan-title">{t("plan.title")}</h2>
       <AssetPicker assets={props.assets} value={asset.asset_id} onChange={setAssetId} />{" "}
       <span class="muted" data-testid="plan-kind">
-        {asset.symbol} runs the {roomOf(asset.plan).name}.
+        {t("plan.runs", { symbol: asset.symbol, plan: roomOf(asset.plan).name() })}
       </span>
-      {(versions.loading && !data) || (data && !View) ? <Loading what="plan versions" /> : null}
+      {(versions.loading && !data) || (data && !View) ? <Loading what={t("plan.loading")} /> : null}
       {versions.error && <LoadFailed error={versions.error} retry={versions.reload} />}
       {data && View && (
         <View

@@ -8,18 +8,19 @@ import { get, post } from "../lib/api";
 import { Addr, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed, useSignedIn } from "../ui/account";
 import { ConfirmAction, IfCan, type StaffRole, time, useCan } from "./common";
+import { type ConsoleKey, t, tx } from "../i18n";
 import type { Schema } from "../generated/api";
 
 type StaffList = Schema<"StaffList">;
 type RoleChangeView = Schema<"RoleChangeView">;
 type ChangesPage = Schema<"ChangesPage">;
 
-const ROLES: { role: StaffRole; text: string }[] = [
-  { role: "viewer", text: "reads every console page" },
-  { role: "support", text: "freezes and unfreezes members, with a reason" },
-  { role: "finance", text: "proposes payout batches, treasury transfers and refunds" },
-  { role: "approver", text: "approves or rejects what another proposed" },
-  { role: "admin", text: "plan versions, assets, placements, staff roles" },
+const ROLES: { role: StaffRole; text: ConsoleKey }[] = [
+  { role: "viewer", text: "staff.role_viewer" },
+  { role: "support", text: "staff.role_support" },
+  { role: "finance", text: "staff.role_finance" },
+  { role: "approver", text: "staff.role_approver" },
+  { role: "admin", text: "staff.role_admin" },
 ];
 
 export function Staff() {
@@ -28,18 +29,18 @@ export function Staff() {
   const changed = () => setTick((t) => t + 1);
   return (
     <section aria-labelledby="staff-title" data-testid="staff">
-      <h2 id="staff-title">Staff</h2>
-      {list.loading && !list.data && <Loading what="the staff" />}
+      <h2 id="staff-title">{t("console.tab_staff")}</h2>
+      {list.loading && !list.data && <Loading what={t("staff.loading")} />}
       {list.error && <LoadFailed error={list.error} retry={list.reload} />}
       {list.data && (
         <>
           <div class="table-wrap panel">
             <table>
-              <caption>Who holds which role</caption>
+              <caption>{t("staff.who_holds")}</caption>
               <thead>
                 <tr>
-                  <th scope="col">Wallet</th>
-                  <th scope="col">Roles</th>
+                  <th scope="col">{t("payouts.col_wallet")}</th>
+                  <th scope="col">{t("staff.roles")}</th>
                 </tr>
               </thead>
               <tbody>
@@ -50,7 +51,7 @@ export function Staff() {
                     </td>
                     <td data-testid="staff-roles">
                       {m.roles.map((r) => (
-                        <span key={r.role} class="badge" title={`granted ${time(r.granted_at)} by change #${r.change_id}`}>
+                        <span key={r.role} class="badge" title={t("staff.granted", { at: time(r.granted_at), id: String(r.change_id) })}>
                           {r.role}
                         </span>
                       ))}
@@ -71,7 +72,7 @@ export function Staff() {
         {ROLES.map((r) => (
           <div key={r.role}>
             <dt>{r.role}</dt>
-            <dd>{r.text}</dd>
+            <dd>{t(r.text)}</dd>
           </div>
         ))}
       </dl>
@@ -82,7 +83,7 @@ export function Staff() {
 function changeText(c: RoleChangeView) {
   return (
     <>
-      {c.action === "grant" ? "Grant" : "Revoke"} <strong>{c.role}</strong> {c.action === "grant" ? "to" : "from"} <Addr a={c.wallet} />
+      {tx(c.action === "grant" ? "staff.grant_to" : "staff.revoke_from", { role: <strong>{c.role}</strong>, wallet: <Addr a={c.wallet} /> })}
     </>
   );
 }
@@ -91,13 +92,13 @@ function Open(props: { changes: RoleChangeView[]; changed: () => void }) {
   if (props.changes.length === 0) {
     return (
       <p class="muted" data-testid="no-open-changes">
-        No role change is waiting for an approver.
+        {t("staff.no_open")}
       </p>
     );
   }
   return (
-    <section class="panel" aria-label="Waiting for an approver" data-testid="open-changes">
-      <h3>Waiting for an approver</h3>
+    <section class="panel" aria-label={t("staff.waiting")} data-testid="open-changes">
+      <h3>{t("staff.waiting")}</h3>
       {props.changes.map((c) => (
         <OpenChange key={c.id} change={c} changed={props.changed} />
       ))}
@@ -114,39 +115,43 @@ function OpenChange(props: { change: RoleChangeView; changed: () => void }) {
   return (
     <div class="change" data-testid="open-change">
       <p>
-        #{c.id}: {changeText(c)} — “{c.reason}”, proposed by {c.proposer ? <Addr a={c.proposer} /> : "the configuration"} {time(c.proposed_at)}.
+        {tx("staff.open_change", {
+          id: String(c.id),
+          change: changeText(c),
+          reason: c.reason,
+          proposer: c.proposer ? <Addr a={c.proposer} /> : t("staff.the_configuration"),
+          at: time(c.proposed_at),
+        })}
       </p>
       {mine && (
         <p class="muted" data-testid="own-change">
-          You proposed it: another approver decides.
+          {t("staff.own")}
         </p>
       )}
       {!mine && can("approver") && (
         <div class="form-grid">
           <ConfirmAction
             needs="approver"
-            label="Approve"
-            title={`Approve role change #${c.id}`}
+            label={t("approvals.approve")}
+            title={t("staff.approve_title", { id: String(c.id) })}
             testid="change-approve"
-            describe={() => <p>{changeText(c)}. It applies at once, and is audited under your wallet.</p>}
+            describe={() => <p>{tx("staff.approve_describe", { change: changeText(c) })}</p>}
             act={() => post<RoleChangeView>(`/v1/admin/staff/changes/${c.id}/approve`, {})}
             done={props.changed}
           />
           <label>
-            Reason to reject
+            {t("staff.reject_reason")}
             <input value={reason} maxLength={500} onInput={(e) => setReason((e.target as HTMLInputElement).value)} data-testid="change-reject-reason" />
           </label>
           <ConfirmAction
             needs="approver"
-            label="Reject"
+            label={t("approvals.reject")}
             danger
-            title={`Reject role change #${c.id}`}
+            title={t("staff.reject_title", { id: String(c.id) })}
             testid="change-reject"
             disabled={reason.trim() === ""}
             describe={() => (
-              <p>
-                {changeText(c)} will not happen. Your reason, “{reason.trim()}”, is shown to the proposer and kept in the audit log.
-              </p>
+              <p>{tx("staff.reject_describe", { change: changeText(c), reason: reason.trim() })}</p>
             )}
             act={() => post<RoleChangeView>(`/v1/admin/staff/changes/${c.id}/reject`, { reason: reason.trim() })}
             done={props.changed}
@@ -156,11 +161,11 @@ function OpenChange(props: { change: RoleChangeView; changed: () => void }) {
       {mine && (
         <ConfirmAction
           needs="admin"
-          label="Withdraw"
+          label={t("staff.withdraw")}
           danger
-          title={`Withdraw role change #${c.id}`}
+          title={t("staff.withdraw_title", { id: String(c.id) })}
           testid="change-withdraw"
-          describe={() => <p>{changeText(c)} is withdrawn; nothing changes.</p>}
+          describe={() => <p>{tx("staff.withdraw_describe", { change: changeText(c) })}</p>}
           act={() => post<RoleChangeView>(`/v1/admin/staff/changes/${c.id}/withdraw`, {})}
           done={props.changed}
         />
@@ -178,23 +183,23 @@ function Propose(props: { changed: () => void }) {
   const w = wallet.trim();
   const invalid = w !== "" && !isAddress(w);
   return (
-    <section class="panel" aria-label="Propose a role change" data-testid="propose-change">
-      <h3>Propose a role change</h3>
+    <section class="panel" aria-label={t("staff.propose_title")} data-testid="propose-change">
+      <h3>{t("staff.propose_title")}</h3>
       <div class="form-grid">
         <label>
-          Change
+          {t("staff.change")}
           <select value={action} onChange={(e) => setAction((e.target as HTMLSelectElement).value as "grant" | "revoke")} data-testid="change-action">
-            <option value="grant">grant</option>
-            <option value="revoke">revoke</option>
+            <option value="grant">{t("staff.grant")}</option>
+            <option value="revoke">{t("staff.revoke")}</option>
           </select>
         </label>
         <label>
-          Wallet
+          {t("payouts.col_wallet")}
           <input value={wallet} onInput={(e) => setWallet((e.target as HTMLInputElement).value)} aria-invalid={invalid} placeholder="0x…" data-testid="change-wallet" />
-          {invalid && <span class="field-error">Not an address.</span>}
+          {invalid && <span class="field-error">{t("staff.not_address")}</span>}
         </label>
         <label>
-          Role
+          {t("staff.role")}
           <select value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value as StaffRole)} data-testid="change-role">
             {ROLES.map((r) => (
               <option key={r.role} value={r.role}>
@@ -204,19 +209,18 @@ function Propose(props: { changed: () => void }) {
           </select>
         </label>
         <label>
-          Reason
+          {t("approvals.reason")}
           <input value={reason} maxLength={500} onInput={(e) => setReason((e.target as HTMLInputElement).value)} data-testid="change-reason" />
         </label>
         <ConfirmAction
           needs="admin"
-          label="Propose"
-          title="Propose a role change"
+          label={t("staff.propose")}
+          title={t("staff.propose_title")}
           testid="change-propose"
           disabled={w === "" || invalid || reason.trim() === ""}
           describe={() => (
             <p>
-              {action === "grant" ? "Grant" : "Revoke"} <strong>{role}</strong> {action === "grant" ? "to" : "from"} <code>{w}</code>. An approver
-              other than you must approve it before it applies (while nobody else holds the approver role, it applies at once).
+              {tx(action === "grant" ? "staff.propose_grant" : "staff.propose_revoke", { role: <strong>{role}</strong>, wallet: <code>{w}</code> })}
             </p>
           )}
           act={() => post<RoleChangeView>("/v1/admin/staff/changes", { action, wallet: w, role, reason: reason.trim() })}
@@ -228,8 +232,9 @@ function Propose(props: { changed: () => void }) {
       </div>
       {result && (
         <Notice kind="ok" testid="change-proposed">
-          Change #{result.id} is {result.status}
-          {result.decision_reason ? ` (${result.decision_reason})` : ""}.
+          {result.decision_reason
+            ? t("staff.change_is_reason", { id: String(result.id), status: result.status, reason: result.decision_reason })
+            : t("staff.change_is", { id: String(result.id), status: result.status })}
         </Notice>
       )}
     </section>
@@ -240,19 +245,19 @@ function History(props: { tick: number }) {
   const pager = usePager<number>();
   const page = useLoad(() => get<ChangesPage>("/v1/admin/staff/changes", { cursor: pager.cursor, limit: 10 }), [pager.cursor, props.tick]);
   return (
-    <section class="panel" aria-label="Role changes" data-testid="change-history">
-      <h3>Role changes</h3>
+    <section class="panel" aria-label={t("staff.history")} data-testid="change-history">
+      <h3>{t("staff.history")}</h3>
       {page.error && <LoadFailed error={page.error} retry={page.reload} />}
       <div class="table-wrap">
         <table>
           <thead>
             <tr>
               <th scope="col">#</th>
-              <th scope="col">Change</th>
-              <th scope="col">Why</th>
-              <th scope="col">Proposed</th>
-              <th scope="col">Status</th>
-              <th scope="col">Decided</th>
+              <th scope="col">{t("staff.change")}</th>
+              <th scope="col">{t("payouts.why")}</th>
+              <th scope="col">{t("staff.proposed")}</th>
+              <th scope="col">{t("payouts.status")}</th>
+              <th scope="col">{t("staff.decided")}</th>
             </tr>
           </thead>
           <tbody>
@@ -262,7 +267,7 @@ function History(props: { tick: number }) {
                 <td>{changeText(c)}</td>
                 <td>{c.reason}</td>
                 <td>
-                  {c.proposer ? <Addr a={c.proposer} /> : "configuration"} {time(c.proposed_at)}
+                  {c.proposer ? <Addr a={c.proposer} /> : t("staff.configuration")} {time(c.proposed_at)}
                 </td>
                 <td data-testid="change-status">{c.status}</td>
                 <td>
@@ -274,7 +279,7 @@ function History(props: { tick: number }) {
           </tbody>
         </table>
       </div>
-      <Pager pager={pager} next={page.data?.next_cursor} label="Role changes" />
+      <Pager pager={pager} next={page.data?.next_cursor} label={t("staff.history")} />
     </section>
   );
 }

@@ -11,6 +11,8 @@ import { errorText, LoadFailed, useSignedIn } from "../ui/account";
 import type { AnyConnection } from "../lib/tron";
 import { networkLabel } from "../lib/networks";
 import { type Asset, AssetPicker, ConfirmAction, IfCan, time, unixTime, toBase, useCan } from "./common";
+import { t, t as tr, tx } from "../i18n";
+import { localHuman } from "../lib/format";
 import type { Schema } from "../generated/api";
 
 export type TreasurySummary = Schema<"TreasurySummary">;
@@ -24,24 +26,24 @@ export type TransferView = Schema<"TreasuryTransferView">;
 export async function sendTransfer(
   connection: AnyConnection,
   chainId: number,
-  t: TransferView,
+  transfer: TransferView,
   report: (text: string, error?: boolean) => void,
 ): Promise<boolean> {
-  if (!t.transaction) return false;
+  if (!transfer.transaction) return false;
   if (connection.kind !== "evm") {
-    report("Treasury transfers are sent from an EVM wallet.", true);
+    report(t("treasury.evm_only"), true);
     return false;
   }
   try {
     if ((await connection.chainId()) !== chainId) {
-      report(`Switch your wallet to ${networkLabel(chainId)} first.`, true);
+      report(t("treasury.switch", { network: networkLabel(chainId) }), true);
       return false;
     }
-    report("Confirm the transaction in your wallet");
-    const hash = await connection.send({ to: t.transaction.to, data: t.transaction.data }, t.refund_of ? "refund" : "treasury transfer");
-    report(`Sent (${hash}), waiting for it to be mined`);
+    report(t("treasury.confirm_in_wallet"));
+    const hash = await connection.send({ to: transfer.transaction.to, data: transfer.transaction.data }, transfer.refund_of ? "refund" : "treasury transfer");
+    report(t("treasury.sent_waiting", { hash }));
     const r = await connection.mined(hash);
-    report(`Mined in block ${r.blockNumber}; executed once the listener confirms it.`);
+    report(t("treasury.mined", { block: String(r.blockNumber) }));
     return true;
   } catch (e) {
     report(errorText(e), true);
@@ -63,81 +65,82 @@ export function Treasury(props: { assets: Asset[] }) {
   const amountInvalid = amount.trim() !== "" && (base === null || base === 0n || tooMuch);
   return (
     <section aria-labelledby="treasury-title" data-testid="treasury">
-      <h2 id="treasury-title">Treasury</h2>
+      <h2 id="treasury-title">{t("console.tab_treasury")}</h2>
       <AssetPicker assets={props.assets} value={assetId} onChange={setAssetId} />
-      {summary.loading && !s && <Loading what="the treasury" />}
+      {summary.loading && !s && <Loading what={t("treasury.loading")} />}
       {summary.error && <LoadFailed error={summary.error} retry={summary.reload} />}
       {s && (
         <dl class="balances panel" data-testid="treasury-summary">
           <div>
-            <dt>Company credited in all</dt>
+            <dt>{t("treasury.company_total")}</dt>
             <dd><AssetAmt a={s.company_total} testid="t-company" /></dd>
           </div>
           <div>
-            <dt>Transferred out</dt>
+            <dt>{t("treasury.transferred")}</dt>
             <dd><AssetAmt a={s.transferred} testid="t-transferred" /></dd>
           </div>
           <div>
-            <dt>Proposed or signed, not executed</dt>
+            <dt>{t("treasury.reserved")}</dt>
             <dd><AssetAmt a={s.reserved} /></dd>
           </div>
           <div>
-            <dt>Available to transfer</dt>
+            <dt>{t("treasury.available")}</dt>
             <dd><AssetAmt a={s.available} testid="t-available" /></dd>
           </div>
           <div>
-            <dt>Refunded to payers (not company funds)</dt>
+            <dt>{t("treasury.refunded")}</dt>
             <dd>
               <AssetAmt a={s.refunded} testid="t-refunded" />
               {s.refunds_reserved.base !== "0" && (
                 <>
-                  {" "}+ <AssetAmt a={s.refunds_reserved} /> signed
+                  {" "}{tx("treasury.plus_signed", { amount: <AssetAmt a={s.refunds_reserved} /> })}
                 </>
               )}
             </dd>
           </div>
           <div>
-            <dt>Owed to users</dt>
+            <dt>{t("mon.owed")}</dt>
             <dd><AssetAmt a={s.liabilities} testid="t-liabilities" /></dd>
           </div>
           <div>
-            <dt>Contract balance (chain)</dt>
+            <dt>{t("mon.series_chain")}</dt>
             <dd>{s.contract_balance ? <AssetAmt a={s.contract_balance} testid="t-balance" /> : s.chain_note}</dd>
           </div>
           <div>
-            <dt>Contract available (minus claimable)</dt>
+            <dt>{t("treasury.contract_available")}</dt>
             <dd>{s.contract_available ? <AssetAmt a={s.contract_available} /> : "—"}</dd>
           </div>
         </dl>
       )}
       <IfCan need="finance">
-      <section class="panel" aria-label="New transfer">
-        <h3>Transfer company funds</h3>
+      <section class="panel" aria-label={t("treasury.new_transfer")}>
+        <h3>{t("treasury.transfer_title")}</h3>
         <div class="form-grid">
           <label>
-            To (allowlisted address)
+            {t("treasury.to_allowlisted")}
             <input value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value)} aria-invalid={toInvalid} placeholder="0x…" data-testid="transfer-to" />
-            {toInvalid && <span class="field-error">Not an address.</span>}
+            {toInvalid && <span class="field-error">{t("staff.not_address")}</span>}
           </label>
           <label>
-            Amount ({asset.symbol})
+            {t("treasury.amount", { symbol: asset.symbol })}
             <input value={amount} onInput={(e) => setAmount((e.target as HTMLInputElement).value)} inputMode="decimal" aria-invalid={amountInvalid} data-testid="transfer-amount" />
             {amountInvalid && (
-              <span class="field-error">{tooMuch ? `More than available (${s?.available.human}).` : `A positive number with at most ${asset.decimals} decimals.`}</span>
+              <span class="field-error">{tooMuch ? t("treasury.too_much", { available: localHuman(s?.available.human ?? "") }) : t("payouts.positive_decimals", { decimals: asset.decimals })}</span>
             )}
           </label>
           <ConfirmAction
             needs="finance"
-            label="Propose for approval"
-            title="Propose a treasury transfer"
+            label={t("payouts.propose")}
+            title={t("treasury.propose_title")}
             testid="transfer-propose"
             disabled={!s || base === null || base === 0n || tooMuch || !isAddress(to.trim())}
             describe={() => (
               <p>
-                You propose moving <Amount base={base ?? 0n} decimals={asset.decimals} symbol={asset.symbol} /> of company funds
-                to <code>{to}</code>. It is reserved at once (available drops to{" "}
-                <Amount base={BigInt(s?.available.base ?? "0") - (base ?? 0n)} decimals={asset.decimals} symbol={asset.symbol} />) and
-                signed once you signed the proposal and the approvers the signer requires approved it, in Approvals.
+                {tx("treasury.propose_describe", {
+                  amount: <Amount base={base ?? 0n} decimals={asset.decimals} symbol={asset.symbol} />,
+                  to: <code>{to}</code>,
+                  left: <Amount base={BigInt(s?.available.base ?? "0") - (base ?? 0n)} decimals={asset.decimals} symbol={asset.symbol} />,
+                })}
               </p>
             )}
             act={() =>
@@ -155,16 +158,18 @@ export function Treasury(props: { assets: Asset[] }) {
           />
           <ConfirmAction
             needs="finance"
-            label="Sign transfer"
-            title="Sign a treasury transfer"
+            label={t("treasury.sign")}
+            title={t("treasury.sign_title")}
             testid="transfer"
             disabled={!s || base === null || base === 0n || tooMuch || !isAddress(to.trim())}
             describe={() => (
               <p>
-                The signer authorises moving <Amount base={base ?? 0n} decimals={asset.decimals} symbol={asset.symbol} /> of company funds
-                to <code>{to}</code>. Available drops from {s?.available.human} to{" "}
-                <Amount base={BigInt(s?.available.base ?? "0") - (base ?? 0n)} decimals={asset.decimals} symbol={asset.symbol} /> until it
-                executes or expires. The treasurer sends the transaction shown afterwards.
+                {tx("treasury.sign_describe", {
+                  amount: <Amount base={base ?? 0n} decimals={asset.decimals} symbol={asset.symbol} />,
+                  to: <code>{to}</code>,
+                  available: localHuman(s?.available.human ?? ""),
+                  left: <Amount base={BigInt(s?.available.base ?? "0") - (base ?? 0n)} decimals={asset.decimals} symbol={asset.symbol} />,
+                })}
               </p>
             )}
             act={() => post<TransferView>("/v1/admin/treasury/transfers", { asset_id: assetId, to: to.trim(), amount: (base ?? 0n).toString() })}
@@ -203,7 +208,7 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
   const executed = sending && !sending.done ? page.data?.items.find((t) => t.id === sending.id && t.status === "executed") : undefined;
   useEffect(() => {
     if (!executed || !sending) return;
-    setSending({ ...sending, text: `Executed in block ${executed.executed_block}.`, done: true });
+    setSending({ ...sending, text: t("treasury.executed", { block: String(executed.executed_block) }), done: true });
     props.onChange();
   }, [executed?.id]);
   const send = async (t: TransferView) => {
@@ -215,22 +220,22 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
     }
   };
   return (
-    <section class="panel" aria-label="Transfers" data-testid="transfers">
-      <h3>Transfers</h3>
+    <section class="panel" aria-label={t("treasury.transfers")} data-testid="transfers">
+      <h3>{t("treasury.transfers")}</h3>
       {page.error && <LoadFailed error={page.error} retry={page.reload} />}
       <div class="table-wrap">
         <table>
           <thead>
             <tr>
               <th scope="col">#</th>
-              <th scope="col">To</th>
-              <th scope="col">Amount</th>
-              <th scope="col">Status</th>
-              <th scope="col">Nonce / deadline</th>
-              <th scope="col">Block</th>
-              <th scope="col">Created</th>
+              <th scope="col">{t("treasury.to")}</th>
+              <th scope="col">{t("payouts.amount")}</th>
+              <th scope="col">{t("payouts.status")}</th>
+              <th scope="col">{t("treasury.nonce_deadline")}</th>
+              <th scope="col">{t("mon.block")}</th>
+              <th scope="col">{t("payouts.created")}</th>
               <th scope="col">
-                <span class="sr-only">Send</span>
+                <span class="sr-only">{t("treasury.send")}</span>
               </th>
             </tr>
           </thead>
@@ -241,8 +246,8 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
                 <td><Addr a={t.to} chainId={asset.chain_id} /></td>
                 <td><Amount base={t.amount} decimals={asset.decimals} symbol={asset.symbol} /></td>
                 <td data-testid="transfer-status">
-                  {t.status} ({t.refund_of ? "refund" : t.origin})
-                  {t.status === "proposed" && t.authorisation_id != null && <div class="muted">awaiting approval: proposal #{t.authorisation_id}</div>}
+                  {t.status} ({t.refund_of ? tr("approvals.kind_refund") : t.origin})
+                  {t.status === "proposed" && t.authorisation_id != null && <div class="muted">{tr("treasury.awaiting", { id: String(t.authorisation_id) })}</div>}
                 </td>
                 <td>
                   <code title={t.nonce}>{t.nonce.length > 12 ? `${t.nonce.slice(0, 12)}…` : t.nonce}</code> / {unixTime(t.deadline)}
@@ -259,7 +264,7 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
                 <td>
                   {t.status === "signed" && t.transaction && can("finance") && (
                     <button type="button" class="danger" onClick={() => send(t)} disabled={sending?.id === t.id && !sending.error} data-testid="transfer-send">
-                      Send from this wallet
+                      {tr("treasury.send_from_wallet")}
                     </button>
                   )}
                 </td>
@@ -270,16 +275,16 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
       </div>
       {page.data?.items.length === 0 && (
         <p class="muted" data-testid="empty">
-          No treasury transfers yet.
+          {t("treasury.none")}
         </p>
       )}
       {sending && (
         <Notice kind={sending.error ? "error" : "info"} testid="transfer-sending">
-          Transfer #{sending.id}: {sending.text}
+          {t("treasury.sending", { id: String(sending.id), text: sending.text })}
         </Notice>
       )}
-      <p class="muted">A signed transfer is sent by a wallet with the contract's treasurer role (this one, if it has it).</p>
-      <Pager pager={pager} next={page.data?.next_cursor} label="Transfers" />
+      <p class="muted">{t("treasury.treasurer_hint")}</p>
+      <Pager pager={pager} next={page.data?.next_cursor} label={t("treasury.transfers")} />
     </section>
   );
 }

@@ -7,6 +7,7 @@ import { get, post } from "../lib/api";
 import { Addr, Amount, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
 import { type Asset, AssetPicker, ConfirmAction, IfCan, time } from "./common";
+import { type ConsoleKey, t, tx } from "../i18n";
 import type { Schema } from "../generated/api";
 import { type PlannedAsset, roomOf, useLazyView } from "../plans";
 
@@ -18,7 +19,7 @@ export function UsersAdmin(props: { assets: PlannedAsset[] }) {
   const UserTools = useLazyView(roomOf(asset.plan).userTools);
   return (
     <section aria-labelledby="users-title" data-testid="users-admin">
-      <h2 id="users-title">Users</h2>
+      <h2 id="users-title">{t("console.tab_users")}</h2>
       <AssetPicker assets={props.assets} value={assetId} onChange={setAssetId} />
       <IfCan need="support">
         <Freeze asset={asset} />
@@ -39,22 +40,16 @@ function Freeze(props: { asset: Asset }) {
   const action = (freeze: boolean) => (
     <ConfirmAction
       needs="support"
-      label={freeze ? "Freeze" : "Unfreeze"}
+      label={t(freeze ? "users.freeze" : "users.unfreeze")}
       danger={freeze}
-      title={`${freeze ? "Freeze" : "Unfreeze"} ${a} in ${props.asset.symbol}`}
+      title={t(freeze ? "users.freeze_title" : "users.unfreeze_title", { wallet: a, symbol: props.asset.symbol })}
       testid={freeze ? "freeze" : "unfreeze"}
       disabled={a === "" || invalid || why === ""}
       describe={() =>
         freeze ? (
-          <p>
-            New {props.asset.symbol} credits of <code>{a}</code> are <em>held</em> instead of payable, and no payload is signed
-            for this wallet, until it is unfrozen. Audited with your reason: “{why}”.
-          </p>
+          <p>{tx("users.freeze_describe", { symbol: props.asset.symbol, wallet: <code>{a}</code>, held: <em>{t("users.held")}</em>, reason: why })}</p>
         ) : (
-          <p>
-            <code>{a}</code>'s held {props.asset.symbol} rewards become <em>pending</em> (payable) again, and payloads are signed
-            for it again. Audited with your reason: “{why}”.
-          </p>
+          <p>{tx("users.unfreeze_describe", { symbol: props.asset.symbol, wallet: <code>{a}</code>, pending: <em>{t("users.pending")}</em>, reason: why })}</p>
         )
       }
       act={() => post<FrozenState>(`/v1/admin/users/${a}/${freeze ? "freeze" : "unfreeze"}`, { asset_id: props.asset.asset_id, reason: why })}
@@ -62,24 +57,24 @@ function Freeze(props: { asset: Asset }) {
     />
   );
   return (
-    <section class="panel" aria-label="Freeze" data-testid="freeze-panel">
-      <h3>Freeze or unfreeze</h3>
+    <section class="panel" aria-label={t("users.freeze")} data-testid="freeze-panel">
+      <h3>{t("users.freeze_or_unfreeze")}</h3>
       <div class="form-grid">
         <label>
-          Wallet
+          {t("payouts.col_wallet")}
           <input value={address} onInput={(e) => setAddress((e.target as HTMLInputElement).value)} aria-invalid={invalid} placeholder="0x…" data-testid="freeze-address" />
-          {invalid && <span class="field-error">Not an address.</span>}
+          {invalid && <span class="field-error">{t("staff.not_address")}</span>}
         </label>
         <label>
-          Reason (kept in the audit log)
-          <input value={reason} maxLength={500} onInput={(e) => setReason((e.target as HTMLInputElement).value)} placeholder="ticket, finding…" data-testid="freeze-reason" />
+          {t("users.reason")}
+          <input value={reason} maxLength={500} onInput={(e) => setReason((e.target as HTMLInputElement).value)} placeholder={t("users.reason_placeholder")} data-testid="freeze-reason" />
         </label>
         {action(true)}
         {action(false)}
       </div>
       {result && (
         <Notice kind="ok" testid="freeze-result">
-          <Addr a={result.address} chainId={props.asset.chain_id} /> is now {result.frozen ? "frozen" : "active"} in asset {result.asset_id}.
+          {tx(result.frozen ? "users.now_frozen" : "users.now_active", { wallet: <Addr a={result.address} chainId={props.asset.chain_id} />, id: String(result.asset_id) })}
         </Notice>
       )}
     </section>
@@ -96,15 +91,15 @@ function Withdrawals(props: { asset: Asset }) {
   const d = props.asset.decimals;
   const s = props.asset.symbol;
   return (
-    <section class="panel" aria-label="Withdraw requests" data-testid="withdrawals">
-      <h3>Withdraw requests</h3>
+    <section class="panel" aria-label={t("users.withdrawals")} data-testid="withdrawals">
+      <h3>{t("users.withdrawals")}</h3>
       <label class="inline">
-        Status{" "}
+        {t("payouts.status")}{" "}
         <select value={status} onChange={(e) => { setStatus((e.target as HTMLSelectElement).value); pager.reset(); }}>
-          <option value="open">open</option>
-          <option value="batched">batched</option>
-          <option value="cancelled">cancelled</option>
-          <option value="">any</option>
+          <option value="open">{t("users.status_open")}</option>
+          <option value="batched">{t("users.status_batched")}</option>
+          <option value="cancelled">{t("users.status_cancelled")}</option>
+          <option value="">{t("payouts.any")}</option>
         </select>
       </label>
       {page.error && <LoadFailed error={page.error} retry={page.reload} />}
@@ -113,11 +108,11 @@ function Withdrawals(props: { asset: Asset }) {
           <thead>
             <tr>
               <th scope="col">#</th>
-              <th scope="col">User</th>
-              <th scope="col">Asked</th>
-              <th scope="col">Pending now</th>
-              <th scope="col">Status</th>
-              <th scope="col">When</th>
+              <th scope="col">{t("payouts.col_user")}</th>
+              <th scope="col">{t("users.asked")}</th>
+              <th scope="col">{t("users.pending_now")}</th>
+              <th scope="col">{t("payouts.status")}</th>
+              <th scope="col">{t("audit.when")}</th>
             </tr>
           </thead>
           <tbody>
@@ -129,7 +124,7 @@ function Withdrawals(props: { asset: Asset }) {
                 </td>
                 <td><Amount base={w.amount} decimals={d} symbol={s} /></td>
                 <td><Amount base={w.pending_now} decimals={d} symbol={s} /></td>
-                <td>{w.status}</td>
+                <td data-status={w.status}>{withdrawalStatus(w.status)}</td>
                 <td>{time(w.created_at)}</td>
               </tr>
             ))}
@@ -138,10 +133,15 @@ function Withdrawals(props: { asset: Asset }) {
       </div>
       {page.data?.items.length === 0 && (
         <p class="muted" data-testid="empty">
-          {status ? `No ${status} withdraw requests.` : "No withdraw requests yet."}
+          {status ? t("users.none_status", { status: withdrawalStatus(status) }) : t("users.none")}
         </p>
       )}
-      <Pager pager={pager} next={page.data?.next_cursor} label="Withdraw requests" />
+      <Pager pager={pager} next={page.data?.next_cursor} label={t("users.withdrawals")} />
     </section>
   );
+}
+
+/** A withdraw request's status in words (the API's word otherwise). */
+function withdrawalStatus(s: string): string {
+  return ["open", "batched", "cancelled"].includes(s) ? t(`users.status_${s}` as ConsoleKey) : s;
 }

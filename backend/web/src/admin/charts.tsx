@@ -1,6 +1,9 @@
 // Inline SVG charts (no chart library, nothing from another origin). Values are plotted as numbers; the exact
 // figures are in the tables beside them.
 
+import { t } from "../i18n";
+import { formatLocale } from "../i18n/tag";
+
 export interface Series {
   name: string;
   /** `c-chain`, `c-ledger` or `c-owed` (colours in styles.css, light and dark). */
@@ -25,7 +28,9 @@ function ticks(max: number): number[] {
 }
 
 function fmt(v: number): string {
-  return Math.abs(v) >= 1000 ? v.toLocaleString(undefined, { maximumFractionDigits: 0 }) : String(Math.round(v * 1000) / 1000);
+  return Math.abs(v) >= 1000
+    ? v.toLocaleString(formatLocale(), { maximumFractionDigits: 0 })
+    : (Math.round(v * 1000) / 1000).toLocaleString(formatLocale(), { maximumFractionDigits: 3, useGrouping: false });
 }
 
 export function LineChart(props: { series: Series[]; labels: string[]; unit: string }) {
@@ -38,7 +43,7 @@ export function LineChart(props: { series: Series[]; labels: string[]; unit: str
   const summary = props.series.map((s) => `${s.name}: ${fmt(s.values[s.values.length - 1] ?? 0)} ${props.unit}`).join("; ");
   return (
     <>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Latest: ${summary}`}>
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t("charts.latest", { summary })}>
         {ys.map((v) => (
           <g key={v}>
             <line x1={PAD.l} x2={W - PAD.r} y1={y(v)} y2={y(v)} stroke="currentColor" stroke-opacity="0.15" />

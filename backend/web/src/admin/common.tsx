@@ -4,6 +4,9 @@
 import { type ComponentChildren, createContext } from "preact";
 import { useContext, useState } from "preact/hooks";
 import { parseUnits } from "viem";
+import { t } from "../i18n";
+import { formatLocale } from "../i18n/tag";
+import { time } from "../lib/format";
 import { errorText } from "../ui/account";
 import { Confirm, Notice } from "../ui/bits";
 import { ApiError, post } from "../lib/api";
@@ -41,9 +44,14 @@ export function IfCan(props: { need: Need; children: ComponentChildren }) {
   return useCan()(props.need) ? <>{props.children}</> : null;
 }
 
-/** A human amount ("20.5") as base units; `null` when it is not a non-negative decimal with at most `decimals` places. */
+/**
+ * A human amount ("20.5"; "20,5" too where the language writes a decimal comma) as base units, exactly (parsed as text,
+ * never a JavaScript number); `null` when it is not a non-negative decimal with at most `decimals` places.
+ */
 export function toBase(text: string, decimals: number): bigint | null {
-  const t = text.trim();
+  let t = text.trim();
+  const comma = decimalSeparator();
+  if (comma !== "." && !t.includes(".")) t = t.replace(comma, ".");
   if (!/^\d+(\.\d+)?$/.test(t)) return null;
   const places = t.split(".")[1]?.length ?? 0;
   if (places > decimals) return null;
@@ -54,10 +62,15 @@ export function toBase(text: string, decimals: number): bigint | null {
   }
 }
 
+/** The language's decimal separator ("," in Spanish, "٫" in Arabic). */
+function decimalSeparator(): string {
+  return new Intl.NumberFormat(formatLocale()).formatToParts(1.5).find((p) => p.type === "decimal")?.value ?? ".";
+}
+
 export function AssetPicker(props: { assets: Asset[]; value: number; onChange: (id: number) => void; id?: string }) {
   return (
     <label class="inline">
-      Asset{" "}
+      {t("common.asset")}{" "}
       <select
         id={props.id}
         value={props.value}
@@ -66,7 +79,7 @@ export function AssetPicker(props: { assets: Asset[]; value: number; onChange: (
       >
         {props.assets.map((a) => (
           <option key={a.asset_id} value={a.asset_id}>
-            {a.symbol} on {networkName(a.chain_id)} (asset {a.asset_id})
+            {t("common.asset_option", { symbol: a.symbol, network: networkName(a.chain_id), id: String(a.asset_id) })}
           </option>
         ))}
       </select>
@@ -121,7 +134,7 @@ export function ConfirmAction<T>(props: {
         }}
         data-testid={props.testid}
       >
-        {busy ? "Working…" : props.label}
+        {busy ? t("common.working") : props.label}
       </button>
       {open && (
         <Confirm title={props.title} confirmLabel={props.label} danger={props.danger} onConfirm={go} onCancel={() => setOpen(false)}>
@@ -138,10 +151,11 @@ export function ConfirmAction<T>(props: {
   );
 }
 
-export { time } from "../lib/format";
+export { time };
 
+/** Unix seconds as the reader's local date and time, in their language; "—" when there is none. */
 export function unixTime(secs: number | null | undefined): string {
-  return secs ? new Date(secs * 1000).toLocaleString() : "—";
+  return secs ? time(new Date(secs * 1000).toISOString()) : "—";
 }
 
 /** JSON with object keys sorted: stored parameters come back from Postgres' jsonb with its own key order. */
@@ -166,7 +180,7 @@ export function proposedFrom(firstAllowed: number): number {
 
 /** Why a start block is refused, naming the first allowed one (the API's own rule). */
 export function firstAllowedText(firstAllowed: number): string {
-  return `A block from ${firstAllowed} on: a version may not start at a block the chain has already confirmed and the ledger applied (nor before the latest version's start).`;
+  return t("common.first_allowed_text", { block: String(firstAllowed) });
 }
 
 /**
@@ -176,10 +190,9 @@ export function firstAllowedText(firstAllowed: number): string {
 export function FirstAllowed(props: { minFrom: number; use: (block: number) => void }) {
   return (
     <p class="muted" data-testid="plan-first-allowed" data-block={props.minFrom}>
-      First allowed block now: {props.minFrom} (the chain confirms more meanwhile; the form proposes {FROM_MARGIN} blocks
-      later).{" "}
+      {t("common.first_allowed_now", { block: String(props.minFrom), margin: FROM_MARGIN })}{" "}
       <button type="button" class="copy" onClick={() => props.use(props.minFrom)} data-testid="plan-use-first-allowed">
-        Use {props.minFrom}
+        {t("common.use_block", { block: String(props.minFrom) })}
       </button>
     </p>
   );
@@ -209,14 +222,14 @@ export function CreateVersion<P extends object>(props: {
     <>
       <ConfirmAction
         needs="admin"
-        label="Create version"
-        title={`Plan version ${latest.version + 1} for ${asset.symbol}`}
+        label={t("common.create_version")}
+        title={t("common.create_version_title", { version: latest.version + 1, symbol: asset.symbol })}
         testid="plan-create"
         disabled={!props.params}
         describe={() => (
           <>
             <p>{props.effect}</p>
-            <p>{changes.length === 0 ? "No parameter changes (only the start block)." : `Changes: ${changes.join(", ")}.`}</p>
+            <p>{changes.length === 0 ? t("common.no_changes") : t("common.changes", { list: changes.join(", ") })}</p>
           </>
         )}
         act={async () => {
@@ -228,7 +241,7 @@ export function CreateVersion<P extends object>(props: {
           }
         }}
         done={(r) => {
-          setCreated(`Version ${r.version} created.`);
+          setCreated(t("common.version_created", { version: r.version }));
           props.onCreated();
         }}
       />

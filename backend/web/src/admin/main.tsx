@@ -2,7 +2,8 @@
 // signed-in wallet may do comes from its staff roles (`GET /v1/admin/ping`): every role reads every tab, and each
 // action is shown only to the role the API would let through (backend/STAFF.md §2).
 
-import { renderLocalised } from "../i18n";
+import { renderLocalised, t, tx, type ConsoleKey } from "../i18n";
+import "../i18n/console";
 import { useEffect, useState } from "preact/hooks";
 import { get, publicCall } from "../lib/api";
 import type { PublicPlans } from "../lib/types";
@@ -24,17 +25,17 @@ import { UsersAdmin } from "./Users";
 import { plannedAssets } from "../plans";
 
 const TABS = [
-  ["payouts", "Payouts"],
-  ["approvals", "Approvals"],
-  ["treasury", "Treasury"],
-  ["monitoring", "Monitoring"],
-  ["users", "Users"],
-  ["plan", "Plan"],
-  ["periods", "Periods"],
-  ["assets", "Assets"],
-  ["staff", "Staff"],
-  ["audit", "Audit log"],
-] as const;
+  ["payouts", "console.tab_payouts"],
+  ["approvals", "console.tab_approvals"],
+  ["treasury", "console.tab_treasury"],
+  ["monitoring", "console.tab_monitoring"],
+  ["users", "console.tab_users"],
+  ["plan", "console.tab_plan"],
+  ["periods", "console.tab_periods"],
+  ["assets", "console.tab_assets"],
+  ["staff", "console.tab_staff"],
+  ["audit", "console.tab_audit"],
+] as const satisfies readonly (readonly [string, ConsoleKey])[];
 type Tab = (typeof TABS)[number][0];
 
 function currentTab(): Tab {
@@ -83,16 +84,16 @@ function App() {
     <>
       <header class="top">
         <h1>
-          <a href="/admin">Admin console</a>
+          <a href="/admin">{t("console.title")}</a>
         </h1>
         <LanguagePicker />
         <AccountBar purpose="use the admin console" />
       </header>
       <main id="main">
-        {!signed && <Notice kind="info">Connect a staff wallet and sign in.</Notice>}
+        {!signed && <Notice kind="info">{t("console.connect")}</Notice>}
         {signed && signed.session.role !== "admin" && (
           <Notice kind="error" testid="not-admin">
-            This wallet is not an admin: the console and its API are refused. <a href="/">Back to the dApp</a>
+            {tx("console.not_admin", { back: <a href="/">{t("console.back_to_dapp")}</a> })}
           </Notice>
         )}
         {signed && signed.session.role === "admin" && (
@@ -100,31 +101,30 @@ function App() {
             {me.error && <LoadFailed error={me.error} retry={me.reload} />}
             {me.data && (
               <p class="muted" data-testid="staff-roles-mine">
-                Your roles: {roles.join(", ")}
-                {roles.length === 1 && roles[0] === "viewer" ? " — you can read every page; nothing here moves anything." : "."}
+                {t(roles.length === 1 && roles[0] === "viewer" ? "console.roles_viewer" : "console.roles", { roles: roles.join(", ") })}
               </p>
             )}
-            <nav class="tabs" aria-label="Console sections">
+            <nav class="tabs" aria-label={t("console.sections")}>
               {TABS.map(([id, label]) => (
                 <a key={id} href={`#${id}`} aria-current={tab === id ? "page" : undefined} data-testid={`tab-${id}`}>
-                  {label}
+                  {t(label)}
                 </a>
               ))}
             </nav>
-            {plans.loading && <Loading what="assets" />}
+            {plans.loading && <Loading what={t("console.loading_assets")} />}
             {plans.error && <LoadFailed error={plans.error} retry={plans.reload} />}
             {tab === "audit" && <Audit />}
-            {tab === "staff" && !Staff && <Loading what="the Staff tab" />}
+            {tab === "staff" && !Staff && <Loading what={t("console.loading_tab", { tab: t("console.tab_staff") })} />}
             {tab === "staff" && Staff && <Staff />}
-            {tab === "approvals" && !Approvals && <Loading what="the Approvals tab" />}
+            {tab === "approvals" && !Approvals && <Loading what={t("console.loading_tab", { tab: t("console.tab_approvals") })} />}
             {tab === "approvals" && Approvals && <Approvals />}
-            {plans.data && tab === "assets" && !Assets && <Loading what="the Assets tab" />}
+            {plans.data && tab === "assets" && !Assets && <Loading what={t("console.loading_tab", { tab: t("console.tab_assets") })} />}
             {plans.data && tab === "assets" && Assets && (
               <Assets assets={assets} wallet={signed.session.address} created={plans.reload} />
             )}
             {plans.data && assets.length === 0 && !["assets", "audit", "staff", "approvals"].includes(tab) && (
               <Notice kind="info" testid="create-first-asset">
-                No asset yet. <a href="#assets">Create the first one</a> (chain, token, plan).
+                {tx("console.no_asset", { create: <a href="#assets">{t("console.create_first")}</a> })}
               </Notice>
             )}
             {assets.length > 0 && (
@@ -133,9 +133,9 @@ function App() {
                 {tab === "treasury" && <Treasury assets={assets} />}
                 {tab === "monitoring" && <Monitoring assets={assets} />}
                 {tab === "users" && <UsersAdmin assets={assets} />}
-                {tab === "plan" && !PlanVersions && <Loading what="the Plan tab" />}
+                {tab === "plan" && !PlanVersions && <Loading what={t("console.loading_tab", { tab: t("console.tab_plan") })} />}
                 {tab === "plan" && PlanVersions && <PlanVersions assets={assets} />}
-                {tab === "periods" && !Periods && <Loading what="the Periods tab" />}
+                {tab === "periods" && !Periods && <Loading what={t("console.loading_tab", { tab: t("console.tab_periods") })} />}
                 {tab === "periods" && Periods && <Periods assets={assets} />}
               </>
             )}

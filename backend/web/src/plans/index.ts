@@ -8,6 +8,7 @@ import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import type { Schema } from "../generated/api";
 import type { AssetPlan, GenerationAssetPlan, PublicPlans } from "../lib/types";
+import { t } from "../i18n";
 
 /** The fields every page needs of an asset, whatever its plan. */
 export interface AssetBase {
@@ -58,8 +59,8 @@ export type Lazy<P> = () => Promise<ComponentType<P>>;
 /** What a plan shows beyond what every plan shares. */
 export interface PlanRoom {
   kind: PlanKind;
-  /** "auto-pool plan": how pages name it. */
-  name: string;
+  /** "auto-pool plan": how the console names it, in the reader's language (a console string: the console calls it). */
+  name: () => string;
   /** Console, Plan tab: every version of the plan's parameters and the form for a new one. */
   versions: Lazy<VersionsProps>;
   /** Console, Periods tab: the plan's period closes (generation: weeks), for its assets. */
@@ -71,13 +72,13 @@ export interface PlanRoom {
 const ROOMS: Record<PlanKind, PlanRoom> = {
   auto_pool: {
     kind: "auto_pool",
-    name: "auto-pool plan",
+    name: () => t("plan.name_auto_pool"),
     versions: () => import("./auto-pool/versions").then((m) => m.AutoPoolVersions as ComponentType<VersionsProps>),
     userTools: () => import("./auto-pool/placement").then((m) => m.ManualPlacement),
   },
   generation: {
     kind: "generation",
-    name: "generation plan",
+    name: () => t("plan.name_generation"),
     versions: () => import("./generation/versions").then((m) => m.GenerationVersions as ComponentType<VersionsProps>),
     periods: { view: () => import("./generation/weeks").then((m) => m.Weeks) },
   },

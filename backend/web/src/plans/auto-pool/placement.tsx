@@ -7,6 +7,7 @@ import { get, post } from "../../lib/api";
 import { Amount, AssetAmt, Notice, useLoad } from "../../ui/bits";
 import { type Asset, ConfirmAction, IfCan } from "../../admin/common";
 import type { Schema } from "../../generated/api";
+import { t, tx } from "../../i18n";
 
 type Placed = Schema<"ManualPlacement">;
 
@@ -29,31 +30,33 @@ function Placement(props: { asset: Asset }) {
   const u = user.trim();
   const userInvalid = u !== "" && !isAddress(u);
   return (
-    <section class="panel" aria-label="Manual placement" data-testid="placement-panel">
-      <h3>Manual pool placement</h3>
+    <section class="panel" aria-label={t("pool.placement_label")} data-testid="placement-panel">
+      <h3>{t("pool.placement_title")}</h3>
       <div class="form-grid">
         <label>
-          Owner (a user of the asset)
+          {t("pool.owner")}
           <input value={user} onInput={(e) => setUser((e.target as HTMLInputElement).value)} aria-invalid={userInvalid} placeholder="0x…" />
-          {userInvalid && <span class="field-error">Not an address.</span>}
+          {userInvalid && <span class="field-error">{t("staff.not_address")}</span>}
         </label>
         <label>
-          Level
+          {t("pool.level")}
           <input value={level} onInput={(e) => setLevel((e.target as HTMLInputElement).value)} inputMode="numeric" aria-invalid={levelInvalid} />
-          {levelInvalid && <span class="field-error">A level from 1 to {prices.length || 15}.</span>}
+          {levelInvalid && <span class="field-error">{t("pool.level_error", { max: prices.length || 15 })}</span>}
         </label>
         <ConfirmAction
           needs="admin"
-          label="Place node"
+          label={t("pool.place")}
           danger
-          title="Place a pool node by hand"
+          title={t("pool.place_title")}
           testid="place"
           disabled={u === "" || userInvalid || levelInvalid}
           describe={() => (
             <p>
-              A new level-{l} node for <code>{u}</code>, paid from the company's share:{" "}
-              {prices[l - 1] ? <Amount base={prices[l - 1]} decimals={props.asset.decimals} symbol={props.asset.symbol} /> : "the level's price"}, credited up
-              the tree like any placement (and any auto-progression it triggers). Audited; it cannot be undone.
+              {tx("pool.place_describe", {
+                level: l,
+                owner: <code>{u}</code>,
+                price: prices[l - 1] ? <Amount base={prices[l - 1]} decimals={props.asset.decimals} symbol={props.asset.symbol} /> : t("pool.level_price"),
+              })}
             </p>
           )}
           act={() => post<Placed>("/v1/admin/pool/placements", { asset_id: props.asset.asset_id, user: u, level: l })}
@@ -62,8 +65,14 @@ function Placement(props: { asset: Asset }) {
       </div>
       {result && (
         <Notice kind="ok" testid="placement-result">
-          Placed at level {result.level}, position {result.q} (placement #{result.placement_no}) for <AssetAmt a={result.price} />:{" "}
-          {result.placements} placement(s), {result.credits} credit(s).
+          {tx("pool.placed", {
+            level: result.level,
+            q: String(result.q),
+            no: String(result.placement_no),
+            price: <AssetAmt a={result.price} />,
+            placements: result.placements,
+            credits: result.credits,
+          })}
         </Notice>
       )}
     </section>

@@ -7,6 +7,7 @@ import { Amount } from "../../ui/bits";
 import { type Asset, CreateVersion, FirstAllowed, IfCan, firstAllowedText, proposedFrom, time, toBase } from "../../admin/common";
 import type { Schema } from "../../generated/api";
 import type { VersionsProps } from "..";
+import { t } from "../../i18n";
 
 /** As stored: amounts are base-unit decimal strings. */
 interface Params {
@@ -60,16 +61,16 @@ export function checkDraft(d: Draft, decimals: number, minFromBlock: number): { 
   const amount = (k: keyof Draft, text: string): bigint | null => {
     const v = toBase(text, decimals);
     if (v === null || v < 1n || v > MAX_AMOUNT) {
-      errors[k] = `An amount above 0 with at most ${decimals} decimals.`;
+      errors[k] = t("versions.err_amount", { decimals });
       return null;
     }
     return v;
   };
   const int = (k: keyof Draft, min: number, max: number): number | null => {
-    const t = d[k].trim();
-    const v = Number(t);
-    if (!/^\d+$/.test(t) || v < min || v > max) {
-      errors[k] = `A whole number from ${min} to ${max}.`;
+    const text = d[k].trim();
+    const v = Number(text);
+    if (!/^\d+$/.test(text) || v < min || v > max) {
+      errors[k] = t("versions.err_whole", { min: String(min), max: String(max) });
       return null;
     }
     return v;
@@ -85,17 +86,17 @@ export function checkDraft(d: Draft, decimals: number, minFromBlock: number): { 
   if (from === null) errors.from_block = firstAllowedText(minFromBlock);
   const prices = list("level_price").map((x) => toBase(x, decimals));
   if (prices.length < 1 || prices.length > 64 || prices.some((p) => p === null || p < 1n || p > MAX_AMOUNT)) {
-    errors.level_price = "1 to 64 positive amounts, comma-separated.";
+    errors.level_price = t("pool.err_prices");
   } else if (fee !== null && prices[0] !== fee) {
-    errors.level_price = "The level-1 price must equal the registration fee.";
+    errors.level_price = t("pool.err_level1");
   }
-  if (fee !== null && direct !== null && direct > fee) errors.direct_amount = "The direct reward cannot exceed the registration fee.";
+  if (fee !== null && direct !== null && direct > fee) errors.direct_amount = t("pool.err_direct");
   const layer = list("layer_bps").map(Number);
-  if (layer.length !== 3 || layer.some((x) => !Number.isInteger(x) || x < 0)) errors.layer_bps = "Three whole numbers of basis points.";
-  else if (layer.reduce((a, b) => a + b, 0) > 10000) errors.layer_bps = "They may add up to at most 10000 (100 %).";
+  if (layer.length !== 3 || layer.some((x) => !Number.isInteger(x) || x < 0)) errors.layer_bps = t("pool.err_layers");
+  else if (layer.reduce((a, b) => a + b, 0) > 10000) errors.layer_bps = t("versions.err_sum");
   const level = list("level_bps").map(Number);
-  if (level.length > 64 || level.some((x) => !Number.isInteger(x) || x < 0)) errors.level_bps = "Up to 64 whole numbers of basis points.";
-  else if (level.reduce((a, b) => a + b, 0) > 10000) errors.level_bps = "They may add up to at most 10000 (100 %).";
+  if (level.length > 64 || level.some((x) => !Number.isInteger(x) || x < 0)) errors.level_bps = t("pool.err_levels");
+  else if (level.reduce((a, b) => a + b, 0) > 10000) errors.level_bps = t("versions.err_sum");
   if (Object.keys(errors).length > 0) return { errors };
   return {
     errors,
@@ -124,13 +125,13 @@ export function AutoPoolVersions(props: VersionsProps) {
         <table>
           <thead>
             <tr>
-              <th scope="col">Version</th>
-              <th scope="col">From block</th>
-              <th scope="col">Fee</th>
-              <th scope="col">Direct</th>
-              <th scope="col">Retopup</th>
-              <th scope="col">Levels</th>
-              <th scope="col">Created</th>
+              <th scope="col">{t("versions.version")}</th>
+              <th scope="col">{t("mon.from_block")}</th>
+              <th scope="col">{t("versions.fee")}</th>
+              <th scope="col">{t("pool.direct")}</th>
+              <th scope="col">{t("pool.retopup")}</th>
+              <th scope="col">{t("pool.levels")}</th>
+              <th scope="col">{t("payouts.created")}</th>
             </tr>
           </thead>
           <tbody>
@@ -149,7 +150,7 @@ export function AutoPoolVersions(props: VersionsProps) {
         </table>
         {versions.length === 0 && (
           <p class="muted" data-testid="empty">
-            No plan versions yet.
+            {t("versions.none")}
           </p>
         )}
       </div>
@@ -200,27 +201,27 @@ function NewVersion(props: {
     </label>
   );
   return (
-    <section class="panel" aria-label="New plan version">
-      <h3>New version (from a future block)</h3>
+    <section class="panel" aria-label={t("versions.new_label")}>
+      <h3>{t("versions.new_title")}</h3>
       <div class="form-grid">
-        {field("from_block", "Effective from block", `from ${minFrom} on`)}
+        {field("from_block", t("versions.from_block"), t("versions.from_on", { block: String(minFrom) }))}
         <FirstAllowed minFrom={minFrom} use={(b) => setDraft({ ...draft, from_block: String(b) })} />
-        {field("registration_fee", `Registration fee (${asset.symbol})`)}
-        {field("direct_amount", `Direct reward (${asset.symbol})`)}
-        {field("pool_entry_every", "Pool entry every n-th referral")}
-        {field("max_nodes_per_level", "Most nodes per user and level")}
-        {field("reserve_slots", "Reserved matrix slots (0–8)")}
-        {field("retopup_fee", `Retopup fee (${asset.symbol})`)}
-        {field("layer_bps", "Layer shares (bps, 3)")}
-        {field("level_bps", "Retopup level shares (bps)")}
-        {field("level_price", `Level prices (${asset.symbol}, level 1 first)`)}
+        {field("registration_fee", t("pool.f_fee", { symbol: asset.symbol }))}
+        {field("direct_amount", t("pool.f_direct", { symbol: asset.symbol }))}
+        {field("pool_entry_every", t("pool.f_every"))}
+        {field("max_nodes_per_level", t("pool.f_max_nodes"))}
+        {field("reserve_slots", t("pool.f_reserve"))}
+        {field("retopup_fee", t("pool.f_retopup", { symbol: asset.symbol }))}
+        {field("layer_bps", t("pool.f_layers"))}
+        {field("level_bps", t("pool.f_levels"))}
+        {field("level_price", t("pool.f_prices", { symbol: asset.symbol }))}
       </div>
       <CreateVersion
         asset={asset}
         latest={latest}
         params={checked.params}
         from={checked.from}
-        effect={`From block ${checked.from} on, events of ${asset.symbol} are applied under version ${latest.version + 1}; earlier ones keep theirs. Audited with the old and new values.`}
+        effect={t("pool.effect", { block: String(checked.from), symbol: asset.symbol, version: latest.version + 1 })}
         onCreated={props.onCreated}
         onStale={props.onStale}
       />

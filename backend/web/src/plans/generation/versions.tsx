@@ -8,6 +8,7 @@ import { Amount } from "../../ui/bits";
 import { type Asset, CreateVersion, FirstAllowed, IfCan, firstAllowedText, proposedFrom, time, toBase, unixTime } from "../../admin/common";
 import type { Schema } from "../../generated/api";
 import type { VersionsProps } from "..";
+import { t } from "../../i18n";
 
 const LEVELS = 20;
 /** The API keeps every amount below (2^128 − 1) / 10^9 so that its products stay exact. */
@@ -76,37 +77,37 @@ function checkGenerationDraft(
   if (from === null) errors.from_block = firstAllowedText(minFromBlock);
   const packages = list(d.packages).map(amount);
   if (packages.length < 1 || packages.length > 32 || packages.some((p) => p === null)) {
-    errors.packages = `1 to 32 positive amounts with at most ${decimals} decimals, comma-separated.`;
+    errors.packages = t("gen.err_packages", { decimals });
   } else if (packages.some((p, i) => i > 0 && p! <= packages[i - 1]!)) {
-    errors.packages = "Packages must increase strictly.";
+    errors.packages = t("gen.err_increase");
   }
   const shares = list(d.gen_bps).map((x) => whole(x, 0, 10000));
-  if (shares.length !== LEVELS || shares.some((x) => x === null)) errors.gen_bps = `${LEVELS} whole numbers of basis points.`;
-  else if (shares.reduce((a, b) => a! + b!, 0)! > 10000) errors.gen_bps = "They may add up to at most 10000 (100 %).";
+  if (shares.length !== LEVELS || shares.some((x) => x === null)) errors.gen_bps = t("gen.err_shares", { levels: LEVELS });
+  else if (shares.reduce((a, b) => a! + b!, 0)! > 10000) errors.gen_bps = t("versions.err_sum");
   const reqs = list(d.direct_req).map((x) => whole(x, 0, 4294967295));
-  if (reqs.length !== LEVELS || reqs.some((x) => x === null)) errors.direct_req = `${LEVELS} whole numbers.`;
-  else if (reqs.some((x, i) => i > 0 && x! < reqs[i - 1]!)) errors.direct_req = "A level cannot need fewer directs than the level below it.";
+  if (reqs.length !== LEVELS || reqs.some((x) => x === null)) errors.direct_req = t("gen.err_directs", { levels: LEVELS });
+  else if (reqs.some((x, i) => i > 0 && x! < reqs[i - 1]!)) errors.direct_req = t("gen.err_directs_order");
   const cap = whole(d.cap_bps, 10000, 1000000);
-  if (cap === null) errors.cap_bps = "From 10000 (1×) to 1000000 basis points.";
+  if (cap === null) errors.cap_bps = t("gen.err_cap");
   const fee = whole(d.withdrawal_fee_bps, 0, 2000);
-  if (fee === null) errors.withdrawal_fee_bps = "From 0 to 2000 basis points (20 %).";
+  if (fee === null) errors.withdrawal_fee_bps = t("gen.err_fee");
   const lines = d.ranks.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   const ranks: Rank[] = [];
   for (const [i, line] of lines.entries()) {
     const [name, ...figures] = line.split(",").map((x) => x.trim());
     const [main, other, bonus] = figures.map(amount);
     if (figures.length !== 3 || !name || new TextEncoder().encode(name).length > 64 || main == null || other == null || bonus == null) {
-      errors.ranks = `Line ${i + 1}: a name (1–64 bytes) and three positive amounts: largest leg, other legs, weekly bonus.`;
+      errors.ranks = t("gen.err_rank_line", { line: i + 1 });
       break;
     }
     const last = ranks[ranks.length - 1];
     if (last && (BigInt(last.main) >= main || BigInt(last.other) >= other)) {
-      errors.ranks = `Line ${i + 1}: each rank needs more than the one before it in both legs.`;
+      errors.ranks = t("gen.err_rank_order", { line: i + 1 });
       break;
     }
     ranks.push({ name, main: main.toString(), other: other.toString(), bonus: bonus.toString() });
   }
-  if (!errors.ranks && ranks.length > 32) errors.ranks = "At most 32 ranks.";
+  if (!errors.ranks && ranks.length > 32) errors.ranks = t("gen.err_ranks");
   if (Object.keys(errors).length > 0) return { errors };
   return {
     errors,
@@ -131,14 +132,14 @@ function GenerationVersionTable(props: { asset: Asset; versions: Version[] }) {
     <table>
       <thead>
         <tr>
-          <th scope="col">Version</th>
-          <th scope="col">From block</th>
-          <th scope="col">Packages</th>
-          <th scope="col">Levels' shares</th>
-          <th scope="col">Cap</th>
-          <th scope="col">Ranks</th>
-          <th scope="col">Fee</th>
-          <th scope="col">Created</th>
+          <th scope="col">{t("versions.version")}</th>
+          <th scope="col">{t("mon.from_block")}</th>
+          <th scope="col">{t("gen.packages")}</th>
+          <th scope="col">{t("gen.shares")}</th>
+          <th scope="col">{t("gen.cap")}</th>
+          <th scope="col">{t("gen.ranks")}</th>
+          <th scope="col">{t("versions.fee")}</th>
+          <th scope="col">{t("payouts.created")}</th>
         </tr>
       </thead>
       <tbody>
@@ -196,28 +197,27 @@ function NewGenerationVersion(props: { asset: Asset; latest: Version; minFrom: n
     );
   };
   return (
-    <section class="panel" aria-label="New plan version">
-      <h3>New version (from a future block)</h3>
+    <section class="panel" aria-label={t("versions.new_label")}>
+      <h3>{t("versions.new_title")}</h3>
       <p class="muted" data-testid="plan-week-origin">
-        Weeks start at {unixTime(latest.params.week_origin)} and every 7 days after; a new version cannot move them (weeks
-        already closed are numbered from it).
+        {t("gen.week_origin", { at: unixTime(latest.params.week_origin) })}
       </p>
       <div class="form-grid">
-        {field("from_block", "Effective from block", `from ${minFrom} on`)}
+        {field("from_block", t("versions.from_block"), t("versions.from_on", { block: String(minFrom) }))}
         <FirstAllowed minFrom={minFrom} use={(b) => setDraft({ ...draft, from_block: String(b) })} />
-        {field("packages", `Packages (${asset.symbol}, increasing)`)}
-        {field("gen_bps", `Level shares (bps, ${LEVELS})`)}
-        {field("direct_req", `Directs each level needs (${LEVELS})`)}
-        {field("cap_bps", "Cap (bps of paid in; 30000 is 3×)")}
-        {field("withdrawal_fee_bps", "Withdrawal fee (bps, at most 2000)")}
-        {field("ranks", `Ranks, one per line: name, largest leg, other legs, weekly bonus (${asset.symbol})`, undefined, true)}
+        {field("packages", t("gen.f_packages", { symbol: asset.symbol }))}
+        {field("gen_bps", t("gen.f_shares", { levels: LEVELS }))}
+        {field("direct_req", t("gen.f_directs", { levels: LEVELS }))}
+        {field("cap_bps", t("gen.f_cap"))}
+        {field("withdrawal_fee_bps", t("gen.f_fee"))}
+        {field("ranks", t("gen.f_ranks", { symbol: asset.symbol }), undefined, true)}
       </div>
       <CreateVersion
         asset={asset}
         latest={latest}
         params={checked.params}
         from={checked.from}
-        effect={`From block ${checked.from} on, purchases of ${asset.symbol} are applied, weeks closed and payouts charged their fee under version ${latest.version + 1}; earlier events and every purchase's cap keep theirs. Audited with the old and new values.`}
+        effect={t("gen.effect", { block: String(checked.from), symbol: asset.symbol, version: latest.version + 1 })}
         onCreated={props.onCreated}
         onStale={props.onStale}
       />

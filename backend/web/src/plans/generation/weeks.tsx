@@ -7,6 +7,8 @@ import { LoadFailed } from "../../ui/account";
 import { AssetAmt, Loading, Notice, useLoad } from "../../ui/bits";
 import type { WeekCloses } from "../../lib/types";
 import type { GenerationAsset, PlannedAsset } from "..";
+import { t } from "../../i18n";
+import { dateTime } from "../../lib/format";
 
 /** The week closes of the generation-plan assets among `assets`. */
 export function Weeks(props: { assets: PlannedAsset[] }) {
@@ -17,38 +19,35 @@ export function Weeks(props: { assets: PlannedAsset[] }) {
     () => (assetId === undefined ? Promise.resolve(null) : get<WeekCloses>("/v1/admin/weeks", { asset_id: assetId, limit: 52 })),
     [assetId],
   );
-  if (assets.length === 0) return <Notice kind="info">No asset runs the generation plan.</Notice>;
+  if (assets.length === 0) return <Notice kind="info">{t("weeks.no_asset")}</Notice>;
   return (
     <section class="panel" data-testid="weeks" aria-labelledby="weeks-title">
-      <h2 id="weeks-title">Week closes</h2>
+      <h2 id="weeks-title">{t("weeks.title")}</h2>
       <label class="inline">
-        Asset{" "}
+        {t("common.asset")}{" "}
         <select value={assetId} onChange={(e) => setAssetId(Number((e.target as HTMLSelectElement).value))} data-testid="weeks-asset">
           {assets.map((a) => (
             <option key={a.asset_id} value={a.asset_id}>
-              {a.symbol} (asset {a.asset_id})
+              {t("weeks.asset_option", { symbol: a.symbol, id: String(a.asset_id) })}
             </option>
           ))}
         </select>
       </label>
-      <p class="muted">
-        A week closes on block time, once a confirmed block at or after its end is known; each ranked user is credited
-        their rank's bonus, scaled down when the bonuses B exceed the operator's balance C, and never above their cap.
-      </p>
-      {weeks.loading && <Loading what="week closes" />}
+      <p class="muted">{t("weeks.intro")}</p>
+      {weeks.loading && <Loading what={t("weeks.loading")} />}
       {weeks.error && <LoadFailed error={weeks.error} retry={weeks.reload} />}
-      {weeks.data && weeks.data.weeks.length === 0 && <p data-testid="weeks-none">No week has closed yet.</p>}
+      {weeks.data && weeks.data.weeks.length === 0 && <p data-testid="weeks-none">{t("weeks.none")}</p>}
       {weeks.data && weeks.data.weeks.length > 0 && (
         <table data-testid="weeks-table">
           <thead>
             <tr>
-              <th>Week</th>
-              <th>Ended</th>
-              <th>Closing block</th>
-              <th>Ranked</th>
-              <th>Bonuses (B)</th>
-              <th>Operator balance (C)</th>
-              <th>Credited</th>
+              <th>{t("weeks.week")}</th>
+              <th>{t("weeks.ended")}</th>
+              <th>{t("weeks.closing_block")}</th>
+              <th>{t("weeks.ranked")}</th>
+              <th>{t("weeks.bonuses")}</th>
+              <th>{t("weeks.operator_balance")}</th>
+              <th>{t("weeks.credited")}</th>
             </tr>
           </thead>
           <tbody>
@@ -57,11 +56,11 @@ export function Weeks(props: { assets: PlannedAsset[] }) {
               return (
                 <tr key={w.week} data-testid={`week-${w.week}`}>
                   <td>{w.week}</td>
-                  <td>{new Date(w.week_end * 1000).toISOString().replace(".000Z", "Z")}</td>
+                  <td>{dateTime(w.week_end * 1000)}</td>
                   <td>{w.closing_block}</td>
                   <td data-testid="week-ranked">
                     {ranked.length === 0
-                      ? "nobody"
+                      ? t("weeks.nobody")
                       : ranked.map((r) => `#${r.user} ${plan?.ranks.find((k) => k.rank === r.rank)?.name ?? r.rank}`).join(", ")}
                   </td>
                   <td><AssetAmt a={w.bonuses} /></td>
