@@ -14,6 +14,12 @@ test("dashboard figures equal the API's; retopup and withdraw request from the p
 
   const b = await openBrowser({ key: sponsorKey });
   const { page } = b;
+  // Headless Chromium has no share sheet: this one records what the page hands it.
+  await b.context.addInitScript(() => {
+    navigator.share = async (data) => {
+      window.__shared = data;
+    };
+  });
   await page.goto(BASE + "/");
   await signInThroughPage(page);
   const card = page.getByTestId("asset-BNB");
@@ -30,6 +36,9 @@ test("dashboard figures equal the API's; retopup and withdraw request from the p
   await page.keyboard.press("Enter");
   await card.getByTestId("ref-qr").waitFor();
   assert.equal(await decodeQr(page, card.getByTestId("ref-qr")), link);
+  // Where the browser has a share sheet, the link goes to it.
+  await card.getByTestId("ref-share-sheet").click();
+  assert.equal(await page.evaluate(() => window.__shared?.url), link);
 
   // Direct referrals, in registration order.
   const referrals = card.getByTestId("referrals");

@@ -14,14 +14,14 @@ import "../styles.css";
 import type { Assets as AssetsTab } from "./Assets";
 import { Audit } from "./Audit";
 import { StaffRoles, type StaffRole } from "./common";
-import { Monitoring } from "./Monitoring";
+import type { Monitoring as MonitoringTab } from "./Monitoring";
 import { Payouts } from "./Payouts";
 import type { PlanVersions as PlanTab } from "./Plan";
 import type { Periods as PeriodsTab } from "./Periods";
 import type { Staff as StaffTab } from "./Staff";
 import type { Approvals as ApprovalsTab } from "./Approvals";
-import { Treasury } from "./Treasury";
-import { UsersAdmin } from "./Users";
+import type { Treasury as TreasuryTab } from "./Treasury";
+import type { UsersAdmin as UsersTab } from "./Users";
 import { plannedAssets } from "../plans";
 
 const TABS = [
@@ -58,6 +58,9 @@ function useLazyTab<T>(open: boolean, load: () => Promise<T>): T | null {
 function App() {
   const signed = useSignedIn();
   const [tab, setTab] = useState<Tab>(currentTab());
+  const Treasury = useLazyTab<typeof TreasuryTab>(tab === "treasury", () => import("./Treasury").then((m) => m.Treasury));
+  const Monitoring = useLazyTab<typeof MonitoringTab>(tab === "monitoring", () => import("./Monitoring").then((m) => m.Monitoring));
+  const UsersAdmin = useLazyTab<typeof UsersTab>(tab === "users", () => import("./Users").then((m) => m.UsersAdmin));
   const Assets = useLazyTab<typeof AssetsTab>(tab === "assets", () => import("./Assets").then((m) => m.Assets));
   const Staff = useLazyTab<typeof StaffTab>(tab === "staff", () => import("./Staff").then((m) => m.Staff));
   const Approvals = useLazyTab<typeof ApprovalsTab>(tab === "approvals", () => import("./Approvals").then((m) => m.Approvals));
@@ -130,9 +133,9 @@ function App() {
             {assets.length > 0 && (
               <>
                 {tab === "payouts" && <Payouts assets={assets} />}
-                {tab === "treasury" && <Treasury assets={assets} />}
-                {tab === "monitoring" && <Monitoring assets={assets} />}
-                {tab === "users" && <UsersAdmin assets={assets} />}
+                {tab === "treasury" && (Treasury ? <Treasury assets={assets} /> : <Loading what="the Treasury tab" />)}
+                {tab === "monitoring" && (Monitoring ? <Monitoring assets={assets} /> : <Loading what="the Monitoring tab" />)}
+                {tab === "users" && (UsersAdmin ? <UsersAdmin assets={assets} /> : <Loading what="the Users tab" />)}
                 {tab === "plan" && !PlanVersions && <Loading what={t("console.loading_tab", { tab: t("console.tab_plan") })} />}
                 {tab === "plan" && PlanVersions && <PlanVersions assets={assets} />}
                 {tab === "periods" && !Periods && <Loading what={t("console.loading_tab", { tab: t("console.tab_periods") })} />}

@@ -250,8 +250,11 @@ async function request<T>(method: string, path: string, body: unknown, auth: boo
     return answer<T>(res.status, res.statusText, await res.text(), res.headers.get("retry-after"));
   } catch (e) {
     if (e instanceof ApiError) throw e;
-    if (abort.signal.aborted) throw new ApiError(0, "timeout", "The service did not answer; retry.");
-    throw new ApiError(0, "network", "The service could not be reached; check your connection and retry.");
+    if (abort.signal.aborted) throw new ApiError(0, "timeout", "The service did not answer in time; nothing was changed by this page. Retry in a moment.");
+    // Only the browser knows whether it is offline; otherwise the service is down or restarting, not the member's line.
+    if (typeof navigator !== "undefined" && navigator.onLine === false)
+      throw new ApiError(0, "offline", "This device is offline: check your connection, then retry.");
+    throw new ApiError(0, "network", "The service could not be reached (it may be down or restarting); retry in a moment.");
   } finally {
     clearTimeout(timer);
   }
@@ -267,6 +270,9 @@ function answer<T>(status: number, statusText: string, text: string, retryAfter:
   if (status < 200 || status > 299) {
     const err = (json as ErrorBody | undefined)?.error;
     const retry = Number(retryAfter ?? NaN);
+    // A failure of the service itself: say so, and that the page changed nothing (the API's writes are all-or-nothing).
+    if (status >= 500 && !err)
+      throw new ApiError(status, `http_${status}`, `The service failed (error ${status}); nothing was changed. Retry in a moment.`, Number.isFinite(retry) && retry >= 0 ? retry : null);
     throw new ApiError(
       status,
       err?.code ?? `http_${status}`,

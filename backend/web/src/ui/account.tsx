@@ -196,11 +196,12 @@ export function errorText(e: unknown): string {
         return t("account.rate_limited", { message: e.message });
       case "timeout":
       case "network":
+      case "offline":
         return e.message;
       case "origin_refused":
         return t("account.origin_refused", { message: e.message });
       default:
-        return `${e.message} (${e.code})`;
+        return e.status >= 500 && e.code === `http_${e.status}` ? e.message : `${e.message} (${e.code})`;
     }
   }
   return e instanceof Error ? e.message : String(e);
