@@ -144,6 +144,46 @@ pub struct PayoutSettings {
     /// `[payouts.worker]`: the payout worker.
     #[serde(default)]
     pub worker: WorkerSettings,
+    /// `[payouts.schedule]`: when the operator means to build payout batches, shown to members as each asset's
+    /// `expected_next_batch_at`; unset, no time is promised.
+    #[serde(default)]
+    pub schedule: Option<PayoutSchedule>,
+}
+
+/// `[payouts.schedule]`: the operator's payout cadence, in the chain's time: batches at `origin + k × every_secs`.
+/// It promises, it does not build: batches are still built by staff (or their tooling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutSchedule {
+    /// Seconds between two scheduled batches: at least an hour, at most 366 days.
+    pub every_secs: u64,
+    /// A scheduled time, Unix seconds; default 345600 (Monday 1970-01-05 00:00 UTC, the generation plan's week
+    /// origin), so `every_secs = 604800` means every Monday 00:00 UTC.
+    #[serde(default = "default_schedule_origin")]
+    pub origin: u64,
+}
+
+fn default_schedule_origin() -> u64 {
+    345_600
+}
+
+impl PayoutSchedule {
+    /// The first scheduled time at or after `now` (Unix seconds, the chain's clock).
+    pub fn next_at(&self, now: u64) -> u64 {
+        if now <= self.origin {
+            return self.origin;
+        }
+        self.origin + (now - self.origin).div_ceil(self.every_secs) * self.every_secs
+    }
+
+    /// An interval of one hour to 366 days.
+    pub fn validate(&self) -> eyre::Result<()> {
+        eyre::ensure!(
+            (3_600..=366 * 86_400).contains(&self.every_secs),
+            "payouts.schedule.every_secs must be between 3600 (an hour) and 31622400 (366 days)"
+        );
+        Ok(())
+    }
 }
 
 /// `[payouts.worker]`: the payout worker (`crate::payouts::worker`).

@@ -96,6 +96,9 @@ impl Application {
         }
         let chains = ChainRegistry::from_settings(&settings.chains)?;
         settings.payouts.worker.validate()?;
+        if let Some(schedule) = &settings.payouts.schedule {
+            schedule.validate()?;
+        }
         if let Some(solvency) = &settings.solvency {
             solvency.validate()?;
             for chain in &solvency.chains {

@@ -58,6 +58,7 @@ pub mod sessions;
 mod settlement;
 pub mod solvency;
 pub mod staff;
+pub mod statements;
 mod sync;
 pub mod treasury;
 pub mod withdrawals;

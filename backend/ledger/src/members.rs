@@ -45,6 +45,15 @@ pub struct Standing {
     pub reserved: Money,
     /// Left claimable in the contract by a failed push.
     pub claimable: Money,
+    /// What reached the wallet, net of withdrawal fees: its executed entries' payments (pushed, or left claimable and
+    /// since claimed) — Σ of those entries' amounts less `claimable`.
+    pub received: Money,
+    /// Withdrawal fees the company kept from the wallet's executed entries. `settled` = `received` + `fees` +
+    /// `claimable`.
+    pub fees: Money,
+    /// Still to reach the wallet, before the fees its payouts will keep: pending + held + batched + claimable (not
+    /// `reserved`, which is spent on the next level and never paid out).
+    pub owed: Money,
 }
 
 /// Nodes a wallet owns on one level of one asset's trees.
@@ -69,10 +78,16 @@ pub async fn standings(db: &PgPool, wallet: Address) -> Result<(Vec<Standing>, V
                 u.paid_in AS "paid_in: Money", u.pending AS "pending: Money",
                 u.held AS "held: Money", u.batched AS "batched: Money",
                 u.settled AS "settled: Money", u.forfeited AS "forfeited: Money",
-                u.reserved AS "reserved: Money", u.claimable AS "claimable: Money"
+                u.reserved AS "reserved: Money", u.claimable AS "claimable: Money",
+                x.net - u.claimable AS "received!: Money", x.fees AS "fees!: Money",
+                u.pending + u.held + u.batched + u.claimable AS "owed!: Money"
          FROM users u
          JOIN assets a ON a.id = u.asset_id
          LEFT JOIN users s ON s.asset_id = u.asset_id AND s.user_no = u.sponsor_no
+         CROSS JOIN LATERAL (
+             SELECT COALESCE(sum(i.amount), 0) AS net, COALESCE(sum(i.fee), 0) AS fees
+             FROM payout_batch_items i JOIN payout_batches b ON b.id = i.batch_id AND b.status = 'executed'
+             WHERE i.asset_id = u.asset_id AND i.user_no = u.user_no) x
          WHERE u.address = $1
          ORDER BY a.id"#,
         wallet.as_slice()
@@ -211,8 +226,13 @@ pub struct Reward {
     pub amount: Money,
     /// Where the unpaid rest is (reserved, held, pending, forfeited), or batched / settled.
     pub status: String,
-    /// Block of the event that made the credit.
+    /// Block of the event that made the credit; for a rank bonus, the block whose time closed its week.
     pub block: Option<i64>,
+    /// That block's time (RFC 3339, UTC) as the chain stamped it, from the confirmed events the ledger keeps; none
+    /// for a credit no event caused (an admin's manual placement) or a week closed by a block without events here.
+    pub credited_at: Option<String>,
+    /// The transaction of the event that made the credit (32 bytes); none for rank bonuses and admin placements.
+    pub tx_hash: Option<Vec<u8>>,
     /// Plan version the credit was computed under.
     pub plan_version: i32,
     /// Parts paid on-chain.
@@ -231,10 +251,16 @@ pub async fn rewards(
 ) -> Result<Vec<Reward>, sqlx::Error> {
     sqlx::query_as!(
         Reward,
-        r#"SELECT r.reward_no, r.kind, r.level, r.amount AS "amount: Money", r.status, e.block_number AS "block?",
+        r#"SELECT r.reward_no, r.kind, r.level, r.amount AS "amount: Money", r.status,
+                COALESCE(e.block_number, pc.closing_block) AS "block?",
+                rfc3339(to_timestamp(COALESCE(e.block_timestamp,
+                    (SELECT max(c.block_timestamp) FROM chain_events c JOIN assets a ON a.chain_id = c.chain_id
+                     WHERE a.id = r.asset_id AND c.block_number = pc.closing_block)))) AS "credited_at?",
+                e.tx_hash AS "tx_hash?",
                 r.plan_version, r.paid AS "paid: Money", r.in_flight AS "in_flight: Money"
          FROM rewards r
          LEFT JOIN chain_events e ON e.asset_id = r.asset_id AND e.event_seq = r.event_seq
+         LEFT JOIN period_closes pc ON pc.asset_id = r.asset_id AND pc.period = r.period
          WHERE r.asset_id = $1 AND r.beneficiary_no = $2 AND r.reward_no < $3
          ORDER BY r.reward_no DESC LIMIT $4"#,
         asset_id,

@@ -5,6 +5,7 @@
 use sqlx::PgPool;
 
 use crate::money::Money;
+use crate::plan::Amount;
 
 /// A query whose columns `$head` are followed by `executed_at`: the RFC 3339 (UTC) time of block
 /// `b.executed_block` of the batch's chain, from the confirmed events the ledger keeps (every event of a block
@@ -30,8 +31,12 @@ pub struct RewardPart {
     pub reward_no: i64,
     /// The batch carrying it.
     pub batch_id: i64,
-    /// Base units of the reward in this batch.
+    /// Base units of the reward this part settles (gross: its fee included).
     pub amount: Money,
+    /// This part's share of its entry's withdrawal fee ([`part_fee`]); 0 without a fee.
+    pub fee: Amount,
+    /// What this part pays the wallet: `amount` − `fee`.
+    pub net: Amount,
     /// The batch's status: building, signed, submitted, executed or failed.
     pub batch_status: String,
     /// The batch's transaction as last sent (the one that executed it, once executed).
@@ -51,7 +56,12 @@ pub async fn reward_parts(db: &PgPool, asset_id: i32, reward_nos: &[i64]) -> Res
     }
     let rows = query_with_executed_at!(
         r#"SELECT p.reward_no, p.batch_id, p.amount AS "amount: Money", b.status, t.tx_hash AS "tx_hash?",
-                  b.executed_block, i.outcome AS "outcome?", "#,
+                  b.executed_block, i.outcome AS "outcome?",
+                  i.amount + i.fee AS "entry_settles?: Money", i.fee AS "entry_fee?: Money",
+                  (SELECT COALESCE(sum(q.amount), 0) FROM payout_batch_rewards q
+                   JOIN rewards rq ON rq.asset_id = q.asset_id AND rq.reward_no = q.reward_no
+                   WHERE q.batch_id = p.batch_id AND rq.beneficiary_no = r.beneficiary_no
+                     AND q.reward_no < p.reward_no) AS "settled_before!: Money", "#,
         "FROM payout_batch_rewards p
          JOIN payout_batches b ON b.id = p.batch_id
          JOIN rewards r ON r.asset_id = p.asset_id AND r.reward_no = p.reward_no
@@ -64,19 +74,46 @@ pub async fn reward_parts(db: &PgPool, asset_id: i32, reward_nos: &[i64]) -> Res
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| RewardPart {
-            reward_no: r.reward_no,
-            batch_id: r.batch_id,
-            amount: r.amount,
-            batch_status: r.status,
-            tx_hash: r.tx_hash,
-            executed_block: r.executed_block,
-            executed_at: r.executed_at,
-            outcome: r.outcome,
+    rows.into_iter()
+        .map(|r| {
+            let part = r.amount.to_amount()?;
+            let fee = match (r.entry_settles, r.entry_fee) {
+                (Some(entry), Some(fee)) => {
+                    part_fee(entry.to_amount()?, fee.to_amount()?, r.settled_before.to_amount()?, part)
+                }
+                _ => 0,
+            };
+            Ok(RewardPart {
+                reward_no: r.reward_no,
+                batch_id: r.batch_id,
+                amount: r.amount,
+                fee,
+                net: part - fee,
+                batch_status: r.status,
+                tx_hash: r.tx_hash,
+                executed_block: r.executed_block,
+                executed_at: r.executed_at,
+                outcome: r.outcome,
+            })
         })
-        .collect())
+        .collect()
+}
+
+/// The share of an entry's withdrawal fee that one of its parts bears. An entry settles `entry` (E) of its user's
+/// rewards, taken oldest reward first, and keeps `fee` (⌈E × withdrawal_fee_bps / 10000⌉, PLAN-GENERATION.md §4);
+/// a part settling `part` after the entry's earlier parts settled `before` bears
+/// ⌊(before + part) × fee / E⌋ − ⌊before × fee / E⌋. The shares telescope: over an entry's parts they sum to its
+/// fee exactly, and none exceeds its part (fee < E), so each part's net (`part` − share) is never negative.
+pub fn part_fee(entry: Amount, fee: Amount, before: Amount, part: Amount) -> Amount {
+    if entry == 0 {
+        return 0;
+    }
+    let share_through = |settled: Amount| {
+        let scaled = alloy::primitives::U256::from(settled) * alloy::primitives::U256::from(fee)
+            / alloy::primitives::U256::from(entry);
+        u128::try_from(scaled).unwrap_or(Amount::MAX)
+    };
+    share_through(before + part).saturating_sub(share_through(before))
 }
 
 /// A withdraw request and the batch that took it, if one did.
@@ -90,6 +127,10 @@ pub struct WithdrawRequestRow {
     pub status: String,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// Who cancelled it (`member` or `operator`), with `cancelled`.
+    pub cancelled_by: Option<String>,
+    /// When it was cancelled (RFC 3339, UTC), with `cancelled`.
+    pub cancelled_at: Option<String>,
     /// The batch that took the user's pending rewards for it.
     pub batch_id: Option<i64>,
     /// That batch's status.
@@ -112,6 +153,7 @@ pub async fn withdraw_requests(
 ) -> Result<Vec<WithdrawRequestRow>, sqlx::Error> {
     let rows = query_with_executed_at!(
         r#"SELECT w.id, w.amount AS "amount: Money", w.status, rfc3339(w.created_at) AS "created_at!",
+                  w.cancelled_by, CASE WHEN w.status = 'cancelled' THEN rfc3339(w.updated_at) END AS cancelled_at,
                   w.batch_id, b.status AS "batch_status?", t.tx_hash AS "tx_hash?",
                   b.executed_block AS "executed_block?", "#,
         "FROM withdraw_requests w
@@ -133,6 +175,8 @@ pub async fn withdraw_requests(
             amount: r.amount,
             status: r.status,
             created_at: r.created_at,
+            cancelled_by: r.cancelled_by,
+            cancelled_at: r.cancelled_at,
             batch_id: r.batch_id,
             batch_status: r.batch_status,
             tx_hash: r.tx_hash,
@@ -198,4 +242,28 @@ pub async fn payout_cadence(db: &PgPool, asset_id: i32) -> Result<PayoutCadence,
             executed_at: r.executed_at,
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::part_fee;
+
+    #[test]
+    fn the_parts_of_an_entry_bear_its_fee_exactly_and_none_more_than_itself() {
+        // 350 settled in two parts of 200 and 150 at 5 %: fee 17.5 → 10 + 7.5 (6 decimals).
+        let (e, f) = (350_000_000u128, 17_500_000u128);
+        assert_eq!(part_fee(e, f, 0, 200_000_000), 10_000_000);
+        assert_eq!(part_fee(e, f, 200_000_000, 150_000_000), 7_500_000);
+        // 21 settled as 7 + 7 + 7 with fee ⌈1.05⌉ = 2: shares 0, 1, 1 (⌊7·2/21⌋ = 0, ⌊14·2/21⌋ = 1, ⌊21·2/21⌋ = 2).
+        let shares: Vec<u128> = [0, 7, 14].iter().map(|&b| part_fee(21, 2, b, 7)).collect();
+        assert_eq!(shares, [0, 1, 1]);
+        assert_eq!(shares.iter().sum::<u128>(), 2);
+        // Uneven parts: every split of 1000 with fee 51 sums back to 51, no share above its part.
+        for cut in 1..1000u128 {
+            let (a, b) = (part_fee(1000, 51, 0, cut), part_fee(1000, 51, cut, 1000 - cut));
+            assert_eq!(a + b, 51);
+            assert!(a <= cut && b <= 1000 - cut);
+        }
+        assert_eq!(part_fee(0, 0, 0, 0), 0);
+    }
 }

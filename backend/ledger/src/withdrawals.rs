@@ -101,3 +101,56 @@ pub async fn request(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<Re
     tx.commit().await?;
     Ok(Requested { id, amount: pending, claimable, chain_id: chain_id as u64, token, symbol, decimals, created_at })
 }
+
+/// Why a member's cancel changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CancelRefusal {
+    /// No request with this id is the wallet's (someone else's answers the same: their requests are not shown).
+    #[error("no withdraw request {0} of this wallet")]
+    NotFound(i64),
+    /// A payout batch took the request: the batch is paying it.
+    #[error("withdraw request {0} is already in payout batch {1}")]
+    Batched(i64, i64),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// `wallet` cancels its own withdraw request `id` while it is open; returns the request's asset. Cancelling one
+/// already cancelled (by the member or the operator) changes nothing and answers the same. A build taking the
+/// request at the same moment is serialised on the request's row: whichever commits first wins, the other sees it.
+pub async fn cancel(pool: &PgPool, id: i64, wallet: Address) -> Result<i32, CancelRefusal> {
+    // A request reopened by a batch cancel between the two statements is tried again; three tries bound the loop.
+    for _ in 0..3 {
+        let cancelled = sqlx::query_scalar!(
+            "UPDATE withdraw_requests w SET status = 'cancelled', cancelled_by = 'member', updated_at = now()
+             FROM users u
+             WHERE w.id = $1 AND w.status = 'open' AND u.asset_id = w.asset_id AND u.user_no = w.user_no
+               AND u.address = $2
+             RETURNING w.asset_id",
+            id,
+            wallet.as_slice()
+        )
+        .fetch_optional(pool)
+        .await?;
+        if let Some(asset_id) = cancelled {
+            return Ok(asset_id);
+        }
+        let found = sqlx::query!(
+            "SELECT w.asset_id, w.status, w.batch_id FROM withdraw_requests w
+             JOIN users u ON u.asset_id = w.asset_id AND u.user_no = w.user_no
+             WHERE w.id = $1 AND u.address = $2",
+            id,
+            wallet.as_slice()
+        )
+        .fetch_optional(pool)
+        .await?
+        .ok_or(CancelRefusal::NotFound(id))?;
+        match found.status.as_str() {
+            "cancelled" => return Ok(found.asset_id),
+            "batched" => return Err(CancelRefusal::Batched(id, found.batch_id.unwrap_or_default())),
+            _ => continue,
+        }
+    }
+    Err(CancelRefusal::Db(sqlx::Error::Protocol(format!("withdraw request {id} kept changing while being cancelled"))))
+}

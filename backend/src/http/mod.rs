@@ -16,6 +16,7 @@ pub mod public;
 pub mod register;
 pub mod solvency;
 pub mod staff;
+pub mod statements;
 pub mod treasury;
 pub mod users;
 pub mod web;
@@ -97,6 +98,7 @@ fn api(ctx: ApiContext) -> OpenApiRouter<ApiContext> {
         .merge(auth::routes(ctx))
         .merge(public::routes())
         .merge(users::routes())
+        .merge(statements::routes())
         .merge(register::routes())
         .merge(admin::routes())
         .merge(pool::routes())

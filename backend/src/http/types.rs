@@ -43,6 +43,13 @@ pub fn human_units(base: &str, decimals: i16) -> String {
     if frac.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int}.{frac}") }
 }
 
+/// Unix seconds (a chain's time) as RFC 3339 UTC, to the second: `2026-11-30T00:00:00Z`.
+pub fn rfc3339_secs(unix: u64) -> String {
+    chrono::DateTime::from_timestamp(unix as i64, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| unix.to_string())
+}
+
 /// What the wallet sends: `to`, `value` (native coin; "0" for a token, which needs an approval
 /// of `amount` to the contract first) and the calldata.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -10,13 +10,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::calls::WalletCalls;
 use super::error::ErrorBody;
-use super::extract::Query;
+use super::extract::{Path, Query};
 use super::page::{Page, page_limit};
-use super::types::{AssetAmount, WalletTransaction, hex_bytes, show_address};
+use super::types::{AssetAmount, WalletTransaction, hex_bytes, rfc3339_secs, show_address};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::{AuthUser, Json};
-use ledger::withdrawals::{self, WithdrawRefusal};
+use ledger::withdrawals::{self, CancelRefusal, WithdrawRefusal};
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
@@ -27,6 +27,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(history))
         .routes(routes!(withdraw))
         .routes(routes!(withdrawals))
+        .routes(routes!(cancel_withdrawal))
         .routes(routes!(claim))
         .routes(routes!(generation))
 }
@@ -86,8 +87,18 @@ pub struct Balances {
     pub forfeited: String,
     /// Reserved towards the next level (auto-progression savings).
     pub reserved: String,
-    /// Left claimable in the contract by a failed push (see `GET /v1/users/claim`).
+    /// Left claimable in the contract by a failed push (see `GET /v1/users/claim`), net of the withdrawal fee.
     pub claimable: String,
+    /// What reached the wallet net of withdrawal fees: the payments of its executed payout entries, pushed or left
+    /// claimable and since claimed. "Paid out 350" with a 5 % fee reads "received 332.5 (fee 17.5)".
+    pub received: String,
+    /// Withdrawal fees the company kept from the wallet's executed payout entries (0 on plans without a fee).
+    /// `settled` (gross) = `received` + `fees` + `claimable`.
+    pub fees: String,
+    /// Still to reach the wallet: `pending` + `held` + `batched` + `claimable`, before the withdrawal fees its payouts
+    /// will keep (the fee of a batched entry is already fixed: see the history's payments). `reserved` is left out: it
+    /// is spent on the next pool level and never paid out.
+    pub owed: String,
 }
 
 /// Nodes the wallet owns on one pool level.
@@ -136,6 +147,9 @@ pub async fn me(State(ctx): State<ApiContext>, user: AuthUser) -> Result<Json<Pr
                 forfeited: r.forfeited.to_string(),
                 reserved: r.reserved.to_string(),
                 claimable: r.claimable.to_string(),
+                received: r.received.to_string(),
+                fees: r.fees.to_string(),
+                owed: r.owed.to_string(),
             },
             pool_nodes: nodes.remove(&r.asset_id).unwrap_or_default(),
         })
@@ -329,8 +343,14 @@ pub struct RewardEntry {
     pub paid: AssetAmount,
     /// Parts in payout batches not settled or cancelled yet.
     pub in_flight: AssetAmount,
-    /// Block of the event that made the credit.
+    /// Block of the event that made the credit; for a RANK_BONUS, the block whose time closed its week.
     pub block: Option<i64>,
+    /// When the credit was made: `block`'s time as the chain stamped it (RFC 3339, UTC). Null for a credit no chain
+    /// event caused (an admin's manual placement) and for a week closed by a block the ledger holds no event of.
+    pub credited_at: Option<String>,
+    /// The transaction of the event that made the credit (0x hex); null for a RANK_BONUS (a week's close) and an
+    /// admin's manual placement.
+    pub tx_hash: Option<String>,
     /// Plan version the credit was computed under.
     pub plan_version: i32,
     /// Each part of this reward in a payout batch that was not cancelled, oldest first: the batch, its
@@ -338,11 +358,19 @@ pub struct RewardEntry {
     pub payments: Vec<RewardPayment>,
 }
 
-/// One part of a reward in a payout batch.
+/// One part of a reward in a payout batch. A batch pays each user one entry that settles E of their rewards, oldest
+/// first, and keeps the withdrawal fee ⌈E × withdrawal_fee_bps / 10000⌉ (generation plan; 0 otherwise). The entry's
+/// fee is shared over its parts in settling order: a part settling `amount` after the entry's earlier parts settled B
+/// bears ⌊(B + amount) × fee / E⌋ − ⌊B × fee / E⌋. So over an entry the parts' `fee`s sum to its fee and their `net`s
+/// to what the contract paid, exactly, and `amount` = `fee` + `net` for every part.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RewardPayment {
-    /// What this part pays.
+    /// What this part settles of the reward (gross: its fee included).
     pub amount: AssetAmount,
+    /// This part's share of its entry's withdrawal fee, kept by the company.
+    pub fee: AssetAmount,
+    /// What this part pays the wallet (pushed, or left claimable): `amount` − `fee`.
+    pub net: AssetAmount,
     /// The payout batch carrying the part.
     pub batch: BatchRef,
     /// Once executed: `paid` (pushed to the wallet) or `claimable` (the push failed; claim it from the contract).
@@ -391,6 +419,8 @@ pub async fn history(
             paid: AssetAmount::new(r.paid, decimals, &symbol),
             in_flight: AssetAmount::new(r.in_flight, decimals, &symbol),
             block: r.block,
+            credited_at: r.credited_at,
+            tx_hash: hex_bytes(r.tx_hash),
             plan_version: r.plan_version,
             payments: Vec::new(),
         })
@@ -400,6 +430,8 @@ pub async fn history(
         while let Some(part) = parts.next_if(|p| p.reward_no == item.reward_no) {
             item.payments.push(RewardPayment {
                 amount: AssetAmount::new(part.amount, decimals, &symbol),
+                fee: AssetAmount::new(part.fee, decimals, &symbol),
+                net: AssetAmount::new(part.net, decimals, &symbol),
                 batch: BatchRef {
                     id: part.batch_id,
                     status: part.batch_status,
@@ -451,6 +483,11 @@ pub struct WithdrawRequestView {
     pub status: String,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// With `cancelled`: `member` (the wallet cancelled it, `POST /v1/users/withdrawals/{id}/cancel`) or `operator`
+    /// (a cancelled payout batch handed it back while a newer request of the wallet was open).
+    pub cancelled_by: Option<String>,
+    /// With `cancelled`: when (RFC 3339, UTC).
+    pub cancelled_at: Option<String>,
     /// The payout batch that took the pending rewards for it (with `batched`).
     pub batch: Option<BatchRef>,
 }
@@ -502,6 +539,8 @@ pub async fn withdraw(
             amount: AssetAmount::new(pending, decimals, &symbol),
             status: "open".into(),
             created_at,
+            cancelled_by: None,
+            cancelled_at: None,
             batch: None,
         },
         claimable: AssetAmount::new(claimable, decimals, &symbol),
@@ -543,6 +582,13 @@ pub struct PayoutCadence {
     pub in_progress: i64,
     /// The newest executed batch.
     pub last_executed: Option<ExecutedBatch>,
+    /// When the next batch is expected (RFC 3339, UTC): the operator's next scheduled payout time
+    /// (`[payouts.schedule]`) at or after now by the asset chain's clock. Null when the operator configures no
+    /// schedule, or the asset's chain is not served here. An open request is paid by the first batch built after it
+    /// (every batch takes every member's pending rewards, within its caps).
+    pub expected_next_batch_at: Option<String>,
+    /// The schedule's interval in seconds (604800: weekly); null without a schedule.
+    pub schedule_every_secs: Option<u64>,
 }
 
 /// An executed payout batch.
@@ -572,7 +618,14 @@ pub async fn withdrawals(
     let limit = page_limit(q.limit)?;
     let (me, chain_id) = my_user_no_on(&ctx, q.asset_id, user.wallet).await?;
     let cadence = ledger::paid::payout_cadence(&ctx.db, q.asset_id).await?;
+    let schedule = ctx.settings.payouts.schedule;
+    let expected_next_batch_at = match (schedule, ctx.chains.get(chain_id)) {
+        (Some(schedule), Some(chain)) => Some(rfc3339_secs(schedule.next_at(chain.now(&ctx.clock).await))),
+        _ => None,
+    };
     let payouts = PayoutCadence {
+        expected_next_batch_at,
+        schedule_every_secs: schedule.map(|s| s.every_secs),
         executed_last_30_days: cadence.executed_last_30_days,
         in_progress: cadence.in_progress,
         last_executed: cadence.last_executed.map(|b| ExecutedBatch {
@@ -599,6 +652,8 @@ pub async fn withdrawals(
             amount: AssetAmount::new(r.amount, decimals, &symbol),
             status: r.status,
             created_at: r.created_at,
+            cancelled_by: r.cancelled_by,
+            cancelled_at: r.cancelled_at,
             batch: r.batch_id.map(|id| BatchRef {
                 id,
                 status: r.batch_status.unwrap_or_default(),
@@ -610,6 +665,50 @@ pub async fn withdrawals(
         .collect();
     let page = Page::keyset(items, limit, |r: &WithdrawRequestView| r.id);
     Ok(Json(Withdrawals { items: page.items, next_cursor: page.next_cursor, payouts }))
+}
+
+/// The caller cancels their own withdraw request while it is `open`; answers the request as it now stands. A second
+/// cancel, or one of a request the operator already cancelled, answers the same and changes nothing. 409
+/// `withdraw_request_batched` once a payout batch took the request (the batch pays it; nothing changes); 404
+/// `withdraw_request_not_found` for an id that is not one of the caller's requests (someone else's included).
+/// Cancelling withdraws the ask only: a payout batch takes every member's pending rewards, requested or not.
+#[utoipa::path(post, path = "/v1/users/withdrawals/{id}/cancel", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The request's id")),
+    responses((status = 200, body = WithdrawRequestView), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn cancel_withdrawal(
+    State(ctx): State<ApiContext>,
+    user: AuthUser,
+    Path(id): Path<i64>,
+) -> Result<Json<WithdrawRequestView>, ApiError> {
+    let asset_id = withdrawals::cancel(&ctx.db, id, user.wallet).await.map_err(|refusal| {
+        let message = refusal.to_string();
+        match refusal {
+            CancelRefusal::NotFound(_) => ApiError::Missing { code: "withdraw_request_not_found", message },
+            CancelRefusal::Batched(..) => ApiError::Conflict { code: "withdraw_request_batched", message },
+            CancelRefusal::Db(e) => e.into(),
+        }
+    })?;
+    let (Some(me), chain_id) = my_user_no_on(&ctx, asset_id, user.wallet).await? else {
+        return Err(ApiError::NotFound);
+    };
+    let ledger::AssetInfo { symbol, decimals, .. } = asset_of(&ctx, asset_id).await?;
+    let row = ledger::paid::withdraw_requests(&ctx.db, asset_id, me, id.saturating_add(1), 1)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(WithdrawRequestView {
+        id: row.id,
+        asset_id,
+        address: abi::tron::show(chain_id, user.wallet),
+        amount: AssetAmount::new(row.amount, decimals, &symbol),
+        status: row.status,
+        created_at: row.created_at,
+        cancelled_by: row.cancelled_by,
+        cancelled_at: row.cancelled_at,
+        batch: None,
+    }))
 }
 
 /// The asset to claim in, and where the claim pays.

@@ -30,6 +30,7 @@ mod register;
 mod signer_service;
 mod slow_clients;
 mod staff;
+mod statements;
 mod treasury;
 mod tron_addresses;
 mod upgrades;

@@ -351,7 +351,13 @@ async fn requests_and_rewards_name_the_batch_and_the_transaction_that_paid_them(
     let none = app.get(&path, Some(&token)).await;
     assert_eq!(none.status, 200, "{}", none.body);
     assert_eq!(none.body["items"], json!([]));
-    assert_eq!(none.body["payouts"], json!({ "executed_last_30_days": 0, "in_progress": 0, "last_executed": null }));
+    assert_eq!(
+        none.body["payouts"],
+        json!({
+            "executed_last_30_days": 0, "in_progress": 0, "last_executed": null,
+            "expected_next_batch_at": null, "schedule_every_secs": null,
+        })
+    );
 
     let asked = app.post_as("/v1/users/withdraw", Some(&token), json!({ "asset_id": ASSET })).await;
     assert_eq!(asked.status, 200, "{}", asked.body);

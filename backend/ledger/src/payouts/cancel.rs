@@ -175,6 +175,9 @@ pub async fn cancel_batch(
             SET status = CASE WHEN EXISTS (SELECT 1 FROM withdraw_requests o WHERE o.asset_id = w.asset_id
                                              AND o.user_no = w.user_no AND o.status = 'open')
                               THEN 'cancelled' ELSE 'open' END,
+                cancelled_by = CASE WHEN EXISTS (SELECT 1 FROM withdraw_requests o WHERE o.asset_id = w.asset_id
+                                                   AND o.user_no = w.user_no AND o.status = 'open')
+                                    THEN 'operator' END,
                 batch_id = NULL, updated_at = now()
           WHERE w.batch_id = $1 AND w.status = 'batched'",
         batch_id

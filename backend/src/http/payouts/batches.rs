@@ -288,7 +288,7 @@ pub(super) async fn build(
             let when = match grows_at {
                 Some(at) => format!(
                     "room returns at {} (unix {at}), when {} signed then leaves the 24 h window",
-                    rfc3339(at),
+                    crate::http::types::rfc3339_secs(at),
                     amount(u256_amount(policy.releases[0].amount.0)).human
                 ),
                 None => "room returns only when unsigned batches are signed or cancelled".to_owned(),
@@ -339,12 +339,6 @@ fn build_limits(policy: &AssetPolicy, max_entries: u32, max_total: Amount) -> le
 /// A signer amount as a ledger amount, saturating: caps above 2^128 - 1 base units are no cap.
 fn u256_amount(v: U256) -> Amount {
     Amount::try_from(v).unwrap_or(Amount::MAX)
-}
-
-fn rfc3339(unix: u64) -> String {
-    chrono::DateTime::from_timestamp(unix as i64, 0)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_else(|| unix.to_string())
 }
 
 /// Batches, newest first (keyset pages), optionally of one asset and status.
