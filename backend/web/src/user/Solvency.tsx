@@ -1079,6 +1079,7 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void; ti
               {tx("solvency.sentence_verified", { value: amount(value ?? 0n), symbol: asset.symbol })}
             </p>
             {parts}
+            <SavedNote saved={s.saved} />
             {actions}
             <Experts>
               <p data-testid="solvency-ok-text">
@@ -1086,7 +1087,6 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void; ti
               </p>
               {facts}
               {served && !served.ok && <p data-testid="solvency-served">{served.detail}</p>}
-              <SavedNote saved={s.saved} />
               {checks}
             </Experts>
           </Notice>,
@@ -1262,6 +1262,7 @@ function RoundVerified(props: {
             {tx(n > 1 ? "solvency.sentence_verified_contracts" : "solvency.sentence_verified", { value: amount(value ?? 0n), symbol: asset.symbol })}
           </p>
           {leaf}
+          <SavedNote saved={s.saved} />
           {buttons}
           <Experts>
             <p data-testid="solvency-ok-text">
@@ -1277,7 +1278,6 @@ function RoundVerified(props: {
               )}
             </p>
             {facts}
-            <SavedNote saved={s.saved} />
             {checks}
             {cli}
           </Experts>
