@@ -495,6 +495,11 @@ url = "http://127.0.0.1:$SIGNER_PORT"
 caller_id = "backend"
 caller_secret = "$(cat "$STATE/secrets/caller-backend")"
 
+# The payout cadence members are shown (their withdraw requests' expected batch): every Monday 00:00 UTC by the
+# chain's clock. Staff still build the batches.
+[payouts.schedule]
+every_secs = 604800
+
 # The public proof of solvency (SOLVENCY.md): an epoch of every asset a minute (a block a second), sooner after a
 # payout; the salts' key is a random secret of this devnet (secrets/solvency-key).
 [solvency]

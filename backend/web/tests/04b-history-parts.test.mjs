@@ -51,7 +51,7 @@ test("history: a USDT reward paid in parts says how much is paid and how much is
   await card.waitFor();
   const historyPanel = card.getByTestId("history");
   const rows = historyPanel.getByTestId("reward");
-  const shownNos = async () => (await rows.locator("td:first-child").allInnerTexts()).map(Number);
+  const shownNos = async () => rows.evaluateAll((els) => els.map((e) => Number(e.dataset.reward)));
   await until("the USDT history", async () => (await rows.count()) > 0);
   const next = historyPanel.getByRole("button", { name: "Next →" });
   for (let p = 1; !(await shownNos()).includes(target.reward_no); p++) {
@@ -77,7 +77,9 @@ test("history: a USDT reward paid in parts says how much is paid and how much is
     for (const [k, p] of r.payments.entries()) {
       const shown = pays.nth(k);
       assert.equal(await shown.getAttribute("data-batch"), String(p.batch.id));
-      assert.equal(await shown.locator(".amount").getAttribute("data-base"), p.amount.base);
+      // What reached the wallet (USDT keeps no withdrawal fee: the whole part).
+      assert.equal(await shown.getByTestId("payment-net").getAttribute("data-base"), p.net.base);
+      assert.equal(p.net.base, p.amount.base);
       assert.match(await shown.innerText(), new RegExp(`batch #${p.batch.id}, ${p.batch.status}`));
       if (p.batch.tx_hash) assert.equal(await shown.getByTestId("batch-tx").getAttribute("data-tx"), p.batch.tx_hash);
       // An executed batch says when: its block's time, as the API gives it.

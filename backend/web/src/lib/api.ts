@@ -304,6 +304,36 @@ export const get = <T>(path: string, query?: Record<string, string | number | bo
   return call<T>("GET", s ? `${path}?${s}` : path);
 };
 export const post = <T>(path: string, body: unknown) => call<T>("POST", path, body);
+
+/**
+ * Saves what a GET answers (a CSV statement) as a file named `filename`, fetched with the session (a plain link would
+ * carry no token). The API streams it; the browser keeps it in memory only until it is saved.
+ */
+export async function download(path: string, query: Record<string, string | number | undefined>, filename: string): Promise<void> {
+  if (current && (!access || access.expiresAt - Date.now() < 5_000)) await renew().catch(() => undefined);
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== "") q.set(k, String(v));
+  const headers: Record<string, string> = { accept: "text/csv" };
+  if (access) headers.authorization = `Bearer ${access.token}`;
+  let res: Response;
+  try {
+    res = await fetch(`${path}?${q}`, { headers });
+  } catch {
+    throw new ApiError(0, "network", "The service could not be reached (it may be down or restarting); retry in a moment.");
+  }
+  if (!res.ok) answer<never>(res.status, res.statusText, await res.text(), res.headers.get("retry-after"));
+  const url = URL.createObjectURL(await res.blob());
+  try {
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = filename;
+    document.body.append(a);
+    a.click();
+    a.remove();
+  } finally {
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+}
 /** Without the session (public endpoints, sign-in). */
 export const publicCall = <T>(method: string, path: string, body?: unknown) => request<T>(method, path, body, false);
 

@@ -51,6 +51,8 @@ export type ClaimAnswer = S["ClaimAnswer"];
 export type WithdrawAnswer = S["WithdrawAnswer"];
 /** `GET /v1/users/withdrawals?asset_id=N`: the caller's requests with the batch that took each, and the asset's batches' record. */
 export type Withdrawals = S["Withdrawals"];
+/** One withdraw request: `cancelled_by` is `member` or `operator` once cancelled. */
+export type WithdrawRequestView = S["WithdrawRequestView"];
 /** A payout batch as its users see it: status, transaction and execution block. */
 export type BatchRef = S["BatchRef"];
 export type PoolNodeView = S["PoolNodeView"];

@@ -88,6 +88,11 @@ export function roomOf(kind: PlanKind): PlanRoom {
   return ROOMS[kind];
 }
 
+/** The share of each payout the plan keeps as a withdrawal fee, in basis points (0 on a plan without one). */
+export function withdrawalFeeBps(asset: PlannedAsset): number {
+  return asset.plan === "generation" ? asset.params.withdrawal_fee_bps : 0;
+}
+
 /** The rooms of the plans the assets run, each once, in the order of their first asset. */
 export function roomsOf(assets: PlannedAsset[]): PlanRoom[] {
   return [...new Set(assets.map((a) => a.plan))].map(roomOf);

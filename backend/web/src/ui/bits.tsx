@@ -10,21 +10,42 @@ import { chainAddress } from "../lib/tron";
 import type { AssetAmount } from "../lib/types";
 
 /** A human amount in the member's language, exact; hover or focus shows the exact base units. */
+/**
+ * An amount in the asset's units; its exact base units on hover (`title`) and, tapped or clicked, beside it. Not a tab
+ * stop: a page of amounts would bury its buttons under hundreds of them (the statement CSV carries base units).
+ */
+function AmountText(props: { base: string; testid?: string; children: string }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <span
+      class="amount"
+      dir="ltr"
+      title={t("bits.base_units", { base: props.base })}
+      data-base={props.base}
+      data-open={open ? "" : undefined}
+      data-testid={props.testid}
+      onClick={() => setOpen(!open)}
+    >
+      {props.children}
+    </span>
+  );
+}
+
 export function Amount(props: { base: string | bigint; decimals: number; symbol: string; testid?: string }) {
   const base = String(props.base);
   return (
-    <span class="amount" dir="ltr" tabIndex={0} title={t("bits.base_units", { base })} data-base={base} data-testid={props.testid}>
+    <AmountText base={base} testid={props.testid}>
       {amount(base, props.decimals, props.symbol)}
-    </span>
+    </AmountText>
   );
 }
 
 /** The server's `AssetAmount` (it already carries the human form). */
 export function AssetAmt(props: { a: AssetAmount; testid?: string }) {
   return (
-    <span class="amount" dir="ltr" tabIndex={0} title={t("bits.base_units", { base: props.a.base })} data-base={props.a.base} data-testid={props.testid}>
+    <AmountText base={props.a.base} testid={props.testid}>
       {localHuman(props.a.human)}
-    </span>
+    </AmountText>
   );
 }
 

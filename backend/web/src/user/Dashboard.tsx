@@ -7,9 +7,9 @@
 // payments and claim go through TronLink.
 
 import type { ComponentChildren } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { getAddress, isAddress } from "viem";
-import { get, post } from "../lib/api";
+import { download, get, post } from "../lib/api";
 import type {
   AssetStanding,
   ClaimAnswer,
@@ -23,14 +23,15 @@ import type {
   TreeNode,
   WithdrawAnswer,
   Withdrawals,
+  WithdrawRequestView,
   BatchRef,
 } from "../lib/types";
-import { human, time } from "../lib/format";
+import { bps, dateTime, human, time } from "../lib/format";
 import type { Wallet } from "../lib/any-wallet";
 import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
 import { LoadFailed, errorText } from "../ui/account";
 import { Addr, Amount, AssetAmt, CopyButton, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
-import type { AssetBase, PlannedAsset } from "../plans";
+import { type AssetBase, type PlannedAsset, withdrawalFeeBps } from "../plans";
 import { memberRoomOf } from "../plans/member";
 import { ReferralShare } from "./share";
 import { LazyPendingChanges, LazySolvencyBadge } from "./solvency-lazy";
@@ -80,14 +81,25 @@ export function Dashboard(props: {
         <h2 id="dash-title">Dashboard</h2>
         {props.planLink}
       </div>
+      <nav class="skip-links" aria-label="Sections of your dashboard" data-testid="dash-skip">
+        <a href="#dash-summary">Summary</a>
+        {profile.assets.map((a) => (
+          <a key={a.asset_id} href={`#${cardId(a)}`}>
+            {a.symbol}
+            {isTronChain(a.chain_id) ? " (TRON)" : ""}
+          </a>
+        ))}
+      </nav>
       <LazyPendingChanges connection={props.connection} />
       {unapplied}
+      <Summary assets={profile.assets} version={props.version + tick} />
       {profile.assets.map((a) => {
         const asset = props.assets.find((x) => x.asset_id === a.asset_id);
         return asset ? (
           <AssetDashboard
             key={a.asset_id}
             a={a}
+            only={profile.assets.length === 1}
             asset={asset}
             connection={props.connection}
             address={profile.address}
@@ -100,8 +112,110 @@ export function Dashboard(props: {
   );
 }
 
+/** The id of an asset's card, the target of the summary's and the skip links' anchors. */
+const cardId = (a: { symbol: string; chain_id: number }) => `asset-${assetKey(a.symbol, a.chain_id)}`;
+
+/** Whether the screen is wide enough to show every section open (a phone folds them: a few screens, not twenty). */
+function useWide(): boolean {
+  const query = "(min-width: 40.01rem)";
+  const [wide, setWide] = useState(() => typeof matchMedia !== "function" || matchMedia(query).matches);
+  useEffect(() => {
+    if (typeof matchMedia !== "function") return;
+    const m = matchMedia(query);
+    const follow = () => setWide(m.matches);
+    m.addEventListener("change", follow);
+    return () => m.removeEventListener("change", follow);
+  }, []);
+  return wide;
+}
+
+/** A section that a phone shows folded (its title a button) and a wide screen open. */
+function Fold(props: { title: ComponentChildren; testid: string; label: string; children: ComponentChildren }) {
+  const wide = useWide();
+  return (
+    <details class="fold-section" open={wide} data-testid={`${props.testid}-fold`} aria-label={props.label}>
+      <summary>
+        <h4 class="fold-title">{props.title}</h4>
+      </summary>
+      {props.children}
+    </details>
+  );
+}
+
+/**
+ * Per asset, in one table: what the wallet paid in, what it received (net of the withdrawal fees), what it is still
+ * owed and when the next payout is expected, and its net result so far (received − paid in). Each row leads to the
+ * asset's card.
+ */
+function Summary(props: { assets: AssetStanding[]; version: number }) {
+  const schedules = useLoad(
+    () => Promise.all(props.assets.map((a) => get<Withdrawals>("/v1/users/withdrawals", { asset_id: a.asset_id, limit: 1 }).catch(() => null))),
+    [props.assets.map((a) => a.asset_id).join(","), props.version],
+  );
+  return (
+    <section class="panel summary" id="dash-summary" aria-labelledby="dash-summary-title" data-testid="summary">
+      <h3 id="dash-summary-title">Summary</h3>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Asset</th>
+              <th scope="col">You paid in</th>
+              <th scope="col">You received</th>
+              <th scope="col">Still owed to you</th>
+              <th scope="col">Next payout</th>
+              <th scope="col">Net result so far</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.assets.map((a, i) => {
+              const b = a.balances;
+              const net = BigInt(b.received) - BigInt(b.paid_in);
+              const next = schedules.data?.[i]?.payouts.expected_next_batch_at;
+              const amt = (base: string | bigint, testid: string) => <Amount base={base.toString()} decimals={a.decimals} symbol={a.symbol} testid={testid} />;
+              return (
+                <tr key={a.asset_id} data-testid="summary-row" data-asset={a.asset_id}>
+                  <th scope="row">
+                    <a href={`#${cardId(a)}`}>
+                      {a.symbol}
+                      {isTronChain(a.chain_id) ? ` (${networkText(a.chain_id)})` : ""}
+                    </a>
+                  </th>
+                  <td data-label="You paid in">{amt(b.paid_in, "sum-paid-in")}</td>
+                  <td data-label="You received">
+                    {amt(b.received, "sum-received")}
+                    {b.fees !== "0" && (
+                      <div class="muted">
+                        after {amt(b.fees, "sum-fees")} in withdrawal fees
+                      </div>
+                    )}
+                  </td>
+                  <td data-label="Still owed to you">{amt(b.owed, "sum-owed")}</td>
+                  <td data-label="Next payout" data-testid="sum-next">
+                    {b.owed === "0" ? "nothing owed" : next ? `expected ${dateTime(next)}` : "when the operator next pays (no fixed schedule)"}
+                  </td>
+                  <td data-label="Net result so far" class={net < 0n ? "loss" : ""}>
+                    {amt(net, "sum-net")} <span class="muted">{net < 0n ? "(a loss so far)" : net > 0n ? "(a gain so far)" : ""}</span>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      <p class="muted">
+        Received is what reached your wallet, after the plan's withdrawal fee where it has one. What you are owed is
+        not guaranteed to be paid: it depends on the operator and on the custody (see the proof of solvency on each
+        asset).
+      </p>
+    </section>
+  );
+}
+
 function AssetDashboard(props: {
   a: AssetStanding;
+  /** The wallet's only asset: its card stays open on a phone (with several, each folds under its heading). */
+  only: boolean;
   /** The asset with its plan: its room gives the plan's standing and how to pay again. */
   asset: PlannedAsset;
   connection: AnyConnection;
@@ -112,22 +226,29 @@ function AssetDashboard(props: {
 }) {
   const { a } = props;
   const { Standing, PayAgain } = memberRoomOf(props.asset);
+  const wide = useWide();
+  const body = useRef<HTMLDetailsElement>(null);
+  // A summary row or skip link naming this card opens it (a phone shows the cards folded).
+  useEffect(() => {
+    const follow = () => {
+      if (location.hash === `#${cardId(a)}` && body.current) body.current.open = true;
+    };
+    follow();
+    window.addEventListener("hashchange", follow);
+    return () => window.removeEventListener("hashchange", follow);
+  }, [a.symbol, a.chain_id]);
   const tron = isTronChain(a.chain_id);
   const amt = (base: string, testid: string) => <Amount base={base} decimals={a.decimals} symbol={a.symbol} testid={testid} />;
   // The link names this wallet in the asset's chain's own form.
   const link = `${location.origin}/?ref=${chainAddress(a.chain_id, props.address)}&asset=${a.asset_id}`;
   return (
-    <article class="panel asset" data-testid={`asset-${assetKey(a.symbol, a.chain_id)}`} aria-label={`${a.symbol} dashboard`}>
-      <header class="asset-head">
+    <article class="panel asset" id={cardId(a)} data-testid={cardId(a)} aria-label={`${a.symbol} dashboard`}>
+      <details class="asset-body" open={wide || props.only} ref={body} data-testid="asset-body">
+      <summary class="asset-head">
         <h3>
           {a.symbol}
           {tron && <span class="muted"> on {networkText(a.chain_id)}</span>}
         </h3>
-        {tron && (
-          <span class="muted">
-            as <Addr a={chainAddress(a.chain_id, props.address)} testid="asset-address" chainId={a.chain_id} />
-          </span>
-        )}
         <span class={`badge ${a.status}`} data-testid="status">
           {a.status}
         </span>
@@ -135,12 +256,21 @@ function AssetDashboard(props: {
           user #{a.user_no}
           {a.registered_block != null && `, since block ${a.registered_block}`}
         </span>
-        {a.sponsor && (
-          <span class="muted">
-            sponsor <Addr a={a.sponsor} chainId={a.chain_id} />
-          </span>
-        )}
-      </header>
+      </summary>
+      {(tron || a.sponsor) && (
+        <p class="asset-who muted">
+          {tron && (
+            <span>
+              as <Addr a={chainAddress(a.chain_id, props.address)} testid="asset-address" chainId={a.chain_id} />{" "}
+            </span>
+          )}
+          {a.sponsor && (
+            <span>
+              sponsor <Addr a={a.sponsor} chainId={a.chain_id} />
+            </span>
+          )}
+        </p>
+      )}
       {a.status === "frozen" && <Notice kind="warn">This wallet is frozen in {a.symbol}: new rewards are held.</Notice>}
       <dl class="balances" data-testid="balances">
         <div>
@@ -153,7 +283,14 @@ function AssetDashboard(props: {
         </div>
         <div>
           <dt>Paid out</dt>
-          <dd>{amt(a.balances.settled, "bal-settled")}</dd>
+          <dd>
+            {amt(a.balances.settled, "bal-settled")}
+            {a.balances.fees !== "0" && (
+              <div class="muted small" data-testid="bal-net">
+                you received {amt(a.balances.received, "bal-received")}; {amt(a.balances.fees, "bal-fees")} withdrawal fee kept
+              </div>
+            )}
+          </dd>
         </div>
         <div>
           <dt>Held (frozen)</dt>
@@ -184,7 +321,7 @@ function AssetDashboard(props: {
       </section>
       <Standing asset={props.asset} a={a} address={props.address} version={props.version} />
       <div class="grid2 money">
-        <Withdraw a={a} refresh={props.refresh} />
+        <Withdraw a={a} feeBps={withdrawalFeeBps(props.asset)} refresh={props.refresh} />
         <PayAgain asset={props.asset} a={a} connection={props.connection} refresh={props.refresh} />
       </div>
       <Claim a={a} connection={props.connection} refresh={props.refresh} />
@@ -194,9 +331,16 @@ function AssetDashboard(props: {
         </p>
         <ReferralShare link={link} symbol={a.symbol} />
       </div>
-      <Referrals a={a} />
-      <Tree a={a} />
-      <History a={a} />
+      <Fold title={`Direct referrals (${a.direct_referrals})`} testid="referrals" label={`${a.symbol} direct referrals`}>
+        <Referrals a={a} />
+      </Fold>
+      <Fold title="Referral tree" testid="tree" label={`${a.symbol} referral tree`}>
+        <Tree a={a} />
+      </Fold>
+      <Fold title="History and statement" testid="history" label={`${a.symbol} history`}>
+        <History a={a} />
+      </Fold>
+      </details>
     </article>
   );
 }
@@ -278,7 +422,6 @@ function Referrals(props: { a: AssetStanding }) {
   );
   return (
     <section aria-label="Direct referrals" data-testid="referrals">
-      <h4>Direct referrals ({props.a.direct_referrals})</h4>
       {page.error && <Notice kind="error">{errorText(page.error)}</Notice>}
       {page.data && page.data.items.length === 0 && <p class="muted">None yet: share your link.</p>}
       {page.data && page.data.items.length > 0 && (
@@ -329,10 +472,9 @@ function Tree(props: { a: AssetStanding }) {
   };
   return (
     <section aria-label="Referral tree" data-testid="tree">
-      <h4>
-        Referral tree{" "}
+      <p>
         <label class="inline">
-          depth{" "}
+          Depth{" "}
           <select value={depth} onChange={(e) => setDepth(Number((e.target as HTMLSelectElement).value))}>
             {[1, 2, 3, 4, 5].map((d) => (
               <option key={d} value={d}>
@@ -341,7 +483,7 @@ function Tree(props: { a: AssetStanding }) {
             ))}
           </select>
         </label>
-      </h4>
+      </p>
       {tree.data?.root && (
         <ul class="tree">
           {render(tree.data.root, tree.data.nodes)}
@@ -353,65 +495,149 @@ function Tree(props: { a: AssetStanding }) {
 }
 
 function History(props: { a: AssetStanding }) {
+  const { a } = props;
   const pager = usePager<number>();
   const page = useLoad(
-    () => get<RewardPage>("/v1/users/history", { asset_id: props.a.asset_id, cursor: pager.cursor, limit: PAGE }),
-    [props.a.asset_id, pager.cursor, props.a.balances.pending, props.a.balances.settled],
+    () => get<RewardPage>("/v1/users/history", { asset_id: a.asset_id, cursor: pager.cursor, limit: PAGE }),
+    [a.asset_id, pager.cursor, a.balances.pending, a.balances.settled],
   );
   return (
     <section aria-label="Reward history" data-testid="history">
-      <h4>Reward history</h4>
+      <Statement a={a} />
+      {page.error && <LoadFailed error={page.error} what="your history" retry={page.reload} />}
       {page.data && page.data.items.length === 0 && <p class="muted">No rewards yet.</p>}
       {page.data && page.data.items.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Amount</th>
-              <th scope="col">Status</th>
-              <th scope="col">Block</th>
-              <th scope="col">Paid by</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.data.items.map((r) => (
-              <tr key={r.reward_no} data-testid="reward">
-                <td>{r.reward_no}</td>
-                <td>
-                  {kindText(r.kind)}
-                  {r.kind !== "DIRECT" && ` ${r.level}`}
-                </td>
-                <td>
-                  <AssetAmt a={r.amount} testid="reward-amount" />
-                </td>
-                <td>
-                  {r.status}
-                  {parts(r, props.a) && (
-                    <div class="muted" data-testid="reward-parts">
-                      {parts(r, props.a)}
-                    </div>
-                  )}
-                </td>
-                <td>{r.block ?? "—"}</td>
-                <td>
-                  {r.payments.length === 0
-                    ? "—"
-                    : r.payments.map((p) => (
-                        <div key={p.batch.id} data-testid="reward-payment" data-batch={p.batch.id}>
-                          <AssetAmt a={p.amount} /> in <BatchText b={p.batch} chainId={props.a.chain_id} />
-                          {p.outcome === "claimable" && " — the push failed: claim it from the contract"}
-                        </div>
-                      ))}
-                </td>
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">What happened</th>
+                <th scope="col">Amount</th>
+                <th scope="col">Where it is</th>
+                <th scope="col">Paid to you</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {page.data.items.map((r) => (
+                <tr key={r.reward_no} data-testid="reward" data-reward={r.reward_no}>
+                  <td data-testid="reward-when">
+                    {r.credited_at ? dateTime(r.credited_at) : "—"}
+                    {r.block != null && <div class="muted small">block {r.block}</div>}
+                  </td>
+                  <td data-testid="reward-what">
+                    {rewardText(r)}
+                    {r.tx_hash && (
+                      <div class="small">
+                        <TxHash chainId={a.chain_id} hash={r.tx_hash} testid="reward-tx" />
+                      </div>
+                    )}
+                  </td>
+                  <td>
+                    <AssetAmt a={r.amount} testid="reward-amount" />
+                  </td>
+                  <td>
+                    {statusText(r.status)}
+                    {parts(r, a) && (
+                      <div class="muted" data-testid="reward-parts">
+                        {parts(r, a)}
+                      </div>
+                    )}
+                  </td>
+                  <td>
+                    {r.payments.length === 0
+                      ? "—"
+                      : r.payments.map((p) => (
+                          <div key={p.batch.id} data-testid="reward-payment" data-batch={p.batch.id}>
+                            <AssetAmt a={p.net} testid="payment-net" />
+                            {p.fee.base !== "0" && (
+                              <>
+                                {" "}
+                                <span class="muted">
+                                  (of <AssetAmt a={p.amount} testid="payment-gross" />, fee <AssetAmt a={p.fee} testid="payment-fee" />)
+                                </span>
+                              </>
+                            )}{" "}
+                            in <BatchText b={p.batch} chainId={a.chain_id} />
+                            {p.outcome === "claimable" && " — the push failed: claim it from the contract"}
+                          </div>
+                        ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <Pager pager={pager} next={page.data?.next_cursor} label="History" />
     </section>
   );
+}
+
+/** The member's statement of the asset as CSV (every payment in, credit and payout), fetched with the session. */
+function Statement(props: { a: AssetStanding }) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const save = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await download("/v1/users/statement.csv", { asset_id: props.a.asset_id }, `statement-${props.a.symbol}-${new Date().toISOString().slice(0, 10)}.csv`);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <p>
+      <button type="button" onClick={save} disabled={busy} data-testid="statement-download">
+        Download your {props.a.symbol} statement (CSV)
+      </button>{" "}
+      <span class="muted">every payment, credit and payout, with fees, dates and transactions</span>
+      {error && <Notice kind="error" testid="statement-error">{error}</Notice>}
+    </p>
+  );
+}
+
+/** What a credit was, in words: "Direct reward", "Generation income, level 3", "Weekly rank bonus (rank 2)". */
+function rewardText(r: RewardEntry): string {
+  switch (r.kind) {
+    case "DIRECT":
+      return "Direct reward for a referral";
+    case "POOL_L1":
+    case "POOL_L2":
+    case "POOL_L3":
+      return `Pool reward, layer ${r.kind.slice(-1)} of a level-${r.level} place`;
+    case "LEVEL":
+      return `Retopup share, sponsor level ${r.level}`;
+    case "GENERATION":
+      return `Generation income, level ${r.level}`;
+    case "RANK_BONUS":
+      return `Weekly rank bonus (rank ${r.level})`;
+    default:
+      return `${r.kind} ${r.level}`;
+  }
+}
+
+/** Where a credit's unpaid rest is, in words. */
+function statusText(status: string): string {
+  switch (status) {
+    case "pending":
+      return "payable";
+    case "batched":
+      return "in a payout batch";
+    case "settled":
+      return "paid";
+    case "held":
+      return "held (account frozen)";
+    case "reserved":
+      return "reserved for your next pool level";
+    case "forfeited":
+      return "forfeited";
+    default:
+      return status;
+  }
 }
 
 /**
@@ -425,21 +651,6 @@ function parts(r: RewardEntry, a: AssetStanding): string | null {
   if (!((paid > 0n && paid < amount) || (inFlight > 0n && inFlight < amount))) return null;
   const flight = inFlight > 0n ? `, ${human(inFlight, a.decimals)} in a batch` : "";
   return `${human(paid, a.decimals)} of ${human(amount, a.decimals)} ${a.symbol} paid${flight}`;
-}
-
-function kindText(kind: string): string {
-  switch (kind) {
-    case "DIRECT":
-      return "Direct";
-    case "POOL_L1":
-    case "POOL_L2":
-    case "POOL_L3":
-      return `Pool layer ${kind.slice(-1)}, level`;
-    case "LEVEL":
-      return "Retopup, sponsor level";
-    default:
-      return kind;
-  }
 }
 
 /** "batch #12, executed in block 240 on 24 Nov 2026, 21:05 (transaction 0x…)" — or where it stands before that. */
@@ -466,7 +677,7 @@ function BatchText(props: { b: BatchRef; chainId: number }) {
 }
 
 /** The caller's withdraw requests in the asset, and when its payout batches have run. */
-function WithdrawRecord(props: { a: AssetStanding; version: unknown }) {
+function WithdrawRecord(props: { a: AssetStanding; version: unknown; changed: () => void }) {
   const { a } = props;
   const record = useLoad(() => get<Withdrawals>("/v1/users/withdrawals", { asset_id: a.asset_id, limit: 5 }), [
     a.asset_id,
@@ -498,15 +709,16 @@ function WithdrawRecord(props: { a: AssetStanding; version: unknown }) {
       {items.length > 0 && (
         <ul class="requests" aria-label="Your withdraw requests">
           {items.map((w) => (
-            <li key={w.id} data-testid="withdraw-request-row" data-status={w.status}>
-              Request #{w.id} for <AssetAmt a={w.amount} />, {time(w.created_at)}: {requestText(w.status)}
-              {w.batch != null && (
-                <>
-                  {" "}
-                  — <BatchText b={w.batch} chainId={a.chain_id} />
-                </>
-              )}
-            </li>
+            <WithdrawRow
+              key={w.id}
+              a={a}
+              w={w}
+              expected={payouts.expected_next_batch_at ?? null}
+              changed={() => {
+                record.reload();
+                props.changed();
+              }}
+            />
           ))}
         </ul>
       )}
@@ -514,21 +726,61 @@ function WithdrawRecord(props: { a: AssetStanding; version: unknown }) {
   );
 }
 
-function requestText(status: string): string {
-  switch (status) {
+/** One withdraw request: when, how much, where it stands (and when it is expected to be paid), cancelled while open. */
+function WithdrawRow(props: { a: AssetStanding; w: WithdrawRequestView; expected: string | null; changed: () => void }) {
+  const { a, w } = props;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const cancel = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await post(`/v1/users/withdrawals/${w.id}/cancel`, {});
+      props.changed();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <li data-testid="withdraw-request-row" data-status={w.status} data-id={w.id}>
+      Request #{w.id} for <AssetAmt a={w.amount} />, {dateTime(w.created_at)}: {requestText(w)}
+      {w.status === "open" && props.expected && <> — expected in the batch due {dateTime(props.expected)}</>}
+      {w.batch != null && (
+        <>
+          {" "}
+          — <BatchText b={w.batch} chainId={a.chain_id} />
+        </>
+      )}
+      {w.status === "open" && (
+        <>
+          {" "}
+          <button type="button" onClick={cancel} disabled={busy} data-testid="withdraw-cancel" aria-label={`Cancel withdraw request #${w.id}`}>
+            Cancel request
+          </button>
+        </>
+      )}
+      {error && <Notice kind="error" testid="withdraw-cancel-error">{error}</Notice>}
+    </li>
+  );
+}
+
+function requestText(w: WithdrawRequestView): string {
+  switch (w.status) {
     case "open":
       return "waiting for the next batch";
     case "batched":
       return "taken by";
     case "cancelled":
-      return "cancelled by the operator";
+      return `cancelled by ${w.cancelled_by === "member" ? "you" : "the operator"}${w.cancelled_at ? ` on ${dateTime(w.cancelled_at)}` : ""}`;
     default:
-      return status;
+      return w.status;
   }
 }
 
 /** The withdraw request: the pending balance paid in the next payout batch. The claim is beside it, on its own. */
-function Withdraw(props: { a: AssetStanding; refresh: () => void }) {
+function Withdraw(props: { a: AssetStanding; feeBps: number; refresh: () => void }) {
   const { a } = props;
   const [answer, setAnswer] = useState<WithdrawAnswer | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -550,11 +802,26 @@ function Withdraw(props: { a: AssetStanding; refresh: () => void }) {
       <h4>Get paid</h4>
       <p>
         Ask to be paid your pending <Amount base={a.balances.pending} decimals={a.decimals} symbol={a.symbol} testid="withdraw-amount" /> in
-        the next payout batch.
+        the next payout batch
+        {props.feeBps > 0 && (
+          <span data-testid="withdraw-fee">
+            {" "}
+            — the plan keeps a {bps(props.feeBps)} withdrawal fee, so about{" "}
+            <Amount
+              base={(BigInt(a.balances.pending) - (BigInt(a.balances.pending) * BigInt(props.feeBps) + 9999n) / 10000n).toString()}
+              decimals={a.decimals}
+              symbol={a.symbol}
+              testid="withdraw-net"
+            />{" "}
+            reaches your wallet
+          </span>
+        )}
+        .
       </p>
       <p class="muted">
         The operator sends payout batches from the contract to each wallet; what a batch paid moves from "Pending" to
-        "Paid out" above, and the reward history marks it settled.
+        "Paid out" above, and the reward history marks it settled. Batches pay every member's pending rewards, asked
+        for or not: a request makes sure the operator knows, and cancelling it does not hold your rewards back.
       </p>
       <button type="button" class="primary" onClick={request} disabled={busy || !!answer || a.status !== "active" || a.balances.pending === "0"} data-testid="withdraw-request">
         Request withdrawal
@@ -566,7 +833,14 @@ function Withdraw(props: { a: AssetStanding; refresh: () => void }) {
         </Notice>
       )}
       {error && <Notice kind="error" testid="withdraw-error">{error}</Notice>}
-      <WithdrawRecord a={a} version={answer} />
+      <WithdrawRecord
+        a={a}
+        version={answer}
+        changed={() => {
+          setAnswer(null);
+          props.refresh();
+        }}
+      />
     </section>
   );
 }

@@ -166,7 +166,7 @@ function App() {
         )}
       </main>
       <footer class="foot muted">
-        Referral-reward schemes are regulated in many places. Amounts show exact base units on hover. <a href="/docs">API docs</a>
+        Referral-reward schemes are regulated in many places. Amounts show their exact base units on hover or when tapped. <a href="/docs">API docs</a>
       </footer>
     </>
   );
