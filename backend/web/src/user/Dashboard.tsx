@@ -36,6 +36,7 @@ import { memberRoomOf } from "../plans/member";
 import { ReferralShare } from "./share";
 import { LazyPendingChanges, LazySolvencyBadge } from "./solvency-lazy";
 import { WalletMismatch, notAppliedText } from "./payment";
+import { t, tx, useLocale } from "../i18n";
 
 const PAGE = 10;
 
@@ -52,23 +53,24 @@ export function Dashboard(props: {
   planLink?: ComponentChildren;
 }) {
   const [tick, setTick] = useState(0);
+  useLocale();
   const me = useLoad(() => get<Profile>("/v1/users/me"), [props.version, tick]);
   useEffect(() => {
     if (me.data) props.onProfile?.(me.data);
   }, [me.data]);
-  if (me.loading && !me.data) return <Loading what="your dashboard" />;
-  if (me.error) return <LoadFailed error={me.error} what="your dashboard" retry={me.reload} />;
+  if (me.loading && !me.data) return <Loading what={t("m.your_dashboard")} />;
+  if (me.error) return <LoadFailed error={me.error} what={t("m.your_dashboard")} retry={me.reload} />;
   const profile = me.data!;
   const unapplied = <NotApplied assets={props.assets} version={props.version + tick} />;
   if (profile.assets.length === 0) {
     return (
       <>
         <section class="panel" data-testid="not-registered">
-          <h2>Dashboard</h2>
+          <h2>{t("d.title")}</h2>
           <p data-testid="not-registered-next">
             {props.joining
-              ? "This wallet is not registered yet: join with the registration above."
-              : "This wallet is not registered yet. Open a sponsor's referral link to join."}
+              ? t("d.not_reg_join")
+              : t("d.not_reg")}
           </p>
         </section>
         {unapplied}
@@ -78,11 +80,11 @@ export function Dashboard(props: {
   return (
     <section aria-labelledby="dash-title" data-testid="dashboard">
       <div class="dash-head">
-        <h2 id="dash-title">Dashboard</h2>
+        <h2 id="dash-title">{t("d.title")}</h2>
         {props.planLink}
       </div>
-      <nav class="skip-links" aria-label="Sections of your dashboard" data-testid="dash-skip">
-        <a href="#dash-summary">Summary</a>
+      <nav class="skip-links" aria-label={t("d.sections")} data-testid="dash-skip">
+        <a href="#dash-summary">{t("d.summary")}</a>
         {profile.assets.map((a) => (
           <a key={a.asset_id} href={`#${cardId(a)}`}>
             {a.symbol}
@@ -111,6 +113,9 @@ export function Dashboard(props: {
     </section>
   );
 }
+
+/** A wallet's status in an asset, in words (the badge's class keeps the API's word). */
+const statusWord = (s: string) => (s === "active" ? t("d.active") : s === "frozen" ? t("d.frozen_badge") : s);
 
 /** The id of an asset's card, the target of the summary's and the skip links' anchors. */
 const cardId = (a: { symbol: string; chain_id: number }) => `asset-${assetKey(a.symbol, a.chain_id)}`;
@@ -154,17 +159,17 @@ function Summary(props: { assets: AssetStanding[]; version: number }) {
   );
   return (
     <section class="panel summary" id="dash-summary" aria-labelledby="dash-summary-title" data-testid="summary">
-      <h3 id="dash-summary-title">Summary</h3>
+      <h3 id="dash-summary-title">{t("d.summary")}</h3>
       <div class="table-wrap">
         <table>
           <thead>
             <tr>
-              <th scope="col">Asset</th>
-              <th scope="col">You paid in</th>
-              <th scope="col">You received</th>
-              <th scope="col">Still owed to you</th>
-              <th scope="col">Next payout</th>
-              <th scope="col">Net result so far</th>
+              <th scope="col">{t("d.asset")}</th>
+              <th scope="col">{t("d.paid_in")}</th>
+              <th scope="col">{t("d.received")}</th>
+              <th scope="col">{t("d.owed")}</th>
+              <th scope="col">{t("d.next")}</th>
+              <th scope="col">{t("d.net")}</th>
             </tr>
           </thead>
           <tbody>
@@ -181,21 +186,21 @@ function Summary(props: { assets: AssetStanding[]; version: number }) {
                       {isTronChain(a.chain_id) ? ` (${networkText(a.chain_id)})` : ""}
                     </a>
                   </th>
-                  <td data-label="You paid in">{amt(b.paid_in, "sum-paid-in")}</td>
-                  <td data-label="You received">
+                  <td data-label={t("d.paid_in")}>{amt(b.paid_in, "sum-paid-in")}</td>
+                  <td data-label={t("d.received")}>
                     {amt(b.received, "sum-received")}
                     {b.fees !== "0" && (
                       <div class="muted">
-                        after {amt(b.fees, "sum-fees")} in withdrawal fees
+                        {tx("d.after_fees", { amount: amt(b.fees, "sum-fees") })}
                       </div>
                     )}
                   </td>
-                  <td data-label="Still owed to you">{amt(b.owed, "sum-owed")}</td>
-                  <td data-label="Next payout" data-testid="sum-next">
-                    {b.owed === "0" ? "nothing owed" : next ? `expected ${dateTime(next)}` : "when the operator next pays (no fixed schedule)"}
+                  <td data-label={t("d.owed")}>{amt(b.owed, "sum-owed")}</td>
+                  <td data-label={t("d.next")} data-testid="sum-next">
+                    {b.owed === "0" ? t("d.nothing_owed") : next ? t("d.expected", { date: dateTime(next) }) : t("d.no_schedule")}
                   </td>
-                  <td data-label="Net result so far" class={net < 0n ? "loss" : ""}>
-                    {amt(net, "sum-net")} <span class="muted">{net < 0n ? "(a loss so far)" : net > 0n ? "(a gain so far)" : ""}</span>
+                  <td data-label={t("d.net")} class={net < 0n ? "loss" : ""}>
+                    {amt(net, "sum-net")} <span class="muted">{net < 0n ? t("d.loss") : net > 0n ? t("d.gain") : ""}</span>
                   </td>
                 </tr>
               );
@@ -203,11 +208,7 @@ function Summary(props: { assets: AssetStanding[]; version: number }) {
           </tbody>
         </table>
       </div>
-      <p class="muted">
-        Received is what reached your wallet, after the plan's withdrawal fee where it has one. What you are owed is
-        not guaranteed to be paid: it depends on the operator and on the custody (see the proof of solvency on each
-        asset).
-      </p>
+      <p class="muted">{t("d.summary_note")}</p>
     </section>
   );
 }
@@ -242,74 +243,74 @@ function AssetDashboard(props: {
   // The link names this wallet in the asset's chain's own form.
   const link = `${location.origin}/?ref=${chainAddress(a.chain_id, props.address)}&asset=${a.asset_id}`;
   return (
-    <article class="panel asset" id={cardId(a)} data-testid={cardId(a)} aria-label={`${a.symbol} dashboard`}>
+    <article class="panel asset" id={cardId(a)} data-testid={cardId(a)} aria-label={t("d.card", { symbol: a.symbol })}>
       <details class="asset-body" open={wide || props.only} ref={body} data-testid="asset-body">
       <summary class="asset-head">
         <h3>
           {a.symbol}
-          {tron && <span class="muted"> on {networkText(a.chain_id)}</span>}
+          {tron && <span class="muted"> {t("account.on_network", { network: networkText(a.chain_id) })}</span>}
         </h3>
         <span class={`badge ${a.status}`} data-testid="status">
-          {a.status}
+          {statusWord(a.status)}
         </span>
         <span class="muted">
-          user #{a.user_no}
-          {a.registered_block != null && `, since block ${a.registered_block}`}
+          {t("d.user_no", { no: String(a.user_no) })}
+          {a.registered_block != null && t("d.since", { block: String(a.registered_block) })}
         </span>
       </summary>
       {(tron || a.sponsor) && (
         <p class="asset-who muted">
           {tron && (
             <span>
-              as <Addr a={chainAddress(a.chain_id, props.address)} testid="asset-address" chainId={a.chain_id} />{" "}
+              {tx("d.as", { address: <Addr a={chainAddress(a.chain_id, props.address)} testid="asset-address" chainId={a.chain_id} /> })}{" "}
             </span>
           )}
           {a.sponsor && (
             <span>
-              sponsor <Addr a={a.sponsor} chainId={a.chain_id} />
+              {tx("d.sponsor", { address: <Addr a={a.sponsor} chainId={a.chain_id} /> })}
             </span>
           )}
         </p>
       )}
-      {a.status === "frozen" && <Notice kind="warn">This wallet is frozen in {a.symbol}: new rewards are held.</Notice>}
+      {a.status === "frozen" && <Notice kind="warn">{t("d.frozen", { symbol: a.symbol })}</Notice>}
       <dl class="balances" data-testid="balances">
         <div>
-          <dt>Pending (payable)</dt>
+          <dt>{t("d.pending")}</dt>
           <dd>{amt(a.balances.pending, "bal-pending")}</dd>
         </div>
         <div>
-          <dt>In a payout batch</dt>
+          <dt>{t("d.batched")}</dt>
           <dd>{amt(a.balances.batched, "bal-batched")}</dd>
         </div>
         <div>
-          <dt>Paid out</dt>
+          <dt>{t("d.settled")}</dt>
           <dd>
             {amt(a.balances.settled, "bal-settled")}
             {a.balances.fees !== "0" && (
               <div class="muted small" data-testid="bal-net">
-                you received {amt(a.balances.received, "bal-received")}; {amt(a.balances.fees, "bal-fees")} withdrawal fee kept
+                {tx("d.you_received", { received: amt(a.balances.received, "bal-received"), fees: amt(a.balances.fees, "bal-fees") })}
               </div>
             )}
           </dd>
         </div>
         <div>
-          <dt>Held (frozen)</dt>
+          <dt>{t("d.held")}</dt>
           <dd>{amt(a.balances.held, "bal-held")}</dd>
         </div>
         <div>
-          <dt>Reserved for the next level</dt>
+          <dt>{t("d.reserved")}</dt>
           <dd>{amt(a.balances.reserved, "bal-reserved")}</dd>
         </div>
         <div>
-          <dt>Claimable from the contract</dt>
+          <dt>{t("d.claimable")}</dt>
           <dd>{amt(a.balances.claimable, "bal-claimable")}</dd>
         </div>
         <div>
-          <dt>You paid in</dt>
+          <dt>{t("d.paid_in")}</dt>
           <dd>{amt(a.balances.paid_in, "bal-paid-in")}</dd>
         </div>
       </dl>
-      <section class="solvency-mine" aria-label={`${a.symbol}: your balance in the proof of solvency`} data-testid="solvency-badge">
+      <section class="solvency-mine" aria-label={t("d.solvency", { symbol: a.symbol })} data-testid="solvency-badge">
         <LazySolvencyBadge
           assetId={a.asset_id}
           symbol={a.symbol}
@@ -327,17 +328,18 @@ function AssetDashboard(props: {
       <Claim a={a} connection={props.connection} refresh={props.refresh} />
       <div class="reflink">
         <p>
-          Your referral link: <code data-testid="ref-link">{link}</code> <CopyButton text={link} label={`Copy your ${a.symbol} referral link`} />
+          {tx("d.ref_link", { link: <code data-testid="ref-link">{link}</code> })}{" "}
+          <CopyButton text={link} label={t("d.copy_link", { symbol: a.symbol })} />
         </p>
         <ReferralShare link={link} symbol={a.symbol} />
       </div>
-      <Fold title={`Direct referrals (${a.direct_referrals})`} testid="referrals" label={`${a.symbol} direct referrals`}>
+      <Fold title={t("d.direct_title", { count: a.direct_referrals })} testid="referrals" label={t("d.direct_label", { symbol: a.symbol })}>
         <Referrals a={a} />
       </Fold>
-      <Fold title="Referral tree" testid="tree" label={`${a.symbol} referral tree`}>
+      <Fold title={t("d.tree")} testid="tree" label={t("d.tree_label", { symbol: a.symbol })}>
         <Tree a={a} />
       </Fold>
-      <Fold title="History and statement" testid="history" label={`${a.symbol} history`}>
+      <Fold title={t("d.history_title")} testid="history" label={t("d.history_label", { symbol: a.symbol })}>
         <History a={a} />
       </Fold>
       </details>
@@ -359,23 +361,20 @@ function NotApplied(props: { assets: PlannedAsset[]; version: number }) {
       ).then((all) => all.flat().filter(({ x }) => x.status === "quarantined")),
     [props.assets.length, props.version],
   );
-  if (list.error) return <Notice kind="error">Could not load your payments: {errorText(list.error)}</Notice>;
+  if (list.error) return <Notice kind="error">{t("d.payments_err", { message: errorText(list.error) })}</Notice>;
   const items = list.data ?? [];
   if (items.length === 0) return null;
   return (
     <section class="panel" aria-labelledby="not-applied-title" data-testid="not-applied">
-      <h3 id="not-applied-title">Payments not applied</h3>
-      <p>
-        These payments reached the contract but the ledger did not apply them: the amount is held in custody and not
-        credited to you. An admin can refund it.
-      </p>
+      <h3 id="not-applied-title">{t("d.na_title")}</h3>
+      <p>{t("d.na_text")}</p>
       <table>
         <thead>
           <tr>
-            <th scope="col">Payment</th>
-            <th scope="col">Amount</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Transaction</th>
+            <th scope="col">{t("d.payment")}</th>
+            <th scope="col">{t("d.amount")}</th>
+            <th scope="col">{t("d.reason")}</th>
+            <th scope="col">{t("d.tx")}</th>
           </tr>
         </thead>
         <tbody>
@@ -393,18 +392,18 @@ function NotAppliedRow(props: { plan: AssetBase; x: PaymentView }) {
   return (
     <tr data-testid="not-applied-payment" data-nonce={x.nonce} title={notAppliedText(x)}>
       <td>
-        {x.kind === "register" ? "Registration" : "Retopup"} in {plan.symbol}
-        {isTronChain(plan.chain_id) && ` on ${networkText(plan.chain_id)}`}
+        {t(x.kind === "register" ? "d.reg_in" : "d.retopup_in", { symbol: plan.symbol })}
+        {isTronChain(plan.chain_id) && ` ${t("account.on_network", { network: networkText(plan.chain_id) })}`}
       </td>
       <td>
         <AssetAmt a={x.amount} testid="not-applied-amount" />
       </td>
-      <td data-testid="not-applied-reason">{x.quarantine_reason ?? "refused by the ledger"}</td>
+      <td data-testid="not-applied-reason">{x.quarantine_reason ?? t("d.refused")}</td>
       <td>
         {x.event ? (
           <>
             <TxHash chainId={plan.chain_id} hash={x.event.tx_hash} testid="not-applied-tx" />{" "}
-            <span class="muted">block {x.event.block}</span>
+            <span class="muted">{t("d.block", { block: String(x.event.block) })}</span>
           </>
         ) : (
           "—"
@@ -421,18 +420,18 @@ function Referrals(props: { a: AssetStanding }) {
     [props.a.asset_id, pager.cursor, props.a.direct_referrals],
   );
   return (
-    <section aria-label="Direct referrals" data-testid="referrals">
+    <section aria-label={t("d.referrals")} data-testid="referrals">
       {page.error && <Notice kind="error">{errorText(page.error)}</Notice>}
-      {page.data && page.data.items.length === 0 && <p class="muted">None yet: share your link.</p>}
+      {page.data && page.data.items.length === 0 && <p class="muted">{t("d.none_share")}</p>}
       {page.data && page.data.items.length > 0 && (
         <table>
           <thead>
             <tr>
-              <th scope="col">User</th>
-              <th scope="col">Wallet</th>
-              <th scope="col">Block</th>
-              <th scope="col">Their referrals</th>
-              <th scope="col">Retopup</th>
+              <th scope="col">{t("d.user")}</th>
+              <th scope="col">{t("d.wallet")}</th>
+              <th scope="col">{t("d.block_h")}</th>
+              <th scope="col">{t("d.their_refs")}</th>
+              <th scope="col">{t("d.retopup")}</th>
             </tr>
           </thead>
           <tbody>
@@ -444,13 +443,13 @@ function Referrals(props: { a: AssetStanding }) {
                 </td>
                 <td>{r.registered_block}</td>
                 <td>{r.direct_referrals}</td>
-                <td>{r.has_retopup ? "yes" : "no"}</td>
+                <td>{r.has_retopup ? t("d.yes") : t("d.no")}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      <Pager pager={pager} next={page.data?.next_cursor} label="Referrals" />
+      <Pager pager={pager} next={page.data?.next_cursor} label={t("d.referrals_pager")} />
     </section>
   );
 }
@@ -464,17 +463,17 @@ function Tree(props: { a: AssetStanding }) {
     return (
       <li key={n.user_no}>
         <span>
-          #{n.user_no} <Addr a={n.address} chainId={props.a.chain_id} /> <span class="muted">({n.direct_referrals} direct)</span>
+          #{n.user_no} <Addr a={n.address} chainId={props.a.chain_id} /> <span class="muted">{t("d.n_direct", { count: n.direct_referrals })}</span>
         </span>
         {kids.length > 0 && <ul>{kids.map((k) => render(k, nodes))}</ul>}
       </li>
     );
   };
   return (
-    <section aria-label="Referral tree" data-testid="tree">
+    <section aria-label={t("d.tree")} data-testid="tree">
       <p>
         <label class="inline">
-          Depth{" "}
+          {t("d.depth")}{" "}
           <select value={depth} onChange={(e) => setDepth(Number((e.target as HTMLSelectElement).value))}>
             {[1, 2, 3, 4, 5].map((d) => (
               <option key={d} value={d}>
@@ -489,7 +488,7 @@ function Tree(props: { a: AssetStanding }) {
           {render(tree.data.root, tree.data.nodes)}
         </ul>
       )}
-      {tree.data?.truncated && <p class="muted">Cut at 1000 people; lower the depth to see the top.</p>}
+      {tree.data?.truncated && <p class="muted">{t("d.cut")}</p>}
     </section>
   );
 }
@@ -502,20 +501,20 @@ function History(props: { a: AssetStanding }) {
     [a.asset_id, pager.cursor, a.balances.pending, a.balances.settled],
   );
   return (
-    <section aria-label="Reward history" data-testid="history">
+    <section aria-label={t("d.reward_history")} data-testid="history">
       <Statement a={a} />
-      {page.error && <LoadFailed error={page.error} what="your history" retry={page.reload} />}
-      {page.data && page.data.items.length === 0 && <p class="muted">No rewards yet.</p>}
+      {page.error && <LoadFailed error={page.error} what={t("d.your_history")} retry={page.reload} />}
+      {page.data && page.data.items.length === 0 && <p class="muted">{t("d.no_rewards")}</p>}
       {page.data && page.data.items.length > 0 && (
         <div class="table-wrap">
           <table>
             <thead>
               <tr>
-                <th scope="col">When</th>
-                <th scope="col">What happened</th>
-                <th scope="col">Amount</th>
-                <th scope="col">Where it is</th>
-                <th scope="col">Paid to you</th>
+                <th scope="col">{t("d.when")}</th>
+                <th scope="col">{t("d.what")}</th>
+                <th scope="col">{t("d.amount")}</th>
+                <th scope="col">{t("d.where")}</th>
+                <th scope="col">{t("d.paid_to_you")}</th>
               </tr>
             </thead>
             <tbody>
@@ -523,7 +522,7 @@ function History(props: { a: AssetStanding }) {
                 <tr key={r.reward_no} data-testid="reward" data-reward={r.reward_no}>
                   <td data-testid="reward-when">
                     {r.credited_at ? dateTime(r.credited_at) : "—"}
-                    {r.block != null && <div class="muted small">block {r.block}</div>}
+                    {r.block != null && <div class="muted small">{t("d.block", { block: String(r.block) })}</div>}
                   </td>
                   <td data-testid="reward-what">
                     {rewardText(r)}
@@ -554,12 +553,12 @@ function History(props: { a: AssetStanding }) {
                               <>
                                 {" "}
                                 <span class="muted">
-                                  (of <AssetAmt a={p.amount} testid="payment-gross" />, fee <AssetAmt a={p.fee} testid="payment-fee" />)
+                                  {tx("d.of_fee", { gross: <AssetAmt a={p.amount} testid="payment-gross" />, fee: <AssetAmt a={p.fee} testid="payment-fee" /> })}
                                 </span>
                               </>
                             )}{" "}
-                            in <BatchText b={p.batch} chainId={a.chain_id} />
-                            {p.outcome === "claimable" && " — the push failed: claim it from the contract"}
+                            {tx("d.in_batch", { batch: <BatchText b={p.batch} chainId={a.chain_id} /> })}
+                            {p.outcome === "claimable" && t("d.push_failed")}
                           </div>
                         ))}
                   </td>
@@ -569,7 +568,7 @@ function History(props: { a: AssetStanding }) {
           </table>
         </div>
       )}
-      <Pager pager={pager} next={page.data?.next_cursor} label="History" />
+      <Pager pager={pager} next={page.data?.next_cursor} label={t("d.history")} />
     </section>
   );
 }
@@ -592,9 +591,9 @@ function Statement(props: { a: AssetStanding }) {
   return (
     <p>
       <button type="button" onClick={save} disabled={busy} data-testid="statement-download">
-        Download your {props.a.symbol} statement (CSV)
+        {t("d.download", { symbol: props.a.symbol })}
       </button>{" "}
-      <span class="muted">every payment, credit and payout, with fees, dates and transactions</span>
+      <span class="muted">{t("d.statement_note")}</span>
       {error && <Notice kind="error" testid="statement-error">{error}</Notice>}
     </p>
   );
@@ -604,17 +603,17 @@ function Statement(props: { a: AssetStanding }) {
 function rewardText(r: RewardEntry): string {
   switch (r.kind) {
     case "DIRECT":
-      return "Direct reward for a referral";
+      return t("d.r_direct");
     case "POOL_L1":
     case "POOL_L2":
     case "POOL_L3":
-      return `Pool reward, layer ${r.kind.slice(-1)} of a level-${r.level} place`;
+      return t("d.r_pool", { layer: r.kind.slice(-1), level: r.level });
     case "LEVEL":
-      return `Retopup share, sponsor level ${r.level}`;
+      return t("d.r_level", { level: r.level });
     case "GENERATION":
-      return `Generation income, level ${r.level}`;
+      return t("d.r_gen", { level: r.level });
     case "RANK_BONUS":
-      return `Weekly rank bonus (rank ${r.level})`;
+      return t("d.r_rank", { level: r.level });
     default:
       return `${r.kind} ${r.level}`;
   }
@@ -624,17 +623,17 @@ function rewardText(r: RewardEntry): string {
 function statusText(status: string): string {
   switch (status) {
     case "pending":
-      return "payable";
+      return t("d.s_pending");
     case "batched":
-      return "in a payout batch";
+      return t("d.s_batched");
     case "settled":
-      return "paid";
+      return t("d.s_settled");
     case "held":
-      return "held (account frozen)";
+      return t("d.s_held");
     case "reserved":
-      return "reserved for your next pool level";
+      return t("d.s_reserved");
     case "forfeited":
-      return "forfeited";
+      return t("d.s_forfeited");
     default:
       return status;
   }
@@ -649,8 +648,8 @@ function parts(r: RewardEntry, a: AssetStanding): string | null {
   const paid = BigInt(r.paid?.base ?? "0");
   const inFlight = BigInt(r.in_flight?.base ?? "0");
   if (!((paid > 0n && paid < amount) || (inFlight > 0n && inFlight < amount))) return null;
-  const flight = inFlight > 0n ? `, ${human(inFlight, a.decimals)} in a batch` : "";
-  return `${human(paid, a.decimals)} of ${human(amount, a.decimals)} ${a.symbol} paid${flight}`;
+  const flight = inFlight > 0n ? t("d.parts_flight", { amount: human(inFlight, a.decimals) }) : "";
+  return t("d.parts", { paid: human(paid, a.decimals), amount: human(amount, a.decimals), symbol: a.symbol, flight });
 }
 
 /** "batch #12, executed in block 240 on 24 Nov 2026, 21:05 (transaction 0x…)" — or where it stands before that. */
@@ -658,18 +657,21 @@ function BatchText(props: { b: BatchRef; chainId: number }) {
   const { b } = props;
   const where =
     b.status === "executed"
-      ? `, executed${b.executed_block != null ? ` in block ${b.executed_block}` : ""}${b.executed_at ? ` on ${time(b.executed_at)}` : ""}`
+      ? t("d.executed", {
+          block: b.executed_block != null ? t("d.in_block", { block: String(b.executed_block) }) : "",
+          on: b.executed_at ? t("d.on_date", { date: time(b.executed_at) }) : "",
+        })
       : b.status === "failed"
-        ? ", failed (the operator retries it)"
+        ? t("d.failed")
         : `, ${b.status}`;
   return (
     <span data-testid="batch-ref" data-batch-id={b.id} data-executed-at={b.executed_at ?? undefined}>
-      batch #{b.id}
+      {t("d.batch", { id: String(b.id) })}
       {where}
       {b.tx_hash != null && (
         <>
           {" "}
-          (transaction <TxHash chainId={props.chainId} hash={b.tx_hash} testid="batch-tx" />)
+          {tx("d.tx_paren", { tx: <TxHash chainId={props.chainId} hash={b.tx_hash} testid="batch-tx" /> })}
         </>
       )}
     </span>
@@ -685,7 +687,7 @@ function WithdrawRecord(props: { a: AssetStanding; version: unknown; changed: ()
     a.balances.pending,
     a.balances.settled,
   ]);
-  if (record.error) return <LoadFailed error={record.error} what="your withdraw requests" retry={record.reload} />;
+  if (record.error) return <LoadFailed error={record.error} what={t("d.your_requests")} retry={record.reload} />;
   if (!record.data) return null;
   const { items, payouts } = record.data;
   const last = payouts.last_executed;
@@ -693,21 +695,21 @@ function WithdrawRecord(props: { a: AssetStanding; version: unknown; changed: ()
     <>
       <p class="muted" data-testid="payout-cadence">
         {last == null
-          ? `No ${a.symbol} payout batch has run yet.`
-          : `${payouts.executed_last_30_days} ${a.symbol} payout ${payouts.executed_last_30_days === 1 ? "batch" : "batches"} ran in the last 30 days; the last, `}
+          ? t("d.no_batch", { symbol: a.symbol })
+          : t("d.ran", { count: payouts.executed_last_30_days, symbol: a.symbol })}
         {last != null && (
           <>
             <BatchText
               b={{ id: last.id, status: "executed", tx_hash: last.tx_hash, executed_block: last.executed_block, executed_at: last.executed_at }}
               chainId={a.chain_id}
-            />, was
-            built {time(last.built_at)}.
+            />
+            {t("d.built", { date: time(last.built_at) })}
           </>
         )}
-        {payouts.in_progress > 0 && ` ${payouts.in_progress} in progress now.`}
+        {payouts.in_progress > 0 && t("d.in_progress", { count: payouts.in_progress })}
       </p>
       {items.length > 0 && (
-        <ul class="requests" aria-label="Your withdraw requests">
+        <ul class="requests" aria-label={t("d.requests")}>
           {items.map((w) => (
             <WithdrawRow
               key={w.id}
@@ -745,8 +747,8 @@ function WithdrawRow(props: { a: AssetStanding; w: WithdrawRequestView; expected
   };
   return (
     <li data-testid="withdraw-request-row" data-status={w.status} data-id={w.id}>
-      Request #{w.id} for <AssetAmt a={w.amount} />, {dateTime(w.created_at)}: {requestText(w)}
-      {w.status === "open" && props.expected && <> — expected in the batch due {dateTime(props.expected)}</>}
+      {tx("d.request", { id: String(w.id), amount: <AssetAmt a={w.amount} />, date: dateTime(w.created_at), state: requestText(w) })}
+      {w.status === "open" && props.expected && t("d.expected_in", { date: dateTime(props.expected) })}
       {w.batch != null && (
         <>
           {" "}
@@ -756,8 +758,8 @@ function WithdrawRow(props: { a: AssetStanding; w: WithdrawRequestView; expected
       {w.status === "open" && (
         <>
           {" "}
-          <button type="button" onClick={cancel} disabled={busy} data-testid="withdraw-cancel" aria-label={`Cancel withdraw request #${w.id}`}>
-            Cancel request
+          <button type="button" onClick={cancel} disabled={busy} data-testid="withdraw-cancel" aria-label={t("d.cancel_label", { id: String(w.id) })}>
+            {t("d.cancel")}
           </button>
         </>
       )}
@@ -769,11 +771,11 @@ function WithdrawRow(props: { a: AssetStanding; w: WithdrawRequestView; expected
 function requestText(w: WithdrawRequestView): string {
   switch (w.status) {
     case "open":
-      return "waiting for the next batch";
+      return t("d.w_open");
     case "batched":
-      return "taken by";
+      return t("d.w_batched");
     case "cancelled":
-      return `cancelled by ${w.cancelled_by === "member" ? "you" : "the operator"}${w.cancelled_at ? ` on ${dateTime(w.cancelled_at)}` : ""}`;
+      return t(w.cancelled_by === "member" ? "d.w_by_you" : "d.w_by_op") + (w.cancelled_at ? t("d.on_date", { date: dateTime(w.cancelled_at) }) : "");
     default:
       return w.status;
   }
@@ -798,38 +800,35 @@ function Withdraw(props: { a: AssetStanding; feeBps: number; refresh: () => void
     }
   };
   return (
-    <section aria-label={`${a.symbol} withdraw`} data-testid="withdraw">
-      <h4>Get paid</h4>
+    <section aria-label={t("d.withdraw_label", { symbol: a.symbol })} data-testid="withdraw">
+      <h4>{t("d.get_paid")}</h4>
       <p>
-        Ask to be paid your pending <Amount base={a.balances.pending} decimals={a.decimals} symbol={a.symbol} testid="withdraw-amount" /> in
-        the next payout batch
-        {props.feeBps > 0 && (
-          <span data-testid="withdraw-fee">
-            {" "}
-            — the plan keeps a {bps(props.feeBps)} withdrawal fee, so about{" "}
-            <Amount
-              base={(BigInt(a.balances.pending) - (BigInt(a.balances.pending) * BigInt(props.feeBps) + 9999n) / 10000n).toString()}
-              decimals={a.decimals}
-              symbol={a.symbol}
-              testid="withdraw-net"
-            />{" "}
-            reaches your wallet
-          </span>
-        )}
-        .
+        {tx("d.ask", {
+          amount: <Amount base={a.balances.pending} decimals={a.decimals} symbol={a.symbol} testid="withdraw-amount" />,
+          fee: props.feeBps > 0 && (
+            <span data-testid="withdraw-fee">
+              {tx("d.fee", {
+                fee: bps(props.feeBps),
+                net: (
+                  <Amount
+                    base={(BigInt(a.balances.pending) - (BigInt(a.balances.pending) * BigInt(props.feeBps) + 9999n) / 10000n).toString()}
+                    decimals={a.decimals}
+                    symbol={a.symbol}
+                    testid="withdraw-net"
+                  />
+                ),
+              })}
+            </span>
+          ),
+        })}
       </p>
-      <p class="muted">
-        The operator sends payout batches from the contract to each wallet; what a batch paid moves from "Pending" to
-        "Paid out" above, and the reward history marks it settled. Batches pay every member's pending rewards, asked
-        for or not: a request makes sure the operator knows, and cancelling it does not hold your rewards back.
-      </p>
+      <p class="muted">{t("d.withdraw_note")}</p>
       <button type="button" class="primary" onClick={request} disabled={busy || !!answer || a.status !== "active" || a.balances.pending === "0"} data-testid="withdraw-request">
-        Request withdrawal
+        {t("d.request_btn")}
       </button>
       {answer && (
         <Notice kind="ok" testid="withdraw-answer">
-          Request #{answer.request.id} for <AssetAmt a={answer.request.amount} /> is {answer.request.status}. Claimable from
-          the contract: <AssetAmt a={answer.claimable} />.
+          {tx("d.answer", { id: String(answer.request.id), amount: <AssetAmt a={answer.request.amount} />, status: answer.request.status, claimable: <AssetAmt a={answer.claimable} /> })}
         </Notice>
       )}
       {error && <Notice kind="error" testid="withdraw-error">{error}</Notice>}
@@ -880,22 +879,22 @@ function Claim(props: { a: AssetStanding; connection: Wallet; refresh: () => voi
       // The API builds the call for the destination named here; the wallet sends it in its own form.
       const shown = chainAddress(a.chain_id, dest);
       const call = await get<ClaimAnswer>("/v1/users/claim", { asset_id: a.asset_id, to: shown });
-      if (call.to !== shown) throw new Error(`The API's claim pays ${call.to}, not ${shown}; nothing was sent.`);
+      if (call.to !== shown) throw new Error(t("d.c_mismatch", { to: call.to, shown }));
       await c.ensureNetwork(call.chain_id);
       // Asked of the node first: a destination that refuses the payment would only cost gas.
       const refused = await c.refusalOf(call);
       if (refused) {
         setError(
           dest === c.hex
-            ? `The contract cannot pay this wallet: it refuses the payment, as it refused the payout. Claim to another address you control. (${refused})`
-            : `The contract cannot pay ${shown} now: ${refused}`,
+            ? t("d.c_refuses", { reason: refused })
+            : t("d.c_cannot", { to: shown, reason: refused }),
         );
         return;
       }
       const id = await c.sendCall(call, "claim");
-      setStatus(`Claim sent (${id.slice(0, 10)}…); waiting for it to be mined`);
+      setStatus(t("d.c_sent", { id: id.slice(0, 10) }));
       const r = await c.mined(id);
-      setStatus(`Claimed ${call.claimable.human} to ${shown} in block ${r.blockNumber}; the dashboard updates once the block is confirmed.`);
+      setStatus(t("d.c_done", { amount: call.claimable.human, to: shown, block: String(r.blockNumber) }));
       setClaimedFrom(claimable);
       props.refresh();
     } catch (e) {
@@ -908,23 +907,22 @@ function Claim(props: { a: AssetStanding; connection: Wallet; refresh: () => voi
   const offered = answer && claimedFrom !== claimable;
   if (!offered && !status && !error && !offer.error) return null;
   return (
-    <section aria-label={`${a.symbol} claim`} data-testid="claim-section">
-      <h4>Claim</h4>
+    <section aria-label={t("d.claim_label", { symbol: a.symbol })} data-testid="claim-section">
+      <h4>{t("d.claim")}</h4>
       {offered && (
         <>
           <p data-testid="claimable-note">
-            The contract holds <AssetAmt a={answer.claimable} /> for you (a payout it could not push to this wallet). Claim it to
-            this or another address you control.
+            {tx("d.claim_note", { amount: <AssetAmt a={answer.claimable} /> })}
           </p>
           {fits ? (
             <>
               <label class="claim-to">
-                Pay to
+                {t("d.pay_to")}
                 <input value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value)} aria-invalid={!dest} spellcheck={false} data-testid="claim-to" />
-                {!dest && <span class="field-error">{tron ? "A T… address." : "An 0x address (40 hex digits)."}</span>}
+                {!dest && <span class="field-error">{tron ? t("d.t_addr") : t("d.hex_addr")}</span>}
               </label>{" "}
               <button type="button" class="primary" onClick={doClaim} disabled={busy || !dest} data-testid="claim">
-                Claim {answer.claimable.human}
+                {t("d.claim_btn", { amount: answer.claimable.human })}
               </button>
             </>
           ) : (
@@ -932,7 +930,7 @@ function Claim(props: { a: AssetStanding; connection: Wallet; refresh: () => voi
           )}
         </>
       )}
-      {offer.error && claimable !== "0" && <Notice kind="error">Could not load the claim: {errorText(offer.error)}</Notice>}
+      {offer.error && claimable !== "0" && <Notice kind="error">{t("d.claim_err", { message: errorText(offer.error) })}</Notice>}
       {status && <Notice kind="info" testid="claim-status">{status}</Notice>}
       {error && <Notice kind="error" testid="claim-error">{error}</Notice>}
     </section>

@@ -7,7 +7,7 @@
 // on demand), and back.
 
 import { type VNode } from "preact";
-import { renderLocalised } from "../i18n";
+import { renderLocalised, t, tx } from "../i18n";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { publicCall } from "../lib/api";
 import type { Profile, PublicDisclosures, PublicPlans } from "../lib/types";
@@ -89,13 +89,13 @@ function App() {
         planLink={
           dashboardFirst && (
             <a href="#plan" class="plan-link" data-testid="plan-link" onClick={() => fold.current && (fold.current.open = true)}>
-              The plan, its rules and the odds
+              {t("m.plan_link")}
             </a>
           )
         }
       />
       ) : (
-        <Loading key="dashboard" what="your dashboard" />
+        <Loading key="dashboard" what={t("m.your_dashboard")} />
       ));
     if (ref) {
       content = [
@@ -112,7 +112,7 @@ function App() {
           onDone={() => setVersion((v) => v + 1)}
         />
         ) : (
-          <Loading key="register" what="the registration" />
+          <Loading key="register" what={t("m.registration")} />
         ),
         <OtherPlans key="others" plans={plans} generation={generation} disclosures={disclosures} except={chosen} />,
       ];
@@ -122,7 +122,7 @@ function App() {
         dashboard,
         <details key="disclosure" class="fold panel" id="plan" ref={fold} data-testid="disclosure-fold">
           <summary>
-            <h2 class="fold-title">The plan, its rules and how participants have fared</h2>
+            <h2 class="fold-title">{t("m.fold")}</h2>
           </summary>
           <Disclosure plans={plans} disclosures={disclosures} generation={generation} />
         </details>,
@@ -137,14 +137,14 @@ function App() {
     <>
       <header class="top">
         <h1>
-          <a href="/">Referral rewards</a>
+          <a href="/">{t("m.title")}</a>
         </h1>
-        <nav class="site-nav" aria-label="Pages">
+        <nav class="site-nav" aria-label={t("m.pages")}>
           <a href="#main" aria-current={view === "main" ? "page" : undefined} data-testid="nav-main">
-            {signed ? "Dashboard and plan" : "The plan"}
+            {signed ? t("m.nav_dash") : t("m.nav_plan")}
           </a>
           <a href="#solvency" aria-current={view === "solvency" ? "page" : undefined} data-testid="nav-solvency">
-            Proof of solvency
+            {t("m.nav_solvency")}
           </a>
         </nav>
         <LanguagePicker />
@@ -166,7 +166,7 @@ function App() {
         )}
       </main>
       <footer class="foot muted">
-        Referral-reward schemes are regulated in many places. Amounts show their exact base units on hover or when tapped. <a href="/docs">API docs</a>
+        {tx("m.foot", { docs: <a href="/docs">{t("m.docs")}</a> })}
       </footer>
     </>
   );

@@ -4,6 +4,7 @@
 import type { ComponentType } from "preact";
 import { useState } from "preact/hooks";
 import { Loading } from "../ui/bits";
+import { t } from "../i18n";
 
 type Qr = ComponentType<{ text: string; label: string; class?: string; testid?: string }>;
 
@@ -16,23 +17,23 @@ export function ReferralShare(props: { link: string; symbol: string }) {
   };
   const share = async () => {
     try {
-      await navigator.share({ title: `Join me in ${props.symbol}`, text: `My referral link (${props.symbol}):`, url: props.link });
-      setShared("Shared.");
+      await navigator.share({ title: t("sh.title", { symbol: props.symbol }), text: t("sh.text", { symbol: props.symbol }), url: props.link });
+      setShared(t("sh.shared"));
     } catch (e) {
       // Closing the sheet is not an error worth showing.
-      setShared(e instanceof DOMException && e.name === "AbortError" ? null : "This browser could not share the link: copy it instead.");
+      setShared(e instanceof DOMException && e.name === "AbortError" ? null : t("sh.failed"));
     }
   };
   return (
     <div class="share" data-testid="ref-share">
       {canShare && (
         <button type="button" onClick={share} data-testid="ref-share-sheet">
-          Share…
+          {t("sh.share")}
         </button>
       )}
       <details onToggle={open} data-testid="ref-qr-fold">
-        <summary>QR code</summary>
-        {Qr ? <Qr text={props.link} label={`QR code of your ${props.symbol} referral link`} class="ref-qr" testid="ref-qr" /> : <Loading what="the QR code" />}
+        <summary>{t("sh.qr")}</summary>
+        {Qr ? <Qr text={props.link} label={t("sh.qr_label", { symbol: props.symbol })} class="ref-qr" testid="ref-qr" /> : <Loading what={t("sh.qr_what")} />}
       </details>
       {shared && (
         <span class="muted" role="status">

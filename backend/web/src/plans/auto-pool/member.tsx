@@ -6,6 +6,7 @@ import { get, post } from "../../lib/api";
 import type { AssetStanding, NodesPage, SignedPayment } from "../../lib/types";
 import { AssetAmt, Pager, useLoad, usePager } from "../../ui/bits";
 import { Payment } from "../../user/payment";
+import { t, tx } from "../../i18n";
 import type { AutoPoolAsset } from "..";
 import type { PayAgainProps, StandingProps } from "../member";
 
@@ -22,23 +23,21 @@ export function Retopup(props: PayAgainProps<AutoPoolAsset>) {
   const { a } = props;
   const plan = props.asset.params;
   return (
-    <section aria-label={`${a.symbol} retopup`} data-testid="retopup">
-      <h4>Retopup</h4>
-      <p>
-        A retopup costs <AssetAmt a={plan.retopup_fee} />; you have made {a.retopups}.
-      </p>
+    <section aria-label={t("ap.label", { symbol: a.symbol })} data-testid="retopup">
+      <h4>{t("d.retopup")}</h4>
+      <p>{tx("ap.cost", { fee: <AssetAmt a={plan.retopup_fee} />, count: a.retopups })}</p>
       {a.status === "active" ? (
         <Payment
           connection={props.connection}
           plan={plan}
           kind="retopup"
-          actionLabel={`Retopup ${plan.retopup_fee.human}`}
+          actionLabel={t("ap.action", { amount: plan.retopup_fee.human })}
           ask={() => post<SignedPayment>("/v1/users/retopup", { asset_id: a.asset_id })}
           onApplied={props.refresh}
           onRefused={props.refresh}
         />
       ) : (
-        <p class="muted">Not possible while frozen.</p>
+        <p class="muted">{t("ap.frozen")}</p>
       )}
     </section>
   );
@@ -56,16 +55,16 @@ function PoolNodes(props: { a: AssetStanding; owner: string }) {
     [props.a.asset_id, level, pager.cursor, levels.length],
   );
   return (
-    <section aria-label="Pool nodes" data-testid="pool-nodes">
-      <h4>Pool places</h4>
-      {levels.length === 0 && <p class="muted">No pool place yet (every second referral buys you one).</p>}
+    <section aria-label={t("ap.nodes")} data-testid="pool-nodes">
+      <h4>{t("ap.places")}</h4>
+      {levels.length === 0 && <p class="muted">{t("ap.none")}</p>}
       {levels.length > 0 && (
         <>
           <ul class="levels">
             {levels.map((l) => (
               <li key={l.level}>
                 <button type="button" aria-pressed={l.level === level} onClick={() => { setLevel(l.level); pager.reset(); }} data-testid={`level-${l.level}`}>
-                  Level {l.level}: {l.active} open, {l.completed} complete
+                  {t("ap.level", { level: l.level, active: l.active, completed: l.completed })}
                 </button>
               </li>
             ))}
@@ -73,15 +72,16 @@ function PoolNodes(props: { a: AssetStanding; owner: string }) {
           <ul class="nodes">
             {page.data?.items.map((n) => (
               <li key={n.q} data-testid="pool-node">
-                Position {n.q}: <meter min={0} max={MATRIX_SLOTS} value={n.filled_slots} aria-label={`matrix of position ${n.q}`} />{" "}
+                {t("ap.position", { q: String(n.q) })}{" "}
+                <meter min={0} max={MATRIX_SLOTS} value={n.filled_slots} aria-label={t("ap.matrix", { q: String(n.q) })} />{" "}
                 <span data-testid="matrix-fill">
                   {n.filled_slots}/{MATRIX_SLOTS}
                 </span>{" "}
-                {n.status === "completed" ? `complete (block ${n.completed_block})` : "filling"}
+                {n.status === "completed" ? t("ap.complete", { block: String(n.completed_block) }) : t("ap.filling")}
               </li>
             ))}
           </ul>
-          <Pager pager={pager} next={page.data?.next_after} label="Pool places" />
+          <Pager pager={pager} next={page.data?.next_after} label={t("ap.places")} />
         </>
       )}
     </section>

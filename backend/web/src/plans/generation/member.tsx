@@ -13,6 +13,7 @@ import { load as inFlight } from "../../user/inflight";
 import { type Applied, type Phase, Payment } from "../../user/payment";
 import type { GenerationAsset } from "..";
 import type { PayAgainProps, StandingProps } from "../member";
+import { t, tx } from "../../i18n";
 
 /** The signed-in wallet's standing under a generation-plan asset; nothing when it is not in it. */
 export function GenerationStandingCard(props: { plan: GenerationAssetPlan; address: string; version: number }) {
@@ -25,50 +26,50 @@ export function GenerationStandingCard(props: { plan: GenerationAssetPlan; addre
       }),
     [p.asset_id, props.address, props.version],
   );
-  if (load.loading && !load.data) return <Loading what={`your ${p.symbol} standing`} />;
-  if (load.error) return <Notice kind="error">Your {p.symbol} standing could not be loaded: {load.error.message}</Notice>;
+  if (load.loading && !load.data) return <Loading what={t("g.your", { symbol: p.symbol })} />;
+  if (load.error) return <Notice kind="error">{t("g.load_err", { symbol: p.symbol, message: load.error.message })}</Notice>;
   const s = load.data;
   if (!s) return null;
   return (
-    <section class="plan-standing" data-testid={`generation-standing-${p.asset_id}`} aria-label={`Your ${p.symbol} standing`}>
-      <h4>Your standing in the generation plan</h4>
+    <section class="plan-standing" data-testid={`generation-standing-${p.asset_id}`} aria-label={t("g.label", { symbol: p.symbol })}>
+      <h4>{t("g.title")}</h4>
       <dl class="figures">
-        <dt>Paid in</dt>
+        <dt>{t("g.paid_in")}</dt>
         <dd><AssetAmt a={s.paid_in} testid="gen-paid-in" /></dd>
-        <dt>The most you can receive (cap)</dt>
-        <dd>{s.cap ? <AssetAmt a={s.cap} testid="gen-cap" /> : "none (operator)"}</dd>
-        <dt>Earned</dt>
+        <dt>{t("g.cap")}</dt>
+        <dd>{s.cap ? <AssetAmt a={s.cap} testid="gen-cap" /> : t("g.none_op")}</dd>
+        <dt>{t("g.earned")}</dt>
         <dd><AssetAmt a={s.earned} testid="gen-earned" /></dd>
-        <dt>Room left</dt>
-        <dd>{s.room ? <AssetAmt a={s.room} testid="gen-room" /> : "no cap"}</dd>
-        <dt>Direct referrals</dt>
+        <dt>{t("g.room")}</dt>
+        <dd>{s.room ? <AssetAmt a={s.room} testid="gen-room" /> : t("g.no_cap")}</dd>
+        <dt>{t("d.referrals")}</dt>
         <dd data-testid="gen-directs">{s.directs}</dd>
-        <dt>Levels paying you</dt>
-        <dd data-testid="gen-levels">{s.open_levels.length === 0 ? "none yet" : `1–${Math.max(...s.open_levels)}`}</dd>
-        <dt>Rank</dt>
-        <dd data-testid="gen-rank">{s.rank_name ?? "none yet"}</dd>
+        <dt>{t("g.levels")}</dt>
+        <dd data-testid="gen-levels">{s.open_levels.length === 0 ? t("g.none_yet") : `1–${Math.max(...s.open_levels)}`}</dd>
+        <dt>{t("g.rank")}</dt>
+        <dd data-testid="gen-rank">{s.rank_name ?? t("g.none_yet")}</dd>
       </dl>
       {s.room?.base === "0" && (
         <Notice kind="warn" testid="gen-at-cap">
-          You have earned your whole cap: you earn nothing more until your next purchase raises it.
+          {t("g.at_cap")}
         </Notice>
       )}
-      <h5>Your legs</h5>
+      <h5>{t("g.legs")}</h5>
       {s.legs.length === 0 ? (
-        <p class="muted">No direct referrals yet.</p>
+        <p class="muted">{t("g.no_directs")}</p>
       ) : (
         <table data-testid="gen-legs">
           <thead>
             <tr>
-              <th>Direct referral</th>
-              <th>Leg volume</th>
+              <th>{t("g.direct")}</th>
+              <th>{t("g.volume")}</th>
             </tr>
           </thead>
           <tbody>
             {s.legs.map((l, i) => (
               <tr key={l.direct}>
                 <td>
-                  <code>{l.direct}</code> {i === 0 && <span class="muted">(main leg)</span>}
+                  <code>{l.direct}</code> {i === 0 && <span class="muted">{t("g.main")}</span>}
                 </td>
                 <td><AssetAmt a={l.volume} /></td>
               </tr>
@@ -77,19 +78,19 @@ export function GenerationStandingCard(props: { plan: GenerationAssetPlan; addre
         </table>
       )}
       <p>
-        Main leg <AssetAmt a={s.main_leg} testid="gen-main" />, other legs <AssetAmt a={s.other_legs} testid="gen-other" />.
+        {tx("g.legs_sum", { main: <AssetAmt a={s.main_leg} testid="gen-main" />, other: <AssetAmt a={s.other_legs} testid="gen-other" /> })}
       </p>
-      <h5>Weekly bonuses</h5>
+      <h5>{t("g.bonuses")}</h5>
       {s.bonuses.length === 0 ? (
-        <p class="muted">None yet.</p>
+        <p class="muted">{t("g.none")}</p>
       ) : (
         <table data-testid="gen-bonuses">
           <thead>
             <tr>
-              <th>Week</th>
-              <th>Rank</th>
-              <th>Bonus</th>
-              <th>Status</th>
+              <th>{t("g.week")}</th>
+              <th>{t("g.rank")}</th>
+              <th>{t("g.bonus")}</th>
+              <th>{t("g.status")}</th>
             </tr>
           </thead>
           <tbody>
@@ -137,7 +138,7 @@ export function PackagePay(props: {
   return (
     <div class="packages" data-testid={`package-pay-${props.kind}`}>
       <fieldset class="choice" data-testid="package-picker" disabled={locked}>
-        <legend>Package</legend>
+        <legend>{t("g.package")}</legend>
         {p.packages.map((a) => (
           <label key={a.base}>
             <input
@@ -154,16 +155,16 @@ export function PackagePay(props: {
       </fieldset>
       {locked && phase !== "done" && stored && (
         <p class="muted" data-testid="package-held">
-          The package of {stored.payment.amount.human} is being paid: another can be chosen once it is applied or its
-          authorisation expires.
+          {t("g.held", { amount: stored.payment.amount.human })}
         </p>
       )}
       {chosen && (
         <p data-testid="package-cost">
-          You pay <AssetAmt a={chosen} testid="package-amount" />. It raises the most you can ever receive (your cap) by{" "}
-          <Amount base={(BigInt(chosen.base) * BigInt(p.cap_bps)) / 10000n} decimals={p.decimals} symbol={p.symbol} testid="package-cap" />{" "}
-          before the {bps(p.withdrawal_fee_bps)} withdrawal fee — a limit, not a promise: you receive only what people who
-          buy after you pay, and most participants receive less than they paid (see the odds above). You can lose all of it.
+          {tx("g.cost", {
+            amount: <AssetAmt a={chosen} testid="package-amount" />,
+            cap: <Amount base={(BigInt(chosen.base) * BigInt(p.cap_bps)) / 10000n} decimals={p.decimals} symbol={p.symbol} testid="package-cap" />,
+            fee: bps(p.withdrawal_fee_bps),
+          })}
         </p>
       )}
       <Payment
@@ -188,22 +189,22 @@ export function GenerationStanding(props: StandingProps<GenerationAsset>) {
 export function BuyPackage(props: PayAgainProps<GenerationAsset>) {
   const { a } = props;
   return (
-    <section aria-label={`${a.symbol} buy a package`} data-testid="buy-package">
-      <h4>Buy a package</h4>
-      <p>Each package you buy raises your cap and is shared out to the sponsors above you; you have bought {a.retopups} since joining.</p>
+    <section aria-label={t("g.buy_label", { symbol: a.symbol })} data-testid="buy-package">
+      <h4>{t("g.buy_title")}</h4>
+      <p>{t("g.buy_text", { count: a.retopups })}</p>
       {a.status === "active" ? (
         <PackagePay
           key={`${a.asset_id}-${props.connection.kind}-${props.connection.hex}`}
           connection={props.connection}
           plan={props.asset.params}
           kind="retopup"
-          verb="Buy"
+          verb={t("g.buy")}
           ask={(pkg) => post<SignedPayment>("/v1/users/retopup", { asset_id: a.asset_id, package: pkg })}
           onApplied={props.refresh}
           onRefused={props.refresh}
         />
       ) : (
-        <p class="muted">Not possible while frozen.</p>
+        <p class="muted">{t("ap.frozen")}</p>
       )}
     </section>
   );
