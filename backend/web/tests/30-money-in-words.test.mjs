@@ -157,3 +157,68 @@ test("390 px phone: a wallet in three assets gets a summary and folded cards wit
   await b.screenshot("30-phone-dashboard");
   await b.close();
 });
+
+/** The browser's language, as its settings would give it (as in test 26): Intl's default locale and navigator.languages. */
+async function speak(b, locale) {
+  const cdp = await b.context.newCDPSession(b.page);
+  await cdp.send("Emulation.setLocaleOverride", { locale });
+  const userAgent = await b.page.evaluate(() => navigator.userAgent);
+  await cdp.send("Network.setUserAgentOverride", { userAgent, acceptLanguage: locale });
+}
+
+test("the dashboard in Arabic on a 390 px phone (right to left, the summary in Arabic, amounts equal to the API's) and in Spanish at 1280 px (the history's words and dates)", async () => {
+  const api = await Api.signIn(ANVIL_KEYS[2]);
+  const me = await api.get("/v1/users/me");
+  assert.ok(me.assets.length >= 3, `account 2 is in ${me.assets.length} assets`);
+
+  const ar = await openBrowser({ key: ANVIL_KEYS[2], viewport: PHONE });
+  await speak(ar, "ar");
+  await ar.page.goto(BASE + "/");
+  await signInThroughPage(ar.page);
+  const summary = ar.page.getByTestId("summary");
+  await summary.waitFor();
+  assert.equal(await ar.page.evaluate(() => [document.documentElement.lang, document.documentElement.dir].join(" ")), "ar rtl");
+  assert.equal(await summary.locator("h3").innerText(), "الملخص");
+  const heads = await summary.locator("thead th").allInnerTexts();
+  assert.deepEqual(heads.slice(1, 3), ["ما دفعته", "ما استلمته"], heads.join(" | "));
+  for (const a of me.assets) {
+    const row = summary.locator(`[data-testid=summary-row][data-asset="${a.asset_id}"]`);
+    assert.equal(await row.getByTestId("sum-paid-in").getAttribute("data-base"), a.balances.paid_in, `${a.symbol} paid in`);
+    assert.equal(await row.getByTestId("sum-owed").getAttribute("data-base"), a.balances.owed, `${a.symbol} owed`);
+    // The phone's table shows each cell's label beside it: in Arabic too.
+    assert.equal(await row.locator("td").first().getAttribute("data-label"), "ما دفعته");
+  }
+  await until("every card rendered", async () => (await ar.page.getByTestId("asset-body").count()) === me.assets.length);
+  const width = await ar.page.evaluate(() => [document.scrollingElement.scrollWidth, innerWidth]);
+  assert.ok(width[0] <= width[1], `no sideways scrolling in Arabic: ${width}`);
+  await assertAccessible(ar.page, "the dashboard in Arabic");
+  await ar.screenshot("30-dashboard-ar");
+  await ar.close();
+
+  // An asset in which account 2 has a credit: its history in Spanish.
+  let credit = null;
+  for (const a of me.assets) {
+    const r = (await api.get(`/v1/users/history?asset_id=${a.asset_id}`)).items.find((x) => x.credited_at);
+    if (r) {
+      credit = { a, r };
+      break;
+    }
+  }
+  assert.ok(credit, "account 2 has a credit in some asset");
+  const es = await openBrowser({ key: ANVIL_KEYS[2] });
+  await speak(es, "es-ES");
+  await es.page.goto(BASE + "/");
+  await signInThroughPage(es.page);
+  const reward = es.page.locator(`[data-testid=reward][data-reward="${credit.r.reward_no}"]`).first();
+  await reward.waitFor();
+  const history = es.page.locator(`[data-testid=history]`, { has: reward });
+  assert.ok((await history.locator("thead th").allInnerTexts()).includes("Qué pasó"), "the history's column in Spanish");
+  assert.doesNotMatch(await reward.getByTestId("reward-what").innerText(), /reward|income|bonus|share/i);
+  const when = await reward.getByTestId("reward-when").innerText();
+  const spanishDate = await es.page.evaluate(
+    (at) => new Date(at).toLocaleString("es-ES", { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" }),
+    credit.r.credited_at,
+  );
+  assert.ok(when.startsWith(spanishDate), `a Spanish date: ${when} (${spanishDate})`);
+  await es.close();
+});
