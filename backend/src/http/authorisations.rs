@@ -207,6 +207,7 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
                 position: 0,
                 address: show_address(a.chain_id, t.to.as_slice()),
                 amount: meta.amount(t.amount),
+                fee: meta.amount(0),
                 owed: meta.amount(t.amount),
                 limited_by: None,
                 outcome: None,

@@ -99,6 +99,9 @@ pub struct BatchItem {
     pub address: Vec<u8>,
     /// What it pays.
     pub amount: Money,
+    /// The withdrawal fee the company keeps from it (PLAN-GENERATION.md §4; 0 on a plan without one): the entry
+    /// settles `amount` + `fee` of what the user was owed.
+    pub fee: Money,
     /// What the user was owed when the batch was built.
     pub owed: Money,
     /// The cap that limited it, when it pays less than owed.
@@ -149,7 +152,7 @@ pub async fn batch(db: &PgPool, id: i64, shown: i64) -> Result<Option<BatchDetai
     let Some(summary) = summary else { return Ok(None) };
     let items = sqlx::query_as!(
         BatchItem,
-        r#"SELECT i.position, u.address, i.amount AS "amount: Money", i.owed AS "owed: Money", i.limited_by, i.outcome
+        r#"SELECT i.position, u.address, i.amount AS "amount: Money", i.fee AS "fee: Money", i.owed AS "owed: Money", i.limited_by, i.outcome
          FROM payout_batch_items i
          JOIN users u ON u.asset_id = i.asset_id AND u.user_no = i.user_no
          WHERE i.batch_id = $1 ORDER BY i.position"#,

@@ -41,8 +41,11 @@ pub struct BatchEntry {
     pub position: i32,
     /// As the asset's chain shows it: 0x EIP-55, or `T…` base58check on TRON.
     pub address: String,
-    /// What this entry pays.
+    /// What this entry pays the wallet.
     pub amount: AssetAmount,
+    /// The withdrawal fee the company keeps from the entry (0 on a plan without one): it settles `amount` + `fee` of
+    /// what the user was owed.
+    pub fee: AssetAmount,
     /// What the user was owed (payable) when the batch was built; more than `amount` when paid in part.
     pub owed: AssetAmount,
     /// Why the entry pays less than `owed` (`per_entry_cap`, `batch_total`, `daily_outflow_cap`); the rest stays
@@ -202,6 +205,7 @@ pub(crate) async fn load_batch(ctx: &ApiContext, id: i64) -> Result<BatchView, A
             position: i.position,
             address: show_address(view.chain_id, &i.address),
             amount: AssetAmount::new(i.amount, decimals, symbol),
+            fee: AssetAmount::new(i.fee, decimals, symbol),
             owed: AssetAmount::new(i.owed, decimals, symbol),
             limited_by: i.limited_by,
             outcome: i.outcome,
