@@ -5,6 +5,7 @@
 // asset 4, GUSDT) from the console, through the two-person lifecycle, and the member's wallet receives the entry
 // less the plan's withdrawal fee.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { erc20Abi } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import {
@@ -153,5 +154,25 @@ test("staff pay a generation-plan member from the console: built, proposed, appr
     return b.pending === "0" && b.batched === "0" && b.settled === owed.toString();
   });
   await f.screenshot("27-generation-paid");
+
+  // The payouts statement of this period, downloaded from the Treasury tab: the member's entry, gross, fee and net.
+  await p.getByTestId("tab-treasury").click();
+  await p.getByTestId("asset-picker").selectOption(String(GEN));
+  const statements = p.getByTestId("statements");
+  await statements.waitFor();
+  const [download] = await Promise.all([p.waitForEvent("download"), statements.getByTestId("statements-payouts").click()]);
+  const csv = readFileSync(await download.path(), "utf8").trim().split(/\r?\n/);
+  const header = csv[0].split(",");
+  const rows = csv.slice(1).map((l) => Object.fromEntries(l.split(",").map((v, i) => [header[i], v])));
+  const mine = rows.find((r) => r.batch_id === String(id) && r.recipient.toLowerCase() === member.address.toLowerCase());
+  assert.ok(mine, `the member's entry of batch ${id} in ${csv.length - 1} rows`);
+  assert.equal(mine.gross_base, owed.toString());
+  assert.equal(mine.fee_base, fee.toString());
+  assert.equal(mine.net_base, (owed - fee).toString());
+  assert.equal(mine.outcome, "paid");
+  // A period the API would refuse is refused here first.
+  await statements.getByTestId("statements-to").fill(await statements.getByTestId("statements-from").inputValue());
+  await statements.getByTestId("statements-invalid").waitFor();
+  assert.equal(await statements.getByTestId("statements-payouts").isDisabled(), true);
   await f.close();
 });

@@ -12,6 +12,7 @@ import type { AnyConnection } from "../lib/tron";
 import { networkLabel } from "../lib/networks";
 import { type Asset, AssetPicker, ConfirmAction, IfCan, time, unixTime, toBase, useCan } from "./common";
 import { t, t as tr, tx } from "../i18n";
+import { Statements } from "./Statements";
 import { localHuman } from "../lib/format";
 import type { Schema } from "../generated/api";
 
@@ -182,6 +183,7 @@ export function Treasury(props: { assets: Asset[] }) {
       </section>
       </IfCan>
       <Transfers asset={asset} version={version} onChange={() => setVersion((v) => v + 1)} />
+      <Statements asset={asset} />
     </section>
   );
 }

@@ -520,5 +520,12 @@ export default {
   "weeks.operator_balance": "رصيد المشغّل (C)",
   "weeks.credited": "المقيَّد",
   "weeks.nobody": "لا أحد",
-
+  "statements.title": "كشوف الحساب (CSV)",
+  "statements.intro": "كل دفعة أو مكافأة مقيدة أو حركة في حصة الشركة بعملة {symbol} خلال فترة، تُرسل من الواجهة البرمجية بصيغة CSV (المبالغ بالوحدات وبالوحدات الأساسية).",
+  "statements.from": "من (يوم بالتوقيت العالمي)",
+  "statements.to": "إلى (يوم بالتوقيت العالمي، غير مشمول)",
+  "statements.invalid": "فترة من يوم واحد إلى 366 يومًا، تنتهي بعد أن تبدأ.",
+  "statements.payouts": "تنزيل المدفوعات",
+  "statements.rewards": "تنزيل المكافآت",
+  "statements.company": "تنزيل دفتر الشركة",
 };

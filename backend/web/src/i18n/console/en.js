@@ -522,5 +522,12 @@ export default {
   "weeks.operator_balance": "Operator balance (C)",
   "weeks.credited": "Credited",
   "weeks.nobody": "nobody",
-
+  "statements.title": "Statements (CSV)",
+  "statements.intro": "Every payout entry, reward credit or movement of the company's share in {symbol} over a period, streamed from the API as CSV (amounts in units and in base units).",
+  "statements.from": "From (UTC day)",
+  "statements.to": "To (UTC day, not included)",
+  "statements.invalid": "A period of 1 to 366 days, ending after it starts.",
+  "statements.payouts": "Download payouts",
+  "statements.rewards": "Download rewards",
+  "statements.company": "Download the company's ledger",
 };

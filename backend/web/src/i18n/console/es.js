@@ -520,5 +520,12 @@ export default {
   "weeks.operator_balance": "Saldo del operador (C)",
   "weeks.credited": "Acreditado",
   "weeks.nobody": "nadie",
-
+  "statements.title": "Extractos (CSV)",
+  "statements.intro": "Cada pago, crédito de recompensa o movimiento de la parte de la empresa en {symbol} durante un período, transmitido por la API en CSV (importes en unidades y en unidades base).",
+  "statements.from": "Desde (día UTC)",
+  "statements.to": "Hasta (día UTC, no incluido)",
+  "statements.invalid": "Un período de 1 a 366 días, que termine después de empezar.",
+  "statements.payouts": "Descargar pagos",
+  "statements.rewards": "Descargar recompensas",
+  "statements.company": "Descargar el libro de la empresa",
 };

@@ -520,5 +520,12 @@ export default {
   "weeks.operator_balance": "ऑपरेटर शेष (C)",
   "weeks.credited": "जमा",
   "weeks.nobody": "कोई नहीं",
-
+  "statements.title": "विवरण (CSV)",
+  "statements.intro": "किसी अवधि में {symbol} की हर भुगतान प्रविष्टि, इनाम क्रेडिट या कंपनी के हिस्से की हर हलचल, API से CSV के रूप में (राशियाँ इकाइयों और बेस इकाइयों में)।",
+  "statements.from": "से (UTC दिन)",
+  "statements.to": "तक (UTC दिन, शामिल नहीं)",
+  "statements.invalid": "1 से 366 दिनों की अवधि, जो शुरू होने के बाद समाप्त हो।",
+  "statements.payouts": "भुगतान डाउनलोड करें",
+  "statements.rewards": "इनाम डाउनलोड करें",
+  "statements.company": "कंपनी का खाता डाउनलोड करें",
 };

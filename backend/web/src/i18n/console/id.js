@@ -520,5 +520,12 @@ export default {
   "weeks.operator_balance": "Saldo operator (C)",
   "weeks.credited": "Dikreditkan",
   "weeks.nobody": "tidak ada",
-
+  "statements.title": "Laporan (CSV)",
+  "statements.intro": "Setiap entri pembayaran, kredit imbalan, atau pergerakan bagian perusahaan dalam {symbol} selama satu periode, dialirkan dari API sebagai CSV (jumlah dalam satuan dan satuan dasar).",
+  "statements.from": "Dari (hari UTC)",
+  "statements.to": "Sampai (hari UTC, tidak termasuk)",
+  "statements.invalid": "Periode 1 sampai 366 hari, berakhir setelah dimulai.",
+  "statements.payouts": "Unduh pembayaran",
+  "statements.rewards": "Unduh imbalan",
+  "statements.company": "Unduh buku besar perusahaan",
 };

@@ -520,5 +520,12 @@ export default {
   "weeks.operator_balance": "Saldo do operador (C)",
   "weeks.credited": "Creditado",
   "weeks.nobody": "ninguém",
-
+  "statements.title": "Extratos (CSV)",
+  "statements.intro": "Cada pagamento, crédito de recompensa ou movimento da parte da empresa em {symbol} num período, enviado pela API em CSV (valores em unidades e em unidades-base).",
+  "statements.from": "De (dia UTC)",
+  "statements.to": "Até (dia UTC, não incluído)",
+  "statements.invalid": "Um período de 1 a 366 dias, terminando depois de começar.",
+  "statements.payouts": "Baixar pagamentos",
+  "statements.rewards": "Baixar recompensas",
+  "statements.company": "Baixar o livro da empresa",
 };
