@@ -62,7 +62,10 @@ test("page weight and time to interactive (cold cache, median of 5)", async () =
     console.log(
       `${r.path}: JS+CSS ${r.js_css_transferred_kib} KiB transferred (gzip), time to interactive ${r.time_to_interactive_ms} ms, DOMContentLoaded ${r.dom_content_loaded_ms} ms (median of ${r.runs}, cold cache)`,
     );
-    assert.ok(r.js_css_transferred_kib < 50, `${r.path} weighs ${r.js_css_transferred_kib} KiB`);
+    // The dApp's first load (a visitor's: the plan and its odds) within 50 KiB; the staff console, which carries
+    // its own strings besides the dApp's English, within 70 KiB (issue 47 measured today's pages at 58–74 kB).
+    const budget = r.path === "/admin" ? 70 : 50;
+    assert.ok(r.js_css_transferred_kib < budget, `${r.path} weighs ${r.js_css_transferred_kib} KiB (budget ${budget})`);
     assert.ok(r.time_to_interactive_ms < 3000, `${r.path} took ${r.time_to_interactive_ms} ms`);
   }
   writeFileSync(join(ARTIFACTS, "perf.json"), JSON.stringify(results, null, 2));

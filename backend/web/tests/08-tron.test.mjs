@@ -211,7 +211,7 @@ test("the TRON dashboard shows T… addresses and the API's figures; a retopup p
   // Every address in the asset's chain's own form: the wallet, its sponsor, its referral link.
   assert.equal(await card.getByTestId("asset-address").getAttribute("data-address"), sponsor.tron);
   assert.equal(me.sponsor, genesis);
-  assert.equal(await card.locator(".asset-head code[data-address]").nth(1).getAttribute("data-address"), genesis);
+  assert.equal(await card.locator(".asset-who code[data-address]").nth(1).getAttribute("data-address"), genesis);
   assert.equal(await card.getByTestId("ref-link").innerText(), `${BASE}/?ref=${sponsor.tron}&asset=${TRON_USDT}`);
 
   // Direct referrals, in registration order, as T….

@@ -243,7 +243,7 @@ test("every page fits a 390 px screen; the console's buttons by consequence, emp
     await build.click();
     const dialog = page.locator("dialog.confirm");
     assert.match(await dialog.getByTestId("confirm-ok").getAttribute("class"), /\bprimary\b/);
-    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.getByRole("button", { name: "Go back" }).click();
   }
   await page.getByTestId("tab-users").click();
   await page.getByTestId("freeze-address").fill(genesis.address);
@@ -251,7 +251,7 @@ test("every page fits a 390 px screen; the console's buttons by consequence, emp
   await page.getByTestId("freeze").click();
   const dialog = page.locator("dialog.confirm");
   assert.match(await dialog.getByTestId("confirm-ok").getAttribute("class"), /\bdanger\b/);
-  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await dialog.getByRole("button", { name: "Go back" }).click();
   assert.match(await page.getByTestId("unfreeze").getAttribute("class"), /\bprimary\b/);
 
   // An empty table says so: batches of a status none has.

@@ -23,7 +23,7 @@ export default {
   "bits.previous": "→ السابق",
   "bits.page": "الصفحة {page}",
   "bits.next": "التالي ←",
-  "bits.cancel": "إلغاء",
+  "bits.cancel": "رجوع",
   "bits.loading": "جارٍ تحميل {what}…",
 
   "account.expired": "انتهت صلاحية رسالة تسجيل الدخول أو استُخدمت من قبل: سجّل الدخول مجددًا.",

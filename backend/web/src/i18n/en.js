@@ -25,7 +25,7 @@ export default {
   "bits.previous": "← Previous",
   "bits.page": "Page {page}",
   "bits.next": "Next →",
-  "bits.cancel": "Cancel",
+  "bits.cancel": "Go back",
   "bits.loading": "Loading {what}…",
 
   "account.expired": "The sign-in message expired or was used already: sign in again.",

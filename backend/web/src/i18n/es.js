@@ -22,7 +22,7 @@ export default {
   "bits.previous": "← Anterior",
   "bits.page": "Página {page}",
   "bits.next": "Siguiente →",
-  "bits.cancel": "Cancelar",
+  "bits.cancel": "Volver",
   "bits.loading": "Cargando {what}…",
 
   "account.expired": "El mensaje de inicio de sesión caducó o ya se usó: vuelve a iniciar sesión.",

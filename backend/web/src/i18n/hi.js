@@ -22,7 +22,7 @@ export default {
   "bits.previous": "← पिछला",
   "bits.page": "पेज {page}",
   "bits.next": "अगला →",
-  "bits.cancel": "रद्द करें",
+  "bits.cancel": "वापस जाएँ",
   "bits.loading": "{what} लोड हो रहा है…",
 
   "account.expired": "साइन-इन संदेश की समय-सीमा खत्म हो गई या वह पहले ही इस्तेमाल हो चुका है: फिर से साइन इन करें।",

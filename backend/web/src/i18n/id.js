@@ -22,7 +22,7 @@ export default {
   "bits.previous": "← Sebelumnya",
   "bits.page": "Halaman {page}",
   "bits.next": "Berikutnya →",
-  "bits.cancel": "Batal",
+  "bits.cancel": "Kembali",
   "bits.loading": "Memuat {what}…",
 
   "account.expired": "Pesan masuk sudah kedaluwarsa atau sudah dipakai: masuk lagi.",

@@ -22,7 +22,7 @@ export default {
   "bits.previous": "← Anterior",
   "bits.page": "Página {page}",
   "bits.next": "Próxima →",
-  "bits.cancel": "Cancelar",
+  "bits.cancel": "Voltar",
   "bits.loading": "Carregando {what}…",
 
   "account.expired": "A mensagem de login expirou ou já foi usada: entre novamente.",
