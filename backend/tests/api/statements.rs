@@ -252,7 +252,8 @@ async fn a_member_reads_fees_nets_times_and_cancels_and_statements_add_up() {
     );
     // The console's view of the batch carries the same fee beside what the entry pays.
     let batch = app.get(&format!("/v1/admin/payouts/batches/{}", built.id), Some(&admin)).await;
-    let entry = batch.body["entries"].as_array().unwrap().iter().find(|e| e["address"] == wallet.as_str()).expect("A's entry");
+    let entry =
+        batch.body["entries"].as_array().unwrap().iter().find(|e| e["address"] == wallet.as_str()).expect("A's entry");
     assert_eq!(
         (entry["amount"]["base"].as_str(), entry["fee"]["base"].as_str(), entry["owed"]["base"].as_str()),
         (Some("285000000"), Some("15000000"), Some("300000000"))

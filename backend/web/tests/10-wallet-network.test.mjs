@@ -136,7 +136,7 @@ test("a stalled API says so instead of loading forever, and retry works", async 
   await failed.waitFor({ timeout: 25_000 });
   const waited = Date.now() - started;
   assert.ok(waited >= 14_000, `gave up after ${waited} ms, not the 15 s timeout`);
-  assert.match(await failed.innerText(), /Could not load the plan: The service did not answer; retry\./);
+  assert.match(await failed.innerText(), /Could not load the plan: The service did not answer in time; retry in a moment\./);
   await b.screenshot("10-api-stalled");
   await failed.getByTestId("retry").click();
   await page.getByTestId("disclosure").waitFor({ timeout: 15_000 });
@@ -201,6 +201,8 @@ test("every page fits a 390 px screen; the console's buttons by consequence, emp
   await fits(u.page, "a referral link");
   await signInThroughPage(u.page);
   await u.page.getByTestId("dashboard").waitFor();
+  // A phone shows the history folded: opened, it still fits.
+  await u.page.getByTestId("history-fold").locator("summary").click();
   await u.page.getByTestId("history").waitFor();
   await fits(u.page, "the dashboard");
   await u.screenshot("10-dashboard-390");

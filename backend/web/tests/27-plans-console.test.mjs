@@ -128,6 +128,11 @@ test("staff pay a generation-plan member from the console: built, proposed, appr
   const fee = (owed * BigInt(inForce.params.withdrawal_fee_bps) + 9999n) / 10000n;
   assert.equal(entry.owed.base, owed.toString());
   assert.equal(entry.amount.base, (owed - fee).toString(), "the entry pays what is owed less ⌈fee⌉");
+  assert.equal(entry.fee.base, fee.toString());
+  // The console shows the fee kept beside what the entry pays.
+  const shown = detail.getByTestId("batch-entry").filter({ has: p.locator(`code[data-address="${entry.address}"]`) });
+  assert.equal(await shown.getByTestId("entry-amount").getAttribute("data-base"), entry.amount.base);
+  assert.equal(await shown.getByTestId("entry-fee").locator(".amount").getAttribute("data-base"), fee.toString());
   await detail.getByTestId("batch-propose").click();
   await p.locator("dialog.confirm").getByTestId("confirm-ok").click();
   const notice = detail.getByTestId("batch-proposed");

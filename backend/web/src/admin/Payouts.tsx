@@ -457,7 +457,12 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
                   <Addr a={e.address} chainId={b.chain_id} />
                 </td>
                 <td>
-                  <AssetAmt a={e.amount} />
+                  <AssetAmt a={e.amount} testid="entry-amount" />
+                  {e.fee.base !== "0" && (
+                    <div class="muted" data-testid="entry-fee">
+                      {tx("payouts.entry_fee", { fee: <AssetAmt a={e.fee} /> })}
+                    </div>
+                  )}
                   {e.limited_by && (
                     <div class="muted" data-testid="entry-partial" data-limited-by={e.limited_by}>
                       {t("payouts.entry_partial", { now: localHuman(e.amount.human), owed: localHuman(e.owed.human), limit: limitText(e.limited_by) })}
@@ -484,6 +489,7 @@ function Recipients(props: { b: BatchView }) {
       {shown.map((e) => (
         <li key={e.position}>
           <Addr a={e.address} />: <AssetAmt a={e.amount} />
+          {e.fee.base !== "0" && <> ({tx("payouts.entry_fee", { fee: <AssetAmt a={e.fee} /> })})</>}
         </li>
       ))}
       {props.b.entries.length > shown.length && <li>{t("payouts.and_more", { count: props.b.entries.length - shown.length })}</li>}

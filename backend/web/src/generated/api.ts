@@ -377,8 +377,13 @@ export interface components {
     BatchEntry: {
       /** As the asset's chain shows it: 0x EIP-55, or `T…` base58check on TRON. */
       address: string;
-      /** What this entry pays. */
+      /** What this entry pays the wallet. */
       amount: components["schemas"]["AssetAmount"];
+      /**
+       * The withdrawal fee the company keeps from the entry (0 on a plan without one): it settles `amount` + `fee` of
+       * what the user was owed.
+       */
+      fee: components["schemas"]["AssetAmount"];
       /**
        * Why the entry pays less than `owed` (`per_entry_cap`, `batch_total`, `daily_outflow_cap`); the rest stays
        * pending for a later batch. Absent when paid in full.

@@ -250,7 +250,7 @@ async function request<T>(method: string, path: string, body: unknown, auth: boo
     return answer<T>(res.status, res.statusText, await res.text(), res.headers.get("retry-after"));
   } catch (e) {
     if (e instanceof ApiError) throw e;
-    if (abort.signal.aborted) throw new ApiError(0, "timeout", "The service did not answer in time; nothing was changed by this page. Retry in a moment.");
+    if (abort.signal.aborted) throw new ApiError(0, "timeout", "The service did not answer in time; retry in a moment.");
     // Only the browser knows whether it is offline; otherwise the service is down or restarting, not the member's line.
     if (typeof navigator !== "undefined" && navigator.onLine === false)
       throw new ApiError(0, "offline", "This device is offline: check your connection, then retry.");

@@ -528,4 +528,5 @@ export default {
   "statements.payouts": "تنزيل المدفوعات",
   "statements.rewards": "تنزيل المكافآت",
   "statements.company": "تنزيل دفتر الشركة",
+  "payouts.entry_fee": "تحتفظ الشركة بمبلغ {fee} رسومًا للسحب",
 };

@@ -530,4 +530,5 @@ export default {
   "statements.payouts": "Download payouts",
   "statements.rewards": "Download rewards",
   "statements.company": "Download the company's ledger",
+  "payouts.entry_fee": "the company keeps {fee} as the withdrawal fee",
 };

@@ -528,4 +528,5 @@ export default {
   "statements.payouts": "Descargar pagos",
   "statements.rewards": "Descargar recompensas",
   "statements.company": "Descargar el libro de la empresa",
+  "payouts.entry_fee": "la empresa retiene {fee} como comisión de retiro",
 };

@@ -528,4 +528,5 @@ export default {
   "statements.payouts": "भुगतान डाउनलोड करें",
   "statements.rewards": "इनाम डाउनलोड करें",
   "statements.company": "कंपनी का खाता डाउनलोड करें",
+  "payouts.entry_fee": "कंपनी {fee} निकासी शुल्क के रूप में रखती है",
 };

@@ -528,4 +528,5 @@ export default {
   "statements.payouts": "Unduh pembayaran",
   "statements.rewards": "Unduh imbalan",
   "statements.company": "Unduh buku besar perusahaan",
+  "payouts.entry_fee": "perusahaan menahan {fee} sebagai biaya penarikan",
 };

@@ -528,4 +528,5 @@ export default {
   "statements.payouts": "Baixar pagamentos",
   "statements.rewards": "Baixar recompensas",
   "statements.company": "Baixar o livro da empresa",
+  "payouts.entry_fee": "a empresa retém {fee} como taxa de saque",
 };
