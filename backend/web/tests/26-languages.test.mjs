@@ -3,16 +3,10 @@
 // picker is reached by keyboard, changes the page, loads only the catalogue picked and survives a reload.
 import assert from "node:assert/strict";
 import { ANVIL_KEYS, Api, BASE, USDT, openBrowser, plans, test } from "./lib/stack.mjs";
+import { speak } from "./lib/page-checks.mjs";
 
 const PHONE = { width: 390, height: 844 };
 
-/** The browser's language, as its settings would give it: Intl's default locale and navigator.languages. */
-async function speak(b, locale) {
-  const cdp = await b.context.newCDPSession(b.page);
-  await cdp.send("Emulation.setLocaleOverride", { locale });
-  const userAgent = await b.page.evaluate(() => navigator.userAgent);
-  await cdp.send("Network.setUserAgentOverride", { userAgent, acceptLanguage: locale });
-}
 
 /** The server's "1234.5 BNB" the Spanish way: "1234,5 BNB", "12.345,5 BNB" (groups from five digits). */
 function spanish(human) {

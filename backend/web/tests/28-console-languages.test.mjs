@@ -4,17 +4,10 @@
 // catalogue is fetched only once a language other than English is picked.
 import assert from "node:assert/strict";
 import { ANVIL_KEYS, Api, BASE, openBrowser, signInThroughPage, test } from "./lib/stack.mjs";
-import { assertAccessible } from "./lib/page-checks.mjs";
+import { assertAccessible, speak } from "./lib/page-checks.mjs";
 
 const PHONE = { width: 390, height: 844 };
 
-/** The browser's language, as its settings would give it (as test 26 does). */
-async function speak(b, locale) {
-  const cdp = await b.context.newCDPSession(b.page);
-  await cdp.send("Emulation.setLocaleOverride", { locale });
-  const userAgent = await b.page.evaluate(() => navigator.userAgent);
-  await cdp.send("Network.setUserAgentOverride", { userAgent, acceptLanguage: locale });
-}
 
 /** Each tab's heading (its first h2) in the language. */
 const HEADINGS = {

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { privateKeyToAccount } from "viem/accounts";
 import { ANVIL_KEYS, Api, BASE, openBrowser, payBatch, registerDirectly, signInThroughPage, test, until } from "./lib/stack.mjs";
 import { freshGenerationKey } from "./lib/generation.mjs";
-import { assertAccessible } from "./lib/page-checks.mjs";
+import { assertAccessible, speak } from "./lib/page-checks.mjs";
 
 const GEN = 4;
 const PHONE = { width: 390, height: 844 };
@@ -158,13 +158,6 @@ test("390 px phone: a wallet in three assets gets a summary and folded cards wit
   await b.close();
 });
 
-/** The browser's language, as its settings would give it (as in test 26): Intl's default locale and navigator.languages. */
-async function speak(b, locale) {
-  const cdp = await b.context.newCDPSession(b.page);
-  await cdp.send("Emulation.setLocaleOverride", { locale });
-  const userAgent = await b.page.evaluate(() => navigator.userAgent);
-  await cdp.send("Network.setUserAgentOverride", { userAgent, acceptLanguage: locale });
-}
 
 test("the dashboard in Arabic on a 390 px phone (right to left, the summary in Arabic, amounts equal to the API's) and in Spanish at 1280 px (the history's words and dates)", async () => {
   const api = await Api.signIn(ANVIL_KEYS[2]);

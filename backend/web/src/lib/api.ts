@@ -17,6 +17,7 @@
 
 import type { ErrorBody, Role, TokenPair } from "./types";
 import WORKER from "./session-worker.js?worker&url";
+import { saveFile } from "./save-file";
 
 const STORAGE_KEY = "referral.session";
 /** Written by versions that kept the tokens in localStorage; dropped (and that session ended) on load. */
@@ -322,17 +323,7 @@ export async function download(path: string, query: Record<string, string | numb
     throw new ApiError(0, "network", "The service could not be reached (it may be down or restarting); retry in a moment.");
   }
   if (!res.ok) answer<never>(res.status, res.statusText, await res.text(), res.headers.get("retry-after"));
-  const url = URL.createObjectURL(await res.blob());
-  try {
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = filename;
-    document.body.append(a);
-    a.click();
-    a.remove();
-  } finally {
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  }
+  saveFile(filename, await res.blob());
 }
 /** Without the session (public endpoints, sign-in). */
 export const publicCall = <T>(method: string, path: string, body?: unknown) => request<T>(method, path, body, false);

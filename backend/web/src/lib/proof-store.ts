@@ -5,6 +5,8 @@
 // proof is kept exactly as the server gave it (the JSON of `download=true`, what the exit page and the command-line
 // tool read). Loaded only with the proof of solvency's chunk (or the exit page): nothing of it weighs on `/`.
 
+import { saveFile } from "./save-file";
+
 /** One saved proof: the server's JSON as it was verified, and when. */
 export interface SavedProof {
   /** `chain:contract:token:member`, lower case. */
@@ -91,12 +93,5 @@ export const savedFileName = (p: SavedProof) => `solvency-proof-${p.symbol || "a
 
 /** Saves `value` as a JSON file (a download the browser makes from the page's memory: nothing is fetched). */
 export function downloadJson(name: string, value: unknown) {
-  const url = URL.createObjectURL(new Blob([`${JSON.stringify(value, null, 2)}\n`], { type: "application/json" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  saveFile(name, new Blob([`${JSON.stringify(value, null, 2)}\n`], { type: "application/json" }));
 }

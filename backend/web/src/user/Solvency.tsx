@@ -87,17 +87,6 @@ function Hash(props: { h: string; testid?: string }) {
   );
 }
 
-/** Saves `value` as a JSON file (a download the browser makes from the page's memory: nothing is fetched). */
-function saveJson(name: string, value: unknown) {
-  const url = URL.createObjectURL(new Blob([`${JSON.stringify(value, null, 2)}\n`], { type: "application/json" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
 
 const proofFileName = (p: { symbol?: string; epoch?: number; user?: string }) =>
   `solvency-proof-${p.symbol ?? "asset"}-epoch${p.epoch ?? "latest"}-${(p.user ?? "").toLowerCase()}.json`;
@@ -867,14 +856,14 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void; ti
     </button>
   );
   // The proof as it was checked, byte for byte the JSON the server gave (for the command-line verifier, or as evidence).
-  const save = (proof: SolvencyProofAnswer) => saveJson(proofFileName(proof), proof);
+  const save = (proof: SolvencyProofAnswer) => downloadJson(proofFileName(proof), proof);
   const download = (proof: SolvencyProofAnswer) => (
     <button type="button" onClick={() => save(proof)} data-testid="solvency-download">
       {t("solvency.download_proof")}
     </button>
   );
   // After an upgrade: one file per contract, named with it (the command-line verifier takes one proof per file).
-  const saveOf = (proof: SolvencyProofAnswer) => saveJson(contractProofFileName(proof), proof);
+  const saveOf = (proof: SolvencyProofAnswer) => downloadJson(contractProofFileName(proof), proof);
   // Without a check (a wallet that cannot read the chain): the latest proof, fetched when asked for (after an upgrade,
   // the latest of the contract asked for, one of the build's).
   const fetchAndSave = async (contract?: string) => {

@@ -1,4 +1,4 @@
-// Checks of a page as people and their tools see it: axe-core's accessibility rules (serious and critical findings
+// Checks of a page as people and their tools see it (and the browser's language, as its settings would give it): axe-core's accessibility rules (serious and critical findings
 // fail), and a QR code decoded from its pixels by jsQR (what a phone's camera would read). Both scripts come from
 // node_modules and are evaluated in the page under test (through the DevTools protocol, so the page's CSP allows them);
 // nothing is fetched.
@@ -41,4 +41,12 @@ export async function decodeQr(page, svg) {
     const data = ctx.getImageData(0, 0, size, size);
     return window.jsQR(data.data, size, size)?.data ?? null;
   });
+}
+
+/** The browser's language, as its settings would give it: Intl's default locale and navigator.languages. */
+export async function speak(b, locale) {
+  const cdp = await b.context.newCDPSession(b.page);
+  await cdp.send("Emulation.setLocaleOverride", { locale });
+  const userAgent = await b.page.evaluate(() => navigator.userAgent);
+  await cdp.send("Network.setUserAgentOverride", { userAgent, acceptLanguage: locale });
 }
