@@ -158,7 +158,7 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
           </dd>
         </div>
       </dl>
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table>
           <caption>
             {t("approvals.recipients", { count: a.entries.length })}

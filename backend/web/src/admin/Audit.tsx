@@ -15,7 +15,7 @@ export function Audit() {
       <h2 id="audit-title">{t("console.tab_audit")}</h2>
       {page.loading && !page.data && <Loading what={t("audit.loading")} />}
       {page.error && <LoadFailed error={page.error} retry={page.reload} />}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table>
           <thead>
             <tr>

@@ -56,7 +56,7 @@ function Listeners(props: { version: number }) {
     <section class="panel" aria-label={t("mon.listeners")} data-testid="listeners">
       <h3>{t("mon.listeners")}</h3>
       {list.error && <LoadFailed error={list.error} retry={list.reload} />}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table>
           <thead>
             <tr>
@@ -120,7 +120,7 @@ function Reconcile(props: { assets: Asset[]; version: number }) {
         {t("mon.run", { id: String(latest.run.id) })} <span class="muted">({time(latest.run.finished_at ?? latest.run.started_at)})</span>
       </h3>
       {latest.run.errors.length > 0 && <Notice kind="error">{t("mon.chains_not_read", { errors: latest.run.errors.join("; ") })}</Notice>}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table>
           <thead>
             <tr>

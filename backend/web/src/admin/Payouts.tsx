@@ -113,7 +113,7 @@ function Pending(props: { asset: Asset; version: number; onBuilt: (b: BuildAnswe
               amount: <AssetAmt a={page.data.totals.amount} testid="pending-total" />,
             })}
           </p>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <thead>
                 <tr>
@@ -218,7 +218,7 @@ function Batches(props: { asset: Asset; version: number; selected: number | null
         </select>
       </label>
       {page.error && <LoadFailed error={page.error} retry={page.reload} />}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table>
           <thead>
             <tr>
@@ -439,7 +439,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
       )}
       {b.status === "submitted" && <p class="muted">{t("payouts.submitted_hint")}</p>}
       {props.limits && <Limits l={props.limits} />}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table>
           <thead>
             <tr>
@@ -540,7 +540,7 @@ function LeftOut(props: { b: BatchView }) {
       </ul>
       <details open={b.left_out.length <= 10}>
         <summary>{more > 0 ? t("payouts.left_out_first", { count: b.left_out.length }) : t("payouts.who")}</summary>
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead>
               <tr>

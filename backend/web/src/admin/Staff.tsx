@@ -34,7 +34,7 @@ export function Staff() {
       {list.error && <LoadFailed error={list.error} retry={list.reload} />}
       {list.data && (
         <>
-          <div class="table-wrap panel">
+          <div class="table-wrap panel" tabIndex={0}>
             <table>
               <caption>{t("staff.who_holds")}</caption>
               <thead>
@@ -248,7 +248,7 @@ function History(props: { tick: number }) {
     <section class="panel" aria-label={t("staff.history")} data-testid="change-history">
       <h3>{t("staff.history")}</h3>
       {page.error && <LoadFailed error={page.error} retry={page.reload} />}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table>
           <thead>
             <tr>

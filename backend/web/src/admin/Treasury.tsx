@@ -225,7 +225,7 @@ function Transfers(props: { asset: Asset; version: number; onChange: () => void 
     <section class="panel" aria-label={t("treasury.transfers")} data-testid="transfers">
       <h3>{t("treasury.transfers")}</h3>
       {page.error && <LoadFailed error={page.error} retry={page.reload} />}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table>
           <thead>
             <tr>

@@ -103,7 +103,7 @@ function Withdrawals(props: { asset: Asset }) {
         </select>
       </label>
       {page.error && <LoadFailed error={page.error} retry={page.reload} />}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table>
           <thead>
             <tr>

@@ -160,7 +160,7 @@ function Summary(props: { assets: AssetStanding[]; version: number }) {
   return (
     <section class="panel summary" id="dash-summary" aria-labelledby="dash-summary-title" data-testid="summary">
       <h3 id="dash-summary-title">{t("d.summary")}</h3>
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table>
           <thead>
             <tr>
@@ -506,7 +506,7 @@ function History(props: { a: AssetStanding }) {
       {page.error && <LoadFailed error={page.error} what={t("d.your_history")} retry={page.reload} />}
       {page.data && page.data.items.length === 0 && <p class="muted">{t("d.no_rewards")}</p>}
       {page.data && page.data.items.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead>
               <tr>

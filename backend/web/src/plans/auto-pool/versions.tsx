@@ -121,7 +121,7 @@ export function AutoPoolVersions(props: VersionsProps) {
   const versions = props.versions as Version[];
   return (
     <>
-      <div class="table-wrap panel">
+      <div class="table-wrap panel" tabIndex={0}>
         <table>
           <thead>
             <tr>

@@ -230,7 +230,7 @@ export function GenerationVersions(props: VersionsProps) {
   const versions = props.versions as Version[];
   return (
     <>
-      <div class="table-wrap panel">
+      <div class="table-wrap panel" tabIndex={0}>
         <GenerationVersionTable asset={props.asset} versions={versions} />
       </div>
       {versions.length > 0 && (
