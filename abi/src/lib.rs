@@ -51,6 +51,13 @@ alloy::sol!(
     "artifacts/TestUSDT.json"
 );
 
+alloy::sol!(
+    /// Development/test price feed with Chainlink's AggregatorV3Interface; its owner sets the answers.
+    #[sol(rpc, all_derives)]
+    StandInAggregator,
+    "artifacts/StandInAggregator.json"
+);
+
 pub use Settlement::{LiabilityRoot, Payout, PayoutBatch, Registration, Retopup, TreasuryTransfer};
 pub use eip712::{DOMAIN_NAME, DOMAIN_VERSION, SettlementDomain, payouts_hash, signing_chain_id};
 

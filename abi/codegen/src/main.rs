@@ -14,7 +14,7 @@ use foundry_compilers::{
 };
 
 /// Contracts whose ABI and bytecode the Rust side needs.
-const CONTRACTS: &[&str] = &["Settlement", "SettlementExit", "TestUSDT"];
+const CONTRACTS: &[&str] = &["Settlement", "SettlementExit", "TestUSDT", "StandInAggregator"];
 
 fn main() -> ExitCode {
     let check = std::env::args().any(|a| a == "--check");

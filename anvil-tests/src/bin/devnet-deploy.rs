@@ -4,9 +4,10 @@
 //! and account 1 as the signer key; never for a real chain. The JSON also names the RPC, and on an anvil started
 //! with a TRON chain id (the devnet's TRON chain) the contracts' `T…` addresses. With `--tron-grpc`, the
 //! contracts are created the TRON way: `CreateSmartContract` transactions through the TRON node's gRPC API
-//! (`tron-devnode` in front of that anvil), signed with tronic.
+//! (`tron-devnode` in front of that anvil), signed with tronic. On an EVM chain it also deploys stand-in price feeds
+//! (Chainlink's aggregator interface, 8 decimals) for BNB, USDT and TRX in US dollars: `price_feeds` in the JSON.
 
-use abi::TestUSDT;
+use abi::{StandInAggregator, TestUSDT};
 use alloy::{
     network::EthereumWallet,
     primitives::U256,
@@ -55,6 +56,21 @@ async fn main() -> eyre::Result<()> {
         }
     }
     let mut json = serde_json::to_value(&deployment)?;
+    if tron_grpc.is_none() {
+        // Example prices (8 decimals, as Chainlink's USD feeds answer): what the pages' fiat amounts are read from.
+        let mut feeds = serde_json::Map::new();
+        for (key, description, answer) in [
+            ("bnb_usd", "BNB / USD", 61_234_000_000_i64),
+            ("usdt_usd", "USDT / USD", 100_010_000),
+            ("trx_usd", "TRX / USD", 25_120_000),
+        ] {
+            let feed =
+                StandInAggregator::deploy(&provider, 8, description.into(), alloy::primitives::I256::try_from(answer)?)
+                    .await?;
+            feeds.insert(key.into(), feed.address().to_checksum(None).into());
+        }
+        json["price_feeds"] = feeds.into();
+    }
     json["rpc"] = rpc.clone().into();
     if abi::chain::Family::of(deployment.chain_id) == abi::chain::Family::Tron {
         json["settlement_base58"] = abi::tron::to_base58(deployment.settlement).into();
