@@ -365,6 +365,8 @@ async fn handle(state: &State, port: Port, method: &str, params: Value) -> Outco
             message: format!("the method {method} does not exist/is not available"),
         }),
         "eth_blockNumber" => Ok(hex(now(state, port).await?)),
+        // java-tron answers the chain's energy price (`getEnergyFee`, SUN per energy), not an EVM gas price.
+        "eth_gasPrice" => Ok(hex(crate::Params::default().energy_fee.max(0) as u64)),
         "eth_getBlockByNumber" => {
             let Some(number) = block_number(state, port, &params[0]).await? else { return Ok(Value::Null) };
             block(state, number, params[1].as_bool().unwrap_or(false)).await

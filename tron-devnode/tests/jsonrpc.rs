@@ -266,6 +266,8 @@ async fn finalized_is_the_solidified_block_on_the_full_port_and_latest_the_head(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tags_and_methods_java_tron_refuses_are_refused_with_its_messages() -> eyre::Result<()> {
     let s = setup(false).await?;
+    // java-tron's gas price is the chain's energy price (`getEnergyFee`), not the EVM gas price of the anvil below.
+    assert_eq!(s.full("eth_gasPrice", json!([])).await?, json!(format!("{:#x}", Params::default().energy_fee)));
     let address = format!("{:#x}", s.chain.usdt);
     let tags = "TAG [earliest | pending | finalized] not supported";
     for tag in ["earliest", "pending", "finalized", "Finalized"] {
