@@ -500,6 +500,40 @@ caller_secret = "$(cat "$STATE/secrets/caller-backend")"
 [payouts.schedule]
 every_secs = 604800
 
+# Who runs the service and on what terms, one click from every pay button: examples only; a real operator states its
+# own (README "Going live").
+[operator]
+name = "Referral Devnet (example operator)"
+legal_name = "Example Rewards Ltd"
+registration = "Example Companies Registry, no. 00000000 (an example)"
+address = "1 Example Street, Example City, EX1 2MP (an example)"
+contact_email = "support@example.com"
+jurisdiction = "England and Wales (an example)"
+terms_url = "/terms.html"
+
+# Amounts in US dollars beside the assets, from the stand-in price feeds devnet-deploy put on chain 31337 (Chainlink's
+# aggregator interface, 8 decimals): BNB for asset 1 and the anvil chain's network fees, USDT for the three USDT-like
+# assets, TRX for the TRON chain's network fees. A real deployment names Chainlink's feeds on BSC.
+[prices]
+currency = "USD"
+cache_secs = 5   # short, so that a test's stale feed shows within seconds (a real deployment keeps the default 30)
+
+[[prices.feeds]]
+chain_id = 31337
+feed = "$(json_field "$STATE/chain.json" price_feeds.bnb_usd)"
+assets = [1]
+native_of = [31337]
+
+[[prices.feeds]]
+chain_id = 31337
+feed = "$(json_field "$STATE/chain.json" price_feeds.usdt_usd)"
+assets = [2, 3, 4]
+
+[[prices.feeds]]
+chain_id = 31337
+feed = "$(json_field "$STATE/chain.json" price_feeds.trx_usd)"
+native_of = [$TRON_CHAIN_ID]
+
 # The public proof of solvency (SOLVENCY.md): an epoch of every asset a minute (a block a second), sooner after a
 # payout; the salts' key is a random secret of this devnet (secrets/solvency-key).
 [solvency]

@@ -49,6 +49,152 @@ pub struct Settings {
     /// `[solvency]`: the public proof of solvency (SOLVENCY.md); absent, no epoch is built and proofs answer 404.
     #[serde(default)]
     pub solvency: Option<SolvencySettings>,
+    /// `[operator]`: who runs this deployment and on what terms, shown one click from every pay button
+    /// (`GET /v1/public/operator`); absent, the pages say the operator has published no identity.
+    #[serde(default)]
+    pub operator: Option<OperatorSettings>,
+    /// `[prices]`: on-chain price feeds (Chainlink's aggregator interface) the pages show amounts and network fees in
+    /// a fiat currency with (`GET /v1/public/prices`); absent, amounts are shown in their asset only.
+    #[serde(default)]
+    pub prices: Option<PriceSettings>,
+}
+
+/// `[operator]`: the operator's identity and terms, as members read them before paying. Every field is shown as
+/// written; the devnet's are examples.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorSettings {
+    /// The name members know the service by.
+    pub name: String,
+    /// The legal entity that operates it and holds the custody contract's admin keys.
+    pub legal_name: String,
+    /// Its registration (registry and number), where it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub registration: Option<String>,
+    /// Its postal address.
+    pub address: String,
+    /// Where members reach it (an e-mail address).
+    pub contact_email: String,
+    /// The jurisdiction whose law governs the terms.
+    pub jurisdiction: String,
+    /// The terms members accept by paying: an `https://` URL, or a path on this site (`/terms.html`).
+    pub terms_url: String,
+    /// The privacy notice, where one is published: an `https://` URL or a path on this site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub privacy_url: Option<String>,
+}
+
+impl OperatorSettings {
+    /// Every text 1–200 characters, printable; the links `https://` (or a site path), the contact an e-mail address.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |why: String| Err(ConfigError::Invalid(format!("operator.{why}")));
+        let texts = [
+            ("name", Some(&self.name)),
+            ("legal_name", Some(&self.legal_name)),
+            ("registration", self.registration.as_ref()),
+            ("address", Some(&self.address)),
+            ("contact_email", Some(&self.contact_email)),
+            ("jurisdiction", Some(&self.jurisdiction)),
+            ("terms_url", Some(&self.terms_url)),
+            ("privacy_url", self.privacy_url.as_ref()),
+        ];
+        for (key, text) in texts {
+            if let Some(text) = text
+                && (text.trim().is_empty() || text.chars().count() > 200 || text.chars().any(char::is_control))
+            {
+                return invalid(format!("{key} must be 1-200 printable characters"));
+            }
+        }
+        let email = self.contact_email.split_once('@');
+        if !matches!(email, Some((user, host)) if !user.is_empty() && host.contains('.') && !self.contact_email.contains(' '))
+        {
+            return invalid("contact_email must be an e-mail address".into());
+        }
+        for (key, link) in [("terms_url", Some(&self.terms_url)), ("privacy_url", self.privacy_url.as_ref())] {
+            if let Some(link) = link
+                && !(link.starts_with("https://") || (link.starts_with('/') && !link.starts_with("//")))
+            {
+                return invalid(format!("{key} must be an https:// URL or a path on this site"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `[prices]`: the fiat currency the pages show beside amounts, and the feeds that price each asset and each chain's
+/// native coin (for network fees). A feed is any contract with Chainlink's AggregatorV3Interface
+/// (`decimals()`, `latestRoundData()`), read on a configured chain; the devnet deploys stand-ins.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceSettings {
+    /// The currency the feeds quote, ISO 4217 (`USD`).
+    pub currency: String,
+    /// An answer older than this by the feed chain's clock is not shown as a price (the page says the price is not
+    /// current); default 90000 (25 hours: Chainlink's slowest BSC heartbeats are 24 hours).
+    #[serde(default = "default_price_max_age_secs")]
+    pub max_age_secs: u64,
+    /// Seconds the API keeps an answer before reading the feeds again; default 30.
+    #[serde(default = "default_price_cache_secs")]
+    pub cache_secs: u64,
+    /// `[[prices.feeds]]`.
+    #[serde(default)]
+    pub feeds: Vec<PriceFeed>,
+}
+
+/// One price feed: where it is read, and what it prices.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceFeed {
+    /// The chain the feed contract is read on (a configured chain).
+    pub chain_id: u64,
+    /// The aggregator's address (0x hex).
+    pub feed: Address,
+    /// The assets (by id) one unit of which the feed's answer prices.
+    #[serde(default)]
+    pub assets: Vec<i32>,
+    /// The chains whose native coin the answer prices (their network fees are shown in the currency with it).
+    #[serde(default)]
+    pub native_of: Vec<u64>,
+}
+
+fn default_price_max_age_secs() -> u64 {
+    90_000
+}
+
+fn default_price_cache_secs() -> u64 {
+    30
+}
+
+impl PriceSettings {
+    /// A three-letter upper-case currency; a sane age and cache; each asset and each native coin priced once; at most
+    /// 64 feeds.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |why: &str| Err(ConfigError::Invalid(format!("prices.{why}")));
+        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return invalid("currency must be an ISO 4217 code such as USD");
+        }
+        if !(60..=7 * 86_400).contains(&self.max_age_secs) {
+            return invalid("max_age_secs must be between 60 and 604800");
+        }
+        if !(1..=3_600).contains(&self.cache_secs) {
+            return invalid("cache_secs must be between 1 and 3600");
+        }
+        if self.feeds.len() > 64 {
+            return invalid("feeds: at most 64");
+        }
+        let assets: Vec<i32> = self.feeds.iter().flat_map(|f| f.assets.iter().copied()).collect();
+        let natives: Vec<u64> = self.feeds.iter().flat_map(|f| f.native_of.iter().copied()).collect();
+        let unique = |v: &[i64]| v.iter().collect::<std::collections::HashSet<_>>().len() == v.len();
+        if !unique(&assets.iter().map(|&a| i64::from(a)).collect::<Vec<_>>()) {
+            return invalid("feeds: an asset is priced by two feeds");
+        }
+        if !unique(&natives.iter().map(|&c| c as i64).collect::<Vec<_>>()) {
+            return invalid("feeds: a chain's native coin is priced by two feeds");
+        }
+        Ok(())
+    }
 }
 
 /// `[solvency]`: epochs of the public proof of solvency, built, signed and committed by the API's worker.
@@ -695,6 +841,12 @@ impl Settings {
         let mut settings: Self = service_kit::config::layered(root, "APP_", env)?;
         if let Some(wc) = &settings.walletconnect {
             wc.validate()?;
+        }
+        if let Some(operator) = &settings.operator {
+            operator.validate()?;
+        }
+        if let Some(prices) = &settings.prices {
+            prices.validate()?;
         }
         let specs = match &settings.chain_spec {
             Some(spec) => ChainSpecs::load(&beside(path, spec)).map_err(|e| ConfigError::Invalid(e.to_string()))?,

@@ -109,6 +109,14 @@ impl Application {
                 );
             }
         }
+        for feed in settings.prices.iter().flat_map(|p| &p.feeds) {
+            eyre::ensure!(
+                settings.chains.iter().any(|c| c.spec.chain_id == feed.chain_id),
+                "prices.feeds: feed {} is read on chain {}, which is not in the chain spec",
+                feed.feed,
+                feed.chain_id
+            );
+        }
         let signer = settings
             .signer
             .as_ref()
@@ -124,6 +132,7 @@ impl Application {
             chains: Arc::new(chains),
             clock: Clock::default(),
             metrics: Arc::new(http::metrics::ApiMetrics::default()),
+            prices: Arc::default(),
             nonces: NonceStore::new(redis.clone(), &settings.redis.key_prefix),
             rate_limiter: RateLimiter::new(redis.clone(), &settings.redis.key_prefix),
             access_tokens: AccessTokens::new(&jwt_key(&settings)?, settings.auth.access_ttl_secs),

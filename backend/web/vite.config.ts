@@ -1,4 +1,5 @@
-// Three pages share one build: the user dApp (/), the admin console (/admin) and the API docs (/docs). Every
+// Four pages share one build: the user dApp (/), the admin console (/admin), the API docs (/docs) and the devnet's
+// example terms (/terms.html, static). Every
 // file lands in dist/assets/ under a content hash (served immutable by the backend); nothing is inlined, so
 // the backend's CSP (script-src 'self', style-src 'self') holds. The members' exit page (exit.html) is a build of
 // its own, one self-contained file: vite.exit.config.ts.
@@ -60,7 +61,7 @@ export default defineConfig({
     sourcemap: false,
     target: "es2022",
     rollupOptions: {
-      input: { index: "index.html", admin: "admin.html", docs: "docs.html" },
+      input: { index: "index.html", admin: "admin.html", docs: "docs.html", terms: "terms.html" },
     },
   },
 });

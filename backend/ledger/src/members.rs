@@ -130,6 +130,46 @@ pub async fn membership(db: &PgPool, asset_id: i32, wallet: Address) -> Result<O
     Ok(row.map(|r| Membership { user_no: r.user_no, chain_id: r.chain_id as u64 }))
 }
 
+/// What anyone may read of a would-be sponsor in one asset before naming them (all of it public on chain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SponsorCard {
+    /// Their user number in the asset (0 for the genesis user).
+    pub user_no: i32,
+    /// The block of their registration; none for the genesis user.
+    pub registered_block: Option<i64>,
+    /// That block's time, Unix seconds.
+    pub registered_at: Option<i64>,
+    /// Wallets that registered naming them.
+    pub direct_referrals: i64,
+    /// Frozen by the operator: a registration naming them is refused while they are.
+    pub frozen: bool,
+}
+
+/// `wallet` as a sponsor in `asset_id`: `None` for an unknown asset, `Some(None)` when the wallet is not registered there.
+pub async fn sponsor_card(
+    db: &PgPool,
+    asset_id: i32,
+    wallet: Address,
+) -> Result<Option<Option<SponsorCard>>, sqlx::Error> {
+    let Some(member) = membership(db, asset_id, wallet).await? else { return Ok(None) };
+    if member.user_no.is_none() {
+        return Ok(Some(None));
+    }
+    let card = sqlx::query_as!(
+        SponsorCard,
+        r#"SELECT u.user_no, u.registered_block, u.direct_count AS direct_referrals, u.frozen,
+                (SELECT e.block_timestamp FROM chain_events e
+                 WHERE e.chain_id = a.chain_id AND e.block_number = u.registered_block LIMIT 1) AS registered_at
+         FROM users u JOIN assets a ON a.id = u.asset_id
+         WHERE u.asset_id = $1 AND u.address = $2"#,
+        asset_id,
+        wallet.as_slice()
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(Some(card))
+}
+
 /// A direct referral.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Referral {

@@ -10,6 +10,7 @@ use super::bounded;
 use super::error::ErrorBody;
 use super::extract::{Path, Query, parse_address};
 use super::page::{Page, page_limit};
+use super::profile::{Profile, profile_of};
 use super::types::{AssetAmount, AssetMeta};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
@@ -31,6 +32,7 @@ pub struct AdminPing {
 pub fn routes() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
         .routes(routes!(ping))
+        .routes(routes!(member))
         .routes(routes!(freeze))
         .routes(routes!(unfreeze))
         .routes(routes!(audit))
@@ -97,6 +99,21 @@ pub struct FrozenState {
     pub address: String,
     /// Whether the user is frozen now.
     pub frozen: bool,
+}
+
+/// A member looked up by staff: the wallet's standing in every asset it is registered in, as the member's own
+/// dashboard reads it (`GET /v1/users/me`); `assets` is empty for a wallet registered nowhere.
+#[utoipa::path(get, path = "/v1/admin/users/{address}", tag = "admin", security(("bearer" = [])),
+    params(("address" = String, Path, description = "0x or TRON base58")),
+    responses((status = 200, body = Profile), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn member(
+    State(ctx): State<ApiContext>,
+    _admin: AdminUser,
+    Path(address): Path<String>,
+) -> Result<Json<Profile>, ApiError> {
+    let wallet = parse_address(&address, "address")?;
+    Ok(Json(profile_of(&ctx.db, wallet).await?))
 }
 
 /// Freezes a user in one asset: new credits are held, no payload is signed for them (audited).

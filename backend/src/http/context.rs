@@ -35,6 +35,8 @@ pub struct ApiContext {
     pub clock: clock::Clock,
     /// Request counters and the rest of `GET /metrics` (on `[application] metrics_address`).
     pub metrics: Arc<metrics::ApiMetrics>,
+    /// The prices and network fees last read (`GET /v1/public/prices`), kept `[prices] cache_secs`.
+    pub prices: Arc<Kept>,
 }
 
 impl ApiContext {
@@ -47,3 +49,8 @@ impl ApiContext {
         }
     }
 }
+
+/// An answer kept for a while, with when it was read: what a public resource reads from the chains (the prices) and
+/// hands every visitor until it is old. The resource that keeps it knows its type.
+#[derive(Debug, Default)]
+pub struct Kept(pub tokio::sync::Mutex<Option<(std::time::Instant, Arc<dyn std::any::Any + Send + Sync>)>>);

@@ -12,6 +12,7 @@ pub mod health;
 pub mod monitoring;
 pub mod payouts;
 pub mod pool;
+pub mod prices;
 pub mod public;
 pub mod register;
 pub mod solvency;
@@ -34,6 +35,7 @@ pub mod headers;
 pub mod limiter;
 pub mod metrics;
 pub mod page;
+pub mod profile;
 pub mod rate_limit;
 pub mod signing;
 pub mod types;
@@ -97,6 +99,7 @@ fn api(ctx: ApiContext) -> OpenApiRouter<ApiContext> {
         .merge(health::routes())
         .merge(auth::routes(ctx))
         .merge(public::routes())
+        .merge(prices::routes())
         .merge(users::routes())
         .merge(statements::routes())
         .merge(register::routes())

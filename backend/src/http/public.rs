@@ -2,18 +2,87 @@
 //! in force and the aggregate outcomes of its participants. No login.
 
 use axum::extract::State;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::types::AssetAmount;
+use super::types::{AssetAmount, rfc3339_secs, show_address};
 use crate::http::context::ApiContext;
-use crate::http::error::ApiError;
-use crate::http::extract::Json;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{Json, Query, parse_address};
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
-    OpenApiRouter::new().routes(routes!(plan)).routes(routes!(disclosure)).routes(routes!(chains))
+    OpenApiRouter::new()
+        .routes(routes!(plan))
+        .routes(routes!(disclosure))
+        .routes(routes!(chains))
+        .routes(routes!(sponsor))
+}
+
+/// A would-be sponsor: whose referral link a visitor opened.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SponsorQuery {
+    /// The asset the link registers in; 404 when unknown.
+    pub asset_id: i32,
+    /// The sponsor, 0x or (on TRON) `T…`; 422 `invalid_address` otherwise.
+    pub address: String,
+}
+
+/// What anyone may read of a sponsor in one asset before naming them: all of it is public on chain.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicSponsor {
+    /// The asset.
+    pub asset_id: i32,
+    /// The sponsor in the asset chain's form.
+    pub address: String,
+    /// Whether the sponsor is registered in the asset: a registration naming a wallet that is not is refused.
+    pub registered: bool,
+    /// Their user number in the asset (0: the genesis user); absent when not registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub user_no: Option<i32>,
+    /// When they registered (RFC 3339, their registration block's time); absent for the genesis user and when not
+    /// registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub registered_at: Option<String>,
+    /// Wallets registered naming them; absent when not registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub direct_referrals: Option<i64>,
+    /// Frozen by the operator: a registration naming them is refused while they are.
+    pub frozen: bool,
+}
+
+/// Who a referral link names, before anyone pays: registered in the asset or not, since when, how many direct
+/// referrals.
+#[utoipa::path(get, path = "/v1/public/sponsor", tag = "public", params(SponsorQuery),
+    responses((status = 200, body = PublicSponsor), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn sponsor(
+    State(ctx): State<ApiContext>,
+    Query(q): Query<SponsorQuery>,
+) -> Result<Json<PublicSponsor>, ApiError> {
+    let wallet = parse_address(&q.address, "address")?;
+    let card = ledger::members::sponsor_card(&ctx.db, q.asset_id, wallet).await?.ok_or(ApiError::NotFound)?;
+    let chain_id = ledger::assets(&ctx.db)
+        .await?
+        .into_iter()
+        .find(|(id, _)| *id == q.asset_id)
+        .map(|(_, info)| info.chain_id)
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(PublicSponsor {
+        asset_id: q.asset_id,
+        address: show_address(chain_id, wallet.as_slice()),
+        registered: card.is_some(),
+        user_no: card.as_ref().map(|c| c.user_no),
+        registered_at: card.as_ref().and_then(|c| c.registered_at).map(|t| rfc3339_secs(t as u64)),
+        direct_referrals: card.as_ref().map(|c| c.direct_referrals),
+        frozen: card.is_some_and(|c| c.frozen),
+    }))
 }
 
 /// What the pages need of the site and of each configured chain: where sign-in works, the chains' names, a public

@@ -82,7 +82,8 @@ struct Web {
     csp: HeaderValue,
 }
 
-/// `/`, `/admin` (and paths below it, for the console's own routes), `/docs`, `/exit.html`, `/assets/…`.
+/// `/`, `/admin` (and paths below it, for the console's own routes), `/docs`, `/exit.html`, `/terms.html` (the example
+/// terms the devnet's `[operator]` names), `/assets/…`.
 pub fn router(doc: &utoipa::openapi::OpenApi, settings: &crate::config::Settings) -> Router<ApiContext> {
     let spec_json = doc.to_json().expect("the OpenAPI document serialises");
     let csp = HeaderValue::from_str(&content_security_policy(settings)).expect("origins are valid header text");
@@ -123,6 +124,7 @@ pub fn router(doc: &utoipa::openapi::OpenApi, settings: &crate::config::Settings
         .route("/admin/{*rest}", get(page("admin.html")))
         .route("/docs", get(docs))
         .route("/exit.html", get(exit))
+        .route("/terms.html", get(page("terms.html")))
         .route("/assets/{*path}", get(assets))
 }
 

@@ -23,6 +23,7 @@ mod payments;
 mod payouts;
 mod pool;
 mod preflight;
+mod prices;
 mod public;
 mod rate_limits;
 mod refunds;
