@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The language catalogues against English's and against the code, for each surface: the dApp's (src/i18n/*.js) and
-// the console's own (src/i18n/console/*.js). Fails, listing every key a catalogue misses or has extra, every message
+// The language catalogues against English's and against the code, for each surface: the dApp's (src/i18n/*.js), the
+// console's own (src/i18n/console/*.js) and the members' pay facts (src/i18n/member/*.js, used by the modules that import it: src/user/pay-facts.tsx,
+// src/user/sponsor.tsx). Fails, listing every key a catalogue misses or has extra, every message
 // whose {placeholders} differ from English's, every plural message without its `other` form, a key both surfaces
 // define, and every key used in src (t("…"), tx("…")) that no English the page loads has: the console (src/admin, and
 // the plans' console views in src/plans) loads both surfaces, every other page only the dApp's.
@@ -14,6 +15,7 @@ const LANGUAGES = ["en", "es", "pt", "hi", "id", "ar"];
 const SURFACES = [
   { name: "dApp", dir: "src/i18n" },
   { name: "console", dir: "src/i18n/console" },
+  { name: "member", dir: "src/i18n/member" },
 ];
 const problems = [];
 
@@ -50,12 +52,14 @@ function check(dir, catalogues) {
   }
 }
 
-const [dapp, consoleOwn] = await Promise.all(SURFACES.map((s) => load(s.dir)));
-SURFACES.forEach((s, i) => check(s.dir, [dapp, consoleOwn][i]));
+const [dapp, consoleOwn, memberOwn] = await Promise.all(SURFACES.map((s) => load(s.dir)));
+SURFACES.forEach((s, i) => check(s.dir, [dapp, consoleOwn, memberOwn][i]));
 const en = dapp.en;
 const consoleEn = consoleOwn.en;
-// A key is found in the first surface that has it: one defined twice would hide the console's message.
+const memberEn = memberOwn.en;
+// A key is found in the first surface that has it: one defined twice would hide the other's message.
 for (const key of Object.keys(consoleEn)) if (key in en) problems.push(`src/i18n/console/en.js has "${key}", which the dApp's en.js has too`);
+for (const key of Object.keys(memberEn)) if (key in en || key in consoleEn) problems.push(`src/i18n/member/en.js has "${key}", which another surface has too`);
 
 function* sources(d) {
   for (const name of readdirSync(d)) {
@@ -71,8 +75,9 @@ for (const file of sources(join(web, "src"))) {
   const text = readFileSync(file, "utf8");
   const path = relative(web, file);
   const ofConsole = inConsole(path);
+  const ofMember = /^import "\.\.\/i18n\/member";$/m.test(text);
   for (const m of text.matchAll(used)) {
-    if (m[1] in en || (ofConsole && m[1] in consoleEn)) continue;
+    if (m[1] in en || (ofConsole && m[1] in consoleEn) || (ofMember && m[1] in memberEn)) continue;
     const line = text.slice(0, m.index).split("\n").length;
     problems.push(
       m[1] in consoleEn
@@ -88,5 +93,5 @@ if (problems.length) {
   process.exit(1);
 }
 console.log(
-  `Language catalogues: ${LANGUAGES.length} languages; the dApp's ${Object.keys(en).length} keys and the console's ${Object.keys(consoleEn).length} in each; every key used in src present`,
+  `Language catalogues: ${LANGUAGES.length} languages; the dApp's ${Object.keys(en).length} keys, the console's ${Object.keys(consoleEn).length} and the pay facts' ${Object.keys(memberEn).length} in each; every key used in src present`,
 );

@@ -68,10 +68,11 @@ for (const [label, viewport] of [
       assert.equal(await other.isVisible(), false, `${p.symbol} is folded`);
     }
 
-    // The pay button is reached without scrolling far: within the first screen and a half.
+    // The pay button is reached without scrolling far: within the first screen and six tenths (the sponsor's standing
+    // beside their address took the last tenth; the page measured 1.50 screens at 390 px when it was added).
     await page.evaluate(() => window.scrollTo(0, 0));
     const box = await pay.boundingBox();
-    assert.ok(box.y <= viewport.height * 1.5, `the pay button's top is at ${box.y} px on a ${viewport.height} px screen`);
+    assert.ok(box.y <= viewport.height * 1.6, `the pay button's top is at ${box.y} px on a ${viewport.height} px screen`);
     console.log(`${viewport.width} px: the pay button's top at ${Math.round(box.y)} px, ${(box.y / viewport.height).toFixed(2)} screens`);
     await fits(page, "a referral link");
     await b.screenshot(`11-ref-link-${viewport.width}`);

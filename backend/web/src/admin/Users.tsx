@@ -1,9 +1,11 @@
-// Users: freeze and unfreeze a wallet in one asset, the actions on members only the asset's plan has (its room's
+// Users: look a member up by wallet (their standing in every asset, as their dashboard reads it), freeze and unfreeze
+// a wallet in one asset, the actions on members only the asset's plan has (its room's
 // `userTools`: the auto-pool plan's manual pool placement), and the users' withdraw requests.
 
 import { useState } from "preact/hooks";
 import { isAddress } from "viem";
 import { get, post } from "../lib/api";
+import { parseAnyAddress } from "../lib/tron";
 import { Addr, Amount, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
 import { type Asset, AssetPicker, ConfirmAction, IfCan, time } from "./common";
@@ -20,12 +22,82 @@ export function UsersAdmin(props: { assets: PlannedAsset[] }) {
   return (
     <section aria-labelledby="users-title" data-testid="users-admin">
       <h2 id="users-title">{t("console.tab_users")}</h2>
+      <Lookup assets={props.assets} />
       <AssetPicker assets={props.assets} value={assetId} onChange={setAssetId} />
       <IfCan need="support">
         <Freeze asset={asset} />
       </IfCan>
       {UserTools && <UserTools asset={asset} />}
       <Withdrawals asset={asset} />
+    </section>
+  );
+}
+
+type Profile = Schema<"Profile">;
+
+/** A member by wallet (0x or T…): their standing in every asset, one row each, with what reached them and what is owed. */
+function Lookup(props: { assets: PlannedAsset[] }) {
+  const [address, setAddress] = useState("");
+  const [asked, setAsked] = useState<string | null>(null);
+  const a = address.trim();
+  const invalid = a !== "" && parseAnyAddress(a) === null;
+  const found = useLoad(() => (asked ? get<Profile>(`/v1/admin/users/${encodeURIComponent(asked)}`) : Promise.resolve(null)), [asked]);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    if (a !== "" && !invalid) setAsked(a);
+  };
+  return (
+    <section class="panel" aria-labelledby="lookup-title" data-testid="member-lookup">
+      <h3 id="lookup-title">{t("users.lookup")}</h3>
+      <form class="form-grid" onSubmit={submit}>
+        <label>
+          {t("payouts.col_wallet")}
+          <input value={address} onInput={(e) => setAddress((e.target as HTMLInputElement).value)} aria-invalid={invalid} placeholder="0x… / T…" data-testid="lookup-address" />
+          {invalid && <span class="field-error">{t("staff.not_address")}</span>}
+        </label>
+        <button type="submit" disabled={a === "" || invalid} data-testid="lookup-go">
+          {t("users.lookup_go")}
+        </button>
+      </form>
+      {found.error && <LoadFailed error={found.error} retry={found.reload} />}
+      {found.data && found.data.assets.length === 0 && (
+        <p data-testid="lookup-none">{t("users.lookup_none", { wallet: found.data.address })}</p>
+      )}
+      {found.data && found.data.assets.length > 0 && (
+        <div class="table-wrap" tabIndex={0}>
+          <table data-testid="lookup-result">
+            <caption>{tx("users.lookup_caption", { wallet: <Addr a={found.data.address} /> })}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t("users.col_asset")}</th>
+                <th scope="col">{t("payouts.col_user")}</th>
+                <th scope="col">{t("users.col_status")}</th>
+                <th scope="col">{t("users.col_sponsor")}</th>
+                <th scope="col">{t("users.col_referrals")}</th>
+                <th scope="col">{t("users.col_paid_in")}</th>
+                <th scope="col">{t("users.col_received")}</th>
+                <th scope="col">{t("users.col_fees")}</th>
+                <th scope="col">{t("users.col_owed")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {found.data.assets.map((s) => (
+                <tr key={s.asset_id} data-testid={`lookup-asset-${s.asset_id}`}>
+                  <th scope="row">{props.assets.find((x) => x.asset_id === s.asset_id)?.symbol ?? s.symbol}</th>
+                  <td>{s.user_no}</td>
+                  <td data-testid="lookup-status">{t(s.status === "frozen" ? "users.frozen" : "users.active")}</td>
+                  <td>{s.sponsor ? <Addr a={s.sponsor} chainId={s.chain_id} /> : "—"}</td>
+                  <td>{s.direct_referrals}</td>
+                  <td data-testid="lookup-paid-in"><Amount base={s.balances.paid_in} decimals={s.decimals} symbol={s.symbol} /></td>
+                  <td data-testid="lookup-received"><Amount base={s.balances.received} decimals={s.decimals} symbol={s.symbol} /></td>
+                  <td data-testid="lookup-fees"><Amount base={s.balances.fees} decimals={s.decimals} symbol={s.symbol} /></td>
+                  <td data-testid="lookup-owed"><Amount base={s.balances.owed} decimals={s.decimals} symbol={s.symbol} /></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </section>
   );
 }

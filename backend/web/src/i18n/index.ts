@@ -12,6 +12,7 @@ import { useEffect, useState } from "preact/hooks";
 import { num } from "../lib/format";
 import en from "./en.js";
 import type consoleEn from "./console/en.js";
+import type memberEn from "./member/en.js";
 import { formatLocale, setFormatLocale } from "./tag";
 
 export { formatLocale };
@@ -21,8 +22,10 @@ export type Message = string | Partial<Record<Intl.LDMLPluralRule, string>>;
 export type MessageKey = keyof typeof en;
 /** A key of the console's own catalogues (src/i18n/console), there only once the console added them. */
 export type ConsoleKey = keyof typeof consoleEn;
+/** A key of the members' pay-facts catalogues (src/i18n/member), there only once a paying page added them. */
+export type MemberKey = keyof typeof memberEn;
 /** What t() and tx() take: a key some English catalogue has. */
-type AnyKey = MessageKey | ConsoleKey;
+type AnyKey = MessageKey | ConsoleKey | MemberKey;
 type Catalogue = Record<MessageKey, Message>;
 
 export const LOCALES = [

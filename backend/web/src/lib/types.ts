@@ -18,6 +18,13 @@ export type AssetPlan = S["AssetPlan"];
 export type AssetDisclosure = S["AssetDisclosure"];
 export type PublicDisclosures = S["PublicDisclosures"];
 export type PublicPlans = S["PublicPlans"];
+/** Prices in the operator's currency from on-chain feeds, and each asset's network fee estimates (`/v1/public/prices`). */
+export type PublicPrices = S["PublicPrices"];
+export type PriceQuote = S["PriceQuote"];
+/** The operator's identity and terms (`/v1/public/operator`); `operator` absent when none is published. */
+export type PublicOperator = S["PublicOperator"];
+/** A referral link's sponsor in one asset (`/v1/public/sponsor`). */
+export type PublicSponsor = S["PublicSponsor"];
 export type Balances = S["Balances"];
 export type AssetStanding = S["AssetStanding"];
 export type Profile = S["Profile"];

@@ -93,7 +93,7 @@ function AssetCard(props: { plan: AssetPlan; d?: AssetDisclosure }) {
   const { plan: p, d } = props;
   const layer = p.layer_bps.map(bps).join(", ");
   return (
-    <article class="card" data-testid={`disclosure-${assetKey(p.symbol, p.chain_id)}`} aria-label={t("disclosure.card_label", { symbol: p.symbol })}>
+    <article class="card" id={`plan-${p.asset_id}`} data-testid={`disclosure-${assetKey(p.symbol, p.chain_id)}`} aria-label={t("disclosure.card_label", { symbol: p.symbol })}>
       <h3>
         {isTronChain(p.chain_id)
           ? tx("asset.on_network", { symbol: p.symbol, network: <span class="muted">{networkText(p.chain_id)}</span> })

@@ -6,13 +6,14 @@ import { useState } from "preact/hooks";
 import { get, post } from "../lib/api";
 import { t, tx } from "../i18n";
 import { amount, localHuman } from "../lib/format";
-import { chainAddress, isNative, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
+import { chainAddress, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
 import type { AssetPlan, GenerationAssetPlan, PaymentList, Profile, SignedPayment } from "../lib/types";
 import { useSignedIn, useTronLink } from "../ui/account";
 import { Addr, AssetAmt, Notice, TxHash, useLoad } from "../ui/bits";
 import { load as inFlight } from "./inflight";
 import { PackagePay } from "../plans/generation/member";
 import { type Applied, Payment, notAppliedText } from "./payment";
+import { SponsorFacts, SponsorRefusal, useSponsor } from "./sponsor";
 
 export function Register(props: {
   sponsor: string;
@@ -38,6 +39,10 @@ export function Register(props: {
     ...props.generation.map((p) => ({ ...p, price: t("register.packages_from", { amount: p.packages[0] ? localHuman(p.packages[0].human) : "—" }) })),
   ];
   const valid = parseAnyAddress(props.sponsor) !== null;
+  // Who the link names in the chosen asset: a registration naming a non-member or a frozen sponsor is refused, so none
+  // is offered.
+  const sponsor = useSponsor(plan?.asset_id, props.sponsor, valid);
+  const sponsorRefused = !!sponsor.data && (!sponsor.data.registered || sponsor.data.frozen);
   const tron = !!plan && isTronChain(plan.chain_id);
   const tronLink = useTronLink();
   // A wallet registered in this asset already (and with no payment of it in flight here) is not offered another.
@@ -70,7 +75,9 @@ export function Register(props: {
             {tx("register.sponsor", {
               address: <Addr a={plan ? chainAddress(plan.chain_id, props.sponsor) : props.sponsor} testid="sponsor" chainId={plan?.chain_id} />,
             })}
+            {sponsor.data && plan && <SponsorFacts s={sponsor.data} symbol={plan.symbol} />}
           </p>
+          {sponsor.data && plan && <SponsorRefusal s={sponsor.data} symbol={plan.symbol} />}
           {props.assetId === null && choices.length > 1 && (
             <fieldset class="choice">
               <legend>{t("register.pay_in")}</legend>
@@ -96,8 +103,7 @@ export function Register(props: {
                 network: networkText(plan.chain_id),
                 amount: pool && <AssetAmt a={pool.registration_fee} testid="register-amount" />,
               })}
-              {!isNative(plan.token) && t("register.approve_first")}.{tron && t("register.paid_tronlink")}
-              {t("register.read_first")}
+              .{tron && t("register.paid_tronlink")}
             </p>
           )}
           {!signed && tron && !tronLink.present && (
@@ -120,7 +126,7 @@ export function Register(props: {
               {notAppliedText(refused)}
             </Notice>
           )}
-          {signed && gen && !registered && !refused && !me.loading && !payments.loading && (
+          {signed && gen && !registered && !refused && !sponsorRefused && !me.loading && !payments.loading && (
             <PackagePay
               key={`${gen.asset_id}-${signed.connection.kind}-${signed.connection.account}`}
               connection={signed.connection}
@@ -135,13 +141,14 @@ export function Register(props: {
               onRefused={props.onDone}
             />
           )}
-          {signed && pool && !registered && !refused && !me.loading && !payments.loading && (
+          {signed && pool && !registered && !refused && !sponsorRefused && !me.loading && !payments.loading && (
             <Payment
               key={`${pool.asset_id}-${signed.connection.kind}-${signed.connection.account}`}
               connection={signed.connection}
               plan={pool}
               kind="register"
               actionLabel={t("register.register_and_pay_amount", { amount: localHuman(pool.registration_fee.human) })}
+              amount={pool.registration_fee}
               ask={() => post<SignedPayment>("/v1/users/register", { asset_id: pool.asset_id, sponsor: props.sponsor })}
               onApplied={(a) => {
                 setApplied(a);

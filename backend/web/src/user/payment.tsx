@@ -9,7 +9,7 @@ import { ApiError, post } from "../lib/api";
 import { phrase, t, tx } from "../i18n";
 import { amount as amountText, clock, localHuman } from "../lib/format";
 import { type AnyConnection, type TronConnection, isNative, isTronChain, networkText } from "../lib/tron";
-import type { AssetPlan, RegistrationStatus, SignedPayment } from "../lib/types";
+import type { AssetAmount, AssetPlan, RegistrationStatus, SignedPayment } from "../lib/types";
 import { type Connection, WalletError } from "../lib/wallet";
 import { type Wallet, approveOf } from "../lib/any-wallet";
 import { connectEvmWallet, connectTronLinkWallet, errorText, useTronLink, useWallets } from "../ui/account";
@@ -29,6 +29,7 @@ import {
   watch,
   whenReleased,
 } from "./inflight";
+import { PayFacts } from "./pay-facts";
 import { badgeId, useVerdict } from "./solvency-verdict";
 
 /** How long the ledger may take to apply a mined payment before the page says so. */
@@ -93,6 +94,8 @@ interface PaymentProps<C> {
   /** The payment reached the contract but the ledger refused it (quarantined). */
   onRefused?: () => void;
   actionLabel: string;
+  /** What the button pays (shown with its fiat value and the network fee beside it); null while none is chosen. */
+  amount: AssetAmount | null;
   /**
    * Told each phase, with the amount (base units) of the payload in flight when there is one: a page that lets the
    * payer choose the amount (a package) holds the choice to it while it is out.
@@ -581,6 +584,7 @@ function PaymentView(props: {
   kind: "register" | "retopup";
   state: ReturnType<typeof usePayment>;
   actionLabel: string;
+  amount: AssetAmount | null;
   where: string;
   /** The warning while the wallet is on another network, and the problem's wording of it. */
   networkWarning: ComponentChildren;
@@ -632,6 +636,7 @@ function PaymentView(props: {
           {label}
         </button>
       )}
+      {paysAnew && <PayFacts assetId={props.plan.asset_id} symbol={props.plan.symbol} decimals={props.plan.decimals} amount={props.amount} first={props.kind === "register"} />}
       {st.phase === "elsewhere" && (
         <Notice kind="info" testid="paying-elsewhere">
           {t("payment.elsewhere")}
@@ -753,6 +758,7 @@ function EvmPayment(props: PaymentProps<Connection>) {
       kind={props.kind}
       state={st}
       actionLabel={props.actionLabel}
+      amount={props.amount}
       where="your wallet"
       blocked={wrongNetwork}
       plan={plan}
@@ -819,6 +825,7 @@ function TronPayment(props: PaymentProps<TronConnection>) {
       kind={props.kind}
       state={st}
       actionLabel={props.actionLabel}
+      amount={props.amount}
       where="TronLink"
       blocked={wrongNetwork}
       plan={plan}

@@ -32,6 +32,7 @@ export function Retopup(props: PayAgainProps<AutoPoolAsset>) {
           plan={plan}
           kind="retopup"
           actionLabel={t("ap.action", { amount: plan.retopup_fee.human })}
+          amount={plan.retopup_fee}
           ask={() => post<SignedPayment>("/v1/users/retopup", { asset_id: a.asset_id })}
           onApplied={props.refresh}
           onRefused={props.refresh}

@@ -172,6 +172,7 @@ export function PackagePay(props: {
         plan={p}
         kind={props.kind}
         actionLabel={`${props.verb} ${chosen?.human ?? ""}`.trim()}
+        amount={chosen ?? null}
         ask={() => props.ask(pick)}
         onApplied={props.onApplied}
         onRefused={props.onRefused}

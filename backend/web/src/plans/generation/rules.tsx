@@ -17,7 +17,7 @@ export function GenerationRules(props: { plan: GenerationAssetPlan; d?: AssetDis
   const { plan: p, d } = props;
   const total = p.levels.reduce((s, l) => s + l.bps, 0);
   return (
-    <article class="card" data-testid={`generation-rules-${p.asset_id}`} aria-label={t("r.label", { symbol: p.symbol })}>
+    <article class="card" id={`plan-${p.asset_id}`} data-testid={`generation-rules-${p.asset_id}`} aria-label={t("r.label", { symbol: p.symbol })}>
       <h3>
         {p.symbol} <span class="muted">{t("r.plan")}</span>
       </h3>
