@@ -96,6 +96,19 @@ for (const [locale, code, dir, viewport] of [
   });
 }
 
+test("every page names who runs the service and links its terms, before anyone signs in", async () => {
+  const b = await openBrowser({ key: await freshKey(), viewport: PHONE });
+  const { page } = b;
+  await speak(b, "ar");
+  await page.goto(BASE + "/");
+  const line = page.getByTestId("foot-operator");
+  await line.waitFor();
+  assert.ok((await line.innerText()).includes("Example Rewards Ltd"), await line.innerText());
+  assert.equal(await line.getByTestId("foot-terms").getAttribute("href"), "/terms.html");
+  assert.equal(await page.getByTestId("foot-terms").innerText(), "الشروط");
+  await b.close();
+});
+
 test("a referral link naming a wallet that is not a member says so and offers no payment", async () => {
   const stranger = privateKeyToAccount(await freshKey()).address;
   const api = await Api.raw("GET", `/v1/public/sponsor?asset_id=${USDT}&address=${stranger}`);

@@ -254,6 +254,9 @@ export default {
   "m.registration": "the registration",
   "m.foot": "Referral-reward schemes are regulated in many places. Amounts show their exact base units on hover or when tapped. {docs}",
   "m.docs": "API docs",
+  "m.operated_by": "Operated by {legal} ({name}), under the law of {jurisdiction}: {terms}, {contact}.",
+  "m.no_operator": "The operator has published no identity or terms.",
+  "m.terms": "terms",
 
   "d.title": "Dashboard",
   "d.not_reg_join": "This wallet is not registered yet: join with the registration above.",

@@ -261,6 +261,9 @@ export default {
   "m.registration": "el registro",
   "m.foot": "Los esquemas de recompensas por referidos están regulados en muchos lugares. Los importes muestran sus unidades base exactas al pasar el cursor o al tocarlos. {docs}",
   "m.docs": "Documentación de la API",
+  "m.operated_by": "Operado por {legal} ({name}), según la ley de {jurisdiction}: {terms}, {contact}.",
+  "m.no_operator": "El operador no ha publicado su identidad ni sus condiciones.",
+  "m.terms": "condiciones",
 
   "d.title": "Panel",
   "d.not_reg_join": "Esta billetera aún no está registrada: únete con el registro de arriba.",

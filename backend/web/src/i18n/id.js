@@ -252,6 +252,9 @@ export default {
   "m.registration": "pendaftaran",
   "m.foot": "Skema hadiah referal diatur di banyak tempat. Jumlah menampilkan unit dasar persisnya saat diarahkan kursor atau diketuk. {docs}",
   "m.docs": "Dokumentasi API",
+  "m.operated_by": "Dikelola oleh {legal} ({name}), di bawah hukum {jurisdiction}: {terms}, {contact}.",
+  "m.no_operator": "Pengelola belum menerbitkan identitas atau ketentuannya.",
+  "m.terms": "ketentuan",
 
   "d.title": "Dasbor",
   "d.not_reg_join": "Dompet ini belum terdaftar: bergabunglah lewat pendaftaran di atas.",

@@ -261,6 +261,9 @@ export default {
   "m.registration": "o cadastro",
   "m.foot": "Esquemas de recompensa por indicação são regulamentados em muitos lugares. Os valores mostram suas unidades base exatas ao passar o cursor ou tocar. {docs}",
   "m.docs": "Documentação da API",
+  "m.operated_by": "Operado por {legal} ({name}), sob a lei de {jurisdiction}: {terms}, {contact}.",
+  "m.no_operator": "O operador não publicou identidade nem termos.",
+  "m.terms": "termos",
 
   "d.title": "Painel",
   "d.not_reg_join": "Esta carteira ainda não está cadastrada: entre com o cadastro acima.",

@@ -10,7 +10,7 @@ import { type VNode } from "preact";
 import { renderLocalised, t, tx } from "../i18n";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { publicCall } from "../lib/api";
-import type { Profile, PublicDisclosures, PublicPlans } from "../lib/types";
+import type { Profile, PublicDisclosures, PublicOperator, PublicPlans } from "../lib/types";
 import { AccountBar, LoadFailed, useSignedIn } from "../ui/account";
 import { Loading, useLoad } from "../ui/bits";
 import { LanguagePicker } from "../ui/language";
@@ -166,9 +166,29 @@ function App() {
         )}
       </main>
       <footer class="foot muted">
+        <OperatorLine />
         {tx("m.foot", { docs: <a href="/docs">{t("m.docs")}</a> })}
       </footer>
     </>
+  );
+}
+
+/** Who runs the service, on every page before anyone pays (finding 5): the operator's `[operator]`, or that there is none. */
+function OperatorLine() {
+  const o = useLoad(() => publicCall<PublicOperator>("GET", "/v1/public/operator"), []);
+  if (!o.data) return null;
+  const op = o.data.operator;
+  if (!op) return <p data-testid="foot-operator-missing">{t("m.no_operator")}</p>;
+  return (
+    <p data-testid="foot-operator">
+      {tx("m.operated_by", {
+        legal: <strong>{op.legal_name}</strong>,
+        name: op.name,
+        jurisdiction: op.jurisdiction,
+        terms: <a href={op.terms_url} data-testid="foot-terms">{t("m.terms")}</a>,
+        contact: <a href={`mailto:${op.contact_email}`}>{op.contact_email}</a>,
+      })}
+    </p>
   );
 }
 
