@@ -43,6 +43,11 @@ pub mod gas {
     /// A token approval of a fresh allowance (an ERC-20 `approve`: 21,000 for the transaction, 22,100 for the new
     /// allowance slot, the call and its event; about 46,300 on OpenZeppelin's ERC-20 and TRON's USDT).
     pub const APPROVE: u64 = 56_000;
+    /// A payout batch's own cost, whatever its entries (snapshot: `PayoutGasBench`, the 100- and 500-entry runs).
+    pub const PAYOUT_BASE: u64 = 100_000;
+    /// Each entry of a payout batch, at most: a native payment to a fresh address (snapshot: `test_gas_native_fresh_*`,
+    /// about 104,000 an entry; a token payment to a holder takes about half).
+    pub const PAYOUT_ENTRY: u64 = 110_000;
 }
 
 /// How long one read of a feed or a gas price may take before it is reported unavailable.
@@ -177,6 +182,11 @@ pub struct ChainFees {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub native_price: Option<PriceQuote>,
+    /// What a payout batch takes at most, as gas: `payout_base_gas` + `payout_entry_gas` × its entries (the staff's
+    /// sign and submit dialogs show it × `gas_price`, paid by the operator's account).
+    pub payout_base_gas: u64,
+    /// See `payout_base_gas`.
+    pub payout_entry_gas: u64,
 }
 
 /// Each asset's price in the operator's currency and the network fee of paying it, read from the chains now (or
@@ -216,6 +226,8 @@ async fn read_prices(ctx: &ApiContext) -> Result<PublicPrices, ApiError> {
             native_decimals,
             gas_price: gas_price(ctx, id).await.map(|p| p.to_string()),
             native_price: quotes.iter().find(|(f, _)| f.native_of.contains(&id)).map(|(_, q)| q.clone()),
+            payout_base_gas: gas::PAYOUT_BASE,
+            payout_entry_gas: gas::PAYOUT_ENTRY,
         });
     }
     let mut assets = Vec::new();

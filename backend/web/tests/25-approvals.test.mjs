@@ -71,6 +71,14 @@ test("finance proposes a batch, another approver approves it in another browser,
   await until("the batch signed", async () => (await detail.getByTestId("batch-status").innerText()) === "signed");
   await detail.getByTestId("batch-submit").click();
   assert.equal(await p.locator("dialog.confirm").getByTestId("confirm-recipients").locator("li").count(), built.entries.length);
+  // The network fee the operator's account pays to send it, at most: the API's batch gas × the chain's gas price now.
+  const fees = (await Api.raw("GET", "/v1/public/prices")).body.chains.find((c) => c.chain_id === built.chain_id);
+  const fee = p.locator("dialog.confirm").getByTestId("batch-network-fee");
+  await fee.waitFor();
+  const gas = BigInt(fees.payout_base_gas) + BigInt(fees.payout_entry_gas) * BigInt(built.entries.length);
+  assert.equal(await fee.getAttribute("data-gas"), gas.toString());
+  assert.ok(BigInt(await fee.getAttribute("data-fee")) >= gas, "gas × a gas price of at least 1");
+  assert.match(await fee.innerText(), /^Network fee: at most about [\d.]+ BNB \(≈ (\$[\d.,]+|< \$0\.01)\)/);
   await p.locator("dialog.confirm").getByTestId("confirm-ok").click();
   await until("the batch executed", async () => (await detail.getByTestId("batch-status").innerText()) === "executed", { timeout: 120_000 });
 

@@ -4,7 +4,8 @@
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, get, post } from "../lib/api";
+import { ApiError, get, post, publicCall } from "../lib/api";
+import { fiat, mulPrice, rough } from "../lib/money";
 import type { AssetAmount } from "../lib/types";
 import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { LoadFailed, useSignedIn } from "../ui/account";
@@ -365,6 +366,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
               <>
                 <p>{tx("payouts.sign_describe", { amount: <AssetAmt a={b.total} />, count: b.entry_count })}</p>
                 <Recipients b={b} />
+                <BatchFee b={b} />
               </>
             )}
             act={() => post<BatchView>(`/v1/admin/payouts/batches/${b.id}/sign`, {})}
@@ -381,6 +383,7 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
               <>
                 <p>{tx("payouts.submit_describe", { network: networkLabel(b.chain_id), amount: <AssetAmt a={b.total} />, count: b.entry_count })}</p>
                 <Recipients b={b} />
+                <BatchFee b={b} />
               </>
             )}
             act={() => post<SendResult>(`/v1/admin/payouts/batches/${b.id}/submit`, {})}
@@ -494,6 +497,26 @@ function Recipients(props: { b: BatchView }) {
       ))}
       {props.b.entries.length > shown.length && <li>{t("payouts.and_more", { count: props.b.entries.length - shown.length })}</li>}
     </ul>
+  );
+}
+
+/**
+ * What sending the batch costs the operator's account in network fees, at most (finding 8): the API's per-batch and
+ * per-entry gas × the chain's gas price now, in its coin and, with a current price, in the operator's currency.
+ */
+function BatchFee(props: { b: BatchView }) {
+  const prices = useLoad(() => publicCall<Schema<"PublicPrices">>("GET", "/v1/public/prices"), []);
+  const chain = prices.data?.chains.find((c) => c.chain_id === props.b.chain_id);
+  if (!chain?.gas_price) return null;
+  const gas = BigInt(chain.payout_base_gas) + BigInt(chain.payout_entry_gas) * BigInt(props.b.entry_count);
+  const fee = gas * BigInt(chain.gas_price);
+  const price = chain.native_price?.state === "current" ? chain.native_price.value : undefined;
+  const currency = prices.data?.currency;
+  const inFiat = price && currency ? ` (≈ ${fiat(mulPrice(fee, chain.native_decimals, price), currency)})` : "";
+  return (
+    <p data-testid="batch-network-fee" data-gas={gas.toString()} data-fee={fee.toString()}>
+      {t("payouts.network_fee", { fee: rough(fee, chain.native_decimals, chain.native_symbol) + inFiat })}
+    </p>
   );
 }
 

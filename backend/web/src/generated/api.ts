@@ -520,6 +520,13 @@ export interface components {
       native_price?: components["schemas"]["PriceQuote"];
       /** The native coin's symbol (`BNB`, `TRX`). */
       native_symbol: string;
+      /**
+       * What a payout batch takes at most, as gas: `payout_base_gas` + `payout_entry_gas` × its entries (the staff's
+       * sign and submit dialogs show it × `gas_price`, paid by the operator's account).
+       */
+      payout_base_gas: number;
+      /** See `payout_base_gas`. */
+      payout_entry_gas: number;
     };
     /** `grant` or `revoke`. */
     ChangeActionName: "grant" | "revoke";
@@ -1684,7 +1691,7 @@ export interface components {
        * registered.
        */
       registered_at?: string;
-      /** Their user number in the asset (1: the genesis user); absent when not registered. */
+      /** Their user number in the asset (0: the genesis user); absent when not registered. */
       user_no?: number;
     };
     /** WalletConnect's public settings. */

@@ -6,9 +6,10 @@
 
 import { useEffect, useState } from "preact/hooks";
 import "../i18n/member";
-import { formatLocale, t, tx } from "../i18n";
+import { t, tx } from "../i18n";
 import { publicCall } from "../lib/api";
-import { amount, dateTime, localHuman } from "../lib/format";
+import { dateTime, localHuman } from "../lib/format";
+import { decimalToScaled, fiat, mulPrice, rough } from "../lib/money";
 import type { AssetAmount, PriceQuote, PublicOperator, PublicPrices } from "../lib/types";
 
 /** How long the page keeps an answer before asking again (the API keeps its own for `[prices] cache_secs`). */
@@ -133,33 +134,4 @@ function PriceNote(props: { quote: PriceQuote; symbol: string }) {
       {text}
     </p>
   );
-}
-
-/** `base` base units of a `decimals` asset at `price` (an exact decimal string) per whole unit, in 10^-4 of the currency. */
-export function mulPrice(base: bigint, decimals: number, price: string): bigint {
-  const [whole, frac = ""] = price.split(".");
-  const units = BigInt(whole + frac);
-  const scale = 10n ** BigInt(decimals + frac.length);
-  return (base * units * 10_000n + scale / 2n) / scale;
-}
-
-/** An estimate to two significant digits, in the locale's form: 340000002380000 wei is "0.00034 BNB". */
-export function rough(base: bigint, decimals: number, symbol: string): string {
-  const digits = base.toString().length;
-  const drop = BigInt(Math.max(0, digits - 2));
-  const kept = drop > 0n ? ((base + 5n * 10n ** (drop - 1n)) / 10n ** drop) * 10n ** drop : base;
-  return amount(kept, decimals, symbol);
-}
-
-/** A decimal string ("0.2082") in 10^-4 of the currency. */
-function decimalToScaled(decimal: string): bigint {
-  const [whole, frac = ""] = decimal.split(".");
-  return BigInt(whole + (frac + "0000").slice(0, 4));
-}
-
-/** 10^-4 of `currency` as the locale writes money: "US$0.21", "0,21 US$"; a positive amount under a cent as "< US$0.01". */
-export function fiat(scaled: bigint, currency: string): string {
-  const f = new Intl.NumberFormat(formatLocale(), { style: "currency", currency, minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  if (scaled > 0n && scaled < 100n) return `< ${f.format(0.01)}`;
-  return f.format(Number(scaled) / 10_000);
 }

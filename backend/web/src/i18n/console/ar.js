@@ -543,4 +543,5 @@ export default {
   "users.col_owed": "المستحق المتبقي",
   "users.frozen": "مجمّد",
   "users.active": "نشط",
+  "payouts.network_fee": "رسوم الشبكة: نحو {fee} على الأكثر، يدفعها حساب المشغّل الذي يرسل الدفعة.",
 };

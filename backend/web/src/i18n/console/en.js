@@ -545,4 +545,5 @@ export default {
   "users.col_owed": "Still owed",
   "users.frozen": "frozen",
   "users.active": "active",
+  "payouts.network_fee": "Network fee: at most about {fee}, paid by the operator's account that sends the batch.",
 };

@@ -543,4 +543,5 @@ export default {
   "users.col_owed": "Aún adeudado",
   "users.frozen": "congelado",
   "users.active": "activo",
+  "payouts.network_fee": "Comisión de red: como mucho unos {fee}, pagada por la cuenta del operador que envía el lote.",
 };

@@ -543,4 +543,5 @@ export default {
   "users.col_owed": "अभी बकाया",
   "users.frozen": "रोका गया",
   "users.active": "सक्रिय",
+  "payouts.network_fee": "नेटवर्क शुल्क: अधिकतम लगभग {fee}, जो बैच भेजने वाला संचालक का खाता चुकाता है।",
 };

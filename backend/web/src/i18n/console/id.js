@@ -543,4 +543,5 @@ export default {
   "users.col_owed": "Masih terutang",
   "users.frozen": "dibekukan",
   "users.active": "aktif",
+  "payouts.network_fee": "Biaya jaringan: paling banyak sekitar {fee}, dibayar oleh akun operator yang mengirim batch.",
 };

@@ -543,4 +543,5 @@ export default {
   "users.col_owed": "Ainda devido",
   "users.frozen": "congelado",
   "users.active": "ativo",
+  "payouts.network_fee": "Taxa de rede: no máximo cerca de {fee}, paga pela conta do operador que envia o lote.",
 };
