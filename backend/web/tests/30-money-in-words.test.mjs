@@ -8,23 +8,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { privateKeyToAccount } from "viem/accounts";
 import { ANVIL_KEYS, Api, BASE, openBrowser, payBatch, registerDirectly, signInThroughPage, test, until } from "./lib/stack.mjs";
-import { freshGenerationKey } from "./lib/generation.mjs";
+import { memberWithCredit } from "./lib/generation.mjs";
 import { assertAccessible, speak } from "./lib/page-checks.mjs";
 
 const GEN = 4;
 const PHONE = { width: 390, height: 844 };
-
-/** A fresh GUSDT member under the demo's account 2 with a referral's package credited to them (level 1). */
-async function memberWithCredit() {
-  const plan = (await Api.raw("GET", "/v1/public/plan")).body.generation.find((g) => g.asset_id === GEN);
-  const pkg = plan.packages[0].base;
-  const key = await freshGenerationKey();
-  const member = await registerDirectly(key, privateKeyToAccount(ANVIL_KEYS[2]).address, GEN, pkg);
-  await registerDirectly(await freshGenerationKey(), member.address, GEN, pkg);
-  const owed = (BigInt(pkg) * BigInt(plan.levels[0].bps)) / 10000n;
-  await until("the level-1 credit pending", async () => (await member.standing(GEN)).balances.pending === owed.toString());
-  return { key, member, pkg, owed };
-}
 
 test("a member paid less the withdrawal fee reads it in words: summary, tiles, history with dates, fee and net, and the CSV statement", async () => {
   const { key, member, pkg, owed } = await memberWithCredit();

@@ -1,8 +1,11 @@
 // The devnet's generation-plan asset (GUSDT, asset 4) for the browser tests.
 import { encodeFunctionData } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { CHAIN, CHAIN_ID, RPC, TOKEN_ABI, chain, freshKey } from "./stack.mjs";
+import { ANVIL_KEYS, Api, CHAIN, CHAIN_ID, RPC, TOKEN_ABI, chain, freshKey, registerDirectly, until } from "./stack.mjs";
 import { TestWallet } from "./wallet.mjs";
+
+/** The devnet's generation-plan asset. */
+export const GEN = 4;
 
 /** One GUSDT in base units (6 decimals). */
 export const GUSDT = 10n ** 6n;
@@ -19,4 +22,16 @@ export async function freshGenerationKey() {
   });
   await chain.waitForTransactionReceipt({ hash });
   return key;
+}
+
+/** A fresh GUSDT member under the demo's account 2 with a referral's package credited to them (level 1). */
+export async function memberWithCredit() {
+  const plan = (await Api.raw("GET", "/v1/public/plan")).body.generation.find((g) => g.asset_id === GEN);
+  const pkg = plan.packages[0].base;
+  const key = await freshGenerationKey();
+  const member = await registerDirectly(key, privateKeyToAccount(ANVIL_KEYS[2]).address, GEN, pkg);
+  await registerDirectly(await freshGenerationKey(), member.address, GEN, pkg);
+  const owed = (BigInt(pkg) * BigInt(plan.levels[0].bps)) / 10000n;
+  await until("the level-1 credit pending", async () => (await member.standing(GEN)).balances.pending === owed.toString());
+  return { key, member, pkg, owed };
 }
