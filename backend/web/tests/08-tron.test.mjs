@@ -132,10 +132,13 @@ test("registration in USDT on TRON through a referral link: approve, then sent â
   assert.equal(await register.getByTestId("register-asset").innerText(), p.symbol);
   assert.equal(await register.getByTestId("register-amount").innerText(), p.registration_fee.human);
   assert.equal(await register.getByTestId("register-amount").getAttribute("data-base"), p.registration_fee.base);
-  assert.match(await register.getByTestId("register-cost").innerText(), /on TRON Nile \(chain 3448148188\).*first approves.*paid with TronLink/s);
+  assert.match(await register.getByTestId("register-cost").innerText(), /on TRON Nile \(chain 3448148188\).*paid with TronLink/s);
   await b.screenshot("08-tron-register-link");
 
   await signInWithTronLink(page);
+  // Beside the pay button: the approval comes first, and the network fee is in TRX (energy Ã— the chain's energy price).
+  const fee = await register.getByTestId("pay-fee").innerText();
+  assert.match(fee, /about [\d.]+ TRX .*with the token's approval/s, fee);
   const custodyBefore = await tronUsdtBalance(TRON_CHAIN.settlement);
   await page.getByTestId("pay-register").click();
   const applied = register.getByTestId("step-applied");
