@@ -133,11 +133,18 @@ pub async fn membership(db: &PgPool, asset_id: i32, wallet: Address) -> Result<O
 /// What anyone may read of a would-be sponsor in one asset before naming them (all of it public on chain).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SponsorCard {
+    /// The asset's chain (how the address is shown).
+    pub chain_id: u64,
+    /// The sponsor as a member; none when the wallet is not registered in the asset.
+    pub member: Option<SponsorMember>,
+}
+
+/// A registered sponsor's public standing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SponsorMember {
     /// Their user number in the asset (0 for the genesis user).
     pub user_no: i32,
-    /// The block of their registration; none for the genesis user.
-    pub registered_block: Option<i64>,
-    /// That block's time, Unix seconds.
+    /// Their registration block's time, Unix seconds; none for the genesis user.
     pub registered_at: Option<i64>,
     /// Wallets that registered naming them.
     pub direct_referrals: i64,
@@ -145,29 +152,29 @@ pub struct SponsorCard {
     pub frozen: bool,
 }
 
-/// `wallet` as a sponsor in `asset_id`: `None` for an unknown asset, `Some(None)` when the wallet is not registered there.
-pub async fn sponsor_card(
-    db: &PgPool,
-    asset_id: i32,
-    wallet: Address,
-) -> Result<Option<Option<SponsorCard>>, sqlx::Error> {
-    let Some(member) = membership(db, asset_id, wallet).await? else { return Ok(None) };
-    if member.user_no.is_none() {
-        return Ok(Some(None));
-    }
-    let card = sqlx::query_as!(
-        SponsorCard,
-        r#"SELECT u.user_no, u.registered_block, u.direct_count AS direct_referrals, u.frozen,
+/// `wallet` as a sponsor in `asset_id`, in one query; `None` for an unknown asset.
+pub async fn sponsor_card(db: &PgPool, asset_id: i32, wallet: Address) -> Result<Option<SponsorCard>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT a.chain_id, u.user_no AS "user_no?", u.direct_count AS "direct_referrals?",
+                u.frozen AS "frozen?",
                 (SELECT e.block_timestamp FROM chain_events e
                  WHERE e.chain_id = a.chain_id AND e.block_number = u.registered_block LIMIT 1) AS registered_at
-         FROM users u JOIN assets a ON a.id = u.asset_id
-         WHERE u.asset_id = $1 AND u.address = $2"#,
+         FROM assets a LEFT JOIN users u ON u.asset_id = a.id AND u.address = $2
+         WHERE a.id = $1"#,
         asset_id,
         wallet.as_slice()
     )
     .fetch_optional(db)
     .await?;
-    Ok(Some(card))
+    Ok(row.map(|r| SponsorCard {
+        chain_id: r.chain_id as u64,
+        member: r.user_no.map(|user_no| SponsorMember {
+            user_no,
+            registered_at: r.registered_at,
+            direct_referrals: r.direct_referrals.unwrap_or_default(),
+            frozen: r.frozen.unwrap_or_default(),
+        }),
+    }))
 }
 
 /// A direct referral.

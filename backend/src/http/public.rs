@@ -68,20 +68,15 @@ pub async fn sponsor(
 ) -> Result<Json<PublicSponsor>, ApiError> {
     let wallet = parse_address(&q.address, "address")?;
     let card = ledger::members::sponsor_card(&ctx.db, q.asset_id, wallet).await?.ok_or(ApiError::NotFound)?;
-    let chain_id = ledger::assets(&ctx.db)
-        .await?
-        .into_iter()
-        .find(|(id, _)| *id == q.asset_id)
-        .map(|(_, info)| info.chain_id)
-        .ok_or(ApiError::NotFound)?;
+    let member = card.member.as_ref();
     Ok(Json(PublicSponsor {
         asset_id: q.asset_id,
-        address: show_address(chain_id, wallet.as_slice()),
-        registered: card.is_some(),
-        user_no: card.as_ref().map(|c| c.user_no),
-        registered_at: card.as_ref().and_then(|c| c.registered_at).map(|t| rfc3339_secs(t as u64)),
-        direct_referrals: card.as_ref().map(|c| c.direct_referrals),
-        frozen: card.is_some_and(|c| c.frozen),
+        address: show_address(card.chain_id, wallet.as_slice()),
+        registered: member.is_some(),
+        user_no: member.map(|m| m.user_no),
+        registered_at: member.and_then(|m| m.registered_at).map(|t| rfc3339_secs(t as u64)),
+        direct_referrals: member.map(|m| m.direct_referrals),
+        frozen: member.is_some_and(|m| m.frozen),
     }))
 }
 

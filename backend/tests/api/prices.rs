@@ -73,8 +73,7 @@ async fn a_price_is_the_feeds_answer_while_fresh_by_the_chains_clock_and_the_fee
         .get_receipt()
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    let stale = app.get("/v1/public/prices", None).await.body;
+    let stale = prices_once(&app, "stale").await;
     let asset = &stale["assets"][0];
     assert_eq!(asset["price"]["state"], "stale", "{stale}");
     assert!(asset["price"].get("value").is_none(), "{stale}");
@@ -84,16 +83,27 @@ async fn a_price_is_the_feeds_answer_while_fresh_by_the_chains_clock_and_the_fee
 
     // A negative answer is no price at all.
     feed.setAnswer(I256::try_from(-1i64).unwrap()).send().await.unwrap().get_receipt().await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    let invalid = app.get("/v1/public/prices", None).await.body;
+    let invalid = prices_once(&app, "invalid").await;
     assert_eq!(invalid["assets"][0]["price"]["state"], "invalid", "{invalid}");
     drop(anvil);
     // The chain gone: the feed is unavailable, the fee unknown, and the answer still 200.
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    let gone = app.get("/v1/public/prices", None).await;
-    assert_eq!(gone.status, 200, "{}", gone.body);
-    assert_eq!(gone.body["assets"][0]["price"]["state"], "unavailable", "{}", gone.body);
-    assert!(gone.body["assets"][0].get("first_payment_fee").is_none(), "{}", gone.body);
+    let gone = prices_once(&app, "unavailable").await;
+    assert!(gone["assets"][0].get("first_payment_fee").is_none(), "{gone}");
+}
+
+/// The prices once the first asset's price reads `state` (the API keeps an answer `cache_secs`, here 1 s), each
+/// answer 200; fails after ten seconds.
+async fn prices_once(app: &crate::helpers::TestApp, state: &str) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let a = app.get("/v1/public/prices", None).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        if a.body["assets"][0]["price"]["state"] == state {
+            return a.body;
+        }
+        assert!(std::time::Instant::now() < deadline, "the price never read {state}: {}", a.body);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
