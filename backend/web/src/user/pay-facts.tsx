@@ -17,7 +17,6 @@ const KEEP_MS = 60_000;
 
 type Facts = { prices: PublicPrices | null; operator: PublicOperator | null };
 let cached: { at: number; facts: Promise<Facts> } | null = null;
-const listeners = new Set<() => void>();
 
 /** Both answers, asked once for every button on the page; a failure leaves that half out (the button still works). */
 function facts(): Promise<Facts> {
@@ -33,12 +32,9 @@ function useFacts(): Facts | null {
   const [f, setF] = useState<Facts | null>(null);
   useEffect(() => {
     let live = true;
-    const load = () => void facts().then((x) => live && setF(x));
-    load();
-    listeners.add(load);
+    void facts().then((x) => live && setF(x));
     return () => {
       live = false;
-      listeners.delete(load);
     };
   }, []);
   return f;
