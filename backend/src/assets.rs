@@ -197,6 +197,7 @@ pub async fn check(
         PlanKind::Generation => {
             checked_params(req.params.as_ref(), || GenerationParams::defaults(u32::from(decimals)))?
         }
+        PlanKind::Binary => return Err(binary_not_served()),
     };
     let id = match req.id {
         Some(id) if id > 0 => id,
@@ -217,6 +218,12 @@ pub async fn check(
         token_address: req.token,
         genesis_address: req.genesis,
     })
+}
+
+/// The binary plan's engine exists (PLAN-BINARY.md, `ledger::plan::binary`) but the ledger does not store its rows
+/// yet: no asset may run it until it does (422 `plan_not_served`).
+fn binary_not_served() -> ApiError {
+    ApiError::unprocessable("plan_not_served", "the binary plan cannot run an asset yet: its ledger rows come first")
 }
 
 /// Creates a checked asset, audited with `actor` as `create_asset`: 409 `asset_exists` or `token_has_asset` when its
@@ -242,6 +249,7 @@ pub async fn create(db: &PgPool, asset: &CheckedAsset, actor: &str) -> Result<()
             let params: GenerationParams = plan_params(&asset.params)?;
             ledger::admin::create_asset(db, &spec(asset, params), actor).await?;
         }
+        PlanKind::Binary => return Err(binary_not_served()),
     }
     Ok(())
 }

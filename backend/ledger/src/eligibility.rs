@@ -137,6 +137,10 @@ pub async fn terms(pool: &PgPool, asset_id: i32) -> Result<Result<PaymentTerms, 
             let p: GenerationParams = serde_json::from_value(r.params).map_err(bad)?;
             Pricing::Packages(p.packages)
         }
+        Some(PlanKind::Binary) => {
+            let p: crate::plan::binary::BinaryParams = serde_json::from_value(r.params).map_err(bad)?;
+            Pricing::Packages(p.packages)
+        }
         None => return Err(sqlx::Error::Decode(format!("asset {asset_id}: plan kind {}", r.plan_kind).into())),
     };
     Ok(Ok(PaymentTerms {

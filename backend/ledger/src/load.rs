@@ -85,6 +85,9 @@ pub(super) async fn chain_assets(tx: &mut Tx, chain_id: u64) -> Result<Vec<Asset
                 };
                 Box::new(generation_engine(tx, id, at).await?)
             }
+            PlanKind::Binary => {
+                return Err(LedgerError::Corrupt(format!("asset {id}: the binary plan's rows are not stored yet")));
+            }
         };
         let audit_seen = last_audit_id(tx, id).await?;
         books.push(AssetBook { id, token, engine, admin_seq, audit_seen });

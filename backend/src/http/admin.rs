@@ -413,6 +413,10 @@ pub async fn new_plan_version(
             let params: ledger::plan::generation::GenerationParams = crate::assets::plan_params(&req.params)?;
             ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?
         }
+        PlanKind::Binary => {
+            let params: ledger::plan::binary::BinaryParams = crate::assets::plan_params(&req.params)?;
+            ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?
+        }
     };
     Ok(Json(CreatedPlanVersion { asset_id: req.asset_id, version, effective_from_block: req.from_block }))
 }

@@ -136,6 +136,12 @@ async fn an_admin_creates_assets_whose_decimals_the_token_tells_once_each_audite
     );
     assert!(native.body["asset"]["params"]["packages"].is_array());
     assert_eq!(asset_rows(&app).await.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 5]);
+    // The binary plan's engine exists, its ledger rows do not yet: no asset may run it, and none is made.
+    let binary = create(json!({ "id": 6, "chain_id": CHAIN, "token": "native", "genesis": genesis,
+        "plan": "binary" }))
+    .await;
+    assert_eq!((binary.status, binary.code()), (422, "plan_not_served"), "{:?}", binary.body);
+    assert_eq!(asset_rows(&app).await.len(), 2);
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'create_asset'")
         .fetch_one(&app.db.pool)
         .await

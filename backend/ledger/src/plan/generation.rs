@@ -503,19 +503,7 @@ impl RewardPlan for GenerationEngine {
         let version = self.schedule.at(block).clone();
         let params = &version.params;
         let amount = event.amount();
-        if !params.packages.contains(&amount) {
-            return Err(Rejection::NotAPackage { got: amount, packages: params.packages.clone() });
-        }
-        let user = match *event {
-            PlanEvent::Registration { user, sponsor, .. } => {
-                if self.by_address.contains_key(&user) {
-                    return Err(Rejection::DuplicateUser(user));
-                }
-                self.user_no(&sponsor).ok_or(Rejection::UnknownSponsor(sponsor))?;
-                None
-            }
-            PlanEvent::Retopup { user, .. } => Some(self.user_no(&user).ok_or(Rejection::UnknownUser(user))?),
-        };
+        let user = event.check_purchase(&params.packages, |a| self.by_address.get(a).copied())?;
         // Weeks close before any event of a later block (the ledger closes them first); an event of a closed or
         // unreached week means chain time went backwards, and changes nothing.
         let week = params.week_of(timestamp);

@@ -23,6 +23,8 @@ pub enum PlanKind {
     AutoPool,
     /// PLAN-GENERATION.md: packages, 20-level generation income, the cap, weekly rank bonuses.
     Generation,
+    /// PLAN-BINARY.md: packages, placement in the weaker leg, pairs matched per period, retention.
+    Binary,
 }
 
 impl PlanKind {
@@ -31,6 +33,7 @@ impl PlanKind {
         match self {
             Self::AutoPool => "auto_pool",
             Self::Generation => "generation",
+            Self::Binary => "binary",
         }
     }
 
@@ -39,6 +42,7 @@ impl PlanKind {
         match s {
             "auto_pool" => Some(Self::AutoPool),
             "generation" => Some(Self::Generation),
+            "binary" => Some(Self::Binary),
             _ => None,
         }
     }

@@ -29,6 +29,7 @@
 //! outcomes with their conservation check) in `vocabulary`, apart from this plan's engine in `engine` and its
 //! parameters in `params`.
 
+pub mod binary;
 mod engine;
 pub mod generation;
 mod kind;

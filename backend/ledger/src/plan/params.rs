@@ -81,6 +81,9 @@ pub enum InvalidPlan {
     /// The generation plan's parameters break PLAN-GENERATION.md §0.
     #[error("invalid generation plan: {0}")]
     Generation(String),
+    /// A binary-plan parameter set broke PLAN-BINARY.md §0's rules.
+    #[error("invalid binary plan: {0}")]
+    Binary(String),
 }
 
 /// A plan's parameters: what a [`PlanSchedule`] holds, one set per version.

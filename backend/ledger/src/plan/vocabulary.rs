@@ -28,6 +28,8 @@ pub enum RewardKind {
     Generation,
     /// A week's rank bonus (PLAN-GENERATION.md §3); the credit's `level` is the rank's number (1 for the first).
     RankBonus,
+    /// A period's pair bonus (PLAN-BINARY.md §3), `reserved` while its owner is not an active buyer.
+    BinaryPair,
 }
 
 impl RewardKind {
@@ -41,6 +43,7 @@ impl RewardKind {
             Self::Level => "LEVEL",
             Self::Generation => "GENERATION",
             Self::RankBonus => "RANK_BONUS",
+            Self::BinaryPair => "BINARY_PAIR",
         }
     }
 
@@ -97,6 +100,8 @@ pub enum CompanyReason {
     LevelRest,
     /// What a generation-plan purchase leaves to the company: missing levels, unqualified and capped parts, dust.
     GenerationRest,
+    /// What a binary-plan purchase leaves after the sponsor's DIRECT (PLAN-BINARY.md §2.4).
+    BinaryRest,
     /// A held reward forfeited by an admin.
     Forfeit,
 }
@@ -109,6 +114,7 @@ impl CompanyReason {
             Self::PoolRest => "pool_rest",
             Self::LevelRest => "level_rest",
             Self::GenerationRest => "generation_rest",
+            Self::BinaryRest => "binary_rest",
             Self::Forfeit => "forfeit",
         }
     }
@@ -140,6 +146,30 @@ impl PlanEvent {
     pub fn amount(&self) -> Amount {
         match self {
             Self::Registration { amount, .. } | Self::Retopup { amount, .. } => *amount,
+        }
+    }
+
+    /// A package plan's checks before anything changes (PLAN-GENERATION.md §2, PLAN-BINARY.md §2): the amount is
+    /// one of `packages`, a registration's wallet is new and its sponsor a user, a purchase's buyer a user. Returns
+    /// the buyer's number for a purchase, `None` for a registration.
+    pub fn check_purchase(
+        &self,
+        packages: &[Amount],
+        user_no: impl Fn(&Address) -> Option<UserNo>,
+    ) -> Result<Option<UserNo>, Rejection> {
+        let amount = self.amount();
+        if !packages.contains(&amount) {
+            return Err(Rejection::NotAPackage { got: amount, packages: packages.to_vec() });
+        }
+        match *self {
+            Self::Registration { user, sponsor, .. } => {
+                if user_no(&user).is_some() {
+                    return Err(Rejection::DuplicateUser(user));
+                }
+                user_no(&sponsor).ok_or(Rejection::UnknownSponsor(sponsor))?;
+                Ok(None)
+            }
+            Self::Retopup { user, .. } => Ok(Some(user_no(&user).ok_or(Rejection::UnknownUser(user))?)),
         }
     }
 }
