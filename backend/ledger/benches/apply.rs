@@ -4,6 +4,11 @@
 //! its own, beside the auto-pool plan's rate. For each plan it prints the rows written per event (inserted or
 //! updated, as Postgres counts them) and the rows stored per event (left in the tables), table by table.
 //!
+//! Then the plans' engines alone, in memory, on the same stream (the binary plan of PLAN-BINARY.md has no ledger rows
+//! yet): the binary plan's events/s beside the auto-pool plan's, on the stream's random tree and on a chain-shaped
+//! tree (each member sponsored by the one before: the worst case of the weaker-leg rule, every member an ancestor
+//! of the next), and a period close over every member of each.
+//!
 //! `cargo bench -p ledger --bench apply -- [events] [events_per_block]` (under `cargo test --all-targets` a small smoke run)
 //! (defaults 100000 and 100; `DATABASE_URL` selects the server; `BENCH_EXPLAIN=1` logs every statement over 4 ms
 //! with its plan, per-node times and buffers to the server log: where a block's time goes, table by table).
@@ -13,8 +18,9 @@ use std::time::Instant;
 use alloy::primitives::Address;
 use ledger::db::ScratchDatabase;
 use ledger::events::ChainEvent;
+use ledger::plan::binary::{BinaryEngine, BinaryParams};
 use ledger::plan::generation::GenerationParams;
-use ledger::plan::{Amount, PlanParams};
+use ledger::plan::{Amount, PlanEngine, PlanEvent, PlanParams, PlanSchedule};
 use ledger::synthetic::{EventStream, StreamConfig};
 use ledger::{AssetSpec, ChainLedger, create_asset};
 use sqlx::PgPool;
@@ -239,9 +245,132 @@ async fn main() -> eyre::Result<()> {
     );
     println!("  rows written per event: {generation_per_event:.2} ({generation_tables})");
     println!("  rows stored per event:  {generation_stored_per_event:.2} ({generation_stored_tables})");
+    engines_in_memory(&blocks, events);
     match peak_memory_kib() {
         Some(kib) => println!("peak memory (VmHWM):     {:.1} MiB", kib as f64 / 1024.0),
         None => println!("peak memory: /proc/self/status not readable"),
     }
     Ok(())
+}
+
+/// The binary plan on the auto-pool plan's stream (its two fees are the binary plan's two packages).
+fn binary_params(auto_pool: &PlanParams) -> BinaryParams {
+    let unit = 10u128.pow(18);
+    BinaryParams {
+        packages: vec![auto_pool.registration_fee, auto_pool.retopup_fee],
+        pair_volume: 20 * unit,
+        pair_bonus: 2 * unit,
+        active_paid_in: 60 * unit,
+        ..BinaryParams::defaults(18)
+    }
+}
+
+/// Applies `blocks` to the binary engine `e`, closing periods before each block as the ledger does; seconds taken.
+fn run_binary(e: &mut BinaryEngine, blocks: &[Vec<ChainEvent>]) -> f64 {
+    let start = Instant::now();
+    for block in blocks {
+        e.close_through(block[0].block_number, block[0].block_timestamp);
+        for ev in block {
+            let plan_event = ev.body.plan_event().expect("a plan event");
+            e.apply(ev.block_number, ev.block_timestamp, &plan_event).expect("applied");
+        }
+    }
+    start.elapsed().as_secs_f64()
+}
+
+/// `members` registrations, each under the member before, then as many purchases by members picked at random
+/// (most of them deep in the chain), in the blocks and at the times of `like` (of at least 2 × `members` events).
+fn chain_blocks(like: &[Vec<ChainEvent>], members: usize, package: Amount) -> Vec<Vec<ChainEvent>> {
+    let genesis = Address::repeat_byte(0x11);
+    let user = |n: usize| ledger::synthetic::user_address(7, n as u64);
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut out = Vec::new();
+    let mut n = 0;
+    for block in like {
+        let mut events = Vec::with_capacity(block.len());
+        for ev in block {
+            let mut ev = ev.clone();
+            let body = if n < members {
+                let sponsor = if n == 0 { genesis } else { user(n - 1) };
+                let amount = alloy::primitives::U256::from(package);
+                ledger::events::EventBody::Registered {
+                    user: user(n),
+                    sponsor,
+                    token: Address::ZERO,
+                    amount,
+                    nonce: alloy::primitives::U256::from(n),
+                }
+            } else {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let amount = alloy::primitives::U256::from(package);
+                let u = user((state % members as u64) as usize);
+                ledger::events::EventBody::Retopped {
+                    user: u,
+                    token: Address::ZERO,
+                    amount,
+                    nonce: alloy::primitives::U256::from(n),
+                }
+            };
+            ev.body = body;
+            events.push(ev);
+            n += 1;
+            if n == 2 * members {
+                break;
+            }
+        }
+        out.push(events);
+        if n == 2 * members {
+            break;
+        }
+    }
+    out
+}
+
+fn engines_in_memory(blocks: &[Vec<ChainEvent>], events: usize) {
+    let auto_pool = PlanParams::defaults(18);
+    let genesis = Address::repeat_byte(0x11);
+    let rate = |n: usize, secs: f64| n as f64 / secs;
+    let mut pool = PlanEngine::new(genesis, PlanSchedule::new(auto_pool.clone()).expect("valid"));
+    let start = Instant::now();
+    for ev in blocks.iter().flatten() {
+        let plan_event: PlanEvent = ev.body.plan_event().expect("a plan event");
+        pool.apply(ev.block_number, &plan_event).expect("applied");
+    }
+    let pool_secs = start.elapsed().as_secs_f64();
+    let schedule = || PlanSchedule::new(binary_params(&auto_pool)).expect("valid");
+    let mut random = BinaryEngine::new(genesis, schedule());
+    let random_secs = run_binary(&mut random, blocks);
+    println!("engines in memory (no database), the same {events} events:");
+    println!("  auto-pool plan:              {:>10.0} events/s ({pool_secs:.3} s)", rate(events, pool_secs));
+    println!(
+        "  binary plan, random tree:    {:>10.0} events/s ({random_secs:.3} s)  binary/auto-pool = {:.2}",
+        rate(events, random_secs),
+        pool_secs / random_secs
+    );
+    // The chain: half the events are registrations, each one level deeper; then purchases deep in it.
+    let members = events / 2;
+    let chain = chain_blocks(blocks, members, auto_pool.registration_fee);
+    let mut deep = BinaryEngine::new(genesis, schedule());
+    let chain_secs = run_binary(&mut deep, &chain);
+    println!(
+        "  binary plan, chain of {members} (depth {members}): {:>10.0} events/s ({chain_secs:.3} s)  chain/random = {:.2}",
+        rate(chain.iter().map(Vec::len).sum(), chain_secs),
+        random_secs / chain_secs
+    );
+    for (name, e) in [("random tree", &mut random), ("chain", &mut deep)] {
+        let members = e.users().len();
+        let next = e.next_period().expect("events were applied");
+        let end = e.schedule().versions()[0].params.bounds(next).1;
+        let start = Instant::now();
+        let closes = e.close_through(u64::MAX / 2, end);
+        let secs = start.elapsed().as_secs_f64();
+        let lines: usize = closes.iter().map(|c| c.lines.len()).sum();
+        let credits: usize = closes.iter().map(|c| c.credits.len()).sum();
+        println!(
+            "  period close, {name} of {members} members: {:.3} s ({lines} users with a carry, {credits} credits)",
+            secs
+        );
+    }
 }
