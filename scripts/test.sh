@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README.md): set-up, contract tests, gas snapshot check, on-call artifacts (ops-test.sh), ABI
 # drift check, generated web types check, rustfmt check, module-cycle check, clippy,
-# Rust tests, browser tests of the web front, generated requests against the API's OpenAPI document (api-check.sh),
+# Rust tests beside the browser tests of the web front, generated requests against the API's OpenAPI document (api-check.sh),
 # and last the members' exit drill (exit-drill.sh), which ends the devnet's use.
 # Ends with one line totalling every runner's results.
 set -euo pipefail
@@ -52,11 +52,14 @@ python3 scripts/module-cycles.py 2>&1 | tee -a "$log"
 step "rust: clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-step "rust: cargo test --workspace (built first; the browser tests' devnet starts meanwhile)"
+step "rust: cargo test --workspace beside the browser tests (Chromium, on the devnet)"
+# Both wait on blocks more than they compute (each alone leaves about half of two cores idle), and they share
+# nothing but the machine: the Rust tests start their own anvil nodes and scratch databases on ports of their own,
+# the browser tests use the devnet. So they run side by side; the Rust tests' output is shown when they end.
 cargo test --workspace --all-targets --no-run --quiet
 scripts/devnet.sh build
 # The devnet's binaries are the ones just built (same feature set); its start (web build, deployments, the demo's
-# payments: minutes, mostly waiting on blocks) overlaps the Rust tests, which pick their own ports and databases.
+# payments: minutes, mostly waiting on blocks) overlaps the Rust tests.
 devnet_pid=
 if ! scripts/devnet.sh status >/dev/null 2>&1; then
   devnet_was_up=0
@@ -64,17 +67,27 @@ if ! scripts/devnet.sh status >/dev/null 2>&1; then
   DEVNET_PREBUILT=1 scripts/devnet.sh >"$devnet_log" 2>&1 &
   devnet_pid=$!
 fi
-cargo_status=0
-cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee -a "$log" || cargo_status=$?
+cargo_log=$(mktemp -t referral-cargo.XXXXXX)
+cargo_status_file=$(mktemp -t referral-cargo-status.XXXXXX)
+( cargo_status=0; cargo test --workspace --all-targets --no-fail-fast >"$cargo_log" 2>&1 || cargo_status=$?
+  echo "$cargo_status" >"$cargo_status_file" ) &
+cargo_pid=$!
 if [ -n "$devnet_pid" ] && ! wait "$devnet_pid"; then
   tail -n 60 "$devnet_log" >&2
   echo "the devnet did not start (its log above)" >&2
+  wait "$cargo_pid" || true
   exit 1
 fi
+web_status=0
+KEEP_DEVNET=1 scripts/web-test.sh 2>&1 | tee -a "$log" || web_status=$?
+step "rust: cargo test --workspace (waiting for it to end; its output follows)"
+wait "$cargo_pid" || true
+cat "$cargo_log"
+cat "$cargo_log" >>"$log"
+cargo_status=$(cat "$cargo_status_file")
+rm -f "$cargo_log" "$cargo_status_file"
 [ "$cargo_status" = 0 ] || exit "$cargo_status"
-
-step "web: browser tests (Chromium, on the devnet)"
-KEEP_DEVNET=1 scripts/web-test.sh 2>&1 | tee -a "$log"
+[ "$web_status" = 0 ] || exit "$web_status"
 
 step "api: generated requests against the OpenAPI document (schemathesis, on the same devnet)"
 KEEP_DEVNET=1 scripts/api-check.sh 2>&1 | tee -a "$log"
