@@ -163,6 +163,28 @@ pub struct Standing {
     pub member: Member,
 }
 
+/// Everything a binary engine is rebuilt from (see [`BinaryEngine::restore`]); a ledger keeps each part in its rows:
+/// placements and own volumes from the registrations and purchases, members from the closes and releases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBinary {
+    /// Where users 1, 2, … were placed, in number order.
+    pub placements: Vec<Placed>,
+    /// Every user's figures, by number (genesis first).
+    pub members: Vec<Member>,
+    /// Every user's own volume (Σ pv of their purchases), by number.
+    pub own_volume: Vec<Amount>,
+    /// The company's balance (C).
+    pub company: Amount,
+    /// V of the open period so far.
+    pub volume: Amount,
+    /// The next period to close.
+    pub next_period: Option<u64>,
+    /// The last block seen before the open period's end.
+    pub last_block: u64,
+    /// Next row numbers.
+    pub counters: RowCounters,
+}
+
 /// One asset's binary plan; see the module documentation. Genesis is user 0, the root of the tree.
 #[derive(Debug, Clone)]
 pub struct BinaryEngine {
@@ -195,6 +217,74 @@ impl BinaryEngine {
             next_period: None,
             last_block: 0,
             counters: RowCounters::default(),
+        }
+    }
+
+    /// Rebuilds an engine from what the ledger stores ([`StoredBinary`]): the users in number order (genesis first),
+    /// each placement in number order (user 1's first), each user's figures and own volume, the company's balance,
+    /// the open period's volume, the next period to close, the last block seen and the row counters. The tree is
+    /// rebuilt by attaching each user where it was placed; an inconsistent record is refused.
+    pub fn restore(
+        schedule: PlanSchedule<BinaryParams>,
+        users: Vec<UserState>,
+        stored: StoredBinary,
+    ) -> Result<Self, String> {
+        let StoredBinary { placements, members, own_volume, company, volume, next_period, last_block, counters } =
+            stored;
+        if users.is_empty() || placements.len() + 1 != users.len() {
+            return Err(format!("{} users but {} placements", users.len(), placements.len()));
+        }
+        if members.len() != users.len() || own_volume.len() != users.len() {
+            return Err("one member record and one volume per user are needed".into());
+        }
+        let mut tree = BinaryTree::with_capacity(users.len());
+        for (i, p) in placements.iter().enumerate() {
+            let taken = (p.parent as usize) > i || tree.child(p.parent, p.side).is_some();
+            if taken {
+                return Err(format!("user {}: slot {}/{} is unknown or taken", i + 1, p.parent, p.side.as_str()));
+            }
+            tree.attach(p.parent, p.side);
+        }
+        for (u, pv) in own_volume.iter().enumerate() {
+            tree.add_volume(u as UserNo, *pv);
+        }
+        let engine = Self {
+            schedule,
+            by_address: users.iter().enumerate().map(|(i, u)| (u.address, i as UserNo)).collect(),
+            users,
+            tree,
+            members,
+            company,
+            volume,
+            next_period,
+            last_block,
+            counters,
+        };
+        for x in 1..engine.users.len() as UserNo {
+            let [l, r] = [engine.tree.leg(x, Side::Left), engine.tree.leg(x, Side::Right)];
+            if engine.members[x as usize].consumed > l.min(r) {
+                return Err(format!("user {x}: pairs consumed more volume than its weaker leg holds"));
+            }
+        }
+        Ok(engine)
+    }
+
+    /// What the ledger stores to rebuild this engine ([`restore`](Self::restore)).
+    pub fn stored(&self) -> StoredBinary {
+        StoredBinary {
+            placements: (1..self.users.len() as UserNo)
+                .map(|u| {
+                    let (parent, side) = self.tree.node(u).parent.expect("every user but genesis is placed");
+                    Placed { parent, side }
+                })
+                .collect(),
+            members: self.members.clone(),
+            own_volume: (0..self.users.len() as UserNo).map(|u| self.tree.own_volume(u)).collect(),
+            company: self.company,
+            volume: self.volume,
+            next_period: self.next_period,
+            last_block: self.last_block,
+            counters: self.counters,
         }
     }
 
