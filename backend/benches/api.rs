@@ -58,7 +58,8 @@ struct Args {
 fn args() -> eyre::Result<Args> {
     // `cargo bench` adds `--bench`; without it (`cargo test --all-targets`) a short smoke run proves it works.
     let full = std::env::args().any(|a| a == "--bench");
-    let a: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    // Under `cargo test` (no `--bench`) the words after `--` are test-name filters, not figures.
+    let a: Vec<String> = std::env::args().skip(1).filter(|a| full && !a.starts_with("--")).collect();
     let get = |i: usize, default: u64, max: u64| -> eyre::Result<u64> {
         let v = a.get(i).map(|s| s.parse::<u64>()).transpose().context("arguments are integers")?.unwrap_or(default);
         eyre::ensure!((1..=max).contains(&v), "argument {} must be in 1..={max}", i + 1);

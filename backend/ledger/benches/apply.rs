@@ -183,7 +183,8 @@ fn peak_memory_kib() -> Option<u64> {
 async fn main() -> eyre::Result<()> {
     // `cargo bench` adds `--bench`; without it (`cargo test --all-targets`) a short smoke run proves it works.
     let full = std::env::args().any(|a| a == "--bench");
-    let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
+    // Under `cargo test` (no `--bench`) the words after `--` are test-name filters, not figures.
+    let mut args = std::env::args().skip(1).filter(|a| full && !a.starts_with("--"));
     let events: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(if full { 100_000 } else { 2_000 });
     let per_block: u64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(100);
     let params = PlanParams::defaults(18);
