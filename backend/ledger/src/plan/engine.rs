@@ -94,6 +94,23 @@ pub struct RowCounters {
     pub retopup: u64,
 }
 
+impl RowCounters {
+    /// Appends a company credit of `amount`, numbered next (no row for 0): every plan's rests.
+    pub fn push_company(
+        &mut self,
+        to: &mut Vec<CompanyCredit>,
+        amount: Amount,
+        reason: CompanyReason,
+        placement: Option<usize>,
+    ) {
+        if amount == 0 {
+            return;
+        }
+        to.push(CompanyCredit { credit_no: self.company_credit, amount, reason, placement });
+        self.company_credit += 1;
+    }
+}
+
 /// The plan state of one asset; see the module documentation.
 #[derive(Debug, Clone)]
 pub struct PlanEngine {
@@ -324,11 +341,7 @@ impl PlanEngine {
     }
 
     fn company(&mut self, out: &mut EventOutcome, amount: Amount, reason: CompanyReason, placement: Option<usize>) {
-        if amount == 0 {
-            return;
-        }
-        out.company.push(CompanyCredit { credit_no: self.counters.company_credit, amount, reason, placement });
-        self.counters.company_credit += 1;
+        self.counters.push_company(&mut out.company, amount, reason, placement);
     }
 
     /// PLACE(owner, level, price) of PLAN.md §3, including the auto-progressions it triggers.

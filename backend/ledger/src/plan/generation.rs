@@ -386,15 +386,7 @@ impl GenerationEngine {
         }
         let company = amount - out.credits.iter().map(|c| c.amount).sum::<Amount>();
         self.company += company;
-        if company > 0 {
-            out.company.push(CompanyCredit {
-                credit_no: self.counters.company_credit,
-                amount: company,
-                reason: CompanyReason::GenerationRest,
-                placement: None,
-            });
-            self.counters.company_credit += 1;
-        }
+        self.counters.push_company(&mut out.company, company, CompanyReason::GenerationRest, None);
     }
 
     /// Main and other legs of `user`'s directs.

@@ -74,8 +74,6 @@ pub struct BinaryOutcome {
     pub event: EventOutcome,
     /// A registration's placement.
     pub placed: Option<Placed>,
-    /// The volume the purchase carried into every ancestor's leg.
-    pub pv: Amount,
     /// Reserved credits released by this purchase.
     pub release: Option<Release>,
 }
@@ -467,16 +465,8 @@ impl BinaryEngine {
         };
         let rest = amount - direct;
         self.company += rest;
-        if rest > 0 {
-            event_out.company.push(CompanyCredit {
-                credit_no: self.counters.company_credit,
-                amount: rest,
-                reason: CompanyReason::BinaryRest,
-                placement: None,
-            });
-            self.counters.company_credit += 1;
-        }
-        Ok(BinaryOutcome { event: event_out, placed, pv, release })
+        self.counters.push_company(&mut event_out.company, rest, CompanyReason::BinaryRest, None);
+        Ok(BinaryOutcome { event: event_out, placed, release })
     }
 
     /// Closes every period that ends at or before `timestamp`, the time of confirmed block `block`; the ledger
