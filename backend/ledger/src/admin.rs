@@ -7,9 +7,9 @@ use alloy::primitives::Address;
 use serde_json::{Value, json};
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::load;
 use crate::money::Money;
-use crate::plan::{Amount, InvalidVersion, PlanRules};
+use crate::plan::{Amount, InvalidVersion, PlanKind, PlanRules};
+use crate::stored;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -410,7 +410,7 @@ where
             ),
         });
     }
-    let mut schedule = load::schedule::<P>(&mut tx, asset_id).await?;
+    let mut schedule = stored::schedule::<P>(&mut tx, asset_id).await?;
     let before = serde_json::to_value(schedule.latest().params.clone()).expect("params serialize");
     let before = json!({ "version": schedule.latest().version, "effective_from_block": schedule.latest().effective_from_block, "params": before });
     let v = schedule.push(from_block, last_block, params)?.clone();
@@ -464,14 +464,18 @@ pub async fn manual_placement(
     let refused = |code, message: String| AdminError::Refused { code, message };
     let mut tx = pool.begin().await?;
     let (applied, last_block) = lock_asset(&mut tx, asset_id).await?;
-    let chain_id =
-        sqlx::query_scalar!("SELECT chain_id FROM assets WHERE id = $1", asset_id).fetch_one(&mut *tx).await?;
-    // The other assets of the chain are not locked, but only this asset's book is used.
-    let mut books = load::chain_assets(&mut tx, chain_id as u64).await?;
-    let book = books.iter_mut().find(|b| b.id == asset_id).ok_or(AdminError::UnknownAsset(asset_id))?;
-    let engine = book.engine.as_any_mut().downcast_mut::<crate::plan::PlanEngine>().ok_or_else(|| {
-        refused("not_auto_pool", "manual placement exists only in the auto-pool plan; this asset runs another".into())
-    })?;
+    let asset =
+        sqlx::query!("SELECT chain_id, plan_kind FROM assets WHERE id = $1", asset_id).fetch_one(&mut *tx).await?;
+    let chain_id = asset.chain_id;
+    if asset.plan_kind != PlanKind::AutoPool.as_str() {
+        return Err(refused(
+            "not_auto_pool",
+            "manual placement exists only in the auto-pool plan; this asset runs another".into(),
+        ));
+    }
+    // The auto-pool room's own loader: the plan is known, no other asset is read.
+    let mut engine = crate::plan::auto_pool::load_engine(&mut tx, asset_id, applied as u64).await?;
+    let engine = &mut engine;
     let owner = engine.user_no(&user).ok_or(AdminError::UnknownUser(user))?;
     let block = last_block.unwrap_or(0).max(0) as u64;
     let params = engine.schedule().at(block).params.clone();

@@ -8,9 +8,10 @@ use crate::LedgerError;
 use crate::events::{ChainEvent, EventKey};
 use crate::load::{self, AssetBook};
 use crate::plan::generation::GenerationEngine;
+use crate::plan::room::At;
 use crate::plan::{PlanEngine, RewardPlan};
 use crate::sync::{BlockCursor, write_block_cursor};
-use crate::{outflows, settlement, write};
+use crate::{outflows, settlement, stored, write};
 
 /// What a call to [`ChainLedger::apply_block`] did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -56,17 +57,23 @@ impl ChainLedger {
 
     /// The plan of asset `id`, as of the last applied batch.
     pub fn plan(&self, asset_id: i32) -> Option<&dyn RewardPlan> {
-        self.assets.iter().find(|a| a.id == asset_id).map(|a| a.engine.as_ref())
+        self.assets.iter().find(|a| a.id == asset_id).map(|a| a.plan.plan())
+    }
+
+    /// The engine of asset `id` if its plan's engine is an `E`, as of the last applied batch; `None` for another
+    /// plan. For code that knows which plan it asks for (the tests, a plan's own reads).
+    pub fn plan_engine<E: 'static>(&self, asset_id: i32) -> Option<&E> {
+        self.assets.iter().find(|a| a.id == asset_id)?.plan.engine_any().downcast_ref()
     }
 
     /// The auto-pool engine of asset `id` (PLAN.md), as of the last applied batch; `None` for another plan.
     pub fn engine(&self, asset_id: i32) -> Option<&PlanEngine> {
-        self.plan(asset_id)?.as_any().downcast_ref()
+        self.plan_engine(asset_id)
     }
 
     /// The generation engine of asset `id` (PLAN-GENERATION.md), as of the last applied batch.
     pub fn generation(&self, asset_id: i32) -> Option<&GenerationEngine> {
-        self.plan(asset_id)?.as_any().downcast_ref()
+        self.plan_engine(asset_id)
     }
 
     /// Applies confirmed events, in chain order, in one database transaction.
@@ -126,7 +133,7 @@ impl ChainLedger {
             rows.quarantine(e, asset, "missed_event", &reason);
             recorded.push(e.key);
         }
-        rows.flush(&mut tx, &self.assets).await?;
+        rows.flush(&mut tx, &mut self.assets).await?;
         tx.commit().await?;
         Ok(recorded)
     }
@@ -274,7 +281,7 @@ impl ChainLedger {
             last = Some(e.position());
             rows.event(e);
             // Every period that ended before this block closes first (PLAN-GENERATION.md §3).
-            rows.close_periods(&mut self.assets, e.block_number, e.block_timestamp);
+            rows.close_periods(&mut self.assets, At { block: e.block_number, timestamp: e.block_timestamp });
             let Some(asset) = self.assets.iter_mut().position(|a| a.token == e.body.token()) else {
                 rows.quarantine(e, None, "unknown_asset", "no asset for this token on this chain");
                 summary.quarantined += 1;
@@ -289,9 +296,9 @@ impl ChainLedger {
                         // does not touch it); only a plan that pays from it is told, so the hot path of the
                         // others gains no query.
                         let transfer = matches!(e.body, crate::events::EventBody::TreasuryTransferred { .. });
-                        if transfer && book.engine.follows_company_balance() {
-                            let stored = load::company_balance(&mut tx, book.id).await?;
-                            book.engine.set_company_balance(rows.with_unwritten_company(asset, stored));
+                        if transfer && book.plan.plan().follows_company_balance() {
+                            let stored = stored::company_balance(&mut tx, book.id).await?;
+                            book.plan.plan_mut().set_company_balance(rows.with_unwritten_company(asset, stored));
                         }
                     }
                     Err((code, reason)) => {
@@ -302,17 +309,18 @@ impl ChainLedger {
                 continue;
             }
             let Some(plan_event) = e.body.plan_event() else {
-                let credit_no = book.engine.counters().company_credit;
+                let credit_no = book.plan.plan().counters().company_credit;
                 match settlement::apply_settlement(&mut tx, self.chain_id, e, book.id, credit_no).await? {
                     Ok(fees) => {
                         summary.applied += 1;
                         if fees > 0 {
                             // The fees are the company's (PLAN-GENERATION.md §4): numbered, and in the balance
                             // rank bonuses are scaled to.
-                            book.engine.set_company_credit_counter(credit_no + 1);
-                            if book.engine.follows_company_balance() {
-                                let stored = load::company_balance(&mut tx, book.id).await?;
-                                book.engine.set_company_balance(rows.with_unwritten_company(asset, stored));
+                            let plan = book.plan.plan_mut();
+                            plan.set_company_credit_counter(credit_no + 1);
+                            if plan.follows_company_balance() {
+                                let stored = stored::company_balance(&mut tx, book.id).await?;
+                                book.plan.plan_mut().set_company_balance(rows.with_unwritten_company(asset, stored));
                             }
                         }
                     }
@@ -323,10 +331,10 @@ impl ChainLedger {
                 }
                 continue;
             };
-            match book.engine.apply(e.block_number, e.block_timestamp, &plan_event) {
-                Ok(outcome) => {
-                    outcome.check_conservation()?;
-                    rows.applied(asset, book.id, e, &outcome);
+            let at = At { block: e.block_number, timestamp: e.block_timestamp };
+            match book.plan.apply(at, &plan_event)? {
+                Ok(applied) => {
+                    rows.applied(asset, book.id, e, &applied);
                     summary.applied += 1;
                 }
                 Err(rejection) => {
@@ -337,9 +345,9 @@ impl ChainLedger {
         }
         if let Some((through, timestamp)) = through {
             // The confirmed head's time closes the periods that ended with no event after them.
-            rows.close_periods(&mut self.assets, through.number, timestamp);
+            rows.close_periods(&mut self.assets, At { block: through.number, timestamp });
         }
-        rows.flush(&mut tx, &self.assets).await?;
+        rows.flush(&mut tx, &mut self.assets).await?;
         if let Some((block, log_index)) = last {
             sqlx::query!(
                 "UPDATE blockchain_sync SET last_block = $2, last_log_index = $3, updated_at = now()
@@ -374,8 +382,8 @@ impl ChainLedger {
             && rows.len() == self.assets.len()
             && rows.iter().zip(&self.assets).all(|(r, a)| {
                 r.id == a.id
-                    && r.applied_events as u64 == a.engine.counters().applied_events
-                    && r.next_period.map(|p| p as u64) == a.engine.next_period()
+                    && r.applied_events as u64 == a.plan.plan().counters().applied_events
+                    && r.next_period.map(|p| p as u64) == a.plan.plan().next_period()
             });
         if !in_step {
             self.assets = load::chain_assets(tx, self.chain_id).await?;

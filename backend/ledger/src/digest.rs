@@ -3,6 +3,8 @@
 
 use sqlx::{AssertSqlSafe, PgPool};
 
+use crate::plan::registry;
+
 /// SHA-256 over every ledger row (surrogate ids and wall-clock times left out), in key
 /// order: two ledgers built from the same events and admin actions have the same digest.
 pub async fn digest(pool: &PgPool) -> Result<String, sqlx::Error> {
@@ -15,19 +17,8 @@ pub async fn digest(pool: &PgPool) -> Result<String, sqlx::Error> {
         ),
         ("plan_versions", "asset_id, version, effective_from_block, params", "asset_id, version"),
         ("users", "*", "asset_id, user_no"),
-        ("user_reserves", "*", "asset_id, user_no, level"),
-        ("pools", "*", "asset_id, level"),
-        ("placements", "*", "asset_id, placement_no"),
         ("rewards", "*", "asset_id, reward_no"),
-        ("reserve_movements", "*", "asset_id, movement_no"),
         ("company_credits", "*", "asset_id, credit_no"),
-        // closing_block is left out: a week closed by the listener's confirmed head is closed by the next event's
-        // block in a replay from the raw events, with the same figures.
-        (
-            "period_closes",
-            "asset_id, period, plan_version, period_end, applied_events, ranked, bonuses, company_before, credited",
-            "asset_id, period",
-        ),
         ("chain_events", "*", "chain_id, block_number, log_index"),
         ("blockchain_sync", "chain_id, last_block, last_log_index", "chain_id"),
         (
@@ -38,8 +29,10 @@ pub async fn digest(pool: &PgPool) -> Result<String, sqlx::Error> {
         ("alerts", "kind, message, details", "id"),
         ("audit_logs", "actor, action, asset_id, target, before, after, applied_events", "id"),
     ];
+    // Then every plan's own tables, as its room lists them.
+    let tables = TABLES.iter().chain(registry::rooms().flat_map(|r| r.digest_tables()));
     let mut parts = Vec::with_capacity(TABLES.len());
-    for (table, columns, order) in TABLES {
+    for (table, columns, order) in tables {
         let row = if *columns == "*" { format!("{table}::text") } else { format!("ROW({columns})::text") };
         let sql = format!(
             "SELECT encode(sha256(convert_to(coalesce(string_agg(x, E'\\n' ORDER BY {order}), ''), 'UTF8')), 'hex')

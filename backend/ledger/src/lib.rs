@@ -43,7 +43,6 @@ pub mod eligibility;
 pub mod exits;
 pub mod figures;
 pub mod gauges;
-pub mod generation;
 mod load;
 pub mod members;
 pub mod money;
@@ -59,6 +58,7 @@ mod settlement;
 pub mod solvency;
 pub mod staff;
 pub mod statements;
+mod stored;
 mod sync;
 pub mod treasury;
 pub mod withdrawals;
@@ -67,6 +67,8 @@ mod write;
 pub use apply::{ApplySummary, ChainLedger};
 pub use assets::{AssetInfo, AssetPlan, AssetSpec, asset_info, assets, create_asset, plan_kind, plans};
 pub use digest::digest;
+/// Reads of the generation plan for the API (in its room).
+pub use plan::generation::reads as generation;
 pub use sync::{
     BlockCursor, FollowedContract, ListenerStatus, applied_blocks, confirmed_lag, event_outcomes, followed_contracts,
     listener_statuses, record_followed_contract, try_listener_lock,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use alloy::primitives::Address;
-use ledger::plan::{Amount, EventOutcome, PlanEngine, PlanParams, PlanSchedule, ReserveChange, RewardStatus, UserNo};
+use ledger::plan::{Amount, PlanEngine, PlanParams, PlanSchedule, PoolOutcome, ReserveChange, RewardStatus, UserNo};
 use ledger::synthetic::{EventStream, StreamConfig, StreamOp};
 use proptest::prelude::*;
 
@@ -18,7 +18,7 @@ struct Book {
 }
 
 impl Book {
-    fn record(&mut self, out: &EventOutcome) {
+    fn record(&mut self, out: &PoolOutcome) {
         self.paid_in += out.amount;
         self.company += out.company.iter().map(|c| c.amount).sum::<Amount>();
         for c in &out.credits {
@@ -79,7 +79,7 @@ fn stream(seed: u64, p: &PlanParams, invalid: u32, freeze: u32) -> EventStream {
 }
 
 /// Runs `ops` operations and checks every invariant the engine alone can show.
-fn run(seed: u64, p: PlanParams, ops: usize) -> Vec<EventOutcome> {
+fn run(seed: u64, p: PlanParams, ops: usize) -> Vec<PoolOutcome> {
     let mut s = stream(seed, &p, 20, 10);
     let mut e = PlanEngine::new(Address::repeat_byte(0x11), PlanSchedule::new(p.clone()).unwrap());
     let mut book = Book::default();

@@ -1,4 +1,7 @@
-//! The reward plan of PLAN.md as a pure state machine: no I/O, no async, integer base units.
+//! The reward plans, each in its room (`auto_pool`: PLAN.md; `generation`: PLAN-GENERATION.md; `binary`:
+//! PLAN-BINARY.md), the vocabulary they share, and the one interface (`room`) and registry (`registry`) the ledger
+//! knows them through. A plan's rules are pure state machines: no I/O, no async, integer base units; its room adds
+//! its rows, their loader and its reads. What follows describes the auto-pool plan's engine, the first.
 //!
 //! # Design
 //!
@@ -18,31 +21,29 @@
 //! the one committed at the moment the event is applied.
 //!
 //! An event either is refused with a typed [`Rejection`] before anything changes, or yields an
-//! [`EventOutcome`]: every credit, company credit, placement and reserve movement it caused,
+//! [`PoolOutcome`]: every credit, company credit, placement and reserve movement it caused,
 //! numbered, so conservation can be checked per event and per auto-progression
-//! ([`EventOutcome::check_conservation`]) and the ledger can write the rows as they are.
+//! ([`PoolOutcome::check_conservation`]) and the ledger can write the rows as they are.
 //!
-//! Every plan implements [`RewardPlan`] (in `kind`): the ledger drives each asset's plan through it. The
-//! generation plan of PLAN-GENERATION.md is [`generation::GenerationEngine`].
-//!
-//! Rooms: the vocabulary every plan speaks (amounts, reward kinds and statuses, events, rejections, credits and
-//! outcomes with their conservation check) in `vocabulary`, apart from this plan's engine in `engine` and its
-//! parameters in `params`.
+//! Every plan answers [`RewardPlan`] (in `kind`) and is driven by the ledger through its room's book
+//! (`room::PlanBook`), found by kind in the registry. The vocabulary every plan speaks (amounts, reward kinds and
+//! statuses, events, rejections, users, credits and the shared outcome with its conservation check) is in
+//! `vocabulary`; plan versions and the auto-pool plan's parameters in `params`.
 
+pub mod auto_pool;
 pub mod binary;
-mod engine;
 pub mod generation;
 mod kind;
 mod params;
+pub(crate) mod registry;
+pub(crate) mod room;
 mod vocabulary;
 
-pub use engine::{PlanEngine, PoolNode, RowCounters, UserState};
-pub use kind::{PeriodClose, PlanKind, Ranked, RewardPlan};
+pub use auto_pool::{Placement, PlacementCause, PlanEngine, PoolNode, PoolOutcome, ReserveChange, ReserveMovement};
+pub use generation::{PeriodClose, Ranked};
+pub use kind::{PlanKind, RewardPlan};
 pub use params::{
     BPS_DENOMINATOR, InvalidPlan, InvalidVersion, MATRIX_SLOTS, MAX_AMOUNT, PlanParams, PlanRules, PlanSchedule,
     PlanVersion, share,
 };
 pub use vocabulary::*;
-
-#[cfg(test)]
-mod tests;

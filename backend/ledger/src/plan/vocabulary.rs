@@ -225,18 +225,6 @@ impl Rejection {
     }
 }
 
-/// Why a placement happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlacementCause {
-    /// A sponsor's pool entry funded by a registration fee (§2.2).
-    PoolEntry,
-    /// Bought with the owner's reserve; `parent` is the placement whose credit filled it.
-    AutoProgression {
-        /// Index into [`EventOutcome::placements`] of the placement whose reserved POOL_L3 credit triggered it.
-        parent: usize,
-    },
-}
-
 /// One credit to a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credit {
@@ -252,7 +240,7 @@ pub struct Credit {
     pub amount: Amount,
     /// As created: `pending`, `held` (frozen owner) or `reserved`; the ledger moves it on from there.
     pub status: RewardStatus,
-    /// Index into [`EventOutcome::placements`] of the placement that made this credit.
+    /// Index into [`PoolOutcome::placements`] of the placement that made this credit.
     pub placement: Option<usize>,
 }
 
@@ -265,61 +253,8 @@ pub struct CompanyCredit {
     pub amount: Amount,
     /// Which rest or forfeit this is.
     pub reason: CompanyReason,
-    /// Index into [`EventOutcome::placements`] for a placement's rest; `None` for the event's own rest.
+    /// Index into [`PoolOutcome::placements`] for a placement's rest; `None` for the event's own rest.
     pub placement: Option<usize>,
-}
-
-/// A node placed in a level's tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Placement {
-    /// Number of the placement within the asset (the `placements` row key).
-    pub placement_no: u64,
-    /// User who owns the new node.
-    pub owner: UserNo,
-    /// Level of the tree the node is placed in (1-based).
-    pub level: u32,
-    /// Heap index of the new node in the level's tree.
-    pub position: u64,
-    /// Price paid for the node; its credits and company part sum to it.
-    pub amount: Amount,
-    /// Pool entry or auto-progression.
-    pub cause: PlacementCause,
-    /// Heap index of the ancestor whose matrix this placement completed (slot 14).
-    pub completed: Option<u64>,
-}
-
-/// A change of a user's reserve towards `level`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReserveMovement {
-    /// Number of the movement within the asset (the `reserve_movements` row key).
-    pub movement_no: u64,
-    /// Owner of the reserve.
-    pub user: UserNo,
-    /// The level the reserve saves towards.
-    pub level: u32,
-    /// Credit added or price taken.
-    pub change: ReserveChange,
-    /// The reserve after this movement.
-    pub balance_after: Amount,
-}
-
-/// Why a reserve moved: a reserved credit added to it, or an auto-progression's price taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReserveChange {
-    /// A reserved POOL_L3 credit (index into [`EventOutcome::credits`]).
-    Credit {
-        /// Index into [`EventOutcome::credits`] of the reserved POOL_L3 credit.
-        credit: usize,
-        /// Base units added to the reserve: the whole credit.
-        amount: Amount,
-    },
-    /// The price of an auto-progression (index into [`EventOutcome::placements`]).
-    Take {
-        /// Index into [`EventOutcome::placements`] of the auto-progression the price paid for.
-        placement: usize,
-        /// Base units taken from the reserve: the `level_price` of the level placed in.
-        amount: Amount,
-    },
 }
 
 /// Everything one applied event did.
@@ -341,10 +276,6 @@ pub struct EventOutcome {
     pub credits: Vec<Credit>,
     /// Every company credit (rests and dust), in creation order.
     pub company: Vec<CompanyCredit>,
-    /// Every node placed: the pool entry first, then auto-progressions depth-first.
-    pub placements: Vec<Placement>,
-    /// Every reserve credit and price taken, in order.
-    pub reserve_movements: Vec<ReserveMovement>,
 }
 
 /// The registration part of an outcome.
@@ -380,78 +311,16 @@ impl EventOutcome {
             retopup_no: None,
             credits: Vec::new(),
             company: Vec::new(),
-            placements: Vec::new(),
-            reserve_movements: Vec::new(),
         }
     }
 
-    /// PLAN.md §7.1: the event's amount equals its own credits plus its company credit, and
-    /// every auto-progression's price equals that placement's credits plus company credit; the
-    /// reserve movements match the reserved credits and the prices taken.
+    /// The event's amount equals its credits plus its company credits (every plan's first invariant). A plan
+    /// whose outcome holds more than the event's own rows (the auto-pool plan's auto-progressions, paid from
+    /// reserves) checks its own groups instead.
     pub fn check_conservation(&self) -> Result<(), ConservationError> {
-        // Group 0 is the event itself; group i+1 is auto-progression placement i.
-        let group = |placement: Option<usize>| match placement {
-            Some(i) => match self.placements[i].cause {
-                PlacementCause::PoolEntry => 0,
-                PlacementCause::AutoProgression { .. } => i + 1,
-            },
-            None => 0,
-        };
-        let mut out = vec![0u128; self.placements.len() + 1];
-        for c in &self.credits {
-            out[group(c.placement)] += c.amount;
-        }
-        for c in &self.company {
-            out[group(c.placement)] += c.amount;
-        }
-        let mut input = vec![0u128; self.placements.len() + 1];
-        input[0] = self.amount;
-        for (i, p) in self.placements.iter().enumerate() {
-            if let PlacementCause::AutoProgression { .. } = p.cause {
-                input[i + 1] = p.amount;
-            }
-        }
-        for (g, (i, o)) in input.iter().zip(&out).enumerate() {
-            if i != o {
-                return Err(ConservationError {
-                    what: if g == 0 {
-                        format!("event {}", self.seq)
-                    } else {
-                        format!("auto-progression {}", self.placements[g - 1].placement_no)
-                    },
-                    input: *i,
-                    output: *o,
-                });
-            }
-        }
-        for m in &self.reserve_movements {
-            let ok = match m.change {
-                ReserveChange::Credit { credit, amount } => {
-                    let c = &self.credits[credit];
-                    c.status == RewardStatus::Reserved && c.amount == amount && c.beneficiary == m.user
-                }
-                ReserveChange::Take { placement, amount } => {
-                    let p = &self.placements[placement];
-                    p.amount == amount && p.owner == m.user && p.level == m.level
-                }
-            };
-            if !ok {
-                return Err(ConservationError {
-                    what: format!("reserve movement {}", m.movement_no),
-                    input: 0,
-                    output: 0,
-                });
-            }
-        }
-        let reserved_credits = self.credits.iter().filter(|c| c.status == RewardStatus::Reserved).count();
-        let credit_moves =
-            self.reserve_movements.iter().filter(|m| matches!(m.change, ReserveChange::Credit { .. })).count();
-        if reserved_credits != credit_moves {
-            return Err(ConservationError {
-                what: "reserved credits without reserve movement".into(),
-                input: reserved_credits as u128,
-                output: credit_moves as u128,
-            });
+        let output = self.total_out();
+        if output != self.amount {
+            return Err(ConservationError { what: format!("event {}", self.seq), input: self.amount, output });
         }
         Ok(())
     }
@@ -459,5 +328,100 @@ impl EventOutcome {
     /// Σ of user credits plus company credits of the whole outcome (including cascades).
     pub fn total_out(&self) -> Amount {
         self.credits.iter().map(|c| c.amount).sum::<Amount>() + self.company.iter().map(|c| c.amount).sum::<Amount>()
+    }
+}
+
+/// A user as the plans see them. The per-level nodes and reserves are the auto-pool plan's (PLAN.md); the other
+/// plans keep their members' own figures in their engines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserState {
+    /// The user's wallet; unique within the asset.
+    pub address: Address,
+    /// The referrer fixed at registration; `None` only for genesis.
+    pub sponsor: Option<UserNo>,
+    /// Direct referrals so far; every `pool_entry_every`-th one funds a pool entry (while below the node cap).
+    pub direct_count: u64,
+    /// Retopped at least once; only such sponsors receive LEVEL income. Never reset.
+    pub has_retopup: bool,
+    /// Retopups paid so far.
+    pub retopup_count: u64,
+    /// Frozen by an admin: new credits are `held` instead of `pending`.
+    pub frozen: bool,
+    /// `nodes[L-1]`: nodes held in level L (grown on demand).
+    pub(in crate::plan) nodes: Vec<u32>,
+    /// `reserve[L-1]`: reserve saved towards level L (grown on demand).
+    pub(in crate::plan) reserve: Vec<Amount>,
+}
+
+impl UserState {
+    /// A newly registered user: no referrals, no retopup, not frozen, no nodes or reserve.
+    pub fn new(address: Address, sponsor: Option<UserNo>) -> Self {
+        Self {
+            address,
+            sponsor,
+            direct_count: 0,
+            has_retopup: false,
+            retopup_count: 0,
+            frozen: false,
+            nodes: Vec::new(),
+            reserve: Vec::new(),
+        }
+    }
+
+    /// Nodes the user holds in `level` (1-based); capped by `max_nodes_per_level`.
+    pub fn nodes_in(&self, level: u32) -> u32 {
+        self.nodes.get(level as usize - 1).copied().unwrap_or(0)
+    }
+
+    /// Reserve saved towards `level` (1-based) from reserved POOL_L3 credits one level below.
+    pub fn reserve_towards(&self, level: u32) -> Amount {
+        self.reserve.get(level as usize - 1).copied().unwrap_or(0)
+    }
+
+    /// Every non-zero reserve as (level, amount).
+    pub fn reserves(&self) -> impl Iterator<Item = (u32, Amount)> + '_ {
+        self.reserve.iter().enumerate().filter(|(_, a)| **a > 0).map(|(i, a)| (i as u32 + 1, *a))
+    }
+
+    pub(in crate::plan) fn slot<T: Default + Clone>(v: &mut Vec<T>, level: u32) -> &mut T {
+        let i = level as usize - 1;
+        if v.len() <= i {
+            v.resize(i + 1, T::default());
+        }
+        &mut v[i]
+    }
+}
+
+/// Next number of each kind of ledger row, so replays number rows identically.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowCounters {
+    /// Events applied to the asset; the next event's `seq`.
+    pub applied_events: u64,
+    /// Next `reward_no`.
+    pub reward: u64,
+    /// Next `placement_no`.
+    pub placement: u64,
+    /// Next `credit_no` (admin forfeits take numbers too).
+    pub company_credit: u64,
+    /// Next `movement_no`.
+    pub reserve_movement: u64,
+    /// Next `retopup_no`.
+    pub retopup: u64,
+}
+
+impl RowCounters {
+    /// Appends a company credit of `amount`, numbered next (no row for 0): every plan's rests.
+    pub fn push_company(
+        &mut self,
+        to: &mut Vec<CompanyCredit>,
+        amount: Amount,
+        reason: CompanyReason,
+        placement: Option<usize>,
+    ) {
+        if amount == 0 {
+            return;
+        }
+        to.push(CompanyCredit { credit_no: self.company_credit, amount, reason, placement });
+        self.company_credit += 1;
     }
 }

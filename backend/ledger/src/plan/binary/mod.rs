@@ -20,10 +20,12 @@ use alloy::primitives::{Address, U256};
 pub use params::{BinaryParams, PeriodKind, WEEK_SECS};
 pub use tree::{BinaryTree, Node, Side};
 
-use super::engine::{RowCounters, UserState};
 use super::params::PlanSchedule;
 use super::vocabulary::*;
 use params::BPS;
+
+mod book;
+pub(crate) use book::ROOM;
 
 /// ⌊a × b / c⌋ without overflow (c > 0).
 fn mul_div(a: Amount, b: Amount, c: Amount) -> Amount {
@@ -284,6 +286,22 @@ impl BinaryEngine {
             last_block: self.last_block,
             counters: self.counters,
         }
+    }
+
+    /// User `u`'s figures (`None` for an unknown user).
+    pub fn member(&self, u: UserNo) -> Option<&Member> {
+        self.members.get(u as usize)
+    }
+
+    /// Where user `u` was placed (`None` for genesis or an unknown user).
+    pub fn placed(&self, u: UserNo) -> Option<Placed> {
+        let node = (u as usize) < self.users.len();
+        node.then(|| self.tree.node(u).parent).flatten().map(|(parent, side)| Placed { parent, side })
+    }
+
+    /// The last block seen before the open period's end (its version closes the period).
+    pub fn last_block(&self) -> u64 {
+        self.last_block
     }
 
     /// The plan versions.

@@ -1,4 +1,5 @@
-//! The generation plan of PLAN-GENERATION.md as a pure state machine behind the [`RewardPlan`] interface: fixed
+//! The generation plan of PLAN-GENERATION.md in its room: its rules as a pure state machine ([`GenerationEngine`]),
+//! its rows and their loader (`book`), and its reads for the API ([`reads`]). The rules: fixed
 //! packages, a 20-level generation income up the sponsor chain (each level open to sponsors with enough direct
 //! referrals), every user's earnings capped at `cap_bps` of what they paid in, and weekly rank bonuses from leg
 //! volumes, funded from the company's balance and closed on block time. No I/O, integer base units.
@@ -13,16 +14,19 @@
 //!   before the week's end.
 //! - §4 the withdrawal fee: [`GenerationParams::withdrawal_fee`].
 
-use std::any::Any;
 use std::collections::HashMap;
 
 use alloy::primitives::Address;
 use serde::{Deserialize, Serialize};
 
-use super::engine::{RowCounters, UserState};
-use super::kind::{PeriodClose, PlanKind, Ranked, RewardPlan};
+use super::kind::{PlanKind, RewardPlan};
 use super::params::{InvalidPlan, MAX_AMOUNT, PlanRules, PlanSchedule, amount_str, amount_vec_str};
 use super::vocabulary::*;
+
+mod book;
+pub mod reads;
+
+pub(crate) use book::ROOM;
 
 /// Levels of generation income.
 pub const LEVELS: usize = 20;
@@ -30,6 +34,48 @@ pub const LEVELS: usize = 20;
 pub const WEEK_SECS: u64 = 604_800;
 /// Basis points' denominator.
 const BPS: u128 = 10_000;
+
+/// One ranked user at a period's close.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ranked {
+    /// The user.
+    pub user: UserNo,
+    /// The rank's number, 1 for the first (lowest) rank.
+    pub rank: u32,
+    /// Their largest leg at the close.
+    #[serde(with = "crate::plan::params::amount_str")]
+    pub main: Amount,
+    /// The sum of their other legs at the close.
+    #[serde(with = "crate::plan::params::amount_str")]
+    pub other: Amount,
+}
+
+/// What closing one period did (PLAN-GENERATION.md §3): the users ranked, Σ of their bonuses, the company's
+/// balance before, and the credits (each debited from the company).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodClose {
+    /// The period (a week number).
+    pub period: u64,
+    /// The plan version the period closed under.
+    pub plan_version: u32,
+    /// The period's end (unix time): the first second of the next.
+    pub period_end: u64,
+    /// The ranked users, in registration order.
+    pub ranked: Vec<Ranked>,
+    /// Σ of the ranks' bonuses, before scaling (B).
+    pub bonuses: Amount,
+    /// The company's balance before the close (C).
+    pub company_before: Amount,
+    /// The credits, in registration order; numbered like every reward.
+    pub credits: Vec<Credit>,
+}
+
+impl PeriodClose {
+    /// Σ credited: the company's debit.
+    pub fn credited(&self) -> Amount {
+        self.credits.iter().map(|c| c.amount).sum()
+    }
+}
 
 /// One rank: the main-leg and other-legs thresholds and the weekly bonus (base units).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -440,34 +486,10 @@ impl GenerationEngine {
     }
 }
 
-impl RewardPlan for GenerationEngine {
-    fn kind(&self) -> PlanKind {
-        PlanKind::Generation
-    }
-
-    fn users(&self) -> &[UserState] {
-        &self.users
-    }
-
-    fn user_no(&self, address: &Address) -> Option<UserNo> {
-        self.by_address.get(address).copied()
-    }
-
-    fn counters(&self) -> RowCounters {
-        self.counters
-    }
-
-    fn set_frozen(&mut self, user: UserNo, frozen: bool) {
-        if let Some(u) = self.users.get_mut(user as usize) {
-            u.frozen = frozen;
-        }
-    }
-
-    fn set_company_credit_counter(&mut self, next: u64) {
-        self.counters.company_credit = next;
-    }
-
-    fn close_through(&mut self, _block: u64, timestamp: u64) -> Vec<PeriodClose> {
+impl GenerationEngine {
+    /// Closes every week that ended at or before `timestamp` (the time of confirmed block `_block`), under the
+    /// version in force at the last event applied before the week's end (§3).
+    pub fn close_through(&mut self, _block: u64, timestamp: u64) -> Vec<PeriodClose> {
         let mut closes = Vec::new();
         while let Some(week) = self.next_week {
             if self.schedule.at(self.last_event_block).params.week_end(week) > timestamp {
@@ -479,19 +501,9 @@ impl RewardPlan for GenerationEngine {
         closes
     }
 
-    fn follows_company_balance(&self) -> bool {
-        true
-    }
-
-    fn set_company_balance(&mut self, balance: Amount) {
-        self.company = balance;
-    }
-
-    fn next_period(&self) -> Option<u64> {
-        self.next_week
-    }
-
-    fn apply(&mut self, block: u64, timestamp: u64, event: &PlanEvent) -> Result<EventOutcome, Rejection> {
+    /// Checks `event`, of block `block` at time `timestamp`, against the plan version of that block and applies
+    /// it (§2), or refuses it without changing anything.
+    pub fn apply(&mut self, block: u64, timestamp: u64, event: &PlanEvent) -> Result<EventOutcome, Rejection> {
         let version = self.schedule.at(block).clone();
         let params = &version.params;
         let amount = event.amount();
@@ -534,13 +546,45 @@ impl RewardPlan for GenerationEngine {
         self.buy(&mut out, params);
         Ok(out)
     }
+}
 
-    fn as_any(&self) -> &dyn Any {
-        self
+impl RewardPlan for GenerationEngine {
+    fn kind(&self) -> PlanKind {
+        PlanKind::Generation
     }
 
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
+    fn users(&self) -> &[UserState] {
+        &self.users
+    }
+
+    fn user_no(&self, address: &Address) -> Option<UserNo> {
+        self.by_address.get(address).copied()
+    }
+
+    fn counters(&self) -> RowCounters {
+        self.counters
+    }
+
+    fn set_frozen(&mut self, user: UserNo, frozen: bool) {
+        if let Some(u) = self.users.get_mut(user as usize) {
+            u.frozen = frozen;
+        }
+    }
+
+    fn set_company_credit_counter(&mut self, next: u64) {
+        self.counters.company_credit = next;
+    }
+
+    fn follows_company_balance(&self) -> bool {
+        true
+    }
+
+    fn set_company_balance(&mut self, balance: Amount) {
+        self.company = balance;
+    }
+
+    fn next_period(&self) -> Option<u64> {
+        self.next_week
     }
 }
 

@@ -1,6 +1,7 @@
 use alloy::primitives::Address;
 
 use super::*;
+use crate::plan::*;
 
 const BNB: Amount = 1_000_000_000_000_000_000;
 
@@ -15,14 +16,14 @@ fn engine(params: PlanParams) -> PlanEngine {
     PlanEngine::new(addr(0), PlanSchedule::new(params).unwrap())
 }
 
-fn register(e: &mut PlanEngine, user: u64, sponsor: u64) -> EventOutcome {
+fn register(e: &mut PlanEngine, user: u64, sponsor: u64) -> PoolOutcome {
     let amount = e.schedule().latest().params.registration_fee;
     let out = e.apply(1, &PlanEvent::Registration { user: addr(user), sponsor: addr(sponsor), amount }).unwrap();
     out.check_conservation().unwrap();
     out
 }
 
-fn retopup(e: &mut PlanEngine, user: u64) -> EventOutcome {
+fn retopup(e: &mut PlanEngine, user: u64) -> PoolOutcome {
     let amount = e.schedule().latest().params.retopup_fee;
     let out = e.apply(1, &PlanEvent::Retopup { user: addr(user), amount }).unwrap();
     out.check_conservation().unwrap();
@@ -30,11 +31,11 @@ fn retopup(e: &mut PlanEngine, user: u64) -> EventOutcome {
 }
 
 /// (beneficiary, kind, amount, status) of every credit.
-fn credits(out: &EventOutcome) -> Vec<(UserNo, RewardKind, Amount, RewardStatus)> {
+fn credits(out: &PoolOutcome) -> Vec<(UserNo, RewardKind, Amount, RewardStatus)> {
     out.credits.iter().map(|c| (c.beneficiary, c.kind, c.amount, c.status)).collect()
 }
 
-fn company(out: &EventOutcome) -> Amount {
+fn company(out: &PoolOutcome) -> Amount {
     out.company.iter().map(|c| c.amount).sum()
 }
 

@@ -5,68 +5,9 @@ use std::collections::HashMap;
 
 use alloy::primitives::Address;
 
-use super::params::{MATRIX_SLOTS, PlanParams, PlanSchedule, share};
-use super::vocabulary::*;
-
-/// A user as the plan sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserState {
-    /// The user's wallet; unique within the asset.
-    pub address: Address,
-    /// The referrer fixed at registration; `None` only for genesis.
-    pub sponsor: Option<UserNo>,
-    /// Direct referrals so far; every `pool_entry_every`-th one funds a pool entry (while below the node cap).
-    pub direct_count: u64,
-    /// Retopped at least once; only such sponsors receive LEVEL income. Never reset.
-    pub has_retopup: bool,
-    /// Retopups paid so far.
-    pub retopup_count: u64,
-    /// Frozen by an admin: new credits are `held` instead of `pending`.
-    pub frozen: bool,
-    /// `nodes[L-1]`: nodes held in level L (grown on demand).
-    nodes: Vec<u32>,
-    /// `reserve[L-1]`: reserve saved towards level L (grown on demand).
-    reserve: Vec<Amount>,
-}
-
-impl UserState {
-    /// A newly registered user: no referrals, no retopup, not frozen, no nodes or reserve.
-    pub fn new(address: Address, sponsor: Option<UserNo>) -> Self {
-        Self {
-            address,
-            sponsor,
-            direct_count: 0,
-            has_retopup: false,
-            retopup_count: 0,
-            frozen: false,
-            nodes: Vec::new(),
-            reserve: Vec::new(),
-        }
-    }
-
-    /// Nodes the user holds in `level` (1-based); capped by `max_nodes_per_level`.
-    pub fn nodes_in(&self, level: u32) -> u32 {
-        self.nodes.get(level as usize - 1).copied().unwrap_or(0)
-    }
-
-    /// Reserve saved towards `level` (1-based) from reserved POOL_L3 credits one level below.
-    pub fn reserve_towards(&self, level: u32) -> Amount {
-        self.reserve.get(level as usize - 1).copied().unwrap_or(0)
-    }
-
-    /// Every non-zero reserve as (level, amount).
-    pub fn reserves(&self) -> impl Iterator<Item = (u32, Amount)> + '_ {
-        self.reserve.iter().enumerate().filter(|(_, a)| **a > 0).map(|(i, a)| (i as u32 + 1, *a))
-    }
-
-    fn slot<T: Default + Clone>(v: &mut Vec<T>, level: u32) -> &mut T {
-        let i = level as usize - 1;
-        if v.len() <= i {
-            v.resize(i + 1, T::default());
-        }
-        &mut v[i]
-    }
-}
+use super::{Placement, PlacementCause, PoolOutcome, ReserveChange, ReserveMovement};
+use crate::plan::params::{MATRIX_SLOTS, PlanParams, PlanSchedule, share};
+use crate::plan::vocabulary::*;
 
 /// A node of a level's tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,40 +16,6 @@ pub struct PoolNode {
     pub owner: UserNo,
     /// All 14 slots of its matrix are filled (§3.5).
     pub completed: bool,
-}
-
-/// Next number of each kind of ledger row, so replays number rows identically.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RowCounters {
-    /// Events applied to the asset; the next event's `seq`.
-    pub applied_events: u64,
-    /// Next `reward_no`.
-    pub reward: u64,
-    /// Next `placement_no`.
-    pub placement: u64,
-    /// Next `credit_no` (admin forfeits take numbers too).
-    pub company_credit: u64,
-    /// Next `movement_no`.
-    pub reserve_movement: u64,
-    /// Next `retopup_no`.
-    pub retopup: u64,
-}
-
-impl RowCounters {
-    /// Appends a company credit of `amount`, numbered next (no row for 0): every plan's rests.
-    pub fn push_company(
-        &mut self,
-        to: &mut Vec<CompanyCredit>,
-        amount: Amount,
-        reason: CompanyReason,
-        placement: Option<usize>,
-    ) {
-        if amount == 0 {
-            return;
-        }
-        to.push(CompanyCredit { credit_no: self.company_credit, amount, reason, placement });
-        self.company_credit += 1;
-    }
 }
 
 /// The plan state of one asset; see the module documentation.
@@ -220,7 +127,7 @@ impl PlanEngine {
 
     /// Checks `event` against the plan version of `block` and applies it, or refuses it
     /// without changing anything.
-    pub fn apply(&mut self, block: u64, event: &PlanEvent) -> Result<EventOutcome, Rejection> {
+    pub fn apply(&mut self, block: u64, event: &PlanEvent) -> Result<PoolOutcome, Rejection> {
         let version = self.schedule.at(block).clone();
         let params = &version.params;
         match *event {
@@ -281,28 +188,28 @@ impl PlanEngine {
     /// paid by the company. Not an event: the applied-event count stays, `seq` is the count so far, and the
     /// placement is the outcome's group 0 (its credits and company part sum to `amount`, the price). `None`
     /// when the level does not exist, the owner is unknown or already holds `max_nodes_per_level` nodes there.
-    pub fn place_for_company(&mut self, block: u64, owner: UserNo, level: u32) -> Option<EventOutcome> {
+    pub fn place_for_company(&mut self, block: u64, owner: UserNo, level: u32) -> Option<PoolOutcome> {
         let version = self.schedule.at(block).clone();
         let params = &version.params;
         let price = params.price(level)?;
         if owner as usize >= self.users.len() || self.user(owner).nodes_in(level) >= params.max_nodes_per_level {
             return None;
         }
-        let mut out = EventOutcome::new(self.counters.applied_events, version.version, owner, price);
+        let mut out = PoolOutcome::new(self.counters.applied_events, version.version, owner, price);
         self.place(&mut out, params, owner, level, price, PlacementCause::PoolEntry);
         Some(out)
     }
 
-    fn outcome(&mut self, plan_version: u32, user: UserNo, amount: Amount) -> EventOutcome {
+    fn outcome(&mut self, plan_version: u32, user: UserNo, amount: Amount) -> PoolOutcome {
         let seq = self.counters.applied_events;
         self.counters.applied_events += 1;
-        EventOutcome::new(seq, plan_version, user, amount)
+        PoolOutcome::new(seq, plan_version, user, amount)
     }
 
     /// Records a payable (or held) credit; zero amounts make no row.
     fn credit(
         &mut self,
-        out: &mut EventOutcome,
+        out: &mut PoolOutcome,
         to: UserNo,
         kind: RewardKind,
         level: u32,
@@ -319,7 +226,7 @@ impl PlanEngine {
     #[allow(clippy::too_many_arguments)]
     fn push_credit(
         &mut self,
-        out: &mut EventOutcome,
+        out: &mut PoolOutcome,
         to: UserNo,
         kind: RewardKind,
         level: u32,
@@ -340,14 +247,14 @@ impl PlanEngine {
         out.credits.len() - 1
     }
 
-    fn company(&mut self, out: &mut EventOutcome, amount: Amount, reason: CompanyReason, placement: Option<usize>) {
+    fn company(&mut self, out: &mut PoolOutcome, amount: Amount, reason: CompanyReason, placement: Option<usize>) {
         self.counters.push_company(&mut out.company, amount, reason, placement);
     }
 
     /// PLACE(owner, level, price) of PLAN.md §3, including the auto-progressions it triggers.
     fn place(
         &mut self,
-        out: &mut EventOutcome,
+        out: &mut PoolOutcome,
         params: &PlanParams,
         owner: UserNo,
         level: u32,
@@ -421,7 +328,7 @@ impl PlanEngine {
     /// Auto-progression (§3.6): while the reserve towards `level` covers its price and the
     /// user may hold another node there, take the price and place. Depth-first: each placement
     /// finishes its own cascade before the next one starts.
-    fn progress(&mut self, out: &mut EventOutcome, params: &PlanParams, user: UserNo, level: u32, parent: usize) {
+    fn progress(&mut self, out: &mut PoolOutcome, params: &PlanParams, user: UserNo, level: u32, parent: usize) {
         let Some(price) = params.price(level) else {
             return;
         };
@@ -441,7 +348,7 @@ impl PlanEngine {
 
     fn reserve_movement(
         &mut self,
-        out: &mut EventOutcome,
+        out: &mut PoolOutcome,
         user: UserNo,
         level: u32,
         change: ReserveChange,

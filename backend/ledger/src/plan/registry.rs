@@ -1,0 +1,18 @@
+//! The registry: the one list of plans the ledger serves, each by its room ([`super::room::PlanRoom`]).
+
+use super::kind::PlanKind;
+use super::room::PlanRoom;
+use super::{auto_pool, binary, generation};
+
+/// Every plan's room.
+static ROOMS: [&dyn PlanRoom; 3] = [&auto_pool::ROOM, &generation::ROOM, &binary::ROOM];
+
+/// The room of plan `kind`.
+pub(crate) fn room(kind: PlanKind) -> &'static dyn PlanRoom {
+    *ROOMS.iter().find(|r| r.kind() == kind).expect("every plan kind has a room in the registry")
+}
+
+/// Every plan's room, in the registry's order.
+pub(crate) fn rooms() -> impl Iterator<Item = &'static dyn PlanRoom> {
+    ROOMS.iter().copied()
+}

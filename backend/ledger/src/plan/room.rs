@@ -1,0 +1,117 @@
+//! The one interface between the ledger and a plan's room. The ledger stores what every plan shares (the raw
+//! events, users, rewards, company credits, the asset's counters) and asks each asset's plan, through
+//! [`PlanBook`], to apply events, close periods and store the rows only that plan has; it finds an asset's plan by
+//! its kind in the registry ([`super::registry`]), whose [`PlanRoom`] loads it. Nothing outside a room names a
+//! plan's engine, outcome or tables.
+
+use std::any::Any;
+use std::fmt::Debug;
+
+use futures::future::BoxFuture;
+use sqlx::{Postgres, Transaction};
+
+use super::kind::{PlanKind, RewardPlan};
+use super::vocabulary::{Amount, Credit, EventOutcome, PlanEvent, Rejection, UserNo};
+use crate::LedgerError;
+
+/// The transaction every ledger write runs in.
+pub(crate) type Tx = Transaction<'static, Postgres>;
+
+/// Where the ledger stands on an asset when it loads the asset's plan (from the asset's row).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AssetAt {
+    /// The asset.
+    pub id: i32,
+    /// Events applied to it.
+    pub applied_events: u64,
+    /// The next period to close, for plans with periods (`None` before the first event).
+    pub next_period: Option<u64>,
+    /// The block of the last event applied (0 before any).
+    pub last_block: u64,
+}
+
+/// A confirmed block: an event's, or the head's when periods close with no event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct At {
+    /// Its number.
+    pub block: u64,
+    /// Its time (unix seconds): plans' periods follow it, never the host's clock.
+    pub timestamp: u64,
+}
+
+/// What an applied event gives the ledger's shared rows.
+#[derive(Debug)]
+pub(crate) struct Applied {
+    /// Its credits, company credits and facts.
+    pub outcome: EventOutcome,
+    /// The number of each placement the outcome's credits refer to by index (plans that place nodes).
+    pub placement_nos: Vec<u64>,
+    /// Users whose row changes other than by the outcome's credits (their reserve moved): the ledger rewrites
+    /// their `reserved`.
+    pub users: Vec<UserNo>,
+}
+
+/// A period a plan closed: its credits (each debited from the company), under the version it closed under. The
+/// plan's own record of the close is its room's row.
+#[derive(Debug)]
+pub(crate) struct Closed {
+    /// The period's number.
+    pub period: u64,
+    /// The plan version it closed under.
+    pub plan_version: u32,
+    /// The credits, numbered like every reward.
+    pub credits: Vec<Credit>,
+}
+
+/// One asset's plan as the ledger keeps it: the plan's engine and the rows only this plan stores, gathered while
+/// a batch applies and written by [`flush`](Self::flush) in the batch's transaction. When a batch fails, the
+/// ledger drops every book and loads them again, so a book never writes rows of a rolled-back batch.
+pub(crate) trait PlanBook: Debug + Send + Sync {
+    /// The plan, for what every plan answers (users, counters, periods).
+    fn plan(&self) -> &dyn RewardPlan;
+
+    /// The plan, for what every plan is told (frozen flags, company credit numbers, the company's balance).
+    fn plan_mut(&mut self) -> &mut dyn RewardPlan;
+
+    /// Applies `event` of confirmed block `at` under the plan version of that block, gathering this plan's own
+    /// rows of it; or refuses it (`Ok(Err)`) with nothing changed. `Err` is a broken invariant: nothing is stored.
+    fn apply(&mut self, at: At, event: &PlanEvent) -> Result<Result<Applied, Rejection>, LedgerError>;
+
+    /// Closes every period that ended at or before block `at` (called before any event of that block, and with
+    /// the confirmed head when no event comes), gathering the plan's record of each. Plans without periods close
+    /// nothing.
+    fn close_through(&mut self, at: At) -> Vec<Closed> {
+        let _ = at;
+        Vec::new()
+    }
+
+    /// What the plan holds back of `user`'s credits (`users.reserved`; counted in the proof of solvency).
+    fn reserved(&self, user: UserNo) -> Amount {
+        let _ = user;
+        0
+    }
+
+    /// Writes the rows gathered since the last flush (after the shared rows of the same batch).
+    fn flush<'a>(&'a mut self, tx: &'a mut Tx, asset_id: i32) -> BoxFuture<'a, Result<(), LedgerError>>;
+
+    /// Re-reads what an admin action outside the event stream changed and the plan depends on: its plan versions,
+    /// and for plans that pay from it the company's balance.
+    fn refresh<'a>(&'a mut self, tx: &'a mut Tx, asset_id: i32) -> BoxFuture<'a, Result<(), LedgerError>>;
+
+    /// The engine, for code that asks for a plan by its type ([`crate::ChainLedger::plan_engine`]).
+    fn engine_any(&self) -> &dyn Any;
+}
+
+/// A plan's room as the registry lists it: which kind it serves and how an asset's plan is loaded from the
+/// ledger's tables.
+pub(crate) trait PlanRoom: Sync {
+    /// The kind it serves.
+    fn kind(&self) -> PlanKind;
+
+    /// The plan's own tables in the ledger's digest ([`crate::digest`]): (table, columns or `*`, key order). Columns
+    /// that depend on when the listener saw a confirmed head rather than on the events are left out.
+    fn digest_tables(&self) -> &'static [(&'static str, &'static str, &'static str)];
+
+    /// Loads the plan of the asset at `at` from its rows.
+    fn load<'a>(&'a self, tx: &'a mut Tx, at: AssetAt) -> BoxFuture<'a, Result<Box<dyn PlanBook>, LedgerError>>;
+}
