@@ -220,10 +220,13 @@ pub async fn check(
     })
 }
 
-/// The binary plan's engine exists (PLAN-BINARY.md, `ledger::plan::binary`) but the ledger does not store its rows
-/// yet: no asset may run it until it does (422 `plan_not_served`).
+/// The binary plan's engine and ledger rows exist (PLAN-BINARY.md, `ledger::plan::binary`) but its API views and
+/// pages do not yet: no asset may run it until members can see what they are owed (422 `plan_not_served`).
 fn binary_not_served() -> ApiError {
-    ApiError::unprocessable("plan_not_served", "the binary plan cannot run an asset yet: its ledger rows come first")
+    ApiError::unprocessable(
+        "plan_not_served",
+        "the binary plan cannot run an asset yet: its API views and pages come first",
+    )
 }
 
 /// Creates a checked asset, audited with `actor` as `create_asset`: 409 `asset_exists` or `token_has_asset` when its
