@@ -4,10 +4,11 @@
 //! its own, beside the auto-pool plan's rate. For each plan it prints the rows written per event (inserted or
 //! updated, as Postgres counts them) and the rows stored per event (left in the tables), table by table.
 //!
-//! Then the plans' engines alone, in memory, on the same stream (the binary plan of PLAN-BINARY.md has no ledger rows
-//! yet): the binary plan's events/s beside the auto-pool plan's, on the stream's random tree and on a chain-shaped
-//! tree (each member sponsored by the one before: the worst case of the weaker-leg rule, every member an ancestor
-//! of the next), and a period close over every member of each.
+//! Then the binary plan (PLAN-BINARY.md) through the ledger, each in a database of its own: on the same stream (a
+//! random tree) and on a chain-shaped tree of as many events (each member sponsored by the one before: the worst case
+//! of the weaker-leg rule, every member an ancestor of the next), with its rows per event and a period close over
+//! every member (the close's rows written in the same transaction). Then the plans' engines alone, in memory, on the
+//! same streams: the binary plan's events/s beside the auto-pool plan's, and a period close over every member.
 //!
 //! `cargo bench -p ledger --bench apply -- [events] [events_per_block]` (under `cargo test --all-targets` a small smoke run)
 //! (defaults 100000 and 100; `DATABASE_URL` selects the server; `BENCH_EXPLAIN=1` logs every statement over 4 ms
@@ -246,12 +247,62 @@ async fn main() -> eyre::Result<()> {
     );
     println!("  rows written per event: {generation_per_event:.2} ({generation_tables})");
     println!("  rows stored per event:  {generation_stored_per_event:.2} ({generation_stored_tables})");
+    let binary = binary_params(&PlanParams::defaults(18));
+    let random = binary_in_postgres("random tree", &blocks, binary.clone(), ledger_secs, events).await?;
+    let chain = chain_blocks(&blocks, events / 2, binary.packages[0]);
+    let deep = binary_in_postgres(&format!("chain of {}", events / 2), &chain, binary, ledger_secs, events).await?;
+    println!("  chain/random = {:.2} (events/s on the chain over events/s on the random tree)", random / deep);
     engines_in_memory(&blocks, events);
     match peak_memory_kib() {
         Some(kib) => println!("peak memory (VmHWM):     {:.1} MiB", kib as f64 / 1024.0),
         None => println!("peak memory: /proc/self/status not readable"),
     }
     Ok(())
+}
+
+/// The binary plan through the ledger on `blocks` (`events` events) in a database of its own: events/s beside the
+/// auto-pool plan's `auto_pool_secs` on as many events, rows written and stored per event, then the confirmed head
+/// passing the open period's end: a close over every member, timed with its rows. Returns the seconds applying took.
+async fn binary_in_postgres(
+    name: &str,
+    blocks: &[Vec<ChainEvent>],
+    params: BinaryParams,
+    auto_pool_secs: f64,
+    events: usize,
+) -> eyre::Result<f64> {
+    let applied: usize = blocks.iter().map(Vec::len).sum();
+    eyre::ensure!(applied == events, "{name}: {applied} events, not {events}");
+    let db = ScratchDatabase::create_with("ledger_bench_binary", 1).await?;
+    create_asset(&db.pool, &spec(params.clone())).await?;
+    let written = rows_written(&db.pool).await?;
+    let stored = rows_stored(&db.pool).await?;
+    let secs = apply_all(&db.pool, blocks).await?;
+    let (per_event_written, written_tables) = per_event(&written, &rows_written(&db.pool).await?, events);
+    let (per_event_stored, stored_tables) = per_event(&stored, &rows_stored(&db.pool).await?, events);
+    let closes: i64 = sqlx::query_scalar("SELECT count(*) FROM binary_closes").fetch_one(&db.pool).await?;
+    println!(
+        "binary plan apply, {name}: {:>9.0} events/s ({secs:.2} s; {closes} periods closed)  binary/auto-pool = {:.2}",
+        events as f64 / secs,
+        auto_pool_secs / secs
+    );
+    println!("  rows written per event: {per_event_written:.2} ({written_tables})");
+    println!("  rows stored per event:  {per_event_stored:.2} ({stored_tables})");
+    // The head passes the open period's end: its close covers every member with a carry.
+    let mut ledger = ChainLedger::open(db.pool.clone(), CHAIN).await?;
+    let members: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&db.pool).await?;
+    let next: i64 = sqlx::query_scalar("SELECT next_period FROM assets").fetch_one(&db.pool).await?;
+    let end = params.bounds(next as u64).1;
+    let last = blocks.last().and_then(|b| b.last()).map_or(0, |e| e.block_number);
+    let head = ledger::BlockCursor { number: last + 1, hash: alloy::primitives::B256::repeat_byte(0xcc) };
+    let start = Instant::now();
+    ledger.apply_confirmed(&[], head, end).await?;
+    let close_secs = start.elapsed().as_secs_f64();
+    let lines: i64 = sqlx::query_scalar("SELECT count(*) FROM binary_pair_lines WHERE period = $1")
+        .bind(next)
+        .fetch_one(&db.pool)
+        .await?;
+    println!("  period close through the ledger, {members} members: {close_secs:.3} s ({lines} lines written)");
+    Ok(secs)
 }
 
 /// The binary plan on the auto-pool plan's stream (its two fees are the binary plan's two packages).
