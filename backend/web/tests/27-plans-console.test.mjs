@@ -45,8 +45,10 @@ test("every console tab lists every asset whatever its plan, and shows each plan
     await p.getByTestId(`tab-${tab}`).click();
     const picker = p.getByTestId("asset-picker").first();
     await picker.waitFor();
-    const ids = await picker.locator("option").evaluateAll((os) => os.map((o) => o.value));
-    assert.deepEqual(ids.sort(), all, `the ${tab} tab lists every asset`);
+    // The picker is drawn before the assets arrive: its options are read once they stop being empty.
+    const options = async () => (await picker.locator("option").evaluateAll((os) => os.map((o) => o.value))).sort();
+    await until(`the ${tab} tab's assets`, async () => (await options()).length >= all.length);
+    assert.deepEqual(await options(), all, `the ${tab} tab lists every asset`);
   }
 
   // Plan versions: each plan's own table and form.
