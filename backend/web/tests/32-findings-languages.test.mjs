@@ -114,8 +114,10 @@ for (const [locale, code, dir] of [
         }
         const picker = page.getByTestId("asset-picker").first();
         await picker.waitFor();
-        const options = await picker.locator("option").allInnerTexts();
-        assert.ok(options.some((o) => o.includes("GUSDT")), `${tab}: ${options.join(", ")}`);
+        // The picker is drawn before the assets arrive: wait for the generation asset, then check.
+        const options = () => picker.locator("option").allInnerTexts();
+        await until(`${tab}: the generation asset offered`, async () => (await options()).some((o) => o.includes("GUSDT")));
+        assert.ok((await options()).some((o) => o.includes("GUSDT")), `${tab}: ${(await options()).join(", ")}`);
       }
       // 8: the member looked up, and a confirmation's way out.
       await page.getByTestId("tab-users").click();
