@@ -44,6 +44,19 @@ pub fn service_binary(name: &str) -> eyre::Result<PathBuf> {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let mut build = Command::new(cargo);
             build.current_dir(abi::toolchain::workspace_root()).env("CARGO_TARGET_DIR", &target).arg("build");
+            // Cargo gives the running test its package's variables (CARGO_MANIFEST_DIR, CARGO_PKG_NAME, …). Build
+            // scripts that declare them with `rerun-if-env-changed` (ring's do) would see other values here than in
+            // the `cargo test` that built this test: the nested build would rebuild them and every crate above them,
+            // and the next outer build would rebuild them back (minutes each). So the nested build runs without them.
+            for (name, _) in std::env::vars_os() {
+                let name = name.to_string_lossy();
+                let set_for_tests =
+                    ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_BIN_", "CARGO_CRATE_"].iter().any(|p| name.starts_with(p))
+                        || matches!(&*name, "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR" | "OUT_DIR");
+                if set_for_tests {
+                    build.env_remove(&*name);
+                }
+            }
             if dir.file_name().is_some_and(|p| p == "release") {
                 build.arg("--release");
             }
