@@ -7,7 +7,7 @@ use alloy::{
     primitives::Address,
     providers::{DynProvider, Provider},
 };
-use ledger::plan::{PlanKind, PlanParams, PlanRules, generation::GenerationParams};
+use ledger::plan::{PlanKind, PlanParams, PlanRules, binary::BinaryParams, generation::GenerationParams};
 use serde::Serialize;
 use sqlx::PgPool;
 
@@ -197,7 +197,7 @@ pub async fn check(
         PlanKind::Generation => {
             checked_params(req.params.as_ref(), || GenerationParams::defaults(u32::from(decimals)))?
         }
-        PlanKind::Binary => return Err(binary_not_served()),
+        PlanKind::Binary => checked_params(req.params.as_ref(), || BinaryParams::defaults(u32::from(decimals)))?,
     };
     let id = match req.id {
         Some(id) if id > 0 => id,
@@ -218,15 +218,6 @@ pub async fn check(
         token_address: req.token,
         genesis_address: req.genesis,
     })
-}
-
-/// The binary plan's engine and ledger rows exist (PLAN-BINARY.md, `ledger::plan::binary`) but its API views and
-/// pages do not yet: no asset may run it until members can see what they are owed (422 `plan_not_served`).
-fn binary_not_served() -> ApiError {
-    ApiError::unprocessable(
-        "plan_not_served",
-        "the binary plan cannot run an asset yet: its API views and pages come first",
-    )
 }
 
 /// Creates a checked asset, audited with `actor` as `create_asset`: 409 `asset_exists` or `token_has_asset` when its
@@ -252,7 +243,10 @@ pub async fn create(db: &PgPool, asset: &CheckedAsset, actor: &str) -> Result<()
             let params: GenerationParams = plan_params(&asset.params)?;
             ledger::admin::create_asset(db, &spec(asset, params), actor).await?;
         }
-        PlanKind::Binary => return Err(binary_not_served()),
+        PlanKind::Binary => {
+            let params: BinaryParams = plan_params(&asset.params)?;
+            ledger::admin::create_asset(db, &spec(asset, params), actor).await?;
+        }
     }
     Ok(())
 }

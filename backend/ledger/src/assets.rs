@@ -149,3 +149,77 @@ pub async fn plan_kind(pool: &PgPool, id: i32) -> Result<Option<PlanKind>, sqlx:
     kind.map(|k| PlanKind::parse(&k).ok_or_else(|| sqlx::Error::Decode(format!("asset {id}: plan kind {k}").into())))
         .transpose()
 }
+
+/// An asset of one plan kind with its newest plan version (the plans' public reads).
+#[derive(Debug, Clone)]
+pub struct NewestPlan<P> {
+    /// The asset.
+    pub asset_id: i32,
+    /// Its unit and chain.
+    pub info: AssetInfo,
+    /// The newest version's number.
+    pub version: i32,
+    /// The first block it governs.
+    pub effective_from_block: i64,
+    /// Its parameters.
+    pub params: P,
+}
+
+fn decode_params<P: serde::de::DeserializeOwned>(
+    asset_id: i32,
+    kind: PlanKind,
+    params: serde_json::Value,
+) -> Result<P, sqlx::Error> {
+    serde_json::from_value(params)
+        .map_err(|e| sqlx::Error::Decode(format!("asset {asset_id}: {} parameters: {e}", kind.as_str()).into()))
+}
+
+/// Every asset of plan `kind` with its newest plan version, by asset id.
+pub(crate) async fn newest_plans<P: serde::de::DeserializeOwned>(
+    pool: &PgPool,
+    kind: PlanKind,
+) -> Result<Vec<NewestPlan<P>>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT DISTINCT ON (a.id) a.id, a.chain_id, a.token, a.symbol, a.decimals,
+                v.version, v.effective_from_block, v.params
+         FROM assets a JOIN plan_versions v ON v.asset_id = a.id
+         WHERE a.plan_kind = $1
+         ORDER BY a.id, v.version DESC",
+        kind.as_str()
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(NewestPlan {
+                asset_id: r.id,
+                info: AssetInfo {
+                    symbol: r.symbol,
+                    decimals: r.decimals,
+                    chain_id: r.chain_id as u64,
+                    token: Address::from_slice(&r.token),
+                },
+                version: r.version,
+                effective_from_block: r.effective_from_block,
+                params: decode_params(r.id, kind, r.params)?,
+            })
+        })
+        .collect()
+}
+
+/// The newest parameters of asset `asset_id` if it runs plan `kind`.
+pub(crate) async fn newest_params<P: serde::de::DeserializeOwned>(
+    pool: &PgPool,
+    asset_id: i32,
+    kind: PlanKind,
+) -> Result<Option<P>, sqlx::Error> {
+    let row = sqlx::query_scalar!(
+        "SELECT v.params FROM plan_versions v JOIN assets a ON a.id = v.asset_id
+         WHERE a.id = $1 AND a.plan_kind = $2 ORDER BY v.version DESC LIMIT 1",
+        asset_id,
+        kind.as_str()
+    )
+    .fetch_optional(pool)
+    .await?;
+    row.map(|p| decode_params(asset_id, kind, p)).transpose()
+}

@@ -65,7 +65,7 @@ pub mod withdrawals;
 mod write;
 
 pub use apply::{ApplySummary, ChainLedger};
-pub use assets::{AssetInfo, AssetPlan, AssetSpec, asset_info, assets, create_asset, plan_kind, plans};
+pub use assets::{AssetInfo, AssetPlan, AssetSpec, NewestPlan, asset_info, assets, create_asset, plan_kind, plans};
 pub use digest::digest;
 /// Reads of the generation plan for the API (in its room).
 pub use plan::generation::reads as generation;

@@ -59,7 +59,7 @@ enum Command {
 }
 
 fn parse_plan(text: &str) -> Result<PlanKind, String> {
-    PlanKind::parse(text).ok_or_else(|| format!("{text:?} is no plan: auto_pool or generation"))
+    PlanKind::parse(text).ok_or_else(|| format!("{text:?} is no plan: auto_pool, generation or binary"))
 }
 
 /// Longest parameter file read (a plan's parameters are a few kilobytes).

@@ -35,6 +35,7 @@ pub mod headers;
 pub mod limiter;
 pub mod metrics;
 pub mod page;
+pub mod plans;
 pub mod profile;
 pub mod rate_limit;
 pub mod signing;
@@ -111,6 +112,7 @@ fn api(ctx: ApiContext) -> OpenApiRouter<ApiContext> {
         .merge(solvency::routes())
         .merge(staff::routes())
         .merge(authorisations::routes())
+        .merge(plans::routes())
 }
 
 async fn not_found() -> ApiError {

@@ -158,6 +158,8 @@ pub struct PublicPlans {
     pub assets: Vec<AssetPlan>,
     /// One entry per asset of the generation plan (PLAN-GENERATION.md), by asset id.
     pub generation: Vec<GenerationAssetPlan>,
+    /// One entry per asset of the binary plan (PLAN-BINARY.md), by asset id, with the odds its members have had.
+    pub binary: Vec<super::plans::binary::BinaryAssetPlan>,
 }
 
 /// One level of the generation plan: its share of a purchase and who it is open to.
@@ -289,7 +291,8 @@ pub async fn plan(State(ctx): State<ApiContext>) -> Result<Json<PublicPlans>, Ap
         })
         .collect();
     let generation = ledger::generation::plans(&ctx.db).await?.into_iter().map(generation_plan).collect();
-    Ok(Json(PublicPlans { assets, generation }))
+    let binary = super::plans::binary::public_plans(&ctx).await?;
+    Ok(Json(PublicPlans { assets, generation, binary }))
 }
 
 fn generation_plan(r: ledger::generation::GenerationPlan) -> GenerationAssetPlan {

@@ -125,6 +125,13 @@ async fn an_admin_creates_assets_whose_decimals_the_token_tells_once_each_audite
         create(json!({ "id": 1, "chain_id": CHAIN, "token": "native", "genesis": genesis, "plan": "auto_pool" })).await;
     assert_eq!((taken.status, taken.code()), (409, "asset_exists"));
 
+    // The binary plan is served: a dry run fills in its own defaults at the native coin's decimals.
+    let binary = create(json!({ "chain_id": CHAIN, "token": "native", "genesis": genesis, "plan": "binary",
+        "dry_run": true }))
+    .await;
+    assert_eq!((binary.status, binary.body["created"].clone()), (200, json!(false)), "{:?}", binary.body);
+    assert_eq!(binary.body["asset"]["params"]["pair_volume"], "100000000000000000000", "{:?}", binary.body);
+    assert_eq!(binary.body["asset"]["params"]["period"], "month");
     // The native coin: the chain's 18 decimals; the generation plan with its own defaults. The public list shows both.
     let native = create(json!({ "id": 5, "chain_id": CHAIN, "token": "native", "genesis": genesis,
         "plan": "generation" }))
@@ -136,12 +143,6 @@ async fn an_admin_creates_assets_whose_decimals_the_token_tells_once_each_audite
     );
     assert!(native.body["asset"]["params"]["packages"].is_array());
     assert_eq!(asset_rows(&app).await.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 5]);
-    // The binary plan's engine exists, its ledger rows do not yet: no asset may run it, and none is made.
-    let binary = create(json!({ "id": 6, "chain_id": CHAIN, "token": "native", "genesis": genesis,
-        "plan": "binary" }))
-    .await;
-    assert_eq!((binary.status, binary.code()), (422, "plan_not_served"), "{:?}", binary.body);
-    assert_eq!(asset_rows(&app).await.len(), 2);
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'create_asset'")
         .fetch_one(&app.db.pool)
         .await

@@ -9,6 +9,7 @@ mod admin_plan;
 mod assets;
 mod auth;
 mod authorisations;
+mod binary;
 mod conformance;
 mod docs;
 mod errors;

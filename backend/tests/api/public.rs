@@ -7,7 +7,10 @@ use crate::helpers::spawn_app;
 async fn plan_shows_each_assets_parameters_in_base_units_and_human_form() {
     let app = spawn_app().await;
     let empty = app.get("/v1/public/plan", None).await;
-    assert_eq!((empty.status, &empty.body), (200, &serde_json::json!({ "assets": [], "generation": [] })));
+    assert_eq!(
+        (empty.status, &empty.body),
+        (200, &serde_json::json!({ "assets": [], "generation": [], "binary": [] }))
+    );
 
     app.register_in_ledger(&[]).await;
     let a = app.get("/v1/public/plan", None).await;

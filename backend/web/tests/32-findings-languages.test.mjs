@@ -106,18 +106,22 @@ for (const [locale, code, dir] of [
       await page.goto(BASE + "/admin");
       await signInThroughPage(page);
       // 1: every tab with an asset picker offers the generation asset.
+      const ROOTS = { payouts: "payouts", treasury: "treasury", users: "users-admin" };
       for (const tab of ["payouts", "treasury", "users", "monitoring"]) {
         await page.getByTestId(`tab-${tab}`).click();
         if (tab === "monitoring") {
           await page.getByTestId("recon-GUSDT").waitFor();
           continue;
         }
-        const picker = page.getByTestId("asset-picker").first();
+        // The tab's own picker (the previous tab's stays drawn for a moment after the click, and a tab loaded on
+        // demand draws its picker only once loaded): read once the generation asset is offered.
+        const picker = page.getByTestId(ROOTS[tab]).getByTestId("asset-picker").first();
         await picker.waitFor();
-        // The picker is drawn before the assets arrive: wait for the generation asset, then check.
-        const options = () => picker.locator("option").allInnerTexts();
-        await until(`${tab}: the generation asset offered`, async () => (await options()).some((o) => o.includes("GUSDT")));
-        assert.ok((await options()).some((o) => o.includes("GUSDT")), `${tab}: ${(await options()).join(", ")}`);
+        const options = await until(`${tab}: the generation asset offered`, async () => {
+          const texts = await picker.locator("option").allInnerTexts();
+          return texts.some((o) => o.includes("GUSDT")) && texts;
+        });
+        assert.ok(options.some((o) => o.includes("GUSDT")), `${tab}: ${options.join(", ")}`);
       }
       // 8: the member looked up, and a confirmation's way out.
       await page.getByTestId("tab-users").click();

@@ -25,6 +25,7 @@ use super::vocabulary::*;
 use params::BPS;
 
 mod book;
+pub mod reads;
 pub(crate) use book::ROOM;
 
 /// ⌊a × b / c⌋ without overflow (c > 0).

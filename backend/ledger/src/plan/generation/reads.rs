@@ -6,70 +6,22 @@
 use alloy::primitives::Address;
 use sqlx::PgPool;
 
-use crate::assets::AssetInfo;
 use crate::money::Money;
 use crate::plan::Amount;
+use crate::plan::PlanKind;
 use crate::plan::generation::{GenerationParams, LEVELS};
 
 /// A generation asset with its newest plan version.
-#[derive(Debug, Clone)]
-pub struct GenerationPlan {
-    /// The asset.
-    pub asset_id: i32,
-    /// Its unit and chain.
-    pub info: AssetInfo,
-    /// The newest version's number.
-    pub version: i32,
-    /// The first block it governs.
-    pub effective_from_block: i64,
-    /// Its parameters.
-    pub params: GenerationParams,
-}
-
-fn decode(asset_id: i32, params: serde_json::Value) -> Result<GenerationParams, sqlx::Error> {
-    serde_json::from_value(params)
-        .map_err(|e| sqlx::Error::Decode(format!("asset {asset_id}: generation parameters: {e}").into()))
-}
+pub type GenerationPlan = crate::assets::NewestPlan<GenerationParams>;
 
 /// Every generation asset with its newest plan version, by asset id.
 pub async fn plans(pool: &PgPool) -> Result<Vec<GenerationPlan>, sqlx::Error> {
-    let rows = sqlx::query!(
-        "SELECT DISTINCT ON (a.id) a.id, a.chain_id, a.token, a.symbol, a.decimals,
-                v.version, v.effective_from_block, v.params
-         FROM assets a JOIN plan_versions v ON v.asset_id = a.id
-         WHERE a.plan_kind = 'generation'
-         ORDER BY a.id, v.version DESC"
-    )
-    .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(GenerationPlan {
-                asset_id: r.id,
-                info: AssetInfo {
-                    symbol: r.symbol,
-                    decimals: r.decimals,
-                    chain_id: r.chain_id as u64,
-                    token: Address::from_slice(&r.token),
-                },
-                version: r.version,
-                effective_from_block: r.effective_from_block,
-                params: decode(r.id, r.params)?,
-            })
-        })
-        .collect()
+    crate::assets::newest_plans(pool, PlanKind::Generation).await
 }
 
 /// The newest parameters of generation asset `asset_id`, if it is one.
 pub async fn params(pool: &PgPool, asset_id: i32) -> Result<Option<GenerationParams>, sqlx::Error> {
-    let row = sqlx::query_scalar!(
-        "SELECT v.params FROM plan_versions v JOIN assets a ON a.id = v.asset_id
-         WHERE a.id = $1 AND a.plan_kind = 'generation' ORDER BY v.version DESC LIMIT 1",
-        asset_id
-    )
-    .fetch_optional(pool)
-    .await?;
-    row.map(|p| decode(asset_id, p)).transpose()
+    crate::assets::newest_params(pool, asset_id, PlanKind::Generation).await
 }
 
 /// Users of `asset_id` other than genesis who have earned their whole cap (room 0).

@@ -1,0 +1,13 @@
+//! The plans' API views, one module each, and their registry: the routes every plan's room serves (merged into the
+//! API by [`routes`]) and what each adds to the shared public views.
+
+pub mod binary;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use super::ApiContext;
+
+/// Every plan's own routes, each with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new().merge(binary::routes())
+}
