@@ -98,9 +98,14 @@ rm -f "$cargo_log" "$cargo_status_file"
 step "rust: the tests with time bounds, alone (the TRON test node's, the API's hostile inputs)"
 timed_status=0
 cargo test --workspace --all-targets --no-fail-fast -- "${timed[@]}" 2>&1 | tee -a "$log" || timed_status=$?
-[ "$cargo_status" = 0 ] || exit "$cargo_status"
-[ "$web_status" = 0 ] || exit "$web_status"
-[ "$timed_status" = 0 ] || exit "$timed_status"
+# CI shows only the end of what this printed: on a failure, the failing tests are named again last.
+recap() {
+  printf '\n==> what failed (recap of the output above)\n' >&2
+  grep -E '^test .* FAILED$|^(error|warning): [0-9]+ targets? failed|^    `-p |^not ok |^# fail |^✘|panicked at' "$log" | head -n 60 >&2 || true
+}
+if [ "$cargo_status" != 0 ]; then recap; exit "$cargo_status"; fi
+if [ "$web_status" != 0 ]; then recap; exit "$web_status"; fi
+if [ "$timed_status" != 0 ]; then recap; exit "$timed_status"; fi
 
 step "api: generated requests against the OpenAPI document (schemathesis, on the same devnet)"
 KEEP_DEVNET=1 scripts/api-check.sh 2>&1 | tee -a "$log"
