@@ -11,7 +11,7 @@ use super::error::ErrorBody;
 use super::extract::{Path, Query, parse_address};
 use super::page::{Page, page_limit};
 use super::profile::{Profile, profile_of};
-use super::types::{AssetAmount, AssetMeta};
+use super::types::AssetMeta;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminUser, Json, Staff, need};
@@ -38,7 +38,6 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(audit))
         .routes(routes!(plan_versions, new_plan_version))
         .routes(routes!(create_asset))
-        .routes(routes!(week_closes))
         .routes(routes!(logs))
         .routes(routes!(ack_alert))
         .routes(routes!(withdrawals))
@@ -419,101 +418,6 @@ pub async fn new_plan_version(
         }
     };
     Ok(Json(CreatedPlanVersion { asset_id: req.asset_id, version, effective_from_block: req.from_block }))
-}
-
-/// A generation-plan asset's closed weeks, newest first.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct WeeksQuery {
-    /// The asset.
-    pub asset_id: i32,
-    /// Only weeks before this one (the previous page's last `week`).
-    pub before: Option<i64>,
-    /// At most this many (1..=100, default 20).
-    pub limit: Option<i64>,
-}
-
-/// One closed week of a generation-plan asset (PLAN-GENERATION.md §3).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct WeekCloseView {
-    /// The week (weeks count from the plan's `week_origin`).
-    pub week: i64,
-    /// The plan version it closed under.
-    pub plan_version: i32,
-    /// The week's end, unix seconds (the first second of the next week).
-    pub week_end: i64,
-    /// The confirmed block whose time closed it (an event's block, or the listener's confirmed head).
-    pub closing_block: i64,
-    /// Ledger events applied before the close: every event before the week's end, none after.
-    pub applied_events: i64,
-    /// The users ranked at the close, as the ledger stored them (an empty array when nobody was ranked).
-    #[schema(value_type = Vec<RankedUserView>)]
-    pub ranked: serde_json::Value,
-    /// Σ of the ranks' weekly bonuses before scaling (B).
-    pub bonuses: AssetAmount,
-    /// The company's balance before the close (C); bonuses are scaled down when B > C.
-    pub company_before: AssetAmount,
-    /// Σ credited as RANK_BONUS: the company's debit (bonuses bounded by each user's room).
-    pub credited: AssetAmount,
-}
-
-/// A user ranked at a week's close (the document's form of the stored `ranked` entries).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RankedUserView {
-    /// The user's number in the asset.
-    pub user: u32,
-    /// The rank reached, 1 for the plan's first (lowest) rank.
-    pub rank: u32,
-    /// The user's largest leg at the close, base units as a decimal string.
-    pub main: String,
-    /// The sum of the user's other legs at the close, base units as a decimal string.
-    pub other: String,
-}
-
-/// A page of closed weeks.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct WeekCloses {
-    /// The asset.
-    pub asset_id: i32,
-    /// Newest first.
-    pub weeks: Vec<WeekCloseView>,
-}
-
-/// The weeks a generation-plan asset has closed, newest first: who was ranked, B, C and what was credited. 404 for
-/// an asset that is not of the generation plan.
-#[utoipa::path(get, path = "/v1/admin/weeks", tag = "admin", security(("bearer" = [])), params(WeeksQuery),
-    responses((status = 200, body = WeekCloses), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn week_closes(
-    State(ctx): State<ApiContext>,
-    _admin: AdminUser,
-    Query(q): Query<WeeksQuery>,
-) -> Result<Json<WeekCloses>, ApiError> {
-    if ledger::plan_kind(&ctx.db, q.asset_id).await? != Some(PlanKind::Generation) {
-        return Err(ApiError::NotFound);
-    }
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::unprocessable("invalid_limit", "limit must be 1..=100"));
-    }
-    let info = ledger::asset_info(&ctx.db, q.asset_id).await?.ok_or(ApiError::NotFound)?;
-    let amount = |a: u128| AssetAmount::new(a, info.decimals, &info.symbol);
-    let weeks = ledger::generation::week_closes(&ctx.db, q.asset_id, q.before, limit)
-        .await?
-        .into_iter()
-        .map(|w| WeekCloseView {
-            week: w.week,
-            plan_version: w.plan_version,
-            week_end: w.week_end,
-            closing_block: w.closing_block,
-            applied_events: w.applied_events,
-            ranked: w.ranked,
-            bonuses: amount(w.bonuses),
-            company_before: amount(w.company_before),
-            credited: amount(w.credited),
-        })
-        .collect();
-    Ok(Json(WeekCloses { asset_id: q.asset_id, weeks }))
 }
 
 /// Which operational log to page through, and from where.

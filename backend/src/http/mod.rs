@@ -11,7 +11,6 @@ pub mod docs;
 pub mod health;
 pub mod monitoring;
 pub mod payouts;
-pub mod pool;
 pub mod prices;
 pub mod public;
 pub mod register;
@@ -105,7 +104,6 @@ fn api(ctx: ApiContext) -> OpenApiRouter<ApiContext> {
         .merge(statements::routes())
         .merge(register::routes())
         .merge(admin::routes())
-        .merge(pool::routes())
         .merge(payouts::routes())
         .merge(treasury::routes())
         .merge(monitoring::routes())

@@ -155,179 +155,20 @@ pub async fn chains(State(ctx): State<ApiContext>) -> Json<PublicChains> {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicPlans {
     /// One entry per asset of the auto-pool plan (PLAN.md), by asset id.
-    pub assets: Vec<AssetPlan>,
+    pub assets: Vec<super::plans::auto_pool::AssetPlan>,
     /// One entry per asset of the generation plan (PLAN-GENERATION.md), by asset id.
-    pub generation: Vec<GenerationAssetPlan>,
+    pub generation: Vec<super::plans::generation::GenerationAssetPlan>,
     /// One entry per asset of the binary plan (PLAN-BINARY.md), by asset id, with the odds its members have had.
     pub binary: Vec<super::plans::binary::BinaryAssetPlan>,
-}
-
-/// One level of the generation plan: its share of a purchase and who it is open to.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct GenerationLevel {
-    /// 1 for the buyer's sponsor, 2 for theirs, … 20.
-    pub level: u32,
-    /// The level's share of each purchase, basis points.
-    pub bps: u32,
-    /// Direct referrals a sponsor needs for this level to pay them.
-    pub directs_required: u32,
-}
-
-/// One rank of the generation plan.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct GenerationRank {
-    /// 1 for the first (lowest) rank.
-    pub rank: u32,
-    /// Its name.
-    pub name: String,
-    /// Least volume of the largest leg (the largest direct referral's team, themselves included).
-    pub main_leg: AssetAmount,
-    /// Least volume of all the other legs together.
-    pub other_legs: AssetAmount,
-    /// What the rank pays each week, scaled down when the company's balance cannot pay every bonus, and never
-    /// above the user's room under their cap.
-    pub weekly_bonus: AssetAmount,
-}
-
-/// The generation plan of one asset (its newest version): what a purchase pays up the chain, the cap, the ranks
-/// and the withdrawal fee, exactly as the ledger applies them.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct GenerationAssetPlan {
-    /// The asset's id.
-    pub asset_id: i32,
-    /// The chain the asset lives on.
-    pub chain_id: i64,
-    /// Token contract in the chain's form.
-    pub token: String,
-    /// The asset's symbol.
-    pub symbol: String,
-    /// Decimals of the asset's base unit.
-    pub decimals: i16,
-    /// The plan version's number.
-    pub version: i32,
-    /// First block whose events this version governs.
-    pub effective_from_block: i64,
-    /// The only amounts a registration or purchase may pay; any other amount is held in suspense until refunded.
-    pub packages: Vec<AssetAmount>,
-    /// The 20 levels of generation income.
-    pub levels: Vec<GenerationLevel>,
-    /// A user earns at most `cap_bps` / 10000 of what they paid in (30000: three times).
-    pub cap_bps: u32,
-    /// The weekly ranks, lowest first.
-    pub ranks: Vec<GenerationRank>,
-    /// Unix time of week 0's start; weeks are `week_seconds` long and close on block time.
-    pub week_origin: u64,
-    /// Seconds in a week.
-    pub week_seconds: u64,
-    /// The company keeps ⌈entry × `withdrawal_fee_bps` / 10000⌉ of each payout entry.
-    pub withdrawal_fee_bps: u32,
-}
-
-/// The plan version of one asset with the highest number (the one new events apply under
-/// once their block reaches `effective_from_block`).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AssetPlan {
-    /// The asset's id.
-    pub asset_id: i32,
-    /// The chain the asset lives on.
-    pub chain_id: i64,
-    /// Token contract (0x hex); the zero address for the chain's native coin.
-    pub token: String,
-    /// The asset's symbol (`USDT`, `BNB`).
-    pub symbol: String,
-    /// Decimals of the asset's base unit.
-    pub decimals: i16,
-    /// The plan version's number: 1 for the asset's first plan, then one more per change.
-    pub version: i32,
-    /// First block whose events this version governs; earlier events keep their version.
-    pub effective_from_block: i64,
-    /// Exact amount a registration must pay; also the level-1 node price.
-    pub registration_fee: AssetAmount,
-    /// DIRECT reward to the sponsor of a registration that is not a pool entry; the rest goes to the company.
-    pub direct_amount: AssetAmount,
-    /// Every n-th direct referral's fee is the sponsor's level-1 pool entry instead of a DIRECT reward.
-    pub pool_entry_every: u32,
-    /// Most nodes one user may hold in one level.
-    pub max_nodes_per_level: u32,
-    /// Price of a node per level, level 1 first.
-    pub level_price: Vec<AssetAmount>,
-    /// Parent, grandparent, great-grandparent shares of a pool placement, basis points.
-    pub layer_bps: [u32; 3],
-    /// How many of the last matrix slots reserve the POOL_L3 credit towards the next level.
-    pub reserve_slots: u32,
-    /// Exact amount a retopup must pay; shared out as LEVEL rewards up the sponsor chain.
-    pub retopup_fee: AssetAmount,
-    /// Shares of a retopup for the sponsors 1..n up the chain, basis points.
-    pub level_bps: Vec<u32>,
 }
 
 /// Plan parameters per asset (latest version).
 #[utoipa::path(get, path = "/v1/public/plan", tag = "public", responses((status = 200, body = PublicPlans)))]
 pub async fn plan(State(ctx): State<ApiContext>) -> Result<Json<PublicPlans>, ApiError> {
-    let rows = ledger::plans(&ctx.db).await?;
-    let assets = rows
-        .into_iter()
-        .map(|r| {
-            let (d, sym) = (r.info.decimals, r.info.symbol.as_str());
-            let p = r.params;
-            AssetPlan {
-                asset_id: r.asset_id,
-                chain_id: r.info.chain_id as i64,
-                token: abi::tron::show(r.info.chain_id, r.info.token),
-                decimals: d,
-                version: r.version,
-                effective_from_block: r.effective_from_block,
-                registration_fee: AssetAmount::new(p.registration_fee, d, sym),
-                direct_amount: AssetAmount::new(p.direct_amount, d, sym),
-                pool_entry_every: p.pool_entry_every,
-                max_nodes_per_level: p.max_nodes_per_level,
-                level_price: p.level_price.iter().map(|x| AssetAmount::new(x, d, sym)).collect(),
-                layer_bps: p.layer_bps,
-                reserve_slots: p.reserve_slots,
-                retopup_fee: AssetAmount::new(p.retopup_fee, d, sym),
-                level_bps: p.level_bps,
-                symbol: r.info.symbol,
-            }
-        })
-        .collect();
-    let generation = ledger::generation::plans(&ctx.db).await?.into_iter().map(generation_plan).collect();
+    let assets = super::plans::auto_pool::public_plans(&ctx).await?;
+    let generation = super::plans::generation::public_plans(&ctx).await?;
     let binary = super::plans::binary::public_plans(&ctx).await?;
     Ok(Json(PublicPlans { assets, generation, binary }))
-}
-
-fn generation_plan(r: ledger::generation::GenerationPlan) -> GenerationAssetPlan {
-    let (d, sym) = (r.info.decimals, r.info.symbol.as_str());
-    let p = r.params;
-    let amount = |a: u128| AssetAmount::new(a, d, sym);
-    GenerationAssetPlan {
-        asset_id: r.asset_id,
-        chain_id: r.info.chain_id as i64,
-        token: abi::tron::show(r.info.chain_id, r.info.token),
-        decimals: d,
-        version: r.version,
-        effective_from_block: r.effective_from_block,
-        packages: p.packages.iter().map(|a| amount(*a)).collect(),
-        levels: (0..p.gen_bps.len())
-            .map(|i| GenerationLevel { level: i as u32 + 1, bps: p.gen_bps[i], directs_required: p.direct_req[i] })
-            .collect(),
-        cap_bps: p.cap_bps,
-        ranks: p
-            .ranks
-            .iter()
-            .enumerate()
-            .map(|(i, k)| GenerationRank {
-                rank: i as u32 + 1,
-                name: k.name.clone(),
-                main_leg: amount(k.main),
-                other_legs: amount(k.other),
-                weekly_bonus: amount(k.bonus),
-            })
-            .collect(),
-        week_origin: p.week_origin,
-        week_seconds: ledger::plan::generation::WEEK_SECS,
-        withdrawal_fee_bps: p.withdrawal_fee_bps,
-        symbol: r.info.symbol,
-    }
 }
 
 /// Participants' aggregate outcomes for each asset.

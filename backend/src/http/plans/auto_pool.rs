@@ -1,5 +1,5 @@
-//! `/v1/pool`: each asset's level trees (summary, queue snapshot, nodes) and the admin's manual
-//! placement. Queue snapshots are cached in Redis under the asset's ledger position
+//! The auto-pool plan's API view (PLAN.md): its public plan (`/v1/public/plan`'s `assets`), and `/v1/pool`: each
+//! asset's level trees (summary, queue snapshot, nodes) and the admin's manual placement. Queue snapshots are cached in Redis under the asset's ledger position
 //! (`applied_events`, `admin_seq`), so a snapshot of an older ledger is never served.
 
 use axum::extract::State;
@@ -7,14 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::bounded;
-use super::error::ErrorBody;
-use super::extract::{Query, parse_address};
-use super::page::page_limit;
-use super::types::AssetAmount;
+use crate::http::bounded;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
 use crate::http::extract::{AuthUser, Json, Staff, need};
+use crate::http::extract::{Query, parse_address};
+use crate::http::page::page_limit;
+use crate::http::types::AssetAmount;
 use abi::tron::show;
 use ledger::plan::{MATRIX_SLOTS, PlanParams};
 
@@ -438,4 +438,72 @@ pub async fn place(
         placements: done.placements,
         credits: done.credits,
     }))
+}
+
+/// The plan version of one asset with the highest number (the one new events apply under
+/// once their block reaches `effective_from_block`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssetPlan {
+    /// The asset's id.
+    pub asset_id: i32,
+    /// The chain the asset lives on.
+    pub chain_id: i64,
+    /// Token contract (0x hex); the zero address for the chain's native coin.
+    pub token: String,
+    /// The asset's symbol (`USDT`, `BNB`).
+    pub symbol: String,
+    /// Decimals of the asset's base unit.
+    pub decimals: i16,
+    /// The plan version's number: 1 for the asset's first plan, then one more per change.
+    pub version: i32,
+    /// First block whose events this version governs; earlier events keep their version.
+    pub effective_from_block: i64,
+    /// Exact amount a registration must pay; also the level-1 node price.
+    pub registration_fee: AssetAmount,
+    /// DIRECT reward to the sponsor of a registration that is not a pool entry; the rest goes to the company.
+    pub direct_amount: AssetAmount,
+    /// Every n-th direct referral's fee is the sponsor's level-1 pool entry instead of a DIRECT reward.
+    pub pool_entry_every: u32,
+    /// Most nodes one user may hold in one level.
+    pub max_nodes_per_level: u32,
+    /// Price of a node per level, level 1 first.
+    pub level_price: Vec<AssetAmount>,
+    /// Parent, grandparent, great-grandparent shares of a pool placement, basis points.
+    pub layer_bps: [u32; 3],
+    /// How many of the last matrix slots reserve the POOL_L3 credit towards the next level.
+    pub reserve_slots: u32,
+    /// Exact amount a retopup must pay; shared out as LEVEL rewards up the sponsor chain.
+    pub retopup_fee: AssetAmount,
+    /// Shares of a retopup for the sponsors 1..n up the chain, basis points.
+    pub level_bps: Vec<u32>,
+}
+
+/// Every auto-pool asset's newest plan version, by asset id (`/v1/public/plan`'s `assets`).
+pub async fn public_plans(ctx: &ApiContext) -> Result<Vec<AssetPlan>, ApiError> {
+    let rows = ledger::plans(&ctx.db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let (d, sym) = (r.info.decimals, r.info.symbol.as_str());
+            let p = r.params;
+            AssetPlan {
+                asset_id: r.asset_id,
+                chain_id: r.info.chain_id as i64,
+                token: abi::tron::show(r.info.chain_id, r.info.token),
+                decimals: d,
+                version: r.version,
+                effective_from_block: r.effective_from_block,
+                registration_fee: AssetAmount::new(p.registration_fee, d, sym),
+                direct_amount: AssetAmount::new(p.direct_amount, d, sym),
+                pool_entry_every: p.pool_entry_every,
+                max_nodes_per_level: p.max_nodes_per_level,
+                level_price: p.level_price.iter().map(|x| AssetAmount::new(x, d, sym)).collect(),
+                layer_bps: p.layer_bps,
+                reserve_slots: p.reserve_slots,
+                retopup_fee: AssetAmount::new(p.retopup_fee, d, sym),
+                level_bps: p.level_bps,
+                symbol: r.info.symbol,
+            }
+        })
+        .collect())
 }
