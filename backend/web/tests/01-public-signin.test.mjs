@@ -25,12 +25,15 @@ test("plan and disclosure come first, in plain words, equal to the API", async (
   // A TRON asset's card is told apart from another chain's asset of the same symbol.
   const TRON_CHAIN_IDS = [728126428, 3448148188, 2494104990];
   for (const d of disclosure) {
-    // A generation-plan asset (PLAN-GENERATION.md) has a card of its own, with its users at their cap.
+    // A generation-plan (PLAN-GENERATION.md) or binary-plan (PLAN-BINARY.md) asset has a card of its own.
     const generation = publicPlans.generation.some((g) => g.asset_id === d.asset_id);
-    const chainId = (generation ? publicPlans.generation : plans).find((p) => p.asset_id === d.asset_id).chain_id;
+    const binary = publicPlans.binary.some((g) => g.asset_id === d.asset_id);
+    const chainId = [...publicPlans.generation, ...publicPlans.binary, ...plans].find((p) => p.asset_id === d.asset_id).chain_id;
     const card = generation
       ? page.getByTestId(`generation-rules-${d.asset_id}`)
-      : page.getByTestId(`disclosure-${d.symbol}${TRON_CHAIN_IDS.includes(chainId) ? "-TRON" : ""}`);
+      : binary
+        ? page.getByTestId(`binary-rules-${d.asset_id}`)
+        : page.getByTestId(`disclosure-${d.symbol}${TRON_CHAIN_IDS.includes(chainId) ? "-TRON" : ""}`);
     const text = await card.innerText();
     // An asset nobody has joined yet (the devnet's TRON asset until a TRON test registers) says so.
     const expected =

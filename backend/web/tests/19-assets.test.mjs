@@ -1,11 +1,12 @@
 // Assets from the console (issue 44): the admin lists the devnet's assets, checks a new one on the deployment's
-// second spare test token (allowed on the contract, no asset yet) — the decimals read from the token —, is refused
+// last spare test token (allowed on the contract, no asset yet) — the decimals read from the token —, is refused
 // for an address that is no contract, creates it, and a second tab holding the same checked draft is refused with
 // 409: one asset, whatever the clicks. The asset is then in the public plan and its genesis is user 0.
 import assert from "node:assert/strict";
 import { ANVIL_KEYS, Api, BASE, CHAIN, CHAIN_ID, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
 
-const SPARE = CHAIN.spare_tokens[1];
+// The deployment's last spare token: the generation and binary assets take the first two.
+const SPARE = CHAIN.spare_tokens[2];
 
 /** Opens the console's Assets tab as the admin (anvil account 0), signed in. */
 async function assetsTab(b) {

@@ -29,13 +29,13 @@ const GEN = 4;
 
 const publicAssets = async () => {
   const p = (await Api.raw("GET", "/v1/public/plan")).body;
-  return { auto: p.assets.map((a) => a.asset_id), generation: p.generation.map((g) => g.asset_id) };
+  return { auto: p.assets.map((a) => a.asset_id), generation: p.generation.map((g) => g.asset_id), binary: p.binary.map((b) => b.asset_id) };
 };
 
 test("every console tab lists every asset whatever its plan, and shows each plan's own views from its room", async () => {
-  const { auto, generation } = await publicAssets();
+  const { auto, generation, binary } = await publicAssets();
   assert.ok(auto.includes(BNB) && generation.includes(GEN), "the devnet runs both plans");
-  const all = [...auto, ...generation].map(String).sort();
+  const all = [...auto, ...generation, ...binary].map(String).sort();
   const admin = await Api.signIn(ANVIL_KEYS[0]);
   const b = await openBrowser({ key: ANVIL_KEYS[0] });
   const p = b.page;

@@ -12,9 +12,10 @@ import { type Asset, ConfirmAction, IfCan } from "./common";
 import { t, tx } from "../i18n";
 import { amount } from "../lib/format";
 import type { Schema } from "../generated/api";
+import { PLAN_KINDS, type PlanKind, roomOf } from "../plans";
 
 type CreatedAsset = Schema<"CreatedAsset">;
-type Plan = "auto_pool" | "generation";
+type Plan = PlanKind;
 
 /** The form as typed. */
 interface Draft {
@@ -178,8 +179,11 @@ export function Assets(props: { assets: Asset[]; wallet: string; created: () => 
           <label>
             {t("console.tab_plan")}
             <select value={current.plan} onChange={set("plan")} data-testid="asset-plan">
-              <option value="auto_pool">{t("assets.plan_auto_pool")}</option>
-              <option value="generation">{t("assets.plan_generation")}</option>
+              {PLAN_KINDS.map((k) => (
+                <option key={k} value={k}>
+                  {roomOf(k).choice()}
+                </option>
+              ))}
             </select>
           </label>
           <label>
@@ -218,7 +222,7 @@ export function Assets(props: { assets: Asset[]; wallet: string; created: () => 
                     symbol: valid.asset.symbol,
                     decimals: valid.asset.decimals,
                     network: networkLabel(valid.asset.chain_id),
-                    plan: t(valid.asset.plan === "generation" ? "plan.name_generation" : "plan.name_auto_pool"),
+                    plan: PLAN_KINDS.includes(valid.asset.plan as PlanKind) ? roomOf(valid.asset.plan as PlanKind).name() : valid.asset.plan,
                     genesis: <code>{valid.asset.genesis}</code>,
                   })}
                 </p>

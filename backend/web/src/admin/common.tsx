@@ -249,3 +249,30 @@ export function CreateVersion<P extends object>(props: {
     </>
   );
 }
+
+/**
+ * One field of a plan version's form: its label, the text as typed, a hint, and the reason it is refused (tied to
+ * the input for screen readers). `area` for a multi-line field.
+ */
+export function DraftField(props: { k: string; label: string; hint?: string; value: string; error?: string; onInput: (v: string) => void; area?: boolean }) {
+  const { k, error } = props;
+  const common = {
+    value: props.value,
+    onInput: (e: Event) => props.onInput((e.target as HTMLInputElement).value),
+    "aria-invalid": !!error,
+    "aria-describedby": error ? `err-${k}` : undefined,
+    "data-testid": `plan-${k}`,
+  };
+  return (
+    <label>
+      {props.label}
+      {props.area ? <textarea rows={4} {...common} /> : <input {...common} />}
+      {props.hint && <span class="muted">{props.hint}</span>}
+      {error && (
+        <span class="field-error" id={`err-${k}`} data-testid={`plan-error-${k}`}>
+          {error}
+        </span>
+      )}
+    </label>
+  );
+}

@@ -71,6 +71,14 @@ export type GenerationAssetPlan = S["GenerationAssetPlan"];
 export type GenerationStanding = S["GenerationStanding"];
 /** One closed week of a generation-plan asset (`/v1/admin/weeks`). */
 export type WeekCloses = S["WeekCloses"];
+/** The binary plan of one asset (PLAN-BINARY.md), as `/v1/public/plan` lists it under `binary`, with its odds. */
+export type BinaryAssetPlan = S["BinaryAssetPlan"];
+/** A wallet's standing under a binary-plan asset (`/v1/users/binary`). */
+export type BinaryStanding = S["BinaryStanding"];
+/** A page of the binary tree under a member (`/v1/users/binary/tree`). */
+export type BinaryTreePage = S["BinaryTreePage"];
+/** Closed periods of a binary-plan asset (`/v1/admin/binary/closes`). */
+export type BinaryCloses = S["BinaryCloses"];
 /** `GET /v1/public/solvency`: per asset, the latest committed epoch of the proof of solvency, as the operator's server reports it. */
 export type SolvencyOverview = Omit<S["SolvencyOverview"], "assets"> & { assets: AssetSolvency[] };
 /** One epoch as the API reports it (`latest`, `in_flight`, the history's items). */

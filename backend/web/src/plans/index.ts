@@ -7,7 +7,7 @@
 import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import type { Schema } from "../generated/api";
-import type { AssetPlan, GenerationAssetPlan, PublicPlans } from "../lib/types";
+import type { AssetPlan, BinaryAssetPlan, GenerationAssetPlan, PublicPlans } from "../lib/types";
 import { t } from "../i18n";
 
 /** The fields every page needs of an asset, whatever its plan. */
@@ -24,7 +24,9 @@ export interface AssetBase {
 export type AutoPoolAsset = AssetBase & { plan: "auto_pool"; params: AssetPlan };
 /** An asset on the generation plan (PLAN-GENERATION.md): packages, levels, a cap, weekly ranks. */
 export type GenerationAsset = AssetBase & { plan: "generation"; params: GenerationAssetPlan };
-export type PlannedAsset = AutoPoolAsset | GenerationAsset;
+/** An asset on the binary plan (PLAN-BINARY.md): packages, two legs, pairs closed per period. */
+export type BinaryAsset = AssetBase & { plan: "binary"; params: BinaryAssetPlan };
+export type PlannedAsset = AutoPoolAsset | GenerationAsset | BinaryAsset;
 export type PlanKind = PlannedAsset["plan"];
 
 /** Every asset of the public plan list, each with its plan, by asset id. */
@@ -34,6 +36,7 @@ export function plannedAssets(p: PublicPlans | null | undefined): PlannedAsset[]
   const all: PlannedAsset[] = [
     ...p.assets.map((a): PlannedAsset => ({ ...base(a), plan: "auto_pool", params: a })),
     ...(p.generation ?? []).map((g): PlannedAsset => ({ ...base(g), plan: "generation", params: g })),
+    ...(p.binary ?? []).map((b): PlannedAsset => ({ ...base(b), plan: "binary", params: b })),
   ];
   return all.sort((a, b) => a.asset_id - b.asset_id);
 }
@@ -61,6 +64,8 @@ export interface PlanRoom {
   kind: PlanKind;
   /** "auto-pool plan": how the console names it, in the reader's language (a console string: the console calls it). */
   name: () => string;
+  /** "Binary (PLAN-BINARY.md)": the plan as the console's new-asset form offers it. */
+  choice: () => string;
   /** Console, Plan tab: every version of the plan's parameters and the form for a new one. */
   versions: Lazy<VersionsProps>;
   /** Console, Periods tab: the plan's period closes (generation: weeks), for its assets. */
@@ -73,16 +78,28 @@ const ROOMS: Record<PlanKind, PlanRoom> = {
   auto_pool: {
     kind: "auto_pool",
     name: () => t("plan.name_auto_pool"),
+    choice: () => t("assets.plan_auto_pool"),
     versions: () => import("./auto-pool/versions").then((m) => m.AutoPoolVersions as ComponentType<VersionsProps>),
     userTools: () => import("./auto-pool/placement").then((m) => m.ManualPlacement),
   },
   generation: {
     kind: "generation",
     name: () => t("plan.name_generation"),
+    choice: () => t("assets.plan_generation"),
     versions: () => import("./generation/versions").then((m) => m.GenerationVersions as ComponentType<VersionsProps>),
     periods: { view: () => import("./generation/weeks").then((m) => m.Weeks) },
   },
+  binary: {
+    kind: "binary",
+    name: () => t("plan.name_binary"),
+    choice: () => t("assets.plan_binary"),
+    versions: () => import("./binary/versions").then((m) => m.BinaryVersions as ComponentType<VersionsProps>),
+    periods: { view: () => import("./binary/closes").then((m) => m.BinaryCloses) },
+  },
 };
+
+/** Every plan an asset may run, in the registry's order. */
+export const PLAN_KINDS = Object.keys(ROOMS) as PlanKind[];
 
 export function roomOf(kind: PlanKind): PlanRoom {
   return ROOMS[kind];
@@ -90,7 +107,7 @@ export function roomOf(kind: PlanKind): PlanRoom {
 
 /** The share of each payout the plan keeps as a withdrawal fee, in basis points (0 on a plan without one). */
 export function withdrawalFeeBps(asset: PlannedAsset): number {
-  return asset.plan === "generation" ? asset.params.withdrawal_fee_bps : 0;
+  return "withdrawal_fee_bps" in asset.params ? asset.params.withdrawal_fee_bps : 0;
 }
 
 /** The rooms of the plans the assets run, each once, in the order of their first asset. */

@@ -1,25 +1,24 @@
 // Registration through a referral link (`/?ref=<sponsor>&asset=<id>`; the sponsor as 0x… or, on TRON, T…): who
-// the sponsor is, in which asset, what it costs (an auto-pool asset's fixed fee, or a generation asset's package
-// picked here), and what the payment did once the ledger applied it.
+// the sponsor is, in which asset, what it costs (its plan's: a fixed fee, or a package picked here), and what the
+// payment did once the ledger applied it. What differs between plans comes from their member rooms (plans/member).
 
 import { useState } from "preact/hooks";
-import { get, post } from "../lib/api";
+import { get } from "../lib/api";
 import { t, tx } from "../i18n";
-import { amount, localHuman } from "../lib/format";
 import { chainAddress, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
-import type { AssetPlan, GenerationAssetPlan, PaymentList, Profile, SignedPayment } from "../lib/types";
+import type { PaymentList, Profile } from "../lib/types";
 import { useSignedIn, useTronLink } from "../ui/account";
-import { Addr, AssetAmt, Notice, TxHash, useLoad } from "../ui/bits";
+import { Addr, AssetAmt, Notice, useLoad } from "../ui/bits";
 import { load as inFlight } from "./inflight";
-import { PackagePay } from "../plans/generation/member";
-import { type Applied, Payment, notAppliedText } from "./payment";
+import type { PlannedAsset } from "../plans";
+import { memberRoomOf } from "../plans/member";
+import { type Applied, notAppliedText } from "./payment";
 import { SponsorFacts, SponsorRefusal, useSponsor } from "./sponsor";
 
 export function Register(props: {
   sponsor: string;
-  plans: AssetPlan[];
-  /** The generation-plan assets (PLAN-GENERATION.md): paid with a package picked here. */
-  generation: GenerationAssetPlan[];
+  /** Every asset, with its plan. */
+  assets: PlannedAsset[];
   /** The link's asset, or null when it names none (then the visitor picks one). */
   assetId: number | null;
   /** The asset paid in now (the page shows its card above), and how the visitor picks another. */
@@ -31,13 +30,10 @@ export function Register(props: {
   const assetId = props.selected;
   const setAssetId = props.onSelect;
   const [applied, setApplied] = useState<Applied | null>(null);
-  const pool = props.plans.find((p) => p.asset_id === assetId);
-  const gen = pool ? undefined : props.generation.find((p) => p.asset_id === assetId);
-  const plan = pool ?? gen;
-  const choices = [
-    ...props.plans.map((p) => ({ ...p, price: localHuman(p.registration_fee.human) })),
-    ...props.generation.map((p) => ({ ...p, price: t("register.packages_from", { amount: p.packages[0] ? localHuman(p.packages[0].human) : "—" }) })),
-  ];
+  const plan = props.assets.find((p) => p.asset_id === assetId);
+  const room = plan && memberRoomOf(plan);
+  const fee = plan && room ? room.fee(plan) : null;
+  const choices = props.assets.map((p) => ({ ...p, price: memberRoomOf(p).price(p) }));
   const valid = parseAnyAddress(props.sponsor) !== null;
   // Who the link names in the chosen asset: a registration naming a non-member or a frozen sponsor is refused, so none
   // is offered.
@@ -98,10 +94,10 @@ export function Register(props: {
           )}
           {plan && (
             <p data-testid="register-cost">
-              {tx(pool ? "register.cost_fee" : "register.cost_package", {
+              {tx(fee ? "register.cost_fee" : "register.cost_package", {
                 asset: <strong data-testid="register-asset">{plan.symbol}</strong>,
                 network: networkText(plan.chain_id),
-                amount: pool && <AssetAmt a={pool.registration_fee} testid="register-amount" />,
+                amount: fee && <AssetAmt a={fee} testid="register-amount" />,
               })}
               .{tron && t("register.paid_tronlink")}
             </p>
@@ -126,14 +122,12 @@ export function Register(props: {
               {notAppliedText(refused)}
             </Notice>
           )}
-          {signed && gen && !registered && !refused && !sponsorRefused && !me.loading && !payments.loading && (
-            <PackagePay
-              key={`${gen.asset_id}-${signed.connection.kind}-${signed.connection.account}`}
+          {signed && plan && room && !registered && !refused && !sponsorRefused && !me.loading && !payments.loading && (
+            <room.Join
+              key={`${plan.asset_id}-${signed.connection.kind}-${signed.connection.account}`}
+              asset={plan}
               connection={signed.connection}
-              plan={gen}
-              kind="register"
-              verb={t("register.register_and_pay")}
-              ask={(pkg) => post<SignedPayment>("/v1/users/register", { asset_id: gen.asset_id, sponsor: props.sponsor, package: pkg })}
+              sponsor={props.sponsor}
               onApplied={(a) => {
                 setApplied(a);
                 props.onDone();
@@ -141,107 +135,10 @@ export function Register(props: {
               onRefused={props.onDone}
             />
           )}
-          {signed && pool && !registered && !refused && !sponsorRefused && !me.loading && !payments.loading && (
-            <Payment
-              key={`${pool.asset_id}-${signed.connection.kind}-${signed.connection.account}`}
-              connection={signed.connection}
-              plan={pool}
-              kind="register"
-              actionLabel={t("register.register_and_pay_amount", { amount: localHuman(pool.registration_fee.human) })}
-              amount={pool.registration_fee}
-              ask={() => post<SignedPayment>("/v1/users/register", { asset_id: pool.asset_id, sponsor: props.sponsor })}
-              onApplied={(a) => {
-                setApplied(a);
-                props.onDone();
-              }}
-              onRefused={props.onDone}
-            />
-          )}
-          {applied?.status && pool && <Outcome plan={pool} applied={applied} />}
-          {applied?.status && gen && <PurchaseOutcome plan={gen} applied={applied} />}
+          {applied?.status && plan && room && <room.Joined asset={plan} applied={applied} />}
         </>
       )}
     </section>
   );
 }
 
-/** What the fee did (PLAN.md §2): the sponsor's pool entry, or the direct reward and the operator's part. */
-function Outcome(props: { plan: AssetPlan; applied: Applied }) {
-  const { plan, applied } = props;
-  const s = applied.status!;
-  const fee = BigInt(plan.registration_fee.base);
-  const direct = BigInt(plan.direct_amount.base);
-  const d = plan.decimals;
-  return (
-    <Notice kind="ok" testid="register-outcome">
-      <p>
-        <Registered symbol={plan.symbol} chainId={plan.chain_id} applied={applied} />
-      </p>
-      {s.sponsor_pool_entry ? (
-        <p data-testid="reward-split">
-          {tx("register.split_pool", {
-            fee: (
-              <span data-testid="split-pool" dir="ltr">
-                {amount(fee, d, plan.symbol)}
-              </span>
-            ),
-            level: String(s.sponsor_pool_entry.level),
-            position: String(s.sponsor_pool_entry.q),
-          })}
-        </p>
-      ) : (
-        <p data-testid="reward-split">
-          {tx("register.split_direct", {
-            direct: (
-              <span data-testid="split-direct" dir="ltr">
-                {amount(direct, d, plan.symbol)}
-              </span>
-            ),
-            company: (
-              <span data-testid="split-company" dir="ltr">
-                {amount(fee - direct, d, plan.symbol)}
-              </span>
-            ),
-          })}
-        </p>
-      )}
-    </Notice>
-  );
-}
-
-/** What a generation plan's registration did (PLAN-GENERATION.md §2): the user, and where the package went. */
-function PurchaseOutcome(props: { plan: GenerationAssetPlan; applied: Applied }) {
-  const { plan, applied } = props;
-  const s = applied.status!;
-  return (
-    <Notice kind="ok" testid="register-outcome">
-      <p>
-        <Registered symbol={plan.symbol} chainId={plan.chain_id} applied={applied} />
-      </p>
-      <p data-testid="reward-split">
-        {tx("register.split_package", {
-          amount: (
-            <span data-testid="split-package" dir="ltr">
-              {localHuman(s.amount.human)}
-            </span>
-          ),
-        })}
-      </p>
-    </Notice>
-  );
-}
-
-/** "Registered: you are user #12 in USDT, since block 42 (transaction 0x…)." */
-function Registered(props: { symbol: string; chainId: number; applied: Applied }) {
-  const s = props.applied.status!;
-  return (
-    <>
-      {tx("register.registered", {
-        user: <strong data-testid="user-no">#{s.user?.user_no}</strong>,
-        symbol: props.symbol,
-        block: <span data-testid="registered-block">{s.user?.registered_block}</span>,
-        tx: s.event ? <TxHash chainId={props.chainId} hash={s.event.tx_hash} /> : "—",
-      })}
-    </>
-  );
-}

@@ -8,7 +8,7 @@
 
 import { type VNode } from "preact";
 import { renderLocalised, t, tx } from "../i18n";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { publicCall } from "../lib/api";
 import type { Profile, PublicDisclosures, PublicOperator, PublicPlans } from "../lib/types";
 import { AccountBar, LoadFailed, useSignedIn } from "../ui/account";
@@ -54,16 +54,15 @@ function App() {
   const [picked, setPicked] = useState<number | null>(null);
   // Whose profile the dashboard last loaded, and whether it is registered in any asset.
   const [profile, setProfile] = useState<{ address: string; registered: boolean; assets: number[] } | null>(null);
-  const plans = publicData.data?.[0].assets ?? [];
+  const assets = useMemo(() => plannedAssets(publicData.data?.[0]), [publicData.data]);
   const disclosures = publicData.data?.[1].assets ?? [];
-  const generation = publicData.data?.[0].generation ?? [];
   // Interactive: the disclosure is on screen and the wallet button works (read by the performance test).
   useEffect(() => {
     if (publicData.data) performance.mark("app-interactive");
   }, [publicData.data]);
-  const isAsset = (id: string) => plans.some((p) => String(p.asset_id) === id) || generation.some((g) => String(g.asset_id) === id);
+  const isAsset = (id: string) => assets.some((p) => String(p.asset_id) === id);
   const assetId = assetParam && isAsset(assetParam) ? Number(assetParam) : null;
-  const chosen = assetId ?? picked ?? plans[0]?.asset_id;
+  const chosen = assetId ?? picked ?? assets[0]?.asset_id;
   // Until its profile says otherwise, a signed-in wallet is taken to be registered (no jump for most of them).
   const known = signed && profile?.address.toLowerCase() === signed.session.address.toLowerCase() ? profile : null;
   const dashboardFirst = !!signed && !ref && (known?.registered ?? true);
@@ -81,7 +80,7 @@ function App() {
       (Dashboard ? (
       <Dashboard
         key="dashboard"
-        assets={plannedAssets(publicData.data[0])}
+        assets={assets}
         connection={signed.connection}
         joining={!!ref}
         version={version}
@@ -99,13 +98,12 @@ function App() {
       ));
     if (ref) {
       content = [
-        <Disclosure key="disclosure" plans={plans} disclosures={disclosures} generation={generation} only={chosen} />,
+        <Disclosure key="disclosure" assets={assets} disclosures={disclosures} only={chosen} />,
         Register ? (
         <Register
           key="register"
           sponsor={ref}
-          plans={plans}
-          generation={generation}
+          assets={assets}
           assetId={assetId}
           selected={chosen}
           onSelect={setPicked}
@@ -114,7 +112,7 @@ function App() {
         ) : (
           <Loading key="register" what={t("m.registration")} />
         ),
-        <OtherPlans key="others" plans={plans} generation={generation} disclosures={disclosures} except={chosen} />,
+        <OtherPlans key="others" assets={assets} disclosures={disclosures} except={chosen} />,
       ];
       if (dashboard) content.push(dashboard);
     } else if (dashboardFirst && dashboard) {
@@ -124,11 +122,11 @@ function App() {
           <summary>
             <h2 class="fold-title">{t("m.fold")}</h2>
           </summary>
-          <Disclosure plans={plans} disclosures={disclosures} generation={generation} />
+          <Disclosure assets={assets} disclosures={disclosures} />
         </details>,
       ];
     } else {
-      content = [<Disclosure key="disclosure" plans={plans} disclosures={disclosures} generation={generation} />];
+      content = [<Disclosure key="disclosure" assets={assets} disclosures={disclosures} />];
       if (dashboard) content.push(dashboard);
     }
   }

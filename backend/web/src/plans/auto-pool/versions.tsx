@@ -4,7 +4,7 @@
 import { useState } from "preact/hooks";
 import { human } from "../../lib/format";
 import { Amount } from "../../ui/bits";
-import { type Asset, CreateVersion, FirstAllowed, IfCan, firstAllowedText, proposedFrom, time, toBase } from "../../admin/common";
+import { type Asset, CreateVersion, DraftField, FirstAllowed, IfCan, firstAllowedText, proposedFrom, time, toBase } from "../../admin/common";
 import type { Schema } from "../../generated/api";
 import type { VersionsProps } from "..";
 import { t } from "../../i18n";
@@ -183,22 +183,7 @@ function NewVersion(props: {
   const [draft, setDraft] = useState<Draft>(() => draftOf(latest.params, asset.decimals, proposedFrom(minFrom)));
   const checked = checkDraft(draft, asset.decimals, minFrom);
   const field = (k: keyof Draft, label: string, hint?: string) => (
-    <label>
-      {label}
-      <input
-        value={draft[k]}
-        onInput={(e) => setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value })}
-        aria-invalid={!!checked.errors[k]}
-        aria-describedby={checked.errors[k] ? `err-${k}` : undefined}
-        data-testid={`plan-${k}`}
-      />
-      {hint && <span class="muted">{hint}</span>}
-      {checked.errors[k] && (
-        <span class="field-error" id={`err-${k}`} data-testid={`plan-error-${k}`}>
-          {checked.errors[k]}
-        </span>
-      )}
-    </label>
+    <DraftField k={k} label={label} hint={hint} value={draft[k]} error={checked.errors[k]} onInput={(v) => setDraft({ ...draft, [k]: v })} />
   );
   return (
     <section class="panel" aria-label={t("versions.new_label")}>

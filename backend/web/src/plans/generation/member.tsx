@@ -1,16 +1,12 @@
 // The generation plan on the member's side (PLAN-GENERATION.md): the wallet's standing (paid in, cap, earned, legs,
-// rank, weekly bonuses), the package picker with its pay button (joining and buying again), and the dashboard's
-// room views built on them.
+// rank, weekly bonuses), its package picker (joining and buying again), and the dashboard's room views built on them.
 
-import { useState } from "preact/hooks";
-import { ApiError, get, post } from "../../lib/api";
+import { ApiError, get } from "../../lib/api";
 import { bps } from "../../lib/format";
-import type { AnyConnection } from "../../lib/tron";
-import type { GenerationStanding as Standing, SignedPayment } from "../../lib/types";
+import type { GenerationStanding as Standing } from "../../lib/types";
 import type { GenerationAssetPlan } from "../../lib/types";
 import { Amount, AssetAmt, Loading, Notice, useLoad } from "../../ui/bits";
-import { load as inFlight } from "../../user/inflight";
-import { type Applied, type Phase, Payment } from "../../user/payment";
+import { BuyAnother, PackagePay, type PackagePayProps } from "../packages";
 import type { GenerationAsset } from "..";
 import type { PayAgainProps, StandingProps } from "../member";
 import { t, tx } from "../../i18n";
@@ -109,76 +105,20 @@ export function GenerationStandingCard(props: { plan: GenerationAssetPlan; addre
   );
 }
 
-/**
- * A package picker and the pay button (a registration or a purchase). While a payload is out (asked for, sent,
- * followed in another tab) the picker holds its amount and cannot change: paying again pays the SAME payload, and
- * the API refuses another amount until it is paid or expired (409 `payment_outstanding`).
- */
-export function PackagePay(props: {
-  plan: GenerationAssetPlan;
-  connection: AnyConnection;
-  kind: "register" | "retopup";
-  /** "Register and pay", "Buy". */
-  verb: string;
-  ask: (pkg: string) => Promise<SignedPayment>;
-  onApplied: (a: Applied) => void;
-  onRefused?: () => void;
-}) {
+/** The generation plan's package picker: the cost says how far the package raises the member's cap. */
+export function GenerationPackagePay(props: Omit<PackagePayProps, "plan" | "cost"> & { plan: GenerationAssetPlan }) {
   const p = props.plan;
-  const wallet = props.connection.hex;
-  const stored = inFlight({ wallet, asset_id: p.asset_id, kind: props.kind });
-  const [pick, setPick] = useState<string>(stored?.payment.amount.base ?? p.packages[0]?.base ?? "0");
-  const [phase, setPhase] = useState<Phase>(stored ? "checking" : "idle");
-  const locked = phase !== "idle";
-  const chosen = p.packages.find((a) => a.base === pick);
-  const onPhase = (ph: Phase, out: string | null) => {
-    setPhase(ph);
-    if (out !== null) setPick(out);
-  };
   return (
-    <div class="packages" data-testid={`package-pay-${props.kind}`}>
-      <fieldset class="choice" data-testid="package-picker" disabled={locked}>
-        <legend>{t("g.package")}</legend>
-        {p.packages.map((a) => (
-          <label key={a.base}>
-            <input
-              type="radio"
-              name={`package-${props.kind}-${p.asset_id}`}
-              value={a.base}
-              checked={a.base === pick}
-              onChange={() => setPick(a.base)}
-              data-testid={`package-${a.base}`}
-            />{" "}
-            {a.human}
-          </label>
-        ))}
-      </fieldset>
-      {locked && phase !== "done" && stored && (
-        <p class="muted" data-testid="package-held">
-          {t("g.held", { amount: stored.payment.amount.human })}
-        </p>
-      )}
-      {chosen && (
-        <p data-testid="package-cost">
-          {tx("g.cost", {
-            amount: <AssetAmt a={chosen} testid="package-amount" />,
-            cap: <Amount base={(BigInt(chosen.base) * BigInt(p.cap_bps)) / 10000n} decimals={p.decimals} symbol={p.symbol} testid="package-cap" />,
-            fee: bps(p.withdrawal_fee_bps),
-          })}
-        </p>
-      )}
-      <Payment
-        connection={props.connection}
-        plan={p}
-        kind={props.kind}
-        actionLabel={`${props.verb} ${chosen?.human ?? ""}`.trim()}
-        amount={chosen ?? null}
-        ask={() => props.ask(pick)}
-        onApplied={props.onApplied}
-        onRefused={props.onRefused}
-        onPhase={onPhase}
-      />
-    </div>
+    <PackagePay
+      {...props}
+      cost={(chosen) =>
+        tx("g.cost", {
+          amount: <AssetAmt a={chosen} testid="package-amount" />,
+          cap: <Amount base={(BigInt(chosen.base) * BigInt(p.cap_bps)) / 10000n} decimals={p.decimals} symbol={p.symbol} testid="package-cap" />,
+          fee: bps(p.withdrawal_fee_bps),
+        })
+      }
+    />
   );
 }
 
@@ -190,23 +130,6 @@ export function GenerationStanding(props: StandingProps<GenerationAsset>) {
 export function BuyPackage(props: PayAgainProps<GenerationAsset>) {
   const { a } = props;
   return (
-    <section aria-label={t("g.buy_label", { symbol: a.symbol })} data-testid="buy-package">
-      <h4>{t("g.buy_title")}</h4>
-      <p>{t("g.buy_text", { count: a.retopups })}</p>
-      {a.status === "active" ? (
-        <PackagePay
-          key={`${a.asset_id}-${props.connection.kind}-${props.connection.hex}`}
-          connection={props.connection}
-          plan={props.asset.params}
-          kind="retopup"
-          verb={t("g.buy")}
-          ask={(pkg) => post<SignedPayment>("/v1/users/retopup", { asset_id: a.asset_id, package: pkg })}
-          onApplied={props.refresh}
-          onRefused={props.refresh}
-        />
-      ) : (
-        <p class="muted">{t("ap.frozen")}</p>
-      )}
-    </section>
+    <BuyAnother a={a} connection={props.connection} plan={props.asset.params} refresh={props.refresh} text={t("g.buy_text", { count: a.retopups })} Pay={GenerationPackagePay} />
   );
 }

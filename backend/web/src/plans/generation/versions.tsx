@@ -5,9 +5,10 @@
 import { useState } from "preact/hooks";
 import { bps, human } from "../../lib/format";
 import { Amount } from "../../ui/bits";
-import { type Asset, CreateVersion, FirstAllowed, IfCan, firstAllowedText, proposedFrom, time, toBase, unixTime } from "../../admin/common";
+import { type Asset, CreateVersion, DraftField, FirstAllowed, firstAllowedText, proposedFrom, time, toBase, unixTime } from "../../admin/common";
 import type { Schema } from "../../generated/api";
 import type { VersionsProps } from "..";
+import { VersionsFrame } from "../versions";
 import { t } from "../../i18n";
 
 const LEVELS = 20;
@@ -175,27 +176,9 @@ function NewGenerationVersion(props: { asset: Asset; latest: Version; minFrom: n
   const { asset, latest, minFrom } = props;
   const [draft, setDraft] = useState<Draft>(() => draftOf(latest.params, asset.decimals, proposedFrom(minFrom)));
   const checked = checkGenerationDraft(draft, asset.decimals, minFrom, latest.params.week_origin);
-  const field = (k: keyof Draft, label: string, hint?: string, area = false) => {
-    const common = {
-      value: draft[k],
-      onInput: (e: Event) => setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value }),
-      "aria-invalid": !!checked.errors[k],
-      "aria-describedby": checked.errors[k] ? `err-${k}` : undefined,
-      "data-testid": `plan-${k}`,
-    };
-    return (
-      <label>
-        {label}
-        {area ? <textarea rows={4} {...common} /> : <input {...common} />}
-        {hint && <span class="muted">{hint}</span>}
-        {checked.errors[k] && (
-          <span class="field-error" id={`err-${k}`} data-testid={`plan-error-${k}`}>
-            {checked.errors[k]}
-          </span>
-        )}
-      </label>
-    );
-  };
+  const field = (k: keyof Draft, label: string, hint?: string, area = false) => (
+    <DraftField k={k} label={label} hint={hint} area={area} value={draft[k]} error={checked.errors[k]} onInput={(v) => setDraft({ ...draft, [k]: v })} />
+  );
   return (
     <section class="panel" aria-label={t("versions.new_label")}>
       <h3>{t("versions.new_title")}</h3>
@@ -227,24 +210,5 @@ function NewGenerationVersion(props: { asset: Asset; latest: Version; minFrom: n
 
 /** The versions of a generation asset's parameters, and a new version (admin only). */
 export function GenerationVersions(props: VersionsProps) {
-  const versions = props.versions as Version[];
-  return (
-    <>
-      <div class="table-wrap panel" tabIndex={0}>
-        <GenerationVersionTable asset={props.asset} versions={versions} />
-      </div>
-      {versions.length > 0 && (
-        <IfCan need="admin">
-          <NewGenerationVersion
-            key={`${props.asset.asset_id}-${versions.length}`}
-            asset={props.asset}
-            latest={versions[versions.length - 1]}
-            minFrom={props.minFrom}
-            onCreated={props.onCreated}
-            onStale={props.onStale}
-          />
-        </IfCan>
-      )}
-    </>
-  );
+  return <VersionsFrame {...props} Table={GenerationVersionTable} New={NewGenerationVersion} />;
 }
