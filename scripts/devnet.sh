@@ -153,7 +153,8 @@ summary() {
              Settlement $(json_field "$STATE/tron-chain.json" settlement_base58), test USDT $(json_field "$STATE/tron-chain.json" usdt_base58)
   signer     http://127.0.0.1:$SIGNER_PORT  (key in SoftHSM2, $STATE/softhsm: anvil account #1, $(json_field "$STATE/chain.json" signer))
   contracts  Settlement $(json_field "$STATE/chain.json" settlement), test USDT $(json_field "$STATE/chain.json" usdt),
-             GUSDT (generation plan, asset 4) $(json_field "$STATE/chain.json" generation_token)
+             GUSDT (generation plan, asset 4) $(json_field "$STATE/chain.json" generation_token),
+             BUSDT (binary plan, asset 5) $(json_field "$STATE/chain.json" binary_token)
   admin      $(json_field "$STATE/chain.json" admin)  (anvil account #0: contract admin/operator, API admin, genesis)
              sign in with its key: $ANVIL_KEY_0
   database   $PG/$DB_NAME
@@ -298,6 +299,7 @@ check_record deployments/devnet-anvil.json "$STATE/chain.json" "$RPC"
 SETTLEMENT=$(json_field "$STATE/chain.json" settlement)
 USDT=$(json_field "$STATE/chain.json" usdt)
 GUSDT=$(json_field "$STATE/chain.json" generation_token)
+BUSDT=$(json_field "$STATE/chain.json" binary_token)
 ADMIN=$(json_field "$STATE/chain.json" admin)
 # The devnet's staff wallets: anvil mnemonic accounts 10 (finance), 11 and 12 (approvers), well-known test wallets.
 STAFF_FINANCE=0xBcd4042DE499D14e55001CcbB24a551F3b954096
@@ -441,6 +443,12 @@ per_payload_cap = "5000000000"                   # 5 000
 per_batch_cap = "50000000000"                    # 50 000
 daily_outflow_cap = "100000000000"               # 100 000 a day
 
+[[policy.chains.assets]] # BUSDT (6 decimals), the binary plan's asset: packages up to 5 000
+token = "$BUSDT"
+per_payload_cap = "5000000000"                   # 5 000
+per_batch_cap = "50000000000"                    # 50 000
+daily_outflow_cap = "100000000000"               # 100 000 a day
+
 [[policy.chains]] # the TRON stand-in (Nile's chain id)
 chain_id = $TRON_CHAIN_ID
 contracts = ["$TRON_SETTLEMENT"]
@@ -512,7 +520,7 @@ jurisdiction = "England and Wales (an example)"
 terms_url = "/terms.html"
 
 # Amounts in US dollars beside the assets, from the stand-in price feeds devnet-deploy put on chain 31337 (Chainlink's
-# aggregator interface, 8 decimals): BNB for asset 1 and the anvil chain's network fees, USDT for the three USDT-like
+# aggregator interface, 8 decimals): BNB for asset 1 and the anvil chain's network fees, USDT for the four USDT-like
 # assets, TRX for the TRON chain's network fees. A real deployment names Chainlink's feeds on BSC.
 [prices]
 currency = "USD"
@@ -527,7 +535,7 @@ native_of = [31337]
 [[prices.feeds]]
 chain_id = 31337
 feed = "$(json_field "$STATE/chain.json" price_feeds.usdt_usd)"
-assets = [2, 3, 4]
+assets = [2, 3, 4, 5]
 
 [[prices.feeds]]
 chain_id = 31337
@@ -564,7 +572,8 @@ chmod 600 "$STATE/backend.toml"
 # The assets, created as an operator creates them (README "Going live"): referral-asset reads each token's decimals
 # and symbol, checks it is allowed on the chain's contract and the plan's parameters by the plan's rules, and audits
 # the creation; the console's POST /v1/admin/assets takes the same path.
-log "assets through referral-asset: 1 BNB, 2 USDT, 3 USDT on the TRON chain, 4 GUSDT (the generation plan)"
+log "assets through referral-asset: 1 BNB, 2 USDT, 3 USDT on the TRON chain, 4 GUSDT (the generation plan), 5 BUSDT (the"
+log "binary plan)"
 asset() { APP_CONFIG="$STATE/backend.toml" "$BIN/referral-asset" create "$@" >>"$STATE/logs/assets.log"; }
 asset --id 1 --chain-id 31337 --token native --genesis "$ADMIN" --plan auto_pool
 asset --id 2 --chain-id 31337 --token "$USDT" --genesis "$ADMIN" --plan auto_pool
@@ -572,6 +581,9 @@ asset --id 3 --chain-id "$TRON_CHAIN_ID" --token "$TRON_USDT" --genesis "$TRON_A
 "$BIN/devnet-demo" generation-params "$STATE/chain.json" "$STATE/generation-params.json"
 asset --id 4 --chain-id 31337 --token "$GUSDT" --symbol GUSDT --genesis "$ADMIN" --plan generation \
   --params "$STATE/generation-params.json"
+"$BIN/devnet-demo" binary-params "$STATE/chain.json" "$STATE/binary-params.json"
+asset --id 5 --chain-id 31337 --token "$BUSDT" --symbol BUSDT --genesis "$ADMIN" --plan binary \
+  --params "$STATE/binary-params.json"
 
 cat >"$STATE/listener.toml" <<EOF
 # Written by scripts/devnet.sh.
@@ -640,11 +652,18 @@ log "do it: TronWeb builds approve + call through tron-devnode's HTTP API, signs
 log "demo generation plan (asset 4, GUSDT): packages bought in rounds, one user at the cap, a week closed by moving"
 log "anvil's clock on to the week's end (minutes: the asset's weeks are set up so), and a rank bonus"
 "$BIN/devnet-demo" generation "$API" "$RPC" "$STATE/chain.json" | tee -a "$STATE/demo.txt"
+log "demo binary plan (asset 5, BUSDT): both legs of account 2 filled, the week closed by moving anvil's clock on"
+log "to its end (minutes: after the generation asset's), 10 pairs paid to account 2, the last 5 with 20 % reserved"
+"$BIN/devnet-demo" binary "$API" "$RPC" "$STATE/chain.json" | tee -a "$STATE/demo.txt"
 log "demo payouts through the API: the BNB rewards (alloy), the TRON USDT rewards (tronic, through tron-devnode) and"
-log "the GUSDT rewards less the 5 % withdrawal fee; the test USDT ones on chain 31337 stay pending to try it yourself"
+log "the GUSDT and BUSDT rewards less their 5 % withdrawal fee; the test USDT ones on chain 31337 stay pending to try"
+log "it yourself"
 "$BIN/devnet-demo" payout "$API" 1 | tee -a "$STATE/demo.txt"
 "$BIN/devnet-demo" payout "$API" 3 | tee -a "$STATE/demo.txt"
 "$BIN/devnet-demo" payout "$API" 4 | tee -a "$STATE/demo.txt"
+"$BIN/devnet-demo" payout "$API" 5 | tee -a "$STATE/demo.txt"
+log "the binary asset reconciled: the reconciler, asked to run now, finds its custody and ledger agree"
+"$BIN/devnet-demo" reconciled "$API" "$STATE/chain.json" 5 | tee -a "$STATE/demo.txt"
 
 log "prometheus on 127.0.0.1:$PROMETHEUS_PORT: scrapes every service, evaluates ops/prometheus/rules"
 mkdir -p "$STATE/prometheus"

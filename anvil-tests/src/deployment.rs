@@ -18,8 +18,13 @@ pub struct Deployment {
     /// one token of one chain, and each asset runs one plan); absent where none was deployed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation_token: Option<Address>,
+    /// A third test token, allowed by the contract, that the devnet's binary-plan asset runs on; absent where none
+    /// was deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary_token: Option<Address>,
     /// Further test tokens deployed and allowed with the contract, for assets a test or the devnet adds later (an
-    /// allowance after deployment waits the contract's change delay): the generation-plan asset takes the first.
+    /// allowance after deployment waits the contract's change delay): the generation-plan asset takes the first, the
+    /// binary-plan asset the second.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub spare_tokens: Vec<Address>,
     /// Block of the Settlement deployment: where a listener starts.

@@ -74,10 +74,11 @@ pub async fn change_now(
     Ok(id)
 }
 
-/// How many spare test tokens [`deploy_stack`] deploys and allows beside the USDT (see [`Deployment::spare_tokens`]).
+/// How many spare test tokens [`deploy_stack`] deploys before the contract and allows beside the USDT (one more is
+/// deployed after it: see [`Deployment::spare_tokens`]).
 pub const SPARE_TOKENS: usize = 2;
 
-/// Deploys the test USDT, [`SPARE_TOKENS`] further test tokens and Settlement (native coin and every test token
+/// Deploys the test USDT, [`SPARE_TOKENS`] + 1 further test tokens and Settlement (native coin and every test token
 /// allowed) from `admin`'s provider, with `signer` as the authorising key and `admin` holding the operator,
 /// treasurer and pauser roles from the start, with the development bounds (`abi::deployment::Bounds::development`:
 /// a change waits two minutes). Development only: production splits the roles across a multisig and hot keys.
@@ -88,7 +89,13 @@ pub async fn deploy_stack(provider: &DynProvider, admin: Address, signer: Addres
     for _ in 0..SPARE_TOKENS {
         spare_tokens.push(*TestUSDT::deploy(provider).await?.address());
     }
-    let tokens: Vec<Address> = [NATIVE_TOKEN, usdt].into_iter().chain(spare_tokens.iter().copied()).collect();
+    // The last spare token is deployed after the contract, at the address the deployer's next nonce gives it (the
+    // contract's constructor allows an address, whatever it holds yet): the contract keeps the address the
+    // development deployment records name (deployments/devnet-anvil.json), deployed after the first tokens.
+    let settlement_nonce = provider.get_transaction_count(admin).pending().await?;
+    let late_token = admin.create(settlement_nonce + 1);
+    let tokens: Vec<Address> =
+        [NATIVE_TOKEN, usdt].into_iter().chain(spare_tokens.iter().copied()).chain([late_token]).collect();
     let config = abi::deployment::config(
         &abi::deployment::Holders::single(admin, signer),
         &tokens,
@@ -97,11 +104,18 @@ pub async fn deploy_stack(provider: &DynProvider, admin: Address, signer: Addres
     );
     let receipt = Settlement::deploy_builder(provider, config).send().await?.get_receipt().await?;
     let settlement = receipt.contract_address.ok_or_else(|| eyre::eyre!("deployment has no contract address"))?;
+    let late = *TestUSDT::deploy(provider).await?.address();
+    eyre::ensure!(
+        late == late_token,
+        "the last spare token landed at {late}, not at the {late_token} the contract allows"
+    );
+    spare_tokens.push(late);
     Ok(Deployment {
         chain_id,
         settlement,
         usdt,
         generation_token: None,
+        binary_token: None,
         spare_tokens,
         deploy_block: receipt.block_number.unwrap_or_default(),
         admin,
@@ -196,6 +210,7 @@ impl DevChain {
             settlement: self.settlement,
             usdt: self.usdt,
             generation_token: self.generation_token,
+            binary_token: None,
             spare_tokens: self.spare_tokens.clone(),
             deploy_block: self.deploy_block,
             admin: self.admin.address(),
@@ -380,6 +395,9 @@ pub const TRON_USDT_ASSET: i32 = 3;
 /// Ledger id of the devnet's generation-plan asset (PLAN-GENERATION.md), on the deployment's second test token.
 pub const GENERATION_ASSET: i32 = 4;
 
+/// Ledger id of the devnet's binary-plan asset (PLAN-BINARY.md), on the deployment's third test token.
+pub const BINARY_ASSET: i32 = 5;
+
 /// The two assets of a development deployment (native coin, 18 decimals; test USDT, 6 decimals), default
 /// plans, the contract admin as genesis user.
 pub fn deployment_assets(deployment: &Deployment) -> [ledger::AssetSpec; 2] {
@@ -424,6 +442,32 @@ pub fn generation_deployment_asset(
         chain_id: deployment.chain_id,
         token: deployment.generation_token?,
         symbol: "GUSDT".into(),
+        decimals: 6,
+        genesis: deployment.admin,
+        params,
+    })
+}
+
+/// The binary-plan asset of a deployment that has a binary token ([`BINARY_ASSET`], "BUSDT", 6 decimals,
+/// PLAN-BINARY.md's defaults but for weekly periods whose current one ends ten minutes after `now` (unix seconds),
+/// after the generation asset's week (see [`generation_deployment_asset`]): a development chain closes a period by
+/// moving its clock minutes on. A 5 % withdrawal fee, so that its payouts show one.
+pub fn binary_deployment_asset(
+    deployment: &Deployment,
+    now: u64,
+) -> Option<ledger::AssetSpec<ledger::plan::binary::BinaryParams>> {
+    use ledger::plan::binary::{BinaryParams, PeriodKind, WEEK_SECS};
+    let params = BinaryParams {
+        period: PeriodKind::Week,
+        week_origin: (now + 600).saturating_sub(WEEK_SECS),
+        withdrawal_fee_bps: 500,
+        ..BinaryParams::defaults(6)
+    };
+    Some(ledger::AssetSpec {
+        id: BINARY_ASSET,
+        chain_id: deployment.chain_id,
+        token: deployment.binary_token?,
+        symbol: "BUSDT".into(),
         decimals: 6,
         genesis: deployment.admin,
         params,

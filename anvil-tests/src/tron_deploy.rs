@@ -59,6 +59,7 @@ pub async fn deploy_stack_tron(
         settlement,
         usdt,
         generation_token: None,
+        binary_token: None,
         spare_tokens: Vec::new(),
         deploy_block: created.block,
         admin: admin.address(),

@@ -19,6 +19,16 @@
 //!   account 2 a second leg and account 2 buys again; anvil's clock is moved on to the week's end (the asset's weeks
 //!   are set up to end minutes after the devnet starts), and the demo waits until the listener's confirmed head
 //!   closes the week and a rank bonus is credited, and prints every standing.
+//! * `devnet-demo binary-params <chain.json> <file>`: writes the parameters of the devnet's binary-plan asset (asset
+//!   5, BUSDT) to `file`: PLAN-BINARY.md's defaults at 6 decimals but for weekly periods, the current one ending ten
+//!   minutes after now (after the generation asset's week), and a 5 % withdrawal fee.
+//! * `devnet-demo binary <api-url> <rpc-url> <chain.json>`: the binary-plan asset: account 2 joins under genesis
+//!   with the smallest package (so it is no active buyer), accounts 3 and 4 join under it with 1 000 each (placed
+//!   left, then right: the weaker leg) and account 5 with 500 (placed in account 2's left leg, under 3); anvil's clock
+//!   is moved on to the period's end, and the demo waits until the listener's confirmed head closes it: account 2 is
+//!   paid its 10 pairs (the limit), the last 5 with 20 % reserved, and its left leg carries 500 on.
+//! * `devnet-demo reconciled <api-url> <chain.json> <asset-id>`: asks the reconciler to run now (as an admin) and
+//!   waits until that run shows the asset's custody and ledger agree (variance 0).
 //! * `devnet-demo staff <api-url>`: the admin (anvil's account 0, seeded with every staff role from the configuration)
 //!   grants `finance` to anvil's account 10 and `approver` to accounts 11 and 12 (backend/STAFF.md §2): the devnet's
 //!   staff wallets, derived from anvil's mnemonic and holding no coin (they only sign). The first two apply at once
@@ -42,8 +52,8 @@ use alloy::signers::local::PrivateKeySigner;
 use anvil_tests::{
     api::{ApiClient, pay, sign_staff_approval, tronlink_pay, wait_for, wallet_provider},
     devchain::{
-        Deployment, GENERATION_ASSET, NATIVE_ASSET, TRON_USDT_ASSET, USDT_ASSET, anvil_account,
-        generation_deployment_asset,
+        BINARY_ASSET, Deployment, GENERATION_ASSET, NATIVE_ASSET, TRON_USDT_ASSET, USDT_ASSET, anvil_account,
+        binary_deployment_asset, generation_deployment_asset,
     },
 };
 use serde_json::json;
@@ -69,11 +79,16 @@ async fn main() -> eyre::Result<()> {
         ["payout", api, asset] => payout(api, asset.parse()?).await,
         ["staff", api] => staff(api).await,
         ["generation", api, rpc, chain] => generation(api, rpc, &read_deployment(chain)?).await,
+        ["binary-params", chain, file] => binary_params(&read_deployment(chain)?, file),
+        ["binary", api, rpc, chain] => binary(api, rpc, &read_deployment(chain)?).await,
+        ["reconciled", api, chain, asset] => reconciled(api, &read_deployment(chain)?, asset.parse()?).await,
         ["solvency-proofs", api, chain, tron, dir] => solvency_proofs(api, chain, tron, dir).await,
         _ => eyre::bail!(
             "usage: devnet-demo generation-params <chain.json> <file> | users <api-url> <rpc-url> <chain.json> | \
              tron-users <api-url> <tron-http-url> <tron-chain.json> | \
              payout <api-url> <asset-id> | staff <api-url> | generation <api-url> <rpc-url> <chain.json> | \
+             binary-params <chain.json> <file> | binary <api-url> <rpc-url> <chain.json> | \
+             reconciled <api-url> <chain.json> <asset-id> | \
              solvency-proofs <api-url> <chain.json> <tron-chain.json> <dir>"
         ),
     }
@@ -88,6 +103,14 @@ fn generation_params(deployment: &Deployment, file: &str) -> eyre::Result<()> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
     let asset = generation_deployment_asset(deployment, now)
         .ok_or_else(|| eyre::eyre!("the deployment has no generation token"))?;
+    std::fs::write(file, serde_json::to_string_pretty(&asset.params)?)?;
+    Ok(())
+}
+
+fn binary_params(deployment: &Deployment, file: &str) -> eyre::Result<()> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let asset =
+        binary_deployment_asset(deployment, now).ok_or_else(|| eyre::eyre!("the deployment has no binary token"))?;
     std::fs::write(file, serde_json::to_string_pretty(&asset.params)?)?;
     Ok(())
 }
@@ -529,5 +552,151 @@ async fn generation(api_url: &str, rpc: &str, deployment: &Deployment) -> eyre::
             s["bonuses"].as_array().map_or(0, Vec::len)
         );
     }
+    Ok(())
+}
+
+/// BUSDT's base unit (6 decimals).
+const BUSDT: u128 = 1_000_000;
+
+/// The binary demo's rounds, one payment each (placement depends on the order they are applied in).
+const BINARY_ROUNDS: [(u32, Buy); 4] = [
+    (2, Buy::Register { sponsor: 0, package: 100 }),
+    (3, Buy::Register { sponsor: 2, package: 1000 }),
+    (4, Buy::Register { sponsor: 2, package: 1000 }),
+    (5, Buy::Register { sponsor: 2, package: 500 }),
+];
+
+async fn binary(api_url: &str, rpc: &str, deployment: &Deployment) -> eyre::Result<()> {
+    use alloy::providers::Provider;
+    eyre::ensure!(deployment.binary_token.is_some(), "the deployment has no binary token");
+    let api = ApiClient::new(api_url);
+    let mut users = Vec::new();
+    for account in 2..=5 {
+        let wallet = anvil_account(account)?;
+        let token = api.sign_in(&wallet).await?;
+        users.push(DemoUser { account, wallet, token });
+    }
+    let user = |account: u32| users.iter().find(|u| u.account == account).expect("demo account");
+    let address = |account: u32| if account == 0 { deployment.admin } else { user(account).wallet.address() };
+    let standing = |u: &DemoUser| {
+        let api = &api;
+        let token = u.token.clone();
+        async move {
+            let a = api.get(&format!("/v1/users/binary?asset_id={BINARY_ASSET}"), Some(&token)).await?;
+            Ok::<_, eyre::Report>((a.status == 200).then_some(a.body))
+        }
+    };
+    for (round, (account, buy)) in BINARY_ROUNDS.iter().enumerate() {
+        let u = user(*account);
+        let Buy::Register { sponsor, package } = buy else { eyre::bail!("the binary demo only registers") };
+        if api.standing(&u.token, BINARY_ASSET).await?.is_none() {
+            let payment = api.register_package(&u.token, BINARY_ASSET, address(*sponsor), package * BUSDT).await?;
+            let block = pay(&wallet_provider(rpc, &u.wallet)?, &payment).await?;
+            println!(
+                "round {}: account {account} joined under account {sponsor} with {} in asset {BINARY_ASSET} (block {block})",
+                round + 1,
+                payment["amount"]["human"].as_str().unwrap_or("?")
+            );
+        }
+        wait_applied(&api, u, BINARY_ASSET, 0, &format!("BUSDT account {account}")).await?;
+    }
+
+    // The period's end by anvil's clock: the listener's confirmed head closes it with no event.
+    let two = user(2);
+    let closed = || async {
+        let s = standing(two).await?.ok_or_else(|| eyre::eyre!("account 2 has no binary standing"))?;
+        Ok::<_, eyre::Report>((!s["closes"].as_array().is_none_or(Vec::is_empty)).then_some(s))
+    };
+    if closed().await?.is_none() {
+        let plan = api.get("/v1/public/plan", None).await?.ok("GET /v1/public/plan")?;
+        let origin = plan["binary"]
+            .as_array()
+            .and_then(|b| b.iter().find(|p| p["asset_id"] == BINARY_ASSET))
+            .and_then(|p| p["week_origin"].as_u64())
+            .ok_or_else(|| eyre::eyre!("asset {BINARY_ASSET} is not in /v1/public/plan"))?;
+        let provider = wallet_provider(rpc, &anvil_account(0)?)?;
+        let latest = provider.get_block_by_number(Default::default()).await?.ok_or_else(|| eyre::eyre!("no block"))?;
+        let now = latest.header.timestamp;
+        let week = ledger::plan::binary::WEEK_SECS;
+        let end = origin + (now.saturating_sub(origin) / week + 1) * week;
+        let _: serde_json::Value = provider.raw_request("evm_setNextBlockTimestamp".into(), (end,)).await?;
+        let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await?;
+        println!("anvil's clock moved {} s on, to the binary period's end", end - now);
+    }
+    let s = wait_for("the listener to close the binary period", APPLY_LIMIT, closed).await?;
+    let line = &s["closes"][0];
+    println!(
+        "period {} closed: account 2 matched {} pairs, paid {}, bonus {} of which {} reserved (not an active buyer: {} \
+         more to pay in), {} {}",
+        line["period"],
+        line["pairs"].as_str().unwrap_or("?"),
+        line["paid"],
+        line["bonus"]["human"].as_str().unwrap_or("?"),
+        line["reserved"]["human"].as_str().unwrap_or("?"),
+        s["to_active_buyer"]["human"].as_str().unwrap_or("?"),
+        line["rest"]["human"].as_str().unwrap_or("?"),
+        line["rest_status"].as_str().unwrap_or("?"),
+    );
+    eyre::ensure!(
+        line["paid"] == 10 && s["reserved"]["base"] != "0",
+        "account 2 should be paid 10 pairs, part reserved: {s}"
+    );
+    println!(
+        "\n{:<9} {:<44} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6} {:>10}",
+        "account", "address", "paid in", "left leg", "right leg", "l. carry", "r. carry", "pairs", "reserved"
+    );
+    for u in &users {
+        let Some(s) = standing(u).await? else { continue };
+        let human = |k: &str| s[k]["human"].as_str().unwrap_or("-").to_owned();
+        println!(
+            "{:<9} {:<44} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6} {:>10}",
+            u.account,
+            u.wallet.address(),
+            human("paid_in"),
+            human("left_leg"),
+            human("right_leg"),
+            human("left_carry"),
+            human("right_carry"),
+            s["pairs_lifetime"],
+            human("reserved")
+        );
+    }
+    Ok(())
+}
+
+/// Asks the reconciler to run now and waits until the run shows the asset's custody and ledger agree.
+async fn reconciled(api_url: &str, deployment: &Deployment, asset_id: i32) -> eyre::Result<()> {
+    let api = ApiClient::new(api_url);
+    let admin = api.sign_in(&anvil_account(0)?).await?;
+    let token = match asset_id {
+        BINARY_ASSET => deployment.binary_token,
+        GENERATION_ASSET => deployment.generation_token,
+        USDT_ASSET => Some(deployment.usdt),
+        _ => None,
+    }
+    .ok_or_else(|| eyre::eyre!("asset {asset_id} has no token in this deployment"))?;
+    let asked = api.post("/v1/admin/monitoring/reconcile", Some(&admin), json!({})).await?.ok("POST reconcile")?;
+    let path = format!("/v1/admin/monitoring/requests/{}", asked["id"]);
+    let done = wait_for("the reconciler to run", APPLY_LIMIT, || async {
+        let r = api.get(&path, Some(&admin)).await?.ok("GET request")?;
+        eyre::ensure!(r["status"] != "failed", "the reconcile request failed: {r}");
+        Ok((r["status"] == "done").then_some(r))
+    })
+    .await?;
+    let run = &done["result"]["run_id"];
+    let view = api.get(&format!("/v1/admin/monitoring/reconciliation?run_id={run}"), Some(&admin)).await?;
+    let view = view.ok("GET reconciliation")?;
+    let token = format!("{token:#x}");
+    let result = view["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|a| a["token"].as_str().is_some_and(|t| t.eq_ignore_ascii_case(&token))))
+        .ok_or_else(|| eyre::eyre!("run {run} has no result for asset {asset_id}: {view}"))?;
+    eyre::ensure!(result["variance"] == "0", "asset {asset_id}: custody and ledger disagree in run {run}: {result}");
+    println!(
+        "asset {asset_id}: reconciled in run {run} at block {}: custody {}, variance 0, solvency margin {}",
+        result["block_number"],
+        result["onchain_balance"].as_str().unwrap_or("?"),
+        result["solvency_margin"].as_str().unwrap_or("?")
+    );
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Deploys the development stack (test USDT + Settlement, and on an EVM chain a second test token for the
-//! generation-plan asset) to a running anvil and writes its addresses as JSON:
+//! Deploys the development stack (test USDT + Settlement, and on an EVM chain two more test tokens for the
+//! generation-plan and binary-plan assets) to a running anvil and writes its addresses as JSON:
 //! `devnet-deploy <rpc-url> <out.json> [--tron-grpc <url>]`. Uses anvil's well-known account 0 as admin
 //! and account 1 as the signer key; never for a real chain. The JSON also names the RPC, and on an anvil started
 //! with a TRON chain id (the devnet's TRON chain) the contracts' `T…` addresses. With `--tron-grpc`, the
@@ -48,8 +48,9 @@ async fn main() -> eyre::Result<()> {
     };
     if tron_grpc.is_none() {
         deployment.generation_token = deployment.spare_tokens.first().copied();
+        deployment.binary_token = deployment.spare_tokens.get(1).copied();
     }
-    for token in [Some(deployment.usdt), deployment.generation_token].into_iter().flatten() {
+    for token in [Some(deployment.usdt), deployment.generation_token, deployment.binary_token].into_iter().flatten() {
         let token = TestUSDT::new(token, &provider);
         for i in 2..=9 {
             token.mint(anvil_account(i)?.address(), U256::from(DEMO_USDT)).send().await?.get_receipt().await?;

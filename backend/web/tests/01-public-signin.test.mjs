@@ -49,6 +49,11 @@ test("plan and disclosure come first, in plain words, equal to the API", async (
       if (d.participants > 0) assert.equal(await card.getByTestId("users-at-cap").innerText(), String(d.users_at_cap));
       continue;
     }
+    if (binary) {
+      const b = publicPlans.binary.find((p) => p.asset_id === d.asset_id);
+      assert.equal(await card.getByTestId("binary-pair-bonus").getAttribute("data-base"), b.pair_bonus.base);
+      continue;
+    }
     const plan = plans.find((p) => p.asset_id === d.asset_id);
     assert.equal(await card.getByTestId("registration-fee").innerText(), plan.registration_fee.human);
   }

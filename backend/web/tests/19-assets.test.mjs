@@ -62,7 +62,8 @@ test("the admin creates an asset from the console: decimals from the token, once
   const created = page.getByTestId("asset-created");
   await created.waitFor();
   const id = Number((await created.innerText()).match(/Asset (\d+)/)[1]);
-  await until("the new asset listed", async () => (await rows.count()) === (await admin.get("/v1/public/plan")).assets.length + (await admin.get("/v1/public/plan")).generation.length);
+  const everyAsset = (p) => p.assets.length + p.generation.length + p.binary.length;
+  await until("the new asset listed", async () => (await rows.count()) === everyAsset(await admin.get("/v1/public/plan")));
   await b.screenshot("19-assets-created");
 
   // The second tab's create: refused, the token has its asset.

@@ -11,6 +11,7 @@ import { BuyAnother, PackagePay, type PackagePayProps } from "../packages";
 import type { BinaryAsset } from "..";
 import type { PayAgainProps, StandingProps } from "../member";
 import { t, tx } from "../../i18n";
+import "../../i18n/member";
 
 /** The binary plan's package picker: the cost says what the package carries up the tree. */
 export function BinaryPackagePay(props: Omit<PackagePayProps, "plan" | "cost"> & { plan: BinaryAssetPlan }) {
