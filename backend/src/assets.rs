@@ -7,7 +7,7 @@ use alloy::{
     primitives::Address,
     providers::{DynProvider, Provider},
 };
-use ledger::plan::{PlanKind, PlanParams, PlanRules, binary::BinaryParams, generation::GenerationParams};
+use ledger::plan::PlanKind;
 use serde::Serialize;
 use sqlx::PgPool;
 
@@ -75,31 +75,9 @@ pub struct CheckedAsset {
     genesis_address: Address,
 }
 
-/// A complete parameter set of one plan, refusing a key the plan does not have (a misspelt one would otherwise be
-/// dropped silently); 422 `invalid_plan`.
-pub fn plan_params<P: serde::de::DeserializeOwned + Serialize>(given: &serde_json::Value) -> Result<P, ApiError> {
-    let params: P = serde_json::from_value(given.clone())
-        .map_err(|e| ApiError::unprocessable("invalid_plan", format!("params: {e}")))?;
-    let known = serde_json::to_value(&params).map_err(|e| ApiError::Internal(e.into()))?;
-    if let (Some(given), Some(known)) = (given.as_object(), known.as_object())
-        && let Some(extra) = given.keys().find(|k| !known.contains_key(*k))
-    {
-        return Err(ApiError::unprocessable("invalid_plan", format!("params: unknown field `{extra}`")));
-    }
-    Ok(params)
-}
-
-/// The parameters of `P`'s plan: the given set, or the plan's defaults at `decimals`; checked by the plan's rules.
-fn checked_params<P: PlanRules + Serialize + serde::de::DeserializeOwned>(
-    given: Option<&serde_json::Value>,
-    defaults: impl FnOnce() -> P,
-) -> Result<serde_json::Value, ApiError> {
-    let params = match given {
-        Some(given) => plan_params::<P>(given)?,
-        None => defaults(),
-    };
-    params.validate().map_err(|e| ApiError::unprocessable("invalid_plan", e.to_string()))?;
-    serde_json::to_value(&params).map_err(|e| ApiError::Internal(e.into()))
+/// A plan's parameters refused: 422 `invalid_plan`, saying why.
+pub fn invalid_plan(e: ledger::plan::InvalidParams) -> ApiError {
+    ApiError::unprocessable("invalid_plan", e.to_string())
 }
 
 /// A symbol as the ledger keeps it: 1..=16 printable ASCII letters, digits, `.`, `-` or `_`.
@@ -192,13 +170,11 @@ pub async fn check(
             ));
         }
     };
-    let params = match req.plan {
-        PlanKind::AutoPool => checked_params(req.params.as_ref(), || PlanParams::defaults(u32::from(decimals)))?,
-        PlanKind::Generation => {
-            checked_params(req.params.as_ref(), || GenerationParams::defaults(u32::from(decimals)))?
-        }
-        PlanKind::Binary => checked_params(req.params.as_ref(), || BinaryParams::defaults(u32::from(decimals)))?,
-    };
+    // The plan's parameters: the given set, or the plan's defaults at the token's decimals; checked by its rules.
+    let room = ledger::plan::params_of(req.plan);
+    let params = room
+        .checked(&req.params.clone().unwrap_or_else(|| room.defaults(u32::from(decimals))))
+        .map_err(invalid_plan)?;
     let id = match req.id {
         Some(id) if id > 0 => id,
         Some(id) => return Err(ApiError::unprocessable("invalid_asset_id", format!("asset id {id} is not above 0"))),
@@ -223,30 +199,15 @@ pub async fn check(
 /// Creates a checked asset, audited with `actor` as `create_asset`: 409 `asset_exists` or `token_has_asset` when its
 /// id or its chain's token is taken (a request sent twice creates one asset).
 pub async fn create(db: &PgPool, asset: &CheckedAsset, actor: &str) -> Result<(), ApiError> {
-    fn spec<P>(asset: &CheckedAsset, params: P) -> ledger::AssetSpec<P> {
-        ledger::AssetSpec {
-            id: asset.id,
-            chain_id: asset.chain_id,
-            token: asset.token_address,
-            symbol: asset.symbol.clone(),
-            decimals: asset.decimals,
-            genesis: asset.genesis_address,
-            params,
-        }
-    }
-    match asset.plan {
-        PlanKind::AutoPool => {
-            let params: PlanParams = plan_params(&asset.params)?;
-            ledger::admin::create_asset(db, &spec(asset, params), actor).await?;
-        }
-        PlanKind::Generation => {
-            let params: GenerationParams = plan_params(&asset.params)?;
-            ledger::admin::create_asset(db, &spec(asset, params), actor).await?;
-        }
-        PlanKind::Binary => {
-            let params: BinaryParams = plan_params(&asset.params)?;
-            ledger::admin::create_asset(db, &spec(asset, params), actor).await?;
-        }
-    }
+    let spec = ledger::AssetSpec {
+        id: asset.id,
+        chain_id: asset.chain_id,
+        token: asset.token_address,
+        symbol: asset.symbol.clone(),
+        decimals: asset.decimals,
+        genesis: asset.genesis_address,
+        params: asset.params.clone(),
+    };
+    ledger::plan::params_of(asset.plan).create_asset(db, spec, actor).await?;
     Ok(())
 }

@@ -5,8 +5,7 @@
 use alloy::primitives::Address;
 use sqlx::PgPool;
 
-use crate::plan::generation::GenerationParams;
-use crate::plan::{Amount, PlanKind, PlanParams};
+use crate::plan::{Amount, PlanKind};
 
 /// What a payload for an asset is built from: the asset and its newest plan version.
 #[derive(Debug, Clone)]
@@ -128,21 +127,9 @@ pub async fn terms(pool: &PgPool, asset_id: i32) -> Result<Result<PaymentTerms, 
     .await?;
     let Some(r) = row else { return Ok(Err(Ineligible::UnknownAsset(asset_id))) };
     let bad = |e: serde_json::Error| sqlx::Error::Decode(format!("asset {asset_id}: plan parameters: {e}").into());
-    let pricing = match PlanKind::parse(&r.plan_kind) {
-        Some(PlanKind::AutoPool) => {
-            let p: PlanParams = serde_json::from_value(r.params).map_err(bad)?;
-            Pricing::Fixed { registration: p.registration_fee, retopup: p.retopup_fee }
-        }
-        Some(PlanKind::Generation) => {
-            let p: GenerationParams = serde_json::from_value(r.params).map_err(bad)?;
-            Pricing::Packages(p.packages)
-        }
-        Some(PlanKind::Binary) => {
-            let p: crate::plan::binary::BinaryParams = serde_json::from_value(r.params).map_err(bad)?;
-            Pricing::Packages(p.packages)
-        }
-        None => return Err(sqlx::Error::Decode(format!("asset {asset_id}: plan kind {}", r.plan_kind).into())),
-    };
+    let kind = PlanKind::parse(&r.plan_kind)
+        .ok_or_else(|| sqlx::Error::Decode(format!("asset {asset_id}: plan kind {}", r.plan_kind).into()))?;
+    let pricing = crate::plan::params_of(kind).pricing(r.params).map_err(bad)?;
     Ok(Ok(PaymentTerms {
         asset_id,
         chain_id: r.chain_id as u64,

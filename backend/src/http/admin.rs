@@ -401,22 +401,11 @@ pub async fn new_plan_version(
         return Err(ApiError::unprocessable("invalid_plan", "from_block is out of range"));
     }
     let actor = admin.wallet.to_checksum(None);
-    // The parameters of the asset's own plan: the auto-pool plan's, or the generation plan's.
+    // The parameters of the asset's own plan.
     let kind = ledger::plan_kind(&ctx.db, req.asset_id).await?.ok_or(AdminError::UnknownAsset(req.asset_id))?;
-    let version = match kind {
-        PlanKind::AutoPool => {
-            let params: ledger::plan::PlanParams = crate::assets::plan_params(&req.params)?;
-            ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?
-        }
-        PlanKind::Generation => {
-            let params: ledger::plan::generation::GenerationParams = crate::assets::plan_params(&req.params)?;
-            ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?
-        }
-        PlanKind::Binary => {
-            let params: ledger::plan::binary::BinaryParams = crate::assets::plan_params(&req.params)?;
-            ledger::admin::new_plan_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?
-        }
-    };
+    let room = ledger::plan::params_of(kind);
+    let params = room.read(&req.params).map_err(crate::assets::invalid_plan)?;
+    let version = room.new_version(&ctx.db, req.asset_id, req.from_block, params, &actor).await?;
     Ok(Json(CreatedPlanVersion { asset_id: req.asset_id, version, effective_from_block: req.from_block }))
 }
 

@@ -35,6 +35,7 @@ pub mod binary;
 pub mod generation;
 mod kind;
 mod params;
+mod params_room;
 pub(crate) mod registry;
 pub(crate) mod room;
 mod vocabulary;
@@ -46,4 +47,6 @@ pub use params::{
     BPS_DENOMINATOR, InvalidPlan, InvalidVersion, MATRIX_SLOTS, MAX_AMOUNT, PlanParams, PlanRules, PlanSchedule,
     PlanVersion, share,
 };
+pub use params_room::{InvalidParams, ParamsRules, PlanParamsRoom};
+pub use registry::params_of;
 pub use vocabulary::*;

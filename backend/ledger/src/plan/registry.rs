@@ -1,6 +1,10 @@
-//! The registry: the one list of plans the ledger serves, each by its room ([`super::room::PlanRoom`]).
+//! The registry: the one list of plans the ledger serves, each by its room ([`super::room::PlanRoom`]) and its
+//! parameters ([`PlanParamsRoom`]).
+
+use std::marker::PhantomData;
 
 use super::kind::PlanKind;
+use super::params_room::{ParamsOf, PlanParamsRoom};
 use super::room::PlanRoom;
 use super::{auto_pool, binary, generation};
 
@@ -15,4 +19,16 @@ pub(crate) fn room(kind: PlanKind) -> &'static dyn PlanRoom {
 /// Every plan's room, in the registry's order.
 pub(crate) fn rooms() -> impl Iterator<Item = &'static dyn PlanRoom> {
     ROOMS.iter().copied()
+}
+
+/// Every plan's parameters, in the same order.
+static PARAMS: [&dyn PlanParamsRoom; 3] = [
+    &ParamsOf::<super::PlanParams>(PhantomData),
+    &ParamsOf::<generation::GenerationParams>(PhantomData),
+    &ParamsOf::<binary::BinaryParams>(PhantomData),
+];
+
+/// The parameters of plan `kind`: read, checked, defaulted and priced without naming the plan.
+pub fn params_of(kind: PlanKind) -> &'static dyn PlanParamsRoom {
+    *PARAMS.iter().find(|p| p.kind() == kind).expect("every plan kind has its parameters in the registry")
 }
