@@ -9,7 +9,7 @@ use ledger::plan::binary::BinaryParams;
 use ledger::{AssetSpec, BlockCursor, ChainLedger, create_asset};
 use serde_json::Value;
 
-use crate::common::{CHAIN, genesis};
+use crate::common::CHAIN;
 use crate::helpers::{Chain, spawn_app};
 
 const BIN: i32 = 3;
@@ -50,6 +50,9 @@ fn human(v: &Value) -> String {
 #[tokio::test]
 async fn the_binary_plan_is_public_a_member_sees_legs_carries_pairs_and_reserved_and_staff_see_closes() {
     let app = spawn_app().await;
+    // Genesis, the operator's wallet at the tree's root, signs in too.
+    let g_key = PrivateKeySigner::random();
+    let g = g_key.address();
     create_asset(
         &app.db.pool,
         &AssetSpec {
@@ -58,7 +61,7 @@ async fn the_binary_plan_is_public_a_member_sees_legs_carries_pairs_and_reserved
             token: token(),
             symbol: "USDT".into(),
             decimals: 6,
-            genesis: genesis(),
+            genesis: g,
             params: BinaryParams::defaults(6),
         },
     )
@@ -66,7 +69,6 @@ async fn the_binary_plan_is_public_a_member_sees_legs_carries_pairs_and_reserved
     .unwrap();
     // §7's periods 1 and 2: A, B under G; C, D under A; E under G (B's left); B buys; then C buys, F under D, D buys.
     let [a, b, c, d, e, f] = [(); 6].map(|_| PrivateKeySigner::random());
-    let g = genesis();
     let t1 = NOV + 86_400;
     let t2 = DEC + 86_400;
     let events = [
@@ -172,6 +174,20 @@ async fn the_binary_plan_is_public_a_member_sees_legs_carries_pairs_and_reserved
     assert_eq!(outside.status, 404, "{}", outside.body);
     let deep = app.get(&format!("/v1/users/binary/tree?asset_id={BIN}&depth=5"), Some(&token_a)).await;
     assert_eq!((deep.status, deep.code()), (422, "invalid_depth"));
+
+    // Genesis sees the whole tree from the root (it is placed under nobody), and any member's subtree below it.
+    let token_g = app.signin(Chain::Evm, &g_key).await["access_token"].as_str().unwrap().to_owned();
+    let whole = app.get(&format!("/v1/users/binary/tree?asset_id={BIN}&depth=1"), Some(&token_g)).await;
+    assert_eq!(whole.status, 200, "{}", whole.body);
+    let top: Vec<(i64, Option<&str>)> = whole.body["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["user_no"].as_i64().unwrap(), n["side"].as_str()))
+        .collect();
+    assert_eq!(top, [(0, None), (1, Some("left")), (2, Some("right"))], "{}", whole.body);
+    let under_d = app.get(&format!("/v1/users/binary/tree?asset_id={BIN}&root=4&depth=1"), Some(&token_g)).await;
+    assert_eq!((under_d.status, under_d.body["nodes"].as_array().map(Vec::len)), (200, Some(2)), "{}", under_d.body);
 
     // Staff see the closes, newest first; members do not.
     let admin = app.admin_token().await;

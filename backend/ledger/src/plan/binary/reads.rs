@@ -217,38 +217,41 @@ pub async fn tree(
     root: i32,
     depth: i32,
 ) -> Result<Option<Vec<TreeNode>>, sqlx::Error> {
-    // Is `root` in the viewer's subtree? Walk up from it until the viewer (or genesis).
-    let inside = sqlx::query_scalar!(
-        r#"WITH RECURSIVE up AS (
-             SELECT user_no, parent_no FROM binary_nodes WHERE asset_id = $1 AND user_no = $2
-             UNION ALL
-             SELECT n.user_no, n.parent_no FROM binary_nodes n JOIN up ON n.user_no = up.parent_no
-             WHERE n.asset_id = $1 AND up.user_no <> $3)
-           SELECT EXISTS (SELECT 1 FROM up WHERE user_no = $3) AS "inside!""#,
-        asset_id,
-        root,
-        viewer
-    )
-    .fetch_one(pool)
-    .await?;
+    // Is `root` in the viewer's subtree? Walk up from it until a node whose parent is the viewer. Genesis, the root,
+    // has a node row only once its own figures move: the walk never needs the viewer's row.
+    let inside = root == viewer
+        || sqlx::query_scalar!(
+            r#"WITH RECURSIVE up AS (
+                 SELECT user_no, parent_no FROM binary_nodes WHERE asset_id = $1 AND user_no = $2
+                 UNION ALL
+                 SELECT n.user_no, n.parent_no FROM binary_nodes n JOIN up ON n.user_no = up.parent_no
+                 WHERE n.asset_id = $1 AND up.parent_no <> $3)
+               SELECT EXISTS (SELECT 1 FROM up WHERE parent_no = $3) AS "inside!""#,
+            asset_id,
+            root,
+            viewer
+        )
+        .fetch_one(pool)
+        .await?;
     if !inside {
         return Ok(None);
     }
+    // The page from the root's user row (genesis may have no node row yet: no volume, not an active buyer).
     let rows = sqlx::query!(
         r#"WITH RECURSIVE t AS (
-             SELECT n.user_no, NULL::int4 AS parent_no, NULL::text AS side, 0 AS depth, ARRAY[]::int4[] AS path
-             FROM binary_nodes n WHERE n.asset_id = $1 AND n.user_no = $2
+             SELECT u.user_no, NULL::int4 AS parent_no, NULL::text AS side, 0 AS depth, ARRAY[]::int4[] AS path
+             FROM users u WHERE u.asset_id = $1 AND u.user_no = $2
              UNION ALL
              SELECT n.user_no, n.parent_no, n.side, t.depth + 1,
                     t.path || CASE n.side WHEN 'left' THEN 0 ELSE 1 END
              FROM binary_nodes n JOIN t ON n.parent_no = t.user_no
              WHERE n.asset_id = $1 AND t.depth < $3)
            SELECT t.user_no AS "user_no!", t.parent_no, t.side, t.depth AS "depth!", u.address,
-                  n.own_volume AS "own_volume: Money", n.active,
+                  COALESCE(n.own_volume, 0) AS "own_volume!: Money", COALESCE(n.active, FALSE) AS "active!",
                   EXISTS (SELECT 1 FROM binary_nodes c WHERE c.asset_id = $1 AND c.parent_no = t.user_no)
                     AS "has_children!"
            FROM t JOIN users u ON u.asset_id = $1 AND u.user_no = t.user_no
-           JOIN binary_nodes n ON n.asset_id = $1 AND n.user_no = t.user_no
+           LEFT JOIN binary_nodes n ON n.asset_id = $1 AND n.user_no = t.user_no
            ORDER BY t.depth, t.path"#,
         asset_id,
         root,
