@@ -101,7 +101,9 @@ cargo test --workspace --all-targets --no-fail-fast -- "${timed[@]}" 2>&1 | tee 
 # CI shows only the end of what this printed: on a failure, the failing tests are named again last.
 recap() {
   printf '\n==> what failed (recap of the output above)\n' >&2
-  grep -E '^test .* FAILED$|^(error|warning): [0-9]+ targets? failed|^    `-p |^not ok |^# fail |^✘|panicked at' "$log" | head -n 60 >&2 || true
+  grep -E '^test .* FAILED$|^(error|warning): [0-9]+ targets? failed|^    `-p |^not ok |panicked at' "$log" | head -n 40 >&2 || true
+  # The browser tests' runner lists its failures, each with its error, under "✖ failing tests:".
+  sed -n '/^✖ failing tests:/,/^\[web-test\]\|screenshots:/p' "$log" | head -n 80 >&2 || true
 }
 if [ "$cargo_status" != 0 ]; then recap; exit "$cargo_status"; fi
 if [ "$web_status" != 0 ]; then recap; exit "$web_status"; fi

@@ -3,8 +3,22 @@
 
 use std::path::PathBuf;
 
-/// Root of the workspace (the directory holding `Cargo.toml`, `contracts/`, `node_modules/`).
+/// Root of the workspace (the directory holding `Cargo.toml`, `contracts/`, `node_modules/`). Under `cargo test` or
+/// `cargo run`, the workspace of the package Cargo names at run time; otherwise the one this crate was compiled in.
+/// (Two checkouts sharing one target directory share this crate's build, and with it its compile-time path: a test
+/// of one checkout would otherwise look for the tools in the other.)
 pub fn workspace_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
+        let mut dir = PathBuf::from(dir);
+        loop {
+            if dir.join("Cargo.lock").is_file() {
+                return dir;
+            }
+            if !dir.pop() {
+                break;
+            }
+        }
+    }
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
