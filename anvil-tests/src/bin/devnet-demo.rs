@@ -115,37 +115,6 @@ fn binary_params(deployment: &Deployment, file: &str) -> eyre::Result<()> {
     Ok(())
 }
 
-/// Anvil's accounts `accounts`, each signed in to the API.
-async fn sign_in_accounts(api: &ApiClient, accounts: std::ops::RangeInclusive<u32>) -> eyre::Result<Vec<DemoUser>> {
-    let mut users = Vec::new();
-    for account in accounts {
-        let wallet = anvil_account(account)?;
-        let token = api.sign_in(&wallet).await?;
-        users.push(DemoUser { account, wallet, token });
-    }
-    Ok(users)
-}
-
-/// Moves anvil's clock to the end of the current week of the asset listed under `plan` in `/v1/public/plan` (weeks
-/// from its `week_origin`) and mines a block there; the seconds it moved.
-async fn to_week_end(api: &ApiClient, rpc: &str, plan: &str, asset_id: i32) -> eyre::Result<u64> {
-    use alloy::providers::Provider;
-    const WEEK: u64 = 604_800;
-    let plans = api.get("/v1/public/plan", None).await?.ok("GET /v1/public/plan")?;
-    let origin = plans[plan]
-        .as_array()
-        .and_then(|list| list.iter().find(|p| p["asset_id"] == asset_id))
-        .and_then(|p| p["week_origin"].as_u64())
-        .ok_or_else(|| eyre::eyre!("asset {asset_id} is not in /v1/public/plan's {plan}"))?;
-    let provider = wallet_provider(rpc, &anvil_account(0)?)?;
-    let latest = provider.get_block_by_number(Default::default()).await?.ok_or_else(|| eyre::eyre!("no block"))?;
-    let now = latest.header.timestamp;
-    let end = origin + (now.saturating_sub(origin) / WEEK + 1) * WEEK;
-    let _: serde_json::Value = provider.raw_request("evm_setNextBlockTimestamp".into(), (end,)).await?;
-    let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await?;
-    Ok(end - now)
-}
-
 struct DemoUser {
     account: u32,
     wallet: PrivateKeySigner,
@@ -465,9 +434,15 @@ const GENERATION_ROUNDS: [&[(u32, Buy)]; 7] = [
 ];
 
 async fn generation(api_url: &str, rpc: &str, deployment: &Deployment) -> eyre::Result<()> {
+    use alloy::providers::Provider;
     eyre::ensure!(deployment.generation_token.is_some(), "the deployment has no generation token");
     let api = ApiClient::new(api_url);
-    let users = sign_in_accounts(&api, 2..=6).await?;
+    let mut users = Vec::new();
+    for account in 2..=6 {
+        let wallet = anvil_account(account)?;
+        let token = api.sign_in(&wallet).await?;
+        users.push(DemoUser { account, wallet, token });
+    }
     let user = |account: u32| users.iter().find(|u| u.account == account).expect("demo account");
     let address = |account: u32| if account == 0 { deployment.admin } else { user(account).wallet.address() };
     let standing = |u: &DemoUser| {
@@ -529,8 +504,19 @@ async fn generation(api_url: &str, rpc: &str, deployment: &Deployment) -> eyre::
     };
     if closed().await?.is_empty() {
         // The asset's weeks were set up to end minutes after the devnet started: move anvil's clock to that end.
-        let moved = to_week_end(&api, rpc, "generation", GENERATION_ASSET).await?;
-        println!("anvil's clock moved {moved} s on, to the week's end");
+        let plan = api.get("/v1/public/plan", None).await?.ok("GET /v1/public/plan")?;
+        let origin = plan["generation"]
+            .as_array()
+            .and_then(|g| g.iter().find(|p| p["asset_id"] == GENERATION_ASSET))
+            .and_then(|p| p["week_origin"].as_u64())
+            .ok_or_else(|| eyre::eyre!("asset {GENERATION_ASSET} is not in /v1/public/plan"))?;
+        let provider = wallet_provider(rpc, &anvil_account(0)?)?;
+        let latest = provider.get_block_by_number(Default::default()).await?.ok_or_else(|| eyre::eyre!("no block"))?;
+        let now = latest.header.timestamp;
+        let end = origin + (now.saturating_sub(origin) / 604_800 + 1) * 604_800;
+        let _: serde_json::Value = provider.raw_request("evm_setNextBlockTimestamp".into(), (end,)).await?;
+        let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await?;
+        println!("anvil's clock moved {} s on, to the week's end", end - now);
     }
     let weeks = wait_for("the listener to close the week", APPLY_LIMIT, || async {
         let weeks = closed().await?;
@@ -581,9 +567,15 @@ const BINARY_ROUNDS: [(u32, Buy); 4] = [
 ];
 
 async fn binary(api_url: &str, rpc: &str, deployment: &Deployment) -> eyre::Result<()> {
+    use alloy::providers::Provider;
     eyre::ensure!(deployment.binary_token.is_some(), "the deployment has no binary token");
     let api = ApiClient::new(api_url);
-    let users = sign_in_accounts(&api, 2..=5).await?;
+    let mut users = Vec::new();
+    for account in 2..=5 {
+        let wallet = anvil_account(account)?;
+        let token = api.sign_in(&wallet).await?;
+        users.push(DemoUser { account, wallet, token });
+    }
     let user = |account: u32| users.iter().find(|u| u.account == account).expect("demo account");
     let address = |account: u32| if account == 0 { deployment.admin } else { user(account).wallet.address() };
     let standing = |u: &DemoUser| {
@@ -616,8 +608,20 @@ async fn binary(api_url: &str, rpc: &str, deployment: &Deployment) -> eyre::Resu
         Ok::<_, eyre::Report>((!s["closes"].as_array().is_none_or(Vec::is_empty)).then_some(s))
     };
     if closed().await?.is_none() {
-        let moved = to_week_end(&api, rpc, "binary", BINARY_ASSET).await?;
-        println!("anvil's clock moved {moved} s on, to the binary period's end");
+        let plan = api.get("/v1/public/plan", None).await?.ok("GET /v1/public/plan")?;
+        let origin = plan["binary"]
+            .as_array()
+            .and_then(|b| b.iter().find(|p| p["asset_id"] == BINARY_ASSET))
+            .and_then(|p| p["week_origin"].as_u64())
+            .ok_or_else(|| eyre::eyre!("asset {BINARY_ASSET} is not in /v1/public/plan"))?;
+        let provider = wallet_provider(rpc, &anvil_account(0)?)?;
+        let latest = provider.get_block_by_number(Default::default()).await?.ok_or_else(|| eyre::eyre!("no block"))?;
+        let now = latest.header.timestamp;
+        let week = ledger::plan::binary::WEEK_SECS;
+        let end = origin + (now.saturating_sub(origin) / week + 1) * week;
+        let _: serde_json::Value = provider.raw_request("evm_setNextBlockTimestamp".into(), (end,)).await?;
+        let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await?;
+        println!("anvil's clock moved {} s on, to the binary period's end", end - now);
     }
     let s = wait_for("the listener to close the binary period", APPLY_LIMIT, closed).await?;
     let line = &s["closes"][0];

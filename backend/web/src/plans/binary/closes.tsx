@@ -9,7 +9,6 @@ import { AssetAmt, Loading, Notice, useLoad } from "../../ui/bits";
 import type { BinaryCloses as Closes } from "../../lib/types";
 import type { BinaryAsset, PlannedAsset } from "..";
 import { t } from "../../i18n";
-import { PeriodAssetPicker } from "../periods";
 import { dateTime } from "../../lib/format";
 
 /** The period closes of the binary-plan assets among `assets`. */
@@ -24,7 +23,16 @@ export function BinaryCloses(props: { assets: PlannedAsset[] }) {
   return (
     <section class="panel" data-testid="binary-closes" aria-labelledby="binary-closes-title">
       <h2 id="binary-closes-title">{t("closes.title")}</h2>
-      <PeriodAssetPicker assets={assets} value={assetId} onChange={setAssetId} testid="binary-closes-asset" />
+      <label class="inline">
+        {t("common.asset")}{" "}
+        <select value={assetId} onChange={(e) => setAssetId(Number((e.target as HTMLSelectElement).value))} data-testid="binary-closes-asset">
+          {assets.map((a) => (
+            <option key={a.asset_id} value={a.asset_id}>
+              {t("weeks.asset_option", { symbol: a.symbol, id: String(a.asset_id) })}
+            </option>
+          ))}
+        </select>
+      </label>
       <p class="muted">{t("closes.intro")}</p>
       {closes.loading && <Loading what={t("closes.loading")} />}
       {closes.error && <LoadFailed error={closes.error} retry={closes.reload} />}

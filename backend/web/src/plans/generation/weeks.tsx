@@ -8,7 +8,6 @@ import { AssetAmt, Loading, Notice, useLoad } from "../../ui/bits";
 import type { WeekCloses } from "../../lib/types";
 import type { GenerationAsset, PlannedAsset } from "..";
 import { t } from "../../i18n";
-import { PeriodAssetPicker } from "../periods";
 import { dateTime } from "../../lib/format";
 
 /** The week closes of the generation-plan assets among `assets`. */
@@ -24,7 +23,16 @@ export function Weeks(props: { assets: PlannedAsset[] }) {
   return (
     <section class="panel" data-testid="weeks" aria-labelledby="weeks-title">
       <h2 id="weeks-title">{t("weeks.title")}</h2>
-      <PeriodAssetPicker assets={assets} value={assetId} onChange={setAssetId} testid="weeks-asset" />
+      <label class="inline">
+        {t("common.asset")}{" "}
+        <select value={assetId} onChange={(e) => setAssetId(Number((e.target as HTMLSelectElement).value))} data-testid="weeks-asset">
+          {assets.map((a) => (
+            <option key={a.asset_id} value={a.asset_id}>
+              {t("weeks.asset_option", { symbol: a.symbol, id: String(a.asset_id) })}
+            </option>
+          ))}
+        </select>
+      </label>
       <p class="muted">{t("weeks.intro")}</p>
       {weeks.loading && <Loading what={t("weeks.loading")} />}
       {weeks.error && <LoadFailed error={weeks.error} retry={weeks.reload} />}
