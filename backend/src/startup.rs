@@ -140,6 +140,8 @@ impl Application {
             db,
             settings: Arc::new(settings),
         };
+        // The workers stop between rounds when the server is told to stop (the worker kit).
+        let (stop, shutdown) = service_kit::work::split(shutdown);
         if let Some(solvency) = ctx.settings.solvency.clone().filter(|s| s.worker) {
             let worker = SolvencyWorker {
                 db: ctx.db.clone(),
@@ -149,7 +151,7 @@ impl Application {
                 settings: solvency,
                 metrics: Some(ctx.metrics.clone()),
             };
-            tokio::spawn(worker.run());
+            tokio::spawn(worker.run(stop.clone()));
         }
         if ctx.settings.payouts.worker.enabled {
             let worker = PayoutWorker {
@@ -158,7 +160,7 @@ impl Application {
                 metrics: ctx.metrics.clone(),
                 idle: Duration::from_secs(ctx.settings.payouts.worker.idle_secs),
             };
-            tokio::spawn(worker.run(Duration::from_secs(ctx.settings.payouts.worker.interval_secs)));
+            tokio::spawn(worker.run(Duration::from_secs(ctx.settings.payouts.worker.interval_secs), stop.clone()));
         }
         let listener =
             tokio::net::TcpListener::bind((ctx.settings.application.host.as_str(), ctx.settings.application.port))

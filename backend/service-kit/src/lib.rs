@@ -2,7 +2,7 @@
 //! starts and stops the same way: [`config::load`] (TOML file + environment), the [`chain_spec`] every service
 //! reads, [`telemetry::init`] (every log line [`redact`]ed of URL credentials), anvil's well-known [`keys`] and
 //! keystores whose errors name their file, [`shutdown_signal`], [`metrics::serve`] for services without an HTTP API
-//! of their own, and [`stall`] watching the runtime.
+//! of their own, [`stall`] watching the runtime, and the [`work`] kit every background worker runs on.
 
 #![warn(missing_docs)]
 
@@ -14,6 +14,7 @@ pub mod redact;
 pub mod serve;
 pub mod stall;
 pub mod telemetry;
+pub mod work;
 
 /// What stops a service: [`shutdown_signal`] in production, any future in tests.
 pub type Shutdown = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;

@@ -46,16 +46,16 @@ pub struct Step {
 }
 
 impl PayoutWorker {
-    /// Runs rounds every `interval` until the process stops; a round that fails is logged and the next one tries
-    /// again.
-    pub async fn run(self, interval: Duration) {
-        tracing::info!(interval_secs = interval.as_secs(), idle_secs = self.idle.as_secs(), "payout worker started");
-        loop {
-            if let Err(e) = self.round().await {
-                tracing::warn!(error = %e, "payout worker: the ledger could not be read; next round retries");
-            }
-            tokio::time::sleep(interval).await;
-        }
+    /// Runs rounds every `interval` until `stop` fires (the worker kit, [`service_kit::work`]); a round that fails is
+    /// logged and the next one tries again.
+    pub async fn run(self, interval: Duration, stop: service_kit::work::Stop) {
+        tracing::info!(idle_secs = self.idle.as_secs(), "payout worker started");
+        let this = &self;
+        service_kit::work::run("payouts", interval, stop, move || async move {
+            // Every round waits the interval: a batch that cannot move would otherwise be retried in a tight loop.
+            this.round().await.map(|_| service_kit::work::Round::Idle)
+        })
+        .await;
     }
 
     /// One round: every batch due, one step each.

@@ -85,32 +85,23 @@ impl Step {
 }
 
 impl SolvencyWorker {
-    /// Runs rounds every `interval_secs` until the process stops.
-    pub async fn run(self) {
+    /// Runs rounds every `interval_secs` until `stop` fires (the worker kit, [`service_kit::work`]).
+    pub async fn run(self, stop: service_kit::work::Stop) {
         let interval = Duration::from_secs(self.settings.interval_secs);
-        tracing::info!(
-            interval_secs = interval.as_secs(),
-            chains = self.settings.chains.len(),
-            "solvency worker started"
-        );
+        tracing::info!(chains = self.settings.chains.len(), "solvency worker started");
         // Rows built before contracts were recorded are named once, before any round builds beside them.
-        let mut named = false;
-        loop {
-            if !named {
-                match self.name_unnamed_rows().await {
-                    Ok(()) => named = true,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "solvency worker: naming older rows' contract failed; retried");
-                        tokio::time::sleep(interval).await;
-                        continue;
-                    }
-                }
+        let named = std::sync::atomic::AtomicBool::new(false);
+        let (this, named) = (&self, &named);
+        service_kit::work::run("solvency", interval, stop, move || async move {
+            use std::sync::atomic::Ordering::SeqCst;
+            if !named.load(SeqCst) {
+                this.name_unnamed_rows().await.map_err(|e| format!("naming older rows' contract failed: {e}"))?;
+                named.store(true, SeqCst);
             }
-            if let Err(e) = self.round().await {
-                tracing::warn!(error = %e, "solvency worker: the ledger could not be read; next round retries");
-            }
-            tokio::time::sleep(interval).await;
-        }
+            this.round().await.map_err(|e| format!("the ledger could not be read: {e}"))?;
+            Ok::<_, String>(service_kit::work::Round::Idle)
+        })
+        .await;
     }
 
     /// Names the contract of the rows built before contracts were recorded (migration 0028): each chain's first
