@@ -47,6 +47,7 @@ mod load;
 pub mod members;
 pub mod money;
 pub mod monitoring;
+pub mod notify;
 pub mod ops;
 mod outflows;
 pub mod paid;

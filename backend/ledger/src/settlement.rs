@@ -55,7 +55,13 @@ pub(super) async fn apply_settlement(
             Ok(Ok(0))
         }
         EventBody::PayoutBatchExecuted { nonce, token, payouts_hash, total, .. } => {
-            let executed = Executed { nonce: *nonce, token: *token, payouts_hash: *payouts_hash, total: *total };
+            let executed = Executed {
+                nonce: *nonce,
+                token: *token,
+                payouts_hash: *payouts_hash,
+                total: *total,
+                tx_hash: event.key.tx_hash,
+            };
             settle_batch(tx, chain_id, block, executed, credit_no).await
         }
         _ => Ok(Ok(0)),
@@ -68,6 +74,8 @@ struct Executed {
     token: Address,
     payouts_hash: B256,
     total: U256,
+    /// The transaction that executed it (the members' payout notices link it).
+    tx_hash: B256,
 }
 
 async fn settle_batch(
@@ -77,7 +85,7 @@ async fn settle_batch(
     executed: Executed,
     credit_no: u64,
 ) -> Result<Result<Amount, Refusal>, sqlx::Error> {
-    let Executed { nonce, token, payouts_hash, total } = executed;
+    let Executed { nonce, token, payouts_hash, total, tx_hash } = executed;
     let batch = sqlx::query!(
         r#"SELECT b.id, b.asset_id, b.status, b.total::text AS "total!", b.payouts_hash FROM payout_batches b
          JOIN assets a ON a.id = b.asset_id
@@ -176,8 +184,13 @@ async fn settle_batch(
         .execute(&mut **tx)
         .await?;
     }
-    sqlx::query!("UPDATE payout_batches SET status = 'executed', executed_block = $2 WHERE id = $1", id, block as i64)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE payout_batches SET status = 'executed', executed_block = $2, executed_tx = $3 WHERE id = $1",
+        id,
+        block as i64,
+        tx_hash.as_slice()
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(Ok(fees))
 }

@@ -1,0 +1,201 @@
+//! The outbox of what members and operators are told (issue 49; migration `0036_notifications`).
+//!
+//! Notifications are written by database triggers in the transaction of the ledger change that causes them, each
+//! with an id derived from its cause, so none is lost or doubled whatever crashes or runs twice. This room reads them
+//! for the members' notification centre ([`member_page`], [`unread`], [`mark_read`]), fans them out to their sinks
+//! ([`fanout`]) and keeps the sinks' state: the operators' webhook endpoints and their deliveries ([`webhooks`]),
+//! the members' e-mail addresses and the e-mails sent ([`contacts`]).
+
+pub mod contacts;
+pub mod fanout;
+pub mod webhooks;
+
+use serde_json::Value;
+use sqlx::PgPool;
+
+/// Every kind of notification, as webhooks name their event types and members choose what they receive by e-mail.
+pub const KINDS: &[&str] = &[
+    "payment.applied",
+    "reward.credited",
+    "period.bonus",
+    "rank.reached",
+    "payout.sent",
+    "payout.paid",
+    "payout.deferred",
+    "account.frozen",
+    "account.unfrozen",
+    "solvency.committed",
+    "exit.opened",
+];
+
+/// Whether `kind` is one of [`KINDS`].
+pub fn is_kind(kind: &str) -> bool {
+    KINDS.contains(&kind)
+}
+
+/// One notification.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    /// Its id, derived from its cause (the webhook's `webhook-id`, the e-mail's Message-ID).
+    pub id: String,
+    /// Order of writing (the centre's page cursor).
+    pub seq: i64,
+    /// One of [`KINDS`].
+    pub kind: String,
+    /// The asset it is about.
+    pub asset_id: i32,
+    /// The member it is about; `None` for news of the whole asset.
+    pub user_no: Option<i32>,
+    /// The member's wallet; `None` for news of the whole asset.
+    pub address: Option<Vec<u8>>,
+    /// Its facts (amounts as decimal strings of base units, hashes as 0x hex).
+    pub data: Value,
+    /// When it was written, RFC 3339 UTC.
+    pub created_at: String,
+    /// Whether the member read it (always false where no member is asking).
+    pub read: bool,
+}
+
+/// The member's notifications (their own and their assets' news), newest first, below `before_seq`.
+pub async fn member_page(
+    db: &PgPool,
+    address: &[u8],
+    before_seq: i64,
+    unread_only: bool,
+    limit: i64,
+) -> Result<Vec<Notification>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"WITH mark AS (SELECT coalesce((SELECT through_seq FROM notification_read_marks WHERE address = $1), 0) AS through),
+                own AS (SELECT n.*, (n.seq <= (SELECT through FROM mark) OR EXISTS (
+                                       SELECT 1 FROM notification_reads r WHERE r.address = $1 AND r.seq = n.seq)) AS read
+                          FROM notifications n WHERE n.address = $1 AND n.seq < $2),
+                news AS (SELECT n.*, (n.seq <= (SELECT through FROM mark) OR EXISTS (
+                                        SELECT 1 FROM notification_reads r WHERE r.address = $1 AND r.seq = n.seq)) AS read
+                           FROM notifications n
+                          WHERE n.address IS NULL AND n.seq < $2
+                            AND n.asset_id IN (SELECT asset_id FROM users WHERE address = $1))
+           SELECT id AS "id!", seq AS "seq!", kind AS "kind!", asset_id AS "asset_id!", user_no, address,
+                  data AS "data!", rfc3339(created_at) AS "created_at!", read AS "read!"
+             FROM ((SELECT * FROM own WHERE NOT ($3 AND read) ORDER BY seq DESC LIMIT $4)
+                   UNION ALL
+                   (SELECT * FROM news WHERE NOT ($3 AND read) ORDER BY seq DESC LIMIT $4)) v
+            ORDER BY seq DESC LIMIT $4"#,
+        address,
+        before_seq,
+        unread_only,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Notification {
+            id: r.id,
+            seq: r.seq,
+            kind: r.kind,
+            asset_id: r.asset_id,
+            user_no: r.user_no,
+            address: r.address,
+            data: r.data,
+            created_at: r.created_at,
+            read: r.read,
+        })
+        .collect())
+}
+
+/// How many of the member's notifications are unread.
+pub async fn unread(db: &PgPool, address: &[u8]) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"WITH mark AS (SELECT coalesce((SELECT through_seq FROM notification_read_marks WHERE address = $1), 0) AS through)
+           SELECT count(*) AS "n!" FROM notifications n
+            WHERE n.seq > (SELECT through FROM mark)
+              AND (n.address = $1
+                   OR (n.address IS NULL AND n.asset_id IN (SELECT asset_id FROM users WHERE address = $1)))
+              AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.address = $1 AND r.seq = n.seq)"#,
+        address
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Marks read the member's notifications among `ids` (others' are ignored), or all of them up to now when `ids` is
+/// `None`. Returns how many are still unread.
+pub async fn mark_read(db: &PgPool, address: &[u8], ids: Option<&[String]>) -> Result<i64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    match ids {
+        Some(ids) => {
+            sqlx::query!(
+                "INSERT INTO notification_reads (address, seq)
+                 SELECT $1, n.seq FROM notifications n
+                  WHERE n.id = ANY($2)
+                    AND (n.address = $1
+                         OR (n.address IS NULL AND n.asset_id IN (SELECT asset_id FROM users WHERE address = $1)))
+                 ON CONFLICT DO NOTHING",
+                address,
+                ids
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        None => {
+            sqlx::query!(
+                "INSERT INTO notification_read_marks AS m (address, through_seq)
+                 VALUES ($1, (SELECT coalesce(max(seq), 0) FROM notifications))
+                 ON CONFLICT (address) DO UPDATE SET through_seq = greatest(m.through_seq, excluded.through_seq)",
+                address
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!("DELETE FROM notification_reads WHERE address = $1", address).execute(&mut *tx).await?;
+        }
+    }
+    tx.commit().await?;
+    unread(db, address).await
+}
+
+/// The outbox's figures for the metrics: notifications not yet fanned out, deliveries pending and dead per sink.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutboxDepth {
+    /// Notifications whose deliveries are not created yet.
+    pub to_fan_out: i64,
+    /// The oldest of those, in seconds (0 when none).
+    pub oldest_to_fan_out_secs: f64,
+    /// Webhook deliveries waiting (first try or a retry).
+    pub webhooks_pending: i64,
+    /// Webhook deliveries given up (dead letters).
+    pub webhooks_dead: i64,
+    /// E-mails waiting.
+    pub emails_pending: i64,
+    /// E-mails given up.
+    pub emails_dead: i64,
+}
+
+/// Reads [`OutboxDepth`].
+pub async fn depth(db: &PgPool) -> Result<OutboxDepth, sqlx::Error> {
+    let r = sqlx::query!(
+        r#"SELECT
+             (SELECT count(*) FROM notifications WHERE fanned_out_at IS NULL) AS "to_fan_out!",
+             (SELECT coalesce(extract(epoch FROM now() - min(created_at))::float8, 0)
+                FROM notifications WHERE fanned_out_at IS NULL) AS "oldest!",
+             (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') AS "wh_pending!",
+             (SELECT count(*) FROM webhook_deliveries WHERE status = 'dead') AS "wh_dead!",
+             (SELECT count(*) FROM email_deliveries WHERE status = 'pending') AS "em_pending!",
+             (SELECT count(*) FROM email_deliveries WHERE status = 'dead') AS "em_dead!""#
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(OutboxDepth {
+        to_fan_out: r.to_fan_out,
+        oldest_to_fan_out_secs: r.oldest,
+        webhooks_pending: r.wh_pending,
+        webhooks_dead: r.wh_dead,
+        emails_pending: r.em_pending,
+        emails_dead: r.em_dead,
+    })
+}
+
+/// An asset's symbol and decimals (to write its amounts).
+pub async fn asset_label(db: &PgPool, asset_id: i32) -> Result<(String, i16), sqlx::Error> {
+    let r = sqlx::query!("SELECT symbol, decimals FROM assets WHERE id = $1", asset_id).fetch_one(db).await?;
+    Ok((r.symbol, r.decimals))
+}
