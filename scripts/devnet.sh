@@ -160,10 +160,13 @@ summary() {
   database   $PG/$DB_NAME
   WalletConnect relay stand-in ws://127.0.0.1:$WC_RELAY_PORT  (project id "devnet"; the dApp offers WalletConnect)
   metrics    API http://127.0.0.1:$API_METRICS_PORT/metrics, signer http://127.0.0.1:$SIGNER_PORT/metrics,
-             listener http://127.0.0.1:$LISTENER_METRICS_PORT/metrics, reconciler http://127.0.0.1:$RECONCILER_METRICS_PORT/metrics
+             listener http://127.0.0.1:$LISTENER_METRICS_PORT/metrics, reconciler http://127.0.0.1:$RECONCILER_METRICS_PORT/metrics,
+             notifier http://127.0.0.1:$NOTIFIER_METRICS_PORT/metrics
+  mail       smtp://127.0.0.1:${REFERRAL_SMTP_PORT:-2525} (scripts/mail.sh: Postfix on loopback), every message in
+             /var/lib/referral-mail/boxes/<address>/new (members' e-mails: confirm, notifications)
   prometheus http://127.0.0.1:$PROMETHEUS_PORT  (alerts: /alerts; rules ops/prometheus/rules, runbooks ops/runbooks;
              Grafana is in no package registry here: run one with ops/grafana/provisioning, see ops/README.md)
-  logs       $STATE/logs/{anvil,anvil-tron,tron-devnode,wc-relay,signer,backend,listener,reconciler,prometheus}.log
+  logs       $STATE/logs/{anvil,anvil-tron,tron-devnode,wc-relay,signer,backend,notifier,listener,reconciler,prometheus}.log
   configs    $STATE/{chains,signer,backend,listener,reconciler}.toml  (chains.toml: the chain spec all three read)
   stop       scripts/devnet.sh stop
 
@@ -214,7 +217,7 @@ build_all() {
   log "building signer, backend, listener, reconciler, devnet tools (debug)"
   # Whole-workspace feature set, as the end-to-end tests build these binaries: the two share compiled artifacts.
   cargo build --quiet --bin signer --bin backend --bin listener --bin reconciler --bin devnet-deploy --bin devnet-demo \
-    --bin tron-devnode --bin solvency-verify --bin referral-asset
+    --bin tron-devnode --bin solvency-verify --bin referral-asset --bin referral-notifier
 }
 
 case "${1:-start}" in
@@ -260,9 +263,10 @@ LISTENER_METRICS_PORT=$(pick_port "${DEVNET_LISTENER_METRICS_PORT:-$((API_METRIC
 RECONCILER_METRICS_PORT=$(pick_port "${DEVNET_RECONCILER_METRICS_PORT:-$((LISTENER_METRICS_PORT + 1))}")
 PROMETHEUS_PORT=$(pick_port "${DEVNET_PROMETHEUS_PORT:-9090}")
 WC_RELAY_PORT=$(pick_port "${DEVNET_WC_RELAY_PORT:-8590}")
-printf 'ANVIL_PORT=%s\nTRON_ANVIL_PORT=%s\nTRON_FULL_PORT=%s\nTRON_SOLIDITY_PORT=%s\nTRON_GRPC_PORT=%s\nTRON_SOLIDITY_GRPC_PORT=%s\nTRON_HTTP_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\nAPI_METRICS_PORT=%s\nLISTENER_METRICS_PORT=%s\nRECONCILER_METRICS_PORT=%s\nPROMETHEUS_PORT=%s\nWC_RELAY_PORT=%s\n' \
+NOTIFIER_METRICS_PORT=$(pick_port "${DEVNET_NOTIFIER_METRICS_PORT:-$((RECONCILER_METRICS_PORT + 1))}")
+printf 'ANVIL_PORT=%s\nTRON_ANVIL_PORT=%s\nTRON_FULL_PORT=%s\nTRON_SOLIDITY_PORT=%s\nTRON_GRPC_PORT=%s\nTRON_SOLIDITY_GRPC_PORT=%s\nTRON_HTTP_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\nAPI_METRICS_PORT=%s\nLISTENER_METRICS_PORT=%s\nRECONCILER_METRICS_PORT=%s\nPROMETHEUS_PORT=%s\nWC_RELAY_PORT=%s\nNOTIFIER_METRICS_PORT=%s\n' \
   "$ANVIL_PORT" "$TRON_ANVIL_PORT" "$TRON_FULL_PORT" "$TRON_SOLIDITY_PORT" "$TRON_GRPC_PORT" "$TRON_SOLIDITY_GRPC_PORT" "$TRON_HTTP_PORT" "$SIGNER_PORT" "$API_PORT" "$API_METRICS_PORT" "$LISTENER_METRICS_PORT" "$RECONCILER_METRICS_PORT" \
-  "$PROMETHEUS_PORT" "$WC_RELAY_PORT" >"$STATE/ports.env"
+  "$PROMETHEUS_PORT" "$WC_RELAY_PORT" "$NOTIFIER_METRICS_PORT" >"$STATE/ports.env"
 RPC=http://127.0.0.1:$ANVIL_PORT
 TRON_RPC=http://127.0.0.1:$TRON_ANVIL_PORT
 TRON_SOLIDITY_RPC=http://127.0.0.1:$TRON_SOLIDITY_PORT
@@ -319,6 +323,7 @@ secret() { [ -s "$STATE/secrets/$1" ] || od -An -tx1 -N32 /dev/urandom | tr -d '
 secret caller-backend
 secret jwt
 secret solvency-key
+secret notify-key
 secret hsm-pin
 secret hsm-so-pin
 # The signer's key in a SoftHSM2 token of this devnet's own (Debian's softhsm2, installed by scripts/setup.sh; its
@@ -565,6 +570,23 @@ payout_gap_blocks = 5
 project_id = "devnet"
 relay_url = "ws://127.0.0.1:$WC_RELAY_PORT"
 
+# Members' notifications (issue 49): e-mail through the local SMTP server (scripts/mail.sh: Postfix on loopback,
+# every message into /var/lib/referral-mail/boxes/<address>/), webhooks to endpoints on loopback allowed (the
+# devnet's own); the key sealing addresses and secrets is a random secret of this devnet (secrets/notify-key).
+[notifications]
+key = "$(cat "$STATE/secrets/notify-key")"
+public_url = "http://localhost:$API_PORT"
+interval_ms = 200
+
+[notifications.smtp]
+host = "127.0.0.1"
+port = ${REFERRAL_SMTP_PORT:-2525}
+tls = "none"
+from = "Referral Devnet <notices@devnet.example>"
+
+[notifications.webhooks]
+allow_local = true
+
 # The chains come from chains.toml; their tuning (the operator key) from APP_CHAINS: see secrets/backend-chains.
 EOF
 chmod 600 "$STATE/backend.toml"
@@ -635,12 +657,18 @@ log "backend API on $API"
 start backend env APP_CONFIG="$STATE/backend.toml" APP_CHAINS="$(cat "$STATE/secrets/backend-chains")" "$BIN/backend"
 wait_until backend 60 curl -sf "$API/health"
 
+log "notifier: the outbox's e-mails (local SMTP, scripts/mail.sh) and webhooks"
+scripts/mail.sh start >/dev/null
+start notifier env APP_CONFIG="$STATE/backend.toml" NOTIFIER_METRICS_ADDRESS="127.0.0.1:$NOTIFIER_METRICS_PORT" \
+  "$BIN/referral-notifier"
+
 log "listener and reconciler"
 start listener env RUST_LOG="${RUST_LOG:-info}" "$BIN/listener" "$STATE/listener.toml"
 start reconciler env RUST_LOG="${RUST_LOG:-info}" "$BIN/reconciler" "$STATE/reconciler.toml"
 sleep 1
 alive listener || die "listener exited; log: $STATE/logs/listener.log"
 alive reconciler || die "reconciler exited; log: $STATE/logs/reconciler.log"
+alive notifier || die "notifier exited; log: $STATE/logs/notifier.log"
 
 log "staff: the admin (anvil 0, every role from the configuration) grants finance to anvil 10 and approver to anvils 11 and 12"
 "$BIN/devnet-demo" staff "$API" | tee "$STATE/demo.txt"
@@ -670,6 +698,7 @@ mkdir -p "$STATE/prometheus"
 ln -sfn "$ROOT/ops/prometheus/rules" "$STATE/prometheus/rules"
 sed -e "s/__API_METRICS_PORT__/$API_METRICS_PORT/" -e "s/__SIGNER_PORT__/$SIGNER_PORT/" \
   -e "s/__LISTENER_METRICS_PORT__/$LISTENER_METRICS_PORT/" -e "s/__RECONCILER_METRICS_PORT__/$RECONCILER_METRICS_PORT/" \
+  -e "s/__NOTIFIER_METRICS_PORT__/$NOTIFIER_METRICS_PORT/" \
   -e "s#__RUNBOOK_BASE__#file://$ROOT/ops/runbooks#" ops/prometheus/prometheus.yml >"$STATE/prometheus/prometheus.yml"
 start prometheus prometheus --config.file="$STATE/prometheus/prometheus.yml" \
   --storage.tsdb.path="$STATE/prometheus/data" --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh machine: pinned Foundry + solc + OpenZeppelin from the npm registry into
 # ./node_modules (package-lock.json), the solc wrapper, the web front (backend/web, its own package-lock.json),
-# running Postgres and Redis, and SoftHSM2 (Debian packages).
+# running Postgres and Redis, the local SMTP server (Postfix, scripts/mail.sh) and SoftHSM2 (Debian packages).
 # Needs only the package registries; safe to run again at any time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +31,13 @@ command -v curl >/dev/null || need_apt+=(curl)
 # SoftHSM2: a real PKCS#11 token the signer's key lives in on the devnet and in the signer's tests.
 command -v softhsm2-util >/dev/null || need_apt+=(softhsm2)
 command -v openssl >/dev/null || need_apt+=(openssl)
+# Postfix: the local SMTP server of the devnet and the tests (scripts/mail.sh runs an instance of its own, every
+# recipient into a Maildir). "No configuration" keeps the package from setting up a system MTA on port 25.
+if ! command -v postfix >/dev/null; then
+  echo "postfix postfix/main_mailer_type select No configuration" | maybe_sudo debconf-set-selections
+  need_apt+=(postfix)
+fi
+[ -e /usr/lib/postfix/postfix-sqlite.so ] || need_apt+=(postfix-sqlite)
 if [ "${#need_apt[@]}" -gt 0 ]; then apt_install "${need_apt[@]}"; fi
 
 # ── Pinned toolchain from package-lock.json ─────────────────────────────────
@@ -93,6 +100,9 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-cli -h 127.0.0.1 ping >/dev/null
 fi
 
+# ── SMTP: our own Postfix instance (scripts/mail.sh) ────────────────────────
+scripts/mail.sh start
+
 # ── Report ──────────────────────────────────────────────────────────────────
 log "versions:"
 echo "  forge : $(node_modules/.bin/forge --version | head -n1)"
@@ -103,4 +113,5 @@ echo "  OZ    : $(node -p "require('$ROOT/node_modules/@openzeppelin/contracts/p
 echo "  postgres: $(psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'show server_version')"
 echo "  redis : $(redis-cli -h 127.0.0.1 info server | tr -d '\r' | grep '^redis_version' | cut -d: -f2)"
 echo "  softhsm2: $(softhsm2-util --version)"
+echo "  postfix: $(postconf -d -h mail_version); $(scripts/mail.sh status || true)"
 echo "  cargo : $(cargo --version 2>/dev/null || echo 'not found: install the Rust toolchain')"

@@ -57,6 +57,153 @@ pub struct Settings {
     /// a fiat currency with (`GET /v1/public/prices`); absent, amounts are shown in their asset only.
     #[serde(default)]
     pub prices: Option<PriceSettings>,
+    /// `[notifications]`: members' notification centre, e-mail and operators' webhooks (the notifier,
+    /// `referral-notifier`, delivers them); absent, notifications are still written and shown in the centre, but no
+    /// e-mail address or webhook endpoint can be set (503 `notifications_not_configured`).
+    #[serde(default)]
+    pub notifications: Option<NotificationsSettings>,
+}
+
+/// `[notifications]`: what the notifier needs, and the API to keep addresses and secrets sealed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsSettings {
+    /// The 32-byte secret (64 hex digits, `0x` allowed) members' e-mail addresses and webhook secrets are sealed
+    /// with and e-mail links are signed with; from the environment (`APP_NOTIFICATIONS__KEY`). Losing it loses the
+    /// stored addresses and secrets (members set theirs again; endpoints are given new secrets).
+    pub key: SecretString,
+    /// The site members open (the dApp, which also serves this API): e-mail links point there.
+    pub public_url: String,
+    /// `[notifications.smtp]`: the mail server; absent, no e-mail is sent (addresses cannot be set).
+    #[serde(default)]
+    pub smtp: Option<SmtpSettings>,
+    /// `[notifications.webhooks]`: where endpoints may be, and retries.
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
+    /// Milliseconds between the notifier's idle rounds.
+    #[serde(default = "default_notify_interval_ms")]
+    pub interval_ms: u64,
+}
+
+fn default_notify_interval_ms() -> u64 {
+    500
+}
+
+impl NotificationsSettings {
+    /// The key's 32 bytes.
+    pub fn key(&self) -> eyre::Result<[u8; 32]> {
+        use secrecy::ExposeSecret;
+        let text = self.key.expose_secret();
+        let text = text.strip_prefix("0x").unwrap_or(text);
+        eyre::ensure!(text.len() == 64, "notifications.key must be 32 bytes as 64 hex digits");
+        let mut key = [0u8; 32];
+        alloy::hex::decode_to_slice(text, &mut key).map_err(|_| eyre::eyre!("notifications.key is not hex"))?;
+        Ok(key)
+    }
+
+    /// `public_url` without a trailing slash, checked to be an http(s) URL.
+    pub fn app_url(&self) -> eyre::Result<String> {
+        let url = self.public_url.trim_end_matches('/');
+        eyre::ensure!(
+            (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 200,
+            "notifications.public_url must be an http(s) URL"
+        );
+        Ok(url.to_owned())
+    }
+}
+
+/// `[notifications.smtp]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// The server's host.
+    pub host: String,
+    /// Its port.
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// `none` (a server on this machine only), `starttls` or `tls`.
+    #[serde(default)]
+    pub tls: SmtpTls,
+    /// The sender: `Operator <notices@example.com>`.
+    pub from: String,
+    /// Login, when the server wants one.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Its password (`APP_NOTIFICATIONS__SMTP__PASSWORD`).
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    /// Seconds an SMTP exchange may take.
+    #[serde(default = "default_smtp_timeout_secs")]
+    pub timeout_secs: u64,
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+
+fn default_smtp_timeout_secs() -> u64 {
+    20
+}
+
+/// How the notifier talks to the SMTP server.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain SMTP: only for a server on this machine.
+    None,
+    /// STARTTLS (port 587).
+    #[default]
+    Starttls,
+    /// TLS from the start (port 465).
+    Tls,
+}
+
+/// `[notifications.webhooks]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// `http://` endpoints and loopback, private and link-local addresses: the devnet's own endpoint only.
+    #[serde(default)]
+    pub allow_local: bool,
+    /// Seconds a delivery is retried before it is dead and its endpoint disabled (three days).
+    #[serde(default = "default_webhook_retry_secs")]
+    pub retry_window_secs: u64,
+    /// Seconds an endpoint has to answer.
+    #[serde(default = "default_webhook_timeout_secs")]
+    pub timeout_secs: u64,
+    /// Seconds the previous secret also signs after a rotation.
+    #[serde(default = "default_webhook_overlap_secs")]
+    pub rotation_overlap_secs: u64,
+}
+
+fn default_webhook_retry_secs() -> u64 {
+    3 * 24 * 3600
+}
+
+fn default_webhook_timeout_secs() -> u64 {
+    10
+}
+
+fn default_webhook_overlap_secs() -> u64 {
+    24 * 3600
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_local: false,
+            retry_window_secs: default_webhook_retry_secs(),
+            timeout_secs: default_webhook_timeout_secs(),
+            rotation_overlap_secs: default_webhook_overlap_secs(),
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// The address policy of [`crate::notify::webhook`].
+    pub fn policy(&self) -> crate::notify::webhook::Policy {
+        crate::notify::webhook::Policy { allow_http: self.allow_local, allow_private: self.allow_local }
+    }
 }
 
 /// `[operator]`: the operator's identity and terms, as members read them before paying. Every field is shown as

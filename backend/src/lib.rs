@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod http;
+pub mod notify;
 pub mod payouts;
 pub mod preflight;
 pub mod solvency;

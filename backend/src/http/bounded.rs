@@ -64,7 +64,16 @@ bounded_fields! {
     reason, optional_reason: limits::REASON_MAX_LEN, "a reason", "invalid_body";
     hash, optional_hash: limits::HASH_MAX_LEN, "a hash", "invalid_body";
     name, optional_name: limits::NAME_MAX_LEN, "a name", "invalid_body";
+    email, optional_email: EMAIL_MAX_LEN, "an e-mail address", "invalid_email";
+    url, optional_url: crate::notify::webhook::URL_MAX_LEN, "a URL", "invalid_url";
+    link_token, optional_link_token: crate::notify::keys::TOKEN_MAX_LEN, "a link token", "invalid_token";
+    note, optional_note: NOTE_MAX_LEN, "a note", "invalid_body";
 }
+
+/// The longest e-mail address accepted (RFC 5321's path limit).
+pub const EMAIL_MAX_LEN: usize = 254;
+/// The longest note (a webhook endpoint's description).
+pub const NOTE_MAX_LEN: usize = 200;
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ pub mod authorisations;
 pub mod docs;
 pub mod health;
 pub mod monitoring;
+pub mod notifications;
 pub mod payouts;
 pub mod prices;
 pub mod public;
@@ -20,6 +21,7 @@ pub mod statements;
 pub mod treasury;
 pub mod users;
 pub mod web;
+pub mod webhooks;
 
 // The shared layer every resource builds on.
 pub mod bounded;
@@ -111,6 +113,8 @@ fn api(ctx: ApiContext) -> OpenApiRouter<ApiContext> {
         .merge(staff::routes())
         .merge(authorisations::routes())
         .merge(plans::routes())
+        .merge(notifications::routes())
+        .merge(webhooks::routes())
 }
 
 async fn not_found() -> ApiError {

@@ -327,6 +327,22 @@ impl TestApp {
         assert_eq!(users, registrations.len() as i64 + 1, "a seeded registration was not applied");
         params
     }
+
+    /// Registers more `(user, sponsor)` pairs in the asset [`register_in_ledger`](Self::register_in_ledger) made,
+    /// one block each after the last applied one.
+    pub(crate) async fn register_in_ledger_more(&self, registrations: &[(Address, Address)]) {
+        let params = ledger::plan::PlanParams::defaults(18);
+        let last: i64 =
+            sqlx::query_scalar("SELECT max(block_number) FROM chain_events").fetch_one(&self.db.pool).await.unwrap();
+        let mut ledger = ledger::ChainLedger::open(self.db.pool.clone(), crate::common::CHAIN).await.unwrap();
+        for (i, &(user, sponsor)) in registrations.iter().enumerate() {
+            let block = last as u64 + 1 + i as u64;
+            let fee = U256::from(params.registration_fee);
+            let event =
+                registration_event(crate::common::CHAIN, block, user, sponsor, Address::ZERO, fee, U256::from(block));
+            assert_eq!(ledger.apply_block(&[event]).await.unwrap().applied, 1);
+        }
+    }
 }
 
 /// The `Registered` event of `user` under `sponsor` paying `amount` of `token` with payload `nonce`, as the

@@ -19,6 +19,7 @@ mod hostile;
 mod hostile_time;
 mod metrics;
 mod monitoring;
+mod notifications;
 mod openapi;
 mod payments;
 mod payouts;
