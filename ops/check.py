@@ -527,8 +527,8 @@ def main(ops: Path, verbose: bool = False) -> int:
                 "prometheus.yml: external label runbook_base is the __RUNBOOK_BASE__ placeholder")
         c.check("rules/*.yml" in (prom.get("rule_files") or []), "prometheus.yml loads rules/*.yml")
         jobs = {s["job_name"] for s in prom.get("scrape_configs") or []}
-        c.check(jobs == {"api", "signer", "listener", "reconciler"}, "prometheus.yml scrapes the four services",
-                f"jobs: {sorted(jobs)}")
+        c.check(jobs == {"api", "signer", "listener", "reconciler", "notifier"},
+                "prometheus.yml scrapes the five services", f"jobs: {sorted(jobs)}")
     except (OSError, YamlError, KeyError, TypeError) as e:
         c.check(False, "prometheus.yml parses", str(e))
     for sub in ("datasources", "dashboards"):

@@ -82,7 +82,8 @@ render_config() { # OPS_DIR OUT_DIR
   mkdir -p "$2"
   cp -r "$1/prometheus/rules" "$2/rules"
   sed -e 's/__API_METRICS_PORT__/9101/g' -e 's/__SIGNER_PORT__/8700/g' -e 's/__LISTENER_METRICS_PORT__/9102/g' \
-    -e 's/__RECONCILER_METRICS_PORT__/9103/g' -e 's#__RUNBOOK_BASE__#https://runbooks.example/referral#g' \
+    -e 's/__RECONCILER_METRICS_PORT__/9103/g' -e 's/__NOTIFIER_METRICS_PORT__/9104/g' \
+    -e 's#__RUNBOOK_BASE__#https://runbooks.example/referral#g' \
     "$1/prometheus/prometheus.yml" >"$2/prometheus.yml"
   if grep -nE '__[A-Z_]+__' "$2/prometheus.yml"; then
     echo "placeholders left in prometheus.yml (add them to scripts/ops-test.sh and ops/README.md)"

@@ -16,17 +16,18 @@ CREATE TABLE notifications (
     -- Order of writing (the centre's pages); not gap-free and not commit order: nothing uses it as a cursor of work.
     seq           BIGSERIAL   NOT NULL UNIQUE,
     kind          TEXT        NOT NULL CHECK (kind IN (
-        'payment.applied', 'reward.credited', 'period.bonus', 'rank.reached', 'payout.sent', 'payout.paid',
+        'payment.applied', 'payment.expired', 'reward.credited', 'period.bonus', 'rank.reached', 'payout.sent', 'payout.paid',
         'payout.deferred', 'account.frozen', 'account.unfrozen', 'solvency.committed', 'exit.opened')),
     asset_id      INTEGER     NOT NULL,
-    -- The member it is about; NULL for news of the whole asset (every member of it sees it).
+    -- The member it is about (a payment's expiry names the wallet only: it may not be a member yet); both NULL for
+    -- news of the whole asset (every member of it sees it).
     user_no       INTEGER,
     address       BYTEA       CHECK (length(address) = 20),
     data          JSONB       NOT NULL,
     created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
     -- Set once the notifier created its delivery rows.
     fanned_out_at TIMESTAMPTZ,
-    CHECK ((user_no IS NULL) = (address IS NULL))
+    CHECK (user_no IS NULL OR address IS NOT NULL)
 );
 CREATE INDEX notifications_member ON notifications (address, seq) WHERE address IS NOT NULL;
 CREATE INDEX notifications_asset_news ON notifications (asset_id, seq) WHERE address IS NULL;
@@ -204,6 +205,15 @@ BEGIN
     RETURN NULL;
 END $$;
 CREATE TRIGGER settlement_exits_notify AFTER INSERT ON settlement_exits FOR EACH ROW EXECUTE FUNCTION notify_exits();
+
+-- A payment's expiry: a register or retopup payload whose deadline passed, by the chain's clock (the time of a
+-- confirmed block the ledger applied), with no confirmed event using its nonce. Written by the listener's transaction
+-- (ledger::notify::expire_payments), which moves this cursor: every deadline up to `through` was looked at, once.
+CREATE TABLE notify_expiry_cursors (
+    chain_id BIGINT PRIMARY KEY,
+    through  BIGINT NOT NULL
+);
+CREATE INDEX transactions_payment_deadline ON transactions (deadline) WHERE kind IN ('register', 'retopup');
 
 -- ── Sinks ───────────────────────────────────────────────────────────────────────────────────────────────────────
 

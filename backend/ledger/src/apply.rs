@@ -362,6 +362,7 @@ impl ChainLedger {
         let passed = events.iter().map(|e| e.block_timestamp).chain(through.map(|t| t.1)).max();
         if let Some(timestamp) = passed {
             outflows::expire_treasury_transfers(&mut tx, self.chain_id, timestamp).await?;
+            crate::notify::expire_payments(&mut tx, self.chain_id, timestamp).await?;
         }
         if let Some((through, _)) = through {
             write_block_cursor(&mut tx, self.chain_id, through).await?;

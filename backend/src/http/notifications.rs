@@ -46,7 +46,7 @@ pub struct NotificationsQuery {
 pub struct NotificationView {
     /// Its id (the same in the e-mail's Message-ID and the webhook's `webhook-id`).
     pub id: String,
-    /// What happened: one of `payment.applied`, `reward.credited`, `period.bonus`, `rank.reached`, `payout.sent`,
+    /// What happened: one of `payment.applied`, `payment.expired`, `reward.credited`, `period.bonus`, `rank.reached`, `payout.sent`,
     /// `payout.paid`, `payout.deferred`, `account.frozen`, `account.unfrozen`, `solvency.committed`, `exit.opened`.
     pub kind: String,
     /// The asset it is about.

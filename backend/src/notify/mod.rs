@@ -221,8 +221,9 @@ impl Notifier {
             let lease = (smtp.timeout_secs + 30) as f64;
             emails = ledger::notify::contacts::take_due(&self.db, PER_ROUND, lease).await?;
         }
-        for due in &emails {
-            self.deliver_email(due).await?;
+        // Side by side (the transport keeps a pool of connections): one slow exchange does not hold up the rest.
+        for result in futures::future::join_all(emails.iter().map(|due| self.deliver_email(due))).await {
+            result?;
         }
         let busy = fanned.notifications > 0 || !hooks.is_empty() || !emails.is_empty();
         Ok(if busy { Round::Busy } else { Round::Idle })

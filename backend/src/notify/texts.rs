@@ -47,6 +47,11 @@ pub fn fill(template: &str, values: &[(&str, String)]) -> String {
 type Table = &'static [(&'static str, &'static str)];
 
 const EN: Table = &[
+    ("payment.expired.subject", "Payment expired: {amount}"),
+    (
+        "payment.expired.line",
+        "Your {payment} payment of {amount} was not made before its deadline: nothing was taken. Ask for a new one to pay.",
+    ),
     ("payment.applied.subject", "Payment received: {amount}"),
     ("payment.applied.line", "Your {payment} payment of {amount} was applied at block {block}."),
     ("reward.credited.subject", "Reward credited: {amount}"),
@@ -95,6 +100,11 @@ const EN: Table = &[
 ];
 
 const ES: Table = &[
+    ("payment.expired.subject", "Pago vencido: {amount}"),
+    (
+        "payment.expired.line",
+        "Tu pago de {payment} de {amount} no se hizo antes de su plazo: no se cobró nada. Pide uno nuevo para pagar.",
+    ),
     ("payment.applied.subject", "Pago recibido: {amount}"),
     ("payment.applied.line", "Tu pago de {payment} de {amount} se aplicó en el bloque {block}."),
     ("reward.credited.subject", "Recompensa acreditada: {amount}"),
@@ -140,6 +150,11 @@ const ES: Table = &[
 ];
 
 const PT: Table = &[
+    ("payment.expired.subject", "Pagamento expirado: {amount}"),
+    (
+        "payment.expired.line",
+        "Seu pagamento de {payment} de {amount} não foi feito antes do prazo: nada foi cobrado. Peça um novo para pagar.",
+    ),
     ("payment.applied.subject", "Pagamento recebido: {amount}"),
     ("payment.applied.line", "Seu pagamento de {payment} de {amount} foi aplicado no bloco {block}."),
     ("reward.credited.subject", "Recompensa creditada: {amount}"),
@@ -185,6 +200,11 @@ const PT: Table = &[
 ];
 
 const ID: Table = &[
+    ("payment.expired.subject", "Pembayaran kedaluwarsa: {amount}"),
+    (
+        "payment.expired.line",
+        "Pembayaran {payment} Anda sebesar {amount} tidak dilakukan sebelum batas waktunya: tidak ada yang diambil. Minta yang baru untuk membayar.",
+    ),
     ("payment.applied.subject", "Pembayaran diterima: {amount}"),
     ("payment.applied.line", "Pembayaran {payment} Anda sebesar {amount} diterapkan di blok {block}."),
     ("reward.credited.subject", "Hadiah dikreditkan: {amount}"),
@@ -230,6 +250,11 @@ const ID: Table = &[
 ];
 
 const HI: Table = &[
+    ("payment.expired.subject", "भुगतान की समय-सीमा समाप्त: {amount}"),
+    (
+        "payment.expired.line",
+        "आपका {payment} भुगतान {amount} समय-सीमा से पहले नहीं हुआ: कुछ नहीं लिया गया। भुगतान के लिए नया अनुरोध करें।",
+    ),
     ("payment.applied.subject", "भुगतान प्राप्त हुआ: {amount}"),
     ("payment.applied.line", "आपका {payment} भुगतान {amount} ब्लॉक {block} पर लागू हुआ।"),
     ("reward.credited.subject", "इनाम जमा हुआ: {amount}"),
@@ -272,6 +297,11 @@ const HI: Table = &[
 ];
 
 const AR: Table = &[
+    ("payment.expired.subject", "انتهت صلاحية الدفعة: {amount}"),
+    (
+        "payment.expired.line",
+        "لم تُنفَّذ دفعتك ({payment}) بقيمة {amount} قبل موعدها النهائي: لم يُخصم شيء. اطلب دفعة جديدة للدفع.",
+    ),
     ("payment.applied.subject", "تم استلام الدفعة: {amount}"),
     ("payment.applied.line", "طُبّقت دفعتك ({payment}) بقيمة {amount} في الكتلة {block}."),
     ("reward.credited.subject", "أُضيفت مكافأة: {amount}"),

@@ -16,6 +16,7 @@ use sqlx::PgPool;
 /// Every kind of notification, as webhooks name their event types and members choose what they receive by e-mail.
 pub const KINDS: &[&str] = &[
     "payment.applied",
+    "payment.expired",
     "reward.credited",
     "period.bonus",
     "rank.reached",
@@ -198,4 +199,43 @@ pub async fn depth(db: &PgPool) -> Result<OutboxDepth, sqlx::Error> {
 pub async fn asset_label(db: &PgPool, asset_id: i32) -> Result<(String, i16), sqlx::Error> {
     let r = sqlx::query!("SELECT symbol, decimals FROM assets WHERE id = $1", asset_id).fetch_one(db).await?;
     Ok((r.symbol, r.decimals))
+}
+
+/// Payments (register and retopup payloads) of `chain_id` whose deadline passed by `timestamp` — the time of a
+/// confirmed block the ledger applied in this transaction — and that no confirmed event used: one `payment.expired`
+/// notification each, to the wallet that asked. Each deadline is looked at once (a cursor per chain, moved here).
+pub(crate) async fn expire_payments(
+    tx: &mut sqlx::PgConnection,
+    chain_id: u64,
+    timestamp: u64,
+) -> Result<u64, sqlx::Error> {
+    let now = timestamp.min(i64::MAX as u64) as i64;
+    let found = sqlx::query_scalar!(
+        r#"WITH prev AS (
+               SELECT coalesce((SELECT through FROM notify_expiry_cursors WHERE chain_id = $1 FOR UPDATE), -1) AS through),
+           found AS (
+               INSERT INTO notifications (id, kind, asset_id, address, data)
+               SELECT 'payment.expired:' || a.chain_id || ':' || t.nonce::text, 'payment.expired', t.asset_id, t.wallet,
+                      jsonb_build_object('payment', CASE t.kind WHEN 'register' THEN 'registration' ELSE 'retopup' END,
+                                         'amount', t.payload ->> 'amount', 'deadline', t.deadline,
+                                         'chain_id', a.chain_id, 'nonce', t.nonce::text)
+                 FROM transactions t JOIN assets a ON a.id = t.asset_id AND a.chain_id = $1
+                WHERE t.kind IN ('register', 'retopup') AND t.wallet IS NOT NULL
+                  AND t.deadline > (SELECT through FROM prev) AND t.deadline < $2
+                  AND NOT EXISTS (
+                      SELECT 1 FROM chain_events c
+                       WHERE c.chain_id = a.chain_id
+                         AND c.name = CASE t.kind WHEN 'register' THEN 'Registered' ELSE 'Retopped' END
+                         AND uint_text_to_numeric(c.payload ->> 'nonce') = t.nonce)
+               ON CONFLICT (id) DO NOTHING RETURNING 1),
+           moved AS (
+               INSERT INTO notify_expiry_cursors AS k (chain_id, through) VALUES ($1, $2 - 1)
+               ON CONFLICT (chain_id) DO UPDATE SET through = greatest(k.through, excluded.through) RETURNING 1)
+           SELECT (SELECT count(*) FROM found) + 0 * (SELECT count(*) FROM moved) AS "found!""#,
+        chain_id as i64,
+        now
+    )
+    .fetch_one(tx)
+    .await?;
+    Ok(found as u64)
 }

@@ -125,6 +125,16 @@ pub async fn change(db: &PgPool, actor: &str, id: i64, change: &EndpointChange) 
     )
     .fetch_one(&mut *tx)
     .await?;
+    if change.enabled == Some(true) && !before.enabled {
+        // Enabled again: what waited (or failed before it was disabled) gets a fresh retry window, at once.
+        sqlx::query!(
+            "UPDATE webhook_deliveries SET first_attempt_at = NULL, next_attempt_at = now()
+              WHERE endpoint_id = $1 AND status = 'pending'",
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     let before = json!({ "url": before.url, "description": before.description, "kinds": before.kinds,
                          "enabled": before.enabled });
     let after = json!({ "url": after.url, "description": after.description, "kinds": after.kinds,
