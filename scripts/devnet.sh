@@ -19,7 +19,7 @@ BIN=$CARGO_TARGET_DIR/debug
 PG=postgres://postgres@127.0.0.1:5432
 # DEVNET_DB_NAME runs a second devnet beside one that is up (its own database and Redis key prefix).
 DB_NAME=${DEVNET_DB_NAME:-referral_devnet}
-SERVICES=(anvil anvil-tron tron-devnode wc-relay signer backend listener reconciler prometheus)
+SERVICES=(anvil anvil-tron tron-devnode wc-relay signer backend notifier webhook-sink listener reconciler prometheus)
 # anvil's well-known accounts (public knowledge, never for a real chain): #0 is the contract admin, payout
 # operator, API admin and genesis user; #1 is the signer's key.
 ANVIL_KEY_0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
@@ -161,9 +161,11 @@ summary() {
   WalletConnect relay stand-in ws://127.0.0.1:$WC_RELAY_PORT  (project id "devnet"; the dApp offers WalletConnect)
   metrics    API http://127.0.0.1:$API_METRICS_PORT/metrics, signer http://127.0.0.1:$SIGNER_PORT/metrics,
              listener http://127.0.0.1:$LISTENER_METRICS_PORT/metrics, reconciler http://127.0.0.1:$RECONCILER_METRICS_PORT/metrics,
-             notifier http://127.0.0.1:$NOTIFIER_METRICS_PORT/metrics
+             notifier http://127.0.0.1:${NOTIFIER_METRICS_PORT:-9104}/metrics
   mail       smtp://127.0.0.1:${REFERRAL_SMTP_PORT:-2525} (scripts/mail.sh: Postfix on loopback), every message in
              /var/lib/referral-mail/boxes/<address>/new (members' e-mails: confirm, notifications)
+  webhooks   the devnet's own endpoint http://127.0.0.1:${WEBHOOK_SINK_PORT:-8591}/hook (counts: /summary; log: $STATE/webhooks.jsonl;
+             secret: $STATE/secrets/webhook-secret); account 2's e-mail is account2@devnet.example
   prometheus http://127.0.0.1:$PROMETHEUS_PORT  (alerts: /alerts; rules ops/prometheus/rules, runbooks ops/runbooks;
              Grafana is in no package registry here: run one with ops/grafana/provisioning, see ops/README.md)
   logs       $STATE/logs/{anvil,anvil-tron,tron-devnode,wc-relay,signer,backend,notifier,listener,reconciler,prometheus}.log
@@ -264,9 +266,10 @@ RECONCILER_METRICS_PORT=$(pick_port "${DEVNET_RECONCILER_METRICS_PORT:-$((LISTEN
 PROMETHEUS_PORT=$(pick_port "${DEVNET_PROMETHEUS_PORT:-9090}")
 WC_RELAY_PORT=$(pick_port "${DEVNET_WC_RELAY_PORT:-8590}")
 NOTIFIER_METRICS_PORT=$(pick_port "${DEVNET_NOTIFIER_METRICS_PORT:-$((RECONCILER_METRICS_PORT + 1))}")
-printf 'ANVIL_PORT=%s\nTRON_ANVIL_PORT=%s\nTRON_FULL_PORT=%s\nTRON_SOLIDITY_PORT=%s\nTRON_GRPC_PORT=%s\nTRON_SOLIDITY_GRPC_PORT=%s\nTRON_HTTP_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\nAPI_METRICS_PORT=%s\nLISTENER_METRICS_PORT=%s\nRECONCILER_METRICS_PORT=%s\nPROMETHEUS_PORT=%s\nWC_RELAY_PORT=%s\nNOTIFIER_METRICS_PORT=%s\n' \
+WEBHOOK_SINK_PORT=$(pick_port "${DEVNET_WEBHOOK_SINK_PORT:-8591}")
+printf 'ANVIL_PORT=%s\nTRON_ANVIL_PORT=%s\nTRON_FULL_PORT=%s\nTRON_SOLIDITY_PORT=%s\nTRON_GRPC_PORT=%s\nTRON_SOLIDITY_GRPC_PORT=%s\nTRON_HTTP_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\nAPI_METRICS_PORT=%s\nLISTENER_METRICS_PORT=%s\nRECONCILER_METRICS_PORT=%s\nPROMETHEUS_PORT=%s\nWC_RELAY_PORT=%s\nNOTIFIER_METRICS_PORT=%s\nWEBHOOK_SINK_PORT=%s\n' \
   "$ANVIL_PORT" "$TRON_ANVIL_PORT" "$TRON_FULL_PORT" "$TRON_SOLIDITY_PORT" "$TRON_GRPC_PORT" "$TRON_SOLIDITY_GRPC_PORT" "$TRON_HTTP_PORT" "$SIGNER_PORT" "$API_PORT" "$API_METRICS_PORT" "$LISTENER_METRICS_PORT" "$RECONCILER_METRICS_PORT" \
-  "$PROMETHEUS_PORT" "$WC_RELAY_PORT" "$NOTIFIER_METRICS_PORT" >"$STATE/ports.env"
+  "$PROMETHEUS_PORT" "$WC_RELAY_PORT" "$NOTIFIER_METRICS_PORT" "$WEBHOOK_SINK_PORT" >"$STATE/ports.env"
 RPC=http://127.0.0.1:$ANVIL_PORT
 TRON_RPC=http://127.0.0.1:$TRON_ANVIL_PORT
 TRON_SOLIDITY_RPC=http://127.0.0.1:$TRON_SOLIDITY_PORT
@@ -672,6 +675,11 @@ alive notifier || die "notifier exited; log: $STATE/logs/notifier.log"
 
 log "staff: the admin (anvil 0, every role from the configuration) grants finance to anvil 10 and approver to anvils 11 and 12"
 "$BIN/devnet-demo" staff "$API" | tee "$STATE/demo.txt"
+log "notifications: the devnet's own webhook endpoint on 127.0.0.1:$WEBHOOK_SINK_PORT (every delivery checked with the"
+log "Standard Webhooks reference library) and account 2's e-mail, confirmed from its link, before it pays"
+start webhook-sink node scripts/devnet-notify.mjs webhook-sink "$WEBHOOK_SINK_PORT" "$STATE"
+wait_until webhook-sink 20 curl -sf "http://127.0.0.1:$WEBHOOK_SINK_PORT/summary"
+node scripts/devnet-notify.mjs setup "$API" "http://127.0.0.1:$WEBHOOK_SINK_PORT/hook" "$STATE" | tee -a "$STATE/demo.txt"
 log "demo users: sign in, ask for payloads, pay from their own wallets (BNB and test USDT), wait for the listener"
 "$BIN/devnet-demo" users "$API" "$RPC" "$STATE/chain.json" | tee -a "$STATE/demo.txt"
 log "demo TRON users: TRON sign-in, register (and retopup) payloads in USDT on the TRON chain, paid as TronLink users"
@@ -692,6 +700,9 @@ log "it yourself"
 "$BIN/devnet-demo" payout "$API" 5 | tee -a "$STATE/demo.txt"
 log "the binary asset reconciled: the reconciler, asked to run now, finds its custody and ledger agree"
 "$BIN/devnet-demo" reconciled "$API" "$STATE/chain.json" 5 | tee -a "$STATE/demo.txt"
+log "notifications delivered: account 2's registration and payout e-mails in its mailbox, every event type at the"
+log "devnet's endpoint, each verified by the reference library"
+node scripts/devnet-notify.mjs check "$API" "http://127.0.0.1:$WEBHOOK_SINK_PORT/hook" | tee -a "$STATE/demo.txt"
 
 log "prometheus on 127.0.0.1:$PROMETHEUS_PORT: scrapes every service, evaluates ops/prometheus/rules"
 mkdir -p "$STATE/prometheus"

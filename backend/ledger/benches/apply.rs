@@ -4,6 +4,9 @@
 //! its own, beside the auto-pool plan's rate. For each plan it prints the rows written per event (inserted or
 //! updated, as Postgres counts them) and the rows stored per event (left in the tables), table by table.
 //!
+//! The auto-pool run is repeated with the outbox's triggers off (issue 49), in a database of its own: the ratio of the
+//! two rates is what telling members costs the apply path.
+//!
 //! Then the binary plan (PLAN-BINARY.md) through the ledger, each in a database of its own: on the same stream (a
 //! random tree) and on a chain-shaped tree of as many events (each member sponsored by the one before: the worst case
 //! of the weaker-leg rule, every member an ancestor of the next), with its rows per event and a period close over
@@ -225,6 +228,23 @@ async fn main() -> eyre::Result<()> {
         "raw insert, one per block: {:>7.0} rows/s   ({batched_secs:.2} s)  ledger/raw = {:.2}",
         rate(batched_secs),
         batched_secs / ledger_secs
+    );
+
+    // The outbox (issue 49): the same events on a database of their own with its triggers off — what telling members
+    // costs the apply path, as a ratio measured in this run.
+    let quiet_db = ScratchDatabase::create_with("ledger_bench_no_outbox", 1).await?;
+    create_asset(&quiet_db.pool, &spec(PlanParams::defaults(18))).await?;
+    for (table, trigger) in [("chain_events", "chain_events_notify"), ("rewards", "rewards_notify")] {
+        let sql = format!("ALTER TABLE {table} DISABLE TRIGGER {trigger}");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&quiet_db.pool).await?;
+    }
+    let quiet_secs = apply_all(&quiet_db.pool, &blocks).await?;
+    let told: i64 = sqlx::query_scalar("SELECT count(*) FROM notifications").fetch_one(&db.pool).await?;
+    println!(
+        "ledger apply, outbox off: {:>8.0} events/s ({quiet_secs:.2} s)  with/without = {:.2} ({told} notifications, {:.2} per event)",
+        rate(quiet_secs),
+        quiet_secs / ledger_secs,
+        told as f64 / events as f64
     );
 
     // The generation plan: registrations of the smallest package, purchases of the next one.

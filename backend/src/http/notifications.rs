@@ -91,7 +91,7 @@ pub async fn list(
     let items: Vec<NotificationView> = rows
         .into_iter()
         .map(|n| NotificationView {
-            news: n.address.is_none(),
+            news: n.news,
             id: n.id,
             kind: n.kind,
             asset_id: n.asset_id,

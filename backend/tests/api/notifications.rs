@@ -108,7 +108,11 @@ async fn the_centre_shows_a_members_notifications_pages_them_and_marks_them_read
     .fetch_all(&app.db.pool)
     .await
     .unwrap();
-    assert_eq!(credited.len(), blocks.len(), "one notification per member and block, not per reward row");
+    assert_eq!(
+        credited.len(),
+        blocks.len(),
+        "one notification per member and block (each applied alone), not per reward row"
+    );
     // Nobody else's personal notification is hers.
     assert!(items.iter().all(|n| n["news"] == false));
     let payment = items.iter().find(|n| n["kind"] == "payment.applied").unwrap();
@@ -125,11 +129,14 @@ async fn the_centre_shows_a_members_notifications_pages_them_and_marks_them_read
     assert_eq!(second.body["items"][0]["id"], items[1]["id"]);
 
     // Marking one read; another member's id is ignored; then all.
-    let bob_ids: Vec<String> = sqlx::query_scalar("SELECT id FROM notifications WHERE address = $1")
-        .bind(bob.address().as_slice())
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap();
+    let bob_ids: Vec<String> = sqlx::query_scalar(
+        "SELECT n.id FROM notifications n JOIN users u ON u.asset_id = n.asset_id AND u.user_no = n.user_no
+          WHERE u.address = $1",
+    )
+    .bind(bob.address().as_slice())
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
     assert!(!bob_ids.is_empty());
     let a =
         app.post_as("/v1/users/notifications/read", Some(&token), json!({ "ids": [items[0]["id"], bob_ids[0]] })).await;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The language catalogues against English's and against the code, for each surface: the dApp's (src/i18n/*.js), the
-// console's own (src/i18n/console/*.js) and the members' own (src/i18n/member/*.js, used by the modules that import it: src/user/pay-facts.tsx, src/plans/binary/member.tsx,
+// console's own (src/i18n/console/*.js) and the members' own (src/i18n/member/*.js, used by the modules that import it: src/user/pay-facts.tsx, src/plans/binary/member.tsx, src/user/Notifications.tsx, src/user/notes-link.tsx,
 // src/user/sponsor.tsx). Fails, listing every key a catalogue misses or has extra, every message
 // whose {placeholders} differ from English's, every plural message without its `other` form, a key both surfaces
 // define, and every key used in src (t("…"), tx("…")) that no English the page loads has: the console (src/admin, and

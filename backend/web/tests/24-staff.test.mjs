@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { privateKeyToAccount } from "viem/accounts";
 import { ANVIL_KEYS, Api, BASE, STAFF, freshKey, grantRole, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
 
-const TABS = ["payouts", "approvals", "treasury", "monitoring", "users", "plan", "periods", "assets", "staff", "audit"];
+const TABS = ["payouts", "approvals", "treasury", "monitoring", "users", "plan", "periods", "assets", "staff", "audit", "webhooks"];
 /** What each tab shows once loaded (its section). */
 const SECTION = {
   payouts: "payouts",
@@ -18,6 +18,7 @@ const SECTION = {
   assets: "assets-admin",
   staff: "staff",
   audit: "audit",
+  webhooks: "webhooks",
 };
 /** Anything that moves money, changes the ledger or a role: none of it may be on a viewer's page. */
 const MOVERS = [
@@ -33,6 +34,7 @@ const MOVERS = [
   "[data-testid=propose-change]",
   "[data-testid=change-approve]",
   "[data-testid=authorisation-reason-input]",
+  "[data-testid=webhook-new]",
 ];
 
 test("a viewer reads every console page and is offered nothing that moves anything", async () => {

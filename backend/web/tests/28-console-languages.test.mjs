@@ -22,6 +22,7 @@ const HEADINGS = {
     assets: "Activos",
     staff: "Personal",
     audit: "Registro de auditoría",
+    webhooks: "Webhooks",
   },
   ar: {
     payouts: "المدفوعات",
@@ -34,6 +35,7 @@ const HEADINGS = {
     assets: "الأصول",
     staff: "الموظفون",
     audit: "سجل التدقيق",
+    webhooks: "الويب هوك",
   },
 };
 

@@ -1,7 +1,8 @@
 //! Fan-out: each new notification becomes one delivery row per sink that wants it — every webhook endpoint
 //! subscribed to its kind (a disabled one too: its deliveries wait, and go once it is enabled again, so an outage
 //! loses nothing), and the confirmed, subscribed e-mail address of the member it is about (of every member of
-//! the asset for the asset's news) that chose its kind. One statement per round: the deliveries and the mark that
+//! the asset for the asset's news) that chose its kind. A member's wallet missing from the row (a reward's: the
+//! trigger on the hot path joins nothing) is filled in here. One statement per round: the deliveries and the mark that
 //! the notification was fanned out commit together, and `SKIP LOCKED` keeps concurrent notifiers apart.
 
 use sqlx::PgPool;
@@ -21,8 +22,11 @@ pub struct FannedOut {
 pub async fn fan_out(db: &PgPool, limit: i64) -> Result<FannedOut, sqlx::Error> {
     let r = sqlx::query!(
         r#"WITH batch AS (
-               SELECT id, kind, asset_id, address FROM notifications
-                WHERE fanned_out_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED),
+               SELECT n.id, n.kind, n.asset_id, n.user_no,
+                      coalesce(n.address, (SELECT u.address FROM users u
+                                            WHERE u.asset_id = n.asset_id AND u.user_no = n.user_no)) AS who
+                 FROM notifications n
+                WHERE n.fanned_out_at IS NULL ORDER BY n.seq LIMIT $1 FOR UPDATE OF n SKIP LOCKED),
            hooks AS (
                INSERT INTO webhook_deliveries (notification_id, endpoint_id)
                SELECT b.id, e.id FROM batch b
@@ -33,12 +37,13 @@ pub async fn fan_out(db: &PgPool, limit: i64) -> Result<FannedOut, sqlx::Error> 
                SELECT b.id || ':' || encode(c.address, 'hex'), b.id, c.address, 'notification' FROM batch b
                  JOIN member_contacts c
                    ON c.confirmed_at IS NOT NULL AND c.unsubscribed_at IS NULL AND b.kind = ANY (c.kinds)
-                  AND (c.address = b.address
-                       OR (b.address IS NULL
+                  AND (c.address = b.who
+                       OR (b.who IS NULL AND b.user_no IS NULL
                            AND EXISTS (SELECT 1 FROM users u WHERE u.address = c.address AND u.asset_id = b.asset_id)))
                ON CONFLICT DO NOTHING RETURNING 1),
            marked AS (
-               UPDATE notifications n SET fanned_out_at = now() FROM batch b WHERE n.id = b.id RETURNING 1)
+               UPDATE notifications n SET fanned_out_at = now(), address = b.who FROM batch b WHERE n.id = b.id
+               RETURNING 1)
            SELECT (SELECT count(*) FROM marked) AS "notifications!", (SELECT count(*) FROM hooks) AS "webhooks!",
                   (SELECT count(*) FROM mails) AS "emails!""#,
         limit

@@ -47,8 +47,10 @@ pub struct Notification {
     pub asset_id: i32,
     /// The member it is about; `None` for news of the whole asset.
     pub user_no: Option<i32>,
-    /// The member's wallet; `None` for news of the whole asset.
+    /// The member's wallet (`None` for news of the whole asset, and for a member's row before its fan-out).
     pub address: Option<Vec<u8>>,
+    /// News of the whole asset (every member of it sees it), not about one member.
+    pub news: bool,
     /// Its facts (amounts as decimal strings of base units, hashes as 0x hex).
     pub data: Value,
     /// When it was written, RFC 3339 UTC.
@@ -69,13 +71,18 @@ pub async fn member_page(
         r#"WITH mark AS (SELECT coalesce((SELECT through_seq FROM notification_read_marks WHERE address = $1), 0) AS through),
                 own AS (SELECT n.*, (n.seq <= (SELECT through FROM mark) OR EXISTS (
                                        SELECT 1 FROM notification_reads r WHERE r.address = $1 AND r.seq = n.seq)) AS read
-                          FROM notifications n WHERE n.address = $1 AND n.seq < $2),
+                          FROM notifications n
+                         WHERE n.seq < $2
+                           AND (n.address = $1
+                                OR (n.user_no IS NOT NULL
+                                    AND (n.asset_id, n.user_no) IN (SELECT asset_id, user_no FROM users WHERE address = $1)))),
                 news AS (SELECT n.*, (n.seq <= (SELECT through FROM mark) OR EXISTS (
                                         SELECT 1 FROM notification_reads r WHERE r.address = $1 AND r.seq = n.seq)) AS read
                            FROM notifications n
-                          WHERE n.address IS NULL AND n.seq < $2
+                          WHERE n.address IS NULL AND n.user_no IS NULL AND n.seq < $2
                             AND n.asset_id IN (SELECT asset_id FROM users WHERE address = $1))
            SELECT id AS "id!", seq AS "seq!", kind AS "kind!", asset_id AS "asset_id!", user_no, address,
+                  (user_no IS NULL AND address IS NULL) AS "news!",
                   data AS "data!", rfc3339(created_at) AS "created_at!", read AS "read!"
              FROM ((SELECT * FROM own WHERE NOT ($3 AND read) ORDER BY seq DESC LIMIT $4)
                    UNION ALL
@@ -97,6 +104,7 @@ pub async fn member_page(
             asset_id: r.asset_id,
             user_no: r.user_no,
             address: r.address,
+            news: r.news,
             data: r.data,
             created_at: r.created_at,
             read: r.read,
@@ -111,7 +119,10 @@ pub async fn unread(db: &PgPool, address: &[u8]) -> Result<i64, sqlx::Error> {
            SELECT count(*) AS "n!" FROM notifications n
             WHERE n.seq > (SELECT through FROM mark)
               AND (n.address = $1
-                   OR (n.address IS NULL AND n.asset_id IN (SELECT asset_id FROM users WHERE address = $1)))
+                   OR (n.user_no IS NOT NULL
+                       AND (n.asset_id, n.user_no) IN (SELECT asset_id, user_no FROM users WHERE address = $1))
+                   OR (n.address IS NULL AND n.user_no IS NULL
+                       AND n.asset_id IN (SELECT asset_id FROM users WHERE address = $1)))
               AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.address = $1 AND r.seq = n.seq)"#,
         address
     )
@@ -130,7 +141,10 @@ pub async fn mark_read(db: &PgPool, address: &[u8], ids: Option<&[String]>) -> R
                  SELECT $1, n.seq FROM notifications n
                   WHERE n.id = ANY($2)
                     AND (n.address = $1
-                         OR (n.address IS NULL AND n.asset_id IN (SELECT asset_id FROM users WHERE address = $1)))
+                         OR (n.user_no IS NOT NULL
+                             AND (n.asset_id, n.user_no) IN (SELECT asset_id, user_no FROM users WHERE address = $1))
+                         OR (n.address IS NULL AND n.user_no IS NULL
+                             AND n.asset_id IN (SELECT asset_id FROM users WHERE address = $1)))
                  ON CONFLICT DO NOTHING",
                 address,
                 ids

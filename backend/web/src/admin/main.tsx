@@ -22,6 +22,7 @@ import type { Staff as StaffTab } from "./Staff";
 import type { Approvals as ApprovalsTab } from "./Approvals";
 import type { Treasury as TreasuryTab } from "./Treasury";
 import type { UsersAdmin as UsersTab } from "./Users";
+import type { Webhooks as WebhooksTab } from "./Webhooks";
 import { plannedAssets } from "../plans";
 
 const TABS = [
@@ -35,6 +36,7 @@ const TABS = [
   ["assets", "console.tab_assets"],
   ["staff", "console.tab_staff"],
   ["audit", "console.tab_audit"],
+  ["webhooks", "console.tab_webhooks"],
 ] as const satisfies readonly (readonly [string, ConsoleKey])[];
 type Tab = (typeof TABS)[number][0];
 
@@ -44,7 +46,7 @@ function currentTab(): Tab {
 }
 
 /**
- * A tab loaded when first opened (Approvals, Plan, Periods, Assets, Staff: not the first page most staff open), so that the console's first load stays light: its
+ * A tab loaded when first opened (Approvals, Plan, Periods, Assets, Staff, Webhooks: not the first page most staff open), so that the console's first load stays light: its
  * component once `open` has been true, `null` until then.
  */
 function useLazyTab<T>(open: boolean, load: () => Promise<T>): T | null {
@@ -66,6 +68,7 @@ function App() {
   const Approvals = useLazyTab<typeof ApprovalsTab>(tab === "approvals", () => import("./Approvals").then((m) => m.Approvals));
   const PlanVersions = useLazyTab<typeof PlanTab>(tab === "plan", () => import("./Plan").then((m) => m.PlanVersions));
   const Periods = useLazyTab<typeof PeriodsTab>(tab === "periods", () => import("./Periods").then((m) => m.Periods));
+  const Webhooks = useLazyTab<typeof WebhooksTab>(tab === "webhooks", () => import("./Webhooks").then((m) => m.Webhooks));
   useEffect(() => {
     const f = () => setTab(currentTab());
     window.addEventListener("hashchange", f);
@@ -121,11 +124,13 @@ function App() {
             {tab === "staff" && Staff && <Staff />}
             {tab === "approvals" && !Approvals && <Loading what={t("console.loading_tab", { tab: t("console.tab_approvals") })} />}
             {tab === "approvals" && Approvals && <Approvals />}
+            {tab === "webhooks" && !Webhooks && <Loading what={t("console.loading_tab", { tab: t("console.tab_webhooks") })} />}
+            {tab === "webhooks" && Webhooks && <Webhooks />}
             {plans.data && tab === "assets" && !Assets && <Loading what={t("console.loading_tab", { tab: t("console.tab_assets") })} />}
             {plans.data && tab === "assets" && Assets && (
               <Assets assets={assets} wallet={signed.session.address} created={plans.reload} />
             )}
-            {plans.data && assets.length === 0 && !["assets", "audit", "staff", "approvals"].includes(tab) && (
+            {plans.data && assets.length === 0 && !["assets", "audit", "staff", "approvals", "webhooks"].includes(tab) && (
               <Notice kind="info" testid="create-first-asset">
                 {tx("console.no_asset", { create: <a href="#assets">{t("console.create_first")}</a> })}
               </Notice>

@@ -1447,7 +1447,7 @@ export interface components {
       /** Its id (the same in the e-mail's Message-ID and the webhook's `webhook-id`). */
       id: string;
       /**
-       * What happened: one of `payment.applied`, `reward.credited`, `period.bonus`, `rank.reached`, `payout.sent`,
+       * What happened: one of `payment.applied`, `payment.expired`, `reward.credited`, `period.bonus`, `rank.reached`, `payout.sent`,
        * `payout.paid`, `payout.deferred`, `account.frozen`, `account.unfrozen`, `solvency.committed`, `exit.opened`.
        */
       kind: string;

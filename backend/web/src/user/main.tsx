@@ -4,7 +4,9 @@
 // - a signed-in registered user: the dashboard, with the whole disclosure folded below it (one tap away);
 // - anyone else: the whole disclosure first (PLAN.md §9: the odds before anyone pays).
 // The header's navigation leads to the public "Proof of solvency" page (`/#solvency`, src/user/Solvency.tsx, loaded
-// on demand), and back.
+// on demand), and back; a signed-in member's also to their notifications (`/#notifications`, with the unread count),
+// which load on demand with the e-mail links' pages (`/#email-confirm=…`, `/#email-unsubscribe=…`:
+// src/user/Notifications.tsx).
 
 import { type VNode } from "preact";
 import { renderLocalised, t, tx } from "../i18n";
@@ -20,15 +22,23 @@ import { Disclosure, OtherPlans } from "./Disclosure";
 import { OpenInWallet } from "./openin";
 import type { Register as RegisterView } from "./Register";
 import { LazySolvencySection } from "./solvency-lazy";
-import { plannedAssets, useLazyView } from "../plans";
+import { type PlannedAsset, plannedAssets, useLazyView } from "../plans";
 
 /** The dashboard, loaded once a wallet signs in (a visitor's first load carries only the plan and its odds). */
 const loadDashboard = () => import("./Dashboard").then((m) => m.Dashboard);
 /** The registration and its pay flow, loaded on a referral link only. */
 const loadRegister = () => import("./Register").then((m) => m.Register);
 
-/** The page shown: the plan (and dashboard), or the proof of solvency (`#solvency`). */
-const viewOf = () => (location.hash === "#solvency" ? "solvency" : "main");
+/** The header's link to the notifications with the unread count, loaded once a wallet signs in. */
+const loadNotesLink = () => import("./notes-link").then((m) => m.NotesLink);
+/** The notifications and the e-mail links' pages, loaded (through the same small chunk) when one of them is opened. */
+const loadNotes = () => import("./notes-link").then((m) => m.NotesView);
+
+/** The page shown: the plan (and dashboard), the proof of solvency (`#solvency`) or the notifications' pages. */
+const viewOf = () => {
+  const h = location.hash;
+  return h === "#solvency" ? "solvency" : /^#(notifications|email-)/.test(h) ? "notes" : "main";
+};
 
 function App() {
   const params = new URLSearchParams(location.search);
@@ -73,6 +83,8 @@ function App() {
 
   const Dashboard = useLazyView<Parameters<typeof DashboardView>[0]>(signed ? loadDashboard : undefined);
   const Register = useLazyView<Parameters<typeof RegisterView>[0]>(ref ? loadRegister : undefined);
+  const Notes = useLazyView<{ assets: PlannedAsset[] }>(view === "notes" ? loadNotes : undefined);
+  const NotesLink = useLazyView<{ current: boolean }>(signed ? loadNotesLink : undefined);
   let content: VNode[] = [];
   if (publicData.data) {
     const dashboard =
@@ -144,6 +156,7 @@ function App() {
           <a href="#solvency" aria-current={view === "solvency" ? "page" : undefined} data-testid="nav-solvency">
             {t("m.nav_solvency")}
           </a>
+          {signed && NotesLink && <NotesLink key={signed.session.address} current={view === "notes"} />}
         </nav>
         <LanguagePicker />
         <AccountBar
@@ -155,6 +168,8 @@ function App() {
       <main id="main">
         {view === "solvency" ? (
           <LazySolvencySection />
+        ) : view === "notes" ? (
+          Notes && <Notes assets={assets} />
         ) : (
           <>
             {publicData.loading && <Loading what="the plan and disclosure" />}

@@ -1,0 +1,212 @@
+// Members' notifications (issue 49): a demo member who was paid sees the unread badge in the header, opens the
+// notification centre (loaded on demand) and finds the payout with what was owed, the fee and what was sent and its
+// transaction on the chain's explorer; opening one marks it read, "mark all read" clears the badge. E-mail, double
+// opt-in: a member sets an address, the confirmation e-mail arrives in the devnet's Maildir, its link confirms it in
+// the browser; a notification of a kind they chose is then e-mailed, and its unsubscribe link unsubscribes only when
+// the page's button is pressed (RFC 8058), in a browser with no wallet.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { ANVIL_KEYS, Api, BASE, BNB, freshKey, openBrowser, registerDirectly, signInThroughPage, test, until } from "./lib/stack.mjs";
+import { delivered, linkTo, waitForMail } from "./lib/mail.mjs";
+import { assertAccessible } from "./lib/page-checks.mjs";
+
+/** An explorer for the devnet's chains (it configures none), so that transactions link somewhere to check. */
+const EXPLORER = "https://explorer.example";
+
+/** Serves `/v1/public/chains` with an explorer on every chain, as a deployment configures it. */
+async function withExplorer(page) {
+  await page.route("**/v1/public/chains", async (route) => {
+    const res = await route.fetch();
+    const table = await res.json();
+    for (const c of table.chains) c.explorer_url = EXPLORER;
+    await route.fulfill({ response: res, json: table });
+  });
+}
+
+/** Every notification of `api`'s wallet, newest first (all pages). */
+async function allNotifications(api) {
+  const items = [];
+  let cursor;
+  for (;;) {
+    const page = await api.get(`/v1/users/notifications?limit=100${cursor ? `&cursor=${cursor}` : ""}`);
+    items.push(...page.items);
+    if (page.next_cursor == null) return { items, unread: page.unread };
+    cursor = page.next_cursor;
+  }
+}
+
+test("a paid member sees the unread badge, the payout with its figures and explorer link, and mark all read clears it", async () => {
+  // Account 2 of the devnet's demo: registered, rewarded and paid in BNB (`devnet-demo payout`).
+  const member = await Api.signIn(ANVIL_KEYS[2]);
+  let { items, unread } = await allNotifications(member);
+  const paid = items.find((n) => n.kind === "payout.paid" && n.asset_id === BNB);
+  assert.ok(paid, `the demo paid account 2 in BNB: ${items.map((n) => n.kind).join(", ")}`);
+  if (unread === 0) {
+    // An earlier run read everything: the admin freezes and unfreezes the member for a moment (two notifications).
+    const admin = await Api.signIn(ANVIL_KEYS[0]);
+    await admin.post(`/v1/admin/users/${member.address}/freeze`, { asset_id: BNB, reason: "test 34: a notification to read" });
+    await admin.post(`/v1/admin/users/${member.address}/unfreeze`, { asset_id: BNB, reason: "test 34" });
+    unread = await until("the member has unread notifications", async () => (await member.get("/v1/users/notifications?limit=1")).unread);
+  }
+
+  const b = await openBrowser({ key: ANVIL_KEYS[2] });
+  const { page } = b;
+  await withExplorer(page);
+  const requests = [];
+  page.on("request", (r) => requests.push(r.url()));
+  await page.goto(BASE + "/");
+  await page.getByTestId("disclosure").first().waitFor();
+  assert.ok(!requests.some((u) => /\/Notifications-[\w-]+\.js$/.test(u)), "a visitor's page loads none of the notifications");
+  await signInThroughPage(page);
+  const badge = page.getByTestId("notification-badge");
+  await badge.waitFor();
+  assert.ok(Number(await badge.getAttribute("data-count")) >= 1, "the badge counts the unread");
+  assert.equal(await badge.innerText(), String(await badge.getAttribute("data-count")));
+
+  // The centre, loaded on demand.
+  await page.getByTestId("nav-notifications").click();
+  await page.getByTestId("notifications").waitFor();
+  assert.ok(requests.some((u) => /\/Notifications-[\w-]+\.js$/.test(u)), "the centre's chunk is loaded when opened");
+  await page.getByTestId("notification").first().waitFor();
+  // Newest first: the page's order is the API's (which may have more by now: the proof of solvency's news).
+  const shownIds = await page.getByTestId("notification").evaluateAll((els) => els.map((e) => e.dataset.id));
+  const apiIds = (await allNotifications(member)).items.map((n) => n.id);
+  const positions = shownIds.map((id) => apiIds.indexOf(id));
+  assert.ok(positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1])), `newest first: ${positions.join(",")}`);
+
+  // The BNB payout, perhaps a few pages down ("load more").
+  const row = page.locator(`[data-testid=notification][data-id="${paid.id}"]`);
+  await until("the payout notification shown", async () => {
+    if ((await row.count()) > 0) return true;
+    await page.getByTestId("notes-more").click();
+    return false;
+  }, { timeout: 60_000, every: 500 });
+  await row.scrollIntoViewIfNeeded();
+  assert.match(await row.getByTestId("notification-text").innerText(), new RegExp(`Payout batch ${paid.data.batch_id} paid 18 BNB to your wallet at block ${paid.data.block_number}\\.`));
+  assert.equal(await row.getByTestId("notification-gross").getAttribute("data-base"), paid.data.gross);
+  assert.equal(await row.getByTestId("notification-fee").getAttribute("data-base"), paid.data.fee);
+  assert.equal(await row.getByTestId("notification-net").getAttribute("data-base"), paid.data.net);
+  assert.match(await row.getByTestId("notification-payout").innerText(), /^Owed 18 BNB, fee 0 BNB, sent 18 BNB\.$/);
+  const link = row.getByTestId("notification-link");
+  assert.equal(await link.getAttribute("href"), `${EXPLORER}/tx/${paid.data.tx_hash}`);
+  assert.equal(await link.getAttribute("target"), "_blank");
+  assert.match(await link.getAttribute("rel"), /noopener/);
+  await b.screenshot("34-notifications");
+  await assertAccessible(page, "the notification centre");
+
+  // Opening it marks it read (if an earlier run had not).
+  if ((await row.getAttribute("data-read")) === "false") {
+    const before = Number(await badge.getAttribute("data-count"));
+    await row.getByTestId("notification-text").click();
+    await until("the payout marked read", async () => (await row.getAttribute("data-read")) === "true");
+    const after = (await allNotifications(member)).items.find((n) => n.id === paid.id);
+    assert.equal(after.read, true, "the API has it read");
+    if (before > 1) await until("the badge counts one less", async () => Number(await badge.getAttribute("data-count")) <= before - 1);
+  }
+
+  // Mark all read: the badge goes, every notification shown is read, and the API agrees.
+  await page.getByTestId("mark-all-read").click();
+  await until("the badge cleared", async () => (await badge.count()) === 0);
+  await until("every notification shown read", async () => (await page.locator("[data-testid=notification][data-read=false]").count()) === 0);
+  const seen = new Set(await page.getByTestId("notification").evaluateAll((els) => els.map((e) => e.dataset.id)));
+  const after = await allNotifications(member);
+  assert.deepEqual(after.items.filter((n) => seen.has(n.id) && !n.read).map((n) => n.id), [], "the API has every one shown read");
+  await b.close();
+});
+
+test("e-mail: set in the dApp, confirmed from the e-mail's link, a chosen kind e-mailed, unsubscribed only by the button", async () => {
+  const admin = await Api.signIn(ANVIL_KEYS[0]);
+  const key = await freshKey();
+  const member = await registerDirectly(key, admin.address, BNB);
+  const address = `member-${randomBytes(5).toString("hex")}@example.test`;
+
+  const b = await openBrowser({ key });
+  const { page } = b;
+  await page.goto(BASE + "/#notifications");
+  await signInThroughPage(page);
+  const settings = page.getByTestId("email-settings");
+  await settings.getByTestId("email-status").waitFor();
+  assert.equal(await settings.getByTestId("email-status").getAttribute("data-state"), "none");
+  // The member's registration is there already.
+  await page.locator("[data-testid=notification][data-kind='payment.applied']").first().waitFor();
+
+  // The address, the e-mails' language and two kinds: the account frozen and unfrozen.
+  await settings.getByTestId("email-input").fill("not an address");
+  assert.ok(await settings.getByTestId("email-save").isDisabled(), "no save with an invalid address");
+  await settings.getByTestId("email-input").fill(address);
+  const languages = await settings.getByTestId("email-language").locator("option").evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual([...languages].sort(), ["ar", "en", "es", "hi", "id", "pt"]);
+  await settings.getByTestId("email-language").selectOption("es");
+  const kinds = settings.getByTestId("email-kind");
+  for (const box of await kinds.all()) {
+    const kind = await box.getAttribute("value");
+    if (["account.frozen", "account.unfrozen"].includes(kind)) await box.check();
+    else await box.uncheck();
+  }
+  assert.match(await settings.getByTestId("email-kinds").innerText(), /My account frozen/);
+  await settings.getByTestId("email-save").click();
+  const inbox = settings.getByTestId("email-check-inbox");
+  await inbox.waitFor();
+  assert.match(await inbox.innerText(), new RegExp(`Check your inbox at ${address.replace(/[.+]/g, "\\$&")}`));
+  await until("the address shown unconfirmed", async () => (await settings.getByTestId("email-status").getAttribute("data-state")) === "unconfirmed");
+  assert.match(await settings.getByTestId("email-address").innerText(), /•/, "the address is shown masked");
+  const set = await member.get("/v1/users/email");
+  assert.deepEqual({ confirmed: set.confirmed, language: set.language, kinds: [...set.kinds].sort() }, {
+    confirmed: false,
+    language: "es",
+    kinds: ["account.frozen", "account.unfrozen"],
+  });
+
+  // The confirmation e-mail, in Spanish, and its link opened in the browser.
+  const confirmation = await waitForMail(address, "the confirmation e-mail", (m) => linkTo(m, "email-confirm") !== null);
+  assert.equal(confirmation.subject, "Confirma tu dirección de correo");
+  const confirm = linkTo(confirmation, "email-confirm");
+  assert.ok(confirm.url.startsWith(`${BASE}/#email-confirm=`), confirm.url);
+  await page.goto(confirm.url);
+  const result = page.getByTestId("email-confirm-result");
+  await result.waitFor();
+  assert.match(await result.innerText(), /^Confirmed: .+ will receive the notifications you chose\.$/);
+  assert.equal(await result.locator("[data-state]").getAttribute("data-state"), "done");
+  await page.getByTestId("to-notifications").click();
+  await until("the settings show the address confirmed", async () => (await page.getByTestId("email-status").getAttribute("data-state")) === "confirmed");
+  assert.equal((await member.get("/v1/users/email")).confirmed, true);
+  await b.screenshot("34-email-confirmed");
+  await b.close();
+
+  // A chosen kind happens: the admin freezes the member; its e-mail arrives (in Spanish), with an unsubscribe link.
+  const seen = delivered(address);
+  await admin.post(`/v1/admin/users/${member.address}/freeze`, { asset_id: BNB, reason: "test 34: an e-mailed notification" });
+  let notice;
+  try {
+    notice = await waitForMail(address, "the account.frozen e-mail", (m) => linkTo(m, "email-unsubscribe") !== null, { seen });
+  } finally {
+    await admin.post(`/v1/admin/users/${member.address}/unfreeze`, { asset_id: BNB, reason: "test 34" });
+  }
+  assert.equal(notice.subject, "Tu cuenta fue congelada");
+  assert.match(notice.headers["list-unsubscribe"] ?? "", /\/v1\/public\/email\/unsubscribe\?token=/);
+  assert.equal(notice.headers["list-unsubscribe-post"], "List-Unsubscribe=One-Click");
+  const unsubscribe = linkTo(notice, "email-unsubscribe");
+  assert.ok(unsubscribe.url.startsWith(`${BASE}/#email-unsubscribe=`), unsubscribe.url);
+
+  // Opened in a browser with no wallet: the page alone unsubscribes nothing; the button does.
+  const reader = await openBrowser();
+  const r = reader.page;
+  await r.goto(unsubscribe.url);
+  const button = r.getByTestId("email-unsubscribe");
+  await button.waitFor();
+  assert.equal((await member.get("/v1/users/email")).unsubscribed, false, "loading the page unsubscribes nothing");
+  await button.click();
+  const done = r.getByTestId("email-unsubscribe-result");
+  await done.waitFor();
+  assert.match(await done.innerText(), /^Done: no more e-mails are sent to .+\.$/);
+  const after = await member.get("/v1/users/email");
+  assert.equal(after.unsubscribed, true);
+  await reader.screenshot("34-unsubscribed");
+
+  // A link that is not one: said so, without a wallet either.
+  await r.goto(`${BASE}/#email-confirm=not-a-token`);
+  const invalid = r.getByTestId("email-confirm-result");
+  await invalid.waitFor();
+  assert.equal(await invalid.locator("[data-state]").getAttribute("data-state"), "invalid");
+  await reader.close([/http (400|422) POST .*\/v1\/public\/email\/confirm/]);
+});
