@@ -371,7 +371,8 @@ async fn follow(ctx: &ApiContext, purpose: LinkPurpose, token: &str) -> Result<J
 
 /// Confirms an address from its message's link (double opt-in).
 #[utoipa::path(post, path = "/v1/public/email/confirm", tag = "notifications", request_body = LinkToken,
-    responses((status = 200, body = LinkDone), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = LinkDone), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn confirm_email(
     State(ctx): State<ApiContext>,
     Json(req): Json<LinkToken>,
@@ -382,7 +383,8 @@ pub async fn confirm_email(
 /// Unsubscribes an address from every e-mail: the one-click POST of RFC 8058 (a mail client sends the form body
 /// `List-Unsubscribe=One-Click`, which is not read), or the dApp's page.
 #[utoipa::path(post, path = "/v1/public/email/unsubscribe", tag = "notifications", params(LinkToken),
-    responses((status = 200, body = LinkDone), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = LinkDone), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn unsubscribe(
     State(ctx): State<ApiContext>,
     Query(q): Query<LinkToken>,

@@ -192,7 +192,8 @@ pub struct EndpointChange {
 /// Changes an endpoint.
 #[utoipa::path(patch, path = "/v1/admin/webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = EndpointChange,
-    responses((status = 200, body = EndpointView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = EndpointView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
 pub async fn change(
     State(ctx): State<ApiContext>,
     Staff(admin, _): Staff<need::Admin>,
@@ -218,7 +219,8 @@ pub async fn change(
 /// Gives an endpoint a new secret; the previous one keeps signing (a second signature) for
 /// `[notifications.webhooks] rotation_overlap_secs`.
 #[utoipa::path(post, path = "/v1/admin/webhooks/{id}/rotate", tag = "webhooks", security(("bearer" = [])),
-    params(("id" = i64, Path)), responses((status = 200, body = WithSecret), (status = 404, body = ErrorBody)))]
+    params(("id" = i64, Path)),
+    responses((status = 200, body = WithSecret), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn rotate(
     State(ctx): State<ApiContext>,
     Staff(admin, _): Staff<need::Admin>,

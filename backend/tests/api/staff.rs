@@ -204,6 +204,7 @@ fn concrete(path: &str) -> String {
         .replace("{chain_id}", "31337")
         .replace("{tx_hash}", &format!("0x{}", "ab".repeat(32)))
         .replace("{log_index}", "0")
+        .replace("{notification_id}", "payment.applied:1:ab:0")
 }
 
 #[tokio::test]
@@ -223,7 +224,7 @@ async fn every_admin_route_checks_its_role() {
         let send = |token: &str| {
             let req = match method.as_str() {
                 "GET" => app.client.get(&url),
-                _ => app.client.post(&url).json(&json!({})),
+                other => app.client.request(other.parse().unwrap(), &url).json(&json!({})),
             };
             app.send(req.bearer_auth(token.to_owned()))
         };
