@@ -5,6 +5,7 @@ pub mod api;
 pub mod deployment;
 pub mod devchain;
 pub mod fault_proxy;
+pub mod mail;
 pub mod safe;
 pub mod services;
 pub mod tron_deploy;

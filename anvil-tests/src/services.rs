@@ -15,7 +15,7 @@ use std::{
 use sqlx::PgPool;
 
 /// The workspace binaries the tests start.
-pub const SERVICE_BINARIES: [&str; 8] = [
+pub const SERVICE_BINARIES: [&str; 9] = [
     "listener",
     "reconciler",
     "signer",
@@ -24,6 +24,7 @@ pub const SERVICE_BINARIES: [&str; 8] = [
     "referral-deploy",
     "preflight",
     "referral-asset",
+    "referral-notifier",
 ];
 
 /// `target/<profile>` of the running test executable (`target/<profile>/deps/<test>`).

@@ -8,6 +8,7 @@ mod floor;
 mod full_flow;
 mod generation_flow;
 mod listener_crash;
+mod notify_crash;
 mod payout_caps;
 mod reconciler_variance;
 mod rehearsal;
