@@ -8,9 +8,21 @@
 //   node scripts/devnet-notify.mjs setup API SINK_URL STATE_DIR
 //       the admin (anvil 0) creates the endpoint SINK_URL (its secret kept for the sink), and demo account 2 sets its
 //       e-mail address and confirms it from the link the local mail server delivered — before it pays.
+//   node scripts/devnet-notify.mjs tron-usdt TRON_RPC STATE_DIR pause|unpause
+//       the TRON chain's test USDT paused (as Tether can pause USDT) or running again, by its owner the admin: the TRON
+//       payout made while it is paused defers every share to a claim (payout.deferred), which its members can make
+//       from the dApp once it runs again.
+//   node scripts/devnet-notify.mjs events API RPC
+//       the rest of the event types: anvil's account 3 frozen and unfrozen in BNB by the admin, and a registration
+//       payload of a fresh wallet left unpaid while anvil's clock moves past its deadline (the signer's 900 s;
+//       payment.expired).
+//   node scripts/devnet-notify.mjs check-exit SINK_URL
+//       after the exit drill (scripts/exit-drill.sh) and the listener's return: waits until the sink has received and
+//       verified exit.opened.
 //   node scripts/devnet-notify.mjs check API SINK_URL STATE_DIR
 //       waits until account 2's mailbox holds the e-mails of its registration and of its payout, and the sink has
-//       received, verified, every event type the devnet's notifications hold; prints what arrived.
+//       received, verified, every event type the devnet's demo causes (all but exit.opened: the exit drill's); prints
+//       what arrived.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
@@ -19,7 +31,7 @@ import { join } from "node:path";
 const require = createRequire(import.meta.url);
 const { Webhook } = require("standardwebhooks");
 const webRequire = createRequire(new URL("../backend/web/package.json", import.meta.url));
-const { privateKeyToAccount } = webRequire("viem/accounts");
+const { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } = webRequire("viem/accounts");
 
 // anvil's well-known development keys (accounts 0 and 2): devnet only.
 const ADMIN_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -109,7 +121,7 @@ async function until(what, seconds, probe) {
   for (;;) {
     const found = await probe();
     if (found) return found;
-    if (Date.now() > deadline) fail(`not within ${seconds} s: ${what}`);
+    if (Date.now() > deadline) fail(`not within ${seconds} s: ${typeof what === "function" ? what() : what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -174,6 +186,62 @@ async function setup(api, sinkUrl, state) {
   console.log(`e-mail: account 2 confirmed ${done.address} from its link (${MAIL_DIR}/${MEMBER_EMAIL}/new)`);
 }
 
+async function rpc(url, method, params) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const answer = await res.json();
+  if (answer.error) fail(`${method}: ${JSON.stringify(answer.error)}`);
+  return answer.result;
+}
+
+// anvil's well-known development mnemonic: devnet only.
+const MNEMONIC = "test test test test test test test test test test test junk";
+
+async function tronUsdt(tronRpc, state, action) {
+  const chain = JSON.parse(readFileSync(join(state, "tron-chain.json"), "utf8"));
+  // pause() and unpause() of TestUSDT (its owner: the admin that deployed it).
+  const data = { pause: "0x8456cb59", unpause: "0x3f4ba83a" }[action] ?? fail(`pause or unpause, not ${action}`);
+  const hash = await rpc(tronRpc, "eth_sendTransaction", [{ from: chain.admin, to: chain.usdt, data }]);
+  const receipt = await until(`the TRON USDT ${action} mined`, 30, () => rpc(tronRpc, "eth_getTransactionReceipt", [hash]));
+  if (receipt.status !== "0x1") fail(`TRON USDT ${action} reverted`);
+  console.log(
+    action === "pause"
+      ? `payouts: the TRON chain's test USDT (${chain.usdt_base58}) paused: its payout defers every share to a claim`
+      : `payouts: the TRON chain's test USDT runs again: the deferred shares are claimable in the dApp`,
+  );
+}
+
+async function events(api, rpcUrl) {
+  const admin = await signIn(api, ADMIN_KEY);
+  const address = mnemonicToAccount(MNEMONIC, { addressIndex: 3 }).address;
+  const reason = { asset_id: 1, reason: "devnet demo of account.frozen and account.unfrozen" };
+  await call(api, "POST", `/v1/admin/users/${address.toLowerCase()}/freeze`, admin, reason);
+  await call(api, "POST", `/v1/admin/users/${address.toLowerCase()}/unfreeze`, admin, reason);
+  console.log(`accounts: ${address} frozen and unfrozen in asset 1 by the admin`);
+
+  const strangerKey = generatePrivateKey();
+  const stranger = privateKeyToAccount(strangerKey);
+  const token = await signIn(api, strangerKey);
+  const genesis = privateKeyToAccount(ADMIN_KEY).address;
+  const payload = await call(api, "POST", "/v1/users/register", token, { asset_id: 1, sponsor: genesis });
+  const deadline = Number(payload.payload?.deadline ?? payload.deadline);
+  if (!Number.isFinite(deadline)) fail(`no deadline in the payload: ${JSON.stringify(payload).slice(0, 300)}`);
+  const head = await rpc(rpcUrl, "eth_getBlockByNumber", ["latest", false]);
+  const now = Number(BigInt(head.timestamp));
+  if (deadline >= now) {
+    await rpc(rpcUrl, "evm_increaseTime", [deadline - now + 1]);
+    await rpc(rpcUrl, "evm_mine", []);
+  }
+  console.log(
+    `payments: ${stranger.address} asked to register and never paid; anvil's clock moved ${Math.max(0, deadline - now + 1)} s ` +
+      "past the payload's deadline",
+  );
+}
+
+
 async function check(api, sinkUrl) {
   const wanted = ["payment.applied", "payout.paid"];
   const box = await until("account 2's registration and payout e-mails", 90, () => {
@@ -183,8 +251,12 @@ async function check(api, sinkUrl) {
   });
   console.log(`e-mail: account 2's mailbox holds ${box.length} messages, among them its registration and its payout`);
   const admin = await signIn(api, ADMIN_KEY);
-  // Every event type the notifications hold, delivered to the sink and verified there.
-  const kinds = await until("every delivery to the devnet's endpoint", 90, async () => {
+  // Every event type the notifications hold, delivered to the sink and verified there — and every type there is but
+  // exit.opened (the exit drill's): the demo causes each.
+  const { all_kinds } = await call(api, "GET", "/v1/users/email", await signIn(api, MEMBER_KEY));
+  const demoTypes = all_kinds.filter((k) => k !== "exit.opened");
+  let missing = [];
+  const kinds = await until(() => `every event type delivered to the devnet's endpoint; missing: ${missing}`, 90, async () => {
     const { endpoints } = await call(api, "GET", "/v1/admin/webhooks", admin);
     const endpoint = endpoints[0];
     if (!endpoint || endpoint.pending > 0) return null;
@@ -202,12 +274,22 @@ async function check(api, sinkUrl) {
       for (const d of page.items) types.add(d.kind);
       cursor = page.next_cursor;
     } while (cursor);
-    return [...types].every((t) => summary.byType[t] > 0) ? summary : null;
+    missing = [...new Set([...types, ...demoTypes])].filter((t) => !(summary.byType[t] > 0));
+    return missing.length === 0 ? summary : null;
   });
   const list = Object.entries(kinds.byType)
     .map(([k, n]) => `${k} ${n}`)
     .join(", ");
   console.log(`webhooks: ${kinds.received} deliveries, every one verified by the reference library: ${list}`);
+}
+
+async function checkExit(sinkUrl) {
+  const summary = await until("exit.opened at the devnet's endpoint", 120, async () => {
+    const summary = await (await fetch(new URL("/summary", sinkUrl))).json();
+    return summary.byType["exit.opened"] > 0 ? summary : null;
+  });
+  if (summary.unverified > 0) fail(`${summary.unverified} deliveries did not verify with the reference library`);
+  console.log(`webhooks: exit.opened ×${summary.byType["exit.opened"]} at the devnet's endpoint, verified by the reference library`);
 }
 
 switch (command) {
@@ -217,9 +299,21 @@ switch (command) {
   case "setup":
     await setup(args[0], args[1], args[2]);
     break;
+  case "tron-usdt":
+    await tronUsdt(args[0], args[1], args[2]);
+    break;
+  case "events":
+    await events(args[0], args[1]);
+    break;
   case "check":
     await check(args[0], args[1]);
     break;
+  case "check-exit":
+    await checkExit(args[0]);
+    break;
   default:
-    fail("usage: devnet-notify.mjs webhook-sink PORT STATE | setup API SINK_URL STATE | check API SINK_URL");
+    fail(
+      "usage: devnet-notify.mjs webhook-sink PORT STATE | setup API SINK_URL STATE | tron-usdt TRON_RPC STATE pause|unpause | " +
+        "events API RPC | check API SINK_URL | check-exit SINK_URL",
+    );
 }

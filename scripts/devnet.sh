@@ -222,13 +222,24 @@ build_all() {
     --bin tron-devnode --bin solvency-verify --bin referral-asset --bin referral-notifier
 }
 
+# The listener started again as the devnet starts it (after the exit drill stopped it: the operator comes back).
+start_listener_again() {
+  [ -f "$STATE/listener.toml" ] || die "no devnet here (start one first)"
+  alive listener && { log "the listener is running"; return 0; }
+  start listener env RUST_LOG="${RUST_LOG:-info}" "$BIN/listener" "$STATE/listener.toml"
+  sleep 1
+  alive listener || die "listener exited; log: $STATE/logs/listener.log"
+  log "listener started again"
+}
+
 case "${1:-start}" in
   build) build_all; exit 0 ;;
+  listener) start_listener_again; exit 0 ;;
   stop) stop_all; rm -f "$STATE/ready"; log "stopped"; exit 0 ;;
   status) status; exit $? ;;
   verify-proofs) verify_proofs; exit $? ;;
   start) ;;
-  *) die "usage: scripts/devnet.sh [start|stop|status|verify-proofs|build]" ;;
+  *) die "usage: scripts/devnet.sh [start|stop|status|verify-proofs|build|listener]" ;;
 esac
 
 if all_up; then
@@ -695,11 +706,17 @@ log "demo payouts through the API: the BNB rewards (alloy), the TRON USDT reward
 log "the GUSDT and BUSDT rewards less their 5 % withdrawal fee; the test USDT ones on chain 31337 stay pending to try"
 log "it yourself"
 "$BIN/devnet-demo" payout "$API" 1 | tee -a "$STATE/demo.txt"
+log "the TRON payout is made while the TRON chain's test USDT is paused (as Tether can pause USDT): every share is"
+log "deferred to a claim the members make from the dApp once it runs again"
+node scripts/devnet-notify.mjs tron-usdt "$TRON_RPC" "$STATE" pause | tee -a "$STATE/demo.txt"
 "$BIN/devnet-demo" payout "$API" 3 | tee -a "$STATE/demo.txt"
+node scripts/devnet-notify.mjs tron-usdt "$TRON_RPC" "$STATE" unpause | tee -a "$STATE/demo.txt"
 "$BIN/devnet-demo" payout "$API" 4 | tee -a "$STATE/demo.txt"
 "$BIN/devnet-demo" payout "$API" 5 | tee -a "$STATE/demo.txt"
 log "the binary asset reconciled: the reconciler, asked to run now, finds its custody and ledger agree"
 "$BIN/devnet-demo" reconciled "$API" "$STATE/chain.json" 5 | tee -a "$STATE/demo.txt"
+log "the remaining event types: account 3 frozen and unfrozen, a payload left unpaid past its deadline"
+node scripts/devnet-notify.mjs events "$API" "$RPC" | tee -a "$STATE/demo.txt"
 log "notifications delivered: account 2's registration and payout e-mails in its mailbox, every event type at the"
 log "devnet's endpoint, each verified by the reference library"
 node scripts/devnet-notify.mjs check "$API" "http://127.0.0.1:$WEBHOOK_SINK_PORT/hook" | tee -a "$STATE/demo.txt"

@@ -10,7 +10,8 @@
 # among scripts/web-test.sh's default files, and afterwards starts a fresh devnet (scripts/devnet.sh stop &&
 # scripts/devnet.sh) so that the next user finds one running — unless EXIT_DRILL_RESTART=0 (scripts/test.sh sets it
 # when it will stop the devnet anyway). A devnet whose exits a previous drill opened is started afresh first. Ends
-# with web-test.sh's line "N passed, N failed".
+# with web-test.sh's line "N passed, N failed". Then the operator's listener starts again and the devnet's webhook
+# endpoint must receive exit.opened, verified by the Standard Webhooks reference library (scripts/devnet-notify.mjs).
 #   scripts/exit-drill.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +57,15 @@ fi
 
 status=0
 KEEP_DEVNET=1 scripts/web-test.sh backend/web/tests/exit/exit-drill.test.mjs || status=$?
+
+# The operator's listener comes back after the exits opened: it reads them, and the notifier (never stopped) tells
+# the devnet's webhook endpoint — exit.opened, the one event type the devnet's start does not cause.
+if [ "$status" = 0 ]; then
+  log "the operator's listener back: the exits opened reach the devnet's webhook endpoint (exit.opened)"
+  scripts/devnet.sh listener
+  sink_port=$(sed -n 's/^WEBHOOK_SINK_PORT=//p' .devnet/ports.env)
+  node scripts/devnet-notify.mjs check-exit "http://127.0.0.1:$sink_port/hook" || status=1
+fi
 
 if [ "${EXIT_DRILL_RESTART:-1}" = 1 ]; then
   log "the drill stopped the operator's services and opened the exits for good: starting a fresh devnet"
