@@ -314,7 +314,7 @@ pub struct AttemptView {
 
 /// A delivery's attempts, oldest first (the last 100).
 #[utoipa::path(get, path = "/v1/admin/webhooks/{id}/deliveries/{notification_id}/attempts", tag = "webhooks",
-    security(("bearer" = [])), params(("id" = i64, Path), ("notification_id" = String, Path)),
+    security(("bearer" = [])), params(("id" = i64, Path), ("notification_id" = String, Path, max_length = 200)),
     responses((status = 200, body = Vec<AttemptView>)))]
 pub async fn attempts(
     State(ctx): State<ApiContext>,
@@ -341,7 +341,7 @@ pub struct Replayed {
 
 /// Sends a delivery again, under the same `webhook-id`, with a fresh retry window.
 #[utoipa::path(post, path = "/v1/admin/webhooks/{id}/deliveries/{notification_id}/replay", tag = "webhooks",
-    security(("bearer" = [])), params(("id" = i64, Path), ("notification_id" = String, Path)),
+    security(("bearer" = [])), params(("id" = i64, Path), ("notification_id" = String, Path, max_length = 200)),
     responses((status = 202, body = Replayed), (status = 404, body = ErrorBody)))]
 pub async fn replay(
     State(ctx): State<ApiContext>,

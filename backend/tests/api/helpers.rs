@@ -3,7 +3,7 @@
 use alloy::primitives::{Address, U256};
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
-use backend::config::Settings;
+use backend::config::{NotificationsSettings, Settings, SmtpSettings, SmtpTls, WebhookSettings};
 use backend::startup::Application;
 use ledger::db::ScratchDatabase;
 use ledger::events::{ChainEvent, EventBody, EventKey};
@@ -64,6 +64,26 @@ fn backend_random() -> String {
         std::process::id(),
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
     )
+}
+
+/// `[notifications]` of a test app: a fixed test key, e-mail through the local Postfix (`scripts/mail.sh`), webhooks to
+/// loopback endpoints when `allow_local`, a retry window of `retry_window_secs`.
+pub(crate) fn notifications(allow_local: bool, retry_window_secs: u64) -> NotificationsSettings {
+    NotificationsSettings {
+        key: "0x1111111111111111111111111111111111111111111111111111111111111111".to_owned().into(),
+        public_url: "https://app.test:8443".into(),
+        smtp: Some(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: anvil_tests::mail::smtp_port(),
+            tls: SmtpTls::None,
+            from: "Referral Test <notices@operator.test>".into(),
+            username: None,
+            password: None,
+            timeout_secs: 10,
+        }),
+        webhooks: WebhookSettings { allow_local, retry_window_secs, timeout_secs: 5, rotation_overlap_secs: 3600 },
+        interval_ms: 50,
+    }
 }
 
 pub(crate) async fn spawn_app() -> TestApp {

@@ -7,34 +7,14 @@ use std::time::Duration;
 
 use alloy::signers::local::PrivateKeySigner;
 use axum::http::HeaderMap;
-use backend::config::{NotificationsSettings, Settings, SmtpSettings, SmtpTls, WebhookSettings};
+use backend::config::{NotificationsSettings, Settings};
 use backend::notify::Notifier;
 use serde_json::{Value, json};
 
-use anvil_tests::mail::{header, link, mailbox, smtp_port};
+use anvil_tests::mail::{header, link, mailbox};
 
 use crate::common::{ASSET, genesis, named};
-use crate::helpers::{Chain, TestApp, spawn_app_configured};
-
-const KEY: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
-
-fn notifications(allow_local: bool, retry_window_secs: u64) -> NotificationsSettings {
-    NotificationsSettings {
-        key: KEY.to_owned().into(),
-        public_url: "https://app.test:8443".into(),
-        smtp: Some(SmtpSettings {
-            host: "127.0.0.1".into(),
-            port: smtp_port(),
-            tls: SmtpTls::None,
-            from: "Referral Test <notices@operator.test>".into(),
-            username: None,
-            password: None,
-            timeout_secs: 10,
-        }),
-        webhooks: WebhookSettings { allow_local, retry_window_secs, timeout_secs: 5, rotation_overlap_secs: 3600 },
-        interval_ms: 50,
-    }
-}
+use crate::helpers::{Chain, TestApp, notifications, spawn_app_configured};
 
 async fn app_with(allow_local: bool) -> TestApp {
     spawn_app_configured("redis://127.0.0.1:6379", |s| s.notifications = Some(notifications(allow_local, 3600))).await
