@@ -315,7 +315,7 @@ pub struct AttemptView {
 /// A delivery's attempts, oldest first (the last 100).
 #[utoipa::path(get, path = "/v1/admin/webhooks/{id}/deliveries/{notification_id}/attempts", tag = "webhooks",
     security(("bearer" = [])), params(("id" = i64, Path), ("notification_id" = String, Path, max_length = 200)),
-    responses((status = 200, body = Vec<AttemptView>)))]
+    responses((status = 200, body = Vec<AttemptView>), (status = 404, body = ErrorBody)))]
 pub async fn attempts(
     State(ctx): State<ApiContext>,
     _staff: AdminUser,
