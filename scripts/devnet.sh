@@ -249,7 +249,7 @@ if all_up; then
 fi
 # A partial devnet (a part crashed, or a start was interrupted): begin again from nothing.
 stop_all
-rm -rf "$STATE/run" "$STATE/logs" "$STATE/prometheus" "$STATE/signer.sqlite" "$STATE/signer.sqlite-wal" "$STATE/signer.sqlite-shm" \
+rm -rf "$STATE/run" "$STATE/logs" "$STATE/prometheus" "$STATE/webhooks.jsonl" "$STATE/signer.sqlite" "$STATE/signer.sqlite-wal" "$STATE/signer.sqlite-shm" \
   "$STATE/softhsm" "$STATE/secrets/dev-key" "$STATE/ready"
 mkdir -p "$STATE/run" "$STATE/logs" "$STATE/secrets"
 chmod 700 "$STATE/secrets"

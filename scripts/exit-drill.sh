@@ -55,6 +55,10 @@ elif exit_already_open; then
   fresh_devnet
 fi
 
+sink_port=$(sed -n 's/^WEBHOOK_SINK_PORT=//p' .devnet/ports.env)
+api_port=$(sed -n 's/^API_PORT=//p' .devnet/ports.env)
+node scripts/devnet-notify.mjs rearm "http://127.0.0.1:$api_port" "http://127.0.0.1:$sink_port/hook" .devnet
+
 status=0
 KEEP_DEVNET=1 scripts/web-test.sh backend/web/tests/exit/exit-drill.test.mjs || status=$?
 
@@ -63,7 +67,6 @@ KEEP_DEVNET=1 scripts/web-test.sh backend/web/tests/exit/exit-drill.test.mjs || 
 if [ "$status" = 0 ]; then
   log "the operator's listener back: the exits opened reach the devnet's webhook endpoint (exit.opened)"
   scripts/devnet.sh listener
-  sink_port=$(sed -n 's/^WEBHOOK_SINK_PORT=//p' .devnet/ports.env)
   node scripts/devnet-notify.mjs check-exit "http://127.0.0.1:$sink_port/hook" || status=1
 fi
 
