@@ -22,16 +22,16 @@ pub struct Bounds {
     pub exit_after_secs: u64,
 }
 
-/// The shortest change delay a mainnet deployment may have: members must have days, not hours, to see a rotation
-/// of the signer or a new treasurer coming (and to leave).
-pub const MAINNET_MIN_DELAY_SECS: u64 = 2 * 24 * 60 * 60;
+/// The shortest change delay a mainnet deployment may have: the members' window to leave before a change of power
+/// takes effect (contracts/EXIT.md §12; L2BEAT's Stage 1 asks a rollup's upgrades the same 7 days).
+pub const MAINNET_MIN_DELAY_SECS: u64 = 7 * 24 * 60 * 60;
 
 /// The shortest `exitAfter` a mainnet deployment may have: an operator's outage of a few days (a holiday, a lost
 /// node) must not hand the members' custody to the exit.
 pub const MAINNET_MIN_EXIT_AFTER_SECS: u64 = 7 * 24 * 60 * 60;
 
 impl Bounds {
-    /// A real network's: changes wait 3 days (as OpenZeppelin's default admin transfer); a commitment's liabilities
+    /// A real network's: changes wait 7 days (the members' window to leave before one takes effect); a commitment's liabilities
     /// may be at most an hour old when committed (BSC makes a block every 0.75 s, TRON every 3 s); a treasury
     /// transfer needs a commitment from the last day; the members' exit opens after 14 days without a commitment.
     pub fn production(family: Family) -> Self {
@@ -40,7 +40,7 @@ impl Bounds {
             Family::Tron => 1_200,
         };
         Bounds {
-            delay_secs: 3 * 24 * 60 * 60,
+            delay_secs: 7 * 24 * 60 * 60,
             max_as_of_lag: blocks_per_hour,
             treasury_commitment_max_age_secs: 24 * 60 * 60,
             exit_after_secs: 14 * 24 * 60 * 60,

@@ -298,7 +298,13 @@ fn tronweb_digests(chain_id: u64, contract: Address, payloads: serde_json::Value
         serde_json::json!({ "chain_id": chain_id, "contract": abi::tron::to_base58(contract), "payloads": payloads });
     node.stdin.take().expect("stdin").write_all(input.to_string().as_bytes())?;
     let output = node.wait_with_output()?;
-    eyre::ensure!(output.status.success(), "tronweb: {}", String::from_utf8_lossy(&output.stdout));
+    eyre::ensure!(
+        output.status.success(),
+        "tronweb ended with {}: {}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     Ok(serde_json::from_slice(&output.stdout)?)
 }
 

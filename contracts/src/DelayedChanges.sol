@@ -12,7 +12,9 @@ enum ChangeKind {
     /// args: abi.encode(address token): allowing a token for registrations and retopups
     TokenAllowance,
     /// args: abi.encode(uint256 nativePushGas, uint256 tokenPushGas)
-    PushGas
+    PushGas,
+    /// args: empty. The admin's way to end a pause (a pauser ends its own at once): issue 65.
+    Unpause
 }
 
 /// @notice A scheduled change as `pendingChanges()` lists it.
@@ -40,6 +42,10 @@ abstract contract DelayedChanges {
     bytes32[] private _pendingIds;
     mapping(bytes32 id => uint256) private _position;
 
+    /// @notice Most changes pending at once: `pendingChanges()` stays readable by any wallet (issue 65: 4,001 pending
+    ///         changes took 92.6M gas to read).
+    uint256 public constant MAX_PENDING_CHANGES = 32;
+
     event ChangeScheduled(bytes32 indexed id, ChangeKind indexed kind, bytes args, uint256 readyAt);
     event ChangeCancelled(bytes32 indexed id, ChangeKind indexed kind, bytes args);
     event ChangeApplied(bytes32 indexed id, ChangeKind indexed kind, bytes args);
@@ -50,6 +56,8 @@ abstract contract DelayedChanges {
     error ChangeNotPending(bytes32 id);
     /// @notice The change's delay has not passed yet.
     error ChangeNotReady(bytes32 id, uint256 readyAt, uint256 now_);
+    /// @notice `MAX_PENDING_CHANGES` changes are pending already: apply or cancel one first.
+    error TooManyPendingChanges(uint256 max);
 
     constructor(uint256 delay) {
         changeDelay = delay;
@@ -64,6 +72,12 @@ abstract contract DelayedChanges {
         }
     }
 
+    /// @notice How many changes are pending (at most `MAX_PENDING_CHANGES`): while any is, members may leave
+    ///         (Settlement's `leaveOpen`).
+    function pendingCount() public view returns (uint256) {
+        return _pendingIds.length;
+    }
+
     /// @notice The id a change of `kind` with `args` has while pending.
     function changeId(ChangeKind kind, bytes memory args) public pure returns (bytes32) {
         return keccak256(abi.encode(kind, args));
@@ -73,6 +87,7 @@ abstract contract DelayedChanges {
         _checkChange(kind, args);
         id = changeId(kind, args);
         if (_position[id] != 0) revert ChangeAlreadyPending(id);
+        if (_pendingIds.length >= MAX_PENDING_CHANGES) revert TooManyPendingChanges(MAX_PENDING_CHANGES);
         // forge-lint: disable-next-line(unsafe-typecast)
         uint64 readyAt = uint64(block.timestamp + changeDelay); // a uint48 delay after a 2026 timestamp fits
         _changes[id] = PendingChange(id, kind, args, readyAt);

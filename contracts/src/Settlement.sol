@@ -36,7 +36,10 @@ import {
 ///      less what members were paid since that commitment. If the operator stops committing (or the contract stays
 ///      paused) for `exitAfter`, anyone may open a token's members' exit (EXIT.md): the token is then frozen but for
 ///      claims, and the balance not claimable goes to `exits`, a SettlementExit this contract deploys, from which each
-///      member takes their share of the latest commitment with the proof of their leaf.
+///      member takes their share of the latest commitment with the proof of their leaf. While any change of power
+///      is pending (a scheduled change, or a default admin transfer), each member may leave alone, at once, with the
+///      same proof (`exits`' `leave`, paid here by `payLeave`; EXIT.md §12): no change can take effect before the
+///      members have had `changeDelay` to go.
 contract Settlement is
     TronCompatibleEIP712,
     UnorderedNonces,
@@ -77,10 +80,21 @@ contract Settlement is
     uint256 private constant EXIT_OPEN = 4;
     uint256 private constant KNOWN_SINCE_SHIFT = 8;
     uint256 private constant BATCH_BLOCK_SHIFT = 64;
+    uint256 private constant LEAVE_BLOCK_SHIFT = 96;
     uint256 private constant PAID_SHIFT = 128;
-    uint256 private constant UINT64 = type(uint64).max;
+    uint256 private constant UINT32 = type(uint32).max;
     /// @dev What a commitment keeps of the word: the flags and the time the token was first allowed.
     uint256 private constant KEPT_BY_COMMIT = (1 << BATCH_BLOCK_SHIFT) - 1;
+    /// @dev What a payout batch keeps of the word besides: the block of the latest leave since the commitment.
+    uint256 private constant KEPT_BY_BATCH = KEPT_BY_COMMIT | (UINT32 << LEAVE_BLOCK_SHIFT);
+    /// @dev What a leave keeps: all but the leave's block and what members were paid.
+    uint256 private constant KEPT_BY_LEAVE = (1 << LEAVE_BLOCK_SHIFT) - 1;
+    /// @dev Bit of a member's `_registrations` value: the member left the token (EXIT.md §12), for good.
+    uint256 private constant LEFT = 1 << 255;
+    /// @dev How long after a member left every payout batch of the token is checked for entries paying a member who
+    ///      left (a batch signed before the leave): longer than any payload lives (the signer's deadline horizon)
+    ///      plus the confirmations the backend waits before it stops paying a member who left.
+    uint256 private constant LEAVE_RACE = 1 days;
     /// @dev Everything below what members were paid since the latest commitment.
     uint256 private constant BELOW_PAID = (1 << PAID_SHIFT) - 1;
 
@@ -102,14 +116,20 @@ contract Settlement is
     address public immutable exits;
     /// @notice Unix time (the chain's clock) of the pause in force, 0 while not paused.
     uint64 public pausedSince;
+    /// @dev Seconds of earlier pauses that still count toward the exit: a pause that begins less than `exitAfter`
+    ///      after the previous one ended goes on counting from there, so that unpausing for a moment cannot keep the
+    ///      exit shut (issue 65); and when the latest pause ended.
+    uint64 private _pausedBefore;
+    uint64 private _unpausedAt;
 
     /// @dev Per asset (address(0) = native coin), one word read by every inflow and written by every payout batch:
     ///      bit 0 allowed now (register/retopup), bit 1 allowed at some time (only such a token has liabilities to
     ///      commit), bit 2 its exit is open (for good), bits 8-63 the time it was first allowed (the exit's clock
-    ///      before a first commitment), bits 64-127 the block of the latest payout batch since the latest commitment
-    ///      (0: none; a commitment whose asOfBlock precedes it is refused), bits 128-255 what payout entries and claims
-    ///      paid members since the latest commitment (saturated). Each commitment clears bits 64-255. The flag bits
-    ///      keep the word non-zero, so a batch never pays a fresh slot.
+    ///      before a first commitment), bits 64-95 the block of the latest payout batch since the latest commitment
+    ///      (0: none; a commitment whose asOfBlock precedes it is refused), bits 96-127 the block of the latest leave
+    ///      since then (likewise), bits 128-255 what payout entries, claims and leaves paid members since the latest
+    ///      commitment (saturated). Each commitment clears bits 64-255. The flag bits keep the word non-zero, so a
+    ///      batch never pays a fresh slot.
     mapping(address token => uint256) private _tokens;
     /// @notice What failed pushes left for each recipient to pull with `claim`.
     mapping(address token => mapping(address account => uint256)) public claimable;
@@ -144,6 +164,10 @@ contract Settlement is
     ///      word records a batch since the commitment: a commitment leaves the stale hash in place (rewriting a
     ///      non-zero slot costs the next batch 17,100 gas less than setting a zeroed one).
     mapping(address token => bytes32) private _batchesSince;
+
+    /// @dev Per asset, when a member last left it: for `LEAVE_RACE` after, payout batches are checked for members who
+    ///      left (one cold read per batch otherwise).
+    mapping(address token => uint256) private _lastLeaveAt;
 
     event Registered(
         address indexed user, address indexed sponsor, address indexed token, uint256 amount, uint256 nonce
@@ -188,6 +212,10 @@ contract Settlement is
     /// @notice `token`'s members' exit opened, for good: `custody` (the balance less what is claimable) went to
     ///         `exits`, which pays the members their share of the latest commitment (SettlementExit's Opened event).
     event ExitOpened(address indexed token, uint256 custody);
+    /// @notice `member` left `token` while a change of power was pending (EXIT.md §12): `amount` went to `to` for
+    ///         `due` (their leaf of the latest commitment less what payout batches since paid them; `amount` is less
+    ///         only when custody is short), and the floor fell by `due`. No batch pays them in `token` again.
+    event MemberLeft(address indexed member, address indexed token, address to, uint256 amount, uint256 due);
 
     error InvalidSignature();
     error Expired(uint256 deadline);
@@ -231,9 +259,13 @@ contract Settlement is
     /// @notice The exit of `token` may be opened from `opensAt` (unix seconds): `exitAfter` past its latest
     ///         commitment (or first allowance), or past the start of a pause still in force.
     error ExitNotDue(address token, uint256 opensAt);
-    /// @notice A payout batch executed in block `batchBlock`, after the commitment's `asOfBlock`: the commitment's
-    ///         leaves would not count it, and an exit would pay it again (EXIT.md T2).
+    /// @notice A payout batch (or a member's leave) executed in block `batchBlock`, after the commitment's
+    ///         `asOfBlock`: the commitment's leaves would not count it, and an exit would pay it again (EXIT.md T2).
     error BatchAfterAsOfBlock(uint256 batchBlock, uint64 asOfBlock);
+    /// @notice Members leave alone only while a change of power is pending (`leaveOpen`).
+    error NoChangePending();
+    /// @notice Entry `index` of the batch pays `recipient`, who left the token (a batch signed before they left).
+    error RecipientLeft(uint256 index, address recipient);
 
     constructor(SettlementConfig memory config)
         TronCompatibleEIP712("ReferralSettlement", "1")
@@ -310,6 +342,7 @@ contract Settlement is
         address token = batch.token;
         if (_tokens[token] & EXIT_OPEN != 0) revert ExitOpen(token);
         (bytes32 payoutsHash, uint256 sum) = _authoriseBatch(batch, payouts, signature);
+        if (block.timestamp <= _lastLeaveAt[token] + LEAVE_RACE) _refuseLeft(token, payouts);
 
         uint256 free = _available(token);
         if (free < sum) revert InsufficientFunds(free, sum);
@@ -371,7 +404,9 @@ contract Settlement is
         if (tokenWord & KNOWN == 0) revert TokenNeverAllowed(c.token);
         if (tokenWord & EXIT_OPEN != 0) revert ExitOpen(c.token);
         {
-            uint256 batchBlock = (tokenWord >> BATCH_BLOCK_SHIFT) & UINT64;
+            uint256 batchBlock = (tokenWord >> BATCH_BLOCK_SHIFT) & UINT32;
+            uint256 leaveBlock = (tokenWord >> LEAVE_BLOCK_SHIFT) & UINT32;
+            if (leaveBlock > batchBlock) batchBlock = leaveBlock;
             if (batchBlock > c.asOfBlock) revert BatchAfterAsOfBlock(batchBlock, c.asOfBlock);
         }
         LiabilityCommitment storage latest = _liabilities[c.token];
@@ -395,15 +430,25 @@ contract Settlement is
     // ───────────────────────────── admin actions ─────────────────────────────
 
     /// @notice Stops registrations, retopups, payout batches and treasury transfers; claims and commitments go on.
-    ///         A pause that lasts `exitAfter` lets anyone open the members' exit.
+    ///         Paused time counts toward the members' exit (`exitOpensAt`): `exitAfter` of it lets anyone open it,
+    ///         and a pause begun less than `exitAfter` after the previous one ended goes on from that one's count.
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
-        pausedSince = uint64(block.timestamp);
+        uint64 now_ = uint64(block.timestamp);
+        if (now_ - _unpausedAt >= exitAfter) _pausedBefore = 0;
+        pausedSince = now_;
     }
 
-    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _unpause();
-        pausedSince = 0;
+    /// @notice Ends the pause at once, with a pauser's own consent (a false alarm, an incident over). The admin's way
+    ///         is `scheduleUnpause`, which waits `changeDelay` like any change, members free to leave meanwhile: an
+    ///         admin cannot undo a pause the moment a pauser pulls it (issue 65).
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _endPause();
+    }
+
+    /// @notice Schedules ending the pause after `changeDelay` (applied while still paused; a pauser may end it before).
+    function scheduleUnpause() external onlyRole(DEFAULT_ADMIN_ROLE) returns (bytes32) {
+        return _schedule(ChangeKind.Unpause, "");
     }
 
     // ───────────────────────────── the members' exit (EXIT.md) ─────────────────────────────
@@ -423,10 +468,31 @@ contract Settlement is
         uint256 opensAt = _exitOpensAt(token, word);
         if (block.timestamp < opensAt) revert ExitNotDue(token, opensAt);
         _tokens[token] = word | EXIT_OPEN;
-        if ((word >> BATCH_BLOCK_SHIFT) & UINT64 != 0) batchesHead = _batchesSince[token];
+        if ((word >> BATCH_BLOCK_SHIFT) & UINT32 != 0) batchesHead = _batchesSince[token];
         custody = _available(token);
         if (custody != 0) _sendOrRevert(token, exits, custody);
         emit ExitOpened(token, custody);
+    }
+
+    /// @notice Pays `member`, who leaves `token` while a change of power is pending (`leaveOpen`; EXIT.md §12): `amount`
+    ///         to `to` for `due`. Called by `exits` once it has checked the member's leaf in the latest commitment and
+    ///         what the payout batches since paid them (`due` is the rest), and has set `amount`: `due`, or the exit's
+    ///         fraction of it when custody is short. Lowers the floor by the whole `due` (the member's dues are settled;
+    ///         what a short custody did not pay stays for the others), never touches what is claimable, and marks the
+    ///         member as left `token` for good: no payout batch pays them in it again.
+    function payLeave(address token, address member, address to, uint256 amount, uint256 due) external nonReentrant {
+        if (msg.sender != exits) revert WrongSender(exits, msg.sender);
+        if (!leaveOpen()) revert NoChangePending();
+        uint256 word = _tokens[token];
+        if (word & EXIT_OPEN != 0) revert ExitOpen(token);
+        uint256 free = _available(token);
+        if (amount > free) revert InsufficientFunds(free, amount);
+        _registrations[token][member] |= LEFT;
+        _lastLeaveAt[token] = block.timestamp;
+        _tokens[token] = (word & KEPT_BY_LEAVE) | (uint256(SafeCast.toUint32(block.number)) << LEAVE_BLOCK_SHIFT)
+            | (_addPaid(word, due) << PAID_SHIFT);
+        _sendOrRevert(token, to, amount);
+        emit MemberLeft(member, token, to, amount, due);
     }
 
     /// @notice Schedules replacing the signer after `changeDelay`; until then the current key signs. Once applied,
@@ -493,7 +559,15 @@ contract Settlement is
         super.revokeRole(role, account);
     }
 
-    /// @notice Burns outstanding nonces so that payloads already signed with them can never execute.
+    /// @dev The default admin transfer waits `changeDelay` for good: a shorter delay would let the admin change hands
+    ///      before the members had their window to leave (issue 65).
+    function changeDefaultAdminDelay(uint48) public pure override {
+        revert InvalidBound("defaultAdminDelay");
+    }
+
+    /// @notice Burns outstanding nonces so that payloads already signed with them can never execute. The nonces it
+    ///         spends while free are told apart from spent payloads (`isNonceCancelled`): a refund is signed only
+    ///         for a payment.
     function cancelNonces(uint256 wordPos, uint256 mask) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _cancelNonces(wordPos, mask);
     }
@@ -507,12 +581,25 @@ contract Settlement is
 
     /// @notice Whether `user` has registered in `token` (address(0) = native coin) at this contract.
     function isRegistered(address user, address token) external view returns (bool) {
-        return _registrations[token][user] != 0;
+        return _registrations[token][user] & ~LEFT != 0;
     }
 
     /// @notice The block `user` registered in `token` in (0: not registered).
     function registeredAt(address user, address token) external view returns (uint256) {
-        return _registrations[token][user];
+        return _registrations[token][user] & ~LEFT;
+    }
+
+    /// @notice Whether `member` left `token` while a change of power was pending (EXIT.md §12).
+    function hasLeft(address member, address token) external view returns (bool) {
+        return _registrations[token][member] & LEFT != 0;
+    }
+
+    /// @notice Whether members may leave alone now: a change is pending (`pendingChanges`), or a default admin
+    ///         transfer (`pendingDefaultAdmin`). No change takes effect before `changeDelay` has passed since it was
+    ///         scheduled, so every member has that long to leave (EXIT.md §12).
+    function leaveOpen() public view returns (bool) {
+        (, uint48 schedule) = pendingDefaultAdmin();
+        return pendingCount() != 0 || schedule != 0;
     }
 
     /// @notice Whether `token` (address(0) = native coin) is accepted for register and retopup now.
@@ -548,7 +635,7 @@ contract Settlement is
     /// @notice The running hash of the payout batches executed in `token` since its latest commitment and the block
     ///         of the latest of them (both 0: none): the next commitment's asOfBlock may not precede that block.
     function batchesSinceCommitment(address token) external view returns (bytes32 head, uint256 lastBatchBlock) {
-        lastBatchBlock = (_tokens[token] >> BATCH_BLOCK_SHIFT) & UINT64;
+        lastBatchBlock = (_tokens[token] >> BATCH_BLOCK_SHIFT) & UINT32;
         if (lastBatchBlock != 0) head = _batchesSince[token];
     }
 
@@ -629,20 +716,42 @@ contract Settlement is
     ///      batches since the latest commitment, which starts afresh when the word records no batch since.
     function _recordBatch(address token, uint256 nonce, bytes32 payoutsHash, uint256 paid) private {
         uint256 word = _tokens[token];
-        bytes32 previous = (word >> BATCH_BLOCK_SHIFT) & UINT64 == 0 ? bytes32(0) : _batchesSince[token];
+        bytes32 previous = (word >> BATCH_BLOCK_SHIFT) & UINT32 == 0 ? bytes32(0) : _batchesSince[token];
         _batchesSince[token] = SettlementHashes.chainBatch(previous, nonce, payoutsHash);
-        _tokens[token] =
-            (word & KEPT_BY_COMMIT) | (block.number << BATCH_BLOCK_SHIFT) | (_addPaid(word, paid) << PAID_SHIFT);
+        _tokens[token] = (word & KEPT_BY_BATCH) | (uint256(SafeCast.toUint32(block.number)) << BATCH_BLOCK_SHIFT)
+            | (_addPaid(word, paid) << PAID_SHIFT);
     }
 
-    /// @dev `exitAfter` past the latest commitment (or, before the first, the token's first allowance), or past the
-    ///      start of the pause in force if that comes first.
+    /// @dev `exitAfter` past the latest commitment (or, before the first, the token's first allowance), or, while
+    ///      paused, once `exitAfter` of paused time has passed (the pause in force and the earlier ones that still
+    ///      count, see `pause`) if that comes first.
     function _exitOpensAt(address token, uint256 word) private view returns (uint256 opensAt) {
         uint256 since = _liabilities[token].commitTime;
         if (since == 0) since = (word & KEPT_BY_COMMIT) >> KNOWN_SINCE_SHIFT;
         opensAt = since + exitAfter;
         uint256 pausedAt = pausedSince;
-        if (pausedAt != 0 && pausedAt + exitAfter < opensAt) opensAt = pausedAt + exitAfter;
+        if (pausedAt != 0) {
+            uint256 before = _pausedBefore;
+            uint256 byPause = before >= exitAfter ? pausedAt : pausedAt + exitAfter - before;
+            if (byPause < opensAt) opensAt = byPause;
+        }
+    }
+
+    /// @dev Ends the pause in force, its time counted toward the exit should another begin within `exitAfter`.
+    function _endPause() private {
+        _unpause();
+        uint64 now_ = uint64(block.timestamp);
+        _pausedBefore += now_ - pausedSince;
+        (_unpausedAt, pausedSince) = (now_, 0);
+    }
+
+    /// @dev Refuses a batch paying a member who left `token` (it was signed before they left).
+    function _refuseLeft(address token, Payout[] calldata payouts) private view {
+        mapping(address user => uint256 registered) storage registeredIn = _registrations[token];
+        for (uint256 i; i < payouts.length; ++i) {
+            address recipient = payouts[i].recipient;
+            if (registeredIn[recipient] & LEFT != 0) revert RecipientLeft(i, recipient);
+        }
     }
 
     function _floor(uint256 committedTotal, uint256 tokenWord) private pure returns (uint256) {
@@ -651,6 +760,7 @@ contract Settlement is
     }
 
     function _checkChange(ChangeKind kind, bytes memory args) internal pure override {
+        if (kind == ChangeKind.Unpause) return;
         if (kind == ChangeKind.SignerRotation) {
             if (abi.decode(args, (address)) == address(0)) revert ZeroAddress();
         } else if (kind == ChangeKind.RoleGrant || kind == ChangeKind.RoleRevocation) {
@@ -679,6 +789,9 @@ contract Settlement is
             _revokeRole(role, account);
         } else if (kind == ChangeKind.TokenAllowance) {
             _allowToken(abi.decode(args, (address)));
+        } else if (kind == ChangeKind.Unpause) {
+            // a pauser may have ended the pause since
+            if (paused()) _endPause();
         } else {
             (uint256 nativeGas, uint256 tokenGas) = abi.decode(args, (uint256, uint256));
             _setPushGas(nativeGas, tokenGas);

@@ -17,6 +17,12 @@ interface IExitCustody {
     function floor(address token) external view returns (uint256 floor_, uint256 committedTotal, uint256 paidSince);
 
     function totalClaimable(address token) external view returns (uint256);
+
+    function available(address token) external view returns (uint256);
+
+    function batchesSinceCommitment(address token) external view returns (bytes32 head, uint256 lastBatchBlock);
+
+    function payLeave(address token, address member, address to, uint256 amount, uint256 due) external;
 }
 
 /// @title SettlementExit
@@ -25,6 +31,9 @@ interface IExitCustody {
 ///         the payout batches executed since the latest commitment; then each member takes, once, what their leaf of
 ///         that commitment says the plan owes them (reserved + held + pending + batched; `claimable` stays for
 ///         `claim`), less what those batches paid or deferred to them, times custody/owed when custody is short.
+///         While a change of power is pending at the Settlement (its `leaveOpen`), each member may also leave alone,
+///         at once (`leave`, EXIT.md §12): the same proof of the latest commitment, the batches since folded in the
+///         same call, paid by the Settlement.
 /// @dev Deployed by its Settlement's constructor, which it trusts for the opening's figures. At opening the
 ///      Settlement sends it the token's balance less what is claimable (claims are then paid from what stays there),
 ///      so the exits can never pay more, nor touch a claim. Apart from the Settlement so that the Settlement stays
@@ -96,6 +105,19 @@ contract SettlementExit is ReentrancyGuard {
     /// @notice `count` batches were folded into per-recipient totals, `entriesTotal` in all; `batchesToFold` is the
     ///         running hash of those still to fold (0: all folded, exits may start).
     event BatchesFolded(address indexed token, uint256 count, uint256 entriesTotal, bytes32 batchesToFold);
+    /// @notice `member` left `token` alone on its commitment `epoch` while a change of power was pending (EXIT.md §12):
+    ///         `amount` went to `to`, out of `entitlement` (reserved + held + pending + batched of their leaf) less
+    ///         `subtracted` (what payout batches since the commitment paid or deferred to them). The Settlement's
+    ///         MemberLeft says the same of its custody.
+    event Left(
+        address indexed member,
+        address indexed token,
+        uint64 indexed epoch,
+        address to,
+        uint256 amount,
+        uint256 entitlement,
+        uint256 subtracted
+    );
 
     error ExitNotOpen(address token);
     /// @notice Exits wait until every payout batch since the commitment is folded (`foldBatches`).
@@ -119,6 +141,12 @@ contract SettlementExit is ReentrancyGuard {
     error SelfPayment();
     /// @notice A payment did not leave exactly its amount (a token that failed, or lied about, a transfer).
     error OutboundTransferFailed();
+    /// @notice `token`'s exit is open: its members exit there (`exit`), nobody leaves alone any more.
+    error ExitOpen(address token);
+    /// @notice `token` has no liabilities commitment yet: there is no leaf to leave with.
+    error NoCommitment(address token);
+    /// @notice The batches given end before the commitment: `remaining` is the running hash of those left out.
+    error BatchesMissing(address token, bytes32 remaining);
 
     constructor() {
         settlement = IExitCustody(msg.sender);
@@ -208,7 +236,55 @@ contract SettlementExit is ReentrancyGuard {
         emit Exited(member, token, to, amount, entitlement, subtracted);
     }
 
+    /// @notice Leaves `token` at once, while a change of power is pending at the Settlement (`leaveOpen`; EXIT.md
+    ///         §12): pays `leaf.member`, to `to`, what the exit would pay them on the latest commitment — their leaf's
+    ///         reserved + held + pending + batched, less what the payout batches executed since paid or deferred to
+    ///         them, all of it unless custody is short (then the exit's fraction: custody not claimable over the floor
+    ///         less what is claimable). `batches` are every payout batch of `token` since the commitment, newest first,
+    ///         as `foldBatches` takes them (empty when there was none). Anyone may send it to the member's own address,
+    ///         only the member elsewhere; once per member and token, for good (it is also their exit, should the
+    ///         token's exit open later).
+    /// @return amount What the Settlement paid.
+    function leave(
+        address token,
+        ExitLeaf calldata leaf,
+        uint256 index,
+        SumNode[] calldata siblings,
+        FoldedBatch[] calldata batches,
+        address to
+    ) external nonReentrant returns (uint256 amount) {
+        address member = leaf.member;
+        if (to != member && msg.sender != member) revert WrongSender(member, msg.sender);
+        if (to == address(0)) revert ZeroAddress();
+        if (to == address(settlement) || to == address(this)) revert SelfPayment();
+        if (_openings[token].open) revert ExitOpen(token);
+        MemberExit storage m = _members[token][member];
+        if (m.exited) revert AlreadyExited(token, member);
+        uint64 epoch;
+        uint256 entitlement;
+        uint256 subtracted;
+        (epoch, entitlement, subtracted, amount) = _leaveDue(token, leaf, index, siblings, batches);
+        if (amount == 0) revert NothingToExit(token, member);
+        m.exited = true;
+        settlement.payLeave(token, member, to, amount, entitlement - subtracted);
+        emit Left(member, token, epoch, to, amount, entitlement, subtracted);
+    }
+
     // ───────────────────────────── views ─────────────────────────────
+
+    /// @notice What `leave` would pay now (reverting as it would on a bad proof or an incomplete list of batches):
+    ///         `entitlement` = reserved + held + pending + batched of the leaf, `subtracted` = what the batches since
+    ///         the commitment paid or deferred to the member (at most the entitlement), `amount` = the rest, times the
+    ///         exit's fraction when custody is short. It does not say whether leaving is open (`leaveOpen`).
+    function previewLeave(
+        address token,
+        ExitLeaf calldata leaf,
+        uint256 index,
+        SumNode[] calldata siblings,
+        FoldedBatch[] calldata batches
+    ) external view returns (uint256 entitlement, uint256 subtracted, uint256 amount) {
+        (, entitlement, subtracted, amount) = _leaveDue(token, leaf, index, siblings, batches);
+    }
 
     /// @notice What `exit` would pay for this leaf now (reverting as it would on a bad proof or before the batches
     ///         are folded): `entitlement` = reserved + held + pending + batched; `subtracted` = what the batches since
@@ -287,6 +363,70 @@ contract SettlementExit is ReentrancyGuard {
     }
 
     // ───────────────────────────── internals ─────────────────────────────
+
+    /// @dev A leave's figures (see previewLeave), the leaf checked in the latest commitment's tree.
+    function _leaveDue(
+        address token,
+        ExitLeaf calldata leaf,
+        uint256 index,
+        SumNode[] calldata siblings,
+        FoldedBatch[] calldata batches
+    ) private view returns (uint64 epoch, uint256 entitlement, uint256 subtracted, uint256 amount) {
+        epoch = _checkLatest(token, leaf, index, siblings);
+        (bytes32 head,) = settlement.batchesSinceCommitment(token);
+        uint256 paidAfter = _paidSince(token, leaf.member, head, batches);
+        // below 2^128: the leaf's value, checked by foldProof, is this plus `claimable`
+        entitlement = uint256(leaf.reserved) + leaf.held + leaf.pending + leaf.batched;
+        subtracted = paidAfter < entitlement ? paidAfter : entitlement;
+        amount = _shareNow(token, entitlement - subtracted);
+    }
+
+    /// @dev The epoch of `token`'s latest commitment, in whose tree the proof of `leaf` must fold to the root and total.
+    function _checkLatest(address token, ExitLeaf calldata leaf, uint256 index, SumNode[] calldata siblings)
+        private
+        view
+        returns (uint64 epoch)
+    {
+        (bytes32 root, uint128 total, uint64 epoch_,,,) = settlement.latestLiabilities(token);
+        if (epoch_ == 0) revert NoCommitment(token);
+        (, bytes32 provenRoot, uint256 provenTotal) =
+            foldProof(uint64(block.chainid & 0xffffffff), address(settlement), token, epoch_, leaf, index, siblings);
+        if (provenRoot != root || provenTotal != total) revert InvalidProof(root, total, provenRoot, provenTotal);
+        return epoch_;
+    }
+
+    /// @dev What of `due` the Settlement can pay now: all of it, or the exit's fraction as an opening now would fix it
+    ///      (custody not claimable over the floor less what is claimable), never more than that custody.
+    function _shareNow(address token, uint256 due) private view returns (uint256 amount) {
+        uint256 free = settlement.available(token);
+        (uint256 floor_,,) = settlement.floor(token);
+        uint256 claimable_ = settlement.totalClaimable(token);
+        uint256 owed = floor_ > claimable_ ? floor_ - claimable_ : 0;
+        // due and owed below 2^128 (owed ≤ a committed total): the product fits
+        amount = free >= owed ? due : due * free / owed;
+        if (amount > free) amount = free;
+    }
+
+    /// @dev What `batches` — every payout batch since the commitment, newest first, whose running hash is `head` —
+    ///      paid or deferred to `member` (saturated).
+    function _paidSince(address token, address member, bytes32 head, FoldedBatch[] calldata batches)
+        private
+        view
+        returns (uint256 paid)
+    {
+        for (uint256 i; i < batches.length; ++i) {
+            FoldedBatch calldata b = batches[i];
+            Payout[] calldata payouts = b.payouts;
+            (bytes32 payoutsHash,,) = SettlementHashes.hashPayouts(payouts, address(settlement));
+            bytes32 link = SettlementHashes.chainBatch(b.previous, b.nonce, payoutsHash);
+            if (link != head) revert BatchNotInChain(i, head, link);
+            for (uint256 j; j < payouts.length; ++j) {
+                if (payouts[j].recipient == member) paid = _addSaturated(uint248(paid), payouts[j].amount);
+            }
+            head = b.previous;
+        }
+        if (head != 0) revert BatchesMissing(token, head);
+    }
 
     /// @dev Checks the exit (_checkLeaf), then computes the payment (see previewExit).
     function _due(

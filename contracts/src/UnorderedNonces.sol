@@ -5,6 +5,9 @@ pragma solidity 0.8.30;
 abstract contract UnorderedNonces {
     /// @notice word position (nonce >> 8) => bitmap of used nonces.
     mapping(uint256 => uint256) public nonceBitmap;
+    /// @dev word position => the nonces of that word that `cancelNonces` spent while they were free: spent, but by no
+    ///      payload (issue 65: a refund is signed only for a payment, and a cancelled nonce is none).
+    mapping(uint256 => uint256) private _cancelledBitmap;
 
     event NoncesCancelled(uint256 indexed wordPos, uint256 mask);
 
@@ -12,6 +15,11 @@ abstract contract UnorderedNonces {
 
     function isNonceUsed(uint256 nonce) public view returns (bool) {
         return nonceBitmap[nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    }
+
+    /// @notice Whether `nonce` was spent by `cancelNonces` while still free (so no payload ever used it).
+    function isNonceCancelled(uint256 nonce) external view returns (bool) {
+        return _cancelledBitmap[nonce >> 8] & (1 << (nonce & 0xff)) != 0;
     }
 
     /// @dev Spends `nonce` or reverts; callers do this before any external call.
@@ -23,7 +31,9 @@ abstract contract UnorderedNonces {
 
     /// @dev Marks every nonce in `mask` of word `wordPos` used, so signed payloads holding them can never execute.
     function _cancelNonces(uint256 wordPos, uint256 mask) internal {
-        nonceBitmap[wordPos] |= mask;
+        uint256 used = nonceBitmap[wordPos];
+        _cancelledBitmap[wordPos] |= mask & ~used;
+        nonceBitmap[wordPos] = used | mask;
         emit NoncesCancelled(wordPos, mask);
     }
 }

@@ -118,6 +118,70 @@ contract ExitProofGasBench is ExitGasBench {
     }
 }
 
+/// @notice `leave` (EXIT.md §12) with a proof of depth 17 (131,072 leaves), while a change is pending: the proof, the
+///         Settlement's figures for the fraction, the member's marks, the payment; with no batch since the commitment
+///         and with one of 10 entries (the member's own among them), folded in the same call.
+contract LeaveGasBench is ExitGasBench {
+    uint256 internal constant DEPTH = 17;
+    uint256 internal constant INDEX = 0x15a5a;
+
+    mapping(address token => ExitLeaf) internal _leaf;
+    SumNode[] internal _siblings;
+
+    function setUp() public override {
+        super.setUp();
+        MerkleSum.Node[] memory siblings = new MerkleSum.Node[](DEPTH);
+        for (uint256 k; k < DEPTH; ++k) {
+            siblings[k] = MerkleSum.Node(keccak256(abi.encode("sibling", k)), (k + 1) * 1e6);
+            _siblings.push(SumNode(siblings[k].hash, siblings[k].sum));
+        }
+        address[3] memory assets = [NATIVE, address(erc20), address(usdt)];
+        for (uint256 i; i < 3; ++i) {
+            address token = assets[i];
+            address member = makeAddr(string.concat("member-", vm.toString(i)));
+            MerkleSum.Account memory a = _account(member, 1e6, 2e6, 3e6, 4e6, 5e6);
+            _leaf[token] = ExitLeaf(member, 1e6, 2e6, 3e6, 4e6, 5e6, a.salt);
+            _rollForCommit(token);
+            MerkleSum.Context memory ctx = _nextContext(token);
+            MerkleSum.Node memory root = MerkleSum.fold(MerkleSum.leaf(ctx, a), INDEX, siblings);
+            _commitRoot(token, ctx.epoch, root.hash, root.sum);
+        }
+        // in USDT a batch of 10 since the commitment, 1 of them to the member
+        vm.roll(block.number + 1);
+        Payout[] memory ten = new Payout[](10);
+        for (uint256 i; i < 10; ++i) {
+            ten[i] = Payout(i == 4 ? _leaf[address(usdt)].member : makeAddr(string.concat("paid-", vm.toString(i))), 1);
+        }
+        _executeKept(address(usdt), ten, 3);
+        vm.prank(admin);
+        settlement.scheduleSignerRotation(carol);
+    }
+
+    function test_gas_leave_depth17_native() public {
+        _bench("leave depth 17 native", NATIVE, 10e6);
+    }
+
+    function test_gas_leave_depth17_token() public {
+        _bench("leave depth 17 token", address(erc20), 10e6);
+    }
+
+    function test_gas_leave_depth17_tronUsdt_aBatchOf10Since() public {
+        _bench("leave depth 17 tron-usdt, a batch of 10 since", address(usdt), 10e6);
+    }
+
+    function _bench(string memory label, address token, uint256 due) internal {
+        ExitLeaf memory leaf = _leaf[token];
+        bytes memory data = abi.encodeCall(
+            SettlementExit.leave,
+            (token, leaf, INDEX, _siblings, _keptNewestFirst(token, 0, _sinceCommit[token].length), leaf.member)
+        );
+        vm.cool(address(settlement)); // the custody's contract pays: cold as the exits and the token
+        uint256 gas = _measure(address(exits), data, token, leaf.member);
+        assertEq(_balance(token, leaf.member), due, "its leaf in all: what the batch paid and the leave");
+        _report(label, gas, data);
+    }
+}
+
 /// @notice `foldBatches` per entry: the same fold of one executed batch with 100 fresh recipients and with one,
 ///         each measured from the same state (snapshots); per entry = the difference / 99.
 contract ExitFoldGasBench is ExitGasBench {

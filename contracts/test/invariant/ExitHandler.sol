@@ -48,6 +48,9 @@ contract ExitHandler {
     uint256 public ghostCommitTime;
     uint256 public immutable knownSince;
     uint256 public ghostPausedSince;
+    /// @dev The model of the paused time that still counts toward the exit (issue 65) and of when the last pause ended.
+    uint256 public ghostPausedBefore;
+    uint256 public ghostUnpausedAt;
     // batches since the latest commitment, oldest first, and how many of the newest are folded
     FoldedBatch[] internal _kept;
     uint256 internal _folded;
@@ -269,12 +272,14 @@ contract ExitHandler {
     function flipPause() external {
         ++calls["pause"];
         if (settlement.paused()) {
-            vm.prank(admin);
+            vm.prank(pauser);
             settlement.unpause();
-            ghostPausedSince = 0;
+            ghostPausedBefore += block.timestamp - ghostPausedSince;
+            (ghostUnpausedAt, ghostPausedSince) = (block.timestamp, 0);
         } else {
             vm.prank(pauser);
             settlement.pause();
+            if (block.timestamp - ghostUnpausedAt >= settlement.exitAfter()) ghostPausedBefore = 0;
             ghostPausedSince = block.timestamp;
         }
     }
@@ -289,7 +294,11 @@ contract ExitHandler {
     function modelOpensAt() public view returns (uint256 opensAt) {
         uint256 exitAfter = settlement.exitAfter();
         opensAt = (ghostCommitTime == 0 ? knownSince : ghostCommitTime) + exitAfter;
-        if (ghostPausedSince != 0 && ghostPausedSince + exitAfter < opensAt) opensAt = ghostPausedSince + exitAfter;
+        if (ghostPausedSince != 0) {
+            uint256 byPause =
+                ghostPausedBefore >= exitAfter ? ghostPausedSince : ghostPausedSince + exitAfter - ghostPausedBefore;
+            if (byPause < opensAt) opensAt = byPause;
+        }
     }
 
     function openExit() external {

@@ -105,6 +105,19 @@ export const settlementAbi = [
   },
   {
     "inputs": [],
+    "name": "MAX_PENDING_CHANGES",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "NATIVE",
     "outputs": [
       {
@@ -362,13 +375,13 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "uint48",
-        "name": "newDelay",
+        "name": "",
         "type": "uint48"
       }
     ],
     "name": "changeDefaultAdminDelay",
     "outputs": [],
-    "stateMutability": "nonpayable",
+    "stateMutability": "pure",
     "type": "function"
   },
   {
@@ -794,6 +807,30 @@ export const settlementAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "hasLeft",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "bytes32",
         "name": "role",
         "type": "bytes32"
@@ -843,6 +880,25 @@ export const settlementAbi = [
       }
     ],
     "name": "isAllowedToken",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "nonce",
+        "type": "uint256"
+      }
+    ],
+    "name": "isNonceCancelled",
     "outputs": [
       {
         "internalType": "bool",
@@ -961,6 +1017,19 @@ export const settlementAbi = [
   },
   {
     "inputs": [],
+    "name": "leaveOpen",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "maxAsOfLag",
     "outputs": [
       {
@@ -1051,6 +1120,39 @@ export const settlementAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "due",
+        "type": "uint256"
+      }
+    ],
+    "name": "payLeave",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "pendingChanges",
     "outputs": [
@@ -1080,6 +1182,19 @@ export const settlementAbi = [
         "internalType": "struct PendingChange[]",
         "name": "changes",
         "type": "tuple[]"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pendingCount",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
       }
     ],
     "stateMutability": "view",
@@ -1364,6 +1479,19 @@ export const settlementAbi = [
       }
     ],
     "name": "scheduleTokenAllowance",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "scheduleUnpause",
     "outputs": [
       {
         "internalType": "bytes32",
@@ -1762,6 +1890,43 @@ export const settlementAbi = [
       }
     ],
     "name": "LiabilitiesCommitted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "due",
+        "type": "uint256"
+      }
+    ],
+    "name": "MemberLeft",
     "type": "event"
   },
   {
@@ -2469,6 +2634,11 @@ export const settlementAbi = [
     "type": "error"
   },
   {
+    "inputs": [],
+    "name": "NoChangePending",
+    "type": "error"
+  },
+  {
     "inputs": [
       {
         "internalType": "uint256",
@@ -2524,6 +2694,22 @@ export const settlementAbi = [
       }
     ],
     "name": "PushGasOutOfBounds",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "recipient",
+        "type": "address"
+      }
+    ],
+    "name": "RecipientLeft",
     "type": "error"
   },
   {
@@ -2588,6 +2774,17 @@ export const settlementAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "max",
+        "type": "uint256"
+      }
+    ],
+    "name": "TooManyPendingChanges",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "expected",
         "type": "address"
@@ -2633,6 +2830,11 @@ export const settlementDefaultAdminRoleSelector = "0xa217fddf";
 export const settlementLiabilityRootTypehashAbi = [{"inputs":[],"name":"LIABILITY_ROOT_TYPEHASH","outputs":[{"internalType":"bytes32","name":"","type":"bytes32"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementLiabilityRootTypehashSignature = "LIABILITY_ROOT_TYPEHASH()";
 export const settlementLiabilityRootTypehashSelector = "0x0a208d98";
+
+/** `Settlement.MAX_PENDING_CHANGES` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementMaxPendingChangesAbi = [{"inputs":[],"name":"MAX_PENDING_CHANGES","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementMaxPendingChangesSignature = "MAX_PENDING_CHANGES()";
+export const settlementMaxPendingChangesSelector = "0xb2148d27";
 
 /** `Settlement.NATIVE` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementNativeAbi = [{"inputs":[],"name":"NATIVE","outputs":[{"internalType":"address","name":"","type":"address"}],"stateMutability":"view","type":"function"}] as const;
@@ -2725,7 +2927,7 @@ export const settlementCancelNoncesSignature = "cancelNonces(uint256,uint256)";
 export const settlementCancelNoncesSelector = "0xd3bc6e5a";
 
 /** `Settlement.changeDefaultAdminDelay` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
-export const settlementChangeDefaultAdminDelayAbi = [{"inputs":[{"internalType":"uint48","name":"newDelay","type":"uint48"}],"name":"changeDefaultAdminDelay","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementChangeDefaultAdminDelayAbi = [{"inputs":[{"internalType":"uint48","name":"","type":"uint48"}],"name":"changeDefaultAdminDelay","outputs":[],"stateMutability":"pure","type":"function"}] as const;
 export const settlementChangeDefaultAdminDelaySignature = "changeDefaultAdminDelay(uint48)";
 export const settlementChangeDefaultAdminDelaySelector = "0x649a5ec7";
 
@@ -2819,6 +3021,11 @@ export const settlementGrantRoleAbi = [{"inputs":[{"internalType":"bytes32","nam
 export const settlementGrantRoleSignature = "grantRole(bytes32,address)";
 export const settlementGrantRoleSelector = "0x2f2ff15d";
 
+/** `Settlement.hasLeft` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementHasLeftAbi = [{"inputs":[{"internalType":"address","name":"member","type":"address"},{"internalType":"address","name":"token","type":"address"}],"name":"hasLeft","outputs":[{"internalType":"bool","name":"","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementHasLeftSignature = "hasLeft(address,address)";
+export const settlementHasLeftSelector = "0x645fa05b";
+
 /** `Settlement.hasRole` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementHasRoleAbi = [{"inputs":[{"internalType":"bytes32","name":"role","type":"bytes32"},{"internalType":"address","name":"account","type":"address"}],"name":"hasRole","outputs":[{"internalType":"bool","name":"","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementHasRoleSignature = "hasRole(bytes32,address)";
@@ -2833,6 +3040,11 @@ export const settlementHashTypedDataSelector = "0x6575f6aa";
 export const settlementIsAllowedTokenAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"isAllowedToken","outputs":[{"internalType":"bool","name":"","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementIsAllowedTokenSignature = "isAllowedToken(address)";
 export const settlementIsAllowedTokenSelector = "0xcbe230c3";
+
+/** `Settlement.isNonceCancelled` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementIsNonceCancelledAbi = [{"inputs":[{"internalType":"uint256","name":"nonce","type":"uint256"}],"name":"isNonceCancelled","outputs":[{"internalType":"bool","name":"","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementIsNonceCancelledSignature = "isNonceCancelled(uint256)";
+export const settlementIsNonceCancelledSelector = "0xc56f51c4";
 
 /** `Settlement.isNonceUsed` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementIsNonceUsedAbi = [{"inputs":[{"internalType":"uint256","name":"nonce","type":"uint256"}],"name":"isNonceUsed","outputs":[{"internalType":"bool","name":"","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
@@ -2853,6 +3065,11 @@ export const settlementLatestCommitTimeSelector = "0xc02ff0f6";
 export const settlementLatestLiabilitiesAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"latestLiabilities","outputs":[{"internalType":"bytes32","name":"root","type":"bytes32"},{"internalType":"uint128","name":"total","type":"uint128"},{"internalType":"uint64","name":"epoch","type":"uint64"},{"internalType":"uint64","name":"asOfBlock","type":"uint64"},{"internalType":"uint64","name":"commitBlock","type":"uint64"},{"internalType":"uint256","name":"custody","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementLatestLiabilitiesSignature = "latestLiabilities(address)";
 export const settlementLatestLiabilitiesSelector = "0xefde9b8c";
+
+/** `Settlement.leaveOpen` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementLeaveOpenAbi = [{"inputs":[],"name":"leaveOpen","outputs":[{"internalType":"bool","name":"","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementLeaveOpenSignature = "leaveOpen()";
+export const settlementLeaveOpenSelector = "0x74cc41ee";
 
 /** `Settlement.maxAsOfLag` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementMaxAsOfLagAbi = [{"inputs":[],"name":"maxAsOfLag","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
@@ -2889,10 +3106,20 @@ export const settlementPausedSinceAbi = [{"inputs":[],"name":"pausedSince","outp
 export const settlementPausedSinceSignature = "pausedSince()";
 export const settlementPausedSinceSelector = "0xc7f2762c";
 
+/** `Settlement.payLeave` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementPayLeaveAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"},{"internalType":"address","name":"to","type":"address"},{"internalType":"uint256","name":"amount","type":"uint256"},{"internalType":"uint256","name":"due","type":"uint256"}],"name":"payLeave","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementPayLeaveSignature = "payLeave(address,address,address,uint256,uint256)";
+export const settlementPayLeaveSelector = "0xa9588ba2";
+
 /** `Settlement.pendingChanges` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementPendingChangesAbi = [{"inputs":[],"name":"pendingChanges","outputs":[{"components":[{"internalType":"bytes32","name":"id","type":"bytes32"},{"internalType":"enum ChangeKind","name":"kind","type":"uint8"},{"internalType":"bytes","name":"args","type":"bytes"},{"internalType":"uint64","name":"readyAt","type":"uint64"}],"internalType":"struct PendingChange[]","name":"changes","type":"tuple[]"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementPendingChangesSignature = "pendingChanges()";
 export const settlementPendingChangesSelector = "0x1fefe248";
+
+/** `Settlement.pendingCount` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementPendingCountAbi = [{"inputs":[],"name":"pendingCount","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementPendingCountSignature = "pendingCount()";
+export const settlementPendingCountSelector = "0xea70b4af";
 
 /** `Settlement.pendingDefaultAdmin` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementPendingDefaultAdminAbi = [{"inputs":[],"name":"pendingDefaultAdmin","outputs":[{"internalType":"address","name":"newAdmin","type":"address"},{"internalType":"uint48","name":"schedule","type":"uint48"}],"stateMutability":"view","type":"function"}] as const;
@@ -2953,6 +3180,11 @@ export const settlementScheduleSignerRotationSelector = "0xc215fe31";
 export const settlementScheduleTokenAllowanceAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"scheduleTokenAllowance","outputs":[{"internalType":"bytes32","name":"","type":"bytes32"}],"stateMutability":"nonpayable","type":"function"}] as const;
 export const settlementScheduleTokenAllowanceSignature = "scheduleTokenAllowance(address)";
 export const settlementScheduleTokenAllowanceSelector = "0xdba084ef";
+
+/** `Settlement.scheduleUnpause` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementScheduleUnpauseAbi = [{"inputs":[],"name":"scheduleUnpause","outputs":[{"internalType":"bytes32","name":"","type":"bytes32"}],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementScheduleUnpauseSignature = "scheduleUnpause()";
+export const settlementScheduleUnpauseSelector = "0x15a25b02";
 
 /** `Settlement.signer` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementSignerAbi = [{"inputs":[],"name":"signer","outputs":[{"internalType":"address","name":"","type":"address"}],"stateMutability":"view","type":"function"}] as const;
@@ -3038,6 +3270,10 @@ export const settlementEventExitOpenedTopic = "0x263eecb559f31a35a5f3547ab414cee
 export const settlementEventLiabilitiesCommittedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":true,"internalType":"uint64","name":"epoch","type":"uint64"},{"indexed":false,"internalType":"uint64","name":"asOfBlock","type":"uint64"},{"indexed":false,"internalType":"bytes32","name":"root","type":"bytes32"},{"indexed":false,"internalType":"uint128","name":"total","type":"uint128"},{"indexed":false,"internalType":"uint32","name":"leafCount","type":"uint32"},{"indexed":false,"internalType":"bytes32","name":"planHash","type":"bytes32"},{"indexed":false,"internalType":"uint256","name":"custody","type":"uint256"}],"name":"LiabilitiesCommitted","type":"event"}] as const;
 export const settlementEventLiabilitiesCommittedTopic = "0x3ae0d03e443d62bb07cabdf4ebffa5a277695f9690f56a890ba524002f994a5f";
 
+/** The event `Settlement.MemberLeft` alone (for decoding its logs). */
+export const settlementEventMemberLeftAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"member","type":"address"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"address","name":"to","type":"address"},{"indexed":false,"internalType":"uint256","name":"amount","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"due","type":"uint256"}],"name":"MemberLeft","type":"event"}] as const;
+export const settlementEventMemberLeftTopic = "0x092feb87943af4899ac3769fa94e21ccc9ae6711669783c53336ae96e096c5d8";
+
 /** The event `Settlement.NoncesCancelled` alone (for decoding its logs). */
 export const settlementEventNoncesCancelledAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"uint256","name":"wordPos","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"mask","type":"uint256"}],"name":"NoncesCancelled","type":"event"}] as const;
 export const settlementEventNoncesCancelledTopic = "0x4d2ed9a980e6e2bacbc00ba66c86a8fe45ea01da568bc27eb72b7c1893208a74";
@@ -3095,7 +3331,7 @@ export const settlementEventUnpausedAbi = [{"anonymous":false,"inputs":[{"indexe
 export const settlementEventUnpausedTopic = "0x5db9ee0a495bf2e6ff9c91a7834c1ba4fdd244a5e8aa4e537bd38aeae4b073aa";
 
 /** Every custom error of `Settlement` (for `decodeErrorResult`: a revert named in words). */
-export const settlementErrorsAbi = [{"inputs":[],"name":"AccessControlBadConfirmation","type":"error"},{"inputs":[{"internalType":"uint48","name":"schedule","type":"uint48"}],"name":"AccessControlEnforcedDefaultAdminDelay","type":"error"},{"inputs":[],"name":"AccessControlEnforcedDefaultAdminRules","type":"error"},{"inputs":[{"internalType":"address","name":"defaultAdmin","type":"address"}],"name":"AccessControlInvalidDefaultAdmin","type":"error"},{"inputs":[{"internalType":"address","name":"account","type":"address"},{"internalType":"bytes32","name":"neededRole","type":"bytes32"}],"name":"AccessControlUnauthorizedAccount","type":"error"},{"inputs":[{"internalType":"address","name":"user","type":"address"},{"internalType":"address","name":"token","type":"address"}],"name":"AlreadyRegistered","type":"error"},{"inputs":[{"internalType":"uint64","name":"asOfBlock","type":"uint64"},{"internalType":"uint64","name":"latestAsOfBlock","type":"uint64"},{"internalType":"uint256","name":"blockNumber","type":"uint256"}],"name":"AsOfBlockOutOfRange","type":"error"},{"inputs":[{"internalType":"uint64","name":"asOfBlock","type":"uint64"},{"internalType":"uint256","name":"blockNumber","type":"uint256"},{"internalType":"uint256","name":"maxAsOfLag","type":"uint256"}],"name":"AsOfBlockTooOld","type":"error"},{"inputs":[{"internalType":"uint256","name":"batchBlock","type":"uint256"},{"internalType":"uint64","name":"asOfBlock","type":"uint64"}],"name":"BatchAfterAsOfBlock","type":"error"},{"inputs":[{"internalType":"uint256","name":"signedTotal","type":"uint256"},{"internalType":"uint256","name":"entriesSum","type":"uint256"}],"name":"BatchTotalMismatch","type":"error"},{"inputs":[{"internalType":"uint256","name":"custodyAfter","type":"uint256"},{"internalType":"uint256","name":"floor","type":"uint256"}],"name":"BelowFloor","type":"error"},{"inputs":[{"internalType":"bytes32","name":"id","type":"bytes32"}],"name":"ChangeAlreadyPending","type":"error"},{"inputs":[{"internalType":"bytes32","name":"id","type":"bytes32"}],"name":"ChangeNotPending","type":"error"},{"inputs":[{"internalType":"bytes32","name":"id","type":"bytes32"},{"internalType":"uint256","name":"readyAt","type":"uint256"},{"internalType":"uint256","name":"now_","type":"uint256"}],"name":"ChangeNotReady","type":"error"},{"inputs":[{"internalType":"uint256","name":"commitTime","type":"uint256"},{"internalType":"uint256","name":"maxAge","type":"uint256"},{"internalType":"uint256","name":"now_","type":"uint256"}],"name":"CommitmentTooOld","type":"error"},{"inputs":[],"name":"EnforcedPause","type":"error"},{"inputs":[{"internalType":"uint64","name":"expected","type":"uint64"},{"internalType":"uint64","name":"given","type":"uint64"}],"name":"EpochOutOfOrder","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"uint256","name":"opensAt","type":"uint256"}],"name":"ExitNotDue","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"ExitOpen","type":"error"},{"inputs":[],"name":"ExpectedPause","type":"error"},{"inputs":[{"internalType":"uint256","name":"deadline","type":"uint256"}],"name":"Expired","type":"error"},{"inputs":[{"internalType":"uint256","name":"expected","type":"uint256"},{"internalType":"uint256","name":"received","type":"uint256"}],"name":"InboundTransferMismatch","type":"error"},{"inputs":[{"internalType":"uint256","name":"available","type":"uint256"},{"internalType":"uint256","name":"required","type":"uint256"}],"name":"InsufficientFunds","type":"error"},{"inputs":[{"internalType":"string","name":"name","type":"string"}],"name":"InvalidBound","type":"error"},{"inputs":[],"name":"InvalidSignature","type":"error"},{"inputs":[{"internalType":"uint256","name":"nonce","type":"uint256"}],"name":"NonceAlreadyUsed","type":"error"},{"inputs":[{"internalType":"bytes32","name":"role","type":"bytes32"}],"name":"NotAMoneyRole","type":"error"},{"inputs":[],"name":"NothingToClaim","type":"error"},{"inputs":[],"name":"OutboundTransferFailed","type":"error"},{"inputs":[],"name":"PayoutSumOverflow","type":"error"},{"inputs":[{"internalType":"uint256","name":"pushGas","type":"uint256"},{"internalType":"uint256","name":"min","type":"uint256"},{"internalType":"uint256","name":"max","type":"uint256"}],"name":"PushGasOutOfBounds","type":"error"},{"inputs":[],"name":"ReentrancyGuardReentrantCall","type":"error"},{"inputs":[{"internalType":"bytes32","name":"role","type":"bytes32"}],"name":"RoleChangeNeedsDelay","type":"error"},{"inputs":[{"internalType":"uint8","name":"bits","type":"uint8"},{"internalType":"uint256","name":"value","type":"uint256"}],"name":"SafeCastOverflowedUintDowncast","type":"error"},{"inputs":[],"name":"SelfPayment","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"TokenNeverAllowed","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"TokenNotAllowed","type":"error"},{"inputs":[{"internalType":"address","name":"expected","type":"address"},{"internalType":"address","name":"actual","type":"address"}],"name":"WrongSender","type":"error"},{"inputs":[{"internalType":"uint256","name":"expected","type":"uint256"},{"internalType":"uint256","name":"actual","type":"uint256"}],"name":"WrongValue","type":"error"},{"inputs":[],"name":"ZeroAddress","type":"error"}] as const;
+export const settlementErrorsAbi = [{"inputs":[],"name":"AccessControlBadConfirmation","type":"error"},{"inputs":[{"internalType":"uint48","name":"schedule","type":"uint48"}],"name":"AccessControlEnforcedDefaultAdminDelay","type":"error"},{"inputs":[],"name":"AccessControlEnforcedDefaultAdminRules","type":"error"},{"inputs":[{"internalType":"address","name":"defaultAdmin","type":"address"}],"name":"AccessControlInvalidDefaultAdmin","type":"error"},{"inputs":[{"internalType":"address","name":"account","type":"address"},{"internalType":"bytes32","name":"neededRole","type":"bytes32"}],"name":"AccessControlUnauthorizedAccount","type":"error"},{"inputs":[{"internalType":"address","name":"user","type":"address"},{"internalType":"address","name":"token","type":"address"}],"name":"AlreadyRegistered","type":"error"},{"inputs":[{"internalType":"uint64","name":"asOfBlock","type":"uint64"},{"internalType":"uint64","name":"latestAsOfBlock","type":"uint64"},{"internalType":"uint256","name":"blockNumber","type":"uint256"}],"name":"AsOfBlockOutOfRange","type":"error"},{"inputs":[{"internalType":"uint64","name":"asOfBlock","type":"uint64"},{"internalType":"uint256","name":"blockNumber","type":"uint256"},{"internalType":"uint256","name":"maxAsOfLag","type":"uint256"}],"name":"AsOfBlockTooOld","type":"error"},{"inputs":[{"internalType":"uint256","name":"batchBlock","type":"uint256"},{"internalType":"uint64","name":"asOfBlock","type":"uint64"}],"name":"BatchAfterAsOfBlock","type":"error"},{"inputs":[{"internalType":"uint256","name":"signedTotal","type":"uint256"},{"internalType":"uint256","name":"entriesSum","type":"uint256"}],"name":"BatchTotalMismatch","type":"error"},{"inputs":[{"internalType":"uint256","name":"custodyAfter","type":"uint256"},{"internalType":"uint256","name":"floor","type":"uint256"}],"name":"BelowFloor","type":"error"},{"inputs":[{"internalType":"bytes32","name":"id","type":"bytes32"}],"name":"ChangeAlreadyPending","type":"error"},{"inputs":[{"internalType":"bytes32","name":"id","type":"bytes32"}],"name":"ChangeNotPending","type":"error"},{"inputs":[{"internalType":"bytes32","name":"id","type":"bytes32"},{"internalType":"uint256","name":"readyAt","type":"uint256"},{"internalType":"uint256","name":"now_","type":"uint256"}],"name":"ChangeNotReady","type":"error"},{"inputs":[{"internalType":"uint256","name":"commitTime","type":"uint256"},{"internalType":"uint256","name":"maxAge","type":"uint256"},{"internalType":"uint256","name":"now_","type":"uint256"}],"name":"CommitmentTooOld","type":"error"},{"inputs":[],"name":"EnforcedPause","type":"error"},{"inputs":[{"internalType":"uint64","name":"expected","type":"uint64"},{"internalType":"uint64","name":"given","type":"uint64"}],"name":"EpochOutOfOrder","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"uint256","name":"opensAt","type":"uint256"}],"name":"ExitNotDue","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"ExitOpen","type":"error"},{"inputs":[],"name":"ExpectedPause","type":"error"},{"inputs":[{"internalType":"uint256","name":"deadline","type":"uint256"}],"name":"Expired","type":"error"},{"inputs":[{"internalType":"uint256","name":"expected","type":"uint256"},{"internalType":"uint256","name":"received","type":"uint256"}],"name":"InboundTransferMismatch","type":"error"},{"inputs":[{"internalType":"uint256","name":"available","type":"uint256"},{"internalType":"uint256","name":"required","type":"uint256"}],"name":"InsufficientFunds","type":"error"},{"inputs":[{"internalType":"string","name":"name","type":"string"}],"name":"InvalidBound","type":"error"},{"inputs":[],"name":"InvalidSignature","type":"error"},{"inputs":[],"name":"NoChangePending","type":"error"},{"inputs":[{"internalType":"uint256","name":"nonce","type":"uint256"}],"name":"NonceAlreadyUsed","type":"error"},{"inputs":[{"internalType":"bytes32","name":"role","type":"bytes32"}],"name":"NotAMoneyRole","type":"error"},{"inputs":[],"name":"NothingToClaim","type":"error"},{"inputs":[],"name":"OutboundTransferFailed","type":"error"},{"inputs":[],"name":"PayoutSumOverflow","type":"error"},{"inputs":[{"internalType":"uint256","name":"pushGas","type":"uint256"},{"internalType":"uint256","name":"min","type":"uint256"},{"internalType":"uint256","name":"max","type":"uint256"}],"name":"PushGasOutOfBounds","type":"error"},{"inputs":[{"internalType":"uint256","name":"index","type":"uint256"},{"internalType":"address","name":"recipient","type":"address"}],"name":"RecipientLeft","type":"error"},{"inputs":[],"name":"ReentrancyGuardReentrantCall","type":"error"},{"inputs":[{"internalType":"bytes32","name":"role","type":"bytes32"}],"name":"RoleChangeNeedsDelay","type":"error"},{"inputs":[{"internalType":"uint8","name":"bits","type":"uint8"},{"internalType":"uint256","name":"value","type":"uint256"}],"name":"SafeCastOverflowedUintDowncast","type":"error"},{"inputs":[],"name":"SelfPayment","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"TokenNeverAllowed","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"TokenNotAllowed","type":"error"},{"inputs":[{"internalType":"uint256","name":"max","type":"uint256"}],"name":"TooManyPendingChanges","type":"error"},{"inputs":[{"internalType":"address","name":"expected","type":"address"},{"internalType":"address","name":"actual","type":"address"}],"name":"WrongSender","type":"error"},{"inputs":[{"internalType":"uint256","name":"expected","type":"uint256"},{"internalType":"uint256","name":"actual","type":"uint256"}],"name":"WrongValue","type":"error"},{"inputs":[],"name":"ZeroAddress","type":"error"}] as const;
 
 /** `SettlementExit`'s whole ABI. */
 export const settlementExitAbi = [
@@ -3359,6 +3595,128 @@ export const settlementExitAbi = [
         "type": "address"
       },
       {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "member",
+            "type": "address"
+          },
+          {
+            "internalType": "uint128",
+            "name": "reserved",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "held",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "pending",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "batched",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "claimable",
+            "type": "uint128"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "salt",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct ExitLeaf",
+        "name": "leaf",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "hash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "sum",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct SumNode[]",
+        "name": "siblings",
+        "type": "tuple[]"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "previous",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "nonce",
+            "type": "uint256"
+          },
+          {
+            "components": [
+              {
+                "internalType": "address",
+                "name": "recipient",
+                "type": "address"
+              },
+              {
+                "internalType": "uint256",
+                "name": "amount",
+                "type": "uint256"
+              }
+            ],
+            "internalType": "struct Payout[]",
+            "name": "payouts",
+            "type": "tuple[]"
+          }
+        ],
+        "internalType": "struct FoldedBatch[]",
+        "name": "batches",
+        "type": "tuple[]"
+      },
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      }
+    ],
+    "name": "leave",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
         "internalType": "address",
         "name": "member",
         "type": "address"
@@ -3541,6 +3899,133 @@ export const settlementExitAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "member",
+            "type": "address"
+          },
+          {
+            "internalType": "uint128",
+            "name": "reserved",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "held",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "pending",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "batched",
+            "type": "uint128"
+          },
+          {
+            "internalType": "uint128",
+            "name": "claimable",
+            "type": "uint128"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "salt",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct ExitLeaf",
+        "name": "leaf",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "hash",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "sum",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct SumNode[]",
+        "name": "siblings",
+        "type": "tuple[]"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "previous",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "nonce",
+            "type": "uint256"
+          },
+          {
+            "components": [
+              {
+                "internalType": "address",
+                "name": "recipient",
+                "type": "address"
+              },
+              {
+                "internalType": "uint256",
+                "name": "amount",
+                "type": "uint256"
+              }
+            ],
+            "internalType": "struct Payout[]",
+            "name": "payouts",
+            "type": "tuple[]"
+          }
+        ],
+        "internalType": "struct FoldedBatch[]",
+        "name": "batches",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "previewLeave",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "entitlement",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "subtracted",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "settlement",
     "outputs": [
@@ -3625,6 +4110,55 @@ export const settlementExitAbi = [
       }
     ],
     "name": "Exited",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint64",
+        "name": "epoch",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "entitlement",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "subtracted",
+        "type": "uint256"
+      }
+    ],
+    "name": "Left",
     "type": "event"
   },
   {
@@ -3722,6 +4256,22 @@ export const settlementExitAbi = [
       },
       {
         "internalType": "bytes32",
+        "name": "remaining",
+        "type": "bytes32"
+      }
+    ],
+    "name": "BatchesMissing",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
         "name": "batchesToFold",
         "type": "bytes32"
       }
@@ -3738,6 +4288,17 @@ export const settlementExitAbi = [
       }
     ],
     "name": "ExitNotOpen",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "ExitOpen",
     "type": "error"
   },
   {
@@ -3780,6 +4341,17 @@ export const settlementExitAbi = [
       }
     ],
     "name": "InvalidProof",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "NoCommitment",
     "type": "error"
   },
   {
@@ -3889,6 +4461,11 @@ export const settlementExitFoldProofAbi = [{"inputs":[{"internalType":"uint64","
 export const settlementExitFoldProofSignature = "foldProof(uint64,address,address,uint64,(address,uint128,uint128,uint128,uint128,uint128,bytes32),uint256,(bytes32,uint256)[])";
 export const settlementExitFoldProofSelector = "0xb9cdc1e5";
 
+/** `SettlementExit.leave` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitLeaveAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"components":[{"internalType":"address","name":"member","type":"address"},{"internalType":"uint128","name":"reserved","type":"uint128"},{"internalType":"uint128","name":"held","type":"uint128"},{"internalType":"uint128","name":"pending","type":"uint128"},{"internalType":"uint128","name":"batched","type":"uint128"},{"internalType":"uint128","name":"claimable","type":"uint128"},{"internalType":"bytes32","name":"salt","type":"bytes32"}],"internalType":"struct ExitLeaf","name":"leaf","type":"tuple"},{"internalType":"uint256","name":"index","type":"uint256"},{"components":[{"internalType":"bytes32","name":"hash","type":"bytes32"},{"internalType":"uint256","name":"sum","type":"uint256"}],"internalType":"struct SumNode[]","name":"siblings","type":"tuple[]"},{"components":[{"internalType":"bytes32","name":"previous","type":"bytes32"},{"internalType":"uint256","name":"nonce","type":"uint256"},{"components":[{"internalType":"address","name":"recipient","type":"address"},{"internalType":"uint256","name":"amount","type":"uint256"}],"internalType":"struct Payout[]","name":"payouts","type":"tuple[]"}],"internalType":"struct FoldedBatch[]","name":"batches","type":"tuple[]"},{"internalType":"address","name":"to","type":"address"}],"name":"leave","outputs":[{"internalType":"uint256","name":"amount","type":"uint256"}],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementExitLeaveSignature = "leave(address,(address,uint128,uint128,uint128,uint128,uint128,bytes32),uint256,(bytes32,uint256)[],(bytes32,uint256,(address,uint256)[])[],address)";
+export const settlementExitLeaveSelector = "0x3bf77921";
+
 /** `SettlementExit.memberExit` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementExitMemberExitAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"memberExit","outputs":[{"internalType":"uint256","name":"paidAfterCommitment","type":"uint256"},{"internalType":"bool","name":"exited","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementExitMemberExitSignature = "memberExit(address,address)";
@@ -3909,6 +4486,11 @@ export const settlementExitPreviewExitAbi = [{"inputs":[{"internalType":"address
 export const settlementExitPreviewExitSignature = "previewExit(address,(address,uint128,uint128,uint128,uint128,uint128,bytes32),uint256,(bytes32,uint256)[])";
 export const settlementExitPreviewExitSelector = "0xe668eb7e";
 
+/** `SettlementExit.previewLeave` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitPreviewLeaveAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"components":[{"internalType":"address","name":"member","type":"address"},{"internalType":"uint128","name":"reserved","type":"uint128"},{"internalType":"uint128","name":"held","type":"uint128"},{"internalType":"uint128","name":"pending","type":"uint128"},{"internalType":"uint128","name":"batched","type":"uint128"},{"internalType":"uint128","name":"claimable","type":"uint128"},{"internalType":"bytes32","name":"salt","type":"bytes32"}],"internalType":"struct ExitLeaf","name":"leaf","type":"tuple"},{"internalType":"uint256","name":"index","type":"uint256"},{"components":[{"internalType":"bytes32","name":"hash","type":"bytes32"},{"internalType":"uint256","name":"sum","type":"uint256"}],"internalType":"struct SumNode[]","name":"siblings","type":"tuple[]"},{"components":[{"internalType":"bytes32","name":"previous","type":"bytes32"},{"internalType":"uint256","name":"nonce","type":"uint256"},{"components":[{"internalType":"address","name":"recipient","type":"address"},{"internalType":"uint256","name":"amount","type":"uint256"}],"internalType":"struct Payout[]","name":"payouts","type":"tuple[]"}],"internalType":"struct FoldedBatch[]","name":"batches","type":"tuple[]"}],"name":"previewLeave","outputs":[{"internalType":"uint256","name":"entitlement","type":"uint256"},{"internalType":"uint256","name":"subtracted","type":"uint256"},{"internalType":"uint256","name":"amount","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementExitPreviewLeaveSignature = "previewLeave(address,(address,uint128,uint128,uint128,uint128,uint128,bytes32),uint256,(bytes32,uint256)[],(bytes32,uint256,(address,uint256)[])[])";
+export const settlementExitPreviewLeaveSelector = "0x9e947a41";
+
 /** `SettlementExit.settlement` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementExitSettlementAbi = [{"inputs":[],"name":"settlement","outputs":[{"internalType":"contract IExitCustody","name":"","type":"address"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementExitSettlementSignature = "settlement()";
@@ -3922,9 +4504,13 @@ export const settlementExitEventBatchesFoldedTopic = "0x59c310eb76f9d3fc8d1b98dc
 export const settlementExitEventExitedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"member","type":"address"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"address","name":"to","type":"address"},{"indexed":false,"internalType":"uint256","name":"amount","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"entitlement","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"subtracted","type":"uint256"}],"name":"Exited","type":"event"}] as const;
 export const settlementExitEventExitedTopic = "0xd0430bf9dc701fa3a69386adfb2a4ab2bf2fb665f5a59fa1dbd4fe1e8638e9a6";
 
+/** The event `SettlementExit.Left` alone (for decoding its logs). */
+export const settlementExitEventLeftAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"member","type":"address"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":true,"internalType":"uint64","name":"epoch","type":"uint64"},{"indexed":false,"internalType":"address","name":"to","type":"address"},{"indexed":false,"internalType":"uint256","name":"amount","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"entitlement","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"subtracted","type":"uint256"}],"name":"Left","type":"event"}] as const;
+export const settlementExitEventLeftTopic = "0xe577e82b3e22a434f5ce155ee864b4507262871552be080ccdce91c471197557";
+
 /** The event `SettlementExit.Opened` alone (for decoding its logs). */
 export const settlementExitEventOpenedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":true,"internalType":"uint64","name":"epoch","type":"uint64"},{"indexed":false,"internalType":"bytes32","name":"root","type":"bytes32"},{"indexed":false,"internalType":"uint256","name":"total","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"owed","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"custody","type":"uint256"},{"indexed":false,"internalType":"bytes32","name":"batchesToFold","type":"bytes32"}],"name":"Opened","type":"event"}] as const;
 export const settlementExitEventOpenedTopic = "0x0afd8454defa3a16d4feaa57d3cb6c6ec64cc81ae204743901b595c2c74e97ad";
 
 /** Every custom error of `SettlementExit` (for `decodeErrorResult`: a revert named in words). */
-export const settlementExitErrorsAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"AlreadyExited","type":"error"},{"inputs":[{"internalType":"uint256","name":"index","type":"uint256"},{"internalType":"bytes32","name":"expected","type":"bytes32"},{"internalType":"bytes32","name":"given","type":"bytes32"}],"name":"BatchNotInChain","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"bytes32","name":"batchesToFold","type":"bytes32"}],"name":"BatchesNotFolded","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"ExitNotOpen","type":"error"},{"inputs":[{"internalType":"uint256","name":"index","type":"uint256"},{"internalType":"uint256","name":"depth","type":"uint256"}],"name":"IndexOutOfRange","type":"error"},{"inputs":[{"internalType":"bytes32","name":"root","type":"bytes32"},{"internalType":"uint256","name":"total","type":"uint256"},{"internalType":"bytes32","name":"provenRoot","type":"bytes32"},{"internalType":"uint256","name":"provenTotal","type":"uint256"}],"name":"InvalidProof","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"NothingToExit","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"NothingToFold","type":"error"},{"inputs":[],"name":"OutboundTransferFailed","type":"error"},{"inputs":[],"name":"PayoutSumOverflow","type":"error"},{"inputs":[{"internalType":"uint256","name":"depth","type":"uint256"}],"name":"ProofTooDeep","type":"error"},{"inputs":[],"name":"ReentrancyGuardReentrantCall","type":"error"},{"inputs":[],"name":"SelfPayment","type":"error"},{"inputs":[{"internalType":"uint256","name":"sum","type":"uint256"}],"name":"SumOutOfRange","type":"error"},{"inputs":[{"internalType":"address","name":"expected","type":"address"},{"internalType":"address","name":"actual","type":"address"}],"name":"WrongSender","type":"error"},{"inputs":[],"name":"ZeroAddress","type":"error"}] as const;
+export const settlementExitErrorsAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"AlreadyExited","type":"error"},{"inputs":[{"internalType":"uint256","name":"index","type":"uint256"},{"internalType":"bytes32","name":"expected","type":"bytes32"},{"internalType":"bytes32","name":"given","type":"bytes32"}],"name":"BatchNotInChain","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"bytes32","name":"remaining","type":"bytes32"}],"name":"BatchesMissing","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"bytes32","name":"batchesToFold","type":"bytes32"}],"name":"BatchesNotFolded","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"ExitNotOpen","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"ExitOpen","type":"error"},{"inputs":[{"internalType":"uint256","name":"index","type":"uint256"},{"internalType":"uint256","name":"depth","type":"uint256"}],"name":"IndexOutOfRange","type":"error"},{"inputs":[{"internalType":"bytes32","name":"root","type":"bytes32"},{"internalType":"uint256","name":"total","type":"uint256"},{"internalType":"bytes32","name":"provenRoot","type":"bytes32"},{"internalType":"uint256","name":"provenTotal","type":"uint256"}],"name":"InvalidProof","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"NoCommitment","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"NothingToExit","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"NothingToFold","type":"error"},{"inputs":[],"name":"OutboundTransferFailed","type":"error"},{"inputs":[],"name":"PayoutSumOverflow","type":"error"},{"inputs":[{"internalType":"uint256","name":"depth","type":"uint256"}],"name":"ProofTooDeep","type":"error"},{"inputs":[],"name":"ReentrancyGuardReentrantCall","type":"error"},{"inputs":[],"name":"SelfPayment","type":"error"},{"inputs":[{"internalType":"uint256","name":"sum","type":"uint256"}],"name":"SumOutOfRange","type":"error"},{"inputs":[{"internalType":"address","name":"expected","type":"address"},{"internalType":"address","name":"actual","type":"address"}],"name":"WrongSender","type":"error"},{"inputs":[],"name":"ZeroAddress","type":"error"}] as const;
