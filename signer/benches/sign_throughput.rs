@@ -81,6 +81,8 @@ fn settings(dir: &std::path::Path) -> Settings {
                     per_entry_cap: None,
                     per_batch_cap: unlimited,
                     daily_outflow_cap: unlimited,
+                    withdrawal_fee_bps: 0,
+                    daily_root_fall_cap: Amount::from(0u128),
                 }],
                 node: None,
             }],
@@ -228,6 +230,9 @@ fn main() {
             .status()
             .unwrap();
         drop(token);
+        if !status.success() {
+            eprintln!("the benchmark in its own process ended with {status}");
+        }
         std::process::exit(status.code().unwrap_or(1));
     };
     let full = std::env::args().any(|a| a == "--bench");
@@ -359,7 +364,12 @@ impl BenchToken {
             .envs(token.env())
             .output()
             .expect("softhsm2-util (scripts/setup.sh installs Debian's softhsm2)");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "softhsm2-util ended with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
         token
     }
 

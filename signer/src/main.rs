@@ -75,11 +75,17 @@ fn keygen(args: Keygen) -> eyre::Result<()> {
 async fn main() -> eyre::Result<()> {
     let args = Args::parse();
     if let Some(Command::HsmKeygen(keygen_args)) = args.command {
-        return keygen(keygen_args);
+        let made = keygen(keygen_args);
+        pkcs11::finalise_all();
+        return made;
     }
     let load = move || {
         let config = args.config.ok_or_else(|| eyre::eyre!("--config (or SIGNER_CONFIG) is required"))?;
         Ok(FileConfig::load(&config)?.resolve(&ProcessEnv, args.insecure_dev_key)?)
     };
-    service_kit::main(load, signer::startup::serve).await
+    let ended = service_kit::main(load, signer::startup::serve).await;
+    // The service has stopped (its writer, holding the keys, with it): the token's library is finalised before the
+    // process's exit handlers tear it down, whatever might still hold a session.
+    pkcs11::finalise_all();
+    ended
 }

@@ -1,6 +1,6 @@
 //! The signer's own node of each chain (`[policy.chains.node]`), read over JSON-RPC: the chain's head and blocks
 //! (`eth_getBlockByNumber`: number and timestamp) and the Settlement contract's views (`eth_call` of
-//! `isNonceUsed(uint256)`, `maxAsOfLag()` and, while the signer holds two keys, `signer()`). The signer decides what only the chain can tell — that a liability
+//! `isNonceUsed(uint256)`, `maxAsOfLag()`, `floor(address)` and, while the signer holds two keys, `signer()`). The signer decides what only the chain can tell — that a liability
 //! root is as of a confirmed block, that a refunded payment happened and was not refunded yet, what time it is on
 //! the chain — from what it reads here itself, never from the caller's word. Every answer is bounded in size and
 //! time; a read that fails is an error, never a guess.
@@ -65,6 +65,16 @@ pub struct Confirmed {
     /// Where state as of the confirmed block is read: that block by number, or `latest` on TRON (no historical
     /// state; its `latest` is solidified, so final).
     pub state_at: At,
+}
+
+/// A token's latest committed liabilities total and what the chain paid its members since (`floor(token)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Floor {
+    /// The total of the latest committed liability root (0 before the first).
+    pub committed_total: U256,
+    /// What left custody to members since that commitment: payout entries pushed (a deferred entry counts once
+    /// claimed), claims, and the dues members who left were settled for.
+    pub paid_since: U256,
 }
 
 /// Why the node of a chain could not answer.
@@ -254,6 +264,48 @@ impl Nodes {
         at: At,
     ) -> Result<bool, NodeError> {
         self.call(chain_id, contract, &Settlement::isNonceUsedCall { nonce }, at).await
+    }
+
+    /// Whether `nonce` was spent on `contract` by `cancelNonces` while free (`isNonceCancelled`) at `at`: spent, but by
+    /// no payload.
+    pub async fn is_nonce_cancelled(
+        &self,
+        chain_id: u64,
+        contract: Address,
+        nonce: U256,
+        at: At,
+    ) -> Result<bool, NodeError> {
+        self.call(chain_id, contract, &Settlement::isNonceCancelledCall { nonce }, at).await
+    }
+
+    /// `floor(token)` of `contract` at `at`: the latest committed liabilities' total and what the chain paid members
+    /// of the token since that commitment (payout entries pushed, claims, leaves' dues), as the contract keeps them.
+    pub async fn floor(&self, chain_id: u64, contract: Address, token: Address, at: At) -> Result<Floor, NodeError> {
+        let read = self.call(chain_id, contract, &Settlement::floorCall { token }, at).await?;
+        Ok(Floor { committed_total: read.committedTotal, paid_since: read.paidSince })
+    }
+
+    /// The block `contract`'s latest liabilities of `token` were committed in, at `at` (0 before the first).
+    pub async fn commit_block(
+        &self,
+        chain_id: u64,
+        contract: Address,
+        token: Address,
+        at: At,
+    ) -> Result<u64, NodeError> {
+        let read = self.call(chain_id, contract, &Settlement::latestLiabilitiesCall { token }, at).await?;
+        Ok(read.commitBlock)
+    }
+
+    /// Whether `member` left `token` at `contract` (`hasLeft`) at the latest block (on TRON the latest solidified one).
+    pub async fn has_left(
+        &self,
+        chain_id: u64,
+        contract: Address,
+        member: Address,
+        token: Address,
+    ) -> Result<bool, NodeError> {
+        self.call(chain_id, contract, &Settlement::hasLeftCall { member, token }, At::Latest).await
     }
 
     /// `signer()` of `contract` at the latest block (on TRON the latest solidified one): the key the contract

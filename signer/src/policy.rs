@@ -63,6 +63,8 @@ impl PolicyConfig {
                     per_entry_cap: None,
                     per_batch_cap: Amount::from(per_batch_cap),
                     daily_outflow_cap: Amount::from(daily_outflow_cap),
+                    withdrawal_fee_bps: 0,
+                    daily_root_fall_cap: Amount::from(0u128),
                 }],
                 node: None,
             }],
@@ -125,6 +127,17 @@ pub struct AssetConfig {
     pub per_batch_cap: Amount,
     /// Largest sum of outflows (payout batches and treasury transfers) signed in any 24 hours.
     pub daily_outflow_cap: Amount,
+    /// The most a plan of this asset keeps of a payout entry, in basis points (the generation and binary plans'
+    /// `withdrawal_fee_bps`): a liability root may fall by that share of what the chain paid members on top of it.
+    /// 0 when absent; at most 5000.
+    #[serde(default)]
+    pub withdrawal_fee_bps: u32,
+    /// Largest sum, over any 24 hours, of what the liability roots signed for this asset fell by beyond what the
+    /// chain shows left the members since the latest committed root (backend/SOLVENCY.md §1: the plans' own moves from a
+    /// member to the company, such as auto-progression's company part, and forfeits). 0 when absent: a root never
+    /// falls by more than the chain explains.
+    #[serde(default)]
+    pub daily_root_fall_cap: Amount,
 }
 
 /// The rule that refused an intent; its code is part of the API.
@@ -183,6 +196,12 @@ pub enum Rule {
     ApprovalInvalid,
     /// A registration, retopup or treasury transfer (not a refund) for a contract an upgrade replaced.
     ContractWoundDown,
+    /// A payout batch paying a member who left the token (`hasLeft`, read on the signer's own node; contracts/EXIT.md
+    /// §12): their dues were settled by their leave, and every later credit of theirs is the company's.
+    RecipientLeft,
+    /// A liability root whose total fell below the latest committed one by more than the chain shows was paid to
+    /// members since (with the withdrawal fees kept), beyond the asset's `daily_root_fall_cap` (backend/SOLVENCY.md §1).
+    RootFall,
 }
 
 impl Rule {
@@ -214,6 +233,8 @@ impl Rule {
             Rule::ApprovalsMissing => "policy.approvals_missing",
             Rule::ApprovalInvalid => "policy.approval_invalid",
             Rule::ContractWoundDown => "policy.contract_wound_down",
+            Rule::RecipientLeft => "policy.recipient_left",
+            Rule::RootFall => "policy.root_fall",
         }
     }
 }
@@ -258,6 +279,10 @@ pub struct AssetCaps {
     pub per_batch: U256,
     /// Largest sum of outflows signed in any 24 hours.
     pub daily_outflow: U256,
+    /// The most the asset's plans keep of a payout entry, in basis points.
+    pub withdrawal_fee_bps: u32,
+    /// Largest sum of liability roots' unexplained falls signed in any 24 hours.
+    pub daily_root_fall: U256,
 }
 
 #[derive(Clone, Debug)]
@@ -300,7 +325,26 @@ pub struct Admission {
     pub deadline: u64,
     /// Set for outflows: the asset's daily cap, to compare with the store's 24-hour sum.
     pub daily_outflow_cap: Option<U256>,
+    /// Set for liability roots: how far a root may fall below the latest committed one.
+    pub root_fall: Option<RootFallCaps>,
 }
+
+/// How far a liability root may fall below the latest committed one (backend/SOLVENCY.md §1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RootFallCaps {
+    /// The most the asset's plans keep of a payout entry, in basis points.
+    pub withdrawal_fee_bps: u32,
+    /// Largest sum of unexplained falls signed in any 24 hours.
+    pub daily_cap: U256,
+}
+
+/// The most a plan may keep of a payout entry: half of it (no plan here keeps more than 5 %).
+pub const MAX_WITHDRAWAL_FEE_BPS: u32 = 5_000;
+
+/// The longest a payload may stay valid from the moment it is signed: half the day for which the contract checks
+/// every payout batch for members who left (`LEAVE_RACE` in Settlement.sol), the rest for the confirmations before
+/// the backend stops paying a member who left.
+pub const MAX_DEADLINE_HORIZON_SECS: u64 = 12 * 60 * 60;
 
 impl TryFrom<PolicyConfig> for Policy {
     type Error = InvalidPolicy;
@@ -308,6 +352,25 @@ impl TryFrom<PolicyConfig> for Policy {
     fn try_from(config: PolicyConfig) -> Result<Self, InvalidPolicy> {
         if config.default_ttl_secs == 0 || config.default_ttl_secs > config.max_deadline_horizon_secs {
             return Err(InvalidPolicy("default_ttl_secs must be in 1..=max_deadline_horizon_secs".into()));
+        }
+        if config.max_deadline_horizon_secs > MAX_DEADLINE_HORIZON_SECS {
+            return Err(InvalidPolicy(format!(
+                "max_deadline_horizon_secs {} is above {MAX_DEADLINE_HORIZON_SECS}: a payout batch signed before a \
+                 member left must be dead within the day the contract checks batches for members who left \
+                 (contracts/EXIT.md §12)",
+                config.max_deadline_horizon_secs
+            )));
+        }
+        // Two people for every outflow where real money moves: no configuration turns that off (issue 65).
+        if config.approvals.is_none()
+            && let Some(mainnet) = config.chains.iter().find(|c| abi::chain::is_mainnet(c.chain_id))
+        {
+            return Err(InvalidPolicy(format!(
+                "chain {} is a mainnet: [policy.approvals] is required there (a proposer's and an approver's wallet \
+                 signatures on every payout batch, treasury transfer and refund); outflows on the caller's word \
+                 alone are for development chains only",
+                mainnet.chain_id
+            )));
         }
         // A batch this policy allows must fit in a request the signer reads.
         if PayoutBatchIntent::max_json_bytes(config.max_batch_entries) > MAX_BODY_BYTES {
@@ -325,7 +388,15 @@ impl TryFrom<PolicyConfig> for Policy {
                     per_entry: asset.per_entry_cap.unwrap_or(asset.per_payload_cap).0,
                     per_batch: asset.per_batch_cap.0,
                     daily_outflow: asset.daily_outflow_cap.0,
+                    withdrawal_fee_bps: asset.withdrawal_fee_bps,
+                    daily_root_fall: asset.daily_root_fall_cap.0,
                 };
+                if asset.withdrawal_fee_bps > MAX_WITHDRAWAL_FEE_BPS {
+                    return Err(InvalidPolicy(format!(
+                        "asset {} on chain {}: withdrawal_fee_bps {} is above {MAX_WITHDRAWAL_FEE_BPS}",
+                        asset.token, chain.chain_id, asset.withdrawal_fee_bps
+                    )));
+                }
                 if assets.insert(asset.token.0, caps).is_some() {
                     return Err(InvalidPolicy(format!(
                         "asset {} listed twice on chain {}",
@@ -386,7 +457,9 @@ impl Policy {
         let caps = self.check_rules(intent)?;
         let deadline = self.deadline(intent.deadline, now)?;
         let kind: Kind = intent.kind();
-        Ok(Admission { deadline, daily_outflow_cap: kind.is_outflow().then_some(caps.daily_outflow) })
+        let root_fall = (kind == Kind::LiabilityRoot)
+            .then_some(RootFallCaps { withdrawal_fee_bps: caps.withdrawal_fee_bps, daily_cap: caps.daily_root_fall });
+        Ok(Admission { deadline, daily_outflow_cap: kind.is_outflow().then_some(caps.daily_outflow), root_fall })
     }
 
     /// The rules that need neither the store, the clock nor the chain: target, asset, nonce space, amounts, batch
@@ -489,6 +562,15 @@ impl Policy {
             .collect();
         targets.sort_by_key(|(t, _)| (t.chain_id, t.contract));
         targets
+    }
+
+    /// The contracts the policy allows on `chain_id`, in address order (after an upgrade, the live one and those it
+    /// replaced).
+    pub fn contracts_of(&self, chain_id: u64) -> Vec<Address> {
+        let mut contracts: Vec<Address> =
+            self.chains.get(&chain_id).map(|c| c.contracts.iter().copied().collect()).unwrap_or_default();
+        contracts.sort();
+        contracts
     }
 
     /// Whether the signer has a node of `chain_id` of its own (then "now" is the chain's time there).
@@ -598,6 +680,45 @@ impl Policy {
     }
 }
 
+/// What a liability root's total fell below the latest committed one by, beyond what the chain explains
+/// (backend/SOLVENCY.md §1): the committed total, less what the chain paid members since (`paid_since`), less the withdrawal
+/// fees the plans kept of those payments (at most ⌈paid × bps / (10000 − bps)⌉: an entry E pays E − ⌈E × bps /
+/// 10000⌉), less the root's total; 0 when the root is at or above that.
+pub fn unexplained_fall(committed_total: U256, paid_since: U256, withdrawal_fee_bps: u32, total: U256) -> U256 {
+    let bps = U256::from(withdrawal_fee_bps.min(MAX_WITHDRAWAL_FEE_BPS));
+    let kept = paid_since.saturating_mul(bps).div_ceil(U256::from(10_000u64) - bps);
+    committed_total.saturating_sub(paid_since).saturating_sub(kept).saturating_sub(total)
+}
+
+impl Policy {
+    /// A liability root that falls `fall` below what the chain explains ([`unexplained_fall`]) is signed only while
+    /// the asset's unexplained falls signed in the last 24 hours (`fallen_in_window`, the store's sum under its write
+    /// lock) stay within `daily_root_fall_cap`. `committed_total` and `paid_since` are the chain's, for the detail.
+    pub fn check_root_fall(
+        caps: &RootFallCaps,
+        fallen_in_window: U256,
+        fall: U256,
+        committed_total: U256,
+        paid_since: U256,
+    ) -> Result<(), Refusal> {
+        if fall.is_zero() {
+            return Ok(());
+        }
+        match fallen_in_window.checked_add(fall) {
+            Some(sum) if sum <= caps.daily_cap => Ok(()),
+            _ => refuse(
+                Rule::RootFall,
+                format!(
+                    "the root falls {fall} below the latest committed total {committed_total} less the {paid_since} \
+                     the chain paid members since (and the withdrawal fees kept of it, at {} bps): on top of \
+                     {fallen_in_window} fallen in the last 24 h that exceeds the asset's daily_root_fall_cap {}",
+                    caps.withdrawal_fee_bps, caps.daily_cap
+                ),
+            ),
+        }
+    }
+}
+
 /// A register or retopup payload as the store recorded it: what a refund of its payment must match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SignedPayment {
@@ -637,8 +758,11 @@ pub const MAX_REFUNDS_PER_PAYMENT: usize = 16;
 /// writer decides (the writer sees every earlier refund in its transaction and accepts only those read here).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RefundOnChain {
-    /// The payment's nonce is spent on chain at the confirmed block: the payment happened.
+    /// The payment's nonce is spent on chain at the confirmed block.
     pub payment_spent: bool,
+    /// The payment's nonce was spent by the admin's `cancelNonces` while free (`isNonceCancelled`): no payment used
+    /// it, whatever `payment_spent` says (issue 65).
+    pub payment_cancelled: bool,
     /// The timestamp of the chain's confirmed block: a refund whose deadline is below it can never execute.
     pub confirmed_timestamp: u64,
     /// Nonces of earlier refunds spent on chain at the latest block (an execution not yet confirmed counts).
@@ -693,6 +817,12 @@ impl Policy {
             return refuse(
                 Rule::PaymentNotMade,
                 "the payment's nonce is not spent on chain at the confirmed block: the payment was never made",
+            );
+        }
+        if chain.payment_cancelled {
+            return refuse(
+                Rule::PaymentNotMade,
+                "the payment's nonce was spent by cancelNonces, not by the payment: the payment was never made",
             );
         }
         if refunds.len() >= MAX_REFUNDS_PER_PAYMENT {
@@ -764,7 +894,8 @@ mod tests {
     use super::*;
     use crate::intent::{PayoutBatchIntent, PayoutEntry, RegisterIntent, TreasuryTransferIntent};
 
-    const CHAIN: u64 = 56;
+    /// BSC's testnet: a chain where a signer may run without approvals (development).
+    const CHAIN: u64 = 97;
     const NOW: u64 = 1_800_000_000;
     const USDT: Address = Address::repeat_byte(0x55);
     const CONTRACT: Address = Address::repeat_byte(0xcc);
@@ -791,6 +922,8 @@ mod tests {
                     per_entry_cap: None,
                     per_batch_cap: Amount::from(250),
                     daily_outflow_cap: Amount::from(1_000),
+                    withdrawal_fee_bps: 0,
+                    daily_root_fall_cap: Amount::from(0u128),
                 }],
                 node: None,
             }],
@@ -854,7 +987,7 @@ mod tests {
     #[test]
     fn an_intent_within_every_rule_is_admitted_with_the_default_deadline() {
         let admission = policy().admit(&register(CHAIN, CONTRACT, USDT, 100, None), NOW).unwrap();
-        assert_eq!(admission, Admission { deadline: NOW + 600, daily_outflow_cap: None });
+        assert_eq!(admission, Admission { deadline: NOW + 600, daily_outflow_cap: None, root_fall: None });
     }
 
     #[test]
@@ -884,7 +1017,7 @@ mod tests {
     #[test]
     fn default_deny_refuses_unlisted_chains_contracts_and_tokens() {
         let p = policy();
-        assert_eq!(rule(p.admit(&register(97, CONTRACT, USDT, 1, None), NOW)), Rule::ChainNotAllowed);
+        assert_eq!(rule(p.admit(&register(5, CONTRACT, USDT, 1, None), NOW)), Rule::ChainNotAllowed);
         assert_eq!(
             rule(p.admit(&register(CHAIN, Address::repeat_byte(0xcd), USDT, 1, None), NOW)),
             Rule::ContractNotAllowed
@@ -899,6 +1032,32 @@ mod tests {
         })
         .unwrap();
         assert_eq!(rule(empty.admit(&register(CHAIN, CONTRACT, USDT, 1, None), NOW)), Rule::ChainNotAllowed);
+    }
+
+    /// Issue 65: a signer without `[policy.approvals]` started on a mainnet chain with a warning. On BSC or TRON
+    /// mainnet it is refused, whatever else the policy says; on a development chain it starts.
+    #[test]
+    fn a_mainnet_policy_without_approvals_is_refused() {
+        for mainnet in [abi::chain::BSC_MAINNET, abi::chain::TRON_MAINNET] {
+            let mut config = policy_config();
+            config.chains[0].chain_id = mainnet;
+            let refused = Policy::try_from(config).expect_err("refused").0;
+            assert!(refused.contains("[policy.approvals] is required"), "{refused}");
+            assert!(refused.contains(&mainnet.to_string()), "{refused}");
+        }
+        assert!(Policy::try_from(policy_config()).is_ok(), "a testnet without approvals starts");
+    }
+
+    /// A payload may live at most 12 hours: within the day the contract checks batches for members who left.
+    #[test]
+    fn a_deadline_horizon_beyond_half_a_day_is_refused() {
+        let mut config = policy_config();
+        config.max_deadline_horizon_secs = MAX_DEADLINE_HORIZON_SECS + 1;
+        let refused = Policy::try_from(config).expect_err("refused").0;
+        assert!(refused.contains("max_deadline_horizon_secs"), "{refused}");
+        let mut config = policy_config();
+        config.max_deadline_horizon_secs = MAX_DEADLINE_HORIZON_SECS;
+        assert!(Policy::try_from(config).is_ok());
     }
 
     #[test]
@@ -966,7 +1125,7 @@ mod tests {
         assert_eq!(view.refused_payout_recipients, [CONTRACT]);
         assert_eq!(view.treasury_recipients, [TREASURY]);
         assert_eq!(p.asset(target, Address::ZERO).unwrap_err().rule, Rule::TokenNotAllowed);
-        assert_eq!(p.asset(Target { chain_id: 97, ..target }, USDT).unwrap_err().rule, Rule::ChainNotAllowed);
+        assert_eq!(p.asset(Target { chain_id: 5, ..target }, USDT).unwrap_err().rule, Rule::ChainNotAllowed);
         let other = Target { contract: Address::repeat_byte(0xcd), ..target };
         assert_eq!(p.asset(other, USDT).unwrap_err().rule, Rule::ContractNotAllowed);
     }
@@ -1013,6 +1172,7 @@ mod tests {
         let refund = |nonce: u64, deadline| SignedRefund { nonce: U256::from(nonce), deadline };
         let chain = |spent: &[u64], unspent: &[u64]| RefundOnChain {
             payment_spent: true,
+            payment_cancelled: false,
             confirmed_timestamp: NOW,
             spent: spent.iter().map(|n| U256::from(*n)).collect(),
             unspent: unspent.iter().map(|n| U256::from(*n)).collect(),
@@ -1025,6 +1185,9 @@ mod tests {
         // A payment that never happened: refused however often it is asked.
         let unpaid = RefundOnChain { payment_spent: false, ..chain(&[], &[]) };
         assert_eq!(check(Some(&unpaid), &[]), Err(Rule::PaymentNotMade));
+        // A nonce the admin cancelled while free is spent, by no payment (issue 65).
+        let cancelled = RefundOnChain { payment_cancelled: true, ..chain(&[], &[]) };
+        assert_eq!(check(Some(&cancelled), &[]), Err(Rule::PaymentNotMade));
         assert_eq!(check(Some(&chain(&[], &[])), &[]), Ok(()), "the first refund of a payment made");
         // An earlier refund executed: never another, even long after its deadline.
         let executed = chain(&[1], &[2]);
@@ -1205,5 +1368,34 @@ mod tests {
         assert_eq!(chain("solvency").unwrap(), expected, "configs written before the rename still load");
         assert!(chain("nodes").is_err(), "an unknown key is still refused");
         assert_eq!(toml::from_str::<ChainConfig>("chain_id = 56\ncontracts = []\nassets = []\n").unwrap().node, None);
+    }
+
+    #[test]
+    fn a_root_falls_by_what_the_chain_paid_and_the_fees_kept_of_it_or_within_the_daily_allowance() {
+        let eth = U256::from(10u64).pow(U256::from(18));
+        // Nothing paid, no fee: every wei below the committed total is unexplained.
+        assert_eq!(unexplained_fall(eth * U256::from(6), U256::ZERO, 0, U256::ZERO), eth * U256::from(6));
+        assert_eq!(unexplained_fall(eth, U256::ZERO, 0, eth + U256::from(1)), U256::ZERO, "a root that rose");
+        // 2 paid at 500 bps: entries E paid E − ⌈E/20⌉, so at most ⌈2e18 × 500 / 9500⌉ was kept.
+        let kept = U256::from(105_263_157_894_736_843u128);
+        let floor = eth * U256::from(4) - kept;
+        assert_eq!(unexplained_fall(eth * U256::from(6), eth * U256::from(2), 500, floor), U256::ZERO);
+        assert_eq!(
+            unexplained_fall(eth * U256::from(6), eth * U256::from(2), 500, floor - U256::from(3)),
+            U256::from(3)
+        );
+        // One entry of 21 wei at 500 bps keeps ⌈21/20⌉ = 2 and pays 19: 19 paid explains ⌈19 × 500 / 9500⌉ = 1, and
+        // the other wei of rounding is the allowance's.
+        assert_eq!(unexplained_fall(U256::from(21), U256::from(19), 500, U256::ZERO), U256::from(1));
+        // Paid more than committed (claims after the root's block): never below zero; a fee beyond half is capped.
+        assert_eq!(unexplained_fall(U256::from(5), U256::from(9), 500, U256::ZERO), U256::ZERO);
+        assert_eq!(unexplained_fall(U256::from(100), U256::from(10), 9_999, U256::ZERO), U256::from(80));
+
+        let caps = RootFallCaps { withdrawal_fee_bps: 0, daily_cap: U256::from(10) };
+        assert!(Policy::check_root_fall(&caps, U256::MAX, U256::ZERO, U256::ZERO, U256::ZERO).is_ok(), "no fall");
+        assert!(Policy::check_root_fall(&caps, U256::from(4), U256::from(6), U256::ZERO, U256::ZERO).is_ok());
+        let refused = Policy::check_root_fall(&caps, U256::from(5), U256::from(6), U256::from(9), U256::from(1));
+        assert_eq!(refused.unwrap_err().rule, Rule::RootFall);
+        assert!(Policy::check_root_fall(&caps, U256::MAX, U256::from(1), U256::ZERO, U256::ZERO).is_err());
     }
 }

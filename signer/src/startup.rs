@@ -87,6 +87,7 @@ pub async fn run_until(
     tracing::info!(%address, signer = %service.address(), "signer listening");
 
     let limits = settings.limits;
+    let stopped = service.stopped();
     // A request (body included) that takes longer than the limit is answered 408 and its connection closed.
     let app = router(state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
         axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -101,9 +102,19 @@ pub async fn run_until(
             })
             .service(app)
     };
+    let grace = std::time::Duration::from_secs(limits.shutdown_grace_secs);
     let server = async move {
-        // The store closes when the last handle of the service (and with it the writer) is gone.
-        service_kit::serve::serve(listener, limits, per_connection, shutdown).await
+        let served = service_kit::serve::serve(listener, limits, per_connection, shutdown).await;
+        // The last handles of the service went with the server's connections: the writer ends, closing the store
+        // and the key's token sessions; the server is done only then, so that nothing of the signer still runs when
+        // its process ends (a token session closed under SoftHSM2's teardown at exit crashed it: issue 64).
+        if tokio::time::timeout(grace, stopped).await.is_err() {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "the signer's writer had not stopped at the end of the grace period"
+            );
+        }
+        served
     };
     Ok((address, server))
 }

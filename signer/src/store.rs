@@ -74,6 +74,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_signed_payloads.sql"),
     include_str!("../migrations/0002_refunds.sql"),
     include_str!("../migrations/0003_liability_roots.sql"),
+    include_str!("../migrations/0004_root_falls.sql"),
 ];
 
 /// How long a writer waits for another process's write transaction on the same file.
@@ -138,6 +139,8 @@ pub struct NewRecord<'a> {
     pub refund_of: Option<U256>,
     /// A liability root's epoch.
     pub epoch: Option<u64>,
+    /// A liability root's fall below what the chain explained when it was signed (backend/SOLVENCY.md §1), when it fell.
+    pub root_fall: Option<U256>,
 }
 
 fn u256_key(v: U256) -> String {
@@ -601,6 +604,17 @@ impl WriteTx<'_> {
         amounts.into_iter().try_fold(U256::ZERO, |sum, a| Ok(sum.saturating_add(parse_u256_key(&a?)?)))
     }
 
+    /// Sum of the unexplained falls of the liability roots of `asset` on `chain_id` signed at or after `since`.
+    pub fn root_fall_since(&mut self, chain_id: u64, asset: Address, since: u64) -> Result<U256, StoreError> {
+        let mut statement = self.tx.prepare_cached(
+            "SELECT root_fall FROM signed_payloads
+             WHERE chain_id = ?1 AND asset = ?2 AND root_fall IS NOT NULL AND signed_at >= ?3",
+        )?;
+        let falls = statement
+            .query_map(params![chain_key(chain_id)?, address_key(asset), unix_i64(since)], |r| r.get::<_, String>(0))?;
+        falls.into_iter().try_fold(U256::ZERO, |sum, a| Ok(sum.saturating_add(parse_u256_key(&a?)?)))
+    }
+
     /// The register or retopup payload signed for this nonce, if any (any other kind is returned as its kind, with
     /// the payer unknown: zero).
     pub fn payment(&mut self, target: Target, nonce: U256) -> Result<Option<SignedPayment>, StoreError> {
@@ -681,8 +695,8 @@ impl WriteTx<'_> {
     pub fn insert_many(&mut self, records: &[NewRecord<'_>]) -> Result<(), StoreError> {
         let mut statement = self.tx.prepare_cached(
             "INSERT INTO signed_payloads (chain_id, contract, nonce, kind, digest, signature, asset, amount, outflow,
-                                          deadline, caller, request_mac, signed_at, payload, refund_of, epoch)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                                          deadline, caller, request_mac, signed_at, payload, refund_of, epoch, root_fall)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         )?;
         for record in records {
             let inserted = statement.execute(params![
@@ -702,6 +716,7 @@ impl WriteTx<'_> {
                 record.payload,
                 record.refund_of.map(u256_key),
                 record.epoch.map(unix_i64),
+                record.root_fall.map(u256_key),
             ]);
             match inserted {
                 Ok(_) => {}
@@ -811,6 +826,7 @@ mod tests {
             payload: "{}",
             refund_of: None,
             epoch: None,
+            root_fall: None,
         }
     }
 

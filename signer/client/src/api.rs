@@ -141,6 +141,11 @@ pub struct SignerInfo {
     /// checks of it — the chain it answers, TLS. Never its URL, which may carry a provider's key.
     #[serde(default)]
     pub nodes: Vec<NodeInfo>,
+    /// Whether every outflow needs staff approvals (`[policy.approvals]`: a proposer's and an approver's wallet
+    /// signatures): the preflight fails a mainnet whose signer says no (issue 65). Absent: an older signer, taken as
+    /// no.
+    #[serde(default)]
+    pub approvals: bool,
 }
 
 /// The signer's own node of one chain, as [`SIGNER_PATH`] shows it.

@@ -19,6 +19,7 @@ pub(super) async fn signer(State(state): State<AppState>) -> Json<SignerInfo> {
         address: Addr(state.service.signing_address().await),
         keys,
         nodes: state.service.node_infos().await,
+        approvals: state.service.approvals_required(),
     })
 }
 

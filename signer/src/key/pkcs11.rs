@@ -10,7 +10,11 @@
 //! itself cannot be found the library is initialised again (PKCS#11 libraries rescan their tokens only then). A
 //! session that failed is never closed by us: its handle may already belong to another session.
 //!
-//! One PKCS#11 library is initialised once per process ([`Module`]); every key of the same library shares it.
+//! One PKCS#11 library is initialised once per process ([`Module`]); every key of the same library shares it. Every
+//! call into it, closing a session included, is made under the module's lock, so that [`finalise_all`] — the signer's
+//! last act before its process ends — waits for the calls in flight, finalises the library (`C_Finalize`) and leaves
+//! nothing that could call it again: a library such as SoftHSM2 tears itself down in the process's exit handlers, and a
+//! session closed by another thread under that teardown crashed the process (issue 64).
 
 use std::{
     collections::HashMap,
@@ -232,6 +236,22 @@ pub struct Module {
 struct Generation {
     number: u64,
     context: Pkcs11,
+    /// Set for good by [`Module::finalise`]: the library is finalised and nothing may call it again.
+    finalised: bool,
+}
+
+impl Generation {
+    /// Refuses a call into a library already finalised (the process is ending).
+    fn usable(&self) -> Result<(), HsmError> {
+        if self.finalised {
+            return Err(HsmError::Call {
+                function: "C_Finalize".into(),
+                rv: "the PKCS#11 library was finalised: the signer is stopping".into(),
+                reason: "library_finalised",
+            });
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for Module {
@@ -243,15 +263,14 @@ impl std::fmt::Debug for Module {
 impl Module {
     /// The library at `path`, loaded and initialised by the first caller in this process.
     pub fn open(path: &Path) -> Result<Arc<Module>, HsmError> {
-        static MODULES: OnceLock<Mutex<HashMap<PathBuf, Arc<Module>>>> = OnceLock::new();
-        let mut modules = MODULES.get_or_init(Mutex::default).lock().unwrap_or_else(|p| p.into_inner());
+        let mut modules = modules();
         if let Some(module) = modules.get(path) {
             return Ok(module.clone());
         }
         let context = initialise(path)?;
         let module = Arc::new(Module {
             path: path.to_owned(),
-            current: RwLock::new(Generation { number: 0, context }),
+            current: RwLock::new(Generation { number: 0, context, finalised: false }),
             retired: Mutex::default(),
         });
         modules.insert(path.to_owned(), module.clone());
@@ -266,6 +285,7 @@ impl Module {
     /// Finalises the library and initialises it again, unless that was done since generation `seen`.
     fn reinitialise(&self, seen: u64) -> Result<(), HsmError> {
         let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        current.usable()?;
         if current.number != seen {
             return Ok(());
         }
@@ -280,6 +300,41 @@ impl Module {
         tracing::warn!(module = %self.path.display(), generation = current.number, "PKCS#11 library initialised again");
         Ok(())
     }
+
+    /// Finalises the library for good, once every call in flight has returned: no session of it is closed, nothing
+    /// signed, no connection made after (each refuses as `library_finalised`). Sessions still held are left to the
+    /// library's finalisation, which closes them all.
+    fn finalise(&self) {
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        if current.finalised {
+            return;
+        }
+        current.finalised = true;
+        // A context of its own that only finalises, as in `reinitialise`: the library is finalised whatever other
+        // handles (the sessions' own) think.
+        match Pkcs11::new(&self.path) {
+            Ok(finaliser) => drop(finaliser),
+            Err(e) => tracing::warn!(module = %self.path.display(), error = %e, "PKCS#11 library not finalised"),
+        }
+        tracing::info!(module = %self.path.display(), "PKCS#11 library finalised");
+    }
+}
+
+/// Every library this process opened, by path.
+fn modules() -> std::sync::MutexGuard<'static, HashMap<PathBuf, Arc<Module>>> {
+    static MODULES: OnceLock<Mutex<HashMap<PathBuf, Arc<Module>>>> = OnceLock::new();
+    MODULES.get_or_init(Mutex::default).lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Finalises every PKCS#11 library this process opened (`C_Finalize`), after the calls in flight: the last thing a
+/// process that signed with a token does before it ends. Anything still holding a key afterwards can no longer reach
+/// the library (its signatures fail as unavailable, its sessions are left to the finalisation), so the library's own
+/// teardown in the process's exit handlers never meets a call from another thread.
+pub fn finalise_all() {
+    let opened: Vec<Arc<Module>> = modules().values().cloned().collect();
+    for module in opened {
+        module.finalise();
+    }
 }
 
 /// Loads and initialises the library; one already initialised in this process (by another context) is used as it is.
@@ -292,31 +347,64 @@ fn initialise(path: &Path) -> Result<Pkcs11, HsmError> {
     }
 }
 
-/// A session logged in as the user, with the key's handle in it, of one generation of the library.
+/// A session logged in as the user, with the key's handle in it, of one generation of the library. Dropped, it
+/// closes its session under the module's lock, and only while the library is the one that opened it (see
+/// [`Connection::abandon`]) and not finalised.
 struct Connection {
-    session: Session,
+    /// Always `Some` but in `drop`, which takes it to close it (or not).
+    session: Option<Session>,
     key: ObjectHandle,
     generation: u64,
+    module: Arc<Module>,
 }
 
 impl Connection {
+    fn session(&self) -> &Session {
+        self.session.as_ref().expect("a connection holds its session until it is dropped")
+    }
+
     /// Forgets the session without closing it: after a failure its handle may be reused by another session (a
     /// library initialised again numbers its sessions from 1), which closing it would close.
-    fn abandon(self) {
-        std::mem::forget(self);
+    fn abandon(mut self) {
+        std::mem::forget(self.session.take());
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let Some(session) = self.session.take() else { return };
+        let current = self.module.current.read().unwrap_or_else(|p| p.into_inner());
+        if current.finalised || current.number != self.generation {
+            // Finalised: the library closed every session and must not be called again. Initialised again since:
+            // the handle may be another session's.
+            std::mem::forget(session);
+            return;
+        }
+        // `C_CloseSession`, under the read lock: a finalisation waits for it.
+        drop(session);
+        drop(current);
     }
 }
 
 /// Opens a session on `spec`'s token in `generation`, logs in, finds the key and checks it (sensitive, not
 /// extractable, secp256k1, signs) and its address. On any failure the session is abandoned (see
 /// [`Connection::abandon`]).
-fn connect(spec: &HsmKeySpec, generation: &Generation) -> Result<(Connection, Address), HsmError> {
+fn connect(
+    spec: &HsmKeySpec,
+    module: &Arc<Module>,
+    generation: &Generation,
+) -> Result<(Connection, Address), HsmError> {
+    generation.usable()?;
     let context = &generation.context;
     let slot = find_slot(context, &spec.token)?;
     let session = context.open_ro_session(slot).map_err(call)?;
     let checked = login(&session, &spec.pin).and_then(|()| find_key(&session, &spec.key_label));
     match checked {
-        Ok((key, address)) => Ok((Connection { session, key, generation: generation.number }, address)),
+        Ok((key, address)) => {
+            let connection =
+                Connection { session: Some(session), key, generation: generation.number, module: module.clone() };
+            Ok((connection, address))
+        }
         Err(e) => {
             std::mem::forget(session);
             Err(e)
@@ -500,7 +588,7 @@ impl HsmKey {
         let module = Module::open(&spec.module).map_err(refused)?;
         let connection = {
             let current = module.current.read().unwrap_or_else(|p| p.into_inner());
-            let (connection, address) = connect(&spec, &current).map_err(refused)?;
+            let (connection, address) = connect(&spec, &module, &current).map_err(refused)?;
             if address != spec.address {
                 connection.abandon();
                 return Err(refused(HsmError::AddressMismatch {
@@ -545,7 +633,7 @@ impl HsmKey {
 /// backup, was not).
 fn generated_in_token(connection: &Connection) -> bool {
     let wanted = [AttributeType::Local, AttributeType::NeverExtractable, AttributeType::AlwaysSensitive];
-    let Ok(attributes) = connection.session.get_attributes(connection.key, &wanted) else { return false };
+    let Ok(attributes) = connection.session().get_attributes(connection.key, &wanted) else { return false };
     attributes.len() == wanted.len()
         && attributes.iter().all(|a| {
             matches!(a, Attribute::Local(true) | Attribute::NeverExtractable(true) | Attribute::AlwaysSensitive(true))
@@ -599,16 +687,21 @@ impl HsmInner {
     /// One signature with `connection`, which goes back to the pool if it signed, and is abandoned otherwise.
     fn sign_with(&self, connection: Connection, digest: &B256) -> Result<Signature, HsmError> {
         let current = self.module.current.read().unwrap_or_else(|p| p.into_inner());
-        if connection.generation != current.number {
-            connection.abandon();
+        if let Err(e) = current.usable() {
             drop(current);
+            connection.abandon();
+            return Err(e);
+        }
+        if connection.generation != current.number {
+            drop(current);
+            connection.abandon();
             return Err(HsmError::Call {
                 function: "C_Initialize".into(),
                 rv: "the library was initialised again since this session was opened".into(),
                 reason: "library_reinitialised",
             });
         }
-        let signed = connection.session.sign(&Mechanism::Ecdsa, connection.key, digest.as_slice()).map_err(call);
+        let signed = connection.session().sign(&Mechanism::Ecdsa, connection.key, digest.as_slice()).map_err(call);
         drop(current);
         match signed.and_then(|raw| recoverable(&raw, digest, self.spec.address)) {
             Ok(signature) => {
@@ -675,7 +768,8 @@ impl HsmInner {
 
     fn connect_once(&self) -> Result<Connection, HsmError> {
         let current = self.module.current.read().unwrap_or_else(|p| p.into_inner());
-        let (connection, address) = connect(&self.spec, &current)?;
+        let (connection, address) = connect(&self.spec, &self.module, &current)?;
+        drop(current);
         if address != self.spec.address {
             connection.abandon();
             return Err(HsmError::AddressMismatch {
@@ -734,6 +828,7 @@ pub fn generate(module: &Path, token: &TokenRef, key_label: &str, pin: &SecretSt
     check_labels(token, key_label).map_err(|e| HsmError::KeyUnfit(key_label.to_owned(), e))?;
     let module = Module::open(module)?;
     let current = module.current.read().unwrap_or_else(|p| p.into_inner());
+    current.usable()?;
     let slot = find_slot(&current.context, token)?;
     let session = current.context.open_rw_session(slot).map_err(call)?;
     login(&session, pin)?;
@@ -775,6 +870,7 @@ pub fn inspect_private_key(
 ) -> Result<(AttributeInfo, Vec<Attribute>), HsmError> {
     let module = Module::open(module)?;
     let current = module.current.read().unwrap_or_else(|p| p.into_inner());
+    current.usable()?;
     let slot = find_slot(&current.context, token)?;
     let session = current.context.open_ro_session(slot).map_err(call)?;
     login(&session, pin)?;

@@ -15,16 +15,17 @@ pub(super) type Answer = (oneshot::Sender<Result<Signed, SignError>>, Result<Sig
 /// The answers of one committed group, in the order the writer committed them.
 pub(super) type Committed = mpsc::Sender<Vec<Answer>>;
 
-/// Starts the sync thread; it stops once the writer has dropped the returned sender and every answer is out.
+/// Starts the sync thread; it stops once the writer has dropped the returned sender and every answer is out (join
+/// the returned handle to wait for that).
 ///
 /// It takes every group waiting (the groups committed since its last sync began), syncs the WAL once for all of
 /// them — a sync that begins after a group's commit makes that group's records durable — and then answers them, in
 /// order. Every result that carries a signature waits for that sync; refusals carry none and need none, but leave
 /// with their group. Groups without a single signature are answered without a sync. A failed sync answers every
 /// signature of those groups with the error instead, and so do all syncs after it ([`WalSync::sync`]).
-pub(super) fn spawn(mut wal: WalSync) -> std::io::Result<Committed> {
+pub(super) fn spawn(mut wal: WalSync) -> std::io::Result<(Committed, std::thread::JoinHandle<()>)> {
     let (committed, groups) = mpsc::channel::<Vec<Answer>>();
-    std::thread::Builder::new().name("signer-wal-sync".into()).spawn(move || {
+    let thread = std::thread::Builder::new().name("signer-wal-sync".into()).spawn(move || {
         while let Ok(mut answers) = groups.recv() {
             while let Ok(more) = groups.try_recv() {
                 answers.extend(more);
@@ -33,7 +34,7 @@ pub(super) fn spawn(mut wal: WalSync) -> std::io::Result<Committed> {
             answer(answers, synced.err());
         }
     })?;
-    Ok(committed)
+    Ok((committed, thread))
 }
 
 /// Sends each result, every signature replaced by `failed` when there is such an error.

@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use alloy::primitives::{Address, B256, Signature, U256};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::{
     api::{AssetPolicy, OutflowRelease},
@@ -138,6 +138,8 @@ pub struct SigningService {
     /// Requests that passed the static policy, waiting for the writer's next group: those of one HTTP request in one
     /// message, so that the writer takes them together.
     jobs: mpsc::Sender<Vec<Job>>,
+    /// True once the writer's thread and the sync thread have ended ([`SigningService::stopped`]).
+    stopped: watch::Receiver<bool>,
 }
 
 struct Inner {
@@ -172,7 +174,7 @@ impl SigningService {
         }
         let keys = Keyring::new(held)?;
         let connection = store.writer()?;
-        let committed = durable::spawn(store.wal_sync())
+        let (committed, sync_thread) = durable::spawn(store.wal_sync())
             .map_err(|e| StoreError::GroupFailed(format!("starting the WAL sync thread: {e}")))?;
         let nodes = Arc::new(Nodes::new(policy.nodes()));
         let clocks = ChainClocks::start(nodes.clone());
@@ -180,17 +182,39 @@ impl SigningService {
         let (jobs, queue) = mpsc::channel(4 * MAX_GROUP);
         // The writer's thread signs part of each group itself and hands the rest to this runtime's workers.
         let (writer_inner, workers) = (inner.clone(), tokio::runtime::Handle::current());
+        let (ended, stopped) = watch::channel(false);
         std::thread::Builder::new()
             .name("signer-writer".into())
             .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-                match runtime {
-                    Ok(runtime) => runtime.block_on(writer(writer_inner, queue, connection, workers, committed)),
-                    Err(e) => tracing::error!(error = %e, "the signer's writer could not start"),
+                // Everything the writer holds (the service's state, with the keys and their token sessions; the
+                // store's connection; the sync stage's sender) is in this future, dropped when it ends.
+                let work = writer(writer_inner, queue, connection, workers, committed);
+                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(runtime) => runtime.block_on(work),
+                    Err(e) => {
+                        tracing::error!(error = %e, "the signer's writer could not start");
+                        drop(work);
+                    }
                 }
+                // The sync stage ends once the writer's sender is gone and every answer is out.
+                if sync_thread.join().is_err() {
+                    tracing::error!("the signer's WAL sync thread panicked");
+                }
+                let _ = ended.send(true);
             })
             .map_err(|e| StoreError::GroupFailed(format!("starting the writer thread: {e}")))?;
-        Ok(SigningService { inner, jobs })
+        Ok(SigningService { inner, jobs, stopped })
+    }
+
+    /// Resolves once the service has stopped for good: every handle of it dropped, the writer's thread ended and
+    /// with it everything it held — the keys (a token's sessions closed), the store's writing connection — and the
+    /// sync stage's last answers sent. A process that signed with a token must not end before (issue 64).
+    pub fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        let mut stopped = self.stopped.clone();
+        async move {
+            // An error: the thread ended without saying so (it panicked): it holds nothing any more either.
+            let _ = stopped.wait_for(|ended| *ended).await;
+        }
     }
 
     /// The address of the current key (`[key]`): the contract's `signer` unless a rotation is under way.
@@ -214,6 +238,11 @@ impl SigningService {
     /// TLS), for the preflight to check.
     pub async fn node_infos(&self) -> Vec<crate::api::NodeInfo> {
         self.inner.nodes.infos().await
+    }
+
+    /// Whether every outflow needs staff approvals (`[policy.approvals]`), as `GET /v1/signer` says.
+    pub fn approvals_required(&self) -> bool {
+        self.inner.policy.approvals().is_some()
     }
 
     /// The double-sign store.
@@ -363,6 +392,30 @@ impl SigningService {
         checked.await.expect("checking approvals does not panic")
     }
 
+    /// The floor a liability root of `token` on `chain_id` is held to, across every contract of the chain the policy
+    /// allows: after an upgrade each round is committed on each contract with one total, and a payout from any of them
+    /// lowers it (backend/SOLVENCY.md §1). The total is the latest commitment's (of the contract that committed last);
+    /// what was paid is every contract's since its own latest commitment — exact when all committed the same round,
+    /// and when one lags a round its payouts of that round count too (which the total already shows: lenient by them).
+    async fn floor_across(
+        &self,
+        chain_id: u64,
+        token: Address,
+        at: At,
+    ) -> Result<crate::node::Floor, crate::node::NodeError> {
+        let nodes = &self.inner.nodes;
+        let (mut latest, mut committed_total, mut paid_since) = (None, U256::ZERO, U256::ZERO);
+        for contract in self.inner.policy.contracts_of(chain_id) {
+            let floor = nodes.floor(chain_id, contract, token, at).await?;
+            let block = nodes.commit_block(chain_id, contract, token, at).await?;
+            paid_since = paid_since.saturating_add(floor.paid_since);
+            if latest.is_none_or(|l| block > l) {
+                (latest, committed_total) = (Some(block), floor.committed_total);
+            }
+        }
+        Ok(crate::node::Floor { committed_total, paid_since })
+    }
+
     /// What the signer's own nodes say that `intents` need, read before any of them is decided: the clock of each
     /// chain it has a node of (from the background reading, see [`crate::clock`]); for liability roots, the chain's
     /// head and confirmed block and the contract's `maxAsOfLag()`; for refunds, whether the payment and the refunds
@@ -383,13 +436,25 @@ impl SigningService {
             if !chains.contains(&chain_id) {
                 chains.push(chain_id);
             }
-            if let Action::LiabilityRoot { .. } = intent.action {
+            if let Action::LiabilityRoot { token, .. } = intent.action {
                 let head = self.confirmed(chain_id, &mut confirmed).await;
+                // The latest committed total and what the chain paid members since, at the confirmed block: what a
+                // root may fall by (backend/SOLVENCY.md §1).
+                let floor = match &head {
+                    Ok(head) => self.floor_across(chain_id, token, head.state_at).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.clone()),
+                };
+                reads.floors.insert(index, floor);
                 reads.heads.insert(chain_id, head);
                 if let std::collections::hash_map::Entry::Vacant(e) = reads.lags.entry((chain_id, target.contract)) {
                     let lag = self.inner.nodes.max_as_of_lag(chain_id, target.contract).await;
                     e.insert(lag.map_err(|e| e.to_string()));
                 }
+            }
+            if let Action::PayoutBatch { token, payouts, .. } = &intent.action
+                && self.inner.nodes.has(chain_id)
+            {
+                reads.left.insert(index, self.read_left(target, *token, payouts).await);
             }
             if let Some(payment) = intent.action.refund_of() {
                 let read = if self.inner.nodes.has(chain_id) {
@@ -429,6 +494,27 @@ impl SigningService {
         read
     }
 
+    /// The recipients of `payouts` who left `token` at `target` (contracts/EXIT.md §12), each asked once, at the
+    /// latest block: a batch signed for one of them would be refused by the contract for a day after the leave, and
+    /// paid after that — twice, their leave having settled their dues.
+    async fn read_left(&self, target: Target, token: Address, payouts: &[abi::Payout]) -> Result<Vec<Address>, String> {
+        let mut asked = HashSet::new();
+        let mut left = Vec::new();
+        for payout in payouts {
+            if asked.insert(payout.recipient)
+                && self
+                    .inner
+                    .nodes
+                    .has_left(target.chain_id, target.contract, payout.recipient, token)
+                    .await
+                    .map_err(|e| e.to_string())?
+            {
+                left.push(payout.recipient);
+            }
+        }
+        Ok(left)
+    }
+
     /// What the chain says about refunded `payment` on `target` and the refunds of it the store holds now.
     async fn read_refund(
         &self,
@@ -443,8 +529,15 @@ impl SigningService {
         let node = |e: crate::node::NodeError| ReadFailure::Node(e.to_string());
         let payment_spent =
             nodes.is_nonce_used(target.chain_id, target.contract, payment, confirmed.state_at).await.map_err(node)?;
+        // A nonce the admin cancelled while free is spent too, by no payment (issue 65).
+        let payment_cancelled = payment_spent
+            && nodes
+                .is_nonce_cancelled(target.chain_id, target.contract, payment, confirmed.state_at)
+                .await
+                .map_err(node)?;
         let mut read = RefundOnChain {
             payment_spent,
+            payment_cancelled,
             confirmed_timestamp: confirmed.block.timestamp,
             spent: HashSet::new(),
             unspent: HashSet::new(),
@@ -488,7 +581,21 @@ impl SigningService {
             None => host_now,
         };
         let admission = policy.admit(intent, now)?;
-        let mut on_chain = OnChain { latest_timestamp: None, refund: reads.refunds.get(&index).cloned() };
+        match reads.left.get(&index) {
+            Some(Err(e)) => return Err(SignError::NodeUnavailable(e.clone())),
+            Some(Ok(left)) if !left.is_empty() => {
+                let names: Vec<String> = left.iter().map(|a| a.to_string()).collect();
+                return Err(SignError::Refused(Refusal {
+                    rule: crate::policy::Rule::RecipientLeft,
+                    detail: format!(
+                        "{} left the token at this contract: their dues were settled by their leave",
+                        names.join(", ")
+                    ),
+                }));
+            }
+            _ => {}
+        }
+        let mut on_chain = OnChain { latest_timestamp: None, refund: reads.refunds.get(&index).cloned(), floor: None };
         if let Action::LiabilityRoot { as_of_block, .. } = intent.action {
             let unread = || SignError::NodeUnavailable("not read".into());
             let head = reads.heads.get(&chain_id).cloned().ok_or_else(unread)?.map_err(SignError::NodeUnavailable)?;
@@ -496,6 +603,8 @@ impl SigningService {
             let lag = lag.map_err(SignError::NodeUnavailable)?;
             Policy::check_as_of_block(as_of_block, head.block.number, head.head.number, lag)?;
             on_chain.latest_timestamp = Some(head.head.timestamp);
+            let floor = reads.floors.get(&index).cloned().ok_or_else(unread)?;
+            on_chain.floor = Some(floor.map_err(SignError::NodeUnavailable)?);
         }
         if intent.nonce.is_some() || intent.kind().is_outflow() {
             return Ok(Admitted { admission, reserved: None, on_chain });
@@ -529,4 +638,8 @@ struct ChainReads {
     lags: HashMap<(u64, Address), Result<u64, String>>,
     /// What the chain says of each refund's payment and earlier refunds, by the refund's index in the request.
     refunds: HashMap<usize, Result<RefundOnChain, ReadFailure>>,
+    /// The recipients of each payout batch (by its index in the request) that left its token (`hasLeft`).
+    left: HashMap<usize, Result<Vec<Address>, String>>,
+    /// Each liability root's token's latest committed total and what the chain paid members since (`floor`).
+    floors: HashMap<usize, Result<crate::node::Floor, String>>,
 }

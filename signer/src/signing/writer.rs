@@ -15,7 +15,7 @@ use crate::{
     auth::Authenticated,
     intent::{Action, Intent, Target},
     key::{KeyError, KeySource},
-    policy::{Admission, DAILY_WINDOW_SECS, Policy, RefundOnChain, SignedEpoch, SignedRefund},
+    policy::{Admission, DAILY_WINDOW_SECS, Policy, RefundOnChain, SignedEpoch, SignedRefund, unexplained_fall},
     store::{NewRecord, StoreError, WriteTx, WriterConnection},
 };
 
@@ -46,6 +46,8 @@ pub(super) struct OnChain {
     pub(super) latest_timestamp: Option<u64>,
     /// For a refund: the payment and the earlier refunds as the chain shows them.
     pub(super) refund: Option<Result<RefundOnChain, ReadFailure>>,
+    /// For a liability root: the token's latest committed total and what the chain paid members since.
+    pub(super) floor: Option<crate::node::Floor>,
 }
 
 /// One admitted request, and where its answer goes once its group's records are committed and synced.
@@ -169,8 +171,8 @@ async fn decide_group(
     }
     let records: Vec<NewRecord<'_>> = recorded
         .iter()
-        .filter_map(|&i| results[i].as_ref().ok().map(|signed| (&group[i], signed)))
-        .map(|(job, signed)| NewRecord {
+        .filter_map(|&i| results[i].as_ref().ok().map(|signed| (i, &group[i], signed)))
+        .map(|(i, job, signed)| NewRecord {
             target: signed.target,
             nonce: signed.nonce,
             kind: signed.kind,
@@ -185,6 +187,7 @@ async fn decide_group(
             payload: signed.payload.get(),
             refund_of: job.intent.action.refund_of(),
             epoch: job.intent.action.epoch(),
+            root_fall: view.falls.iter().find(|f| f.index == i).map(|f| f.amount),
         })
         .collect();
     // 3. Every record written, the counters moved, one commit; the answers leave once the WAL is synced after it.
@@ -254,6 +257,21 @@ struct GroupView {
     refunds: Vec<((Target, U256), SignedRefund)>,
     /// Liability roots this group signs: ((target, token), the epoch).
     epochs: Vec<((Target, Address), SignedEpoch)>,
+    /// Unexplained falls of liability roots signed in the store since a moment, per (chain, asset, since).
+    fall_windows: HashMap<(u64, Address, u64), U256>,
+    /// Unexplained falls of the liability roots this group signs.
+    falls: Vec<Fall>,
+}
+
+/// A liability root of the group that falls below what the chain explains (backend/SOLVENCY.md §1).
+struct Fall {
+    /// The request's index in the group.
+    index: usize,
+    chain_id: u64,
+    asset: Address,
+    /// When it is signed (the host's time: the daily window's clock, as for outflows).
+    at: u64,
+    amount: U256,
 }
 
 /// Nonce, double-sign check and rolling cap of one admitted request, over the store and the group before it.
@@ -323,7 +341,7 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job)
         };
         Policy::check_refund_on_chain(chain, &refunds)?;
     }
-    if let Action::LiabilityRoot { epoch, .. } = intent.action {
+    if let Action::LiabilityRoot { epoch, total, .. } = intent.action {
         // What the store holds at the token's highest epoch, and the roots this group signs before this one.
         let mut signed = tx.liability_epochs(target, token)?;
         signed.extend(view.epochs.iter().filter(|e| e.0 == (target, token)).map(|e| e.1));
@@ -331,6 +349,36 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job)
             SignError::NodeUnavailable("the chain's latest block was not read for the liability root".into())
         })?;
         Policy::check_epoch(epoch, &signed, chain_now)?;
+        // No root cuts what members are owed on the caller's word: it falls below the latest committed total by
+        // what the chain paid them since (and the fees kept of it), or within the asset's daily allowance.
+        let floor = job.on_chain.floor.ok_or_else(|| {
+            SignError::NodeUnavailable("the contract's floor was not read for the liability root".into())
+        })?;
+        let Some(caps) = job.admission.root_fall else {
+            return Err(SignError::NodeUnavailable("the liability root was admitted without its fall caps".into()));
+        };
+        let fall =
+            unexplained_fall(floor.committed_total, floor.paid_since, caps.withdrawal_fee_bps, U256::from(total));
+        if !fall.is_zero() {
+            let since = now.saturating_sub(DAILY_WINDOW_SECS);
+            let stored = match view.fall_windows.entry((target.chain_id, token, since)) {
+                Entry::Occupied(w) => *w.get(),
+                Entry::Vacant(w) => *w.insert(tx.root_fall_since(target.chain_id, token, since)?),
+            };
+            let in_group = view
+                .falls
+                .iter()
+                .filter(|f| f.chain_id == target.chain_id && f.asset == token && f.at >= since)
+                .fold(U256::ZERO, |sum, f| sum.saturating_add(f.amount));
+            Policy::check_root_fall(
+                &caps,
+                stored.saturating_add(in_group),
+                fall,
+                floor.committed_total,
+                floor.paid_since,
+            )?;
+            view.falls.push(Fall { index, chain_id: target.chain_id, asset: token, at: now, amount: fall });
+        }
     }
     if job.admission.daily_outflow_cap.is_some() {
         let since = now.saturating_sub(DAILY_WINDOW_SECS);

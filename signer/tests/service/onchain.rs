@@ -83,7 +83,19 @@ impl Chain {
     /// As [`Self::signer`], its node at `rpc_url` (a TRON JSON-RPC port in front of this anvil, say).
     pub(crate) async fn signer_reading(&self, rpc_url: String, confirmations: u64) -> (TestApp, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        let mut settings = settings(dir.path().join("signer.sqlite"));
+        let app = self.signer_in(dir.path().join("signer.sqlite"), rpc_url, confirmations, |_| {}).await;
+        (app, dir)
+    }
+
+    /// As [`Self::signer_reading`], its store at `store`, its native asset's policy as `edit` leaves it.
+    pub(crate) async fn signer_in(
+        &self,
+        store: std::path::PathBuf,
+        rpc_url: String,
+        confirmations: u64,
+        edit: impl FnOnce(&mut signer::policy::AssetConfig),
+    ) -> TestApp {
+        let mut settings = settings(store);
         settings.policy = PolicyConfig::native_only(
             self.chain_id,
             self.settlement,
@@ -93,7 +105,8 @@ impl Chain {
             1_000 * ETH,
         );
         settings.policy.chains[0].node = Some(NodeConfig { rpc_url, confirmations });
-        (TestApp::spawn(settings).await, dir)
+        edit(&mut settings.policy.chains[0].assets[0]);
+        TestApp::spawn(settings).await
     }
 
     /// `user` registers under the admin, paying `amount` with `signed` (the signer's answer to a register intent).
@@ -132,6 +145,19 @@ impl Chain {
     /// Has `app` sign a liability root of the native coin with total 0 as of the confirmed block (`confirmations`
     /// below the head), epoch `epoch`, and commits it: treasury transfers need a recent commitment.
     pub(crate) async fn commit_nothing_owed(&self, app: &TestApp, confirmations: u64, epoch: u64) -> eyre::Result<()> {
+        self.commit_root(app, confirmations, epoch, B256::repeat_byte(epoch as u8), 0, 0).await
+    }
+
+    /// As [`Self::commit_nothing_owed`], the root `root` of `leaf_count` leaves owing `total`.
+    pub(crate) async fn commit_root(
+        &self,
+        app: &TestApp,
+        confirmations: u64,
+        epoch: u64,
+        root: B256,
+        total: u128,
+        leaf_count: u32,
+    ) -> eyre::Result<()> {
         let (head, _) = self.latest().await;
         let as_of = head - confirmations;
         let intent = LiabilityRootIntent {
@@ -140,9 +166,9 @@ impl Chain {
             token: Addr(NATIVE_TOKEN),
             epoch,
             as_of_block: as_of,
-            root: B256::repeat_byte(epoch as u8),
-            total: Amount::from(0),
-            leaf_count: 0,
+            root,
+            total: Amount::from(total),
+            leaf_count,
             plan_hash: B256::ZERO,
             nonce: Some(Amount(abi::nonces::liability_nonce(epoch))),
             deadline: None,
@@ -153,8 +179,8 @@ impl Chain {
             epoch,
             asOfBlock: as_of,
             root: intent.root,
-            total: 0,
-            leafCount: 0,
+            total,
+            leafCount: leaf_count,
             planHash: B256::ZERO,
             nonce: abi::nonces::liability_nonce(epoch),
             deadline: U256::from(signed.deadline),

@@ -197,7 +197,7 @@ async fn a_refused_kind_is_audit_logged_like_every_other_decision() {
     let captured = capture_this_thread();
 
     let dir = tempfile::tempdir().unwrap();
-    let app = TestApp::spawn(limited_settings(dir.path())).await;
+    let app = TestApp::spawn_on_this_runtime(limited_settings(dir.path())).await;
     let (status, code) = refusal(app.client.sign_treasury_transfer(&treasury_transfer(TREASURY, 7, Some(9))).await);
     assert_eq!((status, code.as_str()), (403, "policy.caller_not_permitted"));
     app.stop().await;

@@ -61,6 +61,38 @@ async fn refunds_of_a_registration_never_paid_are_refused_however_often_they_are
     Ok(())
 }
 
+/// Issue 65: `cancelNonces` spent the nonce of a registration payload that was never paid, and the signer, reading
+/// `isNonceUsed` alone, signed a "refund" of it (bounded by the floor to the company's money). The contract now tells
+/// a cancelled nonce apart (`isNonceCancelled`), and the signer refuses.
+#[tokio::test]
+async fn a_refund_of_a_payment_whose_nonce_the_admin_cancelled_is_refused() -> eyre::Result<()> {
+    let chain = Chain::start(Anvil::new()).await?;
+    let (app, _dir) = chain.signer(CONFIRMATIONS).await;
+    let sponsor = chain.admin.address();
+    for i in 3..5 {
+        let member = chain.account(i);
+        let signed = app.client.sign_register(&native_register(&chain, member.address(), sponsor, FEE)).await?;
+        chain.pay_register(&member, &signed).await?;
+    }
+    let attacker = chain.account(2);
+    let unpaid = app.client.sign_register(&native_register(&chain, attacker.address(), sponsor, FEE)).await?;
+    let nonce = unpaid.nonce.0;
+    let word = nonce >> 8;
+    let bit = alloy::primitives::U256::from(1) << (nonce & alloy::primitives::U256::from(0xff)).to::<usize>();
+    let cancelled = chain.settlement().cancelNonces(word, bit).send().await?.get_receipt().await?;
+    assert!(cancelled.status(), "cancelNonces executed");
+    assert!(chain.settlement().isNonceUsed(nonce).call().await?, "spent");
+    assert!(chain.settlement().isNonceCancelled(nonce).call().await?, "by cancelNonces");
+    chain.mine(CONFIRMATIONS).await;
+    chain.commit_nothing_owed(&app, CONFIRMATIONS, 1).await?;
+    let custody = chain.provider.get_balance(chain.settlement).await?;
+    let refund = native_refund(&chain, attacker.address(), FEE, 1, nonce, None);
+    assert_eq!(refusal(app.client.sign_treasury_transfer(&refund).await), (403, "policy.payment_not_made".into()));
+    assert_eq!(chain.provider.get_balance(chain.settlement).await?, custody, "custody untouched");
+    app.stop().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn once_a_refund_executed_no_other_refund_of_that_payment_is_signed_even_after_its_deadline() -> eyre::Result<()>
 {

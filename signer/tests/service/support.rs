@@ -17,7 +17,7 @@ use signer::{
     policy::{AssetConfig, ChainConfig, PolicyConfig},
     store::Store,
 };
-use tokio::{sync::oneshot, task::JoinHandle};
+use tokio::sync::oneshot;
 
 pub(crate) const CHAIN_ID: u64 = 31_337;
 /// Where anvil's first deployment by its account 0 lands; the anvil test deploys there.
@@ -83,6 +83,8 @@ pub(crate) fn policy(chain_id: u64, contract: Address) -> PolicyConfig {
         per_entry_cap: None,
         per_batch_cap: Amount::from(PER_BATCH_CAP),
         daily_outflow_cap: Amount::from(DAILY_OUTFLOW_CAP),
+        withdrawal_fee_bps: 0,
+        daily_root_fall_cap: Amount::from(0u128),
     };
     PolicyConfig {
         default_ttl_secs: DEFAULT_TTL,
@@ -114,24 +116,55 @@ pub(crate) fn settings(store_path: PathBuf) -> Settings {
 }
 
 /// A running service; `stop` shuts it down gracefully (closing the store) so it can be started again.
+///
+/// It runs on a thread and a runtime of its own, which end only when the service has stopped for good (its writer,
+/// its store and its key gone): `stop` waits for that, and so does dropping it. So no test ends, and the test process
+/// does not exit, while a signer of it still holds a token's sessions — closing one under SoftHSM2's teardown in the
+/// process's exit handlers crashed the process after every test had passed (issue 64).
 pub(crate) struct TestApp {
     pub base_url: String,
     pub client: SignerClient,
     pub http: reqwest::Client,
     pub store_path: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<std::io::Result<()>>>,
+    server: Option<Server>,
+}
+
+/// Where a [`TestApp`] runs.
+enum Server {
+    /// A thread and a runtime of its own (`TestApp::spawn`).
+    Thread(std::thread::JoinHandle<std::io::Result<()>>),
+    /// A task of the test's runtime (`TestApp::spawn_on_this_runtime`): the test must `stop` it.
+    Task(tokio::task::JoinHandle<std::io::Result<()>>),
 }
 
 impl TestApp {
     pub(crate) async fn spawn(settings: Settings) -> TestApp {
         let store_path = settings.store_path.clone();
         let (tx, rx) = oneshot::channel::<()>();
-        let (address, server) = signer::startup::run_until(settings, async {
-            let _ = rx.await;
-        })
-        .await
-        .expect("service starts");
+        let (started_tx, started) = oneshot::channel();
+        let server = std::thread::Builder::new()
+            .name("test-signer".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+                runtime.block_on(async move {
+                    let stop = async {
+                        let _ = rx.await;
+                    };
+                    match signer::startup::run_until(settings, stop).await {
+                        Ok((address, server)) => {
+                            let _ = started_tx.send(Ok(address));
+                            server.await
+                        }
+                        Err(e) => {
+                            let _ = started_tx.send(Err(e));
+                            Ok(())
+                        }
+                    }
+                })
+            })
+            .expect("a thread for the service");
+        let address = started.await.expect("the service's thread answers").expect("service starts");
         let base_url = format!("http://{address}");
         TestApp {
             client: SignerClient::new(&base_url, CALLER, SecretString::from(CALLER_SECRET)),
@@ -139,7 +172,27 @@ impl TestApp {
             base_url,
             store_path,
             shutdown: Some(tx),
-            server: Some(tokio::spawn(server)),
+            server: Some(Server::Thread(server)),
+        }
+    }
+
+    /// As [`TestApp::spawn`], but its tasks run on the test's own runtime (a test that reads what the service logs
+    /// on the test's thread). The test must end it with [`TestApp::stop`].
+    pub(crate) async fn spawn_on_this_runtime(settings: Settings) -> TestApp {
+        let store_path = settings.store_path.clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        let stop = async {
+            let _ = rx.await;
+        };
+        let (address, server) = signer::startup::run_until(settings, stop).await.expect("service starts");
+        let base_url = format!("http://{address}");
+        TestApp {
+            client: SignerClient::new(&base_url, CALLER, SecretString::from(CALLER_SECRET)),
+            http: reqwest::Client::new(),
+            base_url,
+            store_path,
+            shutdown: Some(tx),
+            server: Some(Server::Task(tokio::spawn(server))),
         }
     }
 
@@ -154,8 +207,13 @@ impl TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        if let Some(server) = self.server.take() {
-            server.await.unwrap().unwrap();
+        match self.server.take() {
+            Some(Server::Thread(thread)) => {
+                let ended = tokio::task::spawn_blocking(move || thread.join()).await.unwrap();
+                ended.expect("the service's thread ends without panicking").expect("the service stops cleanly");
+            }
+            Some(Server::Task(task)) => task.await.unwrap().expect("the service stops cleanly"),
+            None => {}
         }
     }
 
@@ -172,6 +230,26 @@ impl TestApp {
             request = request.header(name, value);
         }
         request.send().await.unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    /// Stops the service and waits until it has (see [`TestApp`]): its thread needs nothing of the test's runtime.
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let panicking = std::thread::panicking();
+        match self.server.take() {
+            Some(Server::Thread(thread)) => {
+                let ended = thread.join();
+                if !panicking {
+                    ended.expect("the service's thread ends without panicking").expect("the service stops cleanly");
+                }
+            }
+            Some(Server::Task(_)) if !panicking => panic!("a service on the test's runtime must be stopped (stop())"),
+            _ => {}
+        }
     }
 }
 
