@@ -33,7 +33,8 @@ use signer::auth::Caller;
 use signer::config::Settings as SignerConfig;
 use signer::policy::PolicyConfig;
 
-const CHAIN: u64 = 56;
+/// BSC's testnet: its signer runs without staff approvals, as a mainnet's never may (issue 65).
+const CHAIN: u64 = 97;
 const SETTLEMENT: Address = address!("0x5FbDB2315678afecb367f032d93F642f64180aa3");
 /// Anvil's dev key #1: a benchmark-only signing key (the signer runs with its insecure flag).
 const DEV_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";

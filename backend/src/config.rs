@@ -83,10 +83,51 @@ pub struct NotificationsSettings {
     /// Milliseconds between the notifier's idle rounds.
     #[serde(default = "default_notify_interval_ms")]
     pub interval_ms: u64,
+    /// `[notifications.confirmations]`: how many confirmation e-mails a wallet, and an address, may ask for.
+    #[serde(default)]
+    pub confirmations: ConfirmationSettings,
 }
 
 fn default_notify_interval_ms() -> u64 {
     500
+}
+
+/// Confirmation e-mails (`PUT /v1/users/email`) per wallet and per address within a window, counted in the
+/// database (they hold with Redis down): past either, 429 `rate_limited` and nothing is sent (issue 65).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmationSettings {
+    /// Per wallet (5 by default).
+    #[serde(default = "default_confirmations_per_wallet")]
+    pub per_wallet: u32,
+    /// Per address, whichever wallets ask (3 by default).
+    #[serde(default = "default_confirmations_per_address")]
+    pub per_address: u32,
+    /// The window, in seconds (a day by default).
+    #[serde(default = "default_confirmation_window_secs")]
+    pub window_secs: u64,
+}
+
+fn default_confirmations_per_wallet() -> u32 {
+    5
+}
+
+fn default_confirmations_per_address() -> u32 {
+    3
+}
+
+fn default_confirmation_window_secs() -> u64 {
+    24 * 60 * 60
+}
+
+impl Default for ConfirmationSettings {
+    fn default() -> Self {
+        Self {
+            per_wallet: default_confirmations_per_wallet(),
+            per_address: default_confirmations_per_address(),
+            window_secs: default_confirmation_window_secs(),
+        }
+    }
 }
 
 impl NotificationsSettings {

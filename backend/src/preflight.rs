@@ -46,7 +46,7 @@ pub async fn check(
     let specs: Vec<_> = settings.chains.iter().map(|c| c.spec.clone()).collect();
     let expect =
         |chain_id: u64| Expectations { signer: signer_address, operator: operator_budget(settings, chains, chain_id) };
-    findings.extend(preflight::check_all_with(&specs, expect, info.as_ref().map(|i| i.nodes.as_slice())).await);
+    findings.extend(preflight::check_all_with(&specs, expect, info.as_ref()).await);
     findings
 }
 

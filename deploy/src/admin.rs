@@ -80,8 +80,9 @@ pub enum Action {
     Cancel(B256),
     /// `disallowToken(token)`: at once.
     DisallowToken(Address),
-    /// `unpause()`.
-    Unpause,
+    /// `scheduleUnpause()`: the admin ends a pause only after the delay (a pauser ends its own at once, from its own
+    /// wallet: issue 65).
+    ScheduleUnpause,
 }
 
 /// The contract's `ChangeKind` (DelayedChanges.sol), as its `changeId` hashes it.
@@ -93,6 +94,7 @@ enum ChangeKind {
     RoleRevocation = 2,
     TokenAllowance = 3,
     PushGas = 4,
+    Unpause = 5,
 }
 
 fn change_id(kind: ChangeKind, args: Vec<u8>) -> B256 {
@@ -127,7 +129,7 @@ impl Action {
             Self::Apply(id) => Settlement::applyChangeCall { id }.abi_encode(),
             Self::Cancel(id) => Settlement::cancelChangeCall { id }.abi_encode(),
             Self::DisallowToken(token) => Settlement::disallowTokenCall { token }.abi_encode(),
-            Self::Unpause => Settlement::unpauseCall {}.abi_encode(),
+            Self::ScheduleUnpause => Settlement::scheduleUnpauseCall {}.abi_encode(),
         }
     }
 
@@ -153,7 +155,7 @@ impl Action {
             Self::Apply(id) => ("applyChange", vec![word("id", id)]),
             Self::Cancel(id) => ("cancelChange", vec![word("id", id)]),
             Self::DisallowToken(token) => ("disallowToken", vec![address("token", token)]),
-            Self::Unpause => ("unpause", Vec::new()),
+            Self::ScheduleUnpause => ("scheduleUnpause", Vec::new()),
         }
     }
 
@@ -172,7 +174,7 @@ impl Action {
             C::applyChange(c) => Self::Apply(c.id),
             C::cancelChange(c) => Self::Cancel(c.id),
             C::disallowToken(c) => Self::DisallowToken(c.token),
-            C::unpause(_) => Self::Unpause,
+            C::scheduleUnpause(_) => Self::ScheduleUnpause,
             _ => return None,
         })
     }
@@ -190,6 +192,7 @@ impl Action {
             Self::SchedulePushGas { native, token } => {
                 Some(change_id(ChangeKind::PushGas, (U256::from(native), U256::from(token)).abi_encode_params()))
             }
+            Self::ScheduleUnpause => Some(change_id(ChangeKind::Unpause, Vec::new())),
             _ => None,
         }
     }

@@ -154,7 +154,7 @@ mod tests {
             97,
             Address::repeat_byte(0x22),
             settlement,
-            &[Action::ScheduleSigner(Address::repeat_byte(0x33)), Action::Unpause],
+            &[Action::ScheduleSigner(Address::repeat_byte(0x33)), Action::ScheduleUnpause],
             "n",
             "d",
             1,

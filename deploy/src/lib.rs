@@ -69,12 +69,12 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// The bounds a deployment on this network gets unless told otherwise: a real network's (3 days of delay).
+    /// The bounds a deployment on this network gets unless told otherwise: a real network's (7 days of delay).
     pub fn bounds(&self) -> Bounds {
         Bounds::production(Family::of(self.chain_id))
     }
 
-    /// The shortest change delay a deployment on this network may have: two days on mainnet; on a testnet any (a
+    /// The shortest change delay a deployment on this network may have: 7 days on mainnet; on a testnet any (a
     /// rehearsal may wait minutes instead of days).
     pub fn min_delay_secs(&self) -> u64 {
         if self.mainnet { MAINNET_MIN_DELAY_SECS } else { 0 }

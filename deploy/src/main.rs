@@ -108,7 +108,7 @@ struct DeployArgs {
     #[arg(long, env = "DEPLOYER_KEY", hide_env_values = true)]
     insecure_deployer_key: Option<String>,
     /// Seconds every change of the signer, a money role, an allowed token or the push gas waits (default: the
-    /// profile's, 3 days; at least 2 days on mainnet).
+    /// profile's, 7 days; at least 7 days on mainnet: the members' window to leave, contracts/EXIT.md §12).
     #[arg(long)]
     delay_secs: Option<u64>,
     /// Seconds without a liability commitment (or of pause) after which anyone may open the members' exit (default:
@@ -154,7 +154,7 @@ impl TronArgs {
 }
 
 /// The admin's actions, in the order: cancellations, applications, scheduled changes (signer, roles, tokens, push
-/// gas), disallowed tokens, unpause.
+/// gas, unpause), disallowed tokens.
 #[derive(Args, Debug, Default)]
 struct ActionArgs {
     /// Cancel the pending change with this id (0x…, 32 bytes).
@@ -178,9 +178,9 @@ struct ActionArgs {
     /// Disallow this token at once.
     #[arg(long, value_name = "TOKEN")]
     disallow_token: Vec<String>,
-    /// Lift a pause.
+    /// Schedule ending the pause after the delay (a pauser ends its own pause at once, from its own wallet).
     #[arg(long)]
-    unpause: bool,
+    schedule_unpause: bool,
 }
 
 impl ActionArgs {
@@ -216,11 +216,11 @@ impl ActionArgs {
             let [native, token] = pair else { eyre::bail!("--schedule-push-gas NATIVE TOKEN") };
             out.push(Action::SchedulePushGas { native: *native, token: *token });
         }
+        if self.schedule_unpause {
+            out.push(Action::ScheduleUnpause);
+        }
         for token in &self.disallow_token {
             out.push(Action::DisallowToken(address("disallow-token", token)?));
-        }
-        if self.unpause {
-            out.push(Action::Unpause);
         }
         eyre::ensure!(!out.is_empty(), "name at least one action (--schedule-signer, --apply, --cancel, …)");
         Ok(out)

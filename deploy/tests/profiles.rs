@@ -48,7 +48,7 @@ async fn deploys_with_a_multisig_as_admin(name: &str) -> eyre::Result<()> {
         admin_line,
         format!("usdt: {} is a contract", p.usdt),
         format!("operator {}, treasurer {}", people.operator.address(), people.treasurer.address()),
-        "change delay 259200 s".to_owned(),
+        "change delay 604800 s".to_owned(),
         "dry run: nothing was sent, nothing written".to_owned(),
     ] {
         assert!(dry.steps.contains(&expected), "{expected:?} in:\n{}", dry.steps);
@@ -70,7 +70,7 @@ async fn deploys_with_a_multisig_as_admin(name: &str) -> eyre::Result<()> {
     let record = outcome.record.expect("a record");
     let settlement = record.settlement;
     assert_eq!(record.roles.len(), 3, "{:?}", record.roles);
-    assert_eq!(record.bounds.delay_secs, 3 * 24 * 3600, "the profile's delay");
+    assert_eq!(record.bounds.delay_secs, 7 * 24 * 3600, "the profile's delay");
     for (role, account) in [
         (Settlement::OPERATOR_ROLECall {}.abi_encode(), people.operator.address()),
         (Settlement::TREASURER_ROLECall {}.abi_encode(), people.treasurer.address()),

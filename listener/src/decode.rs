@@ -9,8 +9,9 @@ use crate::follower::ConfirmedBlock;
 
 /// The ledger events of one confirmed block, in log order. Logs the ledger does not consume (roles, signer
 /// rotation, pausing, allowed tokens) are skipped here; a liability root's commitment is kept (it moves no money,
-/// but the ledger marks its epoch committed, and the reconciler compares the chain's with the ledger's), and so is a
-/// members' exit opening (the asset then takes no payment or payout, contracts/EXIT.md).
+/// but the ledger marks its epoch committed, and the reconciler compares the chain's with the ledger's), and so are a
+/// members' exit opening (the asset then takes no payment or payout, contracts/EXIT.md) and a member's leave (they
+/// are `exited` from it, PLAN.md §5).
 pub fn ledger_events(chain_id: u64, block: &ConfirmedBlock) -> Vec<ChainEvent> {
     block.logs.iter().filter_map(|log| ledger_event(chain_id, block.number, block.timestamp, log)).collect()
 }
@@ -68,6 +69,9 @@ fn ledger_event(chain_id: u64, block_number: u64, block_timestamp: u64, log: &Lo
     } else if let Ok(e) = log.log_decode::<Settlement::ExitOpened>() {
         let e = e.inner.data;
         EventBody::ExitOpened { token: e.token, custody: e.custody }
+    } else if let Ok(e) = log.log_decode::<Settlement::MemberLeft>() {
+        let e = e.inner.data;
+        EventBody::MemberLeft { member: e.member, token: e.token, to: e.to, amount: e.amount, due: e.due }
     } else {
         return None;
     };

@@ -12,7 +12,7 @@
 //!   on TRON mainnet an admin without code must be a multi-signature account ([`tron_single_key`], read through the
 //!   full node's gRPC);
 //! * `push_gas` — the contract forwards at least its family's push gas ([`abi::chain::Family::push_gas`]);
-//! * `delay` — on a mainnet every change of a money power waits at least two days
+//! * `delay` — on a mainnet every change of a money power waits at least 7 days (the members' window to leave)
 //!   ([`abi::deployment::MAINNET_MIN_DELAY_SECS`]), and so does the admin role's own transfer;
 //! * `pending_change` — a change of the signer, a money role, a token or the push gas scheduled and not yet applied
 //!   (a warning: it may be legitimate, and the reconciler pages it);
@@ -37,7 +37,9 @@
 //!   none of another TRON network (TRON's chain id is the last 4 bytes of the genesis block id) ([`tron_network`]);
 //! * `signer_node` — the signer service's own node of the chain (its `[policy.chains.node]`, as its `GET /v1/signer`
 //!   shows it) answers this chain's id, and on a mainnet is reached over TLS (or on the signer's loopback)
-//!   ([`check_chain_with`]).
+//!   ([`check_chain_with`]);
+//! * `signer_approvals` — on a mainnet the signer service requires staff approvals for every outflow (its
+//!   `GET /v1/signer` says `approvals`; issue 65) ([`check_chain_with`]).
 //!
 //! A check that cannot be made for want of what to compare with (no operator configured, no signer service known,
 //! no node of the signer's on this chain) is listed as [`Level::Skipped`], with why: nobody should take a silent pass
@@ -135,15 +137,16 @@ pub async fn check_all(specs: &[ChainSpec], expect: impl Fn(u64) -> Expectations
     check_all_with(specs, expect, None).await
 }
 
-/// [`check_all`], with what the signer service said of its own nodes (`GET /v1/signer`; `None`: not asked).
+/// [`check_all`], with what the signer service said of itself (`GET /v1/signer`; `None`: not asked): its own nodes,
+/// whether it requires approvals.
 pub async fn check_all_with(
     specs: &[ChainSpec],
     expect: impl Fn(u64) -> Expectations,
-    signer_nodes: Option<&[NodeInfo]>,
+    signer: Option<&SignerInfo>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for spec in specs {
-        findings.extend(check_chain_with(spec, &expect(spec.chain_id), signer_nodes).await);
+        findings.extend(check_chain_with(spec, &expect(spec.chain_id), signer).await);
     }
     findings
 }
@@ -161,9 +164,9 @@ pub async fn at_start_watching(
     service: &str,
     specs: &[ChainSpec],
     expect: impl Fn(u64) -> Expectations,
-    signer_nodes: Option<&[NodeInfo]>,
+    signer: Option<&SignerInfo>,
 ) -> Vec<Finding> {
-    let findings = check_all_with(specs, expect, signer_nodes).await;
+    let findings = check_all_with(specs, expect, signer).await;
     log(service, &findings);
     if findings.iter().any(|f| f.level == Level::Fail) {
         tracing::error!(service, "preflight: the chains disagree with the configuration; running on, watching");
@@ -221,16 +224,13 @@ pub async fn check_chain(spec: &ChainSpec, expect: &Expectations) -> Vec<Finding
     check_chain_with(spec, expect, None).await
 }
 
-/// [`check_chain`], with what the signer service said of its own nodes (`GET /v1/signer`; `None`: not asked): the
-/// `signer_node` check.
-pub async fn check_chain_with(
-    spec: &ChainSpec,
-    expect: &Expectations,
-    signer_nodes: Option<&[NodeInfo]>,
-) -> Vec<Finding> {
+/// [`check_chain`], with what the signer service said of itself (`GET /v1/signer`; `None`: not asked): the
+/// `signer_node` and `signer_approvals` checks.
+pub async fn check_chain_with(spec: &ChainSpec, expect: &Expectations, signer: Option<&SignerInfo>) -> Vec<Finding> {
     let mut found = Findings { chain_id: spec.chain_id, list: Vec::new() };
     found.skipped(expect);
-    found.signer_node(spec, signer_nodes);
+    found.signer_node(spec, signer.map(|s| s.nodes.as_slice()));
+    found.signer_approvals(spec, signer);
     found.tls(spec);
     if let Some(Err(e)) = spec.tron.as_ref().map(|t| t.api_key()) {
         found.push("api_key", Level::Fail, format!("{e}: set it, or remove api_key_env from the chain spec"));
@@ -294,6 +294,23 @@ impl Findings {
                 "operator",
                 Level::Skipped,
                 format!("no operator configured for chain {id}: its role and balance are unchecked"),
+            );
+        }
+    }
+
+    /// `signer_approvals`: on a mainnet the signer service requires staff approvals for every outflow (two people:
+    /// a signer that signs on its caller's word alone lets whoever holds the backend's host pay anyone).
+    fn signer_approvals(&mut self, spec: &ChainSpec, signer: Option<&SignerInfo>) {
+        let Some(signer) = signer else { return };
+        if abi::chain::is_mainnet(spec.chain_id) && !signer.approvals {
+            self.push(
+                "signer_approvals",
+                Level::Fail,
+                format!(
+                    "the signer service signs payout batches, treasury transfers and refunds on chain {} without staff \
+                     approvals: give it [policy.approvals] (proposers and approvers, backend/STAFF.md §3)",
+                    spec.chain_id
+                ),
             );
         }
     }

@@ -12,7 +12,7 @@ use anvil_tests::{
     devchain::DevChain,
     tron_rpc::{TronFaults, TronRpc},
 };
-use preflight::{Expectations, Finding, Level, NodeInfo, check_chain, check_chain_with};
+use preflight::{Expectations, Finding, Level, NodeInfo, SignerInfo, check_chain, check_chain_with};
 use service_kit::chain_spec::{ChainSpec, ChainSpecs};
 
 const ETH: u128 = 1_000_000_000_000_000_000;
@@ -289,10 +289,17 @@ async fn the_signer_services_node_of_another_chain_or_without_tls_on_mainnet_is_
         answers_chain_id: Some(answers),
         error: None,
     };
+    let info = |nodes: Vec<NodeInfo>, approvals: bool| SignerInfo {
+        address: signer_client::intent::Addr(Address::ZERO),
+        keys: vec![],
+        nodes,
+        approvals,
+    };
     let check = |nodes: Vec<NodeInfo>| {
         let spec = of(&chain);
         let expect = devnet(&chain);
-        async move { check_chain_with(&spec, &expect, Some(&nodes)).await }
+        let signer = info(nodes, false);
+        async move { check_chain_with(&spec, &expect, Some(&signer)).await }
     };
     assert!(check(vec![node(id, id, false, true)]).await.is_empty(), "its own node of this chain, on its loopback");
     let other = check(vec![node(id, 97, false, true)]).await;
@@ -313,12 +320,39 @@ async fn the_signer_services_node_of_another_chain_or_without_tls_on_mainnet_is_
     // On mainnet, plaintext beyond the signer's machine is refused.
     let mainnet = DevChain::start_on_chain(56).await?;
     let spec = of(&mainnet);
-    let plain = check_chain_with(&spec, &devnet(&mainnet), Some(&[node(56, 56, false, false)])).await;
+    let plain = check_chain_with(&spec, &devnet(&mainnet), Some(&info(vec![node(56, 56, false, false)], true))).await;
     let tls = of_check(&plain, "signer_node");
     assert_eq!(tls.len(), 1, "{plain:#?}");
     assert!(tls[0].level == Level::Fail && tls[0].message.contains("without TLS"), "{}", tls[0].message);
-    let over_tls = check_chain_with(&spec, &devnet(&mainnet), Some(&[node(56, 56, true, false)])).await;
+    let over_tls = check_chain_with(&spec, &devnet(&mainnet), Some(&info(vec![node(56, 56, true, false)], true))).await;
     assert!(of_check(&over_tls, "signer_node").is_empty(), "{over_tls:#?}");
+    assert!(of_check(&over_tls, "signer_approvals").is_empty(), "a signer that requires approvals: {over_tls:#?}");
+    Ok(())
+}
+
+/// Issue 65: a signer without `[policy.approvals]` passed the preflight of a mainnet. It fails now; on another chain
+/// (a rehearsal, the devnet) it is not a finding.
+#[tokio::test]
+async fn a_mainnet_signer_without_approvals_fails_the_preflight() -> eyre::Result<()> {
+    let info = |approvals: bool| SignerInfo {
+        address: signer_client::intent::Addr(Address::ZERO),
+        keys: vec![],
+        nodes: vec![],
+        approvals,
+    };
+    let mainnet = DevChain::start_on_chain(56).await?;
+    let spec = of(&mainnet);
+    let without = check_chain_with(&spec, &devnet(&mainnet), Some(&info(false))).await;
+    let found = of_check(&without, "signer_approvals");
+    assert_eq!(found.len(), 1, "{without:#?}");
+    let f = found[0];
+    assert_eq!(f.level, Level::Fail);
+    assert!(f.message.contains("without staff approvals") && f.message.contains("[policy.approvals]"), "{}", f.message);
+    let with = check_chain_with(&spec, &devnet(&mainnet), Some(&info(true))).await;
+    assert!(of_check(&with, "signer_approvals").is_empty(), "{with:#?}");
+    let devchain = DevChain::start().await?;
+    let dev = check_chain_with(&of(&devchain), &devnet(&devchain), Some(&info(false))).await;
+    assert!(of_check(&dev, "signer_approvals").is_empty(), "not a mainnet: {dev:#?}");
     Ok(())
 }
 

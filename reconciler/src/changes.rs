@@ -30,8 +30,8 @@ pub const ADMIN_EVENT: &str = "admin_event";
 
 /// Every `kind` label of a pending change (`reconciler_pending_changes`), in the contract's order, then the admin
 /// transfer.
-pub const KINDS: [&str; 6] =
-    ["signer_rotation", "role_grant", "role_revocation", "token_allowance", "push_gas", "admin_transfer"];
+pub const KINDS: [&str; 7] =
+    ["signer_rotation", "role_grant", "role_revocation", "token_allowance", "push_gas", "unpause", "admin_transfer"];
 
 /// A role's name: `OPERATOR_ROLE`, `TREASURER_ROLE`, `PAUSER_ROLE`, `DEFAULT_ADMIN_ROLE`, or its hash.
 pub fn role_name(role: B256) -> String {
@@ -81,6 +81,8 @@ pub enum Change {
         /// Token payments.
         token: U256,
     },
+    /// Kind 5: the admin's end of a pause (a pauser ends its own at once; the admin's waits the delay: issue 65).
+    Unpause,
     /// A kind or arguments this build cannot read (a newer contract): shown raw.
     Unknown {
         /// The kind's number.
@@ -105,6 +107,7 @@ impl Change {
             4 => <(U256, U256)>::abi_decode_params(args)
                 .map(|(native, token)| Self::PushGas { native, token })
                 .unwrap_or_else(|_| unknown()),
+            5 if args.is_empty() => Self::Unpause,
             _ => unknown(),
         }
     }
@@ -118,6 +121,7 @@ impl Change {
             Self::RoleRevocation { .. } => KINDS[2],
             Self::TokenAllowance { .. } => KINDS[3],
             Self::PushGas { .. } => KINDS[4],
+            Self::Unpause => KINDS[5],
             Self::Unknown { .. } => "unknown",
         }
     }
@@ -141,6 +145,7 @@ impl Change {
             Self::TokenAllowance { token } if token.is_zero() => "native coin allowed".to_owned(),
             Self::TokenAllowance { token } => format!("token {} allowed", show(token)),
             Self::PushGas { native, token } => format!("push gas to {native}/{token} (native/token)"),
+            Self::Unpause => "the admin's end of the pause".to_owned(),
             Self::Unknown { kind, args } => format!("change of unknown kind {kind} (args {args})"),
         }
     }
@@ -155,6 +160,7 @@ impl Change {
             }
             Self::TokenAllowance { token } => alert.detail("token", show(token)),
             Self::PushGas { native, token } => alert.detail("native_push_gas", native).detail("token_push_gas", token),
+            Self::Unpause => alert,
             Self::Unknown { args, .. } => alert.detail("args", args),
         }
     }
@@ -258,7 +264,7 @@ pub fn pending_changes(f: &PendingFigures) -> Vec<Alert> {
         let key = admin_transfer_key(f.chain_id, t.new_admin);
         let mut alert = Alert::new(PENDING_CHANGE, &[], Severity::Critical, summary)
             .detail("chain_id", f.chain_id)
-            .detail("kind", KINDS[5])
+            .detail("kind", KINDS[6])
             .detail("new_admin", admin)
             .detail("ready_at", t.accept_from)
             .detail("ready_at_utc", utc(t.accept_from))
@@ -642,6 +648,7 @@ mod tests {
             ),
             (3, SIGNER.abi_encode(), "token 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 allowed"),
             (4, (U256::from(10_000), U256::from(50_000)).abi_encode_params(), "push gas to 10000/50000 (native/token)"),
+            (5, Vec::new(), "the admin's end of the pause"),
         ];
         for (kind, args, words) in cases {
             let change = Change::decode(kind, &Bytes::from(args));

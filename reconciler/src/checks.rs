@@ -240,6 +240,7 @@ mod tests {
             payouts_executed: U256::from(30 * BNB),
             claims: U256::from(5 * BNB),
             treasury_transfers: U256::from(10 * BNB),
+            leaves: U256::ZERO,
             liabilities: U256::from(40 * BNB),
         }
     }

@@ -218,7 +218,7 @@ mod tests {
         let custody = Alert::new("custody", &["1"], Severity::Critical, "x").detail("chain_id", 1);
         let alerts = [change(1, "signer_rotation", 1_500), change(1, "push_gas", 900), custody];
         let (counts, earliest) = pending_changes(&[1, 2], &alerts, 1_000);
-        assert_eq!(counts.len(), 12, "every kind of every chain: {counts:?}");
+        assert_eq!(counts.len(), 14, "every kind of every chain: {counts:?}");
         assert_eq!(counts[&(1, "signer_rotation".to_owned())], 1);
         assert_eq!(counts[&(1, "push_gas".to_owned())], 1);
         assert_eq!(counts[&(2, "role_grant".to_owned())], 0);

@@ -113,8 +113,7 @@ impl Checker {
             signer: address,
             operator: self.operators.get(&chain_id).map(|operator| (*operator, U256::ZERO)),
         };
-        let nodes = signer.as_ref().map(|s| s.nodes.as_slice());
-        findings.extend(preflight::check_all_with(&self.specs, expect, nodes).await);
+        findings.extend(preflight::check_all_with(&self.specs, expect, signer.as_ref()).await);
         findings
     }
 }

@@ -278,6 +278,12 @@ impl ChainLedger {
             if cursor.is_some_and(|c| e.position() <= c) {
                 return Err(LedgerError::OutOfOrder { position: e.position(), cursor });
             }
+            if matches!(e.body, crate::events::EventBody::MemberLeft { .. }) {
+                // A leave settles the member's rewards in the database: the periods that ended before its block
+                // close first, and every row gathered so far is written before it.
+                rows.close_periods(&mut self.assets, At { block: e.block_number, timestamp: e.block_timestamp });
+                std::mem::replace(&mut rows, write::Rows::new(self.chain_id)).flush(&mut tx, &mut self.assets).await?;
+            }
             last = Some(e.position());
             rows.event(e);
             // Every period that ended before this block closes first (PLAN-GENERATION.md §3).
@@ -299,6 +305,27 @@ impl ChainLedger {
                         if transfer && book.plan.plan().follows_company_balance() {
                             let stored = stored::company_balance(&mut tx, book.id).await?;
                             book.plan.plan_mut().set_company_balance(rows.with_unwritten_company(asset, stored));
+                        }
+                    }
+                    Err((code, reason)) => {
+                        rows.quarantine(e, Some(book.id), code, &reason);
+                        summary.quarantined += 1;
+                    }
+                }
+                continue;
+            }
+            if let crate::events::EventBody::MemberLeft { member, to, amount, due, .. } = e.body {
+                let credit_no = book.plan.plan().counters().company_credit;
+                let leave = crate::exits::Leave { member, to, amount, due };
+                match crate::exits::apply_leave(&mut tx, book.id, e, leave, credit_no).await? {
+                    Ok(left) => {
+                        summary.applied += 1;
+                        book.plan.exit(&mut tx, book.id, left.user, e.block_number).await?;
+                        let plan = book.plan.plan_mut();
+                        plan.set_company_credit_counter(credit_no + left.forfeits);
+                        if plan.follows_company_balance() {
+                            let stored = stored::company_balance(&mut tx, book.id).await?;
+                            book.plan.plan_mut().set_company_balance(stored);
                         }
                     }
                     Err((code, reason)) => {

@@ -28,6 +28,12 @@ pub async fn digest(pool: &PgPool) -> Result<String, sqlx::Error> {
         ),
         ("alerts", "kind, message, details", "id"),
         ("audit_logs", "actor, action, asset_id, target, before, after, applied_events", "id"),
+        (
+            "member_exits",
+            "asset_id, user_no, contract, block_number, tx_hash, log_index, paid_to, amount, due, owed, forfeited, \
+             cancelled_batches",
+            "asset_id, user_no",
+        ),
     ];
     // Then every plan's own tables, as its room lists them.
     let tables = TABLES.iter().chain(registry::rooms().flat_map(|r| r.digest_tables()));

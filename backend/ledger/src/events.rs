@@ -150,6 +150,22 @@ pub enum EventBody {
         /// What went to the exit contract.
         custody: U256,
     },
+    /// `MemberLeft(address indexed member, address indexed token, address to, uint256 amount, uint256 due)`: the
+    /// member left the token while a change of power was pending (contracts/EXIT.md §12), paid `amount` to `to` for
+    /// `due` (their leaf in the latest commitment less what batches since paid them; `amount` is less only when
+    /// custody was short). The member is `exited` in the asset from this block (PLAN.md §5).
+    MemberLeft {
+        /// The member who left.
+        member: Address,
+        /// Asset left (zero address for the native coin).
+        token: Address,
+        /// Wallet paid.
+        to: Address,
+        /// Base units that left custody.
+        amount: U256,
+        /// What the leave settled.
+        due: U256,
+    },
 }
 
 impl EventBody {
@@ -164,6 +180,7 @@ impl EventBody {
             Self::TreasuryTransferred { .. } => "TreasuryTransferred",
             Self::LiabilitiesCommitted { .. } => "LiabilitiesCommitted",
             Self::ExitOpened { .. } => "ExitOpened",
+            Self::MemberLeft { .. } => "MemberLeft",
         }
     }
 
@@ -177,7 +194,8 @@ impl EventBody {
             | Self::Claimed { token, .. }
             | Self::TreasuryTransferred { token, .. }
             | Self::LiabilitiesCommitted { token, .. }
-            | Self::ExitOpened { token, .. } => *token,
+            | Self::ExitOpened { token, .. }
+            | Self::MemberLeft { token, .. } => *token,
         }
     }
 
@@ -190,7 +208,8 @@ impl EventBody {
             | Self::Claimed { .. }
             | Self::TreasuryTransferred { .. }
             | Self::LiabilitiesCommitted { .. }
-            | Self::ExitOpened { .. } => U256::ZERO,
+            | Self::ExitOpened { .. }
+            | Self::MemberLeft { .. } => U256::ZERO,
         }
     }
 
@@ -208,7 +227,8 @@ impl EventBody {
             | Self::Claimed { .. }
             | Self::TreasuryTransferred { .. }
             | Self::LiabilitiesCommitted { .. }
-            | Self::ExitOpened { .. } => None,
+            | Self::ExitOpened { .. }
+            | Self::MemberLeft { .. } => None,
         }
     }
 }

@@ -19,15 +19,22 @@ pub struct LedgerFigures {
     pub claims: U256,
     /// Σ treasury transfers out of custody.
     pub treasury_transfers: U256,
+    /// Σ members' leaves paid out of custody (`MemberLeft`, contracts/EXIT.md §12).
+    #[serde(default)]
+    pub leaves: U256,
     /// Σ reserved + held + pending + batched rewards, and what the contract holds claimable for users.
     pub liabilities: U256,
 }
 
 impl LedgerFigures {
-    /// What custody should hold: Σ inflows − Σ payouts − Σ claims − Σ treasury transfers.
+    /// What custody should hold: Σ inflows − Σ payouts − Σ claims − Σ treasury transfers − Σ leaves.
     pub fn expected_balance(&self) -> I256 {
         let signed = |v: U256| I256::try_from(v).unwrap_or(I256::MAX);
-        signed(self.inflows) - signed(self.payouts_executed) - signed(self.claims) - signed(self.treasury_transfers)
+        signed(self.inflows)
+            - signed(self.payouts_executed)
+            - signed(self.claims)
+            - signed(self.treasury_transfers)
+            - signed(self.leaves)
     }
 }
 
@@ -149,7 +156,9 @@ async fn asset_figures(
             coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'Claimed'), 0)
                 AS "claims!: Money",
             coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'TreasuryTransferred'), 0)
-                AS "treasury!: Money"
+                AS "treasury!: Money",
+            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'MemberLeft'), 0)
+                AS "leaves!: Money"
            FROM chain_events
           WHERE chain_id = $1 AND block_number <= $2 AND lower(payload->>'token') = $3"#,
         chain,
@@ -168,6 +177,7 @@ async fn asset_figures(
         payouts_executed: payouts.saturating_sub(deferred),
         claims: claims.0,
         treasury_transfers: treasury.0,
+        leaves: moved.leaves.0,
         liabilities,
     })
 }

@@ -21,6 +21,8 @@ pub struct Standing {
     pub user_no: i32,
     /// Frozen by an admin.
     pub frozen: bool,
+    /// The block of the member's leave (PLAN.md §5: exited for good); none while they have not left.
+    pub exited_block: Option<i64>,
     /// The sponsor's wallet (20 bytes); none for the genesis user.
     pub sponsor: Option<Vec<u8>>,
     /// Block of the registration.
@@ -46,7 +48,7 @@ pub struct Standing {
     /// Left claimable in the contract by a failed push.
     pub claimable: Money,
     /// What reached the wallet, net of withdrawal fees: its executed entries' payments (pushed, or left claimable and
-    /// since claimed) — Σ of those entries' amounts less `claimable`.
+    /// since claimed) — Σ of those entries' amounts less `claimable` — and what its leave paid.
     pub received: Money,
     /// Withdrawal fees the company kept from the wallet's executed entries. `settled` = `received` + `fees` +
     /// `claimable`.
@@ -73,17 +75,19 @@ pub struct LevelNodes {
 pub async fn standings(db: &PgPool, wallet: Address) -> Result<(Vec<Standing>, Vec<LevelNodes>), sqlx::Error> {
     let standings = sqlx::query_as!(
         Standing,
-        r#"SELECT a.id AS asset_id, a.chain_id, a.symbol, a.decimals, u.user_no, u.frozen, s.address AS "sponsor?",
+        r#"SELECT a.id AS asset_id, a.chain_id, a.symbol, a.decimals, u.user_no, u.frozen, u.exited_block,
+                s.address AS "sponsor?",
                 u.registered_block, u.direct_count, u.retopup_count,
                 u.paid_in AS "paid_in: Money", u.pending AS "pending: Money",
                 u.held AS "held: Money", u.batched AS "batched: Money",
                 u.settled AS "settled: Money", u.forfeited AS "forfeited: Money",
                 u.reserved AS "reserved: Money", u.claimable AS "claimable: Money",
-                x.net - u.claimable AS "received!: Money", x.fees AS "fees!: Money",
+                x.net - u.claimable + COALESCE(m.amount, 0) AS "received!: Money", x.fees AS "fees!: Money",
                 u.pending + u.held + u.batched + u.claimable AS "owed!: Money"
          FROM users u
          JOIN assets a ON a.id = u.asset_id
          LEFT JOIN users s ON s.asset_id = u.asset_id AND s.user_no = u.sponsor_no
+         LEFT JOIN member_exits m ON m.asset_id = u.asset_id AND m.user_no = u.user_no
          CROSS JOIN LATERAL (
              SELECT COALESCE(sum(i.amount), 0) AS net, COALESCE(sum(i.fee), 0) AS fees
              FROM payout_batch_items i JOIN payout_batches b ON b.id = i.batch_id AND b.status = 'executed'
@@ -273,16 +277,19 @@ pub struct Reward {
     pub amount: Money,
     /// Where the unpaid rest is (reserved, held, pending, forfeited), or batched / settled.
     pub status: String,
-    /// Block of the event that made the credit; for a rank bonus, the block whose time closed its week.
+    /// Block of the event that made the credit; for a period's bonus (rank, pair), the block whose time closed it.
     pub block: Option<i64>,
-    /// That block's time (RFC 3339, UTC) as the chain stamped it, from the confirmed events the ledger keeps; none
-    /// for a credit no event caused (an admin's manual placement) or a week closed by a block without events here.
+    /// The period a period's bonus (RANK_BONUS, BINARY_PAIR) closed in; none for other credits.
+    pub period: Option<i64>,
+    /// That block's time (RFC 3339, UTC) as the chain stamped it, from the confirmed events the ledger keeps; for a
+    /// period closed by a block without events here, the period's end (the first second after it, by the chain's
+    /// clock); none for a credit no event caused (an admin's manual placement).
     pub credited_at: Option<String>,
     /// The transaction of the event that made the credit (32 bytes); none for rank bonuses and admin placements.
     pub tx_hash: Option<Vec<u8>>,
     /// Plan version the credit was computed under.
     pub plan_version: i32,
-    /// Parts paid on-chain.
+    /// Parts paid on-chain: by payout batches, and by the member's leave (PLAN.md §5).
     pub paid: Money,
     /// Parts in payout batches not settled or cancelled yet.
     pub in_flight: Money,
@@ -299,15 +306,17 @@ pub async fn rewards(
     sqlx::query_as!(
         Reward,
         r#"SELECT r.reward_no, r.kind, r.level, r.amount AS "amount: Money", r.status,
-                COALESCE(e.block_number, pc.closing_block) AS "block?",
+                COALESCE(e.block_number, pc.closing_block, bc.closing_block) AS "block?", r.period AS "period?",
                 rfc3339(to_timestamp(COALESCE(e.block_timestamp,
                     (SELECT max(c.block_timestamp) FROM chain_events c JOIN assets a ON a.chain_id = c.chain_id
-                     WHERE a.id = r.asset_id AND c.block_number = pc.closing_block)))) AS "credited_at?",
+                     WHERE a.id = r.asset_id AND c.block_number = COALESCE(pc.closing_block, bc.closing_block)),
+                    COALESCE(pc.period_end, bc.period_end)))) AS "credited_at?",
                 e.tx_hash AS "tx_hash?",
-                r.plan_version, r.paid AS "paid: Money", r.in_flight AS "in_flight: Money"
+                r.plan_version, r.paid + r.exit_paid AS "paid!: Money", r.in_flight AS "in_flight: Money"
          FROM rewards r
          LEFT JOIN chain_events e ON e.asset_id = r.asset_id AND e.event_seq = r.event_seq
          LEFT JOIN period_closes pc ON pc.asset_id = r.asset_id AND pc.period = r.period
+         LEFT JOIN binary_closes bc ON bc.asset_id = r.asset_id AND bc.period = r.period
          WHERE r.asset_id = $1 AND r.beneficiary_no = $2 AND r.reward_no < $3
          ORDER BY r.reward_no DESC LIMIT $4"#,
         asset_id,

@@ -42,6 +42,8 @@ pub struct AssetFigures {
     pub claims: String,
     /// Treasury transfers.
     pub treasury_transfers: String,
+    /// Members' leaves (contracts/EXIT.md §12).
+    pub leaves: String,
     /// What is owed.
     pub liabilities: String,
     /// What custody should hold.
@@ -79,7 +81,8 @@ pub async fn run(pool: &PgPool, run_id: Option<i64>) -> Result<Option<(Run, Vec<
         AssetFigures,
         r#"SELECT chain_id, token, block_number, onchain_balance::text AS "onchain_balance!",
                 inflows::text AS "inflows!", payouts_executed::text AS "payouts_executed!", claims::text AS "claims!",
-                treasury_transfers::text AS "treasury_transfers!", liabilities::text AS "liabilities!",
+                treasury_transfers::text AS "treasury_transfers!", leaves::text AS "leaves!",
+                liabilities::text AS "liabilities!",
                 expected_balance::text AS "expected_balance!", variance::text AS "variance!",
                 solvency_margin::text AS "solvency_margin!", alerts
          FROM reconciler_results WHERE run_id = $1 ORDER BY chain_id, token"#,
@@ -200,9 +203,10 @@ pub async fn record_run(tx: &mut PgConnection, run: &RunRecord<'_>) -> Result<i6
         sqlx::query!(
             "INSERT INTO reconciler_results (run_id, chain_id, token, block_number, onchain_balance, inflows,
                 payouts_executed, claims, treasury_transfers, liabilities, expected_balance, variance,
-                solvency_margin, alerts)
+                solvency_margin, alerts, leaves)
              VALUES ($1, $2, $3, $4, $5::text::numeric, $6::text::numeric, $7::text::numeric, $8::text::numeric,
-                $9::text::numeric, $10::text::numeric, $11::text::numeric, $12::text::numeric, $13::text::numeric, $14)",
+                $9::text::numeric, $10::text::numeric, $11::text::numeric, $12::text::numeric, $13::text::numeric, $14,
+                $15::text::numeric)",
             run_id,
             r.chain_id as i64,
             r.token.as_slice(),
@@ -216,7 +220,8 @@ pub async fn record_run(tx: &mut PgConnection, run: &RunRecord<'_>) -> Result<i6
             r.expected_balance.to_string(),
             r.variance.to_string(),
             r.solvency_margin.to_string(),
-            &r.alerts
+            &r.alerts,
+            l.leaves.to_string()
         )
         .execute(&mut *tx)
         .await?;

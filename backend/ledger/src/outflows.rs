@@ -11,7 +11,7 @@ use serde_json::json;
 use sqlx::{Postgres, Transaction};
 
 use crate::events::{ChainEvent, EventBody};
-use crate::settlement::Refusal;
+use crate::exits::Refusal;
 
 type Tx = Transaction<'static, Postgres>;
 

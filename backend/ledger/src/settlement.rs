@@ -8,8 +8,7 @@ use crate::money::Money;
 use crate::payouts::Tx;
 use crate::plan::Amount;
 
-/// Why a settlement event could not be applied (it is quarantined, and an alert raised).
-pub(super) type Refusal = (&'static str, String);
+use crate::exits::Refusal;
 
 /// Applies a `PayoutDeferred`, `PayoutBatchExecuted`, `LiabilitiesCommitted` or `ExitOpened` event of `chain_id` in the ledger's
 /// transaction. `Ok(Err(_))`: the event does not match the ledger and must be quarantined. `Ok(Ok(fees))`: the

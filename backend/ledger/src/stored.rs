@@ -46,8 +46,9 @@ pub(crate) async fn next_credit_no(tx: &mut Tx, asset_id: i32) -> Result<u64, Le
 /// The users of an asset in number order, as the plans see them.
 pub(crate) async fn users(tx: &mut Tx, asset_id: i32) -> Result<Vec<UserState>, LedgerError> {
     let user_rows = sqlx::query!(
-        "SELECT user_no, address, sponsor_no, direct_count, has_retopup, retopup_count, frozen
-         FROM users WHERE asset_id = $1 ORDER BY user_no",
+        r#"SELECT user_no, address, sponsor_no, direct_count, has_retopup, retopup_count, frozen,
+                  exited_block IS NOT NULL AS "exited!"
+         FROM users WHERE asset_id = $1 ORDER BY user_no"#,
         asset_id
     )
     .fetch_all(&mut **tx)
@@ -62,6 +63,7 @@ pub(crate) async fn users(tx: &mut Tx, asset_id: i32) -> Result<Vec<UserState>, 
         u.has_retopup = r.has_retopup;
         u.retopup_count = r.retopup_count as u64;
         u.frozen = r.frozen;
+        u.exited = r.exited;
         users.push(u);
     }
     Ok(users)

@@ -380,3 +380,63 @@ async fn replays_with_any_batching_reproduce_every_placement_credit_and_close() 
     let reopened = ChainLedger::open(one.pool.clone(), CHAIN).await.unwrap();
     assert_eq!(engine(&by_batch).stored(), engine(&reopened).stored());
 }
+
+/// The binary plan keeps its published withdrawal fee (PLAN-BINARY.md §0, PLAN-GENERATION.md §4; issue 66): an
+/// entry settles E of the member's rewards and the contract pays E − ⌈E × withdrawal_fee_bps / 10000⌉, the fee the
+/// company's once the batch settles, in the balance the next close scales pair bonuses to. The builder applied the
+/// fee to the generation plan only: a binary batch paid E and kept nothing.
+#[tokio::test]
+async fn a_binary_payout_keeps_the_plans_withdrawal_fee_for_the_company() {
+    let (db, mut l) = ledger(BinaryParams { withdrawal_fee_bps: 500, ..BinaryParams::defaults(6) }).await;
+    let pool = &db.pool;
+    let t = NOV + 86_400;
+    // G is owed 10 + 50 = 60 USDT (DIRECT of A's and B's registrations), A 100 USDT (DIRECT of C's).
+    let s = l
+        .apply_block(&[
+            registered(1, t, "A", "G", 100),
+            registered(2, t + 1, "B", "G", 500),
+            registered(3, t + 2, "C", "A", 1000),
+        ])
+        .await
+        .unwrap();
+    assert_eq!((s.applied, s.quarantined), (3, 0));
+    // 60 × 5 % = 3, 100 × 5 % = 5.
+    let built = ledger::payouts::build_batch(pool, ASSET, &ledger::payouts::BuildLimits::new(10, Amount::MAX))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(built.entries, vec![(named("G"), 57 * USDT), (named("A"), 95 * USDT)]);
+    assert_eq!((built.total, built.fees), (152 * USDT, 8 * USDT));
+    let hash = B256::repeat_byte(0xab);
+    ledger::payouts::record_signed(pool, built.id, U256::from(9), hash, 1_900_000_000, &[1; 65]).await.unwrap();
+    let company_before = engine(&l).company();
+    let executed = ChainEvent {
+        contract: Address::ZERO,
+        key: key(4),
+        block_number: 4,
+        block_timestamp: t + 3,
+        body: EventBody::PayoutBatchExecuted {
+            nonce: U256::from(9),
+            token: token(),
+            payouts_hash: hash,
+            total: U256::from(built.total),
+            count: U256::from(2),
+            deferred_count: U256::ZERO,
+            deferred_total: U256::ZERO,
+        },
+    };
+    let s = l.apply_block(&[executed]).await.unwrap();
+    assert_eq!((s.applied, s.quarantined), (1, 0));
+    assert_eq!(
+        text(pool, "SELECT string_agg(user_no || ' settled ' || settled, ', ' ORDER BY user_no) FROM user_balances WHERE settled > 0").await,
+        "0 settled 60000000, 1 settled 100000000",
+        "each entry settles its gross"
+    );
+    assert_eq!(
+        text(pool, "SELECT reason || ' ' || amount || ' batch ' || batch_id FROM company_credits WHERE reason = 'withdrawal_fee'").await,
+        format!("withdrawal_fee 8000000 batch {}", built.id)
+    );
+    assert_eq!(engine(&l).company(), company_before + 8 * USDT, "the fees are in the balance closes are scaled to");
+    let reopened = ChainLedger::open(pool.clone(), CHAIN).await.unwrap();
+    assert_eq!(engine(&reopened).company(), engine(&l).company());
+}

@@ -406,26 +406,18 @@ fn chain_batch(previous: alloy::primitives::B256, nonce: U256, payouts: &[Payout
 /// that is not the last), and `exit` with the depth-17 proof paying a fresh holder. The energy is the node's receipt's
 /// `energy_usage_total`, also without the intrinsic gas; bandwidth is apart. `cargo test -p payout-chain --test tron
 /// energy -- --nocapture` prints it.
-#[tokio::test]
-async fn energy_of_the_members_exit_beside_plain_transfers() -> eyre::Result<()> {
+/// Commits, the TRON way, epoch 1 of the test USDT: a root with `member`'s leaf (1 + 2 + 3 + 4 USDT owed, 5
+/// claimable) at index 0x15a5a of a tree of depth 17, folded by the contract's own `foldProof`. Returns the leaf, its
+/// siblings and what the commitment cost.
+async fn commit_depth17_leaf(
+    s: &Setup,
+    tron: &TronPayoutChain,
+    member: Address,
+) -> eyre::Result<(abi::SettlementExit::ExitLeaf, Vec<abi::SettlementExit::SumNode>, Cost)> {
     const DEPTH: usize = 17;
     const INDEX: u64 = 0x15a5a;
-    let s = setup().await?;
-    let tron = payouts_chain(&s, 5_000_000_000, Duration::from_secs(600))?;
-    let minter = anvil_tests::api::wallet_provider(&s.chain.rpc_url(), &s.chain.account(5))?;
-    let usdt = TestUSDT::new(s.chain.usdt, &minter);
-    // The outside wallet: sends the plain transfers, opens, folds and exits (the exit pays the member).
-    let wallet = s.chain.account(4);
-    let holder = Address::repeat_byte(0x7d);
-    for who in [wallet.address(), holder] {
-        usdt.mint(who, U256::from(1_000 * USDT)).send().await?.get_receipt().await?;
-    }
     let settlement = abi::Settlement::new(s.chain.settlement, &s.chain.provider);
-    let exits = settlement.exits().call().await?;
-    let exit = abi::SettlementExit::new(exits, &s.chain.provider);
-
-    // A root with the member's leaf at depth 17, folded by the contract's own `foldProof`; committed the TRON way.
-    let member = Address::repeat_byte(0x3e);
+    let exit = abi::SettlementExit::new(settlement.exits().call().await?, &s.chain.provider);
     let leaf = abi::SettlementExit::ExitLeaf {
         member,
         reserved: USDT,
@@ -458,7 +450,92 @@ async fn energy_of_the_members_exit_beside_plain_transfers() -> eyre::Result<()>
         deadline: s.chain.deadline().await?,
     };
     let signature = s.chain.sign(&root);
-    let (commit, _) = cost_of_signed(&s, &tron, &payout_chain::SignedCall::Commitment(root), &signature).await?;
+    let (commit, _) = cost_of_signed(s, tron, &payout_chain::SignedCall::Commitment(root), &signature).await?;
+    Ok((leaf, siblings, commit))
+}
+
+/// A member leaving alone while a change of power is pending (contracts/EXIT.md §12): `leave` with a depth-17 proof
+/// and a batch of 10 since the commitment (the member's own entry among them), sent by an outside wallet and paying
+/// the member, beside a plain USDT transfer to a fresh holder in the same run.
+#[tokio::test]
+async fn energy_of_a_member_leaving_beside_plain_transfers() -> eyre::Result<()> {
+    const INDEX: u64 = 0x15a5a;
+    let s = setup().await?;
+    let tron = payouts_chain(&s, 5_000_000_000, Duration::from_secs(600))?;
+    let minter = anvil_tests::api::wallet_provider(&s.chain.rpc_url(), &s.chain.account(5))?;
+    let usdt = TestUSDT::new(s.chain.usdt, &minter);
+    let wallet = s.chain.account(4);
+    usdt.mint(wallet.address(), U256::from(1_000 * USDT)).send().await?.get_receipt().await?;
+    let settlement = abi::Settlement::new(s.chain.settlement, &s.chain.provider);
+    let exits = settlement.exits().call().await?;
+
+    let member = Address::repeat_byte(0x3f);
+    let (leaf, siblings, _) = commit_depth17_leaf(&s, &tron, member).await?;
+    // A batch of 10 since the commitment, one unit to each, the member among them.
+    let entries: Vec<(Address, u128)> =
+        (0..10u8).map(|i| (if i == 4 { member } else { Address::repeat_byte(0x60 + i) }, 1)).collect();
+    let (batch, signature) = usdt_batch(&s, 9_300, &entries).await?;
+    cost_of_signed(&s, &tron, &batch.clone().into(), &signature).await?;
+    let folded = vec![abi::SettlementExit::FoldedBatch {
+        previous: alloy::primitives::B256::ZERO,
+        nonce: batch.nonce,
+        payouts: batch
+            .payouts
+            .iter()
+            .map(|p| abi::SettlementExit::Payout { recipient: p.recipient, amount: p.amount })
+            .collect(),
+    }];
+    // The admin schedules a change: members may leave.
+    settlement.scheduleSignerRotation(Address::repeat_byte(0x51)).send().await?.get_receipt().await?;
+    assert!(settlement.leaveOpen().call().await?, "a change is pending");
+
+    let plain_fresh = plain_transfer(&s, &wallet, Address::repeat_byte(0x7b), USDT).await?;
+    let leave_call = abi::SettlementExit::leaveCall {
+        token: s.chain.usdt,
+        leaf,
+        index: U256::from(INDEX),
+        siblings,
+        batches: folded,
+        to: member,
+    };
+    let left = cost_of_call(&s, &wallet, exits, alloy::sol_types::SolCall::abi_encode(&leave_call)).await?;
+    assert_eq!(usdt_of(&s, member).await?, U256::from(10 * USDT), "its leaf in all: the batch's unit and the leave");
+    assert!(settlement.hasLeft(member, s.chain.usdt).call().await?, "marked as left");
+    println!("TRON energy, a member leaving while a change is pending:");
+    println!(
+        "  leave, a depth-17 proof and a batch of 10 since, to a fresh holder {} beside a plain USDT transfer to a fresh \
+         holder {} (ratio {:.2}); without the intrinsic gas {} vs {} (ratio {:.2}); bandwidth burnt (SUN) {}",
+        left.energy,
+        plain_fresh.energy,
+        left.energy as f64 / plain_fresh.energy as f64,
+        left.execution(),
+        plain_fresh.execution(),
+        left.execution() as f64 / plain_fresh.execution() as f64,
+        left.net_fee
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn energy_of_the_members_exit_beside_plain_transfers() -> eyre::Result<()> {
+    const INDEX: u64 = 0x15a5a;
+    let s = setup().await?;
+    let tron = payouts_chain(&s, 5_000_000_000, Duration::from_secs(600))?;
+    let minter = anvil_tests::api::wallet_provider(&s.chain.rpc_url(), &s.chain.account(5))?;
+    let usdt = TestUSDT::new(s.chain.usdt, &minter);
+    // The outside wallet: sends the plain transfers, opens, folds and exits (the exit pays the member).
+    let wallet = s.chain.account(4);
+    let holder = Address::repeat_byte(0x7d);
+    for who in [wallet.address(), holder] {
+        usdt.mint(who, U256::from(1_000 * USDT)).send().await?.get_receipt().await?;
+    }
+    let settlement = abi::Settlement::new(s.chain.settlement, &s.chain.provider);
+    let exits = settlement.exits().call().await?;
+    let exit = abi::SettlementExit::new(exits, &s.chain.provider);
+
+    // A root with the member's leaf at depth 17, folded by the contract's own `foldProof`; committed the TRON way.
+    let member = Address::repeat_byte(0x3e);
+    let (leaf, siblings, commit) = commit_depth17_leaf(&s, &tron, member).await?;
     let plain_existing = plain_transfer(&s, &wallet, holder, USDT).await?;
 
     // Three batches since the commitment, to fresh recipients: 1 entry, 100, 1.
@@ -744,10 +821,16 @@ fn tronweb(tx: &Value) -> eyre::Result<(String, String)> {
         .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()?;
     node.stdin.take().expect("stdin").write_all(tx.to_string().as_bytes())?;
     let out = node.wait_with_output()?;
-    eyre::ensure!(out.status.success(), "trigger-tx.mjs failed");
+    eyre::ensure!(
+        out.status.success(),
+        "trigger-tx.mjs ended with {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     let answer: Value = serde_json::from_slice(&out.stdout)?;
     Ok((answer["raw_data_hex"].as_str().unwrap_or_default().into(), answer["txID"].as_str().unwrap_or_default().into()))
 }

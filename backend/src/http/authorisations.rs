@@ -415,7 +415,8 @@ pub enum ProposeRequest {
 /// Proposes an outflow for approval and answers with the typed data the proposer's wallet signs next
 /// (`POST …/{id}/signatures`). A payout batch gets its nonce and deadline fixed (the deadline the chain's time plus the
 /// chain's `approval_window_secs`; proposing it again answers the same authorisation); a treasury transfer or refund is
-/// checked as one signed at once would be (available share, floor, exit) and stored `proposed`, reserving its amount.
+/// checked as one signed at once would be (available share, floor, exit, a recipient the signer sends company funds
+/// to: 422 `recipient_not_allowed`) and stored `proposed`, reserving its amount.
 /// A solvency commitment is the system's: 409 `system_authorisation`.
 #[utoipa::path(post, path = "/v1/admin/authorisations", tag = "authorisations", security(("bearer" = [])),
     request_body = ProposeRequest,

@@ -68,7 +68,11 @@ bounded_fields! {
     url, optional_url: crate::notify::webhook::URL_MAX_LEN, "a URL", "invalid_url";
     link_token, optional_link_token: crate::notify::keys::TOKEN_MAX_LEN, "a link token", "invalid_token";
     note, optional_note: NOTE_MAX_LEN, "a note", "invalid_body";
+    groups, optional_groups: GROUPS_MAX_LEN, "a list of groups", "invalid_query";
 }
+
+/// The longest list of notification groups (`money,account,news` is 18).
+pub const GROUPS_MAX_LEN: usize = 32;
 
 /// The longest e-mail address accepted (RFC 5321's path limit).
 pub const EMAIL_MAX_LEN: usize = 254;

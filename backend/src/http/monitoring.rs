@@ -88,9 +88,11 @@ pub struct AssetResult {
     pub claims: String,
     /// Σ treasury transfers out of custody.
     pub treasury_transfers: String,
+    /// Σ members' leaves paid out of custody while a change of power was pending (contracts/EXIT.md §12).
+    pub leaves: String,
     /// What is owed: reserved, held, pending and batched rewards, and what users can claim from the contract.
     pub liabilities: String,
-    /// What custody should hold: inflows − payouts_executed − claims − treasury_transfers.
+    /// What custody should hold: inflows − payouts_executed − claims − treasury_transfers − leaves.
     pub expected_balance: String,
     /// On-chain − expected: zero when chain and ledger agree.
     pub variance: String,
@@ -134,6 +136,7 @@ pub async fn reconciliation(
             payouts_executed: r.payouts_executed,
             claims: r.claims,
             treasury_transfers: r.treasury_transfers,
+            leaves: r.leaves,
             liabilities: r.liabilities,
             expected_balance: r.expected_balance,
             variance: r.variance,

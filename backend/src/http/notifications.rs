@@ -39,6 +39,46 @@ pub struct NotificationsQuery {
     /// Only the unread ones.
     #[serde(default)]
     pub unread: bool,
+    /// The groups listed, comma-separated: `money` (payments, rewards, payouts, a leave, the members' exit opening),
+    /// `account` (rank, freezes) and `news` (a proof of solvency committed). Default `money,account`: news is off,
+    /// its latest item per asset is in `latest_news`.
+    #[serde(default, deserialize_with = "bounded::optional_groups")]
+    pub groups: Option<String>,
+}
+
+/// The groups named by `groups` (default [`ledger::notify::DEFAULT_GROUPS`]); 400 on an unknown or empty one.
+fn groups_of(groups: Option<&str>) -> Result<Vec<&'static str>, ApiError> {
+    let Some(list) = groups else { return Ok(ledger::notify::DEFAULT_GROUPS.to_vec()) };
+    let mut out = Vec::new();
+    for name in list.split(',') {
+        let group = ledger::notify::GROUPS.iter().find(|g| **g == name.trim()).ok_or_else(|| {
+            ApiError::bad_request("invalid_query", format!("groups: {name:?} is none of money, account, news"))
+        })?;
+        if !out.contains(group) {
+            out.push(*group);
+        }
+    }
+    Ok(out)
+}
+
+/// Unread notifications per group.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UnreadByGroup {
+    /// Payments, rewards, payouts, a leave, the members' exit opening.
+    pub money: i64,
+    /// Rank, freezes.
+    pub account: i64,
+    /// Proofs of solvency committed.
+    pub news: i64,
+}
+
+impl UnreadByGroup {
+    fn of(by_kind: &[(String, i64)]) -> Self {
+        let sum = |group: &str| -> i64 {
+            by_kind.iter().filter(|(k, _)| ledger::notify::group_of(k) == group).map(|(_, n)| n).sum()
+        };
+        Self { money: sum("money"), account: sum("account"), news: sum("news") }
+    }
 }
 
 /// One notification.
@@ -47,14 +87,16 @@ pub struct NotificationView {
     /// Its id (the same in the e-mail's Message-ID and the webhook's `webhook-id`).
     pub id: String,
     /// What happened: one of `payment.applied`, `payment.expired`, `reward.credited`, `period.bonus`, `rank.reached`, `payout.sent`,
-    /// `payout.paid`, `payout.deferred`, `account.frozen`, `account.unfrozen`, `solvency.committed`, `exit.opened`.
+    /// `payout.paid`, `payout.deferred`, `account.frozen`, `account.unfrozen`, `solvency.committed`, `exit.opened`,
+    /// `member.left`.
     pub kind: String,
     /// The asset it is about.
     pub asset_id: i32,
     /// Whether it is about the whole asset (news every member of it sees) rather than the caller alone.
     pub news: bool,
     /// Its facts: amounts as decimal strings of base units (`amount`, `gross`, `fee`, `net`, `reserved`, `held`,
-    /// `total`, `custody`), `chain_id`, `tx_hash` (0x), `block_number`, `batch_id`, `period`, `rank`, `epoch`.
+    /// `total`, `custody`, `due`, `owed`, `forfeited`), `chain_id`, `tx_hash` (0x), `block_number`, `batch_id`,
+    /// `period`, `rank`, `epoch`, `to` and `contract` (0x).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
     /// When it was written, RFC 3339.
@@ -72,37 +114,55 @@ pub struct NotificationPage {
     pub items: Vec<NotificationView>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<i64>,
-    /// How many of the caller's notifications are unread.
+    /// How many of the caller's notifications of the groups listed are unread.
     pub unread: i64,
+    /// Unread per group, whatever was listed.
+    pub unread_by_group: UnreadByGroup,
+    /// The newest news of each of the caller's assets (read or not): the centre's one line of news while it is off.
+    pub latest_news: Vec<NotificationView>,
+}
+
+fn view(n: ledger::notify::Notification) -> NotificationView {
+    NotificationView {
+        news: n.news,
+        id: n.id,
+        kind: n.kind,
+        asset_id: n.asset_id,
+        data: n.data,
+        created_at: n.created_at,
+        read: n.read,
+        seq: n.seq,
+    }
 }
 
 /// The caller's notifications (their own and their assets' news), newest first.
 #[utoipa::path(get, path = "/v1/users/notifications", tag = "notifications", security(("bearer" = [])),
-    params(NotificationsQuery), responses((status = 200, body = NotificationPage), (status = 400, body = ErrorBody)))]
+    params(NotificationsQuery),
+    responses((status = 200, body = NotificationPage), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(ctx): State<ApiContext>,
     user: AuthUser,
     Query(q): Query<NotificationsQuery>,
 ) -> Result<Json<NotificationPage>, ApiError> {
     let limit = page_limit(q.limit)?;
+    let groups = groups_of(q.groups.as_deref())?;
     let wallet = user.wallet.as_slice();
-    let rows = ledger::notify::member_page(&ctx.db, wallet, q.cursor.unwrap_or(i64::MAX), q.unread, limit + 1).await?;
-    let unread = ledger::notify::unread(&ctx.db, wallet).await?;
-    let items: Vec<NotificationView> = rows
-        .into_iter()
-        .map(|n| NotificationView {
-            news: n.news,
-            id: n.id,
-            kind: n.kind,
-            asset_id: n.asset_id,
-            data: n.data,
-            created_at: n.created_at,
-            read: n.read,
-            seq: n.seq,
-        })
-        .collect();
+    let kinds = ledger::notify::kinds_of(&groups);
+    let before = q.cursor.unwrap_or(i64::MAX);
+    let rows = ledger::notify::member_page(&ctx.db, wallet, before, q.unread, &kinds, limit + 1).await?;
+    let by_kind = ledger::notify::unread_by_kind(&ctx.db, wallet).await?;
+    let unread: i64 =
+        by_kind.iter().filter(|(k, _)| groups.contains(&ledger::notify::group_of(k))).map(|(_, n)| n).sum();
+    let latest_news = ledger::notify::latest_news(&ctx.db, wallet).await?.into_iter().map(view).collect();
+    let items: Vec<NotificationView> = rows.into_iter().map(view).collect();
     let page = super::page::Page::keyset(items, limit, |n| n.seq);
-    Ok(Json(NotificationPage { items: page.items, next_cursor: page.next_cursor, unread }))
+    Ok(Json(NotificationPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+        unread,
+        unread_by_group: UnreadByGroup::of(&by_kind),
+        latest_news,
+    }))
 }
 
 /// `POST /v1/users/notifications/read`: the ids to mark read, or `all`.
@@ -120,8 +180,11 @@ pub struct MarkRead {
 /// The unread count.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Unread {
-    /// How many of the caller's notifications are unread.
+    /// How many of the caller's notifications of the default groups (`money`, `account`) are unread: the header's
+    /// badge.
     pub unread: i64,
+    /// Unread per group.
+    pub unread_by_group: UnreadByGroup,
 }
 
 /// Marks notifications read.
@@ -139,8 +202,9 @@ pub async fn mark_read(
         return Err(ApiError::unprocessable("invalid_body", "at most 100 ids of at most 200 characters"));
     }
     let ids = (!req.all).then_some(req.ids.as_slice());
-    let unread = ledger::notify::mark_read(&ctx.db, user.wallet.as_slice(), ids).await?;
-    Ok(Json(Unread { unread }))
+    let by_kind = ledger::notify::mark_read(&ctx.db, user.wallet.as_slice(), ids).await?;
+    let by_group = UnreadByGroup::of(&by_kind);
+    Ok(Json(Unread { unread: by_group.money + by_group.account, unread_by_group: by_group }))
 }
 
 /// The caller's e-mail settings.
@@ -235,6 +299,16 @@ fn notify_keys(ctx: &ApiContext) -> Result<NotifyKeys, ApiError> {
     Ok(NotifyKeys::new(&settings.key().map_err(ApiError::Internal)?))
 }
 
+/// `[notifications.confirmations]` as the ledger counts them.
+fn confirmation_limits(ctx: &ApiContext) -> ledger::notify::contacts::ConfirmationLimits {
+    let c = ctx.settings.notifications.as_ref().map(|n| n.confirmations).unwrap_or_default();
+    ledger::notify::contacts::ConfirmationLimits {
+        per_wallet: c.per_wallet,
+        per_address: c.per_address,
+        window_secs: c.window_secs,
+    }
+}
+
 fn check_choice(language: &str, kinds: &[String]) -> Result<(), ApiError> {
     if !texts::is_language(language) {
         return Err(ApiError::unprocessable(
@@ -270,7 +344,7 @@ pub fn mask(email: &str) -> String {
 /// is followed. Setting it again (the same or another) sends a new link and kills the earlier ones.
 #[utoipa::path(put, path = "/v1/users/email", tag = "notifications", security(("bearer" = [])),
     request_body = SetEmail, responses((status = 202, body = EmailSettings), (status = 422, body = ErrorBody),
-        (status = 503, body = ErrorBody)))]
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn set_email(
     State(ctx): State<ApiContext>,
     user: AuthUser,
@@ -286,16 +360,23 @@ pub async fn set_email(
     getrandom::fill(&mut nonce).expect("the OS random source is available");
     let wallet = user.wallet.as_slice();
     let sealed = keys.seal(email.as_bytes());
-    ledger::notify::contacts::set_address(
+    let limits = confirmation_limits(&ctx);
+    let set = ledger::notify::contacts::set_address(
         &ctx.db,
         wallet,
         &sealed,
         &mask(&email),
+        &keys.address_digest(&email),
         &req.language,
         &dedup(&req.kinds),
         &nonce,
+        limits,
     )
     .await?;
+    if let ledger::notify::contacts::SetAddress::Limited { by_wallet } = set {
+        tracing::warn!(wallet = %user.wallet, by_wallet, "confirmation e-mail refused: over the limit");
+        return Err(ApiError::RateLimited { retry_after_secs: limits.window_secs });
+    }
     let contact = ledger::notify::contacts::get(&ctx.db, wallet).await?;
     Ok((StatusCode::ACCEPTED, Json(settings_view(&ctx, contact))))
 }

@@ -30,8 +30,11 @@ pub struct AssetStanding {
     pub symbol: String,
     /// Decimals of the asset's smallest unit: one whole unit is 10^decimals base units.
     pub decimals: i16,
-    /// `active`, or `frozen` by an admin.
+    /// `active`, `frozen` by an admin, or `exited`: the member left with their due (a leave during a pending change
+    /// of power, PLAN.md §5) and is paid nothing more in this asset; rewards that would be theirs go to the company.
     pub status: &'static str,
+    /// The block of the member's leave, once `exited`.
+    pub exited_block: Option<i64>,
     /// Number of the user in this asset's plan (0 = genesis).
     pub user_no: i32,
     /// Sponsor's address (0x EIP-55); none for the genesis user.
@@ -68,7 +71,8 @@ pub struct Balances {
     /// Left claimable in the contract by a failed push (see `GET /v1/users/claim`), net of the withdrawal fee.
     pub claimable: String,
     /// What reached the wallet net of withdrawal fees: the payments of its executed payout entries, pushed or left
-    /// claimable and since claimed. "Paid out 350" with a 5 % fee reads "received 332.5 (fee 17.5)".
+    /// claimable and since claimed, and what the member's leave paid. "Paid out 350" with a 5 % fee reads "received
+    /// 332.5 (fee 17.5)".
     pub received: String,
     /// Withdrawal fees the company kept from the wallet's executed payout entries (0 on plans without a fee).
     /// `settled` (gross) = `received` + `fees` + `claimable`.
@@ -108,7 +112,14 @@ pub async fn profile_of(db: &PgPool, wallet: Address) -> Result<Profile, ApiErro
             chain_id: r.chain_id,
             symbol: r.symbol,
             decimals: r.decimals,
-            status: if r.frozen { "frozen" } else { "active" },
+            status: if r.exited_block.is_some() {
+                "exited"
+            } else if r.frozen {
+                "frozen"
+            } else {
+                "active"
+            },
+            exited_block: r.exited_block,
             user_no: r.user_no,
             sponsor: r.sponsor.map(|s| show_address(r.chain_id as u64, &s)),
             registered_block: r.registered_block,

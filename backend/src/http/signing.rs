@@ -88,9 +88,11 @@ pub(crate) fn staff_signatures(a: &Authorisation) -> Vec<StaffSignature> {
         .collect()
 }
 
-/// The signer's refusal of an outflow's approvals, as the API answers it: 409 `approvals_missing` in the signer's words.
+/// The signer's refusal of an outflow's approvals, as the API answers it: 409 `approvals_missing` in the signer's words,
+/// its rule's code said once (the signer's message starts with it; the answer's own code follows in the console).
 pub fn approvals_refused(code: &str, message: &str) -> Option<ApiError> {
     matches!(code, "policy.approvals_missing" | "policy.approval_invalid" | "policy.nonce_space").then(|| {
-        ApiError::Conflict { code: "approvals_missing", message: format!("the signer refused ({code}): {message}") }
+        let detail = message.strip_prefix(code).and_then(|rest| rest.strip_prefix(": ")).unwrap_or(message);
+        ApiError::Conflict { code: "approvals_missing", message: format!("the signer refused ({code}): {detail}") }
     })
 }

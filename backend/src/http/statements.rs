@@ -96,36 +96,24 @@ fn period(from: Option<&str>, to: Option<&str>, max_days: Option<i64>) -> Result
     Ok((from, to))
 }
 
-/// One CSV row being written.
+/// One CSV row being written: its cells, each one cell whatever it holds (an empty one included), written as one
+/// record by the `csv` crate (RFC 4180 quoting, CRLF line ends). Hand-written joining once dropped the separator
+/// after an empty first cell, shifting every later value under the wrong heading (issue 66).
 #[derive(Default)]
-struct Row(String);
+struct Row(Vec<String>);
 
 impl Row {
-    fn sep(&mut self) {
-        if !self.0.is_empty() {
-            self.0.push(',');
-        }
-    }
-
-    /// A text cell: formula-like starts prefixed with `'`, quoted when it must be (RFC 4180).
+    /// A text cell: formula-like starts prefixed with `'` (a spreadsheet would run them); quoted by the writer.
     fn text(&mut self, value: &str) -> &mut Self {
-        self.sep();
         let guarded =
             if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
-        if guarded.contains([',', '"', '\r', '\n']) {
-            self.0.push('"');
-            self.0.push_str(&guarded.replace('"', "\"\""));
-            self.0.push('"');
-        } else {
-            self.0.push_str(&guarded);
-        }
+        self.0.push(guarded);
         self
     }
 
     /// A cell the server made of digits (numbers, hashes, times): written as is.
     fn raw(&mut self, value: &str) -> &mut Self {
-        self.sep();
-        self.0.push_str(value);
+        self.0.push(value.to_owned());
         self
     }
 
@@ -152,11 +140,22 @@ impl Row {
         self.raw(&bytes.map(alloy::hex::encode_prefixed).unwrap_or_default())
     }
 
-    fn end(&mut self, out: &mut String) {
-        out.push_str(&self.0);
-        out.push_str("\r\n");
+    /// Writes the row as one record of `out` and empties it for the next.
+    fn end(&mut self, out: &mut csv::Writer<Vec<u8>>) -> Result<(), csv::Error> {
+        let written = out.write_record(&self.0);
         self.0.clear();
+        written
     }
+}
+
+/// A CSV writer into memory, with CRLF line ends (RFC 4180).
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::with_capacity(2 * CHUNK))
+}
+
+/// What `out` has written so far, taken out of it (flushed first); `out` is a fresh writer after.
+fn take_written(out: &mut csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {
+    std::mem::replace(out, csv_writer()).into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
 /// The CSV answer: `header`, then a line per row of `rows` (each written by `line`), streamed in chunks while the
@@ -172,16 +171,36 @@ fn csv_answer<T: Send + 'static>(
     let (mut tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let db = ctx.db.clone();
     tokio::spawn(async move {
-        let mut out = format!("{header}\r\n");
+        let mut out = csv_writer();
         let mut row = Row::default();
+        for cell in header.split(',') {
+            row.raw(cell);
+        }
+        if let Err(e) = row.end(&mut out) {
+            tracing::error!(error = %e, "a statement's header could not be written");
+            let _ = tx.send(Err(std::io::Error::other("the statement could not be written"))).await;
+            return;
+        }
         let mut stream = rows(&db);
         while let Some(item) = stream.next().await {
             match item {
                 Ok(item) => {
                     line(&item, &mut row);
-                    row.end(&mut out);
-                    if out.len() >= CHUNK && tx.send(Ok(Bytes::from(std::mem::take(&mut out)))).await.is_err() {
-                        return; // the client went away
+                    let written = row.end(&mut out).and_then(|()| {
+                        Ok(if out.get_ref().len() >= CHUNK { Some(take_written(&mut out)?) } else { None })
+                    });
+                    match written {
+                        Ok(Some(chunk)) => {
+                            if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
+                                return; // the client went away
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::error!(error = %e, "a statement's row could not be written");
+                            let _ = tx.send(Err(std::io::Error::other("the statement could not be written"))).await;
+                            return;
+                        }
                     }
                 }
                 Err(e) => {
@@ -191,7 +210,15 @@ fn csv_answer<T: Send + 'static>(
                 }
             }
         }
-        let _ = tx.send(Ok(Bytes::from(out))).await;
+        match take_written(&mut out) {
+            Ok(rest) => {
+                let _ = tx.send(Ok(Bytes::from(rest))).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a statement's end could not be written");
+                let _ = tx.send(Err(std::io::Error::other("the statement could not be written"))).await;
+            }
+        }
     });
     let mut response = Body::from_stream(rx).into_response();
     let h = response.headers_mut();
@@ -396,16 +423,57 @@ pub async fn company_statement(
 mod tests {
     use super::*;
 
+    /// Each row as the writer leaves it, and as a CSV reader reads it back.
+    fn written(rows: &mut [Row]) -> (String, Vec<Vec<String>>) {
+        let mut out = csv_writer();
+        for row in rows.iter_mut() {
+            row.end(&mut out).unwrap();
+        }
+        let text = String::from_utf8(take_written(&mut out).unwrap()).unwrap();
+        let read = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        (text, read)
+    }
+
     #[test]
     fn text_cells_are_quoted_and_formulas_defused_numbers_are_not() {
         let mut row = Row::default();
         row.text("=HYPERLINK(\"x\")").text("a,b").text("-1").text("plain").raw("-0.5");
-        assert_eq!(row.0, "\"'=HYPERLINK(\"\"x\"\")\",\"a,b\",'-1,plain,-0.5");
+        let (text, read) = written(std::slice::from_mut(&mut row));
+        assert_eq!(text, "\"'=HYPERLINK(\"\"x\"\")\",\"a,b\",'-1,plain,-0.5\r\n");
+        assert_eq!(read, vec![vec!["'=HYPERLINK(\"x\")", "a,b", "'-1", "plain", "-0.5"]]);
         assert!(day_start("2026-02-30", "from").is_err());
         assert!(day_start("2026-1-1", "from").is_err());
         assert_eq!(day_start("1970-01-02", "from").unwrap(), 86_400);
         assert!(period(Some("2026-01-02"), Some("2026-01-02"), None).is_err());
         assert!(period(Some("2025-01-01"), Some("2026-01-03"), Some(366)).is_err());
         assert!(period(Some("2025-01-01"), Some("2026-01-02"), Some(366)).is_ok());
+    }
+
+    /// Empty cells are cells: a row whose first cells are empty (a rank bonus has no chain time) keeps every value
+    /// under its heading, as a CSV reader reads it (it lost one separator per leading empty cell before).
+    #[test]
+    fn a_row_starting_with_empty_cells_keeps_its_columns() {
+        let mut header = Row::default();
+        for cell in MEMBER_HEADER.split(',') {
+            header.raw(cell);
+        }
+        let mut row = Row::default();
+        row.time(None).text("rank_bonus").text("").amount(None, 6).raw("").raw("").raw("").raw("");
+        row.text("USDT").text("pending").number(None).hash(None).number(Some(7));
+        let (_, read) = written(&mut [header, row]);
+        assert_eq!(read[0].len(), 14);
+        assert_eq!(read[1].len(), read[0].len(), "{read:?}");
+        let cell = |name: &str| &read[1][read[0].iter().position(|h| h == name).unwrap()];
+        assert_eq!((cell("time").as_str(), cell("type").as_str()), ("", "rank_bonus"));
+        assert_eq!(
+            (cell("symbol").as_str(), cell("status").as_str(), cell("batch_id").as_str()),
+            ("USDT", "pending", "7")
+        );
     }
 }

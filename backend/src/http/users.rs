@@ -210,9 +210,9 @@ pub struct HistoryQuery {
 pub struct RewardEntry {
     /// The reward's number in the asset (the page cursor).
     pub reward_no: i64,
-    /// DIRECT, POOL_L1, POOL_L2, POOL_L3 or LEVEL.
+    /// DIRECT, POOL_L1, POOL_L2, POOL_L3, LEVEL, GENERATION, RANK_BONUS or BINARY_PAIR.
     pub kind: String,
-    /// Pool level (POOL_*) or sponsor level (LEVEL); 0 or 1 otherwise as stored.
+    /// Pool level (POOL_*), sponsor level (LEVEL, GENERATION) or rank (RANK_BONUS); 0 otherwise.
     pub level: i32,
     /// What the credit earned; never changes.
     pub amount: AssetAmount,
@@ -223,10 +223,14 @@ pub struct RewardEntry {
     pub paid: AssetAmount,
     /// Parts in payout batches not settled or cancelled yet.
     pub in_flight: AssetAmount,
-    /// Block of the event that made the credit; for a RANK_BONUS, the block whose time closed its week.
+    /// Block of the event that made the credit; for a period's bonus (RANK_BONUS, BINARY_PAIR), the block whose time
+    /// closed its period.
     pub block: Option<i64>,
-    /// When the credit was made: `block`'s time as the chain stamped it (RFC 3339, UTC). Null for a credit no chain
-    /// event caused (an admin's manual placement) and for a week closed by a block the ledger holds no event of.
+    /// The period a RANK_BONUS (weeks) or BINARY_PAIR (the binary plan's periods) was credited at the close of.
+    pub period: Option<i64>,
+    /// When the credit was made: `block`'s time as the chain stamped it (RFC 3339, UTC); for a period closed by a
+    /// block the ledger holds no event of, the period's end. Null for a credit no chain event caused (an admin's
+    /// manual placement).
     pub credited_at: Option<String>,
     /// The transaction of the event that made the credit (0x hex); null for a RANK_BONUS (a week's close) and an
     /// admin's manual placement.
@@ -239,7 +243,7 @@ pub struct RewardEntry {
 }
 
 /// One part of a reward in a payout batch. A batch pays each user one entry that settles E of their rewards, oldest
-/// first, and keeps the withdrawal fee ⌈E × withdrawal_fee_bps / 10000⌉ (generation plan; 0 otherwise). The entry's
+/// first, and keeps the withdrawal fee ⌈E × withdrawal_fee_bps / 10000⌉ (the generation and binary plans; 0 on the auto-pool plan). The entry's
 /// fee is shared over its parts in settling order: a part settling `amount` after the entry's earlier parts settled B
 /// bears ⌊(B + amount) × fee / E⌋ − ⌊B × fee / E⌋. So over an entry the parts' `fee`s sum to its fee and their `net`s
 /// to what the contract paid, exactly, and `amount` = `fee` + `net` for every part.
@@ -299,6 +303,7 @@ pub async fn history(
             paid: AssetAmount::new(r.paid, decimals, &symbol),
             in_flight: AssetAmount::new(r.in_flight, decimals, &symbol),
             block: r.block,
+            period: r.period,
             credited_at: r.credited_at,
             tx_hash: hex_bytes(r.tx_hash),
             plan_version: r.plan_version,

@@ -83,6 +83,15 @@ impl NotifyKeys {
         mac
     }
 
+    /// A keyed digest of an e-mail address (lower-cased): what the confirmation limits count an address by, without
+    /// storing it (issue 65). The same address gives the same digest under the same key.
+    pub fn address_digest(&self, email: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.links).expect("HMAC takes any key length");
+        mac.update(b"address/");
+        mac.update(email.to_lowercase().as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// A link token for `purpose`, the member's wallet and the contact's nonce: `address.nonce.mac`, all hex.
     pub fn link_token(&self, purpose: LinkPurpose, address: &[u8], nonce: &[u8]) -> String {
         let mac = self.link_mac(purpose, address, nonce).finalize().into_bytes();

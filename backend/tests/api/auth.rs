@@ -65,11 +65,17 @@ fn tronweb_signature(wallet: &PrivateKeySigner, message: &str) -> String {
         .arg(alloy::hex::encode(wallet.to_bytes()))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("node runs");
     node.stdin.take().unwrap().write_all(message.as_bytes()).unwrap();
     let output = node.wait_with_output().unwrap();
-    assert!(output.status.success(), "tronweb signMessageV2 failed");
+    assert!(
+        output.status.success(),
+        "tronweb signMessageV2 ended with {}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
@@ -282,9 +288,13 @@ async fn signin_resumes_when_redis_comes_back() {
         }
     }
     let health = app.get("/health", None).await;
+    let redis_state = match redis.try_wait() {
+        Ok(Some(ended)) => format!("the test's redis-server ended with {ended}"),
+        _ => "the test's redis-server was running".to_owned(),
+    };
     let _ = redis.kill();
     let _ = redis.wait();
-    assert_eq!(status, 200, "sign-in did not resume after Redis came up");
+    assert_eq!(status, 200, "sign-in did not resume after Redis came up ({redis_state})");
     assert_eq!(health.body["redis"], true);
     assert_eq!(health.body["status"], "ok");
 }

@@ -83,6 +83,7 @@ pub(crate) fn notifications(allow_local: bool, retry_window_secs: u64) -> Notifi
         }),
         webhooks: WebhookSettings { allow_local, retry_window_secs, timeout_secs: 5, rotation_overlap_secs: 3600 },
         interval_ms: 50,
+        confirmations: Default::default(),
     }
 }
 

@@ -149,6 +149,37 @@ async fn the_centre_shows_a_members_notifications_pages_them_and_marks_them_read
         (page.body["items"][0]["kind"].as_str(), page.body["unread"].as_i64()),
         (Some("account.frozen"), Some(1))
     );
+    // News of her asset (two proofs of solvency committed, as the ledger's trigger writes them): not among the default
+    // groups nor in the badge's count, the latest one named in `latest_news`; `groups=news` lists them (issue 66).
+    for epoch in [1, 2] {
+        sqlx::query(
+            "INSERT INTO notifications (id, kind, asset_id, data)
+             VALUES ($1, 'solvency.committed', $2, jsonb_build_object('epoch', $3::int))",
+        )
+        .bind(format!("solvency.committed:{ASSET}:{epoch}"))
+        .bind(ASSET)
+        .bind(epoch)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    }
+    let page = app.get("/v1/users/notifications?limit=100", Some(&token)).await;
+    assert!(page.body["items"].as_array().unwrap().iter().all(|n| n["kind"] != "solvency.committed"), "{}", page.body);
+    assert_eq!(page.body["unread"].as_i64(), Some(1), "the freeze; news is not counted");
+    assert_eq!(page.body["unread_by_group"], json!({ "money": 0, "account": 1, "news": 2 }));
+    let latest = page.body["latest_news"].as_array().unwrap();
+    assert_eq!((latest.len(), &latest[0]["data"]["epoch"], &latest[0]["news"]), (1, &json!(2), &json!(true)));
+    let news = app.get("/v1/users/notifications?groups=news", Some(&token)).await;
+    let kinds: Vec<&str> = news.body["items"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
+    assert_eq!((kinds, news.body["unread"].as_i64()), (vec!["solvency.committed"; 2], Some(2)));
+    let both = app.get("/v1/users/notifications?groups=account,news", Some(&token)).await;
+    assert_eq!((both.body["items"].as_array().unwrap().len(), both.body["unread"].as_i64()), (3, Some(3)));
+    for (bad, status) in [("gossip", 400), ("money,", 400), (&*"x".repeat(40), 422)] {
+        let a = app.get(&format!("/v1/users/notifications?groups={bad}"), Some(&token)).await;
+        assert_eq!((a.status, a.body["error"]["code"].as_str()), (status, Some("invalid_query")), "{bad}: {}", a.body);
+    }
+    let a = app.post_as("/v1/users/notifications/read", Some(&token), json!({ "all": true })).await;
+    assert_eq!((a.body["unread"].as_i64(), &a.body["unread_by_group"]["news"]), (Some(0), &json!(0)));
     // Without a token: 401.
     assert_eq!(app.get("/v1/users/notifications", None).await.status, 401);
 }
@@ -499,4 +530,65 @@ async fn email_is_double_opt_in_in_the_members_language_and_unsubscribes_in_one_
     assert!(!after.to_lowercase().contains("example"));
     let a = app.post("/v1/public/email/confirm", json!({ "token": confirm })).await;
     assert_eq!((a.status, a.code()), (409, "link_expired"));
+}
+
+/// Issue 65: `PUT /v1/users/email` had no limit, so anyone could have the operator's mail server write to any
+/// address once per notifier round, from as many wallets as they liked. One wallet asking 100 times gets its 5
+/// confirmations (`[notifications.confirmations]`'s defaults) and 429 for the rest, one address is mailed at most 3
+/// times whichever wallets ask, and a refused request changes nothing; the mailbox holds exactly what was accepted.
+#[tokio::test]
+async fn confirmation_emails_are_limited_per_wallet_and_per_address() {
+    let app = app_with(true).await;
+    let run = alloy::hex::encode(PrivateKeySigner::random().address())[..10].to_owned();
+    let put = |token: String, email: String| {
+        let body = json!({ "email": email, "language": "en", "kinds": [] });
+        app.send(app.client.put(format!("{}/v1/users/email", app.base)).bearer_auth(token).json(&body))
+    };
+    // One wallet, 100 requests for 100 addresses; six more wallets for one address.
+    let spammer = PrivateKeySigner::random();
+    let wallets: Vec<PrivateKeySigner> = (0..6).map(|_| PrivateKeySigner::random()).collect();
+    let members: Vec<_> = std::iter::once(&spammer).chain(&wallets).map(|w| (w.address(), genesis())).collect();
+    app.register_in_ledger(&members).await;
+    let token = app.signin(Chain::Evm, &spammer).await["access_token"].as_str().unwrap().to_owned();
+    let victim = |i: usize| format!("victim-{run}-{i}@example.test");
+    let mut statuses = Vec::new();
+    for i in 0..100 {
+        let a = put(token.clone(), victim(i)).await;
+        if a.status == 429 {
+            assert_eq!(a.code(), "rate_limited", "{}", a.body);
+        }
+        statuses.push(a.status);
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 202).count(), 5, "five per wallet: {statuses:?}");
+    assert!(statuses[5..].iter().all(|s| *s == 429), "then refused: {statuses:?}");
+    // The refused requests changed nothing: the contact is the fifth address's.
+    let settings = app.get("/v1/users/email", Some(&token)).await;
+    assert_eq!(settings.body["address"], json!(backend::http::notifications::mask(&victim(4))), "{}", settings.body);
+
+    // One address, asked for by many wallets: three confirmations, then refused.
+    let target = format!("target-{run}@example.test");
+    let mut accepted = 0;
+    for wallet in &wallets {
+        let token = app.signin(Chain::Evm, wallet).await["access_token"].as_str().unwrap().to_owned();
+        let a = put(token, target.clone()).await;
+        match a.status {
+            202 => accepted += 1,
+            status => assert_eq!((status, a.code()), (429, "rate_limited"), "{}", a.body),
+        }
+    }
+    assert_eq!(accepted, 3, "three per address");
+    let requests: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM email_confirmation_requests").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(requests, 8, "what was accepted is counted, nothing else");
+
+    // The mail server receives exactly what was accepted: the last address of the spamming wallet (each new address
+    // cancels the earlier one's pending confirmation) and the target's three, one per wallet.
+    let notifier = notifier(&app, notifications(true, 3600));
+    rounds_until(&notifier, "the confirmations", || mailbox(&target).len() == 3).await;
+    for _ in 0..5 {
+        notifier.round().await.unwrap();
+    }
+    assert_eq!(mailbox(&target).len(), 3, "never a fourth to the same address");
+    assert_eq!(mailbox(&victim(4)).len(), 1);
+    assert!((5..100).all(|i| mailbox(&victim(i)).is_empty()), "nothing to the refused addresses");
 }

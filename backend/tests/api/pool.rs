@@ -159,6 +159,9 @@ async fn queue_is_served_uncached_when_redis_goes_down() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    if let Some(ended) = redis.try_wait().unwrap() {
+        panic!("the test's redis-server ended with {ended}");
+    }
     let app = spawn_app_with_redis(&url).await;
     worked_example(&app).await;
     let token = app.user_token().await;

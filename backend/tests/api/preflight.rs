@@ -53,7 +53,7 @@ async fn command(dir: &std::path::Path, signer: &SignerService, settlement: Addr
         .await
         .unwrap();
     let printed = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
-    (output.status.code().unwrap_or(-1), printed)
+    anvil_tests::process::code_and_text(output.status, printed)
 }
 
 #[tokio::test]

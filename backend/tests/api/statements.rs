@@ -110,7 +110,39 @@ async fn csv(app: &TestApp, path: &str, token: Option<&str>) -> (u16, String, St
     let header = |n: &str| res.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let (content_type, disposition) = (header("content-type"), header("content-disposition"));
     let text = res.text().await.unwrap();
+    if status == 200 {
+        // Read back by a CSV reader: every record has exactly the header's cells (issue 66: a row whose first cell
+        // was empty had one fewer, every value under the wrong heading).
+        let records = read_csv(&text);
+        for (i, r) in records.iter().enumerate() {
+            assert_eq!(
+                r.len(),
+                records[0].len(),
+                "{path}: record {i} has {} cells under a header of {}",
+                r.len(),
+                records[0].len()
+            );
+        }
+    }
     (status, content_type, disposition, text.split("\r\n").filter(|l| !l.is_empty()).map(str::to_owned).collect())
+}
+
+/// `text` read by a CSV reader, the header row included.
+fn read_csv(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.expect("RFC 4180 CSV").iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// The cell under `column` of each data record of `text` (a CSV with a header row).
+fn column(text_lines: &[String], column: &str) -> Vec<String> {
+    let records = read_csv(&text_lines.join("\r\n"));
+    let at = records[0].iter().position(|h| h == column).unwrap_or_else(|| panic!("no column {column}"));
+    records[1..].iter().map(|r| r[at].clone()).collect()
 }
 
 #[tokio::test]
@@ -261,7 +293,7 @@ async fn a_member_reads_fees_nets_times_and_cancels_and_statements_add_up() {
     let rewards = format!("/v1/admin/statements/rewards.csv?asset_id={GEN}&from=2023-11-14&to=2023-11-15");
     let (_, _, _, lines) = csv(&app, &rewards, Some(&admin)).await;
     assert_eq!(lines[0], backend::http::statements::REWARDS_HEADER);
-    let credited: u128 = lines[1..].iter().map(|l| l.split(',').nth(6).unwrap().parse::<u128>().unwrap()).sum();
+    let credited: u128 = column(&lines, "amount_base").iter().map(|v| v.parse::<u128>().unwrap()).sum();
     let stored: String = sqlx::query_scalar("SELECT sum(amount)::text FROM rewards WHERE asset_id = $1")
         .bind(GEN)
         .fetch_one(&app.db.pool)
@@ -279,10 +311,12 @@ async fn a_member_reads_fees_nets_times_and_cancels_and_statements_add_up() {
         .unwrap();
     assert_eq!(fees, "61250000", "5 % of every entry: genesis's, A's 300 and B's 700");
     assert!(fee_row.starts_with("2023-11-14T22:15:00Z,credit,withdrawal_fee,61.25,61250000,GUSDT,100,"), "{fee_row}");
-    let credits: u128 = lines[1..]
+    let kinds = column(&lines, "direction");
+    let credits: u128 = column(&lines, "amount_base")
         .iter()
-        .filter(|l| l.contains(",credit,"))
-        .map(|l| l.split(',').nth(4).unwrap().parse::<u128>().unwrap())
+        .zip(&kinds)
+        .filter(|(_, kind)| kind.as_str() == "credit")
+        .map(|(v, _)| v.parse::<u128>().unwrap())
         .sum();
     let company_total: String = sqlx::query_scalar("SELECT company_total::text FROM assets WHERE id = $1")
         .bind(GEN)

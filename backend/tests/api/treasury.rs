@@ -158,7 +158,21 @@ async fn a_recipient_the_signer_does_not_allow_is_refused_and_nothing_is_stored(
             json!({ "asset_id": ASSET, "to": named("stranger").to_checksum(None), "amount": "1" }),
         )
         .await;
-    assert_eq!((a.status, a.code()), (503, "signer_refused"), "{}", a.body);
+    // Refused before anything is signed or stored, as a client error naming the signer's recipients (issue 65: it
+    // was a 503, the signer's refusal passed on).
+    assert_eq!((a.status, a.code()), (422, "recipient_not_allowed"), "{}", a.body);
+    let message = a.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&treasury_address().to_checksum(None)), "names the allowed recipient: {message}");
+    assert_eq!(payout_state(&app).await, before);
+    // Proposed for approval, the same: a proposal that could never be signed is not stored.
+    let proposal = app
+        .post_admin(
+            "/v1/admin/authorisations",
+            &token,
+            json!({ "kind": "treasury_transfer", "asset_id": ASSET, "to": named("stranger").to_checksum(None), "amount": "1" }),
+        )
+        .await;
+    assert_eq!((proposal.status, proposal.code()), (422, "recipient_not_allowed"), "{}", proposal.body);
     assert_eq!(payout_state(&app).await, before);
 }
 

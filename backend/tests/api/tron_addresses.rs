@@ -10,7 +10,8 @@ use serde_json::Value;
 use crate::common::genesis;
 use crate::helpers::{Answer, Chain, TestApp, registration_event, spawn_app};
 
-const TRON_MAINNET: u64 = 728_126_428;
+/// A TRON chain (Nile): its addresses are T…; a mainnet signer would need staff approvals these tests do not give.
+const TRON_CHAIN: u64 = anvil_tests::devchain::NILE_CHAIN_ID;
 const USDT: Address = Address::repeat_byte(0x55);
 
 /// A USDT asset (6 decimals) on TRON mainnet's chain id, with `registrations` (user, sponsor) applied in order.
@@ -23,7 +24,7 @@ async fn tron_asset_of(app: &TestApp, token: Address, registrations: &[(Address,
     let params = PlanParams::defaults(6);
     let spec = ledger::AssetSpec {
         id: 1,
-        chain_id: TRON_MAINNET,
+        chain_id: TRON_CHAIN,
         token,
         symbol: if token == Address::ZERO { "TRX".into() } else { "USDT".into() },
         decimals: 6,
@@ -37,12 +38,12 @@ async fn tron_asset_of(app: &TestApp, token: Address, registrations: &[(Address,
 /// `registrations` (user, sponsor) of `token` on the TRON asset, applied from chain events in blocks `first`, …
 async fn apply_registrations(app: &TestApp, token: Address, first: u64, registrations: &[(Address, Address)]) {
     let params = PlanParams::defaults(6);
-    let mut chain = ledger::ChainLedger::open(app.db.pool.clone(), TRON_MAINNET).await.unwrap();
+    let mut chain = ledger::ChainLedger::open(app.db.pool.clone(), TRON_CHAIN).await.unwrap();
     for (i, &(user, sponsor)) in registrations.iter().enumerate() {
         let block = first + i as u64;
         let fee = U256::from(params.registration_fee);
         chain
-            .apply_block(&[registration_event(TRON_MAINNET, block, user, sponsor, token, fee, U256::from(block))])
+            .apply_block(&[registration_event(TRON_CHAIN, block, user, sponsor, token, fee, U256::from(block))])
             .await
             .unwrap();
     }
@@ -54,8 +55,8 @@ async fn tron_register_answer(
     token: Address,
 ) -> (crate::signer_service::SignerService, TestApp, PrivateKeySigner, String, Answer) {
     use crate::payouts::{SETTLEMENT, spawn_admin_app};
-    let signer = crate::signer_service::spawn_signer_on(TRON_MAINNET, SETTLEMENT, &[USDT]).await;
-    let chain = backend::config::ChainSettings::new(TRON_MAINNET, SETTLEMENT);
+    let signer = crate::signer_service::spawn_signer_on(TRON_CHAIN, SETTLEMENT, &[USDT]).await;
+    let chain = backend::config::ChainSettings::new(TRON_CHAIN, SETTLEMENT);
     let app = spawn_admin_app(&signer, chain).await;
     tron_asset_of(&app, token, &[]).await;
     let user = PrivateKeySigner::random();
@@ -74,12 +75,18 @@ fn tronweb_encode(function: &Value, args: &Value) -> String {
         .arg(script)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("node runs");
     let input = serde_json::json!({ "function": function, "args": args });
     node.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
     let output = node.wait_with_output().unwrap();
-    assert!(output.status.success(), "tronweb encode failed");
+    assert!(
+        output.status.success(),
+        "tronweb encode ended with {}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
@@ -99,7 +106,7 @@ async fn a_tron_assets_addresses_are_shown_in_base58check_everywhere() {
 
     let me = app.get("/v1/users/me", t).await;
     assert_eq!(me.status, 200, "{}", me.body);
-    assert_eq!(me.body["assets"][0]["chain_id"], TRON_MAINNET);
+    assert_eq!(me.body["assets"][0]["chain_id"], TRON_CHAIN);
     assert_eq!(me.body["assets"][0]["sponsor"], to_base58(g));
     let referrals = app.get("/v1/users/referrals?asset_id=1", t).await;
     assert_eq!(addresses(&referrals.body["items"], "address"), [to_base58(u2.address())], "{}", referrals.body);
@@ -136,8 +143,8 @@ async fn a_tron_assets_addresses_are_shown_in_base58check_everywhere() {
 #[tokio::test]
 async fn a_tron_assets_payout_batch_lists_its_entries_and_left_out_users_in_base58check() {
     use crate::payouts::{SETTLEMENT, spawn_admin_app};
-    let signer = crate::signer_service::spawn_signer_on(TRON_MAINNET, SETTLEMENT, &[USDT]).await;
-    let chain = backend::config::ChainSettings::new(TRON_MAINNET, SETTLEMENT);
+    let signer = crate::signer_service::spawn_signer_on(TRON_CHAIN, SETTLEMENT, &[USDT]).await;
+    let chain = backend::config::ChainSettings::new(TRON_CHAIN, SETTLEMENT);
     let app = spawn_admin_app(&signer, chain).await;
     let (u1, u2) = (PrivateKeySigner::random(), PrivateKeySigner::random());
     tron_asset_of(&app, Address::ZERO, &[(u1.address(), genesis()), (u2.address(), u1.address())]).await;
@@ -173,7 +180,7 @@ async fn a_tron_register_answer_carries_the_call_as_tronweb_sends_it() {
     for field in ["chain_id", "amount", "nonce", "deadline"] {
         assert_eq!(shown[field], payload[field], "tron_payload.{field} as in payload");
     }
-    let digest = abi::SettlementDomain::new(TRON_MAINNET, SETTLEMENT).digest(&abi::Registration {
+    let digest = abi::SettlementDomain::new(TRON_CHAIN, SETTLEMENT).digest(&abi::Registration {
         user: user.address(),
         sponsor: genesis(),
         token: Address::ZERO,
@@ -246,13 +253,13 @@ async fn a_tron_usdt_register_answer_asks_for_the_approve_first() {
 #[tokio::test]
 async fn a_tron_claim_answer_carries_the_claim_as_tronweb_sends_it() {
     use crate::payouts::{SETTLEMENT, spawn_admin_app};
-    let signer = crate::signer_service::spawn_signer_on(TRON_MAINNET, SETTLEMENT, &[]).await;
-    let chain = backend::config::ChainSettings::new(TRON_MAINNET, SETTLEMENT);
+    let signer = crate::signer_service::spawn_signer_on(TRON_CHAIN, SETTLEMENT, &[]).await;
+    let chain = backend::config::ChainSettings::new(TRON_CHAIN, SETTLEMENT);
     let app = spawn_admin_app(&signer, chain).await;
     let (w, r1) = (PrivateKeySigner::random(), PrivateKeySigner::random());
     tron_asset_of(&app, Address::ZERO, &[(w.address(), genesis()), (r1.address(), w.address())]).await;
     // W's reward paid by a batch whose push to W failed, settled from the contract's events.
-    let amount = app.settle_with_failed_push(TRON_MAINNET, 1, w.address()).await;
+    let amount = app.settle_with_failed_push(TRON_CHAIN, 1, w.address()).await;
 
     let token = app.signin(Chain::Tron, &w).await["access_token"].as_str().unwrap().to_owned();
     let a = app.get("/v1/users/claim?asset_id=1", Some(&token)).await;
@@ -326,9 +333,9 @@ async fn a_tron_registrations_confirmation_names_the_sponsor_in_base58check() {
     let (_signer, app, user, token, asked) = tron_register_answer(USDT).await;
     // The chain's event, as the listener applies it, for the payload this wallet was given.
     let nonce: U256 = asked.body["nonce"].as_str().unwrap().parse().unwrap();
-    let mut chain = ledger::ChainLedger::open(app.db.pool.clone(), TRON_MAINNET).await.unwrap();
+    let mut chain = ledger::ChainLedger::open(app.db.pool.clone(), TRON_CHAIN).await.unwrap();
     let fee = U256::from(PlanParams::defaults(6).registration_fee);
-    let event = registration_event(TRON_MAINNET, 50, user.address(), genesis(), USDT, fee, nonce);
+    let event = registration_event(TRON_CHAIN, 50, user.address(), genesis(), USDT, fee, nonce);
     chain.apply_block(&[event]).await.unwrap();
     let confirmed = app
         .post_as("/v1/users/register/confirm", Some(&token), serde_json::json!({ "nonce": nonce.to_string() }))

@@ -160,6 +160,34 @@ pub async fn preview(rpc_url: &str, exits: Address, proof: &Proof) -> Result<Pre
     Ok(Preview { entitlement: p.entitlement, subtracted: p.subtracted, amount: p.amount })
 }
 
+/// Whether members may leave `settlement` now (`leaveOpen`: a change of power is pending, contracts/EXIT.md §12), and
+/// how many changes are pending (`pendingCount`).
+pub async fn leave_open(rpc_url: &str, settlement: Address) -> Result<(bool, U256), String> {
+    let provider = reader(rpc_url)?;
+    let contract = Settlement::new(settlement, &provider);
+    let open = contract.leaveOpen().call().await.map_err(|e| format!("leaveOpen: {e} (a Settlement with leaving?)"))?;
+    let pending = contract.pendingCount().call().await.map_err(|e| format!("pendingCount: {e}"))?;
+    Ok((open, pending))
+}
+
+/// What leaving with `proof` would pay now (`previewLeave`), the batches since the commitment given newest first;
+/// an error when the contract refuses it, in its words.
+pub async fn preview_leave(
+    rpc_url: &str,
+    exits: Address,
+    proof: &Proof,
+    batches: &[SettlementExit::FoldedBatch],
+) -> Result<Preview, String> {
+    let provider = reader(rpc_url)?;
+    let (leaf, index, siblings) = exit_args(proof);
+    let p = SettlementExit::new(exits, &provider)
+        .previewLeave(proof.token, leaf, index, siblings, batches.to_vec())
+        .call()
+        .await
+        .map_err(|e| refusal("previewLeave", &e))?;
+    Ok(Preview { entitlement: p.entitlement, subtracted: p.subtracted, amount: p.amount })
+}
+
 /// Whether `member` has exited already, and what batches after the commitment paid them (`memberExit`).
 pub async fn member(rpc_url: &str, exits: Address, token: Address, member: Address) -> Result<(U256, bool), String> {
     let provider = reader(rpc_url)?;
@@ -284,6 +312,18 @@ pub fn exit_call(exits: Address, proof: &Proof, to: Address) -> Call {
     let (leaf, index, siblings) = exit_args(proof);
     let data = SettlementExit::exitCall { token: proof.token, leaf, index, siblings, to }.abi_encode().into();
     Call { to: exits, data, what: format!("exit {} to {to}", proof.user) }
+}
+
+/// `leave(token, leaf, index, siblings, batches, to)` on `exits`.
+pub fn leave_call(exits: Address, proof: &Proof, batches: Vec<SettlementExit::FoldedBatch>, to: Address) -> Call {
+    let (leaf, index, siblings) = exit_args(proof);
+    let n = batches.len();
+    let data = SettlementExit::leaveCall { token: proof.token, leaf, index, siblings, batches, to }.abi_encode().into();
+    Call {
+        to: exits,
+        data,
+        what: format!("leave token {} as {} to {to} ({n} batch(es) since the commitment)", proof.token, proof.user),
+    }
 }
 
 /// Where the CLI sends: an EVM node, or a TRON full node's gRPC.

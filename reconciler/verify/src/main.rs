@@ -1,6 +1,7 @@
 //! `solvency-verify PROOF.json --rpc URL --contract ADDRESS [--token ADDRESS] [--previous ADDRESS]… [--max-age-blocks N]`
 //! `solvency-verify exit PROOF.json --rpc URL --contract ADDRESS (--keystore FILE | --private-key-env VAR)
-//!  [--tron-grpc URL] [--to ADDRESS] [--dry-run]`, `solvency-verify open --token ADDRESS --rpc … --contract …`: an auditor's
+//!  [--tron-grpc URL] [--to ADDRESS] [--dry-run]`, `solvency-verify leave PROOF.json …` (the same arguments: leaving
+//! while a change of power is pending), `solvency-verify open --token ADDRESS --rpc … --contract …`: an auditor's
 //! check of a proof of solvency against the chain. The contract (and the token, when given) come from the auditor —
 //! the deployment's record (`deployments/<network>.json`), never the proof file or the operator's API —, and a proof
 //! naming another is refused; the node's chain id must be the proof's; the contract must have allowed the token once.
@@ -32,6 +33,10 @@ enum Command {
     Exit(ExitArgs),
     /// Opens a token's exit once it is due (anyone may: no proof needed) and folds the batches since the commitment.
     Open(OpenArgs),
+    /// Leaves with your proof while a change of power is pending (contracts/EXIT.md §12): the contract pays your leaf
+    /// less what payout batches since the commitment paid you, at once, with nobody's signature; you are then paid
+    /// nothing more in the token.
+    Leave(ExitArgs),
 }
 
 /// Where the exit reads and sends, and with which key.
@@ -111,6 +116,14 @@ struct Args {
     json: bool,
 }
 
+/// Where transactions go: a TRON full node's gRPC when given, else the EVM node read from.
+fn sending_of(chain: &ChainArgs) -> exit::Sending {
+    match &chain.tron_grpc {
+        Some(grpc) => exit::Sending::Tron(grpc.clone()),
+        None => exit::Sending::Evm(chain.rpc.clone()),
+    }
+}
+
 /// The sender's key: from a keystore, or an environment variable.
 fn sender_key(chain: &ChainArgs) -> Result<PrivateKeySigner, String> {
     match (&chain.keystore, &chain.private_key_env) {
@@ -151,10 +164,7 @@ async fn wait_state(
 /// Opens `token`'s exit at `settlement` when it is due and not open, then folds the batches since the commitment;
 /// the state after.
 async fn open_and_fold(chain: &ChainArgs, settlement: Address, token: Address) -> Result<exit::ExitState, String> {
-    let sending = match &chain.tron_grpc {
-        Some(grpc) => exit::Sending::Tron(grpc.clone()),
-        None => exit::Sending::Evm(chain.rpc.clone()),
-    };
+    let sending = sending_of(chain);
     let mut state = exit::state(&chain.rpc, settlement, token).await?;
     let key = if chain.dry_run { None } else { Some(sender_key(chain)?) };
     if !state.open {
@@ -215,22 +225,7 @@ async fn run_open(args: &OpenArgs) -> Result<ExitCode, String> {
 }
 
 async fn run_exit(args: &ExitArgs) -> Result<ExitCode, String> {
-    let settlement = address("contract", &args.chain.contract)?;
-    let proof = read_proof(&args.proof)?;
-    if proof.contract != settlement {
-        return Err(format!(
-            "the proof names contract {}, not the one given ({settlement}): its leaf is in another contract's tree",
-            proof.contract
-        ));
-    }
-    let node_chain = chain::chain_id(&args.chain.rpc).await?;
-    if node_chain != proof.chain_id {
-        return Err(format!(
-            "the proof is for chain {}, the node at {} is chain {node_chain}",
-            proof.chain_id, args.chain.rpc
-        ));
-    }
-    let to = args.to.as_deref().map(|t| address("to", t)).transpose()?.unwrap_or(proof.user);
+    let (settlement, proof, to) = member_proof(args).await?;
     let state = open_and_fold(&args.chain, settlement, proof.token).await?;
     let (paid_after, exited) = exit::member(&args.chain.rpc, state.exits, proof.token, proof.user).await?;
     if exited {
@@ -257,13 +252,77 @@ async fn run_exit(args: &ExitArgs) -> Result<ExitCode, String> {
         println!("  (dry run: not sent)");
         return Ok(ExitCode::SUCCESS);
     }
-    let sending = match &args.chain.tron_grpc {
-        Some(grpc) => exit::Sending::Tron(grpc.clone()),
-        None => exit::Sending::Evm(args.chain.rpc.clone()),
-    };
+    let sending = sending_of(&args.chain);
     let tx = exit::send(&sending, &sender_key(&args.chain)?, &call).await?;
     println!("EXITED: {} sent to {to} in transaction {tx}", preview.amount);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Leaves `token` with the proof: while a change of power is pending, paid at once by the contract (EXIT.md §12).
+async fn run_leave(args: &ExitArgs) -> Result<ExitCode, String> {
+    let (settlement, proof, to) = member_proof(args).await?;
+    let (open, pending) = exit::leave_open(&args.chain.rpc, settlement).await?;
+    if !open {
+        println!("REFUSED: no change of power is pending at {settlement}: members may leave only while one is");
+        return Ok(ExitCode::from(1));
+    }
+    let state = exit::state(&args.chain.rpc, settlement, proof.token).await?;
+    let (_, exited) = exit::member(&args.chain.rpc, state.exits, proof.token, proof.user).await?;
+    if exited {
+        println!("REFUSED: {} has left or exited token {} already", proof.user, proof.token);
+        return Ok(ExitCode::from(1));
+    }
+    let batches = if state.batches_to_fold == B256::ZERO {
+        Vec::new()
+    } else {
+        let executed = exit::batches_since_commitment(&args.chain.rpc, settlement, proof.token).await?;
+        exit::fold_plan(&executed, state.batches_to_fold).ok_or_else(|| {
+            format!(
+                "the {} payout batch(es) the chain shows since the commitment do not end at the running hash {} the \
+                 contract holds: nothing is sent",
+                executed.len(),
+                state.batches_to_fold
+            )
+        })?
+    };
+    let preview = exit::preview_leave(&args.chain.rpc, state.exits, &proof, &batches).await?;
+    println!(
+        "{pending} change(s) of power pending: {} in epoch {}: entitled to {} (reserved + held + pending + batched), \
+         less {} paid by batches after the commitment, receives {}",
+        proof.user, proof.epoch, preview.entitlement, preview.subtracted, preview.amount
+    );
+    let call = exit::leave_call(state.exits, &proof, batches, to);
+    println!("{}", call.what);
+    if args.chain.dry_run {
+        println!("  (dry run: not sent)");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let sending = sending_of(&args.chain);
+    let tx = exit::send(&sending, &sender_key(&args.chain)?, &call).await?;
+    println!("LEFT: {} sent to {to} in transaction {tx}", preview.amount);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The member's proof of `args`, checked against the contract and the node given (a proof of another contract's tree
+/// or chain is refused), with the Settlement and the address to pay (the member's own unless `--to`).
+async fn member_proof(args: &ExitArgs) -> Result<(Address, Proof, Address), String> {
+    let settlement = address("contract", &args.chain.contract)?;
+    let proof = read_proof(&args.proof)?;
+    if proof.contract != settlement {
+        return Err(format!(
+            "the proof names contract {}, not the one given ({settlement}): its leaf is in another contract's tree",
+            proof.contract
+        ));
+    }
+    let node_chain = chain::chain_id(&args.chain.rpc).await?;
+    if node_chain != proof.chain_id {
+        return Err(format!(
+            "the proof is for chain {}, the node at {} is chain {node_chain}",
+            proof.chain_id, args.chain.rpc
+        ));
+    }
+    let to = args.to.as_deref().map(|t| address("to", t)).transpose()?.unwrap_or(proof.user);
+    Ok((settlement, proof, to))
 }
 
 /// A proof file, bounded in size before it is read.
@@ -288,10 +347,11 @@ fn address(flag: &str, text: &str) -> Result<Address, String> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     // `exit` and `open` are commands of their own; anything else is the verifier's arguments.
-    let outcome = if matches!(std::env::args().nth(1).as_deref(), Some("exit" | "open")) {
+    let outcome = if matches!(std::env::args().nth(1).as_deref(), Some("exit" | "open" | "leave")) {
         match ExitCli::parse().command {
             Command::Exit(args) => run_exit(&args).await,
             Command::Open(args) => run_open(&args).await,
+            Command::Leave(args) => run_leave(&args).await,
         }
     } else {
         run(&Args::parse()).await

@@ -96,7 +96,7 @@ fn verify_cli(proof: &Value, args: &[&str]) -> eyre::Result<(i32, String)> {
     let out = Command::new(env!("CARGO_BIN_EXE_solvency-verify")).arg(&file).args(args).output()?;
     let _ = std::fs::remove_file(&file);
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    Ok((out.status.code().unwrap_or(-1), text))
+    Ok(anvil_tests::process::code_and_text(out.status, text))
 }
 
 fn rand_suffix() -> u64 {

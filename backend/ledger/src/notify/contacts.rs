@@ -42,18 +42,87 @@ pub async fn get(db: &PgPool, address: &[u8]) -> Result<Option<Contact>, sqlx::E
     .await
 }
 
+/// How many confirmation e-mails a wallet, and an address (by its keyed digest), may ask for within a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfirmationLimits {
+    /// Per wallet.
+    pub per_wallet: u32,
+    /// Per address, whichever wallets ask.
+    pub per_address: u32,
+    /// The window, in seconds.
+    pub window_secs: u64,
+}
+
+/// What [`set_address`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetAddress {
+    /// The address is set and its confirmation e-mail queued under this id.
+    Queued(String),
+    /// Refused by a limit (nothing changed, nothing queued): the wallet's (`by_wallet`) or the address's.
+    Limited {
+        /// The wallet's limit (else the address's).
+        by_wallet: bool,
+    },
+}
+
 /// A new address for the member (or the same one again): unconfirmed until its link is followed, with a new nonce
-/// (earlier links die) and its confirmation e-mail queued in the same transaction. Returns the e-mail's id.
+/// (earlier links die) and its confirmation e-mail queued in the same transaction — unless the wallet or the address
+/// (`email_digest`, a keyed digest of it) has asked for `limits` confirmations within the window already: then
+/// nothing changes.
+#[allow(clippy::too_many_arguments)]
 pub async fn set_address(
     db: &PgPool,
     address: &[u8],
     email_sealed: &[u8],
     email_masked: &str,
+    email_digest: &[u8],
     language: &str,
     kinds: &[String],
     token_nonce: &[u8],
-) -> Result<String, sqlx::Error> {
+    limits: ConfirmationLimits,
+) -> Result<SetAddress, sqlx::Error> {
     let mut tx = db.begin().await?;
+    let window = i64::try_from(limits.window_secs).unwrap_or(i64::MAX).max(1) as f64;
+    // One request of a wallet, and of an address, counted at a time (the wallet's lock first, always).
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('email-confirm-wallet:' || encode($1, 'hex'), 0)),
+                pg_advisory_xact_lock(hashtextextended('email-confirm-address:' || encode($2, 'hex'), 0))",
+        address,
+        email_digest
+    )
+    .execute(&mut *tx)
+    .await?;
+    let counted = sqlx::query!(
+        r#"SELECT (SELECT count(*) FROM email_confirmation_requests
+                    WHERE address = $1 AND requested_at > now() - make_interval(secs => $3)) AS "by_wallet!",
+                  (SELECT count(*) FROM email_confirmation_requests
+                    WHERE email_digest = $2 AND requested_at > now() - make_interval(secs => $3)) AS "by_address!""#,
+        address,
+        email_digest,
+        window
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if counted.by_wallet >= i64::from(limits.per_wallet) || counted.by_address >= i64::from(limits.per_address) {
+        tx.rollback().await?;
+        return Ok(SetAddress::Limited { by_wallet: counted.by_wallet >= i64::from(limits.per_wallet) });
+    }
+    sqlx::query!(
+        "INSERT INTO email_confirmation_requests (address, email_digest) VALUES ($1, $2)",
+        address,
+        email_digest
+    )
+    .execute(&mut *tx)
+    .await?;
+    // What left every window long ago goes, a bounded number at a time.
+    sqlx::query!(
+        "DELETE FROM email_confirmation_requests WHERE id IN (
+             SELECT id FROM email_confirmation_requests
+              WHERE requested_at < now() - make_interval(secs => $1) ORDER BY id LIMIT 100)",
+        2.0 * window
+    )
+    .execute(&mut *tx)
+    .await?;
     sqlx::query!(
         "INSERT INTO member_contacts (address, email_sealed, email_masked, language, kinds, token_nonce)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -81,7 +150,7 @@ pub async fn set_address(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(SetAddress::Queued(id))
 }
 
 /// Changes what the member receives and in which language (no new confirmation). False when they have no contact.

@@ -27,11 +27,34 @@ pub const KINDS: &[&str] = &[
     "account.unfrozen",
     "solvency.committed",
     "exit.opened",
+    "member.left",
 ];
 
 /// Whether `kind` is one of [`KINDS`].
 pub fn is_kind(kind: &str) -> bool {
     KINDS.contains(&kind)
+}
+
+/// What the centre filters notifications by (issue 66): money moving for the member (payments, rewards, payouts,
+/// their leave, the members' exit opening), their account's standing (rank, freezes), and news of the whole asset (a
+/// proof of solvency committed, every few minutes: off by default, the latest one said in one line).
+pub const GROUPS: &[&str] = &["money", "account", "news"];
+
+/// The groups the centre shows unless asked otherwise.
+pub const DEFAULT_GROUPS: &[&str] = &["money", "account"];
+
+/// The group of `kind` (one of [`GROUPS`]).
+pub fn group_of(kind: &str) -> &'static str {
+    match kind {
+        "rank.reached" | "account.frozen" | "account.unfrozen" => "account",
+        "solvency.committed" => "news",
+        _ => "money",
+    }
+}
+
+/// Every kind of the groups named.
+pub fn kinds_of(groups: &[&str]) -> Vec<String> {
+    KINDS.iter().filter(|k| groups.contains(&group_of(k))).map(|k| k.to_string()).collect()
 }
 
 /// One notification.
@@ -59,12 +82,13 @@ pub struct Notification {
     pub read: bool,
 }
 
-/// The member's notifications (their own and their assets' news), newest first, below `before_seq`.
+/// The member's notifications of `kinds` (their own and their assets' news), newest first, below `before_seq`.
 pub async fn member_page(
     db: &PgPool,
     address: &[u8],
     before_seq: i64,
     unread_only: bool,
+    kinds: &[String],
     limit: i64,
 ) -> Result<Vec<Notification>, sqlx::Error> {
     let rows = sqlx::query!(
@@ -72,14 +96,14 @@ pub async fn member_page(
                 own AS (SELECT n.*, (n.seq <= (SELECT through FROM mark) OR EXISTS (
                                        SELECT 1 FROM notification_reads r WHERE r.address = $1 AND r.seq = n.seq)) AS read
                           FROM notifications n
-                         WHERE n.seq < $2
+                         WHERE n.seq < $2 AND n.kind = ANY($5)
                            AND (n.address = $1
                                 OR (n.user_no IS NOT NULL
                                     AND (n.asset_id, n.user_no) IN (SELECT asset_id, user_no FROM users WHERE address = $1)))),
                 news AS (SELECT n.*, (n.seq <= (SELECT through FROM mark) OR EXISTS (
                                         SELECT 1 FROM notification_reads r WHERE r.address = $1 AND r.seq = n.seq)) AS read
                            FROM notifications n
-                          WHERE n.address IS NULL AND n.user_no IS NULL AND n.seq < $2
+                          WHERE n.address IS NULL AND n.user_no IS NULL AND n.seq < $2 AND n.kind = ANY($5)
                             AND n.asset_id IN (SELECT asset_id FROM users WHERE address = $1))
            SELECT id AS "id!", seq AS "seq!", kind AS "kind!", asset_id AS "asset_id!", user_no, address,
                   (user_no IS NULL AND address IS NULL) AS "news!",
@@ -91,7 +115,8 @@ pub async fn member_page(
         address,
         before_seq,
         unread_only,
-        limit
+        limit,
+        kinds
     )
     .fetch_all(db)
     .await?;
@@ -112,27 +137,50 @@ pub async fn member_page(
         .collect())
 }
 
-/// How many of the member's notifications are unread.
-pub async fn unread(db: &PgPool, address: &[u8]) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
+/// How many of the member's notifications are unread, per kind (kinds with none left out).
+pub async fn unread_by_kind(db: &PgPool, address: &[u8]) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(
         r#"WITH mark AS (SELECT coalesce((SELECT through_seq FROM notification_read_marks WHERE address = $1), 0) AS through)
-           SELECT count(*) AS "n!" FROM notifications n
+           SELECT n.kind AS "kind!", count(*) AS "n!" FROM notifications n
             WHERE n.seq > (SELECT through FROM mark)
               AND (n.address = $1
                    OR (n.user_no IS NOT NULL
                        AND (n.asset_id, n.user_no) IN (SELECT asset_id, user_no FROM users WHERE address = $1))
                    OR (n.address IS NULL AND n.user_no IS NULL
                        AND n.asset_id IN (SELECT asset_id FROM users WHERE address = $1)))
-              AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.address = $1 AND r.seq = n.seq)"#,
+              AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.address = $1 AND r.seq = n.seq)
+            GROUP BY n.kind ORDER BY n.kind"#,
         address
     )
-    .fetch_one(db)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.kind, r.n)).collect())
+}
+
+/// The newest news of each of the member's assets (a proof of solvency committed), whatever was read: the one line
+/// the centre shows of news while they are off.
+pub async fn latest_news(db: &PgPool, address: &[u8]) -> Result<Vec<Notification>, sqlx::Error> {
+    sqlx::query_as!(
+        Notification,
+        r#"WITH mark AS (SELECT coalesce((SELECT through_seq FROM notification_read_marks WHERE address = $1), 0) AS through)
+           SELECT DISTINCT ON (n.asset_id) n.id, n.seq, n.kind, n.asset_id, NULL::int AS "user_no?", NULL::bytea AS "address?",
+                  true AS "news!", n.data, rfc3339(n.created_at) AS "created_at!",
+                  (n.seq <= (SELECT through FROM mark) OR EXISTS (
+                      SELECT 1 FROM notification_reads r WHERE r.address = $1 AND r.seq = n.seq)) AS "read!"
+             FROM notifications n
+            WHERE n.address IS NULL AND n.user_no IS NULL AND n.kind = ANY($2)
+              AND n.asset_id IN (SELECT asset_id FROM users WHERE address = $1)
+            ORDER BY n.asset_id, n.seq DESC"#,
+        address,
+        &kinds_of(&["news"])
+    )
+    .fetch_all(db)
     .await
 }
 
 /// Marks read the member's notifications among `ids` (others' are ignored), or all of them up to now when `ids` is
-/// `None`. Returns how many are still unread.
-pub async fn mark_read(db: &PgPool, address: &[u8], ids: Option<&[String]>) -> Result<i64, sqlx::Error> {
+/// `None`. Returns how many are still unread, per kind ([`unread_by_kind`]).
+pub async fn mark_read(db: &PgPool, address: &[u8], ids: Option<&[String]>) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let mut tx = db.begin().await?;
     match ids {
         Some(ids) => {
@@ -165,7 +213,7 @@ pub async fn mark_read(db: &PgPool, address: &[u8], ids: Option<&[String]>) -> R
         }
     }
     tx.commit().await?;
-    unread(db, address).await
+    unread_by_kind(db, address).await
 }
 
 /// The outbox's figures for the metrics: notifications not yet fanned out, deliveries pending and dead per sink.

@@ -295,11 +295,12 @@ async fn build_in(
         .await?
         .ok_or(PayoutError::UnknownAsset(asset_id))?;
     let (chain_id, token) = (asset.chain_id, asset.token);
-    // The withdrawal fee of the plan version in force at the asset's last applied block (generation plan only).
+    // The withdrawal fee of the plan version in force at the asset's last applied block: the generation and binary
+    // plans publish one (PLAN-GENERATION.md §4, PLAN-BINARY.md §0); the auto-pool plan's versions have none (0).
     let fee_bps = sqlx::query_scalar!(
         r#"SELECT COALESCE((v.params ->> 'withdrawal_fee_bps')::int4, 0) AS "bps!" FROM plan_versions v
          JOIN assets a ON a.id = v.asset_id
-         WHERE v.asset_id = $1 AND a.plan_kind = 'generation' AND v.effective_from_block <= COALESCE(a.last_block, 0)
+         WHERE v.asset_id = $1 AND v.effective_from_block <= COALESCE(a.last_block, 0)
          ORDER BY v.version DESC LIMIT 1"#,
         asset_id
     )

@@ -110,7 +110,24 @@ pub async fn cancel_batch(
     if &now != expected || !now.status.may_become(BatchStatus::Cancelled) {
         return Ok(None);
     }
-    let (pending_before, batched_before, held_before) = balance_totals(&mut tx, asset_id).await?;
+    let cancelled = cancel_locked(&mut tx, batch_id, &now, total, proof, actor).await?;
+    tx.commit().await?;
+    Ok(Some(cancelled))
+}
+
+/// Cancels batch `batch_id`, found as `now` (whose total is `total`) under the locks of the asset and the batch row,
+/// in the caller's transaction: what [`cancel_batch`] does once it has checked the batch. A member's leave cancels
+/// the open batches paying them this way, in the listener's transaction (the contract refuses them).
+pub(crate) async fn cancel_locked(
+    tx: &mut super::Tx,
+    batch_id: i64,
+    now: &CancelState,
+    total: Money,
+    proof: serde_json::Value,
+    actor: &str,
+) -> Result<Cancelled, PayoutError> {
+    let asset_id = now.asset_id;
+    let (pending_before, batched_before, held_before) = balance_totals(tx, asset_id).await?;
     // Balance rows in user order, as `build_in` takes them: the two never wait on each other in a circle.
     sqlx::query_scalar!(
         "SELECT user_no FROM users WHERE asset_id = $1
@@ -118,7 +135,7 @@ pub async fn cancel_batch(
         asset_id,
         batch_id
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?;
     // Each part the batch carried goes back to its reward's rest: pending, or held when the user is frozen now.
     let found = sqlx::query!(
@@ -150,7 +167,7 @@ pub async fn cancel_batch(
         asset_id,
         batch_id
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     let (moved, rewards, users, items_total, items, stray) =
         (found.moved, found.rewards, found.users, found.items_total, found.items, found.stray);
@@ -167,7 +184,7 @@ pub async fn cancel_batch(
             ),
         ));
     }
-    sqlx::query!("UPDATE payout_batches SET status = 'cancelled' WHERE id = $1", batch_id).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE payout_batches SET status = 'cancelled' WHERE id = $1", batch_id).execute(&mut **tx).await?;
     // Withdraw requests this batch answered are open again — unless the user has since made a new one, which
     // then stands alone (one open request per user).
     sqlx::query!(
@@ -182,17 +199,17 @@ pub async fn cancel_batch(
           WHERE w.batch_id = $1 AND w.status = 'batched'",
         batch_id
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query!(
         "UPDATE transactions t SET status = 'expired' FROM payout_batches b
          WHERE b.id = $1 AND t.id = b.transaction_id AND t.status IN ('signed', 'submitted')",
         batch_id
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     let total = total.to_amount()?;
-    let (pending_after, batched_after, held_after) = balance_totals(&mut tx, asset_id).await?;
+    let (pending_after, batched_after, held_after) = balance_totals(tx, asset_id).await?;
     let before = serde_json::json!({
         "status": now.status, "nonce": now.nonce.map(|n| n.to_string()), "deadline": now.deadline,
         "total": total.to_string(), "pending_total": pending_before.to_string(),
@@ -203,7 +220,6 @@ pub async fn cancel_batch(
         "pending_total": pending_after.to_string(), "batched_total": batched_after.to_string(),
         "held_total": held_after.to_string(), "proof": proof,
     });
-    audit(&mut tx, actor, "payout_batch_cancel", asset_id, &format!("batch:{batch_id}"), before, after).await?;
-    tx.commit().await?;
-    Ok(Some(Cancelled { rewards, users, total }))
+    audit(tx, actor, "payout_batch_cancel", asset_id, &format!("batch:{batch_id}"), before, after).await?;
+    Ok(Cancelled { rewards, users, total })
 }

@@ -14,6 +14,7 @@ pub use build::{
     BuildLimits, BuiltBatch, LeftOut, LeftOutReason, NotBuilt, PartLimit, PartialEntry, build_batch,
     build_batch_audited,
 };
+pub(crate) use cancel::cancel_locked;
 pub use cancel::{CancelState, Cancelled, cancel_batch, cancel_state};
 pub use send::{
     BatchChain, KeptTransaction, SendState, batch_chain, batches_to_drive, lock_for_send, lock_idle_for_send,

@@ -60,6 +60,11 @@ pub trait RewardPlan: std::fmt::Debug + Send + Sync {
     /// Admin forfeits number company credits too; the ledger moves the counter past them.
     fn set_company_credit_counter(&mut self, next: u64);
 
+    /// Marks `user` exited (PLAN.md §5; the ledger settled what they were owed): every later credit that would be
+    /// theirs goes to the company. Placements never change. What the plan saved for them is the room's to clear
+    /// ([`super::room::PlanBook::exit`], which the ledger calls).
+    fn set_exited(&mut self, user: UserNo);
+
     /// The next period to close (`None` for plans without periods, or before the first event).
     fn next_period(&self) -> Option<u64> {
         None

@@ -91,6 +91,21 @@ pub(crate) trait PlanBook: Debug + Send + Sync {
         0
     }
 
+    /// Applies `user`'s leave at block `block` to the plan (PLAN.md §5), after the ledger settled their rewards in
+    /// the same transaction: marks them exited, and records what the plan saved for them (an auto-pool reserve,
+    /// retained pair bonuses) as paid out by the leave. Called with nothing gathered and not flushed.
+    fn exit<'a>(
+        &'a mut self,
+        tx: &'a mut Tx,
+        asset_id: i32,
+        user: UserNo,
+        block: u64,
+    ) -> BoxFuture<'a, Result<(), LedgerError>> {
+        let _ = (tx, asset_id, block);
+        self.plan_mut().set_exited(user);
+        Box::pin(async { Ok(()) })
+    }
+
     /// Writes the rows gathered since the last flush (after the shared rows of the same batch).
     fn flush<'a>(&'a mut self, tx: &'a mut Tx, asset_id: i32) -> BoxFuture<'a, Result<(), LedgerError>>;
 

@@ -104,6 +104,11 @@ pub enum CompanyReason {
     BinaryRest,
     /// A held reward forfeited by an admin.
     Forfeit,
+    /// What a member's leave did not pay of what they were owed (PLAN.md §5: a pro-rata leave's shortfall, and
+    /// rewards the leave's proof did not know yet).
+    ExitForfeit,
+    /// A credit that would have been an exited member's (PLAN.md §5).
+    ExitedMember,
 }
 
 impl CompanyReason {
@@ -116,6 +121,8 @@ impl CompanyReason {
             Self::GenerationRest => "generation_rest",
             Self::BinaryRest => "binary_rest",
             Self::Forfeit => "forfeit",
+            Self::ExitForfeit => "exit_forfeit",
+            Self::ExitedMember => "exited_member",
         }
     }
 }
@@ -347,6 +354,9 @@ pub struct UserState {
     pub retopup_count: u64,
     /// Frozen by an admin: new credits are `held` instead of `pending`.
     pub frozen: bool,
+    /// Took their due out through the contract (a leave, PLAN.md §5): every later credit that would be theirs is
+    /// the company's. For good.
+    pub exited: bool,
     /// `nodes[L-1]`: nodes held in level L (grown on demand).
     pub(in crate::plan) nodes: Vec<u32>,
     /// `reserve[L-1]`: reserve saved towards level L (grown on demand).
@@ -363,6 +373,7 @@ impl UserState {
             has_retopup: false,
             retopup_count: 0,
             frozen: false,
+            exited: false,
             nodes: Vec::new(),
             reserve: Vec::new(),
         }

@@ -148,10 +148,12 @@ export interface components {
       chain_id: number;
       /** Σ claims paid out of custody. */
       claims: string;
-      /** What custody should hold: inflows − payouts_executed − claims − treasury_transfers. */
+      /** What custody should hold: inflows − payouts_executed − claims − treasury_transfers − leaves. */
       expected_balance: string;
       /** Σ registrations and retopups paid into custody, quarantined ones too. */
       inflows: string;
+      /** Σ members' leaves paid out of custody while a change of power was pending (contracts/EXIT.md §12). */
+      leaves: string;
       /** What is owed: reserved, held, pending and batched rewards, and what users can claim from the contract. */
       liabilities: string;
       /** Custody on-chain: the settlement contract's balance of the token at that block. */
@@ -226,6 +228,8 @@ export interface components {
       decimals: number;
       /** Users the wallet sponsored directly. */
       direct_referrals: number;
+      /** The block of the member's leave, once `exited`. */
+      exited_block?: number | null;
       /** Per pool level: nodes owned. */
       pool_nodes: components["schemas"]["LevelNodes"][];
       /** Block of the registration; null for the genesis user. */
@@ -234,7 +238,10 @@ export interface components {
       retopups: number;
       /** Sponsor's address (0x EIP-55); none for the genesis user. */
       sponsor?: string | null;
-      /** `active`, or `frozen` by an admin. */
+      /**
+       * `active`, `frozen` by an admin, or `exited`: the member left with their due (a leave during a pending change
+       * of power, PLAN.md §5) and is paid nothing more in this asset; rewards that would be theirs go to the company.
+       */
       status: string;
       /** The asset's ticker. */
       symbol: string;
@@ -394,7 +401,8 @@ export interface components {
       pending: string;
       /**
        * What reached the wallet net of withdrawal fees: the payments of its executed payout entries, pushed or left
-       * claimable and since claimed. "Paid out 350" with a 5 % fee reads "received 332.5 (fee 17.5)".
+       * claimable and since claimed, and what the member's leave paid. "Paid out 350" with a 5 % fee reads "received
+       * 332.5 (fee 17.5)".
        */
       received: string;
       /** Reserved towards the next level (auto-progression savings). */
@@ -1426,10 +1434,14 @@ export interface components {
     NotificationPage: {
       /** The page, newest first. */
       items: components["schemas"]["NotificationView"][];
+      /** The newest news of each of the caller's assets (read or not): the centre's one line of news while it is off. */
+      latest_news: components["schemas"]["NotificationView"][];
       /** Pass as `cursor` for the next page; absent on the last one. */
       next_cursor?: number | null;
-      /** How many of the caller's notifications are unread. */
+      /** How many of the caller's notifications of the groups listed are unread. */
       unread: number;
+      /** Unread per group, whatever was listed. */
+      unread_by_group: components["schemas"]["UnreadByGroup"];
     };
     /** One notification. */
     NotificationView: {
@@ -1439,7 +1451,8 @@ export interface components {
       created_at: string;
       /**
        * Its facts: amounts as decimal strings of base units (`amount`, `gross`, `fee`, `net`, `reserved`, `held`,
-       * `total`, `custody`), `chain_id`, `tx_hash` (0x), `block_number`, `batch_id`, `period`, `rank`, `epoch`.
+       * `total`, `custody`, `due`, `owed`, `forfeited`), `chain_id`, `tx_hash` (0x), `block_number`, `batch_id`,
+       * `period`, `rank`, `epoch`, `to` and `contract` (0x).
        */
       data: {
         [key: string]: unknown;
@@ -1448,7 +1461,8 @@ export interface components {
       id: string;
       /**
        * What happened: one of `payment.applied`, `payment.expired`, `reward.credited`, `period.bonus`, `rank.reached`, `payout.sent`,
-       * `payout.paid`, `payout.deferred`, `account.frozen`, `account.unfrozen`, `solvency.committed`, `exit.opened`.
+       * `payout.paid`, `payout.deferred`, `account.frozen`, `account.unfrozen`, `solvency.committed`, `exit.opened`,
+       * `member.left`.
        */
       kind: string;
       /** Whether it is about the whole asset (news every member of it sees) rather than the caller alone. */
@@ -1688,18 +1702,22 @@ export interface components {
       items: {
         /** What the credit earned; never changes. */
         amount: components["schemas"]["AssetAmount"];
-        /** Block of the event that made the credit; for a RANK_BONUS, the block whose time closed its week. */
+        /**
+         * Block of the event that made the credit; for a period's bonus (RANK_BONUS, BINARY_PAIR), the block whose time
+         * closed its period.
+         */
         block?: number | null;
         /**
-         * When the credit was made: `block`'s time as the chain stamped it (RFC 3339, UTC). Null for a credit no chain
-         * event caused (an admin's manual placement) and for a week closed by a block the ledger holds no event of.
+         * When the credit was made: `block`'s time as the chain stamped it (RFC 3339, UTC); for a period closed by a
+         * block the ledger holds no event of, the period's end. Null for a credit no chain event caused (an admin's
+         * manual placement).
          */
         credited_at?: string | null;
         /** Parts in payout batches not settled or cancelled yet. */
         in_flight: components["schemas"]["AssetAmount"];
-        /** DIRECT, POOL_L1, POOL_L2, POOL_L3 or LEVEL. */
+        /** DIRECT, POOL_L1, POOL_L2, POOL_L3, LEVEL, GENERATION, RANK_BONUS or BINARY_PAIR. */
         kind: string;
-        /** Pool level (POOL_*) or sponsor level (LEVEL); 0 or 1 otherwise as stored. */
+        /** Pool level (POOL_*), sponsor level (LEVEL, GENERATION) or rank (RANK_BONUS); 0 otherwise. */
         level: number;
         /** Parts paid on-chain (a reward above the signer's per-entry cap is paid in parts across batches). */
         paid: components["schemas"]["AssetAmount"];
@@ -1708,6 +1726,8 @@ export interface components {
          * transaction and, once executed, whether the push paid the wallet or left the part claimable.
          */
         payments: components["schemas"]["RewardPayment"][];
+        /** The period a RANK_BONUS (weeks) or BINARY_PAIR (the binary plan's periods) was credited at the close of. */
+        period?: number | null;
         /** Plan version the credit was computed under. */
         plan_version: number;
         /** The reward's number in the asset (the page cursor). */
@@ -2321,18 +2341,22 @@ export interface components {
     RewardEntry: {
       /** What the credit earned; never changes. */
       amount: components["schemas"]["AssetAmount"];
-      /** Block of the event that made the credit; for a RANK_BONUS, the block whose time closed its week. */
+      /**
+       * Block of the event that made the credit; for a period's bonus (RANK_BONUS, BINARY_PAIR), the block whose time
+       * closed its period.
+       */
       block?: number | null;
       /**
-       * When the credit was made: `block`'s time as the chain stamped it (RFC 3339, UTC). Null for a credit no chain
-       * event caused (an admin's manual placement) and for a week closed by a block the ledger holds no event of.
+       * When the credit was made: `block`'s time as the chain stamped it (RFC 3339, UTC); for a period closed by a
+       * block the ledger holds no event of, the period's end. Null for a credit no chain event caused (an admin's
+       * manual placement).
        */
       credited_at?: string | null;
       /** Parts in payout batches not settled or cancelled yet. */
       in_flight: components["schemas"]["AssetAmount"];
-      /** DIRECT, POOL_L1, POOL_L2, POOL_L3 or LEVEL. */
+      /** DIRECT, POOL_L1, POOL_L2, POOL_L3, LEVEL, GENERATION, RANK_BONUS or BINARY_PAIR. */
       kind: string;
-      /** Pool level (POOL_*) or sponsor level (LEVEL); 0 or 1 otherwise as stored. */
+      /** Pool level (POOL_*), sponsor level (LEVEL, GENERATION) or rank (RANK_BONUS); 0 otherwise. */
       level: number;
       /** Parts paid on-chain (a reward above the signer's per-entry cap is paid in parts across batches). */
       paid: components["schemas"]["AssetAmount"];
@@ -2341,6 +2365,8 @@ export interface components {
        * transaction and, once executed, whether the push paid the wallet or left the part claimable.
        */
       payments: components["schemas"]["RewardPayment"][];
+      /** The period a RANK_BONUS (weeks) or BINARY_PAIR (the binary plan's periods) was credited at the close of. */
+      period?: number | null;
       /** Plan version the credit was computed under. */
       plan_version: number;
       /** The reward's number in the asset (the page cursor). */
@@ -2358,7 +2384,7 @@ export interface components {
     };
     /**
      * One part of a reward in a payout batch. A batch pays each user one entry that settles E of their rewards, oldest
-     * first, and keeps the withdrawal fee ⌈E × withdrawal_fee_bps / 10000⌉ (generation plan; 0 otherwise). The entry's
+     * first, and keeps the withdrawal fee ⌈E × withdrawal_fee_bps / 10000⌉ (the generation and binary plans; 0 on the auto-pool plan). The entry's
      * fee is shared over its parts in settling order: a part settling `amount` after the entry's earlier parts settled B
      * bears ⌊(B + amount) × fee / E⌋ − ⌊B × fee / E⌋. So over an entry the parts' `fee`s sum to its fee and their `net`s
      * to what the contract paid, exactly, and `amount` = `fee` + `net` for every part.
@@ -2805,8 +2831,22 @@ export interface components {
     };
     /** The unread count. */
     Unread: {
-      /** How many of the caller's notifications are unread. */
+      /**
+       * How many of the caller's notifications of the default groups (`money`, `account`) are unread: the header's
+       * badge.
+       */
       unread: number;
+      /** Unread per group. */
+      unread_by_group: components["schemas"]["UnreadByGroup"];
+    };
+    /** Unread notifications per group. */
+    UnreadByGroup: {
+      /** Rank, freezes. */
+      account: number;
+      /** Payments, rewards, payouts, a leave, the members' exit opening. */
+      money: number;
+      /** Proofs of solvency committed. */
+      news: number;
     };
     /** Which wallet family signs: its address form and its signed-message prefix. */
     WalletChain: "evm" | "tron";

@@ -187,6 +187,40 @@ impl PlanBook for PoolBook {
         self.engine.user(user).reserves().map(|(_, x)| x).sum()
     }
 
+    fn exit<'a>(
+        &'a mut self,
+        tx: &'a mut Tx,
+        asset_id: i32,
+        user: UserNo,
+        block: u64,
+    ) -> BoxFuture<'a, Result<(), LedgerError>> {
+        // The leave paid the reserve out (the ledger settled its reserved rewards): each level's goes to 0 by a
+        // movement of the leave's block.
+        let taken = self.engine.exit(user);
+        async move {
+            if taken.is_empty() {
+                return Ok(());
+            }
+            sqlx::query!(
+                "WITH moved AS (
+                   INSERT INTO reserve_movements (asset_id, movement_no, user_no, level, delta, balance_after,
+                                                  exited_block)
+                   SELECT $1, n, $2, l, -m, 0, $3 FROM UNNEST($4::int8[], $5::int4[], $6::numeric[]) AS x(n, l, m))
+                 UPDATE user_reserves SET amount = 0 WHERE asset_id = $1 AND user_no = $2",
+                asset_id,
+                user as i32,
+                block as i64,
+                &taken.iter().map(|t| t.2 as i64).collect::<Vec<_>>(),
+                &taken.iter().map(|t| t.0 as i32).collect::<Vec<_>>(),
+                &taken.iter().map(|t| Money::from(t.1)).collect::<Vec<_>>() as _
+            )
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+        .boxed()
+    }
+
     fn flush<'a>(&'a mut self, tx: &'a mut Tx, asset_id: i32) -> BoxFuture<'a, Result<(), LedgerError>> {
         async move {
             let rows = std::mem::take(&mut self.rows);
@@ -323,6 +357,10 @@ impl RewardPlan for PlanEngine {
 
     fn set_company_credit_counter(&mut self, next: u64) {
         PlanEngine::set_company_credit_counter(self, next)
+    }
+
+    fn set_exited(&mut self, user: UserNo) {
+        PlanEngine::set_exited(self, user)
     }
 }
 

@@ -125,6 +125,31 @@ impl PlanEngine {
         self.users[user as usize].frozen = frozen;
     }
 
+    /// Marks `user` exited (PLAN.md §5), their reserve left as it is ([`exit`](Self::exit) also clears it).
+    pub fn set_exited(&mut self, user: UserNo) {
+        if let Some(u) = self.users.get_mut(user as usize) {
+            u.exited = true;
+        }
+    }
+
+    /// Marks `user` exited (PLAN.md §5): later credits that would be theirs, reserved ones included, are the
+    /// company's, so they never auto-progress again. Their reserve, paid out by the leave, goes to 0: one movement
+    /// number per level that held some, returned as (level, amount, movement number) for the ledger to record.
+    pub fn exit(&mut self, user: UserNo) -> Vec<(u32, Amount, u64)> {
+        let Some(u) = self.users.get_mut(user as usize) else { return Vec::new() };
+        u.exited = true;
+        let taken: Vec<(u32, Amount)> = u.reserves().collect();
+        u.reserve.clear();
+        taken
+            .into_iter()
+            .map(|(level, amount)| {
+                let no = self.counters.reserve_movement;
+                self.counters.reserve_movement += 1;
+                (level, amount, no)
+            })
+            .collect()
+    }
+
     /// Checks `event` against the plan version of `block` and applies it, or refuses it
     /// without changing anything.
     pub fn apply(&mut self, block: u64, event: &PlanEvent) -> Result<PoolOutcome, Rejection> {
@@ -219,6 +244,10 @@ impl PlanEngine {
         if amount == 0 {
             return;
         }
+        if self.user(to).exited {
+            self.company(out, amount, CompanyReason::ExitedMember, placement);
+            return;
+        }
         let status = if self.user(to).frozen { RewardStatus::Held } else { RewardStatus::Pending };
         self.push_credit(out, to, kind, level, amount, status, placement);
     }
@@ -301,7 +330,8 @@ impl PlanEngine {
             }
             rest -= cut;
             let a_owner = self.levels[li][a as usize].owner;
-            if reserves_here && slot >= first_reserved_slot {
+            // An exited owner saves nothing: the share is the company's (`credit`).
+            if reserves_here && slot >= first_reserved_slot && !self.users[a_owner as usize].exited {
                 let c =
                     self.push_credit(out, a_owner, RewardKind::pool(d), level, cut, RewardStatus::Reserved, Some(p));
                 let r = UserState::slot(&mut self.users[a_owner as usize].reserve, level + 1);

@@ -134,6 +134,29 @@ impl PlanBook for BinaryBook {
         self.engine.member(user).map_or(0, |m| m.reserved)
     }
 
+    fn exit<'a>(
+        &'a mut self,
+        tx: &'a mut Tx,
+        asset_id: i32,
+        user: UserNo,
+        block: u64,
+    ) -> BoxFuture<'a, Result<(), LedgerError>> {
+        let _ = block;
+        // What was retained for them was in their leaf: the leave paid it out (the ledger settled its rewards).
+        self.engine.exit(user);
+        async move {
+            sqlx::query!(
+                "UPDATE binary_nodes SET reserved = 0 WHERE asset_id = $1 AND user_no = $2",
+                asset_id,
+                user as i32
+            )
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+        .boxed()
+    }
+
     fn flush<'a>(&'a mut self, tx: &'a mut Tx, asset_id: i32) -> BoxFuture<'a, Result<(), LedgerError>> {
         async move {
             let rows = std::mem::take(&mut self.rows);
@@ -344,6 +367,10 @@ impl RewardPlan for BinaryEngine {
 
     fn set_company_credit_counter(&mut self, next: u64) {
         BinaryEngine::set_company_credit_counter(self, next)
+    }
+
+    fn set_exited(&mut self, user: UserNo) {
+        BinaryEngine::exit(self, user)
     }
 
     fn next_period(&self) -> Option<u64> {

@@ -362,6 +362,15 @@ impl BinaryEngine {
         }
     }
 
+    /// Marks `user` exited (PLAN.md §5): their DIRECT credits are the company's, their pair bonuses stay with the
+    /// company they would have been paid from, and what was retained for them (paid out by the leave) is gone.
+    pub fn exit(&mut self, user: UserNo) {
+        if let (Some(u), Some(m)) = (self.users.get_mut(user as usize), self.members.get_mut(user as usize)) {
+            u.exited = true;
+            m.reserved = 0;
+        }
+    }
+
     /// Admin forfeits number company credits too.
     pub fn set_company_credit_counter(&mut self, next: u64) {
         self.counters.company_credit = next;
@@ -476,8 +485,13 @@ impl BinaryEngine {
         let direct = match self.users[user as usize].sponsor {
             Some(s) => {
                 let d = amount * u128::from(params.direct_bps) / BPS;
-                let status = self.status_of(s);
-                self.credit(&mut event_out.credits, s, RewardKind::Direct, d, status);
+                if self.users[s as usize].exited {
+                    self.company += d;
+                    self.counters.push_company(&mut event_out.company, d, CompanyReason::ExitedMember, None);
+                } else {
+                    let status = self.status_of(s);
+                    self.credit(&mut event_out.credits, s, RewardKind::Direct, d, status);
+                }
                 d
             }
             None => 0,
@@ -561,6 +575,11 @@ impl BinaryEngine {
             line.rest = line.scaled - line.reserved;
             line.status = self.status_of(line.user);
             self.members[x].pairs_paid += line.paid;
+            if self.users[x].exited {
+                // What would have been theirs stays with the company it is paid from (PLAN.md §5).
+                (line.reserved, line.rest) = (0, 0);
+                continue;
+            }
             self.members[x].reserved += line.reserved;
             let (user, reserved, rest, status) = (line.user, line.reserved, line.rest, line.status);
             self.credit(&mut credits, user, RewardKind::BinaryPair, reserved, RewardStatus::Reserved);

@@ -180,6 +180,41 @@ fn the_worked_example_scaling_freezing_and_retention() {
 }
 
 /// The first free slot breadth-first under `from`, by a queue, as §2 words it.
+#[test]
+fn an_exited_members_credits_are_the_companys_and_what_was_retained_for_them_is_gone() {
+    // The second example's tree: B's 5 pairs retain 1.639999 of its bonus; B then leaves (PLAN.md §5).
+    let p = BinaryParams { max_payout_bps: 100, free_pairs: 2, ..BinaryParams::defaults(6) };
+    let mut twin = engine(p.clone());
+    let mut e = engine(p);
+    for x in [&mut twin, &mut e] {
+        let t = NOV + 86_400;
+        for (user, sponsor, usdt) in [(1, 0, 1000), (2, 0, 100), (3, 1, 1000), (4, 1, 1000), (5, 2, 500), (6, 2, 500)] {
+            register(x, user, sponsor, usdt, t);
+        }
+    }
+    e.exit(2);
+    assert!(e.users()[2].exited);
+    // Its closes: B's line is worked out as if (its pairs count in the budget's scaling, A's share is the same) and
+    // nothing is credited to it; what would have been its bonus stays with the company it is paid from.
+    let (mine, theirs) = (&e.close_through(2, DEC)[0], &twin.close_through(2, DEC)[0]);
+    assert_eq!(mine.bonuses, theirs.bonuses);
+    assert_eq!(mine.lines[0].scaled, theirs.lines[0].scaled, "A is scaled alike");
+    assert_eq!((mine.lines[1].user, mine.lines[1].scaled), (2, theirs.lines[1].scaled));
+    assert_eq!((mine.lines[1].reserved, mine.lines[1].rest), (0, 0));
+    assert!(mine.credits.iter().all(|c| c.beneficiary != 2), "{:?}", mine.credits);
+    assert_eq!(e.company() - twin.company(), theirs.credited() - mine.credited());
+    assert_eq!(e.standing(2).unwrap().member.reserved, 0, "nothing retained for B");
+    // B's sponsor's DIRECT of a purchase under B: the company's, as `exited_member`; B becomes an active buyer and
+    // nothing is released to it.
+    let o = register(&mut e, 7, 2, 1000, DEC + 86_400);
+    assert!(o.event.credits.is_empty(), "{:?}", o.event.credits);
+    let reasons: Vec<_> = o.event.company.iter().map(|c| (c.reason, c.amount / USDT)).collect();
+    assert_eq!(reasons, [(CompanyReason::ExitedMember, 100), (CompanyReason::BinaryRest, 900)]);
+    let o = buy(&mut e, 2, 500, DEC + 86_400);
+    assert_eq!(o.release, None, "nothing was retained for a member who left");
+    assert!(e.standing(2).unwrap().member.active);
+}
+
 fn bfs_slot(children: &[[Option<UserNo>; 2]], from: UserNo) -> (UserNo, Side) {
     let mut queue = VecDeque::from([from]);
     while let Some(n) = queue.pop_front() {

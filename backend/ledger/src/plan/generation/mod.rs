@@ -388,13 +388,24 @@ impl GenerationEngine {
         if user == 0 { Amount::MAX } else { m.cap.saturating_sub(m.earned) }
     }
 
-    /// Credits `min(amount, room)` to `user`; no row when that is 0.
-    fn credit(&mut self, credits: &mut Vec<Credit>, user: UserNo, kind: RewardKind, level: u32, amount: Amount) {
+    /// Credits `min(amount, room)` to `user`; no row when that is 0. An exited user's credit is not made: what it
+    /// would have been is returned, the company's (PLAN.md §5); 0 otherwise.
+    fn credit(
+        &mut self,
+        credits: &mut Vec<Credit>,
+        user: UserNo,
+        kind: RewardKind,
+        level: u32,
+        amount: Amount,
+    ) -> Amount {
         let amount = amount.min(self.room(user));
         if amount == 0 {
-            return;
+            return 0;
         }
         self.members[user as usize].earned += amount;
+        if self.users[user as usize].exited {
+            return amount;
+        }
         let status = if self.users[user as usize].frozen { RewardStatus::Held } else { RewardStatus::Pending };
         credits.push(Credit {
             reward_no: self.counters.reward,
@@ -406,6 +417,7 @@ impl GenerationEngine {
             placement: None,
         });
         self.counters.reward += 1;
+        0
     }
 
     /// §2 for a purchase of `amount` by `user` under `params`.
@@ -422,17 +434,19 @@ impl GenerationEngine {
             at = self.users[u as usize].sponsor;
         }
         let mut sponsor = self.users[user as usize].sponsor;
+        let mut exited = 0;
         for level in 1..=LEVELS {
             let Some(s) = sponsor else { break };
             let share = amount * u128::from(params.gen_bps[level - 1]) / BPS;
             if self.members[s as usize].directs.len() as u64 >= u64::from(params.direct_req[level - 1]) {
-                self.credit(&mut out.credits, s, RewardKind::Generation, level as u32, share);
+                exited += self.credit(&mut out.credits, s, RewardKind::Generation, level as u32, share);
             }
             sponsor = self.users[s as usize].sponsor;
         }
-        let company = amount - out.credits.iter().map(|c| c.amount).sum::<Amount>();
-        self.company += company;
+        let company = amount - out.credits.iter().map(|c| c.amount).sum::<Amount>() - exited;
+        self.company += company + exited;
         self.counters.push_company(&mut out.company, company, CompanyReason::GenerationRest, None);
+        self.counters.push_company(&mut out.company, exited, CompanyReason::ExitedMember, None);
     }
 
     /// Main and other legs of `user`'s directs.
@@ -464,6 +478,7 @@ impl GenerationEngine {
         for r in &ranked {
             let bonus = ranks[r.rank as usize - 1].bonus;
             let bonus = if bonuses > company_before { bonus * company_before / bonuses } else { bonus };
+            // An exited member's bonus stays with the company it would have been paid from.
             self.credit(&mut credits, r.user, RewardKind::RankBonus, r.rank, bonus);
         }
         let close = PeriodClose {
@@ -573,6 +588,12 @@ impl RewardPlan for GenerationEngine {
 
     fn set_company_credit_counter(&mut self, next: u64) {
         self.counters.company_credit = next;
+    }
+
+    fn set_exited(&mut self, user: UserNo) {
+        if let Some(u) = self.users.get_mut(user as usize) {
+            u.exited = true;
+        }
     }
 
     fn follows_company_balance(&self) -> bool {

@@ -113,6 +113,36 @@ fn the_worked_example_row_by_row() {
     assert!(o.credits[1..].iter().all(|c| c.status == RewardStatus::Pending));
 }
 
+/// A member who left (PLAN.md §5): what would be theirs is the company's — their generation shares as
+/// `exited_member`, their rank bonus kept by the company it is paid from — and everyone else's stays as it was.
+#[test]
+fn an_exited_members_shares_and_bonuses_are_the_companys() {
+    let mut p = GenerationParams::defaults(6);
+    p.ranks = vec![Rank { name: "Test".into(), main: 1000 * USDT, other: 1000 * USDT, bonus: 3000 * USDT }];
+    let t0 = 345_600 + 10 * WEEK_SECS + 5;
+    let (mut e, mut twin) = (engine(p.clone()), engine(p));
+    for x in [&mut e, &mut twin] {
+        register(x, 1, 0, 100 * USDT, t0);
+    }
+    e.set_exited(1);
+    assert!(e.users()[1].exited);
+    let (mine, theirs) = (register(&mut e, 2, 1, 1000 * USDT, t0), register(&mut twin, 2, 1, 1000 * USDT, t0));
+    mine.check_conservation().expect("P = Σ credits + company credits");
+    assert_eq!(rows(&theirs).0, vec![(1, 1, 100), (0, 2, 50)], "X's L1 share, G's L2");
+    assert_eq!(rows(&mine).0, vec![(0, 2, 50)], "G's share is G's; X's is not X's");
+    let reasons: Vec<_> = mine.company.iter().map(|c| (c.reason, c.amount / USDT)).collect();
+    assert_eq!(reasons, [(CompanyReason::GenerationRest, 850), (CompanyReason::ExitedMember, 100)]);
+    for x in [&mut e, &mut twin] {
+        register(x, 3, 1, 1000 * USDT, t0);
+    }
+    // X ranks in week 10 on both; only the twin pays it.
+    let (mine, theirs) = (e.close_through(3, t0 + WEEK_SECS), twin.close_through(3, t0 + WEEK_SECS));
+    assert_eq!(mine[0].ranked, theirs[0].ranked, "X still ranks: its place in the tree never changes");
+    assert!(theirs[0].credited() > 0);
+    assert_eq!(mine[0].credited(), 0);
+    assert_eq!(e.company(), twin.company() + theirs[0].credited() + 200 * USDT, "X's two L1 shares and its bonus");
+}
+
 /// Weeks close on block time, in order; bonuses are scaled to the company's balance, rounded down each.
 #[test]
 fn rank_bonuses_close_weekly_and_are_scaled_to_the_company() {
