@@ -448,6 +448,9 @@ token = "0x0000000000000000000000000000000000000000"
 per_payload_cap = "1000000000000000000000"      # 1 000
 per_batch_cap = "50000000000000000000000"       # 50 000
 daily_outflow_cap = "100000000000000000000000"  # 100 000
+# A liability root falls below the latest committed one by what the chain paid members since (and the fees kept of
+# it), and beyond that by at most this in 24 hours: auto-progression's company parts and forfeits (backend/SOLVENCY.md §1)
+daily_root_fall_cap = "100000000000000000000"   # 100
 
 [[policy.chains.assets]] # test USDT (6 decimals): small payout caps on purpose, so that the devnet shows rewards
 token = "$USDT"                                  # paid in parts and the rolling daily cap reached
@@ -455,18 +458,23 @@ per_payload_cap = "1000000000"                   # 1 000 (payments, treasury tra
 per_entry_cap = "10000000"                       # 10 per payout entry
 per_batch_cap = "50000000000"                    # 50 000
 daily_outflow_cap = "30000000"                   # 30 a day
+daily_root_fall_cap = "10000000000"              # 10 000
 
 [[policy.chains.assets]] # GUSDT (6 decimals), the generation plan's asset: packages up to 5 000
 token = "$GUSDT"
 per_payload_cap = "5000000000"                   # 5 000
 per_batch_cap = "50000000000"                    # 50 000
 daily_outflow_cap = "100000000000"               # 100 000 a day
+withdrawal_fee_bps = 2000                        # the most a version of the plan may keep of an entry
+daily_root_fall_cap = "10000000000"              # 10 000
 
 [[policy.chains.assets]] # BUSDT (6 decimals), the binary plan's asset: packages up to 5 000
 token = "$BUSDT"
 per_payload_cap = "5000000000"                   # 5 000
 per_batch_cap = "50000000000"                    # 50 000
 daily_outflow_cap = "100000000000"               # 100 000 a day
+withdrawal_fee_bps = 2000                        # the most a version of the plan may keep of an entry
+daily_root_fall_cap = "10000000000"              # 10 000
 
 [[policy.chains]] # the TRON stand-in (Nile's chain id)
 chain_id = $TRON_CHAIN_ID
@@ -480,6 +488,7 @@ token = "$TRON_USDT"
 per_payload_cap = "1000000000"                   # 1 000
 per_batch_cap = "50000000000"                    # 50 000
 daily_outflow_cap = "100000000000"               # 100 000 a day
+daily_root_fall_cap = "10000000000"              # 10 000
 EOF
 
 cat >"$STATE/backend.toml" <<EOF

@@ -101,7 +101,9 @@ cargo test --workspace --all-targets --no-fail-fast -- "${timed[@]}" 2>&1 | tee 
 # CI shows only the end of what this printed: on a failure, the failing tests are named again last.
 recap() {
   printf '\n==> what failed (recap of the output above)\n' >&2
-  grep -E '^test .* FAILED$|^(error|warning): [0-9]+ targets? failed|^    `-p |^not ok |panicked at' "$log" | head -n 40 >&2 || true
+  # A test binary that a signal ended after its tests ran says so in cargo's "process didn't exit successfully".
+  grep -E "^test .* FAILED$|^(error|warning): [0-9]+ targets? failed|^    \`-p |^not ok |panicked at|process didn't exit successfully" \
+    "$log" | head -n 40 >&2 || true
   # The browser tests' runner lists its failures, each with its error, under "✖ failing tests:".
   sed -n '/^✖ failing tests:/,/^\[web-test\]\|screenshots:/p' "$log" | head -n 80 >&2 || true
 }

@@ -204,7 +204,12 @@ pub async fn node_script(root: &std::path::Path, script: &str, input: &Value) ->
     stdin.write_all(input.to_string().as_bytes()).await?;
     drop(stdin);
     let out = node.wait_with_output().await?;
-    eyre::ensure!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr).trim());
+    eyre::ensure!(
+        out.status.success(),
+        "{script} ended with {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
     Ok(serde_json::from_slice(&out.stdout)?)
 }
 

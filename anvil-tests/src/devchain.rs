@@ -230,7 +230,10 @@ impl DevChain {
             abi::chain::Family::of(self.anvil.chain_id()),
             abi::deployment::Bounds::development(),
         );
-        let receipt = Settlement::deploy_builder(&self.provider, config).send().await?.get_receipt().await?;
+        // Deployed from an account of its own (anvil's #8; the holders are named in the config): the admin's key
+        // also sends the services' commitments, and a nonce the test's provider cached would race theirs.
+        let deployer = Self::provider_for(&self.anvil, &self.account(8));
+        let receipt = Settlement::deploy_builder(&deployer, config).send().await?.get_receipt().await?;
         let contract = receipt.contract_address.ok_or_else(|| eyre::eyre!("deployment has no contract address"))?;
         Ok((contract, receipt.block_number.unwrap_or_default()))
     }

@@ -6,6 +6,7 @@ pub mod deployment;
 pub mod devchain;
 pub mod fault_proxy;
 pub mod mail;
+pub mod process;
 pub mod safe;
 pub mod services;
 pub mod tron_deploy;

@@ -66,7 +66,7 @@ pub fn service_binary(name: &str) -> eyre::Result<PathBuf> {
             }
             let status = build.status().map_err(|e| format!("running cargo build: {e}"))?;
             if !status.success() {
-                return Err(format!("cargo build of {SERVICE_BINARIES:?} failed"));
+                return Err(format!("cargo build of {SERVICE_BINARIES:?} ended with {status}"));
             }
             Ok(dir)
         })
@@ -161,6 +161,16 @@ impl Service {
     /// Whether the process is still running.
     pub fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// How the process stands, for failure messages: `running`, or how it ended (`exit status: 1`,
+    /// `signal: 11 (SIGSEGV) (core dumped)`).
+    pub fn state(&mut self) -> String {
+        match self.child.try_wait() {
+            Ok(None) => "running".to_owned(),
+            Ok(Some(status)) => format!("ended with {status}"),
+            Err(e) => format!("unknown ({e})"),
+        }
     }
 
     /// The last `lines` lines of the log (for failure messages).
@@ -271,7 +281,10 @@ pub async fn wait_listener_through(
         if listener_block(pool, chain_id).await?.is_some_and(|b| b >= block) {
             return Ok(());
         }
-        eyre::ensure!(listener.running(), "the listener exited:\n{}", listener.log_tail(30));
+        if !listener.running() {
+            let state = listener.state();
+            eyre::bail!("the listener {state}:\n{}", listener.log_tail(30));
+        }
         eyre::ensure!(
             tokio::time::Instant::now() < until,
             "the listener did not reach block {block} within {limit:?}:\n{}",
@@ -306,7 +319,10 @@ pub async fn wait_healthy(url: &str, service: &mut Service, limit: Duration) -> 
         if matches!(client.get(url).send().await, Ok(r) if r.status().is_success()) {
             return Ok(());
         }
-        eyre::ensure!(service.running(), "{} exited:\n{}", service.name, service.log_tail(30));
+        if !service.running() {
+            let state = service.state();
+            eyre::bail!("{} {state}:\n{}", service.name, service.log_tail(30));
+        }
         eyre::ensure!(
             tokio::time::Instant::now() < until,
             "{} not healthy at {url} within {limit:?}:\n{}",
@@ -430,11 +446,12 @@ daily_outflow_cap = "100000000000"
         daily_outflow_cap = native.daily_outflow_cap,
         rpc_url = chain.rpc_url(),
     );
-    // The generation-plan asset's token, when the chain has one: packages up to 5 000.
+    // The generation-plan asset's token, when the chain has one: packages up to 5 000; its roots fall by the
+    // withdrawal fees kept of payouts too, up to the 20 % a version of the plan may keep (backend/SOLVENCY.md §1).
     let config = match deployment.generation_token {
         Some(token) => format!(
             "{config}[[policy.chains.assets]]\ntoken = \"{token}\"\nper_payload_cap = \"5000000000\"\n\
-             per_batch_cap = \"50000000000\"\ndaily_outflow_cap = \"100000000000\"\n"
+             per_batch_cap = \"50000000000\"\ndaily_outflow_cap = \"100000000000\"\nwithdrawal_fee_bps = 2000\n"
         ),
         None => config,
     };

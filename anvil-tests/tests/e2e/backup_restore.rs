@@ -29,7 +29,7 @@ fn script(script: &str, args: &[&str]) -> eyre::Result<String> {
         .env("SIGNER_STORE_BIN", service_binary("signer-store")?)
         .output()?;
     let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    eyre::ensure!(out.status.success(), "{script} failed:\n{said}");
+    eyre::ensure!(out.status.success(), "{script} ended with {}:\n{said}", out.status);
     Ok(said)
 }
 

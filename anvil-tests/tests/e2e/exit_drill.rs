@@ -66,7 +66,7 @@ fn cli(args: &[&str]) -> eyre::Result<(i32, String)> {
     let out =
         Command::new(service_binary("solvency-verify")?).args(args).env("EXIT_DRILL_KEY", OUTSIDER_KEY).output()?;
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    Ok((out.status.code().unwrap_or(-1), text))
+    Ok(anvil_tests::process::code_and_text(out.status, text))
 }
 
 /// anvil's account 9: neither the operator (account 0) nor a member (fresh keys) — the "outside wallet".

@@ -317,7 +317,8 @@ timeout_secs = 2
     let kills: Vec<String> = victims.iter().map(|v| format!("{} {}", v.service.name, v.kills)).collect();
     println!("notify_crash: killed {}", kills.join(", "));
     for v in &mut victims {
-        assert!(v.service.running(), "{} runs after the chaos:\n{}", v.service.name, v.service.log_tail(30));
+        let state = v.service.state();
+        assert_eq!(state, "running", "{} after the chaos:\n{}", v.service.name, v.service.log_tail(30));
     }
     assert!(victims.iter().all(|v| v.kills > 0), "each service killed at least once: {kills:?}");
 

@@ -165,6 +165,7 @@ async fn the_reconciler_pages_the_exact_variance_and_resolves_when_cleared() -> 
 
     let head = chain.provider.get_block_number().await?;
     wait_balanced(&db.pool, head).await?;
-    assert!(reconciler.running(), "{}", reconciler.log_tail(20));
+    let state = reconciler.state();
+    assert_eq!(state, "running", "the reconciler:\n{}", reconciler.log_tail(20));
     Ok(())
 }

@@ -51,7 +51,7 @@ fn keystore(dir: &WorkDir, name: &str) -> eyre::Result<RoleKey> {
 fn run(dir: &Path, name: &str, args: &[&str], envs: &[(&str, &str)]) -> eyre::Result<(i32, String)> {
     let out = Command::new(service_binary(name)?).current_dir(dir).args(args).envs(envs.iter().copied()).output()?;
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    Ok((out.status.code().unwrap_or(-1), text))
+    Ok(anvil_tests::process::code_and_text(out.status, text))
 }
 
 fn addr(a: Address) -> String {

@@ -58,7 +58,12 @@ impl Token {
             .args(["--init-token", "--free", "--label", "referral-signer", "--pin", &token.pin, "--so-pin", &so_pin])
             .env("SOFTHSM2_CONF", &token.conf)
             .output()?;
-        eyre::ensure!(out.status.success(), "softhsm2-util: {}", String::from_utf8_lossy(&out.stderr));
+        eyre::ensure!(
+            out.status.success(),
+            "softhsm2-util ended with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
         Ok(token)
     }
 
@@ -70,7 +75,12 @@ impl Token {
             .env("SOFTHSM2_CONF", &self.conf)
             .env("SIGNER_HSM_PIN", &self.pin)
             .output()?;
-        eyre::ensure!(out.status.success(), "hsm-keygen: {}", String::from_utf8_lossy(&out.stderr));
+        eyre::ensure!(
+            out.status.success(),
+            "hsm-keygen ended with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
         Ok(String::from_utf8(out.stdout)?.trim().parse()?)
     }
 }
@@ -170,7 +180,7 @@ async fn preflight_signer_check(chain: &DevChain, signer_url: &str) -> eyre::Res
     );
     let spec = service_kit::chain_spec::ChainSpecs::parse(&spec_text)?.chains()[0].clone();
     let expect = preflight::Expectations { signer: Some(info.address.0), operator: None };
-    let findings = preflight::check_chain_with(&spec, &expect, Some(&info.nodes)).await;
+    let findings = preflight::check_chain_with(&spec, &expect, Some(&info)).await;
     let signer: Vec<_> = findings.iter().filter(|f| f.check == "signer").collect();
     eyre::ensure!(signer.is_empty(), "the preflight's signer check: {signer:#?}");
     Ok(info.address.0)

@@ -46,7 +46,7 @@ fn verify_cli(dir: &WorkDir, name: &str, proof: &Value, rpc: &str, contract: Add
     let out = std::process::Command::new(service_binary("solvency-verify")?)
         .args([file.to_str().expect("utf-8 path"), "--rpc", rpc, "--contract", &contract, "--max-age-blocks", "1000"])
         .output()?;
-    Ok((out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned()))
+    Ok(anvil_tests::process::code_and_text(out.status, String::from_utf8_lossy(&out.stdout).into_owned()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -103,7 +103,7 @@ async fn cli(key: &str, args: &[&str]) -> eyre::Result<(i32, String)> {
         .output()
         .await?;
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    Ok((out.status.code().unwrap_or(-1), text))
+    Ok(anvil_tests::process::code_and_text(out.status, text))
 }
 
 /// A member's amount of the `balances` of its proof.

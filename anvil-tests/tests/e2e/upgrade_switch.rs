@@ -151,10 +151,12 @@ async fn after_the_switch_payments_go_to_the_new_contract_payouts_drain_the_old_
 
     // New members' payments go to the new contract: one under each of the first three.
     let mut block = 0;
+    let mut second = Vec::new();
     for sponsor in &first {
-        let (_, to, paid) = register(&chain, &api, sponsor.address()).await?;
+        let (wallet, to, paid) = register(&chain, &api, sponsor.address()).await?;
         assert_eq!(to, new, "payments go to the live contract");
         block = paid;
+        second.push(wallet);
     }
     wait_listener_through(&db.pool, CHAIN, block, LIMIT, &mut listener).await?;
     // Their sponsors' 3 × 18 BNB: what the old contract has left (24 BNB at most) cannot cover it, so the new one pays.
@@ -164,13 +166,20 @@ async fn after_the_switch_payments_go_to_the_new_contract_payouts_drain_the_old_
     assert!(total >= U256::from(54 * BNB), "{total}");
     assert_eq!(chain.provider.get_balance(new).await? + total, new_before, "the new contract paid it");
 
-    // A round on both contracts: the old one's next epoch and the new one's first, one snapshot.
+    // Something stays owed after the payouts: a member under one of the new ones (its sponsor's first referral, 18
+    // BNB, not paid out). A round that closed after both payouts and before this payment would commit a total of 0.
+    let (_, to, owed_from) = register(&chain, &api, second[0].address()).await?;
+    assert_eq!(to, new);
+    wait_listener_through(&db.pool, CHAIN, owed_from, LIMIT, &mut listener).await?;
+
+    // A round on both contracts: the old one's next epoch and the new one's first, one snapshot, past that payment.
     let (on_old_latest, on_new_latest) = wait_for("a round committed on both contracts", LIMIT, || async {
         let (a, b) = (
             on_old.latestLiabilities(Address::ZERO).call().await?,
             on_new.latestLiabilities(Address::ZERO).call().await?,
         );
-        Ok((b.epoch >= 1 && a.asOfBlock == b.asOfBlock && a.total == b.total).then_some((a, b)))
+        let same = b.epoch >= 1 && a.asOfBlock == b.asOfBlock && a.total == b.total;
+        Ok((same && b.asOfBlock >= owed_from).then_some((a, b)))
     })
     .await?;
     assert!(on_old_latest.epoch >= 2, "the old contract went on from its own epoch 1");
@@ -180,16 +189,20 @@ async fn after_the_switch_payments_go_to_the_new_contract_payouts_drain_the_old_
         on_old_latest.custody + on_new_latest.custody >= U256::from(on_new_latest.total),
         "custody of both covers what members are owed"
     );
-    let rounds: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM solvency_epochs
-          WHERE status = 'committed' AND epoch = $1 AND contract = $2 AND asset_id = $3",
-    )
-    .bind(on_new_latest.epoch as i64)
-    .bind(new.as_slice())
-    .bind(NATIVE_ASSET)
-    .fetch_one(&db.pool)
+    // The ledger holds the new contract's commitment once the listener applied its event (confirmations behind).
+    wait_for("the ledger holds the new contract's commitment", LIMIT, || async {
+        let rounds: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM solvency_epochs
+              WHERE status = 'committed' AND epoch = $1 AND contract = $2 AND asset_id = $3",
+        )
+        .bind(on_new_latest.epoch as i64)
+        .bind(new.as_slice())
+        .bind(NATIVE_ASSET)
+        .fetch_one(&db.pool)
+        .await?;
+        Ok((rounds == 1).then_some(()))
+    })
     .await?;
-    assert_eq!(rounds, 1, "the ledger holds the new contract's commitment");
 
     // The public view: both contracts, the live one first, and the round judged on their custody together.
     let asset = wait_for("the round in the public overview", LIMIT, || async {
@@ -231,7 +244,10 @@ async fn after_the_switch_payments_go_to_the_new_contract_payouts_drain_the_old_
             .args([file.to_str().expect("utf-8 path"), "--rpc", &chain.rpc_url(), "--contract", &contract.to_string()])
             .args(["--previous", &previous.to_string(), "--max-age-blocks", "100000", "--json"])
             .output()?;
-        Ok((out.status.code().unwrap_or(-1), serde_json::from_slice(&out.stdout)?))
+        let printed = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        let parsed = serde_json::from_slice(&out.stdout);
+        let (code, printed) = anvil_tests::process::code_and_text(out.status, printed);
+        Ok((code, parsed.map_err(|e| eyre::eyre!("solvency-verify printed no JSON ({e}):\n{printed}"))?))
     };
     let deadline = std::time::Instant::now() + LIMIT;
     let mut verified = 0;
