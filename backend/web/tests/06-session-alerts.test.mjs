@@ -3,11 +3,12 @@
 // no one asked the API for (signed with the devnet signer's key outside the signer service, as a leaked key
 // would be), which the listener reports as `treasury_transfer_unknown`.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { encodeFunctionData } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { howEnded, runSync } from "./lib/child.mjs";
 import { ANVIL_KEYS, Api, BASE, CHAIN, CHAIN_ID, RPC, SETTLEMENT_ABI, assertOutOfScriptReach, chain, freshKey, openBrowser, refreshCookie, signInThroughPage, test, until } from "./lib/stack.mjs";
 import { TestWallet } from "./lib/wallet.mjs";
 
@@ -42,13 +43,14 @@ async function holdRefreshToken(token) {
   let out = "";
   psql.stdout.on("data", (d) => (out += d));
   psql.stderr.on("data", (d) => (out += d));
-  const ended = new Promise((r) => psql.on("exit", r));
+  const ended = new Promise((r) => psql.on("exit", (code, signal) => r({ code, signal })));
   psql.stdin.write(`BEGIN;\nSELECT 'locked ' || count(*) FROM (SELECT 1 FROM refresh_tokens WHERE token_hash = decode('${digest}', 'hex') FOR UPDATE) t;\n`);
   await until("the refresh token's row locked", () => /locked 1/.test(out) || (/locked 0|ERROR/.test(out) && Promise.reject(new Error(out))), { timeout: 15_000 });
   return {
     async release() {
       psql.stdin.end("COMMIT;\n");
-      await ended;
+      const { code, signal } = await ended;
+      assert.equal(code, 0, `psql holding the refresh token's row ended with ${howEnded(code, signal)}: ${out}`);
     },
   };
 }
@@ -58,14 +60,14 @@ function family(token) {
   const digest = createHash("sha256").update(token).digest("hex");
   const sql = `SELECT count(*) || ' ' || count(used_at) || ' ' || count(revoked_at) FROM refresh_tokens
     WHERE family = (SELECT family FROM refresh_tokens WHERE token_hash = decode('${digest}', 'hex'))`;
-  const [tokens, used, revoked] = execFileSync("psql", [databaseUrl(), "-X", "-q", "-t", "-A", "-c", sql], { encoding: "utf8" }).trim().split(" ").map(Number);
+  const [tokens, used, revoked] = runSync("psql", [databaseUrl(), "-X", "-q", "-t", "-A", "-c", sql], { encoding: "utf8" }).trim().split(" ").map(Number);
   return { tokens, used, revoked };
 }
 
 /** How many API connections wait for a row lock on refresh_tokens right now (a renewal in flight at the server). */
 function renewalsWaiting() {
   const sql = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%FROM refresh_tokens WHERE token_hash%'";
-  return Number(execFileSync("psql", [databaseUrl(), "-X", "-q", "-t", "-A", "-c", sql], { encoding: "utf8" }).trim());
+  return Number(runSync("psql", [databaseUrl(), "-X", "-q", "-t", "-A", "-c", sql], { encoding: "utf8" }).trim());
 }
 
 test("a reload while the session is being renewed keeps the user signed in; no refresh token is presented twice", async () => {

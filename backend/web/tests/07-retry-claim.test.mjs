@@ -201,6 +201,16 @@ test("a user whose payout push failed, with nothing pending, claims the claimabl
   assert.equal(await card.getByTestId("bal-claimable").getAttribute("data-base"), refuser.amount.toString());
   assert.equal(await card.getByTestId("bal-pending").getAttribute("data-base"), "0");
   assert.equal(await card.getByTestId("withdraw-request").isDisabled(), true, "nothing pending to request");
+  // A failed push is not "paid out": it waits for the member's claim, and no payout date is promised for it (issue 66).
+  assert.equal(await card.getByTestId("bal-settled").getAttribute("data-base"), "0", "nothing reached the wallet yet");
+  const row = page.getByTestId("summary").locator(`[data-testid=summary-row][data-asset="${BNB}"]`);
+  const next = await row.getByTestId("sum-next").innerText();
+  assert.equal(next, `${refuser.human} waits for your claim: Claim now`);
+  assert.doesNotMatch(next, /expected|operator next pays/);
+  const rewardStatus = await card.getByTestId("history").getByTestId("reward-status").first().innerText();
+  assert.match(rewardStatus, /^waiting for your claim/, rewardStatus);
+  await card.getByTestId("claim-now").click();
+  await until("the claim in view", async () => await card.getByTestId("claim-section").isVisible());
   const claim = card.getByTestId("claim-section");
   await claim.getByTestId("claim").waitFor();
   assert.ok((await claim.getByTestId("claimable-note").innerText()).includes(`The contract holds ${refuser.human} for you`), await claim.innerText());
@@ -243,6 +253,13 @@ test("a user whose payout push failed, with nothing pending, claims the claimabl
     return (await page.getByTestId("asset-BNB").getByTestId("bal-claimable").getAttribute("data-base", { timeout: 10_000 })) === "0";
   }, { timeout: 60_000 });
   assert.equal(await page.getByTestId("asset-BNB").getByTestId("claim").count(), 0, "no claim offered with nothing claimable");
+  // Claimed: paid out now, and nothing owed.
+  assert.equal(await page.getByTestId("asset-BNB").getByTestId("bal-settled").getAttribute("data-base"), refuser.amount.toString());
+  assert.equal(await page.getByTestId("asset-BNB").getByTestId("claim-now").count(), 0);
+  assert.equal(
+    await page.getByTestId("summary").locator(`[data-testid=summary-row][data-asset="${BNB}"]`).getByTestId("sum-next").innerText(),
+    "nothing owed",
+  );
   await b.screenshot("07-claimed");
   await b.close();
 });

@@ -2,6 +2,7 @@
 // rules and odds are on the public page before anyone pays, a member (anvil account 2: at its cap, then a purchase,
 // a Connector bonus) sees the same figures as the API, and the admin console lists the week closes.
 import assert from "node:assert/strict";
+import { assertFiguresPaired, speak } from "./lib/page-checks.mjs";
 import { ANVIL_KEYS, Api, BASE, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
 
 const GEN = 4;
@@ -43,8 +44,26 @@ test("generation plan: the rules before paying, a member's cap, legs, rank and b
   assert.equal(await card.getByTestId("gen-legs").locator("tbody tr").count(), s.legs.length);
   assert.equal(await card.getByTestId("gen-bonuses").locator("tbody tr").count(), s.bonuses.length);
   assert.ok(s.bonuses.length >= 1, "a week closed with a bonus");
+  assert.ok((await assertFiguresPaired(card, "generation standing, 1280 px, English")) >= 7);
   await b.screenshot("14-generation-standing");
   await b.close();
+
+  // On a phone, in Hindi and in Arabic (right to left): every figure still under its own label.
+  for (const locale of ["hi", "ar"]) {
+    const phone = await openBrowser({ key: ANVIL_KEYS[2], viewport: { width: 390, height: 844 } });
+    await speak(phone, locale);
+    await phone.page.goto(BASE + "/");
+    await signInThroughPage(phone.page);
+    // A phone shows the asset cards and their sections folded: opened as a member would, by tapping them.
+    await phone.page.getByTestId(`generation-standing-${GEN}`).waitFor({ state: "attached" });
+    await phone.page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = true)));
+    const narrow = phone.page.getByTestId(`generation-standing-${GEN}`);
+    await narrow.waitFor();
+    assert.equal(await narrow.getByTestId("gen-paid-in").getAttribute("data-base"), s.paid_in.base);
+    assert.ok((await assertFiguresPaired(narrow, `generation standing, 390 px, ${locale}`)) >= 7);
+    await phone.screenshot(`14-generation-standing-${locale}-390`);
+    await phone.close();
+  }
 
   // The admin's week closes.
   const admin = await Api.signIn(ANVIL_KEYS[0]);

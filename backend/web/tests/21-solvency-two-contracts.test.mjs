@@ -20,7 +20,6 @@
 // build's maximum age: STALE; no longer listed while it still holds money: the live contract's round alone, and a
 // warning).
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
@@ -28,6 +27,7 @@ import { after } from "node:test";
 import { encodeFunctionData, formatUnits, getAddress, toHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { buildTree, proofJson } from "../src/lib/solvency.js";
+import { runSync } from "./lib/child.mjs";
 import {
   ANVIL_KEYS,
   Api,
@@ -149,7 +149,7 @@ function upgraded() {
       writeFileSync(join(records, `${name}.json`), JSON.stringify(r, null, 2));
     }
     const dist = join(tmp, "dist");
-    execFileSync(join(WEB, "node_modules/.bin/vite"), ["build", "--outDir", dist, "--emptyOutDir", "--logLevel", "warn"], {
+    runSync(join(WEB, "node_modules/.bin/vite"), ["build", "--outDir", dist, "--emptyOutDir", "--logLevel", "warn"], {
       cwd: WEB,
       env: { ...process.env, WEB_DEPLOYMENTS_DIR: records, WEB_DEPLOYMENTS: "" },
       stdio: "inherit",

@@ -24,6 +24,7 @@ import {
   until,
 } from "./lib/stack.mjs";
 import { freshGenerationKey } from "./lib/generation.mjs";
+import { readCsv } from "./lib/csv.mjs";
 
 const GEN = 4;
 
@@ -172,11 +173,10 @@ test("staff pay a generation-plan member from the console: built, proposed, appr
   const statements = p.getByTestId("statements");
   await statements.waitFor();
   const [download] = await Promise.all([p.waitForEvent("download"), statements.getByTestId("statements-payouts").click()]);
-  const csv = readFileSync(await download.path(), "utf8").trim().split(/\r?\n/);
-  const header = csv[0].split(",");
-  const rows = csv.slice(1).map((l) => Object.fromEntries(l.split(",").map((v, i) => [header[i], v])));
+  const csv = readFileSync(await download.path(), "utf8");
+  const rows = readCsv(csv);
   const mine = rows.find((r) => r.batch_id === String(id) && r.recipient.toLowerCase() === member.address.toLowerCase());
-  assert.ok(mine, `the member's entry of batch ${id} in ${csv.length - 1} rows`);
+  assert.ok(mine, `the member's entry of batch ${id} in ${rows.length} rows`);
   assert.equal(mine.gross_base, owed.toString());
   assert.equal(mine.fee_base, fee.toString());
   assert.equal(mine.net_base, (owed - fee).toString());

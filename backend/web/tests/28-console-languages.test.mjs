@@ -126,6 +126,8 @@ for (const [locale, code, dir] of [
         await page.getByTestId("language-picker").selectOption("en");
         await page.locator("main h2", { hasText: "Audit log" }).waitFor();
         await page.getByTestId("tab-payouts").click();
+        // The tab's content renders after the click returns: wait for its heading, then it must be the first.
+        await page.locator("main h2", { hasText: "Payouts" }).first().waitFor();
         assert.equal(await page.locator("main h2").first().innerText(), "Payouts");
         assert.equal(await page.evaluate(() => document.documentElement.lang), "en");
       }

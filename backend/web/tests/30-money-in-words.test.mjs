@@ -10,6 +10,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { ANVIL_KEYS, Api, BASE, openBrowser, payBatch, registerDirectly, signInThroughPage, test, until } from "./lib/stack.mjs";
 import { memberWithCredit } from "./lib/generation.mjs";
 import { assertAccessible, speak } from "./lib/page-checks.mjs";
+import { readCsv } from "./lib/csv.mjs";
 
 const GEN = 4;
 const PHONE = { width: 390, height: 844 };
@@ -64,12 +65,11 @@ test("a member paid less the withdrawal fee reads it in words: summary, tiles, h
 
   // The statement: downloaded from the page with the session, its payout row carrying the same fee and net.
   const [download] = await Promise.all([page.waitForEvent("download"), card.getByTestId("statement-download").click()]);
-  assert.match(download.suggestedFilename(), /^statement-GUSDT-\d{4}-\d{2}-\d{2}\.csv$/);
-  const csv = readFileSync(await download.path(), "utf8").trim().split(/\r?\n/);
-  const header = csv[0].split(",");
-  const rows = csv.slice(1).map((l) => Object.fromEntries(l.split(",").map((v, i) => [header[i], v])));
+  assert.match(download.suggestedFilename(), /^statement-GUSDT-(devnet-anvil|chain-31337)-\d{4}-\d{2}-\d{2}\.csv$/);
+  const csv = readFileSync(await download.path(), "utf8");
+  const rows = readCsv(csv);
   const payout = rows.find((r) => r.type === "payout");
-  assert.ok(payout, csv.join("\n"));
+  assert.ok(payout, csv);
   assert.equal(payout.fee_base, b.fees);
   assert.equal(payout.net_base, b.received);
   assert.ok(rows.some((r) => r.type === "payment" && r.amount_base === pkg), "the package paid in");

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { encodeFunctionData, erc20Abi } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { ANVIL_KEYS, Api, BASE, CHAIN, CHAIN_ID, RPC, TOKEN_ABI, chain, freshKey, openBrowser, settlementEvent, signInThroughPage, test, until } from "./lib/stack.mjs";
+import { assertFiguresPaired, speak } from "./lib/page-checks.mjs";
 import { stepState } from "./lib/pay.mjs";
 import { TestWallet } from "./lib/wallet.mjs";
 
@@ -48,6 +49,9 @@ test("binary plan: the rules and odds before paying, a member's legs, carries, p
   assert.match(await rules.getByTestId("binary-budget").innerText(), /50 ?% of its volume/);
   assert.match(await rules.getByTestId("fee").innerText(), /5 ?% withdrawal fee/);
   assert.equal(await base(rules.getByTestId("binary-odds-bonuses")), plan.odds.pair_bonuses.base);
+  // The count of periods in its grammatical number ("In 1 closed period", never "In 1 closed periods").
+  const n = plan.odds.periods_closed;
+  assert.match(await rules.getByTestId("binary-odds").innerText(), new RegExp(`^In ${n} closed ${n === 1 ? "period," : "periods,"}`));
   await visitor.screenshot("33-binary-rules");
   await visitor.close();
 
@@ -88,8 +92,43 @@ test("binary plan: the rules and odds before paying, a member's legs, carries, p
   for (const n of tree.nodes.filter((n) => n.side)) {
     assert.match(await shown.getByTestId(`bin-node-${n.user_no}`).locator(".node").first().innerText(), new RegExp(`^${n.side === "left" ? "Left" : "Right"}: #${n.user_no}`));
   }
+  assert.ok((await assertFiguresPaired(card, "binary standing, 1280 px, English")) >= 6);
+
+  // The history in words: a pair bonus names its period and its date; its retained part is retained, not "for a level".
+  const history = (await member.get(`/v1/users/history?asset_id=${BIN}&limit=100`)).items;
+  const pair = history.find((r) => r.kind === "BINARY_PAIR" && r.status === "reserved");
+  assert.ok(pair, `a retained pair bonus in the history: ${history.map((r) => `${r.kind}/${r.status}`).join(", ")}`);
+  assert.ok(pair.period != null && pair.credited_at, JSON.stringify(pair));
+  const assetCard = b.page.getByTestId("asset-BUSDT");
+  const row = assetCard.locator(`[data-testid=reward][data-reward="${pair.reward_no}"]`);
+  await until("the pair bonus in the history", async () => {
+    if ((await row.count()) > 0) return true;
+    const next = assetCard.getByTestId("history").locator("nav.pager button").last();
+    if ((await next.count()) > 0 && (await next.isEnabled())) await next.click();
+    return false;
+  });
+  assert.match(await row.getByTestId("reward-what").innerText(), new RegExp(`^Binary pair bonus, period ${pair.period}`));
+  assert.doesNotMatch(await row.innerText(), /BINARY_PAIR|pool level/);
+  assert.ok((await row.getByTestId("reward-when").innerText()).includes(String(new Date(pair.credited_at).getFullYear())));
+  assert.match(await row.getByTestId("reward-status").innerText(), /^retained until you are an active buyer/);
   await b.screenshot("33-binary-standing");
   await b.close();
+
+  // On a phone, in Arabic (right to left): every figure still under its own label.
+  const phone = await openBrowser({ key: ANVIL_KEYS[2], viewport: { width: 390, height: 844 } });
+  await speak(phone, "ar");
+  await phone.page.goto(BASE + "/");
+  await signInThroughPage(phone.page);
+  // A phone shows the asset cards and their sections folded: opened as a member would, by tapping them.
+  await phone.page.getByTestId(`binary-standing-${BIN}`).waitFor({ state: "attached" });
+  await phone.page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = true)));
+  const narrow = phone.page.getByTestId(`binary-standing-${BIN}`);
+  await narrow.waitFor();
+  assert.equal(await phone.page.locator("html").getAttribute("dir"), "rtl");
+  assert.equal(await base(narrow.getByTestId("bin-paid-in")), s.paid_in.base);
+  assert.ok((await assertFiguresPaired(narrow, "binary standing, 390 px, Arabic")) >= 6);
+  await phone.screenshot("33-binary-standing-ar-390");
+  await phone.close();
 });
 
 test("binary plan: a fresh wallet joins under a member through a referral link with a package, a double click paying once", async () => {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { ANVIL_KEYS, Api, BASE, BNB, freshKey, openBrowser, registerDirectly, signInThroughPage, test, until } from "./lib/stack.mjs";
 import { delivered, linkTo, waitForMail } from "./lib/mail.mjs";
-import { assertAccessible } from "./lib/page-checks.mjs";
+import { assertAccessible, speak } from "./lib/page-checks.mjs";
 
 /** An explorer for the devnet's chains (it configures none), so that transactions link somewhere to check. */
 const EXPLORER = "https://explorer.example";
@@ -120,6 +120,68 @@ test("a paid member sees the unread badge, the payout with its figures and explo
   const after = await allNotifications(member);
   assert.deepEqual(after.items.filter((n) => seen.has(n.id) && !n.read).map((n) => n.id), [], "the API has every one shown read");
   await b.close();
+});
+
+test("news is off by default: one line names each asset's latest proof, the filters bring news back, the badge never counts it", async () => {
+  const member = await Api.signIn(ANVIL_KEYS[2]);
+  // The devnet commits a proof of solvency every few blocks: news of every asset account 2 holds.
+  const first = await until("a proof of solvency committed", async () => {
+    const p = await member.get("/v1/users/notifications?limit=100");
+    return p.latest_news.length > 0 ? p : null;
+  });
+  assert.deepEqual(first.items.filter((n) => n.kind === "solvency.committed"), [], "no news among the default groups");
+  assert.ok(first.latest_news.every((n) => n.kind === "solvency.committed" && n.news), JSON.stringify(first.latest_news));
+  assert.equal(new Set(first.latest_news.map((n) => n.asset_id)).size, first.latest_news.length, "one line per asset");
+  assert.equal(first.unread, first.unread_by_group.money + first.unread_by_group.account);
+  const news = await member.get("/v1/users/notifications?limit=5&groups=news");
+  assert.ok(news.items.length > 0 && news.items.every((n) => n.kind === "solvency.committed"), JSON.stringify(news.items.map((n) => n.kind)));
+  assert.equal(news.unread, news.unread_by_group.news);
+  // An unknown group is a bad query; a list longer than any real one is refused for its length, before it is read.
+  for (const [bad, status] of [["gossip", 400], ["money,", 400], ["x".repeat(40), 422]]) {
+    const r = await Api.raw("GET", `/v1/users/notifications?groups=${encodeURIComponent(bad)}`, undefined, member.token);
+    assert.equal(r.status, status, bad);
+    assert.equal(r.body.error.code, "invalid_query", bad);
+  }
+
+  for (const locale of ["en", "ar"]) {
+    const b = await openBrowser({ key: ANVIL_KEYS[2] });
+    const { page } = b;
+    await speak(b, locale);
+    await page.goto(BASE + "/#notifications");
+    await signInThroughPage(page);
+    const latest = page.getByTestId("latest-proof");
+    await latest.first().waitFor();
+    const answer = await member.get("/v1/users/notifications?limit=1");
+    assert.ok((await latest.count()) >= 1 && (await latest.count()) <= answer.latest_news.length + 1);
+    const line = await latest.first().innerText();
+    // The asset with its network ("BNB · Devnet (anvil)"): one symbol may be on two networks.
+    assert.match(line, / · \S/, line);
+    if (locale === "ar") {
+      assert.equal(await page.locator("html").getAttribute("dir"), "rtl");
+      assert.ok(!/Latest proof|epoch/.test(line), `Arabic, not English: ${line}`);
+    }
+    await page.getByTestId("notification").first().waitFor();
+    assert.equal(await page.locator('[data-testid=notification][data-kind="solvency.committed"]').count(), 0, "news off");
+    // The header's badge: money and account only, whatever news arrives.
+    const badge = page.getByTestId("notification-badge");
+    if ((await badge.count()) > 0) {
+      const counted = Number(await badge.getAttribute("data-count"));
+      const now = await member.get("/v1/users/notifications?limit=1");
+      assert.ok(counted <= now.unread_by_group.money + now.unread_by_group.account + 1, `${counted} vs ${JSON.stringify(now.unread_by_group)}`);
+    }
+    // News on: the proofs are listed, and the one line goes.
+    await page.getByTestId("notes-group-news").check();
+    await until("news listed", async () => (await page.locator('[data-testid=notification][data-kind="solvency.committed"]').count()) > 0);
+    assert.equal(await page.getByTestId("notes-latest-news").count(), 0);
+    // Money off: no payout, payment or reward is listed.
+    await page.getByTestId("notes-group-money").uncheck();
+    await until("only account and news", async () => {
+      const kinds = await page.getByTestId("notification").evaluateAll((els) => els.map((e) => e.dataset.kind));
+      return kinds.length > 0 && kinds.every((k) => ["solvency.committed", "rank.reached", "account.frozen", "account.unfrozen"].includes(k));
+    });
+    await b.screenshot(`34-notifications-filters-${locale}`);
+    await b.close();
+  }
 });
 
 test("e-mail: set in the dApp, confirmed from the e-mail's link, a chosen kind e-mailed, unsubscribed only by the button", async () => {

@@ -4,6 +4,7 @@
 
 import { useState } from "preact/hooks";
 import { download } from "../lib/api";
+import { networkFileSlug } from "../lib/networks";
 import { t } from "../i18n";
 import { errorText } from "../ui/account";
 import { Notice } from "../ui/bits";
@@ -33,7 +34,7 @@ export function Statements(props: { asset: Asset }) {
     setBusy(kind);
     setError(null);
     try {
-      await download(`/v1/admin/statements/${kind}.csv`, { asset_id: props.asset.asset_id, from, to }, `${kind}-${props.asset.symbol}-${from}-${to}.csv`);
+      await download(`/v1/admin/statements/${kind}.csv`, { asset_id: props.asset.asset_id, from, to }, `${kind}-${props.asset.symbol}-${networkFileSlug(props.asset.chain_id)}-${from}-${to}.csv`);
     } catch (e) {
       setError(errorText(e));
     } finally {

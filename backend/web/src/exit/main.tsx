@@ -27,6 +27,8 @@ import {
   settlementExitFoldBatchesSignature,
   settlementExitFoldProofAbi,
   settlementExitFoldProofSignature,
+  settlementExitLeaveAbi,
+  settlementExitLeaveSignature,
   settlementExitMemberExitAbi,
   settlementExitMemberExitSignature,
   settlementExitOpenExitAbi,
@@ -37,14 +39,22 @@ import {
   settlementExitOpensAtSignature,
   settlementExitPreviewExitAbi,
   settlementExitPreviewExitSignature,
+  settlementExitPreviewLeaveAbi,
+  settlementExitPreviewLeaveSignature,
   settlementExitsAbi,
   settlementExitsSignature,
+  settlementHasLeftAbi,
+  settlementHasLeftSignature,
   settlementLatestCommitTimeAbi,
   settlementLatestCommitTimeSignature,
   settlementLatestLiabilitiesAbi,
   settlementLatestLiabilitiesSignature,
+  settlementLeaveOpenAbi,
+  settlementLeaveOpenSignature,
   settlementPausedSinceAbi,
   settlementPausedSinceSignature,
+  settlementPendingCountAbi,
+  settlementPendingCountSignature,
   settlementWasEverAllowedAbi,
   settlementWasEverAllowedSignature,
 } from "../generated/contracts";
@@ -131,7 +141,16 @@ interface ExitRead {
   /** The proof folded by the exit contract's own `foldProof`, against the commitment the exit rests on (or would). */
   proofCheck: { epoch: bigint; matches: boolean } | null;
   preview: { entitlement: bigint; subtracted: bigint; amount: bigint } | { refused: string } | null;
+  /**
+   * Leaving alone before a change of power takes effect (contracts/EXIT.md §12): whether the contract lets members
+   * leave now (a change pending), how many changes are pending, and whether the proof's member has left; null for a
+   * contract from before leaving existed.
+   */
+  leave: { open: boolean; pending: bigint; left: boolean } | null;
 }
+
+/** What leaving would pay, worked out from the batches since the commitment (rebuilt from the chain) and previewLeave. */
+type LeavePlan = { batches: FoldedBatch[]; entitlement: bigint; subtracted: bigint; amount: bigint } | { refused: string };
 
 /** The native coin's symbol and decimals on a chain (the page's own table; the devnet's anvil names none). */
 const nativeOf = (chainId: number) => KNOWN[chainId]?.currency ?? { symbol: isTronNetwork(chainId) ? "TRX" : "BNB", decimals: isTronNetwork(chainId) ? 6 : 18 };
@@ -174,6 +193,16 @@ async function readExit(w: ExitWallet, chainId: number, target: Target, proof: E
       view(w, token, erc20("symbol"), "symbol()").catch(() => "tokens"),
       view(w, token, erc20("decimals"), "decimals()").then(Number, () => 0),
     ]);
+  }
+  // Leaving alone (EXIT.md §12): a contract from before it answers none of these.
+  const [leaveOpen, pendingCount] = await Promise.all([
+    view(w, s, settlementLeaveOpenAbi, settlementLeaveOpenSignature).catch(() => null),
+    view(w, s, settlementPendingCountAbi, settlementPendingCountSignature).catch(() => null),
+  ]);
+  let leave: ExitRead["leave"] = null;
+  if (leaveOpen !== null && pendingCount !== null) {
+    const left = proof ? Boolean(await view(w, s, settlementHasLeftAbi, settlementHasLeftSignature, [proof.member, token]).catch(() => false)) : false;
+    leave = { open: Boolean(leaveOpen), pending: BigInt(pendingCount), left };
   }
   let member: ExitRead["member"] = null;
   let proofCheck: ExitRead["proofCheck"] = null;
@@ -230,7 +259,41 @@ async function readExit(w: ExitWallet, chainId: number, target: Target, proof: E
     member,
     proofCheck,
     preview,
+    leave,
   };
+}
+
+/**
+ * What leaving would pay `proof`'s member now: every payout batch executed since the latest commitment, rebuilt from
+ * the chain as the fold rebuilds them and checked against the running hash the Settlement holds
+ * (`batchesSinceCommitment`), then the exit contract's own `previewLeave` with them.
+ */
+async function planLeave(w: ExitWallet, r: ExitRead, proof: ExitProof, ctx: { symbol: string; decimals: number; chainId: number }): Promise<LeavePlan> {
+  let batches: FoldedBatch[] = [];
+  if (r.batches.lastBatchBlock > 0n) {
+    const from = r.latest.commitBlock;
+    const fromTime = await w.blockTime(from);
+    const logs = await w.tokenLogs(r.target.contract.settlement, settlementEventPayoutBatchExecutedTopic, "PayoutBatchExecuted", r.target.token, from, r.batches.lastBatchBlock, fromTime);
+    const executed: ExecutedBatch[] = [];
+    for (const l of logs) {
+      const log = batchLogOf(l, settlementEventPayoutBatchExecutedTopic);
+      if (!log || log.token.toLowerCase() !== r.target.token.toLowerCase()) continue;
+      executed.push(executedBatch(log, await w.input(l.txid), settlementExecutePayoutBatchAbi));
+    }
+    batches = foldPlan(executed, r.batches.head).batches.map(({ previous, nonce, payouts }) => ({ previous, nonce, payouts }));
+  }
+  try {
+    const [entitlement, subtracted, amount] = (await view(w, r.exits, settlementExitPreviewLeaveAbi, settlementExitPreviewLeaveSignature, [
+      r.target.token,
+      proof.leaf,
+      proof.index,
+      proof.siblings,
+      batches,
+    ])) as [bigint, bigint, bigint];
+    return { batches, entitlement, subtracted, amount };
+  } catch (e) {
+    return { refused: problemText(e, ctx) };
+  }
 }
 
 /**
@@ -352,6 +415,7 @@ function App() {
   const [foldInfo, setFoldInfo] = useState<{ count: number; entries: number } | null>(null);
   const [payTo, setPayTo] = useState("");
   const [paid, setPaid] = useState<{ id: string } | null>(null);
+  const [leavePlan, setLeavePlan] = useState<LeavePlan | null>(null);
   const inFlight = useRef(false);
   const folding = useRef(false);
   const tick = useRef(0);
@@ -404,6 +468,7 @@ function App() {
   // reload left in flight (waited for, never sent again).
   useEffect(() => {
     setFoldInfo(null);
+    setLeavePlan(null);
     void refresh().then(resume);
   }, [wallet, chainId, proof, auditTarget?.token, auditTarget?.contract.settlement]);
 
@@ -465,7 +530,7 @@ function App() {
         pendingStore.clear(a.key);
       }
       setMessage({ kind: "ok", text: `The ${a.what} is in the chain (transaction ${id}).` });
-      if (a.key.includes(":exit:")) setPaid({ id });
+      if (a.key.includes(":exit:") || a.key.includes(":leave:")) setPaid({ id });
       return true;
     } catch (e) {
       setMessage({ kind: "error", text: problemText(e, ctx), name: errorName(e) ?? (e instanceof WalletProblem && e.rejected ? "rejected" : undefined) });
@@ -585,24 +650,61 @@ function App() {
     }
   };
 
+  /** The address typed to be paid, or null (the page says why). */
+  const payToAddress = () => {
+    const to = parseAnyAddress(payTo.trim());
+    if (!to) setMessage({ kind: "error", text: `"${payTo}" is not an address to pay to (0x… or T…).` });
+    return to;
+  };
+
+  /** Whether the member took their due from the exit contract already (an exit or a leave): `said` if so. */
+  const paidAlready = async (said: string): Promise<string | null> => {
+    if (!read || !proof || !wallet) return null;
+    const [, exited] = (await view(wallet, read.exits, settlementExitMemberExitAbi, settlementExitMemberExitSignature, [read.target.token, proof.member])) as [bigint, boolean];
+    return exited ? `${displayAddress(read.chainId, proof.member)} ${said}, and nothing was sent.` : null;
+  };
+
   const sendExit = () => {
     if (!read || !proof || !wallet) return;
-    const to = parseAnyAddress(payTo.trim());
-    if (!to) {
-      setMessage({ kind: "error", text: `"${payTo}" is not an address to pay to (0x… or T…).` });
-      return;
-    }
+    const to = payToAddress();
+    if (!to) return;
     void transact({
       key: `${keyBase()}exit:${proof.member.toLowerCase()}`,
       what: "exit",
       to: read.exits,
       signature: settlementExitExitSignature,
       data: callData(settlementExitExitAbi, [read.target.token, proof.leaf, proof.index, proof.siblings, getAddress(to)]),
-      stillNeeded: async () => {
-        const [, exited] = (await view(wallet, read.exits, settlementExitMemberExitAbi, settlementExitMemberExitSignature, [read.target.token, proof.member])) as [bigint, boolean];
-        return exited ? `${displayAddress(read.chainId, proof.member)} has already exited this asset: an exit is paid once, and nothing was sent.` : null;
-      },
+      stillNeeded: () => paidAlready("has already exited this asset: an exit is paid once"),
     });
+  };
+
+  const checkLeave = async () => {
+    if (!read || !proof || !wallet || inFlight.current) return;
+    setBusy("reading of the batches since the commitment");
+    setMessage({ kind: "info", text: "Reading the payout batches executed since the latest commitment from the chain, through your wallet…" });
+    try {
+      const plan = await planLeave(wallet, read, proof, { symbol: read.symbol, decimals: read.decimals, chainId: read.chainId });
+      setLeavePlan(plan);
+      setMessage(null);
+    } catch (e) {
+      setMessage({ kind: "error", text: problemText(e) });
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const sendLeave = () => {
+    if (!read || !proof || !wallet || !leavePlan || "refused" in leavePlan) return;
+    const to = payToAddress();
+    if (!to) return;
+    void transact({
+      key: `${keyBase()}leave:${proof.member.toLowerCase()}`,
+      what: "leave",
+      to: read.exits,
+      signature: settlementExitLeaveSignature,
+      data: callData(settlementExitLeaveAbi, [read.target.token, proof.leaf, proof.index, proof.siblings, leavePlan.batches, getAddress(to)]),
+      stillNeeded: () => paidAlready("has already left (or exited) this asset: it is paid once"),
+    }).then(() => setLeavePlan(null));
   };
 
   // ── view ──
@@ -614,8 +716,9 @@ function App() {
     <main id="main" class="exit-page" aria-labelledby="exit-title">
       <h1 id="exit-title">Members' exit</h1>
       <p>
-        If the operator of the referral plan stops — no commitment of what members are owed for the contract's exit period (14 days on a real network),
-        or the contract stays paused that long — anyone may open the exit of an asset, and each member then takes from the contract what the latest
+        If the operator of the referral plan stops — no commitment of what members are owed for the contract's exit period (fixed when it was deployed,
+        at least 7 days on a real network; this page reads it from the contract below), or the contract stays paused that long — anyone may open the exit
+        of an asset, and each member then takes from the contract what the latest
         commitment says the plan owes them. This page needs nothing from the operator: it reads the chain and sends only through your own wallet, and it
         acts only at the Settlement contracts it was built with.
       </p>
@@ -775,6 +878,9 @@ function App() {
             sameMember={sameMember}
             onExit={sendExit}
             paid={paid}
+            leavePlan={leavePlan}
+            onCheckLeave={checkLeave}
+            onLeave={sendLeave}
           />
         </section>
       )}
@@ -884,6 +990,9 @@ function MemberExit(props: {
   sameMember: boolean;
   onExit: () => void;
   paid: { id: string } | null;
+  leavePlan: LeavePlan | null;
+  onCheckLeave: () => void;
+  onLeave: () => void;
 }) {
   const { r, proof } = props;
   const amount = (v: bigint) => amountText(v, r);
@@ -894,12 +1003,15 @@ function MemberExit(props: {
     "data-testid": "exit-member",
     "data-exited": String(!!m?.exited),
     "data-epoch-matches": String(!!r.proofCheck?.matches),
+    // The commitment the page read: the chain may commit the next one a moment later.
+    "data-against-epoch": r.proofCheck ? r.proofCheck.epoch.toString() : "",
   };
   if (m?.exited)
     return (
       <div {...attrs}>
         <p class="ok" data-testid="exit-done">
-          ✓ {member} has exited this asset{props.paid ? ` (transaction ${props.paid.id})` : ""}. An exit is paid once: nothing more can be taken with this proof.
+          ✓ {member} has {r.leave?.left ? "left" : "exited"} this asset{props.paid ? ` (transaction ${props.paid.id})` : ""}. It is paid once: nothing more can be taken
+          with this proof.
         </p>
       </div>
     );
@@ -912,6 +1024,13 @@ function MemberExit(props: {
           : `Your proof does not fold to the root of epoch ${check.epoch} the chain holds: it was altered, or it is of another tree.`}
       </p>
     ) : null;
+  if (!o.open && r.leave?.open)
+    return (
+      <div {...attrs}>
+        {epochWords}
+        <LeaveNow {...props} />
+      </div>
+    );
   if (!o.open)
     return (
       <div {...attrs}>
@@ -964,6 +1083,83 @@ function MemberExit(props: {
           )}
           <button type="button" class="primary" onClick={props.onExit} disabled={!!props.busy || (props.toOther && !props.sameMember) || !!epochWords || preview.amount === 0n} data-testid="exit-send">
             Exit: receive {amount(preview.amount)}
+          </button>
+        </>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Leaving alone while a change of power is pending (contracts/EXIT.md §12): what it pays, worked out on request (the
+ * batches since the commitment are read from the chain), and the one button that sends it.
+ */
+function LeaveNow(props: {
+  r: ExitRead;
+  proof: ExitProof;
+  busy: string | null;
+  payTo: string;
+  setPayTo: (s: string) => void;
+  toOther: boolean;
+  sameMember: boolean;
+  leavePlan: LeavePlan | null;
+  onCheckLeave: () => void;
+  onLeave: () => void;
+}) {
+  const { r, proof } = props;
+  const amount = (v: bigint) => amountText(v, r);
+  const member = displayAddress(r.chainId, proof.member);
+  const plan = props.leavePlan;
+  const stale = !r.proofCheck?.matches;
+  const pending = r.leave?.pending ?? 0n;
+  return (
+    <div data-testid="exit-leave" data-pending={pending.toString()}>
+      <p>
+        <strong>
+          {pending === 1n ? "A change" : pending > 1n ? `${pending} changes` : "A change"} to who can move this contract's money {pending > 1n ? "are" : "is"} scheduled
+        </strong>{" "}
+        (a new signer, a money role, an allowed token, new push gas, the end of a pause, or a new admin). Until {pending > 1n ? "they take" : "it takes"} effect, every member may
+        leave now, alone, with nobody's permission: the contract pays you what the exit would pay you — your leaf of the latest commitment, less what payout
+        batches since that commitment paid you, in full unless custody is short. Leaving is for good in this asset: afterwards nothing more is paid to you in it, and
+        what the plan would credit you goes to the company.
+      </p>
+      {stale ? (
+        <p class="muted">Only a proof of the latest commitment (epoch {r.latest.epoch.toString()}) can leave: sign in to the dApp to get it, or load it above.</p>
+      ) : !plan ? (
+        <button type="button" onClick={props.onCheckLeave} disabled={!!props.busy} data-testid="exit-leave-check">
+          Work out what leaving pays me
+        </button>
+      ) : "refused" in plan ? (
+        <p class="field-error" role="alert" data-testid="exit-leave-refused">
+          {plan.refused}
+        </p>
+      ) : (
+        <>
+          <dl class="exit-figures" data-testid="exit-leave-preview" data-entitlement={plan.entitlement.toString()} data-subtracted={plan.subtracted.toString()} data-amount={plan.amount.toString()}>
+            <dt>Your leaf owes you (reserved + held + pending + batched)</dt>
+            <dd>{amount(plan.entitlement)}</dd>
+            <dt>Paid to you by payout batches since the commitment ({plan.batches.length} {plan.batches.length === 1 ? "batch" : "batches"})</dt>
+            <dd>− {amount(plan.subtracted)}</dd>
+            <dt>You will receive</dt>
+            <dd>
+              <strong data-testid="exit-leave-amount">{amount(plan.amount)}</strong>
+            </dd>
+          </dl>
+          <label for="exit-leave-to">Pay to</label>
+          <input id="exit-leave-to" value={props.payTo} onInput={(e) => props.setPayTo((e.currentTarget as HTMLInputElement).value)} data-testid="exit-leave-to" />
+          {props.toOther && !props.sameMember && (
+            <p class="field-error" role="alert">
+              Only the member may send their leave to another address: connect {member}'s wallet, or pay to {member}.
+            </p>
+          )}
+          <button
+            type="button"
+            class="primary"
+            onClick={props.onLeave}
+            disabled={!!props.busy || (props.toOther && !props.sameMember) || plan.amount === 0n}
+            data-testid="exit-leave-send"
+          >
+            Leave now: receive {amount(plan.amount)}
           </button>
         </>
       )}

@@ -59,6 +59,16 @@ export function networkLabel(chainId: number): string {
   return name ? `${name} (chain ${chainId})` : `chain ${chainId}`;
 }
 
+/** The network's name as a file name's part: "bnb-smart-chain", "tron-nile", "chain-1234" — so that two assets of
+ *  one symbol on two networks (USDT on BSC and on TRON) never download under one name. */
+export function networkFileSlug(chainId: number): string {
+  const slug = networkName(chainId)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return slug || `chain-${chainId}`;
+}
+
 /** What `wallet_addEthereumChain` needs (EIP-3085), or null when no public RPC is configured for the chain. */
 export async function addChainParameters(chainId: number): Promise<Record<string, unknown> | null> {
   await loadChains();

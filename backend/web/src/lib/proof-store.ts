@@ -3,7 +3,8 @@
 // "Proof of solvency" page's list of saved proofs and by the exit page when it is served from the same site
 // (src/exit/): what a member needs to take their exit (contracts/EXIT.md §7) if the operator's servers are gone. The
 // proof is kept exactly as the server gave it (the JSON of `download=true`, what the exit page and the command-line
-// tool read). Loaded only with the proof of solvency's chunk (or the exit page): nothing of it weighs on `/`.
+// tool read). A proof replaced by a newer one whose leaf is lower is kept beside it as evidence (lib/leaf-evidence.ts).
+// Loaded only with the proof of solvency's chunk (or the exit page): nothing of it weighs on `/`.
 
 import { saveFile } from "./save-file";
 
@@ -23,28 +24,38 @@ export interface SavedProof {
   proof: unknown;
 }
 
-const DB = "referral-proofs";
-const STORE = "proofs";
+/**
+ * An IndexedDB database of one object store, at version 1: another store is a database of its own, never an upgrade
+ * of this one (an upgrade would lock out whatever opens it at version 1 meanwhile: another tab, the exit page).
+ */
+export interface StoreName {
+  db: string;
+  store: string;
+  keyPath: string;
+}
+
+const PROOFS: StoreName = { db: "referral-proofs", store: "proofs", keyPath: "key" };
 /** Fired on `window` after a save, so that a list on screen reads again. */
 export const SAVED_EVENT = "referral:proof-saved";
 
-function open(): Promise<IDBDatabase> {
+function open(at: StoreName): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     if (typeof indexedDB === "undefined") return reject(new Error("this browser offers no IndexedDB"));
-    const r = indexedDB.open(DB, 1);
-    r.onupgradeneeded = () => r.result.createObjectStore(STORE, { keyPath: "key" });
+    const r = indexedDB.open(at.db, 1);
+    r.onupgradeneeded = () => r.result.createObjectStore(at.store, { keyPath: at.keyPath });
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(r.error ?? new Error("IndexedDB would not open"));
     r.onblocked = () => reject(new Error("IndexedDB is held by another tab"));
   });
 }
 
-async function run<T>(mode: IDBTransactionMode, f: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  const db = await open();
+/** One request on the store `at`, in a transaction of its own; its result once the transaction completed. */
+export async function runIn<T>(at: StoreName, mode: IDBTransactionMode, f: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  const db = await open(at);
   try {
     return await new Promise<T>((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const request = f(tx.objectStore(STORE));
+      const tx = db.transaction(at.store, mode);
+      const request = f(tx.objectStore(at.store));
       tx.oncomplete = () => resolve(request.result);
       tx.onerror = () => reject(tx.error ?? new Error("IndexedDB refused"));
       tx.onabort = () => reject(tx.error ?? new Error("IndexedDB refused"));
@@ -54,28 +65,38 @@ async function run<T>(mode: IDBTransactionMode, f: (store: IDBObjectStore) => ID
   }
 }
 
+const run = <T>(mode: IDBTransactionMode, f: (store: IDBObjectStore) => IDBRequest<T>) => runIn(PROOFS, mode, f);
+
+/** What a proof is kept by: its chain, contract, token and member, epoch and symbol. */
+export type ProofToKeep = { chain_id: number; contract: string; token: string; user: string; symbol?: string; epoch: number };
+
 /** The key a proof is kept under. */
 export const proofKey = (p: { chain_id: number; contract: string; token: string; user: string }) =>
   `${p.chain_id}:${p.contract}:${p.token}:${p.user}`.toLowerCase();
+
+/** The record `proof` is kept as, saved now. */
+export const recordOf = (proof: ProofToKeep): SavedProof => ({
+  key: proofKey(proof),
+  chainId: proof.chain_id,
+  contract: proof.contract.toLowerCase(),
+  token: proof.token.toLowerCase(),
+  member: proof.user.toLowerCase(),
+  symbol: proof.symbol ?? "",
+  epoch: proof.epoch,
+  savedAt: Date.now(),
+  proof,
+});
+
+/** The proof kept under `key`, if any. */
+export const savedProof = (key: string): Promise<SavedProof | undefined> => run<SavedProof | undefined>("readonly", (s) => s.get(key));
 
 /**
  * Keeps `proof` (already verified against the chain) as the member's latest for its chain, contract, token and member;
  * an older epoch never replaces a newer one. The record kept (the newer one when `proof` was older).
  */
-export async function saveProof(proof: { chain_id: number; contract: string; token: string; user: string; symbol?: string; epoch: number }): Promise<SavedProof> {
-  const key = proofKey(proof);
-  const record: SavedProof = {
-    key,
-    chainId: proof.chain_id,
-    contract: proof.contract.toLowerCase(),
-    token: proof.token.toLowerCase(),
-    member: proof.user.toLowerCase(),
-    symbol: proof.symbol ?? "",
-    epoch: proof.epoch,
-    savedAt: Date.now(),
-    proof,
-  };
-  const was = await run<SavedProof | undefined>("readonly", (s) => s.get(key));
+export async function saveProof(proof: ProofToKeep): Promise<SavedProof> {
+  const record = recordOf(proof);
+  const was = await savedProof(record.key);
   if (was && was.epoch > record.epoch) return was;
   await run("readwrite", (s) => s.put(record));
   window.dispatchEvent(new Event(SAVED_EVENT));

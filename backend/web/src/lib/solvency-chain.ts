@@ -22,6 +22,8 @@ import {
   settlementLatestLiabilitiesSignature,
   settlementPendingChangesSelector,
   settlementPendingChangesSignature,
+  settlementPendingCountSelector,
+  settlementPendingCountSignature,
   settlementRegisteredAtSelector,
   settlementRegisteredAtSignature,
   settlementWasEverAllowedSelector,
@@ -383,6 +385,12 @@ export interface PendingChangesRead {
   /** The contract read, in the chain's form. */
   contract: string;
   changes: PendingChange[];
+  /**
+   * How many changes are pending (`pendingCount()`, issue 65): said even when the list itself cannot be read (`changes`
+   * then empty and `listError` why); null for a contract from before it.
+   */
+  count: bigint | null;
+  listError: string | null;
   /** The latest block's number and timestamp (unix seconds): the chain's clock. */
   block: bigint;
   chainTime: bigint;
@@ -418,8 +426,23 @@ async function chainClock(c: AnyConnection): Promise<{ block: bigint; time: bigi
 export async function readPendingChanges(c: AnyConnection): Promise<PendingChangesRead> {
   if (c.kind === "evm" && c.name === "WalletConnect") throw new CannotReadError({ reason: "walletconnect" }, 0);
   const { chainId, network, contract } = await networkOfWallet(c, null);
-  const raw = await c.view(contract, settlementPendingChangesSignature, settlementPendingChangesSelector as Hex);
-  const changes = decodePendingChanges(raw, contract);
+  // How many first (one word, always readable), then the list; a list that cannot be read is said, with the count.
+  let count: bigint | null = null;
+  try {
+    const raw = await c.view(contract, settlementPendingCountSignature, settlementPendingCountSelector as Hex);
+    count = /^0x[0-9a-fA-F]{64}$/.test(raw) ? BigInt(raw) : null;
+  } catch {
+    count = null;
+  }
+  let changes: PendingChange[] = [];
+  let listError: string | null = null;
+  try {
+    const raw = await c.view(contract, settlementPendingChangesSignature, settlementPendingChangesSelector as Hex);
+    changes = decodePendingChanges(raw, contract);
+  } catch (e) {
+    if (count === null || count === 0n) throw e;
+    listError = e instanceof Error ? e.message : String(e);
+  }
   const clock = await chainClock(c);
-  return { chainId, network, contract, changes, block: clock.block, chainTime: clock.time, readAtMs: Date.now(), via: c.name };
+  return { chainId, network, contract, changes, count, listError, block: clock.block, chainTime: clock.time, readAtMs: Date.now(), via: c.name };
 }

@@ -11,11 +11,12 @@ import { getAddress, keccak256, stringToHex } from "viem";
  * @typedef {"operator" | "treasurer" | "pauser"} MoneyRole */
 /**
  * What a pending change does, decoded from its kind (ChangeKind's order: SignerRotation, RoleGrant, RoleRevocation,
- * TokenAllowance, PushGas) and its ABI-encoded arguments; `unknown` for a kind or arguments this page does not know.
+ * TokenAllowance, PushGas, Unpause) and its ABI-encoded arguments; `unknown` for a kind or arguments this page does not know.
  * @typedef {{ kind: "signer", signer: Hex }
  *   | { kind: "grant" | "revoke", role: MoneyRole | null, roleHash: Hex, account: Hex }
  *   | { kind: "token", token: Hex }
  *   | { kind: "push_gas", native: bigint, token: bigint }
+ *   | { kind: "unpause" }
  *   | { kind: "unknown", code: number, args: Hex }} ChangeWhat
  */
 /** One change `pendingChanges()` lists: it may be applied from `readyAt` (unix seconds of the chain's clock).
@@ -60,6 +61,9 @@ export function changeWhat(code, args) {
       break;
     case 4:
       if (fits(2, [])) return { kind: "push_gas", native: BigInt(w(0)), token: BigInt(w(1)) };
+      break;
+    case 5:
+      if (words === 0) return { kind: "unpause" };
       break;
   }
   return { kind: "unknown", code, args };

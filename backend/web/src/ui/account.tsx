@@ -201,7 +201,8 @@ export function errorText(e: unknown): string {
       case "origin_refused":
         return t("account.origin_refused", { message: e.message });
       default:
-        return e.status >= 500 && e.code === `http_${e.status}` ? e.message : `${e.message} (${e.code})`;
+        // The code once: not again when the message already names it (a refusal in the signer's words: issue 65).
+        return (e.status >= 500 && e.code === `http_${e.status}`) || e.message.includes(e.code) ? e.message : `${e.message} (${e.code})`;
     }
   }
   return e instanceof Error ? e.message : String(e);

@@ -29,6 +29,7 @@ import type {
 import { bps, dateTime, human, time } from "../lib/format";
 import type { Wallet } from "../lib/any-wallet";
 import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, parseAnyAddress } from "../lib/tron";
+import { networkFileSlug } from "../lib/networks";
 import { LoadFailed, errorText } from "../ui/account";
 import { Addr, Amount, AssetAmt, CopyButton, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { type AssetBase, type PlannedAsset, withdrawalFeeBps } from "../plans";
@@ -115,7 +116,8 @@ export function Dashboard(props: {
 }
 
 /** A wallet's status in an asset, in words (the badge's class keeps the API's word). */
-const statusWord = (s: string) => (s === "active" ? t("d.active") : s === "frozen" ? t("d.frozen_badge") : s);
+const statusWord = (s: string) =>
+  s === "active" ? t("d.active") : s === "frozen" ? t("d.frozen_badge") : s === "exited" ? t("d.exited_badge") : s;
 
 /** The id of an asset's card, the target of the summary's and the skip links' anchors. */
 const cardId = (a: { symbol: string; chain_id: number }) => `asset-${assetKey(a.symbol, a.chain_id)}`;
@@ -197,7 +199,7 @@ function Summary(props: { assets: AssetStanding[]; version: number }) {
                   </td>
                   <td data-label={t("d.owed")}>{amt(b.owed, "sum-owed")}</td>
                   <td data-label={t("d.next")} data-testid="sum-next">
-                    {b.owed === "0" ? t("d.nothing_owed") : next ? t("d.expected", { date: dateTime(next) }) : t("d.no_schedule")}
+                    {nextPayout(a, next)}
                   </td>
                   <td data-label={t("d.net")} class={net < 0n ? "loss" : ""}>
                     {amt(net, "sum-net")} <span class="muted">{net < 0n ? t("d.loss") : net > 0n ? t("d.gain") : ""}</span>
@@ -210,6 +212,35 @@ function Summary(props: { assets: AssetStanding[]; version: number }) {
       </div>
       <p class="muted">{t("d.summary_note")}</p>
     </section>
+  );
+}
+
+/**
+ * When what is owed reaches the wallet: a payout batch pays what is pending, held or batched — on the operator's next
+ * run — but what a failed push left claimable waits for the member's own claim, whatever the schedule (issue 66).
+ */
+function nextPayout(a: AssetStanding, next: string | null | undefined): ComponentChildren {
+  const b = a.balances;
+  if (b.owed === "0") return t("d.nothing_owed");
+  const payable = BigInt(b.owed) - BigInt(b.claimable);
+  const claim =
+    b.claimable === "0" ? null : (
+      <span data-testid="sum-claim">
+        {tx("d.claim_waiting", {
+          amount: <Amount base={b.claimable} decimals={a.decimals} symbol={a.symbol} />,
+          claim: <a href={`#${cardId(a)}`}>{t("d.claim_now")}</a>,
+        })}
+      </span>
+    );
+  if (payable === 0n) return claim;
+  const scheduled = next ? t("d.expected", { date: dateTime(next) }) : t("d.no_schedule");
+  return claim ? (
+    <>
+      {scheduled}
+      <div>{claim}</div>
+    </>
+  ) : (
+    scheduled
   );
 }
 
@@ -273,6 +304,11 @@ function AssetDashboard(props: {
         </p>
       )}
       {a.status === "frozen" && <Notice kind="warn">{t("d.frozen", { symbol: a.symbol })}</Notice>}
+      {a.status === "exited" && (
+        <Notice kind="info" testid="exited">
+          {t("d.exited", { symbol: a.symbol, block: String(a.exited_block ?? "") })}
+        </Notice>
+      )}
       <dl class="balances" data-testid="balances">
         <div>
           <dt>{t("d.pending")}</dt>
@@ -285,7 +321,8 @@ function AssetDashboard(props: {
         <div>
           <dt>{t("d.settled")}</dt>
           <dd>
-            {amt(a.balances.settled, "bal-settled")}
+            {/* What left for the wallet: a failed push's entry is not paid out until it is claimed (below). */}
+            {amt((BigInt(a.balances.settled) - BigInt(a.balances.claimable)).toString(), "bal-settled")}
             {a.balances.fees !== "0" && (
               <div class="muted small" data-testid="bal-net">
                 {tx("d.you_received", { received: amt(a.balances.received, "bal-received"), fees: amt(a.balances.fees, "bal-fees") })}
@@ -303,7 +340,20 @@ function AssetDashboard(props: {
         </div>
         <div>
           <dt>{t("d.claimable")}</dt>
-          <dd>{amt(a.balances.claimable, "bal-claimable")}</dd>
+          <dd>
+            {amt(a.balances.claimable, "bal-claimable")}
+            {a.balances.claimable !== "0" && (
+              <div class="small">
+                <button
+                  type="button"
+                  data-testid="claim-now"
+                  onClick={() => document.getElementById(`claim-${cardId(a)}`)?.scrollIntoView({ block: "center" })}
+                >
+                  {t("d.claim_now")}
+                </button>
+              </div>
+            )}
+          </dd>
         </div>
         <div>
           <dt>{t("d.paid_in")}</dt>
@@ -535,8 +585,11 @@ function History(props: { a: AssetStanding }) {
                   <td>
                     <AssetAmt a={r.amount} testid="reward-amount" />
                   </td>
-                  <td>
-                    {statusText(r.status)}
+                  <td data-testid="reward-status">
+                    {/* Settled by a push that failed: the money waits in the contract for the member's claim. */}
+                    {r.status === "settled" && a.balances.claimable !== "0" && r.payments.some((p) => p.outcome === "claimable")
+                      ? t("d.s_claimable")
+                      : statusText(r.status, r.kind)}
                     {parts(r, a) && (
                       <div class="muted" data-testid="reward-parts">
                         {parts(r, a)}
@@ -581,7 +634,7 @@ function Statement(props: { a: AssetStanding }) {
     setBusy(true);
     setError(null);
     try {
-      await download("/v1/users/statement.csv", { asset_id: props.a.asset_id }, `statement-${props.a.symbol}-${new Date().toISOString().slice(0, 10)}.csv`);
+      await download("/v1/users/statement.csv", { asset_id: props.a.asset_id }, `statement-${props.a.symbol}-${networkFileSlug(props.a.chain_id)}-${new Date().toISOString().slice(0, 10)}.csv`);
     } catch (e) {
       setError(errorText(e));
     } finally {
@@ -614,13 +667,15 @@ function rewardText(r: RewardEntry): string {
       return t("d.r_gen", { level: r.level });
     case "RANK_BONUS":
       return t("d.r_rank", { level: r.level });
+    case "BINARY_PAIR":
+      return r.period == null ? t("d.r_pair_any") : t("d.r_pair", { period: r.period });
     default:
       return `${r.kind} ${r.level}`;
   }
 }
 
-/** Where a credit's unpaid rest is, in words. */
-function statusText(status: string): string {
+/** Where a credit's unpaid rest is, in words (`kind`: a binary pair bonus's reserve is retained, not saved for a level). */
+function statusText(status: string, kind?: string): string {
   switch (status) {
     case "pending":
       return t("d.s_pending");
@@ -631,7 +686,7 @@ function statusText(status: string): string {
     case "held":
       return t("d.s_held");
     case "reserved":
-      return t("d.s_reserved");
+      return kind === "BINARY_PAIR" ? t("d.s_retained") : t("d.s_reserved");
     case "forfeited":
       return t("d.s_forfeited");
     default:
@@ -907,7 +962,7 @@ function Claim(props: { a: AssetStanding; connection: Wallet; refresh: () => voi
   const offered = answer && claimedFrom !== claimable;
   if (!offered && !status && !error && !offer.error) return null;
   return (
-    <section aria-label={t("d.claim_label", { symbol: a.symbol })} data-testid="claim-section">
+    <section aria-label={t("d.claim_label", { symbol: a.symbol })} data-testid="claim-section" id={`claim-${cardId(a)}`}>
       <h4>{t("d.claim")}</h4>
       {offered && (
         <>

@@ -10,7 +10,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, call, get, publicCall } from "../lib/api";
 import { dateTime } from "../lib/format";
-import { explorerLink } from "../lib/networks";
+import { explorerLink, networkName } from "../lib/networks";
 import { LOCALES, type MemberKey, locale, t, tx } from "../i18n";
 import "../i18n/member";
 import type { Schema } from "../generated/api";
@@ -43,6 +43,7 @@ const KIND_NAMES: Record<string, MemberKey> = {
   "account.unfrozen": "nk.account_unfrozen",
   "solvency.committed": "nk.solvency_committed",
   "exit.opened": "nk.exit_opened",
+  "member.left": "nk.member_left",
 };
 const kindName = (k: string) => (KIND_NAMES[k] ? t(KIND_NAMES[k]) : k);
 
@@ -102,10 +103,18 @@ function Centre(props: { assets: PlannedAsset[] }) {
   );
 }
 
+/** The centre's filters (the API's groups): news (a proof of solvency every few minutes) is off unless asked for. */
+const GROUPS = ["money", "account", "news"] as const;
+type Group = (typeof GROUPS)[number];
+const GROUP_NAMES: Record<Group, MemberKey> = { money: "nt.g_money", account: "nt.g_account", news: "nt.g_news" };
+
 function NotificationList(props: { assets: PlannedAsset[] }) {
   const [items, setItems] = useState<NotificationView[]>([]);
   const [next, setNext] = useState<number | null | undefined>(undefined);
   const [unread, setUnread] = useState(0);
+  const [groups, setGroups] = useState<Group[]>(["money", "account"]);
+  const [byGroup, setByGroup] = useState<Schema<"UnreadByGroup"> | null>(null);
+  const [latest, setLatest] = useState<NotificationView[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [tick, setTick] = useState(0);
@@ -115,24 +124,29 @@ function NotificationList(props: { assets: PlannedAsset[] }) {
     setBusy(true);
     setError(null);
     try {
-      const p = await get<NotificationPage>("/v1/users/notifications", { cursor, limit: PAGE });
+      const p = await get<NotificationPage>("/v1/users/notifications", { cursor, limit: PAGE, groups: groups.join(",") });
       setItems((old) => (cursor === undefined ? p.items : [...old, ...p.items.filter((i) => !old.some((o) => o.id === i.id))]));
       setNext(p.next_cursor ?? null);
       setUnread(p.unread);
-      tellUnread(p.unread);
+      setByGroup(p.unread_by_group);
+      setLatest(p.latest_news);
+      // The header's badge counts what the centre shows by default: money and account.
+      tellUnread(p.unread_by_group.money + p.unread_by_group.account);
     } catch (e) {
       setError(e);
     } finally {
       setBusy(false);
     }
   };
-  useEffect(() => void load(), [tick]);
+  useEffect(() => void load(), [tick, groups.join(",")]);
 
   const read = async (body: Schema<"MarkRead">, ids: string[] | "all") => {
     try {
       const r = await call<Schema<"Unread">>("POST", "/v1/users/notifications/read", body);
       setItems((old) => old.map((i) => (ids === "all" || ids.includes(i.id) ? { ...i, read: true } : i)));
-      setUnread(r.unread);
+      const shown = groups.reduce((sum, g) => sum + r.unread_by_group[g], 0);
+      setUnread(shown);
+      setByGroup(r.unread_by_group);
       tellUnread(r.unread);
     } catch (e) {
       setError(e);
@@ -143,8 +157,43 @@ function NotificationList(props: { assets: PlannedAsset[] }) {
   };
 
   const assets = new Map(props.assets.map((a) => [a.asset_id, a]));
+  const toggle = (g: Group) => setGroups((old) => (old.includes(g) ? old.filter((x) => x !== g) : GROUPS.filter((x) => x === g || old.includes(x))));
   return (
     <>
+      <fieldset class="notes-filters" data-testid="notes-filters">
+        <legend>{t("nt.show")}</legend>
+        {GROUPS.map((g) => (
+          <label key={g}>
+            <input type="checkbox" checked={groups.includes(g)} onChange={() => toggle(g)} data-testid={`notes-group-${g}`} />{" "}
+            {t(GROUP_NAMES[g])}
+            {byGroup && byGroup[g] > 0 && (
+              <>
+                {" "}
+                <span class="badge" data-testid={`notes-group-${g}-unread`} data-count={byGroup[g]}>
+                  {t("nt.unread", { count: byGroup[g] })}
+                </span>
+              </>
+            )}
+          </label>
+        ))}
+      </fieldset>
+      {!groups.includes("news") && latest.length > 0 && (
+        <ul class="notes-latest" data-testid="notes-latest-news">
+          {latest.map((n) => {
+            const a = assets.get(n.asset_id);
+            return (
+              <li key={n.id} data-testid="latest-proof" data-asset={n.asset_id} data-epoch={String(n.data.epoch ?? "")}>
+                {tx("nt.latest_proof", {
+                  asset: assetName(a, n.asset_id),
+                  epoch: String(n.data.epoch ?? ""),
+                  date: <time dateTime={n.created_at}>{dateTime(n.created_at)}</time>,
+                  check: <a href="#solvency">{t("nt.check_entry")}</a>,
+                })}
+              </li>
+            );
+          })}
+        </ul>
+      )}
       <div class="notes-bar">
         <p class="muted" data-testid="notes-unread" data-count={unread}>
           {t("nt.unread", { count: unread })}
@@ -199,6 +248,10 @@ function NotificationList(props: { assets: PlannedAsset[] }) {
 
 const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
 
+/** An asset as every notification names it: its symbol and its network ("USDT · TRON Nile"), since one symbol may be
+ *  on two networks. */
+const assetName = (a: PlannedAsset | undefined, id: number) => (a ? `${a.symbol} · ${networkName(a.chain_id)}` : t("nt.asset", { id: String(id) }));
+
 /** One notification: what happened in words, when, its transaction and, for a payout, the figures. */
 function Note(props: { n: NotificationView; asset: PlannedAsset | undefined }) {
   const { n, asset } = props;
@@ -208,7 +261,7 @@ function Note(props: { n: NotificationView; asset: PlannedAsset | undefined }) {
     if (!/^\d+$/.test(base)) return "—";
     return asset ? <Amount base={base} decimals={asset.decimals} symbol={asset.symbol} testid={testid} /> : <code dir="ltr">{base}</code>;
   };
-  const symbol = asset?.symbol ?? t("nt.asset", { id: String(n.asset_id) });
+  const symbol = assetName(asset, n.asset_id);
   const block = str(d.block_number);
   const batch = str(d.batch_id);
   let line: ComponentChildren[];
@@ -257,6 +310,10 @@ function Note(props: { n: NotificationView; asset: PlannedAsset | undefined }) {
       break;
     case "exit.opened":
       line = tx("nt.exit", { symbol, custody: money("custody"), exit: <a href="/exit.html">{t("nt.exit_page")}</a> });
+      break;
+    case "member.left":
+      line = tx("nt.member_left", { symbol, amount: money("amount"), due: money("due"), to: <code dir="ltr">{str(d.to)}</code> });
+      if (/^[1-9]\d*$/.test(str(d.forfeited))) extra = tx("nt.member_left_forfeited", { forfeited: money("forfeited") });
       break;
     default:
       line = tx("nt.other", { kind: n.kind, symbol });

@@ -22,6 +22,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, get, publicCall } from "../lib/api";
 import { dateTime, human } from "../lib/format";
 import { formatLocale, t, tx } from "../i18n";
+// The leaf watch's words (a surface of its own, so that the dApp's first load does not carry them).
+import "../i18n/member";
 import { networkLabel } from "../lib/networks";
 import { type Check, type VerifyResult, verifyProof } from "../lib/solvency.js";
 import { type ContractCommitment, type RoundCheck, type RoundResult, type RoundVerdict, contractsText, custodyText, mergeRound } from "../lib/solvency-round.js";
@@ -48,6 +50,8 @@ import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText } 
 import type { AssetSolvency, Balances, ContractSolvency, EpochView, Profile, SolvencyOverview, SolvencyProofAnswer } from "../lib/types";
 import { type Verdict, badgeId, publishVerdict, withdrawVerdict } from "./solvency-verdict";
 import { type SavedProof, SAVED_EVENT, downloadJson, saveProof, savedFileName, savedProofs } from "../lib/proof-store";
+import { EVIDENCE_EVENT, type LeafEvidence, downloadEvidence, forgetEvidence, judgeEvidence, keepIfLowered, leafEvidence } from "../lib/leaf-evidence";
+import { type LeafPayment, leafPoint } from "../lib/leaf-watch.js";
 import { LoadFailed, errorText, useConnection, useSignedIn } from "../ui/account";
 import { Addr, Amount, AssetAmt, Loading, Notice, TxHash, useLoad } from "../ui/bits";
 
@@ -235,10 +239,15 @@ type Saved = { ok: true; record: SavedProof } | { ok: false; why: string } | nul
  */
 const inTheRoot = (r: { checks: Check[] }) => failures(r).every((c) => c.id === "fresh" || c.id === "solvent");
 
-/** Keeps the proof in this browser when it is in the chain's root; what became of it. */
+/**
+ * Keeps the proof in this browser when it is in the chain's root; what became of it. A leaf lower than the one of the
+ * proof it replaces keeps both first, as evidence (lib/leaf-evidence.ts): saved over, the previous proof would be lost
+ * — and when the evidence cannot be kept, neither is the newer proof, so the previous one stays to compare with.
+ */
 async function keep(proof: SolvencyProofAnswer, result: VerifyResult): Promise<Saved> {
   if (!inTheRoot(result)) return null;
   try {
+    await keepIfLowered(proof);
     return { ok: true, record: await saveProof(proof) };
   } catch (e) {
     return { ok: false, why: errorText(e) };
@@ -793,6 +802,141 @@ const staleSentence = (symbol: string, blocks: bigint, max: bigint) => (
   </p>
 );
 
+// ── the member's watch over their leaf: a balance lowered without a payment ──────────────────────────────────────
+
+/** The line of each kind of payment that explains a drop. */
+const PAYMENT_LINE = {
+  payout: "solvency.leaf_payment_payout",
+  deferred: "solvency.leaf_payment_deferred",
+  left: "solvency.leaf_payment_left",
+} as const satisfies Record<LeafPayment["kind"], string>;
+
+/**
+ * Every drop of the member's entitlement in this asset from one kept proof to the next that what they were paid
+ * between the two does not explain (lib/leaf-watch.js), with both proofs to download (lib/leaf-evidence.ts). Read from
+ * this browser alone, whatever the badge's own check says and whether or not the operator's servers answer; it stays
+ * as long as the evidence is kept — the member may delete it, nothing else does. A drop whose payments could not be
+ * read yet is said as such, and read again on each check (`round`: the badge's).
+ */
+function LeafWatch(props: { assetId: number; chainId: number; address: string; connection: AnyConnection; round: number }) {
+  const [list, setList] = useState<LeafEvidence[]>([]);
+  useEffect(() => {
+    let alive = true;
+    // Each piece judged once per check: a judgement that fails writes why, which fires the event again.
+    const tried = new Set<string>();
+    const read = () =>
+      leafEvidence().then(
+        (all) => {
+          if (!alive) return;
+          const mine = all.filter((e) => e.assetId === props.assetId && e.chainId === props.chainId && e.member === props.address.toLowerCase());
+          setList(mine);
+          for (const e of mine) {
+            if (e.finding || tried.has(e.id)) continue;
+            tried.add(e.id);
+            void judgeEvidence(props.connection, e).catch(() => undefined);
+          }
+        },
+        () => undefined,
+      );
+    void read();
+    window.addEventListener(EVIDENCE_EVENT, read);
+    return () => {
+      alive = false;
+      window.removeEventListener(EVIDENCE_EVENT, read);
+    };
+  }, [props.assetId, props.chainId, props.address, props.connection, props.round]);
+  // A drop neither judged nor failed to be is having its payments read: nothing to say yet.
+  const shown = list.filter((e) => e.finding || e.unread);
+  if (shown.length === 0) return null;
+  return (
+    <div class="leaf-watch" data-testid="leaf-watch">
+      {shown.map((e) => (
+        <LeafLowered key={e.id} e={e} />
+      ))}
+    </div>
+  );
+}
+
+/** One drop: the two epochs, the two amounts, what was paid between them and what is gone without a payment. */
+function LeafLowered(props: { e: LeafEvidence }) {
+  const { e } = props;
+  const f = e.finding;
+  const before = leafPoint(e.previous.proof);
+  const after = leafPoint(e.next.proof);
+  const amount = (v: bigint | string, testid?: string) => <Amount base={v} decimals={e.decimals} symbol={e.symbol} testid={testid} />;
+  const figures = {
+    symbol: e.symbol,
+    before_epoch: e.previous.epoch,
+    before_block: before.asOfBlock,
+    before: amount(before.entitlement, "leaf-before"),
+    after_epoch: e.next.epoch,
+    after_block: after.asOfBlock,
+    after: amount(after.entitlement, "leaf-after"),
+  };
+  const forget = () => {
+    if (window.confirm(t("solvency.leaf_delete_confirm"))) void forgetEvidence(e.id).catch(() => undefined);
+  };
+  const buttons = (
+    <div class="actions-row">
+      <button type="button" onClick={() => downloadEvidence(e)} data-testid="leaf-evidence-download">
+        {t("solvency.leaf_download")}
+      </button>
+      {[e.previous, e.next].map((r) => (
+        <button type="button" key={r.epoch} onClick={() => downloadJson(savedFileName(r), r.proof)} data-testid="leaf-proof-download" data-epoch={r.epoch}>
+          {t("solvency.leaf_download_proof", { epoch: r.epoch })}
+        </button>
+      ))}
+      <button type="button" onClick={forget} data-testid="leaf-evidence-delete">
+        {t("solvency.leaf_delete")}
+      </button>
+    </div>
+  );
+  const attrs = {
+    "data-contract": e.next.contract,
+    "data-before-epoch": String(e.previous.epoch),
+    "data-after-epoch": String(e.next.epoch),
+    "data-before": before.entitlement.toString(),
+    "data-after": after.entitlement.toString(),
+  };
+  if (!f) {
+    return (
+      <div data-testid="leaf-unread" {...attrs}>
+        <Notice kind="warn">
+          <p>{tx("solvency.leaf_unread", { ...figures, why: e.unread ?? "" })}</p>
+          {buttons}
+        </Notice>
+      </div>
+    );
+  }
+  return (
+    <div data-testid="leaf-lowered" {...attrs} data-paid={f.paid} data-missing={f.unexplained} data-leave={f.leave.state}>
+      <Notice kind="error">
+        <p class="banner-title">{t("solvency.leaf_lowered_title", { symbol: e.symbol })}</p>
+        <p data-testid="leaf-lowered-text">{tx("solvency.leaf_lowered", { ...figures, paid: amount(f.paid, "leaf-paid"), missing: amount(f.unexplained, "leaf-missing") })}</p>
+        {f.leave.state === "unproven" && <p data-testid="leaf-leave-unproven">{t("solvency.leaf_leave_unproven", { symbol: e.symbol, why: f.leave.why })}</p>}
+        <p>{t("solvency.leaf_advice")}</p>
+        {buttons}
+        <Experts>
+          <p>{t("solvency.leaf_what")}</p>
+          {f.counted.length > 0 && (
+            <>
+              <p>{t("solvency.leaf_payments", { before_block: before.asOfBlock, after_block: after.asOfBlock })}</p>
+              <ul>
+                {f.counted.map((x, i) => (
+                  <li key={i} data-testid="leaf-payment" data-kind={x.kind} data-block={x.block} data-amount={x.amount} data-tx={x.tx ?? undefined}>
+                    {tx(PAYMENT_LINE[x.kind], { block: BigInt(x.block), amount: amount(x.amount) })}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          <p class="muted">{t("solvency.leaf_sources")}</p>
+        </Experts>
+      </Notice>
+    </div>
+  );
+}
+
 export function SolvencyBadge(props: BadgeProps) {
   const [status, setStatus] = useState<Status>({ kind: "checking", text: "Checking your balance against the chain…" });
   const [tick, setTick] = useState(0);
@@ -843,7 +987,12 @@ export function SolvencyBadge(props: BadgeProps) {
       alive = false;
     };
   }, [verdict, read]);
-  return <BadgeView status={status} p={props} again={again} tiles={tiles} clock={clock} />;
+  return (
+    <>
+      <LeafWatch assetId={props.assetId} chainId={props.chainId} address={props.address} connection={props.connection} round={tick} />
+      <BadgeView status={status} p={props} again={again} tiles={tiles} clock={clock} />
+    </>
+  );
 }
 
 function BadgeView(props: { status: Status; p: BadgeProps; again: () => void; tiles: Balances | null; clock: ExitClock | null }) {
@@ -2096,6 +2245,8 @@ function changeText(change: PendingChange, chainId: number): ComponentChildren {
           The operator has scheduled new gas caps for payouts: {w.native.toString()} per native payment, {w.token.toString()} per token payment
         </>
       );
+    case "unpause":
+      return <>The operator has scheduled ending the contract's pause (a pauser stopped payouts and payments; the admin can resume them only after the delay)</>;
     case "unknown":
       return (
         <>
@@ -2133,7 +2284,7 @@ export function PendingChanges(props: { connection: AnyConnection | null }) {
       clearTimeout(t);
     };
   }, [c, poll]);
-  const pending = state.read?.changes.length ?? 0;
+  const pending = Math.max(state.read?.changes.length ?? 0, Number(state.read?.count ?? 0n));
   // The countdown, every second while something is pending.
   useEffect(() => {
     if (pending === 0) return;
@@ -2150,7 +2301,7 @@ export function PendingChanges(props: { connection: AnyConnection | null }) {
       </Notice>
     );
   const read = state.read;
-  if (!read || read.changes.length === 0) return null;
+  if (!read || pending === 0) return null;
   // The chain's clock now: its latest block's time, run on since it was read.
   const now = read.chainTime + BigInt(Math.max(0, Math.floor((Date.now() - read.readAtMs) / 1000)));
   const changes = [...read.changes].sort((x, y) => (x.readyAt < y.readyAt ? -1 : x.readyAt > y.readyAt ? 1 : 0));
@@ -2158,9 +2309,14 @@ export function PendingChanges(props: { connection: AnyConnection | null }) {
     <section class="pending-changes" aria-label="Changes scheduled on the contract" data-testid="pending-changes" data-count={changes.length}>
       <Notice kind="warn">
         <p class="banner-title">
-          {changes.length === 1 ? "A change" : `${changes.length} changes`} to who can move the contract's money, or how, {changes.length === 1 ? "is" : "are"}{" "}
+          {pending === 1 ? "A change" : `${pending} changes`} to who can move the contract's money, or how, {pending === 1 ? "is" : "are"}{" "}
           scheduled
         </p>
+        {read.listError && (
+          <p data-testid="pending-changes-unlisted">
+            The contract says {pending} {pending === 1 ? "change is" : "changes are"} pending, but the list could not be read through your wallet ({read.listError}).
+          </p>
+        )}
         <ul>
           {changes.map((change) => {
             const left = change.readyAt - now;
@@ -2182,7 +2338,9 @@ export function PendingChanges(props: { connection: AnyConnection | null }) {
         </ul>
         <p class="muted">
           Read through {read.via} from the contract <Addr a={read.contract} chainId={read.chainId} /> on {networkLabel(read.chainId)} (the chain's clock: block{" "}
-          {read.block.toString()}, {chainDateText(read.chainTime)}). Until then the admin can cancel it; the delay is there so that every member sees it coming.
+          {read.block.toString()}, {chainDateText(read.chainTime)}). Until then the admin can cancel it; the delay is there so that every member sees it coming —
+          and can leave before it takes effect: on the <a href="/exit.html">members' exit page</a>, with the proof this page keeps, you may take out now what the
+          latest commitment says you are owed.
         </p>
       </Notice>
     </section>

@@ -50,3 +50,32 @@ export async function speak(b, locale) {
   const userAgent = await b.page.evaluate(() => navigator.userAgent);
   await cdp.send("Network.setUserAgentOverride", { userAgent, acceptLanguage: locale });
 }
+
+/**
+ * Every label of the figure grids inside `scope` (`dl.figures`, `dl.balances`) with its value(s) in one cell: the
+ * grid flows cells, so a `dt` and its `dd` that are cells of their own land in different columns at some width (issue
+ * 66: "2950 GUSDT" under "Paid in"). Checks the DOM (one `dt` per cell, its `dd` beside it in the cell) and the
+ * geometry (the value drawn inside its label's cell, under the label). Returns the number of pairs checked.
+ */
+export async function assertFiguresPaired(scope, what) {
+  const found = await scope.locator("dl.figures, dl.balances").evaluateAll((lists) =>
+    lists.flatMap((dl) =>
+      [...dl.querySelectorAll("dt")].map((dt) => {
+        const cell = dt.parentElement;
+        const dds = cell === dl ? [] : [...cell.children].filter((c) => c.tagName === "DD");
+        const box = (e) => e.getBoundingClientRect();
+        const c = box(cell);
+        const inside = dds.every((dd) => {
+          const d = box(dd);
+          return d.left >= c.left - 1 && d.right <= c.right + 1 && d.top >= box(dt).bottom - 1 && d.bottom <= c.bottom + 1;
+        });
+        return { label: dt.textContent, own: cell !== dl && cell.querySelectorAll("dt").length === 1, dds: dds.length, inside };
+      }),
+    ),
+  );
+  const wrong = found.filter((f) => !f.own || f.dds === 0 || !f.inside);
+  if (found.length === 0 || wrong.length) {
+    throw new Error(`${what}: ${found.length} labels; not beside their values: ${JSON.stringify(wrong)}`);
+  }
+  return found.length;
+}

@@ -62,22 +62,34 @@ export function BinaryStandingCard(props: { plan: BinaryAssetPlan; address: stri
     <section class="plan-standing" data-testid={`binary-standing-${p.asset_id}`} aria-label={t("b.label", { symbol: p.symbol })}>
       <h4>{t("b.title")}</h4>
       <dl class="figures">
-        <dt>{t("b.place")}</dt>
-        <dd data-testid="bin-place">
-          {s.parent
-            ? tx(s.side === "left" ? "b.place_left" : "b.place_right", { parent: member(s.parent), user: String(s.user_no) })
-            : t("b.place_root", { user: String(s.user_no) })}
-        </dd>
-        <dt>{t("b.paid_in")}</dt>
-        <dd><AssetAmt a={s.paid_in} testid="bin-paid-in" /></dd>
-        <dt>{t("b.active")}</dt>
-        <dd data-testid="bin-active">{s.active_buyer ? t("b.yes") : tx("b.not_yet", { amount: <AssetAmt a={s.to_active_buyer} /> })}</dd>
-        <dt>{t("b.pairs_now")}</dt>
-        <dd data-testid="bin-pairs-now">{t("b.pairs_now_value", { pairs: s.pairs_this_period, paid: s.pairs_payable_this_period, max: p.max_pairs })}</dd>
-        <dt>{t("b.pairs_lifetime")}</dt>
-        <dd data-testid="bin-pairs-lifetime">{t("b.pairs_lifetime_value", { count: s.pairs_lifetime, free: s.free_pairs_left })}</dd>
-        <dt>{t("b.reserved")}</dt>
-        <dd><AssetAmt a={s.reserved} testid="bin-reserved" /></dd>
+        <div>
+          <dt>{t("b.place")}</dt>
+          <dd data-testid="bin-place">
+            {s.parent
+              ? tx(s.side === "left" ? "b.place_left" : "b.place_right", { parent: member(s.parent), user: String(s.user_no) })
+              : t("b.place_root", { user: String(s.user_no) })}
+          </dd>
+        </div>
+        <div>
+          <dt>{t("b.paid_in")}</dt>
+          <dd><AssetAmt a={s.paid_in} testid="bin-paid-in" /></dd>
+        </div>
+        <div>
+          <dt>{t("b.active")}</dt>
+          <dd data-testid="bin-active">{s.active_buyer ? t("b.yes") : tx("b.not_yet", { amount: <AssetAmt a={s.to_active_buyer} /> })}</dd>
+        </div>
+        <div>
+          <dt>{t("b.pairs_now")}</dt>
+          <dd data-testid="bin-pairs-now">{t("b.pairs_now_value", { pairs: s.pairs_this_period, paid: s.pairs_payable_this_period, max: p.max_pairs })}</dd>
+        </div>
+        <div>
+          <dt>{t("b.pairs_lifetime")}</dt>
+          <dd data-testid="bin-pairs-lifetime">{t("b.pairs_lifetime_value", { count: s.pairs_lifetime, free: s.free_pairs_left })}</dd>
+        </div>
+        <div>
+          <dt>{t("b.reserved")}</dt>
+          <dd><AssetAmt a={s.reserved} testid="bin-reserved" /></dd>
+        </div>
       </dl>
       <p class="muted" data-testid="bin-reserved-why" title={s.reserved_why}>
         {reservedWhy(s, p)}

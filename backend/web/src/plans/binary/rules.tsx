@@ -22,7 +22,7 @@ export function BinaryRules(props: { plan: BinaryAssetPlan; d?: AssetDisclosure 
         {o.periods_closed === 0
           ? t("br.odds_none")
           : tx("br.odds", {
-              periods: o.periods_closed,
+              count: o.periods_closed,
               paid: <strong>{num(o.members_paid_pairs)}</strong>,
               members: num(o.members),
               bonuses: <AssetAmt a={o.pair_bonuses} testid="binary-odds-bonuses" />,

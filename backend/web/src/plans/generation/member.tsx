@@ -30,20 +30,34 @@ export function GenerationStandingCard(props: { plan: GenerationAssetPlan; addre
     <section class="plan-standing" data-testid={`generation-standing-${p.asset_id}`} aria-label={t("g.label", { symbol: p.symbol })}>
       <h4>{t("g.title")}</h4>
       <dl class="figures">
-        <dt>{t("g.paid_in")}</dt>
-        <dd><AssetAmt a={s.paid_in} testid="gen-paid-in" /></dd>
-        <dt>{t("g.cap")}</dt>
-        <dd>{s.cap ? <AssetAmt a={s.cap} testid="gen-cap" /> : t("g.none_op")}</dd>
-        <dt>{t("g.earned")}</dt>
-        <dd><AssetAmt a={s.earned} testid="gen-earned" /></dd>
-        <dt>{t("g.room")}</dt>
-        <dd>{s.room ? <AssetAmt a={s.room} testid="gen-room" /> : t("g.no_cap")}</dd>
-        <dt>{t("d.referrals")}</dt>
-        <dd data-testid="gen-directs">{s.directs}</dd>
-        <dt>{t("g.levels")}</dt>
-        <dd data-testid="gen-levels">{s.open_levels.length === 0 ? t("g.none_yet") : `1–${Math.max(...s.open_levels)}`}</dd>
-        <dt>{t("g.rank")}</dt>
-        <dd data-testid="gen-rank">{s.rank_name ?? t("g.none_yet")}</dd>
+        <div>
+          <dt>{t("g.paid_in")}</dt>
+          <dd><AssetAmt a={s.paid_in} testid="gen-paid-in" /></dd>
+        </div>
+        <div>
+          <dt>{t("g.cap")}</dt>
+          <dd>{s.cap ? <AssetAmt a={s.cap} testid="gen-cap" /> : t("g.none_op")}</dd>
+        </div>
+        <div>
+          <dt>{t("g.earned")}</dt>
+          <dd><AssetAmt a={s.earned} testid="gen-earned" /></dd>
+        </div>
+        <div>
+          <dt>{t("g.room")}</dt>
+          <dd>{s.room ? <AssetAmt a={s.room} testid="gen-room" /> : t("g.no_cap")}</dd>
+        </div>
+        <div>
+          <dt>{t("d.referrals")}</dt>
+          <dd data-testid="gen-directs">{s.directs}</dd>
+        </div>
+        <div>
+          <dt>{t("g.levels")}</dt>
+          <dd data-testid="gen-levels">{s.open_levels.length === 0 ? t("g.none_yet") : `1–${Math.max(...s.open_levels)}`}</dd>
+        </div>
+        <div>
+          <dt>{t("g.rank")}</dt>
+          <dd data-testid="gen-rank">{s.rank_name ?? t("g.none_yet")}</dd>
+        </div>
       </dl>
       {s.room?.base === "0" && (
         <Notice kind="warn" testid="gen-at-cap">
