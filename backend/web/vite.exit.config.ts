@@ -2,10 +2,21 @@
 // into ONE self-contained file, dist/exit.html — its script and styles inlined, nothing loaded from anywhere (no
 // dist/assets/ file, no CDN), so that it works opened from a file:// URL, from any host, or from the backend's
 // /exit.html (which sends it with a Content Security Policy allowing exactly its inline script and style, by their
-// hashes). It carries the same deployment records as the dApp (`__BUILD_NETWORKS__`): the contracts it may act at.
+// hashes). It carries the same deployment records as the dApp (`__BUILD_NETWORKS__`): the contracts it may act at; and
+// each record's USDT (`__BUILD_TOKENS__`), offered with the native coin as the plan's assets to pick from. Its words in
+// all six languages are in the one file too (src/i18n/exit).
 import type { Plugin } from "vite";
 import { defineConfig } from "vite";
+import { buildTokens, chosenByEnvironment, deploymentsDirByEnvironment } from "./scripts/deployments.mjs";
 import { buildNetworksConstant } from "./vite.config.ts";
+
+/** Each deployment record's USDT, per chain (scripts/deployments.mjs `buildTokens`), as the constant `__BUILD_TOKENS__`. */
+function buildTokensConstant(): Plugin {
+  return {
+    name: "build-tokens",
+    config: () => ({ define: { __BUILD_TOKENS__: JSON.stringify(buildTokens({ dir: deploymentsDirByEnvironment(), only: chosenByEnvironment() })) } }),
+  };
+}
 
 /**
  * Replaces the page's `<script src>` and `<link rel=stylesheet>` with the built code itself and drops the files, then
@@ -45,7 +56,7 @@ function inlineEverything(): Plugin {
 export default defineConfig({
   base: "./",
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
-  plugins: [buildNetworksConstant(), inlineEverything()],
+  plugins: [buildNetworksConstant(), buildTokensConstant(), inlineEverything()],
   build: {
     outDir: "dist",
     // The dApp's build (vite.config.ts) ran first into the same folder.

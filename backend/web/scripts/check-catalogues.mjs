@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // The language catalogues against English's and against the code, for each surface: the dApp's (src/i18n/*.js), the
-// console's own (src/i18n/console/*.js) and the members' own (src/i18n/member/*.js, used by the modules that import it: src/user/pay-facts.tsx, src/plans/binary/member.tsx, src/user/Notifications.tsx, src/user/notes-link.tsx,
-// src/user/sponsor.tsx). Fails, listing every key a catalogue misses or has extra, every message
-// whose {placeholders} differ from English's, every plural message without its `other` form, a key both surfaces
-// define, and every key used in src (t("…"), tx("…")) that no English the page loads has: the console (src/admin, and
-// the plans' console views in src/plans) loads both surfaces, every other page only the dApp's.
+// console's own (src/i18n/console/*.js), the members' own (src/i18n/member/*.js), the proof of solvency's
+// (src/i18n/solvency/*.js) and the members' exit page's (src/i18n/exit/*.js, all six bundled into dist/exit.html).
+// Fails, listing every key a catalogue misses or has extra, every message whose {placeholders} differ from English's,
+// every plural message without its `other` form, a key two surfaces define, and every key used in src (t("…"),
+// tx("…")) that no English the file may use has. Which file may use which keys: every page file the dApp's (the exit
+// page's files, src/exit/, none of them: that page carries only its own catalogues); the console (src/admin, and the
+// plans' console views in src/plans) the console's too; a file that imports a surface (its index, `import
+// "../i18n/member"`, or its English, `import en from "../i18n/solvency/en.js"`, as the pure helpers do) that surface's.
 //   node scripts/check-catalogues.mjs        (npm run i18n:check)
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -16,6 +19,8 @@ const SURFACES = [
   { name: "dApp", dir: "src/i18n" },
   { name: "console", dir: "src/i18n/console" },
   { name: "member", dir: "src/i18n/member" },
+  { name: "solvency", dir: "src/i18n/solvency" },
+  { name: "exit", dir: "src/i18n/exit" },
 ];
 const problems = [];
 
@@ -52,14 +57,15 @@ function check(dir, catalogues) {
   }
 }
 
-const [dapp, consoleOwn, memberOwn] = await Promise.all(SURFACES.map((s) => load(s.dir)));
-SURFACES.forEach((s, i) => check(s.dir, [dapp, consoleOwn, memberOwn][i]));
-const en = dapp.en;
-const consoleEn = consoleOwn.en;
-const memberEn = memberOwn.en;
+const loaded = await Promise.all(SURFACES.map((s) => load(s.dir)));
+SURFACES.forEach((s, i) => check(s.dir, loaded[i]));
+/** Each surface's English, by name. */
+const english = Object.fromEntries(SURFACES.map((s, i) => [s.name, loaded[i].en]));
 // A key is found in the first surface that has it: one defined twice would hide the other's message.
-for (const key of Object.keys(consoleEn)) if (key in en) problems.push(`src/i18n/console/en.js has "${key}", which the dApp's en.js has too`);
-for (const key of Object.keys(memberEn)) if (key in en || key in consoleEn) problems.push(`src/i18n/member/en.js has "${key}", which another surface has too`);
+SURFACES.forEach((s, i) => {
+  for (const key of Object.keys(english[s.name]))
+    for (const other of SURFACES.slice(0, i)) if (key in english[other.name]) problems.push(`${s.dir}/en.js has "${key}", which ${other.dir}/en.js has too`);
+});
 
 function* sources(d) {
   for (const name of readdirSync(d)) {
@@ -70,19 +76,31 @@ function* sources(d) {
 }
 /** A file of the console (src/admin, and src/plans but for the members' views the dApp loads): it may use console keys. */
 const inConsole = (path) => path.startsWith("src/admin/") || (path.startsWith("src/plans/") && !/\/(member|rules)\.tsx$/.test(path));
+/**
+ * Whether `text` (the file at `path`) imports surface `name`: its index (`import "../i18n/member"`, or a re-export from
+ * it, which runs it too) or its English.
+ */
+const importsSurface = (text, path, name) =>
+  path.startsWith(`src/i18n/${name}/`) || new RegExp(`^(?:import|export) (?:[\\w{}\\s,]+ from )?"(?:\\.\\.?/)+(?:i18n/)?${name}(?:/en\\.js)?";$`, "m").test(text);
 const used = /\b(?:t|tx)\(\s*"([^"]+)"/g;
 for (const file of sources(join(web, "src"))) {
   const text = readFileSync(file, "utf8");
   const path = relative(web, file);
-  const ofConsole = inConsole(path);
-  const ofMember = /^import "(\.\.\/)+i18n\/member";$/m.test(text);
+  // The surfaces this file may use, in the order t() looks them up.
+  const allowed = SURFACES.filter(
+    (s) =>
+      (s.name === "dApp" && !path.startsWith("src/exit/") && !path.startsWith("src/i18n/exit/")) ||
+      (s.name === "console" && inConsole(path)) ||
+      (s.name !== "dApp" && s.name !== "console" && importsSurface(text, path, s.name)),
+  );
   for (const m of text.matchAll(used)) {
-    if (m[1] in en || (ofConsole && m[1] in consoleEn) || (ofMember && m[1] in memberEn)) continue;
+    if (allowed.some((s) => m[1] in english[s.name])) continue;
     const line = text.slice(0, m.index).split("\n").length;
+    const owner = SURFACES.find((s) => m[1] in english[s.name]);
     problems.push(
-      m[1] in consoleEn
-        ? `${path}:${line} uses "${m[1]}", a console key, outside the console`
-        : `${path}:${line} uses "${m[1]}", which ${ofConsole ? "neither en.js nor console/en.js has" : "en.js has not"}`,
+      owner
+        ? `${path}:${line} uses "${m[1]}", a key of ${owner.dir}, which this file may not use (it may use ${allowed.map((s) => s.dir).join(", ") || "none"})`
+        : `${path}:${line} uses "${m[1]}", which no English catalogue has`,
     );
   }
 }
@@ -93,5 +111,5 @@ if (problems.length) {
   process.exit(1);
 }
 console.log(
-  `Language catalogues: ${LANGUAGES.length} languages; the dApp's ${Object.keys(en).length} keys, the console's ${Object.keys(consoleEn).length} and the pay facts' ${Object.keys(memberEn).length} in each; every key used in src present`,
+  `Language catalogues: ${LANGUAGES.length} languages; ${SURFACES.map((s) => `the ${s.name}'s ${Object.keys(english[s.name]).length} keys`).join(", ")} in each; every key used in src present`,
 );

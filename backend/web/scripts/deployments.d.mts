@@ -22,4 +22,6 @@ export declare const MAX_PREVIOUS: number;
 export declare function deploymentsDirByEnvironment(value?: string): string;
 export declare function networkOf(file: string, record: unknown): BuildNetwork;
 export declare function buildNetworks(options?: { dir?: string; only?: string[] | null }): BuildNetwork[];
+/** Each chosen record's USDT (0x, lower case; null when it names none), per chain: the exit page's asset buttons. */
+export declare function buildTokens(options?: { dir?: string; only?: string[] | null }): { chain_id: number; usdt: string | null }[];
 export declare function chosenByEnvironment(value?: string): string[] | null;

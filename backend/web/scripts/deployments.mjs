@@ -129,6 +129,20 @@ export function buildNetworks({ dir = DEPLOYMENTS_DIR, only = null } = {}) {
   return networks.sort((a, b) => a.chain_id - b.chain_id);
 }
 
+/**
+ * The plan's assets each chosen record names beyond the native coin — the USDT `referral-deploy` allowed (`usdt`,
+ * 0x, lower case; null when a record names none) — per chain, for the members' exit page's asset buttons
+ * (vite.exit.config.ts): the records `buildNetworks` accepts, read again.
+ * @param {{ dir?: string, only?: string[] | null }} [options]
+ */
+export function buildTokens({ dir = DEPLOYMENTS_DIR, only = null } = {}) {
+  return buildNetworks({ dir, only }).map((n) => {
+    const record = JSON.parse(readFileSync(join(dir, `${n.name}.json`), "utf8"));
+    const usdt = typeof record.usdt === "string" && /^0x[0-9a-fA-F]{40}$/.test(record.usdt) && !/^0x0{40}$/.test(record.usdt) ? record.usdt.toLowerCase() : null;
+    return { chain_id: n.chain_id, usdt };
+  });
+}
+
 /** What `WEB_DEPLOYMENTS` chooses (a comma-separated list of record names), or null for every record. */
 export const chosenByEnvironment = (value = process.env.WEB_DEPLOYMENTS) =>
   value && value.trim()

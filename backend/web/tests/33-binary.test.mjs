@@ -52,6 +52,9 @@ test("binary plan: the rules and odds before paying, a member's legs, carries, p
   // The count of periods in its grammatical number ("In 1 closed period", never "In 1 closed periods").
   const n = plan.odds.periods_closed;
   assert.match(await rules.getByTestId("binary-odds").innerText(), new RegExp(`^In ${n} closed ${n === 1 ? "period," : "periods,"}`));
+  // The scaled closes have a plural of their own ("1 close was", not "1 closes were").
+  const scaled = plan.odds.periods_scaled;
+  assert.equal(await rules.getByTestId("binary-odds-scaled").innerText(), `${scaled} ${scaled === 1 ? "close was" : "closes were"} scaled down to the budget.`);
   await visitor.screenshot("33-binary-rules");
   await visitor.close();
 

@@ -6,6 +6,11 @@
 // same module is what `tests/22-exit-logic.test.mjs` checks.
 
 import { concat, decodeErrorResult, decodeFunctionData, encodeAbiParameters, getAddress, keccak256, numberToHex, stringToHex } from "viem";
+import en from "../i18n/exit/en.js";
+import { wordsOf } from "../i18n/words.js";
+
+/** The exit's findings in words: English here and in Node, the picked language in the page (src/i18n/words.js). */
+const t = wordsOf(en);
 
 /** @typedef {`0x${string}`} Hex */
 /**
@@ -67,31 +72,31 @@ export function readProof(input) {
     try {
       json = JSON.parse(input);
     } catch {
-      throw new ExitInputError("The file is not JSON: choose the proof file the dApp saved (solvency-proof-….json).");
+      throw new ExitInputError(t("exl.not_json"));
     }
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ExitInputError("The file is not a proof of solvency: it holds no JSON object.");
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ExitInputError(t("exl.no_object"));
   const p = /** @type {Record<string, unknown>} */ (json);
   const bad = (/** @type {string} */ why) => {
-    throw new ExitInputError(`The file is not a usable proof of solvency: ${why}.`);
+    throw new ExitInputError(t("exl.unusable", { why }));
   };
-  if (p.version !== "solvency/v1") bad(`its version is ${JSON.stringify(p.version)}, not "solvency/v1"`);
+  if (p.version !== "solvency/v1") bad(t("exl.version", { found: String(JSON.stringify(p.version)) }));
   const whole = (/** @type {unknown} */ v, /** @type {string} */ what) => {
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) bad(`${what} is not a whole number (${JSON.stringify(v)})`);
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) bad(t("exl.not_whole", { what, value: String(JSON.stringify(v)) }));
     return /** @type {number} */ (v);
   };
   const address = (/** @type {unknown} */ v, /** @type {string} */ what) => {
-    if (typeof v !== "string" || !ADDRESS_RE.test(v)) bad(`${what} is not a 0x address (${JSON.stringify(v)})`);
+    if (typeof v !== "string" || !ADDRESS_RE.test(v)) bad(t("exl.not_address", { what, value: String(JSON.stringify(v)) }));
     return /** @type {Hex} */ (getAddress(/** @type {string} */ (v)));
   };
   const bytes32 = (/** @type {unknown} */ v, /** @type {string} */ what) => {
-    if (typeof v !== "string" || !BYTES32_RE.test(v)) bad(`${what} is not 32 bytes of 0x hex`);
+    if (typeof v !== "string" || !BYTES32_RE.test(v)) bad(t("exl.not_bytes32", { what }));
     return /** @type {Hex} */ (/** @type {string} */ (v).toLowerCase());
   };
   const amount = (/** @type {unknown} */ v, /** @type {string} */ what) => {
-    if (typeof v !== "string" || !DECIMAL_RE.test(v)) bad(`${what} is not a whole amount in base units (${JSON.stringify(v)})`);
+    if (typeof v !== "string" || !DECIMAL_RE.test(v)) bad(t("exl.not_amount", { what, value: String(JSON.stringify(v)) }));
     const n = BigInt(/** @type {string} */ (v));
-    if (n >= U128_LIMIT) bad(`${what} is 2^128 or more, which no tree holds`);
+    if (n >= U128_LIMIT) bad(t("exl.amount_range", { what }));
     return n;
   };
   const chainId = whole(p.chain_id, "chain_id");
@@ -99,9 +104,9 @@ export function readProof(input) {
   const token = address(p.token, "token");
   const member = address(p.user, "user");
   const epoch = BigInt(whole(p.epoch, "epoch"));
-  if (epoch === 0n) bad("its epoch is 0 (epochs start at 1)");
+  if (epoch === 0n) bad(t("exl.epoch_zero"));
   const asOfBlock = BigInt(whole(p.as_of_block, "as_of_block"));
-  const b = /** @type {Record<string, unknown>} */ (typeof p.balances === "object" && p.balances !== null ? p.balances : bad("it has no balances"));
+  const b = /** @type {Record<string, unknown>} */ (typeof p.balances === "object" && p.balances !== null ? p.balances : bad(t("exl.no_balances")));
   const leaf = {
     member,
     reserved: amount(b.reserved, "balances.reserved"),
@@ -112,17 +117,17 @@ export function readProof(input) {
     salt: bytes32(p.salt, "salt"),
   };
   const value = leaf.reserved + leaf.held + leaf.pending + leaf.batched + leaf.claimable;
-  if (value >= U128_LIMIT) bad("its balances add up to 2^128 or more");
-  if (!Array.isArray(p.siblings)) bad("siblings is not a list");
+  if (value >= U128_LIMIT) bad(t("exl.sum_range"));
+  if (!Array.isArray(p.siblings)) bad(t("exl.siblings_not_list"));
   const list = /** @type {unknown[]} */ (p.siblings);
-  if (list.length > MAX_DEPTH) bad(`it has ${list.length} siblings; no tree is deeper than ${MAX_DEPTH}`);
-  if (p.depth !== undefined && p.depth !== list.length) bad(`its depth says ${JSON.stringify(p.depth)} but it lists ${list.length} siblings`);
+  if (list.length > MAX_DEPTH) bad(t("exl.too_deep", { siblings: list.length, max: MAX_DEPTH }));
+  if (p.depth !== undefined && p.depth !== list.length) bad(t("exl.depth", { depth: String(JSON.stringify(p.depth)), siblings: list.length }));
   const siblings = list.map((s, i) => {
-    const node = /** @type {Record<string, unknown>} */ (typeof s === "object" && s !== null ? s : bad(`sibling ${i} is not an object`));
-    return { hash: bytes32(node.hash, `sibling ${i}'s hash`), sum: amount(node.sum, `sibling ${i}'s sum`) };
+    const node = /** @type {Record<string, unknown>} */ (typeof s === "object" && s !== null ? s : bad(t("exl.sibling_not_object", { i })));
+    return { hash: bytes32(node.hash, t("exl.sibling_hash", { i })), sum: amount(node.sum, t("exl.sibling_sum", { i })) };
   });
   const index = BigInt(whole(p.index, "index"));
-  if (index >> BigInt(siblings.length) !== 0n) bad(`its index ${index} is outside a tree of ${siblings.length} levels`);
+  if (index >> BigInt(siblings.length) !== 0n) bad(t("exl.index", { index, levels: siblings.length }));
   return {
     chainId,
     contract,
@@ -167,19 +172,19 @@ export function buildContracts(networks, chainId) {
  */
 export function contractOfProof(networks, walletChainId, proof, label) {
   if (proof.chainId !== walletChainId)
-    return { ok: false, why: `Your proof is of ${label(proof.chainId)}, and your wallet is on ${label(walletChainId)}: switch your wallet to ${label(proof.chainId)}.` };
+    return { ok: false, why: t("exl.other_chain", { proof: label(proof.chainId), wallet: label(walletChainId) }) };
   const contracts = buildContracts(networks, walletChainId);
   if (!contracts)
     return {
       ok: false,
-      why: `This page was built without a Settlement contract on ${label(walletChainId)}, so it cannot take an exit there: it reads and pays only at the contracts of the networks it was built for.`,
+      why: t("exl.unsupported", { network: label(walletChainId) }),
     };
   const found = contracts.find((c) => c.settlement.toLowerCase() === proof.contract.toLowerCase());
   if (!found) {
-    const known = contracts.map((c) => `${c.settlementTron ?? c.settlement} (${c.live ? "live" : "replaced"})`).join(", ");
+    const known = contracts.map((c) => t(c.live ? "exl.known_live" : "exl.known_replaced", { contract: c.settlementTron ?? c.settlement })).join(", ");
     return {
       ok: false,
-      why: `Your proof names the contract ${proof.contract}, which is not one this page was built with for ${label(walletChainId)} (${known}). A proof of another contract cannot take anything from these, and this page sends nothing to a contract it does not carry.`,
+      why: t("exl.other_contract", { contract: proof.contract, network: label(walletChainId), known }),
     };
   }
   return { ok: true, contract: found };
@@ -223,7 +228,7 @@ export const chainBatch = (previous, nonce, hash) => keccak256(concat([previous,
 export function batchLogOf(log, topic) {
   if (log.topics[0]?.toLowerCase() !== topic.toLowerCase() || log.topics.length < 3) return null;
   const data = log.data.replace(/^0x/, "");
-  if (data.length < 64) throw new ExitInputError(`The PayoutBatchExecuted log of transaction ${log.txid} is cut short.`);
+  if (data.length < 64) throw new ExitInputError(t("exl.log_short", { tx: log.txid }));
   return {
     block: log.blockNumber,
     logIndex: log.logIndex,
@@ -248,16 +253,13 @@ export function executedBatch(log, input, abi) {
   try {
     decoded = decodeFunctionData({ abi: /** @type {any} */ (abi), data: input });
   } catch {
-    throw new ExitInputError(
-      `Transaction ${log.txid} executed payout batch ${log.nonce}, but not by calling executePayoutBatch on the contract itself (its calldata is another call), so this page cannot read its entries. The command-line tool (solvency-verify exit) or a node with traces can.`,
-    );
+    throw new ExitInputError(t("exl.not_direct", { tx: log.txid, nonce: log.nonce }));
   }
   const batch = /** @type {{ token: string, payouts: readonly { recipient: string, amount: bigint }[], nonce: bigint }} */ (/** @type {readonly unknown[]} */ (decoded.args)[0]);
   const payouts = batch.payouts.map((p) => ({ recipient: /** @type {Hex} */ (getAddress(p.recipient)), amount: p.amount }));
   if (batch.nonce !== log.nonce || batch.token.toLowerCase() !== log.token.toLowerCase())
-    throw new ExitInputError(`Transaction ${log.txid}'s calldata is of batch ${batch.nonce} in ${batch.token}, not of the batch ${log.nonce} its log names.`);
-  if (payoutsHash(payouts).toLowerCase() !== log.payoutsHash.toLowerCase())
-    throw new ExitInputError(`Transaction ${log.txid}'s entries do not hash to the payoutsHash its PayoutBatchExecuted log holds.`);
+    throw new ExitInputError(t("exl.other_batch", { tx: log.txid, nonce: batch.nonce, token: batch.token, log: log.nonce }));
+  if (payoutsHash(payouts).toLowerCase() !== log.payoutsHash.toLowerCase()) throw new ExitInputError(t("exl.bad_hash", { tx: log.txid }));
   return { ...log, payouts };
 }
 
@@ -303,9 +305,7 @@ export function foldPlan(executed, target) {
     return false;
   };
   if (!extend(ZERO_HASH))
-    throw new ExitInputError(
-      `The ${executed.length} payout ${executed.length === 1 ? "batch" : "batches"} found on the chain since the commitment do not chain to ${target}, the running hash the exit waits for: your wallet's node did not give every batch (some nodes keep no old logs). Try another node in your wallet, or the command-line tool.`,
-    );
+    throw new ExitInputError(t("exl.no_chain", { count: executed.length, target }));
   return { batches: chain.reverse(), entries: chain.reduce((n, b) => n + b.payouts.length, 0) };
 }
 
@@ -416,8 +416,8 @@ export function revertDataOf(e) {
 }
 
 /**
- * What to say of amounts and times in a revert's words.
- * @typedef {{ amount?: (base: bigint) => string, address?: (a: string) => string }} WordsContext
+ * What to say of amounts, addresses and the chain's times in a revert's words.
+ * @typedef {{ amount?: (base: bigint) => string, address?: (a: string) => string, time?: (unix: bigint) => string }} WordsContext
  */
 
 /**
@@ -429,45 +429,42 @@ export function revertDataOf(e) {
  * @returns {{ name: string, words: string }}
  */
 export function revertWords(data, abi, ctx = {}) {
-  const amount = ctx.amount ?? ((/** @type {bigint} */ v) => `${v} (base units)`);
+  const amount = ctx.amount ?? ((/** @type {bigint} */ v) => t("exl.base_units", { v }));
   const address = ctx.address ?? ((/** @type {string} */ a) => a);
+  const time = ctx.time ?? utcText;
   let decoded;
   try {
     decoded = decodeErrorResult({ abi: /** @type {any} */ (abi), data });
   } catch {
-    return { name: "unknown", words: `The contract refused, with an answer this page cannot name (${data.length > 74 ? `${data.slice(0, 74)}…` : data}).` };
+    return { name: "unknown", words: t("exl.r_unknown", { data: data.length > 74 ? `${data.slice(0, 74)}…` : data }) };
   }
   const name = decoded.errorName;
   const a = /** @type {readonly any[]} */ (decoded.args ?? []);
   /** @type {Record<string, () => string>} */
   const words = {
-    ExitNotDue: () =>
-      `The exit cannot be opened yet: it opens at ${utcText(a[1])} by the chain's clock (the operator committed, or unpaused, less than the contract's exit period ago). Nothing was sent.`,
-    ExitOpen: () => `The exit of this asset is already open: nothing else can move this token on the contract now but members' exits and claims.`,
-    ExitNotOpen: () => `The exit of this asset is not open yet: open it first (anyone may, once it is due).`,
-    BatchesNotFolded: () => `The payout batches executed since the commitment must be folded first (the exit subtracts what they paid each member).`,
-    NothingToFold: () => `There is nothing left to fold: every payout batch since the commitment has been folded.`,
-    BatchNotInChain: () =>
-      `Batch ${a[0]} of the fold is not the one the exit waits for (the chain of batches since the commitment ends with ${a[1]}, this one gives ${a[2]}): someone folded meanwhile; read the chain again.`,
-    AlreadyExited: () => `${address(a[1])} has already exited this asset: an exit is paid once.`,
-    InvalidProof: () =>
-      `The proof does not fold to the root the exit rests on (${a[0]}): it is of another epoch than the commitment the exit opened on, or it was altered. Only the proof of that epoch can exit.`,
-    SumOutOfRange: () => `The proof is malformed: a sum of ${a[0]} is 2^128 or more.`,
-    IndexOutOfRange: () => `The proof is malformed: its index ${a[0]} is outside a tree of ${a[1]} levels.`,
-    ProofTooDeep: () => `The proof is malformed: ${a[0]} levels, more than any tree holds.`,
-    NothingToExit: () =>
-      `Nothing is due to ${address(a[1])}: the leaf's balances counted by the exit are zero, or the payout batches since the commitment paid all of it, or the exit's custody is spent.`,
-    WrongSender: () => `Only the member ${address(a[0])} may send their exit to another address than their own; this wallet is ${address(a[1])}. Send it to the member's own address, or from the member's wallet.`,
-    ZeroAddress: () => `The exit cannot be paid to the zero address.`,
-    SelfPayment: () => `The exit cannot be paid to the Settlement or to the exit contract itself.`,
-    OutboundTransferFailed: () => `The payment did not go through (the receiving address refused it, or the token did not move exactly the amount): choose another address to receive it.`,
-    TokenNeverAllowed: () => `This contract never allowed the token ${address(a[0])}: it holds no members' money in it, and has no exit for it.`,
-    ReentrancyGuardReentrantCall: () => `The contract refused a call made from within another of its calls.`,
-    PayoutSumOverflow: () => `A batch's entries add up to more than 2^256: no executed batch can hold them.`,
-    InsufficientFunds: () => `The contract holds ${amount(a[0])} where ${amount(a[1])} is needed.`,
-    EnforcedPause: () => `The contract is paused.`,
-    WrongValue: () => `The call carried the wrong amount of the native coin.`,
+    ExitNotDue: () => t("exl.r_exit_not_due", { at: time(a[1]) }),
+    ExitOpen: () => t("exl.r_exit_open"),
+    ExitNotOpen: () => t("exl.r_exit_not_open"),
+    BatchesNotFolded: () => t("exl.r_batches_not_folded"),
+    NothingToFold: () => t("exl.r_nothing_to_fold"),
+    BatchNotInChain: () => t("exl.r_batch_not_in_chain", { batch: a[0], head: a[1], gives: a[2] }),
+    AlreadyExited: () => t("exl.r_already_exited", { member: address(a[1]) }),
+    InvalidProof: () => t("exl.r_invalid_proof", { root: a[0] }),
+    SumOutOfRange: () => t("exl.r_sum_out_of_range", { sum: a[0] }),
+    IndexOutOfRange: () => t("exl.r_index_out_of_range", { index: a[0], levels: a[1] }),
+    ProofTooDeep: () => t("exl.r_proof_too_deep", { levels: a[0] }),
+    NothingToExit: () => t("exl.r_nothing_to_exit", { member: address(a[1]) }),
+    WrongSender: () => t("exl.r_wrong_sender", { member: address(a[0]), wallet: address(a[1]) }),
+    ZeroAddress: () => t("exl.r_zero_address"),
+    SelfPayment: () => t("exl.r_self_payment"),
+    OutboundTransferFailed: () => t("exl.r_transfer_failed"),
+    TokenNeverAllowed: () => t("exl.r_token_never_allowed", { token: address(a[0]) }),
+    ReentrancyGuardReentrantCall: () => t("exl.r_reentrant"),
+    PayoutSumOverflow: () => t("exl.r_sum_overflow"),
+    InsufficientFunds: () => t("exl.r_insufficient", { have: amount(a[0]), need: amount(a[1]) }),
+    EnforcedPause: () => t("exl.r_paused"),
+    WrongValue: () => t("exl.r_wrong_value"),
   };
   const say = words[name];
-  return { name, words: say ? say() : `The contract refused: ${name}(${a.map((x) => String(x)).join(", ")}).` };
+  return { name, words: say ? say() : t("exl.r_other", { error: `${name}(${a.map((x) => String(x)).join(", ")})` }) };
 }

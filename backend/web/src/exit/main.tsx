@@ -8,10 +8,14 @@
 // chain's logs and calldata, checked against the running hash the exit waits for), shows what the member will receive
 // (`previewExit`) and sends `exit`. Every write goes through one transactor (`transact`): a dry run first, one action
 // at a time, a sent transaction remembered across a reload (never sent twice), the state read again after each.
+// In the member's language (src/i18n/exit: all six bundled, a picker at the top, the pick kept as the dApp keeps it);
+// the plan's assets on the wallet's network offered as buttons (the native coin, the build's USDT, the kept proofs'
+// tokens: each one the contract ever allowed), a token address typed only by an expert; the exit period only as the
+// contract states it (`exitAfter`).
 
-import { render } from "preact";
+import { type ComponentChildren, render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type Abi, type Address, type Hex, decodeFunctionResult, encodeFunctionData, erc20Abi, formatUnits, getAddress } from "viem";
+import { type Abi, type Address, type Hex, decodeFunctionResult, encodeFunctionData, erc20Abi, getAddress } from "viem";
 import {
   settlementBatchesSinceCommitmentAbi,
   settlementBatchesSinceCommitmentSignature,
@@ -58,8 +62,10 @@ import {
   settlementWasEverAllowedAbi,
   settlementWasEverAllowedSignature,
 } from "../generated/contracts";
+import { LOCALES, type LocaleCode, exitLocale, setExitLocale, startExitLocale, t, tx } from "../i18n/exit";
+import { amount as formatAmount, chainTime, dateTime, localDecimal, plain, span } from "../lib/format";
 import { buildNetworks } from "../lib/networks-build";
-import { KNOWN, isTronNetwork, knownNetworkLabel } from "../lib/chains-known";
+import { KNOWN, isTronNetwork } from "../lib/chains-known";
 import { parseAnyAddress, toTronAddress } from "../lib/tron-address";
 import { type SavedProof, savedProofs } from "../lib/proof-store";
 import {
@@ -79,8 +85,6 @@ import {
   fractionOf,
   readProof,
   revertWords,
-  spanText,
-  utcText,
 } from "./logic.js";
 import {
   type DiscoveredWallet,
@@ -162,9 +166,7 @@ async function readExit(w: ExitWallet, chainId: number, target: Target, proof: E
   try {
     exits = getAddress(await view(w, s, settlementExitsAbi, settlementExitsSignature));
   } catch (e) {
-    throw new ExitInputError(
-      `The contract ${displayAddress(chainId, s)} has no members' exit (it answers no exits()): it was deployed before the exit existed. ${e instanceof Error ? e.message : ""}`,
-    );
+    throw new ExitInputError(`${t("ex.no_exits", { contract: displayAddress(chainId, s) })} ${e instanceof Error ? e.message : ""}`.trim());
   }
   const [exitAfter, opensAt, pausedSince, commitTime, latestRaw, batchesRaw, allowed, openingRaw, clock] = await Promise.all([
     view(w, s, settlementExitAfterAbi, settlementExitAfterSignature),
@@ -190,7 +192,7 @@ async function readExit(w: ExitWallet, chainId: number, target: Target, proof: E
   } else {
     const erc20 = (fn: "symbol" | "decimals") => erc20Abi.filter((x) => x.type === "function" && x.name === fn) as unknown as OneFunction;
     [symbol, decimals] = await Promise.all([
-      view(w, token, erc20("symbol"), "symbol()").catch(() => "tokens"),
+      view(w, token, erc20("symbol"), "symbol()").catch(() => t("ex.tokens")),
       view(w, token, erc20("decimals"), "decimals()").then(Number, () => 0),
     ]);
   }
@@ -320,9 +322,22 @@ async function planFold(w: ExitWallet, r: ExitRead) {
 
 const displayAddress = (chainId: number, a: string) => (isTronNetwork(chainId) ? toTronAddress(a) : a);
 
+/** "TRON Nile (chain 3448148188)" from the page's own table, in the picked language. */
+const networkName = (chainId: number): string => {
+  const id = t("ex.chain_id", { id: plain(chainId) });
+  return KNOWN[chainId] ? `${KNOWN[chainId].name} (${id})` : id;
+};
+
+/** An amount in base units as the picked language writes it, exact to its last decimal: "1234,5 BNB". */
 function amountText(v: bigint, c: { symbol: string; decimals: number }) {
-  return `${formatUnits(v, c.decimals)} ${c.symbol}`;
+  return formatAmount(v, c.decimals, c.symbol);
 }
+
+/** A time of the chain's clock, in UTC and said so (the chain's clock is no one's local time). */
+const when = (unix: bigint | number) => chainTime(unix, true);
+
+/** The share custody covers ("87.5431 %", from `fractionOf`) in the picked language's digits and percent sign. */
+const percentText = (text: string) => t("ex.percent", { n: localDecimal(text.replace(/\s*%$/, "")) });
 
 /** Any failure in words: a contract's refusal named (its custom error), a wallet's, or the page's own checks. */
 function problemText(e: unknown, c?: { symbol: string; decimals: number; chainId: number }): string {
@@ -331,8 +346,9 @@ function problemText(e: unknown, c?: { symbol: string; decimals: number; chainId
       return revertWords(e.data, ERRORS, {
         amount: c ? (v) => amountText(v, c) : undefined,
         address: c ? (a) => displayAddress(c.chainId, a) : undefined,
+        time: when,
       }).words;
-    return `The contract refused: ${e.message}`;
+    return t("ex.refused", { why: e.message });
   }
   if (e instanceof Error) return e.message;
   return String(e);
@@ -340,11 +356,50 @@ function problemText(e: unknown, c?: { symbol: string; decimals: number; chainId
 
 const errorName = (e: unknown): string | undefined => (e instanceof Reverted && e.data ? revertWords(e.data, ERRORS).name : undefined);
 
+/** A phrase that opens a sentence, its first letter in capitals (none where the script has none). */
+const cap = (s: string) => s.charAt(0).toLocaleUpperCase(exitLocale()) + s.slice(1);
+
+// ── the plan's assets ───────────────────────────────────────────────────────────────────────────────────────────
+
+/** Replaced at build time (vite.exit.config.ts): each network's USDT, from the deployment records. */
+declare const __BUILD_TOKENS__: readonly { chain_id: number; usdt: string | null }[];
+
+/** An asset offered as a button: a token this build knows on the wallet's network (or the native coin). */
+interface AssetChoice {
+  token: Address;
+  symbol: string;
+  native: boolean;
+}
+
+const erc20Fn = (fn: "symbol" | "decimals") => erc20Abi.filter((x) => x.type === "function" && x.name === fn) as unknown as OneFunction;
+
+/**
+ * The plan's assets on the wallet's network, to pick from instead of typing a token address: the network's native
+ * coin, the USDT of the build's deployment record, and the token of every proof the dApp kept in this browser — each
+ * only when the contract ever allowed it (`wasEverAllowed`, read through the wallet; kept when that read fails), its
+ * symbol from the proof, the page's table or the token itself.
+ */
+async function assetChoices(w: ExitWallet, chainId: number, contract: BuildContractRef, saved: SavedProof[]): Promise<AssetChoice[]> {
+  const candidates = new Map<string, string | null>([[NATIVE_TOKEN, nativeOf(chainId).symbol]]);
+  for (const r of __BUILD_TOKENS__) if (r.chain_id === chainId && r.usdt) candidates.set(getAddress(r.usdt), candidates.get(getAddress(r.usdt)) ?? null);
+  for (const s of saved) if (s.chainId === chainId && /^0x[0-9a-fA-F]{40}$/.test(s.token)) candidates.set(getAddress(s.token), s.symbol || null);
+  const choices = await Promise.all(
+    [...candidates].map(async ([token, known]) => {
+      const allowed = await view(w, contract.settlement, settlementWasEverAllowedAbi, settlementWasEverAllowedSignature, [token]).then(Boolean, () => null);
+      if (allowed === false) return null;
+      const symbol = known ?? (await view(w, token as Address, erc20Fn("symbol"), "symbol()").then(String, () => null));
+      return { token: token as Address, symbol: symbol || displayAddress(chainId, token), native: token === NATIVE_TOKEN };
+    }),
+  );
+  return choices.filter((c): c is AssetChoice => c !== null);
+}
+
 // ── the transactor ──────────────────────────────────────────────────────────────────────────────────────────────
 
 interface Action {
   /** Remembers a sent transaction across a reload: chain, exit contract, token, action (and member). */
   key: string;
+  /** What is sent, in words with its article ("the exit"), in the page's language. */
   what: string;
   to: Address;
   signature: string;
@@ -396,7 +451,24 @@ const pendingStore = {
 
 type Message = { kind: "info" | "ok" | "error"; text: string; name?: string };
 
+/** The six languages, each named in itself; the pick is kept as the dApp keeps it (`referral.locale`). */
+function LanguagePicker(props: { lang: LocaleCode; onPick: (code: LocaleCode) => void }) {
+  return (
+    <label class="language exit-language" data-testid="language">
+      <span class="sr-only">{t("ex.language")}</span>
+      <select value={props.lang} onChange={(e) => props.onPick((e.currentTarget as HTMLSelectElement).value as LocaleCode)} data-testid="language-picker">
+        {LOCALES.map((l) => (
+          <option key={l.code} value={l.code} lang={l.code} dir={l.dir}>
+            {l.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function App() {
+  const [lang, setLang] = useState<LocaleCode>(exitLocale());
   const [found, setFound] = useState<DiscoveredWallet[]>([]);
   const [tron, setTron] = useState(false);
   const [wallet, setWallet] = useState<ExitWallet | null>(null);
@@ -407,6 +479,7 @@ function App() {
   const [tokenText, setTokenText] = useState("");
   const [contractChoice, setContractChoice] = useState(0);
   const [auditTarget, setAuditTarget] = useState<Target | null>(null);
+  const [assets, setAssets] = useState<AssetChoice[] | null>(null);
   const [read, setRead] = useState<ExitRead | null>(null);
   const [reading, setReading] = useState(false);
   const [readError, setReadError] = useState<string | null>(null);
@@ -419,6 +492,11 @@ function App() {
   const inFlight = useRef(false);
   const folding = useRef(false);
   const tick = useRef(0);
+
+  const pickLanguage = (code: LocaleCode) => {
+    setExitLocale(code);
+    setLang(code);
+  };
 
   useEffect(() => {
     const update = () => {
@@ -439,9 +517,23 @@ function App() {
   }, []);
 
   const contracts = chainId !== null ? buildContracts(buildNetworks(), chainId) : null;
-  const fromProof =
-    proof && chainId !== null ? contractOfProof(buildNetworks(), chainId, proof, knownNetworkLabel) : null;
+  const fromProof = proof && chainId !== null ? contractOfProof(buildNetworks(), chainId, proof, networkName) : null;
   const target: Target | null = proof ? (fromProof?.ok ? { contract: fromProof.contract, token: proof.token } : null) : auditTarget;
+  const chosenContract = contracts ? contracts[Math.min(contractChoice, contracts.length - 1)] : null;
+
+  // The plan's assets on the wallet's network, at the contract chosen (each contract has its own exit).
+  useEffect(() => {
+    setAssets(null);
+    if (!wallet || chainId === null || !chosenContract) return;
+    let alive = true;
+    assetChoices(wallet, chainId, chosenContract, saved).then(
+      (list) => alive && setAssets(list),
+      () => alive && setAssets([]),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [wallet, chainId, chosenContract?.settlement, saved]);
 
   const refresh = async () => {
     if (!wallet || chainId === null || !target) {
@@ -464,13 +556,13 @@ function App() {
     }
   };
 
-  // Read again whenever the wallet, its network, the proof or the auditor's target changes; resume a transaction a
-  // reload left in flight (waited for, never sent again).
+  // Read again whenever the wallet, its network, the proof or the auditor's target changes (and in another language:
+  // what a read refuses is worded once); resume a transaction a reload left in flight (waited for, never sent again).
   useEffect(() => {
     setFoldInfo(null);
     setLeavePlan(null);
     void refresh().then(resume);
-  }, [wallet, chainId, proof, auditTarget?.token, auditTarget?.contract.settlement]);
+  }, [wallet, chainId, proof, auditTarget?.token, auditTarget?.contract.settlement, lang]);
 
   const keyBase = () => (chainId !== null && target ? `${chainId}:${target.contract.settlement}:${target.token}:`.toLowerCase() : null);
 
@@ -485,10 +577,10 @@ function App() {
         const p = pendingStore.get(key);
         if (!p) continue;
         setBusy(p.what);
-        setMessage({ kind: "info", text: `The ${p.what} sent before this page was reloaded (transaction ${p.id}) is being followed; nothing is sent again.` });
+        setMessage({ kind: "info", text: t("ex.resumed", { what: cap(p.what), id: p.id }) });
         try {
           await wallet.mined(p.id);
-          setMessage({ kind: "ok", text: `The ${p.what} (transaction ${p.id}) is in the chain.` });
+          setMessage({ kind: "ok", text: t("ex.resumed_mined", { what: cap(p.what), id: p.id }) });
         } catch (e) {
           setMessage({ kind: "error", text: problemText(e), name: errorName(e) });
         }
@@ -506,11 +598,11 @@ function App() {
     if (!wallet || inFlight.current) return false;
     inFlight.current = true;
     setBusy(a.what);
-    setMessage({ kind: "info", text: `Checking the ${a.what} against the chain…` });
+    setMessage({ kind: "info", text: t("ex.checking", { what: a.what }) });
     const ctx = read ? { symbol: read.symbol, decimals: read.decimals, chainId: read.chainId } : undefined;
     try {
       if (pendingStore.get(a.key)) {
-        setMessage({ kind: "info", text: `A ${a.what} was already sent from this page; it is being followed, not sent again.` });
+        setMessage({ kind: "info", text: t("ex.already_sent", { what: cap(a.what) }) });
         return false;
       }
       const done = await a.stillNeeded();
@@ -520,16 +612,16 @@ function App() {
       }
       // A dry run from this account: a refusal is named and nothing is sent.
       await wallet.call(a.to, a.signature, a.data);
-      setMessage({ kind: "info", text: `Confirm the ${a.what} in ${wallet.name}…` });
+      setMessage({ kind: "info", text: t("ex.confirm", { what: a.what, wallet: wallet.name }) });
       const id = await wallet.send(a.to, a.signature, a.data, a.what);
       pendingStore.set(a.key, { id, what: a.what, at: Date.now() });
-      setMessage({ kind: "info", text: `The ${a.what} was sent (transaction ${id}); waiting for it to be mined…` });
+      setMessage({ kind: "info", text: t("ex.sent", { what: cap(a.what), id }) });
       try {
         await wallet.mined(id);
       } finally {
         pendingStore.clear(a.key);
       }
-      setMessage({ kind: "ok", text: `The ${a.what} is in the chain (transaction ${id}).` });
+      setMessage({ kind: "ok", text: t("ex.mined", { what: cap(a.what), id }) });
       if (a.key.includes(":exit:") || a.key.includes(":leave:")) setPaid({ id });
       return true;
     } catch (e) {
@@ -564,7 +656,7 @@ function App() {
       setProofError(null);
       setAuditTarget(null);
       setPayTo(displayAddress(p.chainId, p.member));
-      setMessage({ kind: "info", text: `Read ${source}.` });
+      setMessage({ kind: "info", text: t("ex.read_source", { source }) });
     } catch (e) {
       setProof(null);
       setProofError(problemText(e));
@@ -574,34 +666,39 @@ function App() {
   const onFile = async (e: Event) => {
     const file = (e.currentTarget as HTMLInputElement).files?.[0];
     if (!file) return;
-    loadProof(await file.text(), `the proof file ${file.name}`);
+    loadProof(await file.text(), t("ex.source_file", { name: file.name }));
+  };
+
+  /** Reads the exit of `token` at the contract chosen, without a proof (an auditor, a friend). */
+  const readAsset = (token: Address) => {
+    setProof(null);
+    setProofError(null);
+    if (!chosenContract) return;
+    setAuditTarget({ contract: chosenContract, token: getAddress(token) });
   };
 
   const readAudit = (e: Event) => {
     e.preventDefault();
-    setProof(null);
-    setProofError(null);
-    if (!contracts) return;
     const text = tokenText.trim();
     const token = text === "" ? NATIVE_TOKEN : parseAnyAddress(text);
     if (!token) {
-      setMessage({ kind: "error", text: `"${text}" is not a token address (0x… or T…); leave it empty for the native coin.` });
+      setMessage({ kind: "error", text: t("ex.not_token", { text }) });
       return;
     }
-    setAuditTarget({ contract: contracts[Math.min(contractChoice, contracts.length - 1)], token: getAddress(token) });
+    readAsset(token);
   };
 
   const openExit = () => {
     if (!read) return;
     void transact({
       key: `${keyBase()}open`,
-      what: "opening of the exit",
+      what: t("ex.what_open"),
       to: read.exits,
       signature: settlementExitOpenExitSignature,
       data: callData(settlementExitOpenExitAbi, [read.target.token]),
       stillNeeded: async () => {
         const now = await readExit(wallet!, read.chainId, read.target, null);
-        return now.opening.open ? "The exit is already open (someone opened it meanwhile): nothing was sent." : null;
+        return now.opening.open ? t("ex.open_already") : null;
       },
     });
   };
@@ -617,8 +714,8 @@ function App() {
   };
 
   const foldAll = async (read: ExitRead, wallet: ExitWallet) => {
-    setBusy("reading of the batches since the commitment");
-    setMessage({ kind: "info", text: "Reading the payout batches executed since the commitment from the chain, through your wallet…" });
+    setBusy(t("exw.what_read_batches"));
+    setMessage({ kind: "info", text: t("ex.reading_batches") });
     let plan;
     try {
       plan = await planFold(wallet, read);
@@ -635,14 +732,14 @@ function App() {
       const first = chunk[0];
       const ok = await transact({
         key: `${keyBase()}fold`,
-        what: chunks.length > 1 ? `fold of the payout batches (part ${i + 1} of ${chunks.length})` : "fold of the payout batches",
+        what: chunks.length > 1 ? t("ex.what_fold_part", { part: i + 1, parts: chunks.length }) : t("ex.what_fold"),
         to: read.exits,
         signature: settlementExitFoldBatchesSignature,
         data: callData(settlementExitFoldBatchesAbi, [read.target.token, batches]),
         stillNeeded: async () => {
           const now = await readExit(wallet, read.chainId, read.target, null);
-          if (now.opening.batchesToFold.toLowerCase() === ZERO_HASH) return "Every batch is folded already (someone folded meanwhile): nothing was sent.";
-          if (now.opening.batchesToFold.toLowerCase() !== first.link.toLowerCase()) return "Someone folded part of the batches meanwhile: read the chain again, then fold the rest.";
+          if (now.opening.batchesToFold.toLowerCase() === ZERO_HASH) return t("ex.folded_already");
+          if (now.opening.batchesToFold.toLowerCase() !== first.link.toLowerCase()) return t("ex.folded_partly");
           return null;
         },
       });
@@ -653,15 +750,15 @@ function App() {
   /** The address typed to be paid, or null (the page says why). */
   const payToAddress = () => {
     const to = parseAnyAddress(payTo.trim());
-    if (!to) setMessage({ kind: "error", text: `"${payTo}" is not an address to pay to (0x… or T…).` });
+    if (!to) setMessage({ kind: "error", text: t("ex.not_pay_to", { text: payTo }) });
     return to;
   };
 
   /** Whether the member took their due from the exit contract already (an exit or a leave): `said` if so. */
-  const paidAlready = async (said: string): Promise<string | null> => {
+  const paidAlready = async (said: "ex.exited_already" | "ex.left_already"): Promise<string | null> => {
     if (!read || !proof || !wallet) return null;
     const [, exited] = (await view(wallet, read.exits, settlementExitMemberExitAbi, settlementExitMemberExitSignature, [read.target.token, proof.member])) as [bigint, boolean];
-    return exited ? `${displayAddress(read.chainId, proof.member)} ${said}, and nothing was sent.` : null;
+    return exited ? t(said, { member: displayAddress(read.chainId, proof.member) }) : null;
   };
 
   const sendExit = () => {
@@ -670,18 +767,18 @@ function App() {
     if (!to) return;
     void transact({
       key: `${keyBase()}exit:${proof.member.toLowerCase()}`,
-      what: "exit",
+      what: t("ex.what_exit"),
       to: read.exits,
       signature: settlementExitExitSignature,
       data: callData(settlementExitExitAbi, [read.target.token, proof.leaf, proof.index, proof.siblings, getAddress(to)]),
-      stillNeeded: () => paidAlready("has already exited this asset: an exit is paid once"),
+      stillNeeded: () => paidAlready("ex.exited_already"),
     });
   };
 
   const checkLeave = async () => {
     if (!read || !proof || !wallet || inFlight.current) return;
-    setBusy("reading of the batches since the commitment");
-    setMessage({ kind: "info", text: "Reading the payout batches executed since the latest commitment from the chain, through your wallet…" });
+    setBusy(t("exw.what_read_batches"));
+    setMessage({ kind: "info", text: t("ex.reading_batches_latest") });
     try {
       const plan = await planLeave(wallet, read, proof, { symbol: read.symbol, decimals: read.decimals, chainId: read.chainId });
       setLeavePlan(plan);
@@ -699,11 +796,11 @@ function App() {
     if (!to) return;
     void transact({
       key: `${keyBase()}leave:${proof.member.toLowerCase()}`,
-      what: "leave",
+      what: t("ex.what_leave"),
       to: read.exits,
       signature: settlementExitLeaveSignature,
       data: callData(settlementExitLeaveAbi, [read.target.token, proof.leaf, proof.index, proof.siblings, leavePlan.batches, getAddress(to)]),
-      stillNeeded: () => paidAlready("has already left (or exited) this asset: it is paid once"),
+      stillNeeded: () => paidAlready("ex.left_already"),
     }).then(() => setLeavePlan(null));
   };
 
@@ -711,59 +808,57 @@ function App() {
   const sameMember = !!(wallet && proof && wallet.hex.toLowerCase() === proof.member.toLowerCase());
   const payToHex = parseAnyAddress(payTo.trim());
   const toOther = !!(proof && payToHex && payToHex.toLowerCase() !== proof.member.toLowerCase());
+  const proofAmount = (v: bigint) => (proof?.symbol && proof.decimals !== null ? amountText(v, { symbol: proof.symbol, decimals: proof.decimals }) : "");
 
   return (
     <main id="main" class="exit-page" aria-labelledby="exit-title">
-      <h1 id="exit-title">Members' exit</h1>
-      <p>
-        If the operator of the referral plan stops — no commitment of what members are owed for the contract's exit period (fixed when it was deployed,
-        at least 7 days on a real network; this page reads it from the contract below), or the contract stays paused that long — anyone may open the exit
-        of an asset, and each member then takes from the contract what the latest
-        commitment says the plan owes them. This page needs nothing from the operator: it reads the chain and sends only through your own wallet, and it
-        acts only at the Settlement contracts it was built with.
-      </p>
+      <div class="exit-top">
+        <LanguagePicker lang={lang} onPick={pickLanguage} />
+      </div>
+      <h1 id="exit-title">{t("ex.title")}</h1>
+      <p>{t("ex.intro")}</p>
 
       <section aria-labelledby="exit-wallet-title">
-        <h2 id="exit-wallet-title">1. Your wallet</h2>
+        <h2 id="exit-wallet-title">{t("ex.s_wallet")}</h2>
         {!wallet && (
           <div class="actions-row">
             {found.map((f) => (
               <button type="button" key={f.info.uuid} onClick={() => connect(() => connectEvm(f))} data-testid="exit-connect-evm" data-wallet={f.info.name}>
-                Connect {f.info.name}
+                {t("ex.connect", { wallet: f.info.name })}
               </button>
             ))}
             {tron && (
               <button type="button" onClick={() => connect(connectTron)} data-testid="exit-connect-tron">
-                Connect TronLink
+                {t("ex.connect", { wallet: "TronLink" })}
               </button>
             )}
-            {found.length === 0 && !tron && <p data-testid="exit-no-wallet">No wallet found in this browser: install MetaMask (BNB Smart Chain) or TronLink (TRON), then reload this page.</p>}
+            {found.length === 0 && !tron && <p data-testid="exit-no-wallet">{t("ex.no_wallet")}</p>}
           </div>
         )}
         {wallet && (
           <div data-testid="exit-wallet" data-chain={chainId ?? ""} data-account={wallet.hex}>
             <p>
-              {wallet.name}: <code>{wallet.account}</code> on {chainId === null ? "a network it does not name" : knownNetworkLabel(chainId)}.{" "}
+              {tx("ex.wallet_on", { wallet: wallet.name, account: <code>{wallet.account}</code>, network: chainId === null ? t("ex.network_unnamed") : networkName(chainId) })}{" "}
               <button type="button" onClick={async () => setChainId(await wallet.network())}>
-                Read the network again
+                {t("ex.read_network")}
               </button>
             </p>
             {chainId !== null && contracts && (
               <p class="muted" data-testid="exit-contracts">
-                This page was built with {contracts.length === 1 ? "the Settlement contract" : "these Settlement contracts"} for this network:{" "}
-                {contracts.map((c, i) => (
-                  <span key={c.settlement}>
-                    {i > 0 && ", "}
-                    <code>{displayAddress(chainId, c.settlement)}</code> ({c.live ? "live" : "replaced by an upgrade; its own exit"})
-                  </span>
-                ))}
-                .
+                {tx("ex.built_with", {
+                  count: contracts.length,
+                  contracts: contracts.map((c, i) => (
+                    <span key={c.settlement}>
+                      {i > 0 && ", "}
+                      {tx(c.live ? "ex.contract_live" : "ex.contract_replaced", { address: <code>{displayAddress(chainId, c.settlement)}</code> })}
+                    </span>
+                  )),
+                })}
               </p>
             )}
             {chainId !== null && !contracts && (
               <p class="field-error" role="alert" data-testid="exit-unsupported">
-                This page was built without a Settlement contract on {knownNetworkLabel(chainId)}: switch your wallet to the network of your proof, then read
-                the network again.
+                {t("ex.unsupported", { network: networkName(chainId) })}
               </p>
             )}
           </div>
@@ -771,21 +866,18 @@ function App() {
       </section>
 
       <section aria-labelledby="exit-proof-title">
-        <h2 id="exit-proof-title">2. Your proof</h2>
-        <p>
-          The proof file the dApp let you download after it checked your balance (<code>solvency-proof-….json</code>). Only a proof of the commitment the
-          exit opens on can take it.
-        </p>
-        <label for="exit-proof-file">Proof file</label>
+        <h2 id="exit-proof-title">{t("ex.s_proof")}</h2>
+        <p>{tx("ex.proof_intro", { file: <code>solvency-proof-….json</code> })}</p>
+        <label for="exit-proof-file">{t("ex.proof_file")}</label>
         <input id="exit-proof-file" type="file" accept=".json,application/json" onChange={onFile} data-testid="exit-proof-file" />
         {saved.length > 0 && (
           <div data-testid="exit-saved">
-            <p>Or a proof the dApp saved in this browser:</p>
+            <p>{t("ex.saved_intro")}</p>
             <ul>
               {saved.map((s) => (
                 <li key={s.key}>
-                  <button type="button" onClick={() => loadProof(s.proof, `the proof saved ${new Date(s.savedAt).toLocaleString()}`)} data-testid="exit-use-saved">
-                    Use {s.symbol} epoch {s.epoch} of {s.member}
+                  <button type="button" onClick={() => loadProof(s.proof, t("ex.source_saved", { date: dateTime(s.savedAt) }))} data-testid="exit-use-saved">
+                    {t("ex.use_saved", { symbol: s.symbol, epoch: plain(s.epoch), member: s.member })}
                   </button>
                 </li>
               ))}
@@ -800,16 +892,22 @@ function App() {
         {proof && (
           <div data-testid="exit-proof" data-member={proof.member} data-epoch={proof.epoch.toString()} data-entitlement={proof.entitlement.toString()}>
             <p>
-              The balances of <code>{displayAddress(proof.chainId, proof.member)}</code> in {proof.symbol ?? "the asset"} (token{" "}
-              <code>{proof.token === NATIVE_TOKEN ? "the native coin" : displayAddress(proof.chainId, proof.token)}</code>) in epoch {proof.epoch.toString()} (block{" "}
-              {proof.asOfBlock.toString()}) of the contract <code>{displayAddress(proof.chainId, proof.contract)}</code> on {knownNetworkLabel(proof.chainId)}.
+              {tx("ex.proof_of", {
+                member: <code>{displayAddress(proof.chainId, proof.member)}</code>,
+                asset: proof.symbol ?? t("ex.the_asset"),
+                token: <code>{proof.token === NATIVE_TOKEN ? t("ex.native_coin") : displayAddress(proof.chainId, proof.token)}</code>,
+                epoch: plain(proof.epoch),
+                block: plain(proof.asOfBlock),
+                contract: <code>{displayAddress(proof.chainId, proof.contract)}</code>,
+                network: networkName(proof.chainId),
+              })}
             </p>
             {proof.decimals !== null && proof.symbol && (
               <p>
-                The exit counts reserved + held + pending + batched:{" "}
-                <strong data-testid="exit-entitlement">{amountText(proof.entitlement, { symbol: proof.symbol, decimals: proof.decimals })}</strong>. Your claimable
-                balance ({amountText(proof.leaf.claimable, { symbol: proof.symbol, decimals: proof.decimals })}) is not part of it: it stays yours to claim from the
-                contract, as before.
+                {tx("ex.counts", {
+                  entitlement: <strong data-testid="exit-entitlement">{proofAmount(proof.entitlement)}</strong>,
+                  claimable: proofAmount(proof.leaf.claimable),
+                })}
               </p>
             )}
             {fromProof && !fromProof.ok && (
@@ -821,34 +919,67 @@ function App() {
         )}
         {!proof && wallet && contracts && (
           <form onSubmit={readAudit} class="exit-audit" data-testid="exit-audit">
-            <p>No proof? Anyone (an auditor, a friend) can read an asset's exit and open it once it is due.</p>
+            <p>{t("ex.audit_intro")}</p>
             {contracts.length > 1 && (
               <>
-                <label for="exit-contract">Contract</label>
+                <label for="exit-contract">{t("ex.contract")}</label>
                 <select id="exit-contract" value={contractChoice} onChange={(e) => setContractChoice(Number((e.currentTarget as HTMLSelectElement).value))} data-testid="exit-contract">
                   {contracts.map((c, i) => (
                     <option key={c.settlement} value={i}>
-                      {displayAddress(chainId!, c.settlement)} ({c.live ? "live" : "replaced"})
+                      {t(c.live ? "exl.known_live" : "exl.known_replaced", { contract: displayAddress(chainId!, c.settlement) })}
                     </option>
                   ))}
                 </select>
               </>
             )}
-            <label for="exit-token">Token address (0x… or T…; empty for the native coin)</label>
-            <input id="exit-token" value={tokenText} onInput={(e) => setTokenText((e.currentTarget as HTMLInputElement).value)} data-testid="exit-token" />
-            <button type="submit" data-testid="exit-read">
-              Read this asset's exit
-            </button>
+            <fieldset class="exit-assets" data-testid="exit-assets" data-count={assets?.length ?? ""}>
+              <legend>{t("ex.assets")}</legend>
+              {assets === null ? (
+                <p class="muted" aria-busy="true">
+                  {t("ex.assets_reading", { wallet: wallet.name })}
+                </p>
+              ) : assets.length === 0 ? (
+                <p class="muted">{t("ex.assets_none")}</p>
+              ) : (
+                <div class="actions-row">
+                  {assets.map((a) => {
+                    const picked = auditTarget?.token.toLowerCase() === a.token.toLowerCase() && auditTarget.contract.settlement === chosenContract?.settlement;
+                    return (
+                      <button
+                        type="button"
+                        key={a.token}
+                        class={picked ? "primary" : undefined}
+                        aria-pressed={picked}
+                        onClick={() => readAsset(a.token)}
+                        data-testid="exit-asset"
+                        data-token={a.token.toLowerCase()}
+                        data-symbol={a.symbol}
+                      >
+                        {a.native ? t("ex.asset_native", { symbol: a.symbol }) : tx("ex.asset_token", { symbol: a.symbol, address: <small>{shortAddress(displayAddress(chainId!, a.token))}</small> })}
+                      </button>
+                    );
+                  })}
+                </div>
+              )}
+            </fieldset>
+            <div class="exit-expert">
+              <p class="muted">{t("ex.expert")}</p>
+              <label for="exit-token">{t("ex.token_label")}</label>
+              <input id="exit-token" value={tokenText} onInput={(e) => setTokenText((e.currentTarget as HTMLInputElement).value)} data-testid="exit-token" />
+              <button type="submit" data-testid="exit-read">
+                {t("ex.read_asset")}
+              </button>
+            </div>
           </form>
         )}
       </section>
 
       {wallet && target && (
         <section aria-labelledby="exit-state-title">
-          <h2 id="exit-state-title">3. The exit</h2>
+          <h2 id="exit-state-title">{t("ex.s_exit")}</h2>
           {reading && !read && (
             <p class="muted" aria-busy="true">
-              Reading the chain through {wallet.name}…
+              {t("ex.reading", { wallet: wallet.name })}
             </p>
           )}
           {readError && (
@@ -859,7 +990,7 @@ function App() {
           {read && <ExitState r={read} busy={busy} onOpen={openExit} onFold={fold} foldInfo={foldInfo} />}
           <div class="actions-row">
             <button type="button" onClick={() => void refresh()} disabled={reading || !!busy} data-testid="exit-refresh">
-              Read the chain again
+              {t("ex.read_again")}
             </button>
           </div>
         </section>
@@ -867,7 +998,7 @@ function App() {
 
       {wallet && read && proof && (
         <section aria-labelledby="exit-member-title">
-          <h2 id="exit-member-title">4. Your exit</h2>
+          <h2 id="exit-member-title">{t("ex.s_member")}</h2>
           <MemberExit
             r={read}
             proof={proof}
@@ -897,6 +1028,9 @@ function App() {
   );
 }
 
+/** `0x1234…cdef` (`T…` forms too). */
+const shortAddress = (a: string) => (a.length > 14 ? `${a.slice(0, 6)}…${a.slice(-4)}` : a);
+
 function ExitState(props: { r: ExitRead; busy: string | null; onOpen: () => void; onFold: () => void; foldInfo: { count: number; entries: number } | null }) {
   const { r } = props;
   const o = r.opening;
@@ -904,79 +1038,117 @@ function ExitState(props: { r: ExitRead; busy: string | null; onOpen: () => void
   const due = r.clock.time >= r.opensAt;
   const toFold = o.open && o.batchesToFold.toLowerCase() !== ZERO_HASH;
   const fraction = fractionOf(o.custody, o.owed);
-  const tokenName = r.target.token === NATIVE_TOKEN ? `The native coin (${r.symbol})` : `${r.symbol} (${displayAddress(r.chainId, r.target.token)})`;
+  const tokenName =
+    r.target.token === NATIVE_TOKEN ? t("ex.token_native", { symbol: r.symbol }) : t("ex.token_named", { symbol: r.symbol, address: displayAddress(r.chainId, r.target.token) });
+  const commitment =
+    r.latest.epoch > 0n
+      ? t("ex.latest", { epoch: plain(r.latest.epoch), block: plain(r.latest.asOfBlock), commit: plain(r.latest.commitBlock), date: when(r.commitTime) })
+      : t("ex.never_committed");
   return (
     <div
       data-testid="exit-state"
       data-open={String(o.open)}
       data-due={String(due)}
       data-opens-at={r.opensAt.toString()}
+      data-exit-after={r.exitAfter.toString()}
+      data-token={r.target.token.toLowerCase()}
       data-batches-to-fold={o.batchesToFold}
       data-owed={o.owed.toString()}
       data-custody={o.custody.toString()}
       data-epoch={(o.open ? o.epoch : r.latest.epoch).toString()}
     >
       <p>
-        {tokenName} at the {r.target.contract.live ? "live" : "replaced"} contract <code>{displayAddress(r.chainId, r.target.contract.settlement)}</code>, whose exit
-        contract is <code>{displayAddress(r.chainId, r.exits)}</code>.
+        {tx(r.target.contract.live ? "ex.state_live" : "ex.state_replaced", {
+          token: tokenName,
+          contract: <code>{displayAddress(r.chainId, r.target.contract.settlement)}</code>,
+          exits: <code>{displayAddress(r.chainId, r.exits)}</code>,
+        })}
       </p>
-      {!r.allowed && <p class="field-error">This contract never allowed this token: nothing of it is held for members here, and it has no exit.</p>}
+      {!r.allowed && <p class="field-error">{t("ex.never_allowed")}</p>}
       <p>
-        {r.latest.epoch > 0n
-          ? `The latest commitment is epoch ${r.latest.epoch} (the balances of block ${r.latest.asOfBlock}), committed at block ${r.latest.commitBlock} on ${utcText(r.commitTime)}.`
-          : "Nothing was ever committed for this token."}{" "}
-        The exit period is {spanText(r.exitAfter)}
-        {r.pausedSince > 0n && `; the contract has been paused since ${utcText(r.pausedSince)}`}. The chain's clock reads {utcText(r.clock.time)} (block {r.clock.block.toString()}).
+        {commitment}{" "}
+        {tx(r.pausedSince > 0n ? "ex.period_paused" : "ex.period", {
+          period: <strong data-testid="exit-period">{span(r.exitAfter)}</strong>,
+          paused: when(r.pausedSince),
+          now: when(r.clock.time),
+          block: plain(r.clock.block),
+        })}
       </p>
       {o.open ? (
         <div data-testid="exit-open-facts">
           <p>
-            <strong>The exit is open</strong>, on epoch {o.epoch.toString()} (root <code title={o.root}>{o.root.slice(0, 10)}…</code>, a total of {amount(o.total)}). The
-            exits may pay {amount(o.owed)} in all, from the {amount(o.custody)} the contract handed over;{" "}
+            {tx("ex.open_facts", {
+              open: <strong>{t("ex.open_is")}</strong>,
+              epoch: plain(o.epoch),
+              root: <code title={o.root}>{o.root.slice(0, 10)}…</code>,
+              total: amount(o.total),
+              owed: amount(o.owed),
+              custody: amount(o.custody),
+            })}{" "}
             {fraction.full ? (
-              "custody covers it: every member is paid in full."
+              t("ex.covered")
             ) : (
-              <span data-testid="exit-fraction">
-                custody is short: every member is paid <strong>{fraction.text}</strong> of what they are owed (rounded down).
-              </span>
+              <span data-testid="exit-fraction">{tx("ex.short", { share: <strong>{percentText(fraction.text)}</strong> })}</span>
             )}{" "}
-            Paid so far: {amount(o.paid)}.
+            {t("ex.paid_so_far", { paid: amount(o.paid) })}
           </p>
           {toFold ? (
             <>
-              <p data-testid="exit-to-fold">
-                Payout batches were executed after the commitment: before anyone exits, they must be folded (anyone may), so that the exit subtracts what they paid
-                each member. The page rebuilds them from the chain's logs and their transactions, checks that they chain to the hash the exit waits for, and sends
-                them.
-              </p>
+              <p data-testid="exit-to-fold">{t("ex.to_fold")}</p>
               <button type="button" class="primary" onClick={props.onFold} disabled={!!props.busy} data-testid="exit-fold">
-                Fold the payout batches since the commitment
+                {t("ex.fold")}
               </button>
             </>
           ) : (
-            <p data-testid="exit-folded">Every payout batch since the commitment is folded: members can exit.</p>
+            <p data-testid="exit-folded">{t("ex.folded")}</p>
           )}
           {props.foldInfo && (
             <p class="muted" data-testid="exit-fold-plan" data-count={props.foldInfo.count} data-entries={props.foldInfo.entries}>
-              Rebuilt from the chain: {props.foldInfo.count} payout batch{props.foldInfo.count === 1 ? "" : "es"} ({props.foldInfo.entries}{" "}
-              {props.foldInfo.entries === 1 ? "entry" : "entries"}) executed since the commitment, chaining to the hash the exit waited for.
+              {t("ex.fold_plan", { count: props.foldInfo.count, entries: t("ex.entries", { count: props.foldInfo.entries }) })}
             </p>
           )}
         </div>
       ) : (
         <div data-testid="exit-closed-facts">
           <p>
-            <strong>The exit is not open.</strong>{" "}
-            {due
-              ? `It has been due since ${utcText(r.opensAt)}: anyone may open it now. Opening is for good: the contract then takes no registration, payout, treasury transfer or commitment in this token, and hands its custody (less what members can claim) to the exit.`
-              : `It can be opened from ${utcText(r.opensAt)} (in ${spanText(r.opensAt - r.clock.time)}), if the operator commits nothing more for this token until then. While the operator keeps committing, it never opens.`}
+            <strong>{t("ex.not_open")}</strong>{" "}
+            {due ? t("ex.due", { since: when(r.opensAt) }) : t("ex.not_due", { from: when(r.opensAt), left: span(r.opensAt - r.clock.time) })}
           </p>
           <button type="button" class="primary" onClick={props.onOpen} disabled={!due || !!props.busy || !r.allowed} data-testid="exit-open">
-            Open the exit
+            {t("ex.open")}
           </button>
         </div>
       )}
     </div>
+  );
+}
+
+/** The figures of what an exit or a leave pays: the leaf, less what batches paid, the share custody covers, the sum. */
+function Figures(props: { testid: string; entitlement: bigint; subtracted: bigint; amount: bigint; amountTestid: string; paidLabel: string; share?: string; r: ExitRead }) {
+  const amount = (v: bigint) => amountText(v, props.r);
+  return (
+    <dl
+      class="exit-figures"
+      data-testid={props.testid}
+      data-entitlement={props.entitlement.toString()}
+      data-subtracted={props.subtracted.toString()}
+      data-amount={props.amount.toString()}
+    >
+      <dt>{t("ex.f_leaf")}</dt>
+      <dd>{amount(props.entitlement)}</dd>
+      <dt>{props.paidLabel}</dt>
+      <dd>− {amount(props.subtracted)}</dd>
+      {props.share && (
+        <>
+          <dt>{t("ex.f_share")}</dt>
+          <dd>{props.share}</dd>
+        </>
+      )}
+      <dt>{t("ex.f_receive")}</dt>
+      <dd>
+        <strong data-testid={props.amountTestid}>{amount(props.amount)}</strong>
+      </dd>
+    </dl>
   );
 }
 
@@ -1010,8 +1182,9 @@ function MemberExit(props: {
     return (
       <div {...attrs}>
         <p class="ok" data-testid="exit-done">
-          ✓ {member} has {r.leave?.left ? "left" : "exited"} this asset{props.paid ? ` (transaction ${props.paid.id})` : ""}. It is paid once: nothing more can be taken
-          with this proof.
+          {props.paid
+            ? t(r.leave?.left ? "ex.done_left_tx" : "ex.done_exited_tx", { member, id: props.paid.id })
+            : t(r.leave?.left ? "ex.done_left" : "ex.done_exited", { member })}
         </p>
       </div>
     );
@@ -1020,8 +1193,8 @@ function MemberExit(props: {
     check && !check.matches ? (
       <p class="field-error" role="alert" data-testid="exit-proof-stale">
         {proof.epoch !== check.epoch
-          ? `Your proof is of epoch ${proof.epoch}, but the exit ${o.open ? "opened" : "would open"} on epoch ${check.epoch}: only a proof of epoch ${check.epoch} can exit. The dApp saves your latest checked proof each time you sign in; a proof of an older epoch cannot be used.`
-          : `Your proof does not fold to the root of epoch ${check.epoch} the chain holds: it was altered, or it is of another tree.`}
+          ? t(o.open ? "ex.proof_other_epoch_opened" : "ex.proof_other_epoch", { proof: plain(proof.epoch), epoch: plain(check.epoch) })
+          : t("ex.proof_other_tree", { epoch: plain(check.epoch) })}
       </p>
     ) : null;
   if (!o.open && r.leave?.open)
@@ -1035,10 +1208,7 @@ function MemberExit(props: {
     return (
       <div {...attrs}>
         {epochWords}
-        <p>
-          Once the exit is open (and the batches since the commitment folded), you will receive {amount(proof.entitlement)} from your leaf, less what payout batches
-          executed after the commitment paid you{r.batches.lastBatchBlock > 0n ? " (there were some)" : ""}, times the share custody covers.
-        </p>
+        <p>{t(r.batches.lastBatchBlock > 0n ? "ex.will_receive_batches" : "ex.will_receive", { amount: amount(proof.entitlement) })}</p>
       </div>
     );
   const preview = r.preview;
@@ -1046,7 +1216,7 @@ function MemberExit(props: {
   return (
     <div {...attrs}>
       {epochWords}
-      {o.batchesToFold.toLowerCase() !== ZERO_HASH && <p>Fold the payout batches first (above): the exit waits for them.</p>}
+      {o.batchesToFold.toLowerCase() !== ZERO_HASH && <p>{t("ex.fold_first")}</p>}
       {preview && "refused" in preview && (
         <p class="field-error" role="alert" data-testid="exit-preview-refused">
           {preview.refused}
@@ -1054,39 +1224,39 @@ function MemberExit(props: {
       )}
       {preview && !("refused" in preview) && (
         <>
-          <dl class="exit-figures" data-testid="exit-preview" data-entitlement={preview.entitlement.toString()} data-subtracted={preview.subtracted.toString()} data-amount={preview.amount.toString()}>
-            <dt>Your leaf owes you (reserved + held + pending + batched)</dt>
-            <dd>{amount(preview.entitlement)}</dd>
-            <dt>Paid to you by payout batches after the commitment</dt>
-            <dd>− {amount(preview.subtracted)}</dd>
-            {!fraction.full && (
-              <>
-                <dt>Share custody covers</dt>
-                <dd>{fraction.text}</dd>
-              </>
-            )}
-            <dt>You will receive</dt>
-            <dd>
-              <strong data-testid="exit-amount">{amount(preview.amount)}</strong>
-            </dd>
-          </dl>
-          <label for="exit-to">Pay to</label>
-          <input id="exit-to" value={props.payTo} onInput={(e) => props.setPayTo((e.currentTarget as HTMLInputElement).value)} data-testid="exit-to" />
-          <p class="muted">
-            Your own address {member} by default. Anyone may send your exit to you (a friend paying the fee); only you, from your own wallet, may send it to another
-            address.
-          </p>
-          {props.toOther && !props.sameMember && (
-            <p class="field-error" role="alert">
-              Only the member may send their exit to another address: connect {member}'s wallet, or pay to {member}.
-            </p>
-          )}
+          <Figures
+            testid="exit-preview"
+            amountTestid="exit-amount"
+            r={r}
+            entitlement={preview.entitlement}
+            subtracted={preview.subtracted}
+            amount={preview.amount}
+            paidLabel={t("ex.f_paid_after")}
+            share={fraction.full ? undefined : percentText(fraction.text)}
+          />
+          <PayTo {...props} id="exit-to" member={member} what="exit" />
           <button type="button" class="primary" onClick={props.onExit} disabled={!!props.busy || (props.toOther && !props.sameMember) || !!epochWords || preview.amount === 0n} data-testid="exit-send">
-            Exit: receive {amount(preview.amount)}
+            {t("ex.exit_send", { amount: amount(preview.amount) })}
           </button>
         </>
       )}
     </div>
+  );
+}
+
+/** Where the exit or the leave pays: the member's own address by default; another only from the member's own wallet. */
+function PayTo(props: { id: string; payTo: string; setPayTo: (s: string) => void; toOther: boolean; sameMember: boolean; member: string; what: "exit" | "leave" }) {
+  return (
+    <>
+      <label for={props.id}>{t("ex.pay_to")}</label>
+      <input id={props.id} value={props.payTo} onInput={(e) => props.setPayTo((e.currentTarget as HTMLInputElement).value)} data-testid={props.id} />
+      {props.what === "exit" && <p class="muted">{t("ex.pay_to_help", { member: props.member })}</p>}
+      {props.toOther && !props.sameMember && (
+        <p class="field-error" role="alert">
+          {t(props.what === "exit" ? "ex.only_member_exit" : "ex.only_member_leave", { member: props.member })}
+        </p>
+      )}
+    </>
   );
 }
 
@@ -1112,22 +1282,15 @@ function LeaveNow(props: {
   const plan = props.leavePlan;
   const stale = !r.proofCheck?.matches;
   const pending = r.leave?.pending ?? 0n;
+  const title: ComponentChildren = <strong>{t("ex.leave_title", { count: Number(pending > 1n ? pending : 1n) })}</strong>;
   return (
     <div data-testid="exit-leave" data-pending={pending.toString()}>
-      <p>
-        <strong>
-          {pending === 1n ? "A change" : pending > 1n ? `${pending} changes` : "A change"} to who can move this contract's money {pending > 1n ? "are" : "is"} scheduled
-        </strong>{" "}
-        (a new signer, a money role, an allowed token, new push gas, the end of a pause, or a new admin). Until {pending > 1n ? "they take" : "it takes"} effect, every member may
-        leave now, alone, with nobody's permission: the contract pays you what the exit would pay you — your leaf of the latest commitment, less what payout
-        batches since that commitment paid you, in full unless custody is short. Leaving is for good in this asset: afterwards nothing more is paid to you in it, and
-        what the plan would credit you goes to the company.
-      </p>
+      <p>{tx(pending > 1n ? "ex.leave_text_many" : "ex.leave_text", { title })}</p>
       {stale ? (
-        <p class="muted">Only a proof of the latest commitment (epoch {r.latest.epoch.toString()}) can leave: sign in to the dApp to get it, or load it above.</p>
+        <p class="muted">{t("ex.leave_stale", { epoch: plain(r.latest.epoch) })}</p>
       ) : !plan ? (
         <button type="button" onClick={props.onCheckLeave} disabled={!!props.busy} data-testid="exit-leave-check">
-          Work out what leaving pays me
+          {t("ex.leave_check")}
         </button>
       ) : "refused" in plan ? (
         <p class="field-error" role="alert" data-testid="exit-leave-refused">
@@ -1135,23 +1298,16 @@ function LeaveNow(props: {
         </p>
       ) : (
         <>
-          <dl class="exit-figures" data-testid="exit-leave-preview" data-entitlement={plan.entitlement.toString()} data-subtracted={plan.subtracted.toString()} data-amount={plan.amount.toString()}>
-            <dt>Your leaf owes you (reserved + held + pending + batched)</dt>
-            <dd>{amount(plan.entitlement)}</dd>
-            <dt>Paid to you by payout batches since the commitment ({plan.batches.length} {plan.batches.length === 1 ? "batch" : "batches"})</dt>
-            <dd>− {amount(plan.subtracted)}</dd>
-            <dt>You will receive</dt>
-            <dd>
-              <strong data-testid="exit-leave-amount">{amount(plan.amount)}</strong>
-            </dd>
-          </dl>
-          <label for="exit-leave-to">Pay to</label>
-          <input id="exit-leave-to" value={props.payTo} onInput={(e) => props.setPayTo((e.currentTarget as HTMLInputElement).value)} data-testid="exit-leave-to" />
-          {props.toOther && !props.sameMember && (
-            <p class="field-error" role="alert">
-              Only the member may send their leave to another address: connect {member}'s wallet, or pay to {member}.
-            </p>
-          )}
+          <Figures
+            testid="exit-leave-preview"
+            amountTestid="exit-leave-amount"
+            r={r}
+            entitlement={plan.entitlement}
+            subtracted={plan.subtracted}
+            amount={plan.amount}
+            paidLabel={t("ex.f_paid_since", { count: plan.batches.length })}
+          />
+          <PayTo {...props} id="exit-leave-to" member={member} what="leave" />
           <button
             type="button"
             class="primary"
@@ -1159,7 +1315,7 @@ function LeaveNow(props: {
             disabled={!!props.busy || (props.toOther && !props.sameMember) || plan.amount === 0n}
             data-testid="exit-leave-send"
           >
-            Leave now: receive {amount(plan.amount)}
+            {t("ex.leave_send", { amount: amount(plan.amount) })}
           </button>
         </>
       )}
@@ -1167,4 +1323,5 @@ function LeaveNow(props: {
   );
 }
 
+startExitLocale();
 render(<App />, document.getElementById("app")!);

@@ -7,6 +7,7 @@
 // batches since the commitment). No node, API or host of anyone's is asked by the page itself.
 
 import { type Address, type EIP1193Provider, type Hex, getAddress, hexToBigInt, toHex } from "viem";
+import { t } from "../i18n/exit";
 import { fromTronAddress, toTronAddress } from "../lib/tron-address";
 import { revertDataOf } from "./logic.js";
 
@@ -98,19 +99,22 @@ export function discoverWallets(onChange: () => void): () => void {
 export function evmWallets(): DiscoveredWallet[] {
   const list = [...discovered.values()];
   const injected = (window as Window & { ethereum?: EIP1193Provider }).ethereum;
-  if (list.length === 0 && injected) list.push({ info: { uuid: "injected", name: "Browser wallet", icon: "", rdns: "injected" }, provider: injected });
+  if (list.length === 0 && injected) list.push({ info: { uuid: "injected", name: t("exw.browser_wallet"), icon: "", rdns: "injected" }, provider: injected });
   return list;
 }
 
-/** A wallet's refusal in words. */
+/** A wallet's refusal in words (`what`: "the exit", "the read"… in the page's language). */
 function evmProblem(e: unknown, what: string): Error {
   if (e instanceof Reverted || e instanceof WalletProblem) return e;
   const err = e as { code?: number; message?: string };
   const text = err?.message ?? String(e);
-  if (err?.code === 4001 || /user rejected|user denied/i.test(text)) return new WalletProblem(`You rejected the ${what} in your wallet. Nothing was sent.`, true);
-  if (/insufficient funds/i.test(text)) return new WalletProblem(`Your balance is too low for the gas of the ${what}.`);
-  return new WalletProblem(`The ${what} failed: ${text}`);
+  if (err?.code === 4001 || /user rejected|user denied/i.test(text)) return new WalletProblem(t("exw.rejected", { what }), true);
+  if (/insufficient funds/i.test(text)) return new WalletProblem(t("exw.no_gas", { what }));
+  return new WalletProblem(t("exw.failed", { what: cap(what), error: text }));
 }
+
+/** A phrase that opens a sentence, its first letter in capitals (none where the script has none). */
+const cap = (s: string) => s.charAt(0).toLocaleUpperCase(document.documentElement.lang || undefined) + s.slice(1);
 
 export class EvmExitWallet implements ExitWallet {
   readonly kind = "evm" as const;
@@ -143,7 +147,7 @@ export class EvmExitWallet implements ExitWallet {
       const message = (e as { message?: string })?.message ?? String(e);
       const revert = revertDataOf(e);
       if (revert || /revert/i.test(message)) throw new Reverted(message, revert);
-      throw evmProblem(e, "read");
+      throw evmProblem(e, t("exw.what_read"));
     }
   }
 
@@ -160,7 +164,7 @@ export class EvmExitWallet implements ExitWallet {
       const r = await this.request<{ status: Hex; blockNumber: Hex } | null>("eth_getTransactionReceipt", [id]);
       if (r?.blockNumber) {
         const blockNumber = hexToBigInt(r.blockNumber);
-        if (r.status !== "0x1") throw new Reverted(`The transaction ${id} was mined in block ${blockNumber} but reverted.`, null);
+        if (r.status !== "0x1") throw new Reverted(t("exw.reverted", { id, block: blockNumber.toString() }), null);
         return { blockNumber };
       }
       await sleep(500);
@@ -169,13 +173,13 @@ export class EvmExitWallet implements ExitWallet {
 
   async clock(): Promise<{ block: bigint; time: bigint }> {
     const b = await this.request<{ number?: Hex; timestamp?: Hex } | null>("eth_getBlockByNumber", ["latest", false]);
-    if (!b?.number || !b.timestamp) throw new WalletProblem(`${this.name} gave no latest block.`);
+    if (!b?.number || !b.timestamp) throw new WalletProblem(t("exw.no_latest_block", { wallet: this.name }));
     return { block: BigInt(b.number), time: BigInt(b.timestamp) };
   }
 
   async blockTime(n: bigint): Promise<bigint> {
     const b = await this.request<{ timestamp?: Hex } | null>("eth_getBlockByNumber", [toHex(n), false]);
-    if (!b?.timestamp) throw new WalletProblem(`${this.name} gave no block ${n}.`);
+    if (!b?.timestamp) throw new WalletProblem(t("exw.no_block", { wallet: this.name, block: n.toString() }));
     return BigInt(b.timestamp);
   }
 
@@ -193,7 +197,7 @@ export class EvmExitWallet implements ExitWallet {
           span = span / 2n;
           continue;
         }
-        throw evmProblem(e, "read of the payout batches since the commitment");
+        throw evmProblem(e, t("exw.what_read_batches"));
       }
       for (const l of logs) out.push({ topics: l.topics, data: l.data, blockNumber: BigInt(l.blockNumber), logIndex: Number(BigInt(l.logIndex)), txid: l.transactionHash });
       start = end + 1n;
@@ -202,9 +206,9 @@ export class EvmExitWallet implements ExitWallet {
   }
 
   async input(txid: string): Promise<Hex> {
-    const t = await this.request<{ input?: Hex } | null>("eth_getTransactionByHash", [txid]);
-    if (!t?.input) throw new WalletProblem(`${this.name} does not know the transaction ${txid}.`);
-    return t.input;
+    const tr = await this.request<{ input?: Hex } | null>("eth_getTransactionByHash", [txid]);
+    if (!tr?.input) throw new WalletProblem(t("exw.unknown_tx", { wallet: this.name, tx: txid }));
+    return tr.input;
   }
 }
 
@@ -214,9 +218,9 @@ export async function connectEvm(w: DiscoveredWallet): Promise<EvmExitWallet> {
   try {
     accounts = (await w.provider.request({ method: "eth_requestAccounts" })) as string[];
   } catch (e) {
-    throw evmProblem(e, "connection request");
+    throw evmProblem(e, t("exw.what_connection"));
   }
-  if (!accounts?.length) throw new WalletProblem("The wallet offered no account.");
+  if (!accounts?.length) throw new WalletProblem(t("exw.no_account"));
   return new EvmExitWallet(w.provider, getAddress(accounts[0]), w.info.name);
 }
 
@@ -297,9 +301,9 @@ function readable(message: string | undefined): string {
 function tronProblem(e: unknown, what: string): Error {
   if (e instanceof Reverted || e instanceof WalletProblem) return e;
   const text = typeof e === "string" ? e : ((e as { message?: string })?.message ?? String(e));
-  if (/declined|rejected|denied|cancel/i.test(text)) return new WalletProblem(`You rejected the ${what} in TronLink. Nothing was sent.`, true);
-  if (/balance is not sufficient|insufficient|not enough/i.test(text)) return new WalletProblem(`Your TRX balance is too low for the energy of the ${what}.`);
-  return new WalletProblem(`The ${what} failed: ${text}`);
+  if (/declined|rejected|denied|cancel/i.test(text)) return new WalletProblem(t("exw.rejected_tron", { what }), true);
+  if (/balance is not sufficient|insufficient|not enough/i.test(text)) return new WalletProblem(t("exw.no_energy", { what }));
+  return new WalletProblem(t("exw.failed", { what: cap(what), error: text }));
 }
 
 const revertHex = (raw: string | undefined): Hex | null => (raw && /^([0-9a-f]{2}){4,}$/i.test(raw) ? (`0x${raw.toLowerCase()}` as Hex) : null);
@@ -331,7 +335,7 @@ export class TronExitWallet implements ExitWallet {
     try {
       r = await this.constant(contract, signature, data);
     } catch (e) {
-      throw tronProblem(e, "read");
+      throw tronProblem(e, t("exw.what_read"));
     }
     // java-tron answers a refused constant call with the revert data as its constant result.
     if (!r?.result?.result || r.transaction?.ret?.[0]?.ret === "FAILED") throw new Reverted(readable(r?.result?.message), revertHex(r?.constant_result?.[0]));
@@ -359,10 +363,10 @@ export class TronExitWallet implements ExitWallet {
         [],
         this.account,
       );
-      if (!built?.result?.result || !built.transaction) throw new WalletProblem(`TronLink's node could not build the ${what}: ${readable(built?.result?.message)}`);
+      if (!built?.result?.result || !built.transaction) throw new WalletProblem(t("exw.not_built", { what, error: readable(built?.result?.message) }));
       const signed = await this.tw.trx.sign(built.transaction);
       const sent = await this.tw.trx.sendRawTransaction(signed);
-      if (!sent?.result) throw new WalletProblem(`The network refused the ${what}: ${sent?.code ?? ""} ${readable(sent?.message)}`.trim());
+      if (!sent?.result) throw new WalletProblem(t("exw.refused", { what, error: `${sent?.code ?? ""} ${readable(sent?.message)}`.trim() }));
       return sent.txid ?? signed.txID;
     } catch (e) {
       throw tronProblem(e, what);
@@ -375,7 +379,7 @@ export class TronExitWallet implements ExitWallet {
       if (info?.blockNumber !== undefined) {
         const blockNumber = BigInt(info.blockNumber);
         if (info.result === "FAILED" || (info.receipt?.result && info.receipt.result !== "SUCCESS"))
-          throw new Reverted(`The transaction ${id} was mined in block ${blockNumber} but failed (${info.receipt?.result ?? info.result}).`, revertHex(info.contractResult?.[0]));
+          throw new Reverted(t("exw.failed_tron", { id, block: String(blockNumber), result: String(info.receipt?.result ?? info.result) }), revertHex(info.contractResult?.[0]));
         return { blockNumber };
       }
       await sleep(1000);
@@ -384,13 +388,13 @@ export class TronExitWallet implements ExitWallet {
 
   async clock(): Promise<{ block: bigint; time: bigint }> {
     const raw = (await this.tw.trx.getCurrentBlock())?.block_header?.raw_data;
-    if (raw?.number === undefined || raw.timestamp === undefined) throw new WalletProblem("TronLink gave no current block.");
+    if (raw?.number === undefined || raw.timestamp === undefined) throw new WalletProblem(t("exw.no_latest_block", { wallet: "TronLink" }));
     return { block: BigInt(raw.number), time: BigInt(Math.floor(raw.timestamp / 1000)) };
   }
 
   async blockTime(n: bigint): Promise<bigint> {
     const raw = (await this.tw.trx.getBlockByNumber(Number(n)))?.block_header?.raw_data;
-    if (raw?.timestamp === undefined) throw new WalletProblem(`TronLink gave no block ${n}.`);
+    if (raw?.timestamp === undefined) throw new WalletProblem(t("exw.no_block", { wallet: "TronLink", block: n.toString() }));
     return BigInt(Math.floor(raw.timestamp / 1000));
   }
 
@@ -401,7 +405,7 @@ export class TronExitWallet implements ExitWallet {
    */
   async tokenLogs(contract: Address, topic: Hex, eventName: string, token: Address, from: bigint, to: bigint, fromTime: bigint): Promise<ChainLog[]> {
     if (!this.tw.event?.getEventsByContractAddress)
-      throw new WalletProblem("TronLink offers no event server here, so the page cannot find the payout batches since the commitment: use the command-line tool.");
+      throw new WalletProblem(t("exw.no_event_server"));
     const txids = new Set<string>();
     let fingerprint: string | undefined;
     for (let page = 0; page < 1000; page++) {
@@ -434,27 +438,27 @@ export class TronExitWallet implements ExitWallet {
 
   async input(txid: string): Promise<Hex> {
     const data = (await this.tw.trx.getTransaction(txid))?.raw_data?.contract?.[0]?.parameter?.value?.data;
-    if (!data) throw new WalletProblem(`TronLink does not know the transaction ${txid}, or it is no contract call.`);
+    if (!data) throw new WalletProblem(t("exw.unknown_tx_tron", { tx: txid }));
     return `0x${data.replace(/^0x/, "")}`;
   }
 }
 
 /** Asks TronLink for the account (its own consent prompt). */
 export async function connectTron(): Promise<TronExitWallet> {
-  if (!tronLinkPresent()) throw new WalletProblem("TronLink was not found: install the TronLink extension, or open this page in TronLink's browser.");
+  if (!tronLinkPresent()) throw new WalletProblem(t("exw.no_tronlink"));
   const tl = tronLink();
   if (tl?.request) {
     let answer: unknown;
     try {
       answer = await tl.request({ method: "tron_requestAccounts" });
     } catch (e) {
-      throw tronProblem(e, "connection request");
+      throw tronProblem(e, t("exw.what_connection"));
     }
-    if ((answer as { code?: number } | null)?.code === 4001) throw new WalletProblem("You rejected the connection request in TronLink.", true);
+    if ((answer as { code?: number } | null)?.code === 4001) throw new WalletProblem(t("exw.rejected_tron", { what: t("exw.what_connection") }), true);
   }
   const tw = injectedTronWeb();
   const base58 = tw?.defaultAddress?.base58;
   const hex = base58 ? fromTronAddress(base58) : null;
-  if (!tw || !base58 || !hex) throw new WalletProblem("TronLink is locked: unlock it, then connect again.");
+  if (!tw || !base58 || !hex) throw new WalletProblem(t("exw.tron_locked"));
   return new TronExitWallet(tw, base58, hex);
 }

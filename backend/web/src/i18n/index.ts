@@ -2,9 +2,11 @@
 // picked. The choice comes from the member's saved pick (localStorage), else the browser's languages; `<html lang
 // dir>` follows it. `t(key, { name })` gives a string, `tx(key, { name: <b/> })` the same with elements in it;
 // a `count` picks the plural form by Intl.PluralRules. Catalogues: src/i18n/{en,es,pt,hi,id,ar}.js, checked by
-// scripts/check-catalogues.mjs (npm run i18n:check). A page with strings of its own (the console: src/i18n/console/)
-// adds them as a second surface (`addSurface`), so that the dApp's first load never carries them; t() and tx() find a
-// key in whichever surface's English has it.
+// scripts/check-catalogues.mjs (npm run i18n:check). A page with strings of its own (the console: src/i18n/console/;
+// the members' pages that pay: src/i18n/member/; the proof of solvency: src/i18n/solvency/) adds them as a surface of
+// its own (`addSurface`), so that the dApp's first load never carries them; t() and tx() find a key in whichever
+// surface's English has it. The languages and how a pick is kept are in ./locales.ts, which the members' exit page
+// (src/i18n/exit/, all six languages bundled in one file) shares without any of these catalogues.
 
 import type { ComponentChildren, VNode } from "preact";
 import { render } from "preact";
@@ -13,6 +15,8 @@ import { num } from "../lib/format";
 import en from "./en.js";
 import type consoleEn from "./console/en.js";
 import type memberEn from "./member/en.js";
+import type solvencyEn from "./solvency/en.js";
+import { LOCALES, LOCALE_KEY, type LocaleCode, directionOf, formatTagFor, preferredLocale, saveLocale } from "./locales";
 import { formatLocale, setFormatLocale } from "./tag";
 
 export { formatLocale };
@@ -24,20 +28,13 @@ export type MessageKey = keyof typeof en;
 export type ConsoleKey = keyof typeof consoleEn;
 /** A key of the members' pay-facts catalogues (src/i18n/member), there only once a paying page added them. */
 export type MemberKey = keyof typeof memberEn;
+/** A key of the proof of solvency's catalogues (src/i18n/solvency), there once its page's chunk added them. */
+export type SolvencyKey = keyof typeof solvencyEn;
 /** What t() and tx() take: a key some English catalogue has. */
-type AnyKey = MessageKey | ConsoleKey | MemberKey;
+type AnyKey = MessageKey | ConsoleKey | MemberKey | SolvencyKey;
 type Catalogue = Record<MessageKey, Message>;
 
-export const LOCALES = [
-  // `format`: the tag numbers and dates follow when the browser names no region of this language.
-  { code: "en", name: "English", format: "en-US", dir: "ltr" },
-  { code: "es", name: "Español", format: "es-ES", dir: "ltr" },
-  { code: "pt", name: "Português (Brasil)", format: "pt-BR", dir: "ltr" },
-  { code: "hi", name: "हिन्दी", format: "hi-IN", dir: "ltr" },
-  { code: "id", name: "Bahasa Indonesia", format: "id-ID", dir: "ltr" },
-  { code: "ar", name: "العربية", format: "ar", dir: "rtl" },
-] as const;
-export type LocaleCode = (typeof LOCALES)[number]["code"];
+export { LOCALES, LOCALE_KEY, type LocaleCode };
 
 const loaders: Record<Exclude<LocaleCode, "en">, () => Promise<{ default: Catalogue }>> = {
   es: () => import("./es.js"),
@@ -46,9 +43,6 @@ const loaders: Record<Exclude<LocaleCode, "en">, () => Promise<{ default: Catalo
   id: () => import("./id.js"),
   ar: () => import("./ar.js"),
 };
-
-/** Where the member's pick is kept (nothing else of the language is stored). */
-export const LOCALE_KEY = "referral.locale";
 
 let current: LocaleCode = "en";
 let catalogue: Catalogue = en;
@@ -67,55 +61,30 @@ const surfaceCatalogue = async (s: Surface, code: LocaleCode) => (code === "en" 
 
 /**
  * Adds a page's own catalogues (call it before `renderLocalised`): from then on `setLocale` loads its catalogue of the
- * picked language beside the dApp's, and t()/tx() find its keys.
+ * picked language beside the dApp's, and t()/tx() find its keys. Resolves once the current language's catalogue of
+ * the surface is in (at once in English; a catalogue that fails to load leaves the surface in English), so that a page
+ * that words things once (a check's findings) can wait for it.
  */
-export function addSurface<K extends string>(english: Record<K, Message>, loaders: Record<Exclude<LocaleCode, "en">, () => Promise<{ default: Record<K, Message> }>>): void {
+export function addSurface<K extends string>(english: Record<K, Message>, loaders: Record<Exclude<LocaleCode, "en">, () => Promise<{ default: Record<K, Message> }>>): Promise<void> {
   const s: Surface = { en: english, loaders, catalogue: english };
   surfaces.push(s);
+  if (current === "en") return Promise.resolve();
   // Added after a language was picked: its catalogue follows, and the page re-renders.
-  if (current !== "en") {
-    const code = current;
-    void surfaceCatalogue(s, code).then((c) => {
+  const code = current;
+  return surfaceCatalogue(s, code).then(
+    (c) => {
       if (current !== code) return;
       s.catalogue = c;
       for (const l of listeners) l();
-    });
-  }
+    },
+    () => undefined,
+  );
 }
 
-const isCode = (c: string | null | undefined): c is LocaleCode => LOCALES.some((l) => l.code === c);
-const base = (tag: string) => tag.toLowerCase().split("-")[0];
-
-/** The saved pick, else the first of the browser's languages we have, else English. */
-export function preferredLocale(): LocaleCode {
-  let saved: string | null = null;
-  try {
-    saved = localStorage.getItem(LOCALE_KEY);
-  } catch {
-    // Storage refused: the browser's languages decide.
-  }
-  if (isCode(saved)) return saved;
-  for (const tag of navigator.languages ?? [navigator.language]) {
-    const b = base(tag);
-    if (isCode(b)) return b;
-  }
-  return "en";
-}
-
-/** The browser's own tag for `code` (es-MX keeps Mexican formats), else the language's default. */
-function formatTagFor(code: LocaleCode): string {
-  const own = (navigator.languages ?? [navigator.language]).find((tag) => base(tag) === code);
-  const fallback = LOCALES.find((l) => l.code === code)!.format;
-  if (!own) return fallback;
-  try {
-    return Intl.NumberFormat.supportedLocalesOf([own]).length ? own : fallback;
-  } catch {
-    return fallback;
-  }
-}
+export { preferredLocale };
 
 export const locale = (): LocaleCode => current;
-export const direction = (): "ltr" | "rtl" => LOCALES.find((l) => l.code === current)!.dir;
+export const direction = (): "ltr" | "rtl" => directionOf(current);
 
 /** Loads `code`'s catalogue (English is already here), makes it the page's language and re-renders. */
 export async function setLocale(code: LocaleCode, opts: { save?: boolean } = {}): Promise<void> {
@@ -124,13 +93,7 @@ export async function setLocale(code: LocaleCode, opts: { save?: boolean } = {})
   catalogue = next;
   surfaces.forEach((s, i) => (s.catalogue = own[i]));
   setFormatLocale(formatTagFor(code));
-  if (opts.save !== false) {
-    try {
-      localStorage.setItem(LOCALE_KEY, code);
-    } catch {
-      // Not kept: the pick holds until the page is left.
-    }
-  }
+  if (opts.save !== false) saveLocale(code);
   applyToDocument();
   for (const l of listeners) l();
 }

@@ -30,6 +30,11 @@ export function num(n: number | bigint): string {
   return numberFormat().format(n);
 }
 
+/** A block number, an epoch or another identifier in the locale's digits, never grouped ("12345"; "١٢٣٤٥" in Arabic). */
+export function plain(n: number | bigint): string {
+  return numberFormat({ useGrouping: false }, "g").format(n);
+}
+
 /**
  * An exact decimal string (`-1234.000000000000000001`) in the locale's form (`-1234,000000000000000001`): the
  * integer part grouped by Intl on a bigint, the fraction's digits kept one by one. Anything else comes back as is.
@@ -108,7 +113,48 @@ export function dateTime(at: Date | number | string): string {
   return d.toLocaleString(formatLocale(), { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
 }
 
+/** A span of seconds in the reader's language, by its two largest units ("3 days 4 hours", "45 seconds"). */
+export function span(seconds: bigint | number): string {
+  const units = [
+    [86_400n, "day"],
+    [3_600n, "hour"],
+    [60n, "minute"],
+    [1n, "second"],
+  ] as const;
+  let rest = BigInt(seconds) > 0n ? BigInt(seconds) : 0n;
+  const parts: string[] = [];
+  for (const [size, unit] of units) {
+    const n = rest / size;
+    rest %= size;
+    if (n > 0n || (parts.length === 0 && size === 1n)) parts.push(numberFormat({ style: "unit", unit, unitDisplay: "long" }, `u-${unit}`).format(Number(n)));
+    else if (parts.length) break;
+    if (parts.length === 2) break;
+  }
+  return parts.join(" ");
+}
+
 /** A time of day in the reader's language (a deadline within the hour). */
 export function clock(at: Date | number): string {
   return new Date(at).toLocaleTimeString(formatLocale());
+}
+
+/**
+ * A time of a chain's clock (unix seconds), in UTC and said so: the chain's clock is no one's local time. English keeps
+ * the form the pages always wrote ("2026-11-29 10:00 UTC", with `seconds` "2026-11-29 10:00:09 UTC"); the other
+ * languages their own, in the locale's digits ("29 nov 2026, 10:00 UTC").
+ */
+export function chainTime(unix: bigint | number, seconds = false): string {
+  const d = new Date(Number(unix) * 1000);
+  if (Number.isNaN(d.getTime())) return String(unix);
+  if (formatLocale().startsWith("en")) return `${d.toISOString().slice(0, seconds ? 19 : 16).replace("T", " ")} UTC`;
+  return d.toLocaleString(formatLocale(), {
+    timeZone: "UTC",
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    ...(seconds ? { second: "2-digit" } : {}),
+    timeZoneName: "short",
+  });
 }

@@ -29,6 +29,9 @@ import {
   settlementWasEverAllowedSelector,
   settlementWasEverAllowedSignature,
 } from "../generated/contracts";
+import { t } from "../i18n";
+// Its notes and errors are the proof of solvency's words (src/i18n/solvency).
+import "../i18n/solvency";
 import { type BuildNetwork, buildNetwork } from "./networks-build";
 import { type PendingChange, decodePendingChanges } from "./solvency-changes.js";
 import { type ContractCommitment, type RoundVerdict, judgeRound, listedProblems } from "./solvency-round.js";
@@ -121,7 +124,7 @@ const addressWord = (address: string): string => getAddress(address).slice(2).to
 /** The six words of `latestLiabilities`' answer; a malformed answer (not that contract's) throws. */
 function decodeLatest(raw: Hex, contract: string) {
   if (!/^0x[0-9a-fA-F]*$/.test(raw) || raw.length !== 2 + 64 * OUTPUTS.length) {
-    throw new Error(`the contract ${contract} did not answer latestLiabilities as the Settlement contract does (${raw.length > 20 ? `${raw.slice(0, 20)}…` : raw})`);
+    throw new Error(t("sch.bad_latest", { contract, raw: raw.length > 20 ? `${raw.slice(0, 20)}…` : raw }));
   }
   const word = (name: (typeof OUTPUTS)[number][0]) => {
     const i = OUTPUTS.findIndex(([n]) => n === name);
@@ -139,7 +142,7 @@ function decodeLatest(raw: Hex, contract: string) {
 
 /** One uint256 (or bool) answer; a malformed one throws. */
 function decodeWord(raw: Hex, what: string, contract: string): bigint {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(raw)) throw new Error(`the contract ${contract} did not answer ${what} as the Settlement contract does`);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(raw)) throw new Error(t("sch.bad_answer", { contract, what }));
   return BigInt(raw);
 }
 
@@ -179,15 +182,15 @@ export function readerProblem(c: AnyConnection, asset: { chain_id: number }): Ca
 export function cannotReadText(p: CannotRead, chainId: number): string {
   switch (p.reason) {
     case "wallet":
-      return `This is on ${networkLabel(chainId)}: connect ${p.need} to read its commitment from the chain.`;
+      return t(p.need === "TronLink" ? "sch.need_tronlink" : "sch.need_evm", { network: networkLabel(chainId) });
     case "network":
-      return `Your wallet is on ${networkLabel(p.have)}; this commitment is on ${networkLabel(p.want)}. Switch your wallet to that network to read it from the chain.`;
+      return t("sch.other_network", { have: networkLabel(p.have), want: networkLabel(p.want) });
     case "unknown_network":
-      return "Your wallet did not say which network it is on, so the page cannot tell which contract to read. Check again once it does.";
+      return t("sch.unknown_network");
     case "unsupported":
-      return `This dApp was built without a Settlement contract on ${networkLabel(p.chainId)}, so the proof cannot be checked on this network: it reads only the contracts of the networks it was built for, never one the operator's server names.`;
+      return t("sch.unsupported", { network: networkLabel(p.chainId) });
     case "walletconnect":
-      return "A wallet connected by WalletConnect answers no reads, so the page cannot read the commitment through it (it will not ask a node of the operator's instead). Download your proof and check it with the command-line verifier against a node you trust, or use a browser wallet.";
+      return t("sch.walletconnect");
   }
 }
 
@@ -216,7 +219,7 @@ export async function readCommitment(c: AnyConnection, asset: AssetSolvency, use
   if (problem) throw new CannotReadError(problem, asset.chain_id);
   const { chainId, network, contract } = await networkOfWallet(c, asset.chain_id);
   const token = parseAnyAddress(asset.token_hex);
-  if (!token) throw new Error(`the operator's server names no token address for ${asset.symbol}: ${asset.token_hex}`);
+  if (!token) throw new Error(t("sch.no_token", { symbol: asset.symbol, token: asset.token_hex }));
   // The same three reads at one contract.
   const readAt = async (at: string) => {
     const [raw, allowed, registered] = await Promise.all([
@@ -357,11 +360,11 @@ export async function readHolding(c: AnyConnection, r: ChainCommitmentRead, cont
     return decodeWord(await c.view(r.token, "balanceOf(address)", `0x70a08231${addressWord(contract)}` as Hex), "balanceOf", r.token);
   }
   const hex = parseAnyAddress(contract);
-  if (!hex) throw new Error(`not an address: ${contract}`);
+  if (!hex) throw new Error(t("sch.not_address", { address: contract }));
   if (native) {
     const w = window as TronBalanceWindow;
     const tw = w.tronLink?.tronWeb || w.tronWeb;
-    if (!tw) throw new Error("TronLink is not available");
+    if (!tw) throw new Error(t("sch.no_tronlink"));
     return BigInt(await tw.trx.getBalance(chainAddress(r.chainId, hex)));
   }
   return decodeWord(await c.view(chainAddress(r.chainId, r.token), "balanceOf(address)", `0x70a08231${addressWord(hex)}` as Hex), "balanceOf", r.token);
@@ -407,13 +410,13 @@ type TronClockWindow = Window & { tronLink?: { tronWeb?: { trx: { getCurrentBloc
 async function chainClock(c: AnyConnection): Promise<{ block: bigint; time: bigint }> {
   if (c.kind === "evm") {
     const b = (await c.provider.request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as { number?: Hex; timestamp?: Hex } | null;
-    if (!b?.number || !b.timestamp) throw new Error(`${c.name} gave no latest block`);
+    if (!b?.number || !b.timestamp) throw new Error(t("sch.no_block", { wallet: c.name }));
     return { block: BigInt(b.number), time: BigInt(b.timestamp) };
   }
   const w = window as TronClockWindow;
   const tw = w.tronLink?.tronWeb || w.tronWeb;
   const raw = (await tw?.trx.getCurrentBlock())?.block_header?.raw_data;
-  if (raw?.number === undefined || raw.timestamp === undefined) throw new Error("TronLink gave no current block");
+  if (raw?.number === undefined || raw.timestamp === undefined) throw new Error(t("sch.no_block", { wallet: "TronLink" }));
   // TRON's block timestamps are in milliseconds.
   return { block: BigInt(raw.number), time: BigInt(Math.floor(raw.timestamp / 1000)) };
 }

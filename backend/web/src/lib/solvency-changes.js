@@ -5,6 +5,11 @@
 // code and errors to the page.
 
 import { getAddress, keccak256, stringToHex } from "viem";
+import en from "../i18n/solvency/en.js";
+import { wordsOf } from "../i18n/words.js";
+
+/** A malformed answer in words: English here and in Node, the reader's language in the page (src/i18n/words.js). */
+const t = wordsOf(en);
 
 /** @typedef {`0x${string}`} Hex */
 /** The money roles a change may grant or revoke.
@@ -78,40 +83,40 @@ export function changeWhat(code, args) {
  */
 export function decodePendingChanges(raw, contract) {
   /** @param {string} why */
-  const bad = (why) => new Error(`the contract ${contract} did not answer pendingChanges as the Settlement contract does (${why})`);
-  if (typeof raw !== "string" || !/^0x([0-9a-fA-F]{64})*$/.test(raw)) throw bad("not whole 32-byte words");
+  const bad = (why) => new Error(t("scg.bad", { contract, why }));
+  if (typeof raw !== "string" || !/^0x([0-9a-fA-F]{64})*$/.test(raw)) throw bad(t("scg.not_words"));
   const hex = raw.slice(2).toLowerCase();
   const words = hex.length / 64;
   const bytes = BigInt(hex.length / 2);
   /** @param {number} i */
   const word = (i) => {
-    if (!Number.isSafeInteger(i) || i < 0 || i >= words) throw bad(`no word ${i} in ${words}`);
+    if (!Number.isSafeInteger(i) || i < 0 || i >= words) throw bad(t("scg.no_word", { i, words }));
     return BigInt(`0x${hex.slice(64 * i, 64 * i + 64)}`);
   };
   /** A byte offset from the word `base` on, as a word index.
    * @param {bigint} offset @param {number} base */
   const at = (offset, base) => {
-    if (offset % 32n !== 0n || offset >= bytes) throw bad(`offset ${offset}`);
+    if (offset % 32n !== 0n || offset >= bytes) throw bad(t("scg.offset", { offset }));
     return base + Number(offset / 32n);
   };
   // One dynamic value returned: its offset is the first word's end.
-  if (word(0) !== 32n) throw bad(`an array at offset ${word(0)}`);
+  if (word(0) !== 32n) throw bad(t("scg.array_at", { offset: word(0) }));
   const array = 1;
   const count = word(array);
-  if (count > BigInt(words)) throw bad(`${count} changes`);
+  if (count > BigInt(words)) throw bad(t("scg.changes", { n: count }));
   /** @type {PendingChange[]} */
   const changes = [];
   for (let i = 0; i < Number(count); i++) {
     const tuple = at(word(array + 1 + i), array + 1);
     const id = /** @type {Hex} */ (`0x${hex.slice(64 * tuple, 64 * tuple + 64)}`);
     const code = word(tuple + 1);
-    if (code > 255n) throw bad(`kind ${code}`);
+    if (code > 255n) throw bad(t("scg.kind", { code }));
     const readyAt = word(tuple + 3);
-    if (readyAt >= 1n << 64n) throw bad(`readyAt ${readyAt}`);
+    if (readyAt >= 1n << 64n) throw bad(t("scg.ready_at", { at: readyAt }));
     const argsAt = at(word(tuple + 2), tuple);
     const length = word(argsAt);
     const start = 64 * (argsAt + 1);
-    if (length > bytes || start + 2 * Number(length) > hex.length) throw bad(`${length} bytes of arguments past the answer`);
+    if (length > bytes || start + 2 * Number(length) > hex.length) throw bad(t("scg.args_past", { length }));
     const args = /** @type {Hex} */ (`0x${hex.slice(start, start + 2 * Number(length))}`);
     changes.push({ id, what: changeWhat(Number(code), args), readyAt });
   }

@@ -46,12 +46,16 @@
  * @typedef {{ ok: boolean, checks: RoundCheck[], solvent: boolean, stale: boolean, leafValue: bigint | null }} RoundResult
  */
 
+import en from "../i18n/solvency/en.js";
+import { wordsOf } from "../i18n/words.js";
+
+/** The round's findings in words: English here and in Node, the reader's language in the page (src/i18n/words.js). */
+const t = wordsOf(en);
+
 const BALANCE_KEYS = /** @type {const} */ (["reserved", "held", "pending", "batched", "claimable"]);
 
-/** @param {bigint} v */
-const short = (v) => v.toString(10);
-/** @param {string} t */
-const cap = (t) => t.charAt(0).toUpperCase() + t.slice(1);
+/** @param {string} s */
+const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 /** @param {string} a */
 const low = (a) => /** @type {Hex} */ (a.toLowerCase());
 
@@ -75,10 +79,10 @@ export function listedProblems(build, listed) {
     if (!carried.has(contract)) {
       if (!unknown.includes(contract)) {
         unknown.push(contract);
-        details.push(`The server lists the contract ${contract}, which this page was not built with: its commitments are not read and prove nothing.`);
+        details.push(t("sr.listed_unknown", { contract }));
       }
     } else if (entry.live === true && contract !== live) {
-      details.push(`The server calls ${contract} the live contract; this page was built with ${live} as the live one and ${contract} as one it replaced.`);
+      details.push(t("sr.listed_swapped", { contract, live }));
     }
   }
   return { ok: details.length === 0, unknown, details };
@@ -159,14 +163,14 @@ export function judgeRound(contracts, head, maxAgeBlocks) {
  * "both contracts", "the 3 contracts" (and "the one contract"): how many contracts a sentence counts.
  * @param {number} n
  */
-export const contractsText = (n) => (n === 1 ? "the one contract" : n === 2 ? "both contracts" : `the ${n} contracts`);
+export const contractsText = (n) => (n === 1 ? t("sr.contracts_one") : n === 2 ? t("sr.contracts_two") : t("sr.contracts", { count: n }));
 
 /**
  * "the custody of both contracts together" (or, when only one contract is on the round, "the custody of the one
  * contract on the round").
  * @param {number} n
  */
-export const custodyText = (n) => (n === 1 ? "the custody of the one contract on the round" : `the custody of ${contractsText(n)} together`);
+export const custodyText = (n) => (n === 1 ? t("sr.custody_one") : t("sr.custody", { contracts: contractsText(n) }));
 
 /**
  * Merges one member's proofs, each verified (lib/solvency.js's `verifyProof`) against its own contract's commitment,
@@ -191,31 +195,36 @@ export function mergeRound(parts, verdict) {
   if (first)
     for (const p of known.slice(1)) {
       const keys = BALANCE_KEYS.filter((k) => /** @type {Balances} */ (p.balances)[k] !== /** @type {Balances} */ (first.balances)[k]);
+      /** @param {Balances} b */
+      const listOf = (b) => keys.map((k) => t("sr.balance", { key: k, value: b[k] })).join(", ");
       if (keys.length)
         differ.push(
-          `the tree of ${low(p.contract)} holds ${keys.map((k) => `${k} ${short(/** @type {Balances} */ (p.balances)[k])}`).join(", ")} where that of ${low(first.contract)} holds ${keys.map((k) => `${k} ${short(/** @type {Balances} */ (first.balances)[k])}`).join(", ")}`,
+          t("sr.tree_differs", {
+            contract: low(p.contract),
+            theirs: listOf(/** @type {Balances} */ (p.balances)),
+            first: low(first.contract),
+            mine: listOf(/** @type {Balances} */ (first.balances)),
+          }),
         );
     }
   if (known.length > 1)
     checks.push({
       id: "balances",
       ok: differ.length === 0,
-      detail:
-        differ.length === 0
-          ? `Your leaf holds the same balances in the tree of each of ${contractsText(known.length)}.`
-          : `Your leaf does not hold the same balances in every contract's tree, though every tree commits the same snapshot of the ledger: ${differ.join("; ")}.`,
+      detail: differ.length === 0 ? t("sr.balances_same", { contracts: contractsText(known.length) }) : t("sr.balances_differ", { why: differ.join("; ") }),
       contract: null,
       live: false,
     });
   const n = verdict.members.length;
-  const each = verdict.members.map((c) => `${low(c.contract)}: ${short(c.custody)}`).join(", ");
+  const each = verdict.members.map((c) => t("sr.each", { contract: low(c.contract), custody: c.custody })).join(", ");
+  const figures = { amount: verdict.custody, each, block: verdict.asOfBlock, total: verdict.total };
   checks.push({
     id: "solvent",
     ok: verdict.solvent,
     info: true,
     detail: verdict.solvent
-      ? `${cap(custodyText(n))}, ${short(verdict.custody)} (${each}), read when ${n === 1 ? "it" : "each"} committed the round of block ${short(verdict.asOfBlock)}, covers the ${short(verdict.total)} owed to all users.`
-      : `INSOLVENT: ${custodyText(n)}, ${short(verdict.custody)} (${each}), read when ${n === 1 ? "it" : "each"} committed the round of block ${short(verdict.asOfBlock)}, is less than the ${short(verdict.total)} owed to all users (short by ${short(verdict.total - verdict.custody)}).`,
+      ? t(n === 1 ? "sr.solvent_one" : "sr.solvent", { ...figures, custody: cap(custodyText(n)) })
+      : t(n === 1 ? "sr.insolvent_one" : "sr.insolvent", { ...figures, custody: custodyText(n), short: verdict.total - verdict.custody }),
     contract: null,
     live: false,
   });

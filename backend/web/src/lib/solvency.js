@@ -15,6 +15,11 @@
 // level k the path's node is the left child when bit k of the index is 0.
 
 import { concat, keccak256, numberToHex, stringToHex } from "viem";
+import en from "../i18n/solvency/en.js";
+import { wordsOf } from "../i18n/words.js";
+
+/** The verifier's findings in words: English here and in Node, the reader's language in the page (src/i18n/words.js). */
+const t = wordsOf(en);
 
 /** @typedef {`0x${string}`} Hex */
 /** The five ledger figures of one user (base units), PLAN.md §7 invariant 4's liabilities.
@@ -369,8 +374,6 @@ export function proofJson(tree, index, asOfBlock) {
 
 /** @param {unknown} v @returns {v is Record<string, unknown>} */
 const isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
-/** @param {bigint} v */
-const short = (v) => v.toString(10);
 
 /**
  * Reads the untrusted proof JSON into typed figures, or says in plain words everything that is wrong with it.
@@ -384,22 +387,22 @@ function parseProof(raw) {
   const range = [];
   /** @type {string[]} */
   const shape = [];
-  if (!isObject(raw)) return { proof: null, format: ["The proof is not a JSON object."], range, shape };
-  if (raw.version !== SOLVENCY_VERSION) format.push(`The proof's version is ${JSON.stringify(raw.version)}, not "${SOLVENCY_VERSION}".`);
+  if (!isObject(raw)) return { proof: null, format: [t("sc.not_object")], range, shape };
+  if (raw.version !== SOLVENCY_VERSION) format.push(t("sc.version", { found: JSON.stringify(raw.version), want: SOLVENCY_VERSION }));
   /** @type {(name: string, max: bigint) => bigint} */
   const whole = (name, max) => {
     const v = raw[name];
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
-      format.push(`"${name}" is not a whole number: ${JSON.stringify(v)}.`);
+      format.push(t("sc.not_whole", { name: `"${name}"`, value: String(JSON.stringify(v)) }));
       return 0n;
     }
-    if (BigInt(v) >= max) format.push(`"${name}" is too large: ${v}.`);
+    if (BigInt(v) >= max) format.push(t("sc.too_large", { name: `"${name}"`, value: String(v) }));
     return BigInt(v);
   };
   /** @type {(name: string, v: unknown, re: RegExp, what: string) => Hex} */
   const hex = (name, v, re, what) => {
     if (typeof v !== "string" || !re.test(v)) {
-      format.push(`${name} is not ${what}: ${JSON.stringify(v)}.`);
+      format.push(t("sc.not_hex", { name, what, value: String(JSON.stringify(v)) }));
       return /** @type {Hex} */ ("0x");
     }
     return /** @type {Hex} */ (v.toLowerCase());
@@ -407,11 +410,11 @@ function parseProof(raw) {
   /** @type {(name: string, v: unknown) => bigint} */
   const amount = (name, v) => {
     if (typeof v !== "string" || !DECIMAL_RE.test(v)) {
-      format.push(`${name} is not an amount written in decimal digits: ${JSON.stringify(v)}.`);
+      format.push(t("sc.not_decimal", { name, value: String(JSON.stringify(v)) }));
       return 0n;
     }
     const n = BigInt(v);
-    if (n >= U128_LIMIT) range.push(`${name} is ${v}, which is 2^128 or more: no real balance is that large.`);
+    if (n >= U128_LIMIT) range.push(t("sc.amount_range", { name, value: v }));
     return n;
   };
   const chainId = whole("chain_id", U64_LIMIT);
@@ -420,41 +423,40 @@ function parseProof(raw) {
   const index = Number(whole("index", U32_LIMIT));
   const depth = Number(whole("depth", 1n << 53n));
   const leafCount = Number(whole("leaf_count", 1n << 53n));
-  const contract = hex('"contract"', raw.contract, ADDRESS_RE, "a 20-byte 0x address");
-  const token = hex('"token"', raw.token, ADDRESS_RE, "a 20-byte 0x address");
-  const user = hex('"user"', raw.user, ADDRESS_RE, "a 20-byte 0x address");
-  const salt = hex('"salt"', raw.salt, BYTES32_RE, "32 bytes of 0x hex");
-  const root = hex('"root"', raw.root, BYTES32_RE, "32 bytes of 0x hex");
+  const contract = hex('"contract"', raw.contract, ADDRESS_RE, t("sc.what_address"));
+  const token = hex('"token"', raw.token, ADDRESS_RE, t("sc.what_address"));
+  const user = hex('"user"', raw.user, ADDRESS_RE, t("sc.what_address"));
+  const salt = hex('"salt"', raw.salt, BYTES32_RE, t("sc.what_bytes32"));
+  const root = hex('"root"', raw.root, BYTES32_RE, t("sc.what_bytes32"));
   const total = amount('"total"', raw.total);
   /** @type {Balances} */
   const balances = { reserved: 0n, held: 0n, pending: 0n, batched: 0n, claimable: 0n };
-  if (!isObject(raw.balances)) format.push('"balances" is not an object with reserved, held, pending, batched and claimable.');
-  else for (const key of BALANCE_KEYS) balances[key] = amount(`Your ${key} balance`, raw.balances[key]);
+  if (!isObject(raw.balances)) format.push(t("sc.balances_not_object"));
+  else for (const key of BALANCE_KEYS) balances[key] = amount(t("sc.name_balance", { key }), raw.balances[key]);
   if (range.length === 0 && format.length === 0) {
     const sum = BALANCE_KEYS.reduce((s, key) => s + balances[key], 0n);
-    if (sum >= U128_LIMIT) range.push(`Your five balances add up to ${short(sum)}, which is 2^128 or more.`);
+    if (sum >= U128_LIMIT) range.push(t("sc.sum_range", { sum }));
   }
   /** @type {TreeNode[]} */
   const siblings = [];
-  if (!Array.isArray(raw.siblings)) format.push('"siblings" is not a list.');
+  if (!Array.isArray(raw.siblings)) format.push(t("sc.siblings_not_list"));
   else
     raw.siblings.forEach((/** @type {unknown} */ s, k) => {
       if (!isObject(s)) {
-        format.push(`Sibling ${k} is not an object with a hash and a sum.`);
+        format.push(t("sc.sibling_not_object", { k }));
         return;
       }
-      siblings.push({ hash: hex(`Sibling ${k}'s hash`, s.hash, BYTES32_RE, "32 bytes of 0x hex"), sum: amount(`Sibling ${k}'s sum`, s.sum) });
+      siblings.push({ hash: hex(t("sc.name_sibling_hash", { k }), s.hash, BYTES32_RE, t("sc.what_bytes32")), sum: amount(t("sc.name_sibling_sum", { k }), s.sum) });
     });
   if (format.length === 0) {
-    if (depth > MAX_DEPTH) shape.push(`The proof claims a tree ${depth} levels deep; at most ${MAX_DEPTH} are possible.`);
+    if (depth > MAX_DEPTH) shape.push(t("sc.too_deep", { depth, max: MAX_DEPTH }));
     else {
-      if (leafCount < 1) shape.push("The proof claims a tree without any user.");
-      else if (leafCount > 2 ** depth) shape.push(`The proof claims ${leafCount} users in a tree ${depth} levels deep, which holds at most ${2 ** depth}.`);
-      else if (depth > 0 && leafCount <= 2 ** (depth - 1))
-        shape.push(`The proof claims a tree ${depth} levels deep for ${leafCount} users, where ${depth - 1} levels would do: not how the tree is built.`);
-      if (index >= leafCount) shape.push(`The proof places you at position ${index}, past the last user (there are ${leafCount}).`);
+      if (leafCount < 1) shape.push(t("sc.no_user"));
+      else if (leafCount > 2 ** depth) shape.push(t("sc.too_many", { users: leafCount, depth, max: 2 ** depth }));
+      else if (depth > 0 && leafCount <= 2 ** (depth - 1)) shape.push(t("sc.too_shallow", { depth, users: leafCount, less: depth - 1 }));
+      if (index >= leafCount) shape.push(t("sc.past_last", { index, users: leafCount }));
     }
-    if (siblings.length !== depth) shape.push(`The proof lists ${siblings.length} siblings for a tree ${depth} levels deep: it needs exactly one per level.`);
+    if (siblings.length !== depth) shape.push(t("sc.siblings_count", { siblings: siblings.length, depth }));
   }
   if (format.length || range.length || shape.length) return { proof: null, format, range, shape };
   return {
@@ -504,7 +506,7 @@ export function verifyProof(proof, commitment) {
     .filter(([, v]) => v === null)
     .map(([k]) => k);
   if (missing.length) {
-    add("commitment", false, `The commitment read from the chain is incomplete or malformed (${missing.join(", ")}): nothing can be checked against it.`);
+    add("commitment", false, t("sc.commitment", { missing: missing.join(", ") }));
     return { ok: false, checks, leafValue: null, computedRoot: null, computedTotal: null, solvent: false, stale: true };
   }
   const root = /** @type {Hex} */ (c.root);
@@ -524,62 +526,54 @@ export function verifyProof(proof, commitment) {
     add(
       "fresh",
       fresh,
-      fresh
-        ? `The chain's latest commitment holds the balances of block ${short(chainAsOf)}, ${short(age)} blocks ago (committed at block ${short(commitBlock)}), within the ${short(maxAge)} allowed.`
-        : `The chain's latest commitment holds the balances of block ${short(chainAsOf)}, ${short(age)} blocks ago (committed at block ${short(commitBlock)}), more than the ${short(maxAge)} allowed: the operator has not committed recent balances, so it may no longer reflect what is owed.`,
+      t(fresh ? "sc.fresh_ok" : "sc.fresh_stale", { block: chainAsOf, age, commit: commitBlock, max: maxAge }),
     );
   const solvent = custody >= total;
   const solventCheck = () =>
     add(
       "solvent",
       solvent,
-      solvent
-        ? `The contract held ${short(custody)} when it committed, covering the ${short(total)} owed to all users.`
-        : `INSOLVENT: the contract held ${short(custody)} when it committed, less than the ${short(total)} owed to all users (short by ${short(total - custody)}).`,
+      solvent ? t("sc.solvent_ok", { custody, total }) : t("sc.solvent_short", { custody, total, short: total - custody }),
       true,
     );
 
   const parsed = parseProof(proof);
   if (!parsed.proof) {
-    if (parsed.format.length) add("format", false, `The proof file is malformed: ${parsed.format.join(" ")}`);
-    if (parsed.range.length) add("range", false, `The proof holds an impossible amount: ${parsed.range.join(" ")}`);
-    if (parsed.shape.length) add("shape", false, `The proof's tree does not hold together: ${parsed.shape.join(" ")}`);
+    if (parsed.format.length) add("format", false, t("sc.format_failed", { why: parsed.format.join(" ") }));
+    if (parsed.range.length) add("range", false, t("sc.range_failed", { why: parsed.range.join(" ") }));
+    if (parsed.shape.length) add("shape", false, t("sc.shape_failed", { why: parsed.shape.join(" ") }));
     freshCheck();
     solventCheck();
     return { ok: false, checks, leafValue: null, computedRoot: null, computedTotal: null, solvent, stale: !fresh };
   }
   const p = parsed.proof;
-  add("format", true, "The proof file is well-formed.");
-  add("range", true, "Every amount in the proof is below 2^128.");
-  add("shape", true, `Position ${p.index} of ${p.leafCount} users, ${p.depth} levels, one sibling per level.`);
+  add("format", true, t("sc.format_ok"));
+  add("range", true, t("sc.range_ok"));
+  add("shape", true, t("sc.shape_ok", { index: p.index, users: p.leafCount, depth: p.depth }));
 
   // Where the proof says it belongs: the wallet's chain, the contract read and the token asked for, when given.
   /** @type {string[]} */
   const source = [];
   const expectedChain = commitment.chainId === undefined ? undefined : chainInt(commitment.chainId);
   if (expectedChain !== undefined && expectedChain !== p.chainId)
-    source.push(`the proof is for chain ${short(p.chainId)}, but your wallet reads chain ${expectedChain === null ? "?" : short(expectedChain)}`);
+    source.push(t("sc.src_chain", { proof: p.chainId, wallet: expectedChain === null ? "?" : expectedChain }));
   if (commitment.contract !== undefined && commitment.contract.toLowerCase() !== p.contract)
-    source.push(`the proof names contract ${p.contract}, but this network's Settlement contract, whose commitment was read, is ${commitment.contract.toLowerCase()}`);
+    source.push(t("sc.src_contract", { proof: p.contract, contract: commitment.contract.toLowerCase() }));
   if (commitment.contract !== undefined && commitment.servedContract !== undefined && commitment.servedContract.toLowerCase() !== commitment.contract.toLowerCase())
-    source.push(`the operator's server names contract ${commitment.servedContract.toLowerCase()} for this asset, but this network's Settlement contract is ${commitment.contract.toLowerCase()}`);
+    source.push(t("sc.src_served", { served: commitment.servedContract.toLowerCase(), contract: commitment.contract.toLowerCase() }));
   if (commitment.token !== undefined && commitment.token.toLowerCase() !== p.token)
-    source.push(`the proof is for token ${p.token}, but the commitment read is for ${commitment.token.toLowerCase()}`);
+    source.push(t("sc.src_token", { proof: p.token, token: commitment.token.toLowerCase() }));
   if ([commitment.chainId, commitment.contract, commitment.token].some((v) => v !== undefined))
     add(
       "contract",
       source.length === 0,
-      source.length === 0
-        ? "The proof is of this network's Settlement contract and of this token."
-        : `The proof is not of this network's Settlement contract and token, so what it folds to proves nothing: ${source.join("; ")}.`,
+      source.length === 0 ? t("sc.contract_ok") : t("sc.contract_failed", { why: source.join("; ") }),
     );
   if (commitment.tokenEverAllowed !== undefined)
     add(
       "allowed",
       commitment.tokenEverAllowed === true,
-      commitment.tokenEverAllowed === true
-        ? "The contract has allowed this token."
-        : `The contract never allowed the token ${p.token}: no commitment of its liabilities can be the contract's.`,
+      commitment.tokenEverAllowed === true ? t("sc.allowed_ok") : t("sc.allowed_failed", { token: p.token }),
     );
 
   // What else the verifier expects, when it says.
@@ -587,20 +581,22 @@ export function verifyProof(proof, commitment) {
   const context = [];
   const expectedCount = commitment.leafCount === undefined ? undefined : chainInt(commitment.leafCount);
   if (commitment.user !== undefined && commitment.user.toLowerCase() !== p.user)
-    context.push(`the proof is for ${p.user}, not for you (${commitment.user.toLowerCase()})`);
+    context.push(t("sc.ctx_user", { proof: p.user, you: commitment.user.toLowerCase() }));
   if (expectedCount !== undefined && expectedCount !== BigInt(p.leafCount))
-    context.push(`the proof counts ${p.leafCount} users, but the chain's commitment counts ${expectedCount === null ? "?" : short(expectedCount)}`);
+    context.push(t("sc.ctx_count", { proof: p.leafCount, chain: expectedCount === null ? "?" : expectedCount }));
   if (commitment.balances !== undefined) {
     const shown = commitment.balances;
     const differ = BALANCE_KEYS.filter((key) => shown[key] !== p.balances[key]);
     if (differ.length)
       context.push(
-        `the proof's balances differ from the ones shown to you (${differ.map((key) => `${key}: ${short(p.balances[key])} in the proof, ${typeof shown[key] === "bigint" ? short(shown[key]) : "?"} shown`).join(", ")})`,
+        t("sc.ctx_balances", {
+          list: differ.map((key) => t("sc.ctx_balance", { key, proof: p.balances[key], shown: typeof shown[key] === "bigint" ? shown[key] : "?" })).join(", "),
+        }),
       );
   }
   const compared = [commitment.user, commitment.leafCount, commitment.balances].some((v) => v !== undefined);
   if (compared)
-    add("context", context.length === 0, context.length === 0 ? "The proof is for you, with the balances shown to you." : `The proof is not about what you asked: ${context.join("; ")}.`);
+    add("context", context.length === 0, context.length === 0 ? t("sc.context_ok") : t("sc.context_failed", { why: context.join("; ") }));
 
   // The leaf, then the fold.
   const value = leafValue(p.balances);
@@ -615,7 +611,7 @@ export function verifyProof(proof, commitment) {
     const [left, right] = onLeft ? [node, sibling] : [sibling, node];
     const sum = left.sum + right.sum;
     if (sum >= U128_LIMIT) {
-      overflow = `At level ${k + 1} the sums add up to ${short(sum)}, which is 2^128 or more: such a tree is invalid.`;
+      overflow = t("sc.fold_failed", { level: k + 1, sum });
       break;
     }
     node = { hash: parentHash(left, right), sum };
@@ -626,7 +622,7 @@ export function verifyProof(proof, commitment) {
     solventCheck();
     return { ok: false, checks, leafValue: value, computedRoot: null, computedTotal: null, solvent, stale: !fresh || p.epoch !== chainEpoch };
   }
-  add("fold", true, "Every sum along your path stays below 2^128.");
+  add("fold", true, t("sc.fold_ok"));
 
   // The neighbours' layout: the bottom sibling is the next leaf in hash order, or the padding it must be; a sibling
   // subtree made only of padding sums to zero.
@@ -639,54 +635,48 @@ export function verifyProof(proof, commitment) {
       const mine = BigInt(leaf);
       const theirs = BigInt(sib.hash);
       if (sibIndex > p.index ? !(mine < theirs) : !(theirs < mine))
-        layout.push(`your neighbouring leaf is out of order (leaves are sorted by hash, and yours should come ${sibIndex > p.index ? "first" : "second"})`);
+        layout.push(t(sibIndex > p.index ? "sc.layout_first" : "sc.layout_second"));
     } else if (sib.hash !== paddingHash(p.chainId, p.token, p.epoch, sibIndex) || sib.sum !== 0n) {
-      layout.push(`position ${sibIndex}, after the last user, must be the padding leaf with value 0, and it is not`);
+      layout.push(t("sc.layout_padding", { position: sibIndex }));
     }
     for (let k = 1; k < p.depth; k++) {
       const first = siblingOf(Math.floor(p.index / 2 ** k)) * 2 ** k;
-      if (first >= p.leafCount && p.siblings[k].sum !== 0n) layout.push(`the sibling at level ${k + 1} covers only padding but claims a sum of ${short(p.siblings[k].sum)}`);
+      if (first >= p.leafCount && p.siblings[k].sum !== 0n) layout.push(t("sc.layout_sum", { level: k + 1, sum: p.siblings[k].sum }));
     }
   }
-  add("layout", layout.length === 0, layout.length === 0 ? "Your neighbours in the tree are where they must be." : `The proof's tree is not laid out as the rules say: ${layout.join("; ")}.`);
+  add("layout", layout.length === 0, layout.length === 0 ? t("sc.layout_ok") : t("sc.layout_failed", { why: layout.join("; ") }));
 
   // The chain's root and total: the only ones that count.
   const rootOk = node.hash === root;
   add(
     "root",
     rootOk,
-    rootOk
-      ? `Your balances and the proof's path lead to ${root}, the root committed on the chain: your balance is in the committed tree.`
-      : `Your balances and the proof's path lead to ${node.hash}, but the root committed on the chain is ${root}: this proof does not show your balance in the committed tree (a balance lowered or left out, a wrong position or sibling, or a root only the server knows).`,
+    rootOk ? t("sc.root_ok", { root }) : t("sc.root_failed", { computed: node.hash, root }),
   );
   const totalOk = node.sum === total;
   add(
     "total",
     totalOk,
-    totalOk
-      ? `The sums along your path add up to ${short(total)}, the total committed on the chain.`
-      : `The sums along your path add up to ${short(node.sum)}, but the total committed on the chain is ${short(total)}: the committed total does not add up.`,
+    totalOk ? t("sc.total_ok", { total }) : t("sc.total_failed", { sum: node.sum, total }),
   );
   const epochOk = p.epoch === chainEpoch && p.asOfBlock === chainAsOf;
   add(
     "epoch",
     epochOk,
     epochOk
-      ? `The proof is of the chain's latest commitment: epoch ${short(chainEpoch)}, balances at block ${short(chainAsOf)}.`
+      ? t("sc.epoch_ok", { epoch: chainEpoch, block: chainAsOf })
       : p.epoch < chainEpoch
-        ? `The proof is of epoch ${short(p.epoch)}, but the chain's latest commitment is epoch ${short(chainEpoch)}: it is out of date; get the current one.`
+        ? t("sc.epoch_old", { proof: p.epoch, chain: chainEpoch })
         : p.epoch > chainEpoch
-          ? `The proof is of epoch ${short(p.epoch)}, which the chain has not committed (its latest is epoch ${short(chainEpoch)}).`
-          : `The proof says the balances are at block ${short(p.asOfBlock)}, but the chain's commitment of epoch ${short(chainEpoch)} says block ${short(chainAsOf)}.`,
+          ? t("sc.epoch_ahead", { proof: p.epoch, chain: chainEpoch })
+          : t("sc.epoch_block", { proof: p.asOfBlock, epoch: chainEpoch, block: chainAsOf }),
   );
   freshCheck();
   const servedOk = p.root === root && p.total === total;
   add(
     "served",
     servedOk,
-    servedOk
-      ? "The server's file names the same root and total as the chain."
-      : `The server's file names root ${p.root} and total ${short(p.total)}, but the chain says ${root} and ${short(total)}: only the chain's figures count.`,
+    servedOk ? t("sc.served_ok") : t("sc.served_failed", { root: p.root, total: p.total, chain_root: root, chain_total: total }),
     true,
   );
   solventCheck();

@@ -20,10 +20,13 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, get, publicCall } from "../lib/api";
-import { dateTime, human } from "../lib/format";
-import { formatLocale, t, tx } from "../i18n";
+import { chainTime, dateTime, amount as fmtAmount, plain, span } from "../lib/format";
+import { locale, t, tx, useLocale } from "../i18n";
 // The leaf watch's words (a surface of its own, so that the dApp's first load does not carry them).
 import "../i18n/member";
+// The page's own words, and those of the helpers that word its findings (lib/solvency*.js); a reader's language other
+// than English is in once `solvencyWordsReady` resolves (./solvency-lazy.tsx waits for it: a check words its findings once).
+export { solvencyWordsReady } from "../i18n/solvency";
 import { networkLabel } from "../lib/networks";
 import { type Check, type VerifyResult, verifyProof } from "../lib/solvency.js";
 import { type ContractCommitment, type RoundCheck, type RoundResult, type RoundVerdict, contractsText, custodyText, mergeRound } from "../lib/solvency-round.js";
@@ -79,7 +82,14 @@ function overview(fresh = false): Promise<SolvencyOverview> {
   return overviewCache.answer;
 }
 
-const where = (a: { symbol: string; chain_id: number }) => (isTronChain(a.chain_id) ? `${a.symbol} on ${networkText(a.chain_id)}` : a.symbol);
+const where = (a: { symbol: string; chain_id: number }) => (isTronChain(a.chain_id) ? t("sv.on_network", { symbol: a.symbol, network: networkText(a.chain_id) }) : a.symbol);
+/** A block number, an epoch, a count of blocks in a sentence: the reader's digits, never grouped. */
+const nb = (v: bigint | number | string) => plain(BigInt(v));
+/** A commitment's status as the server names it (`built`, `signed`, `sent`, `committed`, `failed`), in words. */
+const STATUS = { built: "sv.status_built", signed: "sv.status_signed", sent: "sv.status_sent", committed: "sv.status_committed", failed: "sv.status_failed" } as const;
+const statusText = (s: string) => (s in STATUS ? t(STATUS[s as keyof typeof STATUS]) : s);
+/** A sentence's first letter in capitals (a phrase that opens one), in the reader's language (no change where there are none). */
+const cap = (s: string) => s.charAt(0).toLocaleUpperCase(locale()) + s.slice(1);
 const shortHex = (h: string) => (h.length > 20 ? `${h.slice(0, 10)}…${h.slice(-8)}` : h);
 
 /** A 32-byte hash, shortened, the whole of it on hover and focus. */
@@ -118,19 +128,15 @@ function readAt(read: ChainCommitmentRead, hex: string): ChainCommitmentRead {
 
 /** "the live contract 0x12…" / "the replaced contract 0x34…", in the chain's form. */
 function contractWords(chainId: number, c: { contract: string; live: boolean }, testid?: string) {
-  return (
-    <>
-      the {c.live ? "live" : "replaced"} contract <Addr a={chainAddress(chainId, c.contract)} chainId={chainId} testid={testid} />
-    </>
-  );
+  return <>{tx(c.live ? "sv.contract_live" : "sv.contract_replaced", { address: <Addr a={chainAddress(chainId, c.contract)} chainId={chainId} testid={testid} /> })}</>;
 }
-const contractText = (chainId: number, c: { contract: string; live: boolean }) => `the ${c.live ? "live" : "replaced"} contract ${chainAddress(chainId, c.contract)}`;
+const contractText = (chainId: number, c: { contract: string; live: boolean }) => t(c.live ? "sv.contract_live" : "sv.contract_replaced", { address: chainAddress(chainId, c.contract) });
 
 /** The contracts a verdict names (on the round, lagging, conflicting), the live one first. */
 const contractsOf = (v: RoundVerdict) => [...v.members, ...v.conflicts, ...v.behind].sort((x, y) => Number(y.live) - Number(x.live));
 
 /** What a contract's latest commitment holds, in words: "epoch 3, the balances of block 120" or "nothing committed yet". */
-const commitmentText = (c: ContractCommitment) => (c.epoch > 0n ? `epoch ${c.epoch}, the balances of block ${c.asOfBlock}` : "nothing committed yet");
+const commitmentText = (c: ContractCommitment) => (c.epoch > 0n ? t("sv.commitment_of", { epoch: nb(c.epoch), block: nb(c.asOfBlock) }) : t("sv.commitment_none"));
 
 /** A replaced contract the operator's server no longer lists and that did not commit the round, with what it still holds (null: unreadable). */
 type Dropped = { contract: string; held: bigint | null };
@@ -152,13 +158,14 @@ function DroppedWarning(props: { a: { chain_id: number; decimals: number; symbol
   if (dropped.length === 0) return null;
   return (
     <Notice kind="warn" testid="solvency-dropped">
-      <p class="banner-title">A replaced contract no longer commits the rounds, yet still holds money</p>
+      <p class="banner-title">{t("sv.dropped_title")}</p>
       <ul>
         {dropped.map((d) => (
           <li key={d.contract} data-contract={d.contract}>
-            {contractWords(a.chain_id, { contract: d.contract, live: false })} has not committed the latest round, and the operator's server no longer lists it;
-            it holds {d.held === null ? "an amount your wallet could not read" : <Amount base={d.held} decimals={a.decimals} symbol={a.symbol} />} now. Its custody is
-            not counted: money members are owed should be paid out of it before it stops committing.
+            {tx("sv.dropped_line", {
+              contract: contractWords(a.chain_id, { contract: d.contract, live: false }),
+              amount: d.held === null ? t("sv.dropped_unread") : <Amount base={d.held} decimals={a.decimals} symbol={a.symbol} />,
+            })}
           </li>
         ))}
       </ul>
@@ -173,8 +180,8 @@ function roundCustodyText(a: { chain_id: number; decimals: number; symbol: strin
     <>
       {verdict.members.map((m, i) => (
         <span key={m.contract} data-contract={m.contract} data-custody={m.custody.toString()}>
-          {i > 0 && (i === verdict.members.length - 1 ? " and " : ", ")}
-          {contractWords(a.chain_id, m)} held {amount(m.custody)}
+          {i > 0 && (i === verdict.members.length - 1 ? t("sv.list_and") : t("sv.list_comma"))}
+          {tx("sv.contract_held", { contract: contractWords(a.chain_id, m), amount: amount(m.custody) })}
         </span>
       ))}
     </>
@@ -277,10 +284,10 @@ export interface BadgeProps {
 async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () => boolean): Promise<void> {
   const c = p.connection;
   const name = where({ symbol: p.symbol, chain_id: p.chainId });
-  set({ kind: "checking", text: `Checking your ${name} balance against the chain…` });
+  set({ kind: "checking", text: t("sv.checking_asset", { name }) });
   const asset = (await overview()).assets.find((a) => a.asset_id === p.assetId);
   if (!asset) {
-    set({ kind: "note", reason: "no_asset", text: `The operator's server publishes no proof of solvency for ${name}.` });
+    set({ kind: "note", reason: "no_asset", text: t("sv.no_asset", { name }) });
     return;
   }
   const problem = readerProblem(c, asset);
@@ -288,13 +295,13 @@ async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () =>
     set({ kind: "note", reason: problem.reason, text: cannotReadText(problem, asset.chain_id), asset });
     return;
   }
-  set({ kind: "checking", text: `Reading ${name}'s commitment from the chain through ${c.name}…` });
+  set({ kind: "checking", text: t("sv.reading_commitment", { name, wallet: c.name }) });
   let read: ChainCommitmentRead;
   try {
     read = await readCommitment(c, asset, p.address);
   } catch (e) {
     if (e instanceof CannotReadError) set({ kind: "note", reason: e.problem.reason, text: e.message, asset });
-    else set({ kind: "error", text: `Could not read the commitment through ${c.name}: ${errorText(e)}` });
+    else set({ kind: "error", text: t("sv.read_failed", { wallet: c.name, error: errorText(e) }) });
     return;
   }
   if (!live()) return;
@@ -318,12 +325,15 @@ async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () =>
   const joined = registrationOf(read);
   if (joined === null && p.registeredBlock != null) {
     const where = upgraded(read)
-      ? `none of the contracts this page was built with on ${networkLabel(read.chainId)} (${[read.contract, ...read.previous.map((x) => x.contract)].map((x) => chainAddress(asset.chain_id, x)).join(", ")}) records one of yours: there is nothing of yours on them to check.`
-      : `the contract ${chainAddress(asset.chain_id, read.contract)} on ${networkLabel(read.chainId)} records none of yours: there is nothing of yours on this contract to check.`;
+      ? t("sv.unregistered_all", {
+          network: networkLabel(read.chainId),
+          contracts: [read.contract, ...read.previous.map((x) => x.contract)].map((x) => chainAddress(asset.chain_id, x)).join(", "),
+        })
+      : t("sv.unregistered_one", { contract: chainAddress(asset.chain_id, read.contract), network: networkLabel(read.chainId) });
     set({
       kind: "note",
       reason: "not_registered",
-      text: `The operator's server shows your registration in ${name} at block ${p.registeredBlock}, but ${where}`,
+      text: t("sv.unregistered", { name, block: nb(p.registeredBlock), where }),
       asset,
       read,
     });
@@ -331,7 +341,7 @@ async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () =>
   }
   if (upgraded(read)) return checkRound(p, set, live, { read, asset, joined, name });
   if (read.epoch === 0n) {
-    set({ kind: "note", reason: "no_epoch", text: `Nothing is committed on the chain for ${name} yet: the first epoch will include your balance.`, asset, read });
+    set({ kind: "note", reason: "no_epoch", text: t("sv.no_epoch", { name }), asset, read });
     return;
   }
   // Joined after the epoch's balances were read: not a leaf of it (nothing to ask the server).
@@ -339,7 +349,7 @@ async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () =>
     set({
       kind: "note",
       reason: "next_epoch",
-      text: `You joined at block ${joined}, after the balances of epoch ${read.epoch} (block ${read.asOfBlock}) were read: you will be in the next epoch.`,
+      text: t("sv.next_epoch", { joined: nb(joined), epoch: nb(read.epoch), block: nb(read.asOfBlock) }),
       asset,
       read,
     });
@@ -354,13 +364,13 @@ async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () =>
       set({
         kind: "note",
         reason: "not_recorded",
-        text: `The chain committed epoch ${read.epoch} at block ${read.commitBlock}, but the operator's server does not report it yet, so it has no proof of it to give. Check again in a minute.`,
+        text: t("sv.not_reported", { epoch: nb(read.epoch), block: nb(read.commitBlock) }),
         asset,
         read,
       });
       return;
     }
-    set({ kind: "checking", text: `The chain committed ${name}'s epoch ${read.epoch} at block ${read.commitBlock}; waiting for the operator's server to record it…` });
+    set({ kind: "checking", text: t("sv.waiting_record", { name, epoch: nb(read.epoch), block: nb(read.commitBlock) }) });
     await sleep(RECORD_POLL_MS);
     if (!live()) return;
   }
@@ -373,11 +383,11 @@ async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () =>
       set({
         kind: "note",
         reason: "not_recorded",
-        text: `The operator's server has no proof of epoch ${read.epoch}, which the chain committed at block ${read.commitBlock}. Check again in a minute.`,
+        text: t("sv.no_proof_of_epoch", { epoch: nb(read.epoch), block: nb(read.commitBlock) }),
         asset,
         read,
       });
-    else set({ kind: "error", text: `Could not get your proof from the server: ${errorText(e)}` });
+    else set({ kind: "error", text: t("sv.proof_failed", { error: errorText(e) }) });
     return;
   }
   const result = verifyProof(proof, {
@@ -419,7 +429,7 @@ async function checkRound(
   const verdict = roundOf(read);
   const n = verdict.members.length + verdict.behind.length;
   if (verdict.kind === "none") {
-    set({ kind: "note", reason: "no_epoch", text: `Nothing is committed on the chain for ${name} yet: the first epoch will include your balance.`, asset, read });
+    set({ kind: "note", reason: "no_epoch", text: t("sv.no_epoch", { name }), asset, read });
     return;
   }
   if (verdict.kind === "conflict" || verdict.kind === "stale") {
@@ -427,11 +437,13 @@ async function checkRound(
     return;
   }
   if (verdict.kind === "split") {
-    const where = contractsOf(verdict).map((c) => `${contractText(asset.chain_id, c)} holds ${commitmentText(c)}`).join("; ");
+    const where = contractsOf(verdict)
+      .map((c) => t("sv.contract_holds", { contract: contractText(asset.chain_id, c), commitment: commitmentText(c) }))
+      .join("; ");
     set({
       kind: "note",
       reason: "round_pending",
-      text: `A round is being committed: the ${n} contracts of ${name} do not hold the same balances yet (${where}). Their custody can be added up once each has committed the round of block ${verdict.asOfBlock}. Check again in a minute.`,
+      text: t("sv.round_pending", { count: n, name, where, block: nb(verdict.asOfBlock) }),
       asset,
       read,
     });
@@ -442,7 +454,7 @@ async function checkRound(
     set({
       kind: "note",
       reason: "next_epoch",
-      text: `You joined at block ${joined}, after the balances of the latest round (block ${verdict.asOfBlock}) were read: you will be in the next one.`,
+      text: t("sv.next_round", { joined: nb(joined), block: nb(verdict.asOfBlock) }),
       asset,
       read,
     });
@@ -465,13 +477,17 @@ async function checkRound(
       set({
         kind: "note",
         reason: "not_recorded",
-        text: `The chain holds the round of block ${verdict.asOfBlock} on ${contractsText(verdict.members.length)}, but the operator's server does not report it yet for ${missing.map((m) => contractText(asset.chain_id, m)).join(" and ")}, so it has no proof of it to give. Check again in a minute.`,
+        text: t("sv.round_not_reported", {
+          block: nb(verdict.asOfBlock),
+          contracts: contractsText(verdict.members.length),
+          missing: missing.map((m) => contractText(asset.chain_id, m)).join(t("sv.list_and")),
+        }),
         asset,
         read,
       });
       return;
     }
-    set({ kind: "checking", text: `The chain holds ${name}'s round of block ${verdict.asOfBlock} on ${contractsText(verdict.members.length)}; waiting for the operator's server to record it…` });
+    set({ kind: "checking", text: t("sv.round_waiting", { name, block: nb(verdict.asOfBlock), contracts: contractsText(verdict.members.length) }) });
     await sleep(RECORD_POLL_MS);
     if (!live()) return;
   }
@@ -488,11 +504,11 @@ async function checkRound(
         set({
           kind: "note",
           reason: "not_recorded",
-          text: `The operator's server has no proof of epoch ${m.epoch} of ${contractText(asset.chain_id, m)}, which the chain committed at block ${m.commitBlock}. Check again in a minute.`,
+          text: t("sv.no_proof_of_contract", { epoch: nb(m.epoch), contract: contractText(asset.chain_id, m), block: nb(m.commitBlock) }),
           asset,
           read,
         });
-      else set({ kind: "error", text: `Could not get your proof from the server: ${errorText(e)}` });
+      else set({ kind: "error", text: t("sv.proof_failed", { error: errorText(e) }) });
       return;
     }
     if (!live()) return;
@@ -537,6 +553,9 @@ function balancesOf(proof: SolvencyProofAnswer) {
   }
 }
 
+/** "12 blocks ago" (one block ago), its count in the reader's digits. */
+const blocksAgo = (blocks: bigint) => t("sv.blocks_ago", { count: Number(blocks) });
+
 /** The order in which a failed check is named first: the cause before its consequences. */
 const PRIORITY: Check["id"][] = ["commitment", "format", "range", "shape", "contract", "allowed", "context", "fold", "epoch", "layout", "root", "total", "balances", "fresh", "solvent"];
 
@@ -544,35 +563,35 @@ const PRIORITY: Check["id"][] = ["commitment", "format", "range", "shape", "cont
 function headline(c: Check, read: ChainCommitmentRead): string {
   switch (c.id) {
     case "commitment":
-      return "The commitment read from the chain is unreadable";
+      return t("sv.h_commitment");
     case "format":
-      return "The server's proof file is malformed";
+      return t("sv.h_format");
     case "range":
-      return "The proof holds an amount of 2^128 or more, which no balance or sum can be";
+      return t("sv.h_range");
     case "shape":
-      return "The proof's tree does not hold together";
+      return t("sv.h_shape");
     case "contract":
-      return "The proof is not of this network's Settlement contract: a tree committed elsewhere proves nothing";
+      return t("sv.h_contract");
     case "allowed":
-      return "The contract never allowed this token: no commitment of it can be real";
+      return t("sv.h_allowed");
     case "context":
-      return "The proof is not about your wallet or the balances shown to you";
+      return t("sv.h_context");
     case "fold":
-      return "The proof's sums reach 2^128 when added up: such a tree is invalid";
+      return t("sv.h_fold");
     case "epoch":
-      return `The server gave a proof of another epoch than the chain's latest (epoch ${read.epoch}): a stale root`;
+      return t("sv.h_epoch", { epoch: nb(read.epoch) });
     case "layout":
-      return "Your place in the proof's tree is out of order: not how the tree is built";
+      return t("sv.h_layout");
     case "root":
-      return "Your balance is not in the root committed on the chain";
+      return t("sv.h_root");
     case "total":
-      return "The sums do not add up to the total committed on the chain";
+      return t("sv.h_total");
     case "fresh":
-      return `STALE: the chain's latest commitment holds balances ${ageOf(read)} blocks old, more than the ${read.network.proofMaxAgeBlocks} allowed`;
+      return t("sv.h_fresh", { age: nb(ageOf(read)), max: nb(read.network.proofMaxAgeBlocks) });
     case "solvent":
-      return "INSOLVENT: the custody does not cover what is owed to all users";
+      return t("sv.h_solvent");
     case "balances":
-      return "Your balances are not the same in every contract's tree";
+      return t("sv.h_balances");
     default:
       return c.detail;
   }
@@ -628,24 +647,7 @@ function profile(): Promise<Profile> {
 }
 
 /** A span of seconds in the member's language, its two largest units ("3 days 4 hours"). */
-function spanWords(seconds: bigint): string {
-  const units: [bigint, "day" | "hour" | "minute" | "second"][] = [
-    [86_400n, "day"],
-    [3_600n, "hour"],
-    [60n, "minute"],
-    [1n, "second"],
-  ];
-  let rest = seconds > 0n ? seconds : 0n;
-  const parts: string[] = [];
-  for (const [size, unit] of units) {
-    const n = rest / size;
-    rest %= size;
-    if (n > 0n || (parts.length === 0 && size === 1n)) parts.push(new Intl.NumberFormat(formatLocale(), { style: "unit", unit, unitDisplay: "long" }).format(Number(n)));
-    else if (parts.length) break;
-    if (parts.length === 2) break;
-  }
-  return parts.join(" ");
-}
+const spanWords = (seconds: bigint): string => span(seconds);
 
 /** The five parts of a leaf, in the order of the dashboard's tiles, with the tile each equals. */
 const LEAF_PARTS = [
@@ -938,8 +940,10 @@ function LeafLowered(props: { e: LeafEvidence }) {
 }
 
 export function SolvencyBadge(props: BadgeProps) {
-  const [status, setStatus] = useState<Status>({ kind: "checking", text: "Checking your balance against the chain…" });
+  const [status, setStatus] = useState<Status>({ kind: "checking", text: t("solvency.checking") });
   const [tick, setTick] = useState(0);
+  // What a check finds is worded once: another language checks again, in it.
+  const lang = useLocale();
   useEffect(() => {
     let alive = true;
     checkBalance(
@@ -950,7 +954,7 @@ export function SolvencyBadge(props: BadgeProps) {
     return () => {
       alive = false;
     };
-  }, [props.connection, props.assetId, props.address, props.registeredBlock, tick]);
+  }, [props.connection, props.assetId, props.address, props.registeredBlock, tick, lang]);
   const again = () => setTick((t) => t + 1);
   // The verdict, computed here once, for the asset's pay buttons (./solvency-verdict.ts); kept while checking again.
   const [owner] = useState(() => ({}));
@@ -1034,7 +1038,7 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void; ti
   const downloadLatest = builtContracts ? (
     builtContracts.map((x) => (
       <button type="button" key={x.hex} onClick={() => fetchAndSave(x.hex)} disabled={busy} data-testid="solvency-download" data-contract={x.hex.toLowerCase()}>
-        Download your latest proof file of {contractText(p.chainId, { contract: x.hex, live: x.live })}
+        {t("sv.download_latest_of", { contract: contractText(p.chainId, { contract: x.hex, live: x.live }) })}
       </button>
     ))
   ) : (
@@ -1072,7 +1076,7 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void; ti
             {(s.reason === "walletconnect" || s.reason === "wallet") && downloadLatest}
             {s.reason === "network" && (
               <button type="button" onClick={() => p.connection.ensureNetwork(p.chainId).catch((e) => setDownloadError(errorText(e)))} data-testid="solvency-switch">
-                Switch to {networkLabel(p.chainId)}
+                {t("sv.switch_to", { network: networkLabel(p.chainId) })}
               </button>
             )}
             {s.reason !== "wallet" && s.reason !== "walletconnect" && recheck}
@@ -1100,45 +1104,51 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void; ti
           {s.check === "listed" || s.check === "disowned" ? (
             <>
               <p class="banner-title" data-testid="solvency-failed-title">
-                {s.check === "listed"
-                  ? "The operator's server lists a contract this page was not built with"
-                  : "The operator's server gives no proof for a contract of this network that committed the round"}
+                {s.check === "listed" ? t("sv.listed_title") : t("sv.disowned_title")}
               </p>
               <p data-testid="solvency-failed-check" data-check={s.check}>
                 {s.check === "listed" ? (
                   <>
-                    {read.listed.details.join(" ")} This page reads only the contracts it was built with for {networkLabel(read.chainId)} ({contract}
-                    {read.previous.length > 0 && <> and the {read.previous.length === 1 ? "contract" : "contracts"} it replaced</>}): nothing the server gives is checked against
-                    another.
+                    {read.listed.details.join(" ")}{" "}
+                    {read.previous.length > 0
+                      ? tx("sv.listed_reads_replaced", { network: networkLabel(read.chainId), contract, count: read.previous.length })
+                      : tx("sv.listed_reads", { network: networkLabel(read.chainId), contract })}
                   </>
                 ) : (
-                  <>
-                    The contract <code data-testid="disowned-contract">{chainAddress(asset.chain_id, s.contract ?? "")}</code>, one this page was built with for{" "}
-                    {networkLabel(read.chainId)}, committed the latest round of {where(asset)}, yet the operator's server says it is no contract of the chain and
-                    gives no proof of your balance in its tree.
-                  </>
+                  tx("sv.disowned_text", {
+                    contract: <code data-testid="disowned-contract">{chainAddress(asset.chain_id, s.contract ?? "")}</code>,
+                    network: networkLabel(read.chainId),
+                    asset: where(asset),
+                  })
                 )}
               </p>
             </>
           ) : s.check === "contract" ? (
             <>
               <p class="banner-title" data-testid="solvency-failed-title">
-                The operator's server names another contract than this network's Settlement
+                {t("sv.served_other_title")}
               </p>
               <p data-testid="solvency-failed-check" data-check="contract">
-                For {where(asset)} the server names the contract <code data-testid="served-contract">{chainAddress(asset.chain_id, read.servedContract)}</code>, but
-                this page was built with {contract} as the Settlement contract of {networkLabel(read.chainId)}. A commitment or a proof of another contract
-                proves nothing about the custody of this one: nothing the server gives is checked against it.
+                {tx("sv.served_other_badge", {
+                  asset: where(asset),
+                  served: <code data-testid="served-contract">{chainAddress(asset.chain_id, read.servedContract)}</code>,
+                  contract,
+                  network: networkLabel(read.chainId),
+                })}
               </p>
             </>
           ) : (
             <>
               <p class="banner-title" data-testid="solvency-failed-title">
-                The contract never allowed the token the server names: no commitment of it can be real
+                {t("sv.token_never_title")}
               </p>
               <p data-testid="solvency-failed-check" data-check="allowed">
-                For {where(asset)} the server names the token <code data-testid="served-token">{chainAddress(asset.chain_id, read.token)}</code>, which {contract} on{" "}
-                {networkLabel(read.chainId)} has never allowed: nobody can have paid into it in that token, and the contract takes no commitment of its liabilities.
+                {tx("sv.token_never_badge", {
+                  asset: where(asset),
+                  token: <code data-testid="served-token">{chainAddress(asset.chain_id, read.token)}</code>,
+                  contract,
+                  network: networkLabel(read.chainId),
+                })}
               </p>
             </>
           )}
@@ -1148,19 +1158,17 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void; ti
       );
     }
     case "excluded": {
-      const when = s.joined === null ? "You have been a user since the start" : `You joined at block ${s.joined}`;
+      const when = s.joined === null ? t("sv.joined_start") : t("sv.joined_at", { block: nb(s.joined) });
       return wrap(
         <Notice kind="error" testid="solvency-failed">
           {failedSentence(whatFailed("excluded", s.asset.symbol))}
           <Advice verdict="failed" symbol={p.symbol} clock={clock} opened={s.asset.exit} />
           <div class="actions-row">{recheck}</div>
           <Experts>
-          <p data-testid="solvency-failed-title">You are not in the committed tree{s.contract && ` of ${contractText(s.read.chainId, s.contract)}`}</p>
-          <p>
-            {when}, before the balances of epoch {s.read.epoch.toString()} were read (block {s.read.asOfBlock.toString()}), yet the operator's server
-            says that epoch has no leaf for you. Every user must be a leaf, zero balances included: what you are owed is left out of
-            the total the chain holds.
+          <p data-testid="solvency-failed-title">
+            {s.contract ? t("sv.excluded_title_of", { contract: contractText(s.read.chainId, s.contract) }) : t("sv.excluded_title")}
           </p>
+          <p>{t("sv.excluded_text", { when, epoch: nb(s.read.epoch), block: nb(s.read.asOfBlock) })}</p>
           </Experts>
         </Notice>,
         { "data-state": "failed", "data-verdict": "failed", "data-check": "excluded", "data-epoch": s.read.epoch.toString(), "data-as-of": s.read.asOfBlock.toString() },
@@ -1184,15 +1192,23 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void; ti
       const served = result.checks.find((c) => c.id === "served");
       const facts = (
         <p class="muted" data-testid="solvency-facts">
-          Balances as of block {read.asOfBlock.toString()} ({ageOf(read).toString()} blocks ago, at most {read.network.proofMaxAgeBlocks.toString()}); root{" "}
-          <Hash h={read.root} testid="solvency-root" /> committed at block {read.commitBlock.toString()} with {amount(read.custody)} in custody for{" "}
-          {amount(read.total)} owed to all users — read through {read.via} from the contract{" "}
-          <Addr a={chainAddress(asset.chain_id, read.contract)} chainId={asset.chain_id} /> on {networkLabel(asset.chain_id)}, the one this page was built with.
+          {tx("sv.facts", {
+            block: nb(read.asOfBlock),
+            ago: blocksAgo(ageOf(read)),
+            max: nb(read.network.proofMaxAgeBlocks),
+            root: <Hash h={read.root} testid="solvency-root" />,
+            commit: nb(read.commitBlock),
+            custody: amount(read.custody),
+            total: amount(read.total),
+            via: read.via,
+            contract: <Addr a={chainAddress(asset.chain_id, read.contract)} chainId={asset.chain_id} />,
+            network: networkLabel(asset.chain_id),
+          })}
         </p>
       );
       const checks = (
         <details class="checks">
-          <summary>Every check</summary>
+          <summary>{t("sv.every_check")}</summary>
           <ul data-testid="solvency-checks">
             {result.checks.map((c) => (
               <li key={c.id} data-check={c.id} data-ok={String(c.ok)}>
@@ -1220,9 +1236,7 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void; ti
             <SavedNote saved={s.saved} />
             {actions}
             <Experts>
-              <p data-testid="solvency-ok-text">
-                ✓ Your balance of {amount(value ?? 0n)} is in epoch {read.epoch.toString()}'s committed root; custody covers the total.
-              </p>
+              <p data-testid="solvency-ok-text">{tx("sv.ok_text", { value: amount(value ?? 0n), epoch: nb(read.epoch) })}</p>
               {facts}
               {served && !served.ok && <p data-testid="solvency-served">{served.detail}</p>}
               {checks}
@@ -1249,11 +1263,7 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void; ti
                 </li>
               ))}
             </ul>
-            {failed.every((c) => c.id === "fresh" || c.id === "solvent") ? (
-              <p>Your balance is in the root the chain holds; what failed is the commitment itself.</p>
-            ) : (
-              <p>Keep the proof file: it is what the operator's server gave you, and the chain's figures below are what it must match.</p>
-            )}
+            {failed.every((c) => c.id === "fresh" || c.id === "solvent") ? <p>{t("sv.in_root_commitment_failed")}</p> : <p>{t("sv.keep_file")}</p>}
             <SavedNote saved={s.saved} />
             {facts}
             {checks}
@@ -1281,27 +1291,25 @@ function RoundFailed(props: { s: Extract<Status, { kind: "round" }>; recheck: Co
       </div>
       <Experts>
       <p data-testid="solvency-failed-title">
-        {verdict.kind === "stale"
-          ? `STALE: not every contract has committed the latest round, and one lags ${verdict.lag} blocks, more than the ${maxAge} allowed`
-          : "The contracts hold different totals for the same balances: their commitments are not one snapshot of the ledger"}
+        {verdict.kind === "stale" ? t("sv.round_stale_title", { lag: nb(verdict.lag), max: nb(maxAge) }) : t("sv.round_conflict_title")}
       </p>
       <ul class="failed-checks">
         {contractsOf(verdict).map((c) => (
           <li key={c.contract} data-testid="solvency-failed-check" data-check={verdict.kind === "stale" ? "fresh" : "round"} data-contract={c.contract}>
-            {contractWords(asset.chain_id, c)}: {commitmentText(c)}
-            {c.epoch > 0n && (
-              <>
-                , a total of <Amount base={c.total} decimals={asset.decimals} symbol={asset.symbol} />
-              </>
-            )}
-            .
+            {c.epoch > 0n
+              ? tx("sv.round_line_total", {
+                  contract: contractWords(asset.chain_id, c),
+                  commitment: commitmentText(c),
+                  total: <Amount base={c.total} decimals={asset.decimals} symbol={asset.symbol} />,
+                })
+              : tx("sv.round_line", { contract: contractWords(asset.chain_id, c), commitment: commitmentText(c) })}
           </li>
         ))}
       </ul>
       <p>
         {verdict.kind === "stale"
-          ? `Every round is committed on each contract of ${where(asset)}; the round of block ${verdict.asOfBlock} has not reached every one in the ${maxAge} blocks allowed, so the custody of the contracts cannot be added up against a recent total: the operator has not committed recent balances everywhere.`
-          : `Every round commits one snapshot of the ledger, the same block and total, on each contract; these name one block with different totals, so no sum of their custody means anything.`}
+          ? t("sv.round_stale_text", { asset: where(asset), block: nb(verdict.asOfBlock), max: nb(maxAge) })
+          : t("sv.round_conflict_text")}
       </p>
       </Experts>
     </Notice>
@@ -1341,26 +1349,34 @@ function RoundVerified(props: {
   const facts = (
     <div class="muted" data-testid="solvency-facts">
       <p>
-        Balances as of block {verdict.asOfBlock.toString()} ({verdict.age.toString()} blocks ago, at most {maxAge.toString()}),{" "}
-        {n > 1 ? `committed as one round on ${contractsText(n)} of ${networkLabel(asset.chain_id)}, each in its own tree` : `committed on one contract of ${networkLabel(asset.chain_id)}`}{" "}
-        — read through {read.via} from the contracts this page was built with:
+        {t(n > 1 ? "sv.round_facts" : "sv.round_facts_one", {
+          block: nb(verdict.asOfBlock),
+          ago: blocksAgo(verdict.age),
+          max: nb(maxAge),
+          contracts: contractsText(n),
+          network: networkLabel(asset.chain_id),
+          via: read.via,
+        })}
       </p>
       <ul>
         {parts.map((x) => (
           <li key={x.hex} data-testid="solvency-contract" data-contract={x.hex} data-epoch={x.read.epoch.toString()} data-root={x.read.root} data-custody={x.read.custody.toString()}>
-            {contractWords(asset.chain_id, { contract: x.read.contract, live: x.live })}: epoch {x.read.epoch.toString()}, root <Hash h={x.read.root} /> committed at block{" "}
-            {x.read.commitBlock.toString()} with {amount(x.read.custody)} in custody;
+            {tx("sv.round_facts_line", {
+              contract: contractWords(asset.chain_id, { contract: x.read.contract, live: x.live }),
+              epoch: nb(x.read.epoch),
+              root: <Hash h={x.read.root} />,
+              block: nb(x.read.commitBlock),
+              custody: amount(x.read.custody),
+            })}
           </li>
         ))}
       </ul>
-      <p data-testid="solvency-sum">
-        {custodyText(n)}: {amount(verdict.custody)}, for {amount(verdict.total)} owed to all users.
-      </p>
+      <p data-testid="solvency-sum">{tx("sv.round_sum", { custody: custodyText(n), amount: amount(verdict.custody), total: amount(verdict.total) })}</p>
     </div>
   );
   const checks = (
     <details class="checks">
-      <summary>Every check</summary>
+      <summary>{t("sv.every_check")}</summary>
       <ul data-testid="solvency-checks">
         {merged.checks.map((c, i) => (
           <li key={`${c.contract}-${c.id}-${i}`} data-check={c.id} data-ok={String(c.ok)} data-contract={c.contract ?? undefined}>
@@ -1375,7 +1391,7 @@ function RoundVerified(props: {
     <div class="actions-row">
       {parts.map((x) => (
         <button type="button" key={x.hex} onClick={() => props.save(x.proof)} data-testid="solvency-download" data-contract={x.hex}>
-          Download the proof file of the {x.live ? "live" : "replaced"} contract {shortHex(chainAddress(asset.chain_id, x.read.contract))}
+          {t(x.live ? "sv.download_of_live" : "sv.download_of_replaced", { contract: shortHex(chainAddress(asset.chain_id, x.read.contract)) })}
         </button>
       ))}
       {recheck}
@@ -1383,9 +1399,12 @@ function RoundVerified(props: {
   );
   const cli = (
     <p class="muted" data-testid="solvency-cli">
-      One file per contract. To check one yourself against a node you trust: <code>solvency-verify FILE --rpc URL --contract C --previous D…</code>, with C the
-      file's contract and each other contract as <code>--previous</code> ({parts.map((x) => chainAddress(asset.chain_id, x.read.contract)).join(", ")}), and{" "}
-      <code>--max-age-blocks {maxAge.toString()}</code>: it checks your balance in C's tree and the custody of every contract together against the total.
+      {tx("sv.cli", {
+        command: <code>solvency-verify FILE --rpc URL --contract C --previous D…</code>,
+        previous: <code>--previous</code>,
+        contracts: parts.map((x) => chainAddress(asset.chain_id, x.read.contract)).join(", "),
+        max_age: <code>--max-age-blocks {maxAge.toString()}</code>,
+      })}
     </p>
   );
   // The live contract's leaf, as the sum of the tiles (the same balances are in every contract's tree of the round).
@@ -1404,16 +1423,9 @@ function RoundVerified(props: {
           {buttons}
           <Experts>
             <p data-testid="solvency-ok-text">
-              {n > 1 ? (
-                <>
-                  ✓ Your balance of {amount(value ?? 0n)} is in the committed root of {contractsText(n)} (the balances of block {verdict.asOfBlock.toString()}); the custody of{" "}
-                  {contractsText(n)} together covers the total.
-                </>
-              ) : (
-                <>
-                  ✓ Your balance of {amount(value ?? 0n)} is in epoch {read.epoch.toString()}'s committed root; custody covers the total.
-                </>
-              )}
+              {n > 1
+                ? tx("sv.ok_text_round", { value: amount(value ?? 0n), contracts: contractsText(n), block: nb(verdict.asOfBlock) })
+                : tx("sv.ok_text", { value: amount(value ?? 0n), epoch: nb(read.epoch) })}
             </p>
             {facts}
             {checks}
@@ -1428,7 +1440,9 @@ function RoundVerified(props: {
   const first = failed[0];
   const stale = failed.every((c) => c.id === "fresh");
   const firstRead = first.contract ? (parts.find((x) => x.hex === first.contract)?.read ?? read) : read;
-  const title = first.contract ? `${headline(first, firstRead)} (${contractText(asset.chain_id, { contract: first.contract, live: first.live })})` : headline(first, read);
+  const title = first.contract
+    ? t("sv.title_of_contract", { title: headline(first, firstRead), contract: contractText(asset.chain_id, { contract: first.contract, live: first.live }) })
+    : headline(first, read);
   return wrap(
     <>
       <Notice kind={stale ? "warn" : "error"} testid="solvency-failed">
@@ -1438,7 +1452,7 @@ function RoundVerified(props: {
         <Advice verdict={stale ? "stale" : "failed"} symbol={asset.symbol} clock={clock} opened={asset.exit} />
         {buttons}
         <Experts>
-          <p data-testid="solvency-failed-title">{first.id === "solvent" ? `INSOLVENT: ${custodyText(n)} does not cover what is owed to all users` : title}</p>
+          <p data-testid="solvency-failed-title">{first.id === "solvent" ? t("sv.round_insolvent_title", { custody: custodyText(n) }) : title}</p>
           <ul class="failed-checks">
             {failed.map((c, i) => (
               <li key={`${c.contract}-${c.id}-${i}`} data-testid="solvency-failed-check" data-check={c.id} data-contract={c.contract ?? undefined}>
@@ -1447,11 +1461,7 @@ function RoundVerified(props: {
               </li>
             ))}
           </ul>
-          {failed.every((c) => c.id === "fresh" || c.id === "solvent") ? (
-            <p>Your balance is in the root each contract holds; what failed is the commitment itself.</p>
-          ) : (
-            <p>Keep the proof files: they are what the operator's server gave you, and the chain's figures below are what they must match.</p>
-          )}
+          {failed.every((c) => c.id === "fresh" || c.id === "solvent") ? <p>{t("sv.in_roots_commitment_failed")}</p> : <p>{t("sv.keep_files")}</p>}
           {facts}
           {checks}
           {cli}
@@ -1487,7 +1497,7 @@ function compare(a: AssetSolvency, read: ChainCommitmentRead): Comparison {
     const at = readAt(read, p.contractHex);
     results.push({ c: compareEpoch(a, served.latest, at), who: { contract: p.contract, live: false }, at });
   }
-  const label = (w: { contract: string; live: boolean }) => `${contractText(a.chain_id, w).replace(/^t/, "T")}: `;
+  const label = (w: { contract: string; live: boolean }) => `${cap(contractText(a.chain_id, w))}: `;
   const mismatched = results.filter((r) => r.c.kind === "mismatch");
   const details = mismatched.flatMap((r) => (r.c.kind === "mismatch" ? r.c.details.map((d) => label(r.who) + d) : []));
   // The server's round (the custody of every contract together) against the chain's complete round of the same block.
@@ -1495,14 +1505,14 @@ function compare(a: AssetSolvency, read: ChainCommitmentRead): Comparison {
   const round = a.round;
   const roundParts: string[] = [];
   if (round && verdict.kind === "complete" && BigInt(round.as_of_block) === verdict.asOfBlock) {
-    const amount = (v: bigint | string) => `${human(v, a.decimals)} ${a.symbol}`;
+    const amount = (v: bigint | string) => fmtAmount(v, a.decimals, a.symbol);
     if (BigInt(round.total.base) !== verdict.total) {
-      roundParts.push("a round's total");
-      details.push(`The round of block ${round.as_of_block}: the server says a total of ${amount(round.total.base)}, the chain ${amount(verdict.total)}.`);
+      roundParts.push(t("sv.what_round_total"));
+      details.push(t("sv.diff_round_total", { block: nb(round.as_of_block), server: amount(round.total.base), chain: amount(verdict.total) }));
     }
     if (BigInt(round.custody.base) !== verdict.custody) {
-      roundParts.push("a custody of the contracts together");
-      details.push(`The round of block ${round.as_of_block}: the server says the contracts held ${amount(round.custody.base)} together, the chain ${amount(verdict.custody)}.`);
+      roundParts.push(t("sv.what_round_custody"));
+      details.push(t("sv.diff_round_custody", { block: nb(round.as_of_block), server: amount(round.custody.base), chain: amount(verdict.custody) }));
     }
   }
   if (details.length) {
@@ -1518,43 +1528,48 @@ function compare(a: AssetSolvency, read: ChainCommitmentRead): Comparison {
 
 /** How the server's epoch of one contract (`api`) stands against that contract's read from the chain. */
 function compareEpoch(a: AssetSolvency, api: EpochView | undefined, read: ChainCommitmentRead): Comparison {
-  const amount = (v: bigint | string) => `${human(v, a.decimals)} ${a.symbol}`;
+  const amount = (v: bigint | string) => fmtAmount(v, a.decimals, a.symbol);
   if (read.epoch === 0n) {
-    return api ? { kind: "mismatch", what: "an epoch", details: [`The server reports epoch ${api.epoch}; the chain holds no commitment at all.`] } : { kind: "none" };
+    return api ? { kind: "mismatch", what: t("sv.what_epoch"), details: [t("sv.diff_no_commitment", { epoch: nb(api.epoch) })] } : { kind: "none" };
   }
   if (!api || BigInt(api.epoch) < read.epoch) {
     if (commitAgeOf(read) <= RECORD_GRACE_BLOCKS) return { kind: "behind", server: api?.epoch ?? null };
     return {
       kind: "mismatch",
-      what: "an old epoch",
+      what: t("sv.what_old_epoch"),
       details: [
-        `The chain committed epoch ${read.epoch} at block ${read.commitBlock}, ${commitAgeOf(read)} blocks ago; the server still reports ${api ? `epoch ${api.epoch}` : "none"}.`,
+        t("sv.diff_old_epoch", {
+          epoch: nb(read.epoch),
+          block: nb(read.commitBlock),
+          ago: blocksAgo(commitAgeOf(read)),
+          server: api ? t("sv.epoch_n", { epoch: nb(api.epoch) }) : t("sv.none"),
+        }),
       ],
     };
   }
   if (BigInt(api.epoch) > read.epoch)
-    return { kind: "mismatch", what: "an epoch", details: [`The server reports epoch ${api.epoch}; the chain's latest is epoch ${read.epoch}.`] };
+    return { kind: "mismatch", what: t("sv.what_epoch"), details: [t("sv.diff_ahead", { server: nb(api.epoch), chain: nb(read.epoch) })] };
   const details: string[] = [];
   const parts: string[] = [];
   if (api.root.toLowerCase() !== read.root.toLowerCase()) {
-    parts.push("a root");
-    details.push(`Root: the server says ${api.root}, the chain holds ${read.root}.`);
+    parts.push(t("sv.what_root"));
+    details.push(t("sv.diff_root", { server: api.root, chain: read.root }));
   }
   if (BigInt(api.total.base) !== read.total) {
-    parts.push("a total");
-    details.push(`Total owed: the server says ${amount(api.total.base)}, the chain holds ${amount(read.total)}.`);
+    parts.push(t("sv.what_total"));
+    details.push(t("sv.diff_total", { server: amount(api.total.base), chain: amount(read.total) }));
   }
   if (BigInt(api.as_of_block) !== read.asOfBlock) {
-    parts.push("a block");
-    details.push(`Balances as of block: the server says ${api.as_of_block}, the chain ${read.asOfBlock}.`);
+    parts.push(t("sv.what_block"));
+    details.push(t("sv.diff_block", { server: nb(api.as_of_block), chain: nb(read.asOfBlock) }));
   }
   if (api.custody && BigInt(api.custody.base) !== read.custody) {
-    parts.push("a custody");
-    details.push(`Custody at commit: the server says ${amount(api.custody.base)}, the chain ${amount(read.custody)}.`);
+    parts.push(t("sv.what_custody"));
+    details.push(t("sv.diff_custody", { server: amount(api.custody.base), chain: amount(read.custody) }));
   }
   if (api.committed_block != null && BigInt(api.committed_block) !== read.commitBlock) {
-    parts.push("a commit block");
-    details.push(`Committed at block: the server says ${api.committed_block}, the chain ${read.commitBlock}.`);
+    parts.push(t("sv.what_commit_block"));
+    details.push(t("sv.diff_commit_block", { server: nb(api.committed_block), chain: nb(read.commitBlock) }));
   }
   return details.length ? { kind: "mismatch", what: parts[0], details } : { kind: "match" };
 }
@@ -1573,24 +1588,15 @@ export function SolvencySection() {
   return (
     <section class="solvency" aria-labelledby="solvency-title" data-testid="solvency">
       <h2 id="solvency-title" tabIndex={-1} ref={title}>
-        Proof of solvency
+        {t("sv.title")}
       </h2>
-      <p>
-        For each asset, the operator commits on the chain, every few minutes, the root of a tree of what every user is owed
-        (an "epoch"), and the contract records the custody it holds in the same transaction. Anyone can check that custody
-        covers the total; each user can check that their own balance is in the tree.
-      </p>
-      <p>
-        The figures under "What the operator's server says" are only its claim. With a wallet connected, this page reads
-        the commitment from the chain <strong>through your wallet</strong> (never from the operator's server or a node of
-        its own), at the Settlement contract this page was built with for your wallet's network, and compares.
-      </p>
+      <p>{t("sv.intro")}</p>
+      <p>{tx("sv.intro_chain", { through: <strong>{t("sv.through_wallet")}</strong> })}</p>
       <PendingChanges connection={connection} />
       <SavedProofs />
       {!connection && (
         <Notice kind="info" testid="solvency-connect">
-          Connect a wallet (above) to check these figures against the chain yourself: an EVM wallet for the assets on an EVM
-          chain, TronLink for those on TRON.
+          {t("sv.connect")}
         </Notice>
       )}
       {data.loading && !data.data && <Loading what="the proof of solvency" />}
@@ -1635,21 +1641,21 @@ export function SolvencySection() {
 /** The members' exit page: served here, and a file to keep (it runs opened from the disk, or from any host). */
 const EXIT_PAGE = "/exit.html";
 
-/** When to use the exit page, in one sentence. */
-const EXIT_WHEN =
-  "If the operator ever stops — no new commitment of an asset for the contract's exit period (14 days on a real network), or the contract left paused that long — open the members' exit page with your proof file and your wallet: it opens the exit and pays you what the proof says you are owed, from the contract alone, without the operator's servers.";
-
 function ExitLinks() {
   return (
     <>
-      <a href={EXIT_PAGE} target="_blank" rel="noopener" data-testid="exit-page-link">
-        the exit page
-      </a>{" "}
-      (
-      <a href={EXIT_PAGE} download="members-exit.html" data-testid="exit-page-download">
-        download it
-      </a>
-      )
+      {tx("sv.exit_links", {
+        page: (
+          <a href={EXIT_PAGE} target="_blank" rel="noopener" data-testid="exit-page-link">
+            {t("sv.exit_page")}
+          </a>
+        ),
+        download: (
+          <a href={EXIT_PAGE} download="members-exit.html" data-testid="exit-page-download">
+            {t("sv.exit_download_it")}
+          </a>
+        ),
+      })}
     </>
   );
 }
@@ -1661,12 +1667,12 @@ function SavedNote(props: { saved?: Saved }) {
   if (!saved.ok)
     return (
       <p class="muted" data-testid="solvency-saved" data-saved="false">
-        This browser could not keep the proof ({saved.why}): download the file and keep it; it is what you would need to take your exit if the operator stops.
+        {t("sv.saved_failed", { why: saved.why })}
       </p>
     );
   return (
     <p class="muted" data-testid="solvency-saved" data-saved="true" data-epoch={saved.record.epoch} data-saved-at={saved.record.savedAt}>
-      Kept in this browser on {new Date(saved.record.savedAt).toLocaleString()} (epoch {saved.record.epoch}), for the members' exit: <ExitLinks />. {EXIT_WHEN}
+      {tx("sv.saved_note", { date: dateTime(saved.record.savedAt), epoch: nb(saved.record.epoch), links: <ExitLinks />, when: t("sv.exit_when") })}
     </p>
   );
 }
@@ -1687,17 +1693,21 @@ function SavedProofs() {
   if (error || !list || list.length === 0) return null;
   return (
     <section class="solvency-saved" aria-labelledby="solvency-saved-title" data-testid="saved-proofs">
-      <h3 id="solvency-saved-title">Your proofs kept in this browser</h3>
-      <p>
-        {EXIT_WHEN} Keep the files: <ExitLinks />.
-      </p>
+      <h3 id="solvency-saved-title">{t("sv.saved_title")}</h3>
+      <p>{tx("sv.saved_intro", { when: t("sv.exit_when"), links: <ExitLinks /> })}</p>
       <ul>
         {list.map((x) => (
           <li key={x.key} data-testid="saved-proof" data-key={x.key} data-epoch={x.epoch} data-member={x.member} data-saved-at={x.savedAt}>
-            {x.symbol || "An asset"} on {networkLabel(x.chainId)}, epoch {x.epoch} of the contract <code>{chainAddress(x.chainId, x.contract)}</code>, for{" "}
-            <code>{chainAddress(x.chainId, x.member)}</code> — kept on {new Date(x.savedAt).toLocaleString()}.{" "}
+            {tx("sv.saved_line", {
+              asset: x.symbol || t("sv.an_asset"),
+              network: networkLabel(x.chainId),
+              epoch: nb(x.epoch),
+              contract: <code>{chainAddress(x.chainId, x.contract)}</code>,
+              member: <code>{chainAddress(x.chainId, x.member)}</code>,
+              date: dateTime(x.savedAt),
+            })}{" "}
             <button type="button" onClick={() => downloadJson(savedFileName(x), x.proof)} data-testid="saved-proof-download">
-              Download the proof file
+              {t("solvency.download_proof")}
             </button>
           </li>
         ))}
@@ -1708,8 +1718,8 @@ function SavedProofs() {
 
 function BadgeSection(props: { children: ComponentChildren }) {
   return (
-    <section class="solvency-mine" aria-label="Your balance" data-testid="solvency-mine">
-      <h4>Your balance</h4>
+    <section class="solvency-mine" aria-label={t("sv.your_balance")} data-testid="solvency-mine">
+      <h4>{t("sv.your_balance")}</h4>
       {props.children}
     </section>
   );
@@ -1719,6 +1729,8 @@ type ReadState = { read?: ChainCommitmentRead; dropped?: Dropped[]; cannot?: Can
 
 function AssetCard(props: { a: AssetSolvency; connection: AnyConnection | null; tick: number; reload: () => void; mine?: ComponentChildren }) {
   const { a, connection: c } = props;
+  // What a read finds is worded once (the server's list of contracts against the build's): another language reads again.
+  const lang = useLocale();
   const [state, setState] = useState<ReadState>({ loading: false });
   const [again, setAgain] = useState(0);
   useEffect(() => {
@@ -1738,7 +1750,7 @@ function AssetCard(props: { a: AssetSolvency; connection: AnyConnection | null; 
     return () => {
       alive = false;
     };
-  }, [c, a.asset_id, props.tick, again]);
+  }, [c, a.asset_id, props.tick, again, lang]);
   const read = state.read;
   const cmp = read ? compare(a, read) : null;
   // While the server has not recorded the chain's newest epoch (it does once its block is confirmed), ask both again.
@@ -1750,58 +1762,53 @@ function AssetCard(props: { a: AssetSolvency; connection: AnyConnection | null; 
   const key = assetKey(a.symbol, a.chain_id);
   // The server's contract and token are the first things that must agree with the chain.
   const untrusted = read && (!servedContractMatches(read) || !read.listed.ok || !read.tokenEverAllowed);
-  const claim =
-    !read || !cmp
-      ? "the operator's claim, not checked"
-      : untrusted || cmp.kind === "mismatch"
-        ? "differs from the chain"
-        : cmp.kind === "match"
-          ? "matches the chain"
-          : "not checked yet";
+  const claim = t(
+    !read || !cmp ? "sv.claim_unchecked" : untrusted || cmp.kind === "mismatch" ? "sv.claim_differs" : cmp.kind === "match" ? "sv.claim_matches" : "sv.claim_not_yet",
+  );
   const claimKind = untrusted ? "mismatch" : (cmp?.kind ?? "unchecked");
   return (
     <article class="card" data-testid={`solvency-${key}`} data-asset-id={a.asset_id} aria-labelledby={`solvency-${key}-title`}>
       <h3 id={`solvency-${key}-title`}>
         {a.symbol}
-        <span class="muted"> on {networkText(a.chain_id)}</span>
+        <span class="muted"> {t("sv.card_on", { network: networkText(a.chain_id) })}</span>
       </h3>
-      <section aria-label={`${a.symbol}: what the operator's server says`} data-testid="api-claim">
+      <section aria-label={t("sv.server_says_of", { symbol: a.symbol })} data-testid="api-claim">
         <h4>
-          What the operator's server says{" "}
+          {t("sv.server_says")}{" "}
           <span class={`badge claim ${claimKind}`} data-testid="claim-label">
             {claim}
           </span>
         </h4>
-        {a.latest ? <ServerFigures a={a} e={a.latest} /> : <p class="muted" data-testid="api-none">No epoch committed yet.</p>}
+        {a.latest ? <ServerFigures a={a} e={a.latest} /> : <p class="muted" data-testid="api-none">{t("sv.no_epoch_yet")}</p>}
         {a.contracts && a.contracts.length > 1 && <ServerRound a={a} contracts={a.contracts} />}
         {a.in_flight && (
           <p class="muted" data-testid="api-in-flight">
-            Epoch {a.in_flight.epoch} (balances as of block {a.in_flight.as_of_block}) is being committed: {a.in_flight.status}.
+            {t("sv.in_flight", { epoch: nb(a.in_flight.epoch), block: nb(a.in_flight.as_of_block), status: statusText(a.in_flight.status) })}
           </p>
         )}
       </section>
-      <section aria-label={`${a.symbol}: what the chain holds`} data-testid="chain-read">
-        <h4>On the chain{read ? `, read through ${read.via}` : ""}</h4>
-        {!c && <p class="muted">Connect a wallet to read it.</p>}
+      <section aria-label={t("sv.chain_holds_of", { symbol: a.symbol })} data-testid="chain-read">
+        <h4>{read ? t("sv.on_chain_via", { via: read.via }) : t("sv.on_chain")}</h4>
+        {!c && <p class="muted">{t("sv.connect_to_read")}</p>}
         {state.cannot && (
           <Notice kind="info" testid="chain-cannot">
             {state.cannot.message}{" "}
             {state.cannot.problem.reason === "network" && (
               <button type="button" onClick={() => c?.ensureNetwork(a.chain_id).catch(() => undefined)} data-testid="chain-switch">
-                Switch to {networkLabel(a.chain_id)}
+                {t("sv.switch_to", { network: networkLabel(a.chain_id) })}
               </button>
             )}
           </Notice>
         )}
         {state.error && (
           <Notice kind="error" testid="chain-error">
-            Could not read the commitment through your wallet: {state.error}{" "}
+            {t("sv.read_failed_wallet", { error: state.error })}{" "}
             <button type="button" onClick={() => setAgain((n) => n + 1)}>
-              Retry
+              {t("account.retry")}
             </button>
           </Notice>
         )}
-        {state.loading && !read && <Loading what="the commitment from the chain" />}
+        {state.loading && !read && <Loading what={t("sv.loading_commitment")} />}
         {read && cmp && <ChainFigures a={a} read={read} cmp={cmp} dropped={state.dropped ?? []} recheck={props.reload} />}
       </section>
       {props.mine}
@@ -1825,33 +1832,32 @@ function ServerFigures(props: { a: AssetSolvency; e: EpochView }) {
   const { a, e } = props;
   return (
     <dl class="figures" data-testid="api-figures" data-epoch={e.epoch} data-root={e.root}>
-      <Figure label="Epoch" testid="api-epoch">
-        {e.epoch}
+      <Figure label={t("sv.f_epoch")} testid="api-epoch">
+        {nb(e.epoch)}
       </Figure>
-      <Figure label="Balances as of block" testid="api-as-of">
-        {e.as_of_block}
+      <Figure label={t("sv.f_as_of")} testid="api-as-of">
+        {nb(e.as_of_block)}
       </Figure>
-      <Figure label="Owed to all users (total)">
+      <Figure label={t("sv.f_total")}>
         <AssetAmt a={e.total} testid="api-total" />
       </Figure>
-      <Figure label="Users in the tree" testid="api-users">
-        {e.leaf_count}
+      <Figure label={t("sv.f_users")} testid="api-users">
+        {nb(e.leaf_count)}
       </Figure>
-      <Figure label="Custody at commit">{e.custody ? <AssetAmt a={e.custody} testid="api-custody" /> : "—"}</Figure>
-      <Figure label="Age" testid="api-age">
-        {a.age_blocks != null ? `${a.age_blocks} blocks` : "—"}
-        {a.max_age_blocks != null && <span class="muted"> (at most {a.max_age_blocks})</span>}
+      <Figure label={t("sv.f_custody")}>{e.custody ? <AssetAmt a={e.custody} testid="api-custody" /> : "—"}</Figure>
+      <Figure label={t("sv.f_age")} testid="api-age">
+        {a.age_blocks != null ? t("sv.blocks", { count: a.age_blocks }) : "—"}
+        {a.max_age_blocks != null && <span class="muted"> {t("sv.at_most", { max: nb(a.max_age_blocks) })}</span>}
       </Figure>
-      <Figure label="Root" wide>
+      <Figure label={t("sv.f_root")} wide>
         <Hash h={e.root} testid="api-root" />
       </Figure>
-      <Figure label="Committed" wide>
-        {e.committed_block != null ? `block ${e.committed_block}` : "—"}
-        {e.committed_tx && (
-          <>
-            , transaction <TxHash chainId={a.chain_id} hash={e.committed_tx} testid="api-tx" />
-          </>
-        )}
+      <Figure label={t("sv.f_committed")} wide>
+        {e.committed_block == null
+          ? "—"
+          : e.committed_tx
+            ? tx("sv.committed_in_tx", { block: nb(e.committed_block), tx: <TxHash chainId={a.chain_id} hash={e.committed_tx} testid="api-tx" /> })
+            : t("sv.committed_block", { block: nb(e.committed_block) })}
       </Figure>
     </dl>
   );
@@ -1866,26 +1872,35 @@ function ServerRound(props: { a: AssetSolvency; contracts: ContractSolvency[] })
       <ul class="muted">
         {contracts.map((x) => (
           <li key={x.contract_hex} data-testid="api-contract-entry" data-contract={x.contract_hex.toLowerCase()} data-live={String(x.live)} data-epoch={x.latest?.epoch}>
-            {x.live ? "Live contract" : "Replaced contract"} <Addr a={x.contract} chainId={a.chain_id} />:{" "}
-            {x.latest ? `epoch ${x.latest.epoch}, the balances of block ${x.latest.as_of_block}, root ${shortHex(x.latest.root)}` : "no epoch committed yet"}
-            {x.latest?.custody && (
-              <>
-                , <AssetAmt a={x.latest.custody} /> in custody
-              </>
-            )}
-            .
+            {tx(x.live ? "sv.server_live" : "sv.server_replaced", {
+              contract: <Addr a={x.contract} chainId={a.chain_id} />,
+              what: !x.latest
+                ? t("sv.server_no_epoch")
+                : x.latest.custody
+                  ? tx("sv.server_epoch_custody", {
+                      epoch: nb(x.latest.epoch),
+                      block: nb(x.latest.as_of_block),
+                      root: shortHex(x.latest.root),
+                      custody: <AssetAmt a={x.latest.custody} />,
+                    })
+                  : t("sv.server_epoch", { epoch: nb(x.latest.epoch), block: nb(x.latest.as_of_block), root: shortHex(x.latest.root) }),
+            })}
           </li>
         ))}
       </ul>
       {r ? (
         <p data-testid="api-round-figures" data-round={r.round} data-as-of={r.as_of_block} data-covered={String(r.covered)}>
-          Latest round committed on {contractsText(r.epochs.length)}: round {r.round}, the balances of block {r.as_of_block}: custody of {contractsText(r.epochs.length)}{" "}
-          together <AssetAmt a={r.custody} testid="api-round-custody" /> for a total of <AssetAmt a={r.total} testid="api-round-total" /> (
-          {r.covered ? "covered" : "not covered"}).
+          {tx(r.covered ? "sv.server_round_covered" : "sv.server_round_short", {
+            contracts: contractsText(r.epochs.length),
+            round: nb(r.round),
+            block: nb(r.as_of_block),
+            custody: <AssetAmt a={r.custody} testid="api-round-custody" />,
+            total: <AssetAmt a={r.total} testid="api-round-total" />,
+          })}
         </p>
       ) : (
         <p class="muted" data-testid="api-round-none">
-          No round is committed on every contract yet.
+          {t("sv.server_round_none")}
         </p>
       )}
     </div>
@@ -1907,133 +1922,143 @@ function ChainFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; cmp:
     <>
       {!contractOk && (
         <Notice kind="error" testid="api-contract">
-          <p class="banner-title">The operator's server names another contract than this network's Settlement</p>
+          <p class="banner-title">{t("sv.served_other_title")}</p>
           <p>
-            For {where(a)} the server names the contract <code data-testid="api-contract-served">{chainAddress(a.chain_id, read.servedContract)}</code>; this
-            page was built with <Addr a={read.contract} chainId={a.chain_id} testid="api-contract-build" /> as the Settlement contract of{" "}
-            {networkLabel(read.chainId)}, and reads only that one. A commitment at another contract proves nothing about the custody of this one.
+            {tx("sv.served_other_card", {
+              asset: where(a),
+              served: <code data-testid="api-contract-served">{chainAddress(a.chain_id, read.servedContract)}</code>,
+              contract: <Addr a={read.contract} chainId={a.chain_id} testid="api-contract-build" />,
+              network: networkLabel(read.chainId),
+            })}
           </p>
         </Notice>
       )}
       {!read.listed.ok && (
         <Notice kind="error" testid="api-contract-unknown">
-          <p class="banner-title">The operator's server lists a contract this page was not built with</p>
+          <p class="banner-title">{t("sv.listed_title")}</p>
           <ul>
             {read.listed.details.map((d) => (
               <li key={d}>{d}</li>
             ))}
           </ul>
           <p>
-            This page reads only the contracts it was built with for {networkLabel(read.chainId)}: <Addr a={read.contract} chainId={a.chain_id} />
-            {read.previous.map((p) => (
-              <span key={p.contractHex}>
-                , <Addr a={p.contract} chainId={a.chain_id} /> (replaced)
-              </span>
-            ))}
-            . A commitment at another contract proves nothing about the custody of these.
+            {tx("sv.listed_card", {
+              network: networkLabel(read.chainId),
+              contracts: (
+                <>
+                  <Addr a={read.contract} chainId={a.chain_id} />
+                  {read.previous.map((p) => (
+                    <span key={p.contractHex}>
+                      {t("sv.list_comma")}
+                      {tx("sv.replaced_tag", { contract: <Addr a={p.contract} chainId={a.chain_id} /> })}
+                    </span>
+                  ))}
+                </>
+              ),
+            })}
           </p>
         </Notice>
       )}
       {!read.tokenEverAllowed && (
         <Notice kind="error" testid="chain-token-never-allowed">
-          <p class="banner-title">The contract never allowed the token the server names</p>
-          <p>
-            For {where(a)} the server names the token <code>{chainAddress(a.chain_id, read.token)}</code>, which the contract has never allowed: nobody can have
-            paid into it in that token, and no commitment of its liabilities can be the contract's.
-          </p>
+          <p class="banner-title">{t("sv.token_never_card_title")}</p>
+          <p>{tx("sv.token_never_card", { asset: where(a), token: <code>{chainAddress(a.chain_id, read.token)}</code> })}</p>
         </Notice>
       )}
       {multi && <UpgradeNote a={a} read={read} />}
       <dl class="figures" data-testid="chain-figures" data-epoch={read.epoch.toString()} data-root={read.root} data-head={read.head.toString()}>
-        <Figure label="Epoch" testid="chain-epoch">
-          {committed ? read.epoch.toString() : "none yet"}
+        <Figure label={t("sv.f_epoch")} testid="chain-epoch">
+          {committed ? nb(read.epoch) : t("sv.none_yet")}
         </Figure>
         {committed && (
           <>
-            <Figure label="Balances as of block" testid="chain-as-of">
-              {read.asOfBlock.toString()}
+            <Figure label={t("sv.f_as_of")} testid="chain-as-of">
+              {nb(read.asOfBlock)}
             </Figure>
-            <Figure label="Owed to all users (total)">{amount(read.total, "chain-total")}</Figure>
-            <Figure label="Custody at commit">{amount(read.custody, "chain-custody")}</Figure>
-            <Figure label="Age of the balances" testid="chain-age" age={age.toString()}>
-              {age.toString()} blocks{" "}
-              <span class="muted">
-                (at most {maxAge.toString()}; committed at block {read.commitBlock.toString()}; head {read.head.toString()})
-              </span>
+            <Figure label={t("sv.f_total")}>{amount(read.total, "chain-total")}</Figure>
+            <Figure label={t("sv.f_custody")}>{amount(read.custody, "chain-custody")}</Figure>
+            <Figure label={t("sv.f_age_balances")} testid="chain-age" age={age.toString()}>
+              {t("sv.blocks", { count: Number(age) })}{" "}
+              <span class="muted">{t("sv.age_detail", { max: nb(maxAge), commit: nb(read.commitBlock), head: nb(read.head) })}</span>
             </Figure>
-            <Figure label="Root" wide>
+            <Figure label={t("sv.f_root")} wide>
               <Hash h={read.root} testid="chain-root" />
             </Figure>
           </>
         )}
-        <Figure label={multi ? "Contract (live)" : "Contract"} wide>
+        <Figure label={multi ? t("sv.f_contract_live") : t("sv.f_contract")} wide>
           <Addr a={read.contract} chainId={a.chain_id} testid="chain-contract" />
         </Figure>
       </dl>
       {multi && <PreviousFigures a={a} read={read} />}
       {multi && <RoundFigures a={a} read={read} dropped={props.dropped} />}
-      {!multi && !committed && <Notice kind="info">Nothing is committed on the chain for {where(a)} yet.</Notice>}
+      {!multi && !committed && <Notice kind="info">{t("sv.nothing_committed", { asset: where(a) })}</Notice>}
       {!multi &&
         committed &&
         (solvent ? (
           <Notice kind="ok" testid="chain-solvent">
-            Solvent: the contract held {amount(read.custody, "solvent-custody")} when it committed, covering the {amount(read.total, "solvent-total")} owed to all
-            users.
+            {tx("sv.solvent_one", { custody: amount(read.custody, "solvent-custody"), total: amount(read.total, "solvent-total") })}
           </Notice>
         ) : (
           <Notice kind="error" testid="chain-insolvent">
-            <p class="banner-title">INSOLVENT</p>
-            The contract held {amount(read.custody, "insolvent-custody")} when it committed, less than the {amount(read.total, "insolvent-total")} owed to all users
-            (short by {amount(read.total - read.custody, "insolvent-short")}).
+            <p class="banner-title">{t("sv.insolvent")}</p>
+            {tx("sv.insolvent_one", {
+              custody: amount(read.custody, "insolvent-custody"),
+              total: amount(read.total, "insolvent-total"),
+              short: amount(read.total - read.custody, "insolvent-short"),
+            })}
           </Notice>
         ))}
       {!multi &&
         committed &&
         (stale ? (
           <Notice kind="error" testid="chain-stale">
-            <p class="banner-title">STALE</p>
-            The latest commitment holds the balances of block {read.asOfBlock.toString()}, {age.toString()} blocks ago (committed at block{" "}
-            {read.commitBlock.toString()}), more than the {maxAge.toString()} allowed: the operator has not committed recent balances, so it may no longer
-            reflect what is owed.
+            <p class="banner-title">{t("sv.stale")}</p>
+            {t("sv.stale_one", { block: nb(read.asOfBlock), ago: blocksAgo(age), commit: nb(read.commitBlock), max: nb(maxAge) })}
           </Notice>
         ) : (
           <Notice kind="ok" testid="chain-fresh">
-            The committed balances are {age.toString()} blocks old (block {read.asOfBlock.toString()}), within the {maxAge.toString()} allowed.
+            {t("sv.fresh", { count: Number(age), block: nb(read.asOfBlock), max: nb(maxAge) })}
           </Notice>
         ))}
       {cmp.kind === "match" && contractOk && read.listed.ok && read.tokenEverAllowed && (
         <Notice kind="ok" testid="api-match">
-          {multi
-            ? "The server's epochs, blocks, roots, totals and custody of every contract are the chain's."
-            : "The server's epoch, block, root, total and custody are the chain's."}
+          {multi ? t("sv.match_all") : t("sv.match_one")}
         </Notice>
       )}
       {cmp.kind === "behind" &&
         (cmp.contract ? (
           <Notice kind="info" testid="api-behind">
-            The chain holds epoch {cmp.contract.epoch.toString()} of {contractText(a.chain_id, cmp.contract)}, committed {cmp.contract.commitAge.toString()} blocks ago;
-            the server reports {cmp.server === null ? "none yet" : `epoch ${cmp.server}`} until it records it (once its block is confirmed). Checking again…
+            {t("sv.behind_of", {
+              epoch: nb(cmp.contract.epoch),
+              contract: contractText(a.chain_id, cmp.contract),
+              ago: blocksAgo(cmp.contract.commitAge),
+              server: cmp.server === null ? t("sv.none_yet") : t("sv.epoch_n", { epoch: nb(cmp.server) }),
+            })}
           </Notice>
         ) : (
           <Notice kind="info" testid="api-behind">
-            The chain holds epoch {read.epoch.toString()}, committed {commitAgeOf(read).toString()} blocks ago; the server reports{" "}
-            {cmp.server === null ? "none yet" : `epoch ${cmp.server}`} until it records it (once its block is confirmed). Checking again…
+            {t("sv.behind", {
+              epoch: nb(read.epoch),
+              ago: blocksAgo(commitAgeOf(read)),
+              server: cmp.server === null ? t("sv.none_yet") : t("sv.epoch_n", { epoch: nb(cmp.server) }),
+            })}
           </Notice>
         ))}
       {cmp.kind === "mismatch" && (
         <Notice kind="error" testid="api-mismatch">
-          <p class="banner-title">The operator's server reports {cmp.what} the chain does not hold</p>
+          <p class="banner-title">{t("sv.mismatch_title", { what: cmp.what })}</p>
           <ul>
             {cmp.details.map((d) => (
               <li key={d}>{d}</li>
             ))}
           </ul>
-          <p>Only the chain's figures count: the server may be showing you, or others, something else than what was committed.</p>
+          <p>{t("sv.mismatch_text")}</p>
         </Notice>
       )}
       <div class="actions-row">
         <button type="button" onClick={props.recheck} data-testid="chain-recheck">
-          Check again
+          {t("solvency.check_again")}
         </button>
       </div>
     </>
@@ -2046,9 +2071,7 @@ function UpgradeNote(props: { a: AssetSolvency; read: ChainCommitmentRead }) {
   const n = read.previous.filter((p) => p.tokenEverAllowed).length;
   return (
     <p class="muted" data-testid="chain-upgrade-note">
-      After an upgrade the money of {where(a)} is held by {contractsText(n + 1)}: the live one, which new payments go to, and the replaced {n === 1 ? "one" : "ones"},
-      which {n === 1 ? "pays" : "pay"} members until empty. Every round is committed on each, in its own tree, with the same balances and total; the custody that counts
-      is theirs together.
+      {t("sv.upgrade_note", { count: n, asset: where(a), contracts: contractsText(n + 1) })}
     </p>
   );
 }
@@ -2072,28 +2095,28 @@ function PreviousFigures(props: { a: AssetSolvency; read: ChainCommitmentRead })
             data-root={p.root}
             data-listed={String(p.listed)}
           >
-            <Figure label="Epoch (its own)" testid="chain-epoch">
-              {committed ? p.epoch.toString() : "none yet"}
+            <Figure label={t("sv.f_epoch_own")} testid="chain-epoch">
+              {committed ? nb(p.epoch) : t("sv.none_yet")}
             </Figure>
             {committed && (
               <>
-                <Figure label="Balances as of block" testid="chain-as-of">
-                  {p.asOfBlock.toString()}
+                <Figure label={t("sv.f_as_of")} testid="chain-as-of">
+                  {nb(p.asOfBlock)}
                 </Figure>
-                <Figure label="Owed to all users (total)">{amount(p.total, "chain-total")}</Figure>
-                <Figure label="Custody at commit">{amount(p.custody, "chain-custody")}</Figure>
-                <Figure label="Age of the balances" testid="chain-age" age={ageOf(at).toString()}>
-                  {ageOf(at).toString()} blocks <span class="muted">(committed at block {p.commitBlock.toString()})</span>
+                <Figure label={t("sv.f_total")}>{amount(p.total, "chain-total")}</Figure>
+                <Figure label={t("sv.f_custody")}>{amount(p.custody, "chain-custody")}</Figure>
+                <Figure label={t("sv.f_age_balances")} testid="chain-age" age={ageOf(at).toString()}>
+                  {t("sv.blocks", { count: Number(ageOf(at)) })} <span class="muted">{t("sv.committed_at", { block: nb(p.commitBlock) })}</span>
                 </Figure>
-                <Figure label="Root" wide>
+                <Figure label={t("sv.f_root")} wide>
                   <Hash h={p.root} testid="chain-root" />
                 </Figure>
               </>
             )}
-            <Figure label="Contract (replaced)" wide>
+            <Figure label={t("sv.f_contract_replaced")} wide>
               <Addr a={p.contract} chainId={a.chain_id} testid="chain-contract" />
-              {!p.tokenEverAllowed && <span class="muted"> — it never allowed this token: no part in this asset</span>}
-              {p.tokenEverAllowed && !p.listed && <span class="muted"> — the operator's server no longer lists it</span>}
+              {!p.tokenEverAllowed && <span class="muted"> {t("sv.previous_never_allowed")}</span>}
+              {p.tokenEverAllowed && !p.listed && <span class="muted"> {t("sv.previous_unlisted")}</span>}
             </Figure>
           </dl>
         );
@@ -2112,67 +2135,73 @@ function RoundFigures(props: { a: AssetSolvency; read: ChainCommitmentRead; drop
   const attrs = { "data-kind": verdict.kind, "data-as-of": verdict.asOfBlock.toString(), "data-custody": verdict.custody.toString(), "data-contracts": String(n) };
   const lines = contractsOf(verdict).map((c) => (
     <li key={c.contract} data-contract={c.contract}>
-      {contractWords(a.chain_id, c)}: {commitmentText(c)}
+      {tx("sv.contract_colon", { contract: contractWords(a.chain_id, c), what: commitmentText(c) })}
     </li>
   ));
   return (
     <div data-testid="chain-round" {...attrs}>
-      {verdict.kind === "none" && <Notice kind="info">Nothing is committed on the chain for {where(a)} yet.</Notice>}
+      {verdict.kind === "none" && <Notice kind="info">{t("sv.nothing_committed", { asset: where(a) })}</Notice>}
       {verdict.kind === "complete" &&
         (verdict.solvent ? (
           <Notice kind="ok" testid="chain-solvent">
-            Solvent: {custodyText(n)}, {amount(verdict.custody, "solvent-custody")}, covers the {amount(verdict.total, "solvent-total")} owed to all users —{" "}
-            {roundCustodyText(a, verdict)} when {n > 1 ? "each" : "it"} committed the round of block {verdict.asOfBlock.toString()}.
+            {tx(n > 1 ? "sv.solvent_round" : "sv.solvent_round_one", {
+              custody: custodyText(n),
+              amount: amount(verdict.custody, "solvent-custody"),
+              total: amount(verdict.total, "solvent-total"),
+              each: roundCustodyText(a, verdict),
+              block: nb(verdict.asOfBlock),
+            })}
           </Notice>
         ) : (
           <Notice kind="error" testid="chain-insolvent">
-            <p class="banner-title">INSOLVENT</p>
-            {custodyText(n).replace(/^t/, "T")}, {amount(verdict.custody, "insolvent-custody")}, is less than the {amount(verdict.total, "insolvent-total")} owed to all users
-            (short by {amount(verdict.total - verdict.custody, "insolvent-short")}) — {roundCustodyText(a, verdict)} when {n > 1 ? "each" : "it"} committed the round of
-            block {verdict.asOfBlock.toString()}.
+            <p class="banner-title">{t("sv.insolvent")}</p>
+            {tx(n > 1 ? "sv.insolvent_round" : "sv.insolvent_round_one", {
+              custody: cap(custodyText(n)),
+              amount: amount(verdict.custody, "insolvent-custody"),
+              total: amount(verdict.total, "insolvent-total"),
+              short: amount(verdict.total - verdict.custody, "insolvent-short"),
+              each: roundCustodyText(a, verdict),
+              block: nb(verdict.asOfBlock),
+            })}
           </Notice>
         ))}
       {verdict.kind === "complete" &&
         (verdict.stale ? (
           <Notice kind="error" testid="chain-stale">
-            <p class="banner-title">STALE</p>
-            The latest round holds the balances of block {verdict.asOfBlock.toString()}, {verdict.age.toString()} blocks ago, more than the {maxAge.toString()} allowed: the
-            operator has not committed recent balances, so it may no longer reflect what is owed.
+            <p class="banner-title">{t("sv.stale")}</p>
+            {t("sv.stale_round", { block: nb(verdict.asOfBlock), ago: blocksAgo(verdict.age), max: nb(maxAge) })}
           </Notice>
         ) : (
           <Notice kind="ok" testid="chain-fresh">
-            The committed balances are {verdict.age.toString()} blocks old (block {verdict.asOfBlock.toString()}), within the {maxAge.toString()} allowed.
+            {t("sv.fresh", { count: Number(verdict.age), block: nb(verdict.asOfBlock), max: nb(maxAge) })}
           </Notice>
         ))}
       {verdict.kind === "split" && (
         <Notice kind="info" testid="chain-round-pending">
-          <p class="banner-title">A round is being committed</p>
-          <p>The contracts do not hold the same round yet, so their custody cannot be added up:</p>
+          <p class="banner-title">{t("sv.split_title")}</p>
+          <p>{t("sv.split_text")}</p>
           <ul>{lines}</ul>
-          <p>Each round reaches every contract in its own transaction; check again in a minute.</p>
+          <p>{t("sv.split_after")}</p>
         </Notice>
       )}
       {verdict.kind === "stale" && (
         <Notice kind="error" testid="chain-stale">
-          <p class="banner-title">STALE</p>
-          <p>
-            Not every contract has committed the round of block {verdict.asOfBlock.toString()}, and one lags {verdict.lag.toString()} blocks, more than the{" "}
-            {maxAge.toString()} allowed: the operator has not committed recent balances everywhere, so the contracts' custody cannot be added up against a recent total.
-          </p>
+          <p class="banner-title">{t("sv.stale")}</p>
+          <p>{t("sv.lag_text", { block: nb(verdict.asOfBlock), lag: nb(verdict.lag), max: nb(maxAge) })}</p>
           <ul>{lines}</ul>
         </Notice>
       )}
       {verdict.kind === "conflict" && (
         <Notice kind="error" testid="chain-round-conflict">
-          <p class="banner-title">The contracts hold different totals for the same balances</p>
+          <p class="banner-title">{t("sv.conflict_title")}</p>
           <ul>
             {[...verdict.members, ...verdict.conflicts].map((c) => (
               <li key={c.contract} data-contract={c.contract}>
-                {contractWords(a.chain_id, c)}: the balances of block {c.asOfBlock.toString()}, a total of {amount(c.total, "conflict-total")}
+                {tx("sv.conflict_line", { contract: contractWords(a.chain_id, c), block: nb(c.asOfBlock), total: amount(c.total, "conflict-total") })}
               </li>
             ))}
           </ul>
-          <p>Every round commits one snapshot of the ledger, the same block and total, on each contract: these are not one snapshot.</p>
+          <p>{t("sv.conflict_text")}</p>
         </Notice>
       )}
       <DroppedWarning a={a} dropped={props.dropped} />
@@ -2187,11 +2216,11 @@ const PENDING_POLL_MS = 15_000;
 
 /** "1 day 3 h", "2 h 5 min", "1 min 30 s", "45 s": a duration in seconds by its two largest units (a zero second one left out). */
 export function durationText(seconds: bigint): string {
-  const units: [bigint, string, string][] = [
-    [86_400n, "day", "days"],
-    [3_600n, "h", "h"],
-    [60n, "min", "min"],
-    [1n, "s", "s"],
+  const units: [bigint, "sv.dur_day" | "sv.dur_h" | "sv.dur_min" | "sv.dur_s"][] = [
+    [86_400n, "sv.dur_day"],
+    [3_600n, "sv.dur_h"],
+    [60n, "sv.dur_min"],
+    [1n, "sv.dur_s"],
   ];
   let rest = seconds > 0n ? seconds : 0n;
   const counts = units.map(([size]) => {
@@ -2200,21 +2229,18 @@ export function durationText(seconds: bigint): string {
     return n;
   });
   const first = counts.findIndex((n) => n > 0n);
-  if (first < 0) return "0 s";
-  const text = (i: number) => `${counts[i]} ${counts[i] === 1n ? units[i][1] : units[i][2]}`;
+  if (first < 0) return t("sv.dur_s", { count: 0 });
+  const text = (i: number) => t(units[i][1], { count: Number(counts[i]) });
   return first + 1 < units.length && counts[first + 1] > 0n ? `${text(first)} ${text(first + 1)}` : text(first);
 }
 
-/** A unix time (seconds) as "2026-11-29 10:00 UTC". */
-export function chainDateText(unix: bigint): string {
-  const iso = new Date(Number(unix) * 1000).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-}
+/** A unix time (seconds) of the chain's clock, in UTC: "2026-11-29 10:00 UTC" (lib/format's `chainTime`). */
+export const chainDateText = (unix: bigint): string => chainTime(unix);
 
 const ROLE_TEXT = {
-  operator: "operator role (it sends payout batches and commits the proof of solvency)",
-  treasurer: "treasurer role (it moves the company's share)",
-  pauser: "pauser role (it can pause the contract)",
+  operator: "sv.role_operator",
+  treasurer: "sv.role_treasurer",
+  pauser: "sv.role_pauser",
 } as const;
 
 /** What a pending change does, in plain words (addresses in the chain's own form). */
@@ -2223,36 +2249,20 @@ function changeText(change: PendingChange, chainId: number): ComponentChildren {
   const w = change.what;
   switch (w.kind) {
     case "signer":
-      return <>The operator has scheduled a new signer key {addr(w.signer)} (the key that authorises every payment, payout and transfer)</>;
+      return <>{tx("sv.change_signer", { signer: addr(w.signer) })}</>;
     case "grant":
     case "revoke": {
-      const role = w.role ? ROLE_TEXT[w.role] : `role ${w.roleHash}`;
-      return w.kind === "grant" ? (
-        <>
-          The operator has scheduled granting the {role} to {addr(w.account)}
-        </>
-      ) : (
-        <>
-          The operator has scheduled revoking the {role} from {addr(w.account)}
-        </>
-      );
+      const role = w.role ? t(ROLE_TEXT[w.role]) : t("sv.role_hash", { hash: w.roleHash });
+      return <>{tx(w.kind === "grant" ? "sv.change_grant" : "sv.change_revoke", { role, account: addr(w.account) })}</>;
     }
     case "token":
-      return <>The operator has scheduled allowing a new token, {addr(w.token)}, for registrations and retopups</>;
+      return <>{tx("sv.change_token", { token: addr(w.token) })}</>;
     case "push_gas":
-      return (
-        <>
-          The operator has scheduled new gas caps for payouts: {w.native.toString()} per native payment, {w.token.toString()} per token payment
-        </>
-      );
+      return <>{t("sv.change_push_gas", { native: plain(w.native), token: plain(w.token) })}</>;
     case "unpause":
-      return <>The operator has scheduled ending the contract's pause (a pauser stopped payouts and payments; the admin can resume them only after the delay)</>;
+      return <>{t("sv.change_unpause")}</>;
     case "unknown":
-      return (
-        <>
-          The operator has scheduled a change of kind {w.code} (arguments <code>{w.args}</code>)
-        </>
-      );
+      return <>{tx("sv.change_unknown", { code: plain(w.code), args: <code>{w.args}</code> })}</>;
   }
 }
 
@@ -2294,9 +2304,9 @@ export function PendingChanges(props: { connection: AnyConnection | null }) {
   if (state.error)
     return (
       <Notice kind="error" testid="pending-changes-error">
-        Could not read the contract's pending changes through your wallet: {state.error}{" "}
+        {t("sv.pending_error", { error: state.error })}{" "}
         <button type="button" onClick={() => setPoll((n) => n + 1)}>
-          Retry
+          {t("account.retry")}
         </button>
       </Notice>
     );
@@ -2306,41 +2316,33 @@ export function PendingChanges(props: { connection: AnyConnection | null }) {
   const now = read.chainTime + BigInt(Math.max(0, Math.floor((Date.now() - read.readAtMs) / 1000)));
   const changes = [...read.changes].sort((x, y) => (x.readyAt < y.readyAt ? -1 : x.readyAt > y.readyAt ? 1 : 0));
   return (
-    <section class="pending-changes" aria-label="Changes scheduled on the contract" data-testid="pending-changes" data-count={changes.length}>
+    <section class="pending-changes" aria-label={t("sv.pending_label")} data-testid="pending-changes" data-count={changes.length}>
       <Notice kind="warn">
-        <p class="banner-title">
-          {pending === 1 ? "A change" : `${pending} changes`} to who can move the contract's money, or how, {pending === 1 ? "is" : "are"}{" "}
-          scheduled
-        </p>
-        {read.listError && (
-          <p data-testid="pending-changes-unlisted">
-            The contract says {pending} {pending === 1 ? "change is" : "changes are"} pending, but the list could not be read through your wallet ({read.listError}).
-          </p>
-        )}
+        <p class="banner-title">{t("sv.pending_title", { count: pending })}</p>
+        {read.listError && <p data-testid="pending-changes-unlisted">{t("sv.pending_unlisted", { count: pending, error: read.listError })}</p>}
         <ul>
           {changes.map((change) => {
             const left = change.readyAt - now;
             return (
               <li key={change.id} data-testid="pending-change" data-id={change.id} data-kind={change.what.kind} data-ready-at={change.readyAt.toString()} data-left={left.toString()}>
-                {changeText(change, read.chainId)};{" "}
-                {left > 0n ? (
-                  <>
-                    it can take effect in <strong data-testid="pending-countdown">{durationText(left)}</strong> (on {chainDateText(change.readyAt)}).
-                  </>
-                ) : (
-                  <>
-                    its delay is over: it can take effect <strong data-testid="pending-countdown">now</strong> (since {chainDateText(change.readyAt)}).
-                  </>
-                )}
+                {tx(left > 0n ? "sv.pending_in" : "sv.pending_now", {
+                  change: changeText(change, read.chainId),
+                  left: <strong data-testid="pending-countdown">{left > 0n ? durationText(left) : t("sv.now")}</strong>,
+                  date: chainDateText(change.readyAt),
+                })}
               </li>
             );
           })}
         </ul>
         <p class="muted">
-          Read through {read.via} from the contract <Addr a={read.contract} chainId={read.chainId} /> on {networkLabel(read.chainId)} (the chain's clock: block{" "}
-          {read.block.toString()}, {chainDateText(read.chainTime)}). Until then the admin can cancel it; the delay is there so that every member sees it coming —
-          and can leave before it takes effect: on the <a href="/exit.html">members' exit page</a>, with the proof this page keeps, you may take out now what the
-          latest commitment says you are owed.
+          {tx("sv.pending_source", {
+            via: read.via,
+            contract: <Addr a={read.contract} chainId={read.chainId} />,
+            network: networkLabel(read.chainId),
+            block: nb(read.block),
+            date: chainDateText(read.chainTime),
+            exit: <a href="/exit.html">{t("sv.pending_exit_link")}</a>,
+          })}
         </p>
       </Notice>
     </section>

@@ -11,11 +11,18 @@ import type { BadgeProps } from "./Solvency";
 type SolvencyModule = typeof import("./Solvency");
 
 let loading: Promise<SolvencyModule> | null = null;
+// The module, once the proof of solvency's strings of the reader's language are in too (a check words its findings
+// once: it must not word them in English while the catalogue is on its way).
 const load = () =>
-  (loading ??= import("./Solvency").catch((e) => {
-    loading = null;
-    throw e;
-  }));
+  (loading ??= import("./Solvency")
+    .then(async (m) => {
+      await m.solvencyWordsReady;
+      return m;
+    })
+    .catch((e) => {
+      loading = null;
+      throw e;
+    }));
 
 function useSolvencyModule() {
   const [state, setState] = useState<{ m?: SolvencyModule; error?: unknown }>({});

@@ -27,8 +27,13 @@ export function BinaryRules(props: { plan: BinaryAssetPlan; d?: AssetDisclosure 
               members: num(o.members),
               bonuses: <AssetAmt a={o.pair_bonuses} testid="binary-odds-bonuses" />,
               reserved: <AssetAmt a={o.reserved} />,
-              scaled: num(o.periods_scaled),
             })}
+        {o.periods_closed > 0 && (
+          <>
+            {" "}
+            <span data-testid="binary-odds-scaled">{t("br.odds_scaled", { count: o.periods_scaled })}</span>
+          </>
+        )}
       </p>
       <h4>
         {t("r.rules", { version: String(p.version), from: p.effective_from_block > 0 ? t("r.from", { block: String(p.effective_from_block) }) : "" })}
