@@ -340,23 +340,41 @@ pub async fn of_subject(pool: &PgPool, kind: &str, subject: i64) -> Result<Optio
     }
 }
 
-/// Authorisations of `kinds` newest first: only the open ones (`proposed`, `approved`) when `open`; `before` is the
-/// previous page's last id.
+/// Which authorisations a page of [`list`] holds.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only the open ones (`proposed`, `approved`).
+    pub open: bool,
+    /// Only the one of this outflow (`payout_batches.id` for a payout batch).
+    pub subject: Option<i64>,
+    /// Only those this wallet proposed, signed (proposing or approving) or decided.
+    pub wallet: Option<Address>,
+}
+
+/// Authorisations of `kinds` newest first that `filter` lets through; `before` is the previous page's last id.
 pub async fn list(
     pool: &PgPool,
     kinds: &[&str],
-    open: bool,
+    filter: &ListFilter,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Authorisation>, AuthorisationError> {
     let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+    let wallet = filter.wallet.map(|w| w.to_vec());
     let ids = sqlx::query_scalar!(
-        "SELECT id FROM authorisations WHERE kind = ANY($1) AND ($2 = false OR status IN ('proposed', 'approved'))
-           AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
+        "SELECT a.id FROM authorisations a
+          WHERE a.kind = ANY($1) AND ($2 = false OR a.status IN ('proposed', 'approved'))
+            AND ($3::bigint IS NULL OR a.id < $3)
+            AND ($5::bigint IS NULL OR a.subject = $5)
+            AND ($6::bytea IS NULL OR a.proposer = $6 OR a.decided_by = $6
+                 OR EXISTS (SELECT 1 FROM authorisation_signatures s WHERE s.authorisation_id = a.id AND s.wallet = $6))
+          ORDER BY a.id DESC LIMIT $4",
         &kinds,
-        open,
+        filter.open,
         before,
-        limit
+        limit,
+        filter.subject,
+        wallet
     )
     .fetch_all(pool)
     .await?;

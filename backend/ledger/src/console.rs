@@ -31,18 +31,56 @@ pub struct AuditRow {
     pub created_at: String,
 }
 
-/// Up to `limit` audit rows with an id below `before`, newest first.
-pub async fn audit_log(db: &PgPool, before: i64, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+/// Which audit rows a page holds: each filter `None` lets every row through.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditFilter<'a> {
+    /// Only this action.
+    pub action: Option<&'a str>,
+    /// Only this actor (a wallet compared case-insensitively, or a service's name).
+    pub actor: Option<&'a str>,
+    /// `Some(true)`: only people's actions (a staff wallet acted); `Some(false)`: only the services'.
+    pub people: Option<bool>,
+}
+
+/// Up to `limit` audit rows with an id below `before` that `filter` lets through, newest first.
+pub async fn audit_log(
+    db: &PgPool,
+    before: i64,
+    limit: i64,
+    filter: AuditFilter<'_>,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
     sqlx::query_as!(
         AuditRow,
         r#"SELECT id, actor, action, asset_id, target, before, after, applied_events,
                 rfc3339(created_at) AS "created_at!"
-         FROM audit_logs WHERE id < $1 ORDER BY id DESC LIMIT $2"#,
+         FROM audit_logs
+         WHERE id < $1
+           AND ($3::text IS NULL OR action = $3)
+           AND ($4::text IS NULL OR lower(actor) = lower($4))
+           AND ($5::bool IS NULL OR (actor ~ '^0x[0-9a-fA-F]{40}$') = $5)
+         ORDER BY id DESC LIMIT $2"#,
         before,
-        limit
+        limit,
+        filter.action,
+        filter.actor,
+        filter.people
     )
     .fetch_all(db)
     .await
+}
+
+/// Every action in the audit log, with how many rows it has, of people's actions only (`Some(true)`), the services'
+/// (`Some(false)`) or everyone's; most frequent first.
+pub async fn audit_actions(db: &PgPool, people: Option<bool>) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT action, count(*) AS "count!" FROM audit_logs
+           WHERE ($1::bool IS NULL OR (actor ~ '^0x[0-9a-fA-F]{40}$') = $1)
+           GROUP BY action ORDER BY count(*) DESC, action"#,
+        people
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.action, r.count)).collect())
 }
 
 /// A plan version as stored.

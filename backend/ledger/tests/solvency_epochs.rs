@@ -339,7 +339,12 @@ async fn a_commitment_is_approved_by_the_system_and_follows_its_epoch_to_execute
     let listed = |kinds: &'static [&'static str]| {
         let pool = pool.clone();
         async move {
-            authorisations::list(&pool, kinds, false, None, 10).await.unwrap().iter().map(|a| a.id).collect::<Vec<_>>()
+            authorisations::list(&pool, kinds, &Default::default(), None, 10)
+                .await
+                .unwrap()
+                .iter()
+                .map(|a| a.id)
+                .collect::<Vec<_>>()
         }
     };
     assert_eq!(listed(&STAFF_KINDS[..]).await, Vec::<i64>::new());

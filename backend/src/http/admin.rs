@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(freeze))
         .routes(routes!(unfreeze))
         .routes(routes!(audit))
+        .routes(routes!(audit_actions))
         .routes(routes!(plan_versions, new_plan_version))
         .routes(routes!(create_asset))
         .routes(routes!(logs))
@@ -172,6 +173,92 @@ pub struct AuditQuery {
     pub cursor: Option<i64>,
     /// 1..=100, default 20.
     pub limit: Option<u32>,
+    /// Only this action (its code, e.g. `freeze`: lower-case letters, digits, `_` and `.`).
+    #[serde(default, deserialize_with = "bounded::optional_audit_action")]
+    #[param(max_length = 64)]
+    pub action: Option<String>,
+    /// Only this actor: a staff wallet (0x, any case) or a service's name (e.g. `solvency-worker`).
+    #[serde(default, deserialize_with = "bounded::optional_actor")]
+    #[param(max_length = 64)]
+    pub actor: Option<String>,
+    /// `staff`: only people's actions (a staff wallet acted); `services`: only the services' automatic ones (the
+    /// solvency worker's approvals, the payout worker's); default both.
+    #[param(inline)]
+    pub by: Option<AuditBy>,
+}
+
+/// Who acted, for the audit log's filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditBy {
+    /// A staff wallet.
+    Staff,
+    /// A service, acting on its own.
+    Services,
+}
+
+impl AuditBy {
+    fn people(by: Option<Self>) -> Option<bool> {
+        by.map(|b| b == Self::Staff)
+    }
+}
+
+/// An action code or actor a filter names: lower-case letters, digits and `_ . -` (an action, a service's name), or
+/// a 0x wallet; 400 otherwise.
+fn audit_word<'a>(field: &str, value: Option<&'a str>) -> Result<Option<&'a str>, ApiError> {
+    let Some(v) = value else { return Ok(None) };
+    let wallet = v.len() == 42 && v.starts_with("0x") && v[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    let word = !v.is_empty()
+        && v.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-'));
+    if wallet || word {
+        Ok(Some(v))
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_query",
+            format!("{field}: a 0x wallet or a lower-case code (letters, digits, _ . -), not {v:?}"),
+        ))
+    }
+}
+
+/// The actions in the audit log, for the console's filter.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditActionsQuery {
+    /// As the log's `by`.
+    #[param(inline)]
+    pub by: Option<AuditBy>,
+}
+
+/// Every action the audit log holds, most frequent first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditActions {
+    /// Each action's code and how many entries it has.
+    pub actions: Vec<AuditActionCount>,
+}
+
+/// An action and how often it was recorded.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditActionCount {
+    /// Its code, as `AuditEntry.action`.
+    pub action: String,
+    /// Its entries (of the actors `by` names).
+    pub count: i64,
+}
+
+/// The actions of the audit log with their counts, for its filter: people's, the services' or both.
+#[utoipa::path(get, path = "/v1/admin/audit/actions", tag = "admin", security(("bearer" = [])),
+    params(AuditActionsQuery), responses((status = 200, body = AuditActions), (status = 400, body = ErrorBody)))]
+pub async fn audit_actions(
+    State(ctx): State<ApiContext>,
+    _admin: AdminUser,
+    Query(q): Query<AuditActionsQuery>,
+) -> Result<Json<AuditActions>, ApiError> {
+    let actions = ledger::console::audit_actions(&ctx.db, AuditBy::people(q.by)).await?;
+    Ok(Json(AuditActions {
+        actions: actions.into_iter().map(|(action, count)| AuditActionCount { action, count }).collect(),
+    }))
 }
 
 /// One row of the append-only audit log: who did what to what, with the state before and after.
@@ -199,16 +286,22 @@ pub struct AuditEntry {
     pub created_at: String,
 }
 
-/// The append-only audit log, newest first (keyset pages).
+/// The append-only audit log, newest first (keyset pages), filtered by action, actor, or people and services.
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "admin", security(("bearer" = [])), params(AuditQuery),
-    responses((status = 200, body = Page<AuditEntry>)))]
+    responses((status = 200, body = Page<AuditEntry>), (status = 400, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn audit(
     State(ctx): State<ApiContext>,
     _admin: AdminUser,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>, ApiError> {
     let limit = page_limit(q.limit)?;
-    let rows = ledger::console::audit_log(&ctx.db, q.cursor.unwrap_or(i64::MAX), limit + 1).await?;
+    let filter = ledger::console::AuditFilter {
+        action: audit_word("action", q.action.as_deref())?,
+        actor: audit_word("actor", q.actor.as_deref())?,
+        people: AuditBy::people(q.by),
+    };
+    let rows = ledger::console::audit_log(&ctx.db, q.cursor.unwrap_or(i64::MAX), limit + 1, filter).await?;
     let items: Vec<AuditEntry> = rows
         .into_iter()
         .map(|r| AuditEntry {

@@ -314,6 +314,13 @@ pub struct ListQuery {
     /// Only those still open (`proposed`, `approved`); default every one.
     #[serde(default)]
     pub open: bool,
+    /// Only the one of this outflow (with `kind`: a payout batch's id, a treasury transfer's): the console's batch
+    /// page reads its proposal's stage with it.
+    pub subject: Option<i64>,
+    /// Only those this staff wallet (0x) proposed, approved or decided.
+    #[serde(default, deserialize_with = "crate::http::bounded::optional_address")]
+    #[param(max_length = 44)]
+    pub actor: Option<String>,
     /// The previous page's `next_cursor`.
     pub cursor: Option<i64>,
     /// 1..=100, default 20.
@@ -334,7 +341,7 @@ pub struct AuthorisationPage {
 #[utoipa::path(get, path = "/v1/admin/authorisations", tag = "authorisations", security(("bearer" = [])),
     params(ListQuery),
     responses((status = 200, body = AuthorisationPage), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(ctx): State<ApiContext>,
     _staff: AdminUser,
@@ -348,7 +355,19 @@ pub async fn list(
         Some(kind) => vec![kind.as_str()],
         None => auth::STAFF_KINDS.to_vec(),
     };
-    let mut rows = auth::list(&ctx.db, &kinds, q.open, q.cursor, limit + 1).await.map_err(refusal)?;
+    if q.subject.is_some() && q.kind.is_none() {
+        return Err(ApiError::bad_request("invalid_query", "subject names an outflow of one kind: give kind too"));
+    }
+    let wallet = match q.actor.as_deref() {
+        Some(actor) => Some(
+            actor
+                .parse::<alloy::primitives::Address>()
+                .map_err(|_| ApiError::bad_request("invalid_query", format!("actor: not a 0x wallet: {actor:?}")))?,
+        ),
+        None => None,
+    };
+    let filter = auth::ListFilter { open: q.open, subject: q.subject, wallet };
+    let mut rows = auth::list(&ctx.db, &kinds, &filter, q.cursor, limit + 1).await.map_err(refusal)?;
     let next_cursor = (rows.len() as i64 > limit).then(|| {
         rows.truncate(limit as usize);
         rows.last().map_or(0, |a| a.id)

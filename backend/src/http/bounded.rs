@@ -69,7 +69,13 @@ bounded_fields! {
     link_token, optional_link_token: crate::notify::keys::TOKEN_MAX_LEN, "a link token", "invalid_token";
     note, optional_note: NOTE_MAX_LEN, "a note", "invalid_body";
     groups, optional_groups: GROUPS_MAX_LEN, "a list of groups", "invalid_query";
+    audit_action, optional_audit_action: AUDIT_WORD_MAX_LEN, "an action", "invalid_query";
+    actor, optional_actor: AUDIT_WORD_MAX_LEN, "an actor", "invalid_query";
 }
+
+/// The longest audit action or actor a filter names (a wallet is 42 characters, a service's name or an action code
+/// much less).
+pub const AUDIT_WORD_MAX_LEN: usize = 64;
 
 /// The longest list of notification groups (`money,account,news` is 18).
 pub const GROUPS_MAX_LEN: usize = 32;

@@ -43,11 +43,12 @@ pub mod gas {
     /// A token approval of a fresh allowance (an ERC-20 `approve`: 21,000 for the transaction, 22,100 for the new
     /// allowance slot, the call and its event; about 46,300 on OpenZeppelin's ERC-20 and TRON's USDT).
     pub const APPROVE: u64 = 56_000;
-    /// A payout batch's own cost, whatever its entries (snapshot: `PayoutGasBench`, the 100- and 500-entry runs).
-    pub const PAYOUT_BASE: u64 = 100_000;
-    /// Each entry of a payout batch, at most: a native payment to a fresh address (snapshot: `test_gas_native_fresh_*`,
-    /// about 104,000 an entry; a token payment to a holder takes about half).
-    pub const PAYOUT_ENTRY: u64 = 110_000;
+    /// A payout batch's own cost, whatever its entries: the figure the approval card counts too
+    /// (`treasury::PAYOUT_BASE_GAS`), so that a batch has one network fee wherever staff read it (issue 66).
+    pub const PAYOUT_BASE: u64 = crate::http::treasury::PAYOUT_BASE_GAS;
+    /// Each entry of a payout batch, at most (`treasury::PAYOUT_ENTRY_GAS`: a native payment to a fresh address, the
+    /// most an entry costs).
+    pub const PAYOUT_ENTRY: u64 = crate::http::treasury::PAYOUT_ENTRY_GAS;
 }
 
 /// How long one read of a feed or a gas price may take before it is reported unavailable.

@@ -102,6 +102,56 @@ async fn admin_freezes_and_unfreezes_a_user_and_the_audit_log_shows_it() {
     let second = app.get(&format!("/v1/admin/audit?limit=1&cursor={cursor}"), token).await;
     assert_eq!(second.body["items"][0]["action"], "freeze");
     assert!(second.body["next_cursor"].is_i64(), "the seed's entry is older: {}", second.body);
+
+    // Filters (the console's, issue 66): one action, one actor (a wallet in any case, or a service), people or
+    // services; pages of a filter keep to it.
+    let actions_of = |body: &serde_json::Value| -> Vec<String> {
+        body["items"].as_array().unwrap().iter().map(|i| i["action"].as_str().unwrap().to_owned()).collect()
+    };
+    let a = app.get("/v1/admin/audit?action=freeze", token).await;
+    assert_eq!((a.status, actions_of(&a.body)), (200, vec!["freeze".to_owned()]), "{}", a.body);
+    let a = app.get("/v1/admin/audit?by=staff", token).await;
+    assert_eq!(actions_of(&a.body), ["unfreeze", "freeze"], "{}", a.body);
+    let a = app.get("/v1/admin/audit?by=services", token).await;
+    assert_eq!(actions_of(&a.body), ["staff_seed"], "{}", a.body);
+    let lower = admin_addr.to_lowercase();
+    let a = app.get(&format!("/v1/admin/audit?actor={lower}&limit=1"), token).await;
+    assert_eq!(actions_of(&a.body), ["unfreeze"], "{}", a.body);
+    let cursor = a.body["next_cursor"].as_i64().unwrap();
+    let a = app.get(&format!("/v1/admin/audit?actor={lower}&limit=1&cursor={cursor}"), token).await;
+    assert_eq!(actions_of(&a.body), ["freeze"], "{}", a.body);
+    assert_eq!(a.body["next_cursor"], serde_json::Value::Null, "the filter's last page: {}", a.body);
+    let a = app.get("/v1/admin/audit?actor=configuration&action=staff_seed", token).await;
+    assert_eq!(actions_of(&a.body), ["staff_seed"], "{}", a.body);
+    let a = app.get("/v1/admin/audit?action=freeze&by=services", token).await;
+    assert_eq!(actions_of(&a.body), Vec::<String>::new(), "{}", a.body);
+    // Every action with its count, for the filter's list.
+    let a = app.get("/v1/admin/audit/actions", token).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        a.body["actions"],
+        json!([{ "action": "freeze", "count": 1 }, { "action": "staff_seed", "count": 1 }, { "action": "unfreeze", "count": 1 }])
+    );
+    let a = app.get("/v1/admin/audit/actions?by=staff", token).await;
+    assert_eq!(a.body["actions"], json!([{ "action": "freeze", "count": 1 }, { "action": "unfreeze", "count": 1 }]));
+    // A filter that is no code, no wallet or too long is refused, and nothing is read.
+    let long = "a".repeat(65);
+    for bad in [
+        "action=Freeze".to_owned(),
+        "action=freeze%20or%201%3D1".to_owned(),
+        "actor=0x12".to_owned(),
+        "by=robots".to_owned(),
+    ] {
+        let a = app.get(&format!("/v1/admin/audit?{bad}"), token).await;
+        assert_eq!((a.status, a.code()), (400, "invalid_query"), "{bad}: {}", a.body);
+    }
+    // Longer than its bound: refused while the query is read (422, as every over-long field), before any check.
+    for bad in [format!("action={long}"), format!("actor={long}")] {
+        let a = app.get(&format!("/v1/admin/audit?{bad}"), token).await;
+        assert_eq!((a.status, a.code()), (422, "invalid_query"), "{bad}: {}", a.body);
+    }
+    let a = app.get("/v1/admin/audit/actions?by=robots", token).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_query"), "{}", a.body);
 }
 
 #[tokio::test]

@@ -174,6 +174,33 @@ async fn a_batch_is_signed_only_after_its_proposer_and_another_approver_signed_i
     let view = app.get(&format!("/v1/admin/authorisations/{auth}"), Some(&approver.token)).await;
     assert_eq!(view.body["stage"], "signed");
 
+    // The queue's filters (issue 66): the batch's own proposal by its subject (the console's batch page), and a wallet
+    // that proposed, approved or decided it; a subject without its kind, or an actor that is no wallet, is refused.
+    let ids = |body: &Value| -> Vec<i64> {
+        body["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect()
+    };
+    let of_batch =
+        app.get(&format!("/v1/admin/authorisations?kind=payout_batch&subject={id}"), Some(&finance.token)).await;
+    assert_eq!((of_batch.status, ids(&of_batch.body)), (200, vec![auth]), "{}", of_batch.body);
+    let other = app
+        .get(&format!("/v1/admin/authorisations?kind=payout_batch&subject={}", id + 1000), Some(&finance.token))
+        .await;
+    assert_eq!(ids(&other.body), Vec::<i64>::new());
+    let a = app.get(&format!("/v1/admin/authorisations?subject={id}"), Some(&finance.token)).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_query"), "{}", a.body);
+    for wallet in [&approver, &finance] {
+        let lower = format!("{:#x}", wallet.key.address());
+        let a = app.get(&format!("/v1/admin/authorisations?actor={lower}"), Some(&finance.token)).await;
+        assert_eq!(ids(&a.body), vec![auth], "{lower}: {}", a.body);
+    }
+    let stranger = format!("{:#x}", second_approver.address());
+    let a = app.get(&format!("/v1/admin/authorisations?actor={stranger}"), Some(&finance.token)).await;
+    assert_eq!(ids(&a.body), Vec::<i64>::new(), "{}", a.body);
+    let a = app.get("/v1/admin/authorisations?actor=finance", Some(&finance.token)).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_query"), "{}", a.body);
+    let a = app.get(&format!("/v1/admin/authorisations?actor={}", "0".repeat(45)), Some(&finance.token)).await;
+    assert_eq!(a.status, 422, "an over-long actor is refused while the query is read: {}", a.body);
+
     // The audit log holds every step.
     let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_logs WHERE target = $1 ORDER BY id")
         .bind(format!("authorisation:{auth}"))

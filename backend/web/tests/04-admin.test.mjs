@@ -288,10 +288,34 @@ test("admin tabs: treasury, monitoring with charts, users, plan and audit show w
   await page.getByTestId("freeze-panel").waitFor();
   await b.screenshot("04-admin-users");
 
+  // The console shows people's actions by default (the services' automatic ones on request), each in words with its
+  // code kept for experts.
   await page.getByTestId("tab-audit").click();
-  const audit = await admin.get("/v1/admin/audit?limit=20");
+  const audit = await admin.get("/v1/admin/audit?limit=20&by=staff");
   await page.getByTestId("audit-row").first().waitFor();
-  assert.deepEqual(await page.getByTestId("audit-action").allInnerTexts(), audit.items.map((i) => i.action));
+  const cells = page.getByTestId("audit-action");
+  assert.deepEqual(await cells.evaluateAll((els) => els.map((e) => e.dataset.action)), audit.items.map((i) => i.action));
+  for (const text of await cells.allInnerTexts()) assert.doesNotMatch(text, /_/, `an action in words, not a code: ${text}`);
+  // The services' automatic actions on request; one action; one actor. Each read back from the API with the same
+  // filter, and each row of the page is of that filter.
+  await page.getByTestId("audit-by").selectOption("services");
+  await until("the services' actions listed", async () => {
+    const actors = await page.getByTestId("audit-row").locator("td:nth-child(3)").allInnerTexts();
+    return actors.length > 0 && actors.every((a) => !/^0x[0-9a-fA-F]{40}$/.test(a));
+  });
+  const options = await page.getByTestId("audit-action-filter").locator("option").evaluateAll((els) => els.map((e) => e.value).filter(Boolean));
+  const listed = (await admin.get("/v1/admin/audit/actions?by=services")).actions.map((a) => a.action);
+  assert.deepEqual(options, listed);
+  await page.getByTestId("audit-action-filter").selectOption(listed[0]);
+  await until(`only ${listed[0]} listed`, async () => {
+    const shown = await page.getByTestId("audit-action").evaluateAll((els) => els.map((e) => e.dataset.action));
+    return shown.length > 0 && shown.every((a) => a === listed[0]);
+  });
+  await page.getByTestId("audit-actor").fill("Not A Wallet!");
+  await page.getByTestId("audit-actor-invalid").waitFor();
+  await page.getByTestId("audit-actor").fill("");
+  await page.getByTestId("audit-by").selectOption("staff");
+  await page.getByTestId("audit-action-filter").selectOption("");
   await b.screenshot("04-admin-audit");
   await b.close();
 });
@@ -398,8 +422,8 @@ test("admin actions ask first: filter, build and cancel, freeze and unfreeze, pl
   // Each of these is in the audit log, newest first.
   await page.getByTestId("tab-audit").click();
   await page.getByTestId("audit-row").first().waitFor();
-  const actions = await page.getByTestId("audit-action").allInnerTexts();
-  const audit = await admin.get("/v1/admin/audit?limit=20");
+  const actions = await page.getByTestId("audit-action").evaluateAll((els) => els.map((e) => e.dataset.action));
+  const audit = await admin.get("/v1/admin/audit?limit=20&by=staff");
   assert.deepEqual(actions, audit.items.map((i) => i.action));
   await b.screenshot("04-admin-audit-after-actions");
   await b.close();

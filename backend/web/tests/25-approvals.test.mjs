@@ -34,6 +34,12 @@ test("finance proposes a batch, another approver approves it in another browser,
   await notice.waitFor();
   assert.match(await notice.innerText(), /Proposal #\d+ is proposed: still missing 1 more approval/);
   const auth = Number((await notice.innerText()).match(/Proposal #(\d+)/)[1]);
+  // While it waits for its approver, the batch offers no next step: not "Propose" again, not "Sign" (the signer would
+  // refuse it), no primary button at all.
+  await until("the proposal's stage loaded", async () => (await notice.locator("[data-stage]").getAttribute("data-stage")) === "proposed");
+  assert.equal(await detail.getByTestId("batch-propose").count(), 0);
+  assert.equal(await detail.getByTestId("batch-sign").count(), 0);
+  assert.equal(await detail.locator("button.primary").count(), 0);
   assert.equal(f.wallet.typedSigned.length, 1, "the proposal was signed in the wallet");
   assert.equal(f.wallet.typedSigned[0].message.action, "propose");
 
@@ -66,6 +72,10 @@ test("finance proposes a batch, another approver approves it in another browser,
   // Finance has it signed and sent; the listener settles it.
   await p.goto(BASE + "/admin#payouts");
   await p.getByTestId("batch-row").filter({ hasText: new RegExp(`#${id}(?!\\d)`) }).first().getByRole("button", { name: "Open" }).click();
+  // The clerk is told: approved by whom, sign it now; Sign is the one primary action.
+  await until("the batch says it was approved", async () => /approved by 0x[0-9a-fA-F]{40} .+: sign it now/.test(await detail.getByTestId("batch-proposed").innerText()));
+  assert.equal(await detail.getByTestId("batch-propose").count(), 0);
+  assert.deepEqual(await detail.locator("button.primary").evaluateAll((els) => els.map((e) => e.dataset.testid)), ["batch-sign"]);
   await detail.getByTestId("batch-sign").click();
   await p.locator("dialog.confirm").getByTestId("confirm-ok").click();
   await until("the batch signed", async () => (await detail.getByTestId("batch-status").innerText()) === "signed");
@@ -78,12 +88,25 @@ test("finance proposes a batch, another approver approves it in another browser,
   const gas = BigInt(fees.payout_base_gas) + BigInt(fees.payout_entry_gas) * BigInt(built.entries.length);
   assert.equal(await fee.getAttribute("data-gas"), gas.toString());
   assert.ok(BigInt(await fee.getAttribute("data-fee")) >= gas, "gas × a gas price of at least 1");
-  assert.match(await fee.innerText(), /^Network fee: at most about [\d.]+ BNB \(≈ (\$[\d.,]+|< \$0\.01)\)/);
+  assert.match(await fee.innerText(), /^Network fee: at most [\d.]+ BNB \(≈ (\$[\d.,]+|< \$0\.01)\)/);
+  // One network fee per batch (issue 66): the approval card counts the same gas and, at the same gas price, shows the
+  // same figure, rounded up to two digits in both places (checked on the card once the batch executed, below).
+  const dialogFee = { base: await fee.getAttribute("data-fee"), shown: (await fee.innerText()).match(/at most ([\d.]+ BNB)/)[1] };
   await p.locator("dialog.confirm").getByTestId("confirm-ok").click();
   await until("the batch executed", async () => (await detail.getByTestId("batch-status").innerText()) === "executed", { timeout: 120_000 });
 
   const done = await admin.get(`/v1/admin/authorisations/${auth}`);
   assert.equal(done.stage, "executed");
+  // Decided proposals are folded to one line in the queue; the card keeps the batch's network fee as the dialog gave it.
+  await p.goto(BASE + "/admin#approvals");
+  await p.getByTestId("approvals-state").selectOption("all");
+  const folded = p.locator(`[data-testid=authorisation-folded][data-id="${auth}"]`);
+  await folded.waitFor();
+  assert.equal(await folded.getAttribute("open"), null, "an executed proposal is folded");
+  assert.match(await folded.locator("summary").innerText(), new RegExp(`#${auth}: payout batch #${id} — executed`));
+  const cardFee = folded.getByTestId("authorisation-network-fee").locator("span");
+  assert.equal(BigInt(await cardFee.getAttribute("data-gas")), gas, "the approval card and the submit dialog count the same gas");
+  if ((await cardFee.getAttribute("data-fee")) === dialogFee.base) assert.equal(await cardFee.textContent(), `at most ${dialogFee.shown}`);
   assert.deepEqual(
     done.signatures.map((s) => [s.action, s.wallet]),
     [
@@ -192,6 +215,16 @@ test("finance proposes a treasury transfer, two approvers approve it in their ow
   await until("the transfer executed", async () => (await sent.getByTestId("transfer-status").innerText()).startsWith("executed"), { timeout: 90_000 });
   const done = await admin.get(`/v1/admin/authorisations/${auth}`);
   assert.equal(done.stage, "executed");
+  // Decided proposals are folded to one line in the queue; the card keeps the batch's network fee as the dialog gave it.
+  await p.goto(BASE + "/admin#approvals");
+  await p.getByTestId("approvals-state").selectOption("all");
+  const folded = p.locator(`[data-testid=authorisation-folded][data-id="${auth}"]`);
+  await folded.waitFor();
+  assert.equal(await folded.getAttribute("open"), null, "an executed proposal is folded");
+  assert.match(await folded.locator("summary").innerText(), new RegExp(`#${auth}: payout batch #${id} — executed`));
+  const cardFee = folded.getByTestId("authorisation-network-fee").locator("span");
+  assert.equal(BigInt(await cardFee.getAttribute("data-gas")), gas, "the approval card and the submit dialog count the same gas");
+  if ((await cardFee.getAttribute("data-fee")) === dialogFee.base) assert.equal(await cardFee.textContent(), `at most ${dialogFee.shown}`);
   const after = await admin.get("/v1/admin/treasury?asset_id=1");
   assert.equal(BigInt(after.transferred.base) - BigInt(before.transferred.base), 10n ** 18n);
   await f.close();

@@ -7,11 +7,12 @@
 
 import { useState } from "preact/hooks";
 import { get, post } from "../lib/api";
-import { Addr, AssetAmt, Loading, Notice, useLoad } from "../ui/bits";
+import { Addr, AssetAmt, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed, errorText, useSignedIn } from "../ui/account";
 import { ConfirmAction, time, unixTime, useCan } from "./common";
 import { type ConsoleKey, t, tx } from "../i18n";
 import { localHuman } from "../lib/format";
+import { roughUpHuman } from "../lib/money";
 import type { Schema } from "../generated/api";
 
 export type AuthorisationView = Schema<"AuthorisationView">;
@@ -48,30 +49,103 @@ const sentFrom = (kind: string) => t(SENT_FROM[kind] ?? "approvals.its_page");
 /** Each stage in words, for the badge and its title. */
 const STAGES = ["proposed", "approved", "signed", "sent", "executed", "rejected", "expired", "failed", "cancelled"];
 /** A stage's word and its explanation (the badge and its title); the API's word otherwise. */
-const stageWord = (s: string) => (STAGES.includes(s) ? t(`approvals.stage_${s}` as ConsoleKey) : s);
+export const stageWord = (s: string) => (STAGES.includes(s) ? t(`approvals.stage_${s}` as ConsoleKey) : s);
 const stageText = (s: string) => (STAGES.includes(s) ? t(`approvals.stage_${s}_title` as ConsoleKey) : s);
+
+/** The kinds staff may filter the queue by (the API's `kind`). */
+const KINDS = ["payout_batch", "treasury_transfer", "refund"];
+/** The stages that still wait for a person: the others are decided, and shown folded. */
+const OPEN_STAGES = ["proposed", "approved"];
+const WALLET = /^0x[0-9a-fA-F]{40}$/;
 
 export function Approvals() {
   const [tick, setTick] = useState(0);
+  // Filters (issue 66, item 6): the state (waiting for a person, or every one), the kind, and a wallet that proposed,
+  // approved or decided it.
   const [all, setAll] = useState(false);
-  const list = useLoad(() => get<AuthorisationPage>(`/v1/admin/authorisations?limit=50${all ? "" : "&open=true"}`), [tick, all]);
+  const [kind, setKind] = useState("");
+  const [actor, setActor] = useState("");
+  const pager = usePager<number>();
+  const wallet = actor.trim();
+  const actorValid = wallet === "" || WALLET.test(wallet);
+  const query = {
+    limit: 20,
+    cursor: pager.cursor,
+    ...(all ? {} : { open: true }),
+    ...(kind ? { kind } : {}),
+    ...(wallet && actorValid ? { actor: wallet } : {}),
+  };
+  const list = useLoad(() => get<AuthorisationPage>("/v1/admin/authorisations", query), [tick, all, kind, actorValid ? wallet : "", pager.cursor]);
   const changed = () => setTick((t) => t + 1);
+  // A new filter starts at the first page.
+  const filter = <T,>(set: (v: T) => void) => (v: T) => {
+    set(v);
+    pager.reset();
+  };
+  const items = list.data?.items ?? [];
+  // An approved proposal whose outflow was signed, sent or executed is decided too: only the stages waiting for a person
+  // are shown in full, the rest folded to one line.
   return (
     <section aria-labelledby="approvals-title" data-testid="approvals">
       <h2 id="approvals-title">{t("console.tab_approvals")}</h2>
       <p class="muted">{t("approvals.intro")}</p>
-      <label class="inline">
-        <input type="checkbox" checked={all} onChange={(e) => setAll((e.target as HTMLInputElement).checked)} data-testid="approvals-all" />{" "}
-        {t("approvals.show_all")}
-      </label>
+      <form class="filters" data-testid="approvals-filters" onSubmit={(e) => e.preventDefault()}>
+        <label class="inline">
+          {t("approvals.filter_state")}{" "}
+          <select value={all ? "all" : "open"} onChange={(e) => filter(setAll)((e.target as HTMLSelectElement).value === "all")} data-testid="approvals-state">
+            <option value="open">{t("approvals.filter_open")}</option>
+            <option value="all">{t("approvals.filter_all")}</option>
+          </select>
+        </label>{" "}
+        <label class="inline">
+          {t("approvals.filter_kind")}{" "}
+          <select value={kind} onChange={(e) => filter(setKind)((e.target as HTMLSelectElement).value)} data-testid="approvals-kind">
+            <option value="">{t("approvals.filter_any_kind")}</option>
+            {KINDS.map((k) => (
+              <option key={k} value={k}>
+                {kindText(k)}
+              </option>
+            ))}
+          </select>
+        </label>{" "}
+        <label class="inline">
+          {t("approvals.filter_actor")}{" "}
+          <input
+            value={actor}
+            maxLength={42}
+            placeholder="0x…"
+            spellcheck={false}
+            aria-invalid={!actorValid}
+            onInput={(e) => filter(setActor)((e.target as HTMLInputElement).value)}
+            data-testid="approvals-actor"
+          />
+        </label>
+        {!actorValid && (
+          <Notice kind="error" testid="approvals-actor-invalid">
+            {t("approvals.filter_actor_invalid")}
+          </Notice>
+        )}
+      </form>
       {list.loading && !list.data && <Loading what={t("approvals.loading")} />}
       {list.error && <LoadFailed error={list.error} retry={list.reload} />}
-      {list.data && list.data.items.length === 0 && (
+      {list.data && items.length === 0 && (
         <Notice kind="info" testid="approvals-empty">
-          {t("approvals.empty")}
+          {all || kind || wallet ? t("approvals.none_match") : t("approvals.empty")}
         </Notice>
       )}
-      {list.data?.items.map((a) => <Proposal key={a.id} a={a} changed={changed} />)}
+      {items.map((a) =>
+        OPEN_STAGES.includes(a.stage) ? (
+          <Proposal key={a.id} a={a} changed={changed} />
+        ) : (
+          <details key={a.id} class="fold" data-testid="authorisation-folded" data-id={a.id} data-stage={a.stage}>
+            <summary>
+              #{a.id}: {kindText(a.kind)} #{a.subject} — {stageWord(a.stage)} — <AssetAmt a={a.total} /> — {time(a.proposed_at)}
+            </summary>
+            <Proposal a={a} changed={changed} />
+          </details>
+        ),
+      )}
+      <Pager pager={pager} next={list.data?.next_cursor} label={t("console.tab_approvals")} />
     </section>
   );
 }
@@ -122,7 +196,13 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
         <div>
           <dt>{t("approvals.network_fee")}</dt>
           <dd data-testid="authorisation-network-fee" title={a.network_fee ? t("approvals.gas", { gas: String(a.network_fee.gas), price: String(a.network_fee.gas_price) }) : undefined}>
-            {a.network_fee ? tx("approvals.at_most", { amount: <AssetAmt a={a.network_fee.fee} /> }) : "—"}
+            {a.network_fee ? (
+              <span data-fee={a.network_fee.fee.base} data-gas={String(a.network_fee.gas)} title={a.network_fee.fee.human}>
+                {t("approvals.at_most", { amount: roughUpHuman(a.network_fee.fee.human) })}
+              </span>
+            ) : (
+              "—"
+            )}
           </dd>
         </div>
         <div>

@@ -5,11 +5,11 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, post, publicCall } from "../lib/api";
-import { fiat, mulPrice, rough } from "../lib/money";
+import { fiat, mulPrice, roughUp } from "../lib/money";
 import type { AssetAmount } from "../lib/types";
 import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { LoadFailed, useSignedIn } from "../ui/account";
-import { proposeSigned, type AuthorisationView } from "./Approvals";
+import { proposeSigned, stageWord, type AuthorisationView } from "./Approvals";
 import { networkLabel } from "../lib/networks";
 import { type ConsoleKey, t, tx } from "../i18n";
 import { localHuman } from "../lib/format";
@@ -269,6 +269,15 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
   const [proposed, setProposed] = useState<AuthorisationView | null>(null);
   const signed = useSignedIn();
   const batch = useLoad(() => get<BatchView>(`/v1/admin/payouts/batches/${props.id}`), [props.id, props.version, tick]);
+  // The batch's proposal for approval, if any: its stage decides the page's next step (issue 66, item 6).
+  const [proposalTick, setProposalTick] = useState(0);
+  const proposal = useLoad(
+    () =>
+      get<Schema<"AuthorisationPage">>("/v1/admin/authorisations", { kind: "payout_batch", subject: props.id, limit: 1 }).then(
+        (p) => p.items[0] ?? null,
+      ),
+    [props.id, props.version, tick, proposalTick],
+  );
   const refresh = () => {
     setTick((t) => t + 1);
     props.onChange();
@@ -280,10 +289,24 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
     const timer = setTimeout(refresh, 2000);
     return () => clearTimeout(timer);
   }, [status, tick]);
+  // A proposal waiting for its approver: look again, so that the clerk is told once it is approved.
+  const stage = proposal.data?.stage;
+  useEffect(() => {
+    if (stage !== "proposed" || status !== "building") return;
+    const timer = setTimeout(() => setProposalTick((n) => n + 1), 3000);
+    return () => clearTimeout(timer);
+  }, [stage, status, proposalTick]);
   if (batch.loading && !batch.data) return <Loading what={t("payouts.loading_batch", { id: String(props.id) })} />;
   if (batch.error) return <LoadFailed error={batch.error} retry={batch.reload} />;
   const b = batch.data!;
   const expired = b.deadline != null && b.deadline * 1000 < Date.now();
+  // The latest word on the proposal: the one just made here, else the one loaded.
+  const current = proposal.data ?? proposed;
+  const approved = current?.stage === "approved";
+  // Open proposals take the batch's next step: none proposed → propose; proposed → wait; approved → sign.
+  const waiting = current?.stage === "proposed";
+  // (one proposal per batch: a rejected or expired one closes it, and the batch is cancelled and built again)
+  const canPropose = b.status === "building" && current == null;
   return (
     <section class="panel" aria-label={t("payouts.batch_label", { id: String(b.id) })} data-testid="batch-detail">
       <h3>
@@ -334,10 +357,10 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
         </div>
       </dl>
       <div class="actions-row">
-        <button type="button" class="primary" onClick={() => setTick((t) => t + 1)} data-testid="batch-refresh">
+        <button type="button" onClick={() => setTick((t) => t + 1)} data-testid="batch-refresh">
           {t("payouts.refresh")}
         </button>{" "}
-        {b.status === "building" && (
+        {canPropose && (
           <ConfirmAction
             needs="finance"
             label={t("payouts.propose")}
@@ -356,9 +379,10 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
             }}
           />
         )}{" "}
-        {b.status === "building" && (
+        {b.status === "building" && !waiting && (
           <ConfirmAction
             needs="finance"
+            secondary={!approved}
             label={t("payouts.sign")}
             title={t("payouts.sign_title", { id: String(b.id) })}
             testid="batch-sign"
@@ -424,9 +448,9 @@ function BatchDetail(props: { id: number; asset: Asset; version: number; onChang
           />
         )}
       </div>
-      {proposed && (
-        <Notice kind="info" testid="batch-proposed">
-          {proposalText(proposed)} <a href="#approvals">{t("console.tab_approvals")}</a>
+      {current && b.status === "building" && (
+        <Notice kind={approved ? "ok" : "info"} testid="batch-proposed">
+          <span data-stage={current.stage}>{proposalText(current)}</span> <a href="#approvals">{t("console.tab_approvals")}</a>
         </Notice>
       )}
       {sent && (
@@ -515,7 +539,7 @@ function BatchFee(props: { b: BatchView }) {
   const inFiat = price && currency ? ` (≈ ${fiat(mulPrice(fee, chain.native_decimals, price), currency)})` : "";
   return (
     <p data-testid="batch-network-fee" data-gas={gas.toString()} data-fee={fee.toString()}>
-      {t("payouts.network_fee", { fee: rough(fee, chain.native_decimals, chain.native_symbol) + inFiat })}
+      {t("payouts.network_fee", { fee: roughUp(fee, chain.native_decimals, chain.native_symbol) + inFiat })}
     </p>
   );
 }
@@ -629,11 +653,23 @@ function batchStatus(s: string): string {
   return s && STATUSES.includes(s) ? t(`payouts.status_${s}` as ConsoleKey) : s;
 }
 
-/** A proposal's stage and what it still misses, in words. */
+/** A proposal's stage and the batch's next step, in words: who approved it and that it is to be signed now, or what it
+ *  still misses. */
 function proposalText(p: AuthorisationView): string {
+  const stage = stageWord(p.stage);
+  if (p.stage === "approved") {
+    const by = p.signatures.filter((s) => s.action === "approve");
+    const last = by[by.length - 1];
+    return t("payouts.proposal_approved", {
+      id: String(p.id),
+      wallets: by.map((s) => s.wallet).join(", "),
+      at: last ? time(last.signed_at) : "",
+    });
+  }
+  if (p.stage === "rejected" || p.stage === "expired") return t("payouts.proposal_closed", { id: String(p.id), stage, reason: p.decision_reason ?? "" });
   return p.missing.length > 0
-    ? t("payouts.proposal_missing", { id: String(p.id), stage: p.stage, missing: p.missing.join("; ") })
-    : t("payouts.proposal", { id: String(p.id), stage: p.stage });
+    ? t("payouts.proposal_missing", { id: String(p.id), stage, missing: p.missing.join("; ") })
+    : t("payouts.proposal", { id: String(p.id), stage });
 }
 
 /** "in about 2 h 5 min" from seconds. */

@@ -103,6 +103,8 @@ export function ConfirmAction<T>(props: {
   disabled?: boolean;
   testid?: string;
   danger?: boolean;
+  /** Not the page's next step (one primary action per state): a plain button. */
+  secondary?: boolean;
   failed?: (e: unknown) => ComponentChildren | null;
 }) {
   const can = useCan();
@@ -126,7 +128,7 @@ export function ConfirmAction<T>(props: {
     <span class="confirm-action">
       <button
         type="button"
-        class={props.danger ? "danger" : "primary"}
+        class={props.danger ? "danger" : props.secondary ? undefined : "primary"}
         disabled={busy || props.disabled}
         onClick={() => {
           setError(null);

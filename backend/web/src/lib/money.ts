@@ -21,6 +21,23 @@ export function rough(base: bigint, decimals: number, symbol: string): string {
   return amount(kept, decimals, symbol);
 }
 
+/** A bound to two significant digits, rounded up so that it stays a bound: 352003002464021 wei "at most" is
+ *  "0.00036 BNB". The one form every page gives a network fee "at most" in (issue 66: one fee per batch). */
+export function roughUp(base: bigint, decimals: number, symbol: string): string {
+  const digits = base.toString().length;
+  const drop = BigInt(Math.max(0, digits - 2));
+  const unit = 10n ** drop;
+  const kept = drop > 0n ? ((base + unit - 1n) / unit) * unit : base;
+  return amount(kept, decimals, symbol);
+}
+
+/** `roughUp` of an API amount's exact human form ("0.000352003002464021 BNB"). */
+export function roughUpHuman(human: string): string {
+  const [value, symbol = ""] = human.split(" ");
+  const [whole, frac = ""] = value.split(".");
+  return roughUp(BigInt(whole + frac), frac.length, symbol);
+}
+
 /** A decimal string ("0.2082") in 10^-4 of the currency. */
 export function decimalToScaled(decimal: string): bigint {
   const [whole, frac = ""] = decimal.split(".");
