@@ -264,6 +264,9 @@ test("public page: the server's figures as its claim; after connecting, the chai
     assert.equal(await card.getByTestId("api-users").innerText(), String(e.leaf_count));
     assert.equal(await card.getByTestId("api-root").getAttribute("data-hash"), e.root);
     assert.equal(await card.getByTestId("chain-figures").count(), 0, "nothing read from the chain without a wallet");
+    // The server's cadence, not a second "at most" beside the one the member's check holds a proof to (issue 66).
+    if (a.interval_blocks != null) assert.equal(await card.getByTestId("api-interval").innerText(), `(committed every ${a.interval_blocks} blocks)`);
+    assert.doesNotMatch(await card.innerText(), /at most/, "the server's figures name no bound of their own");
   }
   await b.screenshot("17-solvency-public-before");
   assert.ok(!wallet.log.includes("eth_call"), "no read before the wallet is connected");
@@ -352,6 +355,13 @@ test("EVM user (anvil account 2): the ✓ badge in BNB and GUSDT with the API's 
       checks.map(([id]) => id),
       ["format", "range", "shape", "contract", "allowed", "context", "fold", "layout", "root", "total", "epoch", "fresh", "served", "solvent"],
     );
+    // The checks' amounts read as amounts of the asset, never base units (issue 66): the chain's total, as the page
+    // writes it, with its symbol.
+    const total = `${formatUnits(onChain.total, proof.decimals)} ${proof.symbol}`;
+    const checkText = async (id) => (await badge.locator(`[data-testid=solvency-checks] li[data-check=${id}]`).textContent()).replaceAll(",", "");
+    assert.ok((await checkText("total")).includes(total), `the total check names ${total}: ${await checkText("total")}`);
+    assert.ok((await checkText("solvent")).includes(total), `the solvent check names ${total}: ${await checkText("solvent")}`);
+    if (onChain.total >= 10n ** BigInt(proof.decimals)) assert.ok(!(await checkText("total")).includes(onChain.total.toString()), "no base units");
   }
   // The TRON asset cannot be read with an EVM wallet: a neutral note, never a red banner.
   const tronBadge = await settledBadge(page, "asset-USDT-TRON");
@@ -454,6 +464,9 @@ test("a user who joined after the epoch's balances: a neutral note, 'you will be
     assert.equal(await badge.getAttribute("data-reason"), "next_epoch");
     assert.match(await badge.innerText(), new RegExp(`You joined at block ${registered}, after the balances of epoch \\d+ \\(block ${asOf}\\) were read: you will be in the next epoch\\.`));
     assert.equal(await badge.getByTestId("solvency-note").getAttribute("role"), "status", "neutral, not an alert");
+    // A new member is told there is nothing to check yet, not that it was "neither confirmed nor refuted" (issue 66).
+    assert.match(await badge.getByTestId("solvency-new-member").innerText(), /^Nothing to check yet: your balance is not in a proof until the next commitment\./);
+    assert.doesNotMatch(await badge.innerText(), /neither confirmed nor refuted/);
   } else {
     // An epoch was committed at or after the registration's block meanwhile: the user is in it.
     assert.equal(await badge.getAttribute("data-state"), "ok", await badge.innerText());
@@ -663,6 +676,9 @@ test("tamper: a stale commitment — the chain's head past the as-of block by mo
   assert.equal(await stale.getAttribute("role"), "alert");
   assert.match(await stale.innerText(), new RegExp(`^STALE\\s+The latest commitment holds the balances of block \\d+, \\d+ blocks ago \\(committed at block \\d+\\), more than the ${maxAge} allowed`));
   assert.match(await card.getByTestId("chain-age").innerText(), new RegExp(`blocks \\(at most ${maxAge};`));
+  // One bound for one commitment: every "at most" on the card is the deployment's.
+  const bounds = [...(await card.innerText()).matchAll(/at most ([\d,]+)/g)].map((m) => m[1].replaceAll(",", ""));
+  assert.ok(bounds.length >= 1 && bounds.every((x) => x === String(maxAge)), `one bound, ${maxAge}: ${bounds}`);
   await b.screenshot("17-tamper-stale-commitment");
   await b.close();
 });

@@ -60,7 +60,9 @@ const t = wordsOf(en);
  * @typedef {{ root: Hex, total: bigint, epoch: bigint | number, asOfBlock: bigint | number,
  *   commitBlock: bigint | number, custody: bigint, headBlock: bigint | number, maxAgeBlocks: bigint | number,
  *   chainId?: bigint | number, contract?: Hex, token?: Hex, tokenEverAllowed?: boolean, servedContract?: Hex,
- *   user?: Hex, leafCount?: bigint | number, balances?: Balances }} ChainCommitment
+ *   user?: Hex, leafCount?: bigint | number, balances?: Balances, money?: (base: bigint) => string }} ChainCommitment
+ * `money` words an amount of the asset in the checks' texts ("300 BNB", in the reader's language); without it they
+ * give base units (the pure verifier's tests, a command line without the asset's decimals).
  */
 /**
  * What each check looks at:
@@ -502,6 +504,8 @@ export function verifyProof(proof, commitment) {
     headBlock: chainInt(commitment?.headBlock),
     maxAgeBlocks: chainInt(commitment?.maxAgeBlocks),
   };
+  /** @type {(base: bigint) => string} */
+  const money = typeof commitment?.money === "function" ? commitment.money : (v) => String(v);
   const missing = Object.entries(c)
     .filter(([, v]) => v === null)
     .map(([k]) => k);
@@ -533,7 +537,9 @@ export function verifyProof(proof, commitment) {
     add(
       "solvent",
       solvent,
-      solvent ? t("sc.solvent_ok", { custody, total }) : t("sc.solvent_short", { custody, total, short: total - custody }),
+      solvent
+        ? t("sc.solvent_ok", { custody: money(custody), total: money(total) })
+        : t("sc.solvent_short", { custody: money(custody), total: money(total), short: money(total - custody) }),
       true,
     );
 
@@ -657,7 +663,7 @@ export function verifyProof(proof, commitment) {
   add(
     "total",
     totalOk,
-    totalOk ? t("sc.total_ok", { total }) : t("sc.total_failed", { sum: node.sum, total }),
+    totalOk ? t("sc.total_ok", { total: money(total) }) : t("sc.total_failed", { sum: money(node.sum), total: money(total) }),
   );
   const epochOk = p.epoch === chainEpoch && p.asOfBlock === chainAsOf;
   add(
@@ -676,7 +682,7 @@ export function verifyProof(proof, commitment) {
   add(
     "served",
     servedOk,
-    servedOk ? t("sc.served_ok") : t("sc.served_failed", { root: p.root, total: p.total, chain_root: root, chain_total: total }),
+    servedOk ? t("sc.served_ok") : t("sc.served_failed", { root: p.root, total: money(p.total), chain_root: root, chain_total: money(total) }),
     true,
   );
   solventCheck();

@@ -406,6 +406,8 @@ async function checkBalance(p: BadgeProps, set: (s: Status) => void, live: () =>
     tokenEverAllowed: read.tokenEverAllowed,
     servedContract: read.servedContract as `0x${string}`,
     user: p.address as `0x${string}`,
+    // Amounts in the checks' words as members read them, never in base units (issue 66).
+    money: (v: bigint) => fmtAmount(v, asset.decimals, asset.symbol),
   });
   const saved = await keep(proof, result);
   if (!live()) return;
@@ -529,6 +531,7 @@ async function checkRound(
       // The server's contract for the asset is the live one's.
       ...(m.live ? { servedContract: read.servedContract as `0x${string}` } : {}),
       user: p.address as `0x${string}`,
+      money: (v: bigint) => fmtAmount(v, asset.decimals, asset.symbol),
     });
     parts.push({ hex: m.contract, live: m.live, read: at, proof, result });
   }
@@ -1082,9 +1085,16 @@ function BadgeView(props: { status: Status; p: BadgeProps; again: () => void; ti
             {s.reason !== "wallet" && s.reason !== "walletconnect" && recheck}
           </div>
           {downloadError && <p class="field-error">{downloadError}</p>}
-          <p class="muted" data-testid="solvency-unknown">
-            {t("solvency.unknown_advice")}
-          </p>
+          {/* A member who joined after the balances were read has nothing to confirm or refute yet (issue 66). */}
+          {s.reason === "next_epoch" ? (
+            <p class="muted" data-testid="solvency-new-member">
+              {t("solvency.new_member_advice")}
+            </p>
+          ) : (
+            <p class="muted" data-testid="solvency-unknown">
+              {t("solvency.unknown_advice")}
+            </p>
+          )}
         </Notice>,
         { "data-verdict": "unknown", "data-reason": s.reason, "data-epoch": s.read?.epoch.toString(), "data-as-of": s.read?.asOfBlock.toString() },
       );
@@ -1847,7 +1857,14 @@ function ServerFigures(props: { a: AssetSolvency; e: EpochView }) {
       <Figure label={t("sv.f_custody")}>{e.custody ? <AssetAmt a={e.custody} testid="api-custody" /> : "—"}</Figure>
       <Figure label={t("sv.f_age")} testid="api-age">
         {a.age_blocks != null ? t("sv.blocks", { count: a.age_blocks }) : "—"}
-        {a.max_age_blocks != null && <span class="muted"> {t("sv.at_most", { max: nb(a.max_age_blocks) })}</span>}
+        {/* One bound per page (issue 66): the "at most" a member's check holds a proof to is the deployment's, in the
+            chain figures; the server's own staleness (twice its interval) is not a second one, so its cadence is said. */}
+        {a.interval_blocks != null && (
+          <span class="muted" data-testid="api-interval" data-blocks={a.interval_blocks}>
+            {" "}
+            {t("sv.committed_every", { count: a.interval_blocks })}
+          </span>
+        )}
       </Figure>
       <Figure label={t("sv.f_root")} wide>
         <Hash h={e.root} testid="api-root" />
