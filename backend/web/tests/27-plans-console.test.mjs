@@ -23,10 +23,11 @@ import {
   test,
   until,
 } from "./lib/stack.mjs";
-import { freshGenerationKey } from "./lib/generation.mjs";
+import { freshGenerationKey, freshTokenKey } from "./lib/generation.mjs";
 import { readCsv } from "./lib/csv.mjs";
 
 const GEN = 4;
+const BIN = 5;
 
 const publicAssets = async () => {
   const p = (await Api.raw("GET", "/v1/public/plan")).body;
@@ -99,39 +100,43 @@ test("every console tab lists every asset whatever its plan, and shows each plan
   await b.close();
 });
 
-test("staff pay a generation-plan member from the console: built, proposed, approved, signed, sent; the wallet receives the entry less the fee", async () => {
-  const plan = (await Api.raw("GET", "/v1/public/plan")).body.generation.find((g) => g.asset_id === GEN);
+/**
+ * Staff pay a member of `asset` (a plan with a withdrawal fee) from the console: a fresh member under the demo's account
+ * 2, and a referral of theirs buying a package, so that the member is owed `owedOf(plan, pkg)`; built, proposed,
+ * approved, signed and sent; the ledger, the batch, the console, the wallet and the payouts statement all keep the
+ * plan's fee of the version in force (issue 66, item 1: a test per plan's asset).
+ */
+async function payFromConsole({ asset, token, plan, freshMemberKey, owedOf, shot }) {
   const pkg = plan.packages[0].base;
-  // A fresh member under the demo's account 2, and a referral of theirs buying a package: the member is owed level 1.
   const demo = privateKeyToAccount(ANVIL_KEYS[2]).address;
-  const member = await registerDirectly(await freshGenerationKey(), demo, GEN, pkg);
-  await registerDirectly(await freshGenerationKey(), member.address, GEN, pkg);
-  const owed = (BigInt(pkg) * BigInt(plan.levels[0].bps)) / 10000n;
-  await until("the member's level-1 credit pending", async () => {
+  const member = await registerDirectly(await freshMemberKey(), demo, asset, pkg);
+  await registerDirectly(await freshMemberKey(), member.address, asset, pkg);
+  const owed = owedOf(plan, pkg);
+  await until("the member's credit pending", async () => {
     const me = await member.get("/v1/users/me");
-    return me.assets.find((a) => a.asset_id === GEN)?.balances.pending === owed.toString();
+    return me.assets.find((a) => a.asset_id === asset)?.balances.pending === owed.toString();
   });
-  await member.post("/v1/users/withdraw", { asset_id: GEN });
+  await member.post("/v1/users/withdraw", { asset_id: asset });
 
-  // Finance builds the GUSDT batch and proposes it in the console.
+  // Finance builds the asset's batch and proposes it in the console.
   const finance = await Api.signIn(STAFF.finance);
   const f = await openBrowser({ key: STAFF.finance });
   const p = f.page;
   await p.goto(BASE + "/admin#payouts");
   await signInThroughPage(p);
-  await p.getByTestId("asset-picker").selectOption(String(GEN));
+  await p.getByTestId("asset-picker").selectOption(String(asset));
   await p.getByTestId("build-batch").click();
   await p.locator("dialog.confirm").getByTestId("confirm-ok").click();
   const detail = p.getByTestId("batch-detail");
   await detail.waitFor();
   const id = Number((await detail.locator("h3").innerText()).match(/Batch #(\d+)/)[1]);
   const built = await finance.get(`/v1/admin/payouts/batches/${id}`);
-  assert.equal(built.asset_id, GEN);
+  assert.equal(built.asset_id, asset);
   const entry = built.entries.find((e) => e.address.toLowerCase() === member.address.toLowerCase());
   assert.ok(entry, `the member is in batch ${id}`);
   // The fee of the version in force (the public plan shows the newest version, which may start at a later block).
   const head = await chain.getBlockNumber();
-  const inForce = (await finance.get(`/v1/admin/plan?asset_id=${GEN}`)).versions.filter((v) => BigInt(v.effective_from_block) <= head).at(-1);
+  const inForce = (await finance.get(`/v1/admin/plan?asset_id=${asset}`)).versions.filter((v) => BigInt(v.effective_from_block) <= head).at(-1);
   const fee = (owed * BigInt(inForce.params.withdrawal_fee_bps) + 9999n) / 10000n;
   assert.equal(entry.owed.base, owed.toString());
   assert.equal(entry.amount.base, (owed - fee).toString(), "the entry pays what is owed less ⌈fee⌉");
@@ -148,9 +153,9 @@ test("staff pay a generation-plan member from the console: built, proposed, appr
   await approveWithStaff(await finance.get(`/v1/admin/authorisations/${auth}`));
 
   // Signed and sent from the console; the listener settles it.
-  const before = await chain.readContract({ address: CHAIN.generation_token, abi: erc20Abi, functionName: "balanceOf", args: [member.address] });
+  const before = await chain.readContract({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [member.address] });
   await p.reload();
-  await p.getByTestId("asset-picker").selectOption(String(GEN));
+  await p.getByTestId("asset-picker").selectOption(String(asset));
   await p.getByTestId("batch-row").filter({ hasText: new RegExp(`#${id}(?!\\d)`) }).first().getByRole("button", { name: "Open" }).click();
   await detail.getByTestId("batch-sign").click();
   await p.locator("dialog.confirm").getByTestId("confirm-ok").click();
@@ -158,18 +163,18 @@ test("staff pay a generation-plan member from the console: built, proposed, appr
   await detail.getByTestId("batch-submit").click();
   await p.locator("dialog.confirm").getByTestId("confirm-ok").click();
   await until("the batch executed", async () => (await detail.getByTestId("batch-status").innerText()) === "executed", { timeout: 120_000 });
-  const after = await chain.readContract({ address: CHAIN.generation_token, abi: erc20Abi, functionName: "balanceOf", args: [member.address] });
+  const after = await chain.readContract({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [member.address] });
   assert.equal(after - before, owed - fee, "the wallet received the entry less the withdrawal fee");
   await until("the member's credit settled", async () => {
     const me = await member.get("/v1/users/me");
-    const b = me.assets.find((a) => a.asset_id === GEN).balances;
+    const b = me.assets.find((a) => a.asset_id === asset).balances;
     return b.pending === "0" && b.batched === "0" && b.settled === owed.toString();
   });
-  await f.screenshot("27-generation-paid");
+  await f.screenshot(shot);
 
   // The payouts statement of this period, downloaded from the Treasury tab: the member's entry, gross, fee and net.
   await p.getByTestId("tab-treasury").click();
-  await p.getByTestId("asset-picker").selectOption(String(GEN));
+  await p.getByTestId("asset-picker").selectOption(String(asset));
   const statements = p.getByTestId("statements");
   await statements.waitFor();
   const [download] = await Promise.all([p.waitForEvent("download"), statements.getByTestId("statements-payouts").click()]);
@@ -186,4 +191,19 @@ test("staff pay a generation-plan member from the console: built, proposed, appr
   await statements.getByTestId("statements-invalid").waitFor();
   assert.equal(await statements.getByTestId("statements-payouts").isDisabled(), true);
   await f.close();
+}
+
+test("staff pay a generation-plan member from the console: built, proposed, approved, signed, sent; the wallet receives the entry less the fee", async () => {
+  const plan = (await Api.raw("GET", "/v1/public/plan")).body.generation.find((g) => g.asset_id === GEN);
+  // Level 1 of the referral's package.
+  const owedOf = (p, pkg) => (BigInt(pkg) * BigInt(p.levels[0].bps)) / 10000n;
+  await payFromConsole({ asset: GEN, token: CHAIN.generation_token, plan, freshMemberKey: freshGenerationKey, owedOf, shot: "27-generation-paid" });
+});
+
+test("staff pay a binary-plan member from the console: the entry keeps the plan's 5 % withdrawal fee on the chain, in the ledger and the statement", async () => {
+  const plan = (await Api.raw("GET", "/v1/public/plan")).body.binary.find((b) => b.asset_id === BIN);
+  assert.ok(plan.withdrawal_fee_bps > 0, "the devnet's binary plan publishes a withdrawal fee");
+  // The sponsor's DIRECT on the referral's package (PLAN-BINARY.md §3.3).
+  const owedOf = (p, pkg) => (BigInt(pkg) * BigInt(p.direct_bps)) / 10000n;
+  await payFromConsole({ asset: BIN, token: CHAIN.binary_token, plan, freshMemberKey: () => freshTokenKey(CHAIN.binary_token), owedOf, shot: "27-binary-paid" });
 });

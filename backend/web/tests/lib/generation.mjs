@@ -10,19 +10,23 @@ export const GEN = 4;
 /** One GUSDT in base units (6 decimals). */
 export const GUSDT = 10n ** 6n;
 
-/** A fresh wallet with 10 000 GUSDT (the test token lets anyone mint; the wallet pays its own gas). */
-export async function freshGenerationKey() {
+/** A fresh wallet with 10 000 whole units of the devnet's 6-decimal test `token` (anyone may mint it; the wallet pays
+ *  its own gas). */
+export async function freshTokenKey(token) {
   const key = await freshKey();
   // The devnet's own anvil (its port from .devnet/ports.env), never a default port another devnet may hold.
   const w = new TestWallet({ key, rpcUrl: RPC, chainId: CHAIN_ID });
   const address = privateKeyToAccount(key).address;
   const hash = await w.client.sendTransaction({
-    to: CHAIN.generation_token,
+    to: token,
     data: encodeFunctionData({ abi: TOKEN_ABI, functionName: "mint", args: [address, 10_000n * GUSDT] }),
   });
   await chain.waitForTransactionReceipt({ hash });
   return key;
 }
+
+/** A fresh wallet with 10 000 GUSDT. */
+export const freshGenerationKey = () => freshTokenKey(CHAIN.generation_token);
 
 /** A fresh GUSDT member under the demo's account 2 with a referral's package credited to them (level 1). */
 export async function memberWithCredit() {
