@@ -54,8 +54,9 @@ const stageText = (s: string) => (STAGES.includes(s) ? t(`approvals.stage_${s}_t
 
 /** The kinds staff may filter the queue by (the API's `kind`). */
 const KINDS = ["payout_batch", "treasury_transfer", "refund"];
-/** The stages that still wait for a person: the others are decided, and shown folded. */
-const OPEN_STAGES = ["proposed", "approved"];
+/** The stages that still wait for a person (to approve, to have it signed, to send it): the others are decided or on
+ *  their way, and shown folded. */
+const OPEN_STAGES = ["proposed", "approved", "signed"];
 const WALLET = /^0x[0-9a-fA-F]{40}$/;
 
 export function Approvals() {
@@ -83,8 +84,8 @@ export function Approvals() {
     pager.reset();
   };
   const items = list.data?.items ?? [];
-  // An approved proposal whose outflow was signed, sent or executed is decided too: only the stages waiting for a person
-  // are shown in full, the rest folded to one line.
+  // A proposal whose outflow was sent, executed, rejected or expired waits for no one: only the stages waiting for a
+  // person are shown in full, the rest folded to one line.
   return (
     <section aria-labelledby="approvals-title" data-testid="approvals">
       <h2 id="approvals-title">{t("console.tab_approvals")}</h2>
