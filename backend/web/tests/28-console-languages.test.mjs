@@ -111,7 +111,7 @@ for (const [locale, code, dir] of [
       const when = page.getByTestId("audit-row").first().locator("td").nth(1);
       await when.waitFor();
       const shownAt = await when.innerText();
-      const audit = await admin.get("/v1/admin/audit?limit=5");
+      const audit = await admin.get("/v1/admin/audit?limit=5&by=staff");
       const forms = await page.evaluate(
         ([items, t]) => items.map((i) => [new Date(i.created_at).toLocaleString(t), new Date(i.created_at).toLocaleString("en-US")]),
         [audit.items, tag],

@@ -8,20 +8,12 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEventLogs } from "viem";
-import { ANVIL_KEYS, Api, BNB, CHAIN, CHAIN_ID, RPC, SETTLEMENT_ABI, chain, openBrowser, test, until } from "./lib/stack.mjs";
-import { TestWallet } from "./lib/wallet.mjs";
+import { ANVIL_KEYS, Api, BNB, CHAIN, SETTLEMENT_ABI, asSettlementAdmin, chain, openBrowser, test, until } from "./lib/stack.mjs";
 import { EXIT_ABI, EXIT_PAGE_ALLOW, downloads, exitOf, openExitPage } from "./lib/exit.mjs";
 
 const NATIVE = "0x0000000000000000000000000000000000000000";
 
-/** Sends `functionName(args)` to the Settlement as its admin (anvil account 0); the receipt. */
-async function asAdmin(functionName, args) {
-  const admin = new TestWallet({ key: ANVIL_KEYS[0], rpcUrl: RPC, chainId: CHAIN_ID });
-  const hash = await admin.client.writeContract({ address: CHAIN.settlement, abi: SETTLEMENT_ABI, functionName, args });
-  const receipt = await chain.waitForTransactionReceipt({ hash });
-  assert.equal(receipt.status, "success", `${functionName} as the admin`);
-  return receipt;
-}
+const asAdmin = asSettlementAdmin;
 
 const pendingCount = () => chain.readContract({ address: CHAIN.settlement, abi: SETTLEMENT_ABI, functionName: "pendingCount" });
 

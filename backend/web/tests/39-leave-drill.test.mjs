@@ -10,21 +10,13 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { erc20Abi, getAddress, parseEventLogs } from "viem";
-import { ANVIL_KEYS, CHAIN, CHAIN_ID, RPC, SETTLEMENT_ABI, chain, openBrowser, test, until } from "./lib/stack.mjs";
-import { TestWallet } from "./lib/wallet.mjs";
+import { CHAIN, SETTLEMENT_ABI, asSettlementAdmin, chain, openBrowser, test, until } from "./lib/stack.mjs";
 import { EXIT_ABI, EXIT_PAGE_ALLOW, downloads, exitOf, openExitPage } from "./lib/exit.mjs";
 import { GEN, memberWithCredit } from "./lib/generation.mjs";
 
 const TOKEN = getAddress(CHAIN.generation_token);
 
-/** Sends `functionName(args)` to the Settlement as its admin (anvil account 0); the receipt. */
-async function asAdmin(functionName, args) {
-  const admin = new TestWallet({ key: ANVIL_KEYS[0], rpcUrl: RPC, chainId: CHAIN_ID });
-  const hash = await admin.client.writeContract({ address: CHAIN.settlement, abi: SETTLEMENT_ABI, functionName, args });
-  const receipt = await chain.waitForTransactionReceipt({ hash });
-  assert.equal(receipt.status, "success", `${functionName} as the admin`);
-  return receipt;
-}
+const asAdmin = asSettlementAdmin;
 
 const latestEpoch = async () => (await chain.readContract({ address: CHAIN.settlement, abi: SETTLEMENT_ABI, functionName: "latestLiabilities", args: [TOKEN] }))[2];
 const balanceOf = (address) => chain.readContract({ address: TOKEN, abi: erc20Abi, functionName: "balanceOf", args: [address] });

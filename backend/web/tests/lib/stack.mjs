@@ -65,6 +65,15 @@ export const SETTLEMENT_ABI = artifact("Settlement");
 export const TOKEN_ABI = artifact("TestUSDT");
 /** One event of the Settlement's ABI, by name. */
 export const settlementEvent = (name) => SETTLEMENT_ABI.find((e) => e.type === "event" && e.name === name);
+
+/** Sends `functionName(args)` to the devnet's Settlement as its admin (anvil account 0); the receipt, checked. */
+export async function asSettlementAdmin(functionName, args) {
+  const admin = new TestWallet({ key: ANVIL_KEYS[0], rpcUrl: RPC, chainId: CHAIN_ID });
+  const hash = await admin.client.writeContract({ address: CHAIN.settlement, abi: SETTLEMENT_ABI, functionName, args });
+  const receipt = await chain.waitForTransactionReceipt({ hash });
+  assert.equal(receipt.status, "success", `${functionName} as the admin`);
+  return receipt;
+}
 export const BNB = 1;
 export const USDT = 2;
 
