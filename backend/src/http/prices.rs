@@ -43,12 +43,6 @@ pub mod gas {
     /// A token approval of a fresh allowance (an ERC-20 `approve`: 21,000 for the transaction, 22,100 for the new
     /// allowance slot, the call and its event; about 46,300 on OpenZeppelin's ERC-20 and TRON's USDT).
     pub const APPROVE: u64 = 56_000;
-    /// A payout batch's own cost, whatever its entries: the figure the approval card counts too
-    /// (`treasury::PAYOUT_BASE_GAS`), so that a batch has one network fee wherever staff read it (issue 66).
-    pub const PAYOUT_BASE: u64 = crate::http::treasury::PAYOUT_BASE_GAS;
-    /// Each entry of a payout batch, at most (`treasury::PAYOUT_ENTRY_GAS`: a native payment to a fresh address, the
-    /// most an entry costs).
-    pub const PAYOUT_ENTRY: u64 = crate::http::treasury::PAYOUT_ENTRY_GAS;
 }
 
 /// How long one read of a feed or a gas price may take before it is reported unavailable.
@@ -227,8 +221,9 @@ async fn read_prices(ctx: &ApiContext) -> Result<PublicPrices, ApiError> {
             native_decimals,
             gas_price: gas_price(ctx, id).await.map(|p| p.to_string()),
             native_price: quotes.iter().find(|(f, _)| f.native_of.contains(&id)).map(|(_, q)| q.clone()),
-            payout_base_gas: gas::PAYOUT_BASE,
-            payout_entry_gas: gas::PAYOUT_ENTRY,
+            // The approval card's own figures (`treasury`): one network fee per batch wherever staff read it.
+            payout_base_gas: crate::http::treasury::PAYOUT_BASE_GAS,
+            payout_entry_gas: crate::http::treasury::PAYOUT_ENTRY_GAS,
         });
     }
     let mut assets = Vec::new();
