@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { ANVIL_KEYS, Api, BASE, openBrowser, signInThroughPage, test } from "./lib/stack.mjs";
 import { assertAccessible, speak } from "./lib/page-checks.mjs";
+import enConsole from "../src/i18n/console/en.js";
 
 const PHONE = { width: 390, height: 844 };
 
@@ -112,6 +113,13 @@ for (const [locale, code, dir] of [
       await when.waitFor();
       const shownAt = await when.innerText();
       const audit = await admin.get("/v1/admin/audit?limit=5&by=staff");
+      // The audit log's filters and its actions are in the language too, not English (issue 66).
+      const filters = await page.getByTestId("audit-filters").innerText();
+      for (const english of ["Done by", "people (staff wallets)", "any action"]) assert.ok(!filters.includes(english), `"${english}" in ${code}: ${filters}`);
+      const action = page.getByTestId("audit-action").first();
+      const words = await action.innerText();
+      if (["freeze", "unfreeze", "staff_seed", "payout_batch_build", "authorisation_propose"].includes(await action.getAttribute("data-action")))
+        assert.notEqual(words, enConsole[`audit.action_${await action.getAttribute("data-action")}`], `the action in ${code}, not English`);
       const forms = await page.evaluate(
         ([items, t]) => items.map((i) => [new Date(i.created_at).toLocaleString(t), new Date(i.created_at).toLocaleString("en-US")]),
         [audit.items, tag],
