@@ -30,6 +30,7 @@ import {
   until,
 } from "./lib/stack.mjs";
 import { TestWallet } from "./lib/wallet.mjs";
+import { shownAs } from "./lib/dates.mjs";
 
 test("a user opening /admin is refused, and so is the admin API", async () => {
   const key = await freshKey();
@@ -113,7 +114,7 @@ test("admin: build, sign and submit a payout batch until executed, balances chec
   const grows = answered.limits.daily_room_grows_at;
   assert.equal(
     await limits.getByTestId("limit-grows").innerText(),
-    grows ? await page.evaluate((t) => new Date(t * 1000).toLocaleString(), grows) : "no signed outflow in the window",
+    grows ? (await shownAs(page, [grows * 1000]))[0] : "no signed outflow in the window",
   );
   // Paid in part and left out, as the API says (users beyond the 3 are left out for max_entries).
   assert.equal(await detail.getByTestId("batch-partial").innerText(), String(built.partial_count));
@@ -538,7 +539,7 @@ test("admin: USDT paid in parts within the signer's caps until the daily outflow
   assert.equal(at[1], about(shown));
   // "at" is when the oldest signed outflow leaves the window, as the server's message names it (unix seconds).
   const growsAt = Number(again.body.error.message.match(/\(unix (\d+)\)/)[1]);
-  const near = await page.evaluate((t) => [-3, -2, -1, 0, 1, 2, 3].map((d) => new Date((t + d) * 1000).toLocaleString()), growsAt);
+  const near = await shownAs(page, [-3, -2, -1, 0, 1, 2, 3].map((d) => (growsAt + d) * 1000));
   assert.ok(near.includes(at[2]), `room returns at ${at[2]}, the server says ${near[3]}`);
   assert.equal(await panel.getByTestId("build-batch-error").count(), 0, "not shown as an error");
   assert.equal(await page.getByTestId("batch-detail").count(), 0, "no batch opened");

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { keccak256, parseEventLogs, stringToHex } from "viem";
 import { ANVIL_KEYS, BASE, CHAIN, CHAIN_ID, RECONCILER_METRICS, RPC, SETTLEMENT_ABI, chain, freshKey, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
 import { TestWallet } from "./lib/wallet.mjs";
+import { shownAs } from "./lib/dates.mjs";
 import { TRON_CHAIN, TRON_RPC, signInWithTronLink, tronAddress, tronChain, tronLinkFor } from "./lib/tron.mjs";
 
 /** The devnet's change delay (abi::deployment::Bounds::development). */
@@ -64,8 +65,9 @@ async function shown(banner, { kind, text, readyAt }) {
   assert.equal(await item.getAttribute("data-ready-at"), readyAt.toString());
   const line = await item.innerText();
   assert.match(line, text);
-  const on = new Date(Number(readyAt) * 1000).toISOString();
-  assert.ok(line.includes(`(on ${on.slice(0, 10)} ${on.slice(11, 16)} UTC)`), line);
+  // When it takes effect, by the chain's clock, as every time is shown: the reader's zone, named (src/lib/format.ts).
+  const [on] = await shownAs(banner.page(), [Number(readyAt) * 1000]);
+  assert.ok(line.includes(`(on ${on})`), `${line}: on ${on}`);
   const left = Number(await item.getAttribute("data-left"));
   assert.ok(left > 0 && left <= DELAY, `${left} s left of a ${DELAY} s delay`);
   assert.match(await item.getByTestId("pending-countdown").innerText(), /^(\d+ min( \d+ s)?|\d+ s)$/);

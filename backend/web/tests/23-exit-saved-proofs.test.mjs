@@ -18,6 +18,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ANVIL_KEYS, Api, BASE, BNB, CHAIN, SETTLEMENT_ABI, chain, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
 import { TRON_CHAIN, TRON_USDT, signInTron, signInWithTronLink, tronChain, tronLinkFor } from "./lib/tron.mjs";
+import { shownAs } from "./lib/dates.mjs";
 import { EXIT_FILE, EXIT_PAGE_ALLOW, downloadKept, downloads, exitOf, exitState, keptByBadge, keptInBrowser, keptKey, openExitPage } from "./lib/exit.mjs";
 
 /** When the exit of `token` opens, read from the chain: the latest commitment's time plus the exit period. */
@@ -132,7 +133,11 @@ test("the dApp keeps the verified proof in the browser, lists it with the exit p
   assert.equal(state.due, false);
   await assertOpensAtAsRead(state.opensAt, bnbBefore, chain, CHAIN.settlement, "0x0000000000000000000000000000000000000000");
   assert.ok(await page.getByTestId("exit-open").isDisabled(), "no opening before it is due");
-  assert.match(state.text, /It can be opened from .* UTC \(in \d+ (hours?|minutes?)/);
+  // When it opens, by the chain's clock, as every time is shown (the reader's zone, named): to the minute, rounded up
+  // (never a minute at which the contract still refuses).
+  const [from] = await shownAs(page, [Math.ceil(Number(state.opensAt) / 60) * 60_000]);
+  assert.ok(state.text.includes(`It can be opened from ${from} (in `), `${state.text}: from ${from}`);
+  assert.match(state.text, /\(in \d+ (hours?|minutes?)/);
   // The chain's latest commitment may have moved past the kept proof meanwhile (a commit a minute): then the page says
   // so. The page's verdict is judged against the commitment it read (the chain may commit the next one while the test
   // reads), which is no older than the kept proof's nor newer than the chain's latest now.

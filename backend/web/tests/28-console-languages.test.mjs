@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { ANVIL_KEYS, Api, BASE, openBrowser, signInThroughPage, test } from "./lib/stack.mjs";
 import { assertAccessible, speak } from "./lib/page-checks.mjs";
+import { DATE_TIME } from "./lib/dates.mjs";
 import enConsole from "../src/i18n/console/en.js";
 
 const PHONE = { width: 390, height: 844 };
@@ -106,8 +107,9 @@ for (const [locale, code, dir] of [
       assert.equal(await available.evaluate((el) => getComputedStyle(el).direction), "ltr", "an amount reads left to right");
       assert.match(await page.locator("dl[data-testid=treasury-summary] dt").first().innerText(), code === "es" ? /empresa/ : /شركة/);
 
-      // A date: the audit log's newest entry, in the browser's language, not in English. The devnet's services may
-      // add entries while the page loads, so the page's newest is looked for among the API's newest five, read after.
+      // A date: the audit log's newest entry, in the browser's language (the one shape of src/lib/format.ts: the
+      // reader's zone, named), not in English. The devnet's services may add entries while the page loads, so the
+      // page's newest is looked for among the API's newest five, read after.
       await page.getByTestId("tab-audit").click();
       const when = page.getByTestId("audit-row").first().locator("td").nth(1);
       await when.waitFor();
@@ -121,8 +123,8 @@ for (const [locale, code, dir] of [
       if (["freeze", "unfreeze", "staff_seed", "payout_batch_build", "authorisation_propose"].includes(await action.getAttribute("data-action")))
         assert.notEqual(words, enConsole[`audit.action_${await action.getAttribute("data-action")}`], `the action in ${code}, not English`);
       const forms = await page.evaluate(
-        ([items, t]) => items.map((i) => [new Date(i.created_at).toLocaleString(t), new Date(i.created_at).toLocaleString("en-US")]),
-        [audit.items, tag],
+        ([items, t, o]) => items.map((i) => [new Date(i.created_at).toLocaleString(t, o), new Date(i.created_at).toLocaleString("en-US", o)]),
+        [audit.items, tag, DATE_TIME],
       );
       const match = forms.find(([local]) => local === shownAt);
       assert.ok(match, `the page's newest entry ${shownAt} is one of the API's newest: ${forms.map((f) => f[0]).join(" | ")}`);

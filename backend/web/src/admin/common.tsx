@@ -6,7 +6,7 @@ import { useContext, useState } from "preact/hooks";
 import { parseUnits } from "viem";
 import { t } from "../i18n";
 import { formatLocale } from "../i18n/tag";
-import { time } from "../lib/format";
+import { chainTime, time } from "../lib/format";
 import { errorText } from "../ui/account";
 import { Confirm, Notice } from "../ui/bits";
 import { ApiError, post } from "../lib/api";
@@ -155,9 +155,9 @@ export function ConfirmAction<T>(props: {
 
 export { time };
 
-/** Unix seconds as the reader's local date and time, in their language; "—" when there is none. */
+/** Unix seconds as every time is shown (lib/format: the reader's zone, named); "—" when there is none. */
 export function unixTime(secs: number | null | undefined): string {
-  return secs ? time(new Date(secs * 1000).toISOString()) : "—";
+  return secs ? chainTime(secs) : "—";
 }
 
 /** JSON with object keys sorted: stored parameters come back from Postgres' jsonb with its own key order. */

@@ -333,8 +333,8 @@ function amountText(v: bigint, c: { symbol: string; decimals: number }) {
   return formatAmount(v, c.decimals, c.symbol);
 }
 
-/** A time of the chain's clock, in UTC and said so (the chain's clock is no one's local time). */
-const when = (unix: bigint | number) => chainTime(unix, true);
+/** A time of the chain's clock, as every time is shown (lib/format: the reader's zone, named). */
+const when = (unix: bigint | number) => chainTime(unix);
 
 /** The share custody covers ("87.5431 %", from `fractionOf`) in the picked language's digits and percent sign. */
 const percentText = (text: string) => t("ex.percent", { n: localDecimal(text.replace(/\s*%$/, "")) });
@@ -1112,7 +1112,7 @@ function ExitState(props: { r: ExitRead; busy: string | null; onOpen: () => void
         <div data-testid="exit-closed-facts">
           <p>
             <strong>{t("ex.not_open")}</strong>{" "}
-            {due ? t("ex.due", { since: when(r.opensAt) }) : t("ex.not_due", { from: when(r.opensAt), left: span(r.opensAt - r.clock.time) })}
+            {due ? t("ex.due", { since: when(r.opensAt) }) : t("ex.not_due", { from: chainTime(r.opensAt, { roundUp: true }), left: span(r.opensAt - r.clock.time) })}
           </p>
           <button type="button" class="primary" onClick={props.onOpen} disabled={!due || !!props.busy || !r.allowed} data-testid="exit-open">
             {t("ex.open")}

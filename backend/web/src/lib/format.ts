@@ -99,20 +99,6 @@ export function sum(values: (string | bigint)[]): bigint {
   return values.reduce<bigint>((a, v) => a + BigInt(v), 0n);
 }
 
-/** An RFC 3339 time as the reader's local date and time, in their language; "—" when there is none. */
-export function time(rfc3339: string | null | undefined): string {
-  if (!rfc3339) return "—";
-  const d = new Date(rfc3339);
-  return Number.isNaN(d.getTime()) ? rfc3339 : d.toLocaleString(formatLocale());
-}
-
-/** A date and time in the member's time zone, named ("3 Feb 2026, 14:05 CET"): for history rows and statements. */
-export function dateTime(at: Date | number | string): string {
-  const d = at instanceof Date ? at : new Date(at);
-  if (Number.isNaN(d.getTime())) return String(at);
-  return d.toLocaleString(formatLocale(), { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
-}
-
 /** A span of seconds in the reader's language, by its two largest units ("3 days 4 hours", "45 seconds"). */
 export function span(seconds: bigint | number): string {
   const units = [
@@ -133,28 +119,71 @@ export function span(seconds: bigint | number): string {
   return parts.join(" ");
 }
 
-/** A time of day in the reader's language (a deadline within the hour). */
+// Times: one rule for every instant a page shows — the dApp, the console (src/admin, src/plans), the proof of
+// solvency and the members' exit page (issue 66: "mixed date formats and time zones in one sentence or table"):
+//  - in the reader's own time zone (the browser's), and that zone is always named: a reader never has to guess
+//    whether a time is theirs, UTC or the server's;
+//  - in one shape per language, Intl's in formatLocale() (its digits too), to the minute:
+//      dateTime / time / chainTime  "Nov 29, 2026, 02:05 PM GMT+1" (en-US), "29 nov 2026, 14:05 CET" (es-ES),
+//                                   "29 नव॰ 2026, 02:05 pm IST" (hi-IN), "٢٩ نوفمبر ٢٠٢٦، ٠٢:٠٥ م غرينتش+١" (ar)
+//      dateOnly                     "Nov 29, 2026": only where a day, not an instant, is meant (member since …)
+//      clock                        "02:05 PM GMT+1": a time of day, where the day goes without saying (a deadline
+//                                   within the hour); the zone named all the same
+//  - a time of a chain's clock (a block's timestamp, a contract's deadline, in unix seconds) is an instant like any
+//    other: the same shape in the same zone, so that one page, table or sentence never mixes UTC and local time.
+// No page writes a time in UTC, in ISO form or through toLocaleString()/toLocaleTimeString() of its own: every time
+// goes through these functions. (The console's statement periods are typed as whole UTC days, and their fields say so:
+// an input, not a time shown.)
+
+const DATE = { year: "numeric", month: "short", day: "numeric" } as const;
+const CLOCK = { hour: "2-digit", minute: "2-digit", timeZoneName: "short" } as const;
+const SHAPES = { dateTime: { ...DATE, ...CLOCK }, date: DATE, clock: CLOCK } satisfies Record<string, Intl.DateTimeFormatOptions>;
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+/** The shape's Intl format in the page's language and the reader's time zone (cached per language and zone). */
+function dateFormat(shape: keyof typeof SHAPES): Intl.DateTimeFormat {
+  // The zone is part of the key: a browser's zone may change while a page stays open.
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const id = `${formatLocale()}|${zone}|${shape}`;
+  let f = dateFormats.get(id);
+  if (!f) dateFormats.set(id, (f = new Intl.DateTimeFormat(formatLocale(), SHAPES[shape])));
+  return f;
+}
+
+function instant(at: Date | number | string): Date {
+  return at instanceof Date ? at : new Date(at);
+}
+
+/** An instant (a Date, ms since 1970, or an RFC 3339 text) as the reader's date and time, zone named: "29 Nov 2026, 14:05 CET". */
+export function dateTime(at: Date | number | string): string {
+  const d = instant(at);
+  return Number.isNaN(d.getTime()) ? String(at) : dateFormat("dateTime").format(d);
+}
+
+/** An RFC 3339 time from the API as `dateTime` shows it; "—" when there is none. */
+export function time(rfc3339: string | null | undefined): string {
+  return rfc3339 ? dateTime(rfc3339) : "—";
+}
+
+/** The day of an instant, in the reader's zone and the language's shape ("29 Nov 2026"): where only a day is meant. */
+export function dateOnly(at: Date | number | string): string {
+  const d = instant(at);
+  return Number.isNaN(d.getTime()) ? String(at) : dateFormat("date").format(d);
+}
+
+/** A time of day in the reader's zone, named ("14:05 CET"): a deadline within the hour, where the day goes without saying. */
 export function clock(at: Date | number): string {
-  return new Date(at).toLocaleTimeString(formatLocale());
+  const d = instant(at);
+  return Number.isNaN(d.getTime()) ? String(at) : dateFormat("clock").format(d);
 }
 
 /**
- * A time of a chain's clock (unix seconds), in UTC and said so: the chain's clock is no one's local time. English keeps
- * the form the pages always wrote ("2026-11-29 10:00 UTC", with `seconds` "2026-11-29 10:00:09 UTC"); the other
- * languages their own, in the locale's digits ("29 nov 2026, 10:00 UTC").
+ * A time of a chain's clock (unix seconds) as `dateTime` shows any instant: the reader's zone, named. `roundUp` for a
+ * moment from which something becomes possible (an exit opens): shown to the minute, it is the next whole minute, never
+ * a minute at which it is still refused.
  */
-export function chainTime(unix: bigint | number, seconds = false): string {
-  const d = new Date(Number(unix) * 1000);
-  if (Number.isNaN(d.getTime())) return String(unix);
-  if (formatLocale().startsWith("en")) return `${d.toISOString().slice(0, seconds ? 19 : 16).replace("T", " ")} UTC`;
-  return d.toLocaleString(formatLocale(), {
-    timeZone: "UTC",
-    year: "numeric",
-    month: "short",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    ...(seconds ? { second: "2-digit" } : {}),
-    timeZoneName: "short",
-  });
+export function chainTime(unix: bigint | number, opts: { roundUp?: boolean } = {}): string {
+  let ms = Number(unix) * 1000;
+  if (Number.isNaN(ms)) return String(unix);
+  if (opts.roundUp) ms = Math.ceil(ms / 60_000) * 60_000;
+  return dateTime(ms);
 }

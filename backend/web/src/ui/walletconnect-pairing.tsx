@@ -4,6 +4,7 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { type EIP1193Provider, getAddress } from "viem";
+import { clock } from "../lib/format";
 import type { PublicChain } from "../lib/networks";
 import { Connection, WalletError } from "../lib/wallet";
 import { type Pairing, PairingError, type WalletConnectProvider, type WalletConnectSettings, pair, restore } from "../lib/walletconnect";
@@ -39,7 +40,6 @@ export function walletConnectLinks(uri: string): { name: string; id: string; hre
   ];
 }
 
-const time = (ms: number) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 
 export function WalletConnectPairing(props: {
   settings: WalletConnectSettings;
@@ -111,7 +111,7 @@ export function WalletConnectPairing(props: {
             <CopyButton text={pairing.uri} label="Copy the WalletConnect link" />
           </p>
           <p class="muted" aria-live="polite" data-testid="wc-waiting">
-            Waiting for your wallet to approve (this code works until {time(pairing.expiresAt)})…
+            Waiting for your wallet to approve (this code works until {clock(pairing.expiresAt)})…
           </p>
         </>
       )}

@@ -2251,7 +2251,7 @@ export function durationText(seconds: bigint): string {
   return first + 1 < units.length && counts[first + 1] > 0n ? `${text(first)} ${text(first + 1)}` : text(first);
 }
 
-/** A unix time (seconds) of the chain's clock, in UTC: "2026-11-29 10:00 UTC" (lib/format's `chainTime`). */
+/** A unix time (seconds) of the chain's clock, as every time is shown (lib/format's `chainTime`: the reader's zone, named). */
 export const chainDateText = (unix: bigint): string => chainTime(unix);
 
 const ROLE_TEXT = {

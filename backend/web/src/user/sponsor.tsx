@@ -3,9 +3,9 @@
 // would only be refused, so the page says so and offers no payment.
 
 import "../i18n/member";
-import { formatLocale, t } from "../i18n";
+import { t } from "../i18n";
 import { publicCall } from "../lib/api";
-import { num } from "../lib/format";
+import { dateOnly, num } from "../lib/format";
 import type { PublicSponsor } from "../lib/types";
 import { Notice, useLoad } from "../ui/bits";
 
@@ -36,7 +36,7 @@ export function SponsorFacts(props: { s: PublicSponsor; symbol: string }) {
   const s = props.s;
   if (!s.registered || s.frozen) return null;
   const referrals = s.direct_referrals ?? 0;
-  const since = s.registered_at ? new Intl.DateTimeFormat(formatLocale(), { dateStyle: "medium" }).format(new Date(s.registered_at)) : null;
+  const since = s.registered_at ? dateOnly(s.registered_at) : null;
   return (
     <span class="muted" data-testid="sponsor-facts">
       {" · "}
