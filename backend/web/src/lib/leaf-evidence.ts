@@ -20,9 +20,37 @@ import { get, publicCall } from "./api";
 import { type LeafPayment, compareLeaves, leafPoint, memberLeftOf, payoutsOfHistory } from "./leaf-watch.js";
 import { buildNetwork } from "./networks-build";
 import { type SavedProof, type StoreName, downloadJson, recordOf, runIn, savedProof } from "./proof-store";
-import { cannotReadText, readerProblem } from "./solvency-chain";
+import { type CannotRead, readerProblem } from "./solvency-chain";
 import type { AnyConnection } from "./tron";
 import type { RewardPage, SolvencyProofAnswer } from "./types";
+
+/**
+ * Why the payments between two proofs could not be read, or a leave not counted, as data: the page words it in the
+ * reader's language whenever it shows it (src/user/Solvency.tsx `leafWhyText`), since the evidence outlives a change of
+ * language. `said`: the operator's server's or the wallet's own words, as the page's errorText gave them.
+ */
+export type LeafWhy =
+  | { reason: "history_too_long"; max: number }
+  | { reason: "history_unreadable" }
+  | { reason: "notes_too_long"; max: number }
+  | { reason: "leave_unnamed" }
+  | { reason: "cannot_read"; problem: CannotRead; chainId: number }
+  | { reason: "tx_unknown"; wallet: string; tx: string }
+  | { reason: "tx_failed"; tx: string }
+  | { reason: "no_tronlink" }
+  | { reason: "leave_unreadable"; tx: string }
+  | { reason: "no_leave_there"; tx: string }
+  | { reason: "said"; text: string };
+
+/** A failure of this module's reads, its reason as data. */
+class LeafReadError extends Error {
+  constructor(readonly why: LeafWhy) {
+    super(why.reason);
+  }
+}
+
+/** The transaction the server names as the member's leave holds none from this build's contracts: a finding. */
+class NoLeaveThere extends LeafReadError {}
 
 /** A payment the comparison counted; amounts and blocks as decimal strings (the record downloads as JSON). */
 export interface CountedPayment {
@@ -45,9 +73,9 @@ export interface LeafFinding {
   /**
    * The member's leave: none the server knows of, or none between the two blocks (`none`); counted from the chain
    * (`counted`); named by the server in a transaction that holds no leave of theirs (`unproven`, with why): then it
-   * counts nothing.
+   * counts nothing. (A `why` in words: a record kept by an earlier build.)
    */
-  leave: { state: "none" | "counted" } | { state: "unproven"; why: string };
+  leave: { state: "none" | "counted" } | { state: "unproven"; why: LeafWhy | string };
 }
 
 /** Two verified proofs of one leaf, the newer one lower than the previous. */
@@ -66,8 +94,8 @@ export interface LeafEvidence {
   foundAt: number;
   /** Null until the payments between the two proofs were read. */
   finding: LeafFinding | null;
-  /** Why they could not be read the last time (null: not tried yet, or read). */
-  unread: string | null;
+  /** Why they could not be read the last time (null: not tried yet, or read; in words: a record of an earlier build). */
+  unread: LeafWhy | string | null;
 }
 
 const EVIDENCE: StoreName = { db: "referral-leaf-evidence", store: "lowered", keyPath: "id" };
@@ -82,6 +110,8 @@ const put = async (e: LeafEvidence) => {
   changed();
 };
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+/** Why `e` stopped a read: this module's reason, else the error in `explain`'s words. */
+const whyOf = (e: unknown, explain: (e: unknown) => string): LeafWhy => (e instanceof LeafReadError ? e.why : { reason: "said", text: explain(e) });
 
 /** Every piece of evidence kept in this browser, the newest drop first. */
 export async function leafEvidence(): Promise<LeafEvidence[]> {
@@ -132,25 +162,32 @@ const judging = new Map<string, Promise<void>>();
 /**
  * Reads what the member was paid between the two proofs of `e` and judges the drop (once at a time per piece): a
  * drop the payments explain is deleted; otherwise the finding is kept with the evidence, or why the payments could not
- * be read (tried again on the next call). `c`: the member's wallet, to read a leave from the chain.
+ * be read (tried again on the next call). `c`: the member's wallet, to read a leave from the chain; `explain`: an
+ * error of the server or the wallet in words (the page's errorText).
  */
-export function judgeEvidence(c: AnyConnection, e: LeafEvidence): Promise<void> {
+export function judgeEvidence(c: AnyConnection, e: LeafEvidence, explain: (e: unknown) => string = message): Promise<void> {
   let running = judging.get(e.id);
   if (!running) {
-    running = judge(c, e).finally(() => judging.delete(e.id));
+    running = judge(c, e, explain).finally(() => judging.delete(e.id));
     judging.set(e.id, running);
   }
   return running;
 }
 
-async function judge(c: AnyConnection, e: LeafEvidence): Promise<void> {
+async function judge(c: AnyConnection, e: LeafEvidence, explain: (e: unknown) => string): Promise<void> {
   const previous = leafPoint(e.previous.proof);
   const next = leafPoint(e.next.proof);
   let payouts: LeafPayment[];
   try {
-    payouts = payoutsOfHistory(await history(e.assetId));
+    const items = await history(e.assetId);
+    try {
+      payouts = payoutsOfHistory(items);
+    } catch {
+      // leaf-watch's own words name a field for developers: the member is told whose history it is.
+      throw new LeafReadError({ reason: "history_unreadable" });
+    }
   } catch (err) {
-    await put({ ...e, unread: message(err) });
+    await put({ ...e, unread: whyOf(err, explain) });
     return;
   }
   // Auto-progression spends an auto-pool member's reserve on their next level (PLAN.md §3.6): the asset's plan, from
@@ -159,7 +196,7 @@ async function judge(c: AnyConnection, e: LeafEvidence): Promise<void> {
   try {
     spends = await spendsReserve(e.assetId);
   } catch (err) {
-    await put({ ...e, unread: message(err) });
+    await put({ ...e, unread: whyOf(err, explain) });
     return;
   }
   let verdict = compareLeaves(previous, next, payouts, spends);
@@ -173,10 +210,10 @@ async function judge(c: AnyConnection, e: LeafEvidence): Promise<void> {
       // A transaction that holds no leave is a finding; anything else (the server, a wallet on another network) is
       // read again on the next check.
       if (!(err instanceof NoLeaveThere)) {
-        await put({ ...e, unread: message(err) });
+        await put({ ...e, unread: whyOf(err, explain) });
         return;
       }
-      leave = { state: "unproven", why: err.message };
+      leave = { state: "unproven", why: err.why };
     }
     if (left) {
       verdict = compareLeaves(previous, next, [...payouts, left], spends);
@@ -211,7 +248,7 @@ async function history(assetId: number): Promise<unknown[]> {
     if (p.next_cursor == null) return items;
     cursor = p.next_cursor;
   }
-  throw new Error(`your history holds more than ${MAX_PAGES * 100} rewards, more than this page reads`);
+  throw new LeafReadError({ reason: "history_too_long", max: MAX_PAGES * 100 });
 }
 
 /** The transaction of the member's leave of the asset, as the server names it (their `member.left` notification); null: none. */
@@ -222,17 +259,14 @@ async function leaveTransaction(assetId: number): Promise<string | null> {
     const left = p.items.find((n) => n.kind === "member.left" && n.asset_id === assetId);
     if (left) {
       const tx = (left.data as { tx_hash?: unknown }).tx_hash;
-      if (typeof tx !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(tx)) throw new Error("the operator's server names no transaction of your leave");
+      if (typeof tx !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(tx)) throw new LeafReadError({ reason: "leave_unnamed" });
       return tx;
     }
     if (p.next_cursor == null) return null;
     cursor = p.next_cursor;
   }
-  throw new Error(`more than ${MAX_PAGES * 100} notifications to look through for your leave`);
+  throw new LeafReadError({ reason: "notes_too_long", max: MAX_PAGES * 100 });
 }
-
-/** The transaction the server names as the member's leave holds none from this build's contracts. */
-class NoLeaveThere extends Error {}
 
 /**
  * The member's leave of `e`'s asset as the chain recorded it, read through their wallet from the transaction the
@@ -243,18 +277,26 @@ class NoLeaveThere extends Error {}
 async function leaveOf(c: AnyConnection, e: LeafEvidence): Promise<LeafPayment | null> {
   const tx = await leaveTransaction(e.assetId);
   if (!tx) return null;
+  const cannot = (problem: CannotRead) => new LeafReadError({ reason: "cannot_read", problem, chainId: e.chainId });
   const problem = readerProblem(c, { chain_id: e.chainId });
-  if (problem) throw new Error(cannotReadText(problem, e.chainId));
+  if (problem) throw cannot(problem);
   const on = await c.network();
-  if (on !== e.chainId) throw new Error(cannotReadText(on === null ? { reason: "unknown_network" } : { reason: "network", have: on, want: e.chainId }, e.chainId));
+  if (on !== e.chainId) throw cannot(on === null ? { reason: "unknown_network" } : { reason: "network", have: on, want: e.chainId });
   const network = buildNetwork(e.chainId);
-  if (!network) throw new Error(cannotReadText({ reason: "unsupported", chainId: e.chainId }, e.chainId));
-  const left = memberLeftOf(await receiptOf(c, tx), {
-    contracts: [network.settlement, ...network.previous.map((p) => p.settlement)],
-    member: e.member,
-    token: e.next.token,
-  });
-  if (!left) throw new NoLeaveThere(`the transaction ${tx} holds no leave of yours from this dApp's contracts`);
+  if (!network) throw cannot({ reason: "unsupported", chainId: e.chainId });
+  const receipt = await receiptOf(c, tx);
+  let left: LeafPayment | null;
+  try {
+    left = memberLeftOf(receipt, {
+      contracts: [network.settlement, ...network.previous.map((p) => p.settlement)],
+      member: e.member,
+      token: e.next.token,
+    });
+  } catch {
+    // A MemberLeft log of another form than this build's: leaf-watch's words are for developers.
+    throw new LeafReadError({ reason: "leave_unreadable", tx });
+  }
+  if (!left) throw new NoLeaveThere({ reason: "no_leave_there", tx });
   return left;
 }
 
@@ -273,16 +315,16 @@ async function receiptOf(c: AnyConnection, tx: string): Promise<{ tx: string; bl
       status?: Hex;
       logs?: { address: string; topics: string[]; data: string }[];
     } | null;
-    if (!r?.blockNumber || !r.logs) throw new Error(`${c.name} does not know the transaction ${tx}`);
-    if (r.status !== "0x1") throw new Error(`the transaction ${tx} failed`);
+    if (!r?.blockNumber || !r.logs) throw new LeafReadError({ reason: "tx_unknown", wallet: c.name, tx });
+    if (r.status !== "0x1") throw new LeafReadError({ reason: "tx_failed", tx });
     return { tx, block: BigInt(r.blockNumber), logs: r.logs };
   }
   const w = window as TronInfoWindow;
   const tw = w.tronLink?.tronWeb || w.tronWeb;
-  if (!tw) throw new Error("TronLink is not available");
+  if (!tw) throw new LeafReadError({ reason: "no_tronlink" });
   const info = await tw.trx.getTransactionInfo(tx.replace(/^0x/, ""));
-  if (info?.blockNumber === undefined) throw new Error(`TronLink does not know the transaction ${tx}`);
-  if (info.receipt?.result !== undefined && info.receipt.result !== "SUCCESS") throw new Error(`the transaction ${tx} failed`);
+  if (info?.blockNumber === undefined) throw new LeafReadError({ reason: "tx_unknown", wallet: "TronLink", tx });
+  if (info.receipt?.result !== undefined && info.receipt.result !== "SUCCESS") throw new LeafReadError({ reason: "tx_failed", tx });
   // TronLink gives a log's address as 20 bytes of hex (or 21, with TRON's 41 first), its topics and data without 0x.
   const logs = (info.log ?? []).map((l) => ({
     address: `0x${(l.address ?? "").slice(-40)}`,

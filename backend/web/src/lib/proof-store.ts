@@ -38,14 +38,43 @@ const PROOFS: StoreName = { db: "referral-proofs", store: "proofs", keyPath: "ke
 /** Fired on `window` after a save, so that a list on screen reads again. */
 export const SAVED_EVENT = "referral:proof-saved";
 
+/**
+ * Why this browser could not keep or read what is kept here: it offers no IndexedDB (`unavailable`: a private window of
+ * some browsers), the database would not open (`would_not_open`), another tab holds it (`blocked`), it has no room left
+ * (`full`) or it refused the request (`refused`).
+ */
+export type StoreProblem = "unavailable" | "would_not_open" | "blocked" | "full" | "refused";
+
+/**
+ * What this module and lib/leaf-evidence.ts throw when IndexedDB fails them: the problem as data, which the page words
+ * in the reader's language (src/user/Solvency.tsx `storeProblemText`); the browser's own error, if any, as `cause`.
+ */
+export class ProofStoreError extends Error {
+  constructor(
+    readonly problem: StoreProblem,
+    cause?: unknown,
+  ) {
+    super(`IndexedDB: ${problem}`, { cause });
+  }
+}
+
+/** A browser's error of a request or transaction as the problem it is. */
+const refusal = (e: unknown) => new ProofStoreError(e instanceof DOMException && e.name === "QuotaExceededError" ? "full" : "refused", e ?? undefined);
+
 function open(at: StoreName): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
-    if (typeof indexedDB === "undefined") return reject(new Error("this browser offers no IndexedDB"));
-    const r = indexedDB.open(at.db, 1);
+    if (typeof indexedDB === "undefined") return reject(new ProofStoreError("unavailable"));
+    let r: IDBOpenDBRequest;
+    try {
+      r = indexedDB.open(at.db, 1);
+    } catch (e) {
+      // Firefox's private windows, a sandboxed frame: opening throws.
+      return reject(new ProofStoreError("unavailable", e));
+    }
     r.onupgradeneeded = () => r.result.createObjectStore(at.store, { keyPath: at.keyPath });
     r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error ?? new Error("IndexedDB would not open"));
-    r.onblocked = () => reject(new Error("IndexedDB is held by another tab"));
+    r.onerror = () => reject(r.error?.name === "QuotaExceededError" ? refusal(r.error) : new ProofStoreError("would_not_open", r.error));
+    r.onblocked = () => reject(new ProofStoreError("blocked"));
   });
 }
 
@@ -54,11 +83,18 @@ export async function runIn<T>(at: StoreName, mode: IDBTransactionMode, f: (stor
   const db = await open(at);
   try {
     return await new Promise<T>((resolve, reject) => {
-      const tx = db.transaction(at.store, mode);
-      const request = f(tx.objectStore(at.store));
+      let tx: IDBTransaction;
+      let request: IDBRequest<T>;
+      try {
+        tx = db.transaction(at.store, mode);
+        request = f(tx.objectStore(at.store));
+      } catch (e) {
+        // A value that cannot be stored, a database closed under us: the request never started.
+        return reject(refusal(e));
+      }
       tx.oncomplete = () => resolve(request.result);
-      tx.onerror = () => reject(tx.error ?? new Error("IndexedDB refused"));
-      tx.onabort = () => reject(tx.error ?? new Error("IndexedDB refused"));
+      tx.onerror = () => reject(refusal(tx.error));
+      tx.onabort = () => reject(refusal(tx.error));
     });
   } finally {
     db.close();

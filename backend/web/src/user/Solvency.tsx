@@ -52,8 +52,8 @@ import { buildNetwork } from "../lib/networks-build";
 import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText } from "../lib/tron";
 import type { AssetSolvency, Balances, ContractSolvency, EpochView, Profile, SolvencyOverview, SolvencyProofAnswer } from "../lib/types";
 import { type Verdict, badgeId, publishVerdict, withdrawVerdict } from "./solvency-verdict";
-import { type SavedProof, SAVED_EVENT, downloadJson, saveProof, savedFileName, savedProofs } from "../lib/proof-store";
-import { EVIDENCE_EVENT, type LeafEvidence, downloadEvidence, forgetEvidence, judgeEvidence, keepIfLowered, leafEvidence } from "../lib/leaf-evidence";
+import { ProofStoreError, type SavedProof, SAVED_EVENT, type StoreProblem, downloadJson, saveProof, savedFileName, savedProofs } from "../lib/proof-store";
+import { EVIDENCE_EVENT, type LeafEvidence, type LeafWhy, downloadEvidence, forgetEvidence, judgeEvidence, keepIfLowered, leafEvidence } from "../lib/leaf-evidence";
 import { type LeafPayment, leafPoint } from "../lib/leaf-watch.js";
 import { LoadFailed, errorText, useConnection, useSignedIn } from "../ui/account";
 import { Addr, Amount, AssetAmt, Loading, Notice, TxHash, useLoad } from "../ui/bits";
@@ -257,9 +257,21 @@ async function keep(proof: SolvencyProofAnswer, result: VerifyResult): Promise<S
     await keepIfLowered(proof);
     return { ok: true, record: await saveProof(proof) };
   } catch (e) {
-    return { ok: false, why: errorText(e) };
+    return { ok: false, why: storeErrorText(e) };
   }
 }
+
+/** What this browser's storage of proofs (lib/proof-store.ts) could not do, in words. */
+const STORE_PROBLEM = {
+  unavailable: "sv.store_unavailable",
+  would_not_open: "sv.store_would_not_open",
+  blocked: "sv.store_blocked",
+  full: "sv.store_full",
+  refused: "sv.store_refused",
+} as const satisfies Record<StoreProblem, string>;
+
+/** An error of keeping or reading the proofs kept in this browser, in the reader's language. */
+const storeErrorText = (e: unknown) => (e instanceof ProofStoreError ? t(STORE_PROBLEM[e.problem]) : errorText(e));
 
 export interface BadgeProps {
   assetId: number;
@@ -810,6 +822,39 @@ const staleSentence = (symbol: string, blocks: bigint, max: bigint) => (
 // ── the member's watch over their leaf: a balance lowered without a payment ──────────────────────────────────────
 
 /** The line of each kind of payment that explains a drop. */
+/**
+ * Why the payments between two proofs could not be read, or a leave not counted (lib/leaf-evidence.ts), in the
+ * reader's language; a reason kept in words by an earlier build as it is.
+ */
+function leafWhyText(why: LeafWhy | string | null): string {
+  if (why === null) return "";
+  if (typeof why === "string") return why;
+  switch (why.reason) {
+    case "history_too_long":
+      return t("solvency.leaf_why_history_too_long", { max: why.max });
+    case "history_unreadable":
+      return t("solvency.leaf_why_history_unreadable");
+    case "notes_too_long":
+      return t("solvency.leaf_why_notes_too_long", { max: why.max });
+    case "leave_unnamed":
+      return t("solvency.leaf_why_leave_unnamed");
+    case "cannot_read":
+      return cannotReadText(why.problem, why.chainId);
+    case "tx_unknown":
+      return t("solvency.leaf_why_tx_unknown", { wallet: why.wallet, tx: why.tx });
+    case "tx_failed":
+      return t("solvency.leaf_why_tx_failed", { tx: why.tx });
+    case "no_tronlink":
+      return t("solvency.leaf_why_no_tronlink");
+    case "leave_unreadable":
+      return t("solvency.leaf_why_leave_unreadable", { tx: why.tx });
+    case "no_leave_there":
+      return t("solvency.leaf_why_no_leave_there", { tx: why.tx });
+    case "said":
+      return why.text;
+  }
+}
+
 const PAYMENT_LINE = {
   payout: "solvency.leaf_payment_payout",
   deferred: "solvency.leaf_payment_deferred",
@@ -838,7 +883,7 @@ function LeafWatch(props: { assetId: number; chainId: number; address: string; c
           for (const e of mine) {
             if (e.finding || tried.has(e.id)) continue;
             tried.add(e.id);
-            void judgeEvidence(props.connection, e).catch(() => undefined);
+            void judgeEvidence(props.connection, e, errorText).catch(() => undefined);
           }
         },
         () => undefined,
@@ -907,7 +952,7 @@ function LeafLowered(props: { e: LeafEvidence }) {
     return (
       <div data-testid="leaf-unread" {...attrs}>
         <Notice kind="warn">
-          <p>{tx("solvency.leaf_unread", { ...figures, why: e.unread ?? "" })}</p>
+          <p>{tx("solvency.leaf_unread", { ...figures, why: leafWhyText(e.unread) })}</p>
           {buttons}
         </Notice>
       </div>
@@ -918,7 +963,7 @@ function LeafLowered(props: { e: LeafEvidence }) {
       <Notice kind="error">
         <p class="banner-title">{t("solvency.leaf_lowered_title", { symbol: e.symbol })}</p>
         <p data-testid="leaf-lowered-text">{tx("solvency.leaf_lowered", { ...figures, paid: amount(f.paid, "leaf-paid"), missing: amount(f.unexplained, "leaf-missing") })}</p>
-        {f.leave.state === "unproven" && <p data-testid="leaf-leave-unproven">{t("solvency.leaf_leave_unproven", { symbol: e.symbol, why: f.leave.why })}</p>}
+        {f.leave.state === "unproven" && <p data-testid="leaf-leave-unproven">{t("solvency.leaf_leave_unproven", { symbol: e.symbol, why: leafWhyText(f.leave.why) })}</p>}
         <p>{t("solvency.leaf_advice")}</p>
         {buttons}
         <Experts>
@@ -1695,7 +1740,7 @@ function SavedProofs() {
   const [list, setList] = useState<SavedProof[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    const read = () => savedProofs().then(setList, (e) => setError(errorText(e)));
+    const read = () => savedProofs().then(setList, (e) => setError(storeErrorText(e)));
     void read();
     window.addEventListener(SAVED_EVENT, read);
     return () => window.removeEventListener(SAVED_EVENT, read);

@@ -192,4 +192,13 @@ export default {
   "solvency.leaf_download_proof": "تنزيل إثبات الحقبة {epoch}",
   "solvency.leaf_delete": "حذف هذا الدليل",
   "solvency.leaf_delete_confirm": "حذف هذا الدليل من هذا المتصفح؟ يذهب التحذير معه. نزّله أولًا إن كنت قد تحتاج إليه.",
+  "solvency.leaf_why_history_too_long": "يضم سجلك أكثر من {max} مكافأة، وهذا أكثر مما تقرؤه هذه الصفحة",
+  "solvency.leaf_why_history_unreadable": "أرسل خادم المشغّل سجلك بصيغة لا تستطيع هذه الصفحة قراءتها",
+  "solvency.leaf_why_notes_too_long": "يجب البحث في أكثر من {max} إشعار عن مغادرتك",
+  "solvency.leaf_why_leave_unnamed": "لا يذكر خادم المشغّل أي معاملة لمغادرتك",
+  "solvency.leaf_why_tx_unknown": "لا يعرف {wallet} المعاملة {tx}",
+  "solvency.leaf_why_tx_failed": "فشلت المعاملة {tx}",
+  "solvency.leaf_why_no_tronlink": "TronLink غير متاح",
+  "solvency.leaf_why_leave_unreadable": "تسجّل المعاملة {tx} مغادرةً بصيغة لا تستطيع هذه الصفحة قراءتها",
+  "solvency.leaf_why_no_leave_there": "لا تتضمن المعاملة {tx} أي مغادرة لك من عقود هذا التطبيق",
 };

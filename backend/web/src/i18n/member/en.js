@@ -196,4 +196,13 @@ export default {
   "solvency.leaf_download_proof": "Download the proof of epoch {epoch}",
   "solvency.leaf_delete": "Delete this evidence",
   "solvency.leaf_delete_confirm": "Delete this evidence from this browser? The warning goes with it. Download it first if you may need it.",
+  "solvency.leaf_why_history_too_long": "your history holds more than {max} rewards, more than this page reads",
+  "solvency.leaf_why_history_unreadable": "the operator's server sent your history in a form this page cannot read",
+  "solvency.leaf_why_notes_too_long": "more than {max} notifications to look through for your leave",
+  "solvency.leaf_why_leave_unnamed": "the operator's server names no transaction of your leave",
+  "solvency.leaf_why_tx_unknown": "{wallet} does not know the transaction {tx}",
+  "solvency.leaf_why_tx_failed": "the transaction {tx} failed",
+  "solvency.leaf_why_no_tronlink": "TronLink is not available",
+  "solvency.leaf_why_leave_unreadable": "the transaction {tx} records a leave in a form this page cannot read",
+  "solvency.leaf_why_no_leave_there": "the transaction {tx} holds no leave of yours from this dApp's contracts",
 };

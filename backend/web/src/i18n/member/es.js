@@ -192,4 +192,13 @@ export default {
   "solvency.leaf_download_proof": "Descargar la prueba de la época {epoch}",
   "solvency.leaf_delete": "Borrar esta evidencia",
   "solvency.leaf_delete_confirm": "¿Borrar esta evidencia de este navegador? El aviso se va con ella. Descárgala antes si puedes necesitarla.",
+  "solvency.leaf_why_history_too_long": "tu historial tiene más de {max} recompensas, más de las que esta página lee",
+  "solvency.leaf_why_history_unreadable": "el servidor del operador envió tu historial en una forma que esta página no puede leer",
+  "solvency.leaf_why_notes_too_long": "hay más de {max} notificaciones que revisar en busca de tu salida",
+  "solvency.leaf_why_leave_unnamed": "el servidor del operador no indica ninguna transacción de tu salida",
+  "solvency.leaf_why_tx_unknown": "{wallet} no conoce la transacción {tx}",
+  "solvency.leaf_why_tx_failed": "la transacción {tx} falló",
+  "solvency.leaf_why_no_tronlink": "TronLink no está disponible",
+  "solvency.leaf_why_leave_unreadable": "la transacción {tx} registra una salida en una forma que esta página no puede leer",
+  "solvency.leaf_why_no_leave_there": "la transacción {tx} no contiene ninguna salida tuya de los contratos de esta dApp",
 };

@@ -192,4 +192,13 @@ export default {
   "solvency.leaf_download_proof": "युग {epoch} का प्रमाण डाउनलोड करें",
   "solvency.leaf_delete": "यह सबूत हटाएँ",
   "solvency.leaf_delete_confirm": "यह सबूत इस ब्राउज़र से हटाएँ? चेतावनी भी साथ चली जाएगी। अगर आपको इसकी ज़रूरत पड़ सकती है तो पहले डाउनलोड कर लें।",
+  "solvency.leaf_why_history_too_long": "आपके इतिहास में {max} से अधिक इनाम हैं, जितने यह पेज पढ़ता है उससे ज़्यादा",
+  "solvency.leaf_why_history_unreadable": "ऑपरेटर के सर्वर ने आपका इतिहास ऐसे रूप में भेजा जिसे यह पेज पढ़ नहीं सकता",
+  "solvency.leaf_why_notes_too_long": "आपके निकास को खोजने के लिए {max} से अधिक सूचनाएँ देखनी पड़ेंगी",
+  "solvency.leaf_why_leave_unnamed": "ऑपरेटर का सर्वर आपके निकास का कोई लेनदेन नहीं बताता",
+  "solvency.leaf_why_tx_unknown": "{wallet} लेनदेन {tx} को नहीं जानता",
+  "solvency.leaf_why_tx_failed": "लेनदेन {tx} विफल रहा",
+  "solvency.leaf_why_no_tronlink": "TronLink उपलब्ध नहीं है",
+  "solvency.leaf_why_leave_unreadable": "लेनदेन {tx} में निकास ऐसे रूप में दर्ज है जिसे यह पेज पढ़ नहीं सकता",
+  "solvency.leaf_why_no_leave_there": "लेनदेन {tx} में इस dApp के कॉन्ट्रैक्ट से आपका कोई निकास नहीं है",
 };

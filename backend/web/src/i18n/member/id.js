@@ -192,4 +192,13 @@ export default {
   "solvency.leaf_download_proof": "Unduh bukti epoch {epoch}",
   "solvency.leaf_delete": "Hapus berkas bukti ini",
   "solvency.leaf_delete_confirm": "Hapus berkas bukti ini dari browser ini? Peringatannya ikut terhapus. Unduh dulu jika Anda mungkin membutuhkannya.",
+  "solvency.leaf_why_history_too_long": "riwayat Anda berisi lebih dari {max} hadiah, lebih banyak daripada yang dibaca halaman ini",
+  "solvency.leaf_why_history_unreadable": "server operator mengirim riwayat Anda dalam bentuk yang tidak dapat dibaca halaman ini",
+  "solvency.leaf_why_notes_too_long": "ada lebih dari {max} notifikasi yang harus diperiksa untuk menemukan keluarnya Anda",
+  "solvency.leaf_why_leave_unnamed": "server operator tidak menyebut transaksi keluarnya Anda",
+  "solvency.leaf_why_tx_unknown": "{wallet} tidak mengenal transaksi {tx}",
+  "solvency.leaf_why_tx_failed": "transaksi {tx} gagal",
+  "solvency.leaf_why_no_tronlink": "TronLink tidak tersedia",
+  "solvency.leaf_why_leave_unreadable": "transaksi {tx} mencatat keluarnya Anda dalam bentuk yang tidak dapat dibaca halaman ini",
+  "solvency.leaf_why_no_leave_there": "transaksi {tx} tidak memuat keluarnya Anda dari kontrak dApp ini",
 };

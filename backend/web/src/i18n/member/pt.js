@@ -192,4 +192,13 @@ export default {
   "solvency.leaf_download_proof": "Baixar a prova da época {epoch}",
   "solvency.leaf_delete": "Apagar esta evidência",
   "solvency.leaf_delete_confirm": "Apagar esta evidência deste navegador? O aviso vai junto. Baixe-a antes se puder precisar dela.",
+  "solvency.leaf_why_history_too_long": "seu histórico tem mais de {max} recompensas, mais do que esta página lê",
+  "solvency.leaf_why_history_unreadable": "o servidor do operador enviou seu histórico em um formato que esta página não consegue ler",
+  "solvency.leaf_why_notes_too_long": "há mais de {max} notificações para examinar em busca da sua saída",
+  "solvency.leaf_why_leave_unnamed": "o servidor do operador não indica nenhuma transação da sua saída",
+  "solvency.leaf_why_tx_unknown": "{wallet} não conhece a transação {tx}",
+  "solvency.leaf_why_tx_failed": "a transação {tx} falhou",
+  "solvency.leaf_why_no_tronlink": "o TronLink não está disponível",
+  "solvency.leaf_why_leave_unreadable": "a transação {tx} registra uma saída em um formato que esta página não consegue ler",
+  "solvency.leaf_why_no_leave_there": "a transação {tx} não contém nenhuma saída sua dos contratos deste dApp",
 };
