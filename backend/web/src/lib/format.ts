@@ -125,7 +125,7 @@ export function span(seconds: bigint | number): string {
 //    whether a time is theirs, UTC or the server's;
 //  - in one shape per language, Intl's in formatLocale() (its digits too), to the minute:
 //      dateTime / time / chainTime  "Nov 29, 2026, 02:05 PM GMT+1" (en-US), "29 nov 2026, 14:05 CET" (es-ES),
-//                                   "29 नव॰ 2026, 02:05 pm IST" (hi-IN), "٢٩ نوفمبر ٢٠٢٦، ٠٢:٠٥ م غرينتش+١" (ar)
+//                                   "29 नव॰ 2026, 02:05 pm IST" (hi-IN), "29 نوفمبر 2026، 02:05 م غرينتش+1" (ar)
 //      dateOnly                     "Nov 29, 2026": only where a day, not an instant, is meant (member since …)
 //      clock                        "02:05 PM GMT+1": a time of day, where the day goes without saying (a deadline
 //                                   within the hour); the zone named all the same
