@@ -13,7 +13,13 @@ import {SettlementExit} from "../src/SettlementExit.sol";
 import {DelayedChanges, ChangeKind, PendingChange} from "../src/DelayedChanges.sol";
 import {UnorderedNonces} from "../src/UnorderedNonces.sol";
 import {
-    ExitLeaf, SumNode, FoldedBatch, Payout, PayoutBatch, LiabilityRoot, Registration
+    ExitLeaf,
+    SumNode,
+    FoldedBatch,
+    Payout,
+    PayoutBatch,
+    LiabilityRoot,
+    Registration
 } from "../src/SettlementTypes.sol";
 
 /// @notice Members leave before any change of power takes effect (issue 65, EXIT.md §12): each attack the issue tried
@@ -61,7 +67,9 @@ contract SettlementLeaveTest is ExitFixture {
         _fundCustody(NATIVE, 300 ether);
         ExitTree.Tree memory t = _commitTree(
             NATIVE,
-            _accounts(_owing(alice, 100 ether), _account(bob, 70 ether, 30 ether, 20 ether, 0, 0), _owing(carol, 50 ether))
+            _accounts(
+                _owing(alice, 100 ether), _account(bob, 70 ether, 30 ether, 20 ether, 0, 0), _owing(carol, 50 ether)
+            )
         );
         assertEq(t.total, 270 ether, "members are owed 270 of 300");
         assertFalse(settlement.leaveOpen(), "nothing pending: nobody leaves");
@@ -136,7 +144,9 @@ contract SettlementLeaveTest is ExitFixture {
         vm.prank(pauser);
         settlement.pause();
         bytes32 pauserRole = settlement.PAUSER_ROLE();
-        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, admin, pauserRole));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, admin, pauserRole)
+        );
         vm.prank(admin);
         settlement.unpause();
         assertTrue(settlement.paused(), "still paused");
@@ -308,9 +318,7 @@ contract SettlementLeaveTest is ExitFixture {
         (ExitLeaf memory leaf, uint256 index, SumNode[] memory siblings) = t.proof(t.find(alice));
         FoldedBatch[] memory all = _keptNewestFirst(address(usdt), 0, 2);
         FoldedBatch[] memory newestOnly = _keptNewestFirst(address(usdt), 1, 2);
-        vm.expectRevert(
-            abi.encodeWithSelector(SettlementExit.BatchesMissing.selector, address(usdt), all[0].previous)
-        );
+        vm.expectRevert(abi.encodeWithSelector(SettlementExit.BatchesMissing.selector, address(usdt), all[0].previous));
         exits.previewLeave(address(usdt), leaf, index, siblings, newestOnly);
         (uint256 entitlement, uint256 subtracted, uint256 amount) =
             exits.previewLeave(address(usdt), leaf, index, siblings, all);
