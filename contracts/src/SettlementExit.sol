@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Payout, ExitLeaf, SumNode, FoldedBatch, SettlementHashes} from "./SettlementTypes.sol";
 
 /// @notice What a SettlementExit asks of the Settlement that deployed it (Settlement's own functions).
@@ -23,14 +24,23 @@ interface IExitCustody {
     function batchesSinceCommitment(address token) external view returns (bytes32 head, uint256 lastBatchBlock);
 
     function payLeave(address token, address member, address to, uint256 amount, uint256 due) external;
+
+    function exitAfter() external view returns (uint256);
+
+    /// @dev AccessControlDefaultAdminRules' view: who receives the exits' surplus once the claim window has closed.
+    function defaultAdmin() external view returns (address);
 }
 
 /// @title SettlementExit
 /// @notice The members' exit of a Settlement (EXIT.md): when the operator has stopped committing liabilities (or the
 ///         contract has stayed paused) for the Settlement's `exitAfter`, anyone opens a token's exit; anyone folds
-///         the payout batches executed since the latest commitment; then each member takes, once, what their leaf of
-///         that commitment says the plan owes them (reserved + held + pending + batched; `claimable` stays for
-///         `claim`), less what those batches paid or deferred to them, times custody/owed when custody is short.
+///         the payout batches executed since the latest commitment; then, during the claim window (the longer of
+///         `exitAfter` and `MIN_CLAIM_WINDOW` from the opening), each member claims, once, what their leaf of that
+///         commitment says the plan owes them (reserved + held + pending + batched; `claimable` stays for `claim`),
+///         less what those batches paid or deferred to them (`exit`). Once the window has closed, every claim is paid
+///         the same fraction min(1, custody/proven) — proven being the sum of the claims — whatever the order
+///         (`payOut`, by anyone; EXIT.md §13), and what custody holds beyond the claims goes back to the Settlement's
+///         default admin (`returnSurplus`).
 ///         While a change of power is pending at the Settlement (its `leaveOpen`), each member may also leave alone,
 ///         at once (`leave`, EXIT.md §12): the same proof of the latest commitment, the batches since folded in the
 ///         same call, paid by the Settlement.
@@ -48,41 +58,67 @@ contract SettlementExit is ReentrancyGuard {
     bytes1 private constant LEAF_TAG = 0x00;
     bytes1 private constant PARENT_TAG = 0x01;
 
+    /// @notice The shortest claim window (EXIT.md §13): members claim for the longer of this and the Settlement's
+    ///         `exitAfter` from the opening, before anything is paid.
+    uint256 public constant MIN_CLAIM_WINDOW = 30 days;
+
     IExitCustody public immutable settlement;
 
-    /// @dev A token's opened exit: the commitment it rests on and the figures of EXIT.md §4, fixed at opening, and
-    ///      what is left to fold and what exits paid. Five slots, written at opening.
+    /// @dev A token's opened exit: the commitment it rests on, the end of its claim window and the figures of EXIT.md
+    ///      §4, fixed at opening; what is left to fold; what the claims add up to and what payouts paid. Slots 0-3
+    ///      are written at opening; a claim writes slot 4 (and reads 0, 1, 3), a payout slot 4 (and reads 1, 2), the
+    ///      surplus's return slot 5.
     struct Opening {
         bytes32 root;
         uint128 total;
         uint64 epoch;
-        bool open;
-        /// @dev What the exits may pay in all (the Settlement's floor less what was claimable at opening).
+        /// @dev When the claim window closes (unix seconds, the chain's clock); 0: the exit is not open.
+        uint64 claimEnd;
+        /// @dev What the exits owe by the opening's figures (the Settlement's floor less what was claimable): the
+        ///      Opened event's and `opening`'s, no longer the fraction's (that is custody/proven, §13).
         uint128 owed;
         /// @dev What the Settlement sent at opening (its balance less what was claimable; saturated at 2^128 - 1):
-        ///      exits never pay more.
+        ///      the exits never pay more.
         uint128 custody;
         /// @dev The running hash of the batches not folded yet (0: every batch since the commitment is folded).
         bytes32 batchesToFold;
-        /// @dev What exits have paid so far.
+        /// @dev The sum of the dues claimed in the window (below the committed total < 2^128: one claim per member,
+        ///      each a distinct leaf of the tree).
+        uint128 proven;
+        /// @dev What payouts have paid so far.
         uint128 paid;
+        /// @dev Whether custody beyond the claims went back to the Settlement's admin (`returnSurplus`).
+        bool surplusReturned;
     }
 
     /// @dev One slot per (token, member): what the batches since the commitment paid or deferred to the member
-    ///      (folded, saturated), and whether the member has exited.
+    ///      (folded, saturated), and whether the member left (EXIT.md §12). A claim is recorded apart (`Claim`), so
+    ///      that claiming writes no slot but the claim's own: "exited" is left or claimed.
     struct MemberExit {
         uint248 paidAfterCommitment;
         bool exited;
     }
 
+    /// @dev One slot per (token, member) who claimed in the window: the due (> 0: a claim of nothing is refused),
+    ///      whether it was paid, and whether it is paid elsewhere than to the member (then `_payTo`).
+    struct Claim {
+        uint128 due;
+        bool paid;
+        bool elsewhere;
+    }
+
     mapping(address token => Opening) private _openings;
     mapping(address token => mapping(address member => MemberExit)) private _members;
+    mapping(address token => mapping(address member => Claim)) private _claims;
+    /// @dev Where a claim is paid when not to the member (written only then: a claim to oneself costs no slot here).
+    mapping(address token => mapping(address member => address)) private _payTo;
 
-    /// @notice `token`'s exit opened on its latest commitment (`epoch`, `root`, `total`): the exits may pay `owed` in
-    ///         all (the Settlement's floor less what was claimable: the committed total less what members were paid
-    ///         since and what they can claim), from `custody` (what the Settlement sent here), each member the same
-    ///         fraction custody/owed when custody is short. `batchesToFold` is the running hash of the payout batches
-    ///         since the commitment, to be folded before anyone exits (0: none).
+    /// @notice `token`'s exit opened on its latest commitment (`epoch`, `root`, `total`): by the opening's figures the
+    ///         exits owe `owed` (the Settlement's floor less what was claimable: the committed total less what members
+    ///         were paid since and what they can claim), from `custody` (what the Settlement sent here; every claim is
+    ///         paid the same fraction min(1, custody/proven) after the claim window, ClaimWindowOpened).
+    ///         `batchesToFold` is the running hash of the payout batches since the commitment, to be folded before
+    ///         anyone claims (0: none).
     event Opened(
         address indexed token,
         uint64 indexed epoch,
@@ -92,8 +128,21 @@ contract SettlementExit is ReentrancyGuard {
         uint256 custody,
         bytes32 batchesToFold
     );
-    /// @notice `member` exited `token`: `amount` went to `to`, out of `entitlement` (reserved + held + pending +
-    ///         batched of their leaf) less `subtracted` (what batches since the commitment paid or deferred to them).
+    /// @notice `token`'s claim window runs from the opening until `end` (unix seconds, the chain's clock): members claim
+    ///         (`exit`) before it, payouts and the surplus's return come from it on.
+    event ClaimWindowOpened(address indexed token, uint256 end);
+    /// @notice `member` claimed in `token`'s claim window, to be paid to `to` once it closes: `due` = `entitlement`
+    ///         (reserved + held + pending + batched of their leaf) less `subtracted` (what batches since the
+    ///         commitment paid or deferred to them), of which `payOut` pays min(1, custody/proven).
+    event Claimed(
+        address indexed member, address indexed token, address to, uint256 due, uint256 entitlement, uint256 subtracted
+    );
+    /// @notice `member` will be paid in `token` to `to` from now on (their claim's payout is redirected).
+    event Redirected(address indexed member, address indexed token, address to);
+    /// @notice `member` exited `token` (their claim paid once the window closed): `amount` went to `to`, out of
+    ///         `entitlement` (reserved + held + pending + batched of their leaf) less `subtracted` (what batches since
+    ///         the commitment paid or deferred to them), times min(1, custody/proven). An amount of 0 (custody so
+    ///         short that the share rounds to nothing) settles the claim without a transfer.
     event Exited(
         address indexed member,
         address indexed token,
@@ -102,8 +151,11 @@ contract SettlementExit is ReentrancyGuard {
         uint256 entitlement,
         uint256 subtracted
     );
+    /// @notice After `token`'s claim window, `amount` — the custody beyond what the claims add up to — went to `to`,
+    ///         the Settlement's default admin.
+    event SurplusReturned(address indexed token, address to, uint256 amount);
     /// @notice `count` batches were folded into per-recipient totals, `entriesTotal` in all; `batchesToFold` is the
-    ///         running hash of those still to fold (0: all folded, exits may start).
+    ///         running hash of those still to fold (0: all folded, claims may start).
     event BatchesFolded(address indexed token, uint256 count, uint256 entriesTotal, bytes32 batchesToFold);
     /// @notice `member` left `token` alone on its commitment `epoch` while a change of power was pending (EXIT.md §12):
     ///         `amount` went to `to`, out of `entitlement` (reserved + held + pending + batched of their leaf) less
@@ -120,7 +172,7 @@ contract SettlementExit is ReentrancyGuard {
     );
 
     error ExitNotOpen(address token);
-    /// @notice Exits wait until every payout batch since the commitment is folded (`foldBatches`).
+    /// @notice Claims wait until every payout batch since the commitment is folded (`foldBatches`).
     error BatchesNotFolded(address token, bytes32 batchesToFold);
     error NothingToFold(address token);
     /// @notice Batch `index` of the call (newest first) is not the one the running hash `expected` ends with.
@@ -132,8 +184,17 @@ contract SettlementExit is ReentrancyGuard {
     error SumOutOfRange(uint256 sum);
     error IndexOutOfRange(uint256 index, uint256 depth);
     error ProofTooDeep(uint256 depth);
-    /// @notice The exit would pay nothing: the leaf owes nothing beyond what was paid since, or the exits' custody is spent.
+    /// @notice The claim would be of nothing: the leaf owes nothing beyond what was paid since.
     error NothingToExit(address token, address member);
+    /// @notice `token`'s claim window closed at `end`: no claim any more.
+    error ClaimWindowClosed(address token, uint256 end);
+    /// @notice `token`'s claim window closes at `end`: nothing is paid (nor the surplus returned) before.
+    error ClaimWindowOpen(address token, uint256 end);
+    /// @notice `member` made no claim in `token`'s window.
+    error NotClaimed(address token, address member);
+    /// @notice `member`'s claim in `token` was paid.
+    error AlreadyPaid(address token, address member);
+    error SurplusAlreadyReturned(address token);
     /// @notice Only the member may send their exit elsewhere than to their own address.
     error WrongSender(address expected, address actual);
     error ZeroAddress();
@@ -167,16 +228,14 @@ contract SettlementExit is ReentrancyGuard {
         // what arrived (a fee-on-transfer token delivers less than was sent)
         uint256 custody = _balanceOf(token) - before;
         (bytes32 root, uint128 total, uint64 epoch,,,) = settlement.latestLiabilities(token);
-        (uint256 floor_,,) = settlement.floor(token);
-        uint256 claimable_ = settlement.totalClaimable(token);
-        // the floor (≤ the committed total < 2^128) less what is claimable
-        uint256 owed = floor_ > claimable_ ? floor_ - claimable_ : 0;
+        uint256 owed = _owedNow(token);
         Opening storage o = _openings[token];
-        (o.root, o.total, o.epoch, o.open) = (root, total, epoch, true);
+        (o.root, o.total, o.epoch, o.claimEnd) = (root, total, epoch, _claimEnd());
         // forge-lint: disable-next-line(unsafe-typecast)
         (o.owed, o.custody) = (uint128(owed), _saturate128(custody));
         o.batchesToFold = batchesHead;
         emit Opened(token, epoch, root, total, owed, custody, batchesHead);
+        emit ClaimWindowOpened(token, o.claimEnd);
     }
 
     /// @notice Folds payout batches executed since the commitment into what each recipient was paid (or deferred)
@@ -185,7 +244,7 @@ contract SettlementExit is ReentrancyGuard {
     ///         paying), so the operator cannot price the exits out by stuffing batches.
     function foldBatches(address token, FoldedBatch[] calldata batches) external nonReentrant {
         Opening storage o = _openings[token];
-        if (!o.open) revert ExitNotOpen(token);
+        if (o.claimEnd == 0) revert ExitNotOpen(token);
         bytes32 head = o.batchesToFold;
         if (head == 0) revert NothingToFold(token);
         mapping(address member => MemberExit) storage members = _members[token];
@@ -209,31 +268,91 @@ contract SettlementExit is ReentrancyGuard {
         emit BatchesFolded(token, batches.length, entriesTotal, head);
     }
 
-    /// @notice Pays `leaf.member`'s exit to `to`: anyone may send it to the member's own address (a friend paying the
-    ///         gas, an auditor), only the member elsewhere (an address that can receive, when their own cannot).
-    ///         `index` and `siblings` are the leaf's proof in the latest commitment's tree (SOLVENCY.md).
-    /// @return amount What left custody: see previewExit.
+    /// @notice Claims `leaf.member`'s exit, during the claim window (EXIT.md §13): records their due — reserved +
+    ///         held + pending + batched of the leaf, less what the batches since the commitment paid or deferred to
+    ///         them — to be paid to `to` once the window closes (`payOut`), the same fraction of it as every other
+    ///         claim's. Anyone may claim paying the member's own address (a friend paying the gas, an auditor), only
+    ///         the member elsewhere (an address that can receive, when their own cannot). `index` and `siblings` are
+    ///         the leaf's proof in the latest commitment's tree (SOLVENCY.md). Once per member.
+    /// @return due What was recorded (see previewExit for what it will pay).
     function exit(address token, ExitLeaf calldata leaf, uint256 index, SumNode[] calldata siblings, address to)
         external
         nonReentrant
-        returns (uint256 amount)
+        returns (uint256 due)
     {
-        address member = leaf.member;
-        if (to != member && msg.sender != member) revert WrongSender(member, msg.sender);
-        if (to == address(0)) revert ZeroAddress();
-        if (to == address(settlement) || to == address(this)) revert SelfPayment();
+        _checkRecipient(leaf.member, to);
         Opening storage o = _openings[token];
-        MemberExit storage m = _members[token][member];
-        uint256 entitlement;
-        uint256 subtracted;
-        (entitlement, subtracted, amount) = _due(token, o, m, leaf, index, siblings);
-        if (amount == 0) revert NothingToExit(token, member);
-        m.exited = true;
-        // amount ≤ custody - paid (_due), both below 2^128
+        Claim storage c = _openForClaims(token, o, leaf.member);
+        (uint256 entitlement, uint256 subtracted) = _figures(token, o, leaf, index, siblings);
+        due = entitlement - subtracted;
+        if (due == 0) revert NothingToExit(token, leaf.member);
+        // due < 2^128 (a leaf's value); the sum of every member's below the committed total (checked all the same)
         // forge-lint: disable-next-line(unsafe-typecast)
-        o.paid += uint128(amount);
-        _send(token, to, amount);
-        emit Exited(member, token, to, amount, entitlement, subtracted);
+        c.due = uint128(due);
+        if (to != leaf.member) {
+            c.elsewhere = true;
+            _payTo[token][leaf.member] = to;
+        }
+        // forge-lint: disable-next-line(unsafe-typecast)
+        o.proven += uint128(due);
+        emit Claimed(leaf.member, token, to, due, entitlement, subtracted);
+    }
+
+    /// @notice Pays `member`'s claim in `token` once the claim window has closed: its due times min(1, custody/proven),
+    ///         rounded down — the same fraction for every member, whatever the order — to where the claim says.
+    ///         Anyone may. Once per claim; a share that rounds to 0 is settled without a transfer.
+    /// @return amount What was paid.
+    function payOut(address token, address member) external nonReentrant returns (uint256 amount) {
+        Opening storage o = _openings[token];
+        _checkClosed(token, o.claimEnd);
+        Claim storage c = _claims[token][member];
+        if (c.paid) revert AlreadyPaid(token, member);
+        return _payOut(token, o, c, member);
+    }
+
+    /// @notice `payOut` for each of `members`, skipping those already paid (two sweeps that overlap do not undo each
+    ///         other, nor does a member listed twice); a member who never claimed reverts the whole call (`NotClaimed`:
+    ///         a list built wrong), as does a payment that fails.
+    /// @return total What was paid in all.
+    function payOutMany(address token, address[] calldata members) external nonReentrant returns (uint256 total) {
+        Opening storage o = _openings[token];
+        _checkClosed(token, o.claimEnd);
+        mapping(address member => Claim) storage claims = _claims[token];
+        for (uint256 i; i < members.length; ++i) {
+            Claim storage c = claims[members[i]];
+            if (!c.paid) total += _payOut(token, o, c, members[i]);
+        }
+    }
+
+    /// @notice The member (only them) sends their claim's payout in `token` to `to` instead, any time before it is
+    ///         paid: during the window, or after it when the address first given cannot receive.
+    function redirect(address token, address to) external nonReentrant {
+        address member = msg.sender;
+        _checkRecipient(member, to);
+        Claim storage c = _claims[token][member];
+        if (c.due == 0) revert NotClaimed(token, member);
+        if (c.paid) revert AlreadyPaid(token, member);
+        bool elsewhere = to != member;
+        c.elsewhere = elsewhere;
+        if (elsewhere) _payTo[token][member] = to;
+        emit Redirected(member, token, to);
+    }
+
+    /// @notice Once `token`'s claim window has closed, sends the custody beyond what the claims add up to —
+    ///         custody − min(custody, proven) — to the Settlement's default admin (the company's share: what no member
+    ///         claimed in the window). Anyone may; once. Every claim stays payable in full of its share: the
+    ///         payouts add up to at most min(custody, proven).
+    /// @return amount What was sent.
+    function returnSurplus(address token) external nonReentrant returns (uint256 amount) {
+        Opening storage o = _openings[token];
+        _checkClosed(token, o.claimEnd);
+        if (o.surplusReturned) revert SurplusAlreadyReturned(token);
+        address admin = settlement.defaultAdmin();
+        if (admin == address(0)) revert ZeroAddress();
+        o.surplusReturned = true;
+        amount = _surplus(o);
+        if (amount != 0) _send(token, admin, amount);
+        emit SurplusReturned(token, admin, amount);
     }
 
     /// @notice Leaves `token` at once, while a change of power is pending at the Settlement (`leaveOpen`; EXIT.md
@@ -254,10 +373,8 @@ contract SettlementExit is ReentrancyGuard {
         address to
     ) external nonReentrant returns (uint256 amount) {
         address member = leaf.member;
-        if (to != member && msg.sender != member) revert WrongSender(member, msg.sender);
-        if (to == address(0)) revert ZeroAddress();
-        if (to == address(settlement) || to == address(this)) revert SelfPayment();
-        if (_openings[token].open) revert ExitOpen(token);
+        _checkRecipient(member, to);
+        if (_openings[token].claimEnd != 0) revert ExitOpen(token);
         MemberExit storage m = _members[token][member];
         if (m.exited) revert AlreadyExited(token, member);
         uint64 epoch;
@@ -286,20 +403,29 @@ contract SettlementExit is ReentrancyGuard {
         (, entitlement, subtracted, amount) = _leaveDue(token, leaf, index, siblings, batches);
     }
 
-    /// @notice What `exit` would pay for this leaf now (reverting as it would on a bad proof or before the batches
-    ///         are folded): `entitlement` = reserved + held + pending + batched; `subtracted` = what the batches since
-    ///         the commitment paid or deferred to the member, at most the entitlement; `amount` = the rest times
-    ///         custody/owed when custody is short (rounded down), at most what is left of the exits' custody.
+    /// @notice What `payOut` would pay this leaf's member now (reverting as `exit` would on a bad proof or before
+    ///         the batches are folded): `entitlement` = reserved + held + pending + batched; `subtracted` = what the
+    ///         batches since the commitment paid or deferred to the member, at most the entitlement; `amount` = the
+    ///         rest times min(1, custody/proven), rounded down, proven counting this member's due when they have not
+    ///         claimed yet. During the window the fraction can only fall as others claim; once it has closed it is
+    ///         final (a member who claimed: what their payout pays or paid; one who did not: ClaimWindowClosed).
     function previewExit(address token, ExitLeaf calldata leaf, uint256 index, SumNode[] calldata siblings)
         external
         view
         returns (uint256 entitlement, uint256 subtracted, uint256 amount)
     {
-        return _due(token, _openings[token], _members[token][leaf.member], leaf, index, siblings);
+        Opening storage o = _openings[token];
+        // a member who claimed: what their payout pays (or paid); otherwise as `exit` would check it
+        bool claimed = _claims[token][leaf.member].due != 0;
+        if (!claimed) _openForClaims(token, o, leaf.member);
+        (entitlement, subtracted) = _figures(token, o, leaf, index, siblings);
+        uint256 due = entitlement - subtracted;
+        // not claimed yet: the claims' sum as it would be with this one
+        amount = _share(due, o.custody, claimed ? o.proven : o.proven + due);
     }
 
     /// @notice `token`'s exit: whether it is open, the commitment it rests on, the figures fixed at opening, what is
-    ///         left to fold, and what exits paid so far.
+    ///         left to fold, and what payouts paid so far. The claim window's figures: `claimWindow`.
     function opening(address token)
         external
         view
@@ -315,18 +441,41 @@ contract SettlementExit is ReentrancyGuard {
         )
     {
         Opening storage o = _openings[token];
-        return (o.open, o.epoch, o.root, o.total, o.owed, o.custody, o.batchesToFold, o.paid);
+        return (o.claimEnd != 0, o.epoch, o.root, o.total, o.owed, o.custody, o.batchesToFold, o.paid);
+    }
+
+    /// @notice `token`'s claim window (EXIT.md §13): when it ends (0: the exit is not open), whether it has closed
+    ///         (by the chain's clock), what the claims add up to, the surplus — custody − min(custody, proven), what
+    ///         `returnSurplus` sends once it has closed (before: as it would be if it closed now) — and whether it
+    ///         was returned.
+    function claimWindow(address token)
+        external
+        view
+        returns (uint64 end, bool closed, uint256 proven, uint256 surplus, bool surplusReturned)
+    {
+        Opening storage o = _openings[token];
+        end = o.claimEnd;
+        return (end, end != 0 && block.timestamp >= end, o.proven, _surplus(o), o.surplusReturned);
+    }
+
+    /// @notice `member`'s claim in `token`: the due recorded (0: no claim), where it is paid (0: no claim), and
+    ///         whether it was paid.
+    function claimOf(address token, address member) external view returns (uint256 due, address to, bool paid) {
+        Claim storage c = _claims[token][member];
+        due = c.due;
+        if (due != 0) to = c.elsewhere ? _payTo[token][member] : member;
+        paid = c.paid;
     }
 
     /// @notice What the folded batches paid or deferred to `member` in `token` since the commitment, and whether the
-    ///         member has exited.
+    ///         member has exited: claimed in the exit's window, or left (EXIT.md §12).
     function memberExit(address token, address member)
         external
         view
         returns (uint256 paidAfterCommitment, bool exited)
     {
         MemberExit storage m = _members[token][member];
-        return (m.paidAfterCommitment, m.exited);
+        return (m.paidAfterCommitment, m.exited || _claims[token][member].due != 0);
     }
 
     /// @notice The leaf hash, and the root and sum a Merkle-sum proof folds to, in the tree of (`chainId`,
@@ -399,12 +548,18 @@ contract SettlementExit is ReentrancyGuard {
     ///      (custody not claimable over the floor less what is claimable), never more than that custody.
     function _shareNow(address token, uint256 due) private view returns (uint256 amount) {
         uint256 free = settlement.available(token);
-        (uint256 floor_,,) = settlement.floor(token);
-        uint256 claimable_ = settlement.totalClaimable(token);
-        uint256 owed = floor_ > claimable_ ? floor_ - claimable_ : 0;
+        uint256 owed = _owedNow(token);
         // due and owed below 2^128 (owed ≤ a committed total): the product fits
         amount = free >= owed ? due : due * free / owed;
         if (amount > free) amount = free;
+    }
+
+    /// @dev What the exits owe by the Settlement's figures now (EXIT.md §4): its floor (≤ the committed total <
+    ///      2^128) less what is claimable.
+    function _owedNow(address token) private view returns (uint256) {
+        (uint256 floor_,,) = settlement.floor(token);
+        uint256 claimable_ = settlement.totalClaimable(token);
+        return floor_ > claimable_ ? floor_ - claimable_ : 0;
     }
 
     /// @dev What `batches` — every payout batch since the commitment, newest first, whose running hash is `head` —
@@ -428,49 +583,101 @@ contract SettlementExit is ReentrancyGuard {
         if (head != 0) revert BatchesMissing(token, head);
     }
 
-    /// @dev Checks the exit (_checkLeaf), then computes the payment (see previewExit).
-    function _due(
+    /// @dev Checks the leaf (_checkLeaf), then its figures: `entitlement` = reserved + held + pending + batched,
+    ///      `subtracted` = what the folded batches paid or deferred to the member, at most the entitlement.
+    function _figures(
         address token,
         Opening storage o,
-        MemberExit storage m,
         ExitLeaf calldata leaf,
         uint256 index,
         SumNode[] calldata siblings
-    ) private view returns (uint256 entitlement, uint256 subtracted, uint256 amount) {
-        _checkLeaf(token, o, m, leaf, index, siblings);
+    ) private view returns (uint256 entitlement, uint256 subtracted) {
+        _checkLeaf(token, o, leaf, index, siblings);
         // below 2^128: the leaf's value, checked by foldProof, is this plus `claimable`
         entitlement = uint256(leaf.reserved) + leaf.held + leaf.pending + leaf.batched;
-        uint256 paidAfter = m.paidAfterCommitment;
+        uint256 paidAfter = _members[token][leaf.member].paidAfterCommitment;
         subtracted = paidAfter < entitlement ? paidAfter : entitlement;
-        uint256 due = entitlement - subtracted;
-        (uint256 owed, uint256 custody) = (o.owed, o.custody);
-        // the same fraction for every member, fixed at opening, never above 1; both factors below 2^128
-        amount = custody >= owed ? due : due * custody / owed;
-        // owed can understate what the exits pay (a member paid since beyond their leaf is floored at 0, not counted
-        // negative), so the exits' custody is also a hard cap: claims are never starved
-        uint256 left = custody - o.paid;
-        if (amount > left) amount = left;
     }
 
-    /// @dev The exit is open and folded, the member has not exited, and the proof folds to the committed root and
-    ///      total in this Settlement's tree of the token and epoch.
+    /// @dev Every batch since the commitment is folded, and the proof folds to the committed root and total in this
+    ///      Settlement's tree of the token and epoch (the exit is open: the caller checked).
     function _checkLeaf(
         address token,
         Opening storage o,
-        MemberExit storage m,
         ExitLeaf calldata leaf,
         uint256 index,
         SumNode[] calldata siblings
     ) private view {
-        if (!o.open) revert ExitNotOpen(token);
         bytes32 batchesToFold = o.batchesToFold;
         if (batchesToFold != 0) revert BatchesNotFolded(token, batchesToFold);
-        if (m.exited) revert AlreadyExited(token, leaf.member);
         (, bytes32 provenRoot, uint256 provenTotal) =
             foldProof(uint64(block.chainid & 0xffffffff), address(settlement), token, o.epoch, leaf, index, siblings);
         if (provenRoot != o.root || provenTotal != o.total) {
             revert InvalidProof(o.root, o.total, provenRoot, provenTotal);
         }
+    }
+
+    /// @dev The end of a claim window opening now: the longer of `exitAfter` (at most 365 days, the Settlement's
+    ///      bound) and MIN_CLAIM_WINDOW past the chain's clock.
+    function _claimEnd() private view returns (uint64) {
+        uint256 window = settlement.exitAfter();
+        if (window < MIN_CLAIM_WINDOW) window = MIN_CLAIM_WINDOW;
+        return SafeCast.toUint64(block.timestamp + window);
+    }
+
+    /// @dev Anyone may pay a member's own address, only the member elsewhere; never zero, the Settlement or here.
+    function _checkRecipient(address member, address to) private view {
+        if (to != member && msg.sender != member) revert WrongSender(member, msg.sender);
+        if (to == address(0)) revert ZeroAddress();
+        if (to == address(settlement) || to == address(this)) revert SelfPayment();
+    }
+
+    /// @dev The exit is open, its claim window has not closed, and `member` has neither left nor claimed; their
+    ///      claim's slot.
+    function _openForClaims(address token, Opening storage o, address member) private view returns (Claim storage c) {
+        uint256 end = o.claimEnd;
+        if (end == 0) revert ExitNotOpen(token);
+        if (block.timestamp >= end) revert ClaimWindowClosed(token, end);
+        c = _claims[token][member];
+        if (_members[token][member].exited || c.due != 0) revert AlreadyExited(token, member);
+    }
+
+    /// @dev The exit is open and its claim window has closed.
+    function _checkClosed(address token, uint256 end) private view {
+        if (end == 0) revert ExitNotOpen(token);
+        if (block.timestamp < end) revert ClaimWindowOpen(token, end);
+    }
+
+    /// @dev Pays claim `c` of `member` (not paid yet; the window closed: the caller checked) its share.
+    function _payOut(address token, Opening storage o, Claim storage c, address member)
+        private
+        returns (uint256 amount)
+    {
+        uint256 due = c.due;
+        if (due == 0) revert NotClaimed(token, member);
+        c.paid = true;
+        amount = _share(due, o.custody, o.proven);
+        // Σ shares ≤ min(custody, proven) < 2^128
+        // forge-lint: disable-next-line(unsafe-typecast)
+        o.paid += uint128(amount);
+        address to = c.elsewhere ? _payTo[token][member] : member;
+        if (amount != 0) _send(token, to, amount);
+        // a claim's due is above 0, so what the batches paid the member (final once the first claim came: every
+        // batch was folded) was below the entitlement: exactly what was subtracted
+        uint256 subtracted = _members[token][member].paidAfterCommitment;
+        emit Exited(member, token, to, amount, due + subtracted, subtracted);
+    }
+
+    /// @dev `due` times min(1, custody/proven), rounded down: the same fraction for every claim. Both factors below
+    ///      2^128, so the product fits; summed over the claims (Σ due = proven) at most min(custody, proven).
+    function _share(uint256 due, uint256 custody, uint256 proven) private pure returns (uint256) {
+        return custody >= proven ? due : due * custody / proven;
+    }
+
+    /// @dev What custody holds beyond what the claims add up to.
+    function _surplus(Opening storage o) private view returns (uint256) {
+        (uint256 custody, uint256 proven) = (o.custody, o.proven);
+        return custody > proven ? custody - proven : 0;
     }
 
     /// @dev keccak256(0x00 ‖ chainId u64 ‖ contract 20B ‖ token 20B ‖ epoch u64 ‖ member 20B ‖ reserved u128 ‖

@@ -56,9 +56,10 @@ contract SettlementExitTest is ExitFixture {
 
         (ExitLeaf memory leaf, uint256 index, SumNode[] memory siblings) = honest.proof(honest.find(alice));
         _expectExitRevert(NATIVE, leaf, index, siblings, abi.encodePacked(SettlementExit.InvalidProof.selector));
-        assertEq(_exit(lowered, alice), 10 ether, "the latest root's figure");
-        assertEq(_exit(lowered, bob), 40 ether, "bob's");
-        assertEq(address(exits).balance, 50 ether, "the rest stays");
+        uint256[] memory paid = _exitAll(lowered, _list(alice, bob));
+        assertEq(paid[0], 10 ether, "the latest root's figure");
+        assertEq(paid[1], 40 ether, "bob's");
+        assertEq(address(exits).balance, 50 ether, "the rest stays (for returnSurplus)");
     }
 
     /// @notice T2: a payout batch executed after the commitment pays a member, who then exits: the exit subtracts it
@@ -91,9 +92,10 @@ contract SettlementExitTest is ExitFixture {
         assertEq(paidAfter, 25 ether, "folded");
         assertFalse(exited, "not yet exited");
 
-        assertEq(_exit(t, alice), 35 ether, "60 less the 25 paid since");
+        uint256[] memory paid = _exitAll(t, _list(alice, bob));
+        assertEq(paid[0], 35 ether, "60 less the 25 paid since");
         assertEq(alice.balance, 60 ether, "exactly the leaf in all");
-        assertEq(_exit(t, bob), 40 ether, "bob untouched");
+        assertEq(paid[1], 40 ether, "bob untouched");
     }
 
     /// @notice T2: a commitment is refused while a batch executed after its asOfBlock; at or after the batch's block
@@ -142,7 +144,7 @@ contract SettlementExitTest is ExitFixture {
         (, uint256 owed, uint256 custody,,) = _opening(address(usdt));
         assertEq(owed, 250e6, "owed: the total less the claim paid since");
         assertEq(custody, 900e6, "custody");
-        assertEq(_exit(t, alice), 50e6, "only pending: the claimable component is not the exit's");
+        assertEq(_exitAll(t, _list(alice))[0], 50e6, "only pending: the claimable component is not the exit's");
         assertEq(usdt.balanceOf(alice), 150e6, "the leaf's 150 in all, not 250");
     }
 
@@ -160,18 +162,19 @@ contract SettlementExitTest is ExitFixture {
         _openExit(address(usdt));
         assertEq(usdt.balanceOf(address(settlement)), 30e6, "what is claimable stays for the claim");
         _foldAll(address(usdt));
-        assertEq(_exit(t, alice), 70e6, "100 less the 30 deferred");
+        assertEq(_exitAll(t, _list(alice))[0], 70e6, "100 less the 30 deferred");
         vm.prank(alice);
         settlement.claim(address(usdt), alice);
         assertEq(usdt.balanceOf(alice), 100e6, "the leaf's 100 in all");
     }
 
-    /// @notice T4: one exit per member: a second, by the member or a relayer, is refused, as is its preview.
+    /// @notice T4: one exit per member: a second claim, by the member or a relayer, is refused; the preview then says
+    ///         what the claim will pay; a second payout is refused.
     function test_T4_aMemberExitsOnlyOnce() public {
         _fundCustody(NATIVE, 10 ether);
         ExitTree.Tree memory t = _commitTree(NATIVE, _accounts(_owing(alice, 3 ether), _owing(bob, 4 ether)));
         _openExit(NATIVE);
-        assertEq(_exit(t, alice), 3 ether, "first exit");
+        assertEq(_claim(t, alice), 3 ether, "first claim");
         (, bool exited) = exits.memberExit(NATIVE, alice);
         assertTrue(exited, "recorded");
 
@@ -181,8 +184,17 @@ contract SettlementExitTest is ExitFixture {
         vm.expectRevert(twice);
         vm.prank(carol);
         exits.exit(NATIVE, leaf, index, siblings, alice);
-        vm.expectRevert(twice);
-        exits.previewExit(NATIVE, leaf, index, siblings);
+        (,, uint256 amount) = exits.previewExit(NATIVE, leaf, index, siblings);
+        assertEq(amount, 3 ether, "the preview of a claim: what it will pay");
+        (,, uint256 proven,,) = exits.claimWindow(NATIVE);
+        assertEq(proven, 3 ether, "counted once");
+
+        _closeClaimWindow(NATIVE);
+        assertEq(_payOut(NATIVE, alice), 3 ether, "paid");
+        vm.expectRevert(abi.encodeWithSelector(SettlementExit.AlreadyPaid.selector, NATIVE, alice));
+        exits.payOut(NATIVE, alice);
+        (,, amount) = exits.previewExit(NATIVE, leaf, index, siblings);
+        assertEq(amount, 3 ether, "the preview after: what it paid");
         assertEq(alice.balance, 3 ether, "paid once");
     }
 
@@ -237,13 +249,19 @@ contract SettlementExitTest is ExitFixture {
         assertEq(owed, 2_035, "owed");
         assertEq(custody, 1_000, "custody");
 
-        // the last in the tree exits first: the order changes nothing
-        assertEq(_exit(t, carol), uint256(1_001) * 1_000 / 2_035, "carol: 491");
-        assertEq(_exit(t, bob), uint256(333) * 1_000 / 2_035, "bob: 163");
-        assertEq(_exit(t, alice), uint256(701) * 1_000 / 2_035, "alice: 344");
+        // the last in the tree claims first, and is paid second: the order changes nothing
+        _claim(t, carol);
+        _claim(t, bob);
+        _claim(t, alice);
+        _closeClaimWindow(address(erc20));
+        assertEq(_payOut(address(erc20), alice), uint256(701) * 1_000 / 2_035, "alice: 344");
+        assertEq(_payOut(address(erc20), carol), uint256(1_001) * 1_000 / 2_035, "carol: 491");
+        assertEq(_payOut(address(erc20), bob), uint256(333) * 1_000 / 2_035, "bob: 163");
         assertEq(erc20.balanceOf(address(exits)), 1_000 - 491 - 163 - 344, "the dust (2) stays");
         (,,,, uint256 paid) = _opening(address(erc20));
         assertEq(paid, 998, "paid in all");
+        assertEq(exits.returnSurplus(address(erc20)), 0, "no surplus: custody is short");
+        assertEq(erc20.balanceOf(address(exits)), 2, "the dust stays for good");
     }
 
     /// @notice T6: custody above what is owed pays every member in full, never more (the fraction is capped at 1).
@@ -251,16 +269,20 @@ contract SettlementExitTest is ExitFixture {
         _fundCustody(NATIVE, 50 ether);
         ExitTree.Tree memory t = _commitTree(NATIVE, _accounts(_owing(alice, 3 ether), _owing(bob, 4 ether)));
         _openExit(NATIVE);
-        assertEq(_exit(t, alice), 3 ether, "in full");
-        assertEq(_exit(t, bob), 4 ether, "in full");
-        assertEq(address(exits).balance, 43 ether, "the company's share stays");
+        uint256[] memory paid = _exitAll(t, _list(alice, bob));
+        assertEq(paid[0], 3 ether, "in full");
+        assertEq(paid[1], 4 ether, "in full");
+        assertEq(address(exits).balance, 43 ether, "the company's share stays until it is returned");
+        assertEq(exits.returnSurplus(NATIVE), 43 ether, "then goes back to the admin");
+        assertEq(admin.balance, 43 ether, "received");
     }
 
-    /// @notice T6, the bound of `owed`: a member paid since the commitment beyond their leaf (here a member with no
+    /// @notice T6, where `owed` understates: a member paid since the commitment beyond their leaf (here a member with no
     ///         leaf, paid from members' money) is floored at 0, not counted negative, so `owed` understates what the
-    ///         exits pay. Custody at opening is then a hard cap: the last exit gets what is left, never more, and
-    ///         nothing claimable is touched.
-    function test_T6_owedUnderstatedByAPaymentBeyondALeafNeverPaysBeyondCustody() public {
+    ///         claims add up to. The fraction is custody/proven, the claims' own sum: every member gets the same share
+    ///         of the custody (before the claim window, the first exit took its whole due and the last what was left),
+    ///         and nothing claimable is touched.
+    function test_T6_owedUnderstatedByAPaymentBeyondALeafStillPaysEveryoneTheSameFraction() public {
         _fundCustody(NATIVE, 100 ether);
         ExitTree.Tree memory t = _commitTree(NATIVE, _accounts(_owing(alice, 60 ether), _owing(bob, 40 ether)));
         vm.roll(block.number + 1);
@@ -273,8 +295,11 @@ contract SettlementExitTest is ExitFixture {
         assertEq(owed, 89 ether, "owed: the floor (100 - 10 paid since) less the 1 claimable");
         assertEq(custody, 89 ether, "custody: 100 - 10 - 1 claimable");
 
-        assertEq(_exit(t, alice), 60 ether, "custody >= owed: in full");
-        assertEq(_exit(t, bob), 29 ether, "what is left of the custody, not 40");
+        uint256[] memory paid = _exitAll(t, _list(alice, bob));
+        (,, uint256 proven,,) = exits.claimWindow(NATIVE);
+        assertEq(proven, 100 ether, "the claims add up to more than owed");
+        assertEq(paid[0], 53.4 ether, "alice: 60 x 89/100, not 60");
+        assertEq(paid[1], 35.6 ether, "bob: 40 x 89/100, not what was left (29)");
         assertEq(address(exits).balance, 0, "custody spent");
         vm.prank(address(rejecting));
         settlement.claim(NATIVE, dave());
@@ -388,7 +413,7 @@ contract SettlementExitTest is ExitFixture {
         // and the right tree verifies
         ExitTree.Tree memory good = _commitTree(NATIVE, accounts);
         _openExit(NATIVE);
-        assertEq(_exit(good, alice), 1 ether, "the right tree");
+        assertEq(_claim(good, alice), 1 ether, "the right tree");
     }
 
     function _copy(MerkleSum.Context memory c) internal pure returns (MerkleSum.Context memory) {
@@ -435,9 +460,10 @@ contract SettlementExitTest is ExitFixture {
         }
         vm.expectRevert(abi.encodeWithSelector(SettlementExit.NothingToFold.selector, NATIVE));
         exits.foldBatches(NATIVE, new FoldedBatch[](0));
-        assertEq(_exit(t, alice), 28 ether, "30 - 20 x 0.1");
-        assertEq(_exit(t, bob), 26 ether, "30 - 20 x 0.2");
-        assertEq(_exit(t, carol), 30 ether, "carol untouched");
+        uint256[] memory paid = _exitAll(t, _list(alice, bob, carol));
+        assertEq(paid[0], 28 ether, "30 - 20 x 0.1");
+        assertEq(paid[1], 26 ether, "30 - 20 x 0.2");
+        assertEq(paid[2], 30 ether, "carol untouched");
     }
 
     /// @notice T8: only the batches of the running hash fold, newest first: another order, an altered entry, a batch
@@ -494,15 +520,23 @@ contract SettlementExitTest is ExitFixture {
         exits.foldBatches(NATIVE, batches);
     }
 
-    /// @notice T9: a member's wallet that re-enters from inside its exit payment (another exit, a fold, an opening)
-    ///         is refused; the state was written before the payment.
+    /// @notice T9: a member's wallet that re-enters from inside its payout (another payout, a sweep, a redirection,
+    ///         the surplus, a claim, a fold, an opening) is refused; the state was written before the payment.
     function test_T9_aRecipientReenteringTheExitIsRefused() public {
         ReenteringRecipient wallet = new ReenteringRecipient();
         _fundCustody(NATIVE, 10 ether);
         ExitTree.Tree memory t = _commitTree(NATIVE, _accounts(_owing(address(wallet), 3 ether), _owing(bob, 4 ether)));
         _openExit(NATIVE);
         (ExitLeaf memory leaf, uint256 index, SumNode[] memory siblings) = t.proof(t.find(address(wallet)));
-        bytes[3] memory reentries = [
+        vm.prank(bob); // a relayer sends the wallet's claim
+        exits.exit(NATIVE, leaf, index, siblings, address(wallet));
+        _claim(t, bob);
+        _closeClaimWindow(NATIVE);
+        bytes[7] memory reentries = [
+            abi.encodeCall(SettlementExit.payOut, (NATIVE, address(wallet))),
+            abi.encodeCall(SettlementExit.payOutMany, (NATIVE, _list(bob))),
+            abi.encodeCall(SettlementExit.redirect, (NATIVE, bob)),
+            abi.encodeCall(SettlementExit.returnSurplus, (NATIVE)),
             abi.encodeCall(SettlementExit.exit, (NATIVE, leaf, index, siblings, address(wallet))),
             abi.encodeCall(SettlementExit.foldBatches, (NATIVE, new FoldedBatch[](0))),
             abi.encodeCall(SettlementExit.openExit, (address(erc20)))
@@ -510,8 +544,8 @@ contract SettlementExitTest is ExitFixture {
         for (uint256 i; i < reentries.length; ++i) {
             uint256 snapshot = vm.snapshotState();
             wallet.arm(address(exits), reentries[i]);
-            vm.prank(bob); // a relayer sends the wallet's exit
-            exits.exit(NATIVE, leaf, index, siblings, address(wallet));
+            vm.prank(bob); // anyone pays the wallet's claim
+            exits.payOut(NATIVE, address(wallet));
             assertTrue(wallet.attempted() && !wallet.reentered(), "re-entry refused");
             assertEq(
                 wallet.lastRevert(),
@@ -519,11 +553,12 @@ contract SettlementExitTest is ExitFixture {
                 "by the guard"
             );
             assertEq(address(wallet).balance, 3 ether, "paid once");
+            assertEq(bob.balance, 0, "bob not paid from inside");
             vm.revertToState(snapshot);
         }
     }
 
-    /// @notice T9: a hostile token re-entering from inside the exit's transfer (another member's exit) is refused;
+    /// @notice T9: a hostile token re-entering from inside a payout's transfer (another member's payout) is refused;
     ///         and from inside the opening's transfer, the Settlement's own guard holds too.
     function test_T9_aHostileTokenReenteringTheExitIsRefused() public {
         ReenteringToken hostile = new ReenteringToken();
@@ -539,12 +574,14 @@ contract SettlementExitTest is ExitFixture {
             hostile.lastRevert(), abi.encodeWithSelector(ReentrancyGuard.ReentrancyGuardReentrantCall.selector), "guard"
         );
 
-        (ExitLeaf memory leaf, uint256 index, SumNode[] memory siblings) = t.proof(t.find(bob));
-        hostile.arm(address(exits), abi.encodeCall(SettlementExit.exit, (address(hostile), leaf, index, siblings, bob)));
-        _exit(t, alice);
-        assertTrue(hostile.attempted() && !hostile.reentered(), "refused inside the exit");
-        assertEq(hostile.balanceOf(bob), 0, "bob not paid from inside alice's exit");
-        assertEq(_exit(t, bob), 2e18, "bob exits on his own");
+        _claim(t, alice);
+        _claim(t, bob);
+        _closeClaimWindow(address(hostile));
+        hostile.arm(address(exits), abi.encodeCall(SettlementExit.payOut, (address(hostile), bob)));
+        _payOut(address(hostile), alice);
+        assertTrue(hostile.attempted() && !hostile.reentered(), "refused inside the payout");
+        assertEq(hostile.balanceOf(bob), 0, "bob not paid from inside alice's payout");
+        assertEq(_payOut(address(hostile), bob), 2e18, "bob is paid on his own");
     }
 
     /// @notice T9: an exit cannot be opened from inside a payout batch's push (the batch would escape the running
@@ -565,8 +602,8 @@ contract SettlementExitTest is ExitFixture {
         assertFalse(open, "not opened");
     }
 
-    /// @notice T10: TRON's USDT returns false on success: the opening's transfer and each exit are judged by balance
-    ///         delta; the leaf carries TRON's masked chain id.
+    /// @notice T10: TRON's USDT returns false on success: the opening's transfer, each payout and the surplus's are
+    ///         judged by balance delta; the leaf carries TRON's masked chain id.
     function test_T10_tronUsdtAndTheMaskedChainId() public {
         vm.chainId(0xcd8690dc_2b6653dc); // a TVM block.chainid: TIP-712 and the leaf use its low 32 bits
         address[] memory allowed = new address[](1);
@@ -579,8 +616,12 @@ contract SettlementExitTest is ExitFixture {
         vm.warp(settlement.exitOpensAt(address(usdt)));
         exits.openExit(address(usdt));
         assertEq(usdt.balanceOf(address(exits)), 500e6, "moved despite transfer returning false");
-        assertEq(_exit(t, alice), 120e6, "alice");
-        assertEq(_exit(t, bob), 80e6, "bob");
+        uint256[] memory paid = _exitAll(t, _list(alice, bob));
+        assertEq(paid[0], 120e6, "alice");
+        assertEq(paid[1], 80e6, "bob");
+        assertEq(exits.returnSurplus(address(usdt)), 300e6, "the surplus, despite transfer returning false");
+        assertEq(usdt.balanceOf(admin), 300e6, "to the admin");
+        assertEq(usdt.balanceOf(address(exits)), 0, "nothing left");
     }
 
     /// @dev _commitTree under TIP-712: the signature's domain uses the masked chain id.
@@ -597,24 +638,23 @@ contract SettlementExitTest is ExitFixture {
         settlement.commitLiabilities(c, sig);
     }
 
-    /// @notice T10: a token that reports a transfer it did not make cannot fake an exit.
+    /// @notice T10: a token that reports a transfer it did not make cannot fake a payout, nor the surplus's return.
     function test_T10_aTokenLyingAboutAnExitTransferIsRefused() public {
         _allowTokenNow(settlement, address(lyingToken));
         lyingToken.mint(address(settlement), 10e18);
         ExitTree.Tree memory t = _commitTree(address(lyingToken), _accounts(_owing(alice, 1e18), _owing(bob, 1e18)));
         vm.warp(settlement.exitOpensAt(address(lyingToken)));
         exits.openExit(address(lyingToken));
+        _claim(t, alice);
+        _closeClaimWindow(address(lyingToken));
         lyingToken.setLying(true);
-        (ExitLeaf memory leaf, uint256 index, SumNode[] memory siblings) = t.proof(t.find(alice));
-        _expectExitRevert(
-            address(lyingToken),
-            leaf,
-            index,
-            siblings,
-            abi.encodeWithSelector(SettlementExit.OutboundTransferFailed.selector)
-        );
+        vm.expectRevert(abi.encodeWithSelector(SettlementExit.OutboundTransferFailed.selector));
+        exits.payOut(address(lyingToken), alice);
+        vm.expectRevert(abi.encodeWithSelector(SettlementExit.OutboundTransferFailed.selector));
+        exits.returnSurplus(address(lyingToken));
         lyingToken.setLying(false);
-        assertEq(_exit(t, alice), 1e18, "paid once the token tells the truth");
+        assertEq(_payOut(address(lyingToken), alice), 1e18, "paid once the token tells the truth");
+        assertEq(exits.returnSurplus(address(lyingToken)), 9e18, "and the surplus");
     }
 
     // ═════════════════════════════ opening ═════════════════════════════
@@ -633,7 +673,15 @@ contract SettlementExitTest is ExitFixture {
         emit Settlement.ExitOpened(NATIVE, 88 ether);
         vm.expectEmit(address(exits));
         emit SettlementExit.Opened(NATIVE, t.ctx.epoch, t.root, 57 ether, 50 ether, 88 ether, bytes32(0));
+        vm.expectEmit(address(exits));
+        emit SettlementExit.ClaimWindowOpened(NATIVE, block.timestamp + 30 days);
         exits.openExit(NATIVE);
+        (uint64 end, bool closed, uint256 proven, uint256 surplus, bool returned) = exits.claimWindow(NATIVE);
+        assertEq(end, block.timestamp + 30 days, "the window: MIN_CLAIM_WINDOW, longer than exitAfter (14 days)");
+        assertFalse(closed, "open");
+        assertEq(proven, 0, "nothing claimed yet");
+        assertEq(surplus, 88 ether, "all of custody, as long as nobody claims");
+        assertFalse(returned, "not returned");
 
         (
             bool open,
@@ -860,7 +908,8 @@ contract SettlementExitTest is ExitFixture {
 
     // ═════════════════════════════ exit: who, where, and every refusal ═════════════════════════════
 
-    /// @notice Anyone may send a member's exit paying the member; only the member may send it elsewhere.
+    /// @notice Anyone may send a member's claim paying the member; only the member may send it elsewhere. Anyone pays
+    ///         a claim out, to where it says.
     function test_exit_aRelayerPaysTheMemberOnlyTheMemberRedirects() public {
         ExitTree.Tree memory t = _openedTree();
         (ExitLeaf memory leaf, uint256 index, SumNode[] memory siblings) = t.proof(t.find(alice));
@@ -868,15 +917,27 @@ contract SettlementExitTest is ExitFixture {
         vm.prank(carol);
         exits.exit(NATIVE, leaf, index, siblings, carol);
         vm.prank(carol);
-        uint256 paid = exits.exit(NATIVE, leaf, index, siblings, alice);
-        assertEq(alice.balance, paid, "paid to the member");
+        uint256 due = exits.exit(NATIVE, leaf, index, siblings, alice);
+        assertEq(due, 3 ether, "alice's due");
 
         (leaf, index, siblings) = t.proof(t.find(bob));
         vm.expectEmit(address(exits));
-        emit SettlementExit.Exited(bob, NATIVE, dave(), 4 ether, 4 ether, 0);
+        emit SettlementExit.Claimed(bob, NATIVE, dave(), 4 ether, 4 ether, 0);
         vm.prank(bob);
         exits.exit(NATIVE, leaf, index, siblings, dave());
+        (uint256 recorded, address to, bool paid) = exits.claimOf(NATIVE, bob);
+        assertEq(recorded, 4 ether, "due");
+        assertEq(to, dave(), "to where bob said");
+        assertFalse(paid, "not yet");
+        assertEq(dave().balance, 0, "nothing paid in the window");
+
+        _closeClaimWindow(NATIVE);
+        vm.expectEmit(address(exits));
+        emit SettlementExit.Exited(bob, NATIVE, dave(), 4 ether, 4 ether, 0);
+        vm.prank(carol);
+        assertEq(exits.payOut(NATIVE, bob), 4 ether, "paid by anyone");
         assertEq(dave().balance, 4 ether, "redirected by the member");
+        assertEq(_payOut(NATIVE, alice), 3 ether, "alice to herself");
     }
 
     function test_exit_refusesTheZeroAddressTheSettlementAndItself() public {
@@ -902,6 +963,14 @@ contract SettlementExitTest is ExitFixture {
         exits.previewExit(NATIVE, leaf, index, siblings);
         vm.expectRevert(notOpen);
         exits.foldBatches(NATIVE, new FoldedBatch[](0));
+        vm.expectRevert(notOpen);
+        exits.payOut(NATIVE, alice);
+        vm.expectRevert(notOpen);
+        exits.payOutMany(NATIVE, _list(alice));
+        vm.expectRevert(notOpen);
+        exits.returnSurplus(NATIVE);
+        (uint64 end,,,,) = exits.claimWindow(NATIVE);
+        assertEq(end, 0, "no window");
     }
 
     function test_foldBatches_refusesWhenNothingIsLeftToFold() public {
@@ -910,7 +979,7 @@ contract SettlementExitTest is ExitFixture {
         exits.foldBatches(NATIVE, new FoldedBatch[](0));
     }
 
-    /// @notice An exit that would pay nothing is refused: a zero leaf, a leaf fully paid since, a spent custody.
+    /// @notice A claim of nothing is refused: a zero leaf, a leaf fully paid since, a leaf of only what is claimable.
     function test_exit_refusesAnExitOfNothing() public {
         _fundCustody(NATIVE, 10 ether);
         ExitTree.Tree memory t = _commitTree(
@@ -936,7 +1005,9 @@ contract SettlementExitTest is ExitFixture {
         }
     }
 
-    function test_exit_refusesWhenTheExitsCustodyIsSpent() public {
+    /// @notice Custody spent before the opening (paid out of members' money to a non-member): claims are recorded all
+    ///         the same, and each payout is 0 — the claim settled, nothing sent.
+    function test_exit_aCustodySpentPaysEveryClaimNothing() public {
         _fundCustody(NATIVE, 1 ether);
         ExitTree.Tree memory t = _commitTree(NATIVE, _accounts(_owing(alice, 1 ether), _owing(bob, 1 ether)));
         vm.roll(block.number + 1);
@@ -944,26 +1015,41 @@ contract SettlementExitTest is ExitFixture {
         _openExit(NATIVE);
         _foldAll(NATIVE);
         (ExitLeaf memory leaf, uint256 index, SumNode[] memory siblings) = t.proof(t.find(alice));
-        _expectExitRevert(
-            NATIVE, leaf, index, siblings, abi.encodeWithSelector(SettlementExit.NothingToExit.selector, NATIVE, alice)
-        );
+        (,, uint256 preview) = exits.previewExit(NATIVE, leaf, index, siblings);
+        assertEq(preview, 0, "preview: nothing");
+        assertEq(_claim(t, alice), 1 ether, "the due is recorded");
+        _closeClaimWindow(NATIVE);
+        vm.expectEmit(address(exits));
+        emit SettlementExit.Exited(alice, NATIVE, alice, 0, 1 ether, 0);
+        assertEq(_payOut(NATIVE, alice), 0, "nothing to pay");
+        vm.expectRevert(abi.encodeWithSelector(SettlementExit.AlreadyPaid.selector, NATIVE, alice));
+        exits.payOut(NATIVE, alice);
+        assertEq(exits.returnSurplus(NATIVE), 0, "no surplus");
     }
 
-    /// @notice A recipient that rejects the payment fails the exit whole (nothing is recorded); the member may send it
-    ///         elsewhere.
-    function test_exit_aRecipientRejectingThePaymentFailsWhole() public {
+    /// @notice A recipient that rejects the payment fails the payout whole (nothing is recorded); the member
+    ///         redirects it, after the window as well, and it is paid.
+    function test_exit_aRecipientRejectingThePaymentFailsWholeUntilTheMemberRedirects() public {
         ExitTree.Tree memory t = _openedTree();
         RevertingRecipient rejecting = new RevertingRecipient();
         (ExitLeaf memory leaf, uint256 index, SumNode[] memory siblings) = t.proof(t.find(alice));
-        vm.expectRevert(abi.encodeWithSelector(SettlementExit.OutboundTransferFailed.selector));
         vm.prank(alice);
         exits.exit(NATIVE, leaf, index, siblings, address(rejecting));
-        (, bool exited) = exits.memberExit(NATIVE, alice);
-        assertFalse(exited, "nothing recorded");
-        assertEq(_exit(t, alice), 3 ether, "then to her own address");
+        _closeClaimWindow(NATIVE);
+        vm.expectRevert(abi.encodeWithSelector(SettlementExit.OutboundTransferFailed.selector));
+        exits.payOut(NATIVE, alice);
+        (,, bool paid) = exits.claimOf(NATIVE, alice);
+        assertFalse(paid, "nothing recorded");
+        vm.expectEmit(address(exits));
+        emit SettlementExit.Redirected(alice, NATIVE, alice);
+        vm.prank(alice);
+        exits.redirect(NATIVE, alice);
+        assertEq(_payOut(NATIVE, alice), 3 ether, "then to her own address");
     }
 
-    function test_previewExit_isWhatTheExitPays() public {
+    /// @notice The preview says what the payout will pay: during the window the fraction counts the member's own due
+    ///         if not claimed yet, and falls as others claim; once the window closes it is what is paid.
+    function test_previewExit_isWhatThePayoutPays() public {
         _fundCustody(NATIVE, 5 ether);
         ExitTree.Tree memory t = _commitTree(NATIVE, _accounts(_owing(alice, 6 ether), _owing(bob, 4 ether)));
         vm.roll(block.number + 1);
@@ -974,10 +1060,27 @@ contract SettlementExitTest is ExitFixture {
         (uint256 entitlement, uint256 subtracted, uint256 amount) = exits.previewExit(NATIVE, leaf, index, siblings);
         assertEq(entitlement, 6 ether, "entitlement");
         assertEq(subtracted, 1 ether, "subtracted");
-        assertEq(amount, uint256(5 ether) * 4 ether / 9 ether, "times custody/owed = 4/9");
+        assertEq(amount, 4 ether, "alone: custody 4 over proven 5");
+        vm.expectEmit(address(exits));
+        emit SettlementExit.Claimed(alice, NATIVE, alice, 5 ether, 6 ether, 1 ether);
+        _claim(t, alice);
+        (,, amount) = exits.previewExit(NATIVE, leaf, index, siblings);
+        assertEq(amount, 4 ether, "claimed: the same until another claims");
+
+        (ExitLeaf memory bobLeaf, uint256 bobIndex, SumNode[] memory bobSiblings) = t.proof(t.find(bob));
+        (,, uint256 bobAmount) = exits.previewExit(NATIVE, bobLeaf, bobIndex, bobSiblings);
+        assertEq(bobAmount, uint256(4 ether) * 4 ether / 9 ether, "bob: his own due counted, 4/9");
+        _claim(t, bob);
+        (,, amount) = exits.previewExit(NATIVE, leaf, index, siblings);
+        assertEq(amount, uint256(5 ether) * 4 ether / 9 ether, "alice's falls to 4/9 as bob claims");
+
+        _closeClaimWindow(NATIVE);
         vm.expectEmit(address(exits));
         emit SettlementExit.Exited(alice, NATIVE, alice, amount, 6 ether, 1 ether);
-        assertEq(_exit(t, alice), amount, "the exit pays the preview");
+        assertEq(_payOut(NATIVE, alice), amount, "the payout pays the preview");
+        assertEq(_payOut(NATIVE, bob), bobAmount, "bob's too");
+        (,, amount) = exits.previewExit(NATIVE, leaf, index, siblings);
+        assertEq(amount, uint256(5 ether) * 4 ether / 9 ether, "after: what was paid");
     }
 
     // ═════════════════════════════ helpers ═════════════════════════════

@@ -7,11 +7,13 @@ import {MerkleSum} from "./utils/MerkleSum.sol";
 import {SettlementExit} from "../src/SettlementExit.sol";
 import {ExitLeaf, SumNode, Payout} from "../src/SettlementTypes.sol";
 
-/// @notice Random members exit in random order after random payouts (paid or deferred, to members and to an
-///         outsider with no leaf), claims and new inflows, before and after the commitment, in TRON's USDT (transfer
-///         returns false; its pause defers pushes). Whatever happens: the exits never pay more than the custody
-///         handed to them, never pay a member twice, pay each member exactly the rule of EXIT.md §4 (capped by what
-///         is left), and leave every claim payable.
+/// @notice Random members claim their exit in random order (some never do) after random payouts (paid or deferred,
+///         to members and to an outsider with no leaf), claims and new inflows, before and after the commitment, in
+///         TRON's USDT (transfer returns false; its pause defers pushes); once the window closes, the claims are paid
+///         in another random order and the surplus returned at a random point among them. Whatever happens: the exits
+///         never pay more than the custody handed to them, never pay a member twice, pay each member exactly the rule
+///         of EXIT.md §4 and §13 (the due times min(1, custody/proven), the same fraction for all), return exactly
+///         custody − min(custody, proven), and leave every claim payable.
 contract SettlementExitFuzzTest is ExitFixture {
     using ExitTree for ExitTree.Tree;
 
@@ -35,8 +37,10 @@ contract SettlementExitFuzzTest is ExitFixture {
         _run(seed);
     }
 
-    /// @notice The fuzz run is not vacuous: over 40 seeds, custody is short and in surplus, batches after the
-    ///         commitment are folded (in several chunks), exits pay, some pay nothing, and the custody cap binds.
+    /// @notice The fuzz run is not vacuous: over 40 seeds, custody is short of the claims and in surplus, batches
+    ///         after the commitment are folded (in several chunks), payouts pay, some claims are of nothing, some
+    ///         members never claim, a surplus goes back, and `owed` understates the claims while custody covers it
+    ///         (the exit race of EXIT.md §13).
     function test_fuzz_theRunsReachEveryCase() public {
         Coverage memory total;
         for (uint256 seed = 1; seed <= 40; ++seed) {
@@ -48,14 +52,18 @@ contract SettlementExitFuzzTest is ExitFixture {
             total.folded += c.folded;
             total.paidExits += c.paidExits;
             total.nothingExits += c.nothingExits;
-            total.cappedExits += c.cappedExits;
+            total.unclaimed += c.unclaimed;
+            total.surplusReturned += c.surplusReturned;
+            total.owedUnderstated += c.owedUnderstated;
         }
-        assertGe(total.short, 5, "custody short");
+        assertGe(total.short, 5, "custody short of the claims");
         assertGe(total.surplus, 5, "custody in surplus");
         assertGe(total.folded, 10, "batches folded");
-        assertGe(total.paidExits, 100, "exits paid");
-        assertGe(total.nothingExits, 5, "exits of nothing refused");
-        assertGe(total.cappedExits, 1, "the custody cap bound");
+        assertGe(total.paidExits, 100, "payouts paid");
+        assertGe(total.nothingExits, 5, "claims of nothing refused");
+        assertGe(total.unclaimed, 5, "members who never claimed");
+        assertGe(total.surplusReturned, 5, "a surplus returned");
+        assertGe(total.owedUnderstated, 1, "owed covered, the claims not: the race");
     }
 
     struct Coverage {
@@ -64,7 +72,9 @@ contract SettlementExitFuzzTest is ExitFixture {
         uint256 folded;
         uint256 paidExits;
         uint256 nothingExits;
-        uint256 cappedExits;
+        uint256 unclaimed;
+        uint256 surplusReturned;
+        uint256 owedUnderstated;
     }
 
     Coverage internal _coverage;
@@ -116,26 +126,50 @@ contract SettlementExitFuzzTest is ExitFixture {
     struct Books {
         uint256 owed;
         uint256 custody;
+        uint256 proven;
         uint256 paid;
+        uint256 surplus;
     }
 
     function _exitAllInRandomOrder(ExitTree.Tree memory t, address token) internal {
         Books memory b;
         (,,,, uint128 owed, uint128 custody,,) = exits.opening(token);
         (b.owed, b.custody) = (owed, custody);
-        if (custody < owed) ++_coverage.short;
-        else ++_coverage.surplus;
         assertEq(usdt.balanceOf(address(exits)), b.custody, "the exits hold what the opening recorded");
 
+        // the window: members claim in random order, one in five never does
+        uint256[] memory dues = new uint256[](MEMBERS);
         uint256[] memory order = _permutation(MEMBERS);
         for (uint256 k; k < MEMBERS; ++k) {
-            b.paid += _exitOne(t, token, order[k], b);
+            dues[order[k]] = _claimOne(t, token, order[k]);
+            b.proven += dues[order[k]];
+        }
+        (,, uint256 proven,,) = exits.claimWindow(token);
+        assertEq(proven, b.proven, "the claims' sum");
+        if (b.custody < b.proven) ++_coverage.short;
+        else ++_coverage.surplus;
+        if (b.custody >= b.owed && b.custody < b.proven) ++_coverage.owedUnderstated;
+
+        // after it: no claim; the payouts in another random order, the surplus returned among them
+        _closeClaimWindow(token);
+        for (uint256 i; i < MEMBERS; ++i) {
+            if (dues[i] != 0) continue;
+            (ExitLeaf memory leaf, uint256 index, SumNode[] memory siblings) = t.proof(i);
+            vm.expectPartialRevert(SettlementExit.ClaimWindowClosed.selector);
+            vm.prank(_member(i));
+            exits.exit(token, leaf, index, siblings, _member(i));
+        }
+        order = _permutation(MEMBERS);
+        uint256 surplusAt = _rand("surplusAt") % (MEMBERS + 1);
+        for (uint256 k; k <= MEMBERS; ++k) {
+            if (k == surplusAt) b.surplus = _returnSurplus(token, b);
+            if (k < MEMBERS) b.paid += _payOne(token, order[k], dues[order[k]], b);
         }
 
-        assertLe(b.paid, b.custody, "never more than the custody at opening");
+        assertLe(b.paid + b.surplus, b.custody, "never more than the custody at opening");
         (,,,,,,, uint128 paid) = exits.opening(token);
         assertEq(paid, b.paid, "the exits' books");
-        assertEq(usdt.balanceOf(address(exits)), b.custody - b.paid, "the rest (dust) stays");
+        assertEq(usdt.balanceOf(address(exits)), b.custody - b.paid - b.surplus, "the rest (dust) stays");
         // every claim is still payable after the exits
         assertGe(usdt.balanceOf(address(settlement)), settlement.totalClaimable(token), "claims covered");
         for (uint256 i; i <= MEMBERS; ++i) {
@@ -148,14 +182,13 @@ contract SettlementExitFuzzTest is ExitFixture {
         assertEq(settlement.totalClaimable(token), 0, "every claim paid");
     }
 
-    /// @dev Member `i` exits (sent by themselves or a relayer), is paid exactly the rule, and cannot exit again.
-    function _exitOne(ExitTree.Tree memory t, address token, uint256 i, Books memory b) internal returns (uint256) {
+    /// @dev Member `i` claims (sent by themselves or a relayer) exactly the rule's due, and cannot claim again; or
+    ///      never claims (one in five); or is refused a claim of nothing. Returns the due recorded.
+    function _claimOne(ExitTree.Tree memory t, address token, uint256 i) internal returns (uint256) {
         address m = _member(i);
-        (uint256 expected, uint256 uncapped) = _expected(t.accounts[i], token, m, b);
-        _countCapped(uncapped, expected);
+        uint256 expected = _due(t.accounts[i], token, m);
         (ExitLeaf memory leaf, uint256 index, SumNode[] memory siblings) = t.proof(i);
         address sender = _rand("relayer") % 2 == 0 ? m : makeAddr("relayer");
-        uint256 before = usdt.balanceOf(m);
         if (expected == 0) {
             ++_coverage.nothingExits;
             vm.expectRevert(abi.encodeWithSelector(SettlementExit.NothingToExit.selector, token, m));
@@ -163,33 +196,57 @@ contract SettlementExitFuzzTest is ExitFixture {
             exits.exit(token, leaf, index, siblings, m);
             return 0;
         }
+        if (_rand("absent") % 5 == 0) {
+            ++_coverage.unclaimed;
+            return 0;
+        }
+        uint256 before = usdt.balanceOf(m);
         vm.prank(sender);
-        uint256 amount = exits.exit(token, leaf, index, siblings, m);
-        assertEq(amount, expected, "EXIT.md section 4, capped by what is left");
-        ++_coverage.paidExits;
-        assertEq(usdt.balanceOf(m) - before, amount, "received");
+        assertEq(exits.exit(token, leaf, index, siblings, m), expected, "EXIT.md section 4: the due");
+        assertEq(usdt.balanceOf(m), before, "nothing paid in the window");
         vm.expectRevert(abi.encodeWithSelector(SettlementExit.AlreadyExited.selector, token, m));
         vm.prank(_rand("again") % 2 == 0 ? m : makeAddr("relayer"));
         exits.exit(token, leaf, index, siblings, m);
-        return amount;
+        return expected;
     }
 
-    /// @dev The rule: (reserved + held + pending + batched - what was paid or deferred since, floored at 0) times
-    ///      custody/owed when custody is short, rounded down, at most what is left of the custody.
-    function _expected(MerkleSum.Account memory a, address token, address m, Books memory b)
-        internal
-        view
-        returns (uint256 amount, uint256 uncapped)
-    {
+    /// @dev Member `i`'s claim is paid (by anyone) exactly due × min(1, custody/proven), once; a member who never
+    ///      claimed is refused.
+    function _payOne(address token, uint256 i, uint256 due, Books memory b) internal returns (uint256 amount) {
+        address m = _member(i);
+        if (due == 0) {
+            vm.expectRevert(abi.encodeWithSelector(SettlementExit.NotClaimed.selector, token, m));
+            exits.payOut(token, m);
+            return 0;
+        }
+        uint256 expected = b.custody >= b.proven ? due : due * b.custody / b.proven;
+        uint256 before = usdt.balanceOf(m);
+        vm.prank(makeAddr("payer"));
+        amount = exits.payOut(token, m);
+        assertEq(amount, expected, "EXIT.md section 13: the same fraction for every claim");
+        assertEq(usdt.balanceOf(m) - before, amount, "received");
+        if (amount != 0) ++_coverage.paidExits;
+        vm.expectRevert(abi.encodeWithSelector(SettlementExit.AlreadyPaid.selector, token, m));
+        exits.payOut(token, m);
+    }
+
+    /// @dev The surplus goes to the admin: exactly custody − min(custody, proven), once.
+    function _returnSurplus(address token, Books memory b) internal returns (uint256 amount) {
+        uint256 expected = b.custody > b.proven ? b.custody - b.proven : 0;
+        uint256 before = usdt.balanceOf(admin);
+        amount = exits.returnSurplus(token);
+        assertEq(amount, expected, "custody - min(custody, proven)");
+        assertEq(usdt.balanceOf(admin) - before, amount, "to the admin");
+        if (amount != 0) ++_coverage.surplusReturned;
+        vm.expectRevert(abi.encodeWithSelector(SettlementExit.SurplusAlreadyReturned.selector, token));
+        exits.returnSurplus(token);
+    }
+
+    /// @dev The rule: reserved + held + pending + batched − what was paid or deferred since, floored at 0.
+    function _due(MerkleSum.Account memory a, address token, address m) internal view returns (uint256) {
         (uint256 paidAfter,) = exits.memberExit(token, m);
         uint256 entitlement = ExitTree.entitlement(a);
-        uint256 due = entitlement > paidAfter ? entitlement - paidAfter : 0;
-        uncapped = b.custody >= b.owed ? due : due * b.custody / b.owed;
-        amount = uncapped > b.custody - b.paid ? b.custody - b.paid : uncapped;
-    }
-
-    function _countCapped(uint256 uncapped, uint256 amount) internal {
-        if (amount < uncapped) ++_coverage.cappedExits;
+        return entitlement > paidAfter ? entitlement - paidAfter : 0;
     }
 
     function _foldInRandomChunks(address token) internal {

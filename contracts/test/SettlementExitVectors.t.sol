@@ -10,8 +10,8 @@ import {MockERC20} from "./mocks/MockERC20.sol";
 /// @notice The exit's own proof check against the golden vectors of the proof of solvency (abi/vectors/
 ///         solvency-tree.json, written by the TypeScript side and recomputed in Rust and in SolvencyVectors.t.sol):
 ///         every proof of every case folds, in the exit contract's code, to the case's root and total; and, on a
-///         Settlement deployed at each case's contract address and chain, every member of the case exits with the
-///         file's proof and receives reserved + held + pending + batched.
+///         Settlement deployed at each case's contract address and chain, every member of the case claims with the
+///         file's proof and, once the claim window has closed, receives reserved + held + pending + batched.
 contract SettlementExitVectorsTest is ExitFixture {
     string internal constant VECTORS = "../abi/vectors/solvency-tree.json";
     /// @dev Cases whose epoch is at most this are also committed and exited end to end (epochs are committed one
@@ -67,7 +67,7 @@ contract SettlementExitVectorsTest is ExitFixture {
     }
 
     /// @notice End to end: each case's root committed on a Settlement at the case's address and chain, the exit
-    ///         opened, and every member exiting with the file's proof.
+    ///         opened, every member claiming with the file's proof, and each paid once the window has closed.
     function test_vectors_everyMemberExitsWithTheFilesProof() public {
         uint256 n = _count(".cases");
         uint256 exited;
@@ -104,24 +104,31 @@ contract SettlementExitVectorsTest is ExitFixture {
         _openExit(token);
 
         uint256 m = _count(string.concat(key, ".proofs"));
+        address[] memory claimed = new address[](m);
+        uint256[] memory dues = new uint256[](m);
         for (uint256 p; p < m; ++p) {
-            if (_exitWithProof(key, token, p)) ++exited;
+            (claimed[exited], dues[exited]) = _claimWithProof(key, token, p);
+            if (dues[exited] != 0) ++exited;
+        }
+        _closeClaimWindow(token);
+        for (uint256 k; k < exited; ++k) {
+            uint256 before = _balance(token, claimed[k]);
+            exits.payOut(token, claimed[k]);
+            assertEq(_balance(token, claimed[k]) - before, dues[k], string.concat(key, ": received"));
         }
     }
 
-    /// @dev The member of proof `p` exits with it when owed anything (the preview checks the proof either way).
-    function _exitWithProof(string memory key, address token, uint256 p) internal returns (bool) {
+    /// @dev The member of proof `p` claims with it when owed anything (the preview checks the proof either way).
+    function _claimWithProof(string memory key, address token, uint256 p) internal returns (address, uint256) {
         (ExitLeaf memory leaf, uint256 index, SumNode[] memory siblings,) = _proof(key, p);
         uint256 due = uint256(leaf.reserved) + leaf.held + leaf.pending + leaf.batched;
         (uint256 entitlement,, uint256 amount) = exits.previewExit(token, leaf, index, siblings);
         assertEq(entitlement, due, string.concat(key, ": entitlement"));
         assertEq(amount, due, string.concat(key, ": custody covers the total: paid in full"));
-        if (due == 0) return false;
-        uint256 before = _balance(token, leaf.member);
+        if (due == 0) return (leaf.member, 0);
         vm.prank(leaf.member);
-        exits.exit(token, leaf, index, siblings, leaf.member);
-        assertEq(_balance(token, leaf.member) - before, due, string.concat(key, ": received"));
-        return true;
+        assertEq(exits.exit(token, leaf, index, siblings, leaf.member), due, string.concat(key, ": claimed"));
+        return (leaf.member, due);
     }
 
     /// @dev Deploys a Settlement at `target` (the constructor run in place, as forge-std's deployCodeTo does), so

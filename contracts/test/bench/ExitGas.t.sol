@@ -9,8 +9,9 @@ import {MerkleSum} from "../utils/MerkleSum.sol";
 import {SettlementExit} from "../../src/SettlementExit.sol";
 import {ExitLeaf, SumNode, Payout} from "../../src/SettlementTypes.sol";
 
-/// @notice Gas of the members' exit (EXIT.md §9): `openExit`, `exit` with a depth-17 proof (a tree of 131,072
-///         leaves), `foldBatches` per entry. Run: `forge test --match-path 'test/bench/*' -vv`.
+/// @notice Gas of the members' exit (EXIT.md §9, §13): `openExit`, a claim (`exit`) with a depth-17 proof (a tree of
+///         131,072 leaves) then its `payOut`, beside the one-step `exit` they replace, `foldBatches` per entry.
+///         Run: `forge test --match-path 'test/bench/*' -vv`.
 /// @dev As the other benchmarks: state set up in setUp() (a separate transaction) is cold in the test, and each
 ///      measurement cools its target and token again. "As a transaction" adds 21000 and the calldata to the call.
 abstract contract ExitGasBench is GasBench, ExitFixture {
@@ -64,14 +65,22 @@ contract ExitOpenGasBench is ExitGasBench {
     }
 }
 
-/// @notice `exit` with a proof of depth 17 (131,072 leaves): the proof's 17 hashes, the member's fresh slot, the
-///         payment.
+/// @notice A claim (`exit`) with a proof of depth 17 (131,072 leaves) — the proof's 17 hashes, the member's fresh
+///         claim slot, the claims' sum — then, once the window has closed, its `payOut` — the fraction's figures, the
+///         member's claim and books, the payment; beside the one-step `exit` of before the claim window (EXIT.md §13).
+/// @dev Each is the first of its token (its claims' sum and payouts' sum go from 0), as the one-step exit measured
+///      was. The claim is measured in setUp() (a transaction of its own, after the openings, which write none of the
+///      slots it writes; the exits cooled first), so that the payout, measured in the test, finds the claim's slots
+///      written by an earlier transaction, as it does on chain.
 contract ExitProofGasBench is ExitGasBench {
     uint256 internal constant DEPTH = 17;
     uint256 internal constant INDEX = 0x15a5a; // below 2^17, both sides at various levels
 
     mapping(address token => ExitLeaf) internal _leaf;
     SumNode[] internal _siblings;
+    /// @dev Each token's claim: gas of the call and as a transaction.
+    mapping(address token => uint256) internal _claimGas;
+    mapping(address token => uint256) internal _claimTx;
 
     function setUp() public override {
         super.setUp();
@@ -95,26 +104,58 @@ contract ExitProofGasBench is ExitGasBench {
         for (uint256 i; i < 3; ++i) {
             exits.openExit(assets[i]);
         }
+        for (uint256 i; i < 3; ++i) {
+            address token = assets[i];
+            ExitLeaf memory leaf = _leaf[token];
+            bytes memory data = abi.encodeCall(SettlementExit.exit, (token, leaf, INDEX, _siblings, leaf.member));
+            // the token stays warm: a claim does not touch it, and cooling an account in the transaction that
+            // changed it (setUp's) would leave those changes out of the state the test starts from
+            uint256 gas = _measure(address(exits), data, NATIVE, leaf.member);
+            (uint256 due,,) = exits.claimOf(token, leaf.member);
+            assertEq(due, 10e6, "claimed reserved + held + pending + batched");
+            (_claimGas[token], _claimTx[token]) = (gas, gas - 100 + _intrinsic(data));
+        }
+        _closeClaimWindow(NATIVE); // one window for all three: opened in the same block
     }
 
-    function test_gas_exit_depth17_native() public {
-        _bench("exit depth 17 native", NATIVE);
+    /// @dev The one-step `exit` (commit 85db952, this benchmark before the claim window): gas of the call and as a
+    ///      transaction, native / token / TRON-like USDT.
+    function test_gas_claimThenPayOut_depth17_native() public {
+        _bench("exit depth 17 native", NATIVE, 115_708, 150_756);
     }
 
-    function test_gas_exit_depth17_token() public {
-        _bench("exit depth 17 token", address(erc20));
+    function test_gas_claimThenPayOut_depth17_token() public {
+        _bench("exit depth 17 token", address(erc20), 119_238, 154_526);
     }
 
-    function test_gas_exit_depth17_tronUsdt() public {
-        _bench("exit depth 17 tron-usdt", address(usdt));
+    function test_gas_claimThenPayOut_depth17_tronUsdt() public {
+        _bench("exit depth 17 tron-usdt", address(usdt), 128_449, 163_737);
     }
 
-    function _bench(string memory label, address token) internal {
-        ExitLeaf memory leaf = _leaf[token];
-        bytes memory data = abi.encodeCall(SettlementExit.exit, (token, leaf, INDEX, _siblings, leaf.member));
-        uint256 gas = _measure(address(exits), data, token, leaf.member);
-        assertEq(_balance(token, leaf.member), 10e6, "paid reserved + held + pending + batched");
-        _report(label, gas, data);
+    function _bench(string memory label, address token, uint256 oneStepCall, uint256 oneStepTx) internal {
+        address member = _leaf[token].member;
+        bytes memory data = abi.encodeCall(SettlementExit.payOut, (token, member));
+        uint256 gas = _measure(address(exits), data, token, member);
+        assertEq(_balance(token, member), 10e6, "paid reserved + held + pending + batched");
+        uint256 tx_ = gas - 100 + _intrinsic(data);
+        uint256 claimGas = _claimGas[token];
+        uint256 claimTx = _claimTx[token];
+        console.log(string.concat(label, ": claim (exit), gas of the call"), claimGas);
+        console.log(string.concat(label, ": payOut, gas of the call"), gas);
+        console.log(string.concat(label, ": claim + payOut, gas of the calls"), claimGas + gas);
+        console.log(string.concat(label, ": one-step exit before (85db952), gas of the call"), oneStepCall);
+        console.log(
+            string.concat(label, ": claim + payOut over the one-step exit, calls (bps)"),
+            (claimGas + gas) * 10_000 / oneStepCall
+        );
+        console.log(string.concat(label, ": claim, as a transaction"), claimTx);
+        console.log(string.concat(label, ": payOut, as a transaction"), tx_);
+        console.log(string.concat(label, ": claim + payOut, as two transactions"), claimTx + tx_);
+        console.log(string.concat(label, ": one-step exit before (85db952), as a transaction"), oneStepTx);
+        console.log(
+            string.concat(label, ": claim + payOut over the one-step exit, transactions (bps)"),
+            (claimTx + tx_) * 10_000 / oneStepTx
+        );
     }
 }
 

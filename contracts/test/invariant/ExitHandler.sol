@@ -20,9 +20,10 @@ import {TestUSDT} from "../../src/dev/TestUSDT.sol";
 
 /// @notice Drives a Settlement's TRON-like USDT through random registrations, payouts (paid, or deferred while the
 ///         token is paused, to members and to an outsider with no leaf), claims, commitments of real Merkle-sum trees,
-///         pauses, time, and the members' exit: opening (early and on time), folding in chunks, exits (by members and
-///         relayers, twice, for nothing) and every operator action after the opening. It models what must happen and
-///         counts what must never.
+///         pauses, time, and the members' exit: opening (early and on time), folding in chunks, claims in the window
+///         (by members and relayers, twice, for nothing, too late), payouts after it (before it, twice, unclaimed),
+///         the surplus's return, and every operator action after the opening. It models what must happen and counts
+///         what must never.
 contract ExitHandler {
     using EIP712Reference for Registration;
     using EIP712Reference for PayoutBatch;
@@ -63,14 +64,20 @@ contract ExitHandler {
     bool public opened;
     uint256 public ghostCustodyAtOpening;
     uint256 public ghostOwedAtOpening;
+    uint256 public ghostClaimEnd;
+    uint256 public ghostProven;
     uint256 public ghostExitPaid;
-    mapping(address member => bool) public ghostExited;
+    uint256 public ghostSurplus;
+    bool public surplusReturned;
+    mapping(address member => uint256) public ghostDue;
+    mapping(address member => bool) public ghostPaidOut;
 
     // what must never happen
     uint256 public ghostOpenedEarly; // an opening accepted before it was due
     uint256 public ghostDueRefused; // an opening refused when due (and not yet open)
-    uint256 public ghostPaidTwice; // a member paid by a second exit
-    uint256 public ghostWrongExit; // an exit paying other than EXIT.md §4 (capped), or refused for a wrong reason
+    uint256 public ghostPaidTwice; // a member paid by a second payout, or a second claim recorded
+    uint256 public ghostWrongExit; // a claim or payout other than EXIT.md §4 and §13, or refused for a wrong reason
+    uint256 public ghostWrongSurplus; // a surplus returned early, twice, or other than custody − min(custody, proven)
     uint256 public ghostMovedAfterOpening; // a registration, payout, commitment accepted for the open token
     uint256 public ghostWrongRefusal; // an action refused for a reason other than the modelled one
     uint256 public ghostClaimFailed; // a claim of what the contract holds for a member refused
@@ -310,6 +317,9 @@ contract ExitHandler {
             ++calls["opened"];
             (,,,, uint128 owed, uint128 custody,,) = exits.opening(address(usdt));
             (ghostOwedAtOpening, ghostCustodyAtOpening) = (owed, custody);
+            uint256 window = settlement.exitAfter();
+            if (window < exits.MIN_CLAIM_WINDOW()) window = exits.MIN_CLAIM_WINDOW();
+            ghostClaimEnd = block.timestamp + window;
         } catch (bytes memory err) {
             if (opened) {
                 if (!_isError(err, _exitOpenError())) ++ghostWrongRefusal;
@@ -321,6 +331,17 @@ contract ExitHandler {
                 ++ghostWrongRefusal;
             }
         }
+    }
+
+    function windowClosed() public view returns (bool) {
+        return opened && block.timestamp >= ghostClaimEnd;
+    }
+
+    /// @dev Jumps to the end of the claim window (a campaign's warps of at most 4 days rarely reach 30 days).
+    function closeWindow() external {
+        if (!opened || windowClosed()) return;
+        ++calls["closeWindow"];
+        vm.warp(ghostClaimEnd);
     }
 
     /// @dev Folds the next 1-3 batches, newest first, from where the previous fold stopped.
@@ -341,6 +362,7 @@ contract ExitHandler {
         }
     }
 
+    /// @dev A member's claim (to themselves, by them or a relayer): in the window, once, once folded, of their due.
     function exitMember(uint256 seed) external {
         if (!opened || _accounts.length == 0) return;
         ++calls["exitAttempt"];
@@ -349,24 +371,88 @@ contract ExitHandler {
         (ExitLeaf memory leaf, uint256 index, SumNode[] memory siblings) = t.proof(i);
         address m = leaf.member;
         address sender = (seed >> 8) % 2 == 0 ? m : address(0xBEEF);
-        uint256 expected = _expected(_accounts[i]);
+        uint256 expected = _expectedDue(_accounts[i]);
         bool folded = _folded == _kept.length;
+        bool closed = windowClosed();
+        bool claimed = ghostDue[m] != 0;
         uint256 before = usdt.balanceOf(m);
         vm.prank(sender);
-        try exits.exit(address(usdt), leaf, index, siblings, m) returns (uint256 amount) {
-            if (ghostExited[m]) ++ghostPaidTwice;
-            if (!folded || amount != expected || usdt.balanceOf(m) - before != amount) ++ghostWrongExit;
-            ghostExited[m] = true;
-            ghostExitPaid += amount;
-            ++calls["exited"];
+        try exits.exit(address(usdt), leaf, index, siblings, m) returns (uint256 due) {
+            if (claimed) ++ghostPaidTwice;
+            if (closed || !folded || due != expected || usdt.balanceOf(m) != before) ++ghostWrongExit;
+            ghostDue[m] = due;
+            ghostProven += due;
+            ++calls["claimed"];
         } catch (bytes memory err) {
-            bytes memory why = !folded
-                ? abi.encodeWithSelector(SettlementExit.BatchesNotFolded.selector, address(usdt), _unfoldedHead())
-                : ghostExited[m]
+            bytes memory why = closed
+                ? abi.encodeWithSelector(SettlementExit.ClaimWindowClosed.selector, address(usdt), ghostClaimEnd)
+                : claimed
                     ? abi.encodeWithSelector(SettlementExit.AlreadyExited.selector, address(usdt), m)
-                    : abi.encodeWithSelector(SettlementExit.NothingToExit.selector, address(usdt), m);
+                    : !folded
+                        ? abi.encodeWithSelector(
+                            SettlementExit.BatchesNotFolded.selector, address(usdt), _unfoldedHead()
+                        )
+                        : abi.encodeWithSelector(SettlementExit.NothingToExit.selector, address(usdt), m);
             if (!_isError(err, why)) ++ghostWrongExit;
-            if (folded && !ghostExited[m] && expected != 0) ++ghostWrongExit;
+            if (!closed && folded && !claimed && expected != 0) ++ghostWrongExit;
+        }
+    }
+
+    /// @dev A claim paid (by anyone) once the window has closed: its due times min(1, custody/proven), once.
+    function payOutMember(uint256 seed) external {
+        if (!opened) return;
+        ++calls["payOutAttempt"];
+        address m = _member(seed % MEMBERS);
+        bool closed = windowClosed();
+        uint256 expected = _share(ghostDue[m]);
+        uint256 before = usdt.balanceOf(m);
+        vm.prank(address(0xFEE));
+        try exits.payOut(address(usdt), m) returns (uint256 amount) {
+            if (ghostPaidOut[m]) ++ghostPaidTwice;
+            if (!closed || ghostDue[m] == 0 || amount != expected || usdt.balanceOf(m) - before != amount) {
+                ++ghostWrongExit;
+            }
+            ghostPaidOut[m] = true;
+            ghostExitPaid += amount;
+            ++calls["paidOut"];
+        } catch (bytes memory err) {
+            bytes memory why = !closed
+                ? abi.encodeWithSelector(SettlementExit.ClaimWindowOpen.selector, address(usdt), ghostClaimEnd)
+                : ghostPaidOut[m]
+                    ? abi.encodeWithSelector(SettlementExit.AlreadyPaid.selector, address(usdt), m)
+                    : abi.encodeWithSelector(SettlementExit.NotClaimed.selector, address(usdt), m);
+            if (!_isError(err, why)) ++ghostWrongExit;
+            if (closed && ghostDue[m] != 0 && !ghostPaidOut[m]) ++ghostWrongExit;
+        }
+    }
+
+    /// @dev The custody beyond the claims to the admin: after the window, once, custody − min(custody, proven).
+    function returnSurplus() external {
+        if (!opened) return;
+        ++calls["surplusAttempt"];
+        bool closed = windowClosed();
+        uint256 expected = ghostCustodyAtOpening > ghostProven ? ghostCustodyAtOpening - ghostProven : 0;
+        uint256 before = usdt.balanceOf(admin);
+        try exits.returnSurplus(address(usdt)) returns (uint256 amount) {
+            if (!closed || surplusReturned || amount != expected || usdt.balanceOf(admin) - before != amount) {
+                ++ghostWrongSurplus;
+            }
+            surplusReturned = true;
+            ghostSurplus = amount;
+            ++calls["surplusReturned"];
+        } catch (bytes memory err) {
+            bytes memory why = !closed
+                ? abi.encodeWithSelector(SettlementExit.ClaimWindowOpen.selector, address(usdt), ghostClaimEnd)
+                : abi.encodeWithSelector(SettlementExit.SurplusAlreadyReturned.selector, address(usdt));
+            if (!_isError(err, why) || (closed && !surplusReturned)) ++ghostWrongSurplus;
+        }
+    }
+
+    /// @notice What the claims not yet paid would be paid now: each due times min(1, custody/proven).
+    function outstanding() external view returns (uint256 total) {
+        for (uint256 i; i < MEMBERS; ++i) {
+            address m = _member(i);
+            if (!ghostPaidOut[m]) total += _share(ghostDue[m]);
         }
     }
 
@@ -375,15 +461,16 @@ contract ExitHandler {
         return head;
     }
 
-    /// @dev EXIT.md §4: (reserved + held + pending + batched − paid or deferred since, floored at 0) × custody/owed
-    ///      when short, rounded down, capped at what is left of the exits' custody.
-    function _expected(MerkleSum.Account memory a) internal view returns (uint256 amount) {
+    /// @dev EXIT.md §4: reserved + held + pending + batched − paid or deferred since, floored at 0.
+    function _expectedDue(MerkleSum.Account memory a) internal view returns (uint256) {
         uint256 entitlement = ExitTree.entitlement(a);
         uint256 paidAfter = _paidAfter[a.user];
-        uint256 due = entitlement > paidAfter ? entitlement - paidAfter : 0;
-        (uint256 owed, uint256 custody) = (ghostOwedAtOpening, ghostCustodyAtOpening);
-        amount = custody >= owed ? due : due * custody / owed;
-        uint256 left = custody - ghostExitPaid;
-        if (amount > left) amount = left;
+        return entitlement > paidAfter ? entitlement - paidAfter : 0;
+    }
+
+    /// @dev EXIT.md §13: `due` times min(1, custody/proven), rounded down.
+    function _share(uint256 due) internal view returns (uint256) {
+        (uint256 custody, uint256 proven) = (ghostCustodyAtOpening, ghostProven);
+        return custody >= proven ? due : due * custody / proven;
     }
 }

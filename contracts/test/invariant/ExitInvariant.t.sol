@@ -10,7 +10,8 @@ import {ExitHandler} from "./ExitHandler.sol";
 
 /// @notice Properties of the members' exit after any sequence of ExitHandler actions: registrations, payouts (paid
 ///         or deferred), claims, commitments of real trees, pauses, time, openings (early and on time), folds,
-///         exits (twice, for nothing, by relayers), and every operator action after the opening.
+///         claims in the exit's window (twice, for nothing, by relayers, too late), payouts after it (early, twice,
+///         unclaimed), the surplus's return, and every operator action after the opening.
 abstract contract ExitInvariantBase is SettlementFixture {
     /// @dev Shorter than the fixture's 14 days, so that a campaign's warps reach the opening often.
     uint64 internal constant INVARIANT_EXIT_AFTER = 5 days;
@@ -28,14 +29,25 @@ abstract contract ExitInvariantBase is SettlementFixture {
         usdt.transferOwnership(address(h)); // the handler pauses the token to defer payouts
     }
 
-    /// @notice The exits never pay more than the custody handed to them, and hold exactly the rest.
+    /// @notice The exits never pay more than the custody handed to them (payouts and the surplus together), and hold
+    ///         exactly the rest.
     function _check_exitsNeverPayMoreThanTheirCustody() internal view {
         if (!handler.opened()) return;
         uint256 custody = handler.ghostCustodyAtOpening();
-        assertLe(handler.ghostExitPaid(), custody, "paid <= custody at opening");
-        assertEq(usdt.balanceOf(address(exits)), custody - handler.ghostExitPaid(), "the exits hold the rest");
+        uint256 out = handler.ghostExitPaid() + handler.ghostSurplus();
+        assertLe(out, custody, "paid + surplus <= custody at opening");
+        assertEq(usdt.balanceOf(address(exits)), custody - out, "the exits hold the rest");
         (,,,,,,, uint128 paid) = exits.opening(address(usdt));
         assertEq(paid, handler.ghostExitPaid(), "the exits' books");
+        (,, uint256 proven,,) = exits.claimWindow(address(usdt));
+        assertEq(proven, handler.ghostProven(), "the claims' sum");
+    }
+
+    /// @notice Every claim not yet paid stays payable in full of its share, before and after the surplus left; the
+    ///         surplus leaves only after the window, once, exactly custody − min(custody, proven).
+    function _check_claimsStayPayableAfterTheSurplus() internal view {
+        assertGe(usdt.balanceOf(address(exits)), handler.outstanding(), "the claims' shares are held");
+        assertEq(handler.ghostWrongSurplus(), 0, "a surplus early, twice, or of the wrong amount");
     }
 
     /// @notice What members can claim is always in the Settlement, before and after the opening.
@@ -44,7 +56,8 @@ abstract contract ExitInvariantBase is SettlementFixture {
         assertEq(handler.ghostClaimFailed(), 0, "a claim refused");
     }
 
-    /// @notice No member is paid by two exits; every exit pays EXIT.md §4's amount or is refused for its reason.
+    /// @notice No member claims or is paid twice; every claim records EXIT.md §4's due and every payout pays §13's
+    ///         share, or is refused for its reason.
     function _check_eachMemberExitsOnceForTheRightAmount() internal view {
         assertEq(handler.ghostPaidTwice(), 0, "paid twice");
         assertEq(handler.ghostWrongExit(), 0, "an exit paid the wrong amount or was refused wrongly");
@@ -81,6 +94,10 @@ contract ExitInvariantTest is ExitInvariantBase {
         _check_claimsAreAlwaysCovered();
     }
 
+    function invariant_claimsStayPayableAfterTheSurplus() public view {
+        _check_claimsStayPayableAfterTheSurplus();
+    }
+
     function invariant_eachMemberExitsOnceForTheRightAmount() public view {
         _check_eachMemberExitsOnceForTheRightAmount();
     }
@@ -104,8 +121,12 @@ contract ExitInvariantTest is ExitInvariantBase {
         console.log("opening attempts", handler.calls("openAttempt"));
         console.log("openings", handler.calls("opened"));
         console.log("calls: fold", handler.calls("fold"));
-        console.log("exit attempts", handler.calls("exitAttempt"));
-        console.log("exits paid", handler.calls("exited"));
+        console.log("exit claim attempts", handler.calls("exitAttempt"));
+        console.log("exit claims", handler.calls("claimed"));
+        console.log("windows closed", handler.calls("closeWindow"));
+        console.log("payout attempts", handler.calls("payOutAttempt"));
+        console.log("payouts", handler.calls("paidOut"));
+        console.log("surpluses returned", handler.calls("surplusReturned"));
     }
 }
 
@@ -138,21 +159,35 @@ contract ExitHandlerSmokeTest is ExitInvariantBase {
         handler.exitMember(1); // refused: batches not folded
         handler.fold(0); // one batch
         handler.fold(2); // the rest
-        for (uint256 i; i < 12; ++i) {
-            handler.exitMember(i); // each member, then again
+        for (uint256 i; i < 3; ++i) {
+            handler.exitMember(i); // members 0-2 claim; 3 and 4 never do
+            handler.exitMember(i + 5); // the same member again: refused
         }
+        handler.payOutMember(0); // refused: the window is open
+        handler.returnSurplus(); // refused
         handler.claim(0); // claims still work
         handler.claim(1);
         handler.flipPause();
         handler.payout(9); // refused: paused
         handler.openExit(); // refused: already open
         handler.flipPause();
+        handler.closeWindow();
+        handler.exitMember(4); // refused: too late
+        handler.payOutMember(0);
+        handler.returnSurplus(); // between the payouts
+        handler.returnSurplus(); // refused: once
+        for (uint256 i; i < 10; ++i) {
+            handler.payOutMember(i); // each claim once (the unclaimed refused), then again (refused)
+        }
 
-        assertGe(handler.calls("exited"), 1, "exits paid");
+        assertGe(handler.calls("claimed"), 1, "claims");
+        assertGe(handler.calls("paidOut"), 1, "payouts");
+        assertEq(handler.calls("surplusReturned"), 1, "the surplus, once");
         assertGe(handler.calls("payoutDeferred"), 2, "deferred payouts");
         assertGe(handler.calls("fold"), 2, "folds");
         _check_exitsNeverPayMoreThanTheirCustody();
         _check_claimsAreAlwaysCovered();
+        _check_claimsStayPayableAfterTheSurplus();
         _check_eachMemberExitsOnceForTheRightAmount();
         _check_nothingMovesAnOpenTokenButClaimsAndExits();
         _check_theExitOpensOnlyWhenDue();

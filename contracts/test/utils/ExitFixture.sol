@@ -136,13 +136,62 @@ abstract contract ExitFixture is SettlementFixture {
         exits.openExit(token);
     }
 
-    /// @dev `t`'s account `user` exits to their own address, sent by themselves; returns what they received.
-    function _exit(ExitTree.Tree memory t, address user) internal returns (uint256 amount) {
+    /// @dev `t`'s account `user` claims their exit, to their own address, sent by themselves; returns the due
+    ///      recorded (what `claimOf` says).
+    function _claim(ExitTree.Tree memory t, address user) internal returns (uint256 due) {
         (ExitLeaf memory leaf, uint256 index, SumNode[] memory siblings) = t.proof(t.find(user));
-        uint256 before = _balance(t.ctx.token, user);
         vm.prank(user);
-        amount = exits.exit(t.ctx.token, leaf, index, siblings, user);
-        assertEq(_balance(t.ctx.token, user) - before, amount, "the exit's amount arrived");
+        due = exits.exit(t.ctx.token, leaf, index, siblings, user);
+        (uint256 recorded, address to, bool paid) = exits.claimOf(t.ctx.token, user);
+        assertEq(recorded, due, "the claim's due is recorded");
+        assertEq(to, user, "to the member");
+        assertFalse(paid, "not paid before the window closes");
+    }
+
+    /// @dev Warps to the end of `token`'s claim window: claims are over, payouts may start.
+    function _closeClaimWindow(address token) internal {
+        (uint64 end,,,,) = exits.claimWindow(token);
+        assertTrue(end != 0, "the exit is open");
+        if (block.timestamp < end) vm.warp(end);
+    }
+
+    /// @dev Pays `member`'s claim (sent by a stranger); returns what arrived where the claim says.
+    function _payOut(address token, address member) internal returns (uint256 amount) {
+        (, address to,) = exits.claimOf(token, member);
+        uint256 before = _balance(token, to);
+        vm.prank(makeAddr("payer"));
+        amount = exits.payOut(token, member);
+        assertEq(_balance(token, to) - before, amount, "the payout's amount arrived");
+        (,, bool paid) = exits.claimOf(token, member);
+        assertTrue(paid, "paid");
+    }
+
+    /// @dev Every one of `users` claims (in that order), the window closes, then each is paid (in the same order):
+    ///      what each received.
+    function _exitAll(ExitTree.Tree memory t, address[] memory users) internal returns (uint256[] memory amounts) {
+        for (uint256 i; i < users.length; ++i) {
+            _claim(t, users[i]);
+        }
+        _closeClaimWindow(t.ctx.token);
+        amounts = new uint256[](users.length);
+        for (uint256 i; i < users.length; ++i) {
+            amounts[i] = _payOut(t.ctx.token, users[i]);
+        }
+    }
+
+    function _list(address a) internal pure returns (address[] memory l) {
+        l = new address[](1);
+        l[0] = a;
+    }
+
+    function _list(address a, address b) internal pure returns (address[] memory l) {
+        l = new address[](2);
+        (l[0], l[1]) = (a, b);
+    }
+
+    function _list(address a, address b, address c) internal pure returns (address[] memory l) {
+        l = new address[](3);
+        (l[0], l[1], l[2]) = (a, b, c);
     }
 
     /// @dev `reason` of 4 bytes: only the error's selector is checked.
