@@ -97,8 +97,13 @@ pub struct AuthorisationView {
     /// Approvals the signer requires for this outflow besides the proposer's (its `GET /v1/policy`; 1 when the signer
     /// sets none or cannot be asked; 0 for a solvency commitment, the system's).
     pub approvals_required: u64,
-    /// What is still missing before it can be signed, in words (empty once approved).
+    /// What is still missing before it can be signed, in English words (empty once approved); `missing_proposer` and
+    /// `missing_approvals` say the same as data, for a client that writes it in its reader's language.
     pub missing: Vec<String>,
+    /// The proposer's wallet while its own signature is still missing (else null).
+    pub missing_proposer: Option<String>,
+    /// How many more approvals, from approvers other than the proposer, are still missing (0 once enough are in).
+    pub missing_approvals: u64,
     /// Wallets whose approvals the signer counts (its list; empty when it sets none).
     pub approvers: Vec<String>,
     /// The recipients and their amounts: a payout batch's entries, or a transfer's or refund's one recipient (none
@@ -187,15 +192,16 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
     let (proposed, given) = a.approvals();
     let stage = a.stage(now).to_owned();
     let mut missing = Vec::new();
+    let (mut missing_proposer, mut missing_approvals) = (None, 0);
     if !system && matches!(stage.as_str(), "proposed" | "approved") {
         if !proposed {
-            missing.push(format!("the proposer's signature ({})", a.proposer.to_checksum(None)));
+            let wallet = a.proposer.to_checksum(None);
+            missing.push(format!("the proposer's signature ({wallet})"));
+            missing_proposer = Some(wallet);
         }
         if (given as u64) < approvals_required {
-            missing.push(format!(
-                "{} more approval(s) from an approver other than the proposer",
-                approvals_required - given as u64
-            ));
+            missing_approvals = approvals_required - given as u64;
+            missing.push(format!("{missing_approvals} more approval(s) from an approver other than the proposer"));
         }
     }
     let entries = match a.kind.as_str() {
@@ -268,6 +274,8 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
             .collect(),
         approvals_required,
         missing,
+        missing_proposer,
+        missing_approvals,
         approvers,
         entries,
         custody,

@@ -127,6 +127,15 @@ async fn a_batch_is_signed_only_after_its_proposer_and_another_approver_signed_i
     assert_eq!(p.body["stage"], "proposed");
     assert_eq!(p.body["entries"].as_array().unwrap().len(), 4, "the approver sees every recipient");
     assert_eq!(p.body["approvals_required"], 1);
+    // Before the proposer's own signature both are missing, as words and as data a client writes in its language.
+    assert_eq!(p.body["missing"].as_array().map(Vec::len), Some(2), "{}", p.body);
+    assert_eq!(
+        p.body["missing_proposer"].as_str(),
+        Some(finance.key.address().to_checksum(None).as_str()),
+        "{}",
+        p.body
+    );
+    assert_eq!(p.body["missing_approvals"], 1, "{}", p.body);
     let auth = p.body["id"].as_i64().unwrap();
     let again = app
         .post_admin("/v1/admin/authorisations", &finance.token, json!({ "kind": "payout_batch", "subject": id }))
@@ -147,6 +156,7 @@ async fn a_batch_is_signed_only_after_its_proposer_and_another_approver_signed_i
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["stage"], "proposed");
     assert_eq!(a.body["missing"].as_array().unwrap().len(), 1, "{}", a.body);
+    assert_eq!((&a.body["missing_proposer"], &a.body["missing_approvals"]), (&json!(null), &json!(1)), "{}", a.body);
 
     // The proposer approving their own proposal is refused, whatever roles they hold.
     let own = sign_typed(&finance.key, &p.body["typed_data"]["approve"]);
@@ -163,6 +173,7 @@ async fn a_batch_is_signed_only_after_its_proposer_and_another_approver_signed_i
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["stage"], "approved", "{}", a.body);
     assert_eq!(a.body["missing"], json!([]));
+    assert_eq!((&a.body["missing_proposer"], &a.body["missing_approvals"]), (&json!(null), &json!(0)), "{}", a.body);
     assert_eq!(a.body["signatures"].as_array().unwrap().len(), 2);
 
     let s = app.post_admin(&sign_path, &finance.token, json!({})).await;

@@ -52,6 +52,15 @@ test("finance proposes a batch, another approver approves it in another browser,
   const own = await signStaffTyped(STAFF.finance, view.typed_data.approve);
   const refused = await Api.raw("POST", `/v1/admin/authorisations/${auth}/signatures`, { action: "approve", signature: own }, finance.token);
   assert.equal(refused.status, 403, JSON.stringify(refused.body));
+  // What is missing is said in the reader's language (the API's words are English; its data are not words): in
+  // Arabic, the one approval still missing, with no English left in the notice.
+  const missing = mine.getByTestId("authorisation-missing");
+  assert.match(await missing.innerText(), /Still missing: 1 more approval from an approver other than the proposer/);
+  await p.getByTestId("language-picker").selectOption("ar");
+  await until("the notice in Arabic", async () => /موافقة واحدة أخرى من موافِق غير صاحب الاقتراح/.test(await missing.innerText()));
+  assert.doesNotMatch(await missing.innerText(), /[A-Za-z]{3,}/, "no English word in the Arabic notice");
+  await p.getByTestId("language-picker").selectOption("en");
+  await until("the notice in English again", async () => /Still missing/.test(await missing.innerText()));
   await f.screenshot("25-proposed");
 
   // The approver, in a browser of its own, sees what it approves and approves by signing.

@@ -12,6 +12,7 @@ import { LoadFailed, errorText, useSignedIn } from "../ui/account";
 import { ConfirmAction, time, unixTime, useCan } from "./common";
 import { type ConsoleKey, t, tx } from "../i18n";
 import { localHuman } from "../lib/format";
+import { formatLocale } from "../i18n/tag";
 import { roughUpHuman } from "../lib/money";
 import type { Schema } from "../generated/api";
 
@@ -50,6 +51,18 @@ const sentFrom = (kind: string) => t(SENT_FROM[kind] ?? "approvals.its_page");
 const STAGES = ["proposed", "approved", "signed", "sent", "executed", "rejected", "expired", "failed", "cancelled"];
 /** A stage's word and its explanation (the badge and its title); the API's word otherwise. */
 export const stageWord = (s: string) => (STAGES.includes(s) ? t(`approvals.stage_${s}` as ConsoleKey) : s);
+
+/**
+ * What a proposal still misses, in the reader's language (the API's `missing` is English words; its
+ * `missing_proposer` and `missing_approvals` say the same as data), joined as the language lists things; "" when
+ * nothing is missing.
+ */
+export function missingWords(a: Pick<AuthorisationView, "missing_proposer" | "missing_approvals">): string {
+  const parts: string[] = [];
+  if (a.missing_proposer) parts.push(t("approvals.missing_proposer", { wallet: a.missing_proposer }));
+  if (a.missing_approvals > 0) parts.push(t("approvals.missing_approvals", { count: a.missing_approvals }));
+  return new Intl.ListFormat(formatLocale(), { type: "conjunction" }).format(parts);
+}
 const stageText = (s: string) => (STAGES.includes(s) ? t(`approvals.stage_${s}_title` as ConsoleKey) : s);
 
 /** The kinds staff may filter the queue by (the API's `kind`). */
@@ -279,9 +292,9 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
           </li>
         )}
       </ul>
-      {open && a.missing.length > 0 && (
+      {open && missingWords(a) !== "" && (
         <Notice kind="info" testid="authorisation-missing">
-          {t("approvals.missing", { missing: a.missing.join("; ") })}
+          {t("approvals.missing", { missing: missingWords(a) })}
         </Notice>
       )}
       {open && (

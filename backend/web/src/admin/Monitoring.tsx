@@ -13,7 +13,7 @@ import { assetKey, chainAddress, isTronChain, parseAnyAddress } from "../lib/tro
 import { type Asset, ConfirmAction, time, useCan } from "./common";
 import { BarChart, LineChart, type Series } from "./charts";
 import { sendTransfer, type TransferView } from "./Treasury";
-import { proposeSigned } from "./Approvals";
+import { missingWords, proposeSigned } from "./Approvals";
 import type { Schema } from "../generated/api";
 
 type Reconciliation = Schema<"Reconciliation">;
@@ -354,8 +354,8 @@ function Quarantine(props: { assets: Asset[] }) {
                     setProposal({
                       key: eventKey(q),
                       text:
-                        a.missing.length > 0
-                          ? t("payouts.proposal_missing", { id: String(a.id), stage: a.stage, missing: a.missing.join("; ") })
+                        missingWords(a) !== ""
+                          ? t("payouts.proposal_missing", { id: String(a.id), stage: a.stage, missing: missingWords(a) })
                           : t("payouts.proposal", { id: String(a.id), stage: a.stage }),
                     });
                   }}

@@ -9,7 +9,7 @@ import { fiat, mulPrice, roughUp } from "../lib/money";
 import type { AssetAmount } from "../lib/types";
 import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { LoadFailed, useSignedIn } from "../ui/account";
-import { proposeSigned, stageWord, type AuthorisationView } from "./Approvals";
+import { missingWords, proposeSigned, stageWord, type AuthorisationView } from "./Approvals";
 import { networkLabel } from "../lib/networks";
 import { type ConsoleKey, t, tx } from "../i18n";
 import { localHuman } from "../lib/format";
@@ -667,8 +667,8 @@ function proposalText(p: AuthorisationView): string {
     });
   }
   if (p.stage === "rejected" || p.stage === "expired") return t("payouts.proposal_closed", { id: String(p.id), stage, reason: p.decision_reason ?? "" });
-  return p.missing.length > 0
-    ? t("payouts.proposal_missing", { id: String(p.id), stage, missing: p.missing.join("; ") })
+  return missingWords(p) !== ""
+    ? t("payouts.proposal_missing", { id: String(p.id), stage, missing: missingWords(p) })
     : t("payouts.proposal", { id: String(p.id), stage });
 }
 

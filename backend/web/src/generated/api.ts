@@ -349,8 +349,15 @@ export interface components {
        * solvency worker records it, with no staff signature).
        */
       kind: string;
-      /** What is still missing before it can be signed, in words (empty once approved). */
+      /**
+       * What is still missing before it can be signed, in English words (empty once approved); `missing_proposer` and
+       * `missing_approvals` say the same as data, for a client that writes it in its reader's language.
+       */
       missing: string[];
+      /** How many more approvals, from approvers other than the proposer, are still missing (0 once enough are in). */
+      missing_approvals: number;
+      /** The proposer's wallet while its own signature is still missing (else null). */
+      missing_proposer?: string | null;
       /** What the recipients receive in all: `total` less `fee`. */
       net: components["schemas"]["AssetAmount"];
       /** The estimated network fee of the outflow's transaction; null with `custody`. */

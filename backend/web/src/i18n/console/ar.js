@@ -275,6 +275,8 @@ export default {
   "approvals.closed": "مغلق: «{reason}»",
   "approvals.closed_by": "أغلقه {wallet}: «{reason}»",
   "approvals.missing": "لا يزال ينقص: {missing}.",
+  "approvals.missing_proposer": "توقيع صاحب الاقتراح ({wallet})",
+  "approvals.missing_approvals": { zero: "لا موافقات أخرى", one: "موافقة واحدة أخرى من موافِق غير صاحب الاقتراح", two: "موافقتان أخريان من موافِقَين غير صاحب الاقتراح", few: "{count} موافقات أخرى من موافِقين غير صاحب الاقتراح", many: "{count} موافقة أخرى من موافِقين غير صاحب الاقتراح", other: "{count} موافقة أخرى من موافِقين غير صاحب الاقتراح" },
   "approvals.sign_proposal": "توقيع الاقتراح",
   "approvals.sign_proposal_title": "توقيع الاقتراح رقم {id}",
   "approvals.sign_proposal_describe": {"one": "توقّع محفظتك أنك أعددت هذا الـ{kind} بقيمة {amount} إلى مستلم واحد ({count}).", "other": "توقّع محفظتك أنك أعددت هذا الـ{kind} بقيمة {amount} إلى {count} مستلمين."},

@@ -277,6 +277,8 @@ export default {
   "approvals.closed": "Closed: “{reason}”",
   "approvals.closed_by": "Closed by {wallet}: “{reason}”",
   "approvals.missing": "Still missing: {missing}.",
+  "approvals.missing_proposer": "the proposer's signature ({wallet})",
+  "approvals.missing_approvals": { one: "{count} more approval from an approver other than the proposer", other: "{count} more approvals from approvers other than the proposer" },
   "approvals.sign_proposal": "Sign the proposal",
   "approvals.sign_proposal_title": "Sign proposal #{id}",
   "approvals.sign_proposal_describe": { "one": "Your wallet signs that you prepared this {kind} of {amount} to {count} recipient.", "other": "Your wallet signs that you prepared this {kind} of {amount} to {count} recipients." },

@@ -275,6 +275,8 @@ export default {
   "approvals.closed": "Cerrada: «{reason}»",
   "approvals.closed_by": "Cerrada por {wallet}: «{reason}»",
   "approvals.missing": "Aún falta: {missing}.",
+  "approvals.missing_proposer": "la firma de quien propone ({wallet})",
+  "approvals.missing_approvals": { one: "{count} aprobación más de un aprobador distinto de quien propone", other: "{count} aprobaciones más de aprobadores distintos de quien propone" },
   "approvals.sign_proposal": "Firmar la propuesta",
   "approvals.sign_proposal_title": "Firmar la propuesta n.º {id}",
   "approvals.sign_proposal_describe": {"one": "Tu cartera firma que preparaste este {kind} de {amount} para {count} destinatario.", "other": "Tu cartera firma que preparaste este {kind} de {amount} para {count} destinatarios."},

@@ -275,6 +275,8 @@ export default {
   "approvals.closed": "बंद: “{reason}”",
   "approvals.closed_by": "{wallet} द्वारा बंद: “{reason}”",
   "approvals.missing": "अभी भी बाकी: {missing}।",
+  "approvals.missing_proposer": "प्रस्तावक के हस्ताक्षर ({wallet})",
+  "approvals.missing_approvals": { one: "प्रस्तावक के अलावा किसी अनुमोदक से {count} और अनुमोदन", other: "प्रस्तावक के अलावा अनुमोदकों से {count} और अनुमोदन" },
   "approvals.sign_proposal": "प्रस्ताव पर हस्ताक्षर करें",
   "approvals.sign_proposal_title": "प्रस्ताव #{id} पर हस्ताक्षर करें",
   "approvals.sign_proposal_describe": {"other": "आपका वॉलेट हस्ताक्षर करता है कि आपने {count} प्राप्तकर्ताओं के लिए {amount} का यह {kind} तैयार किया।"},

@@ -275,6 +275,8 @@ export default {
   "approvals.closed": "Ditutup: “{reason}”",
   "approvals.closed_by": "Ditutup oleh {wallet}: “{reason}”",
   "approvals.missing": "Masih kurang: {missing}.",
+  "approvals.missing_proposer": "tanda tangan pengusul ({wallet})",
+  "approvals.missing_approvals": { other: "{count} persetujuan lagi dari penyetuju selain pengusul" },
   "approvals.sign_proposal": "Tandatangani usulan",
   "approvals.sign_proposal_title": "Tandatangani usulan #{id}",
   "approvals.sign_proposal_describe": {"other": "Dompet Anda menandatangani bahwa Anda menyiapkan {kind} ini sebesar {amount} untuk {count} penerima."},

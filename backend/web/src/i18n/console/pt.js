@@ -275,6 +275,8 @@ export default {
   "approvals.closed": "Encerrada: “{reason}”",
   "approvals.closed_by": "Encerrada por {wallet}: “{reason}”",
   "approvals.missing": "Ainda falta: {missing}.",
+  "approvals.missing_proposer": "a assinatura de quem propõe ({wallet})",
+  "approvals.missing_approvals": { one: "mais {count} aprovação de um aprovador diferente de quem propõe", other: "mais {count} aprovações de aprovadores diferentes de quem propõe" },
   "approvals.sign_proposal": "Assinar a proposta",
   "approvals.sign_proposal_title": "Assinar a proposta nº {id}",
   "approvals.sign_proposal_describe": {"one": "Sua carteira assina que você preparou este(a) {kind} de {amount} para {count} destinatário.", "other": "Sua carteira assina que você preparou este(a) {kind} de {amount} para {count} destinatários."},
