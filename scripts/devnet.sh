@@ -112,6 +112,13 @@ const same = (a, b) => String(a).toLowerCase() === String(b).toLowerCase();
 const diff = [];
 for (const key of ["chain_id", "settlement", "usdt", "admin", "signer"])
   if (!same(record[key], deployed[key])) diff.push(`${key}: the record says ${record[key]}, the devnet deployed ${deployed[key]}`);
+// The further assets a record names (the exit page's buttons) are tokens this start deployed: GUSDT, BUSDT.
+const deployedTokens = [deployed.generation_token, deployed.binary_token, ...(deployed.spare_tokens ?? [])].filter(Boolean);
+for (const [i, a] of (record.assets ?? []).entries())
+  if (!deployedTokens.some((t) => same(t, a.token))) diff.push(`assets[${i}] (${a.symbol}): the record says ${a.token}, which this devnet did not deploy`);
+for (const [key, symbol] of [["generation_token", "GUSDT"], ["binary_token", "BUSDT"]])
+  if (deployed[key] && !(record.assets ?? []).some((a) => same(a.token, deployed[key]) && a.symbol === symbol))
+    diff.push(`assets: the record does not name ${symbol} at ${deployed[key]}, which this devnet deployed (the exit page offers the record's assets)`);
 if ((record.settlement_base58 ?? null) !== (deployed.settlement_base58 ?? null))
   diff.push(`settlement_base58: the record says ${record.settlement_base58}, the devnet deployed ${deployed.settlement_base58}`);
 const call = async (data) => {

@@ -3,14 +3,14 @@
 // dist/assets/ file, no CDN), so that it works opened from a file:// URL, from any host, or from the backend's
 // /exit.html (which sends it with a Content Security Policy allowing exactly its inline script and style, by their
 // hashes). It carries the same deployment records as the dApp (`__BUILD_NETWORKS__`): the contracts it may act at; and
-// each record's USDT (`__BUILD_TOKENS__`), offered with the native coin as the plan's assets to pick from. Its words in
+// each record's USDT and further `assets` (`__BUILD_TOKENS__`), offered with the native coin as the plan's assets to pick from. Its words in
 // all six languages are in the one file too (src/i18n/exit).
 import type { Plugin } from "vite";
 import { defineConfig } from "vite";
 import { buildTokens, chosenByEnvironment, deploymentsDirByEnvironment } from "./scripts/deployments.mjs";
 import { buildNetworksConstant } from "./vite.config.ts";
 
-/** Each deployment record's USDT, per chain (scripts/deployments.mjs `buildTokens`), as the constant `__BUILD_TOKENS__`. */
+/** Each deployment record's USDT and further assets, per chain (scripts/deployments.mjs `buildTokens`), as the constant `__BUILD_TOKENS__`. */
 function buildTokensConstant(): Plugin {
   return {
     name: "build-tokens",

@@ -19,9 +19,12 @@ export interface BuildNetwork {
 
 export declare const DEPLOYMENTS_DIR: string;
 export declare const MAX_PREVIOUS: number;
+export declare const MAX_ASSETS: number;
+/** A record's further assets (`assets`), checked: tokens 0x, lower case. */
+export declare function assetsOf(file: string, value: unknown): { token: string; symbol: string }[];
 export declare function deploymentsDirByEnvironment(value?: string): string;
 export declare function networkOf(file: string, record: unknown): BuildNetwork;
 export declare function buildNetworks(options?: { dir?: string; only?: string[] | null }): BuildNetwork[];
-/** Each chosen record's USDT (0x, lower case; null when it names none), per chain: the exit page's asset buttons. */
-export declare function buildTokens(options?: { dir?: string; only?: string[] | null }): { chain_id: number; usdt: string | null }[];
+/** Each chosen record's USDT (0x, lower case; null when it names none) and further assets, per chain: the exit page's asset buttons. */
+export declare function buildTokens(options?: { dir?: string; only?: string[] | null }): { chain_id: number; usdt: string | null; assets: { token: string; symbol: string }[] }[];
 export declare function chosenByEnvironment(value?: string): string[] | null;

@@ -84,6 +84,7 @@ export function networkOf(file, record) {
       previous.push(p);
     });
   }
+  assetsOf(file, r.assets);
   return {
     name: basename(file, ".json"),
     chain_id: chainId,
@@ -129,17 +130,50 @@ export function buildNetworks({ dir = DEPLOYMENTS_DIR, only = null } = {}) {
   return networks.sort((a, b) => a.chain_id - b.chain_id);
 }
 
+/** At most this many further assets a record may name (`assets`). */
+export const MAX_ASSETS = 16;
+
+/**
+ * The further assets a record names (`assets`: `[{ "token": "0x…", "symbol": "GUSDT" }]`, optional: tokens the plans
+ * pay in beyond `usdt`, such as an asset a later change allowed), checked; throws naming the file and the field. The
+ * exit page still offers one only if the contract ever allowed it (`wasEverAllowed`, read through the member's
+ * wallet): a record cannot make the page act on a token the contract never held.
+ * @param {string} file
+ * @param {unknown} value
+ * @returns {{ token: string, symbol: string }[]}
+ */
+export function assetsOf(file, value) {
+  const fail = (why) => {
+    throw new Error(`${file}: ${why} (deployments/README.md)`);
+  };
+  if (value == null) return [];
+  if (!Array.isArray(value)) fail(`assets is not a list of { token, symbol }: ${JSON.stringify(value).slice(0, 80)}`);
+  if (value.length > MAX_ASSETS) fail(`assets lists ${value.length} tokens; at most ${MAX_ASSETS}`);
+  const out = [];
+  value.forEach((entry, i) => {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) fail(`assets[${i}] is not a JSON object with token and symbol`);
+    const { token, symbol } = entry;
+    if (typeof token !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(token) || /^0x0{40}$/.test(token)) fail(`assets[${i}].token is not a non-zero 0x address: ${JSON.stringify(token)}`);
+    if (typeof symbol !== "string" || !/^[A-Za-z0-9.\-]{1,16}$/.test(symbol)) fail(`assets[${i}].symbol is not 1 to 16 letters or digits: ${JSON.stringify(symbol)}`);
+    const lower = token.toLowerCase();
+    if (out.some((a) => a.token === lower)) fail(`assets[${i}].token ${lower} is listed twice`);
+    out.push({ token: lower, symbol });
+  });
+  return out;
+}
+
 /**
  * The plan's assets each chosen record names beyond the native coin — the USDT `referral-deploy` allowed (`usdt`,
- * 0x, lower case; null when a record names none) — per chain, for the members' exit page's asset buttons
- * (vite.exit.config.ts): the records `buildNetworks` accepts, read again.
+ * 0x, lower case; null when a record names none) and the further `assets` it lists — per chain, for the members' exit
+ * page's asset buttons (vite.exit.config.ts): the records `buildNetworks` accepts, read again.
  * @param {{ dir?: string, only?: string[] | null }} [options]
  */
 export function buildTokens({ dir = DEPLOYMENTS_DIR, only = null } = {}) {
   return buildNetworks({ dir, only }).map((n) => {
-    const record = JSON.parse(readFileSync(join(dir, `${n.name}.json`), "utf8"));
+    const path = join(dir, `${n.name}.json`);
+    const record = JSON.parse(readFileSync(path, "utf8"));
     const usdt = typeof record.usdt === "string" && /^0x[0-9a-fA-F]{40}$/.test(record.usdt) && !/^0x0{40}$/.test(record.usdt) ? record.usdt.toLowerCase() : null;
-    return { chain_id: n.chain_id, usdt };
+    return { chain_id: n.chain_id, usdt, assets: assetsOf(path, record.assets).filter((a) => a.token !== usdt) };
   });
 }
 

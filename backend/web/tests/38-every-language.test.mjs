@@ -150,6 +150,13 @@ for (const code of LANGUAGES) {
     const tokens = await assets.getByTestId("exit-asset").evaluateAll((els) => els.map((e) => e.dataset.token));
     assert.ok(tokens.includes(NATIVE), `the native coin is offered: ${tokens}`);
     assert.ok(tokens.includes(USDT_TOKEN), `the build's USDT is offered: ${tokens}`);
+    // The plans' further assets the deployment record names (GUSDT, BUSDT), each by its symbol: a member of those
+    // plans never types a token address either.
+    for (const [token, symbol] of [[CHAIN.generation_token.toLowerCase(), "GUSDT"], [CHAIN.binary_token.toLowerCase(), "BUSDT"]]) {
+      const button = assets.locator(`[data-testid=exit-asset][data-token="${token}"]`);
+      assert.equal(await button.count(), 1, `${symbol} is offered: ${tokens}`);
+      assert.equal(await button.getAttribute("data-symbol"), symbol);
+    }
     const usdt = assets.locator(`[data-testid=exit-asset][data-token="${USDT_TOKEN}"]`);
     assert.equal(await usdt.getAttribute("data-symbol"), "USDT");
     await usdt.click();
