@@ -121,7 +121,8 @@ export function datesOnPage(page, { selector = "body", open = true } = {}) {
       const detectors = [
         /\d{4}-\d{2}-\d{2}/gu,
         new RegExp(`${D}{1,2}/${D}{1,2}/${D}{2,4}`, "gu"),
-        new RegExp(`${D}{1,4} ?${monthNames}|${monthNames}\\.? ?${D}{1,4}`, "gu"),
+        // Whole words only: "…c829b6 Mark read" is a hash and a word, not "6 Mar".
+        new RegExp(`(?<![\\p{L}\\p{N}\\p{M}])${D}{1,4} ?${monthNames}(?![\\p{L}\\p{M}])|(?<![\\p{L}\\p{M}])${monthNames}(?![\\p{L}\\p{M}])\\.? ?${D}{1,4}(?![\\p{N}])`, "gu"),
       ];
       // A clock by the language's own separator of hours and minutes (Indonesian's "14.05" would be any decimal).
       if (full.separator && full.separator !== ".") detectors.push(new RegExp(`${D}{1,2}${esc(full.separator)}${D}{2}`, "gu"));
