@@ -11,7 +11,11 @@
 //   the order the hash needs, a missing batch or a forged calldata refused, a call through another contract named;
 //   chunks for several transactions;
 // - reverts named in plain words from every shape a wallet gives them (EIP-1193 `data`, nested `data.data`, viem's
-//   `cause`, a message), for each of the exit's and the Settlement's custom errors the page can meet.
+//   `cause`, a message), for each of the exit's and the Settlement's custom errors the page can meet, the claim
+//   window's too (contracts/EXIT.md §13);
+// - the claim window's figures: each claim's payout (due × min(1, custody/proven), rounded down, as SettlementExit's
+//   `_share` — the same share whatever the order, never more than custody in all), the member's stage (claim, claimed,
+//   payable, paid, missed, left) from the chain's reads, and a payout's recipient refused as the contract refuses it.
 //   cd backend/web && node --test tests/22-exit-logic.test.mjs
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -41,10 +45,13 @@ import {
   foldChunks,
   foldPlan,
   fractionOf,
+  memberStage,
   payoutsHash,
   readProof,
+  recipientRefusal,
   revertDataOf,
   revertWords,
+  shareOf,
   spanText,
   utcText,
 } from "../src/exit/logic.js";
@@ -342,12 +349,17 @@ test("reverts are found in every shape a wallet gives them and named in plain wo
     ["BatchesNotFolded", [TOKEN, ZERO_HASH], /must be folded first/],
     ["NothingToFold", [TOKEN], /nothing left to fold/],
     ["BatchNotInChain", [0n, ZERO_HASH, ZERO_HASH], /someone folded meanwhile/],
-    ["AlreadyExited", [TOKEN, addr(0xabc)], /has already exited this asset: an exit is paid once/],
+    ["AlreadyExited", [TOKEN, addr(0xabc)], /has already claimed \(or left\) this asset: a claim is made once/],
     ["InvalidProof", [ZERO_HASH, 5n, ZERO_HASH, 6n], /another epoch than the commitment the exit opened on/],
     ["SumOutOfRange", [1n << 128n], /malformed/],
     ["IndexOutOfRange", [9n, 2n], /outside a tree of 2 levels/],
     ["ProofTooDeep", [40n], /malformed/],
     ["NothingToExit", [TOKEN, addr(0xabc)], /Nothing is due/],
+    ["ClaimWindowClosed", [TOKEN, 1_800_000_000n], /claim window closed on 2027-01-15 08:00:00 UTC: no claim can be made any more/],
+    ["ClaimWindowOpen", [TOKEN, 1_800_000_000n], /claim window is open until 2027-01-15 08:00:00 UTC: payouts and the surplus can be sent only from then on/],
+    ["NotClaimed", [TOKEN, addr(0xabc)], /No claim was made for 0x0000000000000000000000000000000000000aBc/],
+    ["AlreadyPaid", [TOKEN, addr(0xabc)], /The claim of 0x0000000000000000000000000000000000000aBc is already paid: a claim is paid once/],
+    ["SurplusAlreadyReturned", [TOKEN], /surplus was already returned to the Settlement's admin/],
     ["WrongSender", [addr(0xabc), addr(0xdef)], /Only the member .* may send their exit to another address/],
     ["ZeroAddress", [], /zero address/],
     ["SelfPayment", [], /Settlement or to the exit contract itself/],
@@ -361,6 +373,71 @@ test("reverts are found in every shape a wallet gives them and named in plain wo
     assert.match(w.words, pattern, name);
   }
   assert.match(revertWords("0xdeadbeef", ERRORS).words, /cannot name \(0xdeadbeef\)/);
+  // Every custom error the exit contract's ABI declares has its own words (none falls through to "The contract refused").
+  for (const e of EXIT.filter((x) => x.type === "error")) {
+    const args = e.inputs.map((i) => (i.type === "address" ? TOKEN : i.type === "bytes32" ? ZERO_HASH : 1n));
+    assert.doesNotMatch(revertWords(encodeErrorResult({ abi: ERRORS, errorName: e.name, args }), ERRORS).words, /^The contract refused: /, `${e.name} is worded`);
+  }
+});
+
+// ── the claim window ─────────────────────────────────────────────────────────────────────────────────────────────
+
+test("each claim is paid due × min(1, custody/proven), rounded down: the same share in every order, never more than custody", () => {
+  // EXIT.md §13's race: alice 120, bob 60, carol 120 claimed; custody 150 — each is paid half.
+  const dues = [120n, 60n, 120n];
+  const proven = dues.reduce((a, b) => a + b, 0n);
+  assert.deepEqual(dues.map((d) => shareOf(d, 150n, proven)), [60n, 30n, 60n]);
+  assert.deepEqual(fractionOf(150n, proven), { full: false, text: "50 %" });
+  // Custody covers the claims: each is paid in full, the rest is surplus.
+  assert.deepEqual(dues.map((d) => shareOf(d, 1000n, proven)), dues);
+  assert.deepEqual(fractionOf(1000n, proven), { full: true, text: "100 %" });
+  // Rounded down, at most one unit a claim; the sum never above custody.
+  const odd = [1n, 1n, 1n];
+  assert.deepEqual(odd.map((d) => shareOf(d, 2n, 3n)), [0n, 0n, 0n]);
+  for (let i = 0; i < 200; i++) {
+    const claims = Array.from({ length: 1 + (i % 7) }, (_, j) => BigInt(((i + 1) * 7919 * (j + 3)) % 100_003) + 1n);
+    const all = claims.reduce((a, b) => a + b, 0n);
+    const custody = (all * BigInt(i % 13)) / 10n;
+    const paid = claims.map((d) => shareOf(d, custody, all));
+    const total = paid.reduce((a, b) => a + b, 0n);
+    assert.ok(total <= (custody < all ? custody : all), `paid ${total} of custody ${custody}, claims ${all}`);
+    assert.ok((custody < all ? custody : all) - total < BigInt(claims.length), "the rounding's dust: under one unit a claim");
+    for (const [j, d] of claims.entries()) assert.equal(paid[j], custody >= all ? d : (d * custody) / all);
+  }
+  // During the window, the preview of one who has not claimed counts their due: it can only fall as others claim.
+  const ceiling = (due, custody, proven) => shareOf(due, custody, proven + due);
+  assert.equal(ceiling(100n, 150n, 0n), 100n);
+  assert.equal(ceiling(100n, 150n, 100n), 75n);
+  assert.ok(ceiling(100n, 150n, 200n) < ceiling(100n, 150n, 100n));
+});
+
+test("the member's stage follows the chain: claim, claimed, payable, paid, missed; left and not open first", () => {
+  const running = { closed: false };
+  const closed = { closed: true };
+  const none = { due: 0n, paid: false };
+  const claimed = { due: 5n, paid: false };
+  const paid = { due: 5n, paid: true };
+  assert.equal(memberStage({ open: false, left: false, window: { closed: false }, claim: null }), "not_open");
+  assert.equal(memberStage({ open: false, left: true, window: null, claim: null }), "left");
+  assert.equal(memberStage({ open: true, left: true, window: running, claim: none }), "left");
+  assert.equal(memberStage({ open: true, left: false, window: running, claim: none }), "claim");
+  assert.equal(memberStage({ open: true, left: false, window: running, claim: null }), "claim");
+  assert.equal(memberStage({ open: true, left: false, window: running, claim: claimed }), "claimed");
+  assert.equal(memberStage({ open: true, left: false, window: closed, claim: claimed }), "payable");
+  assert.equal(memberStage({ open: true, left: false, window: closed, claim: paid }), "paid");
+  assert.equal(memberStage({ open: true, left: false, window: closed, claim: none }), "missed");
+});
+
+test("a payout's recipient is refused as the exit contract refuses it: zero, the Settlement or the exit, another's only from the member", () => {
+  const member = addr(0xa1);
+  const c = { member, sender: addr(0xb2), settlement: CONTRACT, exits: addr(0xe1) };
+  assert.equal(recipientRefusal(member, c), null, "anyone may have the member's own address paid");
+  assert.equal(recipientRefusal(member.toUpperCase().replace("0X", "0x"), c), null);
+  assert.equal(recipientRefusal(addr(0xc3), c), "not_member");
+  assert.equal(recipientRefusal(addr(0xc3), { ...c, sender: member }), null, "the member, elsewhere");
+  assert.equal(recipientRefusal(addr(0), { ...c, sender: member }), "zero");
+  assert.equal(recipientRefusal(CONTRACT.toLowerCase(), { ...c, sender: member }), "contract");
+  assert.equal(recipientRefusal(addr(0xe1), { ...c, sender: member }), "contract");
 });
 
 test("figures in words: the share custody covers, the chain's time and spans", () => {

@@ -1,10 +1,10 @@
 // The members' exit page's pure logic (contracts/EXIT.md §7, the page in src/exit/main.tsx): a proof file read into
 // `exit`'s arguments, the build's contract the proof names, the payout batches since the commitment rebuilt from their
-// logs and calldata into `foldBatches`' argument (checked against the running hash the exit waits for), and a revert
-// named in plain words. Plain JavaScript (checked by tsc through JSDoc) and pure: no I/O, no window, no clock; the ABIs
-// it decodes with are its callers' (the page passes the generated ones, the node test abi/artifacts'), so that the
-// same module is what `tests/22-exit-logic.test.mjs` checks.
-
+// logs and calldata into `foldBatches`' argument (checked against the running hash the exit waits for), the claim
+// window's figures (each claim's share, the member's stage, a payout's recipient checked as the contract checks it;
+// contracts/EXIT.md §13) and a revert named in plain words. Plain JavaScript (checked by tsc through JSDoc) and pure:
+// no I/O, no window, no clock; the ABIs it decodes with are its callers' (the page passes the generated ones, the node
+// test abi/artifacts'), so that the same module is what `tests/22-exit-logic.test.mjs` checks.
 import { concat, decodeErrorResult, decodeFunctionData, encodeAbiParameters, getAddress, keccak256, numberToHex, stringToHex } from "viem";
 import en from "../i18n/exit/en.js";
 import { wordsOf } from "../i18n/words.js";
@@ -338,18 +338,64 @@ export function foldChunks(newestFirst, maxEntries) {
 // ── figures ──────────────────────────────────────────────────────────────────────────────────────────────────────
 
 /**
- * The share of what is owed that every exit pays, fixed at opening: 1 when custody covers what is owed, else
- * custody/owed, in words ("100 %", "87.5431 %"; rounded down, as the contract rounds each payment down).
+ * The share of their due every claim is paid (contracts/EXIT.md §13): 1 when custody covers what the claims add up
+ * to (`proven`), else custody/proven, in words ("100 %", "87.5431 %"; rounded down, as the contract rounds each
+ * payment down). During the claim window it is the share if the window closed now: it can only fall as others claim.
  * @param {bigint} custody
- * @param {bigint} owed
+ * @param {bigint} proven
  * @returns {{ full: boolean, text: string }}
  */
-export function fractionOf(custody, owed) {
-  if (owed === 0n || custody >= owed) return { full: true, text: "100 %" };
-  const millionths = (custody * 100_000_000n) / owed;
+export function fractionOf(custody, proven) {
+  if (proven === 0n || custody >= proven) return { full: true, text: "100 %" };
+  const millionths = (custody * 100_000_000n) / proven;
   const whole = millionths / 1_000_000n;
   const rest = (millionths % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
   return { full: false, text: `${whole}${rest ? `.${rest}` : ""} %` };
+}
+
+/**
+ * What `payOut` pays a claim of `due` (SettlementExit's `_share`): all of it when custody covers the claims' sum
+ * `proven`, else due × custody / proven, rounded down — the same fraction for every member, whatever the order.
+ * @param {bigint} due
+ * @param {bigint} custody
+ * @param {bigint} proven
+ * @returns {bigint}
+ */
+export const shareOf = (due, custody, proven) => (custody >= proven ? due : (due * custody) / proven);
+
+/**
+ * Where a member stands in an asset's exit (contracts/EXIT.md §13), from what the chain says: `left` (they left
+ * before the exit opened, §12), `not_open` (no exit yet), `claim` (the window runs and they have not claimed),
+ * `claimed` (claimed, the window still runs), `payable` (claimed, the window closed, not paid yet), `paid`, or
+ * `missed` (the window closed without a claim for them: the exit pays them nothing).
+ * @param {{ open: boolean, left: boolean, window: { closed: boolean } | null, claim: { due: bigint, paid: boolean } | null }} s
+ * @returns {"left" | "not_open" | "claim" | "claimed" | "payable" | "paid" | "missed"}
+ */
+export function memberStage(s) {
+  if (s.left) return "left";
+  if (!s.open) return "not_open";
+  const closed = !!s.window?.closed;
+  if (s.claim && s.claim.due > 0n) {
+    if (s.claim.paid) return "paid";
+    return closed ? "payable" : "claimed";
+  }
+  return closed ? "missed" : "claim";
+}
+
+/**
+ * Why the exit contract would refuse to pay `to` for `member` when `sender` sends it (SettlementExit's
+ * `_checkRecipient`: anyone may have the member's own address paid, only the member another; never the zero address,
+ * the Settlement or the exit contract), or null when it would take it.
+ * @param {string} to
+ * @param {{ member: string, sender: string, settlement: string, exits: string }} c
+ * @returns {"zero" | "contract" | "not_member" | null}
+ */
+export function recipientRefusal(to, c) {
+  const a = to.toLowerCase();
+  if (a === NATIVE_TOKEN) return "zero";
+  if (a === c.settlement.toLowerCase() || a === c.exits.toLowerCase()) return "contract";
+  if (a !== c.member.toLowerCase() && c.sender.toLowerCase() !== c.member.toLowerCase()) return "not_member";
+  return null;
 }
 
 /**
@@ -454,6 +500,13 @@ export function revertWords(data, abi, ctx = {}) {
     IndexOutOfRange: () => t("exl.r_index_out_of_range", { index: a[0], levels: a[1] }),
     ProofTooDeep: () => t("exl.r_proof_too_deep", { levels: a[0] }),
     NothingToExit: () => t("exl.r_nothing_to_exit", { member: address(a[1]) }),
+    ClaimWindowClosed: () => t("exl.r_claim_window_closed", { end: time(a[1]) }),
+    ClaimWindowOpen: () => t("exl.r_claim_window_open", { end: time(a[1]) }),
+    NotClaimed: () => t("exl.r_not_claimed", { member: address(a[1]) }),
+    AlreadyPaid: () => t("exl.r_already_paid", { member: address(a[1]) }),
+    SurplusAlreadyReturned: () => t("exl.r_surplus_returned"),
+    NoCommitment: () => t("exl.r_no_commitment"),
+    BatchesMissing: () => t("exl.r_batches_missing"),
     WrongSender: () => t("exl.r_wrong_sender", { member: address(a[0]), wallet: address(a[1]) }),
     ZeroAddress: () => t("exl.r_zero_address"),
     SelfPayment: () => t("exl.r_self_payment"),

@@ -5,9 +5,13 @@
 // wallet's network (the deployment records, lib/networks-build.ts — the dApp's verifier's rule: never a contract the
 // proof or an operator's server names; after an upgrade each replaced contract too, each with its own exit). It shows
 // when the exit opens, lets anyone open it once due and fold the payout batches since the commitment (rebuilt from the
-// chain's logs and calldata, checked against the running hash the exit waits for), shows what the member will receive
-// (`previewExit`) and sends `exit`. Every write goes through one transactor (`transact`): a dry run first, one action
-// at a time, a sent transaction remembered across a reload (never sent twice), the state read again after each.
+// chain's logs and calldata, checked against the running hash the exit waits for), then follows the exit's two steps
+// (contracts/EXIT.md §13): during the claim window the member claims (`exit`: records the due, pays nothing; the most it
+// can pay from `previewExit`, a ceiling that falls as others claim; a member who does not claim before the window's end
+// gets nothing), may have the payout sent elsewhere (`redirect`, the member only), and from the window's end anyone
+// sends the payout (`payOut`), the same share for every member. Every write goes through one transactor (`transact`):
+// a dry run first, one action at a time, a transaction being confirmed or sent remembered across a reload and a second
+// tab (never sent twice), the state read again after each.
 // In the member's language (src/i18n/exit: all six bundled, a picker at the top, the pick kept as the dApp keeps it);
 // the plan's assets on the wallet's network offered as buttons (the native coin, the build's USDT, the kept proofs'
 // tokens: each one the contract ever allowed), a token address typed only by an expert; the exit period only as the
@@ -24,6 +28,10 @@ import {
   settlementExecutePayoutBatchAbi,
   settlementExitAfterAbi,
   settlementExitAfterSignature,
+  settlementExitClaimOfAbi,
+  settlementExitClaimOfSignature,
+  settlementExitClaimWindowAbi,
+  settlementExitClaimWindowSignature,
   settlementExitErrorsAbi,
   settlementExitExitAbi,
   settlementExitExitSignature,
@@ -35,16 +43,22 @@ import {
   settlementExitLeaveSignature,
   settlementExitMemberExitAbi,
   settlementExitMemberExitSignature,
+  settlementExitMinClaimWindowAbi,
+  settlementExitMinClaimWindowSignature,
   settlementExitOpenExitAbi,
   settlementExitOpenExitSignature,
   settlementExitOpeningAbi,
   settlementExitOpeningSignature,
   settlementExitOpensAtAbi,
   settlementExitOpensAtSignature,
+  settlementExitPayOutAbi,
+  settlementExitPayOutSignature,
   settlementExitPreviewExitAbi,
   settlementExitPreviewExitSignature,
   settlementExitPreviewLeaveAbi,
   settlementExitPreviewLeaveSignature,
+  settlementExitRedirectAbi,
+  settlementExitRedirectSignature,
   settlementExitsAbi,
   settlementExitsSignature,
   settlementHasLeftAbi,
@@ -83,8 +97,11 @@ import {
   foldChunks,
   foldPlan,
   fractionOf,
+  memberStage,
   readProof,
+  recipientRefusal,
   revertWords,
+  shareOf,
 } from "./logic.js";
 import {
   type DiscoveredWallet,
@@ -106,6 +123,11 @@ const ERRORS = [...settlementErrorsAbi, ...settlementExitErrorsAbi] as unknown a
 /** The most entries one `foldBatches` call replays (~23,000 gas each: well inside a block). */
 const FOLD_CHUNK_ENTRIES = 300;
 const PENDING_PREFIX = "referral-exit:pending:";
+/**
+ * How long a transaction handed to the wallet but not yet confirmed there holds its action in every tab: a reload or
+ * another tab could otherwise have the wallet send it a second time (a wallet may keep a request whose page went away).
+ */
+const CONFIRMING_HOLD_MS = 10 * 60_000;
 
 // ── reads ───────────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -139,6 +161,16 @@ interface ExitRead {
   allowed: boolean;
   clock: { block: bigint; time: bigint };
   opening: { open: boolean; epoch: bigint; root: Hex; total: bigint; owed: bigint; custody: bigint; batchesToFold: Hex; paid: bigint };
+  /**
+   * The claim window (contracts/EXIT.md §13): its end (0 before the exit opens), whether it has closed by the chain's
+   * clock, what the claims add up to, the surplus (custody beyond the claims: as it would be if the window closed now,
+   * until it has) and whether it went back to the Settlement's admin.
+   */
+  window: { end: bigint; closed: boolean; proven: bigint; surplus: bigint; surplusReturned: boolean };
+  /** How long the claim window will run once the exit opens: the longer of the exit period and MIN_CLAIM_WINDOW. */
+  claimSpan: bigint | null;
+  /** The proof's member's claim, once the exit is open: the due recorded (0: none), where it is paid, whether it was. */
+  claim: { due: bigint; to: Address; paid: boolean } | null;
   symbol: string;
   decimals: number;
   member: { hex: Address; paidAfterCommitment: bigint; exited: boolean } | null;
@@ -168,7 +200,7 @@ async function readExit(w: ExitWallet, chainId: number, target: Target, proof: E
   } catch (e) {
     throw new ExitInputError(`${t("ex.no_exits", { contract: displayAddress(chainId, s) })} ${e instanceof Error ? e.message : ""}`.trim());
   }
-  const [exitAfter, opensAt, pausedSince, commitTime, latestRaw, batchesRaw, allowed, openingRaw, clock] = await Promise.all([
+  const [exitAfter, opensAt, pausedSince, commitTime, latestRaw, batchesRaw, allowed, openingRaw, windowRaw, minWindow, clock] = await Promise.all([
     view(w, s, settlementExitAfterAbi, settlementExitAfterSignature),
     view(w, s, settlementExitOpensAtAbi, settlementExitOpensAtSignature, [token]),
     view(w, s, settlementPausedSinceAbi, settlementPausedSinceSignature),
@@ -177,11 +209,19 @@ async function readExit(w: ExitWallet, chainId: number, target: Target, proof: E
     view(w, s, settlementBatchesSinceCommitmentAbi, settlementBatchesSinceCommitmentSignature, [token]),
     view(w, s, settlementWasEverAllowedAbi, settlementWasEverAllowedSignature, [token]),
     view(w, exits, settlementExitOpeningAbi, settlementExitOpeningSignature, [token]),
+    // An exit contract from before the claim window answers neither: the page cannot take its exit.
+    view(w, exits, settlementExitClaimWindowAbi, settlementExitClaimWindowSignature, [token]).catch((e: unknown) => {
+      throw new ExitInputError(`${t("ex.no_window", { exits: displayAddress(chainId, exits) })} ${e instanceof Error ? e.message : ""}`.trim());
+    }),
+    view(w, exits, settlementExitMinClaimWindowAbi, settlementExitMinClaimWindowSignature).catch(() => null),
     w.clock(),
   ]);
   const [root, total, epoch, asOfBlock, commitBlock] = latestRaw as [Hex, bigint, bigint, bigint, bigint, bigint];
   const [head, lastBatchBlock] = batchesRaw as [Hex, bigint];
   const [open, oEpoch, oRoot, oTotal, owed, custody, batchesToFold, paid] = openingRaw as [boolean, bigint, Hex, bigint, bigint, bigint, Hex, bigint];
+  const [end, closed, proven, surplus, surplusReturned] = windowRaw as [bigint | number, boolean, bigint, bigint, boolean];
+  const claimWindow = { end: BigInt(end), closed, proven, surplus, surplusReturned };
+  const claimSpan = minWindow === null ? null : BigInt(exitAfter) > BigInt(minWindow) ? BigInt(exitAfter) : BigInt(minWindow);
   let symbol: string;
   let decimals: number;
   if (proof?.symbol && proof.decimals !== null) {
@@ -209,9 +249,14 @@ async function readExit(w: ExitWallet, chainId: number, target: Target, proof: E
   let member: ExitRead["member"] = null;
   let proofCheck: ExitRead["proofCheck"] = null;
   let preview: ExitRead["preview"] = null;
+  let claim: ExitRead["claim"] = null;
   if (proof) {
     const [paidAfterCommitment, exited] = (await view(w, exits, settlementExitMemberExitAbi, settlementExitMemberExitSignature, [token, proof.member])) as [bigint, boolean];
     member = { hex: proof.member, paidAfterCommitment, exited };
+    if (open) {
+      const [due, to, paidOut] = (await view(w, exits, settlementExitClaimOfAbi, settlementExitClaimOfSignature, [token, proof.member])) as [bigint, Address, boolean];
+      claim = { due, to: getAddress(to), paid: paidOut };
+    }
     // The exit rests on the commitment of its opening; before it, on the latest one.
     const against = open ? { epoch: oEpoch, root: oRoot, total: oTotal } : { epoch, root, total };
     if (against.epoch > 0n) {
@@ -229,7 +274,10 @@ async function readExit(w: ExitWallet, chainId: number, target: Target, proof: E
         matches: proof.epoch === against.epoch && provenRoot?.toLowerCase() === against.root.toLowerCase() && provenTotal === against.total,
       };
     }
-    if (open && batchesToFold.toLowerCase() === ZERO_HASH && !exited) {
+    // What payOut would pay: a ceiling while the window runs (it falls as others claim), final once it has closed; a
+    // member who left, or did not claim before the end, has nothing to preview.
+    const stage = memberStage({ open, left: !!leave?.left, window: claimWindow, claim });
+    if (batchesToFold.toLowerCase() === ZERO_HASH && (stage === "claim" || stage === "claimed" || stage === "payable" || stage === "paid")) {
       try {
         const [entitlement, subtracted, amount] = (await view(w, exits, settlementExitPreviewExitAbi, settlementExitPreviewExitSignature, [
           token,
@@ -256,6 +304,9 @@ async function readExit(w: ExitWallet, chainId: number, target: Target, proof: E
     allowed,
     clock,
     opening: { open, epoch: BigInt(oEpoch), root: oRoot, total: oTotal, owed, custody, batchesToFold, paid },
+    window: claimWindow,
+    claimSpan,
+    claim,
     symbol,
     decimals,
     member,
@@ -361,8 +412,8 @@ const cap = (s: string) => s.charAt(0).toLocaleUpperCase(exitLocale()) + s.slice
 
 // ── the plan's assets ───────────────────────────────────────────────────────────────────────────────────────────
 
-/** Replaced at build time (vite.exit.config.ts): each network's USDT, from the deployment records. */
-declare const __BUILD_TOKENS__: readonly { chain_id: number; usdt: string | null }[];
+/** Replaced at build time (vite.exit.config.ts): each network's USDT and further assets, from the deployment records. */
+declare const __BUILD_TOKENS__: readonly { chain_id: number; usdt: string | null; assets: readonly { token: string; symbol: string }[] }[];
 
 /** An asset offered as a button: a token this build knows on the wallet's network (or the native coin). */
 interface AssetChoice {
@@ -375,13 +426,17 @@ const erc20Fn = (fn: "symbol" | "decimals") => erc20Abi.filter((x) => x.type ===
 
 /**
  * The plan's assets on the wallet's network, to pick from instead of typing a token address: the network's native
- * coin, the USDT of the build's deployment record, and the token of every proof the dApp kept in this browser — each
+ * coin, the USDT and the further assets of the build's deployment record, and the token of every proof the dApp kept in this browser — each
  * only when the contract ever allowed it (`wasEverAllowed`, read through the wallet; kept when that read fails), its
  * symbol from the proof, the page's table or the token itself.
  */
 async function assetChoices(w: ExitWallet, chainId: number, contract: BuildContractRef, saved: SavedProof[]): Promise<AssetChoice[]> {
   const candidates = new Map<string, string | null>([[NATIVE_TOKEN, nativeOf(chainId).symbol]]);
-  for (const r of __BUILD_TOKENS__) if (r.chain_id === chainId && r.usdt) candidates.set(getAddress(r.usdt), candidates.get(getAddress(r.usdt)) ?? null);
+  for (const r of __BUILD_TOKENS__) {
+    if (r.chain_id !== chainId) continue;
+    if (r.usdt) candidates.set(getAddress(r.usdt), candidates.get(getAddress(r.usdt)) ?? null);
+    for (const a of r.assets) candidates.set(getAddress(a.token), a.symbol);
+  }
   for (const s of saved) if (s.chainId === chainId && /^0x[0-9a-fA-F]{40}$/.test(s.token)) candidates.set(getAddress(s.token), s.symbol || null);
   const choices = await Promise.all(
     [...candidates].map(async ([token, known]) => {
@@ -406,13 +461,22 @@ interface Action {
   data: Hex;
   /** Read again just before sending: a reason it is no longer needed (done meanwhile), or null. */
   stillNeeded: () => Promise<string | null>;
+  /** What the member's section says once it is mined, with its transaction: a leave or a payout. */
+  done?: Done["kind"];
 }
 
+/**
+ * A transaction of an action, in this browser's storage (shared by its tabs): `id` null while the wallet has it to
+ * confirm, then the sent transaction's id, followed until mined.
+ */
 interface Pending {
-  id: string;
+  id: string | null;
   what: string;
   at: number;
 }
+
+/** The last leave or payout this page saw mined, to name its transaction. */
+type Done = { kind: "leave" | "payout"; id: string };
 
 const pendingStore = {
   get(key: string): Pending | null {
@@ -487,7 +551,8 @@ function App() {
   const [message, setMessage] = useState<Message | null>(null);
   const [foldInfo, setFoldInfo] = useState<{ count: number; entries: number } | null>(null);
   const [payTo, setPayTo] = useState("");
-  const [paid, setPaid] = useState<{ id: string } | null>(null);
+  const [done, setDone] = useState<Done | null>(null);
+  const [redirectTo, setRedirectTo] = useState("");
   const [leavePlan, setLeavePlan] = useState<LeavePlan | null>(null);
   const inFlight = useRef(false);
   const folding = useRef(false);
@@ -576,6 +641,12 @@ function App() {
       for (const key of waiting) {
         const p = pendingStore.get(key);
         if (!p) continue;
+        // Handed to the wallet, not sent yet (in this tab before the reload, or in another): nothing to follow; the
+        // hold lapses after a while, in case the wallet dropped it.
+        if (p.id === null) {
+          if (Date.now() - p.at >= CONFIRMING_HOLD_MS) pendingStore.clear(key);
+          continue;
+        }
         setBusy(p.what);
         setMessage({ kind: "info", text: t("ex.resumed", { what: cap(p.what), id: p.id }) });
         try {
@@ -601,8 +672,9 @@ function App() {
     setMessage({ kind: "info", text: t("ex.checking", { what: a.what }) });
     const ctx = read ? { symbol: read.symbol, decimals: read.decimals, chainId: read.chainId } : undefined;
     try {
-      if (pendingStore.get(a.key)) {
-        setMessage({ kind: "info", text: t("ex.already_sent", { what: cap(a.what) }) });
+      const pending = pendingStore.get(a.key);
+      if (pending && (pending.id !== null || Date.now() - pending.at < CONFIRMING_HOLD_MS)) {
+        setMessage({ kind: "info", text: t(pending.id !== null ? "ex.already_sent" : "ex.confirming", { what: cap(a.what) }) });
         return false;
       }
       const done = await a.stillNeeded();
@@ -613,7 +685,15 @@ function App() {
       // A dry run from this account: a refusal is named and nothing is sent.
       await wallet.call(a.to, a.signature, a.data);
       setMessage({ kind: "info", text: t("ex.confirm", { what: a.what, wallet: wallet.name }) });
-      const id = await wallet.send(a.to, a.signature, a.data, a.what);
+      // Held in every tab while the wallet asks for confirmation: another tab's click waits instead of sending.
+      pendingStore.set(a.key, { id: null, what: a.what, at: Date.now() });
+      let id: string;
+      try {
+        id = await wallet.send(a.to, a.signature, a.data, a.what);
+      } catch (e) {
+        pendingStore.clear(a.key);
+        throw e;
+      }
       pendingStore.set(a.key, { id, what: a.what, at: Date.now() });
       setMessage({ kind: "info", text: t("ex.sent", { what: cap(a.what), id }) });
       try {
@@ -622,7 +702,7 @@ function App() {
         pendingStore.clear(a.key);
       }
       setMessage({ kind: "ok", text: t("ex.mined", { what: cap(a.what), id }) });
-      if (a.key.includes(":exit:") || a.key.includes(":leave:")) setPaid({ id });
+      if (a.done) setDone({ kind: a.done, id });
       return true;
     } catch (e) {
       setMessage({ kind: "error", text: problemText(e, ctx), name: errorName(e) ?? (e instanceof WalletProblem && e.rejected ? "rejected" : undefined) });
@@ -649,7 +729,8 @@ function App() {
   };
 
   const loadProof = (text: unknown, source: string) => {
-    setPaid(null);
+    setDone(null);
+    setRedirectTo("");
     try {
       const p = readProof(text);
       setProof(p);
@@ -747,32 +828,97 @@ function App() {
     }
   };
 
-  /** The address typed to be paid, or null (the page says why). */
-  const payToAddress = () => {
-    const to = parseAnyAddress(payTo.trim());
-    if (!to) setMessage({ kind: "error", text: t("ex.not_pay_to", { text: payTo }) });
-    return to;
+  /**
+   * The address typed to be paid by a claim, a leave or a payout's redirection, checked as the exit contract checks it
+   * (not the zero address, the Settlement or the exit contract; another than the member's own only from the member's
+   * wallet), or null (the page says why).
+   */
+  const recipient = (text: string, only: "ex.only_member_exit" | "ex.only_member_leave" | "ex.redirect_only_member"): Address | null => {
+    if (!read || !proof || !wallet) return null;
+    const to = parseAnyAddress(text.trim());
+    if (!to) {
+      setMessage({ kind: "error", text: t("ex.not_pay_to", { text }) });
+      return null;
+    }
+    const member = displayAddress(read.chainId, proof.member);
+    const why = recipientRefusal(to, { member: proof.member, sender: wallet.hex, settlement: read.target.contract.settlement, exits: read.exits });
+    if (why === "zero") setMessage({ kind: "error", text: t("ex.pay_to_zero") });
+    else if (why === "contract") setMessage({ kind: "error", text: t("ex.pay_to_contract", { to: displayAddress(read.chainId, to) }) });
+    else if (why === "not_member") setMessage({ kind: "error", text: t(only, { member }) });
+    return why ? null : to;
   };
 
-  /** Whether the member took their due from the exit contract already (an exit or a leave): `said` if so. */
-  const paidAlready = async (said: "ex.exited_already" | "ex.left_already"): Promise<string | null> => {
+  /** The proof's member's claim as the chain has it now. */
+  const claimNow = async (r: ExitRead, member: Address) => {
+    const [due, to, paidOut] = (await view(wallet!, r.exits, settlementExitClaimOfAbi, settlementExitClaimOfSignature, [r.target.token, member])) as [bigint, Address, boolean];
+    return { due, to: getAddress(to), paid: paidOut };
+  };
+
+  /** Whether the member claimed (or left) already: `said` if so. */
+  const exitedAlready = async (said: "ex.claimed_already" | "ex.left_already"): Promise<string | null> => {
     if (!read || !proof || !wallet) return null;
     const [, exited] = (await view(wallet, read.exits, settlementExitMemberExitAbi, settlementExitMemberExitSignature, [read.target.token, proof.member])) as [bigint, boolean];
     return exited ? t(said, { member: displayAddress(read.chainId, proof.member) }) : null;
   };
 
-  const sendExit = () => {
+  /** The claim (`exit`, contracts/EXIT.md §13): records the member's due, to be paid once the window closes. */
+  const sendClaim = () => {
     if (!read || !proof || !wallet) return;
-    const to = payToAddress();
+    const to = recipient(payTo, "ex.only_member_exit");
     if (!to) return;
     void transact({
-      key: `${keyBase()}exit:${proof.member.toLowerCase()}`,
-      what: t("ex.what_exit"),
+      key: `${keyBase()}claim:${proof.member.toLowerCase()}`,
+      what: t("ex.what_claim"),
       to: read.exits,
       signature: settlementExitExitSignature,
       data: callData(settlementExitExitAbi, [read.target.token, proof.leaf, proof.index, proof.siblings, getAddress(to)]),
-      stillNeeded: () => paidAlready("ex.exited_already"),
+      stillNeeded: () => exitedAlready("ex.claimed_already"),
     });
+  };
+
+  /** The payout of the member's claim, once the window has closed: anyone may send it; it goes where the claim says. */
+  const sendPayOut = () => {
+    if (!read || !proof || !wallet) return;
+    const r = read;
+    const member = proof.member;
+    void transact({
+      key: `${keyBase()}payout:${member.toLowerCase()}`,
+      what: t("ex.what_payout"),
+      to: r.exits,
+      signature: settlementExitPayOutSignature,
+      data: callData(settlementExitPayOutAbi, [r.target.token, member]),
+      done: "payout",
+      stillNeeded: async () => ((await claimNow(r, member)).paid ? t("ex.paid_already", { member: displayAddress(r.chainId, member) }) : null),
+    });
+  };
+
+  /** Where the member's payout goes, changed by the member (only: the contract takes the sender's own claim). */
+  const sendRedirect = () => {
+    if (!read || !proof || !wallet) return;
+    const r = read;
+    const member = proof.member;
+    if (wallet.hex.toLowerCase() !== member.toLowerCase()) {
+      setMessage({ kind: "error", text: t("ex.redirect_only_member", { member: displayAddress(r.chainId, member) }) });
+      return;
+    }
+    const to = recipient(redirectTo, "ex.redirect_only_member");
+    if (!to) return;
+    if (r.claim && r.claim.to.toLowerCase() === to.toLowerCase()) {
+      setMessage({ kind: "info", text: t("ex.redirect_same", { to: displayAddress(r.chainId, to) }) });
+      return;
+    }
+    void transact({
+      key: `${keyBase()}redirect:${member.toLowerCase()}`,
+      what: t("ex.what_redirect"),
+      to: r.exits,
+      signature: settlementExitRedirectSignature,
+      data: callData(settlementExitRedirectAbi, [r.target.token, getAddress(to)]),
+      stillNeeded: async () => {
+        const now = await claimNow(r, member);
+        if (now.paid) return t("ex.paid_already", { member: displayAddress(r.chainId, member) });
+        return now.to.toLowerCase() === to.toLowerCase() ? t("ex.redirected_already", { to: displayAddress(r.chainId, to) }) : null;
+      },
+    }).then((ok) => ok && setRedirectTo(""));
   };
 
   const checkLeave = async () => {
@@ -792,7 +938,7 @@ function App() {
 
   const sendLeave = () => {
     if (!read || !proof || !wallet || !leavePlan || "refused" in leavePlan) return;
-    const to = payToAddress();
+    const to = recipient(payTo, "ex.only_member_leave");
     if (!to) return;
     void transact({
       key: `${keyBase()}leave:${proof.member.toLowerCase()}`,
@@ -800,7 +946,8 @@ function App() {
       to: read.exits,
       signature: settlementExitLeaveSignature,
       data: callData(settlementExitLeaveAbi, [read.target.token, proof.leaf, proof.index, proof.siblings, leavePlan.batches, getAddress(to)]),
-      stillNeeded: () => paidAlready("ex.left_already"),
+      stillNeeded: () => exitedAlready("ex.left_already"),
+      done: "leave",
     }).then(() => setLeavePlan(null));
   };
 
@@ -1007,8 +1154,12 @@ function App() {
             setPayTo={setPayTo}
             toOther={toOther}
             sameMember={sameMember}
-            onExit={sendExit}
-            paid={paid}
+            onClaim={sendClaim}
+            onPayOut={sendPayOut}
+            redirectTo={redirectTo}
+            setRedirectTo={setRedirectTo}
+            onRedirect={sendRedirect}
+            done={done}
             leavePlan={leavePlan}
             onCheckLeave={checkLeave}
             onLeave={sendLeave}
@@ -1037,7 +1188,9 @@ function ExitState(props: { r: ExitRead; busy: string | null; onOpen: () => void
   const amount = (v: bigint) => amountText(v, r);
   const due = r.clock.time >= r.opensAt;
   const toFold = o.open && o.batchesToFold.toLowerCase() !== ZERO_HASH;
-  const fraction = fractionOf(o.custody, o.owed);
+  const w = r.window;
+  // The share every claim is paid: final once the window has closed, until then as it would be if it closed now.
+  const fraction = fractionOf(o.custody, w.proven);
   const tokenName =
     r.target.token === NATIVE_TOKEN ? t("ex.token_native", { symbol: r.symbol }) : t("ex.token_named", { symbol: r.symbol, address: displayAddress(r.chainId, r.target.token) });
   const commitment =
@@ -1055,6 +1208,12 @@ function ExitState(props: { r: ExitRead; busy: string | null; onOpen: () => void
       data-batches-to-fold={o.batchesToFold}
       data-owed={o.owed.toString()}
       data-custody={o.custody.toString()}
+      data-paid={o.paid.toString()}
+      data-window-end={w.end.toString()}
+      data-window-closed={String(w.closed)}
+      data-proven={w.proven.toString()}
+      data-surplus={w.surplus.toString()}
+      data-surplus-returned={String(w.surplusReturned)}
       data-epoch={(o.open ? o.epoch : r.latest.epoch).toString()}
     >
       <p>
@@ -1077,22 +1236,31 @@ function ExitState(props: { r: ExitRead; busy: string | null; onOpen: () => void
       {o.open ? (
         <div data-testid="exit-open-facts">
           <p>
-            {tx("ex.open_facts", {
+            {tx("ex.open_on", {
               open: <strong>{t("ex.open_is")}</strong>,
               epoch: plain(o.epoch),
               root: <code title={o.root}>{o.root.slice(0, 10)}…</code>,
               total: amount(o.total),
               owed: amount(o.owed),
               custody: amount(o.custody),
-            })}{" "}
+            })}
+          </p>
+          <p data-testid="exit-window">
+            <strong>
+              {w.closed ? t("ex.window_closed", { end: when(w.end) }) : t("ex.window_open", { end: when(w.end), left: span(w.end - r.clock.time) })}
+            </strong>
+          </p>
+          <p>
+            {t("ex.claims_sum", { proven: amount(w.proven) })}{" "}
             {fraction.full ? (
-              t("ex.covered")
+              t(w.closed ? "ex.claims_covered" : "ex.claims_covered_now")
             ) : (
-              <span data-testid="exit-fraction">{tx("ex.short", { share: <strong>{percentText(fraction.text)}</strong> })}</span>
+              <span data-testid="exit-fraction">{tx(w.closed ? "ex.claims_short" : "ex.claims_short_now", { share: <strong>{percentText(fraction.text)}</strong> })}</span>
             )}{" "}
             {t("ex.paid_so_far", { paid: amount(o.paid) })}
           </p>
-          {toFold ? (
+          {/* Folding is for the claims: once the window has closed no claim can be made, so there is nothing to fold for. */}
+          {w.closed ? null : toFold ? (
             <>
               <p data-testid="exit-to-fold">{t("ex.to_fold")}</p>
               <button type="button" class="primary" onClick={props.onFold} disabled={!!props.busy} data-testid="exit-fold">
@@ -1107,6 +1275,13 @@ function ExitState(props: { r: ExitRead; busy: string | null; onOpen: () => void
               {t("ex.fold_plan", { count: props.foldInfo.count, entries: t("ex.entries", { count: props.foldInfo.entries }) })}
             </p>
           )}
+          {/* The surplus is the company's, returned by anyone once the window has closed: no member needs to send it. */}
+          <details class="exit-expert" data-testid="exit-surplus">
+            <summary>{t("ex.surplus_title")}</summary>
+            <p class="muted">
+              {t(w.surplusReturned ? "ex.surplus_returned" : w.closed ? "ex.surplus_closed" : "ex.surplus_open", { surplus: amount(w.surplus) })}
+            </p>
+          </details>
         </div>
       ) : (
         <div data-testid="exit-closed-facts">
@@ -1114,6 +1289,7 @@ function ExitState(props: { r: ExitRead; busy: string | null; onOpen: () => void
             <strong>{t("ex.not_open")}</strong>{" "}
             {due ? t("ex.due", { since: when(r.opensAt) }) : t("ex.not_due", { from: chainTime(r.opensAt, { roundUp: true }), left: span(r.opensAt - r.clock.time) })}
           </p>
+          {r.claimSpan !== null && <p data-testid="exit-window-after-open">{t("ex.window_after_open", { window: span(r.claimSpan) })}</p>}
           <button type="button" class="primary" onClick={props.onOpen} disabled={!due || !!props.busy || !r.allowed} data-testid="exit-open">
             {t("ex.open")}
           </button>
@@ -1124,7 +1300,18 @@ function ExitState(props: { r: ExitRead; busy: string | null; onOpen: () => void
 }
 
 /** The figures of what an exit or a leave pays: the leaf, less what batches paid, the share custody covers, the sum. */
-function Figures(props: { testid: string; entitlement: bigint; subtracted: bigint; amount: bigint; amountTestid: string; paidLabel: string; share?: string; r: ExitRead }) {
+function Figures(props: {
+  testid: string;
+  entitlement: bigint;
+  subtracted: bigint;
+  amount: bigint;
+  amountTestid: string;
+  paidLabel: string;
+  share?: string;
+  shareLabel?: string;
+  receiveLabel?: string;
+  r: ExitRead;
+}) {
   const amount = (v: bigint) => amountText(v, props.r);
   return (
     <dl
@@ -1140,11 +1327,11 @@ function Figures(props: { testid: string; entitlement: bigint; subtracted: bigin
       <dd>− {amount(props.subtracted)}</dd>
       {props.share && (
         <>
-          <dt>{t("ex.f_share")}</dt>
+          <dt>{props.shareLabel ?? t("ex.f_share")}</dt>
           <dd>{props.share}</dd>
         </>
       )}
-      <dt>{t("ex.f_receive")}</dt>
+      <dt>{props.receiveLabel ?? t("ex.f_receive")}</dt>
       <dd>
         <strong data-testid={props.amountTestid}>{amount(props.amount)}</strong>
       </dd>
@@ -1152,6 +1339,12 @@ function Figures(props: { testid: string; entitlement: bigint; subtracted: bigin
   );
 }
 
+/**
+ * The member's part of the exit, in the stage the chain says (logic.js `memberStage`; contracts/EXIT.md §13): before
+ * the opening what it will pay (or leaving alone, §12); during the claim window the claim, the most it can pay and the
+ * window's end; once claimed, when it is payable and where it goes (the member may change that); after the window the
+ * payout anyone may send, then what was paid; a member for whom no claim was made before the end is told so.
+ */
 function MemberExit(props: {
   r: ExitRead;
   proof: ExitProof;
@@ -1160,8 +1353,12 @@ function MemberExit(props: {
   setPayTo: (s: string) => void;
   toOther: boolean;
   sameMember: boolean;
-  onExit: () => void;
-  paid: { id: string } | null;
+  onClaim: () => void;
+  onPayOut: () => void;
+  redirectTo: string;
+  setRedirectTo: (s: string) => void;
+  onRedirect: () => void;
+  done: Done | null;
   leavePlan: LeavePlan | null;
   onCheckLeave: () => void;
   onLeave: () => void;
@@ -1169,22 +1366,29 @@ function MemberExit(props: {
   const { r, proof } = props;
   const amount = (v: bigint) => amountText(v, r);
   const o = r.opening;
+  const w = r.window;
   const m = r.member;
+  const c = r.claim;
   const member = displayAddress(r.chainId, proof.member);
+  const stage = memberStage({ open: o.open, left: !!r.leave?.left, window: w, claim: c });
+  const preview = r.preview && !("refused" in r.preview) ? r.preview : null;
+  // What the claim pays (or paid): previewExit's figure, which is the contract's own share of the claim's due.
+  const payout = preview ? preview.amount : c ? shareOf(c.due, o.custody, w.proven) : 0n;
   const attrs = {
     "data-testid": "exit-member",
+    "data-stage": stage,
     "data-exited": String(!!m?.exited),
     "data-epoch-matches": String(!!r.proofCheck?.matches),
     // The commitment the page read: the chain may commit the next one a moment later.
     "data-against-epoch": r.proofCheck ? r.proofCheck.epoch.toString() : "",
+    "data-claim-due": c ? c.due.toString() : "",
+    "data-claim-to": c && c.due > 0n ? c.to : "",
   };
-  if (m?.exited)
+  if (stage === "left")
     return (
       <div {...attrs}>
         <p class="ok" data-testid="exit-done">
-          {props.paid
-            ? t(r.leave?.left ? "ex.done_left_tx" : "ex.done_exited_tx", { member, id: props.paid.id })
-            : t(r.leave?.left ? "ex.done_left" : "ex.done_exited", { member })}
+          {props.done?.kind === "leave" ? t("ex.done_left_tx", { member, id: props.done.id }) : t("ex.done_left", { member })}
         </p>
       </div>
     );
@@ -1197,49 +1401,150 @@ function MemberExit(props: {
           : t("ex.proof_other_tree", { epoch: plain(check.epoch) })}
       </p>
     ) : null;
-  if (!o.open && r.leave?.open)
+  if (stage === "not_open")
     return (
       <div {...attrs}>
         {epochWords}
-        <LeaveNow {...props} />
+        {r.leave?.open ? (
+          <LeaveNow {...props} />
+        ) : (
+          <p>{t(r.batches.lastBatchBlock > 0n ? "ex.will_receive_batches" : "ex.will_receive", { amount: amount(proof.entitlement) })}</p>
+        )}
       </div>
     );
-  if (!o.open)
+  if (stage === "missed")
     return (
       <div {...attrs}>
-        {epochWords}
-        <p>{t(r.batches.lastBatchBlock > 0n ? "ex.will_receive_batches" : "ex.will_receive", { amount: amount(proof.entitlement) })}</p>
+        <p class="field-error" data-testid="exit-missed">
+          {t("ex.missed", { end: when(w.end), member })}
+        </p>
       </div>
     );
-  const preview = r.preview;
-  const fraction = fractionOf(o.custody, o.owed);
+  const to = c && c.due > 0n ? displayAddress(r.chainId, c.to) : member;
+  if (stage === "paid")
+    return (
+      <div {...attrs}>
+        <p class="ok" data-testid="exit-paid" data-amount={payout.toString()} data-to={c?.to ?? ""}>
+          {props.done?.kind === "payout"
+            ? t("ex.paid_to_tx", { amount: amount(payout), to, member, id: props.done.id })
+            : t("ex.paid_to", { amount: amount(payout), to, member })}
+        </p>
+      </div>
+    );
+  const refused =
+    r.preview && "refused" in r.preview ? (
+      <p class="field-error" role="alert" data-testid="exit-preview-refused">
+        {r.preview.refused}
+      </p>
+    ) : null;
+  // The share of the figures: as it stands, with this member's due counted when they have not claimed yet.
+  const sharePercent = (due: bigint) => {
+    const f = fractionOf(o.custody, c && c.due > 0n ? w.proven : w.proven + due);
+    return f.full ? undefined : percentText(f.text);
+  };
+  const figures = (final: boolean) =>
+    preview && (
+      <Figures
+        testid="exit-preview"
+        amountTestid="exit-amount"
+        r={r}
+        entitlement={preview.entitlement}
+        subtracted={preview.subtracted}
+        amount={preview.amount}
+        paidLabel={t("ex.f_paid_after")}
+        share={sharePercent(preview.entitlement - preview.subtracted)}
+        shareLabel={final ? undefined : t("ex.f_share_now")}
+        receiveLabel={final ? undefined : t("ex.f_at_most")}
+      />
+    );
+  const redirect = <Redirect {...props} member={member} to={to} />;
+  if (stage === "claimed")
+    return (
+      <div {...attrs}>
+        <p class="ok" data-testid="exit-claimed">
+          {t("ex.claimed", { due: amount(c!.due), member, end: chainTime(w.end, { roundUp: true }), to })}
+        </p>
+        {refused}
+        {figures(false)}
+        {preview && (
+          <p class="muted" data-testid="exit-at-most">
+            {t("ex.at_most", { amount: amount(preview.amount) })}
+          </p>
+        )}
+        {redirect}
+      </div>
+    );
+  if (stage === "payable")
+    return (
+      <div {...attrs}>
+        <p data-testid="exit-payable" data-amount={payout.toString()}>
+          {t("ex.payable", { due: amount(c!.due), member, amount: amount(payout), to })}
+        </p>
+        {refused}
+        {figures(true)}
+        <p class="muted">{t("ex.payout_anyone")}</p>
+        <button type="button" class="primary" onClick={props.onPayOut} disabled={!!props.busy} data-testid="exit-payout">
+          {t("ex.payout_send", { amount: amount(payout) })}
+        </button>
+        {redirect}
+      </div>
+    );
+  // stage "claim": the window runs, no claim yet.
+  const dueNow = preview ? preview.entitlement - preview.subtracted : null;
   return (
     <div {...attrs}>
       {epochWords}
+      <p data-testid="exit-claim-intro">
+        <strong>{t("ex.claim_intro", { end: when(w.end) })}</strong>
+      </p>
       {o.batchesToFold.toLowerCase() !== ZERO_HASH && <p>{t("ex.fold_first")}</p>}
-      {preview && "refused" in preview && (
-        <p class="field-error" role="alert" data-testid="exit-preview-refused">
-          {preview.refused}
-        </p>
-      )}
-      {preview && !("refused" in preview) && (
+      {refused}
+      {preview && (
         <>
-          <Figures
-            testid="exit-preview"
-            amountTestid="exit-amount"
-            r={r}
-            entitlement={preview.entitlement}
-            subtracted={preview.subtracted}
-            amount={preview.amount}
-            paidLabel={t("ex.f_paid_after")}
-            share={fraction.full ? undefined : percentText(fraction.text)}
-          />
+          {figures(false)}
+          <p class="muted" data-testid="exit-at-most">
+            {t("ex.at_most", { amount: amount(preview.amount) })}
+          </p>
           <PayTo {...props} id="exit-to" member={member} what="exit" />
-          <button type="button" class="primary" onClick={props.onExit} disabled={!!props.busy || (props.toOther && !props.sameMember) || !!epochWords || preview.amount === 0n} data-testid="exit-send">
-            {t("ex.exit_send", { amount: amount(preview.amount) })}
+          <button
+            type="button"
+            class="primary"
+            onClick={props.onClaim}
+            disabled={!!props.busy || (props.toOther && !props.sameMember) || !!epochWords || dueNow === 0n}
+            data-testid="exit-claim"
+          >
+            {t("ex.claim_send", { amount: amount(preview.amount) })}
           </button>
         </>
       )}
+    </div>
+  );
+}
+
+/** Where a claim's payout goes, changed by the member from their own wallet, until it is paid (`redirect`). */
+function Redirect(props: {
+  member: string;
+  to: string;
+  sameMember: boolean;
+  busy: string | null;
+  redirectTo: string;
+  setRedirectTo: (s: string) => void;
+  onRedirect: () => void;
+}) {
+  return (
+    <div class="exit-redirect" data-testid="exit-redirect">
+      <label for="exit-redirect-to">{t("ex.redirect_label")}</label>
+      <input
+        id="exit-redirect-to"
+        value={props.redirectTo}
+        onInput={(e) => props.setRedirectTo((e.currentTarget as HTMLInputElement).value)}
+        placeholder={props.to}
+        data-testid="exit-redirect-to"
+      />
+      <p class="muted">{props.sameMember ? t("ex.redirect_help") : t("ex.redirect_only_member", { member: props.member })}</p>
+      <button type="button" onClick={props.onRedirect} disabled={!!props.busy || !props.sameMember || props.redirectTo.trim() === ""} data-testid="exit-redirect-send">
+        {t("ex.redirect_send")}
+      </button>
     </div>
   );
 }
