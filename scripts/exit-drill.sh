@@ -2,8 +2,9 @@
 # The members' exit drill (issue 46, contracts/EXIT.md §7) on the devnet, on both chains, in Chromium:
 # backend/web/tests/exit/exit-drill.test.mjs through scripts/web-test.sh. The devnet's members keep their proofs in the
 # dApp, the operator's services are stopped (the API unreachable), the chains' clocks move past the exit period, an
-# outside wallet opens the exits through the static exit page (dist/exit.html, from its file:// URL) and every demo
-# member exits through it.
+# outside wallet opens the exits through the static exit page (dist/exit.html, from its file:// URL), the demo members
+# claim through it during the claim window (EXIT.md §13), the clocks move past the window's end, the claims are paid
+# out through it (the same share for every member) and the surplus goes back to the Settlement's admin.
 #
 # DESTRUCTIVE for the devnet: it stops the signer, backend, listener and reconciler and opens the exits of BNB and test
 # USDT on anvil and of test USDT on the TRON stand-in for good. So it runs last (scripts/test.sh's final step), not

@@ -1,6 +1,7 @@
 // What the exit page's tests share (tests/23-exit-saved-proofs.test.mjs, tests/exit/exit-drill.test.mjs): the built
 // page as a file:// URL, the dApp's kept proof downloaded from the "Proof of solvency" page, the exit page driven
-// through its labels and test ids, and the exit contract read straight from the chain.
+// through its labels and test ids, and the exit contract read straight from the chain (its opening, claim window and
+// claims).
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,6 +40,18 @@ export async function exitOf(client, settlement) {
 export async function openingOf(client, exits, token) {
   const [open, epoch, root, total, owed, custody, batchesToFold, paid] = await client.readContract({ address: exits, abi: EXIT_ABI, functionName: "opening", args: [token] });
   return { open, epoch, root, total, owed, custody, batchesToFold, paid };
+}
+
+/** `claimWindow(token)` of the exit contract, by name (contracts/EXIT.md §13). */
+export async function claimWindowOf(client, exits, token) {
+  const [end, closed, proven, surplus, surplusReturned] = await client.readContract({ address: exits, abi: EXIT_ABI, functionName: "claimWindow", args: [token] });
+  return { end: BigInt(end), closed, proven, surplus, surplusReturned };
+}
+
+/** `claimOf(token, member)` of the exit contract, by name: the due recorded (0: no claim), where it is paid, whether it was. */
+export async function claimOf(client, exits, token, member) {
+  const [due, to, paid] = await client.readContract({ address: exits, abi: EXIT_ABI, functionName: "claimOf", args: [token, member] });
+  return { due, to, paid };
 }
 
 /** The badge of a dashboard card once settled; it kept the proof in the browser (`solvency-saved`). */
@@ -114,6 +127,12 @@ export async function exitState(page) {
     owed: BigInt(await attr("owed")),
     custody: BigInt(await attr("custody")),
     epoch: BigInt(await attr("epoch")),
+    paid: BigInt(await attr("paid")),
+    windowEnd: BigInt(await attr("window-end")),
+    windowClosed: (await attr("window-closed")) === "true",
+    proven: BigInt(await attr("proven")),
+    surplus: BigInt(await attr("surplus")),
+    surplusReturned: (await attr("surplus-returned")) === "true",
     text: await state.innerText(),
   };
 }
