@@ -2,9 +2,10 @@
 //! and a reward is paid; each member's proof of the latest commitment is downloaded; a payout batch pays a member
 //! after that commitment; then the operator walks away — the API, the listener and the signer are killed — the
 //! chain's clock moves past `exitAfter`, an outside wallet opens the exit with `solvency-verify open`, and every member
-//! exits with `solvency-verify exit` and their proof alone (the outside wallet sends each exit; the contract pays the
-//! member). Each member receives exactly their leaf's reserved + held + pending + batched less what the batch after
-//! the commitment paid them; a second exit is refused; nothing else moves the token any more.
+//! claims with `solvency-verify exit` and their proof alone during the claim window (the outside wallet sends each
+//! claim; contracts/EXIT.md §13), each claim being their leaf's reserved + held + pending + batched less what the batch
+//! after the commitment paid them; once the window has closed the same command pays each claim its share of custody,
+//! once; the surplus goes back to the admin, once; nothing else moves the token any more.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -164,37 +165,76 @@ async fn the_operator_walks_away_and_every_member_exits_with_their_proof_alone()
     assert_eq!(U256::from(opening.custody), custody_before - claimable, "the custody not claimable went to the exits");
     assert_eq!(opening.batchesToFold, alloy::primitives::B256::ZERO, "the CLI folded the batch since the commitment");
 
-    // Every member exits with their proof; the outside wallet sends each, the contract pays the member.
-    let fraction_full = opening.custody >= opening.owed;
-    let (mut exited, mut subtracted_any) = (0, false);
+    // Every member claims with their proof during the claim window (contracts/EXIT.md §13); the outside wallet sends
+    // each claim, and nothing is paid yet.
+    let exit_contract = SettlementExit::new(exits, &chain.provider);
+    let exit_cmd = |file: &str| -> eyre::Result<(i32, String)> {
+        cli(&["exit", file, "--rpc", &rpc, "--contract", &contract, "--private-key-env", "EXIT_DRILL_KEY"])
+    };
+    let (mut claims, mut subtracted_any) = (Vec::new(), false);
     for (member, name, proof, file) in &proofs {
         let balances = &proof["balances"];
         let part = |k: &str| balances[k].as_str().unwrap_or("0").parse::<U256>().unwrap_or_default();
         let entitlement = part("reserved") + part("held") + part("pending") + part("batched");
         let subtracted = paid.get(member).copied().unwrap_or_default();
         subtracted_any |= !subtracted.is_zero() && !entitlement.is_zero();
-        let owed = entitlement.saturating_sub(subtracted);
-        let expected = if fraction_full { owed } else { owed * U256::from(opening.custody) / U256::from(opening.owed) };
+        let due = entitlement.saturating_sub(subtracted);
         let before = chain.provider.get_balance(*member).await?;
         let file = file.to_str().expect("utf-8 path");
-        let (code, out) =
-            cli(&["exit", file, "--rpc", &rpc, "--contract", &contract, "--private-key-env", "EXIT_DRILL_KEY"])?;
-        if expected.is_zero() {
-            assert_eq!(code, 1, "{name}: nothing to exit: {out}");
+        let (code, out) = exit_cmd(file)?;
+        if due.is_zero() {
+            assert_eq!(code, 1, "{name}: nothing to claim: {out}");
             continue;
         }
         assert_eq!(code, 0, "{name}: {out}");
+        assert!(out.contains("CLAIMED"), "{name}: {out}");
+        assert_eq!(chain.provider.get_balance(*member).await?, before, "{name}: a claim pays nothing yet");
+        let claim = exit_contract.claimOf(Address::ZERO, *member).call().await?;
+        assert_eq!((claim.due, claim.to, claim.paid), (due, *member, false), "{name}'s claim: {out}");
+        // A second run in the window says what was claimed and sends nothing.
+        let (code, again) = exit_cmd(file)?;
+        assert_eq!(code, 0, "{name}'s second run: {again}");
+        assert!(again.contains("CLAIMED already"), "{again}");
+        claims.push((*member, *name, file.to_owned(), due));
+    }
+    assert!(claims.len() >= 2 && subtracted_any, "members claimed ({}), one of them owed less the batch", claims.len());
+    let window = exit_contract.claimWindow(Address::ZERO).call().await?;
+    let proven: U256 = claims.iter().map(|c| c.3).sum();
+    assert_eq!(window.proven, proven, "the claims' sum");
+    assert!(!window.closed);
+
+    // A payout before the window has closed is refused; after it, each claim is paid the same share of custody.
+    let (code, out) = exit_cmd(&claims[0].2)?;
+    assert!(code == 0 && !out.contains("EXITED"), "no payout in the window: {out}");
+    let now = chain.provider.get_block_by_number(Default::default()).await?.expect("head").header.timestamp;
+    chain.provider.anvil_increase_time(window.end.saturating_sub(now) + 1).await?;
+    chain.provider.evm_mine(None).await?;
+    let custody = U256::from(opening.custody);
+    for (member, name, file, due) in &claims {
+        let expected = if custody >= proven { *due } else { *due * custody / proven };
+        let before = chain.provider.get_balance(*member).await?;
+        let (code, out) = exit_cmd(file)?;
+        assert_eq!(code, 0, "{name}: {out}");
+        assert!(out.contains("EXITED"), "{out}");
         let received = chain.provider.get_balance(*member).await? - before;
-        assert_eq!(received, expected, "{name} receives its leaf less the batch after the commitment: {out}");
-        exited += 1;
+        assert_eq!(received, expected, "{name} receives its claim's share: {out}");
         // Once only.
-        let (code, out) =
-            cli(&["exit", file, "--rpc", &rpc, "--contract", &contract, "--private-key-env", "EXIT_DRILL_KEY"])?;
-        assert_eq!(code, 1, "{name}'s second exit: {out}");
-        assert!(out.contains("exited"), "{out}");
+        let (code, out) = exit_cmd(file)?;
+        assert_eq!(code, 1, "{name}'s second payout: {out}");
+        assert!(out.contains("paid"), "{out}");
     }
 
-    assert!(exited >= 2 && subtracted_any, "members exited ({exited}), one of them owed less what the batch paid");
+    // What no claim needs goes back to the company, once: anyone sends it, the admin receives exactly the surplus.
+    let surplus = custody - custody.min(proven);
+    assert_eq!(exit_contract.claimWindow(Address::ZERO).call().await?.surplus, surplus);
+    let outsider = wallet_provider(&rpc, &OUTSIDER_KEY.parse()?)?;
+    let admin_before = chain.provider.get_balance(genesis).await?;
+    let returned =
+        SettlementExit::new(exits, &outsider).returnSurplus(Address::ZERO).send().await?.get_receipt().await?;
+    assert!(returned.status());
+    assert_eq!(chain.provider.get_balance(genesis).await? - admin_before, surplus, "the surplus to the admin");
+    let again = SettlementExit::new(exits, &outsider).returnSurplus(Address::ZERO).call().await;
+    assert!(again.is_err(), "the surplus goes back once");
 
     // Nothing else moves the token: a payout batch and a commitment are refused whoever signs them.
     let as_admin = Settlement::new(chain.settlement, &chain.provider);

@@ -6,9 +6,10 @@
 //! moves past `exitAfter` and far enough on for a solidified block to show it, an outside wallet opens the exit with
 //! `solvency-verify open --tron-grpc`, reading only through TRON's Solidity JSON-RPC (its `eth_call`, `eth_getLogs`
 //! and `eth_getTransactionByHash`: the batch since the commitment is folded from its TRON transaction's calldata), and
-//! every member exits with `solvency-verify exit --tron-grpc` and their proof alone (the outside wallet sends each
-//! exit; the contract pays the member). Each receives exactly their leaf's reserved + held + pending + batched less
-//! what the batch after the commitment paid them, in USDT; a second exit is refused; nothing else moves the token.
+//! every member claims with `solvency-verify exit --tron-grpc` and their proof alone during the claim window (the
+//! outside wallet sends each claim; contracts/EXIT.md §13): their leaf's reserved + held + pending + batched less what
+//! the batch after the commitment paid them. Once the window has closed the same command pays each claim its share of
+//! custody, in USDT, once; nothing else moves the token.
 //! The chain's clock then runs a day ahead of this machine's: the CLI's TRON transactions expire by the chain's head
 //! block, as java-tron builds them, not by the local clock.
 
@@ -107,6 +108,11 @@ async fn cli(key: &str, args: &[&str]) -> eyre::Result<(i32, String)> {
 }
 
 /// A member's amount of the `balances` of its proof.
+/// The exit contract at `exits`, read through anvil itself (the TRON stand-in's chain).
+fn on_chain_exit(chain: &DevChain, exits: Address) -> SettlementExit::SettlementExitInstance<DynProvider> {
+    SettlementExit::new(exits, chain.provider.clone())
+}
+
 fn part(proof: &Value, k: &str) -> U256 {
     proof["balances"][k].as_str().unwrap_or("0").parse::<U256>().unwrap_or_default()
 }
@@ -282,46 +288,87 @@ async fn on_tron_the_operator_walks_away_and_every_member_exits_through_the_cli_
     let entries: Vec<(Address, U256)> = call.batch.payouts.iter().map(|p| (p.recipient, p.amount)).collect();
     assert_eq!(entries, paid.clone().into_iter().collect::<Vec<_>>(), "its calldata is the batch paid");
 
-    // Every member exits with their proof; the outside wallet sends each, the contract pays the member.
+    // Every member claims with their proof during the claim window (contracts/EXIT.md §13); the outside wallet sends
+    // each claim, and nothing is paid yet.
     let seen = SettlementExit::new(exits, &solidity);
-    let fraction_full = opening.custody >= opening.owed;
-    let (mut exited, mut subtracted_any, mut paid_out) = (0, false, U256::ZERO);
+    let (mut claims, mut subtracted_any) = (Vec::new(), false);
     for (member, name, proof, file) in &proofs {
         let entitlement =
             part(proof, "reserved") + part(proof, "held") + part(proof, "pending") + part(proof, "batched");
         let subtracted = paid.get(member).copied().unwrap_or_default();
-        let owed = entitlement.saturating_sub(subtracted);
-        let expected = if fraction_full { owed } else { owed * U256::from(opening.custody) / U256::from(opening.owed) };
+        let due = entitlement.saturating_sub(subtracted);
         let before = usdt_of(&chain, *member).await?;
-        let exit: Vec<&str> =
-            ["exit", file.to_str().expect("utf-8 path")].into_iter().chain(reads).chain(sends).collect();
-        let (code, out) = cli(&key, &exit).await?;
+        let exit: Vec<String> = ["exit", file.to_str().expect("utf-8 path")]
+            .into_iter()
+            .chain(reads)
+            .chain(sends)
+            .map(str::to_owned)
+            .collect();
+        let args: Vec<&str> = exit.iter().map(String::as_str).collect();
+        let (code, out) = cli(&key, &args).await?;
         let preview =
             format!("entitled to {entitlement} (reserved + held + pending + batched), less {subtracted} paid");
         assert!(out.contains(&preview), "{name}: the contract's preview subtracts what the batch paid: {out}");
         println!("{name}: {}", out.lines().find(|l| l.contains("entitled to")).unwrap_or_default());
-        if expected.is_zero() {
-            assert_eq!(code, 1, "{name}: nothing to exit: {out}");
+        if due.is_zero() {
+            assert_eq!(code, 1, "{name}: nothing to claim: {out}");
             continue;
         }
         assert_eq!(code, 0, "{name}: {out}");
-        let received = usdt_of(&chain, *member).await? - before;
-        assert_eq!(received, expected, "{name} receives its leaf less the batch after the commitment: {out}");
-        paid_out += received;
-        exited += 1;
+        assert!(out.contains("CLAIMED"), "{name}: {out}");
+        assert_eq!(usdt_of(&chain, *member).await?, before, "{name}: a claim pays nothing yet");
         subtracted_any |= !subtracted.is_zero();
-        // Once only: as soon as the Solidity node shows the exit, the CLI refuses the second before sending it.
-        wait_for("the exit solidified", LIMIT, || async {
-            Ok(seen.memberExit(chain.usdt, *member).call().await?.exited.then_some(()))
+        // As soon as the Solidity node shows the claim, a second run says so and sends nothing.
+        wait_for("the claim solidified", LIMIT, || async {
+            Ok((seen.claimOf(chain.usdt, *member).call().await?.due == due).then_some(()))
         })
         .await?;
-        let (code, out) = cli(&key, &exit).await?;
-        assert_eq!(code, 1, "{name}'s second exit: {out}");
-        assert!(out.contains("exited"), "{out}");
+        let (code, again) = cli(&key, &args).await?;
+        assert_eq!(code, 0, "{name}'s second run: {again}");
+        assert!(again.contains("CLAIMED already"), "{again}");
+        claims.push((*member, *name, exit, due));
+    }
+    assert!(claims.len() >= 2 && subtracted_any, "members claimed ({}), one of them with less the batch", claims.len());
+    let proven: U256 = claims.iter().map(|c| c.3).sum();
+    let window = on_chain_exit(&chain, exits).claimWindow(chain.usdt).call().await?;
+    assert_eq!(window.proven, proven, "the claims' sum");
+
+    // Once the window has closed (on the chain's clock, seen by a solidified block), each claim is paid the same share
+    // of custody, once.
+    let now = chain.provider.get_block_by_number(Default::default()).await?.expect("head").header.timestamp;
+    chain.provider.anvil_increase_time(window.end.saturating_sub(now) + 60).await?;
+    chain.provider.anvil_mine(Some(SOLIDIFY_DEPTH + 1), None).await?;
+    wait_for("the claim window closed, solidified", LIMIT, || async {
+        Ok(seen.claimWindow(chain.usdt).call().await?.closed.then_some(()))
+    })
+    .await?;
+    let custody = U256::from(opening.custody);
+    let mut paid_out = U256::ZERO;
+    for (member, name, exit, due) in &claims {
+        let expected = if custody >= proven { *due } else { *due * custody / proven };
+        let before = usdt_of(&chain, *member).await?;
+        let args: Vec<&str> = exit.iter().map(String::as_str).collect();
+        let (code, out) = cli(&key, &args).await?;
+        assert_eq!(code, 0, "{name}: {out}");
+        assert!(out.contains("EXITED"), "{out}");
+        let received = usdt_of(&chain, *member).await? - before;
+        assert_eq!(received, expected, "{name} receives its claim's share: {out}");
+        paid_out += received;
+        wait_for("the payout solidified", LIMIT, || async {
+            Ok(seen.claimOf(chain.usdt, *member).call().await?.paid.then_some(()))
+        })
+        .await?;
+        let (code, out) = cli(&key, &args).await?;
+        assert_eq!(code, 1, "{name}'s second payout: {out}");
+        assert!(out.contains("paid"), "{out}");
         assert_eq!(usdt_of(&chain, *member).await? - before, expected, "{name} paid once");
     }
-    assert!(exited >= 2 && subtracted_any, "members exited ({exited}), one of them with less what the batch paid");
     miner.stop().await?;
+    // What no claim needs is what returnSurplus would send the admin.
+    let surplus = custody - custody.min(proven);
+    assert_eq!(on_chain_exit(&chain, exits).claimWindow(chain.usdt).call().await?.surplus, surplus);
+    let returned = on_chain_exit(&chain, exits).returnSurplus(chain.usdt).from(outsider.address()).call().await?;
+    assert_eq!(returned, surplus, "returnSurplus would send exactly the surplus");
 
     // Nothing else moves the token: what the exits hold is the custody less what they paid, the Settlement holds only
     // what is claimable, and a payout batch or a treasury transfer is refused, whoever signs them.

@@ -583,7 +583,15 @@ async fn energy_of_the_members_exit_beside_plain_transfers() -> eyre::Result<()>
     // The member's exit with the depth-17 proof, sent by the outside wallet, paying the member (a fresh holder).
     let exit_call =
         abi::SettlementExit::exitCall { token: s.chain.usdt, leaf, index: U256::from(INDEX), siblings, to: member };
-    let exited = cost_of_call(&s, &wallet, exits, alloy::sol_types::SolCall::abi_encode(&exit_call)).await?;
+    let claimed = cost_of_call(&s, &wallet, exits, alloy::sol_types::SolCall::abi_encode(&exit_call)).await?;
+    assert_eq!(usdt_of(&s, member).await?, U256::ZERO, "a claim pays nothing yet (contracts/EXIT.md §13)");
+    // Once the claim window has closed, the payout (anyone sends it): the one claim, in full.
+    let window = exit.claimWindow(s.chain.usdt).call().await?;
+    let now = s.chain.provider.get_block_by_number(Default::default()).await?.expect("head").header.timestamp;
+    s.chain.provider.anvil_increase_time(window.end.saturating_sub(now) + 60).await?;
+    s.chain.provider.evm_mine(None).await?;
+    let pay_out_call = abi::SettlementExit::payOutCall { token: s.chain.usdt, member };
+    let paid_out = cost_of_call(&s, &wallet, exits, alloy::sol_types::SolCall::abi_encode(&pay_out_call)).await?;
     assert_eq!(usdt_of(&s, member).await?, U256::from(10 * USDT), "reserved + held + pending + batched, in full");
 
     // Each figure beside its baseline: the energy, and without the intrinsic gas (TRON's bandwidth).
@@ -618,10 +626,13 @@ async fn energy_of_the_members_exit_beside_plain_transfers() -> eyre::Result<()>
         fold[0].energy,
         fold[1].energy
     );
-    println!("  {}", line("exit, a depth-17 proof, to a fresh holder", whole(&exited), "a fresh holder", &plain_fresh));
+    println!("  {}", line("exit (the claim), a depth-17 proof", whole(&claimed), "a fresh holder", &plain_fresh));
+    println!("  {}", line("payOut to a fresh holder", whole(&paid_out), "a fresh holder", &plain_fresh));
+    let both = (claimed.energy + paid_out.energy, claimed.execution() + paid_out.execution());
+    println!("  {}", line("claim + payOut", both, "a fresh holder", &plain_fresh));
     println!(
-        "  bandwidth burnt beyond the free allowance (SUN): foldBatches of 100 {}, exit {}, openExit {}",
-        fold[1].net_fee, exited.net_fee, open.net_fee
+        "  bandwidth burnt beyond the free allowance (SUN): foldBatches of 100 {}, exit {}, payOut {}, openExit {}",
+        fold[1].net_fee, claimed.net_fee, paid_out.net_fee, open.net_fee
     );
     assert!(per_entry.0 > 0 && per_entry.0 < plain_fresh.energy, "an entry folds for less than a transfer");
     Ok(())

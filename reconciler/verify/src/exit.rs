@@ -160,6 +160,61 @@ pub async fn preview(rpc_url: &str, exits: Address, proof: &Proof) -> Result<Pre
     Ok(Preview { entitlement: p.entitlement, subtracted: p.subtracted, amount: p.amount })
 }
 
+/// A token's claim window (contracts/EXIT.md §13, `claimWindow`): members claim until `end`, then each claim is paid
+/// the same share, min(1, custody / proven).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimWindow {
+    /// When claims stop and payouts start (unix seconds, the chain's clock).
+    pub end: u64,
+    /// Whether the chain's clock has reached `end`.
+    pub closed: bool,
+    /// The claims' sum.
+    pub proven: U256,
+    /// What is left to return to the company: custody − min(custody, proven).
+    pub surplus: U256,
+    /// Whether the surplus went back.
+    pub surplus_returned: bool,
+}
+
+/// The claim window of `token`'s opened exit.
+pub async fn claim_window(rpc_url: &str, exits: Address, token: Address) -> Result<ClaimWindow, String> {
+    let provider = reader(rpc_url)?;
+    let w = SettlementExit::new(exits, &provider)
+        .claimWindow(token)
+        .call()
+        .await
+        .map_err(|e| format!("claimWindow: {e} (an exit contract with a claim window?)"))?;
+    Ok(ClaimWindow {
+        end: w.end,
+        closed: w.closed,
+        proven: w.proven,
+        surplus: w.surplus,
+        surplus_returned: w.surplusReturned,
+    })
+}
+
+/// A member's claim (`claimOf`): zero `due` when they made none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    /// What the member proved they are owed (entitlement − what the batches since paid them).
+    pub due: U256,
+    /// Where the payout goes.
+    pub to: Address,
+    /// Whether it was paid.
+    pub paid: bool,
+}
+
+/// `member`'s claim on `token`'s exit.
+pub async fn claim_of(rpc_url: &str, exits: Address, token: Address, member: Address) -> Result<Claim, String> {
+    let provider = reader(rpc_url)?;
+    let c = SettlementExit::new(exits, &provider)
+        .claimOf(token, member)
+        .call()
+        .await
+        .map_err(|e| format!("claimOf: {e}"))?;
+    Ok(Claim { due: c.due, to: c.to, paid: c.paid })
+}
+
 /// Whether members may leave `settlement` now (`leaveOpen`: a change of power is pending, contracts/EXIT.md §12), and
 /// how many changes are pending (`pendingCount`).
 pub async fn leave_open(rpc_url: &str, settlement: Address) -> Result<(bool, U256), String> {
@@ -307,11 +362,23 @@ pub fn fold_call(exits: Address, token: Address, batches: Vec<SettlementExit::Fo
     Call { to: exits, data, what: format!("fold the {n} payout batch(es) executed since the commitment") }
 }
 
-/// `exit(token, leaf, index, siblings, to)` on `exits`.
+/// `exit(token, leaf, index, siblings, to)` on `exits`: the member's claim, paid after the claim window.
 pub fn exit_call(exits: Address, proof: &Proof, to: Address) -> Call {
     let (leaf, index, siblings) = exit_args(proof);
     let data = SettlementExit::exitCall { token: proof.token, leaf, index, siblings, to }.abi_encode().into();
-    Call { to: exits, data, what: format!("exit {} to {to}", proof.user) }
+    Call { to: exits, data, what: format!("claim the exit of {} (paid to {to} after the claim window)", proof.user) }
+}
+
+/// `payOut(token, member)` on `exits`: anyone may send it once the claim window has closed.
+pub fn pay_out_call(exits: Address, token: Address, member: Address, to: Address) -> Call {
+    let data = SettlementExit::payOutCall { token, member }.abi_encode().into();
+    Call { to: exits, data, what: format!("pay out the claim of {member} to {to}") }
+}
+
+/// `redirect(token, to)` on `exits`: the member's own claim paid elsewhere (only the member may send it).
+pub fn redirect_call(exits: Address, token: Address, member: Address, to: Address) -> Call {
+    let data = SettlementExit::redirectCall { token, to }.abi_encode().into();
+    Call { to: exits, data, what: format!("pay the claim of {member} to {to} instead") }
 }
 
 /// `leave(token, leaf, index, siblings, batches, to)` on `exits`.

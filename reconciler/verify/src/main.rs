@@ -29,7 +29,10 @@ struct ExitCli {
 #[derive(clap::Subcommand)]
 enum Command {
     /// Exits with your proof (contracts/EXIT.md): opens the token's exit if it is due and not open, folds the payout
-    /// batches since the commitment if needed, shows what you will receive, and sends the exit.
+    /// batches since the commitment if needed, and claims what the proof says you are owed during the claim window
+    /// (at least 30 days from the opening); run it again once the window has closed to be paid the same share of
+    /// custody as every claim (anyone may send that payout). A member who does not claim in the window is paid
+    /// nothing.
     Exit(ExitArgs),
     /// Opens a token's exit once it is due (anyone may: no proof needed) and folds the batches since the commitment.
     Open(OpenArgs),
@@ -68,7 +71,8 @@ struct ExitArgs {
     proof: std::path::PathBuf,
     #[command(flatten)]
     chain: ChainArgs,
-    /// Pay the exit to this address instead of the member's own (only the member may choose another).
+    /// Pay the exit to this address instead of the member's own (only the member may choose another; after the claim,
+    /// until it is paid, the member may send it elsewhere with the same flag).
     #[arg(long)]
     to: Option<String>,
 }
@@ -216,45 +220,129 @@ async fn run_open(args: &OpenArgs) -> Result<ExitCode, String> {
     let settlement = address("contract", &args.chain.contract)?;
     let token = address("token", &args.token)?;
     let state = open_and_fold(&args.chain, settlement, token).await?;
+    let window = if state.open {
+        let w = exit::claim_window(&args.chain.rpc, state.exits, token).await?;
+        format!(
+            "; members claim until unix time {}{} ({} claimed so far)",
+            w.end,
+            if w.closed { ", passed: claims are paid out" } else { "" },
+            w.proven
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "exit of token {token} at {settlement}: {}; exits contract {}",
+        "exit of token {token} at {settlement}: {}; exits contract {}{window}",
         if state.open { "OPEN" } else { "not open" },
         state.exits
     );
     Ok(ExitCode::SUCCESS)
 }
 
+/// The member's exit in its two steps (contracts/EXIT.md §13): during the claim window, the claim (`exit`) of what the
+/// proof says the member is owed; once the window has closed, its payout (`payOut`), the same share for every claim.
+/// Run it once in the window and once after; a second run in the window says what was claimed (and, with `--to`,
+/// sends the payout elsewhere: `redirect`).
 async fn run_exit(args: &ExitArgs) -> Result<ExitCode, String> {
     let (settlement, proof, to) = member_proof(args).await?;
     let state = open_and_fold(&args.chain, settlement, proof.token).await?;
-    let (paid_after, exited) = exit::member(&args.chain.rpc, state.exits, proof.token, proof.user).await?;
-    if exited {
-        println!("REFUSED: {} has exited token {} already", proof.user, proof.token);
-        return Ok(ExitCode::from(1));
-    }
     if !state.open {
         println!("(dry run: the exit would be opened first; nothing more can be shown before it is)");
         return Ok(ExitCode::SUCCESS);
     }
-    let preview = exit::preview(&args.chain.rpc, state.exits, &proof).await?;
-    println!(
-        "{} in epoch {}: entitled to {} (reserved + held + pending + batched), less {} paid by batches after the \
-         commitment ({} recorded for the member), receives {}",
-        proof.user, proof.epoch, preview.entitlement, preview.subtracted, paid_after, preview.amount
-    );
-    if preview.amount.is_zero() {
-        println!("REFUSED: nothing to exit");
+    let rpc = &args.chain.rpc;
+    let window = exit::claim_window(rpc, state.exits, proof.token).await?;
+    let claim = exit::claim_of(rpc, state.exits, proof.token, proof.user).await?;
+    let when = |w: &exit::ClaimWindow| {
+        if w.closed {
+            format!("the claim window closed at unix time {}", w.end)
+        } else {
+            format!(
+                "the claim window closes at unix time {} (in {} s by the chain's clock)",
+                w.end,
+                w.end.saturating_sub(state.now)
+            )
+        }
+    };
+    let sending = sending_of(&args.chain);
+    if claim.due.is_zero() {
+        let (paid_after, exited) = exit::member(rpc, state.exits, proof.token, proof.user).await?;
+        if exited {
+            println!("REFUSED: {} has left token {} already", proof.user, proof.token);
+            return Ok(ExitCode::from(1));
+        }
+        if window.closed {
+            println!("REFUSED: {}; no claim was made for {}: nothing can be paid", when(&window), proof.user);
+            return Ok(ExitCode::from(1));
+        }
+        let preview = exit::preview(rpc, state.exits, &proof).await?;
+        let due = preview.entitlement - preview.subtracted;
+        println!(
+            "{} in epoch {}: entitled to {} (reserved + held + pending + batched), less {} paid by batches after the \
+             commitment ({} recorded for the member): claims {due}; paid at most {} after the window (every claim is \
+             paid the same share of custody, fixed when the window closes); {}",
+            proof.user,
+            proof.epoch,
+            preview.entitlement,
+            preview.subtracted,
+            paid_after,
+            preview.amount,
+            when(&window)
+        );
+        if due.is_zero() {
+            println!("REFUSED: nothing to claim");
+            return Ok(ExitCode::from(1));
+        }
+        let call = exit::exit_call(state.exits, &proof, to);
+        println!("{}", call.what);
+        if args.chain.dry_run {
+            println!("  (dry run: not sent)");
+            return Ok(ExitCode::SUCCESS);
+        }
+        let tx = exit::send(&sending, &sender_key(&args.chain)?, &call).await?;
+        println!(
+            "CLAIMED: {due} for {to} in transaction {tx}; run this command again from unix time {} to be paid (anyone \
+             may send the payout)",
+            window.end
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if claim.paid {
+        println!("REFUSED: the claim of {} ({}) was paid to {} already", proof.user, claim.due, claim.to);
         return Ok(ExitCode::from(1));
     }
-    let call = exit::exit_call(state.exits, &proof, to);
-    println!("{}", call.what);
+    let mut payee = claim.to;
+    if args.to.is_some() && to != claim.to {
+        let call = exit::redirect_call(state.exits, proof.token, proof.user, to);
+        println!("{}", call.what);
+        if args.chain.dry_run {
+            println!("  (dry run: not sent)");
+        } else {
+            let tx = exit::send(&sending, &sender_key(&args.chain)?, &call).await?;
+            println!("  sent: {tx}");
+        }
+        payee = to;
+    }
+    if !window.closed {
+        println!(
+            "CLAIMED already: {} for {payee}; {}: run this command again then to be paid (anyone may send the payout)",
+            claim.due,
+            when(&window)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let preview = exit::preview(rpc, state.exits, &proof).await?;
+    let call = exit::pay_out_call(state.exits, proof.token, proof.user, payee);
+    println!(
+        "{}: claimed {}, {} claimed in all, custody's share pays {}",
+        call.what, claim.due, window.proven, preview.amount
+    );
     if args.chain.dry_run {
         println!("  (dry run: not sent)");
         return Ok(ExitCode::SUCCESS);
     }
-    let sending = sending_of(&args.chain);
     let tx = exit::send(&sending, &sender_key(&args.chain)?, &call).await?;
-    println!("EXITED: {} sent to {to} in transaction {tx}", preview.amount);
+    println!("EXITED: {} sent to {payee} in transaction {tx}", preview.amount);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3345,6 +3345,92 @@ export const settlementExitAbi = [
     "type": "receive"
   },
   {
+    "inputs": [],
+    "name": "MIN_CLAIM_WINDOW",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      }
+    ],
+    "name": "claimOf",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "due",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "internalType": "bool",
+        "name": "paid",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "claimWindow",
+    "outputs": [
+      {
+        "internalType": "uint64",
+        "name": "end",
+        "type": "uint64"
+      },
+      {
+        "internalType": "bool",
+        "name": "closed",
+        "type": "bool"
+      },
+      {
+        "internalType": "uint256",
+        "name": "proven",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "surplus",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bool",
+        "name": "surplusReturned",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -3425,7 +3511,7 @@ export const settlementExitAbi = [
     "outputs": [
       {
         "internalType": "uint256",
-        "name": "amount",
+        "name": "due",
         "type": "uint256"
       }
     ],
@@ -3813,6 +3899,54 @@ export const settlementExitAbi = [
         "type": "address"
       },
       {
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      }
+    ],
+    "name": "payOut",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "address[]",
+        "name": "members",
+        "type": "address[]"
+      }
+    ],
+    "name": "payOutMany",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "total",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
         "components": [
           {
             "internalType": "address",
@@ -4026,6 +4160,43 @@ export const settlementExitAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      }
+    ],
+    "name": "redirect",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "returnSurplus",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "settlement",
     "outputs": [
@@ -4067,6 +4238,68 @@ export const settlementExitAbi = [
       }
     ],
     "name": "BatchesFolded",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "end",
+        "type": "uint256"
+      }
+    ],
+    "name": "ClaimWindowOpened",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "due",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "entitlement",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "subtracted",
+        "type": "uint256"
+      }
+    ],
+    "name": "Claimed",
     "type": "event"
   },
   {
@@ -4211,6 +4444,56 @@ export const settlementExitAbi = [
     "type": "event"
   },
   {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      }
+    ],
+    "name": "Redirected",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "SurplusReturned",
+    "type": "event"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -4224,6 +4507,22 @@ export const settlementExitAbi = [
       }
     ],
     "name": "AlreadyExited",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      }
+    ],
+    "name": "AlreadyPaid",
     "type": "error"
   },
   {
@@ -4277,6 +4576,38 @@ export const settlementExitAbi = [
       }
     ],
     "name": "BatchesNotFolded",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "end",
+        "type": "uint256"
+      }
+    ],
+    "name": "ClaimWindowClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "end",
+        "type": "uint256"
+      }
+    ],
+    "name": "ClaimWindowOpen",
     "type": "error"
   },
   {
@@ -4367,6 +4698,22 @@ export const settlementExitAbi = [
         "type": "address"
       }
     ],
+    "name": "NotClaimed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      }
+    ],
     "name": "NothingToExit",
     "type": "error"
   },
@@ -4427,6 +4774,17 @@ export const settlementExitAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "SurplusAlreadyReturned",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "expected",
         "type": "address"
       },
@@ -4446,8 +4804,23 @@ export const settlementExitAbi = [
   }
 ] as const;
 
+/** `SettlementExit.MIN_CLAIM_WINDOW` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitMinClaimWindowAbi = [{"inputs":[],"name":"MIN_CLAIM_WINDOW","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementExitMinClaimWindowSignature = "MIN_CLAIM_WINDOW()";
+export const settlementExitMinClaimWindowSelector = "0xa9211539";
+
+/** `SettlementExit.claimOf` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitClaimOfAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"claimOf","outputs":[{"internalType":"uint256","name":"due","type":"uint256"},{"internalType":"address","name":"to","type":"address"},{"internalType":"bool","name":"paid","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementExitClaimOfSignature = "claimOf(address,address)";
+export const settlementExitClaimOfSelector = "0x06b6bf55";
+
+/** `SettlementExit.claimWindow` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitClaimWindowAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"claimWindow","outputs":[{"internalType":"uint64","name":"end","type":"uint64"},{"internalType":"bool","name":"closed","type":"bool"},{"internalType":"uint256","name":"proven","type":"uint256"},{"internalType":"uint256","name":"surplus","type":"uint256"},{"internalType":"bool","name":"surplusReturned","type":"bool"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementExitClaimWindowSignature = "claimWindow(address)";
+export const settlementExitClaimWindowSelector = "0x5a3ce763";
+
 /** `SettlementExit.exit` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
-export const settlementExitExitAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"components":[{"internalType":"address","name":"member","type":"address"},{"internalType":"uint128","name":"reserved","type":"uint128"},{"internalType":"uint128","name":"held","type":"uint128"},{"internalType":"uint128","name":"pending","type":"uint128"},{"internalType":"uint128","name":"batched","type":"uint128"},{"internalType":"uint128","name":"claimable","type":"uint128"},{"internalType":"bytes32","name":"salt","type":"bytes32"}],"internalType":"struct ExitLeaf","name":"leaf","type":"tuple"},{"internalType":"uint256","name":"index","type":"uint256"},{"components":[{"internalType":"bytes32","name":"hash","type":"bytes32"},{"internalType":"uint256","name":"sum","type":"uint256"}],"internalType":"struct SumNode[]","name":"siblings","type":"tuple[]"},{"internalType":"address","name":"to","type":"address"}],"name":"exit","outputs":[{"internalType":"uint256","name":"amount","type":"uint256"}],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementExitExitAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"components":[{"internalType":"address","name":"member","type":"address"},{"internalType":"uint128","name":"reserved","type":"uint128"},{"internalType":"uint128","name":"held","type":"uint128"},{"internalType":"uint128","name":"pending","type":"uint128"},{"internalType":"uint128","name":"batched","type":"uint128"},{"internalType":"uint128","name":"claimable","type":"uint128"},{"internalType":"bytes32","name":"salt","type":"bytes32"}],"internalType":"struct ExitLeaf","name":"leaf","type":"tuple"},{"internalType":"uint256","name":"index","type":"uint256"},{"components":[{"internalType":"bytes32","name":"hash","type":"bytes32"},{"internalType":"uint256","name":"sum","type":"uint256"}],"internalType":"struct SumNode[]","name":"siblings","type":"tuple[]"},{"internalType":"address","name":"to","type":"address"}],"name":"exit","outputs":[{"internalType":"uint256","name":"due","type":"uint256"}],"stateMutability":"nonpayable","type":"function"}] as const;
 export const settlementExitExitSignature = "exit(address,(address,uint128,uint128,uint128,uint128,uint128,bytes32),uint256,(bytes32,uint256)[],address)";
 export const settlementExitExitSelector = "0xef51ee97";
 
@@ -4481,6 +4854,16 @@ export const settlementExitOpeningAbi = [{"inputs":[{"internalType":"address","n
 export const settlementExitOpeningSignature = "opening(address)";
 export const settlementExitOpeningSelector = "0xeeccf159";
 
+/** `SettlementExit.payOut` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitPayOutAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"payOut","outputs":[{"internalType":"uint256","name":"amount","type":"uint256"}],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementExitPayOutSignature = "payOut(address,address)";
+export const settlementExitPayOutSelector = "0x0ba079b4";
+
+/** `SettlementExit.payOutMany` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitPayOutManyAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address[]","name":"members","type":"address[]"}],"name":"payOutMany","outputs":[{"internalType":"uint256","name":"total","type":"uint256"}],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementExitPayOutManySignature = "payOutMany(address,address[])";
+export const settlementExitPayOutManySelector = "0x979f560b";
+
 /** `SettlementExit.previewExit` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementExitPreviewExitAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"components":[{"internalType":"address","name":"member","type":"address"},{"internalType":"uint128","name":"reserved","type":"uint128"},{"internalType":"uint128","name":"held","type":"uint128"},{"internalType":"uint128","name":"pending","type":"uint128"},{"internalType":"uint128","name":"batched","type":"uint128"},{"internalType":"uint128","name":"claimable","type":"uint128"},{"internalType":"bytes32","name":"salt","type":"bytes32"}],"internalType":"struct ExitLeaf","name":"leaf","type":"tuple"},{"internalType":"uint256","name":"index","type":"uint256"},{"components":[{"internalType":"bytes32","name":"hash","type":"bytes32"},{"internalType":"uint256","name":"sum","type":"uint256"}],"internalType":"struct SumNode[]","name":"siblings","type":"tuple[]"}],"name":"previewExit","outputs":[{"internalType":"uint256","name":"entitlement","type":"uint256"},{"internalType":"uint256","name":"subtracted","type":"uint256"},{"internalType":"uint256","name":"amount","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementExitPreviewExitSignature = "previewExit(address,(address,uint128,uint128,uint128,uint128,uint128,bytes32),uint256,(bytes32,uint256)[])";
@@ -4491,6 +4874,16 @@ export const settlementExitPreviewLeaveAbi = [{"inputs":[{"internalType":"addres
 export const settlementExitPreviewLeaveSignature = "previewLeave(address,(address,uint128,uint128,uint128,uint128,uint128,bytes32),uint256,(bytes32,uint256)[],(bytes32,uint256,(address,uint256)[])[])";
 export const settlementExitPreviewLeaveSelector = "0x9e947a41";
 
+/** `SettlementExit.redirect` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitRedirectAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"to","type":"address"}],"name":"redirect","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementExitRedirectSignature = "redirect(address,address)";
+export const settlementExitRedirectSelector = "0x4e4e5250";
+
+/** `SettlementExit.returnSurplus` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementExitReturnSurplusAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"returnSurplus","outputs":[{"internalType":"uint256","name":"amount","type":"uint256"}],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementExitReturnSurplusSignature = "returnSurplus(address)";
+export const settlementExitReturnSurplusSelector = "0xd8869f1a";
+
 /** `SettlementExit.settlement` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementExitSettlementAbi = [{"inputs":[],"name":"settlement","outputs":[{"internalType":"contract IExitCustody","name":"","type":"address"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementExitSettlementSignature = "settlement()";
@@ -4499,6 +4892,14 @@ export const settlementExitSettlementSelector = "0x51160630";
 /** The event `SettlementExit.BatchesFolded` alone (for decoding its logs). */
 export const settlementExitEventBatchesFoldedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"uint256","name":"count","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"entriesTotal","type":"uint256"},{"indexed":false,"internalType":"bytes32","name":"batchesToFold","type":"bytes32"}],"name":"BatchesFolded","type":"event"}] as const;
 export const settlementExitEventBatchesFoldedTopic = "0x59c310eb76f9d3fc8d1b98dc2d9434dc3089179e1014cb92ac8638b5467398dd";
+
+/** The event `SettlementExit.ClaimWindowOpened` alone (for decoding its logs). */
+export const settlementExitEventClaimWindowOpenedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"uint256","name":"end","type":"uint256"}],"name":"ClaimWindowOpened","type":"event"}] as const;
+export const settlementExitEventClaimWindowOpenedTopic = "0x3c7d8d7096c2a582693e4b4da181ff684e83e71f5258a0ef38be325cee09c354";
+
+/** The event `SettlementExit.Claimed` alone (for decoding its logs). */
+export const settlementExitEventClaimedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"member","type":"address"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"address","name":"to","type":"address"},{"indexed":false,"internalType":"uint256","name":"due","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"entitlement","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"subtracted","type":"uint256"}],"name":"Claimed","type":"event"}] as const;
+export const settlementExitEventClaimedTopic = "0x5ccac6a981ee0d2404d2487672d204c80cc526da4f51e90dd5ae4cfe880a9add";
 
 /** The event `SettlementExit.Exited` alone (for decoding its logs). */
 export const settlementExitEventExitedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"member","type":"address"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"address","name":"to","type":"address"},{"indexed":false,"internalType":"uint256","name":"amount","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"entitlement","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"subtracted","type":"uint256"}],"name":"Exited","type":"event"}] as const;
@@ -4512,5 +4913,13 @@ export const settlementExitEventLeftTopic = "0xe577e82b3e22a434f5ce155ee864b4507
 export const settlementExitEventOpenedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":true,"internalType":"uint64","name":"epoch","type":"uint64"},{"indexed":false,"internalType":"bytes32","name":"root","type":"bytes32"},{"indexed":false,"internalType":"uint256","name":"total","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"owed","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"custody","type":"uint256"},{"indexed":false,"internalType":"bytes32","name":"batchesToFold","type":"bytes32"}],"name":"Opened","type":"event"}] as const;
 export const settlementExitEventOpenedTopic = "0x0afd8454defa3a16d4feaa57d3cb6c6ec64cc81ae204743901b595c2c74e97ad";
 
+/** The event `SettlementExit.Redirected` alone (for decoding its logs). */
+export const settlementExitEventRedirectedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"member","type":"address"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"address","name":"to","type":"address"}],"name":"Redirected","type":"event"}] as const;
+export const settlementExitEventRedirectedTopic = "0xbe66652d6f7ec7fe16ff7a8db31497a5d788fb97aafbcf9c75f89590a2892b18";
+
+/** The event `SettlementExit.SurplusReturned` alone (for decoding its logs). */
+export const settlementExitEventSurplusReturnedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"address","name":"to","type":"address"},{"indexed":false,"internalType":"uint256","name":"amount","type":"uint256"}],"name":"SurplusReturned","type":"event"}] as const;
+export const settlementExitEventSurplusReturnedTopic = "0x42e84066dd1cedba5cd48f7c412b10b9daffe3a0c2caef3590956a0929c854cf";
+
 /** Every custom error of `SettlementExit` (for `decodeErrorResult`: a revert named in words). */
-export const settlementExitErrorsAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"AlreadyExited","type":"error"},{"inputs":[{"internalType":"uint256","name":"index","type":"uint256"},{"internalType":"bytes32","name":"expected","type":"bytes32"},{"internalType":"bytes32","name":"given","type":"bytes32"}],"name":"BatchNotInChain","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"bytes32","name":"remaining","type":"bytes32"}],"name":"BatchesMissing","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"bytes32","name":"batchesToFold","type":"bytes32"}],"name":"BatchesNotFolded","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"ExitNotOpen","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"ExitOpen","type":"error"},{"inputs":[{"internalType":"uint256","name":"index","type":"uint256"},{"internalType":"uint256","name":"depth","type":"uint256"}],"name":"IndexOutOfRange","type":"error"},{"inputs":[{"internalType":"bytes32","name":"root","type":"bytes32"},{"internalType":"uint256","name":"total","type":"uint256"},{"internalType":"bytes32","name":"provenRoot","type":"bytes32"},{"internalType":"uint256","name":"provenTotal","type":"uint256"}],"name":"InvalidProof","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"NoCommitment","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"NothingToExit","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"NothingToFold","type":"error"},{"inputs":[],"name":"OutboundTransferFailed","type":"error"},{"inputs":[],"name":"PayoutSumOverflow","type":"error"},{"inputs":[{"internalType":"uint256","name":"depth","type":"uint256"}],"name":"ProofTooDeep","type":"error"},{"inputs":[],"name":"ReentrancyGuardReentrantCall","type":"error"},{"inputs":[],"name":"SelfPayment","type":"error"},{"inputs":[{"internalType":"uint256","name":"sum","type":"uint256"}],"name":"SumOutOfRange","type":"error"},{"inputs":[{"internalType":"address","name":"expected","type":"address"},{"internalType":"address","name":"actual","type":"address"}],"name":"WrongSender","type":"error"},{"inputs":[],"name":"ZeroAddress","type":"error"}] as const;
+export const settlementExitErrorsAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"AlreadyExited","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"AlreadyPaid","type":"error"},{"inputs":[{"internalType":"uint256","name":"index","type":"uint256"},{"internalType":"bytes32","name":"expected","type":"bytes32"},{"internalType":"bytes32","name":"given","type":"bytes32"}],"name":"BatchNotInChain","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"bytes32","name":"remaining","type":"bytes32"}],"name":"BatchesMissing","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"bytes32","name":"batchesToFold","type":"bytes32"}],"name":"BatchesNotFolded","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"uint256","name":"end","type":"uint256"}],"name":"ClaimWindowClosed","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"uint256","name":"end","type":"uint256"}],"name":"ClaimWindowOpen","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"ExitNotOpen","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"ExitOpen","type":"error"},{"inputs":[{"internalType":"uint256","name":"index","type":"uint256"},{"internalType":"uint256","name":"depth","type":"uint256"}],"name":"IndexOutOfRange","type":"error"},{"inputs":[{"internalType":"bytes32","name":"root","type":"bytes32"},{"internalType":"uint256","name":"total","type":"uint256"},{"internalType":"bytes32","name":"provenRoot","type":"bytes32"},{"internalType":"uint256","name":"provenTotal","type":"uint256"}],"name":"InvalidProof","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"NoCommitment","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"NotClaimed","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"NothingToExit","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"NothingToFold","type":"error"},{"inputs":[],"name":"OutboundTransferFailed","type":"error"},{"inputs":[],"name":"PayoutSumOverflow","type":"error"},{"inputs":[{"internalType":"uint256","name":"depth","type":"uint256"}],"name":"ProofTooDeep","type":"error"},{"inputs":[],"name":"ReentrancyGuardReentrantCall","type":"error"},{"inputs":[],"name":"SelfPayment","type":"error"},{"inputs":[{"internalType":"uint256","name":"sum","type":"uint256"}],"name":"SumOutOfRange","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"SurplusAlreadyReturned","type":"error"},{"inputs":[{"internalType":"address","name":"expected","type":"address"},{"internalType":"address","name":"actual","type":"address"}],"name":"WrongSender","type":"error"},{"inputs":[],"name":"ZeroAddress","type":"error"}] as const;
