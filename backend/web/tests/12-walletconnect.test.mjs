@@ -13,6 +13,7 @@ import { formatEther, recoverMessageAddress, stringToHex } from "viem";
 import WebSocket from "ws";
 import { LIMITS, startRelay } from "../scripts/wc-relay.mjs";
 import { until } from "./lib/poll.mjs";
+import { assertNoEnglishIn, message, speak } from "./lib/page-checks.mjs";
 import { WcWallet, closeSignClient, nodeSignClient } from "./lib/wc-wallet.mjs";
 
 // The clients leave long timers behind (a request's 15-minute expiry, a publish's 60-second limit) that nothing
@@ -401,4 +402,49 @@ browserTest("a pairing code nobody scans expires after 5 minutes, and the page s
   assert.equal(await page.getByTestId("wc-uri").count(), 0);
   await b.screenshot("12-walletconnect-expired-390");
   await b.close();
+});
+
+browserTest("the pairing panel in Arabic and in Hindi: every word from the language's catalogue, none of English's, a rejected pairing too", async () => {
+  const { BASE, CHAIN_ID, RPC, freshKey } = stack;
+  const wc = await configured();
+  const rpcOrigin = new URL(wc.rpc).origin.replace(/[.]/g, "\\.");
+  for (const code of ["ar", "hi"]) {
+    const wallet = await WcWallet.create({ key: await freshKey(), rpcUrl: RPC, chainId: CHAIN_ID, relayUrl: wc.relay_url, projectId: wc.project_id });
+    const b = await stack.openBrowser({ viewport: PHONE });
+    const { page } = b;
+    try {
+      await speak(b, code);
+      await page.goto(`${BASE}/`);
+      await until(`the page in ${code}`, async () => (await page.evaluate(() => document.documentElement.lang)) === code);
+      await page.getByTestId("connect-walletconnect").first().click();
+      const pairing = page.getByTestId("wc-pairing");
+      const uri = pairing.getByTestId("wc-uri");
+      await uri.waitFor({ timeout: 30_000 });
+      assert.equal(await pairing.locator("#wc-title").innerText(), await message(code, "wc.title"));
+      assert.equal(await pairing.getByTestId("wc-qr").getAttribute("aria-label"), await message(code, "wc.qr_label"));
+      assert.equal(await pairing.locator("label[for=wc-uri]").innerText(), await message(code, "wc.paste"));
+      assert.equal(await pairing.locator("button.copy").getAttribute("aria-label"), await message(code, "wc.copy"));
+      const [before, after] = (await message(code, "wc.waiting")).split("{time}");
+      const waiting = await pairing.getByTestId("wc-waiting").innerText();
+      assert.ok(waiting.startsWith(before) && waiting.endsWith(after), `the wait in ${code}: ${waiting}`);
+      assert.equal(await pairing.getByTestId("wc-cancel").innerText(), await message(code, "wc.cancel"));
+      await assertNoEnglishIn(pairing, code, "the pairing panel");
+      await fits(page, `the pairing in ${code}`);
+      await b.screenshot(`12-walletconnect-pairing-${code}-390`);
+
+      // The wallet rejects the proposal: said in the language, with the way to start again.
+      wallet.rejectNextProposal = true;
+      await wallet.pair(await uri.getAttribute("data-uri"));
+      const rejected = pairing.getByTestId("wc-error-rejected");
+      await rejected.waitFor({ timeout: 30_000 });
+      assert.equal(await rejected.innerText(), await message(code, "wc.err_rejected"));
+      assert.equal(await pairing.getByTestId("wc-retry").innerText(), await message(code, "wc.start_again"));
+      await assertNoEnglishIn(pairing, code, "the rejected pairing");
+      await page.getByTestId("wc-cancel").click();
+      await page.getByTestId("connect-walletconnect").first().waitFor();
+      await b.close([new RegExp(`^other origin: ${rpcOrigin}/`)]);
+    } finally {
+      await wallet.close();
+    }
+  }
 });

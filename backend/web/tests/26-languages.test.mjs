@@ -2,8 +2,8 @@
 // Arabic gets it right to left with addresses still left to right, and nothing wider than a 390 px phone; the header's
 // picker is reached by keyboard, changes the page, loads only the catalogue picked and survives a reload.
 import assert from "node:assert/strict";
-import { ANVIL_KEYS, Api, BASE, USDT, openBrowser, plans, test } from "./lib/stack.mjs";
-import { speak } from "./lib/page-checks.mjs";
+import { ANVIL_KEYS, Api, BASE, USDT, openBrowser, plans, test, until } from "./lib/stack.mjs";
+import { assertNoEnglishIn, message, speak } from "./lib/page-checks.mjs";
 
 const PHONE = { width: 390, height: 844 };
 
@@ -141,4 +141,49 @@ test("the console and the docs page carry the picker; the console in Arabic is r
   // The try-it buttons sit in folded operations: counted whether shown or not.
   assert.ok((await page.locator("button", { hasText: "إرسال" }).count()) > 0, "the docs' try-it button in Arabic");
   await b.close();
+});
+
+test("the API client's own failures are said in the reader's language: the service unreachable, failing (503), the device offline", async () => {
+  for (const code of ["es", "ar"]) {
+    const b = await openBrowser({ viewport: PHONE });
+    const { page, context } = b;
+    await speak(b, code);
+    // Every API request refused at the network, as when the service is down: the page's own fetches fail.
+    const api = (url) => new URL(url).pathname.startsWith("/v1/");
+    await page.route(api, (route) => route.abort("connectionrefused"));
+    await page.goto(BASE + "/");
+    const failed = page.getByTestId("load-failed");
+    /** The notice once it says `key` (the status filled in), checked for English. */
+    const says = async (key, vars, what) => {
+      const want = await message(code, key, vars);
+      await until(`${what} said in ${code}`, async () => (await failed.innerText().catch(() => "")).includes(want), { timeout: 20_000 });
+      assert.equal(await page.evaluate(() => document.documentElement.lang), code);
+      await assertNoEnglishIn(failed, code, what);
+    };
+    await says("api.network", {}, "the service unreachable");
+    assert.equal(await failed.getByTestId("retry").innerText(), await message(code, "account.retry"));
+
+    // A proxy's 503 without the API's answer: the service failed, its status named, nothing changed.
+    await page.unroute(api);
+    await page.route(api, (route) => route.fulfill({ status: 503, contentType: "text/html", body: "<h1>Service Unavailable</h1>" }));
+    await failed.getByTestId("retry").click();
+    await says("api.failed", { status: 503 }, "the service failing");
+
+    // The device offline: the browser says so, and so does the page.
+    await page.unroute(api);
+    await context.setOffline(true);
+    await failed.getByTestId("retry").click();
+    await says("api.offline", {}, "the device offline");
+    await b.screenshot(`26-offline-${code}`);
+
+    // Back online: the retry loads the page.
+    await context.setOffline(false);
+    await failed.getByTestId("retry").click();
+    await page.getByTestId("disclosure").waitFor();
+    await b.close([
+      /^request failed: .*\/v1\/.* net::ERR_(CONNECTION_REFUSED|INTERNET_DISCONNECTED)$/,
+      /^http 503 GET .*\/v1\//,
+      /^console\.error: .*(ERR_CONNECTION_REFUSED|ERR_INTERNET_DISCONNECTED)/,
+    ]);
+  }
 });

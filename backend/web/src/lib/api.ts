@@ -18,6 +18,7 @@
 import type { ErrorBody, Role, TokenPair } from "./types";
 import WORKER from "./session-worker.js?worker&url";
 import { saveFile } from "./save-file";
+import { t } from "../i18n";
 
 const STORAGE_KEY = "referral.session";
 /** Written by versions that kept the tokens in localStorage; dropped (and that session ended) on load. */
@@ -45,7 +46,12 @@ interface Access {
   expiresAt: number;
 }
 
-/** A refusal by the API: the stable code, the server's message and its `Retry-After` (seconds), if any. */
+/**
+ * A refusal by the API: the stable code, the server's message and its `Retry-After` (seconds), if any. The client's own
+ * failures (`timeout`, `offline`, `network`, `renewal_timeout`, and `http_<status>` for a 5xx without the API's error
+ * body) carry a message of this page's, in the reader's language when it was made; `errorText` (ui/account) words them
+ * again from their code, in the language of the moment.
+ */
 export class ApiError extends Error {
   /** When the answer came (epoch ms): `retryAfter` counts from here. */
   readonly at = Date.now();
@@ -198,14 +204,15 @@ async function exchange(): Promise<TokenPair> {
   if (!w) return request<TokenPair>("POST", "/v1/auth/refresh", {}, false, true);
   const a = await new Promise<Answer>((resolve, reject) => {
     const ch = new MessageChannel();
-    const timer = setTimeout(() => reject(new ApiError(0, "renewal_timeout", "the session renewal did not answer")), 30_000);
+    const timer = setTimeout(() => reject(new ApiError(0, "renewal_timeout", t("api.renewal_timeout"))), 30_000);
     ch.port1.onmessage = (e) => {
       clearTimeout(timer);
       resolve(e.data as Answer);
     };
     w.postMessage({ type: "renew" }, [ch.port2]);
   });
-  if (a.status === 0) throw new ApiError(0, "network", a.text);
+  // The worker's fetch failed (its text is the browser's TypeError): the service could not be reached.
+  if (a.status === 0) throw new ApiError(0, "network", t("api.network"));
   return answer<TokenPair>(a.status, a.statusText, a.text, a.retryAfter);
 }
 
@@ -251,11 +258,11 @@ async function request<T>(method: string, path: string, body: unknown, auth: boo
     return answer<T>(res.status, res.statusText, await res.text(), res.headers.get("retry-after"));
   } catch (e) {
     if (e instanceof ApiError) throw e;
-    if (abort.signal.aborted) throw new ApiError(0, "timeout", "The service did not answer in time; retry in a moment.");
+    if (abort.signal.aborted) throw new ApiError(0, "timeout", t("api.timeout"));
     // Only the browser knows whether it is offline; otherwise the service is down or restarting, not the member's line.
     if (typeof navigator !== "undefined" && navigator.onLine === false)
-      throw new ApiError(0, "offline", "This device is offline: check your connection, then retry.");
-    throw new ApiError(0, "network", "The service could not be reached (it may be down or restarting); retry in a moment.");
+      throw new ApiError(0, "offline", t("api.offline"));
+    throw new ApiError(0, "network", t("api.network"));
   } finally {
     clearTimeout(timer);
   }
@@ -273,7 +280,7 @@ function answer<T>(status: number, statusText: string, text: string, retryAfter:
     const retry = Number(retryAfter ?? NaN);
     // A failure of the service itself: say so, and that the page changed nothing (the API's writes are all-or-nothing).
     if (status >= 500 && !err)
-      throw new ApiError(status, `http_${status}`, `The service failed (error ${status}); nothing was changed. Retry in a moment.`, Number.isFinite(retry) && retry >= 0 ? retry : null);
+      throw new ApiError(status, `http_${status}`, t("api.failed", { status: String(status) }), Number.isFinite(retry) && retry >= 0 ? retry : null);
     throw new ApiError(
       status,
       err?.code ?? `http_${status}`,
@@ -320,7 +327,7 @@ export async function download(path: string, query: Record<string, string | numb
   try {
     res = await fetch(`${path}?${q}`, { headers });
   } catch {
-    throw new ApiError(0, "network", "The service could not be reached (it may be down or restarting); retry in a moment.");
+    throw new ApiError(0, "network", t("api.network"));
   }
   if (!res.ok) answer<never>(res.status, res.statusText, await res.text(), res.headers.get("retry-after"));
   saveFile(filename, await res.blob());

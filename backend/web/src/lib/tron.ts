@@ -6,8 +6,9 @@
 import { type Address, type Hex, encodeFunctionData, hexToBytes } from "viem";
 import { fromTronAddress, parseAnyAddress, toTronAddress } from "./tron-address";
 import { isTronNetwork, networkLabel } from "./networks";
-import { human } from "./format";
-import { type Connection, WalletError } from "./wallet";
+import { amount } from "./format";
+import { type Connection, WalletError, actionText } from "./wallet";
+import { formatLocale, t } from "../i18n";
 import type { Schema } from "../generated/api";
 import type { ApiCall, Wallet } from "./any-wallet";
 import { settlementIsNonceUsedAbi, settlementIsNonceUsedSignature } from "../generated/contracts";
@@ -114,7 +115,7 @@ export function onTronLink(l: (e: TronEvent) => void): () => void {
 
 /** Text TRON nodes return hex-encoded (error messages), readable. */
 function readable(message: string | undefined): string {
-  if (!message) return "no reason given";
+  if (!message) return t("tron.no_reason");
   if (/^(0x)?([0-9a-f]{2})+$/i.test(message)) {
     try {
       return new TextDecoder("utf-8", { fatal: true }).decode(hexToBytes(`0x${message.replace(/^0x/, "")}`));
@@ -130,16 +131,17 @@ export function tronError(e: unknown, what: string): WalletError {
   if (e instanceof WalletError) return e;
   const text = typeof e === "string" ? e : ((e as { message?: string })?.message ?? String(e));
   if (/declined|rejected|denied|cancel/i.test(text)) {
-    return new WalletError("rejected", `You rejected the ${what} in TronLink. Nothing was sent.`);
+    return new WalletError("rejected", t("tron.rejected", { what: actionText(what) }));
   }
   if (/balance is not sufficient|insufficient|not enough/i.test(text)) {
-    return new WalletError("insufficient_funds", `Your TRX balance is too low for the ${what} and its energy.`);
+    return new WalletError("insufficient_funds", t("tron.insufficient", { what: actionText(what) }));
   }
-  return new WalletError("other", `The ${what} failed: ${text}`);
+  // TronLink's (or its node's) own words, as they are.
+  return new WalletError("other", t("wallet.failed", { what: actionText(what), detail: text }));
 }
 
-/** TRX from SUN, exact (never rounded below what is needed): "4.271 TRX". */
-export const trxText = (sun: bigint) => `${human(sun, 6)} TRX`;
+/** TRX from SUN, exact (never rounded below what is needed), in the reader's number form: "4.271 TRX", "4,271 TRX". */
+export const trxText = (sun: bigint) => amount(sun, 6, "TRX");
 
 /**
  * Bytes of bandwidth a contract call costs (java-tron's `BandwidthProcessor`: the transaction without its results,
@@ -182,7 +184,9 @@ export class TronConnection implements Wallet {
   readonly kind = "tron" as const;
   readonly name = "TronLink";
   readonly where = "TronLink";
-  readonly fee = { unit: "energy", none: "Your TronLink account has no TRX to pay the network fee (energy)." };
+  get fee() {
+    return { unit: "energy", none: t("tron.no_trx") };
+  }
 
   constructor(
     private readonly tw: TronWebLike,
@@ -206,12 +210,12 @@ export class TronConnection implements Wallet {
   async ensureNetwork(chainId: number): Promise<void> {
     const have = await this.network();
     if (have !== null && have !== chainId) {
-      throw new WalletError("unknown_chain", `TronLink is on ${networkLabel(have)}; this is on ${networkLabel(chainId)}. Choose that network in TronLink first.`);
+      throw new WalletError("unknown_chain", t("tron.wrong_network", { have: networkLabel(have), want: networkLabel(chainId) }));
     }
   }
 
   private tronOf(call: ApiCall): TronCall {
-    if (!call.tron) throw new WalletError("other", "The API's answer carries no TRON call for this; nothing was sent.");
+    if (!call.tron) throw new WalletError("other", t("tron.no_call"));
     return call.tron;
   }
 
@@ -238,12 +242,12 @@ export class TronConnection implements Wallet {
 
   /** TIP-712 typed data through TronLink's `_signTypedData` (the domain's chain id masked, as the API gives it). */
   async signTypedData(typed: object): Promise<Hex> {
-    const t = typed as { domain: object; types: Record<string, unknown>; message: object };
-    const { EIP712Domain: _, ...types } = t.types;
+    const td = typed as { domain: object; types: Record<string, unknown>; message: object };
+    const { EIP712Domain: _, ...types } = td.types;
     const sign = this.tw.trx._signTypedData;
-    if (!sign) throw new WalletError("other", "This TronLink cannot sign typed data: update it, then try again.");
+    if (!sign) throw new WalletError("other", t("tron.no_typed_data"));
     try {
-      return (await sign.call(this.tw.trx, t.domain, types, t.message)) as Hex;
+      return (await sign.call(this.tw.trx, td.domain, types, td.message)) as Hex;
     } catch (e) {
       throw tronError(e, "signature");
     }
@@ -328,22 +332,22 @@ export class TronConnection implements Wallet {
     const known = costs.filter((c) => c.energy !== null).map((c) => c.what);
     const later = costs.filter((c) => c.energy === null).map((c) => c.what);
     const listed = known.length ? known : later;
-    const named = `${listed.join(" and the ")} ${listed.length > 1 ? "need" : "needs"}`;
-    const more = known.length && later.length ? `, and the ${later.join(" and the ")} after it more (checked before it is sent)` : "";
+    // "the approval and the payment", in the reader's language and list form.
+    const list = (whats: string[]) => new Intl.ListFormat(formatLocale(), { type: "conjunction" }).format(whats.map(actionText));
+    const named = list(listed);
+    const count = listed.length;
+    const about = trxText(needed);
+    const more = known.length && later.length ? t("tron.fee_more", { calls: list(later) }) : "";
     if (!account?.address) {
-      return (
-        `Your TRON account ${this.account} is not activated yet: TRON creates an account when it first receives TRX, ` +
-        `and only then can it approve or pay. Send TRX to it from an exchange or another wallet — the ${named} about ` +
-        `${trxText(needed)}${value ? " with the payment itself" : " in network fees"}${more} — then try again. Nothing was sent.`
-      );
+      const needs = value ? t("tron.needs_with_value", { count, calls: named, amount: about }) : t("tron.needs_fees", { count, calls: named, amount: about });
+      return t("tron.fee_inactive", { account: this.account, needs, more });
     }
     const balance = BigInt(account.balance ?? 0);
     if (balance < needed) {
-      return (
-        `Your TRON account holds ${trxText(balance)}; the ${named} about ${trxText(needed)}` +
-        `${value ? ` (${trxText(value)} paid and ${trxText(fees)} in network fees)` : " in network fees (energy and bandwidth, burnt in TRX)"}` +
-        `${more}. Add at least ${trxText(needed - balance)} to it, then try again. Nothing was sent.`
-      );
+      const needs = value
+        ? t("tron.needs_split", { count, calls: named, amount: about, value: trxText(value), fees: trxText(fees) })
+        : t("tron.needs_burnt", { count, calls: named, amount: about });
+      return t("tron.fee_short", { balance: trxText(balance), needs, more, missing: trxText(needed - balance) });
     }
     return null;
   }
@@ -372,12 +376,12 @@ export class TronConnection implements Wallet {
         this.account,
       );
       if (!built?.result?.result || !built.transaction) {
-        throw new WalletError("other", `TronLink's node could not build the ${what}: ${readable(built?.result?.message)}`);
+        throw new WalletError("other", t("tron.build_failed", { what: actionText(what), detail: readable(built?.result?.message) }));
       }
       const signed = await this.tw.trx.sign(built.transaction);
       const sent = await this.tw.trx.sendRawTransaction(signed);
       if (!sent?.result) {
-        throw new WalletError("other", `The network refused the ${what}: ${sent?.code ?? ""} ${readable(sent?.message)}`.trim());
+        throw new WalletError("other", t("tron.refused", { what: actionText(what), detail: `${sent?.code ?? ""} ${readable(sent?.message)}`.trim() }));
       }
       return sent.txid ?? signed.txID;
     } catch (e) {
@@ -393,16 +397,14 @@ export class TronConnection implements Wallet {
       if (info?.blockNumber !== undefined) {
         const blockNumber = BigInt(info.blockNumber);
         if (info.result === "FAILED" || (info.receipt?.result && info.receipt.result !== "SUCCESS")) {
-          throw new WalletError(
-            "reverted",
-            `The transaction ${txid} was mined in block ${blockNumber} but failed (${info.receipt?.result ?? info.result}${info.resMessage ? `: ${readable(info.resMessage)}` : ""}).`,
-          );
+          const detail = `${info.receipt?.result ?? info.result}${info.resMessage ? `: ${readable(info.resMessage)}` : ""}`;
+          throw new WalletError("reverted", t("tron.reverted", { hash: txid, block: String(blockNumber), detail }));
         }
         return { blockNumber };
       }
       await sleep(1000);
     }
-    throw new WalletError("other", `The transaction ${txid} was not mined within 3 minutes; TronLink shows where it is.`);
+    throw new WalletError("other", t("tron.not_mined", { hash: txid }));
   }
 
   async blockNumber(): Promise<bigint> {
@@ -423,7 +425,7 @@ export const quietTronLink = (): TronConnection | null => (tronWeb()?.ready === 
 
 /** Asks TronLink for the account (its own consent prompt): missing, rejected and locked are told apart. */
 export async function connectTronLink(): Promise<TronConnection> {
-  if (!tronLinkPresent()) throw new WalletError("no_wallet", "TronLink was not found: install the TronLink extension to pay in TRON assets.");
+  if (!tronLinkPresent()) throw new WalletError("no_wallet", t("tron.not_found"));
   const tl = tronLink();
   if (tl?.request) {
     let answer: unknown;
@@ -433,10 +435,10 @@ export async function connectTronLink(): Promise<TronConnection> {
       throw tronError(e, "connection request");
     }
     const code = (answer as { code?: number } | null)?.code;
-    if (code === 4001) throw new WalletError("rejected", "You rejected the connection request in TronLink.");
-    if (code === 4000) throw new WalletError("other", "TronLink is already asking to connect this site: answer it in the extension.");
+    if (code === 4001) throw new WalletError("rejected", t("tron.rejected_connection"));
+    if (code === 4000) throw new WalletError("other", t("tron.already_asking"));
   }
   const c = fromDefault(tronWeb());
-  if (!c) throw new WalletError("locked", "TronLink is locked: unlock it in the extension, then connect again.");
+  if (!c) throw new WalletError("locked", t("tron.locked"));
   return c;
 }

@@ -16,6 +16,7 @@ import {
 import { addChainParameters, networkLabel } from "./networks";
 import { settlementIsNonceUsedAbi } from "../generated/contracts";
 import type { ApiCall, Wallet } from "./any-wallet";
+import { t } from "../i18n";
 
 export interface WalletInfo {
   uuid: string;
@@ -51,12 +52,15 @@ export function wallets(): DiscoveredWallet[] {
   const list = [...discovered.values()];
   const injected = (window as Window & { ethereum?: EIP1193Provider }).ethereum;
   if (list.length === 0 && injected) {
-    list.push({ info: { uuid: "injected", name: "Browser wallet", icon: "", rdns: "injected" }, provider: injected });
+    list.push({ info: { uuid: "injected", name: t("wallet.browser_wallet"), icon: "", rdns: "injected" }, provider: injected });
   }
   return list;
 }
 
-/** What went wrong, in words a user can act on; `code` is the EIP-1193 / JSON-RPC code when there is one. */
+/**
+ * What went wrong, in words a user can act on, in the reader's language (made when it went wrong: the page shows it at
+ * once); `kind` lets a page offer the right next step.
+ */
 export class WalletError extends Error {
   constructor(
     readonly kind: "rejected" | "unknown_chain" | "insufficient_funds" | "no_wallet" | "locked" | "reverted" | "other",
@@ -66,20 +70,50 @@ export class WalletError extends Error {
   }
 }
 
-/** Maps a provider error to a [`WalletError`]. */
+/**
+ * What a wallet was asked for, as a sentence names it ("the transaction"), in the reader's language: the actions the
+ * pages ask for by their English name; any other text (already a phrase of the reader's) as it is.
+ */
+export function actionText(what: string): string {
+  switch (what) {
+    case "transaction":
+      return t("wallet.what_transaction");
+    case "payment":
+      return t("wallet.what_payment");
+    case "approval":
+      return t("wallet.what_approval");
+    case "claim":
+      return t("wallet.what_claim");
+    case "signature":
+      return t("wallet.what_signature");
+    case "connection request":
+      return t("wallet.what_connection");
+    case "network switch":
+      return t("wallet.what_network_switch");
+    case "refund":
+      return t("wallet.what_refund");
+    case "treasury transfer":
+      return t("wallet.what_treasury_transfer");
+    default:
+      return what;
+  }
+}
+
+/** Maps a provider error to a [`WalletError`]; `what` as [`actionText`] takes it. */
 export function walletError(e: unknown, what: string): WalletError {
   if (e instanceof WalletError) return e;
   const err = e as { code?: number; cause?: { code?: number }; message?: string; shortMessage?: string };
   const code = err?.code ?? err?.cause?.code;
   const text = `${err?.shortMessage ?? ""} ${err?.message ?? ""}`;
   if (code === 4001 || /user rejected|user denied/i.test(text)) {
-    return new WalletError("rejected", `You rejected the ${what} in your wallet. Nothing was sent.`);
+    return new WalletError("rejected", t("wallet.rejected", { what: actionText(what) }));
   }
-  if (code === 4902) return new WalletError("unknown_chain", "Your wallet does not know this network yet.");
+  if (code === 4902) return new WalletError("unknown_chain", t("wallet.unknown_network"));
   if (/insufficient funds/i.test(text)) {
-    return new WalletError("insufficient_funds", `Your balance is too low for the ${what} and its gas.`);
+    return new WalletError("insufficient_funds", t("wallet.insufficient", { what: actionText(what) }));
   }
-  return new WalletError("other", `The ${what} failed: ${err?.shortMessage ?? err?.message ?? String(e)}`);
+  // The wallet's own words, as they are.
+  return new WalletError("other", t("wallet.failed", { what: actionText(what), detail: err?.shortMessage ?? err?.message ?? String(e) }));
 }
 
 /**
@@ -98,7 +132,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class Connection implements Wallet {
   readonly kind = "evm" as const;
   readonly where = "your wallet";
-  readonly fee = { unit: "gas", none: "Your wallet has no coin to pay the network fee (gas)." };
+  get fee() {
+    return { unit: "gas", none: t("wallet.no_gas") };
+  }
 
   constructor(
     readonly provider: EIP1193Provider,
@@ -151,12 +187,12 @@ export class Connection implements Wallet {
       const err = walletError(e, "network switch");
       if (err.kind !== "unknown_chain") throw err;
       const add = await addChainParameters(chainId);
-      if (!add) throw new WalletError("unknown_chain", `Your wallet does not know ${networkLabel(chainId)}: add it in your wallet, then try again.`);
+      if (!add) throw new WalletError("unknown_chain", t("wallet.add_network", { network: networkLabel(chainId) }));
       try {
         await this.request("wallet_addEthereumChain", [add]);
         if ((await this.chainId()) !== chainId) await this.request("wallet_switchEthereumChain", [{ chainId: toHex(chainId) }]);
       } catch (e2) {
-        throw walletError(e2, `addition of ${networkLabel(chainId)}`);
+        throw walletError(e2, t("wallet.what_add_network", { network: networkLabel(chainId) }));
       }
     }
   }
@@ -242,13 +278,13 @@ export class Connection implements Wallet {
       if (receipt?.blockNumber) {
         const blockNumber = hexToBigInt(receipt.blockNumber);
         if (receipt.status !== "0x1") {
-          throw new WalletError("reverted", `The transaction ${hash} was mined in block ${blockNumber} but reverted.`);
+          throw new WalletError("reverted", t("wallet.reverted", { hash, block: String(blockNumber) }));
         }
         return { blockNumber };
       }
       await sleep(500);
     }
-    throw new WalletError("other", `The transaction ${hash} was not mined within 3 minutes; your wallet shows where it is.`);
+    throw new WalletError("other", t("wallet.not_mined", { hash }));
   }
 
   async blockNumber(): Promise<bigint> {
@@ -264,6 +300,6 @@ export async function connect(w: DiscoveredWallet): Promise<Connection> {
   } catch (e) {
     throw walletError(e, "connection request");
   }
-  if (!accounts?.length) throw new WalletError("no_wallet", "The wallet offered no account.");
+  if (!accounts?.length) throw new WalletError("no_wallet", t("wallet.no_account"));
   return new Connection(w.provider, getAddress(accounts[0]), w.info.name);
 }

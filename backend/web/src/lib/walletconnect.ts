@@ -12,6 +12,7 @@
 // chain, followed through the wallet's `chainChanged` events.
 
 import { SignClient } from "@walletconnect/sign-client";
+import { t } from "../i18n";
 import type { PublicChain } from "./networks";
 import { WALLETCONNECT_SESSION as WC_FLAG } from "./wallet";
 
@@ -61,11 +62,16 @@ class ProviderRpcError extends Error {
   }
 }
 
-/** What went wrong with the pairing, in words (`kind` lets the page offer the right next step). */
+/**
+ * What went wrong with the pairing: `kind` (the page words it from its catalogue, in the reader's language, and offers
+ * the right next step); `relay`, the relay's host (for "relay"); `detail`, the client's or the wallet's own words when
+ * they say more than the kind (for "other"), shown as they are. `message` is the English, for the console.
+ */
 export class PairingError extends Error {
   constructor(
     readonly kind: "relay" | "expired" | "rejected" | "other",
     message: string,
+    readonly extra: { relay?: string; detail?: string } = {},
   ) {
     super(message);
   }
@@ -83,7 +89,8 @@ function client(settings: WalletConnectSettings): Promise<Client> {
     logger: "silent",
     metadata: {
       name: "Referral rewards",
-      description: "Join through a referral link, pay, and follow your rewards.",
+      // What the wallet app shows of this site, in the language the page had when the client started.
+      description: t("wc.app_description"),
       url: location.origin,
       icons: [...document.querySelectorAll<HTMLLinkElement>("link[rel~=icon]")].map((l) => l.href),
     },
@@ -206,7 +213,7 @@ export class WalletConnectProvider {
     localStorage.removeItem(WC_FLAG);
     localStorage.removeItem(CHAIN_KEY(this.session.topic));
     this.emit("accountsChanged", []);
-    this.emit("disconnect", new ProviderRpcError(4900, "The WalletConnect session ended."));
+    this.emit("disconnect", new ProviderRpcError(4900, t("wc.session_ended")));
   }
 
   /** Ends the session (the wallet is told) and forgets it here. */
@@ -223,7 +230,7 @@ export class WalletConnectProvider {
   async request(args: { method: string; params?: unknown[] | object }): Promise<unknown> {
     const { method } = args;
     const params = (args.params ?? []) as unknown[];
-    if (this.ended) throw new ProviderRpcError(4900, "The WalletConnect session has ended: connect your wallet again.");
+    if (this.ended) throw new ProviderRpcError(4900, t("wc.session_ended"));
     switch (method) {
       case "eth_chainId":
         return `0x${this.chain.toString(16)}`;
@@ -233,7 +240,7 @@ export class WalletConnectProvider {
     }
     if (WALLET_METHODS.includes(method)) return this.ask(method, params);
     if (READS.has(method)) return this.read(method, params);
-    throw new ProviderRpcError(4200, `${method} is not offered over WalletConnect here.`);
+    throw new ProviderRpcError(4200, t("wc.not_offered", { method }));
   }
 
   /** Asks the wallet, on the session's current chain; a refusal becomes EIP-1193's 4001. */
@@ -261,7 +268,7 @@ export class WalletConnectProvider {
   /** A read of the current chain through its public RPC, with a time limit. */
   private async read(method: string, params: unknown[]): Promise<unknown> {
     const url = this.chains.find((c) => c.chain_id === this.chain)?.public_rpc_url;
-    if (!url) throw new ProviderRpcError(4901, `No public RPC is configured for chain ${this.chain}: the page cannot read it.`);
+    if (!url) throw new ProviderRpcError(4901, t("wc.no_rpc", { chain: String(this.chain) }));
     let res: Response;
     try {
       res = await fetch(url, {
@@ -273,16 +280,17 @@ export class WalletConnectProvider {
       });
     } catch (e) {
       const timeout = (e as Error)?.name === "TimeoutError";
-      throw new ProviderRpcError(-32603, timeout ? `The chain's RPC (${new URL(url).host}) did not answer within ${READ_TIMEOUT_MS / 1000} s.` : `The chain's RPC (${new URL(url).host}) cannot be reached.`);
+      const host = new URL(url).host;
+      throw new ProviderRpcError(-32603, timeout ? t("wc.rpc_timeout", { host, seconds: READ_TIMEOUT_MS / 1000 }) : t("wc.rpc_unreachable", { host }));
     }
     let body: { result?: unknown; error?: { code: number; message: string; data?: unknown } };
     try {
       body = await res.json();
     } catch {
-      throw new ProviderRpcError(-32603, `The chain's RPC (${new URL(url).host}) answered HTTP ${res.status} without JSON.`);
+      throw new ProviderRpcError(-32603, t("wc.rpc_no_json", { host: new URL(url).host, status: String(res.status) }));
     }
     if (body.error) throw new ProviderRpcError(body.error.code, body.error.message, body.error.data);
-    if (!("result" in body)) throw new ProviderRpcError(-32603, `The chain's RPC (${new URL(url).host}) answered HTTP ${res.status} without a result.`);
+    if (!("result" in body)) throw new ProviderRpcError(-32603, t("wc.rpc_no_result", { host: new URL(url).host, status: String(res.status) }));
     return body.result;
   }
 }
@@ -325,10 +333,13 @@ export async function pair(settings: WalletConnectSettings, chains: PublicChain[
   try {
     c = await client(settings);
   } catch (e) {
-    throw new PairingError("other", `WalletConnect could not start: ${(e as Error)?.message ?? e}`);
+    const detail = String((e as Error)?.message ?? e);
+    throw new PairingError("other", `WalletConnect could not start: ${detail}`, { detail });
   }
   const unreachable = () =>
-    new PairingError("relay", `The WalletConnect relay (${relayHost(settings)}) cannot be reached right now; check your connection and try again.`);
+    new PairingError("relay", `The WalletConnect relay (${relayHost(settings)}) cannot be reached right now; check your connection and try again.`, {
+      relay: relayHost(settings),
+    });
   let timer: ReturnType<typeof setTimeout> | undefined;
   let connected: Awaited<ReturnType<Client["connect"]>>;
   try {
@@ -344,7 +355,7 @@ export async function pair(settings: WalletConnectSettings, chains: PublicChain[
     if (e instanceof PairingError) throw e;
     const message = (e as Error)?.message ?? String(e);
     if (/publish|socket|relay|connection|internet/i.test(message)) throw unreachable();
-    throw new PairingError("other", `WalletConnect could not start a pairing: ${message}`);
+    throw new PairingError("other", `WalletConnect could not start a pairing: ${message}`, { detail: message });
   } finally {
     clearTimeout(timer);
   }
@@ -366,7 +377,7 @@ export async function pair(settings: WalletConnectSettings, chains: PublicChain[
       if (e?.code === 5000 || e?.code === 5001 || e?.code === 5002 || /reject/i.test(message)) {
         throw new PairingError("rejected", "Your wallet rejected the connection. Nothing was shared.");
       }
-      throw new PairingError("other", `The wallet did not connect: ${message}`);
+      throw new PairingError("other", `The wallet did not connect: ${message}`, { detail: message });
     },
   );
   return {

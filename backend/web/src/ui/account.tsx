@@ -194,15 +194,23 @@ export function errorText(e: unknown): string {
         return t("account.expired");
       case "rate_limited":
         return t("account.rate_limited", { message: e.message });
+      // The client's own failures (lib/api), worded here in the reader's language of the moment.
       case "timeout":
+        return t("api.timeout");
       case "network":
+        return t("api.network");
       case "offline":
-        return e.message;
+        return t("api.offline");
+      case "renewal_timeout":
+        return t("api.renewal_timeout");
       case "origin_refused":
         return t("account.origin_refused", { message: e.message });
       default:
-        // The code once: not again when the message already names it (a refusal in the signer's words: issue 65).
-        return (e.status >= 500 && e.code === `http_${e.status}`) || e.message.includes(e.code) ? e.message : `${e.message} (${e.code})`;
+        // A failure of the service without the API's answer (a proxy's 5xx page): ours to word.
+        if (e.status >= 500 && e.code === `http_${e.status}`) return t("api.failed", { status: String(e.status) });
+        // The server's own message, with its code once: not again when the message already names it (a refusal in the
+        // signer's words: issue 65).
+        return e.message.includes(e.code) ? e.message : `${e.message} (${e.code})`;
     }
   }
   return e instanceof Error ? e.message : String(e);

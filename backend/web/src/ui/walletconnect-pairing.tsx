@@ -8,6 +8,7 @@ import { clock } from "../lib/format";
 import type { PublicChain } from "../lib/networks";
 import { Connection, WalletError } from "../lib/wallet";
 import { type Pairing, PairingError, type WalletConnectProvider, type WalletConnectSettings, pair, restore } from "../lib/walletconnect";
+import { t } from "../i18n";
 import { CopyButton, Notice } from "./bits";
 import { QrCode } from "./qr";
 import "./walletconnect-pairing.css";
@@ -18,8 +19,27 @@ import "./walletconnect-pairing.css";
  */
 function connection(p: WalletConnectProvider): Connection {
   const account = p.accounts()[0];
-  if (!account) throw new WalletError("no_wallet", "The wallet connected over WalletConnect offered no account.");
+  if (!account) throw new WalletError("no_wallet", t("wc.no_account"));
   return new Connection(p as unknown as EIP1193Provider, getAddress(account), "WalletConnect");
+}
+
+/**
+ * What went wrong, in the reader's language: the kind from the catalogue (the relay named by its host); for "other",
+ * the client's or the wallet's own words after it, as they are. A failure of the connection itself (a WalletError) is
+ * already in the reader's words.
+ */
+function pairingErrorText(e: PairingError | WalletError): { text: string; detail?: string } {
+  if (e instanceof WalletError) return { text: e.message };
+  switch (e.kind) {
+    case "relay":
+      return { text: t("wc.err_relay", { relay: e.extra.relay ?? "" }) };
+    case "expired":
+      return { text: t("wc.err_expired") };
+    case "rejected":
+      return { text: t("wc.err_rejected") };
+    default:
+      return { text: t("wc.err_other"), detail: e.extra.detail };
+  }
 }
 
 /** The session a reload finds, as the page's wallet; null when there is none (or it names no account). */
@@ -49,7 +69,7 @@ export function WalletConnectPairing(props: {
 }) {
   const [attempt, setAttempt] = useState(0);
   const [pairing, setPairing] = useState<Pairing | null>(null);
-  const [error, setError] = useState<PairingError | null>(null);
+  const [error, setError] = useState<PairingError | WalletError | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -70,13 +90,13 @@ export function WalletConnectPairing(props: {
             try {
               props.onConnected(connection(provider));
             } catch (e) {
-              setError(new PairingError("other", (e as Error).message));
+              setError(e instanceof WalletError ? e : new PairingError("other", String(e), { detail: (e as Error)?.message ?? String(e) }));
             }
           },
-          (e) => live && setError(e instanceof PairingError ? e : new PairingError("other", String(e))),
+          (e) => live && setError(e instanceof PairingError ? e : new PairingError("other", String(e), { detail: String(e) })),
         );
       },
-      (e) => live && setError(e instanceof PairingError ? e : new PairingError("other", String(e))),
+      (e) => live && setError(e instanceof PairingError ? e : new PairingError("other", String(e), { detail: String(e) })),
     );
     return () => {
       live = false;
@@ -84,19 +104,20 @@ export function WalletConnectPairing(props: {
     };
   }, [attempt]);
 
+  const words = error ? pairingErrorText(error) : null;
   return (
     <section class="wc-pairing" data-testid="wc-pairing" aria-labelledby="wc-title">
-      <h2 id="wc-title">Connect with WalletConnect</h2>
+      <h2 id="wc-title">{t("wc.title")}</h2>
       {!pairing && !error && (
-        <p class="muted" aria-live="polite">
-          Asking the WalletConnect relay for a pairing code…
+        <p class="muted" aria-live="polite" data-testid="wc-asking">
+          {t("wc.asking")}
         </p>
       )}
       {pairing && !error && (
         <>
-          <p>Scan this code with your wallet app, or on this phone open it in your wallet:</p>
-          <QrCode text={pairing.uri} class="wc-qr" testid="wc-qr" label="WalletConnect QR code: scan it with your wallet app" />
-          <ul class="open-in-links" aria-label="Open the pairing in your wallet app">
+          <p>{t("wc.scan")}</p>
+          <QrCode text={pairing.uri} class="wc-qr" testid="wc-qr" label={t("wc.qr_label")} />
+          <ul class="open-in-links" aria-label={t("wc.open_in")}>
             {walletConnectLinks(pairing.uri).map((l) => (
               <li key={l.id}>
                 <a class="button-link" href={l.href} rel="noopener noreferrer" data-testid={`wc-open-${l.id}`}>
@@ -106,25 +127,33 @@ export function WalletConnectPairing(props: {
             ))}
           </ul>
           <p class="wc-uri-row">
-            <label for="wc-uri">Or paste this link into your wallet:</label>{" "}
+            <label for="wc-uri">{t("wc.paste")}</label>{" "}
             <input id="wc-uri" readOnly value={pairing.uri} data-testid="wc-uri" data-uri={pairing.uri} onFocus={(e) => e.currentTarget.select()} />
-            <CopyButton text={pairing.uri} label="Copy the WalletConnect link" />
+            <CopyButton text={pairing.uri} label={t("wc.copy")} />
           </p>
           <p class="muted" aria-live="polite" data-testid="wc-waiting">
-            Waiting for your wallet to approve (this code works until {clock(pairing.expiresAt)})…
+            {t("wc.waiting", { time: clock(pairing.expiresAt) })}
           </p>
         </>
       )}
       {error && (
         <Notice kind="error" testid="wc-error">
-          <span data-testid={`wc-error-${error.kind}`}>{error.message}</span>{" "}
+          <span data-testid={`wc-error-${error instanceof PairingError ? error.kind : "other"}`}>{words!.text}</span>
+          {words!.detail && (
+            <>
+              {" "}
+              <span class="muted" data-testid="wc-error-detail">
+                ({words!.detail})
+              </span>
+            </>
+          )}{" "}
           <button type="button" onClick={() => setAttempt((n) => n + 1)} data-testid="wc-retry">
-            Start again
+            {t("wc.start_again")}
           </button>
         </Notice>
       )}
       <button type="button" onClick={props.onClose} data-testid="wc-cancel">
-        Cancel
+        {t("wc.cancel")}
       </button>
     </section>
   );

@@ -697,7 +697,7 @@ function payerOf(c: Wallet, plan: PayPlan, seen: (network: number | null) => voi
           text: t("payment.balance_short_fee", {
             balance: amountText(native, plan.decimals, plan.symbol),
             amount: localHuman(p.amount.human),
-            fee: c.fee.unit,
+            fee: phrase(c.fee.unit),
           }),
         };
       }

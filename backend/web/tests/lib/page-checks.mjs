@@ -79,3 +79,69 @@ export async function assertFiguresPaired(scope, what) {
   }
   return found.length;
 }
+
+// ── No English in another language (as test 38 checks whole pages, here for a part of one) ──────────────────────────
+
+/** Every surface's catalogues (src/i18n/{,member/,solvency/,exit/,console/}<code>.js). */
+const SURFACES = ["", "member/", "solvency/", "exit/", "console/"];
+/** The shortest piece of an English message looked for: shorter ones ("Retry", "Cancel") may be a language's own word. */
+const MIN_PIECE = 12;
+const catalogue = async (surface, code) => (await import(new URL(`../../src/i18n/${surface}${code}.js`, import.meta.url).href)).default;
+const forms = (m) => (typeof m === "string" ? [m] : Object.values(m));
+/** Whitespace as one space, case folded: `innerText` collapses spaces and follows `text-transform`. */
+const normal = (s) => s.replace(/\s+/g, " ").trim().toLowerCase();
+
+/** A message of `code`'s catalogues, as the page words it (its `{name}`s filled from `vars`; `count` picks the form). */
+export async function message(code, key, vars = {}) {
+  for (const surface of SURFACES) {
+    const all = await catalogue(surface, code);
+    if (!(key in all)) continue;
+    let m = all[key];
+    if (typeof m !== "string") m = m[new Intl.PluralRules(code).select(Number(vars.count ?? 0))] ?? m.other;
+    return m.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+  }
+  throw new Error(`no catalogue has "${key}"`);
+}
+
+let pieces = null;
+/** Every piece (between placeholders) of every English message, of MIN_PIECE characters or more, with its key. */
+async function englishPieces() {
+  if (pieces) return pieces;
+  pieces = new Map();
+  for (const surface of SURFACES) {
+    for (const [key, m] of Object.entries(await catalogue(surface, "en"))) {
+      for (const form of forms(m))
+        for (const part of form.split(/\{\w+\}/)) {
+          const piece = normal(part);
+          if (piece.length >= MIN_PIECE && !pieces.has(piece)) pieces.set(piece, `${surface}en.js "${key}"`);
+        }
+    }
+  }
+  return pieces;
+}
+
+/** Every message of `code`'s catalogues as one text: a piece found in it is the language's own too (a brand, a name). */
+async function ownText(code) {
+  const all = [];
+  for (const surface of SURFACES) for (const m of Object.values(await catalogue(surface, code))) all.push(...forms(m));
+  return normal(all.join("\n"));
+}
+
+/**
+ * Fails naming every piece of an English catalogue message (12 characters or more, and not one the language's own
+ * catalogues carry too) that `scope` (a locator) shows in `code`: its text, and the labels a screen reader reads inside
+ * it (aria-label, title, placeholder). Returns the text it read.
+ */
+export async function assertNoEnglishIn(scope, code, what) {
+  const text = await scope.evaluate((root) => {
+    const labels = [root, ...root.querySelectorAll("[aria-label], [title], [placeholder]")].flatMap((e) =>
+      ["aria-label", "title", "placeholder"].map((a) => e.getAttribute(a)).filter(Boolean),
+    );
+    return [root.innerText, ...labels].join("\n");
+  });
+  const shown = normal(text);
+  const [english, own] = [await englishPieces(), await ownText(code)];
+  const found = [...english].filter(([piece]) => shown.includes(piece) && !own.includes(piece)).map(([piece, from]) => `"${piece}" (${from})`);
+  assert.deepEqual(found, [], `${what} in ${code} shows English: ${found.join("; ")}\n${text}`);
+  return text;
+}

@@ -11,6 +11,7 @@ import { BuyAnother, PackagePay, type PackagePayProps } from "../packages";
 import type { BinaryAsset } from "..";
 import type { PayAgainProps, StandingProps } from "../member";
 import { t, tx } from "../../i18n";
+import { errorText } from "../../ui/account";
 import "../../i18n/member";
 
 /** The binary plan's package picker: the cost says what the package carries up the tree. */
@@ -54,7 +55,7 @@ export function BinaryStandingCard(props: { plan: BinaryAssetPlan; address: stri
     [p.asset_id, props.address, props.version],
   );
   if (load.loading && !load.data) return <Loading what={t("b.your", { symbol: p.symbol })} />;
-  if (load.error) return <Notice kind="error">{t("b.load_err", { symbol: p.symbol, message: load.error.message })}</Notice>;
+  if (load.error) return <Notice kind="error">{t("b.load_err", { symbol: p.symbol, message: errorText(load.error) })}</Notice>;
   const s = load.data;
   if (!s) return null;
   const member = (m: Standing["parent"]) => (m ? <Addr a={m.address} chainId={p.chain_id} /> : <span class="muted">{t("b.nobody")}</span>);
@@ -204,7 +205,7 @@ export function BinaryTree(props: { plan: BinaryAssetPlan; me: number; version: 
         </button>
       )}
       {load.loading && !top && <Loading what={t("b.tree_loading")} />}
-      {load.error && <Notice kind="error">{t("b.tree_err", { message: load.error.message })}</Notice>}
+      {load.error && <Notice kind="error">{t("b.tree_err", { message: errorText(load.error) })}</Notice>}
       {top && <ul class="tree">{render(top)}</ul>}
     </div>
   );

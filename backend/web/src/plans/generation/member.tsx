@@ -10,6 +10,7 @@ import { BuyAnother, PackagePay, type PackagePayProps } from "../packages";
 import type { GenerationAsset } from "..";
 import type { PayAgainProps, StandingProps } from "../member";
 import { t, tx } from "../../i18n";
+import { errorText } from "../../ui/account";
 
 /** The signed-in wallet's standing under a generation-plan asset; nothing when it is not in it. */
 export function GenerationStandingCard(props: { plan: GenerationAssetPlan; address: string; version: number }) {
@@ -23,7 +24,7 @@ export function GenerationStandingCard(props: { plan: GenerationAssetPlan; addre
     [p.asset_id, props.address, props.version],
   );
   if (load.loading && !load.data) return <Loading what={t("g.your", { symbol: p.symbol })} />;
-  if (load.error) return <Notice kind="error">{t("g.load_err", { symbol: p.symbol, message: load.error.message })}</Notice>;
+  if (load.error) return <Notice kind="error">{t("g.load_err", { symbol: p.symbol, message: errorText(load.error) })}</Notice>;
   const s = load.data;
   if (!s) return null;
   return (
