@@ -11,39 +11,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ANVIL_KEYS, Api, BASE, BNB, CHAIN, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
 import { EXIT_PAGE_ALLOW, EXIT_URL, downloads, exitState } from "./lib/exit.mjs";
+import { englishPieces, normal, ownText } from "./lib/page-checks.mjs";
 
 const LANGUAGES = ["es", "pt", "hi", "id", "ar"];
-const SURFACES = ["", "member/", "solvency/", "exit/", "console/"];
 const NATIVE = "0x0000000000000000000000000000000000000000";
-/** The shortest piece of an English message looked for: shorter ones ("Retry", "Epoch") may be a language's own word. */
-const MIN = 12;
-
-const catalogue = async (surface, code) => (await import(new URL(`../src/i18n/${surface}${code}.js`, import.meta.url).href)).default;
-const forms = (m) => (typeof m === "string" ? [m] : Object.values(m));
-/** Whitespace as one space, case folded: `innerText` collapses spaces and follows `text-transform`. */
-const normal = (s) => s.replace(/\s+/g, " ").trim().toLowerCase();
-
-/** Every piece (between placeholders) of every English message, of `MIN` characters or more, with the key it is from. */
-async function englishPieces() {
-  const pieces = new Map();
-  for (const surface of SURFACES) {
-    for (const [key, m] of Object.entries(await catalogue(surface, "en"))) {
-      for (const form of forms(m))
-        for (const part of form.split(/\{\w+\}/)) {
-          const piece = normal(part);
-          if (piece.length >= MIN && !pieces.has(piece)) pieces.set(piece, `${surface}en.js "${key}"`);
-        }
-    }
-  }
-  return pieces;
-}
-
-/** Every message of `code`'s catalogues, as one text: a piece found in it is the language's own too. */
-async function ownText(code) {
-  const all = [];
-  for (const surface of SURFACES) for (const m of Object.values(await catalogue(surface, code))) all.push(...forms(m));
-  return normal(all.join("\n"));
-}
 
 /** What the page shows, every `<details>` opened, with the labels a screen reader reads (aria-label, title, placeholder). */
 const visibleText = (page) =>

@@ -89,7 +89,7 @@ const MIN_PIECE = 12;
 const catalogue = async (surface, code) => (await import(new URL(`../../src/i18n/${surface}${code}.js`, import.meta.url).href)).default;
 const forms = (m) => (typeof m === "string" ? [m] : Object.values(m));
 /** Whitespace as one space, case folded: `innerText` collapses spaces and follows `text-transform`. */
-const normal = (s) => s.replace(/\s+/g, " ").trim().toLowerCase();
+export const normal = (s) => s.replace(/\s+/g, " ").trim().toLowerCase();
 
 /** A message of `code`'s catalogues, as the page words it (its `{name}`s filled from `vars`; `count` picks the form). */
 export async function message(code, key, vars = {}) {
@@ -105,7 +105,7 @@ export async function message(code, key, vars = {}) {
 
 let pieces = null;
 /** Every piece (between placeholders) of every English message, of MIN_PIECE characters or more, with its key. */
-async function englishPieces() {
+export async function englishPieces() {
   if (pieces) return pieces;
   pieces = new Map();
   for (const surface of SURFACES) {
@@ -121,7 +121,7 @@ async function englishPieces() {
 }
 
 /** Every message of `code`'s catalogues as one text: a piece found in it is the language's own too (a brand, a name). */
-async function ownText(code) {
+export async function ownText(code) {
   const all = [];
   for (const surface of SURFACES) for (const m of Object.values(await catalogue(surface, code))) all.push(...forms(m));
   return normal(all.join("\n"));
