@@ -207,14 +207,20 @@ test("admin tabs: treasury, monitoring with charts, users, plan and audit show w
   assert.equal(await summary.getByTestId("t-balance").getAttribute("data-base"), t.contract_balance.base);
   // A transfer of 1 BNB of company funds to the (allowlisted) admin: proposed here, approved by the devnet's two
   // approvers (a treasury transfer needs two there) and signed, then sent from the wallet.
+  // (The newest transfer before this one: the proposal is the one after it, whatever earlier runs left proposed.)
+  const newestBefore = (await admin.get("/v1/admin/treasury/transfers?asset_id=1&limit=1")).items[0]?.id ?? 0;
   await page.getByTestId("transfer-to").fill(CHAIN.admin);
   await page.getByTestId("transfer-amount").fill("1");
   await page.getByTestId("transfer-propose").click();
   assert.match(await page.locator("dialog.confirm").innerText(), /moving 1 BNB of company funds/);
   await page.locator("dialog.confirm").getByTestId("confirm-ok").click();
+  let proposedTransfer;
+  await until("the proposal recorded", async () => {
+    proposedTransfer = (await admin.get("/v1/admin/treasury/transfers?asset_id=1&limit=1")).items[0];
+    return proposedTransfer && proposedTransfer.id > newestBefore;
+  });
   const transferRow = page.getByTestId("transfer-row").first();
-  await until("the proposed transfer listed", async () => (await transferRow.getByTestId("transfer-status").innerText()).startsWith("proposed"));
-  const proposedTransfer = (await admin.get("/v1/admin/treasury/transfers?asset_id=1&limit=1")).items[0];
+  await until("the proposed transfer listed", async () => (await transferRow.innerText()).startsWith(String(proposedTransfer.id)) && (await transferRow.getByTestId("transfer-status").innerText()).startsWith("proposed"));
   let proposal = await admin.get(`/v1/admin/authorisations/${proposedTransfer.authorisation_id}`);
   const signature = await signStaffTyped(ANVIL_KEYS[0], proposal.typed_data.propose);
   proposal = await admin.post(`/v1/admin/authorisations/${proposal.id}/signatures`, { action: "propose", signature });
