@@ -78,8 +78,8 @@ export function datesOnPage(page, { selector = "body", open = true } = {}) {
               case "dayPeriod":
                 return alternatives(seen.dayPeriod);
               case "timeZoneName":
-                // One word, not ending in a sentence's full stop ("GMT+9.", "IST।").
-                return "(?<zone>[^\\s,،;()\\[\\]]*[^\\s,،;()\\[\\].।۔])";
+                // One word, not ending in a sentence's full stop or colon ("GMT+9.", "IST।", "GMT+9:").
+                return "(?<zone>[^\\s,،;()\\[\\]]*[^\\s,،;()\\[\\].।۔:])";
               default:
                 return esc(clean(p.value));
             }
