@@ -406,7 +406,8 @@ impl IntoResponse for Refusal {
                     "sign-in and its session cookie work only from this site ({}); this request's Origin is {given}",
                     expected.as_deref().unwrap_or("no valid [auth] uri configured")
                 );
-                let body = ErrorBody { error: ErrorDetail { code: "origin_refused".to_owned(), message } };
+                let body =
+                    ErrorBody { error: ErrorDetail { code: "origin_refused".to_owned(), message, details: None } };
                 (StatusCode::FORBIDDEN, Json(body)).into_response()
             }
         }

@@ -21,6 +21,11 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human-readable explanation, for people; programs match on `code`.
     pub message: String,
+    /// What the message says as data, where a client writes it in its reader's language (only some codes; see each
+    /// route's documentation): e.g. `payment_outstanding`'s `amount` and `until`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
 }
 
 /// Every way a request can fail; each answers its HTTP status with an [`ErrorBody`].
@@ -77,6 +82,16 @@ pub enum ApiError {
         code: &'static str,
         /// The answer's `error.message`.
         message: String,
+    },
+    /// A conflict (409) whose message's facts are also given as data (`error.details`).
+    #[error("{message}")]
+    ConflictWith {
+        /// The answer's stable `error.code`.
+        code: &'static str,
+        /// The answer's `error.message`.
+        message: String,
+        /// The answer's `error.details`.
+        details: serde_json::Value,
     },
     /// A cap is used up for now (409); `Retry-After` says when room returns, when that is known.
     #[error("{message}")]
@@ -148,7 +163,7 @@ impl ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound | Self::Missing { .. } => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } | Self::CapReached { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::ConflictWith { .. } | Self::CapReached { .. } => StatusCode::CONFLICT,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -165,6 +180,7 @@ impl ApiError {
             | Self::Unprocessable { code, .. }
             | Self::Unauthorized { code, .. }
             | Self::Conflict { code, .. }
+            | Self::ConflictWith { code, .. }
             | Self::Forbidden { code, .. }
             | Self::CapReached { code, .. }
             | Self::Missing { code, .. }
@@ -184,7 +200,12 @@ impl IntoResponse for ApiError {
         if let Self::Internal(report) = &self {
             tracing::error!(error = ?report, "request failed");
         }
-        let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message: self.to_string() } };
+        let details = match &self {
+            Self::ConflictWith { details, .. } => Some(details.clone()),
+            _ => None,
+        };
+        let body =
+            ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message: self.to_string(), details } };
         let mut response = (self.status(), Json(body)).into_response();
         if let Self::RateLimited { retry_after_secs }
         | Self::CapReached { retry_after_secs: Some(retry_after_secs), .. } = self

@@ -119,18 +119,22 @@ fn same_amount(stored: StoredPayment, asked: Amount, asset: &PaymentTerms) -> Re
     if out == Some(asked) {
         return Ok(stored);
     }
-    let until = chrono::DateTime::from_timestamp(stored.deadline, 0)
-        .map_or_else(|| stored.deadline.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string());
-    Err(ApiError::Conflict {
+    let until = chrono::DateTime::from_timestamp(stored.deadline, 0);
+    let until_text =
+        until.map_or_else(|| stored.deadline.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string());
+    let amount = out.map(|a| AssetAmount::new(a, asset.decimals, &asset.symbol));
+    Err(ApiError::ConflictWith {
         code: "payment_outstanding",
         message: format!(
-            "a payment of {} signed for this wallet is still outstanding until {until}: pay it or wait until then \
+            "a payment of {} signed for this wallet is still outstanding until {until_text}: pay it or wait until then \
              before asking for another amount",
-            out.map_or_else(
-                || "another amount".to_owned(),
-                |a| AssetAmount::new(a, asset.decimals, &asset.symbol).human
-            ),
+            amount.as_ref().map_or("another amount", |a| a.human.as_str()),
         ),
+        // The same facts as data, for a page that writes them in its reader's language and time zone.
+        details: serde_json::json!({
+            "amount": amount,
+            "until": until.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        }),
     })
 }
 
@@ -153,7 +157,8 @@ fn refused(refusal: Ineligible) -> ApiError {
 
 /// Payload for registering the caller under `sponsor` (checks: asset, sponsor an active user
 /// of it, not self, caller not yet registered, caller frozen in no asset; for a generation asset, a `package` of
-/// the plan: a missing or unknown one is a 422 naming the packages).
+/// the plan: a missing or unknown one is a 422 naming the packages). A payment of another amount still outstanding
+/// for the wallet is a 409 `payment_outstanding` whose `error.details` give its `amount` and `until` (RFC 3339 UTC).
 #[utoipa::path(post, path = "/v1/users/register", tag = "users", security(("bearer" = [])), request_body = RegisterRequest,
     responses((status = 200, body = SignedPayment), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -194,7 +199,8 @@ pub async fn register(
 }
 
 /// Payload for a retopup by the caller (checks: registered in the asset, not frozen; for a generation asset, a
-/// `package` of the plan: a missing or unknown one is a 422 naming the packages).
+/// `package` of the plan: a missing or unknown one is a 422 naming the packages; another amount still outstanding:
+/// 409 `payment_outstanding` with `error.details`, as for a registration).
 #[utoipa::path(post, path = "/v1/users/retopup", tag = "users", security(("bearer" = [])), request_body = RetopupRequest,
     responses((status = 200, body = SignedPayment), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 503, body = ErrorBody)))]

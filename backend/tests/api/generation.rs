@@ -165,6 +165,11 @@ async fn the_generation_plan_is_public_a_user_sees_their_cap_and_legs_and_buys_o
         told.contains("a payment of 500 USDT") && told.contains(" UTC"),
         "names the amount out and its deadline: {told}"
     );
+    // The same as data, for a page that writes it in its reader's language and zone: the amount and the deadline.
+    let details = &other.body["error"]["details"];
+    assert_eq!(details["amount"], json!({ "base": "500000000", "human": "500 USDT" }), "{}", other.body);
+    let until = chrono::DateTime::parse_from_rfc3339(details["until"].as_str().unwrap()).unwrap();
+    assert_eq!(until.timestamp(), ok.body["deadline"].as_i64().unwrap(), "{}", other.body);
     // A purchase (retopup) takes a package too; the auto-pool asset refuses one.
     let buy =
         app.post_as("/v1/users/retopup", Some(&token_a), json!({ "asset_id": GEN, "package": "100000000" })).await;

@@ -22,6 +22,7 @@ import {
 } from "./lib/stack.mjs";
 import { backAfterReload, gate, phase, records, stepState } from "./lib/pay.mjs";
 import { GUSDT, freshGenerationKey } from "./lib/generation.mjs";
+import { shownAs } from "./lib/dates.mjs";
 
 const GEN = 4;
 const GUSDT_TOKEN = CHAIN.generation_token;
@@ -150,7 +151,24 @@ test("generation packages from the pay button: join with a reload mid-payment, b
   await buy.getByTestId("pay-retopup").click();
   const refusal = buy.getByTestId("problem-error");
   await refusal.waitFor({ timeout: 30_000 });
-  assert.match(await refusal.innerText(), /Another amount is already authorised for this wallet and not yet paid: a payment of 500 GUSDT .* outstanding until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+  // The amount out and its deadline, in the page's words and its one date shape in the reader's zone (issue 66): the
+  // API's details, not its English message with a UTC time.
+  const [deadlineShown] = await shownAs(page, [elsewhere.deadline * 1000]);
+  const oneLine = (s) => s.replace(/[\u200e\u200f\u061c\u2066-\u2069]/g, "").replace(/[\s\u00a0\u202f]+/g, " ");
+  assert.equal(
+    oneLine(await refusal.innerText()),
+    oneLine(`Another amount is already authorised for this wallet and not yet paid: a payment of 500 GUSDT, until ${deadlineShown}. Pay it, or wait until then before asking for another amount.`),
+  );
+  // In Arabic: the same refusal, its words, digits and date the language's.
+  await page.getByTestId("language-picker").selectOption("ar");
+  await until("the page in Arabic", async () => (await page.evaluate(() => document.documentElement.lang)) === "ar");
+  await buy.getByTestId("package-100000000").check();
+  await buy.getByTestId("pay-retopup").click();
+  const [untilAr] = await shownAs(page, [elsewhere.deadline * 1000]);
+  await until("the refusal in Arabic", async () => oneLine(await refusal.innerText()).includes(oneLine(untilAr)) && /هناك مبلغ آخر مُصرَّح به/.test(await refusal.innerText()));
+  assert.doesNotMatch(await refusal.innerText(), /outstanding|UTC/, "no English, no UTC time");
+  await page.getByTestId("language-picker").selectOption("en");
+  await until("the page in English again", async () => (await page.evaluate(() => document.documentElement.lang)) === "en");
   assert.equal(g.sent.length, sentBefore, "nothing was sent to the wallet");
   assert.equal(await phase(buy, "retopup"), "idle");
   await b.screenshot("15-generation-payment-outstanding");

@@ -1022,6 +1022,13 @@ export interface components {
     ErrorDetail: {
       /** Stable, machine-readable (e.g. `invalid_address`, `refresh_token_reused`). */
       code: string;
+      /**
+       * What the message says as data, where a client writes it in its reader's language (only some codes; see each
+       * route's documentation): e.g. `payment_outstanding`'s `amount` and `until`.
+       */
+      details?: ({
+        [key: string]: unknown;
+      }) | null;
       /** Human-readable explanation, for people; programs match on `code`. */
       message: string;
     };

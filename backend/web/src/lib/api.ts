@@ -60,6 +60,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly retryAfter: number | null = null,
+    /** The message's facts as data, for the codes that give them (`error.details`: e.g. payment_outstanding's). */
+    readonly details: Record<string, unknown> | null = null,
   ) {
     super(message);
   }
@@ -286,6 +288,7 @@ function answer<T>(status: number, statusText: string, text: string, retryAfter:
       err?.code ?? `http_${status}`,
       err?.message ?? `${status} ${statusText}`,
       Number.isFinite(retry) && retry >= 0 ? retry : null,
+      err?.details && typeof err.details === "object" ? (err.details as Record<string, unknown>) : null,
     );
   }
   return json as T;

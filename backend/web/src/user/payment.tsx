@@ -7,7 +7,8 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, post } from "../lib/api";
 import { phrase, t, tx } from "../i18n";
-import { amount as amountText, clock, localHuman } from "../lib/format";
+import "../i18n/member";
+import { amount as amountText, clock, dateTime, localHuman } from "../lib/format";
 import { type AnyConnection, type TronConnection, isNative, isTronChain, networkText } from "../lib/tron";
 import type { AssetAmount, AssetPlan, RegistrationStatus, SignedPayment } from "../lib/types";
 import { type Connection, WalletError } from "../lib/wallet";
@@ -868,9 +869,16 @@ function paymentError(e: unknown): string {
         return t("payment.err_self_sponsor");
       case "user_frozen":
         return t("payment.err_user_frozen");
-      case "payment_outstanding":
-        // Asked for in another browser or device (this one would pay the payload it holds): say which and until when.
+      case "payment_outstanding": {
+        // Asked for in another browser or device (this one would pay the payload it holds): say which and until when,
+        // in the reader's words, number form and zone (the API's details; its message is English, kept for an API
+        // without them).
+        const amount = e.details?.amount as { human?: unknown } | undefined;
+        const until = e.details?.until;
+        if (typeof amount?.human === "string" && typeof until === "string")
+          return t("payment.err_outstanding_at", { amount: localHuman(amount.human), until: dateTime(until) });
         return t("payment.err_outstanding", { message: e.message });
+      }
       case "not_a_package":
       case "package_required":
         return t("payment.err_not_a_package", { message: e.message });
