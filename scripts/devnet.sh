@@ -434,13 +434,15 @@ max_batch_entries = 500
 # its proposer's wallet signature and enough approvers' (never the proposer's own), recovered here from the outflow's
 # exact digest. The devnet's staff wallets are anvil mnemonic accounts (public test keys, \`devnet-demo staff\`
 # grants their roles in the API): proposers the admin (account 0, who also acts as finance here) and finance
-# (account 10); approvers accounts 11 and 12. A batch needs one approval, a treasury transfer two, a refund one.
+# (account 10); approvers accounts 11 and 12. A batch needs one approval, a treasury transfer two, a refund one, a
+# forfeit (which a liability root may then fall by, backend/SOLVENCY.md §1) one.
 [policy.approvals]
 proposers = ["$ADMIN", "$STAFF_FINANCE"]
 approvers = ["$STAFF_APPROVER", "$STAFF_APPROVER_2"]
 payout_batch = 1
 treasury_transfer = 2
 refund = 1
+forfeit = 1
 
 [[policy.chains]]
 chain_id = 31337

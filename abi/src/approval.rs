@@ -6,6 +6,10 @@
 //! that no approval can ever pass for a Settlement payload or the reverse. It names the Settlement payload by its
 //! EIP-712 digest — every entry, amount, nonce and deadline — and repeats the token, total, nonce and deadline, which
 //! a wallet shows the person signing.
+//!
+//! A forfeit (PLAN.md §5: a member's held rewards move to the company) is approved the same way (issue 65, item 4):
+//! its `payload` is the [`Forfeit`]'s digest under the same domain, `total` its amount and `nonce` its id. The signer
+//! counts an approved forfeit once, toward the liability root that first shows it (backend/SOLVENCY.md §1).
 
 use alloy::{
     primitives::{Address, B256, U256},
@@ -32,6 +36,41 @@ sol! {
         uint256 total;
         uint256 nonce;
         uint256 deadline;
+    }
+}
+
+/// The kind of an approved forfeit.
+pub const FORFEIT: &str = "forfeit";
+
+sol! {
+    /// A forfeit staff approve: every held reward's rest of `member` in `token` (zero: the native coin), `amount` in
+    /// all, moves to the company; `id` is the backend's and counts once; `deadline` (the chain's clock) is the last
+    /// moment the backend may apply it.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Forfeit {
+        address member;
+        address token;
+        uint256 amount;
+        uint256 id;
+        uint256 deadline;
+    }
+}
+
+impl Forfeit {
+    /// The forfeit of `amount` of `member`'s held rewards in `token`, the backend's `id`, applicable until `deadline`.
+    pub fn new(member: Address, token: Address, amount: U256, id: u64, deadline: u64) -> Self {
+        Self { member, token, amount, id: U256::from(id), deadline: U256::from(deadline) }
+    }
+
+    /// Its digest under [`approval_domain`]: the `payload` of every staff approval of it.
+    pub fn digest(&self, chain_id: u64, contract: Address) -> B256 {
+        self.eip712_signing_hash(&approval_domain(chain_id, contract))
+    }
+
+    /// The approval of `action` (`propose` or `approve`) of this forfeit.
+    pub fn approval(&self, action: &str, chain_id: u64, contract: Address) -> StaffApproval {
+        let deadline = u64::try_from(self.deadline).unwrap_or(u64::MAX);
+        StaffApproval::new(action, FORFEIT, self.digest(chain_id, contract), self.token, self.amount, self.id, deadline)
     }
 }
 
@@ -105,5 +144,20 @@ mod tests {
         let b = StaffApproval { action: "propose".into(), ..a.clone() };
         assert_ne!(a.digest(56, contract), b.digest(56, contract));
         assert_ne!(a.digest(56, contract), a.digest(97, contract));
+    }
+
+    #[test]
+    fn a_forfeit_is_approved_over_its_member_amount_and_id() {
+        assert_eq!(
+            Forfeit::eip712_encode_type(),
+            "Forfeit(address member,address token,uint256 amount,uint256 id,uint256 deadline)"
+        );
+        let contract = Address::repeat_byte(7);
+        let f = Forfeit::new(Address::repeat_byte(1), Address::ZERO, U256::from(5), 3, 100);
+        let approval = f.approval("approve", 56, contract);
+        assert_eq!((approval.kind.as_str(), approval.total, approval.nonce), (FORFEIT, U256::from(5), U256::from(3)));
+        assert_eq!(approval.payload, f.digest(56, contract));
+        let other = Forfeit::new(Address::repeat_byte(2), Address::ZERO, U256::from(5), 3, 100);
+        assert_ne!(other.approval("approve", 56, contract).digest(56, contract), approval.digest(56, contract));
     }
 }

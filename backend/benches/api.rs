@@ -280,6 +280,7 @@ async fn commit_epoch(pool: &sqlx::PgPool, wallets: &[PrivateKeySigner], leaves:
         users: Vec::new(),
         liabilities: alloy::primitives::U256::from(tree.root().sum),
         plan_hash: alloy::primitives::B256::ZERO,
+        forfeits: Vec::new(),
     };
     let id = ledger::solvency::store(pool, &snapshot, &tree).await?;
     sqlx::query(

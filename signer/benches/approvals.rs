@@ -78,6 +78,7 @@ fn main() {
         payout_batch: 2,
         treasury_transfer: 2,
         refund: 2,
+        forfeit: 1,
         payout_tiers: Vec::new(),
     })
     .unwrap();

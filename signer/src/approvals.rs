@@ -13,15 +13,18 @@
 //! * the outflow names its deadline, since the approvals cover it.
 //!
 //! Liability roots are the system's own (the solvency worker's, checked against the chain by the signer's node);
-//! registrations and retopups move no money out. Neither carries approvals.
+//! registrations and retopups move no money out. Neither carries approvals — but a liability root carries the
+//! forfeits staff approved since the latest commitment ([`abi::approval::Forfeit`], issue 65 item 4): each is checked
+//! here as an outflow is (one proposer's signature, `forfeit` approvals from other approvers) before the root's total
+//! may fall by it (backend/SOLVENCY.md §1).
 
 use std::collections::HashSet;
 
-use abi::approval::StaffApproval;
+use abi::approval::{FORFEIT, StaffApproval};
 use alloy::primitives::{Address, B256, U256};
 use serde::{Deserialize, Serialize};
 
-use crate::intent::{Action, Addr, Amount, Intent, StaffAction};
+use crate::intent::{Action, Addr, Amount, ApprovedForfeit, Intent, StaffAction, StaffSignature};
 
 /// Why an outflow's staff signatures do not suffice; the policy answers it as `policy.approvals_missing`,
 /// `policy.approval_invalid` or `policy.nonce_space`.
@@ -49,9 +52,17 @@ pub struct ApprovalsConfig {
     pub treasury_transfer: usize,
     /// Approvals a refund needs besides its proposer's (at least 1).
     pub refund: usize,
+    /// Approvals a forfeit needs besides its proposer's before a liability root may fall by it (at least 1; 1 when
+    /// absent).
+    #[serde(default = "one")]
+    pub forfeit: usize,
     /// Payout batches of an asset above a total need more approvals.
     #[serde(default)]
     pub payout_tiers: Vec<ApprovalTier>,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// `[[policy.approvals.payout_tiers]]`: a payout batch of `token` on `chain_id` whose total is above `above` (base
@@ -77,6 +88,7 @@ pub struct Approvals {
     payout_batch: usize,
     treasury_transfer: usize,
     refund: usize,
+    forfeit: usize,
     tiers: Vec<ApprovalTier>,
 }
 
@@ -101,10 +113,13 @@ impl TryFrom<ApprovalsConfig> for Approvals {
             return invalid("the zero address is no staff wallet".into());
         }
         let approvers: HashSet<Address> = c.approvers.iter().map(|a| a.0).collect();
-        let most = c.tiers_max().max(c.payout_batch).max(c.treasury_transfer).max(c.refund);
-        for (kind, n) in
-            [("payout_batch", c.payout_batch), ("treasury_transfer", c.treasury_transfer), ("refund", c.refund)]
-        {
+        let most = c.tiers_max().max(c.payout_batch).max(c.treasury_transfer).max(c.refund).max(c.forfeit);
+        for (kind, n) in [
+            ("payout_batch", c.payout_batch),
+            ("treasury_transfer", c.treasury_transfer),
+            ("refund", c.refund),
+            (FORFEIT, c.forfeit),
+        ] {
             if n == 0 {
                 return invalid(format!("{kind} = 0: every outflow needs a second person's approval"));
             }
@@ -121,6 +136,7 @@ impl TryFrom<ApprovalsConfig> for Approvals {
             payout_batch: c.payout_batch,
             treasury_transfer: c.treasury_transfer,
             refund: c.refund,
+            forfeit: c.forfeit,
             tiers: c.payout_tiers,
         })
     }
@@ -185,6 +201,7 @@ impl Approvals {
             payout_tiers,
             treasury_transfer: self.treasury_transfer as u64,
             refund: self.refund as u64,
+            forfeit: self.forfeit as u64,
         }
     }
 
@@ -209,22 +226,70 @@ impl Approvals {
     /// Checks `intent`'s staff signatures as the module says; `Ok(None)` for a payload that needs none. Recovers
     /// up to [`crate::intent::MAX_STAFF_SIGNATURES`] signatures: run off the async workers.
     pub fn check(&self, intent: &Intent) -> Result<Option<SignedOff>, Unapproved> {
-        let missing = |why: String| Err(Unapproved::Missing(why));
-        let invalid = |why: String| Err(Unapproved::Invalid(why));
         let Some(kind) = outflow_kind(&intent.action) else { return Ok(None) };
         let Some(nonce) = intent.nonce else { return Err(Unapproved::NoNonce) };
         let Some(deadline) = intent.deadline else {
-            return missing("an outflow that needs approvals names its deadline: they cover it".into());
+            return Err(Unapproved::Missing(
+                "an outflow that needs approvals names its deadline: they cover it".into(),
+            ));
         };
         let (chain_id, contract) = (intent.target.chain_id, intent.target.contract);
         // Once: a batch's digest hashes every entry.
         let payload = intent.payload(nonce, deadline).digest(&intent.target.domain());
+        let digest = |action| approval_of(intent, kind, action, payload, nonce, deadline).digest(chain_id, contract);
+        self.signed_off(kind, &intent.approvals, self.required(kind, intent), digest).map(Some)
+    }
+
+    /// Checks the staff signatures of every forfeit a liability root `intent` carries (none for another payload):
+    /// each over that forfeit of the root's token, for the root's chain and a contract of it in `contracts` (the
+    /// policy's), by one proposer and `forfeit` approvers other than them. Answers each forfeit's id and amount with
+    /// who signed it off. Recovers up to [`crate::intent::MAX_STAFF_SIGNATURES`] signatures a forfeit: run off the
+    /// async workers.
+    pub fn check_forfeits(
+        &self,
+        intent: &Intent,
+        contracts: &[Address],
+    ) -> Result<Vec<(u64, U256, SignedOff)>, Unapproved> {
+        let Action::LiabilityRoot { token, forfeits, .. } = &intent.action else { return Ok(Vec::new()) };
+        let chain_id = intent.target.chain_id;
+        forfeits
+            .iter()
+            .map(|f: &ApprovedForfeit| {
+                let contract = f.contract.0;
+                if !contracts.contains(&contract) {
+                    return Err(Unapproved::Invalid(format!(
+                        "forfeit {}: its approvals name contract {contract}, which the policy does not allow on chain \
+                         {chain_id}",
+                        f.id
+                    )));
+                }
+                let forfeit = f.forfeit(*token);
+                let digest = |action: StaffAction| {
+                    forfeit.approval(action.as_str(), chain_id, contract).digest(chain_id, contract)
+                };
+                let off = self
+                    .signed_off(FORFEIT, &f.approvals, self.forfeit, digest)
+                    .map_err(|e| e.about(&format!("forfeit {}", f.id)))?;
+                Ok((f.id, f.amount.0, off))
+            })
+            .collect()
+    }
+
+    /// Who signed off something of `kind` whose approval of each action has `digest`: exactly one proposer from
+    /// `proposers`, and `required` approvers other than them.
+    fn signed_off(
+        &self,
+        kind: &str,
+        signatures: &[StaffSignature],
+        required: usize,
+        digest: impl Fn(StaffAction) -> B256,
+    ) -> Result<SignedOff, Unapproved> {
+        let invalid = |why: String| Err(Unapproved::Invalid(why));
         let mut proposer = None;
         let mut approvers = HashSet::new();
-        for staff in &intent.approvals {
+        for staff in signatures {
             let wallet = staff.wallet.0;
-            let digest = approval_of(intent, kind, staff.action, payload, nonce, deadline).digest(chain_id, contract);
-            let recovered = staff.signature.0.recover_address_from_prehash(&digest).ok();
+            let recovered = staff.signature.0.recover_address_from_prehash(&digest(staff.action)).ok();
             if recovered != Some(wallet) {
                 return invalid(format!("the {} signature of {wallet} is not over this {kind}", staff.action.as_str()));
             }
@@ -245,19 +310,29 @@ impl Approvals {
             }
         }
         let Some(proposer) = proposer else {
-            return missing(format!("no proposer's signature on this {kind}"));
+            return Err(Unapproved::Missing(format!("no proposer's signature on this {kind}")));
         };
         approvers.remove(&proposer);
-        let required = self.required(kind, intent);
         if approvers.len() < required {
-            return missing(format!(
+            return Err(Unapproved::Missing(format!(
                 "{} of the {required} approvals this {kind} needs, from approvers other than its proposer",
                 approvers.len()
-            ));
+            )));
         }
         let mut approvers: Vec<Address> = approvers.into_iter().collect();
         approvers.sort();
-        Ok(Some(SignedOff { proposer, approvers }))
+        Ok(SignedOff { proposer, approvers })
+    }
+}
+
+impl Unapproved {
+    /// The same refusal, its words saying what it is about.
+    fn about(self, what: &str) -> Self {
+        match self {
+            Unapproved::Missing(why) => Unapproved::Missing(format!("{what}: {why}")),
+            Unapproved::Invalid(why) => Unapproved::Invalid(format!("{what}: {why}")),
+            Unapproved::NoNonce => Unapproved::NoNonce,
+        }
     }
 }
 
@@ -272,6 +347,7 @@ mod tests {
             payout_batch: 1,
             treasury_transfer: 2,
             refund: 1,
+            forfeit: 1,
             payout_tiers: Vec::new(),
         }
     }
@@ -287,6 +363,8 @@ mod tests {
         assert!(alone.contains("payout_batch = 0: every outflow needs a second person"), "{alone}");
         let short = refused(ApprovalsConfig { treasury_transfer: 3, ..config() });
         assert!(short.contains("3 approvals are required somewhere, but only 2 approvers"), "{short}");
+        let forfeit = refused(ApprovalsConfig { forfeit: 0, ..config() });
+        assert!(forfeit.contains("forfeit = 0: every outflow needs a second person"), "{forfeit}");
         let tier = ApprovalTier { chain_id: 1, token: Addr(Address::ZERO), above: Amount::from(5), approvals: 4 };
         assert!(refused(ApprovalsConfig { payout_tiers: vec![tier], ..config() }).contains("4 approvals"));
         assert!(refused(ApprovalsConfig { proposers: Vec::new(), ..config() }).contains("no proposers"));

@@ -75,6 +75,9 @@ pub struct Floor {
     /// What left custody to members since that commitment: payout entries pushed (a deferred entry counts once
     /// claimed), claims, and the dues members who left were settled for.
     pub paid_since: U256,
+    /// The block of the latest commitment (0 before the first): which commitment `committed_total` is. (Set where the
+    /// floor is read across a chain's contracts; 0 from [`Nodes::floor`] alone.)
+    pub commit_block: u64,
 }
 
 /// Why the node of a chain could not answer.
@@ -282,7 +285,7 @@ impl Nodes {
     /// of the token since that commitment (payout entries pushed, claims, leaves' dues), as the contract keeps them.
     pub async fn floor(&self, chain_id: u64, contract: Address, token: Address, at: At) -> Result<Floor, NodeError> {
         let read = self.call(chain_id, contract, &Settlement::floorCall { token }, at).await?;
-        Ok(Floor { committed_total: read.committedTotal, paid_since: read.paidSince })
+        Ok(Floor { committed_total: read.committedTotal, paid_since: read.paidSince, commit_block: 0 })
     }
 
     /// The block `contract`'s latest liabilities of `token` were committed in, at `at` (0 before the first).

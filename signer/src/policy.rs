@@ -693,13 +693,15 @@ pub fn unexplained_fall(committed_total: U256, paid_since: U256, withdrawal_fee_
 impl Policy {
     /// A liability root that falls `fall` below what the chain explains ([`unexplained_fall`]) is signed only while
     /// the asset's unexplained falls signed in the last 24 hours (`fallen_in_window`, the store's sum under its write
-    /// lock) stay within `daily_root_fall_cap`. `committed_total` and `paid_since` are the chain's, for the detail.
+    /// lock) stay within `daily_root_fall_cap`. `committed_total` and `paid_since` are the chain's, `forfeited` the
+    /// approved forfeits counted toward it (already taken off `fall`), for the detail.
     pub fn check_root_fall(
         caps: &RootFallCaps,
         fallen_in_window: U256,
         fall: U256,
         committed_total: U256,
         paid_since: U256,
+        forfeited: U256,
     ) -> Result<(), Refusal> {
         if fall.is_zero() {
             return Ok(());
@@ -710,8 +712,9 @@ impl Policy {
                 Rule::RootFall,
                 format!(
                     "the root falls {fall} below the latest committed total {committed_total} less the {paid_since} \
-                     the chain paid members since (and the withdrawal fees kept of it, at {} bps): on top of \
-                     {fallen_in_window} fallen in the last 24 h that exceeds the asset's daily_root_fall_cap {}",
+                     the chain paid members since (and the withdrawal fees kept of it, at {} bps) and the \
+                     {forfeited} of forfeits staff approved: on top of {fallen_in_window} fallen in the last 24 h \
+                     that exceeds the asset's daily_root_fall_cap {}",
                     caps.withdrawal_fee_bps, caps.daily_cap
                 ),
             ),
@@ -1326,6 +1329,7 @@ mod tests {
             plan_hash: alloy::primitives::B256::repeat_byte(2),
             nonce: Some(Amount(abi::nonces::liability_nonce(0))),
             deadline: None,
+            forfeits: Vec::new(),
         })
         .unwrap();
         assert_eq!(policy().admit(&intent, NOW).unwrap_err().rule, Rule::LiabilityRootsNotAllowed);
@@ -1392,10 +1396,16 @@ mod tests {
         assert_eq!(unexplained_fall(U256::from(100), U256::from(10), 9_999, U256::ZERO), U256::from(80));
 
         let caps = RootFallCaps { withdrawal_fee_bps: 0, daily_cap: U256::from(10) };
-        assert!(Policy::check_root_fall(&caps, U256::MAX, U256::ZERO, U256::ZERO, U256::ZERO).is_ok(), "no fall");
-        assert!(Policy::check_root_fall(&caps, U256::from(4), U256::from(6), U256::ZERO, U256::ZERO).is_ok());
-        let refused = Policy::check_root_fall(&caps, U256::from(5), U256::from(6), U256::from(9), U256::from(1));
+        assert!(
+            Policy::check_root_fall(&caps, U256::MAX, U256::ZERO, U256::ZERO, U256::ZERO, U256::ZERO).is_ok(),
+            "no fall"
+        );
+        assert!(
+            Policy::check_root_fall(&caps, U256::from(4), U256::from(6), U256::ZERO, U256::ZERO, U256::ZERO).is_ok()
+        );
+        let refused =
+            Policy::check_root_fall(&caps, U256::from(5), U256::from(6), U256::from(9), U256::from(1), U256::ZERO);
         assert_eq!(refused.unwrap_err().rule, Rule::RootFall);
-        assert!(Policy::check_root_fall(&caps, U256::MAX, U256::from(1), U256::ZERO, U256::ZERO).is_err());
+        assert!(Policy::check_root_fall(&caps, U256::MAX, U256::from(1), U256::ZERO, U256::ZERO, U256::ZERO).is_err());
     }
 }

@@ -75,6 +75,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_refunds.sql"),
     include_str!("../migrations/0003_liability_roots.sql"),
     include_str!("../migrations/0004_root_falls.sql"),
+    include_str!("../migrations/0005_forfeits.sql"),
 ];
 
 /// How long a writer waits for another process's write transaction on the same file.
@@ -161,6 +162,10 @@ fn address_key(a: Address) -> String {
 
 fn chain_key(chain_id: u64) -> Result<i64, StoreError> {
     i64::try_from(chain_id).map_err(|_| StoreError::ChainIdTooLarge(chain_id))
+}
+
+fn forfeit_key(id: u64) -> Result<i64, StoreError> {
+    i64::try_from(id).map_err(|_| StoreError::Corrupt(format!("forfeit id {id} is above 2^63")))
 }
 
 fn unix_i64(secs: u64) -> i64 {
@@ -613,6 +618,46 @@ impl WriteTx<'_> {
         let falls = statement
             .query_map(params![chain_key(chain_id)?, address_key(asset), unix_i64(since)], |r| r.get::<_, String>(0))?;
         falls.into_iter().try_fold(U256::ZERO, |sum, a| Ok(sum.saturating_add(parse_u256_key(&a?)?)))
+    }
+
+    /// The block of the commitment forfeit `id` of `asset` on `chain_id` was first counted against, if a signed root
+    /// counted it.
+    pub fn forfeit_base(&mut self, chain_id: u64, asset: Address, id: u64) -> Result<Option<u64>, StoreError> {
+        let base = self
+            .tx
+            .prepare_cached("SELECT commit_block FROM counted_forfeits WHERE chain_id = ?1 AND asset = ?2 AND id = ?3")?
+            .query_row(params![chain_key(chain_id)?, address_key(asset), forfeit_key(id)?], |r| r.get::<_, i64>(0))
+            .optional()?;
+        base.map(|b| u64::try_from(b).map_err(|_| StoreError::Corrupt(format!("commit block {b}")))).transpose()
+    }
+
+    /// Records that a signed root counted forfeit `id` of `amount` against the commitment at `commit_block`, at host
+    /// time `at`; one counted already stays as it was.
+    pub fn count_forfeit(
+        &mut self,
+        chain_id: u64,
+        asset: Address,
+        id: u64,
+        amount: U256,
+        commit_block: u64,
+        at: u64,
+    ) -> Result<(), StoreError> {
+        let block =
+            i64::try_from(commit_block).map_err(|_| StoreError::Corrupt(format!("commit block {commit_block}")))?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO counted_forfeits (chain_id, asset, id, amount, commit_block, counted_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                chain_key(chain_id)?,
+                address_key(asset),
+                forfeit_key(id)?,
+                u256_key(amount),
+                block,
+                unix_i64(at)
+            ])?;
+        Ok(())
     }
 
     /// The register or retopup payload signed for this nonce, if any (any other kind is returned as its kind, with

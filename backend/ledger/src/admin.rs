@@ -13,7 +13,7 @@ use crate::stored;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-type Tx = Transaction<'static, Postgres>;
+pub(crate) type Tx = Transaction<'static, Postgres>;
 
 /// Why an admin action was refused; nothing was changed.
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +57,7 @@ pub enum AdminError {
 
 /// Locks the asset row; returns (applied_events, last block the chain's ledger has passed,
 /// counting quarantined events too).
-async fn lock_asset(tx: &mut Tx, asset_id: i32) -> Result<(i64, Option<i64>), AdminError> {
+pub(crate) async fn lock_asset(tx: &mut Tx, asset_id: i32) -> Result<(i64, Option<i64>), AdminError> {
     let row = sqlx::query!(
         "SELECT applied_events,
                 GREATEST(last_block, (SELECT s.last_block FROM blockchain_sync s WHERE s.chain_id = a.chain_id))
@@ -71,7 +71,7 @@ async fn lock_asset(tx: &mut Tx, asset_id: i32) -> Result<(i64, Option<i64>), Ad
     Ok((row.applied_events, row.last_block))
 }
 
-async fn user_no(tx: &mut Tx, asset_id: i32, user: Address) -> Result<i32, AdminError> {
+pub(crate) async fn user_no(tx: &mut Tx, asset_id: i32, user: Address) -> Result<i32, AdminError> {
     sqlx::query_scalar!(
         "SELECT user_no FROM users WHERE asset_id = $1 AND address = $2 FOR UPDATE",
         asset_id,
@@ -82,7 +82,7 @@ async fn user_no(tx: &mut Tx, asset_id: i32, user: Address) -> Result<i32, Admin
     .ok_or(AdminError::UnknownUser(user))
 }
 
-async fn user_snapshot(tx: &mut Tx, asset_id: i32, user_no: i32) -> Result<Value, AdminError> {
+pub(crate) async fn user_snapshot(tx: &mut Tx, asset_id: i32, user_no: i32) -> Result<Value, AdminError> {
     Ok(sqlx::query_scalar!(
         r#"SELECT jsonb_build_object('frozen', u.frozen, 'pending', u.pending::text,
                 'held', u.held::text, 'forfeited', u.forfeited::text) AS "snapshot!"
@@ -96,7 +96,7 @@ async fn user_snapshot(tx: &mut Tx, asset_id: i32, user_no: i32) -> Result<Value
 }
 
 /// Bumps the asset's admin sequence (the ledger re-reads what admin actions change), audits, and commits.
-async fn finish(
+pub(crate) async fn finish(
     mut tx: Tx,
     asset_id: i32,
     actor: &str,
@@ -255,11 +255,21 @@ async fn set_frozen(
     finish(tx, asset_id, actor, action, &user.to_string(), before, after).await
 }
 
-/// Moves every held reward of a user to the company (status forfeited); returns the total.
+/// Moves every held reward of a user to the company (status forfeited) on one person's word; returns the total. No
+/// route calls it: staff forfeit through the two-person lifecycle ([`crate::forfeits`]), which the signer sees.
 pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &str) -> Result<Amount, AdminError> {
     let mut tx = pool.begin().await?;
     lock_asset(&mut tx, asset_id).await?;
     let no = user_no(&mut tx, asset_id, user).await?;
+    let held = held_rests(&mut tx, asset_id, no).await?;
+    let (total, before, after) = forfeit_rewards(&mut tx, asset_id, no, &held).await?;
+    finish(tx, asset_id, actor, "forfeit_held", &user.to_string(), before, after).await?;
+    Ok(total)
+}
+
+/// Each held reward of user `no` with its rest (what is neither paid nor in flight), locked; refused while a part of
+/// one is in a payout batch not settled or cancelled yet, and when there is none.
+pub(crate) async fn held_rests(tx: &mut Tx, asset_id: i32, no: i32) -> Result<Vec<(i64, Money)>, AdminError> {
     // What is forfeited is each held reward's rest: parts already paid stay paid.
     let held: Vec<(i64, Money, bool)> = sqlx::query!(
         r#"SELECT reward_no, amount - paid - in_flight AS "rest!: Money", in_flight > 0 AS "in_flight!" FROM rewards
@@ -267,7 +277,7 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
         asset_id,
         no
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?
     .into_iter()
     .map(|r| (r.reward_no, r.rest, r.in_flight))
@@ -283,22 +293,32 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
                 .into(),
         });
     }
-    let held: Vec<(i64, Money)> = held.into_iter().map(|(n, a, _)| (n, a)).collect();
+    Ok(held.into_iter().map(|(n, a, _)| (n, a)).collect())
+}
+
+/// Moves the rests `held` of user `no` to the company (status forfeited) in `tx`; answers their total and the
+/// user's and company's figures before and after, for the audit log.
+pub(crate) async fn forfeit_rewards(
+    tx: &mut Tx,
+    asset_id: i32,
+    no: i32,
+    held: &[(i64, Money)],
+) -> Result<(Amount, Value, Value), AdminError> {
     let mut total: Amount = 0;
-    for (_, a) in &held {
+    for (_, a) in held {
         total += a.to_amount()?;
     }
     let company_before =
         sqlx::query_scalar!(r#"SELECT company_total::text AS "total!" FROM assets WHERE id = $1"#, asset_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
-    let mut before = user_snapshot(&mut tx, asset_id, no).await?;
+    let mut before = user_snapshot(tx, asset_id, no).await?;
     before["company_total"] = json!(company_before);
     let next = sqlx::query_scalar!(
         r#"SELECT COALESCE(MAX(credit_no) + 1, 0) AS "next!" FROM company_credits WHERE asset_id = $1"#,
         asset_id
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     let rewards: Vec<i64> = held.iter().map(|(n, _)| *n).collect();
     let amounts: Vec<Money> = held.iter().map(|(_, a)| *a).collect();
@@ -311,14 +331,14 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
         &rewards,
         &amounts as _
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query!(
         "UPDATE rewards SET status = 'forfeited' WHERE asset_id = $1 AND reward_no = ANY($2)",
         asset_id,
         &rewards
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query!(
         "UPDATE users SET forfeited = forfeited + $3::text::numeric, held = held - $3::text::numeric
@@ -327,7 +347,7 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
         no,
         total.to_string()
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     let company_after = sqlx::query_scalar!(
         r#"UPDATE assets SET company_total = company_total + $2::text::numeric WHERE id = $1
@@ -335,13 +355,12 @@ pub async fn forfeit_held(pool: &PgPool, asset_id: i32, user: Address, actor: &s
         asset_id,
         total.to_string()
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    let mut after = user_snapshot(&mut tx, asset_id, no).await?;
+    let mut after = user_snapshot(tx, asset_id, no).await?;
     after["company_total"] = json!(company_after);
     after["forfeited_rewards"] = json!(rewards);
-    finish(tx, asset_id, actor, "forfeit_held", &user.to_string(), before, after).await?;
-    Ok(total)
+    Ok((total, before, after))
 }
 
 /// The last block the ledger of `asset_id`'s chain has passed: the listener's confirmed head (the last block it

@@ -80,8 +80,9 @@ pub struct StaffSigned {
 /// The system-approved kind: a solvency epoch's liability root (subject `solvency_epochs.id`).
 pub const SOLVENCY_COMMITMENT: &str = "solvency_commitment";
 
-/// The kinds staff propose and approve: what the approvals queue shows unless asked for another.
-pub const STAFF_KINDS: [&str; 3] = ["payout_batch", "treasury_transfer", "refund"];
+/// The kinds staff propose and approve: what the approvals queue shows unless asked for another. A `forfeit` moves
+/// no money out: its approved forfeit lets a liability root fall by it (`crate::forfeits`).
+pub const STAFF_KINDS: [&str; 4] = ["payout_batch", "treasury_transfer", "refund", "forfeit"];
 
 /// Who proposes a system-approved authorisation: no staff wallet, the zero address.
 pub const SYSTEM: Address = Address::ZERO;
@@ -272,12 +273,13 @@ async fn load_in(conn: &mut PgConnection, id: i64, lock: bool) -> Result<Authori
                 coalesce(b.status::text, t.status,
                          CASE e.status WHEN 'built' THEN 'building' WHEN 'sent' THEN 'submitted'
                                        WHEN 'committed' THEN 'executed' ELSE e.status END,
-                         'unknown') AS "outflow_status!",
+                         f.status, 'unknown') AS "outflow_status!",
                 coalesce((SELECT sum(i.fee) FROM payout_batch_items i WHERE a.kind = 'payout_batch'
                           AND i.batch_id = a.subject), 0) AS "fee!: Money"
          FROM authorisations a LEFT JOIN payout_batches b ON a.kind = 'payout_batch' AND b.id = a.subject
          LEFT JOIN treasury_transfers t ON a.kind IN ('treasury_transfer', 'refund') AND t.id = a.subject
          LEFT JOIN solvency_epochs e ON a.kind = 'solvency_commitment' AND e.id = a.subject
+         LEFT JOIN forfeits f ON a.kind = 'forfeit' AND f.id = a.subject
          WHERE a.id = $1"#,
         id
     )
@@ -612,7 +614,8 @@ pub async fn reject(pool: &PgPool, id: i64, by: Address, reason: &str) -> Result
     Ok(after)
 }
 
-/// What a closed authorisation frees: a proposed treasury transfer or refund reserves nothing more. (A payout batch
+/// What a closed authorisation frees: a proposed treasury transfer or refund reserves nothing more, a proposed
+/// forfeit is closed with it. (A payout batch
 /// keeps its nonce: it is cancelled, as any, once the chain proves its deadline passed.)
 async fn release(conn: &mut PgConnection, a: &Authorisation, status: &str) -> Result<(), sqlx::Error> {
     match a.kind.as_str() {
@@ -624,6 +627,12 @@ async fn release(conn: &mut PgConnection, a: &Authorisation, status: &str) -> Re
             )
             .execute(conn)
             .await?;
+            Ok(())
+        }
+        "forfeit" => {
+            sqlx::query!("UPDATE forfeits SET status = $2 WHERE id = $1 AND status = 'proposed'", a.subject, status)
+                .execute(conn)
+                .await?;
             Ok(())
         }
         _ => Ok(()),

@@ -42,6 +42,7 @@ pub mod disclosure;
 pub mod eligibility;
 pub mod exits;
 pub mod figures;
+pub mod forfeits;
 pub mod gauges;
 mod load;
 pub mod members;

@@ -26,6 +26,18 @@ use crate::http::payouts::{BatchEntry, load_batch};
 use crate::http::signing::authorisation_refusal as refusal;
 use crate::http::types::{AssetAmount, AssetMeta, show_address};
 
+/// A forfeit step's refusal as the API answers it.
+fn forfeit_refusal(e: ledger::forfeits::ForfeitError) -> ApiError {
+    use ledger::forfeits::ForfeitError as E;
+    match e {
+        E::Admin(e) => e.into(),
+        E::Authorisation(e) => refusal(e),
+        E::Unknown(_) => ApiError::NotFound,
+        E::NotReady(message) => ApiError::Conflict { code: "forfeit_not_ready", message },
+        E::Changed(message) => ApiError::Conflict { code: "forfeit_failed", message },
+    }
+}
+
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
@@ -153,9 +165,37 @@ fn required(a: &Authorisation, approvals: Option<&AssetApprovals>) -> (u64, Vec<
     let n = match a.kind.as_str() {
         "treasury_transfer" => p.treasury_transfer,
         "refund" => p.refund,
+        ledger::forfeits::FORFEIT => p.forfeit,
         _ => p.payout_tiers.iter().filter(|t| a.total > t.above.0).map(|t| t.approvals).fold(p.payout_batch, u64::max),
     };
     (n.max(1), p.approvers.iter().map(|w| w.0.to_checksum(None)).collect())
+}
+
+/// Whether the signer's list (`approvals`, its `GET /v1/policy`) counts `a`'s signatures as the signer will: the
+/// proposer one of its proposers, and `needed` approvals from its approvers other than the proposer. A forfeit is
+/// applied only then; the signer checks the signatures themselves again when a root carries it.
+fn signer_counts(a: &Authorisation, approvals: Option<&AssetApprovals>, needed: u64) -> Result<(), String> {
+    let Some(p) = approvals else {
+        return Err("the signer's list of proposers and approvers could not be read (or it sets none): a forfeit \
+                    applies only once the signer's own list counts its approvals"
+            .into());
+    };
+    let listed = |list: &[signer_client::intent::Addr], w: alloy::primitives::Address| list.iter().any(|x| x.0 == w);
+    if !listed(&p.proposers, a.proposer) {
+        return Err(format!("the signer does not list the proposer {} as a proposer", a.proposer.to_checksum(None)));
+    }
+    let counted = a
+        .signatures
+        .iter()
+        .filter(|s| s.action == "approve" && s.wallet != a.proposer && listed(&p.approvers, s.wallet))
+        .count() as u64;
+    if counted < needed {
+        return Err(format!(
+            "{counted} of the {needed} approvals it needs come from approvers the signer lists: the signer would \
+             refuse every liability root that falls by this forfeit"
+        ));
+    }
+    Ok(())
 }
 
 /// The signer's approvals for an asset, `None` when it sets none or cannot be asked now (the view then says 1).
@@ -207,6 +247,19 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
     let entries = match a.kind.as_str() {
         "payout_batch" => load_batch(ctx, a.subject).await?.entries,
         auth::SOLVENCY_COMMITMENT => Vec::new(),
+        // A forfeit: the member whose held rewards go to the company, and how much.
+        ledger::forfeits::FORFEIT => match ledger::forfeits::load(&ctx.db, a.subject).await {
+            Ok(f) => vec![BatchEntry {
+                position: 0,
+                address: show_address(a.chain_id, f.member.as_slice()),
+                amount: meta.amount(f.amount),
+                fee: meta.amount(0),
+                owed: meta.amount(f.amount),
+                limited_by: None,
+                outcome: None,
+            }],
+            Err(_) => Vec::new(),
+        },
         // A treasury transfer or refund: its one recipient.
         _ => match ledger::treasury::transfer_row(&ctx.db, a.subject).await? {
             Some(t) => vec![BatchEntry {
@@ -226,6 +279,8 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
         "payout_batch" => crate::http::treasury::PAYOUT_BASE_GAS
             .saturating_add(crate::http::treasury::PAYOUT_ENTRY_GAS.saturating_mul(entries.len() as u64)),
         auth::SOLVENCY_COMMITMENT => crate::http::treasury::SOLVENCY_COMMITMENT_GAS,
+        // Nothing is sent: the forfeit moves money inside the ledger.
+        ledger::forfeits::FORFEIT => 0,
         _ => crate::http::treasury::TREASURY_TRANSFER_GAS,
     };
     let key = (a.asset_id, a.contract);
@@ -295,6 +350,8 @@ pub enum AuthorisationKind {
     TreasuryTransfer,
     /// The refund of a quarantined payment (staff propose and approve it).
     Refund,
+    /// A forfeit of a member's held rewards (staff propose and approve it; it moves nothing out of custody).
+    Forfeit,
     /// A solvency epoch's liability root: the system's, approved when the solvency worker records it.
     SolvencyCommitment,
 }
@@ -306,6 +363,7 @@ impl AuthorisationKind {
             Self::PayoutBatch => "payout_batch",
             Self::TreasuryTransfer => "treasury_transfer",
             Self::Refund => "refund",
+            Self::Forfeit => ledger::forfeits::FORFEIT,
             Self::SolvencyCommitment => auth::SOLVENCY_COMMITMENT,
         }
     }
@@ -431,6 +489,19 @@ pub enum ProposeRequest {
         /// Its log index.
         log_index: u64,
     },
+    /// A forfeit of every held reward's rest of a member (PLAN.md §5), fixed now (the rewards and their sum), approvable
+    /// until the chain's time plus the chain's `approval_window_secs`, applied once approved; a liability root then
+    /// falls by it, which the signer allows once it checked its staff signatures (backend/SOLVENCY.md §1).
+    Forfeit {
+        /// The asset.
+        asset_id: i32,
+        /// The member: 0x or TRON base58.
+        #[serde(deserialize_with = "bounded::address")]
+        wallet: String,
+        /// Why (1..=500 characters), for the approver, the audit log and the member.
+        #[serde(deserialize_with = "bounded::reason")]
+        reason: String,
+    },
     /// Never accepted: a solvency commitment is the system's (the solvency worker records it approved when it fixes
     /// the epoch's nonce); 409 `system_authorisation`.
     SolvencyCommitment {
@@ -475,6 +546,20 @@ pub async fn propose(
             let (row, _) = treasury::new_refund(&ctx, finance.wallet, event, Mode::Propose).await?;
             auth::load(&ctx.db, stored(row)?).await.map_err(refusal)?
         }
+        ProposeRequest::Forfeit { asset_id, wallet, reason } => {
+            let reason = reason.trim();
+            if reason.is_empty() {
+                return Err(ApiError::unprocessable("invalid_body", "a forfeit needs a reason"));
+            }
+            let meta = AssetMeta::load(&ctx, asset_id).await?;
+            let member = crate::http::extract::parse_address(&wallet, "wallet")?;
+            let chain = ctx.chains.chain(meta.chain_id)?;
+            let domain = ledger::forfeits::Domain { chain_id: meta.chain_id, contract: chain.settlement };
+            let deadline = chain.now(&ctx.clock).await + chain.approval_window_secs;
+            ledger::forfeits::propose(&ctx.db, asset_id, member, reason, finance.wallet, domain, deadline)
+                .await
+                .map_err(forfeit_refusal)?
+        }
         ProposeRequest::SolvencyCommitment { subject } => return Err(system_refusal(&ctx, subject).await),
     };
     Ok(Json(view(&ctx, a, &mut Lookups::default()).await?))
@@ -506,6 +591,16 @@ pub async fn sign(
     match a.kind.as_str() {
         "payout_batch" => {
             crate::http::payouts::sign_batch(&ctx, finance.wallet, a.subject).await?;
+        }
+        // A forfeit is applied, not signed: once approved and counted by the signer's own list (again, after a
+        // crash between approval and applying).
+        ledger::forfeits::FORFEIT => {
+            let policy = signer_approvals(&ctx, &a).await;
+            let (needed, _) = required(&a, policy.as_ref());
+            signer_counts(&a, policy.as_ref(), needed)
+                .map_err(|message| ApiError::Conflict { code: "approvals_missing", message })?;
+            let now = ctx.chains.chain(a.chain_id)?.now(&ctx.clock).await;
+            ledger::forfeits::apply(&ctx.db, a.subject, finance.wallet, now).await.map_err(forfeit_refusal)?;
         }
         _ => {
             crate::http::treasury::sign_proposed_transfer(&ctx, finance.wallet, a.subject).await?;
@@ -567,7 +662,18 @@ pub async fn add_signature(
         SignatureAction::Propose => "propose",
         SignatureAction::Approve => "approve",
     };
-    let a = auth::sign(&ctx.db, id, staff.wallet, action, &signature, needed as usize, now).await.map_err(refusal)?;
+    let mut a =
+        auth::sign(&ctx.db, id, staff.wallet, action, &signature, needed as usize, now).await.map_err(refusal)?;
+    // An approved forfeit applies at once — once the signer's own list counts its signatures (else it stays
+    // approved and unapplied: the signer would refuse every root that falls by it).
+    if a.kind == ledger::forfeits::FORFEIT
+        && a.status == "approved"
+        && a.outflow_open()
+        && signer_counts(&a, lookups.policies[&a.asset_id].as_ref(), needed).is_ok()
+    {
+        ledger::forfeits::apply(&ctx.db, a.subject, staff.wallet, now).await.map_err(forfeit_refusal)?;
+        a = auth::load(&ctx.db, id).await.map_err(refusal)?;
+    }
     Ok(Json(view(&ctx, a, &mut lookups).await?))
 }
 

@@ -244,6 +244,28 @@ impl SolvencyWorker {
         }
     }
 
+    /// The approved forfeits `epoch`'s root carries to the signer: those applied since the latest committed round,
+    /// as of this round's snapshot, with their staff signatures (backend/SOLVENCY.md §1). The signer counts each
+    /// once, against the commitment the root is measured from.
+    async fn forfeits(&self, epoch: &Epoch) -> Result<Vec<signer_client::intent::ApprovedForfeit>, sqlx::Error> {
+        let carried = match ledger::forfeits::carried(&self.db, epoch.asset_id, epoch.round).await {
+            Ok(carried) => carried,
+            Err(AuthorisationError::Db(e)) => return Err(e),
+            Err(e) => return Err(sqlx::Error::Protocol(e.to_string())),
+        };
+        Ok(carried
+            .into_iter()
+            .map(|f| signer_client::intent::ApprovedForfeit {
+                id: f.id as u64,
+                contract: Addr(f.authorisation.contract),
+                member: Addr(f.member),
+                amount: Amount(f.authorisation.total),
+                deadline: f.authorisation.deadline,
+                approvals: crate::http::signing::staff_signatures(&f.authorisation),
+            })
+            .collect())
+    }
+
     async fn chain_of(&self, asset_id: i32) -> Result<u64, sqlx::Error> {
         Ok(ledger::asset_info(&self.db, asset_id).await?.map_or(0, |a| a.chain_id))
     }
@@ -289,6 +311,7 @@ impl SolvencyWorker {
             plan_hash: payload.planHash,
             nonce: Some(Amount(payload.nonce)),
             deadline: Some(deadline),
+            forfeits: self.forfeits(epoch).await?,
         };
         match signer.sign_liability_root(&intent).await {
             Ok(signed) if signed.is_for(epoch.chain_id, contract, digest, payload.nonce, deadline) => {

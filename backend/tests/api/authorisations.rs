@@ -99,6 +99,7 @@ async fn a_batch_is_signed_only_after_its_proposer_and_another_approver_signed_i
             payout_batch: 1,
             treasury_transfer: 2,
             refund: 2,
+            forfeit: 1,
             payout_tiers: vec![],
         },
     )
@@ -243,6 +244,7 @@ async fn an_insider_with_the_database_and_the_admin_wallet_gets_no_batch_signed(
             payout_batch: 1,
             treasury_transfer: 1,
             refund: 1,
+            forfeit: 1,
             payout_tiers: vec![],
         },
     )
@@ -357,6 +359,7 @@ async fn a_treasury_transfer_is_proposed_reserved_and_signed_only_after_two_appr
             payout_batch: 1,
             treasury_transfer: 2,
             refund: 2,
+            forfeit: 1,
             payout_tiers: vec![],
         },
     )
@@ -487,6 +490,7 @@ fn insider_approvals(approver: Address) -> ApprovalsConfig {
         payout_batch: 1,
         treasury_transfer: 1,
         refund: 1,
+        forfeit: 1,
         payout_tiers: vec![],
     }
 }
@@ -739,4 +743,178 @@ async fn a_solvency_commitment_is_approved_by_the_system_listed_apart_and_no_sta
     let done = app.get(&path, Some(&admin)).await;
     assert_eq!(done.body["stage"], "executed", "{}", done.body);
     drop(anvil);
+}
+
+/// The member's (held, forfeited) in asset 1, base units.
+async fn held_and_forfeited(app: &TestApp, who: Address) -> (u128, u128) {
+    let (held, forfeited): (String, String) =
+        sqlx::query_as("SELECT held::text, forfeited::text FROM users WHERE asset_id = 1 AND address = $1")
+            .bind(who.as_slice())
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    (held.parse().unwrap(), forfeited.parse().unwrap())
+}
+
+async fn freeze(app: &TestApp, admin: &str, who: Address) {
+    let a = app
+        .post_admin(
+            &format!("/v1/admin/users/{who:#x}/freeze"),
+            admin,
+            json!({ "asset_id": 1, "reason": "fraud review" }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+}
+
+/// Issue 65, item 4: a forfeit is a two-person approved action, applied only when the signer's own list counts its
+/// signatures — which the liability roots then carry to the signer. The admin wallet (every API role, not on the
+/// signer's list) proposes and approves one itself: nothing moves.
+#[tokio::test]
+async fn a_forfeit_applies_only_after_its_proposer_and_an_approver_the_signer_lists_signed_it_off() {
+    use crate::common::BNB;
+    let finance_key = PrivateKeySigner::random();
+    let approver_key = PrivateKeySigner::random();
+    let signer = spawn_signer_with_approvals(
+        SETTLEMENT,
+        vec![],
+        ApprovalsConfig {
+            proposers: vec![Addr(finance_key.address())],
+            approvers: vec![Addr(approver_key.address())],
+            payout_batch: 1,
+            treasury_transfer: 1,
+            refund: 1,
+            forfeit: 1,
+            payout_tiers: vec![],
+        },
+    )
+    .await;
+    let PayoutSetup { signer: _signer, app, token: admin, payable } =
+        PayoutSetup::with(signer, chain_settings(SETTLEMENT), 3).await;
+    let finance = Wallet::signed_in(&app, finance_key).await;
+    let approver = Wallet::signed_in(&app, approver_key).await;
+    grant(&app, &admin, &finance, "finance").await;
+    grant(&app, &admin, &approver, "approver").await;
+    let (member, other) = (payable[1], payable[2]);
+    freeze(&app, &admin, member).await;
+    freeze(&app, &admin, other).await;
+    assert_eq!(held_and_forfeited(&app, member).await, (18 * BNB, 0));
+
+    // Bad requests change nothing: no reason, an address that is none, a wallet with nothing held.
+    for (body, status, code) in [
+        (
+            json!({ "kind": "forfeit", "asset_id": 1, "wallet": format!("{member:#x}"), "reason": "  " }),
+            422,
+            "invalid_body",
+        ),
+        (json!({ "kind": "forfeit", "asset_id": 1, "wallet": "0x12", "reason": "fraud" }), 422, "invalid_address"),
+        (
+            json!({ "kind": "forfeit", "asset_id": 1, "wallet": format!("{:#x}", payable[0]), "reason": "fraud" }),
+            409,
+            "no_change",
+        ),
+    ] {
+        let a = app.post_admin("/v1/admin/authorisations", &finance.token, body).await;
+        assert_eq!((a.status, a.code()), (status, code), "{}", a.body);
+    }
+    let forfeits: i64 = sqlx::query_scalar("SELECT count(*) FROM forfeits").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(forfeits, 0);
+
+    // Finance proposes: the member's held 18 BNB, fixed now; the approver sees whose and how much.
+    let body = json!({ "kind": "forfeit", "asset_id": 1, "wallet": format!("{member:#x}"), "reason": "fraud ring" });
+    let p = app.post_admin("/v1/admin/authorisations", &finance.token, body.clone()).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!((p.body["kind"].as_str(), p.body["stage"].as_str()), (Some("forfeit"), Some("proposed")));
+    assert_eq!(p.body["total"]["base"], (18 * BNB).to_string());
+    assert_eq!(p.body["entries"][0]["address"], member.to_checksum(None));
+    assert_eq!(p.body["approvals_required"], 1);
+    // The payload is the Forfeit's digest: what the staff wallets sign names this member, amount and id.
+    let forfeit_id: i64 = sqlx::query_scalar("SELECT id FROM forfeits").fetch_one(&app.db.pool).await.unwrap();
+    let deadline = p.body["deadline"].as_u64().unwrap();
+    let typed = abi::approval::Forfeit::new(member, Address::ZERO, U256::from(18 * BNB), forfeit_id as u64, deadline);
+    assert_eq!(p.body["payload"], typed.digest(crate::common::CHAIN, SETTLEMENT).to_string());
+    // A retry answers the same proposal.
+    let again = app.post_admin("/v1/admin/authorisations", &finance.token, body).await;
+    assert_eq!((again.status, &again.body["id"]), (200, &p.body["id"]), "{}", again.body);
+
+    // The proposer's signature alone applies nothing.
+    let a = sign_off(&app, &p.body, &finance, "propose").await;
+    assert_eq!((a.status, a.body["stage"].as_str()), (200, Some("proposed")), "{}", a.body);
+    assert_eq!(held_and_forfeited(&app, member).await, (18 * BNB, 0));
+    // The approver's: applied at once, the member's held rewards are the company's.
+    let a = sign_off(&app, &p.body, &approver, "approve").await;
+    assert_eq!((a.status, a.body["stage"].as_str()), (200, Some("executed")), "{}", a.body);
+    assert_eq!(held_and_forfeited(&app, member).await, (0, 18 * BNB));
+    let status: String = sqlx::query_scalar("SELECT status FROM forfeits WHERE id = $1")
+        .bind(forfeit_id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "executed");
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'forfeit_held'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+    // Applying again (the sign route, after a crash say) changes nothing.
+    let id = p.body["id"].as_i64().unwrap();
+    let a = app.post_admin(&format!("/v1/admin/authorisations/{id}/sign"), &finance.token, json!({})).await;
+    assert_eq!((a.status, a.body["stage"].as_str()), (200, Some("executed")), "{}", a.body);
+    assert_eq!(held_and_forfeited(&app, member).await, (0, 18 * BNB));
+
+    // The attack: the admin wallet holds every role in the API, none on the signer's list. It proposes and approves
+    // a forfeit of the other member with the database's help: the API applies nothing the signer would not count.
+    let body = json!({ "kind": "forfeit", "asset_id": 1, "wallet": format!("{other:#x}"), "reason": "mine" });
+    let p = app.post_admin("/v1/admin/authorisations", &admin, body).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let id = p.body["id"].as_i64().unwrap();
+    let proposed = sign_typed(&app.admin, &p.body["typed_data"]["propose"]);
+    let a = app
+        .post_admin(
+            &format!("/v1/admin/authorisations/{id}/signatures"),
+            &admin,
+            json!({ "action": "propose", "signature": proposed }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let approve = alloy::hex::decode(sign_typed(&app.admin, &p.body["typed_data"]["approve"])).unwrap();
+    sqlx::query("INSERT INTO authorisation_signatures (authorisation_id, wallet, action, signature) VALUES ($1, $2, 'approve', $3)")
+        .bind(id)
+        .bind(approver.key.address().as_slice())
+        .bind(&approve)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE authorisations SET status = 'approved', approved_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let a = app.post_admin(&format!("/v1/admin/authorisations/{id}/sign"), &admin, json!({})).await;
+    assert_eq!((a.status, a.code()), (409, "approvals_missing"), "{}", a.body);
+    assert_eq!(held_and_forfeited(&app, other).await, (18 * BNB, 0), "nothing moved");
+
+    // A forfeit whose member's held rewards changed between proposal and approval fails, moving nothing.
+    let r = app
+        .post_admin(&format!("/v1/admin/authorisations/{id}/reject"), &approver.token, json!({ "reason": "no" }))
+        .await;
+    assert_eq!((r.status, r.body["stage"].as_str()), (200, Some("rejected")), "{}", r.body);
+    let body = json!({ "kind": "forfeit", "asset_id": 1, "wallet": format!("{other:#x}"), "reason": "fraud ring" });
+    let p = app.post_admin("/v1/admin/authorisations", &finance.token, body).await;
+    assert_eq!((p.status, p.body["stage"].as_str()), (200, Some("proposed")), "{}", p.body);
+    let a = app
+        .post_admin(
+            &format!("/v1/admin/users/{other:#x}/unfreeze"),
+            &admin,
+            json!({ "asset_id": 1, "reason": "cleared" }),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(sign_off(&app, &p.body, &finance, "propose").await.status, 200);
+    let a = sign_off(&app, &p.body, &approver, "approve").await;
+    assert_eq!((a.status, a.code()), (409, "forfeit_failed"), "{}", a.body);
+    let id = p.body["id"].as_i64().unwrap();
+    let a = app.get(&format!("/v1/admin/authorisations/{id}"), Some(&admin)).await;
+    assert_eq!(a.body["stage"], "failed", "{}", a.body);
+    assert_eq!(held_and_forfeited(&app, other).await, (0, 0), "the unfrozen member's rewards are pending, untouched");
 }

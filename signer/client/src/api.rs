@@ -217,6 +217,13 @@ pub struct AssetApprovals {
     pub treasury_transfer: u64,
     /// Approvals a refund needs.
     pub refund: u64,
+    /// Approvals a forfeit needs before a liability root may fall by it (1 from a signer older than forfeits).
+    #[serde(default = "one")]
+    pub forfeit: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// One tier of [`AssetApprovals::payout_tiers`].

@@ -206,6 +206,54 @@ fn staff_signatures(approvals: Vec<StaffSignature>) -> Result<Vec<StaffSignature
     Ok(approvals)
 }
 
+/// The most approved forfeits one liability root carries; more is refused as malformed.
+pub const MAX_FORFEITS: usize = 64;
+
+/// A forfeit staff approved (issue 65, item 4; [`abi::approval::Forfeit`]): a liability root carries those the
+/// backend applied since the latest commitment, and the signer lets the root's total fall by each once (besides what
+/// the chain paid members) when its proposer's and approvers' signatures check against `[policy.approvals]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovedForfeit {
+    /// The backend's id of the forfeit: the approvals' nonce.
+    pub id: u64,
+    /// The Settlement contract its approvals were signed for (their domain's verifying contract): one the signer's
+    /// policy allows on the root's chain.
+    pub contract: Addr,
+    /// The member whose held rewards were forfeited.
+    pub member: Addr,
+    /// What was forfeited, in base units.
+    pub amount: Amount,
+    /// The approvals' deadline (unix seconds, the chain's clock).
+    pub deadline: u64,
+    /// The proposer's and the approvers' signatures of it.
+    pub approvals: Vec<StaffSignature>,
+}
+
+impl ApprovedForfeit {
+    /// The typed forfeit its staff signatures cover, for `token`.
+    pub fn forfeit(&self, token: Address) -> abi::approval::Forfeit {
+        abi::approval::Forfeit::new(self.member.0, token, self.amount.0, self.id, self.deadline)
+    }
+}
+
+fn forfeits(list: Vec<ApprovedForfeit>) -> Result<Vec<ApprovedForfeit>, Malformed> {
+    if list.len() > MAX_FORFEITS {
+        return Err(Malformed(format!("{} forfeits: at most {MAX_FORFEITS} a liability root", list.len())));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for f in &list {
+        if !ids.insert(f.id) {
+            return Err(Malformed(format!("forfeit {} is listed twice", f.id)));
+        }
+        if f.amount.0.is_zero() {
+            return Err(Malformed(format!("forfeit {} forfeits nothing", f.id)));
+        }
+        staff_signatures(f.approvals.clone())?;
+    }
+    Ok(list)
+}
+
 /// Which contract a payload is for; with the chain id it selects the EIP-712 domain and the nonce space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Target {
@@ -393,6 +441,10 @@ pub struct LiabilityRootIntent {
     /// applies its default TTL from the chain's time, read from its own node of the chain (the host's without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<u64>,
+    /// The approved forfeits applied since the latest commitment (at most [`MAX_FORFEITS`]): what the total may fall
+    /// by besides what the chain paid members, each counted once (backend/SOLVENCY.md §1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forfeits: Vec<ApprovedForfeit>,
 }
 
 /// The five payload kinds; each has its own route, caller permission and audit label.
@@ -499,6 +551,8 @@ pub enum Action {
         leaf_count: u32,
         /// keccak256 of the plan versions in force.
         plan_hash: B256,
+        /// Approved forfeits the total may fall by, each once.
+        forfeits: Vec<ApprovedForfeit>,
     },
 }
 
@@ -632,6 +686,7 @@ impl TryFrom<LiabilityRootIntent> for Intent {
                 total,
                 leaf_count: i.leaf_count,
                 plan_hash: i.plan_hash,
+                forfeits: forfeits(i.forfeits)?,
             },
             approvals: Vec::new(),
         })
@@ -723,7 +778,7 @@ impl Intent {
             Action::TreasuryTransfer { token, to, amount, .. } => {
                 Payload::TreasuryTransfer(TreasuryTransfer { token: *token, to: *to, amount: *amount, nonce, deadline })
             }
-            Action::LiabilityRoot { token, epoch, as_of_block, root, total, leaf_count, plan_hash } => {
+            Action::LiabilityRoot { token, epoch, as_of_block, root, total, leaf_count, plan_hash, .. } => {
                 Payload::LiabilityRoot(LiabilityRoot {
                     token: *token,
                     epoch: *epoch,
@@ -790,7 +845,7 @@ impl Intent {
                     approvals: self.approvals.clone(),
                 })
             }
-            Action::LiabilityRoot { token, epoch, as_of_block, root, total, leaf_count, plan_hash } => {
+            Action::LiabilityRoot { token, epoch, as_of_block, root, total, leaf_count, plan_hash, forfeits } => {
                 serde_json::value::to_raw_value(&LiabilityRootIntent {
                     chain_id,
                     contract,
@@ -803,6 +858,7 @@ impl Intent {
                     plan_hash: *plan_hash,
                     nonce,
                     deadline,
+                    forfeits: forfeits.clone(),
                 })
             }
         };

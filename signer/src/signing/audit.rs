@@ -62,3 +62,26 @@ pub(super) fn audit_approvals(caller: &Authenticated, intent: &Intent, off: &Sig
         "outflow signed off by staff"
     );
 }
+
+/// Logs a forfeit a liability root carries whose staff signatures checked: who proposed and approved it.
+pub(super) fn audit_forfeit(
+    caller: &Authenticated,
+    intent: &Intent,
+    id: u64,
+    amount: alloy::primitives::U256,
+    off: &SignedOff,
+) {
+    let approvers: Vec<String> = off.approvers.iter().map(ToString::to_string).collect();
+    tracing::info!(
+        target: "signer::audit",
+        caller = %caller.caller,
+        kind = %intent.kind(),
+        chain_id = intent.target.chain_id,
+        contract = %intent.target.contract,
+        forfeit = id,
+        amount = %amount,
+        proposer = %off.proposer,
+        approvers = %approvers.join(","),
+        "forfeit signed off by staff"
+    );
+}

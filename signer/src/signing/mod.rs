@@ -37,7 +37,7 @@ use crate::{
     policy::{Admission, DAILY_WINDOW_SECS, MAX_REFUNDS_PER_PAYMENT, Policy, RefundOnChain, Refusal},
     store::{Store, StoreError},
 };
-use audit::{audit, audit_approvals};
+use audit::{audit, audit_approvals, audit_forfeit};
 pub(crate) use keys::HeldKey;
 use keys::Keyring;
 use nonces::Reserved;
@@ -315,10 +315,15 @@ impl SigningService {
             .zip(signed_off)
             .enumerate()
             .map(|(i, (intent, signed_off))| {
-                let admitted = self.admit(caller, intent, now, &reads, i)?;
-                if let Some(off) = signed_off? {
+                let mut admitted = self.admit(caller, intent, now, &reads, i)?;
+                let (off, forfeits) = signed_off?;
+                if let Some(off) = off {
                     audit_approvals(caller, intent, &off);
                 }
+                for (id, amount, off) in &forfeits {
+                    audit_forfeit(caller, intent, *id, *amount, off);
+                }
+                admitted.forfeits = forfeits.into_iter().map(|(id, amount, _)| (id, amount)).collect();
                 Ok(admitted)
             })
             .collect();
@@ -352,7 +357,7 @@ impl SigningService {
         let mut jobs = Vec::with_capacity(intents.len());
         let mut answers = Vec::with_capacity(intents.len());
         for (intent, admitted) in intents.iter().zip(admitted) {
-            answers.push(admitted.map(|(Admitted { admission, reserved, on_chain }, key)| {
+            answers.push(admitted.map(|(Admitted { admission, reserved, on_chain, forfeits }, key)| {
                 let presigned = reserved.and_then(|(nonce, digest)| {
                     // A key that fails here is asked again by the writer, which answers its error.
                     let signature = signatures.next().expect("one signature per reserved nonce").ok()?;
@@ -360,7 +365,7 @@ impl SigningService {
                 });
                 let (answer, answered) = oneshot::channel();
                 let (caller, intent) = (caller.clone(), intent.clone());
-                jobs.push(Job { caller, intent, admission, now, on_chain, presigned, key, answer });
+                jobs.push(Job { caller, intent, admission, now, on_chain, forfeits, presigned, key, answer });
                 answered
             }));
         }
@@ -378,16 +383,36 @@ impl SigningService {
         results
     }
 
-    /// Each intent's staff signatures checked against `[policy.approvals]` ([`crate::approvals`]), off the async
-    /// workers (each recovers up to 16 signatures); `Ok(None)` where none are needed.
-    async fn signed_off(&self, intents: &[Intent]) -> Vec<Result<Option<SignedOff>, Refusal>> {
-        let Some(approvals) = self.inner.policy.approvals() else { return intents.iter().map(|_| Ok(None)).collect() };
-        if !intents.iter().any(|i| crate::approvals::outflow_kind(&i.action).is_some()) {
-            return intents.iter().map(|_| Ok(None)).collect();
+    /// Each intent's staff signatures checked against `[policy.approvals]` ([`crate::approvals`]), and the forfeits a
+    /// liability root carries, off the async workers (each recovers up to 16 signatures an outflow or forfeit);
+    /// `(None, [])` where none are needed. Without `[policy.approvals]` (development only) no forfeit can be checked:
+    /// none counts, and the root falls by them only within the daily allowance.
+    async fn signed_off(&self, intents: &[Intent]) -> Vec<Result<StaffChecked, Refusal>> {
+        let none = || intents.iter().map(|_| Ok((None, Vec::new()))).collect();
+        let Some(approvals) = self.inner.policy.approvals() else {
+            if intents.iter().any(carries_forfeits) {
+                tracing::warn!("a liability root carries forfeits, but without [policy.approvals] none can be checked");
+            }
+            return none();
+        };
+        if !intents.iter().any(|i| crate::approvals::outflow_kind(&i.action).is_some() || carries_forfeits(i)) {
+            return none();
         }
+        let contracts: HashMap<u64, Vec<Address>> = intents
+            .iter()
+            .filter(|i| carries_forfeits(i))
+            .map(|i| (i.target.chain_id, self.inner.policy.contracts_of(i.target.chain_id)))
+            .collect();
         let (approvals, intents) = (approvals.clone(), intents.to_vec());
         let checked = tokio::task::spawn_blocking(move || {
-            intents.iter().map(|i| approvals.check(i).map_err(Refusal::from)).collect()
+            intents
+                .iter()
+                .map(|i| {
+                    let off = approvals.check(i).map_err(Refusal::from)?;
+                    let allowed = contracts.get(&i.target.chain_id).map_or(&[][..], Vec::as_slice);
+                    Ok((off, approvals.check_forfeits(i, allowed).map_err(Refusal::from)?))
+                })
+                .collect()
         });
         checked.await.expect("checking approvals does not panic")
     }
@@ -413,7 +438,7 @@ impl SigningService {
                 (latest, committed_total) = (Some(block), floor.committed_total);
             }
         }
-        Ok(crate::node::Floor { committed_total, paid_since })
+        Ok(crate::node::Floor { committed_total, paid_since, commit_block: latest.unwrap_or(0) })
     }
 
     /// What the signer's own nodes say that `intents` need, read before any of them is decided: the clock of each
@@ -607,7 +632,7 @@ impl SigningService {
             on_chain.floor = Some(floor.map_err(SignError::NodeUnavailable)?);
         }
         if intent.nonce.is_some() || intent.kind().is_outflow() {
-            return Ok(Admitted { admission, reserved: None, on_chain });
+            return Ok(Admitted { admission, reserved: None, on_chain, forfeits: Vec::new() });
         }
         let target = intent.target;
         let reserved = self
@@ -615,8 +640,17 @@ impl SigningService {
             .reserved
             .take(target)
             .map(|nonce| (nonce, intent.payload(nonce, admission.deadline).digest(&target.domain())));
-        Ok(Admitted { admission, reserved, on_chain })
+        Ok(Admitted { admission, reserved, on_chain, forfeits: Vec::new() })
     }
+}
+
+/// What an intent's staff signatures said: who signed off an outflow, and a liability root's forfeits that checked
+/// (id, amount, who signed each off).
+type StaffChecked = (Option<SignedOff>, Vec<(u64, U256, SignedOff)>);
+
+/// Whether `intent` is a liability root that carries forfeits.
+fn carries_forfeits(intent: &Intent) -> bool {
+    matches!(&intent.action, Action::LiabilityRoot { forfeits, .. } if !forfeits.is_empty())
 }
 
 /// An intent the policy admitted: its admission, a reserved nonce and its digest where it has one, and what the
@@ -625,6 +659,8 @@ struct Admitted {
     admission: Admission,
     reserved: Option<(U256, B256)>,
     on_chain: OnChain,
+    /// A liability root's forfeits whose staff signatures checked: (id, amount).
+    forfeits: Vec<(u64, U256)>,
 }
 
 /// What the signer's nodes said for the intents of one request ([`SigningService::read_chains`]).

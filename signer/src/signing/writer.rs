@@ -59,6 +59,8 @@ pub(super) struct Job {
     /// accounting).
     pub(super) now: u64,
     pub(super) on_chain: OnChain,
+    /// A liability root's forfeits whose staff signatures checked: (id, amount).
+    pub(super) forfeits: Vec<(u64, U256)>,
     pub(super) presigned: Option<Presigned>,
     /// The key that signs it: the only one, or the one its contract's `signer()` names.
     pub(super) key: HeldKey,
@@ -190,9 +192,19 @@ async fn decide_group(
             root_fall: view.falls.iter().find(|f| f.index == i).map(|f| f.amount),
         })
         .collect();
+    // The forfeits the signed roots counted first, against the commitment they were measured from.
+    let counted: Vec<(&CountedForfeit, u64)> = view
+        .counted
+        .iter()
+        .filter(|(i, _)| recorded.contains(i) && results[*i].is_ok())
+        .map(|(i, f)| (f, group[*i].now))
+        .collect();
     // 3. Every record written, the counters moved, one commit; the answers leave once the WAL is synced after it.
     let written = (|| {
         tx.insert_many(&records)?;
+        for (forfeit, at) in &counted {
+            tx.count_forfeit(forfeit.chain_id, forfeit.asset, forfeit.id, forfeit.amount, forfeit.commit_block, *at)?;
+        }
         for (target, nonce, signature) in &resigned {
             tx.replace_signature(*target, *nonce, *signature)?;
         }
@@ -261,6 +273,20 @@ struct GroupView {
     fall_windows: HashMap<(u64, Address, u64), U256>,
     /// Unexplained falls of the liability roots this group signs.
     falls: Vec<Fall>,
+    /// Forfeits counted, by (chain, asset, id): the commitment block each is counted against (the store's, or this
+    /// group's).
+    forfeit_bases: HashMap<(u64, Address, u64), u64>,
+    /// Forfeits this group counts first: (the request, the forfeit).
+    counted: Vec<(usize, CountedForfeit)>,
+}
+
+/// An approved forfeit a liability root of the group counts first, against the commitment at `commit_block`.
+struct CountedForfeit {
+    chain_id: u64,
+    asset: Address,
+    id: u64,
+    amount: U256,
+    commit_block: u64,
 }
 
 /// A liability root of the group that falls below what the chain explains (backend/SOLVENCY.md §1).
@@ -357,8 +383,35 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job)
         let Some(caps) = job.admission.root_fall else {
             return Err(SignError::NodeUnavailable("the liability root was admitted without its fall caps".into()));
         };
+        // Each approved forfeit explains a fall once: toward the roots measured from the commitment it was first
+        // counted against, never again once a later commitment is in (backend/SOLVENCY.md §1).
+        let mut forfeited = U256::ZERO;
+        for &(id, amount) in &job.forfeits {
+            let key = (target.chain_id, token, id);
+            let base = match view.forfeit_bases.get(&key) {
+                Some(base) => Some(*base),
+                None => tx.forfeit_base(target.chain_id, token, id)?,
+            };
+            match base {
+                Some(base) if base != floor.commit_block => continue,
+                Some(_) => {}
+                None => {
+                    view.forfeit_bases.insert(key, floor.commit_block);
+                    let counted = CountedForfeit {
+                        chain_id: target.chain_id,
+                        asset: token,
+                        id,
+                        amount,
+                        commit_block: floor.commit_block,
+                    };
+                    view.counted.push((index, counted));
+                }
+            }
+            forfeited = forfeited.saturating_add(amount);
+        }
         let fall =
-            unexplained_fall(floor.committed_total, floor.paid_since, caps.withdrawal_fee_bps, U256::from(total));
+            unexplained_fall(floor.committed_total, floor.paid_since, caps.withdrawal_fee_bps, U256::from(total))
+                .saturating_sub(forfeited);
         if !fall.is_zero() {
             let since = now.saturating_sub(DAILY_WINDOW_SECS);
             let stored = match view.fall_windows.entry((target.chain_id, token, since)) {
@@ -376,6 +429,7 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job)
                 fall,
                 floor.committed_total,
                 floor.paid_since,
+                forfeited,
             )?;
             view.falls.push(Fall { index, chain_id: target.chain_id, asset: token, at: now, amount: fall });
         }

@@ -42,6 +42,7 @@ impl Staff {
             payout_batch: 1,
             treasury_transfer: 2,
             refund: 2,
+            forfeit: 1,
             payout_tiers: vec![ApprovalTier {
                 chain_id: CHAIN_ID,
                 token: Addr(Address::ZERO),

@@ -31,6 +31,7 @@ fn root(epoch: u64, as_of_block: u64, byte: u8, seq: u64, deadline: Option<u64>)
         plan_hash: B256::repeat_byte(0xcd),
         nonce: Some(Amount(abi::nonces::liability_nonce(seq))),
         deadline,
+        forfeits: Vec::new(),
     }
 }
 

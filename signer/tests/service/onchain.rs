@@ -95,6 +95,18 @@ impl Chain {
         confirmations: u64,
         edit: impl FnOnce(&mut signer::policy::AssetConfig),
     ) -> TestApp {
+        self.signer_with_policy(store, rpc_url, confirmations, edit, |_| {}).await
+    }
+
+    /// As [`Self::signer_in`], its whole policy then as `edit` leaves it ([policy.approvals], say).
+    pub(crate) async fn signer_with_policy(
+        &self,
+        store: std::path::PathBuf,
+        rpc_url: String,
+        confirmations: u64,
+        asset: impl FnOnce(&mut signer::policy::AssetConfig),
+        edit: impl FnOnce(&mut PolicyConfig),
+    ) -> TestApp {
         let mut settings = settings(store);
         settings.policy = PolicyConfig::native_only(
             self.chain_id,
@@ -105,7 +117,8 @@ impl Chain {
             1_000 * ETH,
         );
         settings.policy.chains[0].node = Some(NodeConfig { rpc_url, confirmations });
-        edit(&mut settings.policy.chains[0].assets[0]);
+        asset(&mut settings.policy.chains[0].assets[0]);
+        edit(&mut settings.policy);
         TestApp::spawn(settings).await
     }
 
@@ -172,6 +185,7 @@ impl Chain {
             plan_hash: B256::ZERO,
             nonce: Some(Amount(abi::nonces::liability_nonce(epoch))),
             deadline: None,
+            forfeits: Vec::new(),
         };
         let signed = app.client.sign_liability_root(&intent).await?;
         let root = abi::LiabilityRoot {

@@ -224,6 +224,7 @@ async fn each_kind_is_signed_only_on_a_nonce_of_its_own_space() {
             plan_hash: alloy::primitives::B256::repeat_byte(2),
             nonce: Some(Amount(nonce)),
             deadline: None,
+            forfeits: Vec::new(),
         };
         assert_eq!(refusal(c.sign_liability_root(&root).await), space, "root on {nonce}");
     }

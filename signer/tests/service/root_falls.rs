@@ -7,11 +7,12 @@
 use alloy::{
     node_bindings::Anvil,
     primitives::{Address, B256, U256},
-    signers::local::PrivateKeySigner,
+    signers::{SignerSync, local::PrivateKeySigner},
 };
 use signer::{
     api::SignResponse,
-    intent::{Addr, Amount, LiabilityRootIntent},
+    approvals::ApprovalsConfig,
+    intent::{Addr, Amount, ApprovedForfeit, LiabilityRootIntent, StaffAction, StaffSignature, WalletSignature},
 };
 
 use crate::{onchain::*, support::*};
@@ -36,6 +37,7 @@ fn root(chain: &Chain, epoch: u64, as_of: u64, total: u128, seq: u64) -> Liabili
         plan_hash: B256::ZERO,
         nonce: Some(Amount(abi::nonces::liability_nonce(seq))),
         deadline: None,
+        forfeits: Vec::new(),
     }
 }
 
@@ -150,6 +152,155 @@ async fn without_an_allowance_a_root_falls_only_by_what_the_chain_paid() -> eyre
     );
     let exact = root(&chain, 2, as_of, 2 * ETH, 3);
     commit(&chain, &exact, &app.client.sign_liability_root(&exact).await?).await?;
+    app.stop().await;
+    Ok(())
+}
+
+/// Staff wallets for forfeits: a proposer and an approver the policy lists, and an outsider it does not.
+struct Staff {
+    proposer: PrivateKeySigner,
+    approver: PrivateKeySigner,
+    outsider: PrivateKeySigner,
+}
+
+impl Staff {
+    fn approvals(&self) -> ApprovalsConfig {
+        ApprovalsConfig {
+            proposers: vec![Addr(self.proposer.address())],
+            // The proposer is an approver too, as a small team's finance lead would be: never of their own proposal.
+            approvers: vec![Addr(self.approver.address()), Addr(self.proposer.address())],
+            payout_batch: 1,
+            treasury_transfer: 1,
+            refund: 1,
+            forfeit: 1,
+            payout_tiers: Vec::new(),
+        }
+    }
+
+    /// Forfeit `id` of `amount` of `member`'s held coins on `chain`, signed off by `signers` (each with its action).
+    fn forfeit(
+        chain: &Chain,
+        id: u64,
+        member: Address,
+        amount: u128,
+        signers: &[(&PrivateKeySigner, StaffAction)],
+    ) -> ApprovedForfeit {
+        let mut f = ApprovedForfeit {
+            id,
+            contract: Addr(chain.settlement),
+            member: Addr(member),
+            amount: Amount::from(amount),
+            deadline: 4_000_000_000,
+            approvals: Vec::new(),
+        };
+        let typed = f.forfeit(abi::NATIVE_TOKEN);
+        f.approvals = signers
+            .iter()
+            .map(|(wallet, action)| {
+                let digest = typed
+                    .approval(action.as_str(), chain.chain_id, chain.settlement)
+                    .digest(chain.chain_id, chain.settlement);
+                StaffSignature {
+                    wallet: Addr(wallet.address()),
+                    action: *action,
+                    signature: WalletSignature(wallet.sign_hash_sync(&digest).unwrap()),
+                }
+            })
+            .collect();
+        f
+    }
+}
+
+/// Issue 65, item 4: a forfeit lowers a root only as an action two staff wallets approved, which the signer sees and
+/// counts once. The attacker holds the backend's caller secret: a forfeit on one person's word, with a forged or
+/// outsider's approval, or counted a second time, gets no root signed beyond the daily allowance.
+#[tokio::test]
+async fn a_root_falls_by_a_forfeit_only_when_two_staff_wallets_approved_it_and_only_once() -> eyre::Result<()> {
+    let chain = Chain::start(Anvil::new()).await?;
+    let dir = tempfile::tempdir()?;
+    let store = dir.path().join("signer.sqlite");
+    let staff = Staff {
+        proposer: PrivateKeySigner::random(),
+        approver: PrivateKeySigner::random(),
+        outsider: PrivateKeySigner::random(),
+    };
+    let approvals = staff.approvals();
+    let asset = |asset: &mut signer::policy::AssetConfig| asset.daily_root_fall_cap = Amount::from(DAILY_FALL);
+    let policy = |p: &mut signer::policy::PolicyConfig| p.approvals = Some(approvals.clone());
+    let app = chain.signer_with_policy(store.clone(), chain.anvil.endpoint(), CONFIRMATIONS, asset, policy).await;
+    let member = funded_and_committed(&chain, &app, 10 * ETH, 6 * ETH).await?;
+    chain.mine(CONFIRMATIONS + 1).await;
+    let as_of = chain.latest().await.0 - CONFIRMATIONS;
+    // Staff forfeit the member's 2 held coins: the next root owes 4.
+    let owed = 4 * ETH;
+    let with = |forfeits: Vec<ApprovedForfeit>, epoch: u64, seq: u64| LiabilityRootIntent {
+        forfeits,
+        ..root(&chain, epoch, as_of, owed, seq)
+    };
+    let (propose, approve) = (StaffAction::Propose, StaffAction::Approve);
+    let signed_off =
+        Staff::forfeit(&chain, 7, member.address(), 2 * ETH, &[(&staff.proposer, propose), (&staff.approver, approve)]);
+    let before = app.signed_count().await;
+
+    // Before: no forfeit named, the fall is the allowance's, and 2 coins exceed it.
+    assert_eq!(
+        refusal(app.client.sign_liability_root(&with(Vec::new(), 2, 2)).await),
+        (403, "policy.root_fall".into())
+    );
+    // The proposer alone: no second person.
+    let alone = Staff::forfeit(&chain, 7, member.address(), 2 * ETH, &[(&staff.proposer, propose)]);
+    assert_eq!(
+        refusal(app.client.sign_liability_root(&with(vec![alone], 2, 2)).await),
+        (403, "policy.approvals_missing".into())
+    );
+    // The proposer approving their own proposal counts for nothing either.
+    let own =
+        Staff::forfeit(&chain, 7, member.address(), 2 * ETH, &[(&staff.proposer, propose), (&staff.proposer, approve)]);
+    assert_eq!(
+        refusal(app.client.sign_liability_root(&with(vec![own], 2, 2)).await),
+        (403, "policy.approvals_missing".into())
+    );
+    // An approval by a wallet the signer does not list, and approvals of another amount passed off as this one.
+    let outsider =
+        Staff::forfeit(&chain, 7, member.address(), 2 * ETH, &[(&staff.proposer, propose), (&staff.outsider, approve)]);
+    assert_eq!(
+        refusal(app.client.sign_liability_root(&with(vec![outsider], 2, 2)).await),
+        (403, "policy.approval_invalid".into())
+    );
+    let mut inflated = signed_off.clone();
+    inflated.amount = Amount::from(5 * ETH);
+    assert_eq!(
+        refusal(app.client.sign_liability_root(&with(vec![inflated], 2, 2)).await),
+        (403, "policy.approval_invalid".into())
+    );
+    // An approved forfeit of 1 coin does not explain a fall of 2.
+    let smaller =
+        Staff::forfeit(&chain, 8, member.address(), ETH, &[(&staff.proposer, propose), (&staff.approver, approve)]);
+    assert_eq!(
+        refusal(app.client.sign_liability_root(&with(vec![smaller], 2, 2)).await),
+        (403, "policy.root_fall".into())
+    );
+    assert_eq!(app.signed_count().await, before, "every refusal recorded nothing");
+
+    // Approved by two: signed, with the allowance untouched (a root 10 wei lower still passes).
+    let second = with(vec![signed_off.clone()], 2, 2);
+    let second_signed = app.client.sign_liability_root(&second).await?;
+    assert_eq!(recovered(&second_signed), signer_address());
+    let lower = LiabilityRootIntent { total: Amount::from(owed - DAILY_FALL), ..with(vec![signed_off.clone()], 3, 3) };
+    app.client.sign_liability_root(&lower).await?;
+    // Across a restart the forfeit still counts toward roots measured from the same commitment.
+    app.stop().await;
+    let app = chain.signer_with_policy(store.clone(), chain.anvil.endpoint(), CONFIRMATIONS, asset, policy).await;
+    app.client.sign_liability_root(&with(vec![signed_off.clone()], 4, 4)).await?;
+
+    // Once a root counting it is committed, the same forfeit explains nothing more: a second fall of 2 coins named
+    // with it is refused.
+    commit(&chain, &second, &second_signed).await?;
+    chain.mine(CONFIRMATIONS + 1).await;
+    let as_of = chain.latest().await.0 - CONFIRMATIONS;
+    let again = LiabilityRootIntent { forfeits: vec![signed_off], ..root(&chain, 5, as_of, 2 * ETH, 5) };
+    assert_eq!(refusal(app.client.sign_liability_root(&again).await), (403, "policy.root_fall".into()));
+    app.client.sign_liability_root(&root(&chain, 5, as_of, owed, 6)).await?;
     app.stop().await;
     Ok(())
 }

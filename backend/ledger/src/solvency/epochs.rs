@@ -153,6 +153,9 @@ pub struct Snapshot {
     pub liabilities: U256,
     /// keccak256 of the plan versions in force at `as_of_block`.
     pub plan_hash: B256,
+    /// The approved forfeits applied as of the snapshot (`crate::forfeits`): the round built from it is the first to
+    /// show those no earlier round showed.
+    pub forfeits: Vec<i64>,
 }
 
 /// The asset's liabilities at the listener's confirmed block, from one `REPEATABLE READ` transaction; `None` while
@@ -205,6 +208,12 @@ pub async fn snapshot(pool: &PgPool, asset_id: i32) -> Result<Option<Snapshot>, 
     )
     .fetch_one(&mut *tx)
     .await?;
+    let forfeits = sqlx::query_scalar!(
+        "SELECT id FROM forfeits WHERE asset_id = $1 AND status = 'executed' AND first_round IS NULL",
+        asset_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(Some(Snapshot {
         asset_id,
@@ -214,6 +223,7 @@ pub async fn snapshot(pool: &PgPool, asset_id: i32) -> Result<Option<Snapshot>, 
         users,
         liabilities,
         plan_hash: plan_hash(&versions),
+        forfeits,
     }))
 }
 
@@ -341,6 +351,7 @@ pub async fn build_round(
     for tree in &trees {
         store_in(&mut tx, &snap, tree, round).await?;
     }
+    crate::forfeits::mark_round(&mut tx, asset_id, &snap.forfeits, round).await?;
     tx.commit().await?;
     Ok(Some(in_flight_all(pool, asset_id).await?))
 }
@@ -350,6 +361,7 @@ pub async fn build_round(
 pub async fn store(pool: &PgPool, snap: &Snapshot, tree: &SolvencyTree) -> Result<i64, SolvencyError> {
     let mut tx = pool.begin().await?;
     let id = store_in(&mut tx, snap, tree, tree.ctx.epoch).await?;
+    crate::forfeits::mark_round(&mut tx, snap.asset_id, &snap.forfeits, tree.ctx.epoch).await?;
     tx.commit().await?;
     Ok(id)
 }

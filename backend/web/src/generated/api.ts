@@ -2046,6 +2046,14 @@ export interface components {
       /** Its transaction, 0x + 64 hex. */
       tx_hash: string;
     }) | ({
+      /** The asset. */
+      asset_id: number;
+      kind: "forfeit";
+      /** Why (1..=500 characters), for the approver, the audit log and the member. */
+      reason: string;
+      /** The member: 0x or TRON base58. */
+      wallet: string;
+    }) | ({
       kind: "solvency_commitment";
       /** The epoch's row. */
       subject: number;
