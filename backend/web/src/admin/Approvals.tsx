@@ -4,9 +4,12 @@
 // proposed it and when, its deadline, the signatures given and what is still missing — and is approved by signing the
 // typed data in the approver's own wallet (the signer checks that signature itself), or rejected with a reason. The API
 // refuses the proposer's own approval; the page does not offer it. Once approved, finance has it signed from here.
+// A forfeit (a member's held rewards moved to the company: proposed on the Users tab) is decided the same way but moves
+// nothing out of custody and is never signed or sent: the API applies it as soon as the approval that completes it
+// lands, and finance applies one approved but not applied yet from here.
 
 import { useState } from "preact/hooks";
-import { get, post } from "../lib/api";
+import { ApiError, get, post } from "../lib/api";
 import { Addr, AssetAmt, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed, errorText, useSignedIn } from "../ui/account";
 import { ConfirmAction, time, unixTime, useCan } from "./common";
@@ -36,15 +39,22 @@ const KIND: Record<string, ConsoleKey> = {
   payout_batch: "approvals.kind_payout_batch",
   treasury_transfer: "approvals.kind_treasury_transfer",
   refund: "approvals.kind_refund",
+  forfeit: "approvals.kind_forfeit",
 };
 const kindText = (kind: string) => (KIND[kind] ? t(KIND[kind]) : kind);
 
-/** Where a signed outflow is sent from. */
+/**
+ * Where a signed outflow is sent from. A forfeit has no such page: it is never signed or sent (no transaction, no
+ * network fee) but applied by the API once approved — its approved step is "Apply the forfeit" and its stages' titles
+ * say "applied" (FORFEIT_TITLES) — so it is left out here.
+ */
 const SENT_FROM: Record<string, ConsoleKey> = {
   payout_batch: "console.tab_payouts",
   treasury_transfer: "console.tab_treasury",
   refund: "console.tab_treasury",
 };
+/** The kind that moves nothing out of custody: a member's held rewards go to the company. */
+const FORFEIT = "forfeit";
 const sentFrom = (kind: string) => t(SENT_FROM[kind] ?? "approvals.its_page");
 
 /** Each stage in words, for the badge and its title. */
@@ -63,10 +73,40 @@ export function missingWords(a: Pick<AuthorisationView, "missing_proposer" | "mi
   if (a.missing_approvals > 0) parts.push(t("approvals.missing_approvals", { count: a.missing_approvals }));
   return new Intl.ListFormat(formatLocale(), { type: "conjunction" }).format(parts);
 }
-const stageText = (s: string) => (STAGES.includes(s) ? t(`approvals.stage_${s}_title` as ConsoleKey) : s);
+/** A forfeit's stages whose explanation is its own (it is applied, never signed, sent or executed on chain). */
+const FORFEIT_TITLES: Record<string, ConsoleKey> = {
+  approved: "approvals.stage_approved_title_forfeit",
+  executed: "approvals.stage_executed_title_forfeit",
+  expired: "approvals.stage_expired_title_forfeit",
+  failed: "approvals.stage_failed_title_forfeit",
+};
+const stageText = (s: string, kind: string) =>
+  kind === FORFEIT && FORFEIT_TITLES[s] ? t(FORFEIT_TITLES[s]) : STAGES.includes(s) ? t(`approvals.stage_${s}_title` as ConsoleKey) : s;
+
+/**
+ * A forfeit's refusals in words: its apply failed because the member's held rewards changed (it is `failed` now,
+ * nothing moved), the signer's own list does not count its approvals (the API's message says why), or it is not ready;
+ * `null` for any other error (the plain notice).
+ */
+function forfeitRefusal(e: unknown) {
+  if (!(e instanceof ApiError)) return null;
+  const key = (
+    {
+      forfeit_failed: "approvals.forfeit_failed",
+      approvals_missing: "approvals.forfeit_approvals_missing",
+      forfeit_not_ready: "approvals.forfeit_not_ready",
+    } as Record<string, ConsoleKey>
+  )[e.code];
+  if (!key) return null;
+  return (
+    <Notice kind="error" testid="authorisation-forfeit-error">
+      {t(key, { message: e.message })}
+    </Notice>
+  );
+}
 
 /** The kinds staff may filter the queue by (the API's `kind`). */
-const KINDS = ["payout_batch", "treasury_transfer", "refund"];
+const KINDS = ["payout_batch", "treasury_transfer", "refund", "forfeit"];
 /** The stages that still wait for a person (to approve, to have it signed, to send it): the others are decided or on
  *  their way, and shown folded. */
 const OPEN_STAGES = ["proposed", "approved", "signed"];
@@ -102,7 +142,9 @@ export function Approvals() {
   return (
     <section aria-labelledby="approvals-title" data-testid="approvals">
       <h2 id="approvals-title">{t("console.tab_approvals")}</h2>
-      <p class="muted">{t("approvals.intro")}</p>
+      <p class="muted">
+        {t("approvals.intro")} {t("approvals.intro_forfeit")}
+      </p>
       <form class="filters" data-testid="approvals-filters" onSubmit={(e) => e.preventDefault()}>
         <label class="inline">
           {t("approvals.filter_state")}{" "}
@@ -174,6 +216,9 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
   const gave = (action: string) => a.signatures.some((s) => s.action === action && s.wallet.toLowerCase() === me);
   const open = a.stage === "proposed" || a.stage === "approved";
   const kind = kindText(a.kind);
+  // A forfeit: its one entry is the member whose held rewards go to the company; nothing leaves custody.
+  const forfeit = a.kind === FORFEIT;
+  const member = forfeit ? a.entries[0] : undefined;
   const signWith = async (action: "propose" | "approve") => {
     if (!signed) throw new Error(t("approvals.sign_in_first"));
     const typed = (a.typed_data as Record<string, object>)[action];
@@ -184,33 +229,47 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
     <article class="panel" data-testid="authorisation" data-id={a.id} aria-label={t("approvals.label", { id: String(a.id) })}>
       <h3>
         #{a.id}: {kind} #{a.subject} —{" "}
-        <span class="badge" data-testid="authorisation-stage" data-stage={a.stage} title={stageText(a.stage)}>
+        <span class="badge" data-testid="authorisation-stage" data-stage={a.stage} title={stageText(a.stage, a.kind)}>
           {stageWord(a.stage)}
         </span>
       </h3>
       <dl class="balances">
         <div>
-          <dt>{t("approvals.total")}</dt>
+          <dt>{t(forfeit ? "approvals.forfeited" : "approvals.total")}</dt>
           <dd>
             <AssetAmt a={a.total} testid="authorisation-total" />
           </dd>
         </div>
-        <div>
-          <dt>{t("approvals.fee")}</dt>
-          <dd>
-            <AssetAmt a={a.fee} />
-          </dd>
-        </div>
-        <div>
-          <dt>{t("approvals.net")}</dt>
-          <dd>
-            <AssetAmt a={a.net} />
-          </dd>
-        </div>
+        {forfeit ? (
+          <div>
+            <dt>{t("approvals.member")}</dt>
+            <dd data-testid="authorisation-member">{member ? <Addr a={member.address} /> : "—"}</dd>
+          </div>
+        ) : (
+          <>
+            <div>
+              <dt>{t("approvals.fee")}</dt>
+              <dd>
+                <AssetAmt a={a.fee} />
+              </dd>
+            </div>
+            <div>
+              <dt>{t("approvals.net")}</dt>
+              <dd>
+                <AssetAmt a={a.net} />
+              </dd>
+            </div>
+          </>
+        )}
         <div>
           <dt>{t("approvals.network_fee")}</dt>
-          <dd data-testid="authorisation-network-fee" title={a.network_fee ? t("approvals.gas", { gas: String(a.network_fee.gas), price: String(a.network_fee.gas_price) }) : undefined}>
-            {a.network_fee ? (
+          <dd
+            data-testid="authorisation-network-fee"
+            title={a.network_fee && !forfeit ? t("approvals.gas", { gas: String(a.network_fee.gas), price: String(a.network_fee.gas_price) }) : undefined}
+          >
+            {forfeit ? (
+              t("approvals.nothing_sent")
+            ) : a.network_fee ? (
               <span data-fee={a.network_fee.fee.base} data-gas={String(a.network_fee.gas)} title={a.network_fee.fee.human}>
                 {t("approvals.at_most", { amount: roughUpHuman(a.network_fee.fee.human) })}
               </span>
@@ -254,13 +313,11 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
       </dl>
       <div class="table-wrap" tabIndex={0}>
         <table>
-          <caption>
-            {t("approvals.recipients", { count: a.entries.length })}
-          </caption>
+          <caption>{forfeit ? t("approvals.forfeit_caption") : t("approvals.recipients", { count: a.entries.length })}</caption>
           <thead>
             <tr>
-              <th scope="col">{t("approvals.recipient")}</th>
-              <th scope="col">{t("payouts.amount")}</th>
+              <th scope="col">{t(forfeit ? "approvals.member" : "approvals.recipient")}</th>
+              <th scope="col">{t(forfeit ? "approvals.forfeited" : "payouts.amount")}</th>
             </tr>
           </thead>
           <tbody>
@@ -270,7 +327,7 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
                   <Addr a={e.address} />
                 </td>
                 <td>
-                  <AssetAmt a={e.amount} />
+                  <AssetAmt a={e.amount} testid="authorisation-entry-amount" />
                 </td>
               </tr>
             ))}
@@ -306,7 +363,11 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
               title={t("approvals.sign_proposal_title", { id: String(a.id) })}
               testid="authorisation-propose"
               describe={() => (
-                <p>{t("approvals.sign_proposal_describe", { kind, amount: localHuman(a.total.human), count: a.entries.length })}</p>
+                <p>
+                  {forfeit
+                    ? tx("approvals.sign_forfeit_describe", { amount: localHuman(a.total.human), wallet: <code>{member?.address ?? "—"}</code> })
+                    : t("approvals.sign_proposal_describe", { kind, amount: localHuman(a.total.human), count: a.entries.length })}
+                </p>
               )}
               act={() => signWith("propose")}
               done={props.changed}
@@ -325,20 +386,44 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
               testid="authorisation-approve"
               describe={() => (
                 <p>
-                  {t("approvals.approve_describe", {
-                    kind,
-                    total: localHuman(a.total.human),
-                    net: localHuman(a.net.human),
-                    count: a.entries.length,
-                    deadline: unixTime(a.deadline),
-                  })}
+                  {forfeit
+                    ? tx("approvals.approve_forfeit_describe", {
+                        amount: localHuman(a.total.human),
+                        wallet: <code>{member?.address ?? "—"}</code>,
+                        deadline: unixTime(a.deadline),
+                      })
+                    : t("approvals.approve_describe", {
+                        kind,
+                        total: localHuman(a.total.human),
+                        net: localHuman(a.net.human),
+                        count: a.entries.length,
+                        deadline: unixTime(a.deadline),
+                      })}
                 </p>
               )}
               act={() => signWith("approve")}
               done={props.changed}
+              // The approval that completes a forfeit applies it at once: a refusal to apply it is said in words.
+              failed={forfeit ? forfeitRefusal : undefined}
             />
           )}
-          {a.stage === "approved" && (
+          {a.stage === "approved" && forfeit && (
+            <ConfirmAction
+              needs="finance"
+              label={t("approvals.apply_forfeit")}
+              title={t("approvals.apply_forfeit_title", { id: String(a.subject) })}
+              testid="authorisation-apply"
+              describe={() => (
+                <p>
+                  {tx("approvals.apply_forfeit_describe", { amount: localHuman(a.total.human), wallet: <code>{member?.address ?? "—"}</code> })}
+                </p>
+              )}
+              act={() => post<AuthorisationView>(`/v1/admin/authorisations/${a.id}/sign`, {})}
+              done={props.changed}
+              failed={forfeitRefusal}
+            />
+          )}
+          {a.stage === "approved" && !forfeit && (
             <ConfirmAction
               needs="finance"
               label={t("approvals.have_signed")}
@@ -358,6 +443,11 @@ export function Proposal(props: { a: AuthorisationView; changed: () => void }) {
       {a.stage === "signed" && (
         <Notice kind="info" testid="authorisation-signed">
           {t("approvals.signed_send", { page: sentFrom(a.kind) })}
+        </Notice>
+      )}
+      {forfeit && a.stage === "executed" && (
+        <Notice kind="ok" testid="authorisation-applied">
+          {tx("approvals.forfeit_applied", { amount: <AssetAmt a={a.total} />, wallet: member ? <Addr a={member.address} /> : "—" })}
         </Notice>
       )}
     </article>
@@ -382,7 +472,11 @@ function Reject(props: { a: AuthorisationView; changed: () => void }) {
         title={t("approvals.reject_title", { id: String(props.a.id) })}
         testid="authorisation-reject"
         describe={() => (
-          <p>{t("approvals.reject_describe", { kind: kindText(props.a.kind), reason: reason.trim() })}</p>
+          <p>
+            {props.a.kind === FORFEIT
+              ? t("approvals.reject_forfeit_describe", { reason: reason.trim() })
+              : t("approvals.reject_describe", { kind: kindText(props.a.kind), reason: reason.trim() })}
+          </p>
         )}
         act={() => post<AuthorisationView>(`/v1/admin/authorisations/${props.a.id}/reject`, { reason: reason.trim() })}
         done={props.changed}

@@ -1,14 +1,16 @@
 // Users: look a member up by wallet (their standing in every asset, as their dashboard reads it), freeze and unfreeze
-// a wallet in one asset, the actions on members only the asset's plan has (its room's
+// a wallet in one asset, propose forfeiting a frozen member's held rewards (a two-person action: a second approver
+// signs it off on the Approvals tab), the actions on members only the asset's plan has (its room's
 // `userTools`: the auto-pool plan's manual pool placement), and the users' withdraw requests.
 
 import { useState } from "preact/hooks";
 import { isAddress } from "viem";
-import { get, post } from "../lib/api";
+import { ApiError, get, post } from "../lib/api";
 import { parseAnyAddress } from "../lib/tron";
-import { Addr, Amount, Notice, Pager, useLoad, usePager } from "../ui/bits";
-import { LoadFailed } from "../ui/account";
+import { Addr, Amount, AssetAmt, Notice, Pager, useLoad, usePager } from "../ui/bits";
+import { LoadFailed, useSignedIn } from "../ui/account";
 import { type Asset, AssetPicker, ConfirmAction, IfCan, time } from "./common";
+import { type AuthorisationView, proposeSigned } from "./Approvals";
 import { type ConsoleKey, t, tx } from "../i18n";
 import type { Schema } from "../generated/api";
 import { type PlannedAsset, roomOf, useLazyView } from "../plans";
@@ -26,6 +28,9 @@ export function UsersAdmin(props: { assets: PlannedAsset[] }) {
       <AssetPicker assets={props.assets} value={assetId} onChange={setAssetId} />
       <IfCan need="support">
         <Freeze asset={asset} />
+      </IfCan>
+      <IfCan need="finance">
+        <Forfeit asset={asset} />
       </IfCan>
       {UserTools && <UserTools asset={asset} />}
       <Withdrawals asset={asset} />
@@ -150,6 +155,115 @@ function Freeze(props: { asset: Asset }) {
         </Notice>
       )}
     </section>
+  );
+}
+
+/**
+ * Proposes forfeiting a member's held rewards in the asset (their pending ones become held when they are frozen, above):
+ * `POST /v1/admin/authorisations` with `kind: forfeit`, the proposal signed in this wallet. The rewards and their sum
+ * are fixed then; they go to the company once a second approver signs it off on the Approvals tab.
+ */
+function Forfeit(props: { asset: Asset }) {
+  const signed = useSignedIn();
+  const [address, setAddress] = useState("");
+  const [reason, setReason] = useState("");
+  const [result, setResult] = useState<AuthorisationView | null>(null);
+  const a = address.trim();
+  const why = reason.trim();
+  const invalid = a !== "" && parseAnyAddress(a) === null;
+  const symbol = props.asset.symbol;
+  // The refusals staff act on, in words: nothing held (freeze first), not a member, a part of a held reward in flight.
+  const refusal = (e: unknown) => {
+    if (!(e instanceof ApiError)) return null;
+    const key = (
+      {
+        no_change: "users.forfeit_no_held",
+        unknown_user: "users.forfeit_unknown",
+        parts_in_flight: "users.forfeit_in_flight",
+      } as Record<string, ConsoleKey>
+    )[e.code];
+    return key ? (
+      <Notice kind="error" testid="forfeit-error">
+        {tx(key, { wallet: <code>{a}</code>, symbol })}
+      </Notice>
+    ) : null;
+  };
+  return (
+    <section class="panel" aria-labelledby="forfeit-title" data-testid="forfeit-panel">
+      <h3 id="forfeit-title">{t("users.forfeit_heading")}</h3>
+      <p class="muted">{t("users.forfeit_intro", { symbol })}</p>
+      <div class="form-grid">
+        <label>
+          {t("payouts.col_wallet")}
+          <input
+            value={address}
+            onInput={(e) => {
+              setAddress((e.target as HTMLInputElement).value);
+              setResult(null);
+            }}
+            aria-invalid={invalid}
+            placeholder="0x… / T…"
+            spellcheck={false}
+            data-testid="forfeit-address"
+          />
+          {invalid && <span class="field-error">{t("staff.not_address")}</span>}
+        </label>
+        <label>
+          {t("users.forfeit_reason")}
+          <input
+            value={reason}
+            maxLength={500}
+            required
+            onInput={(e) => setReason((e.target as HTMLInputElement).value)}
+            placeholder={t("users.reason_placeholder")}
+            data-testid="forfeit-reason"
+          />
+        </label>
+        <ConfirmAction
+          needs="finance"
+          label={t("users.forfeit_propose")}
+          danger
+          title={t("users.forfeit_title", { wallet: a, symbol })}
+          testid="forfeit"
+          disabled={a === "" || invalid || why === ""}
+          describe={() => (
+            <>
+              <p>{tx("users.forfeit_describe", { symbol, wallet: <code>{a}</code>, reason: why })}</p>
+              <HeldNow asset={props.asset} wallet={a} />
+            </>
+          )}
+          act={() => proposeSigned(signed, { kind: "forfeit", asset_id: props.asset.asset_id, wallet: a, reason: why })}
+          done={setResult}
+          failed={refusal}
+        />
+      </div>
+      {result && (
+        <Notice kind="ok" testid="forfeit-result">
+          <span data-stage={result.stage} data-id={result.id}>
+            {tx("users.forfeit_proposed", {
+              id: String(result.id),
+              amount: <AssetAmt a={result.total} testid="forfeit-amount" />,
+              wallet: result.entries[0] ? <Addr a={result.entries[0].address} chainId={props.asset.chain_id} /> : <code>{a}</code>,
+              tab: <a href="#approvals">{t("console.tab_approvals")}</a>,
+            })}
+          </span>
+        </Notice>
+      )}
+    </section>
+  );
+}
+
+/** What `wallet` holds in the asset now (the admin lookup's `held`), for the forfeit's confirmation. */
+function HeldNow(props: { asset: Asset; wallet: string }) {
+  const found = useLoad(() => get<Profile>(`/v1/admin/users/${encodeURIComponent(props.wallet)}`), [props.wallet]);
+  const standing = found.data?.assets.find((s) => s.asset_id === props.asset.asset_id);
+  if (found.loading || found.error) return null;
+  return (
+    <p data-testid="forfeit-held">
+      {standing
+        ? tx("users.forfeit_held_now", { amount: <Amount base={standing.balances.held} decimals={standing.decimals} symbol={standing.symbol} /> })
+        : t("users.forfeit_not_member", { symbol: props.asset.symbol })}
+    </p>
   );
 }
 
