@@ -382,3 +382,75 @@ async fn a_commitment_is_approved_by_the_system_and_follows_its_epoch_to_execute
     assert!(matches!(moved, Err(AuthorisationError::PayloadDiffers(..))), "{moved:?}");
     assert_eq!(listed(&[SOLVENCY_COMMITMENT][..]).await.len(), 3);
 }
+
+/// Issue 65, item 4: an approved forfeit is applied once its approvals are in, and the liability roots carry it to the
+/// signer from the first round whose snapshot shows it applied until a round is committed — never before it is
+/// applied, never after.
+#[tokio::test]
+async fn an_applied_forfeit_is_carried_from_the_first_round_showing_it_until_a_round_is_committed() {
+    use alloy::signers::{SignerSync, local::PrivateKeySigner};
+    use ledger::{admin, authorisations, forfeits};
+    const NOW: u64 = 1_800_000_000;
+    let (db, mut ledger) = ledger(PlanParams::defaults(18)).await;
+    let pool = db.pool.clone();
+    let fee = PlanParams::defaults(18).registration_fee;
+    confirm(&mut ledger, &[registered(2, 0, "A", "G", fee), registered(3, 0, "B", "A", fee)], 5).await;
+    let (finance, approver) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    ledger::staff::seed(&pool, &[finance.address(), approver.address()]).await.unwrap();
+    admin::freeze(&pool, ASSET, named("A"), "ops", "fraud review").await.unwrap();
+    let held: String = sqlx::query_scalar("SELECT held::text FROM users WHERE address = $1")
+        .bind(named("A").as_slice())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_ne!(held, "0", "A's reward is held");
+
+    let domain = forfeits::Domain { chain_id: CHAIN, contract: CONTRACT };
+    let a =
+        forfeits::propose(&pool, ASSET, named("A"), "fraud ring", finance.address(), domain, NOW + 600).await.unwrap();
+    assert_eq!((a.kind.as_str(), a.status.as_str(), a.total.to_string()), ("forfeit", "proposed", held.clone()));
+    let id = a.subject;
+    let sign = |wallet: &PrivateKeySigner, action: &str| {
+        wallet.sign_hash_sync(&a.approval(action).digest(CHAIN, CONTRACT)).unwrap().as_bytes()
+    };
+    // Not applied before its approvals are in.
+    let early = forfeits::apply(&pool, id, finance.address(), NOW).await;
+    assert!(matches!(early, Err(forfeits::ForfeitError::NotReady(_))), "{early:?}");
+    authorisations::sign(&pool, a.id, finance.address(), "propose", &sign(&finance, "propose"), 1, NOW).await.unwrap();
+    let approved =
+        authorisations::sign(&pool, a.id, approver.address(), "approve", &sign(&approver, "approve"), 1, NOW)
+            .await
+            .unwrap();
+    assert_eq!(approved.status, "approved");
+
+    // A round built before it is applied carries nothing.
+    confirm(&mut ledger, &[], 6).await;
+    let first = solvency::build(&pool, ASSET, 1, CONTRACT, KEY).await.unwrap().unwrap();
+    assert!(forfeits::carried(&pool, ASSET, 1).await.unwrap().is_empty());
+    let before_total = first.total;
+
+    let applied = forfeits::apply(&pool, id, approver.address(), NOW).await.unwrap();
+    assert_eq!(applied.status, "executed");
+    assert_eq!(forfeits::apply(&pool, id, approver.address(), NOW).await.unwrap().status, "executed", "once");
+    // Round 1 is sent and committed; round 2's snapshot is the first to show the forfeit: it carries it, with both
+    // signatures, and its total fell by exactly the forfeit.
+    sign_and_send(&pool, first.id).await;
+    confirm(&mut ledger, &[committed(7, 1, first.root, first.total, U256::from(first.total))], 7).await;
+    confirm(&mut ledger, &[], 20).await;
+    let second = solvency::build(&pool, ASSET, 2, CONTRACT, KEY).await.unwrap().unwrap();
+    assert_eq!(U256::from(before_total - second.total), U256::from_str_radix(&held, 10).unwrap());
+    let carried = forfeits::carried(&pool, ASSET, 2).await.unwrap();
+    assert_eq!(carried.len(), 1);
+    assert_eq!((carried[0].id, carried[0].member, carried[0].authorisation.signatures.len()), (id, named("A"), 2));
+    // A failed attempt of round 2 is built again and still carries it.
+    solvency::mark_failed(&pool, second.id, "deadline passed unexecuted").await.unwrap();
+    confirm(&mut ledger, &[], 21).await;
+    let again = solvency::build(&pool, ASSET, 2, CONTRACT, KEY).await.unwrap().unwrap();
+    assert_eq!(forfeits::carried(&pool, ASSET, 2).await.unwrap().len(), 1);
+    // Once round 2 is committed, round 3 carries it no more: the committed total shows it.
+    sign_and_send(&pool, again.id).await;
+    confirm(&mut ledger, &[committed(22, 2, again.root, again.total, U256::from(again.total))], 22).await;
+    confirm(&mut ledger, &[], 40).await;
+    solvency::build(&pool, ASSET, 3, CONTRACT, KEY).await.unwrap().unwrap();
+    assert!(forfeits::carried(&pool, ASSET, 3).await.unwrap().is_empty());
+}
