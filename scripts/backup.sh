@@ -12,6 +12,11 @@
 # Schedule and keep it as ops/backups.md says (e.g. hourly, the last 48 kept, one a day for 30 days, copies off the
 # machine, encrypted); restore with scripts/restore.sh.
 set -euo pipefail
+# What is written is the ledger and the signer's record: readable by its owner only.
+umask 077
+# Paths given relative are the caller's, not the checkout's this script works in.
+here=$PWD
+absolute() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$here/$1" ;; esac; }
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/referral-target}"
 
@@ -27,6 +32,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$db_url" ] && [ -n "$store" ] && [ -n "$out" ] || { echo "usage: $0 --database-url URL --signer-store PATH --out DIR" >&2; exit 2; }
+store=$(absolute "$store"); out=$(absolute "$out")
 [ ! -e "$out" ] || { echo "backup: $out exists: back up into a new directory" >&2; exit 1; }
 mkdir -p "$out"
 

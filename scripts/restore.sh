@@ -10,6 +10,9 @@
 # signer still refuses every nonce the backup holds, and its register nonces move 65,536 on (a payload handed out
 # after the backup is never handed out twice). --force replaces an existing signer store.
 set -euo pipefail
+# Paths given relative are the caller's, not the checkout's this script works in.
+here=$PWD
+absolute() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$here/$1" ;; esac; }
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/referral-target}"
 
@@ -27,6 +30,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$from" ] && [ -n "$db_url" ] && [ -n "$store" ] || { echo "usage: $0 --from DIR --database-url URL --signer-store PATH [--force]" >&2; exit 2; }
+from=$(absolute "$from"); store=$(absolute "$store")
 (cd "$from" && grep -E '^[0-9a-f]{64}  ' manifest.txt | sha256sum --check --quiet) || { echo "restore: $from does not match its manifest" >&2; exit 1; }
 
 signer_store=${SIGNER_STORE_BIN:-}

@@ -22,9 +22,11 @@ use signer_client::intent::{Addr, Amount, PayoutBatchIntent, PayoutEntry};
 use crate::{BNB, CHAIN, LIMIT, start_listener};
 
 /// Runs `script` (a path from the repository root) with `args`; fails with its output unless it exits 0.
-fn script(script: &str, args: &[&str]) -> eyre::Result<String> {
+/// Runs `script` of the checkout with `args` from the directory `cwd` (an operator's: paths given relative are its).
+fn script(script: &str, cwd: &std::path::Path, args: &[&str]) -> eyre::Result<String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = std::process::Command::new(root.join(script))
+        .current_dir(cwd)
         .args(args)
         .env("SIGNER_STORE_BIN", service_binary("signer-store")?)
         .output()?;
@@ -75,11 +77,20 @@ async fn a_system_backed_up_destroyed_and_restored_continues_as_before() -> eyre
     // Backed up online, the services running.
     let backup = dir.path.join("backup");
     let store = dir.path.join("signer.sqlite");
+    // From the operator's directory, with paths relative to it (issue 67: they were the checkout's).
     let said = script(
         "scripts/backup.sh",
-        &["--database-url", &url, "--signer-store", store.to_str().unwrap(), "--out", backup.to_str().unwrap()],
+        &dir.path,
+        &["--database-url", &url, "--signer-store", "signer.sqlite", "--out", "backup"],
     )?;
     assert!(said.contains("signed_payloads: 4"), "three payloads and the batch: {said}");
+    // The ledger and the signer's record are readable by their owner only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: std::path::PathBuf| std::fs::metadata(&p).map(|m| m.permissions().mode() & 0o777);
+    assert_eq!(mode(backup.clone())?, 0o700, "the backup directory");
+    for file in ["ledger.dump", "signer.sqlite", "manifest.txt"] {
+        assert_eq!(mode(backup.join(file))?, 0o600, "{file}");
+    }
 
     // Destroyed: the processes killed, the database dropped and made again empty, the signer's store deleted.
     listener.kill9()?;
@@ -96,7 +107,8 @@ async fn a_system_backed_up_destroyed_and_restored_continues_as_before() -> eyre
     // Restored, and started again on the restored state.
     script(
         "scripts/restore.sh",
-        &["--from", backup.to_str().unwrap(), "--database-url", &url, "--signer-store", store.to_str().unwrap()],
+        &dir.path,
+        &["--from", "backup", "--database-url", &url, "--signer-store", "signer.sqlite"],
     )?;
     let pool = sqlx::PgPool::connect(&url).await?;
     assert_eq!(ledger::digest(&pool).await?, digest, "the ledger is the one backed up, row for row");
