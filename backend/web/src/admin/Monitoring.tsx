@@ -13,7 +13,7 @@ import { assetKey, chainAddress, isTronChain, parseAnyAddress } from "../lib/tro
 import { type Asset, ConfirmAction, time, useCan } from "./common";
 import { BarChart, LineChart, type Series } from "./charts";
 import { sendTransfer, type TransferView } from "./Treasury";
-import { missingWords, proposeSigned } from "./Approvals";
+import { missingWords, proposeSigned } from "./authorisation";
 import type { Schema } from "../generated/api";
 
 type Reconciliation = Schema<"Reconciliation">;

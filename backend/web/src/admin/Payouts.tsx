@@ -9,7 +9,7 @@ import { fiat, mulPrice, roughUp } from "../lib/money";
 import type { AssetAmount } from "../lib/types";
 import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
 import { LoadFailed, useSignedIn } from "../ui/account";
-import { missingWords, proposeSigned, stageWord, type AuthorisationView } from "./Approvals";
+import { missingWords, proposeSigned, stageWord, type AuthorisationView } from "./authorisation";
 import { networkLabel } from "../lib/networks";
 import { type ConsoleKey, t, tx } from "../i18n";
 import { localHuman } from "../lib/format";

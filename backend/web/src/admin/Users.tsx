@@ -10,7 +10,7 @@ import { parseAnyAddress } from "../lib/tron";
 import { Addr, Amount, AssetAmt, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed, useSignedIn } from "../ui/account";
 import { type Asset, AssetPicker, ConfirmAction, IfCan, time } from "./common";
-import { type AuthorisationView, proposeSigned } from "./Approvals";
+import { type AuthorisationView, proposeSigned } from "./authorisation";
 import { type ConsoleKey, t, tx } from "../i18n";
 import type { Schema } from "../generated/api";
 import { type PlannedAsset, roomOf, useLazyView } from "../plans";

@@ -12,7 +12,7 @@ import { Loading, Notice, useLoad } from "../ui/bits";
 import { LanguagePicker } from "../ui/language";
 import "../styles.css";
 import type { Assets as AssetsTab } from "./Assets";
-import { Audit } from "./Audit";
+import type { Audit as AuditTab } from "./Audit";
 import { StaffRoles, type StaffRole } from "./common";
 import type { Monitoring as MonitoringTab } from "./Monitoring";
 import { Payouts } from "./Payouts";
@@ -69,6 +69,7 @@ function App() {
   const PlanVersions = useLazyTab<typeof PlanTab>(tab === "plan", () => import("./Plan").then((m) => m.PlanVersions));
   const Periods = useLazyTab<typeof PeriodsTab>(tab === "periods", () => import("./Periods").then((m) => m.Periods));
   const Webhooks = useLazyTab<typeof WebhooksTab>(tab === "webhooks", () => import("./Webhooks").then((m) => m.Webhooks));
+  const Audit = useLazyTab<typeof AuditTab>(tab === "audit", () => import("./Audit").then((m) => m.Audit));
   useEffect(() => {
     const f = () => setTab(currentTab());
     window.addEventListener("hashchange", f);
@@ -119,7 +120,8 @@ function App() {
             </nav>
             {plans.loading && <Loading what={t("console.loading_assets")} />}
             {plans.error && <LoadFailed error={plans.error} retry={plans.reload} />}
-            {tab === "audit" && <Audit />}
+            {tab === "audit" && !Audit && <Loading what={t("console.loading_tab", { tab: t("console.tab_audit") })} />}
+            {tab === "audit" && Audit && <Audit />}
             {tab === "staff" && !Staff && <Loading what={t("console.loading_tab", { tab: t("console.tab_staff") })} />}
             {tab === "staff" && Staff && <Staff />}
             {tab === "approvals" && !Approvals && <Loading what={t("console.loading_tab", { tab: t("console.tab_approvals") })} />}
