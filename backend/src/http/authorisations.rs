@@ -218,6 +218,19 @@ struct Lookups {
 /// An asset's custody and the chain's gas price, or why they could not be read.
 type CustodyRead = Result<(crate::http::treasury::CustodyView, alloy::primitives::U256), String>;
 
+/// The one entry of an authorisation that is not a batch: a transfer's or refund's recipient, a forfeit's member.
+fn single_entry(meta: &AssetMeta, chain_id: u64, address: &[u8], amount: alloy::primitives::U256) -> BatchEntry {
+    BatchEntry {
+        position: 0,
+        address: show_address(chain_id, address),
+        amount: meta.amount(amount),
+        fee: meta.amount(0),
+        owed: meta.amount(amount),
+        limited_by: None,
+        outcome: None,
+    }
+}
+
 async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Result<AuthorisationView, ApiError> {
     let policies = &mut lookups.policies;
     let meta = AssetMeta::load(ctx, a.asset_id).await?;
@@ -249,28 +262,12 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
         auth::SOLVENCY_COMMITMENT => Vec::new(),
         // A forfeit: the member whose held rewards go to the company, and how much.
         ledger::forfeits::FORFEIT => match ledger::forfeits::load(&ctx.db, a.subject).await {
-            Ok(f) => vec![BatchEntry {
-                position: 0,
-                address: show_address(a.chain_id, f.member.as_slice()),
-                amount: meta.amount(f.amount),
-                fee: meta.amount(0),
-                owed: meta.amount(f.amount),
-                limited_by: None,
-                outcome: None,
-            }],
+            Ok(f) => vec![single_entry(&meta, a.chain_id, f.member.as_slice(), f.amount)],
             Err(_) => Vec::new(),
         },
         // A treasury transfer or refund: its one recipient.
         _ => match ledger::treasury::transfer_row(&ctx.db, a.subject).await? {
-            Some(t) => vec![BatchEntry {
-                position: 0,
-                address: show_address(a.chain_id, t.to.as_slice()),
-                amount: meta.amount(t.amount),
-                fee: meta.amount(0),
-                owed: meta.amount(t.amount),
-                limited_by: None,
-                outcome: None,
-            }],
+            Some(t) => vec![single_entry(&meta, a.chain_id, t.to.as_slice(), t.amount)],
             None => Vec::new(),
         },
     };
