@@ -13,6 +13,7 @@ pub mod deployment;
 pub mod eip712;
 pub mod limits;
 pub mod nonces;
+pub mod safe;
 pub mod toolchain;
 pub mod tron;
 

@@ -38,32 +38,12 @@ alloy::sol! {
     }
 }
 
-/// What a Safe is: its version, its owners and how many of them must sign.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SafeInfo {
-    /// What its `VERSION()` answers (e.g. `1.4.1`).
-    #[serde(default)]
-    pub version: String,
-    /// Its owners.
-    pub owners: Vec<Address>,
-    /// Signatures an action needs.
-    pub threshold: u64,
-}
+pub use abi::safe::SafeInfo;
 
 /// The Safe at `at`: `None` when the contract there does not answer `VERSION()`, `getOwners()` and `getThreshold()`
-/// as a Safe does (a token, any other contract, or no contract at all).
+/// as a Safe does (a token, any other contract, or no contract at all) ([`SafeInfo::read`]).
 pub async fn info(net: &Network, at: Address) -> eyre::Result<Option<SafeInfo>> {
-    async fn ask<C: SolCall>(net: &Network, at: Address, call: C) -> Option<C::Return> {
-        let answer = net.read(at, call.abi_encode()).await.ok()?;
-        C::abi_decode_returns(&answer).ok()
-    }
-    let Some(version) = ask(net, at, ISafe::VERSIONCall {}).await else { return Ok(None) };
-    let Some(owners) = ask(net, at, ISafe::getOwnersCall {}).await else { return Ok(None) };
-    let Some(threshold) = ask(net, at, ISafe::getThresholdCall {}).await else { return Ok(None) };
-    if version.is_empty() || owners.is_empty() || threshold.is_zero() || threshold > U256::from(owners.len()) {
-        return Ok(None); // No Safe answers so: owners and a threshold within them are what it is.
-    }
-    Ok(Some(SafeInfo { version, owners, threshold: threshold.saturating_to() }))
+    Ok(SafeInfo::read(at, |at, data| async move { net.read(at, data).await.ok().map(|b| b.to_vec()) }).await)
 }
 
 /// Executes `data` on `to` as the Safe `safe`, signed by the first `threshold` of `owners` (ordered by address) and

@@ -8,9 +8,10 @@
 //! * `signer` — the contract's `signer` is the signer service's key (when the caller knows it);
 //! * `operator_role`, `operator_balance` — the payout operator holds `OPERATOR_ROLE` and the native coin for the
 //!   next batches (when the caller names one);
-//! * `admin` — on a mainnet ([`abi::chain::is_mainnet`]) the contract's admin is a contract (a multisig), not a key;
-//!   on TRON mainnet an admin without code must be a multi-signature account ([`tron_single_key`], read through the
-//!   full node's gRPC);
+//! * `admin` — on a mainnet ([`abi::chain::is_mainnet`]) the contract's admin is a Safe that needs at least two
+//!   owners' signatures, not a key; an admin with code is a Safe on every chain but a development one (the deploy
+//!   tool's rule, [`abi::safe::SafeInfo`]); on TRON mainnet an admin without code must be a multi-signature account
+//!   ([`tron_single_key`], read through the full node's gRPC);
 //! * `push_gas` — the contract forwards at least its family's push gas ([`abi::chain::Family::push_gas`]);
 //! * `delay` — on a mainnet every change of a money power waits at least 7 days (the members' window to leave)
 //!   ([`abi::deployment::MAINNET_MIN_DELAY_SECS`]), and so does the admin role's own transfer;
@@ -518,8 +519,12 @@ impl Chain<'_> {
             }
         }
         let admin = contract.defaultAdmin().call().await.map_err(|e| read("defaultAdmin()", e))?;
+        let admin_code = self.provider.get_code_at(admin).await.map_err(|e| format!("eth_getCode: {e}"))?;
+        if !admin_code.is_empty() {
+            self.safe_admin(admin, found).await;
+        }
         if is_mainnet(self.spec.chain_id) {
-            let code = self.provider.get_code_at(admin).await.map_err(|e| format!("eth_getCode: {e}"))?;
+            let code = admin_code;
             if code.is_empty() && self.spec.tron.is_some() {
                 // TRON has no Safe: its multisig is an account whose permissions need several keys.
                 self.tron_admin(admin, found).await?;
@@ -602,6 +607,46 @@ impl Chain<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The `admin` check of an admin with code, as the deploy tool makes it: a Safe (it answers `VERSION()`,
+    /// `getOwners()` and `getThreshold()` as one) on every chain but a development one, and on a mainnet one that
+    /// needs at least two owners' signatures ([`abi::safe::SafeInfo`]).
+    async fn safe_admin(&self, admin: Address, found: &mut Findings) {
+        let id = self.spec.chain_id;
+        let shown = if self.spec.tron.is_some() { abi::tron::to_base58(admin) } else { admin.to_string() };
+        let call = |at: Address, data: Vec<u8>| async move {
+            let request = alloy::rpc::types::TransactionRequest::default().to(at).input(data.into());
+            // A block named: TRON's JSON-RPC refuses an eth_call without one.
+            let answer = self.provider.call(request).block(alloy::eips::BlockId::latest()).await;
+            answer.ok().map(|answer| answer.to_vec())
+        };
+        match abi::safe::SafeInfo::read(admin, call).await {
+            None if !self.spec.is_development() => found.push(
+                "admin",
+                Level::Fail,
+                format!(
+                    "the contract's admin {shown} is a contract but not a Safe on chain {id} (it does not answer \
+                     VERSION(), getOwners() and getThreshold() as one): nobody can be sure to administer the contract \
+                     through it, and the deploy tool refuses it; hand the admin role to a Safe \
+                     (beginDefaultAdminTransfer, which the Safe then accepts)"
+                ),
+            ),
+            Some(safe) if is_mainnet(id) => {
+                if let Some(why) = safe.mainnet_refusal() {
+                    found.push(
+                        "admin",
+                        Level::Fail,
+                        format!(
+                            "the contract's admin Safe {shown} on mainnet chain {id}: {why}; one stolen key could \
+                             rotate the signer and drain custody; raise the Safe's threshold (changeThreshold, \
+                             after adding owners), as the deploy tool requires"
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
     }
 
     /// TRON: the Solidity node's JSON-RPC `latest` must be behind the full node's head.

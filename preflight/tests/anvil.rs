@@ -139,7 +139,7 @@ async fn an_operator_without_the_role_fails_and_one_short_of_gas_warns() -> eyre
 }
 
 #[tokio::test]
-async fn a_key_as_admin_on_mainnet_is_refused() -> eyre::Result<()> {
+async fn a_key_a_contract_that_is_no_safe_or_a_one_key_safe_as_admin_on_mainnet_is_refused() -> eyre::Result<()> {
     // BSC mainnet's chain id, deployed as the devnet deploys: anvil's account 0, a key, is the admin. (The node is
     // on this machine's loopback: plaintext is allowed there, `tls` is the unit tests'.)
     let chain = DevChain::start_on_chain(56).await?;
@@ -149,24 +149,62 @@ async fn a_key_as_admin_on_mainnet_is_refused() -> eyre::Result<()> {
     assert_eq!(admin[0].level, Level::Fail);
     assert!(admin[0].message.contains(&format!("admin {} is a key, not a contract", chain.admin.address())));
 
-    // A build with a contract as admin and a key of its own in each money role passes.
+    // A key of its own in each money role; the admin, in turn, a token, a Safe one owner's key alone administers,
+    // one of three owners that needs one of them, and one that needs two of three: only the last passes, as the
+    // deploy tool would have it.
     let (signer, operator, treasurer, pauser) = (
         fresh_key(&chain, 1).await?,
         fresh_key(&chain, 2).await?,
         fresh_key(&chain, 3).await?,
         fresh_key(&chain, 4).await?,
     );
-    let holders = abi::deployment::Holders {
-        admin: chain.usdt, // Any contract: the check asks for code, the Safe deployment is the deploy tool's.
-        signer: signer.address(),
-        operators: vec![operator.address()],
-        treasurers: vec![treasurer.address()],
-        pausers: vec![pauser.address()],
-    };
-    let (settlement, _) = deploy_with(&chain, &holders).await?;
+    let owners: Vec<Address> = (5..8).map(Address::repeat_byte).collect();
+    let net = deploy::network::Network::evm(&chain.rpc_url())?;
+    let one_of_one = anvil_tests::safe::deploy_safe(&net, &chain.admin, &owners[..1], 1).await?;
+    let one_of_three = anvil_tests::safe::deploy_safe(&net, &chain.admin, &owners, 1).await?;
+    let two_of_three = anvil_tests::safe::deploy_safe(&net, &chain.admin, &owners, 2).await?;
     let expect = Expectations { signer: Some(signer.address()), operator: Some((operator.address(), U256::ZERO)) };
-    let findings = check_chain(&spec(56, settlement, &chain.rpc_url(), ""), &expect).await;
+    let with_admin = async |admin: Address| -> eyre::Result<Vec<Finding>> {
+        let holders = abi::deployment::Holders {
+            admin,
+            signer: signer.address(),
+            operators: vec![operator.address()],
+            treasurers: vec![treasurer.address()],
+            pausers: vec![pauser.address()],
+        };
+        let (settlement, _) = deploy_with(&chain, &holders).await?;
+        Ok(check_chain(&spec(56, settlement, &chain.rpc_url(), ""), &expect).await)
+    };
+    let token = with_admin(chain.usdt).await?;
+    let f = only(&token, "admin");
+    assert_eq!(f.level, Level::Fail);
+    assert!(f.message.contains(&format!("admin {} is a contract but not a Safe", chain.usdt)), "{}", f.message);
+    for (safe, needs) in [(one_of_one, "it needs 1 of 1 owners' signatures"), (one_of_three, "it needs 1 of 3")] {
+        let findings = with_admin(safe).await?;
+        let f = only(&findings, "admin");
+        assert_eq!(f.level, Level::Fail);
+        assert!(f.message.contains(&format!("admin Safe {safe} on mainnet chain 56: {needs}")), "{}", f.message);
+    }
+    let findings = with_admin(two_of_three).await?;
     assert!(findings.is_empty(), "{findings:#?}");
+
+    // On a testnet a one-key Safe is the operator's choice (the deploy tool allows it), a token never is.
+    let testnet = DevChain::start_on_chain(97).await?;
+    let net = deploy::network::Network::evm(&testnet.rpc_url())?;
+    let safe = anvil_tests::safe::deploy_safe(&net, &testnet.admin, &owners[..1], 1).await?;
+    for (admin, refused) in [(safe, false), (testnet.usdt, true)] {
+        let key = testnet.admin.address();
+        let holders = abi::deployment::Holders {
+            admin,
+            signer: testnet.backend_signer.address(),
+            operators: vec![key],
+            treasurers: vec![key],
+            pausers: vec![key],
+        };
+        let (settlement, _) = deploy_with(&testnet, &holders).await?;
+        let findings = check_chain(&spec(97, settlement, &testnet.rpc_url(), ""), &devnet(&testnet)).await;
+        assert_eq!(of_check(&findings, "admin").len(), usize::from(refused), "{admin}: {findings:#?}");
+    }
     Ok(())
 }
 
@@ -174,9 +212,11 @@ async fn a_key_as_admin_on_mainnet_is_refused() -> eyre::Result<()> {
 async fn one_key_in_two_money_roles_on_mainnet_is_refused() -> eyre::Result<()> {
     let chain = DevChain::start_on_chain(56).await?;
     let (operator, pauser) = (fresh_key(&chain, 2).await?, fresh_key(&chain, 4).await?);
-    // The operator is also the treasurer; the pauser is also the signer.
+    // The operator is also the treasurer; the pauser is also the signer; the admin a Safe, 2 of 3.
+    let owners: Vec<Address> = (5..8).map(Address::repeat_byte).collect();
+    let net = deploy::network::Network::evm(&chain.rpc_url())?;
     let holders = abi::deployment::Holders {
-        admin: chain.usdt,
+        admin: anvil_tests::safe::deploy_safe(&net, &chain.admin, &owners, 2).await?,
         signer: pauser.address(),
         operators: vec![operator.address()],
         treasurers: vec![operator.address()],
