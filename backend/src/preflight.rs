@@ -1,5 +1,6 @@
 //! The API's preflight ([`preflight`]): each chain of its chain spec checked against what the API will rely on —
-//! the signer service's key as the contract's signer and its own node of each chain (`GET /v1/signer`), and each
+//! the signer service's key as the contract's signer and its own node of each chain (`GET /v1/signer`), every
+//! payload kind the API will ask for permitted to the caller that asks ([`kinds_needed`], `GET /v1/caller`), and each
 //! chain's payout operator with its role and enough of the native coin for the next batches at the fee cap. Run at
 //! start ([`at_start`]) and by the `preflight` command (`src/bin/preflight.rs`).
 //!
@@ -10,6 +11,7 @@
 
 use alloy::primitives::{Address, U256};
 use preflight::{Expectations, Finding, Level};
+use signer_client::intent::Kind;
 
 use crate::{config::Settings, http::chains::ChainRegistry};
 
@@ -42,11 +44,114 @@ pub async fn check(
             }
         },
     };
+    if let Some(client) = signer {
+        findings.extend(signer_kinds(settings, client).await);
+    }
     let signer_address = info.as_ref().map(|i| i.address.0);
     let specs: Vec<_> = settings.chains.iter().map(|c| c.spec.clone()).collect();
     let expect =
         |chain_id: u64| Expectations { signer: signer_address, operator: operator_budget(settings, chains, chain_id) };
     findings.extend(preflight::check_all_with(&specs, expect, info.as_ref()).await);
+    findings
+}
+
+/// The payload kinds the API asks the signer for with its main caller (`[signer]`) and, when configured, its
+/// treasury caller (`[signer.treasury_caller]`), each with what it is for.
+pub fn kinds_needed(settings: &Settings) -> Vec<(String, Vec<(Kind, &'static str)>)> {
+    let Some(signer) = &settings.signer else { return Vec::new() };
+    let transfers = (Kind::TreasuryTransfer, "treasury transfers and refunds");
+    let mut main = vec![
+        (Kind::Register, "members' registrations"),
+        (Kind::Retopup, "members' retopups"),
+        (Kind::PayoutBatch, "payout batches"),
+    ];
+    if settings.solvency.is_some() {
+        main.push((
+            Kind::LiabilityRoot,
+            "the proof of solvency's commitments: without them the floor's age check fails payouts and the members' \
+             exit opens",
+        ));
+    }
+    let mut needed = Vec::new();
+    match &signer.treasury_caller {
+        None => main.push(transfers),
+        Some(treasury) => needed.push((treasury.caller_id.clone(), vec![transfers])),
+    }
+    needed.insert(0, (signer.caller_id.clone(), main));
+    needed
+}
+
+/// `signer_kinds`: each of the API's signer callers is known to the signer service with its secret and may ask for
+/// every kind the API will ask it for ([`kinds_needed`]; the signer's `GET /v1/caller`); a main caller that may
+/// also move company funds while a treasury caller is configured is a warning (its secret leaked would move them).
+async fn signer_kinds(settings: &Settings, main: &signer_client::SignerClient) -> Vec<Finding> {
+    let Some(signer) = &settings.signer else { return Vec::new() };
+    let chain_id = settings.chains.first().map_or(0, |c| c.spec.chain_id);
+    let mut findings = Vec::new();
+    for (caller, needed) in kinds_needed(settings) {
+        let client = match &signer.treasury_caller {
+            Some(t) if t.caller_id == caller && caller != signer.caller_id => {
+                signer_client::SignerClient::new(signer.url.clone(), t.caller_id.clone(), t.caller_secret.clone())
+            }
+            _ => main.clone(),
+        };
+        let finding = |level, message: String| Finding::new(chain_id, "signer_kinds", level, message).about(&caller);
+        let info = match tokio::time::timeout(std::time::Duration::from_secs(10), client.caller_info()).await {
+            Ok(Ok(info)) => info,
+            Ok(Err(signer_client::ClientError::Refused { status: 401, .. })) => {
+                findings.push(finding(
+                    Level::Fail,
+                    format!(
+                        "the signer service does not know caller {caller:?} with the configured secret: every request \
+                         it makes would be refused; give the signer's [auth] this caller, or the API its secret"
+                    ),
+                ));
+                continue;
+            }
+            Ok(Err(e)) => {
+                findings.push(finding(
+                    Level::Unverified,
+                    format!("the signer service could not say which kinds caller {caller:?} may ask for: {e}"),
+                ));
+                continue;
+            }
+            Err(_) => {
+                findings.push(finding(
+                    Level::Unverified,
+                    format!("the signer service did not say in time which kinds caller {caller:?} may ask for"),
+                ));
+                continue;
+            }
+        };
+        let refused: Vec<String> = needed
+            .iter()
+            .filter(|(kind, _)| !info.kinds.contains(kind))
+            .map(|(kind, what)| format!("{} ({what})", kind.as_str()))
+            .collect();
+        if !refused.is_empty() {
+            findings.push(finding(
+                Level::Fail,
+                format!(
+                    "the signer service refuses caller {caller:?} {}: add {} to its `kinds` in the signer's [auth] \
+                     (signer/signer.example.toml)",
+                    refused.join(", "),
+                    if refused.len() == 1 { "it" } else { "them" }
+                ),
+            ));
+        }
+        let moves_funds = caller == signer.caller_id
+            && signer.treasury_caller.as_ref().is_some_and(|t| t.caller_id != signer.caller_id)
+            && info.kinds.contains(&Kind::TreasuryTransfer);
+        if moves_funds {
+            findings.push(finding(
+                Level::Warn,
+                format!(
+                    "caller {caller:?} may ask for treasury transfers although [signer.treasury_caller] makes them: \
+                     its secret leaked would move company funds; leave treasury_transfer out of its `kinds`"
+                ),
+            ));
+        }
+    }
     findings
 }
 

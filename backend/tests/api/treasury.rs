@@ -355,14 +355,51 @@ async fn a_separate_treasury_caller_signs_transfers_the_main_caller_may_not() {
     let signer = crate::signer_service::spawn_split_signer(SETTLEMENT, vec![treasury_address()]).await;
     let body = json!({ "asset_id": ASSET, "to": treasury_address().to_checksum(None), "amount": "1000" });
 
-    // Without a treasury caller the backend asks with its main caller, which the signer refuses: nothing stored.
-    let app = spawn_admin_app(&signer, chain_settings(SETTLEMENT)).await;
-    seed_chain(&app, 3).await;
-    let token = app.admin_token().await;
-    let before = payout_state(&app).await;
-    let a = app.post_admin("/v1/admin/treasury/transfers", &token, body.clone()).await;
-    assert_eq!((a.status, a.code()), (503, "signer_refused"), "{}", a.body);
-    assert_eq!(payout_state(&app).await, before);
+    // Without a treasury caller the backend would ask with its main caller, which the signer refuses: the API's
+    // preflight asks the signer what the caller may ask for (GET /v1/caller) and refuses to start, naming it.
+    let db = ledger::db::ScratchDatabase::create("api_split_signer").await.unwrap();
+    let mut settings = crate::helpers::settings("redis://127.0.0.1:6379", Address::repeat_byte(0xad));
+    (settings.signer, settings.chains) = (Some(signer.settings()), vec![chain_settings(SETTLEMENT)]);
+    let refused = backend::startup::Application::build_with_pool(settings.clone(), db.pool.clone())
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    let said = format!("{refused:#}");
+    assert!(
+        said.contains(
+            "signer_kinds: the signer service refuses caller \"backend\" treasury_transfer (treasury \
+                       transfers and refunds): add it to its `kinds`"
+        ),
+        "{said}"
+    );
+    // The same when the proof of solvency is on: the main caller's commitments are refused too.
+    let solvency = backend::config::SolvencySettings {
+        salt_key: SecretString::from("42".repeat(32)),
+        worker: true,
+        interval_secs: 1,
+        idle_secs: 30,
+        signature_ttl_secs: 600,
+        chains: vec![],
+    };
+    let main = signer.settings();
+    let client = signer_client::SignerClient::new(main.url, main.caller_id, main.caller_secret);
+    let findings = backend::preflight::check(
+        &backend::config::Settings { solvency: Some(solvency), ..settings },
+        &backend::http::chains::ChainRegistry::from_settings(&[chain_settings(SETTLEMENT)]).unwrap(),
+        Some(&client),
+    )
+    .await;
+    let kinds: Vec<_> = findings.iter().filter(|f| f.check == "signer_kinds").collect();
+    assert_eq!(kinds.len(), 1, "{findings:#?}");
+    assert!(
+        kinds[0].message.contains(
+            "refuses caller \"backend\" liability_root (the proof of solvency's commitments: without them the floor's \
+             age check fails payouts and the members' exit opens), treasury_transfer (treasury transfers and refunds): \
+             add them to its `kinds`"
+        ),
+        "{}",
+        kinds[0].message
+    );
 
     // With [signer.treasury_caller] the transfer is signed; the main caller still signs payout batches.
     let mut settings = signer.settings();

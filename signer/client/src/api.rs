@@ -31,6 +31,9 @@ pub const MAX_BODY_BYTES: usize = 512 * 1024;
 pub const POLICY_PATH: &str = "/v1/policy";
 /// GET, unauthenticated: the signer's address ([`SignerInfo`]), to compare with the contract's `signer`.
 pub const SIGNER_PATH: &str = "/v1/signer";
+/// GET, authenticated (any caller): who the signer takes the caller for and the payload kinds it may ask for
+/// ([`CallerInfo`]), so that a service's preflight finds a kind it needs refused before the first request is.
+pub const CALLER_PATH: &str = "/v1/caller";
 /// GET, unauthenticated: 200 while the double-sign store answers.
 pub const HEALTH_PATH: &str = "/health";
 /// GET, unauthenticated: Prometheus text metrics.
@@ -146,6 +149,16 @@ pub struct SignerInfo {
     /// no.
     #[serde(default)]
     pub approvals: bool,
+}
+
+/// Answer of [`CALLER_PATH`]: the authenticated caller and what it may ask for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerInfo {
+    /// The caller's id, as the signer's `[auth]` names it.
+    pub caller: String,
+    /// The payload kinds it may ask for (its `kinds`; every kind when the configuration lists none), in
+    /// [`crate::intent::Kind::ALL`]'s order.
+    pub kinds: Vec<crate::intent::Kind>,
 }
 
 /// The signer's own node of one chain, as [`SIGNER_PATH`] shows it.

@@ -14,7 +14,10 @@ use serde_json::value::RawValue;
 use tokio::sync::oneshot;
 
 use crate::{
-    api::{self, AssetPolicy, ErrorBody, ErrorEnvelope, ManyItem, ManyRequest, ManyResponse, SignResponse, SignerInfo},
+    api::{
+        self, AssetPolicy, CallerInfo, ErrorBody, ErrorEnvelope, ManyItem, ManyRequest, ManyResponse, SignResponse,
+        SignerInfo,
+    },
     auth::{
         CALLER_HEADER, CONTENT_SHA256_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, body_sha256_hex,
         request_mac_for_hash,
@@ -236,6 +239,15 @@ impl SignerClient {
     pub async fn signer_info(&self) -> Result<SignerInfo, ClientError> {
         let response = self.http.get(format!("{}{}", self.base_url, api::SIGNER_PATH)).send().await?;
         decode(response).await
+    }
+
+    /// Who the signer takes this client's caller for, and the payload kinds it may ask for ([`CallerInfo`]).
+    pub async fn caller_info(&self) -> Result<CallerInfo, ClientError> {
+        let mut request = self.http.get(format!("{}{}", self.base_url, api::CALLER_PATH));
+        for (name, value) in self.auth_headers("GET", api::CALLER_PATH, b"", unix_now()) {
+            request = request.header(name, value);
+        }
+        decode(request.send().await?).await
     }
 
     /// The signer's policy for `token` on `contract` of `chain_id`, with what its rolling window has used.

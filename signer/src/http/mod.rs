@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route(api::MANY_PATH, post(sign::many))
         .route(api::POLICY_PATH, get(policy::policy))
         .route(api::SIGNER_PATH, get(ops::signer))
+        .route(api::CALLER_PATH, get(ops::caller))
         .route(api::HEALTH_PATH, get(ops::health))
         .route(api::METRICS_PATH, get(ops::metrics))
         .with_state(state)

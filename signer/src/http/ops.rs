@@ -1,5 +1,6 @@
-//! Operational endpoints: signer address, health, metrics. Unauthenticated; health and metrics answer loopback
-//! clients only (a signer exposed beyond loopback by mistake shows its counters to no one).
+//! Operational endpoints: signer address, health, metrics — unauthenticated; health and metrics answer loopback
+//! clients only (a signer exposed beyond loopback by mistake shows its counters to no one) — and, to an
+//! authenticated caller, what it may ask for.
 
 use std::net::SocketAddr;
 
@@ -10,8 +11,17 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::AppState;
-use crate::{api::SignerInfo, intent::Addr};
+use super::{AppState, AuthenticatedRequest};
+use crate::{
+    api::{CallerInfo, SignerInfo},
+    intent::Addr,
+};
+
+/// `GET /v1/caller`: the authenticated caller and the payload kinds it may ask for (a caller learns only its own).
+pub(super) async fn caller(request: AuthenticatedRequest) -> Json<CallerInfo> {
+    let caller = request.caller;
+    Json(CallerInfo { kinds: caller.permissions.kinds().collect(), caller: caller.caller })
+}
 
 pub(super) async fn signer(State(state): State<AppState>) -> Json<SignerInfo> {
     let keys = state.service.addresses().into_iter().map(Addr).collect();

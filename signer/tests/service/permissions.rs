@@ -77,6 +77,27 @@ fn limited_settings(dir: &std::path::Path) -> Settings {
 }
 
 #[tokio::test]
+async fn each_caller_reads_its_own_kinds_and_a_stranger_reads_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn(limited_settings(dir.path())).await;
+    let backend = app.client.caller_info().await.unwrap();
+    assert_eq!((backend.caller.as_str(), backend.kinds.as_slice()), ("backend", &[Kind::Register, Kind::Retopup][..]));
+    let treasury = SignerClient::new(&app.base_url, TREASURY_CALLER, SecretString::from(TREASURY_SECRET));
+    let treasury = treasury.caller_info().await.unwrap();
+    assert_eq!((treasury.caller.as_str(), treasury.kinds.as_slice()), (TREASURY_CALLER, &[Kind::TreasuryTransfer][..]));
+    // A wrong secret is told nothing but that it failed.
+    let stranger = SignerClient::new(&app.base_url, TREASURY_CALLER, SecretString::from(CALLER_SECRET));
+    let refused = stranger.caller_info().await.unwrap_err();
+    assert!(
+        matches!(&refused, signer::client::ClientError::Refused { status: 401, body } if body.code == "auth.failed"),
+        "{refused:?}"
+    );
+    // A caller configured without `kinds` may ask for every one.
+    let (all, _dir) = TestApp::fresh().await;
+    assert_eq!(all.client.caller_info().await.unwrap().kinds, Kind::ALL.to_vec());
+}
+
+#[tokio::test]
 async fn only_callers_permitted_outflows_may_read_the_policy() {
     let dir = tempfile::tempdir().unwrap();
     let app = TestApp::spawn(limited_settings(dir.path())).await;
