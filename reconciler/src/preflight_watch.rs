@@ -26,24 +26,38 @@ use crate::{
 pub const PREFLIGHT: &str = "preflight";
 
 /// The latest findings of the preflight, shared between the task that runs it and the reconciler's runs; `None`
-/// until the first has finished.
+/// until the first has finished. The reconciler runs again as soon as the first have come ([`Self::first`]): a
+/// finding at start is paged at once, not one interval after the run that raced the checks.
 #[derive(Clone, Debug, Default)]
-pub struct PreflightFindings(Arc<RwLock<Option<Vec<Finding>>>>);
+pub struct PreflightFindings(Arc<RwLock<Option<Vec<Finding>>>>, Arc<tokio::sync::Notify>);
 
 impl PreflightFindings {
     /// Findings known from the start (tests, or a caller that ran the checks itself).
     pub fn known(findings: Vec<Finding>) -> Self {
-        Self(Arc::new(RwLock::new(Some(findings))))
+        Self(Arc::new(RwLock::new(Some(findings))), Arc::default())
     }
 
     /// Replaces the findings with those of a newer run.
     pub fn set(&self, findings: Vec<Finding>) {
         *self.0.write().expect("preflight findings lock") = Some(findings);
+        self.1.notify_waiters();
     }
 
     /// The latest findings, once the checks have run.
     pub fn get(&self) -> Option<Vec<Finding>> {
         self.0.read().expect("preflight findings lock").clone()
+    }
+
+    /// Resolves once the checks' first run has finished (at once if it has).
+    pub async fn first(&self) {
+        loop {
+            // Waiting from before the look: a run finishing between the two still wakes this one.
+            let finished = self.1.notified();
+            if self.get().is_some() {
+                return;
+            }
+            finished.await;
+        }
     }
 }
 

@@ -572,9 +572,23 @@ impl Reconciler {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut requests = tokio::time::interval(requests_every);
         requests.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The preflight's first findings, run beside the first run: a run as soon as they have come pages them.
+        let preflight = self.preflight.clone();
+        let first_findings = async move {
+            match preflight {
+                Some(findings) if findings.get().is_none() => findings.first().await,
+                _ => std::future::pending().await,
+            }
+        };
+        tokio::pin!(first_findings);
+        let mut first_paged = false;
         loop {
             tokio::select! {
                 _ = &mut shutdown => return,
+                _ = &mut first_findings, if !first_paged => {
+                    first_paged = true;
+                    ticks.reset_immediately();
+                }
                 _ = requests.tick() => match self.serve_requests().await {
                     Ok(Some(report)) => tracing::info!(run_id = report.run_id, "reconciled on request"),
                     Ok(None) => {}

@@ -1,6 +1,7 @@
 //! The reconciler between its scheduled runs: a queued reconcile request (as the API writes it) is answered by
-//! the running service with the id of the run it made; two reconciler instances delivering the same outbox
-//! never send a message twice, nor a key's messages out of order.
+//! the running service with the id of the run it made; the preflight's first findings, come after the first run,
+//! are paged at once; two reconciler instances delivering the same outbox never send a message twice, nor a key's
+//! messages out of order.
 
 use std::time::Duration;
 
@@ -85,6 +86,56 @@ async fn a_reconcile_request_is_answered_by_the_running_service_with_its_run_id(
     let replay_status: String =
         sqlx::query_scalar("SELECT status FROM ops_requests WHERE id = $1").bind(replay).fetch_one(&pool).await?;
     assert_eq!(replay_status, "queued", "replays are the listener's");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_preflights_first_finding_is_paged_at_once_not_a_run_later() -> eyre::Result<()> {
+    let db = ScratchDatabase::create("reconcile_first_preflight").await?;
+    let pool = db.pool.clone();
+    let inbox = WebhookInbox::start().await?;
+    let sink =
+        AlertSink::Alertmanager(AlertmanagerWebhook { url: format!("{}/am", inbox.url), receiver: "oncall".into() });
+    let findings = reconciler::preflight_watch::PreflightFindings::default();
+    let reconciler = Reconciler::new(pool.clone(), vec![], vec![sink], 10).with_preflight(findings.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // Scheduled runs an hour apart: before the fix the finding waited for the second.
+    let service = tokio::spawn(async move {
+        reconciler
+            .run(Duration::from_secs(3_600), Duration::from_secs(3_600), async {
+                stopped.await.ok();
+            })
+            .await;
+    });
+    let started = std::time::Instant::now();
+    let finished_runs = async || -> eyre::Result<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM reconciler_runs WHERE finished_at IS NOT NULL")
+            .fetch_one(&pool)
+            .await?)
+    };
+    while finished_runs().await? == 0 {
+        eyre::ensure!(started.elapsed() < Duration::from_secs(20), "no first run");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(inbox.received().is_empty(), "nothing to page before the checks have run");
+
+    // The checks, slower than the first run, find the admin a key on mainnet.
+    let message = "the contract's admin 0x00 is a key, not a contract, on mainnet chain 56";
+    findings.set(vec![preflight::Finding::new(56, "admin", preflight::Level::Fail, message)]);
+    let paged = loop {
+        let paged: Vec<Value> = inbox.received().into_iter().map(|(_, body)| body).collect();
+        if !paged.is_empty() || started.elapsed() > Duration::from_secs(30) {
+            break paged;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    stop.send(()).ok();
+    service.await?;
+    assert_eq!(paged.len(), 1, "{paged:?}");
+    let alert = &paged[0]["alerts"][0];
+    assert_eq!(alert["labels"]["dedup_key"], "preflight:56:admin", "{alert}");
+    assert_eq!(alert["status"], "firing", "{alert}");
+    assert_eq!(finished_runs().await?, 2, "one run for the findings, the next an hour away");
     Ok(())
 }
 
