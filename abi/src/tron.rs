@@ -2,7 +2,7 @@
 //! ledger use plain 20-byte addresses everywhere; base58check (`T…`) is only for showing and reading
 //! TRON users' input.
 
-use alloy::primitives::{Address, B256, keccak256};
+use alloy::primitives::{Address, B256, b256, keccak256};
 
 use crate::chain::Family;
 use crate::limits;
@@ -22,6 +22,23 @@ pub enum TronAddressError {
     /// Decoded, but not 21 bytes starting with TRON's 0x41 prefix; carries the decoded length.
     #[error("a TRON address is 21 bytes starting 0x41, got {0} bytes")]
     Shape(usize),
+}
+
+/// TRON mainnet's genesis block id (its last four bytes are the chain id, 728126428).
+pub const MAINNET_GENESIS: B256 = b256!("0x00000000000000001ebf88508a03865c71d452e25f4d51194196a1d22b6653dc");
+/// Nile's genesis block id (its last four bytes are the chain id, 3448148188).
+pub const NILE_GENESIS: B256 = b256!("0x0000000000000000d698d4192c56cb6be724a558448e2684802de4d6cd8690dc");
+/// Shasta's genesis block id (chain id 2494104990).
+pub const SHASTA_GENESIS: B256 = b256!("0x0000000000000000de1aa88295e1fcf982742f773e0419c5a9c134c994a9059e");
+
+/// The public TRON networks by name (`mainnet`, `nile`, `shasta`) with their genesis block ids: what a node (or the
+/// TRON test node standing in for one) answers as block 0.
+pub const NETWORKS: [(&str, B256); 3] =
+    [("mainnet", MAINNET_GENESIS), ("nile", NILE_GENESIS), ("shasta", SHASTA_GENESIS)];
+
+/// The chain id a genesis block id carries in its last 4 bytes (java-tron's chain id).
+pub fn chain_id_of_genesis(id: B256) -> u64 {
+    u64::from(u32::from_be_bytes(id[28..].try_into().expect("4 bytes")))
 }
 
 /// An address as its chain shows it: `T…` base58check on a TRON chain, EIP-55 `0x…` elsewhere.

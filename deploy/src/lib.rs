@@ -44,7 +44,7 @@ use abi::{
     deployment::{Bounds, Holders, MAINNET_MIN_DELAY_SECS, MAINNET_MIN_EXIT_AFTER_SECS},
 };
 use alloy::{
-    primitives::{Address, B256, address, b256, keccak256},
+    primitives::{Address, B256, address, keccak256},
     signers::local::PrivateKeySigner,
     sol_types::SolConstructor,
 };
@@ -104,11 +104,11 @@ pub fn proof_max_age_blocks(family: Family) -> u64 {
 }
 
 /// TRON mainnet's genesis block id (its last four bytes are the chain id, 728126428).
-pub const TRON_MAINNET_GENESIS: B256 = b256!("0x00000000000000001ebf88508a03865c71d452e25f4d51194196a1d22b6653dc");
+pub const TRON_MAINNET_GENESIS: B256 = abi::tron::MAINNET_GENESIS;
 /// Nile's genesis block id (its last four bytes are the chain id, 3448148188).
-pub const TRON_NILE_GENESIS: B256 = b256!("0x0000000000000000d698d4192c56cb6be724a558448e2684802de4d6cd8690dc");
+pub const TRON_NILE_GENESIS: B256 = abi::tron::NILE_GENESIS;
 /// Shasta's genesis block id (chain id 2494104990): no profile, named in refusals.
-pub const TRON_SHASTA_GENESIS: B256 = b256!("0x0000000000000000de1aa88295e1fcf982742f773e0419c5a9c134c994a9059e");
+pub const TRON_SHASTA_GENESIS: B256 = abi::tron::SHASTA_GENESIS;
 
 /// The TRON network whose genesis block is `id`, if it is a public one.
 pub fn tron_network_of(id: B256) -> Option<&'static str> {
@@ -333,9 +333,11 @@ pub struct Outcome {
     pub record: Option<Record>,
 }
 
+/// Adds a numbered step, every URL in it redacted ([`service_kit::redact::text`]): a provider's key in the RPC URL
+/// never reaches the printed steps.
 fn step(steps: &mut String, text: impl AsRef<str>) {
     let n = steps.lines().count() + 1;
-    let _ = writeln!(steps, "[{n}] {}", text.as_ref());
+    let _ = writeln!(steps, "[{n}] {}", service_kit::redact::text(text.as_ref()));
 }
 
 /// How long a broadcast creation is waited for before the run stops (the record keeps it: a rerun waits again).
@@ -351,6 +353,14 @@ fn refuse_keys(options: &Options, deployer: Address) -> eyre::Result<()> {
         ("treasurer", options.treasurer),
         ("pauser", options.pauser),
     ];
+    for (role, who) in roles.iter().chain([("admin", options.admin)].iter()) {
+        eyre::ensure!(
+            !who.is_zero(),
+            "{}: the {role} is the zero address, which nobody holds the key of: give the {role}'s address; nothing was \
+             sent",
+            p.name
+        );
+    }
     if !options.development {
         keys::refuse_development_key("deployer", deployer)?;
         keys::refuse_development_key("admin", options.admin)?;
@@ -401,15 +411,8 @@ async fn check_admin(
                 if tron { " or a TRON multi-signature account" } else { "" }
             );
         };
-        if p.mainnet {
-            eyre::ensure!(
-                s.threshold >= 2 && s.owners.len() >= 2,
-                "{}: the admin Safe {shown} needs {} of {} owners' signatures; on mainnet at least 2 of at least 2 (one \
-                 key alone must not administer the contract); nothing was sent",
-                p.name,
-                s.threshold,
-                s.owners.len()
-            );
+        if let Some(why) = s.mainnet_refusal().filter(|_| p.mainnet) {
+            eyre::bail!("{}: the admin Safe {shown}: {why}; nothing was sent", p.name);
         }
         if !options.development {
             for owner in &s.owners {

@@ -638,7 +638,7 @@ async fn main() -> ExitCode {
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("referral-deploy: {e:#}");
+            eprintln!("referral-deploy: {}", service_kit::redact::text(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

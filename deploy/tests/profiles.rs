@@ -215,3 +215,27 @@ async fn a_testnet_allows_a_key_as_admin_and_a_short_delay() -> eyre::Result<()>
     assert!(record.admin_safe.is_none());
     Ok(())
 }
+
+/// A provider's key in the RPC URL is never printed: the dry run's steps show the endpoint redacted. An address of
+/// nobody's key (zero) in any role is refused before anything is asked of the network.
+#[tokio::test]
+async fn a_dry_run_shows_no_provider_key_and_refuses_a_zero_role() -> eyre::Result<()> {
+    let testnet = profile("bsc-testnet")?;
+    let local = Local::start(testnet).await?;
+    let admin = local.people.owners[0].address();
+    let key = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let options = local.options(admin);
+    let keyed = Options { rpc_url: format!("{}/?apikey={key}", options.rpc_url), dry_run: true, ..options.clone() };
+    let dry = deploy(&keyed, &local.keys()).await?;
+    assert!(!dry.steps.contains(key), "{}", dry.steps);
+    assert!(dry.steps.contains("?apikey=*** answers chain id 97"), "{}", dry.steps);
+    for (role, zeroed) in [
+        ("signer", Options { signer: Address::ZERO, ..keyed.clone() }),
+        ("operator", Options { operator: Address::ZERO, ..keyed.clone() }),
+        ("admin", Options { admin: Address::ZERO, ..keyed.clone() }),
+    ] {
+        let refused = deploy(&zeroed, &local.keys()).await.map(|_| ()).unwrap_err().to_string();
+        assert!(refused.contains(&format!("the {role} is the zero address")), "{refused}");
+    }
+    Ok(())
+}

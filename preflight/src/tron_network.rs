@@ -12,10 +12,7 @@ use crate::{
     grpc::{self, Service},
 };
 
-/// The chain id a genesis block id carries in its last 4 bytes.
-pub fn chain_id_of_genesis(id: B256) -> u64 {
-    u64::from(u32::from_be_bytes(id[28..32].try_into().expect("four bytes")))
-}
+pub use abi::tron::chain_id_of_genesis;
 
 /// A TRON network's name, by chain id.
 fn network(chain_id: u64) -> Option<&'static str> {
