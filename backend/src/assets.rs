@@ -9,6 +9,7 @@ use alloy::{
 };
 use ledger::plan::PlanKind;
 use serde::Serialize;
+use service_kit::chain_spec::ChainSpec;
 use sqlx::PgPool;
 
 use crate::config::ChainSettings;
@@ -43,8 +44,8 @@ pub struct AssetRequest {
     pub genesis: Address,
     /// The plan the asset runs, for good.
     pub plan: PlanKind,
-    /// The plan's complete parameter set (amounts in base units, decimal strings); `None`: the plan's defaults at
-    /// the token's decimals.
+    /// The plan's complete parameter set (amounts in base units, decimal strings); `None`: the plan's defaults in the
+    /// coin's unit ([`default_unit`]: a whole token; a thousandth of BNB, 4 TRX on a real network).
     pub params: Option<serde_json::Value>,
 }
 
@@ -170,11 +171,10 @@ pub async fn check(
             ));
         }
     };
-    // The plan's parameters: the given set, or the plan's defaults at the token's decimals; checked by its rules.
+    // The plan's parameters: the given set, or the plan's defaults in this coin's unit; checked by its rules.
     let room = ledger::plan::params_of(req.plan);
-    let params = room
-        .checked(&req.params.clone().unwrap_or_else(|| room.defaults(u32::from(decimals))))
-        .map_err(invalid_plan)?;
+    let unit = default_unit(&settings.spec, req.token, decimals);
+    let params = room.checked(&req.params.clone().unwrap_or_else(|| room.defaults_in(unit))).map_err(invalid_plan)?;
     let id = match req.id {
         Some(id) if id > 0 => id,
         Some(id) => return Err(ApiError::unprocessable("invalid_asset_id", format!("asset id {id} is not above 0"))),
@@ -194,6 +194,22 @@ pub async fn check(
         token_address: req.token,
         genesis_address: req.genesis,
     })
+}
+
+/// What a plan's defaults count in for the coin `token` of `spec`'s chain (a registration is 20 of them under the
+/// auto-pool plan, packages 100 to 5000 under the others), in base units: a whole token for a token (USDT); for a
+/// chain's own coin on a real network (mainnet or testnet), a part worth about as much as a dollar of USDT, so that
+/// the defaults never ask 20 BNB for a registration: a thousandth of a BNB (0.02 BNB a registration), 4 TRX. On a
+/// development chain a whole coin, as the devnet and the tests have always had it.
+pub fn default_unit(spec: &ChainSpec, token: Address, decimals: u8) -> u128 {
+    let whole = 10u128.pow(u32::from(decimals));
+    if !token.is_zero() || spec.is_development() {
+        return whole;
+    }
+    match abi::chain::Family::of(spec.chain_id) {
+        abi::chain::Family::Evm => whole / 1_000,
+        abi::chain::Family::Tron => whole * 4,
+    }
 }
 
 /// Creates a checked asset, audited with `actor` as `create_asset`: 409 `asset_exists` or `token_has_asset` when its

@@ -103,15 +103,27 @@ fn generation_params(deployment: &Deployment, file: &str) -> eyre::Result<()> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
     let asset = generation_deployment_asset(deployment, now)
         .ok_or_else(|| eyre::eyre!("the deployment has no generation token"))?;
-    std::fs::write(file, serde_json::to_string_pretty(&asset.params)?)?;
-    Ok(())
+    write_params_file(ledger::plan::PlanKind::Generation, &asset.params, asset.decimals, file)
 }
 
 fn binary_params(deployment: &Deployment, file: &str) -> eyre::Result<()> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
     let asset =
         binary_deployment_asset(deployment, now).ok_or_else(|| eyre::eyre!("the deployment has no binary token"))?;
-    std::fs::write(file, serde_json::to_string_pretty(&asset.params)?)?;
+    write_params_file(ledger::plan::PlanKind::Binary, &asset.params, asset.decimals, file)
+}
+
+/// `params` as the operator's parameter file (backend/PLAN-PARAMS.md): every amount in the token's own units.
+fn write_params_file(
+    plan: ledger::plan::PlanKind,
+    params: &impl serde::Serialize,
+    decimals: u8,
+    file: &str,
+) -> eyre::Result<()> {
+    let stored = serde_json::to_value(params)?;
+    let mut units = ledger::plan::params_of(plan).to_token_units(u32::from(decimals), &stored)?;
+    units["amounts_in"] = "token".into();
+    std::fs::write(file, serde_json::to_string_pretty(&units)?)?;
     Ok(())
 }
 

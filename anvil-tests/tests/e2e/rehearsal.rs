@@ -261,31 +261,44 @@ caller_secret = "{caller_secret}"
     };
     let chains = operator_chains(&operator.keystore, PASSPHRASE);
 
-    // 5. The assets, with the API's configuration: decimals read from the tokens.
-    for (token, symbol, decimals) in [("native", "BNB", 18), (addr(usdt).as_str(), "USDT", 6)] {
-        let (code, out) = run(
-            &dir.path,
-            "referral-asset",
-            &[
-                "create",
-                "--chain-id",
-                "97",
-                "--token",
-                token,
-                "--genesis",
-                &addr(root.address()),
-                "--plan",
-                "auto_pool",
-            ],
-            &[("APP_CONFIG", &backend_toml)],
-        )?;
-        assert_eq!(code, 0, "referral-asset create {token}: {out}");
-        let created: Value = serde_json::from_str(out.lines().last().unwrap_or_default())?;
-        assert_eq!(
-            (created["asset"]["symbol"].as_str(), created["asset"]["decimals"].as_u64()),
-            (Some(symbol), Some(decimals))
-        );
-    }
+    // 5. The assets, with the API's configuration: decimals read from the tokens; BNB on the plan's defaults in the
+    // coin's unit (a thousandth of a BNB: 0.02 a registration, never 20), USDT from a parameter file in USDT, as
+    // backend/PLAN-PARAMS.md has the operator write it (`referral-asset params`, edited).
+    let asset = |token: &str, extra: &[&str]| {
+        let root = addr(root.address());
+        let mut args = vec!["create", "--chain-id", "97", "--token", token, "--genesis", &root, "--plan", "auto_pool"];
+        args.extend_from_slice(extra);
+        run(&dir.path, "referral-asset", &args, &[("APP_CONFIG", &backend_toml)])
+    };
+    let (code, out) = asset("native", &[])?;
+    assert_eq!(code, 0, "referral-asset create native: {out}");
+    let created: Value = serde_json::from_str(out.lines().last().unwrap_or_default())?;
+    assert_eq!((created["asset"]["symbol"].as_str(), created["asset"]["decimals"].as_u64()), (Some("BNB"), Some(18)));
+    assert_eq!(created["asset"]["params"]["registration_fee"], (20 * BNB / 1000).to_string(), "{created}");
+    assert_eq!(created["params_file"]["registration_fee"], "0.02", "{created}");
+    let (code, template) =
+        run(&dir.path, "referral-asset", &["params", "--plan", "auto_pool", "--decimals", "6"], &[])?;
+    assert_eq!(code, 0, "{template}");
+    let mut file: Value = serde_json::from_str(&template)?;
+    assert_eq!((file["amounts_in"].as_str(), file["registration_fee"].as_str()), (Some("token"), Some("20")));
+    file["direct_amount"] = "17.5".into();
+    let params = dir.path.join("usdt-plan.json");
+    file.as_object_mut().expect("an object").remove("amounts_in");
+    std::fs::write(&params, file.to_string())?;
+    let (code, out) = asset(&addr(usdt), &["--params", params.to_str().unwrap(), "--dry-run"])?;
+    assert_eq!(code, 1, "a file that does not say its units is refused: {out}");
+    assert!(out.contains("the parameter file must say what its amounts count in"), "{out}");
+    file["amounts_in"] = "token".into();
+    std::fs::write(&params, file.to_string())?;
+    let (code, out) = asset(&addr(usdt), &["--params", params.to_str().unwrap()])?;
+    assert_eq!(code, 0, "referral-asset create usdt: {out}");
+    let created: Value = serde_json::from_str(out.lines().last().unwrap_or_default())?;
+    assert_eq!((created["asset"]["symbol"].as_str(), created["asset"]["decimals"].as_u64()), (Some("USDT"), Some(6)));
+    let params = &created["asset"]["params"];
+    assert_eq!(
+        (params["registration_fee"].as_str(), params["direct_amount"].as_str()),
+        (Some("20000000"), Some("17500000"))
+    );
 
     // 6. The signer, then the preflight: a pass, and each mistake caught.
     let signer_envs = [("SIGNER_KEYSTORE_PASSPHRASE", PASSPHRASE)];
@@ -373,7 +386,7 @@ caller_secret = "{caller_secret}"
     })
     .await?;
     // The root wallet (genesis) is the only one owed: its direct reward and what its pool node earned.
-    assert!(total >= U256::from(18 * BNB), "{built}");
+    assert!(total >= U256::from(18 * BNB / 1000), "{built}");
     assert_eq!(chain.get_balance(root.address()).await? - root_before, total, "the root received the batch");
 
     // 9. The reconciler balances custody and the ledger, pages the Safe's scheduled changes, and no lag.

@@ -400,7 +400,8 @@ pub struct NewAsset {
     #[schema(value_type = String)]
     pub plan: PlanKind,
     /// The plan's complete parameter set in the form `GET /v1/admin/plan` shows (amounts in base units, decimal
-    /// strings), checked by the plan's own rules; omitted: the plan's defaults at the token's decimals.
+    /// strings), checked by the plan's own rules; omitted: the plan's defaults in the coin's unit (a whole token; on a
+    /// real network's own coin a thousandth of BNB, 4 TRX).
     #[schema(value_type = Option<Object>)]
     pub params: Option<serde_json::Value>,
     /// Only check and show what would be created (decimals and symbol read, parameters filled in); create nothing.

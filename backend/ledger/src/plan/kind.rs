@@ -20,6 +20,14 @@ pub enum PlanKind {
 }
 
 impl PlanKind {
+    /// Every plan, in the order they were added: what a command names when it lists the plans.
+    pub const ALL: [PlanKind; 3] = [Self::AutoPool, Self::Generation, Self::Binary];
+
+    /// Every plan's name, for a message: `auto_pool, generation, binary`.
+    pub fn names() -> String {
+        Self::ALL.map(Self::as_str).join(", ")
+    }
+
     /// The name stored in `assets.plan_kind`.
     pub fn as_str(self) -> &'static str {
         match self {

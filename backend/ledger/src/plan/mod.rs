@@ -45,7 +45,7 @@ pub use generation::{PeriodClose, Ranked};
 pub use kind::{PlanKind, RewardPlan};
 pub use params::{
     BPS_DENOMINATOR, InvalidPlan, InvalidVersion, MATRIX_SLOTS, MAX_AMOUNT, PlanParams, PlanRules, PlanSchedule,
-    PlanVersion, share,
+    PlanVersion, format_token_units, in_token_units, parse_token_units, share,
 };
 pub use params_room::{InvalidParams, ParamsRules, PlanParamsRoom};
 pub use registry::params_of;

@@ -108,7 +108,12 @@ impl PlanRules for PlanParams {
 impl PlanParams {
     /// PLAN.md §0 defaults for an asset with `decimals` decimals (20 units fee, 18 direct, …).
     pub fn defaults(decimals: u32) -> Self {
-        let unit = 10u128.pow(decimals);
+        Self::defaults_in(10u128.pow(decimals))
+    }
+
+    /// PLAN.md §0 defaults counted in `unit` base units (20 `unit`s a registration, 18 direct, …): a whole token, or
+    /// a fraction of a coin whose whole unit is worth far more (`backend::assets::default_unit`).
+    pub fn defaults_in(unit: u128) -> Self {
         Self {
             registration_fee: 20 * unit,
             direct_amount: 18 * unit,
@@ -264,16 +269,88 @@ impl<P: PlanRules> PlanSchedule<P> {
     }
 }
 
+thread_local! {
+    /// The decimals of the asset whose own units plan amounts are read and written in on this thread
+    /// ([`in_token_units`]); `None`: base units, as stored and as the API takes them.
+    static TOKEN_UNITS: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with every amount of every plan's parameters read and written in the asset's own units (`"20"`,
+/// `"0.05"` of a token of `decimals` decimals) instead of base units: the parameter file an operator writes
+/// (`referral-asset --params`). The amounts are the ones the types mark (`amount_str`, `amount_vec_str`), so no
+/// plan's file can list an amount the conversion misses.
+pub fn in_token_units<R>(decimals: u32, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<u32>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            TOKEN_UNITS.with(|units| units.set(self.0));
+        }
+    }
+    let _restore = Restore(TOKEN_UNITS.with(|units| units.replace(Some(decimals))));
+    f()
+}
+
+/// Longest amount in token units read (a u128 has 39 digits, a point and up to 77 decimals besides).
+const UNITS_MAX_LEN: usize = 120;
+
+/// `text`, an amount in the units of a token of `decimals` decimals (`"20"`, `"0.05"`, no sign, no exponent, at
+/// most `decimals` digits after the point), in base units.
+pub fn parse_token_units(text: &str, decimals: u32) -> Result<Amount, String> {
+    if text.len() > UNITS_MAX_LEN {
+        return Err(format!("an amount of {} characters: at most {UNITS_MAX_LEN}", text.len()));
+    }
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) || (text.contains('.') && fraction.is_empty()) {
+        return Err(format!("{text:?} is not an amount in token units (digits, and a point: \"20\", \"0.05\")"));
+    }
+    if fraction.len() > decimals as usize {
+        return Err(format!("{text:?} has {} decimals; the token has {decimals}", fraction.len()));
+    }
+    let too_large = || format!("{text:?} is too large");
+    let scale = 10u128.checked_pow(decimals).ok_or_else(too_large)?;
+    let whole: u128 = whole.parse().map_err(|_| too_large())?;
+    let padded = format!("{fraction:0<width$}", width = decimals as usize);
+    let fraction: u128 = if padded.is_empty() { 0 } else { padded.parse().map_err(|_| too_large())? };
+    whole.checked_mul(scale).and_then(|w| w.checked_add(fraction)).ok_or_else(too_large)
+}
+
+/// `amount` (base units) in the units of a token of `decimals` decimals, without trailing zeros (`"20"`, `"0.05"`).
+pub fn format_token_units(amount: Amount, decimals: u32) -> String {
+    let Some(scale) = 10u128.checked_pow(decimals) else { return amount.to_string() };
+    let (whole, fraction) = (amount / scale, amount % scale);
+    if fraction == 0 {
+        return whole.to_string();
+    }
+    let fraction = format!("{fraction:0>width$}", width = decimals as usize);
+    format!("{whole}.{}", fraction.trim_end_matches('0'))
+}
+
+/// One amount as it travels in JSON: a decimal string, in base units or, within [`in_token_units`], token units.
+fn amount_text(v: u128) -> String {
+    match TOKEN_UNITS.with(std::cell::Cell::get) {
+        Some(decimals) => format_token_units(v, decimals),
+        None => v.to_string(),
+    }
+}
+
+fn amount_of(text: &str) -> Result<u128, String> {
+    match TOKEN_UNITS.with(std::cell::Cell::get) {
+        Some(decimals) => parse_token_units(text, decimals),
+        None => text.parse().map_err(|e| format!("{text:?}: {e} (amounts are decimal strings of base units)")),
+    }
+}
+
 /// Amounts travel as decimal strings in JSON: u128 does not survive JSON numbers.
 pub(crate) mod amount_str {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
     pub(crate) fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(v)
+        s.serialize_str(&super::amount_text(*v))
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
-        String::deserialize(d)?.parse().map_err(D::Error::custom)
+        super::amount_of(&String::deserialize(d)?).map_err(D::Error::custom)
     }
 }
 
@@ -283,13 +360,13 @@ pub(crate) mod amount_vec_str {
     pub(crate) fn serialize<S: Serializer>(v: &[u128], s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(v.len()))?;
         for a in v {
-            seq.serialize_element(&a.to_string())?;
+            seq.serialize_element(&super::amount_text(*a))?;
         }
         seq.end()
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u128>, D::Error> {
-        Vec::<String>::deserialize(d)?.iter().map(|s| s.parse().map_err(D::Error::custom)).collect()
+        Vec::<String>::deserialize(d)?.iter().map(|s| super::amount_of(s).map_err(D::Error::custom)).collect()
     }
 }
 

@@ -1394,7 +1394,8 @@ export interface components {
       id?: number | null;
       /**
        * The plan's complete parameter set in the form `GET /v1/admin/plan` shows (amounts in base units, decimal
-       * strings), checked by the plan's own rules; omitted: the plan's defaults at the token's decimals.
+       * strings), checked by the plan's own rules; omitted: the plan's defaults in the coin's unit (a whole token; on a
+       * real network's own coin a thousandth of BNB, 4 TRX).
        */
       params?: ({
         [key: string]: unknown;

@@ -61,7 +61,11 @@ pub struct BinaryParams {
 impl BinaryParams {
     /// The defaults of §0 for a token of `decimals` decimals (USDT: 6).
     pub fn defaults(decimals: u32) -> Self {
-        let unit = 10u128.pow(decimals);
+        Self::defaults_in(10u128.pow(decimals))
+    }
+
+    /// The defaults of §0 counted in `unit` base units (packages of 100, 500, 1000 and 5000 `unit`s, …).
+    pub fn defaults_in(unit: u128) -> Self {
         Self {
             packages: [100, 500, 1000, 5000].iter().map(|p| p * unit).collect(),
             pv_bps: 10_000,

@@ -116,7 +116,11 @@ pub struct GenerationParams {
 impl GenerationParams {
     /// The defaults of §0 for a token of `decimals` decimals (USDT: 6).
     pub fn defaults(decimals: u32) -> Self {
-        let unit = 10u128.pow(decimals);
+        Self::defaults_in(10u128.pow(decimals))
+    }
+
+    /// The defaults of §0 counted in `unit` base units (packages of 100, 500, 1000 and 5000 `unit`s, …).
+    pub fn defaults_in(unit: u128) -> Self {
         let mut gen_bps = [0; LEVELS];
         let mut direct_req = [0; LEVELS];
         for (i, (bps, req)) in gen_bps.iter_mut().zip(direct_req.iter_mut()).enumerate() {

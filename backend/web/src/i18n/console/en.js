@@ -330,7 +330,7 @@ export default {
   "assets.decimals": "Decimals",
   "assets.native_coin": "native coin",
   "assets.new": "New asset",
-  "assets.new_intro": "The token's decimals and symbol are read from the token; it must be allowed on the chain's Settlement contract. Leave the parameters empty for the plan's defaults at the token's decimals. The plan cannot be changed later (new versions of its parameters can).",
+  "assets.new_intro": "The token's decimals and symbol are read from the token; it must be allowed on the chain's Settlement contract. Leave the parameters empty for the plan's defaults, sized for the coin (a registration of 20 USDT, or 0.02 BNB on a real network); Check shows them. The plan cannot be changed later (new versions of its parameters can).",
   "assets.native": "The chain's native coin",
   "assets.address_placeholder": "0x… or T…",
   "assets.genesis": "Genesis wallet (user 0)",

@@ -328,7 +328,7 @@ export default {
   "assets.decimals": "Decimales",
   "assets.native_coin": "moneda nativa",
   "assets.new": "Nuevo activo",
-  "assets.new_intro": "Los decimales y el símbolo se leen del token; debe estar permitido en el contrato Settlement de la cadena. Deja los parámetros vacíos para usar los valores por defecto del plan con los decimales del token. El plan no se puede cambiar después (las nuevas versiones de sus parámetros sí).",
+  "assets.new_intro": "Los decimales y el símbolo se leen del token; debe estar permitido en el contrato Settlement de la cadena. Deja los parámetros vacíos para usar los valores por defecto del plan, a la medida de la moneda (un registro de 20 USDT, o 0,02 BNB en una red real); Comprobar los muestra. El plan no se puede cambiar después (las nuevas versiones de sus parámetros sí).",
   "assets.native": "La moneda nativa de la cadena",
   "assets.address_placeholder": "0x… o T…",
   "assets.genesis": "Cartera génesis (usuario 0)",

@@ -328,7 +328,7 @@ export default {
   "assets.decimals": "Desimal",
   "assets.native_coin": "koin asli",
   "assets.new": "Aset baru",
-  "assets.new_intro": "Desimal dan simbol dibaca dari token; token harus diizinkan di kontrak Settlement jaringan itu. Biarkan parameter kosong untuk bawaan paket pada desimal token. Paket tidak bisa diubah nanti (versi baru parameternya bisa).",
+  "assets.new_intro": "Desimal dan simbol dibaca dari token; token harus diizinkan di kontrak Settlement jaringan itu. Biarkan parameter kosong untuk bawaan paket, disesuaikan dengan koinnya (pendaftaran 20 USDT, atau 0,02 BNB di jaringan sungguhan); Periksa menampilkannya. Paket tidak bisa diubah nanti (versi baru parameternya bisa).",
   "assets.native": "Koin asli jaringan",
   "assets.address_placeholder": "0x… atau T…",
   "assets.genesis": "Dompet genesis (pengguna 0)",

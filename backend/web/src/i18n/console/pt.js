@@ -328,7 +328,7 @@ export default {
   "assets.decimals": "Casas decimais",
   "assets.native_coin": "moeda nativa",
   "assets.new": "Novo ativo",
-  "assets.new_intro": "As casas decimais e o símbolo são lidos do token; ele precisa ser permitido no contrato Settlement da rede. Deixe os parâmetros vazios para usar os padrões do plano nas casas decimais do token. O plano não pode ser mudado depois (novas versões dos seus parâmetros podem).",
+  "assets.new_intro": "As casas decimais e o símbolo são lidos do token; ele precisa ser permitido no contrato Settlement da rede. Deixe os parâmetros vazios para usar os padrões do plano, na medida da moeda (um registro de 20 USDT, ou 0,02 BNB numa rede real); Verificar os mostra. O plano não pode ser mudado depois (novas versões dos seus parâmetros podem).",
   "assets.native": "A moeda nativa da rede",
   "assets.address_placeholder": "0x… ou T…",
   "assets.genesis": "Carteira gênese (usuário 0)",
