@@ -56,7 +56,9 @@ pub fn layered<T: DeserializeOwned>(
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<T, ConfigError> {
     let mut set = Vec::new();
+    let file = root.clone();
     let mut root = overlay_recording(root, prefix, env, &mut set)?;
+    let all_set: Vec<Vec<String>> = set.iter().map(|(path, _)| path.clone()).collect();
     // Each round retypes one variable's value; a variable is retyped at most once.
     for _ in 0..=set.len() {
         let error = match serde_path_to_error::deserialize::<_, T>(toml::Value::Table(root.clone())) {
@@ -70,10 +72,39 @@ pub fn layered<T: DeserializeOwned>(
                 replace(&mut root, &path, toml::Value::String(raw))
             });
         if !retype {
-            return Err(ConfigError::Field(at, error.into_inner().message().to_owned()));
+            let message = error.into_inner().message().to_owned();
+            let message = match only_from_variables(&file, &at, &all_set) {
+                Some(table) if message.starts_with("missing field") => format!(
+                    "{message}: the file has no [{at}], and a variable set {prefix}{table}__…, so the table is the \
+                     variable's alone; give [{at}] in the file with its other fields (the variable then only adds the \
+                     secret), or leave the variable unset"
+                ),
+                _ => message,
+            };
+            return Err(ConfigError::Field(at, message));
         }
     }
     unreachable!("every round either returns or retypes one of the variables")
+}
+
+/// When the table at `at` (a dotted key path) is absent from `file` and some variable in `set` made it: that table's
+/// path as a variable spells it (`SIGNER__TREASURY_CALLER`).
+fn only_from_variables(file: &toml::Table, at: &str, set: &[Vec<String>]) -> Option<String> {
+    if at.is_empty() || at.contains('[') {
+        return None;
+    }
+    let path: Vec<&str> = at.split('.').collect();
+    let mut table = file;
+    for part in &path {
+        match table.get(*part).and_then(toml::Value::as_table) {
+            Some(inner) => table = inner,
+            None => {
+                let made = set.iter().any(|key| key.len() > path.len() && key.iter().zip(&path).all(|(a, b)| a == b));
+                return made.then(|| path.iter().map(|p| p.to_uppercase()).collect::<Vec<_>>().join("__"));
+            }
+        }
+    }
+    None
 }
 
 /// Sets the value at `path` when one is there; whether it was.
@@ -274,6 +305,41 @@ mod tests {
         assert!(matches!(err, ConfigError::Env(ref k) if k == "KIT_NAME__X"), "{err}");
         let err = load::<Settings>(Path::new("/nonexistent/settings.toml"), "KIT_").unwrap_err();
         assert!(matches!(err, ConfigError::Read(..)), "{err}");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct WithCaller {
+        #[allow(dead_code)]
+        name: String,
+        #[serde(default)]
+        #[allow(dead_code)]
+        caller: Option<Caller>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Caller {
+        id: String,
+        secret: String,
+    }
+
+    #[test]
+    fn a_secret_for_a_table_the_file_lacks_names_the_table_and_the_variable() {
+        let err = from_sources::<WithCaller>("name = \"f\"\n", "APP_", env(&[("APP_CALLER__SECRET", "s3cret")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("caller: missing field `id`"), "{err}");
+        assert!(err.contains("the file has no [caller], and a variable set APP_CALLER__…"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+        // With the table in the file, the variable adds its secret; a field missing there is the file's to give.
+        let ok = from_sources::<WithCaller>(
+            "name = \"f\"\n[caller]\nid = \"treasury\"\n",
+            "APP_",
+            env(&[("APP_CALLER__SECRET", "s3cret")]),
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+        let err = from_sources::<WithCaller>("name = \"f\"\n[caller]\nsecret = \"x\"\n", "APP_", env(&[])).unwrap_err();
+        assert!(!err.to_string().contains("variable"), "{err}");
     }
 
     #[test]
