@@ -444,6 +444,8 @@ mod tests {
     use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
+    use crate::intent::Kind;
+
     struct FakeEnv(HashMap<&'static str, &'static str>);
 
     impl Env for FakeEnv {
@@ -507,6 +509,54 @@ mod tests {
         let printed = format!("{:?}", config.resolve(&env, false).unwrap());
         assert!(!printed.contains("hunter2"), "{printed}");
     }
+
+    const PRODUCTION: &str = include_str!("../signer.production.example.toml");
+
+    /// The production example with every `"0x…"` and `"https://…"` filled in, its secret files in `secrets`.
+    fn production_filled_in(secrets: &std::path::Path) -> String {
+        let mut text = PRODUCTION
+            .replace("/run/secrets/", &format!("{}/", secrets.display()))
+            .replace("\"https://…\"", "\"https://bsc.node.example\"");
+        let placeholder = "\"0x…\"";
+        let mut n = 0u8;
+        while let Some(at) = text.find(placeholder) {
+            n += 1;
+            let address = alloy::primitives::Address::repeat_byte(n);
+            text.replace_range(at..at + placeholder.len(), &format!("\"{address}\""));
+        }
+        text
+    }
+
+    #[test]
+    fn the_production_example_filled_in_loads_an_hsm_key_two_people_and_each_callers_kinds() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        for (name, value) in [("signer-hsm-pin", "123456"), ("signer-caller-treasury", TREASURY_SECRET)] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, value).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let config: FileConfig = toml::from_str(&production_filled_in(dir.path())).unwrap();
+        let env = FakeEnv(HashMap::from([("SIGNER_CALLER_BACKEND_SECRET", BACKEND_SECRET)]));
+        let settings = config.resolve(&env, false).unwrap();
+        assert!(matches!(&settings.key, KeySettings::Pkcs11(spec) if spec.pin.expose_secret() == "123456"));
+        let kinds = |id: &str| {
+            let caller = settings.callers.iter().find(|c| c.id == id).expect("the caller");
+            Kind::ALL.into_iter().filter(|k| caller.permissions.allows(*k)).collect::<Vec<_>>()
+        };
+        // What the API's preflight asks of each (backend::preflight::kinds_needed, with [solvency] and a treasury
+        // caller): the main caller may not move company funds.
+        assert_eq!(kinds("backend"), [Kind::Register, Kind::Retopup, Kind::PayoutBatch, Kind::LiabilityRoot]);
+        assert_eq!(kinds("treasury"), [Kind::TreasuryTransfer]);
+        let approvals = settings.policy.approvals.as_ref().expect("[policy.approvals]: two people");
+        assert!(approvals.payout_batch >= 1 && approvals.treasury_transfer >= 1 && approvals.refund >= 1);
+        let chain = &settings.policy.chains[0];
+        assert_eq!(chain.chain_id, 56);
+        assert!(chain.node.as_ref().is_some_and(|n| n.rpc_url.starts_with("https://")), "its own node, over TLS");
+    }
+
+    const BACKEND_SECRET: &str = "backend-caller-secret-of-at-least-32-bytes";
+    const TREASURY_SECRET: &str = "treasury-caller-secret-of-at-least-32-bytes";
 
     #[test]
     fn a_missing_secret_or_an_unrequested_dev_key_is_refused() {
