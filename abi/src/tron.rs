@@ -31,6 +31,9 @@ pub const NILE_GENESIS: B256 = b256!("0x0000000000000000d698d4192c56cb6be724a558
 /// Shasta's genesis block id (chain id 2494104990).
 pub const SHASTA_GENESIS: B256 = b256!("0x0000000000000000de1aa88295e1fcf982742f773e0419c5a9c134c994a9059e");
 
+/// Nile's test USDT, `TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf` (6 decimals).
+pub const NILE_USDT: Address = alloy::primitives::address!("0xeca9bc828a3005b9a3b909f2cc5c2a54794de05f");
+
 /// The public TRON networks by name (`mainnet`, `nile`, `shasta`) with their genesis block ids: what a node (or the
 /// TRON test node standing in for one) answers as block 0.
 pub const NETWORKS: [(&str, B256); 3] =

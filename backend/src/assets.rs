@@ -96,6 +96,47 @@ fn checked_symbol(symbol: &str, whose: &str) -> Result<String, ApiError> {
     Ok(symbol.to_owned())
 }
 
+/// The decimals and, when it answers one, the symbol of `token` on `settings`' chain (the chain's own coin for the
+/// zero address): 422 `not_a_contract` or `not_a_token` when it is no token.
+pub async fn token_metadata(
+    settings: &ChainSettings,
+    provider: &DynProvider,
+    token: Address,
+) -> Result<(u8, Option<String>), ApiError> {
+    let chain_id = settings.spec.chain_id;
+    let tron = abi::chain::Family::of(chain_id) == abi::chain::Family::Tron;
+    let shown = |a: Address| if tron { abi::tron::to_base58(a) } else { a.to_checksum(None) };
+    Ok(if token == Address::ZERO {
+        // The native coin: the chain's (wallet_addEthereumChain's `nativeCurrency` when configured).
+        match &settings.tuning.native_currency {
+            Some(coin) => (coin.decimals, Some(coin.symbol.clone())),
+            None if tron => (6, Some("TRX".to_owned())),
+            None => (18, Some("BNB".to_owned())),
+        }
+    } else {
+        let code = provider
+            .get_code_at(token)
+            .await
+            .map_err(|e| ApiError::unavailable("chain_unavailable", format!("chain {chain_id} did not answer: {e}")))?;
+        if code.is_empty() {
+            return Err(ApiError::unprocessable(
+                "not_a_contract",
+                format!("{} is no contract on chain {chain_id}", shown(token)),
+            ));
+        }
+        let contract = IERC20Metadata::new(token, provider);
+        let decimals = contract.decimals().call().await.map_err(|e| {
+            ApiError::unprocessable(
+                "not_a_token",
+                format!("{} does not answer decimals() as a token does: {e}", shown(token)),
+            )
+        })?;
+        // A token may answer symbol() as bytes32 or not at all: then the request must name it.
+        let symbol = contract.symbol().call().await.ok();
+        (decimals, symbol)
+    })
+}
+
 /// Checks `req` against the chain (`settings`, read through `provider`) and the plan's rules; creates nothing.
 /// 422 with a stable code for each refusal: `invalid_genesis`, `not_a_contract`, `not_a_token`,
 /// `unsupported_decimals`, `invalid_symbol`, `token_not_allowed`, `invalid_plan`, `invalid_asset_id`; 409
@@ -115,35 +156,7 @@ pub async fn check(
     let on_chain = |e: alloy::contract::Error| {
         ApiError::unavailable("chain_unavailable", format!("chain {chain_id} did not answer: {e}"))
     };
-    let (decimals, token_symbol) = if req.token == Address::ZERO {
-        // The native coin: the chain's (wallet_addEthereumChain's `nativeCurrency` when configured).
-        match &settings.tuning.native_currency {
-            Some(coin) => (coin.decimals, Some(coin.symbol.clone())),
-            None if tron => (6, Some("TRX".to_owned())),
-            None => (18, Some("BNB".to_owned())),
-        }
-    } else {
-        let code = provider
-            .get_code_at(req.token)
-            .await
-            .map_err(|e| ApiError::unavailable("chain_unavailable", format!("chain {chain_id} did not answer: {e}")))?;
-        if code.is_empty() {
-            return Err(ApiError::unprocessable(
-                "not_a_contract",
-                format!("{} is no contract on chain {chain_id}", shown(req.token)),
-            ));
-        }
-        let token = IERC20Metadata::new(req.token, provider);
-        let decimals = token.decimals().call().await.map_err(|e| {
-            ApiError::unprocessable(
-                "not_a_token",
-                format!("{} does not answer decimals() as a token does: {e}", shown(req.token)),
-            )
-        })?;
-        // A token may answer symbol() as bytes32 or not at all: then the request must name it.
-        let symbol = token.symbol().call().await.ok();
-        (decimals, symbol)
-    };
+    let (decimals, token_symbol) = token_metadata(settings, provider, req.token).await?;
     if decimals > DECIMALS_MAX {
         return Err(ApiError::unprocessable(
             "unsupported_decimals",

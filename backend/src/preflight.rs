@@ -44,8 +44,8 @@ pub async fn check(
             }
         },
     };
-    if let Some(client) = signer {
-        findings.extend(signer_kinds(settings, client).await);
+    if signer.is_some() {
+        findings.extend(signer_kinds(settings).await);
     }
     let signer_address = info.as_ref().map(|i| i.address.0);
     let specs: Vec<_> = settings.chains.iter().map(|c| c.spec.clone()).collect();
@@ -55,9 +55,21 @@ pub async fn check(
     findings
 }
 
+/// One signer caller of the API and the payload kinds it will ask for, each with what it is for.
+pub struct CallerNeeds<'a> {
+    /// The caller's id as the API is configured with it (`[signer]`, or `[signer.treasury_caller]`).
+    pub caller_id: &'a str,
+    /// Its secret.
+    pub secret: &'a secrecy::SecretString,
+    /// Whether this is the main caller (`[signer]` itself).
+    pub main: bool,
+    /// The kinds, each with what it is for.
+    pub kinds: Vec<(Kind, &'static str)>,
+}
+
 /// The payload kinds the API asks the signer for with its main caller (`[signer]`) and, when configured, its
-/// treasury caller (`[signer.treasury_caller]`), each with what it is for.
-pub fn kinds_needed(settings: &Settings) -> Vec<(String, Vec<(Kind, &'static str)>)> {
+/// treasury caller (`[signer.treasury_caller]`).
+pub fn kinds_needed(settings: &Settings) -> Vec<CallerNeeds<'_>> {
     let Some(signer) = &settings.signer else { return Vec::new() };
     let transfers = (Kind::TreasuryTransfer, "treasury transfers and refunds");
     let mut main = vec![
@@ -72,30 +84,30 @@ pub fn kinds_needed(settings: &Settings) -> Vec<(String, Vec<(Kind, &'static str
              exit opens",
         ));
     }
-    let mut needed = Vec::new();
-    match &signer.treasury_caller {
-        None => main.push(transfers),
-        Some(treasury) => needed.push((treasury.caller_id.clone(), vec![transfers])),
+    let treasury = signer.treasury_caller.as_ref().map(|t| CallerNeeds {
+        caller_id: &t.caller_id,
+        secret: &t.caller_secret,
+        main: false,
+        kinds: vec![transfers],
+    });
+    if treasury.is_none() {
+        main.push(transfers);
     }
-    needed.insert(0, (signer.caller_id.clone(), main));
-    needed
+    let main = CallerNeeds { caller_id: &signer.caller_id, secret: &signer.caller_secret, main: true, kinds: main };
+    std::iter::once(main).chain(treasury).collect()
 }
 
 /// `signer_kinds`: each of the API's signer callers is known to the signer service with its secret and may ask for
 /// every kind the API will ask it for ([`kinds_needed`]; the signer's `GET /v1/caller`); a main caller that may
 /// also move company funds while a treasury caller is configured is a warning (its secret leaked would move them).
-async fn signer_kinds(settings: &Settings, main: &signer_client::SignerClient) -> Vec<Finding> {
+async fn signer_kinds(settings: &Settings) -> Vec<Finding> {
     let Some(signer) = &settings.signer else { return Vec::new() };
     let chain_id = settings.chains.first().map_or(0, |c| c.spec.chain_id);
     let mut findings = Vec::new();
-    for (caller, needed) in kinds_needed(settings) {
-        let client = match &signer.treasury_caller {
-            Some(t) if t.caller_id == caller && caller != signer.caller_id => {
-                signer_client::SignerClient::new(signer.url.clone(), t.caller_id.clone(), t.caller_secret.clone())
-            }
-            _ => main.clone(),
-        };
-        let finding = |level, message: String| Finding::new(chain_id, "signer_kinds", level, message).about(&caller);
+    for needs in kinds_needed(settings) {
+        let caller = needs.caller_id;
+        let client = signer_client::SignerClient::new(signer.url.clone(), caller, needs.secret.clone());
+        let finding = |level, message: String| Finding::new(chain_id, "signer_kinds", level, message).about(caller);
         let info = match tokio::time::timeout(std::time::Duration::from_secs(10), client.caller_info()).await {
             Ok(Ok(info)) => info,
             Ok(Err(signer_client::ClientError::Refused { status: 401, .. })) => {
@@ -123,8 +135,7 @@ async fn signer_kinds(settings: &Settings, main: &signer_client::SignerClient) -
                 continue;
             }
         };
-        let refused: Vec<String> = needed
-            .iter()
+        let refused: Vec<String> = (needs.kinds.iter())
             .filter(|(kind, _)| !info.kinds.contains(kind))
             .map(|(kind, what)| format!("{} ({what})", kind.as_str()))
             .collect();
@@ -133,14 +144,14 @@ async fn signer_kinds(settings: &Settings, main: &signer_client::SignerClient) -
                 Level::Fail,
                 format!(
                     "the signer service refuses caller {caller:?} {}: add {} to its `kinds` in the signer's [auth] \
-                     (signer/signer.example.toml)",
+                     (signer/signer.production.example.toml)",
                     refused.join(", "),
                     if refused.len() == 1 { "it" } else { "them" }
                 ),
             ));
         }
-        let moves_funds = caller == signer.caller_id
-            && signer.treasury_caller.as_ref().is_some_and(|t| t.caller_id != signer.caller_id)
+        let moves_funds = needs.main
+            && signer.treasury_caller.as_ref().is_some_and(|t| t.caller_id != caller)
             && info.kinds.contains(&Kind::TreasuryTransfer);
         if moves_funds {
             findings.push(finding(

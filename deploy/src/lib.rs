@@ -152,8 +152,7 @@ pub const PROFILES: [Profile; 4] = [
     Profile {
         name: "tron-nile",
         chain_id: TRON_NILE,
-        // Nile's test USDT, TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf (6 decimals).
-        usdt: address!("0xeca9bc828a3005b9a3b909f2cc5c2a54794de05f"),
+        usdt: abi::tron::NILE_USDT,
         mainnet: false,
         confirmations: 0,
         genesis_block_id: Some(TRON_NILE_GENESIS),

@@ -6,12 +6,9 @@ use std::{process::Stdio, time::Duration};
 
 use alloy::{
     node_bindings::Anvil,
-    primitives::{Address, address},
     providers::{Provider, ProviderBuilder},
 };
 use anvil_tests::services::free_port;
-
-const NILE_USDT: Address = address!("0xeca9bc828a3005b9a3b909f2cc5c2a54794de05f");
 
 fn node(args: &[String]) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tron-devnode"));
@@ -44,7 +41,7 @@ async fn as_nile_it_answers_niles_genesis_and_serves_niles_usdt() -> eyre::Resul
     let net = deploy::network::Network::tron(&rpc, &grpc, None)?;
     assert_eq!(net.genesis_block_id().await?, Some(abi::tron::NILE_GENESIS), "gRPC's block 0");
     assert_eq!(deploy::tron_network_of(abi::tron::NILE_GENESIS), Some("Nile"));
-    let usdt = abi::TestUSDT::new(NILE_USDT, &provider);
+    let usdt = abi::TestUSDT::new(abi::tron::NILE_USDT, &provider);
     assert_eq!((usdt.symbol().call().await?, usdt.decimals().call().await?), ("USDT".to_owned(), 6));
     Ok(())
 }

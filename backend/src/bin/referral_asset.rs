@@ -172,22 +172,27 @@ async fn run(cli: Cli) -> eyre::Result<()> {
             let address = |text: &str, field: &str| {
                 backend::http::extract::parse_address(text, field).map_err(|e| eyre::eyre!("{e}"))
             };
-            let mut request = assets::AssetRequest {
+            let token = if token == "native" { alloy::primitives::Address::ZERO } else { address(&token, "token")? };
+            let refused = |e: backend::http::error::ApiError| eyre::eyre!("{}: {e}", e.code());
+            // A file's amounts in token units are read at the token's decimals.
+            let params = match file {
+                Some(file) => {
+                    let (decimals, _) =
+                        assets::token_metadata(chain, &access.provider, token).await.map_err(refused)?;
+                    Some(params_from_file(plan, file, decimals)?)
+                }
+                None => None,
+            };
+            let request = assets::AssetRequest {
                 id,
                 chain_id,
-                token: if token == "native" { alloy::primitives::Address::ZERO } else { address(&token, "token")? },
+                token,
                 symbol,
                 genesis: address(&genesis, "genesis")?,
                 plan,
-                params: None,
+                params,
             };
-            let refused = |e: backend::http::error::ApiError| eyre::eyre!("{}: {e}", e.code());
-            // The token's decimals first (the defaults' check reads them), then the file's amounts at them.
-            let mut asset = assets::check(&db, chain, &access.provider, &request).await.map_err(refused)?;
-            if let Some(file) = file {
-                request.params = Some(params_from_file(plan, file, asset.decimals)?);
-                asset = assets::check(&db, chain, &access.provider, &request).await.map_err(refused)?;
-            }
+            let asset = assets::check(&db, chain, &access.provider, &request).await.map_err(refused)?;
             if !dry_run {
                 let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
                 assets::create(&db, &asset, &format!("referral-asset ({user})")).await.map_err(refused)?;

@@ -13,13 +13,11 @@ use std::net::SocketAddr;
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{Address, U256, address},
+    primitives::{Address, U256},
     providers::{Provider, ProviderBuilder, ext::AnvilApi},
     rpc::types::TransactionRequest,
 };
 
-/// Nile's USDT, `TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf`.
-const NILE_USDT: Address = address!("0xeca9bc828a3005b9a3b909f2cc5c2a54794de05f");
 use tron_devnode::{
     Params, TronDevnode,
     jsonrpc::{TronFaults, TronRpc},
@@ -60,11 +58,11 @@ async fn main() -> eyre::Result<()> {
             "the anvil at {anvil} answers chain id {answered}; the network's genesis block {genesis} carries chain id \
              {wanted}: start anvil with --chain-id {wanted}"
         );
-        if genesis == abi::tron::NILE_GENESIS && chain.get_code_at(NILE_USDT).await?.is_empty() {
-            serve_test_usdt(&chain, NILE_USDT).await?;
+        if genesis == abi::tron::NILE_GENESIS && chain.get_code_at(abi::tron::NILE_USDT).await?.is_empty() {
+            serve_test_usdt(&chain, abi::tron::NILE_USDT).await?;
             println!(
                 "tron-devnode: Nile's USDT {} is the test token TestUSDT (mint is open)",
-                abi::tron::to_base58(NILE_USDT)
+                abi::tron::to_base58(abi::tron::NILE_USDT)
             );
         }
     }
