@@ -7,6 +7,10 @@ import { ANVIL_KEYS, Api, BASE, openBrowser, signInThroughPage, test } from "./l
 import { assertAccessible, speak } from "./lib/page-checks.mjs";
 import { DATE_TIME } from "./lib/dates.mjs";
 import enConsole from "../src/i18n/console/en.js";
+import esConsole from "../src/i18n/console/es.js";
+import arConsole from "../src/i18n/console/ar.js";
+
+const CONSOLE = { es: esConsole, ar: arConsole };
 
 const PHONE = { width: 390, height: 844 };
 
@@ -90,6 +94,12 @@ for (const [locale, code, dir] of [
         if (viewport.width === PHONE.width) {
           const [width, screen] = await overflow(page);
           assert.ok(width <= screen, `${tab}: the console is ${width} px wide on a ${screen} px screen`);
+        }
+        if (tab === "assets") {
+          // The new-asset form's intro (what the defaults are sized to) reads in the language, not in English.
+          const intro = page.getByTestId("new-asset").locator("p.muted").first();
+          assert.equal(await intro.innerText(), CONSOLE[code]["assets.new_intro"], "the new asset form's intro");
+          assert.notEqual(CONSOLE[code]["assets.new_intro"], enConsole["assets.new_intro"]);
         }
         if (tab === "payouts") await assertAccessible(page, `the ${code} console's Payouts tab`);
         if (tab === "staff") await assertAccessible(page, `the ${code} console's Staff tab`);
