@@ -37,8 +37,9 @@
 //! * `tron_network` — on TRON every endpoint (JSON-RPC and gRPC, full and Solidity) answers the same genesis block,
 //!   none of another TRON network (TRON's chain id is the last 4 bytes of the genesis block id) ([`tron_network`]);
 //! * `signer_node` — the signer service's own node of the chain (its `[policy.chains.node]`, as its `GET /v1/signer`
-//!   shows it) answers this chain's id, and on a mainnet is reached over TLS (or on the signer's loopback)
-//!   ([`check_chain_with`]);
+//!   shows it) answers this chain's id, counts blocks confirmed no deeper than the chain spec's `confirmations` (the
+//!   API's commitments are as of the listener's confirmed block; the signer refuses one above its own), and on a
+//!   mainnet is reached over TLS (or on the signer's loopback) ([`check_chain_with`]);
 //! * `signer_approvals` — on a mainnet the signer service requires staff approvals for every outflow (its
 //!   `GET /v1/signer` says `approvals`; issue 65) ([`check_chain_with`]).
 //!
@@ -351,6 +352,20 @@ impl Findings {
                 ),
             ),
             Some(_) => {}
+        }
+        if let Some(deeper) = node.confirmations.filter(|c| *c > spec.confirmations) {
+            self.push(
+                "signer_node",
+                Level::Fail,
+                format!(
+                    "the signer service counts a block of chain {id} confirmed {deeper} blocks below its head, the \
+                     chain spec {} (confirmations = {}): every commitment of the proof of solvency, built as of the \
+                     listener's confirmed block, is refused (policy.as_of_block_not_confirmed), and without \
+                     commitments the floor stops payouts and the members' exit opens; set the signer's \
+                     [policy.chains.node] confirmations to at most {} (or raise the spec's)",
+                    spec.confirmations, spec.confirmations, spec.confirmations
+                ),
+            );
         }
         if is_mainnet(id) && !node.tls && !node.loopback {
             self.push(

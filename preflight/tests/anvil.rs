@@ -318,6 +318,9 @@ async fn skipped_checks_are_listed_with_why_and_pass() -> eyre::Result<()> {
     Ok(())
 }
 
+/// The signer's node of another chain, one without TLS on mainnet, and (issue 67) one that counts blocks confirmed
+/// deeper than the chain spec: the API builds each commitment as of the listener's confirmed block, which such a signer
+/// refuses every time (the rehearsal's signer copied mainnet's 15 beside the testnet spec's 5).
 #[tokio::test]
 async fn the_signer_services_node_of_another_chain_or_without_tls_on_mainnet_is_refused() -> eyre::Result<()> {
     let chain = DevChain::start().await?;
@@ -327,6 +330,7 @@ async fn the_signer_services_node_of_another_chain_or_without_tls_on_mainnet_is_
         tls,
         loopback,
         answers_chain_id: Some(answers),
+        confirmations: Some(2),
         error: None,
     };
     let info = |nodes: Vec<NodeInfo>, approvals: bool| SignerInfo {
@@ -352,6 +356,20 @@ async fn the_signer_services_node_of_another_chain_or_without_tls_on_mainnet_is_
         "{}",
         f.message
     );
+    // The spec's confirmations are 2: a signer confirming 2 (or fewer) passes, 3 fails with what to set.
+    let shallower = NodeInfo { confirmations: Some(0), ..node(id, id, false, true) };
+    assert!(check(vec![shallower]).await.is_empty(), "a signer confirming fewer blocks signs every commitment");
+    let deeper = check(vec![NodeInfo { confirmations: Some(3), ..node(id, id, false, true) }]).await;
+    let f = only(&deeper, "signer_node");
+    assert_eq!(f.level, Level::Fail);
+    assert!(
+        f.message.contains("confirmed 3 blocks below its head, the chain spec 2")
+            && f.message.contains("confirmations to at most 2"),
+        "{}",
+        f.message
+    );
+    let older = check(vec![NodeInfo { confirmations: None, ..node(id, id, false, true) }]).await;
+    assert!(older.is_empty(), "a signer that does not say is not judged: {older:#?}");
     let none = check(vec![node(1, 1, true, false)]).await;
     let f = only(&none, "signer_node");
     assert_eq!(f.level, Level::Skipped);

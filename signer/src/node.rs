@@ -152,6 +152,7 @@ impl Nodes {
                 tls: url.as_ref().is_some_and(|u| u.scheme() == "https"),
                 loopback,
                 answers_chain_id: answered.as_ref().ok().copied(),
+                confirmations: Some(self.sources[&chain_id].config.confirmations),
                 error: answered.err().map(|e| e.to_string()),
             });
         }

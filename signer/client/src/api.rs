@@ -172,6 +172,10 @@ pub struct NodeInfo {
     pub loopback: bool,
     /// The chain id it answers (`eth_chainId`), when it answered.
     pub answers_chain_id: Option<u64>,
+    /// How far below its head the signer counts a block confirmed (its `confirmations`): a liability root as of a
+    /// later block is refused. Absent from a signer that predates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmations: Option<u64>,
     /// Why it did not answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
