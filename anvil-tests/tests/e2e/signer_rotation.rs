@@ -5,7 +5,7 @@
 //! applied, and the signer restarted on the new key alone — a payout batch signed and executed before, during and
 //! after, and the preflight's signer check passing at every step.
 
-use std::{path::PathBuf, process::Command, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
 use abi::Settlement;
 use alloy::{
@@ -15,7 +15,7 @@ use alloy::{
 };
 use anvil_tests::{
     devchain::{DevChain, change_now},
-    services::{Service, WorkDir, free_port, service_binary, wait_healthy},
+    services::{Service, WorkDir, free_port, wait_healthy},
 };
 use secrecy::SecretString;
 use signer_client::{
@@ -23,67 +23,12 @@ use signer_client::{
     intent::{Addr, Amount, PayoutBatchIntent, PayoutEntry},
 };
 
-use crate::{BNB, LIMIT};
+use crate::{
+    BNB, LIMIT,
+    hsm::{Token, module},
+};
 
 const SECRET: &str = "drill-only-caller-secret-0123456789abcdef";
-
-/// SoftHSM2's PKCS#11 library, where Debian's package puts it (`SOFTHSM2_MODULE` overrides).
-fn module() -> PathBuf {
-    std::env::var_os("SOFTHSM2_MODULE").map(Into::into).unwrap_or_else(|| {
-        ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"]
-            .into_iter()
-            .map(PathBuf::from)
-            .find(|p| p.exists())
-            .expect("SoftHSM2 is installed (scripts/setup.sh)")
-    })
-}
-
-/// The test's own SoftHSM2 token: its configuration (never the system's token directory) and user PIN.
-struct Token {
-    conf: PathBuf,
-    pin: String,
-}
-
-impl Token {
-    fn new(dir: &WorkDir) -> eyre::Result<Token> {
-        let tokens = dir.path.join("tokens");
-        std::fs::create_dir_all(&tokens)?;
-        let conf = dir.write(
-            "softhsm2.conf",
-            &format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", tokens.display()),
-        )?;
-        let token = Token { conf, pin: format!("{:016x}", rand::random::<u64>()) };
-        let so_pin = format!("{:016x}", rand::random::<u64>());
-        let out = Command::new("softhsm2-util")
-            .args(["--init-token", "--free", "--label", "referral-signer", "--pin", &token.pin, "--so-pin", &so_pin])
-            .env("SOFTHSM2_CONF", &token.conf)
-            .output()?;
-        eyre::ensure!(
-            out.status.success(),
-            "softhsm2-util ended with {}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Ok(token)
-    }
-
-    /// The key ceremony: `signer hsm-keygen`, which prints the new key's address and nothing else.
-    fn keygen(&self, label: &str) -> eyre::Result<Address> {
-        let out = Command::new(service_binary("signer")?)
-            .args(["hsm-keygen", "--module", module().to_str().unwrap(), "--token-label", "referral-signer"])
-            .args(["--key-label", label])
-            .env("SOFTHSM2_CONF", &self.conf)
-            .env("SIGNER_HSM_PIN", &self.pin)
-            .output()?;
-        eyre::ensure!(
-            out.status.success(),
-            "hsm-keygen ended with {}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Ok(String::from_utf8(out.stdout)?.trim().parse()?)
-    }
-}
 
 /// `[key.pkcs11]` (or `[key.next.pkcs11]`) for `label`, of `address`.
 fn key_table(table: &str, label: &str, address: Address) -> String {
