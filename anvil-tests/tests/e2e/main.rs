@@ -7,6 +7,7 @@ mod exit_drill;
 mod floor;
 mod full_flow;
 mod generation_flow;
+mod guides;
 mod hsm;
 mod leave;
 mod listener_crash;
