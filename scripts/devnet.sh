@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole system on this machine, with demo data (README.md):
+# The whole system on this machine, with demo data (docs/devnet.md):
 #   scripts/devnet.sh          start: set-up, build, anvil (BSC-like and TRON stand-in), deploy, signer, backend,
 #                              listener, reconciler, demo users
 #   scripts/devnet.sh stop     stop every devnet process (by its pid file)
@@ -351,7 +351,7 @@ secret hsm-so-pin
 # tokens in $STATE/softhsm, never the system's token directory), signed with over PKCS#11 as in production. The key is
 # anvil's key #1 — the devnet's deployment records (deployments/devnet-*.json) and the browser tests name it as both
 # contracts' signer — imported into the token sensitive and not extractable; a production key is made in the HSM by
-# the key ceremony instead (`signer hsm-keygen`, README "Going live").
+# the key ceremony instead (`signer hsm-keygen`, docs/going-live.md).
 SOFTHSM_MODULE=
 for module in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do
   [ -f "$module" ] && SOFTHSM_MODULE=$module && break
@@ -546,7 +546,7 @@ caller_secret = "$(cat "$STATE/secrets/caller-backend")"
 every_secs = 604800
 
 # Who runs the service and on what terms, one click from every pay button: examples only; a real operator states its
-# own (README "Going live").
+# own (docs/going-live.md).
 [operator]
 name = "Referral Devnet (example operator)"
 legal_name = "Example Rewards Ltd"
@@ -623,7 +623,7 @@ allow_local = true
 EOF
 chmod 600 "$STATE/backend.toml"
 
-# The assets, created as an operator creates them (README "Going live"): referral-asset reads each token's decimals
+# The assets, created as an operator creates them (docs/going-live.md): referral-asset reads each token's decimals
 # and symbol, checks it is allowed on the chain's contract and the plan's parameters by the plan's rules, and audits
 # the creation; the console's POST /v1/admin/assets takes the same path.
 log "assets through referral-asset: 1 BNB, 2 USDT, 3 USDT on the TRON chain, 4 GUSDT (the generation plan), 5 BUSDT (the"
