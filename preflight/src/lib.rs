@@ -37,8 +37,9 @@
 //! * `tron_network` — on TRON every endpoint (JSON-RPC and gRPC, full and Solidity) answers the same genesis block,
 //!   none of another TRON network (TRON's chain id is the last 4 bytes of the genesis block id) ([`tron_network`]);
 //! * `signer_node` — the signer service's own node of the chain (its `[policy.chains.node]`, as its `GET /v1/signer`
-//!   shows it) answers this chain's id, counts blocks confirmed no deeper than the chain spec's `confirmations` (the
-//!   API's commitments are as of the listener's confirmed block; the signer refuses one above its own), and on a
+//!   shows it) answers this chain's id, on an EVM chain counts blocks confirmed no deeper than the chain spec's
+//!   `confirmations` (the API's commitments are as of the listener's confirmed block; the signer refuses one above its
+//!   own), and on a
 //!   mainnet is reached over TLS (or on the signer's loopback) ([`check_chain_with`]);
 //! * `signer_approvals` — on a mainnet the signer service requires staff approvals for every outflow (its
 //!   `GET /v1/signer` says `approvals`; issue 65) ([`check_chain_with`]).
@@ -353,7 +354,11 @@ impl Findings {
             ),
             Some(_) => {}
         }
-        if let Some(deeper) = node.confirmations.filter(|c| *c > spec.confirmations) {
+        // On an EVM chain the spec's confirmations and the signer's count down from the same head. On TRON the API's
+        // epochs are as of the solidified block, and the signer's node may be a Solidity node (whose head that is) or
+        // a full node: the numbers do not compare, and the check is not made.
+        let evm = spec.tron.is_none();
+        if let Some(deeper) = node.confirmations.filter(|c| evm && *c > spec.confirmations) {
             self.push(
                 "signer_node",
                 Level::Fail,

@@ -499,6 +499,32 @@ async fn a_tron_deployment_with_its_solidity_endpoints_passes() -> eyre::Result<
     Ok(())
 }
 
+/// On TRON the API's epochs are as of the solidified block whatever the signer's node counts (a Solidity node's head is
+/// that block, a full node's is ahead of it): a signer confirming a block deeper than the spec's 0 is no finding there.
+#[tokio::test]
+async fn on_tron_the_signers_confirmations_are_not_compared_with_the_specs() -> eyre::Result<()> {
+    let t = tron().await?;
+    let spec = t.spec(&t.rpc.solidity_url, &t.node.solidity_grpc_url);
+    assert_eq!(spec.confirmations, 0);
+    let node = NodeInfo {
+        chain_id: spec.chain_id,
+        tls: false,
+        loopback: true,
+        answers_chain_id: Some(spec.chain_id),
+        confirmations: Some(1),
+        error: None,
+    };
+    let signer = SignerInfo {
+        address: signer_client::intent::Addr(Address::ZERO),
+        keys: vec![],
+        nodes: vec![node],
+        approvals: false,
+    };
+    let findings = check_chain_with(&spec, &devnet(&t.chain), Some(&signer)).await;
+    assert!(of_check(&findings, "signer_node").is_empty(), "{findings:#?}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_full_node_given_as_tron_solidity_endpoint_is_refused() -> eyre::Result<()> {
     let t = tron().await?;
