@@ -131,3 +131,44 @@ fn every_tool_command_in_the_guides_uses_flags_the_tool_has() -> eyre::Result<()
     assert!(names(&text, "--threshold") && !names(&text, "--rpc-url"), "{text}");
     Ok(())
 }
+
+/// The front door's map (README.md, "Map"; issue 68): a row for every top-level folder the repository tracks and for
+/// every crate of the workspace, with that crate's name, and no row for a folder that is not there.
+#[test]
+fn the_readme_map_names_every_folder_and_crate() -> eyre::Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md"))?;
+    assert!(readme.lines().count() < 150, "README.md is a front door: under 150 lines");
+    let map = readme.split("\n## Map\n").nth(1).and_then(|m| m.split("\n## ").next()).expect("a Map section");
+    // `| `path/` | `crate` or — | what |` rows.
+    let rows: BTreeMap<String, String> = map
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let path = cells.get(1)?.strip_prefix('`')?.strip_suffix("/`")?;
+            Some((path.to_owned(), cells.get(2)?.trim_matches('`').to_owned()))
+        })
+        .collect();
+    for path in rows.keys() {
+        assert!(root.join(path).is_dir(), "the map names {path}/, which is no folder");
+    }
+    let tracked = Command::new("git").arg("-C").arg(&root).args(["ls-files", "-z"]).output()?;
+    assert!(tracked.status.success(), "git ls-files");
+    let folders: std::collections::BTreeSet<String> = String::from_utf8(tracked.stdout)?
+        .split('\0')
+        .filter_map(|f| f.split_once('/').map(|(top, _)| top.to_owned()))
+        .filter(|top| !top.starts_with('.'))
+        .collect();
+    for folder in &folders {
+        assert!(rows.contains_key(folder), "README.md's map has no row for {folder}/");
+    }
+    let workspace: toml::Table = std::fs::read_to_string(root.join("Cargo.toml"))?.parse()?;
+    let members = workspace["workspace"]["members"].as_array().expect("members");
+    assert!(members.len() >= 10, "{members:?}");
+    for member in members.iter().filter_map(|m| m.as_str()) {
+        let manifest: toml::Table = std::fs::read_to_string(root.join(member).join("Cargo.toml"))?.parse()?;
+        let name = manifest["package"]["name"].as_str().expect("a package name");
+        assert_eq!(rows.get(member).map(String::as_str), Some(name), "README.md's map: {member}/ is crate {name}");
+    }
+    Ok(())
+}
