@@ -92,6 +92,10 @@ pub struct Standing {
 
 /// The standing of `wallet` under binary asset `asset_id` (`None` when the wallet is no member of it).
 pub async fn standing(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<Option<Standing>, sqlx::Error> {
+    // One snapshot for every figure: read apart, a close committing between two of the reads showed its line with
+    // the member's reserve and lifetime pairs from before it.
+    let mut tx = pool.begin().await?;
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
     let Some(me) = sqlx::query!(
         r#"SELECT u.user_no, u.paid_in AS "paid_in: Money", u.frozen,
                   n.parent_no, n.side, p.address AS "parent_address?",
@@ -105,7 +109,7 @@ pub async fn standing(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<O
         asset_id,
         wallet.as_slice()
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?
     else {
         return Ok(None);
@@ -121,7 +125,7 @@ pub async fn standing(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<O
         asset_id,
         me.user_no
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
     let mut slots: [Option<NodeRef>; 2] = [None, None];
     for c in children {
@@ -141,7 +145,7 @@ pub async fn standing(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<O
         asset_id,
         me.user_no
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
     let mut leg = [0, 0];
     for l in legs {
@@ -158,7 +162,7 @@ pub async fn standing(pool: &PgPool, asset_id: i32, wallet: Address) -> Result<O
         asset_id,
         me.user_no
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?
     .into_iter()
     .map(|l| {
