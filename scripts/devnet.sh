@@ -64,21 +64,37 @@ stop_all() {
 }
 
 # A free port: the wanted one, or the next free one above it.
+# pick_port VAR PORT: sets VAR to PORT, or the next port after it that is free and not picked for another part of this
+# devnet already (a second devnet beside a first one finds, say, 8592 free for both its WalletConnect relay and its
+# webhook sink: the second to start would die with EADDRINUSE).
+PICKED_PORTS=" "
 pick_port() {
-  local port=$1
+  local var=$1 port=$2
   for _ in $(seq 1 100); do
-    if ! port_taken "$port"; then echo "$port"; return; fi
+    if [[ "$PICKED_PORTS" != *" $port "* ]] && ! port_taken "$port"; then
+      PICKED_PORTS+="$port "
+      printf -v "$var" '%s' "$port"
+      return
+    fi
     port=$((port + 1))
   done
-  die "no free port in $1..$port"
+  die "no free port in $2..$port"
 }
 
 # start NAME COMMAND…: in the background, stdout+stderr to .devnet/logs/NAME.log, pid to .devnet/run/NAME.pid.
 start() {
-  local name=$1
+  local name=$1 pid
   shift
   nohup "$@" >"$STATE/logs/$name.log" 2>&1 &
-  echo $! >"$STATE/run/$name.pid"
+  pid=$!
+  echo "$pid" >"$STATE/run/$name.pid"
+  # alive() knows a service by its command line, which is the forking shell's until the child has exec'd: wait for
+  # it (bounded), or a first health check that comes too soon takes a starting service for a dead one.
+  for _ in $(seq 1 50); do
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$(cmdline_mark "$name")" && return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
 }
 
 # wait_until NAME SECONDS COMMAND…: until COMMAND succeeds; fails clearly (with the log's tail) otherwise.
@@ -269,22 +285,22 @@ command -v prometheus >/dev/null || scripts/ops-test.sh --install-only
 # build lock while this starts).
 [ "${DEVNET_PREBUILT:-0}" = 1 ] || build_all
 
-ANVIL_PORT=$(pick_port "${DEVNET_ANVIL_PORT:-8545}")
-TRON_ANVIL_PORT=$(pick_port "${DEVNET_TRON_ANVIL_PORT:-$((ANVIL_PORT + 1))}")
-TRON_FULL_PORT=$(pick_port "${DEVNET_TRON_FULL_PORT:-8555}")
-TRON_SOLIDITY_PORT=$(pick_port "${DEVNET_TRON_SOLIDITY_PORT:-$((TRON_FULL_PORT + 1))}")
-TRON_GRPC_PORT=$(pick_port "${DEVNET_TRON_GRPC_PORT:-50051}")
-TRON_SOLIDITY_GRPC_PORT=$(pick_port "${DEVNET_TRON_SOLIDITY_GRPC_PORT:-$((TRON_GRPC_PORT + 10))}")
-TRON_HTTP_PORT=$(pick_port "${DEVNET_TRON_HTTP_PORT:-8090}")
-SIGNER_PORT=$(pick_port "${DEVNET_SIGNER_PORT:-8700}")
-API_PORT=$(pick_port "${DEVNET_API_PORT:-8000}")
-API_METRICS_PORT=$(pick_port "${DEVNET_API_METRICS_PORT:-9101}")
-LISTENER_METRICS_PORT=$(pick_port "${DEVNET_LISTENER_METRICS_PORT:-$((API_METRICS_PORT + 1))}")
-RECONCILER_METRICS_PORT=$(pick_port "${DEVNET_RECONCILER_METRICS_PORT:-$((LISTENER_METRICS_PORT + 1))}")
-PROMETHEUS_PORT=$(pick_port "${DEVNET_PROMETHEUS_PORT:-9090}")
-WC_RELAY_PORT=$(pick_port "${DEVNET_WC_RELAY_PORT:-8590}")
-NOTIFIER_METRICS_PORT=$(pick_port "${DEVNET_NOTIFIER_METRICS_PORT:-$((RECONCILER_METRICS_PORT + 1))}")
-WEBHOOK_SINK_PORT=$(pick_port "${DEVNET_WEBHOOK_SINK_PORT:-8591}")
+pick_port ANVIL_PORT "${DEVNET_ANVIL_PORT:-8545}"
+pick_port TRON_ANVIL_PORT "${DEVNET_TRON_ANVIL_PORT:-$((ANVIL_PORT + 1))}"
+pick_port TRON_FULL_PORT "${DEVNET_TRON_FULL_PORT:-8555}"
+pick_port TRON_SOLIDITY_PORT "${DEVNET_TRON_SOLIDITY_PORT:-$((TRON_FULL_PORT + 1))}"
+pick_port TRON_GRPC_PORT "${DEVNET_TRON_GRPC_PORT:-50051}"
+pick_port TRON_SOLIDITY_GRPC_PORT "${DEVNET_TRON_SOLIDITY_GRPC_PORT:-$((TRON_GRPC_PORT + 10))}"
+pick_port TRON_HTTP_PORT "${DEVNET_TRON_HTTP_PORT:-8090}"
+pick_port SIGNER_PORT "${DEVNET_SIGNER_PORT:-8700}"
+pick_port API_PORT "${DEVNET_API_PORT:-8000}"
+pick_port API_METRICS_PORT "${DEVNET_API_METRICS_PORT:-9101}"
+pick_port LISTENER_METRICS_PORT "${DEVNET_LISTENER_METRICS_PORT:-$((API_METRICS_PORT + 1))}"
+pick_port RECONCILER_METRICS_PORT "${DEVNET_RECONCILER_METRICS_PORT:-$((LISTENER_METRICS_PORT + 1))}"
+pick_port PROMETHEUS_PORT "${DEVNET_PROMETHEUS_PORT:-9090}"
+pick_port WC_RELAY_PORT "${DEVNET_WC_RELAY_PORT:-8590}"
+pick_port NOTIFIER_METRICS_PORT "${DEVNET_NOTIFIER_METRICS_PORT:-$((RECONCILER_METRICS_PORT + 1))}"
+pick_port WEBHOOK_SINK_PORT "${DEVNET_WEBHOOK_SINK_PORT:-8591}"
 printf 'ANVIL_PORT=%s\nTRON_ANVIL_PORT=%s\nTRON_FULL_PORT=%s\nTRON_SOLIDITY_PORT=%s\nTRON_GRPC_PORT=%s\nTRON_SOLIDITY_GRPC_PORT=%s\nTRON_HTTP_PORT=%s\nSIGNER_PORT=%s\nAPI_PORT=%s\nAPI_METRICS_PORT=%s\nLISTENER_METRICS_PORT=%s\nRECONCILER_METRICS_PORT=%s\nPROMETHEUS_PORT=%s\nWC_RELAY_PORT=%s\nNOTIFIER_METRICS_PORT=%s\nWEBHOOK_SINK_PORT=%s\n' \
   "$ANVIL_PORT" "$TRON_ANVIL_PORT" "$TRON_FULL_PORT" "$TRON_SOLIDITY_PORT" "$TRON_GRPC_PORT" "$TRON_SOLIDITY_GRPC_PORT" "$TRON_HTTP_PORT" "$SIGNER_PORT" "$API_PORT" "$API_METRICS_PORT" "$LISTENER_METRICS_PORT" "$RECONCILER_METRICS_PORT" \
   "$PROMETHEUS_PORT" "$WC_RELAY_PORT" "$NOTIFIER_METRICS_PORT" "$WEBHOOK_SINK_PORT" >"$STATE/ports.env"
