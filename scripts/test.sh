@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command (README.md): set-up, contract tests, gas snapshot check, on-call artifacts (ops-test.sh), ABI
+# The test command (README.md; `quick` for the quick tier, below): set-up, contract tests, gas snapshot check, on-call artifacts (ops-test.sh), ABI
 # drift check, generated web types check, rustfmt check, module-cycle check, clippy,
 # Rust tests beside the browser tests of the web front, generated requests against the API's OpenAPI document (api-check.sh),
 # and last the members' exit drill (exit-drill.sh), which ends the devnet's use.
@@ -17,6 +17,35 @@ stop_devnet() { if [ "$devnet_was_up" = 0 ] && [ "${KEEP_DEVNET:-0}" != 1 ]; the
 trap 'rm -f "$log"; stop_devnet' EXIT
 started_at=$SECONDS
 step() { printf '\n\033[1;32m==> [%dm%02ds] %s\033[0m\n' $(((SECONDS - started_at) / 60)) $(((SECONDS - started_at) % 60)) "$*"; }
+
+# `scripts/test.sh quick`: the quick tier, minutes with a warm cache and no devnet — formatting, module cycles, the
+# web's catalogues and generated types, clippy, every crate's unit tests and the API's tests (Postgres and Redis,
+# no chain). Every step runs and reports even when an earlier one failed; the exit status is the first failure's.
+if [ "${1:-}" = quick ]; then
+  failed=()
+  check() { local name=$1; shift; step "$name"; "$@" 2>&1 | tee -a "$log" || failed+=("$name"); }
+  step "set-up (idempotent)"
+  scripts/setup.sh
+  check "rust: formatting (cargo fmt --check)" cargo fmt --all --check
+  check "rust: no module imports another in a circle" python3 scripts/module-cycles.py
+  check "web: generated TypeScript is current" node backend/web/scripts/gen-types.mjs --check
+  check "web: every language catalogue is complete" node backend/web/scripts/check-catalogues.mjs
+  check "rust: clippy (warnings are errors)" cargo clippy --workspace --all-targets --quiet -- -D warnings
+  check "rust: unit tests of every crate and the API's tests" \
+    cargo test --workspace --lib --bins --test api --no-fail-fast
+  awk '
+    match($0, /test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed/) { split(substr($0, RSTART, RLENGTH), f, " "); p += f[4]; x += f[6] }
+    /^module-cycles: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
+    END { printf "\nquick: %d passed, %d failed\n", p, x }
+  ' "$log"
+  if [ ${#failed[@]} -gt 0 ]; then
+    printf 'failed steps:\n' >&2
+    printf '  %s\n' "${failed[@]}" >&2
+    exit 1
+  fi
+  exit 0
+fi
+[ $# -eq 0 ] || { echo "usage: scripts/test.sh [quick]" >&2; exit 2; }
 
 step "set-up (idempotent)"
 scripts/setup.sh
