@@ -35,7 +35,7 @@ pub enum AdminError {
     InvalidVersion(#[from] InvalidVersion),
     /// The stored ledger could not be loaded or the placement broke conservation.
     #[error(transparent)]
-    Ledger(#[from] super::LedgerError),
+    Ledger(#[from] crate::error::LedgerError),
     /// The action does not apply in the ledger's current state (stable code for clients).
     #[error("{message}")]
     Refused {
@@ -533,7 +533,7 @@ pub async fn manual_placement(
         "user_nodes_in_level": engine.user(owner).nodes_in(level),
     });
     let out = engine.place_for_company(block, owner, level).ok_or_else(|| refused("level_full", "refused".into()))?;
-    out.check_conservation().map_err(super::LedgerError::from)?;
+    out.check_conservation().map_err(crate::error::LedgerError::from)?;
     // A matrix completed here gets the time of the last applied block, so replays write the same row.
     let completed_at = sqlx::query_scalar!(
         "SELECT max(block_timestamp) FROM chain_events WHERE chain_id = $1 AND block_number = $2",

@@ -4,7 +4,7 @@
 use alloy::primitives::B256;
 use sqlx::PgPool;
 
-use crate::LedgerError;
+use crate::error::LedgerError;
 use crate::events::{ChainEvent, EventKey};
 use crate::load::{self, AssetBook};
 use crate::plan::generation::GenerationEngine;

@@ -3,7 +3,7 @@
 use alloy::primitives::Address;
 use sqlx::PgPool;
 
-use crate::LedgerError;
+use crate::error::LedgerError;
 use crate::plan::{PlanKind, PlanParams, PlanRules};
 
 /// An asset to create: one currency on one chain, with its genesis user and first plan. The parameters' type

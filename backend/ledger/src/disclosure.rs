@@ -3,7 +3,7 @@
 use serde::Serialize;
 use sqlx::PgPool;
 
-use super::LedgerError;
+use crate::error::LedgerError;
 use crate::plan::Amount;
 
 /// Aggregate outcomes of one asset's participants (every user but genesis).

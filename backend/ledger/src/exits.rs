@@ -122,8 +122,8 @@ pub(crate) async fn apply_leave(
     event: &crate::events::ChainEvent,
     leave: Leave,
     credit_no: u64,
-) -> Result<Result<LeaveApplied, Refusal>, crate::LedgerError> {
-    use crate::LedgerError;
+) -> Result<Result<LeaveApplied, Refusal>, crate::error::LedgerError> {
+    use crate::error::LedgerError;
     let Leave { member, to, amount, due } = leave;
     let paid = format!("the contract already paid {amount} to {to}, so custody and the ledger now differ");
     let row = sqlx::query!(

@@ -2,7 +2,7 @@
 
 use alloy::primitives::Address;
 
-use super::LedgerError;
+use crate::error::LedgerError;
 use crate::plan::PlanKind;
 use crate::plan::registry;
 use crate::plan::room::{AssetAt, PlanBook, Tx};

@@ -1,7 +1,7 @@
 //! What the plans' rooms read from the tables every plan shares: plan versions, users, the company's balance, the
 //! next company credit's number.
 
-use crate::LedgerError;
+use crate::error::LedgerError;
 use crate::money::Money;
 use crate::plan::room::Tx;
 use crate::plan::{Amount, PlanRules, PlanSchedule, PlanVersion, RowCounters, UserState};

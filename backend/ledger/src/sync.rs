@@ -5,7 +5,7 @@
 use alloy::primitives::B256;
 use sqlx::PgPool;
 
-use crate::LedgerError;
+use crate::error::LedgerError;
 
 /// A confirmed block the listener has applied through: number and hash (the next block must link to it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashSet};
 use alloy::primitives::B256;
 use sqlx::{Postgres, Transaction};
 
-use super::LedgerError;
 use super::load::AssetBook;
+use crate::error::LedgerError;
 use crate::events::ChainEvent;
 use crate::money::Money;
 use crate::plan::room::{Applied, At};

@@ -12,7 +12,7 @@ use sqlx::{Postgres, Transaction};
 
 use super::kind::{PlanKind, RewardPlan};
 use super::vocabulary::{Amount, Credit, EventOutcome, PlanEvent, Rejection, UserNo};
-use crate::LedgerError;
+use crate::error::LedgerError;
 
 /// The transaction every ledger write runs in.
 pub(crate) type Tx = Transaction<'static, Postgres>;

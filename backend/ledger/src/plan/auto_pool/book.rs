@@ -8,7 +8,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use super::{PlacementCause, PlanEngine, PoolNode, ReserveChange};
-use crate::LedgerError;
+use crate::error::LedgerError;
 use crate::money::Money;
 use crate::plan::kind::{PlanKind, RewardPlan};
 use crate::plan::room::{Applied, AssetAt, At, PlanBook, PlanRoom, Tx};

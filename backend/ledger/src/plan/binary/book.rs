@@ -9,7 +9,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use super::{BinaryClose, BinaryEngine, BinaryParams, Member, Placed, Release, Side, StoredBinary};
-use crate::LedgerError;
+use crate::error::LedgerError;
 use crate::money::Money;
 use crate::plan::kind::{PlanKind, RewardPlan};
 use crate::plan::room::{Applied, AssetAt, At, Closed, PlanBook, PlanRoom, Tx};

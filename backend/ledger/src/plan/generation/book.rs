@@ -6,7 +6,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use super::{GenerationEngine, GenerationParams, PeriodClose, StoredMember};
-use crate::LedgerError;
+use crate::error::LedgerError;
 use crate::money::Money;
 use crate::plan::kind::{PlanKind, RewardPlan};
 use crate::plan::room::{Applied, AssetAt, At, Closed, PlanBook, PlanRoom, Tx};
