@@ -172,3 +172,18 @@ fn the_readme_map_names_every_folder_and_crate() -> eyre::Result<()> {
     }
     Ok(())
 }
+
+/// The listener and the reconciler take their configuration file as their one argument; `--help` is no file name
+/// (it was read as one: "reading --help: No such file or directory", with a backtrace).
+#[test]
+fn the_listener_and_the_reconciler_answer_help_with_their_usage() -> eyre::Result<()> {
+    for (service, example) in
+        [("listener", "listener/listener.example.toml"), ("reconciler", "reconciler/reconciler.example.toml")]
+    {
+        let out = Command::new(service_binary(service)?).arg("--help").output()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{service} --help: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(text.starts_with(&format!("usage: {service} <config.toml>")) && text.contains(example), "{text}");
+    }
+    Ok(())
+}

@@ -36,8 +36,16 @@ where
 }
 
 /// The configuration file named by the first command-line argument (`usage` is the error when there is none).
+/// `-h` or `--help` prints the usage and ends the process: it is no file name.
 pub fn config_argument(usage: &str) -> eyre::Result<std::path::PathBuf> {
-    std::env::args_os().nth(1).map(Into::into).ok_or_else(|| eyre::eyre!("usage: {usage}"))
+    match std::env::args_os().nth(1) {
+        Some(arg) if arg == "-h" || arg == "--help" => {
+            println!("usage: {usage}");
+            std::process::exit(0)
+        }
+        Some(arg) => Ok(arg.into()),
+        None => Err(eyre::eyre!("usage: {usage}")),
+    }
 }
 
 /// Ctrl-C or SIGTERM (what `kill` and service managers send): servers stop accepting and finish the requests in
