@@ -63,7 +63,6 @@ stop_all() {
   done
 }
 
-# A free port: the wanted one, or the next free one above it.
 # pick_port VAR PORT: sets VAR to PORT, or the next port after it that is free and not picked for another part of this
 # devnet already (a second devnet beside a first one finds, say, 8592 free for both its WalletConnect relay and its
 # webhook sink: the second to start would die with EADDRINUSE).

@@ -36,33 +36,41 @@ impl Token {
         )?;
         let token = Token { conf, pin: format!("{:016x}", rand::random::<u64>()) };
         let so_pin = format!("{:016x}", rand::random::<u64>());
-        let out = Command::new("softhsm2-util")
-            .args(["--init-token", "--free", "--label", "referral-signer", "--pin", &token.pin, "--so-pin", &so_pin])
-            .env("SOFTHSM2_CONF", &token.conf)
-            .output()?;
-        eyre::ensure!(
-            out.status.success(),
-            "softhsm2-util ended with {}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        stdout_of(
+            "softhsm2-util",
+            Command::new("softhsm2-util")
+                .args([
+                    "--init-token",
+                    "--free",
+                    "--label",
+                    "referral-signer",
+                    "--pin",
+                    &token.pin,
+                    "--so-pin",
+                    &so_pin,
+                ])
+                .env("SOFTHSM2_CONF", &token.conf),
+        )?;
         Ok(token)
     }
 
     /// The key ceremony: `signer hsm-keygen`, which prints the new key's address and nothing else.
     pub(crate) fn keygen(&self, label: &str) -> eyre::Result<Address> {
-        let out = Command::new(service_binary("signer")?)
-            .args(["hsm-keygen", "--module", module().to_str().unwrap(), "--token-label", "referral-signer"])
-            .args(["--key-label", label])
-            .env("SOFTHSM2_CONF", &self.conf)
-            .env("SIGNER_HSM_PIN", &self.pin)
-            .output()?;
-        eyre::ensure!(
-            out.status.success(),
-            "hsm-keygen ended with {}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Ok(String::from_utf8(out.stdout)?.trim().parse()?)
+        let printed = stdout_of(
+            "hsm-keygen",
+            Command::new(service_binary("signer")?)
+                .args(["hsm-keygen", "--module", module().to_str().unwrap(), "--token-label", "referral-signer"])
+                .args(["--key-label", label])
+                .env("SOFTHSM2_CONF", &self.conf)
+                .env("SIGNER_HSM_PIN", &self.pin),
+        )?;
+        Ok(printed.trim().parse()?)
     }
+}
+
+/// What `command` printed, once it ended successfully; else its status and stderr, named `what`.
+fn stdout_of(what: &str, command: &mut Command) -> eyre::Result<String> {
+    let out = command.output()?;
+    eyre::ensure!(out.status.success(), "{what} ended with {}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    Ok(String::from_utf8(out.stdout)?)
 }

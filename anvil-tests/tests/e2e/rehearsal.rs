@@ -83,8 +83,15 @@ impl Example {
         self.set(path, parsed["v"].clone())
     }
 
-    fn get(&mut self, path: &str) -> String {
-        let value = Self::slot(&mut self.table, path);
+    /// The value at `path` as shipped (a string as itself); reading creates nothing.
+    fn get(&self, path: &str) -> String {
+        let mut value = &toml::Value::Table(self.table.clone());
+        for key in path.split('.') {
+            value = match key.parse::<usize>() {
+                Ok(i) if value.is_array() => &value[i],
+                _ => value.get(key).unwrap_or_else(|| panic!("{}: no {path}", self.shipped)),
+            };
+        }
         value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string())
     }
 
