@@ -5,9 +5,10 @@
 // Fails, listing every key a catalogue misses or has extra, every message whose {placeholders} differ from English's,
 // every plural message without its `other` form, a key two surfaces define, and every key used in src (t("…"),
 // tx("…")) that no English the file may use has. Which file may use which keys: every page file the dApp's (the exit
-// page's files, src/exit/, none of them: that page carries only its own catalogues); the console (src/admin, and the
-// plans' console views in src/plans) the console's too; a file that imports a surface (its index, `import
-// "../i18n/member"`, or its English, `import en from "../i18n/solvency/en.js"`, as the pure helpers do) that surface's.
+// page's files, src/exit/, none of them: that page carries only its own catalogues); the console (src/admin, its pieces
+// in src/ui/console.tsx, and the plans' console views in src/plans) the console's too; a file that imports a surface
+// (its index, `import "../i18n/member"`, or its English, `import en from "../i18n/solvency/en.js"`, as the pure
+// helpers do) that surface's.
 //   node scripts/check-catalogues.mjs        (npm run i18n:check)
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -74,8 +75,13 @@ function* sources(d) {
     else if (/\.(tsx?|jsx?|mjs)$/.test(name)) yield p;
   }
 }
-/** A file of the console (src/admin, and src/plans but for the members' views the dApp loads): it may use console keys. */
-const inConsole = (path) => path.startsWith("src/admin/") || (path.startsWith("src/plans/") && !/\/(member|rules)\.tsx$/.test(path));
+/** What the dApp loads of src/plans: each plan's member and rules views, and the kit's pieces of paying and joining. */
+const DAPP_PLANS = /\/(member|rules)\.tsx$|^src\/plans\/kit\/(payment|pay-facts|inflight|joined|odds|packages|member-props)\.tsx?$/;
+/**
+ * A file of the console (src/admin, its pieces in src/ui/console.tsx, and src/plans but for what the dApp loads): it may
+ * use console keys.
+ */
+const inConsole = (path) => path.startsWith("src/admin/") || path === "src/ui/console.tsx" || (path.startsWith("src/plans/") && !DAPP_PLANS.test(path));
 /**
  * Whether `text` (the file at `path`) imports surface `name`: its index (`import "../i18n/member"`, or a re-export from
  * it, which runs it too) or its English.

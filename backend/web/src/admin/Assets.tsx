@@ -8,11 +8,13 @@ import { ApiError, post } from "../lib/api";
 import { networkLabel } from "../lib/networks";
 import { Addr, Notice, useChainTable } from "../ui/bits";
 import { errorText } from "../ui/account";
-import { type Asset, ConfirmAction, IfCan } from "./common";
+import type { Asset } from "./common";
+import { ConfirmAction, IfCan } from "../ui/console";
 import { t, tx } from "../i18n";
 import { amount } from "../lib/format";
 import type { Schema } from "../generated/api";
-import { PLAN_KINDS, type PlanKind, roomOf } from "../plans";
+import { PLAN_KINDS, roomOf } from "../plans";
+import type { PlanKind } from "../plans/kit/assets";
 
 type CreatedAsset = Schema<"CreatedAsset">;
 type Plan = PlanKind;

@@ -10,7 +10,8 @@ import { Addr, Amount, Loading, Notice, Pager, TxHash, useLoad, usePager } from 
 import { errorText, LoadFailed, useSignedIn } from "../ui/account";
 import { networkLabel, networkName } from "../lib/networks";
 import { assetKey, chainAddress, isTronChain, parseAnyAddress } from "../lib/tron";
-import { type Asset, ConfirmAction, time, useCan } from "./common";
+import { type Asset, time } from "./common";
+import { ConfirmAction, useCan } from "../ui/console";
 import { BarChart, LineChart, type Series } from "./charts";
 import { sendTransfer, type TransferView } from "./Treasury";
 import { missingWords, proposeSigned } from "./authorisation";

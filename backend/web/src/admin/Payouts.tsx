@@ -13,7 +13,8 @@ import { missingWords, proposeSigned, stageWord, type AuthorisationView } from "
 import { networkLabel } from "../lib/networks";
 import { type ConsoleKey, t, tx } from "../i18n";
 import { localHuman } from "../lib/format";
-import { type Asset, AssetPicker, ConfirmAction, IfCan, time, toBase, unixTime } from "./common";
+import { type Asset, AssetPicker, time } from "./common";
+import { ConfirmAction, IfCan, toBase, unixTime } from "../ui/console";
 import type { Schema } from "../generated/api";
 
 type PendingPage = Schema<"PendingPage">;

@@ -3,7 +3,8 @@
 
 import { t } from "../i18n";
 import { Loading, Notice } from "../ui/bits";
-import { type PlanRoom, type PlannedAsset, roomsOf, useLazyView } from "../plans";
+import { type PlanRoom, roomsOf, useLazyView } from "../plans";
+import type { PlannedAsset } from "../plans/kit/assets";
 
 export function Periods(props: { assets: PlannedAsset[] }) {
   const rooms = roomsOf(props.assets).filter((r) => r.periods);

@@ -9,7 +9,9 @@ import { LoadFailed } from "../ui/account";
 import { AssetPicker } from "./common";
 import { t } from "../i18n";
 import type { Schema } from "../generated/api";
-import { type PlanVersionView, type PlannedAsset, roomOf, useLazyView } from "../plans";
+import { roomOf, useLazyView } from "../plans";
+import type { PlannedAsset } from "../plans/kit/assets";
+import type { PlanVersionView } from "../plans/kit/versions";
 
 type Versions = Omit<Schema<"PlanVersions">, "versions"> & { versions: PlanVersionView[] };
 

@@ -7,7 +7,8 @@ import { isAddress } from "viem";
 import { get, post } from "../lib/api";
 import { Addr, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed, useSignedIn } from "../ui/account";
-import { ConfirmAction, IfCan, type StaffRole, time, useCan } from "./common";
+import { time } from "./common";
+import { ConfirmAction, IfCan, type StaffRole, useCan } from "../ui/console";
 import { type ConsoleKey, t, tx } from "../i18n";
 import type { Schema } from "../generated/api";
 

@@ -10,7 +10,8 @@ import { Addr, Amount, AssetAmt, Loading, Notice, Pager, TxHash, useLoad, usePag
 import { errorText, LoadFailed, useSignedIn } from "../ui/account";
 import type { AnyConnection } from "../lib/tron";
 import { networkLabel } from "../lib/networks";
-import { type Asset, AssetPicker, ConfirmAction, IfCan, time, unixTime, toBase, useCan } from "./common";
+import { type Asset, AssetPicker, time } from "./common";
+import { ConfirmAction, IfCan, unixTime, toBase, useCan } from "../ui/console";
 import { t, t as tr, tx } from "../i18n";
 import { Statements } from "./Statements";
 import { localHuman } from "../lib/format";

@@ -9,11 +9,13 @@ import { ApiError, get, post } from "../lib/api";
 import { parseAnyAddress } from "../lib/tron";
 import { Addr, Amount, AssetAmt, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed, useSignedIn } from "../ui/account";
-import { type Asset, AssetPicker, ConfirmAction, IfCan, time } from "./common";
+import { type Asset, AssetPicker, time } from "./common";
+import { ConfirmAction, IfCan } from "../ui/console";
 import { type AuthorisationView, proposeSigned } from "./authorisation";
 import { type ConsoleKey, t, tx } from "../i18n";
 import type { Schema } from "../generated/api";
-import { type PlannedAsset, roomOf, useLazyView } from "../plans";
+import { roomOf, useLazyView } from "../plans";
+import type { PlannedAsset } from "../plans/kit/assets";
 
 type FrozenState = Schema<"FrozenState">;
 

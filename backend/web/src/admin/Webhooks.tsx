@@ -8,7 +8,8 @@ import { useEffect, useState } from "preact/hooks";
 import { call, get, post } from "../lib/api";
 import { CopyButton, Loading, Notice, Pager, useLoad, usePager } from "../ui/bits";
 import { LoadFailed } from "../ui/account";
-import { ConfirmAction, IfCan, time } from "./common";
+import { time } from "./common";
+import { ConfirmAction, IfCan } from "../ui/console";
 import { t, tx } from "../i18n";
 import type { Schema } from "../generated/api";
 

@@ -13,7 +13,7 @@ import { LanguagePicker } from "../ui/language";
 import "../styles.css";
 import type { Assets as AssetsTab } from "./Assets";
 import type { Audit as AuditTab } from "./Audit";
-import { StaffRoles, type StaffRole } from "./common";
+import { StaffRoles, type StaffRole } from "../ui/console";
 import type { Monitoring as MonitoringTab } from "./Monitoring";
 import { Payouts } from "./Payouts";
 import type { PlanVersions as PlanTab } from "./Plan";

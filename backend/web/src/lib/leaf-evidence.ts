@@ -1,6 +1,6 @@
 // The evidence of a lowered leaf (lib/leaf-watch.js), kept in the member's own browser (IndexedDB, a database of its
 // own beside the proofs of lib/proof-store.ts). Before the badge saves a newly verified proof over the member's
-// previous one (src/user/Solvency.tsx), a lower entitlement keeps BOTH proofs here, as they were verified: the
+// previous one (src/user/solvency/check.ts), a lower entitlement keeps BOTH proofs here, as they were verified: the
 // previous one would otherwise be overwritten, and it is half of the evidence. What the member was paid between the
 // two proofs is read next (`judgeEvidence`); a drop the payments explain leaves nothing behind, any other stays here —
 // and the badge's warning with it — until the member deletes it, across reloads and later epochs.
@@ -26,8 +26,8 @@ import type { RewardPage, SolvencyProofAnswer } from "./types";
 
 /**
  * Why the payments between two proofs could not be read, or a leave not counted, as data: the page words it in the
- * reader's language whenever it shows it (src/user/Solvency.tsx `leafWhyText`), since the evidence outlives a change of
- * language. `said`: the operator's server's or the wallet's own words, as the page's errorText gave them.
+ * reader's language whenever it shows it (src/user/solvency/leaf-watch.tsx `leafWhyText`), since the evidence outlives
+ * a change of language. `said`: the operator's server's or the wallet's own words, as the page's errorText gave them.
  */
 export type LeafWhy =
   | { reason: "history_too_long"; max: number }

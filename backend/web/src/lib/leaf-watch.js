@@ -12,7 +12,7 @@
 // leave it has seen. On the auto-pool plan a fall of `reserved` is the plan's own move too: auto-progression spends
 // the reserve on the member's next pool level (PLAN.md §3.6), so it is counted as `spent` there (and only there: on
 // the binary plan a reserve is released to `pending`, the entitlement unchanged). Whatever else lowered the leaf is the
-// drop the badge flags (src/user/Solvency.tsx), with its evidence kept (lib/leaf-evidence.ts) — an admin's forfeit
+// drop the badge flags (src/user/solvency/leaf-watch.tsx), with its evidence kept (lib/leaf-evidence.ts) — an admin's forfeit
 // (SOLVENCY.md §2) included: the API tells the member of none with its block.
 //
 // Plain JavaScript (checked by tsc through JSDoc) and pure: no I/O, no clock, no dependency. Every amount and block is

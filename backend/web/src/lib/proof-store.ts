@@ -1,5 +1,5 @@
 // Each member's latest VERIFIED proof of solvency, kept in their own browser (IndexedDB) per chain, contract, token and
-// member — written by the badge once it has checked the proof against the chain (src/user/Solvency.tsx), read by the
+// member — written by the badge once it has checked the proof against the chain (src/user/solvency/check.ts), read by
 // "Proof of solvency" page's list of saved proofs and by the exit page when it is served from the same site
 // (src/exit/): what a member needs to take their exit (contracts/EXIT.md §7) if the operator's servers are gone. The
 // proof is kept exactly as the server gave it (the JSON of `download=true`, what the exit page and the command-line
@@ -47,7 +47,8 @@ export type StoreProblem = "unavailable" | "would_not_open" | "blocked" | "full"
 
 /**
  * What this module and lib/leaf-evidence.ts throw when IndexedDB fails them: the problem as data, which the page words
- * in the reader's language (src/user/Solvency.tsx `storeProblemText`); the browser's own error, if any, as `cause`.
+ * in the reader's language (src/user/solvency/saved.tsx `storeErrorText`); the browser's own error, if any, as
+ * `cause`.
  */
 export class ProofStoreError extends Error {
   constructor(

@@ -2,32 +2,15 @@
 // list of assets, each tagged with its plan and carrying that plan's public parameters; `roomOf` gives the plan's
 // room: the views only that plan has, each in the plan's own folder beside this file and loaded when first shown.
 // Pages ask the asset's room ("what are this plan's periods?"), never "is this a generation asset?": a new plan adds
-// its folder and one entry in ROOMS, not a branch in every page.
+// its folder and one entry in ROOMS, not a branch in every page. The rooms are built from the plans' kit (./kit: an
+// asset with its plan, paying, the console's new-version form), never from this registry, which loads them.
 
 import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import type { Schema } from "../generated/api";
-import type { AssetPlan, BinaryAssetPlan, GenerationAssetPlan, PublicPlans } from "../lib/types";
+import type { PublicPlans } from "../lib/types";
 import { t } from "../i18n";
-
-/** The fields every page needs of an asset, whatever its plan. */
-export interface AssetBase {
-  asset_id: number;
-  chain_id: number;
-  symbol: string;
-  decimals: number;
-  /** The token contract in the chain's form; the zero address for the chain's native coin. */
-  token: string;
-}
-
-/** An asset on the auto-pool plan (PLAN.md): a fixed registration fee, retopups, pools. */
-export type AutoPoolAsset = AssetBase & { plan: "auto_pool"; params: AssetPlan };
-/** An asset on the generation plan (PLAN-GENERATION.md): packages, levels, a cap, weekly ranks. */
-export type GenerationAsset = AssetBase & { plan: "generation"; params: GenerationAssetPlan };
-/** An asset on the binary plan (PLAN-BINARY.md): packages, two legs, pairs closed per period. */
-export type BinaryAsset = AssetBase & { plan: "binary"; params: BinaryAssetPlan };
-export type PlannedAsset = AutoPoolAsset | GenerationAsset | BinaryAsset;
-export type PlanKind = PlannedAsset["plan"];
+import type { AssetBase, PlanKind, PlannedAsset } from "./kit/assets";
+import type { VersionsProps } from "./kit/versions";
 
 /** Every asset of the public plan list, each with its plan, by asset id. */
 export function plannedAssets(p: PublicPlans | null | undefined): PlannedAsset[] {
@@ -39,21 +22,6 @@ export function plannedAssets(p: PublicPlans | null | undefined): PlannedAsset[]
     ...(p.binary ?? []).map((b): PlannedAsset => ({ ...base(b), plan: "binary", params: b })),
   ];
   return all.sort((a, b) => a.asset_id - b.asset_id);
-}
-
-/** A plan version as `GET /v1/admin/plan` lists it; `params` is the plan's own JSON (its room reads it). */
-export type PlanVersionView = Schema<"PlanVersionView"> & { params: unknown };
-
-/** What the console's Plan tab gives a plan's versions view. */
-export interface VersionsProps {
-  asset: AssetBase;
-  /** Oldest first. */
-  versions: PlanVersionView[];
-  /** The API's `first_allowed_block` for a new version. */
-  minFrom: number;
-  onCreated: () => void;
-  /** The API refused the block as already passed: read the first allowed block again. */
-  onStale: () => void;
 }
 
 /** A view loaded on demand (keeps the console's and the dApp's first load light). */

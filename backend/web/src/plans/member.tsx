@@ -5,45 +5,16 @@
 import type { ComponentType } from "preact";
 import { post } from "../lib/api";
 import { localHuman } from "../lib/format";
-import type { AnyConnection } from "../lib/tron";
-import type { AssetAmount, AssetStanding, SignedPayment } from "../lib/types";
+import type { AssetAmount, SignedPayment } from "../lib/types";
 import { t } from "../i18n";
-import { FeeOutcome, PackageOutcome } from "../user/joined";
-import { type Applied, Payment } from "../user/payment";
-import type { AutoPoolAsset, BinaryAsset, GenerationAsset, PlanKind, PlannedAsset } from ".";
-import type { PlanPackagePay } from "./packages";
+import type { AutoPoolAsset, BinaryAsset, GenerationAsset, PlanKind, PlannedAsset } from "./kit/assets";
+import { FeeOutcome, PackageOutcome } from "./kit/joined";
+import type { JoinProps, PayAgainProps, StandingProps } from "./kit/member-props";
+import type { PlanPackagePay } from "./kit/packages";
+import { type Applied, Payment } from "./kit/payment";
 import { AutoPoolStanding, Retopup } from "./auto-pool/member";
 import { BinaryPackagePay, BinaryStanding, BuyBinaryPackage } from "./binary/member";
 import { BuyPackage, GenerationPackagePay, GenerationStanding } from "./generation/member";
-
-/** What a plan's standing view gets: the asset with its plan, the wallet's profile in it, and a reload counter. */
-export interface StandingProps<A extends PlannedAsset = PlannedAsset> {
-  asset: A;
-  a: AssetStanding;
-  /** The signed-in wallet (0x). */
-  address: string;
-  /** Changes whenever the dashboard reloads (after a payment): the standing reads the API again. */
-  version: number;
-}
-
-/** What a plan's "pay again" view gets (a retopup, another package). */
-export interface PayAgainProps<A extends PlannedAsset = PlannedAsset> {
-  asset: A;
-  a: AssetStanding;
-  connection: AnyConnection;
-  /** Reload the dashboard (the payment was applied or refused). */
-  refresh: () => void;
-}
-
-/** What a plan's registration view gets (a referral link's payment). */
-export interface JoinProps<A extends PlannedAsset = PlannedAsset> {
-  asset: A;
-  connection: AnyConnection;
-  /** The link's sponsor, as the link gives it (0x… or T…). */
-  sponsor: string;
-  onApplied: (a: Applied) => void;
-  onRefused: () => void;
-}
 
 export interface MemberRoom<A extends PlannedAsset = PlannedAsset> {
   /** The wallet's standing under the plan. */

@@ -3,7 +3,8 @@
 
 import type { ComponentType } from "preact";
 import type { AssetDisclosure } from "../lib/types";
-import { type PlanKind, type PlannedAsset, PLAN_KINDS } from ".";
+import { PLAN_KINDS } from ".";
+import type { PlanKind, PlannedAsset } from "./kit/assets";
 import { AutoPoolRules } from "./auto-pool/rules";
 import { BinaryRules } from "./binary/rules";
 import { GenerationRules } from "./generation/rules";

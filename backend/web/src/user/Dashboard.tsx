@@ -32,11 +32,12 @@ import { type AnyConnection, assetKey, chainAddress, isTronChain, networkText, p
 import { networkFileSlug } from "../lib/networks";
 import { LoadFailed, errorText } from "../ui/account";
 import { Addr, Amount, AssetAmt, CopyButton, Loading, Notice, Pager, TxHash, useLoad, usePager } from "../ui/bits";
-import { type AssetBase, type PlannedAsset, withdrawalFeeBps } from "../plans";
+import { withdrawalFeeBps } from "../plans";
+import type { AssetBase, PlannedAsset } from "../plans/kit/assets";
 import { memberRoomOf } from "../plans/member";
 import { ReferralShare } from "./share";
 import { LazyPendingChanges, LazySolvencyBadge } from "./solvency-lazy";
-import { WalletMismatch, notAppliedText } from "./payment";
+import { WalletMismatch, notAppliedText } from "../plans/kit/payment";
 import { t, tx, useLocale } from "../i18n";
 
 const PAGE = 10;

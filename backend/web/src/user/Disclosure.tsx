@@ -4,7 +4,7 @@
 import { t } from "../i18n";
 import { isTronChain, networkText } from "../lib/tron";
 import type { AssetDisclosure } from "../lib/types";
-import type { PlannedAsset } from "../plans";
+import type { PlannedAsset } from "../plans/kit/assets";
 import { RulesCards } from "../plans/rules";
 
 /**

@@ -14,7 +14,7 @@ import { explorerLink, networkName } from "../lib/networks";
 import { LOCALES, type MemberKey, locale, t, tx } from "../i18n";
 import "../i18n/member";
 import type { Schema } from "../generated/api";
-import type { PlannedAsset } from "../plans";
+import type { PlannedAsset } from "../plans/kit/assets";
 import { errorText, LoadFailed, useSignedIn } from "../ui/account";
 import { Amount, Confirm, Loading, Notice, useChainTable, useLoad } from "../ui/bits";
 import "./notifications.css";

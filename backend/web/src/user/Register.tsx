@@ -9,10 +9,10 @@ import { chainAddress, isTronChain, networkText, parseAnyAddress } from "../lib/
 import type { PaymentList, Profile } from "../lib/types";
 import { useSignedIn, useTronLink } from "../ui/account";
 import { Addr, AssetAmt, Notice, useLoad } from "../ui/bits";
-import { load as inFlight } from "./inflight";
-import type { PlannedAsset } from "../plans";
+import { load as inFlight } from "../plans/kit/inflight";
+import type { PlannedAsset } from "../plans/kit/assets";
 import { memberRoomOf } from "../plans/member";
-import { type Applied, notAppliedText } from "./payment";
+import { type Applied, notAppliedText } from "../plans/kit/payment";
 import { SponsorFacts, SponsorRefusal, useSponsor } from "./sponsor";
 
 export function Register(props: {

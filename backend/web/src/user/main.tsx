@@ -22,7 +22,8 @@ import { Disclosure, OtherPlans } from "./Disclosure";
 import { OpenInWallet } from "./openin";
 import type { Register as RegisterView } from "./Register";
 import { LazySolvencySection } from "./solvency-lazy";
-import { type PlannedAsset, plannedAssets, useLazyView } from "../plans";
+import { plannedAssets, useLazyView } from "../plans";
+import type { PlannedAsset } from "../plans/kit/assets";
 
 /** The dashboard, loaded once a wallet signs in (a visitor's first load carries only the plan and its odds). */
 const loadDashboard = () => import("./Dashboard").then((m) => m.Dashboard);

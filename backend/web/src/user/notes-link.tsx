@@ -9,7 +9,8 @@ import { t } from "../i18n";
 import "../i18n/member";
 import { get } from "../lib/api";
 import { num } from "../lib/format";
-import { type PlannedAsset, useLazyView } from "../plans";
+import { useLazyView } from "../plans";
+import type { PlannedAsset } from "../plans/kit/assets";
 import { Loading } from "../ui/bits";
 
 const loadNotes = () => import("./Notifications").then((m) => m.NotesPage);

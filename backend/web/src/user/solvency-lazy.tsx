@@ -1,12 +1,12 @@
 // The proof of solvency's page, badge and the banner of the contract's pending changes load on demand, in their own
-// chunk with the verifier (src/user/Solvency.tsx, src/lib/solvency.js): the first screen of a visitor carries none of
-// it; a signed-in dashboard, or the "Proof of solvency" page, loads it once.
+// chunk with the verifier (src/user/Solvency.tsx and its parts in src/user/solvency/, src/lib/solvency.js): the first
+// screen of a visitor carries none of it; a signed-in dashboard, or the "Proof of solvency" page, loads it once.
 
 import { useEffect, useState } from "preact/hooks";
 import { t } from "../i18n";
 import { LoadFailed } from "../ui/account";
 import type { AnyConnection } from "../lib/tron";
-import type { BadgeProps } from "./Solvency";
+import type { BadgeProps } from "./solvency/check";
 
 type SolvencyModule = typeof import("./Solvency");
 

@@ -201,7 +201,7 @@ export default {
   "solvency.leaf_why_no_tronlink": "TronLink غير متاح",
   "solvency.leaf_why_leave_unreadable": "تسجّل المعاملة {tx} مغادرةً بصيغة لا تستطيع هذه الصفحة قراءتها",
   "solvency.leaf_why_no_leave_there": "لا تتضمن المعاملة {tx} أي مغادرة لك من عقود هذا التطبيق",
-  // The payment flow's (src/user/payment.tsx: register, retopup, their steps and refusals).
+  // The payment flow's (src/plans/kit/payment.tsx: register, retopup, their steps and refusals).
   "payment.progress": "التقدّم",
   "payment.paid_tronlink": "يُدفع {asset} عبر TronLink.",
   "payment.no_tronlink": "لم يُعثر على TronLink: ثبّت إضافة TronLink للدفع به.",

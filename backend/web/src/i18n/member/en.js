@@ -1,4 +1,4 @@
-// The members' pay-facts strings (src/user/pay-facts.tsx), the payment flow's (src/user/payment.tsx) and their notifications' (src/user/Notifications.tsx,
+// The members' pay-facts strings (src/plans/kit/pay-facts.tsx), the payment flow's (src/plans/kit/payment.tsx) and their notifications' (src/user/Notifications.tsx,
 // src/user/notes-link.tsx), a surface of their own (src/i18n/member/index.ts): they load with the dashboard, the
 // registration and the notifications, never with the first page. Every other catalogue here has exactly these keys
 // (npm run i18n:check), and none is the dApp's or the console's.
@@ -205,7 +205,7 @@ export default {
   "solvency.leaf_why_no_tronlink": "TronLink is not available",
   "solvency.leaf_why_leave_unreadable": "the transaction {tx} records a leave in a form this page cannot read",
   "solvency.leaf_why_no_leave_there": "the transaction {tx} holds no leave of yours from this dApp's contracts",
-  // The payment flow's (src/user/payment.tsx: register, retopup, their steps and refusals).
+  // The payment flow's (src/plans/kit/payment.tsx: register, retopup, their steps and refusals).
   "payment.progress": "Progress",
   "payment.paid_tronlink": "{asset} is paid with TronLink.",
   "payment.no_tronlink": "TronLink was not found: install the TronLink extension to pay in it.",

@@ -201,7 +201,7 @@ export default {
   "solvency.leaf_why_no_tronlink": "TronLink no está disponible",
   "solvency.leaf_why_leave_unreadable": "la transacción {tx} registra una salida en una forma que esta página no puede leer",
   "solvency.leaf_why_no_leave_there": "la transacción {tx} no contiene ninguna salida tuya de los contratos de esta dApp",
-  // The payment flow's (src/user/payment.tsx: register, retopup, their steps and refusals).
+  // The payment flow's (src/plans/kit/payment.tsx: register, retopup, their steps and refusals).
   "payment.progress": "Progreso",
   "payment.paid_tronlink": "{asset} se paga con TronLink.",
   "payment.no_tronlink": "No se encontró TronLink: instala la extensión de TronLink para pagar con él.",

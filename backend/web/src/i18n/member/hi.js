@@ -201,7 +201,7 @@ export default {
   "solvency.leaf_why_no_tronlink": "TronLink उपलब्ध नहीं है",
   "solvency.leaf_why_leave_unreadable": "लेनदेन {tx} में निकास ऐसे रूप में दर्ज है जिसे यह पेज पढ़ नहीं सकता",
   "solvency.leaf_why_no_leave_there": "लेनदेन {tx} में इस dApp के कॉन्ट्रैक्ट से आपका कोई निकास नहीं है",
-  // The payment flow's (src/user/payment.tsx: register, retopup, their steps and refusals).
+  // The payment flow's (src/plans/kit/payment.tsx: register, retopup, their steps and refusals).
   "payment.progress": "प्रगति",
   "payment.paid_tronlink": "{asset} का भुगतान TronLink से होता है।",
   "payment.no_tronlink": "TronLink नहीं मिला: इससे भुगतान के लिए TronLink एक्सटेंशन इंस्टॉल करें।",

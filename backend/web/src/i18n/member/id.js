@@ -201,7 +201,7 @@ export default {
   "solvency.leaf_why_no_tronlink": "TronLink tidak tersedia",
   "solvency.leaf_why_leave_unreadable": "transaksi {tx} mencatat keluarnya Anda dalam bentuk yang tidak dapat dibaca halaman ini",
   "solvency.leaf_why_no_leave_there": "transaksi {tx} tidak memuat keluarnya Anda dari kontrak dApp ini",
-  // The payment flow's (src/user/payment.tsx: register, retopup, their steps and refusals).
+  // The payment flow's (src/plans/kit/payment.tsx: register, retopup, their steps and refusals).
   "payment.progress": "Kemajuan",
   "payment.paid_tronlink": "{asset} dibayar dengan TronLink.",
   "payment.no_tronlink": "TronLink tidak ditemukan: pasang ekstensi TronLink untuk membayar dengannya.",

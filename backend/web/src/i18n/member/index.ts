@@ -1,7 +1,7 @@
-// The members' own strings beside a pay button (src/user/pay-facts.tsx), in the binary plan's member views and in their
-// notifications and e-mail pages (src/user/Notifications.tsx, src/user/notes-link.tsx), a surface beside the dApp's
-// (src/i18n/index.ts `addSurface`): English bundled with the pages that pay (the dashboard, the registration), the other
-// languages each a chunk loaded when picked. Importing this module adds them.
+// The members' own strings beside a pay button (src/plans/kit/pay-facts.tsx), in the binary plan's member views and in
+// their notifications and e-mail pages (src/user/Notifications.tsx, src/user/notes-link.tsx), a surface beside the
+// dApp's (src/i18n/index.ts `addSurface`): English bundled with the pages that pay (the dashboard, the registration), the
+// other languages each a chunk loaded when picked. Importing this module adds them.
 
 import { addSurface } from "..";
 import en from "./en.js";

@@ -201,7 +201,7 @@ export default {
   "solvency.leaf_why_no_tronlink": "o TronLink não está disponível",
   "solvency.leaf_why_leave_unreadable": "a transação {tx} registra uma saída em um formato que esta página não consegue ler",
   "solvency.leaf_why_no_leave_there": "a transação {tx} não contém nenhuma saída sua dos contratos deste dApp",
-  // The payment flow's (src/user/payment.tsx: register, retopup, their steps and refusals).
+  // The payment flow's (src/plans/kit/payment.tsx: register, retopup, their steps and refusals).
   "payment.progress": "Andamento",
   "payment.paid_tronlink": "{asset} é pago com a TronLink.",
   "payment.no_tronlink": "A TronLink não foi encontrada: instale a extensão TronLink para pagar com ela.",

@@ -1,9 +1,9 @@
-// The proof of solvency's own strings (src/user/Solvency.tsx — the page, the badge on the dashboard's cards, the
-// banner of pending changes — and the helpers that word its findings: src/lib/solvency.js, solvency-round.js,
-// solvency-chain.ts), a surface beside the dApp's (src/i18n/index.ts `addSurface`): English bundled with the page's
-// lazy chunk, the other languages each a chunk loaded when picked; the first page never carries any of it. Importing
-// this module adds them, and makes the pure helpers (src/i18n/words.js) speak the reader's language, their block
-// numbers and epochs in the reader's digits.
+// The proof of solvency's own strings (src/user/Solvency.tsx and its parts in src/user/solvency/ — the page, the badge
+// on the dashboard's cards, the banner of pending changes — and the helpers that word its findings: src/lib/solvency.js,
+// solvency-round.js, solvency-chain.ts), a surface beside the dApp's (src/i18n/index.ts `addSurface`): English bundled
+// with the page's lazy chunk, the other languages each a chunk loaded when picked; the first page never carries any of
+// it. Importing this module adds them, and makes the pure helpers (src/i18n/words.js) speak the reader's language, their
+// block numbers and epochs in the reader's digits.
 
 import { type SolvencyKey, addSurface, t } from "..";
 import { plain } from "../../lib/format";

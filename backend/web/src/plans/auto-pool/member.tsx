@@ -5,10 +5,10 @@ import { useState } from "preact/hooks";
 import { get, post } from "../../lib/api";
 import type { AssetStanding, NodesPage, SignedPayment } from "../../lib/types";
 import { AssetAmt, Pager, useLoad, usePager } from "../../ui/bits";
-import { Payment } from "../../user/payment";
+import { Payment } from "../kit/payment";
 import { t, tx } from "../../i18n";
-import type { AutoPoolAsset } from "..";
-import type { PayAgainProps, StandingProps } from "../member";
+import type { AutoPoolAsset } from "../kit/assets";
+import type { PayAgainProps, StandingProps } from "../kit/member-props";
 
 const PAGE = 10;
 const MATRIX_SLOTS = 14;

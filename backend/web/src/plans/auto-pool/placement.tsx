@@ -5,13 +5,14 @@ import { useState } from "preact/hooks";
 import { isAddress } from "viem";
 import { get, post } from "../../lib/api";
 import { Amount, AssetAmt, Notice, useLoad } from "../../ui/bits";
-import { type Asset, ConfirmAction, IfCan } from "../../admin/common";
+import { ConfirmAction, IfCan } from "../../ui/console";
+import type { AssetBase } from "../kit/assets";
 import type { Schema } from "../../generated/api";
 import { t, tx } from "../../i18n";
 
 type Placed = Schema<"ManualPlacement">;
 
-export function ManualPlacement(props: { asset: Asset }) {
+export function ManualPlacement(props: { asset: AssetBase }) {
   return (
     <IfCan need="admin">
       <Placement asset={props.asset} />
@@ -19,7 +20,7 @@ export function ManualPlacement(props: { asset: Asset }) {
   );
 }
 
-function Placement(props: { asset: Asset }) {
+function Placement(props: { asset: AssetBase }) {
   const [user, setUser] = useState("");
   const [level, setLevel] = useState("1");
   const [result, setResult] = useState<Placed | null>(null);

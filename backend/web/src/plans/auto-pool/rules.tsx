@@ -6,7 +6,7 @@ import { bps } from "../../lib/format";
 import { assetKey, isTronChain, networkText } from "../../lib/tron";
 import type { AssetDisclosure, AssetPlan } from "../../lib/types";
 import { AssetAmt } from "../../ui/bits";
-import { Odds } from "../../user/Odds";
+import { Odds } from "../kit/odds";
 
 export function AutoPoolRules(props: { plan: AssetPlan; d?: AssetDisclosure }) {
   const { plan: p, d } = props;

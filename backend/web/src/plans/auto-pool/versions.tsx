@@ -2,11 +2,13 @@
 // future block, checked here by the same rules the API applies (PLAN.md §0) before it is sent.
 
 import { useState } from "preact/hooks";
-import { human } from "../../lib/format";
+import { human, time } from "../../lib/format";
 import { Amount } from "../../ui/bits";
-import { type Asset, CreateVersion, DraftField, FirstAllowed, IfCan, firstAllowedText, proposedFrom, time, toBase } from "../../admin/common";
+import { IfCan, toBase } from "../../ui/console";
+import type { AssetBase } from "../kit/assets";
+import { CreateVersion, DraftField, FirstAllowed, firstAllowedText, proposedFrom } from "../kit/version-form";
 import type { Schema } from "../../generated/api";
-import type { VersionsProps } from "..";
+import type { VersionsProps } from "../kit/versions";
 import { t } from "../../i18n";
 
 /** As stored: amounts are base-unit decimal strings. */
@@ -171,7 +173,7 @@ export function AutoPoolVersions(props: VersionsProps) {
 }
 
 function NewVersion(props: {
-  asset: Asset;
+  asset: AssetBase;
   latest: Version;
   /** The API's `first_allowed_block`: after the confirmed head, every applied event and the latest version's start. */
   minFrom: number;

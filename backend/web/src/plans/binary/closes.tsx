@@ -7,7 +7,7 @@ import { get } from "../../lib/api";
 import { LoadFailed } from "../../ui/account";
 import { AssetAmt, Loading, Notice, useLoad } from "../../ui/bits";
 import type { BinaryCloses as Closes } from "../../lib/types";
-import type { BinaryAsset, PlannedAsset } from "..";
+import type { BinaryAsset, PlannedAsset } from "../kit/assets";
 import { t } from "../../i18n";
 import { dateTime } from "../../lib/format";
 

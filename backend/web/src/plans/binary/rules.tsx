@@ -5,7 +5,7 @@
 import { bps, num } from "../../lib/format";
 import type { AssetDisclosure, BinaryAssetPlan } from "../../lib/types";
 import { AssetAmt } from "../../ui/bits";
-import { Odds } from "../../user/Odds";
+import { Odds } from "../kit/odds";
 import { t, tx } from "../../i18n";
 
 /** What the plan is and how its members have fared, before anyone pays. */

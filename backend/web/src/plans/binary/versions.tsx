@@ -4,12 +4,13 @@
 // between versions: they are shown, not edited.
 
 import { useState } from "preact/hooks";
-import { bps, human } from "../../lib/format";
+import { bps, human, time } from "../../lib/format";
 import { Amount } from "../../ui/bits";
-import { type Asset, CreateVersion, DraftField, FirstAllowed, firstAllowedText, proposedFrom, time, toBase, unixTime } from "../../admin/common";
+import { toBase, unixTime } from "../../ui/console";
+import type { AssetBase } from "../kit/assets";
+import { CreateVersion, DraftField, FirstAllowed, firstAllowedText, proposedFrom } from "../kit/version-form";
 import type { Schema } from "../../generated/api";
-import type { VersionsProps } from "..";
-import { VersionsFrame } from "../versions";
+import { VersionsFrame, type VersionsProps } from "../kit/versions";
 import { t } from "../../i18n";
 
 /** The API keeps every amount at most (2^128 − 1) / 10^4 / 10^9 so that its sums and products stay exact. */
@@ -133,7 +134,7 @@ export function checkBinaryDraft(
 }
 
 /** Every version of a binary asset's parameters, oldest first. */
-function BinaryVersionTable(props: { asset: Asset; versions: Version[] }) {
+function BinaryVersionTable(props: { asset: AssetBase; versions: Version[] }) {
   const { asset } = props;
   const amt = (base: string) => <Amount base={base} decimals={asset.decimals} symbol={asset.symbol} />;
   return (
@@ -182,7 +183,7 @@ function BinaryVersionTable(props: { asset: Asset; versions: Version[] }) {
 }
 
 /** A new version from a future block; the period and the weeks' origin carried over from the latest. */
-function NewBinaryVersion(props: { asset: Asset; latest: Version; minFrom: number; onCreated: () => void; onStale: () => void }) {
+function NewBinaryVersion(props: { asset: AssetBase; latest: Version; minFrom: number; onCreated: () => void; onStale: () => void }) {
   const { asset, latest, minFrom } = props;
   const [draft, setDraft] = useState<Draft>(() => draftOf(latest.params, asset.decimals, proposedFrom(minFrom)));
   const checked = checkBinaryDraft(draft, asset.decimals, minFrom, latest.params);

@@ -6,9 +6,9 @@ import { bps } from "../../lib/format";
 import type { GenerationStanding as Standing } from "../../lib/types";
 import type { GenerationAssetPlan } from "../../lib/types";
 import { Amount, AssetAmt, Loading, Notice, useLoad } from "../../ui/bits";
-import { BuyAnother, PackagePay, type PackagePayProps } from "../packages";
-import type { GenerationAsset } from "..";
-import type { PayAgainProps, StandingProps } from "../member";
+import { BuyAnother, PackagePay, type PackagePayProps } from "../kit/packages";
+import type { GenerationAsset } from "../kit/assets";
+import type { PayAgainProps, StandingProps } from "../kit/member-props";
 import { t, tx } from "../../i18n";
 import { errorText } from "../../ui/account";
 

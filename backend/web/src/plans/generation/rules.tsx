@@ -4,7 +4,7 @@
 import { bps } from "../../lib/format";
 import type { AssetDisclosure, GenerationAssetPlan } from "../../lib/types";
 import { AssetAmt } from "../../ui/bits";
-import { Odds } from "../../user/Odds";
+import { Odds } from "../kit/odds";
 import { t, tx } from "../../i18n";
 
 /** Levels with the same share and requirement, as one line: "levels 6–10: 1 % each, open with 4–5 directs". */

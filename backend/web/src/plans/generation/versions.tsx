@@ -3,12 +3,13 @@
 // sent. Weeks are numbered from `week_origin`, which no later version may move: it is shown, not edited.
 
 import { useState } from "preact/hooks";
-import { bps, human } from "../../lib/format";
+import { bps, human, time } from "../../lib/format";
 import { Amount } from "../../ui/bits";
-import { type Asset, CreateVersion, DraftField, FirstAllowed, firstAllowedText, proposedFrom, time, toBase, unixTime } from "../../admin/common";
+import { toBase, unixTime } from "../../ui/console";
+import type { AssetBase } from "../kit/assets";
+import { CreateVersion, DraftField, FirstAllowed, firstAllowedText, proposedFrom } from "../kit/version-form";
 import type { Schema } from "../../generated/api";
-import type { VersionsProps } from "..";
-import { VersionsFrame } from "../versions";
+import { VersionsFrame, type VersionsProps } from "../kit/versions";
 import { t } from "../../i18n";
 
 const LEVELS = 20;
@@ -126,7 +127,7 @@ function checkGenerationDraft(
 }
 
 /** Every version of a generation asset's parameters, oldest first. */
-function GenerationVersionTable(props: { asset: Asset; versions: Version[] }) {
+function GenerationVersionTable(props: { asset: AssetBase; versions: Version[] }) {
   const { asset } = props;
   const amt = (base: string) => <Amount base={base} decimals={asset.decimals} symbol={asset.symbol} />;
   return (
@@ -172,7 +173,7 @@ function GenerationVersionTable(props: { asset: Asset; versions: Version[] }) {
  * A new version from a future block; `week_origin` carried over from the latest. `minFrom` is the API's
  * `first_allowed_block`; `onStale` reads it again after the API refused a block as already passed.
  */
-function NewGenerationVersion(props: { asset: Asset; latest: Version; minFrom: number; onCreated: () => void; onStale: () => void }) {
+function NewGenerationVersion(props: { asset: AssetBase; latest: Version; minFrom: number; onCreated: () => void; onStale: () => void }) {
   const { asset, latest, minFrom } = props;
   const [draft, setDraft] = useState<Draft>(() => draftOf(latest.params, asset.decimals, proposedFrom(minFrom)));
   const checked = checkGenerationDraft(draft, asset.decimals, minFrom, latest.params.week_origin);

@@ -6,7 +6,7 @@ import { get } from "../../lib/api";
 import { LoadFailed } from "../../ui/account";
 import { AssetAmt, Loading, Notice, useLoad } from "../../ui/bits";
 import type { WeekCloses } from "../../lib/types";
-import type { GenerationAsset, PlannedAsset } from "..";
+import type { GenerationAsset, PlannedAsset } from "../kit/assets";
 import { t } from "../../i18n";
 import { dateTime } from "../../lib/format";
 

@@ -5,16 +5,16 @@
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, post } from "../lib/api";
-import { phrase, t, tx } from "../i18n";
-import "../i18n/member";
-import { amount as amountText, clock, dateTime, localHuman } from "../lib/format";
-import { type AnyConnection, type TronConnection, isNative, isTronChain, networkText } from "../lib/tron";
-import type { AssetAmount, AssetPlan, RegistrationStatus, SignedPayment } from "../lib/types";
-import { type Connection, WalletError } from "../lib/wallet";
-import { type Wallet, approveOf } from "../lib/any-wallet";
-import { connectEvmWallet, connectTronLinkWallet, errorText, useTronLink, useWallets } from "../ui/account";
-import { Addr, Notice } from "../ui/bits";
+import { ApiError, post } from "../../lib/api";
+import { phrase, t, tx } from "../../i18n";
+import "../../i18n/member";
+import { amount as amountText, clock, dateTime, localHuman } from "../../lib/format";
+import { type AnyConnection, type TronConnection, isNative, isTronChain, networkText } from "../../lib/tron";
+import type { AssetAmount, AssetPlan, RegistrationStatus, SignedPayment } from "../../lib/types";
+import { type Connection, WalletError } from "../../lib/wallet";
+import { type Wallet, approveOf } from "../../lib/any-wallet";
+import { connectEvmWallet, connectTronLinkWallet, errorText, useTronLink, useWallets } from "../../ui/account";
+import { Addr, Notice } from "../../ui/bits";
 import {
   type InFlight,
   type Slot,
@@ -31,7 +31,7 @@ import {
   whenReleased,
 } from "./inflight";
 import { PayFacts } from "./pay-facts";
-import { badgeId, useVerdict } from "./solvency-verdict";
+import { badgeId, useVerdict } from "../../ui/solvency-verdict";
 
 /** How long the ledger may take to apply a mined payment before the page says so. */
 const APPLY_DEADLINE_MS = 180_000;

@@ -1,6 +1,7 @@
-// The proof of solvency's verdict per asset, as the signed-in member's badge judged it (src/user/Solvency.tsx), for
-// the pay buttons (src/user/payment.tsx) to read: the badge computes it once; a payment only asks. Small and in the
-// main chunk (the badge's own chunk loads on demand); a page without a badge (the public plan page) has no verdict.
+// The proof of solvency's verdict per asset, as the signed-in member's badge judged it (src/user/solvency/badge.tsx),
+// for the pay buttons (src/plans/kit/payment.tsx) to read: the badge computes it once; a payment only asks. Small and
+// in the main chunk (the badge's own chunk loads on demand); a page without a badge (the public plan page) has no
+// verdict.
 
 import { useEffect, useState } from "preact/hooks";
 

@@ -1,9 +1,9 @@
 // How an asset's participants have fared (PLAN.md §9), for every plan's card: the live figures from the disclosure.
 
-import { t, tx } from "../i18n";
-import { num, percent } from "../lib/format";
-import type { AssetDisclosure } from "../lib/types";
-import { AssetAmt } from "../ui/bits";
+import { t, tx } from "../../i18n";
+import { num, percent } from "../../lib/format";
+import type { AssetDisclosure } from "../../lib/types";
+import { AssetAmt } from "../../ui/bits";
 
 /** How the participants of an asset have fared; with `atCap`, how many have reached their cap (generation plan). */
 export function Odds(props: { d: AssetDisclosure; symbol: string; atCap?: boolean }) {

@@ -2,10 +2,10 @@
 // PLAN.md §2) or the package bought (the generation and binary plans). The plans' member rooms (src/plans/member.tsx)
 // name which one their registration shows.
 
-import { tx } from "../i18n";
-import { amount, localHuman } from "../lib/format";
-import type { AssetPlan } from "../lib/types";
-import { Notice, TxHash } from "../ui/bits";
+import { tx } from "../../i18n";
+import { amount, localHuman } from "../../lib/format";
+import type { AssetPlan } from "../../lib/types";
+import { Notice, TxHash } from "../../ui/bits";
 import type { Applied, PayPlan } from "./payment";
 
 /** What the fee did (PLAN.md §2): the sponsor's pool entry, or the direct reward and the operator's part. */

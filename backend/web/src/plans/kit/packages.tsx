@@ -1,14 +1,14 @@
 // A package picker and its pay button, for every plan that sells packages (the generation and binary plans):
-// joining and buying again, with the same never-charged-twice flow as every payment (src/user/payment.tsx).
+// joining and buying again, with the same never-charged-twice flow as every payment (./payment.tsx).
 
 import type { ComponentChildren, ComponentType } from "preact";
 import { useState } from "preact/hooks";
-import { post } from "../lib/api";
-import type { AnyConnection } from "../lib/tron";
-import type { AssetAmount, AssetStanding, SignedPayment } from "../lib/types";
-import { load as inFlight } from "../user/inflight";
-import { type Applied, type PayPlan, type Phase, Payment } from "../user/payment";
-import { t } from "../i18n";
+import { post } from "../../lib/api";
+import type { AnyConnection } from "../../lib/tron";
+import type { AssetAmount, AssetStanding, SignedPayment } from "../../lib/types";
+import { load as inFlight } from "./inflight";
+import { type Applied, type PayPlan, type Phase, Payment } from "./payment";
+import { t } from "../../i18n";
 
 export interface PackagePayProps {
   /** The asset and the packages its plan sells. */

@@ -5,12 +5,12 @@
 // shows no price, only its age), the operator from `/v1/public/operator`.
 
 import { useEffect, useState } from "preact/hooks";
-import "../i18n/member";
-import { t, tx } from "../i18n";
-import { publicCall } from "../lib/api";
-import { dateTime, localHuman } from "../lib/format";
-import { decimalToScaled, fiat, mulPrice, rough } from "../lib/money";
-import type { AssetAmount, PriceQuote, PublicOperator, PublicPrices } from "../lib/types";
+import "../../i18n/member";
+import { t, tx } from "../../i18n";
+import { publicCall } from "../../lib/api";
+import { dateTime, localHuman } from "../../lib/format";
+import { decimalToScaled, fiat, mulPrice, rough } from "../../lib/money";
+import type { AssetAmount, PriceQuote, PublicOperator, PublicPrices } from "../../lib/types";
 
 /** How long the page keeps an answer before asking again (the API keeps its own for `[prices] cache_secs`). */
 const KEEP_MS = 60_000;

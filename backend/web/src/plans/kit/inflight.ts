@@ -9,7 +9,7 @@
 // that another tab (or the same one reloaded, once the lock is gone with the old page) can tell "a wallet is being
 // asked right now" from "the page that asked is gone".
 
-import type { SignedPayment } from "../lib/types";
+import type { SignedPayment } from "../../lib/types";
 
 export type PaymentKind = "register" | "retopup";
 
