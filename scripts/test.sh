@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README.md; `quick` for the quick tier, below): set-up, contract tests, gas snapshot check, on-call artifacts (ops-test.sh), ABI
-# drift check, generated web types check, rustfmt check, module-cycle check, clippy,
+# drift check, generated web types check, rustfmt check, module-cycle checks (Rust, web), clippy,
 # Rust tests beside the browser tests of the web front, generated requests against the API's OpenAPI document (api-check.sh),
 # and last the members' exit drill (exit-drill.sh), which ends the devnet's use.
 # Ends with one line totalling every runner's results.
@@ -28,6 +28,7 @@ if [ "${1:-}" = quick ]; then
   scripts/setup.sh
   check "rust: formatting (cargo fmt --check)" cargo fmt --all --check
   check "rust: no module imports another in a circle" python3 scripts/module-cycles.py
+  check "web: no module imports another in a circle" node backend/web/scripts/import-cycles.mjs
   check "web: generated TypeScript is current" node backend/web/scripts/gen-types.mjs --check
   check "web: every language catalogue is complete" node backend/web/scripts/check-catalogues.mjs
   check "rust: clippy (warnings are errors)" cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -36,6 +37,7 @@ if [ "${1:-}" = quick ]; then
   awk '
     match($0, /test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed/) { split(substr($0, RSTART, RLENGTH), f, " "); p += f[4]; x += f[6] }
     /^module-cycles: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
+    /^import-cycles: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
     END { printf "\nquick: %d passed, %d failed\n", p, x }
   ' "$log"
   if [ ${#failed[@]} -gt 0 ]; then
@@ -47,106 +49,105 @@ if [ "${1:-}" = quick ]; then
 fi
 [ $# -eq 0 ] || { echo "usage: scripts/test.sh [quick]" >&2; exit 2; }
 
+# The full run. Every step runs and reports even when an earlier one failed (a step that needs what failed says it
+# did not run, and why); the run fails at the end, naming each failed step.
+failed=()
+check() { local name=$1; shift; step "$name"; "$@" 2>&1 | tee -a "$log" || failed+=("$name"); }
+skipped() { step "$1"; echo "not run: $2" | tee -a "$log"; failed+=("$1 (not run: $2)"); }
+
 step "set-up (idempotent)"
 scripts/setup.sh
 
-step "contracts: forge build + forge test"
-(cd contracts && ../node_modules/.bin/forge build && ../node_modules/.bin/forge test) 2>&1 | tee -a "$log"
-
-step "contracts: gas snapshot check (payout benchmark)"
-(cd contracts && ../node_modules/.bin/forge snapshot --match-path 'test/bench/*' --check)
-
-step "ops: alert rules (promtool check + unit tests), dashboard and runbooks against ops/metrics.md"
-scripts/ops-test.sh 2>&1 | tee -a "$log"
-
-step "abi: artifacts match contracts/src"
-cargo run --quiet -p abi-codegen -- --check
-
-step "web: TypeScript generated from the ABI artifacts and openapi.json is current"
-node backend/web/scripts/gen-types.mjs --check
-
-step "web: every language catalogue has every key English has, and English every key the pages use"
-node backend/web/scripts/check-catalogues.mjs
-
-step "rust: formatting (cargo fmt --check)"
+check "contracts: forge build + forge test" bash -c 'cd contracts && ../node_modules/.bin/forge build && ../node_modules/.bin/forge test'
+check "contracts: gas snapshot check (payout benchmark)" \
+  bash -c "cd contracts && ../node_modules/.bin/forge snapshot --match-path 'test/bench/*' --check"
+check "ops: alert rules (promtool check + unit tests), dashboard and runbooks against ops/metrics.md" scripts/ops-test.sh
+check "abi: artifacts match contracts/src" cargo run --quiet -p abi-codegen -- --check
+check "web: TypeScript generated from the ABI artifacts and openapi.json is current" \
+  node backend/web/scripts/gen-types.mjs --check
+check "web: every language catalogue has every key English has, and English every key the pages use" \
+  node backend/web/scripts/check-catalogues.mjs
 if cargo fmt --version >/dev/null 2>&1; then
-  cargo fmt --all --check
+  check "rust: formatting (cargo fmt --check)" cargo fmt --all --check
 else
   echo "warning: rustfmt is not installed for this toolchain; formatting not checked" >&2
 fi
+check "rust: no module imports another in a circle (scripts/module-cycles.py)" python3 scripts/module-cycles.py
+check "web: no module imports another in a circle (backend/web/scripts/import-cycles.mjs)" \
+  node backend/web/scripts/import-cycles.mjs
+check "rust: clippy (warnings are errors)" cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-step "rust: no module imports another in a circle (scripts/module-cycles.py)"
-python3 scripts/module-cycles.py 2>&1 | tee -a "$log"
-
-step "rust: clippy (warnings are errors)"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
-
-step "rust: cargo test --workspace beside the browser tests (Chromium, on the devnet)"
 # Both wait on blocks more than they compute (each alone leaves about half of two cores idle), and they share
 # nothing but the machine: the Rust tests start their own anvil nodes and scratch databases on ports of their own,
 # the browser tests use the devnet. So they run side by side; the Rust tests' output is shown when they end.
 # Except the tests that bound how fast an answer comes while a hostile request is being refused (the TRON test
 # node's limits, the API's hostile inputs: half a second): those bounds hold on a quiet machine, so they run
 # alone after the browser tests.
-cargo test --workspace --all-targets --no-run --quiet
-scripts/devnet.sh build
-# The devnet's binaries are the ones just built (same feature set); its start (web build, deployments, the demo's
-# payments: minutes, mostly waiting on blocks) overlaps the Rust tests.
-devnet_pid=
-if ! scripts/devnet.sh status >/dev/null 2>&1; then
-  devnet_was_up=0
-  devnet_log=$(mktemp -t referral-devnet.XXXXXX)
-  DEVNET_PREBUILT=1 scripts/devnet.sh >"$devnet_log" 2>&1 &
-  devnet_pid=$!
-fi
-cargo_log=$(mktemp -t referral-cargo.XXXXXX)
-cargo_status_file=$(mktemp -t referral-cargo-status.XXXXXX)
-# Test names holding one of these: every test of tron-devnode's tests/limits.rs, and the API's hostile inputs (module
-# hostile_time). Selected by name within the workspace's build (a `-p` build would resolve features differently and
-# rebuild).
-timed=(over_the_limit at_the_limit over_their_limits trons_limits _2_mb_ longest_raw_data largest_transaction_java
-  hostile_time)
-( cargo_status=0
-  cargo test --workspace --all-targets --no-fail-fast -- "${timed[@]/#/--skip=}" >"$cargo_log" 2>&1 || cargo_status=$?
-  echo "$cargo_status" >"$cargo_status_file" ) &
-cargo_pid=$!
-if [ -n "$devnet_pid" ] && ! wait "$devnet_pid"; then
-  tail -n 60 "$devnet_log" >&2
-  echo "the devnet did not start (its log above)" >&2
+failures_before_build=${#failed[@]}
+check "rust: build every test and the devnet's binaries" bash -c \
+  'cargo test --workspace --all-targets --no-run --quiet && scripts/devnet.sh build'
+devnet_up=0
+if [ ${#failed[@]} = "$failures_before_build" ]; then
+  step "rust: cargo test --workspace beside the browser tests (Chromium, on the devnet)"
+  # The devnet's binaries are the ones just built (same feature set); its start (web build, deployments, the demo's
+  # payments: minutes, mostly waiting on blocks) overlaps the Rust tests.
+  devnet_pid=
+  if scripts/devnet.sh status >/dev/null 2>&1; then
+    devnet_up=1
+  else
+    devnet_was_up=0
+    devnet_log=$(mktemp -t referral-devnet.XXXXXX)
+    DEVNET_PREBUILT=1 scripts/devnet.sh >"$devnet_log" 2>&1 &
+    devnet_pid=$!
+  fi
+  cargo_log=$(mktemp -t referral-cargo.XXXXXX)
+  cargo_status_file=$(mktemp -t referral-cargo-status.XXXXXX)
+  # Test names holding one of these: every test of tron-devnode's limits tests, and the API's hostile inputs
+  # (module hostile_time). Selected by name within the workspace's build (a `-p` build would resolve features
+  # differently and rebuild).
+  timed=(over_the_limit at_the_limit over_their_limits trons_limits _2_mb_ longest_raw_data largest_transaction_java
+    hostile_time)
+  ( cargo_status=0
+    cargo test --workspace --all-targets --no-fail-fast -- "${timed[@]/#/--skip=}" >"$cargo_log" 2>&1 || cargo_status=$?
+    echo "$cargo_status" >"$cargo_status_file" ) &
+  cargo_pid=$!
+  if [ -n "$devnet_pid" ]; then
+    if wait "$devnet_pid"; then
+      devnet_up=1
+    else
+      tail -n 60 "$devnet_log" | tee -a "$log" >&2
+      echo "the devnet did not start (its log above)" | tee -a "$log" >&2
+      failed+=("devnet: start")
+    fi
+  fi
+  if [ "$devnet_up" = 1 ]; then
+    KEEP_DEVNET=1 scripts/web-test.sh 2>&1 | tee -a "$log" || failed+=("web: browser tests (scripts/web-test.sh)")
+  else
+    skipped "web: browser tests (scripts/web-test.sh)" "the devnet did not start"
+  fi
+  step "rust: cargo test --workspace (waiting for it to end; its output follows)"
   wait "$cargo_pid" || true
-  exit 1
+  cat "$cargo_log"
+  cat "$cargo_log" >>"$log"
+  [ "$(cat "$cargo_status_file")" = 0 ] || failed+=("rust: cargo test --workspace")
+  rm -f "$cargo_log" "$cargo_status_file"
+  check "rust: the tests with time bounds, alone (the TRON test node's, the API's hostile inputs)" \
+    cargo test --workspace --all-targets --no-fail-fast -- "${timed[@]}"
+else
+  skipped "rust: cargo test --workspace, and the browser tests" "the build failed"
 fi
-web_status=0
-KEEP_DEVNET=1 scripts/web-test.sh 2>&1 | tee -a "$log" || web_status=$?
-step "rust: cargo test --workspace (waiting for it to end; its output follows)"
-wait "$cargo_pid" || true
-cat "$cargo_log"
-cat "$cargo_log" >>"$log"
-cargo_status=$(cat "$cargo_status_file")
-rm -f "$cargo_log" "$cargo_status_file"
-step "rust: the tests with time bounds, alone (the TRON test node's, the API's hostile inputs)"
-timed_status=0
-cargo test --workspace --all-targets --no-fail-fast -- "${timed[@]}" 2>&1 | tee -a "$log" || timed_status=$?
-# CI shows only the end of what this printed: on a failure, the failing tests are named again last.
-recap() {
-  printf '\n==> what failed (recap of the output above)\n' >&2
-  # A test binary that a signal ended after its tests ran says so in cargo's "process didn't exit successfully".
-  grep -E "^test .* FAILED$|^(error|warning): [0-9]+ targets? failed|^    \`-p |^not ok |panicked at|process didn't exit successfully" \
-    "$log" | head -n 40 >&2 || true
-  # The browser tests' runner lists its failures, each with its error, under "✖ failing tests:".
-  sed -n '/^✖ failing tests:/,/^\[web-test\]\|screenshots:/p' "$log" | head -n 80 >&2 || true
-}
-if [ "$cargo_status" != 0 ]; then recap; exit "$cargo_status"; fi
-if [ "$web_status" != 0 ]; then recap; exit "$web_status"; fi
-if [ "$timed_status" != 0 ]; then recap; exit "$timed_status"; fi
 
-step "api: generated requests against the OpenAPI document (schemathesis, on the same devnet)"
-KEEP_DEVNET=1 scripts/api-check.sh 2>&1 | tee -a "$log"
-
-# Last: the drill stops the operator's services and opens the devnet's exits for good, then starts a fresh devnet
-# (not when this run started the devnet: it is stopped at the end anyway).
-step "exit: the members' exit drill in Chromium (destructive, on the same devnet; scripts/exit-drill.sh)"
-EXIT_DRILL_RESTART=$devnet_was_up scripts/exit-drill.sh 2>&1 | tee -a "$log"
+if [ "$devnet_up" = 1 ]; then
+  check "api: generated requests against the OpenAPI document (schemathesis, on the same devnet)" \
+    env KEEP_DEVNET=1 scripts/api-check.sh
+  # Last: the drill stops the operator's services and opens the devnet's exits for good, then starts a fresh devnet
+  # (not when this run started the devnet: it is stopped at the end anyway).
+  check "exit: the members' exit drill in Chromium (destructive, on the same devnet; scripts/exit-drill.sh)" \
+    env EXIT_DRILL_RESTART=$devnet_was_up scripts/exit-drill.sh
+else
+  skipped "api: generated requests against the OpenAPI document" "no devnet"
+  skipped "exit: the members' exit drill" "no devnet"
+fi
 
 # Totals over every runner. forge: "…: 121 tests passed, 0 failed, 0 skipped"; cargo: "test result: ok. 5 passed; 0 failed;"
 awk '
@@ -155,5 +156,18 @@ awk '
   /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; x += $3 }
   /^ops: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
   /^module-cycles: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
+  /^import-cycles: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
   END { printf "\ntotal: %d passed, %d failed\n", p, x }
 ' "$log"
+if [ ${#failed[@]} -gt 0 ]; then
+  # CI shows only the end of what this printed: the failing tests are named again last, then the failed steps.
+  printf '\n==> what failed (recap of the output above)\n' >&2
+  # A test binary that a signal ended after its tests ran says so in cargo's "process didn't exit successfully".
+  grep -E "^test .* FAILED$|^(error|warning): [0-9]+ targets? failed|^    \`-p |^not ok |panicked at|process didn't exit successfully" \
+    "$log" | head -n 40 >&2 || true
+  # The browser tests' runner lists its failures, each with its error, under "✖ failing tests:".
+  sed -n '/^✖ failing tests:/,/^\[web-test\]\|screenshots:/p' "$log" | head -n 80 >&2 || true
+  printf 'failed steps:\n' >&2
+  printf '  %s\n' "${failed[@]}" >&2
+  exit 1
+fi
