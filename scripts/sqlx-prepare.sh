@@ -2,7 +2,7 @@
 # Regenerates backend/ledger/.sqlx: the offline data of the ledger's compile-checked queries (sqlx::query!,
 # query_as!, query_scalar!), so that the workspace builds without a database. Run it after changing a checked query
 # or a migration; `scripts/test.sh` fails while the data is stale (the offline build refuses a query it has no data
-# for, and ledger/tests/offline_queries.rs describes every stored query against a freshly migrated database).
+# for, and ledger/tests/ledger/offline_queries.rs describes every stored query against a freshly migrated database).
 #
 # It describes the queries against a throwaway database with every migration applied, on the server of
 # DATABASE_SERVER (default postgres://postgres@127.0.0.1:5432).

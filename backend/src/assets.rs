@@ -13,7 +13,7 @@ use service_kit::chain_spec::ChainSpec;
 use sqlx::PgPool;
 
 use crate::config::ChainSettings;
-use crate::http::error::ApiError;
+use crate::refusal::Refusal;
 
 alloy::sol! {
     /// What every ERC-20 / TRC-20 token with metadata answers.
@@ -77,16 +77,16 @@ pub struct CheckedAsset {
 }
 
 /// A plan's parameters refused: 422 `invalid_plan`, saying why.
-pub fn invalid_plan(e: ledger::plan::InvalidParams) -> ApiError {
-    ApiError::unprocessable("invalid_plan", e.to_string())
+pub fn invalid_plan(e: ledger::plan::InvalidParams) -> Refusal {
+    Refusal::unprocessable("invalid_plan", e.to_string())
 }
 
 /// A symbol as the ledger keeps it: 1..=16 printable ASCII letters, digits, `.`, `-` or `_`.
-fn checked_symbol(symbol: &str, whose: &str) -> Result<String, ApiError> {
+fn checked_symbol(symbol: &str, whose: &str) -> Result<String, Refusal> {
     let ok = (1..=SYMBOL_MAX_LEN).contains(&symbol.len())
         && symbol.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
     if !ok {
-        return Err(ApiError::unprocessable(
+        return Err(Refusal::unprocessable(
             "invalid_symbol",
             format!(
                 "{whose} {symbol:.40?} is not 1 to {SYMBOL_MAX_LEN} letters, digits, '.', '-' or '_'; give `symbol`"
@@ -102,7 +102,7 @@ pub async fn token_metadata(
     settings: &ChainSettings,
     provider: &DynProvider,
     token: Address,
-) -> Result<(u8, Option<String>), ApiError> {
+) -> Result<(u8, Option<String>), Refusal> {
     let chain_id = settings.spec.chain_id;
     let tron = abi::chain::Family::of(chain_id) == abi::chain::Family::Tron;
     let shown = |a: Address| if tron { abi::tron::to_base58(a) } else { a.to_checksum(None) };
@@ -117,16 +117,16 @@ pub async fn token_metadata(
         let code = provider
             .get_code_at(token)
             .await
-            .map_err(|e| ApiError::unavailable("chain_unavailable", format!("chain {chain_id} did not answer: {e}")))?;
+            .map_err(|e| Refusal::unavailable("chain_unavailable", format!("chain {chain_id} did not answer: {e}")))?;
         if code.is_empty() {
-            return Err(ApiError::unprocessable(
+            return Err(Refusal::unprocessable(
                 "not_a_contract",
                 format!("{} is no contract on chain {chain_id}", shown(token)),
             ));
         }
         let contract = IERC20Metadata::new(token, provider);
         let decimals = contract.decimals().call().await.map_err(|e| {
-            ApiError::unprocessable(
+            Refusal::unprocessable(
                 "not_a_token",
                 format!("{} does not answer decimals() as a token does: {e}", shown(token)),
             )
@@ -146,26 +146,26 @@ pub async fn check(
     settings: &ChainSettings,
     provider: &DynProvider,
     req: &AssetRequest,
-) -> Result<CheckedAsset, ApiError> {
+) -> Result<CheckedAsset, Refusal> {
     let chain_id = settings.spec.chain_id;
     let tron = abi::chain::Family::of(chain_id) == abi::chain::Family::Tron;
     if req.genesis == Address::ZERO {
-        return Err(ApiError::unprocessable("invalid_genesis", "genesis must be the operator's root wallet, not zero"));
+        return Err(Refusal::unprocessable("invalid_genesis", "genesis must be the operator's root wallet, not zero"));
     }
     let shown = |a: Address| if tron { abi::tron::to_base58(a) } else { a.to_checksum(None) };
     let on_chain = |e: alloy::contract::Error| {
-        ApiError::unavailable("chain_unavailable", format!("chain {chain_id} did not answer: {e}"))
+        Refusal::unavailable("chain_unavailable", format!("chain {chain_id} did not answer: {e}"))
     };
     let (decimals, token_symbol) = token_metadata(settings, provider, req.token).await?;
     if decimals > DECIMALS_MAX {
-        return Err(ApiError::unprocessable(
+        return Err(Refusal::unprocessable(
             "unsupported_decimals",
             format!("{} has {decimals} decimals; the ledger takes at most {DECIMALS_MAX}", shown(req.token)),
         ));
     }
     let settlement = abi::Settlement::new(settings.spec.settlement, provider);
     if !settlement.isAllowedToken(req.token).call().await.map_err(on_chain)? {
-        return Err(ApiError::unprocessable(
+        return Err(Refusal::unprocessable(
             "token_not_allowed",
             format!(
                 "{} is not allowed on chain {chain_id}'s Settlement contract, so no member could pay in it: the admin \
@@ -178,7 +178,7 @@ pub async fn check(
         (Some(given), _) => checked_symbol(given, "symbol")?,
         (None, Some(read)) => checked_symbol(&read, "the token's symbol()")?,
         (None, None) => {
-            return Err(ApiError::unprocessable(
+            return Err(Refusal::unprocessable(
                 "invalid_symbol",
                 format!("{} does not answer symbol(); give `symbol`", shown(req.token)),
             ));
@@ -190,7 +190,7 @@ pub async fn check(
     let params = room.checked(&req.params.clone().unwrap_or_else(|| room.defaults_in(unit))).map_err(invalid_plan)?;
     let id = match req.id {
         Some(id) if id > 0 => id,
-        Some(id) => return Err(ApiError::unprocessable("invalid_asset_id", format!("asset id {id} is not above 0"))),
+        Some(id) => return Err(Refusal::unprocessable("invalid_asset_id", format!("asset id {id} is not above 0"))),
         None => ledger::admin::next_asset_id(db).await?,
     };
     let mut conn = db.acquire().await?;
@@ -227,7 +227,7 @@ pub fn default_unit(spec: &ChainSpec, token: Address, decimals: u8) -> u128 {
 
 /// Creates a checked asset, audited with `actor` as `create_asset`: 409 `asset_exists` or `token_has_asset` when its
 /// id or its chain's token is taken (a request sent twice creates one asset).
-pub async fn create(db: &PgPool, asset: &CheckedAsset, actor: &str) -> Result<(), ApiError> {
+pub async fn create(db: &PgPool, asset: &CheckedAsset, actor: &str) -> Result<(), Refusal> {
     let spec = ledger::AssetSpec {
         id: asset.id,
         chain_id: asset.chain_id,

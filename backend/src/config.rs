@@ -587,7 +587,7 @@ impl WalletConnectSettings {
         if !id_ok {
             return Err(ConfigError::Invalid("walletconnect.project_id must be 1-64 letters, digits or '-'".into()));
         }
-        let url = alloy::transports::http::reqwest::Url::parse(&self.relay_url)
+        let url = reqwest::Url::parse(&self.relay_url)
             .map_err(|e| ConfigError::Invalid(format!("walletconnect.relay_url: {e}")))?;
         let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
         let scheme_ok = url.scheme() == "wss" || (url.scheme() == "ws" && loopback);

@@ -6,10 +6,16 @@
 pub mod assets;
 pub mod auth;
 pub mod cache;
+pub mod chains;
+pub mod clock;
 pub mod config;
 pub mod http;
+pub mod metrics;
 pub mod notify;
+pub mod outflows;
 pub mod payouts;
 pub mod preflight;
+pub mod refusal;
 pub mod solvency;
 pub mod startup;
+pub mod units;

@@ -13,7 +13,7 @@ use alloy::primitives::{Address, U256};
 use preflight::{Expectations, Finding, Level};
 use signer_client::intent::Kind;
 
-use crate::{config::Settings, http::chains::ChainRegistry};
+use crate::{chains::ChainRegistry, config::Settings};
 
 /// Batches the operator must be able to pay for at the fee cap.
 pub const BATCHES_AHEAD: u64 = 3;

@@ -13,8 +13,8 @@ use tower_http::trace::TraceLayer;
 use crate::auth::jwt::AccessTokens;
 use crate::auth::nonce::NonceStore;
 use crate::auth::siwe::WalletChain;
+use crate::chains::ChainRegistry;
 use crate::config::Settings;
-use crate::http::chains::ChainRegistry;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::types::Clock;
 use crate::http::{self, ApiContext};
@@ -131,7 +131,7 @@ impl Application {
             treasury_signer,
             chains: Arc::new(chains),
             clock: Clock::default(),
-            metrics: Arc::new(http::metrics::ApiMetrics::default()),
+            metrics: Arc::new(crate::metrics::ApiMetrics::default()),
             prices: Arc::default(),
             nonces: NonceStore::new(redis.clone(), &settings.redis.key_prefix),
             rate_limiter: RateLimiter::new(redis.clone(), &settings.redis.key_prefix),

@@ -1,5 +1,5 @@
 // TronWeb (npm `tronweb`, pinned) signing a multi-signature account's transaction against a TRON node's HTTP API:
-// the independence check of the test node's account permissions (tron-devnode/tests/multisig.rs, and the deploy
+// the independence check of the test node's account permissions (tron-devnode/tests/devnode/multisig.rs, and the deploy
 // tool's TRON admin transactions, deploy/tests/tron_admin.rs). Nothing here is ours: TronWeb builds, signs with
 // `trx.multiSign`, asks the node for the signature weight and broadcasts.
 //

@@ -193,7 +193,7 @@ async fn each_asset_from_sign_in_to_payout_on_chain_and_a_balanced_reconciliatio
     let all = [api.as_str(), signer.as_str(), listener_text.as_str(), reconciler_text.as_str()].join("\n");
     // `up` is Prometheus' own, written per scrape target; everything else is a service's, and all of it is there
     // but `reconciler_pending_change_ready_seconds`, absent while no change is pending (ops/metrics.md; the
-    // reconciler's tests/admin_changes.rs reads it with a change pending).
+    // reconciler's tests/reconciler/admin_changes.rs reads it with a change pending).
     let absent_when_idle = ["up", "reconciler_pending_change_ready_seconds"];
     // The notifier's (`notify_*`) are its own process's, which this flow does not run: the API's tests run it.
     let not_run = |name: &str| name.starts_with("notify_");

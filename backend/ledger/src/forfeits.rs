@@ -2,7 +2,7 @@
 //!
 //! A forfeit (PLAN.md §5) moves every held reward's rest of a member to the company. A finance wallet proposes it
 //! ([`propose`]): the member, the rewards and their sum are fixed then, stored `proposed` with an authorisation of
-//! kind [`FORFEIT`] whose payload is the [`abi::approval::Forfeit`] digest — so the proposer's and approvers' wallet
+//! kind [`OutflowKind::Forfeit`] whose payload is the [`abi::approval::Forfeit`] digest — so the proposer's and approvers' wallet
 //! signatures cover exactly this member, amount and id. Once approved it is applied ([`apply`]) before its deadline
 //! (the chain's clock), and only while the member's held rewards are still exactly those proposed (else `failed`:
 //! propose again). Each liability root from the first round whose snapshot shows it applied carries it, with its
@@ -14,11 +14,10 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use crate::admin::{self, AdminError};
-use crate::authorisations::{self as auth, Authorisation, AuthorisationError, Proposal};
+use crate::authorisations::{
+    self as auth, Authorisation, AuthorisationError, AuthorisationStatus, OutflowKind, OutflowStatus, Proposal,
+};
 use crate::money::Money;
-
-/// The authorisation kind.
-pub const FORFEIT: &str = abi::approval::FORFEIT;
 
 /// The most forfeits one liability root carries (the signer's own bound).
 pub const MAX_CARRIED: i64 = 64;
@@ -74,7 +73,7 @@ pub struct ForfeitRow {
     /// Why, as the proposer wrote it.
     pub reason: String,
     /// `proposed`, `executed`, `rejected`, `expired` or `failed`.
-    pub status: String,
+    pub status: OutflowStatus,
     /// Why it failed.
     pub failure: Option<String>,
 }
@@ -82,7 +81,7 @@ pub struct ForfeitRow {
 /// Forfeit `id`.
 pub async fn load(pool: &PgPool, id: i64) -> Result<ForfeitRow, ForfeitError> {
     let r = sqlx::query!(
-        r#"SELECT id, asset_id, member, rewards, amount AS "amount: Money", reason, status, failure
+        r#"SELECT id, asset_id, member, rewards, amount AS "amount: Money", reason, status AS "status: OutflowStatus", failure
            FROM forfeits WHERE id = $1"#,
         id
     )
@@ -150,7 +149,7 @@ pub async fn propose(
     .await?;
     let forfeit = abi::approval::Forfeit::new(member, token, amount, id as u64, deadline);
     let proposal = Proposal {
-        kind: FORFEIT,
+        kind: OutflowKind::Forfeit,
         subject: id,
         asset_id,
         chain_id: domain.chain_id,
@@ -184,21 +183,22 @@ pub async fn propose(
 /// one applied already answers it unchanged. When the member's held rewards are no longer exactly those proposed the
 /// forfeit is `failed` and nothing moves ([`ForfeitError::Changed`]); past its deadline it is `expired`.
 pub async fn apply(pool: &PgPool, id: i64, actor: Address, now: u64) -> Result<ForfeitRow, ForfeitError> {
-    let a = auth::of_subject(pool, FORFEIT, id).await?.ok_or(ForfeitError::Unknown(id))?;
+    let a = auth::of_subject(pool, OutflowKind::Forfeit, id).await?.ok_or(ForfeitError::Unknown(id))?;
     let mut tx = pool.begin().await?;
     admin::lock_asset(&mut tx, a.asset_id).await?;
-    let status = sqlx::query_scalar!("SELECT status FROM forfeits WHERE id = $1 FOR UPDATE", id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(ForfeitError::Unknown(id))?;
-    if status == "executed" {
+    let status =
+        sqlx::query_scalar!(r#"SELECT status AS "status: OutflowStatus" FROM forfeits WHERE id = $1 FOR UPDATE"#, id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(ForfeitError::Unknown(id))?;
+    if status == OutflowStatus::Executed {
         drop(tx);
         return load(pool, id).await;
     }
-    if status != "proposed" {
+    if status != OutflowStatus::Proposed {
         return Err(ForfeitError::NotReady(format!("forfeit {id} is {status}")));
     }
-    if a.status != "approved" {
+    if a.status != AuthorisationStatus::Approved {
         return Err(ForfeitError::NotReady(format!(
             "forfeit {id} is not approved yet (authorisation {} is {}): it applies once its approvals are in",
             a.id, a.status

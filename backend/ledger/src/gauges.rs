@@ -3,6 +3,8 @@
 
 use sqlx::PgPool;
 
+use crate::payouts::BatchStatus;
+
 /// One asset's figures, money in whole units of the asset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssetGauges {
@@ -54,9 +56,9 @@ pub async fn assets(db: &PgPool) -> Result<Vec<AssetGauges>, sqlx::Error> {
 }
 
 /// Payout batches per asset and status: (asset id, symbol, status, count), for the statuses some batch has.
-pub async fn batches_by_status(db: &PgPool) -> Result<Vec<(i32, String, String, i64)>, sqlx::Error> {
+pub async fn batches_by_status(db: &PgPool) -> Result<Vec<(i32, String, BatchStatus, i64)>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT a.id, a.symbol, b.status, count(*) AS "n!" FROM payout_batches b JOIN assets a ON a.id = b.asset_id
+        r#"SELECT a.id, a.symbol, b.status AS "status: BatchStatus", count(*) AS "n!" FROM payout_batches b JOIN assets a ON a.id = b.asset_id
          GROUP BY a.id, a.symbol, b.status"#
     )
     .fetch_all(db)

@@ -10,6 +10,7 @@ use alloy::primitives::{Address, B256, U256};
 use serde_json::json;
 use sqlx::{Postgres, Transaction};
 
+use crate::authorisations::OutflowStatus;
 use crate::events::{ChainEvent, EventBody};
 use crate::exits::Refusal;
 
@@ -98,7 +99,7 @@ async fn apply_treasury_transfer(
         return Ok(Err(("zero_treasury_transfer", format!("treasury transfer {nonce} moved nothing"))));
     }
     let row = sqlx::query!(
-        r#"SELECT id, status, recipient, amount::text AS "amount!", refund_chain_id, refund_tx_hash, refund_log_index
+        r#"SELECT id, status AS "status: OutflowStatus", recipient, amount::text AS "amount!", refund_chain_id, refund_tx_hash, refund_log_index
          FROM treasury_transfers WHERE asset_id = $1 AND chain_nonce = $2::text::numeric FOR UPDATE"#,
         asset_id,
         nonce.to_string()
@@ -130,7 +131,7 @@ async fn apply_treasury_transfer(
         return Ok(Ok(()));
     };
     let (id, status, recipient, stored_amount) = (row.id, row.status, row.recipient, row.amount);
-    if status == "executed" {
+    if status == OutflowStatus::Executed {
         return Ok(Err((
             "treasury_already_executed",
             format!("treasury transfer {id} (nonce {nonce}) already executed"),
@@ -157,7 +158,7 @@ async fn apply_treasury_transfer(
     if let (Some(event_chain), Some(event_tx), Some(event_log)) = refund {
         resolve_refunded(tx, chain_id, asset_id, id, (event_chain, &event_tx, event_log), executed).await?;
     }
-    if status == "expired" {
+    if status == OutflowStatus::Expired {
         alert(
             tx,
             "treasury_transfer_expired_executed",

@@ -5,7 +5,7 @@ use alloy::primitives::{Address, B256, U256};
 
 use crate::events::{ChainEvent, EventBody};
 use crate::money::Money;
-use crate::payouts::Tx;
+use crate::payouts::{BatchStatus, Tx};
 use crate::plan::Amount;
 
 use crate::exits::Refusal;
@@ -86,7 +86,7 @@ async fn settle_batch(
 ) -> Result<Result<Amount, Refusal>, sqlx::Error> {
     let Executed { nonce, token, payouts_hash, total, tx_hash } = executed;
     let batch = sqlx::query!(
-        r#"SELECT b.id, b.asset_id, b.status, b.total::text AS "total!", b.payouts_hash FROM payout_batches b
+        r#"SELECT b.id, b.asset_id, b.status AS "status: BatchStatus", b.total::text AS "total!", b.payouts_hash FROM payout_batches b
          JOIN assets a ON a.id = b.asset_id
          WHERE a.chain_id = $1 AND a.token = $2 AND b.chain_nonce = $3::text::numeric FOR UPDATE OF b"#,
         chain_id as i64,
@@ -100,7 +100,7 @@ async fn settle_batch(
     };
     let (id, asset_id, status) = (batch.id, batch.asset_id, batch.status);
     let (stored_total, stored_hash) = (batch.total, batch.payouts_hash);
-    if !matches!(status.as_str(), "signed" | "submitted") {
+    if !matches!(status, BatchStatus::Signed | BatchStatus::Submitted) {
         return Ok(Err(("batch_not_open", format!("batch {id} is {status}"))));
     }
     if stored_total != total.to_string() || stored_hash.as_deref() != Some(payouts_hash.as_slice()) {

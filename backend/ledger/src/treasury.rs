@@ -14,7 +14,7 @@ use alloy::primitives::{Address, B256, U256};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::payouts::audit;
-use crate::authorisations::{self, AuthorisationError, Proposal};
+use crate::authorisations::{self, AuthorisationError, OutflowKind, OutflowStatus, Proposal};
 use crate::events::{EventBody, EventKey};
 use crate::money::Money;
 
@@ -180,7 +180,7 @@ pub struct TreasuryTransferRow {
     pub requested_by: Option<String>,
     /// `proposed` (awaiting staff approval, unsigned), `signed` (may still execute), `executed`, `expired` (a confirmed
     /// block passed its deadline) or `rejected` (by an approver, never signed).
-    pub status: String,
+    pub status: OutflowStatus,
     /// Block of the `TreasuryTransferred` event, once executed.
     pub executed_block: Option<u64>,
     /// Transaction of the `TreasuryTransferred` event, once executed.
@@ -298,8 +298,8 @@ where
     let request = TransferRequest { chain_id: before.chain_id, token: before.token, to, amount, nonce, refund_of };
     let authorised = sign(request).await.map_err(Stored::Sign)?;
     let (deadline, signature, status) = match &authorised {
-        Authorised::Signed(s) => (s.deadline, Some(s.signature.as_slice()), "signed"),
-        Authorised::Proposed(p) => (p.deadline, None, "proposed"),
+        Authorised::Signed(s) => (s.deadline, Some(s.signature.as_slice()), OutflowStatus::Signed),
+        Authorised::Proposed(p) => (p.deadline, None, OutflowStatus::Proposed),
     };
     let key = outgoing.refund.as_ref().map(|r| r.key);
     sqlx::query!(
@@ -317,13 +317,13 @@ where
         key.map(|k| k.chain_id as i64),
         key.map(|k| k.tx_hash.to_vec()),
         key.map(|k| k.log_index as i64),
-        status
+        status.as_str()
     )
     .execute(&mut *tx)
     .await?;
     if let Authorised::Proposed(p) = &authorised {
         let proposal = Proposal {
-            kind: if outgoing.refund.is_some() { "refund" } else { "treasury_transfer" },
+            kind: if outgoing.refund.is_some() { OutflowKind::Refund } else { OutflowKind::TreasuryTransfer },
             subject: id,
             asset_id,
             chain_id: before.chain_id,
@@ -360,7 +360,7 @@ where
             "quarantine_refund"
         }
     };
-    let action = if status == "proposed" { format!("{action}_propose") } else { action.to_owned() };
+    let action = if status == OutflowStatus::Proposed { format!("{action}_propose") } else { action.to_owned() };
     let target = audit_target(id, outgoing.refund.as_ref().map(|r| &r.key));
     audit(&mut tx, actor, &action, asset_id, &target, before_json, after_json).await?;
     let row = fetch(&mut tx, id).await?;
@@ -534,7 +534,7 @@ macro_rules! query_transfers {
         sqlx::query_as!(
             TransferColumns,
             r#"SELECT id, asset_id, chain_nonce AS "chain_nonce: Money", recipient, amount AS "amount: Money", origin,
-                      deadline, signature, requested_by, status, executed_block, tx_hash,
+                      deadline, signature, requested_by, status AS "status: OutflowStatus", executed_block, tx_hash,
                       rfc3339(created_at) AS "created_at!", refund_chain_id, refund_tx_hash, refund_log_index,
                       (SELECT a.id FROM authorisations a WHERE a.kind IN ('treasury_transfer', 'refund')
                        AND a.subject = treasury_transfers.id) AS authorisation_id "#
@@ -555,7 +555,7 @@ struct TransferColumns {
     deadline: Option<i64>,
     signature: Option<Vec<u8>>,
     requested_by: Option<String>,
-    status: String,
+    status: OutflowStatus,
     executed_block: Option<i64>,
     tx_hash: Option<Vec<u8>>,
     created_at: String,
@@ -632,7 +632,7 @@ pub enum SignProposedError<E> {
     Unknown(i64),
     /// Not awaiting its signature: `rejected`, `expired`, or one signed without approval.
     #[error("treasury transfer {0} is {1}")]
-    NotProposed(i64, String),
+    NotProposed(i64, OutflowStatus),
     /// The signer refused or failed; nothing was stored.
     #[error("signing failed")]
     Sign(E),
@@ -658,10 +658,10 @@ where
         .await?
         .ok_or(SignProposedError::Unknown(id))?
         .into();
-    match row.status.as_str() {
-        "proposed" => {}
-        "signed" | "executed" if row.authorisation_id.is_some() => return Ok(row),
-        other => return Err(SignProposedError::NotProposed(id, other.to_owned())),
+    match row.status {
+        OutflowStatus::Proposed => {}
+        OutflowStatus::Signed | OutflowStatus::Executed if row.authorisation_id.is_some() => return Ok(row),
+        other => return Err(SignProposedError::NotProposed(id, other)),
     }
     let asset =
         sqlx::query!("SELECT chain_id, token FROM assets WHERE id = $1", row.asset_id).fetch_one(&mut *tx).await?;

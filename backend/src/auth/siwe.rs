@@ -6,6 +6,8 @@ use alloy::primitives::{Address, Signature};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::refusal::Refusal;
+
 /// Which wallet family signs: its address form and its signed-message prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -233,6 +235,21 @@ pub enum SiweError {
     /// The signature is not 65 bytes of hex, or was not made by the message's address.
     #[error("signature is malformed or not by the message's address")]
     BadSignature,
+}
+
+/// An address given in a path, query or body field: 0x hex (any case) or TRON base58: else `invalid_address`.
+/// Text longer than any address form is refused before either parser sees it.
+pub fn parse_address(text: &str, field: &str) -> Result<Address, Refusal> {
+    if !abi::limits::within(text, abi::limits::ADDRESS_MAX_LEN) {
+        return Err(Refusal::unprocessable(
+            "invalid_address",
+            format!("{field} is longer than any address ({} characters at most)", abi::limits::ADDRESS_MAX_LEN),
+        ));
+    }
+    WalletChain::Evm
+        .parse_address(text)
+        .or_else(|| WalletChain::Tron.parse_address(text))
+        .ok_or_else(|| Refusal::unprocessable("invalid_address", format!("{field} is not a 0x or TRON address")))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use backend::{config::Settings, http::chains::ChainRegistry};
+use backend::{chains::ChainRegistry, config::Settings};
 
 #[tokio::main]
 async fn main() -> ExitCode {

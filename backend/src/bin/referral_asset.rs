@@ -21,7 +21,7 @@
 
 use std::process::ExitCode;
 
-use backend::{assets, config::Settings, http::chains::ChainAccess};
+use backend::{assets, chains::ChainAccess, config::Settings};
 use clap::{Parser, Subcommand};
 use ledger::plan::PlanKind;
 
@@ -170,10 +170,10 @@ async fn run(cli: Cli) -> eyre::Result<()> {
                 None => None,
             };
             let address = |text: &str, field: &str| {
-                backend::http::extract::parse_address(text, field).map_err(|e| eyre::eyre!("{e}"))
+                backend::auth::siwe::parse_address(text, field).map_err(|e| eyre::eyre!("{e}"))
             };
             let token = if token == "native" { alloy::primitives::Address::ZERO } else { address(&token, "token")? };
-            let refused = |e: backend::http::error::ApiError| eyre::eyre!("{}: {e}", e.code());
+            let refused = |e: backend::refusal::Refusal| eyre::eyre!("{}: {e}", e.code());
             // A file's amounts in token units are read at the token's decimals.
             let params = match file {
                 Some(file) => {

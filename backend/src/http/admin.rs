@@ -17,7 +17,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{AdminUser, Json, Staff, need};
 use ledger::admin::AdminError;
 use ledger::console::AckRefusal;
-use ledger::plan::{InvalidVersion, PlanKind};
+use ledger::plan::PlanKind;
 
 /// The admin ping's answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -53,29 +53,7 @@ pub async fn ping(Staff(user, _): Staff<need::Viewer>) -> Json<AdminPing> {
 
 impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> Self {
-        match e {
-            AdminError::Db(e) => e.into(),
-            AdminError::UnknownAsset(id) => ApiError::unprocessable("unknown_asset", format!("no asset {id}")),
-            AdminError::UnknownUser(a) => ApiError::unprocessable(
-                "unknown_user",
-                format!("{} is not registered in this asset", a.to_checksum(None)),
-            ),
-            AdminError::NoChange(what) => {
-                ApiError::Conflict { code: "no_change", message: format!("nothing to do: {what}") }
-            }
-            AdminError::InvalidVersion(InvalidVersion::NotInFuture { from, after }) => ApiError::unprocessable(
-                "from_block_too_early",
-                format!(
-                    "from_block {from} is not after block {after} (the listener's confirmed head, the last applied \
-                     event or the latest version's start, whichever is latest): the first allowed block is {}",
-                    after.saturating_add(1)
-                ),
-            ),
-            AdminError::InvalidVersion(e) => ApiError::unprocessable("invalid_plan", e.to_string()),
-            AdminError::Refused { code, message } => ApiError::unprocessable(code, message),
-            AdminError::Exists { code, message } => ApiError::Conflict { code, message },
-            other => ApiError::Internal(eyre::Report::new(other)),
-        }
+        crate::refusal::Refusal::from(e).into()
     }
 }
 

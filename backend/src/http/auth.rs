@@ -24,7 +24,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::bounded;
 use super::error::{ErrorBody, ErrorDetail};
-use super::metrics::SignInOutcome;
 use super::rate_limit;
 use crate::auth::nonce::NonceError;
 use crate::auth::refresh::{self, RefreshError};
@@ -33,6 +32,7 @@ use crate::auth::{Role, StaffRoles};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::Json;
+use crate::metrics::SignInOutcome;
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes(ctx: ApiContext) -> OpenApiRouter<ApiContext> {

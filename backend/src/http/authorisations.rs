@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use ledger::authorisations::{self as auth, Authorisation, AuthorisationError};
+use ledger::authorisations::{self as auth, Authorisation, AuthorisationError, OutflowKind, SignAction, Stage};
 use serde::{Deserialize, Serialize};
 use signer_client::api::AssetApprovals;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -20,22 +20,15 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::http::bounded;
 use crate::http::context::ApiContext;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{AdminUser, Json, Path, Query, Staff, need};
+use crate::http::extract::{AdminUser, Json, Path, Query, Staff, need, parse_address};
 use crate::http::page::MAX_PAGE;
 use crate::http::payouts::{BatchEntry, load_batch};
-use crate::http::signing::authorisation_refusal as refusal;
-use crate::http::types::{AssetAmount, AssetMeta, show_address};
+use crate::http::types::{AssetAmount, AssetMeta, parse_amount, show_address};
+use crate::outflows::{Recipients, required, signer_approvals};
 
-/// A forfeit step's refusal as the API answers it.
-fn forfeit_refusal(e: ledger::forfeits::ForfeitError) -> ApiError {
-    use ledger::forfeits::ForfeitError as E;
-    match e {
-        E::Admin(e) => e.into(),
-        E::Authorisation(e) => refusal(e),
-        E::Unknown(_) => ApiError::NotFound,
-        E::NotReady(message) => ApiError::Conflict { code: "forfeit_not_ready", message },
-        E::Changed(message) => ApiError::Conflict { code: "forfeit_failed", message },
-    }
+/// A step of the lifecycle refused, as the API answers it.
+fn refusal(e: AuthorisationError) -> ApiError {
+    crate::outflows::signer::authorisation_refusal(e).into()
 }
 
 /// This resource's routes, each with its OpenAPI entry.
@@ -135,7 +128,7 @@ pub struct AuthorisationView {
 }
 
 /// The typed data a staff wallet signs to `action` authorisation `a` ([`abi::approval::StaffApproval`]).
-fn typed_data(a: &Authorisation, action: &str) -> serde_json::Value {
+fn typed_data(a: &Authorisation, action: SignAction) -> serde_json::Value {
     let field = |name: &str, ty: &str| serde_json::json!({ "name": name, "type": ty });
     serde_json::json!({
         "types": {
@@ -157,55 +150,6 @@ fn typed_data(a: &Authorisation, action: &str) -> serde_json::Value {
             "total": a.total.to_string(), "nonce": a.nonce.to_string(), "deadline": a.deadline.to_string(),
         },
     })
-}
-
-/// Approvals the signer requires for `a` (its policy's tier for the total), and the wallets it counts.
-fn required(a: &Authorisation, approvals: Option<&AssetApprovals>) -> (u64, Vec<String>) {
-    let Some(p) = approvals else { return (1, Vec::new()) };
-    let n = match a.kind.as_str() {
-        "treasury_transfer" => p.treasury_transfer,
-        "refund" => p.refund,
-        ledger::forfeits::FORFEIT => p.forfeit,
-        _ => p.payout_tiers.iter().filter(|t| a.total > t.above.0).map(|t| t.approvals).fold(p.payout_batch, u64::max),
-    };
-    (n.max(1), p.approvers.iter().map(|w| w.0.to_checksum(None)).collect())
-}
-
-/// Whether the signer's list (`approvals`, its `GET /v1/policy`) counts `a`'s signatures as the signer will: the
-/// proposer one of its proposers, and `needed` approvals from its approvers other than the proposer. A forfeit is
-/// applied only then; the signer checks the signatures themselves again when a root carries it.
-fn signer_counts(a: &Authorisation, approvals: Option<&AssetApprovals>, needed: u64) -> Result<(), String> {
-    let Some(p) = approvals else {
-        return Err("the signer's list of proposers and approvers could not be read (or it sets none): a forfeit \
-                    applies only once the signer's own list counts its approvals"
-            .into());
-    };
-    let listed = |list: &[signer_client::intent::Addr], w: alloy::primitives::Address| list.iter().any(|x| x.0 == w);
-    if !listed(&p.proposers, a.proposer) {
-        return Err(format!("the signer does not list the proposer {} as a proposer", a.proposer.to_checksum(None)));
-    }
-    let counted = a
-        .signatures
-        .iter()
-        .filter(|s| s.action == "approve" && s.wallet != a.proposer && listed(&p.approvers, s.wallet))
-        .count() as u64;
-    if counted < needed {
-        return Err(format!(
-            "{counted} of the {needed} approvals it needs come from approvers the signer lists: the signer would \
-             refuse every liability root that falls by this forfeit"
-        ));
-    }
-    Ok(())
-}
-
-/// The signer's approvals for an asset, `None` when it sets none or cannot be asked now (the view then says 1).
-async fn signer_approvals(ctx: &ApiContext, a: &Authorisation) -> Option<AssetApprovals> {
-    let client = ctx.signer.as_ref()?;
-    let call = client.policy(a.chain_id, a.contract, a.token);
-    match tokio::time::timeout(std::time::Duration::from_secs(5), call).await {
-        Ok(Ok(policy)) => policy.approvals,
-        _ => None,
-    }
 }
 
 /// What the views of one answer read once: each asset's signer approvals, each asset's custody at a contract.
@@ -232,21 +176,23 @@ fn single_entry(meta: &AssetMeta, chain_id: u64, address: &[u8], amount: alloy::
 }
 
 async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Result<AuthorisationView, ApiError> {
+    let outflows = ctx.outflows();
+    let outflow = crate::outflows::of(a.kind);
     let policies = &mut lookups.policies;
     let meta = AssetMeta::load(ctx, a.asset_id).await?;
     let now = ctx.chains.chain(a.chain_id)?.now(&ctx.clock).await;
     let system = a.is_system();
     // The system's authorisation needs no staff: the signer's approvals are not asked for.
     if !system && let std::collections::hash_map::Entry::Vacant(e) = policies.entry(a.asset_id) {
-        e.insert(signer_approvals(ctx, &a).await);
+        e.insert(signer_approvals(&outflows, &a).await);
     }
-    let (approvals_required, approvers) =
-        if system { (0, Vec::new()) } else { required(&a, policies[&a.asset_id].as_ref()) };
+    let (approvals_required, approvers) = required(&a, policies.get(&a.asset_id).and_then(Option::as_ref));
+    let approvers = approvers.iter().map(|w| w.to_checksum(None)).collect();
     let (proposed, given) = a.approvals();
-    let stage = a.stage(now).to_owned();
+    let stage = a.stage(now);
     let mut missing = Vec::new();
     let (mut missing_proposer, mut missing_approvals) = (None, 0);
-    if !system && matches!(stage.as_str(), "proposed" | "approved") {
+    if !system && matches!(stage, Stage::Proposed | Stage::Approved) {
         if !proposed {
             let wallet = a.proposer.to_checksum(None);
             missing.push(format!("the proposer's signature ({wallet})"));
@@ -257,29 +203,13 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
             missing.push(format!("{missing_approvals} more approval(s) from an approver other than the proposer"));
         }
     }
-    let entries = match a.kind.as_str() {
-        "payout_batch" => load_batch(ctx, a.subject).await?.entries,
-        auth::SOLVENCY_COMMITMENT => Vec::new(),
-        // A forfeit: the member whose held rewards go to the company, and how much.
-        ledger::forfeits::FORFEIT => match ledger::forfeits::load(&ctx.db, a.subject).await {
-            Ok(f) => vec![single_entry(&meta, a.chain_id, f.member.as_slice(), f.amount)],
-            Err(_) => Vec::new(),
-        },
-        // A treasury transfer or refund: its one recipient.
-        _ => match ledger::treasury::transfer_row(&ctx.db, a.subject).await? {
-            Some(t) => vec![single_entry(&meta, a.chain_id, t.to.as_slice(), t.amount)],
-            None => Vec::new(),
-        },
+    let entries = match outflow.recipients(&outflows, &a).await? {
+        Recipients::Batch => load_batch(ctx, a.subject).await?.entries,
+        Recipients::One { to, amount } => vec![single_entry(&meta, a.chain_id, to.as_slice(), amount)],
+        Recipients::Nobody => Vec::new(),
     };
     let fee = a.fee;
-    let gas = match a.kind.as_str() {
-        "payout_batch" => crate::http::treasury::PAYOUT_BASE_GAS
-            .saturating_add(crate::http::treasury::PAYOUT_ENTRY_GAS.saturating_mul(entries.len() as u64)),
-        auth::SOLVENCY_COMMITMENT => crate::http::treasury::SOLVENCY_COMMITMENT_GAS,
-        // Nothing is sent: the forfeit moves money inside the ledger.
-        ledger::forfeits::FORFEIT => 0,
-        _ => crate::http::treasury::TREASURY_TRANSFER_GAS,
-    };
+    let gas = outflow.gas(entries.len());
     let key = (a.asset_id, a.contract);
     if let std::collections::hash_map::Entry::Vacant(e) = lookups.custody.entry(key) {
         e.insert(crate::http::treasury::custody(ctx, a.chain_id, a.contract, &meta).await);
@@ -293,16 +223,19 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
     let typed = if system {
         serde_json::json!({})
     } else {
-        serde_json::json!({ "propose": typed_data(&a, "propose"), "approve": typed_data(&a, "approve") })
+        serde_json::json!({
+            "propose": typed_data(&a, SignAction::Propose),
+            "approve": typed_data(&a, SignAction::Approve),
+        })
     };
     Ok(AuthorisationView {
         id: a.id,
-        kind: a.kind.clone(),
+        kind: a.kind.to_string(),
         subject: a.subject,
         asset_id: a.asset_id,
         chain_id: a.chain_id,
         contract: show_address(a.chain_id, a.contract.as_slice()),
-        stage,
+        stage: stage.to_string(),
         total: meta.amount(a.total),
         fee: meta.amount(fee),
         net: meta.amount(a.total.saturating_sub(fee)),
@@ -320,7 +253,7 @@ async fn view(ctx: &ApiContext, a: Authorisation, lookups: &mut Lookups) -> Resu
             .iter()
             .map(|s| StaffSignatureView {
                 wallet: s.wallet.to_checksum(None),
-                action: s.action.clone(),
+                action: s.action.to_string(),
                 signed_at: s.signed_at.clone(),
             })
             .collect(),
@@ -353,15 +286,14 @@ pub enum AuthorisationKind {
     SolvencyCommitment,
 }
 
-impl AuthorisationKind {
-    /// The stored name.
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::PayoutBatch => "payout_batch",
-            Self::TreasuryTransfer => "treasury_transfer",
-            Self::Refund => "refund",
-            Self::Forfeit => ledger::forfeits::FORFEIT,
-            Self::SolvencyCommitment => auth::SOLVENCY_COMMITMENT,
+impl From<AuthorisationKind> for OutflowKind {
+    fn from(kind: AuthorisationKind) -> Self {
+        match kind {
+            AuthorisationKind::PayoutBatch => OutflowKind::PayoutBatch,
+            AuthorisationKind::TreasuryTransfer => OutflowKind::TreasuryTransfer,
+            AuthorisationKind::Refund => OutflowKind::Refund,
+            AuthorisationKind::Forfeit => OutflowKind::Forfeit,
+            AuthorisationKind::SolvencyCommitment => OutflowKind::SolvencyCommitment,
         }
     }
 }
@@ -415,8 +347,8 @@ pub async fn list(
         return Err(ApiError::bad_request("invalid_query", format!("limit must be 1..={MAX_PAGE}")));
     }
     let kinds = match q.kind {
-        Some(kind) => vec![kind.as_str()],
-        None => auth::STAFF_KINDS.to_vec(),
+        Some(kind) => vec![kind.into()],
+        None => OutflowKind::STAFF.to_vec(),
     };
     if q.subject.is_some() && q.kind.is_none() {
         return Err(ApiError::bad_request("invalid_query", "subject names an outflow of one kind: give kind too"));
@@ -523,39 +455,33 @@ pub async fn propose(
     Staff(finance, _): Staff<need::Finance>,
     Json(req): Json<ProposeRequest>,
 ) -> Result<Json<AuthorisationView>, ApiError> {
-    use crate::http::treasury::{self, Mode};
+    use crate::outflows::treasury::{self, Mode};
+    let outflows = ctx.outflows();
     let stored = |row: ledger::treasury::TreasuryTransferRow| {
         row.authorisation_id
             .ok_or_else(|| ApiError::Internal(eyre::eyre!("proposed transfer {} has no authorisation", row.id)))
     };
     let a = match req {
         ProposeRequest::PayoutBatch { subject } => {
-            let proposal = crate::http::payouts::proposal(&ctx, subject).await?;
+            let proposal = crate::outflows::payout_batch::proposal(&outflows, subject).await?;
             auth::propose(&ctx.db, &proposal, finance.wallet).await.map_err(refusal)?
         }
         ProposeRequest::TreasuryTransfer { asset_id, to, amount } => {
-            let req = treasury::TransferRequest { asset_id, to, amount };
-            let (row, _) = treasury::new_transfer(&ctx, finance.wallet, &req, Mode::Propose).await?;
+            crate::http::rate_limit::outflow_signing(&ctx, OutflowKind::TreasuryTransfer, finance.wallet).await?;
+            let to = parse_address(&to, "to")?;
+            let amount = parse_amount(&amount, "amount")?;
+            let (row, _) = treasury::transfer(&outflows, finance.wallet, asset_id, to, amount, Mode::Propose).await?;
             auth::load(&ctx.db, stored(row)?).await.map_err(refusal)?
         }
         ProposeRequest::Refund { chain_id, tx_hash, log_index } => {
-            let event = treasury::refund_key(chain_id, &tx_hash, log_index)?;
-            let (row, _) = treasury::new_refund(&ctx, finance.wallet, event, Mode::Propose).await?;
+            crate::http::rate_limit::outflow_signing(&ctx, OutflowKind::Refund, finance.wallet).await?;
+            let event = crate::http::treasury::refund_key(chain_id, &tx_hash, log_index)?;
+            let (row, _) = treasury::refund(&outflows, finance.wallet, event, Mode::Propose).await?;
             auth::load(&ctx.db, stored(row)?).await.map_err(refusal)?
         }
         ProposeRequest::Forfeit { asset_id, wallet, reason } => {
-            let reason = reason.trim();
-            if reason.is_empty() {
-                return Err(ApiError::unprocessable("invalid_body", "a forfeit needs a reason"));
-            }
-            let meta = AssetMeta::load(&ctx, asset_id).await?;
-            let member = crate::http::extract::parse_address(&wallet, "wallet")?;
-            let chain = ctx.chains.chain(meta.chain_id)?;
-            let domain = ledger::forfeits::Domain { chain_id: meta.chain_id, contract: chain.settlement };
-            let deadline = chain.now(&ctx.clock).await + chain.approval_window_secs;
-            ledger::forfeits::propose(&ctx.db, asset_id, member, reason, finance.wallet, domain, deadline)
-                .await
-                .map_err(forfeit_refusal)?
+            let member = parse_address(&wallet, "wallet")?;
+            crate::outflows::forfeit::propose(&outflows, finance.wallet, asset_id, member, &reason).await?
         }
         ProposeRequest::SolvencyCommitment { subject } => return Err(system_refusal(&ctx, subject).await),
     };
@@ -579,30 +505,11 @@ pub async fn sign(
     Path(id): Path<i64>,
 ) -> Result<Json<AuthorisationView>, ApiError> {
     let a = auth::load(&ctx.db, id).await.map_err(refusal)?;
-    if a.is_system() {
-        return Err(refusal(AuthorisationError::System(id, a.kind)));
-    }
-    if matches!(a.status.as_str(), "rejected" | "expired") {
+    if a.status.is_closed() {
         return Err(refusal(AuthorisationError::Closed { id, kind: a.kind, subject: a.subject, status: a.status }));
     }
-    match a.kind.as_str() {
-        "payout_batch" => {
-            crate::http::payouts::sign_batch(&ctx, finance.wallet, a.subject).await?;
-        }
-        // A forfeit is applied, not signed: once approved and counted by the signer's own list (again, after a
-        // crash between approval and applying).
-        ledger::forfeits::FORFEIT => {
-            let policy = signer_approvals(&ctx, &a).await;
-            let (needed, _) = required(&a, policy.as_ref());
-            signer_counts(&a, policy.as_ref(), needed)
-                .map_err(|message| ApiError::Conflict { code: "approvals_missing", message })?;
-            let now = ctx.chains.chain(a.chain_id)?.now(&ctx.clock).await;
-            ledger::forfeits::apply(&ctx.db, a.subject, finance.wallet, now).await.map_err(forfeit_refusal)?;
-        }
-        _ => {
-            crate::http::treasury::sign_proposed_transfer(&ctx, finance.wallet, a.subject).await?;
-        }
-    }
+    crate::http::rate_limit::outflow_signing(&ctx, a.kind, finance.wallet).await?;
+    crate::outflows::of(a.kind).sign(&ctx.outflows(), finance.wallet, &a).await?;
     let a = auth::load(&ctx.db, id).await.map_err(refusal)?;
     Ok(Json(view(&ctx, a, &mut Lookups::default()).await?))
 }
@@ -651,24 +558,21 @@ pub async fn add_signature(
     if a.is_system() {
         return Err(refusal(AuthorisationError::System(id, a.kind)));
     }
+    let outflows = ctx.outflows();
     let mut lookups = Lookups::default();
-    lookups.policies.insert(a.asset_id, signer_approvals(&ctx, &a).await);
-    let (needed, _) = required(&a, lookups.policies[&a.asset_id].as_ref());
+    lookups.policies.insert(a.asset_id, signer_approvals(&outflows, &a).await);
+    let policy = lookups.policies[&a.asset_id].as_ref();
+    let (needed, _) = required(&a, policy);
     let now = ctx.chains.chain(a.chain_id)?.now(&ctx.clock).await;
     let action = match req.action {
-        SignatureAction::Propose => "propose",
-        SignatureAction::Approve => "approve",
+        SignatureAction::Propose => SignAction::Propose,
+        SignatureAction::Approve => SignAction::Approve,
     };
     let mut a =
         auth::sign(&ctx.db, id, staff.wallet, action, &signature, needed as usize, now).await.map_err(refusal)?;
-    // An approved forfeit applies at once — once the signer's own list counts its signatures (else it stays
-    // approved and unapplied: the signer would refuse every root that falls by it).
-    if a.kind == ledger::forfeits::FORFEIT
-        && a.status == "approved"
-        && a.outflow_open()
-        && signer_counts(&a, lookups.policies[&a.asset_id].as_ref(), needed).is_ok()
-    {
-        ledger::forfeits::apply(&ctx.db, a.subject, staff.wallet, now).await.map_err(forfeit_refusal)?;
+    // What approval does at once for its kind (a forfeit is applied once the signer's own list counts it).
+    if a.status == auth::AuthorisationStatus::Approved {
+        crate::outflows::of(a.kind).approved(&outflows, staff.wallet, &a, policy, needed).await?;
         a = auth::load(&ctx.db, id).await.map_err(refusal)?;
     }
     Ok(Json(view(&ctx, a, &mut lookups).await?))
@@ -706,7 +610,7 @@ pub async fn reject(
 
 /// Proposing solvency commitment `subject` refused: it is the system's (naming its authorisation when recorded).
 async fn system_refusal(ctx: &ApiContext, subject: i64) -> ApiError {
-    match auth::of_subject(&ctx.db, auth::SOLVENCY_COMMITMENT, subject).await {
+    match auth::of_subject(&ctx.db, OutflowKind::SolvencyCommitment, subject).await {
         Ok(Some(a)) => refusal(AuthorisationError::System(a.id, a.kind)),
         Ok(None) => ApiError::Conflict {
             code: "system_authorisation",

@@ -7,8 +7,8 @@ use abi::chain::Family;
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::sol_types::SolCall;
 
-use super::chains::ChainRegistry;
 use super::types::{DEFAULT_FEE_LIMIT_SUN, TronApprove, TronCall, WalletTransaction};
+use crate::chains::ChainRegistry;
 
 /// A payment to the Settlement contract: `register` or `retopup`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,10 +5,13 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use super::{chains, clock, limiter, metrics};
+use super::limiter;
 use crate::auth::jwt::AccessTokens;
 use crate::auth::nonce::NonceStore;
 use crate::config::Settings;
+use crate::outflows::OutflowContext;
+use crate::refusal::Refusal;
+use crate::{chains, clock, metrics};
 
 /// What every handler can reach: settings, the database, Redis-backed stores, token keys.
 #[derive(Clone, Debug)]
@@ -40,13 +43,34 @@ pub struct ApiContext {
 }
 
 impl ApiContext {
-    /// Chain `chain_id`'s time now ([`chains::Chain::now`]): what deadlines are computed from and expiry judged by;
-    /// the host's clock for a chain not configured here.
-    pub async fn chain_now(&self, chain_id: u64) -> u64 {
-        match self.chains.get(chain_id) {
-            Some(chain) => chain.now(&self.clock).await,
-            None => self.clock.now(),
+    /// What the outflows' use cases run over, from this context (clones share the pool, the chains, the clock and
+    /// the metrics).
+    pub fn outflows(&self) -> OutflowContext {
+        OutflowContext {
+            db: self.db.clone(),
+            chains: self.chains.clone(),
+            signer: self.signer.clone(),
+            treasury_signer: self.treasury_signer.clone(),
+            clock: self.clock.clone(),
+            metrics: self.metrics.clone(),
         }
+    }
+
+    /// Chain `chain_id`'s time now ([`OutflowContext::chain_now`]).
+    pub async fn chain_now(&self, chain_id: u64) -> u64 {
+        self.chains.now(chain_id, &self.clock).await
+    }
+
+    /// The main signer caller; 503 `signer_unavailable` when none is configured.
+    pub fn signer_client(&self) -> Result<&signer_client::SignerClient, Refusal> {
+        self.signer.as_ref().ok_or_else(|| Refusal::unavailable("signer_unavailable", "no signer is configured"))
+    }
+
+    /// The caller for treasury transfers (`[signer.treasury_caller]`, else the main one).
+    pub fn treasury_client(&self) -> Result<&signer_client::SignerClient, Refusal> {
+        self.treasury_signer
+            .as_ref()
+            .ok_or_else(|| Refusal::unavailable("signer_unavailable", "no signer is configured"))
     }
 }
 

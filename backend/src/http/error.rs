@@ -7,6 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::refusal::Refusal;
+
 /// Error body of every non-2xx answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
@@ -225,36 +227,30 @@ pub async fn timeout_envelope(response: Response) -> Response {
     response
 }
 
-/// The constraints a request may still run into after its handler's own checks (when a concurrent request wrote
-/// the same row between them), each with the refusal the handler gives when it sees that row itself: (constraint,
-/// code, message). Every name is checked against the migrated schema (`backend/tests/api/errors.rs`).
-pub const CONSTRAINT_REFUSALS: &[(&str, &str, &str)] = &[
-    ("withdraw_requests_one_open", "withdraw_request_open", "a withdraw request of this asset is already open"),
-    ("treasury_transfers_one_signed_refund", "refund_exists", "a refund of this payment is already signed"),
-    (
-        "plan_versions_asset_id_effective_from_block_key",
-        "plan_version_exists",
-        "a plan version of this asset already takes effect from that block",
-    ),
-];
+pub use crate::refusal::CONSTRAINT_REFUSALS;
 
-/// A database error as the API answers it: a constraint named in [`CONSTRAINT_REFUSALS`] is that refusal (409), a
-/// value the database cannot take is the client's 400; anything else — another constraint, a row a query expected
-/// (`RowNotFound`: a handler that answers 404 says so itself) — is an internal error, logged.
+/// A use case's refusal, answered with its status one to one.
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Malformed { code, message } => Self::BadRequest { code, message },
+            Refusal::Unprocessable { code, message } => Self::Unprocessable { code, message },
+            Refusal::Forbidden { code, message } => Self::Forbidden { code, message },
+            Refusal::NotFound => Self::NotFound,
+            Refusal::Missing { code, message } => Self::Missing { code, message },
+            Refusal::Conflict { code, message } => Self::Conflict { code, message },
+            Refusal::ConflictWith { code, message, details } => Self::ConflictWith { code, message, details },
+            Refusal::Unavailable { code, message } => Self::Unavailable { code, message },
+            Refusal::Internal(report) => Self::Internal(report),
+        }
+    }
+}
+
+/// A database error as the API answers it: [`Refusal`]'s reading (a named constraint's conflict, a malformed value's
+/// 400, else internal).
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        if let Some(db) = e.as_database_error() {
-            if let Some(&(_, code, message)) =
-                db.constraint().and_then(|name| CONSTRAINT_REFUSALS.iter().find(|(c, ..)| *c == name))
-            {
-                return Self::Conflict { code, message: message.into() };
-            }
-            // invalid_text_representation, numeric_value_out_of_range, string_data_right_truncation
-            if matches!(db.code().as_deref(), Some("22P02" | "22003" | "22001")) {
-                return Self::bad_request("invalid_value", "a value is out of range or malformed");
-            }
-        }
-        Self::Internal(eyre::Report::new(e))
+        Refusal::from(e).into()
     }
 }
 

@@ -10,7 +10,6 @@ use std::marker::PhantomData;
 
 use ledger::staff::StaffRole;
 
-use crate::auth::siwe::WalletChain;
 use crate::auth::{Role, StaffRoles};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
@@ -199,17 +198,7 @@ impl<N: Needs> FromRequestParts<ApiContext> for Staff<N> {
     }
 }
 
-/// An address given in a path, query or body field: 0x hex (any case) or TRON base58; 422 `invalid_address`.
-/// Text longer than any address form is refused before either parser sees it.
+/// An address given in a path, query or body field ([`crate::auth::siwe::parse_address`]); 422 `invalid_address`.
 pub fn parse_address(text: &str, field: &str) -> Result<Address, ApiError> {
-    if !abi::limits::within(text, abi::limits::ADDRESS_MAX_LEN) {
-        return Err(ApiError::unprocessable(
-            "invalid_address",
-            format!("{field} is longer than any address ({} characters at most)", abi::limits::ADDRESS_MAX_LEN),
-        ));
-    }
-    WalletChain::Evm
-        .parse_address(text)
-        .or_else(|| WalletChain::Tron.parse_address(text))
-        .ok_or_else(|| ApiError::unprocessable("invalid_address", format!("{field} is not a 0x or TRON address")))
+    Ok(crate::auth::siwe::parse_address(text, field)?)
 }

@@ -26,8 +26,6 @@ pub mod webhooks;
 // The shared layer every resource builds on.
 pub mod bounded;
 pub mod calls;
-pub mod chains;
-pub mod clock;
 pub mod context;
 pub mod error;
 pub mod exits;
@@ -39,7 +37,6 @@ pub mod page;
 pub mod plans;
 pub mod profile;
 pub mod rate_limit;
-pub mod signing;
 pub mod types;
 
 use axum::Router;

@@ -222,8 +222,8 @@ async fn read_prices(ctx: &ApiContext) -> Result<PublicPrices, ApiError> {
             gas_price: gas_price(ctx, id).await.map(|p| p.to_string()),
             native_price: quotes.iter().find(|(f, _)| f.native_of.contains(&id)).map(|(_, q)| q.clone()),
             // The approval card's own figures (`treasury`): one network fee per batch wherever staff read it.
-            payout_base_gas: crate::http::treasury::PAYOUT_BASE_GAS,
-            payout_entry_gas: crate::http::treasury::PAYOUT_ENTRY_GAS,
+            payout_base_gas: crate::outflows::payout_batch::BASE_GAS,
+            payout_entry_gas: crate::outflows::payout_batch::ENTRY_GAS,
         });
     }
     let mut assets = Vec::new();

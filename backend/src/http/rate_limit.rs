@@ -118,6 +118,18 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) 
     hops.iter().rev().find(|ip| !trusted.contains(ip)).copied().unwrap_or(peer)
 }
 
+/// The per-wallet signing rate limit of a staff wallet's sign or proposal of an outflow of `kind`
+/// ([`crate::outflows::Outflow::signing_bucket`], `[rate_limits] admin_signing_per_wallet`); none for a kind without a
+/// bucket.
+pub async fn outflow_signing(
+    ctx: &ApiContext,
+    kind: ledger::authorisations::OutflowKind,
+    wallet: Address,
+) -> Result<(), ApiError> {
+    let Some(bucket) = crate::outflows::of(kind).signing_bucket() else { return Ok(()) };
+    signing_per_wallet(ctx, bucket, wallet, ctx.settings.rate_limits.admin_signing_per_wallet).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::client_ip;

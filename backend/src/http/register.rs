@@ -17,11 +17,11 @@ use super::calls::{Payment, WalletCalls};
 use super::error::ErrorBody;
 use super::extract::parse_address;
 use super::rate_limit;
-use super::signing::{signer, signer_error};
 use super::types::{AssetAmount, TronCall, WalletTransaction, parse_amount};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::extract::{AuthUser, Json};
+use crate::outflows::signer::signer_error;
 use ledger::eligibility::{self, Ineligible, PaymentTerms};
 use ledger::payments::{self, PaymentKind, PaymentOutcome, PaymentSlot, StoredPayment};
 use ledger::plan::Amount;
@@ -190,7 +190,7 @@ pub async fn register(
                     nonce: None,
                     deadline: None,
                 };
-                let signed = signer(&ctx)?.sign_register(&intent).await.map_err(signer_error)?;
+                let signed = ctx.signer_client()?.sign_register(&intent).await.map_err(signer_error)?;
                 let stored = stored_form(&asset, contract, signed)?;
                 (slot.store(stored.nonce, &stored.payload, &stored.signature, stored.deadline).await?, false)
             }
@@ -229,7 +229,7 @@ pub async fn retopup(
                     nonce: None,
                     deadline: None,
                 };
-                let signed = signer(&ctx)?.sign_retopup(&intent).await.map_err(signer_error)?;
+                let signed = ctx.signer_client()?.sign_retopup(&intent).await.map_err(signer_error)?;
                 let stored = stored_form(&asset, contract, signed)?;
                 (slot.store(stored.nonce, &stored.payload, &stored.signature, stored.deadline).await?, false)
             }

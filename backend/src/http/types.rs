@@ -5,7 +5,7 @@ use alloy::primitives::{Address, U256};
 use serde::Serialize;
 use signer_client::intent::Amount as SignerAmount;
 
-pub use crate::http::clock::Clock;
+pub use crate::clock::Clock;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 
@@ -22,26 +22,12 @@ impl AssetAmount {
     /// `base` base units of an asset with `decimals` and `symbol`, with its human form.
     pub fn new(base: impl ToString, decimals: i16, symbol: &str) -> Self {
         let base = base.to_string();
-        let human = format!("{} {symbol}", human_units(&base, decimals));
+        let human = crate::units::human(&base, decimals, symbol);
         Self { base, human }
     }
 }
 
-/// `base` (an integer as a decimal string, maybe negative) divided by 10^decimals, exactly,
-/// without trailing zeros: `human_units("20500000000000000000", 18) == "20.5"`.
-pub fn human_units(base: &str, decimals: i16) -> String {
-    let (sign, digits) = match base.strip_prefix('-') {
-        Some(d) => ("-", d),
-        None => ("", base),
-    };
-    let decimals = usize::try_from(decimals).unwrap_or(0);
-    let digits = digits.trim_start_matches('0');
-    let padded = format!("{digits:0>width$}", width = decimals + 1);
-    let (int, frac) = padded.split_at(padded.len() - decimals);
-    let frac = frac.trim_end_matches('0');
-    let sign = if digits.is_empty() { "" } else { sign };
-    if frac.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int}.{frac}") }
-}
+pub use crate::units::human_units;
 
 /// Unix seconds (a chain's time) as RFC 3339 UTC, to the second: `2026-11-30T00:00:00Z`.
 pub fn rfc3339_secs(unix: u64) -> String {

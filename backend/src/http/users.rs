@@ -705,7 +705,7 @@ struct ClaimTarget {
 /// contract's `claimable(token, wallet)` is read from the chain (503 when it cannot be) and the claim goes to the
 /// oldest that holds any; 422 `nothing_claimable` when none does (a claim already mined, not yet confirmed).
 async fn claim_target(
-    chain: &crate::http::chains::Chain,
+    chain: &crate::chains::Chain,
     token: alloy::primitives::Address,
     wallet: alloy::primitives::Address,
     recorded: alloy::primitives::U256,
@@ -719,7 +719,7 @@ async fn claim_target(
     for contract in chain.contracts() {
         let settlement = abi::Settlement::new(contract, provider);
         let read = settlement.claimable(token, wallet);
-        let amount = crate::http::chains::read_view(chain.chain_id, contract, "claimable", read.call()).await?;
+        let amount = crate::chains::read_view(chain.chain_id, contract, "claimable", read.call()).await?;
         if !amount.is_zero() {
             holding.push((contract, amount));
         }

@@ -14,8 +14,8 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use super::sender::{self, Driver, Outcome, Previous, SendError};
-use crate::http::chains::ChainRegistry;
-use crate::http::metrics::{ApiMetrics, PayoutTxOutcome};
+use crate::chains::ChainRegistry;
+use crate::metrics::{ApiMetrics, PayoutTxOutcome};
 
 /// The `audit_logs` actor of the worker's sends.
 pub const ACTOR: &str = "payout-worker";
@@ -101,13 +101,13 @@ impl PayoutWorker {
     /// for the next batch, instead of being sent again and again to be refused `Expired`. True when it was cancelled.
     async fn cancel_if_expired(
         &self,
-        chain: &crate::http::chains::Chain,
+        chain: &crate::chains::Chain,
         contract: alloy::primitives::Address,
         batch_id: i64,
     ) -> Result<bool, sqlx::Error> {
         let Some(state) = ledger::payouts::cancel_state(&self.db, batch_id).await? else { return Ok(false) };
         let Some(deadline) = state.deadline else { return Ok(false) };
-        if deadline >= chain.now(&crate::http::clock::Clock::default()).await {
+        if deadline >= chain.now(&crate::clock::Clock::default()).await {
             return Ok(false);
         }
         let Ok(reader) = chain.reader_for(contract) else { return Ok(false) };
@@ -138,7 +138,7 @@ impl PayoutWorker {
                     "payout worker: the batch passed its deadline unexecuted (the chain's clock); cancelled, its \
                      rewards are pending again for the next batch"
                 );
-                self.metrics.intent_failed("payout_batch", true);
+                self.metrics.intent_failed(ledger::authorisations::OutflowKind::PayoutBatch, true);
                 Ok(true)
             }
             Ok(None) => Ok(false),

@@ -20,8 +20,8 @@ use signer_client::client::{ClientError, SignerClient};
 use signer_client::intent::{Addr, Amount, LiabilityRootIntent};
 use sqlx::PgPool;
 
+use crate::chains::ChainRegistry;
 use crate::config::SolvencySettings;
-use crate::http::chains::ChainRegistry;
 use crate::payouts::sender::{self, Driver, Previous, Request, SendError, SendJob, Tx};
 
 /// The `audit_logs` actor of the worker's sends.
@@ -41,7 +41,7 @@ pub struct SolvencyWorker {
     /// K, the salts' key.
     pub key: [u8; 32],
     /// Where failed commitments are counted (`signed_intents_failed_total{kind="liability_root"}`).
-    pub metrics: Option<Arc<crate::http::metrics::ApiMetrics>>,
+    pub metrics: Option<Arc<crate::metrics::ApiMetrics>>,
 }
 
 /// What one step did for one asset.
@@ -132,7 +132,10 @@ impl SolvencyWorker {
                 Step::Failed { why } => {
                     tracing::warn!(asset_id, %why, "solvency epoch failed; it is built again");
                     if let Some(metrics) = &self.metrics {
-                        metrics.intent_failed("liability_root", why.contains("deadline"));
+                        metrics.intent_failed(
+                            ledger::authorisations::OutflowKind::SolvencyCommitment,
+                            why.contains("deadline"),
+                        );
                     }
                 }
                 Step::Retry { why } => tracing::warn!(asset_id, %why, "solvency epoch not moved this round"),
@@ -228,7 +231,7 @@ impl SolvencyWorker {
     /// The asset's latest epoch on `contract` (`latestLiabilities`), read through the chain's RPC.
     async fn chain_epoch(
         &self,
-        chain: &crate::http::chains::Chain,
+        chain: &crate::chains::Chain,
         contract: alloy::primitives::Address,
         asset_id: i32,
     ) -> Result<u64, String> {
@@ -261,7 +264,7 @@ impl SolvencyWorker {
                 member: Addr(f.member),
                 amount: Amount(f.authorisation.total),
                 deadline: f.authorisation.deadline,
-                approvals: crate::http::signing::staff_signatures(&f.authorisation),
+                approvals: crate::outflows::signer::staff_signatures(&f.authorisation),
             })
             .collect())
     }
@@ -279,7 +282,7 @@ impl SolvencyWorker {
             return Ok(Step::Retry { why: "the asset's chain is not configured here".into() });
         };
         // The chain's clock, never the host's: the contract compares the deadline with its block's timestamp.
-        let now = chain.now(&crate::http::clock::Clock::default()).await;
+        let now = chain.now(&crate::clock::Clock::default()).await;
         let contract = chain.batch_contract(epoch.contract);
         let deadline = now + self.settings.signature_ttl_secs;
         let authorised = match solvency::authorise(&self.db, epoch, contract, deadline, ACTOR).await {
@@ -347,7 +350,7 @@ impl SolvencyWorker {
         let (Some(nonce), Some(deadline)) = (epoch.chain_nonce, epoch.deadline) else {
             return Ok(Step::Retry { why: "signed without a nonce".into() });
         };
-        if deadline < chain.now(&crate::http::clock::Clock::default()).await {
+        if deadline < chain.now(&crate::clock::Clock::default()).await {
             // Past its deadline by the chain's clock: it fails once a final block proves it can no longer execute.
             match bounded(submitter.liveness(&[nonce], deadline)).await {
                 Ok(Liveness::Dead(_)) => {

@@ -645,7 +645,7 @@ async fn a_solvency_commitment_is_approved_by_the_system_listed_apart_and_no_sta
 
     let worker = SolvencyWorker {
         db: app.db.pool.clone(),
-        chains: std::sync::Arc::new(backend::http::chains::ChainRegistry::from_settings(&[chain]).unwrap()),
+        chains: std::sync::Arc::new(backend::chains::ChainRegistry::from_settings(&[chain]).unwrap()),
         signer: Some(signer_client::SignerClient::new(
             signer.url.clone(),
             signer.settings().caller_id,

@@ -1,7 +1,7 @@
 //! The API over HTTP: the real app on port 0 against a scratch Postgres database and the
 //! real Redis. One test binary (link time); modules per resource.
 
-#[path = "../../ledger/tests/common/mod.rs"]
+#[path = "../../ledger/tests/ledger/common/mod.rs"]
 mod common;
 
 mod admin;

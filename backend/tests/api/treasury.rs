@@ -385,7 +385,7 @@ async fn a_separate_treasury_caller_signs_transfers_the_main_caller_may_not() {
     let client = signer_client::SignerClient::new(main.url, main.caller_id, main.caller_secret);
     let findings = backend::preflight::check(
         &backend::config::Settings { solvency: Some(solvency), ..settings },
-        &backend::http::chains::ChainRegistry::from_settings(&[chain_settings(SETTLEMENT)]).unwrap(),
+        &backend::chains::ChainRegistry::from_settings(&[chain_settings(SETTLEMENT)]).unwrap(),
         Some(&client),
     )
     .await;

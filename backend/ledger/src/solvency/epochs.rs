@@ -662,7 +662,7 @@ pub async fn authorise(
     let payload = fixed.payload().expect("its nonce and deadline are fixed");
     let digest = abi::SettlementDomain::new(epoch.chain_id, contract).digest(&payload);
     let proposal = Proposal {
-        kind: authorisations::SOLVENCY_COMMITMENT,
+        kind: authorisations::OutflowKind::SolvencyCommitment,
         subject: epoch.id,
         asset_id: epoch.asset_id,
         chain_id: epoch.chain_id,

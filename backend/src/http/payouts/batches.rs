@@ -18,8 +18,8 @@ use crate::http::error::ErrorBody;
 use crate::http::extract::{AdminUser, Json, Staff, need};
 use crate::http::extract::{Path, Query};
 use crate::http::page::{Page, page_limit};
-use crate::http::signing::{signer, signer_call};
 use crate::http::types::{AssetAmount, AssetMeta, hex_bytes, parse_amount, show_address};
+use crate::outflows::signer::signer_call;
 
 /// Asks for a new payout batch of one asset.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -262,7 +262,7 @@ pub(super) async fn build(
     let meta = AssetMeta::load(&ctx, req.asset_id).await?;
     crate::http::exits::refuse_if_open(&ctx, req.asset_id).await?;
     let contract = ctx.chains.settlement(meta.chain_id)?;
-    let policy = signer_call(signer(&ctx)?.policy(meta.chain_id, contract, meta.token)).await?;
+    let policy = signer_call(ctx.signer_client()?.policy(meta.chain_id, contract, meta.token)).await?;
     let limits = build_limits(&policy, max_entries, max_total);
     let actor = admin.wallet.to_checksum(None);
     let built = ledger::build_batch_audited(&ctx.db, req.asset_id, &limits, &actor).await.map_err(|e| match e {

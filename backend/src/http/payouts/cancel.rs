@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::batches::{BatchView, load_batch};
 use super::{batch_chain, conflict};
-use crate::http::chains::on_chain;
+use crate::chains::on_chain;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;

@@ -23,7 +23,6 @@ pub(crate) use batches::load_batch;
 pub use batches::{BatchEntry, BatchView, BuildAnswer, BuildLimitsView, BuildRequest, LeftOutEntry, LeftOutSummary};
 pub use pending::{PendingPage, PendingUser};
 pub use send::SendResult;
-pub(crate) use sign::{proposal, sign_batch};
 
 /// This resource's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {

@@ -72,7 +72,7 @@ impl From<SendError> for ApiError {
             SendError::NoKeptTransaction(_) => conflict("no_kept_transaction", message),
             SendError::NotYetDead { .. } => conflict("transaction_not_yet_dead", message),
             SendError::Chain(SubmitError::Refused(reason)) => {
-                ApiError::unprocessable("chain_refused", crate::http::chains::refusal_in_words(&reason))
+                ApiError::unprocessable("chain_refused", crate::chains::refusal_in_words(&reason))
             }
             SendError::Chain(SubmitError::Underfunded(_)) => ApiError::unavailable("operator_underfunded", message),
             SendError::Chain(SubmitError::Provider(message)) => {
