@@ -2,7 +2,8 @@
 # The test command (README.md; `quick` for the quick tier, below): set-up, contract tests, gas snapshot check, on-call artifacts (ops-test.sh), ABI
 # drift check, generated web types check, rustfmt check, module-cycle checks (Rust, web), clippy,
 # Rust tests beside the browser tests of the web front, generated requests against the API's OpenAPI document (api-check.sh),
-# and last the members' exit drill (exit-drill.sh), which ends the devnet's use.
+# a second devnet beside the first (devnet-pair-test.sh), and last the members' exit drill (exit-drill.sh), which ends
+# the devnet's use.
 # Ends with one line totalling every runner's results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -140,12 +141,15 @@ fi
 if [ "$devnet_up" = 1 ]; then
   check "api: generated requests against the OpenAPI document (schemathesis, on the same devnet)" \
     env KEEP_DEVNET=1 scripts/api-check.sh
+  check "devnet: a second devnet starts and runs beside this one (scripts/devnet-pair-test.sh)" \
+    scripts/devnet-pair-test.sh
   # Last: the drill stops the operator's services and opens the devnet's exits for good, then starts a fresh devnet
   # (not when this run started the devnet: it is stopped at the end anyway).
   check "exit: the members' exit drill in Chromium (destructive, on the same devnet; scripts/exit-drill.sh)" \
     env EXIT_DRILL_RESTART=$devnet_was_up scripts/exit-drill.sh
 else
   skipped "api: generated requests against the OpenAPI document" "no devnet"
+  skipped "devnet: a second devnet beside this one" "no devnet"
   skipped "exit: the members' exit drill" "no devnet"
 fi
 
@@ -157,6 +161,7 @@ awk '
   /^ops: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
   /^module-cycles: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
   /^import-cycles: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
+  /^devnet-pair: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
   END { printf "\ntotal: %d passed, %d failed\n", p, x }
 ' "$log"
 if [ ${#failed[@]} -gt 0 ]; then
