@@ -5,7 +5,7 @@ use alloy::primitives::Address;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::Role;
+use super::roles::Role;
 
 /// The JWT claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -51,7 +51,7 @@ impl NonceStore {
     pub async fn issue(&self, chain: WalletChain, wallet: Address, ttl_secs: u64) -> Result<String, NonceError> {
         let mut conn = self.connection()?;
         loop {
-            let nonce = super::random_hex::<16>();
+            let nonce = super::random::random_hex::<16>();
             let set: Option<String> = redis::cmd("SET")
                 .arg(self.key(&nonce))
                 .arg(binding(chain, wallet))

@@ -12,7 +12,7 @@ fn hash(token: &str) -> Vec<u8> {
 }
 
 fn new_token() -> String {
-    super::random_hex::<32>()
+    super::random::random_hex::<32>()
 }
 
 /// Starts a new family (a sign-in) for `wallet`; returns the token to hand out and the family's id.

@@ -348,7 +348,7 @@ fn set_common(h: &mut HeaderMap, content_type: &'static str, cache: &'static str
 }
 
 fn not_found() -> Response {
-    super::ApiError::NotFound.into_response()
+    crate::http::error::ApiError::NotFound.into_response()
 }
 
 fn escape_html(text: &str) -> String {

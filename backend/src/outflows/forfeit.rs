@@ -9,8 +9,9 @@ use ledger::forfeits::{self, ForfeitError};
 use signer_client::api::AssetApprovals;
 use signer_client::intent::Addr;
 
+use super::context::OutflowContext;
+use super::outflow::{Outflow, OutflowFuture, Recipients};
 use super::signer::authorisation_refusal;
-use super::{Outflow, OutflowContext, OutflowFuture, Recipients};
 use crate::refusal::Refusal;
 
 /// A forfeit step's refusal.
@@ -37,7 +38,7 @@ pub async fn propose(
     if reason.is_empty() {
         return Err(Refusal::unprocessable("invalid_body", "a forfeit needs a reason"));
     }
-    let asset = super::asset(&cx.db, asset_id).await?;
+    let asset = super::context::asset(&cx.db, asset_id).await?;
     let chain = cx.chains.chain(asset.chain_id)?;
     let domain = forfeits::Domain { chain_id: asset.chain_id, contract: chain.settlement };
     let deadline = chain.now(&cx.clock).await + chain.approval_window_secs;
@@ -103,8 +104,8 @@ impl Outflow for Forfeit {
     /// approval and applying).
     fn sign<'a>(&'a self, cx: &'a OutflowContext, staff: Address, a: &'a Authorisation) -> OutflowFuture<'a, ()> {
         Box::pin(async move {
-            let policy = super::signer_approvals(cx, a).await;
-            let (needed, _) = super::required(a, policy.as_ref());
+            let policy = super::context::signer_approvals(cx, a).await;
+            let needed = super::outflow::approvals_needed(self, a, policy.as_ref());
             signer_counts(a, policy.as_ref(), needed)
                 .map_err(|message| Refusal::Conflict { code: "approvals_missing", message })?;
             let now = cx.chains.chain(a.chain_id)?.now(&cx.clock).await;

@@ -9,8 +9,9 @@ use ledger::payouts::{self as batches, BatchPayload, SignStep, SignStepError};
 use signer_client::api::AssetApprovals;
 use signer_client::intent::{Addr, Amount as SignerAmount, PayoutBatchIntent, PayoutEntry};
 
+use super::context::OutflowContext;
+use super::outflow::{Outflow, OutflowFuture, Recipients};
 use super::signer::{signer_call_raw, signer_refusal, staff_signatures};
-use super::{Outflow, OutflowContext, OutflowFuture, Recipients};
 use crate::chains::{Chain, read_view};
 use crate::refusal::Refusal;
 
@@ -132,7 +133,7 @@ pub async fn proposal(cx: &OutflowContext, id: i64) -> Result<Proposal, Refusal>
 /// signer (nothing could ever sign it, so no nonce is fixed) or when a replaced contract's custody cannot be read.
 async fn fix_payload(cx: &OutflowContext, id: i64, ttl: fn(&Chain) -> u64) -> Result<(&Chain, SignStep), Refusal> {
     let batch = batches::batch_chain(&cx.db, id).await?.ok_or(Refusal::NotFound)?;
-    super::refuse_if_exit_open(&cx.db, batch.asset_id).await?;
+    super::context::refuse_if_exit_open(&cx.db, batch.asset_id).await?;
     let chain = cx.chains.chain(batch.chain_id)?;
     cx.signer()?;
     let choice = contract_choice(cx, chain, batch.asset_id, batch.contract).await?;
@@ -155,7 +156,7 @@ async fn contract_choice(
     if chain.previous.is_empty() || fixed.is_some() {
         return Ok(choice);
     }
-    let token = super::asset(&cx.db, asset_id).await?.token;
+    let token = super::context::asset(&cx.db, asset_id).await?.token;
     let provider = &chain.access()?.provider;
     for contract in &chain.previous {
         let settlement = abi::Settlement::new(*contract, provider);

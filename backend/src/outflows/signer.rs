@@ -9,7 +9,7 @@ use ledger::authorisations::{self, Authorisation, AuthorisationError, RefusedOut
 use signer_client::ClientError;
 use signer_client::intent::{Addr, StaffAction, StaffSignature, WalletSignature};
 
-use super::OutflowContext;
+use super::context::OutflowContext;
 use crate::refusal::Refusal;
 
 /// Longest wait for the signer (the treasury waits for it under an asset row lock).

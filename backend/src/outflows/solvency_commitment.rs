@@ -6,8 +6,9 @@ use alloy::primitives::Address;
 use ledger::authorisations::{Authorisation, AuthorisationError, OutflowKind};
 use signer_client::api::AssetApprovals;
 
+use super::context::OutflowContext;
+use super::outflow::{Outflow, OutflowFuture, Recipients};
 use super::signer::authorisation_refusal;
-use super::{Outflow, OutflowContext, OutflowFuture, Recipients};
 
 /// Gas of a solvency commitment's transaction: the budget `CommitGasBench` holds `commitLiabilities` to as a
 /// transaction (`COMMIT_TX_LIMIT`, 120,000), plus the 17,100 of the one payload in 256 that sets a fresh nonce word

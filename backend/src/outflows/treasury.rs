@@ -17,8 +17,9 @@ use signer_client::SignerClient;
 use signer_client::api::AssetApprovals;
 use signer_client::intent::{Addr, Amount as SignerAmount, TreasuryTransferIntent};
 
+use super::context::OutflowContext;
+use super::outflow::{Outflow, OutflowFuture, Recipients};
 use super::signer::{authorisation_refusal, signer_call, signer_call_raw, signer_refusal, staff_signatures};
-use super::{Outflow, OutflowContext, OutflowFuture, Recipients};
 use crate::chains::{Chain, ChainRegistry};
 use crate::refusal::Refusal;
 use crate::units::human;
@@ -211,8 +212,8 @@ pub async fn transfer(
     if amount.is_zero() {
         return Err(Refusal::unprocessable("invalid_amount", "amount must be greater than zero"));
     }
-    let asset = super::asset(&cx.db, asset_id).await?;
-    super::refuse_if_exit_open(&cx.db, asset_id).await?;
+    let asset = super::context::asset(&cx.db, asset_id).await?;
+    super::context::refuse_if_exit_open(&cx.db, asset_id).await?;
     check_floor(cx, &asset, amount).await?;
     let chain = cx.chains.chain(asset.chain_id)?;
     let client = cx.treasury_signer()?;
@@ -244,10 +245,10 @@ pub async fn refund(
     let asset = transfers::quarantined_asset(&cx.db, &event).await?;
     let asset = asset.ok_or(Refusal::NotFound)?;
     if let Some(asset_id) = asset {
-        super::refuse_if_exit_open(&cx.db, asset_id).await?;
+        super::context::refuse_if_exit_open(&cx.db, asset_id).await?;
     }
     let info = match asset {
-        Some(asset_id) => Some(super::asset(&cx.db, asset_id).await?),
+        Some(asset_id) => Some(super::context::asset(&cx.db, asset_id).await?),
         None => None, // `no_asset`: refused below before anything is signed.
     };
     let token = info.as_ref().map_or(Address::ZERO, |a| a.token);
@@ -295,9 +296,9 @@ pub async fn sign_proposed(
         .await
         .map_err(authorisation_refusal)?
         .ok_or_else(not_proposed)?;
-    let asset = super::asset(&cx.db, row.asset_id).await?;
+    let asset = super::context::asset(&cx.db, row.asset_id).await?;
     if row.status == OutflowStatus::Proposed {
-        super::refuse_if_exit_open(&cx.db, row.asset_id).await?;
+        super::context::refuse_if_exit_open(&cx.db, row.asset_id).await?;
         check_floor(cx, &asset, row.amount).await?;
     }
     let client = cx.treasury_signer()?;

@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use signer_client::api::AssetPolicy;
 
-use super::{DEFAULT_MAX_ENTRIES, MAX_ENTRIES};
 use crate::http::bounded;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
@@ -375,4 +374,19 @@ pub(super) async fn detail(
     Path(id): Path<i64>,
 ) -> Result<Json<BatchView>, ApiError> {
     Ok(Json(load_batch(&ctx, id).await?))
+}
+
+/// Entries of a batch when the request names no `max_entries`.
+pub const DEFAULT_MAX_ENTRIES: u32 = 100;
+/// Most entries one batch may have (gas of one transaction; the signer may allow fewer).
+pub const MAX_ENTRIES: u32 = 500;
+
+/// Chain and asset of a batch; 404 when it does not exist.
+pub(super) async fn batch_chain(ctx: &ApiContext, id: i64) -> Result<::ledger::payouts::BatchChain, ApiError> {
+    ::ledger::payouts::batch_chain(&ctx.db, id).await?.ok_or(ApiError::NotFound)
+}
+
+/// A 409 with `code` and `message`.
+pub(super) fn conflict(code: &'static str, message: String) -> ApiError {
+    ApiError::Conflict { code, message }
 }

@@ -8,7 +8,7 @@ use payout_chain::Liveness;
 use serde::Serialize;
 
 use super::batches::{BatchView, load_batch};
-use super::{batch_chain, conflict};
+use super::batches::{batch_chain, conflict};
 use crate::chains::on_chain;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;

@@ -17,10 +17,12 @@ mod sign;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::context::ApiContext;
-use crate::http::error::ApiError;
 
 pub(crate) use batches::load_batch;
-pub use batches::{BatchEntry, BatchView, BuildAnswer, BuildLimitsView, BuildRequest, LeftOutEntry, LeftOutSummary};
+pub use batches::{
+    BatchEntry, BatchView, BuildAnswer, BuildLimitsView, BuildRequest, DEFAULT_MAX_ENTRIES, LeftOutEntry,
+    LeftOutSummary, MAX_ENTRIES,
+};
 pub use pending::{PendingPage, PendingUser};
 pub use send::SendResult;
 
@@ -34,18 +36,4 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .routes(routes!(send::submit))
         .routes(routes!(send::retry))
         .routes(routes!(cancel::cancel))
-}
-
-/// Entries of a batch when the request names no `max_entries`.
-pub const DEFAULT_MAX_ENTRIES: u32 = 100;
-/// Most entries one batch may have (gas of one transaction; the signer may allow fewer).
-pub const MAX_ENTRIES: u32 = 500;
-
-/// Chain and asset of a batch; 404 when it does not exist.
-async fn batch_chain(ctx: &ApiContext, id: i64) -> Result<ledger::payouts::BatchChain, ApiError> {
-    ledger::payouts::batch_chain(&ctx.db, id).await?.ok_or(ApiError::NotFound)
-}
-
-fn conflict(code: &'static str, message: String) -> ApiError {
-    ApiError::Conflict { code, message }
 }

@@ -6,7 +6,7 @@ use ledger::payouts::BatchChain;
 use payout_chain::SubmitError;
 use serde::Serialize;
 
-use super::conflict;
+use super::batches::conflict;
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;

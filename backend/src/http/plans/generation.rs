@@ -6,10 +6,11 @@ use ledger::plan::PlanKind;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::http::context::ApiContext;
+use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;
 use crate::http::extract::{AdminUser, AuthUser, Json, Query};
 use crate::http::types::AssetAmount;
-use crate::http::{ApiContext, ApiError};
 
 /// This plan's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {

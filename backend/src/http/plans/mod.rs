@@ -7,7 +7,7 @@ pub mod generation;
 
 use utoipa_axum::router::OpenApiRouter;
 
-use super::ApiContext;
+use crate::http::context::ApiContext;
 
 /// Every plan's own routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
