@@ -56,21 +56,15 @@ impl ApiContext {
         }
     }
 
-    /// Chain `chain_id`'s time now ([`OutflowContext::chain_now`]).
+    /// Chain `chain_id`'s time now ([`crate::chains::ChainRegistry::now`]): what deadlines are computed from and expiry
+    /// judged by; the host's clock for a chain not configured here.
     pub async fn chain_now(&self, chain_id: u64) -> u64 {
         self.chains.now(chain_id, &self.clock).await
     }
 
     /// The main signer caller; 503 `signer_unavailable` when none is configured.
     pub fn signer_client(&self) -> Result<&signer_client::SignerClient, Refusal> {
-        self.signer.as_ref().ok_or_else(|| Refusal::unavailable("signer_unavailable", "no signer is configured"))
-    }
-
-    /// The caller for treasury transfers (`[signer.treasury_caller]`, else the main one).
-    pub fn treasury_client(&self) -> Result<&signer_client::SignerClient, Refusal> {
-        self.treasury_signer
-            .as_ref()
-            .ok_or_else(|| Refusal::unavailable("signer_unavailable", "no signer is configured"))
+        crate::outflows::context::configured(&self.signer)
     }
 }
 

@@ -33,21 +33,18 @@ pub struct OutflowContext {
 impl OutflowContext {
     /// The main signer caller; `signer_unavailable` when none is configured.
     pub fn signer(&self) -> Result<&SignerClient, Refusal> {
-        self.signer.as_ref().ok_or_else(|| Refusal::unavailable("signer_unavailable", "no signer is configured"))
+        configured(&self.signer)
     }
 
     /// The caller for treasury transfers (`[signer.treasury_caller]`, else the main one).
     pub fn treasury_signer(&self) -> Result<&SignerClient, Refusal> {
-        self.treasury_signer
-            .as_ref()
-            .ok_or_else(|| Refusal::unavailable("signer_unavailable", "no signer is configured"))
+        configured(&self.treasury_signer)
     }
+}
 
-    /// Chain `chain_id`'s time now ([`crate::chains::Chain::now`]): what deadlines are computed from and expiry
-    /// judged by; the host's clock for a chain not configured here.
-    pub async fn chain_now(&self, chain_id: u64) -> u64 {
-        self.chains.now(chain_id, &self.clock).await
-    }
+/// A signer caller, if one is configured; `signer_unavailable` otherwise.
+pub fn configured(client: &Option<SignerClient>) -> Result<&SignerClient, Refusal> {
+    client.as_ref().ok_or_else(|| Refusal::unavailable("signer_unavailable", "no signer is configured"))
 }
 
 /// The signer's approvals for `a`'s asset; `None` when it sets none or cannot be asked now (within 5 s).
