@@ -48,6 +48,16 @@ alive() {
 # What a service's command line contains: its name, or for the TRON stand-in's anvil its chain id.
 cmdline_mark() { if [ "$1" = anvil-tron ]; then echo "--chain-id $TRON_CHAIN_ID"; else echo "$1"; fi; }
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# port_bound PORT: some socket of this machine has PORT as its own (local) port, in any state — a listener, or the
+# local end of a connection: a client's ephemeral port (32768–60999) is as much in the way of a listener's bind as
+# another listener, yet answers no connect. A second devnet took 50052, free to port_taken, while a connection of the
+# first held it as its local port; its tron-devnode died with EADDRINUSE.
+port_bound() {
+  local hex
+  hex=$(printf '%04X' "$1")
+  awk -v hex="$hex" 'FNR > 1 { split($2, a, ":"); if (a[2] == hex) { found = 1; exit } } END { exit !found }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
 
 stop_all() {
   local i name pid
@@ -71,7 +81,7 @@ PICKED_PORTS=" "
 pick_port() {
   local var=$1 port=$2
   for _ in $(seq 1 100); do
-    if [[ "$PICKED_PORTS" != *" $port "* ]] && ! port_taken "$port"; then
+    if [[ "$PICKED_PORTS" != *" $port "* ]] && ! port_taken "$port" && ! port_bound "$port"; then
       PICKED_PORTS+="$port "
       printf -v "$var" '%s' "$port"
       return

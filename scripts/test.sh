@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README.md; `quick` for the quick tier, below): set-up, contract tests, gas snapshot check, on-call artifacts (ops-test.sh), ABI
 # drift check, generated web types check, rustfmt check, module-cycle checks (Rust, web), clippy,
-# Rust tests beside the browser tests of the web front, generated requests against the API's OpenAPI document (api-check.sh),
+# Rust tests beside the browser tests of the web front (half of them on a second devnet), generated requests against the API's OpenAPI document (api-check.sh),
 # a second devnet beside the first (devnet-pair-test.sh), and last the members' exit drill (exit-drill.sh), which ends
 # the devnet's use.
 # Ends with one line totalling every runner's results.
@@ -15,7 +15,18 @@ log=$(mktemp -t referral-tests.XXXXXX)
 # The browser tests and the API check share one devnet; stopped at the end when this run started it.
 devnet_was_up=1
 stop_devnet() { if [ "$devnet_was_up" = 0 ] && [ "${KEEP_DEVNET:-0}" != 1 ]; then scripts/devnet.sh stop >/dev/null || true; fi; }
-trap 'rm -f "$log"; stop_devnet' EXIT
+# The second devnet, which takes half the browser tests: its own state directory and database, gone at the end.
+SHARE_STATE=
+SHARE_DB=referral_devnet_share_$$
+stop_share_devnet() {
+  [ -n "$SHARE_STATE" ] || return 0
+  DEVNET_STATE=$SHARE_STATE scripts/devnet.sh stop >/dev/null 2>&1 || true
+  psql -q postgres://postgres@127.0.0.1:5432/postgres -c "DROP DATABASE IF EXISTS $SHARE_DB WITH (FORCE)" \
+    >/dev/null 2>&1 || true
+  rm -rf "$SHARE_STATE"
+  SHARE_STATE=
+}
+trap 'rm -f "$log"; stop_share_devnet; stop_devnet' EXIT
 started_at=$SECONDS
 step() { printf '\n\033[1;32m==> [%dm%02ds] %s\033[0m\n' $(((SECONDS - started_at) / 60)) $(((SECONDS - started_at) % 60)) "$*"; }
 
@@ -122,7 +133,32 @@ if [ ${#failed[@]} = "$failures_before_build" ]; then
     fi
   fi
   if [ "$devnet_up" = 1 ]; then
-    KEEP_DEVNET=1 scripts/web-test.sh 2>&1 | tee -a "$log" || failed+=("web: browser tests (scripts/web-test.sh)")
+    # Half the files (node's --test-shard) on this devnet, shown as they run; the other half on a second devnet
+    # started beside it (scripts/devnet.sh with a state directory and database of its own, its ports picked free,
+    # as scripts/devnet-pair-test.sh checks), shown when they end. Should the second not start, its half runs on
+    # this devnet after the first half: every test runs, and the failed start is a failed step.
+    SHARE_STATE=$(mktemp -d -t referral-devnet-share.XXXXXX)
+    share_log=$(mktemp -t referral-web-share.XXXXXX)
+    ( DEVNET_STATE=$SHARE_STATE DEVNET_DB_NAME=$SHARE_DB DEVNET_PREBUILT=1 scripts/devnet.sh >"$SHARE_STATE.log" 2>&1 \
+        || { echo "the second devnet did not start:"; tail -n 60 "$SHARE_STATE.log"; exit 3; }
+      DEVNET_STATE=$SHARE_STATE WEB_TEST_SHARD=2/2 KEEP_DEVNET=1 scripts/web-test.sh ) >"$share_log" 2>&1 &
+    share_pid=$!
+    WEB_TEST_SHARD=1/2 KEEP_DEVNET=1 scripts/web-test.sh 2>&1 | tee -a "$log" ||
+      failed+=("web: browser tests, first half (scripts/web-test.sh)")
+    share_status=0
+    wait "$share_pid" || share_status=$?
+    step "web: the browser tests' second half, on the second devnet (its output follows)"
+    cat "$share_log" | tee -a "$log"
+    rm -f "$share_log" "$SHARE_STATE.log"
+    if [ "$share_status" = 3 ]; then
+      failed+=("devnet: a second devnet for half the browser tests")
+      step "web: the browser tests' second half, on this devnet (the second did not start)"
+      WEB_TEST_SHARD=2/2 KEEP_DEVNET=1 scripts/web-test.sh 2>&1 | tee -a "$log" ||
+        failed+=("web: browser tests, second half (scripts/web-test.sh)")
+    elif [ "$share_status" != 0 ]; then
+      failed+=("web: browser tests, second half (scripts/web-test.sh, on a second devnet)")
+    fi
+    stop_share_devnet
   else
     skipped "web: browser tests (scripts/web-test.sh)" "the devnet did not start"
   fi

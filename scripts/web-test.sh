@@ -6,6 +6,9 @@
 # "N passed, N failed". Screenshots go to backend/web/test-results/. First checks that backend/web/openapi.json is
 # the document the devnet's backend serves (the web front's API types are generated from it).
 #   scripts/web-test.sh [test files…]    (default: every backend/web/tests/*.test.mjs)
+# DEVNET_STATE names the devnet to test (scripts/devnet.sh's own variable: another devnet's state directory; it must be
+# up). WEB_TEST_SHARD=K/N runs the K-th of N shares of the files (node's --test-shard) and keeps the other shares'
+# results: the test command runs two shares at once, each on a devnet of its own.
 set -euo pipefail
 files=()
 for f in "$@"; do files+=("$(realpath "$f")"); done
@@ -21,6 +24,7 @@ fi
 
 started=0
 if ! scripts/devnet.sh status >/dev/null 2>&1; then
+  [ -z "${DEVNET_STATE:-}" ] || { echo "the devnet of $DEVNET_STATE is not up" >&2; echo "0 passed, 1 failed"; exit 1; }
   log "starting the devnet"
   scripts/devnet.sh
   started=1
@@ -33,7 +37,8 @@ trap stop EXIT
 
 # The API's document as the front was typed from (backend/web/openapi.json → src/generated/api.ts) must be the one
 # this backend serves.
-API_PORT=$(sed -n 's/^API_PORT=//p' .devnet/ports.env)
+STATE=${DEVNET_STATE:-$ROOT/.devnet}
+API_PORT=$(sed -n 's/^API_PORT=//p' "$STATE/ports.env")
 log "backend/web/openapi.json against http://127.0.0.1:$API_PORT/api-docs/openapi.json"
 if ! node backend/web/scripts/gen-types.mjs --check-api "http://127.0.0.1:$API_PORT"; then
   echo "0 passed, 1 failed"
@@ -41,12 +46,20 @@ if ! node backend/web/scripts/gen-types.mjs --check-api "http://127.0.0.1:$API_P
 fi
 
 cd backend/web
-rm -rf test-results && mkdir -p test-results
-tap=test-results/results.tap
+shard=()
+if [ -n "${WEB_TEST_SHARD:-}" ]; then
+  [[ "$WEB_TEST_SHARD" =~ ^[1-9][0-9]*/[1-9][0-9]*$ ]] || { echo "WEB_TEST_SHARD=$WEB_TEST_SHARD: K/N" >&2; exit 2; }
+  shard=(--test-shard="$WEB_TEST_SHARD")
+  mkdir -p test-results
+  tap=test-results/results-${WEB_TEST_SHARD%/*}.tap
+else
+  rm -rf test-results && mkdir -p test-results
+  tap=test-results/results.tap
+fi
 [ "${#files[@]}" -gt 0 ] || files=(tests/*.test.mjs)
-log "running ${#files[@]} test file(s) in Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}')"
+log "running ${#files[@]} test file(s)${WEB_TEST_SHARD:+ (share $WEB_TEST_SHARD of them)} in Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}') on $STATE"
 status=0
-node --test --test-concurrency=1 \
+node --test --test-concurrency=1 "${shard[@]}" \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$tap" \
   "${files[@]}" || status=$?

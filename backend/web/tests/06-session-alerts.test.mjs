@@ -6,10 +6,11 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { encodeFunctionData } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { howEnded, runSync } from "./lib/child.mjs";
-import { ANVIL_KEYS, Api, BASE, CHAIN, CHAIN_ID, RPC, SETTLEMENT_ABI, assertOutOfScriptReach, chain, freshKey, openBrowser, refreshCookie, signInThroughPage, test, until } from "./lib/stack.mjs";
+import { ANVIL_KEYS, Api, BASE, CHAIN, CHAIN_ID, DEVNET, RPC, SETTLEMENT_ABI, assertOutOfScriptReach, chain, freshKey, openBrowser, refreshCookie, signInThroughPage, test, until } from "./lib/stack.mjs";
 import { TestWallet } from "./lib/wallet.mjs";
 
 /**
@@ -29,7 +30,7 @@ const workerStats = (page) =>
 /** The devnet's database (scripts/devnet.sh writes it into the backend's config), or WEB_TEST_DATABASE_URL. */
 function databaseUrl() {
   if (process.env.WEB_TEST_DATABASE_URL) return process.env.WEB_TEST_DATABASE_URL;
-  const toml = readFileSync(new URL("../../../.devnet/backend.toml", import.meta.url), "utf8");
+  const toml = readFileSync(join(DEVNET, "backend.toml"), "utf8");
   return toml.slice(toml.indexOf("[database]")).match(/^url\s*=\s*"([^"]+)"/m)[1];
 }
 

@@ -192,8 +192,8 @@ nodeTest("relay stand-in: malformed or refused requests get JSON-RPC errors; no 
 // ── the dApp in a browser, on the devnet ─────────────────────────────────────────────────────────────────────────
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
-/** The devnet's helpers (they read .devnet/ at import: only where a devnet runs, as under scripts/web-test.sh). */
-const stack = process.env.WEB_TEST_CHAIN_JSON || existsSync(join(ROOT, ".devnet", "chain.json")) ? await import("./lib/stack.mjs") : null;
+/** The devnet's helpers (they read .devnet/, or DEVNET_STATE, at import: only where a devnet runs, as under scripts/web-test.sh). */
+const stack = process.env.WEB_TEST_CHAIN_JSON || existsSync(join(process.env.DEVNET_STATE || join(ROOT, ".devnet"), "chain.json")) ? await import("./lib/stack.mjs") : null;
 const browserTest = (name, fn) => (stack ? stack.test(name, fn) : nodeTest(name, { skip: "no devnet: scripts/web-test.sh starts one" }, () => undefined));
 const PHONE = { width: 390, height: 844 };
 

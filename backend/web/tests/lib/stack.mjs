@@ -11,7 +11,9 @@ import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { TestWallet } from "./wallet.mjs";
 
 const ROOT = new URL("../../../../", import.meta.url).pathname;
-const DEVNET = join(ROOT, ".devnet");
+/** The devnet's state directory: scripts/devnet.sh's (`.devnet/`), or another one's (`DEVNET_STATE`, as the
+ *  devnet script takes it: a second devnet beside the first, where the test command runs half the files). */
+export const DEVNET = process.env.DEVNET_STATE || join(ROOT, ".devnet");
 export const ARTIFACTS = new URL("../../test-results/", import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
 

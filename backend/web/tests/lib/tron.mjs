@@ -7,11 +7,9 @@ import { join } from "node:path";
 import { TronWeb } from "tronweb";
 import { createPublicClient, createWalletClient, defineChain, encodeFunctionData, erc20Abi, getAddress, http, toHex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
-import { ANVIL_KEYS, Api, TOKEN_ABI, TRON_HTTP, TRON_JSONRPC, jsonRpc, until } from "./stack.mjs";
+import { ANVIL_KEYS, Api, DEVNET, TOKEN_ABI, TRON_HTTP, TRON_JSONRPC, jsonRpc, until } from "./stack.mjs";
 import { TestTronLink } from "./tronlink.mjs";
 
-const ROOT = new URL("../../../../", import.meta.url).pathname;
-const DEVNET = join(ROOT, ".devnet");
 const CHAIN_FILE = process.env.WEB_TEST_TRON_CHAIN_JSON ?? join(DEVNET, "tron-chain.json");
 if (!existsSync(CHAIN_FILE)) throw new Error(`${CHAIN_FILE} is missing: the devnet runs no TRON stand-in chain`);
 
