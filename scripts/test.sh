@@ -87,6 +87,8 @@ fi
 check "rust: no module imports another in a circle (scripts/module-cycles.py)" python3 scripts/module-cycles.py
 check "web: no module imports another in a circle (backend/web/scripts/import-cycles.mjs)" \
   node backend/web/scripts/import-cycles.mjs
+check "web: the browser tests' halves are balanced by time (backend/web/scripts/shard.mjs --self-test)" \
+  node backend/web/scripts/shard.mjs --self-test
 check "rust: clippy (warnings are errors)" cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 # Both wait on blocks more than they compute (each alone leaves about half of two cores idle), and they share
@@ -133,10 +135,13 @@ if [ ${#failed[@]} = "$failures_before_build" ]; then
     fi
   fi
   if [ "$devnet_up" = 1 ]; then
-    # Half the files (node's --test-shard) on this devnet, shown as they run; the other half on a second devnet
-    # started beside it (scripts/devnet.sh with a state directory and database of its own, its ports picked free,
-    # as scripts/devnet-pair-test.sh checks), shown when they end. Should the second not start, its half runs on
+    # Half the files by time (backend/web/scripts/shard.mjs) on this devnet, shown as they run; the other half on a
+    # second devnet
+    # started beside it once this one is up (scripts/devnet.sh with a state directory and database of its own, its
+    # ports picked free, as scripts/devnet-pair-test.sh checks), shown when they end; that half has less to do by
+    # the minutes its devnet takes to start (WEB_TEST_SHARE_LATE). Should the second not start, its half runs on
     # this devnet after the first half: every test runs, and the failed start is a failed step.
+    export WEB_TEST_SHARE_LATE=240
     SHARE_STATE=$(mktemp -d -t referral-devnet-share.XXXXXX)
     share_log=$(mktemp -t referral-web-share.XXXXXX)
     ( DEVNET_STATE=$SHARE_STATE DEVNET_DB_NAME=$SHARE_DB DEVNET_PREBUILT=1 scripts/devnet.sh >"$SHARE_STATE.log" 2>&1 \
@@ -197,6 +202,7 @@ awk '
   /^ops: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
   /^module-cycles: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
   /^import-cycles: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
+  /^shard: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
   /^devnet-pair: [0-9]+ passed, [0-9]+ failed$/ { p += $2; x += $4 }
   END { printf "\ntotal: %d passed, %d failed\n", p, x }
 ' "$log"

@@ -7,8 +7,9 @@
 # the document the devnet's backend serves (the web front's API types are generated from it).
 #   scripts/web-test.sh [test files…]    (default: every backend/web/tests/*.test.mjs)
 # DEVNET_STATE names the devnet to test (scripts/devnet.sh's own variable: another devnet's state directory; it must be
-# up). WEB_TEST_SHARD=K/N runs the K-th of N shares of the files (node's --test-shard) and keeps the other shares'
-# results: the test command runs two shares at once, each on a devnet of its own.
+# up). WEB_TEST_SHARD=K/N runs the K-th of N shares of the files, shared out by the seconds each took in a measured run
+# (backend/web/scripts/shard.mjs, backend/web/tests/durations.json), and keeps the other shares' results: the test
+# command runs two shares at once, each on a devnet of its own.
 set -euo pipefail
 files=()
 for f in "$@"; do files+=("$(realpath "$f")"); done
@@ -46,10 +47,12 @@ if ! node backend/web/scripts/gen-types.mjs --check-api "http://127.0.0.1:$API_P
 fi
 
 cd backend/web
-shard=()
 if [ -n "${WEB_TEST_SHARD:-}" ]; then
   [[ "$WEB_TEST_SHARD" =~ ^[1-9][0-9]*/[1-9][0-9]*$ ]] || { echo "WEB_TEST_SHARD=$WEB_TEST_SHARD: K/N" >&2; exit 2; }
-  shard=(--test-shard="$WEB_TEST_SHARD")
+  if [ "${#files[@]}" = 0 ]; then
+    mapfile -t files < <(node scripts/shard.mjs "${WEB_TEST_SHARD%/*}" "${WEB_TEST_SHARD#*/}")
+    [ "${#files[@]}" -gt 0 ] || { log "share $WEB_TEST_SHARD holds no file"; echo "0 passed, 0 failed"; exit 0; }
+  fi
   mkdir -p test-results
   tap=test-results/results-${WEB_TEST_SHARD%/*}.tap
 else
@@ -59,7 +62,7 @@ fi
 [ "${#files[@]}" -gt 0 ] || files=(tests/*.test.mjs)
 log "running ${#files[@]} test file(s)${WEB_TEST_SHARD:+ (share $WEB_TEST_SHARD of them)} in Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}') on $STATE"
 status=0
-node --test --test-concurrency=1 "${shard[@]}" \
+node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$tap" \
   "${files[@]}" || status=$?
