@@ -17,6 +17,10 @@ pub enum PlanKind {
     Generation,
     /// PLAN-BINARY.md: packages, placement in the weaker leg, pairs matched per period, retention.
     Binary,
+    /// PLAN-SALES.md: retail commissions on sales to customers, maturing after the refund window, unilevel
+    /// commissions by rank at period closes. Its engine is built (`super::sales`); it joins [`Self::ALL`] and
+    /// [`Self::parse`] with its room in the registry, so no asset can run it before the ledger stores it.
+    Sales,
 }
 
 impl PlanKind {
@@ -34,6 +38,7 @@ impl PlanKind {
             Self::AutoPool => "auto_pool",
             Self::Generation => "generation",
             Self::Binary => "binary",
+            Self::Sales => "sales",
         }
     }
 

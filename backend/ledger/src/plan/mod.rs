@@ -1,7 +1,8 @@
 //! The reward plans, each in its room (`auto_pool`: PLAN.md; `generation`: PLAN-GENERATION.md; `binary`:
-//! PLAN-BINARY.md), the vocabulary they share, and the one interface (`room`) and registry (`registry`) the ledger
-//! knows them through. A plan's rules are pure state machines: no I/O, no async, integer base units; its room adds
-//! its rows, their loader and its reads. What follows describes the auto-pool plan's engine, the first.
+//! PLAN-BINARY.md; `sales`: PLAN-SALES.md, its engine only so far), the vocabulary they share, and the one interface
+//! (`room`) and registry (`registry`) the ledger knows them through. A plan's rules are pure state machines: no I/O,
+//! no async, integer base units; its room adds its rows, their loader and its reads. What follows describes the
+//! auto-pool plan's engine, the first.
 //!
 //! # Design
 //!
@@ -38,6 +39,7 @@ mod params;
 mod params_room;
 pub(crate) mod registry;
 pub(crate) mod room;
+pub mod sales;
 mod vocabulary;
 
 pub use auto_pool::{Placement, PlacementCause, PlanEngine, PoolNode, PoolOutcome, ReserveChange, ReserveMovement};

@@ -84,6 +84,9 @@ pub enum InvalidPlan {
     /// A binary-plan parameter set broke PLAN-BINARY.md §0's rules.
     #[error("invalid binary plan: {0}")]
     Binary(String),
+    /// A sales-plan parameter set broke PLAN-SALES.md §0's rules.
+    #[error("invalid sales plan: {0}")]
+    Sales(String),
 }
 
 /// A plan's parameters: what a [`PlanSchedule`] holds, one set per version.

@@ -30,6 +30,12 @@ pub enum RewardKind {
     RankBonus,
     /// A period's pair bonus (PLAN-BINARY.md §3), `reserved` while its owner is not an active buyer.
     BinaryPair,
+    /// A seller's retail commission on a customer sale (PLAN-SALES.md §3), `maturing` while the buyer may take
+    /// the sale back.
+    Retail,
+    /// A unilevel commission at a period close (PLAN-SALES.md §5); the credit's `level` is 0 (one row per member
+    /// and close, summed over levels).
+    Unilevel,
 }
 
 impl RewardKind {
@@ -44,6 +50,8 @@ impl RewardKind {
             Self::Generation => "GENERATION",
             Self::RankBonus => "RANK_BONUS",
             Self::BinaryPair => "BINARY_PAIR",
+            Self::Retail => "RETAIL",
+            Self::Unilevel => "UNILEVEL",
         }
     }
 
@@ -72,6 +80,10 @@ pub enum RewardStatus {
     Settled,
     /// A held reward an admin moved to the company (audited).
     Forfeited,
+    /// A RETAIL commission whose sale the buyer can still take back (PLAN-SALES.md §3): a liability, never paid.
+    Maturing,
+    /// A RETAIL commission whose sale was taken back: never a liability again, never paid.
+    Reversed,
 }
 
 impl RewardStatus {
@@ -84,6 +96,8 @@ impl RewardStatus {
             Self::Batched => "batched",
             Self::Settled => "settled",
             Self::Forfeited => "forfeited",
+            Self::Maturing => "maturing",
+            Self::Reversed => "reversed",
         }
     }
 }
@@ -109,6 +123,10 @@ pub enum CompanyReason {
     ExitForfeit,
     /// A credit that would have been an exited member's (PLAN.md §5).
     ExitedMember,
+    /// What a sale leaves the company: a − r (PLAN-SALES.md §3), q of it the period's commission reserve.
+    SaleRest,
+    /// A registration's join fee under the sales plan: all of it the company's (PLAN-SALES.md §2).
+    JoinFee,
 }
 
 impl CompanyReason {
@@ -123,6 +141,8 @@ impl CompanyReason {
             Self::Forfeit => "forfeit",
             Self::ExitForfeit => "exit_forfeit",
             Self::ExitedMember => "exited_member",
+            Self::SaleRest => "sale_rest",
+            Self::JoinFee => "join_fee",
         }
     }
 }
@@ -216,6 +236,50 @@ pub enum Rejection {
         /// The event's block time.
         timestamp: u64,
     },
+    /// An event the asset's plan has no rule for (a retopup under the sales plan, PLAN-SALES.md §2): held in
+    /// suspense.
+    #[error("the asset's plan takes no {event}")]
+    NotInThisPlan {
+        /// The event's kind ("retopup").
+        event: &'static str,
+    },
+    /// A sale of no amount (PLAN-SALES.md §3).
+    #[error("a sale must carry an amount above 0")]
+    SaleAmount,
+    /// A sale whose id (its payload's nonce) was used before, by an applied or a quarantined sale.
+    #[error("sale id {sale_id} was used before")]
+    SaleIdReused {
+        /// The id.
+        sale_id: u64,
+    },
+    /// A sale whose refundable_until is not after its block's time.
+    #[error("refundable_until {until} is not after the sale block's time {timestamp}")]
+    RefundWindow {
+        /// T as the event carries it.
+        until: u64,
+        /// The sale block's time.
+        timestamp: u64,
+    },
+    /// A customer sale with no attributed member yet, naming a seller who is not a member (or the buyer).
+    #[error("seller {seller} is not a member")]
+    UnknownSeller {
+        /// N as the sale names it.
+        seller: Address,
+    },
+    /// A sale whose signed retail commission is not the one the plan gives it at its block.
+    #[error("signed retail commission {signed} differs from the plan's {expected}")]
+    RetailMismatch {
+        /// r as signed.
+        signed: Amount,
+        /// r of PLAN-SALES.md §3 step 1.
+        expected: Amount,
+    },
+    /// A refund of a sale that is not open (final, refunded, or unknown): paged.
+    #[error("sale {sale_id} is not open: nothing to take back")]
+    RefundNotOpen {
+        /// The id the refund names.
+        sale_id: u64,
+    },
 }
 
 impl Rejection {
@@ -228,6 +292,13 @@ impl Rejection {
             Self::UnknownUser(_) => "unknown_user",
             Self::NotAPackage { .. } => "not_a_package",
             Self::PeriodOrder { .. } => "period_order",
+            Self::NotInThisPlan { .. } => "not_in_this_plan",
+            Self::SaleAmount => "sale_amount",
+            Self::SaleIdReused { .. } => "sale_id_reused",
+            Self::RefundWindow { .. } => "refund_window",
+            Self::UnknownSeller { .. } => "unknown_seller",
+            Self::RetailMismatch { .. } => "retail_mismatch",
+            Self::RefundNotOpen { .. } => "refund_not_open",
         }
     }
 }

@@ -130,21 +130,12 @@ impl BinaryParams {
     /// The period a block of unix time `timestamp` belongs to: months since January 1970, or weeks since
     /// `week_origin` (a block at a period's end is in the next).
     pub fn period_of(&self, timestamp: u64) -> u64 {
-        match self.period {
-            PeriodKind::Month => {
-                let (y, m, _) = civil_from_days((timestamp / DAY_SECS) as i64);
-                ((y - 1970) * 12 + i64::from(m) - 1).max(0) as u64
-            }
-            PeriodKind::Week => timestamp.saturating_sub(self.week_origin) / WEEK_SECS,
-        }
+        self.period.period_of(self.week_origin, timestamp)
     }
 
     /// Period `period`'s bounds (unix time): its first second and the first second of the next.
     pub fn bounds(&self, period: u64) -> (u64, u64) {
-        match self.period {
-            PeriodKind::Month => (month_start(period), month_start(period + 1)),
-            PeriodKind::Week => (self.week_origin + period * WEEK_SECS, self.week_origin + (period + 1) * WEEK_SECS),
-        }
+        self.period.bounds(self.week_origin, period)
     }
 
     /// The company's fee of a payout entry of `amount`: rounded up (PLAN-GENERATION.md §4).
@@ -168,6 +159,28 @@ impl PlanRules for BinaryParams {
             ));
         }
         Ok(())
+    }
+}
+
+impl PeriodKind {
+    /// The period a block of unix time `timestamp` belongs to: months since January 1970, or weeks since
+    /// `week_origin` (a block at a period's end is in the next). The binary and the sales plan share this calendar.
+    pub fn period_of(self, week_origin: u64, timestamp: u64) -> u64 {
+        match self {
+            Self::Month => {
+                let (y, m, _) = civil_from_days((timestamp / DAY_SECS) as i64);
+                ((y - 1970) * 12 + i64::from(m) - 1).max(0) as u64
+            }
+            Self::Week => timestamp.saturating_sub(week_origin) / WEEK_SECS,
+        }
+    }
+
+    /// Period `period`'s bounds (unix time): its first second and the first second of the next.
+    pub fn bounds(self, week_origin: u64, period: u64) -> (u64, u64) {
+        match self {
+            Self::Month => (month_start(period), month_start(period + 1)),
+            Self::Week => (week_origin + period * WEEK_SECS, week_origin + (period + 1) * WEEK_SECS),
+        }
     }
 }
 
