@@ -28,8 +28,8 @@ mod book;
 pub mod reads;
 pub(crate) use book::ROOM;
 
-/// ⌊a × b / c⌋ without overflow (c > 0).
-fn mul_div(a: Amount, b: Amount, c: Amount) -> Amount {
+/// ⌊a × b / c⌋ without overflow (c > 0); the sales plan uses it too.
+pub(in crate::plan) fn mul_div(a: Amount, b: Amount, c: Amount) -> Amount {
     let q = U256::from(a) * U256::from(b) / U256::from(c);
     q.try_into().expect("a quotient no larger than a or b fits")
 }

@@ -152,17 +152,22 @@ impl PlanRules for BinaryParams {
     /// Periods are numbered and closed in order: a version changing their length or origin would renumber periods
     /// already closed, so both stay the first version's.
     fn may_follow(&self, before: &Self) -> Result<(), InvalidPlan> {
-        if self.period != before.period || self.week_origin != before.week_origin {
-            return Err(InvalidPlan::Binary(
-                "period and week_origin cannot change in a new version: periods already closed are numbered from them"
-                    .to_owned(),
-            ));
-        }
-        Ok(())
+        self.period.may_follow(self.week_origin, (before.period, before.week_origin)).map_err(InvalidPlan::Binary)
     }
 }
 
 impl PeriodKind {
+    /// What a new version of a plan with periods may not change: periods are numbered and closed in order, so a
+    /// version changing their length or origin would renumber periods already closed. `Err` says why.
+    pub(in crate::plan) fn may_follow(self, origin: u64, before: (Self, u64)) -> Result<(), String> {
+        if (self, origin) != before {
+            return Err("period and week_origin cannot change in a new version: periods already closed are numbered \
+                        from them"
+                .to_owned());
+        }
+        Ok(())
+    }
+
     /// The period a block of unix time `timestamp` belongs to: months since January 1970, or weeks since
     /// `week_origin` (a block at a period's end is in the next). The binary and the sales plan share this calendar.
     pub fn period_of(self, week_origin: u64, timestamp: u64) -> u64 {

@@ -24,19 +24,14 @@ mod params;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::Address;
 
 pub use params::{Rank, SalesParams};
 
+use super::binary::mul_div;
 use super::params::PlanSchedule;
 use super::vocabulary::*;
 use params::BPS;
-
-/// ⌊a × b / c⌋ without overflow (c > 0).
-fn mul_div(a: Amount, b: Amount, c: Amount) -> Amount {
-    let q = U256::from(a) * U256::from(b) / U256::from(c);
-    q.try_into().expect("a quotient no larger than a or b fits")
-}
 
 /// Points of volume (pv, PV, CV, GV), whole points.
 pub type Points = u128;

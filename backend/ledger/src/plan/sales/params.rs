@@ -171,13 +171,7 @@ impl PlanRules for SalesParams {
     /// Periods are numbered and closed in order: a version changing their length or origin would renumber periods
     /// already closed, so both stay the first version's.
     fn may_follow(&self, before: &Self) -> Result<(), InvalidPlan> {
-        if self.period != before.period || self.week_origin != before.week_origin {
-            return Err(InvalidPlan::Sales(
-                "period and week_origin cannot change in a new version: periods already closed are numbered from them"
-                    .to_owned(),
-            ));
-        }
-        Ok(())
+        self.period.may_follow(self.week_origin, (before.period, before.week_origin)).map_err(InvalidPlan::Sales)
     }
 }
 
