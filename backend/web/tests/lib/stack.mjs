@@ -1,10 +1,9 @@
 // The running system the browser tests drive (scripts/devnet.sh, or the URLs in the environment), a fresh
-// Chromium per test, the API as a second opinion, and polling with deadlines (never sleep-then-assert).
+// Chromium context per browser a test opens, the API as a second opinion, and polling with deadlines (never sleep-then-assert).
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { test as nodeTest } from "node:test";
+import { after, test as nodeTest } from "node:test";
 import { chromium } from "playwright-core";
 import { createPublicClient, encodeFunctionData, erc20Abi, http, toHex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
@@ -270,19 +269,36 @@ const CHROMIUM_ARGS = [
 ];
 
 /**
- * A fresh Chromium profile with the test wallet injected (`key`; and/or `tronLink`, a TronLink stand-in from
+ * The test file's one Chromium (launched at the first `openBrowser`, closed when the file's tests end, launched
+ * again should it have died): each `openBrowser` is a context of its own in it — cookies, storage, service workers
+ * and caches apart, as a fresh profile's — so a file pays for one Chromium start, not one per browser it opens.
+ */
+let chromiumProcess = null;
+function sharedChromium() {
+  if (chromiumProcess === null) {
+    const launching = chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS, headless: true });
+    chromiumProcess = launching;
+    launching.then(
+      (b) => b.on("disconnected", () => { if (chromiumProcess === launching) chromiumProcess = null; }),
+      () => { if (chromiumProcess === launching) chromiumProcess = null; },
+    );
+  }
+  return chromiumProcess;
+}
+after(async () => {
+  const launching = chromiumProcess;
+  chromiumProcess = null;
+  if (launching) await (await launching.catch(() => null))?.close().catch(() => undefined);
+});
+
+/**
+ * A fresh Chromium context (a profile of its own) with the test wallet injected (`key`; and/or `tronLink`, a TronLink stand-in from
  * tests/lib/tron.mjs). Console errors, page errors and CSP violations are collected; `close()` fails the test on
  * any that `allow` does not name.
  */
 export async function openBrowser({ key, walletChainId, unknownChains, tronLink, viewport = { width: 1280, height: 900 } } = {}) {
-  const profile = mkdtempSync(join(tmpdir(), "referral-web-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
-    headless: true,
-    viewport,
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const context = await (await sharedChromium()).newContext({ viewport });
+  const page = await context.newPage();
   const wallet = key ? new TestWallet({ key, rpcUrl: RPC, chainId: CHAIN_ID, walletChainId, unknownChains }) : null;
   if (wallet) await wallet.attach(page);
   if (tronLink) await tronLink.attach(page);
@@ -314,7 +330,6 @@ export async function openBrowser({ key, walletChainId, unknownChains, tronLink,
     async dispose() {
       live.delete(browser);
       await context.close().catch(() => undefined);
-      rmSync(profile, { recursive: true, force: true });
     },
     async screenshot(name) {
       await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
