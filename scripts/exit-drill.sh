@@ -13,13 +13,21 @@
 # when it will stop the devnet anyway). A devnet whose exits a previous drill opened is started afresh first. Ends
 # with web-test.sh's line "N passed, N failed". Then the operator's listener starts again and the devnet's webhook
 # endpoint must receive exit.opened, verified by the Standard Webhooks reference library (scripts/devnet-notify.mjs).
+# DEVNET_STATE names the devnet to drill (scripts/devnet.sh's own variable: another devnet's state directory; it must be
+# up): the test command drills the second devnet it starts for half the browser tests, which it throws away after.
 #   scripts/exit-drill.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+STATE=${DEVNET_STATE:-$(pwd)/.devnet}
 log() { printf '\033[1;33m[exit-drill]\033[0m %s\n' "$*"; }
 
 fresh_devnet() {
   local out
+  # Another devnet is started afresh only on its own database: without one it would take the first devnet's.
+  if [ -n "${DEVNET_STATE:-}" ] && [ -z "${DEVNET_DB_NAME:-}" ]; then
+    log "a fresh devnet in $DEVNET_STATE needs its DEVNET_DB_NAME too"
+    return 1
+  fi
   out=$(mktemp -t referral-exit-drill.XXXXXX)
   if ! { scripts/devnet.sh stop && scripts/devnet.sh; } >"$out" 2>&1; then
     tail -n 40 "$out" >&2
@@ -32,7 +40,7 @@ fresh_devnet() {
 
 # Whether the devnet's BNB exit is open already (a drill ran on it): SettlementExit.opening(address(0)).open.
 exit_already_open() {
-  node - "$(sed -n 's/^ANVIL_PORT=//p' .devnet/ports.env)" "$(node -p "require('./.devnet/chain.json').settlement")" <<'JS'
+  node - "$(sed -n 's/^ANVIL_PORT=//p' "$STATE/ports.env")" "$(node -p "require('$STATE/chain.json').settlement")" <<'JS'
 const [port, settlement] = process.argv.slice(2);
 const call = async (to, data) => {
   const r = await fetch(`http://127.0.0.1:${port}`, { method: "POST", headers: { "content-type": "application/json" },
@@ -49,6 +57,7 @@ JS
 }
 
 if ! scripts/devnet.sh status >/dev/null 2>&1; then
+  [ -z "${DEVNET_STATE:-}" ] || { echo "the devnet of $DEVNET_STATE is not up" >&2; echo "0 passed, 1 failed"; exit 1; }
   log "starting the devnet"
   scripts/devnet.sh
 elif exit_already_open; then
@@ -56,9 +65,9 @@ elif exit_already_open; then
   fresh_devnet
 fi
 
-sink_port=$(sed -n 's/^WEBHOOK_SINK_PORT=//p' .devnet/ports.env)
-api_port=$(sed -n 's/^API_PORT=//p' .devnet/ports.env)
-node scripts/devnet-notify.mjs rearm "http://127.0.0.1:$api_port" "http://127.0.0.1:$sink_port/hook" .devnet
+sink_port=$(sed -n 's/^WEBHOOK_SINK_PORT=//p' "$STATE/ports.env")
+api_port=$(sed -n 's/^API_PORT=//p' "$STATE/ports.env")
+node scripts/devnet-notify.mjs rearm "http://127.0.0.1:$api_port" "http://127.0.0.1:$sink_port/hook" "$STATE"
 
 status=0
 KEEP_DEVNET=1 scripts/web-test.sh backend/web/tests/exit/exit-drill.test.mjs || status=$?

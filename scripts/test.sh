@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The test command (README.md; `quick` for the quick tier, below): set-up, contract tests, gas snapshot check, on-call artifacts (ops-test.sh), ABI
 # drift check, generated web types check, rustfmt check, module-cycle checks (Rust, web), clippy,
-# Rust tests beside the browser tests of the web front (half of them on a second devnet), generated requests against the API's OpenAPI document (api-check.sh),
-# a second devnet beside the first (devnet-pair-test.sh), and last the members' exit drill (exit-drill.sh), which ends
-# the devnet's use.
+# Rust tests beside the browser tests of the web front (half of them on a second devnet), then generated requests
+# against the API's OpenAPI document (api-check.sh) on the first devnet while the members' exit drill (exit-drill.sh)
+# ends the second's use, and a second devnet beside the first (devnet-pair-test.sh).
 # Ends with one line totalling every runner's results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -101,6 +101,7 @@ failures_before_build=${#failed[@]}
 check "rust: build every test and the devnet's binaries" bash -c \
   'cargo test --workspace --all-targets --no-run --quiet && scripts/devnet.sh build'
 devnet_up=0
+drill_done=0
 if [ ${#failed[@]} = "$failures_before_build" ]; then
   step "rust: cargo test --workspace beside the browser tests (Chromium, on the devnet)"
   # The devnet's binaries are the ones just built (same feature set); its start (web build, deployments, the demo's
@@ -135,34 +136,52 @@ if [ ${#failed[@]} = "$failures_before_build" ]; then
     fi
   fi
   if [ "$devnet_up" = 1 ]; then
-    # Half the files by time (backend/web/scripts/shard.mjs) on this devnet, shown as they run; the other half on a
-    # second devnet
-    # started beside it once this one is up (scripts/devnet.sh with a state directory and database of its own, its
-    # ports picked free, as scripts/devnet-pair-test.sh checks), shown when they end; that half has less to do by
-    # the minutes its devnet takes to start (WEB_TEST_SHARE_LATE). Should the second not start, its half runs on
-    # this devnet after the first half: every test runs, and the failed start is a failed step.
-    export WEB_TEST_SHARE_LATE=240
+    # Half the files by time (backend/web/scripts/shard.mjs) on this devnet, shown as they run, then the API check
+    # on it; the other half on a second devnet started beside it once this one is up (scripts/devnet.sh with a state
+    # directory and database of its own, its ports picked free, as scripts/devnet-pair-test.sh checks), then the
+    # members' exit drill on that second devnet, which is thrown away after (the drill opens its exits for good);
+    # both shown when they end. The drill and the API check mostly wait on blocks and epochs, so they overlap the
+    # other devnet's tests instead of following them. The second devnet's half has less to do by the minutes its
+    # devnet takes to start and the drill takes beyond the API check (WEB_TEST_SHARE_LATE). Should the second devnet
+    # not start, its half and the drill run on this devnet at the end: every test runs, and the failed start is a
+    # failed step.
+    export WEB_TEST_SHARE_LATE=${WEB_TEST_SHARE_LATE:-420}
     SHARE_STATE=$(mktemp -d -t referral-devnet-share.XXXXXX)
     share_log=$(mktemp -t referral-web-share.XXXXXX)
-    ( DEVNET_STATE=$SHARE_STATE DEVNET_DB_NAME=$SHARE_DB DEVNET_PREBUILT=1 scripts/devnet.sh >"$SHARE_STATE.log" 2>&1 \
-        || { echo "the second devnet did not start:"; tail -n 60 "$SHARE_STATE.log"; exit 3; }
-      DEVNET_STATE=$SHARE_STATE WEB_TEST_SHARD=2/2 KEEP_DEVNET=1 scripts/web-test.sh ) >"$share_log" 2>&1 &
+    drill_log=$(mktemp -t referral-exit-drill.XXXXXX)
+    # What the second devnet's part ended with: "nostart", or the browser tests' status then the drill's.
+    share_status_file=$(mktemp -t referral-share-status.XXXXXX)
+    ( if ! DEVNET_STATE=$SHARE_STATE DEVNET_DB_NAME=$SHARE_DB DEVNET_PREBUILT=1 scripts/devnet.sh >"$SHARE_STATE.log" 2>&1
+      then
+        echo "the second devnet did not start:"; tail -n 60 "$SHARE_STATE.log"; echo nostart >"$share_status_file"; exit 0
+      fi
+      web_status=0
+      DEVNET_STATE=$SHARE_STATE WEB_TEST_SHARD=2/2 KEEP_DEVNET=1 scripts/web-test.sh || web_status=$?
+      drill_status=0
+      DEVNET_STATE=$SHARE_STATE EXIT_DRILL_RESTART=0 scripts/exit-drill.sh >"$drill_log" 2>&1 || drill_status=$?
+      echo "$web_status $drill_status" >"$share_status_file" ) >"$share_log" 2>&1 &
     share_pid=$!
     WEB_TEST_SHARD=1/2 KEEP_DEVNET=1 scripts/web-test.sh 2>&1 | tee -a "$log" ||
       failed+=("web: browser tests, first half (scripts/web-test.sh)")
-    share_status=0
-    wait "$share_pid" || share_status=$?
+    check "api: generated requests against the OpenAPI document (schemathesis, on the same devnet)" \
+      env KEEP_DEVNET=1 scripts/api-check.sh
+    wait "$share_pid" || true
+    read -r web_status drill_status <"$share_status_file" || web_status=nostart
     step "web: the browser tests' second half, on the second devnet (its output follows)"
-    cat "$share_log" | tee -a "$log"
-    rm -f "$share_log" "$SHARE_STATE.log"
-    if [ "$share_status" = 3 ]; then
-      failed+=("devnet: a second devnet for half the browser tests")
+    tee -a "$log" <"$share_log"
+    if [ "$web_status" = nostart ]; then
+      failed+=("devnet: a second devnet for half the browser tests and the exit drill")
       step "web: the browser tests' second half, on this devnet (the second did not start)"
       WEB_TEST_SHARD=2/2 KEEP_DEVNET=1 scripts/web-test.sh 2>&1 | tee -a "$log" ||
         failed+=("web: browser tests, second half (scripts/web-test.sh)")
-    elif [ "$share_status" != 0 ]; then
-      failed+=("web: browser tests, second half (scripts/web-test.sh, on a second devnet)")
+    else
+      [ "$web_status" = 0 ] || failed+=("web: browser tests, second half (scripts/web-test.sh, on a second devnet)")
+      step "exit: the members' exit drill in Chromium (destructive, on the second devnet; scripts/exit-drill.sh; its output follows)"
+      tee -a "$log" <"$drill_log"
+      [ "$drill_status" = 0 ] || failed+=("exit: the members' exit drill (scripts/exit-drill.sh, on the second devnet)")
+      drill_done=1
     fi
+    rm -f "$share_log" "$drill_log" "$share_status_file" "$SHARE_STATE.log"
     stop_share_devnet
   else
     skipped "web: browser tests (scripts/web-test.sh)" "the devnet did not start"
@@ -180,14 +199,14 @@ else
 fi
 
 if [ "$devnet_up" = 1 ]; then
-  check "api: generated requests against the OpenAPI document (schemathesis, on the same devnet)" \
-    env KEEP_DEVNET=1 scripts/api-check.sh
   check "devnet: a second devnet starts and runs beside this one (scripts/devnet-pair-test.sh)" \
     scripts/devnet-pair-test.sh
-  # Last: the drill stops the operator's services and opens the devnet's exits for good, then starts a fresh devnet
-  # (not when this run started the devnet: it is stopped at the end anyway).
-  check "exit: the members' exit drill in Chromium (destructive, on the same devnet; scripts/exit-drill.sh)" \
-    env EXIT_DRILL_RESTART=$devnet_was_up scripts/exit-drill.sh
+  # The drill ran on the second devnet unless that did not start: then here, last, as it ends the devnet's use (and
+  # starts a fresh one only when this run did not start the devnet: it is stopped at the end anyway).
+  if [ "$drill_done" = 0 ]; then
+    check "exit: the members' exit drill in Chromium (destructive, on the same devnet; scripts/exit-drill.sh)" \
+      env EXIT_DRILL_RESTART=$devnet_was_up scripts/exit-drill.sh
+  fi
 else
   skipped "api: generated requests against the OpenAPI document" "no devnet"
   skipped "devnet: a second devnet beside this one" "no devnet"

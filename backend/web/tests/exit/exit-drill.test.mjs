@@ -52,7 +52,7 @@ import {
   toHex,
 } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
-import { ANVIL_KEYS, Api, BASE, BNB, CHAIN, CHAIN_ID, RPC, USDT, chain, freshKey, jsonRpc, openBrowser, registerDirectly, signInThroughPage, test, until } from "../lib/stack.mjs";
+import { ANVIL_KEYS, Api, BASE, BNB, CHAIN, CHAIN_ID, DEVNET, RPC, USDT, chain, freshKey, jsonRpc, openBrowser, registerDirectly, signInThroughPage, test, until } from "../lib/stack.mjs";
 import { TestWallet } from "../lib/wallet.mjs";
 import { TRON_CHAIN, TRON_RPC, TRON_USDT, freshTronKey, registerTronDirectly, signInTron, signInWithTronLink, tronAddress, tronChain, tronLinkFor } from "../lib/tron.mjs";
 import {
@@ -72,8 +72,7 @@ import {
   untilState,
 } from "../lib/exit.mjs";
 
-const ROOT = new URL("../../../../", import.meta.url).pathname;
-const RUN = join(ROOT, ".devnet", "run");
+const RUN = join(DEVNET, "run");
 const MNEMONIC = "test test test test test test test test test test test junk";
 const NATIVE = "0x0000000000000000000000000000000000000000";
 const DAY = 86_400n;
