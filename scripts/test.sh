@@ -29,6 +29,7 @@ stop_share_devnet() {
 trap 'rm -f "$log"; stop_share_devnet; stop_devnet' EXIT
 started_at=$SECONDS
 step() { printf '\n\033[1;32m==> [%dm%02ds] %s\033[0m\n' $(((SECONDS - started_at) / 60)) $(((SECONDS - started_at) % 60)) "$*"; }
+since_start() { printf '[%dm%02ds] %s\n' $(((SECONDS - started_at) / 60)) $(((SECONDS - started_at) % 60)) "$*"; }
 
 # `scripts/test.sh quick`: the quick tier, minutes with a warm cache and no devnet — formatting, module cycles, the
 # web's catalogues and generated types, clippy, every crate's unit tests and the API's tests (Postgres and Redis,
@@ -157,8 +158,11 @@ if [ ${#failed[@]} = "$failures_before_build" ]; then
       fi
       web_status=0
       DEVNET_STATE=$SHARE_STATE WEB_TEST_SHARD=2/2 KEEP_DEVNET=1 scripts/web-test.sh || web_status=$?
+      # When each part ended, for balancing the halves (WEB_TEST_SHARE_LATE): these lines are shown only later.
+      since_start "the second half ended"
       drill_status=0
       DEVNET_STATE=$SHARE_STATE EXIT_DRILL_RESTART=0 scripts/exit-drill.sh >"$drill_log" 2>&1 || drill_status=$?
+      since_start "the exit drill ended" >>"$drill_log"
       echo "$web_status $drill_status" >"$share_status_file" ) >"$share_log" 2>&1 &
     share_pid=$!
     WEB_TEST_SHARD=1/2 KEEP_DEVNET=1 scripts/web-test.sh 2>&1 | tee -a "$log" ||
