@@ -1,7 +1,7 @@
 //! Why a use case outside HTTP — an outflow's step, a chain's access, creating an asset — did not do what it was
-//! asked: a stable code and words, in kinds the API answers each with its own status (`http::error` maps them one to
-//! one) and a command-line tool prints. The API's own request errors (a malformed body, a rate limit, a timeout) are
-//! not here.
+//! asked: a stable code and words, in kinds the API answers each with its own status (the API's error module maps
+//! them one to one) and a command-line tool prints. The API's own request errors (a malformed body, a rate limit, a
+//! timeout) are not here.
 
 use ledger::admin::AdminError;
 use ledger::plan::InvalidVersion;
