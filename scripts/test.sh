@@ -28,8 +28,8 @@ stop_share_devnet() {
 }
 trap 'rm -f "$log"; stop_share_devnet; stop_devnet' EXIT
 started_at=$SECONDS
-step() { printf '\n\033[1;32m==> [%dm%02ds] %s\033[0m\n' $(((SECONDS - started_at) / 60)) $(((SECONDS - started_at) % 60)) "$*"; }
 since_start() { printf '[%dm%02ds] %s\n' $(((SECONDS - started_at) / 60)) $(((SECONDS - started_at) % 60)) "$*"; }
+step() { printf '\n\033[1;32m==> %s\033[0m\n' "$(since_start "$*")"; }
 
 # `scripts/test.sh quick`: the quick tier, minutes with a warm cache and no devnet — formatting, module cycles, the
 # web's catalogues and generated types, clippy, every crate's unit tests and the API's tests (Postgres and Redis,

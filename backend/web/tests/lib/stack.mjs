@@ -1,5 +1,6 @@
 // The running system the browser tests drive (scripts/devnet.sh, or the URLs in the environment), a fresh
-// Chromium context per browser a test opens, the API as a second opinion, and polling with deadlines (never sleep-then-assert).
+// Chromium context per browser a test opens, the API as a second opinion, and polling with deadlines (never
+// sleep-then-assert).
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -292,8 +293,8 @@ after(async () => {
 });
 
 /**
- * A fresh Chromium context (a profile of its own) with the test wallet injected (`key`; and/or `tronLink`, a TronLink stand-in from
- * tests/lib/tron.mjs). Console errors, page errors and CSP violations are collected; `close()` fails the test on
+ * A fresh Chromium context (a profile of its own) with the test wallet injected (`key`; and/or `tronLink`, a
+ * TronLink stand-in from tests/lib/tron.mjs). Console errors, page errors and CSP violations are collected; `close()` fails the test on
  * any that `allow` does not name.
  */
 export async function openBrowser({ key, walletChainId, unknownChains, tronLink, viewport = { width: 1280, height: 900 } } = {}) {
