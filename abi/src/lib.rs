@@ -45,6 +45,21 @@ mod exit_bindings {
 }
 pub use exit_bindings::SettlementExit;
 
+/// The sales and refunds of the sales plan, which Settlement deploys in its constructor (`Settlement::sales()`,
+/// contracts/SALES.md).
+#[allow(missing_docs)]
+mod sales_bindings {
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        #[derive(serde::Serialize, serde::Deserialize)]
+        // `Sold` carries nine fields, and its generated constructor takes them all.
+        #[allow(clippy::too_many_arguments)]
+        SettlementSales,
+        "artifacts/SettlementSales.json"
+    );
+}
+pub use sales_bindings::SettlementSales;
+
 alloy::sol!(
     /// Development/test token: 6 decimals, returns false from successful transfers like TRON's USDT.
     #[sol(rpc, all_derives)]

@@ -14,6 +14,9 @@ import {TronCompatibleEIP712} from "./TronCompatibleEIP712.sol";
 import {UnorderedNonces} from "./UnorderedNonces.sol";
 import {DelayedChanges, ChangeKind} from "./DelayedChanges.sol";
 import {SettlementExit} from "./SettlementExit.sol";
+import {SettlementSales} from "./SettlementSales.sol";
+import {SettlementState, IOpenSales} from "./SettlementState.sol";
+import {SettlementViews} from "./SettlementViews.sol";
 import {
     Registration,
     Retopup,
@@ -33,20 +36,22 @@ import {
 ///      through begin/accept after `defaultAdminDelay()`; every change of the signer, a money role (operator,
 ///      treasurer, pauser), an allowed token or the push gas waits `changeDelay` (DelayedChanges). No outflow but
 ///      paying members (payout entries, claims) may take custody below the floor: the latest committed liabilities
-///      less what members were paid since that commitment. If the operator stops committing (or the contract stays
-///      paused) for `exitAfter`, anyone may open a token's members' exit (EXIT.md): the token is then frozen but for
-///      claims, and the balance not claimable goes to `exits`, a SettlementExit this contract deploys, from which each
-///      member takes their share of the latest commitment with the proof of their leaf. While any change of power
-///      is pending (a scheduled change, or a default admin transfer), each member may leave alone, at once, with the
-///      same proof (`exits`' `leave`, paid here by `payLeave`; EXIT.md §12): no change can take effect before the
-///      members have had `changeDelay` to go.
+///      less what members were paid since that commitment; a treasury transfer's floor adds the whole amount of every
+///      sale buyers may still take back (`salesDesk`, a SettlementSales this contract deploys; SALES.md). If the
+///      operator stops committing (or the contract stays paused) for `exitAfter`, anyone may open a token's members'
+///      exit (EXIT.md): the token is then frozen but for claims, and the balance not claimable goes to `exits`, a
+///      SettlementExit this contract deploys, from which each member takes their share of the latest commitment with
+///      the proof of their leaf. While any change of power is pending (a scheduled change, or a default admin
+///      transfer), each member may leave alone, at once, with the same proof (`exits`' `leave`, paid here by
+///      `payLeave`; EXIT.md §12): no change can take effect before the members have had `changeDelay` to go.
 contract Settlement is
     TronCompatibleEIP712,
     UnorderedNonces,
     AccessControlDefaultAdminRules,
     Pausable,
     ReentrancyGuard,
-    DelayedChanges
+    DelayedChanges,
+    SettlementState
 {
     using SettlementHashes for Registration;
     using SettlementHashes for Retopup;
@@ -74,36 +79,6 @@ contract Settlement is
     /// @dev Longest `exitAfter` accepted: an exit that opens only after a year of silence protects nobody.
     uint256 private constant MAX_EXIT_AFTER = 365 days;
 
-    /// @dev Bits of a token's word (`_tokens`).
-    uint256 private constant ALLOWED = 1;
-    uint256 private constant KNOWN = 2;
-    uint256 private constant EXIT_OPEN = 4;
-    uint256 private constant KNOWN_SINCE_SHIFT = 8;
-    uint256 private constant BATCH_BLOCK_SHIFT = 64;
-    uint256 private constant LEAVE_BLOCK_SHIFT = 96;
-    uint256 private constant PAID_SHIFT = 128;
-    uint256 private constant UINT32 = type(uint32).max;
-    /// @dev What a commitment keeps of the word: the flags and the time the token was first allowed.
-    uint256 private constant KEPT_BY_COMMIT = (1 << BATCH_BLOCK_SHIFT) - 1;
-    /// @dev What a payout batch keeps of the word besides: the block of the latest leave since the commitment.
-    uint256 private constant KEPT_BY_BATCH = KEPT_BY_COMMIT | (UINT32 << LEAVE_BLOCK_SHIFT);
-    /// @dev What a leave keeps: all but the leave's block and what members were paid.
-    uint256 private constant KEPT_BY_LEAVE = (1 << LEAVE_BLOCK_SHIFT) - 1;
-    /// @dev Bit of a member's `_registrations` value: the member left the token (EXIT.md §12), for good.
-    uint256 private constant LEFT = 1 << 255;
-    /// @dev How long after a member left every payout batch of the token is checked for entries paying a member who
-    ///      left (a batch signed before the leave): longer than any payload lives (the signer's deadline horizon)
-    ///      plus the confirmations the backend waits before it stops paying a member who left.
-    uint256 private constant LEAVE_RACE = 1 days;
-    /// @dev Everything below what members were paid since the latest commitment.
-    uint256 private constant BELOW_PAID = (1 << PAID_SHIFT) - 1;
-
-    /// @notice The backend signer whose EIP-712 signatures authorise every payload.
-    address public signer;
-    /// @dev Gas forwarded to each pushed payment (see setPushGas). Packed with `signer`, which every batch reads
-    ///      anyway, so the payout path pays a warm read for them.
-    uint48 private _nativePushGas;
-    uint48 private _tokenPushGas;
     /// @notice Most blocks a liability commitment's `asOfBlock` may trail the block it is committed in.
     uint256 public immutable maxAsOfLag;
     /// @notice Most seconds since a token's latest liability commitment for a treasury transfer of it.
@@ -114,61 +89,12 @@ contract Settlement is
     /// @notice The SettlementExit deployed with this contract: anyone opens a token's exit there, folds the batches
     ///         since the latest commitment, and members exit there; it alone may call `beginExit`.
     address public immutable exits;
-    /// @notice Unix time (the chain's clock) of the pause in force, 0 while not paused.
-    uint64 public pausedSince;
-    /// @dev Seconds of earlier pauses that still count toward the exit: a pause that begins less than `exitAfter`
-    ///      after the previous one ended goes on counting from there, so that unpausing for a moment cannot keep the
-    ///      exit shut (issue 65); and when the latest pause ended.
-    uint64 private _pausedBefore;
-    uint64 private _unpausedAt;
-
-    /// @dev Per asset (address(0) = native coin), one word read by every inflow and written by every payout batch:
-    ///      bit 0 allowed now (register/retopup), bit 1 allowed at some time (only such a token has liabilities to
-    ///      commit), bit 2 its exit is open (for good), bits 8-63 the time it was first allowed (the exit's clock
-    ///      before a first commitment), bits 64-95 the block of the latest payout batch since the latest commitment
-    ///      (0: none; a commitment whose asOfBlock precedes it is refused), bits 96-127 the block of the latest leave
-    ///      since then (likewise), bits 128-255 what payout entries, claims and leaves paid members since the latest
-    ///      commitment (saturated). Each commitment clears bits 64-255. The flag bits keep the word non-zero, so a
-    ///      batch never pays a fresh slot.
-    mapping(address token => uint256) private _tokens;
-    /// @notice What failed pushes left for each recipient to pull with `claim`.
-    mapping(address token => mapping(address account => uint256)) public claimable;
-    /// @notice Σ claimable per asset: money in custody that belongs to named recipients.
-    mapping(address token => uint256) public totalClaimable;
-    /// @dev The block `user` registered in `token` in, 0 before (read with isRegistered and registeredAt). One slot
-    ///      per (asset, user): users have no on-chain index to share bitmap words, and register writes no other
-    ///      per-user slot to pack it into. The block, not a flag, at the same cost: a member's wallet reads it to tell
-    ///      whether a proof of solvency's epoch should hold them, without asking our servers.
-    mapping(address token => mapping(address user => uint256 registeredAt)) private _registrations;
-
-    /// @dev The latest liabilities commitment of a token (read with latestLiabilities), in three slots, each
-    ///      written by every commit: the root; total|epoch|asOfBlock (the two the next commit checks, read in one
-    ///      SLOAD); custody|commitBlock|commitTime. leafCount and planHash live only in the signed struct and event.
-    struct LiabilityCommitment {
-        bytes32 root;
-        uint128 total;
-        uint64 epoch;
-        uint64 asOfBlock;
-        /// @dev Saturated at type(uint128).max (3.4e38 base units, beyond any real token's supply) rather than
-        ///      reverting, since a revert would hide the commitment; the event carries it exact.
-        uint128 custody;
-        uint64 commitBlock;
-        /// @dev The chain's timestamp of the commit: a treasury transfer needs a recent one.
-        uint64 commitTime;
-    }
-
-    mapping(address token => LiabilityCommitment) private _liabilities;
-
-    /// @dev Per asset, the running hash of the payout batches executed since its latest commitment
-    ///      (SettlementHashes.chainBatch; an exit subtracts what they paid each member). Valid only while the token
-    ///      word records a batch since the commitment: a commitment leaves the stale hash in place (rewriting a
-    ///      non-zero slot costs the next batch 17,100 gas less than setting a zeroed one).
-    mapping(address token => bytes32) private _batchesSince;
-
-    /// @dev Per asset, when a member last left it: for `LEAVE_RACE` after, payout batches are checked for members who
-    ///      left (one cold read per batch otherwise).
-    mapping(address token => uint256) private _lastLeaveAt;
-
+    /// @notice The SettlementSales deployed with this contract: buyers pay sales there into this custody and take them
+    ///         back there while open (PLAN-SALES.md §3-4); it alone may call `authoriseSale` and `payRefund`.
+    address public immutable salesDesk;
+    /// @dev The SettlementViews deployed with this contract: the fallback delegatecalls it for the read-only functions
+    ///      that no longer fit here (issue 69).
+    address private immutable _views;
     event Registered(
         address indexed user, address indexed sponsor, address indexed token, uint256 amount, uint256 nonce
     );
@@ -247,7 +173,7 @@ contract Settlement is
     ///         (`commitTime` 0: none yet).
     error CommitmentTooOld(uint256 commitTime, uint256 maxAge, uint256 now_);
     /// @notice The transfer would leave custody below the floor: what the latest commitment says members are owed,
-    ///         less what payout entries and claims paid them since.
+    ///         less what payout entries and claims paid them since, plus the whole amount of the open sales.
     error BelowFloor(uint256 custodyAfter, uint256 floor);
     /// @notice Money roles (operator, treasurer, pauser) change only through a scheduled change.
     error RoleChangeNeedsDelay(bytes32 role);
@@ -282,7 +208,9 @@ contract Settlement is
         treasuryCommitmentMaxAge = config.treasuryCommitmentMaxAge;
         exitAfter = config.exitAfter;
         exits = address(new SettlementExit());
-        signer = config.signer;
+        salesDesk = address(new SettlementSales());
+        _views = address(new SettlementViews(config.exitAfter, salesDesk));
+        _signer = config.signer;
         emit SignerRotated(address(0), config.signer);
         _grantAll(OPERATOR_ROLE, config.operators);
         _grantAll(TREASURER_ROLE, config.treasurers);
@@ -319,13 +247,35 @@ contract Settlement is
     function claim(address token, address to) external nonReentrant {
         if (to == address(0)) revert ZeroAddress();
         if (to == address(this)) revert SelfPayment();
-        uint256 amount = claimable[token][msg.sender];
+        uint256 amount = _claimable[token][msg.sender];
         if (amount == 0) revert NothingToClaim();
-        claimable[token][msg.sender] = 0;
-        totalClaimable[token] -= amount;
+        _claimable[token][msg.sender] = 0;
+        _totalClaimable[token] -= amount;
         _addPaidToMembers(token, amount);
         _sendOrRevert(token, to, amount);
         emit Claimed(msg.sender, token, to, amount);
+    }
+
+    /// @notice Called by `salesDesk` for each sale it takes: checks the token (allowed, its exit not open) and that the
+    ///         contract is not paused, verifies the signer's signature over the sale and spends its nonce (a sale's id
+    ///         shares the nonce space of every payload). The native coin's amount comes with the call.
+    function authoriseSale(address token, bytes32 structHash, uint256 nonce, bytes calldata signature)
+        external
+        payable
+        whenNotPaused
+    {
+        if (msg.sender != salesDesk) revert WrongSender(salesDesk, msg.sender);
+        _checkToken(token);
+        _authorise(structHash, nonce, signature);
+    }
+
+    /// @notice Called by `salesDesk` when a buyer takes an open sale back: pays them the sale's whole amount from
+    ///         custody.
+    /// @dev Not whenNotPaused, and works after the token's exit opened (which left open sales' money here): the
+    ///      buyer's right needs nobody's consent.
+    function payRefund(address token, address to, uint256 amount) external nonReentrant {
+        if (msg.sender != salesDesk) revert WrongSender(salesDesk, msg.sender);
+        _sendOrRevert(token, to, amount);
     }
 
     // ───────────────────────────── operator actions ─────────────────────────────
@@ -355,8 +305,9 @@ contract Settlement is
 
     /// @notice Moves company funds (or a refund of a payment the plan refused) out of custody. The signer only
     ///         authorises the company's ledger share; the contract additionally never lets it touch what recipients
-    ///         can claim, nor take custody below the floor (see `floor`), and only while the token's latest liability
-    ///         commitment is at most `treasuryCommitmentMaxAge` seconds old.
+    ///         can claim, nor take custody below the floor (`floor`, plus the open sales' amount: SettlementSales's
+    ///         `openSales`), and only while the token's latest liability commitment is at most
+    ///         `treasuryCommitmentMaxAge` seconds old.
     function transferTreasury(TreasuryTransfer calldata t, bytes calldata signature)
         external
         onlyRole(TREASURER_ROLE)
@@ -375,10 +326,13 @@ contract Settlement is
             revert CommitmentTooOld(commitTime, treasuryCommitmentMaxAge, block.timestamp);
         }
         uint256 balance = _balanceOf(t.token);
-        uint256 owed = totalClaimable[t.token];
+        uint256 owed = _totalClaimable[t.token];
         uint256 free = balance > owed ? balance - owed : 0;
         if (free < t.amount) revert InsufficientFunds(free, t.amount);
-        uint256 floor_ = _floor(latest.total, tokenWord);
+        // the whole amount of every open sale, not only a - r: a sale after the latest commitment has its retail in no
+        // committed total, and its refund takes it back all the same (contracts/SALES.md §3)
+        (, uint256 openSales) = IOpenSales(salesDesk).openSales(t.token);
+        uint256 floor_ = _floor(latest.total, tokenWord) + openSales;
         // (a transfer of nothing takes nothing, even from custody already below the floor)
         if (t.amount != 0 && balance - t.amount < floor_) revert BelowFloor(balance - t.amount, floor_);
         _sendOrRevert(t.token, t.to, t.amount);
@@ -436,7 +390,7 @@ contract Settlement is
         _pause();
         uint64 now_ = uint64(block.timestamp);
         if (now_ - _unpausedAt >= exitAfter) _pausedBefore = 0;
-        pausedSince = now_;
+        _pausedSince = now_;
     }
 
     /// @notice Ends the pause at once, with a pauser's own consent (a false alarm, an incident over). The admin's way
@@ -465,11 +419,11 @@ contract Settlement is
         uint256 word = _tokens[token];
         if (word & KNOWN == 0) revert TokenNeverAllowed(token);
         if (word & EXIT_OPEN != 0) revert ExitOpen(token);
-        uint256 opensAt = _exitOpensAt(token, word);
+        uint256 opensAt = _exitOpensAt(token, word, exitAfter);
         if (block.timestamp < opensAt) revert ExitNotDue(token, opensAt);
         _tokens[token] = word | EXIT_OPEN;
         if ((word >> BATCH_BLOCK_SHIFT) & UINT32 != 0) batchesHead = _batchesSince[token];
-        custody = _available(token);
+        custody = _forMembers(token, salesDesk);
         if (custody != 0) _sendOrRevert(token, exits, custody);
         emit ExitOpened(token, custody);
     }
@@ -485,7 +439,7 @@ contract Settlement is
         if (!leaveOpen()) revert NoChangePending();
         uint256 word = _tokens[token];
         if (word & EXIT_OPEN != 0) revert ExitOpen(token);
-        uint256 free = _available(token);
+        uint256 free = _forMembers(token, salesDesk);
         if (amount > free) revert InsufficientFunds(free, amount);
         _registrations[token][member] |= LEFT;
         _lastLeaveAt[token] = block.timestamp;
@@ -574,26 +528,6 @@ contract Settlement is
 
     // ───────────────────────────── views ─────────────────────────────
 
-    /// @notice Custody balance not owed to claimants: the ceiling for batches and treasury transfers.
-    function available(address token) external view returns (uint256) {
-        return _available(token);
-    }
-
-    /// @notice Whether `user` has registered in `token` (address(0) = native coin) at this contract.
-    function isRegistered(address user, address token) external view returns (bool) {
-        return _registrations[token][user] & ~LEFT != 0;
-    }
-
-    /// @notice The block `user` registered in `token` in (0: not registered).
-    function registeredAt(address user, address token) external view returns (uint256) {
-        return _registrations[token][user] & ~LEFT;
-    }
-
-    /// @notice Whether `member` left `token` while a change of power was pending (EXIT.md §12).
-    function hasLeft(address member, address token) external view returns (bool) {
-        return _registrations[token][member] & LEFT != 0;
-    }
-
     /// @notice Whether members may leave alone now: a change is pending (`pendingChanges`), or a default admin
     ///         transfer (`pendingDefaultAdmin`). No change takes effect before `changeDelay` has passed since it was
     ///         scheduled, so every member has that long to leave (EXIT.md §12).
@@ -602,67 +536,24 @@ contract Settlement is
         return pendingCount() != 0 || schedule != 0;
     }
 
-    /// @notice Whether `token` (address(0) = native coin) is accepted for register and retopup now.
-    function isAllowedToken(address token) external view returns (bool) {
-        return _tokens[token] & ALLOWED != 0;
-    }
-
-    /// @notice Whether `token` was ever allowed: only such a token's liabilities may be committed.
-    function wasEverAllowed(address token) external view returns (bool) {
-        return _tokens[token] & KNOWN != 0;
-    }
-
-    /// @notice The floor of `token`'s custody for outflows other than paying members: the latest committed
-    ///         liabilities total less what payout entries and claims paid members since that commitment (0 before
-    ///         the first commitment, and once members were paid at least the total).
-    function floor(address token) external view returns (uint256 floor_, uint256 committedTotal, uint256 paidSince) {
-        uint256 word = _tokens[token];
-        committedTotal = _liabilities[token].total;
-        paidSince = word >> PAID_SHIFT;
-        floor_ = _floor(committedTotal, word);
-    }
-
-    /// @notice Unix time (the chain's clock) of `token`'s latest liability commitment, 0 before the first.
-    function latestCommitTime(address token) external view returns (uint256) {
-        return _liabilities[token].commitTime;
-    }
-
-    /// @notice From when anyone may open `token`'s exit (unix seconds; see `exitAfter`).
-    function exitOpensAt(address token) external view returns (uint256) {
-        return _exitOpensAt(token, _tokens[token]);
-    }
-
-    /// @notice The running hash of the payout batches executed in `token` since its latest commitment and the block
-    ///         of the latest of them (both 0: none): the next commitment's asOfBlock may not precede that block.
-    function batchesSinceCommitment(address token) external view returns (bytes32 head, uint256 lastBatchBlock) {
-        lastBatchBlock = (_tokens[token] >> BATCH_BLOCK_SHIFT) & UINT32;
-        if (lastBatchBlock != 0) head = _batchesSince[token];
-    }
-
-    /// @notice Gas forwarded to each pushed native payment; a recipient that needs more (or reverts) gets a claim.
-    function nativePushGas() external view returns (uint256) {
-        return _nativePushGas;
-    }
-
-    /// @notice Gas forwarded to each pushed token transfer; one that needs more (or reverts) becomes a claim.
-    function tokenPushGas() external view returns (uint256) {
-        return _tokenPushGas;
-    }
-
-    /// @notice The latest liabilities commitment of `token` (address(0) = native coin); all zero before the first.
-    ///         `custody` is the balance read by the commit (saturated at 2^128 - 1; LiabilitiesCommitted has it exact).
-    function latestLiabilities(address token)
-        external
-        view
-        returns (bytes32 root, uint128 total, uint64 epoch, uint64 asOfBlock, uint64 commitBlock, uint256 custody)
-    {
-        LiabilityCommitment storage l = _liabilities[token];
-        return (l.root, l.total, l.epoch, l.asOfBlock, l.commitBlock, l.custody);
-    }
-
     /// @notice EIP-712 digest of a struct hash under this contract's domain (for off-chain cross-checks).
     function hashTypedData(bytes32 structHash) external view returns (bytes32) {
         return _hashTypedData(structHash);
+    }
+
+    /// @notice Every read-only function this contract's code has no room for (SettlementViews: `signer`, `floor`,
+    ///         `latestLiabilities`, `exitOpensAt`, `claimable`, ...), run in this contract's storage. Not payable: a
+    ///         plain payment is refused as before.
+    fallback() external {
+        address views = _views;
+        // writes memory from 0 and never returns to Solidity code: not memory-safe, and need not be
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), views, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 
     // ───────────────────────────── internals ─────────────────────────────
@@ -722,27 +613,12 @@ contract Settlement is
             | (_addPaid(word, paid) << PAID_SHIFT);
     }
 
-    /// @dev `exitAfter` past the latest commitment (or, before the first, the token's first allowance), or, while
-    ///      paused, once `exitAfter` of paused time has passed (the pause in force and the earlier ones that still
-    ///      count, see `pause`) if that comes first.
-    function _exitOpensAt(address token, uint256 word) private view returns (uint256 opensAt) {
-        uint256 since = _liabilities[token].commitTime;
-        if (since == 0) since = (word & KEPT_BY_COMMIT) >> KNOWN_SINCE_SHIFT;
-        opensAt = since + exitAfter;
-        uint256 pausedAt = pausedSince;
-        if (pausedAt != 0) {
-            uint256 before = _pausedBefore;
-            uint256 byPause = before >= exitAfter ? pausedAt : pausedAt + exitAfter - before;
-            if (byPause < opensAt) opensAt = byPause;
-        }
-    }
-
     /// @dev Ends the pause in force, its time counted toward the exit should another begin within `exitAfter`.
     function _endPause() private {
         _unpause();
         uint64 now_ = uint64(block.timestamp);
-        _pausedBefore += now_ - pausedSince;
-        (_unpausedAt, pausedSince) = (now_, 0);
+        _pausedBefore += now_ - _pausedSince;
+        (_unpausedAt, _pausedSince) = (now_, 0);
     }
 
     /// @dev Refuses a batch paying a member who left `token` (it was signed before they left).
@@ -752,11 +628,6 @@ contract Settlement is
             address recipient = payouts[i].recipient;
             if (registeredIn[recipient] & LEFT != 0) revert RecipientLeft(i, recipient);
         }
-    }
-
-    function _floor(uint256 committedTotal, uint256 tokenWord) private pure returns (uint256) {
-        uint256 paid = tokenWord >> PAID_SHIFT;
-        return committedTotal > paid ? committedTotal - paid : 0;
     }
 
     function _checkChange(ChangeKind kind, bytes memory args) internal pure override {
@@ -779,8 +650,8 @@ contract Settlement is
     function _applyChange(ChangeKind kind, bytes memory args) internal override {
         if (kind == ChangeKind.SignerRotation) {
             address newSigner = abi.decode(args, (address));
-            emit SignerRotated(signer, newSigner);
-            signer = newSigner;
+            emit SignerRotated(_signer, newSigner);
+            _signer = newSigner;
         } else if (kind == ChangeKind.RoleGrant) {
             (bytes32 role, address account) = abi.decode(args, (bytes32, address));
             _grantRole(role, account);
@@ -822,6 +693,10 @@ contract Settlement is
     function _checkUserPayload(address user, address token, uint256 deadline) private view {
         if (msg.sender != user) revert WrongSender(user, msg.sender);
         if (block.timestamp > deadline) revert Expired(deadline);
+        _checkToken(token);
+    }
+
+    function _checkToken(address token) private view {
         uint256 word = _tokens[token];
         if (word & EXIT_OPEN != 0) revert ExitOpen(token);
         if (word & ALLOWED == 0) revert TokenNotAllowed(token);
@@ -830,7 +705,7 @@ contract Settlement is
     /// @dev Verifies the signer's signature over `structHash` and spends `nonce` before any external call.
     function _authorise(bytes32 structHash, uint256 nonce, bytes calldata signature) private {
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(_hashTypedData(structHash), signature);
-        if (err != ECDSA.RecoverError.NoError || recovered != signer) revert InvalidSignature();
+        if (err != ECDSA.RecoverError.NoError || recovered != _signer) revert InvalidSignature();
         _useNonce(nonce);
     }
 
@@ -856,21 +731,9 @@ contract Settlement is
         if (!ok || received != amount) revert InboundTransferMismatch(amount, ok ? received : 0);
     }
 
-    /// @dev Zero (not an arithmetic panic) if custody ever holds less than it owes claimants, e.g. after a
-    ///      token issuer seized funds: callers then revert with InsufficientFunds and the reconciler alerts.
-    function _available(address token) private view returns (uint256) {
-        uint256 balance = _balanceOf(token);
-        uint256 owed = totalClaimable[token];
-        return balance > owed ? balance - owed : 0;
-    }
-
-    function _balanceOf(address token) private view returns (uint256) {
-        return token == NATIVE ? address(this).balance : IERC20(token).balanceOf(address(this));
-    }
-
     function _defer(address token, address recipient, uint256 amount, uint256 batchNonce, uint256 index) private {
-        claimable[token][recipient] += amount;
-        totalClaimable[token] += amount;
+        _claimable[token][recipient] += amount;
+        _totalClaimable[token] += amount;
         emit PayoutDeferred(batchNonce, recipient, token, index, amount);
     }
 

@@ -61,6 +61,23 @@ struct LiabilityRoot {
 
 /// @notice EIP-712 type strings and struct hashes; the Rust `abi` crate checks its hashes against these.
 /// @notice What a Settlement is deployed with; every bound is fixed for the contract's life.
+/// @notice A sale (PLAN-SALES.md §3): `buyer` pays `amount` of `token` for the order `orderRef` priced from the
+///         operator's catalogue (`pv` points), naming `seller`, whose retail commission is `retail` (so that the
+///         contract knows what of the amount a refund takes from the company: amount - retail). The buyer may take
+///         it back until the sale's block time + `refundWindow` (seconds). `nonce` is the sale's id.
+struct Sale {
+    address buyer;
+    address seller;
+    address token;
+    uint256 amount;
+    uint256 retail;
+    uint256 pv;
+    bytes32 orderRef;
+    uint256 refundWindow;
+    uint256 nonce;
+    uint256 deadline;
+}
+
 struct SettlementConfig {
     /// @dev The default admin (a multisig in production): schedules and cancels delayed changes.
     address admin;
@@ -129,6 +146,28 @@ library SettlementHashes {
     bytes32 internal constant LIABILITY_ROOT_TYPEHASH = keccak256(
         "LiabilityRoot(address token,uint64 epoch,uint64 asOfBlock,bytes32 root,uint128 total,uint32 leafCount,bytes32 planHash,uint256 nonce,uint256 deadline)"
     );
+
+    bytes32 internal constant SALE_TYPEHASH = keccak256(
+        "Sale(address buyer,address seller,address token,uint256 amount,uint256 retail,uint256 pv,bytes32 orderRef,uint256 refundWindow,uint256 nonce,uint256 deadline)"
+    );
+
+    function hash(Sale calldata s) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                SALE_TYPEHASH,
+                s.buyer,
+                s.seller,
+                s.token,
+                s.amount,
+                s.retail,
+                s.pv,
+                s.orderRef,
+                s.refundWindow,
+                s.nonce,
+                s.deadline
+            )
+        );
+    }
 
     function hash(Registration calldata r) internal pure returns (bytes32) {
         return keccak256(abi.encode(REGISTRATION_TYPEHASH, r.user, r.sponsor, r.token, r.amount, r.nonce, r.deadline));

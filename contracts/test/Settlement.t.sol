@@ -9,6 +9,7 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 import {SettlementFixture} from "./utils/SettlementFixture.sol";
 import {Settlement} from "../src/Settlement.sol";
+import {SettlementViews} from "../src/SettlementViews.sol";
 import {UnorderedNonces} from "../src/UnorderedNonces.sol";
 import {
     Registration,
@@ -37,7 +38,7 @@ contract SettlementInflowTest is SettlementFixture {
         assertEq(address(settlement).balance, 1.5 ether, "custody");
         assertEq(alice.balance, 0.5 ether, "payer");
         assertTrue(settlement.isNonceUsed(1), "nonce spent");
-        assertEq(settlement.available(NATIVE), 1.5 ether, "available");
+        assertEq(views().available(NATIVE), 1.5 ether, "available");
     }
 
     function test_register_tronUsdt_isTakenByBalanceDeltaNotByReturnValues() public {
@@ -122,7 +123,7 @@ contract SettlementInflowTest is SettlementFixture {
         assertEq(address(settlement).balance, 20 ether, "custody took one fee");
         assertTrue(settlement.isNonceUsed(1), "first nonce spent");
         assertFalse(settlement.isNonceUsed(2), "second nonce not spent");
-        assertTrue(settlement.isRegistered(alice, NATIVE), "registered");
+        assertTrue(views().isRegistered(alice, NATIVE), "registered");
     }
 
     function test_register_secondRegistrationInTheSameTokenIsRefusedBeforeTheTokenMoves() public {
@@ -162,13 +163,13 @@ contract SettlementInflowTest is SettlementFixture {
     /// @notice Another asset is another registration: native, TRON USDT and the 18-decimal token each take one.
     function test_register_sameUserMayRegisterOnceInEachAsset() public {
         _doRegister(alice, NATIVE, 20 ether, 1);
-        assertFalse(settlement.isRegistered(alice, address(usdt)), "not yet in usdt");
+        assertFalse(views().isRegistered(alice, address(usdt)), "not yet in usdt");
         _doRegister(alice, address(usdt), 20e6, 2);
         _doRegister(alice, address(erc20), 20e18, 3);
 
-        assertTrue(settlement.isRegistered(alice, NATIVE), "native");
-        assertTrue(settlement.isRegistered(alice, address(usdt)), "usdt");
-        assertTrue(settlement.isRegistered(alice, address(erc20)), "erc20");
+        assertTrue(views().isRegistered(alice, NATIVE), "native");
+        assertTrue(views().isRegistered(alice, address(usdt)), "usdt");
+        assertTrue(views().isRegistered(alice, address(erc20)), "erc20");
         assertEq(address(settlement).balance, 20 ether, "native fee");
         assertEq(usdt.balanceOf(address(settlement)), 20e6, "usdt fee");
         assertEq(erc20.balanceOf(address(settlement)), 20e18, "erc20 fee");
@@ -176,9 +177,9 @@ contract SettlementInflowTest is SettlementFixture {
 
     function test_register_anotherUserMayRegisterInTheSameAsset() public {
         _doRegister(alice, NATIVE, 20 ether, 1);
-        assertFalse(settlement.isRegistered(bob, NATIVE), "bob not registered by alice's registration");
+        assertFalse(views().isRegistered(bob, NATIVE), "bob not registered by alice's registration");
         _doRegister(bob, NATIVE, 20 ether, 2);
-        assertTrue(settlement.isRegistered(alice, NATIVE) && settlement.isRegistered(bob, NATIVE), "both");
+        assertTrue(views().isRegistered(alice, NATIVE) && views().isRegistered(bob, NATIVE), "both");
         assertEq(address(settlement).balance, 40 ether, "two fees");
     }
 
@@ -202,12 +203,12 @@ contract SettlementInflowTest is SettlementFixture {
         vm.expectRevert(abi.encodeWithSelector(Settlement.InboundTransferMismatch.selector, 100e18, 99e18));
         vm.prank(alice);
         settlement.register(fee, feeSig);
-        assertFalse(settlement.isRegistered(alice, NATIVE), "not registered in native");
-        assertFalse(settlement.isRegistered(alice, address(feeToken)), "not registered in the fee token");
+        assertFalse(views().isRegistered(alice, NATIVE), "not registered in native");
+        assertFalse(views().isRegistered(alice, address(feeToken)), "not registered in the fee token");
 
         vm.prank(alice);
         settlement.register{value: 1 ether}(r, sig);
-        assertTrue(settlement.isRegistered(alice, NATIVE), "registered");
+        assertTrue(views().isRegistered(alice, NATIVE), "registered");
         assertEq(address(settlement).balance, 1 ether, "paid once");
     }
 
@@ -218,7 +219,7 @@ contract SettlementInflowTest is SettlementFixture {
         vm.deal(alice, 1 ether);
         vm.prank(alice);
         settlement.retopup{value: 1 ether}(t, tSig);
-        assertFalse(settlement.isRegistered(alice, NATIVE), "a retopup is no registration");
+        assertFalse(views().isRegistered(alice, NATIVE), "a retopup is no registration");
 
         _doRegister(alice, NATIVE, 20 ether, 2);
         for (uint256 nonce = 3; nonce < 5; ++nonce) {
@@ -416,7 +417,7 @@ contract SettlementInflowTest is SettlementFixture {
         vm.prank(bob);
         settlement.register{value: 1 ether}(r, sig);
         assertFalse(settlement.isNonceUsed(1), "alice's nonce not burnt by bob");
-        assertFalse(settlement.isRegistered(alice, NATIVE), "alice not registered by bob");
+        assertFalse(views().isRegistered(alice, NATIVE), "alice not registered by bob");
     }
 
     function test_retopup_rejectsFrontRunnerSubmittingSomeoneElsesPayload() public {
@@ -498,7 +499,7 @@ contract SettlementInflowTest is SettlementFixture {
         emit Settlement.TokenAllowed(NATIVE, false);
         vm.prank(admin);
         settlement.disallowToken(NATIVE);
-        assertFalse(settlement.isAllowedToken(NATIVE), "flag");
+        assertFalse(views().isAllowedToken(NATIVE), "flag");
 
         Registration memory r = _reg(alice, NATIVE, 1 ether, 1);
         bytes memory sig = _sign(r);
@@ -507,7 +508,7 @@ contract SettlementInflowTest is SettlementFixture {
         vm.prank(alice);
         settlement.register{value: 1 ether}(r, sig);
 
-        assertTrue(settlement.wasEverAllowed(NATIVE), "still known: its liabilities may be committed");
+        assertTrue(views().wasEverAllowed(NATIVE), "still known: its liabilities may be committed");
 
         vm.prank(admin);
         settlement.scheduleTokenAllowance(NATIVE);
@@ -639,9 +640,9 @@ contract SettlementInflowTest is SettlementFixture {
             settlement.grantRole(keccak256("OPERATOR_ROLE"), who);
             vm.stopPrank();
         }
-        assertEq(settlement.signer(), signerAddr, "signer unchanged");
+        assertEq(views().signer(), signerAddr, "signer unchanged");
         assertFalse(settlement.isNonceUsed(0), "nonce untouched");
-        assertEq(settlement.tokenPushGas(), TOKEN_PUSH_GAS, "push gas unchanged");
+        assertEq(views().tokenPushGas(), TOKEN_PUSH_GAS, "push gas unchanged");
     }
 
     function test_pause_rejectsNonPauserIncludingAdmin() public {
@@ -723,7 +724,7 @@ contract SettlementInflowTest is SettlementFixture {
         vm.warp(block.timestamp + settlement.changeDelay());
         vm.prank(multisig);
         settlement.applyChange(id);
-        assertEq(settlement.signer(), alice, "multisig rotated");
+        assertEq(views().signer(), alice, "multisig rotated");
     }
 
     function test_roles_onlyThePendingAdminCanAccept() public {
@@ -845,7 +846,7 @@ contract SettlementInflowTest is SettlementFixture {
 
         vm.prank(admin);
         bytes32 id = settlement.scheduleSignerRotation(newSigner);
-        assertEq(settlement.signer(), signerAddr, "the old key signs during the delay");
+        assertEq(views().signer(), signerAddr, "the old key signs during the delay");
         vm.warp(block.timestamp + settlement.changeDelay());
         r.deadline = block.timestamp + 1 hours;
         oldSig = _sign(r);
@@ -853,7 +854,7 @@ contract SettlementInflowTest is SettlementFixture {
         emit Settlement.SignerRotated(signerAddr, newSigner);
         vm.prank(admin);
         settlement.applyChange(id);
-        assertEq(settlement.signer(), newSigner, "signer");
+        assertEq(views().signer(), newSigner, "signer");
 
         vm.deal(alice, 1 ether);
         _expectInvalidRegister(r, oldSig);
@@ -907,8 +908,8 @@ contract SettlementInflowTest is SettlementFixture {
         emit Settlement.PushGasSet(NATIVE_PUSH_GAS, 30_000, TOKEN_PUSH_GAS, 200_000);
         vm.prank(admin);
         settlement.applyChange(id);
-        assertEq(settlement.nativePushGas(), 30_000, "native cap");
-        assertEq(settlement.tokenPushGas(), 200_000, "token cap");
+        assertEq(views().nativePushGas(), 30_000, "native cap");
+        assertEq(views().tokenPushGas(), 200_000, "token cap");
     }
 
     function test_setPushGas_refusesZeroTooLowAndAbsurdCapsAndKeepsTheOldOnes() public {
@@ -921,17 +922,17 @@ contract SettlementInflowTest is SettlementFixture {
             settlement.schedulePushGas(50_000, bad[i]);
         }
         vm.stopPrank();
-        assertEq(settlement.nativePushGas(), NATIVE_PUSH_GAS, "native cap kept");
-        assertEq(settlement.tokenPushGas(), TOKEN_PUSH_GAS, "token cap kept");
+        assertEq(views().nativePushGas(), NATIVE_PUSH_GAS, "native cap kept");
+        assertEq(views().tokenPushGas(), TOKEN_PUSH_GAS, "token cap kept");
     }
 
     function test_setPushGas_acceptsTheBoundsThemselves() public {
         _setPushGasNow(settlement, 10_000, 1_000_000);
-        assertEq(settlement.nativePushGas(), 10_000, "lower bound");
-        assertEq(settlement.tokenPushGas(), 1_000_000, "upper bound");
+        assertEq(views().nativePushGas(), 10_000, "lower bound");
+        assertEq(views().tokenPushGas(), 1_000_000, "upper bound");
         _setPushGasNow(settlement, 1_000_000, 10_000);
-        assertEq(settlement.nativePushGas(), 1_000_000, "upper bound");
-        assertEq(settlement.tokenPushGas(), 10_000, "lower bound");
+        assertEq(views().nativePushGas(), 1_000_000, "upper bound");
+        assertEq(views().tokenPushGas(), 10_000, "lower bound");
     }
 
     function test_setPushGas_rejectsOperatorTreasurerAndPauser() public {
@@ -942,7 +943,7 @@ contract SettlementInflowTest is SettlementFixture {
             vm.prank(roleHolders[i]);
             settlement.schedulePushGas(200_000, 200_000);
         }
-        assertEq(settlement.nativePushGas(), NATIVE_PUSH_GAS, "native cap kept");
+        assertEq(views().nativePushGas(), NATIVE_PUSH_GAS, "native cap kept");
     }
 
     function test_constructor_refusesPushGasOutOfBounds() public {
@@ -987,12 +988,12 @@ contract SettlementInflowTest is SettlementFixture {
         assertEq(settlement.defaultAdmin(), admin, "default admin");
         assertEq(settlement.defaultAdminDelay(), 3 days, "admin transfer delay");
         assertFalse(settlement.hasRole(settlement.DEFAULT_ADMIN_ROLE(), address(this)), "deployer not admin");
-        assertEq(settlement.signer(), signerAddr, "signer");
-        assertTrue(settlement.isAllowedToken(NATIVE), "native allowed");
-        assertTrue(settlement.isAllowedToken(address(usdt)), "usdt allowed");
-        assertFalse(settlement.isAllowedToken(address(blToken)), "bl not allowed");
-        assertEq(settlement.nativePushGas(), NATIVE_PUSH_GAS, "native cap");
-        assertEq(settlement.tokenPushGas(), TOKEN_PUSH_GAS, "token cap");
+        assertEq(views().signer(), signerAddr, "signer");
+        assertTrue(views().isAllowedToken(NATIVE), "native allowed");
+        assertTrue(views().isAllowedToken(address(usdt)), "usdt allowed");
+        assertFalse(views().isAllowedToken(address(blToken)), "bl not allowed");
+        assertEq(views().nativePushGas(), NATIVE_PUSH_GAS, "native cap");
+        assertEq(views().tokenPushGas(), TOKEN_PUSH_GAS, "token cap");
         assertTrue(settlement.hasRole(settlement.OPERATOR_ROLE(), operator), "operator");
         assertTrue(settlement.hasRole(settlement.TREASURER_ROLE(), treasurer), "treasurer");
         assertTrue(settlement.hasRole(settlement.PAUSER_ROLE(), pauser), "pauser");

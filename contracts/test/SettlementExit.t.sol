@@ -8,6 +8,7 @@ import {ExitTree} from "./utils/ExitTree.sol";
 import {MerkleSum} from "./utils/MerkleSum.sol";
 import {EIP712Reference} from "./utils/EIP712Reference.sol";
 import {Settlement} from "../src/Settlement.sol";
+import {SettlementViews} from "../src/SettlementViews.sol";
 import {SettlementExit} from "../src/SettlementExit.sol";
 import {
     ExitLeaf,
@@ -71,7 +72,7 @@ contract SettlementExitTest is ExitFixture {
         _executeKept(NATIVE, _payouts1(alice, 25 ether), 1);
         assertEq(alice.balance, 25 ether, "paid after the commitment");
 
-        (bytes32 head, uint256 batchBlock) = settlement.batchesSinceCommitment(NATIVE);
+        (bytes32 head, uint256 batchBlock) = views().batchesSinceCommitment(NATIVE);
         _openExit(NATIVE);
         (, uint256 owed, uint256 custody, bytes32 toFold,) = _opening(NATIVE);
         assertEq(toFold, head, "the running hash of the batches since");
@@ -118,10 +119,10 @@ contract SettlementExitTest is ExitFixture {
         sig = _sign(c);
         vm.prank(operator);
         settlement.commitLiabilities(c, sig);
-        (bytes32 head, uint256 last) = settlement.batchesSinceCommitment(NATIVE);
+        (bytes32 head, uint256 last) = views().batchesSinceCommitment(NATIVE);
         assertEq(head, bytes32(0), "no batch since");
         assertEq(last, 0, "no batch block since");
-        (uint256 floor_,, uint256 paidSince) = settlement.floor(NATIVE);
+        (uint256 floor_,, uint256 paidSince) = views().floor(NATIVE);
         assertEq(paidSince, 0, "the commitment counts the batch");
         assertEq(floor_, 9 ether, "floor");
     }
@@ -157,7 +158,7 @@ contract SettlementExitTest is ExitFixture {
         usdt.pause();
         _executeKept(address(usdt), _payouts1(alice, 30e6), 1);
         usdt.unpause();
-        assertEq(settlement.claimable(address(usdt), alice), 30e6, "deferred");
+        assertEq(views().claimable(address(usdt), alice), 30e6, "deferred");
 
         _openExit(address(usdt));
         assertEq(usdt.balanceOf(address(settlement)), 30e6, "what is claimable stays for the claim");
@@ -204,7 +205,7 @@ contract SettlementExitTest is ExitFixture {
         for (uint256 round; round < 10; ++round) {
             _commitTotal(NATIVE, 0);
             uint256 due = block.timestamp + EXIT_AFTER;
-            assertEq(settlement.exitOpensAt(NATIVE), due, "due exitAfter past the commitment");
+            assertEq(views().exitOpensAt(NATIVE), due, "due exitAfter past the commitment");
             vm.warp(block.timestamp + EXIT_AFTER - 1);
             vm.expectRevert(abi.encodeWithSelector(Settlement.ExitNotDue.selector, NATIVE, due));
             exits.openExit(NATIVE);
@@ -565,7 +566,7 @@ contract SettlementExitTest is ExitFixture {
         _allowTokenNow(settlement, address(hostile));
         hostile.mint(address(settlement), 100e18);
         ExitTree.Tree memory t = _commitTree(address(hostile), _accounts(_owing(alice, 1e18), _owing(bob, 2e18)));
-        vm.warp(settlement.exitOpensAt(address(hostile)));
+        vm.warp(views().exitOpensAt(address(hostile)));
 
         hostile.arm(address(settlement), abi.encodeCall(Settlement.claim, (address(hostile), alice)));
         exits.openExit(address(hostile)); // the Settlement's transfer to the exits re-enters claim
@@ -591,7 +592,7 @@ contract SettlementExitTest is ExitFixture {
         ReenteringRecipient opener = new ReenteringRecipient();
         _fundCustody(NATIVE, 10 ether);
         _commitTotal(NATIVE, 1 ether);
-        vm.warp(settlement.exitOpensAt(NATIVE)); // due, and the operator still pays
+        vm.warp(views().exitOpensAt(NATIVE)); // due, and the operator still pays
         opener.arm(address(exits), abi.encodeCall(SettlementExit.openExit, (NATIVE)));
         _execute(_batch(NATIVE, _payouts1(address(opener), 1 ether), 1));
         assertTrue(opener.attempted() && !opener.reentered(), "refused");
@@ -613,7 +614,7 @@ contract SettlementExitTest is ExitFixture {
         usdt.mint(address(settlement), 500e6);
         ExitTree.Tree memory t = _commitTreeTron(_accounts(_owing(alice, 120e6), _owing(bob, 80e6)));
         assertEq(t.ctx.chainId, 0x2b6653dc, "TRON mainnet's chain id in the leaf");
-        vm.warp(settlement.exitOpensAt(address(usdt)));
+        vm.warp(views().exitOpensAt(address(usdt)));
         exits.openExit(address(usdt));
         assertEq(usdt.balanceOf(address(exits)), 500e6, "moved despite transfer returning false");
         uint256[] memory paid = _exitAll(t, _list(alice, bob));
@@ -643,7 +644,7 @@ contract SettlementExitTest is ExitFixture {
         _allowTokenNow(settlement, address(lyingToken));
         lyingToken.mint(address(settlement), 10e18);
         ExitTree.Tree memory t = _commitTree(address(lyingToken), _accounts(_owing(alice, 1e18), _owing(bob, 1e18)));
-        vm.warp(settlement.exitOpensAt(address(lyingToken)));
+        vm.warp(views().exitOpensAt(address(lyingToken)));
         exits.openExit(address(lyingToken));
         _claim(t, alice);
         _closeClaimWindow(address(lyingToken));
@@ -667,7 +668,7 @@ contract SettlementExitTest is ExitFixture {
         _execute(_batch(NATIVE, _payouts2(alice, 5 ether, address(rejecting), 7 ether), 1)); // 7 claimable
         ExitTree.Tree memory t =
             _commitTree(NATIVE, _accounts(_owing(alice, 50 ether), _account(address(rejecting), 0, 0, 0, 0, 7 ether)));
-        vm.warp(settlement.exitOpensAt(NATIVE));
+        vm.warp(views().exitOpensAt(NATIVE));
 
         vm.expectEmit(address(settlement));
         emit Settlement.ExitOpened(NATIVE, 88 ether);
@@ -711,7 +712,7 @@ contract SettlementExitTest is ExitFixture {
         _allowTokenNow(settlement, address(lyingToken));
         lyingToken.mint(address(settlement), 10e18);
         _commitTotal(address(lyingToken), 1e18);
-        vm.warp(settlement.exitOpensAt(address(lyingToken)));
+        vm.warp(views().exitOpensAt(address(lyingToken)));
         lyingToken.setLying(true);
         vm.expectRevert(abi.encodeWithSelector(Settlement.OutboundTransferFailed.selector));
         exits.openExit(address(lyingToken));
@@ -727,14 +728,14 @@ contract SettlementExitTest is ExitFixture {
     ///         its allowance (else its exit could be opened before its first commitment).
     function test_open_aTokenNeverCommittedCountsFromItsFirstAllowance() public {
         uint256 deployedAt = block.timestamp;
-        assertEq(settlement.exitOpensAt(NATIVE), deployedAt + EXIT_AFTER, "from the deployment");
+        assertEq(views().exitOpensAt(NATIVE), deployedAt + EXIT_AFTER, "from the deployment");
         _allowTokenNow(settlement, address(blToken));
         uint256 allowedAt = block.timestamp;
-        assertEq(settlement.exitOpensAt(address(blToken)), allowedAt + EXIT_AFTER, "from its allowance");
+        assertEq(views().exitOpensAt(address(blToken)), allowedAt + EXIT_AFTER, "from its allowance");
         vm.prank(admin);
         settlement.disallowToken(address(blToken));
         _allowTokenNow(settlement, address(blToken));
-        assertEq(settlement.exitOpensAt(address(blToken)), allowedAt + EXIT_AFTER, "from its first allowance");
+        assertEq(views().exitOpensAt(address(blToken)), allowedAt + EXIT_AFTER, "from its first allowance");
 
         vm.warp(deployedAt + EXIT_AFTER);
         exits.openExit(NATIVE);
@@ -750,11 +751,11 @@ contract SettlementExitTest is ExitFixture {
         vm.prank(pauser);
         settlement.pause();
         uint256 pausedAt = block.timestamp;
-        assertEq(settlement.pausedSince(), pausedAt, "pausedSince");
+        assertEq(views().pausedSince(), pausedAt, "pausedSince");
         vm.warp(pausedAt + EXIT_AFTER - 2 days);
         vm.prank(pauser);
         settlement.unpause();
-        assertEq(settlement.pausedSince(), 0, "cleared");
+        assertEq(views().pausedSince(), 0, "cleared");
         vm.warp(block.timestamp + EXIT_AFTER);
         _commitTotal(NATIVE, 0);
         vm.prank(pauser);
@@ -779,7 +780,7 @@ contract SettlementExitTest is ExitFixture {
         settlement.scheduleSignerRotation(makeAddr("newSigner"));
         settlement.scheduleRoleChange(settlement.OPERATOR_ROLE(), makeAddr("newOperator"), true);
         vm.stopPrank();
-        assertEq(settlement.exitOpensAt(NATIVE), due, "unchanged");
+        assertEq(views().exitOpensAt(NATIVE), due, "unchanged");
         vm.warp(due);
         exits.openExit(NATIVE);
         (bool open,,,,) = _opening(NATIVE);
@@ -885,7 +886,7 @@ contract SettlementExitTest is ExitFixture {
         _execute(_batch(NATIVE, _payouts1(address(rejecting), 2 ether), 1));
         _commitTotal(NATIVE, 2 ether);
         _commitTotal(address(erc20), 0);
-        vm.warp(settlement.exitOpensAt(NATIVE));
+        vm.warp(views().exitOpensAt(NATIVE));
         exits.openExit(NATIVE);
         vm.prank(pauser);
         settlement.pause();
@@ -902,7 +903,7 @@ contract SettlementExitTest is ExitFixture {
 
     function _openNative() internal {
         _commitTotal(NATIVE, 0);
-        vm.warp(settlement.exitOpensAt(NATIVE));
+        vm.warp(views().exitOpensAt(NATIVE));
         exits.openExit(NATIVE);
     }
 

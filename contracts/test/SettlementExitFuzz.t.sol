@@ -99,7 +99,7 @@ contract SettlementExitFuzzTest is ExitFixture {
                 uint128((r % 5 == 0 ? r >> 40 : 0) % (1_000 * UNIT)),
                 uint128((r >> 80) % (4_000 * UNIT)),
                 uint128((r % 3 == 0 ? r >> 120 : 0) % (2_000 * UNIT)),
-                uint128(settlement.claimable(token, m))
+                uint128(views().claimable(token, m))
             );
         }
         ExitTree.Tree memory t = _commitTree(token, accounts);
@@ -171,15 +171,15 @@ contract SettlementExitFuzzTest is ExitFixture {
         assertEq(paid, b.paid, "the exits' books");
         assertEq(usdt.balanceOf(address(exits)), b.custody - b.paid - b.surplus, "the rest (dust) stays");
         // every claim is still payable after the exits
-        assertGe(usdt.balanceOf(address(settlement)), settlement.totalClaimable(token), "claims covered");
+        assertGe(usdt.balanceOf(address(settlement)), views().totalClaimable(token), "claims covered");
         for (uint256 i; i <= MEMBERS; ++i) {
             address m = i == MEMBERS ? outsider : _member(i);
-            uint256 c = settlement.claimable(token, m);
+            uint256 c = views().claimable(token, m);
             if (c == 0) continue;
             vm.prank(m);
             settlement.claim(token, m);
         }
-        assertEq(settlement.totalClaimable(token), 0, "every claim paid");
+        assertEq(views().totalClaimable(token), 0, "every claim paid");
     }
 
     /// @dev Member `i` claims (sent by themselves or a relayer) exactly the rule's due, and cannot claim again; or
@@ -268,7 +268,7 @@ contract SettlementExitFuzzTest is ExitFixture {
     /// @dev A batch of 1-4 random entries within what is available; `deferred`: the token is paused, so every
     ///      entry becomes a claim. Kept for folding when after the commitment.
     function _randomBatch(address token, bool deferred, bool keep) internal {
-        uint256 free = settlement.available(token);
+        uint256 free = views().available(token);
         if (free == 0) return;
         uint256 size = 1 + _rand("size") % 4;
         Payout[] memory p = new Payout[](size);
@@ -287,7 +287,7 @@ contract SettlementExitFuzzTest is ExitFixture {
         for (uint256 k; k <= MEMBERS; ++k) {
             uint256 who = (start + k) % (MEMBERS + 1);
             address m = who == MEMBERS ? outsider : _member(who);
-            if (settlement.claimable(token, m) == 0) continue;
+            if (views().claimable(token, m) == 0) continue;
             vm.prank(m);
             settlement.claim(token, m);
             return;

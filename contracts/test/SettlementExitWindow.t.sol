@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {ExitFixture} from "./utils/ExitFixture.sol";
 import {ExitTree} from "./utils/ExitTree.sol";
 import {Settlement} from "../src/Settlement.sol";
+import {SettlementViews} from "../src/SettlementViews.sol";
 import {SettlementExit} from "../src/SettlementExit.sol";
 import {ExitLeaf, SumNode, SettlementConfig} from "../src/SettlementTypes.sol";
 
@@ -189,7 +190,7 @@ contract SettlementExitWindowTest is ExitFixture {
         c.exitAfter = 60 days;
         settlement = new Settlement(c);
         exits = SettlementExit(payable(settlement.exits()));
-        vm.warp(settlement.exitOpensAt(NATIVE));
+        vm.warp(views().exitOpensAt(NATIVE));
         exits.openExit(NATIVE);
         assertEq(_end(NATIVE), block.timestamp + 60 days, "exitAfter: 60 days");
     }

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {SettlementFixture} from "./utils/SettlementFixture.sol";
 import {EIP712Reference} from "./utils/EIP712Reference.sol";
 import {Settlement} from "../src/Settlement.sol";
+import {SettlementViews} from "../src/SettlementViews.sol";
 import {UnorderedNonces} from "../src/UnorderedNonces.sol";
 import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../src/SettlementTypes.sol";
 import {Vm} from "./utils/Vm.sol";
@@ -18,7 +19,7 @@ contract SettlementFuzzTest is SettlementFixture {
         _doRegister(alice, NATIVE, amount, 1);
         assertEq(address(settlement).balance, amount, "custody");
         assertEq(alice.balance, 0, "payer");
-        assertEq(settlement.available(NATIVE), amount, "available");
+        assertEq(views().available(NATIVE), amount, "available");
     }
 
     function testFuzz_register_tronUsdtTakesExactlyTheSignedAmount(uint256 amount) public {
@@ -105,7 +106,7 @@ contract SettlementFuzzTest is SettlementFixture {
         assertEq(_balance(asset2, user2), payerBefore - charged, "payer charged iff accepted");
         assertEq(_balance(asset2, address(settlement)), custodyBefore + charged, "custody took it iff accepted");
         assertEq(settlement.isNonceUsed(2), !same, "nonce spent iff accepted");
-        assertTrue(settlement.isRegistered(user1, asset1) && settlement.isRegistered(user2, asset2), "both marked");
+        assertTrue(views().isRegistered(user1, asset1) && views().isRegistered(user2, asset2), "both marked");
     }
 
     /// @notice No second registration in the same asset gets through, whatever its amount, sponsor or nonce.
@@ -226,7 +227,7 @@ contract SettlementFuzzTest is SettlementFixture {
             }
             assertEq(p[i].recipient.balance, before[i] + due, "entries paid");
         }
-        assertEq(settlement.totalClaimable(NATIVE), 0, "nothing deferred");
+        assertEq(views().totalClaimable(NATIVE), 0, "nothing deferred");
     }
 
     /// @dev Distinct plain accounts, well above the precompiles.
@@ -282,9 +283,9 @@ contract SettlementFuzzTest is SettlementFixture {
         for (uint256 i; i < n; ++i) {
             bool fails = (failMask >> i) & 1 == 1;
             assertEq(_balance(asset, p[i].recipient), fails ? 0 : p[i].amount, "paid unless failing");
-            assertEq(settlement.claimable(asset, p[i].recipient), fails ? p[i].amount : 0, "claim iff failing");
+            assertEq(views().claimable(asset, p[i].recipient), fails ? p[i].amount : 0, "claim iff failing");
         }
-        assertEq(settlement.totalClaimable(asset), failedTotal, "total claimable");
+        assertEq(views().totalClaimable(asset), failedTotal, "total claimable");
         assertEq(_balance(asset, address(settlement)), failedTotal, "custody keeps exactly the claims");
     }
 

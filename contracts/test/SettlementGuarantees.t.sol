@@ -5,6 +5,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 
 import {SettlementFixture} from "./utils/SettlementFixture.sol";
 import {Settlement} from "../src/Settlement.sol";
+import {SettlementViews} from "../src/SettlementViews.sol";
 import {DelayedChanges, ChangeKind, PendingChange} from "../src/DelayedChanges.sol";
 import {Payout, PayoutBatch, TreasuryTransfer, LiabilityRoot} from "../src/SettlementTypes.sol";
 import {RevertingRecipient} from "./mocks/HostileRecipients.sol";
@@ -48,7 +49,7 @@ contract SettlementGuaranteesTest is SettlementFixture {
         );
         settlement.applyChange(rotation);
         vm.stopPrank();
-        assertEq(settlement.signer(), signerAddr, "signer unchanged");
+        assertEq(views().signer(), signerAddr, "signer unchanged");
         assertFalse(settlement.hasRole(settlement.TREASURER_ROLE(), thief), "no role yet");
 
         // the thief's self-signed transfer is refused: neither the role nor the key is theirs
@@ -98,7 +99,7 @@ contract SettlementGuaranteesTest is SettlementFixture {
         settlement.applyChange(rotation);
         settlement.applyChange(grant);
         vm.stopPrank();
-        assertEq(settlement.signer(), thief, "applied after the delay");
+        assertEq(views().signer(), thief, "applied after the delay");
 
         // the operator commits with its own signer's key... which is now the thief's: a commitment it signs need not
         // be true, but the honest commitment made before the rotation already bounds the first transfer
@@ -123,7 +124,7 @@ contract SettlementGuaranteesTest is SettlementFixture {
     function test_attack_treasurerWithSignerStopsAtTheCommittedLiabilities() public {
         _seed(NATIVE, 510 ether, 900);
         _commitTotal(NATIVE, 270 ether);
-        (uint256 floor_, uint256 total, uint256 paid) = settlement.floor(NATIVE);
+        (uint256 floor_, uint256 total, uint256 paid) = views().floor(NATIVE);
         assertEq(floor_, 270 ether, "floor");
         assertEq(total, 270 ether, "committed total");
         assertEq(paid, 0, "nothing paid since");
@@ -190,12 +191,12 @@ contract SettlementGuaranteesTest is SettlementFixture {
 
         Payout[] memory p = _payouts2(alice, 10 ether, address(reverter), 5 ether);
         _execute(_batch(NATIVE, p, 1));
-        (uint256 floor_,, uint256 paid) = settlement.floor(NATIVE);
+        (uint256 floor_,, uint256 paid) = views().floor(NATIVE);
         assertEq(paid, 10 ether, "the paid entry counts, the deferred one not");
         assertEq(floor_, 50 ether, "60 - 10");
 
         reverter.claim(settlement, NATIVE, bob);
-        (floor_,, paid) = settlement.floor(NATIVE);
+        (floor_,, paid) = views().floor(NATIVE);
         assertEq(paid, 15 ether, "the claim counts");
         assertEq(floor_, 45 ether, "60 - 15");
 
@@ -207,7 +208,7 @@ contract SettlementGuaranteesTest is SettlementFixture {
         settlement.transferTreasury(t, sig);
 
         _commitTotal(NATIVE, 80 ether);
-        (floor_,, paid) = settlement.floor(NATIVE);
+        (floor_,, paid) = views().floor(NATIVE);
         assertEq(floor_, 80 ether, "a commitment sets the floor to its total");
         assertEq(paid, 0, "and clears what was paid since the last");
     }
@@ -218,7 +219,7 @@ contract SettlementGuaranteesTest is SettlementFixture {
         _seed(NATIVE, 100 ether, 900);
         _commitTotal(NATIVE, 10 ether);
         _execute(_batch(NATIVE, _payouts2(alice, 30 ether, bob, 0), 1));
-        (uint256 floor_,, uint256 paid) = settlement.floor(NATIVE);
+        (uint256 floor_,, uint256 paid) = views().floor(NATIVE);
         assertEq(floor_, 0, "no floor left");
         assertEq(paid, 30 ether, "paid since");
     }
@@ -251,7 +252,7 @@ contract SettlementGuaranteesTest is SettlementFixture {
         vm.prank(treasurer);
         settlement.transferTreasury(t, sig);
         assertEq(treasurer.balance, 1 ether, "at the bound itself it goes");
-        assertEq(settlement.latestCommitTime(NATIVE), committedAt, "the commit's time");
+        assertEq(views().latestCommitTime(NATIVE), committedAt, "the commit's time");
     }
 
     // ───────────── commitments that cannot flatter ─────────────
@@ -262,7 +263,7 @@ contract SettlementGuaranteesTest is SettlementFixture {
         _seed(address(erc20), 100e18, 900); // owed 300, held 100
         erc20.mint(address(settlement), 200e18); // borrowed
         _commitTotal(address(erc20), 300e18);
-        (,,,,, uint256 custody) = settlement.latestLiabilities(address(erc20));
+        (,,,,, uint256 custody) = views().latestLiabilities(address(erc20));
         assertEq(custody, 300e18, "committed as solvent");
 
         TreasuryTransfer memory giveBack = _tt(address(erc20), treasurer, 200e18, 1);
@@ -287,7 +288,7 @@ contract SettlementGuaranteesTest is SettlementFixture {
         sig = _sign(c);
         vm.prank(operator);
         settlement.commitLiabilities(c, sig);
-        (,, uint64 epoch, uint64 asOf,,) = settlement.latestLiabilities(NATIVE);
+        (,, uint64 epoch, uint64 asOf,,) = views().latestLiabilities(NATIVE);
         assertEq(epoch, 1, "committed");
         assertEq(asOf, 5_000 - MAX_AS_OF_LAG, "as of the oldest block allowed");
     }
@@ -314,7 +315,7 @@ contract SettlementGuaranteesTest is SettlementFixture {
         settlement.pause();
         reverter.claim(settlement, NATIVE, carol);
         assertEq(carol.balance, 4 ether, "claimed while paused");
-        assertEq(settlement.totalClaimable(NATIVE), 0, "nothing left claimable");
+        assertEq(views().totalClaimable(NATIVE), 0, "nothing left claimable");
 
         // and the operator's money out stays stopped
         _commitTotal(NATIVE, 0);
@@ -338,15 +339,15 @@ contract SettlementGuaranteesTest is SettlementFixture {
         assertEq(settlement.pendingChanges().length, 5, "five pending");
 
         // nothing has changed yet
-        assertEq(settlement.signer(), signerAddr, "settlement.signer(), signerAddr");
+        assertEq(views().signer(), signerAddr, "views().signer(), signerAddr");
         assertFalse(
             settlement.hasRole(settlement.OPERATOR_ROLE(), bob), "settlement.hasRole(settlement.OPERATOR_ROLE(), bob)"
         );
         assertTrue(
             settlement.hasRole(settlement.PAUSER_ROLE(), pauser), "settlement.hasRole(settlement.PAUSER_ROLE(), pauser)"
         );
-        assertFalse(settlement.isAllowedToken(address(blToken)), "settlement.isAllowedToken(address(blToken))");
-        assertEq(settlement.nativePushGas(), NATIVE_PUSH_GAS, "settlement.nativePushGas(), NATIVE_PUSH_GAS");
+        assertFalse(views().isAllowedToken(address(blToken)), "views().isAllowedToken(address(blToken))");
+        assertEq(views().nativePushGas(), NATIVE_PUSH_GAS, "views().nativePushGas(), NATIVE_PUSH_GAS");
 
         vm.warp(block.timestamp + DELAY);
         vm.startPrank(admin);
@@ -358,7 +359,7 @@ contract SettlementGuaranteesTest is SettlementFixture {
         settlement.applyChange(token);
         settlement.applyChange(gas);
         vm.stopPrank();
-        assertEq(settlement.signer(), alice, "settlement.signer(), alice");
+        assertEq(views().signer(), alice, "views().signer(), alice");
         assertTrue(
             settlement.hasRole(settlement.OPERATOR_ROLE(), bob), "settlement.hasRole(settlement.OPERATOR_ROLE(), bob)"
         );
@@ -366,11 +367,11 @@ contract SettlementGuaranteesTest is SettlementFixture {
             settlement.hasRole(settlement.PAUSER_ROLE(), pauser), "settlement.hasRole(settlement.PAUSER_ROLE(), pauser)"
         );
         assertTrue(
-            settlement.isAllowedToken(address(blToken)) && settlement.wasEverAllowed(address(blToken)),
-            "settlement.isAllowedToken(address(blToken)) && settlement.wa"
+            views().isAllowedToken(address(blToken)) && views().wasEverAllowed(address(blToken)),
+            "views().isAllowedToken(address(blToken)) && settlement.wa"
         );
-        assertEq(settlement.nativePushGas(), 60_000, "settlement.nativePushGas(), 60_000");
-        assertEq(settlement.tokenPushGas(), 300_000, "settlement.tokenPushGas(), 300_000");
+        assertEq(views().nativePushGas(), 60_000, "views().nativePushGas(), 60_000");
+        assertEq(views().tokenPushGas(), 300_000, "views().tokenPushGas(), 300_000");
         assertEq(settlement.pendingChanges().length, 0, "none left");
     }
 

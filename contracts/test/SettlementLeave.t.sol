@@ -9,6 +9,7 @@ import {ExitTree} from "./utils/ExitTree.sol";
 import {MerkleSum} from "./utils/MerkleSum.sol";
 import {EIP712Reference} from "./utils/EIP712Reference.sol";
 import {Settlement} from "../src/Settlement.sol";
+import {SettlementViews} from "../src/SettlementViews.sol";
 import {SettlementExit} from "../src/SettlementExit.sol";
 import {DelayedChanges, ChangeKind, PendingChange} from "../src/DelayedChanges.sol";
 import {UnorderedNonces} from "../src/UnorderedNonces.sol";
@@ -105,7 +106,7 @@ contract SettlementLeaveTest is ExitFixture {
 
         // the members leave during the window, paused as it is, each with exactly their due
         assertEq(_leave(t, alice), 100 ether, "alice's pending");
-        assertTrue(settlement.hasLeft(alice, NATIVE), "alice left");
+        assertTrue(views().hasLeft(alice, NATIVE), "alice left");
         // the operator keeps committing (the exit never opens): the next root counts alice's leave
         vm.warp(block.timestamp + 1 days);
         vm.roll(block.number + 1);
@@ -116,7 +117,7 @@ contract SettlementLeaveTest is ExitFixture {
         assertEq(_leave(t2, bob), 120 ether, "bob's reserved, held and pending");
         assertEq(_leave(t2, carol), 50 ether, "carol's");
         assertEq(address(settlement).balance, 30 ether, "the company's 30 stay");
-        (uint256 floor_,,) = settlement.floor(NATIVE);
+        (uint256 floor_,,) = views().floor(NATIVE);
         assertEq(floor_, 0, "nothing is owed to members any more");
 
         // after the delay the changes apply and the self-signed batch takes what is left: the company's money only
@@ -129,7 +130,7 @@ contract SettlementLeaveTest is ExitFixture {
         assertFalse(settlement.paused(), "unpaused after the delay");
         assertFalse(settlement.leaveOpen(), "nothing pending any more");
         Payout[] memory drain = new Payout[](1);
-        drain[0] = Payout(attacker, settlement.available(NATIVE));
+        drain[0] = Payout(attacker, views().available(NATIVE));
         PayoutBatch memory b = _batch(NATIVE, drain, 77);
         bytes memory sig = _signDigest(ATTACKER_KEY, _digestOf(b));
         vm.prank(admin);
@@ -180,7 +181,7 @@ contract SettlementLeaveTest is ExitFixture {
         vm.prank(admin);
         settlement.applyChange(id);
         assertFalse(settlement.paused(), "still running");
-        assertEq(settlement.pausedSince(), 0, "no pause in force");
+        assertEq(views().pausedSince(), 0, "no pause in force");
     }
 
     function _onlyPending() internal view returns (bytes32 id, ChangeKind kind, bytes memory args, uint64 readyAt) {
@@ -209,14 +210,14 @@ contract SettlementLeaveTest is ExitFixture {
                 settlement.pause();
                 vm.stopPrank();
             }
-            if (block.timestamp >= settlement.exitOpensAt(NATIVE)) {
+            if (block.timestamp >= views().exitOpensAt(NATIVE)) {
                 exits.openExit(NATIVE);
                 opened = true;
                 assertEq(day, 14, "after 14 days of pause, the gaps counted");
             }
         }
         assertTrue(opened, "the exit opened");
-        assertEq(settlement.exitOpensAt(NATIVE), start + EXIT_AFTER, "exitAfter of paused time");
+        assertEq(views().exitOpensAt(NATIVE), start + EXIT_AFTER, "exitAfter of paused time");
     }
 
     /// @notice A gap of `exitAfter` or more ends the count: the operator ran normally that long.
@@ -231,14 +232,14 @@ contract SettlementLeaveTest is ExitFixture {
         _commitTotal(NATIVE, 0);
         vm.prank(pauser);
         settlement.pause();
-        assertEq(settlement.exitOpensAt(NATIVE), block.timestamp + EXIT_AFTER - 10 days, "10 of 14 days counted");
+        assertEq(views().exitOpensAt(NATIVE), block.timestamp + EXIT_AFTER - 10 days, "10 of 14 days counted");
         vm.prank(pauser);
         settlement.unpause();
         vm.warp(block.timestamp + EXIT_AFTER);
         _commitTotal(NATIVE, 0);
         vm.prank(pauser);
         settlement.pause();
-        assertEq(settlement.exitOpensAt(NATIVE), block.timestamp + EXIT_AFTER, "a fresh count after 14 days unpaused");
+        assertEq(views().exitOpensAt(NATIVE), block.timestamp + EXIT_AFTER, "a fresh count after 14 days unpaused");
     }
 
     /// @notice 4,001 scheduled push-gas changes needed 92.6M gas to read. At most 32 are pending; the list stays
@@ -327,7 +328,7 @@ contract SettlementLeaveTest is ExitFixture {
         assertEq(amount, 50e6, "the rest");
         assertEq(_leave(t, alice), 50e6, "paid the rest");
         assertEq(usdt.balanceOf(alice), 80e6, "30 + 50 in her wallet");
-        assertEq(settlement.claimable(address(usdt), alice), 20e6, "her 20 to claim: 100 in all");
+        assertEq(views().claimable(address(usdt), alice), 20e6, "her 20 to claim: 100 in all");
     }
 
     /// @notice When custody is short, every member leaving gets the same fraction, whatever the order: custody not
@@ -403,7 +404,7 @@ contract SettlementLeaveTest is ExitFixture {
         sig = _sign(c);
         vm.prank(operator);
         settlement.commitLiabilities(c, sig);
-        (uint256 floor_,, uint256 paidSince) = settlement.floor(NATIVE);
+        (uint256 floor_,, uint256 paidSince) = views().floor(NATIVE);
         assertEq(floor_, 40 ether, "the new root counts the leave");
         assertEq(paidSince, 0, "nothing paid since it");
     }
@@ -421,14 +422,14 @@ contract SettlementLeaveTest is ExitFixture {
     /// @notice A member who left stays registered (placed) but is marked as left for good: no second registration.
     function test_leave_aMemberWhoLeftStaysRegisteredAndCannotRegisterAgain() public {
         _doRegister(alice, NATIVE, 100 ether, 31);
-        uint256 registeredIn = settlement.registeredAt(alice, NATIVE);
+        uint256 registeredIn = views().registeredAt(alice, NATIVE);
         ExitTree.Tree memory t = _commitTree(NATIVE, _accounts(_owing(alice, 10 ether), _owing(bob, 20 ether)));
         _scheduleRotation(carol);
         _leave(t, alice);
-        assertTrue(settlement.hasLeft(alice, NATIVE), "left");
-        assertTrue(settlement.isRegistered(alice, NATIVE), "still registered");
-        assertEq(settlement.registeredAt(alice, NATIVE), registeredIn, "the same block");
-        assertFalse(settlement.hasLeft(alice, address(erc20)), "in that token only");
+        assertTrue(views().hasLeft(alice, NATIVE), "left");
+        assertTrue(views().isRegistered(alice, NATIVE), "still registered");
+        assertEq(views().registeredAt(alice, NATIVE), registeredIn, "the same block");
+        assertFalse(views().hasLeft(alice, address(erc20)), "in that token only");
         Registration memory r = _reg(alice, NATIVE, 1 ether, 32);
         bytes memory sig = _sign(r);
         vm.deal(alice, alice.balance + 1 ether);

@@ -8,6 +8,7 @@ import {SettlementFixture} from "./utils/SettlementFixture.sol";
 import {Vm} from "./utils/Vm.sol";
 import {EIP712Reference} from "./utils/EIP712Reference.sol";
 import {Settlement} from "../src/Settlement.sol";
+import {SettlementViews} from "../src/SettlementViews.sol";
 import {UnorderedNonces} from "../src/UnorderedNonces.sol";
 import {Payout, PayoutBatch, TreasuryTransfer, SettlementConfig, SettlementHashes} from "../src/SettlementTypes.sol";
 import {
@@ -49,7 +50,7 @@ contract SettlementPayoutTest is SettlementFixture {
         assertEq(carol.balance, 3 ether, "carol");
         assertEq(address(settlement).balance, 4 ether, "custody");
         assertTrue(settlement.isNonceUsed(1), "batch nonce spent");
-        assertEq(settlement.totalClaimable(NATIVE), 0, "nothing deferred");
+        assertEq(views().totalClaimable(NATIVE), 0, "nothing deferred");
     }
 
     function test_batch_tronUsdt_falseReturningTransfersArePaidNotDeferred() public {
@@ -62,7 +63,7 @@ contract SettlementPayoutTest is SettlementFixture {
         assertEq(usdt.balanceOf(alice), 30e6, "alice");
         assertEq(usdt.balanceOf(bob), 45e6, "bob");
         assertEq(usdt.balanceOf(address(settlement)), 25e6, "custody");
-        assertEq(settlement.totalClaimable(address(usdt)), 0, "claimable");
+        assertEq(views().totalClaimable(address(usdt)), 0, "claimable");
     }
 
     function test_batch_erc20_paysEveryRecipient() public {
@@ -125,7 +126,7 @@ contract SettlementPayoutTest is SettlementFixture {
         }
         assertEq(alice.balance + bob.balance + carol.balance, 0, "nobody paid");
         assertEq(address(settlement).balance, 10 ether, "custody intact");
-        assertEq(settlement.totalClaimable(NATIVE), 0, "no claim of its own");
+        assertEq(views().totalClaimable(NATIVE), 0, "no claim of its own");
         assertFalse(settlement.isNonceUsed(1), "nonce kept");
     }
 
@@ -137,7 +138,7 @@ contract SettlementPayoutTest is SettlementFixture {
         vm.prank(operator);
         settlement.executePayoutBatch(b, sig);
         assertEq(usdt.balanceOf(alice), 0, "nobody paid");
-        assertEq(settlement.totalClaimable(address(usdt)), 0, "no claim of its own");
+        assertEq(views().totalClaimable(address(usdt)), 0, "no claim of its own");
     }
 
     /// @dev The hash loop handles entries in pairs after an odd one: a self-payment or an overflow is caught at
@@ -201,8 +202,8 @@ contract SettlementPayoutTest is SettlementFixture {
     function test_batch_cannotSpendWhatRecipientsCanClaim() public {
         _seed(NATIVE, 10 ether, 900);
         _execute(_batch(NATIVE, _payouts2(address(reverter), 4 ether, alice, 1 ether), 1));
-        assertEq(settlement.totalClaimable(NATIVE), 4 ether, "claimable");
-        assertEq(settlement.available(NATIVE), 5 ether, "available");
+        assertEq(views().totalClaimable(NATIVE), 4 ether, "claimable");
+        assertEq(views().available(NATIVE), 5 ether, "available");
 
         PayoutBatch memory b = _batch(NATIVE, _payouts2(bob, 5 ether, carol, 1), 2);
         bytes memory sig = _sign(b);
@@ -296,11 +297,11 @@ contract SettlementPayoutTest is SettlementFixture {
         assertEq(carol.balance, 5 ether, "carol");
         assertEq(address(reverter).balance, 0, "reverter unpaid");
         assertEq(address(burner).balance, 0, "burner unpaid");
-        assertEq(settlement.claimable(NATIVE, address(reverter)), 2 ether, "reverter claim");
-        assertEq(settlement.claimable(NATIVE, address(burner)), 4 ether, "burner claim");
-        assertEq(settlement.totalClaimable(NATIVE), 6 ether, "total claimable");
+        assertEq(views().claimable(NATIVE, address(reverter)), 2 ether, "reverter claim");
+        assertEq(views().claimable(NATIVE, address(burner)), 4 ether, "burner claim");
+        assertEq(views().totalClaimable(NATIVE), 6 ether, "total claimable");
         assertEq(address(settlement).balance, 11 ether, "custody holds the claims");
-        assertEq(settlement.available(NATIVE), 5 ether, "available");
+        assertEq(views().available(NATIVE), 5 ether, "available");
     }
 
     function test_batch_gasBurnerCostsAtMostTheCap() public {
@@ -316,7 +317,7 @@ contract SettlementPayoutTest is SettlementFixture {
         // cap + stipend + the deferral's storage writes and the batch overhead (the exit's running hash included);
         // never the whole gas limit
         assertLt(used, NATIVE_PUSH_GAS + 2300 + 125_000, "bounded by the cap");
-        assertEq(settlement.claimable(NATIVE, address(burner)), 1 ether, "deferred");
+        assertEq(views().claimable(NATIVE, address(burner)), 1 ether, "deferred");
     }
 
     function test_batch_tokenBlacklistedRecipientIsDeferredOthersPaid() public {
@@ -339,8 +340,8 @@ contract SettlementPayoutTest is SettlementFixture {
         assertEq(blToken.balanceOf(alice), 1e18, "alice");
         assertEq(blToken.balanceOf(carol), 3e18, "carol");
         assertEq(blToken.balanceOf(bob), 0, "bob");
-        assertEq(settlement.claimable(address(blToken), bob), 2e18, "bob claim");
-        assertEq(settlement.totalClaimable(address(blToken)), 2e18, "total");
+        assertEq(views().claimable(address(blToken), bob), 2e18, "bob claim");
+        assertEq(views().totalClaimable(address(blToken)), 2e18, "total");
         assertEq(blToken.balanceOf(address(settlement)), 6e18, "custody");
 
         // bob claims to a clean address of his
@@ -350,7 +351,7 @@ contract SettlementPayoutTest is SettlementFixture {
         vm.prank(bob);
         settlement.claim(address(blToken), bobCold);
         assertEq(blToken.balanceOf(bobCold), 2e18, "claimed");
-        assertEq(settlement.totalClaimable(address(blToken)), 0, "total after claim");
+        assertEq(views().totalClaimable(address(blToken)), 0, "total after claim");
     }
 
     /// @notice A batch forwards the cap in force when it executes: a contract wallet needing ~22k gas is deferred
@@ -364,13 +365,13 @@ contract SettlementPayoutTest is SettlementFixture {
         _setPushGasNow(settlement, 10_000, TOKEN_PUSH_GAS);
         _execute(_batch(NATIVE, p, 1));
         assertEq(address(wallet).balance, 0, "deferred under the small cap");
-        assertEq(settlement.claimable(NATIVE, address(wallet)), 1 ether, "claimable");
+        assertEq(views().claimable(NATIVE, address(wallet)), 1 ether, "claimable");
 
         _setPushGasNow(settlement, 50_000, TOKEN_PUSH_GAS);
         _execute(_batch(NATIVE, p, 2));
         assertEq(address(wallet).balance, 1 ether, "paid under the raised cap");
         assertEq(wallet.received(), 1 ether, "its receive ran");
-        assertEq(settlement.totalClaimable(NATIVE), 1 ether, "only the first deferred");
+        assertEq(views().totalClaimable(NATIVE), 1 ether, "only the first deferred");
     }
 
     /// @notice The TRON case in small: a token cap below what a transfer to a fresh holder costs defers it; the
@@ -383,13 +384,13 @@ contract SettlementPayoutTest is SettlementFixture {
         _setPushGasNow(settlement, NATIVE_PUSH_GAS, 10_000);
         _execute(_batch(address(erc20), p, 1));
         assertEq(erc20.balanceOf(alice), 0, "deferred under the small cap");
-        assertEq(settlement.claimable(address(erc20), alice), 1e18, "claimable");
+        assertEq(views().claimable(address(erc20), alice), 1e18, "claimable");
 
         _setPushGasNow(settlement, NATIVE_PUSH_GAS, 200_000);
         _execute(_batch(address(erc20), p, 2));
         assertEq(erc20.balanceOf(alice), 1e18, "paid under the raised cap");
         assertEq(erc20.balanceOf(address(settlement)), 9e18, "custody");
-        assertEq(settlement.totalClaimable(address(erc20)), 1e18, "only the first deferred");
+        assertEq(views().totalClaimable(address(erc20)), 1e18, "only the first deferred");
     }
 
     function test_batch_lyingTokenRevertsWhole() public {
@@ -401,7 +402,7 @@ contract SettlementPayoutTest is SettlementFixture {
         vm.prank(operator);
         settlement.executePayoutBatch(b, sig);
         assertFalse(settlement.isNonceUsed(1), "nonce kept");
-        assertEq(settlement.totalClaimable(address(lyingToken)), 0, "no claims invented");
+        assertEq(views().totalClaimable(address(lyingToken)), 0, "no claims invented");
     }
 
     function test_batch_reentrantRecipientCannotReenterClaim() public {
@@ -442,7 +443,7 @@ contract SettlementPayoutTest is SettlementFixture {
 
         assertEq(bob.balance + carol.balance, 0, "inner batch did not run");
         assertFalse(s.isNonceUsed(2), "inner nonce unspent");
-        assertEq(s.claimable(NATIVE, address(rr)), 1 ether, "deferred");
+        assertEq(SettlementViews(address(s)).claimable(NATIVE, address(rr)), 1 ether, "deferred");
         assertEq(alice.balance, 1 ether, "others paid");
     }
 
@@ -454,7 +455,7 @@ contract SettlementPayoutTest is SettlementFixture {
         PayoutBatch memory b = _batch(NATIVE, _payouts2(address(rr), 3 ether, alice, 1 ether), 1);
         vm.prank(operator);
         s.executePayoutBatch(b, _signFor(s, b));
-        assertEq(s.claimable(NATIVE, address(rr)), 3 ether, "deferred");
+        assertEq(SettlementViews(address(s)).claimable(NATIVE, address(rr)), 3 ether, "deferred");
 
         rr.arm(ReentrantRecipient.Mode.Claim, false); // now accept, but try to claim again from receive
         rr.claim(NATIVE, address(rr));
@@ -463,8 +464,8 @@ contract SettlementPayoutTest is SettlementFixture {
             rr.lastRevert(), abi.encodeWithSelector(ReentrancyGuard.ReentrancyGuardReentrantCall.selector), "guard"
         );
         assertEq(address(rr).balance, 3 ether, "paid once");
-        assertEq(s.claimable(NATIVE, address(rr)), 0, "claim cleared");
-        assertEq(s.totalClaimable(NATIVE), 0, "total cleared");
+        assertEq(SettlementViews(address(s)).claimable(NATIVE, address(rr)), 0, "claim cleared");
+        assertEq(SettlementViews(address(s)).totalClaimable(NATIVE), 0, "total cleared");
         assertEq(address(s).balance, 6 ether, "custody");
     }
 
@@ -479,7 +480,7 @@ contract SettlementPayoutTest is SettlementFixture {
 
         vm.expectRevert(Settlement.OutboundTransferFailed.selector);
         rr.claim(NATIVE, address(rr));
-        assertEq(s.claimable(NATIVE, address(rr)), 3 ether, "claim intact");
+        assertEq(SettlementViews(address(s)).claimable(NATIVE, address(rr)), 3 ether, "claim intact");
     }
 
     // ───────────── claim ─────────────
@@ -493,8 +494,8 @@ contract SettlementPayoutTest is SettlementFixture {
         reverter.claim(settlement, NATIVE, bob);
 
         assertEq(bob.balance, 4 ether, "redirected claim");
-        assertEq(settlement.claimable(NATIVE, address(reverter)), 0, "cleared");
-        assertEq(settlement.totalClaimable(NATIVE), 0, "total cleared");
+        assertEq(views().claimable(NATIVE, address(reverter)), 0, "cleared");
+        assertEq(views().totalClaimable(NATIVE), 0, "total cleared");
         assertEq(address(settlement).balance, 5 ether, "custody");
     }
 
@@ -510,8 +511,8 @@ contract SettlementPayoutTest is SettlementFixture {
         vm.prank(alice);
         settlement.claim(address(blToken), alice);
         assertEq(blToken.balanceOf(alice), 5e18, "claimed to self");
-        assertEq(settlement.claimable(address(blToken), alice), 0, "cleared");
-        assertEq(settlement.claimable(NATIVE, address(burner)), 2 ether, "other asset untouched");
+        assertEq(views().claimable(address(blToken), alice), 0, "cleared");
+        assertEq(views().claimable(NATIVE, address(burner)), 2 ether, "other asset untouched");
     }
 
     function test_claim_rejectsNothingToClaim() public {
@@ -528,7 +529,7 @@ contract SettlementPayoutTest is SettlementFixture {
         _execute(_batch(NATIVE, _payouts2(address(reverter), 4 ether, alice, 1 ether), 1));
         vm.expectRevert(Settlement.ZeroAddress.selector);
         reverter.claim(settlement, NATIVE, address(0));
-        assertEq(settlement.claimable(NATIVE, address(reverter)), 4 ether, "intact");
+        assertEq(views().claimable(NATIVE, address(reverter)), 4 ether, "intact");
     }
 
     function test_claim_rejectsTheSettlementAsDestination() public {
@@ -536,8 +537,8 @@ contract SettlementPayoutTest is SettlementFixture {
         _execute(_batch(NATIVE, _payouts2(address(reverter), 4 ether, alice, 1 ether), 1));
         vm.expectRevert(Settlement.SelfPayment.selector);
         reverter.claim(settlement, NATIVE, address(settlement));
-        assertEq(settlement.claimable(NATIVE, address(reverter)), 4 ether, "intact");
-        assertEq(settlement.totalClaimable(NATIVE), 4 ether, "total intact");
+        assertEq(views().claimable(NATIVE, address(reverter)), 4 ether, "intact");
+        assertEq(views().totalClaimable(NATIVE), 4 ether, "total intact");
     }
 
     function test_claim_revertsWhenDestinationRejects() public {
@@ -545,7 +546,7 @@ contract SettlementPayoutTest is SettlementFixture {
         _execute(_batch(NATIVE, _payouts2(address(reverter), 4 ether, alice, 1 ether), 1));
         vm.expectRevert(Settlement.OutboundTransferFailed.selector);
         reverter.claim(settlement, NATIVE, address(reverter));
-        assertEq(settlement.claimable(NATIVE, address(reverter)), 4 ether, "intact");
+        assertEq(views().claimable(NATIVE, address(reverter)), 4 ether, "intact");
     }
 
     // ───────────── treasury ─────────────
@@ -591,7 +592,7 @@ contract SettlementPayoutTest is SettlementFixture {
         vm.prank(treasurer);
         settlement.transferTreasury(ok, okSig);
         assertEq(address(settlement).balance, 4 ether, "exactly the claims remain");
-        assertEq(settlement.available(NATIVE), 0, "nothing free");
+        assertEq(views().available(NATIVE), 0, "nothing free");
     }
 
     function test_treasury_rejectsZeroDestination() public {

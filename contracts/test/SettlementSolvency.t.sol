@@ -7,6 +7,7 @@ import {Vm} from "./utils/Vm.sol";
 import {SettlementFixture} from "./utils/SettlementFixture.sol";
 import {EIP712Reference} from "./utils/EIP712Reference.sol";
 import {Settlement} from "../src/Settlement.sol";
+import {SettlementViews} from "../src/SettlementViews.sol";
 import {UnorderedNonces} from "../src/UnorderedNonces.sol";
 import {LiabilityRoot, Payout, PayoutBatch, Registration, Retopup} from "../src/SettlementTypes.sol";
 import {RevertingRecipient} from "./mocks/HostileRecipients.sol";
@@ -100,7 +101,7 @@ contract SettlementSolvencyTest is SettlementFixture {
     }
 
     function _latest(address token) internal view returns (Latest memory l) {
-        (l.root, l.total, l.epoch, l.asOfBlock, l.commitBlock, l.custody) = settlement.latestLiabilities(token);
+        (l.root, l.total, l.epoch, l.asOfBlock, l.commitBlock, l.custody) = views().latestLiabilities(token);
     }
 
     function _assertLatest(address token, LiabilityRoot memory c, uint256 commitBlock, uint256 custody) internal view {
@@ -232,8 +233,8 @@ contract SettlementSolvencyTest is SettlementFixture {
         _seed(NATIVE, 10 ether, 900);
         RevertingRecipient rejecting = new RevertingRecipient();
         _execute(_batch(NATIVE, _payouts2(alice, 1 ether, address(rejecting), 2 ether), 1));
-        assertEq(settlement.claimable(NATIVE, address(rejecting)), 2 ether, "a claim is left");
-        assertEq(settlement.available(NATIVE), 7 ether, "available excludes it");
+        assertEq(views().claimable(NATIVE, address(rejecting)), 2 ether, "a claim is left");
+        assertEq(views().available(NATIVE), 7 ether, "available excludes it");
         vm.roll(block.number + 1); // a commitment's asOfBlock may not precede a batch (EXIT.md T2)
 
         LiabilityRoot memory c = _liab(NATIVE, 1, 9 ether, 2);
@@ -257,8 +258,8 @@ contract SettlementSolvencyTest is SettlementFixture {
         _seed(address(blToken), 10e18, 900);
         blToken.setBlacklisted(bob, true);
         _execute(_batch(address(blToken), _payouts2(alice, 1e18, bob, 4e18), 1));
-        assertEq(settlement.claimable(address(blToken), bob), 4e18, "bob's push deferred");
-        assertEq(settlement.available(address(blToken)), 5e18, "available excludes it");
+        assertEq(views().claimable(address(blToken), bob), 4e18, "bob's push deferred");
+        assertEq(views().available(address(blToken)), 5e18, "available excludes it");
         vm.roll(block.number + 1); // a commitment's asOfBlock may not precede a batch (EXIT.md T2)
 
         LiabilityRoot memory c = _liab(address(blToken), 1, 9e18, 2);
@@ -275,7 +276,7 @@ contract SettlementSolvencyTest is SettlementFixture {
         assertEq(usdt.balanceOf(alice), 10e6, "paid despite false");
         usdt.pause();
         _execute(_batch(address(usdt), _payouts2(carol, 20e6, bob, 5e6), 2)); // both deferred
-        assertEq(settlement.totalClaimable(address(usdt)), 25e6, "claims");
+        assertEq(views().totalClaimable(address(usdt)), 25e6, "claims");
         vm.roll(block.number + 1); // a commitment's asOfBlock may not precede a batch (EXIT.md T2)
 
         LiabilityRoot memory c = _liab(address(usdt), 1, 75e6, 3);
@@ -346,7 +347,7 @@ contract SettlementSolvencyTest is SettlementFixture {
         _commit(_liab(address(erc20), 1, 2e18, 1));
         assertEq(_latest(address(erc20)).custody, 2e18, "disallowed token");
 
-        assertFalse(settlement.wasEverAllowed(address(lyingToken)), "never allowed");
+        assertFalse(views().wasEverAllowed(address(lyingToken)), "never allowed");
         lyingToken.mint(address(settlement), 3);
         LiabilityRoot memory c = _liab(address(lyingToken), 1, 3, 2);
         _expectCommitRevert(
@@ -676,7 +677,7 @@ contract SettlementSolvencyTest is SettlementFixture {
         );
         vm.prank(operator);
         s.commitLiabilities(c, sig);
-        (,,,,, uint256 custody) = s.latestLiabilities(address(usdt));
+        (,,,,, uint256 custody) = SettlementViews(address(s)).latestLiabilities(address(usdt));
         assertEq(custody, 12e6, "custody");
     }
 

@@ -6,6 +6,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {SettlementFixture} from "./utils/SettlementFixture.sol";
 import {EIP712Reference} from "./utils/EIP712Reference.sol";
 import {Settlement} from "../src/Settlement.sol";
+import {SettlementViews} from "../src/SettlementViews.sol";
 import {TestUSDT} from "../src/dev/TestUSDT.sol";
 import {Registration, Retopup, Payout, PayoutBatch, TreasuryTransfer} from "../src/SettlementTypes.sol";
 
@@ -19,7 +20,7 @@ contract SettlementTronUsdtTest is SettlementFixture {
     }
 
     function _assertCovered() internal view {
-        assertGe(usdt.balanceOf(address(settlement)), settlement.totalClaimable(address(usdt)), "custody >= claims");
+        assertGe(usdt.balanceOf(address(settlement)), views().totalClaimable(address(usdt)), "custody >= claims");
     }
 
     // ───────────── paused token ─────────────
@@ -38,9 +39,9 @@ contract SettlementTronUsdtTest is SettlementFixture {
         _execute(b);
 
         assertEq(usdt.balanceOf(address(settlement)), 100e6, "custody kept every deferred amount");
-        assertEq(settlement.claimable(address(usdt), alice), 30e6, "alice claim");
-        assertEq(settlement.claimable(address(usdt), bob), 45e6, "bob claim");
-        assertEq(settlement.available(address(usdt)), 25e6, "available excludes the claims");
+        assertEq(views().claimable(address(usdt), alice), 30e6, "alice claim");
+        assertEq(views().claimable(address(usdt), bob), 45e6, "bob claim");
+        assertEq(views().available(address(usdt)), 25e6, "available excludes the claims");
         _assertCovered();
 
         usdt.unpause();
@@ -68,7 +69,7 @@ contract SettlementTronUsdtTest is SettlementFixture {
         assertFalse(settlement.isNonceUsed(1) || settlement.isNonceUsed(2), "nonces kept");
         assertEq(usdt.balanceOf(alice), 40e6, "payer keeps her funds");
         assertEq(usdt.balanceOf(address(settlement)), 100e6, "custody unchanged");
-        assertFalse(settlement.isRegistered(alice, address(usdt)), "a refused registration does not count");
+        assertFalse(views().isRegistered(alice, address(usdt)), "a refused registration does not count");
 
         usdt.unpause(); // the same signed payload goes through once the token runs again
         vm.prank(alice);
@@ -104,8 +105,8 @@ contract SettlementTronUsdtTest is SettlementFixture {
         vm.expectRevert(Settlement.OutboundTransferFailed.selector);
         vm.prank(alice);
         settlement.claim(address(usdt), alice);
-        assertEq(settlement.claimable(address(usdt), alice), 30e6, "claim intact");
-        assertEq(settlement.totalClaimable(address(usdt)), 30e6, "total intact");
+        assertEq(views().claimable(address(usdt), alice), 30e6, "claim intact");
+        assertEq(views().totalClaimable(address(usdt)), 30e6, "total intact");
 
         _commitTotal(address(usdt), 0);
         TreasuryTransfer memory t = _tt(address(usdt), treasurer, 10e6, 2);
@@ -125,7 +126,7 @@ contract SettlementTronUsdtTest is SettlementFixture {
     function test_tronUsdt_blacklistedSettlementDefersPayoutsAndRefusesOutflows() public {
         usdt.addBlackList(address(settlement));
         _execute(_batch(address(usdt), _payouts2(alice, 30e6, bob, 45e6), 1));
-        assertEq(settlement.totalClaimable(address(usdt)), 75e6, "both deferred");
+        assertEq(views().totalClaimable(address(usdt)), 75e6, "both deferred");
         assertEq(usdt.balanceOf(address(settlement)), 100e6, "custody kept them");
 
         vm.expectRevert(Settlement.OutboundTransferFailed.selector);
@@ -164,7 +165,7 @@ contract SettlementTronUsdtTest is SettlementFixture {
 
         _execute(_batch(address(usdt), _payouts2(alice, 30e6, bob, 0), 2));
         assertEq(usdt.balanceOf(alice), 50e6, "paid");
-        assertEq(settlement.totalClaimable(address(usdt)), 0, "nothing deferred");
+        assertEq(views().totalClaimable(address(usdt)), 0, "nothing deferred");
     }
 
     // ───────────── fee switch ─────────────
@@ -208,7 +209,7 @@ contract SettlementTronUsdtTest is SettlementFixture {
         assertEq(usdt.balanceOf(alice), 30e6 - usdt.calcFee(30e6), "alice bears the fee");
         assertEq(usdt.balanceOf(bob), 45e6 - usdt.calcFee(45e6), "bob bears the fee");
         assertEq(usdt.balanceOf(owner) - ownerBefore, usdt.calcFee(30e6) + usdt.calcFee(45e6), "fees to owner");
-        assertEq(settlement.totalClaimable(address(usdt)), 0, "nothing deferred");
+        assertEq(views().totalClaimable(address(usdt)), 0, "nothing deferred");
 
         _commitTotal(address(usdt), 0);
         TreasuryTransfer memory t = _tt(address(usdt), treasurer, 25e6, 2);
@@ -239,8 +240,8 @@ contract SettlementTronUsdtTest is SettlementFixture {
         _execute(b);
         assertEq(usdt.balanceOf(who[0]), 1 + 1e6, "holder1 paid");
         assertEq(usdt.balanceOf(who[2]), 1 + 3e6, "holder2 paid");
-        assertEq(settlement.claimable(address(usdt), who[1]), 2e6, "fresh1 deferred");
-        assertEq(settlement.claimable(address(usdt), who[3]), 4e6, "fresh2 deferred");
+        assertEq(views().claimable(address(usdt), who[1]), 2e6, "fresh1 deferred");
+        assertEq(views().claimable(address(usdt), who[3]), 4e6, "fresh2 deferred");
         assertEq(usdt.balanceOf(address(settlement)), 96e6, "custody = seed - paid");
         _assertCovered();
     }

@@ -14,7 +14,7 @@ use foundry_compilers::{
 };
 
 /// Contracts whose ABI and bytecode the Rust side needs.
-const CONTRACTS: &[&str] = &["Settlement", "SettlementExit", "TestUSDT", "StandInAggregator"];
+const CONTRACTS: &[&str] = &["Settlement", "SettlementExit", "SettlementSales", "TestUSDT", "StandInAggregator"];
 
 fn main() -> ExitCode {
     let check = std::env::args().any(|a| a == "--check");
@@ -54,6 +54,26 @@ fn run(check: bool) -> eyre::Result<()> {
     }
     if check {
         println!("abi artifacts match contracts/src");
+    }
+    Ok(())
+}
+
+/// The Settlement's read-only functions live in SettlementViews, which its fallback delegatecalls (issue 69): they
+/// are called at the Settlement's address, so they belong to its ABI, after its own items. A name in both would be
+/// ambiguous: refused.
+fn merge_views(
+    abi: &mut serde_json::Value,
+    output: &foundry_compilers::ProjectCompileOutput<SolcCompiler>,
+) -> eyre::Result<()> {
+    let views = output.find_first("SettlementViews").ok_or_else(|| eyre!("SettlementViews not in compiler output"))?;
+    let views = serde_json::to_value(views.abi.as_ref().ok_or_else(|| eyre!("SettlementViews has no ABI"))?)?;
+    let items = abi.as_array_mut().ok_or_else(|| eyre!("Settlement's ABI is not a list"))?;
+    let name = |item: &serde_json::Value| item.get("name").and_then(|n| n.as_str()).map(str::to_owned);
+    for view in views.as_array().into_iter().flatten().filter(|i| i["type"] == "function") {
+        if items.iter().any(|i| i["type"] == "function" && name(i) == name(view)) {
+            bail!("{:?} is both a Settlement function and a SettlementViews one", name(view));
+        }
+        items.push(view.clone());
     }
     Ok(())
 }
@@ -105,7 +125,10 @@ fn compile(root: &Path) -> eyre::Result<Vec<(&'static str, String)>> {
         .iter()
         .map(|&name| {
             let artifact = output.find_first(name).ok_or_else(|| eyre!("{name} not in compiler output"))?;
-            let abi = artifact.abi.as_ref().ok_or_else(|| eyre!("{name} has no ABI"))?;
+            let mut abi = serde_json::to_value(artifact.abi.as_ref().ok_or_else(|| eyre!("{name} has no ABI"))?)?;
+            if name == "Settlement" {
+                merge_views(&mut abi, &output)?;
+            }
             let bytecode = artifact.get_bytecode_bytes().ok_or_else(|| eyre!("{name} has no bytecode"))?;
             let deployed =
                 artifact.get_deployed_bytecode_bytes().ok_or_else(|| eyre!("{name} has no deployed bytecode"))?;

@@ -25,8 +25,9 @@ const ROOT = join(WEB, "..", "..");
 const ARTIFACTS = join(ROOT, "abi", "artifacts");
 const OPENAPI = join(WEB, "openapi.json");
 const OUT = join(WEB, "src", "generated");
-/** The contracts the front calls: the Settlement, and its members' exit (contracts/EXIT.md; the static exit page). */
-const CONTRACTS = ["Settlement", "SettlementExit"];
+/** The contracts the front calls: the Settlement, its members' exit (contracts/EXIT.md; the static exit page) and its sales
+ *  (contracts/SALES.md: the shop and its take-back page). */
+const CONTRACTS = ["Settlement", "SettlementExit", "SettlementSales"];
 const REGEN = "cd backend/web && npm run gen";
 
 // ── contracts ───────────────────────────────────────────────────────────────────────────────────────────────────

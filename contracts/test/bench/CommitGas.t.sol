@@ -5,6 +5,7 @@ import {console} from "../utils/Console.sol";
 import {BareEmitter} from "./BareEmitter.sol";
 import {GasBench} from "./GasBench.sol";
 import {Settlement} from "../../src/Settlement.sol";
+import {SettlementViews} from "../../src/SettlementViews.sol";
 import {LiabilityRoot} from "../../src/SettlementTypes.sol";
 
 /// @notice Gas of `commitLiabilities` beside a bare emission of an event of the same shape with the same calldata
@@ -54,7 +55,7 @@ abstract contract CommitGasBench is GasBench {
         uint256 gasBare = _measure(address(bare), floor, address(0), address(this));
         uint256 gasOurs = _measure(address(settlement), ours, token, operator);
 
-        (,, uint64 committed,,,) = settlement.latestLiabilities(token);
+        (,, uint64 committed,,,) = views().latestLiabilities(token);
         assertEq(committed, epoch, "committed");
         uint256 txOurs = gasOurs - CALL_OVERHEAD + _intrinsic(ours);
         uint256 txBare = gasBare - CALL_OVERHEAD + _intrinsic(floor);

@@ -6,6 +6,7 @@ import {EIP712Reference} from "../utils/EIP712Reference.sol";
 import {MerkleSum} from "../utils/MerkleSum.sol";
 import {ExitTree} from "../utils/ExitTree.sol";
 import {Settlement} from "../../src/Settlement.sol";
+import {SettlementViews} from "../../src/SettlementViews.sol";
 import {SettlementExit} from "../../src/SettlementExit.sol";
 import {
     Registration,
@@ -35,6 +36,11 @@ contract ExitHandler {
     uint256 internal constant UNIT = 1e6;
 
     Settlement public immutable settlement;
+
+    /// @dev The Settlement's read-only functions (SettlementViews, served by its fallback) at its address.
+    function views() internal view returns (SettlementViews) {
+        return SettlementViews(address(settlement));
+    }
     SettlementExit public immutable exits;
     TestUSDT public immutable usdt;
     uint256 internal immutable signerKey;
@@ -160,7 +166,7 @@ contract ExitHandler {
     function payout(uint256 seed) external {
         if (operatorGone && !opened) return;
         ++calls["payout"];
-        uint256 free = settlement.available(address(usdt));
+        uint256 free = views().available(address(usdt));
         uint256 size = 1 + seed % 3;
         Payout[] memory p = new Payout[](size);
         uint256 total;
@@ -172,7 +178,7 @@ contract ExitHandler {
         }
         PayoutBatch memory b = PayoutBatch(address(usdt), total, p, _nonce++, block.timestamp + 1 hours);
         bytes memory sig = _sign(b.hash());
-        (bytes32 head, uint256 lastBatchBlock) = settlement.batchesSinceCommitment(address(usdt));
+        (bytes32 head, uint256 lastBatchBlock) = views().batchesSinceCommitment(address(usdt));
         bool deferred = seed % 3 == 0;
         if (deferred) usdt.pause();
         vm.prank(operator);
@@ -198,7 +204,7 @@ contract ExitHandler {
         for (uint256 k; k <= MEMBERS; ++k) {
             uint256 who = (seed + k) % (MEMBERS + 1);
             address m = who == MEMBERS ? OUTSIDER : _member(who);
-            uint256 owed = settlement.claimable(address(usdt), m);
+            uint256 owed = views().claimable(address(usdt), m);
             if (owed == 0) continue;
             ++calls["claim"];
             uint256 before = usdt.balanceOf(m);
@@ -219,7 +225,7 @@ contract ExitHandler {
         if (operatorGone && !opened) return;
         ++calls["commit"];
         vm.roll(block.number + 1);
-        (,, uint64 epoch,,,) = settlement.latestLiabilities(address(usdt));
+        (,, uint64 epoch,,,) = views().latestLiabilities(address(usdt));
         MerkleSum.Context memory ctx =
             MerkleSum.Context(uint64(block.chainid & 0xffffffff), address(settlement), address(usdt), epoch + 1);
         MerkleSum.Account[] memory accounts = new MerkleSum.Account[](MEMBERS);
@@ -232,7 +238,7 @@ contract ExitHandler {
                 uint128((r % 7 == 0 ? r >> 40 : 0) % (500 * UNIT)),
                 uint128((r >> 80) % (3_000 * UNIT)),
                 uint128((r % 2 == 0 ? r >> 120 : 0) % (1_000 * UNIT)),
-                uint128(settlement.claimable(address(usdt), m)),
+                uint128(views().claimable(address(usdt), m)),
                 keccak256(abi.encode("salt", m, epoch + 1))
             );
         }

@@ -5,6 +5,7 @@ import {SettlementFixture} from "../utils/SettlementFixture.sol";
 import {console} from "../utils/Console.sol";
 import {SettlementConfig} from "../../src/SettlementTypes.sol";
 import {Settlement} from "../../src/Settlement.sol";
+import {SettlementViews} from "../../src/SettlementViews.sol";
 import {SettlementExit} from "../../src/SettlementExit.sol";
 import {ExitHandler} from "./ExitHandler.sol";
 
@@ -52,7 +53,7 @@ abstract contract ExitInvariantBase is SettlementFixture {
 
     /// @notice What members can claim is always in the Settlement, before and after the opening.
     function _check_claimsAreAlwaysCovered() internal view {
-        assertGe(usdt.balanceOf(address(settlement)), settlement.totalClaimable(address(usdt)), "claims covered");
+        assertGe(usdt.balanceOf(address(settlement)), views().totalClaimable(address(usdt)), "claims covered");
         assertEq(handler.ghostClaimFailed(), 0, "a claim refused");
     }
 
@@ -73,7 +74,7 @@ abstract contract ExitInvariantBase is SettlementFixture {
     function _check_theExitOpensOnlyWhenDue() internal view {
         assertEq(handler.ghostOpenedEarly(), 0, "opened early");
         assertEq(handler.ghostDueRefused(), 0, "refused when due");
-        (uint256 opensAt) = settlement.exitOpensAt(address(usdt));
+        (uint256 opensAt) = views().exitOpensAt(address(usdt));
         assertEq(opensAt, handler.modelOpensAt(), "exitOpensAt = model");
     }
 }

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Vm} from "../utils/Vm.sol";
 import {EIP712Reference} from "../utils/EIP712Reference.sol";
 import {Settlement} from "../../src/Settlement.sol";
+import {SettlementViews} from "../../src/SettlementViews.sol";
 import {UnorderedNonces} from "../../src/UnorderedNonces.sol";
 import {
     Registration,
@@ -34,6 +35,11 @@ contract SettlementHandler {
     uint256 internal constant N_USERS = 4;
 
     Settlement public immutable settlement;
+
+    /// @dev The Settlement's read-only functions (SettlementViews, served by its fallback) at its address.
+    function views() internal view returns (SettlementViews) {
+        return SettlementViews(address(settlement));
+    }
     TestUSDT public immutable usdt;
     BlacklistToken public immutable blToken;
     uint256 internal immutable signerKey;
@@ -320,10 +326,10 @@ contract SettlementHandler {
         bool overdraw = seed % 8 == 0;
         assetSeed %= assets.length;
         address asset = _asset(assetSeed);
-        uint256 free = settlement.available(asset);
+        uint256 free = views().available(asset);
         for (uint256 k = 1; k < assets.length && free == 0; ++k) {
             asset = _asset(assetSeed + k);
-            free = settlement.available(asset);
+            free = views().available(asset);
         }
         if (free == 0 && !overdraw) return;
         if (overdraw) ++calls["batchOverdraw"];
@@ -470,7 +476,7 @@ contract SettlementHandler {
         address asset = _asset(assetSeed);
         uint256 custody = _custody(asset);
         uint256 floor_ = modelFloor(asset);
-        uint256 room = settlement.available(asset);
+        uint256 room = views().available(asset);
         if (custody < floor_ + room) room = custody > floor_ ? custody - floor_ : 0;
         bool fresh =
             ghostEpoch[asset] > 0 && block.timestamp - ghostCommitTime[asset] <= settlement.treasuryCommitmentMaxAge();

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {SettlementFixture} from "../utils/SettlementFixture.sol";
 import {console} from "../utils/Console.sol";
 import {Settlement} from "../../src/Settlement.sol";
+import {SettlementViews} from "../../src/SettlementViews.sol";
 import {SettlementHandler} from "./SettlementHandler.sol";
 
 /// @notice Properties that hold after any sequence of handler actions (register, second registrations, retopup,
@@ -38,7 +39,7 @@ contract SettlementInvariantTest is SettlementFixture {
     function invariant_balanceCoversClaimable() public view {
         for (uint256 i; i < handler.assetCount(); ++i) {
             address asset = handler.assets(i);
-            assertGe(_custody(asset), settlement.totalClaimable(asset), "balance >= claimable");
+            assertGe(_custody(asset), views().totalClaimable(asset), "balance >= claimable");
         }
     }
 
@@ -49,11 +50,11 @@ contract SettlementInvariantTest is SettlementFixture {
             uint256 sum;
             for (uint256 j; j < handler.claimantCount(); ++j) {
                 address who = handler.claimants(j);
-                uint256 c = settlement.claimable(asset, who);
+                uint256 c = views().claimable(asset, who);
                 assertEq(c, handler.ghostClaimable(asset, who), "claim matches model");
                 sum += c;
             }
-            assertEq(settlement.totalClaimable(asset), sum, "total = sum of claims");
+            assertEq(views().totalClaimable(asset), sum, "total = sum of claims");
         }
     }
 
@@ -79,7 +80,7 @@ contract SettlementInvariantTest is SettlementFixture {
             address asset = handler.assets(i);
             for (uint256 j; j < handler.userCount(); ++j) {
                 address user = handler.userAt(j);
-                assertEq(settlement.isRegistered(user, asset), handler.ghostRegistered(asset, user), "registry = model");
+                assertEq(views().isRegistered(user, asset), handler.ghostRegistered(asset, user), "registry = model");
             }
         }
     }
@@ -90,7 +91,7 @@ contract SettlementInvariantTest is SettlementFixture {
         assertEq(handler.ghostBelowFloorAccepted(), 0, "treasury transfer below the floor");
         for (uint256 i; i < handler.assetCount(); ++i) {
             address asset = handler.assets(i);
-            (uint256 floor_, uint256 total, uint256 paid) = settlement.floor(asset);
+            (uint256 floor_, uint256 total, uint256 paid) = views().floor(asset);
             assertEq(floor_, handler.modelFloor(asset), "floor = model");
             assertEq(total, handler.ghostCommitTotal(asset), "committed total = model");
             assertEq(paid, handler.ghostPaidSince(asset), "paid since = model");
@@ -221,10 +222,10 @@ contract SettlementHandlerSmokeTest is SettlementFixture {
         for (uint256 j; j < h.userCount(); ++j) {
             for (uint256 i; i < 3; ++i) {
                 address asset = h.assets(i);
-                assertEq(settlement.isRegistered(h.userAt(j), asset), h.ghostRegistered(asset, h.userAt(j)), "registry");
+                assertEq(views().isRegistered(h.userAt(j), asset), h.ghostRegistered(asset, h.userAt(j)), "registry");
             }
         }
-        assertTrue(settlement.isRegistered(h.userAt(3), NATIVE), "user 3 registered in native once");
+        assertTrue(views().isRegistered(h.userAt(3), NATIVE), "user 3 registered in native once");
         for (uint256 i; i < 3; ++i) {
             address asset = h.assets(i);
             assertEq(_balance(asset, address(settlement)), h.ghostInflow(asset) - h.ghostOutflow(asset), "in - out");

@@ -7,7 +7,8 @@ import {
     Payout,
     PayoutBatch,
     TreasuryTransfer,
-    LiabilityRoot
+    LiabilityRoot,
+    Sale
 } from "../../src/SettlementTypes.sol";
 
 /// @notice EIP-712 hashing written from the specification, independently of the contract's own code: type
@@ -38,6 +39,20 @@ library EIP712Reference {
     {
         l = new string[](5);
         (l[0], l[1], l[2], l[3], l[4]) = (a, b, c, d, e);
+    }
+
+    function saleType() internal pure returns (string memory) {
+        string[] memory m = new string[](10);
+        (m[0], m[1], m[2], m[3], m[4]) =
+        ("address buyer", "address seller", "address token", "uint256 amount", "uint256 retail");
+        (m[5], m[6], m[7], m[8], m[9]) =
+        ("uint256 pv", "bytes32 orderRef", "uint256 refundWindow", "uint256 nonce", "uint256 deadline");
+        return encodeType("Sale", m);
+    }
+
+    function hash(Sale memory s) internal pure returns (bytes32) {
+        bytes memory head = abi.encode(keccak256(bytes(saleType())), s.buyer, s.seller, s.token, s.amount, s.retail);
+        return keccak256(bytes.concat(head, abi.encode(s.pv, s.orderRef, s.refundWindow, s.nonce, s.deadline)));
     }
 
     function domainType() internal pure returns (string memory) {

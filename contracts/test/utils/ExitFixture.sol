@@ -69,7 +69,7 @@ abstract contract ExitFixture is SettlementFixture {
     /// @dev The tree context of `token`'s next epoch in this fixture's Settlement (TRON's masked chain id, as the
     ///      contract signs with).
     function _nextContext(address token) internal view returns (MerkleSum.Context memory) {
-        (,, uint64 epoch,,,) = settlement.latestLiabilities(token);
+        (,, uint64 epoch,,,) = views().latestLiabilities(token);
         return MerkleSum.Context(uint64(block.chainid & 0xffffffff), address(settlement), token, epoch + 1);
     }
 
@@ -78,8 +78,8 @@ abstract contract ExitFixture is SettlementFixture {
     /// @dev Rolls to the first block whose previous block may be a commitment's asOfBlock: after the latest
     ///      commitment's and not before the latest batch's (EXIT.md T2).
     function _rollForCommit(address token) internal {
-        (,,, uint64 asOf,,) = settlement.latestLiabilities(token);
-        (, uint256 lastBatchBlock) = settlement.batchesSinceCommitment(token);
+        (,,, uint64 asOf,,) = views().latestLiabilities(token);
+        (, uint256 lastBatchBlock) = views().batchesSinceCommitment(token);
         uint256 minBlock = lastBatchBlock + 1 > asOf + 2 ? lastBatchBlock + 1 : asOf + 2;
         if (block.number < minBlock) vm.roll(minBlock);
     }
@@ -105,7 +105,7 @@ abstract contract ExitFixture is SettlementFixture {
 
     /// @dev Executes a signed batch and keeps it (with the running hash before it) for folding.
     function _executeKept(address token, Payout[] memory payouts, uint256 nonce) internal {
-        (bytes32 head, uint256 lastBatchBlock) = settlement.batchesSinceCommitment(token);
+        (bytes32 head, uint256 lastBatchBlock) = views().batchesSinceCommitment(token);
         _execute(_batch(token, payouts, nonce));
         FoldedBatch storage kept = _sinceCommit[token].push();
         kept.previous = lastBatchBlock == 0 ? bytes32(0) : head;
@@ -131,7 +131,7 @@ abstract contract ExitFixture is SettlementFixture {
     // ───────────── opening and exits ─────────────
 
     function _openExit(address token) internal {
-        uint256 opensAt = settlement.exitOpensAt(token);
+        uint256 opensAt = views().exitOpensAt(token);
         if (block.timestamp < opensAt) vm.warp(opensAt);
         exits.openExit(token);
     }

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Test} from "./Test.sol";
 import {EIP712Reference} from "./EIP712Reference.sol";
 import {Settlement} from "../../src/Settlement.sol";
+import {SettlementViews} from "../../src/SettlementViews.sol";
 import {
     Registration,
     Retopup,
@@ -87,6 +88,11 @@ abstract contract SettlementFixture is Test {
         vm.label(address(settlement), "Settlement");
     }
 
+    /// @dev The Settlement's read-only functions (SettlementViews, served by its fallback) at its address.
+    function views() internal view returns (SettlementViews) {
+        return SettlementViews(address(settlement));
+    }
+
     function _deploy(address[] memory allowed) internal returns (Settlement s) {
         s = new Settlement(_config(allowed));
     }
@@ -152,9 +158,9 @@ abstract contract SettlementFixture is Test {
     ///      nonce of its own: what a treasury transfer needs before it.
     function _commitTotal(address token, uint128 total) internal {
         if (block.number < 2) vm.roll(2);
-        (,, uint64 epoch, uint64 asOf,,) = settlement.latestLiabilities(token);
+        (,, uint64 epoch, uint64 asOf,,) = views().latestLiabilities(token);
         if (asOf >= block.number - 1) vm.roll(asOf + 2);
-        (, uint256 lastBatchBlock) = settlement.batchesSinceCommitment(token);
+        (, uint256 lastBatchBlock) = views().batchesSinceCommitment(token);
         if (lastBatchBlock >= block.number) vm.roll(lastBatchBlock + 1);
         LiabilityRoot memory c = _liab(token, epoch + 1, total, COMMIT_NONCE_BASE + _commits++);
         bytes memory sig = _sign(c);

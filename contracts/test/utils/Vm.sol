@@ -12,6 +12,8 @@ interface Vm {
 
     // environment
     function warp(uint256 newTimestamp) external;
+
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
     function roll(uint256 newHeight) external;
     function chainId(uint256 newChainId) external;
     function deal(address account, uint256 newBalance) external;

@@ -390,6 +390,107 @@ async fn energy_of_payouts_treasury_transfers_and_commitments_beside_plain_trans
     Ok(())
 }
 
+/// A treasury transfer of `amount` test USDT to 0x7e…7e sent by the admin through the TRON node: what it cost, or
+/// an error when it failed on the chain.
+async fn treasury_transfer(s: &Setup, amount: u128, nonce: u64) -> eyre::Result<Cost> {
+    let t = abi::TreasuryTransfer {
+        token: s.chain.usdt,
+        to: Address::repeat_byte(0x7e),
+        amount: U256::from(amount),
+        nonce: abi::nonces::treasury_nonce(nonce),
+        deadline: s.chain.deadline().await?,
+    };
+    let call = abi::Settlement::transferTreasuryCall { t: t.clone(), signature: s.chain.sign(&t) };
+    cost_of_call(s, &s.chain.admin, s.chain.settlement, alloy::sol_types::SolCall::abi_encode(&call)).await
+}
+
+/// A sale in TRON USDT through the TRON node (PLAN-SALES.md §3-4, issue 69), the same bytecode as on BSC: the buyer
+/// pays it from their own wallet (the signer's payload, accepted: the Rust EIP-712 hash of `Sale` is the contract's),
+/// a treasury transfer that would take its money fails on the chain while one of the company's own money goes
+/// through, and the buyer takes the sale back alone; its energy beside a plain USDT transfer.
+#[tokio::test]
+async fn a_sale_is_paid_and_taken_back_the_tron_way_and_no_treasury_transfer_takes_its_money() -> eyre::Result<()> {
+    use alloy::{
+        rpc::types::Filter,
+        sol_types::{SolCall, SolEvent},
+    };
+    let s = setup().await?;
+    let tron = payouts_chain(&s, 5_000_000_000, Duration::from_secs(600))?;
+    let minter = anvil_tests::api::wallet_provider(&s.chain.rpc_url(), &s.chain.account(5))?;
+    let usdt = TestUSDT::new(s.chain.usdt, &minter);
+    let (buyer, wallet) = (s.chain.account(6), s.chain.account(4));
+    usdt.mint(buyer.address(), U256::from(300 * USDT)).send().await?.get_receipt().await?;
+    usdt.mint(wallet.address(), U256::from(1_000 * USDT)).send().await?.get_receipt().await?;
+    let settlement = abi::Settlement::new(s.chain.settlement, &s.chain.provider);
+    let desk = settlement.salesDesk().call().await?;
+    // custody 200: 150 committed to members, 50 the company's
+    commit_once(&s, &tron, 1, 0).await?;
+
+    let approve = TestUSDT::approveCall { spender: desk, value: U256::from(300 * USDT) };
+    cost_of_call(&s, &buyer, s.chain.usdt, approve.abi_encode()).await?;
+    let sale = abi::SettlementSales::Sale {
+        buyer: buyer.address(),
+        seller: s.chain.account(2).address(),
+        token: s.chain.usdt,
+        amount: U256::from(300 * USDT),
+        retail: U256::from(60 * USDT),
+        pv: U256::from(300),
+        orderRef: alloy::primitives::B256::repeat_byte(0x0d),
+        refundWindow: U256::from(14 * 86_400),
+        nonce: U256::from(7_001),
+        deadline: s.chain.deadline().await?,
+    };
+    let sell = abi::SettlementSales::sellCall { s: sale.clone(), signature: s.chain.sign(&sale) };
+    let sold = cost_of_call(&s, &buyer, desk, sell.abi_encode()).await?;
+    assert_eq!(usdt_of(&s, s.chain.settlement).await?, U256::from(500 * USDT), "custody took the sale");
+    let logs = s
+        .chain
+        .provider
+        .get_logs(&Filter::new().address(desk).event_signature(abi::SettlementSales::Sold::SIGNATURE_HASH))
+        .await?;
+    let event = logs.first().ok_or_else(|| eyre::eyre!("no Sold event"))?.log_decode::<abi::SettlementSales::Sold>()?;
+    let until = event.inner.data.refundableUntil;
+    let desk_reads = abi::SettlementSales::new(desk, &s.chain.provider);
+    let open = desk_reads.openSales(s.chain.usdt).call().await?;
+    assert_eq!((open.companyPart, open.amount), (U256::from(240 * USDT), U256::from(300 * USDT)));
+
+    // the floor is 150 + 300: 51 USDT would take the sale's money, 50 is the company's
+    let refused = treasury_transfer(&s, 51 * USDT, 1).await;
+    assert!(matches!(&refused, Err(e) if e.to_string().contains("failed")), "refused on chain: {refused:?}");
+    assert_eq!(usdt_of(&s, s.chain.settlement).await?, U256::from(500 * USDT), "custody untouched");
+    treasury_transfer(&s, 50 * USDT, 2).await?;
+    assert_eq!(usdt_of(&s, Address::repeat_byte(0x7e)).await?, U256::from(50 * USDT), "the company's own moved");
+
+    let refund = abi::SettlementSales::refundCall {
+        id: sale.nonce,
+        token: s.chain.usdt,
+        amount: sale.amount,
+        retail: sale.retail,
+        refundableUntil: until,
+    };
+    let refunded = cost_of_call(&s, &buyer, desk, refund.abi_encode()).await?;
+    assert_eq!(usdt_of(&s, buyer.address()).await?, U256::from(300 * USDT), "the buyer has the whole amount back");
+    assert_eq!(usdt_of(&s, s.chain.settlement).await?, U256::from(150 * USDT), "the members' 150 stays whole");
+    assert_eq!(desk_reads.saleState(sale.nonce).call().await?, 1, "refunded");
+    let again = cost_of_call(&s, &buyer, desk, refund.abi_encode()).await;
+    assert!(again.is_err(), "a second refund fails on chain");
+
+    let plain = plain_transfer(&s, &wallet, Address::repeat_byte(0x7d), USDT).await?;
+    println!(
+        "TRON energy: a sale {} and its refund {} beside a plain USDT transfer {} (ratios {:.2} and {:.2}); without \
+         the intrinsic gas {} and {} vs {}",
+        sold.energy,
+        refunded.energy,
+        plain.energy,
+        sold.energy as f64 / plain.energy as f64,
+        refunded.energy as f64 / plain.energy as f64,
+        sold.execution(),
+        refunded.execution(),
+        plain.execution(),
+    );
+    Ok(())
+}
+
 /// The running hash a batch extends (`SettlementHashes.chainBatch`): keccak256(previous ‖ nonce ‖ payoutsHash).
 fn chain_batch(previous: alloy::primitives::B256, nonce: U256, payouts: &[Payout]) -> alloy::primitives::B256 {
     let mut bytes = [0u8; 96];

@@ -78,6 +78,10 @@ export const settlementAbi = [
     "type": "constructor"
   },
   {
+    "stateMutability": "nonpayable",
+    "type": "fallback"
+  },
+  {
     "inputs": [],
     "name": "DEFAULT_ADMIN_ROLE",
     "outputs": [
@@ -259,41 +263,26 @@ export const settlementAbi = [
         "internalType": "address",
         "name": "token",
         "type": "address"
-      }
-    ],
-    "name": "available",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "token",
-        "type": "address"
-      }
-    ],
-    "name": "batchesSinceCommitment",
-    "outputs": [
+      },
       {
         "internalType": "bytes32",
-        "name": "head",
+        "name": "structHash",
         "type": "bytes32"
       },
       {
         "internalType": "uint256",
-        "name": "lastBatchBlock",
+        "name": "nonce",
         "type": "uint256"
+      },
+      {
+        "internalType": "bytes",
+        "name": "signature",
+        "type": "bytes"
       }
     ],
-    "stateMutability": "view",
+    "name": "authoriseSale",
+    "outputs": [],
+    "stateMutability": "payable",
     "type": "function"
   },
   {
@@ -437,30 +426,6 @@ export const settlementAbi = [
     "name": "claim",
     "outputs": [],
     "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "token",
-        "type": "address"
-      },
-      {
-        "internalType": "address",
-        "name": "account",
-        "type": "address"
-      }
-    ],
-    "name": "claimable",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -707,25 +672,6 @@ export const settlementAbi = [
     "type": "function"
   },
   {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "token",
-        "type": "address"
-      }
-    ],
-    "name": "exitOpensAt",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
     "inputs": [],
     "name": "exits",
     "outputs": [
@@ -733,35 +679,6 @@ export const settlementAbi = [
         "internalType": "address",
         "name": "",
         "type": "address"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "token",
-        "type": "address"
-      }
-    ],
-    "name": "floor",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "floor_",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "committedTotal",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "paidSince",
-        "type": "uint256"
       }
     ],
     "stateMutability": "view",
@@ -802,30 +719,6 @@ export const settlementAbi = [
     "name": "grantRole",
     "outputs": [],
     "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "member",
-        "type": "address"
-      },
-      {
-        "internalType": "address",
-        "name": "token",
-        "type": "address"
-      }
-    ],
-    "name": "hasLeft",
-    "outputs": [
-      {
-        "internalType": "bool",
-        "name": "",
-        "type": "bool"
-      }
-    ],
-    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -874,25 +767,6 @@ export const settlementAbi = [
   {
     "inputs": [
       {
-        "internalType": "address",
-        "name": "token",
-        "type": "address"
-      }
-    ],
-    "name": "isAllowedToken",
-    "outputs": [
-      {
-        "internalType": "bool",
-        "name": "",
-        "type": "bool"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "uint256",
         "name": "nonce",
         "type": "uint256"
@@ -929,93 +803,6 @@ export const settlementAbi = [
     "type": "function"
   },
   {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "user",
-        "type": "address"
-      },
-      {
-        "internalType": "address",
-        "name": "token",
-        "type": "address"
-      }
-    ],
-    "name": "isRegistered",
-    "outputs": [
-      {
-        "internalType": "bool",
-        "name": "",
-        "type": "bool"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "token",
-        "type": "address"
-      }
-    ],
-    "name": "latestCommitTime",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "token",
-        "type": "address"
-      }
-    ],
-    "name": "latestLiabilities",
-    "outputs": [
-      {
-        "internalType": "bytes32",
-        "name": "root",
-        "type": "bytes32"
-      },
-      {
-        "internalType": "uint128",
-        "name": "total",
-        "type": "uint128"
-      },
-      {
-        "internalType": "uint64",
-        "name": "epoch",
-        "type": "uint64"
-      },
-      {
-        "internalType": "uint64",
-        "name": "asOfBlock",
-        "type": "uint64"
-      },
-      {
-        "internalType": "uint64",
-        "name": "commitBlock",
-        "type": "uint64"
-      },
-      {
-        "internalType": "uint256",
-        "name": "custody",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
     "inputs": [],
     "name": "leaveOpen",
     "outputs": [
@@ -1031,19 +818,6 @@ export const settlementAbi = [
   {
     "inputs": [],
     "name": "maxAsOfLag",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "nativePushGas",
     "outputs": [
       {
         "internalType": "uint256",
@@ -1107,19 +881,6 @@ export const settlementAbi = [
     "type": "function"
   },
   {
-    "inputs": [],
-    "name": "pausedSince",
-    "outputs": [
-      {
-        "internalType": "uint64",
-        "name": "",
-        "type": "uint64"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
     "inputs": [
       {
         "internalType": "address",
@@ -1148,6 +909,29 @@ export const settlementAbi = [
       }
     ],
     "name": "payLeave",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "payRefund",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1289,30 +1073,6 @@ export const settlementAbi = [
   {
     "inputs": [
       {
-        "internalType": "address",
-        "name": "user",
-        "type": "address"
-      },
-      {
-        "internalType": "address",
-        "name": "token",
-        "type": "address"
-      }
-    ],
-    "name": "registeredAt",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "bytes32",
         "name": "role",
         "type": "bytes32"
@@ -1396,6 +1156,19 @@ export const settlementAbi = [
     "name": "rollbackDefaultAdminDelay",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "salesDesk",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -1503,19 +1276,6 @@ export const settlementAbi = [
     "type": "function"
   },
   {
-    "inputs": [],
-    "name": "signer",
-    "outputs": [
-      {
-        "internalType": "address",
-        "name": "",
-        "type": "address"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
     "inputs": [
       {
         "internalType": "bytes4",
@@ -1529,38 +1289,6 @@ export const settlementAbi = [
         "internalType": "bool",
         "name": "",
         "type": "bool"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [],
-    "name": "tokenPushGas",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "token",
-        "type": "address"
-      }
-    ],
-    "name": "totalClaimable",
-    "outputs": [
-      {
-        "internalType": "uint256",
-        "name": "",
-        "type": "uint256"
       }
     ],
     "stateMutability": "view",
@@ -1629,25 +1357,6 @@ export const settlementAbi = [
     "name": "unpause",
     "outputs": [],
     "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "address",
-        "name": "token",
-        "type": "address"
-      }
-    ],
-    "name": "wasEverAllowed",
-    "outputs": [
-      {
-        "internalType": "bool",
-        "name": "",
-        "type": "bool"
-      }
-    ],
-    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -2818,6 +2527,365 @@ export const settlementAbi = [
     "inputs": [],
     "name": "ZeroAddress",
     "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "available",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "batchesSinceCommitment",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "head",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "lastBatchBlock",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "claimable",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "exitOpensAt",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "floor",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "floor_",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "committedTotal",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "paidSince",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "member",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "hasLeft",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "isAllowedToken",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "user",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "isRegistered",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "latestCommitTime",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "latestLiabilities",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "root",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint128",
+        "name": "total",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint64",
+        "name": "epoch",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "asOfBlock",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "commitBlock",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint256",
+        "name": "custody",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "nativePushGas",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pausedSince",
+    "outputs": [
+      {
+        "internalType": "uint64",
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "user",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "registeredAt",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "signer",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "tokenPushGas",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "totalClaimable",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "wasEverAllowed",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
   }
 ] as const;
 
@@ -2890,6 +2958,11 @@ export const settlementAcceptDefaultAdminTransferSelector = "0xcefc1429";
 export const settlementApplyChangeAbi = [{"inputs":[{"internalType":"bytes32","name":"id","type":"bytes32"}],"name":"applyChange","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
 export const settlementApplyChangeSignature = "applyChange(bytes32)";
 export const settlementApplyChangeSelector = "0x5ab47b73";
+
+/** `Settlement.authoriseSale` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementAuthoriseSaleAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"bytes32","name":"structHash","type":"bytes32"},{"internalType":"uint256","name":"nonce","type":"uint256"},{"internalType":"bytes","name":"signature","type":"bytes"}],"name":"authoriseSale","outputs":[],"stateMutability":"payable","type":"function"}] as const;
+export const settlementAuthoriseSaleSignature = "authoriseSale(address,bytes32,uint256,bytes)";
+export const settlementAuthoriseSaleSelector = "0x292d715b";
 
 /** `Settlement.available` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementAvailableAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"available","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
@@ -3111,6 +3184,11 @@ export const settlementPayLeaveAbi = [{"inputs":[{"internalType":"address","name
 export const settlementPayLeaveSignature = "payLeave(address,address,address,uint256,uint256)";
 export const settlementPayLeaveSelector = "0xa9588ba2";
 
+/** `Settlement.payRefund` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementPayRefundAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"to","type":"address"},{"internalType":"uint256","name":"amount","type":"uint256"}],"name":"payRefund","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementPayRefundSignature = "payRefund(address,address,uint256)";
+export const settlementPayRefundSelector = "0x751c54c5";
+
 /** `Settlement.pendingChanges` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementPendingChangesAbi = [{"inputs":[],"name":"pendingChanges","outputs":[{"components":[{"internalType":"bytes32","name":"id","type":"bytes32"},{"internalType":"enum ChangeKind","name":"kind","type":"uint8"},{"internalType":"bytes","name":"args","type":"bytes"},{"internalType":"uint64","name":"readyAt","type":"uint64"}],"internalType":"struct PendingChange[]","name":"changes","type":"tuple[]"}],"stateMutability":"view","type":"function"}] as const;
 export const settlementPendingChangesSignature = "pendingChanges()";
@@ -3160,6 +3238,11 @@ export const settlementRevokeRoleSelector = "0xd547741f";
 export const settlementRollbackDefaultAdminDelayAbi = [{"inputs":[],"name":"rollbackDefaultAdminDelay","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
 export const settlementRollbackDefaultAdminDelaySignature = "rollbackDefaultAdminDelay()";
 export const settlementRollbackDefaultAdminDelaySelector = "0x0aa6220b";
+
+/** `Settlement.salesDesk` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementSalesDeskAbi = [{"inputs":[],"name":"salesDesk","outputs":[{"internalType":"address","name":"","type":"address"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementSalesDeskSignature = "salesDesk()";
+export const settlementSalesDeskSelector = "0x775aa819";
 
 /** `Settlement.schedulePushGas` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
 export const settlementSchedulePushGasAbi = [{"inputs":[{"internalType":"uint256","name":"nativePushGas_","type":"uint256"},{"internalType":"uint256","name":"tokenPushGas_","type":"uint256"}],"name":"schedulePushGas","outputs":[{"internalType":"bytes32","name":"","type":"bytes32"}],"stateMutability":"nonpayable","type":"function"}] as const;
@@ -4923,3 +5006,447 @@ export const settlementExitEventSurplusReturnedTopic = "0x42e84066dd1cedba5cd48f
 
 /** Every custom error of `SettlementExit` (for `decodeErrorResult`: a revert named in words). */
 export const settlementExitErrorsAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"AlreadyExited","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"AlreadyPaid","type":"error"},{"inputs":[{"internalType":"uint256","name":"index","type":"uint256"},{"internalType":"bytes32","name":"expected","type":"bytes32"},{"internalType":"bytes32","name":"given","type":"bytes32"}],"name":"BatchNotInChain","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"bytes32","name":"remaining","type":"bytes32"}],"name":"BatchesMissing","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"bytes32","name":"batchesToFold","type":"bytes32"}],"name":"BatchesNotFolded","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"uint256","name":"end","type":"uint256"}],"name":"ClaimWindowClosed","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"uint256","name":"end","type":"uint256"}],"name":"ClaimWindowOpen","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"ExitNotOpen","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"ExitOpen","type":"error"},{"inputs":[{"internalType":"uint256","name":"index","type":"uint256"},{"internalType":"uint256","name":"depth","type":"uint256"}],"name":"IndexOutOfRange","type":"error"},{"inputs":[{"internalType":"bytes32","name":"root","type":"bytes32"},{"internalType":"uint256","name":"total","type":"uint256"},{"internalType":"bytes32","name":"provenRoot","type":"bytes32"},{"internalType":"uint256","name":"provenTotal","type":"uint256"}],"name":"InvalidProof","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"NoCommitment","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"NotClaimed","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"},{"internalType":"address","name":"member","type":"address"}],"name":"NothingToExit","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"NothingToFold","type":"error"},{"inputs":[],"name":"OutboundTransferFailed","type":"error"},{"inputs":[],"name":"PayoutSumOverflow","type":"error"},{"inputs":[{"internalType":"uint256","name":"depth","type":"uint256"}],"name":"ProofTooDeep","type":"error"},{"inputs":[],"name":"ReentrancyGuardReentrantCall","type":"error"},{"inputs":[],"name":"SelfPayment","type":"error"},{"inputs":[{"internalType":"uint256","name":"sum","type":"uint256"}],"name":"SumOutOfRange","type":"error"},{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"SurplusAlreadyReturned","type":"error"},{"inputs":[{"internalType":"address","name":"expected","type":"address"},{"internalType":"address","name":"actual","type":"address"}],"name":"WrongSender","type":"error"},{"inputs":[],"name":"ZeroAddress","type":"error"}] as const;
+
+/** `SettlementSales`'s whole ABI. */
+export const settlementSalesAbi = [
+  {
+    "inputs": [],
+    "stateMutability": "nonpayable",
+    "type": "constructor"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_REFUND_WINDOW",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MIN_REFUND_WINDOW",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "openSales",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "companyPart",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "retail",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "refundableUntil",
+        "type": "uint256"
+      }
+    ],
+    "name": "refund",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      }
+    ],
+    "name": "saleState",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "buyer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "seller",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint256",
+            "name": "amount",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "retail",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "pv",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "orderRef",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "refundWindow",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "nonce",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "deadline",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct Sale",
+        "name": "s",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes",
+        "name": "signature",
+        "type": "bytes"
+      }
+    ],
+    "name": "sell",
+    "outputs": [],
+    "stateMutability": "payable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "settlement",
+    "outputs": [
+      {
+        "internalType": "contract ISaleCustody",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "buyer",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "Refunded",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "buyer",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "seller",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "retail",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "pv",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "orderRef",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "refundableUntil",
+        "type": "uint256"
+      }
+    ],
+    "name": "Sold",
+    "type": "event"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "deadline",
+        "type": "uint256"
+      }
+    ],
+    "name": "Expired",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "expected",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "received",
+        "type": "uint256"
+      }
+    ],
+    "name": "InboundTransferMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "InvalidSale",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      }
+    ],
+    "name": "NoSuchSale",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ReentrancyGuardReentrantCall",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "id",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "refundableUntil",
+        "type": "uint256"
+      }
+    ],
+    "name": "RefundWindowClosed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint8",
+        "name": "bits",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "SafeCastOverflowedUintDowncast",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "expected",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "actual",
+        "type": "address"
+      }
+    ],
+    "name": "WrongSender",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "expected",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "actual",
+        "type": "uint256"
+      }
+    ],
+    "name": "WrongValue",
+    "type": "error"
+  }
+] as const;
+
+/** `SettlementSales.MAX_REFUND_WINDOW` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementSalesMaxRefundWindowAbi = [{"inputs":[],"name":"MAX_REFUND_WINDOW","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementSalesMaxRefundWindowSignature = "MAX_REFUND_WINDOW()";
+export const settlementSalesMaxRefundWindowSelector = "0x97931dfb";
+
+/** `SettlementSales.MIN_REFUND_WINDOW` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementSalesMinRefundWindowAbi = [{"inputs":[],"name":"MIN_REFUND_WINDOW","outputs":[{"internalType":"uint256","name":"","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementSalesMinRefundWindowSignature = "MIN_REFUND_WINDOW()";
+export const settlementSalesMinRefundWindowSelector = "0x446db2c1";
+
+/** `SettlementSales.openSales` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementSalesOpenSalesAbi = [{"inputs":[{"internalType":"address","name":"token","type":"address"}],"name":"openSales","outputs":[{"internalType":"uint256","name":"companyPart","type":"uint256"},{"internalType":"uint256","name":"amount","type":"uint256"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementSalesOpenSalesSignature = "openSales(address)";
+export const settlementSalesOpenSalesSelector = "0x075eaec6";
+
+/** `SettlementSales.refund` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementSalesRefundAbi = [{"inputs":[{"internalType":"uint256","name":"id","type":"uint256"},{"internalType":"address","name":"token","type":"address"},{"internalType":"uint256","name":"amount","type":"uint256"},{"internalType":"uint256","name":"retail","type":"uint256"},{"internalType":"uint256","name":"refundableUntil","type":"uint256"}],"name":"refund","outputs":[],"stateMutability":"nonpayable","type":"function"}] as const;
+export const settlementSalesRefundSignature = "refund(uint256,address,uint256,uint256,uint256)";
+export const settlementSalesRefundSelector = "0xa32b556f";
+
+/** `SettlementSales.saleState` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementSalesSaleStateAbi = [{"inputs":[{"internalType":"uint256","name":"id","type":"uint256"}],"name":"saleState","outputs":[{"internalType":"uint8","name":"","type":"uint8"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementSalesSaleStateSignature = "saleState(uint256)";
+export const settlementSalesSaleStateSelector = "0xa74f2606";
+
+/** `SettlementSales.sell` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementSalesSellAbi = [{"inputs":[{"components":[{"internalType":"address","name":"buyer","type":"address"},{"internalType":"address","name":"seller","type":"address"},{"internalType":"address","name":"token","type":"address"},{"internalType":"uint256","name":"amount","type":"uint256"},{"internalType":"uint256","name":"retail","type":"uint256"},{"internalType":"uint256","name":"pv","type":"uint256"},{"internalType":"bytes32","name":"orderRef","type":"bytes32"},{"internalType":"uint256","name":"refundWindow","type":"uint256"},{"internalType":"uint256","name":"nonce","type":"uint256"},{"internalType":"uint256","name":"deadline","type":"uint256"}],"internalType":"struct Sale","name":"s","type":"tuple"},{"internalType":"bytes","name":"signature","type":"bytes"}],"name":"sell","outputs":[],"stateMutability":"payable","type":"function"}] as const;
+export const settlementSalesSellSignature = "sell((address,address,address,uint256,uint256,uint256,bytes32,uint256,uint256,uint256),bytes)";
+export const settlementSalesSellSelector = "0xcfd2c926";
+
+/** `SettlementSales.settlement` alone (for `encodeFunctionData` without the whole ABI in the bundle). */
+export const settlementSalesSettlementAbi = [{"inputs":[],"name":"settlement","outputs":[{"internalType":"contract ISaleCustody","name":"","type":"address"}],"stateMutability":"view","type":"function"}] as const;
+export const settlementSalesSettlementSignature = "settlement()";
+export const settlementSalesSettlementSelector = "0x51160630";
+
+/** The event `SettlementSales.Refunded` alone (for decoding its logs). */
+export const settlementSalesEventRefundedAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"uint256","name":"id","type":"uint256"},{"indexed":true,"internalType":"address","name":"buyer","type":"address"},{"indexed":true,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"uint256","name":"amount","type":"uint256"}],"name":"Refunded","type":"event"}] as const;
+export const settlementSalesEventRefundedTopic = "0x1c26abe6289671e3a9d493647349673af828abb9dbadff1e81762387f7cd99a3";
+
+/** The event `SettlementSales.Sold` alone (for decoding its logs). */
+export const settlementSalesEventSoldAbi = [{"anonymous":false,"inputs":[{"indexed":true,"internalType":"uint256","name":"id","type":"uint256"},{"indexed":true,"internalType":"address","name":"buyer","type":"address"},{"indexed":true,"internalType":"address","name":"seller","type":"address"},{"indexed":false,"internalType":"address","name":"token","type":"address"},{"indexed":false,"internalType":"uint256","name":"amount","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"retail","type":"uint256"},{"indexed":false,"internalType":"uint256","name":"pv","type":"uint256"},{"indexed":false,"internalType":"bytes32","name":"orderRef","type":"bytes32"},{"indexed":false,"internalType":"uint256","name":"refundableUntil","type":"uint256"}],"name":"Sold","type":"event"}] as const;
+export const settlementSalesEventSoldTopic = "0xef4cff7f534d0dc9ed3838c29475c77c705fecb5f016dc6995917d03ad61e7e1";
+
+/** Every custom error of `SettlementSales` (for `decodeErrorResult`: a revert named in words). */
+export const settlementSalesErrorsAbi = [{"inputs":[{"internalType":"uint256","name":"deadline","type":"uint256"}],"name":"Expired","type":"error"},{"inputs":[{"internalType":"uint256","name":"expected","type":"uint256"},{"internalType":"uint256","name":"received","type":"uint256"}],"name":"InboundTransferMismatch","type":"error"},{"inputs":[],"name":"InvalidSale","type":"error"},{"inputs":[{"internalType":"uint256","name":"id","type":"uint256"}],"name":"NoSuchSale","type":"error"},{"inputs":[],"name":"ReentrancyGuardReentrantCall","type":"error"},{"inputs":[{"internalType":"uint256","name":"id","type":"uint256"},{"internalType":"uint256","name":"refundableUntil","type":"uint256"}],"name":"RefundWindowClosed","type":"error"},{"inputs":[{"internalType":"uint8","name":"bits","type":"uint8"},{"internalType":"uint256","name":"value","type":"uint256"}],"name":"SafeCastOverflowedUintDowncast","type":"error"},{"inputs":[{"internalType":"address","name":"expected","type":"address"},{"internalType":"address","name":"actual","type":"address"}],"name":"WrongSender","type":"error"},{"inputs":[{"internalType":"uint256","name":"expected","type":"uint256"},{"internalType":"uint256","name":"actual","type":"uint256"}],"name":"WrongValue","type":"error"}] as const;
