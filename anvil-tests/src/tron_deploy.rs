@@ -1,5 +1,5 @@
 //! The development stack deployed the TRON way: `CreateSmartContract` transactions through TRON's gRPC API
-//! (`tronic`), signed by the admin key, the admin holding the money roles from the start — as a deploy on Nile or
+//! (`deploy::tron::create`), signed by the admin key, the admin holding the money roles from the start — as a deploy on Nile or
 //! mainnet goes, against the TRON test node (`tron-devnode`) here.
 //!
 //! What the test node cannot show: on TRON the new contract's address derives from the creating transaction's
@@ -42,8 +42,7 @@ pub async fn deploy_stack_tron(
     admin: &PrivateKeySigner,
     signer: Address,
 ) -> eyre::Result<Deployment> {
-    let (client, key) = tron::client(grpc_url, admin.to_bytes().as_slice()).await?;
-    let usdt = tron::create(&client, &key, "TestUSDT", TestUSDT::BYTECODE.to_vec()).await?.contract;
+    let usdt = tron::create(grpc_url, None, admin, "TestUSDT", TestUSDT::BYTECODE.to_vec()).await?.contract;
     // TRON's figures (a TRC-20 transfer to a fresh holder costs about 130,000 energy), as a real deployment has.
     let config = abi::deployment::config(
         &abi::deployment::Holders::single(admin.address(), signer),
@@ -52,7 +51,7 @@ pub async fn deploy_stack_tron(
         abi::deployment::Bounds::development(),
     );
     let code = [Settlement::BYTECODE.to_vec(), Settlement::constructorCall { config }.abi_encode()].concat();
-    let created = tron::create(&client, &key, "Settlement", code).await?;
+    let created = tron::create(grpc_url, None, admin, "Settlement", code).await?;
     let settlement = created.contract;
     Ok(Deployment {
         chain_id,

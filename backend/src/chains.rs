@@ -436,7 +436,7 @@ pub fn refusal_in_words(reason: &str) -> String {
         "AccessControlUnauthorizedAccount" => "the key sending it lacks the contract role it needs",
         "BelowFloor" => {
             "it would take custody below what members are owed (the latest committed liabilities less \
-                         what was paid to them since)"
+                         what was paid to them since, plus the sales buyers may still take back)"
         }
         "CommitmentTooOld" => {
             "the contract takes it only after a recent proof of solvency of the asset: wait for \

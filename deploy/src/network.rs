@@ -158,10 +158,7 @@ impl Network {
                 Ok((created.ok_or_else(|| eyre::eyre!("{name}: the receipt names no contract"))?, sent))
             }
             Self::Tron { grpc_url, api_key, .. } => {
-                let secret = key.to_bytes();
-                let (client, signer) =
-                    tron::client_with_api_key(grpc_url, secret.as_slice(), api_key.as_deref()).await?;
-                let mined = tron::create(&client, &signer, name, code).await?;
+                let mined = tron::create(grpc_url, api_key.as_deref(), key, name, code).await?;
                 Ok((mined.contract, Sent { tx: mined.txid, block: mined.block }))
             }
         }

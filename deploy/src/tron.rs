@@ -1,6 +1,6 @@
-//! Transactions on a TRON network through java-tron's gRPC API, with `tronic`: a contract created
-//! (`CreateSmartContract`), a call sent (`TriggerSmartContract`) or read (a constant call), each signed locally and
-//! followed until its block. The deployment command uses them on Nile and mainnet; the test support
+//! Transactions on a TRON network through java-tron's gRPC API: a contract created (`CreateSmartContract`, with
+//! [`crate::tron_wire`]'s fee limit), a call sent (`TriggerSmartContract`, with `tronic`) or read (a constant call),
+//! each signed locally and followed until its block. The deployment command uses them on Nile and mainnet; the test support
 //! (`anvil-tests`) on the TRON test node.
 //!
 //! A contract's address is read back from its creating transaction's info, never predicted: on TRON it derives
@@ -17,7 +17,7 @@ use tronic::{
     domain::{
         Hash32,
         address::TronAddress,
-        contract::{Contract, ContractType, CreateSmartContract, SmartContract, TriggerSmartContract},
+        contract::{Contract, ContractType, TriggerSmartContract},
         transaction::{Transaction, TxCode},
         trx::Trx,
     },
@@ -95,22 +95,30 @@ pub async fn send(client: &TronClient, signer: &LocalSigner, contract: ContractT
     }
 }
 
-/// Creates the contract `name` with `code` (creation bytecode and constructor arguments), `signer` paying.
-pub async fn create(client: &TronClient, signer: &LocalSigner, name: &str, code: Vec<u8>) -> eyre::Result<Mined> {
-    let owner = signer.address();
-    let contract = ContractType::CreateSmartContract(CreateSmartContract {
-        owner_address: owner,
-        new_contract: SmartContract {
-            origin_address: owner,
-            bytecode: code,
-            consume_user_resource_percent: 100,
-            name: name.to_owned(),
-            origin_energy_limit: 10_000_000,
-            ..Default::default()
-        },
-        ..Default::default()
-    });
-    send(client, signer, contract).await
+/// Creates the contract `name` with `code` (creation bytecode and constructor arguments), `key` paying, through the
+/// full node at `grpc_url` (with the provider's `api_key`, if any): `CreateSmartContract` with the fee limit
+/// [`crate::tron_wire::signed_create`] sets from the node's estimate, which `tronic` would cap at 1,000 TRX whenever
+/// the node cannot estimate (a Settlement with its three children needs more).
+pub async fn create(
+    grpc_url: &str,
+    api_key: Option<&str>,
+    key: &alloy::signers::local::PrivateKeySigner,
+    name: &str,
+    code: Vec<u8>,
+) -> eyre::Result<Mined> {
+    let mut wallet = crate::tron_wire::wallet(grpc_url, api_key).await?;
+    let tx = crate::tron_wire::signed_create(&mut wallet, key, name, code, MINED_WITHIN).await?;
+    let txid = crate::tron_wire::transaction_id(tx.raw_data.as_ref().expect("signed with raw data"));
+    let included = crate::tron_wire::broadcast_and_wait(&mut wallet, &tx, MINED_WITHIN).await?;
+    eyre::ensure!(
+        included.success,
+        "TRON transaction {txid} failed: {:?} {:?}",
+        included.message,
+        included.info.receipt
+    );
+    let contract = crate::tron_wire::evm_address(&included.info.contract_address)
+        .ok_or_else(|| eyre::eyre!("TRON transaction {txid} created no contract"))?;
+    Ok(Mined { txid, block: u64::try_from(included.block)?, contract })
 }
 
 /// Sends `data` to the contract `at` with `call_value` SUN from `signer`.

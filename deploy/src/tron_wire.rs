@@ -167,7 +167,9 @@ pub async fn unsigned(
 
 /// The creation of the contract `name` from `code` (creation bytecode and constructor arguments) by `key`, signed
 /// and not sent: `CreateSmartContract`, its fee limit from the node's estimate of the deployment (half again as much
-/// energy, at the energy price; 1,000 TRX when the node cannot estimate), expiring `expires_in` after the head block.
+/// energy, at the energy price; the network's largest fee limit when the node cannot estimate: a creation burns only
+/// what it uses, and the Settlement with its three children needs over 1,000 TRX of energy), expiring `expires_in`
+/// after the head block.
 pub async fn signed_create(
     wallet: &mut Wallet,
     key: &alloy::signers::local::PrivateKeySigner,
@@ -187,7 +189,7 @@ pub async fn signed_create(
     };
     let price = chain_parameter(wallet, "getEnergyFee").await?.unwrap_or(100);
     let most = chain_parameter(wallet, "getMaxFeeLimit").await?.unwrap_or(15_000_000_000);
-    let fee_limit = if energy > 0 { (energy.saturating_mul(3) / 2).saturating_mul(price) } else { 1_000_000_000 };
+    let fee_limit = if energy > 0 { (energy.saturating_mul(3) / 2).saturating_mul(price) } else { most };
     let create = proto::CreateSmartContract {
         owner_address: owner.clone(),
         new_contract: Some(proto::SmartContract {

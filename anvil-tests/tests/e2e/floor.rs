@@ -1,7 +1,8 @@
 //! Nobody can take members' money (issue 42), end to end on both chains, every service a process: with a proof of
 //! solvency committed, a treasury transfer that would take custody below the floor (the committed liabilities less
-//! what members were paid since) is refused by the API before anything is signed, with the figures in words, and —
-//! signed and sent past the API, as a treasurer holding the signer's key would — refused by the contract itself.
+//! what members were paid since, plus the open sales buyers may take back: issue 69) is refused by the API before
+//! anything is signed, with the figures in words, and — signed and sent past the API, as a treasurer holding the
+//! signer's key would — refused by the contract itself.
 
 use abi::{LiabilityRoot, Settlement, TreasuryTransfer};
 use alloy::{
@@ -81,6 +82,34 @@ async fn a_treasury_transfer_below_the_floor_is_refused_by_the_api_and_the_contr
     assert_eq!(figures["contract_floor"]["base"], (45 * BNB).to_string(), "{figures}");
     assert_eq!(figures["contract_transferable"]["base"], (15 * BNB).to_string(), "{figures}");
 
+    // A buyer pays a sale of 5 BNB (contracts/SALES.md): the floor keeps its whole amount for the refund, so the
+    // company's 15 is still all that may leave.
+    let desk = Settlement::new(chain.settlement, &chain.provider).salesDesk().call().await?;
+    let buyer = chain.account(5);
+    let sale = abi::SettlementSales::Sale {
+        buyer: buyer.address(),
+        seller: chain.account(2).address(),
+        token: abi::NATIVE_TOKEN,
+        amount: U256::from(5 * BNB),
+        retail: U256::from(BNB),
+        pv: U256::from(5),
+        orderRef: B256::repeat_byte(0x0d),
+        refundWindow: U256::from(86_400),
+        nonce: U256::from(7_001),
+        deadline: chain.deadline().await?,
+    };
+    let buyer_wallet = anvil_tests::api::wallet_provider(&chain.rpc_url(), &buyer)?;
+    let sales = abi::SettlementSales::new(desk, &buyer_wallet);
+    let sold = sales.sell(sale.clone(), chain.sign(&sale)).value(sale.amount).send().await?.get_receipt().await?;
+    let until = sold
+        .decoded_log::<abi::SettlementSales::Sold>()
+        .ok_or_else(|| eyre::eyre!("no Sold event"))?
+        .data
+        .refundableUntil;
+    let figures = treasury(&api, &admin, NATIVE_ASSET).await?;
+    assert_eq!(figures["contract_floor"]["base"], (50 * BNB).to_string(), "the open sale counts: {figures}");
+    assert_eq!(figures["contract_transferable"]["base"], (15 * BNB).to_string(), "{figures}");
+
     let over = (15 * BNB + 1).to_string();
     let refused = api
         .post(
@@ -110,7 +139,11 @@ async fn a_treasury_transfer_below_the_floor_is_refused_by_the_api_and_the_contr
     assert!(reason.as_deref().is_some_and(|r| r.contains("BelowFloor")), "{reason:?} / {reverted}");
     let share = TreasuryTransfer { amount: U256::from(15 * BNB), nonce: abi::nonces::treasury_nonce(901), ..transfer };
     contract.transferTreasury(share.clone(), chain.sign(&share)).send().await?.get_receipt().await?;
-    assert_eq!(chain.provider.get_balance(chain.settlement).await?, U256::from(45 * BNB), "custody = the floor");
+    assert_eq!(chain.provider.get_balance(chain.settlement).await?, U256::from(50 * BNB), "custody = the floor");
+
+    // The buyer takes the sale back, whole, from what the floor kept: the members' 45 stays.
+    sales.refund(sale.nonce, sale.token, sale.amount, sale.retail, until).send().await?.get_receipt().await?;
+    assert_eq!(chain.provider.get_balance(chain.settlement).await?, U256::from(45 * BNB), "the members' 45 stays");
     Ok(())
 }
 

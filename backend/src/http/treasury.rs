@@ -67,10 +67,11 @@ pub struct TreasurySummary {
     pub liabilities: AssetAmount,
     /// The contract's balance of the asset on-chain; null when it could not be read (see `chain_note`).
     pub contract_balance: Option<AssetAmount>,
-    /// The contract's `available(token)`: balance minus what recipients can claim.
+    /// The contract's `available(token)`: balance minus what recipients can claim and the open sales' amount.
     pub contract_available: Option<AssetAmount>,
     /// The contract's floor for this asset: the latest committed liabilities (proof of solvency) less what payouts
-    /// and claims paid members since; no treasury transfer or refund may take custody below it.
+    /// and claims paid members since, plus the whole amount of the sales buyers may still take back; no treasury
+    /// transfer or refund may take custody below it.
     pub contract_floor: Option<AssetAmount>,
     /// What a treasury transfer or refund may take on chain now: the least of `contract_available` and the balance
     /// above `contract_floor`; 0 while the latest commitment is older than the contract allows

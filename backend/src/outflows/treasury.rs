@@ -24,9 +24,9 @@ use crate::chains::{Chain, ChainRegistry};
 use crate::refusal::Refusal;
 use crate::units::human;
 
-/// Gas of a treasury transfer or refund: 21,000 and `TreasuryGasBench`'s token transfer, 114,790 (at the optimizer's
-/// 200 runs; 114,269 at 1,000).
-pub const TRANSFER_GAS: u64 = 135_790;
+/// Gas of a treasury transfer or refund: 21,000 and `TreasuryGasBench`'s token transfer, 121,173 (at the optimizer's
+/// 200 runs, with the read of the open sales its floor adds, issue 69; 114,790 before).
+pub const TRANSFER_GAS: u64 = 142_173;
 
 alloy::sol! {
     /// The one ERC-20 view the treasury reads (custody balance of a token asset).
@@ -78,7 +78,8 @@ pub struct OnChain {
     pub balance: U256,
     /// Balance minus what recipients can claim.
     pub available: U256,
-    /// The latest committed liabilities less what members were paid since.
+    /// The latest committed liabilities less what members were paid since, plus the whole amount of the sales buyers
+    /// may still take back (the contract's treasury floor, contracts/SALES.md §3).
     pub floor: U256,
     /// Commit time + treasuryCommitmentMaxAge; `None` before the first commitment.
     pub fresh_until: Option<u64>,
@@ -127,7 +128,8 @@ impl OnChain {
                 "below_floor",
                 format!(
                     "{} would take custody below what members are owed: the contract lets {} leave now (balance {}, \
-                     floor {} = the latest committed liabilities less what members were paid since)",
+                     floor {} = the latest committed liabilities less what members were paid since, plus the open \
+                     sales buyers may take back)",
                     units(amount),
                     units(transferable),
                     units(self.balance),
@@ -159,7 +161,13 @@ pub async fn on_chain(
         };
         let settlement = abi::Settlement::new(contract, provider);
         let available = settlement.available(token).call().await.map_err(e)?;
-        let floor = settlement.floor(token).call().await.map_err(e)?.floor_;
+        // A Settlement from before the sales desk (a wound-down contract) has no `salesDesk`: it reverts, no open sales.
+        let open_sales = match settlement.salesDesk().call().await {
+            Ok(desk) => abi::SettlementSales::new(desk, provider).openSales(token).call().await.map_err(e)?.amount,
+            Err(err) if err.as_revert_data().is_some() => U256::ZERO,
+            Err(err) => return Err(e(err)),
+        };
+        let floor = settlement.floor(token).call().await.map_err(e)?.floor_.saturating_add(open_sales);
         let committed: u64 = settlement.latestCommitTime(token).call().await.map_err(e)?.try_into().unwrap_or(u64::MAX);
         let max_age: u64 =
             settlement.treasuryCommitmentMaxAge().call().await.map_err(e)?.try_into().unwrap_or(u64::MAX);

@@ -178,8 +178,8 @@ test("finance proposes a treasury transfer, two approvers approve it in their ow
   const view = await admin.get(`/v1/admin/authorisations/${auth}`);
   const epochs = [earlier.custody.committed_epoch, view.custody.committed_epoch];
   assert.equal(view.kind, "treasury_transfer");
-  assert.equal(view.network_fee.gas, 135790, "a treasury transfer's gas as benchmarked");
-  assert.equal(BigInt(view.network_fee.fee.base), BigInt(view.network_fee.gas_price) * 135790n);
+  assert.equal(view.network_fee.gas, 142173, "a treasury transfer's gas as benchmarked");
+  assert.equal(BigInt(view.network_fee.fee.base), BigInt(view.network_fee.gas_price) * 142173n);
   assert.match(await waiting.getByTestId("authorisation-network-fee").innerText(), /^at most .* BNB$/);
   assert.equal(await waiting.getByTestId("authorisation-custody").locator("[data-base]").getAttribute("data-base"), view.custody.contract_balance.base);
   const shown = Number((await waiting.getByTestId("authorisation-committed").innerText()).match(/\(epoch (\d+)\)/)[1]);

@@ -2751,13 +2751,14 @@ export interface components {
       commitment_fresh_until?: number | null;
       /** Everything the company was credited. */
       company_total: components["schemas"]["AssetAmount"];
-      /** The contract's `available(token)`: balance minus what recipients can claim. */
+      /** The contract's `available(token)`: balance minus what recipients can claim and the open sales' amount. */
       contract_available?: components["schemas"]["AssetAmount"] | null;
       /** The contract's balance of the asset on-chain; null when it could not be read (see `chain_note`). */
       contract_balance?: components["schemas"]["AssetAmount"] | null;
       /**
        * The contract's floor for this asset: the latest committed liabilities (proof of solvency) less what payouts
-       * and claims paid members since; no treasury transfer or refund may take custody below it.
+       * and claims paid members since, plus the whole amount of the sales buyers may still take back; no treasury
+       * transfer or refund may take custody below it.
        */
       contract_floor?: components["schemas"]["AssetAmount"] | null;
       /**
