@@ -241,6 +241,7 @@ mod tests {
             claims: U256::from(5 * BNB),
             treasury_transfers: U256::from(10 * BNB),
             leaves: U256::ZERO,
+            refunds: U256::ZERO,
             liabilities: U256::from(40 * BNB),
         }
     }

@@ -11,7 +11,8 @@
 use std::time::Instant;
 
 use alloy::primitives::Address;
-use ledger::plan::sales::{Due, SaleEvent, SalesEngine, SalesEvent, SalesParams};
+use ledger::plan::SaleEvent;
+use ledger::plan::sales::{Due, SalesEngine, SalesEvent, SalesParams};
 use ledger::plan::{PlanEngine, PlanEvent, PlanParams, PlanSchedule};
 
 const USDT: u128 = 1_000_000;

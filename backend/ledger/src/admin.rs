@@ -125,6 +125,16 @@ pub async fn create_asset<P: PlanRules + Serialize>(
     actor: &str,
 ) -> Result<(), AdminError> {
     spec.params.validate().map_err(|e| AdminError::Refused { code: "invalid_plan", message: e.to_string() })?;
+    if P::KIND == crate::plan::PlanKind::Sales {
+        // The ledger stores the plan (its room, its sales and closes); the members' exit and the proof of solvency
+        // do not count maturing commissions yet (SOLVENCY.md's 0x03 leaves), so no asset may run it in service.
+        return Err(AdminError::Refused {
+            code: "plan_not_offered",
+            message: "the sales plan is not offered yet: the members' exit and the proof of solvency do not count \
+                      maturing retail commissions yet (contracts/SALES.md §6)"
+                .into(),
+        });
+    }
     let mut tx = pool.begin().await?;
     // Serialises creations, so that two at once cannot both pass the checks below (the unique keys would refuse
     // the second anyway, as a database error instead of a 409).

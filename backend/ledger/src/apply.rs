@@ -335,6 +335,19 @@ impl ChainLedger {
                 }
                 continue;
             }
+            if matches!(e.body, crate::events::EventBody::Refunded { .. }) {
+                // A quarantined sale taken back by its buyer resolves its suspense, under every plan.
+                if let Some(taken) = crate::suspense::take_back(&mut tx, &mut rows, book.id, e).await? {
+                    match taken {
+                        Ok(()) => summary.applied += 1,
+                        Err((code, reason)) => {
+                            rows.quarantine(e, Some(book.id), code, &reason);
+                            summary.quarantined += 1;
+                        }
+                    }
+                    continue;
+                }
+            }
             let Some(plan_event) = e.body.plan_event() else {
                 let credit_no = book.plan.plan().counters().company_credit;
                 match settlement::apply_settlement(&mut tx, self.chain_id, e, book.id, credit_no).await? {

@@ -37,6 +37,9 @@ pub enum Pricing {
     /// The generation plan (PLAN-GENERATION.md): the payer picks one of the packages, for a registration and a
     /// purchase (retopup) alike.
     Packages(Vec<Amount>),
+    /// The sales plan (PLAN-SALES.md §2): a registration pays the join fee (0 by default); there is nothing to
+    /// retop (members buy products as sales, through the sales desk).
+    JoinOnly(Amount),
 }
 
 impl PaymentTerms {
@@ -47,7 +50,9 @@ impl PaymentTerms {
         match (&self.pricing, package) {
             (Pricing::Fixed { registration, .. }, None) if register => Ok(*registration),
             (Pricing::Fixed { retopup, .. }, None) => Ok(*retopup),
-            (Pricing::Fixed { .. }, Some(_)) => Err(Ineligible::FixedPrice),
+            (Pricing::Fixed { .. } | Pricing::JoinOnly(_), Some(_)) => Err(Ineligible::FixedPrice),
+            (Pricing::JoinOnly(fee), None) if register => Ok(*fee),
+            (Pricing::JoinOnly(_), None) => Err(Ineligible::NoRetopup),
             (Pricing::Packages(packages), None) => Err(Ineligible::PackageRequired(packages.clone())),
             (Pricing::Packages(packages), Some(p)) if packages.contains(&p) => Ok(p),
             (Pricing::Packages(packages), Some(p)) => {
@@ -95,6 +100,9 @@ pub enum Ineligible {
     /// The request named a package for an asset whose plan has fixed fees.
     #[error("this asset's plan has fixed fees: send no `package`")]
     FixedPrice,
+    /// A retopup of an asset whose plan takes none (the sales plan: members buy products instead).
+    #[error("this asset's plan takes no retopup: members buy products from the shop")]
+    NoRetopup,
 }
 
 impl Ineligible {
@@ -111,6 +119,7 @@ impl Ineligible {
             Ineligible::PackageRequired(_) => "package_required",
             Ineligible::NotAPackage { .. } => "not_a_package",
             Ineligible::FixedPrice => "fixed_price",
+            Ineligible::NoRetopup => "no_retopup",
         }
     }
 }

@@ -6,7 +6,7 @@
 use alloy::primitives::{Address, B256, U256};
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Amount, PlanEvent};
+use crate::plan::{Amount, PlanEvent, SaleEvent};
 
 /// Identity of a log: applying the same key twice must change nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -166,6 +166,43 @@ pub enum EventBody {
         /// What the leave settled.
         due: U256,
     },
+    /// `Sold(uint256 indexed id, address indexed buyer, address indexed seller, address token, uint256 amount,
+    /// uint256 retail, uint256 pv, bytes32 orderRef, uint256 refundableUntil)`, emitted by the Settlement's sales desk
+    /// (contracts/SALES.md): `buyer` paid `amount` into the Settlement's custody for sale `id` (the signed payload's
+    /// nonce), naming `seller` and its retail commission; the buyer may take it back while the block time is before
+    /// `refundable_until` (PLAN-SALES.md §3).
+    Sold {
+        /// The sale's id: the payload's nonce, spent on chain.
+        id: U256,
+        /// The wallet that paid (B).
+        buyer: Address,
+        /// The seller the payload names (N).
+        seller: Address,
+        /// Asset paid in (zero address for the native coin).
+        token: Address,
+        /// Base units paid (a).
+        amount: U256,
+        /// The seller's retail commission as signed (r).
+        retail: U256,
+        /// Whole points (v).
+        pv: U256,
+        /// The operator's order the sale pays for.
+        order_ref: B256,
+        /// T: the block's time plus the signed refund window.
+        refundable_until: U256,
+    },
+    /// `Refunded(uint256 indexed id, address indexed buyer, address indexed token, uint256 amount)`, emitted by the
+    /// sales desk: the buyer took sale `id` back and was paid `amount` (its whole amount) out of custody (§4).
+    Refunded {
+        /// The sale's id.
+        id: U256,
+        /// Who was paid back.
+        buyer: Address,
+        /// Asset paid back (zero address for the native coin).
+        token: Address,
+        /// Base units that left custody.
+        amount: U256,
+    },
 }
 
 impl EventBody {
@@ -181,6 +218,8 @@ impl EventBody {
             Self::LiabilitiesCommitted { .. } => "LiabilitiesCommitted",
             Self::ExitOpened { .. } => "ExitOpened",
             Self::MemberLeft { .. } => "MemberLeft",
+            Self::Sold { .. } => "Sold",
+            Self::Refunded { .. } => "Refunded",
         }
     }
 
@@ -195,15 +234,18 @@ impl EventBody {
             | Self::TreasuryTransferred { token, .. }
             | Self::LiabilitiesCommitted { token, .. }
             | Self::ExitOpened { token, .. }
-            | Self::MemberLeft { token, .. } => *token,
+            | Self::MemberLeft { token, .. }
+            | Self::Sold { token, .. }
+            | Self::Refunded { token, .. } => *token,
         }
     }
 
     /// Money the contract received with this event.
     pub fn inflow(&self) -> U256 {
         match self {
-            Self::Registered { amount, .. } | Self::Retopped { amount, .. } => *amount,
-            Self::PayoutBatchExecuted { .. }
+            Self::Registered { amount, .. } | Self::Retopped { amount, .. } | Self::Sold { amount, .. } => *amount,
+            Self::Refunded { .. }
+            | Self::PayoutBatchExecuted { .. }
             | Self::PayoutDeferred { .. }
             | Self::Claimed { .. }
             | Self::TreasuryTransferred { .. }
@@ -222,6 +264,18 @@ impl EventBody {
                 Some(PlanEvent::Registration { user: *user, sponsor: *sponsor, amount: amount(a) })
             }
             Self::Retopped { user, amount: a, .. } => Some(PlanEvent::Retopup { user: *user, amount: amount(a) }),
+            Self::Sold { id, buyer, seller, amount: a, retail, pv, refundable_until, .. } => {
+                Some(PlanEvent::Sale(SaleEvent {
+                    buyer: *buyer,
+                    named_seller: *seller,
+                    amount: amount(a),
+                    pv: u64::try_from(*pv).unwrap_or(u64::MAX),
+                    retail: amount(retail),
+                    sale_id: sale_id(id),
+                    refundable_until: u64::try_from(*refundable_until).unwrap_or(u64::MAX),
+                }))
+            }
+            Self::Refunded { id, .. } => Some(PlanEvent::Refund { sale_id: sale_id(id) }),
             Self::PayoutBatchExecuted { .. }
             | Self::PayoutDeferred { .. }
             | Self::Claimed { .. }
@@ -231,6 +285,12 @@ impl EventBody {
             | Self::MemberLeft { .. } => None,
         }
     }
+}
+
+/// A sale's id as the plans number it. The signer hands out nonces from a counter, so every id fits; a larger one
+/// (signed by hand) saturates, and a second such sale is refused as an id used before.
+pub fn sale_id(id: &U256) -> u64 {
+    u64::try_from(*id).unwrap_or(u64::MAX)
 }
 
 impl ChainEvent {

@@ -11,7 +11,7 @@ use crate::money::Money;
 /// One asset's money as the ledger records it up to `block` (PLAN.md §7, invariants 3 and 4).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerFigures {
-    /// Σ registrations and retopups paid into custody (quarantined ones too).
+    /// Σ registrations, retopups and sales paid into custody (quarantined ones too).
     pub inflows: U256,
     /// Σ executed payout batches' totals less what they deferred (deferred stays in custody as claimable).
     pub payouts_executed: U256,
@@ -22,12 +22,16 @@ pub struct LedgerFigures {
     /// Σ members' leaves paid out of custody (`MemberLeft`, contracts/EXIT.md §12).
     #[serde(default)]
     pub leaves: U256,
-    /// Σ reserved + held + pending + batched rewards, and what the contract holds claimable for users.
+    /// Σ sales its buyers took back, paid out of custody by the sales desk (`Refunded`, PLAN-SALES.md §4).
+    #[serde(default)]
+    pub refunds: U256,
+    /// Σ reserved + held + pending + batched + maturing rewards, and what the contract holds claimable for users.
     pub liabilities: U256,
 }
 
 impl LedgerFigures {
-    /// What custody should hold: Σ inflows − Σ payouts − Σ claims − Σ treasury transfers − Σ leaves.
+    /// What custody should hold: Σ inflows − Σ payouts − Σ claims − Σ treasury transfers − Σ leaves − Σ refunds
+    /// (PLAN-SALES.md §8.7).
     pub fn expected_balance(&self) -> I256 {
         let signed = |v: U256| I256::try_from(v).unwrap_or(I256::MAX);
         signed(self.inflows)
@@ -35,6 +39,7 @@ impl LedgerFigures {
             - signed(self.claims)
             - signed(self.treasury_transfers)
             - signed(self.leaves)
+            - signed(self.refunds)
     }
 }
 
@@ -51,7 +56,7 @@ pub struct OpenBatch {
 
 /// Chain events that bring money into custody; their payload's `amount` is the inflow. Quarantined ones count:
 /// the contract holds their money whether or not the plan applied them.
-pub const INFLOW_EVENTS: [&str; 2] = ["Registered", "Retopped"];
+pub const INFLOW_EVENTS: [&str; 3] = ["Registered", "Retopped", "Sold"];
 
 /// What the ledger says about one chain, read in one snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,7 +163,9 @@ async fn asset_figures(
             coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'TreasuryTransferred'), 0)
                 AS "treasury!: Money",
             coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'MemberLeft'), 0)
-                AS "leaves!: Money"
+                AS "leaves!: Money",
+            coalesce(sum(uint_text_to_numeric(payload->>'amount')) FILTER (WHERE name = 'Refunded'), 0)
+                AS "refunds!: Money"
            FROM chain_events
           WHERE chain_id = $1 AND block_number <= $2 AND lower(payload->>'token') = $3"#,
         chain,
@@ -178,19 +185,21 @@ async fn asset_figures(
         claims: claims.0,
         treasury_transfers: treasury.0,
         leaves: moved.leaves.0,
+        refunds: moved.refunds.0,
         liabilities,
     })
 }
 
-/// Σ of the asset's users' liabilities (reserved, held, pending, batched, claimable): PLAN.md invariant 4's, and the
-/// total a proof of solvency's tree must have in the same snapshot.
+/// Σ of the asset's users' liabilities (reserved, held, pending, batched, claimable, and maturing retail commissions
+/// under the sales plan): PLAN.md invariant 4's, and the total a proof of solvency's tree must have in the same
+/// snapshot.
 pub(crate) async fn asset_liabilities(
     tx: &mut sqlx::PgConnection,
     chain: i64,
     token: Address,
 ) -> Result<U256, sqlx::Error> {
     let owed = sqlx::query_scalar!(
-        r#"SELECT coalesce(sum(b.reserved + b.held + b.pending + b.batched + b.claimable), 0) AS "owed!: Money"
+        r#"SELECT coalesce(sum(b.reserved + b.held + b.pending + b.batched + b.claimable + b.maturing), 0) AS "owed!: Money"
            FROM users b JOIN assets a ON a.id = b.asset_id
           WHERE a.chain_id = $1 AND a.token = $2"#,
         chain,

@@ -62,6 +62,7 @@ pub mod solvency;
 pub mod staff;
 pub mod statements;
 mod stored;
+mod suspense;
 mod sync;
 pub mod treasury;
 pub mod withdrawals;

@@ -56,6 +56,11 @@ pub fn member_movements<'a>(
                    e.kind AS detail, e.amount AS gross, NULL::numeric AS fee, NULL::numeric AS net, NULL::text AS status,
                    e.tx_hash, NULL::int8 AS batch_id
             FROM chain_events e WHERE e.asset_id = $1 AND e.user_no = $2 AND e.event_seq IS NOT NULL
+              -- A sale's (and its refund's) user is its seller: only a member's own purchase is their payment; a
+              -- customer's shows as the seller's RETAIL row.
+              AND (e.kind IN ('registration', 'retopup')
+                   OR EXISTS (SELECT 1 FROM sales s WHERE s.asset_id = e.asset_id AND NOT s.customer
+                                AND e.event_seq IN (s.event_seq, s.refund_seq)))
           UNION ALL
             SELECT COALESCE(e.block_timestamp, (SELECT max(c.block_timestamp) FROM chain_events c, a
                                                 WHERE c.chain_id = a.chain_id AND c.block_number = pc.closing_block)),

@@ -39,13 +39,18 @@ pub struct TreasuryPosition {
     pub transferred: U256,
     /// Transfers proposed for approval or signed that may still execute, refunds left out.
     pub reserved: U256,
-    /// What a new transfer may take: company_total − transferred − reserved (0 if that is negative).
+    /// What the sales plan keeps of the company's balance (PLAN-SALES.md §1's H): a − r of every open sale (its buyer
+    /// may take it back) and the commission reserve of the final sales of periods not closed yet; 0 under the other
+    /// plans.
+    pub held_for_sales: U256,
+    /// What a new transfer may take: company_total − transferred − reserved − held_for_sales (0 if that is
+    /// negative): PLAN-SALES.md §4's C − H.
     pub available: U256,
     /// Refunds of quarantined inflows executed on-chain (not the company's money: outside the figures above).
     pub refunded: U256,
     /// Refunds proposed for approval or signed that may still execute.
     pub refunds_reserved: U256,
-    /// Σ reserved + held + pending + batched + claimable of all users: what custody owes them.
+    /// Σ reserved + held + pending + batched + claimable + maturing of all users: what custody owes them.
     pub liabilities: U256,
 }
 
@@ -67,8 +72,11 @@ async fn read_position(tx: &mut Tx, asset_id: i32, lock: bool) -> Result<Option<
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
                  WHERE t.asset_id = a.id AND t.status IN ('proposed', 'signed') AND t.refund_tx_hash IS NULL)
                    AS "reserved!: Money",
-                (SELECT COALESCE(sum(reserved + held + pending + batched + claimable), 0) FROM users b
+                (SELECT COALESCE(sum(reserved + held + pending + batched + claimable + maturing), 0) FROM users b
                  WHERE b.asset_id = a.id) AS "liabilities!: Money",
+                (SELECT COALESCE(sum(amount - retail) FILTER (WHERE state = 'open'), 0)
+                        + COALESCE(sum(reserve) FILTER (WHERE state = 'final' AND period >= a.next_period), 0)
+                 FROM sales s WHERE s.asset_id = a.id) AS "held_for_sales!: Money",
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
                  WHERE t.asset_id = a.id AND t.status = 'executed' AND t.refund_tx_hash IS NOT NULL) AS "refunded!: Money",
                 (SELECT COALESCE(sum(amount), 0) FROM treasury_transfers t
@@ -82,7 +90,7 @@ async fn read_position(tx: &mut Tx, asset_id: i32, lock: bool) -> Result<Option<
     let Some(row) = row else { return Ok(None) };
     let (company_total, transferred, reserved, liabilities) =
         (row.company_total.0, row.transferred.0, row.reserved.0, row.liabilities.0);
-    let (refunded, refunds_reserved) = (row.refunded.0, row.refunds_reserved.0);
+    let (refunded, refunds_reserved, held_for_sales) = (row.refunded.0, row.refunds_reserved.0, row.held_for_sales.0);
     Ok(Some(TreasuryPosition {
         asset_id,
         chain_id: row.chain_id as u64,
@@ -92,7 +100,8 @@ async fn read_position(tx: &mut Tx, asset_id: i32, lock: bool) -> Result<Option<
         company_total,
         transferred,
         reserved,
-        available: company_total.saturating_sub(transferred.saturating_add(reserved)),
+        held_for_sales,
+        available: company_total.saturating_sub(transferred.saturating_add(reserved).saturating_add(held_for_sales)),
         refunded,
         refunds_reserved,
         liabilities,

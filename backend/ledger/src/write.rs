@@ -13,8 +13,8 @@ use super::load::AssetBook;
 use crate::error::LedgerError;
 use crate::events::ChainEvent;
 use crate::money::Money;
-use crate::plan::room::{Applied, At};
-use crate::plan::{Amount, Credit, RewardStatus, UserNo};
+use crate::plan::room::{Applied, AppliedKind, At, Due, Moved};
+use crate::plan::{Amount, CompanyCredit, Credit, RewardStatus, UserNo};
 
 type Tx = Transaction<'static, Postgres>;
 
@@ -71,7 +71,19 @@ struct CompanyRows {
     amount: Vec<Money>,
     reason: Vec<&'static str>,
     placement: Vec<Option<i64>>,
-    seq: Vec<i64>,
+    /// The causing event; `None` for a credit of a maturity (it names its reward).
+    seq: Vec<Option<i64>>,
+    reward: Vec<Option<i64>>,
+}
+
+/// Rewards of earlier rows whose status the batch moves (maturities, reversals), written after the batch's new
+/// rewards (a sale and its maturity may be in the same batch).
+#[derive(Default)]
+struct MovedRows {
+    asset: Vec<i32>,
+    no: Vec<i64>,
+    from: Vec<&'static str>,
+    to: Vec<&'static str>,
 }
 
 /// A user row the batch writes: its counters and reserve as the engine holds them at the batch end, and these
@@ -83,6 +95,10 @@ struct UserChange {
     paid_in: Amount,
     pending: Amount,
     held: Amount,
+    /// RETAIL commissions credited maturing, and those that left maturing (matured or reversed).
+    maturing_in: Amount,
+    maturing_out: Amount,
+    forfeited: Amount,
 }
 
 struct Quarantined {
@@ -92,6 +108,38 @@ struct Quarantined {
     code: &'static str,
     reason: String,
     payload: String,
+    /// A quarantined sale: its id, buyer, amount and T (its buyer may take it back inside its window).
+    sale: Option<QuarantinedSold>,
+    /// The `Refunded` event (tx hash, log index, block time) that gave its suspense back to the buyer.
+    taken_back: Option<(Vec<u8>, i64, u64)>,
+}
+
+/// What a quarantined `Sold` event says of its sale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct QuarantinedSold {
+    /// The sale's id.
+    pub id: u64,
+    /// Who paid.
+    pub buyer: alloy::primitives::Address,
+    /// What it paid.
+    pub amount: alloy::primitives::U256,
+    /// T.
+    pub refundable_until: u64,
+}
+
+impl QuarantinedSold {
+    /// The sale of a `Sold` event.
+    pub(crate) fn of(body: &crate::events::EventBody) -> Option<Self> {
+        match body {
+            crate::events::EventBody::Sold { id, buyer, amount, refundable_until, .. } => Some(Self {
+                id: crate::events::sale_id(id),
+                buyer: *buyer,
+                amount: *amount,
+                refundable_until: u64::try_from(*refundable_until).unwrap_or(u64::MAX),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Everything a batch writes, gathered before any statement runs.
@@ -100,6 +148,7 @@ pub(super) struct Rows {
     events: EventRows,
     rewards: RewardRows,
     company: CompanyRows,
+    moved: MovedRows,
     quarantined: Vec<Quarantined>,
     /// (asset index, user) whose user row (counters, reserve or balances) changed.
     users: BTreeMap<(usize, UserNo), UserChange>,
@@ -186,7 +235,23 @@ impl Rows {
             code,
             reason: reason.to_owned(),
             payload: payload(e),
+            sale: QuarantinedSold::of(&e.body),
+            taken_back: None,
         });
+    }
+
+    /// The sale `id` of asset `asset_id` this batch quarantined, if any: its row's index, what its `Sold` event
+    /// said, and whether someone took it back already.
+    pub(super) fn quarantined_sale(&self, asset_id: i32, id: u64) -> Option<(usize, QuarantinedSold, bool)> {
+        self.quarantined.iter().enumerate().find_map(|(i, q)| {
+            let sale = q.sale.filter(|s| q.asset_id == Some(asset_id) && s.id == id)?;
+            Some((i, sale, q.taken_back.is_some()))
+        })
+    }
+
+    /// Marks the quarantined sale of row `index` taken back by the `Refunded` event `e`.
+    pub(super) fn take_back_quarantined(&mut self, index: usize, e: &ChainEvent) {
+        self.quarantined[index].taken_back = Some((e.key.tx_hash.to_vec(), e.key.log_index as i64, e.block_timestamp));
     }
 
     /// Gathers the shared rows of one applied event of asset `asset` (index) with id `asset_id`.
@@ -197,14 +262,16 @@ impl Rows {
         let r = &mut self.events;
         r.asset[i] = Some(asset_id);
         r.seq[i] = Some(seq);
-        r.kind[i] = Some(if out.registration.is_some() { "registration" } else { "retopup" });
+        r.kind[i] = Some(applied.kind.as_str());
         r.user[i] = Some(out.user as i32);
         r.amount[i] = Some(Money::from(out.amount));
         r.plan_version[i] = Some(out.plan_version as i32);
         r.retopup[i] = out.retopup_no.map(|n| n as i64);
 
         let payer = self.users.entry((asset, out.user)).or_default();
-        payer.paid_in += out.amount;
+        if matches!(applied.kind, AppliedKind::Registration | AppliedKind::Retopup) {
+            payer.paid_in += out.amount;
+        }
         if let Some(reg) = out.registration {
             payer.registered = Some(e.block_number);
             self.users.entry((asset, reg.sponsor)).or_default();
@@ -215,19 +282,61 @@ impl Rows {
             self.reward(asset, asset_id, c, out.plan_version, cause);
         }
         for c in &out.company {
-            let r = &mut self.company;
-            r.asset.push(asset_id);
-            r.no.push(c.credit_no as i64);
-            r.amount.push(Money::from(c.amount));
-            r.reason.push(c.reason.as_str());
-            r.placement.push(placement_no(c.placement));
-            r.seq.push(seq);
-            *self.company_total.entry(asset).or_default() += c.amount as i128;
+            self.company_credit(asset, asset_id, c, placement_no(c.placement), Some(seq), None);
         }
         for &u in &applied.users {
             self.users.entry((asset, u)).or_default();
         }
+        for m in &applied.moved {
+            self.move_reward(asset, asset_id, m);
+        }
+        *self.company_total.entry(asset).or_default() -= applied.company_debit as i128;
         self.touched.insert(asset, Some(e.block_number));
+    }
+
+    /// A company credit row, caused by event `seq` (and `placement`) or by reward `reward` maturing.
+    fn company_credit(
+        &mut self,
+        asset: usize,
+        asset_id: i32,
+        c: &CompanyCredit,
+        placement: Option<i64>,
+        seq: Option<i64>,
+        reward: Option<u64>,
+    ) {
+        let r = &mut self.company;
+        r.asset.push(asset_id);
+        r.no.push(c.credit_no as i64);
+        r.amount.push(Money::from(c.amount));
+        r.reason.push(c.reason.as_str());
+        r.placement.push(placement);
+        r.seq.push(seq);
+        r.reward.push(reward.map(|n| n as i64));
+        *self.company_total.entry(asset).or_default() += c.amount as i128;
+    }
+
+    /// A reward of an earlier row moving status, and its owner's balances with it.
+    fn move_reward(&mut self, asset: usize, asset_id: i32, m: &Moved) {
+        let r = &mut self.moved;
+        r.asset.push(asset_id);
+        r.no.push(m.reward_no as i64);
+        r.from.push(m.from.as_str());
+        r.to.push(m.to.as_str());
+        let b = self.users.entry((asset, m.user)).or_default();
+        let to = match m.to {
+            RewardStatus::Pending => Some(&mut b.pending),
+            RewardStatus::Held => Some(&mut b.held),
+            RewardStatus::Maturing => Some(&mut b.maturing_in),
+            RewardStatus::Forfeited => Some(&mut b.forfeited),
+            _ => None,
+        };
+        if let Some(to) = to {
+            *to += m.amount;
+        }
+        // Only a maturing row moves here: it leaves `maturing`.
+        if m.from == RewardStatus::Maturing {
+            b.maturing_out += m.amount;
+        }
     }
 
     /// A reward row, and the beneficiary's pending or held balance.
@@ -248,6 +357,7 @@ impl Rows {
         match c.status {
             RewardStatus::Pending => b.pending += c.amount,
             RewardStatus::Held => b.held += c.amount,
+            RewardStatus::Maturing => b.maturing_in += c.amount,
             _ => {}
         }
     }
@@ -261,13 +371,25 @@ impl Rows {
                 continue;
             }
             self.touched.entry(asset).or_insert(None);
-            for close in closes {
-                for c in &close.credits {
-                    let cause = RewardCause { seq: None, placement: None, period: Some(close.period as i64) };
-                    self.reward(asset, book.id, c, close.plan_version, cause);
+            for due in closes {
+                match due {
+                    Due::Closed(close) => {
+                        for c in &close.credits {
+                            let cause = RewardCause { seq: None, placement: None, period: Some(close.period as i64) };
+                            self.reward(asset, book.id, c, close.plan_version, cause);
+                        }
+                        let credited: Amount = close.credits.iter().map(|c| c.amount).sum();
+                        *self.company_total.entry(asset).or_default() -= credited as i128;
+                    }
+                    Due::Moved { moved, company } => {
+                        for m in &moved {
+                            self.move_reward(asset, book.id, m);
+                        }
+                        for (c, reward) in &company {
+                            self.company_credit(asset, book.id, c, None, None, Some(*reward));
+                        }
+                    }
                 }
-                let credited: Amount = close.credits.iter().map(|c| c.amount).sum();
-                *self.company_total.entry(asset).or_default() -= credited as i128;
             }
         }
     }
@@ -284,16 +406,21 @@ impl Rows {
     pub(super) async fn flush(self, tx: &mut Tx, books: &mut [AssetBook]) -> Result<(), LedgerError> {
         self.write_events(tx).await?;
         for q in &self.quarantined {
+            let taken_back = q.taken_back.as_ref();
             sqlx::query!(
-                "INSERT INTO quarantine (chain_id, tx_hash, log_index, asset_id, reason_code, reason, payload)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)",
+                "INSERT INTO quarantine (chain_id, tx_hash, log_index, asset_id, reason_code, reason, payload,
+                                         resolved_at, taken_back_tx, taken_back_log)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, to_timestamp($8), $9, $10)",
                 self.chain_id,
                 &q.tx_hash,
                 q.log_index,
                 q.asset_id,
                 q.code,
                 &q.reason,
-                &q.payload
+                &q.payload,
+                taken_back.map(|t| t.2 as f64),
+                taken_back.map(|t| t.0.as_slice()),
+                taken_back.map(|t| t.1)
             )
             .execute(&mut **tx)
             .await?;
@@ -390,32 +517,39 @@ impl Rows {
             })
             .collect();
         let (rw, cc) = (&self.rewards, &self.company);
-        // Checked against the schema like every query; the arguments pass `as _` (34 arrays, one per column
+        // Checked against the schema like every query; the arguments pass `as _` (37 arrays, one per column
         // of each table, typed by the casts in the text).
         sqlx::query!(
             "WITH
              -- reserved is absolute (from the plan), like the counters; the other balances are increments.
              users_w AS (
+               -- maturing grows here by the RETAIL rows credited (what left it is taken off after: write_moved);
+               -- forfeited grows.
                INSERT INTO users (asset_id, user_no, address, sponsor_no, direct_count, has_retopup, retopup_count, registered_block,
-                                  paid_in, pending, held, reserved)
-               SELECT * FROM UNNEST($1::int4[], $2::int4[], $3::bytea[], $4::int4[], $5::int8[], $6::bool[], $7::int8[], $8::int8[],
-                                    $9::numeric[], $10::numeric[], $11::numeric[], $12::numeric[])
+                                  paid_in, pending, held, reserved, maturing, forfeited)
+               SELECT a, n, ad, s, d, h, r, b, p, pe, he, re, ma, f
+               FROM UNNEST($1::int4[], $2::int4[], $3::bytea[], $4::int4[], $5::int8[], $6::bool[], $7::int8[], $8::int8[],
+                           $9::numeric[], $10::numeric[], $11::numeric[], $12::numeric[], $35::numeric[], $36::numeric[])
+                 AS x(a, n, ad, s, d, h, r, b, p, pe, he, re, ma, f)
                ON CONFLICT (asset_id, user_no) DO UPDATE
                SET direct_count = EXCLUDED.direct_count, has_retopup = EXCLUDED.has_retopup,
                    retopup_count = EXCLUDED.retopup_count,
                    paid_in = users.paid_in + EXCLUDED.paid_in,
                    pending = users.pending + EXCLUDED.pending,
                    held = users.held + EXCLUDED.held,
-                   reserved = EXCLUDED.reserved),
+                   reserved = EXCLUDED.reserved,
+                   maturing = users.maturing + EXCLUDED.maturing,
+                   forfeited = users.forfeited + EXCLUDED.forfeited),
              rewards_w AS (
                INSERT INTO rewards (asset_id, reward_no, beneficiary_no, kind, level, amount, status, placement_no, event_seq, plan_version, period)
                SELECT a, n, b, k, l, m, s, p, e, v, w
                FROM UNNEST($13::int4[], $14::int8[], $15::int4[], $16::text[], $17::int4[], $18::numeric[], $19::text[], $20::int8[], $21::int8[], $22::int4[], $23::int8[])
                  AS x(a, n, b, k, l, m, s, p, e, v, w)),
              company_w AS (
-               INSERT INTO company_credits (asset_id, credit_no, amount, reason, placement_no, event_seq)
-               SELECT a, n, m, r, p, e
-               FROM UNNEST($24::int4[], $25::int8[], $26::numeric[], $27::text[], $28::int8[], $29::int8[]) AS x(a, n, m, r, p, e))
+               INSERT INTO company_credits (asset_id, credit_no, amount, reason, placement_no, event_seq, reward_no)
+               SELECT a, n, m, r, p, e, w
+               FROM UNNEST($24::int4[], $25::int8[], $26::numeric[], $27::text[], $28::int8[], $29::int8[], $37::int8[])
+                 AS x(a, n, m, r, p, e, w))
              UPDATE assets SET applied_events = x.e, last_block = COALESCE(x.b, assets.last_block),
                                company_total = company_total + x.c::numeric, next_period = x.p
              FROM UNNEST($30::int4[], $31::int8[], $32::int8[], $33::text[], $34::int8[]) AS x(id, e, b, c, p)
@@ -453,10 +587,56 @@ impl Rows {
             assets.iter().map(|a| a.1).collect::<Vec<_>>() as _,
             assets.iter().map(|a| a.2).collect::<Vec<_>>() as _,
             assets.iter().map(|a| a.3.as_str()).collect::<Vec<_>>() as _,
-            assets.iter().map(|a| a.4).collect::<Vec<_>>() as _
+            assets.iter().map(|a| a.4).collect::<Vec<_>>() as _,
+            users.iter().map(|u| Money::from(u.3.maturing_in)).collect::<Vec<_>>() as _,
+            users.iter().map(|u| Money::from(u.3.forfeited)).collect::<Vec<_>>() as _,
+            &cc.reward as _
         )
         .execute(&mut **tx)
         .await?;
+        self.write_moved(
+            tx,
+            &users.iter().filter(|u| u.3.maturing_out > 0).map(|u| (u.0, u.1, u.3.maturing_out)).collect::<Vec<_>>(),
+        )
+        .await
+    }
+
+    /// The batch's status moves of earlier rewards, each only from the status the plan says it has (a row found in
+    /// another status is a broken invariant: the batch fails).
+    /// `matured`: (asset, user, amount) that left members' `maturing`, taken off once the batch's credits are in.
+    async fn write_moved(&self, tx: &mut Tx, matured: &[(i32, i32, Amount)]) -> Result<(), LedgerError> {
+        let m = &self.moved;
+        if m.no.is_empty() {
+            return Ok(());
+        }
+        sqlx::query!(
+            "UPDATE users u SET maturing = u.maturing - x.m
+             FROM UNNEST($1::int4[], $2::int4[], $3::numeric[]) AS x(a, n, m)
+             WHERE u.asset_id = x.a AND u.user_no = x.n",
+            &matured.iter().map(|m| m.0).collect::<Vec<_>>(),
+            &matured.iter().map(|m| m.1).collect::<Vec<_>>(),
+            &matured.iter().map(|m| Money::from(m.2)).collect::<Vec<_>>() as _
+        )
+        .execute(&mut **tx)
+        .await?;
+        let moved = sqlx::query!(
+            "UPDATE rewards r SET status = x.t
+             FROM UNNEST($1::int4[], $2::int8[], $3::text[], $4::text[]) AS x(a, n, f, t)
+             WHERE r.asset_id = x.a AND r.reward_no = x.n AND r.status = x.f",
+            &m.asset as _,
+            &m.no as _,
+            &m.from as _,
+            &m.to as _
+        )
+        .execute(&mut **tx)
+        .await?;
+        if moved.rows_affected() != m.no.len() as u64 {
+            return Err(LedgerError::Corrupt(format!(
+                "{} of {} rewards to move were not in the status the plan holds",
+                m.no.len() as u64 - moved.rows_affected(),
+                m.no.len()
+            )));
+        }
         Ok(())
     }
 }

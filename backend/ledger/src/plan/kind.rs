@@ -18,16 +18,17 @@ pub enum PlanKind {
     /// PLAN-BINARY.md: packages, placement in the weaker leg, pairs matched per period, retention.
     Binary,
     /// PLAN-SALES.md: retail commissions on sales to customers, maturing after the refund window, unilevel
-    /// commissions by rank at period closes. Its engine is built (`super::sales`); it joins [`Self::ALL`] and
-    /// [`Self::parse`] with its room in the registry, so no asset can run it before the ledger stores it.
+    /// commissions by rank at period closes. The ledger stores it (`super::sales`, its room in the registry); the
+    /// audited asset creation refuses it until the members' exit and the proof of solvency count maturing
+    /// commissions ([`crate::admin::create_asset`]).
     Sales,
 }
 
 impl PlanKind {
     /// Every plan, in the order they were added: what a command names when it lists the plans.
-    pub const ALL: [PlanKind; 3] = [Self::AutoPool, Self::Generation, Self::Binary];
+    pub const ALL: [PlanKind; 4] = [Self::AutoPool, Self::Generation, Self::Binary, Self::Sales];
 
-    /// Every plan's name, for a message: `auto_pool, generation, binary`.
+    /// Every plan's name, for a message: `auto_pool, generation, binary, sales`.
     pub fn names() -> String {
         Self::ALL.map(Self::as_str).join(", ")
     }
@@ -48,6 +49,7 @@ impl PlanKind {
             "auto_pool" => Some(Self::AutoPool),
             "generation" => Some(Self::Generation),
             "binary" => Some(Self::Binary),
+            "sales" => Some(Self::Sales),
             _ => None,
         }
     }

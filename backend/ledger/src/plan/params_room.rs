@@ -15,6 +15,7 @@ use super::binary::BinaryParams;
 use super::generation::GenerationParams;
 use super::kind::PlanKind;
 use super::params::{InvalidPlan, PlanParams, PlanRules};
+use super::sales::SalesParams;
 use crate::AssetSpec;
 use crate::admin::AdminError;
 use crate::eligibility::Pricing;
@@ -51,6 +52,15 @@ impl ParamsRules for BinaryParams {
     }
     fn pricing(&self) -> Pricing {
         Pricing::Packages(self.packages.clone())
+    }
+}
+
+impl ParamsRules for SalesParams {
+    fn defaults_in(unit: u128) -> Self {
+        Self::defaults_in(unit)
+    }
+    fn pricing(&self) -> Pricing {
+        Pricing::JoinOnly(self.join_fee)
     }
 }
 

@@ -6,10 +6,10 @@ use std::marker::PhantomData;
 use super::kind::PlanKind;
 use super::params_room::{ParamsOf, PlanParamsRoom};
 use super::room::PlanRoom;
-use super::{auto_pool, binary, generation};
+use super::{auto_pool, binary, generation, sales};
 
 /// Every plan's room.
-static ROOMS: [&dyn PlanRoom; 3] = [&auto_pool::ROOM, &generation::ROOM, &binary::ROOM];
+static ROOMS: [&dyn PlanRoom; 4] = [&auto_pool::ROOM, &generation::ROOM, &binary::ROOM, &sales::ROOM];
 
 /// The room of plan `kind`.
 pub(crate) fn room(kind: PlanKind) -> &'static dyn PlanRoom {
@@ -22,10 +22,11 @@ pub(crate) fn rooms() -> impl Iterator<Item = &'static dyn PlanRoom> {
 }
 
 /// Every plan's parameters, in the same order.
-static PARAMS: [&dyn PlanParamsRoom; 3] = [
+static PARAMS: [&dyn PlanParamsRoom; 4] = [
     &ParamsOf::<super::PlanParams>(PhantomData),
     &ParamsOf::<generation::GenerationParams>(PhantomData),
     &ParamsOf::<binary::BinaryParams>(PhantomData),
+    &ParamsOf::<sales::SalesParams>(PhantomData),
 ];
 
 /// The parameters of plan `kind`: read, checked, defaulted and priced without naming the plan.

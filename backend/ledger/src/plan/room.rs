@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use sqlx::{Postgres, Transaction};
 
 use super::kind::{PlanKind, RewardPlan};
-use super::vocabulary::{Amount, Credit, EventOutcome, PlanEvent, Rejection, UserNo};
+use super::vocabulary::{Amount, CompanyCredit, Credit, EventOutcome, PlanEvent, Rejection, RewardStatus, UserNo};
 use crate::error::LedgerError;
 
 /// The transaction every ledger write runs in.
@@ -49,6 +49,77 @@ pub(crate) struct Applied {
     /// Users whose row changes other than by the outcome's credits (their reserve moved): the ledger rewrites
     /// their `reserved`.
     pub users: Vec<UserNo>,
+    /// What kind of plan event it was (`chain_events.kind`). A registration or a retopup adds its amount to the
+    /// payer's `paid_in`; a sale's or a refund's `outcome.user` is the seller, whose `paid_in` does not move.
+    pub kind: AppliedKind,
+    /// Rewards of earlier events whose status the event moved (a refund reverses its sale's RETAIL row).
+    pub moved: Vec<Moved>,
+    /// What the event took from the company's balance (a refund: a − r, PLAN-SALES.md §4).
+    pub company_debit: Amount,
+}
+
+impl Applied {
+    /// A registration or a retopup (by `outcome.registration`) that moved no earlier reward.
+    pub(crate) fn payment(outcome: EventOutcome, placement_nos: Vec<u64>, users: Vec<UserNo>) -> Self {
+        let kind = if outcome.registration.is_some() { AppliedKind::Registration } else { AppliedKind::Retopup };
+        Self { outcome, placement_nos, users, kind, moved: Vec::new(), company_debit: 0 }
+    }
+}
+
+/// The kinds of applied plan events, as `chain_events.kind` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AppliedKind {
+    /// A registration.
+    Registration,
+    /// A retopup (a package's purchase).
+    Retopup,
+    /// A sale (PLAN-SALES.md §3).
+    Sale,
+    /// A refund of a sale (§4).
+    Refund,
+}
+
+impl AppliedKind {
+    /// The name stored in `chain_events.kind`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Registration => "registration",
+            Self::Retopup => "retopup",
+            Self::Sale => "sale",
+            Self::Refund => "refund",
+        }
+    }
+}
+
+/// A reward an earlier row created whose status the plan moved: a RETAIL row maturing (to pending, held or
+/// forfeited) or reversed (PLAN-SALES.md §3, §4). The ledger moves the owner's balances with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Moved {
+    /// The reward.
+    pub reward_no: u64,
+    /// Its owner.
+    pub user: UserNo,
+    /// Its amount.
+    pub amount: Amount,
+    /// The status it must have (checked when written).
+    pub from: RewardStatus,
+    /// The status it moves to.
+    pub to: RewardStatus,
+}
+
+/// A due item a plan processed at a confirmed block: a period's close, or rewards that moved with no event (a
+/// sale's maturity, with the company's credit of a RETAIL row whose seller has left).
+#[derive(Debug)]
+pub(crate) enum Due {
+    /// A period closed.
+    Closed(Closed),
+    /// Rewards moved.
+    Moved {
+        /// The moves.
+        moved: Vec<Moved>,
+        /// The company's credits they made, each naming its reward.
+        company: Vec<(CompanyCredit, u64)>,
+    },
 }
 
 /// A period a plan closed: its credits (each debited from the company), under the version it closed under. The
@@ -77,10 +148,10 @@ pub(crate) trait PlanBook: Debug + Send + Sync {
     /// rows of it; or refuses it (`Ok(Err)`) with nothing changed. `Err` is a broken invariant: nothing is stored.
     fn apply(&mut self, at: At, event: &PlanEvent) -> Result<Result<Applied, Rejection>, LedgerError>;
 
-    /// Closes every period that ended at or before block `at` (called before any event of that block, and with
-    /// the confirmed head when no event comes), gathering the plan's record of each. Plans without periods close
-    /// nothing.
-    fn close_through(&mut self, at: At) -> Vec<Closed> {
+    /// Processes every item due at or before block `at` (called before any event of that block, and with the
+    /// confirmed head when no event comes): closes every period that ended, and moves what matured, gathering the
+    /// plan's record of each. Plans without periods close nothing.
+    fn close_through(&mut self, at: At) -> Vec<Due> {
         let _ = at;
         Vec::new()
     }

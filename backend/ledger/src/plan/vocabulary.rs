@@ -166,13 +166,52 @@ pub enum PlanEvent {
         /// Base units paid; must equal the `retopup_fee` of the plan version in force.
         amount: Amount,
     },
+    /// A `Sold` event of the sales desk (PLAN-SALES.md §3). Only the sales plan has a rule for it; the others hold
+    /// it in suspense, and its buyer may take it back inside its window.
+    Sale(SaleEvent),
+    /// A `Refunded` event of the sales desk: the buyer took sale `sale_id` back, paid its whole amount (§4).
+    Refund {
+        /// The sale's id.
+        sale_id: u64,
+    },
+}
+
+/// A sale as the contract's event carries it (PLAN-SALES.md §1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleEvent {
+    /// B: the wallet that paid.
+    pub buyer: Address,
+    /// N: the seller the payload names (used only for a customer with no attributed member yet).
+    pub named_seller: Address,
+    /// a: base units paid.
+    pub amount: Amount,
+    /// v: whole points.
+    pub pv: u64,
+    /// r as signed (the contract keeps a − r for the buyer's refund).
+    pub retail: Amount,
+    /// The payload's nonce: never used twice.
+    pub sale_id: u64,
+    /// T: the block's time plus the signed refund window.
+    pub refundable_until: u64,
 }
 
 impl PlanEvent {
-    /// What the user paid, in base units: the event's inflow.
+    /// What the user paid, in base units: the event's inflow (0 for a refund, which pays out).
     pub fn amount(&self) -> Amount {
         match self {
             Self::Registration { amount, .. } | Self::Retopup { amount, .. } => *amount,
+            Self::Sale(sale) => sale.amount,
+            Self::Refund { .. } => 0,
+        }
+    }
+
+    /// A plan without sales refuses a sale or a refund before anything changes (held in suspense, PLAN-SALES.md
+    /// §3: the buyer may still take the sale back inside its window).
+    pub fn check_not_a_sale(&self) -> Result<(), Rejection> {
+        match self {
+            Self::Sale(_) => Err(Rejection::NotInThisPlan { event: "sale" }),
+            Self::Refund { .. } => Err(Rejection::NotInThisPlan { event: "refund" }),
+            Self::Registration { .. } | Self::Retopup { .. } => Ok(()),
         }
     }
 
@@ -184,6 +223,7 @@ impl PlanEvent {
         packages: &[Amount],
         user_no: impl Fn(&Address) -> Option<UserNo>,
     ) -> Result<Option<UserNo>, Rejection> {
+        self.check_not_a_sale()?;
         let amount = self.amount();
         if !packages.contains(&amount) {
             return Err(Rejection::NotAPackage { got: amount, packages: packages.to_vec() });
@@ -197,6 +237,7 @@ impl PlanEvent {
                 Ok(None)
             }
             Self::Retopup { user, .. } => Ok(Some(user_no(&user).ok_or(Rejection::UnknownUser(user))?)),
+            Self::Sale(_) | Self::Refund { .. } => unreachable!("refused above"),
         }
     }
 }
@@ -236,8 +277,8 @@ pub enum Rejection {
         /// The event's block time.
         timestamp: u64,
     },
-    /// An event the asset's plan has no rule for (a retopup under the sales plan, PLAN-SALES.md §2): held in
-    /// suspense.
+    /// An event the asset's plan has no rule for (a retopup under the sales plan, PLAN-SALES.md §2; a sale or a
+    /// refund under another plan): held in suspense.
     #[error("the asset's plan takes no {event}")]
     NotInThisPlan {
         /// The event's kind ("retopup").

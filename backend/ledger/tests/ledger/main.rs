@@ -15,6 +15,7 @@ mod money;
 mod notify_outbox;
 mod offline_queries;
 mod plan_properties;
+mod sales_ledger;
 mod solvency_epochs;
 mod solvency_vectors;
 mod write_guards;

@@ -180,7 +180,7 @@ impl PlanBook for PoolBook {
         }
         let placement_nos = out.placements.iter().map(|p| p.placement_no).collect();
         let users = out.reserve_movements.iter().map(|m| m.user).collect();
-        Ok(Ok(Applied { outcome: out.event, placement_nos, users }))
+        Ok(Ok(Applied::payment(out.event, placement_nos, users)))
     }
 
     fn reserved(&self, user: UserNo) -> Amount {

@@ -153,6 +153,7 @@ impl PlanEngine {
     /// Checks `event` against the plan version of `block` and applies it, or refuses it
     /// without changing anything.
     pub fn apply(&mut self, block: u64, event: &PlanEvent) -> Result<PoolOutcome, Rejection> {
+        event.check_not_a_sale()?;
         let version = self.schedule.at(block).clone();
         let params = &version.params;
         match *event {
@@ -205,6 +206,7 @@ impl PlanEngine {
                 self.company(&mut out, rest, CompanyReason::LevelRest, None);
                 Ok(out)
             }
+            PlanEvent::Sale(_) | PlanEvent::Refund { .. } => unreachable!("refused above"),
         }
     }
 

@@ -12,7 +12,7 @@ use super::{BinaryClose, BinaryEngine, BinaryParams, Member, Placed, Release, Si
 use crate::error::LedgerError;
 use crate::money::Money;
 use crate::plan::kind::{PlanKind, RewardPlan};
-use crate::plan::room::{Applied, AssetAt, At, Closed, PlanBook, PlanRoom, Tx};
+use crate::plan::room::{Applied, AssetAt, At, Closed, Due, PlanBook, PlanRoom, Tx};
 use crate::plan::{Amount, PlanEvent, Rejection, RowCounters, UserNo, UserState};
 use crate::stored;
 
@@ -109,10 +109,10 @@ impl PlanBook for BinaryBook {
             users.push(release.user);
             r.releases.push(Released { release, seq: out.event.seq, block: at.block });
         }
-        Ok(Ok(Applied { outcome: out.event, placement_nos: Vec::new(), users }))
+        Ok(Ok(Applied::payment(out.event, Vec::new(), users)))
     }
 
-    fn close_through(&mut self, at: At) -> Vec<Closed> {
+    fn close_through(&mut self, at: At) -> Vec<Due> {
         let last_block = self.engine.last_block();
         let closes = self.engine.close_through(at.block, at.timestamp);
         let r = &mut self.rows;
@@ -125,7 +125,7 @@ impl PlanBook for BinaryBook {
                 let closed =
                     Closed { period: close.period, plan_version: close.plan_version, credits: close.credits.clone() };
                 r.closes.push(ClosedPeriod { close, closing_block: at.block, applied_events });
-                closed
+                Due::Closed(closed)
             })
             .collect()
     }

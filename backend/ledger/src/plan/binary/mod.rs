@@ -464,6 +464,7 @@ impl BinaryEngine {
                 (out, None)
             }
             (PlanEvent::Retopup { .. }, None) => unreachable!("a retopup's user was resolved above"),
+            (PlanEvent::Sale(_) | PlanEvent::Refund { .. }, _) => unreachable!("a sale is refused above"),
         };
         let user = event_out.user;
         // §2.1: paid_in, and becoming an active buyer releases what was reserved.

@@ -9,7 +9,7 @@ use super::{GenerationEngine, GenerationParams, PeriodClose, StoredMember};
 use crate::error::LedgerError;
 use crate::money::Money;
 use crate::plan::kind::{PlanKind, RewardPlan};
-use crate::plan::room::{Applied, AssetAt, At, Closed, PlanBook, PlanRoom, Tx};
+use crate::plan::room::{Applied, AssetAt, At, Closed, Due, PlanBook, PlanRoom, Tx};
 use crate::plan::{Amount, PlanEvent, Rejection, RowCounters};
 use crate::stored;
 
@@ -73,13 +73,13 @@ impl PlanBook for GenerationBook {
         match self.engine.apply(at.block, at.timestamp, event) {
             Ok(outcome) => {
                 outcome.check_conservation()?;
-                Ok(Ok(Applied { outcome, placement_nos: Vec::new(), users: Vec::new() }))
+                Ok(Ok(Applied::payment(outcome, Vec::new(), Vec::new())))
             }
             Err(rejection) => Ok(Err(rejection)),
         }
     }
 
-    fn close_through(&mut self, at: At) -> Vec<Closed> {
+    fn close_through(&mut self, at: At) -> Vec<Due> {
         let closes = self.engine.close_through(at.block, at.timestamp);
         let applied_events = self.engine.counters().applied_events;
         closes
@@ -88,7 +88,7 @@ impl PlanBook for GenerationBook {
                 let closed =
                     Closed { period: close.period, plan_version: close.plan_version, credits: close.credits.clone() };
                 self.closes.push(ClosedWeek { close, closing_block: at.block, applied_events });
-                closed
+                Due::Closed(closed)
             })
             .collect()
     }

@@ -561,6 +561,7 @@ impl GenerationEngine {
                 out
             }
             (PlanEvent::Retopup { .. }, None) => unreachable!("a retopup's user was resolved above"),
+            (PlanEvent::Sale(_) | PlanEvent::Refund { .. }, _) => unreachable!("a sale is refused above"),
         };
         self.buy(&mut out, params);
         Ok(out)

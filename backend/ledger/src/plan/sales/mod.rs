@@ -36,52 +36,9 @@ use params::BPS;
 /// Points of volume (pv, PV, CV, GV), whole points.
 pub type Points = u128;
 
-/// An event the sales plan consumes, already mapped to this asset.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SalesEvent {
-    /// `user` joins under `sponsor`, paying `amount` (must be the join fee; §2).
-    Registration {
-        /// The new member.
-        user: Address,
-        /// Its sponsor, a member.
-        sponsor: Address,
-        /// What it paid.
-        amount: Amount,
-    },
-    /// A retopup: no rule of this plan takes one (quarantined, §2).
-    Retopup {
-        /// Who paid.
-        user: Address,
-        /// What it paid.
-        amount: Amount,
-    },
-    /// A sale paid into the contract (§3).
-    Sale(SaleEvent),
-    /// The buyer took sale `sale_id` back through the contract, paid its whole amount (§4).
-    Refund {
-        /// The sale's id.
-        sale_id: u64,
-    },
-}
-
-/// A sale as the contract's event carries it (§1).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SaleEvent {
-    /// B: the wallet that paid.
-    pub buyer: Address,
-    /// N: the seller the payload names (used only for a customer with no attributed member yet).
-    pub named_seller: Address,
-    /// a: base units paid.
-    pub amount: Amount,
-    /// v: whole points.
-    pub pv: u64,
-    /// r as signed (the contract keeps a − r for the buyer's refund).
-    pub retail: Amount,
-    /// The payload's nonce: never used twice.
-    pub sale_id: u64,
-    /// T: the block's time plus the signed refund window.
-    pub refundable_until: u64,
-}
+/// An event the sales plan consumes, already mapped to this asset: every plan's events, of which this plan alone
+/// applies sales and refunds (§3, §4); a retopup it refuses (§2).
+pub type SalesEvent = PlanEvent;
 
 /// Where a sale stands (§1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -521,6 +478,17 @@ impl SalesEngine {
         self.counters
     }
 
+    /// The latest block time seen.
+    pub fn last_time(&self) -> u64 {
+        self.last_time
+    }
+
+    /// The last block seen in each period not closed yet (and the one before the next to close, if any), in period
+    /// order: what [`StoredSales::last_blocks`] keeps.
+    pub fn last_blocks(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.last_block_in.iter().map(|(p, b)| (*p, *b))
+    }
+
     /// Sets the frozen flag (an admin action): a frozen member's new credits, and RETAIL rows maturing while
     /// they are frozen, are `held`.
     pub fn set_frozen(&mut self, user: UserNo, frozen: bool) {
@@ -824,11 +792,7 @@ impl SalesEngine {
                 return None;
             }
             let v = volume[x];
-            let customers = p.min_customer_bps == 0 || v.cv * BPS >= v.pv * u128::from(p.min_customer_bps);
-            if !customers {
-                return None;
-            }
-            p.ranks.iter().rposition(|r| v.pv >= Points::from(r.min_pv) && v.gv >= Points::from(r.min_gv))
+            p.rank(v.pv, v.cv, v.gv)
         };
         let depth: Vec<u32> = (0..n).map(|x| rank(x).map_or(0, |r| p.ranks[r].depth)).collect();
         // Step 2: each final sale, in chain order, up its seller's sponsor chain.
@@ -893,5 +857,9 @@ impl SalesEngine {
     }
 }
 
+mod book;
+pub mod reads;
 #[cfg(test)]
 mod tests;
+
+pub(crate) use book::ROOM;

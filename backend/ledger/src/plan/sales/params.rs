@@ -152,6 +152,16 @@ impl SalesParams {
         self.period.period_of(self.week_origin, timestamp)
     }
 
+    /// The rank (its index in `ranks`) of a member other than genesis whose period shows `pv`, `cv` and `gv` (§1):
+    /// the highest whose PV and GV it reaches, none when its customer share is below `min_customer_bps`.
+    pub fn rank(&self, pv: u128, cv: u128, gv: u128) -> Option<usize> {
+        let customers = self.min_customer_bps == 0 || cv * BPS >= pv * u128::from(self.min_customer_bps);
+        if !customers {
+            return None;
+        }
+        self.ranks.iter().rposition(|r| pv >= u128::from(r.min_pv) && gv >= u128::from(r.min_gv))
+    }
+
     /// Period `period`'s bounds (unix time): its first second and the first second of the next.
     pub fn bounds(&self, period: u64) -> (u64, u64) {
         self.period.bounds(self.week_origin, period)
