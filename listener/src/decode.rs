@@ -1,7 +1,7 @@
 //! Settlement logs → the ledger's event types. Only this module knows both the `sol!` events and
 //! `backend::events`.
 
-use abi::Settlement;
+use abi::{Settlement, SettlementSales};
 use alloy::rpc::types::Log;
 use ledger::events::{ChainEvent, EventBody, EventKey};
 
@@ -11,7 +11,7 @@ use crate::follower::ConfirmedBlock;
 /// rotation, pausing, allowed tokens) are skipped here; a liability root's commitment is kept (it moves no money,
 /// but the ledger marks its epoch committed, and the reconciler compares the chain's with the ledger's), and so are a
 /// members' exit opening (the asset then takes no payment or payout, contracts/EXIT.md) and a member's leave (they
-/// are `exited` from it, PLAN.md §5).
+/// are `exited` from it, PLAN.md §5). The sales desk's sales and refunds are the ledger's too.
 pub fn ledger_events(chain_id: u64, block: &ConfirmedBlock) -> Vec<ChainEvent> {
     block.logs.iter().filter_map(|log| ledger_event(chain_id, block.number, block.timestamp, log)).collect()
 }
@@ -72,6 +72,24 @@ fn ledger_event(chain_id: u64, block_number: u64, block_timestamp: u64, log: &Lo
     } else if let Ok(e) = log.log_decode::<Settlement::MemberLeft>() {
         let e = e.inner.data;
         EventBody::MemberLeft { member: e.member, token: e.token, to: e.to, amount: e.amount, due: e.due }
+    } else if let Ok(e) = log.log_decode::<SettlementSales::Sold>() {
+        // The sales desk's (contracts/SALES.md): it takes sales and refunds for the Settlement, whose custody holds
+        // their money.
+        let e = e.inner.data;
+        EventBody::Sold {
+            id: e.id,
+            buyer: e.buyer,
+            seller: e.seller,
+            token: e.token,
+            amount: e.amount,
+            retail: e.retail,
+            pv: e.pv,
+            order_ref: e.orderRef,
+            refundable_until: e.refundableUntil,
+        }
+    } else if let Ok(e) = log.log_decode::<SettlementSales::Refunded>() {
+        let e = e.inner.data;
+        EventBody::Refunded { id: e.id, buyer: e.buyer, token: e.token, amount: e.amount }
     } else {
         return None;
     };

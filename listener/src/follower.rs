@@ -46,6 +46,9 @@ pub struct FollowerConfig {
     /// The contracts it replaced, still followed while they are wound down (the chain spec's `[[chains.previous]]`):
     /// their logs are read with the live one's, in one query, and checked the same way.
     pub previous: Vec<Address>,
+    /// The sales desks of those contracts (each Settlement's `salesDesk`, contracts/SALES.md): the desk emits the
+    /// sales and refunds the Settlement's custody pays; read with the Settlements' logs, checked the same way.
+    pub sales_desks: Vec<Address>,
     /// Blocks below the head that must exist before a block is applied (BSC ≈ 15–24, anvil small).
     pub confirmations: u64,
     /// Blocks the first log query spans (default 500).
@@ -68,6 +71,7 @@ impl FollowerConfig {
             chain_id,
             contract,
             previous: Vec::new(),
+            sales_desks: Vec::new(),
             confirmations,
             initial_range: 500,
             min_range: 1,
@@ -83,9 +87,18 @@ impl FollowerConfig {
         self
     }
 
-    /// Every contract followed, the live one first.
+    /// This configuration also following the Settlements' sales desks.
+    pub fn with_sales_desks(mut self, desks: Vec<Address>) -> Self {
+        self.sales_desks = desks;
+        self
+    }
+
+    /// Every contract followed, the live one first, then those it replaced, then their sales desks.
     pub fn contracts(&self) -> Vec<Address> {
-        std::iter::once(self.contract).chain(self.previous.iter().copied()).collect()
+        std::iter::once(self.contract)
+            .chain(self.previous.iter().copied())
+            .chain(self.sales_desks.iter().copied())
+            .collect()
     }
 
     /// This configuration on a TRON chain: the solidified head read as `finality` says, log ranges capped at

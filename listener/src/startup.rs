@@ -5,7 +5,8 @@
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use alloy::providers::{Provider, ProviderBuilder};
+use alloy::primitives::Address;
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use ledger::ChainLedger;
 use sqlx::PgPool;
 
@@ -77,10 +78,41 @@ async fn follow(pool: PgPool, chain: ChainConfig, metrics: Arc<ListenerMetrics>)
     if let Some(finality) = tron {
         follower_config = follower_config.on_tron(finality);
     }
+    let mut contracts = spec.contracts();
+    let desks = sales_desks(&provider, &contracts).await?;
+    contracts.extend(desks.iter().copied());
+    let follower_config = follower_config.with_sales_desks(desks.iter().map(|(d, _)| *d).collect());
     let follower = ChainFollower::new(provider, follower_config);
     let ledger = ChainLedger::open(pool, spec.chain_id).await?;
     let mut listener =
-        ChainListener::new(follower, ledger, spec.first_block()).with_contracts(spec.contracts()).with_metrics(metrics);
+        ChainListener::new(follower, ledger, spec.first_block()).with_contracts(contracts).with_metrics(metrics);
     listener.run(chain.poll_interval(), std::future::pending()).await?;
     Ok(())
+}
+
+/// The sales desk of each Settlement (its `salesDesk`, created with it, so deployed at its block). A Settlement
+/// deployed before desks existed has none: the call fails and it is followed alone. A desk read as the zero address
+/// is refused (no contract emits from it).
+pub async fn sales_desks(provider: &DynProvider, settlements: &[(Address, u64)]) -> eyre::Result<Vec<(Address, u64)>> {
+    let mut desks = Vec::new();
+    for &(settlement, block) in settlements {
+        match abi::Settlement::new(settlement, provider).salesDesk().call().await {
+            Ok(desk) if desk != Address::ZERO => {
+                tracing::info!(%settlement, %desk, "following the Settlement's sales desk");
+                desks.push((desk, block));
+            }
+            Ok(_) => eyre::bail!("Settlement {settlement} names no sales desk"),
+            // The node answered: the contract has no `salesDesk` (it reverted, or returned nothing to decode).
+            Err(
+                e @ (alloy::contract::Error::TransportError(alloy::transports::RpcError::ErrorResp(_))
+                | alloy::contract::Error::AbiError(_)
+                | alloy::contract::Error::ZeroData(..)),
+            ) => {
+                tracing::warn!(%settlement, error = %e, "the Settlement has no sales desk: following it alone")
+            }
+            // No answer: starting without the desk would miss its sales for good.
+            Err(e) => eyre::bail!("reading the sales desk of {settlement}: {e}"),
+        }
+    }
+    Ok(desks)
 }

@@ -216,8 +216,9 @@ pub async fn read_tron_chain(
 /// [`read_chain`] for a TRON chain read through a full node's JSON-RPC only (the chain spec's
 /// `finality = "finalized_tag"`): the solidified block `f` is the node's `finalized` block; once the listener has
 /// applied `f`, the ledger is read as of `f` and the balances at `latest`, then the head `h`; they are custody at `f`
-/// when no log in `(f, h]` touched custody — none of the contract's own events (every payment in or out emits one)
-/// and no `Transfer` of a reconciled token to or from it. Otherwise, or while the listener is behind, it tries
+/// when no log in `(f, h]` touched custody — none of the contract's own events (every payment in or out emits one),
+/// none of the other contracts the listener follows (a sales desk's sale or refund) and no `Transfer` of a reconciled
+/// token to or from them. Otherwise, or while the listener is behind, it tries
 /// again a few times and then does not compare this time (`custody_block` is `None`).
 pub async fn read_tron_chain_finalized(
     pool: &PgPool,
@@ -236,6 +237,14 @@ pub async fn read_tron_chain_finalized(
             .ok_or_else(|| rpc("finalized block", "the node has none".into()))?;
         Ok::<u64, FiguresError>(block.header.number)
     };
+    // Custody moves through the contracts the listener follows beside them too: a sales desk takes a sale's coin and
+    // passes it to the Settlement within its call, its own `Sold` the only log of it (contracts/SALES.md).
+    let mut watched = contracts.to_vec();
+    for followed in ledger::followed_contracts(pool, chain_id).await? {
+        if !watched.contains(&followed.contract) {
+            watched.push(followed.contract);
+        }
+    }
     let mut attempt = 1;
     loop {
         let at = finalized().await?;
@@ -244,7 +253,7 @@ pub async fn read_tron_chain_finalized(
             let onchain = custody_at_latest(provider, chain_id, contracts, &ledger).await?;
             let head = provider.get_block_number().await.map_err(|e| rpc("block number", e.to_string()))?;
             let assets: Vec<Address> = ledger.assets.iter().map(|(token, _)| *token).collect();
-            if !custody_touched(provider, chain_id, contracts, &assets, at, head).await? {
+            if !custody_touched(provider, chain_id, &watched, &assets, at, head).await? {
                 let listener = listener_status(chain_id, at, confirmations, &ledger);
                 return Ok(ChainFigures { chain_id, listener, custody_block: Some(at), ledger, onchain });
             }

@@ -5,4 +5,5 @@ mod contracts;
 mod follower;
 mod ledger_sync;
 mod replay;
+mod sales;
 mod tron_mode;
