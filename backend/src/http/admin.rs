@@ -374,7 +374,8 @@ pub struct NewAsset {
     pub symbol: Option<String>,
     /// The operator's root wallet: user 0, active without paying, sponsor of the first members.
     pub genesis: String,
-    /// The plan the asset runs, for good: `auto_pool` (PLAN.md) or `generation` (PLAN-GENERATION.md).
+    /// The plan the asset runs, for good: `auto_pool` (PLAN.md), `generation` (PLAN-GENERATION.md) or `binary`
+    /// (PLAN-BINARY.md); `sales` (PLAN-SALES.md) is refused with 422 `plan_not_offered` for now.
     #[schema(value_type = String)]
     pub plan: PlanKind,
     /// The plan's complete parameter set in the form `GET /v1/admin/plan` shows (amounts in base units, decimal
@@ -409,6 +410,14 @@ pub async fn create_asset(
     Staff(admin, _): Staff<need::Admin>,
     Json(req): Json<NewAsset>,
 ) -> Result<(axum::http::StatusCode, Json<CreatedAsset>), ApiError> {
+    if req.plan == PlanKind::Sales {
+        // Before anything is asked of the chain: the ledger's audited creation refuses it too.
+        return Err(ApiError::unprocessable(
+            "plan_not_offered",
+            "the sales plan is not offered yet: the members' exit and the proof of solvency do not count maturing \
+             retail commissions yet (contracts/SALES.md §6)",
+        ));
+    }
     let settings = ctx.settings.chains.iter().find(|c| c.spec.chain_id == req.chain_id).ok_or_else(|| {
         ApiError::unprocessable("unknown_chain", format!("chain {} is not in the chain spec", req.chain_id))
     })?;

@@ -160,6 +160,8 @@ pub struct PublicPlans {
     pub generation: Vec<super::plans::generation::GenerationAssetPlan>,
     /// One entry per asset of the binary plan (PLAN-BINARY.md), by asset id, with the odds its members have had.
     pub binary: Vec<super::plans::binary::BinaryAssetPlan>,
+    /// One entry per asset of the sales plan (PLAN-SALES.md), by asset id: its rules in words and its odds.
+    pub sales: Vec<super::plans::sales::SalesAssetPlan>,
 }
 
 /// Plan parameters per asset (latest version).
@@ -168,7 +170,8 @@ pub async fn plan(State(ctx): State<ApiContext>) -> Result<Json<PublicPlans>, Ap
     let assets = super::plans::auto_pool::public_plans(&ctx).await?;
     let generation = super::plans::generation::public_plans(&ctx).await?;
     let binary = super::plans::binary::public_plans(&ctx).await?;
-    Ok(Json(PublicPlans { assets, generation, binary }))
+    let sales = super::plans::sales::public_plans(&ctx).await?;
+    Ok(Json(PublicPlans { assets, generation, binary, sales }))
 }
 
 /// Participants' aggregate outcomes for each asset.

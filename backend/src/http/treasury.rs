@@ -56,14 +56,18 @@ pub struct TreasurySummary {
     pub transferred: AssetAmount,
     /// Signed transfers not executed (nor expired) yet.
     pub reserved: AssetAmount,
-    /// company_total − transferred − reserved: the most a new transfer may take.
+    /// What the sales plan keeps of the company's balance (PLAN-SALES.md §4's H): a − r of every sale its buyer may
+    /// still take back, and the commission reserve of final sales whose period has not closed; 0 under other plans.
+    pub held_for_sales: AssetAmount,
+    /// company_total − transferred − reserved − held_for_sales: the most a new transfer may take.
     pub available: AssetAmount,
     /// Refunds of quarantined payments executed on-chain (the payers' money, never the company's: outside the
     /// figures above).
     pub refunded: AssetAmount,
     /// Signed refunds not executed (nor expired) yet.
     pub refunds_reserved: AssetAmount,
-    /// Σ reserved + held + pending + batched + claimable of all users.
+    /// Σ reserved + held + pending + batched + claimable (+ maturing retail commissions under the sales plan) of all
+    /// users.
     pub liabilities: AssetAmount,
     /// The contract's balance of the asset on-chain; null when it could not be read (see `chain_note`).
     pub contract_balance: Option<AssetAmount>,
@@ -107,6 +111,7 @@ pub async fn summary(
         company_total: amount(p.company_total),
         transferred: amount(p.transferred),
         reserved: amount(p.reserved),
+        held_for_sales: amount(p.held_for_sales),
         available: amount(p.available),
         refunded: amount(p.refunded),
         refunds_reserved: amount(p.refunds_reserved),

@@ -76,3 +76,37 @@ async fn unknown_paths_answer_json_404() {
     let a = app.get("/v1/nope", None).await;
     assert_eq!((a.status, a.code()), (404, "not_found"));
 }
+
+/// Keys sorted at every level, as `backend/web/scripts/gen-types.mjs` writes the document.
+fn normal(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.iter().map(normal).collect()),
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            serde_json::Value::Object(keys.into_iter().map(|k| (k.clone(), normal(&map[k]))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// The web front's copy of the document (`backend/web/openapi.json`, which its TypeScript types are generated from)
+/// is the document the API serves, so a changed API cannot leave the front's types behind; `OPENAPI_REFRESH=1` writes
+/// the served document there instead (then `node backend/web/scripts/gen-types.mjs` regenerates the types).
+#[tokio::test]
+async fn the_web_fronts_copy_of_the_document_is_the_one_served() {
+    let app = spawn_app().await;
+    let served = app.get("/api-docs/openapi.json", None).await.body;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/web/openapi.json");
+    if std::env::var_os("OPENAPI_REFRESH").is_some() {
+        let text = serde_json::to_string_pretty(&normal(&served)).unwrap() + "\n";
+        std::fs::write(path, text).unwrap();
+        return;
+    }
+    let committed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(
+        normal(&committed) == normal(&served),
+        "backend/web/openapi.json is not the served document: run `OPENAPI_REFRESH=1 cargo test -p backend --test api \
+         the_web_fronts_copy` and `node backend/web/scripts/gen-types.mjs`, and commit both"
+    );
+}

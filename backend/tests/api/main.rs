@@ -30,6 +30,7 @@ mod public;
 mod rate_limits;
 mod refunds;
 mod register;
+mod sales;
 mod signer_service;
 mod slow_clients;
 mod staff;

@@ -9,7 +9,7 @@ async fn plan_shows_each_assets_parameters_in_base_units_and_human_form() {
     let empty = app.get("/v1/public/plan", None).await;
     assert_eq!(
         (empty.status, &empty.body),
-        (200, &serde_json::json!({ "assets": [], "generation": [], "binary": [] }))
+        (200, &serde_json::json!({ "assets": [], "generation": [], "binary": [], "sales": [] }))
     );
 
     app.register_in_ledger(&[]).await;

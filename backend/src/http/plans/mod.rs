@@ -4,6 +4,7 @@
 pub mod auto_pool;
 pub mod binary;
 pub mod generation;
+pub mod sales;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -11,5 +12,9 @@ use crate::http::context::ApiContext;
 
 /// Every plan's own routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
-    OpenApiRouter::new().merge(auto_pool::routes()).merge(generation::routes()).merge(binary::routes())
+    OpenApiRouter::new()
+        .merge(auto_pool::routes())
+        .merge(generation::routes())
+        .merge(binary::routes())
+        .merge(sales::routes())
 }
