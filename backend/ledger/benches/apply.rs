@@ -13,6 +13,12 @@
 //! every member (the close's rows written in the same transaction). Then the plans' engines alone, in memory, on the
 //! same streams: the binary plan's events/s beside the auto-pool plan's, and a period close over every member.
 //!
+//! Then the sales plan (PLAN-SALES.md) through the ledger on the same blocks: each registration joining for nothing,
+//! each retopup a sale (seven in ten to a customer from a pool three times the members, who stays its first seller's,
+//! the rest the member's own purchase), refundable for 14 days; its events/s beside the auto-pool plan's, and the
+//! confirmed head passing the last sale's window and the month's end: every sale maturing, then the close over every
+//! member, in one transaction.
+//!
 //! `cargo bench -p ledger --bench apply -- [events] [events_per_block]` (under `cargo test --all-targets` a small smoke run)
 //! (defaults 100000 and 100; `DATABASE_URL` selects the server; `BENCH_EXPLAIN=1` logs every statement over 4 ms
 //! with its plan, per-node times and buffers to the server log: where a block's time goes, table by table).
@@ -24,6 +30,7 @@ use ledger::db::ScratchDatabase;
 use ledger::events::ChainEvent;
 use ledger::plan::binary::{BinaryEngine, BinaryParams};
 use ledger::plan::generation::GenerationParams;
+use ledger::plan::sales::SalesParams;
 use ledger::plan::{Amount, PlanEngine, PlanEvent, PlanParams, PlanSchedule};
 use ledger::synthetic::{EventStream, StreamConfig};
 use ledger::{AssetSpec, ChainLedger, create_asset};
@@ -272,6 +279,7 @@ async fn main() -> eyre::Result<()> {
     let chain = chain_blocks(&blocks, events / 2, binary.packages[0]);
     let deep = binary_in_postgres(&format!("chain of {}", events / 2), &chain, binary, ledger_secs, events).await?;
     println!("  chain/random = {:.2} (events/s on the chain over events/s on the random tree)", random / deep);
+    sales_in_postgres(&blocks, ledger_secs, events).await?;
     engines_in_memory(&blocks, events);
     match peak_memory_kib() {
         Some(kib) => println!("peak memory (VmHWM):     {:.1} MiB", kib as f64 / 1024.0),
@@ -323,6 +331,107 @@ async fn binary_in_postgres(
         .await?;
     println!("  period close through the ledger, {members} members: {close_secs:.3} s ({lines} lines written)");
     Ok(secs)
+}
+
+/// The sales plan's stream on `like`'s blocks and times (see the module documentation).
+fn sales_blocks(like: &[Vec<ChainEvent>], params: &SalesParams) -> Vec<Vec<ChainEvent>> {
+    use alloy::primitives::{B256, U256};
+    use ledger::events::EventBody;
+    let genesis = Address::repeat_byte(0x11);
+    let mut state = 0x5a1e_5eed_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut members = 1u64;
+    let mut attributed: std::collections::HashMap<Address, Address> = std::collections::HashMap::new();
+    let mut id = 0u64;
+    let window = 14 * 86_400;
+    like.iter()
+        .map(|block| {
+            block
+                .iter()
+                .map(|ev| {
+                    let mut ev = ev.clone();
+                    ev.body = match ev.body {
+                        EventBody::Registered { user, sponsor, token, nonce, .. } => {
+                            members += 1;
+                            EventBody::Registered { user, sponsor, token, amount: U256::ZERO, nonce }
+                        }
+                        EventBody::Retopped { user, token, amount, .. } => {
+                            id += 1;
+                            let a = Amount::try_from(amount).expect("a fee fits");
+                            let (buyer, retail) = if next() % 10 < 7 {
+                                let customer = ledger::synthetic::user_address(9, next() % (3 * members));
+                                let seller = *attributed.entry(customer).or_insert(user);
+                                (customer, if seller == genesis { 0 } else { params.retail(a) })
+                            } else {
+                                (user, 0)
+                            };
+                            EventBody::Sold {
+                                id: U256::from(id),
+                                buyer,
+                                seller: user,
+                                token,
+                                amount,
+                                retail: U256::from(retail),
+                                pv: U256::from(a / 10u128.pow(18)),
+                                order_ref: B256::ZERO,
+                                refundable_until: U256::from(ev.block_timestamp + window),
+                            }
+                        }
+                        other => other,
+                    };
+                    ev
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The sales plan through the ledger on the auto-pool plan's blocks made sales (`sales_blocks`), in a database of its
+/// own: events/s beside the auto-pool plan's `auto_pool_secs`, rows per event, then every sale maturing and the close.
+async fn sales_in_postgres(blocks: &[Vec<ChainEvent>], auto_pool_secs: f64, events: usize) -> eyre::Result<()> {
+    let params = SalesParams::defaults(18);
+    let sales = sales_blocks(blocks, &params);
+    let db = ScratchDatabase::create_with("ledger_bench_sales", 1).await?;
+    create_asset(&db.pool, &spec(params.clone())).await?;
+    let written = rows_written(&db.pool).await?;
+    let stored = rows_stored(&db.pool).await?;
+    let secs = apply_all(&db.pool, &sales).await?;
+    let (per_event_written, written_tables) = per_event(&written, &rows_written(&db.pool).await?, events);
+    let (per_event_stored, stored_tables) = per_event(&stored, &rows_stored(&db.pool).await?, events);
+    let quarantined: i64 = sqlx::query_scalar("SELECT count(*) FROM quarantine").fetch_one(&db.pool).await?;
+    eyre::ensure!(quarantined == 0, "{quarantined} sales were refused: the stream signs them as the plan prices them");
+    println!(
+        "sales plan apply:        {:>9.0} events/s ({secs:.2} s)  sales/auto-pool = {:.2}",
+        events as f64 / secs,
+        auto_pool_secs / secs
+    );
+    println!("  rows written per event: {per_event_written:.2} ({written_tables})");
+    println!("  rows stored per event:  {per_event_stored:.2} ({stored_tables})");
+    // The head passes every sale's window and the month's end: each sale matures (its RETAIL row payable), then the
+    // month closes over every member, in one transaction.
+    let mut ledger = ChainLedger::open(db.pool.clone(), CHAIN).await?;
+    let members: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&db.pool).await?;
+    let open: i64 = sqlx::query_scalar("SELECT count(*) FROM sales WHERE state = 'open'").fetch_one(&db.pool).await?;
+    let last = sales.last().and_then(|b| b.last()).expect("events");
+    let next: i64 = sqlx::query_scalar("SELECT next_period FROM assets").fetch_one(&db.pool).await?;
+    let due = params.bounds(next as u64).1.max(last.block_timestamp + 14 * 86_400);
+    let head = ledger::BlockCursor { number: last.block_number + 1, hash: alloy::primitives::B256::repeat_byte(0xcd) };
+    let start = Instant::now();
+    ledger.apply_confirmed(&[], head, due).await?;
+    let close_secs = start.elapsed().as_secs_f64();
+    let lines: i64 = sqlx::query_scalar("SELECT count(*) FROM sales_close_lines").fetch_one(&db.pool).await?;
+    let finals: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sales WHERE state = 'final'").fetch_one(&db.pool).await?;
+    eyre::ensure!(finals == open && lines > 0, "{finals} of {open} sales matured, {lines} lines");
+    println!(
+        "  {open} sales maturing, then the close over {members} members through the ledger: {close_secs:.3} s ({lines} lines written)"
+    );
+    Ok(())
 }
 
 /// The binary plan on the auto-pool plan's stream (its two fees are the binary plan's two packages).

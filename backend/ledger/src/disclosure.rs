@@ -9,8 +9,9 @@ use crate::plan::Amount;
 /// Aggregate outcomes of one asset's participants (every user but genesis).
 ///
 /// A participant's net result is what they have received — rewards `pending`, `batched` or
-/// `settled`; not `reserved` (spent on their own nodes), `held` or `forfeited` — minus what
-/// they paid in (registration and retopups).
+/// `settled`; not `reserved` (spent on their own nodes), `held`, `maturing` or `forfeited` — minus what
+/// they paid in (registration and retopups; under the sales plan also their own purchases not taken back,
+/// PLAN-SALES.md: what members received net of their own purchases).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Disclosure {
     /// Asset the figures are for; nothing mixes assets.
@@ -28,9 +29,12 @@ pub struct Disclosure {
 /// The public odds of asset `asset_id` (no login): who got back what they paid, median net, company share.
 pub async fn disclosure(pool: &PgPool, asset_id: i32) -> Result<Disclosure, LedgerError> {
     let row = sqlx::query!(
-        r#"WITH nets AS (
-           SELECT pending + batched + settled - paid_in AS net
-           FROM users WHERE asset_id = $1 AND user_no > 0
+        r#"WITH own AS (
+           SELECT seller_no, sum(amount) AS spent FROM sales
+           WHERE asset_id = $1 AND NOT customer AND state <> 'refunded' GROUP BY seller_no
+         ), nets AS (
+           SELECT u.pending + u.batched + u.settled - u.paid_in - COALESCE(o.spent, 0) AS net
+           FROM users u LEFT JOIN own o ON o.seller_no = u.user_no WHERE u.asset_id = $1 AND u.user_no > 0
          )
          SELECT count(*) AS "participants!", count(*) FILTER (WHERE net >= 0) AS "received_at_least_paid_in!",
                 (percentile_disc(0.5) WITHIN GROUP (ORDER BY net))::text AS "median?",

@@ -211,6 +211,9 @@ async fn the_worked_example_is_stored_row_by_row() {
     assert_eq!(text(pool, "SELECT div(company_total, 1000000)::text FROM assets").await, "1285");
     assert_eq!(figures(pool).await.liabilities, U256::from(315 * USDT));
     assert_eq!(engine(&l).company() / USDT, 1285);
+    // The disclosure nets members' own purchases: C received 100 and bought 100 for itself (net 0), B nothing, A 215.
+    let d = ledger::disclosure::disclosure(pool, ASSET).await.unwrap();
+    assert_eq!((d.participants, d.received_at_least_paid_in, d.median_net), (3, 3, Some(0)));
 
     // A ledger opened from the tables holds the same plan.
     let reopened = ChainLedger::open(pool.clone(), CHAIN).await.unwrap();
