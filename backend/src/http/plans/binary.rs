@@ -6,10 +6,11 @@
 
 use axum::extract::State;
 use ledger::plan::binary::reads::{self, NodeRef};
-use ledger::plan::binary::{BinaryParams, PeriodKind, Side};
+use ledger::plan::binary::{BinaryParams, Side};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::{bps_percent, period_name};
 use crate::http::context::ApiContext;
 use crate::http::error::ApiError;
 use crate::http::error::ErrorBody;
@@ -86,13 +87,6 @@ pub struct BinaryOdds {
     pub reserved: AssetAmount,
     /// Closes whose bonuses were scaled down to the budget.
     pub periods_scaled: i64,
-}
-
-fn period_name(p: PeriodKind) -> &'static str {
-    match p {
-        PeriodKind::Month => "month",
-        PeriodKind::Week => "week",
-    }
 }
 
 /// Every binary asset's public plan, by asset id (for `GET /v1/public/plan`).
@@ -312,10 +306,6 @@ pub async fn standing(
     }))
 }
 
-fn bps_percent(bps: u32) -> String {
-    format!("{}.{:02} %", bps / 100, bps % 100).replace(".00 %", " %")
-}
-
 /// Which part of a member's binary tree to show.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -496,13 +486,4 @@ pub async fn closes(
         })
         .collect();
     Ok(Json(BinaryCloses { asset_id: q.asset_id, closes }))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn basis_points_read_as_percent() {
-        assert_eq!(super::bps_percent(2000), "20 %");
-        assert_eq!(super::bps_percent(125), "1.25 %");
-    }
 }

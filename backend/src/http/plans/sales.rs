@@ -5,11 +5,11 @@
 //! for staff. The figures are read from the ledger's tables (`ledger::plan::sales::reads`).
 
 use axum::extract::State;
-use ledger::plan::binary::PeriodKind;
 use ledger::plan::sales::{SalesParams, reads};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::{bps_percent, period_name};
 use crate::http::context::ApiContext;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{AdminUser, AuthUser, Json, Query};
@@ -108,19 +108,8 @@ pub struct SalesOdds {
     pub periods_scaled: i64,
 }
 
-fn period_name(p: PeriodKind) -> &'static str {
-    match p {
-        PeriodKind::Month => "month",
-        PeriodKind::Week => "week",
-    }
-}
-
 fn share_bps(part: u128, whole: u128) -> u32 {
     part.saturating_mul(10_000).checked_div(whole).map_or(0, |bps| bps as u32)
-}
-
-fn bps_percent(bps: u32) -> String {
-    format!("{}.{:02} %", bps / 100, bps % 100).replace(".00 %", " %")
 }
 
 fn days(secs: u64) -> String {

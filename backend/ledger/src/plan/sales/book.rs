@@ -106,7 +106,7 @@ struct SalesRows {
 }
 
 impl SalesBook {
-    fn sold(&mut self, at: At, out: super::SaleOutcome) -> Result<Applied, LedgerError> {
+    fn sold(&mut self, out: super::SaleOutcome) -> Result<Applied, LedgerError> {
         let sale = out.sale;
         let outcome = EventOutcome {
             seq: out.seq,
@@ -122,7 +122,6 @@ impl SalesBook {
         if let Some(member) = out.attributed {
             self.rows.customers.push((sale.buyer, member));
         }
-        let _ = at;
         self.rows.sales.push(sale);
         Ok(Applied {
             outcome,
@@ -199,7 +198,7 @@ impl PlanBook for SalesBook {
                 }
                 Applied::payment(outcome, Vec::new(), Vec::new())
             }
-            SalesOutcome::Sold(out) => self.sold(at, out)?,
+            SalesOutcome::Sold(out) => self.sold(out)?,
             SalesOutcome::Refunded(out) => self.refunded(at, out)?,
             SalesOutcome::SuspenseReleased(q) => {
                 // The ledger takes a quarantined sale back before asking the plan (`crate::sales`), from the
