@@ -476,6 +476,7 @@ impl Reconciler {
                     pending: b.pending,
                     batched: b.batched,
                     claimable: b.claimable,
+                    maturing: b.maturing,
                 },
                 salt: solvency_verify::salt(&key, chain.chain_id, token, epoch.epoch, user),
                 index: stored.index,

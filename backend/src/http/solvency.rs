@@ -331,6 +331,10 @@ pub struct LeafBalances {
     pub batched: String,
     /// Claimable from the contract.
     pub claimable: String,
+    /// Retail commissions whose sale the buyer can still take back: present exactly in a sales-plan asset's leaves,
+    /// which are 0x03 leaves of six components (SOLVENCY.md); absent in five-component 0x00 leaves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maturing: Option<String>,
 }
 
 /// One sibling on the path from a leaf to the root.
@@ -452,6 +456,7 @@ pub async fn proof(
             pending: b.pending.to_string(),
             batched: b.batched.to_string(),
             claimable: b.claimable.to_string(),
+            maturing: b.maturing.map(|m| m.to_string()),
         },
         value: AssetAmount::new(value, info.decimals, &info.symbol),
         salt: ledger::solvency::tree::salt(&key, &ctx_tree, user.wallet).to_string(),

@@ -13,7 +13,9 @@
 //! Integers are fixed-width big-endian, ‖ is concatenation:
 //! - salt = HMAC-SHA256(K, "solvency/v1" ‖ chainId u64 ‖ token 20B ‖ epoch u64 ‖ user 20B)
 //! - leaf = keccak256(0x00 ‖ chainId u64 ‖ contract 20B ‖ token 20B ‖ epoch u64 ‖ user 20B ‖ reserved u128 ‖ held u128
-//!   ‖ pending u128 ‖ batched u128 ‖ claimable u128 ‖ salt 32B), its value the sum of the five
+//!   ‖ pending u128 ‖ batched u128 ‖ claimable u128 ‖ salt 32B), its value the sum of the five; a sales-plan asset's
+//!   leaf starts with 0x03 and has a sixth component, maturing u128, after claimable (its value the sum of the six):
+//!   a proof whose balances carry `maturing` is of such a leaf, one without it of a 0x00 leaf
 //! - parent = keccak256(0x01 ‖ hashL ‖ sumL u128 ‖ hashR ‖ sumR u128), sum = sumL + sumR, below 2^128
 //! - at level k the node is the left child when bit k of the leaf's index is 0.
 
@@ -45,16 +47,26 @@ pub struct LeafBalances {
     pub batched: u128,
     /// Claimable.
     pub claimable: u128,
+    /// Maturing retail commissions: `Some` exactly in a sales-plan asset's (0x03) leaves.
+    pub maturing: Option<u128>,
 }
 
 impl LeafBalances {
-    fn words(&self) -> [u128; 5] {
-        [self.reserved, self.held, self.pending, self.batched, self.claimable]
+    /// The leaf's components in hashing order: five, or six with `maturing`.
+    fn words(&self) -> Vec<u128> {
+        let mut words = vec![self.reserved, self.held, self.pending, self.batched, self.claimable];
+        words.extend(self.maturing);
+        words
     }
 
     /// The leaf's value, `None` at 2^128 or more.
     pub fn value(&self) -> Option<u128> {
         self.words().into_iter().try_fold(0u128, u128::checked_add)
+    }
+
+    /// The leaf's first byte: 0x03 with `maturing`, 0x00 without.
+    pub fn tag(&self) -> u8 {
+        if self.maturing.is_some() { 0x03 } else { 0x00 }
     }
 }
 
@@ -98,6 +110,7 @@ struct WireBalances {
     pending: String,
     batched: String,
     claimable: String,
+    maturing: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -176,6 +189,7 @@ impl Proof {
                 pending: amount("pending", &w.balances.pending)?,
                 batched: amount("batched", &w.balances.batched)?,
                 claimable: amount("claimable", &w.balances.claimable)?,
+                maturing: w.balances.maturing.as_deref().map(|m| amount("maturing", m)).transpose()?,
             },
             salt: hash("salt", &w.salt)?,
             index: w.index,
@@ -201,7 +215,7 @@ pub fn salt(key: &[u8; 32], chain_id: u64, token: Address, epoch: u64, user: Add
 
 /// The leaf hash of the proof's user.
 pub fn leaf(proof: &Proof) -> B256 {
-    let mut bytes = vec![0x00];
+    let mut bytes = vec![proof.balances.tag()];
     bytes.extend(proof.chain_id.to_be_bytes());
     bytes.extend(proof.contract.as_slice());
     bytes.extend(proof.token.as_slice());
@@ -529,11 +543,15 @@ mod tests {
             .iter()
             .map(|p| {
                 let user = case["users"].as_array().unwrap().iter().find(|u| u["user"] == p["user"]).unwrap();
+                let mut balances = serde_json::json!({ "reserved": user["reserved"], "held": user["held"],
+                    "pending": user["pending"], "batched": user["batched"], "claimable": user["claimable"] });
+                if let Some(maturing) = user.get("maturing") {
+                    balances["maturing"] = maturing.clone();
+                }
                 let json = serde_json::json!({
                     "version": VERSION, "chain_id": case["chain_id"], "contract": case["contract"],
                     "token": case["token"], "epoch": case["epoch"], "as_of_block": 7, "user": user["user"],
-                    "balances": { "reserved": user["reserved"], "held": user["held"], "pending": user["pending"],
-                                  "batched": user["batched"], "claimable": user["claimable"] },
+                    "balances": balances,
                     "salt": user["salt"], "index": p["index"], "depth": case["depth"],
                     "leaf_count": case["leaf_count"], "siblings": p["siblings"],
                 });
@@ -557,6 +575,40 @@ mod tests {
                 assert!(verdict.verified() && verdict.solvent(), "{}: {}", case["name"], verdict.failures());
             }
         }
+    }
+
+    #[test]
+    fn a_sales_leaf_verifies_only_with_its_sixth_component() {
+        let cases = vectors()["cases"].as_array().unwrap().clone();
+        let sales: Vec<_> = cases.iter().filter(|c| c["users"][0].get("maturing").is_some()).collect();
+        assert!(sales.len() >= 2, "the vectors have sales-plan (0x03) cases");
+        let failed = |p: &Proof, c: &Commitment| -> Vec<&'static str> {
+            verify(p, c, 12, Some(5)).checks.into_iter().filter(|c| !c.passed).map(|c| c.name).collect()
+        };
+        for case in sales {
+            for (proof, chain) in proofs_of(case) {
+                let maturing = proof.balances.maturing.expect("a sales leaf");
+                assert!(failed(&proof, &chain).is_empty(), "{}", case["name"]);
+                // Read as a five-component leaf (a verifier that ignores `maturing`): refused.
+                let five = Proof { balances: LeafBalances { maturing: None, ..proof.balances }, ..proof.clone() };
+                assert!(failed(&five, &chain).contains(&"root"), "{}", case["name"]);
+                // Maturing lowered, or moved into pending (the same value, another leaf): refused.
+                if maturing > 0 {
+                    let mut lowered = proof.clone();
+                    lowered.balances.maturing = Some(maturing - 1);
+                    assert!(failed(&lowered, &chain).contains(&"root"));
+                    let mut moved = proof.clone();
+                    moved.balances.maturing = Some(0);
+                    moved.balances.pending += maturing;
+                    assert!(failed(&moved, &chain).contains(&"root"));
+                }
+            }
+        }
+        // A five-component proof given a `maturing` of 0 is another leaf: refused.
+        let plain = cases.iter().find(|c| c["users"][0].get("maturing").is_none()).unwrap();
+        let (proof, chain) = proofs_of(plain).remove(0);
+        let six = Proof { balances: LeafBalances { maturing: Some(0), ..proof.balances }, ..proof };
+        assert!(failed(&six, &chain).contains(&"root"));
     }
 
     #[test]

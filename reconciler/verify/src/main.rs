@@ -409,6 +409,15 @@ async fn member_proof(args: &ExitArgs) -> Result<(Address, Proof, Address), Stri
             proof.chain_id, args.chain.rpc
         ));
     }
+    // A sales-plan asset's leaf has a sixth component the exit contract does not take yet (contracts/EXIT.md §14):
+    // said before any transaction, rather than left to the contract's InvalidProof.
+    if proof.balances.maturing.is_some() {
+        return Err(
+            "the proof is of a sales-plan asset (a 0x03 leaf, with maturing commissions): this contract's exit \
+                    takes five-component leaves only, so this asset cannot be exited with it yet"
+                .to_owned(),
+        );
+    }
     let to = args.to.as_deref().map(|t| address("to", t)).transpose()?.unwrap_or(proof.user);
     Ok((settlement, proof, to))
 }

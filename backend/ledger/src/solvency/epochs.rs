@@ -164,7 +164,7 @@ pub async fn snapshot(pool: &PgPool, asset_id: i32) -> Result<Option<Snapshot>, 
     let mut tx = pool.begin().await?;
     sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
     let head = sqlx::query!(
-        "SELECT a.chain_id, a.token, s.listener_block FROM assets a
+        "SELECT a.chain_id, a.token, a.plan_kind, s.listener_block FROM assets a
          LEFT JOIN blockchain_sync s ON s.chain_id = a.chain_id WHERE a.id = $1",
         asset_id
     )
@@ -176,13 +176,16 @@ pub async fn snapshot(pool: &PgPool, asset_id: i32) -> Result<Option<Snapshot>, 
         r#"SELECT u.address,
                   u.reserved AS "reserved: Money", u.held AS "held: Money",
                   u.pending AS "pending: Money", u.batched AS "batched: Money",
-                  u.claimable AS "claimable: Money"
+                  u.claimable AS "claimable: Money", u.maturing AS "maturing: Money"
            FROM users u
           WHERE u.asset_id = $1 ORDER BY u.user_no"#,
         asset_id
     )
     .fetch_all(&mut *tx)
     .await?;
+    // A sales-plan asset's leaves are 0x03 ones, `maturing` their sixth component (SOLVENCY.md); every other plan
+    // keeps no maturing commission and has five-component leaves.
+    let sales = crate::plan::PlanKind::parse(&head.plan_kind) == Some(crate::plan::PlanKind::Sales);
     let mut users = Vec::with_capacity(rows.len());
     for r in rows {
         users.push((
@@ -193,6 +196,7 @@ pub async fn snapshot(pool: &PgPool, asset_id: i32) -> Result<Option<Snapshot>, 
                 pending: r.pending.to_amount()?,
                 batched: r.batched.to_amount()?,
                 claimable: r.claimable.to_amount()?,
+                maturing: if sales { Some(r.maturing.to_amount()?) } else { None },
             },
         ));
     }
@@ -390,6 +394,7 @@ async fn store_in(tx: &mut Tx, snap: &Snapshot, tree: &SolvencyTree, round: u64)
     let n = tree.leaves.len();
     let (mut addresses, mut idx) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let mut columns: [Vec<Money>; 5] = std::array::from_fn(|_| Vec::with_capacity(n));
+    let mut maturing: Vec<Option<Money>> = Vec::with_capacity(n);
     for (i, leaf) in tree.leaves.iter().enumerate() {
         addresses.push(leaf.user.to_vec());
         idx.push(i as i32);
@@ -397,12 +402,13 @@ async fn store_in(tx: &mut Tx, snap: &Snapshot, tree: &SolvencyTree, round: u64)
         for (column, v) in columns.iter_mut().zip([b.reserved, b.held, b.pending, b.batched, b.claimable]) {
             column.push(Money::from(v));
         }
+        maturing.push(b.maturing.map(Money::from));
     }
     let [reserved, held, pending, batched, claimable] = columns;
     sqlx::query!(
-        "INSERT INTO solvency_leaves (epoch_id, address, idx, reserved, held, pending, batched, claimable)
+        "INSERT INTO solvency_leaves (epoch_id, address, idx, reserved, held, pending, batched, claimable, maturing)
          SELECT $1, * FROM UNNEST($2::bytea[], $3::int4[], $4::numeric[], $5::numeric[], $6::numeric[],
-                                  $7::numeric[], $8::numeric[])",
+                                  $7::numeric[], $8::numeric[], $9::numeric[])",
         id,
         &addresses,
         &idx,
@@ -410,7 +416,8 @@ async fn store_in(tx: &mut Tx, snap: &Snapshot, tree: &SolvencyTree, round: u64)
         &held as &[Money],
         &pending as &[Money],
         &batched as &[Money],
-        &claimable as &[Money]
+        &claimable as &[Money],
+        &maturing as &[Option<Money>]
     )
     .execute(&mut **tx)
     .await?;
@@ -806,7 +813,7 @@ pub async fn proof(
 pub async fn proof_in(pool: &PgPool, epoch: Epoch, user: Address) -> Result<Option<StoredProof>, sqlx::Error> {
     let leaf = sqlx::query!(
         r#"SELECT idx, reserved AS "reserved: Money", held AS "held: Money", pending AS "pending: Money",
-                  batched AS "batched: Money", claimable AS "claimable: Money"
+                  batched AS "batched: Money", claimable AS "claimable: Money", maturing AS "maturing: Money"
            FROM solvency_leaves WHERE epoch_id = $1 AND address = $2"#,
         epoch.id,
         user.as_slice()
@@ -843,6 +850,7 @@ pub async fn proof_in(pool: &PgPool, epoch: Epoch, user: Address) -> Result<Opti
             pending: leaf.pending.to_amount()?,
             batched: leaf.batched.to_amount()?,
             claimable: leaf.claimable.to_amount()?,
+            maturing: leaf.maturing.map(|m| m.to_amount()).transpose()?,
         },
         index: index as u64,
         siblings,

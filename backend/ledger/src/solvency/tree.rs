@@ -28,6 +28,10 @@ pub struct TreeContext {
 }
 
 /// A user's liabilities (PLAN.md §7 invariant 4), by status, in base units.
+///
+/// `maturing` is `Some` in every leaf of a sales-plan asset (SOLVENCY.md's sixth component: retail commissions whose
+/// sale the buyer can still take back), `None` in every other asset's: its presence, not its value, makes the leaf a
+/// 0x03 one, so that a five-component verifier refuses it instead of misreading it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balances {
     /// Reserved for the user's pool upgrades.
@@ -40,16 +44,29 @@ pub struct Balances {
     pub batched: u128,
     /// Deferred by the contract: the user may claim it.
     pub claimable: u128,
+    /// Retail commissions still maturing (sales-plan assets only: their leaves are 0x03 ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maturing: Option<u128>,
 }
 
 impl Balances {
-    /// The leaf's value: the sum of the five, or `None` at 2^128 and above.
+    /// The leaf's value: the sum of the five (six with `maturing`), or `None` at 2^128 and above.
     pub fn value(&self) -> Option<u128> {
-        [self.held, self.pending, self.batched, self.claimable]
+        [self.held, self.pending, self.batched, self.claimable, self.maturing.unwrap_or(0)]
             .iter()
             .try_fold(self.reserved, |sum, v| sum.checked_add(*v))
     }
+
+    /// The leaf's first byte: 0x03 for a sales-plan leaf (six components), 0x00 otherwise.
+    pub fn leaf_tag(&self) -> u8 {
+        if self.maturing.is_some() { SALES_LEAF_TAG } else { LEAF_TAG }
+    }
 }
+
+/// First byte of a five-component leaf.
+pub const LEAF_TAG: u8 = 0x00;
+/// First byte of a sales-plan leaf, whose sixth component is `maturing` (SOLVENCY.md).
+pub const SALES_LEAF_TAG: u8 = 0x03;
 
 /// A node: its hash and the sum of the values below it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +110,9 @@ pub enum TreeError {
     /// More leaves than a u32 leaf count holds.
     #[error("{0} leaves are more than 2^32")]
     TooManyLeaves(usize),
+    /// Some leaves with `maturing` and some without: every leaf of an asset is of its plan's kind.
+    #[error("{0} has a leaf of another kind than the tree's first")]
+    MixedLeaves(Address),
 }
 
 /// salt = HMAC-SHA256(K, "solvency/v1" ‖ chainId u64 ‖ token 20B ‖ epoch u64 ‖ user 20B): unguessable without K,
@@ -108,10 +128,11 @@ pub fn salt(key: &[u8; 32], ctx: &TreeContext, user: Address) -> B256 {
 }
 
 /// leaf = keccak256(0x00 ‖ chainId u64 ‖ contract 20B ‖ token 20B ‖ epoch u64 ‖ user 20B ‖ reserved u128 ‖ held u128
-/// ‖ pending u128 ‖ batched u128 ‖ claimable u128 ‖ salt 32B).
+/// ‖ pending u128 ‖ batched u128 ‖ claimable u128 ‖ salt 32B); a sales-plan leaf: 0x03 first and `maturing u128` after
+/// `claimable` (205 bytes).
 pub fn leaf_hash(ctx: &TreeContext, user: Address, b: &Balances, salt: B256) -> B256 {
-    let mut pre = Vec::with_capacity(189);
-    pre.push(0x00);
+    let mut pre = Vec::with_capacity(205);
+    pre.push(b.leaf_tag());
     pre.extend_from_slice(&ctx.chain_id.to_be_bytes());
     pre.extend_from_slice(ctx.contract.as_slice());
     pre.extend_from_slice(ctx.token.as_slice());
@@ -119,6 +140,9 @@ pub fn leaf_hash(ctx: &TreeContext, user: Address, b: &Balances, salt: B256) -> 
     pre.extend_from_slice(user.as_slice());
     for v in [b.reserved, b.held, b.pending, b.batched, b.claimable] {
         pre.extend_from_slice(&v.to_be_bytes());
+    }
+    if let Some(maturing) = b.maturing {
+        pre.extend_from_slice(&maturing.to_be_bytes());
     }
     pre.extend_from_slice(salt.as_slice());
     keccak256(&pre)
@@ -181,7 +205,11 @@ impl SolvencyTree {
             return Err(TreeError::TooManyLeaves(users.len()));
         }
         let mut leaves = Vec::with_capacity(users.len());
+        let tag = users.first().map(|(_, b)| b.leaf_tag());
         for (user, balances) in users {
+            if Some(balances.leaf_tag()) != tag {
+                return Err(TreeError::MixedLeaves(*user));
+            }
             let value = balances.value().ok_or(TreeError::ValueOverflow(*user))?;
             let salt = salt(key, &ctx, *user);
             let hash = leaf_hash(&ctx, *user, balances, salt);
@@ -358,6 +386,68 @@ mod tests {
         assert_eq!(tree.proof(1), None);
         let twice = [one[0], one[0]];
         assert_eq!(SolvencyTree::build(ctx(), &KEY, &twice).unwrap_err(), TreeError::DuplicateUser(one[0].0));
+    }
+
+    #[test]
+    fn a_sales_leaf_is_a_0x03_leaf_of_six_components_and_folds_only_as_one() {
+        let sales: Vec<(Address, Balances)> = users(&[10, 0, 7])
+            .into_iter()
+            .zip([3u128, 0, 1 << 100])
+            .map(|((a, b), m)| (a, Balances { maturing: Some(m), ..b }))
+            .collect();
+        let tree = SolvencyTree::build(ctx(), &KEY, &sales).unwrap();
+        assert_eq!(tree.root().sum, 10 + 3 + 7 + (1 << 100), "maturing counts in the total");
+        for (i, leaf) in tree.leaves.iter().enumerate() {
+            let proof = tree.proof(i).unwrap();
+            assert_eq!(fold(leaf.node, i as u64, &proof), Some(tree.root()));
+            // The preimage: 0x03, then the five, then maturing, then the salt.
+            let b = leaf.balances;
+            let mut pre = vec![0x03];
+            pre.extend_from_slice(&ctx().chain_id.to_be_bytes());
+            pre.extend_from_slice(ctx().contract.as_slice());
+            pre.extend_from_slice(ctx().token.as_slice());
+            pre.extend_from_slice(&ctx().epoch.to_be_bytes());
+            pre.extend_from_slice(leaf.user.as_slice());
+            for v in [b.reserved, b.held, b.pending, b.batched, b.claimable, b.maturing.unwrap()] {
+                pre.extend_from_slice(&v.to_be_bytes());
+            }
+            pre.extend_from_slice(leaf.salt.as_slice());
+            assert_eq!((pre.len(), keccak256(&pre)), (205, leaf.node.hash));
+            // Read as a five-component leaf (maturing dropped), or with maturing lowered, it misses the root.
+            let five = Balances { maturing: None, ..b };
+            let node = Node { hash: leaf_hash(&tree.ctx, leaf.user, &five, leaf.salt), sum: five.value().unwrap() };
+            assert_ne!(fold(node, i as u64, &proof), Some(tree.root()));
+            if let Some(m @ 1..) = b.maturing {
+                let lower = Balances { maturing: Some(m - 1), ..b };
+                let node =
+                    Node { hash: leaf_hash(&tree.ctx, leaf.user, &lower, leaf.salt), sum: lower.value().unwrap() };
+                assert_ne!(fold(node, i as u64, &proof), Some(tree.root()));
+            }
+        }
+        // maturing 0 is still a 0x03 leaf: its hash is not the five-component one.
+        let zero = Balances { maturing: Some(0), ..Balances::default() };
+        let salt = salt(&KEY, &ctx(), Address::ZERO);
+        assert_ne!(
+            leaf_hash(&ctx(), Address::ZERO, &zero, salt),
+            leaf_hash(&ctx(), Address::ZERO, &Balances::default(), salt)
+        );
+        // Both kinds in one tree are refused.
+        let mut mixed = sales.clone();
+        mixed.push((Address::repeat_byte(9), Balances::default()));
+        assert_eq!(
+            SolvencyTree::build(ctx(), &KEY, &mixed).unwrap_err(),
+            TreeError::MixedLeaves(Address::repeat_byte(9))
+        );
+        // Six components past 2^128 are refused.
+        let over = Balances { pending: u128::MAX, maturing: Some(1), ..Balances::default() };
+        assert!(matches!(
+            SolvencyTree::build(ctx(), &KEY, &[(Address::repeat_byte(1), over)]),
+            Err(TreeError::ValueOverflow(_))
+        ));
+        // The JSON shape: `maturing` only on a sales leaf.
+        assert!(!serde_json::to_string(&Balances::default()).unwrap().contains("maturing"));
+        let back: Balances = serde_json::from_str(&serde_json::to_string(&zero).unwrap()).unwrap();
+        assert_eq!(back, zero);
     }
 
     #[test]

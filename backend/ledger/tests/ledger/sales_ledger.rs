@@ -431,3 +431,48 @@ async fn the_audited_creation_refuses_the_sales_plan_for_now() {
     assert_eq!(count(&db.pool, "assets").await, 0);
     assert_eq!(count(&db.pool, "audit_logs").await, 0);
 }
+
+/// A sales-plan asset's epoch of the proof of solvency: every leaf a 0x03 one whose sixth component is the member's
+/// maturing commissions, the total the reconciler's liabilities (maturing included), every stored proof folding to
+/// the stored root only as a six-component leaf.
+#[tokio::test]
+async fn a_sales_assets_solvency_leaves_count_maturing_commissions() {
+    use ledger::solvency::tree::{Node, TreeContext, fold, leaf_hash, salt};
+    const CONTRACT: Address = Address::repeat_byte(0xcc);
+    const KEY: [u8; 32] = [5; 32];
+    let (db, mut l) = scratch(SalesParams::defaults(6)).await;
+    let pool = &db.pool;
+    let events = [
+        registered(1, NOV + DAY, "A", "G"),
+        registered(2, NOV + 2 * DAY, "B", "A"),
+        sold(3, NOV + 3 * DAY, 3, "X", "B", 300, 60),
+        sold(4, NOV + 4 * DAY, 4, "Y", "A", 500, 100),
+        refunded(5, NOV + 5 * DAY, 4, "Y", 500),
+        sold(6, NOV + 6 * DAY, 6, "Z", "A", 1000, 200),
+    ];
+    l.apply_confirmed(&events, head(6), NOV + 6 * DAY).await.unwrap();
+    let epoch = ledger::solvency::build(pool, ASSET, 1, CONTRACT, KEY).await.unwrap().expect("built");
+    let f = figures(pool).await;
+    assert_eq!(f.liabilities, U256::from(260 * USDT), "B's 60 and A's 200 maturing; A's 100 reversed");
+    assert_eq!(U256::from(epoch.total), f.liabilities, "the tree's total is the reconciler's, maturing included");
+    let ctx = TreeContext { chain_id: CHAIN, contract: CONTRACT, token: token(), epoch: 1 };
+    for (who, maturing) in [("G", 0), ("A", 200 * USDT), ("B", 60 * USDT)] {
+        let user = named(who);
+        let proof = ledger::solvency::proof_in(pool, epoch.clone(), user).await.unwrap().expect("a leaf");
+        assert_eq!(proof.balances.maturing, Some(maturing), "{who}");
+        assert_eq!(proof.balances.leaf_tag(), 0x03);
+        let root = Some(Node { hash: epoch.root, sum: epoch.total });
+        let leaf = |b| Node { hash: leaf_hash(&ctx, user, &b, salt(&KEY, &ctx, user)), sum: b.value().unwrap() };
+        assert_eq!(fold(leaf(proof.balances), proof.index, &proof.siblings), root, "{who}");
+        // The same figures as a five-component leaf are not in the tree.
+        let five = ledger::solvency::tree::Balances { maturing: None, ..proof.balances };
+        assert_ne!(fold(leaf(five), proof.index, &proof.siblings), root, "{who}");
+    }
+    // At maturity the commissions move to pending: the next epoch's leaves say so, the total unchanged.
+    l.apply_confirmed(&[], head(7), NOV + 21 * DAY).await.unwrap();
+    ledger::solvency::mark_failed(pool, epoch.id, "replaced by the next round").await.unwrap();
+    let second = ledger::solvency::build(pool, ASSET, 1, CONTRACT, KEY).await.unwrap().expect("built");
+    assert_eq!(second.total, epoch.total);
+    let a = ledger::solvency::proof_in(pool, second, named("A")).await.unwrap().unwrap();
+    assert_eq!((a.balances.maturing, a.balances.pending), (Some(0), 200 * USDT));
+}

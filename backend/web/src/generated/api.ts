@@ -1213,6 +1213,11 @@ export interface components {
       claimable: string;
       /** Credited while frozen. */
       held: string;
+      /**
+       * Retail commissions whose sale the buyer can still take back: present exactly in a sales-plan asset's leaves,
+       * which are 0x03 leaves of six components (SOLVENCY.md); absent in five-component 0x00 leaves.
+       */
+      maturing?: string | null;
       /** Owed, not yet in a batch. */
       pending: string;
       /** Reserved for pool upgrades. */
