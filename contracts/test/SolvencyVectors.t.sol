@@ -4,6 +4,38 @@ pragma solidity 0.8.30;
 import {Test} from "./utils/Test.sol";
 import {MerkleSum} from "./utils/MerkleSum.sol";
 
+/// @notice A sales-plan user's leaf (SOLVENCY.md, "The tree"): keccak256(0x03 ‖ chainId u64 ‖ contract 20B ‖ token 20B ‖
+///         epoch u64 ‖ user 20B ‖ reserved u128 ‖ held u128 ‖ pending u128 ‖ batched u128 ‖ claimable u128 ‖
+///         maturing u128 ‖ salt 32B) — 205 bytes — and its value, the sum of the six, invalid at 2^128 or above. Its
+///         own first byte, so that a five-component verifier refuses it. Written here from the spec rather than in
+///         MerkleSum (whose leaf is the 0x00 one SettlementExit folds): the contracts take no 0x03 leaf yet.
+library SalesLeaf {
+    bytes1 internal constant SALES_LEAF_TAG = 0x03;
+
+    function leafHash(MerkleSum.Context memory ctx, MerkleSum.Account memory a, uint128 maturing)
+        internal
+        pure
+        returns (bytes32)
+    {
+        bytes memory head = abi.encodePacked(SALES_LEAF_TAG, ctx.chainId, ctx.settlement, ctx.token, ctx.epoch, a.user);
+        bytes memory tail = abi.encodePacked(a.reserved, a.held, a.pending, a.batched, a.claimable, maturing, a.salt);
+        return keccak256(bytes.concat(head, tail));
+    }
+
+    function leafValue(MerkleSum.Account memory a, uint128 maturing) internal pure returns (uint256 value) {
+        value = uint256(a.reserved) + a.held + a.pending + a.batched + a.claimable + maturing;
+        if (value >= MerkleSum.SUM_LIMIT) revert MerkleSum.SumOutOfRange(value);
+    }
+
+    function leaf(MerkleSum.Context memory ctx, MerkleSum.Account memory a, uint128 maturing)
+        internal
+        pure
+        returns (MerkleSum.Node memory)
+    {
+        return MerkleSum.Node(leafHash(ctx, a, maturing), leafValue(a, maturing));
+    }
+}
+
 /// @notice Calls MerkleSum externally, so that its reverts can be expected.
 contract MerkleSumHarness {
     function parent(MerkleSum.Node memory l, MerkleSum.Node memory r) external pure returns (MerkleSum.Node memory) {
@@ -12,6 +44,10 @@ contract MerkleSumHarness {
 
     function leafValue(MerkleSum.Account memory a) external pure returns (uint256) {
         return MerkleSum.leafValue(a);
+    }
+
+    function salesLeafValue(MerkleSum.Account memory a, uint128 maturing) external pure returns (uint256) {
+        return SalesLeaf.leafValue(a, maturing);
     }
 
     function fold(MerkleSum.Node memory node, uint256 index, MerkleSum.Node[] memory siblings)
@@ -26,7 +62,9 @@ contract MerkleSumHarness {
 /// @notice The golden vectors of the proof of solvency's tree (abi/vectors/solvency-tree.json, written by the
 ///         TypeScript side) recomputed from SOLVENCY.md in Solidity: every user's leaf and value, every level's
 ///         nodes from the leaves up, the padding, the root, the total, and every proof folding to the root. The
-///         salts are taken from the file (HMAC is off-chain only).
+///         salts are taken from the file (HMAC is off-chain only). A user with `maturing` (the sales plan's cases) has
+///         a 0x03 leaf, written out here from SOLVENCY.md (MerkleSum knows the five-component 0x00 leaf only); the
+///         levels above it are the same parents and padding.
 contract SolvencyVectorsTest is Test {
     string internal constant VECTORS = "../abi/vectors/solvency-tree.json";
 
@@ -40,9 +78,13 @@ contract SolvencyVectorsTest is Test {
     function test_vectors_everyCaseRecomputesFromTheLeavesUp() public view {
         uint256 n = _count(".cases");
         assertGe(n, 1, "at least one case");
+        uint256 sales;
         for (uint256 i; i < n; ++i) {
-            _checkCase(string.concat(".cases[", vm.toString(i), "]"));
+            string memory key = string.concat(".cases[", vm.toString(i), "]");
+            _checkCase(key);
+            if (vm.keyExistsJson(json, string.concat(key, ".users[0].maturing"))) ++sales;
         }
+        assertGe(sales, 3, "the sales plan's cases (0x03 leaves) were checked too");
     }
 
     // ───────────── one case ─────────────
@@ -79,12 +121,15 @@ contract SolvencyVectorsTest is Test {
         _checkProofs(c);
     }
 
-    /// @dev Each user's leaf hash and value, recomputed from the components and the given salt.
+    /// @dev Each user's leaf hash and value, recomputed from the components and the given salt: a 0x00 leaf of five,
+    ///      or, for a user with `maturing` (whatever its value, 0 included), a 0x03 leaf of six. Every user of a case
+    ///      has the same kind of leaf (one asset, one plan).
     function _checkUsers(Case memory c) internal view {
         uint256 n = _count(string.concat(c.key, ".users"));
         assertEq(n, c.leafCount, _msg(c, "one leaf per user: users = leaf_count"));
         c.leaves = new MerkleSum.Node[](n);
         c.users = new address[](n);
+        bool sales = n > 0 && vm.keyExistsJson(json, string.concat(c.key, ".users[0].maturing"));
         for (uint256 u; u < n; ++u) {
             string memory k = string.concat(c.key, ".users[", vm.toString(u), "]");
             MerkleSum.Account memory a = MerkleSum.Account({
@@ -100,10 +145,19 @@ contract SolvencyVectorsTest is Test {
                 assertTrue(c.users[v] != a.user, _msg(c, string.concat("user listed twice: ", vm.toString(a.user))));
             }
             c.users[u] = a.user;
-            c.leaves[u] = MerkleSum.leaf(c.ctx, a);
+            string memory maturingKey = string.concat(k, ".maturing");
+            assertEq(vm.keyExistsJson(json, maturingKey), sales, _msg(c, "every user of a case has maturing, or none"));
+            c.leaves[u] =
+                sales ? SalesLeaf.leaf(c.ctx, a, _u128(_uint(maturingKey), "maturing")) : MerkleSum.leaf(c.ctx, a);
             string memory who = string.concat("user ", vm.toString(u), " leaf");
             assertEq(c.leaves[u].hash, vm.parseJsonBytes32(json, string.concat(k, ".leaf")), _msg(c, who));
-            assertEq(c.leaves[u].sum, _uint(string.concat(k, ".value")), _msg(c, "user value = sum of the five"));
+            assertEq(
+                c.leaves[u].sum,
+                _uint(string.concat(k, ".value")),
+                _msg(c, sales ? "user value = sum of the six" : "user value = sum of the five")
+            );
+            // The five figures hashed as a 0x00 leaf (a five-component reader's) are never a sales user's leaf.
+            if (sales) assertTrue(MerkleSum.leafHash(c.ctx, a) != c.leaves[u].hash, _msg(c, "0x03 is not 0x00"));
         }
     }
 
@@ -334,6 +388,52 @@ contract MerkleSumTest is Test {
     bytes32 internal constant PINNED_LEAF = 0x4f5cdb8c2f32e116f3f05c66392140511db20e4823a3711780be090bbd3133cc;
     bytes32 internal constant PINNED_PADDING = 0xb35d602fd05309750d737682694655f5066c0fc58b726792a575190169a69e22;
     bytes32 internal constant PINNED_PARENT = 0xc12609565e0e69527659ff58a4937b96bb6c078722e4a93399d6f3d7f39d8a9a;
+
+    /// @dev A sales-plan leaf written out byte by byte: the 0x00 leaf's preimage with 0x03 first and maturing (6) after
+    ///      claimable; pinned with `cast keccak`. The same figures as a 0x00 leaf (maturing dropped) or with maturing 0
+    ///      are other leaves.
+    function test_salesLeaf_matchesHandAssembledPreimage() public pure {
+        MerkleSum.Account memory a = MerkleSum.Account({
+            user: 0x1111111111111111111111111111111111111111,
+            reserved: 1,
+            held: 2,
+            pending: 3,
+            batched: 4,
+            claimable: 5,
+            salt: 0x5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a
+        });
+        bytes memory preimage = bytes.concat(
+            hex"03",
+            hex"0000000000000038", // chainId 56, u64
+            hex"7000000000000000000000000000000000000007",
+            hex"3333333333333333333333333333333333333333",
+            hex"0000000000000007", // epoch 7, u64
+            hex"1111111111111111111111111111111111111111",
+            hex"00000000000000000000000000000001",
+            hex"00000000000000000000000000000002",
+            hex"00000000000000000000000000000003",
+            hex"00000000000000000000000000000004",
+            hex"00000000000000000000000000000005",
+            hex"00000000000000000000000000000006", // maturing
+            hex"5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+        );
+        assertEq(preimage.length, 1 + 8 + 20 + 20 + 8 + 20 + 6 * 16 + 32, "sales leaf preimage: 205 bytes");
+        assertEq(SalesLeaf.leafHash(_ctx(), a, 6), keccak256(preimage), "sales leaf");
+        assertEq(SalesLeaf.leafHash(_ctx(), a, 6), PINNED_SALES_LEAF, "sales leaf pinned (cast keccak)");
+        assertEq(SalesLeaf.leafValue(a, 6), 21, "value: the six");
+        assertTrue(MerkleSum.leafHash(_ctx(), a) != PINNED_SALES_LEAF, "not the 0x00 leaf of the five");
+        assertTrue(SalesLeaf.leafHash(_ctx(), a, 0) != MerkleSum.leafHash(_ctx(), a), "maturing 0 is still a 0x03 leaf");
+    }
+
+    bytes32 internal constant PINNED_SALES_LEAF = 0xa709a0fa591f324eac0ef3581e82b040ca66d9cb2d44d961943e5e05a1557e4e;
+
+    function test_salesLeafValue_refusesASumOf2To128() public {
+        MerkleSum.Account memory a = _account(address(1), 0);
+        a.reserved = type(uint128).max;
+        assertEq(h.salesLeafValue(a, 0), type(uint128).max, "2^128 - 1 is the largest value");
+        vm.expectRevert(abi.encodeWithSelector(MerkleSum.SumOutOfRange.selector, uint256(1) << 128));
+        h.salesLeafValue(a, 1);
+    }
 
     function test_parent_refusesASumOf2To128() public {
         MerkleSum.Node memory l = MerkleSum.Node(keccak256("l"), 1 << 127);

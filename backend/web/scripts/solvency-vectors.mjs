@@ -8,9 +8,14 @@
 // Deterministic: every address, contract, token and salt key is the last 20 (or all 32) bytes of keccak256 of a
 // label; salts are HMAC-SHA256 (node:crypto) under the case's key; the tree is src/lib/solvency.js's buildTree.
 // Schema: { spec, cases: [{ name, chain_id, contract, token, epoch, salt_key, users: [{ user, reserved, held,
-// pending, batched, claimable, salt, leaf, value }] (input order), levels: [[{ hash, sum }]] (levels[0]: sorted
-// leaves then padding; last: [root]), root, total, depth, leaf_count, proofs: [{ user, index, siblings }] (input
-// order) }] }. Amounts and sums are decimal strings, hex is lowercase.
+// pending, batched, claimable, maturing?, salt, leaf, value }] (input order), levels: [[{ hash, sum }]] (levels[0]:
+// sorted leaves then padding; last: [root]), root, total, depth, leaf_count, proofs: [{ user, index, siblings }]
+// (input order) }] }. Amounts and sums are decimal strings, hex is lowercase.
+// `maturing` is there exactly for the users of the sales-plan cases (names "sales-…"): each such user's leaf is a 0x03
+// one, keccak256(0x03 ‖ … ‖ claimable u128 ‖ maturing u128 ‖ salt), 205 bytes, its value the sum of the six — a
+// user with "maturing": "0" included (the key decides the leaf, not its value). Every user of a case has it or none
+// does (one asset, one plan). A reader that knows only five components must refuse a user with `maturing`, never skip
+// the key: its leaf would not be the one it computes.
 import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -37,6 +42,8 @@ export function hmacSalt(key, chainId, token, epoch, user) {
 }
 
 const b = (reserved, held, pending, batched, claimable) => ({ reserved, held, pending, batched, claimable });
+/** A sales-plan user's six figures (a 0x03 leaf, even when `maturing` is 0). */
+const sales = (reserved, held, pending, batched, claimable, maturing) => ({ ...b(reserved, held, pending, batched, claimable), maturing });
 const ZERO = b(0n, 0n, 0n, 0n, 0n);
 const E18 = 10n ** 18n;
 const P = (n) => 1n << BigInt(n);
@@ -115,6 +122,40 @@ const CASES = [
     epoch: 7,
     users: [],
   },
+  // ── the sales plan (PLAN-SALES.md): 0x03 leaves with a sixth figure, `maturing`, after `claimable` ──
+  {
+    // Three sellers of a BSC token: one with only maturing commissions, one with maturing beside pending and
+    // reserved, one with maturing 0 (still a 0x03 leaf: its sales are final, or it made none).
+    name: "sales-three-users",
+    chain_id: 56,
+    contract: labelAddress("solvency-vectors/contract/bsc"),
+    token: labelAddress("solvency-vectors/token/bsc-sales"),
+    epoch: 8,
+    users: [
+      sales(0n, 0n, 12n * E18, 0n, 0n, 3n * E18),
+      sales(5n * (E18 / 10n), 0n, 0n, 2n * E18, 1n, 0n),
+      sales(0n, 0n, 0n, 0n, 0n, 60n * E18),
+    ],
+  },
+  {
+    // Values 63·2^121 (the six figures 2^126 … 2^121), 2^127 (maturing alone) and 2^121 − 1 (maturing 0): the total
+    // is exactly 2^128 − 1, and the sixth figure is what takes it there.
+    name: "sales-total-max-u128",
+    chain_id: 56,
+    contract: labelAddress("solvency-vectors/contract/bsc"),
+    token: labelAddress("solvency-vectors/token/bsc-sales"),
+    epoch: 9,
+    users: [sales(P(126), P(125), P(124), P(123), P(122), P(121)), sales(0n, 0n, 0n, 0n, 0n, P(127)), sales(P(120), 0n, 0n, 0n, P(120) - 1n, 0n)],
+  },
+  {
+    // One seller alone on TRON Nile: depth 0, the root is that 0x03 leaf.
+    name: "sales-one-user",
+    chain_id: 3448148188,
+    contract: labelAddress("solvency-vectors/contract/tron-nile"),
+    token: labelAddress("solvency-vectors/token/tron-nile-usdt"),
+    epoch: 10,
+    users: [sales(1_000_000n, 0n, 250_000n, 0n, 0n, 40_000n)],
+  },
 ];
 
 const dec = (v) => v.toString(10);
@@ -146,6 +187,7 @@ export function buildCase(input) {
         pending: dec(balances.pending),
         batched: dec(balances.batched),
         claimable: dec(balances.claimable),
+        ...(balances.maturing !== undefined ? { maturing: dec(balances.maturing) } : {}),
         salt,
         leaf: leaf.hash,
         value: dec(leaf.value),

@@ -7,7 +7,9 @@
 // API names another contract for, a token the contract never allowed, malformed proofs; while an insolvency is
 // reported apart (ok, but not solvent). Also what the build carries from the deployment records
 // (scripts/deployments.mjs: the devnet's records name the addresses its deployer's nonces give) and the decoder of
-// the contract's pending changes (src/lib/solvency-changes.js) against viem's encoder.
+// the contract's pending changes (src/lib/solvency-changes.js) against viem's encoder. The sales plan's leaves (0x03,
+// a sixth figure `maturing` after `claimable`) too: their vectors, their encoding, and a 0x03 proof read as a 0x00 one
+// (its `maturing` dropped), a lowered `maturing`, or a 0x00 proof given `maturing: "0"`, each refused.
 //   cd backend/web && node --test tests/16-solvency-vectors.test.mjs
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -22,6 +24,11 @@ import { SPEC, VECTORS_PATH, buildVectors, hmacSalt, renderVectors } from "../sc
 import { DEPLOYMENTS_DIR, buildNetworks, chosenByEnvironment } from "../scripts/deployments.mjs";
 
 const KEYS = ["reserved", "held", "pending", "batched", "claimable"];
+/** A sales-plan leaf's figures (tag 0x03): the five, then `maturing`. */
+const SALES_KEYS = [...KEYS, "maturing"];
+/** The figures a vector user's leaf commits to: the six when the user has `maturing` (whatever its value). */
+const keysOf = (u) => ("maturing" in u ? SALES_KEYS : KEYS);
+const SALES_CASES = ["sales-three-users", "sales-total-max-u128", "sales-one-user"];
 /** `pendingChanges()` as the contract's build declares it (abi/artifacts, the page's generated types' source). */
 const settlementPendingChangesAbi = JSON.parse(readFileSync(new URL("../../../abi/artifacts/Settlement.json", import.meta.url), "utf8")).abi.filter(
   (x) => x.type === "function" && x.name === "pendingChanges",
@@ -36,7 +43,7 @@ const caseNamed = (name) => {
   assert.ok(c, `case ${name}`);
   return c;
 };
-const balancesOf = (u) => Object.fromEntries(KEYS.map((k) => [k, BigInt(u[k])]));
+const balancesOf = (u) => Object.fromEntries(keysOf(u).map((k) => [k, BigInt(u[k])]));
 const flip = (n) => (n % 2 === 0 ? n + 1 : n - 1);
 const clone = (x) => JSON.parse(JSON.stringify(x));
 
@@ -53,7 +60,7 @@ function vectorProof(c, i) {
     epoch: c.epoch,
     as_of_block: AS_OF,
     user: u.user,
-    balances: Object.fromEntries(KEYS.map((k) => [k, u[k]])),
+    balances: Object.fromEntries(keysOf(u).map((k) => [k, u[k]])),
     salt: u.salt,
     index: p.index,
     depth: c.depth,
@@ -126,6 +133,23 @@ test("the vector file is current: equal to what the generator computes now", () 
   const mixed = caseNamed("zero-and-nonzero-mixed").users.map((u) => u.value);
   assert.ok(mixed.includes("0") && mixed.some((v) => v !== "0"));
   assert.ok(caseNamed("one-user-all-zero").users.every((u) => KEYS.every((k) => u[k] === "0")));
+  // The sales plan's cases: every user of theirs has `maturing`, nobody else's does; one has maturing 0; the sixth
+  // figure takes a total to exactly 2^128 − 1; a single 0x03 leaf is a root.
+  for (const c of vectors.cases) {
+    const sales = SALES_CASES.includes(c.name);
+    assert.equal(c.name.startsWith("sales-"), sales, c.name);
+    for (const u of c.users) assert.equal("maturing" in u, sales, `${c.name}: ${u.user} ${sales ? "has" : "has no"} maturing`);
+  }
+  const three = caseNamed("sales-three-users");
+  assert.equal(three.chain_id, 56);
+  assert.notEqual(three.token, "0x0000000000000000000000000000000000000000");
+  assert.equal(three.leaf_count, 3);
+  assert.ok(three.users.some((u) => u.maturing === "0") && three.users.some((u) => u.maturing !== "0"));
+  const max = caseNamed("sales-total-max-u128");
+  assert.equal(BigInt(max.total), U128_LIMIT - 1n);
+  assert.ok(max.users.reduce((s, u) => s + KEYS.reduce((t, k) => t + BigInt(u[k]), 0n), 0n) < U128_LIMIT - 1n, "the five alone fall short");
+  const one = caseNamed("sales-one-user");
+  assert.deepEqual([one.leaf_count, one.depth, one.root], [1, 0, one.users[0].leaf]);
 });
 
 test("the vectors agree with an independent encoding (encodePacked, as Solidity's abi.encodePacked)", () => {
@@ -141,19 +165,22 @@ test("the vectors agree with an independent encoding (encodePacked, as Solidity'
     assert.ok(2 ** c.depth >= c.leaf_count && (c.depth === 0 || 2 ** (c.depth - 1) < c.leaf_count), why);
     const leaves = c.users.map((u) => {
       assert.match(u.user, /^0x[0-9a-f]{40}$/, why);
-      for (const k of [...KEYS, "value"]) assert.match(u[k], dec, `${why} ${k}`);
+      const keys = keysOf(u);
+      for (const k of [...keys, "value"]) assert.match(u[k], dec, `${why} ${k}`);
       const saltMsg = encodePacked(["string", "uint64", "address", "uint64", "address"], ["solvency/v1", BigInt(c.chain_id), c.token, BigInt(c.epoch), u.user]);
       assert.equal(hexToBuffer(saltMsg).length, 11 + 8 + 20 + 8 + 20);
       const salt = "0x" + createHmac("sha256", hexToBuffer(c.salt_key)).update(hexToBuffer(saltMsg)).digest("hex");
       assert.equal(u.salt, salt, `${why}: salt of ${u.user}`);
-      const value = KEYS.reduce((s, k) => s + BigInt(u[k]), 0n);
+      const value = keys.reduce((s, k) => s + BigInt(u[k]), 0n);
       assert.ok(value < U128_LIMIT);
       assert.equal(u.value, value.toString(), `${why}: value of ${u.user}`);
+      // 0x00 and five u128 (189 bytes), or a sales-plan leaf's 0x03 and six (205 bytes).
+      const sales = keys === SALES_KEYS;
       const packed = encodePacked(
-        ["uint8", "uint64", "address", "address", "uint64", "address", "uint128", "uint128", "uint128", "uint128", "uint128", "bytes32"],
-        [0, BigInt(c.chain_id), c.contract, c.token, BigInt(c.epoch), u.user, ...KEYS.map((k) => BigInt(u[k])), u.salt],
+        ["uint8", "uint64", "address", "address", "uint64", "address", ...keys.map(() => "uint128"), "bytes32"],
+        [sales ? 3 : 0, BigInt(c.chain_id), c.contract, c.token, BigInt(c.epoch), u.user, ...keys.map((k) => BigInt(u[k])), u.salt],
       );
-      assert.equal(hexToBuffer(packed).length, 189);
+      assert.equal(hexToBuffer(packed).length, sales ? 205 : 189);
       assert.equal(u.leaf, keccak256(packed), `${why}: leaf of ${u.user}`);
       // The module's own leaf hash agrees.
       assert.equal(leafHash({ chainId: c.chain_id, contract: c.contract, token: c.token, epoch: c.epoch, user: u.user, balances: balancesOf(u), salt: u.salt }), u.leaf);
@@ -234,10 +261,107 @@ test("every proof of every case verifies against its case's root and total as th
   }
   assert.equal(n, vectors.cases.reduce((s, c) => s + c.users.length, 0));
   assert.ok(n >= 30);
-  // The module's builder gives the same proofs (proofJson) as the vector file.
-  const c = caseNamed("nine-users-tron-nile-token");
-  const tree = buildTree(inputsOf(c));
-  c.users.forEach((u, i) => assert.deepEqual(proofOfUser(tree, u.user), vectorProof(c, i)));
+  // The module's builder gives the same proofs (proofJson) as the vector file, `maturing` included on the sales plan.
+  for (const name of ["nine-users-tron-nile-token", ...SALES_CASES]) {
+    const c = caseNamed(name);
+    const tree = buildTree(inputsOf(c));
+    c.users.forEach((u, i) => assert.deepEqual(proofOfUser(tree, u.user), vectorProof(c, i), name));
+  }
+});
+
+// ── the sales plan's 0x03 leaves ─────────────────────────────────────────────────────────────────────────────────
+
+test("a 0x03 leaf read as a 0x00 one, a lowered maturing, and a 0x00 leaf given maturing 0 are refused", () => {
+  let checked = 0;
+  for (const name of SALES_CASES) {
+    const c = caseNamed(name);
+    c.users.forEach((u, i) => {
+      const good = vectorProof(c, i);
+      assert.equal(verifyProof(good, chainOf(c)).ok, true, `${name} ${i}: the true proof`);
+      // `maturing` dropped: the same five figures hashed as a 0x00 leaf (what a five-component reader computes), and
+      // a value short by the maturing part. Never this tree's leaf, even where maturing is 0.
+      const five = clone(good);
+      delete five.balances.maturing;
+      const r = refused(verifyProof(five, chainOf(c)), "root", `${name} ${i}: maturing removed`);
+      assert.ok(r.detail.length > 0);
+      if (u.maturing !== "0") refused(verifyProof(five, chainOf(c)), "total", `${name} ${i}: maturing removed`);
+      const fiveOnly = Object.fromEntries(KEYS.map((k) => [k, BigInt(u[k])]));
+      assert.notEqual(leafHash({ chainId: c.chain_id, contract: c.contract, token: c.token, epoch: c.epoch, user: u.user, balances: fiveOnly, salt: u.salt }), u.leaf);
+      // `maturing` lowered by one unit (or, at 0, raised: both change the leaf and the sum).
+      const lowered = clone(good);
+      lowered.balances.maturing = u.maturing === "0" ? "1" : (BigInt(u.maturing) - 1n).toString();
+      const rl = verifyProof(lowered, chainOf(c));
+      if (u.maturing !== "0") {
+        refused(rl, "root", `${name} ${i}: maturing lowered`);
+        if (c.depth > 0) refused(rl, "total", `${name} ${i}: maturing lowered`);
+      } else {
+        // One unit more: under a total of 2^128 − 1 the fold itself overflows, elsewhere the root differs.
+        assert.equal(rl.ok, false, `${name} ${i}: maturing raised`);
+        assert.ok(checkOf(rl, "fold").ok === false || checkOf(rl, "root")?.ok === false, `${name} ${i}: maturing raised`);
+      }
+      // Checked against the balances the verifier expects, a dropped maturing is named as such.
+      const ctx = refused(verifyProof(five, chainOf(c, { balances: balancesOf(u) })), "context", `${name} ${i}: five shown against six`);
+      assert.match(ctx.detail, /maturing: — in the proof/);
+      checked++;
+    });
+  }
+  assert.ok(checked >= 7);
+  // A 0x00 proof given `maturing: "0"`: the key alone makes it a 0x03 leaf, which this tree does not hold.
+  for (const name of ["three-users-anvil-native", "nine-users-tron-nile-token", "one-user-all-zero"]) {
+    const c = caseNamed(name);
+    c.users.forEach((_, i) => {
+      const p = vectorProof(c, i);
+      assert.equal(verifyProof(p, chainOf(c)).ok, true);
+      const r = verifyProof({ ...p, balances: { ...p.balances, maturing: "0" } }, chainOf(c));
+      refused(r, "root", `${name} ${i}: maturing 0 added`);
+      assert.equal(checkOf(r, "format").ok, true, "a well-formed proof, of another leaf");
+      assert.equal(r.leafValue, BigInt(c.users[i].value), "the same value: only the tag and the sixth word differ");
+    });
+  }
+  // The builder and proofJson keep the key exactly when the leaf has it: maturing 0n is a 0x03 leaf, undefined none.
+  const c = caseNamed("three-users-anvil-native");
+  const leaves = inputsOf(c).leaves;
+  const zeroed = buildTree({ ...inputsOf(c), leaves: leaves.map((l) => ({ ...l, balances: { ...l.balances, maturing: 0n } })) });
+  assert.notEqual(zeroed.root, c.root);
+  assert.equal(zeroed.total, BigInt(c.total));
+  assert.equal(proofJson(zeroed, 0, AS_OF).balances.maturing, "0");
+  const absent = buildTree({ ...inputsOf(c), leaves: leaves.map((l) => ({ ...l, balances: { ...l.balances, maturing: undefined } })) });
+  assert.equal(absent.root, c.root);
+  assert.ok(!("maturing" in proofJson(absent, 0, AS_OF).balances));
+  // Leaves of both kinds in one tree are refused (an asset's leaves are all of its plan's kind), as the ledger refuses them.
+  assert.throws(() => buildTree({ ...inputsOf(c), leaves: leaves.map((l, i) => (i === 1 ? { ...l, balances: { ...l.balances, maturing: 0n } } : l)) }), /another kind/);
+  const s = caseNamed("sales-three-users");
+  assert.throws(() => buildTree({ ...inputsOf(s), leaves: inputsOf(s).leaves.map((l, i) => (i === 2 ? { ...l, balances: { ...l.balances, maturing: undefined } } : l)) }), /another kind/);
+});
+
+test("a 0x03 proof's maturing: its form, 2^128, and a six-figure sum reaching 2^128", () => {
+  const c = caseNamed("sales-total-max-u128");
+  const i = c.users.findIndex((u) => u.maturing === "0");
+  const base = vectorProof(c, i);
+  const set = (v) => ({ ...base, balances: { ...base.balances, maturing: v } });
+  for (const [why, v] of [
+    ["null", null],
+    ["a JSON number", 5],
+    ["a fraction", "1.5"],
+    ["negative", "-1"],
+    ["hex", "0x10"],
+    ["empty", ""],
+  ]) {
+    let r;
+    assert.doesNotThrow(() => (r = verifyProof(set(v), chainOf(c))), why);
+    refused(r, "format", `maturing ${why}`);
+  }
+  refused(verifyProof(set(U128_LIMIT.toString()), chainOf(c)), "range", "maturing of 2^128");
+  // The five below 2^128 with room to spare; the sixth takes the sum to 2^128.
+  const five = KEYS.reduce((s, k) => s + BigInt(base.balances[k]), 0n);
+  const r = refused(verifyProof(set((U128_LIMIT - five).toString()), chainOf(c)), "range", "six figures adding up to 2^128");
+  assert.match(r.detail, /2\^128|340282366920938463463374607431768211456/);
+  assert.equal(verifyProof(set((U128_LIMIT - 1n - five).toString()), chainOf(c)).checks.find((x) => x.id === "range").ok, true, "2^128 − 1 is in range");
+  // The builder: a sixth figure that takes a leaf, or the tree, to 2^128.
+  assert.throws(() => leafValue({ reserved: U128_LIMIT - 2n, held: 1n, pending: 0n, batched: 0n, claimable: 0n, maturing: 1n }), RangeError);
+  assert.equal(leafValue({ reserved: U128_LIMIT - 2n, held: 1n, pending: 0n, batched: 0n, claimable: 0n, maturing: 0n }), U128_LIMIT - 1n);
+  const over = c.users.map((u, j) => (j === i ? { ...u, maturing: "1" } : u));
+  assert.throws(() => buildTree(inputsOf(c, { users: over })), RangeError);
 });
 
 // ── the tamper suite ─────────────────────────────────────────────────────────────────────────────────────────────

@@ -232,7 +232,12 @@ const salt = (i) => `0x${(i + 1).toString(16).padStart(64, "0")}`;
 function treeOn(contract, epoch, { balances = mine, custody } = {}) {
   const leaves = [
     { user: USER, balances, salt: salt(9) },
-    ...OTHERS.map((user, i) => ({ user, balances: { reserved: 0n, held: BigInt(100 * (i + 1)), pending: 0n, batched: 0n, claimable: 0n }, salt: salt(i) })),
+    // The others' leaves of the member's kind: a sales-plan tree's leaves all have `maturing` (one asset, one plan).
+    ...OTHERS.map((user, i) => ({
+      user,
+      balances: { reserved: 0n, held: BigInt(100 * (i + 1)), pending: 0n, batched: 0n, claimable: 0n, ...("maturing" in balances ? { maturing: 0n } : {}) },
+      salt: salt(i),
+    })),
   ];
   const tree = buildTree({ chainId: CHAIN_ID, contract, token: TOKEN, epoch, leaves });
   const proof = proofJson(tree, tree.leaves.findIndex((l) => l.user === USER), 9_900);
@@ -315,4 +320,26 @@ test("a tree of the replaced contract holding other balances for the member (a v
   assert.equal(balances.ok, false);
   assert.match(balances.detail, /the tree of 0xbbbb.* holds held 15, pending 2 where that of 0xaaaa.* holds held 5, pending 12/);
   assert.ok(r.checks.filter((c) => c.id === "root").every((c) => c.ok), "each proof folds to its own root");
+});
+
+test("on the sales plan the trees of a round hold the same maturing too; a 0x03 leaf in one tree and a 0x00 in another differ", () => {
+  const six = { ...mine, maturing: 40n };
+  const live = treeOn(LIVE, 2, { custody: 700n, balances: six });
+  const old = treeOn(OLD, 61, { custody: 0n, balances: six });
+  assert.equal(live.proof.balances.maturing, "40");
+  const same = mergeRound([part(LIVE, live), part(OLD, old)], verdictOf([LIVE, live], [OLD, old]));
+  assert.equal(same.ok, true, JSON.stringify(same.checks.filter((c) => !c.ok)));
+  assert.equal(same.leafValue, 58n, "the six figures' sum");
+  // Another maturing in the old tree (a valid tree of other figures): refused, and named.
+  const less = treeOn(OLD, 61, { custody: 0n, balances: { ...six, maturing: 10n, pending: 42n } });
+  const r = mergeRound([part(LIVE, live), part(OLD, less)], verdictOf([LIVE, live], [OLD, less]));
+  const balances = r.checks.find((c) => c.id === "balances");
+  assert.equal(balances.ok, false);
+  assert.match(balances.detail, /holds pending 42, maturing 10 where that of 0xaaaa.* holds pending 12, maturing 40/);
+  // The old tree's leaf without `maturing` (a 0x00 leaf of the same five figures): not the same leaf.
+  const five = treeOn(OLD, 61, { custody: 0n, balances: mine });
+  const r5 = mergeRound([part(LIVE, live), part(OLD, five)], verdictOf([LIVE, live], [OLD, five]));
+  const b5 = r5.checks.find((c) => c.id === "balances");
+  assert.equal(b5.ok, false);
+  assert.match(b5.detail, /holds maturing — where that of 0xaaaa.* holds maturing 40/);
 });

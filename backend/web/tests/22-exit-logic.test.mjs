@@ -2,6 +2,8 @@
 // - a proof file (the API's `download=true` JSON) read into `exit`'s `ExitLeaf`, index and `SumNode[]`, which fold —
 //   by an encoding of the test's own, SettlementExit.foldProof's byte for byte (viem's encodePacked) — to the tree's
 //   root and total, and encode into `exit`'s calldata as the contract's ABI types it; malformed files refused in words;
+//   a sales-plan proof (a 0x03 leaf, with `maturing`), which this exit contract cannot take, refused in words of its
+//   own before anything is sent;
 // - the build's contracts only: a proof naming the live contract or one it replaced is taken, any other contract, a
 //   chain without a record, or a wallet on another chain is refused;
 // - the payout batches since the commitment rebuilt from logs and calldata: entries checked against the log's
@@ -37,6 +39,7 @@ import {
 import { buildTree, proofJson } from "../src/lib/solvency.js";
 import {
   ExitInputError,
+  SalesLeafError,
   ZERO_HASH,
   batchLogOf,
   buildContracts,
@@ -170,6 +173,46 @@ test("a file that is no usable proof is refused, in words that say what is wrong
   refused((p) => ({ ...p, siblings: p.siblings.map((s, i) => (i === 0 ? { ...s, sum: "x" } : s)) }), /sibling 0's sum/);
   refused((p) => ({ ...p, index: 4 }), /index 4 is outside a tree of 2 levels/);
   refused((p) => ({ ...p, depth: 33, siblings: Array(33).fill({ hash: ZERO_HASH, sum: "0" }) }), /no tree is deeper than 32/);
+  // A malformed `maturing` is a malformed file, said as such (not as a sales-plan leaf).
+  refused((p) => ({ ...p, balances: { ...p.balances, maturing: "1.5" } }), /balances\.maturing is not a whole amount/);
+  refused((p) => ({ ...p, balances: { ...p.balances, maturing: null } }), /balances\.maturing is not a whole amount/);
+  refused((p) => ({ ...p, balances: { ...p.balances, maturing: ((1n << 128n) - 1n).toString() } }), /add up to 2\^128 or more/);
+});
+
+test("a sales-plan proof (a 0x03 leaf, with maturing) is refused before anything is sent: this exit contract takes five-figure leaves", () => {
+  // A real sales-plan tree: its proofs carry `maturing` (one of them 0: the key, not the value, makes the leaf 0x03).
+  const users = [3, 7, 11].map((i) => addr(0xb000 + i));
+  const salt = (u) => `0x${createHmac("sha256", "key").update(u).digest("hex")}`;
+  const tree = buildTree({
+    chainId: CHAIN,
+    contract: CONTRACT.toLowerCase(),
+    token: TOKEN.toLowerCase(),
+    epoch: 9,
+    leaves: users.map((user, i) => ({
+      user,
+      salt: salt(user),
+      balances: { reserved: 0n, held: 0n, pending: 1000n + BigInt(i), batched: 0n, claimable: 3n, maturing: BigInt(i) * 60n },
+    })),
+  });
+  for (let i = 0; i < tree.leafCount; i++) {
+    const json = { ...proofJson(tree, i, 1234), symbol: "USDT", decimals: 6, asset_id: 2 };
+    assert.ok("maturing" in json.balances);
+    assert.throws(
+      () => readProof(JSON.stringify(json)),
+      (e) => e instanceof SalesLeafError && e instanceof ExitInputError && /exit with sales commissions is not available in this version of the contract/.test(e.message),
+      `leaf ${i}`,
+    );
+    // Why: read as an ExitLeaf (the five figures), it would not fold to the tree's root — the contract would revert
+    // with InvalidProof, as if the proof were altered.
+    const five = structuredClone(json);
+    delete five.balances.maturing;
+    const p = readProof(JSON.stringify(five));
+    assert.notEqual(foldLikeTheContract(CHAIN, CONTRACT, TOKEN, 9n, p.leaf, p.index, p.siblings).root, tree.root, `leaf ${i}: five figures do not fold`);
+  }
+  // A five-figure proof given `maturing: "0"` is a sales-plan proof too.
+  const plain = proofJson(sampleTree(), 1, 1234);
+  assert.throws(() => readProof({ ...plain, balances: { ...plain.balances, maturing: "0" } }), SalesLeafError);
+  assert.equal(readProof(plain).member.toLowerCase(), plain.user);
 });
 
 // ── the build's contracts ────────────────────────────────────────────────────────────────────────────────────────

@@ -5,7 +5,8 @@
 // - a higher leaf is never flagged; proofs of another chain, contract, token or member are never compared, nor an
 //   older epoch with a newer one (backwards);
 // - payments count only between the two proofs' blocks (after the previous one's, up to the newer one's), payout
-//   batches not executed never; what is claimable is not part of the entitlement;
+//   batches not executed never; what is claimable is not part of the entitlement, nor (on the sales plan) what is
+//   maturing: a buyer's take-back lowers it with nothing paid;
 // - the member's leave read from its `MemberLeft` log (encoded here with viem, its topic computed from the
 //   signature), counting its `due`;
 // - every amount a bigint of base units: a number or a decimal string out of form is refused, a drop of one base unit
@@ -40,7 +41,12 @@ function proofOf({ epoch, asOfBlock, mine, user = ME, chainId = CHAIN, contract 
     contract: contract.toLowerCase(),
     token: token.toLowerCase(),
     epoch,
-    leaves: users.map((u) => ({ user: u, salt: salt(u), balances: u === user ? { ...zero, ...mine } : { ...zero, pending: 500n, reserved: 70n } })),
+    // On the sales plan (the member's figures with `maturing`) every leaf of the tree has it: one asset, one plan.
+    leaves: users.map((u) => ({
+      user: u,
+      salt: salt(u),
+      balances: u === user ? { ...zero, ...mine } : { ...zero, pending: 500n, reserved: 70n, ...("maturing" in mine ? { maturing: 20n } : {}) },
+    })),
   });
   const index = tree.leaves.findIndex((l) => l.user === user);
   return { ...proofJson(tree, index, asOfBlock), symbol: "USDT", decimals: 6, asset_id: 2 };
@@ -85,6 +91,38 @@ test("a proof is read as its leaf's chain, contract, token, member, epoch, block
   const v = compareLeaves(p, after, []);
   assert.equal(v.kind, "lowered");
   assert.equal(v.unexplained, 50n);
+});
+
+test("on the sales plan maturing is read apart from the entitlement: a take-back lowers it with nothing paid, and is no drop", () => {
+  // The same figures and 500 of retail commissions still maturing (a 0x03 leaf); a five-figure leaf has none.
+  const SALES = { ...BEFORE, mine: { ...BEFORE.mine, maturing: 500n } };
+  const p = point(SALES);
+  assert.equal(p.maturing, 500n);
+  assert.equal(p.entitlement, 1550n, "maturing is not part of the entitlement");
+  assert.equal(point(BEFORE).maturing, null);
+  assert.equal(point({ ...BEFORE, mine: { ...BEFORE.mine, maturing: 0n } }).maturing, 0n);
+  // A buyer took a sale back: 200 of maturing reversed, nothing paid, nothing else moved: kept.
+  const takenBack = compareLeaves(p, point({ ...SALES, epoch: 5, asOfBlock: 130, mine: { ...SALES.mine, maturing: 300n } }), []);
+  assert.equal(takenBack.kind, "kept");
+  assert.equal(takenBack.drop, 0n);
+  // A sale became final: 200 moved from maturing to pending; the entitlement rises by what maturing lost.
+  const matured = compareLeaves(p, point({ ...SALES, epoch: 5, asOfBlock: 130, mine: { ...SALES.mine, maturing: 300n, pending: 1200n } }), []);
+  assert.equal(matured.kind, "kept");
+  assert.equal(matured.next.entitlement - matured.previous.entitlement, 200n);
+  // …and was paid in the same interval: pending back where it was, the payout counted, nothing flagged.
+  const paid = compareLeaves(p, point({ ...SALES, epoch: 5, asOfBlock: 130, mine: { ...SALES.mine, maturing: 300n } }), [
+    { kind: "payout", block: 120n, amount: 200n, tx: null, batch: 1 },
+  ]);
+  assert.equal(paid.kind, "kept");
+  // Owed money moved back into maturing (pending cut, maturing raised by as much): the cut is flagged whole.
+  const hidden = compareLeaves(p, point({ ...SALES, epoch: 5, asOfBlock: 130, mine: { ...SALES.mine, pending: 700n, maturing: 800n } }), []);
+  assert.equal(hidden.kind, "lowered");
+  assert.equal(hidden.unexplained, 300n);
+  // Its form is checked like every amount.
+  const bad = proofOf(SALES);
+  assert.throws(() => leafPoint({ ...bad, balances: { ...bad.balances, maturing: "1.5" } }), TypeError);
+  assert.throws(() => leafPoint({ ...bad, balances: { ...bad.balances, maturing: null } }), TypeError);
+  assert.throws(() => compareLeaves({ ...p, maturing: -1n }, p, []), RangeError);
 });
 
 // ── the comparison ──────────────────────────────────────────────────────────────────────────────────────────────

@@ -55,6 +55,12 @@ const DECIMAL_RE = /^[0-9]{1,78}$/;
 /** What a proof file or the chain gave that the exit cannot use; its message says why in plain words. */
 export class ExitInputError extends Error {}
 
+/**
+ * A well-formed proof of a sales-plan leaf (0x03, with `maturing`), which this version of the exit contract cannot
+ * take (its `ExitLeaf` has five figures): refused before any call, in words of its own.
+ */
+export class SalesLeafError extends ExitInputError {}
+
 // ── the proof file ───────────────────────────────────────────────────────────────────────────────────────────────
 
 /**
@@ -63,6 +69,10 @@ export class ExitInputError extends Error {}
  * below 2^128 (their sum too), the salt, one sibling per level (at most 32) with its hash and sum, and the index
  * within the tree. `ExitLeaf.member` is the proof's user; what counts for the exit (`entitlement`) is reserved + held
  * + pending + batched — `claimable` stays the member's to `claim` from the Settlement (EXIT.md §4).
+ * A proof of an asset on the sales plan (balances with `maturing`, SOLVENCY.md's 0x03 leaf, whatever its value) is
+ * checked for form like any other, then refused: `ExitLeaf` has five figures and the exit contract hashes a 0x00 leaf,
+ * so such a proof could only make `exit` or `leave` revert with InvalidProof — which would read as an altered proof
+ * (contracts/SALES.md §6: the exit's 0x03 leaves are not built yet).
  * @param {unknown} input the parsed JSON, or its text
  * @returns {ExitProof}
  */
@@ -116,7 +126,9 @@ export function readProof(input) {
     claimable: amount(b.claimable, "balances.claimable"),
     salt: bytes32(p.salt, "salt"),
   };
-  const value = leaf.reserved + leaf.held + leaf.pending + leaf.batched + leaf.claimable;
+  // A sales-plan leaf's sixth figure: its key makes the leaf a 0x03 one, whatever it holds.
+  const maturing = Object.hasOwn(b, "maturing") ? amount(b.maturing, "balances.maturing") : null;
+  const value = leaf.reserved + leaf.held + leaf.pending + leaf.batched + leaf.claimable + (maturing ?? 0n);
   if (value >= U128_LIMIT) bad(t("exl.sum_range"));
   if (!Array.isArray(p.siblings)) bad(t("exl.siblings_not_list"));
   const list = /** @type {unknown[]} */ (p.siblings);
@@ -128,6 +140,8 @@ export function readProof(input) {
   });
   const index = BigInt(whole(p.index, "index"));
   if (index >> BigInt(siblings.length) !== 0n) bad(t("exl.index", { index, levels: siblings.length }));
+  // A well-formed proof all the same: said apart from a malformed one, before any call is made with it.
+  if (maturing !== null) throw new SalesLeafError(t("exl.sales_leaf"));
   return {
     chainId,
     contract,

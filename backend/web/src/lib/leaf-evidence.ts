@@ -345,11 +345,18 @@ export const evidenceFileName = (e: LeafEvidence) =>
 export function downloadEvidence(e: LeafEvidence) {
   const point = (p: SavedProof) => {
     const l = leafPoint(p.proof);
-    return { epoch: p.epoch, as_of_block: l.asOfBlock.toString(), entitlement: l.entitlement.toString(), saved_at: new Date(p.savedAt).toISOString() };
+    return {
+      epoch: p.epoch,
+      as_of_block: l.asOfBlock.toString(),
+      entitlement: l.entitlement.toString(),
+      // A sales-plan leaf's maturing commissions, shown beside the entitlement but not part of it (lib/leaf-watch.js).
+      ...(l.maturing != null ? { maturing: l.maturing.toString() } : {}),
+      saved_at: new Date(p.savedAt).toISOString(),
+    };
   };
   const file = {
     version: "leaf-watch/v1",
-    what: "A newer proof of solvency gives this member less than the previous one, less what they were paid between the two proofs' blocks. Entitlement: reserved + held + pending + batched (claimable is the contract's own). Payouts: the operator's server's record, gross (fee included); a leave: read from the chain.",
+    what: "A newer proof of solvency gives this member less than the previous one, less what they were paid between the two proofs' blocks. Entitlement: reserved + held + pending + batched (claimable is the contract's own; maturing, on the sales plan, is not compared: it falls with nothing paid when a buyer takes a sale back). Payouts: the operator's server's record, gross (fee included); a leave: read from the chain.",
     chain_id: e.chainId,
     contract: e.next.contract,
     token: e.next.token,

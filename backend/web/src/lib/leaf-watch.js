@@ -14,6 +14,14 @@
 // the binary plan a reserve is released to `pending`, the entitlement unchanged). Whatever else lowered the leaf is the
 // drop the badge flags (src/user/solvency/leaf-watch.tsx), with its evidence kept (lib/leaf-evidence.ts) — an admin's forfeit
 // (SOLVENCY.md §2) included: the API tells the member of none with its block.
+// On the sales plan a leaf has a sixth figure, `maturing` (retail commissions whose sale the buyer can still take back;
+// SOLVENCY.md's 0x03 leaf). It stays out of the entitlement compared, as `claimable` does: it falls with nothing paid to
+// the member whenever a buyer takes a sale back inside its window (PLAN-SALES.md §4: the commission is reversed), a
+// fall only the chain's refunds could explain and no proof lists, so a fall of `maturing` is never flagged. When a sale
+// becomes final its commission moves from `maturing` to `pending` (or `held`): the six-figure value is unchanged and the
+// entitlement rises by as much, so the commission counts once, and is compared from then on. Owed money moved the other
+// way (pending cut, maturing raised) is a fall of the entitlement, and is flagged. The point keeps `maturing` (null for
+// a five-figure leaf) for the evidence to show.
 //
 // Plain JavaScript (checked by tsc through JSDoc) and pure: no I/O, no clock, no dependency. Every amount and block is
 // a bigint of base units (a float would round a drop away); a number where one is expected throws. Its node test is
@@ -23,7 +31,9 @@
  * One verified proof, as the watch compares it: whose leaf it is (chain, contract, token and member, lower case), of
  * which epoch and block, and the member's entitlement in it.
  * @typedef {{ chainId: number, contract: string, token: string, member: string, epoch: bigint, asOfBlock: bigint,
- *   entitlement: bigint, reserved: bigint }} LeafPoint
+ *   entitlement: bigint, reserved: bigint, maturing?: bigint | null }} LeafPoint
+ * `maturing`: a sales-plan leaf's sixth figure, never part of the entitlement (see above); null (or absent) for a
+ * five-figure leaf.
  */
 /**
  * What left the member's leaf at a block: a payout entry pushed (`payout`) or left claimable (`deferred`), gross; or
@@ -115,6 +125,8 @@ export function leafPoint(proof) {
     asOfBlock: whole(proof.as_of_block, "as_of_block"),
     entitlement: OWED.reduce((sum, k) => sum + baseUnits(b[k], `balances.${k}`), 0n),
     reserved: baseUnits(b.reserved, "balances.reserved"),
+    // Read (and its form checked) for the evidence only: the comparison leaves it out.
+    maturing: Object.hasOwn(b, "maturing") ? baseUnits(b.maturing, "balances.maturing") : null,
   };
 }
 
@@ -132,6 +144,7 @@ export const sameLeaf = (a, b) => a.chainId === b.chainId && a.contract === b.co
 function checkPoint(p, what) {
   amount(p.entitlement, `${what}'s entitlement`);
   amount(p.reserved, `${what}'s reserve`);
+  if (p.maturing != null) amount(p.maturing, `${what}'s maturing commissions`);
   if (typeof p.epoch !== "bigint" || typeof p.asOfBlock !== "bigint") throw new TypeError(`${what}'s epoch and block must be bigints`);
 }
 
@@ -156,6 +169,7 @@ export function compareLeaves(previous, next, payments, spendsReserve = false) {
   if (next.epoch <= previous.epoch || next.asOfBlock <= previous.asOfBlock) return { kind: "not_newer" };
   const counted = payments.filter((p) => p.block > previous.asOfBlock && p.block <= next.asOfBlock);
   const paid = counted.reduce((sum, p) => sum + p.amount, 0n);
+  // `maturing` is not compared: a buyer's take-back lowers it with nothing paid, and that is no drop (see above).
   const drop = previous.entitlement > next.entitlement ? previous.entitlement - next.entitlement : 0n;
   const spent = spendsReserve && previous.reserved > next.reserved ? previous.reserved - next.reserved : 0n;
   const unexplained = drop > paid + spent ? drop - paid - spent : 0n;

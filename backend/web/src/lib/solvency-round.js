@@ -53,6 +53,8 @@ import { wordsOf } from "../i18n/words.js";
 const t = wordsOf(en);
 
 const BALANCE_KEYS = /** @type {const} */ (["reserved", "held", "pending", "batched", "claimable"]);
+/** A sales-plan leaf's (0x03) sixth figure, after `claimable` (lib/solvency.js). */
+const SALES_BALANCE_KEYS = /** @type {const} */ ([...BALANCE_KEYS, "maturing"]);
 
 /** @param {string} s */
 const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -177,7 +179,8 @@ export const custodyText = (n) => (n === 1 ? t("sr.custody_one") : t("sr.custody
  * over a complete round: every contract's checks, named by contract, but for each contract's own "solvent" — its
  * custody alone against the whole total, which after an upgrade no single contract covers — replaced by the round's
  * (every member's custody together); plus "balances": the leaf holds the same five balances in every tree (one
- * ledger snapshot).
+ * ledger snapshot), and the same `maturing` on the sales plan — a tree whose leaf has it beside one whose leaf has
+ * not differs too ("—": no such figure).
  * @param {readonly { contract: Hex, live: boolean, balances: Balances | null, result: VerifyResult }[]} parts
  * @param {RoundVerdict} verdict
  * @returns {RoundResult}
@@ -194,16 +197,19 @@ export function mergeRound(parts, verdict) {
   const differ = [];
   if (first)
     for (const p of known.slice(1)) {
-      const keys = BALANCE_KEYS.filter((k) => /** @type {Balances} */ (p.balances)[k] !== /** @type {Balances} */ (first.balances)[k]);
+      const mine = /** @type {Balances} */ (first.balances);
+      const theirs = /** @type {Balances} */ (p.balances);
+      const all = mine.maturing !== undefined || theirs.maturing !== undefined ? SALES_BALANCE_KEYS : BALANCE_KEYS;
+      const keys = all.filter((k) => theirs[k] !== mine[k]);
       /** @param {Balances} b */
-      const listOf = (b) => keys.map((k) => t("sr.balance", { key: k, value: b[k] })).join(", ");
+      const listOf = (b) => keys.map((k) => t("sr.balance", { key: k, value: b[k] ?? "—" })).join(", ");
       if (keys.length)
         differ.push(
           t("sr.tree_differs", {
             contract: low(p.contract),
-            theirs: listOf(/** @type {Balances} */ (p.balances)),
+            theirs: listOf(theirs),
             first: low(first.contract),
-            mine: listOf(/** @type {Balances} */ (first.balances)),
+            mine: listOf(mine),
           }),
         );
     }

@@ -8,6 +8,12 @@
 //             on the backend, so the HMAC itself is the caller's: node:crypto in the generator)
 //   leaf    = keccak256(0x00 ‖ chainId u64 ‖ contract 20B ‖ token 20B ‖ epoch u64 ‖ user 20B ‖ reserved u128 ‖
 //             held u128 ‖ pending u128 ‖ batched u128 ‖ claimable u128 ‖ salt 32B), value = the five's sum < 2^128
+//   sales   = keccak256(0x03 ‖ the same up to claimable ‖ maturing u128 ‖ salt 32B), value = the six's sum < 2^128:
+//             the leaf of an asset on the sales plan, whose balances carry a sixth figure, `maturing` (retail
+//             commissions whose sale the buyer can still take back). Its own first byte, so that a five-component
+//             verifier refuses such a leaf instead of misreading it. Which leaf a user has is decided by whether
+//             their balances HAVE `maturing` (a key of the JSON, a property of the object), never by its value:
+//             `maturing: "0"` is still a 0x03 leaf.
 //   parent  = keccak256(0x01 ‖ hashL ‖ sumL u128 ‖ hashR ‖ sumR u128), sum = sumL + sumR < 2^128
 //   padding = keccak256(0x02 ‖ chainId u64 ‖ token 20B ‖ epoch u64 ‖ index u32), value 0
 // Leaves ascend by hash (as unsigned 256-bit integers), padding fills indexes leafCount .. 2^depth − 1, depth is the
@@ -22,8 +28,9 @@ import { wordsOf } from "../i18n/words.js";
 const t = wordsOf(en);
 
 /** @typedef {`0x${string}`} Hex */
-/** The five ledger figures of one user (base units), PLAN.md §7 invariant 4's liabilities.
- * @typedef {{ reserved: bigint, held: bigint, pending: bigint, batched: bigint, claimable: bigint }} Balances */
+/** The five ledger figures of one user (base units), PLAN.md §7 invariant 4's liabilities; on the sales plan also
+ * `maturing`, the sixth (its presence makes the leaf a 0x03 one, whatever its value).
+ * @typedef {{ reserved: bigint, held: bigint, pending: bigint, batched: bigint, claimable: bigint, maturing?: bigint }} Balances */
 /** A node of the tree: its hash and the sum of the values below it.
  * @typedef {{ hash: Hex, sum: bigint }} TreeNode */
 /** What every leaf and padding of one tree shares.
@@ -42,7 +49,7 @@ const t = wordsOf(en);
  * @typedef {{ chainId: bigint, contract: Hex, token: Hex, epoch: bigint, leaves: TreeLeaf[], levels: TreeNode[][],
  *   root: Hex, total: bigint, depth: number, leafCount: number, proofs: TreeProof[] }} SolvencyTree
  */
-/** @typedef {{ reserved: string, held: string, pending: string, batched: string, claimable: string }} BalanceStrings */
+/** @typedef {{ reserved: string, held: string, pending: string, batched: string, claimable: string, maturing?: string }} BalanceStrings */
 /**
  * One user's proof as the API serves it (`GET /v1/users/solvency-proof`); amounts are decimal strings.
  * @typedef {{ version: "solvency/v1", chain_id: number, contract: Hex, token: Hex, epoch: number,
@@ -110,12 +117,16 @@ export const MAX_DEPTH = 32;
 export const NATIVE_TOKEN = /** @type {Hex} */ ("0x0000000000000000000000000000000000000000");
 /** The five figures, in the leaf's order. */
 export const BALANCE_KEYS = /** @type {const} */ (["reserved", "held", "pending", "batched", "claimable"]);
+/** The six figures of a sales-plan leaf (tag 0x03), in the leaf's order: `maturing` after `claimable`. */
+export const SALES_BALANCE_KEYS = /** @type {const} */ ([...BALANCE_KEYS, "maturing"]);
+/** @typedef {(typeof SALES_BALANCE_KEYS)[number]} BalanceKey */
 
 const U64_LIMIT = 1n << 64n;
 const U32_LIMIT = 1n << 32n;
 const LEAF_TAG = /** @type {Hex} */ ("0x00");
 const PARENT_TAG = /** @type {Hex} */ ("0x01");
 const PADDING_TAG = /** @type {Hex} */ ("0x02");
+const SALES_LEAF_TAG = /** @type {Hex} */ ("0x03");
 const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
 const BYTES32_RE = /^0x[0-9a-fA-F]{64}$/;
 const DECIMAL_RE = /^[0-9]{1,78}$/;
@@ -184,14 +195,28 @@ export function saltInput(chainId, token, epoch, user) {
 }
 
 /**
- * A leaf's value: the sum of the five figures. Throws a RangeError when a figure is negative or ≥ 2^128, or the sum
- * is ≥ 2^128.
+ * Whether `balances` are a sales-plan leaf's (tag 0x03): they have `maturing`, whatever its value (0 included).
+ * @param {Balances} balances
+ * @returns {boolean}
+ */
+export const isSalesLeaf = (balances) => balances.maturing !== undefined;
+
+/**
+ * The figures a leaf of these balances commits to, in the leaf's order: the five, or the six of a sales-plan leaf.
+ * @param {Balances} balances
+ * @returns {readonly BalanceKey[]}
+ */
+export const balanceKeysOf = (balances) => (isSalesLeaf(balances) ? SALES_BALANCE_KEYS : BALANCE_KEYS);
+
+/**
+ * A leaf's value: the sum of the five figures (six with `maturing`). Throws a RangeError when a figure is negative
+ * or ≥ 2^128, or the sum is ≥ 2^128.
  * @param {Balances} balances
  * @returns {bigint}
  */
 export function leafValue(balances) {
   let sum = 0n;
-  for (const key of BALANCE_KEYS) {
+  for (const key of balanceKeysOf(balances)) {
     const v = balances[key];
     if (typeof v !== "bigint") throw new TypeError(`${key} is not a bigint`);
     if (v < 0n || v >= U128_LIMIT) throw new RangeError(`${key} is out of range for 128 bits: ${v}`);
@@ -203,21 +228,23 @@ export function leafValue(balances) {
 
 /**
  * A user's leaf hash: keccak256(0x00 ‖ chainId u64 ‖ contract ‖ token ‖ epoch u64 ‖ user ‖ reserved u128 ‖ held u128 ‖
- * pending u128 ‖ batched u128 ‖ claimable u128 ‖ salt). Throws on an out-of-range figure (see leafValue).
+ * pending u128 ‖ batched u128 ‖ claimable u128 ‖ salt); with `maturing`, keccak256(0x03 ‖ … ‖ claimable u128 ‖
+ * maturing u128 ‖ salt). Throws on an out-of-range figure (see leafValue).
  * @param {LeafFields} fields
  * @returns {Hex}
  */
 export function leafHash(fields) {
   leafValue(fields.balances);
+  const sales = isSalesLeaf(fields.balances);
   return keccak256(
     concat([
-      LEAF_TAG,
+      sales ? SALES_LEAF_TAG : LEAF_TAG,
       uint(fields.chainId, 8, "chain id"),
       address(fields.contract, "contract"),
       address(fields.token, "token"),
       uint(fields.epoch, 8, "epoch"),
       address(fields.user, "user"),
-      ...BALANCE_KEYS.map((key) => uint(fields.balances[key], 16, key)),
+      ...balanceKeysOf(fields.balances).map((key) => uint(/** @type {bigint} */ (fields.balances[key]), 16, key)),
       bytes32(fields.salt, "salt"),
     ]),
   );
@@ -277,8 +304,9 @@ export function treeDepth(leafCount) {
 
 /**
  * Builds the tree of one asset and epoch: one leaf per user (zero balances included), sorted ascending by leaf hash,
- * padded to a power of two, folded up to the root; with every leaf's proof. Throws on a repeated user or an
- * out-of-range figure or sum. No users at all gives depth 0 and the root padding(0) with total 0 (the spec's rule
+ * padded to a power of two, folded up to the root; with every leaf's proof. Throws on a repeated user, on leaves of
+ * both kinds (some with `maturing`, some without: an asset's leaves are all of its plan's kind), or an out-of-range
+ * figure or sum. No users at all gives depth 0 and the root padding(0) with total 0 (the spec's rule
  * read literally: 2^0 ≥ 0, and padding fills indexes 0 .. 0).
  * @param {TreeScope & { leaves: LeafInput[] }} input
  * @returns {SolvencyTree}
@@ -293,12 +321,18 @@ export function buildTree(input) {
   uint(scope.chainId, 8, "chain id");
   uint(scope.epoch, 8, "epoch");
   const seen = new Set();
+  // Every leaf of one asset is of its plan's kind: all 0x03 (the sales plan) or all 0x00, as the ledger builds them.
+  const sales = input.leaves.length > 0 && isSalesLeaf(input.leaves[0].balances);
   /** @type {{ user: Hex, balances: Balances, salt: Hex, hash: Hex, value: bigint, key: bigint }[]} */
   const made = input.leaves.map((leaf) => {
     const user = address(leaf.user, "user");
     if (seen.has(user)) throw new Error(`user ${user} appears twice: one leaf per user`);
     seen.add(user);
-    const balances = { ...leaf.balances };
+    if (isSalesLeaf(leaf.balances) !== sales) throw new Error(`user ${user}'s leaf is of another kind than the tree's first: ${sales ? "no" : "a"} maturing`);
+    // The five, and `maturing` only when the leaf has it (an own property set to undefined is none: a 0x00 leaf).
+    /** @type {Balances} */
+    const balances = { reserved: leaf.balances.reserved, held: leaf.balances.held, pending: leaf.balances.pending, batched: leaf.balances.batched, claimable: leaf.balances.claimable };
+    if (isSalesLeaf(leaf.balances)) balances.maturing = leaf.balances.maturing;
     const salt = bytes32(leaf.salt, "salt");
     const hash = leafHash({ ...scope, user, balances, salt });
     return { user, balances, salt, hash, value: leafValue(balances), key: BigInt(hash) };
@@ -355,6 +389,8 @@ export function proofJson(tree, index, asOfBlock) {
       pending: dec(leaf.balances.pending),
       batched: dec(leaf.balances.batched),
       claimable: dec(leaf.balances.claimable),
+      // A sales-plan leaf's sixth figure: present exactly when the leaf is a 0x03 one.
+      ...(isSalesLeaf(leaf.balances) ? { maturing: dec(/** @type {bigint} */ (leaf.balances.maturing)) } : {}),
     },
     salt: leaf.salt,
     index,
@@ -434,9 +470,14 @@ function parseProof(raw) {
   /** @type {Balances} */
   const balances = { reserved: 0n, held: 0n, pending: 0n, batched: 0n, claimable: 0n };
   if (!isObject(raw.balances)) format.push(t("sc.balances_not_object"));
-  else for (const key of BALANCE_KEYS) balances[key] = amount(t("sc.name_balance", { key }), raw.balances[key]);
+  else {
+    for (const key of BALANCE_KEYS) balances[key] = amount(t("sc.name_balance", { key }), raw.balances[key]);
+    // The key's presence makes the leaf a sales-plan one (0x03), whatever it holds: a `maturing` that is not a decimal
+    // amount (null included) is malformed, never read as absent.
+    if (Object.hasOwn(raw.balances, "maturing")) balances.maturing = amount(t("sc.name_balance", { key: "maturing" }), raw.balances.maturing);
+  }
   if (range.length === 0 && format.length === 0) {
-    const sum = BALANCE_KEYS.reduce((s, key) => s + balances[key], 0n);
+    const sum = balanceKeysOf(balances).reduce((s, key) => s + /** @type {bigint} */ (balances[key]), 0n);
     if (sum >= U128_LIMIT) range.push(t("sc.sum_range", { sum }));
   }
   /** @type {TreeNode[]} */
@@ -592,11 +633,24 @@ export function verifyProof(proof, commitment) {
     context.push(t("sc.ctx_count", { proof: p.leafCount, chain: expectedCount === null ? "?" : expectedCount }));
   if (commitment.balances !== undefined) {
     const shown = commitment.balances;
-    const differ = BALANCE_KEYS.filter((key) => shown[key] !== p.balances[key]);
+    // `maturing` is compared whenever either side has it: a sales-plan leaf where five figures are shown (or the
+    // reverse) is not the leaf the verifier expects, whatever the figures. "—": that side has no such figure.
+    const keys = isSalesLeaf(shown) || isSalesLeaf(p.balances) ? SALES_BALANCE_KEYS : BALANCE_KEYS;
+    const differ = keys.filter((key) => shown[key] !== p.balances[key]);
     if (differ.length)
       context.push(
         t("sc.ctx_balances", {
-          list: differ.map((key) => t("sc.ctx_balance", { key, proof: p.balances[key], shown: typeof shown[key] === "bigint" ? shown[key] : "?" })).join(", "),
+          list: differ
+            .map((key) => {
+              const inProof = p.balances[key];
+              const inShown = shown[key];
+              return t("sc.ctx_balance", {
+                key,
+                proof: inProof === undefined ? "—" : inProof,
+                shown: typeof inShown === "bigint" ? inShown : inShown === undefined && key === "maturing" ? "—" : "?",
+              });
+            })
+            .join(", "),
         }),
       );
   }

@@ -168,6 +168,7 @@ export default {
   "exl.sibling_hash": "sibling {i}'s hash",
   "exl.sibling_sum": "sibling {i}'s sum",
   "exl.index": "its index {index} is outside a tree of {levels} levels",
+  "exl.sales_leaf": "This proof is of an asset on the sales plan: its leaf also holds your commissions still maturing (sales the buyer can still take back), and this version of the exit contract takes only leaves without them. This asset's exit with sales commissions is not available in this version of the contract, so this page sends nothing with this proof (the contract would refuse it).",
   "exl.other_chain": "Your proof is of {proof}, and your wallet is on {wallet}: switch your wallet to {proof}.",
   "exl.unsupported": "This page was built without a Settlement contract on {network}, so it cannot take an exit there: it reads and pays only at the contracts of the networks it was built for.",
   "exl.known_live": "{contract} (live)",

@@ -165,6 +165,7 @@ export default {
   "exl.sibling_hash": "el hash del hermano {i}",
   "exl.sibling_sum": "la suma del hermano {i}",
   "exl.index": "su índice {index} está fuera de un árbol de {levels} niveles",
+  "exl.sales_leaf": "Esta prueba es de un activo del plan de ventas: su hoja incluye también tus comisiones en maduración (ventas que el comprador aún puede devolver), y esta versión del contrato de salida solo acepta hojas sin ellas. La salida de este activo con comisiones de ventas no está disponible en esta versión del contrato, así que esta página no envía nada con esta prueba (el contrato la rechazaría).",
   "exl.other_chain": "Tu prueba es de {proof}, y tu billetera está en {wallet}: cambia tu billetera a {proof}.",
   "exl.unsupported": "Esta página se creó sin un contrato Settlement en {network}, así que no puede tramitar una salida allí: solo lee y paga en los contratos de las redes para las que se creó.",
   "exl.known_live": "{contract} (vigente)",

@@ -165,6 +165,7 @@ export default {
   "exl.sibling_hash": "hash sibling {i}",
   "exl.sibling_sum": "jumlah sibling {i}",
   "exl.index": "indeksnya {index} berada di luar pohon {levels} tingkat",
+  "exl.sales_leaf": "Bukti ini milik aset pada paket penjualan: daunnya juga memuat komisi Anda yang masih menunggu jatuh tempo (penjualan yang masih dapat dibatalkan pembeli), dan versi kontrak jalur keluar ini hanya menerima daun tanpa komisi itu. Jalur keluar aset ini beserta komisi penjualan belum tersedia di versi kontrak ini, jadi halaman ini tidak mengirim apa pun dengan bukti ini (kontrak akan menolaknya).",
   "exl.other_chain": "Bukti Anda dari {proof}, dan dompet Anda ada di {wallet}: pindahkan dompet Anda ke {proof}.",
   "exl.unsupported": "Halaman ini dibuat tanpa kontrak Settlement di {network}, jadi tidak dapat menjalankan jalur keluar di sana: halaman ini hanya membaca dan membayar di kontrak jaringan yang menjadi tujuan pembuatannya.",
   "exl.known_live": "{contract} (aktif)",

@@ -165,6 +165,7 @@ export default {
   "exl.sibling_hash": "o hash do irmão {i}",
   "exl.sibling_sum": "a soma do irmão {i}",
   "exl.index": "o índice dele, {index}, está fora de uma árvore de {levels} níveis",
+  "exl.sales_leaf": "Esta prova é de um ativo do plano de vendas: sua folha inclui também suas comissões em maturação (vendas que o comprador ainda pode devolver), e esta versão do contrato de saída só aceita folhas sem elas. A saída deste ativo com comissões de vendas não está disponível nesta versão do contrato, por isso esta página não envia nada com esta prova (o contrato a recusaria).",
   "exl.other_chain": "Sua prova é da {proof}, e sua carteira está na {wallet}: mude sua carteira para a {proof}.",
   "exl.unsupported": "Esta página foi criada sem um contrato Settlement na {network}, então não pode fazer uma saída ali: ela só lê e paga nos contratos das redes para as quais foi criada.",
   "exl.known_live": "{contract} (em vigor)",

@@ -187,6 +187,7 @@ export default {
   "solvency.leaf_leave_unproven": "If you left {symbol} between these blocks, what your leave settled is not counted above: it could not be read from the chain ({why}).",
   "solvency.leaf_advice": "Both proofs were checked against the chain when this browser kept them: together they show that the operator committed a lower balance for you. Download the evidence, keep it, and ask the operator why. This warning stays as long as this browser keeps the evidence.",
   "solvency.leaf_what": "Compared: what each proof says you are owed — pending, in a payout batch, held and reserved (what you can claim from the contract is yours apart, and not counted). Paid: every payout to you executed between the two blocks, fee included, whether it reached your wallet or was left claimable, and what your leave settled.",
+  "solvency.leaf_what_maturing": "Your commissions still maturing (sales the buyer can still take back) are not compared either: they fall, with nothing paid to you, when a buyer takes a sale back, and move into pending when the sale becomes final.",
   "solvency.leaf_payments": "Paid between block {before_block} and block {after_block}:",
   "solvency.leaf_payment_payout": "block {block}: {amount} paid to your wallet (fee included)",
   "solvency.leaf_payment_deferred": "block {block}: {amount} left claimable in the contract (fee included)",

@@ -183,6 +183,7 @@ export default {
   "solvency.leaf_leave_unproven": "Si saliste de {symbol} entre esos bloques, lo que liquidó tu salida no se cuenta arriba: no se pudo leer de la cadena ({why}).",
   "solvency.leaf_advice": "Ambas pruebas se comprobaron contra la cadena cuando este navegador las guardó: juntas muestran que el operador registró un saldo menor para ti. Descarga la evidencia, guárdala y pregunta al operador por qué. Este aviso permanece mientras este navegador conserve la evidencia.",
   "solvency.leaf_what": "Comparado: lo que cada prueba dice que se te debe — pendiente, en un lote de pagos, retenido y reservado (lo que puedes reclamar del contrato es tuyo aparte y no se cuenta). Pagado: cada pago a ti ejecutado entre los dos bloques, comisión incluida, tanto si llegó a tu billetera como si quedó reclamable, y lo que liquidó tu salida.",
+  "solvency.leaf_what_maturing": "Tampoco se comparan tus comisiones en maduración (ventas que el comprador aún puede devolver): bajan, sin que se te pague nada, cuando un comprador devuelve una venta, y pasan a pendientes cuando la venta queda firme.",
   "solvency.leaf_payments": "Pagado entre el bloque {before_block} y el bloque {after_block}:",
   "solvency.leaf_payment_payout": "bloque {block}: {amount} pagados a tu billetera (comisión incluida)",
   "solvency.leaf_payment_deferred": "bloque {block}: {amount} dejados reclamables en el contrato (comisión incluida)",

@@ -183,6 +183,7 @@ export default {
   "solvency.leaf_leave_unproven": "Se você saiu de {symbol} entre esses blocos, o que sua saída quitou não está contado acima: não foi possível lê-lo da blockchain ({why}).",
   "solvency.leaf_advice": "As duas provas foram verificadas contra a blockchain quando este navegador as guardou: juntas, mostram que o operador registrou um saldo menor para você. Baixe a evidência, guarde-a e pergunte ao operador por quê. Este aviso permanece enquanto este navegador guardar a evidência.",
   "solvency.leaf_what": "Comparado: o que cada prova diz que lhe é devido — pendente, em lote de pagamento, retido e reservado (o que você pode resgatar do contrato é seu à parte e não entra na conta). Pago: cada pagamento a você executado entre os dois blocos, taxa incluída, tenha chegado à sua carteira ou ficado resgatável, e o que sua saída quitou.",
+  "solvency.leaf_what_maturing": "Suas comissões em maturação (vendas que o comprador ainda pode devolver) também não entram na comparação: caem, sem que nada lhe seja pago, quando um comprador devolve uma venda, e passam a pendentes quando a venda se torna definitiva.",
   "solvency.leaf_payments": "Pago entre o bloco {before_block} e o bloco {after_block}:",
   "solvency.leaf_payment_payout": "bloco {block}: {amount} pagos à sua carteira (taxa incluída)",
   "solvency.leaf_payment_deferred": "bloco {block}: {amount} deixados resgatáveis no contrato (taxa incluída)",

@@ -18,37 +18,46 @@ import { ExitPageLink } from "./saved";
 const spanWords = (seconds: bigint): string => span(seconds);
 
 /** The five parts of a leaf, in the order of the dashboard's tiles, with the tile each equals. */
-const LEAF_PARTS = [
+const TILE_PARTS = [
   ["pending", "solvency.part_pending"],
   ["batched", "solvency.part_batched"],
   ["held", "solvency.part_held"],
   ["reserved", "solvency.part_reserved"],
   ["claimable", "solvency.part_claimable"],
 ] as const;
+/**
+ * Every part a leaf may have: the tiles' five, then a sales-plan leaf's sixth, `maturing` (retail commissions whose
+ * sale the buyer can still take back; SOLVENCY.md's 0x03 leaf). It has no tile of its own among the balances, so it is
+ * not compared with the tiles.
+ */
+const LEAF_PARTS = [...TILE_PARTS, ["maturing", "solvency.part_maturing"]] as const;
 
 /**
  * "Your 54 BNB in this proof = 42 BNB pending + 12 BNB reserved." — the leaf's value as the sum of the balances it is
- * made of (SOLVENCY.md: reserved + held + pending + batched + claimable), each named as its tile on the dashboard, and
- * whether the tiles show the same figures now (`tiles`: the member's balances now; null while unknown).
+ * made of (SOLVENCY.md: reserved + held + pending + batched + claimable, + maturing on the sales plan), each named as
+ * its tile on the dashboard, and whether the tiles show the same figures now (`tiles`: the member's balances now; null
+ * while unknown).
  */
 export function LeafParts(props: { proof: SolvencyProofAnswer; value: bigint; asset: { decimals: number; symbol: string }; tiles: Balances | null }) {
   const { asset, tiles } = props;
   const balances = balancesOf(props.proof);
   if (!balances) return null;
   const amount = (v: bigint, testid?: string) => <Amount base={v} decimals={asset.decimals} symbol={asset.symbol} testid={testid} />;
-  const shown = LEAF_PARTS.filter(([k]) => balances[k] > 0n);
-  const same = tiles ? LEAF_PARTS.every(([k]) => BigInt(tiles[k]) === balances[k]) : null;
+  const part = (k: (typeof LEAF_PARTS)[number][0]) => balances[k] ?? 0n;
+  const shown = LEAF_PARTS.filter(([k]) => part(k) > 0n);
+  const same = tiles ? TILE_PARTS.every(([k]) => BigInt(tiles[k]) === balances[k]) : null;
+  const sales = balances.maturing !== undefined;
   return (
     <div class="solvency-parts" data-testid="solvency-parts" data-tiles={same === null ? "unknown" : same ? "same" : "changed"}>
       <p>
         {shown.length === 0
-          ? tx("solvency.parts_none", { value: amount(props.value, "solvency-parts-value") })
+          ? tx(sales ? "solvency.parts_none_sales" : "solvency.parts_none", { value: amount(props.value, "solvency-parts-value") })
           : tx("solvency.parts", {
               value: amount(props.value, "solvency-parts-value"),
               parts: shown.map(([k, key], i) => (
-                <span key={k} data-testid="solvency-part" data-part={k} data-base={balances[k].toString()}>
+                <span key={k} data-testid="solvency-part" data-part={k} data-base={part(k).toString()}>
                   {i > 0 && " + "}
-                  {tx(key, { amount: amount(balances[k]) })}
+                  {tx(key, { amount: amount(part(k)) })}
                 </span>
               )),
             })}

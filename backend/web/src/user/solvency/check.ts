@@ -10,7 +10,7 @@ import { t } from "../../i18n";
 // The proof of solvency's words (src/i18n/solvency).
 import "../../i18n/solvency";
 import { networkLabel } from "../../lib/networks";
-import { type Check, type VerifyResult, verifyProof } from "../../lib/solvency.js";
+import { type Balances, type Check, type VerifyResult, verifyProof } from "../../lib/solvency.js";
 import { type ContractCommitment, type RoundResult, type RoundVerdict, contractsText, mergeRound } from "../../lib/solvency-round.js";
 import {
   type ChainCommitmentRead,
@@ -392,11 +392,22 @@ async function checkRound(
   set({ kind: "verified", proof: first.proof, result: first.result, read: first.read, asset, round: { verdict, parts, merged, dropped }, saved: kept[parts.indexOf(first)] });
 }
 
-/** The five balances of a proof as the page folded them, or null when they do not parse. */
-export function balancesOf(proof: SolvencyProofAnswer) {
+/**
+ * The balances of a proof as the page folded them — the five, and `maturing` when the leaf is a sales-plan one (0x03:
+ * the key is there, whatever its value) — or null when they do not parse.
+ */
+export function balancesOf(proof: SolvencyProofAnswer): Balances | null {
   try {
-    const b = proof.balances as Record<string, string>;
-    return { reserved: BigInt(b.reserved), held: BigInt(b.held), pending: BigInt(b.pending), batched: BigInt(b.batched), claimable: BigInt(b.claimable) };
+    // The API's type may predate `maturing`: the proof's JSON is read as it came.
+    const b = proof.balances as Record<string, string | undefined>;
+    const five: Balances = {
+      reserved: BigInt(b.reserved as string),
+      held: BigInt(b.held as string),
+      pending: BigInt(b.pending as string),
+      batched: BigInt(b.batched as string),
+      claimable: BigInt(b.claimable as string),
+    };
+    return Object.hasOwn(b, "maturing") ? { ...five, maturing: BigInt(b.maturing as string) } : five;
   } catch {
     return null;
   }

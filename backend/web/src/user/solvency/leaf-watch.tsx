@@ -162,6 +162,8 @@ function LeafLowered(props: { e: LeafEvidence }) {
         {buttons}
         <Experts>
           <p>{t("solvency.leaf_what")}</p>
+          {/* A sales-plan leaf: its maturing commissions may fall with nothing paid (a buyer's take-back), so they are not compared. */}
+          {(before.maturing != null || after.maturing != null) && <p data-testid="leaf-what-maturing">{t("solvency.leaf_what_maturing")}</p>}
           {f.counted.length > 0 && (
             <>
               <p>{t("solvency.leaf_payments", { before_block: before.asOfBlock, after_block: after.asOfBlock })}</p>
