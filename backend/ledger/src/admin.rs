@@ -126,12 +126,13 @@ pub async fn create_asset<P: PlanRules + Serialize>(
 ) -> Result<(), AdminError> {
     spec.params.validate().map_err(|e| AdminError::Refused { code: "invalid_plan", message: e.to_string() })?;
     if P::KIND == crate::plan::PlanKind::Sales {
-        // The ledger stores the plan (its room, its sales and closes); the members' exit and the proof of solvency
-        // do not count maturing commissions yet (SOLVENCY.md's 0x03 leaves), so no asset may run it in service.
+        // The ledger stores the plan (its room, its sales and closes) and the proof of solvency counts maturing
+        // commissions (0x03 leaves); the members' exit cannot pay them yet, nor does the signer's root-fall rule
+        // explain a refund's reversed commission (contracts/EXIT.md §14), so no asset may run it in service.
         return Err(AdminError::Refused {
             code: "plan_not_offered",
-            message: "the sales plan is not offered yet: the members' exit and the proof of solvency do not count \
-                      maturing retail commissions yet (contracts/SALES.md §6)"
+            message: "the sales plan is not offered yet: the members' exit cannot pay maturing retail commissions \
+                      yet (contracts/EXIT.md §14)"
                 .into(),
         });
     }

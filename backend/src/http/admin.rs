@@ -414,8 +414,8 @@ pub async fn create_asset(
         // Before anything is asked of the chain: the ledger's audited creation refuses it too.
         return Err(ApiError::unprocessable(
             "plan_not_offered",
-            "the sales plan is not offered yet: the members' exit and the proof of solvency do not count maturing \
-             retail commissions yet (contracts/SALES.md §6)",
+            "the sales plan is not offered yet: the members' exit cannot pay maturing retail commissions yet \
+             (contracts/EXIT.md §14)",
         ));
     }
     let settings = ctx.settings.chains.iter().find(|c| c.spec.chain_id == req.chain_id).ok_or_else(|| {

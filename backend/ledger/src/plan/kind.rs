@@ -19,8 +19,8 @@ pub enum PlanKind {
     Binary,
     /// PLAN-SALES.md: retail commissions on sales to customers, maturing after the refund window, unilevel
     /// commissions by rank at period closes. The ledger stores it (`super::sales`, its room in the registry); the
-    /// audited asset creation refuses it until the members' exit and the proof of solvency count maturing
-    /// commissions ([`crate::admin::create_asset`]).
+    /// audited asset creation refuses it until the members' exit can pay maturing commissions
+    /// ([`crate::admin::create_asset`]; the proof of solvency counts them: 0x03 leaves).
     Sales,
 }
 
