@@ -27,12 +27,21 @@ pub enum StaffRole {
     Approver,
     /// Plan versions, assets, manual placement, monitoring requests and staff roles.
     Admin,
+    /// The sales plan's catalogue: products, their prices and pv (a role of its own: merchandising moves no money,
+    /// and an admin does not hold it unless granted; the configuration's first admin is seeded with every role).
+    Catalogue,
 }
 
 impl StaffRole {
     /// Every role, in the order the console lists them.
-    pub const ALL: [StaffRole; 5] =
-        [StaffRole::Viewer, StaffRole::Support, StaffRole::Finance, StaffRole::Approver, StaffRole::Admin];
+    pub const ALL: [StaffRole; 6] = [
+        StaffRole::Viewer,
+        StaffRole::Support,
+        StaffRole::Finance,
+        StaffRole::Approver,
+        StaffRole::Admin,
+        StaffRole::Catalogue,
+    ];
 
     /// Its name, as stored and as the API spells it.
     pub fn as_str(self) -> &'static str {
@@ -42,6 +51,7 @@ impl StaffRole {
             StaffRole::Finance => "finance",
             StaffRole::Approver => "approver",
             StaffRole::Admin => "admin",
+            StaffRole::Catalogue => "catalogue",
         }
     }
 

@@ -68,10 +68,15 @@ bounded_fields! {
     url, optional_url: crate::notify::webhook::URL_MAX_LEN, "a URL", "invalid_url";
     link_token, optional_link_token: crate::notify::keys::TOKEN_MAX_LEN, "a link token", "invalid_token";
     note, optional_note: NOTE_MAX_LEN, "a note", "invalid_body";
+    product_name, optional_product_name: PRODUCT_NAME_MAX_LEN, "a product name", "invalid_body";
     groups, optional_groups: GROUPS_MAX_LEN, "a list of groups", "invalid_query";
     audit_action, optional_audit_action: AUDIT_WORD_MAX_LEN, "an action", "invalid_query";
     actor, optional_actor: AUDIT_WORD_MAX_LEN, "an actor", "invalid_query";
 }
+
+/// The longest product name read, in bytes: the catalogue's 120 characters of up to four bytes each
+/// (`ledger::plan::sales::catalogue::MAX_NAME` checks the characters).
+pub const PRODUCT_NAME_MAX_LEN: usize = 4 * ledger::plan::sales::catalogue::MAX_NAME;
 
 /// The longest audit action or actor a filter names (a wallet is 42 characters, a service's name or an action code
 /// much less).

@@ -130,6 +130,14 @@ pub mod need {
         const WHAT: &'static str = "the admin role";
     }
 
+    /// The sales plan's catalogue: its products, prices and pv.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Catalogue;
+    impl Needs for Catalogue {
+        const ANY_OF: &'static [StaffRole] = &[StaffRole::Catalogue];
+        const WHAT: &'static str = "the catalogue role";
+    }
+
     /// Signing off an outflow: its proposer (finance) or an approver.
     #[derive(Debug, Clone, Copy)]
     pub struct SignsOff;
@@ -143,7 +151,7 @@ pub mod need {
     pub struct Acting;
     impl Needs for Acting {
         const ANY_OF: &'static [StaffRole] =
-            &[StaffRole::Support, StaffRole::Finance, StaffRole::Approver, StaffRole::Admin];
+            &[StaffRole::Support, StaffRole::Finance, StaffRole::Approver, StaffRole::Admin, StaffRole::Catalogue];
         const WHAT: &'static str = "a staff role other than viewer";
     }
 }

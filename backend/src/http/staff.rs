@@ -217,6 +217,8 @@ pub enum RoleName {
     Approver,
     /// Plan versions, assets, placements, staff roles.
     Admin,
+    /// The sales plan's catalogue: products, prices, pv.
+    Catalogue,
 }
 
 impl From<RoleName> for StaffRole {
@@ -227,6 +229,7 @@ impl From<RoleName> for StaffRole {
             RoleName::Finance => StaffRole::Finance,
             RoleName::Approver => StaffRole::Approver,
             RoleName::Admin => StaffRole::Admin,
+            RoleName::Catalogue => StaffRole::Catalogue,
         }
     }
 }

@@ -217,6 +217,15 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// PUT with an optional bearer token.
+    pub(crate) async fn put_as(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        let mut req = self.client.put(format!("{}{path}", self.base)).json(&body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        self.send(req).await
+    }
+
     /// POST as the signed-in admin (`token` from [`admin_token`](Self::admin_token)).
     pub(crate) async fn post_admin(&self, path: &str, token: &str, body: Value) -> Answer {
         self.post_as(path, Some(token), body).await

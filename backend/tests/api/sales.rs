@@ -204,3 +204,129 @@ async fn staff_cannot_put_an_asset_on_the_sales_plan_yet() {
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM assets").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(count, 0, "nothing was created");
 }
+
+/// The catalogue: the `catalogue` role sets products (each change a version, audited, the same change twice refused),
+/// anyone reads the active ones, staff read every one with the history; bad fields, other roles, other plans refused,
+/// changing nothing.
+#[tokio::test]
+async fn the_catalogue_role_keeps_products_each_change_a_version_and_the_shop_lists_the_active_ones() {
+    let app = spawn_app().await;
+    let spec = AssetSpec {
+        id: SALES,
+        chain_id: CHAIN,
+        token: token(),
+        symbol: "USDT".into(),
+        decimals: 6,
+        genesis: Address::repeat_byte(0x01),
+        params: SalesParams::defaults(6),
+    };
+    create_asset(&app.db.pool, &spec).await.unwrap();
+    let other = AssetSpec {
+        id: 7,
+        chain_id: CHAIN,
+        token: Address::repeat_byte(0x5b),
+        symbol: "USDT".into(),
+        decimals: 6,
+        genesis: Address::repeat_byte(0x01),
+        params: ledger::plan::PlanParams::defaults(6),
+    };
+    create_asset(&app.db.pool, &other).await.unwrap();
+    // The configured admin is seeded with every role, catalogue included; a member holds none.
+    let admin = app.admin_token().await;
+    let member = app.user_token().await;
+    let put = |sku: &str, body: Value, token: String| {
+        let path = format!("/v1/admin/catalogue/{SALES}/products/{sku}");
+        let app = &app;
+        async move { app.put_as(&path, Some(&token), body).await }
+    };
+    let tea = json!({"name": "Green tea, 100 g", "price": "12500000", "pv": 12, "active": true, "reason": "launch"});
+    let refused = put("TEA-1", tea.clone(), member.clone()).await;
+    assert_eq!((refused.status, refused.code()), (403, "forbidden"), "{}", refused.body);
+
+    let a = put("TEA-1", tea.clone(), admin.clone()).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!((a.body["version"].as_u64(), human(&a.body["price"])), (Some(1), "12.5 USDT".to_owned()));
+    let again = put("TEA-1", tea.clone(), admin.clone()).await;
+    assert_eq!((again.status, again.code()), (409, "no_change"), "{}", again.body);
+    let dearer = json!({"name": "Green tea, 100 g", "price": "13000000", "pv": 13, "active": true, "reason": "price"});
+    assert_eq!(put("TEA-1", dearer, admin.clone()).await.body["version"], 2);
+    let mat = json!({"name": "योग मैट", "price": "40000000", "pv": 40, "active": false, "reason": "not yet"});
+    assert_eq!(put("MAT.2", mat, admin.clone()).await.body["version"], 3);
+
+    // Out of bounds, each refused by name; nothing changed.
+    let audits = crate::common::count(&app.db.pool, "audit_logs").await;
+    for (sku, body, code) in [
+        ("TEA-1", json!({"name": "", "price": "1", "pv": 0, "active": true, "reason": "x"}), "invalid_product"),
+        (
+            "TEA-1",
+            json!({"name": "n".repeat(121), "price": "1", "pv": 0, "active": true, "reason": "x"}),
+            "invalid_product",
+        ),
+        ("TEA-1", json!({"name": "n", "price": "0", "pv": 0, "active": true, "reason": "x"}), "invalid_product"),
+        (
+            "TEA-1",
+            json!({"name": "n", "price": (U256::from(1u8) << 112usize).to_string(), "pv": 0, "active": true, "reason": "x"}),
+            "invalid_product",
+        ),
+        (
+            "TEA-1",
+            json!({"name": "n", "price": "1", "pv": 1_000_000_001u64, "active": true, "reason": "x"}),
+            "invalid_product",
+        ),
+        ("TEA-1", json!({"name": "n", "price": "1.5", "pv": 0, "active": true, "reason": "x"}), "invalid_amount"),
+        ("TEA-1", json!({"name": "n", "price": "1", "pv": 0, "active": true, "reason": " "}), "reason_required"),
+        ("TEA-1", json!({"name": "n", "price": "1", "pv": 0, "active": true, "reason": "x", "x": 1}), "invalid_body"),
+        ("-TEA", json!({"name": "n", "price": "1", "pv": 0, "active": true, "reason": "x"}), "invalid_product"),
+        (
+            &"S".repeat(33),
+            json!({"name": "n", "price": "1", "pv": 0, "active": true, "reason": "x"}),
+            "invalid_product",
+        ),
+    ] {
+        let r = put(sku, body, admin.clone()).await;
+        assert_eq!((r.status, r.code()), (422, code), "{sku}: {}", r.body);
+    }
+    assert_eq!(crate::common::count(&app.db.pool, "audit_logs").await, audits, "nothing audited");
+
+    // The shop lists the active products only; staff see every one and the history, newest first.
+    let shop = app.get(&format!("/v1/public/catalogue/{SALES}"), None).await;
+    assert_eq!(shop.status, 200, "{}", shop.body);
+    assert_eq!(shop.body["version"], 3);
+    let products = shop.body["products"].as_array().unwrap();
+    assert_eq!(products.len(), 1);
+    assert_eq!((products[0]["sku"].as_str(), products[0]["pv"].as_u64()), (Some("TEA-1"), Some(13)));
+    assert_eq!(human(&products[0]["price"]), "13 USDT");
+    let staff = app.get(&format!("/v1/admin/catalogue/{SALES}"), Some(&admin)).await;
+    assert_eq!(staff.status, 200, "{}", staff.body);
+    assert_eq!(staff.body["products"].as_array().unwrap().len(), 2);
+    assert_eq!(staff.body["products"][0]["name"], "योग मैट");
+    let history: Vec<(u64, String)> = staff.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["version"].as_u64().unwrap(), v["reason"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(history, [(3, "not yet".to_owned()), (2, "price".to_owned()), (1, "launch".to_owned())]);
+    assert_eq!(app.get(&format!("/v1/admin/catalogue/{SALES}"), Some(&member)).await.status, 403);
+    // Every change audited with the product before and after.
+    let logged: Vec<(String, Option<Value>, Value)> = sqlx::query_as(
+        "SELECT target, before, after FROM audit_logs WHERE action = 'catalogue_product_put' ORDER BY id",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(logged.len(), 3);
+    assert_eq!(logged[1].0, format!("catalogue:{SALES}:TEA-1"));
+    assert_eq!(
+        (logged[1].1.as_ref().unwrap()["price"].as_str(), logged[1].2["price"].as_str()),
+        (Some("12500000"), Some("13000000"))
+    );
+    assert!(logged[0].1.is_none(), "created");
+
+    // Another plan's asset has no catalogue; an unknown asset is not found.
+    let no = app.get("/v1/public/catalogue/7", None).await;
+    assert_eq!((no.status, no.code()), (404, "no_catalogue"), "{}", no.body);
+    let no = app.put_as("/v1/admin/catalogue/7/products/TEA-1", Some(&admin), tea.clone()).await;
+    assert_eq!((no.status, no.code()), (404, "no_catalogue"), "{}", no.body);
+    assert_eq!(app.get("/v1/public/catalogue/99", None).await.status, 404);
+}

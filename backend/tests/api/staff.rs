@@ -53,7 +53,7 @@ async fn roles_change_only_through_an_approver_other_than_the_proposer() {
     // The configured admin holds every role, seeded once; its sign-in says so.
     let pair = app.signin(Chain::Evm, &app.admin).await;
     assert_eq!(pair["role"], "admin");
-    assert_eq!(pair["roles"], json!(["viewer", "support", "finance", "approver", "admin"]));
+    assert_eq!(pair["roles"], json!(["viewer", "support", "finance", "approver", "admin", "catalogue"]));
     let admin = Wallet { key: app.admin.clone(), token: pair["access_token"].as_str().unwrap().to_owned() };
     let member = app.signin(Chain::Evm, &PrivateKeySigner::random()).await;
     assert_eq!((member["role"].as_str(), member["roles"].clone()), (Some("user"), json!([])));

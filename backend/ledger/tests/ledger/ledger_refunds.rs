@@ -285,7 +285,7 @@ async fn a_refund_proposed_for_approval_reserves_its_amount_blocks_a_second_and_
     let refused = propose_refund(pool, wrong.key, finance, DEADLINE).await;
     assert!(matches!(refused, Err(RefundError::Authorisation(_))), "{refused:?}");
     assert_eq!(count(pool, "treasury_transfers").await, 0);
-    assert_eq!(ledger::staff::seed(pool, &[finance, approver]).await.unwrap(), 10, "every role to both");
+    assert_eq!(ledger::staff::seed(pool, &[finance, approver]).await.unwrap(), 12, "every role to both");
 
     // Proposed: stored unsigned, its amount reserved, its authorisation naming it; a second refund is refused.
     let proposed = propose_refund(pool, wrong.key, finance, DEADLINE).await.unwrap();

@@ -3,6 +3,7 @@
 
 pub mod auto_pool;
 pub mod binary;
+pub mod catalogue;
 pub mod generation;
 pub mod sales;
 
@@ -19,6 +20,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .merge(generation::routes())
         .merge(binary::routes())
         .merge(sales::routes())
+        .merge(catalogue::routes())
 }
 
 /// A period kind as the plans' public cards name it: `month` or `week`.

@@ -858,6 +858,7 @@ impl SalesEngine {
 }
 
 mod book;
+pub mod catalogue;
 pub mod reads;
 #[cfg(test)]
 mod tests;
