@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { privateKeyToAccount } from "viem/accounts";
 import { ANVIL_KEYS, Api, BASE, STAFF, freshKey, grantRole, openBrowser, signInThroughPage, test, until } from "./lib/stack.mjs";
 
-const TABS = ["payouts", "approvals", "treasury", "monitoring", "users", "plan", "periods", "assets", "staff", "audit", "webhooks"];
+const TABS = ["payouts", "approvals", "treasury", "monitoring", "users", "plan", "periods", "catalogue", "assets", "staff", "audit", "webhooks"];
 /** What each tab shows once loaded (its section). */
 const SECTION = {
   payouts: "payouts",
@@ -15,6 +15,7 @@ const SECTION = {
   users: "users-admin",
   plan: "plan",
   periods: "weeks",
+  catalogue: "catalogue",
   assets: "assets-admin",
   staff: "staff",
   audit: "audit",
@@ -35,6 +36,8 @@ const MOVERS = [
   "[data-testid=change-approve]",
   "[data-testid=authorisation-reason-input]",
   "[data-testid=webhook-new]",
+  "[data-testid=catalogue-form]",
+  "[data-testid=catalogue-edit]",
 ];
 
 test("a viewer reads every console page and is offered nothing that moves anything", async () => {

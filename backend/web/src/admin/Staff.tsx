@@ -22,6 +22,7 @@ const ROLES: { role: StaffRole; text: ConsoleKey }[] = [
   { role: "finance", text: "staff.role_finance" },
   { role: "approver", text: "staff.role_approver" },
   { role: "admin", text: "staff.role_admin" },
+  { role: "catalogue", text: "staff.role_catalogue" },
 ];
 
 export function Staff() {

@@ -13,6 +13,7 @@ import { LanguagePicker } from "../ui/language";
 import "../styles.css";
 import type { Assets as AssetsTab } from "./Assets";
 import type { Audit as AuditTab } from "./Audit";
+import type { Catalogue as CatalogueTab } from "./Catalogue";
 import { StaffRoles, type StaffRole } from "../ui/console";
 import type { Monitoring as MonitoringTab } from "./Monitoring";
 import { Payouts } from "./Payouts";
@@ -33,6 +34,7 @@ const TABS = [
   ["users", "console.tab_users"],
   ["plan", "console.tab_plan"],
   ["periods", "console.tab_periods"],
+  ["catalogue", "console.tab_catalogue"],
   ["assets", "console.tab_assets"],
   ["staff", "console.tab_staff"],
   ["audit", "console.tab_audit"],
@@ -46,7 +48,7 @@ function currentTab(): Tab {
 }
 
 /**
- * A tab loaded when first opened (Approvals, Plan, Periods, Assets, Staff, Webhooks: not the first page most staff open), so that the console's first load stays light: its
+ * A tab loaded when first opened (Approvals, Plan, Periods, Catalogue, Assets, Staff, Webhooks: not the first page most staff open), so that the console's first load stays light: its
  * component once `open` has been true, `null` until then.
  */
 function useLazyTab<T>(open: boolean, load: () => Promise<T>): T | null {
@@ -70,6 +72,7 @@ function App() {
   const Periods = useLazyTab<typeof PeriodsTab>(tab === "periods", () => import("./Periods").then((m) => m.Periods));
   const Webhooks = useLazyTab<typeof WebhooksTab>(tab === "webhooks", () => import("./Webhooks").then((m) => m.Webhooks));
   const Audit = useLazyTab<typeof AuditTab>(tab === "audit", () => import("./Audit").then((m) => m.Audit));
+  const Catalogue = useLazyTab<typeof CatalogueTab>(tab === "catalogue", () => import("./Catalogue").then((m) => m.Catalogue));
   useEffect(() => {
     const f = () => setTab(currentTab());
     window.addEventListener("hashchange", f);
@@ -84,6 +87,9 @@ function App() {
   const roles = me.data?.roles ?? [];
   // Every asset, whatever its plan: each tab asks the asset's plan room for what only that plan has.
   const assets = plannedAssets(plans.data);
+  // The sales plan's assets, which alone have a catalogue (the plans' registry has no sales room yet: the Catalogue tab
+  // takes them from the plan list itself).
+  const salesAssets = plans.data?.sales ?? [];
   useEffect(() => {
     if (plans.data) performance.mark("app-interactive");
   }, [plans.data]);
@@ -132,7 +138,9 @@ function App() {
             {plans.data && tab === "assets" && Assets && (
               <Assets assets={assets} wallet={signed.session.address} created={plans.reload} />
             )}
-            {plans.data && assets.length === 0 && !["assets", "audit", "staff", "approvals", "webhooks"].includes(tab) && (
+            {plans.data && tab === "catalogue" && !Catalogue && <Loading what={t("console.loading_tab", { tab: t("console.tab_catalogue") })} />}
+            {plans.data && tab === "catalogue" && Catalogue && <Catalogue assets={salesAssets} />}
+            {plans.data && assets.length === 0 && !["assets", "audit", "staff", "approvals", "webhooks", "catalogue"].includes(tab) && (
               <Notice kind="info" testid="create-first-asset">
                 {tx("console.no_asset", { create: <a href="#assets">{t("console.create_first")}</a> })}
               </Notice>

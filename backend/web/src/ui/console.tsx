@@ -4,15 +4,18 @@
 
 import { type ComponentChildren, createContext } from "preact";
 import { useContext, useState } from "preact/hooks";
-import { parseUnits } from "viem";
 import { t } from "../i18n";
 import { formatLocale } from "../i18n/tag";
 import { chainTime } from "../lib/format";
+import { humanToBase } from "../lib/units.js";
 import { errorText } from "./account";
 import { Confirm, Notice } from "./bits";
 
-/** A staff role (backend/STAFF.md §2). Any of them opens every console page read-only. */
-export type StaffRole = "viewer" | "support" | "finance" | "approver" | "admin";
+/**
+ * A staff role (backend/STAFF.md §2). Any of them opens every console page read-only. `catalogue` keeps the sales plan's
+ * products (a role of its own, not the admin's: merchandising moves no money).
+ */
+export type StaffRole = "viewer" | "support" | "finance" | "approver" | "admin" | "catalogue";
 /**
  * What an action needs: a role, or `acting` — any role but a viewer's alone (acknowledging an alert, a replay). The API
  * checks the same on every route; the console only leaves out what the signed-in wallet would be refused.
@@ -40,20 +43,10 @@ export function IfCan(props: { need: Need; children: ComponentChildren }) {
 
 /**
  * A human amount ("20.5"; "20,5" too where the language writes a decimal comma) as base units, exactly (parsed as text,
- * never a JavaScript number); `null` when it is not a non-negative decimal with at most `decimals` places.
+ * never a JavaScript number: lib/units.js); `null` when it is not a non-negative decimal with at most `decimals` places.
  */
 export function toBase(text: string, decimals: number): bigint | null {
-  let t = text.trim();
-  const comma = decimalSeparator();
-  if (comma !== "." && !t.includes(".")) t = t.replace(comma, ".");
-  if (!/^\d+(\.\d+)?$/.test(t)) return null;
-  const places = t.split(".")[1]?.length ?? 0;
-  if (places > decimals) return null;
-  try {
-    return parseUnits(t, decimals);
-  } catch {
-    return null;
-  }
+  return humanToBase(text, decimals, decimalSeparator());
 }
 
 /** The language's decimal separator ("," in Spanish, "٫" in Arabic). */
