@@ -328,9 +328,9 @@ contract MerkleSumTest is Test {
         return MerkleSum.Account(user, x, 2 * x, 3 * x, 4 * x, 5 * x, keccak256(abi.encode(user)));
     }
 
-    /// @dev The preimages written out byte by byte (widths of SOLVENCY.md), hashed outside Solidity.
-    function test_hashes_matchHandAssembledPreimages() public pure {
-        MerkleSum.Account memory a = MerkleSum.Account({
+    /// @dev The account whose leaves the hand-assembled preimages below write out: figures 1 to 5, a fixed salt.
+    function _handAccount() internal pure returns (MerkleSum.Account memory) {
+        return MerkleSum.Account({
             user: 0x1111111111111111111111111111111111111111,
             reserved: 1,
             held: 2,
@@ -339,6 +339,11 @@ contract MerkleSumTest is Test {
             claimable: 5,
             salt: 0x5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a
         });
+    }
+
+    /// @dev The preimages written out byte by byte (widths of SOLVENCY.md), hashed outside Solidity.
+    function test_hashes_matchHandAssembledPreimages() public pure {
+        MerkleSum.Account memory a = _handAccount();
         bytes memory leafPreimage = bytes.concat(
             hex"00",
             hex"0000000000000038", // chainId 56, u64
@@ -393,15 +398,7 @@ contract MerkleSumTest is Test {
     ///      claimable; pinned with `cast keccak`. The same figures as a 0x00 leaf (maturing dropped) or with maturing 0
     ///      are other leaves.
     function test_salesLeaf_matchesHandAssembledPreimage() public pure {
-        MerkleSum.Account memory a = MerkleSum.Account({
-            user: 0x1111111111111111111111111111111111111111,
-            reserved: 1,
-            held: 2,
-            pending: 3,
-            batched: 4,
-            claimable: 5,
-            salt: 0x5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a
-        });
+        MerkleSum.Account memory a = _handAccount();
         bytes memory preimage = bytes.concat(
             hex"03",
             hex"0000000000000038", // chainId 56, u64

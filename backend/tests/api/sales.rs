@@ -59,6 +59,19 @@ fn refunded(block: u64, time: u64, id: u64, buyer: Address, usdt: u128) -> Chain
     event(block, time, body)
 }
 
+/// The test's sales-plan asset (USDT, 6 decimals, the plan's defaults) with genesis `genesis`.
+fn sales_asset(genesis: Address) -> AssetSpec<SalesParams> {
+    AssetSpec {
+        id: SALES,
+        chain_id: CHAIN,
+        token: token(),
+        symbol: "USDT".into(),
+        decimals: 6,
+        genesis,
+        params: SalesParams::defaults(6),
+    }
+}
+
 fn human(v: &Value) -> String {
     v["human"].as_str().unwrap_or_else(|| panic!("no amount: {v}")).to_owned()
 }
@@ -67,16 +80,7 @@ fn human(v: &Value) -> String {
 async fn the_sales_plan_is_public_a_member_sees_customers_sales_volumes_and_maturing_and_staff_see_closes() {
     let app = spawn_app().await;
     let g = PrivateKeySigner::random().address();
-    let spec = AssetSpec {
-        id: SALES,
-        chain_id: CHAIN,
-        token: token(),
-        symbol: "USDT".into(),
-        decimals: 6,
-        genesis: g,
-        params: SalesParams::defaults(6),
-    };
-    create_asset(&app.db.pool, &spec).await.unwrap();
+    create_asset(&app.db.pool, &sales_asset(g)).await.unwrap();
     // §9's first example: A under G, B under A, C under B; X buys from C twice (once naming A), C buys for itself,
     // Y buys from B and takes it back, Z buys from A.
     let [a, b, c] = [(); 3].map(|_| PrivateKeySigner::random());
@@ -211,16 +215,7 @@ async fn staff_cannot_put_an_asset_on_the_sales_plan_yet() {
 #[tokio::test]
 async fn the_catalogue_role_keeps_products_each_change_a_version_and_the_shop_lists_the_active_ones() {
     let app = spawn_app().await;
-    let spec = AssetSpec {
-        id: SALES,
-        chain_id: CHAIN,
-        token: token(),
-        symbol: "USDT".into(),
-        decimals: 6,
-        genesis: Address::repeat_byte(0x01),
-        params: SalesParams::defaults(6),
-    };
-    create_asset(&app.db.pool, &spec).await.unwrap();
+    create_asset(&app.db.pool, &sales_asset(Address::repeat_byte(0x01))).await.unwrap();
     let other = AssetSpec {
         id: 7,
         chain_id: CHAIN,
