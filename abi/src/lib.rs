@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod approval;
+pub mod catalogue;
 pub mod chain;
 pub mod code;
 pub mod deployment;

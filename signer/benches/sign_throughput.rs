@@ -70,6 +70,7 @@ fn settings(dir: &std::path::Path) -> Settings {
             max_deadline_horizon_secs: 3_600,
             max_batch_entries: BATCH_ENTRIES,
             approvals: None,
+            catalogue: None,
             chains: vec![ChainConfig {
                 chain_id: CHAIN_ID,
                 contracts: vec![Addr(CONTRACT)],

@@ -155,7 +155,7 @@ pub fn outflow_kind(action: &Action) -> Option<&'static str> {
         Action::PayoutBatch { .. } => Some("payout_batch"),
         Action::TreasuryTransfer { refund_of: None, .. } => Some("treasury_transfer"),
         Action::TreasuryTransfer { refund_of: Some(_), .. } => Some("refund"),
-        Action::Register { .. } | Action::Retopup { .. } | Action::LiabilityRoot { .. } => None,
+        Action::Register { .. } | Action::Retopup { .. } | Action::LiabilityRoot { .. } | Action::Sale(_) => None,
     }
 }
 

@@ -312,6 +312,18 @@ impl Nodes {
         self.call(chain_id, contract, &Settlement::hasLeftCall { member, token }, At::Latest).await
     }
 
+    /// Whether `user` is registered in `token` at `contract` (`isRegistered`) at the latest block (on TRON the latest
+    /// solidified one).
+    pub async fn is_registered(
+        &self,
+        chain_id: u64,
+        contract: Address,
+        user: Address,
+        token: Address,
+    ) -> Result<bool, NodeError> {
+        self.call(chain_id, contract, &Settlement::isRegisteredCall { user, token }, At::Latest).await
+    }
+
     /// `signer()` of `contract` at the latest block (on TRON the latest solidified one): the key the contract
     /// accepts payloads from now.
     pub async fn contract_signer(&self, chain_id: u64, contract: Address) -> Result<Address, NodeError> {

@@ -11,7 +11,7 @@ use crate::{
     api::MAX_BODY_BYTES,
     approvals::{Approvals, ApprovalsConfig, Unapproved},
     auth::Authenticated,
-    intent::{Action, Addr, Amount, Intent, Kind, PayoutBatchIntent, Target},
+    intent::{Action, Addr, Amount, Intent, Kind, PayoutBatchIntent, SaleAction, Target},
 };
 
 /// Length of the rolling window of the daily outflow cap.
@@ -34,6 +34,18 @@ pub struct PolicyConfig {
     /// word alone (development), and the signer says so at start.
     #[serde(default)]
     pub approvals: Option<ApprovalsConfig>,
+    /// The catalogue wallets whose signed catalogue versions price sales (contracts/SALES.md §7); absent, no sale is
+    /// signed (default deny).
+    #[serde(default)]
+    pub catalogue: Option<CatalogueConfig>,
+}
+
+/// `[policy.catalogue]`: who may sign the catalogue versions sales are priced from.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueConfig {
+    /// The wallets of the staff holding the `catalogue` role; a version signed by any other is refused.
+    pub signers: Vec<Addr>,
 }
 
 impl PolicyConfig {
@@ -52,6 +64,7 @@ impl PolicyConfig {
             max_deadline_horizon_secs: 3_600,
             max_batch_entries: 50,
             approvals: None,
+            catalogue: None,
             chains: vec![ChainConfig {
                 chain_id,
                 contracts: vec![Addr(contract)],
@@ -202,6 +215,15 @@ pub enum Rule {
     /// A liability root whose total fell below the latest committed one by more than the chain shows was paid to
     /// members since (with the withdrawal fees kept), beyond the asset's `daily_root_fall_cap` (backend/SOLVENCY.md §1).
     RootFall,
+    /// A sale where no catalogue wallet is configured (`[policy.catalogue]`) or on a chain without a node of the
+    /// signer's own (which the retail commission's rule reads): default deny.
+    SalesNotAllowed,
+    /// A sale whose catalogue version is not signed by a wallet of `[policy.catalogue] signers`.
+    CatalogueUnsigned,
+    /// A sale whose amount, pv, refund window or retail commission is not what its catalogue version and the chain say.
+    SalePrice,
+    /// A sale priced from a catalogue version older than one a sale of the same token was signed from.
+    CatalogueOutdated,
 }
 
 impl Rule {
@@ -235,6 +257,10 @@ impl Rule {
             Rule::ContractWoundDown => "policy.contract_wound_down",
             Rule::RecipientLeft => "policy.recipient_left",
             Rule::RootFall => "policy.root_fall",
+            Rule::SalesNotAllowed => "policy.sales_not_allowed",
+            Rule::CatalogueUnsigned => "policy.catalogue_unsigned",
+            Rule::SalePrice => "policy.sale_price",
+            Rule::CatalogueOutdated => "policy.catalogue_outdated",
         }
     }
 }
@@ -302,6 +328,7 @@ pub struct Policy {
     max_batch_entries: usize,
     chains: HashMap<u64, ChainPolicy>,
     approvals: Option<Approvals>,
+    catalogue_signers: HashSet<Address>,
 }
 
 /// One asset's limits as the policy endpoint shows them.
@@ -432,6 +459,7 @@ impl TryFrom<PolicyConfig> for Policy {
             max_batch_entries: config.max_batch_entries,
             chains,
             approvals: config.approvals.map(Approvals::try_from).transpose().map_err(InvalidPolicy)?,
+            catalogue_signers: config.catalogue.map_or_else(HashSet::new, |c| c.signers.iter().map(|a| a.0).collect()),
         })
     }
 }
@@ -470,7 +498,10 @@ impl Policy {
         check_nonce_space(intent)?;
         let new_money_or_company_outflow = matches!(
             intent.action,
-            Action::Register { .. } | Action::Retopup { .. } | Action::TreasuryTransfer { refund_of: None, .. }
+            Action::Register { .. }
+                | Action::Retopup { .. }
+                | Action::TreasuryTransfer { refund_of: None, .. }
+                | Action::Sale(_)
         );
         if new_money_or_company_outflow && chain.wound_down.contains(&target.contract) {
             return refuse(
@@ -513,6 +544,24 @@ impl Policy {
                         ),
                     );
                 }
+            }
+            Action::Sale(sale) => {
+                if self.catalogue_signers.is_empty() || chain.node.is_none() {
+                    return refuse(
+                        Rule::SalesNotAllowed,
+                        format!(
+                            "sales are not allowed on chain {}: {}",
+                            target.chain_id,
+                            if chain.node.is_none() {
+                                "the signer has no node of it to read who is registered"
+                            } else {
+                                "no catalogue wallet is configured ([policy.catalogue])"
+                            }
+                        ),
+                    );
+                }
+                check_sale_price(sale)?;
+                check_per_payload(sale.amount, caps)?;
             }
             Action::PayoutBatch { payouts, total, .. } => {
                 if payouts.len() > self.max_batch_entries {
@@ -866,7 +915,7 @@ impl Policy {
 fn check_nonce_space(intent: &Intent) -> Result<(), Refusal> {
     let kind = intent.kind();
     let (space, helper) = match kind {
-        Kind::Register | Kind::Retopup => (NonceSpace::SignerCounter, "the signer's counter"),
+        Kind::Register | Kind::Retopup | Kind::Sale => (NonceSpace::SignerCounter, "the signer's counter"),
         Kind::PayoutBatch => (NonceSpace::PayoutBatch, "abi::nonces::batch_nonce"),
         Kind::TreasuryTransfer => (NonceSpace::TreasuryTransfer, "abi::nonces::treasury_nonce"),
         Kind::LiabilityRoot => (NonceSpace::LiabilityRoot, "abi::nonces::liability_nonce"),
@@ -882,6 +931,101 @@ fn check_nonce_space(intent: &Intent) -> Result<(), Refusal> {
                 NonceSpace::of(nonce)
             ),
         ),
+    }
+}
+
+/// A sale's amount, pv and refund window are the order's price from its catalogue version (contracts/SALES.md §7):
+/// Σ price × quantity and Σ pv × quantity over active products of the version, and the version's window. Whether the
+/// version is signed, and the retail commission, are checked with what cannot be read here ([`Policy::check_catalogue_signer`],
+/// [`Policy::check_sale_retail`]).
+fn check_sale_price(sale: &SaleAction) -> Result<(), Refusal> {
+    let version = &sale.catalogue.version;
+    let priced = sale
+        .catalogue
+        .price(&sale.lines)
+        .map_err(|e| Refusal { rule: Rule::SalePrice, detail: format!("the order cannot be priced: {e}") })?;
+    if (priced.amount, priced.pv) != (sale.amount, sale.pv) {
+        return refuse(
+            Rule::SalePrice,
+            format!(
+                "catalogue version {version} prices the order at {} with pv {}, not {} with pv {}",
+                priced.amount, priced.pv, sale.amount, sale.pv
+            ),
+        );
+    }
+    if U256::from(sale.refund_window) != sale.catalogue.refundWindow {
+        return refuse(
+            Rule::SalePrice,
+            format!(
+                "catalogue version {version} gives a refund window of {} s, not {} s",
+                sale.catalogue.refundWindow, sale.refund_window
+            ),
+        );
+    }
+    Ok(())
+}
+
+impl Policy {
+    /// The sale's catalogue version is signed, for its chain and contract, by the wallet it names, and that wallet is a
+    /// catalogue signer of the policy. Hashes every product and recovers a key: run off the async workers.
+    pub fn check_catalogue_signer(&self, target: Target, sale: &SaleAction) -> Result<(), Refusal> {
+        if !self.catalogue_signers.contains(&sale.catalogue_wallet) {
+            return refuse(
+                Rule::CatalogueUnsigned,
+                format!(
+                    "{} is not a catalogue wallet of the policy ([policy.catalogue] signers)",
+                    sale.catalogue_wallet
+                ),
+            );
+        }
+        let by = sale.catalogue.signed_by(target.chain_id, target.contract, &sale.catalogue_signature);
+        if by != Some(sale.catalogue_wallet) {
+            return refuse(
+                Rule::CatalogueUnsigned,
+                format!(
+                    "the signature is not {}'s over catalogue version {} of this chain, contract and token",
+                    sale.catalogue_wallet, sale.catalogue.version
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// The retail commission a sale names is the rule's (PLAN-SALES.md §3): ⌊amount × retail_bps / 10000⌋ when the
+    /// buyer is not registered in the token and the seller is (a customer sale), else 0 — as the signer's own node
+    /// read them. A buyer who registers between the signature and the sale's block makes the ledger quarantine it (the
+    /// buyer may still take it back).
+    pub fn check_sale_retail(
+        sale: &SaleAction,
+        buyer_registered: bool,
+        seller_registered: bool,
+    ) -> Result<(), Refusal> {
+        let retail = sale.catalogue.retail(sale.amount, buyer_registered, seller_registered);
+        if retail != sale.retail {
+            return refuse(
+                Rule::SalePrice,
+                format!(
+                    "the retail commission is {retail} (buyer {}registered, seller {}registered, retail_bps {}), not {}",
+                    if buyer_registered { "" } else { "not " },
+                    if seller_registered { "" } else { "not " },
+                    sale.catalogue.retailBps,
+                    sale.retail
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// A sale's catalogue version is no older than the newest one a sale of its token was signed from (`newest`,
+    /// the store's and its group's): a version's prices end when a newer one prices a sale.
+    pub fn check_catalogue_version(version: u32, newest: Option<u32>) -> Result<(), Refusal> {
+        match newest {
+            Some(newest) if version < newest => refuse(
+                Rule::CatalogueOutdated,
+                format!("catalogue version {version} is older than version {newest}, which a sale was priced from"),
+            ),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -914,6 +1058,7 @@ mod tests {
             max_deadline_horizon_secs: 3_600,
             max_batch_entries: 3,
             approvals: None,
+            catalogue: None,
             chains: vec![ChainConfig {
                 chain_id: CHAIN,
                 contracts: vec![Addr(CONTRACT)],
@@ -1031,6 +1176,7 @@ mod tests {
             max_deadline_horizon_secs: 1,
             max_batch_entries: 1,
             approvals: None,
+            catalogue: None,
             chains: vec![],
         })
         .unwrap();
@@ -1281,6 +1427,7 @@ mod tests {
             max_batch_entries: 1,
             chains: vec![],
             approvals: None,
+            catalogue: None,
         };
         assert!(Policy::try_from(base.clone()).is_err());
         let chain = ChainConfig {

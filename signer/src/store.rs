@@ -76,6 +76,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_liability_roots.sql"),
     include_str!("../migrations/0004_root_falls.sql"),
     include_str!("../migrations/0005_forfeits.sql"),
+    include_str!("../migrations/0006_sales.sql"),
 ];
 
 /// How long a writer waits for another process's write transaction on the same file.
@@ -142,6 +143,8 @@ pub struct NewRecord<'a> {
     pub epoch: Option<u64>,
     /// A liability root's fall below what the chain explained when it was signed (backend/SOLVENCY.md §1), when it fell.
     pub root_fall: Option<U256>,
+    /// A sale's catalogue version, the one its price was checked against.
+    pub catalogue_version: Option<u32>,
 }
 
 fn u256_key(v: U256) -> String {
@@ -620,6 +623,20 @@ impl WriteTx<'_> {
         falls.into_iter().try_fold(U256::ZERO, |sum, a| Ok(sum.saturating_add(parse_u256_key(&a?)?)))
     }
 
+    /// The newest catalogue version a sale of `asset` on `target` was signed from (none before the first sale).
+    pub fn newest_catalogue(&mut self, target: Target, asset: Address) -> Result<Option<u32>, StoreError> {
+        let newest: Option<i64> = self
+            .tx
+            .prepare_cached(
+                "SELECT max(catalogue_version) FROM signed_payloads
+                 WHERE chain_id = ?1 AND contract = ?2 AND asset = ?3 AND catalogue_version IS NOT NULL",
+            )?
+            .query_row(params![chain_key(target.chain_id)?, address_key(target.contract), address_key(asset)], |r| {
+                r.get(0)
+            })?;
+        newest.map(|v| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("catalogue version {v}")))).transpose()
+    }
+
     /// The block of the commitment forfeit `id` of `asset` on `chain_id` was first counted against, if a signed root
     /// counted it.
     pub fn forfeit_base(&mut self, chain_id: u64, asset: Address, id: u64) -> Result<Option<u64>, StoreError> {
@@ -686,7 +703,7 @@ impl WriteTx<'_> {
                     serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(format!("payload: {e}")))?;
                 address(intent["user"].as_str().ok_or_else(|| StoreError::Corrupt("payload without user".into()))?)?
             }
-            Kind::PayoutBatch | Kind::TreasuryTransfer | Kind::LiabilityRoot => Address::ZERO,
+            Kind::PayoutBatch | Kind::TreasuryTransfer | Kind::LiabilityRoot | Kind::Sale => Address::ZERO,
         };
         Ok(Some(SignedPayment { kind, payer, token: address(&asset)?, amount: parse_u256_key(&amount)? }))
     }
@@ -740,8 +757,9 @@ impl WriteTx<'_> {
     pub fn insert_many(&mut self, records: &[NewRecord<'_>]) -> Result<(), StoreError> {
         let mut statement = self.tx.prepare_cached(
             "INSERT INTO signed_payloads (chain_id, contract, nonce, kind, digest, signature, asset, amount, outflow,
-                                          deadline, caller, request_mac, signed_at, payload, refund_of, epoch, root_fall)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                                          deadline, caller, request_mac, signed_at, payload, refund_of, epoch, root_fall,
+                                          catalogue_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         )?;
         for record in records {
             let inserted = statement.execute(params![
@@ -762,6 +780,7 @@ impl WriteTx<'_> {
                 record.refund_of.map(u256_key),
                 record.epoch.map(unix_i64),
                 record.root_fall.map(u256_key),
+                record.catalogue_version,
             ]);
             match inserted {
                 Ok(_) => {}
@@ -872,6 +891,7 @@ mod tests {
             refund_of: None,
             epoch: None,
             root_fall: None,
+            catalogue_version: None,
         }
     }
 

@@ -16,6 +16,9 @@ pub const TREASURY_TRANSFER_PATH: &str = "/v1/sign/treasury-transfer";
 /// Signs a `LiabilityRoot` payload (the proof of solvency's commitment) from a
 /// [`LiabilityRootIntent`](crate::intent::LiabilityRootIntent).
 pub const LIABILITY_ROOT_PATH: &str = "/v1/sign/liability-root";
+/// Signs a `Sale` payload (a buyer's payment for an order priced from a signed catalogue version) from a
+/// [`SaleIntent`](crate::intent::SaleIntent).
+pub const SALE_PATH: &str = "/v1/sign/sale";
 /// Signs several intents, of any kinds, in one authenticated request ([`ManyRequest`] → [`ManyResponse`]): each is
 /// decided exactly as on its own route, and answered with the status and body that route would give.
 pub const MANY_PATH: &str = "/v1/sign/many";

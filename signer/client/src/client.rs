@@ -22,7 +22,9 @@ use crate::{
         CALLER_HEADER, CONTENT_SHA256_HEADER, REQUEST_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, body_sha256_hex,
         request_mac_for_hash,
     },
-    intent::{Kind, LiabilityRootIntent, PayoutBatchIntent, RegisterIntent, RetopupIntent, TreasuryTransferIntent},
+    intent::{
+        Kind, LiabilityRootIntent, PayoutBatchIntent, RegisterIntent, RetopupIntent, SaleIntent, TreasuryTransferIntent,
+    },
 };
 
 /// Why a call to the signer produced no signature.
@@ -81,12 +83,13 @@ pub struct SignerClient {
     queue: Option<Arc<Queue>>,
 }
 
-const SIGN_PATHS: [(&str, Kind); 5] = [
+const SIGN_PATHS: [(&str, Kind); 6] = [
     (api::REGISTER_PATH, Kind::Register),
     (api::RETOPUP_PATH, Kind::Retopup),
     (api::PAYOUT_BATCH_PATH, Kind::PayoutBatch),
     (api::TREASURY_TRANSFER_PATH, Kind::TreasuryTransfer),
     (api::LIABILITY_ROOT_PATH, Kind::LiabilityRoot),
+    (api::SALE_PATH, Kind::Sale),
 ];
 
 /// Most requests of one client in flight to the signer that carry queued calls; more calls wait and go together.
@@ -228,6 +231,12 @@ impl SignerClient {
     /// Asks for a liability-root payload: the proof of solvency's commitment of one asset's epoch.
     pub async fn sign_liability_root(&self, intent: &LiabilityRootIntent) -> Result<SignResponse, ClientError> {
         self.sign(api::LIABILITY_ROOT_PATH, intent).await
+    }
+
+    /// Asks for a sale payload: a buyer's payment for an order, priced by the signer from the signed catalogue
+    /// version the intent carries.
+    pub async fn sign_sale(&self, intent: &SaleIntent) -> Result<SignResponse, ClientError> {
+        self.sign(api::SALE_PATH, intent).await
     }
 
     /// The address the service signs with; the contract accepts only payloads from its `signer`.

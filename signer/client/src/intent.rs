@@ -4,7 +4,8 @@
 use std::{fmt, marker::PhantomData, str::FromStr};
 
 use abi::{
-    LiabilityRoot, Payout, PayoutBatch, Registration, Retopup, SettlementDomain, TreasuryTransfer,
+    LiabilityRoot, Payout, PayoutBatch, Registration, Retopup, SettlementDomain, SettlementSales, TreasuryTransfer,
+    catalogue::{CatalogueProduct, CatalogueVersion, MAX_ORDER_LINES, MAX_PRODUCTS, MAX_SKU, is_sku},
     limits::{AMOUNT_MAX_LEN, EVM_ADDRESS_LEN, NONCE_MAX_LEN, SIGNATURE_MAX_LEN, within},
 };
 use alloy::primitives::{Address, B256, U256};
@@ -447,7 +448,113 @@ pub struct LiabilityRootIntent {
     pub forfeits: Vec<ApprovedForfeit>,
 }
 
-/// The five payload kinds; each has its own route, caller permission and audit label.
+/// A product's SKU, as an order line or a catalogue version names it: 1 to 32 bytes, a letter or digit first, then
+/// letters, digits, `.`, `_` or `-` (`abi::catalogue::is_sku`); refused unparsed when longer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Sku(pub String);
+
+impl FromStr for Sku {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if is_sku(s) { Ok(Sku(s.to_owned())) } else { Err("is not a SKU (letters, digits, '.', '_', '-')".into()) }
+    }
+}
+
+impl Serialize for Sku {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Sku {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Bounded::read(deserializer, "sku", MAX_SKU)
+    }
+}
+
+/// One line of an order: a product and how many of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLine {
+    /// The product.
+    pub sku: Sku,
+    /// How many, 1 to `abi::catalogue::MAX_QUANTITY`.
+    pub quantity: u32,
+}
+
+/// One product of a catalogue version, as a sale intent carries it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueEntry {
+    /// The product's SKU.
+    pub sku: Sku,
+    /// Its price in the asset's base units.
+    pub price: Amount,
+    /// Its pv, whole points.
+    pub pv: u64,
+    /// Whether it is for sale in this version.
+    pub active: bool,
+}
+
+/// A catalogue version (`abi::catalogue::CatalogueVersion`, its token the sale's) and the signature of the catalogue
+/// wallet that signed it under the staff approvals' domain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedCatalogue {
+    /// The version's number, from 1.
+    pub version: u32,
+    /// The plan's retail commission in force, basis points.
+    pub retail_bps: u32,
+    /// The plan's refund window in force, seconds.
+    pub refund_window: u64,
+    /// Every product of the asset, in ascending SKU order; at most `abi::catalogue::MAX_PRODUCTS`.
+    pub products: Vec<CatalogueEntry>,
+    /// The catalogue wallet that signed it; the policy's `[policy.catalogue] signers` must list it.
+    pub wallet: Addr,
+    /// Its signature (65 bytes, hex).
+    pub signature: WalletSignature,
+}
+
+/// `POST /v1/sign/sale`: authorise `buyer` to pay for an order (contracts/SALES.md §7). The signer prices the order
+/// again from the signed catalogue version it carries and signs only the amount, pv, window and retail commission
+/// that version and the chain say.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaleIntent {
+    /// Chain the payload is for; with `contract` it selects the EIP-712 domain and the nonce counter.
+    pub chain_id: u64,
+    /// The Settlement contract whose sales desk takes the sale.
+    pub contract: Addr,
+    /// The wallet that will pay, member or not.
+    pub buyer: Addr,
+    /// The member named as the seller: the customer's attributed member, or the buyer for a member's own purchase.
+    pub seller: Addr,
+    /// Asset: its TRC20/ERC20 contract, or the zero address for the native coin.
+    pub token: Addr,
+    /// Σ price × quantity, base units.
+    pub amount: Amount,
+    /// The seller's retail commission: ⌊amount × retail_bps / 10000⌋ on a customer sale to a registered seller, else 0.
+    pub retail: Amount,
+    /// Σ pv × quantity.
+    pub pv: Amount,
+    /// The order's reference (the API's order, hashed).
+    pub order_ref: B256,
+    /// The refund window, seconds: the catalogue version's.
+    pub refund_window: u64,
+    /// The order's lines, 1 to `abi::catalogue::MAX_ORDER_LINES`, each SKU once.
+    pub lines: Vec<OrderLine>,
+    /// The catalogue version the order is priced from, signed.
+    pub catalogue: SignedCatalogue,
+    /// Nonce to spend (the sale's id); when absent the signer allocates the next one from its own counter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<Amount>,
+    /// Unix seconds after which the payload is void, on the chain's clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<u64>,
+}
+
+/// The six payload kinds; each has its own route, caller permission and audit label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -461,12 +568,14 @@ pub enum Kind {
     TreasuryTransfer,
     /// The root of every user's liabilities committed on-chain beside custody (moves nothing).
     LiabilityRoot,
+    /// A buyer's payment for an order priced from a signed catalogue version (the sales plan's sale; an inflow).
+    Sale,
 }
 
 impl Kind {
     /// Every kind, in a fixed order: what a caller's configured `kinds` are parsed against.
-    pub const ALL: [Kind; 5] =
-        [Kind::Register, Kind::Retopup, Kind::PayoutBatch, Kind::TreasuryTransfer, Kind::LiabilityRoot];
+    pub const ALL: [Kind; 6] =
+        [Kind::Register, Kind::Retopup, Kind::PayoutBatch, Kind::TreasuryTransfer, Kind::LiabilityRoot, Kind::Sale];
 
     /// The snake_case name used in JSON, callers' `kinds`, metric labels and the signed-payload store.
     pub fn as_str(self) -> &'static str {
@@ -476,6 +585,7 @@ impl Kind {
             Kind::PayoutBatch => "payout_batch",
             Kind::TreasuryTransfer => "treasury_transfer",
             Kind::LiabilityRoot => "liability_root",
+            Kind::Sale => "sale",
         }
     }
 
@@ -554,6 +664,37 @@ pub enum Action {
         /// Approved forfeits the total may fall by, each once.
         forfeits: Vec<ApprovedForfeit>,
     },
+    /// A sale of an order to `buyer` (boxed: it carries its catalogue version).
+    Sale(Box<SaleAction>),
+}
+
+/// A sale: what the payload says, the order's lines and the catalogue version they are priced from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleAction {
+    /// The wallet that pays; never zero.
+    pub buyer: Address,
+    /// The member named as the seller; never zero.
+    pub seller: Address,
+    /// Asset paid in (zero address: the native coin).
+    pub token: Address,
+    /// The order's price in base units, as the API states it; the signer prices it again.
+    pub amount: U256,
+    /// The seller's retail commission, as the API states it.
+    pub retail: U256,
+    /// The order's pv, as the API states it.
+    pub pv: U256,
+    /// The order's reference.
+    pub order_ref: B256,
+    /// The refund window, seconds.
+    pub refund_window: u64,
+    /// The order's lines: (SKU, quantity).
+    pub lines: Vec<(String, u32)>,
+    /// The catalogue version the lines are priced from (its token: `token`).
+    pub catalogue: CatalogueVersion,
+    /// The wallet that says it signed the version.
+    pub catalogue_wallet: Address,
+    /// Its signature of the version.
+    pub catalogue_signature: alloy::primitives::Signature,
 }
 
 /// A validated intent: well-formed, but not yet checked against policy.
@@ -693,6 +834,55 @@ impl TryFrom<LiabilityRootIntent> for Intent {
     }
 }
 
+impl TryFrom<SaleIntent> for Intent {
+    type Error = Malformed;
+
+    fn try_from(i: SaleIntent) -> Result<Self, Malformed> {
+        if i.lines.is_empty() || i.lines.len() > MAX_ORDER_LINES {
+            return Err(Malformed(format!("lines: an order has 1 to {MAX_ORDER_LINES} lines, not {}", i.lines.len())));
+        }
+        let c = i.catalogue;
+        if c.products.len() > MAX_PRODUCTS {
+            return Err(Malformed(format!(
+                "catalogue.products: {} products; a catalogue holds at most {MAX_PRODUCTS}",
+                c.products.len()
+            )));
+        }
+        let catalogue = CatalogueVersion {
+            token: i.token.0,
+            version: U256::from(c.version),
+            retailBps: U256::from(c.retail_bps),
+            refundWindow: U256::from(c.refund_window),
+            products: c
+                .products
+                .into_iter()
+                .map(|p| CatalogueProduct { sku: p.sku.0, price: p.price.0, pv: U256::from(p.pv), active: p.active })
+                .collect(),
+        };
+        catalogue.check().map_err(|e| Malformed(format!("catalogue: {e}")))?;
+        Ok(Intent {
+            target: Target { chain_id: i.chain_id, contract: non_zero("contract", i.contract)? },
+            nonce: i.nonce.map(|n| n.0),
+            deadline: i.deadline,
+            action: Action::Sale(Box::new(SaleAction {
+                buyer: non_zero("buyer", i.buyer)?,
+                seller: non_zero("seller", i.seller)?,
+                token: i.token.0,
+                amount: i.amount.0,
+                retail: i.retail.0,
+                pv: i.pv.0,
+                order_ref: i.order_ref,
+                refund_window: i.refund_window,
+                lines: i.lines.into_iter().map(|l| (l.sku.0, l.quantity)).collect(),
+                catalogue,
+                catalogue_wallet: c.wallet.0,
+                catalogue_signature: c.signature.0,
+            })),
+            approvals: Vec::new(),
+        })
+    }
+}
+
 impl Action {
     /// Which route and permission this action belongs to.
     pub fn kind(&self) -> Kind {
@@ -702,6 +892,7 @@ impl Action {
             Action::PayoutBatch { .. } => Kind::PayoutBatch,
             Action::TreasuryTransfer { .. } => Kind::TreasuryTransfer,
             Action::LiabilityRoot { .. } => Kind::LiabilityRoot,
+            Action::Sale(_) => Kind::Sale,
         }
     }
 
@@ -713,6 +904,7 @@ impl Action {
             | Action::PayoutBatch { token, .. }
             | Action::TreasuryTransfer { token, .. }
             | Action::LiabilityRoot { token, .. } => *token,
+            Action::Sale(sale) => sale.token,
         }
     }
 
@@ -723,7 +915,8 @@ impl Action {
             Action::Register { .. }
             | Action::Retopup { .. }
             | Action::PayoutBatch { .. }
-            | Action::LiabilityRoot { .. } => None,
+            | Action::LiabilityRoot { .. }
+            | Action::Sale(_) => None,
         }
     }
 
@@ -734,7 +927,16 @@ impl Action {
             | Action::Retopup { amount, .. }
             | Action::TreasuryTransfer { amount, .. } => *amount,
             Action::PayoutBatch { total, .. } => *total,
+            Action::Sale(sale) => sale.amount,
             Action::LiabilityRoot { .. } => U256::ZERO,
+        }
+    }
+
+    /// A sale's catalogue version.
+    pub fn catalogue_version(&self) -> Option<u32> {
+        match self {
+            Action::Sale(sale) => u32::try_from(sale.catalogue.version).ok(),
+            _ => None,
         }
     }
 
@@ -791,6 +993,18 @@ impl Intent {
                     deadline,
                 })
             }
+            Action::Sale(sale) => Payload::Sale(SettlementSales::Sale {
+                buyer: sale.buyer,
+                seller: sale.seller,
+                token: sale.token,
+                amount: sale.amount,
+                retail: sale.retail,
+                pv: sale.pv,
+                orderRef: sale.order_ref,
+                refundWindow: U256::from(sale.refund_window),
+                nonce,
+                deadline,
+            }),
         }
     }
 
@@ -861,13 +1075,50 @@ impl Intent {
                     forfeits: forfeits.clone(),
                 })
             }
+            Action::Sale(sale) => serde_json::value::to_raw_value(&SaleIntent {
+                chain_id,
+                contract,
+                buyer: Addr(sale.buyer),
+                seller: Addr(sale.seller),
+                token: Addr(sale.token),
+                amount: Amount(sale.amount),
+                retail: Amount(sale.retail),
+                pv: Amount(sale.pv),
+                order_ref: sale.order_ref,
+                refund_window: sale.refund_window,
+                lines: sale
+                    .lines
+                    .iter()
+                    .map(|(sku, quantity)| OrderLine { sku: Sku(sku.clone()), quantity: *quantity })
+                    .collect(),
+                catalogue: SignedCatalogue {
+                    version: u32::try_from(sale.catalogue.version).unwrap_or(u32::MAX),
+                    retail_bps: u32::try_from(sale.catalogue.retailBps).unwrap_or(u32::MAX),
+                    refund_window: u64::try_from(sale.catalogue.refundWindow).unwrap_or(u64::MAX),
+                    products: sale
+                        .catalogue
+                        .products
+                        .iter()
+                        .map(|p| CatalogueEntry {
+                            sku: Sku(p.sku.clone()),
+                            price: Amount(p.price),
+                            pv: u64::try_from(p.pv).unwrap_or(u64::MAX),
+                            active: p.active,
+                        })
+                        .collect(),
+                    wallet: Addr(sale.catalogue_wallet),
+                    signature: WalletSignature(sale.catalogue_signature),
+                },
+                nonce,
+                deadline,
+            }),
         };
         // Typed structs of plain fields always serialise.
         value.expect("intents serialise")
     }
 }
 
-/// One of the five EIP-712 structs the Settlement contract verifies.
+/// One of the six EIP-712 structs the Settlement contract (and its sales desk) verifies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Payload {
     /// Authorises a registration; `Settlement.register` verifies it.
@@ -880,6 +1131,8 @@ pub enum Payload {
     TreasuryTransfer(TreasuryTransfer),
     /// Authorises a liability root; `Settlement.commitLiabilities` verifies it.
     LiabilityRoot(LiabilityRoot),
+    /// Authorises a sale; `SettlementSales.sell` has the Settlement verify it.
+    Sale(SettlementSales::Sale),
 }
 
 impl Payload {
@@ -891,6 +1144,7 @@ impl Payload {
             Payload::PayoutBatch(p) => domain.digest(p),
             Payload::TreasuryTransfer(p) => domain.digest(p),
             Payload::LiabilityRoot(p) => domain.digest(p),
+            Payload::Sale(p) => domain.digest(p),
         }
     }
 }

@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route(api::PAYOUT_BATCH_PATH, post(sign::payout_batch))
         .route(api::TREASURY_TRANSFER_PATH, post(sign::treasury_transfer))
         .route(api::LIABILITY_ROOT_PATH, post(sign::liability_root))
+        .route(api::SALE_PATH, post(sign::sale))
         .route(api::MANY_PATH, post(sign::many))
         .route(api::POLICY_PATH, get(policy::policy))
         .route(api::SIGNER_PATH, get(ops::signer))

@@ -19,7 +19,7 @@ use crate::{
     auth::{AuthFailure, Authenticated, Credentials, PATH_MAX_LEN},
     intent::{
         Addr, Amount, Intent, Kind, LiabilityRootIntent, Malformed, PayoutBatchIntent, RegisterIntent, RetopupIntent,
-        TreasuryTransferIntent,
+        SaleIntent, TreasuryTransferIntent,
     },
     policy::Policy,
     signing::SignError,
@@ -111,6 +111,13 @@ pub(super) async fn liability_root(
     request: AuthenticatedRequest,
 ) -> Result<Json<SignResponse>, ApiError> {
     sign_one(&state, &request, Kind::LiabilityRoot).await
+}
+
+pub(super) async fn sale(
+    State(state): State<AppState>,
+    request: AuthenticatedRequest,
+) -> Result<Json<SignResponse>, ApiError> {
+    sign_one(&state, &request, Kind::Sale).await
 }
 
 pub(super) async fn many(
@@ -237,5 +244,6 @@ fn parse(caller: &Authenticated, kind: Kind, body: &[u8]) -> Result<Intent, ApiE
         Kind::PayoutBatch => intent::<PayoutBatchIntent>(body),
         Kind::TreasuryTransfer => intent::<TreasuryTransferIntent>(body),
         Kind::LiabilityRoot => intent::<LiabilityRootIntent>(body),
+        Kind::Sale => intent::<SaleIntent>(body),
     }
 }

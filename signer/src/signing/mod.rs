@@ -308,7 +308,8 @@ impl SigningService {
         intents: &[Intent],
         now: u64,
     ) -> Vec<Result<Signed, SignError>> {
-        let reads = self.read_chains(caller, intents, now).await;
+        let mut reads = self.read_chains(caller, intents, now).await;
+        reads.catalogues = self.catalogues_signed(caller, intents).await;
         let signed_off = self.signed_off(intents).await;
         let admitted_each: Vec<_> = intents
             .iter()
@@ -381,6 +382,35 @@ impl SigningService {
             results.push(result);
         }
         results
+    }
+
+    /// Each sale's catalogue version checked as signed by a catalogue wallet of the policy, by the sale's index, off
+    /// the async workers (a version of 500 products is 1,000 hashes and a key recovery).
+    async fn catalogues_signed(
+        &self,
+        caller: &Authenticated,
+        intents: &[Intent],
+    ) -> HashMap<usize, Result<(), Refusal>> {
+        let sales: Vec<(usize, Intent)> = intents
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| matches!(i.action, Action::Sale(_)) && Policy::permit(caller, i.kind()).is_ok())
+            .map(|(index, i)| (index, i.clone()))
+            .collect();
+        if sales.is_empty() {
+            return HashMap::new();
+        }
+        let inner = self.inner.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            sales
+                .into_iter()
+                .filter_map(|(index, intent)| match &intent.action {
+                    Action::Sale(sale) => Some((index, inner.policy.check_catalogue_signer(intent.target, sale))),
+                    _ => None,
+                })
+                .collect()
+        });
+        checked.await.expect("checking catalogue signatures does not panic")
     }
 
     /// Each intent's staff signatures checked against `[policy.approvals]` ([`crate::approvals`]), and the forfeits a
@@ -480,6 +510,15 @@ impl SigningService {
                 && self.inner.nodes.has(chain_id)
             {
                 reads.left.insert(index, self.read_left(target, *token, payouts).await);
+            }
+            if let Action::Sale(sale) = &intent.action {
+                let nodes = &self.inner.nodes;
+                let registered = |user| nodes.is_registered(chain_id, target.contract, user, sale.token);
+                let read = match (registered(sale.buyer).await, registered(sale.seller).await) {
+                    (Ok(buyer), Ok(seller)) => Ok((buyer, seller)),
+                    (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+                };
+                reads.registered.insert(index, read);
             }
             if let Some(payment) = intent.action.refund_of() {
                 let read = if self.inner.nodes.has(chain_id) {
@@ -620,6 +659,16 @@ impl SigningService {
             }
             _ => {}
         }
+        if let Action::Sale(sale) = &intent.action {
+            match reads.catalogues.get(&index) {
+                Some(Ok(())) => {}
+                Some(Err(refusal)) => return Err(refusal.clone().into()),
+                None => return Err(SignError::NodeUnavailable("the catalogue's signature was not checked".into())),
+            }
+            let read = reads.registered.get(&index).cloned();
+            let (buyer, seller) = read.unwrap_or_else(|| Err("not read".into())).map_err(SignError::NodeUnavailable)?;
+            Policy::check_sale_retail(sale, buyer, seller)?;
+        }
         let mut on_chain = OnChain { latest_timestamp: None, refund: reads.refunds.get(&index).cloned(), floor: None };
         if let Action::LiabilityRoot { as_of_block, .. } = intent.action {
             let unread = || SignError::NodeUnavailable("not read".into());
@@ -631,7 +680,8 @@ impl SigningService {
             let floor = reads.floors.get(&index).cloned().ok_or_else(unread)?;
             on_chain.floor = Some(floor.map_err(SignError::NodeUnavailable)?);
         }
-        if intent.nonce.is_some() || intent.kind().is_outflow() {
+        // A sale's catalogue version is checked in the writer's transaction: it takes no nonce signed in advance.
+        if intent.nonce.is_some() || intent.kind().is_outflow() || intent.kind() == Kind::Sale {
             return Ok(Admitted { admission, reserved: None, on_chain, forfeits: Vec::new() });
         }
         let target = intent.target;
@@ -678,4 +728,8 @@ struct ChainReads {
     left: HashMap<usize, Result<Vec<Address>, String>>,
     /// Each liability root's token's latest committed total and what the chain paid members since (`floor`).
     floors: HashMap<usize, Result<crate::node::Floor, String>>,
+    /// Whether each sale's buyer and seller are registered in its token (`isRegistered`), by the sale's index.
+    registered: HashMap<usize, Result<(bool, bool), String>>,
+    /// Whether each sale's catalogue version is signed by a catalogue wallet of the policy, by the sale's index.
+    catalogues: HashMap<usize, Result<(), Refusal>>,
 }

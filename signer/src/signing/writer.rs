@@ -190,6 +190,7 @@ async fn decide_group(
             refund_of: job.intent.action.refund_of(),
             epoch: job.intent.action.epoch(),
             root_fall: view.falls.iter().find(|f| f.index == i).map(|f| f.amount),
+            catalogue_version: job.intent.action.catalogue_version(),
         })
         .collect();
     // The forfeits the signed roots counted first, against the commitment they were measured from.
@@ -278,6 +279,8 @@ struct GroupView {
     forfeit_bases: HashMap<(u64, Address, u64), u64>,
     /// Forfeits this group counts first: (the request, the forfeit).
     counted: Vec<(usize, CountedForfeit)>,
+    /// The catalogue versions of the sales this group signs: ((target, token), version).
+    catalogues: Vec<((Target, Address), u32)>,
 }
 
 /// An approved forfeit a liability root of the group counts first, against the commitment at `commit_block`.
@@ -434,6 +437,11 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job)
             view.falls.push(Fall { index, chain_id: target.chain_id, asset: token, at: now, amount: fall });
         }
     }
+    if let Some(version) = intent.action.catalogue_version() {
+        let in_group = view.catalogues.iter().filter(|c| c.0 == (target, token)).map(|c| c.1).max();
+        let newest = tx.newest_catalogue(target, token)?.max(in_group);
+        Policy::check_catalogue_version(version, newest)?;
+    }
     if job.admission.daily_outflow_cap.is_some() {
         let since = now.saturating_sub(DAILY_WINDOW_SECS);
         let stored = match view.windows.entry((target.chain_id, token, since)) {
@@ -460,6 +468,9 @@ fn plan(tx: &mut WriteTx<'_>, view: &mut GroupView, index: usize, job: &mut Job)
     }
     if let Some(epoch) = intent.action.epoch() {
         view.epochs.push(((target, token), SignedEpoch { epoch, deadline }));
+    }
+    if let Some(version) = intent.action.catalogue_version() {
+        view.catalogues.push(((target, token), version));
     }
     Ok(Plan::Fresh(Fresh { nonce, deadline, digest, echo: intent.echo(nonce, deadline), signature: None }))
 }

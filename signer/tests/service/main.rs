@@ -17,6 +17,7 @@ mod policy_rules;
 mod refunds;
 mod root_falls;
 mod rotation;
+mod sales;
 mod signing;
 mod slow_clients;
 mod support;

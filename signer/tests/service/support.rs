@@ -91,6 +91,7 @@ pub(crate) fn policy(chain_id: u64, contract: Address) -> PolicyConfig {
         max_deadline_horizon_secs: HORIZON,
         max_batch_entries: MAX_BATCH_ENTRIES,
         approvals: None,
+        catalogue: None,
         chains: vec![ChainConfig {
             chain_id,
             contracts: vec![Addr(contract)],
