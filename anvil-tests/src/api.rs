@@ -86,6 +86,21 @@ impl ApiClient {
         self.request(reqwest::Method::POST, path, token, Some(body)).await
     }
 
+    /// `POST path` with JSON `body` and an `Idempotency-Key` header, with `token` as bearer.
+    pub async fn post_keyed(&self, path: &str, token: &str, key: &str, body: Value) -> eyre::Result<Answer> {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await?;
+        let status = res.status().as_u16();
+        let text = res.text().await?;
+        Ok(Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), retry_after: None })
+    }
+
     /// Whether `GET /health` answers 200.
     pub async fn healthy(&self) -> bool {
         matches!(self.get("/health", None).await, Ok(a) if a.status == 200)

@@ -382,6 +382,20 @@ pub async fn start_signer_with(
     Ok((signer, url, port))
 }
 
+/// As [`start_signer`], with `extra` TOML appended to its config (another asset, `[policy.catalogue]`).
+pub async fn start_signer_extra(
+    dir: &WorkDir,
+    chain: &crate::devchain::DevChain,
+    caller_secret: &str,
+    extra: &str,
+) -> eyre::Result<(Service, String)> {
+    let port = free_port()?;
+    let path = write_signer_config(dir, chain, caller_secret, port, &NativeCaps::default())?;
+    let config = std::fs::read_to_string(&path)?;
+    dir.write("signer.toml", &format!("{config}{extra}"))?;
+    start_signer_on(dir, port).await
+}
+
 async fn start_signer_on(dir: &WorkDir, port: u16) -> eyre::Result<(Service, String)> {
     let config = dir.path.join("signer.toml");
     let args = ["--config", config.to_str().expect("utf-8 path"), "--insecure-dev-key"];

@@ -16,6 +16,7 @@ mod payout_caps;
 mod reconciler_variance;
 mod rehearsal;
 mod rpc_faults;
+mod sales_flow;
 mod service_crash;
 mod signer_rotation;
 mod solvency_flow;

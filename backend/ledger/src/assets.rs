@@ -208,8 +208,8 @@ pub(crate) async fn newest_plans<P: serde::de::DeserializeOwned>(
 }
 
 /// The newest parameters of asset `asset_id` if it runs plan `kind`.
-pub(crate) async fn newest_params<P: serde::de::DeserializeOwned>(
-    pool: &PgPool,
+pub(crate) async fn newest_params<'c, P: serde::de::DeserializeOwned>(
+    pool: impl sqlx::PgExecutor<'c>,
     asset_id: i32,
     kind: PlanKind,
 ) -> Result<Option<P>, sqlx::Error> {

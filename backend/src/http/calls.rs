@@ -17,6 +17,8 @@ pub enum Payment {
     Register,
     /// `retopup(Retopup, signature)`.
     Retopup,
+    /// `sell(Sale, signature)`, to the Settlement's sales desk (build the calls with the desk as the contract).
+    Sale,
 }
 
 impl Payment {
@@ -25,6 +27,9 @@ impl Payment {
         match self {
             Self::Register => "register((address,address,address,uint256,uint256,uint256),bytes)",
             Self::Retopup => "retopup((address,address,uint256,uint256,uint256),bytes)",
+            Self::Sale => {
+                "sell((address,address,address,uint256,uint256,uint256,bytes32,uint256,uint256,uint256),bytes)"
+            }
         }
     }
 }
@@ -93,6 +98,29 @@ impl WalletCalls {
         let calldata = abi::Settlement::claimCall { token, to }.abi_encode();
         let tron =
             (self.family == Family::Tron).then(|| self.tron_call("claim(address,address)", &calldata, U256::ZERO));
+        let transaction = WalletTransaction {
+            to: self.show(self.contract),
+            value: "0".into(),
+            data: alloy::hex::encode_prefixed(calldata),
+        };
+        (transaction, tron)
+    }
+
+    /// `refund(id, token, amount, retail, refundableUntil)` to the sales desk (build the calls with the desk as the
+    /// contract): the buyer takes sale `id` back, with the terms its `Sold` event carried.
+    pub fn take_back(
+        &self,
+        id: U256,
+        token: Address,
+        amount: U256,
+        retail: U256,
+        refundable_until: U256,
+    ) -> (WalletTransaction, Option<TronCall>) {
+        let calldata =
+            abi::SettlementSales::refundCall { id, token, amount, retail, refundableUntil: refundable_until }
+                .abi_encode();
+        let tron = (self.family == Family::Tron)
+            .then(|| self.tron_call("refund(uint256,address,uint256,uint256,uint256)", &calldata, U256::ZERO));
         let transaction = WalletTransaction {
             to: self.show(self.contract),
             value: "0".into(),

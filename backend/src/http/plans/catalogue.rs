@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use ledger::plan::sales::catalogue::{self, CatalogueError, MAX_SKU, Product, ProductChange};
+use ledger::plan::sales::orders;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -14,7 +15,12 @@ use crate::http::types::{AssetAmount, parse_amount};
 
 /// The catalogue's routes, each with its OpenAPI entry.
 pub fn routes() -> OpenApiRouter<ApiContext> {
-    OpenApiRouter::new().routes(routes!(public_catalogue)).routes(routes!(admin_catalogue)).routes(routes!(put_product))
+    OpenApiRouter::new()
+        .routes(routes!(public_catalogue))
+        .routes(routes!(admin_catalogue))
+        .routes(routes!(put_product))
+        .routes(routes!(signing))
+        .routes(routes!(sign_version))
 }
 
 /// Versions of the catalogue's history the staff view lists.
@@ -113,6 +119,10 @@ impl From<CatalogueError> for ApiError {
                 message: format!("product {sku} is already exactly that: nothing changed"),
             },
             e @ CatalogueError::Full => ApiError::Conflict { code: "catalogue_full", message: e.to_string() },
+            e @ CatalogueError::Empty(_) => ApiError::Conflict { code: "catalogue_empty", message: e.to_string() },
+            e @ CatalogueError::VersionMoved { .. } => {
+                ApiError::Conflict { code: "version_moved", message: e.to_string() }
+            }
         }
     }
 }
@@ -201,4 +211,156 @@ pub async fn put_product(
     let p = catalogue::put_product(&ctx.db, asset_id, &change, &actor, reason).await?;
     let info = ledger::asset_info(&ctx.db, asset_id).await?.ok_or(ApiError::NotFound)?;
     Ok(Json(product_view(p, &info)))
+}
+
+/// The newest signed version of a catalogue, as the signer will be handed it with every order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignedVersionView {
+    /// The version.
+    pub version: u32,
+    /// The catalogue wallet that signed it (0x EIP-55).
+    pub wallet: String,
+    /// When it was recorded (unix seconds).
+    pub signed_at: i64,
+}
+
+/// What a catalogue wallet signs for the catalogue's newest version, and the newest version signed so far.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SigningView {
+    /// The catalogue's newest version: what `typed_data` lists.
+    pub version: u32,
+    /// EIP-712 typed data to sign with `eth_signTypedData_v4` (`CatalogueVersion`, abi::catalogue): every product
+    /// with its price in base units, the plan's retail_bps and refund window, under the staff approvals' domain of
+    /// the asset's chain and Settlement. Integers are decimal strings.
+    #[schema(value_type = Object)]
+    pub typed_data: serde_json::Value,
+    /// The newest version signed, which orders are priced from now (null: none, orders are refused).
+    pub signed: Option<SignedVersionView>,
+}
+
+/// The typed data a catalogue wallet signs for `snapshot` of the Settlement `contract`.
+fn typed_data(snapshot: &orders::Snapshot, contract: alloy::primitives::Address) -> serde_json::Value {
+    let field = |name: &str, ty: &str| serde_json::json!({ "name": name, "type": ty });
+    let products: Vec<serde_json::Value> = snapshot
+        .products
+        .iter()
+        .map(|p| {
+            serde_json::json!({"sku": p.sku, "price": p.price.to_string(), "pv": p.pv.to_string(),
+                                    "active": p.active})
+        })
+        .collect();
+    serde_json::json!({
+        "types": {
+            "EIP712Domain": [field("name", "string"), field("version", "string"), field("chainId", "uint256"),
+                field("verifyingContract", "address")],
+            "CatalogueVersion": [field("token", "address"), field("version", "uint256"), field("retailBps", "uint256"),
+                field("refundWindow", "uint256"), field("products", "CatalogueProduct[]")],
+            "CatalogueProduct": [field("sku", "string"), field("price", "uint256"), field("pv", "uint256"),
+                field("active", "bool")],
+        },
+        "primaryType": "CatalogueVersion",
+        "domain": {
+            "name": abi::approval::APPROVAL_DOMAIN_NAME,
+            "version": abi::approval::APPROVAL_DOMAIN_VERSION,
+            "chainId": abi::signing_chain_id(snapshot.chain_id),
+            "verifyingContract": contract.to_checksum(None),
+        },
+        "message": {
+            "token": snapshot.token.to_checksum(None),
+            "version": snapshot.version.to_string(),
+            "retailBps": snapshot.retail_bps.to_string(),
+            "refundWindow": snapshot.refund_window.to_string(),
+            "products": products,
+        },
+    })
+}
+
+fn signed_view(signed: Option<orders::SignedCatalogue>) -> Option<SignedVersionView> {
+    signed.map(|s| SignedVersionView {
+        version: s.snapshot.version,
+        wallet: s.wallet.to_checksum(None),
+        signed_at: s.signed_at,
+    })
+}
+
+/// What a catalogue wallet signs so that orders are priced from the catalogue's newest version, and the newest version
+/// signed so far (any staff role reads it; the `catalogue` role signs). 409 `catalogue_empty` before the first
+/// product.
+#[utoipa::path(get, path = "/v1/admin/catalogue/{asset_id}/signing", tag = "admin", security(("bearer" = [])),
+    params(("asset_id" = i32, Path, description = "A sales-plan asset")),
+    responses((status = 200, body = SigningView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn signing(
+    State(ctx): State<ApiContext>,
+    _staff: AdminUser,
+    Path(asset_id): Path<i32>,
+) -> Result<Json<SigningView>, ApiError> {
+    let snapshot = orders::current(&ctx.db, asset_id).await?;
+    let contract = ctx.chains.settlement(snapshot.chain_id)?;
+    Ok(Json(SigningView {
+        version: snapshot.version,
+        typed_data: typed_data(&snapshot, contract),
+        signed: signed_view(orders::newest_signed(&ctx.db, asset_id).await?),
+    }))
+}
+
+/// A catalogue wallet's signature of a catalogue version.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueSignatureRequest {
+    /// The version signed: the catalogue's newest (`GET …/signing`).
+    pub version: u32,
+    /// The signed-in wallet's signature of its `typed_data`, 65 bytes 0x hex.
+    #[serde(deserialize_with = "crate::http::bounded::signature")]
+    pub signature: String,
+}
+
+/// Records the signed-in catalogue wallet's signature of the catalogue's newest version (the `catalogue` role): from
+/// then on orders are priced from it, and the signer prices each again from it — it signs sales only from versions
+/// signed by a wallet its policy lists (`[policy.catalogue] signers`). Audited (`catalogue_signed`). 422
+/// `invalid_signature` when the signature is not this wallet's over that version's typed data; 409 `version_moved`
+/// when a product changed since (or the plan's retail_bps or window did): read it again.
+#[utoipa::path(post, path = "/v1/admin/catalogue/{asset_id}/signatures", tag = "admin", security(("bearer" = [])),
+    params(("asset_id" = i32, Path, description = "A sales-plan asset")),
+    request_body = CatalogueSignatureRequest,
+    responses((status = 200, body = SigningView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn sign_version(
+    State(ctx): State<ApiContext>,
+    Staff(staff, _): Staff<need::Catalogue>,
+    Path(asset_id): Path<i32>,
+    Json(req): Json<CatalogueSignatureRequest>,
+) -> Result<Json<SigningView>, ApiError> {
+    let signature = alloy::hex::decode(req.signature.trim())
+        .ok()
+        .and_then(|bytes| alloy::primitives::Signature::try_from(bytes.as_slice()).ok())
+        .ok_or_else(|| ApiError::unprocessable("invalid_signature", "a signature is 65 bytes, 0x hex"))?;
+    let snapshot = orders::current(&ctx.db, asset_id).await?;
+    if snapshot.version != req.version {
+        return Err(CatalogueError::VersionMoved { asked: req.version, newest: snapshot.version }.into());
+    }
+    let contract = ctx.chains.settlement(snapshot.chain_id)?;
+    // Up to 500 products hashed and a key recovered: off the async workers.
+    let typed = snapshot.typed();
+    let chain_id = snapshot.chain_id;
+    let by = tokio::task::spawn_blocking(move || typed.signed_by(chain_id, contract, &signature))
+        .await
+        .map_err(|e| ApiError::Internal(eyre::eyre!("checking a catalogue signature: {e}")))?;
+    if by != Some(staff.wallet) {
+        return Err(ApiError::unprocessable(
+            "invalid_signature",
+            format!(
+                "the signature is not {}'s over catalogue version {} of this asset's typed data",
+                staff.wallet.to_checksum(None),
+                snapshot.version
+            ),
+        ));
+    }
+    let actor = staff.wallet.to_checksum(None);
+    orders::record_signature(&ctx.db, &snapshot, staff.wallet, &signature.as_bytes(), &actor).await?;
+    Ok(Json(SigningView {
+        version: snapshot.version,
+        typed_data: typed_data(&snapshot, contract),
+        signed: signed_view(orders::newest_signed(&ctx.db, asset_id).await?),
+    }))
 }

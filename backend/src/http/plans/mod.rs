@@ -5,6 +5,7 @@ pub mod auto_pool;
 pub mod binary;
 pub mod catalogue;
 pub mod generation;
+pub mod orders;
 pub mod sales;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -21,6 +22,7 @@ pub fn routes() -> OpenApiRouter<ApiContext> {
         .merge(binary::routes())
         .merge(sales::routes())
         .merge(catalogue::routes())
+        .merge(orders::routes())
 }
 
 /// A period kind as the plans' public cards name it: `month` or `week`.

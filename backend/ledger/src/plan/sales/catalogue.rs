@@ -96,6 +96,18 @@ pub enum CatalogueError {
     /// The catalogue holds [`MAX_PRODUCTS`] already.
     #[error("the catalogue holds {MAX_PRODUCTS} products already")]
     Full,
+    /// The catalogue has no product yet: there is no version to sign or price from.
+    #[error("asset {0}'s catalogue has no product yet")]
+    Empty(i32),
+    /// The version asked for is no longer the catalogue's newest (or the plan's retail_bps or refund window changed
+    /// since it was read): read it again.
+    #[error("catalogue version {asked} is not the newest any more (version {newest} is): read it again and sign that")]
+    VersionMoved {
+        /// The version asked for.
+        asked: u32,
+        /// The newest.
+        newest: u32,
+    },
 }
 
 /// Checks a change's fields against their bounds (the database checks them again).
@@ -127,7 +139,11 @@ pub fn check(change: &ProductChange) -> Result<(), CatalogueError> {
 }
 
 /// The asset's plan must be the sales plan.
-async fn check_sales<'c, E: sqlx::PgExecutor<'c>>(db: E, asset_id: i32, lock: bool) -> Result<(), CatalogueError> {
+pub(super) async fn check_sales<'c, E: sqlx::PgExecutor<'c>>(
+    db: E,
+    asset_id: i32,
+    lock: bool,
+) -> Result<(), CatalogueError> {
     let kind = if lock {
         sqlx::query_scalar!("SELECT plan_kind FROM assets WHERE id = $1 FOR UPDATE", asset_id)
             .fetch_optional(db)

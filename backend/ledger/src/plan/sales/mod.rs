@@ -859,6 +859,7 @@ impl SalesEngine {
 
 mod book;
 pub mod catalogue;
+pub mod orders;
 pub mod reads;
 #[cfg(test)]
 mod tests;
